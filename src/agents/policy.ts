@@ -1,0 +1,36 @@
+import type { Candles } from '../data/candles.ts';
+
+export type Action = 'buy' | 'sell' | 'hold';
+/** Index order used by every network head and learner: 0 buy, 1 sell, 2 hold. */
+export const ACTIONS: readonly Action[] = ['buy', 'sell', 'hold'];
+
+export interface Decision {
+  action: Action;
+  /** 0..1; scales the trade size under confidence sizing. */
+  confidence: number;
+  /** Continuous agents: fraction of portfolio value to hold in the asset (0..1). */
+  targetPosition?: number;
+}
+
+/**
+ * What a policy sees at candle t, after t's close. Nothing in here may depend on candles after t.
+ * Rule strategies read `candles` at indices ≤ t; networks read `features` / `images` and `state`.
+ */
+export interface Observation {
+  /** Index of the candle that just closed. */
+  t: number;
+  candles: Candles;
+  /** window × cols feature rows ending at t (oldest first), scaled; empty when the strategy uses none. */
+  features: Float32Array;
+  window: number;
+  cols: number;
+  /** Agent state: [hold ratio, profit/loss ratio, price / average buy price − 1]. */
+  state: Float32Array;
+  /** Chart image sequence ending at t (frames × height × width × channels), when the strategy asks for images. */
+  images?: Float32Array;
+}
+
+export interface Policy {
+  readonly name: string;
+  decide(observation: Observation): Decision;
+}

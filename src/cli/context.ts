@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import { createLogger, setLogger, type Logger } from '../log.ts';
+
+/** Flags shared by the commands that read config: each overrides the matching config key. */
+export interface CommonFlags {
+  config?: string;
+  db?: string;
+  logLevel?: string;
+  exchange?: string;
+  symbol?: string;
+  timeframe?: string;
+}
+
+export interface CommandContext {
+  config: Config;
+  logger: Logger;
+}
+
+export interface CommonOptionSet {
+  /** --exchange, --symbol, --timeframe */
+  market?: boolean;
+  /** --db */
+  db?: boolean;
+}
+
+export function addCommonOptions(cmd: Command, which: CommonOptionSet = { market: true, db: true }): Command {
+  cmd.option('--config <file>', 'config file layered over config/default.json');
+  if (which.db !== false) cmd.option('--db <file>', 'SQLite database file (overrides data.database)');
+  if (which.market !== false) {
+    cmd.option('--exchange <id>', 'ccxt exchange id (overrides exchange.id)');
+    cmd.option('--symbol <symbol>', 'market symbol such as BTC/KRW (overrides symbol)');
+    cmd.option('--timeframe <tf>', 'candle timeframe such as 1h or 1d (overrides timeframe)');
+  }
+  cmd.option('--log-level <level>', 'error | warn | info | debug (overrides log.level)');
+  return cmd;
+}
+
+/** Config keys set by the common flags, in the shape of the config. */
+export function overridesFromFlags(flags: CommonFlags): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  if (flags.exchange !== undefined) o.exchange = { id: flags.exchange };
+  if (flags.symbol !== undefined) o.symbol = flags.symbol;
+  if (flags.timeframe !== undefined) o.timeframe = flags.timeframe;
+  if (flags.db !== undefined) o.data = { database: flags.db };
+  if (flags.logLevel !== undefined) o.log = { level: flags.logLevel };
+  return o;
+}
+
+/** Loads and validates config (default + --config + flags + `extra`), then sets up the process logger. */
+export function setupCommand(flags: CommonFlags, extra: Record<string, unknown> = {}): CommandContext {
+  const overrides = { ...overridesFromFlags(flags) };
+  for (const [k, v] of Object.entries(extra)) {
+    const prev = overrides[k];
+    overrides[k] = prev && typeof prev === 'object' && v && typeof v === 'object' ? { ...prev, ...v } : v;
+  }
+  const config = loadConfig({ configFile: flags.config, overrides });
+  const logger = createLogger({ level: config.log.level, file: config.log.file });
+  setLogger(logger);
+  return { config, logger };
+}

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import type { z } from 'zod';
+import { UserError } from '../errors.ts';
+import { configSchema, type Config } from './schema.ts';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEFAULT_CONFIG_FILE = path.join(PROJECT_ROOT, 'config', 'default.json');
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge: objects merge key by key, everything else (arrays included) is replaced. */
+export function deepMerge(base: JsonObject, over: JsonObject): JsonObject {
+  const out: JsonObject = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    const b = out[k];
+    out[k] = isObject(b) && isObject(v) ? deepMerge(b, v) : v;
+  }
+  return out;
+}
+
+function readJson(file: string): JsonObject {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError(`config file ${file} cannot be read`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (e) {
+    throw new UserError(`config file ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!isObject(parsed)) throw new UserError(`config file ${file} must hold a JSON object`);
+  return parsed;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const key = issue.path.map(String).join('.') || '(top level)';
+  if (issue.code === 'unrecognized_keys') {
+    const prefix = issue.path.length ? `${key}.` : '';
+    return `${issue.keys.map((k) => prefix + k).join(', ')}: unknown key`;
+  }
+  return `${key}: ${issue.message}`;
+}
+
+/** Validates a merged config object; the first problem becomes a one-line UserError. */
+export function validateConfig(raw: unknown, source: string): Config {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new UserError(`config error (${source}): ${describeIssue(issue)}`);
+  }
+  return result.data;
+}
+
+export interface LoadConfigOptions {
+  /** Extra file layered over config/default.json. */
+  configFile?: string;
+  /** Values from flags, layered over both files. */
+  overrides?: Record<string, unknown>;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  let merged = readJson(DEFAULT_CONFIG_FILE);
+  const sources = ['config/default.json'];
+  if (options.configFile) {
+    merged = deepMerge(merged, readJson(options.configFile));
+    sources.push(options.configFile);
+  }
+  if (options.overrides) {
+    merged = deepMerge(merged, options.overrides as JsonObject);
+    sources.push('flags');
+  }
+  return validateConfig(merged, sources.join(' + '));
+}

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { exchangeSection, dataSection } from '../data/config.ts';
+import { accountSection } from '../market/config.ts';
+
+export const logSection = z.strictObject({
+  level: z.enum(['error', 'warn', 'info', 'debug']),
+  /** JSON-lines log file; empty string turns file logging off. */
+  file: z.string(),
+});
+
+export const configSchema = z.strictObject({
+  exchange: exchangeSection,
+  symbol: z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/, 'expected BASE/QUOTE such as BTC/KRW'),
+  timeframe: z.string().regex(/^\d+[mhdw]$/, 'expected a timeframe such as 1m, 1h, 1d'),
+  data: dataSection,
+  log: logSection,
+  account: accountSection,
+});
+
+export type Config = z.infer<typeof configSchema>;

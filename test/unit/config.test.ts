@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config/load.ts';
+import { UserError } from '../../src/errors.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'bot-config-'));
+function configFile(content: unknown): string {
+  const f = path.join(dir, `c${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(f, JSON.stringify(content));
+  return f;
+}
+
+test('default config validates and names Upbit BTC/KRW 1h', () => {
+  const c = loadConfig();
+  assert.equal(c.exchange.id, 'upbit');
+  assert.equal(c.symbol, 'BTC/KRW');
+  assert.equal(c.timeframe, '1h');
+});
+
+test('a config file layers over the default and flags over both', () => {
+  const f = configFile({ timeframe: '1d', account: { balance: 123456 } });
+  const c = loadConfig({ configFile: f, overrides: { timeframe: '4h' } });
+  assert.equal(c.timeframe, '4h');
+  assert.equal(c.account.balance, 123456);
+  assert.equal(c.account.feeRate, 0.0005);
+});
+
+test('an unknown key is named in a one-line error', () => {
+  const f = configFile({ exchange: { colour: 'red' } });
+  assert.throws(() => loadConfig({ configFile: f }), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.match(e.message, /exchange\.colour: unknown key/);
+    assert.ok(!e.message.includes('\n'));
+    return true;
+  });
+});
+
+test('a wrong type and a bad value are named', () => {
+  assert.throws(() => loadConfig({ configFile: configFile({ account: { balance: 'lots' } }) }), /account\.balance: .*number/);
+  assert.throws(() => loadConfig({ configFile: configFile({ account: { feeRate: -1 } }) }), /account\.feeRate/);
+  assert.throws(() => loadConfig({ configFile: configFile({ timeframe: 'hourly' }) }), /timeframe: expected a timeframe/);
+});
+
+test('ccxt options pass through as an object', () => {
+  const c = loadConfig({ overrides: { exchange: { ccxt: { urls: { api: { public: 'http://127.0.0.1:1' } } } } } });
+  assert.deepEqual(c.exchange.ccxt, { urls: { api: { public: 'http://127.0.0.1:1' } } });
+});
