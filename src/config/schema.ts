@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { exchangeSection, dataSection } from '../data/config.ts';
 import { accountSection } from '../market/config.ts';
+import { tradingSection } from '../trading/config.ts';
 
 export const logSection = z.strictObject({
   level: z.enum(['error', 'warn', 'info', 'debug']),
@@ -15,6 +16,7 @@ export const configSchema = z.strictObject({
   data: dataSection,
   log: logSection,
   account: accountSection,
+  trading: tradingSection,
 });
 
 export type Config = z.infer<typeof configSchema>;

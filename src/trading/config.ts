@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+/** The trader loop (paper and live), its live-trading caps and scheduled retraining. */
+export const tradingSection = z.strictObject({
+  /** Seconds after a candle closes before the tick fires, so the exchange has finalised the candle. */
+  tickDelaySeconds: z.number().int().min(0).max(3600),
+  /** Candles of history before the first traded candle that a run keeps loading (indicator warm-up, windows). */
+  historyCandles: z.number().int().min(1).max(1_000_000),
+  /** How many recent decisions `bot status` shows. */
+  statusDecisions: z.number().int().min(1).max(1000),
+  /** Holds the trader's lock fresh; a lock older than this many seconds whose process is gone is taken over. */
+  lockStaleSeconds: z.number().int().positive(),
+  live: z.strictObject({
+    /** Largest single order, in quote currency. */
+    maxOrderValue: z.number().positive(),
+    /** Kill switch: stop trading when today's (UTC) loss from the day's starting equity exceeds this, in quote currency. */
+    maxDailyLoss: z.number().positive(),
+  }),
+  retrain: z.strictObject({
+    /** Candles in the sliding training window. */
+    trainCandles: z.number().int().min(50),
+    /** Most recent candles held out to compare challenger and champion. */
+    holdoutCandles: z.number().int().min(10),
+    /** Training epochs for a challenger. */
+    epochs: z.number().int().min(1),
+    /** The challenger must beat the champion's holdout return by at least this much (fraction, e.g. 0.001 = 0.1 pp). */
+    minImprovement: z.number().min(0),
+  }),
+});
+
+export type TradingConfig = z.infer<typeof tradingSection>;
