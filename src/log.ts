@@ -34,6 +34,11 @@ function redactValue(v: unknown, secrets: readonly string[], depth: number): unk
   return out;
 }
 
+/** Masks every secret from the environment (and `extra`) in a string, for output that bypasses the logger. */
+export function redactSecrets(text: string, extra: readonly string[] = []): string {
+  return redactString(text, [...secretValuesFromEnv(), ...extra].filter((s) => s.length > 0));
+}
+
 /** A winston format that masks secret values anywhere in a log entry and any field named like a credential. */
 export const redact = winston.format((info, opts: unknown) => {
   const secrets = (opts as { secrets?: string[] } | undefined)?.secrets ?? [];

@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config/schema.ts';
+import { UserError } from '../errors.ts';
+import { log } from '../log.ts';
+import { candlesFromRows, sliceCandles, type Candles } from './candles.ts';
+import { parseCandlesCsvDetailed } from './csv.ts';
+import { downloadToStore } from './download.ts';
+import { createExchange, retryOptionsFrom } from './exchange.ts';
+import { loadSample } from './sample.ts';
+import { CandleStore } from './store.ts';
+import { isoTime, parseTime } from './timeframe.ts';
+
+export { loadSample } from './sample.ts';
+
+export interface Series {
+  candles: Candles;
+  /** Human-readable origin, e.g. `upbit BTC/KRW 1h (store)`. */
+  label: string;
+  origin: 'store' | 'file' | 'sample' | 'exchange';
+  /** Something a report should print (e.g. the exchange could not be reached and the sample was used instead). */
+  notice?: string;
+}
+
+export interface SeriesRequest {
+  config: Config;
+  /** A CSV file read with the import parser (not stored). */
+  dataFile?: string;
+  /** The bundled S&P 500 daily sample. */
+  sample?: boolean;
+  from?: number;
+  to?: number;
+  /** Download from the exchange when the store has nothing (default true). */
+  download?: boolean;
+  /** Clock for the download (tests). */
+  now?: () => number;
+}
+
+/** Candles with open time in [from, to). */
+export function filterRange(c: Candles, from?: number, to?: number): Candles {
+  let lo = 0;
+  let hi = c.ts.length;
+  if (from !== undefined) while (lo < hi && c.ts[lo] < from) lo++;
+  if (to !== undefined) while (hi > lo && c.ts[hi - 1] >= to) hi--;
+  return lo === 0 && hi === c.ts.length ? c : sliceCandles(c, lo, hi);
+}
+
+function describeRange(from?: number, to?: number): string {
+  if (from === undefined && to === undefined) return '';
+  return ` in [${from !== undefined ? isoTime(from) : '…'}, ${to !== undefined ? isoTime(to) : '…'})`;
+}
+
+function nonEmpty(s: Series, from?: number, to?: number): Series {
+  if (s.candles.ts.length === 0) throw new UserError(`no candles for ${s.label}${describeRange(from, to)}`);
+  return s;
+}
+
+/** Reads a CSV of candles (any flavour `bot data import` knows) without storing it. */
+export function loadCsvFile(file: string, config: Config, timeframe?: string): Candles {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError(`--data: cannot read ${file}`);
+  }
+  const parsed = parseCandlesCsvDetailed(text, { file, timeframe });
+  const symbol = path.basename(file).replace(/\.[^.]*$/, '');
+  return candlesFromRows('file', symbol || config.symbol, parsed.timeframe, parsed.rows);
+}
+
+/**
+ * How every command that needs candles gets them: `--data FILE` | `--sample` | the store for the configured
+ * exchange/symbol/timeframe | a download into the store when nothing is stored | the bundled sample when the
+ * exchange cannot be reached (one console line says so, and `notice` carries it to the report).
+ */
+export async function loadSeries(req: SeriesRequest): Promise<Series> {
+  const { config, from, to } = req;
+  if (req.dataFile) {
+    const candles = filterRange(loadCsvFile(req.dataFile, config), from, to);
+    return nonEmpty({ candles, label: `${req.dataFile} (${candles.timeframe})`, origin: 'file' }, from, to);
+  }
+  if (req.sample) {
+    return nonEmpty({ candles: filterRange(loadSample(), from, to), label: 'bundled sample S&P 500 1d', origin: 'sample' }, from, to);
+  }
+  const { id } = config.exchange;
+  const { symbol, timeframe } = config;
+  const label = `${id} ${symbol} ${timeframe}`;
+  const store = CandleStore.open(config.data.database);
+  try {
+    const stored = store.load(id, symbol, timeframe, from, to);
+    if (stored.ts.length > 0) return { candles: stored, label: `${label} (store)`, origin: 'store' };
+    if (req.download === false || store.lastTs(id, symbol, timeframe) !== undefined) {
+      throw new UserError(`no stored candles for ${label}${describeRange(from, to)}; run \`bot data download\`, or use --data FILE or --sample`);
+    }
+    try {
+      const ex = createExchange(config);
+      await downloadToStore(
+        store,
+        ex,
+        { exchange: id, symbol, timeframe, since: from ?? parseTime(config.data.since, 'data.since'), until: to },
+        { retry: retryOptionsFrom(config), now: req.now },
+      );
+    } catch (e) {
+      if (e instanceof UserError && /cannot be reached/.test(e.message)) {
+        const notice = `${id} cannot be reached, so this runs on the bundled sample (S&P 500 daily) instead; ${offlineNote()}`;
+        process.stderr.write(`${notice}\n`);
+        log().warn(notice);
+        const candles = filterRange(loadSample(), from, to);
+        return nonEmpty({ candles, label: 'bundled sample S&P 500 1d', origin: 'sample', notice }, from, to);
+      }
+      throw e;
+    }
+    const candles = store.load(id, symbol, timeframe, from, to);
+    return nonEmpty({ candles, label: `${label} (downloaded)`, origin: 'exchange' }, from, to);
+  } finally {
+    store.close();
+  }
+}
+
+function offlineNote(): string {
+  return 'for real data use --data FILE or `bot data import FILE`';
+}

@@ -1,0 +1,171 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { UserError } from '../errors.ts';
+import { emptyCandles, type CandleRow, type Candles } from './candles.ts';
+import { timeframeMs } from './timeframe.ts';
+
+/** One stored series as `bot data list` shows it. `gaps` counts missing ranges, `missing` the candles in them. */
+export interface SeriesInfo {
+  exchange: string;
+  symbol: string;
+  timeframe: string;
+  first: number;
+  last: number;
+  count: number;
+  gaps: number;
+  missing: number;
+}
+
+/** A run of missing candles: `from` is the first missing open time, `to` the next present one (exclusive). */
+export interface GapRange {
+  from: number;
+  to: number;
+  missing: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS candles (
+  exchange  TEXT    NOT NULL,
+  symbol    TEXT    NOT NULL,
+  timeframe TEXT    NOT NULL,
+  ts        INTEGER NOT NULL,
+  open      REAL    NOT NULL,
+  high      REAL    NOT NULL,
+  low       REAL    NOT NULL,
+  close     REAL    NOT NULL,
+  volume    REAL    NOT NULL,
+  PRIMARY KEY (exchange, symbol, timeframe, ts)
+) WITHOUT ROWID;
+`;
+
+/**
+ * The candle store: one SQLite file (WAL) keyed by (exchange, symbol, timeframe, open time).
+ * Other parts of the bot add their own tables to the same file through `db`.
+ */
+export class CandleStore {
+  readonly db: Database.Database;
+  readonly file: string;
+  private readonly upsertStmt: Database.Statement;
+
+  private constructor(db: Database.Database, file: string) {
+    this.db = db;
+    this.file = file;
+    this.upsertStmt = db.prepare(
+      `INSERT INTO candles (exchange, symbol, timeframe, ts, open, high, low, close, volume)
+       VALUES (@exchange, @symbol, @timeframe, @ts, @open, @high, @low, @close, @volume)
+       ON CONFLICT (exchange, symbol, timeframe, ts) DO UPDATE SET
+         open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close, volume = excluded.volume
+       WHERE open IS NOT excluded.open OR high IS NOT excluded.high OR low IS NOT excluded.low
+          OR close IS NOT excluded.close OR volume IS NOT excluded.volume`,
+    );
+  }
+
+  /** Opens (creating parent folder and schema) a store; a file that is not a SQLite database is a UserError. */
+  static open(file: string): CandleStore {
+    const resolved = path.resolve(file);
+    if (existsSync(resolved) === false) mkdirSync(path.dirname(resolved), { recursive: true });
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(resolved);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      db.exec(SCHEMA);
+    } catch (e) {
+      db?.close();
+      const msg = (e as Error).message;
+      if (/not a database|malformed|file is encrypted/i.test(msg)) throw new UserError(`${file} is not a SQLite database (use --db to choose another file)`);
+      throw new UserError(`cannot open database ${file}: ${msg}`);
+    }
+    return new CandleStore(db, resolved);
+  }
+
+  /** Inserts or updates rows in one transaction; returns how many rows were inserted or changed. */
+  upsert(exchange: string, symbol: string, timeframe: string, rows: readonly CandleRow[]): number {
+    const run = this.db.transaction((list: readonly CandleRow[]) => {
+      let changed = 0;
+      for (const r of list) {
+        changed += this.upsertStmt.run({ exchange, symbol, timeframe, ts: r.ts, open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume }).changes;
+      }
+      return changed;
+    });
+    return run(rows);
+  }
+
+  /** Candles of one series in ascending time, open time in [from, to). */
+  load(exchange: string, symbol: string, timeframe: string, from = -Infinity, to = Infinity): Candles {
+    const rows = this.db
+      .prepare(
+        `SELECT ts, open, high, low, close, volume FROM candles
+         WHERE exchange = ? AND symbol = ? AND timeframe = ? AND ts >= ? AND ts < ? ORDER BY ts`,
+      )
+      .all(exchange, symbol, timeframe, finiteOr(from, -8.64e15), finiteOr(to, 8.64e15)) as CandleRow[];
+    const c = emptyCandles(exchange, symbol, timeframe, rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      c.ts[i] = r.ts;
+      c.open[i] = r.open;
+      c.high[i] = r.high;
+      c.low[i] = r.low;
+      c.close[i] = r.close;
+      c.volume[i] = r.volume;
+    }
+    return c;
+  }
+
+  lastTs(exchange: string, symbol: string, timeframe: string): number | undefined {
+    const row = this.db
+      .prepare('SELECT max(ts) AS last FROM candles WHERE exchange = ? AND symbol = ? AND timeframe = ?')
+      .get(exchange, symbol, timeframe) as { last: number | null };
+    return row.last ?? undefined;
+  }
+
+  firstTs(exchange: string, symbol: string, timeframe: string): number | undefined {
+    const row = this.db
+      .prepare('SELECT min(ts) AS first FROM candles WHERE exchange = ? AND symbol = ? AND timeframe = ?')
+      .get(exchange, symbol, timeframe) as { first: number | null };
+    return row.first ?? undefined;
+  }
+
+  /** Every stored series with its range, size and gap count. */
+  series(): SeriesInfo[] {
+    const rows = this.db
+      .prepare(
+        `SELECT exchange, symbol, timeframe, min(ts) AS first, max(ts) AS last, count(*) AS count
+         FROM candles GROUP BY exchange, symbol, timeframe ORDER BY exchange, symbol, timeframe`,
+      )
+      .all() as Omit<SeriesInfo, 'gaps' | 'missing'>[];
+    return rows.map((r) => {
+      const gaps = this.gaps(r.exchange, r.symbol, r.timeframe);
+      return { ...r, gaps: gaps.length, missing: gaps.reduce((s, g) => s + g.missing, 0) };
+    });
+  }
+
+  /** Missing candle ranges of one series (an exchange that skips empty intervals leaves these; they are facts, not errors). */
+  gaps(exchange: string, symbol: string, timeframe: string, from = -Infinity, to = Infinity): GapRange[] {
+    const step = timeframeMs(timeframe);
+    const rows = this.db
+      .prepare(
+        `SELECT prev, ts FROM (
+           SELECT ts, LAG(ts) OVER (ORDER BY ts) AS prev FROM candles
+           WHERE exchange = ? AND symbol = ? AND timeframe = ? AND ts >= ? AND ts < ?
+         ) WHERE prev IS NOT NULL AND ts - prev > ? ORDER BY ts`,
+      )
+      .all(exchange, symbol, timeframe, finiteOr(from, -8.64e15), finiteOr(to, 8.64e15), step) as { prev: number; ts: number }[];
+    return rows.map((r) => ({ from: r.prev + step, to: r.ts, missing: Math.round((r.ts - r.prev) / step) - 1 }));
+  }
+
+  /** Deletes one series; returns the number of rows removed. */
+  remove(exchange: string, symbol: string, timeframe: string): number {
+    return this.db.prepare('DELETE FROM candles WHERE exchange = ? AND symbol = ? AND timeframe = ?').run(exchange, symbol, timeframe).changes;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function finiteOr(v: number, fallback: number): number {
+  return Number.isFinite(v) ? v : fallback;
+}
