@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { exchangeSection, dataSection } from '../data/config.ts';
 import { accountSection } from '../market/config.ts';
+import { backtestSection } from '../backtest/config.ts';
 import { tradingSection } from '../trading/config.ts';
 
 export const logSection = z.strictObject({
@@ -16,6 +17,7 @@ export const configSchema = z.strictObject({
   data: dataSection,
   log: logSection,
   account: accountSection,
+  backtest: backtestSection,
   trading: tradingSection,
 });
 

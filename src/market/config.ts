@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
-/** Paper account and trading costs. Defaults are Upbit's KRW market. */
+/**
+ * Paper account and trading costs. Defaults are Upbit's KRW market. `preset` other than `custom` replaces the cost
+ * fields with a named set from src/market/costs.ts (`upbit-krw`, `krx-stock` = RLTrader's stock costs, `zero`).
+ */
 export const accountSection = z.strictObject({
+  preset: z.enum(['custom', 'upbit-krw', 'krx-stock', 'zero']),
   balance: z.number().positive(),
   feeRate: z.number().min(0).max(0.1),
   sellTax: z.number().min(0).max(0.1),

@@ -1,0 +1,241 @@
+import { UserError } from '../errors.ts';
+import { checkCosts, type Costs } from './costs.ts';
+
+export type { Costs } from './costs.ts';
+
+/** Why an order became a hold. */
+export type RejectReason = 'below_min_order' | 'no_cash' | 'no_position' | 'below_precision';
+export const REJECT_REASONS: readonly RejectReason[] = ['below_min_order', 'no_cash', 'no_position', 'below_precision'];
+
+/** The last fill, overwritten by the next one: copy what you keep (`{ ...account.lastFill }`). */
+export interface Fill {
+  side: 'buy' | 'sell';
+  /** Reference price the order was filled against (a candle's open), before slippage. */
+  refPrice: number;
+  /** Price paid or received per unit, slippage included. */
+  price: number;
+  units: number;
+  /** units × price. */
+  gross: number;
+  fee: number;
+  tax: number;
+  /** Sells: net proceeds − units × average cost (buy fees included). Buys: 0. */
+  realizedPnl: number;
+}
+
+/** Everything needed to restore an Account exactly (plain JSON). */
+export interface AccountState {
+  initialBalance: number;
+  cash: number;
+  units: number;
+  avgBuyPrice: number;
+  avgCost: number;
+  feesPaid: number;
+  taxPaid: number;
+  buys: number;
+  sells: number;
+  rejected: Record<RejectReason, number>;
+}
+
+const CASH_EPSILON = 1e-6;
+
+/**
+ * A spot account in plain arithmetic, no I/O. Portfolio value is `cash + units × price` at any price, by construction;
+ * fills move value only by their fee, tax and slippage. An order that breaks a rule changes nothing and is counted
+ * in `rejected` (the caller treats it as a hold).
+ */
+export class Account {
+  readonly costs: Readonly<Costs>;
+  initialBalance: number;
+  cash: number;
+  units = 0;
+  /** Volume-weighted fill price of the units held, fees excluded (RLTrader's avg_buy_price); 0 when flat. */
+  avgBuyPrice = 0;
+  /** Cost per unit held including buy fees, for realized P/L. */
+  avgCost = 0;
+  feesPaid = 0;
+  taxPaid = 0;
+  buys = 0;
+  sells = 0;
+  rejected: Record<RejectReason, number> = { below_min_order: 0, no_cash: 0, no_position: 0, below_precision: 0 };
+  /** Reason of the last refused order, null after a fill. */
+  lastReject: RejectReason | null = null;
+  readonly lastFill: Fill = { side: 'buy', refPrice: 0, price: 0, units: 0, gross: 0, fee: 0, tax: 0, realizedPnl: 0 };
+  private readonly scale: number;
+  private readonly slip: number;
+
+  constructor(balance: number, costs: Costs) {
+    if (!(Number.isFinite(balance) && balance > 0)) throw new UserError(`balance must be a positive amount, got ${balance}`);
+    checkCosts(costs);
+    this.costs = { ...costs };
+    this.initialBalance = balance;
+    this.cash = balance;
+    this.scale = 10 ** costs.quantityPrecision;
+    this.slip = costs.slippageBps / 10_000;
+  }
+
+  static restore(state: AccountState, costs: Costs): Account {
+    const a = new Account(state.initialBalance, costs);
+    a.cash = state.cash;
+    a.units = state.units;
+    a.avgBuyPrice = state.avgBuyPrice;
+    a.avgCost = state.avgCost;
+    a.feesPaid = state.feesPaid;
+    a.taxPaid = state.taxPaid;
+    a.buys = state.buys;
+    a.sells = state.sells;
+    a.rejected = { ...state.rejected };
+    return a;
+  }
+
+  snapshot(): AccountState {
+    return {
+      initialBalance: this.initialBalance,
+      cash: this.cash,
+      units: this.units,
+      avgBuyPrice: this.avgBuyPrice,
+      avgCost: this.avgCost,
+      feesPaid: this.feesPaid,
+      taxPaid: this.taxPaid,
+      buys: this.buys,
+      sells: this.sells,
+      rejected: { ...this.rejected },
+    };
+  }
+
+  /** Back to the starting balance with nothing held and all counters at zero. */
+  reset(balance = this.initialBalance): void {
+    if (!(Number.isFinite(balance) && balance > 0)) throw new UserError(`balance must be a positive amount, got ${balance}`);
+    this.initialBalance = balance;
+    this.cash = balance;
+    this.units = 0;
+    this.avgBuyPrice = 0;
+    this.avgCost = 0;
+    this.feesPaid = 0;
+    this.taxPaid = 0;
+    this.buys = 0;
+    this.sells = 0;
+    this.rejected.below_min_order = 0;
+    this.rejected.no_cash = 0;
+    this.rejected.no_position = 0;
+    this.rejected.below_precision = 0;
+    this.lastReject = null;
+  }
+
+  /** Portfolio value at a price: cash + units × price. */
+  value(price: number): number {
+    return this.cash + this.units * price;
+  }
+
+  /** Fraction of portfolio value held in the asset (0..1). */
+  holdRatio(price: number): number {
+    const v = this.value(price);
+    return v > 0 ? (this.units * price) / v : 0;
+  }
+
+  /** value / initial balance − 1. */
+  profitLoss(price: number): number {
+    return this.value(price) / this.initialBalance - 1;
+  }
+
+  /** price / average buy price − 1, or 0 when flat. */
+  priceToAvgBuy(price: number): number {
+    return this.avgBuyPrice > 0 ? price / this.avgBuyPrice - 1 : 0;
+  }
+
+  get totalRejected(): number {
+    return this.rejected.below_min_order + this.rejected.no_cash + this.rejected.no_position + this.rejected.below_precision;
+  }
+
+  /** Units rounded down to the quantity precision. */
+  roundUnits(units: number): number {
+    // the small nudge keeps 0.3 / 0.1-style float noise from rounding a whole step away
+    return Math.floor(units * this.scale + 1e-7) / this.scale;
+  }
+
+  /** Largest cash amount (fee included) a buy at `refPrice` can commit. */
+  buyingPower(): number {
+    return this.cash;
+  }
+
+  /**
+   * Buys for up to `spend` of cash (fee included) at `refPrice` plus slippage. Returns true on a fill
+   * (details in `lastFill`), false when refused (reason in `lastReject`, counted in `rejected`).
+   */
+  buy(refPrice: number, spend: number): boolean {
+    const budget = Math.min(spend, this.cash);
+    if (!(budget > 0) || this.cash < this.costs.minOrderValue || this.cash <= CASH_EPSILON) return this.refuse('no_cash');
+    const price = refPrice * (1 + this.slip);
+    const units = this.roundUnits(budget / (price * (1 + this.costs.feeRate)));
+    if (units <= 0) return this.refuse('below_precision');
+    const gross = units * price;
+    if (gross < this.costs.minOrderValue) return this.refuse('below_min_order');
+    const fee = gross * this.costs.feeRate;
+    let cash = this.cash - gross - fee;
+    if (cash < 0) {
+      if (cash < -CASH_EPSILON * Math.max(1, gross)) return this.refuse('no_cash');
+      cash = 0;
+    }
+    const held = this.units + units;
+    this.avgBuyPrice = (this.avgBuyPrice * this.units + price * units) / held;
+    this.avgCost = (this.avgCost * this.units + gross + fee) / held;
+    this.units = held;
+    this.cash = cash;
+    this.feesPaid += fee;
+    this.buys++;
+    return this.filled('buy', refPrice, price, units, gross, fee, 0, 0);
+  }
+
+  /** Sells up to `units` (capped at what is held) at `refPrice` minus slippage. Same return convention as `buy`. */
+  sell(refPrice: number, units: number): boolean {
+    if (this.units <= 0) return this.refuse('no_position');
+    const wanted = units >= this.units ? this.units : this.roundUnits(units);
+    if (wanted <= 0) return this.refuse('below_precision');
+    const price = refPrice * (1 - this.slip);
+    const gross = wanted * price;
+    if (gross < this.costs.minOrderValue) return this.refuse('below_min_order');
+    const fee = gross * this.costs.feeRate;
+    const tax = gross * this.costs.sellTax;
+    const realized = gross - fee - tax - wanted * this.avgCost;
+    const left = wanted === this.units ? 0 : Math.round((this.units - wanted) * this.scale) / this.scale;
+    this.units = left;
+    if (left === 0) {
+      this.avgBuyPrice = 0;
+      this.avgCost = 0;
+    }
+    this.cash += gross - fee - tax;
+    this.feesPaid += fee;
+    this.taxPaid += tax;
+    this.sells++;
+    return this.filled('sell', refPrice, price, wanted, gross, fee, tax, realized);
+  }
+
+  private refuse(reason: RejectReason): false {
+    this.rejected[reason]++;
+    this.lastReject = reason;
+    return false;
+  }
+
+  private filled(
+    side: 'buy' | 'sell',
+    refPrice: number,
+    price: number,
+    units: number,
+    gross: number,
+    fee: number,
+    tax: number,
+    realizedPnl: number,
+  ): true {
+    const f = this.lastFill;
+    f.side = side;
+    f.refPrice = refPrice;
+    f.price = price;
+    f.units = units;
+    f.gross = gross;
+    f.fee = fee;
+    f.tax = tax;
+    f.realizedPnl = realizedPnl;
+    this.lastReject = null;
+    return true;
+  }
+}

@@ -1,0 +1,66 @@
+import { UserError } from '../errors.ts';
+
+/** Trading costs and exchange rules applied to every fill. */
+export interface Costs {
+  /** Commission per side as a fraction of the traded value (Upbit KRW: 0.0005). */
+  feeRate: number;
+  /** Extra charge on sells only, as a fraction (Korean stock transaction tax: 0.0025). */
+  sellTax: number;
+  /** Price moves against the order by this many basis points at the fill. */
+  slippageBps: number;
+  /** Orders whose traded value is below this are refused (Upbit KRW: 5,000). */
+  minOrderValue: number;
+  /** Units are rounded down to this many decimals (8 for BTC, 0 for shares). */
+  quantityPrecision: number;
+}
+
+export type CostPresetName = 'upbit-krw' | 'krx-stock' | 'zero';
+
+/**
+ * Named cost sets. `krx-stock` is RLTrader's stock setting (0.015% commission, 0.25% sell tax, whole shares).
+ */
+export const COST_PRESETS: Readonly<Record<CostPresetName, Readonly<Costs>>> = {
+  'upbit-krw': { feeRate: 0.0005, sellTax: 0, slippageBps: 5, minOrderValue: 5000, quantityPrecision: 8 },
+  'krx-stock': { feeRate: 0.00015, sellTax: 0.0025, slippageBps: 0, minOrderValue: 0, quantityPrecision: 0 },
+  zero: { feeRate: 0, sellTax: 0, slippageBps: 0, minOrderValue: 0, quantityPrecision: 12 },
+};
+
+export function listCostPresets(): CostPresetName[] {
+  return Object.keys(COST_PRESETS) as CostPresetName[];
+}
+
+export function costPreset(name: string): Costs {
+  if (!(name in COST_PRESETS)) throw new UserError(`unknown cost preset "${name}" (presets: ${listCostPresets().join(', ')})`);
+  return { ...COST_PRESETS[name as CostPresetName] };
+}
+
+/** The account section of the config (`preset: custom` uses its own fields, any other preset replaces them). */
+export interface AccountSettings extends Costs {
+  preset: 'custom' | CostPresetName;
+  balance: number;
+}
+
+export function costsFromSettings(s: AccountSettings): Costs {
+  if (s.preset !== 'custom') return costPreset(s.preset);
+  return {
+    feeRate: s.feeRate,
+    sellTax: s.sellTax,
+    slippageBps: s.slippageBps,
+    minOrderValue: s.minOrderValue,
+    quantityPrecision: s.quantityPrecision,
+  };
+}
+
+/** Throws a UserError naming the first cost that makes no sense. */
+export function checkCosts(c: Costs): void {
+  const bad = (what: string) => {
+    throw new UserError(`costs: ${what}`);
+  };
+  if (!(c.feeRate >= 0 && c.feeRate < 0.5)) bad(`feeRate ${c.feeRate} must be in [0, 0.5)`);
+  if (!(c.sellTax >= 0 && c.sellTax < 0.5)) bad(`sellTax ${c.sellTax} must be in [0, 0.5)`);
+  if (!(c.slippageBps >= 0 && c.slippageBps < 5000)) bad(`slippageBps ${c.slippageBps} must be in [0, 5000)`);
+  if (!(c.minOrderValue >= 0 && Number.isFinite(c.minOrderValue))) bad(`minOrderValue ${c.minOrderValue} must be ≥ 0`);
+  if (!(Number.isInteger(c.quantityPrecision) && c.quantityPrecision >= 0 && c.quantityPrecision <= 18)) {
+    bad(`quantityPrecision ${c.quantityPrecision} must be an integer in 0..18`);
+  }
+}

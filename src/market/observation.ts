@@ -1,0 +1,104 @@
+import type { Observation } from '../agents/policy.ts';
+import type { Candles } from '../data/candles.ts';
+import { UserError } from '../errors.ts';
+import type { Account } from './account.ts';
+
+/** Size of the agent state vector: [hold ratio, profit/loss ratio, price / average buy price − 1]. */
+export const STATE_SIZE = 3;
+
+/**
+ * What the environment needs from a chart renderer (src/chart's ImageRenderer satisfies it):
+ * frames ending at t, HWC floats in 0..1, drawn from candles ≤ t only.
+ */
+export interface ImageSequenceRenderer {
+  readonly frameSize: number;
+  /** First candle index that can be rendered. */
+  readonly warmup: number;
+  renderSequence(candles: Candles, t: number, frames: number, out: Float32Array, offset?: number): void;
+}
+
+export interface ObservationSource {
+  candles: Candles;
+  /** Already scaled feature rows × cols, row i = candle i. */
+  features?: { data: Float32Array; cols: number };
+  /** Feature rows per observation, ending at t. 0: no features. */
+  window: number;
+  images?: { renderer: ImageSequenceRenderer; frames: number };
+}
+
+const NO_FEATURES = new Float32Array(0);
+
+/** Builds observations for candle t with the same code in the environment, the engine and the paper trader. */
+export class ObservationBuilder {
+  readonly candles: Candles;
+  readonly window: number;
+  readonly cols: number;
+  /** First t an observation can be built for (enough feature rows and image warm-up behind it). */
+  readonly firstT: number;
+  private readonly data: Float32Array;
+  private readonly images?: { renderer: ImageSequenceRenderer; frames: number };
+
+  constructor(src: ObservationSource) {
+    const n = src.candles.close.length;
+    this.candles = src.candles;
+    this.window = src.window;
+    if (!(Number.isInteger(src.window) && src.window >= 0)) throw new UserError(`window must be a whole number ≥ 0, got ${src.window}`);
+    if (src.features && src.window > 0) {
+      const { data, cols } = src.features;
+      if (!(cols > 0) || data.length < n * cols) {
+        throw new UserError(`features hold ${data.length} values, need ${n} candles × ${cols} columns`);
+      }
+      this.data = data;
+      this.cols = cols;
+    } else {
+      if (src.window > 0) throw new UserError(`window ${src.window} asks for feature rows but no features were given`);
+      this.data = NO_FEATURES;
+      this.cols = 0;
+    }
+    this.images = src.images;
+    let first = Math.max(0, this.window - 1);
+    if (src.images) {
+      if (!(src.images.frames >= 1)) throw new UserError(`images.frames must be ≥ 1, got ${src.images.frames}`);
+      first = Math.max(first, src.images.renderer.warmup + src.images.frames - 1);
+    }
+    this.firstT = first;
+  }
+
+  get imageFrameSize(): number | undefined {
+    return this.images?.renderer.frameSize;
+  }
+
+  get frames(): number | undefined {
+    return this.images?.frames;
+  }
+
+  /** A fresh observation for candle t (its arrays may be kept by the caller). */
+  build(t: number, account: Account): Observation {
+    const obs: Observation = {
+      t,
+      candles: this.candles,
+      features: NO_FEATURES,
+      window: this.window,
+      cols: this.cols,
+      state: new Float32Array(STATE_SIZE),
+    };
+    if (this.images) obs.images = new Float32Array(this.images.frames * this.images.renderer.frameSize);
+    return this.fill(obs, t, account);
+  }
+
+  /** Rewrites `obs` for candle t in place (the engine's path: one observation for a whole run). */
+  fill(obs: Observation, t: number, account: Account): Observation {
+    obs.t = t;
+    if (this.cols > 0) obs.features = this.data.subarray((t - this.window + 1) * this.cols, (t + 1) * this.cols);
+    writeState(obs.state, account, this.candles.close[t]);
+    if (this.images && obs.images) this.images.renderer.renderSequence(this.candles, t, this.images.frames, obs.images, 0);
+    return obs;
+  }
+}
+
+/** The agent state at a price: hold ratio, profit/loss since the start, price / average buy price − 1. */
+export function writeState(out: Float32Array, account: Account, price: number): void {
+  out[0] = account.holdRatio(price);
+  out[1] = account.profitLoss(price);
+  out[2] = account.priceToAvgBuy(price);
+}

@@ -1,0 +1,109 @@
+import { UserError } from '../errors.ts';
+
+/**
+ * Reward choices; every one is computed from the marked portfolio value, so fees, tax and slippage are always inside.
+ * - `delayed`: RLTrader. The immediate reward is P/L since the start; it is paid out (as the delayed reward) only at
+ *   steps where |value / value at the last paid step − 1| passes `threshold`; other steps reward 0.
+ * - `logReturn`: ln(value_t / value_{t−1}).
+ * - `sharpe`: differential Sharpe ratio (Moody & Saffell 1998) with adaptation rate `eta`.
+ * - `drawdown`: log return − penalty × (growth of the drawdown from the running peak this step).
+ */
+export type RewardOptions =
+  | { kind: 'delayed'; threshold: number }
+  | { kind: 'logReturn' }
+  | { kind: 'sharpe'; eta: number }
+  | { kind: 'drawdown'; penalty: number };
+
+export function checkReward(r: RewardOptions): void {
+  switch (r.kind) {
+    case 'delayed':
+      if (!(r.threshold > 0 && r.threshold < 1)) throw new UserError(`reward: delayed threshold must be in (0, 1), got ${r.threshold}`);
+      return;
+    case 'logReturn':
+      return;
+    case 'sharpe':
+      if (!(r.eta > 0 && r.eta < 1)) throw new UserError(`reward: sharpe eta must be in (0, 1), got ${r.eta}`);
+      return;
+    case 'drawdown':
+      if (!(r.penalty >= 0 && Number.isFinite(r.penalty))) throw new UserError(`reward: drawdown penalty must be ≥ 0, got ${r.penalty}`);
+      return;
+    default:
+      throw new UserError(`reward: unknown kind "${(r as { kind: string }).kind}" (use delayed, logReturn, sharpe or drawdown)`);
+  }
+}
+
+/** Running reward state for one episode. */
+export class RewardTracker {
+  /** P/L since the episode start at the last step (RLTrader's immediate reward). */
+  immediate = 0;
+  /** RLTrader's delayed reward at the last step (0 unless the threshold was passed). */
+  delayed = 0;
+  private readonly options: RewardOptions;
+  /** Other reward kinds still report RLTrader's delayed reward in step info, with its usual 5% threshold. */
+  private readonly threshold: number;
+  private initial = 1;
+  private prev = 1;
+  private base = 1;
+  private peak = 1;
+  private drawdown = 0;
+  private a = 0;
+  private b = 0;
+
+  constructor(options: RewardOptions) {
+    checkReward(options);
+    this.options = options;
+    this.threshold = options.kind === 'delayed' ? options.threshold : 0.05;
+  }
+
+  reset(value: number): void {
+    this.initial = value;
+    this.prev = value;
+    this.base = value;
+    this.peak = value;
+    this.drawdown = 0;
+    this.a = 0;
+    this.b = 0;
+    this.immediate = 0;
+    this.delayed = 0;
+  }
+
+  /** Reward for a step that ended with portfolio value `value`. */
+  step(value: number): number {
+    const o = this.options;
+    const prev = this.prev;
+    this.prev = value;
+    this.immediate = value / this.initial - 1;
+    const sinceBase = value / this.base - 1;
+    if (sinceBase > this.threshold || sinceBase < -this.threshold) {
+      this.base = value;
+      this.delayed = this.immediate;
+    } else {
+      this.delayed = 0;
+    }
+    const logReturn = value > 0 && prev > 0 ? Math.log(value / prev) : -1;
+    switch (o.kind) {
+      case 'delayed':
+        return this.delayed;
+      case 'logReturn':
+        return logReturn;
+      case 'sharpe': {
+        const r = prev > 0 ? value / prev - 1 : -1;
+        const dA = r - this.a;
+        const dB = r * r - this.b;
+        const variance = this.b - this.a * this.a;
+        // until the variance estimate is meaningful the differential Sharpe is undefined: reward the plain return
+        const d = variance > 1e-12 ? (this.b * dA - 0.5 * this.a * dB) / variance ** 1.5 : r;
+        this.a += o.eta * dA;
+        this.b += o.eta * dB;
+        return d;
+      }
+      case 'drawdown': {
+        if (value > this.peak) this.peak = value;
+        const dd = this.peak > 0 ? 1 - value / this.peak : 1;
+        const growth = dd > this.drawdown ? dd - this.drawdown : 0;
+        this.drawdown = dd;
+        return logReturn - o.penalty * growth;
+      }
+    }
+  }
+}

@@ -1,0 +1,10 @@
+import type { RuleStrategy } from '../src/backtest/strategy.ts';
+import { buyAndHoldPolicy } from '../src/backtest/rules.ts';
+
+const strategy: RuleStrategy = {
+  kind: 'rule',
+  name: 'buy-and-hold',
+  description: 'buy everything at the first decision, hold to the end',
+  createPolicy: () => buyAndHoldPolicy(),
+};
+export default strategy;

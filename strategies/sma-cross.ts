@@ -1,0 +1,11 @@
+import type { RuleStrategy } from '../src/backtest/strategy.ts';
+import { smaCrossPolicy } from '../src/backtest/rules.ts';
+
+/** Moving-average crossover on closes: long while SMA(20) > SMA(50), flat while below. */
+const strategy: RuleStrategy = {
+  kind: 'rule',
+  name: 'sma-cross',
+  description: 'long while SMA(20) of closes is above SMA(50), flat otherwise',
+  createPolicy: ({ candles }) => smaCrossPolicy(candles, 20, 50),
+};
+export default strategy;
