@@ -156,7 +156,14 @@ export async function* pageClosedCandles(
   const limit = opts.pageLimit ?? 200;
   const now = opts.now ?? Date.now;
   if (!ex.has.fetchOHLCV) throw new UserError(`${ex.id} does not offer candles (fetchOHLCV) through ccxt`);
-  await withRetry(`${ex.id}: loading markets`, () => ex.loadMarkets(), { ...opts.retry, httpStatus: () => lastHttpStatus(ex) });
+  await withRetry(
+    `${ex.id}: loading markets`,
+    () => {
+      (ex as WithStatus)[STATUS] = undefined;
+      return ex.loadMarkets();
+    },
+    { ...opts.retry, httpStatus: () => lastHttpStatus(ex) },
+  );
   const markets = ex.markets ?? {};
   if (!markets[symbol]) {
     const some = Object.keys(markets).slice(0, 5).join(', ');
@@ -172,7 +179,14 @@ export async function* pageClosedCandles(
     const end = Math.min(until ?? Infinity, closedEnd + 1);
     if (cursor >= end) return;
     const what = `${ex.id}: ${symbol} ${timeframe} candles from ${isoTime(cursor)}`;
-    const raw = await withRetry(what, () => ex.fetchOHLCV(symbol, timeframe, cursor, limit), { ...opts.retry, httpStatus: () => lastHttpStatus(ex) });
+    const raw = await withRetry(
+      what,
+      () => {
+        (ex as WithStatus)[STATUS] = undefined;
+        return ex.fetchOHLCV(symbol, timeframe, cursor, limit);
+      },
+      { ...opts.retry, httpStatus: () => lastHttpStatus(ex) },
+    );
     const rows = toRows(raw, what)
       .filter((r) => r.ts >= cursor && r.ts < end && r.ts <= now() - step)
       .sort((a, b) => a.ts - b.ts);
