@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mlSection } from '../ml/config.ts';
 import { exchangeSection, dataSection } from '../data/config.ts';
 import { accountSection } from '../market/config.ts';
 import { backtestSection } from '../backtest/config.ts';
@@ -17,6 +18,7 @@ export const configSchema = z.strictObject({
   data: dataSection,
   log: logSection,
   account: accountSection,
+  ml: mlSection,
   backtest: backtestSection,
   trading: tradingSection,
 });

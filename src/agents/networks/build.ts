@@ -1,0 +1,152 @@
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../../util/random.ts';
+import { resolveSpec, type NetworkSpec, type ResolvedSpec } from './spec.ts';
+
+type Sym = tf.SymbolicTensor;
+type ActivationName = Parameters<typeof tf.layers.activation>[0]['activation'];
+
+function apply(layer: tf.layers.Layer, x: Sym | Sym[]): Sym {
+  return layer.apply(x) as Sym;
+}
+
+/** Batch norm then dropout, the pair RLTrader puts after every layer. */
+function normAndDrop(s: ResolvedSpec, x: Sym, tag: string): Sym {
+  let y = x;
+  if (s.batchNorm) y = apply(tf.layers.batchNormalization({ name: `bn_${tag}` }), y);
+  if (s.dropout > 0) y = apply(tf.layers.dropout({ rate: s.dropout, name: `drop_${tag}` }), y);
+  return y;
+}
+
+function dnnTrunk(s: ResolvedSpec, input: Sym): Sym {
+  let x = apply(tf.layers.flatten({ name: 'flatten' }), input);
+  s.hidden.forEach((units, i) => {
+    x = apply(tf.layers.dense({ units, activation: s.activation as ActivationName, name: `dense${i + 1}` }), x);
+    x = normAndDrop(s, x, `${i + 1}`);
+  });
+  return x;
+}
+
+/** Kernels are overwritten by seedKernels; skip tfjs's slow (and unseeded) orthogonal initializer. */
+const SEEDED_LATER = { kernelInitializer: 'zeros', recurrentInitializer: 'zeros' } as const;
+
+function recurrentLayer(kind: 'lstm' | 'gru', units: number, returnSequences: boolean, name: string): tf.layers.Layer {
+  // sigmoid gates (tfjs defaults to hardSigmoid); Keras-style forget-gate bias of 1 for the LSTM
+  return kind === 'lstm'
+    ? tf.layers.lstm({ units, returnSequences, recurrentActivation: 'sigmoid', unitForgetBias: true, ...SEEDED_LATER, name })
+    : tf.layers.gru({ units, returnSequences, recurrentActivation: 'sigmoid', ...SEEDED_LATER, name });
+}
+
+function lstmTrunk(s: ResolvedSpec, input: Sym): Sym {
+  let x = input;
+  s.hidden.forEach((units, i) => {
+    x = apply(recurrentLayer(s.rnn, units, i < s.hidden.length - 1, `rnn${i + 1}`), x);
+    x = normAndDrop(s, x, `${i + 1}`);
+  });
+  return x;
+}
+
+/** 1-D convolutions across time with the features as channels (RLTrader's "cnn" uses a 1×5 kernel on 1×T×F). */
+function cnnTrunk(s: ResolvedSpec, input: Sym): Sym {
+  let x = input;
+  let steps = s.window;
+  s.hidden.forEach((filters, i) => {
+    const layer = tf.layers.conv1d({
+      filters,
+      kernelSize: Math.min(5, steps),
+      padding: 'same',
+      activation: s.activation as ActivationName,
+      name: `conv${i + 1}`,
+    });
+    x = apply(layer, x);
+    if (s.batchNorm) x = apply(tf.layers.batchNormalization({ name: `bn_${i + 1}` }), x);
+    if (steps >= 2) {
+      x = apply(tf.layers.maxPooling1d({ poolSize: 2, name: `pool${i + 1}` }), x);
+      steps = Math.floor(steps / 2);
+    }
+    if (s.dropout > 0) x = apply(tf.layers.dropout({ rate: s.dropout, name: `drop_${i + 1}` }), x);
+  });
+  return apply(tf.layers.flatten({ name: 'flatten' }), x);
+}
+
+/**
+ * A small 2-D CNN on every image of the sequence (Jiang–Kelly–Xiu blocks: 5×3 convolution, batch norm, leaky ReLU,
+ * 2×1 max-pool), the per-image embeddings into a GRU or LSTM.
+ */
+function cnnRnnTrunk(s: ResolvedSpec, input: Sym): Sym {
+  const im = s.image!;
+  let x = input;
+  let height = im.height;
+  const td = (layer: tf.layers.Layer, name: string) => tf.layers.timeDistributed({ layer, name });
+  s.hidden.forEach((filters, i) => {
+    const conv = tf.layers.conv2d({ filters, kernelSize: [5, 3], padding: 'same', useBias: !s.batchNorm, name: `conv${i + 1}` });
+    x = apply(td(conv, `td_conv${i + 1}`), x);
+    if (s.batchNorm) x = apply(td(tf.layers.batchNormalization({ name: `bn${i + 1}` }), `td_bn${i + 1}`), x);
+    x = apply(tf.layers.leakyReLU({ alpha: 0.01, name: `lrelu${i + 1}` }), x);
+    if (height >= 2) {
+      x = apply(td(tf.layers.maxPooling2d({ poolSize: [2, 1], name: `pool${i + 1}` }), `td_pool${i + 1}`), x);
+      height = Math.floor(height / 2);
+    }
+  });
+  x = apply(td(tf.layers.flatten({ name: 'flatten' }), 'td_flatten'), x);
+  if (s.dropout > 0) x = apply(tf.layers.dropout({ rate: s.dropout, name: 'drop_embed' }), x);
+  x = apply(recurrentLayer(s.rnn, s.rnnUnits, false, 'rnn'), x);
+  if (s.dropout > 0) x = apply(tf.layers.dropout({ rate: s.dropout, name: 'drop_rnn' }), x);
+  return x;
+}
+
+/** Glorot-uniform limits computed as Keras does: conv kernels count the receptive field in both fans. */
+function glorotLimit(shape: readonly number[]): number {
+  if (shape.length < 2) return Math.sqrt(3 / Math.max(1, shape[0] ?? 1));
+  const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+  const fanIn = shape[shape.length - 2] * receptive;
+  const fanOut = shape[shape.length - 1] * receptive;
+  return Math.sqrt(6 / (fanIn + fanOut));
+}
+
+/**
+ * Overwrites every kernel with glorot-uniform values drawn from our seeded Rng, so the same seed gives the same
+ * weights on every backend and machine. Biases, batch-norm and forget-gate initial values are constants already.
+ */
+function seedKernels(model: tf.LayersModel, seed: number): void {
+  const rng = new Rng(seed);
+  for (const w of model.weights) {
+    const leaf = w.originalName.split('/').pop() ?? '';
+    if (!leaf.endsWith('kernel')) continue;
+    const shape = w.shape as number[];
+    const limit = glorotLimit(shape);
+    const size = shape.reduce((a, b) => a * b, 1);
+    const values = new Float32Array(size);
+    for (let i = 0; i < size; i++) values[i] = (rng.next() * 2 - 1) * limit;
+    const t = tf.tensor(values, shape);
+    w.write(t);
+    t.dispose();
+  }
+}
+
+/**
+ * Builds a network from its spec. Inputs in order: [features (or images), state?]; outputs in order: [value?, policy?],
+ * named 'value' and 'policy'. Not compiled: learners bring their own loss and optimizer.
+ */
+export function buildNetwork(spec: NetworkSpec): tf.LayersModel {
+  const s = resolveSpec(spec);
+  const main =
+    s.kind === 'cnnrnn'
+      ? tf.input({ shape: [s.image!.frames, s.image!.height, s.image!.width, s.image!.channels], name: 'images' })
+      : tf.input({ shape: [s.window, s.features], name: 'features' });
+  const inputs: Sym[] = [main];
+  let x =
+    s.kind === 'dnn' ? dnnTrunk(s, main) : s.kind === 'lstm' ? lstmTrunk(s, main) : s.kind === 'cnn' ? cnnTrunk(s, main) : cnnRnnTrunk(s, main);
+  if (s.stateSize > 0) {
+    const state = tf.input({ shape: [s.stateSize], name: 'state' });
+    inputs.push(state);
+    x = apply(tf.layers.concatenate({ name: 'trunk_state' }), [x, state]);
+  }
+  const outputs: Sym[] = [];
+  if (s.heads.value !== undefined) outputs.push(apply(tf.layers.dense({ units: s.heads.value, name: 'value' }), x));
+  if (s.heads.policy !== undefined) {
+    outputs.push(apply(tf.layers.dense({ units: s.heads.policy, activation: 'softmax', name: 'policy' }), x));
+  }
+  const model = tf.model({ inputs, outputs, name: `${s.kind}` });
+  seedKernels(model, s.seed);
+  return model;
+}

@@ -1,0 +1,5 @@
+export type { NetworkKind, NetworkSpec, ImageShape, ResolvedSpec } from './spec.ts';
+export { resolveSpec } from './spec.ts';
+export { buildNetwork } from './build.ts';
+export type { FastForward } from './fast-forward.ts';
+export { compileFastForward } from './fast-forward.ts';

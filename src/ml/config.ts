@@ -1,0 +1,10 @@
+import { z } from 'zod';
+
+export const BACKEND_CHOICES = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
+
+/** Which TensorFlow.js backend runs the networks. `auto` picks the fastest one that works on this machine. */
+export const mlSection = z.strictObject({
+  backend: z.enum(BACKEND_CHOICES),
+});
+
+export type MlConfig = z.infer<typeof mlSection>;
