@@ -1,0 +1,226 @@
+/**
+ * Candlestick charts with indicator panels for the CNN(+RNN) agent: a price panel (bodies and wicks, optional MA
+ * line and Bollinger bands) over optional volume, RSI and MACD panels, any size, 1–4 channels.
+ *
+ * Each image depends only on the last `bars + lookback` candles: indicators are recomputed over that fixed window
+ * (EMA-based ones get 100 extra candles to settle), so the same candles give the same picture in a backtest and in
+ * the paper trader, whatever the series' first candle was.
+ *
+ * Channels (ink is max-blended):
+ *   1: up candles 1.0, down candles 0.5, main lines 0.8, secondary lines 0.4
+ *   2: [candles and volume (up 1.0 / down 0.5), lines (main 1.0 / secondary 0.5)]
+ *   3: RGB for people and models alike — red = down candles/volume, green = up, blue = lines (main 1.0 / secondary 0.5)
+ *   4: [down, up, main lines (MA, RSI, MACD), secondary lines (Bollinger, RSI 30/70 guides, MACD signal and histogram)]
+ */
+import { sliceCandles, type Candles } from '../data/candles.ts';
+import { UserError } from '../errors.ts';
+import { bollinger, macd, rsi } from '../features/indicators.ts';
+import { sma } from '../features/rolling.ts';
+import { fillRect, line, plot, rowOf, vline, type Frame } from './draw.ts';
+import type { ImageRenderer, ImageSpec, PanelKind } from './spec.ts';
+
+/** Extra candles EMA-based indicators (RSI, MACD) get before the window so their start-up bias has faded. */
+export const EMA_SETTLE = 100;
+const BOLLINGER_PERIOD = 20;
+const RSI_PERIOD = 14;
+const MACD_WARMUP = 26 + 9 - 2;
+
+interface Inks {
+  up: number[];
+  down: number[];
+  main: number[];
+  second: number[];
+}
+
+const INKS: Record<1 | 2 | 3 | 4, Inks> = {
+  1: { up: [1], down: [0.5], main: [0.8], second: [0.4] },
+  2: { up: [1, 0], down: [0.5, 0], main: [0, 1], second: [0, 0.5] },
+  3: { up: [0, 1, 0], down: [1, 0, 0], main: [0, 0, 1], second: [0, 0, 0.5] },
+  4: { up: [0, 1, 0, 0], down: [1, 0, 0, 0], main: [0, 0, 1, 0], second: [0, 0, 0, 1] },
+};
+
+export interface PanelBox {
+  kind: 'price' | PanelKind;
+  top: number;
+  rows: number;
+}
+
+/** Price panel gets 3 shares of the height, each indicator panel 1; panels are separated by one empty row. */
+export function candleLayout(spec: ImageSpec): PanelBox[] {
+  const panels = spec.panels ?? [];
+  const usable = spec.height - panels.length;
+  const unit = Math.floor(usable / (3 + panels.length));
+  const boxes: PanelBox[] = [{ kind: 'price', top: 0, rows: usable - unit * panels.length }];
+  let top = boxes[0].rows + 1;
+  for (const p of panels) {
+    boxes.push({ kind: p, top, rows: unit });
+    top += unit + 1;
+  }
+  return boxes;
+}
+
+export class CandleRenderer implements ImageRenderer {
+  readonly spec: ImageSpec;
+  readonly frameSize: number;
+  readonly warmup: number;
+  private readonly lookback: number;
+  private readonly boxes: PanelBox[];
+  private readonly ink: Inks;
+  private readonly slotStart: Int32Array;
+  private readonly slotEnd: Int32Array;
+
+  constructor(spec: ImageSpec) {
+    this.spec = spec;
+    this.frameSize = spec.height * spec.width * spec.channels;
+    const panels = spec.panels ?? [];
+    this.lookback = Math.max(
+      0,
+      spec.ma ? spec.ma - 1 : 0,
+      spec.bollinger ? BOLLINGER_PERIOD - 1 : 0,
+      panels.includes('rsi') ? RSI_PERIOD + EMA_SETTLE : 0,
+      panels.includes('macd') ? MACD_WARMUP + EMA_SETTLE : 0,
+    );
+    this.warmup = spec.bars - 1 + this.lookback;
+    this.boxes = candleLayout(spec);
+    this.ink = INKS[spec.channels];
+    this.slotStart = new Int32Array(spec.bars);
+    this.slotEnd = new Int32Array(spec.bars);
+    for (let k = 0; k < spec.bars; k++) {
+      this.slotStart[k] = Math.floor((k * spec.width) / spec.bars);
+      this.slotEnd[k] = Math.floor(((k + 1) * spec.width) / spec.bars) - 1;
+    }
+  }
+
+  render(candles: Candles, t: number, out: Float32Array, offset = 0): void {
+    this.check(candles, t, 1, out, offset);
+    this.draw(candles, t, out, offset);
+  }
+
+  renderSequence(candles: Candles, t: number, frames: number, out: Float32Array, offset = 0): void {
+    this.check(candles, t, frames, out, offset);
+    for (let f = 0; f < frames; f++) this.draw(candles, t - frames + 1 + f, out, offset + f * this.frameSize);
+  }
+
+  private check(candles: Candles, t: number, frames: number, out: Float32Array, offset: number): void {
+    if (!Number.isInteger(frames) || frames < 1) throw new UserError(`image sequence needs at least 1 frame (got ${frames})`);
+    if (!Number.isInteger(t) || t - frames + 1 < this.warmup || t >= candles.close.length) {
+      throw new UserError(`cannot render the window ending at candle ${t}: needs ${this.warmup} earlier candles and t < ${candles.close.length}`);
+    }
+    if (offset < 0 || offset + frames * this.frameSize > out.length) throw new UserError(`image buffer too small: needs ${frames * this.frameSize} values at offset ${offset}, has ${out.length}`);
+  }
+
+  /** Body columns and wick column of bar k. */
+  private columns(k: number): [number, number, number] {
+    const x0 = this.slotStart[k];
+    const x1 = this.slotEnd[k];
+    const w = x1 - x0 + 1;
+    if (w >= 3) return [x0, x1 - 1, x0 + ((w - 2) >> 1)];
+    return [x0, x1, x0 + ((w - 1) >> 1)];
+  }
+
+  private draw(all: Candles, t: number, out: Float32Array, base: number): void {
+    const { bars, width, height, channels } = this.spec;
+    out.fill(0, base, base + this.frameSize);
+    const from = t - bars + 1 - this.lookback;
+    const c = sliceCandles(all, from, t + 1);
+    const w0 = this.lookback; // index of the window's first bar in c
+    const frame: Frame = { buf: out, base, width, height, channels };
+    for (const box of this.boxes) {
+      if (box.kind === 'price') this.drawPrice(frame, c, w0, box);
+      else if (box.kind === 'volume') this.drawVolume(frame, c, w0, box);
+      else if (box.kind === 'rsi') this.drawRsi(frame, c, w0, box);
+      else this.drawMacd(frame, c, w0, box);
+    }
+  }
+
+  private drawPrice(f: Frame, c: Candles, w0: number, box: PanelBox): void {
+    const { bars, ma } = this.spec;
+    const maLine = ma ? sma(c.close, ma) : undefined;
+    const bands = this.spec.bollinger ? bollinger(c.close, BOLLINGER_PERIOD, 2) : undefined;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let k = 0; k < bars; k++) {
+      const i = w0 + k;
+      lo = Math.min(lo, c.low[i], maLine ? maLine[i] : Infinity, bands ? bands.lower[i] : Infinity);
+      hi = Math.max(hi, c.high[i], maLine ? maLine[i] : -Infinity, bands ? bands.upper[i] : -Infinity);
+    }
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) return;
+    const y = (v: number) => rowOf(v, lo, hi, box.top, box.rows);
+    if (bands) {
+      this.polyline(f, w0, bands.upper, y, this.ink.second);
+      this.polyline(f, w0, bands.lower, y, this.ink.second);
+    }
+    if (maLine) this.polyline(f, w0, maLine, y, this.ink.main);
+    for (let k = 0; k < bars; k++) {
+      const i = w0 + k;
+      const up = c.close[i] >= c.open[i];
+      const ink = up ? this.ink.up : this.ink.down;
+      const [x0, x1, xc] = this.columns(k);
+      vline(f, xc, y(c.high[i]), y(c.low[i]), ink);
+      fillRect(f, x0, x1, y(c.open[i]), y(c.close[i]), ink);
+    }
+  }
+
+  private drawVolume(f: Frame, c: Candles, w0: number, box: PanelBox): void {
+    let maxVolume = 0;
+    for (let k = 0; k < this.spec.bars; k++) maxVolume = Math.max(maxVolume, c.volume[w0 + k]);
+    if (!(maxVolume > 0)) return;
+    const bottom = box.top + box.rows - 1;
+    for (let k = 0; k < this.spec.bars; k++) {
+      const i = w0 + k;
+      const rows = Math.round((c.volume[i] / maxVolume) * box.rows);
+      if (!(rows > 0)) continue;
+      const [x0, x1] = this.columns(k);
+      fillRect(f, x0, x1, bottom - rows + 1, bottom, c.close[i] >= c.open[i] ? this.ink.up : this.ink.down);
+    }
+  }
+
+  private drawRsi(f: Frame, c: Candles, w0: number, box: PanelBox): void {
+    const r = rsi(c.close, RSI_PERIOD);
+    const y = (v: number) => rowOf(v, 0, 100, box.top, box.rows);
+    for (let x = 0; x < f.width; x += 2) {
+      plot(f, x, y(30), this.ink.second);
+      plot(f, x, y(70), this.ink.second);
+    }
+    this.polyline(f, w0, r, y, this.ink.main);
+  }
+
+  private drawMacd(f: Frame, c: Candles, w0: number, box: PanelBox): void {
+    const m = macd(c.close, 12, 26, 9);
+    let lo = 0;
+    let hi = 0;
+    for (let k = 0; k < this.spec.bars; k++) {
+      const i = w0 + k;
+      lo = Math.min(lo, m.macd[i], m.signal[i], m.histogram[i]);
+      hi = Math.max(hi, m.macd[i], m.signal[i], m.histogram[i]);
+    }
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) return;
+    const y = (v: number) => rowOf(v, lo, hi, box.top, box.rows);
+    const zero = y(0);
+    for (let k = 0; k < this.spec.bars; k++) {
+      const [x0, x1] = this.columns(k);
+      fillRect(f, x0, x1, zero, y(m.histogram[w0 + k]), this.ink.second);
+    }
+    this.polyline(f, w0, m.signal, y, this.ink.second);
+    this.polyline(f, w0, m.macd, y, this.ink.main);
+  }
+
+  /** A line through the wick columns of the window's bars. */
+  private polyline(f: Frame, w0: number, values: Float64Array, y: (v: number) => number, ink: number[]): void {
+    let prevX = -1;
+    let prevY = 0;
+    for (let k = 0; k < this.spec.bars; k++) {
+      const v = values[w0 + k];
+      if (!Number.isFinite(v)) {
+        prevX = -1;
+        continue;
+      }
+      const x = this.columns(k)[2];
+      const yy = y(v);
+      if (prevX < 0) plot(f, x, yy, ink);
+      else line(f, prevX, prevY, x, yy, ink);
+      prevX = x;
+      prevY = yy;
+    }
+  }
+}

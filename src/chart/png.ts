@@ -1,0 +1,94 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { UserError } from '../errors.ts';
+
+/** 0..1 floats → bytes (round to nearest, clamped); bytes pass through. */
+export function toBytes(pixels: Float32Array | Uint8Array): Uint8Array {
+  if (pixels instanceof Uint8Array) return pixels;
+  const out = new Uint8Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) {
+    const v = Math.round(pixels[i] * 255);
+    out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+  return out;
+}
+
+/**
+ * Writes HWC pixels as a PNG, channel for channel: 1 = grey, 2 = grey + alpha, 3 = RGB, 4 = RGBA.
+ * Floats are taken as 0..1 and stored as round(v·255), so decoding gives back exactly those bytes.
+ */
+export async function writePng(file: string, pixels: Float32Array | Uint8Array, width: number, height: number, channels: number): Promise<void> {
+  if (![1, 2, 3, 4].includes(channels)) throw new UserError(`PNG needs 1–4 channels (got ${channels})`);
+  if (pixels.length !== width * height * channels) throw new UserError(`PNG ${width}×${height}×${channels} needs ${width * height * channels} values, got ${pixels.length}`);
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  try {
+    await sharp(toBytes(pixels), { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 } })
+      .png({ compressionLevel: 6 })
+      .toFile(file);
+  } catch (e) {
+    throw new UserError(`cannot write ${file}: ${(e as Error).message}`);
+  }
+}
+
+export interface DecodedImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+/** Reads a PNG back to raw HWC bytes (tests, and checking a file by eye in code). */
+export async function readPng(file: string): Promise<DecodedImage> {
+  const { data, info } = await sharp(file).raw().toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: info.channels };
+}
+
+/**
+ * What people look at: 1- and 3-channel frames as they are; 2- and 4-channel frames as their channels side by side
+ * in grey (a 4-channel RGBA PNG would hide the candles behind the alpha channel). Same pixel values either way.
+ */
+export function viewable(pixels: Float32Array, width: number, height: number, channels: number): { pixels: Float32Array; width: number; height: number; channels: 1 | 3 } {
+  if (channels === 1 || channels === 3) return { pixels, width, height, channels };
+  const gap = 1;
+  const outWidth = channels * width + (channels - 1) * gap;
+  const out = new Float32Array(outWidth * height).fill(0.25);
+  for (let ch = 0; ch < channels; ch++) {
+    const x0 = ch * (width + gap);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) out[y * outWidth + x0 + x] = pixels[(y * width + x) * channels + ch];
+  }
+  return { pixels: out, width: outWidth, height, channels: 1 };
+}
+
+/** Nearest-neighbour enlargement by a whole factor, so every model pixel becomes a scale×scale block. */
+export function enlarge(pixels: Float32Array, width: number, height: number, channels: number, scale: number): Float32Array {
+  if (scale === 1) return pixels;
+  const w = width * scale;
+  const out = new Float32Array(w * height * scale * channels);
+  for (let y = 0; y < height * scale; y++) {
+    const sy = Math.floor(y / scale);
+    for (let x = 0; x < w; x++) {
+      const src = (sy * width + Math.floor(x / scale)) * channels;
+      const dst = (y * w + x) * channels;
+      for (let c = 0; c < channels; c++) out[dst + c] = pixels[src + c];
+    }
+  }
+  return out;
+}
+
+/**
+ * Tiles equally sized frames into a grid (row-major, `columns` wide) with `gap` pixels of mid-grey between them.
+ */
+export function contactSheet(frames: readonly Float32Array[], width: number, height: number, channels: number, columns: number, gap = 2): { pixels: Float32Array; width: number; height: number } {
+  const cols = Math.max(1, Math.min(columns, frames.length));
+  const rows = Math.ceil(frames.length / cols);
+  const W = cols * width + (cols - 1) * gap;
+  const H = rows * height + (rows - 1) * gap;
+  const out = new Float32Array(W * H * channels).fill(0.5);
+  frames.forEach((f, n) => {
+    const x0 = (n % cols) * (width + gap);
+    const y0 = Math.floor(n / cols) * (height + gap);
+    for (let y = 0; y < height; y++) out.set(f.subarray(y * width * channels, (y + 1) * width * channels), ((y0 + y) * W + x0) * channels);
+  });
+  return { pixels: out, width: W, height: H };
+}
