@@ -1,0 +1,100 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Trading state lives in the candle store's SQLite file, in tables of its own. The database is the source of truth:
+ * one row per run holds the account and the pending order; every acted-on candle leaves exactly one decision row
+ * (primary key run + candle time), written in the same transaction as the account change it caused.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS trading_runs (
+  id              INTEGER PRIMARY KEY,
+  mode            TEXT    NOT NULL,
+  name            TEXT    NOT NULL,
+  exchange        TEXT    NOT NULL,
+  symbol          TEXT    NOT NULL,
+  timeframe       TEXT    NOT NULL,
+  policy          TEXT    NOT NULL,
+  created_at      INTEGER NOT NULL,
+  history_from    INTEGER NOT NULL,
+  start_ts        INTEGER NOT NULL,
+  start_price     REAL,
+  initial_balance REAL    NOT NULL,
+  account         TEXT    NOT NULL,
+  pending         TEXT,
+  last_ts         INTEGER,
+  model_version   TEXT,
+  halted          TEXT,
+  UNIQUE (mode, name, exchange, symbol, timeframe)
+);
+CREATE TABLE IF NOT EXISTS trading_decisions (
+  run_id        INTEGER NOT NULL,
+  ts            INTEGER NOT NULL,
+  action        TEXT    NOT NULL,
+  confidence    REAL    NOT NULL,
+  price         REAL    NOT NULL,
+  policy        TEXT    NOT NULL,
+  model_version TEXT,
+  decided_at    INTEGER NOT NULL,
+  PRIMARY KEY (run_id, ts)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trading_orders (
+  id          INTEGER PRIMARY KEY,
+  run_id      INTEGER NOT NULL,
+  decision_ts INTEGER NOT NULL,
+  side        TEXT    NOT NULL,
+  -- pending buys: cash to spend (fee included); pending sells: units; filled: units traded
+  quantity    REAL    NOT NULL,
+  status      TEXT    NOT NULL,
+  exchange_id TEXT,
+  reason      TEXT,
+  created_at  INTEGER NOT NULL,
+  UNIQUE (run_id, decision_ts)
+);
+CREATE TABLE IF NOT EXISTS trading_fills (
+  order_id INTEGER PRIMARY KEY,
+  run_id   INTEGER NOT NULL,
+  ts       INTEGER NOT NULL,
+  side     TEXT    NOT NULL,
+  price    REAL    NOT NULL,
+  units    REAL    NOT NULL,
+  value    REAL    NOT NULL,
+  fee      REAL    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trading_equity (
+  run_id INTEGER NOT NULL,
+  ts     INTEGER NOT NULL,
+  cash   REAL    NOT NULL,
+  units  REAL    NOT NULL,
+  price  REAL    NOT NULL,
+  equity REAL    NOT NULL,
+  PRIMARY KEY (run_id, ts)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trading_retrains (
+  id                 INTEGER PRIMARY KEY,
+  started_at         INTEGER NOT NULL,
+  finished_at        INTEGER,
+  exchange           TEXT    NOT NULL,
+  symbol             TEXT    NOT NULL,
+  timeframe          TEXT    NOT NULL,
+  strategy           TEXT    NOT NULL,
+  model_dir          TEXT    NOT NULL,
+  champion_version   TEXT,
+  challenger_version TEXT,
+  champion_score     REAL,
+  challenger_score   REAL,
+  buy_hold_score     REAL,
+  outcome            TEXT    NOT NULL,
+  reason             TEXT
+);
+CREATE TABLE IF NOT EXISTS trading_locks (
+  name        TEXT PRIMARY KEY,
+  pid         INTEGER NOT NULL,
+  host        TEXT    NOT NULL,
+  acquired_at INTEGER NOT NULL,
+  heartbeat   INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
+export function ensureTradingSchema(db: Database.Database): void {
+  db.exec(SCHEMA);
+}

@@ -1,0 +1,74 @@
+import os from 'node:os';
+import type Database from 'better-sqlite3';
+import { UserError } from '../errors.ts';
+import { isoTime } from '../data/timeframe.ts';
+import { ensureTradingSchema } from './db.ts';
+
+export interface Lock {
+  readonly name: string;
+  /** Refreshes the heartbeat so other processes see the holder is alive. */
+  heartbeat(): void;
+  release(): void;
+}
+
+interface LockRow {
+  pid: number;
+  host: string;
+  acquired_at: number;
+  heartbeat: number;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether a recorded holder can be ignored: its process is gone (same host) or its heartbeat is older than `staleMs`. */
+function isAbandoned(row: LockRow, staleMs: number, now: number): boolean {
+  if (row.host === os.hostname() && !processAlive(row.pid)) return true;
+  return now - row.heartbeat > staleMs;
+}
+
+/**
+ * Takes a named lock held in the database, so two traders never drive the same run and two retrains never overlap.
+ * A lock left behind by a killed process is taken over. Throws a UserError naming the holder otherwise.
+ */
+export function acquireLock(db: Database.Database, name: string, staleMs: number, now: () => number = Date.now): Lock {
+  ensureTradingSchema(db);
+  const host = os.hostname();
+  const take = db.transaction(() => {
+    const row = db.prepare('SELECT pid, host, acquired_at, heartbeat FROM trading_locks WHERE name = ?').get(name) as LockRow | undefined;
+    const t = now();
+    if (row && !(row.pid === process.pid && row.host === host) && !isAbandoned(row, staleMs, t)) {
+      throw new UserError(`${name} is already running (pid ${row.pid} on ${row.host} since ${isoTime(row.acquired_at)})`);
+    }
+    db.prepare(
+      `INSERT INTO trading_locks (name, pid, host, acquired_at, heartbeat) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET pid = excluded.pid, host = excluded.host, acquired_at = excluded.acquired_at, heartbeat = excluded.heartbeat`,
+    ).run(name, process.pid, host, t, t);
+  });
+  take.immediate();
+  let held = true;
+  return {
+    name,
+    heartbeat() {
+      if (held) db.prepare('UPDATE trading_locks SET heartbeat = ? WHERE name = ? AND pid = ? AND host = ?').run(now(), name, process.pid, host);
+    },
+    release() {
+      if (!held || !db.open) return;
+      held = false;
+      db.prepare('DELETE FROM trading_locks WHERE name = ? AND pid = ? AND host = ?').run(name, process.pid, host);
+    },
+  };
+}
+
+/** Who holds a lock right now, if anyone alive does. */
+export function lockHolder(db: Database.Database, name: string, staleMs: number, now = Date.now()): LockRow | undefined {
+  ensureTradingSchema(db);
+  const row = db.prepare('SELECT pid, host, acquired_at, heartbeat FROM trading_locks WHERE name = ?').get(name) as LockRow | undefined;
+  return row && !isAbandoned(row, staleMs, now) ? row : undefined;
+}

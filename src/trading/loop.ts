@@ -1,0 +1,103 @@
+import type { Logger } from '../log.ts';
+import { isoTime } from '../data/timeframe.ts';
+import { shortError } from '../data/exchange.ts';
+import type { Lock } from './lock.ts';
+import { scheduleTask, type Scheduled } from './schedule.ts';
+import type { TickReport, Trader } from './trader.ts';
+import { HaltError } from './halt.ts';
+
+export interface TraderLoopOptions {
+  trader: Trader;
+  /** Cron expression (with seconds, UTC) of the ticks. */
+  expression: string;
+  logger: Logger;
+  lock?: Lock;
+  /** Scheduled retraining in the same process (it must not be able to hurt trading: run it in a child process). */
+  retrain?: { expression: string; run: () => Promise<void> };
+  /** Stop on SIGINT / SIGTERM (default true). */
+  handleSignals?: boolean;
+  onTick?: (report: TickReport) => void;
+  schedule?: typeof scheduleTask;
+}
+
+export interface RunningLoop {
+  /** Resolves when the loop has stopped: after a signal (the tick in flight finishes first) or a halt. */
+  done: Promise<{ reason: 'stopped' | 'halted'; message?: string }>;
+  stop(): Promise<void>;
+  nextTick(): Date | null;
+}
+
+/**
+ * The trader on a clock: one tick right away (catching up on anything missed while down), then one per cron firing.
+ * Ticks never overlap. A failed tick (exchange down after all retries) is logged and the next one catches up;
+ * only a halt (kill switch) ends the loop on its own.
+ */
+export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
+  const schedule = o.schedule ?? scheduleTask;
+  let inFlight: Promise<void> = Promise.resolve();
+  let stopping = false;
+  let finish!: (v: { reason: 'stopped' | 'halted'; message?: string }) => void;
+  const done = new Promise<{ reason: 'stopped' | 'halted'; message?: string }>((r) => (finish = r));
+  const tasks: Scheduled[] = [];
+  let busy = false;
+
+  const tick = async (): Promise<void> => {
+    if (stopping || busy) return;
+    busy = true;
+    const run = (async () => {
+      try {
+        const report = await o.trader.tick();
+        o.lock?.heartbeat();
+        if (report.acted > 0) {
+          const last = report.decisions[report.decisions.length - 1];
+          o.logger.info(`tick: acted on ${report.acted} candle(s), last ${isoTime(last.ts)} → ${last.action}`, { fetched: report.fetched });
+        } else {
+          o.logger.debug('tick: no new closed candle', { fetched: report.fetched });
+        }
+        o.onTick?.(report);
+      } catch (e) {
+        if (e instanceof HaltError) {
+          o.logger.error(`trading halted: ${e.message}`);
+          void stop('halted', e.message);
+          return;
+        }
+        o.lock?.heartbeat();
+        o.logger.error(`tick failed, the next tick catches up: ${shortError(e)}`);
+      } finally {
+        busy = false;
+      }
+    })();
+    inFlight = run;
+    await run;
+  };
+
+  const onSignal = (sig: NodeJS.Signals) => {
+    o.logger.info(`${sig}: finishing the current tick, then stopping`);
+    void stop('stopped');
+  };
+
+  async function stop(reason: 'stopped' | 'halted' = 'stopped', message?: string): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    if (o.handleSignals !== false) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    for (const t of tasks) await t.stop();
+    await inFlight;
+    finish({ reason, message });
+  }
+
+  if (o.handleSignals !== false) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  const onError = (e: unknown) => o.logger.error(`scheduled job failed: ${shortError(e)}`);
+  tasks.push(schedule(o.expression, 'trader-tick', tick, onError));
+  if (o.retrain) {
+    const retrain = o.retrain;
+    tasks.push(schedule(retrain.expression, 'retrain', () => retrain.run(), onError));
+  }
+  void tick();
+  return { done, stop: () => stop('stopped'), nextTick: () => tasks[0]?.nextRun() ?? null };
+}

@@ -1,0 +1,52 @@
+import type { Decision } from '../agents/policy.ts';
+import { ACTIONS } from '../agents/policy.ts';
+import { Account, type AccountState, type Costs } from '../market/account.ts';
+import { BUY, checkSizing, executeOrder, HOLD, newOrder, planOrder, SELL, type Order, type SizingOptions } from '../market/execution.ts';
+import type { FillRecord } from './types.ts';
+
+export interface ExecutionOutcome {
+  fill?: FillRecord;
+  /** Why a planned order did not trade (the account's reject reason). */
+  skipped?: string;
+}
+
+/**
+ * The backtest's market arithmetic, one candle at a time, on an Account restored from the database:
+ * `plan` at the decision (candle t's close, core's planOrder), `execute` at candle t+1's open (core's executeOrder).
+ */
+export class PaperMarket {
+  readonly costs: Costs;
+  readonly sizing: SizingOptions;
+
+  constructor(costs: Costs, sizing: SizingOptions) {
+    checkSizing(sizing);
+    this.costs = { ...costs };
+    this.sizing = sizing;
+  }
+
+  open(balance: number): AccountState {
+    return new Account(balance, this.costs).snapshot();
+  }
+
+  restore(state: AccountState): Account {
+    return Account.restore(state, this.costs);
+  }
+
+  /** The order a decision becomes at candle t's close, or undefined when there is nothing to do. */
+  plan(account: Account, decision: Decision, close: number): Order | undefined {
+    const order = planOrder(account, this.sizing, ACTIONS.indexOf(decision.action), decision.confidence, decision.targetPosition, close, newOrder());
+    return order.side === HOLD ? undefined : { ...order };
+  }
+
+  execute(account: Account, order: Order, openPrice: number): ExecutionOutcome {
+    if (!executeOrder(account, order, openPrice)) return { skipped: account.lastReject ?? 'nothing to trade' };
+    const f = account.lastFill;
+    return { fill: { side: f.side, price: f.price, units: f.units, value: f.gross, fee: f.fee + f.tax } };
+  }
+}
+
+export function orderSide(order: Order): 'buy' | 'sell' {
+  if (order.side === BUY) return 'buy';
+  if (order.side === SELL) return 'sell';
+  throw new Error('a hold is not an order');
+}

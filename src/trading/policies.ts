@@ -1,0 +1,28 @@
+import type { Config } from '../config/schema.ts';
+import type { Candles } from '../data/candles.ts';
+import type { RuleStrategy } from '../backtest/strategy.ts';
+import type { SizingOptions } from '../market/execution.ts';
+import { ObservationBuilder } from '../market/observation.ts';
+import type { PolicyHandle, PolicySource } from './types.ts';
+
+/** The sizing `bot backtest` gives rule strategies, so paper trades match the backtest's. */
+export function ruleSizing(config: Config): SizingOptions {
+  const b = config.backtest;
+  return b.sizing === 'all' ? { kind: 'all' } : { kind: 'confidence', minTradeValue: b.minTradeValue, maxTradeValue: b.maxTradeValue };
+}
+
+/**
+ * A rule strategy as a policy source: the policy is rebuilt over all closed candles at every tick (rule policies
+ * precompute their indicators from candles ≤ t, so a longer series never changes an earlier decision).
+ */
+export function rulePolicySource(strategy: RuleStrategy, config: Config, seed: number): PolicySource {
+  const label = `strategy:${strategy.name}`;
+  return {
+    label,
+    forCandles(candles: Candles): PolicyHandle {
+      const policy = strategy.createPolicy({ candles, seed, config });
+      const builder = new ObservationBuilder({ candles, window: 0 });
+      return { policy, label, warmup: builder.firstT, observe: (t, account) => builder.build(t, account) };
+    },
+  };
+}

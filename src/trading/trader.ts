@@ -1,0 +1,196 @@
+import type { Logger } from '../log.ts';
+import type { CandleStore } from '../data/store.ts';
+import type { Candles } from '../data/candles.ts';
+import { isoTime, timeframeMs } from '../data/timeframe.ts';
+import { UserError } from '../errors.ts';
+import { HaltError } from './halt.ts';
+import type { Decision } from '../agents/policy.ts';
+import type { RunRepository } from './runs.ts';
+import { orderSide, type PaperMarket } from './paper-market.ts';
+import type { CandleFeed, PolicyHandle, PolicySource, RunKey, RunState } from './types.ts';
+
+export interface TraderOptions {
+  repo: RunRepository;
+  store: CandleStore;
+  feed: CandleFeed;
+  market: PaperMarket;
+  policies: PolicySource;
+  key: RunKey;
+  /** Starting balance of a new run (ignored when the run exists). */
+  balance: number;
+  /** Candles of history loaded before the first traded candle. */
+  historyCandles: number;
+  /** Open time of the first candle to act on, for a new run; default: the newest closed candle. */
+  start?: number;
+  clock: () => number;
+  logger: Logger;
+}
+
+export interface TickReport {
+  /** Closed candles the exchange returned this tick. */
+  fetched: number;
+  /** Candles acted on this tick (more than one after downtime). */
+  acted: number;
+  /** Newest candle acted on so far. */
+  lastTs?: number;
+  decisions: { ts: number; action: string; confidence: number }[];
+}
+
+/** Open time of the newest candle that has closed by `now`. */
+export function lastClosedOpen(now: number, timeframe: string): number {
+  const tf = timeframeMs(timeframe);
+  return Math.floor(now / tf) * tf - tf;
+}
+
+/** When the tick for the next candle close fires. */
+export function nextTickTime(now: number, timeframe: string, delaySeconds: number): number {
+  const tf = timeframeMs(timeframe);
+  const next = Math.floor(now / tf) * tf + delaySeconds * 1000;
+  return next > now ? next : next + tf;
+}
+
+/**
+ * The trader: each tick pulls the newest closed candles into the store, then acts on every closed candle it has not
+ * acted on yet, oldest first, one SQLite transaction per candle (fill of the previous decision at this candle's open,
+ * the decision at this candle's close, the new pending order, the equity snapshot and the account together).
+ * A candle's decision row is the idempotency key: a restart resumes after the last committed candle.
+ */
+export class Trader {
+  private readonly o: TraderOptions;
+  private readonly tfMs: number;
+  private run: RunState | undefined;
+
+  constructor(options: TraderOptions) {
+    this.o = options;
+    this.tfMs = timeframeMs(options.key.timeframe);
+  }
+
+  /** The run's persisted state (loaded or created on the first tick). */
+  state(): RunState | undefined {
+    return this.run ?? this.o.repo.find(this.o.key);
+  }
+
+  private openRun(now: number): RunState {
+    const { repo, key, policies } = this.o;
+    const existing = repo.find(key);
+    if (existing) {
+      if (existing.policy !== policies.label) {
+        throw new UserError(
+          `the ${key.mode} run "${key.name}" for ${key.symbol} ${key.timeframe} trades ${existing.policy}, not ${policies.label} (use --name for a new run, or --reset)`,
+        );
+      }
+      return existing;
+    }
+    const startTs = this.o.start !== undefined ? Math.floor(this.o.start / this.tfMs) * this.tfMs : lastClosedOpen(now, key.timeframe);
+    const run = repo.create(key, {
+      policy: policies.label,
+      historyFrom: startTs - this.o.historyCandles * this.tfMs,
+      startTs,
+      initialBalance: this.o.balance,
+      account: this.o.market.open(this.o.balance),
+      now,
+    });
+    this.o.logger.info(`${key.mode} run "${key.name}" started`, { symbol: key.symbol, timeframe: key.timeframe, policy: run.policy, start: isoTime(startTs), balance: this.o.balance });
+    return run;
+  }
+
+  /** Pulls missing closed candles into the store; exchange errors propagate after the feed's own retries. */
+  private async backfill(run: RunState, closedOpen: number): Promise<number> {
+    const { store, key, feed } = this.o;
+    const last = store.lastTs(key.exchange, key.symbol, key.timeframe);
+    const since = last !== undefined && last >= run.historyFrom ? last + this.tfMs : run.historyFrom;
+    if (since > closedOpen) return 0;
+    const rows = await feed.fetchClosed(since, closedOpen + this.tfMs);
+    if (rows.length) store.upsert(key.exchange, key.symbol, key.timeframe, rows);
+    return rows.length;
+  }
+
+  async tick(): Promise<TickReport> {
+    const now = this.o.clock();
+    this.run ??= this.openRun(now);
+    if (this.run.halted) throw new HaltError(this.run.halted);
+    const closedOpen = lastClosedOpen(now, this.o.key.timeframe);
+    const fetched = await this.backfill(this.run, closedOpen);
+    const report: TickReport = { fetched, acted: 0, decisions: [] };
+    const { store, key } = this.o;
+    const candles = store.load(key.exchange, key.symbol, key.timeframe, this.run.historyFrom, closedOpen + 1);
+    const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
+    let t = lowerBound(candles.ts, first);
+    if (t >= candles.ts.length) {
+      report.lastTs = this.run.lastTs;
+      return report;
+    }
+    const handle = this.o.policies.forCandles(candles);
+    if (handle.version !== this.run.modelVersion && this.run.modelVersion !== undefined) {
+      this.o.logger.info('serving a new model version', { from: this.run.modelVersion, to: handle.version });
+    }
+    for (; t < candles.ts.length; t++) {
+      const d = this.act(candles, t, handle);
+      report.acted++;
+      report.decisions.push({ ts: candles.ts[t], action: d.action, confidence: d.confidence });
+    }
+    report.lastTs = this.run.lastTs;
+    return report;
+  }
+
+  /** One candle, one transaction. */
+  private act(candles: Candles, t: number, handle: PolicyHandle): Decision {
+    const { repo, market, clock } = this.o;
+    const run = this.run as RunState;
+    const ts = candles.ts[t];
+    const close = candles.close[t];
+    const next: RunState = { ...run };
+    const commit = repo.db.transaction(() => {
+      const account = market.restore(run.account);
+      if (run.pending) {
+        const p = run.pending;
+        const res = market.execute(account, p.order, candles.open[t]);
+        if (res.fill) {
+          repo.insertFill(run.id, p.orderId, ts, res.fill);
+          repo.updateOrder(p.orderId, 'filled', { quantity: res.fill.units });
+        } else {
+          repo.updateOrder(p.orderId, 'skipped', { reason: res.skipped });
+        }
+        next.pending = undefined;
+      }
+      next.startPrice ??= close;
+      let decision: Decision;
+      let policyName: string;
+      if (t < handle.warmup) {
+        decision = { action: 'hold', confidence: 0 };
+        policyName = 'warm-up';
+      } else {
+        decision = handle.policy.decide(handle.observe(t, account));
+        policyName = handle.policy.name;
+      }
+      const decidedAt = clock();
+      repo.insertDecision(run.id, ts, decision, close, policyName, handle.version, decidedAt);
+      const order = market.plan(account, decision, close);
+      if (order) {
+        const side = orderSide(order);
+        const orderId = repo.insertOrder(run.id, ts, side, side === 'buy' ? order.spend : order.units, 'pending', decidedAt);
+        next.pending = { orderId, decisionTs: ts, order };
+      }
+      repo.insertEquity(run.id, { ts, cash: account.cash, units: account.units, price: close, equity: account.value(close) });
+      next.account = account.snapshot();
+      next.lastTs = ts;
+      next.modelVersion = handle.version;
+      repo.saveState(next);
+      return decision;
+    });
+    const decision = commit.immediate();
+    this.run = next;
+    return decision;
+  }
+}
+
+function lowerBound(a: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

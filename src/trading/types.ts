@@ -1,0 +1,71 @@
+import type { CandleRow, Candles } from '../data/candles.ts';
+import type { Observation, Policy } from '../agents/policy.ts';
+import type { Account, AccountState } from '../market/account.ts';
+import type { Order } from '../market/execution.ts';
+
+export type TradingMode = 'paper' | 'live';
+
+export interface FillRecord {
+  side: 'buy' | 'sell';
+  /** Price per unit, slippage included. */
+  price: number;
+  units: number;
+  /** units × price, before fees. */
+  value: number;
+  /** Fee plus sell tax. */
+  fee: number;
+}
+
+/** One policy ready to decide, with how it builds its observation. Rebuilt per tick, as candles grow. */
+export interface PolicyHandle {
+  policy: Policy;
+  /** Saved-model version that serves (undefined for rule strategies). */
+  version?: string;
+  /** What `bot status` and the decision rows show, e.g. `strategy:sma-cross` or `model:models/btc`. */
+  label: string;
+  /** Candles of history the observation needs before the first decision. */
+  warmup: number;
+  /** The observation at candle t (same builder as the backtest), with the agent state read from `account`. */
+  observe(t: number, account: Account): Observation;
+}
+
+export interface PolicySource {
+  readonly label: string;
+  /** The policy for these candles (all closed candles the run has so far). Reloads a promoted model. */
+  forCandles(candles: Candles): PolicyHandle;
+}
+
+/** Closed candles from the exchange, oldest first, open time in [since, until), only candles closed by `until`. */
+export interface CandleFeed {
+  fetchClosed(since: number, until: number): Promise<CandleRow[]>;
+}
+
+/** An order planned at a decision (candle t's close), waiting for candle t+1's open. */
+export interface PendingOrder {
+  orderId: number;
+  decisionTs: number;
+  order: Order;
+}
+
+export interface RunKey {
+  mode: TradingMode;
+  name: string;
+  exchange: string;
+  symbol: string;
+  timeframe: string;
+}
+
+export interface RunState extends RunKey {
+  id: number;
+  policy: string;
+  createdAt: number;
+  historyFrom: number;
+  startTs: number;
+  startPrice: number | undefined;
+  initialBalance: number;
+  account: AccountState;
+  pending: PendingOrder | undefined;
+  lastTs: number | undefined;
+  modelVersion: string | undefined;
+  halted: string | undefined;
+}

@@ -1,0 +1,70 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Decision, Observation, Policy } from '../../src/agents/policy.ts';
+import type { CandleRow, Candles } from '../../src/data/candles.ts';
+import winston from 'winston';
+import type { Logger } from '../../src/log.ts';
+import { ObservationBuilder } from '../../src/market/observation.ts';
+import type { CandleFeed, PolicySource } from '../../src/trading/types.ts';
+
+export function tempDir(prefix = 'bot-trading-'): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function quietLogger(): Logger {
+  return winston.createLogger({ level: 'error', silent: true, transports: [new winston.transports.Console({ silent: true })] });
+}
+
+/** Momentum rule reading only closes ≤ t: buy after `lookback` rising closes' net gain, sell after a net loss. */
+export function momentumPolicy(candles: Candles, lookback = 3): Policy {
+  const buy: Decision = { action: 'buy', confidence: 1 };
+  const sell: Decision = { action: 'sell', confidence: 1 };
+  const hold: Decision = { action: 'hold', confidence: 0 };
+  return {
+    name: 'momentum',
+    decide(obs: Observation): Decision {
+      const t = obs.t;
+      if (t < lookback) return hold;
+      const change = candles.close[t] / candles.close[t - lookback] - 1;
+      if (change > 0.002 && obs.state[0] < 0.5) return buy;
+      if (change < -0.002 && obs.state[0] > 0.5) return sell;
+      return hold;
+    },
+  };
+}
+
+export function momentumSource(): PolicySource {
+  return {
+    label: 'strategy:momentum-test',
+    forCandles(candles) {
+      const builder = new ObservationBuilder({ candles, window: 0 });
+      return { policy: momentumPolicy(candles), label: 'strategy:momentum-test', warmup: 0, observe: (t, a) => builder.build(t, a) };
+    },
+  };
+}
+
+/** Candles served as an exchange would: only those closed by `until`, with optional failures. */
+export function seriesFeed(candles: Candles, stepMs: number): CandleFeed & { calls: number; failNext: number } {
+  const feed = {
+    calls: 0,
+    failNext: 0,
+    async fetchClosed(since: number, until: number): Promise<CandleRow[]> {
+      feed.calls++;
+      if (feed.failNext > 0) {
+        feed.failNext--;
+        throw new Error('exchange down');
+      }
+      const rows: CandleRow[] = [];
+      for (let i = 0; i < candles.ts.length; i++) {
+        const ts = candles.ts[i];
+        if (ts >= since && ts < until && ts + stepMs <= until) {
+          rows.push({ ts, open: candles.open[i], high: candles.high[i], low: candles.low[i], close: candles.close[i], volume: candles.volume[i] });
+        }
+      }
+      return rows;
+    },
+  };
+  return feed;
+}

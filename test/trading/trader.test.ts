@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ACTIONS } from '../../src/agents/policy.ts';
+import { CandleStore } from '../../src/data/store.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { MarketSim } from '../../src/market/sim.ts';
+import { ObservationBuilder } from '../../src/market/observation.ts';
+import { PaperMarket } from '../../src/trading/paper-market.ts';
+import { RunRepository } from '../../src/trading/runs.ts';
+import { Trader } from '../../src/trading/trader.ts';
+import type { RunKey } from '../../src/trading/types.ts';
+import { momentumPolicy, momentumSource, quietLogger, seriesFeed, tempDir } from './helpers.ts';
+
+const HOUR = 3_600_000;
+const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 5, minOrderValue: 5000, quantityPrecision: 8 };
+const KEY: RunKey = { mode: 'paper', name: 'default', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' };
+const candles = syntheticCandles({ seed: 11, count: 160, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000, gapProbability: 0.03 });
+const HISTORY = 20;
+const START = candles.ts[40];
+
+function setup(dbFile: string, clock: () => number) {
+  const store = CandleStore.open(dbFile);
+  const repo = new RunRepository(store.db);
+  const feed = seriesFeed(candles, HOUR);
+  const trader = new Trader({
+    repo,
+    store,
+    feed,
+    market: new PaperMarket(COSTS, { kind: 'all' }),
+    policies: momentumSource(),
+    key: KEY,
+    balance: 10_000_000,
+    historyCandles: HISTORY,
+    start: START,
+    clock,
+    logger: quietLogger(),
+  });
+  return { store, repo, feed, trader };
+}
+
+function summary(repo: RunRepository) {
+  const run = repo.list()[0];
+  return { account: run.account, pending: run.pending, lastTs: run.lastTs, decisions: repo.decisions(run.id).map((d) => [d.ts, d.action]), trades: repo.trades(run.id) };
+}
+
+test('ticking at every close and one catch-up tick after downtime give the same run; a repeated tick acts on nothing', async () => {
+  const tmp = tempDir();
+  try {
+    const end = candles.ts[candles.ts.length - 1] + HOUR + 10_000;
+    let now = START + HOUR + 10_000;
+    const a = setup(path.join(tmp.dir, 'a.db'), () => now);
+    for (; now <= end; now += HOUR) await a.trader.tick();
+    const again = await a.trader.tick();
+    assert.equal(again.acted, 0, 'no candle is acted on twice');
+    const b = setup(path.join(tmp.dir, 'b.db'), () => end);
+    const report = await b.trader.tick();
+    assert.ok(report.acted > 100);
+    const sa = summary(a.repo);
+    const sb = summary(b.repo);
+    assert.ok(sa.trades.length >= 4, `the test policy trades (${sa.trades.length})`);
+    assert.deepEqual(sb, sa);
+    assert.equal(sa.decisions.length, candles.ts.filter((ts) => ts >= START).length, 'one decision per closed candle since the start');
+    a.store.close();
+    b.store.close();
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('paper fills equal core MarketSim fills: decision at t, fill at t+1 open with slippage and fees', async () => {
+  const tmp = tempDir();
+  try {
+    const end = candles.ts[candles.ts.length - 1] + HOUR + 10_000;
+    const a = setup(path.join(tmp.dir, 'a.db'), () => end);
+    await a.trader.tick();
+    const run = a.repo.list()[0];
+    // the same candles the trader loaded: from history start
+    const from = candles.ts.findIndex((ts) => ts >= START - HISTORY * HOUR);
+    const c = { ...candles, ts: candles.ts.subarray(from), open: candles.open.subarray(from), high: candles.high.subarray(from), low: candles.low.subarray(from), close: candles.close.subarray(from), volume: candles.volume.subarray(from) };
+    const sim = new MarketSim(c, 10_000_000, COSTS, { kind: 'all' });
+    const first = c.ts.findIndex((ts) => ts >= START);
+    sim.start(first);
+    const policy = momentumPolicy(c);
+    const builder = new ObservationBuilder({ candles: c, window: 0 });
+    const fills: { ts: number; side: string; price: number; units: number }[] = [];
+    while (sim.t < c.ts.length - 1) {
+      const d = policy.decide(builder.build(sim.t, sim.account));
+      if (sim.advance(ACTIONS.indexOf(d.action), d.confidence, d.targetPosition)) {
+        const f = sim.account.lastFill;
+        fills.push({ ts: c.ts[sim.t], side: f.side, price: f.price, units: f.units });
+      }
+    }
+    const trades = a.repo.trades(run.id).map((t) => ({ ts: t.ts, side: t.side, price: t.price, units: t.units }));
+    assert.deepEqual(trades, fills);
+    // the last decision's order is still pending (it fills at the next candle's open); the account before it matches
+    const last = c.close.length - 1;
+    const equity = a.repo.equity(run.id);
+    assert.equal(equity[equity.length - 1].equity, sim.account.value(c.close[last]));
+    a.store.close();
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a failed fetch loses no candle: the next tick catches up', async () => {
+  const tmp = tempDir();
+  try {
+    let now = START + HOUR + 10_000;
+    const a = setup(path.join(tmp.dir, 'a.db'), () => now);
+    await a.trader.tick();
+    now += 3 * HOUR;
+    a.feed.failNext = 1;
+    await assert.rejects(() => a.trader.tick(), /exchange down/);
+    now += HOUR;
+    const r = await a.trader.tick();
+    assert.equal(r.acted, 4);
+    const run = a.repo.list()[0];
+    assert.equal(a.repo.decisionCount(run.id), candles.ts.filter((ts) => ts >= START && ts + HOUR <= now).length);
+    a.store.close();
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a restarted trader resumes from the database; a run with another policy is refused', async () => {
+  const tmp = tempDir();
+  try {
+    const file = path.join(tmp.dir, 'a.db');
+    let now = START + 10 * HOUR + 10_000;
+    const a = setup(file, () => now);
+    await a.trader.tick();
+    a.store.close();
+    now += 5 * HOUR;
+    const b = setup(file, () => now);
+    const r = await b.trader.tick();
+    assert.equal(r.acted, candles.ts.filter((ts) => ts > START + 9 * HOUR && ts + HOUR <= now).length);
+    const store = b.store;
+    const other = new Trader({
+      repo: b.repo,
+      store,
+      feed: b.feed,
+      market: new PaperMarket(COSTS, { kind: 'all' }),
+      policies: { ...momentumSource(), label: 'strategy:other' },
+      key: KEY,
+      balance: 1,
+      historyCandles: HISTORY,
+      clock: () => now,
+      logger: quietLogger(),
+    });
+    await assert.rejects(() => other.tick(), /trades strategy:momentum-test, not strategy:other/);
+    store.close();
+  } finally {
+    tmp.cleanup();
+  }
+});
