@@ -1,7 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../errors.ts';
-import { closeLogger, log } from '../log.ts';
+import { closeLogger, log, redactSecrets } from '../log.ts';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerBacktest, registerReport } from './commands/backtest.ts';
+import { registerData } from './commands/data.ts';
+import { registerChart } from './commands/chart.ts';
 
 const program = new Command();
 program
@@ -12,6 +15,10 @@ program
 
 // Each command module adds its subcommands here.
 registerDoctor(program);
+registerBacktest(program);
+registerReport(program);
+registerData(program);
+registerChart(program);
 
 async function main(argv: string[]): Promise<number> {
   try {
@@ -20,12 +27,12 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     if (e instanceof UserError) {
-      process.stderr.write(`error: ${e.message}\n`);
+      process.stderr.write(`error: ${redactSecrets(e.message)}\n`);
       log().debug(e.message);
       return e.exitCode;
     }
     const err = e as Error;
-    process.stderr.write(`error: ${err.message}\n`);
+    process.stderr.write(`error: ${redactSecrets(err.message)}\n`);
     log().error('unexpected failure', { error: err.stack ?? err.message });
     return 1;
   }

@@ -156,11 +156,13 @@ export async function* pageClosedCandles(
   const limit = opts.pageLimit ?? 200;
   const now = opts.now ?? Date.now;
   if (!ex.has.fetchOHLCV) throw new UserError(`${ex.id} does not offer candles (fetchOHLCV) through ccxt`);
+  // ccxt keeps a failed loadMarkets promise; a retry must ask it to reload
+  let marketTries = 0;
   await withRetry(
     `${ex.id}: loading markets`,
     () => {
       (ex as WithStatus)[STATUS] = undefined;
-      return ex.loadMarkets();
+      return ex.loadMarkets(marketTries++ > 0);
     },
     { ...opts.retry, httpStatus: () => lastHttpStatus(ex) },
   );

@@ -1,0 +1,254 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import type { Config } from '../../config/schema.ts';
+import { UserError } from '../../errors.ts';
+import { candlesToCsv, parseCandlesCsvDetailed } from '../../data/csv.ts';
+import { downloadToStore } from '../../data/download.ts';
+import { createExchange, retryOptionsFrom } from '../../data/exchange.ts';
+import type { SeriesRequest } from '../../data/source.ts';
+import { CandleStore, type GapRange, type SeriesInfo } from '../../data/store.ts';
+import { isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
+import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+
+/** Flags every command that takes candles offers: `--data FILE`, `--sample`, `--from`, `--to`. */
+export interface DataSourceFlags {
+  data?: string;
+  sample?: boolean;
+  from?: string;
+  to?: string;
+}
+
+export function addDataSourceOptions(cmd: Command): Command {
+  return cmd
+    .option('--data <file>', 'read candles from a CSV file instead of the database (any format `bot data import` reads)')
+    .option('--sample', 'use the bundled offline sample (S&P 500 daily, 2000-2020)')
+    .option('--from <date>', 'first candle open time to use, e.g. 2024-01-01')
+    .option('--to <date>', 'end (exclusive) of the candles to use');
+}
+
+export function seriesRequestFromFlags(config: Config, flags: DataSourceFlags): SeriesRequest {
+  if (flags.data && flags.sample) throw new UserError('--data and --sample cannot be used together');
+  return {
+    config,
+    dataFile: flags.data,
+    sample: flags.sample === true,
+    from: flags.from !== undefined ? parseTime(flags.from, '--from') : undefined,
+    to: flags.to !== undefined ? parseTime(flags.to, '--to') : undefined,
+  };
+}
+
+function withStore<T>(config: Config, fn: (store: CandleStore) => T): T {
+  const store = CandleStore.open(config.data.database);
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+function shortTime(ms: number): string {
+  return isoTime(ms).replace(':00Z', 'Z').replace('T00:00Z', '');
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)].join('\n');
+}
+
+interface DownloadFlags extends CommonFlags {
+  since?: string;
+  until?: string;
+}
+
+interface ListFlags extends CommonFlags {
+  json?: boolean;
+}
+
+interface GapFlags extends CommonFlags {
+  json?: boolean;
+  from?: string;
+  to?: string;
+}
+
+interface ImportFlags extends CommonFlags {
+  tz?: string;
+}
+
+interface ExportFlags extends CommonFlags {
+  from?: string;
+  to?: string;
+  out?: string;
+}
+
+function gapLine(g: GapRange): string {
+  const lastMissing = g.to - (g.to - g.from) / g.missing;
+  const range = g.missing === 1 ? shortTime(g.from) : `${shortTime(g.from)} … ${shortTime(lastMissing)}`;
+  return `${range}  (${g.missing} missing)`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+async function download(flags: DownloadFlags): Promise<void> {
+  const { config } = setupCommand(flags);
+  const { id } = config.exchange;
+  const { symbol, timeframe } = config;
+  const step = timeframeMs(timeframe);
+  const since = parseTime(flags.since ?? config.data.since, flags.since !== undefined ? '--since' : 'data.since');
+  const until = flags.until !== undefined ? parseTime(flags.until, '--until') : undefined;
+  if (until !== undefined && until <= since) throw new UserError(`--until (${flags.until}) must be after --since (${isoTime(since)})`);
+  const ex = createExchange(config);
+  const bar = process.stderr.isTTY
+    ? new cliProgress.SingleBar(
+        { stream: process.stderr, format: `${symbol} ${timeframe} [{bar}] {percentage}% | {value}/{total} candles | {eta_formatted} left`, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  let barStart: number | undefined;
+  const result = await withStore(config, (store) =>
+    downloadToStore(
+      store,
+      ex,
+      { exchange: id, symbol, timeframe, since, until },
+      {
+        retry: retryOptionsFrom(config),
+        onPage: (_rows, p) => {
+          if (!bar) return;
+          if (barStart === undefined) {
+            barStart = p.reachedTs - step * 200;
+            bar.start(Math.max(1, Math.round((p.endTs - barStart) / step)), 0);
+          }
+          bar.update(Math.round((p.reachedTs - barStart) / step));
+        },
+      },
+    ).finally(() => bar?.stop()),
+  );
+  withStore(config, (store) => {
+    const info = store.series().find((s) => s.exchange === id && s.symbol === symbol && s.timeframe === timeframe);
+    console.log(`${id} ${symbol} ${timeframe}: ${result.fetched} closed candles fetched in ${result.pages} requests, ${result.stored} new or changed`);
+    if (info) {
+      console.log(`stored ${shortTime(info.first)} … ${shortTime(info.last)}: ${info.count} candles`);
+      if (info.gaps > 0) console.log(`note: ${plural(info.missing, 'candle')} missing in ${plural(info.gaps, 'gap')} (${id} skips intervals without trades); see \`bot data gaps\``);
+    } else console.log('nothing stored: the exchange had no closed candles in that range');
+  });
+}
+
+function list(flags: ListFlags): void {
+  const { config } = setupCommand(flags);
+  const series: SeriesInfo[] = withStore(config, (store) => store.series());
+  if (flags.json) {
+    console.log(JSON.stringify(series.map((s) => ({ ...s, firstTime: isoTime(s.first), lastTime: isoTime(s.last) })), null, 2));
+    return;
+  }
+  if (series.length === 0) {
+    console.log(`no candles stored in ${config.data.database}; try \`bot data download\` or \`bot data import FILE --symbol X\``);
+    return;
+  }
+  console.log(
+    table(
+      ['exchange', 'symbol', 'timeframe', 'first', 'last', 'count', 'gaps'],
+      series.map((s) => [s.exchange, s.symbol, s.timeframe, shortTime(s.first), shortTime(s.last), String(s.count), s.gaps ? `${s.gaps} (${s.missing} missing)` : '0']),
+    ),
+  );
+}
+
+function gaps(flags: GapFlags): void {
+  const { config } = setupCommand(flags);
+  const { id } = config.exchange;
+  const { symbol, timeframe } = config;
+  const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
+  const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
+  const { ranges, count } = withStore(config, (store) => ({
+    ranges: store.gaps(id, symbol, timeframe, from, to),
+    count: store.load(id, symbol, timeframe, from, to).ts.length,
+  }));
+  if (count === 0) throw new UserError(`no stored candles for ${id} ${symbol} ${timeframe}; see \`bot data list\``);
+  if (flags.json) {
+    console.log(JSON.stringify(ranges.map((g) => ({ ...g, fromTime: isoTime(g.from), toTime: isoTime(g.to) })), null, 2));
+    return;
+  }
+  if (ranges.length === 0) {
+    console.log(`${id} ${symbol} ${timeframe}: no gaps in ${count} candles`);
+    return;
+  }
+  const missing = ranges.reduce((s, g) => s + g.missing, 0);
+  console.log(`${id} ${symbol} ${timeframe}: ${plural(missing, 'candle')} missing in ${plural(ranges.length, 'gap')} (not an error: exchanges skip intervals without trades, markets close)`);
+  for (const g of ranges) console.log(`  ${gapLine(g)}`);
+}
+
+function importFile(file: string, flags: ImportFlags): void {
+  if (!flags.symbol) throw new UserError('--symbol is required (e.g. --symbol BTC/KRW)');
+  const { config } = setupCommand({ ...flags, timeframe: undefined });
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError(`cannot read ${file}`);
+  }
+  const parsed = parseCandlesCsvDetailed(text, { file: path.basename(file), timeframe: flags.timeframe, tz: flags.tz });
+  const exchange = config.exchange.id;
+  const changed = withStore(config, (store) => store.upsert(exchange, config.symbol, parsed.timeframe, parsed.rows));
+  const rows = parsed.rows;
+  console.log(
+    `imported ${rows.length} ${parsed.timeframe} candles (${parsed.flavour} CSV, times in ${parsed.tz}) as ${exchange} ${config.symbol} ${parsed.timeframe}: ` +
+      `${shortTime(rows[0].ts)} … ${shortTime(rows[rows.length - 1].ts)}, ${changed} new or changed`,
+  );
+}
+
+function exportCsv(flags: ExportFlags): void {
+  const { config } = setupCommand(flags);
+  const { id } = config.exchange;
+  const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
+  const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
+  const candles = withStore(config, (store) => store.load(id, config.symbol, config.timeframe, from, to));
+  if (candles.ts.length === 0) throw new UserError(`no stored candles for ${id} ${config.symbol} ${config.timeframe}; see \`bot data list\``);
+  const csv = candlesToCsv(candles);
+  if (flags.out) {
+    writeFileSync(flags.out, csv);
+    console.log(`wrote ${candles.ts.length} candles to ${flags.out}`);
+  } else process.stdout.write(csv);
+}
+
+/** `bot data …`: download, list, gaps, import, export. */
+export function registerData(program: Command): void {
+  const data = program.command('data').description('market data: download from the exchange, import/export CSV, list what is stored, find gaps');
+
+  addCommonOptions(
+    data
+      .command('download')
+      .description('download closed candles through ccxt into the database (incremental: only what is new)')
+      .option('--since <date>', 'start when nothing is stored yet (default: data.since)')
+      .option('--until <date>', 'end (exclusive); default: the last closed candle'),
+  ).action((opts: DownloadFlags) => download(opts));
+
+  addCommonOptions(data.command('list').description('stored series: exchange, symbol, timeframe, first, last, count, gaps'), { db: true, market: false })
+    .option('--json', 'machine-readable output')
+    .action((opts: ListFlags) => list(opts));
+
+  addCommonOptions(data.command('gaps').description('missing candle ranges of one stored series'))
+    .option('--from <date>', 'only look from this time')
+    .option('--to <date>', 'only look before this time')
+    .option('--json', 'machine-readable output')
+    .action((opts: GapFlags) => gaps(opts));
+
+  addCommonOptions(
+    data
+      .command('import')
+      .description(
+        'store candles from a CSV file: generic timestamp|date,open,high,low,close,volume; pyupbit exports; RLTrader CSV; investing.com (Korean headers). ' +
+          'The whole file or nothing is stored. --exchange defaults to exchange.id, --timeframe is inferred when omitted.',
+      )
+      .argument('<file>', 'CSV file')
+      .option('--tz <zone>', 'time zone of times without an offset (default UTC; Asia/Seoul for pyupbit exports)'),
+  ).action((file: string, opts: ImportFlags) => importFile(file, opts));
+
+  addCommonOptions(data.command('export').description('write a stored series as CSV (timestamp,open,high,low,close,volume; UTC)'))
+    .option('--from <date>', 'first candle open time')
+    .option('--to <date>', 'end (exclusive)')
+    .option('--out <file>', 'output file (default: stdout)')
+    .action((opts: ExportFlags) => exportCsv(opts));
+}
