@@ -5,6 +5,7 @@ import type { Policy } from '../agents/policy.ts';
 import { PROJECT_ROOT } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { Candles } from '../data/candles.ts';
+import type { Series } from '../data/source.ts';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
@@ -35,12 +36,7 @@ export interface AgentStrategy {
 export type Strategy = RuleStrategy | AgentStrategy;
 
 /** A loaded candle series, as src/data/source.ts's loadSeries returns it. */
-export interface LoadedSeries {
-  candles: Candles;
-  label: string;
-  origin: string;
-  notice?: string;
-}
+export type LoadedSeries = Series;
 
 /** What `bot backtest` hands to the agent runner for `kind: 'agent'` strategies. */
 export interface AgentBacktestContext {

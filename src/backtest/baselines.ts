@@ -1,0 +1,87 @@
+import type { Policy } from '../agents/policy.ts';
+import type { Candles } from '../data/candles.ts';
+import type { Costs } from '../market/account.ts';
+import type { SizingOptions } from '../market/execution.ts';
+import { runBacktest, type BacktestResult } from './engine.ts';
+import { computeMetrics, type Metrics } from './metrics.ts';
+import { buyAndHoldPolicy, flatPolicy, randomPolicy, smaCrossPolicy } from './rules.ts';
+
+export type BaselineName = 'buy_and_hold' | 'flat' | 'random' | 'sma_cross';
+export const BASELINE_NAMES: readonly BaselineName[] = ['buy_and_hold', 'flat', 'random', 'sma_cross'];
+
+export interface BaselineEntry {
+  description: string;
+  /** For `random`: the mean over seeds of every numeric metric. */
+  metrics: Metrics;
+  /** For `random`: the sample standard deviation over seeds of every numeric metric. */
+  sd?: Partial<Record<keyof Metrics, number>>;
+  seeds?: number;
+  /** Portfolio value per candle (for `random`: the first seed's). */
+  equity: Float64Array;
+}
+
+export type Baselines = Record<BaselineName, BaselineEntry>;
+
+export interface BaselineOptions {
+  candles: Candles;
+  range: { from: number; to: number };
+  costs: Costs;
+  balance: number;
+  /** Sizing of every baseline; default all-in / all-out. */
+  sizing?: SizingOptions;
+  /** Seeds of the random-actions baseline. */
+  randomSeeds: number;
+  seed: number;
+  timeframe?: string;
+}
+
+/** Buy-and-hold, always flat, random actions (mean ± sd over seeds) and SMA(20/50) crossover, all on the same engine. */
+export function runBaselines(o: BaselineOptions): Baselines {
+  const sizing = o.sizing ?? { kind: 'all' };
+  const tf = o.timeframe ?? o.candles.timeframe;
+  const run = (policy: Policy): BacktestResult =>
+    runBacktest({ candles: o.candles, window: 0, range: o.range, costs: o.costs, balance: o.balance, sizing, policy });
+  const single = (description: string, policy: Policy): BaselineEntry => {
+    const r = run(policy);
+    return { description, metrics: computeMetrics(r, tf), equity: r.equity };
+  };
+  const randomRuns: Metrics[] = [];
+  let randomEquity: Float64Array = new Float64Array(0);
+  for (let s = 0; s < o.randomSeeds; s++) {
+    const r = run(randomPolicy(o.seed * 7919 + s));
+    if (s === 0) randomEquity = r.equity;
+    randomRuns.push(computeMetrics(r, tf));
+  }
+  const { mean, sd } = meanAndSd(randomRuns);
+  return {
+    buy_and_hold: single('buy everything at the first decision, hold to the end', buyAndHoldPolicy()),
+    flat: single('never trade (cash only)', flatPolicy()),
+    random: { description: `uniformly random buy/sell/hold, mean ± sd over ${o.randomSeeds} seeds`, metrics: mean, sd, seeds: o.randomSeeds, equity: randomEquity },
+    sma_cross: single('long while SMA(20) > SMA(50) of closes', smaCrossPolicy(o.candles, 20, 50)),
+  };
+}
+
+/** Mean and sample sd of every numeric metric over several runs (nested counts averaged too). */
+export function meanAndSd(runs: readonly Metrics[]): { mean: Metrics; sd: Partial<Record<keyof Metrics, number>> } {
+  const first = runs[0];
+  const mean = structuredClone(first);
+  const sd: Partial<Record<keyof Metrics, number>> = {};
+  const k = runs.length;
+  for (const key of Object.keys(first) as (keyof Metrics)[]) {
+    const v = first[key];
+    if (typeof v === 'number') {
+      const xs = runs.map((r) => r[key] as number).filter((x) => Number.isFinite(x));
+      const m = xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+      const s = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
+      (mean as unknown as Record<string, number>)[key] = m;
+      sd[key] = s;
+    } else if (typeof v === 'object') {
+      const out: Record<string, number> = {};
+      for (const sub of Object.keys(v)) {
+        out[sub] = runs.reduce((a, r) => a + (r[key] as Record<string, number>)[sub], 0) / k;
+      }
+      (mean as unknown as Record<string, unknown>)[key] = out;
+    }
+  }
+  return { mean, sd };
+}

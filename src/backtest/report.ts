@@ -1,0 +1,316 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { isoTime } from '../data/timeframe.ts';
+import { UserError } from '../errors.ts';
+import type { Baselines, BaselineName } from './baselines.ts';
+import { BASELINE_NAMES } from './baselines.ts';
+import { writeEquityPng } from './chart.ts';
+import { tradesFingerprint, type BacktestResult, type Trade } from './engine.ts';
+import { METRIC_ROWS, metricsToJson, type Metrics } from './metrics.ts';
+
+export const REPORT_SCHEMA = 'bot-backtest-report/1';
+
+export interface ReportImage {
+  /** PNG file, absolute or relative to the report folder. */
+  file: string;
+  caption: string;
+}
+
+export interface ReportTable {
+  caption?: string;
+  columns: string[];
+  rows: (string | number)[][];
+}
+
+/** A block other parts add to the report (learning curves, epoch summaries, per-seed tables…). */
+export interface ReportSection {
+  title: string;
+  text?: string;
+  images?: ReportImage[];
+  tables?: ReportTable[];
+}
+
+export interface ReportExtra {
+  title?: string;
+  images?: ReportImage[];
+  tables?: ReportTable[];
+  sections?: ReportSection[];
+  /** Stored under `extra` in report.json. */
+  json?: Record<string, unknown>;
+}
+
+export interface ReportInput {
+  runId: string;
+  title?: string;
+  strategy: { name: string; kind: string; description: string };
+  data: { label: string; origin: string; notice?: string };
+  /** Balance, costs, sizing, seed… as given; stored as is. */
+  settings: Record<string, unknown>;
+  result: BacktestResult;
+  metrics: Metrics;
+  baselines: Baselines;
+  extra?: ReportExtra;
+}
+
+export interface ReportFiles {
+  dir: string;
+  json: string;
+  trades: string;
+  png: string;
+  html: string;
+}
+
+/** report.json as stored; `bot report` reads it back. */
+export interface StoredReport {
+  schema: string;
+  runId: string;
+  createdAt: string;
+  title: string;
+  strategy: { name: string; kind: string; description: string };
+  data: {
+    label: string;
+    origin: string;
+    notice?: string;
+    exchange: string;
+    symbol: string;
+    timeframe: string;
+    from: string;
+    to: string;
+    candles: number;
+  };
+  settings: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+  baselines: Record<BaselineName, { description: string; metrics: Record<string, unknown>; sd?: Record<string, number>; seeds?: number }>;
+  tradesFingerprint: string;
+  trades: number;
+  files: { trades: string; png: string; html: string };
+  extra?: Record<string, unknown>;
+}
+
+const CSV_HEADER = 'index,time,side,price,units,gross,fee,tax,realized_pnl,cash,units_after';
+
+export function tradesCsv(trades: readonly Trade[]): string {
+  const lines = [CSV_HEADER];
+  for (const t of trades) {
+    lines.push([t.index, isoTime(t.ts), t.side, t.price, t.units, t.gross, t.fee, t.tax, t.realizedPnl, t.cash, t.unitsAfter].join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+function storedReport(input: ReportInput, files: ReportFiles): StoredReport {
+  const r = input.result;
+  const baselines = {} as StoredReport['baselines'];
+  for (const name of BASELINE_NAMES) {
+    const b = input.baselines[name];
+    baselines[name] = {
+      description: b.description,
+      metrics: metricsToJson(b.metrics),
+      ...(b.sd ? { sd: b.sd as Record<string, number> } : {}),
+      ...(b.seeds !== undefined ? { seeds: b.seeds } : {}),
+    };
+  }
+  return {
+    schema: REPORT_SCHEMA,
+    runId: input.runId,
+    createdAt: new Date().toISOString(),
+    title: input.title ?? `${input.strategy.name} on ${input.data.label}`,
+    strategy: input.strategy,
+    data: {
+      ...input.data,
+      exchange: r.exchange,
+      symbol: r.symbol,
+      timeframe: r.timeframe,
+      from: isoTime(r.timestamps[0]),
+      to: isoTime(r.timestamps[r.timestamps.length - 1]),
+      candles: r.timestamps.length,
+    },
+    settings: input.settings,
+    metrics: metricsToJson(input.metrics),
+    baselines,
+    tradesFingerprint: tradesFingerprint(r.trades),
+    trades: r.trades.length,
+    files: { trades: path.basename(files.trades), png: path.basename(files.png), html: path.basename(files.html) },
+    ...(input.extra?.json ? { extra: input.extra.json } : {}),
+  };
+}
+
+/** Writes report.json, trades.csv, equity.png and a self-contained report.html into `dir`. */
+export async function writeReport(dir: string, input: ReportInput): Promise<ReportFiles> {
+  mkdirSync(dir, { recursive: true });
+  const files: ReportFiles = {
+    dir,
+    json: path.join(dir, 'report.json'),
+    trades: path.join(dir, 'trades.csv'),
+    png: path.join(dir, 'equity.png'),
+    html: path.join(dir, 'report.html'),
+  };
+  const r = input.result;
+  const stored = storedReport(input, files);
+  writeFileSync(files.trades, tradesCsv(r.trades));
+  await writeEquityPng(files.png, {
+    title: stored.title,
+    timestamps: r.timestamps,
+    close: r.close,
+    equity: r.equity,
+    benchmark: input.baselines.buy_and_hold.equity,
+    benchmarkLabel: 'buy and hold',
+    trades: r.trades,
+    offset: r.range.from,
+  });
+  writeFileSync(files.json, JSON.stringify(stored, null, 2) + '\n');
+  writeFileSync(files.html, renderHtml(stored, dir, files, input.extra, r.trades));
+  return files;
+}
+
+/** Reads a stored report.json; a missing or foreign file is a UserError. */
+export function readReport(file: string): StoredReport {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError(`no report at ${file}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new UserError(`${file} is not valid JSON`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || (parsed as { schema?: unknown }).schema !== REPORT_SCHEMA) {
+    throw new UserError(`${file} is not a backtest report (${REPORT_SCHEMA})`);
+  }
+  return parsed as StoredReport;
+}
+
+function formatCell(v: unknown, format: string): string {
+  if (typeof v === 'string') return v;
+  if (typeof v !== 'number' || Number.isNaN(v)) return '–';
+  switch (format) {
+    case 'pct':
+      return `${(v * 100).toFixed(2)}%`;
+    case 'int':
+      return Math.round(v).toLocaleString('en-US');
+    case 'money':
+      return Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2);
+    case 'num':
+      return v.toFixed(1);
+    default:
+      return v.toFixed(2);
+  }
+}
+
+/** Summary rows: metric label, strategy, then each baseline (random as mean ± sd). */
+export function summaryRows(report: StoredReport): { head: string[]; rows: string[][] } {
+  const head = ['metric', report.strategy.name, 'buy & hold', 'flat', 'random (mean ± sd)', 'sma-cross'];
+  const rows = METRIC_ROWS.map(({ key, label, format }) => {
+    const cells = [label, formatCell(report.metrics[key], format)];
+    for (const name of BASELINE_NAMES) {
+      const b = report.baselines[name];
+      let cell = formatCell(b.metrics[key], format);
+      const sd = b.sd?.[key];
+      if (name === 'random' && typeof sd === 'number') cell += ` ± ${formatCell(sd, format)}`;
+      cells.push(cell);
+    }
+    return cells;
+  });
+  return { head, rows };
+}
+
+/** The console summary table of a stored report. */
+export function summaryTable(report: StoredReport): string {
+  const { head, rows } = summaryRows(report);
+  const all = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const d = report.data;
+  return [
+    `${report.title}`,
+    `${d.exchange} ${d.symbol} ${d.timeframe}  ${d.from} … ${d.to}  (${d.candles} candles, ${d.origin})`,
+    '',
+    line(head),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map(line),
+  ].join('\n');
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function imageTag(dir: string, img: ReportImage): string {
+  const file = path.isAbsolute(img.file) ? img.file : path.join(dir, img.file);
+  let data: string;
+  try {
+    data = readFileSync(file).toString('base64');
+  } catch {
+    return `<p class="missing">missing image ${esc(img.file)}</p>`;
+  }
+  return `<figure><img alt="${esc(img.caption)}" src="data:image/png;base64,${data}"/><figcaption>${esc(img.caption)}</figcaption></figure>`;
+}
+
+function tableHtml(t: ReportTable): string {
+  const head = t.columns.map((c) => `<th>${esc(c)}</th>`).join('');
+  const body = t.rows.map((r) => `<tr>${r.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`).join('\n');
+  return `<table>${t.caption ? `<caption>${esc(t.caption)}</caption>` : ''}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+const MAX_HTML_TRADES = 500;
+
+function renderHtml(report: StoredReport, dir: string, files: ReportFiles, extra: ReportExtra | undefined, trades: readonly Trade[]): string {
+  const { head, rows } = summaryRows(report);
+  const summary = tableHtml({ columns: head, rows });
+  const tradeRows = trades.slice(0, MAX_HTML_TRADES).map((t) => [
+    isoTime(t.ts),
+    t.side,
+    t.price.toFixed(2),
+    t.units.toPrecision(8),
+    Math.round(t.gross).toLocaleString('en-US'),
+    t.fee.toFixed(2),
+    t.tax.toFixed(2),
+    t.side === 'sell' ? t.realizedPnl.toFixed(2) : '',
+  ]);
+  const tradeTable = tableHtml({
+    caption: trades.length > MAX_HTML_TRADES ? `first ${MAX_HTML_TRADES} of ${trades.length} fills (all in trades.csv)` : `${trades.length} fills`,
+    columns: ['time', 'side', 'price', 'units', 'value', 'fee', 'tax', 'realized P/L'],
+    rows: tradeRows,
+  });
+  const extraParts: string[] = [];
+  if (extra) {
+    if (extra.title || extra.images?.length || extra.tables?.length) {
+      extraParts.push(`<h2>${esc(extra.title ?? 'More')}</h2>`);
+      for (const img of extra.images ?? []) extraParts.push(imageTag(dir, img));
+      for (const t of extra.tables ?? []) extraParts.push(tableHtml(t));
+    }
+    for (const s of extra.sections ?? []) {
+      extraParts.push(`<h2>${esc(s.title)}</h2>`);
+      if (s.text) extraParts.push(`<p>${esc(s.text)}</p>`);
+      for (const img of s.images ?? []) extraParts.push(imageTag(dir, img));
+      for (const t of s.tables ?? []) extraParts.push(tableHtml(t));
+    }
+  }
+  const d = report.data;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(report.title)}</title>
+<style>
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:1240px;color:#111;padding:0 1em}
+table{border-collapse:collapse;margin:1em 0;font-size:14px}th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}
+th:first-child,td:first-child{text-align:left}caption{text-align:left;color:#555;padding:4px 0}
+img{max-width:100%;border:1px solid #eee}figure{margin:1em 0}figcaption{color:#555;font-size:13px}
+pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:12px}.note{color:#92400e}
+</style></head><body>
+<h1>${esc(report.title)}</h1>
+<p>${esc(report.strategy.name)} (${esc(report.strategy.kind)}): ${esc(report.strategy.description)}</p>
+<p>${esc(d.label)} — ${esc(d.exchange)} ${esc(d.symbol)} ${esc(d.timeframe)}, ${esc(d.from)} … ${esc(d.to)}, ${d.candles} candles (${esc(d.origin)})</p>
+${d.notice ? `<p class="note">${esc(d.notice)}</p>` : ''}
+<p>Run ${esc(report.runId)}, created ${esc(report.createdAt)}. Decisions at each candle's close fill at the next candle's open plus slippage and fees.</p>
+<h2>Summary</h2>
+${summary}
+<h2>Equity</h2>
+${imageTag(dir, { file: path.basename(files.png), caption: 'price with fills; portfolio value vs buy and hold; drawdown' })}
+${extraParts.join('\n')}
+<h2>Trades</h2>
+${tradeTable}
+<h2>Settings</h2>
+<pre>${esc(JSON.stringify(report.settings, null, 2))}</pre>
+<p>trade list sha256: <code>${report.tradesFingerprint}</code></p>
+</body></html>
+`;
+}

@@ -1,0 +1,161 @@
+import type { Command } from 'commander';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { readReport, summaryTable } from '../../backtest/report.ts';
+import { RULE_WARMUP_CANDLES, runRuleBacktest } from '../../backtest/run.ts';
+import { getAgentRunner, loadStrategy, type AgentBacktestContext, type AgentRunner } from '../../backtest/strategy.ts';
+import { loadSeries } from '../../data/source.ts';
+import { parseTime, timeframeMs } from '../../data/timeframe.ts';
+import { UserError } from '../../errors.ts';
+import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+
+interface BacktestFlags extends CommonFlags {
+  strategy?: string;
+  data?: string;
+  sample?: boolean;
+  from?: string;
+  to?: string;
+  out?: string;
+  seed?: string;
+  balance?: string;
+  epochs?: string;
+  seeds?: string;
+  folds?: string;
+  name?: string;
+  json?: boolean;
+}
+
+function wholeNumber(value: string | undefined, flag: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number ≥ ${min}, got "${value}"`);
+  return n;
+}
+
+// A variable path keeps tsc from resolving the learners' module, which may not exist in every checkout.
+const AGENT_RUNNER_MODULE = '../../agents/run.ts';
+
+async function agentRunner(): Promise<AgentRunner> {
+  const registered = getAgentRunner();
+  if (registered) return registered;
+  try {
+    const mod = (await import(AGENT_RUNNER_MODULE)) as { runAgentBacktest?: AgentRunner };
+    if (typeof mod.runAgentBacktest === 'function') return mod.runAgentBacktest;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+  }
+  throw new UserError('agent strategies need src/agents/run.ts (runAgentBacktest), which this install does not have');
+}
+
+export function registerBacktest(program: Command): void {
+  const cmd = program
+    .command('backtest')
+    .description('run a strategy over history against buy-and-hold, flat, random and SMA-cross baselines; writes a report')
+    .option('--strategy <name>', 'strategy file in strategies/ (default: config backtest.strategy)')
+    .option('--data <file>', 'candles from a CSV file instead of the store')
+    .option('--sample', 'use the bundled sample series (S&P 500 daily)')
+    .option('--from <date>', 'first candle (open time ≥ this)')
+    .option('--to <date>', 'end (candles opening before this)')
+    .option('--out <dir>', 'report folder (default backtests/<run-id>)')
+    .option('--seed <n>', 'seed for random strategies and baselines (default: config backtest.seed)')
+    .option('--balance <amount>', 'starting cash (overrides account.balance)')
+    .option('--epochs <n>', 'agent strategies: training epochs')
+    .option('--seeds <n>', 'agent strategies: train this many seeds and report mean ± sd')
+    .option('--folds <k>', 'agent strategies: walk-forward folds')
+    .option('--name <name>', 'agent strategies: model folder name under models/')
+    .option('--json', 'print report.json instead of the table');
+  addCommonOptions(cmd).action(async (flags: BacktestFlags) => {
+    const extra: Record<string, unknown> = {};
+    if (flags.balance !== undefined) {
+      const b = Number(flags.balance);
+      if (!(Number.isFinite(b) && b > 0)) throw new UserError(`--balance must be a positive amount, got "${flags.balance}"`);
+      extra.account = { balance: b };
+    }
+    const { config, logger } = setupCommand(flags, extra);
+    if (flags.data && flags.sample) throw new UserError('use either --data FILE or --sample, not both');
+    if (flags.data && !existsSync(flags.data)) throw new UserError(`--data: no such file ${flags.data}`);
+    const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
+    const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
+    if (from !== undefined && to !== undefined && to <= from) throw new UserError(`--to ${flags.to} is not after --from ${flags.from}`);
+    const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;
+    const strategy = await loadStrategy(flags.strategy ?? config.backtest.strategy);
+
+    if (strategy.kind === 'agent') {
+      const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from, to });
+      if (series.notice) logger.warn(series.notice);
+      const ctx: AgentBacktestContext = {
+        config,
+        series,
+        strategy,
+        flags: {
+          epochs: wholeNumber(flags.epochs, '--epochs', 1),
+          seed: flags.seed !== undefined ? seed : undefined,
+          seeds: wholeNumber(flags.seeds, '--seeds', 1),
+          folds: wholeNumber(flags.folds, '--folds', 1),
+          name: flags.name,
+          out: flags.out,
+          from,
+          to,
+        },
+        logger,
+      };
+      await (await agentRunner())(ctx);
+      return;
+    }
+
+    // rule indicators need history before --from: load a warm-up margin, decide only from --from on
+    const warmFrom = from !== undefined ? from - RULE_WARMUP_CANDLES * timeframeMs(config.timeframe) : undefined;
+    const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from: warmFrom, to });
+    if (series.notice) logger.warn(series.notice);
+    logger.info(`backtest ${strategy.name} on ${series.label}`);
+    const run = await runRuleBacktest({ config, series, strategy, from, to, seed, out: flags.out });
+    if (flags.json) console.log(JSON.stringify(run.report, null, 2));
+    else {
+      console.log(summaryTable(run.report));
+      console.log(`\nreport: ${path.resolve(run.files.html)}`);
+    }
+  });
+}
+
+/** The newest report folder under `dir` (by report.json modification time), or undefined. */
+export function latestRun(dir: string): string | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  let best: { dir: string; mtime: number } | undefined;
+  for (const e of entries) {
+    const file = path.join(dir, e, 'report.json');
+    if (!existsSync(file)) continue;
+    const mtime = statSync(file).mtimeMs;
+    if (!best || mtime > best.mtime) best = { dir: path.join(dir, e), mtime };
+  }
+  return best?.dir;
+}
+
+export function registerReport(program: Command): void {
+  const cmd = program
+    .command('report')
+    .description('print the summary table of a stored backtest run (the latest when none is named)')
+    .argument('[run]', 'run id under backtests/ or a report folder')
+    .option('--json', 'print report.json');
+  addCommonOptions(cmd, { market: false, db: false }).action((run: string | undefined, flags: CommonFlags & { json?: boolean }) => {
+    const { config } = setupCommand(flags);
+    const root = config.backtest.outDir;
+    let dir: string | undefined;
+    if (run === undefined) {
+      dir = latestRun(root);
+      if (!dir) throw new UserError(`no backtest runs in ${path.resolve(root)}; run \`bot backtest\` first`);
+    } else if (existsSync(path.join(run, 'report.json'))) dir = run;
+    else if (existsSync(path.join(root, run, 'report.json'))) dir = path.join(root, run);
+    else throw new UserError(`no run "${run}" (looked for ${path.join(run, 'report.json')} and ${path.join(root, run, 'report.json')})`);
+    const report = readReport(path.join(dir, 'report.json'));
+    if (flags.json) console.log(JSON.stringify(report, null, 2));
+    else {
+      console.log(summaryTable(report));
+      console.log(`\nreport: ${path.resolve(dir, report.files.html)}`);
+    }
+  });
+}
