@@ -4,6 +4,7 @@ import { exchangeSection, dataSection } from '../data/config.ts';
 import { accountSection } from '../market/config.ts';
 import { backtestSection } from '../backtest/config.ts';
 import { tradingSection } from '../trading/config.ts';
+import { agentSection } from '../agents/config.ts';
 
 export const logSection = z.strictObject({
   level: z.enum(['error', 'warn', 'info', 'debug']),
@@ -21,6 +22,7 @@ export const configSchema = z.strictObject({
   ml: mlSection,
   backtest: backtestSection,
   trading: tradingSection,
+  agent: agentSection,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,363 @@
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../../util/random.ts';
+import type { LearningEnv } from '../env.ts';
+import type { Decision, Observation } from '../policy.ts';
+import { discountedReturns, gae, nStepReturns, normalise } from './returns.ts';
+import { argmax, EpochCounter, greedyDecision, isContinuous, softmaxRow, type EpochStats, type EpochTrace, type Learner } from './learner.ts';
+import { trainStep, type AgentNet, type HeadOutputs } from './net.ts';
+
+/**
+ * REINFORCE with a baseline, A2C and PPO share one loop: sample actions from the policy (seeded), collect
+ * `rolloutSteps` steps from each environment, estimate advantages, update. They differ in the advantage estimator and
+ * the update, which `pg.ts`, `a2c.ts` and `ppo.ts` choose.
+ */
+export interface OnPolicyParams {
+  gamma: number;
+  learningRate: number;
+  /** Steps per environment between updates. */
+  rolloutSteps: number;
+  /** 'mc': Monte-Carlo returns (REINFORCE); 'nstep': n-step returns; 'gae': generalised advantage estimation. */
+  advantage: 'mc' | 'nstep' | 'gae';
+  nSteps: number;
+  gaeLambda: number;
+  /** PPO: clipped surrogate with this ε; 0 = plain policy gradient. */
+  clip: number;
+  /** Passes over each rollout (PPO: several; PG/A2C: 1). */
+  epochsPerRollout: number;
+  minibatchSize: number;
+  entropyCoef: number;
+  valueCoef: number;
+  normaliseAdvantages: boolean;
+  rewardScale: number;
+  clipNorm: number;
+  /** Continuous target-position policy: initial log standard deviation of the Gaussian. */
+  initialLogStd: number;
+}
+
+export const ON_POLICY_DEFAULTS: OnPolicyParams = {
+  gamma: 0.9,
+  learningRate: 1e-3,
+  rolloutSteps: 128,
+  advantage: 'gae',
+  nSteps: 5,
+  gaeLambda: 0.95,
+  clip: 0,
+  epochsPerRollout: 1,
+  minibatchSize: 256,
+  entropyCoef: 0.01,
+  valueCoef: 0.5,
+  normaliseAdvantages: true,
+  rewardScale: 100,
+  clipNorm: 1,
+  initialLogStd: -1,
+};
+
+const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/** Rollout storage, env-major (row = env·T + t), typed arrays sized once. */
+class Rollout {
+  readonly x: Float32Array;
+  readonly state: Float32Array;
+  readonly action: Int32Array;
+  readonly position: Float32Array;
+  readonly reward: Float32Array;
+  readonly done: Float32Array;
+  readonly value: Float32Array;
+  readonly logp: Float32Array;
+  readonly length: Int32Array;
+
+  constructor(
+    readonly envs: number,
+    readonly steps: number,
+    readonly xSize: number,
+    readonly stateSize: number,
+  ) {
+    const n = envs * steps;
+    this.x = new Float32Array(n * xSize);
+    this.state = new Float32Array(n * stateSize);
+    this.action = new Int32Array(n);
+    this.position = new Float32Array(n);
+    this.reward = new Float32Array(n);
+    this.done = new Float32Array(n);
+    this.value = new Float32Array(n);
+    this.logp = new Float32Array(n);
+    this.length = new Int32Array(envs);
+  }
+}
+
+export type OnPolicyKind = 'pg' | 'a2c' | 'ppo';
+
+export class OnPolicyLearner implements Learner {
+  private readonly optimizer: tf.Optimizer;
+  private readonly rng: Rng;
+  private readonly continuous: boolean;
+  private readonly logStd: tf.Variable | undefined;
+  private logStdValue: number;
+  private readonly probs = new Float32Array(3);
+  private rollout: Rollout | undefined;
+
+  constructor(
+    readonly kind: OnPolicyKind,
+    readonly net: AgentNet,
+    readonly params: OnPolicyParams,
+    seed: number,
+    logStd?: number,
+  ) {
+    if (!net.heads.policy) throw new Error(`${kind} needs a policy head`);
+    if (kind !== 'pg' && net.heads.value !== 1) throw new Error(`${kind} needs a value head of 1`);
+    this.continuous = isContinuous(net);
+    if (!this.continuous && net.heads.policy !== 3) throw new Error('a discrete policy head has 3 outputs (buy, sell, hold)');
+    if (this.continuous && net.heads.policy !== 1 && net.heads.policy !== 2) throw new Error('a continuous policy head has 1 (sigmoid) or 2 (softmax) outputs');
+    this.optimizer = tf.train.adam(params.learningRate);
+    this.rng = new Rng(seed);
+    this.logStdValue = logStd ?? params.initialLogStd;
+    this.logStd = this.continuous ? tf.variable(tf.scalar(this.logStdValue), true) : undefined;
+  }
+
+  private sampleAction(outs: HeadOutputs, row: number, holdRatio: number, r: Rollout, slot: number): { action: number; confidence: number; position?: number; explored: boolean } {
+    const pol = outs.policy as Float32Array;
+    r.value[slot] = outs.value ? outs.value[row] : 0;
+    if (this.continuous) {
+      const mean = pol[row * (this.net.heads.policy as number)];
+      const sd = Math.exp(this.logStdValue);
+      const z = this.rng.normal();
+      const a = mean + sd * z;
+      r.position[slot] = a;
+      r.logp[slot] = -0.5 * z * z - this.logStdValue - LOG_SQRT_2PI;
+      const target = Math.min(1, Math.max(0, a));
+      const action = target > holdRatio + 0.01 ? 0 : target < holdRatio - 0.01 ? 1 : 2;
+      return { action, confidence: Math.abs(target - holdRatio), position: target, explored: Math.abs(z) > 1 };
+    }
+    const p = this.net.policyOutput === 'logits' ? softmaxRow(pol, row, 3, this.probs) : this.copyRow(pol, row);
+    let u = this.rng.next();
+    let a = 2;
+    for (let i = 0; i < 3; i++) {
+      u -= p[i];
+      if (u < 0) {
+        a = i;
+        break;
+      }
+    }
+    r.action[slot] = a;
+    r.logp[slot] = Math.log(p[a] + 1e-8);
+    return { action: a, confidence: p[a], explored: a !== argmax(p, 0, 3) };
+  }
+
+  private copyRow(src: Float32Array, row: number): Float32Array {
+    let s = 0;
+    for (let i = 0; i < 3; i++) s += src[row * 3 + i];
+    for (let i = 0; i < 3; i++) this.probs[i] = src[row * 3 + i] / (s || 1);
+    return this.probs;
+  }
+
+  runEpoch(envs: LearningEnv[], _epsilon: number, trace: EpochTrace): EpochStats {
+    const p = this.params;
+    const n = envs.length;
+    const xs = this.net.xSize;
+    const ss = this.net.stateSize;
+    if (!this.rollout || this.rollout.envs !== n) this.rollout = new Rollout(n, p.rolloutSteps, xs, ss);
+    const r = this.rollout;
+    const counter = new EpochCounter();
+    const obs: Observation[] = envs.map((e) => e.reset());
+    const live = new Array<boolean>(n).fill(true);
+    const lastValue = new Float32Array(n);
+    const batchX = new Float32Array(n * xs);
+    const batchS = new Float32Array(n * ss);
+    let value0 = envs[0].initialValue;
+    while (live.some(Boolean)) {
+      r.length.fill(0);
+      for (let t = 0; t < p.rolloutSteps && live.some(Boolean); t++) {
+        let outs: HeadOutputs;
+        if (n === 1) {
+          outs = this.net.forwardOne(obs[0]);
+        } else {
+          for (let e = 0; e < n; e++) {
+            batchX.set(this.net.inputOf(obs[e]), e * xs);
+            batchS.set(obs[e].state, e * ss);
+          }
+          outs = this.net.forward(batchX, batchS, n);
+        }
+        for (let e = 0; e < n; e++) {
+          if (!live[e]) continue;
+          const slot = e * p.rolloutSteps + t;
+          r.x.set(this.net.inputOf(obs[e]), slot * xs);
+          r.state.set(obs[e].state, slot * ss);
+          const ot = obs[e].t;
+          const a = this.sampleAction(outs, e, obs[e].state[0] ?? 0, r, slot);
+          const step = envs[e].step(a.action, a.confidence, a.position);
+          r.reward[slot] = step.reward * p.rewardScale;
+          r.done[slot] = step.done ? 1 : 0;
+          r.length[e] = t + 1;
+          counter.count(a.action, a.explored);
+          if (e === 0) {
+            trace.push(ot, a.action, a.explored, step.units, step.portfolioValue, this.traceOutputs(outs, n));
+            value0 = step.portfolioValue;
+          }
+          obs[e] = step.observation;
+          if (step.done) live[e] = false;
+        }
+      }
+      for (let e = 0; e < n; e++) lastValue[e] = live[e] && this.net.heads.value ? (this.net.forwardOne(obs[e]).value as Float32Array)[0] : 0;
+      counter.addLoss(this.update(r, lastValue));
+      trace.learnedAt.push(obs[0].t);
+    }
+    return counter.stats(value0);
+  }
+
+  private traceRow: HeadOutputs = {};
+  private traceOutputs(outs: HeadOutputs, n: number): HeadOutputs {
+    if (n === 1) return outs;
+    this.traceRow.value = outs.value?.subarray(0, this.net.heads.value ?? 0);
+    this.traceRow.policy = outs.policy?.subarray(0, this.net.heads.policy ?? 0);
+    this.traceRow.value = outs.value?.subarray(0, this.net.heads.value ?? 0);
+    return this.traceRow;
+  }
+
+  /** Advantages and returns per env segment, then the gradient passes. Returns the mean loss. */
+  private update(r: Rollout, lastValue: Float32Array): number {
+    const p = this.params;
+    const xs = this.net.xSize;
+    const ss = this.net.stateSize;
+    let total = 0;
+    for (let e = 0; e < r.envs; e++) total += r.length[e];
+    if (total === 0) return NaN;
+    const x = new Float32Array(total * xs);
+    const st = new Float32Array(total * ss);
+    const act = new Int32Array(total);
+    const pos = new Float32Array(total);
+    const oldLogp = new Float32Array(total);
+    const adv = new Float32Array(total);
+    const ret = new Float32Array(total);
+    let k = 0;
+    for (let e = 0; e < r.envs; e++) {
+      const len = r.length[e];
+      if (!len) continue;
+      const from = e * r.steps;
+      const rew = r.reward.subarray(from, from + len);
+      const done = r.done.subarray(from, from + len);
+      const val = r.value.subarray(from, from + len);
+      const a = adv.subarray(k, k + len);
+      const g = ret.subarray(k, k + len);
+      if (p.advantage === 'gae') {
+        gae(rew, val, done, p.gamma, p.gaeLambda, lastValue[e], a);
+        for (let i = 0; i < len; i++) g[i] = a[i] + val[i];
+      } else {
+        if (p.advantage === 'mc') discountedReturns(rew, done, p.gamma, lastValue[e], g);
+        else nStepReturns(rew, val, done, p.gamma, p.nSteps, lastValue[e], g);
+        for (let i = 0; i < len; i++) a[i] = g[i] - (this.net.heads.value ? val[i] : 0);
+      }
+      x.set(r.x.subarray(from * xs, (from + len) * xs), k * xs);
+      st.set(r.state.subarray(from * ss, (from + len) * ss), k * ss);
+      act.set(r.action.subarray(from, from + len), k);
+      pos.set(r.position.subarray(from, from + len), k);
+      oldLogp.set(r.logp.subarray(from, from + len), k);
+      k += len;
+    }
+    if (!this.net.heads.value && p.advantage === 'mc') {
+      // REINFORCE without a value head: the batch's mean return is the baseline
+      let m = 0;
+      for (let i = 0; i < total; i++) m += ret[i];
+      m /= total;
+      for (let i = 0; i < total; i++) adv[i] = ret[i] - m;
+    }
+    if (p.normaliseAdvantages && total > 1) normalise(adv);
+
+    const order = new Int32Array(total);
+    for (let i = 0; i < total; i++) order[i] = i;
+    const mb = Math.min(p.minibatchSize, total);
+    const mbX = new Float32Array(mb * xs);
+    const mbS = new Float32Array(mb * ss);
+    const mbA = new Int32Array(mb);
+    const mbPos = new Float32Array(mb);
+    const mbOld = new Float32Array(mb);
+    const mbAdv = new Float32Array(mb);
+    const mbRet = new Float32Array(mb);
+    let lossSum = 0;
+    let lossN = 0;
+    for (let epoch = 0; epoch < p.epochsPerRollout; epoch++) {
+      for (let i = total - 1; i > 0; i--) {
+        const j = this.rng.int(i + 1);
+        const tmp = order[i];
+        order[i] = order[j];
+        order[j] = tmp;
+      }
+      for (let start = 0; start < total; start += mb) {
+        const size = Math.min(mb, total - start);
+        for (let i = 0; i < size; i++) {
+          const row = order[start + i];
+          mbX.set(x.subarray(row * xs, (row + 1) * xs), i * xs);
+          mbS.set(st.subarray(row * ss, (row + 1) * ss), i * ss);
+          mbA[i] = act[row];
+          mbPos[i] = pos[row];
+          mbOld[i] = oldLogp[row];
+          mbAdv[i] = adv[row];
+          mbRet[i] = ret[row];
+        }
+        lossSum += this.gradientStep(mbX, mbS, mbA, mbPos, mbOld, mbAdv, mbRet, size);
+        lossN++;
+      }
+    }
+    if (this.logStd) this.logStdValue = this.logStd.dataSync()[0];
+    return lossSum / lossN;
+  }
+
+  private gradientStep(x: Float32Array, st: Float32Array, act: Int32Array, pos: Float32Array, oldLogp: Float32Array, adv: Float32Array, ret: Float32Array, size: number): number {
+    const p = this.params;
+    const inputs = this.net.tensors(x, st, size);
+    const advT = tf.tensor1d(adv.subarray(0, size));
+    const retT = tf.tensor1d(ret.subarray(0, size));
+    const oldT = tf.tensor1d(oldLogp.subarray(0, size));
+    const actT = this.continuous ? tf.tensor1d(pos.subarray(0, size)) : tf.tidy(() => tf.oneHot(tf.tensor1d(act.subarray(0, size), 'int32'), 3));
+    const loss = trainStep(
+      this.net,
+      this.optimizer,
+      () => {
+        const out = this.net.apply(inputs, true);
+        let logp: tf.Tensor1D;
+        let entropy: tf.Scalar;
+        if (this.continuous) {
+          const ls = this.logStd as tf.Variable;
+          const mean = this.net.positionMean(out.policy as tf.Tensor2D);
+          const z = tf.div(tf.sub(actT, mean), tf.exp(ls));
+          logp = tf.sub(tf.sub(tf.mul(-0.5, tf.square(z)), ls), LOG_SQRT_2PI) as tf.Tensor1D;
+          entropy = tf.add(ls, 0.5 + LOG_SQRT_2PI) as tf.Scalar;
+        } else {
+          const lp = this.net.logProbs(out.policy as tf.Tensor2D);
+          logp = tf.sum(tf.mul(lp, actT), 1);
+          entropy = tf.mean(tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), 1))) as tf.Scalar;
+        }
+        let policyLoss: tf.Scalar;
+        if (p.clip > 0) {
+          const ratio = tf.exp(tf.sub(logp, oldT));
+          const surr = tf.minimum(tf.mul(ratio, advT), tf.mul(tf.clipByValue(ratio, 1 - p.clip, 1 + p.clip), advT));
+          policyLoss = tf.neg(tf.mean(surr)) as tf.Scalar;
+        } else {
+          policyLoss = tf.neg(tf.mean(tf.mul(logp, advT))) as tf.Scalar;
+        }
+        let total = tf.sub(policyLoss, tf.mul(p.entropyCoef, entropy));
+        if (out.value) {
+          const v = tf.reshape(out.value, [-1]);
+          total = tf.add(total, tf.mul(p.valueCoef, tf.mean(tf.square(tf.sub(retT, v)))));
+        }
+        return total as tf.Scalar;
+      },
+      p.clipNorm,
+      this.logStd ? [this.logStd] : [],
+    );
+    tf.dispose([...inputs, advT, retT, oldT, actT]);
+    return loss;
+  }
+
+  decide(obs: Observation): Decision {
+    return greedyDecision(this.net, this.net.forwardOne(obs), obs.state[0] ?? 0, this.probs);
+  }
+
+  extraState(): Record<string, number> {
+    return this.continuous ? { logStd: this.logStdValue } : {};
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.logStd?.dispose();
+  }
+}

@@ -1,0 +1,54 @@
+import type { NetworkKind } from './networks/spec.ts';
+import type { ScalerKind } from '../features/scaler.ts';
+import type { CostPresetName } from '../market/costs.ts';
+import type { RewardOptions } from '../market/reward.ts';
+import type { DqnParams } from './learners/dqn.ts';
+import type { OnPolicyParams } from './learners/onpolicy.ts';
+import type { RltraderParams } from './learners/rltrader.ts';
+import type { EpsilonSchedule } from './learners/schedule.ts';
+
+/** Which learner trains the network, with any hyper-parameters that differ from the learner's defaults. */
+export type LearnerRecipe =
+  | ({ kind: 'dqn' } & Partial<DqnParams>)
+  | ({ kind: 'pg'; baseline?: 'value' | 'mean' } & Partial<OnPolicyParams>)
+  | ({ kind: 'a2c' } & Partial<OnPolicyParams>)
+  | ({ kind: 'ppo'; action?: 'discrete' | 'continuous'; envs?: number } & Partial<OnPolicyParams>)
+  /** RLTrader's learners: `net: 'dqn'` a value network, `net: 'a2c'` value + policy networks on one trunk. */
+  | ({ kind: 'rltrader'; net: 'dqn' | 'a2c' } & Partial<RltraderParams>);
+
+/**
+ * An agent strategy's recipe (strategies/*.ts fill one in): what the agent sees, its network, how it learns, how it
+ * trades. Everything not named here comes from config (`agent`, `backtest`, `account`).
+ */
+export interface AgentRecipe {
+  /** Feature spec (src/features), e.g. 'rltrader-v1' or 'rltrader-v1+ta'. */
+  features: string;
+  /** Scaler fitted on the training rows only. */
+  scaler: ScalerKind;
+  /** Feature rows per observation, ending at the decision candle. */
+  window: number;
+  /** Chart-image sequences for image networks: spec as `parseImageSpec` reads it, frames per observation. */
+  image?: { spec: string; frames: number };
+  network: {
+    kind: NetworkKind;
+    hidden?: number[];
+    dropout?: number;
+    batchNorm?: boolean;
+    rnnUnits?: number;
+    rnn?: 'lstm' | 'gru';
+    activation?: string;
+  };
+  learner: LearnerRecipe;
+  /** ε for learners that explore ε-greedily (DQN, RLTrader); on-policy learners explore by sampling. */
+  exploration?: EpsilonSchedule;
+  /** 'confidence': RLTrader's trading unit (bounds from config backtest.min/maxTradeValue); 'target': continuous position. */
+  sizing: 'all' | 'confidence' | 'target';
+  reward: RewardOptions;
+  /** Cost preset, or 'config' for the account section's costs. */
+  costs: 'config' | CostPresetName;
+  /** Default epochs (config agent.epochs and --epochs override). */
+  epochs?: number;
+  /** Training episodes: the whole training range each epoch (default) or seeded random windows of this many candles. */
+  episodeLength?: number;
+  stopLoss?: number;
+}
