@@ -5,6 +5,8 @@ import { registerDoctor } from './commands/doctor.ts';
 import { registerBacktest, registerReport } from './commands/backtest.ts';
 import { registerData } from './commands/data.ts';
 import { registerChart } from './commands/chart.ts';
+import { registerPaper } from './commands/paper.ts';
+import { registerStatus } from './commands/status.ts';
 
 const program = new Command();
 program
@@ -19,6 +21,8 @@ registerBacktest(program);
 registerReport(program);
 registerData(program);
 registerChart(program);
+registerPaper(program);
+registerStatus(program);
 
 async function main(argv: string[]): Promise<number> {
   try {

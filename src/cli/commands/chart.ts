@@ -1,0 +1,105 @@
+import type { Command } from 'commander';
+import type { Candles } from '../../data/candles.ts';
+import { loadSeries } from '../../data/source.ts';
+import { isoTime, parseTime } from '../../data/timeframe.ts';
+import { UserError } from '../../errors.ts';
+import { contactSheet, createImageRenderer, enlarge, formatImageSpec, parseImageSpec, viewable, writePng, type ImageSpec } from '../../chart/index.ts';
+import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+import { addDataSourceOptions, seriesRequestFromFlags, type DataSourceFlags } from './data.ts';
+
+interface ChartFlags extends CommonFlags, DataSourceFlags {
+  at?: string;
+  style: string;
+  spec?: string;
+  out: string;
+  sheet?: string;
+  every?: string;
+  columns?: string;
+  scale: string;
+}
+
+/** What `--style` means without `--spec`: the JKX 20-day image, and an RGB candlestick chart with panels. */
+export const DEFAULT_SPECS: Record<string, string> = {
+  ohlc: 'ohlc:64x60:20',
+  candles: 'candles:96x96:32:c3:ma20:bb:volume:rsi',
+};
+
+function positiveInt(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UserError(`${flag} must be a whole number ≥ 1 (got "${value}")`);
+  return Number(value);
+}
+
+/** Index of the last candle that opened at or before `at`. */
+function candleAtOrBefore(c: Candles, at: number): number {
+  let lo = 0;
+  let hi = c.ts.length - 1;
+  if (hi < 0 || c.ts[0] > at) return -1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (c.ts[mid] <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+async function chart(flags: ChartFlags): Promise<void> {
+  const { config } = setupCommand(flags);
+  if (!flags.spec && !DEFAULT_SPECS[flags.style]) throw new UserError(`--style must be ohlc or candles (got "${flags.style}")`);
+  const spec: ImageSpec = parseImageSpec(flags.spec ?? DEFAULT_SPECS[flags.style]);
+  const renderer = createImageRenderer(spec);
+  const sheet = positiveInt(flags.sheet, '--sheet', 1);
+  const every = positiveInt(flags.every, '--every', spec.bars);
+  const scale = positiveInt(flags.scale, '--scale', 1);
+  if (scale > 32) throw new UserError('--scale must be at most 32');
+  const at = flags.at !== undefined ? parseTime(flags.at, '--at') : undefined;
+
+  const series = await loadSeries(seriesRequestFromFlags(config, flags));
+  const c = series.candles;
+  const t = at === undefined ? c.ts.length - 1 : candleAtOrBefore(c, at);
+  if (t < 0) throw new UserError(`--at ${flags.at}: no candle of ${series.label} opens at or before it (first: ${isoTime(c.ts[0])})`);
+  const firstT = t - (sheet - 1) * every;
+  if (firstT < renderer.warmup) {
+    throw new UserError(
+      `${formatImageSpec(spec)} needs ${renderer.warmup} candles before the window's last one; ${series.label} has ${t} before ${isoTime(c.ts[t])}` +
+        (sheet > 1 ? ` (for ${sheet} windows ${every} apart it needs ${renderer.warmup + (sheet - 1) * every})` : ''),
+    );
+  }
+
+  const { width, height, channels } = spec;
+  const frames: Float32Array[] = [];
+  for (let k = 0; k < sheet; k++) {
+    const frame = new Float32Array(renderer.frameSize);
+    renderer.render(c, firstT + k * every, frame);
+    frames.push(frame);
+  }
+  let image = { pixels: frames[0], width, height, channels: channels as number };
+  if (sheet > 1) {
+    const columns = positiveInt(flags.columns, '--columns', Math.ceil(Math.sqrt(sheet)));
+    const tiled = contactSheet(frames, width, height, channels, columns);
+    image = { ...tiled, channels };
+  }
+  const view = viewable(image.pixels, image.width, image.height, image.channels);
+  await writePng(flags.out, enlarge(view.pixels, view.width, view.height, view.channels, scale), view.width * scale, view.height * scale, view.channels);
+  const what = sheet > 1 ? `${sheet} windows ending ${isoTime(c.ts[firstT])} … ${isoTime(c.ts[t])} every ${every} candles` : `window ending ${isoTime(c.ts[t])}`;
+  console.log(`wrote ${flags.out}: ${formatImageSpec(spec)}, ${what}, ${series.label}; ${view.width * scale}×${view.height * scale} px`);
+  if (channels === 2 || channels === 4) console.log(`(${channels} channels shown side by side in grey, left to right)`);
+  if (series.notice) console.log(series.notice);
+}
+
+/** `bot chart`: the model's chart images as PNG files for people. */
+export function registerChart(program: Command): void {
+  const cmd = program
+    .command('chart')
+    .description('draw the image a model sees for the window of candles ending at --at, as a PNG (or a contact sheet of windows)')
+    .option('--at <time>', 'the window ends at the last candle opening at or before this time (default: the last candle)')
+    .option('--style <style>', `ohlc (Jiang-Kelly-Xiu bars, ${DEFAULT_SPECS.ohlc}) or candles (${DEFAULT_SPECS.candles})`, 'ohlc')
+    .option('--spec <spec>', 'full image spec, e.g. ohlc:32x15:5, ohlc:96x180:60:novol, candles:64x64:20:c4:ma20:volume:rsi:macd')
+    .option('--out <file>', 'PNG file to write', 'chart.png')
+    .option('--sheet <n>', 'contact sheet of n windows ending at --at, oldest first')
+    .option('--every <n>', 'candles between the sheet windows (default: the bars of one image)')
+    .option('--columns <n>', 'windows per row of the sheet (default: about √n)')
+    .option('--scale <n>', 'enlarge every pixel to n×n for viewing (nearest neighbour, same values)', '1');
+  addDataSourceOptions(cmd);
+  addCommonOptions(cmd).action((opts: ChartFlags) => chart(opts));
+}
