@@ -18,7 +18,7 @@ export interface Metrics {
   sortino: number;
   /** Largest fall from a running peak, as a positive fraction. */
   maxDrawdown: number;
-  /** Longest time under a previous peak, in candles and in days. */
+  /** Longest stretch under a previous peak: candles closing below it, and days from the peak to the recovery (or the end). */
   maxDrawdownCandles: number;
   maxDrawdownDays: number;
   /** annualReturn / maxDrawdown (0 when there was no drawdown). */
@@ -44,7 +44,10 @@ export interface Metrics {
   requested: { buy: number; sell: number; hold: number };
   rejected: number;
   candles: number;
+  /** Calendar years from the first to the last candle's open. */
   years: number;
+  /** Periods per year used to annualise volatility, Sharpe and Sortino. */
+  periodsPerYear: number;
 }
 
 /** Metric keys in report order, with how to show them. */
@@ -73,10 +76,27 @@ function count(actions: Uint8Array): { buy: number; sell: number; hold: number }
   return { buy: c[0], sell: c[1], hold: c[2] };
 }
 
+const YEAR_MS = 365.25 * 86_400_000;
+
+/**
+ * Periods per year for annualising: the calendar count of the timeframe (crypto trades around the clock), unless the
+ * series is visibly sparser (a stock market's weekdays): then 252 trading days for daily-or-longer candles, or the
+ * observed density for intraday ones.
+ */
+export function annualisationPeriods(timestamps: Float64Array, timeframe: string): number {
+  const calendar = periodsPerYear(timeframe);
+  const n = timestamps.length;
+  if (n < 3) return calendar;
+  const spanYears = (timestamps[n - 1] - timestamps[0]) / YEAR_MS;
+  const observed = (n - 1) / spanYears;
+  if (!(spanYears > 0) || observed >= 0.85 * calendar) return calendar;
+  return timeframeMs(timeframe) >= 86_400_000 ? periodsPerYear(timeframe, 252) : observed;
+}
+
 export function computeMetrics(result: BacktestResult, timeframe: string = result.timeframe): Metrics {
   const eq = result.equity;
   const n = eq.length;
-  const ppy = periodsPerYear(timeframe);
+  const ppy = annualisationPeriods(result.timestamps, timeframe);
   let sum = 0;
   let sumSq = 0;
   let downSq = 0;
@@ -84,6 +104,8 @@ export function computeMetrics(result: BacktestResult, timeframe: string = resul
   let maxDd = 0;
   let underwaterStart = 0;
   let longestUnderwater = 0;
+  let longestDays = 0;
+  const ts = result.timestamps;
   let exposed = 0;
   for (let i = 1; i < n; i++) {
     const r = eq[i - 1] > 0 ? eq[i] / eq[i - 1] - 1 : 0;
@@ -92,14 +114,20 @@ export function computeMetrics(result: BacktestResult, timeframe: string = resul
     if (r < 0) downSq += r * r;
     if (eq[i] >= peak) {
       peak = eq[i];
-      longestUnderwater = Math.max(longestUnderwater, i - 1 - underwaterStart);
+      if (i - 1 - underwaterStart > longestUnderwater) {
+        longestUnderwater = i - 1 - underwaterStart;
+        longestDays = (ts[i] - ts[underwaterStart]) / 86_400_000;
+      }
       underwaterStart = i;
     } else {
       const dd = 1 - eq[i] / peak;
       if (dd > maxDd) maxDd = dd;
     }
   }
-  longestUnderwater = Math.max(longestUnderwater, n - 1 - underwaterStart);
+  if (n - 1 - underwaterStart > longestUnderwater) {
+    longestUnderwater = n - 1 - underwaterStart;
+    longestDays = (ts[n - 1] - ts[underwaterStart]) / 86_400_000;
+  }
   for (let i = 0; i < n; i++) if (result.positions[i] > 0) exposed++;
   const periods = Math.max(1, n - 1);
   const mean = sum / periods;
@@ -109,7 +137,8 @@ export function computeMetrics(result: BacktestResult, timeframe: string = resul
   const startValue = eq[0];
   const finalValue = eq[n - 1];
   const totalReturn = finalValue / startValue - 1;
-  const years = periods / ppy;
+  const spanMs = n > 1 ? result.timestamps[n - 1] - result.timestamps[0] : 0;
+  const years = spanMs > 0 ? spanMs / YEAR_MS : periods / ppy;
   const annualReturn = finalValue > 0 ? (finalValue / startValue) ** (1 / years) - 1 : -1;
 
   let wins = 0;
@@ -128,7 +157,6 @@ export function computeMetrics(result: BacktestResult, timeframe: string = resul
   }
   let meanEquity = 0;
   for (let i = 0; i < n; i++) meanEquity += eq[i] / n;
-  const candleDays = timeframeMs(timeframe) / 86_400_000;
   return {
     startValue,
     finalValue,
@@ -139,7 +167,7 @@ export function computeMetrics(result: BacktestResult, timeframe: string = resul
     sortino: downside > 0 ? (mean / downside) * Math.sqrt(ppy) : 0,
     maxDrawdown: maxDd,
     maxDrawdownCandles: longestUnderwater,
-    maxDrawdownDays: longestUnderwater * candleDays,
+    maxDrawdownDays: longestDays,
     calmar: maxDd > 0 ? annualReturn / maxDd : 0,
     trades: result.trades.length,
     buys: result.trades.length - sells,
@@ -155,6 +183,7 @@ export function computeMetrics(result: BacktestResult, timeframe: string = resul
     rejected: Object.values(result.rejected).reduce((a, b) => a + b, 0),
     candles: n,
     years,
+    periodsPerYear: ppy,
   };
 }
 

@@ -149,8 +149,9 @@ export class Account {
 
   /** Units rounded down to the quantity precision. */
   roundUnits(units: number): number {
-    // the small nudge keeps 0.3 / 0.1-style float noise from rounding a whole step away
-    return Math.floor(units * this.scale + 1e-7) / this.scale;
+    // the relative nudge keeps float noise (0.3 / 0.1 = 2.9999999999999996) from rounding a whole step away
+    const steps = units * this.scale;
+    return Math.floor(steps + Math.max(1e-7, steps * 1e-12)) / this.scale;
   }
 
   /** Largest cash amount (fee included) a buy at `refPrice` can commit. */

@@ -103,8 +103,9 @@ export function registerBacktest(program: Command): void {
       return;
     }
 
-    // rule indicators need history before --from: load a warm-up margin, decide only from --from on
-    const warmFrom = from !== undefined ? from - RULE_WARMUP_CANDLES * timeframeMs(config.timeframe) : undefined;
+    // rule indicators need history before --from: files load whole, the store with a warm-up margin; decisions start at --from
+    const fromFile = flags.data !== undefined || flags.sample === true;
+    const warmFrom = from !== undefined && !fromFile ? from - RULE_WARMUP_CANDLES * timeframeMs(config.timeframe) : undefined;
     const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from: warmFrom, to });
     if (series.notice) logger.warn(series.notice);
     logger.info(`backtest ${strategy.name} on ${series.label}`);
