@@ -100,8 +100,7 @@ export function stochastic(c: Candles, period = 14, signalPeriod = 3): { k: Floa
     }
   }
   const d = new Float64Array(n).fill(NaN);
-  const dFrom = sma(k.subarray(period - 1), signalPeriod);
-  d.set(dFrom, period - 1);
+  if (n >= period) d.set(sma(k.subarray(period - 1), signalPeriod), period - 1);
   return { k, d };
 }
 

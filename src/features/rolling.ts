@@ -3,19 +3,31 @@
  * is not yet full. Every value at index t depends on inputs ≤ t only. Tested equal to technicalindicators.
  */
 
-/** Simple moving average over `period` values (window includes t). */
+/**
+ * Simple moving average over `period` values (window includes t). A running sum, re-added from scratch every
+ * RESUM_EVERY values so rounding cannot pile up, and exact for flat windows (all values equal, e.g. zero volume):
+ * there the average is the value itself, so ratios against it are exactly 0 instead of ±1 from a rounding residue.
+ */
 export function sma(values: ArrayLike<number>, period: number, out = new Float64Array(values.length)): Float64Array {
   const n = values.length;
   let sum = 0;
+  let run = 0; // how many values ending at i are equal to values[i]
   for (let i = 0; i < n; i++) {
-    sum += values[i];
-    if (i >= period) sum -= values[i - period];
-    out[i] = i >= period - 1 ? sum / period : NaN;
+    const x = values[i];
+    run = i > 0 && x === values[i - 1] ? run + 1 : 1;
+    if (i % RESUM_EVERY === 0 && i >= period) {
+      sum = 0;
+      for (let j = i - period + 1; j <= i; j++) sum += values[j];
+    } else {
+      sum += x;
+      if (i >= period) sum -= values[i - period];
+    }
+    out[i] = i < period - 1 ? NaN : run >= period ? x : sum / period;
   }
-  // Re-sum every so often would guard against drift; windows here are short and values are prices, so the
-  // running sum stays accurate to ~1e-12 relative over a million candles (tested).
   return out;
 }
+
+const RESUM_EVERY = 1024;
 
 /** Rolling population standard deviation over `period` values (technicalindicators' SD). */
 export function rollingStd(values: ArrayLike<number>, period: number, mean: Float64Array, out = new Float64Array(values.length)): Float64Array {
@@ -28,11 +40,13 @@ export function rollingStd(values: ArrayLike<number>, period: number, mean: Floa
     // Two-pass over the window: exact and cheap for the short windows used here.
     const m = mean[i];
     let ss = 0;
+    let flat = true;
     for (let j = i - period + 1; j <= i; j++) {
       const d = values[j] - m;
       ss += d * d;
+      if (values[j] !== values[i]) flat = false;
     }
-    out[i] = Math.sqrt(ss / period);
+    out[i] = flat ? 0 : Math.sqrt(ss / period);
   }
   return out;
 }
