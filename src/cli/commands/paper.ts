@@ -1,0 +1,93 @@
+import type { Command } from 'commander';
+import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+import { isoTime, parseTime } from '../../data/timeframe.ts';
+import { UserError } from '../../errors.ts';
+import { startTraderLoop } from '../../trading/loop.ts';
+import { checkCron, cronForTimeframe } from '../../trading/schedule.ts';
+import { openTradingSession } from '../../trading/session.ts';
+import { retrainChildRunner } from '../../trading/retrain-child.ts';
+import { parseAmount } from '../../trading/flags.ts';
+
+interface PaperFlags extends CommonFlags {
+  strategy?: string;
+  model?: string;
+  balance?: string;
+  name: string;
+  start?: string;
+  once?: boolean;
+  now?: string;
+  reset?: boolean;
+  retrain?: string;
+  retrainStrategy?: string;
+  seed?: string;
+}
+
+/** A fixed clock for `--now` (tests and replays), else the wall clock. */
+export function clockFrom(now: string | undefined): () => number {
+  if (now === undefined) return Date.now;
+  const t = parseTime(now, '--now');
+  return () => t;
+}
+
+export function registerPaper(program: Command): void {
+  const cmd = program
+    .command('paper')
+    .description('paper-trade on a node-cron clock: every closed candle → features → policy → fill at the next open (state in SQLite)')
+    .option('--strategy <name>', 'rule strategy from strategies/ (default: backtest.strategy)')
+    .option('--model <folder>', 'saved model folder, e.g. models/btc-dqn (a promoted version is picked up at the next tick)')
+    .option('--balance <amount>', 'starting balance of a new run (overrides account.balance)')
+    .option('--name <name>', 'run name: several paper runs can share a market', 'default')
+    .option('--start <time>', 'a new run acts from this candle on (default: the newest closed candle)')
+    .option('--once', 'run one tick (catching up on missed candles) and exit')
+    .option('--now <time>', 'fixed clock for --once (tests, replays)')
+    .option('--reset', 'forget this run (account, orders, decisions) and start over')
+    .option('--retrain <cron>', 'also retrain on this schedule (UTC), in a child process')
+    .option('--retrain-strategy <name>', 'agent strategy the scheduled retrain trains (default: the model folder name)')
+    .option('--seed <n>', 'seed of the policy (rule strategies with randomness)');
+  addCommonOptions(cmd);
+  cmd.action(async (flags: PaperFlags) => {
+    const balance = flags.balance !== undefined ? parseAmount(flags.balance, '--balance') : undefined;
+    const { config, logger } = setupCommand(flags, balance !== undefined ? { account: { balance } } : {});
+    if (flags.now !== undefined && !flags.once) throw new UserError('--now only works with --once');
+    if (flags.retrain) {
+      checkCron(flags.retrain, '--retrain');
+      if (!flags.model) throw new UserError('--retrain needs --model (the folder a retrain promotes into)');
+    }
+    const clock = clockFrom(flags.now);
+    const session = await openTradingSession({
+      config,
+      logger,
+      mode: 'paper',
+      name: flags.name,
+      policy: { strategy: flags.strategy, model: flags.model, seed: flags.seed !== undefined ? Number(flags.seed) : undefined },
+      start: flags.start !== undefined ? parseTime(flags.start, '--start') : undefined,
+      clock,
+      reset: flags.reset,
+    });
+    try {
+      if (flags.once) {
+        const r = await session.trader.tick();
+        const run = session.trader.state();
+        const last = r.decisions[r.decisions.length - 1];
+        console.log(
+          `acted on ${r.acted} candle(s)` + (last ? `; last ${isoTime(last.ts)} → ${last.action} (${last.confidence.toFixed(2)})` : '') +
+            (run ? `; account: ${run.account.cash.toFixed(0)} cash, ${run.account.units} units` : ''),
+        );
+        return;
+      }
+      const expression = cronForTimeframe(config.timeframe, config.trading.tickDelaySeconds);
+      const loop = startTraderLoop({
+        trader: session.trader,
+        expression,
+        logger,
+        lock: session.lock,
+        retrain: flags.retrain && flags.model ? { expression: flags.retrain, run: retrainChildRunner(flags, flags.model, logger) } : undefined,
+      });
+      logger.info(`paper trading ${config.symbol} ${config.timeframe} on ${config.exchange.id}`, { cron: expression, next: loop.nextTick()?.toISOString() });
+      const end = await loop.done;
+      if (end.reason === 'halted') throw new UserError(`trading halted: ${end.message}`);
+    } finally {
+      session.close();
+    }
+  });
+}

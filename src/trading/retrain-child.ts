@@ -1,0 +1,39 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../config/load.ts';
+import type { Logger } from '../log.ts';
+
+interface RetrainFlags {
+  config?: string;
+  db?: string;
+  exchange?: string;
+  symbol?: string;
+  timeframe?: string;
+  retrainStrategy?: string;
+}
+
+/**
+ * A scheduled retrain run as a child `bot retrain` process: a crash, a tfjs abort or running out of memory there
+ * cannot take the trader down. The child promotes through the model pointer; the trader picks it up at its next tick.
+ */
+export function retrainChildRunner(flags: RetrainFlags, modelHome: string, logger: Logger): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve) => {
+      const args = [path.join(PROJECT_ROOT, 'src/cli/bot.js'), 'retrain', '--model', modelHome];
+      if (flags.retrainStrategy) args.push('--strategy', flags.retrainStrategy);
+      for (const [flag, v] of [['--config', flags.config], ['--db', flags.db], ['--exchange', flags.exchange], ['--symbol', flags.symbol], ['--timeframe', flags.timeframe]] as const) {
+        if (v !== undefined) args.push(flag, v);
+      }
+      logger.info('scheduled retrain starting', { model: modelHome });
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+      child.on('error', (e) => {
+        logger.error(`scheduled retrain could not start: ${e.message}`);
+        resolve();
+      });
+      child.on('exit', (code, signal) => {
+        if (code === 0) logger.info('scheduled retrain finished');
+        else logger.error(`scheduled retrain failed (${signal ?? `exit ${code}`}); trading continues with the current model`);
+        resolve();
+      });
+    });
+}

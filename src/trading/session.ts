@@ -1,0 +1,113 @@
+import type { Config } from '../config/schema.ts';
+import { CandleStore } from '../data/store.ts';
+import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
+import { UserError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { loadStrategy } from '../backtest/strategy.ts';
+import { costsFromSettings } from '../market/costs.ts';
+import type { SizingOptions } from '../market/execution.ts';
+import { exchangeFeed } from './feed.ts';
+import { acquireLock, type Lock } from './lock.ts';
+import { modelPolicySource } from './model-policy.ts';
+import { PaperMarket } from './paper-market.ts';
+import { rulePolicySource, ruleSizing } from './policies.ts';
+import { RunRepository } from './runs.ts';
+import { Trader } from './trader.ts';
+import type { CandleFeed, PolicySource, RunKey, TradingMode } from './types.ts';
+
+export interface PolicyChoice {
+  strategy?: string;
+  model?: string;
+  seed?: number;
+}
+
+/** `--strategy <rule>` or `--model <folder>` (default: the config's backtest strategy) as a policy source and its sizing. */
+export async function resolvePolicy(config: Config, choice: PolicyChoice): Promise<{ source: PolicySource; sizing: SizingOptions }> {
+  if (choice.strategy && choice.model) throw new UserError('give either --strategy or --model, not both');
+  const seed = choice.seed ?? config.backtest.seed;
+  if (choice.model) return modelPolicySource(choice.model, config);
+  const name = choice.strategy ?? config.backtest.strategy;
+  const strategy = await loadStrategy(name);
+  if (strategy.kind !== 'rule') {
+    throw new UserError(`strategy "${name}" is a learning agent: train it (bot retrain --strategy ${name}) and trade the saved model with --model models/<name>`);
+  }
+  return { source: rulePolicySource(strategy, config, seed), sizing: ruleSizing(config) };
+}
+
+export function runKey(config: Config, mode: TradingMode, name: string): RunKey {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw new UserError(`--name "${name}": use letters, digits, dot, dash or underscore`);
+  return { mode, name, exchange: config.exchange.id, symbol: config.symbol, timeframe: config.timeframe };
+}
+
+export interface TradingSessionOptions {
+  config: Config;
+  logger: Logger;
+  mode: TradingMode;
+  name: string;
+  policy: PolicyChoice;
+  start?: number;
+  clock: () => number;
+  /** Forget an existing run of this key first. */
+  reset?: boolean;
+  /** Candle source; default: the configured ccxt exchange. */
+  feed?: CandleFeed;
+}
+
+export interface TradingSession {
+  store: CandleStore;
+  repo: RunRepository;
+  trader: Trader;
+  lock: Lock;
+  key: RunKey;
+  close(): void;
+}
+
+/** Opens the database, takes the run's lock and builds the trader. The caller closes the session. */
+export async function openTradingSession(o: TradingSessionOptions): Promise<TradingSession> {
+  const { config } = o;
+  const key = runKey(config, o.mode, o.name);
+  const { source, sizing } = await resolvePolicy(config, o.policy);
+  const store = CandleStore.open(config.data.database);
+  let lock: Lock | undefined;
+  try {
+    const repo = new RunRepository(store.db);
+    lock = acquireLock(store.db, `${key.mode}:${key.name}:${key.exchange}:${key.symbol}:${key.timeframe}`, config.trading.lockStaleSeconds * 1000, o.clock);
+    if (o.reset) {
+      const existing = repo.find(key);
+      if (existing) {
+        repo.remove(existing.id);
+        o.logger.warn(`--reset: removed the ${key.mode} run "${key.name}" (${existing.policy})`);
+      }
+    }
+    const feed = o.feed ?? exchangeFeed(createExchange(config), key.symbol, key.timeframe, retryOptionsFrom(config), o.clock);
+    const trader = new Trader({
+      repo,
+      store,
+      feed,
+      market: new PaperMarket(costsFromSettings(config.account), sizing),
+      policies: source,
+      key,
+      balance: config.account.balance,
+      historyCandles: config.trading.historyCandles,
+      start: o.start,
+      clock: o.clock,
+      logger: o.logger,
+    });
+    const held = lock;
+    return {
+      store,
+      repo,
+      trader,
+      lock: held,
+      key,
+      close() {
+        held.release();
+        store.close();
+      },
+    };
+  } catch (e) {
+    lock?.release();
+    store.close();
+    throw e;
+  }
+}

@@ -1,0 +1,81 @@
+import { isoTime } from '../data/timeframe.ts';
+import type { RunRepository } from './runs.ts';
+import { nextTickTime } from './trader.ts';
+import type { RunKey } from './types.ts';
+
+export interface RunStatus {
+  mode: string;
+  name: string;
+  exchange: string;
+  symbol: string;
+  timeframe: string;
+  policy: string;
+  modelVersion: string | null;
+  halted: string | null;
+  startedAt: string;
+  lastCandle: string | null;
+  lastPrice: number | null;
+  cash: number;
+  units: number;
+  equity: number;
+  initialBalance: number;
+  /** equity / initial balance − 1 */
+  pnl: number;
+  /** Buy-and-hold from the first acted candle's close to the last one's. */
+  buyHoldPnl: number | null;
+  trades: number;
+  pendingOrder: { side: string; quantity: number; decidedAt: string } | null;
+  lastDecisions: { candle: string; action: string; confidence: number; price: number; modelVersion: string | null }[];
+  nextTick: string;
+}
+
+export function runStatus(repo: RunRepository, key: RunKey, now: number, decisions: number, tickDelaySeconds: number): RunStatus | undefined {
+  const run = repo.find(key);
+  if (!run) return undefined;
+  const lastEquity = repo.equity(run.id, 1)[0];
+  const price = lastEquity?.price ?? null;
+  const equity = price !== null ? run.account.cash + run.account.units * price : run.account.cash;
+  const pending = run.pending;
+  return {
+    mode: run.mode,
+    name: run.name,
+    exchange: run.exchange,
+    symbol: run.symbol,
+    timeframe: run.timeframe,
+    policy: run.policy,
+    modelVersion: run.modelVersion ?? null,
+    halted: run.halted ?? null,
+    startedAt: isoTime(run.startTs),
+    lastCandle: run.lastTs !== undefined ? isoTime(run.lastTs) : null,
+    lastPrice: price,
+    cash: run.account.cash,
+    units: run.account.units,
+    equity,
+    initialBalance: run.initialBalance,
+    pnl: equity / run.initialBalance - 1,
+    buyHoldPnl: price !== null && run.startPrice ? price / run.startPrice - 1 : null,
+    trades: repo.trades(run.id).length,
+    pendingOrder: pending
+      ? { side: pending.order.side === 0 ? 'buy' : 'sell', quantity: pending.order.side === 0 ? pending.order.spend : pending.order.units, decidedAt: isoTime(pending.decisionTs) }
+      : null,
+    lastDecisions: repo.decisions(run.id, decisions).map((d) => ({ candle: isoTime(d.ts), action: d.action, confidence: d.confidence, price: d.price, modelVersion: d.modelVersion })),
+    nextTick: isoTime(nextTickTime(now, run.timeframe, tickDelaySeconds)),
+  };
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+const num = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 2 });
+
+export function formatStatus(s: RunStatus): string {
+  const lines = [
+    `${s.mode} run "${s.name}"  ${s.exchange} ${s.symbol} ${s.timeframe}  ${s.policy}${s.modelVersion ? ` @ ${s.modelVersion}` : ''}`,
+    ...(s.halted ? [`HALTED: ${s.halted}`] : []),
+    `started      ${s.startedAt}   last candle ${s.lastCandle ?? '—'}   next tick ${s.nextTick}`,
+    `balance      ${num(s.cash)} cash + ${s.units} units${s.lastPrice !== null ? ` @ ${num(s.lastPrice)}` : ''} = ${num(s.equity)}`,
+    `P&L          ${pct(s.pnl)} vs buy-and-hold ${s.buyHoldPnl !== null ? pct(s.buyHoldPnl) : '—'}   (${s.trades} trades)`,
+    `pending      ${s.pendingOrder ? `${s.pendingOrder.side} ${num(s.pendingOrder.quantity)} (decided at ${s.pendingOrder.decidedAt} close, fills at the next open)` : 'none'}`,
+    'last decisions:',
+    ...s.lastDecisions.map((d) => `  ${d.candle}  ${d.action.padEnd(4)} ${d.confidence.toFixed(2)}  @ ${num(d.price)}${d.modelVersion ? `  (${d.modelVersion})` : ''}`),
+  ];
+  return lines.join('\n');
+}
