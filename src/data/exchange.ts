@@ -23,7 +23,18 @@ export function retryOptionsFrom(config: Config): RetryOptions {
 }
 
 const STATUS = Symbol('lastHttpStatus');
-type WithStatus = Exchange & { [STATUS]?: number };
+const MALFORMED = Symbol('lastReplyMalformed');
+type WithStatus = Exchange & { [STATUS]?: number; [MALFORMED]?: boolean };
+
+function isJson(body: unknown): boolean {
+  if (typeof body !== 'string') return true;
+  try {
+    JSON.parse(body);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * A ccxt exchange from config: `exchange.ccxt` goes to the constructor as it is (urls, options, …),
@@ -44,8 +55,10 @@ export function createExchange(config: Config): Exchange {
   }) as WithStatus;
   // ccxt reports some HTTP 429/5xx answers as a plain ExchangeError; remember the status so retries can decide by it.
   const onRestResponse = ex.onRestResponse.bind(ex);
+  // A 2xx reply that is not JSON reaches ccxt's callers as an empty list, which would silently skip candles.
   ex.onRestResponse = (statusCode: number, ...rest: unknown[]) => {
     ex[STATUS] = statusCode;
+    ex[MALFORMED] = statusCode >= 200 && statusCode < 300 && !isJson(rest[4]);
     return (onRestResponse as (...a: unknown[]) => unknown)(statusCode, ...rest);
   };
   return ex;
@@ -183,9 +196,12 @@ export async function* pageClosedCandles(
     const what = `${ex.id}: ${symbol} ${timeframe} candles from ${isoTime(cursor)}`;
     const raw = await withRetry(
       what,
-      () => {
+      async () => {
         (ex as WithStatus)[STATUS] = undefined;
-        return ex.fetchOHLCV(symbol, timeframe, cursor, limit);
+        (ex as WithStatus)[MALFORMED] = false;
+        const reply = await ex.fetchOHLCV(symbol, timeframe, cursor, limit);
+        if ((ex as WithStatus)[MALFORMED]) throw new BadCandlesError(`${what}: the exchange's reply is not valid JSON`);
+        return reply;
       },
       { ...opts.retry, httpStatus: () => lastHttpStatus(ex) },
     );

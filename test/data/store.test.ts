@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CandleStore } from '../../src/data/store.ts';
+import { UserError } from '../../src/errors.ts';
+import { tempDir } from './helpers.ts';
+
+const H = 3_600_000;
+const t0 = Date.UTC(2024, 0, 1);
+const row = (i: number, close = 100 + i) => ({ ts: t0 + i * H, open: 100, high: 200, low: 50, close, volume: i });
+
+test('upsert counts new and changed rows only; load is ascending and [from, to)', () => {
+  const store = CandleStore.open(path.join(tempDir(), 'nested', 'dir', 'a.db'));
+  try {
+    assert.equal(store.upsert('upbit', 'BTC/KRW', '1h', [row(2), row(0), row(1)]), 3);
+    assert.equal(store.upsert('upbit', 'BTC/KRW', '1h', [row(0), row(1), row(2)]), 0, 'same rows: nothing changes');
+    assert.equal(store.upsert('upbit', 'BTC/KRW', '1h', [row(1, 999), row(3)]), 2);
+    const c = store.load('upbit', 'BTC/KRW', '1h');
+    assert.deepEqual([...c.ts], [0, 1, 2, 3].map((i) => t0 + i * H));
+    assert.equal(c.close[1], 999);
+    assert.deepEqual([...store.load('upbit', 'BTC/KRW', '1h', t0 + H, t0 + 3 * H).ts], [t0 + H, t0 + 2 * H]);
+    assert.equal(store.load('upbit', 'ETH/KRW', '1h').ts.length, 0, 'series are keyed by symbol');
+    assert.equal(store.lastTs('upbit', 'BTC/KRW', '1h'), t0 + 3 * H);
+    assert.equal(store.lastTs('upbit', 'BTC/KRW', '1d'), undefined);
+  } finally {
+    store.close();
+  }
+});
+
+test('series() and gaps() report missing ranges', () => {
+  const store = CandleStore.open(path.join(tempDir(), 'b.db'));
+  try {
+    store.upsert('upbit', 'BTC/KRW', '1h', [0, 1, 4, 5, 7].map((i) => row(i)));
+    store.upsert('binance', 'BTC/USDT', '1h', [0, 1, 2].map((i) => row(i)));
+    const s = store.series();
+    assert.deepEqual(s, [
+      { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h', first: t0, last: t0 + 2 * H, count: 3, gaps: 0, missing: 0 },
+      { exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h', first: t0, last: t0 + 7 * H, count: 5, gaps: 2, missing: 3 },
+    ]);
+    assert.deepEqual(store.gaps('upbit', 'BTC/KRW', '1h'), [
+      { from: t0 + 2 * H, to: t0 + 4 * H, missing: 2 },
+      { from: t0 + 6 * H, to: t0 + 7 * H, missing: 1 },
+    ]);
+  } finally {
+    store.close();
+  }
+});
+
+test('a file that is not a SQLite database is a clear UserError and is left alone', () => {
+  const file = path.join(tempDir(), 'not.db');
+  writeFileSync(file, 'this is a text file, not a database, and it is long enough to have a header page'.repeat(20));
+  assert.throws(() => CandleStore.open(file), (e: unknown) => e instanceof UserError && /not\.db is not a SQLite database/.test(e.message));
+});
