@@ -23,7 +23,9 @@ export async function writePng(file: string, pixels: Float32Array | Uint8Array, 
   if (pixels.length !== width * height * channels) throw new UserError(`PNG ${width}×${height}×${channels} needs ${width * height * channels} values, got ${pixels.length}`);
   mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   try {
+    // Without b-w, sharp stores 1- and 2-channel raw input as RGB(A).
     await sharp(toBytes(pixels), { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 } })
+      .toColourspace(channels <= 2 ? 'b-w' : 'srgb')
       .png({ compressionLevel: 6 })
       .toFile(file);
   } catch (e) {
@@ -40,7 +42,22 @@ export interface DecodedImage {
 
 /** Reads a PNG back to raw HWC bytes (tests, and checking a file by eye in code). */
 export async function readPng(file: string): Promise<DecodedImage> {
+  const stored = (await sharp(file).metadata()).channels ?? 3;
+  if (stored === 1) {
+    const { data, info } = await sharp(file).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 1 };
+  }
   const { data, info } = await sharp(file).raw().toBuffer({ resolveWithObject: true });
+  if (stored === 2) {
+    // sharp decodes grey + alpha as RGBA with R = G = B = grey: keep grey and alpha.
+    const n = info.width * info.height;
+    const out = new Uint8Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      out[2 * i] = data[i * info.channels];
+      out[2 * i + 1] = data[i * info.channels + info.channels - 1];
+    }
+    return { data: out, width: info.width, height: info.height, channels: 2 };
+  }
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: info.channels };
 }
 
