@@ -28,6 +28,8 @@ export interface Availability {
   available: boolean;
   /** Why it is or is not available, in words for `bot doctor` and the log. */
   reason: string;
+  /** A few words of the same, for the log line of the `auto` choice. */
+  short: string;
 }
 
 let current: { name: BackendName; reason: string } | undefined;
@@ -65,21 +67,23 @@ async function probeNode(name: 'node-gpu' | 'node'): Promise<Availability> {
       name,
       available: false,
       reason: `${pkg} is not installed (optional dependency: its install downloads libtensorflow from Google storage, which failed or was skipped)`,
+      short: 'not installed',
     };
   }
   if (name === 'node-gpu') {
     const gpu = gpuAnswers();
-    if (!gpu.ok) return { name, available: false, reason: `${pkg} is installed but ${gpu.detail}` };
+    if (!gpu.ok) return { name, available: false, reason: `${pkg} is installed but ${gpu.detail}`, short: 'no GPU' };
   }
   try {
     await import(pkg);
   } catch (e) {
-    return { name, available: false, reason: `${pkg} is installed but does not load: ${(e as Error).message.split('\n')[0]}` };
+    const reason = `${pkg} is installed but does not load: ${(e as Error).message.split('\n')[0]}`;
+    return { name, available: false, reason, short: 'does not load' };
   }
   if (!tf.findBackendFactory('tensorflow')) {
-    return { name, available: false, reason: `${pkg} loaded but registered no 'tensorflow' backend` };
+    return { name, available: false, reason: `${pkg} loaded but registered no 'tensorflow' backend`, short: 'no backend' };
   }
-  return { name, available: true, reason: `${pkg} loads` };
+  return { name, available: true, reason: `${pkg} loads`, short: 'loads' };
 }
 
 function wasmDir(): string {
@@ -91,11 +95,11 @@ export async function probeBackend(name: BackendName): Promise<Availability> {
   if (name === 'node-gpu' || name === 'node') return probeNode(name);
   if (name === 'wasm') {
     if (!isResolvable('@tensorflow/tfjs-backend-wasm')) {
-      return { name, available: false, reason: '@tensorflow/tfjs-backend-wasm is not installed' };
+      return { name, available: false, reason: '@tensorflow/tfjs-backend-wasm is not installed', short: 'not installed' };
     }
-    return { name, available: true, reason: `WebAssembly binaries in ${wasmDir()}` };
+    return { name, available: true, reason: `WebAssembly binaries in ${wasmDir()}`, short: 'WebAssembly' };
   }
-  return { name, available: true, reason: 'plain JavaScript, always available' };
+  return { name, available: true, reason: 'plain JavaScript, always available', short: 'plain JavaScript' };
 }
 
 async function activate(name: BackendName): Promise<boolean> {
@@ -138,11 +142,11 @@ export async function initBackend(
     for (const name of BACKEND_ORDER) {
       const probe = await probeBackend(name);
       if (probe.available && (await activate(name))) {
-        const why = skipped.length ? `; skipped ${skipped.join('; ')}` : '';
-        current = { name, reason: `fastest available (${probe.reason})${why}` };
+        const why = skipped.length ? `; skipped ${skipped.join(', ')}` : '';
+        current = { name, reason: `fastest available (${probe.short})${why}` };
         break;
       }
-      skipped.push(`${name}: ${probe.available ? 'failed to initialise' : probe.reason}`);
+      skipped.push(`${name} (${probe.available ? 'failed to initialise' : probe.short})`);
     }
     if (!current) throw new UserError(`no tfjs backend works: ${skipped.join('; ')}`);
   }
