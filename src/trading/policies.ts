@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.ts';
 import type { Candles } from '../data/candles.ts';
 import type { RuleStrategy } from '../backtest/strategy.ts';
+import { RULE_WARMUP_CANDLES } from '../backtest/run.ts';
 import type { SizingOptions } from '../market/execution.ts';
 import { ObservationBuilder } from '../market/observation.ts';
 import type { PolicyHandle, PolicySource } from './types.ts';
@@ -19,6 +20,8 @@ export function rulePolicySource(strategy: RuleStrategy, config: Config, seed: n
   const label = `strategy:${strategy.name}`;
   return {
     label,
+    // the same warm-up `bot backtest --from` loads, so path-dependent indicators (RSI, EMA) start from the same candle
+    history: RULE_WARMUP_CANDLES,
     forCandles(candles: Candles): PolicyHandle {
       const policy = strategy.createPolicy({ candles, seed, config });
       const builder = new ObservationBuilder({ candles, window: 0 });

@@ -84,7 +84,7 @@ export class Trader {
     const startTs = this.o.start !== undefined ? Math.floor(this.o.start / this.tfMs) * this.tfMs : lastClosedOpen(now, key.timeframe);
     const run = repo.create(key, {
       policy: policies.label,
-      historyFrom: startTs - this.o.historyCandles * this.tfMs,
+      historyFrom: startTs - (policies.history ?? this.o.historyCandles) * this.tfMs,
       startTs,
       initialBalance: this.o.balance,
       account: this.o.market.open(this.o.balance),

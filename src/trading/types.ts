@@ -31,6 +31,8 @@ export interface PolicyHandle {
 
 export interface PolicySource {
   readonly label: string;
+  /** Candles of history a new run loads before its first traded candle (default: trading.historyCandles). */
+  readonly history?: number;
   /** The policy for these candles (all closed candles the run has so far). Reloads a promoted model. */
   forCandles(candles: Candles): PolicyHandle;
 }

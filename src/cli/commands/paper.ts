@@ -39,7 +39,7 @@ export function registerPaper(program: Command): void {
     .option('--name <name>', 'run name: several paper runs can share a market', 'default')
     .option('--start <time>', 'a new run acts from this candle on (default: the newest closed candle)')
     .option('--once', 'run one tick (catching up on missed candles) and exit')
-    .option('--now <time>', 'fixed clock for --once (tests, replays)')
+    .option('--now <time>', 'a fixed clock instead of the wall clock (tests, replays of a recorded series)')
     .option('--reset', 'forget this run (account, orders, decisions) and start over')
     .option('--retrain <cron>', 'also retrain on this schedule (UTC), in a child process')
     .option('--retrain-strategy <name>', 'agent strategy the scheduled retrain trains (default: the model folder name)')
@@ -48,7 +48,6 @@ export function registerPaper(program: Command): void {
   cmd.action(async (flags: PaperFlags) => {
     const balance = flags.balance !== undefined ? parseAmount(flags.balance, '--balance') : undefined;
     const { config, logger } = setupCommand(flags, balance !== undefined ? { account: { balance } } : {});
-    if (flags.now !== undefined && !flags.once) throw new UserError('--now only works with --once');
     if (flags.retrain) {
       checkCron(flags.retrain, '--retrain');
       if (!flags.model) throw new UserError('--retrain needs --model (the folder a retrain promotes into)');
