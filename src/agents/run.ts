@@ -1,0 +1,340 @@
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import type { Config } from '../config/schema.ts';
+import { PROJECT_ROOT } from '../config/load.ts';
+import { isoTime } from '../data/timeframe.ts';
+import { UserError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { initBackend } from '../ml/backend.ts';
+import { hashData, saveModel } from '../ml/model-files.ts';
+import { runBacktest, type BacktestResult } from '../backtest/engine.ts';
+import { computeMetrics, METRIC_ROWS, type Metrics } from '../backtest/metrics.ts';
+import { meanAndSd, runBaselines, type Baselines } from '../backtest/baselines.ts';
+import { readReport, summaryTable, writeReport, type ReportExtra, type ReportSection, type StoredReport } from '../backtest/report.ts';
+import { newRunId, rangeIndices } from '../backtest/run.ts';
+import type { AgentBacktestContext, LoadedSeries } from '../backtest/strategy.ts';
+import type { AgentRecipe } from './recipe.ts';
+import { learnerPolicy, type AgentLearnerMeta } from './agent-policy.ts';
+import { createLearner, envOptions, headsFor, networkSpec, prepareData, recipeWarmup, trainingEnvs, type IndexRange, type PreparedData } from './setup.ts';
+import { walkForward, type Fold } from './splits.ts';
+import { trainAgent, type TrainOutcome } from './train.ts';
+import { writeLearningCurvesPng } from './epoch-summary.ts';
+import type { Learner } from './learners/learner.ts';
+import type { EpsilonSchedule } from './learners/schedule.ts';
+
+export interface SeedRun {
+  fold: number;
+  seed: number;
+  training: TrainOutcome;
+  test: BacktestResult;
+  metrics: Metrics;
+}
+
+export interface AgentRunResult {
+  runs: SeedRun[];
+  /** Mean and sd over seeds (and folds) of every test metric. */
+  summary: { mean: Metrics; sd: Partial<Record<keyof Metrics, number>> };
+  baselines: Baselines;
+  report: StoredReport;
+  reportDir: string;
+  modelDir: string;
+}
+
+/** Checks the shape of a strategy's recipe well enough to give a one-line error instead of a crash deep inside. */
+export function checkRecipe(name: string, r: unknown): AgentRecipe {
+  const bad = (what: string) => new UserError(`strategies/${name}.ts: recipe ${what}`);
+  if (!r || typeof r !== 'object') throw bad('is missing');
+  const x = r as Partial<AgentRecipe>;
+  if (typeof x.features !== 'string') throw bad('needs features (a feature spec such as rltrader-v1)');
+  if (!x.network || typeof x.network.kind !== 'string') throw bad('needs network.kind (dnn, lstm, cnn, cnnrnn)');
+  if (!x.learner || !['dqn', 'pg', 'a2c', 'ppo', 'rltrader'].includes(x.learner.kind)) throw bad('needs learner.kind (dqn, pg, a2c, ppo, rltrader)');
+  if (!x.reward || typeof x.reward.kind !== 'string') throw bad('needs a reward');
+  if (!['all', 'confidence', 'target'].includes(x.sizing as string)) throw bad('needs sizing (all, confidence, target)');
+  if (!(Number.isInteger(x.window) && (x.window as number) >= 0)) throw bad('needs a whole window ≥ 0');
+  return x as AgentRecipe;
+}
+
+function codeVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+const DEFAULT_EXPLORATION: EpsilonSchedule = { kind: 'linear', start: 0.5, end: 0.02 };
+
+export interface AgentTrainRequest {
+  config: Config;
+  recipe: AgentRecipe;
+  strategyName: string;
+  candles: LoadedSeries['candles'];
+  fold: Fold;
+  seed: number;
+  epochs: number;
+  logger: Logger;
+  label: string;
+  summaryDir?: string;
+  progress?: boolean;
+}
+
+export interface TrainedAgent {
+  learner: Learner;
+  prepared: PreparedData;
+  training: TrainOutcome;
+  /** Greedy backtest over a range with the trained network (same engine, Account and observation code). */
+  backtest(range: IndexRange): BacktestResult;
+  dispose(): void;
+}
+
+/** Trains one agent on a fold's training window, selecting the epoch by validation Sharpe after costs. */
+export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent> {
+  const { config, recipe, fold, seed, candles } = req;
+  const prepared = prepareData(recipe, candles, fold.train);
+  const spec = networkSpec(recipe, prepared, seed);
+  const learner = createLearner(recipe, spec, seed);
+  const policy = learnerPolicy(req.strategyName, learner);
+  const backtest = (range: IndexRange) => runBacktest({ ...envOptions(recipe, config, prepared, range), policy });
+  const tf = candles.timeframe;
+  const training = await trainAgent({
+    learner,
+    envs: trainingEnvs(recipe, config, prepared, fold.train, seed),
+    epochs: req.epochs,
+    exploration: recipe.exploration ?? (recipe.learner.kind === 'dqn' || recipe.learner.kind === 'rltrader' ? DEFAULT_EXPLORATION : { kind: 'constant', value: 0 }),
+    validate: () => {
+      const m = computeMetrics(backtest(fold.validation), tf);
+      return { sharpe: m.sharpe, totalReturn: m.totalReturn };
+    },
+    validateEvery: config.agent.validateEvery,
+    patience: config.agent.patience,
+    logger: req.logger,
+    label: req.label,
+    summaryEvery: config.agent.summaryEvery,
+    summaryDir: req.summaryDir,
+    candles,
+    progress: req.progress,
+  });
+  return {
+    learner,
+    prepared,
+    training,
+    backtest,
+    dispose: () => {
+      learner.dispose();
+      learner.net.dispose();
+    },
+  };
+}
+
+function fmtMetric(v: number, format: string): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (format === 'pct') return `${(v * 100).toFixed(2)}%`;
+  if (format === 'int') return v.toFixed(1);
+  if (format === 'money') return Math.round(v).toLocaleString('en-US');
+  return v.toFixed(3);
+}
+
+/** `bot backtest --strategy <agent>`: train on train, select on validation, evaluate once on test, per fold and seed. */
+export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<AgentRunResult> {
+  const { config, series, logger } = ctx;
+  const recipe = checkRecipe(ctx.strategy.name, ctx.strategy.recipe);
+  const backend = await initBackend(config.ml.backend, logger);
+  let candles = series.candles;
+  const range = rangeIndices(candles, ctx.flags.from, ctx.flags.to, series.label);
+  let from = range.from;
+  const to = range.to;
+  const max = config.agent.maxCandles;
+  if (max > 0 && ctx.flags.from === undefined && to - from > max) {
+    from = to - max;
+    logger.info(`using the newest ${max} candles of ${to - range.from} (config agent.maxCandles; --from to choose another start)`);
+  }
+  const warmup = recipeWarmup(recipe);
+  // the warm-up rows come before the first decision; they only feed the first windows
+  const usableFrom = Math.max(from + warmup, warmup);
+  if (usableFrom >= to) throw new UserError(`${series.label}: ${to - from} candles are fewer than the ${warmup} this recipe needs for warm-up`);
+  candles = series.candles;
+  const folds = walkForward(usableFrom, to, config.agent.split, ctx.flags.folds ?? 1);
+  const seeds = ctx.flags.seeds ?? 1;
+  const baseSeed = ctx.flags.seed ?? config.backtest.seed;
+  const epochs = ctx.flags.epochs ?? recipe.epochs ?? config.agent.epochs;
+  const outDir = ctx.flags.out ?? path.join(config.backtest.outDir, newRunId(ctx.strategy.name, candles.symbol, config.backtest.outDir));
+  const runId = path.basename(path.resolve(outDir));
+  const modelName = ctx.flags.name ?? ctx.strategy.name;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(modelName)) throw new UserError(`--name "${modelName}" must be letters, digits, ., _ or - (it names a folder under ${config.agent.modelsDir}/)`);
+  const modelDir = path.join(config.agent.modelsDir, modelName);
+  const span = (r: IndexRange) => `${isoTime(candles.ts[r.from])} … ${isoTime(candles.ts[r.to - 1])} (${r.to - r.from})`;
+  logger.info(`agent ${ctx.strategy.name} on ${series.label}: ${folds.length} fold(s) × ${seeds} seed(s), ${epochs} epochs, backend ${backend.name}`);
+  for (const f of folds) logger.info(`fold ${f.index + 1}: train ${span(f.train)} | validation ${span(f.validation)} | test ${span(f.test)}`);
+
+  const runs: SeedRun[] = [];
+  const images: { file: string; caption: string }[] = [];
+  const lastFold = folds[folds.length - 1];
+  let saved = false;
+  for (const fold of folds) {
+    for (let s = 0; s < seeds; s++) {
+      const seed = baseSeed + s;
+      const tag = `${folds.length > 1 ? `fold${fold.index + 1}-` : ''}seed${seed}`;
+      const first = s === 0 && fold === lastFold;
+      const agent = await trainOnFold({
+        config,
+        recipe,
+        strategyName: ctx.strategy.name,
+        candles,
+        fold,
+        seed,
+        epochs,
+        logger,
+        label: `${candles.symbol} ${tag}`,
+        summaryDir: first ? path.join(outDir, `epoch_summary_${tag}`) : undefined,
+        progress: true,
+      });
+      try {
+        const test = agent.backtest(fold.test);
+        const metrics = computeMetrics(test, candles.timeframe);
+        runs.push({ fold: fold.index, seed, training: agent.training, test, metrics });
+        logger.info(`[${tag}] test: return ${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, trades ${metrics.trades} (best epoch ${agent.training.bestEpoch})`);
+        const curves = path.join(outDir, `learning_curves_${tag}.png`);
+        await writeLearningCurvesPng(curves, `${ctx.strategy.name} ${tag}: learning curves`, agent.training.epochs, agent.training.bestEpoch);
+        images.push({ file: path.basename(curves), caption: `learning curves, ${tag} (best epoch ${agent.training.bestEpoch})` });
+        for (const f of agent.training.summaries) images.push({ file: path.relative(outDir, f), caption: `epoch summary ${path.basename(f, '.png').replace('epoch_summary_', '')}, ${tag}` });
+        if (first && !saved) {
+          const { continuous } = headsFor(recipe);
+          const learnerMeta: AgentLearnerMeta = {
+            kind: agent.learner.kind,
+            recipe,
+            continuous,
+            extraState: agent.learner.extraState(),
+            bestEpoch: agent.training.bestEpoch,
+            epochs: agent.training.epochs.length,
+          };
+          const train = fold.train;
+          await saveModel(modelDir, { model: agent.learner.net.model }, {
+            name: modelName,
+            strategy: ctx.strategy.name,
+            ...(agent.prepared.matrix ? { featureSet: agent.prepared.matrix.spec, featureVersion: agent.prepared.matrix.version, scaler: agent.prepared.scaler } : {}),
+            ...(recipe.image ? { image: recipe.image } : {}),
+            network: networkSpec(recipe, agent.prepared, seed),
+            learner: learnerMeta as unknown as Record<string, unknown>,
+            trainingWindow: { from: isoTime(candles.ts[train.from]), to: isoTime(candles.ts[train.to - 1]) },
+            dataHash: hashData(candles.ts.subarray(train.from, train.to), candles.close.subarray(train.from, train.to)),
+            seed,
+            metrics: { test: metrics, validationSharpe: agent.training.bestSharpe, symbol: candles.symbol, timeframe: candles.timeframe, exchange: candles.exchange },
+            codeVersion: codeVersion(),
+            createdAt: new Date().toISOString(),
+          });
+          saved = true;
+        }
+      } finally {
+        agent.dispose();
+      }
+    }
+  }
+
+  const main = runs.find((r) => r.fold === lastFold.index && r.seed === baseSeed) ?? runs[runs.length - 1];
+  const baselines = runBaselines({
+    candles,
+    range: main.test.range,
+    costs: envOptions(recipe, config, { candles, cols: 0, window: 0, firstT: 0 }, lastFold.test).costs,
+    balance: config.account.balance,
+    randomSeeds: config.backtest.randomSeeds,
+    seed: baseSeed,
+  });
+  const summary = meanAndSd(runs.map((r) => r.metrics));
+  const sections: ReportSection[] = [];
+  const metricRows = METRIC_ROWS.filter((m) => typeof summary.mean[m.key] === 'number');
+  sections.push({
+    title: `Test metrics over ${runs.length} run(s) (${folds.length} fold(s) × ${seeds} seed(s)): mean ± sd`,
+    tables: [
+      {
+        columns: ['metric', 'mean', 'sd', ...runs.map((r) => `${folds.length > 1 ? `f${r.fold + 1} ` : ''}seed ${r.seed}`)],
+        rows: metricRows.map((m) => [
+          m.label,
+          fmtMetric(summary.mean[m.key] as number, m.format),
+          fmtMetric(summary.sd[m.key] ?? 0, m.format),
+          ...runs.map((r) => fmtMetric(r.metrics[m.key] as number, m.format)),
+        ]),
+      },
+    ],
+  });
+  sections.push({
+    title: 'Splits',
+    tables: [
+      {
+        columns: ['fold', 'train', 'validation', 'test'],
+        rows: folds.map((f) => [f.index + 1, span(f.train), span(f.validation), span(f.test)]),
+      },
+    ],
+  });
+  sections.push({
+    title: 'Learning',
+    text: `Each run trains on its train window, keeps the epoch with the best validation Sharpe (after costs) and is evaluated once on its test window without exploration. The model of seed ${baseSeed}${folds.length > 1 ? ' on the last fold' : ''} is saved to ${modelDir}.`,
+    images,
+    tables: runs.map((r) => ({
+      caption: `epochs, fold ${r.fold + 1} seed ${r.seed}`,
+      columns: ['epoch', 'ε', 'explorations', 'buy', 'sell', 'hold', 'train PV', 'loss', 'val Sharpe', 'seconds'],
+      rows: r.training.epochs.map((e) => [
+        e.epoch,
+        e.epsilon.toFixed(3),
+        e.stats.explorations,
+        e.stats.buys,
+        e.stats.sells,
+        e.stats.holds,
+        Math.round(e.stats.portfolioValue),
+        e.stats.loss.toFixed(5),
+        e.validation ? e.validation.sharpe.toFixed(3) : '',
+        e.seconds.toFixed(2),
+      ]),
+    })),
+  });
+  const extra: ReportExtra = {
+    title: `${ctx.strategy.name} (agent) on ${series.label}`,
+    sections,
+    json: {
+      agent: {
+        recipe,
+        epochs,
+        folds: folds.map((f) => ({ train: f.train, validation: f.validation, test: f.test })),
+        seeds: runs.map((r) => r.seed),
+        model: modelDir,
+        backend: backend.name,
+        mean: summary.mean,
+        sd: summary.sd,
+        runs: runs.map((r) => ({ fold: r.fold, seed: r.seed, bestEpoch: r.training.bestEpoch, bestValidationSharpe: r.training.bestSharpe, stoppedEarly: r.training.stoppedEarly, seconds: r.training.seconds, metrics: r.metrics })),
+      },
+    },
+  };
+  const files = await writeReport(outDir, {
+    runId,
+    strategy: { name: ctx.strategy.name, kind: 'agent', description: ctx.strategy.description },
+    data: { label: series.label, origin: series.origin, ...(series.notice ? { notice: series.notice } : {}) },
+    settings: {
+      balance: config.account.balance,
+      costs: envOptions(recipe, config, { candles, cols: 0, window: 0, firstT: 0 }, lastFold.test).costs,
+      sizing: recipe.sizing,
+      reward: recipe.reward,
+      seed: baseSeed,
+      seeds,
+      folds: folds.length,
+      epochs,
+      learner: recipe.learner.kind,
+      network: recipe.network.kind,
+      features: recipe.features,
+    },
+    result: main.test,
+    metrics: main.metrics,
+    baselines,
+    extra,
+  });
+  const report = readReport(files.json);
+  console.log(summaryTable(report));
+  if (runs.length > 1) {
+    console.log(`\ntest over ${runs.length} runs (mean ± sd):`);
+    for (const key of ['totalReturn', 'sharpe', 'maxDrawdown', 'trades'] as const) {
+      const m = METRIC_ROWS.find((r) => r.key === key);
+      if (m) console.log(`  ${m.label}: ${fmtMetric(summary.mean[key] as number, m.format)} ± ${fmtMetric(summary.sd[key] ?? 0, m.format)}`);
+    }
+  }
+  console.log(`\nmodel: ${path.resolve(modelDir)}\nreport: ${path.resolve(files.html)}`);
+  return { runs, summary, baselines, report, reportDir: outDir, modelDir };
+}

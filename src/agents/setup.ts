@@ -1,0 +1,191 @@
+import type { Config } from '../config/schema.ts';
+import type { Candles } from '../data/candles.ts';
+import { UserError } from '../errors.ts';
+import { computeFeatures, featureWarmup, type FeatureMatrix } from '../features/index.ts';
+import { applyScaler, fitScaler, type ScalerState } from '../features/scaler.ts';
+import { createImageRenderer, parseImageSpec, type ImageRenderer, type ImageSpec } from '../chart/index.ts';
+import { costPreset, costsFromSettings, type Costs } from '../market/costs.ts';
+import type { EnvOptions, EpisodeOptions, SizingOptions } from '../market/env.ts';
+import type { ObservationSource } from '../market/observation.ts';
+import { TradingEnv } from '../market/env.ts';
+import { buildNetwork, compileFastForward, type NetworkSpec } from './networks/index.ts';
+import type { AgentRecipe } from './recipe.ts';
+import { AgentNet } from './learners/net.ts';
+import { DqnLearner, DQN_DEFAULTS } from './learners/dqn.ts';
+import { createPg } from './learners/pg.ts';
+import { createA2c } from './learners/a2c.ts';
+import { createPpo } from './learners/ppo.ts';
+import { RltraderLearner, RLTRADER_DEFAULTS } from './learners/rltrader.ts';
+import type { Learner } from './learners/learner.ts';
+import { learningEnv } from './trading-env.ts';
+import type { LearningEnv } from './env.ts';
+import { STATE_SIZE } from '../market/observation.ts';
+
+export interface IndexRange {
+  from: number;
+  to: number;
+}
+
+/**
+ * Everything an agent needs from its data, built once per training window: features for every candle (row t uses
+ * candles ≤ t), the scaler fitted on the training rows only, scaled rows, the image renderer.
+ */
+export interface PreparedData {
+  candles: Candles;
+  matrix?: FeatureMatrix;
+  scaler?: ScalerState;
+  /** Scaled rows × cols. */
+  data?: Float32Array;
+  cols: number;
+  window: number;
+  image?: { spec: ImageSpec; text: string; frames: number; renderer: ImageRenderer };
+  /** First candle an observation can be built for. */
+  firstT: number;
+}
+
+/** First candle index with full feature and image history for a recipe. */
+export function recipeWarmup(recipe: AgentRecipe): number {
+  let first = 0;
+  if (recipe.features) first = Math.max(first, featureWarmup(recipe.features) + Math.max(0, recipe.window - 1));
+  if (recipe.image) {
+    const r = createImageRenderer(parseImageSpec(recipe.image.spec));
+    first = Math.max(first, r.warmup + recipe.image.frames - 1);
+  }
+  return first;
+}
+
+/** Features, scaler (fitted on rows [trainFrom, trainTo) only) and images for `candles`. */
+export function prepareData(recipe: AgentRecipe, candles: Candles, train: IndexRange, scaler?: ScalerState): PreparedData {
+  const prepared: PreparedData = { candles, cols: 0, window: 0, firstT: recipeWarmup(recipe) };
+  if (recipe.features && recipe.window > 0) {
+    const matrix = computeFeatures(candles, recipe.features);
+    const state = scaler ?? fitScaler(recipe.scaler, matrix, train.from, train.to);
+    prepared.matrix = matrix;
+    prepared.scaler = state;
+    prepared.data = applyScaler(state, matrix);
+    prepared.cols = matrix.cols;
+    prepared.window = recipe.window;
+  }
+  if (recipe.image) {
+    const spec = parseImageSpec(recipe.image.spec);
+    prepared.image = { spec, text: recipe.image.spec, frames: recipe.image.frames, renderer: createImageRenderer(spec) };
+  }
+  return prepared;
+}
+
+export function observationSource(p: PreparedData): ObservationSource {
+  return {
+    candles: p.candles,
+    window: p.window,
+    ...(p.data ? { features: { data: p.data, cols: p.cols } } : {}),
+    ...(p.image ? { images: { renderer: p.image.renderer, frames: p.image.frames } } : {}),
+  };
+}
+
+export function recipeCosts(recipe: AgentRecipe, config: Config): Costs {
+  return recipe.costs === 'config' ? costsFromSettings(config.account) : costPreset(recipe.costs);
+}
+
+export function recipeSizing(recipe: AgentRecipe, config: Config): SizingOptions {
+  if (recipe.sizing === 'confidence') return { kind: 'confidence', minTradeValue: config.backtest.minTradeValue, maxTradeValue: config.backtest.maxTradeValue };
+  return { kind: recipe.sizing };
+}
+
+/** What the environment and the engine share for one range (reward and episode are the env's alone). */
+export function envOptions(recipe: AgentRecipe, config: Config, p: PreparedData, range: IndexRange, episode?: EpisodeOptions): EnvOptions {
+  return {
+    ...observationSource(p),
+    range,
+    costs: recipeCosts(recipe, config),
+    balance: config.account.balance,
+    sizing: recipeSizing(recipe, config),
+    reward: recipe.reward,
+    ...(episode ? { episode } : {}),
+    ...(recipe.stopLoss !== undefined ? { stopLoss: recipe.stopLoss } : {}),
+  };
+}
+
+/** How many environments a learner steps together. */
+export function envCount(recipe: AgentRecipe): number {
+  return recipe.learner.kind === 'ppo' ? Math.max(1, recipe.learner.envs ?? 4) : 1;
+}
+
+/** Training environments over `range`: one full-range env, or several on seeded random windows that cover it together. */
+export function trainingEnvs(recipe: AgentRecipe, config: Config, p: PreparedData, range: IndexRange, seed: number): LearningEnv[] {
+  const n = envCount(recipe);
+  const len = range.to - range.from;
+  const episodeLength = recipe.episodeLength ?? (n > 1 ? Math.max(2, Math.floor(len / n)) : undefined);
+  return Array.from({ length: n }, (_, i) => {
+    const episode: EpisodeOptions | undefined =
+      episodeLength !== undefined && episodeLength < len ? { kind: 'random', length: episodeLength, seed: seed * 1009 + i } : undefined;
+    return learningEnv(new TradingEnv(envOptions(recipe, config, p, range, episode)));
+  });
+}
+
+/** The output heads a learner needs. */
+export function headsFor(recipe: AgentRecipe): { heads: { value?: number; policy?: number }; continuous: boolean } {
+  const l = recipe.learner;
+  switch (l.kind) {
+    case 'dqn':
+      return { heads: { value: 3 }, continuous: false };
+    case 'pg':
+      return { heads: l.baseline === 'mean' ? { policy: 3 } : { value: 1, policy: 3 }, continuous: false };
+    case 'a2c':
+      return { heads: { value: 1, policy: 3 }, continuous: false };
+    case 'ppo':
+      return l.action === 'continuous' ? { heads: { value: 1, policy: 2 }, continuous: true } : { heads: { value: 1, policy: 3 }, continuous: false };
+    case 'rltrader':
+      return { heads: l.net === 'a2c' ? { value: 3, policy: 3 } : { value: 3 }, continuous: false };
+  }
+}
+
+export function networkSpec(recipe: AgentRecipe, p: PreparedData, seed: number): NetworkSpec {
+  const { heads } = headsFor(recipe);
+  const spec: NetworkSpec = { ...recipe.network, window: Math.max(1, p.window), features: Math.max(1, p.cols), stateSize: STATE_SIZE, heads, seed };
+  if (recipe.network.kind === 'cnnrnn') {
+    if (!p.image) throw new UserError(`network cnnrnn needs chart images: the recipe has no image spec`);
+    const s = p.image.spec;
+    spec.image = { frames: p.image.frames, height: s.height, width: s.width, channels: s.channels };
+  } else if (!p.data) {
+    throw new UserError(`network ${recipe.network.kind} needs feature rows: the recipe has no features or window`);
+  }
+  return spec;
+}
+
+/** A model wrapped for learners and policies, with the plain-JS fast forward pass. */
+export function wrapModel(model: ReturnType<typeof buildNetwork>, spec: NetworkSpec, continuous: boolean): AgentNet {
+  return new AgentNet(model, { heads: spec.heads, continuous, fastForward: (m) => compileFastForward(m, spec) });
+}
+
+export function createNet(spec: NetworkSpec, continuous: boolean): AgentNet {
+  return wrapModel(buildNetwork(spec), spec, continuous);
+}
+
+/** The learner a recipe names, around a fresh network (DQN also builds its target network). */
+export function createLearner(recipe: AgentRecipe, spec: NetworkSpec, seed: number): Learner {
+  const { continuous } = headsFor(recipe);
+  const net = createNet(spec, continuous);
+  const l = recipe.learner;
+  switch (l.kind) {
+    case 'dqn': {
+      const { kind: _k, ...params } = l;
+      return new DqnLearner(net, createNet(spec, false), { ...DQN_DEFAULTS, ...params }, seed);
+    }
+    case 'pg': {
+      const { kind: _k, baseline: _b, ...params } = l;
+      return createPg(net, params, seed);
+    }
+    case 'a2c': {
+      const { kind: _k, ...params } = l;
+      return createA2c(net, params, seed);
+    }
+    case 'ppo': {
+      const { kind: _k, action: _a, envs: _e, ...params } = l;
+      return createPpo(net, params, seed);
+    }
+    case 'rltrader': {
+      const { kind: _k, net: _n, ...params } = l;
+      return new RltraderLearner(net, { ...RLTRADER_DEFAULTS, ...params }, seed);
+    }
+  }
+}

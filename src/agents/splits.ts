@@ -1,0 +1,48 @@
+import { UserError } from '../errors.ts';
+import type { IndexRange } from './setup.ts';
+
+export interface Fold {
+  index: number;
+  train: IndexRange;
+  validation: IndexRange;
+  test: IndexRange;
+}
+
+export interface SplitFractions {
+  train: number;
+  validation: number;
+  test: number;
+}
+
+/** Fewest candles a train, validation or test window may hold. */
+export const MIN_WINDOW = 20;
+
+/**
+ * Chronological train / validation / test windows over candle indices [from, to), rolling forward.
+ * One fold: the fractions of the range in order. K folds: windows of fixed train:validation:test proportions, each
+ * fold shifted by one test window, so the K test windows are consecutive, never overlap each other, and never overlap
+ * what trained or selected their model (which lies strictly before them).
+ */
+export function walkForward(from: number, to: number, fractions: SplitFractions, folds = 1): Fold[] {
+  if (!(Number.isInteger(folds) && folds >= 1)) throw new UserError(`--folds must be a whole number ≥ 1, got ${folds}`);
+  const total = to - from;
+  const unit = total / (fractions.train + fractions.validation + folds * fractions.test);
+  const trainLen = Math.floor(unit * fractions.train);
+  const valLen = Math.floor(unit * fractions.validation);
+  const testLen = Math.floor(unit * fractions.test);
+  if (trainLen < MIN_WINDOW || valLen < MIN_WINDOW || testLen < MIN_WINDOW) {
+    throw new UserError(
+      `${total} usable candles are too few for ${folds} fold${folds > 1 ? 's' : ''} (train ${trainLen}, validation ${valLen}, test ${testLen}; each needs ≥ ${MIN_WINDOW}): use more data or fewer folds`,
+    );
+  }
+  const out: Fold[] = [];
+  for (let k = 0; k < folds; k++) {
+    const start = from + k * testLen;
+    const train = { from: start, to: start + trainLen };
+    const validation = { from: train.to, to: train.to + valLen };
+    // the last fold's test window takes the rounding remainder
+    const testEnd = k === folds - 1 ? to : validation.to + testLen;
+    out.push({ index: k, train, validation, test: { from: validation.to, to: testEnd } });
+  }
+  return out;
+}

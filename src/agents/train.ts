@@ -1,0 +1,136 @@
+import path from 'node:path';
+import { mkdirSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import cliProgress from 'cli-progress';
+import type { Logger } from '../log.ts';
+import type { Candles } from '../data/candles.ts';
+import type { LearningEnv } from './env.ts';
+import { EpochTrace, type EpochStats, type Learner } from './learners/learner.ts';
+import { epsilonAt, type EpsilonSchedule } from './learners/schedule.ts';
+import { writeEpochSummaryPng, type CurvePoint } from './epoch-summary.ts';
+
+export interface EpochRecord extends CurvePoint {
+  stats: EpochStats;
+  seconds: number;
+  validation?: { sharpe: number; totalReturn: number };
+}
+
+export interface TrainOptions {
+  learner: Learner;
+  envs: LearningEnv[];
+  epochs: number;
+  exploration: EpsilonSchedule;
+  /** Greedy run on the validation range; its Sharpe after costs selects the model. */
+  validate?: () => { sharpe: number; totalReturn: number };
+  validateEvery: number;
+  /** Stop after this many validations without improvement (0: never). */
+  patience: number;
+  logger: Logger;
+  /** Shown in the epoch log line, e.g. the symbol. */
+  label: string;
+  /** Epoch summary PNGs every N epochs into `summaryDir` (0 or no dir: none). */
+  summaryEvery?: number;
+  summaryDir?: string;
+  candles?: Candles;
+  /** cli-progress bar on stderr (only when stderr is a TTY). */
+  progress?: boolean;
+}
+
+export interface TrainOutcome {
+  epochs: EpochRecord[];
+  bestEpoch: number;
+  bestSharpe: number;
+  stoppedEarly: boolean;
+  seconds: number;
+  summaries: string[];
+}
+
+function snapshot(learner: Learner): tf.Tensor[] {
+  return learner.net.model.getWeights().map((w) => w.clone());
+}
+
+/**
+ * Epochs over the training range in RLTrader's spirit: ε from the schedule, one log line per epoch
+ * (epoch/total, ε, explorations, #buy/#sell/#hold, portfolio value, loss, seconds), validation after costs,
+ * the best weights kept, early stopping, epoch summary pictures. Ends with the best weights in the learner's net.
+ */
+export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
+  const started = performance.now();
+  const net = o.learner.net;
+  const trace = new EpochTrace(net.heads.value ?? 0, net.heads.policy ?? 0);
+  const records: EpochRecord[] = [];
+  const summaries: string[] = [];
+  let best: tf.Tensor[] | undefined;
+  let bestEpoch = 0;
+  let bestSharpe = -Infinity;
+  let sinceBest = 0;
+  let stoppedEarly = false;
+  const digits = String(o.epochs).length;
+  const bar =
+    o.progress && process.stderr.isTTY
+      ? new cliProgress.SingleBar({ stream: process.stderr, format: 'training [{bar}] {value}/{total} epochs | ε {eps} | val Sharpe {sharpe}', hideCursor: true }, cliProgress.Presets.shades_classic)
+      : undefined;
+  bar?.start(o.epochs, 0, { eps: '-', sharpe: '-' });
+  if (o.summaryDir && o.summaryEvery) mkdirSync(o.summaryDir, { recursive: true });
+  try {
+    for (let epoch = 1; epoch <= o.epochs; epoch++) {
+      const t0 = performance.now();
+      const epsilon = epsilonAt(o.exploration, epoch - 1, o.epochs);
+      trace.reset();
+      const stats = o.learner.runEpoch(o.envs, epsilon, trace);
+      const seconds = (performance.now() - t0) / 1000;
+      const record: EpochRecord = { epoch, epsilon, stats, seconds, portfolioValue: stats.portfolioValue, loss: stats.loss };
+      if (o.validate && (epoch % o.validateEvery === 0 || epoch === o.epochs)) {
+        const v = o.validate();
+        const sharpe = Number.isFinite(v.sharpe) ? v.sharpe : 0;
+        record.validation = { sharpe, totalReturn: v.totalReturn };
+        record.validationSharpe = sharpe;
+        if (sharpe > bestSharpe) {
+          bestSharpe = sharpe;
+          bestEpoch = epoch;
+          sinceBest = 0;
+          if (best) tf.dispose(best);
+          best = snapshot(o.learner);
+        } else {
+          sinceBest++;
+        }
+      }
+      records.push(record);
+      const e = String(epoch).padStart(digits, '0');
+      const val = record.validation ? ` Val:Sharpe ${record.validation.sharpe.toFixed(3)} Ret ${(record.validation.totalReturn * 100).toFixed(2)}%` : '';
+      o.logger.info(
+        `[${o.label}][Epoch ${e}/${o.epochs}] Epsilon:${epsilon.toFixed(4)} #Expl.:${stats.explorations}/${stats.steps} ` +
+          `#Buy:${stats.buys} #Sell:${stats.sells} #Hold:${stats.holds} PV:${Math.round(stats.portfolioValue).toLocaleString('en-US')} ` +
+          `LC:${stats.updates} Loss:${stats.loss.toFixed(6)}${val} ET:${seconds.toFixed(4)}`,
+      );
+      bar?.update(epoch, { eps: epsilon.toFixed(3), sharpe: record.validation ? record.validation.sharpe.toFixed(2) : '-' });
+      const lastEpoch = epoch === o.epochs || (o.patience > 0 && sinceBest >= o.patience);
+      if (o.summaryDir && o.summaryEvery && o.candles && (epoch % o.summaryEvery === 0 || lastEpoch)) {
+        const file = path.join(o.summaryDir, `epoch_summary_${e}.png`);
+        await writeEpochSummaryPng(file, {
+          title: `${o.label} ${o.learner.kind} epoch ${e}/${o.epochs}  ε ${epsilon.toFixed(3)}  PV ${Math.round(stats.portfolioValue).toLocaleString('en-US')}`,
+          candles: o.candles,
+          trace,
+          initialValue: o.envs[0].initialValue,
+          ...(net.continuous ? { policyLabels: ['target position', 'cash share'] } : {}),
+        });
+        summaries.push(file);
+      }
+      if (o.patience > 0 && sinceBest >= o.patience) {
+        stoppedEarly = true;
+        o.logger.info(`[${o.label}] early stop after epoch ${epoch}: no better validation Sharpe for ${o.patience} validations (best ${bestSharpe.toFixed(3)} at epoch ${bestEpoch})`);
+        break;
+      }
+    }
+  } finally {
+    bar?.stop();
+  }
+  if (best) {
+    net.model.setWeights(best);
+    net.sync();
+    tf.dispose(best);
+  } else {
+    bestEpoch = records.length;
+  }
+  return { epochs: records, bestEpoch, bestSharpe: Number.isFinite(bestSharpe) ? bestSharpe : 0, stoppedEarly, seconds: (performance.now() - started) / 1000, summaries };
+}

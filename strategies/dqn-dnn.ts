@@ -1,0 +1,28 @@
+import type { AgentStrategy } from '../src/backtest/strategy.ts';
+import type { AgentRecipe } from '../src/agents/recipe.ts';
+
+/**
+ * The default agent. Sees the last 5 candles of RLTrader's price/volume ratios (z-scored on the training rows) and
+ * its own position; a small dense network estimates buy/sell/hold values; double DQN with replay, a target network and
+ * Huber loss learns them from log returns after costs; ε decays linearly as in RLTrader. Trades all-in / all-out.
+ */
+const recipe: AgentRecipe = {
+  features: 'rltrader-v1',
+  scaler: 'zscore',
+  window: 5,
+  network: { kind: 'dnn', hidden: [64, 32], dropout: 0, batchNorm: false, activation: 'relu' },
+  learner: { kind: 'dqn', gamma: 0.9, learningRate: 1e-3, batchSize: 64, trainEvery: 8, warmup: 256, target: { kind: 'periodic', every: 100 }, double: true },
+  exploration: { kind: 'linear', start: 0.5, end: 0.02 },
+  sizing: 'all',
+  reward: { kind: 'logReturn' },
+  costs: 'config',
+  epochs: 20,
+};
+
+const strategy: AgentStrategy = {
+  kind: 'agent',
+  name: 'dqn-dnn',
+  description: 'double DQN on a dense network over 5 candles of RLTrader features; all-in / all-out',
+  recipe,
+};
+export default strategy;
