@@ -1,0 +1,99 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { candlesToCsv } from '../../src/data/csv.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { BASELINE_NAMES } from '../../src/backtest/baselines.ts';
+
+const BOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/bot.js');
+const dir = mkdtempSync(path.join(tmpdir(), 'bot-backtest-cli-'));
+const csv = path.join(dir, 'candles.csv');
+writeFileSync(csv, candlesToCsv(syntheticCandles({ seed: 21, count: 600, timeframe: '1h', symbol: 'SYN/KRW' })));
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function bot(args: string[], cwd = dir): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BOT, ...args, '--log-level', 'error'], { cwd, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test('bot backtest --strategy sma-cross --data FILE writes report.json, trades.csv, equity.png and report.html; bot report reads it back', async () => {
+  const cwd = mkdtempSync(path.join(dir, 'cwd-'));
+  const r = await bot(['backtest', '--strategy', 'sma-cross', '--data', csv, '--from', '2024-01-05'], cwd);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /metric\s+sma-cross\s+buy & hold\s+flat\s+random \(mean ± sd\)\s+sma-cross/);
+  assert.match(r.stdout, /total return/);
+  const ids = readdirSync(path.join(cwd, 'backtests'));
+  assert.equal(ids.length, 1);
+  assert.match(ids[0], /^\d{8}-\d{6}-sma-cross-/);
+  const out = path.join(cwd, 'backtests', ids[0]);
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+  assert.equal(report.schema, 'bot-backtest-report/1');
+  assert.equal(report.runId, ids[0]);
+  assert.equal(report.strategy.name, 'sma-cross');
+  assert.equal(report.data.from, '2024-01-05T00:00:00Z', 'decisions start at --from (earlier candles only warm indicators up)');
+  for (const key of ['totalReturn', 'annualReturn', 'volatility', 'sharpe', 'sortino', 'maxDrawdown', 'maxDrawdownDays', 'calmar', 'winRate', 'profitFactor', 'expectancy', 'trades', 'turnover', 'feesPaid', 'exposure', 'actions']) {
+    assert.ok(key in report.metrics, key);
+  }
+  assert.deepEqual(Object.keys(report.baselines).sort(), [...BASELINE_NAMES].sort());
+  assert.equal(report.baselines.random.seeds, 10);
+  assert.equal(report.baselines.flat.metrics.totalReturn, 0);
+  assert.match(report.tradesFingerprint, /^[0-9a-f]{64}$/);
+  const trades = readFileSync(path.join(out, 'trades.csv'), 'utf8').trim().split('\n');
+  assert.equal(trades[0], 'index,time,side,price,units,gross,fee,tax,realized_pnl,cash,units_after');
+  assert.equal(trades.length - 1, report.trades);
+  assert.ok(report.trades > 0);
+
+  const { data, info } = await sharp(path.join(out, 'equity.png')).raw().toBuffer({ resolveWithObject: true });
+  assert.equal(info.width, 1200);
+  assert.equal(info.height, 900);
+  const colours = new Set<number>();
+  for (let i = 0; i < data.length; i += info.channels * 97) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+  assert.ok(colours.size > 5, 'the chart is drawn, not blank');
+
+  const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+  assert.match(html, /<img alt="[^"]*" src="data:image\/png;base64,/);
+  assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//, 'no external assets');
+  assert.match(html, /buy &amp; hold/);
+
+  const [latest, json, none] = await Promise.all([
+    bot(['report'], cwd),
+    bot(['report', ids[0], '--json'], cwd),
+    bot(['report'], mkdtempSync(path.join(dir, 'empty-'))),
+  ]);
+  assert.equal(latest.code, 0, latest.stderr);
+  assert.match(latest.stdout, /sma-cross on /);
+  assert.ok(latest.stdout.includes(r.stdout.split('\n').find((l) => l.startsWith('max drawdown')) ?? 'missing'));
+  assert.deepEqual(JSON.parse(json.stdout), report);
+  assert.notEqual(none.code, 0);
+  assert.match(none.stderr, /^error: no backtest runs in .*; run `bot backtest` first\n$/);
+});
+
+test('bad input is a one-line error with a non-zero exit, and writes no report', async () => {
+  const cases: [string[], RegExp][] = [
+    [['--strategy', 'moon-shot'], /^error: unknown strategy "moon-shot" \(available: .*sma-cross.*\)\n$/],
+    [['--from', '2030-01-01'], /^error: no candles .*2030-01-01/],
+    [['--from', '2024-01-10', '--to', '2024-01-10T02:00Z'], /^error: range .* holds 2 candles .*at least 3\n$/],
+    [['--balance', '0'], /^error: --balance must be a positive amount, got "0"\n$/],
+  ];
+  const runs = await Promise.all(cases.map(([args]) => bot(['backtest', '--data', csv, '--out', path.join(dir, 'never'), ...args])));
+  runs.forEach((r, i) => {
+    assert.notEqual(r.code, 0, cases[i][0].join(' '));
+    assert.match(r.stderr, cases[i][1]);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  });
+  assert.equal(existsSync(path.join(dir, 'never')), false);
+});
