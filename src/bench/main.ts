@@ -3,11 +3,13 @@
  * Each group lives in src/bench/groups/ and is listed below.
  */
 import { machineGroup } from './groups/machine.ts';
+import { engineGroup } from './groups/engine.ts';
+import { envGroup } from './groups/env.ts';
 import { featuresGroup } from './groups/features.ts';
 import { imagesGroup } from './groups/images.ts';
 import { renderTable, type BenchGroup, type Figure } from './table.ts';
 
-const groups: BenchGroup[] = [machineGroup, featuresGroup, imagesGroup];
+const groups: BenchGroup[] = [machineGroup, engineGroup, envGroup, featuresGroup, imagesGroup];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
