@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { runBaselines } from '../../src/backtest/baselines.ts';
 import { runBacktest, tradesFingerprint, type BacktestResult } from '../../src/backtest/engine.ts';
 import { computeMetrics } from '../../src/backtest/metrics.ts';
+import { rangeIndices } from '../../src/backtest/run.ts';
 import { listStrategies, loadStrategy, type RuleStrategy } from '../../src/backtest/strategy.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Candles } from '../../src/data/candles.ts';
@@ -172,4 +173,16 @@ test('every fill happens at the open of the candle after the decision', async ()
     assert.ok(Math.abs(t.price - candles.open[t.index] * slip) < 1e-6);
     assert.equal(r.executed[t.index - 1], t.side === 'buy' ? 0 : 1);
   }
+});
+
+test('date ranges: candles opening in [from, to); empty, reversed, too short and no-data ranges are one-line errors', () => {
+  const c = syntheticCandles({ seed: 1, count: 48, start: Date.UTC(2024, 0, 1) });
+  const h = 3_600_000;
+  const t0 = Date.UTC(2024, 0, 1);
+  assert.deepEqual(rangeIndices(c), { from: 0, to: 48 });
+  assert.deepEqual(rangeIndices(c, t0 + 10 * h, t0 + 20 * h), { from: 10, to: 20 });
+  assert.throws(() => rangeIndices(c, t0 + 5 * h, t0 + 5 * h), /--to .* is not after --from/);
+  assert.throws(() => rangeIndices(c, t0 + 9 * h, t0 + 5 * h), /is not after/);
+  assert.throws(() => rangeIndices(c, t0 + 100 * h, undefined, 'x.csv'), /^UserError: no candles in .* in x\.csv$|no candles in/);
+  assert.throws(() => rangeIndices(c, t0 + 46 * h), (e: unknown) => e instanceof UserError && /holds 2 candles .* at least 3/.test(e.message));
 });

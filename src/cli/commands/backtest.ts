@@ -82,7 +82,6 @@ export function registerBacktest(program: Command): void {
 
     if (strategy.kind === 'agent') {
       const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from, to });
-      if (series.notice) logger.warn(series.notice);
       const ctx: AgentBacktestContext = {
         config,
         series,
@@ -107,7 +106,6 @@ export function registerBacktest(program: Command): void {
     const fromFile = flags.data !== undefined || flags.sample === true;
     const warmFrom = from !== undefined && !fromFile ? from - RULE_WARMUP_CANDLES * timeframeMs(config.timeframe) : undefined;
     const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from: warmFrom, to });
-    if (series.notice) logger.warn(series.notice);
     logger.info(`backtest ${strategy.name} on ${series.label}`);
     const run = await runRuleBacktest({ config, series, strategy, from, to, seed, out: flags.out });
     if (flags.json) console.log(JSON.stringify(run.report, null, 2));
