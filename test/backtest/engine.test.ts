@@ -183,6 +183,6 @@ test('date ranges: candles opening in [from, to); empty, reversed, too short and
   assert.deepEqual(rangeIndices(c, t0 + 10 * h, t0 + 20 * h), { from: 10, to: 20 });
   assert.throws(() => rangeIndices(c, t0 + 5 * h, t0 + 5 * h), /--to .* is not after --from/);
   assert.throws(() => rangeIndices(c, t0 + 9 * h, t0 + 5 * h), /is not after/);
-  assert.throws(() => rangeIndices(c, t0 + 100 * h, undefined, 'x.csv'), /^UserError: no candles in .* in x\.csv$|no candles in/);
+  assert.throws(() => rangeIndices(c, t0 + 100 * h, undefined, 'x.csv'), /no candles in .* in x\.csv/);
   assert.throws(() => rangeIndices(c, t0 + 46 * h), (e: unknown) => e instanceof UserError && /holds 2 candles .* at least 3/.test(e.message));
 });
