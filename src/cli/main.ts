@@ -7,6 +7,7 @@ import { registerData } from './commands/data.ts';
 import { registerChart } from './commands/chart.ts';
 import { registerPaper } from './commands/paper.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerRetrain } from './commands/retrain.ts';
 
 const program = new Command();
 program
@@ -23,6 +24,7 @@ registerData(program);
 registerChart(program);
 registerPaper(program);
 registerStatus(program);
+registerRetrain(program);
 
 async function main(argv: string[]): Promise<number> {
   try {

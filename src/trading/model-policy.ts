@@ -1,14 +1,52 @@
+import path from 'node:path';
 import type { Config } from '../config/schema.ts';
-import { UserError } from '../errors.ts';
-import type { SizingOptions } from '../market/execution.ts';
-import { resolveModel } from './model-pointer.ts';
-import type { PolicySource } from './types.ts';
+import type { Candles } from '../data/candles.ts';
+import { log } from '../log.ts';
+import { loadAgent, type LoadedAgent } from '../agents/agent-policy.ts';
+import { recipeCosts, recipeSizing } from '../agents/setup.ts';
+import { ObservationBuilder } from '../market/observation.ts';
+import { shortError } from '../data/exchange.ts';
+import { currentVersion, resolveModel } from './model-pointer.ts';
+import type { PolicyChoiceResult } from './policies.ts';
+import type { PolicyHandle, PolicySource } from './types.ts';
 
 /**
- * A saved model home (`models/<name>`) as a policy source. The serving version is re-read from the pointer at every
- * tick, so a promotion is picked up without a restart.
+ * A saved model home (`models/<name>`) as a policy source. The pointer is re-read at every tick: a promoted
+ * version is loaded and served from the next tick on, without a restart. A version that fails to load is logged
+ * and the one already serving keeps trading.
  */
-export async function modelPolicySource(home: string, _config: Config): Promise<{ source: PolicySource; sizing: SizingOptions }> {
-  resolveModel(home);
-  throw new UserError(`--model ${home}: trading saved models needs the learners' agent policy (src/agents/agent-policy.ts), not available yet`);
+export async function modelPolicySource(home: string, config: Config): Promise<PolicyChoiceResult> {
+  const first = resolveModel(home);
+  let agent: LoadedAgent = await loadAgent(first.dir);
+  let version = first.version;
+  const label = `model:${path.normalize(home)}`;
+  const source: PolicySource & { dispose(): void } = {
+    label,
+    async forCandles(candles: Candles): Promise<PolicyHandle> {
+      const pointed = currentVersion(home);
+      if (pointed && pointed !== version) {
+        try {
+          const next = resolveModel(home);
+          const loaded = await loadAgent(next.dir);
+          agent.dispose();
+          agent = loaded;
+          version = next.version;
+          log().info(`model ${home}: now serving version ${version}`);
+        } catch (e) {
+          log().error(`model ${home}: version ${pointed} cannot be loaded, still serving ${version}: ${shortError(e)}`);
+        }
+      }
+      const builder = new ObservationBuilder(agent.observationSource(candles));
+      const served = agent;
+      return {
+        policy: served.policy,
+        version,
+        label,
+        warmup: Math.max(builder.firstT, served.warmup),
+        observe: (t, account) => builder.build(t, account),
+      };
+    },
+    dispose: () => agent.dispose(),
+  };
+  return { source, sizing: recipeSizing(agent.recipe, config), costs: recipeCosts(agent.recipe, config) };
 }

@@ -3,8 +3,21 @@ import type { Candles } from '../data/candles.ts';
 import type { RuleStrategy } from '../backtest/strategy.ts';
 import { RULE_WARMUP_CANDLES } from '../backtest/run.ts';
 import type { SizingOptions } from '../market/execution.ts';
+import { costsFromSettings, type Costs } from '../market/costs.ts';
 import { ObservationBuilder } from '../market/observation.ts';
 import type { PolicyHandle, PolicySource } from './types.ts';
+
+/** A policy source with the sizing and costs its backtest used. */
+export interface PolicyChoiceResult {
+  source: PolicySource;
+  sizing: SizingOptions;
+  costs: Costs;
+}
+
+/** Costs of rule strategies: the account section, as `bot backtest` uses them. */
+export function ruleCosts(config: Config): Costs {
+  return costsFromSettings(config.account);
+}
 
 /** The sizing `bot backtest` gives rule strategies, so paper trades match the backtest's. */
 export function ruleSizing(config: Config): SizingOptions {

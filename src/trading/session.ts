@@ -4,16 +4,14 @@ import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { loadStrategy } from '../backtest/strategy.ts';
-import { costsFromSettings } from '../market/costs.ts';
-import type { SizingOptions } from '../market/execution.ts';
 import { exchangeFeed } from './feed.ts';
 import { acquireLock, type Lock } from './lock.ts';
 import { modelPolicySource } from './model-policy.ts';
 import { PaperMarket } from './paper-market.ts';
-import { rulePolicySource, ruleSizing } from './policies.ts';
+import { ruleCosts, rulePolicySource, ruleSizing, type PolicyChoiceResult } from './policies.ts';
 import { RunRepository } from './runs.ts';
 import { Trader } from './trader.ts';
-import type { CandleFeed, PolicySource, RunKey, TradingMode } from './types.ts';
+import type { CandleFeed, RunKey, TradingMode } from './types.ts';
 
 export interface PolicyChoice {
   strategy?: string;
@@ -22,7 +20,7 @@ export interface PolicyChoice {
 }
 
 /** `--strategy <rule>` or `--model <folder>` (default: the config's backtest strategy) as a policy source and its sizing. */
-export async function resolvePolicy(config: Config, choice: PolicyChoice): Promise<{ source: PolicySource; sizing: SizingOptions }> {
+export async function resolvePolicy(config: Config, choice: PolicyChoice): Promise<PolicyChoiceResult> {
   if (choice.strategy && choice.model) throw new UserError('give either --strategy or --model, not both');
   const seed = choice.seed ?? config.backtest.seed;
   if (choice.model) return modelPolicySource(choice.model, config);
@@ -31,7 +29,7 @@ export async function resolvePolicy(config: Config, choice: PolicyChoice): Promi
   if (strategy.kind !== 'rule') {
     throw new UserError(`strategy "${name}" is a learning agent: train it (bot retrain --strategy ${name}) and trade the saved model with --model models/<name>`);
   }
-  return { source: rulePolicySource(strategy, config, seed), sizing: ruleSizing(config) };
+  return { source: rulePolicySource(strategy, config, seed), sizing: ruleSizing(config), costs: ruleCosts(config) };
 }
 
 export function runKey(config: Config, mode: TradingMode, name: string): RunKey {
@@ -66,7 +64,7 @@ export interface TradingSession {
 export async function openTradingSession(o: TradingSessionOptions): Promise<TradingSession> {
   const { config } = o;
   const key = runKey(config, o.mode, o.name);
-  const { source, sizing } = await resolvePolicy(config, o.policy);
+  const { source, sizing, costs } = await resolvePolicy(config, o.policy);
   const store = CandleStore.open(config.data.database);
   let lock: Lock | undefined;
   try {
@@ -84,7 +82,7 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
       repo,
       store,
       feed,
-      market: new PaperMarket(costsFromSettings(config.account), sizing),
+      market: new PaperMarket(costs, sizing),
       policies: source,
       key,
       balance: config.account.balance,
@@ -101,11 +99,13 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
       lock: held,
       key,
       close() {
+        source.dispose?.();
         held.release();
         store.close();
       },
     };
   } catch (e) {
+    source.dispose?.();
     lock?.release();
     store.close();
     throw e;

@@ -120,7 +120,7 @@ export class Trader {
       report.lastTs = this.run.lastTs;
       return report;
     }
-    const handle = this.o.policies.forCandles(candles);
+    const handle = await this.o.policies.forCandles(candles);
     if (handle.version !== this.run.modelVersion && this.run.modelVersion !== undefined) {
       this.o.logger.info('serving a new model version', { from: this.run.modelVersion, to: handle.version });
     }

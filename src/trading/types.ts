@@ -34,7 +34,9 @@ export interface PolicySource {
   /** Candles of history a new run loads before its first traded candle (default: trading.historyCandles). */
   readonly history?: number;
   /** The policy for these candles (all closed candles the run has so far). Reloads a promoted model. */
-  forCandles(candles: Candles): PolicyHandle;
+  forCandles(candles: Candles): PolicyHandle | Promise<PolicyHandle>;
+  /** Frees what the source holds (tfjs models). */
+  dispose?(): void;
 }
 
 /** Closed candles from the exchange, oldest first, open time in [since, until), only candles closed by `until`. */

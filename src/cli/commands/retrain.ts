@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+import { UserError } from '../../errors.ts';
+import { runRetrainJob } from '../../trading/retrain-job.ts';
+import { checkCron, scheduleTask } from '../../trading/schedule.ts';
+import type { RetrainResult } from '../../trading/retrain.ts';
+
+interface RetrainFlags extends CommonFlags {
+  strategy?: string;
+  model?: string;
+  schedule?: string;
+  epochs?: string;
+  seed?: string;
+  json?: boolean;
+}
+
+function wholeNumber(v: string | undefined, flag: string, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= min)) throw new UserError(`${flag}: "${v}" is not a whole number ≥ ${min}`);
+  return n;
+}
+
+function describe(r: RetrainResult): string {
+  const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(2)}%`);
+  const scores = r.scores ? `  challenger ${pct(r.scores.challenger)}  champion ${pct(r.scores.champion)}  buy-and-hold ${pct(r.scores.buyHold)}` : '';
+  return `${r.outcome}: ${r.reason}${scores}`;
+}
+
+export function registerRetrain(program: Command): void {
+  const cmd = program
+    .command('retrain')
+    .description('train a challenger on the newest window, compare with the serving model on the latest holdout, promote only a winner')
+    .option('--strategy <name>', 'agent strategy from strategies/ (default: the one that trained --model)')
+    .option('--model <folder>', 'model folder to promote into (default: <agent.modelsDir>/<strategy>)')
+    .option('--schedule <cron>', 'keep running and retrain on this cron schedule (UTC), e.g. "0 3 * * *"')
+    .option('--epochs <n>', 'training epochs (default trading.retrain.epochs)')
+    .option('--seed <n>', 'training seed (default backtest.seed)')
+    .option('--json', 'print the outcome as JSON');
+  addCommonOptions(cmd);
+  cmd.action(async (flags: RetrainFlags) => {
+    const { config, logger } = setupCommand(flags);
+    const job = { config, logger, strategy: flags.strategy, model: flags.model, epochs: wholeNumber(flags.epochs, '--epochs', 1), seed: wholeNumber(flags.seed, '--seed', 0) };
+    const print = (r: RetrainResult) => console.log(flags.json ? JSON.stringify(r) : describe(r));
+    if (!flags.schedule) {
+      const r = await runRetrainJob(job);
+      print(r);
+      if (r.outcome === 'failed') process.exitCode = 1;
+      return;
+    }
+    checkCron(flags.schedule, '--schedule');
+    const task = scheduleTask(flags.schedule, 'retrain', async () => print(await runRetrainJob(job)), (e) => logger.error(`retrain failed: ${(e as Error).message}`));
+    logger.info(`retraining on "${flags.schedule}" (UTC); next ${task.nextRun()?.toISOString() ?? '—'}`);
+    await new Promise<void>((resolve) => {
+      const stop = (sig: string) => {
+        logger.info(`${sig}: stopping after the retrain in flight, if any`);
+        void task.stop().then(resolve);
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+  });
+}

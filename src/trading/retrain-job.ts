@@ -1,0 +1,72 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config/schema.ts';
+import { downloadToStore } from '../data/download.ts';
+import { createExchange, retryOptionsFrom, shortError } from '../data/exchange.ts';
+import { CandleStore } from '../data/store.ts';
+import { timeframeMs } from '../data/timeframe.ts';
+import { UserError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { checkRecipe } from '../agents/run.ts';
+import { recipeWarmup } from '../agents/setup.ts';
+import { loadStrategy } from '../backtest/strategy.ts';
+import { initBackend } from '../ml/backend.ts';
+import { retrainOnce, type ChallengerTrainer, type RetrainResult } from './retrain.ts';
+import { trainChallenger } from './train-challenger.ts';
+
+export interface RetrainJob {
+  config: Config;
+  logger: Logger;
+  /** Agent strategy in strategies/; default: the strategy recorded in the model home's meta.json. */
+  strategy?: string;
+  /** Model home; default `<agent.modelsDir>/<strategy>`. */
+  model?: string;
+  epochs?: number;
+  seed?: number;
+  clock?: () => number;
+  train?: ChallengerTrainer;
+}
+
+function strategyOfHome(home: string): string | undefined {
+  for (const file of [path.join(home, 'meta.json')]) {
+    if (!existsSync(file)) continue;
+    try {
+      const meta = JSON.parse(readFileSync(file, 'utf8')) as { strategy?: unknown };
+      if (typeof meta.strategy === 'string') return meta.strategy;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** `bot retrain` once: refresh history from the exchange (stored candles if it is down), then retrainOnce. */
+export async function runRetrainJob(job: RetrainJob): Promise<RetrainResult> {
+  const { config, logger } = job;
+  const clock = job.clock ?? Date.now;
+  const name = job.strategy ?? (job.model ? strategyOfHome(job.model) : undefined);
+  if (!name) throw new UserError('--strategy is needed (the model folder does not say which strategy trained it)');
+  const strategy = await loadStrategy(name);
+  if (strategy.kind !== 'agent') throw new UserError(`strategy "${name}" is a rule strategy: there is nothing to retrain`);
+  const recipe = checkRecipe(name, strategy.recipe);
+  const home = job.model ?? path.join(config.agent.modelsDir, name);
+  const { trainCandles, holdoutCandles } = config.trading.retrain;
+  const need = recipeWarmup(recipe) + trainCandles + holdoutCandles;
+  const step = timeframeMs(config.timeframe);
+  const store = CandleStore.open(config.data.database);
+  try {
+    const since = clock() - (need + 2) * step;
+    try {
+      await downloadToStore(store, createExchange(config), { exchange: config.exchange.id, symbol: config.symbol, timeframe: config.timeframe, since }, { retry: retryOptionsFrom(config), now: clock });
+    } catch (e) {
+      logger.warn(`retrain: could not refresh history (${shortError(e)}); using the stored candles`);
+    }
+    const all = store.load(config.exchange.id, config.symbol, config.timeframe);
+    const from = Math.max(0, all.ts.length - need);
+    const candles = { ...all, ts: all.ts.subarray(from), open: all.open.subarray(from), high: all.high.subarray(from), low: all.low.subarray(from), close: all.close.subarray(from), volume: all.volume.subarray(from) };
+    await initBackend(config.ml.backend, logger);
+    return await retrainOnce({ config, logger, store, home, strategyName: name, recipe, candles, train: job.train ?? trainChallenger, seed: job.seed, epochs: job.epochs, clock });
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,182 @@
+import { existsSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config/schema.ts';
+import type { Candles } from '../data/candles.ts';
+import { isoTime } from '../data/timeframe.ts';
+import { UserError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { loadAgent } from '../agents/agent-policy.ts';
+import type { AgentRecipe } from '../agents/recipe.ts';
+import { recipeCosts, recipeSizing, recipeWarmup, type IndexRange } from '../agents/setup.ts';
+import type { Fold } from '../agents/splits.ts';
+import { runBacktest } from '../backtest/engine.ts';
+import { computeMetrics } from '../backtest/metrics.ts';
+import { buyAndHoldPolicy } from '../backtest/rules.ts';
+import type { CandleStore } from '../data/store.ts';
+import { shortError } from '../data/exchange.ts';
+import { ensureTradingSchema } from './db.ts';
+import { acquireLock } from './lock.ts';
+import { currentVersion, newVersionName, promoteVersion, resolveModel, stageVersion } from './model-pointer.ts';
+
+/** What a challenger is judged on: total return over the holdout after costs, through the backtest engine. */
+export interface HoldoutScores {
+  challenger: number;
+  champion: number | null;
+  buyHold: number;
+}
+
+export type RetrainOutcome = 'promoted' | 'rejected' | 'failed';
+
+export interface RetrainResult {
+  outcome: RetrainOutcome;
+  reason: string;
+  scores?: HoldoutScores;
+  championVersion?: string;
+  challengerVersion?: string;
+  holdout?: { from: string; to: string };
+}
+
+/** Promote only a challenger that beats the serving champion by `minImprovement` and beats buy-and-hold. */
+export function promotionDecision(s: HoldoutScores, minImprovement: number): { promote: boolean; reason: string } {
+  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  if (!(s.challenger > s.buyHold)) return { promote: false, reason: `challenger ${pct(s.challenger)} does not beat buy-and-hold ${pct(s.buyHold)}` };
+  if (s.champion !== null && !(s.challenger > s.champion + minImprovement)) {
+    return { promote: false, reason: `challenger ${pct(s.challenger)} does not beat champion ${pct(s.champion)}${minImprovement ? ` by ${pct(minImprovement)}` : ''}` };
+  }
+  return { promote: true, reason: `challenger ${pct(s.challenger)} beats ${s.champion !== null ? `champion ${pct(s.champion)} and ` : ''}buy-and-hold ${pct(s.buyHold)}` };
+}
+
+export interface ChallengerRequest {
+  config: Config;
+  recipe: AgentRecipe;
+  strategyName: string;
+  modelName: string;
+  candles: Candles;
+  fold: Fold;
+  seed: number;
+  epochs: number;
+  /** Empty folder the trained model must be saved into. */
+  dir: string;
+  logger: Logger;
+}
+
+/** Trains a challenger and saves it into `req.dir` (default: src/trading/train-challenger.ts; tests inject others). */
+export type ChallengerTrainer = (req: ChallengerRequest) => Promise<void>;
+
+export interface RetrainOptions {
+  config: Config;
+  logger: Logger;
+  store: CandleStore;
+  /** Model home: `models/<name>` (its pointer is what a paper run with --model follows). */
+  home: string;
+  strategyName: string;
+  recipe: AgentRecipe;
+  /** Candles of the market, oldest first, newest closed last (already refreshed from the exchange). */
+  candles: Candles;
+  train: ChallengerTrainer;
+  seed?: number;
+  epochs?: number;
+  clock?: () => number;
+}
+
+/** Total return of a saved agent over `range` of `candles`, with the backtest engine and the agent's own scaler. */
+async function scoreModel(dir: string, candles: Candles, range: IndexRange, config: Config): Promise<number> {
+  const agent = await loadAgent(dir);
+  try {
+    const result = runBacktest({ ...agent.observationSource(candles), range, costs: recipeCosts(agent.recipe, config), balance: config.account.balance, sizing: recipeSizing(agent.recipe, config), policy: agent.policy });
+    return computeMetrics(result, candles.timeframe).totalReturn;
+  } finally {
+    agent.dispose();
+  }
+}
+
+/**
+ * One retrain: sliding window of the newest candles → train a challenger on it → score challenger and champion on
+ * the most recent holdout → promote (new version folder, then one pointer switch) only if the challenger wins and
+ * beats buy-and-hold. Overlapping retrains of one model are refused by a lock. Every outcome, a failure included,
+ * is logged and written to trading_retrains; a failure leaves the champion and the pointer untouched.
+ */
+export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
+  const { config, logger, store, home, candles } = o;
+  const clock = o.clock ?? Date.now;
+  const db = store.db;
+  ensureTradingSchema(db);
+  const lock = acquireLock(db, `retrain:${path.resolve(home)}`, config.trading.lockStaleSeconds * 1000, clock);
+  const championVersion = existsSync(home) ? currentVersion(home) : undefined;
+  const challengerVersion = newVersionName(clock());
+  const rowId = Number(
+    db
+      .prepare(`INSERT INTO trading_retrains (started_at, exchange, symbol, timeframe, strategy, model_dir, champion_version, challenger_version, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')`)
+      .run(clock(), candles.exchange, candles.symbol, candles.timeframe, o.strategyName, path.resolve(home), championVersion ?? null, challengerVersion).lastInsertRowid,
+  );
+  const finish = (r: RetrainResult): RetrainResult => {
+    db.prepare(
+      `UPDATE trading_retrains SET finished_at = ?, champion_score = ?, challenger_score = ?, buy_hold_score = ?, outcome = ?, reason = ? WHERE id = ?`,
+    ).run(clock(), r.scores?.champion ?? null, r.scores?.challenger ?? null, r.scores?.buyHold ?? null, r.outcome, r.reason, rowId);
+    const line = `retrain ${o.strategyName} → ${home}: ${r.outcome} (${r.reason})`;
+    if (r.outcome === 'failed') logger.error(line, { ...r.scores });
+    else logger.info(line, { ...r.scores, champion: championVersion, challenger: challengerVersion });
+    return r;
+  };
+  let stage: ReturnType<typeof stageVersion> | undefined;
+  try {
+    const { trainCandles, holdoutCandles, epochs } = config.trading.retrain;
+    const n = candles.ts.length;
+    const warmup = recipeWarmup(o.recipe);
+    const validation = Math.max(20, Math.floor(trainCandles * 0.2));
+    const need = warmup + trainCandles + holdoutCandles;
+    if (n < need) throw new UserError(`${n} candles are too few to retrain (warm-up ${warmup} + window ${trainCandles} + holdout ${holdoutCandles})`);
+    const holdout: IndexRange = { from: n - holdoutCandles, to: n };
+    const trainFrom = n - holdoutCandles - trainCandles;
+    const fold: Fold = { index: 0, train: { from: trainFrom, to: holdout.from - validation }, validation: { from: holdout.from - validation, to: holdout.from }, test: holdout };
+    logger.info(`retrain ${o.strategyName}: window ${isoTime(candles.ts[trainFrom])} … ${isoTime(candles.ts[holdout.from - 1])}, holdout ${isoTime(candles.ts[holdout.from])} … ${isoTime(candles.ts[n - 1])}`);
+    stage = stageVersion(home, challengerVersion);
+    await o.train({ config, recipe: o.recipe, strategyName: o.strategyName, modelName: path.basename(home), candles, fold, seed: o.seed ?? config.backtest.seed, epochs: o.epochs ?? epochs, dir: stage.dir, logger });
+    const challengerDir = stage.commit();
+    stage = undefined;
+    const scores: HoldoutScores = {
+      challenger: await scoreModel(challengerDir, candles, holdout, config),
+      champion: championVersion ? await scoreModel(resolveModel(home).dir, candles, holdout, config) : null,
+      buyHold: computeMetrics(
+        runBacktest({ candles, window: 0, range: holdout, costs: recipeCosts(o.recipe, config), balance: config.account.balance, sizing: { kind: 'all' }, policy: buyAndHoldPolicy() }),
+        candles.timeframe,
+      ).totalReturn,
+    };
+    const decision = promotionDecision(scores, config.trading.retrain.minImprovement);
+    const span = { from: isoTime(candles.ts[holdout.from]), to: isoTime(candles.ts[n - 1]) };
+    if (decision.promote) promoteVersion(home, challengerVersion);
+    else rmSync(challengerDir, { recursive: true, force: true }); // its scores stay in trading_retrains
+    return finish({ outcome: decision.promote ? 'promoted' : 'rejected', reason: decision.reason, scores, championVersion, challengerVersion, holdout: span });
+  } catch (e) {
+    stage?.discard();
+    return finish({ outcome: 'failed', reason: shortError(e), championVersion, challengerVersion });
+  } finally {
+    lock.release();
+  }
+}
+
+export interface RetrainRow {
+  id: number;
+  startedAt: number;
+  finishedAt: number | null;
+  strategy: string;
+  modelDir: string;
+  championVersion: string | null;
+  challengerVersion: string | null;
+  championScore: number | null;
+  challengerScore: number | null;
+  buyHoldScore: number | null;
+  outcome: string;
+  reason: string | null;
+}
+
+export function retrainHistory(store: CandleStore, limit = 20): RetrainRow[] {
+  ensureTradingSchema(store.db);
+  return store.db
+    .prepare(
+      `SELECT id, started_at AS startedAt, finished_at AS finishedAt, strategy, model_dir AS modelDir, champion_version AS championVersion,
+              challenger_version AS challengerVersion, champion_score AS championScore, challenger_score AS challengerScore,
+              buy_hold_score AS buyHoldScore, outcome, reason FROM trading_retrains ORDER BY id DESC LIMIT ?`,
+    )
+    .all(limit) as RetrainRow[];
+}
