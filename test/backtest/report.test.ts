@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { runBaselines } from '../../src/backtest/baselines.ts';
+import { runBacktest } from '../../src/backtest/engine.ts';
+import { computeMetrics } from '../../src/backtest/metrics.ts';
+import { readReport, summaryTable, writeReport } from '../../src/backtest/report.ts';
+import { randomPolicy } from '../../src/backtest/rules.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { COST_PRESETS } from '../../src/market/costs.ts';
+
+test('writeReport takes extra sections (images, tables, JSON) for agent runs and stays self-contained', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bot-report-'));
+  const candles = syntheticCandles({ seed: 4, count: 300 });
+  const range = { from: 0, to: 300 };
+  const costs = COST_PRESETS['upbit-krw'];
+  const result = runBacktest({ candles, window: 0, range, costs, balance: 1_000_000, sizing: { kind: 'all' }, policy: randomPolicy(1) });
+  const extraPng = path.join(dir, 'curve.png');
+  await sharp({ create: { width: 40, height: 20, channels: 3, background: { r: 200, g: 10, b: 10 } } }).png().toFile(extraPng);
+  const files = await writeReport(path.join(dir, 'run'), {
+    runId: 'run',
+    strategy: { name: 'random', kind: 'rule', description: 'coin flips' },
+    data: { label: 'synthetic', origin: 'file' },
+    settings: { balance: 1_000_000 },
+    result,
+    metrics: computeMetrics(result),
+    baselines: runBaselines({ candles, range, costs, balance: 1_000_000, randomSeeds: 3, seed: 1 }),
+    extra: {
+      sections: [{ title: 'Learning curves', text: 'return per epoch', images: [{ file: extraPng, caption: 'curve <1>' }], tables: [{ columns: ['seed', 'sharpe'], rows: [[1, 0.5]] }] }],
+      json: { epochs: 3 },
+    },
+  });
+  const html = readFileSync(files.html, 'utf8');
+  assert.equal(html.match(/src="data:image\/png;base64,/g)?.length, 2);
+  assert.match(html, /<h2>Learning curves<\/h2>/);
+  assert.match(html, /curve &lt;1&gt;/);
+  assert.match(html, /<td>seed<\/td>|<th>seed<\/th>/);
+  const stored = readReport(files.json);
+  assert.deepEqual(stored.extra, { epochs: 3 });
+  assert.equal(stored.trades, result.trades.length);
+  assert.match(summaryTable(stored), /random \(mean ± sd\)/);
+  assert.throws(() => readReport(path.join(dir, 'missing.json')), /no report at/);
+});
