@@ -7,9 +7,10 @@ import { engineGroup } from './groups/engine.ts';
 import { envGroup } from './groups/env.ts';
 import { featuresGroup } from './groups/features.ts';
 import { imagesGroup } from './groups/images.ts';
+import { tradingGroup } from './groups/trading.ts';
 import { renderTable, type BenchGroup, type Figure } from './table.ts';
 
-const groups: BenchGroup[] = [machineGroup, engineGroup, envGroup, featuresGroup, imagesGroup];
+const groups: BenchGroup[] = [machineGroup, engineGroup, envGroup, featuresGroup, imagesGroup, tradingGroup];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

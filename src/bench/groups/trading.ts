@@ -1,0 +1,110 @@
+import * as tf from '@tensorflow/tfjs';
+import path from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import winston from 'winston';
+import type { AgentLearnerMeta } from '../../agents/agent-policy.ts';
+import type { AgentRecipe } from '../../agents/recipe.ts';
+import { createNet, headsFor, networkSpec, prepareData, recipeWarmup } from '../../agents/setup.ts';
+import { loadConfig } from '../../config/load.ts';
+import type { Candles } from '../../data/candles.ts';
+import { CandleStore } from '../../data/store.ts';
+import { syntheticCandles } from '../../data/synthetic.ts';
+import { initBackend } from '../../ml/backend.ts';
+import { saveModel } from '../../ml/model-files.ts';
+import { loadStrategy } from '../../backtest/strategy.ts';
+import { modelPolicySource } from '../../trading/model-policy.ts';
+import { PaperMarket } from '../../trading/paper-market.ts';
+import { RunRepository } from '../../trading/runs.ts';
+import { Trader } from '../../trading/trader.ts';
+import type { BenchGroup } from '../table.ts';
+
+const HOUR = 3_600_000;
+const HISTORY = 500;
+const TICKS = 60;
+
+/** An untrained (seeded) agent for a recipe, saved as `bot backtest` would: latency does not depend on training. */
+async function saveUntrained(dir: string, name: string, recipe: AgentRecipe, candles: Candles): Promise<void> {
+  const prepared = prepareData(recipe, candles, { from: recipeWarmup(recipe), to: candles.ts.length });
+  const spec = networkSpec(recipe, prepared, 7);
+  const { continuous } = headsFor(recipe);
+  const net = createNet(spec, continuous);
+  const learner: AgentLearnerMeta = { kind: recipe.learner.kind, recipe, continuous, extraState: {}, bestEpoch: 0, epochs: 0 };
+  await saveModel(dir, { model: net.model }, {
+    name,
+    strategy: name,
+    ...(prepared.matrix ? { featureSet: prepared.matrix.spec, featureVersion: prepared.matrix.version, scaler: prepared.scaler } : {}),
+    ...(recipe.image ? { image: recipe.image } : {}),
+    network: spec,
+    learner: learner as unknown as Record<string, unknown>,
+    trainingWindow: { from: '', to: '' },
+    dataHash: '',
+    seed: 7,
+    metrics: {},
+    codeVersion: 'bench',
+    createdAt: new Date().toISOString(),
+  });
+  net.dispose();
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+export const tradingGroup: BenchGroup = {
+  name: 'trading',
+  description: `paper tick latency, candle close → persisted decision (SQLite, ${HISTORY} candles of history, features/images, model), exchange reply excluded`,
+  async run(report) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-trading-'));
+    const logger = winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+    try {
+      const config = loadConfig({ overrides: { data: { database: path.join(dir, 'bot.db') }, log: { file: '' } } });
+      const backend = await initBackend(config.ml.backend);
+      const candles = syntheticCandles({ seed: 3, count: HISTORY + TICKS + 1, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000 });
+      const store = CandleStore.open(config.data.database);
+      const rows = Array.from(candles.ts, (ts, i) => ({ ts, open: candles.open[i], high: candles.high[i], low: candles.low[i], close: candles.close[i], volume: candles.volume[i] }));
+      store.upsert(config.exchange.id, config.symbol, config.timeframe, rows);
+      const repo = new RunRepository(store.db);
+      for (const name of ['dqn-dnn', 'cnnrnn-dqn']) {
+        const strategy = await loadStrategy(name);
+        if (strategy.kind !== 'agent') continue;
+        const home = path.join(dir, 'models', name);
+        await saveUntrained(home, name, strategy.recipe as AgentRecipe, candles);
+        const { source, sizing, costs } = await modelPolicySource(home, config);
+        const startIndex = candles.ts.length - TICKS;
+        let now = candles.ts[startIndex] + HOUR + 1000;
+        const trader = new Trader({
+          repo,
+          store,
+          feed: { fetchClosed: async () => [] },
+          market: new PaperMarket(costs, sizing),
+          policies: source,
+          key: { mode: 'paper', name: `bench-${name}`, exchange: config.exchange.id, symbol: config.symbol, timeframe: config.timeframe },
+          balance: config.account.balance,
+          historyCandles: HISTORY,
+          start: candles.ts[startIndex],
+          clock: () => now,
+          logger,
+        });
+        await trader.tick(); // first tick: run creation and model warm-up
+        const tensorsBefore = tf.memory().numTensors;
+        const times: number[] = [];
+        for (let k = 1; k < TICKS; k++) {
+          now += HOUR;
+          const t0 = performance.now();
+          const r = await trader.tick();
+          times.push(performance.now() - t0);
+          if (r.acted !== 1) throw new Error(`tick ${k} acted on ${r.acted} candles`);
+        }
+        times.sort((a, b) => a - b);
+        report({ figure: `${name} tick p50`, value: quantile(times, 0.5), unit: 'ms', note: `${TICKS - 1} ticks, backend ${backend.name}` });
+        report({ figure: `${name} tick p99`, value: quantile(times, 0.99), unit: 'ms' });
+        report({ figure: `${name} tensor growth over the ticks`, value: tf.memory().numTensors - tensorsBefore, unit: 'tensors', note: 'should be 0' });
+        source.dispose?.();
+      }
+      store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
