@@ -24,7 +24,7 @@ export const featuresGroup: BenchGroup = {
     }
     const all = listFeatureSets().join('+');
     const [m, s] = seconds(() => computeFeatures(candles, all));
-    report({ figure: `${all} (${m.cols} columns)`, value: s, unit: 's', note: 'patterns call technicalindicators per candle' });
+    report({ figure: `${all} (${m.cols} columns)`, value: s, unit: 's', note: 'every set, one matrix' });
     report({ figure: 'feature matrix, all sets', value: m.data.byteLength / 2 ** 20, unit: 'MiB', note: 'Float32 rows × columns' });
     report({ figure: 'peak RSS, all sets', value: peakRssMiB(), unit: 'MiB', note: `candles + matrix + Float64 scratch; ${rssBefore.toFixed(0)} MiB before` });
 
