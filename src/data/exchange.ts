@@ -139,7 +139,7 @@ export interface FetchCandlesOptions {
   /** Candles per request (Upbit: 200). */
   pageLimit?: number;
   /** Called after every page with the rows it brought and how far the download got. */
-  onPage?: (rows: CandleRow[], progress: { pages: number; reachedTs: number; endTs: number }) => void | Promise<void>;
+  onPage?: (rows: CandleRow[], progress: { pages: number; startTs: number; reachedTs: number; endTs: number }) => void | Promise<void>;
 }
 
 function toRows(raw: unknown, what: string): CandleRow[] {
@@ -211,7 +211,7 @@ export async function* pageClosedCandles(
     pages++;
     const last = rows.length ? rows[rows.length - 1].ts : undefined;
     cursor = last !== undefined ? Math.max(last + step, cursor + step) : cursor + limit * step;
-    await opts.onPage?.(rows, { pages, reachedTs: Math.min(cursor, end), endTs: end });
+    await opts.onPage?.(rows, { pages, startTs: since, reachedTs: Math.min(cursor, end), endTs: end });
     if (rows.length) yield rows;
   }
 }

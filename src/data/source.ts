@@ -5,8 +5,6 @@ import { UserError } from '../errors.ts';
 import { log } from '../log.ts';
 import { candlesFromRows, sliceCandles, type Candles } from './candles.ts';
 import { parseCandlesCsvDetailed } from './csv.ts';
-import { downloadToStore } from './download.ts';
-import { createExchange, retryOptionsFrom } from './exchange.ts';
 import { loadSample } from './sample.ts';
 import { CandleStore } from './store.ts';
 import { isoTime, parseTime } from './timeframe.ts';
@@ -93,6 +91,9 @@ export async function loadSeries(req: SeriesRequest): Promise<Series> {
       throw new UserError(`no stored candles for ${label}${describeRange(from, to)}; run \`bot data download\`, or use --data FILE or --sample`);
     }
     try {
+      // ccxt takes seconds to load: only a download pays for it
+      const { createExchange, retryOptionsFrom } = await import('./exchange.ts');
+      const { downloadToStore } = await import('./download.ts');
       const ex = createExchange(config);
       await downloadToStore(
         store,

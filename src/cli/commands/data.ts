@@ -5,8 +5,6 @@ import cliProgress from 'cli-progress';
 import type { Config } from '../../config/schema.ts';
 import { UserError } from '../../errors.ts';
 import { candlesToCsv, parseCandlesCsvDetailed } from '../../data/csv.ts';
-import { downloadToStore } from '../../data/download.ts';
-import { createExchange, retryOptionsFrom } from '../../data/exchange.ts';
 import type { SeriesRequest } from '../../data/source.ts';
 import { CandleStore, type GapRange, type SeriesInfo } from '../../data/store.ts';
 import { isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
@@ -101,6 +99,9 @@ async function download(flags: DownloadFlags): Promise<void> {
   const since = parseTime(flags.since ?? config.data.since, flags.since !== undefined ? '--since' : 'data.since');
   const until = flags.until !== undefined ? parseTime(flags.until, '--until') : undefined;
   if (until !== undefined && until <= since) throw new UserError(`--until (${flags.until}) must be after --since (${isoTime(since)})`);
+  // ccxt takes seconds to load: only the commands that talk to an exchange pay for it
+  const { createExchange, retryOptionsFrom } = await import('../../data/exchange.ts');
+  const { downloadToStore } = await import('../../data/download.ts');
   const ex = createExchange(config);
   const bar = process.stderr.isTTY
     ? new cliProgress.SingleBar(
@@ -109,8 +110,10 @@ async function download(flags: DownloadFlags): Promise<void> {
       )
     : undefined;
   let barStart: number | undefined;
-  const result = await withStore(config, (store) =>
-    downloadToStore(
+  const store = CandleStore.open(config.data.database);
+  let result: Awaited<ReturnType<typeof downloadToStore>>;
+  try {
+    result = await downloadToStore(
       store,
       ex,
       { exchange: id, symbol, timeframe, since, until },
@@ -118,15 +121,18 @@ async function download(flags: DownloadFlags): Promise<void> {
         retry: retryOptionsFrom(config),
         onPage: (_rows, p) => {
           if (!bar) return;
-          if (barStart === undefined) {
-            barStart = p.reachedTs - step * 200;
+          if (barStart !== p.startTs) {
+            barStart = p.startTs;
             bar.start(Math.max(1, Math.round((p.endTs - barStart) / step)), 0);
           }
           bar.update(Math.round((p.reachedTs - barStart) / step));
         },
       },
-    ).finally(() => bar?.stop()),
-  );
+    );
+  } finally {
+    bar?.stop();
+    store.close();
+  }
   withStore(config, (store) => {
     const info = store.series().find((s) => s.exchange === id && s.symbol === symbol && s.timeframe === timeframe);
     console.log(`${id} ${symbol} ${timeframe}: ${result.fetched} closed candles fetched in ${result.pages} requests, ${result.stored} new or changed`);

@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CandleStore } from '../../src/data/store.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { startFakeUpbit } from '../fake-exchange/server.ts';
+import { tempDir } from '../data/helpers.ts';
+import { runBot } from './run.ts';
+
+const H = 3_600_000;
+
+test('bot data import stores a good file; a broken one is rejected with its line and stores nothing', async () => {
+  const dir = tempDir('bot-cli-import-');
+  const db = path.join(dir, 'bot.db');
+  const good = path.join(dir, 'good.csv');
+  const bad = path.join(dir, 'bad.csv');
+  writeFileSync(good, '\uFEFF,open,high,low,close,volume,value\n2024-01-01 09:00:00,10,12,9,11,1.5,16\n2024-01-02 09:00:00,11,13,10,12,2,24\n2024-01-04 09:00:00,12,14,11,13,3,39\n');
+  writeFileSync(bad, 'timestamp,open,high,low,close,volume\n2024-02-01,1,2,1,1,1\n2024-02-02,1,2,1,1,1\n2024-02-03,1,0.5,1,1,1\n');
+  const [ok, rejected] = await Promise.all([
+    runBot(['data', 'import', good, '--symbol', 'BTC/KRW', '--db', db, '--log-level', 'error']),
+    runBot(['data', 'import', bad, '--symbol', 'ETH/KRW', '--timeframe', '1d', '--db', db, '--log-level', 'error']),
+  ]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /imported 3 1d candles \(pyupbit CSV, times in Asia\/Seoul\) as upbit BTC\/KRW 1d: 2024-01-01 … 2024-01-04/);
+  assert.notEqual(rejected.code, 0);
+  assert.equal(rejected.stderr, 'error: bad.csv:4: high 0.5 is below low 1\n');
+
+  const listed = await runBot(['data', 'list', '--json', '--db', db, '--log-level', 'error']);
+  assert.equal(listed.code, 0, listed.stderr);
+  const series = JSON.parse(listed.stdout) as { symbol: string; count: number; gaps: number; first: number }[];
+  assert.equal(series.length, 1, 'nothing from the broken file');
+  assert.deepEqual([series[0].symbol, series[0].count, series[0].gaps, series[0].first], ['BTC/KRW', 3, 1, Date.UTC(2024, 0, 1)]);
+});
+
+test('bot data download against the fake exchange, with the config pointing ccxt at it', async () => {
+  // the CLI runs on the real clock: the series ends long before now, so which candles are closed cannot change mid-test
+  const start = Math.floor(Date.now() / H) * H - 1000 * H;
+  const truth = syntheticCandles({ seed: 3, count: 450, timeframe: '1h', start, tick: 1000 });
+  const fake = await startFakeUpbit({ series: [{ market: 'KRW-BTC', candles: truth }] });
+  try {
+    const dir = tempDir('bot-cli-download-');
+    const config = path.join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ exchange: { ccxt: fake.ccxtOptions(), backoffMs: 5 }, log: { file: path.join(dir, 'bot.log') } }));
+    const db = path.join(dir, 'bot.db');
+    const args = ['data', 'download', '--config', config, '--db', db, '--since', new Date(start).toISOString(), '--log-level', 'warn'];
+    const first = await runBot(args);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /upbit BTC\/KRW 1h: 450 closed candles fetched in [5-6] requests, 450 new or changed/);
+    assert.doesNotMatch(first.stderr, /\[|█|░/, 'no progress bar when stderr is not a TTY');
+    const store = CandleStore.open(db);
+    try {
+      const c = store.load('upbit', 'BTC/KRW', '1h');
+      assert.deepEqual([...c.ts], [...truth.ts]);
+      assert.deepEqual([...c.close], [...truth.close]);
+    } finally {
+      store.close();
+    }
+  } finally {
+    await fake.close();
+  }
+});
+
+test('a secret from the environment never reaches the console or the log file, even inside a ccxt error', async () => {
+  const secret = 'sEcReT-9f8e7d6c5b4a-do-not-print';
+  const fake = await startFakeUpbit();
+  let calls = 0;
+  fake.route('GET', '/v1/market/all', () => {
+    calls++;
+    // first a retryable 500 (logged as a warning), then a fatal 400: both echo the secret, as a careless exchange might
+    return calls === 1
+      ? { status: 500, json: { error: { name: 'server_error', message: `upstream rejected key ${secret}` } } }
+      : { status: 400, json: { error: { name: 'invalid_query', message: `bad signature for ${secret}` } } };
+  });
+  try {
+    const dir = tempDir('bot-cli-secret-');
+    const logFile = path.join(dir, 'bot.log');
+    const config = path.join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ exchange: { ccxt: fake.ccxtOptions(), backoffMs: 5 }, log: { file: logFile, level: 'debug' } }));
+    const r = await runBot(['data', 'download', '--config', config, '--db', path.join(dir, 'bot.db')], { UPBIT_API_KEY: 'access-key-1234567890', UPBIT_API_SECRET: secret });
+    assert.notEqual(r.code, 0);
+    assert.equal(calls, 2);
+    const logText = readFileSync(logFile, 'utf8');
+    for (const [name, text] of [['stderr', r.stderr], ['stdout', r.stdout], ['log file', logText]] as const) {
+      assert.ok(!text.includes(secret), `${name} leaks the secret: ${text}`);
+      assert.ok(!text.includes('access-key-1234567890'), `${name} leaks the api key`);
+    }
+    assert.match(r.stderr, /error: upbit: loading markets failed: ExchangeError: .*bad signature for \*\*\*/);
+    assert.match(r.stderr, /upstream rejected key \*\*\*/, 'the retry warning is on the console, masked');
+    assert.match(logText, /upstream rejected key \*\*\*/, 'and in the log file, masked');
+  } finally {
+    await fake.close();
+  }
+});
