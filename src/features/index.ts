@@ -18,10 +18,6 @@ export function listFeatureSets(): string[] {
   return SETS.map((s) => s.name);
 }
 
-export function describeFeatureSets(): { name: string; version: number; columns: readonly string[]; warmup: number; description: string }[] {
-  return SETS.map((s) => ({ name: s.name, version: s.version, columns: s.columns, warmup: s.warmup, description: s.description }));
-}
-
 /** The sets named by a spec, in order; unknown or repeated names → UserError. */
 export function resolveFeatureSpec(spec: string): FeatureSet[] {
   const names = spec.split('+').map((s) => s.trim());
@@ -63,8 +59,12 @@ export function computeFeatures(candles: Candles, spec: string): FeatureMatrix {
   const firstValidRow = Math.min(rows, Math.max(0, ...sets.map((s) => s.warmup)));
   const data = new Float32Array(rows * cols);
   let col0 = 0;
+  // Float64 scratch columns, shared by the sets in turn (peak memory = the widest set, not the sum).
+  const pool: Float64Array[] = [];
   for (const set of sets) {
-    const scratch = set.columns.map(() => new Float64Array(rows));
+    while (pool.length < set.columns.length) pool.push(new Float64Array(rows));
+    const scratch = pool.slice(0, set.columns.length);
+    for (const column of scratch) column.fill(NaN);
     set.compute(candles, scratch);
     scratch.forEach((column, k) => {
       const c = col0 + k;
