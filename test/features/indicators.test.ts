@@ -109,3 +109,17 @@ test('MACD, Bollinger, ATR, Stochastic, ADX, CCI, MFI and OBV equal technicalind
     tob.forEach((v, j) => assert.ok(Math.abs(ours[j + 1] - v) <= 1e-9 * Math.max(1, Math.abs(v)), `OBV at ${j + 1}`));
   }
 });
+
+test('the running-sum SMA stays accurate over a long series and is exact on flat windows', () => {
+  const c = syntheticCandles({ seed: 13, count: 200_000 });
+  const m = sma(c.volume, 60);
+  for (const i of [59, 1023, 1024, 1025, 65_537, 199_999]) {
+    let sum = 0;
+    for (let j = i - 59; j <= i; j++) sum += c.volume[j];
+    assert.ok(Math.abs(m[i] - sum / 60) <= 1e-12 * (sum / 60), `SMA at ${i}`);
+  }
+  const flat = new Float64Array(100).fill(0.1);
+  flat.set([1e9, 3, 7], 10);
+  const f = sma(flat, 20);
+  assert.equal(f[99], 0.1); // not 0.1 ± a rounding residue of the 1e9 that passed through the window
+});
