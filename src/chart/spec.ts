@@ -40,6 +40,7 @@ export function validateImageSpec(spec: ImageSpec): ImageSpec {
     if (channels !== 1) throw new UserError('image spec: ohlc images have 1 channel');
     if (spec.panels?.length || spec.bollinger) throw new UserError('image spec: panels and bollinger belong to the candles style');
   } else {
+    if (spec.volume) throw new UserError('image spec: candles charts show volume as a panel (panels: volume), not as ohlc volume bars');
     if (width < bars) throw new UserError(`image spec: candles need at least 1 pixel per bar (width ${width} < bars ${bars})`);
     for (const p of spec.panels ?? []) if (!PANELS.includes(p)) throw new UserError(`image spec: unknown panel "${String(p)}" (use ${PANELS.join(', ')})`);
     if (new Set(spec.panels ?? []).size !== (spec.panels ?? []).length) throw new UserError('image spec: a panel appears twice');

@@ -80,7 +80,7 @@ test('image specs parse, print back, and reject nonsense with a UserError', () =
   const cs = parseImageSpec('candles:64x64:20:c4:ma20:bb:volume:rsi');
   assert.deepEqual(parseImageSpec(formatImageSpec(cs)), cs);
   assert.equal(parseImageSpec('ohlc:32x15:5:novol:noma').volume, false);
-  for (const bad of ['ohlc', 'ohlc:64x61:20', 'candles:64x64:20:c5', 'pie:10x10:2', 'candles:64x64:20:volume:volume', 'candles:64x64:20:sparkle', 'candles:12x64:20:volume:rsi:macd']) {
+  for (const bad of ['ohlc', 'candles:64x64:20:vol', 'ohlc:64x61:20', 'candles:64x64:20:c5', 'pie:10x10:2', 'candles:64x64:20:volume:volume', 'candles:64x64:20:sparkle', 'candles:12x64:20:volume:rsi:macd']) {
     assert.throws(() => parseImageSpec(bad), UserError, bad);
   }
 });
