@@ -251,3 +251,19 @@ test('bad options are one-line errors', () => {
   assert.throws(() => new TradingEnv(options({ episode: { kind: 'random', length: 1, seed: 1 } })), /episode length/);
   assert.throws(() => new TradingEnv(options({ window: 3, features: undefined })), /no features/);
 });
+
+test('target sizing: a continuous action sets the fraction of value held, rebalanced at the next open', () => {
+  const env = new TradingEnv(options({ sizing: { kind: 'target' } }));
+  env.reset();
+  let r = env.step(2, 0, 0.5);
+  assert.ok(Math.abs(r.info.holdRatio - 0.5) < 0.02, `hold ratio ${r.info.holdRatio}`);
+  r = env.step(2, 0, 0.2);
+  assert.equal(r.info.fill?.side, 'sell');
+  assert.ok(Math.abs(r.info.holdRatio - 0.2) < 0.02);
+  // planned at t's close: asking for exactly the hold ratio there is no order at all
+  r = env.step(2, 0, r.info.holdRatio);
+  assert.equal(r.info.fill, null, 'already there: no order');
+  assert.equal(r.info.rejected, null);
+  r = env.step(2, 0, 0);
+  assert.equal(env.account.units, 0);
+});
