@@ -8,6 +8,7 @@ import { registerChart } from './commands/chart.ts';
 import { registerPaper } from './commands/paper.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerRetrain } from './commands/retrain.ts';
+import { registerLive } from './commands/live.ts';
 
 const program = new Command();
 program
@@ -25,6 +26,7 @@ registerChart(program);
 registerPaper(program);
 registerStatus(program);
 registerRetrain(program);
+registerLive(program);
 
 async function main(argv: string[]): Promise<number> {
   try {

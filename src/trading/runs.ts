@@ -80,7 +80,7 @@ export interface OrderRow {
   decisionTs: number;
   side: 'buy' | 'sell';
   quantity: number;
-  status: 'pending' | 'submitted' | 'filled' | 'skipped' | 'rejected' | 'cancelled';
+  status: 'pending' | 'submitting' | 'filled' | 'skipped' | 'rejected' | 'cancelled';
   exchangeId: string | null;
   reason: string | null;
 }

@@ -11,6 +11,7 @@ import { PaperMarket } from './paper-market.ts';
 import { ruleCosts, rulePolicySource, ruleSizing, type PolicyChoiceResult } from './policies.ts';
 import { RunRepository } from './runs.ts';
 import { Trader } from './trader.ts';
+import { LiveTrader } from './live.ts';
 import type { CandleFeed, RunKey, TradingMode } from './types.ts';
 
 export interface PolicyChoice {
@@ -47,6 +48,8 @@ export interface TradingSessionOptions {
   clock: () => number;
   /** Forget an existing run of this key first. */
   reset?: boolean;
+  /** Clear a halted run's kill-switch reason (live). */
+  clearHalt?: boolean;
   /** Candle source; default: the configured ccxt exchange. */
   feed?: CandleFeed;
 }
@@ -77,8 +80,16 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
         o.logger.warn(`--reset: removed the ${key.mode} run "${key.name}" (${existing.policy})`);
       }
     }
-    const feed = o.feed ?? exchangeFeed(createExchange(config), key.symbol, key.timeframe, retryOptionsFrom(config), o.clock);
-    const trader = new Trader({
+    if (o.clearHalt) {
+      const existing = repo.find(key);
+      if (existing?.halted) {
+        o.logger.warn(`--clear-halt: trading resumes after "${existing.halted}"`);
+        repo.saveState({ ...existing, halted: undefined });
+      }
+    }
+    const exchange = createExchange(config);
+    const feed = o.feed ?? exchangeFeed(exchange, key.symbol, key.timeframe, retryOptionsFrom(config), o.clock);
+    const traderOptions = {
       repo,
       store,
       feed,
@@ -90,7 +101,11 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
       start: o.start,
       clock: o.clock,
       logger: o.logger,
-    });
+    };
+    const trader =
+      o.mode === 'live'
+        ? new LiveTrader({ ...traderOptions, exchange, caps: config.trading.live, retry: retryOptionsFrom(config) })
+        : new Trader(traderOptions);
     const held = lock;
     return {
       store,

@@ -56,9 +56,9 @@ export function nextTickTime(now: number, timeframe: string, delaySeconds: numbe
  * A candle's decision row is the idempotency key: a restart resumes after the last committed candle.
  */
 export class Trader {
-  private readonly o: TraderOptions;
-  private readonly tfMs: number;
-  private run: RunState | undefined;
+  protected readonly o: TraderOptions;
+  protected readonly tfMs: number;
+  protected run: RunState | undefined;
 
   constructor(options: TraderOptions) {
     this.o = options;
@@ -70,7 +70,7 @@ export class Trader {
     return this.run ?? this.o.repo.find(this.o.key);
   }
 
-  private openRun(now: number): RunState {
+  protected openRun(now: number): RunState {
     const { repo, key, policies } = this.o;
     const existing = repo.find(key);
     if (existing) {
@@ -95,7 +95,7 @@ export class Trader {
   }
 
   /** Pulls missing closed candles into the store; exchange errors propagate after the feed's own retries. */
-  private async backfill(run: RunState, closedOpen: number): Promise<number> {
+  protected async backfill(run: RunState, closedOpen: number): Promise<number> {
     const { store, key, feed } = this.o;
     const last = store.lastTs(key.exchange, key.symbol, key.timeframe);
     const since = last !== undefined && last >= run.historyFrom ? last + this.tfMs : run.historyFrom;

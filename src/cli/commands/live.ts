@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+import { credentialsFromEnv } from '../../config/secrets.ts';
+import { UserError } from '../../errors.ts';
+import { startTraderLoop } from '../../trading/loop.ts';
+import { cronForTimeframe } from '../../trading/schedule.ts';
+import { openTradingSession } from '../../trading/session.ts';
+import { parseAmount } from '../../trading/flags.ts';
+import { clockFrom } from './paper.ts';
+
+interface LiveFlags extends CommonFlags {
+  strategy?: string;
+  model?: string;
+  name: string;
+  confirmLive?: boolean;
+  maxOrderValue?: string;
+  maxDailyLoss?: string;
+  balance?: string;
+  clearHalt?: boolean;
+  once?: boolean;
+  now?: string;
+}
+
+export function registerLive(program: Command): void {
+  const cmd = program
+    .command('live')
+    .description('trade for real: the paper loop with a broker that places market orders through ccxt (needs API keys and --confirm-live)')
+    .option('--strategy <name>', 'rule strategy from strategies/')
+    .option('--model <folder>', 'saved model folder (a promoted version is picked up at the next tick)')
+    .option('--name <name>', 'run name', 'default')
+    .option('--confirm-live', 'yes, place real orders with real money')
+    .option('--max-order-value <amount>', 'largest single order in quote currency (overrides trading.live.maxOrderValue)')
+    .option('--max-daily-loss <amount>', 'kill switch: stop after losing this much in a UTC day (overrides trading.live.maxDailyLoss)')
+    .option('--balance <amount>', 'most quote currency this run may use (overrides account.balance)')
+    .option('--clear-halt', 'resume a run the kill switch stopped')
+    .option('--once', 'run one tick and exit')
+    .option('--now <time>', 'a fixed clock instead of the wall clock (tests against the fake exchange)');
+  addCommonOptions(cmd);
+  cmd.action(async (flags: LiveFlags) => {
+    const live: Record<string, number> = {};
+    if (flags.maxOrderValue !== undefined) live.maxOrderValue = parseAmount(flags.maxOrderValue, '--max-order-value');
+    if (flags.maxDailyLoss !== undefined) live.maxDailyLoss = parseAmount(flags.maxDailyLoss, '--max-daily-loss');
+    const extra: Record<string, unknown> = Object.keys(live).length ? { trading: { live } } : {};
+    if (flags.balance !== undefined) extra.account = { balance: parseAmount(flags.balance, '--balance') };
+    const { config, logger } = setupCommand(flags, extra);
+    const id = config.exchange.id;
+    const prefix = id.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+    if (!credentialsFromEnv(id)) throw new UserError(`live trading needs API keys in the environment: set ${prefix}_API_KEY and ${prefix}_API_SECRET (or BOT_API_KEY / BOT_API_SECRET)`);
+    if (!flags.confirmLive) throw new UserError('live trading places real orders with real money: add --confirm-live to go ahead');
+    const clock = clockFrom(flags.now);
+    const session = await openTradingSession({
+      config,
+      logger,
+      mode: 'live',
+      name: flags.name,
+      policy: { strategy: flags.strategy, model: flags.model },
+      clock,
+      clearHalt: flags.clearHalt,
+    });
+    try {
+      logger.warn(`LIVE trading ${config.symbol} ${config.timeframe} on ${id}: max order ${config.trading.live.maxOrderValue}, max daily loss ${config.trading.live.maxDailyLoss}`);
+      if (flags.once) {
+        const r = await session.trader.tick();
+        const last = r.decisions[r.decisions.length - 1];
+        console.log(last ? `acted on ${new Date(last.ts).toISOString()} → ${last.action}` : 'no new closed candle');
+        return;
+      }
+      const loop = startTraderLoop({ trader: session.trader, expression: cronForTimeframe(config.timeframe, config.trading.tickDelaySeconds), logger, lock: session.lock });
+      const end = await loop.done;
+      if (end.reason === 'halted') throw new UserError(`live trading halted: ${end.message}`);
+    } finally {
+      session.close();
+    }
+  });
+}
