@@ -3,6 +3,7 @@
  * Each group lives in src/bench/groups/ and is listed below.
  */
 import { machineGroup } from './groups/machine.ts';
+import { dataGroup } from './groups/data.ts';
 import { engineGroup } from './groups/engine.ts';
 import { envGroup } from './groups/env.ts';
 import { featuresGroup } from './groups/features.ts';
@@ -10,7 +11,7 @@ import { imagesGroup } from './groups/images.ts';
 import { tradingGroup } from './groups/trading.ts';
 import { renderTable, type BenchGroup, type Figure } from './table.ts';
 
-const groups: BenchGroup[] = [machineGroup, engineGroup, envGroup, featuresGroup, imagesGroup, tradingGroup];
+const groups: BenchGroup[] = [machineGroup, dataGroup, engineGroup, envGroup, featuresGroup, imagesGroup, tradingGroup];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -22,10 +22,6 @@ export function retryOptionsFrom(config: Config): RetryOptions {
   return { retries, backoffMs, maxBackoffMs };
 }
 
-const STATUS = Symbol('lastHttpStatus');
-const MALFORMED = Symbol('lastReplyMalformed');
-type WithStatus = Exchange & { [STATUS]?: number; [MALFORMED]?: boolean };
-
 function isJson(body: unknown): boolean {
   if (typeof body !== 'string') return true;
   try {
@@ -35,6 +31,12 @@ function isJson(body: unknown): boolean {
     return false;
   }
 }
+
+/** Requests are spaced this much wider than ccxt's `rateLimit` says (unless exchange.ccxt sets rateLimit). */
+export const RATE_LIMIT_MARGIN = 1.05;
+
+/** An error carrying the HTTP status of the reply that caused it (set by the exchange wrapper below). */
+type WithHttpStatus = Error & { httpStatus?: number };
 
 /**
  * A ccxt exchange from config: `exchange.ccxt` goes to the constructor as it is (urls, options, …),
@@ -52,21 +54,37 @@ export function createExchange(config: Config): Exchange {
     timeout: config.exchange.timeoutMs,
     ...config.exchange.ccxt,
     ...(creds ? { apiKey: creds.apiKey, secret: creds.secret } : {}),
-  }) as WithStatus;
-  // ccxt reports some HTTP 429/5xx answers as a plain ExchangeError; remember the status so retries can decide by it.
-  const onRestResponse = ex.onRestResponse.bind(ex);
+  });
+  if (config.exchange.ccxt.rateLimit === undefined && ex.rateLimit !== undefined && ex.rateLimit > 0) {
+    // ccxt's spacing is exactly the exchange's limit; the exchange counts arrivals, which jitter by a few ms,
+    // so stay a little under it rather than collect 429s
+    ex.rateLimit *= RATE_LIMIT_MARGIN;
+    (ex as unknown as { tokenBucket: unknown }).tokenBucket = undefined;
+    ex.initRestRateLimiter();
+  }
+  // ccxt reports some HTTP 429/5xx answers as a plain ExchangeError: tag each error with its reply's status so
+  // retries can decide by it (per request, so concurrent requests cannot mix their statuses up).
+  const tagged =
+    <A extends unknown[], R>(fn: (code: number, ...rest: A) => R) =>
+    (code: number, ...rest: A): R => {
+      try {
+        return fn(code, ...rest);
+      } catch (e) {
+        if (e instanceof Error) (e as WithHttpStatus).httpStatus = code;
+        throw e;
+      }
+    };
+  ex.handleErrors = tagged(ex.handleErrors.bind(ex));
+  ex.handleHttpStatusCode = tagged(ex.handleHttpStatusCode.bind(ex));
   // A 2xx reply that is not JSON reaches ccxt's callers as an empty list, which would silently skip candles.
+  const onRestResponse = ex.onRestResponse.bind(ex);
   ex.onRestResponse = (statusCode: number, ...rest: unknown[]) => {
-    ex[STATUS] = statusCode;
-    ex[MALFORMED] = statusCode >= 200 && statusCode < 300 && !isJson(rest[4]);
+    if (statusCode >= 200 && statusCode < 300 && !isJson(rest[4])) {
+      throw new BadCandlesError(`${id}: the reply to ${String(rest[1])} is not valid JSON`);
+    }
     return (onRestResponse as (...a: unknown[]) => unknown)(statusCode, ...rest);
   };
   return ex;
-}
-
-/** The HTTP status of the exchange's last answer, if any. */
-export function lastHttpStatus(ex: Exchange): number | undefined {
-  return (ex as WithStatus)[STATUS];
 }
 
 export type FaultKind = 'unreachable' | 'transient' | 'fatal';
@@ -75,8 +93,8 @@ const UNREACHABLE = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|g
 
 /** Whether an error is worth retrying: network faults, timeouts, 429, 418, 5xx (by class or by HTTP status). */
 export function classifyError(error: unknown, httpStatus?: number): FaultKind {
-  const e = error as Error;
-  const status = httpStatus ?? (e as { httpStatus?: number }).httpStatus;
+  const e = error as WithHttpStatus;
+  const status = httpStatus ?? e.httpStatus;
   if (e instanceof ccxt.NetworkError && UNREACHABLE.test(e.message)) return 'unreachable';
   if (e instanceof ccxt.NetworkError || e instanceof ccxt.BadResponse || e instanceof ccxt.NullResponse) return 'transient';
   if (e instanceof ccxt.ExchangeError && status !== undefined && (status === 429 || status === 418 || status >= 500)) return 'transient';
@@ -107,19 +125,19 @@ export function offlineHint(): string {
  * Runs `fn`, retrying transient faults with exponential backoff (backoffMs·2^n capped at maxBackoffMs).
  * An unreachable host gets at most 2 tries. Gives up with a UserError that says what failed and where to go.
  */
-export async function withRetry<T>(what: string, fn: () => Promise<T>, opts: RetryOptions & { httpStatus?: () => number | undefined }): Promise<T> {
+export async function withRetry<T>(what: string, fn: () => Promise<T>, opts: RetryOptions & { stop?: { stopped: boolean } }): Promise<T> {
   const sleep = opts.sleep ?? defaultSleep;
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (e) {
-      const kind = classifyError(e, opts.httpStatus?.());
+      const kind = classifyError(e);
       if (kind === 'fatal') {
         if (e instanceof UserError) throw e;
         throw new UserError(`${what} failed: ${shortError(e)}`);
       }
       const limit = kind === 'unreachable' ? Math.min(opts.retries, 1) : opts.retries;
-      if (attempt >= limit) {
+      if (attempt >= limit || opts.stop?.stopped) {
         const tries = attempt + 1;
         const hint = kind === 'unreachable' ? ` — the exchange cannot be reached (no network?); ${offlineHint()}` : '';
         throw new UserError(`${what} failed after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${shortError(e)}${hint}`);
@@ -138,6 +156,8 @@ export interface FetchCandlesOptions {
   now?: () => number;
   /** Candles per request (Upbit: 200). */
   pageLimit?: number;
+  /** Requests in flight at once (default 2); ccxt's rate limiter still spaces them. */
+  inFlight?: number;
   /** Called after every page with the rows it brought and how far the download got. */
   onPage?: (rows: CandleRow[], progress: { pages: number; startTs: number; reachedTs: number; endTs: number }) => void | Promise<void>;
 }
@@ -154,8 +174,12 @@ function toRows(raw: unknown, what: string): CandleRow[] {
 }
 
 /**
- * Closed candles with open time in [since, until) — never the still-open one — paging forward through
- * fetchOHLCV `pageLimit` candles at a time (for Upbit ccxt turns `since` into `to` = since + limit·timeframe).
+ * Closed candles with open time in [since, until) — never the still-open one — in windows of `pageLimit` candle
+ * intervals: each fetchOHLCV(since = window start, limit) covers [start, start + limit·timeframe), which holds at
+ * most `limit` candles whether the exchange pages backwards from an end (Upbit: ccxt sends `to` = since +
+ * limit·timeframe) or forwards from a start (most others). Windows are fixed in advance, so two requests can be
+ * in flight while ccxt's rate limiter spaces them: a sequential loop would lose each reply's latency from the
+ * exchange's allowance. Pages are yielded in time order.
  */
 export async function* pageClosedCandles(
   ex: Exchange,
@@ -168,17 +192,11 @@ export async function* pageClosedCandles(
   const step = timeframeMs(timeframe);
   const limit = opts.pageLimit ?? 200;
   const now = opts.now ?? Date.now;
+  const depth = Math.max(1, opts.inFlight ?? 2);
   if (!ex.has.fetchOHLCV) throw new UserError(`${ex.id} does not offer candles (fetchOHLCV) through ccxt`);
   // ccxt keeps a failed loadMarkets promise; a retry must ask it to reload
   let marketTries = 0;
-  await withRetry(
-    `${ex.id}: loading markets`,
-    () => {
-      (ex as WithStatus)[STATUS] = undefined;
-      return ex.loadMarkets(marketTries++ > 0);
-    },
-    { ...opts.retry, httpStatus: () => lastHttpStatus(ex) },
-  );
+  await withRetry(`${ex.id}: loading markets`, () => ex.loadMarkets(marketTries++ > 0), opts.retry);
   const markets = ex.markets ?? {};
   if (!markets[symbol]) {
     const some = Object.keys(markets).slice(0, 5).join(', ');
@@ -187,32 +205,41 @@ export async function* pageClosedCandles(
   if (ex.timeframes && !(timeframe in ex.timeframes)) {
     throw new UserError(`--timeframe: ${ex.id} has no ${timeframe} candles (it has ${Object.keys(ex.timeframes).join(', ')})`);
   }
-  let cursor = since;
-  let pages = 0;
-  for (;;) {
-    const closedEnd = now() - step; // a candle that opened after this is still open
-    const end = Math.min(until ?? Infinity, closedEnd + 1);
-    if (cursor >= end) return;
-    const what = `${ex.id}: ${symbol} ${timeframe} candles from ${isoTime(cursor)}`;
-    const raw = await withRetry(
-      what,
-      async () => {
-        (ex as WithStatus)[STATUS] = undefined;
-        (ex as WithStatus)[MALFORMED] = false;
-        const reply = await ex.fetchOHLCV(symbol, timeframe, cursor, limit);
-        if ((ex as WithStatus)[MALFORMED]) throw new BadCandlesError(`${what}: the exchange's reply is not valid JSON`);
-        return reply;
-      },
-      { ...opts.retry, httpStatus: () => lastHttpStatus(ex) },
-    );
-    const rows = toRows(raw, what)
-      .filter((r) => r.ts >= cursor && r.ts < end && r.ts <= now() - step)
+  // a candle that opened after now - step is still open; decided once so every window agrees
+  const end = Math.min(until ?? Infinity, now() - step + 1);
+  const span = limit * step;
+  const stop = { stopped: false };
+  const fetchWindow = async (from: number): Promise<CandleRow[]> => {
+    const what = `${ex.id}: ${symbol} ${timeframe} candles from ${isoTime(from)}`;
+    const raw = await withRetry(what, () => ex.fetchOHLCV(symbol, timeframe, from, limit), { ...opts.retry, stop });
+    return toRows(raw, what)
+      .filter((r) => r.ts >= from && r.ts < from + span && r.ts < end)
       .sort((a, b) => a.ts - b.ts);
-    pages++;
-    const last = rows.length ? rows[rows.length - 1].ts : undefined;
-    cursor = last !== undefined ? Math.max(last + step, cursor + step) : cursor + limit * step;
-    await opts.onPage?.(rows, { pages, startTs: since, reachedTs: Math.min(cursor, end), endTs: end });
-    if (rows.length) yield rows;
+  };
+  const pending: { from: number; rows: Promise<CandleRow[]> }[] = [];
+  let next = since;
+  const fill = () => {
+    while (pending.length < depth && next < end) {
+      const rows = fetchWindow(next);
+      rows.catch(() => undefined); // awaited in order below; this only keeps a later window's failure from going unhandled
+      pending.push({ from: next, rows });
+      next += span;
+    }
+  };
+  let pages = 0;
+  try {
+    fill();
+    while (pending.length > 0) {
+      const { from, rows: promise } = pending.shift()!;
+      const rows = await promise;
+      pages++;
+      fill();
+      await opts.onPage?.(rows, { pages, startTs: since, reachedTs: Math.min(from + span, end), endTs: end });
+      if (rows.length) yield rows;
+    }
+  } finally {
+    // an error or an early return: windows still in flight give up at their next failure and are ignored
+    stop.stopped = true;
   }
 }
 

@@ -147,7 +147,8 @@ test('a fault that does not go away ends with a clear message after a bounded nu
   try {
     s.fake.addFault({ kind: '429-json', times: 1000 });
     await assert.rejects(run(s), (e: unknown) => e instanceof UserError && /candles from 2024-01-01T00:00:00Z failed after 3 tries: ExchangeError/.test(e.message));
-    assert.equal(s.fake.candleRequests().length, 3);
+    const tries = s.fake.candleRequests().length;
+    assert.ok(tries >= 3 && tries <= 6, `3 tries per window, two windows in flight at most (${tries})`);
   } finally {
     await s.fake.close();
   }

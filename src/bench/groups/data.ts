@@ -1,0 +1,82 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../config/load.ts';
+import { parseCandlesCsvDetailed } from '../../data/csv.ts';
+import { downloadToStore } from '../../data/download.ts';
+import { createExchange, retryOptionsFrom } from '../../data/exchange.ts';
+import { CandleStore } from '../../data/store.ts';
+import { syntheticCandles } from '../../data/synthetic.ts';
+import { startFakeUpbit } from '../../../test/fake-exchange/server.ts';
+import type { BenchGroup } from '../table.ts';
+
+const H = 3_600_000;
+/** Upbit: 10 candle requests a second, 200 candles each. */
+const CEILING = 2000;
+const BINANCE_1H = '/work/shared/data/binance_btc_usdt_1h_2022-2025.csv';
+
+async function downloadThroughput(report: Parameters<BenchGroup['run']>[0], dir: string): Promise<void> {
+  const count = 8000;
+  const truth = syntheticCandles({ seed: 5, count, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000 });
+  const now = truth.ts[count - 1] + 2 * H;
+  const fake = await startFakeUpbit({ now: () => now, series: [{ market: 'KRW-BTC', candles: truth }], rateLimitPerSecond: 10 });
+  try {
+    const config = loadConfig({
+      overrides: { exchange: { ccxt: fake.ccxtOptions() }, data: { database: path.join(dir, 'bench.db') }, log: { level: 'error', file: '' } },
+    });
+    const store = CandleStore.open(config.data.database);
+    const ex = createExchange(config);
+    await ex.loadMarkets();
+    const started = performance.now();
+    const result = await downloadToStore(
+      store,
+      ex,
+      { exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h', since: truth.ts[0] },
+      { retry: retryOptionsFrom(config), now: () => now },
+    );
+    const seconds = (performance.now() - started) / 1000;
+    store.close();
+    const perSecond = result.fetched / seconds;
+    const throttled = fake.state.requests.filter((r) => r.status === 429).length;
+    report({ figure: 'download candles/s (fake Upbit, 10 req/s enforced)', value: perSecond, unit: 'candles/s', note: `${result.fetched} candles, ${result.pages} requests` });
+    report({ figure: 'download vs 2,000/s ceiling', value: (100 * perSecond) / CEILING, unit: '%', note: 'target ≥ 90' });
+    report({ figure: 'download 429 answers', value: throttled, unit: 'replies', note: 'target 0' });
+  } finally {
+    await fake.close();
+  }
+}
+
+function csvImport(report: Parameters<BenchGroup['run']>[0], dir: string): void {
+  if (!existsSync(BINANCE_1H)) {
+    process.stderr.write(`bench: data: ${BINANCE_1H} absent, CSV import figure skipped\n`);
+    return;
+  }
+  const text = readFileSync(BINANCE_1H, 'utf8');
+  const t0 = performance.now();
+  const parsed = parseCandlesCsvDetailed(text, { file: path.basename(BINANCE_1H) });
+  const t1 = performance.now();
+  const store = CandleStore.open(path.join(dir, 'import.db'));
+  store.upsert('binance', 'BTC/USDT', parsed.timeframe, parsed.rows);
+  const t2 = performance.now();
+  const loaded = store.load('binance', 'BTC/USDT', parsed.timeframe);
+  const t3 = performance.now();
+  store.close();
+  const n = parsed.rows.length;
+  report({ figure: 'CSV import rows/s (parse + store, Binance 1h)', value: n / ((t2 - t0) / 1000), unit: 'rows/s', note: `${n} rows` });
+  report({ figure: 'CSV parse rows/s', value: n / ((t1 - t0) / 1000), unit: 'rows/s' });
+  report({ figure: 'store load rows/s', value: loaded.ts.length / ((t3 - t2) / 1000), unit: 'rows/s' });
+}
+
+export const dataGroup: BenchGroup = {
+  name: 'data',
+  description: 'candle download throughput against the fake Upbit at its real rate limit; CSV import speed',
+  async run(report) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bot-bench-data-'));
+    try {
+      await downloadThroughput(report, dir);
+      csvImport(report, dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
