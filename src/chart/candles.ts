@@ -66,8 +66,10 @@ export class CandleRenderer implements ImageRenderer {
   private readonly lookback: number;
   private readonly boxes: PanelBox[];
   private readonly ink: Inks;
-  private readonly slotStart: Int32Array;
-  private readonly slotEnd: Int32Array;
+  /** Per bar: first and last body column and the wick column. */
+  private readonly bodyFrom: Int32Array;
+  private readonly bodyTo: Int32Array;
+  private readonly wick: Int32Array;
 
   constructor(spec: ImageSpec) {
     this.spec = spec;
@@ -83,11 +85,17 @@ export class CandleRenderer implements ImageRenderer {
     this.warmup = spec.bars - 1 + this.lookback;
     this.boxes = candleLayout(spec);
     this.ink = INKS[spec.channels];
-    this.slotStart = new Int32Array(spec.bars);
-    this.slotEnd = new Int32Array(spec.bars);
+    this.bodyFrom = new Int32Array(spec.bars);
+    this.bodyTo = new Int32Array(spec.bars);
+    this.wick = new Int32Array(spec.bars);
     for (let k = 0; k < spec.bars; k++) {
-      this.slotStart[k] = Math.floor((k * spec.width) / spec.bars);
-      this.slotEnd[k] = Math.floor(((k + 1) * spec.width) / spec.bars) - 1;
+      // Bar k owns columns x0..x1; with 3 or more it leaves the last one empty as a gap between candles.
+      const x0 = Math.floor((k * spec.width) / spec.bars);
+      const x1 = Math.floor(((k + 1) * spec.width) / spec.bars) - 1;
+      const w = x1 - x0 + 1;
+      this.bodyFrom[k] = x0;
+      this.bodyTo[k] = w >= 3 ? x1 - 1 : x1;
+      this.wick[k] = w >= 3 ? x0 + ((w - 2) >> 1) : x0 + ((w - 1) >> 1);
     }
   }
 
@@ -109,15 +117,6 @@ export class CandleRenderer implements ImageRenderer {
     if (offset < 0 || offset + frames * this.frameSize > out.length) throw new UserError(`image buffer too small: needs ${frames * this.frameSize} values at offset ${offset}, has ${out.length}`);
   }
 
-  /** Body columns and wick column of bar k. */
-  private columns(k: number): [number, number, number] {
-    const x0 = this.slotStart[k];
-    const x1 = this.slotEnd[k];
-    const w = x1 - x0 + 1;
-    if (w >= 3) return [x0, x1 - 1, x0 + ((w - 2) >> 1)];
-    return [x0, x1, x0 + ((w - 1) >> 1)];
-  }
-
   private draw(all: Candles, t: number, out: Float32Array, base: number): void {
     const { bars, width, height, channels } = this.spec;
     out.fill(0, base, base + this.frameSize);
@@ -135,29 +134,39 @@ export class CandleRenderer implements ImageRenderer {
 
   private drawPrice(f: Frame, c: Candles, w0: number, box: PanelBox): void {
     const { bars, ma } = this.spec;
-    const maLine = ma ? sma(c.close, ma) : undefined;
-    const bands = this.spec.bollinger ? bollinger(c.close, BOLLINGER_PERIOD, 2) : undefined;
+    // Moving averages over just the candles the window's bars need: value of bar k at index k + period − 1.
+    const maLine = ma ? sma(c.close.subarray(w0 - ma + 1), ma) : undefined;
+    const maAt = ma ? ma - 1 : 0;
+    const bands = this.spec.bollinger ? bollinger(c.close.subarray(w0 - BOLLINGER_PERIOD + 1), BOLLINGER_PERIOD, 2) : undefined;
+    const bbAt = BOLLINGER_PERIOD - 1;
     let lo = Infinity;
     let hi = -Infinity;
     for (let k = 0; k < bars; k++) {
       const i = w0 + k;
-      lo = Math.min(lo, c.low[i], maLine ? maLine[i] : Infinity, bands ? bands.lower[i] : Infinity);
-      hi = Math.max(hi, c.high[i], maLine ? maLine[i] : -Infinity, bands ? bands.upper[i] : -Infinity);
+      if (c.low[i] < lo) lo = c.low[i];
+      if (c.high[i] > hi) hi = c.high[i];
+      if (maLine) {
+        lo = Math.min(lo, maLine[maAt + k]);
+        hi = Math.max(hi, maLine[maAt + k]);
+      }
+      if (bands) {
+        lo = Math.min(lo, bands.lower[bbAt + k]);
+        hi = Math.max(hi, bands.upper[bbAt + k]);
+      }
     }
     if (!Number.isFinite(lo) || !Number.isFinite(hi)) return;
     const y = (v: number) => rowOf(v, lo, hi, box.top, box.rows);
     if (bands) {
-      this.polyline(f, w0, bands.upper, y, this.ink.second);
-      this.polyline(f, w0, bands.lower, y, this.ink.second);
+      this.polyline(f, bbAt, bands.upper, y, this.ink.second);
+      this.polyline(f, bbAt, bands.lower, y, this.ink.second);
     }
-    if (maLine) this.polyline(f, w0, maLine, y, this.ink.main);
+    if (maLine) this.polyline(f, maAt, maLine, y, this.ink.main);
     for (let k = 0; k < bars; k++) {
       const i = w0 + k;
       const up = c.close[i] >= c.open[i];
       const ink = up ? this.ink.up : this.ink.down;
-      const [x0, x1, xc] = this.columns(k);
-      vline(f, xc, y(c.high[i]), y(c.low[i]), ink);
-      fillRect(f, x0, x1, y(c.open[i]), y(c.close[i]), ink);
+      vline(f, this.wick[k], y(c.high[i]), y(c.low[i]), ink);
+      fillRect(f, this.bodyFrom[k], this.bodyTo[k], y(c.open[i]), y(c.close[i]), ink);
     }
   }
 
@@ -170,8 +179,7 @@ export class CandleRenderer implements ImageRenderer {
       const i = w0 + k;
       const rows = Math.round((c.volume[i] / maxVolume) * box.rows);
       if (!(rows > 0)) continue;
-      const [x0, x1] = this.columns(k);
-      fillRect(f, x0, x1, bottom - rows + 1, bottom, c.close[i] >= c.open[i] ? this.ink.up : this.ink.down);
+      fillRect(f, this.bodyFrom[k], this.bodyTo[k], bottom - rows + 1, bottom, c.close[i] >= c.open[i] ? this.ink.up : this.ink.down);
     }
   }
 
@@ -198,24 +206,23 @@ export class CandleRenderer implements ImageRenderer {
     const y = (v: number) => rowOf(v, lo, hi, box.top, box.rows);
     const zero = y(0);
     for (let k = 0; k < this.spec.bars; k++) {
-      const [x0, x1] = this.columns(k);
-      fillRect(f, x0, x1, zero, y(m.histogram[w0 + k]), this.ink.second);
+      fillRect(f, this.bodyFrom[k], this.bodyTo[k], zero, y(m.histogram[w0 + k]), this.ink.second);
     }
     this.polyline(f, w0, m.signal, y, this.ink.second);
     this.polyline(f, w0, m.macd, y, this.ink.main);
   }
 
-  /** A line through the wick columns of the window's bars. */
-  private polyline(f: Frame, w0: number, values: Float64Array, y: (v: number) => number, ink: number[]): void {
+  /** A line through the wick columns of the window's bars; bar k's value is values[at + k]. */
+  private polyline(f: Frame, at: number, values: Float64Array, y: (v: number) => number, ink: number[]): void {
     let prevX = -1;
     let prevY = 0;
     for (let k = 0; k < this.spec.bars; k++) {
-      const v = values[w0 + k];
+      const v = values[at + k];
       if (!Number.isFinite(v)) {
         prevX = -1;
         continue;
       }
-      const x = this.columns(k)[2];
+      const x = this.wick[k];
       const yy = y(v);
       if (prevX < 0) plot(f, x, yy, ink);
       else line(f, prevX, prevY, x, yy, ink);

@@ -6,10 +6,13 @@ import { peakRssMiB, type BenchGroup } from '../table.ts';
 
 const COUNT = 1_000_000;
 
-function seconds<T>(f: () => T): [T, number] {
+/** Wall-clock seconds of f, and its CPU seconds in the note (the machine may be shared). */
+function seconds<T>(f: () => T): [T, number, number] {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const r = f();
-  return [r, (performance.now() - t0) / 1000];
+  const c = process.cpuUsage(c0);
+  return [r, (performance.now() - t0) / 1000, (c.user + c.system) / 1e6];
 }
 
 export const featuresGroup: BenchGroup = {
@@ -19,12 +22,12 @@ export const featuresGroup: BenchGroup = {
     const candles = syntheticCandles({ seed: 1, count: COUNT });
     const rssBefore = peakRssMiB();
     for (const name of listFeatureSets().filter((s) => s !== 'patterns')) {
-      const [m, s] = seconds(() => computeFeatures(candles, name));
-      report({ figure: `${name} (${m.cols} columns)`, value: s, unit: 's', note: `${((COUNT / s) / 1e6).toFixed(2)} M candles/s` });
+      const [m, s, cpu] = seconds(() => computeFeatures(candles, name));
+      report({ figure: `${name} (${m.cols} columns)`, value: s, unit: 's', note: `${cpu.toFixed(2)} CPU-s; ${(COUNT / s / 1e6).toFixed(2)} M candles/s` });
     }
     const all = listFeatureSets().join('+');
-    const [m, s] = seconds(() => computeFeatures(candles, all));
-    report({ figure: `${all} (${m.cols} columns)`, value: s, unit: 's', note: 'every set, one matrix' });
+    const [m, s, cpu] = seconds(() => computeFeatures(candles, all));
+    report({ figure: `${all} (${m.cols} columns)`, value: s, unit: 's', note: `${cpu.toFixed(2)} CPU-s; every set, one matrix` });
     report({ figure: 'feature matrix, all sets', value: m.data.byteLength / 2 ** 20, unit: 'MiB', note: 'Float32 rows × columns' });
     report({ figure: 'peak RSS, all sets', value: peakRssMiB(), unit: 'MiB', note: `candles + matrix + Float64 scratch; ${rssBefore.toFixed(0)} MiB before` });
 
