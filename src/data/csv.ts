@@ -247,9 +247,12 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
   if (spacing !== undefined && spacing < step) {
     throw new UserError(`${file}: rows are mostly ${timeframeOfMs(spacing) ?? spacing + ' ms'} apart, but the timeframe is ${timeframe}`);
   }
+  // daily and longer candles read in a zone with daylight saving time sit an hour off now and then
+  const slack = step >= 86_400_000 ? 3_600_000 : 0;
   for (let i = 1; i < rows.length; i++) {
     const d = rows[i].ts - rows[i - 1].ts;
-    if (d % step !== 0) {
+    const off = d % step;
+    if (Math.min(off, step - off) > slack) {
       throw new UserError(
         `${file}:${rows[i].line}: mixed timeframe: ${isoTime(rows[i].ts)} is ${d / 60_000} min after the previous row, not a multiple of ${timeframe}`,
       );

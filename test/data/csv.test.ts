@@ -114,3 +114,10 @@ test('export writes CSV that imports back to the same candles', () => {
   const csv = candlesToCsv(candlesFromRows('x', 'A/B', '4h', rows));
   assert.deepEqual(parseCandlesCsv(csv, { timeframe: '4h' }), rows);
 });
+
+test('--tz reads wall-clock times in a zone, daylight saving included', () => {
+  const csv = 'date,open,high,low,close,volume\n2024-03-08,1,1,1,1,1\n2024-03-11,1,1,1,1,1\n2024-03-12,1,1,1,1,1\n';
+  const rows = parseCandlesCsv(csv, { tz: 'America/New_York', timeframe: '1d' });
+  assert.deepEqual(rows.map((r) => r.ts), [Date.UTC(2024, 2, 8, 5), Date.UTC(2024, 2, 11, 4), Date.UTC(2024, 2, 12, 4)]);
+  assert.throws(() => parseCandlesCsv(csv, { tz: 'Mars/Olympus' }), /--tz: unknown time zone "Mars\/Olympus"/);
+});
