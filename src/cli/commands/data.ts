@@ -123,9 +123,10 @@ async function download(flags: DownloadFlags): Promise<void> {
           if (!bar) return;
           if (barStart !== p.startTs) {
             barStart = p.startTs;
-            bar.start(Math.max(1, Math.round((p.endTs - barStart) / step)), 0);
+            bar.start(Math.max(1, Math.ceil((p.endTs - barStart) / step)), 0);
           }
-          bar.update(Math.round((p.reachedTs - barStart) / step));
+          bar.update(Math.ceil((p.reachedTs - barStart) / step));
+          if (p.reachedTs >= p.endTs) bar.stop(); // before the summary log line
         },
       },
     );
