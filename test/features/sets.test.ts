@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ti from 'technicalindicators';
-import { candlesFromRows, emptyCandles, type Candles } from '../../src/data/candles.ts';
+import { candlesFromRows, emptyCandles } from '../../src/data/candles.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { UserError } from '../../src/errors.ts';
 import { computeFeatures, featureNames, featureSpecVersion, featureValue, featureWarmup, listFeatureSets } from '../../src/features/index.ts';
