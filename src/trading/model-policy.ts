@@ -6,6 +6,7 @@ import { loadAgent, type LoadedAgent } from '../agents/agent-policy.ts';
 import { recipeCosts, recipeSizing } from '../agents/setup.ts';
 import { ObservationBuilder } from '../market/observation.ts';
 import { shortError } from '../data/exchange.ts';
+import { initBackend } from '../ml/backend.ts';
 import { currentVersion, resolveModel } from './model-pointer.ts';
 import type { PolicyChoiceResult } from './policies.ts';
 import type { PolicyHandle, PolicySource } from './types.ts';
@@ -17,6 +18,7 @@ import type { PolicyHandle, PolicySource } from './types.ts';
  */
 export async function modelPolicySource(home: string, config: Config): Promise<PolicyChoiceResult> {
   const first = resolveModel(home);
+  await initBackend(config.ml.backend);
   let agent: LoadedAgent = await loadAgent(first.dir);
   let version = first.version;
   const label = `model:${path.normalize(home)}`;

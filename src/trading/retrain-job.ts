@@ -13,6 +13,7 @@ import { loadStrategy } from '../backtest/strategy.ts';
 import { initBackend } from '../ml/backend.ts';
 import { retrainOnce, type ChallengerTrainer, type RetrainResult } from './retrain.ts';
 import { trainChallenger } from './train-challenger.ts';
+import { currentVersion, versionDir } from './model-pointer.ts';
 
 export interface RetrainJob {
   config: Config;
@@ -27,17 +28,17 @@ export interface RetrainJob {
   train?: ChallengerTrainer;
 }
 
+/** The strategy recorded in the serving version's meta.json, if the home has one. */
 function strategyOfHome(home: string): string | undefined {
-  for (const file of [path.join(home, 'meta.json')]) {
-    if (!existsSync(file)) continue;
-    try {
-      const meta = JSON.parse(readFileSync(file, 'utf8')) as { strategy?: unknown };
-      if (typeof meta.strategy === 'string') return meta.strategy;
-    } catch {
-      return undefined;
-    }
+  const version = existsSync(home) ? currentVersion(home) : undefined;
+  if (!version) return undefined;
+  const file = path.join(versionDir(home, version), 'meta.json');
+  try {
+    const meta = JSON.parse(readFileSync(file, 'utf8')) as { strategy?: unknown };
+    return typeof meta.strategy === 'string' ? meta.strategy : undefined;
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 /** `bot retrain` once: refresh history from the exchange (stored candles if it is down), then retrainOnce. */

@@ -115,7 +115,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
     ).run(clock(), r.scores?.champion ?? null, r.scores?.challenger ?? null, r.scores?.buyHold ?? null, r.outcome, r.reason, rowId);
     const line = `retrain ${o.strategyName} → ${home}: ${r.outcome} (${r.reason})`;
     if (r.outcome === 'failed') logger.error(line, { ...r.scores });
-    else logger.info(line, { ...r.scores, champion: championVersion, challenger: challengerVersion });
+    else logger.info(line, { scores: r.scores, championVersion, challengerVersion });
     return r;
   };
   let stage: ReturnType<typeof stageVersion> | undefined;

@@ -5,30 +5,26 @@ import { createNet, headsFor, networkSpec, prepareData, recipeWarmup } from '../
 import type { Candles } from '../../src/data/candles.ts';
 import { emptyCandles } from '../../src/data/candles.ts';
 import { saveModel } from '../../src/ml/model-files.ts';
+import { initBackend } from '../../src/ml/backend.ts';
 import dqnDnn from '../../strategies/dqn-dnn.ts';
 
 /** dqn-dnn's recipe with a tiny network, so test models build and save in milliseconds. */
 export const SMALL_RECIPE: AgentRecipe = { ...(dqnDnn.recipe as AgentRecipe), network: { kind: 'dnn', hidden: [4], dropout: 0, batchNorm: false, activation: 'relu' } };
 
 /**
- * Saves a real agent (tfjs model + meta, loadable by loadAgent) whose value head always prefers `action`: every kernel
- * is zero and the output bias favours that action. 'buy' keeps the account long, 'sell' keeps it flat.
+ * Saves a real agent (tfjs model + meta, loadable by loadAgent). 'buy' / 'sell': every kernel is zero and the output
+ * bias favours that action ('buy' keeps the account long, 'sell' keeps it flat). 'seeded': the untrained seeded network.
  */
-export async function saveConstantAgent(dir: string, action: 'buy' | 'sell', candles: Candles, recipe: AgentRecipe = SMALL_RECIPE): Promise<void> {
+export async function saveAgent(dir: string, action: 'buy' | 'sell' | 'seeded', candles: Candles, recipe: AgentRecipe = SMALL_RECIPE, seed = 1): Promise<void> {
+  await initBackend('auto');
   const warm = recipeWarmup(recipe);
   const prepared = prepareData(recipe, candles, { from: warm, to: candles.ts.length });
-  const spec = networkSpec(recipe, prepared, 1);
+  const spec = networkSpec(recipe, prepared, seed);
   const net = createNet(spec, false);
-  const weights = net.model.getWeights();
-  const replaced = weights.map((w, i) => {
-    if (i === weights.length - 1) return tf.tensor1d(action === 'buy' ? [5, 0, 0] : [0, 5, 0]);
-    return tf.zerosLike(w);
-  });
-  net.model.setWeights(replaced);
-  replaced.forEach((t) => t.dispose());
+  if (action !== 'seeded') setConstant(net.model, action);
   const learner: AgentLearnerMeta = { kind: 'dqn', recipe, continuous: headsFor(recipe).continuous, extraState: {}, bestEpoch: 0, epochs: 0 };
   await saveModel(dir, { model: net.model }, {
-    name: `always-${action}`,
+    name: `agent-${action}`,
     strategy: 'dqn-dnn',
     ...(prepared.matrix ? { featureSet: prepared.matrix.spec, featureVersion: prepared.matrix.version, scaler: prepared.scaler } : {}),
     network: spec,
@@ -41,6 +37,13 @@ export async function saveConstantAgent(dir: string, action: 'buy' | 'sell', can
     createdAt: new Date(0).toISOString(),
   });
   net.dispose();
+}
+
+function setConstant(model: tf.LayersModel, action: 'buy' | 'sell'): void {
+  const weights = model.getWeights();
+  const replaced = weights.map((w, i) => (i === weights.length - 1 ? tf.tensor1d(action === 'buy' ? [5, 0, 0] : [0, 5, 0]) : tf.zerosLike(w)));
+  model.setWeights(replaced);
+  replaced.forEach((t) => t.dispose());
 }
 
 /** Hourly candles: a wavy rise for `up` candles, then a steady fall of 0.4% per candle for `down` candles. */

@@ -13,6 +13,7 @@ import { RunRepository } from '../../src/trading/runs.ts';
 import { addOrderEndpoints } from '../fake-exchange/orders.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
 import { runBot } from './cli.ts';
+import { checkLiveAllowed } from '../../src/cli/commands/live.ts';
 import { momentumSource, quietLogger, tempDir } from './helpers.ts';
 
 const HOUR = 3_600_000;
@@ -140,16 +141,15 @@ test('live: restart reconciles an order left submitting, leaves foreign orders a
 });
 
 test('bot live refuses to start without API keys, and without --confirm-live', async () => {
+  assert.throws(() => checkLiveAllowed('upbit', true, {}), /needs API keys in the environment: set UPBIT_API_KEY and UPBIT_API_SECRET/);
+  assert.throws(() => checkLiveAllowed('upbit', false, { UPBIT_API_KEY: 'k-123456789', UPBIT_API_SECRET: 's-123456789' }), /add --confirm-live/);
+  assert.doesNotThrow(() => checkLiveAllowed('upbit', true, { BOT_API_KEY: 'k-123456789', BOT_API_SECRET: 's-123456789' }));
   const tmp = tempDir();
   try {
     const env = { UPBIT_API_KEY: '', UPBIT_API_SECRET: '', BOT_API_KEY: '', BOT_API_SECRET: '' };
-    const args = ['live', '--strategy', 'sma-cross', '--db', path.join(tmp.dir, 'x.db'), '--log-level', 'error'];
-    const noKeys = await runBot(args, env);
+    const noKeys = await runBot(['live', '--strategy', 'sma-cross', '--confirm-live', '--db', path.join(tmp.dir, 'x.db'), '--log-level', 'error'], env);
     assert.equal(noKeys.code, 1);
-    assert.match(noKeys.stderr, /^error: live trading needs API keys in the environment: set UPBIT_API_KEY and UPBIT_API_SECRET/m);
-    const noConfirm = await runBot(args, { ...env, UPBIT_API_KEY: 'k-123456789', UPBIT_API_SECRET: 's-123456789' });
-    assert.equal(noConfirm.code, 1);
-    assert.match(noConfirm.stderr, /--confirm-live/);
+    assert.match(noKeys.stderr, /^error: live trading needs API keys in the environment/m);
   } finally {
     tmp.cleanup();
   }

@@ -8,7 +8,7 @@ import { CandleStore } from '../../src/data/store.ts';
 import { currentVersion, INITIAL_VERSION } from '../../src/trading/model-pointer.ts';
 import { modelPolicySource } from '../../src/trading/model-policy.ts';
 import { promotionDecision, retrainHistory, retrainOnce, type ChallengerTrainer } from '../../src/trading/retrain.ts';
-import { riseThenFall, saveConstantAgent, SMALL_RECIPE } from './agents.ts';
+import { riseThenFall, saveAgent, SMALL_RECIPE } from './agents.ts';
 import { quietLogger, tempDir } from './helpers.ts';
 
 test('promotion needs a win over the champion (by the margin) and over buy-and-hold', () => {
@@ -28,10 +28,10 @@ test('a better challenger is promoted and served at the next tick; a worse one i
   const store = CandleStore.open(config.data.database);
   const home = path.join(tmp.dir, 'models', 'btc');
   const logger = quietLogger();
-  const constant = (action: 'buy' | 'sell'): ChallengerTrainer => (req) => saveConstantAgent(req.dir, action, req.candles);
+  const constant = (action: 'buy' | 'sell'): ChallengerTrainer => (req) => saveAgent(req.dir, action, req.candles);
   const retrain = (train: ChallengerTrainer, clock = 1000) => retrainOnce({ config, logger, store, home, strategyName: 'dqn-dnn', recipe: SMALL_RECIPE, candles, train, clock: () => clock });
   try {
-    await saveConstantAgent(home, 'buy', candles); // champion: always long into a falling holdout
+    await saveAgent(home, 'buy', candles); // champion: always long into a falling holdout
     const serving = await modelPolicySource(home, config);
     assert.equal((await serving.source.forCandles(candles)).version, INITIAL_VERSION);
 

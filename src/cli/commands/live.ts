@@ -21,6 +21,15 @@ interface LiveFlags extends CommonFlags {
   now?: string;
 }
 
+/** Live trading starts only with API keys in the environment and an explicit confirmation. */
+export function checkLiveAllowed(exchangeId: string, confirmed: boolean, env: NodeJS.ProcessEnv = process.env): void {
+  const prefix = exchangeId.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+  if (!credentialsFromEnv(exchangeId, env)) {
+    throw new UserError(`live trading needs API keys in the environment: set ${prefix}_API_KEY and ${prefix}_API_SECRET (or BOT_API_KEY / BOT_API_SECRET)`);
+  }
+  if (!confirmed) throw new UserError('live trading places real orders with real money: add --confirm-live to go ahead');
+}
+
 export function registerLive(program: Command): void {
   const cmd = program
     .command('live')
@@ -44,9 +53,7 @@ export function registerLive(program: Command): void {
     if (flags.balance !== undefined) extra.account = { balance: parseAmount(flags.balance, '--balance') };
     const { config, logger } = setupCommand(flags, extra);
     const id = config.exchange.id;
-    const prefix = id.toUpperCase().replace(/[^A-Z0-9]/g, '_');
-    if (!credentialsFromEnv(id)) throw new UserError(`live trading needs API keys in the environment: set ${prefix}_API_KEY and ${prefix}_API_SECRET (or BOT_API_KEY / BOT_API_SECRET)`);
-    if (!flags.confirmLive) throw new UserError('live trading places real orders with real money: add --confirm-live to go ahead');
+    checkLiveAllowed(id, flags.confirmLive === true);
     const clock = clockFrom(flags.now);
     const session = await openTradingSession({
       config,
