@@ -157,6 +157,17 @@ export function softmaxRow(src: Float32Array, row: number, n: number, out: Float
 }
 
 /**
+ * A continuous agent rebalances only when its target differs from what it holds by more than this share of value:
+ * chasing every small wiggle of the policy's mean would pay fees for nothing.
+ */
+export const REBALANCE_BAND = 0.05;
+
+/** 0 buy (raise the position), 1 sell (lower it), 2 hold (inside the band). */
+export function positionAction(target: number, holdRatio: number): number {
+  return target > holdRatio + REBALANCE_BAND ? 0 : target < holdRatio - REBALANCE_BAND ? 1 : 2;
+}
+
+/**
  * The greedy decision from network outputs, RLTrader's way: policy head if there is one (confidence = its
  * probability), else the value head (confidence = sigmoid of the chosen action's value). A continuous head gives
  * a target position; the action then says which way the position moves.
@@ -164,7 +175,8 @@ export function softmaxRow(src: Float32Array, row: number, n: number, out: Float
 export function greedyDecision(net: AgentNet, outs: HeadOutputs, holdRatio: number, probs: Float32Array): Decision {
   if (outs.policy && isContinuous(net)) {
     const target = Math.min(1, Math.max(0, outs.policy[0]));
-    const action = target > holdRatio + 0.01 ? 0 : target < holdRatio - 0.01 ? 1 : 2;
+    const action = positionAction(target, holdRatio);
+    if (action === 2) return { action: 'hold', confidence: 0 };
     return { action: ACTIONS[action], confidence: Math.abs(target - holdRatio), targetPosition: target };
   }
   if (outs.policy) {

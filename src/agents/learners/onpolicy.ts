@@ -3,7 +3,7 @@ import { Rng } from '../../util/random.ts';
 import type { LearningEnv } from '../env.ts';
 import type { Decision, Observation } from '../policy.ts';
 import { discountedReturns, gae, nStepReturns, normalise } from './returns.ts';
-import { argmax, EpochCounter, greedyDecision, isContinuous, softmaxRow, type EpochStats, type EpochTrace, type Learner } from './learner.ts';
+import { argmax, EpochCounter, greedyDecision, isContinuous, positionAction, softmaxRow, type EpochStats, type EpochTrace, type Learner } from './learner.ts';
 import { trainStep, type AgentNet, type HeadOutputs } from './net.ts';
 
 /**
@@ -125,8 +125,8 @@ export class OnPolicyLearner implements Learner {
       r.position[slot] = a;
       r.logp[slot] = -0.5 * z * z - this.logStdValue - LOG_SQRT_2PI;
       const target = Math.min(1, Math.max(0, a));
-      const action = target > holdRatio + 0.01 ? 0 : target < holdRatio - 0.01 ? 1 : 2;
-      return { action, confidence: Math.abs(target - holdRatio), position: target, explored: Math.abs(z) > 1 };
+      const action = positionAction(target, holdRatio);
+      return { action, confidence: Math.abs(target - holdRatio), position: action === 2 ? undefined : target, explored: Math.abs(z) > 1 };
     }
     const p = this.net.policyOutput === 'logits' ? softmaxRow(pol, row, 3, this.probs) : this.copyRow(pol, row);
     let u = this.rng.next();
