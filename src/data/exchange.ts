@@ -133,8 +133,9 @@ export async function withRetry<T>(what: string, fn: () => Promise<T>, opts: Ret
     } catch (e) {
       const kind = classifyError(e);
       if (kind === 'fatal') {
-        if (e instanceof UserError) throw e;
-        throw new UserError(`${what} failed: ${shortError(e)}`);
+        // the exchange said no (bad symbol, auth, …): the user's problem; anything else is a bug and keeps its stack
+        if (e instanceof ccxt.BaseError) throw new UserError(`${what} failed: ${shortError(e)}`);
+        throw e;
       }
       const limit = kind === 'unreachable' ? Math.min(opts.retries, 1) : opts.retries;
       if (attempt >= limit || opts.stop?.stopped) {
