@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { HaltError } from '../../src/trading/halt.ts';
+import { startTraderLoop } from '../../src/trading/loop.ts';
+import { cronForTimeframe } from '../../src/trading/schedule.ts';
+import type { Trader, TickReport } from '../../src/trading/trader.ts';
+import { nextTickTime } from '../../src/trading/trader.ts';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { quietLogger, tempDir } from './helpers.ts';
+
+/** A trader stand-in whose ticks follow a script; the loop only sees `tick()`. */
+function scriptedTrader(script: (n: number) => Promise<TickReport>): { trader: Trader; calls: () => number } {
+  let n = 0;
+  const trader = { tick: () => script(n++) } as unknown as Trader;
+  return { trader, calls: () => n };
+}
+
+function manualSchedule() {
+  const fns: (() => Promise<void>)[] = [];
+  return {
+    fire: () => Promise.all(fns.map((f) => f())),
+    schedule: (_expr: string, _name: string, fn: () => Promise<void>) => {
+      fns.push(fn);
+      return { stop: async () => {}, nextRun: () => null };
+    },
+  };
+}
+
+const ok: TickReport = { fetched: 0, acted: 0, decisions: [] };
+
+test('the loop survives failing ticks, never overlaps them, stops after the tick in flight, and ends on a halt', async () => {
+  const clock = manualSchedule();
+  let release!: () => void;
+  const slow = new Promise<void>((r) => (release = r));
+  const { trader, calls } = scriptedTrader(async (n) => {
+    if (n === 0) throw new Error('exchange down after all retries');
+    if (n === 2) await slow;
+    return ok;
+  });
+  const loop = startTraderLoop({ trader, expression: '* * * * * *', logger: quietLogger(), handleSignals: false, schedule: clock.schedule });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(calls(), 1, 'a tick runs at start');
+  await clock.fire();
+  assert.equal(calls(), 2, 'the loop lived through the failed tick');
+  const third = clock.fire();
+  await new Promise((r) => setImmediate(r));
+  await clock.fire(); // fires while tick 3 is still running: skipped
+  assert.equal(calls(), 3);
+  let stopped = false;
+  const stopping = loop.stop().then(() => (stopped = true));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(stopped, false, 'stop waits for the tick in flight');
+  release();
+  await third;
+  await stopping;
+  assert.deepEqual(await loop.done, { reason: 'stopped', message: undefined });
+
+  const halting = scriptedTrader(async () => {
+    throw new HaltError('daily loss over the cap');
+  });
+  const loop2 = startTraderLoop({ trader: halting.trader, expression: '* * * * * *', logger: quietLogger(), handleSignals: false, schedule: manualSchedule().schedule });
+  assert.deepEqual(await loop2.done, { reason: 'halted', message: 'daily loss over the cap' });
+});
+
+test('ticks fire just after each candle closes', () => {
+  assert.equal(cronForTimeframe('1h', 10), '10 0 * * * *');
+  assert.equal(cronForTimeframe('15m', 70), '10 1-59/15 * * * *');
+  assert.equal(cronForTimeframe('4h', 5), '5 0 0-23/4 * * *');
+  assert.equal(cronForTimeframe('1d', 30), '30 0 0 * * *');
+  assert.equal(nextTickTime(Date.UTC(2024, 0, 1, 5, 30), '1h', 10), Date.UTC(2024, 0, 1, 6, 0, 10));
+  assert.equal(nextTickTime(Date.UTC(2024, 0, 1, 6, 0, 5), '1h', 10), Date.UTC(2024, 0, 1, 6, 0, 10));
+});
+
+test('a scheduled retrain runs as a child process: its crash is logged and the trader process carries on', async () => {
+  const { retrainChildRunner } = await import('../../src/trading/retrain-child.ts');
+  const errors: string[] = [];
+  const logger = quietLogger();
+  logger.error = ((msg: string) => (errors.push(msg), logger)) as typeof logger.error;
+  const tmp = tempDir();
+  try {
+    // the child finds no exchange (a closed local port) and no stored candles: its retrain fails
+    const config = path.join(tmp.dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ exchange: { ccxt: { urls: { api: { public: 'http://127.0.0.1:9', private: 'http://127.0.0.1:9' } } }, retries: 0 }, log: { file: '' } }));
+    const run = retrainChildRunner({ retrainStrategy: 'dqn-dnn', db: path.join(tmp.dir, 'bot.db'), config }, path.join(tmp.dir, 'models', 'x'), logger);
+    await run();
+  } finally {
+    tmp.cleanup();
+  }
+  assert.equal(errors.length, 1);
+  assert.match(errors[0], /scheduled retrain failed \(exit 1\); trading continues with the current model/);
+});
