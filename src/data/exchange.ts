@@ -151,6 +151,17 @@ export async function withRetry<T>(what: string, fn: () => Promise<T>, opts: Ret
   }
 }
 
+export interface PageProgress {
+  pages: number;
+  /** Start of the whole download. */
+  startTs: number;
+  /** This page's window [windowTs, reachedTs). */
+  windowTs: number;
+  reachedTs: number;
+  /** End (exclusive) of the whole download: `until` or just past the last closed candle. */
+  endTs: number;
+}
+
 export interface FetchCandlesOptions {
   retry: RetryOptions;
   /** Clock deciding which candle is still open (default Date.now). */
@@ -160,7 +171,7 @@ export interface FetchCandlesOptions {
   /** Requests in flight at once (default 2); ccxt's rate limiter still spaces them. */
   inFlight?: number;
   /** Called after every page with the rows it brought and how far the download got. */
-  onPage?: (rows: CandleRow[], progress: { pages: number; startTs: number; reachedTs: number; endTs: number }) => void | Promise<void>;
+  onPage?: (rows: CandleRow[], progress: PageProgress) => void | Promise<void>;
 }
 
 function toRows(raw: unknown, what: string): CandleRow[] {
@@ -235,7 +246,7 @@ export async function* pageClosedCandles(
       const rows = await promise;
       pages++;
       fill();
-      await opts.onPage?.(rows, { pages, startTs: since, reachedTs: Math.min(from + span, end), endTs: end });
+      await opts.onPage?.(rows, { pages, startTs: since, windowTs: from, reachedTs: Math.min(from + span, end), endTs: end });
       if (rows.length) yield rows;
     }
   } finally {

@@ -37,7 +37,47 @@ CREATE TABLE IF NOT EXISTS candles (
   volume    REAL    NOT NULL,
   PRIMARY KEY (exchange, symbol, timeframe, ts)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS candle_coverage (
+  exchange  TEXT    NOT NULL,
+  symbol    TEXT    NOT NULL,
+  timeframe TEXT    NOT NULL,
+  from_ts   INTEGER NOT NULL,
+  to_ts     INTEGER NOT NULL,
+  PRIMARY KEY (exchange, symbol, timeframe, from_ts)
+) WITHOUT ROWID;
 `;
+
+/** A time range [from, to) in ms UTC. */
+export interface TimeRange {
+  from: number;
+  to: number;
+}
+
+/** Sorted, merged union of ranges (touching ranges join). */
+export function mergeRanges(ranges: readonly TimeRange[]): TimeRange[] {
+  const sorted = [...ranges].filter((r) => r.to > r.from).sort((a, b) => a.from - b.from);
+  const out: TimeRange[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r.from <= last.to) last.to = Math.max(last.to, r.to);
+    else out.push({ ...r });
+  }
+  return out;
+}
+
+/** Parts of `want` that no range in `have` covers. */
+export function subtractRanges(want: TimeRange, have: readonly TimeRange[]): TimeRange[] {
+  const out: TimeRange[] = [];
+  let cursor = want.from;
+  for (const h of mergeRanges(have)) {
+    if (h.to <= cursor) continue;
+    if (h.from >= want.to) break;
+    if (h.from > cursor) out.push({ from: cursor, to: h.from });
+    cursor = Math.max(cursor, h.to);
+  }
+  if (cursor < want.to) out.push({ from: cursor, to: want.to });
+  return out;
+}
 
 /**
  * The candle store: one SQLite file (WAL) keyed by (exchange, symbol, timeframe, open time).
@@ -156,9 +196,36 @@ export class CandleStore {
     return rows.map((r) => ({ from: r.prev + step, to: r.ts, missing: Math.round((r.ts - r.prev) / step) - 1 }));
   }
 
-  /** Deletes one series; returns the number of rows removed. */
+  /**
+   * Time ranges already downloaded from the exchange for a series (merged). A range counts even where the exchange
+   * had no candles, so a later download neither refetches known holes nor misses what an interruption left out.
+   */
+  coverage(exchange: string, symbol: string, timeframe: string): TimeRange[] {
+    return this.db
+      .prepare('SELECT from_ts AS "from", to_ts AS "to" FROM candle_coverage WHERE exchange = ? AND symbol = ? AND timeframe = ? ORDER BY from_ts')
+      .all(exchange, symbol, timeframe) as TimeRange[];
+  }
+
+  /** Stores downloaded rows and marks [from, to) as downloaded, in one transaction. Returns rows inserted or changed. */
+  storeDownload(exchange: string, symbol: string, timeframe: string, rows: readonly CandleRow[], range: TimeRange): number {
+    const run = this.db.transaction(() => {
+      const changed = this.upsert(exchange, symbol, timeframe, rows);
+      const merged = mergeRanges([...this.coverage(exchange, symbol, timeframe), range]);
+      this.db.prepare('DELETE FROM candle_coverage WHERE exchange = ? AND symbol = ? AND timeframe = ?').run(exchange, symbol, timeframe);
+      const insert = this.db.prepare('INSERT INTO candle_coverage (exchange, symbol, timeframe, from_ts, to_ts) VALUES (?, ?, ?, ?, ?)');
+      for (const r of merged) insert.run(exchange, symbol, timeframe, r.from, r.to);
+      return changed;
+    });
+    return run();
+  }
+
+  /** Deletes one series (and its download record); returns the number of candles removed. */
   remove(exchange: string, symbol: string, timeframe: string): number {
-    return this.db.prepare('DELETE FROM candles WHERE exchange = ? AND symbol = ? AND timeframe = ?').run(exchange, symbol, timeframe).changes;
+    const run = this.db.transaction(() => {
+      this.db.prepare('DELETE FROM candle_coverage WHERE exchange = ? AND symbol = ? AND timeframe = ?').run(exchange, symbol, timeframe);
+      return this.db.prepare('DELETE FROM candles WHERE exchange = ? AND symbol = ? AND timeframe = ?').run(exchange, symbol, timeframe).changes;
+    });
+    return run();
   }
 
   close(): void {

@@ -36,13 +36,13 @@ async function setup(count: number, exchange: Record<string, unknown> = {}): Pro
   return { fake, config: fakeConfig(fake, tempDir(), exchange), clock, truth };
 }
 
-async function run(s: Setup, onRetry?: () => void, onPage?: (pages: number) => void) {
+async function run(s: Setup, onRetry?: () => void, onPage?: (pages: number) => void, since = START) {
   const store = CandleStore.open(s.config.data.database);
   try {
     return await downloadToStore(
       store,
       createExchange(s.config),
-      { exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h', since: START },
+      { exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h', since },
       { retry: { ...retryOptionsFrom(s.config), onRetry }, now: () => s.clock.now, onPage: (_r, p) => onPage?.(p.pages) },
     );
   } finally {
@@ -117,6 +117,27 @@ test('an interrupted download resumes where it stopped, with no duplicate and no
     const rest = await run(s);
     assert.equal(rest.stored, 1199 - partial);
     assert.ok(s.fake.candleRequests().length - before <= 5, 'only the rest is fetched');
+    assertStoredEqualsClosed(s);
+  } finally {
+    await s.fake.close();
+  }
+});
+
+test('an interrupted backfill before the stored range is completed by the next run', async () => {
+  const s = await setup(1400, { retries: 0 });
+  try {
+    await run(s, undefined, undefined, s.truth.ts[1000]);
+    assert.equal(stored(s).ts.length, 399);
+    await assert.rejects(
+      run(s, undefined, (pages) => {
+        if (pages === 2) s.fake.addFault({ kind: '503', times: 1000 });
+      }),
+      UserError,
+    );
+    const partial = stored(s).ts.length;
+    assert.ok(partial > 399 && partial < 1399, `the backfill stopped half way (${partial})`);
+    s.fake.state.faults.length = 0;
+    await run(s);
     assertStoredEqualsClosed(s);
   } finally {
     await s.fake.close();

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CandleStore } from '../../src/data/store.ts';
+import { CandleStore, mergeRanges, subtractRanges } from '../../src/data/store.ts';
 import { UserError } from '../../src/errors.ts';
 import { tempDir } from './helpers.ts';
 
@@ -51,4 +51,29 @@ test('a file that is not a SQLite database is a clear UserError and is left alon
   const file = path.join(tempDir(), 'not.db');
   writeFileSync(file, 'this is a text file, not a database, and it is long enough to have a header page'.repeat(20));
   assert.throws(() => CandleStore.open(file), (e: unknown) => e instanceof UserError && /not\.db is not a SQLite database/.test(e.message));
+});
+
+test('download coverage: ranges merge, and what is wanted minus what is covered is what gets fetched', () => {
+  assert.deepEqual(mergeRanges([{ from: 5, to: 8 }, { from: 0, to: 2 }, { from: 2, to: 3 }, { from: 7, to: 9 }, { from: 4, to: 4 }]), [
+    { from: 0, to: 3 },
+    { from: 5, to: 9 },
+  ]);
+  assert.deepEqual(subtractRanges({ from: 0, to: 20 }, [{ from: 2, to: 5 }, { from: 10, to: 12 }]), [
+    { from: 0, to: 2 },
+    { from: 5, to: 10 },
+    { from: 12, to: 20 },
+  ]);
+  assert.deepEqual(subtractRanges({ from: 3, to: Infinity }, [{ from: 0, to: 10 }]), [{ from: 10, to: Infinity }]);
+  assert.deepEqual(subtractRanges({ from: 3, to: 8 }, [{ from: 0, to: 10 }]), []);
+
+  const store = CandleStore.open(path.join(tempDir(), 'c.db'));
+  try {
+    assert.equal(store.storeDownload('upbit', 'BTC/KRW', '1h', [row(0), row(1)], { from: t0, to: t0 + 2 * H }), 2);
+    store.storeDownload('upbit', 'BTC/KRW', '1h', [], { from: t0 + 2 * H, to: t0 + 5 * H });
+    assert.deepEqual(store.coverage('upbit', 'BTC/KRW', '1h'), [{ from: t0, to: t0 + 5 * H }], 'an empty page still counts as asked');
+    assert.equal(store.remove('upbit', 'BTC/KRW', '1h'), 2);
+    assert.deepEqual(store.coverage('upbit', 'BTC/KRW', '1h'), []);
+  } finally {
+    store.close();
+  }
 });
