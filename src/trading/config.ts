@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const tradingSection = z.strictObject({
   /** Seconds after a candle closes before the tick fires, so the exchange has finalised the candle. */
   tickDelaySeconds: z.number().int().min(0).max(3600),
-  /** Candles of history before the first traded candle that a run keeps loading (indicator warm-up, windows). */
+  /** Candles of history a model run loads before its first traded candle (features, windows); rule runs use `bot backtest`'s warm-up. */
   historyCandles: z.number().int().min(1).max(1_000_000),
   /** How many recent decisions `bot status` shows. */
   statusDecisions: z.number().int().min(1).max(1000),

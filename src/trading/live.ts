@@ -182,6 +182,12 @@ export class LiveTrader extends Trader {
     return row ? row.equity - equityNow : 0;
   }
 
+  /** The larger of the configured minimum order and the exchange's own cost / amount minimums, in quote currency. */
+  private minOrderValue(price: number): number {
+    const limits = this.live.exchange.markets?.[this.o.key.symbol]?.limits;
+    return Math.max(this.o.market.costs.minOrderValue, limits?.cost?.min ?? 0, (limits?.amount?.min ?? 0) * price);
+  }
+
   private halt(reason: string): never {
     const next = { ...(this.run as RunState), halted: reason };
     this.commit(() => this.repo.saveState(next));
@@ -235,7 +241,7 @@ export class LiveTrader extends Trader {
     const planned = market.plan(account, decision, close);
     const ex = this.live.exchange;
     const capped = planned
-      ? cappedOrder(planned, this.run.account, close, this.live.caps, market.costs.minOrderValue, market.costs.feeRate, {
+      ? cappedOrder(planned, this.run.account, close, this.live.caps, this.minOrderValue(close), market.costs.feeRate, {
           cost: (x) => Number(ex.costToPrecision(key.symbol, x)),
           amount: (x) => Number(ex.amountToPrecision(key.symbol, x)),
         })
