@@ -1,13 +1,12 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../config/load.ts';
+import { loadConfig, PROJECT_ROOT } from '../../config/load.ts';
 import { parseCandlesCsvDetailed } from '../../data/csv.ts';
 import { downloadToStore } from '../../data/download.ts';
 import { createExchange, retryOptionsFrom } from '../../data/exchange.ts';
 import { CandleStore } from '../../data/store.ts';
-import { syntheticCandles } from '../../data/synthetic.ts';
-import { startFakeUpbit } from '../../../test/fake-exchange/server.ts';
 import type { BenchGroup } from '../table.ts';
 
 const H = 3_600_000;
@@ -15,34 +14,51 @@ const H = 3_600_000;
 const CEILING = 2000;
 const BINANCE_1H = '/work/shared/data/binance_btc_usdt_1h_2022-2025.csv';
 
+/** Starts test/fake-exchange/serve.ts in its own process, so its arrival times are not held up by the downloader's work. */
+async function startFakeProcess(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'test/fake-exchange/serve.ts'), ...args], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.split('\n')[0]);
+    });
+    child.on('exit', (code) => reject(new Error(`fake exchange exited with ${code}`)));
+  });
+  return { url: (JSON.parse(line) as { url: string }).url, child };
+}
+
 async function downloadThroughput(report: Parameters<BenchGroup['run']>[0], dir: string): Promise<void> {
   const count = 8000;
-  const truth = syntheticCandles({ seed: 5, count, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000 });
-  const now = truth.ts[count - 1] + 2 * H;
-  const fake = await startFakeUpbit({ now: () => now, series: [{ market: 'KRW-BTC', candles: truth }], rateLimitPerSecond: 10 });
+  const start = Date.UTC(2024, 0, 1);
+  const now = start + (count + 1) * H;
+  const { url, child } = await startFakeProcess([
+    '--config-out', path.join(dir, 'fake.json'), '--count', String(count), '--start', String(start), '--now', String(now), '--rate', '10',
+  ]);
   try {
     const config = loadConfig({
-      overrides: { exchange: { ccxt: fake.ccxtOptions() }, data: { database: path.join(dir, 'bench.db') }, log: { level: 'error', file: '' } },
+      overrides: {
+        exchange: { ccxt: { urls: { api: { public: url, private: url } } } },
+        data: { database: path.join(dir, 'bench.db') },
+        log: { level: 'error', file: '' },
+      },
     });
     const store = CandleStore.open(config.data.database);
     const ex = createExchange(config);
     await ex.loadMarkets();
     const started = performance.now();
-    const result = await downloadToStore(
-      store,
-      ex,
-      { exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h', since: truth.ts[0] },
-      { retry: retryOptionsFrom(config), now: () => now },
-    );
+    const result = await downloadToStore(store, ex, { exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h', since: start }, { retry: retryOptionsFrom(config), now: () => now });
     const seconds = (performance.now() - started) / 1000;
     store.close();
+    const stats = (await (await fetch(`${url}/__fake/stats`)).json()) as { throttled: number };
     const perSecond = result.fetched / seconds;
-    const throttled = fake.state.requests.filter((r) => r.status === 429).length;
     report({ figure: 'download candles/s (fake Upbit, 10 req/s enforced)', value: perSecond, unit: 'candles/s', note: `${result.fetched} candles, ${result.pages} requests` });
     report({ figure: 'download vs 2,000/s ceiling', value: (100 * perSecond) / CEILING, unit: '%', note: 'target ≥ 90' });
-    report({ figure: 'download 429 answers', value: throttled, unit: 'replies', note: 'target 0' });
+    report({ figure: 'download 429 answers', value: stats.throttled, unit: 'replies', note: 'target 0' });
   } finally {
-    await fake.close();
+    child.kill();
   }
 }
 
