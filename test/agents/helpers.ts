@@ -1,6 +1,7 @@
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
-import { createLogger, type Logger } from '../../src/log.ts';
+import winston from 'winston';
+import type { Logger } from '../../src/log.ts';
 
 /** Default config with test-friendly agent settings; no log file. */
 export function testConfig(agent: Partial<Config['agent']> = {}, extra: Record<string, unknown> = {}): Config {
@@ -15,5 +16,5 @@ export function testConfig(agent: Partial<Config['agent']> = {}, extra: Record<s
 }
 
 export function quietLogger(): Logger {
-  return createLogger({ level: 'error', file: '', console: false });
+  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
 }

@@ -1,0 +1,131 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { initBackend } from '../../src/ml/backend.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { runBacktest, tradesFingerprint } from '../../src/backtest/engine.ts';
+import type { AgentStrategy } from '../../src/backtest/strategy.ts';
+import { runAgentBacktest, checkRecipe } from '../../src/agents/run.ts';
+import { loadAgent } from '../../src/agents/agent-policy.ts';
+import { envOptions } from '../../src/agents/setup.ts';
+import { walkForward } from '../../src/agents/splits.ts';
+import type { AgentRecipe } from '../../src/agents/recipe.ts';
+import type { Candles } from '../../src/data/candles.ts';
+import { UserError } from '../../src/errors.ts';
+import { quietLogger, testConfig } from './helpers.ts';
+
+const recipe: AgentRecipe = {
+  features: 'rltrader-v1',
+  scaler: 'zscore',
+  window: 3,
+  network: { kind: 'dnn', hidden: [16], dropout: 0, batchNorm: false, activation: 'relu' },
+  learner: { kind: 'dqn', batchSize: 32, trainEvery: 16, warmup: 64 },
+  exploration: { kind: 'linear', start: 0.5, end: 0.05 },
+  sizing: 'all',
+  reward: { kind: 'logReturn' },
+  costs: 'config',
+};
+const strategy: AgentStrategy = { kind: 'agent', name: 'tiny-dqn', description: 'test agent', recipe };
+const candles = syntheticCandles({ seed: 5, count: 700, sine: { period: 30, amplitude: 0.04 } });
+const series = { candles, label: 'synthetic SYN/KRW 1h', origin: 'synthetic' };
+
+before(async () => {
+  await initBackend('wasm');
+});
+
+function copyCandles(c: Candles): Candles {
+  return { ...c, ts: c.ts.slice(), open: c.open.slice(), high: c.high.slice(), low: c.low.slice(), close: c.close.slice(), volume: c.volume.slice() };
+}
+
+test('agent backtest: trains, selects, tests once; writes report, curves, epoch summaries and a model that reloads to the same decisions', async (t) => {
+  const t0 = performance.now();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'agent-run-'));
+  const config = testConfig({ modelsDir: path.join(dir, 'models'), summaryEvery: 1, maxCandles: 0 });
+  const out = path.join(dir, 'run');
+  const res = await runAgentBacktest({ config, series, strategy, flags: { epochs: 2, seeds: 2, out, name: 'tiny' }, logger: quietLogger() });
+
+  t.diagnostic(`run ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  assert.equal(res.runs.length, 2);
+  assert.deepEqual(res.runs.map((r) => r.seed), [1, 2]);
+  assert.ok(typeof res.summary.sd.totalReturn === 'number');
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { extra: { agent: { runs: unknown[]; mean: { totalReturn: number } } } };
+  assert.equal(report.extra.agent.runs.length, 2);
+  const meanReturn = (res.runs[0].metrics.totalReturn + res.runs[1].metrics.totalReturn) / 2;
+  assert.ok(Math.abs(report.extra.agent.mean.totalReturn - meanReturn) < 1e-9);
+
+  const curves = await sharp(path.join(out, 'learning_curves_seed1.png')).raw().toBuffer({ resolveWithObject: true });
+  assert.equal(curves.info.width, 900);
+  const summary = path.join(out, 'epoch_summary_seed1', 'epoch_summary_2.png');
+  const pic = await sharp(summary).raw().toBuffer({ resolveWithObject: true });
+  assert.equal(pic.info.width, 1400);
+  // the picture is drawn, not blank: it has dark and light pixels
+  let dark = 0;
+  for (let i = 0; i < pic.data.length; i += pic.info.channels) if (pic.data[i] < 80) dark++;
+  assert.ok(dark > 1000, `only ${dark} dark pixels in the epoch summary`);
+  assert.ok(readFileSync(path.join(out, 'report.html'), 'utf8').includes('learning curves, seed1'));
+
+  // the saved model, loaded the way paper trading loads it, makes the test run's exact trades
+  const modelDir = path.join(dir, 'models', 'tiny');
+  assert.ok(existsSync(path.join(modelDir, 'meta.json')));
+  t.diagnostic(`checked report ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const agent = await loadAgent(modelDir);
+  try {
+    const main = res.runs.find((r) => r.seed === 1)!;
+    const range = main.test.range;
+    const opts = { ...envOptions(recipe, config, { candles, cols: 0, window: 0, firstT: 0 }, range), ...agent.observationSource(candles) };
+    const again = runBacktest({ ...opts, policy: agent.policy });
+    assert.equal(tradesFingerprint(again.trades), tradesFingerprint(main.test.trades));
+    assert.deepEqual(Array.from(again.actions), Array.from(main.test.actions));
+
+    // no look-ahead: corrupting every candle from k on leaves the decisions before k unchanged
+    const k = range.from + Math.floor((range.to - range.from) / 2);
+    const bad = copyCandles(candles);
+    for (let i = k; i < bad.close.length; i++) {
+      bad.open[i] *= 3;
+      bad.high[i] *= 5;
+      bad.low[i] *= 0.2;
+      bad.close[i] *= 0.3;
+      bad.volume[i] *= 100;
+    }
+    const corrupted = runBacktest({ ...opts, ...agent.observationSource(bad), candles: bad, policy: agent.policy });
+    const n = k - range.from;
+    assert.deepEqual(Array.from(corrupted.actions.subarray(0, n)), Array.from(again.actions.subarray(0, n)));
+    assert.notDeepEqual(Array.from(corrupted.equity.subarray(n + 1)), Array.from(again.equity.subarray(n + 1)));
+  } finally {
+    agent.dispose();
+  }
+});
+
+test('walk-forward folds: train < validation < test in time, test windows consecutive and disjoint', () => {
+  const folds = walkForward(100, 1100, { train: 0.6, validation: 0.2, test: 0.2 }, 3);
+  assert.equal(folds.length, 3);
+  for (const f of folds) {
+    assert.ok(f.train.from < f.train.to && f.train.to === f.validation.from && f.validation.to === f.test.from && f.test.from < f.test.to);
+  }
+  for (let k = 1; k < folds.length; k++) assert.equal(folds[k].test.from, folds[k - 1].test.to);
+  assert.equal(folds[2].test.to, 1100);
+  assert.ok(folds[0].train.from >= 100);
+  const one = walkForward(0, 1000, { train: 0.6, validation: 0.2, test: 0.2 });
+  assert.deepEqual(one[0], { index: 0, train: { from: 0, to: 600 }, validation: { from: 600, to: 800 }, test: { from: 800, to: 1000 } });
+  assert.throws(() => walkForward(0, 200, { train: 0.6, validation: 0.2, test: 0.2 }, 10), (e: Error) => e instanceof UserError && /too few/.test(e.message));
+});
+
+test('a broken recipe is a one-line UserError naming what is missing', () => {
+  assert.throws(() => checkRecipe('x', { ...recipe, learner: { kind: 'sarsa' } }), (e: Error) => e instanceof UserError && /learner\.kind/.test(e.message));
+  assert.throws(() => checkRecipe('x', { ...recipe, sizing: 'half' }), (e: Error) => e instanceof UserError && /sizing/.test(e.message));
+  assert.throws(() => checkRecipe('x', undefined), (e: Error) => e instanceof UserError && /missing/.test(e.message));
+});
+
+test('too few candles for the recipe warm-up or the split is a clear error', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'agent-run-'));
+  const config = testConfig({ modelsDir: path.join(dir, 'models'), maxCandles: 0 });
+  const short = { ...series, candles: syntheticCandles({ seed: 1, count: 150 }) };
+  await assert.rejects(
+    runAgentBacktest({ config, series: short, strategy, flags: { epochs: 1, out: path.join(dir, 'run') }, logger: quietLogger() }),
+    (e: Error) => e instanceof UserError && /too few|warm-up/.test(e.message),
+  );
+  assert.ok(!existsSync(path.join(dir, 'models')), 'nothing saved on failure');
+});
