@@ -103,6 +103,11 @@ export function classifyError(error: unknown, httpStatus?: number): FaultKind {
   return 'fatal';
 }
 
+/** The exchange did not answer at all (no route, DNS failure, refused, timeouts): callers may fall back to offline data. */
+export class ExchangeUnreachableError extends UserError {
+  override name = 'ExchangeUnreachableError';
+}
+
 /** A reply that was not a list of candles. */
 export class BadCandlesError extends Error {
   override name = 'BadCandlesError';
@@ -140,8 +145,11 @@ export async function withRetry<T>(what: string, fn: () => Promise<T>, opts: Ret
       const limit = kind === 'unreachable' ? Math.min(opts.retries, 1) : opts.retries;
       if (attempt >= limit || opts.stop?.stopped) {
         const tries = attempt + 1;
-        const hint = kind === 'unreachable' ? ` — the exchange cannot be reached (no network?); ${offlineHint()}` : '';
-        throw new UserError(`${what} failed after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${shortError(e)}${hint}`);
+        const message = `${what} failed after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${shortError(e)}`;
+        if (kind === 'unreachable' || e instanceof ccxt.RequestTimeout) {
+          throw new ExchangeUnreachableError(`${message} — the exchange cannot be reached (no network?); ${offlineHint()}`);
+        }
+        throw new UserError(message);
       }
       const delayMs = Math.min(opts.maxBackoffMs, opts.backoffMs * 2 ** attempt);
       log().warn(`${what}: ${shortError(e)}; retry ${attempt + 1}/${limit} in ${delayMs} ms`);

@@ -102,7 +102,7 @@ export async function loadSeries(req: SeriesRequest): Promise<Series> {
         { retry: retryOptionsFrom(config), now: req.now },
       );
     } catch (e) {
-      if (e instanceof UserError && /cannot be reached/.test(e.message)) {
+      if (e instanceof UserError && e.name === 'ExchangeUnreachableError') {
         const notice = `${id} cannot be reached, so this runs on the bundled sample (S&P 500 daily) instead; ${offlineNote()}`;
         process.stderr.write(`${notice}\n`);
         log().warn(notice);
