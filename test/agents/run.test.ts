@@ -30,7 +30,7 @@ const recipe: AgentRecipe = {
 };
 const strategy: AgentStrategy = { kind: 'agent', name: 'tiny-dqn', description: 'test agent', recipe };
 const candles = syntheticCandles({ seed: 5, count: 700, sine: { period: 30, amplitude: 0.04 } });
-const series = { candles, label: 'synthetic SYN/KRW 1h', origin: 'synthetic' };
+const series = { candles, label: 'synthetic SYN/KRW 1h', origin: 'file' as const };
 
 before(async () => {
   await initBackend('wasm');
