@@ -1,0 +1,143 @@
+/**
+ * `npm run bench -- learners`: training speed of the learners, against RLTrader (PyTorch 1.13 CPU, one thread) measured
+ * on this kind of machine on its v3 data for Samsung 005930 (490 steps per epoch, one fit per epoch).
+ * Data files come from /work/shared/data; a missing file skips its figures.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { BenchGroup, Figure } from '../table.ts';
+import { loadConfig, PROJECT_ROOT } from '../../config/load.ts';
+import { candlesFromRows, type Candles } from '../../data/candles.ts';
+import { parseCandlesCsv } from '../../data/csv.ts';
+import { initBackend } from '../../ml/backend.ts';
+import { createLearner, networkSpec, prepareData, recipeWarmup, trainingEnvs, type IndexRange } from '../../agents/setup.ts';
+import { EpochTrace } from '../../agents/learners/learner.ts';
+import { epsilonAt } from '../../agents/learners/schedule.ts';
+import type { AgentRecipe } from '../../agents/recipe.ts';
+import type { AgentStrategy } from '../../backtest/strategy.ts';
+
+const DATA = '/work/shared/data';
+const SAMSUNG = path.join(DATA, 'krx_005930_samsung_1d_2018-2021.csv');
+const BINANCE_1H = path.join(DATA, 'binance_btc_usdt_1h_2022-2025.csv');
+const RLTRADER_STEPS = 490;
+/** RLTrader's median seconds per epoch (incl. its one fit) on this kind of machine. */
+const RLTRADER_SECONDS: Record<string, number> = { 'rltrader-dqn-dnn': 0.198, 'rltrader-a2c-cnn': 0.333 };
+
+type Report = (f: Omit<Figure, 'group'>) => void;
+
+function loadCsv(file: string, symbol: string): Candles {
+  return candlesFromRows('file', symbol, '', parseCandlesCsv(readFileSync(file, 'utf8'), { file }));
+}
+
+async function recipeOf(name: string): Promise<AgentRecipe> {
+  const mod = (await import(path.join(PROJECT_ROOT, 'strategies', `${name}.ts`))) as { default: AgentStrategy };
+  return mod.default.recipe as AgentRecipe;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Trains `epochs` epochs on `range`; seconds of each epoch (acting, stepping the env and learning) and steps per epoch. */
+function timeEpochs(recipe: AgentRecipe, candles: Candles, range: IndexRange, epochs: number): { seconds: number[]; steps: number; tensorsGrew: number } {
+  const config = loadConfig({ overrides: { log: { level: 'error', file: '' } } });
+  const prepared = prepareData(recipe, candles, range);
+  const learner = createLearner(recipe, networkSpec(recipe, prepared, 1), 1);
+  const envs = trainingEnvs(recipe, config, prepared, range, 1);
+  const trace = new EpochTrace(learner.net.heads.value ?? 0, learner.net.heads.policy ?? 0);
+  const seconds: number[] = [];
+  let steps = 0;
+  let tensorsAfterFirst = 0;
+  try {
+    for (let e = 0; e < epochs; e++) {
+      trace.reset();
+      const eps = recipe.exploration ? epsilonAt(recipe.exploration, e, epochs) : 0;
+      const t0 = performance.now();
+      steps = learner.runEpoch(envs, eps, trace).steps;
+      seconds.push((performance.now() - t0) / 1000);
+      if (e === 0) tensorsAfterFirst = tf.memory().numTensors;
+    }
+    return { seconds, steps, tensorsGrew: tf.memory().numTensors - tensorsAfterFirst };
+  } finally {
+    learner.dispose();
+    learner.net.dispose();
+  }
+}
+
+async function rltraderFigures(report: Report): Promise<void> {
+  if (!existsSync(SAMSUNG)) {
+    report({ figure: 'rltrader protocol', value: 'skipped', unit: '', note: `${SAMSUNG} not found` });
+    return;
+  }
+  const candles = loadCsv(SAMSUNG, '005930/KRW');
+  for (const name of ['rltrader-dqn-dnn', 'rltrader-a2c-cnn']) {
+    const recipe = await recipeOf(name);
+    // rltrader-v1 is computed from OHLCV here, so its 120-candle averages need a warm-up before the 490 steps
+    const from = recipeWarmup(recipe);
+    const range = { from, to: Math.min(candles.close.length, from + RLTRADER_STEPS + 1) };
+    const r = timeEpochs(recipe, candles, range, 7);
+    const s = median(r.seconds.slice(1));
+    const peer = RLTRADER_SECONDS[name];
+    report({ figure: `${name} seconds/epoch`, value: s, unit: 's', note: `median of 6 after a warm-up epoch, ${r.steps} steps incl. one fit; RLTrader ${peer} s` });
+    report({ figure: `${name} speed-up vs RLTrader`, value: peer / s, unit: '×', note: 'target ≥ 5×, goal 10×' });
+    report({ figure: `${name} env steps/s`, value: r.steps / s, unit: 'steps/s', note: `RLTrader ${Math.round(RLTRADER_STEPS / peer)} steps/s` });
+    if (r.tensorsGrew !== 0) report({ figure: `${name} tensor growth`, value: r.tensorsGrew, unit: 'tensors', note: 'should be 0' });
+  }
+}
+
+async function replayFigures(report: Report): Promise<void> {
+  if (!existsSync(BINANCE_1H)) {
+    report({ figure: 'replay', value: 'skipped', unit: '', note: `${BINANCE_1H} not found` });
+    return;
+  }
+  const candles = loadCsv(BINANCE_1H, 'BTC/USDT');
+  const targets: Record<string, number> = { 'dqn-dnn': 5000, 'ppo-dnn': 10000 };
+  for (const name of ['dqn-dnn', 'ppo-dnn']) {
+    const recipe = await recipeOf(name);
+    const from = recipeWarmup(recipe);
+    const range = { from, to: Math.min(candles.close.length, from + 4000) };
+    const r = timeEpochs(recipe, candles, range, 3);
+    const s = median(r.seconds.slice(1));
+    report({ figure: `${name} env steps/s incl. learning`, value: r.steps / s, unit: 'steps/s', note: `BTC/USDT 1h, ${r.steps} steps/epoch; target ≥ ${targets[name].toLocaleString('en-US')}` });
+  }
+  const recipe = await recipeOf('cnnrnn-dqn');
+  const from = recipeWarmup(recipe);
+  const range = { from, to: from + 300 };
+  const r = timeEpochs({ ...recipe, learner: { ...recipe.learner, kind: 'dqn', warmup: 64 } }, candles, range, 2);
+  const l = recipe.learner as { batchSize?: number; trainEvery?: number };
+  const batches = Math.floor((r.steps - 64) / (l.trainEvery ?? 16));
+  report({ figure: 'cnnrnn-dqn training samples/s', value: (batches * (l.batchSize ?? 32)) / r.seconds[1], unit: 'samples/s', note: `${r.steps} env steps with image rendering, ${batches} batches of ${l.batchSize ?? 32}` });
+  report({ figure: 'cnnrnn-dqn env steps/s incl. learning', value: r.steps / r.seconds[1], unit: 'steps/s', note: 'chart-image sequences rendered per step' });
+}
+
+/** The default `bot backtest` (no flags but a scratch folder): Upbit BTC/KRW 1h from the store or exchange, else the sample. */
+function defaultRun(report: Report): void {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-backtest-'));
+  try {
+    const cfg = path.join(dir, 'config.json');
+    writeFileSync(cfg, JSON.stringify({ data: { database: path.join(dir, 'bot.db') }, log: { file: '' }, backtest: { outDir: path.join(dir, 'backtests') }, agent: { modelsDir: path.join(dir, 'models') } }));
+    const t0 = performance.now();
+    const res = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'src/cli/bot.js'), 'backtest', '--config', cfg], { cwd: dir, encoding: 'utf8', timeout: 20 * 60_000 });
+    const seconds = (performance.now() - t0) / 1000;
+    const notice = /sample/i.test(res.stderr + res.stdout) ? 'offline: bundled S&P 500 sample' : 'store/exchange data';
+    report({ figure: 'default bot backtest end to end', value: res.status === 0 ? seconds : 'failed', unit: res.status === 0 ? 's' : '', note: res.status === 0 ? `${notice}; target: a few minutes` : (res.stderr.trim().split('\n').pop() ?? '').slice(0, 80) });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const learnersGroup: BenchGroup = {
+  name: 'learners',
+  description: 'learner training speed vs RLTrader; replay steps/s; CNN+RNN samples/s; default bot backtest time',
+  async run(report) {
+    const backend = await initBackend('auto');
+    report({ figure: 'tfjs backend', value: backend.name, unit: '' });
+    await rltraderFigures(report);
+    await replayFigures(report);
+    defaultRun(report);
+  },
+};
