@@ -9,9 +9,10 @@ import { envGroup } from './groups/env.ts';
 import { featuresGroup } from './groups/features.ts';
 import { imagesGroup } from './groups/images.ts';
 import { tradingGroup } from './groups/trading.ts';
+import { learnersGroup } from './groups/learners.ts';
 import { renderTable, type BenchGroup, type Figure } from './table.ts';
 
-const groups: BenchGroup[] = [machineGroup, dataGroup, engineGroup, envGroup, featuresGroup, imagesGroup, tradingGroup];
+const groups: BenchGroup[] = [machineGroup, dataGroup, engineGroup, envGroup, featuresGroup, imagesGroup, tradingGroup, learnersGroup];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
