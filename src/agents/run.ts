@@ -95,7 +95,15 @@ export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent>
   const spec = networkSpec(recipe, prepared, seed);
   const learner = createLearner(recipe, spec, seed);
   const policy = learnerPolicy(req.strategyName, learner);
-  const backtest = (range: IndexRange) => runBacktest({ ...envOptions(recipe, config, prepared, range), policy });
+  const backtest = (range: IndexRange) => {
+    // fixed weights during a greedy run: batch the feature trunk
+    learner.net.setTrunkCache(true);
+    try {
+      return runBacktest({ ...envOptions(recipe, config, prepared, range), policy });
+    } finally {
+      learner.net.setTrunkCache(false);
+    }
+  };
   const tf = candles.timeframe;
   const training = await trainAgent({
     learner,

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Observation } from '../policy.ts';
+import { TrunkCache } from './trunk-cache.ts';
 
 /** Network outputs for one or more observations: row-major [batch × n] per head. */
 export interface HeadOutputs {
@@ -77,6 +78,8 @@ export class AgentNet {
   readonly policyOutput: PolicyOutput;
   readonly continuous: boolean;
   private single: SingleForward;
+  private trunkCache: TrunkCache | undefined;
+  private cacheOn = false;
 
   constructor(
     readonly model: tf.LayersModel,
@@ -107,12 +110,28 @@ export class AgentNet {
   }
 
   forwardOne(obs: Observation): HeadOutputs {
+    if (this.cacheOn && !obs.images) {
+      const out = this.trunkCache?.predict(obs);
+      if (out) return out;
+    }
     return this.single.predict(this.inputOf(obs), obs.state);
+  }
+
+  /**
+   * While the weights stay fixed (greedy backtests, an RLTrader epoch), compute the feature trunk for chunks of candles
+   * in one batched call and only the heads per step (see trunk-cache.ts). Off by default: learners that update every
+   * few steps would recompute chunks for nothing.
+   */
+  setTrunkCache(on: boolean): void {
+    if (on && !this.trunkCache) this.trunkCache = TrunkCache.tryCreate(this.model);
+    this.trunkCache?.sync();
+    this.cacheOn = on;
   }
 
   /** Call after every weight change so the fast forward sees the new weights. */
   sync(): void {
     this.single.sync();
+    if (this.cacheOn) this.trunkCache?.sync();
   }
 
   /** Batched forward in inference mode into fresh arrays. */

@@ -71,6 +71,8 @@ export class RltraderLearner implements Learner {
     const xs = this.net.xSize;
     const ss = this.net.stateSize;
     const explorationBase = 0.5 + this.rng.next() / 2;
+    // the weights only change in the fit at the end of the epoch: the feature trunk can run in batches
+    this.net.setTrunkCache(true);
     this.len = 0;
     this.fitFrom = 0;
     let obs = env.reset();

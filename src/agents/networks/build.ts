@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../util/random.ts';
+import { BatchToFrames, FramesToBatch } from './frame-layers.ts';
 import { resolveSpec, type NetworkSpec, type ResolvedSpec } from './spec.ts';
 
 type Sym = tf.SymbolicTensor;
@@ -70,25 +71,33 @@ function cnnTrunk(s: ResolvedSpec, input: Sym): Sym {
 
 /**
  * A small 2-D CNN on every image of the sequence (Jiang–Kelly–Xiu blocks: 5×3 convolution, batch norm, leaky ReLU,
- * 2×1 max-pool), the per-image embeddings into a GRU or LSTM.
+ * max-pool), a dense embedding per image, then the sequence of embeddings into a GRU or LSTM. The frames are
+ * folded into the batch for the per-image part (see frame-layers.ts).
  */
 function cnnRnnTrunk(s: ResolvedSpec, input: Sym): Sym {
   const im = s.image!;
-  let x = input;
+  let x = apply(new FramesToBatch({ name: 'frames_to_batch' }), input);
   let height = im.height;
-  const td = (layer: tf.layers.Layer, name: string) => tf.layers.timeDistributed({ layer, name });
+  let width = im.width;
   s.hidden.forEach((filters, i) => {
     const conv = tf.layers.conv2d({ filters, kernelSize: [5, 3], padding: 'same', useBias: !s.batchNorm, name: `conv${i + 1}` });
-    x = apply(td(conv, `td_conv${i + 1}`), x);
-    if (s.batchNorm) x = apply(td(tf.layers.batchNormalization({ name: `bn${i + 1}` }), `td_bn${i + 1}`), x);
+    x = apply(conv, x);
+    if (s.batchNorm) x = apply(tf.layers.batchNormalization({ name: `bn${i + 1}` }), x);
     x = apply(tf.layers.leakyReLU({ alpha: 0.01, name: `lrelu${i + 1}` }), x);
-    if (height >= 2) {
-      x = apply(td(tf.layers.maxPooling2d({ poolSize: [2, 1], name: `pool${i + 1}` }), `td_pool${i + 1}`), x);
-      height = Math.floor(height / 2);
+    // JKX pool 2×1 (price axis only); we pool the time axis too while it is wide, which quarters the cost of
+    // everything after the first block and the size of the embedding layer (measured on wasm)
+    const poolH = height >= 2 ? 2 : 1;
+    const poolW = width >= 16 ? 2 : 1;
+    if (poolH * poolW > 1) {
+      x = apply(tf.layers.maxPooling2d({ poolSize: [poolH, poolW], name: `pool${i + 1}` }), x);
+      height = Math.floor(height / poolH);
+      width = Math.floor(width / poolW);
     }
   });
-  x = apply(td(tf.layers.flatten({ name: 'flatten' }), 'td_flatten'), x);
-  if (s.dropout > 0) x = apply(tf.layers.dropout({ rate: s.dropout, name: 'drop_embed' }), x);
+  x = apply(tf.layers.flatten({ name: 'flatten' }), x);
+  if (s.dropout > 0) x = apply(tf.layers.dropout({ rate: s.dropout, name: 'drop_conv' }), x);
+  x = apply(tf.layers.dense({ units: s.embedding, activation: 'relu', name: 'embed' }), x);
+  x = apply(new BatchToFrames({ frames: im.frames, name: 'batch_to_frames' }), x);
   x = apply(recurrentLayer(s.rnn, s.rnnUnits, false, 'rnn'), x);
   if (s.dropout > 0) x = apply(tf.layers.dropout({ rate: s.dropout, name: 'drop_rnn' }), x);
   return x;

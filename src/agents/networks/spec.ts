@@ -28,6 +28,8 @@ export interface NetworkSpec {
   batchNorm?: boolean;
   /** cnnrnn: units of the recurrent layer over the per-image embeddings. */
   rnnUnits?: number;
+  /** cnnrnn: size of each image's embedding (a dense layer after the convolution blocks). */
+  embedding?: number;
   /** Recurrent cell for lstm (default lstm) and cnnrnn (default gru). */
   rnn?: 'lstm' | 'gru';
   /** Activation of dense and 1-D convolution layers (cnnrnn blocks always use leaky ReLU). */
@@ -41,20 +43,21 @@ export interface ResolvedSpec extends NetworkSpec {
   dropout: number;
   batchNorm: boolean;
   rnnUnits: number;
+  embedding: number;
   rnn: 'lstm' | 'gru';
   activation: string;
 }
 
-type Knobs = Pick<ResolvedSpec, 'hidden' | 'dropout' | 'batchNorm' | 'rnnUnits' | 'rnn' | 'activation'>;
+type Knobs = Pick<ResolvedSpec, 'hidden' | 'dropout' | 'batchNorm' | 'rnnUnits' | 'embedding' | 'rnn' | 'activation'>;
 
 const DEFAULTS: Record<NetworkKind, Knobs> = {
   // RLTrader's DNN: 256-128-64-32, batch norm and dropout after each layer, sigmoid.
-  dnn: { hidden: [256, 128, 64, 32], dropout: 0.1, batchNorm: true, rnnUnits: 0, rnn: 'lstm', activation: 'sigmoid' },
-  lstm: { hidden: [64, 32], dropout: 0.1, batchNorm: true, rnnUnits: 0, rnn: 'lstm', activation: 'sigmoid' },
+  dnn: { hidden: [256, 128, 64, 32], dropout: 0.1, batchNorm: true, rnnUnits: 0, embedding: 0, rnn: 'lstm', activation: 'sigmoid' },
+  lstm: { hidden: [64, 32], dropout: 0.1, batchNorm: true, rnnUnits: 0, embedding: 0, rnn: 'lstm', activation: 'sigmoid' },
   // RLTrader's "cnn": convolutions across time only (kernel 5), batch norm, max-pool 2, dropout.
-  cnn: { hidden: [64, 32], dropout: 0.1, batchNorm: true, rnnUnits: 0, rnn: 'lstm', activation: 'sigmoid' },
-  // Jiang–Kelly–Xiu blocks (5×3 conv, batch norm, leaky ReLU, 2×1 max-pool) per image, then a GRU over the sequence.
-  cnnrnn: { hidden: [8, 16], dropout: 0.1, batchNorm: true, rnnUnits: 32, rnn: 'gru', activation: 'leakyRelu' },
+  cnn: { hidden: [64, 32], dropout: 0.1, batchNorm: true, rnnUnits: 0, embedding: 0, rnn: 'lstm', activation: 'sigmoid' },
+  // Jiang–Kelly–Xiu blocks (5×3 conv, batch norm, leaky ReLU, 2×1 max-pool) per image, a 64-wide embedding, a GRU.
+  cnnrnn: { hidden: [8, 16], dropout: 0.1, batchNorm: true, rnnUnits: 32, embedding: 64, rnn: 'gru', activation: 'leakyRelu' },
 };
 
 export function resolveSpec(spec: NetworkSpec): ResolvedSpec {
@@ -66,6 +69,7 @@ export function resolveSpec(spec: NetworkSpec): ResolvedSpec {
     dropout: spec.dropout ?? d.dropout,
     batchNorm: spec.batchNorm ?? d.batchNorm,
     rnnUnits: spec.rnnUnits ?? d.rnnUnits,
+    embedding: spec.embedding ?? d.embedding,
     rnn: spec.rnn ?? d.rnn,
     activation: spec.activation ?? d.activation,
   };
@@ -85,6 +89,7 @@ function validateSpec(s: ResolvedSpec): void {
     const im = s.image;
     if (!im || ![im.frames, im.height, im.width, im.channels].every(positiveInt)) bad('cnnrnn needs image {frames, height, width, channels} as positive integers');
     if (!positiveInt(s.rnnUnits)) bad('rnnUnits must be a positive integer');
+    if (!positiveInt(s.embedding)) bad('embedding must be a positive integer');
   } else if (!positiveInt(s.window) || !positiveInt(s.features)) bad('window and features must be positive integers');
   if (!Number.isInteger(s.stateSize) || s.stateSize < 0) bad('stateSize must be an integer ≥ 0');
   if (s.heads.value === undefined && s.heads.policy === undefined) bad('at least one head (value or policy) is needed');
