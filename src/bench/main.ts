@@ -6,13 +6,14 @@ import { machineGroup } from './groups/machine.ts';
 import { dataGroup } from './groups/data.ts';
 import { engineGroup } from './groups/engine.ts';
 import { envGroup } from './groups/env.ts';
+import { netsGroup } from './groups/nets.ts';
 import { featuresGroup } from './groups/features.ts';
 import { imagesGroup } from './groups/images.ts';
 import { tradingGroup } from './groups/trading.ts';
 import { learnersGroup } from './groups/learners.ts';
 import { renderTable, type BenchGroup, type Figure } from './table.ts';
 
-const groups: BenchGroup[] = [machineGroup, dataGroup, engineGroup, envGroup, featuresGroup, imagesGroup, tradingGroup, learnersGroup];
+const groups: BenchGroup[] = [machineGroup, dataGroup, engineGroup, envGroup, featuresGroup, imagesGroup, netsGroup, tradingGroup, learnersGroup];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -9,6 +9,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, w
 import path from 'node:path';
 import { UserError } from '../errors.ts';
 import type { NetworkSpec } from '../agents/networks/spec.ts';
+// registers the custom layers saved cnnrnn models use, so they load
+import '../agents/networks/frame-layers.ts';
 
 export interface ModelMeta {
   name: string;

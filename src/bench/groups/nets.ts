@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs';
+import { buildNetwork, compileFastForward, type NetworkSpec } from '../../agents/networks/index.ts';
+import { initBackend, type BackendName } from '../../ml/backend.ts';
+import { Rng } from '../../util/random.ts';
+import type { BenchGroup, Figure } from '../table.ts';
+
+const BATCH = 32;
+/** Each timing runs until this much time has passed (at least one step after a warm-up step). */
+const BUDGET_MS = 1500;
+
+const heads = { value: 1, policy: 3 };
+/** Default-sized networks as strategies use them: 28 RLTrader-style features, 3 agent-state values. */
+const SPECS: { name: string; spec: NetworkSpec }[] = [
+  { name: 'dnn 256-128-64-32 (1×28)', spec: { kind: 'dnn', window: 1, features: 28, stateSize: 3, heads, seed: 1 } },
+  { name: 'lstm 64-32 (20×28)', spec: { kind: 'lstm', window: 20, features: 28, stateSize: 3, heads, seed: 1 } },
+  { name: 'cnn 64-32 (20×28)', spec: { kind: 'cnn', window: 20, features: 28, stateSize: 3, heads, seed: 1 } },
+  {
+    name: 'cnnrnn 8-16 + gru 32 (5×64×60)',
+    spec: { kind: 'cnnrnn', window: 0, features: 0, image: { frames: 5, height: 64, width: 60, channels: 1 }, stateSize: 3, heads, seed: 1 },
+  },
+];
+
+function mainShape(spec: NetworkSpec): number[] {
+  const im = spec.image;
+  return im ? [im.frames, im.height, im.width, im.channels] : [spec.window, spec.features];
+}
+
+function randomTensor(shape: number[], rng: Rng): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.normal();
+  return tf.tensor(a, shape);
+}
+
+/**
+ * Mean milliseconds per call of `step`, after one warm-up call, within the time budget. When the warm-up alone took
+ * longer than the budget (cnnrnn training on cpu takes minutes) that one call is the figure.
+ */
+function timeIt(step: () => void, minCalls = 1): number {
+  const warm = performance.now();
+  step();
+  const warmMs = performance.now() - warm;
+  if (warmMs > BUDGET_MS * 4) return warmMs;
+  let calls = 0;
+  const start = performance.now();
+  while (calls < minCalls || performance.now() - start < BUDGET_MS) {
+    step();
+    calls++;
+  }
+  return (performance.now() - start) / calls;
+}
+
+function measure(spec: NetworkSpec): { trainSamplesPerSec: number; predictMs: number; fastMs?: number } {
+  const rng = new Rng(2);
+  const model = buildNetwork(spec);
+  const xs = [randomTensor([BATCH, ...mainShape(spec)], rng), randomTensor([BATCH, spec.stateSize], rng)];
+  const yValue = randomTensor([BATCH, 1], rng);
+  const yPolicy = tf.oneHot(tf.tensor1d(Array.from({ length: BATCH }, () => rng.int(3)), 'int32'), 3);
+  const optimizer = tf.train.adam(1e-3);
+  const loss = () => {
+    const [v, p] = model.apply(xs, { training: true }) as tf.Tensor[];
+    return tf.add(tf.losses.meanSquaredError(yValue, v), tf.losses.softmaxCrossEntropy(yPolicy, tf.log(tf.add(p, 1e-7)))) as tf.Scalar;
+  };
+  const trainMs = timeIt(() => {
+    tf.tidy(() => {
+      optimizer.minimize(loss);
+    });
+  });
+  const one = [randomTensor([1, ...mainShape(spec)], rng), randomTensor([1, spec.stateSize], rng)];
+  const predictMs = timeIt(() => {
+    tf.tidy(() => {
+      (model.predict(one) as tf.Tensor[]).forEach((t) => t.dataSync());
+    });
+  }, 5);
+  let fastMs: number | undefined;
+  if (spec.kind !== 'cnnrnn') {
+    const ff = compileFastForward(model, spec);
+    const input = one[0].dataSync() as Float32Array, state = one[1].dataSync() as Float32Array;
+    fastMs = timeIt(() => ff.predict(input, state), 100);
+  }
+  tf.dispose([...xs, ...one, yValue, yPolicy]);
+  optimizer.dispose();
+  model.dispose();
+  return { trainSamplesPerSec: (BATCH * 1000) / trainMs, predictMs, fastMs };
+}
+
+export const netsGroup: BenchGroup = {
+  name: 'nets',
+  description: 'networks on wasm and cpu: training samples/s (batch 32), single-observation predict latency',
+  async run(report) {
+    const backends: BackendName[] = ['wasm', 'cpu'];
+    const fast: Omit<Figure, 'group'>[] = [];
+    for (const backend of backends) {
+      const chosen = await initBackend(backend);
+      report({ figure: `backend ${backend}`, value: chosen.name, unit: '', note: 'figures below until the next backend line were made on it' });
+      for (const { name, spec } of SPECS) {
+        const r = measure(spec);
+        report({ figure: `${backend} ${name} train`, value: r.trainSamplesPerSec, unit: 'samples/s', note: `batch ${BATCH}, adam` });
+        report({ figure: `${backend} ${name} predict`, value: r.predictMs, unit: 'ms', note: 'one observation, model.predict' });
+        if (r.fastMs !== undefined && backend === backends[0]) {
+          fast.push({ figure: `js ${name} fast forward`, value: r.fastMs, unit: 'ms', note: 'one observation, plain JS (no tfjs)' });
+        }
+      }
+    }
+    fast.forEach(report);
+  },
+};
