@@ -77,6 +77,21 @@ test('actor and critic round-trip exactly with their meta, leaving no temp folde
   [actor, critic, ...Object.values(models)].forEach((m) => m.dispose());
 });
 
+test('a cnnrnn model (custom frame layers) round-trips', async () => {
+  const spec: NetworkSpec = { kind: 'cnnrnn', window: 0, features: 0, image: { frames: 2, height: 8, width: 6, channels: 1 }, stateSize: 0, heads: { value: 1, policy: 3 }, hidden: [2], rnnUnits: 2, embedding: 3, seed: 3 };
+  const model = buildNetwork(spec);
+  const dir = path.join(root, 'cnnrnn');
+  await saveModel(dir, { model }, { ...meta(), network: spec });
+  const { models } = await loadModel(dir);
+  const x = tf.linspace(0, 1, 2 * 2 * 8 * 6).reshape([2, 2, 8, 6, 1]);
+  const a = (model.predict(x) as tf.Tensor[]).map((t) => Array.from(t.dataSync()));
+  const b = (models.model.predict(x) as tf.Tensor[]).map((t) => Array.from(t.dataSync()));
+  assert.deepEqual(b, a);
+  x.dispose();
+  model.dispose();
+  models.model.dispose();
+});
+
 test('saving over an existing model replaces it whole; a failed save leaves the old one intact', async () => {
   const dir = await savedFolder('overwrite');
   const other = buildNetwork({ ...actorSpec, seed: 9 });
