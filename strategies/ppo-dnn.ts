@@ -2,7 +2,7 @@ import type { AgentStrategy } from '../src/backtest/strategy.ts';
 import type { AgentRecipe } from '../src/agents/recipe.ts';
 
 /**
- * PPO with buy/sell/hold: 4 environments on random windows of the training range stepped together with one batched
+ * PPO with buy/sell/hold: 16 environments on random windows of the training range stepped together with one batched
  * forward pass, GAE(λ = 0.95), clipped surrogate (ε = 0.2), 4 passes of minibatches per rollout.
  */
 const recipe: AgentRecipe = {
@@ -10,7 +10,7 @@ const recipe: AgentRecipe = {
   scaler: 'zscore',
   window: 5,
   network: { kind: 'dnn', hidden: [64, 32], dropout: 0, batchNorm: false, activation: 'relu' },
-  learner: { kind: 'ppo', action: 'discrete', envs: 4, gamma: 0.9, learningRate: 1e-3, rolloutSteps: 128, epochsPerRollout: 4, minibatchSize: 128, clip: 0.2 },
+  learner: { kind: 'ppo', action: 'discrete', envs: 16, gamma: 0.9, learningRate: 1e-3, rolloutSteps: 64, epochsPerRollout: 4, minibatchSize: 512, clip: 0.2 },
   sizing: 'all',
   reward: { kind: 'logReturn' },
   costs: 'config',
@@ -20,7 +20,7 @@ const recipe: AgentRecipe = {
 const strategy: AgentStrategy = {
   kind: 'agent',
   name: 'ppo-dnn',
-  description: 'PPO (clipped, GAE) with buy/sell/hold on a dense network, 4 environments batched',
+  description: 'PPO (clipped, GAE) with buy/sell/hold on a dense network, 16 environments batched',
   recipe,
 };
 export default strategy;

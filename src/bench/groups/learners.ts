@@ -100,7 +100,7 @@ async function replayFigures(report: Report): Promise<void> {
     const recipe = await recipeOf(name);
     const from = recipeWarmup(recipe);
     const range = { from, to: Math.min(candles.close.length, from + 4000) };
-    const r = timeEpochs(recipe, candles, range, 3);
+    const r = timeEpochs(recipe, candles, range, 4);
     const s = median(r.seconds.slice(1));
     report({ figure: `${name} env steps/s incl. learning`, value: r.steps / s, unit: 'steps/s', note: `BTC/USDT 1h, ${r.steps} steps/epoch; target ≥ ${targets[name].toLocaleString('en-US')}` });
   }
