@@ -11,7 +11,7 @@ const recipe: AgentRecipe = {
   scaler: 'zscore',
   window: 5,
   network: { kind: 'dnn', hidden: [64, 32], dropout: 0, batchNorm: false, activation: 'relu' },
-  learner: { kind: 'dqn', gamma: 0.9, learningRate: 1e-3, batchSize: 256, trainEvery: 32, warmup: 512, target: { kind: 'periodic', every: 25 }, double: true },
+  learner: { kind: 'dqn', gamma: 0.9, learningRate: 1e-3, batchSize: 128, trainEvery: 32, warmup: 512, target: { kind: 'periodic', every: 25 }, double: true },
   exploration: { kind: 'linear', start: 0.5, end: 0.02 },
   sizing: 'all',
   reward: { kind: 'logReturn' },
