@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.ts';
 import { PROJECT_ROOT } from '../config/load.ts';
 import { isoTime } from '../data/timeframe.ts';
@@ -175,6 +175,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   logger.info(`agent ${ctx.strategy.name} on ${series.label}: ${folds.length} fold(s) × ${seeds} seed(s), ${epochs} epochs, backend ${backend.name}`);
   for (const f of folds) logger.info(`fold ${f.index + 1}: train ${span(f.train)} | validation ${span(f.validation)} | test ${span(f.test)}`);
 
+  mkdirSync(outDir, { recursive: true });
   const runs: SeedRun[] = [];
   const images: { file: string; caption: string }[] = [];
   const lastFold = folds[folds.length - 1];

@@ -129,3 +129,20 @@ test('too few candles for the recipe warm-up or the split is a clear error', asy
   );
   assert.ok(!existsSync(path.join(dir, 'models')), 'nothing saved on failure');
 });
+
+test('walk-forward agent backtest: one run per fold, each tested after what trained and selected it', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'agent-run-'));
+  const config = testConfig({ modelsDir: path.join(dir, 'models'), maxCandles: 0 });
+  const out = path.join(dir, 'run');
+  const res = await runAgentBacktest({ config, series, strategy, flags: { epochs: 1, folds: 2, out }, logger: quietLogger() });
+  assert.deepEqual(res.runs.map((r) => r.fold), [0, 1]);
+  const stored = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { extra: { agent: { folds: { train: { to: number }; validation: { to: number }; test: { from: number; to: number } }[] } } };
+  const folds = stored.extra.agent.folds;
+  assert.equal(folds.length, 2);
+  for (const [k, f] of folds.entries()) {
+    assert.ok(f.train.to <= f.validation.to && f.validation.to <= f.test.from);
+    assert.deepEqual(res.runs[k].test.range, f.test);
+  }
+  assert.equal(folds[1].test.from, folds[0].test.to);
+  assert.ok(existsSync(path.join(out, 'learning_curves_fold1-seed1.png')) && existsSync(path.join(out, 'learning_curves_fold2-seed1.png')));
+});
