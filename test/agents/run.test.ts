@@ -10,7 +10,7 @@ import { runBacktest, tradesFingerprint } from '../../src/backtest/engine.ts';
 import type { AgentStrategy } from '../../src/backtest/strategy.ts';
 import { runAgentBacktest, checkRecipe } from '../../src/agents/run.ts';
 import { loadAgent } from '../../src/agents/agent-policy.ts';
-import { envOptions } from '../../src/agents/setup.ts';
+import { envOptions, prepareData } from '../../src/agents/setup.ts';
 import { walkForward } from '../../src/agents/splits.ts';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
 import type { Candles } from '../../src/data/candles.ts';
@@ -145,4 +145,18 @@ test('walk-forward agent backtest: one run per fold, each tested after what trai
   }
   assert.equal(folds[1].test.from, folds[0].test.to);
   assert.ok(existsSync(path.join(out, 'learning_curves_fold1-seed1.png')) && existsSync(path.join(out, 'learning_curves_fold2-seed1.png')));
+});
+
+test('the scaler is fitted on training rows only: changing every later candle leaves it and the training rows unchanged', () => {
+  const train = { from: 130, to: 400 };
+  const bad = copyCandles(candles);
+  for (let i = train.to; i < bad.close.length; i++) {
+    bad.close[i] *= 2;
+    bad.volume[i] *= 50;
+  }
+  const a = prepareData(recipe, candles, train);
+  const b = prepareData(recipe, bad, train);
+  assert.deepEqual(b.scaler, a.scaler);
+  assert.deepEqual(Array.from(b.data!.subarray(0, train.to * b.cols)), Array.from(a.data!.subarray(0, train.to * a.cols)));
+  assert.notDeepEqual(Array.from(b.data!.subarray(train.to * b.cols)), Array.from(a.data!.subarray(train.to * a.cols)));
 });
