@@ -1,14 +1,23 @@
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../errors.ts';
 import { closeLogger, log, redactSecrets } from '../log.ts';
-import { registerDoctor } from './commands/doctor.ts';
-import { registerBacktest, registerReport } from './commands/backtest.ts';
-import { registerData } from './commands/data.ts';
-import { registerChart } from './commands/chart.ts';
-import { registerPaper } from './commands/paper.ts';
-import { registerStatus } from './commands/status.ts';
-import { registerRetrain } from './commands/retrain.ts';
-import { registerLive } from './commands/live.ts';
+type Register = (program: Command) => void;
+
+/**
+ * Command modules, loaded on demand: a run of `bot data list` should not pay for loading tfjs and ccxt.
+ * Only help and unknown commands load them all.
+ */
+const COMMANDS: Record<string, () => Promise<Register[]>> = {
+  doctor: async () => [(await import('./commands/doctor.ts')).registerDoctor],
+  backtest: async () => [(await import('./commands/backtest.ts')).registerBacktest],
+  report: async () => [(await import('./commands/backtest.ts')).registerReport],
+  data: async () => [(await import('./commands/data.ts')).registerData],
+  chart: async () => [(await import('./commands/chart.ts')).registerChart],
+  paper: async () => [(await import('./commands/paper.ts')).registerPaper],
+  status: async () => [(await import('./commands/status.ts')).registerStatus],
+  retrain: async () => [(await import('./commands/retrain.ts')).registerRetrain],
+  live: async () => [(await import('./commands/live.ts')).registerLive],
+};
 
 const program = new Command();
 program
@@ -17,19 +26,15 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-// Each command module adds its subcommands here.
-registerDoctor(program);
-registerBacktest(program);
-registerReport(program);
-registerData(program);
-registerChart(program);
-registerPaper(program);
-registerStatus(program);
-registerRetrain(program);
-registerLive(program);
+async function registerCommands(argv: string[]): Promise<void> {
+  const name = argv[2];
+  const names = name !== undefined && name in COMMANDS ? [name] : Object.keys(COMMANDS);
+  for (const n of names) for (const register of await COMMANDS[n]()) register(program);
+}
 
 async function main(argv: string[]): Promise<number> {
   try {
+    await registerCommands(argv);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
