@@ -6,6 +6,7 @@ import path from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { BACKEND_CHOICES } from './config.ts';
+import { registerLeanGradients } from './gradients.ts';
 import { registerWasmGradientKernels } from './wasm-kernels.ts';
 
 export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu';
@@ -105,6 +106,7 @@ export async function probeBackend(name: BackendName): Promise<Availability> {
 async function activate(name: BackendName): Promise<boolean> {
   // PROD silences tfjs's console banners ("install the node backend…"); our own log says which backend runs and why.
   tf.env().set('PROD', true);
+  registerLeanGradients();
   if (name === 'wasm') {
     if (!wasmPathsSet) {
       setWasmPaths(wasmDir() + path.sep);
