@@ -39,7 +39,7 @@ function outputShape(layer: tf.layers.Layer): number[] {
 }
 
 /** In-place activation over `n` values; softmax works on rows of `last`. */
-function activationFn(name: string, layerName: string, alpha = 0.3): (a: Float32Array, n: number, last: number) => void {
+function activationFn(name: string, layerName: string, alpha = 0.3): (a: Float32Array | Float64Array, n: number, last: number) => void {
   switch (name) {
     case 'linear':
       return () => {};
@@ -135,18 +135,22 @@ function dense(cfg: LayerConfig, w: Map<string, Float32Array>, name: string, x: 
   const kernel = need(w, 'kernel', name);
   const bias = cfg.useBias === false ? undefined : need(w, 'bias', name);
   const act = activationFn(String(cfg.activation ?? 'linear'), name);
-  const xs = x.data, ys = y.data, n = y.data.length;
+  const n = y.data.length;
+  const acc = new Float64Array(units);
   return () => {
+    // locals, not closure slots, in the hot loop: V8 keeps them in registers
+    const xs = x.data, ys = y.data, k = kernel, sum = acc;
     for (let r = 0; r < rows; r++) {
       const yo = r * units, xo = r * inner;
-      if (bias) for (let j = 0; j < units; j++) ys[yo + j] = bias[j];
-      else ys.fill(0, yo, yo + units);
+      if (bias) for (let j = 0; j < units; j++) sum[j] = bias[j];
+      else sum.fill(0);
       for (let i = 0; i < inner; i++) {
         const xi = xs[xo + i];
         if (xi === 0) continue;
         const ko = i * units;
-        for (let j = 0; j < units; j++) ys[yo + j] += xi * kernel[ko + j];
+        for (let j = 0; j < units; j++) sum[j] += xi * k[ko + j];
       }
+      for (let j = 0; j < units; j++) ys[yo + j] = sum[j];
     }
     act(ys, n, units);
   };
@@ -188,17 +192,18 @@ function recurrent(kind: 'LSTM' | 'GRU', cfg: LayerConfig, w: Map<string, Float3
   const u = cfg.units as number;
   const [steps, inner] = x.shape;
   const gates = kind === 'LSTM' ? 4 : 3;
-  const kernel = need(w, 'kernel', name);
-  const rk = need(w, 'recurrent_kernel', name);
+  const kernelW = need(w, 'kernel', name);
+  const recurrentW = need(w, 'recurrent_kernel', name);
   const bias = cfg.useBias === false ? undefined : need(w, 'bias', name);
   const act = activationFn(String(cfg.activation ?? 'tanh'), name);
   const rec = activationFn(String(cfg.recurrentActivation ?? 'hardSigmoid'), name);
   const seq = cfg.returnSequences === true;
-  const z = new Float32Array(gates * u);
-  const h = new Float32Array(u), c = new Float32Array(u);
-  const rh = new Float32Array(u), hh = new Float32Array(u), zr = new Float32Array(2 * u);
-  const xs = x.data, ys = y.data, G = gates * u;
+  const gatesBuf = new Float64Array(gates * u);
+  const hBuf = new Float64Array(u), cBuf = new Float64Array(u);
+  const rh = new Float64Array(u), hh = new Float64Array(u), zr = new Float64Array(2 * u);
+  const G = gates * u;
   return () => {
+    const xs = x.data, ys = y.data, kernel = kernelW, rk = recurrentW, z = gatesBuf, h = hBuf, c = cBuf;
     h.fill(0);
     c.fill(0);
     for (let t = 0; t < steps; t++) {
@@ -275,11 +280,12 @@ function conv1d(cfg: LayerConfig, w: Map<string, Float32Array>, name: string, x:
   const [steps, inC] = x.shape;
   const [outSteps, filters] = y.shape;
   const before = padBefore(String(cfg.padding), steps, outSteps, k, stride, d);
-  const kernel = need(w, 'kernel', name);
+  const kernelW = need(w, 'kernel', name);
   const bias = cfg.useBias === false ? undefined : need(w, 'bias', name);
   const act = activationFn(String(cfg.activation ?? 'linear'), name);
-  const xs = x.data, ys = y.data, n = ys.length;
+  const n = y.data.length;
   return () => {
+    const xs = x.data, ys = y.data, kernel = kernelW;
     for (let t = 0; t < outSteps; t++) {
       const yo = t * filters;
       if (bias) for (let f = 0; f < filters; f++) ys[yo + f] = bias[f];
