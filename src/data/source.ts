@@ -104,8 +104,7 @@ export async function loadSeries(req: SeriesRequest): Promise<Series> {
     } catch (e) {
       if (e instanceof UserError && e.name === 'ExchangeUnreachableError') {
         const notice = `${id} cannot be reached, so this runs on the bundled sample (S&P 500 daily) instead; ${offlineNote()}`;
-        process.stderr.write(`${notice}\n`);
-        log().warn(notice);
+        log().warn(notice); // the CLI's console transport shows it as one line; the report carries `notice`
         const candles = filterRange(loadSample(), from, to);
         return nonEmpty({ candles, label: 'bundled sample S&P 500 1d', origin: 'sample', notice }, from, to);
       }
