@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.ts';
 import { PROJECT_ROOT } from '../config/load.ts';
 import { isoTime } from '../data/timeframe.ts';
@@ -88,6 +88,45 @@ export interface TrainedAgent {
   dispose(): void;
 }
 
+export interface SaveAgentOptions {
+  name: string;
+  strategy: string;
+  recipe: AgentRecipe;
+  candles: LoadedSeries['candles'];
+  fold: Fold;
+  seed: number;
+  metrics: Record<string, unknown>;
+}
+
+/** Saves a trained agent as a model folder with everything `loadAgent` needs (one format for backtest and retrain). */
+export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: SaveAgentOptions): Promise<void> {
+  const { continuous } = headsFor(o.recipe);
+  const learnerMeta: AgentLearnerMeta = {
+    kind: agent.learner.kind,
+    recipe: o.recipe,
+    continuous,
+    extraState: agent.learner.extraState(),
+    bestEpoch: agent.training.bestEpoch,
+    epochs: agent.training.epochs.length,
+  };
+  const { candles, fold } = o;
+  const matrix = agent.prepared.matrix;
+  await saveModel(dir, { model: agent.learner.net.model }, {
+    name: o.name,
+    strategy: o.strategy,
+    ...(matrix ? { featureSet: matrix.spec, featureVersion: matrix.version, scaler: agent.prepared.scaler } : {}),
+    ...(o.recipe.image ? { image: o.recipe.image } : {}),
+    network: networkSpec(o.recipe, agent.prepared, o.seed),
+    learner: learnerMeta as unknown as Record<string, unknown>,
+    trainingWindow: { from: isoTime(candles.ts[fold.train.from]), to: isoTime(candles.ts[fold.train.to - 1]) },
+    dataHash: hashData(candles.ts.subarray(fold.train.from, fold.train.to), candles.close.subarray(fold.train.from, fold.train.to)),
+    seed: o.seed,
+    metrics: o.metrics,
+    codeVersion: codeVersion(),
+    createdAt: new Date().toISOString(),
+  });
+}
+
 /** Trains one agent on a fold's training window, selecting the epoch by validation Sharpe after costs. */
 export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent> {
   const { config, recipe, fold, seed, candles } = req;
@@ -171,6 +210,9 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   const modelName = ctx.flags.name ?? ctx.strategy.name;
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(modelName)) throw new UserError(`--name "${modelName}" must be letters, digits, ., _ or - (it names a folder under ${config.agent.modelsDir}/)`);
   const modelDir = path.join(config.agent.modelsDir, modelName);
+  if (existsSync(path.join(modelDir, 'CURRENT'))) {
+    throw new UserError(`${modelDir} holds retrained versions (it may be serving a paper run); choose another --name or remove the folder`);
+  }
   const span = (r: IndexRange) => `${isoTime(candles.ts[r.from])} … ${isoTime(candles.ts[r.to - 1])} (${r.to - r.from})`;
   logger.info(`agent ${ctx.strategy.name} on ${series.label}: ${folds.length} fold(s) × ${seeds} seed(s), ${epochs} epochs, backend ${backend.name}`);
   for (const f of folds) logger.info(`fold ${f.index + 1}: train ${span(f.train)} | validation ${span(f.validation)} | test ${span(f.test)}`);
@@ -208,29 +250,14 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
         images.push({ file: path.basename(curves), caption: `learning curves, ${tag} (best epoch ${agent.training.bestEpoch})` });
         for (const f of agent.training.summaries) images.push({ file: path.relative(outDir, f), caption: `epoch summary ${path.basename(f, '.png').replace('epoch_summary_', '')}, ${tag}` });
         if (first && !saved) {
-          const { continuous } = headsFor(recipe);
-          const learnerMeta: AgentLearnerMeta = {
-            kind: agent.learner.kind,
-            recipe,
-            continuous,
-            extraState: agent.learner.extraState(),
-            bestEpoch: agent.training.bestEpoch,
-            epochs: agent.training.epochs.length,
-          };
-          const train = fold.train;
-          await saveModel(modelDir, { model: agent.learner.net.model }, {
+          await saveTrainedAgent(modelDir, agent, {
             name: modelName,
             strategy: ctx.strategy.name,
-            ...(agent.prepared.matrix ? { featureSet: agent.prepared.matrix.spec, featureVersion: agent.prepared.matrix.version, scaler: agent.prepared.scaler } : {}),
-            ...(recipe.image ? { image: recipe.image } : {}),
-            network: networkSpec(recipe, agent.prepared, seed),
-            learner: learnerMeta as unknown as Record<string, unknown>,
-            trainingWindow: { from: isoTime(candles.ts[train.from]), to: isoTime(candles.ts[train.to - 1]) },
-            dataHash: hashData(candles.ts.subarray(train.from, train.to), candles.close.subarray(train.from, train.to)),
+            recipe,
+            candles,
+            fold,
             seed,
             metrics: { test: metrics, validationSharpe: agent.training.bestSharpe, symbol: candles.symbol, timeframe: candles.timeframe, exchange: candles.exchange },
-            codeVersion: codeVersion(),
-            createdAt: new Date().toISOString(),
           });
           saved = true;
         }

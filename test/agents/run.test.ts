@@ -1,6 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -159,4 +159,18 @@ test('the scaler is fitted on training rows only: changing every later candle le
   assert.deepEqual(b.scaler, a.scaler);
   assert.deepEqual(Array.from(b.data!.subarray(0, train.to * b.cols)), Array.from(a.data!.subarray(0, train.to * a.cols)));
   assert.notDeepEqual(Array.from(b.data!.subarray(train.to * b.cols)), Array.from(a.data!.subarray(train.to * a.cols)));
+});
+
+test('a backtest never replaces a model home that holds retrained versions', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'agent-run-'));
+  const config = testConfig({ modelsDir: path.join(dir, 'models'), maxCandles: 0 });
+  const home = path.join(dir, 'models', 'served');
+  mkdirSync(path.join(home, 'versions', 'v1'), { recursive: true });
+  writeFileSync(path.join(home, 'CURRENT'), 'v1\n');
+  await assert.rejects(
+    runAgentBacktest({ config, series, strategy, flags: { epochs: 1, name: 'served', out: path.join(dir, 'run') }, logger: quietLogger() }),
+    (e: Error) => e instanceof UserError && /retrained versions/.test(e.message),
+  );
+  assert.equal(readFileSync(path.join(home, 'CURRENT'), 'utf8'), 'v1\n');
+  assert.ok(existsSync(path.join(home, 'versions', 'v1')));
 });
