@@ -13,11 +13,11 @@
  *   4: [down, up, main lines (MA, RSI, MACD), secondary lines (Bollinger, RSI 30/70 guides, MACD signal and histogram)]
  */
 import { sliceCandles, type Candles } from '../data/candles.ts';
-import { UserError } from '../errors.ts';
 import { bollinger, macd, rsi } from '../features/indicators.ts';
 import { sma } from '../features/rolling.ts';
 import { fillRect, line, plot, rowOf, vline, type Frame } from './draw.ts';
-import type { ImageRenderer, ImageSpec, PanelKind } from './spec.ts';
+import { FrameRenderer } from './frame-renderer.ts';
+import type { ImageSpec, PanelKind } from './spec.ts';
 
 /** Extra candles EMA-based indicators (RSI, MACD) get before the window so their start-up bias has faded. */
 export const EMA_SETTLE = 100;
@@ -59,10 +59,19 @@ export function candleLayout(spec: ImageSpec): PanelBox[] {
   return boxes;
 }
 
-export class CandleRenderer implements ImageRenderer {
-  readonly spec: ImageSpec;
-  readonly frameSize: number;
-  readonly warmup: number;
+/** Candles of history the indicators need before the window's first bar. */
+function candleLookback(spec: ImageSpec): number {
+  const panels = spec.panels ?? [];
+  return Math.max(
+    0,
+    spec.ma ? spec.ma - 1 : 0,
+    spec.bollinger ? BOLLINGER_PERIOD - 1 : 0,
+    panels.includes('rsi') ? RSI_PERIOD + EMA_SETTLE : 0,
+    panels.includes('macd') ? MACD_WARMUP + EMA_SETTLE : 0,
+  );
+}
+
+export class CandleRenderer extends FrameRenderer {
   private readonly lookback: number;
   private readonly boxes: PanelBox[];
   private readonly ink: Inks;
@@ -72,17 +81,9 @@ export class CandleRenderer implements ImageRenderer {
   private readonly wick: Int32Array;
 
   constructor(spec: ImageSpec) {
-    this.spec = spec;
-    this.frameSize = spec.height * spec.width * spec.channels;
-    const panels = spec.panels ?? [];
-    this.lookback = Math.max(
-      0,
-      spec.ma ? spec.ma - 1 : 0,
-      spec.bollinger ? BOLLINGER_PERIOD - 1 : 0,
-      panels.includes('rsi') ? RSI_PERIOD + EMA_SETTLE : 0,
-      panels.includes('macd') ? MACD_WARMUP + EMA_SETTLE : 0,
-    );
-    this.warmup = spec.bars - 1 + this.lookback;
+    const lookback = candleLookback(spec);
+    super(spec, lookback);
+    this.lookback = lookback;
     this.boxes = candleLayout(spec);
     this.ink = INKS[spec.channels];
     this.bodyFrom = new Int32Array(spec.bars);
@@ -99,25 +100,7 @@ export class CandleRenderer implements ImageRenderer {
     }
   }
 
-  render(candles: Candles, t: number, out: Float32Array, offset = 0): void {
-    this.check(candles, t, 1, out, offset);
-    this.draw(candles, t, out, offset);
-  }
-
-  renderSequence(candles: Candles, t: number, frames: number, out: Float32Array, offset = 0): void {
-    this.check(candles, t, frames, out, offset);
-    for (let f = 0; f < frames; f++) this.draw(candles, t - frames + 1 + f, out, offset + f * this.frameSize);
-  }
-
-  private check(candles: Candles, t: number, frames: number, out: Float32Array, offset: number): void {
-    if (!Number.isInteger(frames) || frames < 1) throw new UserError(`image sequence needs at least 1 frame (got ${frames})`);
-    if (!Number.isInteger(t) || t - frames + 1 < this.warmup || t >= candles.close.length) {
-      throw new UserError(`cannot render the window ending at candle ${t}: needs ${this.warmup} earlier candles and t < ${candles.close.length}`);
-    }
-    if (offset < 0 || offset + frames * this.frameSize > out.length) throw new UserError(`image buffer too small: needs ${frames * this.frameSize} values at offset ${offset}, has ${out.length}`);
-  }
-
-  private draw(all: Candles, t: number, out: Float32Array, base: number): void {
+  protected draw(all: Candles, t: number, out: Float32Array, base: number): void {
     const { bars, width, height, channels } = this.spec;
     out.fill(0, base, base + this.frameSize);
     const from = t - bars + 1 - this.lookback;

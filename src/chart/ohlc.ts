@@ -6,9 +6,9 @@
  * bottom fifth, scaled to the window's largest volume, separated from the prices by one empty row.
  */
 import type { Candles } from '../data/candles.ts';
-import { UserError } from '../errors.ts';
 import { line, rowOf, type Frame } from './draw.ts';
-import type { ImageRenderer, ImageSpec } from './spec.ts';
+import { FrameRenderer } from './frame-renderer.ts';
+import type { ImageSpec } from './spec.ts';
 
 const WHITE = [1];
 
@@ -25,41 +25,17 @@ export function ohlcLayout(spec: ImageSpec): OhlcLayout {
   return { priceTop: 0, priceRows: spec.height - volumeRows - 1, volumeRows };
 }
 
-export class OhlcRenderer implements ImageRenderer {
-  readonly spec: ImageSpec;
-  readonly frameSize: number;
-  readonly warmup: number;
+export class OhlcRenderer extends FrameRenderer {
   private readonly layout: OhlcLayout;
   private readonly maValues: Float64Array;
 
   constructor(spec: ImageSpec) {
-    this.spec = spec;
-    this.frameSize = spec.height * spec.width;
-    this.warmup = spec.bars - 1 + (spec.ma ? spec.ma - 1 : 0);
+    super(spec, spec.ma ? spec.ma - 1 : 0);
     this.layout = ohlcLayout(spec);
     this.maValues = new Float64Array(spec.bars);
   }
 
-  render(candles: Candles, t: number, out: Float32Array, offset = 0): void {
-    this.check(candles, t, 1, out, offset);
-    this.draw(candles, t, out, offset);
-  }
-
-  renderSequence(candles: Candles, t: number, frames: number, out: Float32Array, offset = 0): void {
-    this.check(candles, t, frames, out, offset);
-    for (let f = 0; f < frames; f++) this.draw(candles, t - frames + 1 + f, out, offset + f * this.frameSize);
-  }
-
-  private check(candles: Candles, t: number, frames: number, out: Float32Array, offset: number): void {
-    if (!Number.isInteger(frames) || frames < 1) throw new UserError(`image sequence needs at least 1 frame (got ${frames})`);
-    const first = t - frames + 1;
-    if (!Number.isInteger(t) || first < this.warmup || t >= candles.close.length) {
-      throw new UserError(`cannot render the window ending at candle ${t}: needs ${this.warmup} earlier candles and t < ${candles.close.length}`);
-    }
-    if (offset < 0 || offset + frames * this.frameSize > out.length) throw new UserError(`image buffer too small: needs ${frames * this.frameSize} values at offset ${offset}, has ${out.length}`);
-  }
-
-  private draw(c: Candles, t: number, out: Float32Array, base: number): void {
+  protected draw(c: Candles, t: number, out: Float32Array, base: number): void {
     const { bars, width, height, ma } = this.spec;
     const { priceTop, priceRows, volumeRows } = this.layout;
     out.fill(0, base, base + this.frameSize);

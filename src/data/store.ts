@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../errors.ts';
-import { emptyCandles, type CandleRow, type Candles } from './candles.ts';
+import { candlesFromRows, type CandleRow, type Candles } from './candles.ts';
 import { timeframeMs } from './timeframe.ts';
 
 /** One stored series as `bot data list` shows it. `gaps` counts missing ranges, `missing` the candles in them. */
@@ -141,17 +141,7 @@ export class CandleStore {
          WHERE exchange = ? AND symbol = ? AND timeframe = ? AND ts >= ? AND ts < ? ORDER BY ts`,
       )
       .all(exchange, symbol, timeframe, finiteOr(from, -8.64e15), finiteOr(to, 8.64e15)) as CandleRow[];
-    const c = emptyCandles(exchange, symbol, timeframe, rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i];
-      c.ts[i] = r.ts;
-      c.open[i] = r.open;
-      c.high[i] = r.high;
-      c.low[i] = r.low;
-      c.close[i] = r.close;
-      c.volume[i] = r.volume;
-    }
-    return c;
+    return candlesFromRows(exchange, symbol, timeframe, rows);
   }
 
   lastTs(exchange: string, symbol: string, timeframe: string): number | undefined {
