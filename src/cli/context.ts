@@ -11,6 +11,7 @@ export interface CommonFlags {
   exchange?: string;
   symbol?: string;
   timeframe?: string;
+  backend?: string;
 }
 
 export interface CommandContext {
@@ -23,6 +24,8 @@ export interface CommonOptionSet {
   market?: boolean;
   /** --db */
   db?: boolean;
+  /** --backend (commands that run networks) */
+  backend?: boolean;
 }
 
 export function addCommonOptions(cmd: Command, which: CommonOptionSet = { market: true, db: true }): Command {
@@ -33,6 +36,7 @@ export function addCommonOptions(cmd: Command, which: CommonOptionSet = { market
     cmd.option('--symbol <symbol>', 'market symbol such as BTC/KRW (overrides symbol)');
     cmd.option('--timeframe <tf>', 'candle timeframe such as 1h or 1d (overrides timeframe)');
   }
+  if (which.backend) cmd.option('--backend <name>', 'tfjs backend: auto | node-gpu | node | wasm | cpu (overrides ml.backend)');
   cmd.option('--log-level <level>', 'error | warn | info | debug (overrides log.level)');
   return cmd;
 }
@@ -45,6 +49,7 @@ export function overridesFromFlags(flags: CommonFlags): Record<string, unknown> 
   if (flags.timeframe !== undefined) o.timeframe = flags.timeframe;
   if (flags.db !== undefined) o.data = { database: flags.db };
   if (flags.logLevel !== undefined) o.log = { level: flags.logLevel };
+  if (flags.backend !== undefined) o.ml = { backend: flags.backend };
   return o;
 }
 

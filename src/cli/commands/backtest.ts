@@ -64,7 +64,7 @@ export function registerBacktest(program: Command): void {
     .option('--folds <k>', 'agent strategies: walk-forward folds')
     .option('--name <name>', 'agent strategies: model folder name under models/')
     .option('--json', 'print report.json instead of the table');
-  addCommonOptions(cmd).action(async (flags: BacktestFlags) => {
+  addCommonOptions(cmd, { market: true, db: true, backend: true }).action(async (flags: BacktestFlags) => {
     const extra: Record<string, unknown> = {};
     if (flags.balance !== undefined) {
       const b = Number(flags.balance);

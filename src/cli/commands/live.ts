@@ -44,7 +44,7 @@ export function registerLive(program: Command): void {
     .option('--clear-halt', 'resume a run the kill switch stopped')
     .option('--once', 'run one tick and exit')
     .option('--now <time>', 'a fixed clock instead of the wall clock (tests against the fake exchange)');
-  addCommonOptions(cmd);
+  addCommonOptions(cmd, { market: true, db: true, backend: true });
   cmd.action(async (flags: LiveFlags) => {
     const live: Record<string, number> = {};
     if (flags.maxOrderValue !== undefined) live.maxOrderValue = parseAmount(flags.maxOrderValue, '--max-order-value');

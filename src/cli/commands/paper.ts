@@ -44,7 +44,7 @@ export function registerPaper(program: Command): void {
     .option('--retrain <cron>', 'also retrain on this schedule (UTC), in a child process')
     .option('--retrain-strategy <name>', 'agent strategy the scheduled retrain trains (default: the model folder name)')
     .option('--seed <n>', 'seed of the policy (rule strategies with randomness)');
-  addCommonOptions(cmd);
+  addCommonOptions(cmd, { market: true, db: true, backend: true });
   cmd.action(async (flags: PaperFlags) => {
     const balance = flags.balance !== undefined ? parseAmount(flags.balance, '--balance') : undefined;
     const { config, logger } = setupCommand(flags, balance !== undefined ? { account: { balance } } : {});

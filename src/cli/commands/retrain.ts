@@ -37,7 +37,7 @@ export function registerRetrain(program: Command): void {
     .option('--epochs <n>', 'training epochs (default trading.retrain.epochs)')
     .option('--seed <n>', 'training seed (default backtest.seed)')
     .option('--json', 'print the outcome as JSON');
-  addCommonOptions(cmd);
+  addCommonOptions(cmd, { market: true, db: true, backend: true });
   cmd.action(async (flags: RetrainFlags) => {
     const { config, logger } = setupCommand(flags);
     const job = { config, logger, strategy: flags.strategy, model: flags.model, epochs: wholeNumber(flags.epochs, '--epochs', 1), seed: wholeNumber(flags.seed, '--seed', 0) };
