@@ -1,0 +1,66 @@
+/**
+ * tfjs-backend-wasm 4.22 multiplies matrices fast (XNNPACK) only when neither operand is transposed; with
+ * transposeA or transposeB it falls back to a plain loop that is ~12× slower (measured here: [490×256]·[256×128]
+ * 1.8 ms untransposed, 22 ms as dy·Wᵀ or xᵀ·dy). Every dense layer's backward pass asks for exactly those two
+ * products, so training was dominated by them. This wrapper transposes the flagged operand with wasm's Transpose
+ * kernel (~0.3 ms for 490×256) and calls the stock kernel untransposed: same numbers, a fraction of the time.
+ * Equality with the stock kernel is tested in test/ml/wasm-matmul.test.ts.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+
+interface BackendWithDisposeData {
+  disposeData(dataId: object): void;
+}
+
+let stockKernel: KernelConfig | undefined;
+
+/** Swaps the last two axes of a rank-2 or rank-3 tensor with the backend's own Transpose kernel. */
+function transposeLastTwo(transpose: KernelFunc, x: TensorInfo, backend: unknown): TensorInfo {
+  const perm = x.shape.length === 2 ? [1, 0] : [0, 2, 1];
+  return transpose({ inputs: { x }, backend: backend as never, attrs: { perm } }) as TensorInfo;
+}
+
+function fastBatchMatMul(stock: KernelConfig, transpose: KernelFunc): KernelConfig {
+  const fallback = stock.kernelFunc;
+  return {
+    kernelName: tf.BatchMatMul,
+    backendName: 'wasm',
+    // the stock kernel binds its WebAssembly function when the backend starts; keep that
+    setupFunc: stock.setupFunc,
+    disposeFunc: stock.disposeFunc,
+    kernelFunc: (args) => {
+      const { a, b } = args.inputs as NamedTensorInfoMap;
+      const attrs = args.attrs as NamedAttrMap & { transposeA: boolean; transposeB: boolean };
+      const { transposeA, transposeB } = attrs;
+      if (!a || !b || (!transposeA && !transposeB) || a.shape.length > 3 || b.shape.length > 3) return fallback(args);
+      const backend = args.backend as unknown as BackendWithDisposeData;
+      const made: TensorInfo[] = [];
+      const at = transposeA ? transposeLastTwo(transpose, a, backend) : a;
+      if (transposeA) made.push(at);
+      const bt = transposeB ? transposeLastTwo(transpose, b, backend) : b;
+      if (transposeB) made.push(bt);
+      try {
+        return fallback({ ...args, inputs: { a: at, b: bt }, attrs: { ...attrs, transposeA: false, transposeB: false } });
+      } finally {
+        for (const t of made) backend.disposeData(t.dataId);
+      }
+    },
+  };
+}
+
+/** Replaces wasm's BatchMatMul by the transpose-first wrapper, once; safe to call again, a no-op without wasm. */
+export function registerWasmMatMul(): void {
+  if (stockKernel) return;
+  const stock = tf.getKernel(tf.BatchMatMul, 'wasm');
+  const transpose = tf.getKernel(tf.Transpose, 'wasm');
+  if (!stock || !transpose) return;
+  stockKernel = stock;
+  tf.unregisterKernel(tf.BatchMatMul, 'wasm');
+  tf.registerKernel(fastBatchMatMul(stock, transpose.kernelFunc));
+}
+
+/** wasm's own BatchMatMul kernel as it was before registerWasmMatMul (for tests comparing the two). */
+export function stockWasmMatMul(): KernelConfig | undefined {
+  return stockKernel ?? tf.getKernel(tf.BatchMatMul, 'wasm');
+}
