@@ -84,16 +84,35 @@ export async function runRuleBacktest(req: RuleBacktestRequest): Promise<Backtes
   const range = rangeIndices(candles, req.from, req.to, series.label);
   const costs = costsFromConfig(config);
   const sizing = sizingFromConfig(config);
-  const balance = config.account.balance;
   const policy = strategy.createPolicy({ candles, seed: req.seed, config });
-  const result = runBacktest({ candles, window: 0, range, costs, balance, sizing, policy });
+  const result = runBacktest({ candles, window: 0, range, costs, balance: config.account.balance, sizing, policy });
+  return reportBacktest({ ...req, strategy: { name: strategy.name, kind: strategy.kind, description: strategy.description }, result, costs, sizing });
+}
+
+export interface ReportBacktestRequest {
+  config: Config;
+  series: LoadedSeries;
+  strategy: { name: string; kind: 'rule' | 'agent'; description: string };
+  result: BacktestResult;
+  costs: Costs;
+  sizing: SizingOptions;
+  seed: number;
+  out?: string;
+  extra?: ReportExtra;
+}
+
+/** Metrics and baselines over the result's range, written as a report folder (shared by rule and saved-model runs). */
+export async function reportBacktest(req: ReportBacktestRequest): Promise<BacktestRun> {
+  const { config, series, strategy, result, costs, sizing } = req;
+  const candles = series.candles;
+  const balance = config.account.balance;
   const metrics = computeMetrics(result, candles.timeframe);
-  const baselines = runBaselines({ candles, range, costs, balance, randomSeeds: config.backtest.randomSeeds, seed: req.seed });
+  const baselines = runBaselines({ candles, range: result.range, costs, balance, randomSeeds: config.backtest.randomSeeds, seed: req.seed });
   const outDir = req.out ?? path.join(config.backtest.outDir, newRunId(strategy.name, candles.symbol, config.backtest.outDir));
   const runId = path.basename(path.resolve(outDir));
   const files = await writeReport(outDir, {
     runId,
-    strategy: { name: strategy.name, kind: strategy.kind, description: strategy.description },
+    strategy,
     data: { label: series.label, origin: series.origin, ...(series.notice ? { notice: series.notice } : {}) },
     settings: { balance, costs, sizing, seed: req.seed, costPreset: config.account.preset, randomSeeds: config.backtest.randomSeeds },
     result,

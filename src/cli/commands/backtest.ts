@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { readReport, summaryTable } from '../../backtest/report.ts';
-import { RULE_WARMUP_CANDLES, runRuleBacktest } from '../../backtest/run.ts';
+import { RULE_WARMUP_CANDLES, runRuleBacktest, type BacktestRun } from '../../backtest/run.ts';
 import { getAgentRunner, loadStrategy, type AgentBacktestContext, type AgentRunner } from '../../backtest/strategy.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime, timeframeMs } from '../../data/timeframe.ts';
@@ -22,6 +22,7 @@ interface BacktestFlags extends CommonFlags {
   seeds?: string;
   folds?: string;
   name?: string;
+  model?: string;
   json?: boolean;
 }
 
@@ -63,6 +64,7 @@ export function registerBacktest(program: Command): void {
     .option('--seeds <n>', 'agent strategies: train this many seeds and report mean ± sd')
     .option('--folds <k>', 'agent strategies: walk-forward folds')
     .option('--name <name>', 'agent strategies: model folder name under models/')
+    .option('--model <dir>', 'evaluate a saved model (models/<name>) on the range without training')
     .option('--json', 'print report.json instead of the table');
   addCommonOptions(cmd, { market: true, db: true, backend: true }).action(async (flags: BacktestFlags) => {
     const extra: Record<string, unknown> = {};
@@ -78,6 +80,14 @@ export function registerBacktest(program: Command): void {
     const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
     if (from !== undefined && to !== undefined && to <= from) throw new UserError(`--to ${flags.to} is not after --from ${flags.from}`);
     const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;
+    if (flags.model !== undefined) {
+      if (flags.strategy !== undefined) throw new UserError('use either --model DIR or --strategy NAME, not both');
+      const { runModelBacktest } = await import('../../backtest/model-run.ts');
+      const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from: undefined, to });
+      const run = await runModelBacktest({ config, series, modelHome: flags.model, from, to, seed, out: flags.out, logger });
+      printRun(run, flags.json === true);
+      return;
+    }
     const strategy = await loadStrategy(flags.strategy ?? config.backtest.strategy);
 
     if (strategy.kind === 'agent') {
@@ -108,12 +118,16 @@ export function registerBacktest(program: Command): void {
     const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from: warmFrom, to });
     logger.info(`backtest ${strategy.name} on ${series.label}`);
     const run = await runRuleBacktest({ config, series, strategy, from, to, seed, out: flags.out });
-    if (flags.json) console.log(JSON.stringify(run.report, null, 2));
-    else {
-      console.log(summaryTable(run.report));
-      console.log(`\nreport: ${path.resolve(run.files.html)}`);
-    }
+    printRun(run, flags.json === true);
   });
+}
+
+function printRun(run: BacktestRun, json: boolean): void {
+  if (json) console.log(JSON.stringify(run.report, null, 2));
+  else {
+    console.log(summaryTable(run.report));
+    console.log(`\nreport: ${path.resolve(run.files.html)}`);
+  }
 }
 
 /** The newest report folder under `dir` (by report.json modification time), or undefined. */

@@ -1,0 +1,69 @@
+import type { Config } from '../config/schema.ts';
+import { isoTime } from '../data/timeframe.ts';
+import { UserError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { loadAgent } from '../agents/agent-policy.ts';
+import { recipeCosts, recipeSizing } from '../agents/setup.ts';
+import { initBackend } from '../ml/backend.ts';
+import { resolveModel } from '../trading/model-pointer.ts';
+import { runBacktest } from './engine.ts';
+import { rangeIndices, reportBacktest, MIN_RANGE_CANDLES, type BacktestRun } from './run.ts';
+import type { LoadedSeries } from './strategy.ts';
+
+export interface ModelBacktestRequest {
+  config: Config;
+  series: LoadedSeries;
+  /** A model home (`models/<name>`): its serving version is evaluated. */
+  modelHome: string;
+  from?: number;
+  to?: number;
+  seed: number;
+  out?: string;
+  logger: Logger;
+}
+
+/**
+ * Evaluates a saved agent greedily, without training, over [from, to): the same loader, observation code and
+ * engine as the paper trader, so `bot backtest --model` shows what `bot paper --model` would have done.
+ */
+export async function runModelBacktest(req: ModelBacktestRequest): Promise<BacktestRun> {
+  const { config, series, logger } = req;
+  const { dir, version } = resolveModel(req.modelHome);
+  await initBackend(config.ml.backend, logger);
+  const agent = await loadAgent(dir);
+  try {
+    const candles = series.candles;
+    const asked = rangeIndices(candles, req.from, req.to, series.label);
+    const from = Math.max(asked.from, agent.warmup);
+    if (asked.to - from < MIN_RANGE_CANDLES) {
+      throw new UserError(`${series.label}: the model needs ${agent.warmup} candles of history before its first decision; the range leaves ${Math.max(0, asked.to - from)}`);
+    }
+    if (from > asked.from) logger.info(`first decision at ${isoTime(candles.ts[from])}: the model's features need ${agent.warmup} earlier candles`);
+    const trained = agent.meta.trainingWindow;
+    if (Date.parse(trained.to) >= candles.ts[from]) {
+      logger.warn(`the range starts before the end of the model's training window (${trained.from} … ${trained.to}): not out of sample`);
+    }
+    const costs = recipeCosts(agent.recipe, config);
+    const sizing = recipeSizing(agent.recipe, config);
+    const result = runBacktest({
+      ...agent.observationSource(candles),
+      range: { from, to: asked.to },
+      costs,
+      balance: config.account.balance,
+      sizing,
+      policy: agent.policy,
+    });
+    return await reportBacktest({
+      config,
+      series,
+      strategy: { name: agent.meta.strategy, kind: 'agent', description: `saved model ${req.modelHome} (version ${version}), evaluated without training` },
+      result,
+      costs,
+      sizing,
+      seed: req.seed,
+      out: req.out,
+    });
+  } finally {
+    agent.dispose();
+  }
+}

@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadAgent } from '../../src/agents/agent-policy.ts';
+import { recipeCosts, recipeSizing } from '../../src/agents/setup.ts';
+import { runBacktest, tradesFingerprint } from '../../src/backtest/engine.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { candlesToCsv, parseCandlesCsv } from '../../src/data/csv.ts';
+import { candlesFromRows } from '../../src/data/candles.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { saveAgent } from '../trading/agents.ts';
+import { runBot } from '../trading/cli.ts';
+
+test('bot backtest --model evaluates a saved agent without training: the trades of the engine with that model', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'model-backtest-'));
+  const csv = path.join(dir, 'candles.csv');
+  writeFileSync(csv, candlesToCsv(syntheticCandles({ seed: 11, count: 400, timeframe: '1h' })));
+  // the candles as the CLI reads them back from the file
+  const candles = candlesFromRows('upbit', 'BTC/KRW', '1h', parseCandlesCsv(readFileSync(csv, 'utf8'), { timeframe: '1h' }));
+  const home = path.join(dir, 'models', 'seeded');
+  await saveAgent(home, 'seeded', candles);
+
+  const out = path.join(dir, 'run');
+  const res = await runBot(['backtest', '--model', home, '--data', csv, '--timeframe', '1h', '--out', out, '--json', '--log-level', 'error', '--config', writeQuietConfig(dir)]);
+  assert.equal(res.code, 0, res.stderr);
+  const report = JSON.parse(res.stdout) as { tradesFingerprint: string; trades: number; strategy: { kind: string } };
+  assert.equal(report.strategy.kind, 'agent');
+
+  const agent = await loadAgent(home);
+  try {
+    const config = loadConfig();
+    const expected = runBacktest({
+      ...agent.observationSource(candles),
+      range: { from: agent.warmup, to: candles.ts.length },
+      costs: recipeCosts(agent.recipe, config),
+      balance: config.account.balance,
+      sizing: recipeSizing(agent.recipe, config),
+      policy: agent.policy,
+    });
+    assert.ok(expected.trades.length >= 2, 'the seeded model trades');
+    assert.equal(report.trades, expected.trades.length);
+    assert.equal(report.tradesFingerprint, tradesFingerprint(expected.trades));
+  } finally {
+    agent.dispose();
+  }
+
+  const both = await runBot(['backtest', '--model', home, '--strategy', 'sma-cross', '--data', csv, '--config', writeQuietConfig(dir)]);
+  assert.notEqual(both.code, 0);
+  assert.match(both.stderr.trim(), /^error: use either --model DIR or --strategy NAME/);
+  const missing = await runBot(['backtest', '--model', path.join(dir, 'models', 'none'), '--data', csv, '--config', writeQuietConfig(dir)]);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /no such folder/);
+});
+
+function writeQuietConfig(dir: string): string {
+  const f = path.join(dir, 'quiet.json');
+  writeFileSync(f, JSON.stringify({ log: { level: 'error', file: '' }, ml: { backend: 'wasm' } }));
+  return f;
+}
