@@ -34,7 +34,6 @@ export function flatPolicy(): Policy {
 
 /** Uniformly random buy / sell / hold with random confidence, seeded. */
 export function randomPolicy(seed: number): Policy {
-  const rng = new Rng(seed);
   const decisions: Decision[] = [
     { action: 'buy', confidence: 0 },
     { action: 'sell', confidence: 0 },
@@ -42,7 +41,11 @@ export function randomPolicy(seed: number): Policy {
   ];
   return {
     name: 'random',
-    decide: () => {
+    // A function of (seed, candle time) rather than a running sequence: the paper trader, which rebuilds the
+    // policy every tick, draws the same action for a candle as the backtest did.
+    decide: (obs) => {
+      const minutes = Math.floor(obs.candles.ts[obs.t] / 60_000);
+      const rng = new Rng(Math.imul(seed ^ 0x5bd1e995, 0x01000193) ^ minutes ^ Math.floor(minutes / 4294967296));
       const d = decisions[rng.int(3)];
       d.confidence = rng.next();
       return d;

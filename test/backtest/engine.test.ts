@@ -4,6 +4,7 @@ import { runBaselines } from '../../src/backtest/baselines.ts';
 import { runBacktest, tradesFingerprint, type BacktestResult } from '../../src/backtest/engine.ts';
 import { computeMetrics } from '../../src/backtest/metrics.ts';
 import { rangeIndices } from '../../src/backtest/run.ts';
+import { randomPolicy } from '../../src/backtest/rules.ts';
 import { listStrategies, loadStrategy, type RuleStrategy } from '../../src/backtest/strategy.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Candles } from '../../src/data/candles.ts';
@@ -185,4 +186,17 @@ test('date ranges: candles opening in [from, to); empty, reversed, too short and
   assert.throws(() => rangeIndices(c, t0 + 9 * h, t0 + 5 * h), /is not after/);
   assert.throws(() => rangeIndices(c, t0 + 100 * h, undefined, 'x.csv'), /no candles in .* in x\.csv/);
   assert.throws(() => rangeIndices(c, t0 + 46 * h), (e: unknown) => e instanceof UserError && /holds 2 candles .* at least 3/.test(e.message));
+});
+
+test('the random rule draws per candle: a policy rebuilt mid-run (as the paper trader does) decides each candle as before', () => {
+  const candles = syntheticCandles({ seed: 5, count: 60 });
+  const obs = (t: number) => ({ t, candles, features: new Float32Array(0), window: 0, cols: 0, state: new Float32Array(3) });
+  const once = randomPolicy(3);
+  const straight = Array.from({ length: 60 }, (_, t) => ({ ...once.decide(obs(t)) }));
+  const rebuilt = Array.from({ length: 60 }, (_, t) => ({ ...randomPolicy(3).decide(obs(t)) }));
+  assert.deepEqual(rebuilt, straight);
+  const actions = new Set(straight.map((d) => d.action));
+  assert.equal(actions.size, 3, 'all three actions occur');
+  const other = Array.from({ length: 60 }, (_, t) => randomPolicy(4).decide(obs(t)).action);
+  assert.notDeepEqual(other, straight.map((d) => d.action), 'the seed matters');
 });
