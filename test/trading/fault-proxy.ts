@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Rng } from '../../src/util/random.ts';
 
-export type ProxyFault = '429' | '500' | '503' | 'malformed' | 'reset';
+export type ProxyFault = '429' | '500' | '503' | 'malformed' | 'reset' | 'slow';
 
 export interface FaultProxy {
   url: string;
@@ -14,12 +14,13 @@ export interface FaultProxy {
 
 /**
  * An HTTP proxy on 127.0.0.1 in front of the fake exchange that fails a seeded fraction of requests with a 429,
- * a 5xx, a truncated JSON body or a dropped connection, and forwards the rest untouched.
+ * a 5xx, a truncated JSON body, a dropped connection or a reply that never comes within `slowMs` (longer than the
+ * client's timeout), and forwards the rest untouched.
  */
-export async function startFaultProxy(target: string, rate: number, seed: number): Promise<FaultProxy> {
+export async function startFaultProxy(target: string, rate: number, seed: number, slowMs = 1500): Promise<FaultProxy> {
   const rng = new Rng(seed);
-  const kinds: ProxyFault[] = ['429', '500', '503', 'malformed', 'reset'];
-  const injected: Record<ProxyFault, number> = { '429': 0, '500': 0, '503': 0, malformed: 0, reset: 0 };
+  const kinds: ProxyFault[] = ['429', '500', '503', 'malformed', 'reset', 'slow'];
+  const injected: Record<ProxyFault, number> = { '429': 0, '500': 0, '503': 0, malformed: 0, reset: 0, slow: 0 };
   const sockets = new Set<Socket>();
   const state = { forwarded: 0 };
   const server = http.createServer((req, res) => {
@@ -30,6 +31,7 @@ export async function startFaultProxy(target: string, rate: number, seed: number
         const kind = kinds[rng.int(kinds.length)];
         injected[kind]++;
         if (kind === 'reset') return void req.socket.destroy();
+        if (kind === 'slow') return void setTimeout(() => req.socket.destroy(), slowMs).unref();
         if (kind === 'malformed') {
           res.writeHead(200, { 'content-type': 'application/json' });
           return void res.end('[{"market":"KRW-BTC","opening_price":');

@@ -16,11 +16,11 @@ test('with a fifth of exchange requests failing, no tick is lost and none is dou
   const start = candles.ts[70];
   let now = start + HOUR + 10_000;
   const fake = await startFakeUpbit({ now: () => now, series: [{ market: 'KRW-BTC', candles }] });
-  const proxy = await startFaultProxy(fake.url, 0.2, 99);
+  const proxy = await startFaultProxy(fake.url, 0.2, 99, 1200);
   const sessionFor = (url: string, db: string) => {
     const config = loadConfig({
       overrides: {
-        exchange: { ccxt: { urls: { api: { public: url, private: url } } }, retries: 10, backoffMs: 1, maxBackoffMs: 4, timeoutMs: 3000 },
+        exchange: { ccxt: { urls: { api: { public: url, private: url } } }, retries: 10, backoffMs: 1, maxBackoffMs: 4, timeoutMs: 600 },
         data: { database: path.join(tmp.dir, db) },
         log: { file: '' },
         trading: { historyCandles: 60 },
@@ -44,6 +44,7 @@ test('with a fifth of exchange requests failing, no tick is lost and none is dou
     const injected = Object.values(proxy.injected).reduce((a, b) => a + b, 0);
     assert.ok(injected >= 10, `faults were injected (${JSON.stringify(proxy.injected)})`);
     assert.equal(failedTicks, 0, 'retries absorbed every fault');
+    assert.ok(proxy.injected.slow >= 1, 'some replies timed out');
     const runF = faulty.repo.list()[0];
     const runC = clean.repo.list()[0];
     const decisionsF = faulty.repo.decisions(runF.id).map((d) => d.ts);
