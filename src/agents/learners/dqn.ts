@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { JsAdam, type GradientOptimizer } from '../../ml/adam.ts';
 import { Rng } from '../../util/random.ts';
 import type { LearningEnv } from '../env.ts';
 import type { Decision, Observation } from '../policy.ts';
@@ -45,7 +46,7 @@ export const DQN_DEFAULTS: DqnParams = {
 /** Deep Q-learning (Mnih et al. 2015) with replay, a target network, Huber loss and optional double-DQN targets. */
 export class DqnLearner implements Learner {
   readonly kind = 'dqn' as const;
-  private readonly optimizer: tf.Optimizer;
+  private readonly optimizer: GradientOptimizer;
   private readonly replay: ReplayBuffer;
   private readonly rng: Rng;
   private readonly prevX: Float32Array;
@@ -61,7 +62,7 @@ export class DqnLearner implements Learner {
     seed: number,
   ) {
     if (net.heads.value !== 3) throw new Error('DQN needs a value head of 3 (buy, sell, hold)');
-    this.optimizer = tf.train.adam(params.learningRate);
+    this.optimizer = new JsAdam(params.learningRate);
     this.replay = new ReplayBuffer(params.replayCapacity, net.xSize, net.stateSize, params.batchSize);
     this.rng = new Rng(seed);
     this.prevX = new Float32Array(net.xSize);

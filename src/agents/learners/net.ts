@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Observation } from '../policy.ts';
 import { TrunkCache } from './trunk-cache.ts';
+import type { GradientOptimizer } from '../../ml/adam.ts';
 
 /** Network outputs for one or more observations: row-major [batch × n] per head. */
 export interface HeadOutputs {
@@ -201,7 +202,7 @@ export class AgentNet {
  * One optimiser step on `loss`, gradients clipped to a global norm. Returns the loss value.
  * The caller's loss closure builds everything from tensors it creates inside; all of it is freed here.
  */
-export function trainStep(net: AgentNet, optimizer: tf.Optimizer, loss: () => tf.Scalar, clipNorm = 0, extraVars: tf.Variable[] = []): number {
+export function trainStep(net: AgentNet, optimizer: GradientOptimizer, loss: () => tf.Scalar, clipNorm = 0, extraVars: tf.Variable[] = []): number {
   const vars = [...net.variables(), ...extraVars];
   const value = tf.tidy(() => {
     const { value: l, grads } = tf.variableGrads(loss, vars);

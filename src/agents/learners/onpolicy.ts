@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { JsAdam, type GradientOptimizer } from '../../ml/adam.ts';
 import { Rng } from '../../util/random.ts';
 import type { LearningEnv } from '../env.ts';
 import type { Decision, Observation } from '../policy.ts';
@@ -88,7 +89,7 @@ class Rollout {
 export type OnPolicyKind = 'pg' | 'a2c' | 'ppo';
 
 export class OnPolicyLearner implements Learner {
-  private readonly optimizer: tf.Optimizer;
+  private readonly optimizer: GradientOptimizer;
   private readonly rng: Rng;
   private readonly continuous: boolean;
   private readonly logStd: tf.Variable | undefined;
@@ -108,7 +109,7 @@ export class OnPolicyLearner implements Learner {
     this.continuous = isContinuous(net);
     if (!this.continuous && net.heads.policy !== 3) throw new Error('a discrete policy head has 3 outputs (buy, sell, hold)');
     if (this.continuous && net.heads.policy !== 1 && net.heads.policy !== 2) throw new Error('a continuous policy head has 1 (sigmoid) or 2 (softmax) outputs');
-    this.optimizer = tf.train.adam(params.learningRate);
+    this.optimizer = new JsAdam(params.learningRate);
     this.rng = new Rng(seed);
     this.logStdValue = logStd ?? params.initialLogStd;
     this.logStd = this.continuous ? tf.variable(tf.scalar(this.logStdValue), true) : undefined;

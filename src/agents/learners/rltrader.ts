@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { JsAdam, type GradientOptimizer } from '../../ml/adam.ts';
 import { Rng } from '../../util/random.ts';
 import type { LearningEnv } from '../env.ts';
 import type { Decision, Observation } from '../policy.ts';
@@ -22,7 +23,7 @@ export const RLTRADER_DEFAULTS: RltraderParams = { gamma: 0.9, learningRate: 1e-
 
 export class RltraderLearner implements Learner {
   readonly kind = 'rltrader' as const;
-  private readonly optimizer: tf.Optimizer;
+  private readonly optimizer: GradientOptimizer;
   private readonly rng: Rng;
   private readonly probs = new Float32Array(3);
   private readonly hasPolicy: boolean;
@@ -44,7 +45,7 @@ export class RltraderLearner implements Learner {
   ) {
     if (net.heads.value !== 3) throw new Error('RLTrader learners need a value head of 3');
     this.hasPolicy = net.heads.policy === 3;
-    this.optimizer = tf.train.adam(params.learningRate);
+    this.optimizer = new JsAdam(params.learningRate);
     this.rng = new Rng(seed);
   }
 

@@ -114,7 +114,8 @@ export class TrunkCache {
     const x = new Float32Array(n * span);
     for (let i = 0; i < n; i++) x.set(all.subarray((t + i - this.window + 1) * this.cols, (t + i + 1) * this.cols), i * span);
     tf.tidy(() => {
-      const y = this.trunk.predict(tf.tensor3d(x, [n, this.window, this.cols])) as tf.Tensor;
+      // one batch: predict's default batchSize of 32 would split the chunk into eight calls through every layer
+      const y = this.trunk.predict(tf.tensor3d(x, [n, this.window, this.cols]), { batchSize: n }) as tf.Tensor;
       this.rows.set(y.dataSync() as Float32Array);
     });
     this.buffer = f.buffer;
