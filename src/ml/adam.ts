@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** What a training step needs from an optimiser (tf.Optimizer fits this shape too). */
+/** What a training step needs from an optimiser. */
 export interface GradientOptimizer {
   applyGradients(grads: tf.NamedTensorMap): void;
   dispose(): void;

@@ -8,7 +8,7 @@ import type { Logger } from '../log.ts';
 import { BACKEND_CHOICES } from './config.ts';
 import { registerLeanGradients } from './gradients.ts';
 import { registerWasmGradientKernels } from './wasm-kernels.ts';
-import { registerWasmMatMul } from './wasm-matmul.ts';
+import { registerWasmFastKernels } from './wasm-fast-kernels.ts';
 
 export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -114,7 +114,7 @@ async function activate(name: BackendName): Promise<boolean> {
       wasmPathsSet = true;
     }
     registerWasmGradientKernels();
-    registerWasmMatMul();
+    registerWasmFastKernels();
   }
   try {
     const ok = await tf.setBackend(TF_NAME[name]);

@@ -1,19 +1,28 @@
 /**
- * tfjs-backend-wasm 4.22 multiplies matrices fast (XNNPACK) only when neither operand is transposed; with
+ * Faster stand-ins for two stock tfjs-backend-wasm 4.22 kernels, same results.
+ *
+ * BatchMatMul: wasm multiplies matrices fast (XNNPACK) only when neither operand is transposed; with
  * transposeA or transposeB it falls back to a plain loop that is ~12× slower (measured here: [490×256]·[256×128]
  * 1.8 ms untransposed, 22 ms as dy·Wᵀ or xᵀ·dy). Every dense layer's backward pass asks for exactly those two
  * products, so training was dominated by them. This wrapper transposes the flagged operand with wasm's Transpose
  * kernel (~0.3 ms for 490×256) and calls the stock kernel untransposed: same numbers, a fraction of the time.
- * Equality with the stock kernel is tested in test/ml/wasm-matmul.test.ts.
+ *
+ * Identity (what tf.clone and the gradient tape's saved inputs run): wasm copies the data; the cpu and webgl backends
+ * share it and count a reference, as wasm's own Reshape does. Tensor data is never written in place, so sharing is
+ * safe, and training no longer copies every activation it saves for the backward pass.
+ *
+ * Tested against the stock kernels and the cpu backend in test/ml/wasm-fast-kernels.test.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 
 interface BackendWithDisposeData {
   disposeData(dataId: object): void;
+  incRef(dataId: object): void;
 }
 
 let stockKernel: KernelConfig | undefined;
+let stockIdentity: KernelConfig | undefined;
 
 /** Swaps the last two axes of a rank-2 or rank-3 tensor with the backend's own Transpose kernel. */
 function transposeLastTwo(transpose: KernelFunc, x: TensorInfo, backend: unknown): TensorInfo {
@@ -49,18 +58,39 @@ function fastBatchMatMul(stock: KernelConfig, transpose: KernelFunc): KernelConf
   };
 }
 
-/** Replaces wasm's BatchMatMul by the transpose-first wrapper, once; safe to call again, a no-op without wasm. */
-export function registerWasmMatMul(): void {
+function sharingIdentity(stock: KernelConfig): KernelConfig {
+  return {
+    ...stock,
+    kernelFunc: (args) => {
+      const { x } = args.inputs as NamedTensorInfoMap;
+      if (!x || x.dtype === 'string') return stock.kernelFunc(args);
+      (args.backend as unknown as BackendWithDisposeData).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  };
+}
+
+/** Replaces wasm's BatchMatMul and Identity by the faster versions, once; safe to call again, a no-op without wasm. */
+export function registerWasmFastKernels(): void {
   if (stockKernel) return;
   const stock = tf.getKernel(tf.BatchMatMul, 'wasm');
   const transpose = tf.getKernel(tf.Transpose, 'wasm');
-  if (!stock || !transpose) return;
+  const identity = tf.getKernel(tf.Identity, 'wasm');
+  if (!stock || !transpose || !identity) return;
   stockKernel = stock;
+  stockIdentity = identity;
   tf.unregisterKernel(tf.BatchMatMul, 'wasm');
   tf.registerKernel(fastBatchMatMul(stock, transpose.kernelFunc));
+  tf.unregisterKernel(tf.Identity, 'wasm');
+  tf.registerKernel(sharingIdentity(identity));
 }
 
-/** wasm's own BatchMatMul kernel as it was before registerWasmMatMul (for tests comparing the two). */
+/** wasm's own Identity kernel as it was before registerWasmFastKernels. */
+export function stockWasmIdentity(): KernelConfig | undefined {
+  return stockIdentity ?? tf.getKernel(tf.Identity, 'wasm');
+}
+
+/** wasm's own BatchMatMul kernel as it was before registerWasmFastKernels (for tests comparing the two). */
 export function stockWasmMatMul(): KernelConfig | undefined {
   return stockKernel ?? tf.getKernel(tf.BatchMatMul, 'wasm');
 }

@@ -1,12 +1,13 @@
 /**
- * The transpose-first wasm BatchMatMul (src/ml/wasm-matmul.ts) against the cpu backend's matMul, for every transpose
- * combination on rank-2 and rank-3 operands, plus a dense layer's gradients; no tensors leak.
+ * The faster wasm kernels (src/ml/wasm-fast-kernels.ts): the transpose-first BatchMatMul against the cpu backend's
+ * matMul for every transpose combination on rank-2 and rank-3 operands, a dense layer's gradients, and the sharing
+ * Identity (clones read the same numbers, outlive their source, and free their memory); no tensors leak.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/ml/backend.ts';
-import { stockWasmMatMul } from '../../src/ml/wasm-matmul.ts';
+import { stockWasmIdentity, stockWasmMatMul } from '../../src/ml/wasm-fast-kernels.ts';
 import { Rng } from '../../src/util/random.ts';
 
 await initBackend('wasm');
@@ -69,4 +70,29 @@ test('dense-layer gradients through the wrapper match cpu and free every tensor'
   assertClose(wasm.dw, cpu.dw, 'dw');
   await tf.setBackend('wasm');
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('Identity shares data: clones equal their source, survive its disposal and leave nothing behind', async () => {
+  await tf.setBackend('wasm');
+  assert.notEqual(tf.getKernel(tf.Identity, 'wasm')?.kernelFunc, stockWasmIdentity()?.kernelFunc, 'wrapper registered');
+  const tensorsBefore = tf.memory().numTensors;
+  const bytesBefore = tf.memory().numBytes;
+  const x = tf.tensor2d(randomArray(12, 5), [3, 4]);
+  const expected = x.dataSync().slice();
+  const c = tf.clone(x);
+  const v = tf.variable(x);
+  x.dispose();
+  assert.deepEqual(c.dataSync(), expected);
+  assert.deepEqual(v.dataSync(), expected);
+  const zeros = tf.zerosLike(c);
+  v.assign(zeros);
+  zeros.dispose();
+  assert.deepEqual(c.dataSync(), expected, 'assigning the variable leaves the clone alone');
+  // the tape saves inputs through Identity: gradients still right after the source is gone
+  const w = tf.tensor1d([1, 2, 3]);
+  const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(a, a)))(w);
+  assert.deepEqual(Array.from(g.dataSync()), [2, 4, 6]);
+  tf.dispose([c, v, w, g]);
+  assert.equal(tf.memory().numTensors, tensorsBefore);
+  assert.equal(tf.memory().numBytes, bytesBefore);
 });
