@@ -96,3 +96,26 @@ test('Identity shares data: clones equal their source, survive its disposal and 
   assert.equal(tf.memory().numTensors, tensorsBefore);
   assert.equal(tf.memory().numBytes, bytesBefore);
 });
+
+test('MaxPoolGrad agrees with the cpu backend (valid and same padding, overlapping windows, 1-D pooling)', async () => {
+  const cases: { shape: [number, number, number, number]; size: [number, number]; strides: [number, number]; pad: 'valid' | 'same' }[] = [
+    { shape: [3, 5, 1, 4], size: [2, 1], strides: [2, 1], pad: 'valid' },
+    { shape: [2, 5, 4, 3], size: [3, 3], strides: [1, 1], pad: 'same' },
+    { shape: [2, 6, 5, 2], size: [2, 2], strides: [2, 2], pad: 'same' },
+  ];
+  for (const c of cases) {
+    const grad = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const x = tf.tensor4d(randomArray(size(c.shape), 7), c.shape);
+        const outShape = tf.maxPool(x, c.size, c.strides, c.pad).shape;
+        const r = tf.tensor(randomArray(size(outShape), 8), outShape);
+        return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.size, c.strides, c.pad), r)))(x).dataSync() as Float32Array;
+      });
+    };
+    const wasm = await grad('wasm');
+    assertClose(wasm, await grad('cpu'), `maxPool ${JSON.stringify(c)}`);
+    assert.ok(wasm.some((v) => v !== 0), 'gradient reaches the input');
+  }
+  await tf.setBackend('wasm');
+});
