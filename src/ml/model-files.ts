@@ -11,6 +11,7 @@ import { UserError } from '../errors.ts';
 import type { NetworkSpec } from '../agents/networks/spec.ts';
 // registers the custom layers saved cnnrnn models use, so they load
 import '../agents/networks/frame-layers.ts';
+import '../agents/networks/seeded-dropout.ts';
 
 export interface ModelMeta {
   name: string;

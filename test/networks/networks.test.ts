@@ -19,7 +19,7 @@ test('defaults: the dnn is RLTrader-shaped 256-128-64-32 with batch norm and dro
   const model = buildNetwork(s);
   const classes = model.layers.map((l) => l.getClassName());
   assert.equal(classes.filter((c) => c === 'BatchNormalization').length, 4);
-  assert.equal(classes.filter((c) => c === 'Dropout').length, 4);
+  assert.equal(classes.filter((c) => c === 'SeededDropout').length, 4);
   assert.deepEqual(model.layers.filter((l) => l.getClassName() === 'Dense').map((l) => (l.getConfig() as { units: number }).units), [256, 128, 64, 32, 3]);
   model.dispose();
 });

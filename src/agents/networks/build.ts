@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../util/random.ts';
 import { BatchToFrames, FramesToBatch } from './frame-layers.ts';
+import { dropoutSeed, SeededDropout } from './seeded-dropout.ts';
 import { resolveSpec, type NetworkSpec, type ResolvedSpec } from './spec.ts';
 
 type Sym = tf.SymbolicTensor;
@@ -10,11 +11,16 @@ function apply(layer: tf.layers.Layer, x: Sym | Sym[]): Sym {
   return layer.apply(x) as Sym;
 }
 
+/** Dropout with a mask stream seeded from the network seed (see seeded-dropout.ts). */
+function dropout(s: ResolvedSpec, name: string): tf.layers.Layer {
+  return new SeededDropout({ rate: s.dropout, seed: dropoutSeed(s.seed, name), name });
+}
+
 /** Batch norm then dropout, the pair RLTrader puts after every layer. */
 function normAndDrop(s: ResolvedSpec, x: Sym, tag: string): Sym {
   let y = x;
   if (s.batchNorm) y = apply(tf.layers.batchNormalization({ name: `bn_${tag}` }), y);
-  if (s.dropout > 0) y = apply(tf.layers.dropout({ rate: s.dropout, name: `drop_${tag}` }), y);
+  if (s.dropout > 0) y = apply(dropout(s, `drop_${tag}`), y);
   return y;
 }
 
@@ -64,7 +70,7 @@ function cnnTrunk(s: ResolvedSpec, input: Sym): Sym {
       x = apply(tf.layers.maxPooling1d({ poolSize: 2, name: `pool${i + 1}` }), x);
       steps = Math.floor(steps / 2);
     }
-    if (s.dropout > 0) x = apply(tf.layers.dropout({ rate: s.dropout, name: `drop_${i + 1}` }), x);
+    if (s.dropout > 0) x = apply(dropout(s, `drop_${i + 1}`), x);
   });
   return apply(tf.layers.flatten({ name: 'flatten' }), x);
 }
@@ -95,11 +101,11 @@ function cnnRnnTrunk(s: ResolvedSpec, input: Sym): Sym {
     }
   });
   x = apply(tf.layers.flatten({ name: 'flatten' }), x);
-  if (s.dropout > 0) x = apply(tf.layers.dropout({ rate: s.dropout, name: 'drop_conv' }), x);
+  if (s.dropout > 0) x = apply(dropout(s, 'drop_conv'), x);
   x = apply(tf.layers.dense({ units: s.embedding, activation: 'relu', name: 'embed' }), x);
   x = apply(new BatchToFrames({ frames: im.frames, name: 'batch_to_frames' }), x);
   x = apply(recurrentLayer(s.rnn, s.rnnUnits, false, 'rnn'), x);
-  if (s.dropout > 0) x = apply(tf.layers.dropout({ rate: s.dropout, name: 'drop_rnn' }), x);
+  if (s.dropout > 0) x = apply(dropout(s, 'drop_rnn'), x);
   return x;
 }
 

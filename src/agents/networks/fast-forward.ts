@@ -348,7 +348,7 @@ function concatenate(cfg: LayerConfig, name: string, xs: Buf[], y: Buf): Run {
   };
 }
 
-const IDENTITY = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'Flatten', 'Reshape']);
+const IDENTITY = new Set(['Dropout', 'SeededDropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'Flatten', 'Reshape']);
 
 /** Plain-JS forward pass over a functional model of supported layers, in its topological order. */
 class JsForward implements FastForward {
