@@ -1,5 +1,5 @@
 /**
- * Faster stand-ins for two stock tfjs-backend-wasm 4.22 kernels, same results.
+ * Faster stand-ins for three stock tfjs-backend-wasm 4.22 kernels, same results.
  *
  * BatchMatMul: wasm multiplies matrices fast (XNNPACK) only when neither operand is transposed; with
  * transposeA or transposeB it falls back to a plain loop that is ~12× slower (measured here: [490×256]·[256×128]
@@ -20,7 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 
-interface BackendWithDisposeData {
+interface WasmBackendParts {
   disposeData(dataId: object): void;
   incRef(dataId: object): void;
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
@@ -49,7 +49,7 @@ function fastBatchMatMul(stock: KernelConfig, transpose: KernelFunc): KernelConf
       const attrs = args.attrs as NamedAttrMap & { transposeA: boolean; transposeB: boolean };
       const { transposeA, transposeB } = attrs;
       if (!a || !b || (!transposeA && !transposeB) || a.shape.length > 3 || b.shape.length > 3) return fallback(args);
-      const backend = args.backend as unknown as BackendWithDisposeData;
+      const backend = args.backend as unknown as WasmBackendParts;
       const made: TensorInfo[] = [];
       const at = transposeA ? transposeLastTwo(transpose, a, backend) : a;
       if (transposeA) made.push(at);
@@ -70,7 +70,7 @@ function sharingIdentity(stock: KernelConfig): KernelConfig {
     kernelFunc: (args) => {
       const { x } = args.inputs as NamedTensorInfoMap;
       if (!x || x.dtype === 'string') return stock.kernelFunc(args);
-      (args.backend as unknown as BackendWithDisposeData).incRef(x.dataId);
+      (args.backend as unknown as WasmBackendParts).incRef(x.dataId);
       return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
     },
   };
@@ -85,7 +85,7 @@ function maxPoolGradJs(stock: KernelConfig): KernelConfig {
       const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
       if (!dy || !input || input.dtype !== 'float32' || input.shape.length !== 4) return stock.kernelFunc(args);
       const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-      const backend = args.backend as unknown as BackendWithDisposeData;
+      const backend = args.backend as unknown as WasmBackendParts;
       const out = backend.makeOutput(input.shape.slice(), 'float32');
       // views after makeOutput: growing the wasm memory detaches earlier ones
       const x = backend.typedArrayFromHeap(input);
