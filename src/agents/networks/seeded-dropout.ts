@@ -19,7 +19,7 @@ export class SeededDropout extends tf.layers.Layer {
     super(args);
     this.rate = Math.max(0, Math.min(1, args.rate));
     this.seed = args.seed >>> 0;
-    this.state = this.seed || 1; // xorshift never leaves 0
+    this.state = this.seed | 0 || 1; // an int32 from the start (the loop keeps it one); xorshift never leaves 0
     this.supportsMasking = true;
   }
 
