@@ -11,6 +11,7 @@ import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { UserError } from '../../src/errors.ts';
+import { createLogger, log, setLogger } from '../../src/log.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { fakeConfig, tempDir } from './helpers.ts';
 
@@ -260,6 +261,9 @@ test('an unreachable exchange: download names --data and bot data import; loadSe
   } finally {
     store.close();
   }
+  // the console logger the CLI sets up
+  const previous = log();
+  setLogger(createLogger({ level: 'info', file: '' }));
   const lines: string[] = [];
   const write = process.stderr.write;
   process.stderr.write = ((chunk: string) => (lines.push(String(chunk)), true)) as typeof process.stderr.write;
@@ -269,6 +273,7 @@ test('an unreachable exchange: download names --data and bot data import; loadSe
     assert.match(fallback.notice ?? '', /cannot be reached.*bundled sample.*--data FILE.*bot data import/);
   } finally {
     process.stderr.write = write;
+    setLogger(previous);
   }
-  assert.equal(lines.length, 1, 'one console line');
+  assert.equal(lines.filter((l) => /bundled sample/.test(l)).length, 1, 'one console line says it runs on the sample');
 });
