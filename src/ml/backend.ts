@@ -35,6 +35,7 @@ export interface Availability {
 }
 
 let current: { name: BackendName; reason: string } | undefined;
+let chosenAutomatically = false;
 let wasmPathsSet = false;
 
 /** Parses a `--backend` flag or config value; a bad name is a UserError listing the choices. */
@@ -133,15 +134,18 @@ export async function initBackend(
   preferred: BackendChoice,
   logger?: Logger,
 ): Promise<{ name: BackendName; reason: string }> {
-  if (current && (preferred === 'auto' || preferred === current.name) && tf.getBackend() === TF_NAME[current.name]) {
+  // 'auto' reuses only an automatic choice: after a forced backend (e.g. the nets bench's cpu run) it picks the fastest again
+  if (current && (preferred === 'auto' ? chosenAutomatically : preferred === current.name) && tf.getBackend() === TF_NAME[current.name]) {
     return current;
   }
+  chosenAutomatically = preferred === 'auto';
   if (preferred !== 'auto') {
     const probe = await probeBackend(preferred);
     if (!probe.available) throw new UserError(`backend '${preferred}' is not available: ${probe.reason}`);
     if (!(await activate(preferred))) throw new UserError(`backend '${preferred}' failed to initialise`);
     current = { name: preferred, reason: `forced by --backend/ml.backend (${probe.reason})` };
   } else {
+    current = undefined;
     const skipped: string[] = [];
     for (const name of BACKEND_ORDER) {
       const probe = await probeBackend(name);

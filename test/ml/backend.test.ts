@@ -57,3 +57,12 @@ test('--backend values are checked', () => {
   assert.deepEqual(backendOverride({}), {});
   assert.throws(() => parseBackendChoice('tpu'), (e: unknown) => e instanceof UserError && /unknown backend 'tpu'.*auto, node-gpu, node, wasm, cpu/.test(e.message));
 });
+
+test('auto after a forced backend picks the fastest again (one process that runs several benches or jobs)', async () => {
+  const fastest = await initBackend('auto');
+  await initBackend('cpu');
+  assert.equal(tf.getBackend(), 'cpu');
+  const again = await initBackend('auto');
+  assert.equal(again.name, fastest.name);
+  assert.match(again.reason, /fastest available/);
+});
