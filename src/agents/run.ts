@@ -6,7 +6,8 @@ import { isoTime } from '../data/timeframe.ts';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { initBackend } from '../ml/backend.ts';
-import { hashData, saveModel } from '../ml/model-files.ts';
+import { hashData } from '../ml/model-files.ts';
+import { saveAgentModel } from './save.ts';
 import { runBacktest, type BacktestResult } from '../backtest/engine.ts';
 import { computeMetrics, METRIC_ROWS, type Metrics } from '../backtest/metrics.ts';
 import { meanAndSd, runBaselines, type Baselines } from '../backtest/baselines.ts';
@@ -14,8 +15,8 @@ import { readReport, summaryTable, writeReport, type ReportExtra, type ReportSec
 import { newRunId, rangeIndices } from '../backtest/run.ts';
 import type { AgentBacktestContext, LoadedSeries } from '../backtest/strategy.ts';
 import type { AgentRecipe } from './recipe.ts';
-import { learnerPolicy, type AgentLearnerMeta } from './agent-policy.ts';
-import { createLearner, envOptions, headsFor, networkSpec, prepareData, recipeWarmup, trainingEnvs, type IndexRange, type PreparedData } from './setup.ts';
+import { learnerPolicy } from './agent-policy.ts';
+import { createLearner, envOptions, networkSpec, prepareData, recipeWarmup, trainingEnvs, type IndexRange, type PreparedData } from './setup.ts';
 import { walkForward, type Fold } from './splits.ts';
 import { trainAgent, type TrainOutcome } from './train.ts';
 import { writeLearningCurvesPng } from './epoch-summary.ts';
@@ -100,30 +101,16 @@ export interface SaveAgentOptions {
 
 /** Saves a trained agent as a model folder with everything `loadAgent` needs (one format for backtest and retrain). */
 export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: SaveAgentOptions): Promise<void> {
-  const { continuous } = headsFor(o.recipe);
-  const learnerMeta: AgentLearnerMeta = {
-    kind: agent.learner.kind,
-    recipe: o.recipe,
-    continuous,
-    extraState: agent.learner.extraState(),
-    bestEpoch: agent.training.bestEpoch,
-    epochs: agent.training.epochs.length,
-  };
   const { candles, fold } = o;
-  const matrix = agent.prepared.matrix;
-  await saveModel(dir, { model: agent.learner.net.model }, {
+  await saveAgentModel(dir, agent.learner.net.model, o.recipe, agent.prepared, {
     name: o.name,
     strategy: o.strategy,
-    ...(matrix ? { featureSet: matrix.spec, featureVersion: matrix.version, scaler: agent.prepared.scaler } : {}),
-    ...(o.recipe.image ? { image: o.recipe.image } : {}),
-    network: networkSpec(o.recipe, agent.prepared, o.seed),
-    learner: learnerMeta as unknown as Record<string, unknown>,
+    seed: o.seed,
+    learner: { kind: agent.learner.kind, extraState: agent.learner.extraState(), bestEpoch: agent.training.bestEpoch, epochs: agent.training.epochs.length },
     trainingWindow: { from: isoTime(candles.ts[fold.train.from]), to: isoTime(candles.ts[fold.train.to - 1]) },
     dataHash: hashData(candles.ts.subarray(fold.train.from, fold.train.to), candles.close.subarray(fold.train.from, fold.train.to)),
-    seed: o.seed,
     metrics: o.metrics,
     codeVersion: codeVersion(),
-    createdAt: new Date().toISOString(),
   });
 }
 

@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import type { AgentLearnerMeta } from '../../src/agents/agent-policy.ts';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
 import { createNet, headsFor, networkSpec, prepareData, recipeWarmup } from '../../src/agents/setup.ts';
 import type { Candles } from '../../src/data/candles.ts';
 import { emptyCandles } from '../../src/data/candles.ts';
-import { saveModel } from '../../src/ml/model-files.ts';
+import { saveAgentModel } from '../../src/agents/save.ts';
 import { initBackend } from '../../src/ml/backend.ts';
 import dqnDnn from '../../strategies/dqn-dnn.ts';
 
@@ -22,19 +21,15 @@ export async function saveAgent(dir: string, action: 'buy' | 'sell' | 'seeded', 
   const spec = networkSpec(recipe, prepared, seed);
   const net = createNet(spec, false);
   if (action !== 'seeded') setConstant(net.model, action);
-  const learner: AgentLearnerMeta = { kind: 'dqn', recipe, continuous: headsFor(recipe).continuous, extraState: {}, bestEpoch: 0, epochs: 0 };
-  await saveModel(dir, { model: net.model }, {
+  await saveAgentModel(dir, net.model, recipe, prepared, {
     name: `agent-${action}`,
     strategy: 'dqn-dnn',
-    ...(prepared.matrix ? { featureSet: prepared.matrix.spec, featureVersion: prepared.matrix.version, scaler: prepared.scaler } : {}),
-    network: spec,
-    learner: learner as unknown as Record<string, unknown>,
+    seed,
+    learner: { kind: 'dqn', extraState: {}, bestEpoch: 0, epochs: 0 },
     trainingWindow: { from: '', to: '' },
     dataHash: '',
-    seed: 1,
     metrics: {},
     codeVersion: 'test',
-    createdAt: new Date(0).toISOString(),
   });
   net.dispose();
 }

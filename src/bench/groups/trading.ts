@@ -3,7 +3,6 @@ import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import winston from 'winston';
-import type { AgentLearnerMeta } from '../../agents/agent-policy.ts';
 import type { AgentRecipe } from '../../agents/recipe.ts';
 import { createNet, headsFor, networkSpec, prepareData, recipeWarmup } from '../../agents/setup.ts';
 import { loadConfig } from '../../config/load.ts';
@@ -11,7 +10,7 @@ import type { Candles } from '../../data/candles.ts';
 import { CandleStore } from '../../data/store.ts';
 import { syntheticCandles } from '../../data/synthetic.ts';
 import { initBackend } from '../../ml/backend.ts';
-import { saveModel } from '../../ml/model-files.ts';
+import { saveAgentModel } from '../../agents/save.ts';
 import { loadStrategy } from '../../backtest/strategy.ts';
 import { modelPolicySource } from '../../trading/model-policy.ts';
 import { PaperMarket } from '../../trading/paper-market.ts';
@@ -27,22 +26,16 @@ const TICKS = 60;
 async function saveUntrained(dir: string, name: string, recipe: AgentRecipe, candles: Candles): Promise<void> {
   const prepared = prepareData(recipe, candles, { from: recipeWarmup(recipe), to: candles.ts.length });
   const spec = networkSpec(recipe, prepared, 7);
-  const { continuous } = headsFor(recipe);
-  const net = createNet(spec, continuous);
-  const learner: AgentLearnerMeta = { kind: recipe.learner.kind, recipe, continuous, extraState: {}, bestEpoch: 0, epochs: 0 };
-  await saveModel(dir, { model: net.model }, {
+  const net = createNet(spec, headsFor(recipe).continuous);
+  await saveAgentModel(dir, net.model, recipe, prepared, {
     name,
     strategy: name,
-    ...(prepared.matrix ? { featureSet: prepared.matrix.spec, featureVersion: prepared.matrix.version, scaler: prepared.scaler } : {}),
-    ...(recipe.image ? { image: recipe.image } : {}),
-    network: spec,
-    learner: learner as unknown as Record<string, unknown>,
+    seed: 7,
+    learner: { kind: recipe.learner.kind, extraState: {}, bestEpoch: 0, epochs: 0 },
     trainingWindow: { from: '', to: '' },
     dataHash: '',
-    seed: 7,
     metrics: {},
     codeVersion: 'bench',
-    createdAt: new Date().toISOString(),
   });
   net.dispose();
 }

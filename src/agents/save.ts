@@ -1,0 +1,40 @@
+import type * as tf from '@tensorflow/tfjs';
+import { saveModel } from '../ml/model-files.ts';
+import type { AgentLearnerMeta } from './agent-policy.ts';
+import type { AgentRecipe } from './recipe.ts';
+import { headsFor, networkSpec, type PreparedData } from './setup.ts';
+
+export interface AgentModelMeta {
+  name: string;
+  strategy: string;
+  seed: number;
+  /** What the learner adds to the recipe: its kind, extra state and how training went. */
+  learner: Pick<AgentLearnerMeta, 'kind' | 'extraState' | 'bestEpoch' | 'epochs'>;
+  trainingWindow: { from: string; to: string };
+  dataHash: string;
+  metrics: Record<string, unknown>;
+  codeVersion: string;
+}
+
+/**
+ * Saves an agent's network as a model folder with everything `loadAgent` needs: the recipe, the feature set and
+ * its scaler, the image spec and the network spec. One format for backtest, retrain, benches and tests.
+ */
+export async function saveAgentModel(dir: string, model: tf.LayersModel, recipe: AgentRecipe, prepared: PreparedData, m: AgentModelMeta): Promise<void> {
+  const learner: AgentLearnerMeta = { ...m.learner, recipe, continuous: headsFor(recipe).continuous };
+  const matrix = prepared.matrix;
+  await saveModel(dir, { model }, {
+    name: m.name,
+    strategy: m.strategy,
+    ...(matrix ? { featureSet: matrix.spec, featureVersion: matrix.version, scaler: prepared.scaler } : {}),
+    ...(recipe.image ? { image: recipe.image } : {}),
+    network: networkSpec(recipe, prepared, m.seed),
+    learner: learner as unknown as Record<string, unknown>,
+    trainingWindow: m.trainingWindow,
+    dataHash: m.dataHash,
+    seed: m.seed,
+    metrics: m.metrics,
+    codeVersion: m.codeVersion,
+    createdAt: new Date().toISOString(),
+  });
+}
