@@ -12,12 +12,23 @@ export interface GradientOptimizer {
   dispose(): void;
 }
 
+/** A gradient held in an array, for the variable it belongs to. */
+export interface ArrayGradient {
+  variable: tf.Variable;
+  grad: Float32Array;
+}
+
+/** What the JS trainer (dense-trainer.ts) needs: a step from gradients it computed itself. */
+export interface ArrayGradientOptimizer {
+  applyGradientArrays(entries: readonly ArrayGradient[]): void;
+}
+
 interface Moments {
   m: Float32Array;
   v: Float32Array;
 }
 
-export class JsAdam implements GradientOptimizer {
+export class JsAdam implements GradientOptimizer, ArrayGradientOptimizer {
   private readonly moments = new Map<string, Moments>();
   private accBeta1: number;
   private accBeta2: number;
@@ -35,18 +46,27 @@ export class JsAdam implements GradientOptimizer {
   /** One step on every variable named in `grads` (names as tf.variableGrads returns them). */
   applyGradients(grads: tf.NamedTensorMap): void {
     const registered = tf.engine().registeredVariables;
+    this.applyGradientArrays(
+      Object.keys(grads).map((name) => {
+        const variable = registered[name];
+        if (!variable) throw new Error(`adam: no variable named ${name}`);
+        return { variable, grad: grads[name].dataSync() as Float32Array };
+      }),
+    );
+  }
+
+  /** One step from gradients held in arrays (the JS trainer's), one entry per variable. */
+  applyGradientArrays(entries: readonly ArrayGradient[]): void {
     const c1 = 1 - this.accBeta1;
     const c2 = 1 - this.accBeta2;
     const { beta1, beta2, epsilon, learningRate } = this;
-    for (const name of Object.keys(grads)) {
-      const variable = registered[name];
-      if (!variable) throw new Error(`adam: no variable named ${name}`);
-      const g = grads[name].dataSync() as Float32Array;
+    for (const { variable, grad: g } of entries) {
       const x = variable.dataSync() as Float32Array;
-      let st = this.moments.get(name);
+      if (g.length !== x.length) throw new Error(`adam: gradient of ${variable.name} has ${g.length} values, the variable ${x.length}`);
+      let st = this.moments.get(variable.name);
       if (!st || st.m.length !== x.length) {
         st = { m: new Float32Array(x.length), v: new Float32Array(x.length) };
-        this.moments.set(name, st);
+        this.moments.set(variable.name, st);
       }
       const { m, v } = st;
       // fresh every step: the cpu backend keeps the array it is given as the tensor's storage

@@ -194,6 +194,7 @@ export class AgentNet {
 
   dispose(): void {
     this.single.dispose();
+    this.trunkCache?.dispose();
     this.model.dispose();
   }
 }

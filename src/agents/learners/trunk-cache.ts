@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Observation } from '../policy.ts';
 import type { HeadOutputs } from './net.ts';
+import { FoldedDense } from '../networks/folded-dense.ts';
 
-const CHUNK = 256;
+// an RLTrader epoch (490 steps) in one chunk
+const CHUNK = 512;
 
 interface Head {
   layer: tf.layers.Layer;
@@ -20,6 +22,8 @@ interface Head {
  */
 export class TrunkCache {
   private readonly trunk: tf.LayersModel;
+  /** Dense trunks run with their batch norms folded into the weights (folded-dense.ts); others through predict. */
+  private readonly folded: FoldedDense | undefined;
   private readonly width: number;
   private readonly heads: Head[];
   private readonly window: number;
@@ -35,6 +39,7 @@ export class TrunkCache {
     const trunkOut = concat.inboundNodes[0].inputTensors[0];
     this.trunk = tf.model({ inputs: model.inputs[0], outputs: trunkOut });
     this.width = trunkOut.shape[1] as number;
+    this.folded = FoldedDense.tryCreate(this.trunk);
     const shape = model.inputs[0].shape as number[];
     this.window = shape[1];
     this.cols = shape[2];
@@ -69,6 +74,7 @@ export class TrunkCache {
   /** Forget cached trunk rows and re-read the head weights (after any weight change). */
   sync(): void {
     this.buffer = null;
+    this.folded?.sync();
     for (const h of this.heads) {
       const [k, b] = h.layer.getWeights();
       h.kernel.set(k.dataSync() as Float32Array);
@@ -113,13 +119,21 @@ export class TrunkCache {
     const span = this.window * this.cols;
     const x = new Float32Array(n * span);
     for (let i = 0; i < n; i++) x.set(all.subarray((t + i - this.window + 1) * this.cols, (t + i + 1) * this.cols), i * span);
-    tf.tidy(() => {
-      // one batch: predict's default batchSize of 32 would split the chunk into eight calls through every layer
-      const y = this.trunk.predict(tf.tensor3d(x, [n, this.window, this.cols]), { batchSize: n }) as tf.Tensor;
-      this.rows.set(y.dataSync() as Float32Array);
-    });
+    if (this.folded) {
+      this.folded.predict(x, n, this.rows.subarray(0, n * this.width));
+    } else {
+      tf.tidy(() => {
+        // one batch: predict's default batchSize of 32 would split the chunk into many calls through every layer
+        const y = this.trunk.predict(tf.tensor3d(x, [n, this.window, this.cols]), { batchSize: n }) as tf.Tensor;
+        this.rows.set(y.dataSync() as Float32Array);
+      });
+    }
     this.buffer = f.buffer;
     this.start = t;
     this.end = t + n;
+  }
+
+  dispose(): void {
+    this.folded?.dispose();
   }
 }

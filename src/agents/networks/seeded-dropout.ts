@@ -30,9 +30,18 @@ export class SeededDropout extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (!kwargs.training || this.rate <= 0 || this.rate >= 1) return x;
+    const mask = new Float32Array(x.size);
+    this.fillMask(mask);
+    return tf.tidy(() => tf.mul(x, tf.tensor(mask, x.shape, 'float32')));
+  }
+
+  /**
+   * The next training mask from this layer's stream: 0 or 1/(1 − rate) per value. The tfjs call and the JS trainer
+   * (dense-trainer.ts) both draw through here, so the two paths consume the same stream.
+   */
+  fillMask(mask: Float32Array): void {
     const keep = 1 - this.rate;
     const scale = 1 / keep;
-    const mask = new Float32Array(x.size);
     // xorshift32, two 16-bit draws per step (keep probability resolved to 1/65536), its state in a local: a layer
     // object's properties are slow to reach in a hot loop
     const threshold = Math.round(keep * 65536);
@@ -52,7 +61,6 @@ export class SeededDropout extends tf.layers.Layer {
       mask[i] = (state & 0xffff) < threshold ? scale : 0;
     }
     this.state = state;
-    return tf.tidy(() => tf.mul(x, tf.tensor(mask, x.shape, 'float32')));
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -1,0 +1,157 @@
+/**
+ * The element-wise passes of the JS dense trainer (dense-trainer.ts), over row-major n × u blocks of activations.
+ * Each is a plain function over typed arrays with one activation per function, so V8 keeps every loop monomorphic:
+ * on this machine kind that made the backward passes about twice as fast as one loop branching on the activation.
+ */
+
+/** Σ a and Σ a² of every column. */
+export function columnMoments(a: Float32Array, n: number, u: number, sum: Float64Array, sumSq: Float64Array): void {
+  sum.fill(0);
+  sumSq.fill(0);
+  for (let r = 0, o = 0; r < n; r++, o += u) {
+    for (let c = 0; c < u; c++) {
+      const v = a[o + c];
+      sum[c] += v;
+      sumSq[c] += v * v;
+    }
+  }
+}
+
+/** y = a·scale + shift per column, times the dropout mask when there is one. */
+export function scaleShift(a: Float32Array, y: Float32Array, n: number, u: number, scale: Float64Array, shift: Float64Array, mask: Float32Array | undefined): void {
+  if (mask) {
+    for (let r = 0, o = 0; r < n; r++, o += u) for (let c = 0; c < u; c++) y[o + c] = (a[o + c] * scale[c] + shift[c]) * mask[o + c];
+  } else {
+    for (let r = 0, o = 0; r < n; r++, o += u) for (let c = 0; c < u; c++) y[o + c] = a[o + c] * scale[c] + shift[c];
+  }
+}
+
+/** g = dy·mask (into `g`; without a mask g is dy itself), and Σ g and Σ g·a of every column. Returns g. */
+export function maskedColumnSums(
+  dy: Float32Array,
+  mask: Float32Array | undefined,
+  g: Float32Array,
+  a: Float32Array,
+  n: number,
+  u: number,
+  sumG: Float64Array,
+  sumGa: Float64Array,
+): Float32Array {
+  sumG.fill(0);
+  sumGa.fill(0);
+  for (let r = 0, o = 0; r < n; r++, o += u) {
+    for (let c = 0; c < u; c++) {
+      const i = o + c;
+      const gi = mask ? (g[i] = dy[i] * mask[i]) : dy[i];
+      sumG[c] += gi;
+      sumGa[c] += gi * a[i];
+    }
+  }
+  return g;
+}
+
+/**
+ * The gradient at the pre-activation z from the gradient g at the layer's output side: da = α·g + β·a + γ per column
+ * (batch norm's backward folded into three coefficients; α = 1, β = γ = 0 without one), then dz = da·act'(a).
+ * Writes dz in rows and in columns (dzᵀ, for the weight gradient as an untransposed product) and adds Σ dz into db.
+ */
+export type ActivationBackward = (
+  g: Float32Array,
+  a: Float32Array,
+  n: number,
+  u: number,
+  alpha: Float64Array,
+  beta: Float64Array,
+  gamma: Float64Array,
+  dz: Float32Array,
+  dzT: Float32Array,
+  db: Float64Array,
+) => void;
+
+function sigmoidBackward(g: Float32Array, a: Float32Array, n: number, u: number, alpha: Float64Array, beta: Float64Array, gamma: Float64Array, dz: Float32Array, dzT: Float32Array, db: Float64Array): void {
+  for (let r = 0, o = 0; r < n; r++, o += u) {
+    for (let c = 0; c < u; c++) {
+      const i = o + c;
+      const ai = a[i];
+      const d = (alpha[c] * g[i] + beta[c] * ai + gamma[c]) * ai * (1 - ai);
+      dz[i] = d;
+      dzT[c * n + r] = d;
+      db[c] += d;
+    }
+  }
+}
+
+function tanhBackward(g: Float32Array, a: Float32Array, n: number, u: number, alpha: Float64Array, beta: Float64Array, gamma: Float64Array, dz: Float32Array, dzT: Float32Array, db: Float64Array): void {
+  for (let r = 0, o = 0; r < n; r++, o += u) {
+    for (let c = 0; c < u; c++) {
+      const i = o + c;
+      const ai = a[i];
+      const d = (alpha[c] * g[i] + beta[c] * ai + gamma[c]) * (1 - ai * ai);
+      dz[i] = d;
+      dzT[c * n + r] = d;
+      db[c] += d;
+    }
+  }
+}
+
+function reluBackward(g: Float32Array, a: Float32Array, n: number, u: number, alpha: Float64Array, beta: Float64Array, gamma: Float64Array, dz: Float32Array, dzT: Float32Array, db: Float64Array): void {
+  for (let r = 0, o = 0; r < n; r++, o += u) {
+    for (let c = 0; c < u; c++) {
+      const i = o + c;
+      const ai = a[i];
+      const d = ai > 0 ? alpha[c] * g[i] + beta[c] * ai + gamma[c] : 0;
+      dz[i] = d;
+      dzT[c * n + r] = d;
+      db[c] += d;
+    }
+  }
+}
+
+/** Linear, and softmax once its Jacobian has been applied to g (softmaxBackward). */
+function linearBackward(g: Float32Array, a: Float32Array, n: number, u: number, alpha: Float64Array, beta: Float64Array, gamma: Float64Array, dz: Float32Array, dzT: Float32Array, db: Float64Array): void {
+  for (let r = 0, o = 0; r < n; r++, o += u) {
+    for (let c = 0; c < u; c++) {
+      const i = o + c;
+      const d = alpha[c] * g[i] + beta[c] * a[i] + gamma[c];
+      dz[i] = d;
+      dzT[c * n + r] = d;
+      db[c] += d;
+    }
+  }
+}
+
+export type Activation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax';
+
+export const ACTIVATION_BACKWARD: Record<Activation, ActivationBackward> = {
+  linear: linearBackward,
+  relu: reluBackward,
+  sigmoid: sigmoidBackward,
+  tanh: tanhBackward,
+  softmax: linearBackward,
+};
+
+export function softmaxRows(a: Float32Array, width: number): void {
+  for (let r = 0; r < a.length; r += width) {
+    let max = -Infinity;
+    for (let j = 0; j < width; j++) if (a[r + j] > max) max = a[r + j];
+    let sum = 0;
+    for (let j = 0; j < width; j++) sum += a[r + j] = Math.exp(a[r + j] - max);
+    for (let j = 0; j < width; j++) a[r + j] /= sum;
+  }
+}
+
+/** out = y ⊙ (g − Σ g·y) per row: the softmax Jacobian applied to g. */
+export function softmaxBackward(y: Float32Array, g: Float32Array, out: Float32Array, width: number): Float32Array {
+  for (let r = 0; r < y.length; r += width) {
+    let dot = 0;
+    for (let j = 0; j < width; j++) dot += g[r + j] * y[r + j];
+    for (let j = 0; j < width; j++) out[r + j] = y[r + j] * (g[r + j] - dot);
+  }
+  return out;
+}
+
+/** out[c·rows + r] = m[r·cols + c]: a rows × cols matrix transposed. */
+export function transpose(m: Float32Array, rows: number, cols: number, out: Float32Array): Float32Array {
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c];
+  return out;
+}

@@ -1,0 +1,476 @@
+/**
+ * Training steps for dense networks (Dense, optionally followed by BatchNormalization and SeededDropout; Flatten and
+ * Concatenate; value and policy heads) with a hand-written backward pass. Under tfjs's gradient tape, RLTrader's DNN
+ * (256-128-64-32, sigmoid, batch norm and dropout after every layer) took ~49 ms per 490-row fit on wasm: the matrix
+ * products were a third of it, the rest ~250 small element-wise and reduction kernels (batch-norm moments, sigmoid and
+ * its gradient, dropout, broadcasts). Here each block (dense → batch norm → dropout) costs one fused matrix product on
+ * the tfjs backend forward, two backward, and two JS passes over its activations each way; every product runs
+ * untransposed (wasm's transposed products are slow, see ml/wasm-fast-kernels.ts).
+ *
+ * Same semantics as model.apply(…, {training: true}) under tf.variableGrads: batch statistics (biased variance, as
+ * tf.moments) with the gradient through them, the moving averages updated as tfjs-layers does, dropout masks drawn
+ * from the same SeededDropout streams. Checked against tf gradients in test/networks/dense-trainer.test.ts.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ArrayGradient, ArrayGradientOptimizer } from '../../ml/adam.ts';
+import type { HeadOutputs } from '../learners/net.ts';
+import { readInto } from '../../ml/tensor-read.ts';
+import { SeededDropout } from './seeded-dropout.ts';
+import { ACTIVATION_BACKWARD, columnMoments, maskedColumnSums, scaleShift, softmaxBackward, softmaxRows, transpose, type Activation } from './dense-passes.ts';
+
+/** Fills `grad` (zeroed, same shapes as `out`) with dLoss/dOutput for the batch of `n` rows and returns the loss. */
+export type LossGradient = (out: HeadOutputs, grad: HeadOutputs, n: number) => number;
+
+/** Rows of one layer output for the current batch, the tensor the next product reads, and dLoss/d(output). */
+interface Slot {
+  width: number;
+  data: Float32Array;
+  tensor: tf.Tensor2D | undefined;
+  grad: Float32Array | undefined;
+  /** Model inputs take no gradient. */
+  isInput: boolean;
+}
+
+interface Step {
+  n: number;
+  /** Tensors freed when the step ends. */
+  held: tf.Tensor[];
+  grads: ArrayGradient[];
+  updates: { variable: tf.LayerVariable; values: Float32Array }[];
+}
+
+type LayerConfig = Record<string, unknown>;
+const ACTIVATIONS = new Set<string>(['linear', 'relu', 'sigmoid', 'tanh', 'softmax']);
+/** What the backend's fused product applies itself; the rest runs in JS after a linear product. */
+const FUSED = new Set<string>(['linear', 'relu', 'sigmoid']);
+
+function leafName(w: tf.LayerVariable): string {
+  return w.originalName.split('/').pop() ?? w.originalName;
+}
+
+function weightOf(layer: tf.layers.Layer, name: string): tf.LayerVariable | undefined {
+  return layer.weights.find((w) => leafName(w) === name);
+}
+
+/** The tf.Variable behind a layer weight (what the optimiser updates). */
+function variableOf(w: tf.LayerVariable): tf.Variable {
+  return w.read() as tf.Variable;
+}
+
+function tensorOf(slot: Slot, step: Step): tf.Tensor2D {
+  if (!slot.tensor) {
+    slot.tensor = tf.tensor2d(slot.data, [step.n, slot.width]);
+    step.held.push(slot.tensor);
+  }
+  return slot.tensor;
+}
+
+function addGrad(slot: Slot, src: Float32Array): void {
+  if (!slot.grad) {
+    slot.grad = src;
+    return;
+  }
+  const g = slot.grad;
+  for (let i = 0; i < g.length; i++) g[i] += src[i];
+}
+
+/** Arrays a block reuses from step to step: a step of the same size as the last allocates nothing large. */
+class Scratch {
+  private readonly arrays = new Map<string, Float32Array>();
+
+  get(name: string, length: number): Float32Array {
+    let a = this.arrays.get(name);
+    if (!a || a.length !== length) {
+      a = new Float32Array(length);
+      this.arrays.set(name, a);
+    }
+    return a;
+  }
+}
+
+/** Batch statistics of a block's batch norm, kept from forward to backward. */
+interface NormState {
+  mean: Float64Array;
+  rstd: Float64Array;
+  /** gamma · rstd per channel. */
+  scale: Float64Array;
+}
+
+/** Dense (+ BatchNormalization) (+ SeededDropout): one fused product and two JS passes each way. */
+class DenseBlock {
+  private readonly units: number;
+  private readonly activation: Activation;
+  private readonly kernel: tf.LayerVariable;
+  private readonly bias: tf.LayerVariable | undefined;
+  private readonly gamma: tf.LayerVariable | undefined;
+  private readonly beta: tf.LayerVariable | undefined;
+  private readonly movingMean: tf.LayerVariable | undefined;
+  private readonly movingVariance: tf.LayerVariable | undefined;
+  private readonly bnConfig: { epsilon: number; momentum: number } | undefined;
+  /** Without a batch norm the backward coefficients are α = 1, β = γ = 0. */
+  private readonly ones: Float64Array;
+  private readonly zeros: Float64Array;
+  /** The activation output a (before batch norm and dropout). */
+  private a: Float32Array = new Float32Array(0);
+  private mask: Float32Array | undefined;
+  private norm: NormState | undefined;
+  private readonly scratch = new Scratch();
+
+  constructor(
+    dense: tf.layers.Layer,
+    bn: tf.layers.Layer | undefined,
+    private readonly dropout: SeededDropout | undefined,
+    private readonly x: Slot,
+    readonly y: Slot,
+  ) {
+    const cfg = dense.getConfig() as LayerConfig;
+    this.units = cfg.units as number;
+    this.activation = String(cfg.activation ?? 'linear') as Activation;
+    this.kernel = weightOf(dense, 'kernel')!;
+    this.bias = cfg.useBias === false ? undefined : weightOf(dense, 'bias');
+    if (bn) {
+      const b = bn.getConfig() as LayerConfig;
+      this.bnConfig = { epsilon: b.epsilon as number, momentum: b.momentum as number };
+      this.gamma = b.scale === false ? undefined : weightOf(bn, 'gamma');
+      this.beta = b.center === false ? undefined : weightOf(bn, 'beta');
+      this.movingMean = weightOf(bn, 'moving_mean');
+      this.movingVariance = weightOf(bn, 'moving_variance');
+    }
+    this.ones = new Float64Array(this.units).fill(1);
+    this.zeros = new Float64Array(this.units);
+  }
+
+  forward(step: Step): void {
+    const { n } = step;
+    const u = this.units;
+    const act = this.activation;
+    const fused = FUSED.has(act) ? (act as 'linear' | 'relu' | 'sigmoid') : 'linear';
+    const bias = this.bias ? this.bias.read() : undefined;
+    const z = tf.fused.matMul({ a: tensorOf(this.x, step), b: this.kernel.read(), ...(bias ? { bias } : {}), activation: fused });
+    const a = readInto(z, this.scratch.get('a', n * u));
+    z.dispose();
+    if (act === 'tanh') for (let i = 0; i < a.length; i++) a[i] = Math.tanh(a[i]);
+    else if (act === 'softmax') softmaxRows(a, u);
+    this.a = a;
+    const len = n * u;
+    const rate = this.dropout?.rate ?? 0;
+    this.mask = undefined;
+    if (rate > 0 && rate < 1) {
+      this.mask = this.scratch.get('mask', len);
+      this.dropout!.fillMask(this.mask);
+    }
+    if (this.bnConfig) {
+      const { scale, shift } = this.normalise(step, a);
+      this.y.data = this.scratch.get('y', len);
+      scaleShift(a, this.y.data, n, u, scale, shift, this.mask);
+    } else if (this.mask) {
+      const y = this.scratch.get('y', len);
+      for (let i = 0; i < len; i++) y[i] = a[i] * this.mask[i];
+      this.y.data = y;
+    } else {
+      this.y.data = a;
+    }
+  }
+
+  /** Batch mean and (biased) variance of `a` and the moving averages' update; y = a·scale + shift per channel. */
+  private normalise(step: Step, a: Float32Array): { scale: Float64Array; shift: Float64Array } {
+    const { n } = step;
+    const u = this.units;
+    const { epsilon, momentum } = this.bnConfig!;
+    const sum = new Float64Array(u), sumSq = new Float64Array(u);
+    columnMoments(a, n, u, sum, sumSq);
+    const gamma = this.gamma ? (this.gamma.read().dataSync() as Float32Array) : undefined;
+    const beta = this.beta ? (this.beta.read().dataSync() as Float32Array) : undefined;
+    const mean = new Float64Array(u), variance = new Float64Array(u), rstd = new Float64Array(u);
+    const scale = new Float64Array(u), shift = new Float64Array(u);
+    for (let c = 0; c < u; c++) {
+      mean[c] = sum[c] / n;
+      variance[c] = Math.max(0, sumSq[c] / n - mean[c] * mean[c]);
+      rstd[c] = 1 / Math.sqrt(variance[c] + epsilon);
+      scale[c] = (gamma ? gamma[c] : 1) * rstd[c];
+      shift[c] = (beta ? beta[c] : 0) - mean[c] * scale[c];
+    }
+    this.norm = { mean, rstd, scale };
+    // tfjs-layers: moving ← moving − (moving − batch value)·(1 − momentum), written during the training call
+    const decay = 1 - momentum;
+    const mm = this.movingMean!.read().dataSync() as Float32Array;
+    const mv = this.movingVariance!.read().dataSync() as Float32Array;
+    step.updates.push(
+      { variable: this.movingMean!, values: mm.map((m, c) => m - (m - mean[c]) * decay) },
+      { variable: this.movingVariance!, values: mv.map((v, c) => v - (v - variance[c]) * decay) },
+    );
+    return { scale, shift };
+  }
+
+  backward(step: Step): void {
+    const { n } = step;
+    const u = this.units;
+    const dy = this.y.grad;
+    if (!dy) return;
+    const a = this.a;
+    const len = n * u;
+    let g: Float32Array;
+    let alpha = this.ones, beta = this.zeros, gamma = this.zeros;
+    if (this.bnConfig) {
+      // batch norm's backward, with the gradient through the batch mean and variance:
+      // da = γ·rstd/n · (n·g − Σg − x̂·Σ(g·x̂)), x̂ = (a − mean)·rstd, folded into da = α·g + β·a + γ' per channel
+      const { mean, rstd, scale } = this.norm!;
+      const sumG = new Float64Array(u), sumGa = new Float64Array(u);
+      g = maskedColumnSums(dy, this.mask, this.mask ? this.scratch.get('g', len) : dy, a, n, u, sumG, sumGa);
+      const sumGx = new Float64Array(u);
+      alpha = scale;
+      beta = new Float64Array(u);
+      gamma = new Float64Array(u);
+      for (let c = 0; c < u; c++) {
+        sumGx[c] = rstd[c] * (sumGa[c] - mean[c] * sumG[c]);
+        const k = scale[c] / n;
+        beta[c] = -k * rstd[c] * sumGx[c];
+        gamma[c] = -k * sumG[c] - beta[c] * mean[c];
+      }
+      if (this.gamma?.trainable) step.grads.push({ variable: variableOf(this.gamma), grad: Float32Array.from(sumGx) });
+      if (this.beta?.trainable) step.grads.push({ variable: variableOf(this.beta), grad: Float32Array.from(sumG) });
+    } else if (this.mask) {
+      g = this.scratch.get('g', len);
+      for (let i = 0; i < len; i++) g[i] = dy[i] * this.mask[i];
+    } else {
+      g = dy;
+    }
+    if (this.activation === 'softmax') {
+      // apply the batch-norm coefficients first, then the softmax Jacobian
+      const da = this.scratch.get('da', len);
+      for (let r = 0, o = 0; r < n; r++, o += u) for (let c = 0; c < u; c++) da[o + c] = alpha[c] * g[o + c] + beta[c] * a[o + c] + gamma[c];
+      g = softmaxBackward(a, da, this.scratch.get('g', len), u);
+      alpha = this.ones;
+      beta = gamma = this.zeros;
+    }
+    const dz = this.scratch.get('dz', len), dzT = this.scratch.get('dzT', len), db = new Float64Array(u);
+    ACTIVATION_BACKWARD[this.activation](g, a, n, u, alpha, beta, gamma, dz, dzT, db);
+    const k = this.x.width;
+    if (this.kernel.trainable) {
+      // dWᵀ = dzᵀ·x, both untransposed for the backend
+      const dzTt = tf.tensor2d(dzT, [u, n]);
+      const dwT = tf.matMul(dzTt, tensorOf(this.x, step));
+      const dw = transpose(readInto(dwT, this.scratch.get('dwT', k * u)), u, k, this.scratch.get('dw', k * u));
+      tf.dispose([dzTt, dwT]);
+      step.grads.push({ variable: variableOf(this.kernel), grad: dw });
+    }
+    if (this.bias?.trainable) step.grads.push({ variable: variableOf(this.bias), grad: Float32Array.from(db) });
+    if (!this.x.isInput) {
+      // dX = dz·Wᵀ, with Wᵀ transposed here (it is small)
+      const w = readInto(this.kernel.read(), this.scratch.get('w', k * u));
+      const wT = transpose(w, k, u, this.scratch.get('wT', k * u));
+      const dzt = tf.tensor2d(dz, [n, u]);
+      const wTt = tf.tensor2d(wT, [u, k]);
+      const dx = tf.matMul(dzt, wTt);
+      addGrad(this.x, readInto(dx, this.scratch.get('dx', n * k)));
+      tf.dispose([dzt, wTt, dx]);
+    }
+  }
+}
+
+/** Concatenate on the last axis: rows side by side. */
+class ConcatBlock {
+  private readonly scratch = new Scratch();
+
+  constructor(
+    private readonly xs: Slot[],
+    readonly y: Slot,
+  ) {}
+
+  forward(step: Step): void {
+    const { n } = step;
+    const w = this.y.width;
+    const y = this.scratch.get('y', n * w);
+    let offset = 0;
+    for (const x of this.xs) {
+      const xw = x.width, xd = x.data;
+      for (let r = 0; r < n; r++) y.set(xd.subarray(r * xw, (r + 1) * xw), r * w + offset);
+      offset += xw;
+    }
+    this.y.data = y;
+  }
+
+  backward(step: Step): void {
+    const { n } = step;
+    const dy = this.y.grad;
+    if (!dy) return;
+    const w = this.y.width;
+    let offset = 0;
+    for (const [k, x] of this.xs.entries()) {
+      const xw = x.width;
+      if (!x.isInput) {
+        const dx = this.scratch.get(`dx${k}`, n * xw);
+        for (let r = 0; r < n; r++) dx.set(dy.subarray(r * w + offset, r * w + offset + xw), r * xw);
+        addGrad(x, dx);
+      }
+      offset += xw;
+    }
+  }
+}
+
+type Block = DenseBlock | ConcatBlock;
+
+const widthOf = (layer: tf.layers.Layer): number => {
+  const s = layer.outputShape as (number | null)[];
+  return s.slice(1).reduce<number>((a, b) => a * (b ?? NaN), 1);
+};
+
+const rank = (layer: tf.layers.Layer): number => (layer.outputShape as unknown[]).length;
+
+interface Parsed {
+  blocks: Block[];
+  inputs: Slot[];
+  outputs: { name: 'value' | 'policy'; slot: Slot }[];
+  slots: Slot[];
+}
+
+/**
+ * The model as blocks in a valid order, or why it cannot be: every batch norm must directly follow a Dense (and every
+ * dropout a Dense or its batch norm) that feeds nothing else.
+ */
+function parse(model: tf.LayersModel): Parsed | string {
+  /** Layer name → the rows it outputs, for inputs, flattens, concatenations and finished blocks. */
+  const slots = new Map<string, Slot>();
+  /** Blocks that can still take a batch norm or a dropout, by the name of their last layer. */
+  const open = new Map<string, { dense: tf.layers.Layer; bn?: tf.layers.Layer; drop?: SeededDropout; x: Slot }>();
+  const blocks: Block[] = [];
+  const newSlot = (layer: tf.layers.Layer, isInput = false): Slot => ({ width: widthOf(layer), data: new Float32Array(0), tensor: undefined, grad: undefined, isInput });
+  const close = (name: string): void => {
+    const b = open.get(name);
+    if (!b) return;
+    open.delete(name);
+    const y = newSlot(model.getLayer(name));
+    slots.set(name, y);
+    blocks.push(new DenseBlock(b.dense, b.bn, b.drop, b.x, y));
+  };
+  for (const layer of model.layers) {
+    const cls = layer.getClassName();
+    const cfg = layer.getConfig() as LayerConfig;
+    if (layer.inboundNodes.length > 1) return `layer ${layer.name} is used twice`;
+    if (!Number.isFinite(widthOf(layer))) return `layer ${layer.name} has an unknown dimension`;
+    if (cls === 'InputLayer') {
+      slots.set(layer.name, newSlot(layer, true));
+      continue;
+    }
+    const inbound = layer.inboundNodes[0].inboundLayers;
+    const source = inbound[0];
+    // a block ends where something other than its own batch norm or dropout reads it
+    if (cls !== 'BatchNormalization' && cls !== 'SeededDropout') for (const l of inbound) close(l.name);
+    switch (cls) {
+      case 'Flatten': {
+        const x = slots.get(source.name);
+        if (!x) return `flatten ${layer.name} reads an unsupported layer`;
+        // row-major rows are already flat: the same slot under a new name
+        slots.set(layer.name, x);
+        break;
+      }
+      case 'Dense': {
+        if (!ACTIVATIONS.has(String(cfg.activation ?? 'linear'))) return `dense ${layer.name} has activation ${String(cfg.activation)}`;
+        if (rank(layer) !== 2) return `dense ${layer.name} is not on rows`;
+        const x = slots.get(source.name);
+        if (!x) return `dense ${layer.name} reads an unsupported layer`;
+        open.set(layer.name, { dense: layer, x });
+        break;
+      }
+      case 'BatchNormalization': {
+        const axis = Array.isArray(cfg.axis) ? (cfg.axis as number[]) : [cfg.axis as number];
+        if (rank(layer) !== 2 || axis.length !== 1 || (axis[0] !== -1 && axis[0] !== 1)) return `batch norm ${layer.name} is not over rows`;
+        const b = open.get(source.name);
+        if (!b || b.bn || b.drop || source.outboundNodes.length !== 1) return `batch norm ${layer.name} does not directly follow a dense layer`;
+        open.delete(source.name);
+        b.bn = layer;
+        open.set(layer.name, b);
+        break;
+      }
+      case 'SeededDropout': {
+        const b = open.get(source.name);
+        if (!b || b.drop || source.outboundNodes.length !== 1) return `dropout ${layer.name} does not directly follow a dense layer or its batch norm`;
+        open.delete(source.name);
+        b.drop = layer as SeededDropout;
+        open.set(layer.name, b);
+        break;
+      }
+      case 'Concatenate': {
+        if ((cfg.axis !== -1 && cfg.axis !== 1) || rank(layer) !== 2) return `concatenate ${layer.name} is not on rows`;
+        const xs = inbound.map((l) => slots.get(l.name));
+        if (xs.some((x) => !x)) return `concatenate ${layer.name} reads an unsupported layer`;
+        const y = newSlot(layer);
+        slots.set(layer.name, y);
+        blocks.push(new ConcatBlock(xs as Slot[], y));
+        break;
+      }
+      default:
+        return `layer ${layer.name} (${cls}) is not supported`;
+    }
+  }
+  for (const name of [...open.keys()]) close(name);
+  const outputs: Parsed['outputs'] = [];
+  for (const out of model.outputLayers) {
+    const slot = slots.get(out.name);
+    if (out.name !== 'value' && out.name !== 'policy') return `output ${out.name} is neither value nor policy`;
+    if (!slot) return `output ${out.name} is not the end of a block`;
+    outputs.push({ name: out.name, slot });
+  }
+  return { blocks, inputs: model.inputLayers.map((l) => slots.get(l.name)!), outputs, slots: [...new Set(slots.values())] };
+}
+
+export class DenseTrainer {
+  private constructor(
+    private readonly blocks: Block[],
+    private readonly inputs: Slot[],
+    private readonly outputs: { name: 'value' | 'policy'; slot: Slot }[],
+    private readonly slots: Slot[],
+  ) {}
+
+  /** A trainer for `model`, or undefined when it has a layer the JS backward pass does not cover. */
+  static tryCreate(model: tf.LayersModel): DenseTrainer | undefined {
+    const p = parse(model);
+    return typeof p === 'string' ? undefined : new DenseTrainer(p.blocks, p.inputs, p.outputs, p.slots);
+  }
+
+  /**
+   * One optimiser step on rows [0, n) of `x` (n × features) and `state` (n × state size): forward in training mode,
+   * `loss` for the output gradients, backward, the optimiser on every trainable weight, moving averages written.
+   * Returns the loss.
+   */
+  step(x: Float32Array, state: Float32Array, n: number, loss: LossGradient, optimizer: ArrayGradientOptimizer): number {
+    const [main, st] = this.inputs;
+    if (x.length < n * main.width) throw new Error(`dense trainer: ${x.length} inputs for ${n} rows of ${main.width}`);
+    if (st && state.length < n * st.width) throw new Error(`dense trainer: ${state.length} state values for ${n} rows of ${st.width}`);
+    const step: Step = { n, held: [], grads: [], updates: [] };
+    for (const slot of this.slots) {
+      slot.tensor = undefined;
+      slot.grad = undefined;
+    }
+    main.data = x.subarray(0, n * main.width);
+    if (st) st.data = state.subarray(0, n * st.width);
+    try {
+      for (const b of this.blocks) b.forward(step);
+      const out: HeadOutputs = {};
+      const grad: HeadOutputs = {};
+      for (const { name, slot } of this.outputs) {
+        out[name] = slot.data;
+        grad[name] = new Float32Array(slot.data.length);
+      }
+      const value = loss(out, grad, n);
+      for (const { name, slot } of this.outputs) slot.grad = grad[name];
+      for (let i = this.blocks.length - 1; i >= 0; i--) this.blocks[i].backward(step);
+      optimizer.applyGradientArrays(step.grads);
+      for (const { variable, values } of step.updates) {
+        const t = tf.tensor(values, variable.shape as number[], 'float32');
+        variable.write(t);
+        t.dispose();
+      }
+      return value;
+    } finally {
+      tf.dispose(step.held);
+      for (const slot of this.slots) slot.tensor = undefined;
+    }
+  }
+}
+
+/** Why `model` cannot use the JS trainer (for logs and tests), or undefined when it can. */
+export function denseTrainerUnsupported(model: tf.LayersModel): string | undefined {
+  const p = parse(model);
+  return typeof p === 'string' ? p : undefined;
+}
