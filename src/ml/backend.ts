@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { loadWasmPasses } from './dense-passes-wasm.ts';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -158,7 +159,9 @@ export async function initBackend(
     }
     if (!current) throw new UserError(`no tfjs backend works: ${skipped.join('; ')}`);
   }
-  logger?.info(`tfjs backend: ${current.name}`, { backend: current.name, reason: current.reason });
+  // the dense trainer's own element-wise passes (dense-passes-wasm.ts); without them it runs the JS ones
+  const simd = await loadWasmPasses();
+  logger?.info(`tfjs backend: ${current.name}`, { backend: current.name, reason: current.reason, densePasses: simd ? 'wasm-simd' : 'js' });
   return current;
 }
 

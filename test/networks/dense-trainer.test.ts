@@ -100,14 +100,15 @@ const CASES: { title: string; spec: NetworkSpec }[] = [
   },
 ];
 
-for (const backend of ['wasm', 'cpu']) {
+for (const [backend, passes] of [['wasm', 'auto'], ['wasm', 'js'], ['cpu', 'auto']] as const) {
   for (const { title, spec } of CASES) {
-    test(`DenseTrainer equals tf gradients step for step: ${title} (${backend})`, async () => {
+    test(`DenseTrainer equals tf gradients step for step: ${title} (${backend}, ${passes} passes)`, async () => {
       await tf.setBackend(backend);
       const viaTf = new AgentNet(buildNetwork(spec), { heads: spec.heads });
       const viaJs = new AgentNet(buildNetwork(spec), { heads: spec.heads });
-      const trainer = DenseTrainer.tryCreate(viaJs.model);
+      const trainer = DenseTrainer.tryCreate(viaJs.model, { passes });
       assert.ok(trainer, denseTrainerUnsupported(viaJs.model));
+      assert.equal(trainer.passes.name, passes === 'js' ? 'js' : 'wasm-simd');
       const tfSgd = new RecordingSgd();
       const jsSgd = new RecordingSgd();
       const rng = new Rng(spec.seed);

@@ -16,7 +16,8 @@ import type { ArrayGradient, ArrayGradientOptimizer } from '../../ml/adam.ts';
 import type { HeadOutputs } from '../learners/net.ts';
 import { readInto } from '../../ml/tensor-read.ts';
 import { SeededDropout } from './seeded-dropout.ts';
-import { ACTIVATION_BACKWARD, columnMoments, maskedColumnSums, scaleShift, softmaxBackward, softmaxRows, transpose, type Activation } from './dense-passes.ts';
+import { jsPasses, softmaxBackward, softmaxRows, type Activation, type DensePasses } from '../../ml/dense-passes.ts';
+import { wasmPasses } from '../../ml/dense-passes-wasm.ts';
 
 /** Fills `grad` (zeroed, same shapes as `out`) with dLoss/dOutput for the batch of `n` rows and returns the loss. */
 export type LossGradient = (out: HeadOutputs, grad: HeadOutputs, n: number) => number;
@@ -33,6 +34,8 @@ interface Slot {
 
 interface Step {
   n: number;
+  /** Element-wise passes and this step's scratch arrays. */
+  passes: DensePasses;
   /** Tensors freed when the step ends. */
   held: tf.Tensor[];
   grads: ArrayGradient[];
@@ -74,20 +77,6 @@ function addGrad(slot: Slot, src: Float32Array): void {
   for (let i = 0; i < g.length; i++) g[i] += src[i];
 }
 
-/** Arrays a block reuses from step to step: a step of the same size as the last allocates nothing large. */
-class Scratch {
-  private readonly arrays = new Map<string, Float32Array>();
-
-  get(name: string, length: number): Float32Array {
-    let a = this.arrays.get(name);
-    if (!a || a.length !== length) {
-      a = new Float32Array(length);
-      this.arrays.set(name, a);
-    }
-    return a;
-  }
-}
-
 /** Batch statistics of a block's batch norm, kept from forward to backward. */
 interface NormState {
   mean: Float64Array;
@@ -107,14 +96,10 @@ class DenseBlock {
   private readonly movingMean: tf.LayerVariable | undefined;
   private readonly movingVariance: tf.LayerVariable | undefined;
   private readonly bnConfig: { epsilon: number; momentum: number } | undefined;
-  /** Without a batch norm the backward coefficients are α = 1, β = γ = 0. */
-  private readonly ones: Float64Array;
-  private readonly zeros: Float64Array;
   /** The activation output a (before batch norm and dropout). */
   private a: Float32Array = new Float32Array(0);
   private mask: Float32Array | undefined;
   private norm: NormState | undefined;
-  private readonly scratch = new Scratch();
 
   constructor(
     dense: tf.layers.Layer,
@@ -136,8 +121,12 @@ class DenseBlock {
       this.movingMean = weightOf(bn, 'moving_mean');
       this.movingVariance = weightOf(bn, 'moving_variance');
     }
-    this.ones = new Float64Array(this.units).fill(1);
-    this.zeros = new Float64Array(this.units);
+  }
+
+  /** Scratch bytes one step takes at most (a generous bound: arrays copied into the arena included). */
+  need(n: number): number {
+    const u = this.units, k = this.x.width;
+    return 4 * (10 * n * u + 2 * n * k + 4 * k * u + 4 * u) + 8 * 16 * u + 32 * 32;
   }
 
   forward(step: Step): void {
@@ -147,7 +136,7 @@ class DenseBlock {
     const fused = FUSED.has(act) ? (act as 'linear' | 'relu' | 'sigmoid') : 'linear';
     const bias = this.bias ? this.bias.read() : undefined;
     const z = tf.fused.matMul({ a: tensorOf(this.x, step), b: this.kernel.read(), ...(bias ? { bias } : {}), activation: fused });
-    const a = readInto(z, this.scratch.get('a', n * u));
+    const a = readInto(z, step.passes.f32(n * u));
     z.dispose();
     if (act === 'tanh') for (let i = 0; i < a.length; i++) a[i] = Math.tanh(a[i]);
     else if (act === 'softmax') softmaxRows(a, u);
@@ -156,15 +145,15 @@ class DenseBlock {
     const rate = this.dropout?.rate ?? 0;
     this.mask = undefined;
     if (rate > 0 && rate < 1) {
-      this.mask = this.scratch.get('mask', len);
-      this.dropout!.fillMask(this.mask);
+      this.mask = step.passes.f32(len);
+      this.dropout!.drawMask(this.mask, step.passes.dropoutMask);
     }
     if (this.bnConfig) {
       const { scale, shift } = this.normalise(step, a);
-      this.y.data = this.scratch.get('y', len);
-      scaleShift(a, this.y.data, n, u, scale, shift, this.mask);
+      this.y.data = step.passes.f32(len);
+      step.passes.scaleShift(a, this.y.data, n, u, scale, shift, this.mask);
     } else if (this.mask) {
-      const y = this.scratch.get('y', len);
+      const y = step.passes.f32(len);
       for (let i = 0; i < len; i++) y[i] = a[i] * this.mask[i];
       this.y.data = y;
     } else {
@@ -173,24 +162,25 @@ class DenseBlock {
   }
 
   /** Batch mean and (biased) variance of `a` and the moving averages' update; y = a·scale + shift per channel. */
-  private normalise(step: Step, a: Float32Array): { scale: Float64Array; shift: Float64Array } {
+  private normalise(step: Step, a: Float32Array): { scale: Float32Array; shift: Float32Array } {
     const { n } = step;
     const u = this.units;
     const { epsilon, momentum } = this.bnConfig!;
-    const sum = new Float64Array(u), sumSq = new Float64Array(u);
-    columnMoments(a, n, u, sum, sumSq);
+    const sum = step.passes.f64(u), sumSq = step.passes.f64(u);
+    step.passes.columnMoments(a, n, u, sum, sumSq);
     const gamma = this.gamma ? (this.gamma.read().dataSync() as Float32Array) : undefined;
     const beta = this.beta ? (this.beta.read().dataSync() as Float32Array) : undefined;
-    const mean = new Float64Array(u), variance = new Float64Array(u), rstd = new Float64Array(u);
-    const scale = new Float64Array(u), shift = new Float64Array(u);
+    const mean = new Float64Array(u), variance = new Float64Array(u), rstd = new Float64Array(u), k = new Float64Array(u);
+    const scale = step.passes.f32(u), shift = step.passes.f32(u);
     for (let c = 0; c < u; c++) {
       mean[c] = sum[c] / n;
       variance[c] = Math.max(0, sumSq[c] / n - mean[c] * mean[c]);
       rstd[c] = 1 / Math.sqrt(variance[c] + epsilon);
-      scale[c] = (gamma ? gamma[c] : 1) * rstd[c];
-      shift[c] = (beta ? beta[c] : 0) - mean[c] * scale[c];
+      k[c] = (gamma ? gamma[c] : 1) * rstd[c];
+      scale[c] = k[c];
+      shift[c] = (beta ? beta[c] : 0) - mean[c] * k[c];
     }
-    this.norm = { mean, rstd, scale };
+    this.norm = { mean, rstd, scale: k };
     // tfjs-layers: moving ← moving − (moving − batch value)·(1 − momentum), written during the training call
     const decay = 1 - momentum;
     const mm = this.movingMean!.read().dataSync() as Float32Array;
@@ -209,18 +199,20 @@ class DenseBlock {
     if (!dy) return;
     const a = this.a;
     const len = n * u;
+    const passes = step.passes;
     let g: Float32Array;
-    let alpha = this.ones, beta = this.zeros, gamma = this.zeros;
+    let alpha: Float64Array, beta: Float64Array, gamma: Float64Array;
     if (this.bnConfig) {
       // batch norm's backward, with the gradient through the batch mean and variance:
       // da = γ·rstd/n · (n·g − Σg − x̂·Σ(g·x̂)), x̂ = (a − mean)·rstd, folded into da = α·g + β·a + γ' per channel
       const { mean, rstd, scale } = this.norm!;
-      const sumG = new Float64Array(u), sumGa = new Float64Array(u);
-      g = maskedColumnSums(dy, this.mask, this.mask ? this.scratch.get('g', len) : dy, a, n, u, sumG, sumGa);
+      const sumG = passes.f64(u), sumGa = passes.f64(u);
+      g = passes.maskedColumnSums(dy, this.mask, this.mask ? passes.f32(len) : dy, a, n, u, sumG, sumGa);
       const sumGx = new Float64Array(u);
-      alpha = scale;
-      beta = new Float64Array(u);
-      gamma = new Float64Array(u);
+      alpha = passes.f64(u);
+      alpha.set(scale);
+      beta = passes.f64(u);
+      gamma = passes.f64(u);
       for (let c = 0; c < u; c++) {
         sumGx[c] = rstd[c] * (sumGa[c] - mean[c] * sumG[c]);
         const k = scale[c] / n;
@@ -229,40 +221,44 @@ class DenseBlock {
       }
       if (this.gamma?.trainable) step.grads.push({ variable: variableOf(this.gamma), grad: Float32Array.from(sumGx) });
       if (this.beta?.trainable) step.grads.push({ variable: variableOf(this.beta), grad: Float32Array.from(sumG) });
-    } else if (this.mask) {
-      g = this.scratch.get('g', len);
-      for (let i = 0; i < len; i++) g[i] = dy[i] * this.mask[i];
     } else {
-      g = dy;
+      if (this.mask) {
+        g = passes.f32(len);
+        for (let i = 0; i < len; i++) g[i] = dy[i] * this.mask[i];
+      } else {
+        g = dy;
+      }
+      alpha = passes.f64(u).fill(1);
+      beta = gamma = passes.f64(u);
     }
     if (this.activation === 'softmax') {
       // apply the batch-norm coefficients first, then the softmax Jacobian
-      const da = this.scratch.get('da', len);
+      const da = passes.f32(len);
       for (let r = 0, o = 0; r < n; r++, o += u) for (let c = 0; c < u; c++) da[o + c] = alpha[c] * g[o + c] + beta[c] * a[o + c] + gamma[c];
-      g = softmaxBackward(a, da, this.scratch.get('g', len), u);
-      alpha = this.ones;
-      beta = gamma = this.zeros;
+      g = softmaxBackward(a, da, passes.f32(len), u);
+      alpha = passes.f64(u).fill(1);
+      beta = gamma = passes.f64(u);
     }
-    const dz = this.scratch.get('dz', len), dzT = this.scratch.get('dzT', len), db = new Float64Array(u);
-    ACTIVATION_BACKWARD[this.activation](g, a, n, u, alpha, beta, gamma, dz, dzT, db);
+    const dz = passes.f32(len), dzT = passes.f32(len), db = passes.f64(u);
+    passes.activationBackward(this.activation, g, a, n, u, alpha, beta, gamma, dz, dzT, db);
     const k = this.x.width;
     if (this.kernel.trainable) {
       // dWᵀ = dzᵀ·x, both untransposed for the backend
       const dzTt = tf.tensor2d(dzT, [u, n]);
       const dwT = tf.matMul(dzTt, tensorOf(this.x, step));
-      const dw = transpose(readInto(dwT, this.scratch.get('dwT', k * u)), u, k, this.scratch.get('dw', k * u));
+      const dw = passes.transpose(readInto(dwT, passes.f32(k * u)), u, k, passes.f32(k * u));
       tf.dispose([dzTt, dwT]);
       step.grads.push({ variable: variableOf(this.kernel), grad: dw });
     }
     if (this.bias?.trainable) step.grads.push({ variable: variableOf(this.bias), grad: Float32Array.from(db) });
     if (!this.x.isInput) {
       // dX = dz·Wᵀ, with Wᵀ transposed here (it is small)
-      const w = readInto(this.kernel.read(), this.scratch.get('w', k * u));
-      const wT = transpose(w, k, u, this.scratch.get('wT', k * u));
+      const w = readInto(this.kernel.read(), passes.f32(k * u));
+      const wT = passes.transpose(w, k, u, passes.f32(k * u));
       const dzt = tf.tensor2d(dz, [n, u]);
       const wTt = tf.tensor2d(wT, [u, k]);
       const dx = tf.matMul(dzt, wTt);
-      addGrad(this.x, readInto(dx, this.scratch.get('dx', n * k)));
+      addGrad(this.x, readInto(dx, passes.f32(n * k)));
       tf.dispose([dzt, wTt, dx]);
     }
   }
@@ -270,17 +266,19 @@ class DenseBlock {
 
 /** Concatenate on the last axis: rows side by side. */
 class ConcatBlock {
-  private readonly scratch = new Scratch();
-
   constructor(
     private readonly xs: Slot[],
     readonly y: Slot,
   ) {}
 
+  need(n: number): number {
+    return 4 * 4 * n * this.y.width + 32 * this.xs.length;
+  }
+
   forward(step: Step): void {
     const { n } = step;
     const w = this.y.width;
-    const y = this.scratch.get('y', n * w);
+    const y = step.passes.f32(n * w);
     let offset = 0;
     for (const x of this.xs) {
       const xw = x.width, xd = x.data;
@@ -296,10 +294,10 @@ class ConcatBlock {
     if (!dy) return;
     const w = this.y.width;
     let offset = 0;
-    for (const [k, x] of this.xs.entries()) {
+    for (const x of this.xs) {
       const xw = x.width;
       if (!x.isInput) {
-        const dx = this.scratch.get(`dx${k}`, n * xw);
+        const dx = step.passes.f32(n * xw);
         for (let r = 0; r < n; r++) dx.set(dy.subarray(r * w + offset, r * w + offset + xw), r * xw);
         addGrad(x, dx);
       }
@@ -420,12 +418,18 @@ export class DenseTrainer {
     private readonly inputs: Slot[],
     private readonly outputs: { name: 'value' | 'policy'; slot: Slot }[],
     private readonly slots: Slot[],
+    readonly passes: DensePasses,
   ) {}
 
-  /** A trainer for `model`, or undefined when it has a layer the JS backward pass does not cover. */
-  static tryCreate(model: tf.LayersModel): DenseTrainer | undefined {
+  /**
+   * A trainer for `model`, or undefined when it has a layer the JS backward pass does not cover. The element-wise
+   * passes run in WebAssembly SIMD once initBackend has compiled them, else (or with passes: 'js') in plain JS.
+   */
+  static tryCreate(model: tf.LayersModel, options: { passes?: 'auto' | 'js' } = {}): DenseTrainer | undefined {
     const p = parse(model);
-    return typeof p === 'string' ? undefined : new DenseTrainer(p.blocks, p.inputs, p.outputs, p.slots);
+    if (typeof p === 'string') return undefined;
+    const passes = (options.passes !== 'js' ? wasmPasses() : undefined) ?? jsPasses();
+    return new DenseTrainer(p.blocks, p.inputs, p.outputs, p.slots, passes);
   }
 
   /**
@@ -437,7 +441,9 @@ export class DenseTrainer {
     const [main, st] = this.inputs;
     if (x.length < n * main.width) throw new Error(`dense trainer: ${x.length} inputs for ${n} rows of ${main.width}`);
     if (st && state.length < n * st.width) throw new Error(`dense trainer: ${state.length} state values for ${n} rows of ${st.width}`);
-    const step: Step = { n, held: [], grads: [], updates: [] };
+    const step: Step = { n, passes: this.passes, held: [], grads: [], updates: [] };
+    this.passes.reset();
+    this.passes.reserve(this.blocks.reduce((sum, b) => sum + b.need(n), 0));
     for (const slot of this.slots) {
       slot.tensor = undefined;
       slot.grad = undefined;

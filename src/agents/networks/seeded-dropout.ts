@@ -6,6 +6,7 @@
  * too. Inference (and the fast forward) treat it as the identity. Registered for serialization so saved models load.
  */
 import * as tf from '@tensorflow/tfjs';
+import { dropoutMask } from '../../ml/dense-passes.ts';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
@@ -40,27 +41,14 @@ export class SeededDropout extends tf.layers.Layer {
    * (dense-trainer.ts) both draw through here, so the two paths consume the same stream.
    */
   fillMask(mask: Float32Array): void {
+    this.drawMask(mask, dropoutMask);
+  }
+
+  /** As fillMask, with the generator passed in (dense-passes.ts: the JS loop or its SIMD-module twin). */
+  drawMask(mask: Float32Array, generate: (mask: Float32Array, state: number, threshold: number, scale: number) => number): void {
     const keep = 1 - this.rate;
-    const scale = 1 / keep;
-    // xorshift32, two 16-bit draws per step (keep probability resolved to 1/65536), its state in a local: a layer
-    // object's properties are slow to reach in a hot loop
-    const threshold = Math.round(keep * 65536);
-    let state = this.state;
-    let i = 0;
-    for (; i + 1 < mask.length; i += 2) {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      mask[i] = (state & 0xffff) < threshold ? scale : 0;
-      mask[i + 1] = state >>> 16 < threshold ? scale : 0;
-    }
-    if (i < mask.length) {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      mask[i] = (state & 0xffff) < threshold ? scale : 0;
-    }
-    this.state = state;
+    // keep probability resolved to 1/65536: two 16-bit draws per xorshift32 step
+    this.state = generate(mask, this.state, Math.round(keep * 65536), 1 / keep);
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -1,5 +1,5 @@
 /**
- * The element-wise passes of the JS dense trainer (dense-trainer.ts), over row-major n × u blocks of activations.
+ * The element-wise passes of the JS dense trainer (agents/networks/dense-trainer.ts), over row-major n × u blocks of activations.
  * Each is a plain function over typed arrays with one activation per function, so V8 keeps every loop monomorphic:
  * on this machine kind that made the backward passes about twice as fast as one loop branching on the activation.
  */
@@ -17,12 +17,13 @@ export function columnMoments(a: Float32Array, n: number, u: number, sum: Float6
   }
 }
 
-/** y = a·scale + shift per column, times the dropout mask when there is one. */
-export function scaleShift(a: Float32Array, y: Float32Array, n: number, u: number, scale: Float64Array, shift: Float64Array, mask: Float32Array | undefined): void {
+/** y = a·scale + shift per column, times the dropout mask when there is one (float32 arithmetic, as the SIMD pass). */
+export function scaleShift(a: Float32Array, y: Float32Array, n: number, u: number, scale: Float32Array, shift: Float32Array, mask: Float32Array | undefined): void {
+  const f = Math.fround;
   if (mask) {
-    for (let r = 0, o = 0; r < n; r++, o += u) for (let c = 0; c < u; c++) y[o + c] = (a[o + c] * scale[c] + shift[c]) * mask[o + c];
+    for (let r = 0, o = 0; r < n; r++, o += u) for (let c = 0; c < u; c++) y[o + c] = f(f(f(a[o + c] * scale[c]) + shift[c]) * mask[o + c]);
   } else {
-    for (let r = 0, o = 0; r < n; r++, o += u) for (let c = 0; c < u; c++) y[o + c] = a[o + c] * scale[c] + shift[c];
+    for (let r = 0, o = 0; r < n; r++, o += u) for (let c = 0; c < u; c++) y[o + c] = f(a[o + c] * scale[c]) + shift[c];
   }
 }
 
@@ -73,7 +74,7 @@ function sigmoidBackward(g: Float32Array, a: Float32Array, n: number, u: number,
     for (let c = 0; c < u; c++) {
       const i = o + c;
       const ai = a[i];
-      const d = (alpha[c] * g[i] + beta[c] * ai + gamma[c]) * ai * (1 - ai);
+      const d = (alpha[c] * g[i] + beta[c] * ai + gamma[c]) * (ai * (1 - ai));
       dz[i] = d;
       dzT[c * n + r] = d;
       db[c] += d;
@@ -99,7 +100,7 @@ function reluBackward(g: Float32Array, a: Float32Array, n: number, u: number, al
     for (let c = 0; c < u; c++) {
       const i = o + c;
       const ai = a[i];
-      const d = ai > 0 ? alpha[c] * g[i] + beta[c] * ai + gamma[c] : 0;
+      const d = (alpha[c] * g[i] + beta[c] * ai + gamma[c]) * (ai > 0 ? 1 : 0);
       dz[i] = d;
       dzT[c * n + r] = d;
       db[c] += d;
@@ -154,4 +155,108 @@ export function softmaxBackward(y: Float32Array, g: Float32Array, out: Float32Ar
 export function transpose(m: Float32Array, rows: number, cols: number, out: Float32Array): Float32Array {
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c];
   return out;
+}
+
+/** A xorshift32 dropout mask as SeededDropout draws it: fills `mask`, returns the generator's new state. */
+export function dropoutMask(mask: Float32Array, state: number, threshold: number, scale: number): number {
+  let s = state | 0;
+  let i = 0;
+  for (; i + 1 < mask.length; i += 2) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    mask[i] = (s & 0xffff) < threshold ? scale : 0;
+    mask[i + 1] = s >>> 16 < threshold ? scale : 0;
+  }
+  if (i < mask.length) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    mask[i] = (s & 0xffff) < threshold ? scale : 0;
+  }
+  return s;
+}
+
+/** The passes as the trainer calls them: plain JS (this module) or WebAssembly SIMD (dense-passes-wasm.ts). */
+export interface DensePasses {
+  readonly name: 'js' | 'wasm-simd';
+  /** Scratch for one step: call reset() first, then reserve() the step's whole need, then take arrays. */
+  reset(): void;
+  reserve(bytes: number): void;
+  f32(length: number): Float32Array;
+  f64(length: number): Float64Array;
+  columnMoments(a: Float32Array, n: number, u: number, sum: Float64Array, sumSq: Float64Array): void;
+  scaleShift(a: Float32Array, y: Float32Array, n: number, u: number, scale: Float32Array, shift: Float32Array, mask: Float32Array | undefined): void;
+  maskedColumnSums(dy: Float32Array, mask: Float32Array | undefined, g: Float32Array, a: Float32Array, n: number, u: number, sumG: Float64Array, sumGa: Float64Array): Float32Array;
+  activationBackward(act: Activation, g: Float32Array, a: Float32Array, n: number, u: number, alpha: Float64Array, beta: Float64Array, gamma: Float64Array, dz: Float32Array, dzT: Float32Array, db: Float64Array): void;
+  dropoutMask(mask: Float32Array, state: number, threshold: number, scale: number): number;
+  /** out[c·rows + r] = m[r·cols + c]; returns out. */
+  transpose(m: Float32Array, rows: number, cols: number, out: Float32Array): Float32Array;
+}
+
+/** Bump allocation over one buffer, 16-byte aligned; reserve() sizes it before any array of the step is taken. */
+export class Arena {
+  private top = 16;
+  private limit = 0;
+
+  constructor(
+    private buffer: () => ArrayBuffer,
+    /** Makes the buffer at least `bytes` long (may replace it: arrays taken earlier must not be used after). */
+    private readonly grow: (bytes: number) => void,
+  ) {}
+
+  reset(): void {
+    this.top = 16;
+    this.limit = 0;
+  }
+
+  reserve(bytes: number): void {
+    const need = this.top + bytes + 16;
+    if (this.buffer().byteLength < need) this.grow(need);
+    this.limit = need;
+  }
+
+  /** Byte offset of `bytes` new bytes. */
+  take(bytes: number): number {
+    const at = this.top;
+    this.top = (at + bytes + 15) & ~15;
+    if (this.top > this.limit) throw new Error(`dense passes: scratch beyond the ${this.limit} bytes reserved for this step`);
+    return at;
+  }
+
+  f32(length: number): Float32Array {
+    return new Float32Array(this.buffer(), this.take(length * 4), length);
+  }
+
+  f64(length: number): Float64Array {
+    return new Float64Array(this.buffer(), this.take(length * 8), length).fill(0);
+  }
+
+  owns(a: Float32Array | Float64Array): boolean {
+    return a.buffer === this.buffer();
+  }
+}
+
+/** The JS passes over a JS arena. */
+export function jsPasses(): DensePasses {
+  let buffer = new ArrayBuffer(1 << 16);
+  const arena = new Arena(
+    () => buffer,
+    (bytes) => {
+      buffer = new ArrayBuffer(Math.max(bytes, buffer.byteLength * 2));
+    },
+  );
+  return {
+    name: 'js',
+    reset: () => arena.reset(),
+    reserve: (bytes) => arena.reserve(bytes),
+    f32: (length) => arena.f32(length),
+    f64: (length) => arena.f64(length),
+    columnMoments,
+    scaleShift,
+    maskedColumnSums,
+    activationBackward: (act, g, a, n, u, alpha, beta, gamma, dz, dzT, db) => ACTIVATION_BACKWARD[act](g, a, n, u, alpha, beta, gamma, dz, dzT, db),
+    dropoutMask,
+    transpose,
+  };
 }
