@@ -4,13 +4,9 @@
 (module
   (memory (export "memory") 1)
 
-  ;; the high two float32 lanes of v moved to the low half, for f64x2.promote_low_f32x4
-  (func $high (param $v v128) (result v128)
-    (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
-
   ;; sum[c] += Σ_r a[r,c], sq[c] += Σ_r a[r,c]² (float64; the caller zeroes them)
   (func (export "col_moments") (param $a i32) (param $n i32) (param $u i32) (param $sum i32) (param $sq i32)
-    (local $r i32) (local $c i32) (local $ps i32) (local $pq i32) (local $lo v128) (local $hi v128)
+    (local $r i32) (local $c i32) (local $ps i32) (local $pq i32) (local $v v128) (local $lo v128) (local $hi v128)
     (block $done
       (loop $rows
         (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
@@ -18,8 +14,9 @@
         (local.set $pq (local.get $sq))
         (local.set $c (i32.const 0))
         (loop $cols
-          (local.set $lo (f64x2.promote_low_f32x4 (v128.load (local.get $a))))
-          (local.set $hi (f64x2.promote_low_f32x4 (call $high (v128.load (local.get $a)))))
+          (local.set $v (v128.load (local.get $a)))
+          (local.set $lo (f64x2.promote_low_f32x4 (local.get $v)))
+          (local.set $hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
           (v128.store (local.get $ps) (f64x2.add (v128.load (local.get $ps)) (local.get $lo)))
           (v128.store offset=16 (local.get $ps) (f64x2.add (v128.load offset=16 (local.get $ps)) (local.get $hi)))
           (v128.store (local.get $pq) (f64x2.add (v128.load (local.get $pq)) (f64x2.mul (local.get $lo) (local.get $lo))))
@@ -75,14 +72,14 @@
               (local.set $mask (i32.add (local.get $mask) (i32.const 16)))
               (local.set $g (i32.add (local.get $g) (i32.const 16)))))
           (local.set $glo (f64x2.promote_low_f32x4 (local.get $v)))
-          (local.set $ghi (f64x2.promote_low_f32x4 (call $high (local.get $v))))
+          (local.set $ghi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
           (v128.store (local.get $ps) (f64x2.add (v128.load (local.get $ps)) (local.get $glo)))
           (v128.store offset=16 (local.get $ps) (f64x2.add (v128.load offset=16 (local.get $ps)) (local.get $ghi)))
           (local.set $v (v128.load (local.get $a)))
           (v128.store (local.get $pa)
             (f64x2.add (v128.load (local.get $pa)) (f64x2.mul (local.get $glo) (f64x2.promote_low_f32x4 (local.get $v)))))
           (v128.store offset=16 (local.get $pa)
-            (f64x2.add (v128.load offset=16 (local.get $pa)) (f64x2.mul (local.get $ghi) (f64x2.promote_low_f32x4 (call $high (local.get $v))))))
+            (f64x2.add (v128.load offset=16 (local.get $pa)) (f64x2.mul (local.get $ghi) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
           (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
           (local.set $a (i32.add (local.get $a) (i32.const 16)))
           (local.set $ps (i32.add (local.get $ps) (i32.const 32)))
@@ -92,24 +89,20 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rows))))
 
-  ;; act'(a) for two float64 lanes. kind: 0 linear, 1 sigmoid, 2 tanh, 3 relu
-  (func $deriv (param $kind i32) (param $a v128) (result v128)
-    (if (result v128) (i32.eq (local.get $kind) (i32.const 1))
-      (then (f64x2.mul (local.get $a) (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $a))))
-      (else
-        (if (result v128) (i32.eq (local.get $kind) (i32.const 2))
-          (then (f64x2.sub (f64x2.splat (f64.const 1)) (f64x2.mul (local.get $a) (local.get $a))))
-          (else
-            (if (result v128) (i32.eq (local.get $kind) (i32.const 3))
-              (then (v128.and (f64x2.gt (local.get $a) (f64x2.splat (f64.const 0))) (f64x2.splat (f64.const 1))))
-              (else (f64x2.splat (f64.const 1)))))))))
-
   ;; dz = (α[c]·g + β[c]·a + γ[c])·act'(a) in float64, stored as float32 (rows);
   ;; db[c] += Σ dz before rounding (float64). α, β, γ float64.
   (func (export "act_backward") (param $kind i32) (param $g i32) (param $a i32) (param $n i32) (param $u i32)
       (param $alpha i32) (param $beta i32) (param $gamma i32) (param $dz i32) (param $db i32)
     (local $r i32) (local $c i32) (local $pal i32) (local $pbe i32) (local $pga i32) (local $pdb i32)
     (local $gv v128) (local $av v128) (local $alo v128) (local $ahi v128) (local $dlo v128) (local $dhi v128) (local $d v128)
+    (local $k0 v128) (local $k1 v128) (local $k2 v128) (local $keep v128) (local $zero v128)
+    ;; act'(a) = (k0 + k1·a + k2·a²), for relu also masked to a > 0 (keep is all ones for the other kinds):
+    ;; linear 1; sigmoid a − a²; tanh 1 − a²; relu 1 where a > 0
+    (local.set $k0 (f64x2.splat (select (f64.const 0) (f64.const 1) (i32.eq (local.get $kind) (i32.const 1)))))
+    (local.set $k1 (f64x2.splat (select (f64.const 1) (f64.const 0) (i32.eq (local.get $kind) (i32.const 1)))))
+    (local.set $k2 (f64x2.splat
+      (select (f64.const -1) (f64.const 0) (i32.or (i32.eq (local.get $kind) (i32.const 1)) (i32.eq (local.get $kind) (i32.const 2))))))
+    (local.set $keep (select (v128.const i64x2 0 0) (v128.const i64x2 -1 -1) (i32.eq (local.get $kind) (i32.const 3))))
     (block $done
       (loop $rows
         (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
@@ -122,7 +115,7 @@
           (local.set $gv (v128.load (local.get $g)))
           (local.set $av (v128.load (local.get $a)))
           (local.set $alo (f64x2.promote_low_f32x4 (local.get $av)))
-          (local.set $ahi (f64x2.promote_low_f32x4 (call $high (local.get $av))))
+          (local.set $ahi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $av) (local.get $av))))
           (local.set $dlo
             (f64x2.mul
               (f64x2.add
@@ -130,15 +123,19 @@
                   (f64x2.mul (v128.load (local.get $pal)) (f64x2.promote_low_f32x4 (local.get $gv)))
                   (f64x2.mul (v128.load (local.get $pbe)) (local.get $alo)))
                 (v128.load (local.get $pga)))
-              (call $deriv (local.get $kind) (local.get $alo))))
+              (v128.and
+                (f64x2.add (local.get $k0) (f64x2.mul (local.get $alo) (f64x2.add (local.get $k1) (f64x2.mul (local.get $k2) (local.get $alo)))))
+                (v128.or (local.get $keep) (f64x2.gt (local.get $alo) (local.get $zero))))))
           (local.set $dhi
             (f64x2.mul
               (f64x2.add
                 (f64x2.add
-                  (f64x2.mul (v128.load offset=16 (local.get $pal)) (f64x2.promote_low_f32x4 (call $high (local.get $gv))))
+                  (f64x2.mul (v128.load offset=16 (local.get $pal)) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $gv) (local.get $gv))))
                   (f64x2.mul (v128.load offset=16 (local.get $pbe)) (local.get $ahi)))
                 (v128.load offset=16 (local.get $pga)))
-              (call $deriv (local.get $kind) (local.get $ahi))))
+              (v128.and
+                (f64x2.add (local.get $k0) (f64x2.mul (local.get $ahi) (f64x2.add (local.get $k1) (f64x2.mul (local.get $k2) (local.get $ahi)))))
+                (v128.or (local.get $keep) (f64x2.gt (local.get $ahi) (local.get $zero))))))
           (local.set $d
             (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
               (f32x4.demote_f64x2_zero (local.get $dlo)) (f32x4.demote_f64x2_zero (local.get $dhi))))
