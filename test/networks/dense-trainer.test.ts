@@ -95,6 +95,14 @@ const CASES: { title: string; spec: NetworkSpec }[] = [
     spec: { kind: 'dnn', window: 2, features: 6, stateSize: 2, heads: { value: 1, policy: 3 }, hidden: [16, 8], activation: 'relu', batchNorm: false, dropout: 0, seed: 3 },
   },
   {
+    title: "RLTrader's CNN (conv1d, batch norm, max-pool, dropout; value and policy heads)",
+    spec: { kind: 'cnn', window: 5, features: 15, stateSize: 3, heads: { value: 3, policy: 3 }, seed: 9 },
+  },
+  {
+    title: 'cnn, relu, window 9, three blocks, no batch norm',
+    spec: { kind: 'cnn', window: 9, features: 4, stateSize: 2, heads: { value: 3 }, hidden: [8, 8, 4], activation: 'relu', batchNorm: false, dropout: 0.2, seed: 12 },
+  },
+  {
     title: 'tanh, batch norm, heavy dropout, no state',
     spec: { kind: 'dnn', window: 1, features: 5, stateSize: 0, heads: { value: 3 }, hidden: [12], activation: 'tanh', dropout: 0.4, seed: 11 },
   },
@@ -146,8 +154,9 @@ for (const [backend, passes] of [['wasm', 'auto'], ['wasm', 'js'], ['cpu', 'auto
 }
 
 test('DenseTrainer declines networks it does not cover, so learners keep the tfjs path', () => {
-  for (const kind of ['lstm', 'cnn'] as const) {
-    const model = buildNetwork({ kind, window: 8, features: 4, stateSize: 2, heads: { value: 3 }, seed: 1 });
+  for (const kind of ['lstm', 'cnnrnn'] as const) {
+    const image = { frames: 2, height: 8, width: 8, channels: 1 };
+    const model = buildNetwork({ kind, window: 8, features: 4, stateSize: 2, heads: { value: 3 }, seed: 1, ...(kind === 'cnnrnn' ? { image } : {}) });
     try {
       assert.equal(DenseTrainer.tryCreate(model), undefined);
       assert.match(denseTrainerUnsupported(model) ?? '', /not supported/);

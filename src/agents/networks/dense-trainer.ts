@@ -47,6 +47,10 @@ const ACTIVATIONS = new Set<string>(['linear', 'relu', 'sigmoid', 'tanh', 'softm
 /** What the backend's fused product applies itself; the rest runs in JS after a linear product. */
 const FUSED = new Set<string>(['linear', 'relu', 'sigmoid']);
 
+function first(v: unknown): number {
+  return Array.isArray(v) ? (v[0] as number) : (v as number);
+}
+
 function leafName(w: tf.LayerVariable): string {
   return w.originalName.split('/').pop() ?? w.originalName;
 }
@@ -77,6 +81,93 @@ function addGrad(slot: Slot, src: Float32Array): void {
   for (let i = 0; i < g.length; i++) g[i] += src[i];
 }
 
+/** A Conv1D's geometry for im2col: each of `positions` output steps reads `taps` input steps of `inChannels`. */
+interface ConvShape {
+  steps: number;
+  inChannels: number;
+  taps: number;
+  /** Zero padding before the first input step ('same': ⌊(taps − 1)/2⌋; 'valid': 0). */
+  before: number;
+  positions: number;
+}
+
+/** Rows [n·positions, taps·inChannels] from rows [n, steps·inChannels]; out-of-range taps are zeros. */
+function im2col(x: Float32Array, n: number, c: ConvShape, out: Float32Array): Float32Array {
+  const { steps, inChannels: ci, taps, before, positions } = c;
+  const width = taps * ci;
+  for (let r = 0; r < n; r++) {
+    for (let t = 0; t < positions; t++) {
+      const row = (r * positions + t) * width;
+      for (let q = 0; q < taps; q++) {
+        const src = t + q - before;
+        if (src < 0 || src >= steps) out.fill(0, row + q * ci, row + (q + 1) * ci);
+        else out.set(x.subarray((r * steps + src) * ci, (r * steps + src + 1) * ci), row + q * ci);
+      }
+    }
+  }
+  return out;
+}
+
+/** im2col's adjoint: adds every column block back onto the input step it was read from. */
+function col2im(cols: Float32Array, n: number, c: ConvShape, out: Float32Array): Float32Array {
+  const { steps, inChannels: ci, taps, before, positions } = c;
+  const width = taps * ci;
+  out.fill(0);
+  for (let r = 0; r < n; r++) {
+    for (let t = 0; t < positions; t++) {
+      const row = (r * positions + t) * width;
+      for (let q = 0; q < taps; q++) {
+        const src = t + q - before;
+        if (src < 0 || src >= steps) continue;
+        const o = (r * steps + src) * ci, i = row + q * ci;
+        for (let j = 0; j < ci; j++) out[o + j] += cols[i + j];
+      }
+    }
+  }
+  return out;
+}
+
+/** MaxPooling1D ('valid'): pooled[r, t, c] = max over the window; `which` keeps the winning step (the first of ties). */
+interface PoolShape {
+  size: number;
+  stride: number;
+  positions: number;
+  pooled: number;
+}
+
+function maxPool(y: Float32Array, n: number, p: PoolShape, u: number, out: Float32Array, which: Float32Array): void {
+  for (let r = 0; r < n; r++) {
+    for (let t = 0; t < p.pooled; t++) {
+      const o = (r * p.pooled + t) * u;
+      const start = t * p.stride;
+      for (let c = 0; c < u; c++) {
+        let best = y[(r * p.positions + start) * u + c], at = start;
+        for (let q = 1; q < p.size; q++) {
+          const v = y[(r * p.positions + start + q) * u + c];
+          if (v > best) {
+            best = v;
+            at = start + q;
+          }
+        }
+        out[o + c] = best;
+        which[o + c] = at;
+      }
+    }
+  }
+}
+
+/** The pooling gradient: each window's gradient to its winning step, zeros elsewhere. */
+function unpool(g: Float32Array, which: Float32Array, n: number, p: PoolShape, u: number, out: Float32Array): Float32Array {
+  out.fill(0);
+  for (let r = 0; r < n; r++) {
+    for (let t = 0; t < p.pooled; t++) {
+      const o = (r * p.pooled + t) * u;
+      for (let c = 0; c < u; c++) out[(r * p.positions + which[o + c]) * u + c] += g[o + c];
+    }
+  }
+  return out;
+}
+
 /** Batch statistics of a block's batch norm, kept from forward to backward. */
 interface NormState {
   mean: Float64Array;
@@ -85,7 +176,11 @@ interface NormState {
   scale: Float64Array;
 }
 
-/** Dense (+ BatchNormalization) (+ SeededDropout): one fused product and two JS passes each way. */
+/**
+ * Dense or Conv1D (+ BatchNormalization) (+ MaxPooling1D) (+ SeededDropout): one fused product forward, two backward,
+ * and SIMD passes over the activations. A Conv1D is a product over im2col rows (n·positions of them), so batch norm
+ * and the activation passes see rows × channels either way.
+ */
 class DenseBlock {
   private readonly units: number;
   private readonly activation: Activation;
@@ -96,23 +191,44 @@ class DenseBlock {
   private readonly movingMean: tf.LayerVariable | undefined;
   private readonly movingVariance: tf.LayerVariable | undefined;
   private readonly bnConfig: { epsilon: number; momentum: number } | undefined;
-  /** The activation output a (before batch norm and dropout). */
+  private readonly conv: ConvShape | undefined;
+  private readonly pool: PoolShape | undefined;
+  /** Product rows per sample (conv positions; 1 for dense) and the product's inner width. */
+  private readonly positions: number;
+  private readonly inner: number;
+  /** The activation output a (before batch norm, pooling and dropout). */
   private a: Float32Array = new Float32Array(0);
   private mask: Float32Array | undefined;
+  private which: Float32Array | undefined;
   private norm: NormState | undefined;
+  /** The product's left operand (x, or its im2col rows), kept for the weight gradient. */
+  private lhs: tf.Tensor2D | undefined;
 
   constructor(
-    dense: tf.layers.Layer,
+    layer: tf.layers.Layer,
     bn: tf.layers.Layer | undefined,
+    pool: tf.layers.Layer | undefined,
     private readonly dropout: SeededDropout | undefined,
     private readonly x: Slot,
     readonly y: Slot,
   ) {
-    const cfg = dense.getConfig() as LayerConfig;
-    this.units = cfg.units as number;
+    const cfg = layer.getConfig() as LayerConfig;
     this.activation = String(cfg.activation ?? 'linear') as Activation;
-    this.kernel = weightOf(dense, 'kernel')!;
-    this.bias = cfg.useBias === false ? undefined : weightOf(dense, 'bias');
+    this.kernel = weightOf(layer, 'kernel')!;
+    this.bias = cfg.useBias === false ? undefined : weightOf(layer, 'bias');
+    if (layer.getClassName() === 'Conv1D') {
+      this.units = cfg.filters as number;
+      const [steps, inChannels] = (layer.input as tf.SymbolicTensor).shape.slice(1) as number[];
+      const positions = (layer.outputShape as number[])[1];
+      const taps = first(cfg.kernelSize);
+      this.conv = { steps, inChannels, taps, positions, before: cfg.padding === 'same' ? Math.floor((taps - 1) / 2) : 0 };
+      this.positions = positions;
+      this.inner = taps * inChannels;
+    } else {
+      this.units = cfg.units as number;
+      this.positions = 1;
+      this.inner = x.width;
+    }
     if (bn) {
       const b = bn.getConfig() as LayerConfig;
       this.bnConfig = { epsilon: b.epsilon as number, momentum: b.momentum as number };
@@ -121,60 +237,83 @@ class DenseBlock {
       this.movingMean = weightOf(bn, 'moving_mean');
       this.movingVariance = weightOf(bn, 'moving_variance');
     }
+    if (pool) {
+      const p = pool.getConfig() as LayerConfig;
+      const size = first(p.poolSize);
+      this.pool = { size, stride: first(p.strides ?? size), positions: this.positions, pooled: (pool.outputShape as number[])[1] };
+    }
   }
 
   /** Scratch bytes one step takes at most (a generous bound: arrays copied into the arena included). */
   need(n: number): number {
-    const u = this.units, k = this.x.width;
-    return 4 * (10 * n * u + 2 * n * k + 4 * k * u + 4 * u) + 8 * 16 * u + 32 * 32;
+    const rows = n * this.positions, u = this.units, k = this.inner;
+    return 4 * (12 * rows * u + 3 * rows * k + 2 * n * this.x.width + 4 * k * u + 4 * u) + 8 * 16 * u + 32 * 40;
   }
 
   forward(step: Step): void {
-    const { n } = step;
+    const { n, passes } = step;
     const u = this.units;
+    const rows = n * this.positions;
     const act = this.activation;
     const fused = FUSED.has(act) ? (act as 'linear' | 'relu' | 'sigmoid') : 'linear';
     const bias = this.bias ? this.bias.read() : undefined;
-    const z = tf.fused.matMul({ a: tensorOf(this.x, step), b: this.kernel.read(), ...(bias ? { bias } : {}), activation: fused });
-    const a = readInto(z, step.passes.f32(n * u));
+    let lhs: tf.Tensor2D, kernel: tf.Tensor2D;
+    if (this.conv) {
+      lhs = tf.tensor2d(im2col(this.x.data, n, this.conv, passes.f32(rows * this.inner)), [rows, this.inner]);
+      kernel = tf.reshape(this.kernel.read(), [this.inner, u]);
+      step.held.push(lhs, kernel);
+    } else {
+      lhs = tensorOf(this.x, step);
+      kernel = this.kernel.read() as tf.Tensor2D;
+    }
+    this.lhs = lhs;
+    const z = tf.fused.matMul({ a: lhs, b: kernel, ...(bias ? { bias } : {}), activation: fused });
+    const a = readInto(z, passes.f32(rows * u));
     z.dispose();
     if (act === 'tanh') for (let i = 0; i < a.length; i++) a[i] = Math.tanh(a[i]);
     else if (act === 'softmax') softmaxRows(a, u);
     this.a = a;
-    const len = n * u;
+    const outLen = n * this.y.width;
     const rate = this.dropout?.rate ?? 0;
     this.mask = undefined;
     if (rate > 0 && rate < 1) {
-      this.mask = step.passes.f32(len);
-      this.dropout!.drawMask(this.mask, step.passes.dropoutMask);
+      this.mask = passes.f32(outLen);
+      this.dropout!.drawMask(this.mask, passes.dropoutMask);
     }
+    // without pooling the mask goes into the batch-norm pass; with it, after the pooling
+    const maskNow = this.pool ? undefined : this.mask;
+    let y = a;
     if (this.bnConfig) {
-      const { scale, shift } = this.normalise(step, a);
-      this.y.data = step.passes.f32(len);
-      step.passes.scaleShift(a, this.y.data, n, u, scale, shift, this.mask);
-    } else if (this.mask) {
-      const y = step.passes.f32(len);
-      for (let i = 0; i < len; i++) y[i] = a[i] * this.mask[i];
-      this.y.data = y;
-    } else {
-      this.y.data = a;
+      const { scale, shift } = this.normalise(step, a, rows);
+      y = passes.f32(rows * u);
+      passes.scaleShift(a, y, rows, u, scale, shift, maskNow);
+    } else if (maskNow) {
+      y = passes.f32(outLen);
+      for (let i = 0; i < outLen; i++) y[i] = a[i] * maskNow[i];
     }
+    if (this.pool) {
+      const pooled = passes.f32(outLen);
+      this.which = passes.f32(outLen);
+      maxPool(y, n, this.pool, u, pooled, this.which);
+      if (this.mask) for (let i = 0; i < outLen; i++) pooled[i] *= this.mask[i];
+      y = pooled;
+    }
+    this.y.data = y;
   }
 
   /** Batch mean and (biased) variance of `a` and the moving averages' update; y = a·scale + shift per channel. */
-  private normalise(step: Step, a: Float32Array): { scale: Float32Array; shift: Float32Array } {
-    const { n } = step;
+  private normalise(step: Step, a: Float32Array, rows: number): { scale: Float32Array; shift: Float32Array } {
     const u = this.units;
     const { epsilon, momentum } = this.bnConfig!;
     const sum = step.passes.f64(u), sumSq = step.passes.f64(u);
-    step.passes.columnMoments(a, n, u, sum, sumSq);
+    step.passes.columnMoments(a, rows, u, sum, sumSq);
     const gamma = this.gamma ? (this.gamma.read().dataSync() as Float32Array) : undefined;
     const beta = this.beta ? (this.beta.read().dataSync() as Float32Array) : undefined;
     const mean = new Float64Array(u), variance = new Float64Array(u), rstd = new Float64Array(u), k = new Float64Array(u);
     const scale = step.passes.f32(u), shift = step.passes.f32(u);
     for (let c = 0; c < u; c++) {
-      mean[c] = sum[c] / n;
-      variance[c] = Math.max(0, sumSq[c] / n - mean[c] * mean[c]);
+      mean[c] = sum[c] / rows;
+      variance[c] = Math.max(0, sumSq[c] / rows - mean[c] * mean[c]);
       rstd[c] = 1 / Math.sqrt(variance[c] + epsilon);
       k[c] = (gamma ? gamma[c] : 1) * rstd[c];
       scale[c] = k[c];
@@ -193,21 +332,32 @@ class DenseBlock {
   }
 
   backward(step: Step): void {
-    const { n } = step;
+    const { n, passes } = step;
     const u = this.units;
-    const dy = this.y.grad;
+    const rows = n * this.positions;
+    let dy = this.y.grad;
     if (!dy) return;
     const a = this.a;
-    const len = n * u;
-    const passes = step.passes;
+    const len = rows * u;
+    let mask = this.mask;
+    if (this.pool) {
+      // back through dropout and the pooling to the batch-norm output
+      let gp = dy;
+      if (mask) {
+        gp = passes.f32(dy.length);
+        for (let i = 0; i < dy.length; i++) gp[i] = dy[i] * mask[i];
+      }
+      dy = unpool(gp, this.which!, n, this.pool, u, passes.f32(len));
+      mask = undefined;
+    }
     let g: Float32Array;
     let alpha: Float64Array, beta: Float64Array, gamma: Float64Array;
     if (this.bnConfig) {
       // batch norm's backward, with the gradient through the batch mean and variance:
-      // da = γ·rstd/n · (n·g − Σg − x̂·Σ(g·x̂)), x̂ = (a − mean)·rstd, folded into da = α·g + β·a + γ' per channel
+      // da = γ·rstd/m · (m·g − Σg − x̂·Σ(g·x̂)), x̂ = (a − mean)·rstd, m rows, folded into da = α·g + β·a + γ' per channel
       const { mean, rstd, scale } = this.norm!;
       const sumG = passes.f64(u), sumGa = passes.f64(u);
-      g = passes.maskedColumnSums(dy, this.mask, this.mask ? passes.f32(len) : dy, a, n, u, sumG, sumGa);
+      g = passes.maskedColumnSums(dy, mask, mask ? passes.f32(len) : dy, a, rows, u, sumG, sumGa);
       const sumGx = new Float64Array(u);
       alpha = passes.f64(u);
       alpha.set(scale);
@@ -215,16 +365,16 @@ class DenseBlock {
       gamma = passes.f64(u);
       for (let c = 0; c < u; c++) {
         sumGx[c] = rstd[c] * (sumGa[c] - mean[c] * sumG[c]);
-        const k = scale[c] / n;
+        const k = scale[c] / rows;
         beta[c] = -k * rstd[c] * sumGx[c];
         gamma[c] = -k * sumG[c] - beta[c] * mean[c];
       }
       if (this.gamma?.trainable) step.grads.push({ variable: variableOf(this.gamma), grad: Float32Array.from(sumGx) });
       if (this.beta?.trainable) step.grads.push({ variable: variableOf(this.beta), grad: Float32Array.from(sumG) });
     } else {
-      if (this.mask) {
+      if (mask) {
         g = passes.f32(len);
-        for (let i = 0; i < len; i++) g[i] = dy[i] * this.mask[i];
+        for (let i = 0; i < len; i++) g[i] = dy[i] * mask[i];
       } else {
         g = dy;
       }
@@ -234,32 +384,33 @@ class DenseBlock {
     if (this.activation === 'softmax') {
       // apply the batch-norm coefficients first, then the softmax Jacobian
       const da = passes.f32(len);
-      for (let r = 0, o = 0; r < n; r++, o += u) for (let c = 0; c < u; c++) da[o + c] = alpha[c] * g[o + c] + beta[c] * a[o + c] + gamma[c];
+      for (let r = 0, o = 0; r < rows; r++, o += u) for (let c = 0; c < u; c++) da[o + c] = alpha[c] * g[o + c] + beta[c] * a[o + c] + gamma[c];
       g = softmaxBackward(a, da, passes.f32(len), u);
       alpha = passes.f64(u).fill(1);
       beta = gamma = passes.f64(u);
     }
     const dz = passes.f32(len), dzT = passes.f32(len), db = passes.f64(u);
-    passes.activationBackward(this.activation, g, a, n, u, alpha, beta, gamma, dz, dzT, db);
-    const k = this.x.width;
+    passes.activationBackward(this.activation, g, a, rows, u, alpha, beta, gamma, dz, dzT, db);
+    const k = this.inner;
     if (this.kernel.trainable) {
-      // dWᵀ = dzᵀ·x, both untransposed for the backend
-      const dzTt = tf.tensor2d(dzT, [u, n]);
-      const dwT = tf.matMul(dzTt, tensorOf(this.x, step));
+      // dWᵀ = dzᵀ·lhs, both untransposed for the backend
+      const dzTt = tf.tensor2d(dzT, [u, rows]);
+      const dwT = tf.matMul(dzTt, this.lhs!);
       const dw = passes.transpose(readInto(dwT, passes.f32(k * u)), u, k, passes.f32(k * u));
       tf.dispose([dzTt, dwT]);
       step.grads.push({ variable: variableOf(this.kernel), grad: dw });
     }
     if (this.bias?.trainable) step.grads.push({ variable: variableOf(this.bias), grad: Float32Array.from(db) });
     if (!this.x.isInput) {
-      // dX = dz·Wᵀ, with Wᵀ transposed here (it is small)
+      // d(lhs) = dz·Wᵀ, with Wᵀ transposed here (it is small); a conv folds its im2col rows back onto its input
       const w = readInto(this.kernel.read(), passes.f32(k * u));
       const wT = passes.transpose(w, k, u, passes.f32(k * u));
-      const dzt = tf.tensor2d(dz, [n, u]);
+      const dzt = tf.tensor2d(dz, [rows, u]);
       const wTt = tf.tensor2d(wT, [u, k]);
-      const dx = tf.matMul(dzt, wTt);
-      addGrad(this.x, readInto(dx, passes.f32(n * k)));
-      tf.dispose([dzt, wTt, dx]);
+      const dl = tf.matMul(dzt, wTt);
+      const dLhs = readInto(dl, passes.f32(rows * k));
+      tf.dispose([dzt, wTt, dl]);
+      addGrad(this.x, this.conv ? col2im(dLhs, n, this.conv, passes.f32(n * this.x.width)) : dLhs);
     }
   }
 }
@@ -330,7 +481,7 @@ function parse(model: tf.LayersModel): Parsed | string {
   /** Layer name → the rows it outputs, for inputs, flattens, concatenations and finished blocks. */
   const slots = new Map<string, Slot>();
   /** Blocks that can still take a batch norm or a dropout, by the name of their last layer. */
-  const open = new Map<string, { dense: tf.layers.Layer; bn?: tf.layers.Layer; drop?: SeededDropout; x: Slot }>();
+  const open = new Map<string, { layer: tf.layers.Layer; bn?: tf.layers.Layer; pool?: tf.layers.Layer; drop?: SeededDropout; x: Slot }>();
   const blocks: Block[] = [];
   const newSlot = (layer: tf.layers.Layer, isInput = false): Slot => ({ width: widthOf(layer), data: new Float32Array(0), tensor: undefined, grad: undefined, isInput });
   const close = (name: string): void => {
@@ -339,7 +490,7 @@ function parse(model: tf.LayersModel): Parsed | string {
     open.delete(name);
     const y = newSlot(model.getLayer(name));
     slots.set(name, y);
-    blocks.push(new DenseBlock(b.dense, b.bn, b.drop, b.x, y));
+    blocks.push(new DenseBlock(b.layer, b.bn, b.pool, b.drop, b.x, y));
   };
   for (const layer of model.layers) {
     const cls = layer.getClassName();
@@ -352,8 +503,8 @@ function parse(model: tf.LayersModel): Parsed | string {
     }
     const inbound = layer.inboundNodes[0].inboundLayers;
     const source = inbound[0];
-    // a block ends where something other than its own batch norm or dropout reads it
-    if (cls !== 'BatchNormalization' && cls !== 'SeededDropout') for (const l of inbound) close(l.name);
+    // a block ends where something other than its own batch norm, pooling or dropout reads it
+    if (cls !== 'BatchNormalization' && cls !== 'MaxPooling1D' && cls !== 'SeededDropout') for (const l of inbound) close(l.name);
     switch (cls) {
       case 'Flatten': {
         const x = slots.get(source.name);
@@ -367,14 +518,32 @@ function parse(model: tf.LayersModel): Parsed | string {
         if (rank(layer) !== 2) return `dense ${layer.name} is not on rows`;
         const x = slots.get(source.name);
         if (!x) return `dense ${layer.name} reads an unsupported layer`;
-        open.set(layer.name, { dense: layer, x });
+        open.set(layer.name, { layer, x });
+        break;
+      }
+      case 'Conv1D': {
+        if (!ACTIVATIONS.has(String(cfg.activation ?? 'linear')) || cfg.activation === 'softmax') return `conv1d ${layer.name} has activation ${String(cfg.activation)}`;
+        if (first(cfg.strides ?? 1) !== 1 || first(cfg.dilationRate ?? 1) !== 1) return `conv1d ${layer.name} has strides or dilation`;
+        if ((cfg.padding !== 'same' && cfg.padding !== 'valid') || cfg.dataFormat === 'channelsFirst') return `conv1d ${layer.name} padding ${String(cfg.padding)}`;
+        const x = slots.get(source.name);
+        if (!x) return `conv1d ${layer.name} reads an unsupported layer`;
+        open.set(layer.name, { layer, x });
+        break;
+      }
+      case 'MaxPooling1D': {
+        const b = open.get(source.name);
+        if (!b || b.pool || b.drop || source.outboundNodes.length !== 1 || b.layer.getClassName() !== 'Conv1D') return `pooling ${layer.name} does not directly follow a conv1d or its batch norm`;
+        if (cfg.padding !== 'valid' || cfg.dataFormat === 'channelsFirst') return `pooling ${layer.name} padding ${String(cfg.padding)}`;
+        open.delete(source.name);
+        b.pool = layer;
+        open.set(layer.name, b);
         break;
       }
       case 'BatchNormalization': {
         const axis = Array.isArray(cfg.axis) ? (cfg.axis as number[]) : [cfg.axis as number];
-        if (rank(layer) !== 2 || axis.length !== 1 || (axis[0] !== -1 && axis[0] !== 1)) return `batch norm ${layer.name} is not over rows`;
+        if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== rank(layer) - 1)) return `batch norm ${layer.name} is not over the last axis`;
         const b = open.get(source.name);
-        if (!b || b.bn || b.drop || source.outboundNodes.length !== 1) return `batch norm ${layer.name} does not directly follow a dense layer`;
+        if (!b || b.bn || b.pool || b.drop || source.outboundNodes.length !== 1) return `batch norm ${layer.name} does not directly follow a dense or conv1d layer`;
         open.delete(source.name);
         b.bn = layer;
         open.set(layer.name, b);
@@ -382,7 +551,7 @@ function parse(model: tf.LayersModel): Parsed | string {
       }
       case 'SeededDropout': {
         const b = open.get(source.name);
-        if (!b || b.drop || source.outboundNodes.length !== 1) return `dropout ${layer.name} does not directly follow a dense layer or its batch norm`;
+        if (!b || b.drop || source.outboundNodes.length !== 1) return `dropout ${layer.name} does not directly follow a dense or conv1d block`;
         open.delete(source.name);
         b.drop = layer as SeededDropout;
         open.set(layer.name, b);
