@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ArrayGradient, ArrayGradientOptimizer } from '../../ml/adam.ts';
 import type { HeadOutputs } from '../learners/net.ts';
 import { readInto } from '../../ml/tensor-read.ts';
+import { col2im, convShapeOf, first, im2col, maxPool, poolShapeOf, unpool, type ConvShape, type PoolShape } from './conv-rows.ts';
 import { SeededDropout } from './seeded-dropout.ts';
 import { jsPasses, softmaxBackward, softmaxRows, type Activation, type DensePasses } from '../../ml/dense-passes.ts';
 import { wasmPasses } from '../../ml/dense-passes-wasm.ts';
@@ -47,10 +48,6 @@ const ACTIVATIONS = new Set<string>(['linear', 'relu', 'sigmoid', 'tanh', 'softm
 /** What the backend's fused product applies itself; the rest runs in JS after a linear product. */
 const FUSED = new Set<string>(['linear', 'relu', 'sigmoid']);
 
-function first(v: unknown): number {
-  return Array.isArray(v) ? (v[0] as number) : (v as number);
-}
-
 function leafName(w: tf.LayerVariable): string {
   return w.originalName.split('/').pop() ?? w.originalName;
 }
@@ -79,93 +76,6 @@ function addGrad(slot: Slot, src: Float32Array): void {
   }
   const g = slot.grad;
   for (let i = 0; i < g.length; i++) g[i] += src[i];
-}
-
-/** A Conv1D's geometry for im2col: each of `positions` output steps reads `taps` input steps of `inChannels`. */
-interface ConvShape {
-  steps: number;
-  inChannels: number;
-  taps: number;
-  /** Zero padding before the first input step ('same': ⌊(taps − 1)/2⌋; 'valid': 0). */
-  before: number;
-  positions: number;
-}
-
-/** Rows [n·positions, taps·inChannels] from rows [n, steps·inChannels]; out-of-range taps are zeros. */
-function im2col(x: Float32Array, n: number, c: ConvShape, out: Float32Array): Float32Array {
-  const { steps, inChannels: ci, taps, before, positions } = c;
-  const width = taps * ci;
-  for (let r = 0; r < n; r++) {
-    for (let t = 0; t < positions; t++) {
-      const row = (r * positions + t) * width;
-      for (let q = 0; q < taps; q++) {
-        const src = t + q - before;
-        if (src < 0 || src >= steps) out.fill(0, row + q * ci, row + (q + 1) * ci);
-        else out.set(x.subarray((r * steps + src) * ci, (r * steps + src + 1) * ci), row + q * ci);
-      }
-    }
-  }
-  return out;
-}
-
-/** im2col's adjoint: adds every column block back onto the input step it was read from. */
-function col2im(cols: Float32Array, n: number, c: ConvShape, out: Float32Array): Float32Array {
-  const { steps, inChannels: ci, taps, before, positions } = c;
-  const width = taps * ci;
-  out.fill(0);
-  for (let r = 0; r < n; r++) {
-    for (let t = 0; t < positions; t++) {
-      const row = (r * positions + t) * width;
-      for (let q = 0; q < taps; q++) {
-        const src = t + q - before;
-        if (src < 0 || src >= steps) continue;
-        const o = (r * steps + src) * ci, i = row + q * ci;
-        for (let j = 0; j < ci; j++) out[o + j] += cols[i + j];
-      }
-    }
-  }
-  return out;
-}
-
-/** MaxPooling1D ('valid'): pooled[r, t, c] = max over the window; `which` keeps the winning step (the first of ties). */
-interface PoolShape {
-  size: number;
-  stride: number;
-  positions: number;
-  pooled: number;
-}
-
-function maxPool(y: Float32Array, n: number, p: PoolShape, u: number, out: Float32Array, which: Float32Array): void {
-  for (let r = 0; r < n; r++) {
-    for (let t = 0; t < p.pooled; t++) {
-      const o = (r * p.pooled + t) * u;
-      const start = t * p.stride;
-      for (let c = 0; c < u; c++) {
-        let best = y[(r * p.positions + start) * u + c], at = start;
-        for (let q = 1; q < p.size; q++) {
-          const v = y[(r * p.positions + start + q) * u + c];
-          if (v > best) {
-            best = v;
-            at = start + q;
-          }
-        }
-        out[o + c] = best;
-        which[o + c] = at;
-      }
-    }
-  }
-}
-
-/** The pooling gradient: each window's gradient to its winning step, zeros elsewhere. */
-function unpool(g: Float32Array, which: Float32Array, n: number, p: PoolShape, u: number, out: Float32Array): Float32Array {
-  out.fill(0);
-  for (let r = 0; r < n; r++) {
-    for (let t = 0; t < p.pooled; t++) {
-      const o = (r * p.pooled + t) * u;
-      for (let c = 0; c < u; c++) out[(r * p.positions + which[o + c]) * u + c] += g[o + c];
-    }
-  }
-  return out;
 }
 
 /** Batch statistics of a block's batch norm, kept from forward to backward. */
@@ -218,12 +128,9 @@ class DenseBlock {
     this.bias = cfg.useBias === false ? undefined : weightOf(layer, 'bias');
     if (layer.getClassName() === 'Conv1D') {
       this.units = cfg.filters as number;
-      const [steps, inChannels] = (layer.input as tf.SymbolicTensor).shape.slice(1) as number[];
-      const positions = (layer.outputShape as number[])[1];
-      const taps = first(cfg.kernelSize);
-      this.conv = { steps, inChannels, taps, positions, before: cfg.padding === 'same' ? Math.floor((taps - 1) / 2) : 0 };
-      this.positions = positions;
-      this.inner = taps * inChannels;
+      this.conv = convShapeOf(layer);
+      this.positions = this.conv.positions;
+      this.inner = this.conv.taps * this.conv.inChannels;
     } else {
       this.units = cfg.units as number;
       this.positions = 1;
@@ -237,11 +144,7 @@ class DenseBlock {
       this.movingMean = weightOf(bn, 'moving_mean');
       this.movingVariance = weightOf(bn, 'moving_variance');
     }
-    if (pool) {
-      const p = pool.getConfig() as LayerConfig;
-      const size = first(p.poolSize);
-      this.pool = { size, stride: first(p.strides ?? size), positions: this.positions, pooled: (pool.outputShape as number[])[1] };
-    }
+    if (pool) this.pool = poolShapeOf(pool, this.positions);
   }
 
   /** Scratch bytes one step takes at most (a generous bound: arrays copied into the arena included). */
