@@ -350,6 +350,10 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     extra,
   });
   const report = readReport(files.json);
+  if (ctx.flags.json) {
+    console.log(JSON.stringify(report, null, 2));
+    return { runs, summary, baselines, report, reportDir: outDir, modelDir };
+  }
   console.log(summaryTable(report));
   if (runs.length > 1) {
     console.log(`\ntest over ${runs.length} runs (mean ± sd):`);

@@ -43,7 +43,7 @@ export interface AgentBacktestContext {
   config: Config;
   series: LoadedSeries;
   strategy: AgentStrategy;
-  flags: { epochs?: number; seed?: number; seeds?: number; folds?: number; name?: string; out?: string; from?: number; to?: number };
+  flags: { epochs?: number; seed?: number; seeds?: number; folds?: number; name?: string; out?: string; from?: number; to?: number; json?: boolean };
   logger: Logger;
 }
 

@@ -59,3 +59,20 @@ function writeQuietConfig(dir: string): string {
   writeFileSync(f, JSON.stringify({ log: { level: 'error', file: '' }, ml: { backend: 'wasm' } }));
   return f;
 }
+
+test('bot backtest --strategy AGENT --json prints report.json (with the agent section) and nothing else on stdout', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'agent-json-'));
+  const csv = path.join(dir, 'candles.csv');
+  writeFileSync(csv, candlesToCsv(syntheticCandles({ seed: 5, count: 500, timeframe: '1h' })));
+  const out = path.join(dir, 'run');
+  const config = path.join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ log: { level: 'error', file: '' }, ml: { backend: 'wasm' }, agent: { modelsDir: path.join(dir, 'models'), summaryEvery: 0 } }));
+  const res = await runBot(['backtest', '--strategy', 'dqn-dnn', '--data', csv, '--timeframe', '1h', '--epochs', '1', '--out', out, '--json', '--config', config]);
+  assert.equal(res.code, 0, res.stderr);
+  const report = JSON.parse(res.stdout) as { strategy: { name: string; kind: string }; extra?: { agent?: { epochs: number; runs: unknown[] } } };
+  assert.equal(report.strategy.name, 'dqn-dnn');
+  assert.equal(report.strategy.kind, 'agent');
+  assert.equal(report.extra?.agent?.epochs, 1);
+  assert.equal(report.extra?.agent?.runs.length, 1);
+  assert.deepEqual(JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')), report, 'stdout is the stored report');
+});

@@ -105,6 +105,7 @@ export function registerBacktest(program: Command): void {
           out: flags.out,
           from,
           to,
+          json: flags.json === true,
         },
         logger,
       };
