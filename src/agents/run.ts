@@ -13,6 +13,8 @@ import { computeMetrics, METRIC_ROWS, type Metrics } from '../backtest/metrics.t
 import { meanAndSd, runBaselines, type Baselines } from '../backtest/baselines.ts';
 import { readReport, summaryTable, writeReport, type ReportExtra, type ReportSection, type StoredReport } from '../backtest/report.ts';
 import { newRunId, rangeIndices } from '../backtest/run.ts';
+import { stitchResults } from '../backtest/stitch.ts';
+import type { AccountState } from '../market/account.ts';
 import type { AgentBacktestContext, LoadedSeries } from '../backtest/strategy.ts';
 import type { AgentRecipe } from './recipe.ts';
 import { learnerPolicy } from './agent-policy.ts';
@@ -33,6 +35,8 @@ export interface SeedRun {
 
 export interface AgentRunResult {
   runs: SeedRun[];
+  /** With walk-forward folds: the base seed's test windows chained on one account (the report's headline). */
+  walk?: BacktestResult;
   /** Mean and sd over seeds (and folds) of every test metric. */
   summary: { mean: Metrics; sd: Partial<Record<keyof Metrics, number>> };
   baselines: Baselines;
@@ -85,7 +89,7 @@ export interface TrainedAgent {
   prepared: PreparedData;
   training: TrainOutcome;
   /** Greedy backtest over a range with the trained network (same engine, Account and observation code). */
-  backtest(range: IndexRange): BacktestResult;
+  backtest(range: IndexRange, startState?: AccountState): BacktestResult;
   dispose(): void;
 }
 
@@ -121,11 +125,11 @@ export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent>
   const spec = networkSpec(recipe, prepared, seed);
   const learner = createLearner(recipe, spec, seed);
   const policy = learnerPolicy(req.strategyName, learner);
-  const backtest = (range: IndexRange) => {
+  const backtest = (range: IndexRange, startState?: AccountState) => {
     // fixed weights during a greedy run: batch the feature trunk
     learner.net.setTrunkCache(true);
     try {
-      return runBacktest({ ...envOptions(recipe, config, prepared, range), policy });
+      return runBacktest({ ...envOptions(recipe, config, prepared, range), policy, ...(startState ? { startState } : {}) });
     } finally {
       learner.net.setTrunkCache(false);
     }
@@ -209,6 +213,8 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   const images: { file: string; caption: string }[] = [];
   const lastFold = folds[folds.length - 1];
   let saved = false;
+  // walk-forward (folds > 1): the base seed's models trade their test windows one after another on one account
+  const chain: BacktestResult[] = [];
   for (const fold of folds) {
     for (let s = 0; s < seeds; s++) {
       const seed = baseSeed + s;
@@ -230,6 +236,11 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       try {
         const test = agent.backtest(fold.test);
         const metrics = computeMetrics(test, candles.timeframe);
+        if (folds.length > 1 && s === 0) {
+          // to the next fold's first candle, where this fold's last decision fills and the next model takes over
+          const to = fold === lastFold ? fold.test.to : fold.test.to + 1;
+          chain.push(agent.backtest({ from: fold.test.from, to }, chain[chain.length - 1]?.endState));
+        }
         runs.push({ fold: fold.index, seed, training: agent.training, test, metrics });
         logger.info(`[${tag}] test: return ${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, trades ${metrics.trades} (best epoch ${agent.training.bestEpoch})`);
         const curves = path.join(outDir, `learning_curves_${tag}.png`);
@@ -255,9 +266,13 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   }
 
   const main = runs.find((r) => r.fold === lastFold.index && r.seed === baseSeed) ?? runs[runs.length - 1];
+  // the headline: one fold's test run, or with walk-forward the chained test windows of all folds
+  const walk = chain.length > 1 ? stitchResults(chain, chain[0].policy) : undefined;
+  const headline = walk ?? main.test;
+  const headlineMetrics = walk ? computeMetrics(walk, candles.timeframe) : main.metrics;
   const baselines = runBaselines({
     candles,
-    range: main.test.range,
+    range: headline.range,
     costs: envOptions(recipe, config, { candles, cols: 0, window: 0, firstT: 0 }, lastFold.test).costs,
     balance: config.account.balance,
     randomSeeds: config.backtest.randomSeeds,
@@ -280,6 +295,12 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       },
     ],
   });
+  if (walk) {
+    sections.push({
+      title: 'Walk-forward',
+      text: `The headline result and curve chain the ${folds.length} test windows (${span(headline.range)}) on one account: each fold's model (seed ${baseSeed}) trades its own test window, continuing with the cash and units the previous fold's model ended with, so every decision is made by a model trained and selected only on candles before its window. The baselines run over the same span. The table above scores each fold's test window on its own, each from a fresh account.`,
+    });
+  }
   sections.push({
     title: 'Splits',
     tables: [
@@ -321,6 +342,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
         seeds: runs.map((r) => r.seed),
         model: modelDir,
         backend: backend.name,
+        ...(walk ? { walkForward: { range: headline.range, metrics: headlineMetrics } } : {}),
         mean: summary.mean,
         sd: summary.sd,
         runs: runs.map((r) => ({ fold: r.fold, seed: r.seed, bestEpoch: r.training.bestEpoch, bestValidationSharpe: r.training.bestSharpe, stoppedEarly: r.training.stoppedEarly, seconds: r.training.seconds, metrics: r.metrics })),
@@ -344,15 +366,15 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       network: recipe.network.kind,
       features: recipe.features,
     },
-    result: main.test,
-    metrics: main.metrics,
+    result: headline,
+    metrics: headlineMetrics,
     baselines,
     extra,
   });
   const report = readReport(files.json);
   if (ctx.flags.json) {
     console.log(JSON.stringify(report, null, 2));
-    return { runs, summary, baselines, report, reportDir: outDir, modelDir };
+    return { runs, walk, summary, baselines, report, reportDir: outDir, modelDir };
   }
   console.log(summaryTable(report));
   if (runs.length > 1) {
@@ -363,5 +385,5 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     }
   }
   console.log(`\nmodel: ${path.resolve(modelDir)}\nreport: ${path.resolve(files.html)}`);
-  return { runs, summary, baselines, report, reportDir: outDir, modelDir };
+  return { runs, walk, summary, baselines, report, reportDir: outDir, modelDir };
 }

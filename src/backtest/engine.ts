@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Observation, Policy } from '../agents/policy.ts';
 import type { Candles } from '../data/candles.ts';
 import { UserError } from '../errors.ts';
-import type { RejectReason } from '../market/account.ts';
+import type { AccountState, RejectReason } from '../market/account.ts';
 import type { EnvOptions } from '../market/env.ts';
 import { BUY, HOLD, SELL } from '../market/execution.ts';
 import { ObservationBuilder } from '../market/observation.ts';
@@ -30,6 +30,8 @@ export interface Trade {
 export type BacktestOptions = Omit<EnvOptions, 'reward' | 'episode'> &
   Partial<Pick<EnvOptions, 'reward' | 'episode'>> & {
     policy: Policy;
+    /** Continue from this account (a walk-forward fold after the previous one) instead of `balance` in cash. */
+    startState?: AccountState;
   };
 
 export interface BacktestResult {
@@ -54,6 +56,8 @@ export interface BacktestResult {
   finalValue: number;
   /** Candle index where the stop-loss closed the position and halted trading, or null. */
   stoppedAt: number | null;
+  /** The account at the last close, to continue from (startState). */
+  endState: AccountState;
 }
 
 function actionIndex(action: string): number {
@@ -87,8 +91,10 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
   let stoppedAt: number | null = null;
 
   sim.start(from, options.balance);
+  if (options.startState) account.load(options.startState);
   const obs: Observation = builder.build(from, account);
   equity[0] = sim.value();
+  positions[0] = account.units;
   for (let t = from, i = 0; t < to - 1; t++, i++) {
     let a: number;
     let confidence = 1;
@@ -145,6 +151,7 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
     rejected: { ...account.rejected },
     finalValue: equity[len - 1],
     stoppedAt,
+    endState: account.snapshot(),
   };
 }
 

@@ -76,16 +76,23 @@ export class Account {
 
   static restore(state: AccountState, costs: Costs): Account {
     const a = new Account(state.initialBalance, costs);
-    a.cash = state.cash;
-    a.units = state.units;
-    a.avgBuyPrice = state.avgBuyPrice;
-    a.avgCost = state.avgCost;
-    a.feesPaid = state.feesPaid;
-    a.taxPaid = state.taxPaid;
-    a.buys = state.buys;
-    a.sells = state.sells;
-    a.rejected = { ...state.rejected };
+    a.load(state);
     return a;
+  }
+
+  /** Takes over a snapshot's balances and counters (this account's costs stay). */
+  load(state: AccountState): void {
+    this.initialBalance = state.initialBalance;
+    this.cash = state.cash;
+    this.units = state.units;
+    this.avgBuyPrice = state.avgBuyPrice;
+    this.avgCost = state.avgCost;
+    this.feesPaid = state.feesPaid;
+    this.taxPaid = state.taxPaid;
+    this.buys = state.buys;
+    this.sells = state.sells;
+    this.rejected = { ...state.rejected };
+    this.lastReject = null;
   }
 
   snapshot(): AccountState {

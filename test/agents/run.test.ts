@@ -145,6 +145,18 @@ test('walk-forward agent backtest: one run per fold, each tested after what trai
   }
   assert.equal(folds[1].test.from, folds[0].test.to);
   assert.ok(existsSync(path.join(out, 'learning_curves_fold1-seed1.png')) && existsSync(path.join(out, 'learning_curves_fold2-seed1.png')));
+  // the headline chains both test windows on one account; fold 1's part is its own test run up to the cut
+  const agentJson = stored.extra.agent as unknown as { walkForward: { range: { from: number; to: number } } };
+  assert.deepEqual(agentJson.walkForward.range, { from: folds[0].test.from, to: folds[1].test.to });
+  const walk = res.walk!;
+  assert.deepEqual(walk.range, agentJson.walkForward.range);
+  assert.equal(walk.equity.length, folds[1].test.to - folds[0].test.from);
+  const cut = folds[0].test.to - folds[0].test.from;
+  assert.deepEqual(Array.from(walk.equity.subarray(0, cut)), Array.from(res.runs[0].test.equity.subarray(0, cut)));
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { data: { candles: number }; trades: number };
+  assert.equal(report.data.candles, walk.equity.length, 'the report is the chained run');
+  assert.equal(report.trades, walk.trades.length);
+  assert.ok(walk.trades.length > 0, 'the agents trade');
 });
 
 test('the scaler is fitted on training rows only: changing every later candle leaves it and the training rows unchanged', () => {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runBaselines } from '../../src/backtest/baselines.ts';
 import { runBacktest, tradesFingerprint, type BacktestResult } from '../../src/backtest/engine.ts';
+import { stitchResults } from '../../src/backtest/stitch.ts';
 import { computeMetrics } from '../../src/backtest/metrics.ts';
 import { rangeIndices } from '../../src/backtest/run.ts';
 import { randomPolicy } from '../../src/backtest/rules.ts';
@@ -78,6 +79,18 @@ test('metrics of a hand-made equity curve', () => {
     rejected: { below_min_order: 0, no_cash: 0, no_position: 0, below_precision: 0 },
     finalValue: 121,
     stoppedAt: null,
+    endState: {
+      initialBalance: 100,
+      cash: 121,
+      units: 0,
+      avgBuyPrice: 0,
+      avgCost: 0,
+      feesPaid: 1,
+      taxPaid: 0,
+      buys: 1,
+      sells: 1,
+      rejected: { below_min_order: 0, no_cash: 0, no_position: 0, below_precision: 0 },
+    },
   };
   const m = computeMetrics(result, '1d');
   const rets = [0.1, -0.1, 121 / 99 - 1, 0];
@@ -199,4 +212,32 @@ test('the random rule draws per candle: a policy rebuilt mid-run (as the paper t
   assert.equal(actions.size, 3, 'all three actions occur');
   const other = Array.from({ length: 60 }, (_, t) => randomPolicy(4).decide(obs(t)).action);
   assert.notDeepEqual(other, straight.map((d) => d.action), 'the seed matters');
+});
+
+test('a run continued from its own account state (walk-forward chaining) stitches to exactly the one long run', async () => {
+  const candles = goldenSeries();
+  const strategy = await rule('sma-cross');
+  const whole = backtest(candles, strategy);
+  const policy = strategy.createPolicy({ candles, seed: 1, config });
+  const cuts = [0, 1000, 2000, candles.close.length];
+  const parts: BacktestResult[] = [];
+  for (let k = 0; k < 3; k++) {
+    // each part ends one candle into the next, where its last decision fills; the next part starts on that candle
+    const to = k < 2 ? cuts[k + 1] + 1 : cuts[3];
+    parts.push(runBacktest({ candles, window: 0, range: { from: cuts[k], to }, costs, balance: 10_000_000, sizing: { kind: 'all' }, policy, startState: parts[k - 1]?.endState }));
+  }
+  assert.ok(parts.every((p) => p.trades.length > 0), 'every part trades');
+  const stitched = stitchResults(parts, whole.policy);
+  assert.deepEqual(stitched.equity, whole.equity);
+  assert.deepEqual(stitched.positions, whole.positions);
+  assert.deepEqual(stitched.actions, whole.actions);
+  assert.deepEqual(stitched.timestamps, whole.timestamps);
+  assert.equal(tradesFingerprint(stitched.trades), tradesFingerprint(whole.trades));
+  assert.equal(stitched.feesPaid, whole.feesPaid);
+  assert.deepEqual(stitched.endState, whole.endState);
+  assert.deepEqual(computeMetrics(stitched, '1h'), computeMetrics(whole, '1h'));
+  // a fresh start at a cut is a different run: the carried state is what makes them equal
+  const fresh = runBacktest({ candles, window: 0, range: { from: 1000, to: 2001 }, costs, balance: 10_000_000, sizing: { kind: 'all' }, policy });
+  assert.notDeepEqual(fresh.equity, parts[1].equity);
+  assert.throws(() => stitchResults([parts[0], parts[2]], 'x'), /starts at 2000/);
 });
