@@ -24,6 +24,7 @@ export class TrunkCache {
   private readonly trunk: tf.LayersModel;
   /** Dense trunks run with their batch norms folded into the weights (folded-dense.ts); others through predict. */
   private readonly folded: FoldedDense | undefined;
+  private foldedStale = true;
   private readonly width: number;
   private readonly heads: Head[];
   private readonly window: number;
@@ -74,7 +75,9 @@ export class TrunkCache {
   /** Forget cached trunk rows and re-read the head weights (after any weight change). */
   sync(): void {
     this.buffer = null;
-    this.folded?.sync();
+    // folding reads every weight: wait until a chunk is computed (an RLTrader epoch syncs after its fit and again
+    // when the next epoch turns the cache on)
+    this.foldedStale = true;
     for (const h of this.heads) {
       const [k, b] = h.layer.getWeights();
       h.kernel.set(k.dataSync() as Float32Array);
@@ -113,6 +116,10 @@ export class TrunkCache {
   }
 
   private fill(f: Float32Array, t: number): void {
+    if (this.folded && this.foldedStale) {
+      this.folded.sync();
+      this.foldedStale = false;
+    }
     const all = new Float32Array(f.buffer, 0, Math.floor(f.buffer.byteLength / 4));
     const lastT = Math.floor(all.length / this.cols) - 1;
     const n = Math.max(1, Math.min(CHUNK, lastT - t + 1));
