@@ -6,7 +6,7 @@
  * the JS passes on the same arrays. Equal to the JS passes (test/networks/dense-passes.test.ts).
  */
 import { readFileSync } from 'node:fs';
-import { ACTIVATION_BACKWARD, Arena, columnMoments, dropoutMask, maskedColumnSums, scaleShift, transpose, type Activation, type DensePasses } from './dense-passes.ts';
+import { activationBackward, Arena, columnMoments, dropoutMask, maskedColumnSums, scaleShift, transpose, type Activation, type DensePasses } from './dense-passes.ts';
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -87,7 +87,7 @@ export function wasmPasses(): DensePasses | undefined {
       return mask ? g : dy;
     },
     activationBackward(act, g, a, n, u, alpha, beta, gamma, dz, dzT, db) {
-      if (u % 4 || !arena.owns(dz) || !arena.owns(dzT) || !arena.owns(db)) return ACTIVATION_BACKWARD[act](g, a, n, u, alpha, beta, gamma, dz, dzT, db);
+      if (u % 4 || !arena.owns(dz) || !arena.owns(dzT) || !arena.owns(db)) return activationBackward(act, g, a, n, u, alpha, beta, gamma, dz, dzT, db);
       wasm.act_backward(KIND[act], at(g), at(a), n, u, at(alpha), at(beta), at(gamma), dz.byteOffset, db.byteOffset);
       wasm.transpose(dz.byteOffset, n, u, dzT.byteOffset);
     },

@@ -51,12 +51,27 @@ export function maskedColumnSums(
   return g;
 }
 
+export type Activation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax';
+
+/**
+ * act'(a) = k0 + a·(k1 + k2·a), for relu also zero where a ≤ 0: linear 1, sigmoid a − a², tanh 1 − a². Softmax
+ * counts as linear here: its Jacobian is applied to g beforehand (softmaxBackward). The SIMD pass uses the same form.
+ */
+const DERIVATIVE: Record<Activation, [number, number, number]> = {
+  linear: [1, 0, 0],
+  softmax: [1, 0, 0],
+  relu: [1, 0, 0],
+  sigmoid: [0, 1, -1],
+  tanh: [1, 0, -1],
+};
+
 /**
  * The gradient at the pre-activation z from the gradient g at the layer's output side: da = α·g + β·a + γ per column
  * (batch norm's backward folded into three coefficients; α = 1, β = γ = 0 without one), then dz = da·act'(a).
  * Writes dz in rows and in columns (dzᵀ, for the weight gradient as an untransposed product) and adds Σ dz into db.
  */
-export type ActivationBackward = (
+export function activationBackward(
+  act: Activation,
   g: Float32Array,
   a: Float32Array,
   n: number,
@@ -67,69 +82,20 @@ export type ActivationBackward = (
   dz: Float32Array,
   dzT: Float32Array,
   db: Float64Array,
-) => void;
-
-function sigmoidBackward(g: Float32Array, a: Float32Array, n: number, u: number, alpha: Float64Array, beta: Float64Array, gamma: Float64Array, dz: Float32Array, dzT: Float32Array, db: Float64Array): void {
+): void {
+  const [k0, k1, k2] = DERIVATIVE[act];
+  const relu = act === 'relu';
   for (let r = 0, o = 0; r < n; r++, o += u) {
     for (let c = 0; c < u; c++) {
       const i = o + c;
       const ai = a[i];
-      const d = (alpha[c] * g[i] + beta[c] * ai + gamma[c]) * (ai * (1 - ai));
+      const d = relu && !(ai > 0) ? 0 : (alpha[c] * g[i] + beta[c] * ai + gamma[c]) * (k0 + ai * (k1 + k2 * ai));
       dz[i] = d;
       dzT[c * n + r] = d;
       db[c] += d;
     }
   }
 }
-
-function tanhBackward(g: Float32Array, a: Float32Array, n: number, u: number, alpha: Float64Array, beta: Float64Array, gamma: Float64Array, dz: Float32Array, dzT: Float32Array, db: Float64Array): void {
-  for (let r = 0, o = 0; r < n; r++, o += u) {
-    for (let c = 0; c < u; c++) {
-      const i = o + c;
-      const ai = a[i];
-      const d = (alpha[c] * g[i] + beta[c] * ai + gamma[c]) * (1 - ai * ai);
-      dz[i] = d;
-      dzT[c * n + r] = d;
-      db[c] += d;
-    }
-  }
-}
-
-function reluBackward(g: Float32Array, a: Float32Array, n: number, u: number, alpha: Float64Array, beta: Float64Array, gamma: Float64Array, dz: Float32Array, dzT: Float32Array, db: Float64Array): void {
-  for (let r = 0, o = 0; r < n; r++, o += u) {
-    for (let c = 0; c < u; c++) {
-      const i = o + c;
-      const ai = a[i];
-      const d = (alpha[c] * g[i] + beta[c] * ai + gamma[c]) * (ai > 0 ? 1 : 0);
-      dz[i] = d;
-      dzT[c * n + r] = d;
-      db[c] += d;
-    }
-  }
-}
-
-/** Linear, and softmax once its Jacobian has been applied to g (softmaxBackward). */
-function linearBackward(g: Float32Array, a: Float32Array, n: number, u: number, alpha: Float64Array, beta: Float64Array, gamma: Float64Array, dz: Float32Array, dzT: Float32Array, db: Float64Array): void {
-  for (let r = 0, o = 0; r < n; r++, o += u) {
-    for (let c = 0; c < u; c++) {
-      const i = o + c;
-      const d = alpha[c] * g[i] + beta[c] * a[i] + gamma[c];
-      dz[i] = d;
-      dzT[c * n + r] = d;
-      db[c] += d;
-    }
-  }
-}
-
-export type Activation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax';
-
-export const ACTIVATION_BACKWARD: Record<Activation, ActivationBackward> = {
-  linear: linearBackward,
-  relu: reluBackward,
-  sigmoid: sigmoidBackward,
-  tanh: tanhBackward,
-  softmax: linearBackward,
-};
 
 export function softmaxRows(a: Float32Array, width: number): void {
   for (let r = 0; r < a.length; r += width) {
@@ -255,7 +221,7 @@ export function jsPasses(): DensePasses {
     columnMoments,
     scaleShift,
     maskedColumnSums,
-    activationBackward: (act, g, a, n, u, alpha, beta, gamma, dz, dzT, db) => ACTIVATION_BACKWARD[act](g, a, n, u, alpha, beta, gamma, dz, dzT, db),
+    activationBackward,
     dropoutMask,
     transpose,
   };

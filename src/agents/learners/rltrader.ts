@@ -25,7 +25,7 @@ export const RLTRADER_DEFAULTS: RltraderParams = { gamma: 0.9, learningRate: 1e-
 export class RltraderLearner implements Learner {
   readonly kind = 'rltrader' as const;
   private readonly optimizer: JsAdam;
-  /** The JS backward pass for dense networks (~2.5× faster than the gradient tape on RLTrader's DNN); else tfjs. */
+  /** The hand-written backward pass for dense and Conv1D networks (dense-trainer.ts); other networks use the tape. */
   private readonly trainer: DenseTrainer | undefined;
   private readonly rng: Rng;
   private readonly probs = new Float32Array(3);
@@ -166,6 +166,9 @@ export class RltraderLearner implements Learner {
   }
 }
 
+/** Keeps the policy's logit finite at probabilities 0 and 1. */
+const POLICY_EPS = 1e-7;
+
 /** RLTrader's fit loss: MSE on the value head, plus (A2C) binary cross-entropy of the policy outputs against yPolicy. */
 export function rltraderLoss(out: HeadTensors, yValue: tf.Tensor2D, yPolicy: tf.Tensor2D | undefined): tf.Scalar {
   let l = tf.losses.meanSquaredError(yValue, out.value as tf.Tensor2D) as tf.Scalar;
@@ -176,8 +179,6 @@ export function rltraderLoss(out: HeadTensors, yValue: tf.Tensor2D, yPolicy: tf.
   }
   return l;
 }
-
-const POLICY_EPS = 1e-7;
 
 /** `rltraderLoss` and its gradient with respect to the head outputs, for the JS trainer. */
 export function rltraderLossGradient(yValue: Float32Array, yPolicy: Float32Array | undefined): LossGradient {
