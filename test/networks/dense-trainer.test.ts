@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/ml/backend.ts';
 import type { ArrayGradient, ArrayGradientOptimizer, GradientOptimizer } from '../../src/ml/adam.ts';
+import { clipByGlobalNorm } from '../../src/ml/clip-norm.ts';
 import { buildNetwork, type NetworkSpec } from '../../src/agents/networks/index.ts';
 import { DenseTrainer, denseTrainerUnsupported, type LossGradient } from '../../src/agents/networks/dense-trainer.ts';
 import { AgentNet, trainStep, type HeadOutputs } from '../../src/agents/learners/net.ts';
@@ -143,6 +144,14 @@ for (const [backend, passes] of [['wasm', 'auto'], ['wasm', 'js'], ['cpu', 'auto
         const jsWeights = weightsByName(viaJs.model);
         // moving mean and variance included: both paths update them in the training forward pass
         for (const [name, w] of tfWeights) assertClose(jsWeights.get(name)!, w, `weight ${name} after 3 steps`);
+        // inference through the same blocks: batch norm from the moving statistics, no dropout
+        const n = 30;
+        const x = randomArray(n * viaJs.xSize, rng);
+        const state = randomArray(n * spec.stateSize, rng);
+        const ours = trainer.predict(x, state, n);
+        const theirs = viaJs.forward(x, state, n);
+        if (theirs.value) assertClose(ours.value!, theirs.value, 'predict value', 1e-4);
+        if (theirs.policy) assertClose(ours.policy!, theirs.policy, 'predict policy', 1e-4);
         assert.equal(tf.memory().numTensors, before, 'no tensor outlives a step');
       } finally {
         viaTf.dispose();
@@ -152,6 +161,33 @@ for (const [backend, passes] of [['wasm', 'auto'], ['wasm', 'js'], ['cpu', 'auto
     });
   }
 }
+
+test('clipping by global norm on the JS path equals trainStep clipping', () => {
+  const spec: NetworkSpec = { kind: 'dnn', window: 2, features: 5, stateSize: 3, heads: { value: 3 }, hidden: [16, 8], activation: 'relu', batchNorm: false, dropout: 0, seed: 21 };
+  const viaTf = new AgentNet(buildNetwork(spec), { heads: spec.heads });
+  const viaJs = new AgentNet(buildNetwork(spec), { heads: spec.heads });
+  const trainer = DenseTrainer.tryCreate(viaJs.model)!;
+  const tfSgd = new RecordingSgd();
+  const jsSgd = new RecordingSgd();
+  const rng = new Rng(4);
+  try {
+    const n = 32;
+    const x = randomArray(n * viaJs.xSize, rng);
+    const state = randomArray(n * spec.stateSize, rng);
+    const targets: HeadOutputs = { value: Float32Array.from({ length: n * 3 }, () => 10 * rng.normal()) };
+    const inputs = viaTf.tensors(x, state, n);
+    trainStep(viaTf, tfSgd, tfLoss(viaTf, inputs, targets, n), 0.05);
+    tf.dispose(inputs);
+    trainer.step(x, state, n, mseGradient(targets), clipByGlobalNorm(jsSgd, 0.05));
+    let norm = 0;
+    for (const g of jsSgd.steps[0].values()) for (const v of g) norm += v * v;
+    assert.ok(Math.abs(Math.sqrt(norm) - 0.05) < 1e-4, `clipped to the norm (${Math.sqrt(norm)})`);
+    for (const [name, g] of tfSgd.steps[0]) assertClose(jsSgd.steps[0].get(name)!, g, `clipped gradient of ${name}`);
+  } finally {
+    viaTf.dispose();
+    viaJs.dispose();
+  }
+});
 
 test('DenseTrainer declines networks it does not cover, so learners keep the tfjs path', () => {
   for (const kind of ['lstm', 'cnnrnn'] as const) {

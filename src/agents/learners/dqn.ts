@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { JsAdam, type GradientOptimizer } from '../../ml/adam.ts';
+import { JsAdam } from '../../ml/adam.ts';
+import { clipByGlobalNorm } from '../../ml/clip-norm.ts';
+import { DenseTrainer, type LossGradient } from '../networks/dense-trainer.ts';
 import { Rng } from '../../util/random.ts';
 import type { LearningEnv } from '../env.ts';
 import type { Decision, Observation } from '../policy.ts';
 import { argmax, EpochCounter, greedyDecision, sigmoid, type EpochStats, type EpochTrace, type Learner } from './learner.ts';
 import { trainStep, type AgentNet } from './net.ts';
-import { ReplayBuffer } from './replay.ts';
+import { ReplayBuffer, type ReplayBatch as Batch } from './replay.ts';
 
 export interface DqnParams {
   gamma: number;
@@ -46,7 +48,10 @@ export const DQN_DEFAULTS: DqnParams = {
 /** Deep Q-learning (Mnih et al. 2015) with replay, a target network, Huber loss and optional double-DQN targets. */
 export class DqnLearner implements Learner {
   readonly kind = 'dqn' as const;
-  private readonly optimizer: GradientOptimizer;
+  private readonly optimizer: JsAdam;
+  /** The hand-written backward pass and inference for dense networks (dense-trainer.ts); others use tfjs. */
+  private readonly trainer: DenseTrainer | undefined;
+  private readonly targetTrainer: DenseTrainer | undefined;
   private readonly replay: ReplayBuffer;
   private readonly rng: Rng;
   private readonly prevX: Float32Array;
@@ -63,6 +68,8 @@ export class DqnLearner implements Learner {
   ) {
     if (net.heads.value !== 3) throw new Error('DQN needs a value head of 3 (buy, sell, hold)');
     this.optimizer = new JsAdam(params.learningRate);
+    this.trainer = DenseTrainer.tryCreate(net.model);
+    this.targetTrainer = this.trainer && DenseTrainer.tryCreate(target.model);
     this.replay = new ReplayBuffer(params.replayCapacity, net.xSize, net.stateSize, params.batchSize);
     this.rng = new Rng(seed);
     this.prevX = new Float32Array(net.xSize);
@@ -103,6 +110,39 @@ export class DqnLearner implements Learner {
   private learn(): number {
     const p = this.params;
     const b = this.replay.sample(this.rng);
+    const loss = this.trainer && this.targetTrainer ? this.learnJs(b) : this.learnTf(b);
+    this.updates++;
+    if (p.target.kind === 'periodic') {
+      if (this.updates % p.target.every === 0) this.target.copyWeightsFrom(this.net);
+    } else {
+      this.target.softUpdateFrom(this.net, p.target.tau);
+    }
+    return loss;
+  }
+
+  /** Targets r + γ·(1 − done)·Q_target(s', a*) with a* from the online net (double) or the target's own max. */
+  private targets(b: Batch, qNext: Float32Array, onlineNext: Float32Array | undefined): Float32Array {
+    const y = new Float32Array(b.size);
+    for (let i = 0; i < b.size; i++) {
+      const o = i * 3;
+      const best = onlineNext ? qNext[o + argmax(onlineNext, o, 3)] : Math.max(qNext[o], qNext[o + 1], qNext[o + 2]);
+      y[i] = b.reward[i] + this.params.gamma * (1 - b.done[i]) * best;
+    }
+    return y;
+  }
+
+  private learnJs(b: Batch): number {
+    const n = b.size;
+    const qNext = this.targetTrainer!.predict(b.nextX, b.nextState, n).value!;
+    const onlineNext = this.params.double ? this.trainer!.predict(b.nextX, b.nextState, n).value! : undefined;
+    const y = this.targets(b, qNext, onlineNext);
+    const loss = this.trainer!.step(b.x, b.state, n, dqnLossGradient(y, b.action, this.params.huberDelta), clipByGlobalNorm(this.optimizer, this.params.clipNorm));
+    this.net.sync();
+    return loss;
+  }
+
+  private learnTf(b: Batch): number {
+    const p = this.params;
     const n = b.size;
     const y = tf.tidy(() => {
       const nextIn = this.target.tensors(b.nextX, b.nextState, n);
@@ -130,12 +170,6 @@ export class DqnLearner implements Learner {
       p.clipNorm,
     );
     tf.dispose([y, mask, ...inputs]);
-    this.updates++;
-    if (p.target.kind === 'periodic') {
-      if (this.updates % p.target.every === 0) this.target.copyWeightsFrom(this.net);
-    } else {
-      this.target.softUpdateFrom(this.net, p.target.tau);
-    }
     return loss;
   }
 
@@ -151,4 +185,24 @@ export class DqnLearner implements Learner {
     this.optimizer.dispose();
     this.target.dispose();
   }
+}
+
+/**
+ * The DQN loss, mean Huber(Q(s, a) − y) over the batch as tf.losses.huberLoss computes it, and its gradient: on each
+ * row only the taken action's output gets one, (Q − y) inside ±δ, δ·sign(Q − y) outside, over n.
+ */
+export function dqnLossGradient(y: Float32Array, actions: Int32Array, delta: number): LossGradient {
+  return (out, grad, n) => {
+    const q = out.value!, g = grad.value!;
+    let loss = 0;
+    for (let i = 0; i < n; i++) {
+      const k = i * 3 + actions[i];
+      const e = q[k] - y[i];
+      const abs = Math.abs(e);
+      const quadratic = Math.min(abs, delta);
+      loss += 0.5 * quadratic * quadratic + delta * (abs - quadratic);
+      g[k] = (abs <= delta ? e : delta * Math.sign(e)) / n;
+    }
+    return loss / n;
+  };
 }

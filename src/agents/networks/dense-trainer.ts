@@ -37,6 +37,8 @@ interface Slot {
 
 interface Step {
   n: number;
+  /** false: inference (batch norm from its moving statistics, no dropout, nothing kept for a backward pass). */
+  training: boolean;
   /** Element-wise passes and this step's scratch arrays. */
   passes: DensePasses;
   /** Tensors freed when the step ends. */
@@ -181,7 +183,7 @@ class DenseBlock {
     const outLen = n * this.y.width;
     const rate = this.dropout?.rate ?? 0;
     this.mask = undefined;
-    if (rate > 0 && rate < 1) {
+    if (step.training && rate > 0 && rate < 1) {
       this.mask = passes.f32(outLen);
       this.dropout!.drawMask(this.mask, passes.dropoutMask);
     }
@@ -189,7 +191,7 @@ class DenseBlock {
     const maskNow = this.pool ? undefined : this.mask;
     let y = a;
     if (this.bnConfig) {
-      const { scale, shift } = this.normalise(step, a, rows);
+      const { scale, shift } = step.training ? this.normalise(step, a, rows) : this.movingAffine(step);
       y = passes.f32(rows * u);
       passes.scaleShift(a, y, rows, u, scale, shift, maskNow);
     } else if (maskNow) {
@@ -204,6 +206,23 @@ class DenseBlock {
       y = pooled;
     }
     this.y.data = y;
+  }
+
+  /** Inference batch norm: y = a·scale + shift from the moving statistics. */
+  private movingAffine(step: Step): { scale: Float32Array; shift: Float32Array } {
+    const u = this.units;
+    const { epsilon } = this.bnConfig!;
+    const gamma = this.gamma ? (this.gamma.read().dataSync() as Float32Array) : undefined;
+    const beta = this.beta ? (this.beta.read().dataSync() as Float32Array) : undefined;
+    const mean = this.movingMean!.read().dataSync() as Float32Array;
+    const variance = this.movingVariance!.read().dataSync() as Float32Array;
+    const scale = step.passes.f32(u), shift = step.passes.f32(u);
+    for (let c = 0; c < u; c++) {
+      const k = (gamma ? gamma[c] : 1) / Math.sqrt(variance[c] + epsilon);
+      scale[c] = k;
+      shift[c] = (beta ? beta[c] : 0) - mean[c] * k;
+    }
+    return { scale, shift };
   }
 
   /** Batch mean and (biased) variance of `a` and the moving averages' update; y = a·scale + shift per channel. */
@@ -506,24 +525,26 @@ export class DenseTrainer {
     return new DenseTrainer(p.blocks, p.inputs, p.outputs, p.slots, passes);
   }
 
+  /** Inference outputs for rows [0, n) of `x` and `state` (as model.predict), in fresh arrays. */
+  predict(x: Float32Array, state: Float32Array, n: number): HeadOutputs {
+    const step = this.begin(x, state, n, false);
+    try {
+      for (const b of this.blocks) b.forward(step);
+      const out: HeadOutputs = {};
+      for (const { name, slot } of this.outputs) out[name] = Float32Array.from(slot.data);
+      return out;
+    } finally {
+      this.end(step);
+    }
+  }
+
   /**
    * One optimiser step on rows [0, n) of `x` (n × features) and `state` (n × state size): forward in training mode,
    * `loss` for the output gradients, backward, the optimiser on every trainable weight, moving averages written.
    * Returns the loss.
    */
   step(x: Float32Array, state: Float32Array, n: number, loss: LossGradient, optimizer: ArrayGradientOptimizer): number {
-    const [main, st] = this.inputs;
-    if (x.length < n * main.width) throw new Error(`dense trainer: ${x.length} inputs for ${n} rows of ${main.width}`);
-    if (st && state.length < n * st.width) throw new Error(`dense trainer: ${state.length} state values for ${n} rows of ${st.width}`);
-    const step: Step = { n, passes: this.passes, held: [], grads: [], updates: [] };
-    this.passes.reset();
-    this.passes.reserve(this.blocks.reduce((sum, b) => sum + b.need(n), 0));
-    for (const slot of this.slots) {
-      slot.tensor = undefined;
-      slot.grad = undefined;
-    }
-    main.data = x.subarray(0, n * main.width);
-    if (st) st.data = state.subarray(0, n * st.width);
+    const step = this.begin(x, state, n, true);
     try {
       for (const b of this.blocks) b.forward(step);
       const out: HeadOutputs = {};
@@ -543,9 +564,28 @@ export class DenseTrainer {
       }
       return value;
     } finally {
-      tf.dispose(step.held);
-      for (const slot of this.slots) slot.tensor = undefined;
+      this.end(step);
     }
+  }
+
+  private begin(x: Float32Array, state: Float32Array, n: number, training: boolean): Step {
+    const [main, st] = this.inputs;
+    if (x.length < n * main.width) throw new Error(`dense trainer: ${x.length} inputs for ${n} rows of ${main.width}`);
+    if (st && state.length < n * st.width) throw new Error(`dense trainer: ${state.length} state values for ${n} rows of ${st.width}`);
+    this.passes.reset();
+    this.passes.reserve(this.blocks.reduce((sum, b) => sum + b.need(n), 0));
+    for (const slot of this.slots) {
+      slot.tensor = undefined;
+      slot.grad = undefined;
+    }
+    main.data = x.subarray(0, n * main.width);
+    if (st) st.data = state.subarray(0, n * st.width);
+    return { n, training, passes: this.passes, held: [], grads: [], updates: [] };
+  }
+
+  private end(step: Step): void {
+    tf.dispose(step.held);
+    for (const slot of this.slots) slot.tensor = undefined;
   }
 }
 
