@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { JsAdam, type GradientOptimizer } from '../../ml/adam.ts';
+import { JsAdam } from '../../ml/adam.ts';
+import { clipByGlobalNorm } from '../../ml/clip-norm.ts';
+import { DenseTrainer, type LossGradient } from '../networks/dense-trainer.ts';
 import { Rng } from '../../util/random.ts';
 import type { LearningEnv } from '../env.ts';
 import type { Decision, Observation } from '../policy.ts';
@@ -89,7 +91,9 @@ class Rollout {
 export type OnPolicyKind = 'pg' | 'a2c' | 'ppo';
 
 export class OnPolicyLearner implements Learner {
-  private readonly optimizer: GradientOptimizer;
+  private readonly optimizer: JsAdam;
+  /** The hand-written backward pass for dense and Conv1D networks with a discrete softmax policy; else tfjs. */
+  private readonly trainer: DenseTrainer | undefined;
   private readonly rng: Rng;
   private readonly continuous: boolean;
   private readonly logStd: tf.Variable | undefined;
@@ -110,6 +114,7 @@ export class OnPolicyLearner implements Learner {
     if (!this.continuous && net.heads.policy !== 3) throw new Error('a discrete policy head has 3 outputs (buy, sell, hold)');
     if (this.continuous && net.heads.policy !== 1 && net.heads.policy !== 2) throw new Error('a continuous policy head has 1 (sigmoid) or 2 (softmax) outputs');
     this.optimizer = new JsAdam(params.learningRate);
+    this.trainer = !this.continuous && net.policyOutput === 'softmax' ? DenseTrainer.tryCreate(net.model) : undefined;
     this.rng = new Rng(seed);
     this.logStdValue = logStd ?? params.initialLogStd;
     this.logStd = this.continuous ? tf.variable(tf.scalar(this.logStdValue), true) : undefined;
@@ -304,6 +309,11 @@ export class OnPolicyLearner implements Learner {
 
   private gradientStep(x: Float32Array, st: Float32Array, act: Int32Array, pos: Float32Array, oldLogp: Float32Array, adv: Float32Array, ret: Float32Array, size: number): number {
     const p = this.params;
+    if (this.trainer) {
+      const loss = this.trainer.step(x, st, size, discreteLossGradient(act, oldLogp, adv, ret, p), clipByGlobalNorm(this.optimizer, p.clipNorm));
+      this.net.sync();
+      return loss;
+    }
     const inputs = this.net.tensors(x, st, size);
     const advT = tf.tensor1d(adv.subarray(0, size));
     const retT = tf.tensor1d(ret.subarray(0, size));
@@ -314,32 +324,15 @@ export class OnPolicyLearner implements Learner {
       this.optimizer,
       () => {
         const out = this.net.apply(inputs, true);
-        let logp: tf.Tensor1D;
-        let entropy: tf.Scalar;
-        if (this.continuous) {
-          const ls = this.logStd as tf.Variable;
-          const mean = this.net.positionMean(out.policy as tf.Tensor2D);
-          const z = tf.div(tf.sub(actT, mean), tf.exp(ls));
-          logp = tf.sub(tf.sub(tf.mul(-0.5, tf.square(z)), ls), LOG_SQRT_2PI) as tf.Tensor1D;
-          entropy = tf.add(ls, 0.5 + LOG_SQRT_2PI) as tf.Scalar;
-        } else {
-          const lp = this.net.logProbs(out.policy as tf.Tensor2D);
-          logp = tf.sum(tf.mul(lp, actT), 1);
-          entropy = tf.mean(tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), 1))) as tf.Scalar;
-        }
-        let policyLoss: tf.Scalar;
-        if (p.clip > 0) {
-          const ratio = tf.exp(tf.sub(logp, oldT));
-          const surr = tf.minimum(tf.mul(ratio, advT), tf.mul(tf.clipByValue(ratio, 1 - p.clip, 1 + p.clip), advT));
-          policyLoss = tf.neg(tf.mean(surr)) as tf.Scalar;
-        } else {
-          policyLoss = tf.neg(tf.mean(tf.mul(logp, advT))) as tf.Scalar;
-        }
-        let total = tf.sub(policyLoss, tf.mul(p.entropyCoef, entropy));
-        if (out.value) {
-          const v = tf.reshape(out.value, [-1]);
-          total = tf.add(total, tf.mul(p.valueCoef, tf.mean(tf.square(tf.sub(retT, v)))));
-        }
+        if (!this.continuous) return discreteLoss(this.net.logProbs(out.policy as tf.Tensor2D), out.value, actT, oldT, advT, retT, p);
+        // a Gaussian around the policy's mean position with the learned log standard deviation
+        const ls = this.logStd as tf.Variable;
+        const mean = this.net.positionMean(out.policy as tf.Tensor2D);
+        const z = tf.div(tf.sub(actT, mean), tf.exp(ls));
+        const logp = tf.sub(tf.sub(tf.mul(-0.5, tf.square(z)), ls), LOG_SQRT_2PI) as tf.Tensor1D;
+        const entropy = tf.add(ls, 0.5 + LOG_SQRT_2PI) as tf.Scalar;
+        let total = tf.sub(surrogate(logp, oldT, advT, p), tf.mul(p.entropyCoef, entropy));
+        if (out.value) total = tf.add(total, valueLoss(out.value, retT, p));
         return total as tf.Scalar;
       },
       p.clipNorm,
@@ -361,4 +354,83 @@ export class OnPolicyLearner implements Learner {
     this.optimizer.dispose();
     this.logStd?.dispose();
   }
+}
+
+/** The policy term: PPO's clipped surrogate (clip > 0) or the plain policy gradient, negated and averaged. */
+function surrogate(logp: tf.Tensor1D, oldT: tf.Tensor1D, advT: tf.Tensor1D, p: OnPolicyParams): tf.Scalar {
+  if (p.clip > 0) {
+    const ratio = tf.exp(tf.sub(logp, oldT));
+    const surr = tf.minimum(tf.mul(ratio, advT), tf.mul(tf.clipByValue(ratio, 1 - p.clip, 1 + p.clip), advT));
+    return tf.neg(tf.mean(surr)) as tf.Scalar;
+  }
+  return tf.neg(tf.mean(tf.mul(logp, advT))) as tf.Scalar;
+}
+
+function valueLoss(value: tf.Tensor2D, retT: tf.Tensor1D, p: OnPolicyParams): tf.Scalar {
+  return tf.mul(p.valueCoef, tf.mean(tf.square(tf.sub(retT, tf.reshape(value, [-1]))))) as tf.Scalar;
+}
+
+/**
+ * The discrete on-policy loss (PG, A2C, PPO) from the policy's log-probabilities `lp` (log(p + 1e-8) of the softmax
+ * head): the policy term, minus the entropy bonus, plus the value term.
+ */
+export function discreteLoss(lp: tf.Tensor2D, value: tf.Tensor2D | undefined, actOneHot: tf.Tensor, oldT: tf.Tensor1D, advT: tf.Tensor1D, retT: tf.Tensor1D, p: OnPolicyParams): tf.Scalar {
+  const logp = tf.sum(tf.mul(lp, actOneHot), 1) as tf.Tensor1D;
+  const entropy = tf.mean(tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), 1))) as tf.Scalar;
+  let total = tf.sub(surrogate(logp, oldT, advT, p), tf.mul(p.entropyCoef, entropy));
+  if (value) total = tf.add(total, valueLoss(value, retT, p));
+  return total as tf.Scalar;
+}
+
+/**
+ * `discreteLoss` and its gradient with respect to the softmax probabilities and the value, for the JS trainer (which
+ * applies the softmax Jacobian itself). Where tfjs's minimum and clipByValue pick a branch, this picks the same:
+ * the unclipped term when it is ≤ the clipped one, the clipped ratio's gradient only inside [1 − ε, 1 + ε].
+ */
+export function discreteLossGradient(act: Int32Array, oldLogp: Float32Array, adv: Float32Array, ret: Float32Array, p: OnPolicyParams): LossGradient {
+  return (out, grad, n) => {
+    const probs = out.policy!, gp = grad.policy!;
+    const eps = 1e-8;
+    let policy = 0, entropy = 0, value = 0;
+    for (let i = 0; i < n; i++) {
+      const o = i * 3;
+      let rowEntropy = 0;
+      for (let j = 0; j < 3; j++) {
+        const q = Math.fround(probs[o + j] + eps);
+        const lp = Math.log(q);
+        rowEntropy -= q * lp;
+        // −c_e · d(mean entropy)/dp: d(−q·lp)/dlp = −q·(lp + 1), dlp/dp = 1/q
+        gp[o + j] = (p.entropyCoef * (lp + 1)) / n;
+      }
+      entropy += rowEntropy;
+      const a = act[i];
+      const qa = Math.fround(probs[o + a] + eps);
+      const logp = Math.log(qa);
+      let dLogp: number;
+      if (p.clip > 0) {
+        const ratio = Math.exp(logp - oldLogp[i]);
+        const clipped = Math.min(Math.max(ratio, 1 - p.clip), 1 + p.clip);
+        const unclippedTerm = ratio * adv[i], clippedTerm = clipped * adv[i];
+        policy -= Math.min(unclippedTerm, clippedTerm);
+        const inside = ratio >= 1 - p.clip && ratio <= 1 + p.clip;
+        const dRatio = unclippedTerm <= clippedTerm ? adv[i] : inside ? adv[i] : 0;
+        dLogp = (-dRatio * ratio) / n;
+      } else {
+        policy -= logp * adv[i];
+        dLogp = -adv[i] / n;
+      }
+      gp[o + a] += dLogp / qa;
+    }
+    let loss = policy / n - (p.entropyCoef * entropy) / n;
+    const v = out.value, gv = grad.value;
+    if (v && gv) {
+      for (let i = 0; i < n; i++) {
+        const d = v[i] - ret[i];
+        value += d * d;
+        gv[i] = (2 * p.valueCoef * d) / n;
+      }
+      loss += (p.valueCoef * value) / n;
+    }
+    return loss;
+  };
 }
