@@ -122,6 +122,7 @@ export function shortError(e: unknown): string {
   return line.length > 300 ? line.slice(0, 297) + '...' : line;
 }
 
+/** What `bot data download` adds to an unreachable exchange (paper and live retry instead; they take no files). */
 export function offlineHint(): string {
   return 'work offline with --data FILE (a CSV of candles), --sample (bundled S&P 500 daily), or store a CSV with `bot data import FILE`';
 }
@@ -147,7 +148,7 @@ export async function withRetry<T>(what: string, fn: () => Promise<T>, opts: Ret
         const tries = attempt + 1;
         const message = `${what} failed after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${shortError(e)}`;
         if (kind === 'unreachable' || e instanceof ccxt.RequestTimeout) {
-          throw new ExchangeUnreachableError(`${message} — the exchange cannot be reached (no network?); ${offlineHint()}`);
+          throw new ExchangeUnreachableError(`${message} — the exchange cannot be reached (no network?)`);
         }
         throw new UserError(message);
       }

@@ -92,3 +92,13 @@ test('a secret from the environment never reaches the console or the log file, e
     await fake.close();
   }
 });
+
+test('bot data download from an unreachable exchange: one line that names the offline ways in', async () => {
+  const dir = tempDir('bot-cli-offline-');
+  const config = path.join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ exchange: { ccxt: { urls: { api: { public: 'http://127.0.0.1:1', private: 'http://127.0.0.1:1' } } }, backoffMs: 5 }, log: { file: '', level: 'error' } }));
+  const r = await runBot(['data', 'download', '--config', config, '--db', path.join(dir, 'bot.db')]);
+  assert.notEqual(r.code, 0);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /^error: .*cannot be reached \(no network\?\); work offline with --data FILE .*--sample .*bot data import FILE/);
+});

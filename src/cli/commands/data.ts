@@ -100,7 +100,7 @@ async function download(flags: DownloadFlags): Promise<void> {
   const until = flags.until !== undefined ? parseTime(flags.until, '--until') : undefined;
   if (until !== undefined && until <= since) throw new UserError(`--until (${flags.until}) must be after --since (${isoTime(since)})`);
   // ccxt takes seconds to load: only the commands that talk to an exchange pay for it
-  const { createExchange, retryOptionsFrom } = await import('../../data/exchange.ts');
+  const { createExchange, retryOptionsFrom, ExchangeUnreachableError, offlineHint } = await import('../../data/exchange.ts');
   const { downloadToStore } = await import('../../data/download.ts');
   const ex = createExchange(config);
   const bar = process.stderr.isTTY
@@ -130,6 +130,9 @@ async function download(flags: DownloadFlags): Promise<void> {
         },
       },
     );
+  } catch (e) {
+    if (e instanceof ExchangeUnreachableError) throw new UserError(`${e.message}; ${offlineHint()}`);
+    throw e;
   } finally {
     bar?.stop();
     store.close();
