@@ -18,6 +18,7 @@ import type { ArrayGradient, ArrayGradientOptimizer } from '../../ml/adam.ts';
 import type { HeadOutputs } from '../learners/net.ts';
 import { readInto } from '../../ml/tensor-read.ts';
 import { col2im, convShapeOf, first, im2col, maxPool, poolShapeOf, unpool, type ConvShape, type PoolShape } from './conv-rows.ts';
+import { inferenceAffine, weightOf } from './layer-weights.ts';
 import { SeededDropout } from './seeded-dropout.ts';
 import { jsPasses, softmaxBackward, softmaxRows, type Activation, type DensePasses } from '../../ml/dense-passes.ts';
 import { wasmPasses } from '../../ml/dense-passes-wasm.ts';
@@ -51,14 +52,6 @@ type LayerConfig = Record<string, unknown>;
 const ACTIVATIONS = new Set<string>(['linear', 'relu', 'sigmoid', 'tanh', 'softmax']);
 /** What the backend's fused product applies itself; the rest runs in JS after a linear product. */
 const FUSED = new Set<string>(['linear', 'relu', 'sigmoid']);
-
-function leafName(w: tf.LayerVariable): string {
-  return w.originalName.split('/').pop() ?? w.originalName;
-}
-
-function weightOf(layer: tf.layers.Layer, name: string): tf.LayerVariable | undefined {
-  return layer.weights.find((w) => leafName(w) === name);
-}
 
 /** The tf.Variable behind a layer weight (what the optimiser updates). */
 function variableOf(w: tf.LayerVariable): tf.Variable {
@@ -120,7 +113,7 @@ class DenseBlock {
 
   constructor(
     layer: tf.layers.Layer,
-    bn: tf.layers.Layer | undefined,
+    private readonly bn: tf.layers.Layer | undefined,
     pool: tf.layers.Layer | undefined,
     private readonly dropout: SeededDropout | undefined,
     private readonly x: Slot,
@@ -191,7 +184,7 @@ class DenseBlock {
     const maskNow = this.pool ? undefined : this.mask;
     let y = a;
     if (this.bnConfig) {
-      const { scale, shift } = step.training ? this.normalise(step, a, rows) : this.movingAffine(step);
+      const { scale, shift } = step.training ? this.normalise(step, a, rows) : this.movingAffine(step.passes);
       y = passes.f32(rows * u);
       passes.scaleShift(a, y, rows, u, scale, shift, maskNow);
     } else if (maskNow) {
@@ -209,19 +202,8 @@ class DenseBlock {
   }
 
   /** Inference batch norm: y = a·scale + shift from the moving statistics. */
-  private movingAffine(step: Step): { scale: Float32Array; shift: Float32Array } {
-    const u = this.units;
-    const { epsilon } = this.bnConfig!;
-    const gamma = this.gamma ? (this.gamma.read().dataSync() as Float32Array) : undefined;
-    const beta = this.beta ? (this.beta.read().dataSync() as Float32Array) : undefined;
-    const mean = this.movingMean!.read().dataSync() as Float32Array;
-    const variance = this.movingVariance!.read().dataSync() as Float32Array;
-    const scale = step.passes.f32(u), shift = step.passes.f32(u);
-    for (let c = 0; c < u; c++) {
-      const k = (gamma ? gamma[c] : 1) / Math.sqrt(variance[c] + epsilon);
-      scale[c] = k;
-      shift[c] = (beta ? beta[c] : 0) - mean[c] * k;
-    }
+  private movingAffine(passes: DensePasses): { scale: Float32Array; shift: Float32Array } {
+    const [scale, shift] = inferenceAffine(this.bn!, this.units, passes.f32(this.units), passes.f32(this.units));
     return { scale, shift };
   }
 

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NetworkSpec } from './spec.ts';
+import { first } from './conv-rows.ts';
 
 export interface FastForward {
   /**
@@ -262,9 +263,6 @@ function recurrent(kind: 'LSTM' | 'GRU', cfg: LayerConfig, w: Map<string, Float3
   };
 }
 
-function first(v: unknown): number {
-  return Array.isArray(v) ? (v[0] as number) : (v as number);
-}
 
 /** Where a window of `k` taps (dilation d) starts for each output step, as tfjs pads 'same' / 'valid' / 'causal'. */
 function padBefore(padding: string, steps: number, outSteps: number, k: number, stride: number, d: number): number {

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readInto } from '../../ml/tensor-read.ts';
 import { convShapeOf, im2col, maxPool, poolShapeOf, type ConvShape, type PoolShape } from './conv-rows.ts';
+import { inferenceAffine, weightValues } from './layer-weights.ts';
 
 type LayerConfig = Record<string, unknown>;
 const FUSED = new Set(['linear', 'relu', 'sigmoid']);
@@ -25,15 +26,6 @@ interface Link {
   positions: number;
   inner: number;
   activation: string;
-}
-
-function leafName(w: tf.LayerVariable): string {
-  return w.originalName.split('/').pop() ?? w.originalName;
-}
-
-function values(layer: tf.layers.Layer, name: string): Float32Array | undefined {
-  const w = layer.weights.find((v) => leafName(v) === name);
-  return w ? (w.read().dataSync() as Float32Array) : undefined;
 }
 
 /** The chain of a model [input → flatten? → blocks → flatten?], or why the model is not one. */
@@ -130,8 +122,8 @@ export class FoldedDense {
     let carry: [Float32Array, Float32Array] | undefined;
     this.links.forEach((link, i) => {
       const k = link.inner, u = link.units;
-      const w = values(link.layer, 'kernel')!;
-      const b = values(link.layer, 'bias') ?? new Float32Array(u);
+      const w = weightValues(link.layer, 'kernel')!;
+      const b = weightValues(link.layer, 'bias') ?? new Float32Array(u);
       const kernel = Float32Array.from(w);
       const bias = Float32Array.from(b);
       if (carry) {
@@ -145,7 +137,7 @@ export class FoldedDense {
         }
       }
       const next = this.links[i + 1];
-      const ownNorm = link.bn ? bnAffine(link.bn, u) : undefined;
+      const ownNorm = link.bn ? inferenceAffine(link.bn, u) : undefined;
       // fold forward only into a dense layer reading this block's rows directly
       const foldable = ownNorm && !link.pool && !link.conv && next && !next.conv;
       carry = foldable ? ownNorm : undefined;
@@ -209,20 +201,4 @@ export class FoldedDense {
 
 function affine(a: Float32Array, u: number, [scale, shift]: [Float32Array, Float32Array]): void {
   for (let o = 0; o < a.length; o += u) for (let c = 0; c < u; c++) a[o + c] = a[o + c] * scale[c] + shift[c];
-}
-
-/** An inference batch norm as per-channel scale and shift. */
-function bnAffine(bn: tf.layers.Layer, u: number): [Float32Array, Float32Array] {
-  const cfg = bn.getConfig() as LayerConfig;
-  const eps = cfg.epsilon as number;
-  const gamma = values(bn, 'gamma');
-  const beta = values(bn, 'beta');
-  const mean = values(bn, 'moving_mean')!;
-  const variance = values(bn, 'moving_variance')!;
-  const scale = new Float32Array(u), shift = new Float32Array(u);
-  for (let c = 0; c < u; c++) {
-    scale[c] = (gamma ? gamma[c] : 1) / Math.sqrt(variance[c] + eps);
-    shift[c] = (beta ? beta[c] : 0) - mean[c] * scale[c];
-  }
-  return [scale, shift];
 }
