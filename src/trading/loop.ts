@@ -46,9 +46,11 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
     busy = true;
     const run = (async () => {
       try {
-        const report = await o.trader.tick();
+        const report = await o.trader.tick({ shouldStop: () => stopping });
         o.lock?.heartbeat();
-        if (report.acted > 0) {
+        if (report.interrupted) {
+          o.logger.info(`stopping mid catch-up after ${report.acted} candle(s), last ${isoTime(report.lastTs ?? 0)}; the next start carries on from there`);
+        } else if (report.acted > 0) {
           const last = report.decisions[report.decisions.length - 1];
           o.logger.info(`tick: acted on ${report.acted} candle(s), last ${isoTime(last.ts)} → ${last.action}`, { fetched: report.fetched });
         } else {

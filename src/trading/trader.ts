@@ -26,11 +26,21 @@ export interface TraderOptions {
   logger: Logger;
 }
 
+export interface TickOptions {
+  /** Asked between candles of a long catch-up (and the event loop let in): true stops after the candle done. */
+  shouldStop?: () => boolean;
+}
+
+/** Candles of a catch-up acted on between two looks at shouldStop (and at signals). */
+const CATCH_UP_SLICE = 64;
+
 export interface TickReport {
   /** Closed candles the exchange returned this tick. */
   fetched: number;
   /** Candles acted on this tick (more than one after downtime). */
   acted: number;
+  /** The catch-up stopped early on request; the next tick (or start) carries on from the last candle acted on. */
+  interrupted?: boolean;
   /** Newest candle acted on so far. */
   lastTs?: number;
   decisions: { ts: number; action: string; confidence: number }[];
@@ -105,7 +115,7 @@ export class Trader {
     return rows.length;
   }
 
-  async tick(): Promise<TickReport> {
+  async tick(opts: TickOptions = {}): Promise<TickReport> {
     const now = this.o.clock();
     this.run ??= this.openRun(now);
     if (this.run.halted) throw new HaltError(this.run.halted);
@@ -125,6 +135,14 @@ export class Trader {
       this.o.logger.info('serving a new model version', { from: this.run.modelVersion, to: handle.version });
     }
     for (; t < candles.ts.length; t++) {
+      if (report.acted > 0 && report.acted % CATCH_UP_SLICE === 0) {
+        // every candle is its own transaction, so a stop between two is safe and the next tick resumes exactly
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (opts.shouldStop?.()) {
+          report.interrupted = true;
+          break;
+        }
+      }
       const d = this.act(candles, t, handle);
       report.acted++;
       report.decisions.push({ ts: candles.ts[t], action: d.action, confidence: d.confidence });

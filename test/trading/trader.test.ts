@@ -154,3 +154,26 @@ test('a restarted trader resumes from the database; a run with another policy is
     tmp.cleanup();
   }
 });
+
+test('a stop asked during a long catch-up ends it between candles; the next tick carries on to exactly the uninterrupted run', async () => {
+  const tmp = tempDir();
+  try {
+    const end = candles.ts[candles.ts.length - 1] + HOUR + 10_000;
+    const whole = setup(path.join(tmp.dir, 'whole.db'), () => end);
+    const full = await whole.trader.tick();
+    const cut = setup(path.join(tmp.dir, 'cut.db'), () => end);
+    let asked = 0;
+    const first = await cut.trader.tick({ shouldStop: () => ++asked > 0 });
+    assert.equal(first.interrupted, true);
+    assert.ok(first.acted > 0 && first.acted < full.acted, `stopped part way (${first.acted} of ${full.acted})`);
+    assert.equal(summary(cut.repo).decisions.length, first.acted, 'what was acted on is stored');
+    const rest = await cut.trader.tick();
+    assert.equal(rest.interrupted, undefined);
+    assert.equal(first.acted + rest.acted, full.acted, 'no candle skipped or repeated');
+    assert.deepEqual(summary(cut.repo), summary(whole.repo));
+    whole.store.close();
+    cut.store.close();
+  } finally {
+    tmp.cleanup();
+  }
+});
