@@ -126,7 +126,7 @@ test('kill -9 at random moments, restart each time: the final account, decisions
   assert.deepEqual(outcome(db), reference);
 });
 
-test('SIGTERM during a tick: the tick finishes, state is flushed, exit code 0', async () => {
+test('SIGTERM during a catch-up: it stops between candles with its state flushed, exit code 0; a restart finishes exactly', async () => {
   const db = path.join(tmp.dir, 'term.db');
   const { child, done } = startBot(paperArgs(db));
   const deadline = Date.now() + 60_000;
@@ -134,5 +134,12 @@ test('SIGTERM during a tick: the tick finishes, state is flushed, exit code 0', 
   child.kill('SIGTERM');
   const res = await done;
   assert.equal(res.code, 0, res.stderr);
-  assert.deepEqual(outcome(db), reference, 'the catch-up tick in flight completed before exit');
+  const stopped = outcome(db);
+  const n = stopped.decisions.length;
+  assert.ok(n > 0 && n <= reference.decisions.length);
+  assert.deepEqual(stopped.decisions, reference.decisions.slice(0, n), 'a prefix of the uninterrupted run: nothing skipped or repeated');
+  assert.deepEqual(stopped.trades, reference.trades.filter((t) => t.ts <= stopped.decisions[n - 1][0]), 'and its fills up to there (a fill lands with the candle after its decision)');
+  const r = await runBot(paperArgs(db, ['--once']));
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(outcome(db), reference, 'the restart carries on to exactly the uninterrupted run');
 });
