@@ -160,6 +160,27 @@ export async function withRetry<T>(what: string, fn: () => Promise<T>, opts: Ret
   }
 }
 
+/** True once the exchange's markets are loaded. */
+function marketsLoaded(ex: Exchange): boolean {
+  return ex.markets !== undefined && Object.keys(ex.markets).length > 0;
+}
+
+/**
+ * Loads the exchange's markets unless they are loaded, retried like any request. ccxt keeps a failed loadMarkets
+ * promise and hands it to every later call (fetchOpenOrders, createOrder, … all start with loadMarkets()), so one
+ * failed load would fail every later request without reaching the exchange: a load after a failure forces a reload.
+ */
+export async function loadMarkets(ex: Exchange, retry: RetryOptions): Promise<void> {
+  if (marketsLoaded(ex)) return;
+  await withRetry(`${ex.id}: loading markets`, () => ex.loadMarkets(true), retry);
+}
+
+/** Runs `fn` after loading the markets when they are missing (forcing a reload past a failed load): one try of a retried call. */
+export async function withMarkets<T>(ex: Exchange, fn: () => Promise<T>): Promise<T> {
+  if (!marketsLoaded(ex)) await ex.loadMarkets(true);
+  return fn();
+}
+
 export interface PageProgress {
   pages: number;
   /** Start of the whole download. */
@@ -215,9 +236,7 @@ export async function* pageClosedCandles(
   const now = opts.now ?? Date.now;
   const depth = Math.max(1, opts.inFlight ?? 2);
   if (!ex.has.fetchOHLCV) throw new UserError(`${ex.id} does not offer candles (fetchOHLCV) through ccxt`);
-  // ccxt keeps a failed loadMarkets promise; a retry must ask it to reload
-  let marketTries = 0;
-  await withRetry(`${ex.id}: loading markets`, () => ex.loadMarkets(marketTries++ > 0), opts.retry);
+  await loadMarkets(ex, opts.retry);
   const markets = ex.markets ?? {};
   if (!markets[symbol]) {
     const some = Object.keys(markets).slice(0, 5).join(', ');

@@ -1,9 +1,14 @@
+/**
+ * `bot live`'s broker: the paper trader's loop with real market orders through ccxt, capped per order and per day,
+ * placed once under a client order id and settled from what the exchange reports (issue 18).
+ */
 import type { Exchange, Order as CcxtOrder } from 'ccxt';
 import type { Decision } from '../agents/policy.ts';
-import { classifyError, shortError, withRetry, type RetryOptions } from '../data/exchange.ts';
+import { classifyError, shortError, withMarkets, withRetry, type RetryOptions } from '../data/exchange.ts';
 import { isoTime } from '../data/timeframe.ts';
-import type { AccountState } from '../market/account.ts';
+import type { AccountState, RejectReason } from '../market/account.ts';
 import { BUY, type Order } from '../market/execution.ts';
+import { fillFromOrder, findOrderByClientId, isOpen, type Retried } from './exchange-orders.ts';
 import { HaltError } from './halt.ts';
 import { orderSide } from './paper-market.ts';
 import type { RunRepository } from './runs.ts';
@@ -31,18 +36,56 @@ export function clientOrderId(runId: number, ts: number): string {
   return `bot${runId}-${ts}`;
 }
 
-/** Market-order amount after the caps: spend (buys, quote) or units (sells), rounded to the exchange's precision. */
-export function cappedOrder(order: Order, account: AccountState, close: number, caps: LiveCaps, minOrderValue: number, feeRate: number, round: { cost(x: number): number; amount(x: number): number }): { amount: number; skip?: string } {
+/** The rounding an exchange applies to order amounts; it may throw for an amount below its precision. */
+export interface OrderRounding {
+  cost(x: number): number;
+  amount(x: number): number;
+}
+
+/** A capped market order, or why it is a hold (the account's reject reasons, as the paper market counts them). */
+export type CappedOrder = { amount: number; skip?: undefined } | { amount: 0; skip: RejectReason };
+
+/** `round` applied to x; a throw (ccxt: "amount … must be greater than minimum amount precision") or a non-finite result is 0. */
+function rounded(round: (x: number) => number, x: number): number {
+  if (!(x > 0)) return 0;
+  try {
+    const r = round(x);
+    return Number.isFinite(r) && r > 0 ? r : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Market-order amount after the caps: spend (buys, quote) or units (sells), rounded to the exchange's precision.
+ * Nothing to sell, no cash, or an amount that rounds to zero is a hold with a reason (issue 18: ccxt throws on
+ * rounding 0, which killed the tick before its decision was saved).
+ */
+export function cappedOrder(order: Order, account: AccountState, close: number, caps: LiveCaps, minOrderValue: number, feeRate: number, round: OrderRounding): CappedOrder {
   if (order.side === BUY) {
-    const spend = round.cost(Math.min(order.spend, caps.maxOrderValue, account.cash / (1 + feeRate)));
+    const room = Math.min(order.spend, caps.maxOrderValue, account.cash / (1 + feeRate));
+    if (!(room > 0)) return { amount: 0, skip: 'no_cash' };
+    const spend = rounded(round.cost, room);
+    if (!(spend > 0)) return { amount: 0, skip: 'below_precision' };
     return spend >= Math.max(minOrderValue, 1e-9) ? { amount: spend } : { amount: 0, skip: 'below_min_order' };
   }
-  const units = round.amount(Math.min(order.units, account.units, caps.maxOrderValue / close));
-  return units > 0 && units * close >= minOrderValue ? { amount: units } : { amount: 0, skip: 'below_min_order' };
+  const want = Math.min(order.units, account.units, caps.maxOrderValue / close);
+  if (!(account.units > 0) || !(want > 0)) return { amount: 0, skip: 'no_position' };
+  const units = rounded(round.amount, want);
+  if (!(units > 0)) return { amount: 0, skip: 'below_precision' };
+  return units * close >= minOrderValue ? { amount: units } : { amount: 0, skip: 'below_min_order' };
+}
+
+/** Throws unless every figure of a fill is a finite number (the account never holds a string or NaN). */
+function checkFill(f: FillRecord): void {
+  for (const k of ['price', 'units', 'value', 'fee'] as const) {
+    if (typeof f[k] !== 'number' || !Number.isFinite(f[k]) || f[k] < 0) throw new Error(`fill ${k} is not a finite amount: ${JSON.stringify(f[k])}`);
+  }
 }
 
 /** The account after a real fill (same bookkeeping as core's Account: average buy price, cost with fees, counters). */
 export function applyFill(a: AccountState, f: FillRecord): AccountState {
+  checkFill(f);
   const next: AccountState = { ...a, rejected: { ...a.rejected } };
   if (f.side === 'buy') {
     const held = a.units + f.units;
@@ -65,12 +108,8 @@ export function applyFill(a: AccountState, f: FillRecord): AccountState {
   return next;
 }
 
-function fillOf(o: CcxtOrder): FillRecord | undefined {
-  const units = o.filled ?? 0;
-  if (!(units > 0)) return undefined;
-  const value = o.cost ?? (o.average ?? o.price ?? 0) * units;
-  return { side: o.side === 'sell' ? 'sell' : 'buy', price: value / units, units, value, fee: o.fee?.cost ?? 0 };
-}
+/** How placing an order ended: the exchange's order, a refusal (nothing placed), or unknown (settled next tick). */
+type Placement = { order: CcxtOrder } | { refused: string } | { unknown: string };
 
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -78,73 +117,80 @@ const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * The trader with a broker that places real market orders through ccxt. It acts on the newest closed candle only
  * (a stale decision is not worth a real order): the decision and an order marked `submitting` are committed first,
  * then the order goes out under a deterministic client order id, then its fill and the account are committed.
- * A restart reconciles: orders still `submitting` are looked up on the exchange by that id and either recorded or
- * cancelled, and open orders the bot did not place are reported and left alone.
+ * An order whose outcome is unknown (a lost reply, a crash, a kill -9) stays `submitting` and is settled by its
+ * client id at the next tick or start: recorded as the fill the exchange made, or cancelled when the exchange has
+ * no order under that id. Open orders the bot did not place are reported and left alone.
  */
 export class LiveTrader extends Trader {
   private readonly live: LiveOptions;
   private reconciled = false;
+  private readonly retried: Retried;
 
   constructor(options: LiveOptions) {
     super(options);
     this.live = options;
+    const ex = options.exchange;
+    // every call loads the markets first when they are missing, so a failed load is retried, not kept (issue 18)
+    this.retried = <T>(what: string, fn: () => Promise<T>) => withRetry(`${ex.id}: ${what}`, () => withMarkets(ex, fn), options.retry);
   }
 
   private get repo(): RunRepository {
     return this.o.repo;
   }
 
-  private retry<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    return withRetry(`${this.live.exchange.id}: ${what}`, fn, this.live.retry);
+  private get symbol(): string {
+    return this.o.key.symbol;
   }
 
-  private async findByClientId(id: string): Promise<CcxtOrder | undefined> {
-    const { exchange: ex } = this.live;
-    const symbol = this.o.key.symbol;
-    const open = await this.retry('open orders', () => ex.fetchOpenOrders(symbol));
-    const hit = open.find((o) => o.clientOrderId === id);
-    if (hit) return hit;
-    const closed = await this.retry('closed orders', () => ex.fetchClosedOrders(symbol));
-    return closed.find((o) => o.clientOrderId === id);
+  private findByClientId(id: string): Promise<CcxtOrder | undefined> {
+    return findOrderByClientId(this.live.exchange, this.symbol, id, this.retried);
   }
 
-  /** Startup reconciliation with the exchange; returns what it found, for the log. */
-  async reconcile(): Promise<string[]> {
+  /** Settles every order still `submitting` from an earlier tick or process; returns what it found, for the log. */
+  private async settleSubmitting(): Promise<string[]> {
     const notes: string[] = [];
     const run = this.run as RunState;
-    const { exchange: ex } = this.live;
-    const symbol = this.o.key.symbol;
     for (const o of this.repo.orders(run.id, 'submitting')) {
       const id = clientOrderId(run.id, o.decisionTs);
       const found = await this.findByClientId(id);
-      if (found && found.status !== 'open') this.recordFill(o.id, found, o.decisionTs);
-      else if (found) {
-        await this.retry('cancel order', () => ex.cancelOrder(String(found.id), symbol));
-        const after = await this.retry('order', () => ex.fetchOrder(String(found.id), symbol));
-        this.recordFill(o.id, after, o.decisionTs);
+      if (found) {
+        await this.settle(o.id, found, o.decisionTs);
+        notes.push(`order ${id}: found on the exchange (${found.status}), recorded`);
       } else {
         this.commit(() => {
-          this.repo.updateOrder(o.id, 'cancelled', { reason: 'not on the exchange after a restart (never placed)' });
+          this.repo.updateOrder(o.id, 'cancelled', { reason: 'not on the exchange under its client id (never placed)' });
           const next = { ...(this.run as RunState), pending: undefined };
           this.repo.saveState(next);
           this.run = next;
         });
+        notes.push(`order ${id}: not on the exchange (never placed), cancelled`);
       }
-      notes.push(`order ${id}: ${found ? `found on the exchange (${found.status}), recorded` : 'never reached the exchange, cancelled'}`);
     }
-    const open = await this.retry('open orders', () => ex.fetchOpenOrders(symbol));
+    return notes;
+  }
+
+  /** Startup reconciliation with the exchange; returns what it found, for the log. */
+  async reconcile(): Promise<string[]> {
+    const notes = await this.settleSubmitting();
+    const run = this.run as RunState;
+    const { exchange: ex } = this.live;
+    const symbol = this.symbol;
+    const open = await this.retried('open orders', () => ex.fetchOpenOrders(symbol));
     for (const o of open) {
       if (o.clientOrderId?.startsWith(`bot${run.id}-`)) continue;
       notes.push(`open order ${o.id} (${o.side} ${o.amount ?? ''} ${symbol}) was not placed by this bot: left alone`);
     }
-    const balance = await this.retry('balance', () => ex.fetchBalance());
+    const balance = await this.retried('balance', () => ex.fetchBalance());
     const [base, quote] = symbol.split('/');
-    const free = (code: string) => Number((balance as unknown as Record<string, { total?: number }>)[code]?.total ?? 0);
+    const free = (code: string) => Number((balance as unknown as Record<string, { total?: number | string }>)[code]?.total ?? 0);
     const acct = (this.run as RunState).account;
     if (this.repo.decisionCount(run.id) === 0) {
       const cash = Math.min(acct.cash, free(quote));
-      const next = { ...(this.run as RunState), account: { ...acct, cash, initialBalance: cash } };
-      this.commit(() => this.repo.saveState(next));
+      const next: RunState = { ...(this.run as RunState), initialBalance: cash, account: { ...acct, cash, initialBalance: cash } };
+      this.commit(() => {
+        this.repo.saveState(next);
+        this.repo.setInitialBalance(run.id, cash);
+      });
       this.run = next;
       notes.push(`new live run: trading ${cash} ${quote} of the ${free(quote)} available`);
     } else if (free(base) + 1e-9 < acct.units || free(quote) + 1e-6 < acct.cash) {
@@ -157,17 +203,41 @@ export class LiveTrader extends Trader {
     this.repo.db.transaction(fn).immediate();
   }
 
-  private recordFill(orderId: number, o: CcxtOrder, decisionTs: number): void {
-    const fill = fillOf(o);
+  /**
+   * Waits for an order to stop working (cancelling what is left after a few looks), then records what it executed.
+   * An error leaves the order `submitting`, to be settled at the next tick.
+   */
+  private async settle(orderId: number, placed: CcxtOrder, decisionTs: number): Promise<void> {
+    const { exchange: ex } = this.live;
+    const exchangeId = String(placed.id);
+    const fetch = () => this.retried('order', () => ex.fetchOrder(exchangeId, this.symbol));
+    let final = placed;
+    for (let k = 0; isOpen(final) && k < (this.live.pollTries ?? 5); k++) {
+      await (this.live.sleep ?? sleepMs)(200 * (k + 1));
+      final = await fetch();
+    }
+    if (isOpen(final)) {
+      await this.retried('cancel order', () => ex.cancelOrder(exchangeId, this.symbol));
+      final = await fetch();
+    }
+    let read = fillFromOrder(final);
+    if (read.needsDetail) {
+      // a list entry without trades or executed funds: the single order has them
+      final = await fetch();
+      read = fillFromOrder(final);
+      if (read.needsDetail) throw new Error(`order ${exchangeId}: the exchange reports a volume executed but no value for it`);
+    }
+    const fill = read.fill;
     this.commit(() => {
       const run = this.run as RunState;
       const next: RunState = { ...run, pending: undefined };
       if (fill) {
-        this.repo.insertFill(run.id, orderId, Math.floor(o.timestamp ?? decisionTs), fill);
-        this.repo.updateOrder(orderId, 'filled', { quantity: fill.units, exchangeId: o.id });
+        this.repo.insertFill(run.id, orderId, Math.floor(final.timestamp ?? decisionTs), fill);
+        this.repo.updateOrder(orderId, 'filled', { quantity: fill.units, exchangeId });
         next.account = applyFill(run.account, fill);
       } else {
-        this.repo.updateOrder(orderId, o.status === 'canceled' ? 'cancelled' : 'rejected', { exchangeId: o.id, reason: `exchange status ${o.status}` });
+        const status = final.status === 'canceled' ? 'cancelled' : 'rejected';
+        this.repo.updateOrder(orderId, status, { exchangeId, reason: `exchange status ${final.status}, nothing executed` });
       }
       this.repo.saveState(next);
       this.run = next;
@@ -184,7 +254,7 @@ export class LiveTrader extends Trader {
 
   /** The larger of the configured minimum order and the exchange's own cost / amount minimums, in quote currency. */
   private minOrderValue(price: number): number {
-    const limits = this.live.exchange.markets?.[this.o.key.symbol]?.limits;
+    const limits = this.live.exchange.markets?.[this.symbol]?.limits;
     return Math.max(this.o.market.costs.minOrderValue, limits?.cost?.min ?? 0, (limits?.amount?.min ?? 0) * price);
   }
 
@@ -195,20 +265,32 @@ export class LiveTrader extends Trader {
     throw new HaltError(reason);
   }
 
-  private async place(side: 'buy' | 'sell', amount: number, id: string): Promise<CcxtOrder> {
+  /**
+   * Places a market order under client id `id`, never twice: after any failure the exchange is asked for the id
+   * first (the order may have been taken and the reply lost), and a retry under the same id is refused by the
+   * exchange if the first one landed after all.
+   */
+  private async place(side: 'buy' | 'sell', amount: number, id: string): Promise<Placement> {
     const { exchange: ex } = this.live;
-    const symbol = this.o.key.symbol;
     const params = side === 'buy' ? { clientOrderId: id, cost: amount } : { clientOrderId: id };
     const sleep = this.live.sleep ?? sleepMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await ex.createOrder(symbol, 'market', side, amount, undefined, params);
+        return { order: await withMarkets(ex, () => ex.createOrder(this.symbol, 'market', side, amount, undefined, params)) };
       } catch (e) {
-        // the exchange may have taken the order and lost the reply: never place it twice
-        const found = await this.findByClientId(id).catch(() => undefined);
-        if (found) return found;
-        if (classifyError(e) === 'fatal' || attempt >= this.live.retry.retries) throw e;
-        this.o.logger.warn(`order ${id}: ${shortError(e)}; retry ${attempt + 1}/${this.live.retry.retries}`);
+        let found: CcxtOrder | undefined;
+        let looked = true;
+        try {
+          found = await this.findByClientId(id);
+        } catch (lookup) {
+          looked = false;
+          this.o.logger.warn(`order ${id}: looking it up failed: ${shortError(lookup)}`);
+        }
+        if (found) return { order: found };
+        const why = shortError(e);
+        if (classifyError(e) === 'fatal') return looked ? { refused: why } : { unknown: why };
+        if (attempt >= this.live.retry.retries) return { unknown: why };
+        this.o.logger.warn(`order ${id}: ${why}; retry ${attempt + 1}/${this.live.retry.retries}`);
         await sleep(Math.min(this.live.retry.maxBackoffMs, this.live.retry.backoffMs * 2 ** attempt));
       }
     }
@@ -218,10 +300,9 @@ export class LiveTrader extends Trader {
     const now = this.o.clock();
     this.run ??= this.openRun(now);
     if (this.run.halted) throw new HaltError(this.run.halted);
-    if (!this.reconciled) {
-      for (const note of await this.reconcile()) this.o.logger.warn(`reconcile: ${note}`);
-      this.reconciled = true;
-    }
+    const notes = this.reconciled ? await this.settleSubmitting() : await this.reconcile();
+    for (const note of notes) this.o.logger.warn(`reconcile: ${note}`);
+    this.reconciled = true;
     const closedOpen = lastClosedOpen(now, this.o.key.timeframe);
     const fetched = await this.backfill(this.run, closedOpen);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
@@ -251,40 +332,31 @@ export class LiveTrader extends Trader {
     this.commit(() => {
       const decidedAt = this.o.clock();
       this.repo.insertDecision(run.id, ts, decision, close, handle.policy.name, handle.version, decidedAt);
+      const next: RunState = { ...run, lastTs: ts, modelVersion: handle.version };
       if (planned && capped) {
         const side = orderSide(planned);
         orderId = this.repo.insertOrder(run.id, ts, side, capped.amount, capped.skip ? 'skipped' : 'submitting', decidedAt);
-        if (capped.skip) this.repo.updateOrder(orderId, 'skipped', { reason: capped.skip });
+        if (capped.skip) {
+          // a hold with a reason, counted as the paper account counts its refused orders
+          this.repo.updateOrder(orderId, 'skipped', { reason: capped.skip });
+          next.account = { ...run.account, rejected: { ...run.account.rejected, [capped.skip]: run.account.rejected[capped.skip] + 1 } };
+        }
       }
       this.repo.insertEquity(run.id, { ts, cash: account.cash, units: account.units, price: close, equity: account.value(close) });
-      const next: RunState = { ...run, lastTs: ts, modelVersion: handle.version };
       this.repo.saveState(next);
       this.run = next;
     });
     if (planned && capped && !capped.skip && orderId !== undefined) {
       const id = clientOrderId(run.id, ts);
       const side = orderSide(planned);
-      let placed: CcxtOrder;
-      try {
-        placed = await this.place(side, capped.amount, id);
-      } catch (e) {
+      const placed = await this.place(side, capped.amount, id);
+      if ('order' in placed) await this.settle(orderId, placed.order, ts);
+      else if ('refused' in placed) {
         const oid = orderId;
-        this.commit(() => this.repo.updateOrder(oid, 'rejected', { reason: shortError(e) }));
-        this.o.logger.error(`order ${id} (${side} ${capped.amount}) refused: ${shortError(e)}`);
-        placed = undefined as unknown as CcxtOrder;
-      }
-      if (placed) {
-        let final = placed;
-        const exchangeId = String(placed.id);
-        for (let k = 0; final.status === 'open' && k < (this.live.pollTries ?? 5); k++) {
-          await (this.live.sleep ?? sleepMs)(200 * (k + 1));
-          final = await this.retry('order', () => ex.fetchOrder(exchangeId, key.symbol));
-        }
-        if (final.status === 'open') {
-          await this.retry('cancel order', () => ex.cancelOrder(exchangeId, key.symbol));
-          final = await this.retry('order', () => ex.fetchOrder(exchangeId, key.symbol));
-        }
-        this.recordFill(orderId, final, ts);
+        this.commit(() => this.repo.updateOrder(oid, 'rejected', { reason: placed.refused }));
+        this.o.logger.error(`order ${id} (${side} ${capped.amount}) refused: ${placed.refused}`);
+      } else {
+        this.o.logger.warn(`order ${id} (${side} ${capped.amount}): outcome unknown (${placed.unknown}); settled by its client id at the next tick`);
       }
     }
     report.acted = 1;

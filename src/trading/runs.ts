@@ -138,6 +138,11 @@ export class RunRepository {
       .run(JSON.stringify(run.account), run.pending ? JSON.stringify(run.pending) : null, run.lastTs ?? null, run.modelVersion ?? null, run.startPrice ?? null, run.halted ?? null, run.id);
   }
 
+  /** The value a run starts from, for P&L (a live run trades what the exchange holds, up to the configured balance). */
+  setInitialBalance(runId: number, value: number): void {
+    this.db.prepare('UPDATE trading_runs SET initial_balance = ? WHERE id = ?').run(value, runId);
+  }
+
   /** Inserts the decision for a candle; throws on a second decision for the same candle (the idempotency key). */
   insertDecision(runId: number, ts: number, d: Decision, price: number, policy: string, modelVersion: string | undefined, now: number): void {
     this.db

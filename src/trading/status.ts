@@ -36,6 +36,9 @@ export function runStatus(repo: RunRepository, key: RunKey, now: number, decisio
   const price = lastEquity?.price ?? null;
   const equity = price !== null ? run.account.cash + run.account.units * price : run.account.cash;
   const pending = run.pending;
+  // the run's own starting value: a live run starts from what the exchange held (issue 18), which older databases
+  // recorded only in the account
+  const initialBalance = run.account.initialBalance > 0 ? run.account.initialBalance : run.initialBalance;
   return {
     mode: run.mode,
     name: run.name,
@@ -51,8 +54,8 @@ export function runStatus(repo: RunRepository, key: RunKey, now: number, decisio
     cash: run.account.cash,
     units: run.account.units,
     equity,
-    initialBalance: run.initialBalance,
-    pnl: equity / run.initialBalance - 1,
+    initialBalance,
+    pnl: equity / initialBalance - 1,
     buyHoldPnl: price !== null && run.startPrice ? price / run.startPrice - 1 : null,
     trades: repo.trades(run.id).length,
     pendingOrder: pending

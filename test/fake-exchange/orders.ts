@@ -1,13 +1,33 @@
 /**
- * Upbit's private order endpoints for the fake exchange (plugs into startFakeUpbit through `fake.route`):
- * POST /v1/orders (market buy `ord_type=price` with a KRW amount, market sell `ord_type=market` with a volume,
- * `identifier` = client order id, unique), GET /v1/order (by uuid or identifier), GET /v1/orders/open,
- * GET /v1/orders/closed, DELETE /v1/order, GET /v1/accounts. Market orders fill at once at the open of the candle
- * in progress (the next candle after the decision) with Upbit's 0.05% fee. Requests without a Bearer token are 401.
+ * Upbit's private order endpoints for the fake exchange (plugs into startFakeUpbit through `fake.route`), behaving
+ * as Upbit documents them, including the cases that lose a naive client's orders (issue 18):
+ * - POST /v1/orders: market buy `ord_type=price` (a KRW amount) or market sell `ord_type=market` (a volume), with
+ *   `identifier` = the client order id, unique forever (a second order under it is refused). The reply is the order
+ *   as accepted (`state: wait`, nothing executed yet); matching happens at once at the open of the candle in
+ *   progress, with Upbit's 0.05% fee.
+ * - A market buy spends what whole satoshis allow and ends `cancel` with the sliver of KRW refunded (Upbit's
+ *   order-list documentation; pyupbit #56, #131): `cancel` with `executed_volume > 0` is a fill.
+ * - GET /v1/order (by `uuid` or `identifier`) carries `trades`; the lists GET /v1/orders/open and
+ *   GET /v1/orders/closed (`state` or `states[]`: `done`, `cancel`; both when absent) carry none, only
+ *   `executed_volume` / `executed_funds` / `paid_fee`, all as strings.
+ * - Faults: replies held for a while after the order is taken (so a kill -9 lands between the exchange taking an
+ *   order and the client recording it), replies lost after the order is taken (500, a dropped connection, or a
+ *   reply held past the client's timeout), and refusals before anything is taken.
+ * Requests without a Bearer token are 401.
  */
 import { randomUUID } from 'node:crypto';
 import { timeframeMs } from '../../src/data/timeframe.ts';
 import type { FakeUpbit, Reply, ReplyContext } from './server.ts';
+
+export interface FakeTrade {
+  market: string;
+  uuid: string;
+  price: string;
+  volume: string;
+  funds: string;
+  side: 'bid' | 'ask';
+  created_at: string;
+}
 
 export interface FakeOrder {
   uuid: string;
@@ -17,20 +37,32 @@ export interface FakeOrder {
   ord_type: 'price' | 'market';
   state: 'wait' | 'done' | 'cancel';
   created_at: string;
+  /** Market buys: the KRW amount asked for. */
   price?: string;
+  /** Market sells: the volume asked for. */
   volume?: string;
+  remaining_volume?: string;
   executed_volume: string;
+  executed_funds?: string;
   paid_fee: string;
-  trades: { market: string; uuid: string; price: string; volume: string; funds: string; side: 'bid' | 'ask'; created_at: string }[];
+  locked?: string;
+  trades: FakeTrade[];
 }
+
+/** How an accepted order's reply goes missing: a 500, a dropped connection, or held past the client's timeout. */
+export type LostReply = '500' | 'drop' | 'timeout';
 
 export interface FakeOrderBook {
   balances: Map<string, number>;
   orders: FakeOrder[];
   feeRate: number;
   minOrderValue: number;
-  /** Accept the next N orders but answer 500 (the reply is lost; the order exists). */
+  /** Accept the next N orders but lose the reply (the order exists on the exchange). */
   loseRepliesAfterAccept: number;
+  /** How those replies are lost (default '500'). */
+  lostReplyAs: LostReply;
+  /** Hold every order reply this long after the order is taken (0: answer at once). */
+  replyDelayMs: number;
   /** Refuse the next N orders with 500 before accepting anything. */
   failBeforeAccept: number;
   /** Open price of the candle in progress for a market, at the exchange's clock. */
@@ -52,6 +84,15 @@ function params(ctx: ReplyContext): Record<string, string> {
   return out;
 }
 
+/** Amounts as Upbit writes them: decimal strings, no exponent. */
+const amount = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(8).replace(/0+$/, '').replace(/\.$/, ''));
+
+/** An order as the list endpoints show it: no trades. */
+function listed(o: FakeOrder): Omit<FakeOrder, 'trades'> & { trades_count: number } {
+  const { trades, ...rest } = o;
+  return { ...rest, trades_count: trades.length };
+}
+
 export function addOrderEndpoints(fake: FakeUpbit, init: { KRW?: number; BTC?: number; timeframe?: string } = {}): FakeOrderBook {
   const step = timeframeMs(init.timeframe ?? '1h');
   const book: FakeOrderBook = {
@@ -63,6 +104,8 @@ export function addOrderEndpoints(fake: FakeUpbit, init: { KRW?: number; BTC?: n
     feeRate: 0.0005,
     minOrderValue: 5000,
     loseRepliesAfterAccept: 0,
+    lostReplyAs: '500',
+    replyDelayMs: 0,
     failBeforeAccept: 0,
     priceOf(market: string): number {
       const series = fake.state.series.get(`${market}|${step}`);
@@ -74,10 +117,13 @@ export function addOrderEndpoints(fake: FakeUpbit, init: { KRW?: number; BTC?: n
     },
   };
   const authed = (ctx: ReplyContext) => typeof ctx.headers.authorization === 'string' && ctx.headers.authorization.startsWith('Bearer ');
+  const unauthorized = () => err(401, 'jwt_verification', 'Failed to verify Jwt token.');
   const iso = () => new Date(fake.state.now()).toISOString().replace('Z', '+00:00');
+  const held = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+  const add = (code: string, x: number) => book.balances.set(code, (book.balances.get(code) ?? 0) + x);
 
-  fake.route('POST', '/v1/orders', (ctx) => {
-    if (!authed(ctx)) return err(401, 'jwt_verification', 'Failed to verify Jwt token.');
+  fake.route('POST', '/v1/orders', async (ctx) => {
+    if (!authed(ctx)) return unauthorized();
     if (book.failBeforeAccept > 0) {
       book.failBeforeAccept--;
       return err(500, 'server_error', 'Internal Server Error');
@@ -85,67 +131,100 @@ export function addOrderEndpoints(fake: FakeUpbit, init: { KRW?: number; BTC?: n
     const p = params(ctx);
     const [quote, base] = (p.market ?? '').split('-');
     if (!quote || !base) return err(400, 'validation_error', 'market is missing');
-    if (p.identifier && book.orders.some((o) => o.identifier === p.identifier)) return err(400, 'duplicate_identifier', 'identifier already used');
+    if (p.identifier && book.orders.some((o) => o.identifier === p.identifier)) {
+      return err(400, 'validation_error', `identifier ${p.identifier} is already used`);
+    }
     const price = book.priceOf(p.market);
     const fee = book.feeRate;
-    let volume: number;
-    let funds: number;
+    const uuid = randomUUID();
+    const created = iso();
+    let order: FakeOrder;
+    let accepted: FakeOrder;
     if (p.side === 'bid' && p.ord_type === 'price') {
-      funds = Number(p.price);
-      if (!(funds >= book.minOrderValue)) return err(400, 'under_min_total_bid', `minimum order is ${book.minOrderValue} KRW`);
-      if (funds * (1 + fee) > (book.balances.get(quote) ?? 0) + 1e-6) return err(400, 'insufficient_funds_bid', 'not enough KRW');
-      volume = Math.floor((funds / price) * 1e8) / 1e8;
-      funds = volume * price;
-      book.balances.set(quote, (book.balances.get(quote) ?? 0) - funds * (1 + fee));
-      book.balances.set(base, (book.balances.get(base) ?? 0) + volume);
+      const asked = Number(p.price);
+      if (!(asked >= book.minOrderValue)) return err(400, 'under_min_total_bid', `minimum order is ${book.minOrderValue} KRW`);
+      if (asked * (1 + fee) > (book.balances.get(quote) ?? 0) + 1e-6) return err(400, 'insufficient_funds_bid', 'not enough KRW');
+      // whole satoshis only: what they do not buy of the amount (and its reserved fee) is refunded, and the order
+      // ends `cancel`, not `done`
+      const volume = Math.floor((asked / price) * 1e8) / 1e8;
+      const funds = volume * price;
+      add(quote, -(funds * (1 + fee)));
+      add(base, volume);
+      const trade: FakeTrade = { market: p.market, uuid: randomUUID(), price: amount(price), volume: amount(volume), funds: amount(funds), side: 'bid', created_at: created };
+      const base0 = { uuid, identifier: p.identifier, market: p.market, side: 'bid' as const, ord_type: 'price' as const, created_at: created, price: String(p.price) };
+      order = { ...base0, state: funds < asked ? 'cancel' : 'done', executed_volume: amount(volume), executed_funds: amount(funds), paid_fee: amount(funds * fee), locked: '0', trades: [trade] };
+      accepted = { ...base0, state: 'wait', executed_volume: '0', executed_funds: '0', paid_fee: '0', locked: amount(asked * (1 + fee)), trades: [] };
     } else if (p.side === 'ask' && p.ord_type === 'market') {
-      volume = Number(p.volume);
-      funds = volume * price;
+      const volume = Number(p.volume);
+      const funds = volume * price;
       if (!(funds >= book.minOrderValue)) return err(400, 'under_min_total_ask', `minimum order is ${book.minOrderValue} KRW`);
       if (volume > (book.balances.get(base) ?? 0) + 1e-12) return err(400, 'insufficient_funds_ask', `not enough ${base}`);
-      book.balances.set(base, (book.balances.get(base) ?? 0) - volume);
-      book.balances.set(quote, (book.balances.get(quote) ?? 0) + funds * (1 - fee));
+      add(base, -volume);
+      add(quote, funds * (1 - fee));
+      const trade: FakeTrade = { market: p.market, uuid: randomUUID(), price: amount(price), volume: amount(volume), funds: amount(funds), side: 'ask', created_at: created };
+      const base0 = { uuid, identifier: p.identifier, market: p.market, side: 'ask' as const, ord_type: 'market' as const, created_at: created, volume: amount(volume) };
+      order = { ...base0, state: 'done', remaining_volume: '0', executed_volume: amount(volume), executed_funds: amount(funds), paid_fee: amount(funds * fee), locked: '0', trades: [trade] };
+      accepted = { ...base0, state: 'wait', remaining_volume: amount(volume), executed_volume: '0', executed_funds: '0', paid_fee: '0', locked: amount(volume), trades: [] };
     } else {
       return err(400, 'validation_error', `unsupported order ${p.side} ${p.ord_type}`);
     }
-    const uuid = randomUUID();
-    const order: FakeOrder = {
-      uuid,
-      identifier: p.identifier,
-      market: p.market,
-      side: p.side as 'bid' | 'ask',
-      ord_type: p.ord_type as 'price' | 'market',
-      state: 'done',
-      created_at: iso(),
-      ...(p.side === 'bid' ? { price: String(p.price) } : { volume: String(volume) }),
-      executed_volume: String(volume),
-      paid_fee: String(funds * fee),
-      trades: [{ market: p.market, uuid: randomUUID(), price: String(price), volume: String(volume), funds: String(funds), side: p.side as 'bid' | 'ask', created_at: iso() }],
-    };
     book.orders.push(order);
+    if (book.replyDelayMs > 0) await held(book.replyDelayMs);
     if (book.loseRepliesAfterAccept > 0) {
       book.loseRepliesAfterAccept--;
+      if (book.lostReplyAs === 'drop') return { drop: true };
+      if (book.lostReplyAs === 'timeout') {
+        await held(60_000);
+        return { drop: true };
+      }
       return err(500, 'server_error', 'Internal Server Error');
     }
-    return { status: 201, json: order };
+    return { status: 201, json: listed(accepted) };
   });
   fake.route('GET', '/v1/order', (ctx) => {
-    if (!authed(ctx)) return err(401, 'jwt_verification', 'Failed to verify Jwt token.');
+    if (!authed(ctx)) return unauthorized();
     const p = params(ctx);
+    if (!p.uuid && !p.identifier) return err(400, 'validation_error', 'uuid or identifier is required');
     const o = book.orders.find((x) => (p.uuid && x.uuid === p.uuid) || (p.identifier && x.identifier === p.identifier));
-    return o ? { json: o } : err(404, 'order_not_found', 'order not found');
+    return o ? { json: { ...o, trades_count: o.trades.length } } : err(404, 'order_not_found', '주문을 찾지 못했습니다.');
   });
-  fake.route('GET', '/v1/orders/open', (ctx) => (authed(ctx) ? { json: book.orders.filter((o) => o.state === 'wait') } : err(401, 'jwt_verification', 'Failed to verify Jwt token.')));
-  fake.route('GET', '/v1/orders/closed', (ctx) => (authed(ctx) ? { json: book.orders.filter((o) => o.state !== 'wait').slice().reverse() } : err(401, 'jwt_verification', 'Failed to verify Jwt token.')));
+  /** `state` or `states[]` (Upbit: one of them), defaulting to `fallback`; undefined when a value is not allowed. */
+  const states = (ctx: ReplyContext, allowed: string[], fallback: string[]): string[] | undefined => {
+    const asked = [...ctx.query.getAll('state'), ...ctx.query.getAll('states[]')];
+    if (asked.some((s) => !allowed.includes(s))) return undefined;
+    return asked.length ? asked : fallback;
+  };
+  const list = (ctx: ReplyContext, allowed: string[], fallback: string[]): Reply => {
+    if (!authed(ctx)) return unauthorized();
+    const want = states(ctx, allowed, fallback);
+    if (!want) return err(400, 'validation_error', `state must be one of ${allowed.join(', ')}`);
+    const market = ctx.query.get('market');
+    const limit = Number(ctx.query.get('limit') ?? 100);
+    const rows = book.orders.filter((o) => want.includes(o.state) && (!market || o.market === market));
+    return { json: rows.slice().reverse().slice(0, limit).map(listed) };
+  };
+  fake.route('GET', '/v1/orders/open', (ctx) => list(ctx, ['wait', 'watch'], ['wait']));
+  fake.route('GET', '/v1/orders/closed', (ctx) => list(ctx, ['done', 'cancel'], ['done', 'cancel']));
   fake.route('DELETE', '/v1/order', (ctx) => {
+    if (!authed(ctx)) return unauthorized();
     const o = book.orders.find((x) => x.uuid === params(ctx).uuid);
-    if (!o) return err(404, 'order_not_found', 'order not found');
-    if (o.state === 'wait') o.state = 'cancel';
-    return { json: o };
+    if (!o) return err(404, 'order_not_found', '주문을 찾지 못했습니다.');
+    if (o.state !== 'wait') return err(400, 'canceled_order', 'the order is not open');
+    o.state = 'cancel';
+    return { json: listed(o) };
   });
   fake.route('GET', '/v1/accounts', (ctx) => {
-    if (!authed(ctx)) return err(401, 'jwt_verification', 'Failed to verify Jwt token.');
-    return { json: [...book.balances].map(([currency, balance]) => ({ currency, balance: String(balance), locked: '0', avg_buy_price: '0', avg_buy_price_modified: false, unit_currency: 'KRW' })) };
+    if (!authed(ctx)) return unauthorized();
+    return {
+      json: [...book.balances].map(([currency, balance]) => ({
+        currency,
+        balance: amount(balance),
+        locked: '0',
+        avg_buy_price: '0',
+        avg_buy_price_modified: false,
+        unit_currency: 'KRW',
+      })),
+    };
   });
   return book;
 }

@@ -69,6 +69,8 @@ export interface Reply {
   json?: unknown;
   text?: string;
   headers?: Record<string, string>;
+  /** Close the connection without an answer (a reply lost on the way back). */
+  drop?: boolean;
 }
 
 export type Handler = (ctx: ReplyContext) => Reply | Promise<Reply>;
@@ -393,6 +395,10 @@ export async function startFakeUpbit(options: FakeUpbitOptions = {}): Promise<Fa
             const params: Record<string, string> = {};
             r.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1])));
             const reply = await r.handler({ method, path, params, query: url.searchParams, body: Buffer.concat(chunks).toString('utf8'), headers: req.headers, state });
+            if (reply.drop) {
+              req.socket.destroy();
+              return;
+            }
             reply.headers = { 'Remaining-Req': `group=${group(path)}; min=1800; sec=9`, ...(reply.headers ?? {}) };
             record.status = send(res, reply);
             return;

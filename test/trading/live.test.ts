@@ -1,92 +1,46 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { createExchange } from '../../src/data/exchange.ts';
-import { CandleStore } from '../../src/data/store.ts';
-import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { loadConfig } from '../../src/config/load.ts';
-import { exchangeFeed } from '../../src/trading/feed.ts';
 import { HaltError } from '../../src/trading/halt.ts';
-import { clientOrderId, LiveTrader, type LiveCaps } from '../../src/trading/live.ts';
-import { PaperMarket } from '../../src/trading/paper-market.ts';
-import { RunRepository } from '../../src/trading/runs.ts';
-import { addOrderEndpoints } from '../fake-exchange/orders.ts';
-import { startFakeUpbit } from '../fake-exchange/server.ts';
+import { clientOrderId } from '../../src/trading/live.ts';
 import { runBot } from './cli.ts';
 import { checkLiveAllowed } from '../../src/cli/commands/live.ts';
-import { momentumSource, quietLogger, tempDir } from './helpers.ts';
+import { tempDir } from './helpers.ts';
+import { assertBooksAgree, HOUR, liveSetup } from './live-setup.ts';
 
-const HOUR = 3_600_000;
-const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 0, minOrderValue: 5000, quantityPrecision: 8 };
-
-async function liveSetup(caps: LiveCaps) {
-  const tmp = tempDir('bot-live-');
-  const candles = syntheticCandles({ seed: 41, count: 160, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000, symbol: 'KRW-BTC' });
-  const clock = { now: candles.ts[100] + HOUR + 10_000 };
-  const fake = await startFakeUpbit({ now: () => clock.now, series: [{ market: 'KRW-BTC', candles }] });
-  const book = addOrderEndpoints(fake, { KRW: 20_000_000 });
-  process.env.UPBIT_API_KEY = 'test-access-key-123';
-  process.env.UPBIT_API_SECRET = 'test-secret-key-456';
-  const url = fake.url;
-  const config = loadConfig({
-    overrides: { exchange: { ccxt: { urls: { api: { public: url, private: url } } }, retries: 3, backoffMs: 1, maxBackoffMs: 5 }, data: { database: path.join(tmp.dir, 'bot.db') }, log: { file: '' } },
-  });
-  const store = CandleStore.open(config.data.database);
-  const repo = new RunRepository(store.db);
-  const exchange = createExchange(config);
-  const retry = { retries: 3, backoffMs: 1, maxBackoffMs: 5 };
-  const make = () =>
-    new LiveTrader({
-      repo,
-      store,
-      feed: exchangeFeed(exchange, 'BTC/KRW', '1h', retry, () => clock.now),
-      market: new PaperMarket(COSTS, { kind: 'all' }),
-      policies: momentumSource(),
-      key: { mode: 'live', name: 'default', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' },
-      balance: 10_000_000,
-      historyCandles: 20,
-      clock: () => clock.now,
-      logger: quietLogger(),
-      exchange,
-      caps,
-      retry,
-      sleep: async () => {},
-    });
-  const cleanup = async () => {
-    store.close();
-    await fake.close();
-    tmp.cleanup();
-    delete process.env.UPBIT_API_KEY;
-    delete process.env.UPBIT_API_SECRET;
-  };
-  return { candles, clock, fake, book, store, repo, make, cleanup };
-}
-
-test('live: market orders through ccxt fill at the next open, capped, recorded once; a lost reply is found, not repeated', async () => {
-  const s = await liveSetup({ maxOrderValue: 3_000_000, maxDailyLoss: 1e12 });
+test('live: market orders fill at the next open, capped, recorded once; buys ending `cancel` and lost replies (500, dropped, timed out) are fills', async () => {
+  const s = await liveSetup({ maxOrderValue: 3_000_000, maxDailyLoss: 1e12 }, { timeoutMs: 1500 });
   try {
     const trader = s.make();
+    const lost = { 12: '500', 20: 'drop', 28: 'timeout' } as const;
     for (let k = 0; k < 45; k++, s.clock.now += HOUR) {
-      if (k === 20) s.book.loseRepliesAfterAccept = 3; // the exchange takes the next orders but the replies are lost
+      const how = lost[k as keyof typeof lost];
+      if (how) {
+        // the exchange takes the next orders but their replies are lost
+        s.book.loseRepliesAfterAccept = 2;
+        s.book.lostReplyAs = how;
+      }
       await trader.tick();
     }
-    assert.ok(s.book.loseRepliesAfterAccept < 3, 'some replies were lost after the exchange accepted the order');
     const run = s.repo.list()[0];
     const orders = s.book.orders;
-    assert.ok(orders.length >= 4, `orders placed: ${orders.length}`);
+    assert.ok(orders.length >= 6, `orders placed: ${orders.length}`);
+    assert.ok(orders.some((o) => o.side === 'bid' && o.state === 'cancel'), 'market buys end `cancel` with the sliver refunded, as on Upbit');
     assert.equal(new Set(orders.map((o) => o.identifier)).size, orders.length, 'no order placed twice');
     const trades = s.repo.trades(run.id);
     assert.equal(trades.length, orders.length, 'every exchange order is recorded as a fill');
+    assert.deepEqual(s.repo.orders(run.id).filter((o) => o.status === 'rejected' || o.status === 'submitting' || o.status === 'cancelled'), []);
     for (const o of orders) {
       const ts = Number(o.identifier?.split('-')[1]);
       const i = s.candles.ts.indexOf(ts);
       assert.equal(Number(o.trades[0].price), s.candles.open[i + 1], 'filled at the open of the candle after the decision');
       if (o.side === 'bid') assert.ok(Number(o.price) <= 3_000_000, 'buy capped at maxOrderValue');
       assert.equal(o.identifier, clientOrderId(run.id, ts));
+      const fill = trades.find((t) => t.decisionTs === ts);
+      assert.ok(fill && Math.abs(fill.value - Number(o.executed_funds)) < 1e-6 && Math.abs(fill.fee - Number(o.paid_fee)) < 1e-9, 'value and fee as executed');
     }
-    assert.ok(Math.abs(run.account.units - (s.book.balances.get('BTC') ?? 0)) < 1e-9, 'units match the exchange');
-    const spent = 20_000_000 - (s.book.balances.get('KRW') ?? 0);
-    assert.ok(Math.abs(run.initialBalance - run.account.cash - spent) < 1e-3, 'cash moves match the exchange');
+    assert.ok(s.book.loseRepliesAfterAccept === 0, 'every lost reply happened');
+    assertBooksAgree(s, run.id);
     assert.equal(s.repo.decisionCount(run.id), 45);
   } finally {
     await s.cleanup();
@@ -106,8 +60,8 @@ test('live: restart reconciles an order left submitting, leaves foreign orders a
     const idA = s.repo.insertOrder(run.id, tsA, 'buy', 1_000_000, 'submitting', now);
     const idB = s.repo.insertOrder(run.id, tsB, 'buy', 1_000_000, 'submitting', now);
     s.book.orders.push({
-      uuid: 'u-a', identifier: clientOrderId(run.id, tsA), market: 'KRW-BTC', side: 'bid', ord_type: 'price', state: 'done', created_at: new Date(now).toISOString(), price: '1000000',
-      executed_volume: '0.01', paid_fee: '500', trades: [{ market: 'KRW-BTC', uuid: 't-a', price: '100000000', volume: '0.01', funds: '1000000', side: 'bid', created_at: new Date(now).toISOString() }],
+      uuid: 'u-a', identifier: clientOrderId(run.id, tsA), market: 'KRW-BTC', side: 'bid', ord_type: 'price', state: 'cancel', created_at: new Date(now).toISOString(), price: '1000100',
+      executed_volume: '0.01', executed_funds: '1000000', paid_fee: '500', trades: [{ market: 'KRW-BTC', uuid: 't-a', price: '100000000', volume: '0.01', funds: '1000000', side: 'bid', created_at: new Date(now).toISOString() }],
     });
     s.book.orders.push({ uuid: 'u-foreign', market: 'KRW-BTC', side: 'bid', ord_type: 'price', state: 'wait', created_at: new Date(now).toISOString(), price: '10000', executed_volume: '0', paid_fee: '0', trades: [] });
     const restarted = s.make();

@@ -1,0 +1,94 @@
+/**
+ * What the live broker reads back from an exchange about its own orders: the order placed under a client order id,
+ * and the fill it amounts to, in numbers the account can trust (issue 18).
+ * - Look-up by the client identifier first (Upbit: `GET /v1/order?identifier=`), then the lists of every state an
+ *   order can end in. On Upbit a filled market buy ends `cancel` when a sliver of KRW is refunded, and ccxt's
+ *   `fetchClosedOrders` asks for `done` only, so the lists are open + closed + canceled.
+ * - A fill is what was executed, whatever the final state: `canceled` with a volume executed is a (partial) fill.
+ *   Its value comes from the trades when the reply has them and from `executed_funds` when it has none (order lists);
+ *   ccxt hands some of these over as strings, so every figure is converted and checked finite here.
+ */
+import ccxt, { type Exchange, type Order as CcxtOrder } from 'ccxt';
+import type { FillRecord } from './types.ts';
+
+/** Runs one exchange call with the broker's retries (and market-load recovery). */
+export type Retried = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+
+type Raw = Record<string, unknown>;
+
+/** Exchange-specific look-ups of one order by its client identifier; an exchange not listed uses the lists only. */
+const BY_CLIENT_ID: Record<string, (ex: Exchange, id: string) => Promise<CcxtOrder | undefined>> = {
+  async upbit(ex, id) {
+    const get = (ex as unknown as { privateGetOrder(p: Raw): Promise<Raw> }).privateGetOrder.bind(ex);
+    try {
+      return ex.parseOrder(await get({ identifier: id }));
+    } catch (e) {
+      if (e instanceof ccxt.OrderNotFound) return undefined;
+      throw e;
+    }
+  },
+};
+
+/** The order placed under client order id `id`, from the exchange, or undefined when the exchange has none. */
+export async function findOrderByClientId(ex: Exchange, symbol: string, id: string, retried: Retried): Promise<CcxtOrder | undefined> {
+  const direct = BY_CLIENT_ID[ex.id];
+  if (direct) {
+    const hit = await retried('order by identifier', () => direct(ex, id));
+    if (hit) return hit;
+  }
+  return findInOrderLists(ex, symbol, id, retried);
+}
+
+/** The order under client order id `id` among open, closed (done) and canceled orders. */
+export async function findInOrderLists(ex: Exchange, symbol: string, id: string, retried: Retried): Promise<CcxtOrder | undefined> {
+  const lists: [string, () => Promise<CcxtOrder[]>][] = [
+    ['open orders', () => ex.fetchOpenOrders(symbol)],
+    ['closed orders', () => ex.fetchClosedOrders(symbol)],
+  ];
+  if (ex.has.fetchCanceledOrders) lists.push(['canceled orders', () => ex.fetchCanceledOrders(symbol)]);
+  for (const [what, fetch] of lists) {
+    const hit = (await retried(what, fetch)).find((o) => o.clientOrderId === id);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/** A figure from ccxt or the raw reply as a number: undefined when absent, an error when it is not a finite number. */
+function figure(value: unknown, what: string, orderId: string): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const x = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
+  if (!Number.isFinite(x) || x < 0) throw new Error(`order ${orderId}: ${what} is not a finite amount (${JSON.stringify(value)})`);
+  return x;
+}
+
+/** Total value of the order's trades, or undefined when the reply carries none. */
+function tradesValue(o: CcxtOrder): number | undefined {
+  if (!o.trades?.length) return undefined;
+  let sum = 0;
+  for (const t of o.trades) {
+    const cost = figure(t.cost, 'a trade cost', String(o.id)) ?? (figure(t.price, 'a trade price', String(o.id)) ?? NaN) * (figure(t.amount, 'a trade amount', String(o.id)) ?? NaN);
+    if (!Number.isFinite(cost)) return undefined;
+    sum += cost;
+  }
+  return sum;
+}
+
+/**
+ * The fill an exchange order amounts to, or undefined when nothing was executed. `needsDetail` when the value
+ * cannot be told from this reply (no trades, no executed funds): ask for the single order, which has its trades.
+ */
+export function fillFromOrder(o: CcxtOrder): { fill?: FillRecord; needsDetail?: boolean } {
+  const id = String(o.id);
+  const info = (o.info ?? {}) as Raw;
+  const units = figure(info.executed_volume, 'executed_volume', id) ?? figure(o.filled, 'filled', id) ?? 0;
+  if (!(units > 0)) return {};
+  const value = tradesValue(o) ?? figure(info.executed_funds, 'executed_funds', id);
+  if (value === undefined || !(value > 0)) return { needsDetail: true };
+  const fee = figure(info.paid_fee, 'paid_fee', id) ?? figure(o.fee?.cost, 'fee', id) ?? 0;
+  return { fill: { side: o.side === 'sell' ? 'sell' : 'buy', price: value / units, units, value, fee } };
+}
+
+/** True when an order is still working on the exchange (more may fill). */
+export function isOpen(o: CcxtOrder): boolean {
+  return o.status === 'open';
+}
