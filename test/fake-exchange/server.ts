@@ -22,6 +22,8 @@ export interface Fault {
   times?: number;
   /** Substring of the request path it applies to (default `/candles`). */
   match?: string;
+  /** Only requests with this method (default: any). */
+  method?: string;
   /** For `slow`: how long to wait before answering (default 60 s, i.e. past any client timeout). */
   delayMs?: number;
 }
@@ -287,8 +289,8 @@ export async function startFakeUpbit(options: FakeUpbitOptions = {}): Promise<Fa
     };
   });
 
-  function takeFault(path: string): Fault | undefined {
-    const idx = state.faults.findIndex((f) => path.includes(f.match ?? '/candles'));
+  function takeFault(method: string, path: string): Fault | undefined {
+    const idx = state.faults.findIndex((f) => path.includes(f.match ?? '/candles') && (!f.method || f.method === method));
     if (idx < 0) return undefined;
     const f = state.faults[idx];
     const left = (f.times ?? 1) - 1;
@@ -364,7 +366,7 @@ export async function startFakeUpbit(options: FakeUpbitOptions = {}): Promise<Fa
             record.status = send(res, { status: 429, text: 'Too many API requests.' });
             return;
           }
-          const fault = takeFault(path);
+          const fault = takeFault((req.method ?? 'GET').toUpperCase(), path);
           if (fault) record.fault = fault.kind;
           if (fault?.kind === 'slow') {
             await new Promise<void>((resolve) => {

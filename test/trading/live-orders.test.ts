@@ -75,6 +75,29 @@ test('live: an order found only through the lists (no trades, strings) is valued
   }
 });
 
+test('live: a lost reply whose look-up fails too: the retry is refused as a duplicate identifier and the order is still found, once', async () => {
+  const s = await liveSetup(CAPS, { policies: constantSource('buy') });
+  try {
+    const trader = s.make();
+    await trader.tick(); // a first buy, answered normally
+    s.clock.now += HOUR;
+    const seen = s.fake.state.requests.length;
+    s.book.loseRepliesAfterAccept = 1;
+    // every look-up of the order by its identifier fails for one whole retry round (4 tries)
+    s.fake.addFault({ kind: '500', match: '/v1/order', method: 'GET', times: 4 });
+    await trader.tick();
+    const posts = s.fake.state.requests.slice(seen).filter((r) => r.method === 'POST' && r.path === '/v1/orders');
+    assert.equal(posts.length, 2, 'the order was sent again after the failed look-up');
+    assert.equal(posts[1].status, 400, 'and refused as a duplicate identifier');
+    assert.equal(s.book.orders.length, 2, 'each decision placed once');
+    const run = s.repo.list()[0];
+    assert.deepEqual(s.repo.orders(run.id).map((o) => o.status), ['filled', 'filled']);
+    assertBooksAgree(s, run.id);
+  } finally {
+    await s.cleanup();
+  }
+});
+
 test('live: a sell with nothing to sell, or an amount that rounds to zero, is a hold with a reason, decided and saved', async () => {
   const s = await liveSetup(CAPS, { policies: constantSource('sell') });
   try {
