@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../errors.ts';
+import { migrate, type Schema } from './migrations.ts';
 import { candlesFromRows, type CandleRow, type Candles } from './candles.ts';
 import { timeframeMs } from './timeframe.ts';
 
@@ -24,7 +25,18 @@ export interface GapRange {
   missing: number;
 }
 
-const SCHEMA = `
+/**
+ * The candle store's schema, versioned by the file's `PRAGMA user_version` (see migrations.ts). Append new steps;
+ * never edit a released one. Version 1 is the DDL the store used before versioning, so files it wrote are adopted.
+ */
+export const CANDLE_SCHEMA: Schema = {
+  owner: 'candle store',
+  slot: 'user_version',
+  migrations: [
+    {
+      version: 1,
+      name: 'candles and candle_coverage',
+      up: (db) => db.exec(`
 CREATE TABLE IF NOT EXISTS candles (
   exchange  TEXT    NOT NULL,
   symbol    TEXT    NOT NULL,
@@ -45,7 +57,10 @@ CREATE TABLE IF NOT EXISTS candle_coverage (
   to_ts     INTEGER NOT NULL,
   PRIMARY KEY (exchange, symbol, timeframe, from_ts)
 ) WITHOUT ROWID;
-`;
+`),
+    },
+  ],
+};
 
 /** A time range [from, to) in ms UTC. */
 export interface TimeRange {
@@ -101,19 +116,23 @@ export class CandleStore {
     );
   }
 
-  /** Opens (creating parent folder and schema) a store; a file that is not a SQLite database is a UserError. */
+  /**
+   * Opens (creating parent folder and schema) a store and migrates the candle tables to the current version.
+   * A file that is not a SQLite database, or whose schema is newer than this code, is a UserError (nothing written).
+   */
   static open(file: string): CandleStore {
     const resolved = path.resolve(file);
     if (existsSync(resolved) === false) mkdirSync(path.dirname(resolved), { recursive: true });
     let db: Database.Database | undefined;
     try {
       db = new Database(resolved);
+      db.pragma('busy_timeout = 5000');
+      migrate(db, CANDLE_SCHEMA); // first: a too-new file is refused before even the journal mode is written
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
-      db.pragma('busy_timeout = 5000');
-      db.exec(SCHEMA);
     } catch (e) {
       db?.close();
+      if (e instanceof UserError) throw e;
       const msg = (e as Error).message;
       if (/not a database|malformed|file is encrypted/i.test(msg)) throw new UserError(`${file} is not a SQLite database (use --db to choose another file)`);
       throw new UserError(`cannot open database ${file}: ${msg}`);

@@ -1,11 +1,25 @@
-import type Database from 'better-sqlite3';
-
 /**
  * Trading state lives in the candle store's SQLite file, in tables of its own. The database is the source of truth:
  * one row per run holds the account and the pending order; every acted-on candle leaves exactly one decision row
  * (primary key run + candle time), written in the same transaction as the account change it caused.
+ * This file owns the trading tables' schema: ordered migrations, versioned in `schema_versions` under the owner
+ * 'trading' (src/data/migrations.ts explains why not `PRAGMA user_version`, which belongs to the candle store).
  */
-const SCHEMA = `
+import type Database from 'better-sqlite3';
+import { migrate, type Schema } from '../data/migrations.ts';
+
+/**
+ * Append new steps; never edit a released one. Version 1 is the DDL used before versioning (idempotent, so files
+ * that already have these tables are adopted as they are).
+ */
+export const TRADING_SCHEMA: Schema = {
+  owner: 'trading',
+  slot: 'schema_versions',
+  migrations: [
+    {
+      version: 1,
+      name: 'runs, decisions, orders, fills, equity, retrains, locks',
+      up: (db) => db.exec(`
 CREATE TABLE IF NOT EXISTS trading_runs (
   id              INTEGER PRIMARY KEY,
   mode            TEXT    NOT NULL,
@@ -93,8 +107,12 @@ CREATE TABLE IF NOT EXISTS trading_locks (
   acquired_at INTEGER NOT NULL,
   heartbeat   INTEGER NOT NULL
 ) WITHOUT ROWID;
-`;
+`),
+    },
+  ],
+};
 
+/** Migrates the trading tables to the current version (a no-op once there); a too-new file is a UserError. */
 export function ensureTradingSchema(db: Database.Database): void {
-  db.exec(SCHEMA);
+  migrate(db, TRADING_SCHEMA);
 }
