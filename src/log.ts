@@ -1,3 +1,7 @@
+/**
+ * The process logger: readable lines on stderr (coloured only where colour belongs), a JSON-lines file, and secret
+ * values masked in both.
+ */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import winston from 'winston';
@@ -49,6 +53,18 @@ export const redact = winston.format((info, opts: unknown) => {
   return info;
 });
 
+/**
+ * Whether console lines may carry colour: `FORCE_COLOR` (not 0/false) forces it, `NO_COLOR` (any non-empty value,
+ * no-color.org) or `FORCE_COLOR=0` turns it off, and otherwise only a terminal gets it, so `2>paper.log` writes
+ * plain text (issue 17). The JSON log file is never coloured.
+ */
+export function consoleColour(stream: { isTTY?: boolean } = process.stderr, env: NodeJS.ProcessEnv = process.env): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return !/^(0|false)$/i.test(force);
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return stream.isTTY === true;
+}
+
 export function createLogger(options: LogOptions): Logger {
   const secrets = [...secretValuesFromEnv(), ...(options.secrets ?? [])].filter((s) => s.length > 0);
   const transports: winston.transport[] = [];
@@ -57,7 +73,7 @@ export function createLogger(options: LogOptions): Logger {
       new winston.transports.Console({
         stderrLevels: ['error', 'warn', 'info', 'debug'],
         format: winston.format.combine(
-          winston.format.colorize({ level: true }),
+          ...(consoleColour() ? [winston.format.colorize({ level: true })] : []),
           winston.format.printf((info) => {
             const { level, message, timestamp, ...meta } = info;
             const extra = Object.keys(meta).length ? ' ' + JSON.stringify(meta) : '';

@@ -30,6 +30,12 @@ export interface SeriesRequest {
   to?: number;
   /** Download from the exchange when the store has nothing (default true). */
   download?: boolean;
+  /**
+   * Run on the bundled sample when nothing is stored and the exchange cannot be reached (default false). Only the
+   * no-flags main job (`bot backtest`) asks for it: a command where the user named a market answers that nothing is
+   * stored for it instead of swapping in another market (issue 17).
+   */
+  offlineFallback?: boolean;
   /** Clock for the download (tests). */
   now?: () => number;
 }
@@ -102,6 +108,11 @@ export async function loadSeries(req: SeriesRequest): Promise<Series> {
         { retry: retryOptionsFrom(config), now: req.now },
       );
     } catch (e) {
+      if (e instanceof UserError && e.name === 'ExchangeUnreachableError' && !req.offlineFallback) {
+        throw new UserError(
+          `nothing is stored for ${label} and ${id} cannot be reached: store a CSV with \`bot data import FILE\`, or use --data FILE or --sample`,
+        );
+      }
       if (e instanceof UserError && e.name === 'ExchangeUnreachableError') {
         const notice = `${id} cannot be reached, so this runs on the bundled sample (S&P 500 daily) instead; ${offlineNote()}`;
         log().warn(notice); // the CLI's console transport shows it as one line; the report carries `notice`

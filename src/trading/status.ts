@@ -82,3 +82,23 @@ export function formatStatus(s: RunStatus): string {
   ];
   return lines.join('\n');
 }
+
+/** One line per run: what `bot status` prints when the database holds several runs and none was named. */
+export function formatRunTable(rows: RunStatus[]): string {
+  const header = ['run', 'market', 'policy', 'value', 'P&L', 'last decision', 'next tick'];
+  const cells = rows.map((s) => {
+    const last = s.lastDecisions[s.lastDecisions.length - 1];
+    return [
+      `${s.mode} ${s.name}${s.halted ? ' (HALTED)' : ''}`,
+      `${s.exchange} ${s.symbol} ${s.timeframe}`,
+      `${s.policy}${s.modelVersion ? ` @ ${s.modelVersion}` : ''}`,
+      num(s.equity),
+      pct(s.pnl),
+      last ? `${last.candle} ${last.action}` : '—',
+      s.nextTick,
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(header), ...cells.map(line)].join('\n');
+}

@@ -250,7 +250,7 @@ test('loadSeries: store, then download when empty; --data file; sample; range fi
   }
 });
 
-test('an unreachable exchange: a one-line error without offline flags (paper and live take none); loadSeries falls back to the sample with a notice', async () => {
+test('an unreachable exchange: a one-line error without offline flags (paper and live take none); loadSeries falls back to the sample with a notice only when asked (the no-flags main job)', async () => {
   const config = fakeConfig({ url: 'http://127.0.0.1:1' }, tempDir());
   const store = CandleStore.open(config.data.database);
   try {
@@ -268,7 +268,14 @@ test('an unreachable exchange: a one-line error without offline flags (paper and
   const write = process.stderr.write;
   process.stderr.write = ((chunk: string) => (lines.push(String(chunk)), true)) as typeof process.stderr.write;
   try {
-    const fallback = await loadSeries({ config });
+    await assert.rejects(
+      loadSeries({ config }),
+      (e: unknown) =>
+        e instanceof UserError &&
+        /^nothing is stored for upbit BTC\/KRW 1h and upbit cannot be reached: store a CSV with `bot data import FILE`, or use --data FILE or --sample$/.test(e.message),
+      'without offlineFallback a named market is never swapped for the sample',
+    );
+    const fallback = await loadSeries({ config, offlineFallback: true });
     assert.equal(fallback.origin, 'sample');
     assert.match(fallback.notice ?? '', /cannot be reached.*bundled sample.*--data FILE.*bot data import/);
   } finally {

@@ -80,10 +80,16 @@ export function registerBacktest(program: Command): void {
     const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
     if (from !== undefined && to !== undefined && to <= from) throw new UserError(`--to ${flags.to} is not after --from ${flags.from}`);
     const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;
+    // every flag is checked before any network or disk work (issue 17)
+    const epochs = wholeNumber(flags.epochs, '--epochs', 1);
+    const seeds = wholeNumber(flags.seeds, '--seeds', 1);
+    const folds = wholeNumber(flags.folds, '--folds', 1);
+    if (flags.model !== undefined && flags.strategy !== undefined) throw new UserError('use either --model DIR or --strategy NAME, not both');
+    // the bundled sample stands in for the exchange only in the main job with no market named
+    const offlineFallback = flags.symbol === undefined && flags.exchange === undefined && flags.timeframe === undefined;
     if (flags.model !== undefined) {
-      if (flags.strategy !== undefined) throw new UserError('use either --model DIR or --strategy NAME, not both');
       const { runModelBacktest } = await import('../../backtest/model-run.ts');
-      const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from: undefined, to });
+      const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from: undefined, to, offlineFallback });
       const run = await runModelBacktest({ config, series, modelHome: flags.model, from, to, seed, out: flags.out, logger });
       printRun(run, flags.json === true);
       return;
@@ -91,16 +97,16 @@ export function registerBacktest(program: Command): void {
     const strategy = await loadStrategy(flags.strategy ?? config.backtest.strategy);
 
     if (strategy.kind === 'agent') {
-      const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from, to });
+      const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from, to, offlineFallback });
       const ctx: AgentBacktestContext = {
         config,
         series,
         strategy,
         flags: {
-          epochs: wholeNumber(flags.epochs, '--epochs', 1),
+          epochs,
           seed: flags.seed !== undefined ? seed : undefined,
-          seeds: wholeNumber(flags.seeds, '--seeds', 1),
-          folds: wholeNumber(flags.folds, '--folds', 1),
+          seeds,
+          folds,
           name: flags.name,
           out: flags.out,
           from,
@@ -116,7 +122,7 @@ export function registerBacktest(program: Command): void {
     // rule indicators need history before --from: files load whole, the store with a warm-up margin; decisions start at --from
     const fromFile = flags.data !== undefined || flags.sample === true;
     const warmFrom = from !== undefined && !fromFile ? from - RULE_WARMUP_CANDLES * timeframeMs(config.timeframe) : undefined;
-    const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from: warmFrom, to });
+    const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from: warmFrom, to, offlineFallback });
     logger.info(`backtest ${strategy.name} on ${series.label}`);
     const run = await runRuleBacktest({ config, series, strategy, from, to, seed, out: flags.out });
     printRun(run, flags.json === true);

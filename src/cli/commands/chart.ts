@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Candles } from '../../data/candles.ts';
 import { loadSeries } from '../../data/source.ts';
-import { isoTime, parseTime } from '../../data/timeframe.ts';
+import { isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { UserError } from '../../errors.ts';
 import { contactSheet, createImageRenderer, enlarge, formatImageSpec, parseImageSpec, viewable, writePng, type ImageSpec } from '../../chart/index.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
@@ -57,7 +57,10 @@ async function chart(flags: ChartFlags): Promise<void> {
   const series = await loadSeries(seriesRequestFromFlags(config, flags));
   const c = series.candles;
   const t = at === undefined ? c.ts.length - 1 : candleAtOrBefore(c, at);
-  if (t < 0) throw new UserError(`--at ${flags.at}: no candle of ${series.label} opens at or before it (first: ${isoTime(c.ts[0])})`);
+  const range = `${series.label} covers ${isoTime(c.ts[0])} … ${isoTime(c.ts[c.ts.length - 1])}`;
+  if (t < 0) throw new UserError(`--at ${flags.at}: no candle opens at or before it; ${range}`);
+  // a time past the last candle's close is not in the data: say so rather than draw the last window (issue 17)
+  if (at !== undefined && at >= c.ts[c.ts.length - 1] + timeframeMs(c.timeframe)) throw new UserError(`--at ${flags.at} is after the data; ${range}`);
   const firstT = t - (sheet - 1) * every;
   if (firstT < renderer.warmup) {
     throw new UserError(
@@ -84,7 +87,6 @@ async function chart(flags: ChartFlags): Promise<void> {
   const what = sheet > 1 ? `${sheet} windows ending ${isoTime(c.ts[firstT])} … ${isoTime(c.ts[t])} every ${every} candles` : `window ending ${isoTime(c.ts[t])}`;
   console.log(`wrote ${flags.out}: ${formatImageSpec(spec)}, ${what}, ${series.label}; ${view.width * scale}×${view.height * scale} px`);
   if (channels === 2 || channels === 4) console.log(`(${channels} channels shown side by side in grey, left to right)`);
-  if (series.notice) console.log(series.notice);
 }
 
 /** `bot chart`: the model's chart images as PNG files for people. */

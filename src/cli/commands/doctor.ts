@@ -1,3 +1,4 @@
+/** `bot doctor`: what this install has (versions, cores, backends) and whether its native parts built. */
 import type { Command } from 'commander';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -37,14 +38,50 @@ async function collectFacts(flags: { config?: string; backend?: string }): Promi
   facts['backend order'] = `${BACKEND_ORDER.join(' > ')} (config ml.backend = ${config.ml.backend})`;
   const ccxt = (await import('ccxt')).default;
   facts.ccxt = ccxt.version;
-  const sharp = (await import('sharp')).default;
-  facts.sharp = `${sharp.versions.sharp ?? packageVersion('sharp')} (libvips ${sharp.versions.vips})`;
-  const Database = (await import('better-sqlite3')).default;
-  const db = new Database(':memory:');
-  const sqlite = (db.prepare('select sqlite_version() as v').get() as { v: string }).v;
-  db.close();
-  facts.sqlite = `${sqlite} (better-sqlite3 ${packageVersion('better-sqlite3')})`;
+  const native = await checkNativeParts();
+  for (const part of native) facts[part.name] = part.ok ? part.detail : `FAILED: ${part.detail}`;
   return facts;
+}
+
+export interface NativePart {
+  name: string;
+  ok: boolean;
+  /** The version when it loads; what failed and how to fix it when not. */
+  detail: string;
+}
+
+const REBUILD_HINT = (pkg: string) =>
+  `its native part did not build or load; run \`npm rebuild ${pkg}\` (its install script must be allowed: allowScripts in package.json)`;
+
+/** The SQLite binding: an in-memory database and its version (`nativeBinding` points at another build, for tests). */
+export async function checkSqlite(nativeBinding?: string): Promise<NativePart> {
+  try {
+    const Database = (await import('better-sqlite3')).default;
+    const db = new Database(':memory:', nativeBinding ? { nativeBinding } : {});
+    const v = (db.prepare('select sqlite_version() as v').get() as { v: string }).v;
+    db.close();
+    return { name: 'sqlite', ok: true, detail: `${v} (better-sqlite3 ${packageVersion('better-sqlite3')})` };
+  } catch (e) {
+    return { name: 'sqlite', ok: false, detail: `better-sqlite3 ${packageVersion('better-sqlite3')}: ${REBUILD_HINT('better-sqlite3')} (${firstLine(e)})` };
+  }
+}
+
+async function checkSharp(): Promise<NativePart> {
+  try {
+    const sharp = (await import('sharp')).default;
+    return { name: 'sharp', ok: true, detail: `${sharp.versions.sharp ?? packageVersion('sharp')} (libvips ${sharp.versions.vips})` };
+  } catch (e) {
+    return { name: 'sharp', ok: false, detail: `sharp ${packageVersion('sharp')}: ${REBUILD_HINT('sharp')} (${firstLine(e)})` };
+  }
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 200);
+}
+
+/** The parts the bot cannot run without that are compiled or downloaded at install: SQLite and sharp. */
+export async function checkNativeParts(): Promise<NativePart[]> {
+  return [await checkSqlite(), await checkSharp()];
 }
 
 /** `bot doctor`: versions, cores, which tfjs backends are installed and which one runs, and why. */
@@ -58,5 +95,7 @@ export function registerDoctor(program: Command): void {
     const facts = await collectFacts(opts);
     if (opts.json) console.log(JSON.stringify(facts, null, 2));
     else for (const [k, v] of Object.entries(facts)) console.log(`${k.padEnd(18)} ${v}`);
+    // a missing native part is an install problem the user must fix: say so in the exit code too
+    if (Object.values(facts).some((v) => String(v).startsWith('FAILED:'))) process.exitCode = 1;
   });
 }

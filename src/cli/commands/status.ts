@@ -1,39 +1,57 @@
+/** `bot status`: every paper and live run in the database, or one in detail. */
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { CandleStore } from '../../data/store.ts';
 import { UserError } from '../../errors.ts';
 import { RunRepository } from '../../trading/runs.ts';
 import { runKey } from '../../trading/session.ts';
-import { formatStatus, runStatus } from '../../trading/status.ts';
+import { formatRunTable, formatStatus, runStatus, type RunStatus } from '../../trading/status.ts';
 import type { TradingMode } from '../../trading/types.ts';
 
 interface StatusFlags extends CommonFlags {
   json?: boolean;
   live?: boolean;
-  name: string;
+  name?: string;
   decisions?: string;
 }
 
 export function registerStatus(program: Command): void {
   const cmd = program
     .command('status')
-    .description('balance, position, P&L vs buy-and-hold, last decisions, model version and next tick of a paper (or --live) run')
+    .description('every paper and live run in the database (a table), or one run in detail: balance, position, P&L vs buy-and-hold, last decisions, model version and next tick')
     .option('--json', 'machine-readable output')
-    .option('--live', 'the live run instead of the paper one')
-    .option('--name <name>', 'run name', 'default')
+    .option('--live', 'live runs only (with a market or --name: the live run instead of the paper one)')
+    .option('--name <name>', 'run name (default: default)')
     .option('--decisions <n>', 'how many recent decisions to show (default trading.statusDecisions)');
   addCommonOptions(cmd);
   cmd.action((flags: StatusFlags) => {
     const { config } = setupCommand(flags);
     const mode: TradingMode = flags.live ? 'live' : 'paper';
-    const key = runKey(config, mode, flags.name);
     const n = flags.decisions !== undefined ? Number(flags.decisions) : config.trading.statusDecisions;
     if (!(Number.isInteger(n) && n >= 0)) throw new UserError(`--decisions: "${flags.decisions}" is not a whole number`);
+    const named = flags.name !== undefined || flags.symbol !== undefined || flags.exchange !== undefined || flags.timeframe !== undefined;
+    if (!existsSync(config.data.database)) throw new UserError(`no database at ${config.data.database}: no paper or live run has started (start one with bot paper)`);
     const store = CandleStore.open(config.data.database);
     try {
-      const s = runStatus(new RunRepository(store.db), key, Date.now(), n, config.trading.tickDelaySeconds);
-      if (!s) throw new UserError(`no ${mode} run "${key.name}" for ${key.exchange} ${key.symbol} ${key.timeframe} in ${config.data.database} (start one with bot ${mode} --symbol ${key.symbol})`);
-      console.log(flags.json ? JSON.stringify(s, null, 2) : formatStatus(s));
+      const repo = new RunRepository(store.db);
+      const now = Date.now();
+      if (named) {
+        const key = runKey(config, mode, flags.name ?? 'default');
+        const s = runStatus(repo, key, now, n, config.trading.tickDelaySeconds);
+        if (!s) throw new UserError(`no ${mode} run "${key.name}" for ${key.exchange} ${key.symbol} ${key.timeframe} in ${config.data.database} (start one with bot ${mode} --symbol ${key.symbol})`);
+        console.log(flags.json ? JSON.stringify(s, null, 2) : formatStatus(s));
+        return;
+      }
+      // no market named: every run in the database (issue 17), in detail when there is just one
+      const all = repo
+        .list()
+        .filter((r) => !flags.live || r.mode === 'live')
+        .map((r) => runStatus(repo, r, now, n, config.trading.tickDelaySeconds))
+        .filter((s): s is RunStatus => s !== undefined);
+      if (all.length === 0) throw new UserError(`no ${flags.live ? 'live ' : ''}runs in ${config.data.database} (start one with bot paper)`);
+      if (flags.json) console.log(JSON.stringify(all.length === 1 ? all[0] : all, null, 2));
+      else console.log(all.length === 1 ? formatStatus(all[0]) : formatRunTable(all));
     } finally {
       store.close();
     }
