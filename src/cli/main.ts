@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Register[]>> = {
   status: async () => [(await import('./commands/status.ts')).registerStatus],
   retrain: async () => [(await import('./commands/retrain.ts')).registerRetrain],
   live: async () => [(await import('./commands/live.ts')).registerLive],
+  predict: async () => [(await import('./commands/predict.ts')).registerPredict],
 };
 
 const program = new Command();

@@ -1,0 +1,135 @@
+/** `bot predict`: a saved model's action for the newest closed candle (or `--at`), with its outputs; no account touched. */
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import type { Config } from '../../config/schema.ts';
+import type { Candles } from '../../data/candles.ts';
+import { loadSeries, type Series } from '../../data/source.ts';
+import { CandleStore } from '../../data/store.ts';
+import { isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
+import { UserError } from '../../errors.ts';
+import { log } from '../../log.ts';
+import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+
+interface PredictFlags extends CommonFlags {
+  model?: string;
+  data?: string;
+  sample?: boolean;
+  at?: string;
+  position?: string;
+  json?: boolean;
+  now?: string;
+}
+
+/** Index of the last candle that opened at or before `at`, or -1. */
+function candleAtOrBefore(c: Candles, at: number): number {
+  let lo = 0;
+  let hi = c.ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (c.ts[mid] <= at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/** Stored candles topped up from the exchange first; when it cannot be reached, the stored ones with a warning. */
+async function freshSeries(config: Config, sample: boolean, dataFile: string | undefined, now: () => number): Promise<Series> {
+  if (dataFile || sample) return loadSeries({ config, dataFile, sample });
+  const { id } = config.exchange;
+  const { symbol, timeframe } = config;
+  const store = CandleStore.open(config.data.database);
+  let last: number | undefined;
+  try {
+    last = store.lastTs(id, symbol, timeframe);
+  } finally {
+    store.close();
+  }
+  if (last === undefined) return loadSeries({ config, now });
+  const { createExchange, retryOptionsFrom } = await import('../../data/exchange.ts');
+  const { downloadToStore } = await import('../../data/download.ts');
+  const top = CandleStore.open(config.data.database);
+  try {
+    await downloadToStore(top, createExchange(config), { exchange: id, symbol, timeframe, since: last + timeframeMs(timeframe) }, { retry: retryOptionsFrom(config), now });
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    log().warn(`${id} cannot be reached (${e.message.split('\n')[0]}); deciding on the stored candles up to ${isoTime(last)}`);
+  } finally {
+    top.close();
+  }
+  return loadSeries({ config, download: false });
+}
+
+export function registerPredict(program: Command): void {
+  const cmd = program
+    .command('predict')
+    .description("a saved model's action for the newest closed candle (or --at): action, confidence and the network's outputs; no account is touched")
+    .requiredOption('--model <folder>', 'saved model home (models/<name>; its serving version)')
+    .option('--data <file>', 'candles from a CSV file instead of the store')
+    .option('--sample', 'the bundled sample series (S&P 500 daily)')
+    .option('--at <time>', 'decide after the candle opening at or before this time (default: the newest closed candle)')
+    .option('--position <fraction>', 'the agent sees an account holding this fraction of its value in the asset (default 0: flat)')
+    .option('--json', 'machine-readable output')
+    .option('--now <time>', 'a fixed clock instead of the wall clock (tests against the fake exchange)');
+  addCommonOptions(cmd, { market: true, db: true, backend: true }).action(async (flags: PredictFlags) => {
+    // every flag first, before any disk or network work
+    if (flags.data && flags.sample) throw new UserError('use either --data FILE or --sample, not both');
+    if (flags.data && !existsSync(flags.data)) throw new UserError(`--data: no such file ${flags.data}`);
+    const at = flags.at !== undefined ? parseTime(flags.at, '--at') : undefined;
+    const position = flags.position !== undefined ? Number(flags.position) : 0;
+    if (!(Number.isFinite(position) && position >= 0 && position <= 1)) throw new UserError(`--position must be a fraction from 0 to 1, got "${flags.position}"`);
+    const fixed = flags.now !== undefined ? parseTime(flags.now, '--now') : undefined;
+    const now = fixed !== undefined ? () => fixed : Date.now;
+    const home = flags.model as string;
+    const { resolveModel } = await import('../../trading/model-pointer.ts');
+    const model = resolveModel(home);
+    const { config } = setupCommand(flags);
+
+    const series = await freshSeries(config, flags.sample === true, flags.data, now);
+    const c = series.candles;
+    const range = `${series.label} covers ${isoTime(c.ts[0])} … ${isoTime(c.ts[c.ts.length - 1])}`;
+    const t = at === undefined ? c.ts.length - 1 : candleAtOrBefore(c, at);
+    if (t < 0) throw new UserError(`--at ${flags.at}: no candle opens at or before it; ${range}`);
+    if (at !== undefined && at >= c.ts[c.ts.length - 1] + timeframeMs(c.timeframe)) throw new UserError(`--at ${flags.at} is after the data; ${range}`);
+
+    const { initBackend } = await import('../../ml/backend.ts');
+    const { loadAgent } = await import('../../agents/agent-policy.ts');
+    const { accountHolding, predictAt } = await import('../../agents/predict.ts');
+    const { recipeCosts } = await import('../../agents/setup.ts');
+    await initBackend(config.ml.backend);
+    const agent = await loadAgent(model.dir);
+    try {
+      const account = accountHolding(config.account.balance, recipeCosts(agent.recipe, config), position, c.close[t]);
+      const p = predictAt(agent, c, t, account);
+      const out = {
+        model: home,
+        version: model.version,
+        strategy: agent.meta.strategy,
+        data: series.label,
+        candle: isoTime(p.ts),
+        close: p.close,
+        position,
+        action: p.decision.action,
+        confidence: p.decision.confidence,
+        ...(p.decision.targetPosition !== undefined ? { targetPosition: p.decision.targetPosition } : {}),
+        outputs: p.outputs,
+      };
+      if (flags.json) {
+        console.log(JSON.stringify(out, null, 2));
+        return;
+      }
+      const fmt = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 6 });
+      const values = Object.entries(p.outputs.values).map(([k, v]) => `${k} ${fmt(v)}`).join('  ');
+      console.log(
+        [
+          `model       ${home} @ ${model.version} (${agent.meta.strategy})`,
+          `candle      ${out.candle} close ${fmt(p.close)}  (${series.label})`,
+          `action      ${p.decision.action}  confidence ${p.decision.confidence.toFixed(3)}${out.targetPosition !== undefined ? `  target position ${out.targetPosition.toFixed(3)}` : ''}`,
+          `${p.outputs.kind.padEnd(11)} ${values}${p.outputs.stateValue !== undefined ? `  (state value ${fmt(p.outputs.stateValue)})` : ''}`,
+          `account     ${position > 0 ? `holding ${(position * 100).toFixed(0)}% of its value (bought at this close)` : 'flat'}: --position sets what the agent sees`,
+        ].join('\n'),
+      );
+    } finally {
+      agent.dispose();
+    }
+  });
+}
