@@ -1,5 +1,5 @@
 import { RSI } from 'technicalindicators';
-import type { Decision, Observation } from '../src/agents/policy.ts';
+import type { Decision, Observation } from '../src/core/policy.ts';
 import type { RuleStrategy } from '../src/backtest/strategy.ts';
 
 const PERIOD = 14;

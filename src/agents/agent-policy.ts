@@ -1,10 +1,10 @@
-import type { Candles } from '../data/candles.ts';
-import { UserError } from '../errors.ts';
+import type { Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
 import { scalerFromJSON } from '../features/scaler.ts';
 import { featureSpecVersion } from '../features/index.ts';
 import { loadModel, type ModelMeta } from '../ml/model-files.ts';
 import type { ObservationSource } from '../market/observation.ts';
-import type { Decision, Observation, Policy } from './policy.ts';
+import type { Decision, Observation, Policy } from '../core/policy.ts';
 import type { AgentRecipe } from './recipe.ts';
 import type { Learner } from './learners/learner.ts';
 import { greedyDecision } from './learners/learner.ts';

@@ -1,4 +1,4 @@
-import type { Observation } from './policy.ts';
+import type { Observation } from '../core/policy.ts';
 
 /** What a learner needs from one step of the trading environment (core's TradingEnv, or a toy env in tests). */
 export interface EnvStep {

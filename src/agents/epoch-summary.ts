@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { Candles } from '../data/candles.ts';
+import type { Candles } from '../core/candles.ts';
 import type { EpochTrace } from './learners/learner.ts';
 
 /**

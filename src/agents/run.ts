@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.ts';
-import { PROJECT_ROOT } from '../config/load.ts';
+import { PROJECT_ROOT } from '../core/project-root.ts';
 import { isoTime } from '../data/timeframe.ts';
-import { UserError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { UserError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
 import { initBackend } from '../ml/backend.ts';
 import { hashData } from '../ml/model-files.ts';
 import { saveAgentModel } from './save.ts';

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.ts';
-import type { Candles } from '../data/candles.ts';
-import { UserError } from '../errors.ts';
+import type { Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
 import { computeFeatures, featureWarmup, type FeatureMatrix } from '../features/index.ts';
 import { applyScaler, fitScaler, type ScalerState } from '../features/scaler.ts';
 import { createImageRenderer, parseImageSpec, type ImageRenderer, type ImageSpec } from '../chart/index.ts';

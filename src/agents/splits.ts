@@ -1,4 +1,4 @@
-import { UserError } from '../errors.ts';
+import { UserError } from '../core/errors.ts';
 import type { IndexRange } from './setup.ts';
 
 export interface Fold {

@@ -1,5 +1,5 @@
-import type { Policy } from '../agents/policy.ts';
-import type { Candles } from '../data/candles.ts';
+import type { Policy } from '../core/policy.ts';
+import type { Candles } from '../core/candles.ts';
 import type { Costs } from '../market/account.ts';
 import type { SizingOptions } from '../market/execution.ts';
 import { runBacktest, type BacktestResult } from './engine.ts';

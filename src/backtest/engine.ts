@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Observation, Policy } from '../agents/policy.ts';
-import type { Candles } from '../data/candles.ts';
-import { UserError } from '../errors.ts';
+import type { Observation, Policy } from '../core/policy.ts';
+import type { Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
 import type { AccountState, RejectReason } from '../market/account.ts';
 import type { EnvOptions } from '../market/env.ts';
 import { BUY, HOLD, SELL } from '../market/execution.ts';

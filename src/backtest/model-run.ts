@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.ts';
 import { isoTime } from '../data/timeframe.ts';
-import { UserError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { UserError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
 import { loadAgent } from '../agents/agent-policy.ts';
 import { recipeCosts, recipeSizing } from '../agents/setup.ts';
 import { initBackend } from '../ml/backend.ts';

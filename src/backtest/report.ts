@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isoTime } from '../data/timeframe.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../core/errors.ts';
 import type { Baselines, BaselineName } from './baselines.ts';
 import { BASELINE_NAMES } from './baselines.ts';
 import { writeEquityPng } from './chart.ts';

@@ -1,6 +1,6 @@
-import type { Decision, Observation, Policy } from '../agents/policy.ts';
-import type { Candles } from '../data/candles.ts';
-import { Rng } from '../util/random.ts';
+import type { Decision, Observation, Policy } from '../core/policy.ts';
+import type { Candles } from '../core/candles.ts';
+import { Rng } from '../core/random.ts';
 
 // Decisions are constants so that a rule policy allocates nothing per candle.
 const BUY: Decision = Object.freeze({ action: 'buy', confidence: 1 });

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.ts';
-import type { Candles } from '../data/candles.ts';
+import type { Candles } from '../core/candles.ts';
 import { isoTime } from '../data/timeframe.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../core/errors.ts';
 import { costsFromSettings, type Costs } from '../market/costs.ts';
 import type { SizingOptions } from '../market/execution.ts';
 import { runBaselines, type Baselines } from './baselines.ts';

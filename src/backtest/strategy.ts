@@ -1,13 +1,13 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Policy } from '../agents/policy.ts';
-import { PROJECT_ROOT } from '../config/load.ts';
+import type { Policy } from '../core/policy.ts';
+import { PROJECT_ROOT } from '../core/project-root.ts';
 import type { Config } from '../config/schema.ts';
-import type { Candles } from '../data/candles.ts';
+import type { Candles } from '../core/candles.ts';
 import type { Series } from '../data/source.ts';
-import { UserError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { UserError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
 
 export const STRATEGIES_DIR = path.join(PROJECT_ROOT, 'strategies');
 

@@ -1,5 +1,5 @@
-import { UserError } from '../errors.ts';
-import type { Candles } from '../data/candles.ts';
+import { UserError } from '../core/errors.ts';
+import type { Candles } from '../core/candles.ts';
 
 export type ImageStyle = 'ohlc' | 'candles';
 export type PanelKind = 'volume' | 'rsi' | 'macd';

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { UserError } from '../errors.ts';
-import { closeLogger, log, redactSecrets } from '../log.ts';
+import { UserError } from '../core/errors.ts';
+import { closeLogger, log, redactSecrets } from '../core/log.ts';
 type Register = (program: Command) => void;
 
 /**

@@ -1,5 +1,5 @@
-import { UserError } from '../errors.ts';
-import type { CandleRow, Candles } from './candles.ts';
+import { UserError } from '../core/errors.ts';
+import type { CandleRow, Candles } from '../core/candles.ts';
 import { isoTime, timeframeMs } from './timeframe.ts';
 
 export interface CsvParseOptions {

@@ -1,9 +1,9 @@
 import ccxt, { type Exchange } from 'ccxt';
 import type { Config } from '../config/schema.ts';
-import { credentialsFromEnv } from '../config/secrets.ts';
-import { UserError } from '../errors.ts';
-import { log, redactSecrets } from '../log.ts';
-import type { CandleRow } from './candles.ts';
+import { credentialsFromEnv } from '../core/secrets.ts';
+import { UserError } from '../core/errors.ts';
+import { log, redactSecrets } from '../core/log.ts';
+import type { CandleRow } from '../core/candles.ts';
 import { isoTime, timeframeMs } from './timeframe.ts';
 
 export interface RetryOptions {

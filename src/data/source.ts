@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.ts';
-import { UserError } from '../errors.ts';
-import { log } from '../log.ts';
-import { candlesFromRows, sliceCandles, type Candles } from './candles.ts';
+import { UserError } from '../core/errors.ts';
+import { log } from '../core/log.ts';
+import { candlesFromRows, sliceCandles, type Candles } from '../core/candles.ts';
 import { parseCandlesCsvDetailed } from './csv.ts';
 import { loadSample } from './sample.ts';
 import { CandleStore } from './store.ts';

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { UserError } from '../errors.ts';
-import { candlesFromRows, type CandleRow, type Candles } from './candles.ts';
+import { UserError } from '../core/errors.ts';
+import { candlesFromRows, type CandleRow, type Candles } from '../core/candles.ts';
 import { timeframeMs } from './timeframe.ts';
 
 /** One stored series as `bot data list` shows it. `gaps` counts missing ranges, `missing` the candles in them. */

@@ -1,5 +1,5 @@
-import { Rng } from '../util/random.ts';
-import { emptyCandles, type Candles } from './candles.ts';
+import { Rng } from '../core/random.ts';
+import { emptyCandles, type Candles } from '../core/candles.ts';
 import { timeframeMs } from './timeframe.ts';
 
 export interface SyntheticOptions {

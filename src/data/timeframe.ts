@@ -1,4 +1,4 @@
-import { UserError } from '../errors.ts';
+import { UserError } from '../core/errors.ts';
 
 const UNIT_MS: Record<string, number> = {
   m: 60_000,

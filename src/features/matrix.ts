@@ -1,4 +1,4 @@
-import type { Candles } from '../data/candles.ts';
+import type { Candles } from '../core/candles.ts';
 
 /** A dense, row-major feature table: row t holds the features of candle t. */
 export interface FeatureMatrix {

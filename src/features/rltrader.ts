@@ -1,4 +1,4 @@
-import type { Candles } from '../data/candles.ts';
+import type { Candles } from '../core/candles.ts';
 import type { FeatureSet } from './matrix.ts';
 import { safeDiv, sma } from './rolling.ts';
 

@@ -1,4 +1,4 @@
-import type { Candles } from '../data/candles.ts';
+import type { Candles } from '../core/candles.ts';
 import { adx, atr, bollinger, cci, macd, mfi, obv, rsi, stochastic } from './indicators.ts';
 import type { FeatureSet } from './matrix.ts';
 import { ema, safeDiv } from './rolling.ts';

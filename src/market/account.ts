@@ -1,4 +1,4 @@
-import { UserError } from '../errors.ts';
+import { UserError } from '../core/errors.ts';
 import { checkCosts, type Costs } from './costs.ts';
 
 export type { Costs } from './costs.ts';

@@ -1,4 +1,4 @@
-import { UserError } from '../errors.ts';
+import { UserError } from '../core/errors.ts';
 
 /** Trading costs and exchange rules applied to every fill. */
 export interface Costs {

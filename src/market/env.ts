@@ -1,7 +1,7 @@
-import type { Observation } from '../agents/policy.ts';
-import type { Candles } from '../data/candles.ts';
-import { UserError } from '../errors.ts';
-import { Rng } from '../util/random.ts';
+import type { Observation } from '../core/policy.ts';
+import type { Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
+import { Rng } from '../core/random.ts';
 import type { Account, Costs, Fill, RejectReason } from './account.ts';
 import { HOLD, type SizingOptions } from './execution.ts';
 import { ObservationBuilder, STATE_SIZE, type ImageSequenceRenderer } from './observation.ts';

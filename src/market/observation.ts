@@ -1,6 +1,6 @@
-import type { Observation } from '../agents/policy.ts';
-import type { Candles } from '../data/candles.ts';
-import { UserError } from '../errors.ts';
+import type { Observation } from '../core/policy.ts';
+import type { Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
 import type { Account } from './account.ts';
 
 /** Size of the agent state vector: [hold ratio, profit/loss ratio, price / average buy price − 1]. */

@@ -1,4 +1,4 @@
-import { UserError } from '../errors.ts';
+import { UserError } from '../core/errors.ts';
 
 /**
  * Reward choices; every one is computed from the marked portfolio value, so fees, tax and slippage are always inside.

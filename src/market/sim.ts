@@ -1,4 +1,4 @@
-import type { Candles } from '../data/candles.ts';
+import type { Candles } from '../core/candles.ts';
 import { Account, type Costs } from './account.ts';
 import { checkSizing, executeOrder, HOLD, newOrder, planOrder, type Order, type SizingOptions } from './execution.ts';
 

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../errors.ts';
+import { UserError } from '../core/errors.ts';
 import type { NetworkSpec } from '../agents/networks/spec.ts';
 // registers the custom layers saved cnnrnn models use, so they load
 import '../agents/networks/frame-layers.ts';

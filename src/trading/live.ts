@@ -1,5 +1,5 @@
 import type { Exchange, Order as CcxtOrder } from 'ccxt';
-import type { Decision } from '../agents/policy.ts';
+import type { Decision } from '../core/policy.ts';
 import { classifyError, shortError, withRetry, type RetryOptions } from '../data/exchange.ts';
 import { isoTime } from '../data/timeframe.ts';
 import type { AccountState } from '../market/account.ts';

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type Database from 'better-sqlite3';
-import { UserError } from '../errors.ts';
+import { UserError } from '../core/errors.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { ensureTradingSchema } from './db.ts';
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { shortError } from '../data/exchange.ts';
 import type { Lock } from './lock.ts';

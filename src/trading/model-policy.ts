@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Config } from '../config/schema.ts';
-import type { Candles } from '../data/candles.ts';
-import { log } from '../log.ts';
+import type { Candles } from '../core/candles.ts';
+import { log } from '../core/log.ts';
 import { loadAgent, type LoadedAgent } from '../agents/agent-policy.ts';
 import { recipeCosts, recipeSizing } from '../agents/setup.ts';
 import { ObservationBuilder } from '../market/observation.ts';

@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.ts';
-import type { Candles } from '../data/candles.ts';
+import type { Candles } from '../core/candles.ts';
 import type { RuleStrategy } from '../backtest/strategy.ts';
 import { RULE_WARMUP_CANDLES } from '../backtest/run.ts';
 import type { SizingOptions } from '../market/execution.ts';

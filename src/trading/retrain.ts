@@ -1,10 +1,10 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.ts';
-import type { Candles } from '../data/candles.ts';
+import type { Candles } from '../core/candles.ts';
 import { isoTime } from '../data/timeframe.ts';
-import { UserError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { UserError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
 import { loadAgent } from '../agents/agent-policy.ts';
 import type { AgentRecipe } from '../agents/recipe.ts';
 import { recipeCosts, recipeSizing, recipeWarmup, type IndexRange } from '../agents/setup.ts';

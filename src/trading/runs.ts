@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Decision } from '../agents/policy.ts';
+import type { Decision } from '../core/policy.ts';
 import { ensureTradingSchema } from './db.ts';
 import type { AccountState } from '../market/account.ts';
 import type { FillRecord, PendingOrder, RunKey, RunState, TradingMode } from './types.ts';

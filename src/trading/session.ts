@@ -1,8 +1,8 @@
 import type { Config } from '../config/schema.ts';
 import { CandleStore } from '../data/store.ts';
 import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
-import { UserError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { UserError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
 import { loadStrategy } from '../backtest/strategy.ts';
 import { exchangeFeed } from './feed.ts';
 import { acquireLock, type Lock } from './lock.ts';

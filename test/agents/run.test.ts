@@ -13,8 +13,8 @@ import { loadAgent } from '../../src/agents/agent-policy.ts';
 import { envOptions, prepareData } from '../../src/agents/setup.ts';
 import { walkForward } from '../../src/agents/splits.ts';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
-import type { Candles } from '../../src/data/candles.ts';
-import { UserError } from '../../src/errors.ts';
+import type { Candles } from '../../src/core/candles.ts';
+import { UserError } from '../../src/core/errors.ts';
 import { quietLogger, testConfig } from './helpers.ts';
 
 const recipe: AgentRecipe = {

@@ -8,11 +8,11 @@ import { rangeIndices } from '../../src/backtest/run.ts';
 import { randomPolicy } from '../../src/backtest/rules.ts';
 import { listStrategies, loadStrategy, type RuleStrategy } from '../../src/backtest/strategy.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import type { Candles } from '../../src/data/candles.ts';
+import type { Candles } from '../../src/core/candles.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { emptyCandles } from '../../src/data/candles.ts';
-import { Rng } from '../../src/util/random.ts';
-import { UserError } from '../../src/errors.ts';
+import { emptyCandles } from '../../src/core/candles.ts';
+import { Rng } from '../../src/core/random.ts';
+import { UserError } from '../../src/core/errors.ts';
 import { COST_PRESETS } from '../../src/market/costs.ts';
 
 const config = loadConfig();

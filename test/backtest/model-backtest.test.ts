@@ -8,7 +8,7 @@ import { recipeCosts, recipeSizing } from '../../src/agents/setup.ts';
 import { runBacktest, tradesFingerprint } from '../../src/backtest/engine.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { candlesToCsv, parseCandlesCsv } from '../../src/data/csv.ts';
-import { candlesFromRows } from '../../src/data/candles.ts';
+import { candlesFromRows } from '../../src/core/candles.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { saveAgent } from '../trading/agents.ts';
 import { runBot } from '../trading/cli.ts';

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import winston from 'winston';
 import { BACKEND_ORDER, initBackend, parseBackendChoice, probeBackend } from '../../src/ml/backend.ts';
 import { backendOverride } from '../../src/ml/cli-options.ts';
-import { UserError } from '../../src/errors.ts';
+import { UserError } from '../../src/core/errors.ts';
 
 function capturingLogger(lines: string[]): winston.Logger {
   const stream = new Writable({

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildNetwork, type NetworkSpec } from '../../src/agents/networks/index.ts';
 import { initBackend } from '../../src/ml/backend.ts';
 import { checkCompatible, hashData, loadModel, saveModel, type ModelMeta } from '../../src/ml/model-files.ts';
-import { UserError } from '../../src/errors.ts';
+import { UserError } from '../../src/core/errors.ts';
 
 await initBackend('wasm');
 const root = mkdtempSync(path.join(tmpdir(), 'bot-models-'));

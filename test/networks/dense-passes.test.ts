@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../src/ml/backend.ts';
 import { jsPasses, type Activation, type DensePasses } from '../../src/ml/dense-passes.ts';
 import { wasmPasses } from '../../src/ml/dense-passes-wasm.ts';
-import { Rng } from '../../src/util/random.ts';
+import { Rng } from '../../src/core/random.ts';
 
 await initBackend('wasm');
 

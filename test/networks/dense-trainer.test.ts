@@ -13,7 +13,7 @@ import { clipByGlobalNorm } from '../../src/ml/clip-norm.ts';
 import { buildNetwork, type NetworkSpec } from '../../src/agents/networks/index.ts';
 import { DenseTrainer, denseTrainerUnsupported, type LossGradient } from '../../src/agents/networks/dense-trainer.ts';
 import { AgentNet, trainStep, type HeadOutputs } from '../../src/agents/learners/net.ts';
-import { Rng } from '../../src/util/random.ts';
+import { Rng } from '../../src/core/random.ts';
 
 await initBackend('wasm');
 

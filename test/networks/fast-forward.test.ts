@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { buildNetwork, compileFastForward, type NetworkSpec } from '../../src/agents/networks/index.ts';
 import { initBackend } from '../../src/ml/backend.ts';
-import { Rng } from '../../src/util/random.ts';
+import { Rng } from '../../src/core/random.ts';
 import { inputShape, inputSize, label, lossOf, randomArray, randomBatch, tinySpecs } from './helpers.ts';
 
 await initBackend('wasm');

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NetworkSpec } from '../../src/agents/networks/index.ts';
-import { Rng } from '../../src/util/random.ts';
+import { Rng } from '../../src/core/random.ts';
 
 /** Tiny specs of every kind, fast enough for many steps in tests. */
 export function tinySpecs(seed = 7): NetworkSpec[] {

@@ -9,9 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 import { buildNetwork, type NetworkSpec } from '../../src/agents/networks/index.ts';
 import { FoldedDense } from '../../src/agents/networks/folded-dense.ts';
 import { AgentNet } from '../../src/agents/learners/net.ts';
-import type { Observation } from '../../src/agents/policy.ts';
+import type { Observation } from '../../src/core/policy.ts';
 import { initBackend } from '../../src/ml/backend.ts';
-import { Rng } from '../../src/util/random.ts';
+import { Rng } from '../../src/core/random.ts';
 import { label, lossOf, randomBatch } from './helpers.ts';
 
 await initBackend('wasm');

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
 import { createNet, headsFor, networkSpec, prepareData, recipeWarmup } from '../../src/agents/setup.ts';
-import type { Candles } from '../../src/data/candles.ts';
-import { emptyCandles } from '../../src/data/candles.ts';
+import type { Candles } from '../../src/core/candles.ts';
+import { emptyCandles } from '../../src/core/candles.ts';
 import { saveAgentModel } from '../../src/agents/save.ts';
 import { initBackend } from '../../src/ml/backend.ts';
 import dqnDnn from '../../strategies/dqn-dnn.ts';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { loadAgent } from '../../src/agents/agent-policy.ts';
 import { runBacktest } from '../../src/backtest/engine.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { sliceCandles } from '../../src/data/candles.ts';
+import { sliceCandles } from '../../src/core/candles.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { modelPolicySource } from '../../src/trading/model-policy.ts';

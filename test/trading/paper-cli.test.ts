@@ -6,7 +6,7 @@ import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
 import { RunRepository } from '../../src/trading/runs.ts';
-import { Rng } from '../../src/util/random.ts';
+import { Rng } from '../../src/core/random.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { runBot, startBot } from './cli.ts';
 import { tempDir } from './helpers.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ACTIONS } from '../../src/agents/policy.ts';
+import { ACTIONS } from '../../src/core/policy.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { MarketSim } from '../../src/market/sim.ts';

@@ -1,5 +1,5 @@
-import type { Decision, Observation } from '../policy.ts';
-import { ACTIONS } from '../policy.ts';
+import type { Decision, Observation } from '../../core/policy.ts';
+import { ACTIONS } from '../../core/policy.ts';
 import type { LearningEnv } from '../env.ts';
 import type { AgentNet, HeadOutputs } from './net.ts';
 

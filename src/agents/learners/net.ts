@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Observation } from '../policy.ts';
+import type { Observation } from '../../core/policy.ts';
 import { TrunkCache } from './trunk-cache.ts';
 import type { GradientOptimizer } from '../../ml/adam.ts';
 

@@ -1,4 +1,4 @@
-import type { Rng } from '../../util/random.ts';
+import type { Rng } from '../../core/random.ts';
 
 /** One transition's arrays, views into the buffer's storage (valid until the next push). */
 export interface ReplayBatch {

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { JsAdam } from '../../ml/adam.ts';
 import { DenseTrainer, type LossGradient } from '../networks/dense-trainer.ts';
-import { Rng } from '../../util/random.ts';
+import { Rng } from '../../core/random.ts';
 import type { LearningEnv } from '../env.ts';
-import type { Decision, Observation } from '../policy.ts';
+import type { Decision, Observation } from '../../core/policy.ts';
 import { argmax, EpochCounter, greedyDecision, sigmoid, type EpochStats, type EpochTrace, type Learner } from './learner.ts';
 import { trainStep, type AgentNet, type HeadTensors } from './net.ts';
 

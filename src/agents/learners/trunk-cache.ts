@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Observation } from '../policy.ts';
+import type { Observation } from '../../core/policy.ts';
 import type { HeadOutputs } from './net.ts';
 import { FoldedDense } from '../networks/folded-dense.ts';
 

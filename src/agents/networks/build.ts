@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../../util/random.ts';
+import { Rng } from '../../core/random.ts';
 import { BatchToFrames, FramesToBatch } from './frame-layers.ts';
 import { dropoutSeed, SeededDropout } from './seeded-dropout.ts';
 import { resolveSpec, type NetworkSpec, type ResolvedSpec } from './spec.ts';

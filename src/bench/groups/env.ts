@@ -1,7 +1,7 @@
 import { syntheticCandles } from '../../data/synthetic.ts';
 import { COST_PRESETS } from '../../market/costs.ts';
 import { TradingEnv } from '../../market/env.ts';
-import { Rng } from '../../util/random.ts';
+import { Rng } from '../../core/random.ts';
 import type { BenchGroup } from '../table.ts';
 
 const CANDLES = 50_000;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildNetwork, compileFastForward, type NetworkSpec } from '../../agents/networks/index.ts';
 import { initBackend, type BackendName } from '../../ml/backend.ts';
-import { Rng } from '../../util/random.ts';
+import { Rng } from '../../core/random.ts';
 import type { BenchGroup, Figure } from '../table.ts';
 
 const BATCH = 32;

@@ -6,7 +6,7 @@ import winston from 'winston';
 import type { AgentRecipe } from '../../agents/recipe.ts';
 import { createNet, headsFor, networkSpec, prepareData, recipeWarmup } from '../../agents/setup.ts';
 import { loadConfig } from '../../config/load.ts';
-import type { Candles } from '../../data/candles.ts';
+import type { Candles } from '../../core/candles.ts';
 import { CandleStore } from '../../data/store.ts';
 import { syntheticCandles } from '../../data/synthetic.ts';
 import { initBackend } from '../../ml/backend.ts';

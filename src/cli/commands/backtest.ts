@@ -6,7 +6,7 @@ import { RULE_WARMUP_CANDLES, runRuleBacktest, type BacktestRun } from '../../ba
 import { getAgentRunner, loadStrategy, type AgentBacktestContext, type AgentRunner } from '../../backtest/strategy.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime, timeframeMs } from '../../data/timeframe.ts';
-import { UserError } from '../../errors.ts';
+import { UserError } from '../../core/errors.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 
 interface BacktestFlags extends CommonFlags {

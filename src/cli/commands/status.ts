@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { CandleStore } from '../../data/store.ts';
-import { UserError } from '../../errors.ts';
+import { UserError } from '../../core/errors.ts';
 import { RunRepository } from '../../trading/runs.ts';
 import { runKey } from '../../trading/session.ts';
 import { formatStatus, runStatus } from '../../trading/status.ts';

@@ -1,4 +1,4 @@
-import type { Candles } from '../data/candles.ts';
+import type { Candles } from './candles.ts';
 
 export type Action = 'buy' | 'sell' | 'hold';
 /** Index order used by every network head and learner: 0 buy, 1 sell, 2 hold. */

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import winston from 'winston';
-import { secretValuesFromEnv } from './config/secrets.ts';
+import { secretValuesFromEnv } from './secrets.ts';
 
 export type Logger = winston.Logger;
 
