@@ -2,13 +2,13 @@ import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import { scalerFromJSON } from '../features/scaler.ts';
 import { featureSpecVersion } from '../features/index.ts';
-import { loadModel, type ModelMeta } from '../ml/model-files.ts';
+import { loadModel, type ModelMeta } from '../nn/model-files.ts';
 import type { ObservationSource } from '../market/observation.ts';
 import type { Decision, Observation, Policy } from '../core/policy.ts';
 import type { AgentRecipe } from './recipe.ts';
 import type { Learner } from './learners/learner.ts';
 import { greedyDecision } from './learners/learner.ts';
-import type { AgentNet } from './learners/net.ts';
+import type { AgentNet } from '../nn/agent-net.ts';
 import { observationSource, prepareData, recipeWarmup, wrapModel } from './setup.ts';
 
 /** The greedy policy of a network: what the backtest evaluates and what paper trading runs. No exploration. */

@@ -1,4 +1,4 @@
-import type { NetworkKind } from './networks/spec.ts';
+import type { NetworkKind } from '../nn/spec.ts';
 import type { ScalerKind } from '../features/scaler.ts';
 import type { CostPresetName } from '../market/costs.ts';
 import type { RewardOptions } from '../market/reward.ts';

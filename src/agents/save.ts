@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { saveModel } from '../ml/model-files.ts';
+import { saveModel } from '../nn/model-files.ts';
 import type { AgentLearnerMeta } from './agent-policy.ts';
 import type { AgentRecipe } from './recipe.ts';
 import { headsFor, networkSpec, type PreparedData } from './setup.ts';

@@ -4,7 +4,7 @@ import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { loadAgent } from '../agents/agent-policy.ts';
 import { recipeCosts, recipeSizing } from '../agents/setup.ts';
-import { initBackend } from '../ml/backend.ts';
+import { initBackend } from '../nn/backend/backend.ts';
 import { resolveModel } from '../trading/model-pointer.ts';
 import { runBacktest } from './engine.ts';
 import { rangeIndices, reportBacktest, MIN_RANGE_CANDLES, type BacktestRun } from './run.ts';

@@ -6,7 +6,7 @@ import { loadAgent, type LoadedAgent } from '../agents/agent-policy.ts';
 import { recipeCosts, recipeSizing } from '../agents/setup.ts';
 import { ObservationBuilder } from '../market/observation.ts';
 import { shortError } from '../data/exchange.ts';
-import { initBackend } from '../ml/backend.ts';
+import { initBackend } from '../nn/backend/backend.ts';
 import { currentVersion, resolveModel } from './model-pointer.ts';
 import type { PolicyChoiceResult } from './policies.ts';
 import type { PolicyHandle, PolicySource } from './types.ts';

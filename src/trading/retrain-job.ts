@@ -10,7 +10,7 @@ import type { Logger } from '../core/log.ts';
 import { checkRecipe } from '../agents/run.ts';
 import { recipeWarmup } from '../agents/setup.ts';
 import { loadStrategy } from '../backtest/strategy.ts';
-import { initBackend } from '../ml/backend.ts';
+import { initBackend } from '../nn/backend/backend.ts';
 import { retrainOnce, type ChallengerTrainer, type RetrainResult } from './retrain.ts';
 import { trainChallenger } from './train-challenger.ts';
 import { currentVersion, versionDir } from './model-pointer.ts';

@@ -7,7 +7,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/ml/backend.ts';
+import { initBackend } from '../../src/nn/backend/backend.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { computeMetrics } from '../../src/backtest/metrics.ts';
 import { runBaselines } from '../../src/backtest/baselines.ts';

@@ -4,7 +4,7 @@ import { mkdtempSync, existsSync, readFileSync, mkdirSync, writeFileSync } from 
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { initBackend } from '../../src/ml/backend.ts';
+import { initBackend } from '../../src/nn/backend/backend.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { runBacktest, tradesFingerprint } from '../../src/backtest/engine.ts';
 import type { AgentStrategy } from '../../src/backtest/strategy.ts';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/ml/backend.ts';
+import { initBackend } from '../../src/nn/backend/backend.ts';
 import { dqnLossGradient } from '../../src/agents/learners/dqn.ts';
 import { Rng } from '../../src/core/random.ts';
 

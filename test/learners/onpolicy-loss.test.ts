@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/ml/backend.ts';
+import { initBackend } from '../../src/nn/backend/backend.ts';
 import { discreteLoss, discreteLossGradient, ON_POLICY_DEFAULTS } from '../../src/agents/learners/onpolicy.ts';
 import { Rng } from '../../src/core/random.ts';
 

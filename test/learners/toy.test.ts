@@ -5,8 +5,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/ml/backend.ts';
-import type { NetworkSpec } from '../../src/agents/networks/index.ts';
+import { initBackend } from '../../src/nn/backend/backend.ts';
+import type { NetworkSpec } from '../../src/nn/index.ts';
 import { createNet } from '../../src/agents/setup.ts';
 import { DqnLearner, DQN_DEFAULTS } from '../../src/agents/learners/dqn.ts';
 import { createPg } from '../../src/agents/learners/pg.ts';

@@ -4,7 +4,7 @@ import { createNet, headsFor, networkSpec, prepareData, recipeWarmup } from '../
 import type { Candles } from '../../src/core/candles.ts';
 import { emptyCandles } from '../../src/core/candles.ts';
 import { saveAgentModel } from '../../src/agents/save.ts';
-import { initBackend } from '../../src/ml/backend.ts';
+import { initBackend } from '../../src/nn/backend/backend.ts';
 import dqnDnn from '../../strategies/dqn-dnn.ts';
 
 /** dqn-dnn's recipe with a tiny network, so test models build and save in milliseconds. */

@@ -1,7 +1,8 @@
 import type { Decision, Observation } from '../../core/policy.ts';
 import { ACTIONS } from '../../core/policy.ts';
 import type { LearningEnv } from '../env.ts';
-import type { AgentNet, HeadOutputs } from './net.ts';
+import type { AgentNet } from '../../nn/agent-net.ts';
+import type { HeadOutputs } from '../../nn/head-outputs.ts';
 
 export type LearnerKind = 'dqn' | 'pg' | 'a2c' | 'ppo' | 'rltrader';
 

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import { JsAdam } from '../../ml/adam.ts';
-import { clipByGlobalNorm } from '../../ml/clip-norm.ts';
-import { DenseTrainer, type LossGradient } from '../networks/dense-trainer.ts';
+import { JsAdam } from '../../nn/adam.ts';
+import { clipByGlobalNorm } from '../../nn/clip-norm.ts';
+import { BlockTrainer, type LossGradient } from '../../nn/block-trainer.ts';
 import { Rng } from '../../core/random.ts';
 import type { LearningEnv } from '../env.ts';
 import type { Decision, Observation } from '../../core/policy.ts';
 import { discountedReturns, gae, nStepReturns, normalise } from './returns.ts';
 import { argmax, EpochCounter, greedyDecision, isContinuous, positionAction, softmaxRow, type EpochStats, type EpochTrace, type Learner } from './learner.ts';
-import { trainStep, type AgentNet, type HeadOutputs } from './net.ts';
+import { trainStep, type AgentNet } from '../../nn/agent-net.ts';
+import type { HeadOutputs } from '../../nn/head-outputs.ts';
 
 /**
  * REINFORCE with a baseline, A2C and PPO share one loop: sample actions from the policy (seeded), collect
@@ -93,7 +94,7 @@ export type OnPolicyKind = 'pg' | 'a2c' | 'ppo';
 export class OnPolicyLearner implements Learner {
   private readonly optimizer: JsAdam;
   /** The hand-written backward pass for dense and Conv1D networks with a discrete softmax policy; else tfjs. */
-  private readonly trainer: DenseTrainer | undefined;
+  private readonly trainer: BlockTrainer | undefined;
   private readonly rng: Rng;
   private readonly continuous: boolean;
   private readonly logStd: tf.Variable | undefined;
@@ -114,7 +115,7 @@ export class OnPolicyLearner implements Learner {
     if (!this.continuous && net.heads.policy !== 3) throw new Error('a discrete policy head has 3 outputs (buy, sell, hold)');
     if (this.continuous && net.heads.policy !== 1 && net.heads.policy !== 2) throw new Error('a continuous policy head has 1 (sigmoid) or 2 (softmax) outputs');
     this.optimizer = new JsAdam(params.learningRate);
-    this.trainer = !this.continuous && net.policyOutput === 'softmax' ? DenseTrainer.tryCreate(net.model) : undefined;
+    this.trainer = !this.continuous && net.policyOutput === 'softmax' ? BlockTrainer.tryCreate(net.model) : undefined;
     this.rng = new Rng(seed);
     this.logStdValue = logStd ?? params.initialLogStd;
     this.logStd = this.continuous ? tf.variable(tf.scalar(this.logStdValue), true) : undefined;

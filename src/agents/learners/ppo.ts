@@ -1,4 +1,4 @@
-import type { AgentNet } from './net.ts';
+import type { AgentNet } from '../../nn/agent-net.ts';
 import { ON_POLICY_DEFAULTS, OnPolicyLearner, type OnPolicyParams } from './onpolicy.ts';
 
 /**

@@ -13,7 +13,7 @@ import { loadConfig } from '../../config/load.ts';
 import { PROJECT_ROOT } from '../../core/project-root.ts';
 import { candlesFromRows, type Candles } from '../../core/candles.ts';
 import { parseCandlesCsv } from '../../data/csv.ts';
-import { initBackend } from '../../ml/backend.ts';
+import { initBackend } from '../../nn/backend/backend.ts';
 import { createLearner, networkSpec, prepareData, recipeWarmup, trainingEnvs, type IndexRange } from '../../agents/setup.ts';
 import { EpochTrace } from '../../agents/learners/learner.ts';
 import { epsilonAt } from '../../agents/learners/schedule.ts';

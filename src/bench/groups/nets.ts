@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { buildNetwork, compileFastForward, type NetworkSpec } from '../../agents/networks/index.ts';
-import { initBackend, type BackendName } from '../../ml/backend.ts';
+import { buildNetwork, compileFastForward, type NetworkSpec } from '../../nn/index.ts';
+import { initBackend, type BackendName } from '../../nn/backend/backend.ts';
 import { Rng } from '../../core/random.ts';
 import type { BenchGroup, Figure } from '../table.ts';
 

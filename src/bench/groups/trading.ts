@@ -9,7 +9,7 @@ import { loadConfig } from '../../config/load.ts';
 import type { Candles } from '../../core/candles.ts';
 import { CandleStore } from '../../data/store.ts';
 import { syntheticCandles } from '../../data/synthetic.ts';
-import { initBackend } from '../../ml/backend.ts';
+import { initBackend } from '../../nn/backend/backend.ts';
 import { saveAgentModel } from '../../agents/save.ts';
 import { loadStrategy } from '../../backtest/strategy.ts';
 import { modelPolicySource } from '../../trading/model-policy.ts';
