@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { saveModel } from '../nn/model-files.ts';
-import type { AgentLearnerMeta } from './agent-policy.ts';
+import type { AgentLearnerMeta } from './load-agent.ts';
 import type { AgentRecipe } from './recipe.ts';
 import { headsFor, networkSpec, type PreparedData } from './setup.ts';
 

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { Trade } from './engine.ts';
+import type { Trade } from '../market/backtest-engine.ts';
 
 export interface EquityChartInput {
   title: string;

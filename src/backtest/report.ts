@@ -5,8 +5,8 @@ import { UserError } from '../core/errors.ts';
 import type { Baselines, BaselineName } from './baselines.ts';
 import { BASELINE_NAMES } from './baselines.ts';
 import { writeEquityPng } from './chart.ts';
-import { tradesFingerprint, type BacktestResult, type Trade } from './engine.ts';
-import { METRIC_ROWS, metricsToJson, type Metrics } from './metrics.ts';
+import { tradesFingerprint, type BacktestResult, type Trade } from '../market/backtest-engine.ts';
+import { METRIC_ROWS, metricsToJson, type Metrics } from '../market/metrics.ts';
 
 export const REPORT_SCHEMA = 'bot-backtest-report/1';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config/schema.ts';
+import type { MarketDataSettings } from './config.ts';
 import { UserError } from '../core/errors.ts';
 import { log } from '../core/log.ts';
 import { candlesFromRows, sliceCandles, type Candles } from '../core/candles.ts';
@@ -21,7 +21,7 @@ export interface Series {
 }
 
 export interface SeriesRequest {
-  config: Config;
+  config: MarketDataSettings;
   /** A CSV file read with the import parser (not stored). */
   dataFile?: string;
   /** The bundled S&P 500 daily sample. */
@@ -54,7 +54,7 @@ function nonEmpty(s: Series, from?: number, to?: number): Series {
 }
 
 /** Reads a CSV of candles (any flavour `bot data import` knows) without storing it. */
-export function loadCsvFile(file: string, config: Config, timeframe?: string): Candles {
+export function loadCsvFile(file: string, config: Pick<MarketDataSettings, 'symbol'>, timeframe?: string): Candles {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -1,3 +1,4 @@
+/** The config section that the network engines own (`ml`: which tfjs backend runs them). */
 import { z } from 'zod';
 
 export const BACKEND_CHOICES = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
@@ -7,4 +8,4 @@ export const mlSection = z.strictObject({
   backend: z.enum(BACKEND_CHOICES),
 });
 
-export type MlConfig = z.infer<typeof mlSection>;
+export type MlSection = z.infer<typeof mlSection>;

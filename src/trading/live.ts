@@ -6,7 +6,7 @@ import type { AccountState } from '../market/account.ts';
 import { BUY, type Order } from '../market/execution.ts';
 import { HaltError } from './halt.ts';
 import { orderSide } from './paper-market.ts';
-import type { RunRepository } from './runs.ts';
+import type { RunRepository } from './run-repository.ts';
 import { lastClosedOpen, Trader, type TickReport, type TraderOptions } from './trader.ts';
 import type { FillRecord, RunState } from './types.ts';
 

@@ -5,7 +5,7 @@ import { isoTime, timeframeMs } from '../data/timeframe.ts';
 import { UserError } from '../core/errors.ts';
 import { HaltError } from './halt.ts';
 import type { Decision } from '../core/policy.ts';
-import type { RunRepository } from './runs.ts';
+import type { RunRepository } from './run-repository.ts';
 import { orderSide, type PaperMarket } from './paper-market.ts';
 import type { CandleFeed, PolicyHandle, PolicySource, RunKey, RunState } from './types.ts';
 

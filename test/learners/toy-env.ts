@@ -1,4 +1,4 @@
-import type { EnvStep, LearningEnv } from '../../src/agents/env.ts';
+import type { EnvStep, LearningEnv } from '../../src/agents/learning-env.ts';
 import type { Observation } from '../../src/core/policy.ts';
 import { emptyCandles } from '../../src/core/candles.ts';
 import { Rng } from '../../src/core/random.ts';

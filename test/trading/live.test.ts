@@ -9,7 +9,7 @@ import { exchangeFeed } from '../../src/trading/feed.ts';
 import { HaltError } from '../../src/trading/halt.ts';
 import { clientOrderId, LiveTrader, type LiveCaps } from '../../src/trading/live.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
-import { RunRepository } from '../../src/trading/runs.ts';
+import { RunRepository } from '../../src/trading/run-repository.ts';
 import { addOrderEndpoints } from '../fake-exchange/orders.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
 import { runBot } from './cli.ts';

@@ -7,7 +7,7 @@ import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { MarketSim } from '../../src/market/sim.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
-import { RunRepository } from '../../src/trading/runs.ts';
+import { RunRepository } from '../../src/trading/run-repository.ts';
 import { Trader } from '../../src/trading/trader.ts';
 import type { RunKey } from '../../src/trading/types.ts';
 import { momentumPolicy, momentumSource, quietLogger, seriesFeed, tempDir } from './helpers.ts';

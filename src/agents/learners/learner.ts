@@ -1,6 +1,6 @@
 import type { Decision, Observation } from '../../core/policy.ts';
 import { ACTIONS } from '../../core/policy.ts';
-import type { LearningEnv } from '../env.ts';
+import type { LearningEnv } from '../learning-env.ts';
 import type { AgentNet } from '../../nn/agent-net.ts';
 import type { HeadOutputs } from '../../nn/head-outputs.ts';
 

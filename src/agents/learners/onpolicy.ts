@@ -3,7 +3,7 @@ import { JsAdam } from '../../nn/adam.ts';
 import { clipByGlobalNorm } from '../../nn/clip-norm.ts';
 import { BlockTrainer, type LossGradient } from '../../nn/block-trainer.ts';
 import { Rng } from '../../core/random.ts';
-import type { LearningEnv } from '../env.ts';
+import type { LearningEnv } from '../learning-env.ts';
 import type { Decision, Observation } from '../../core/policy.ts';
 import { discountedReturns, gae, nStepReturns, normalise } from './returns.ts';
 import { argmax, EpochCounter, greedyDecision, isContinuous, positionAction, softmaxRow, type EpochStats, type EpochTrace, type Learner } from './learner.ts';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { JsAdam } from '../../nn/adam.ts';
 import { BlockTrainer, type LossGradient } from '../../nn/block-trainer.ts';
 import { Rng } from '../../core/random.ts';
-import type { LearningEnv } from '../env.ts';
+import type { LearningEnv } from '../learning-env.ts';
 import type { Decision, Observation } from '../../core/policy.ts';
 import { argmax, EpochCounter, greedyDecision, sigmoid, type EpochStats, type EpochTrace, type Learner } from './learner.ts';
 import { trainStep, type AgentNet } from '../../nn/agent-net.ts';

@@ -1,6 +1,6 @@
 import { syntheticCandles } from '../../data/synthetic.ts';
 import { COST_PRESETS } from '../../market/costs.ts';
-import { TradingEnv } from '../../market/env.ts';
+import { TradingEnv } from '../../market/trading-env.ts';
 import { Rng } from '../../core/random.ts';
 import type { BenchGroup } from '../table.ts';
 

@@ -18,7 +18,7 @@ import { createLearner, networkSpec, prepareData, recipeWarmup, trainingEnvs, ty
 import { EpochTrace } from '../../agents/learners/learner.ts';
 import { epsilonAt } from '../../agents/learners/schedule.ts';
 import type { AgentRecipe } from '../../agents/recipe.ts';
-import type { AgentStrategy } from '../../backtest/strategy.ts';
+import type { AgentStrategy } from '../../agents/strategy.ts';
 
 const DATA = '/work/shared/data';
 const SAMSUNG = path.join(DATA, 'krx_005930_samsung_1d_2018-2021.csv');

@@ -11,10 +11,10 @@ import { CandleStore } from '../../data/store.ts';
 import { syntheticCandles } from '../../data/synthetic.ts';
 import { initBackend } from '../../nn/backend/backend.ts';
 import { saveAgentModel } from '../../agents/save.ts';
-import { loadStrategy } from '../../backtest/strategy.ts';
-import { modelPolicySource } from '../../trading/model-policy.ts';
+import { loadStrategy } from '../../agents/strategy.ts';
+import { modelPolicySource } from '../../trading/model-policy-source.ts';
 import { PaperMarket } from '../../trading/paper-market.ts';
-import { RunRepository } from '../../trading/runs.ts';
+import { RunRepository } from '../../trading/run-repository.ts';
 import { Trader } from '../../trading/trader.ts';
 import type { BenchGroup } from '../table.ts';
 

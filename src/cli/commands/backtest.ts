@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { readReport, summaryTable } from '../../backtest/report.ts';
-import { RULE_WARMUP_CANDLES, runRuleBacktest, type BacktestRun } from '../../backtest/run.ts';
-import { getAgentRunner, loadStrategy, type AgentBacktestContext, type AgentRunner } from '../../backtest/strategy.ts';
+import { runRuleBacktest, type BacktestRun } from '../../backtest/rule-backtest.ts';
+import { loadStrategy, RULE_WARMUP_CANDLES } from '../../agents/strategy.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
@@ -31,21 +31,6 @@ function wholeNumber(value: string | undefined, flag: string, min: number): numb
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number ≥ ${min}, got "${value}"`);
   return n;
-}
-
-// A variable path keeps tsc from resolving the learners' module, which may not exist in every checkout.
-const AGENT_RUNNER_MODULE = '../../agents/run.ts';
-
-async function agentRunner(): Promise<AgentRunner> {
-  const registered = getAgentRunner();
-  if (registered) return registered;
-  try {
-    const mod = (await import(AGENT_RUNNER_MODULE)) as { runAgentBacktest?: AgentRunner };
-    if (typeof mod.runAgentBacktest === 'function') return mod.runAgentBacktest;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-  }
-  throw new UserError('agent strategies need src/agents/run.ts (runAgentBacktest), which this install does not have');
 }
 
 export function registerBacktest(program: Command): void {
@@ -82,9 +67,10 @@ export function registerBacktest(program: Command): void {
     const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;
     if (flags.model !== undefined) {
       if (flags.strategy !== undefined) throw new UserError('use either --model DIR or --strategy NAME, not both');
-      const { runModelBacktest } = await import('../../backtest/model-run.ts');
+      // loaded when used, like the agent runner below: rule backtests do not pay for loading tfjs
+      const { runModelBacktest } = await import('../../backtest/model-backtest.ts');
       const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from: undefined, to });
-      const run = await runModelBacktest({ config, series, modelHome: flags.model, from, to, seed, out: flags.out, logger });
+      const run = await runModelBacktest({ settings: config, series, modelHome: flags.model, from, to, seed, out: flags.out, logger });
       printRun(run, flags.json === true);
       return;
     }
@@ -92,8 +78,9 @@ export function registerBacktest(program: Command): void {
 
     if (strategy.kind === 'agent') {
       const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from, to });
-      const ctx: AgentBacktestContext = {
-        config,
+      const { runAgentBacktest } = await import('../../backtest/agent-backtest.ts');
+      await runAgentBacktest({
+        settings: config,
         series,
         strategy,
         flags: {
@@ -108,8 +95,7 @@ export function registerBacktest(program: Command): void {
           json: flags.json === true,
         },
         logger,
-      };
-      await (await agentRunner())(ctx);
+      });
       return;
     }
 
@@ -118,7 +104,7 @@ export function registerBacktest(program: Command): void {
     const warmFrom = from !== undefined && !fromFile ? from - RULE_WARMUP_CANDLES * timeframeMs(config.timeframe) : undefined;
     const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from: warmFrom, to });
     logger.info(`backtest ${strategy.name} on ${series.label}`);
-    const run = await runRuleBacktest({ config, series, strategy, from, to, seed, out: flags.out });
+    const run = await runRuleBacktest({ settings: config, series, strategy, from, to, seed, out: flags.out });
     printRun(run, flags.json === true);
   });
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { CandleStore } from '../../data/store.ts';
 import { UserError } from '../../core/errors.ts';
-import { RunRepository } from '../../trading/runs.ts';
+import { RunRepository } from '../../trading/run-repository.ts';
 import { runKey } from '../../trading/session.ts';
 import { formatStatus, runStatus } from '../../trading/status.ts';
 import type { TradingMode } from '../../trading/types.ts';

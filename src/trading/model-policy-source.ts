@@ -1,14 +1,14 @@
 import path from 'node:path';
-import type { Config } from '../config/schema.ts';
 import type { Candles } from '../core/candles.ts';
 import { log } from '../core/log.ts';
-import { loadAgent, type LoadedAgent } from '../agents/agent-policy.ts';
+import { loadAgent, type LoadedAgent } from '../agents/load-agent.ts';
 import { recipeCosts, recipeSizing } from '../agents/setup.ts';
 import { ObservationBuilder } from '../market/observation.ts';
 import { shortError } from '../data/exchange.ts';
 import { initBackend } from '../nn/backend/backend.ts';
-import { currentVersion, resolveModel } from './model-pointer.ts';
-import type { PolicyChoiceResult } from './policies.ts';
+import { currentVersion, resolveModel } from '../agents/model-pointer.ts';
+import type { TradingSettings } from './config.ts';
+import type { PolicyChoiceResult } from './rule-policy-source.ts';
 import type { PolicyHandle, PolicySource } from './types.ts';
 
 /**
@@ -16,9 +16,9 @@ import type { PolicyHandle, PolicySource } from './types.ts';
  * version is loaded and served from the next tick on, without a restart. A version that fails to load is logged
  * and the one already serving keeps trading.
  */
-export async function modelPolicySource(home: string, config: Config): Promise<PolicyChoiceResult> {
+export async function modelPolicySource(home: string, settings: Pick<TradingSettings, 'ml' | 'account' | 'backtest'>): Promise<PolicyChoiceResult> {
   const first = resolveModel(home);
-  await initBackend(config.ml.backend);
+  await initBackend(settings.ml.backend);
   let agent: LoadedAgent = await loadAgent(first.dir);
   let version = first.version;
   const label = `model:${path.normalize(home)}`;
@@ -50,5 +50,5 @@ export async function modelPolicySource(home: string, config: Config): Promise<P
     },
     dispose: () => agent.dispose(),
   };
-  return { source, sizing: recipeSizing(agent.recipe, config), costs: recipeCosts(agent.recipe, config) };
+  return { source, sizing: recipeSizing(agent.recipe, settings.backtest), costs: recipeCosts(agent.recipe, settings.account) };
 }

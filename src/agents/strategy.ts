@@ -1,20 +1,27 @@
+/**
+ * The strategy contract: what strategies/*.ts default-export (a hand-written rule or a learning agent's recipe), how
+ * they are found and loaded, and the defaults rule strategies trade with, shared by the backtest and the trader.
+ */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
 import type { Policy } from '../core/policy.ts';
 import { PROJECT_ROOT } from '../core/project-root.ts';
-import type { Config } from '../config/schema.ts';
-import type { Candles } from '../core/candles.ts';
-import type { Series } from '../data/source.ts';
-import { UserError } from '../core/errors.ts';
-import type { Logger } from '../core/log.ts';
+import type { AccountSection, TradeValueBounds } from '../market/config.ts';
+import { costsFromSettings, type Costs } from '../market/costs.ts';
+import type { SizingOptions } from '../market/execution.ts';
+import type { AgentRecipe } from './recipe.ts';
 
 export const STRATEGIES_DIR = path.join(PROJECT_ROOT, 'strategies');
+
+/** Candles loaded before the first decision so that rule indicators are warm (backtest `--from` and paper trading alike). */
+export const RULE_WARMUP_CANDLES = 100;
 
 export interface RuleContext {
   candles: Candles;
   seed: number;
-  config: Config;
 }
 
 /** A hand-written rule: builds a Policy for one series (precomputing its indicators from candles ≤ t only). */
@@ -25,39 +32,32 @@ export interface RuleStrategy {
   createPolicy(ctx: RuleContext): Policy;
 }
 
-/** A learning agent: `recipe` is typed by src/agents/recipe.ts and run by src/agents/run.ts. */
+/** A learning agent: trained by src/agents/train-fold.ts, backtested by src/backtest/agent-backtest.ts. */
 export interface AgentStrategy {
   kind: 'agent';
   name: string;
   description: string;
-  recipe: unknown;
+  recipe: AgentRecipe;
 }
 
 export type Strategy = RuleStrategy | AgentStrategy;
 
-/** A loaded candle series, as src/data/source.ts's loadSeries returns it. */
-export type LoadedSeries = Series;
-
-/** What `bot backtest` hands to the agent runner for `kind: 'agent'` strategies. */
-export interface AgentBacktestContext {
-  config: Config;
-  series: LoadedSeries;
-  strategy: AgentStrategy;
-  flags: { epochs?: number; seed?: number; seeds?: number; folds?: number; name?: string; out?: string; from?: number; to?: number; json?: boolean };
-  logger: Logger;
+/** The `backtest` section's fields that rule strategies trade with, in a backtest and on the paper trader alike. */
+export interface StrategyDefaults extends TradeValueBounds {
+  /** Strategy run when none is named. */
+  strategy: string;
+  seed: number;
+  sizing: 'all' | 'confidence';
 }
 
-export type AgentRunner = (ctx: AgentBacktestContext) => Promise<unknown>;
-
-let agentRunner: AgentRunner | undefined;
-
-/** Registers the agent runner explicitly (tests; otherwise the command loads src/agents/run.ts's runAgentBacktest). */
-export function setAgentRunner(fn: AgentRunner | undefined): void {
-  agentRunner = fn;
+/** Costs of rule strategies: the account section's. */
+export function ruleCosts(account: AccountSection): Costs {
+  return costsFromSettings(account);
 }
 
-export function getAgentRunner(): AgentRunner | undefined {
-  return agentRunner;
+/** The sizing rule strategies trade with, so paper trades match the backtest's. */
+export function ruleSizing(d: StrategyDefaults): SizingOptions {
+  return d.sizing === 'confidence' ? { kind: 'confidence', minTradeValue: d.minTradeValue, maxTradeValue: d.maxTradeValue } : { kind: 'all' };
 }
 
 /** Names of the strategies in strategies/ (file names without .ts), sorted. */

@@ -1,29 +1,37 @@
+/**
+ * `bot backtest --strategy <agent>`: walk-forward folds × seeds of fold training (src/agents/train-fold.ts), each
+ * evaluated once on its test window, the base seed's model saved, baselines over the headline range, and the report.
+ */
 import path from 'node:path';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import type { Config } from '../config/schema.ts';
-import { PROJECT_ROOT } from '../core/project-root.ts';
-import { isoTime } from '../data/timeframe.ts';
+import { existsSync, mkdirSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
+import type { Series } from '../data/source.ts';
+import { isoTime } from '../data/timeframe.ts';
+import { checkRecipe } from '../agents/recipe.ts';
+import { recipeCosts, recipeWarmup, type IndexRange } from '../agents/setup.ts';
+import { walkForward } from '../agents/splits.ts';
+import type { AgentStrategy } from '../agents/strategy.ts';
+import { saveTrainedAgent, trainOnFold } from '../agents/train-fold.ts';
+import type { TrainOutcome } from '../agents/train.ts';
+import { writeLearningCurvesPng } from '../agents/epoch-summary.ts';
+import type { BacktestResult } from '../market/backtest-engine.ts';
+import { computeMetrics, METRIC_ROWS, type Metrics } from '../market/metrics.ts';
 import { initBackend } from '../nn/backend/backend.ts';
-import { hashData } from '../nn/model-files.ts';
-import { saveAgentModel } from './save.ts';
-import { runBacktest, type BacktestResult } from '../backtest/engine.ts';
-import { computeMetrics, METRIC_ROWS, type Metrics } from '../backtest/metrics.ts';
-import { meanAndSd, runBaselines, type Baselines } from '../backtest/baselines.ts';
-import { readReport, summaryTable, writeReport, type ReportExtra, type ReportSection, type StoredReport } from '../backtest/report.ts';
-import { newRunId, rangeIndices } from '../backtest/run.ts';
-import { stitchResults } from '../backtest/stitch.ts';
-import type { AccountState } from '../market/account.ts';
-import type { AgentBacktestContext, LoadedSeries } from '../backtest/strategy.ts';
-import type { AgentRecipe } from './recipe.ts';
-import { learnerPolicy } from './agent-policy.ts';
-import { createLearner, envOptions, networkSpec, prepareData, recipeWarmup, trainingEnvs, type IndexRange, type PreparedData } from './setup.ts';
-import { walkForward, type Fold } from './splits.ts';
-import { trainAgent, type TrainOutcome } from './train.ts';
-import { writeLearningCurvesPng } from './epoch-summary.ts';
-import type { Learner } from './learners/learner.ts';
-import type { EpsilonSchedule } from './learners/schedule.ts';
+import { meanAndSd, runBaselines, type Baselines } from './baselines.ts';
+import type { AgentBacktestSettings } from './config.ts';
+import { newRunId, rangeIndices } from './range.ts';
+import { readReport, summaryTable, writeReport, type ReportExtra, type ReportSection, type StoredReport } from './report.ts';
+import { stitchResults } from './stitch.ts';
+
+/** What `bot backtest` hands to the agent runner for `kind: 'agent'` strategies. */
+export interface AgentBacktestContext {
+  settings: AgentBacktestSettings;
+  series: Series;
+  strategy: AgentStrategy;
+  flags: { epochs?: number; seed?: number; seeds?: number; folds?: number; name?: string; out?: string; from?: number; to?: number; json?: boolean };
+  logger: Logger;
+}
 
 export interface SeedRun {
   fold: number;
@@ -45,126 +53,6 @@ export interface AgentRunResult {
   modelDir: string;
 }
 
-/** Checks the shape of a strategy's recipe well enough to give a one-line error instead of a crash deep inside. */
-export function checkRecipe(name: string, r: unknown): AgentRecipe {
-  const bad = (what: string) => new UserError(`strategies/${name}.ts: recipe ${what}`);
-  if (!r || typeof r !== 'object') throw bad('is missing');
-  const x = r as Partial<AgentRecipe>;
-  if (typeof x.features !== 'string') throw bad('needs features (a feature spec such as rltrader-v1)');
-  if (!x.network || typeof x.network.kind !== 'string') throw bad('needs network.kind (dnn, lstm, cnn, cnnrnn)');
-  if (!x.learner || !['dqn', 'pg', 'a2c', 'ppo', 'rltrader'].includes(x.learner.kind)) throw bad('needs learner.kind (dqn, pg, a2c, ppo, rltrader)');
-  if (!x.reward || typeof x.reward.kind !== 'string') throw bad('needs a reward');
-  if (!['all', 'confidence', 'target'].includes(x.sizing as string)) throw bad('needs sizing (all, confidence, target)');
-  if (!(Number.isInteger(x.window) && (x.window as number) >= 0)) throw bad('needs a whole window ≥ 0');
-  return x as AgentRecipe;
-}
-
-function codeVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
-const DEFAULT_EXPLORATION: EpsilonSchedule = { kind: 'linear', start: 0.5, end: 0.02 };
-
-export interface AgentTrainRequest {
-  config: Config;
-  recipe: AgentRecipe;
-  strategyName: string;
-  candles: LoadedSeries['candles'];
-  fold: Fold;
-  seed: number;
-  epochs: number;
-  logger: Logger;
-  label: string;
-  summaryDir?: string;
-  progress?: boolean;
-}
-
-export interface TrainedAgent {
-  learner: Learner;
-  prepared: PreparedData;
-  training: TrainOutcome;
-  /** Greedy backtest over a range with the trained network (same engine, Account and observation code). */
-  backtest(range: IndexRange, startState?: AccountState): BacktestResult;
-  dispose(): void;
-}
-
-export interface SaveAgentOptions {
-  name: string;
-  strategy: string;
-  recipe: AgentRecipe;
-  candles: LoadedSeries['candles'];
-  fold: Fold;
-  seed: number;
-  metrics: Record<string, unknown>;
-}
-
-/** Saves a trained agent as a model folder with everything `loadAgent` needs (one format for backtest and retrain). */
-export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: SaveAgentOptions): Promise<void> {
-  const { candles, fold } = o;
-  await saveAgentModel(dir, agent.learner.net.model, o.recipe, agent.prepared, {
-    name: o.name,
-    strategy: o.strategy,
-    seed: o.seed,
-    learner: { kind: agent.learner.kind, extraState: agent.learner.extraState(), bestEpoch: agent.training.bestEpoch, epochs: agent.training.epochs.length },
-    trainingWindow: { from: isoTime(candles.ts[fold.train.from]), to: isoTime(candles.ts[fold.train.to - 1]) },
-    dataHash: hashData(candles.ts.subarray(fold.train.from, fold.train.to), candles.close.subarray(fold.train.from, fold.train.to)),
-    metrics: o.metrics,
-    codeVersion: codeVersion(),
-  });
-}
-
-/** Trains one agent on a fold's training window, selecting the epoch by validation Sharpe after costs. */
-export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent> {
-  const { config, recipe, fold, seed, candles } = req;
-  const prepared = prepareData(recipe, candles, fold.train);
-  const spec = networkSpec(recipe, prepared, seed);
-  const learner = createLearner(recipe, spec, seed);
-  const policy = learnerPolicy(req.strategyName, learner);
-  const backtest = (range: IndexRange, startState?: AccountState) => {
-    // fixed weights during a greedy run: batch the feature trunk
-    learner.net.setTrunkCache(true);
-    try {
-      return runBacktest({ ...envOptions(recipe, config, prepared, range), policy, ...(startState ? { startState } : {}) });
-    } finally {
-      learner.net.setTrunkCache(false);
-    }
-  };
-  const tf = candles.timeframe;
-  const training = await trainAgent({
-    learner,
-    envs: trainingEnvs(recipe, config, prepared, fold.train, seed),
-    epochs: req.epochs,
-    exploration: recipe.exploration ?? (recipe.learner.kind === 'dqn' || recipe.learner.kind === 'rltrader' ? DEFAULT_EXPLORATION : { kind: 'constant', value: 0 }),
-    validate: () => {
-      const m = computeMetrics(backtest(fold.validation), tf);
-      return { sharpe: m.sharpe, totalReturn: m.totalReturn };
-    },
-    validateEvery: config.agent.validateEvery,
-    patience: config.agent.patience,
-    logger: req.logger,
-    label: req.label,
-    summaryEvery: config.agent.summaryEvery,
-    summaryDir: req.summaryDir,
-    candles,
-    progress: req.progress,
-  });
-  return {
-    learner,
-    prepared,
-    training,
-    backtest,
-    dispose: () => {
-      learner.dispose();
-      learner.net.dispose();
-    },
-  };
-}
-
 function fmtMetric(v: number, format: string): string {
   if (!Number.isFinite(v)) return String(v);
   if (format === 'pct') return `${(v * 100).toFixed(2)}%`;
@@ -175,14 +63,14 @@ function fmtMetric(v: number, format: string): string {
 
 /** `bot backtest --strategy <agent>`: train on train, select on validation, evaluate once on test, per fold and seed. */
 export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<AgentRunResult> {
-  const { config, series, logger } = ctx;
+  const { settings, series, logger } = ctx;
   const recipe = checkRecipe(ctx.strategy.name, ctx.strategy.recipe);
-  const backend = await initBackend(config.ml.backend, logger);
+  const backend = await initBackend(settings.ml.backend, logger);
   let candles = series.candles;
   const range = rangeIndices(candles, ctx.flags.from, ctx.flags.to, series.label);
   let from = range.from;
   const to = range.to;
-  const max = config.agent.maxCandles;
+  const max = settings.agent.maxCandles;
   if (max > 0 && ctx.flags.from === undefined && to - from > max) {
     from = to - max;
     logger.info(`using the newest ${max} candles of ${to - range.from} (config agent.maxCandles; --from to choose another start)`);
@@ -192,15 +80,15 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   const usableFrom = Math.max(from + warmup, warmup);
   if (usableFrom >= to) throw new UserError(`${series.label}: ${to - from} candles are fewer than the ${warmup} this recipe needs for warm-up`);
   candles = series.candles;
-  const folds = walkForward(usableFrom, to, config.agent.split, ctx.flags.folds ?? 1);
+  const folds = walkForward(usableFrom, to, settings.agent.split, ctx.flags.folds ?? 1);
   const seeds = ctx.flags.seeds ?? 1;
-  const baseSeed = ctx.flags.seed ?? config.backtest.seed;
-  const epochs = ctx.flags.epochs ?? recipe.epochs ?? config.agent.epochs;
-  const outDir = ctx.flags.out ?? path.join(config.backtest.outDir, newRunId(ctx.strategy.name, candles.symbol, config.backtest.outDir));
+  const baseSeed = ctx.flags.seed ?? settings.backtest.seed;
+  const epochs = ctx.flags.epochs ?? recipe.epochs ?? settings.agent.epochs;
+  const outDir = ctx.flags.out ?? path.join(settings.backtest.outDir, newRunId(ctx.strategy.name, candles.symbol, settings.backtest.outDir));
   const runId = path.basename(path.resolve(outDir));
   const modelName = ctx.flags.name ?? ctx.strategy.name;
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(modelName)) throw new UserError(`--name "${modelName}" must be letters, digits, ., _ or - (it names a folder under ${config.agent.modelsDir}/)`);
-  const modelDir = path.join(config.agent.modelsDir, modelName);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(modelName)) throw new UserError(`--name "${modelName}" must be letters, digits, ., _ or - (it names a folder under ${settings.agent.modelsDir}/)`);
+  const modelDir = path.join(settings.agent.modelsDir, modelName);
   if (existsSync(path.join(modelDir, 'CURRENT'))) {
     throw new UserError(`${modelDir} holds retrained versions (it may be serving a paper run); choose another --name or remove the folder`);
   }
@@ -221,7 +109,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       const tag = `${folds.length > 1 ? `fold${fold.index + 1}-` : ''}seed${seed}`;
       const first = s === 0 && fold === lastFold;
       const agent = await trainOnFold({
-        config,
+        settings,
         recipe,
         strategyName: ctx.strategy.name,
         candles,
@@ -273,9 +161,9 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   const baselines = runBaselines({
     candles,
     range: headline.range,
-    costs: envOptions(recipe, config, { candles, cols: 0, window: 0, firstT: 0 }, lastFold.test).costs,
-    balance: config.account.balance,
-    randomSeeds: config.backtest.randomSeeds,
+    costs: recipeCosts(recipe, settings.account),
+    balance: settings.account.balance,
+    randomSeeds: settings.backtest.randomSeeds,
     seed: baseSeed,
   });
   const summary = meanAndSd(runs.map((r) => r.metrics));
@@ -354,8 +242,8 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     strategy: { name: ctx.strategy.name, kind: 'agent', description: ctx.strategy.description },
     data: { label: series.label, origin: series.origin, ...(series.notice ? { notice: series.notice } : {}) },
     settings: {
-      balance: config.account.balance,
-      costs: envOptions(recipe, config, { candles, cols: 0, window: 0, firstT: 0 }, lastFold.test).costs,
+      balance: settings.account.balance,
+      costs: recipeCosts(recipe, settings.account),
       sizing: recipe.sizing,
       reward: recipe.reward,
       seed: baseSeed,

@@ -1,5 +1,5 @@
-import type { TradingEnv } from '../market/env.ts';
-import type { EnvStep, LearningEnv } from './env.ts';
+import type { TradingEnv } from '../market/trading-env.ts';
+import type { EnvStep, LearningEnv } from './learning-env.ts';
 
 /** Core's TradingEnv seen as a LearningEnv: the same Account, fills and rewards as the backtest engine. */
 export function learningEnv(env: TradingEnv): LearningEnv {

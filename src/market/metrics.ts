@@ -1,5 +1,5 @@
 import { periodsPerYear, timeframeMs } from '../data/timeframe.ts';
-import type { BacktestResult } from './engine.ts';
+import type { BacktestResult } from './backtest-engine.ts';
 
 /**
  * Performance of one run. Ratios are fractions (0.12 = 12%). Returns are per candle of the equity curve (marked at

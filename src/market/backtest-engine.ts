@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import type { Observation, Policy } from '../core/policy.ts';
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
-import type { AccountState, RejectReason } from '../market/account.ts';
-import type { EnvOptions } from '../market/env.ts';
-import { BUY, HOLD, SELL } from '../market/execution.ts';
-import { ObservationBuilder } from '../market/observation.ts';
-import { MarketSim } from '../market/sim.ts';
+import type { AccountState, RejectReason } from './account.ts';
+import type { EnvOptions } from './trading-env.ts';
+import { BUY, HOLD, SELL } from './execution.ts';
+import { ObservationBuilder } from './observation.ts';
+import { MarketSim } from './sim.ts';
 
 /** One fill. `index` is the candle whose open it filled at (the decision was at index − 1). */
 export interface Trade {

@@ -1,18 +1,20 @@
-import type { Config } from '../config/schema.ts';
+/** `bot backtest --model <dir>`: a saved agent evaluated greedily over a range, without training, and reported. */
 import { isoTime } from '../data/timeframe.ts';
+import type { Series } from '../data/source.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { loadAgent } from '../agents/agent-policy.ts';
+import { loadAgent } from '../agents/load-agent.ts';
+import { resolveModel } from '../agents/model-pointer.ts';
 import { recipeCosts, recipeSizing } from '../agents/setup.ts';
+import { runBacktest } from '../market/backtest-engine.ts';
 import { initBackend } from '../nn/backend/backend.ts';
-import { resolveModel } from '../trading/model-pointer.ts';
-import { runBacktest } from './engine.ts';
-import { rangeIndices, reportBacktest, MIN_RANGE_CANDLES, type BacktestRun } from './run.ts';
-import type { LoadedSeries } from './strategy.ts';
+import type { BacktestSettings } from './config.ts';
+import { MIN_RANGE_CANDLES, rangeIndices } from './range.ts';
+import { reportBacktest, type BacktestRun } from './rule-backtest.ts';
 
 export interface ModelBacktestRequest {
-  config: Config;
-  series: LoadedSeries;
+  settings: BacktestSettings;
+  series: Series;
   /** A model home (`models/<name>`): its serving version is evaluated. */
   modelHome: string;
   from?: number;
@@ -27,9 +29,9 @@ export interface ModelBacktestRequest {
  * engine as the paper trader, so `bot backtest --model` shows what `bot paper --model` would have done.
  */
 export async function runModelBacktest(req: ModelBacktestRequest): Promise<BacktestRun> {
-  const { config, series, logger } = req;
+  const { settings, series, logger } = req;
   const { dir, version } = resolveModel(req.modelHome);
-  await initBackend(config.ml.backend, logger);
+  await initBackend(settings.ml.backend, logger);
   const agent = await loadAgent(dir);
   try {
     const candles = series.candles;
@@ -43,18 +45,18 @@ export async function runModelBacktest(req: ModelBacktestRequest): Promise<Backt
     if (Date.parse(trained.to) >= candles.ts[from]) {
       logger.warn(`the range starts before the end of the model's training window (${trained.from} … ${trained.to}): not out of sample`);
     }
-    const costs = recipeCosts(agent.recipe, config);
-    const sizing = recipeSizing(agent.recipe, config);
+    const costs = recipeCosts(agent.recipe, settings.account);
+    const sizing = recipeSizing(agent.recipe, settings.backtest);
     const result = runBacktest({
       ...agent.observationSource(candles),
       range: { from, to: asked.to },
       costs,
-      balance: config.account.balance,
+      balance: settings.account.balance,
       sizing,
       policy: agent.policy,
     });
     return await reportBacktest({
-      config,
+      settings,
       series,
       strategy: { name: agent.meta.strategy, kind: 'agent', description: `saved model ${req.modelHome} (version ${version}), evaluated without training` },
       result,
