@@ -22,12 +22,23 @@ export interface Observation {
   candles: Candles;
   /** window × cols feature rows ending at t (oldest first), scaled; empty when the strategy uses none. */
   features: Float32Array;
+  /**
+   * The whole scaled feature matrix that `features` is the window at t of (row i = candle i), when the observation
+   * was cut from one (ObservationBuilder's are): batched inference reads other candles' windows from it.
+   */
+  featureRows?: FeatureRows;
   window: number;
   cols: number;
   /** Agent state: [hold ratio, profit/loss ratio, price / average buy price − 1]. */
   state: Float32Array;
   /** Chart image sequence ending at t (frames × height × width × channels), when the strategy asks for images. */
   images?: Float32Array;
+}
+
+/** Scaled feature rows × cols in one array, row i = candle i. */
+export interface FeatureRows {
+  data: Float32Array;
+  cols: number;
 }
 
 export interface Policy {

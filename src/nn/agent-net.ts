@@ -101,8 +101,8 @@ export class AgentNet {
   }
 
   forwardOne(obs: Observation): HeadOutputs {
-    if (this.cacheOn && !obs.images) {
-      const out = this.trunkCache?.predict(obs);
+    if (this.cacheOn && !obs.images && obs.featureRows && obs.features.length === this.xSize) {
+      const out = this.trunkCache?.predict(obs.t, obs.featureRows, obs.state);
       if (out) return out;
     }
     return this.single.predict(this.inputOf(obs), obs.state);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Observation } from '../core/policy.ts';
+import type { FeatureRows } from '../core/policy.ts';
 import type { HeadOutputs } from './head-outputs.ts';
 import { FoldedDense } from './folded-dense.ts';
 
@@ -29,7 +29,8 @@ export class TrunkCache {
   private readonly heads: Head[];
   private readonly window: number;
   private readonly cols: number;
-  private buffer: ArrayBufferLike | null = null;
+  /** The feature matrix the cached rows were computed from. */
+  private matrix: Float32Array | null = null;
   private start = 0;
   private end = 0;
   private rows = new Float32Array(CHUNK * 1);
@@ -74,7 +75,7 @@ export class TrunkCache {
 
   /** Forget cached trunk rows and re-read the head weights (after any weight change). */
   sync(): void {
-    this.buffer = null;
+    this.matrix = null;
     // folding reads every weight: wait until a chunk is computed (an RLTrader epoch syncs after its fit and again
     // when the next epoch turns the cache on)
     this.foldedStale = true;
@@ -85,15 +86,17 @@ export class TrunkCache {
     }
   }
 
-  /** Head outputs for an observation whose features are rows of one long array (as ObservationBuilder makes them). */
-  predict(obs: Observation): HeadOutputs | undefined {
-    const f = obs.features;
+  /**
+   * Head outputs at candle `t`, whose input is the window of `rows` ending at row t, with the agent `state`;
+   * undefined when `rows` does not fit this network or holds no such window.
+   */
+  predict(t: number, rows: FeatureRows, state: Float32Array): HeadOutputs | undefined {
     const cols = this.cols;
-    if (f.length !== this.window * cols || f.byteOffset / 4 !== (obs.t - this.window + 1) * cols) return undefined;
-    if (this.buffer !== f.buffer || obs.t < this.start || obs.t >= this.end) this.fill(f, obs.t);
-    const row = this.rows.subarray((obs.t - this.start) * this.width, (obs.t - this.start + 1) * this.width);
+    if (rows.cols !== cols || t - this.window + 1 < 0 || (t + 1) * cols > rows.data.length) return undefined;
+    if (this.matrix !== rows.data || t < this.start || t >= this.end) this.fill(rows.data, t);
+    const row = this.rows.subarray((t - this.start) * this.width, (t - this.start + 1) * this.width);
     this.z.set(row, 0);
-    this.z.set(obs.state, this.width);
+    this.z.set(state, this.width);
     const zw = this.z.length;
     this.heads.forEach((h) => {
       const y = (h.layer.name === 'value' ? this.out.value : this.out.policy) as Float32Array;
@@ -115,12 +118,12 @@ export class TrunkCache {
     return this.out;
   }
 
-  private fill(f: Float32Array, t: number): void {
+  /** Trunk rows for up to CHUNK candles from t on, each from its window of `all`. */
+  private fill(all: Float32Array, t: number): void {
     if (this.folded && this.foldedStale) {
       this.folded.sync();
       this.foldedStale = false;
     }
-    const all = new Float32Array(f.buffer, 0, Math.floor(f.buffer.byteLength / 4));
     const lastT = Math.floor(all.length / this.cols) - 1;
     const n = Math.max(1, Math.min(CHUNK, lastT - t + 1));
     const span = this.window * this.cols;
@@ -135,7 +138,7 @@ export class TrunkCache {
         this.rows.set(y.dataSync() as Float32Array);
       });
     }
-    this.buffer = f.buffer;
+    this.matrix = all;
     this.start = t;
     this.end = t + n;
   }

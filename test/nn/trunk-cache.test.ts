@@ -25,17 +25,19 @@ function train(model: tf.LayersModel, spec: NetworkSpec, steps: number, seed: nu
   opt.dispose();
 }
 
-/** Observations over one long feature array, as ObservationBuilder lays them out (the cache relies on it). */
+/** Observations cut from one feature matrix, as ObservationBuilder makes them (the cache reads the matrix). */
 function observations(spec: NetworkSpec, count: number, seed: number): Observation[] {
   const rng = new Rng(seed);
   const rows = count + spec.window;
   const data = Float32Array.from({ length: rows * spec.features }, () => rng.normal());
+  const featureRows = { data, cols: spec.features };
   const out: Observation[] = [];
   for (let t = spec.window - 1; t < spec.window - 1 + count; t++) {
     out.push({
       t,
       candles: undefined as never,
       features: data.subarray((t - spec.window + 1) * spec.features, (t + 1) * spec.features),
+      featureRows,
       window: spec.window,
       cols: spec.features,
       state: Float32Array.from({ length: spec.stateSize }, () => rng.normal()),
