@@ -7,7 +7,7 @@ import type { ObservationSource } from '../market/observation.ts';
 import type { Decision, Observation, Policy } from '../core/policy.ts';
 import type { AgentRecipe } from './recipe.ts';
 import type { Learner } from './learners/learner.ts';
-import { greedyDecision } from './learners/learner.ts';
+import { greedyDecision } from './greedy-decision.ts';
 import type { AgentNet } from '../nn/agent-net.ts';
 import { observationSource, prepareData, recipeWarmup, wrapModel } from './setup.ts';
 

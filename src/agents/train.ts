@@ -5,7 +5,8 @@ import cliProgress from 'cli-progress';
 import type { Logger } from '../core/log.ts';
 import type { Candles } from '../core/candles.ts';
 import type { LearningEnv } from './learning-env.ts';
-import { EpochTrace, type EpochStats, type Learner } from './learners/learner.ts';
+import { EpochTrace, type EpochStats } from './learners/epoch-trace.ts';
+import type { Learner } from './learners/learner.ts';
 import { epsilonAt, type EpsilonSchedule } from './learners/schedule.ts';
 import { writeEpochSummaryPng, type CurvePoint } from './epoch-summary.ts';
 

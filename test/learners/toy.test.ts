@@ -13,7 +13,8 @@ import { createPg } from '../../src/agents/learners/pg.ts';
 import { createA2c } from '../../src/agents/learners/a2c.ts';
 import { createPpo } from '../../src/agents/learners/ppo.ts';
 import { RltraderLearner, RLTRADER_DEFAULTS } from '../../src/agents/learners/rltrader.ts';
-import { EpochTrace, type Learner } from '../../src/agents/learners/learner.ts';
+import { EpochTrace } from '../../src/agents/learners/epoch-trace.ts';
+import type { Learner } from '../../src/agents/learners/learner.ts';
 import { SignalEnv } from './toy-env.ts';
 
 before(async () => {

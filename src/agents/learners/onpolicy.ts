@@ -6,7 +6,10 @@ import { Rng } from '../../core/random.ts';
 import type { LearningEnv } from '../learning-env.ts';
 import type { Decision, Observation } from '../../core/policy.ts';
 import { discountedReturns, gae, nStepReturns, normalise } from './returns.ts';
-import { argmax, EpochCounter, greedyDecision, isContinuous, positionAction, softmaxRow, type EpochStats, type EpochTrace, type Learner } from './learner.ts';
+import { argmax, softmaxRow } from '../../nn/head-math.ts';
+import { EpochCounter, type EpochStats, type EpochTrace } from './epoch-trace.ts';
+import { greedyDecision, isContinuous, positionAction } from '../greedy-decision.ts';
+import type { Learner } from './learner.ts';
 import { trainStep, type AgentNet } from '../../nn/agent-net.ts';
 import type { HeadOutputs } from '../../nn/head-outputs.ts';
 

@@ -4,7 +4,10 @@ import { BlockTrainer, type LossGradient } from '../../nn/block-trainer.ts';
 import { Rng } from '../../core/random.ts';
 import type { LearningEnv } from '../learning-env.ts';
 import type { Decision, Observation } from '../../core/policy.ts';
-import { argmax, EpochCounter, greedyDecision, sigmoid, type EpochStats, type EpochTrace, type Learner } from './learner.ts';
+import { argmax, sigmoid } from '../../nn/head-math.ts';
+import { EpochCounter, type EpochStats, type EpochTrace } from './epoch-trace.ts';
+import { greedyDecision } from '../greedy-decision.ts';
+import type { Learner } from './learner.ts';
 import { trainStep, type AgentNet } from '../../nn/agent-net.ts';
 import type { HeadTensors } from '../../nn/head-outputs.ts';
 

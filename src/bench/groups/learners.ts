@@ -15,7 +15,7 @@ import { candlesFromRows, type Candles } from '../../core/candles.ts';
 import { parseCandlesCsv } from '../../data/csv.ts';
 import { initBackend } from '../../nn/backend/backend.ts';
 import { createLearner, networkSpec, prepareData, recipeWarmup, trainingEnvs, type IndexRange } from '../../agents/setup.ts';
-import { EpochTrace } from '../../agents/learners/learner.ts';
+import { EpochTrace } from '../../agents/learners/epoch-trace.ts';
 import { epsilonAt } from '../../agents/learners/schedule.ts';
 import type { AgentRecipe } from '../../agents/recipe.ts';
 import type { AgentStrategy } from '../../agents/strategy.ts';
