@@ -4,7 +4,7 @@ import type { ScalerKind } from '../features/scaler.ts';
 import type { CostPresetName } from '../market/costs.ts';
 import type { RewardOptions } from '../market/reward.ts';
 import type { DqnParams } from './learners/dqn.ts';
-import type { OnPolicyParams } from './learners/onpolicy.ts';
+import type { OnPolicyParams } from './learners/onpolicy-params.ts';
 import type { RltraderParams } from './learners/rltrader.ts';
 import type { EpsilonSchedule } from './learners/schedule.ts';
 

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend/backend.ts';
-import { discreteLoss, discreteLossGradient, ON_POLICY_DEFAULTS } from '../../src/agents/learners/onpolicy.ts';
+import { discreteLoss, discreteLossGradient } from '../../src/agents/learners/onpolicy-loss.ts';
+import { ON_POLICY_DEFAULTS } from '../../src/agents/learners/onpolicy-params.ts';
 import { Rng } from '../../src/core/random.ts';
 
 await initBackend('wasm');
