@@ -1,3 +1,4 @@
+/** Training pictures: RLTrader's epoch summary and the learning curves, as SVG rendered to PNG. */
 import sharp from 'sharp';
 import type { Candles } from '../core/candles.ts';
 import type { EpochTrace } from './learners/epoch-trace.ts';

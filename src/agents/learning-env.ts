@@ -1,6 +1,7 @@
+/** The environment surface every learner trains through (LearningEnv, EnvStep). */
 import type { Observation } from '../core/policy.ts';
 
-/** What a learner needs from one step of the trading environment (core's TradingEnv, or a toy env in tests). */
+/** What a learner needs from one step of the trading environment (the market's TradingEnv, or a toy env in tests). */
 export interface EnvStep {
   observation: Observation;
   reward: number;
@@ -15,7 +16,7 @@ export interface EnvStep {
 }
 
 /**
- * The environment surface every learner trains through. `src/agents/trading-env.ts` adapts core's TradingEnv to it,
+ * The environment surface every learner trains through. `src/agents/market-learning-env.ts` adapts the market's TradingEnv to it,
  * so training and the backtest step the same Account.
  */
 export interface LearningEnv {

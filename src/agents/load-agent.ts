@@ -1,3 +1,4 @@
+/** Loading a saved agent (loadAgent) and the greedy AgentPolicy that backtests and paper trading run. */
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import { scalerFromJSON } from '../features/scaler.ts';

@@ -1,7 +1,8 @@
+/** The market's TradingEnv seen as a LearningEnv. */
 import type { TradingEnv } from '../market/trading-env.ts';
 import type { EnvStep, LearningEnv } from './learning-env.ts';
 
-/** Core's TradingEnv seen as a LearningEnv: the same Account, fills and rewards as the backtest engine. */
+/** The market's TradingEnv seen as a LearningEnv: the same Account, fills and rewards as the backtest engine. */
 export function learningEnv(env: TradingEnv): LearningEnv {
   const out: EnvStep = { observation: undefined as never, reward: 0, done: false, portfolioValue: 0, units: 0, immediateReward: 0, delayedReward: 0 };
   return {

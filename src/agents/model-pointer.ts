@@ -1,3 +1,4 @@
+/** Model homes (`models/<name>`): their versions and the CURRENT pointer that says which one serves; promotion. */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';

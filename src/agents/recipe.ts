@@ -1,3 +1,4 @@
+/** The agent recipe a strategy file fills in (features, network, learner, sizing, reward, costs) and its check at load. */
 import { UserError } from '../core/errors.ts';
 import type { NetworkKind } from '../nn/spec.ts';
 import type { ScalerKind } from '../features/scaler.ts';

@@ -1,3 +1,4 @@
+/** Hand-written rule policies (buy-and-hold, flat, random, SMA cross) used by strategies and baselines. */
 import type { Decision, Observation, Policy } from '../core/policy.ts';
 import type { Candles } from '../core/candles.ts';
 import { Rng } from '../core/random.ts';

@@ -1,3 +1,7 @@
+/**
+ * From a recipe to a running agent: prepared data, observation sources, costs and sizing, environments, heads,
+ * learner.
+ */
 import type { Candles } from '../core/candles.ts';
 import type { AccountSection, TradeValueBounds } from '../market/config.ts';
 import type { AgentMarketSettings } from './config.ts';

@@ -1,3 +1,4 @@
+/** Chronological train / validation / test folds over candle indices (walk-forward). */
 import { UserError } from '../core/errors.ts';
 import type { IndexRange } from './setup.ts';
 

@@ -1,3 +1,4 @@
+/** The training loop over epochs: ε schedule, validation, early stopping, the epoch log line and summaries. */
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';

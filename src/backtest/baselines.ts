@@ -1,3 +1,4 @@
+/** The baselines every backtest is compared with (buy-and-hold, flat, random, SMA cross) and mean ± sd over runs. */
 import type { Policy } from '../core/policy.ts';
 import type { Candles } from '../core/candles.ts';
 import type { Costs } from '../market/account.ts';

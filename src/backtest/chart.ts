@@ -1,3 +1,4 @@
+/** The backtest report's equity picture: price with buy/sell marks, portfolio value against a benchmark, drawdown. */
 import sharp from 'sharp';
 import type { Trade } from '../market/backtest-engine.ts';
 

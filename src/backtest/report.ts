@@ -1,3 +1,7 @@
+/**
+ * The backtest report folder: report.json, report.html, trades.csv and pictures; reading it back and its summary
+ * table.
+ */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isoTime } from '../data/timeframe.ts';

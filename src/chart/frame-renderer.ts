@@ -1,3 +1,4 @@
+/** What every image style shares: bounds checks, single frames and sequences. */
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import type { ImageRenderer, ImageSpec } from './spec.ts';

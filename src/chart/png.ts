@@ -1,3 +1,4 @@
+/** PNG in and out of float images, and contact sheets for looking at them. */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';

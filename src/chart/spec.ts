@@ -1,3 +1,4 @@
+/** Chart image specs: parsing, validation and printing, and the ImageRenderer contract. */
 import { UserError } from '../core/errors.ts';
 import type { Candles } from '../core/candles.ts';
 

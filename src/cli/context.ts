@@ -1,3 +1,4 @@
+/** What every command shares: common flags, config loading with overrides, the logger. */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';

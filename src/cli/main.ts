@@ -1,3 +1,4 @@
+/** The `bot` command line: command modules loaded on demand, errors printed as one line. */
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../core/errors.ts';
 import { closeLogger, log, redactSecrets } from '../core/log.ts';

@@ -1,3 +1,4 @@
+/** Loading config: config/default.json, an optional file and flag overrides, merged and validated in one line of error. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';

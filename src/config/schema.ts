@@ -1,3 +1,4 @@
+/** The whole config: every module's section assembled into one schema (the composition root's view). */
 import { z } from 'zod';
 import { mlSection } from '../nn/config.ts';
 import { exchangeSection, dataSection } from '../data/config.ts';

@@ -1,3 +1,4 @@
+/** Logging (winston) with secret redaction, and the process-wide logger. */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import winston from 'winston';

@@ -1,3 +1,4 @@
+/** The decision contract: actions, Decision, Observation (what a policy sees at candle t) and Policy. */
 import type { Candles } from './candles.ts';
 
 export type Action = 'buy' | 'sell' | 'hold';

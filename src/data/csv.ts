@@ -1,3 +1,4 @@
+/** Reading and writing candle CSV files in the common flavours. */
 import { UserError } from '../core/errors.ts';
 import type { CandleRow, Candles } from '../core/candles.ts';
 import { isoTime, timeframeMs } from './timeframe.ts';

@@ -1,3 +1,4 @@
+/** Downloading closed candles from an exchange into the store. */
 import type { Exchange } from 'ccxt';
 import { log } from '../core/log.ts';
 import type { FetchCandlesOptions } from './exchange.ts';

@@ -1,3 +1,4 @@
+/** The bundled sample series (S&P 500 daily from vega-datasets). */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

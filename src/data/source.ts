@@ -1,3 +1,4 @@
+/** Loading a candle series for a command: a CSV file, the bundled sample, or the store (downloading what is missing). */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { MarketDataSettings } from './config.ts';

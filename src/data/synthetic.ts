@@ -1,3 +1,4 @@
+/** Synthetic OHLCV series for tests and benches. */
 import { Rng } from '../core/random.ts';
 import { emptyCandles, type Candles } from '../core/candles.ts';
 import { timeframeMs } from './timeframe.ts';

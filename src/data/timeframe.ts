@@ -1,3 +1,4 @@
+/** Timeframe and time helpers: timeframe lengths, periods per year, parsing and printing times. */
 import { UserError } from '../core/errors.ts';
 
 const UNIT_MS: Record<string, number> = {

@@ -1,3 +1,4 @@
+/** Candlestick pattern features, transcribed from technicalindicators. */
 import * as ti from 'technicalindicators';
 import type { Candles } from '../core/candles.ts';
 import type { FeatureSet } from './matrix.ts';

@@ -1,3 +1,4 @@
+/** RLTrader's price and volume ratio features. */
 import type { Candles } from '../core/candles.ts';
 import type { FeatureSet } from './matrix.ts';
 import { safeDiv, sma } from './rolling.ts';

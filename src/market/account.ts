@@ -1,3 +1,4 @@
+/** The Account: cash, units, average prices, fills and rejections, as plain arithmetic. */
 import { UserError } from '../core/errors.ts';
 import { checkCosts, type Costs } from './costs.ts';
 

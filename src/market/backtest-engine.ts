@@ -1,3 +1,4 @@
+/** The backtest engine: a policy run over candles on the market simulation, its result and trade fingerprint. */
 import { createHash } from 'node:crypto';
 import type { Observation, Policy } from '../core/policy.ts';
 import type { Candles } from '../core/candles.ts';

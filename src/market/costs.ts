@@ -1,3 +1,4 @@
+/** Trading costs and exchange rules, their named presets and checks. */
 import { UserError } from '../core/errors.ts';
 
 /** Trading costs and exchange rules applied to every fill. */

@@ -1,3 +1,4 @@
+/** Order sizing and planning: from a decision to an order. */
 import { UserError } from '../core/errors.ts';
 import type { Account } from './account.ts';
 

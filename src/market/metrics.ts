@@ -1,3 +1,4 @@
+/** Performance metrics of a run (returns, Sharpe, Sortino, drawdowns, trades) and their table rows. */
 import { periodsPerYear, timeframeMs } from '../data/timeframe.ts';
 import type { BacktestResult } from './backtest-engine.ts';
 

@@ -1,3 +1,4 @@
+/** Building observations at candle t (features window, images, agent state), the same way everywhere. */
 import type { FeatureRows, Observation } from '../core/policy.ts';
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';

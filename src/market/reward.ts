@@ -1,3 +1,4 @@
+/** Reward choices of the trading environment, all from the marked portfolio value. */
 import { UserError } from '../core/errors.ts';
 
 /**

@@ -1,3 +1,4 @@
+/** MarketSim: the one rule of time (decide at a close, fill at the next open, mark at its close). */
 import type { Candles } from '../core/candles.ts';
 import { Account, type Costs } from './account.ts';
 import { checkSizing, executeOrder, HOLD, newOrder, planOrder, type Order, type SizingOptions } from './execution.ts';

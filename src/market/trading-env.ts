@@ -1,3 +1,4 @@
+/** TradingEnv, the reinforcement-learning environment over candles on the market simulation. */
 import type { Observation } from '../core/policy.ts';
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';

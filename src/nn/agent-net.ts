@@ -1,3 +1,7 @@
+/**
+ * AgentNet, a tfjs model as the learners and policies see it (inputs, heads, single and batched forward), and
+ * trainStep.
+ */
 import * as tf from '@tensorflow/tfjs';
 import type { Observation } from '../core/policy.ts';
 import { TrunkCache } from './trunk-cache.ts';
@@ -7,7 +11,7 @@ import type { GradientOptimizer } from './adam.ts';
 /** How the policy head's numbers are read: probabilities, logits, or a sigmoid mean (continuous target position). */
 export type PolicyOutput = 'softmax' | 'logits' | 'sigmoid';
 
-/** A single-observation forward pass that allocates nothing per call (the ml helper's FastForward fits this shape). */
+/** A single-observation forward pass that allocates nothing per call (fast-forward.ts's FastForward fits this shape). */
 export interface SingleForward {
   predict(x: Float32Array, state: Float32Array): HeadOutputs;
   /** Re-reads weights after training. */

@@ -1,3 +1,4 @@
+/** buildNetwork: a tfjs model from a network spec (dnn, lstm, cnn, cnnrnn trunks; value and policy heads). */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/random.ts';
 import { BatchToFrames, FramesToBatch } from './frame-layers.ts';

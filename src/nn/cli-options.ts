@@ -1,3 +1,4 @@
+/** The `--backend` flag of commands that run networks and the config override it makes. */
 import type { Command } from 'commander';
 import { BACKEND_CHOICES } from './config.ts';
 import { parseBackendChoice } from './backend/backend.ts';

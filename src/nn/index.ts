@@ -1,3 +1,4 @@
+/** The network-building surface: specs, buildNetwork and the single-observation fast forward. */
 export type { NetworkKind, NetworkSpec, ImageShape, ResolvedSpec } from './spec.ts';
 export { resolveSpec } from './spec.ts';
 export { buildNetwork } from './build.ts';

@@ -1,3 +1,7 @@
+/**
+ * Batched trunk inference for fixed weights: the feature trunk over a chunk of candles at once, the heads per step in
+ * JS.
+ */
 import * as tf from '@tensorflow/tfjs';
 import type { FeatureRows } from '../core/policy.ts';
 import type { HeadOutputs } from './head-outputs.ts';

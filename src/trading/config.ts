@@ -1,3 +1,4 @@
+/** The config section that the trader owns (`trading`) and the settings trading receives. */
 import { z } from 'zod';
 import type { AgentSettings } from '../agents/config.ts';
 import type { StrategyDefaults } from '../agents/strategy.ts';

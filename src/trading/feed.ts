@@ -1,3 +1,4 @@
+/** The trader's candle feed from a ccxt exchange. */
 import type { Exchange } from 'ccxt';
 import type { CandleRow } from '../core/candles.ts';
 import { fetchClosedCandles, type RetryOptions } from '../data/exchange.ts';

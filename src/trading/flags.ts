@@ -1,3 +1,4 @@
+/** Amount flags of the trading commands. */
 import { UserError } from '../core/errors.ts';
 
 /** A positive amount flag (`--balance 10000000`, `1e7`, `10_000_000`). */

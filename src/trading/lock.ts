@@ -1,3 +1,4 @@
+/** A run's lock in the database, so that one process trades a run at a time. */
 import os from 'node:os';
 import type Database from 'better-sqlite3';
 import { UserError } from '../core/errors.ts';

@@ -1,3 +1,4 @@
+/** A saved model home as the trader's policy source, following its pointer from tick to tick. */
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { log } from '../core/log.ts';

@@ -1,3 +1,4 @@
+/** The paper market: the backtest's order and fill arithmetic, one candle at a time. */
 import type { Decision } from '../core/policy.ts';
 import { ACTIONS } from '../core/policy.ts';
 import { Account, type AccountState, type Costs } from '../market/account.ts';

@@ -1,3 +1,4 @@
+/** Scheduled retrains as a child `bot retrain` process. */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../core/project-root.ts';

@@ -1,3 +1,4 @@
+/** `bot retrain` once: refresh history, then one retrain of a model home. */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { downloadToStore } from '../data/download.ts';

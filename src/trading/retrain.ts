@@ -1,3 +1,4 @@
+/** One retrain: a challenger trained on a sliding window, scored against the champion on a holdout, promoted or not. */
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';

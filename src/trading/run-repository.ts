@@ -1,3 +1,4 @@
+/** The trading runs' state in SQLite: runs, decisions, trades, equity and orders (RunRepository). */
 import type Database from 'better-sqlite3';
 import type { Decision } from '../core/policy.ts';
 import { ensureTradingSchema } from './db.ts';

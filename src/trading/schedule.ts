@@ -1,3 +1,4 @@
+/** When the trader ticks: a cron expression per timeframe and the scheduler. */
 import cron from 'node-cron';
 import { timeframeMs } from '../data/timeframe.ts';
 import { UserError } from '../core/errors.ts';

@@ -1,3 +1,4 @@
+/** A trading session: the policy chosen (rule or saved model), the database, the run's lock and the trader. */
 import { CandleStore } from '../data/store.ts';
 import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
 import { UserError } from '../core/errors.ts';

@@ -1,3 +1,4 @@
+/** The trader: each tick acts on every closed candle not yet acted on, one SQLite transaction per candle. */
 import type { Logger } from '../core/log.ts';
 import type { CandleStore } from '../data/store.ts';
 import type { Candles } from '../core/candles.ts';

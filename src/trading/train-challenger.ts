@@ -1,3 +1,4 @@
+/** The real retrain challenger: fold training, saved like `bot backtest` saves agents. */
 import { saveTrainedAgent, trainOnFold } from '../agents/train-fold.ts';
 import { computeMetrics } from '../market/metrics.ts';
 import type { ChallengerRequest } from './retrain.ts';

@@ -1,3 +1,4 @@
+/** The trader's shared types: modes, fills, policy handles and sources, feeds, run state. */
 import type { CandleRow, Candles } from '../core/candles.ts';
 import type { Observation, Policy } from '../core/policy.ts';
 import type { Account, AccountState } from '../market/account.ts';

@@ -1,3 +1,4 @@
+/** The DQN learner (replay, target network, Huber loss, double DQN) and its loss gradient. */
 import * as tf from '@tensorflow/tfjs';
 import { JsAdam } from '../../nn/adam.ts';
 import { clipByGlobalNorm } from '../../nn/clip-norm.ts';

@@ -1,3 +1,4 @@
+/** Proximal policy optimisation, on the shared on-policy loop. */
 import type { AgentNet } from '../../nn/agent-net.ts';
 import { OnPolicyLearner } from './onpolicy.ts';
 import { ON_POLICY_DEFAULTS, type OnPolicyParams } from './onpolicy-params.ts';

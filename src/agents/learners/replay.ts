@@ -1,3 +1,4 @@
+/** DQN's replay buffer: a fixed-capacity ring of transitions in typed arrays. */
 import type { Rng } from '../../core/random.ts';
 
 /** One transition's arrays, views into the buffer's storage (valid until the next push). */

@@ -1,3 +1,4 @@
+/** RLTrader's learners (value network, or value + policy networks on one trunk) and their fit loss. */
 import * as tf from '@tensorflow/tfjs';
 import { JsAdam } from '../../nn/adam.ts';
 import { BlockTrainer, type LossGradient } from '../../nn/block-trainer.ts';

@@ -1,3 +1,4 @@
+/** Bench group: candle download from the fake exchange, CSV import and store load speed. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+/** Bench group: the backtest engine's speed and memory on a long series. */
 import { runBacktest } from '../../market/backtest-engine.ts';
 import { smaCrossPolicy } from '../../agents/rule-policies.ts';
 import { syntheticCandles } from '../../data/synthetic.ts';

@@ -1,3 +1,4 @@
+/** Bench group: the trading environment's step speed. */
 import { syntheticCandles } from '../../data/synthetic.ts';
 import { COST_PRESETS } from '../../market/costs.ts';
 import { TradingEnv } from '../../market/trading-env.ts';

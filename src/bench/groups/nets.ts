@@ -1,3 +1,4 @@
+/** Bench group: network forward and training step speed per network kind. */
 import * as tf from '@tensorflow/tfjs';
 import { buildNetwork, compileFastForward, type NetworkSpec } from '../../nn/index.ts';
 import { initBackend, type BackendName } from '../../nn/backend/backend.ts';

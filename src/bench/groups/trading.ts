@@ -1,3 +1,4 @@
+/** Bench group: paper trading tick latency with a saved agent. */
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';

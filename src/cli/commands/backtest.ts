@@ -1,3 +1,4 @@
+/** `bot backtest` (rule, agent or saved-model runs) and `bot report`. */
 import type { Command } from 'commander';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';

@@ -1,3 +1,4 @@
+/** `bot chart`: the image a model sees for a window of candles, as a PNG or a contact sheet. */
 import type { Command } from 'commander';
 import type { Candles } from '../../core/candles.ts';
 import { loadSeries } from '../../data/source.ts';

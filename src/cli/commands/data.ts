@@ -1,3 +1,4 @@
+/** `bot data` (download, list, gaps, import, export) and the flags every command that takes candles offers. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';

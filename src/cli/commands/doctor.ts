@@ -1,3 +1,4 @@
+/** `bot doctor`: the machine, the libraries and the tfjs backend that runs. */
 import type { Command } from 'commander';
 import { createRequire } from 'node:module';
 import os from 'node:os';

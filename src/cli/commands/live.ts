@@ -1,3 +1,4 @@
+/** `bot live`: live trading, allowed only with API keys and an explicit confirmation. */
 import type { Command } from 'commander';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { credentialsFromEnv } from '../../core/secrets.ts';

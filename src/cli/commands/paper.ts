@@ -1,3 +1,4 @@
+/** `bot paper`: the paper trader on a clock. */
 import type { Command } from 'commander';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { isoTime, parseTime } from '../../data/timeframe.ts';

@@ -1,3 +1,4 @@
+/** `bot retrain`: one retrain of a model home. */
 import type { Command } from 'commander';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { UserError } from '../../core/errors.ts';

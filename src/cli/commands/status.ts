@@ -1,3 +1,4 @@
+/** `bot status`: balance, position, P&L against buy-and-hold, recent decisions and model version of a run. */
 import type { Command } from 'commander';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { CandleStore } from '../../data/store.ts';

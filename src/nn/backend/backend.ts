@@ -1,3 +1,4 @@
+/** Choosing and starting the tfjs backend (node-gpu, node, wasm, cpu) and registering this project's kernels on it. */
 import * as tf from '@tensorflow/tfjs';
 import { loadWasmPasses } from './elementwise-passes-wasm.ts';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
