@@ -1,4 +1,4 @@
-import type { AgentStrategy } from '../src/backtest/strategy.ts';
+import type { AgentStrategy } from '../src/agents/strategy.ts';
 import type { AgentRecipe } from '../src/agents/recipe.ts';
 
 /**

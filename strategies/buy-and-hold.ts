@@ -1,5 +1,5 @@
-import type { RuleStrategy } from '../src/backtest/strategy.ts';
-import { buyAndHoldPolicy } from '../src/backtest/rules.ts';
+import type { RuleStrategy } from '../src/agents/strategy.ts';
+import { buyAndHoldPolicy } from '../src/agents/rule-policies.ts';
 
 const strategy: RuleStrategy = {
   kind: 'rule',

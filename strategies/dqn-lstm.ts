@@ -1,4 +1,4 @@
-import type { AgentStrategy } from '../src/backtest/strategy.ts';
+import type { AgentStrategy } from '../src/agents/strategy.ts';
 import type { AgentRecipe } from '../src/agents/recipe.ts';
 
 /** Double DQN whose Q-network reads the last 10 candles of RLTrader features through an LSTM. All-in / all-out. */

@@ -1,6 +1,6 @@
 import { RSI } from 'technicalindicators';
-import type { Decision, Observation } from '../src/agents/policy.ts';
-import type { RuleStrategy } from '../src/backtest/strategy.ts';
+import type { Decision, Observation } from '../src/core/policy.ts';
+import type { RuleStrategy } from '../src/agents/strategy.ts';
 
 const PERIOD = 14;
 const OVERSOLD = 30;

@@ -1,5 +1,5 @@
-import type { RuleStrategy } from '../src/backtest/strategy.ts';
-import { smaCrossPolicy } from '../src/backtest/rules.ts';
+import type { RuleStrategy } from '../src/agents/strategy.ts';
+import { smaCrossPolicy } from '../src/agents/rule-policies.ts';
 
 /** Moving-average crossover on closes: long while SMA(20) > SMA(50), flat while below. */
 const strategy: RuleStrategy = {

@@ -1,4 +1,6 @@
+/** The config section that the agents own (`agent`) and the settings that training receives. */
 import { z } from 'zod';
+import type { AccountSection, TradeValueBounds } from '../market/config.ts';
 
 /** Training and evaluation of agent strategies (`bot backtest --strategy <agent>`, `bot retrain`). */
 export const agentSection = z.strictObject({
@@ -20,4 +22,15 @@ export const agentSection = z.strictObject({
   maxCandles: z.number().int().min(0),
 });
 
-export type AgentConfig = z.infer<typeof agentSection>;
+export type AgentSection = z.infer<typeof agentSection>;
+
+/** The market an agent trains and trades in: the account (balance, costs) and the confidence-sizing bounds. */
+export interface AgentMarketSettings {
+  account: AccountSection;
+  backtest: TradeValueBounds;
+}
+
+/** What training an agent reads from config: its own section and the market it trades in. */
+export interface AgentSettings extends AgentMarketSettings {
+  agent: AgentSection;
+}

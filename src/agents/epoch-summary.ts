@@ -1,6 +1,7 @@
+/** Training pictures: RLTrader's epoch summary and the learning curves, as SVG rendered to PNG. */
 import sharp from 'sharp';
-import type { Candles } from '../data/candles.ts';
-import type { EpochTrace } from './learners/learner.ts';
+import type { Candles } from '../core/candles.ts';
+import type { EpochTrace } from './learners/epoch-trace.ts';
 
 /**
  * RLTrader's epoch-summary picture (its visualizer.plot), drawn as SVG and rendered to PNG through sharp:

@@ -4,14 +4,15 @@
  * observation and calls the policy exactly as the backtest and the paper trader do, on an account it makes up
  * for the purpose (nothing stored is read or written).
  */
-import type { Candles } from '../data/candles.ts';
-import { UserError } from '../errors.ts';
+import type { Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { Account, type Costs } from '../market/account.ts';
 import { ObservationBuilder } from '../market/observation.ts';
-import type { LoadedAgent } from './agent-policy.ts';
-import { ACTIONS, type Decision } from './policy.ts';
-import { isContinuous, softmaxRow } from './learners/learner.ts';
+import type { LoadedAgent } from './load-agent.ts';
+import { ACTIONS, type Decision } from '../core/policy.ts';
+import { softmaxRow } from '../nn/head-math.ts';
+import { isContinuous } from './greedy-decision.ts';
 
 export interface NetworkOutputs {
   /** What the numbers are: Q-values (DQN), action probabilities (policy networks), or a target position (continuous). */

@@ -1,9 +1,11 @@
-import type { NetworkKind } from './networks/spec.ts';
+/** The agent recipe a strategy file fills in (features, network, learner, sizing, reward, costs) and its check at load. */
+import { UserError } from '../core/errors.ts';
+import type { NetworkKind } from '../nn/spec.ts';
 import type { ScalerKind } from '../features/scaler.ts';
 import type { CostPresetName } from '../market/costs.ts';
 import type { RewardOptions } from '../market/reward.ts';
 import type { DqnParams } from './learners/dqn.ts';
-import type { OnPolicyParams } from './learners/onpolicy.ts';
+import type { OnPolicyParams } from './learners/onpolicy-params.ts';
 import type { RltraderParams } from './learners/rltrader.ts';
 import type { EpsilonSchedule } from './learners/schedule.ts';
 
@@ -51,4 +53,18 @@ export interface AgentRecipe {
   /** Training episodes: the whole training range each epoch (default) or seeded random windows of this many candles. */
   episodeLength?: number;
   stopLoss?: number;
+}
+
+/** Checks the shape of a strategy's recipe well enough to give a one-line error instead of a crash deep inside. */
+export function checkRecipe(name: string, r: unknown): AgentRecipe {
+  const bad = (what: string) => new UserError(`strategies/${name}.ts: recipe ${what}`);
+  if (!r || typeof r !== 'object') throw bad('is missing');
+  const x = r as Partial<AgentRecipe>;
+  if (typeof x.features !== 'string') throw bad('needs features (a feature spec such as rltrader-v1)');
+  if (!x.network || typeof x.network.kind !== 'string') throw bad('needs network.kind (dnn, lstm, cnn, cnnrnn)');
+  if (!x.learner || !['dqn', 'pg', 'a2c', 'ppo', 'rltrader'].includes(x.learner.kind)) throw bad('needs learner.kind (dqn, pg, a2c, ppo, rltrader)');
+  if (!x.reward || typeof x.reward.kind !== 'string') throw bad('needs a reward');
+  if (!['all', 'confidence', 'target'].includes(x.sizing as string)) throw bad('needs sizing (all, confidence, target)');
+  if (!(Number.isInteger(x.window) && (x.window as number) >= 0)) throw bad('needs a whole window ≥ 0');
+  return x as AgentRecipe;
 }

@@ -1,6 +1,7 @@
+/** Saving a trained agent as a model folder: the network and the meta (recipe, features, scaler, spec) loadAgent needs. */
 import type * as tf from '@tensorflow/tfjs';
-import { saveModel } from '../ml/model-files.ts';
-import type { AgentLearnerMeta } from './agent-policy.ts';
+import { saveModel } from '../nn/model-files.ts';
+import type { AgentLearnerMeta } from './load-agent.ts';
 import type { AgentRecipe } from './recipe.ts';
 import { headsFor, networkSpec, type PreparedData } from './setup.ts';
 

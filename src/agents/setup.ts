@@ -1,24 +1,29 @@
-import type { Config } from '../config/schema.ts';
-import type { Candles } from '../data/candles.ts';
-import { UserError } from '../errors.ts';
+/**
+ * From a recipe to a running agent: prepared data, observation sources, costs and sizing, environments, heads,
+ * learner.
+ */
+import type { Candles } from '../core/candles.ts';
+import type { AccountSection, TradeValueBounds } from '../market/config.ts';
+import type { AgentMarketSettings } from './config.ts';
+import { UserError } from '../core/errors.ts';
 import { computeFeatures, featureWarmup, type FeatureMatrix } from '../features/index.ts';
 import { applyScaler, fitScaler, type ScalerState } from '../features/scaler.ts';
 import { createImageRenderer, parseImageSpec, type ImageRenderer, type ImageSpec } from '../chart/index.ts';
 import { costPreset, costsFromSettings, type Costs } from '../market/costs.ts';
-import type { EnvOptions, EpisodeOptions, SizingOptions } from '../market/env.ts';
+import type { EnvOptions, EpisodeOptions, SizingOptions } from '../market/trading-env.ts';
 import type { ObservationSource } from '../market/observation.ts';
-import { TradingEnv } from '../market/env.ts';
-import { buildNetwork, compileFastForward, type NetworkSpec } from './networks/index.ts';
+import { TradingEnv } from '../market/trading-env.ts';
+import { buildNetwork, compileFastForward, type NetworkSpec } from '../nn/index.ts';
 import type { AgentRecipe } from './recipe.ts';
-import { AgentNet } from './learners/net.ts';
+import { AgentNet } from '../nn/agent-net.ts';
 import { DqnLearner, DQN_DEFAULTS } from './learners/dqn.ts';
 import { createPg } from './learners/pg.ts';
 import { createA2c } from './learners/a2c.ts';
 import { createPpo } from './learners/ppo.ts';
 import { RltraderLearner, RLTRADER_DEFAULTS } from './learners/rltrader.ts';
 import type { Learner } from './learners/learner.ts';
-import { learningEnv } from './trading-env.ts';
-import type { LearningEnv } from './env.ts';
+import { learningEnv } from './market-learning-env.ts';
+import type { LearningEnv } from './learning-env.ts';
 import { STATE_SIZE } from '../market/observation.ts';
 
 export interface IndexRange {
@@ -82,23 +87,23 @@ export function observationSource(p: PreparedData): ObservationSource {
   };
 }
 
-export function recipeCosts(recipe: AgentRecipe, config: Config): Costs {
-  return recipe.costs === 'config' ? costsFromSettings(config.account) : costPreset(recipe.costs);
+export function recipeCosts(recipe: AgentRecipe, account: AccountSection): Costs {
+  return recipe.costs === 'config' ? costsFromSettings(account) : costPreset(recipe.costs);
 }
 
-export function recipeSizing(recipe: AgentRecipe, config: Config): SizingOptions {
-  if (recipe.sizing === 'confidence') return { kind: 'confidence', minTradeValue: config.backtest.minTradeValue, maxTradeValue: config.backtest.maxTradeValue };
+export function recipeSizing(recipe: AgentRecipe, bounds: TradeValueBounds): SizingOptions {
+  if (recipe.sizing === 'confidence') return { kind: 'confidence', minTradeValue: bounds.minTradeValue, maxTradeValue: bounds.maxTradeValue };
   return { kind: recipe.sizing };
 }
 
 /** What the environment and the engine share for one range (reward and episode are the env's alone). */
-export function envOptions(recipe: AgentRecipe, config: Config, p: PreparedData, range: IndexRange, episode?: EpisodeOptions): EnvOptions {
+export function envOptions(recipe: AgentRecipe, market: AgentMarketSettings, p: PreparedData, range: IndexRange, episode?: EpisodeOptions): EnvOptions {
   return {
     ...observationSource(p),
     range,
-    costs: recipeCosts(recipe, config),
-    balance: config.account.balance,
-    sizing: recipeSizing(recipe, config),
+    costs: recipeCosts(recipe, market.account),
+    balance: market.account.balance,
+    sizing: recipeSizing(recipe, market.backtest),
     reward: recipe.reward,
     ...(episode ? { episode } : {}),
     ...(recipe.stopLoss !== undefined ? { stopLoss: recipe.stopLoss } : {}),
@@ -111,14 +116,14 @@ export function envCount(recipe: AgentRecipe): number {
 }
 
 /** Training environments over `range`: one full-range env, or several on seeded random windows that cover it together. */
-export function trainingEnvs(recipe: AgentRecipe, config: Config, p: PreparedData, range: IndexRange, seed: number): LearningEnv[] {
+export function trainingEnvs(recipe: AgentRecipe, market: AgentMarketSettings, p: PreparedData, range: IndexRange, seed: number): LearningEnv[] {
   const n = envCount(recipe);
   const len = range.to - range.from;
   const episodeLength = recipe.episodeLength ?? (n > 1 ? Math.max(2, Math.floor(len / n)) : undefined);
   return Array.from({ length: n }, (_, i) => {
     const episode: EpisodeOptions | undefined =
       episodeLength !== undefined && episodeLength < len ? { kind: 'random', length: episodeLength, seed: seed * 1009 + i } : undefined;
-    return learningEnv(new TradingEnv(envOptions(recipe, config, p, range, episode)));
+    return learningEnv(new TradingEnv(envOptions(recipe, market, p, range, episode)));
   });
 }
 

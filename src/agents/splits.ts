@@ -1,4 +1,5 @@
-import { UserError } from '../errors.ts';
+/** Chronological train / validation / test folds over candle indices (walk-forward). */
+import { UserError } from '../core/errors.ts';
 import type { IndexRange } from './setup.ts';
 
 export interface Fold {

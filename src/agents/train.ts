@@ -1,11 +1,13 @@
+/** The training loop over epochs: ε schedule, validation, early stopping, the epoch log line and summaries. */
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import cliProgress from 'cli-progress';
-import type { Logger } from '../log.ts';
-import type { Candles } from '../data/candles.ts';
-import type { LearningEnv } from './env.ts';
-import { EpochTrace, type EpochStats, type Learner } from './learners/learner.ts';
+import type { Logger } from '../core/log.ts';
+import type { Candles } from '../core/candles.ts';
+import type { LearningEnv } from './learning-env.ts';
+import { EpochTrace, type EpochStats } from './learners/epoch-trace.ts';
+import type { Learner } from './learners/learner.ts';
 import { epsilonAt, type EpsilonSchedule } from './learners/schedule.ts';
 import { writeEpochSummaryPng, type CurvePoint } from './epoch-summary.ts';
 

@@ -1,10 +1,11 @@
-import type { Policy } from '../agents/policy.ts';
-import type { Candles } from '../data/candles.ts';
+/** The baselines every backtest is compared with (buy-and-hold, flat, random, SMA cross) and mean ± sd over runs. */
+import type { Policy } from '../core/policy.ts';
+import type { Candles } from '../core/candles.ts';
 import type { Costs } from '../market/account.ts';
 import type { SizingOptions } from '../market/execution.ts';
-import { runBacktest, type BacktestResult } from './engine.ts';
-import { computeMetrics, type Metrics } from './metrics.ts';
-import { buyAndHoldPolicy, flatPolicy, randomPolicy, smaCrossPolicy } from './rules.ts';
+import { runBacktest, type BacktestResult } from '../market/backtest-engine.ts';
+import { computeMetrics, type Metrics } from '../market/metrics.ts';
+import { buyAndHoldPolicy, flatPolicy, randomPolicy, smaCrossPolicy } from '../agents/rule-policies.ts';
 
 export type BaselineName = 'buy_and_hold' | 'flat' | 'random' | 'sma_cross';
 export const BASELINE_NAMES: readonly BaselineName[] = ['buy_and_hold', 'flat', 'random', 'sma_cross'];

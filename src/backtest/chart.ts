@@ -1,5 +1,6 @@
+/** The backtest report's equity picture: price with buy/sell marks, portfolio value against a benchmark, drawdown. */
 import sharp from 'sharp';
-import type { Trade } from './engine.ts';
+import type { Trade } from '../market/backtest-engine.ts';
 
 export interface EquityChartInput {
   title: string;

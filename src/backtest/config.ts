@@ -1,4 +1,8 @@
+/** The config section that the backtest owns (`backtest`) and the settings its runs receive. */
 import { z } from 'zod';
+import type { AgentSettings } from '../agents/config.ts';
+import type { AccountSection } from '../market/config.ts';
+import type { MlSection } from '../nn/config.ts';
 
 /** `bot backtest` defaults. Rule strategies trade with `sizing`; the baselines trade all-in / all-out. */
 export const backtestSection = z.strictObject({
@@ -14,3 +18,17 @@ export const backtestSection = z.strictObject({
   randomSeeds: z.number().int().min(1).max(1000),
   seed: z.number().int(),
 });
+
+export type BacktestSection = z.infer<typeof backtestSection>;
+
+/** What a rule or saved-model backtest reads from config. */
+export interface BacktestSettings {
+  account: AccountSection;
+  backtest: BacktestSection;
+  ml: MlSection;
+}
+
+/** What an agent backtest reads from config: the backtest's settings and the agents' own. */
+export interface AgentBacktestSettings extends BacktestSettings, AgentSettings {
+  backtest: BacktestSection;
+}

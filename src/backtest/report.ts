@@ -1,12 +1,16 @@
+/**
+ * The backtest report folder: report.json, report.html, trades.csv and pictures; reading it back and its summary
+ * table.
+ */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isoTime } from '../data/timeframe.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../core/errors.ts';
 import type { Baselines, BaselineName } from './baselines.ts';
 import { BASELINE_NAMES } from './baselines.ts';
 import { writeEquityPng } from './chart.ts';
-import { tradesFingerprint, type BacktestResult, type Trade } from './engine.ts';
-import { METRIC_ROWS, metricsToJson, type Metrics } from './metrics.ts';
+import { tradesFingerprint, type BacktestResult, type Trade } from '../market/backtest-engine.ts';
+import { METRIC_ROWS, metricsToJson, type Metrics } from '../market/metrics.ts';
 
 export const REPORT_SCHEMA = 'bot-backtest-report/1';
 

@@ -3,7 +3,7 @@
  * part k covers candles [from_k, to_k] with to_k = from_{k+1}, so its last decision fills at the next part's first
  * candle, and that candle's close is marked by both (the later part's copy is kept).
  */
-import type { BacktestResult } from './engine.ts';
+import type { BacktestResult } from '../market/backtest-engine.ts';
 
 export function stitchResults(parts: readonly BacktestResult[], policy: string): BacktestResult {
   if (parts.length === 0) throw new Error('stitchResults: no parts');

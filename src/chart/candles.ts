@@ -12,7 +12,7 @@
  *   3: RGB for people and models alike — red = down candles/volume, green = up, blue = lines (main 1.0 / secondary 0.5)
  *   4: [down, up, main lines (MA, RSI, MACD), secondary lines (Bollinger, RSI 30/70 guides, MACD signal and histogram)]
  */
-import { sliceCandles, type Candles } from '../data/candles.ts';
+import { sliceCandles, type Candles } from '../core/candles.ts';
 import { bollinger, macd, rsi } from '../features/indicators.ts';
 import { sma } from '../features/rolling.ts';
 import { fillRect, line, plot, rowOf, vline, type Frame } from './draw.ts';

@@ -1,5 +1,6 @@
-import type { Candles } from '../data/candles.ts';
-import { UserError } from '../errors.ts';
+/** What every image style shares: bounds checks, single frames and sequences. */
+import type { Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
 import type { ImageRenderer, ImageSpec } from './spec.ts';
 
 /** What every image style shares: bounds checks, single frames and sequences; a style only draws one frame. */

@@ -5,7 +5,7 @@
  * the range as in the paper); an optional moving-average line through the middle columns; optional volume bars in the
  * bottom fifth, scaled to the window's largest volume, separated from the prices by one empty row.
  */
-import type { Candles } from '../data/candles.ts';
+import type { Candles } from '../core/candles.ts';
 import { line, rowOf, type Frame } from './draw.ts';
 import { FrameRenderer } from './frame-renderer.ts';
 import type { ImageSpec } from './spec.ts';

@@ -1,7 +1,8 @@
+/** PNG in and out of float images, and contact sheets for looking at them. */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { UserError } from '../errors.ts';
+import { UserError } from '../core/errors.ts';
 
 /** 0..1 floats → bytes (round to nearest, clamped); bytes pass through. */
 export function toBytes(pixels: Float32Array | Uint8Array): Uint8Array {

@@ -1,5 +1,6 @@
-import { UserError } from '../errors.ts';
-import type { Candles } from '../data/candles.ts';
+/** Chart image specs: parsing, validation and printing, and the ImageRenderer contract. */
+import { UserError } from '../core/errors.ts';
+import type { Candles } from '../core/candles.ts';
 
 export type ImageStyle = 'ohlc' | 'candles';
 export type PanelKind = 'volume' | 'rsi' | 'macd';

@@ -1,7 +1,8 @@
+/** What every command shares: common flags, config loading with overrides, the logger. */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
-import { createLogger, setLogger, type Logger } from '../log.ts';
+import { createLogger, setLogger, type Logger } from '../core/log.ts';
 
 /** Flags shared by the commands that read config: each overrides the matching config key. */
 export interface CommonFlags {

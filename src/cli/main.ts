@@ -1,6 +1,7 @@
+/** The `bot` command line: command modules loaded on demand, errors printed as one line. */
 import { Command, CommanderError } from 'commander';
-import { UserError } from '../errors.ts';
-import { closeLogger, log, redactSecrets } from '../log.ts';
+import { UserError } from '../core/errors.ts';
+import { closeLogger, log, redactSecrets } from '../core/log.ts';
 type Register = (program: Command) => void;
 
 /**

@@ -1,11 +1,11 @@
+/** Loading config: config/default.json, an optional file and flag overrides, merged and validated in one line of error. */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { z } from 'zod';
-import { UserError } from '../errors.ts';
+import { UserError } from '../core/errors.ts';
+import { PROJECT_ROOT } from '../core/project-root.ts';
 import { configSchema, type Config } from './schema.ts';
 
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_CONFIG_FILE = path.join(PROJECT_ROOT, 'config', 'default.json');
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

@@ -1,5 +1,6 @@
+/** The whole config: every module's section assembled into one schema (the composition root's view). */
 import { z } from 'zod';
-import { mlSection } from '../ml/config.ts';
+import { mlSection } from '../nn/config.ts';
 import { exchangeSection, dataSection } from '../data/config.ts';
 import { accountSection } from '../market/config.ts';
 import { backtestSection } from '../backtest/config.ts';

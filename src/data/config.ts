@@ -1,3 +1,4 @@
+/** The config sections that the data layer owns (`exchange`, `data`) and the settings it receives. */
 import { z } from 'zod';
 
 /** Where candles come from and how hard to try. `ccxt` goes as it is to the ccxt exchange constructor. */
@@ -16,3 +17,18 @@ export const dataSection = z.strictObject({
   /** Default start of `bot data download` when nothing is stored yet. */
   since: z.string().min(1),
 });
+
+export type ExchangeSection = z.infer<typeof exchangeSection>;
+export type DataSection = z.infer<typeof dataSection>;
+
+/** What talking to the exchange reads from config: the `exchange` section. */
+export interface ExchangeSettings {
+  exchange: ExchangeSection;
+}
+
+/** The market a command works on and where its candles are stored. */
+export interface MarketDataSettings extends ExchangeSettings {
+  data: DataSection;
+  symbol: string;
+  timeframe: string;
+}

@@ -1,5 +1,6 @@
-import { UserError } from '../errors.ts';
-import type { CandleRow, Candles } from './candles.ts';
+/** Reading and writing candle CSV files in the common flavours. */
+import { UserError } from '../core/errors.ts';
+import type { CandleRow, Candles } from '../core/candles.ts';
 import { isoTime, timeframeMs } from './timeframe.ts';
 
 export interface CsvParseOptions {

@@ -1,5 +1,6 @@
+/** Downloading closed candles from an exchange into the store. */
 import type { Exchange } from 'ccxt';
-import { log } from '../log.ts';
+import { log } from '../core/log.ts';
 import type { FetchCandlesOptions } from './exchange.ts';
 import { pageClosedCandles } from './exchange.ts';
 import { subtractRanges, type CandleStore, type TimeRange } from './store.ts';

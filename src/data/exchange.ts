@@ -1,9 +1,9 @@
 import ccxt, { type Exchange } from 'ccxt';
-import type { Config } from '../config/schema.ts';
-import { credentialsFromEnv } from '../config/secrets.ts';
-import { UserError } from '../errors.ts';
-import { log, redactSecrets } from '../log.ts';
-import type { CandleRow } from './candles.ts';
+import type { ExchangeSettings } from './config.ts';
+import { credentialsFromEnv } from '../core/secrets.ts';
+import { UserError } from '../core/errors.ts';
+import { log, redactSecrets } from '../core/log.ts';
+import type { CandleRow } from '../core/candles.ts';
 import { isoTime, timeframeMs } from './timeframe.ts';
 
 export interface RetryOptions {
@@ -17,7 +17,7 @@ export interface RetryOptions {
   onRetry?: (info: { what: string; attempt: number; delayMs: number; error: Error }) => void;
 }
 
-export function retryOptionsFrom(config: Config): RetryOptions {
+export function retryOptionsFrom(config: ExchangeSettings): RetryOptions {
   const { retries, backoffMs, maxBackoffMs } = config.exchange;
   return { retries, backoffMs, maxBackoffMs };
 }
@@ -42,7 +42,7 @@ type WithHttpStatus = Error & { httpStatus?: number };
  * A ccxt exchange from config: `exchange.ccxt` goes to the constructor as it is (urls, options, …),
  * plus the timeout, the rate limiter on, and credentials from the environment when present.
  */
-export function createExchange(config: Config): Exchange {
+export function createExchange(config: ExchangeSettings): Exchange {
   const id = config.exchange.id;
   const classes = ccxt as unknown as Record<string, new (options: Record<string, unknown>) => Exchange>;
   if (!ccxt.exchanges.includes(id) || typeof classes[id] !== 'function') {

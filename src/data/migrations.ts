@@ -15,7 +15,7 @@
  * too, so every migration 1 must be idempotent over the tables it creates and must never drop data.
  */
 import type Database from 'better-sqlite3';
-import { UserError } from '../errors.ts';
+import { UserError } from '../core/errors.ts';
 
 /** One step of a schema. `up` runs inside the transaction that also records `version`. */
 export interface Migration {

@@ -1,8 +1,9 @@
+/** The bundled sample series (S&P 500 daily from vega-datasets). */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../errors.ts';
-import { candlesFromRows, type Candles } from './candles.ts';
+import { UserError } from '../core/errors.ts';
+import { candlesFromRows, type Candles } from '../core/candles.ts';
 import { parseCandlesCsv } from './csv.ts';
 
 export const SAMPLE_EXCHANGE = 'sample';

@@ -1,9 +1,10 @@
+/** Loading a candle series for a command: a CSV file, the bundled sample, or the store (downloading what is missing). */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config/schema.ts';
-import { UserError } from '../errors.ts';
-import { log } from '../log.ts';
-import { candlesFromRows, sliceCandles, type Candles } from './candles.ts';
+import type { MarketDataSettings } from './config.ts';
+import { UserError } from '../core/errors.ts';
+import { log } from '../core/log.ts';
+import { candlesFromRows, sliceCandles, type Candles } from '../core/candles.ts';
 import { parseCandlesCsvDetailed } from './csv.ts';
 import { loadSample } from './sample.ts';
 import { CandleStore } from './store.ts';
@@ -21,7 +22,7 @@ export interface Series {
 }
 
 export interface SeriesRequest {
-  config: Config;
+  config: MarketDataSettings;
   /** A CSV file read with the import parser (not stored). */
   dataFile?: string;
   /** The bundled S&P 500 daily sample. */
@@ -60,7 +61,7 @@ function nonEmpty(s: Series, from?: number, to?: number): Series {
 }
 
 /** Reads a CSV of candles (any flavour `bot data import` knows) without storing it. */
-export function loadCsvFile(file: string, config: Config, timeframe?: string): Candles {
+export function loadCsvFile(file: string, config: Pick<MarketDataSettings, 'symbol'>, timeframe?: string): Candles {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { UserError } from '../errors.ts';
+import { UserError } from '../core/errors.ts';
 import { migrate, type Schema } from './migrations.ts';
-import { candlesFromRows, type CandleRow, type Candles } from './candles.ts';
+import { candlesFromRows, type CandleRow, type Candles } from '../core/candles.ts';
 import { timeframeMs } from './timeframe.ts';
 
 /** One stored series as `bot data list` shows it. `gaps` counts missing ranges, `missing` the candles in them. */

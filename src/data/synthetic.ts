@@ -1,5 +1,6 @@
-import { Rng } from '../util/random.ts';
-import { emptyCandles, type Candles } from './candles.ts';
+/** Synthetic OHLCV series for tests and benches. */
+import { Rng } from '../core/random.ts';
+import { emptyCandles, type Candles } from '../core/candles.ts';
 import { timeframeMs } from './timeframe.ts';
 
 export interface SyntheticOptions {

@@ -1,4 +1,5 @@
-import { UserError } from '../errors.ts';
+/** Timeframe and time helpers: timeframe lengths, periods per year, parsing and printing times. */
+import { UserError } from '../core/errors.ts';
 
 const UNIT_MS: Record<string, number> = {
   m: 60_000,

@@ -2,8 +2,8 @@
  * Named, versioned feature sets computed from `Candles` into one dense Float32 matrix.
  * Specs combine sets with `+` (`rltrader-v1+ta`); columns keep the order of the spec.
  */
-import type { Candles } from '../data/candles.ts';
-import { UserError } from '../errors.ts';
+import type { Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
 import type { FeatureMatrix, FeatureSet } from './matrix.ts';
 import { patternsSet } from './patterns.ts';
 import { rltraderV1 } from './rltrader.ts';

@@ -3,7 +3,7 @@
  * full-length Float64Arrays (NaN before the first value) and matches technicalindicators' first index and values
  * (tests check this), except that RSI and MFI are not rounded to 2 decimals here.
  */
-import type { Candles } from '../data/candles.ts';
+import type { Candles } from '../core/candles.ts';
 import { ema, rollingMax, rollingMin, rollingStd, sma, wilder } from './rolling.ts';
 
 /** RSI with Wilder averages of gains and losses; first value at index `period`. 0..100, unrounded. */

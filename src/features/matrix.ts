@@ -1,4 +1,5 @@
-import type { Candles } from '../data/candles.ts';
+/** FeatureMatrix, the dense row-per-candle feature table, and the FeatureSet contract. */
+import type { Candles } from '../core/candles.ts';
 
 /** A dense, row-major feature table: row t holds the features of candle t. */
 export interface FeatureMatrix {

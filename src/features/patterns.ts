@@ -1,5 +1,6 @@
+/** Candlestick pattern features, transcribed from technicalindicators. */
 import * as ti from 'technicalindicators';
-import type { Candles } from '../data/candles.ts';
+import type { Candles } from '../core/candles.ts';
 import type { FeatureSet } from './matrix.ts';
 
 /**

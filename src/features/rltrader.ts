@@ -1,4 +1,5 @@
-import type { Candles } from '../data/candles.ts';
+/** RLTrader's price and volume ratio features. */
+import type { Candles } from '../core/candles.ts';
 import type { FeatureSet } from './matrix.ts';
 import { safeDiv, sma } from './rolling.ts';
 

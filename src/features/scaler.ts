@@ -2,7 +2,7 @@
  * Column scalers fitted on training rows only. State is plain JSON (numbers survive a JSON round trip exactly,
  * so a restored scaler reproduces the same Float32 outputs bit for bit).
  */
-import { UserError } from '../errors.ts';
+import { UserError } from '../core/errors.ts';
 import type { FeatureMatrix } from './matrix.ts';
 
 export type ScalerKind = 'zscore' | 'minmax' | 'tanh' | 'none';

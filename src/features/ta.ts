@@ -1,4 +1,5 @@
-import type { Candles } from '../data/candles.ts';
+/** The classic technical-indicator feature set, each indicator made scale-free. */
+import type { Candles } from '../core/candles.ts';
 import { adx, atr, bollinger, cci, macd, mfi, obv, rsi, stochastic } from './indicators.ts';
 import type { FeatureSet } from './matrix.ts';
 import { ema, safeDiv } from './rolling.ts';

@@ -1,4 +1,5 @@
-import { UserError } from '../errors.ts';
+/** The Account: cash, units, average prices, fills and rejections, as plain arithmetic. */
+import { UserError } from '../core/errors.ts';
 import { checkCosts, type Costs } from './costs.ts';
 
 export type { Costs } from './costs.ts';

@@ -1,3 +1,4 @@
+/** The config section that the market simulation owns (`account`) and the sizing bounds it receives. */
 import { z } from 'zod';
 
 /**
@@ -13,3 +14,11 @@ export const accountSection = z.strictObject({
   minOrderValue: z.number().min(0),
   quantityPrecision: z.number().int().min(0).max(18),
 });
+
+export type AccountSection = z.infer<typeof accountSection>;
+
+/** Bounds of confidence sizing, in quote currency (config `backtest.minTradeValue` / `maxTradeValue`). */
+export interface TradeValueBounds {
+  minTradeValue: number;
+  maxTradeValue: number;
+}

@@ -1,4 +1,5 @@
-import { UserError } from '../errors.ts';
+/** Trading costs and exchange rules, their named presets and checks. */
+import { UserError } from '../core/errors.ts';
 
 /** Trading costs and exchange rules applied to every fill. */
 export interface Costs {

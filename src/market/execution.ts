@@ -1,4 +1,5 @@
-import { UserError } from '../errors.ts';
+/** Order sizing and planning: from a decision to an order. */
+import { UserError } from '../core/errors.ts';
 import type { Account } from './account.ts';
 
 /**

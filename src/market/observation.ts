@@ -1,6 +1,7 @@
-import type { Observation } from '../agents/policy.ts';
-import type { Candles } from '../data/candles.ts';
-import { UserError } from '../errors.ts';
+/** Building observations at candle t (features window, images, agent state), the same way everywhere. */
+import type { FeatureRows, Observation } from '../core/policy.ts';
+import type { Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
 import type { Account } from './account.ts';
 
 /** Size of the agent state vector: [hold ratio, profit/loss ratio, price / average buy price − 1]. */
@@ -36,6 +37,7 @@ export class ObservationBuilder {
   /** First t an observation can be built for (enough feature rows and image warm-up behind it). */
   readonly firstT: number;
   private readonly data: Float32Array;
+  private readonly rows: FeatureRows | undefined;
   private readonly images?: { renderer: ImageSequenceRenderer; frames: number };
 
   constructor(src: ObservationSource) {
@@ -50,10 +52,12 @@ export class ObservationBuilder {
       }
       this.data = data;
       this.cols = cols;
+      this.rows = { data, cols };
     } else {
       if (src.window > 0) throw new UserError(`window ${src.window} asks for feature rows but no features were given`);
       this.data = NO_FEATURES;
       this.cols = 0;
+      this.rows = undefined;
     }
     this.images = src.images;
     let first = Math.max(0, this.window - 1);
@@ -82,6 +86,7 @@ export class ObservationBuilder {
       cols: this.cols,
       state: new Float32Array(STATE_SIZE),
     };
+    if (this.rows) obs.featureRows = this.rows;
     if (this.images) obs.images = new Float32Array(this.images.frames * this.images.renderer.frameSize);
     return this.fill(obs, t, account);
   }

@@ -1,4 +1,5 @@
-import { UserError } from '../errors.ts';
+/** Reward choices of the trading environment, all from the marked portfolio value. */
+import { UserError } from '../core/errors.ts';
 
 /**
  * Reward choices; every one is computed from the marked portfolio value, so fees, tax and slippage are always inside.

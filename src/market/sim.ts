@@ -1,4 +1,5 @@
-import type { Candles } from '../data/candles.ts';
+/** MarketSim: the one rule of time (decide at a close, fill at the next open, mark at its close). */
+import type { Candles } from '../core/candles.ts';
 import { Account, type Costs } from './account.ts';
 import { checkSizing, executeOrder, HOLD, newOrder, planOrder, type Order, type SizingOptions } from './execution.ts';
 

@@ -1,4 +1,9 @@
+/** The config section that the trader owns (`trading`) and the settings trading receives. */
 import { z } from 'zod';
+import type { AgentSettings } from '../agents/config.ts';
+import type { StrategyDefaults } from '../agents/strategy.ts';
+import type { MarketDataSettings } from '../data/config.ts';
+import type { MlSection } from '../nn/config.ts';
 
 /** The trader loop (paper and live), its live-trading caps and scheduled retraining. */
 export const tradingSection = z.strictObject({
@@ -28,4 +33,14 @@ export const tradingSection = z.strictObject({
   }),
 });
 
-export type TradingConfig = z.infer<typeof tradingSection>;
+export type TradingSection = z.infer<typeof tradingSection>;
+
+/**
+ * What the trader, its sessions and retraining read from config: the market and store, the account, the backend,
+ * agent training, the trading section, and the rule-strategy defaults of the `backtest` section.
+ */
+export interface TradingSettings extends MarketDataSettings, AgentSettings {
+  ml: MlSection;
+  trading: TradingSection;
+  backtest: StrategyDefaults;
+}

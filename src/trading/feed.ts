@@ -1,5 +1,6 @@
+/** The trader's candle feed from a ccxt exchange. */
 import type { Exchange } from 'ccxt';
-import type { CandleRow } from '../data/candles.ts';
+import type { CandleRow } from '../core/candles.ts';
 import { fetchClosedCandles, type RetryOptions } from '../data/exchange.ts';
 import type { CandleFeed } from './types.ts';
 

@@ -1,4 +1,5 @@
-import { UserError } from '../errors.ts';
+/** Amount flags of the trading commands. */
+import { UserError } from '../core/errors.ts';
 
 /** A positive amount flag (`--balance 10000000`, `1e7`, `10_000_000`). */
 export function parseAmount(value: string, flag: string): number {

@@ -3,7 +3,7 @@
  * placed once under a client order id and settled from what the exchange reports (issue 18).
  */
 import type { Exchange, Order as CcxtOrder } from 'ccxt';
-import type { Decision } from '../agents/policy.ts';
+import type { Decision } from '../core/policy.ts';
 import { classifyError, shortError, withMarkets, withRetry, type RetryOptions } from '../data/exchange.ts';
 import { isoTime } from '../data/timeframe.ts';
 import type { AccountState, RejectReason } from '../market/account.ts';
@@ -11,7 +11,7 @@ import { BUY, type Order } from '../market/execution.ts';
 import { fillFromOrder, findOrderByClientId, isOpen, type Retried } from './exchange-orders.ts';
 import { HaltError } from './halt.ts';
 import { orderSide } from './paper-market.ts';
-import type { RunRepository } from './runs.ts';
+import type { RunRepository } from './run-repository.ts';
 import { lastClosedOpen, Trader, type TickReport, type TraderOptions } from './trader.ts';
 import type { FillRecord, RunState } from './types.ts';
 

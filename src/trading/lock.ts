@@ -1,6 +1,7 @@
+/** A run's lock in the database, so that one process trades a run at a time. */
 import os from 'node:os';
 import type Database from 'better-sqlite3';
-import { UserError } from '../errors.ts';
+import { UserError } from '../core/errors.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { ensureTradingSchema } from './db.ts';
 

@@ -1,4 +1,5 @@
-import type { Logger } from '../log.ts';
+/** The trader on a clock: ticks on a schedule, catch-up, retrains and stopping. */
+import type { Logger } from '../core/log.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { shortError } from '../data/exchange.ts';
 import type { Lock } from './lock.ts';

@@ -1,5 +1,6 @@
-import type { Decision } from '../agents/policy.ts';
-import { ACTIONS } from '../agents/policy.ts';
+/** The paper market: the backtest's order and fill arithmetic, one candle at a time. */
+import type { Decision } from '../core/policy.ts';
+import { ACTIONS } from '../core/policy.ts';
 import { Account, type AccountState, type Costs } from '../market/account.ts';
 import { BUY, checkSizing, executeOrder, HOLD, newOrder, planOrder, SELL, type Order, type SizingOptions } from '../market/execution.ts';
 import type { FillRecord } from './types.ts';

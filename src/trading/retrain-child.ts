@@ -1,7 +1,8 @@
+/** Scheduled retrains as a child `bot retrain` process. */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../config/load.ts';
-import type { Logger } from '../log.ts';
+import { PROJECT_ROOT } from '../core/project-root.ts';
+import type { Logger } from '../core/log.ts';
 
 interface RetrainFlags {
   config?: string;

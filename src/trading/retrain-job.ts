@@ -1,22 +1,23 @@
+/** `bot retrain` once: refresh history, then one retrain of a model home. */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config/schema.ts';
 import { downloadToStore } from '../data/download.ts';
 import { createExchange, retryOptionsFrom, shortError } from '../data/exchange.ts';
 import { CandleStore } from '../data/store.ts';
 import { timeframeMs } from '../data/timeframe.ts';
-import { UserError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import { checkRecipe } from '../agents/run.ts';
+import { UserError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { checkRecipe } from '../agents/recipe.ts';
 import { recipeWarmup } from '../agents/setup.ts';
-import { loadStrategy } from '../backtest/strategy.ts';
-import { initBackend } from '../ml/backend.ts';
+import { loadStrategy } from '../agents/strategy.ts';
+import { initBackend } from '../nn/backend/backend.ts';
 import { retrainOnce, type ChallengerTrainer, type RetrainResult } from './retrain.ts';
 import { trainChallenger } from './train-challenger.ts';
-import { currentVersion, versionDir } from './model-pointer.ts';
+import { currentVersion, versionDir } from '../agents/model-pointer.ts';
+import type { TradingSettings } from './config.ts';
 
 export interface RetrainJob {
-  config: Config;
+  config: TradingSettings;
   logger: Logger;
   /** Agent strategy in strategies/; default: the strategy recorded in the model home's meta.json. */
   strategy?: string;

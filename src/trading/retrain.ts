@@ -1,22 +1,23 @@
+/** One retrain: a challenger trained on a sliding window, scored against the champion on a holdout, promoted or not. */
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config/schema.ts';
-import type { Candles } from '../data/candles.ts';
+import type { Candles } from '../core/candles.ts';
 import { isoTime } from '../data/timeframe.ts';
-import { UserError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import { loadAgent } from '../agents/agent-policy.ts';
+import { UserError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { loadAgent } from '../agents/load-agent.ts';
 import type { AgentRecipe } from '../agents/recipe.ts';
 import { recipeCosts, recipeSizing, recipeWarmup, type IndexRange } from '../agents/setup.ts';
 import type { Fold } from '../agents/splits.ts';
-import { runBacktest } from '../backtest/engine.ts';
-import { computeMetrics } from '../backtest/metrics.ts';
-import { buyAndHoldPolicy } from '../backtest/rules.ts';
+import { runBacktest } from '../market/backtest-engine.ts';
+import { computeMetrics } from '../market/metrics.ts';
+import { buyAndHoldPolicy } from '../agents/rule-policies.ts';
 import type { CandleStore } from '../data/store.ts';
 import { shortError } from '../data/exchange.ts';
 import { ensureTradingSchema } from './db.ts';
 import { acquireLock } from './lock.ts';
-import { currentVersion, newVersionName, promoteVersion, resolveModel, stageVersion } from './model-pointer.ts';
+import { currentVersion, newVersionName, promoteVersion, resolveModel, stageVersion } from '../agents/model-pointer.ts';
+import type { TradingSettings } from './config.ts';
 
 /** What a challenger is judged on: total return over the holdout after costs, through the backtest engine. */
 export interface HoldoutScores {
@@ -47,7 +48,7 @@ export function promotionDecision(s: HoldoutScores, minImprovement: number): { p
 }
 
 export interface ChallengerRequest {
-  config: Config;
+  config: TradingSettings;
   recipe: AgentRecipe;
   strategyName: string;
   modelName: string;
@@ -64,7 +65,7 @@ export interface ChallengerRequest {
 export type ChallengerTrainer = (req: ChallengerRequest) => Promise<void>;
 
 export interface RetrainOptions {
-  config: Config;
+  config: TradingSettings;
   logger: Logger;
   store: CandleStore;
   /** Model home: `models/<name>` (its pointer is what a paper run with --model follows). */
@@ -80,10 +81,10 @@ export interface RetrainOptions {
 }
 
 /** Total return of a saved agent over `range` of `candles`, with the backtest engine and the agent's own scaler. */
-async function scoreModel(dir: string, candles: Candles, range: IndexRange, config: Config): Promise<number> {
+async function scoreModel(dir: string, candles: Candles, range: IndexRange, config: TradingSettings): Promise<number> {
   const agent = await loadAgent(dir);
   try {
-    const result = runBacktest({ ...agent.observationSource(candles), range, costs: recipeCosts(agent.recipe, config), balance: config.account.balance, sizing: recipeSizing(agent.recipe, config), policy: agent.policy });
+    const result = runBacktest({ ...agent.observationSource(candles), range, costs: recipeCosts(agent.recipe, config.account), balance: config.account.balance, sizing: recipeSizing(agent.recipe, config.backtest), policy: agent.policy });
     return computeMetrics(result, candles.timeframe).totalReturn;
   } finally {
     agent.dispose();
@@ -138,7 +139,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       challenger: await scoreModel(challengerDir, candles, holdout, config),
       champion: championVersion ? await scoreModel(resolveModel(home).dir, candles, holdout, config) : null,
       buyHold: computeMetrics(
-        runBacktest({ candles, window: 0, range: holdout, costs: recipeCosts(o.recipe, config), balance: config.account.balance, sizing: { kind: 'all' }, policy: buyAndHoldPolicy() }),
+        runBacktest({ candles, window: 0, range: holdout, costs: recipeCosts(o.recipe, config.account), balance: config.account.balance, sizing: { kind: 'all' }, policy: buyAndHoldPolicy() }),
         candles.timeframe,
       ).totalReturn,
     };

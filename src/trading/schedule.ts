@@ -1,6 +1,7 @@
+/** When the trader ticks: a cron expression per timeframe and the scheduler. */
 import cron from 'node-cron';
 import { timeframeMs } from '../data/timeframe.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../core/errors.ts';
 
 /**
  * A six-field (with seconds) cron expression, in UTC, that fires `delaySeconds` after every candle of `timeframe`

@@ -1,15 +1,16 @@
-import type { Config } from '../config/schema.ts';
+/** A trading session: the policy chosen (rule or saved model), the database, the run's lock and the trader. */
 import { CandleStore } from '../data/store.ts';
 import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
-import { UserError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import { loadStrategy } from '../backtest/strategy.ts';
+import { UserError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { loadStrategy, ruleCosts, ruleSizing } from '../agents/strategy.ts';
+import type { TradingSettings } from './config.ts';
 import { exchangeFeed } from './feed.ts';
 import { acquireLock, type Lock } from './lock.ts';
-import { modelPolicySource } from './model-policy.ts';
+import { modelPolicySource } from './model-policy-source.ts';
 import { PaperMarket } from './paper-market.ts';
-import { ruleCosts, rulePolicySource, ruleSizing, type PolicyChoiceResult } from './policies.ts';
-import { RunRepository } from './runs.ts';
+import { rulePolicySource, type PolicyChoiceResult } from './rule-policy-source.ts';
+import { RunRepository } from './run-repository.ts';
 import { Trader } from './trader.ts';
 import { LiveTrader } from './live.ts';
 import type { CandleFeed, RunKey, TradingMode } from './types.ts';
@@ -21,7 +22,7 @@ export interface PolicyChoice {
 }
 
 /** `--strategy <rule>` or `--model <folder>` (default: the config's backtest strategy) as a policy source and its sizing. */
-export async function resolvePolicy(config: Config, choice: PolicyChoice): Promise<PolicyChoiceResult> {
+export async function resolvePolicy(config: TradingSettings, choice: PolicyChoice): Promise<PolicyChoiceResult> {
   if (choice.strategy && choice.model) throw new UserError('give either --strategy or --model, not both');
   const seed = choice.seed ?? config.backtest.seed;
   if (choice.model) return modelPolicySource(choice.model, config);
@@ -30,16 +31,16 @@ export async function resolvePolicy(config: Config, choice: PolicyChoice): Promi
   if (strategy.kind !== 'rule') {
     throw new UserError(`strategy "${name}" is a learning agent: train it (bot retrain --strategy ${name}) and trade the saved model with --model models/<name>`);
   }
-  return { source: rulePolicySource(strategy, config, seed), sizing: ruleSizing(config), costs: ruleCosts(config) };
+  return { source: rulePolicySource(strategy, seed), sizing: ruleSizing(config.backtest), costs: ruleCosts(config.account) };
 }
 
-export function runKey(config: Config, mode: TradingMode, name: string): RunKey {
+export function runKey(config: Pick<TradingSettings, 'exchange' | 'symbol' | 'timeframe'>, mode: TradingMode, name: string): RunKey {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw new UserError(`--name "${name}": use letters, digits, dot, dash or underscore`);
   return { mode, name, exchange: config.exchange.id, symbol: config.symbol, timeframe: config.timeframe };
 }
 
 export interface TradingSessionOptions {
-  config: Config;
+  config: TradingSettings;
   logger: Logger;
   mode: TradingMode;
   name: string;

@@ -1,5 +1,5 @@
 import { isoTime } from '../data/timeframe.ts';
-import type { RunRepository } from './runs.ts';
+import type { RunRepository } from './run-repository.ts';
 import { nextTickTime } from './trader.ts';
 import type { RunKey } from './types.ts';
 

@@ -1,11 +1,12 @@
-import type { Logger } from '../log.ts';
+/** The trader: each tick acts on every closed candle not yet acted on, one SQLite transaction per candle. */
+import type { Logger } from '../core/log.ts';
 import type { CandleStore } from '../data/store.ts';
-import type { Candles } from '../data/candles.ts';
+import type { Candles } from '../core/candles.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../core/errors.ts';
 import { HaltError } from './halt.ts';
-import type { Decision } from '../agents/policy.ts';
-import type { RunRepository } from './runs.ts';
+import type { Decision } from '../core/policy.ts';
+import type { RunRepository } from './run-repository.ts';
 import { orderSide, type PaperMarket } from './paper-market.ts';
 import type { CandleFeed, PolicyHandle, PolicySource, RunKey, RunState } from './types.ts';
 

@@ -1,12 +1,13 @@
-import { saveTrainedAgent, trainOnFold } from '../agents/run.ts';
-import { computeMetrics } from '../backtest/metrics.ts';
+/** The real retrain challenger: fold training, saved like `bot backtest` saves agents. */
+import { saveTrainedAgent, trainOnFold } from '../agents/train-fold.ts';
+import { computeMetrics } from '../market/metrics.ts';
 import type { ChallengerRequest } from './retrain.ts';
 
 /** The real challenger: the learners' fold training (epoch chosen on validation), saved like `bot backtest` saves agents. */
 export async function trainChallenger(req: ChallengerRequest): Promise<void> {
   const { recipe, candles, fold, seed } = req;
   const agent = await trainOnFold({
-    config: req.config,
+    settings: req.config,
     recipe,
     strategyName: req.strategyName,
     candles,

@@ -1,5 +1,6 @@
-import type { CandleRow, Candles } from '../data/candles.ts';
-import type { Observation, Policy } from '../agents/policy.ts';
+/** The trader's shared types: modes, fills, policy handles and sources, feeds, run state. */
+import type { CandleRow, Candles } from '../core/candles.ts';
+import type { Observation, Policy } from '../core/policy.ts';
 import type { Account, AccountState } from '../market/account.ts';
 import type { Order } from '../market/execution.ts';
 

@@ -1,7 +1,7 @@
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import winston from 'winston';
-import type { Logger } from '../../src/log.ts';
+import type { Logger } from '../../src/core/log.ts';
 
 /** Default config with test-friendly agent settings; no log file. */
 export function testConfig(agent: Partial<Config['agent']> = {}, extra: Record<string, unknown> = {}): Config {

@@ -7,11 +7,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/ml/backend.ts';
+import { initBackend } from '../../src/nn/backend/backend.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { computeMetrics } from '../../src/backtest/metrics.ts';
+import { computeMetrics } from '../../src/market/metrics.ts';
 import { runBaselines } from '../../src/backtest/baselines.ts';
-import { trainOnFold } from '../../src/agents/run.ts';
+import { trainOnFold } from '../../src/agents/train-fold.ts';
 import { recipeCosts } from '../../src/agents/setup.ts';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
 import type { Fold } from '../../src/agents/splits.ts';
@@ -46,14 +46,14 @@ before(async () => {
   await initBackend('wasm');
 });
 
-const baselines = runBaselines({ candles, range: fold.test, costs: recipeCosts(dqn, config), balance: config.account.balance, randomSeeds: 10, seed: 1 });
+const baselines = runBaselines({ candles, range: fold.test, costs: recipeCosts(dqn, config.account), balance: config.account.balance, randomSeeds: 10, seed: 1 });
 const buyHold = baselines.buy_and_hold.metrics.totalReturn;
 const random = baselines.random.metrics.totalReturn;
 
 async function testReturns(recipe: AgentRecipe, epochs: number): Promise<number[]> {
   const out: number[] = [];
   for (const seed of SEEDS) {
-    const agent = await trainOnFold({ config, recipe, strategyName: recipe.learner.kind, candles, fold, seed, epochs, logger: quietLogger(), label: 'sine' });
+    const agent = await trainOnFold({ settings: config, recipe, strategyName: recipe.learner.kind, candles, fold, seed, epochs, logger: quietLogger(), label: 'sine' });
     try {
       out.push(computeMetrics(agent.backtest(fold.test), candles.timeframe).totalReturn);
     } finally {

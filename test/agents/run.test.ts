@@ -4,17 +4,18 @@ import { mkdtempSync, existsSync, readFileSync, mkdirSync, writeFileSync } from 
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { initBackend } from '../../src/ml/backend.ts';
+import { initBackend } from '../../src/nn/backend/backend.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { runBacktest, tradesFingerprint } from '../../src/backtest/engine.ts';
-import type { AgentStrategy } from '../../src/backtest/strategy.ts';
-import { runAgentBacktest, checkRecipe } from '../../src/agents/run.ts';
-import { loadAgent } from '../../src/agents/agent-policy.ts';
+import { runBacktest, tradesFingerprint } from '../../src/market/backtest-engine.ts';
+import type { AgentStrategy } from '../../src/agents/strategy.ts';
+import { runAgentBacktest } from '../../src/backtest/agent-backtest.ts';
+import { checkRecipe } from '../../src/agents/recipe.ts';
+import { loadAgent } from '../../src/agents/load-agent.ts';
 import { envOptions, prepareData } from '../../src/agents/setup.ts';
 import { walkForward } from '../../src/agents/splits.ts';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
-import type { Candles } from '../../src/data/candles.ts';
-import { UserError } from '../../src/errors.ts';
+import type { Candles } from '../../src/core/candles.ts';
+import { UserError } from '../../src/core/errors.ts';
 import { quietLogger, testConfig } from './helpers.ts';
 
 const recipe: AgentRecipe = {
@@ -45,7 +46,7 @@ test('agent backtest: trains, selects, tests once; writes report, curves, epoch 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'agent-run-'));
   const config = testConfig({ modelsDir: path.join(dir, 'models'), summaryEvery: 1, maxCandles: 0 });
   const out = path.join(dir, 'run');
-  const res = await runAgentBacktest({ config, series, strategy, flags: { epochs: 2, seeds: 2, out, name: 'tiny' }, logger: quietLogger() });
+  const res = await runAgentBacktest({ settings: config, series, strategy, flags: { epochs: 2, seeds: 2, out, name: 'tiny' }, logger: quietLogger() });
 
   t.diagnostic(`run ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   assert.equal(res.runs.length, 2);
@@ -124,7 +125,7 @@ test('too few candles for the recipe warm-up or the split is a clear error', asy
   const config = testConfig({ modelsDir: path.join(dir, 'models'), maxCandles: 0 });
   const short = { ...series, candles: syntheticCandles({ seed: 1, count: 150 }) };
   await assert.rejects(
-    runAgentBacktest({ config, series: short, strategy, flags: { epochs: 1, out: path.join(dir, 'run') }, logger: quietLogger() }),
+    runAgentBacktest({ settings: config, series: short, strategy, flags: { epochs: 1, out: path.join(dir, 'run') }, logger: quietLogger() }),
     (e: Error) => e instanceof UserError && /too few|warm-up/.test(e.message),
   );
   assert.ok(!existsSync(path.join(dir, 'models')), 'nothing saved on failure');
@@ -134,7 +135,7 @@ test('walk-forward agent backtest: one run per fold, each tested after what trai
   const dir = mkdtempSync(path.join(os.tmpdir(), 'agent-run-'));
   const config = testConfig({ modelsDir: path.join(dir, 'models'), maxCandles: 0 });
   const out = path.join(dir, 'run');
-  const res = await runAgentBacktest({ config, series, strategy, flags: { epochs: 1, folds: 2, out }, logger: quietLogger() });
+  const res = await runAgentBacktest({ settings: config, series, strategy, flags: { epochs: 1, folds: 2, out }, logger: quietLogger() });
   assert.deepEqual(res.runs.map((r) => r.fold), [0, 1]);
   const stored = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { extra: { agent: { folds: { train: { to: number }; validation: { to: number }; test: { from: number; to: number } }[] } } };
   const folds = stored.extra.agent.folds;
@@ -180,7 +181,7 @@ test('a backtest never replaces a model home that holds retrained versions', asy
   mkdirSync(path.join(home, 'versions', 'v1'), { recursive: true });
   writeFileSync(path.join(home, 'CURRENT'), 'v1\n');
   await assert.rejects(
-    runAgentBacktest({ config, series, strategy, flags: { epochs: 1, name: 'served', out: path.join(dir, 'run') }, logger: quietLogger() }),
+    runAgentBacktest({ settings: config, series, strategy, flags: { epochs: 1, name: 'served', out: path.join(dir, 'run') }, logger: quietLogger() }),
     (e: Error) => e instanceof UserError && /retrained versions/.test(e.message),
   );
   assert.equal(readFileSync(path.join(home, 'CURRENT'), 'utf8'), 'v1\n');

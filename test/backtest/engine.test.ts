@@ -1,21 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runBaselines } from '../../src/backtest/baselines.ts';
-import { runBacktest, tradesFingerprint, type BacktestResult } from '../../src/backtest/engine.ts';
+import { runBacktest, tradesFingerprint, type BacktestResult } from '../../src/market/backtest-engine.ts';
 import { stitchResults } from '../../src/backtest/stitch.ts';
-import { computeMetrics } from '../../src/backtest/metrics.ts';
-import { rangeIndices } from '../../src/backtest/run.ts';
-import { randomPolicy } from '../../src/backtest/rules.ts';
-import { listStrategies, loadStrategy, type RuleStrategy } from '../../src/backtest/strategy.ts';
-import { loadConfig } from '../../src/config/load.ts';
-import type { Candles } from '../../src/data/candles.ts';
+import { computeMetrics } from '../../src/market/metrics.ts';
+import { rangeIndices } from '../../src/backtest/range.ts';
+import { randomPolicy } from '../../src/agents/rule-policies.ts';
+import { listStrategies, loadStrategy, type RuleStrategy } from '../../src/agents/strategy.ts';
+import type { Candles } from '../../src/core/candles.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { emptyCandles } from '../../src/data/candles.ts';
-import { Rng } from '../../src/util/random.ts';
-import { UserError } from '../../src/errors.ts';
+import { emptyCandles } from '../../src/core/candles.ts';
+import { Rng } from '../../src/core/random.ts';
+import { UserError } from '../../src/core/errors.ts';
 import { COST_PRESETS } from '../../src/market/costs.ts';
 
-const config = loadConfig();
 const costs = COST_PRESETS['upbit-krw'];
 
 async function rule(name: string): Promise<RuleStrategy> {
@@ -25,7 +23,7 @@ async function rule(name: string): Promise<RuleStrategy> {
 }
 
 function backtest(candles: Candles, strategy: RuleStrategy, seed = 1, from = 0): BacktestResult {
-  const policy = strategy.createPolicy({ candles, seed, config });
+  const policy = strategy.createPolicy({ candles, seed });
   return runBacktest({ candles, window: 0, range: { from, to: candles.close.length }, costs, balance: 10_000_000, sizing: { kind: 'all' }, policy });
 }
 
@@ -218,7 +216,7 @@ test('a run continued from its own account state (walk-forward chaining) stitche
   const candles = goldenSeries();
   const strategy = await rule('sma-cross');
   const whole = backtest(candles, strategy);
-  const policy = strategy.createPolicy({ candles, seed: 1, config });
+  const policy = strategy.createPolicy({ candles, seed: 1 });
   const cuts = [0, 1000, 2000, candles.close.length];
   const parts: BacktestResult[] = [];
   for (let k = 0; k < 3; k++) {

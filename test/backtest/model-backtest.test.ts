@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadAgent } from '../../src/agents/agent-policy.ts';
+import { loadAgent } from '../../src/agents/load-agent.ts';
 import { recipeCosts, recipeSizing } from '../../src/agents/setup.ts';
-import { runBacktest, tradesFingerprint } from '../../src/backtest/engine.ts';
+import { runBacktest, tradesFingerprint } from '../../src/market/backtest-engine.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { candlesToCsv, parseCandlesCsv } from '../../src/data/csv.ts';
-import { candlesFromRows } from '../../src/data/candles.ts';
+import { candlesFromRows } from '../../src/core/candles.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { saveAgent } from '../trading/agents.ts';
 import { runBot } from '../trading/cli.ts';
@@ -34,9 +34,9 @@ test('bot backtest --model evaluates a saved agent without training: the trades 
     const expected = runBacktest({
       ...agent.observationSource(candles),
       range: { from: agent.warmup, to: candles.ts.length },
-      costs: recipeCosts(agent.recipe, config),
+      costs: recipeCosts(agent.recipe, config.account),
       balance: config.account.balance,
-      sizing: recipeSizing(agent.recipe, config),
+      sizing: recipeSizing(agent.recipe, config.backtest),
       policy: agent.policy,
     });
     assert.ok(expected.trades.length >= 2, 'the seeded model trades');

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { runBaselines } from '../../src/backtest/baselines.ts';
-import { runBacktest } from '../../src/backtest/engine.ts';
-import { computeMetrics } from '../../src/backtest/metrics.ts';
+import { runBacktest } from '../../src/market/backtest-engine.ts';
+import { computeMetrics } from '../../src/market/metrics.ts';
 import { readReport, summaryTable, writeReport } from '../../src/backtest/report.ts';
-import { randomPolicy } from '../../src/backtest/rules.ts';
+import { randomPolicy } from '../../src/agents/rule-policies.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { COST_PRESETS } from '../../src/market/costs.ts';
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { candlesFromRows, type CandleRow } from '../../src/data/candles.ts';
+import { candlesFromRows, type CandleRow } from '../../src/core/candles.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { UserError } from '../../src/errors.ts';
+import { UserError } from '../../src/core/errors.ts';
 import { createImageRenderer, formatImageSpec, parseImageSpec, type ImageSpec } from '../../src/chart/index.ts';
 import { candleLayout } from '../../src/chart/candles.ts';
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Candles } from '../../src/data/candles.ts';
+import type { Candles } from '../../src/core/candles.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { createImageRenderer, parseImageSpec } from '../../src/chart/index.ts';
-import { Rng } from '../../src/util/random.ts';
+import { Rng } from '../../src/core/random.ts';
 
 function corruptAfter(c: Candles, t: number, seed: number): Candles {
   const rng = new Rng(seed);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { candlesFromRows, type CandleRow } from '../../src/data/candles.ts';
-import { UserError } from '../../src/errors.ts';
+import { candlesFromRows, type CandleRow } from '../../src/core/candles.ts';
+import { UserError } from '../../src/core/errors.ts';
 import { createImageRenderer, type ImageSpec } from '../../src/chart/index.ts';
 import { ohlcLayout } from '../../src/chart/ohlc.ts';
 

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { checkSqlite } from '../../src/cli/commands/doctor.ts';
-import { PROJECT_ROOT } from '../../src/config/load.ts';
+import { PROJECT_ROOT } from '../../src/core/project-root.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { Account } from '../../src/market/account.ts';
-import { RunRepository } from '../../src/trading/runs.ts';
+import { RunRepository } from '../../src/trading/run-repository.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bot-newcomer-'));

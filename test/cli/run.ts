@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/config/load.ts';
+import { PROJECT_ROOT } from '../../src/core/project-root.ts';
 
 export interface CliResult {
   code: number | null;

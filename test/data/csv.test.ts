@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { candlesToCsv, parseCandlesCsv, parseCandlesCsvDetailed, parseCsvNumber } from '../../src/data/csv.ts';
-import { candlesFromRows } from '../../src/data/candles.ts';
-import { UserError } from '../../src/errors.ts';
+import { candlesFromRows } from '../../src/core/candles.ts';
+import { UserError } from '../../src/core/errors.ts';
 
 const H = 3_600_000;
 const D = 86_400_000;

@@ -3,15 +3,15 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ccxt from 'ccxt';
-import type { Candles } from '../../src/data/candles.ts';
+import type { Candles } from '../../src/core/candles.ts';
 import { downloadToStore } from '../../src/data/download.ts';
 import { classifyError, createExchange, retryOptionsFrom, withRetry } from '../../src/data/exchange.ts';
 import { loadSeries } from '../../src/data/source.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import type { Config } from '../../src/config/schema.ts';
-import { UserError } from '../../src/errors.ts';
-import { createLogger, log, setLogger } from '../../src/log.ts';
+import { UserError } from '../../src/core/errors.ts';
+import { createLogger, log, setLogger } from '../../src/core/log.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { fakeConfig, tempDir } from './helpers.ts';
 

@@ -9,9 +9,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { latestVersion, migrate, schemaVersion, type Migration, type Schema } from '../../src/data/migrations.ts';
 import { CANDLE_SCHEMA, CandleStore } from '../../src/data/store.ts';
-import { UserError } from '../../src/errors.ts';
+import { UserError } from '../../src/core/errors.ts';
 import { TRADING_SCHEMA } from '../../src/trading/db.ts';
-import { RunRepository } from '../../src/trading/runs.ts';
+import { RunRepository } from '../../src/trading/run-repository.ts';
 import { tempDir } from './helpers.ts';
 import { dumpTables, LEGACY, T0, writeLegacyDatabase } from './legacy-schema.ts';
 

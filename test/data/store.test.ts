@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CandleStore, mergeRanges, subtractRanges } from '../../src/data/store.ts';
-import { UserError } from '../../src/errors.ts';
+import { UserError } from '../../src/core/errors.ts';
 import { tempDir } from './helpers.ts';
 
 const H = 3_600_000;

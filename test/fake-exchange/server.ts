@@ -10,7 +10,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
-import { emptyCandles, type Candles } from '../../src/data/candles.ts';
+import { emptyCandles, type Candles } from '../../src/core/candles.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { timeframeMs } from '../../src/data/timeframe.ts';
 

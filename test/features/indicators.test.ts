@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ti from 'technicalindicators';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import type { Candles } from '../../src/data/candles.ts';
+import type { Candles } from '../../src/core/candles.ts';
 import { adx, atr, bollinger, cci, macd, mfi, obv, rsi, stochastic } from '../../src/features/indicators.ts';
 import { ema, rollingMax, rollingMin, sma, wilder } from '../../src/features/rolling.ts';
 

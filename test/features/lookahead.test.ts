@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Candles } from '../../src/data/candles.ts';
+import type { Candles } from '../../src/core/candles.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { computeFeatures, listFeatureSets } from '../../src/features/index.ts';
-import { Rng } from '../../src/util/random.ts';
+import { Rng } from '../../src/core/random.ts';
 
 /** A copy of `c` whose candles after t are replaced by wild garbage (huge, zero, negative prices and volumes). */
 function corruptAfter(c: Candles, t: number, seed: number): Candles {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { UserError } from '../../src/errors.ts';
+import { UserError } from '../../src/core/errors.ts';
 import { computeFeatures, type FeatureMatrix } from '../../src/features/index.ts';
 import { applyScaler, fitScaler, scaleRow, scalerFromJSON, SCALER_KINDS } from '../../src/features/scaler.ts';
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ti from 'technicalindicators';
-import { candlesFromRows, emptyCandles } from '../../src/data/candles.ts';
+import { candlesFromRows, emptyCandles } from '../../src/core/candles.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { UserError } from '../../src/errors.ts';
+import { UserError } from '../../src/core/errors.ts';
 import { computeFeatures, featureNames, featureSpecVersion, featureValue, featureWarmup, listFeatureSets } from '../../src/features/index.ts';
 import { PATTERN_DETECTORS } from '../../src/features/patterns.ts';
 

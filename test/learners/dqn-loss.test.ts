@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/ml/backend.ts';
+import { initBackend } from '../../src/nn/backend/backend.ts';
 import { dqnLossGradient } from '../../src/agents/learners/dqn.ts';
-import { Rng } from '../../src/util/random.ts';
+import { Rng } from '../../src/core/random.ts';
 
 await initBackend('wasm');
 

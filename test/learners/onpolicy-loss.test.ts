@@ -5,9 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/ml/backend.ts';
-import { discreteLoss, discreteLossGradient, ON_POLICY_DEFAULTS } from '../../src/agents/learners/onpolicy.ts';
-import { Rng } from '../../src/util/random.ts';
+import { initBackend } from '../../src/nn/backend/backend.ts';
+import { discreteLoss, discreteLossGradient } from '../../src/agents/learners/onpolicy-loss.ts';
+import { ON_POLICY_DEFAULTS } from '../../src/agents/learners/onpolicy-params.ts';
+import { Rng } from '../../src/core/random.ts';
 
 await initBackend('wasm');
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { discountedReturns, gae, nStepReturns, normalise } from '../../src/agents/learners/returns.ts';
 import { epsilonAt } from '../../src/agents/learners/schedule.ts';
 import { ReplayBuffer } from '../../src/agents/learners/replay.ts';
-import { Rng } from '../../src/util/random.ts';
+import { Rng } from '../../src/core/random.ts';
 
 const close = (a: ArrayLike<number>, b: number[], eps = 1e-5) => {
   assert.equal(a.length, b.length);

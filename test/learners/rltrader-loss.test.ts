@@ -1,10 +1,10 @@
-/** RLTrader's fit loss: the JS value and gradient the dense trainer uses equal tfjs's loss and tf.grad of it. */
+/** RLTrader's fit loss: the JS value and gradient the block trainer uses equal tfjs's loss and tf.grad of it. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/ml/backend.ts';
+import { initBackend } from '../../src/nn/backend/backend.ts';
 import { rltraderLoss, rltraderLossGradient } from '../../src/agents/learners/rltrader.ts';
-import { Rng } from '../../src/util/random.ts';
+import { Rng } from '../../src/core/random.ts';
 
 await initBackend('wasm');
 

@@ -1,7 +1,7 @@
-import type { EnvStep, LearningEnv } from '../../src/agents/env.ts';
-import type { Observation } from '../../src/agents/policy.ts';
-import { emptyCandles } from '../../src/data/candles.ts';
-import { Rng } from '../../src/util/random.ts';
+import type { EnvStep, LearningEnv } from '../../src/agents/learning-env.ts';
+import type { Observation } from '../../src/core/policy.ts';
+import { emptyCandles } from '../../src/core/candles.ts';
+import { Rng } from '../../src/core/random.ts';
 
 /**
  * A contextual bandit a correct learner must solve: the one feature is +1 or −1 at random; buying on +1 and selling on

@@ -5,15 +5,16 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/ml/backend.ts';
-import type { NetworkSpec } from '../../src/agents/networks/index.ts';
+import { initBackend } from '../../src/nn/backend/backend.ts';
+import type { NetworkSpec } from '../../src/nn/index.ts';
 import { createNet } from '../../src/agents/setup.ts';
 import { DqnLearner, DQN_DEFAULTS } from '../../src/agents/learners/dqn.ts';
 import { createPg } from '../../src/agents/learners/pg.ts';
 import { createA2c } from '../../src/agents/learners/a2c.ts';
 import { createPpo } from '../../src/agents/learners/ppo.ts';
 import { RltraderLearner, RLTRADER_DEFAULTS } from '../../src/agents/learners/rltrader.ts';
-import { EpochTrace, type Learner } from '../../src/agents/learners/learner.ts';
+import { EpochTrace } from '../../src/agents/learners/epoch-trace.ts';
+import type { Learner } from '../../src/agents/learners/learner.ts';
 import { SignalEnv } from './toy-env.ts';
 
 before(async () => {

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { Account } from '../../src/market/account.ts';
 import { COST_PRESETS, costPreset, costsFromSettings, type Costs } from '../../src/market/costs.ts';
 import { BUY, HOLD, SELL, newOrder, planOrder } from '../../src/market/execution.ts';
-import { UserError } from '../../src/errors.ts';
-import { Rng } from '../../src/util/random.ts';
+import { UserError } from '../../src/core/errors.ts';
+import { Rng } from '../../src/core/random.ts';
 
 const upbit: Costs = { ...COST_PRESETS['upbit-krw'] };
 const close = (a: number, b: number, tol = 1e-6) => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} ≠ ${b}`);

@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Candles } from '../../src/data/candles.ts';
+import type { Candles } from '../../src/core/candles.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { UserError } from '../../src/errors.ts';
+import { UserError } from '../../src/core/errors.ts';
 import { COST_PRESETS } from '../../src/market/costs.ts';
-import { TradingEnv, type EnvOptions } from '../../src/market/env.ts';
+import { TradingEnv, type EnvOptions } from '../../src/market/trading-env.ts';
 import type { ImageSequenceRenderer } from '../../src/market/observation.ts';
-import { runBacktest } from '../../src/backtest/engine.ts';
-import type { Decision, Observation, Policy } from '../../src/agents/policy.ts';
-import { ACTIONS } from '../../src/agents/policy.ts';
-import { Rng } from '../../src/util/random.ts';
+import { runBacktest } from '../../src/market/backtest-engine.ts';
+import type { Decision, Observation, Policy } from '../../src/core/policy.ts';
+import { ACTIONS } from '../../src/core/policy.ts';
+import { Rng } from '../../src/core/random.ts';
 
 const N = 400;
 const COLS = 4;

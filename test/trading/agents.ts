@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
 import { createNet, headsFor, networkSpec, prepareData, recipeWarmup } from '../../src/agents/setup.ts';
-import type { Candles } from '../../src/data/candles.ts';
-import { emptyCandles } from '../../src/data/candles.ts';
+import type { Candles } from '../../src/core/candles.ts';
+import { emptyCandles } from '../../src/core/candles.ts';
 import { saveAgentModel } from '../../src/agents/save.ts';
-import { initBackend } from '../../src/ml/backend.ts';
+import { initBackend } from '../../src/nn/backend/backend.ts';
 import dqnDnn from '../../strategies/dqn-dnn.ts';
 
 /** dqn-dnn's recipe with a tiny network, so test models build and save in milliseconds. */

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { Rng } from '../../src/util/random.ts';
+import { Rng } from '../../src/core/random.ts';
 
 export type ProxyFault = '429' | '500' | '503' | 'malformed' | 'reset' | 'slow';
 

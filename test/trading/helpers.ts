@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Decision, Observation, Policy } from '../../src/agents/policy.ts';
-import type { CandleRow, Candles } from '../../src/data/candles.ts';
+import type { Decision, Observation, Policy } from '../../src/core/policy.ts';
+import type { CandleRow, Candles } from '../../src/core/candles.ts';
 import winston from 'winston';
-import type { Logger } from '../../src/log.ts';
+import type { Logger } from '../../src/core/log.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
 import type { CandleFeed, PolicySource } from '../../src/trading/types.ts';
 

@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { exchangeFeed } from '../../src/trading/feed.ts';
 import { LiveTrader, type LiveCaps } from '../../src/trading/live.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
-import { RunRepository } from '../../src/trading/runs.ts';
+import { RunRepository } from '../../src/trading/run-repository.ts';
 import type { PolicySource } from '../../src/trading/types.ts';
 import { addOrderEndpoints, type FakeOrderBook } from '../fake-exchange/orders.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ACTIONS } from '../../src/agents/policy.ts';
+import { ACTIONS } from '../../src/core/policy.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { MarketSim } from '../../src/market/sim.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
-import { RunRepository } from '../../src/trading/runs.ts';
+import { RunRepository } from '../../src/trading/run-repository.ts';
 import { Trader } from '../../src/trading/trader.ts';
 import type { RunKey } from '../../src/trading/types.ts';
 import { momentumPolicy, momentumSource, quietLogger, seriesFeed, tempDir } from './helpers.ts';

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import ccxt from 'ccxt';
-import { closeLogger, createLogger, redactSecrets } from '../../src/log.ts';
+import { closeLogger, createLogger, redactSecrets } from '../../src/core/log.ts';
 
 test('the logger masks environment secrets in messages, metadata, errors and credential-named fields, on console and in the file', async () => {
   const secret = 'zz-TOP-secret-value-123';

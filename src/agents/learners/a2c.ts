@@ -1,5 +1,7 @@
-import type { AgentNet } from './net.ts';
-import { ON_POLICY_DEFAULTS, OnPolicyLearner, type OnPolicyParams } from './onpolicy.ts';
+/** Advantage actor-critic, on the shared on-policy loop. */
+import type { AgentNet } from '../../nn/agent-net.ts';
+import { OnPolicyLearner } from './onpolicy.ts';
+import { ON_POLICY_DEFAULTS, type OnPolicyParams } from './onpolicy-params.ts';
 
 /**
  * Advantage actor-critic (Mnih et al. 2016, synchronous): one network with a shared trunk and value + policy heads,

@@ -1,12 +1,16 @@
+/** The DQN learner (replay, target network, Huber loss, double DQN) and its loss gradient. */
 import * as tf from '@tensorflow/tfjs';
-import { JsAdam } from '../../ml/adam.ts';
-import { clipByGlobalNorm } from '../../ml/clip-norm.ts';
-import { DenseTrainer, type LossGradient } from '../networks/dense-trainer.ts';
-import { Rng } from '../../util/random.ts';
-import type { LearningEnv } from '../env.ts';
-import type { Decision, Observation } from '../policy.ts';
-import { argmax, EpochCounter, greedyDecision, sigmoid, type EpochStats, type EpochTrace, type Learner } from './learner.ts';
-import { trainStep, type AgentNet } from './net.ts';
+import { JsAdam } from '../../nn/adam.ts';
+import { clipByGlobalNorm } from '../../nn/clip-norm.ts';
+import { BlockTrainer, type LossGradient } from '../../nn/block-trainer.ts';
+import { Rng } from '../../core/random.ts';
+import type { LearningEnv } from '../learning-env.ts';
+import type { Decision, Observation } from '../../core/policy.ts';
+import { argmax, sigmoid } from '../../nn/head-math.ts';
+import { EpochCounter, type EpochStats, type EpochTrace } from './epoch-trace.ts';
+import { greedyDecision } from '../greedy-decision.ts';
+import type { Learner } from './learner.ts';
+import { trainStep, type AgentNet } from '../../nn/agent-net.ts';
 import { ReplayBuffer, type ReplayBatch as Batch } from './replay.ts';
 
 export interface DqnParams {
@@ -49,9 +53,9 @@ export const DQN_DEFAULTS: DqnParams = {
 export class DqnLearner implements Learner {
   readonly kind = 'dqn' as const;
   private readonly optimizer: JsAdam;
-  /** The hand-written backward pass and inference for dense networks (dense-trainer.ts); others use tfjs. */
-  private readonly trainer: DenseTrainer | undefined;
-  private readonly targetTrainer: DenseTrainer | undefined;
+  /** The hand-written backward pass and inference for dense networks (block-trainer.ts); others use tfjs. */
+  private readonly trainer: BlockTrainer | undefined;
+  private readonly targetTrainer: BlockTrainer | undefined;
   private readonly replay: ReplayBuffer;
   private readonly rng: Rng;
   private readonly prevX: Float32Array;
@@ -68,8 +72,8 @@ export class DqnLearner implements Learner {
   ) {
     if (net.heads.value !== 3) throw new Error('DQN needs a value head of 3 (buy, sell, hold)');
     this.optimizer = new JsAdam(params.learningRate);
-    this.trainer = DenseTrainer.tryCreate(net.model);
-    this.targetTrainer = this.trainer && DenseTrainer.tryCreate(target.model);
+    this.trainer = BlockTrainer.tryCreate(net.model);
+    this.targetTrainer = this.trainer && BlockTrainer.tryCreate(target.model);
     this.replay = new ReplayBuffer(params.replayCapacity, net.xSize, net.stateSize, params.batchSize);
     this.rng = new Rng(seed);
     this.prevX = new Float32Array(net.xSize);

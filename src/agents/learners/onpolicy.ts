@@ -1,59 +1,24 @@
-import * as tf from '@tensorflow/tfjs';
-import { JsAdam } from '../../ml/adam.ts';
-import { clipByGlobalNorm } from '../../ml/clip-norm.ts';
-import { DenseTrainer, type LossGradient } from '../networks/dense-trainer.ts';
-import { Rng } from '../../util/random.ts';
-import type { LearningEnv } from '../env.ts';
-import type { Decision, Observation } from '../policy.ts';
-import { discountedReturns, gae, nStepReturns, normalise } from './returns.ts';
-import { argmax, EpochCounter, greedyDecision, isContinuous, positionAction, softmaxRow, type EpochStats, type EpochTrace, type Learner } from './learner.ts';
-import { trainStep, type AgentNet, type HeadOutputs } from './net.ts';
-
 /**
  * REINFORCE with a baseline, A2C and PPO share one loop: sample actions from the policy (seeded), collect
  * `rolloutSteps` steps from each environment, estimate advantages, update. They differ in the advantage estimator and
  * the update, which `pg.ts`, `a2c.ts` and `ppo.ts` choose.
  */
-export interface OnPolicyParams {
-  gamma: number;
-  learningRate: number;
-  /** Steps per environment between updates. */
-  rolloutSteps: number;
-  /** 'mc': Monte-Carlo returns (REINFORCE); 'nstep': n-step returns; 'gae': generalised advantage estimation. */
-  advantage: 'mc' | 'nstep' | 'gae';
-  nSteps: number;
-  gaeLambda: number;
-  /** PPO: clipped surrogate with this ε; 0 = plain policy gradient. */
-  clip: number;
-  /** Passes over each rollout (PPO: several; PG/A2C: 1). */
-  epochsPerRollout: number;
-  minibatchSize: number;
-  entropyCoef: number;
-  valueCoef: number;
-  normaliseAdvantages: boolean;
-  rewardScale: number;
-  clipNorm: number;
-  /** Continuous target-position policy: initial log standard deviation of the Gaussian. */
-  initialLogStd: number;
-}
-
-export const ON_POLICY_DEFAULTS: OnPolicyParams = {
-  gamma: 0.9,
-  learningRate: 1e-3,
-  rolloutSteps: 128,
-  advantage: 'gae',
-  nSteps: 5,
-  gaeLambda: 0.95,
-  clip: 0,
-  epochsPerRollout: 1,
-  minibatchSize: 256,
-  entropyCoef: 0.01,
-  valueCoef: 0.5,
-  normaliseAdvantages: true,
-  rewardScale: 100,
-  clipNorm: 1,
-  initialLogStd: -1,
-};
+import { JsAdam } from '../../nn/adam.ts';
+import { clipByGlobalNorm } from '../../nn/clip-norm.ts';
+import { BlockTrainer } from '../../nn/block-trainer.ts';
+import { Rng } from '../../core/random.ts';
+import type { LearningEnv } from '../learning-env.ts';
+import type { Decision, Observation } from '../../core/policy.ts';
+import { discountedReturns, gae, nStepReturns, normalise } from './returns.ts';
+import { argmax, softmaxRow } from '../../nn/head-math.ts';
+import { EpochCounter, type EpochStats, type EpochTrace } from './epoch-trace.ts';
+import { greedyDecision, isContinuous, positionAction } from '../greedy-decision.ts';
+import type { Learner } from './learner.ts';
+import { trainStep, type AgentNet } from '../../nn/agent-net.ts';
+import type { HeadOutputs } from '../../nn/head-outputs.ts';
+import * as tf from '@tensorflow/tfjs';
+import type { OnPolicyParams } from './onpolicy-params.ts';
+import { discreteLoss, discreteLossGradient, surrogate, valueLoss } from './onpolicy-loss.ts';
 
 const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -93,7 +58,7 @@ export type OnPolicyKind = 'pg' | 'a2c' | 'ppo';
 export class OnPolicyLearner implements Learner {
   private readonly optimizer: JsAdam;
   /** The hand-written backward pass for dense and Conv1D networks with a discrete softmax policy; else tfjs. */
-  private readonly trainer: DenseTrainer | undefined;
+  private readonly trainer: BlockTrainer | undefined;
   private readonly rng: Rng;
   private readonly continuous: boolean;
   private readonly logStd: tf.Variable | undefined;
@@ -114,7 +79,7 @@ export class OnPolicyLearner implements Learner {
     if (!this.continuous && net.heads.policy !== 3) throw new Error('a discrete policy head has 3 outputs (buy, sell, hold)');
     if (this.continuous && net.heads.policy !== 1 && net.heads.policy !== 2) throw new Error('a continuous policy head has 1 (sigmoid) or 2 (softmax) outputs');
     this.optimizer = new JsAdam(params.learningRate);
-    this.trainer = !this.continuous && net.policyOutput === 'softmax' ? DenseTrainer.tryCreate(net.model) : undefined;
+    this.trainer = !this.continuous && net.policyOutput === 'softmax' ? BlockTrainer.tryCreate(net.model) : undefined;
     this.rng = new Rng(seed);
     this.logStdValue = logStd ?? params.initialLogStd;
     this.logStd = this.continuous ? tf.variable(tf.scalar(this.logStdValue), true) : undefined;
@@ -354,83 +319,4 @@ export class OnPolicyLearner implements Learner {
     this.optimizer.dispose();
     this.logStd?.dispose();
   }
-}
-
-/** The policy term: PPO's clipped surrogate (clip > 0) or the plain policy gradient, negated and averaged. */
-function surrogate(logp: tf.Tensor1D, oldT: tf.Tensor1D, advT: tf.Tensor1D, p: OnPolicyParams): tf.Scalar {
-  if (p.clip > 0) {
-    const ratio = tf.exp(tf.sub(logp, oldT));
-    const surr = tf.minimum(tf.mul(ratio, advT), tf.mul(tf.clipByValue(ratio, 1 - p.clip, 1 + p.clip), advT));
-    return tf.neg(tf.mean(surr)) as tf.Scalar;
-  }
-  return tf.neg(tf.mean(tf.mul(logp, advT))) as tf.Scalar;
-}
-
-function valueLoss(value: tf.Tensor2D, retT: tf.Tensor1D, p: OnPolicyParams): tf.Scalar {
-  return tf.mul(p.valueCoef, tf.mean(tf.square(tf.sub(retT, tf.reshape(value, [-1]))))) as tf.Scalar;
-}
-
-/**
- * The discrete on-policy loss (PG, A2C, PPO) from the policy's log-probabilities `lp` (log(p + 1e-8) of the softmax
- * head): the policy term, minus the entropy bonus, plus the value term.
- */
-export function discreteLoss(lp: tf.Tensor2D, value: tf.Tensor2D | undefined, actOneHot: tf.Tensor, oldT: tf.Tensor1D, advT: tf.Tensor1D, retT: tf.Tensor1D, p: OnPolicyParams): tf.Scalar {
-  const logp = tf.sum(tf.mul(lp, actOneHot), 1) as tf.Tensor1D;
-  const entropy = tf.mean(tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), 1))) as tf.Scalar;
-  let total = tf.sub(surrogate(logp, oldT, advT, p), tf.mul(p.entropyCoef, entropy));
-  if (value) total = tf.add(total, valueLoss(value, retT, p));
-  return total as tf.Scalar;
-}
-
-/**
- * `discreteLoss` and its gradient with respect to the softmax probabilities and the value, for the JS trainer (which
- * applies the softmax Jacobian itself). Where tfjs's minimum and clipByValue pick a branch, this picks the same:
- * the unclipped term when it is ≤ the clipped one, the clipped ratio's gradient only inside [1 − ε, 1 + ε].
- */
-export function discreteLossGradient(act: Int32Array, oldLogp: Float32Array, adv: Float32Array, ret: Float32Array, p: OnPolicyParams): LossGradient {
-  return (out, grad, n) => {
-    const probs = out.policy!, gp = grad.policy!;
-    const eps = 1e-8;
-    let policy = 0, entropy = 0, value = 0;
-    for (let i = 0; i < n; i++) {
-      const o = i * 3;
-      let rowEntropy = 0;
-      for (let j = 0; j < 3; j++) {
-        const q = Math.fround(probs[o + j] + eps);
-        const lp = Math.log(q);
-        rowEntropy -= q * lp;
-        // −c_e · d(mean entropy)/dp: d(−q·lp)/dlp = −q·(lp + 1), dlp/dp = 1/q
-        gp[o + j] = (p.entropyCoef * (lp + 1)) / n;
-      }
-      entropy += rowEntropy;
-      const a = act[i];
-      const qa = Math.fround(probs[o + a] + eps);
-      const logp = Math.log(qa);
-      let dLogp: number;
-      if (p.clip > 0) {
-        const ratio = Math.exp(logp - oldLogp[i]);
-        const clipped = Math.min(Math.max(ratio, 1 - p.clip), 1 + p.clip);
-        const unclippedTerm = ratio * adv[i], clippedTerm = clipped * adv[i];
-        policy -= Math.min(unclippedTerm, clippedTerm);
-        const inside = ratio >= 1 - p.clip && ratio <= 1 + p.clip;
-        const dRatio = unclippedTerm <= clippedTerm ? adv[i] : inside ? adv[i] : 0;
-        dLogp = (-dRatio * ratio) / n;
-      } else {
-        policy -= logp * adv[i];
-        dLogp = -adv[i] / n;
-      }
-      gp[o + a] += dLogp / qa;
-    }
-    let loss = policy / n - (p.entropyCoef * entropy) / n;
-    const v = out.value, gv = grad.value;
-    if (v && gv) {
-      for (let i = 0; i < n; i++) {
-        const d = v[i] - ret[i];
-        value += d * d;
-        gv[i] = (2 * p.valueCoef * d) / n;
-      }
-      loss += (p.valueCoef * value) / n;
-    }
-    return loss;
-  };
 }

@@ -1,5 +1,7 @@
-import type { AgentNet } from './net.ts';
-import { ON_POLICY_DEFAULTS, OnPolicyLearner, type OnPolicyParams } from './onpolicy.ts';
+/** REINFORCE with a baseline, on the shared on-policy loop. */
+import type { AgentNet } from '../../nn/agent-net.ts';
+import { OnPolicyLearner } from './onpolicy.ts';
+import { ON_POLICY_DEFAULTS, type OnPolicyParams } from './onpolicy-params.ts';
 
 /**
  * REINFORCE (Williams 1992) with a baseline: Monte-Carlo returns over each rollout, softmax policy, entropy bonus.

@@ -1,5 +1,7 @@
-import type { AgentNet } from './net.ts';
-import { ON_POLICY_DEFAULTS, OnPolicyLearner, type OnPolicyParams } from './onpolicy.ts';
+/** Proximal policy optimisation, on the shared on-policy loop. */
+import type { AgentNet } from '../../nn/agent-net.ts';
+import { OnPolicyLearner } from './onpolicy.ts';
+import { ON_POLICY_DEFAULTS, type OnPolicyParams } from './onpolicy-params.ts';
 
 /**
  * Proximal policy optimisation (Schulman et al. 2017): clipped surrogate, GAE, several epochs of minibatches per

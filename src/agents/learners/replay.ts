@@ -1,4 +1,5 @@
-import type { Rng } from '../../util/random.ts';
+/** DQN's replay buffer: a fixed-capacity ring of transitions in typed arrays. */
+import type { Rng } from '../../core/random.ts';
 
 /** One transition's arrays, views into the buffer's storage (valid until the next push). */
 export interface ReplayBatch {

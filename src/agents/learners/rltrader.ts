@@ -1,11 +1,16 @@
+/** RLTrader's learners (value network, or value + policy networks on one trunk) and their fit loss. */
 import * as tf from '@tensorflow/tfjs';
-import { JsAdam } from '../../ml/adam.ts';
-import { DenseTrainer, type LossGradient } from '../networks/dense-trainer.ts';
-import { Rng } from '../../util/random.ts';
-import type { LearningEnv } from '../env.ts';
-import type { Decision, Observation } from '../policy.ts';
-import { argmax, EpochCounter, greedyDecision, sigmoid, type EpochStats, type EpochTrace, type Learner } from './learner.ts';
-import { trainStep, type AgentNet, type HeadTensors } from './net.ts';
+import { JsAdam } from '../../nn/adam.ts';
+import { BlockTrainer, type LossGradient } from '../../nn/block-trainer.ts';
+import { Rng } from '../../core/random.ts';
+import type { LearningEnv } from '../learning-env.ts';
+import type { Decision, Observation } from '../../core/policy.ts';
+import { argmax, sigmoid } from '../../nn/head-math.ts';
+import { EpochCounter, type EpochStats, type EpochTrace } from './epoch-trace.ts';
+import { greedyDecision } from '../greedy-decision.ts';
+import type { Learner } from './learner.ts';
+import { trainStep, type AgentNet } from '../../nn/agent-net.ts';
+import type { HeadTensors } from '../../nn/head-outputs.ts';
 
 /**
  * RLTrader's learners (quantylab/rltrader v3, seed 000): a value network (DQN) or a value + policy network (A2C)
@@ -25,8 +30,8 @@ export const RLTRADER_DEFAULTS: RltraderParams = { gamma: 0.9, learningRate: 1e-
 export class RltraderLearner implements Learner {
   readonly kind = 'rltrader' as const;
   private readonly optimizer: JsAdam;
-  /** The hand-written backward pass for dense and Conv1D networks (dense-trainer.ts); other networks use the tape. */
-  private readonly trainer: DenseTrainer | undefined;
+  /** The hand-written backward pass for dense and Conv1D networks (block-trainer.ts); other networks use the tape. */
+  private readonly trainer: BlockTrainer | undefined;
   private readonly rng: Rng;
   private readonly probs = new Float32Array(3);
   private readonly hasPolicy: boolean;
@@ -49,7 +54,7 @@ export class RltraderLearner implements Learner {
     if (net.heads.value !== 3) throw new Error('RLTrader learners need a value head of 3');
     this.hasPolicy = net.heads.policy === 3;
     this.optimizer = new JsAdam(params.learningRate);
-    this.trainer = DenseTrainer.tryCreate(net.model);
+    this.trainer = BlockTrainer.tryCreate(net.model);
     this.rng = new Rng(seed);
   }
 

@@ -1,8 +1,10 @@
+/** Bench group: candle download from the fake exchange, CSV import and store load speed. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig, PROJECT_ROOT } from '../../config/load.ts';
+import { loadConfig } from '../../config/load.ts';
+import { PROJECT_ROOT } from '../../core/project-root.ts';
 import { parseCandlesCsvDetailed } from '../../data/csv.ts';
 import { downloadToStore } from '../../data/download.ts';
 import { createExchange, retryOptionsFrom } from '../../data/exchange.ts';

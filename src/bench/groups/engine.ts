@@ -1,5 +1,6 @@
-import { runBacktest } from '../../backtest/engine.ts';
-import { smaCrossPolicy } from '../../backtest/rules.ts';
+/** Bench group: the backtest engine's speed and memory on a long series. */
+import { runBacktest } from '../../market/backtest-engine.ts';
+import { smaCrossPolicy } from '../../agents/rule-policies.ts';
 import { syntheticCandles } from '../../data/synthetic.ts';
 import { COST_PRESETS } from '../../market/costs.ts';
 import { peakRssMiB, type BenchGroup } from '../table.ts';

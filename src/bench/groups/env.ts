@@ -1,7 +1,8 @@
+/** Bench group: the trading environment's step speed. */
 import { syntheticCandles } from '../../data/synthetic.ts';
 import { COST_PRESETS } from '../../market/costs.ts';
-import { TradingEnv } from '../../market/env.ts';
-import { Rng } from '../../util/random.ts';
+import { TradingEnv } from '../../market/trading-env.ts';
+import { Rng } from '../../core/random.ts';
 import type { BenchGroup } from '../table.ts';
 
 const CANDLES = 50_000;

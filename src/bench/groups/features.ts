@@ -1,3 +1,4 @@
+/** Bench group: feature set computation speed. */
 import * as ti from 'technicalindicators';
 import { syntheticCandles } from '../../data/synthetic.ts';
 import { computeFeatures, listFeatureSets } from '../../features/index.ts';

@@ -1,3 +1,4 @@
+/** Bench group: chart image rendering speed. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+/** Bench group: facts about the machine the table was made on. */
 import os from 'node:os';
 import type { BenchGroup } from '../table.ts';
 

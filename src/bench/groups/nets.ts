@@ -1,7 +1,8 @@
+/** Bench group: network forward and training step speed per network kind. */
 import * as tf from '@tensorflow/tfjs';
-import { buildNetwork, compileFastForward, type NetworkSpec } from '../../agents/networks/index.ts';
-import { initBackend, type BackendName } from '../../ml/backend.ts';
-import { Rng } from '../../util/random.ts';
+import { buildNetwork, compileFastForward, type NetworkSpec } from '../../nn/index.ts';
+import { initBackend, type BackendName } from '../../nn/backend/backend.ts';
+import { Rng } from '../../core/random.ts';
 import type { BenchGroup, Figure } from '../table.ts';
 
 const BATCH = 32;

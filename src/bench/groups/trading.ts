@@ -1,3 +1,4 @@
+/** Bench group: paper trading tick latency with a saved agent. */
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -6,15 +7,15 @@ import winston from 'winston';
 import type { AgentRecipe } from '../../agents/recipe.ts';
 import { createNet, headsFor, networkSpec, prepareData, recipeWarmup } from '../../agents/setup.ts';
 import { loadConfig } from '../../config/load.ts';
-import type { Candles } from '../../data/candles.ts';
+import type { Candles } from '../../core/candles.ts';
 import { CandleStore } from '../../data/store.ts';
 import { syntheticCandles } from '../../data/synthetic.ts';
-import { initBackend } from '../../ml/backend.ts';
+import { initBackend } from '../../nn/backend/backend.ts';
 import { saveAgentModel } from '../../agents/save.ts';
-import { loadStrategy } from '../../backtest/strategy.ts';
-import { modelPolicySource } from '../../trading/model-policy.ts';
+import { loadStrategy } from '../../agents/strategy.ts';
+import { modelPolicySource } from '../../trading/model-policy-source.ts';
 import { PaperMarket } from '../../trading/paper-market.ts';
-import { RunRepository } from '../../trading/runs.ts';
+import { RunRepository } from '../../trading/run-repository.ts';
 import { Trader } from '../../trading/trader.ts';
 import type { BenchGroup } from '../table.ts';
 

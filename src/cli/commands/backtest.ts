@@ -1,12 +1,13 @@
+/** `bot backtest` (rule, agent or saved-model runs) and `bot report`. */
 import type { Command } from 'commander';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { readReport, summaryTable } from '../../backtest/report.ts';
-import { RULE_WARMUP_CANDLES, runRuleBacktest, type BacktestRun } from '../../backtest/run.ts';
-import { getAgentRunner, loadStrategy, type AgentBacktestContext, type AgentRunner } from '../../backtest/strategy.ts';
+import { runRuleBacktest, type BacktestRun } from '../../backtest/rule-backtest.ts';
+import { loadStrategy, RULE_WARMUP_CANDLES } from '../../agents/strategy.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime, timeframeMs } from '../../data/timeframe.ts';
-import { UserError } from '../../errors.ts';
+import { UserError } from '../../core/errors.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 
 interface BacktestFlags extends CommonFlags {
@@ -31,21 +32,6 @@ function wholeNumber(value: string | undefined, flag: string, min: number): numb
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number ≥ ${min}, got "${value}"`);
   return n;
-}
-
-// A variable path keeps tsc from resolving the learners' module, which may not exist in every checkout.
-const AGENT_RUNNER_MODULE = '../../agents/run.ts';
-
-async function agentRunner(): Promise<AgentRunner> {
-  const registered = getAgentRunner();
-  if (registered) return registered;
-  try {
-    const mod = (await import(AGENT_RUNNER_MODULE)) as { runAgentBacktest?: AgentRunner };
-    if (typeof mod.runAgentBacktest === 'function') return mod.runAgentBacktest;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-  }
-  throw new UserError('agent strategies need src/agents/run.ts (runAgentBacktest), which this install does not have');
 }
 
 export function registerBacktest(program: Command): void {
@@ -88,9 +74,10 @@ export function registerBacktest(program: Command): void {
     // the bundled sample stands in for the exchange only in the main job with no market named
     const offlineFallback = flags.symbol === undefined && flags.exchange === undefined && flags.timeframe === undefined;
     if (flags.model !== undefined) {
-      const { runModelBacktest } = await import('../../backtest/model-run.ts');
+      // loaded when used, like the agent runner below: rule backtests do not pay for loading tfjs
+      const { runModelBacktest } = await import('../../backtest/model-backtest.ts');
       const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from: undefined, to, offlineFallback });
-      const run = await runModelBacktest({ config, series, modelHome: flags.model, from, to, seed, out: flags.out, logger });
+      const run = await runModelBacktest({ settings: config, series, modelHome: flags.model, from, to, seed, out: flags.out, logger });
       printRun(run, flags.json === true);
       return;
     }
@@ -98,8 +85,9 @@ export function registerBacktest(program: Command): void {
 
     if (strategy.kind === 'agent') {
       const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from, to, offlineFallback });
-      const ctx: AgentBacktestContext = {
-        config,
+      const { runAgentBacktest } = await import('../../backtest/agent-backtest.ts');
+      await runAgentBacktest({
+        settings: config,
         series,
         strategy,
         flags: {
@@ -114,8 +102,7 @@ export function registerBacktest(program: Command): void {
           json: flags.json === true,
         },
         logger,
-      };
-      await (await agentRunner())(ctx);
+      });
       return;
     }
 
@@ -124,7 +111,7 @@ export function registerBacktest(program: Command): void {
     const warmFrom = from !== undefined && !fromFile ? from - RULE_WARMUP_CANDLES * timeframeMs(config.timeframe) : undefined;
     const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from: warmFrom, to, offlineFallback });
     logger.info(`backtest ${strategy.name} on ${series.label}`);
-    const run = await runRuleBacktest({ config, series, strategy, from, to, seed, out: flags.out });
+    const run = await runRuleBacktest({ settings: config, series, strategy, from, to, seed, out: flags.out });
     printRun(run, flags.json === true);
   });
 }

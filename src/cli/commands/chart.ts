@@ -1,8 +1,9 @@
+/** `bot chart`: the image a model sees for a window of candles, as a PNG or a contact sheet. */
 import type { Command } from 'commander';
-import type { Candles } from '../../data/candles.ts';
+import type { Candles } from '../../core/candles.ts';
 import { loadSeries } from '../../data/source.ts';
 import { isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
-import { UserError } from '../../errors.ts';
+import { UserError } from '../../core/errors.ts';
 import { contactSheet, createImageRenderer, enlarge, formatImageSpec, parseImageSpec, viewable, writePng, type ImageSpec } from '../../chart/index.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { addDataSourceOptions, seriesRequestFromFlags, type DataSourceFlags } from './data.ts';

@@ -1,9 +1,10 @@
+/** `bot data` (download, list, gaps, import, export) and the flags every command that takes candles offers. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { Config } from '../../config/schema.ts';
-import { UserError } from '../../errors.ts';
+import { UserError } from '../../core/errors.ts';
 import { candlesToCsv, parseCandlesCsvDetailed } from '../../data/csv.ts';
 import type { SeriesRequest } from '../../data/source.ts';
 import { CandleStore, type GapRange, type SeriesInfo } from '../../data/store.ts';

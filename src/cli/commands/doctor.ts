@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { loadConfig } from '../../config/load.ts';
-import { BACKEND_ORDER, initBackend, probeBackend } from '../../ml/backend.ts';
-import { addBackendOption, backendOverride } from '../../ml/cli-options.ts';
+import { BACKEND_ORDER, initBackend, probeBackend } from '../../nn/backend/backend.ts';
+import { addBackendOption, backendOverride } from '../../nn/cli-options.ts';
 
 const require = createRequire(import.meta.url);
 

@@ -1,7 +1,8 @@
+/** `bot live`: live trading, allowed only with API keys and an explicit confirmation. */
 import type { Command } from 'commander';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
-import { credentialsFromEnv } from '../../config/secrets.ts';
-import { UserError } from '../../errors.ts';
+import { credentialsFromEnv } from '../../core/secrets.ts';
+import { UserError } from '../../core/errors.ts';
 import { startTraderLoop } from '../../trading/loop.ts';
 import { cronForTimeframe } from '../../trading/schedule.ts';
 import { openTradingSession } from '../../trading/session.ts';

@@ -1,7 +1,8 @@
+/** `bot paper`: the paper trader on a clock. */
 import type { Command } from 'commander';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { isoTime, parseTime } from '../../data/timeframe.ts';
-import { UserError } from '../../errors.ts';
+import { UserError } from '../../core/errors.ts';
 import { startTraderLoop } from '../../trading/loop.ts';
 import { checkCron, cronForTimeframe } from '../../trading/schedule.ts';
 import { openTradingSession } from '../../trading/session.ts';

@@ -2,12 +2,12 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import type { Config } from '../../config/schema.ts';
-import type { Candles } from '../../data/candles.ts';
+import type { Candles } from '../../core/candles.ts';
 import { loadSeries, type Series } from '../../data/source.ts';
 import { CandleStore } from '../../data/store.ts';
 import { isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
-import { UserError } from '../../errors.ts';
-import { log } from '../../log.ts';
+import { UserError } from '../../core/errors.ts';
+import { log } from '../../core/log.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 
 interface PredictFlags extends CommonFlags {
@@ -80,7 +80,7 @@ export function registerPredict(program: Command): void {
     const fixed = flags.now !== undefined ? parseTime(flags.now, '--now') : undefined;
     const now = fixed !== undefined ? () => fixed : Date.now;
     const home = flags.model as string;
-    const { resolveModel } = await import('../../trading/model-pointer.ts');
+    const { resolveModel } = await import('../../agents/model-pointer.ts');
     const model = resolveModel(home);
     const { config } = setupCommand(flags);
 
@@ -91,14 +91,14 @@ export function registerPredict(program: Command): void {
     if (t < 0) throw new UserError(`--at ${flags.at}: no candle opens at or before it; ${range}`);
     if (at !== undefined && at >= c.ts[c.ts.length - 1] + timeframeMs(c.timeframe)) throw new UserError(`--at ${flags.at} is after the data; ${range}`);
 
-    const { initBackend } = await import('../../ml/backend.ts');
-    const { loadAgent } = await import('../../agents/agent-policy.ts');
+    const { initBackend } = await import('../../nn/backend/backend.ts');
+    const { loadAgent } = await import('../../agents/load-agent.ts');
     const { accountHolding, predictAt } = await import('../../agents/predict.ts');
     const { recipeCosts } = await import('../../agents/setup.ts');
     await initBackend(config.ml.backend);
     const agent = await loadAgent(model.dir);
     try {
-      const account = accountHolding(config.account.balance, recipeCosts(agent.recipe, config), position, c.close[t]);
+      const account = accountHolding(config.account.balance, recipeCosts(agent.recipe, config.account), position, c.close[t]);
       const p = predictAt(agent, c, t, account);
       const out = {
         model: home,

@@ -1,6 +1,7 @@
+/** `bot retrain`: one retrain of a model home. */
 import type { Command } from 'commander';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
-import { UserError } from '../../errors.ts';
+import { UserError } from '../../core/errors.ts';
 import { runRetrainJob } from '../../trading/retrain-job.ts';
 import { checkCron, scheduleTask } from '../../trading/schedule.ts';
 import type { RetrainResult } from '../../trading/retrain.ts';

@@ -1,0 +1,46 @@
+/**
+ * From network outputs to a trading decision without exploration (what policies and learners' `decide` use), and the
+ * rebalancing band of continuous agents.
+ */
+import { ACTIONS, type Decision } from '../core/policy.ts';
+import type { AgentNet } from '../nn/agent-net.ts';
+import { argmax, sigmoid, softmaxRow } from '../nn/head-math.ts';
+import type { HeadOutputs } from '../nn/head-outputs.ts';
+
+/** Whether the policy head is a continuous target position rather than action scores. */
+export function isContinuous(net: AgentNet): boolean {
+  return net.continuous;
+}
+
+/**
+ * A continuous agent rebalances only when its target differs from what it holds by more than this share of value:
+ * chasing every small wiggle of the policy's mean would pay fees for nothing.
+ */
+export const REBALANCE_BAND = 0.05;
+
+/** 0 buy (raise the position), 1 sell (lower it), 2 hold (inside the band). */
+export function positionAction(target: number, holdRatio: number): number {
+  return target > holdRatio + REBALANCE_BAND ? 0 : target < holdRatio - REBALANCE_BAND ? 1 : 2;
+}
+
+/**
+ * The greedy decision from network outputs, RLTrader's way: policy head if there is one (confidence = its
+ * probability), else the value head (confidence = sigmoid of the chosen action's value). A continuous head gives
+ * a target position; the action then says which way the position moves.
+ */
+export function greedyDecision(net: AgentNet, outs: HeadOutputs, holdRatio: number, probs: Float32Array): Decision {
+  if (outs.policy && isContinuous(net)) {
+    const target = Math.min(1, Math.max(0, outs.policy[0]));
+    const action = positionAction(target, holdRatio);
+    if (action === 2) return { action: 'hold', confidence: 0 };
+    return { action: ACTIONS[action], confidence: Math.abs(target - holdRatio), targetPosition: target };
+  }
+  if (outs.policy) {
+    const p = net.policyOutput === 'logits' ? softmaxRow(outs.policy, 0, 3, probs) : outs.policy;
+    const a = argmax(p, 0, 3);
+    return { action: ACTIONS[a], confidence: Math.min(1, Math.max(0, p[a])) };
+  }
+  const q = outs.value as Float32Array;
+  const a = argmax(q, 0, 3);
+  return { action: ACTIONS[a], confidence: sigmoid(q[a]) };
+}

@@ -1,0 +1,84 @@
+/** Model homes (`models/<name>`): their versions and the CURRENT pointer that says which one serves; promotion. */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../core/errors.ts';
+
+/**
+ * A model home is a folder such as `models/btc-dqn`. It holds either a saved model directly (its first version,
+ * called `initial`), or versions under `versions/<version>/` with a `CURRENT` file naming the one that serves.
+ * Promotion writes the new version folder completely, then replaces `CURRENT` with one rename: a reader sees the old
+ * pointer or the new one, never a half-written model.
+ */
+export const INITIAL_VERSION = 'initial';
+const POINTER = 'CURRENT';
+
+export interface ResolvedModel {
+  /** Folder with model.json / meta.json of the serving version. */
+  dir: string;
+  version: string;
+}
+
+function isModelFolder(dir: string): boolean {
+  return existsSync(path.join(dir, 'meta.json')) || existsSync(path.join(dir, 'model.json'));
+}
+
+export function versionDir(home: string, version: string): string {
+  return version === INITIAL_VERSION ? home : path.join(home, 'versions', version);
+}
+
+/** The version that serves now, or undefined when the home holds no model yet. */
+export function currentVersion(home: string): string | undefined {
+  const pointer = path.join(home, POINTER);
+  if (existsSync(pointer)) {
+    const v = readFileSync(pointer, 'utf8').trim();
+    if (v) return v;
+  }
+  return isModelFolder(home) ? INITIAL_VERSION : undefined;
+}
+
+/** Resolves `--model <home>` to the serving version's folder; a UserError when there is none. */
+export function resolveModel(home: string): ResolvedModel {
+  if (!existsSync(home)) throw new UserError(`--model ${home}: no such folder`);
+  const version = currentVersion(home);
+  if (!version) throw new UserError(`--model ${home}: no saved model in it (expected meta.json or a CURRENT pointer)`);
+  const dir = versionDir(home, version);
+  if (!isModelFolder(dir)) throw new UserError(`--model ${home}: version ${version} has no saved model at ${dir}`);
+  return { dir, version };
+}
+
+/** A fresh, sortable version name. */
+export function newVersionName(now = Date.now()): string {
+  return new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z') + '-' + process.pid.toString(36);
+}
+
+/** A staging folder for a challenger; `commit()` moves it to `versions/<version>` (it does not promote it). */
+export function stageVersion(home: string, version: string): { dir: string; commit(): string; discard(): void } {
+  const staging = path.join(home, 'versions', `.staging-${version}`);
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  return {
+    dir: staging,
+    commit() {
+      const final = versionDir(home, version);
+      renameSync(staging, final);
+      return final;
+    },
+    discard() {
+      rmSync(staging, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Points the home at `version` with an atomic rename of the pointer file. */
+export function promoteVersion(home: string, version: string): void {
+  if (!isModelFolder(versionDir(home, version))) throw new Error(`cannot promote ${version}: ${versionDir(home, version)} holds no model`);
+  const tmp = path.join(home, `.${POINTER}.${process.pid}.tmp`);
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, version + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path.join(home, POINTER));
+}

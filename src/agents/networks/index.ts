@@ -1,5 +1,0 @@
-export type { NetworkKind, NetworkSpec, ImageShape, ResolvedSpec } from './spec.ts';
-export { resolveSpec } from './spec.ts';
-export { buildNetwork } from './build.ts';
-export type { FastForward } from './fast-forward.ts';
-export { compileFastForward } from './fast-forward.ts';

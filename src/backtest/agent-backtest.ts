@@ -1,0 +1,277 @@
+/**
+ * `bot backtest --strategy <agent>`: walk-forward folds × seeds of fold training (src/agents/train-fold.ts), each
+ * evaluated once on its test window, the base seed's model saved, baselines over the headline range, and the report.
+ */
+import path from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { UserError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { Series } from '../data/source.ts';
+import { isoTime } from '../data/timeframe.ts';
+import { checkRecipe } from '../agents/recipe.ts';
+import { recipeCosts, recipeWarmup, type IndexRange } from '../agents/setup.ts';
+import { walkForward } from '../agents/splits.ts';
+import type { AgentStrategy } from '../agents/strategy.ts';
+import { saveTrainedAgent, trainOnFold } from '../agents/train-fold.ts';
+import type { TrainOutcome } from '../agents/train.ts';
+import { writeLearningCurvesPng } from '../agents/epoch-summary.ts';
+import type { BacktestResult } from '../market/backtest-engine.ts';
+import { computeMetrics, METRIC_ROWS, type Metrics } from '../market/metrics.ts';
+import { initBackend } from '../nn/backend/backend.ts';
+import { meanAndSd, runBaselines, type Baselines } from './baselines.ts';
+import type { AgentBacktestSettings } from './config.ts';
+import { newRunId, rangeIndices } from './range.ts';
+import { readReport, summaryTable, writeReport, type ReportExtra, type ReportSection, type StoredReport } from './report.ts';
+import { stitchResults } from './stitch.ts';
+
+/** What `bot backtest` hands to the agent runner for `kind: 'agent'` strategies. */
+export interface AgentBacktestContext {
+  settings: AgentBacktestSettings;
+  series: Series;
+  strategy: AgentStrategy;
+  flags: { epochs?: number; seed?: number; seeds?: number; folds?: number; name?: string; out?: string; from?: number; to?: number; json?: boolean };
+  logger: Logger;
+}
+
+export interface SeedRun {
+  fold: number;
+  seed: number;
+  training: TrainOutcome;
+  test: BacktestResult;
+  metrics: Metrics;
+}
+
+export interface AgentRunResult {
+  runs: SeedRun[];
+  /** With walk-forward folds: the base seed's test windows chained on one account (the report's headline). */
+  walk?: BacktestResult;
+  /** Mean and sd over seeds (and folds) of every test metric. */
+  summary: { mean: Metrics; sd: Partial<Record<keyof Metrics, number>> };
+  baselines: Baselines;
+  report: StoredReport;
+  reportDir: string;
+  modelDir: string;
+}
+
+function fmtMetric(v: number, format: string): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (format === 'pct') return `${(v * 100).toFixed(2)}%`;
+  if (format === 'int') return v.toFixed(1);
+  if (format === 'money') return Math.round(v).toLocaleString('en-US');
+  return v.toFixed(3);
+}
+
+/** `bot backtest --strategy <agent>`: train on train, select on validation, evaluate once on test, per fold and seed. */
+export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<AgentRunResult> {
+  const { settings, series, logger } = ctx;
+  const recipe = checkRecipe(ctx.strategy.name, ctx.strategy.recipe);
+  const backend = await initBackend(settings.ml.backend, logger);
+  let candles = series.candles;
+  const range = rangeIndices(candles, ctx.flags.from, ctx.flags.to, series.label);
+  let from = range.from;
+  const to = range.to;
+  const max = settings.agent.maxCandles;
+  if (max > 0 && ctx.flags.from === undefined && to - from > max) {
+    from = to - max;
+    logger.info(`using the newest ${max} candles of ${to - range.from} (config agent.maxCandles; --from to choose another start)`);
+  }
+  const warmup = recipeWarmup(recipe);
+  // the warm-up rows come before the first decision; they only feed the first windows
+  const usableFrom = Math.max(from + warmup, warmup);
+  if (usableFrom >= to) throw new UserError(`${series.label}: ${to - from} candles are fewer than the ${warmup} this recipe needs for warm-up`);
+  candles = series.candles;
+  const folds = walkForward(usableFrom, to, settings.agent.split, ctx.flags.folds ?? 1);
+  const seeds = ctx.flags.seeds ?? 1;
+  const baseSeed = ctx.flags.seed ?? settings.backtest.seed;
+  const epochs = ctx.flags.epochs ?? recipe.epochs ?? settings.agent.epochs;
+  const outDir = ctx.flags.out ?? path.join(settings.backtest.outDir, newRunId(ctx.strategy.name, candles.symbol, settings.backtest.outDir));
+  const runId = path.basename(path.resolve(outDir));
+  const modelName = ctx.flags.name ?? ctx.strategy.name;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(modelName)) throw new UserError(`--name "${modelName}" must be letters, digits, ., _ or - (it names a folder under ${settings.agent.modelsDir}/)`);
+  const modelDir = path.join(settings.agent.modelsDir, modelName);
+  if (existsSync(path.join(modelDir, 'CURRENT'))) {
+    throw new UserError(`${modelDir} holds retrained versions (it may be serving a paper run); choose another --name or remove the folder`);
+  }
+  const span = (r: IndexRange) => `${isoTime(candles.ts[r.from])} … ${isoTime(candles.ts[r.to - 1])} (${r.to - r.from})`;
+  logger.info(`agent ${ctx.strategy.name} on ${series.label}: ${folds.length} fold(s) × ${seeds} seed(s), ${epochs} epochs, backend ${backend.name}`);
+  for (const f of folds) logger.info(`fold ${f.index + 1}: train ${span(f.train)} | validation ${span(f.validation)} | test ${span(f.test)}`);
+
+  mkdirSync(outDir, { recursive: true });
+  const runs: SeedRun[] = [];
+  const images: { file: string; caption: string }[] = [];
+  const lastFold = folds[folds.length - 1];
+  let saved = false;
+  // walk-forward (folds > 1): the base seed's models trade their test windows one after another on one account
+  const chain: BacktestResult[] = [];
+  for (const fold of folds) {
+    for (let s = 0; s < seeds; s++) {
+      const seed = baseSeed + s;
+      const tag = `${folds.length > 1 ? `fold${fold.index + 1}-` : ''}seed${seed}`;
+      const first = s === 0 && fold === lastFold;
+      const agent = await trainOnFold({
+        settings,
+        recipe,
+        strategyName: ctx.strategy.name,
+        candles,
+        fold,
+        seed,
+        epochs,
+        logger,
+        label: `${candles.symbol} ${tag}`,
+        summaryDir: first ? path.join(outDir, `epoch_summary_${tag}`) : undefined,
+        progress: true,
+      });
+      try {
+        const test = agent.backtest(fold.test);
+        const metrics = computeMetrics(test, candles.timeframe);
+        if (folds.length > 1 && s === 0) {
+          // to the next fold's first candle, where this fold's last decision fills and the next model takes over
+          const to = fold === lastFold ? fold.test.to : fold.test.to + 1;
+          chain.push(agent.backtest({ from: fold.test.from, to }, chain[chain.length - 1]?.endState));
+        }
+        runs.push({ fold: fold.index, seed, training: agent.training, test, metrics });
+        logger.info(`[${tag}] test: return ${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, trades ${metrics.trades} (best epoch ${agent.training.bestEpoch})`);
+        const curves = path.join(outDir, `learning_curves_${tag}.png`);
+        await writeLearningCurvesPng(curves, `${ctx.strategy.name} ${tag}: learning curves`, agent.training.epochs, agent.training.bestEpoch);
+        images.push({ file: path.basename(curves), caption: `learning curves, ${tag} (best epoch ${agent.training.bestEpoch})` });
+        for (const f of agent.training.summaries) images.push({ file: path.relative(outDir, f), caption: `epoch summary ${path.basename(f, '.png').replace('epoch_summary_', '')}, ${tag}` });
+        if (first && !saved) {
+          await saveTrainedAgent(modelDir, agent, {
+            name: modelName,
+            strategy: ctx.strategy.name,
+            recipe,
+            candles,
+            fold,
+            seed,
+            metrics: { test: metrics, validationSharpe: agent.training.bestSharpe, symbol: candles.symbol, timeframe: candles.timeframe, exchange: candles.exchange },
+          });
+          saved = true;
+        }
+      } finally {
+        agent.dispose();
+      }
+    }
+  }
+
+  const main = runs.find((r) => r.fold === lastFold.index && r.seed === baseSeed) ?? runs[runs.length - 1];
+  // the headline: one fold's test run, or with walk-forward the chained test windows of all folds
+  const walk = chain.length > 1 ? stitchResults(chain, chain[0].policy) : undefined;
+  const headline = walk ?? main.test;
+  const headlineMetrics = walk ? computeMetrics(walk, candles.timeframe) : main.metrics;
+  const baselines = runBaselines({
+    candles,
+    range: headline.range,
+    costs: recipeCosts(recipe, settings.account),
+    balance: settings.account.balance,
+    randomSeeds: settings.backtest.randomSeeds,
+    seed: baseSeed,
+  });
+  const summary = meanAndSd(runs.map((r) => r.metrics));
+  const sections: ReportSection[] = [];
+  const metricRows = METRIC_ROWS.filter((m) => typeof summary.mean[m.key] === 'number');
+  sections.push({
+    title: `Test metrics over ${runs.length} run(s) (${folds.length} fold(s) × ${seeds} seed(s)): mean ± sd`,
+    tables: [
+      {
+        columns: ['metric', 'mean', 'sd', ...runs.map((r) => `${folds.length > 1 ? `f${r.fold + 1} ` : ''}seed ${r.seed}`)],
+        rows: metricRows.map((m) => [
+          m.label,
+          fmtMetric(summary.mean[m.key] as number, m.format),
+          fmtMetric(summary.sd[m.key] ?? 0, m.format),
+          ...runs.map((r) => fmtMetric(r.metrics[m.key] as number, m.format)),
+        ]),
+      },
+    ],
+  });
+  if (walk) {
+    sections.push({
+      title: 'Walk-forward',
+      text: `The headline result and curve chain the ${folds.length} test windows (${span(headline.range)}) on one account: each fold's model (seed ${baseSeed}) trades its own test window, continuing with the cash and units the previous fold's model ended with, so every decision is made by a model trained and selected only on candles before its window. The baselines run over the same span. The table above scores each fold's test window on its own, each from a fresh account.`,
+    });
+  }
+  sections.push({
+    title: 'Splits',
+    tables: [
+      {
+        columns: ['fold', 'train', 'validation', 'test'],
+        rows: folds.map((f) => [f.index + 1, span(f.train), span(f.validation), span(f.test)]),
+      },
+    ],
+  });
+  sections.push({
+    title: 'Learning',
+    text: `Each run trains on its train window, keeps the epoch with the best validation Sharpe (after costs) and is evaluated once on its test window without exploration. The model of seed ${baseSeed}${folds.length > 1 ? ' on the last fold' : ''} is saved to ${modelDir}.`,
+    images,
+    tables: runs.map((r) => ({
+      caption: `epochs, fold ${r.fold + 1} seed ${r.seed}`,
+      columns: ['epoch', 'ε', 'explorations', 'buy', 'sell', 'hold', 'train PV', 'loss', 'val Sharpe', 'seconds'],
+      rows: r.training.epochs.map((e) => [
+        e.epoch,
+        e.epsilon.toFixed(3),
+        e.stats.explorations,
+        e.stats.buys,
+        e.stats.sells,
+        e.stats.holds,
+        Math.round(e.stats.portfolioValue),
+        e.stats.loss.toFixed(5),
+        e.validation ? e.validation.sharpe.toFixed(3) : '',
+        e.seconds.toFixed(2),
+      ]),
+    })),
+  });
+  const extra: ReportExtra = {
+    title: `${ctx.strategy.name} (agent) on ${series.label}`,
+    sections,
+    json: {
+      agent: {
+        recipe,
+        epochs,
+        folds: folds.map((f) => ({ train: f.train, validation: f.validation, test: f.test })),
+        seeds: runs.map((r) => r.seed),
+        model: modelDir,
+        backend: backend.name,
+        ...(walk ? { walkForward: { range: headline.range, metrics: headlineMetrics } } : {}),
+        mean: summary.mean,
+        sd: summary.sd,
+        runs: runs.map((r) => ({ fold: r.fold, seed: r.seed, bestEpoch: r.training.bestEpoch, bestValidationSharpe: r.training.bestSharpe, stoppedEarly: r.training.stoppedEarly, seconds: r.training.seconds, metrics: r.metrics })),
+      },
+    },
+  };
+  const files = await writeReport(outDir, {
+    runId,
+    strategy: { name: ctx.strategy.name, kind: 'agent', description: ctx.strategy.description },
+    data: { label: series.label, origin: series.origin, ...(series.notice ? { notice: series.notice } : {}) },
+    settings: {
+      balance: settings.account.balance,
+      costs: recipeCosts(recipe, settings.account),
+      sizing: recipe.sizing,
+      reward: recipe.reward,
+      seed: baseSeed,
+      seeds,
+      folds: folds.length,
+      epochs,
+      learner: recipe.learner.kind,
+      network: recipe.network.kind,
+      features: recipe.features,
+    },
+    result: headline,
+    metrics: headlineMetrics,
+    baselines,
+    extra,
+  });
+  const report = readReport(files.json);
+  if (ctx.flags.json) {
+    console.log(JSON.stringify(report, null, 2));
+    return { runs, walk, summary, baselines, report, reportDir: outDir, modelDir };
+  }
+  console.log(summaryTable(report));
+  if (runs.length > 1) {
+    console.log(`\ntest over ${runs.length} runs (mean ± sd):`);
+    for (const key of ['totalReturn', 'sharpe', 'maxDrawdown', 'trades'] as const) {
+      const m = METRIC_ROWS.find((r) => r.key === key);
+      if (m) console.log(`  ${m.label}: ${fmtMetric(summary.mean[key] as number, m.format)} ± ${fmtMetric(summary.sd[key] ?? 0, m.format)}`);
+    }
+  }
+  console.log(`\nmodel: ${path.resolve(modelDir)}\nreport: ${path.resolve(files.html)}`);
+  return { runs, walk, summary, baselines, report, reportDir: outDir, modelDir };
+}

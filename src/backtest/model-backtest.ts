@@ -1,0 +1,71 @@
+/** `bot backtest --model <dir>`: a saved agent evaluated greedily over a range, without training, and reported. */
+import { isoTime } from '../data/timeframe.ts';
+import type { Series } from '../data/source.ts';
+import { UserError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { loadAgent } from '../agents/load-agent.ts';
+import { resolveModel } from '../agents/model-pointer.ts';
+import { recipeCosts, recipeSizing } from '../agents/setup.ts';
+import { runBacktest } from '../market/backtest-engine.ts';
+import { initBackend } from '../nn/backend/backend.ts';
+import type { BacktestSettings } from './config.ts';
+import { MIN_RANGE_CANDLES, rangeIndices } from './range.ts';
+import { reportBacktest, type BacktestRun } from './rule-backtest.ts';
+
+export interface ModelBacktestRequest {
+  settings: BacktestSettings;
+  series: Series;
+  /** A model home (`models/<name>`): its serving version is evaluated. */
+  modelHome: string;
+  from?: number;
+  to?: number;
+  seed: number;
+  out?: string;
+  logger: Logger;
+}
+
+/**
+ * Evaluates a saved agent greedily, without training, over [from, to): the same loader, observation code and
+ * engine as the paper trader, so `bot backtest --model` shows what `bot paper --model` would have done.
+ */
+export async function runModelBacktest(req: ModelBacktestRequest): Promise<BacktestRun> {
+  const { settings, series, logger } = req;
+  const { dir, version } = resolveModel(req.modelHome);
+  await initBackend(settings.ml.backend, logger);
+  const agent = await loadAgent(dir);
+  try {
+    const candles = series.candles;
+    const asked = rangeIndices(candles, req.from, req.to, series.label);
+    const from = Math.max(asked.from, agent.warmup);
+    if (asked.to - from < MIN_RANGE_CANDLES) {
+      throw new UserError(`${series.label}: the model needs ${agent.warmup} candles of history before its first decision; the range leaves ${Math.max(0, asked.to - from)}`);
+    }
+    if (from > asked.from) logger.info(`first decision at ${isoTime(candles.ts[from])}: the model's features need ${agent.warmup} earlier candles`);
+    const trained = agent.meta.trainingWindow;
+    if (Date.parse(trained.to) >= candles.ts[from]) {
+      logger.warn(`the range starts before the end of the model's training window (${trained.from} … ${trained.to}): not out of sample`);
+    }
+    const costs = recipeCosts(agent.recipe, settings.account);
+    const sizing = recipeSizing(agent.recipe, settings.backtest);
+    const result = runBacktest({
+      ...agent.observationSource(candles),
+      range: { from, to: asked.to },
+      costs,
+      balance: settings.account.balance,
+      sizing,
+      policy: agent.policy,
+    });
+    return await reportBacktest({
+      settings,
+      series,
+      strategy: { name: agent.meta.strategy, kind: 'agent', description: `saved model ${req.modelHome} (version ${version}), evaluated without training` },
+      result,
+      costs,
+      sizing,
+      seed: req.seed,
+      out: req.out,
+    });
+  } finally {
+    agent.dispose();
+  }
+}

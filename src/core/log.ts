@@ -1,0 +1,117 @@
+/**
+ * The process logger: readable lines on stderr (coloured only where colour belongs), a JSON-lines file, and secret
+ * values masked in both.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import winston from 'winston';
+import { secretValuesFromEnv } from './secrets.ts';
+
+export type Logger = winston.Logger;
+
+export interface LogOptions {
+  level: string;
+  /** JSON-lines file; empty: no file. */
+  file: string;
+  /** Console output (readable lines on stderr). */
+  console?: boolean;
+  /** Extra strings to mask besides the environment's secrets. */
+  secrets?: string[];
+}
+
+const SECRET_KEY = /^(api_?key|secret|password|passphrase|token|private_?key|access_?key|authorization)$/i;
+const MASK = '***';
+
+function redactString(s: string, secrets: readonly string[]): string {
+  let out = s;
+  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(MASK);
+  return out;
+}
+
+function redactValue(v: unknown, secrets: readonly string[], depth: number): unknown {
+  if (typeof v === 'string') return redactString(v, secrets);
+  if (depth > 6 || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => redactValue(x, secrets, depth + 1));
+  if (v instanceof Error) return redactString(v.stack ?? v.message, secrets);
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = SECRET_KEY.test(k) ? MASK : redactValue(x, secrets, depth + 1);
+  return out;
+}
+
+/** Masks every secret from the environment (and `extra`) in a string, for output that bypasses the logger. */
+export function redactSecrets(text: string, extra: readonly string[] = []): string {
+  return redactString(text, [...secretValuesFromEnv(), ...extra].filter((s) => s.length > 0));
+}
+
+/** A winston format that masks secret values anywhere in a log entry and any field named like a credential. */
+export const redact = winston.format((info, opts: unknown) => {
+  const secrets = (opts as { secrets?: string[] } | undefined)?.secrets ?? [];
+  for (const key of Object.keys(info)) {
+    const k = key as keyof typeof info;
+    info[k] = SECRET_KEY.test(key) ? MASK : redactValue(info[k], secrets, 0);
+  }
+  return info;
+});
+
+/**
+ * Whether console lines may carry colour: `FORCE_COLOR` (not 0/false) forces it, `NO_COLOR` (any non-empty value,
+ * no-color.org) or `FORCE_COLOR=0` turns it off, and otherwise only a terminal gets it, so `2>paper.log` writes
+ * plain text (issue 17). The JSON log file is never coloured.
+ */
+export function consoleColour(stream: { isTTY?: boolean } = process.stderr, env: NodeJS.ProcessEnv = process.env): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return !/^(0|false)$/i.test(force);
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return stream.isTTY === true;
+}
+
+export function createLogger(options: LogOptions): Logger {
+  const secrets = [...secretValuesFromEnv(), ...(options.secrets ?? [])].filter((s) => s.length > 0);
+  const transports: winston.transport[] = [];
+  if (options.console !== false) {
+    transports.push(
+      new winston.transports.Console({
+        stderrLevels: ['error', 'warn', 'info', 'debug'],
+        format: winston.format.combine(
+          ...(consoleColour() ? [winston.format.colorize({ level: true })] : []),
+          winston.format.printf((info) => {
+            const { level, message, timestamp, ...meta } = info;
+            const extra = Object.keys(meta).length ? ' ' + JSON.stringify(meta) : '';
+            return `${String(timestamp).slice(11, 19)} ${level} ${String(message)}${extra}`;
+          }),
+        ),
+      }),
+    );
+  }
+  if (options.file) {
+    mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
+    const file = new winston.transports.File({ filename: options.file, format: winston.format.json() });
+    file.on('error', (e: Error) => process.stderr.write(`log file ${options.file}: ${e.message}\n`));
+    transports.push(file);
+  }
+  return winston.createLogger({
+    level: options.level,
+    format: winston.format.combine(winston.format.timestamp(), redact({ secrets })),
+    transports,
+    exitOnError: false,
+  });
+}
+
+/** Waits until file transports have written everything (call before process exit). */
+export async function closeLogger(logger: Logger): Promise<void> {
+  const done = new Promise<void>((resolve) => logger.on('finish', () => resolve()));
+  logger.end();
+  await Promise.race([done, new Promise<void>((r) => setTimeout(r, 2000))]);
+}
+
+let current: Logger | undefined;
+
+/** The process-wide logger; a silent one until the CLI sets it up. */
+export function log(): Logger {
+  current ??= winston.createLogger({ level: 'error', silent: true, transports: [new winston.transports.Console({ silent: true })] });
+  return current;
+}
+
+export function setLogger(logger: Logger): void {
+  current = logger;
+}

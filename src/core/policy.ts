@@ -1,0 +1,48 @@
+/** The decision contract: actions, Decision, Observation (what a policy sees at candle t) and Policy. */
+import type { Candles } from './candles.ts';
+
+export type Action = 'buy' | 'sell' | 'hold';
+/** Index order used by every network head and learner: 0 buy, 1 sell, 2 hold. */
+export const ACTIONS: readonly Action[] = ['buy', 'sell', 'hold'];
+
+export interface Decision {
+  action: Action;
+  /** 0..1; scales the trade size under confidence sizing. */
+  confidence: number;
+  /** Continuous agents: fraction of portfolio value to hold in the asset (0..1). */
+  targetPosition?: number;
+}
+
+/**
+ * What a policy sees at candle t, after t's close. Nothing in here may depend on candles after t.
+ * Rule strategies read `candles` at indices ≤ t; networks read `features` / `images` and `state`.
+ */
+export interface Observation {
+  /** Index of the candle that just closed. */
+  t: number;
+  candles: Candles;
+  /** window × cols feature rows ending at t (oldest first), scaled; empty when the strategy uses none. */
+  features: Float32Array;
+  /**
+   * The whole scaled feature matrix that `features` is the window at t of (row i = candle i), when the observation
+   * was cut from one (ObservationBuilder's are): batched inference reads other candles' windows from it.
+   */
+  featureRows?: FeatureRows;
+  window: number;
+  cols: number;
+  /** Agent state: [hold ratio, profit/loss ratio, price / average buy price − 1]. */
+  state: Float32Array;
+  /** Chart image sequence ending at t (frames × height × width × channels), when the strategy asks for images. */
+  images?: Float32Array;
+}
+
+/** Scaled feature rows × cols in one array, row i = candle i. */
+export interface FeatureRows {
+  data: Float32Array;
+  cols: number;
+}
+
+export interface Policy {
+  readonly name: string;
+  decide(observation: Observation): Decision;
+}

@@ -1,0 +1,219 @@
+/**
+ * AgentNet, a tfjs model as the learners and policies see it (inputs, heads, single and batched forward), and
+ * trainStep.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Observation } from '../core/policy.ts';
+import { TrunkCache } from './trunk-cache.ts';
+import type { HeadOutputs, HeadTensors } from './head-outputs.ts';
+import type { GradientOptimizer } from './adam.ts';
+
+/** How the policy head's numbers are read: probabilities, logits, or a sigmoid mean (continuous target position). */
+export type PolicyOutput = 'softmax' | 'logits' | 'sigmoid';
+
+/** A single-observation forward pass that allocates nothing per call (fast-forward.ts's FastForward fits this shape). */
+export interface SingleForward {
+  predict(x: Float32Array, state: Float32Array): HeadOutputs;
+  /** Re-reads weights after training. */
+  sync(): void;
+  dispose(): void;
+}
+
+export interface AgentNetOptions {
+  heads: { value?: number; policy?: number };
+  /**
+   * Continuous target position: the policy head's first output is the mean fraction of value held in the asset
+   * (a 2-way softmax, i.e. sigmoid(a − b), or a single sigmoid).
+   */
+  continuous?: boolean;
+  /** Builds the fast single-observation forward for this model; default: a tfjs call (slower, always correct). */
+  fastForward?: (model: tf.LayersModel) => SingleForward;
+}
+
+function activationOf(layer: tf.layers.Layer): string {
+  const cfg = layer.getConfig() as { activation?: unknown };
+  return typeof cfg.activation === 'string' ? cfg.activation : 'linear';
+}
+
+/** The tfjs fallback forward for one observation. */
+export function tfSingleForward(model: tf.LayersModel, heads: AgentNetOptions['heads']): SingleForward {
+  const xShape = [1, ...(model.inputs[0].shape.slice(1) as number[])];
+  const hasState = model.inputs.length > 1;
+  const stateShape = hasState ? [1, ...(model.inputs[1].shape.slice(1) as number[])] : [];
+  const out: HeadOutputs = {};
+  if (heads.value) out.value = new Float32Array(heads.value);
+  if (heads.policy) out.policy = new Float32Array(heads.policy);
+  return {
+    predict(x, state) {
+      tf.tidy(() => {
+        const inputs = [tf.tensor(x, xShape)];
+        if (hasState) inputs.push(tf.tensor(state, stateShape));
+        const res = model.apply(inputs, { training: false }) as tf.Tensor | tf.Tensor[];
+        const arr = Array.isArray(res) ? res : [res];
+        let k = 0;
+        if (out.value) out.value.set(arr[k++].dataSync() as Float32Array);
+        if (out.policy) out.policy.set(arr[k++].dataSync() as Float32Array);
+      });
+      return out;
+    },
+    sync() {},
+    dispose() {},
+  };
+}
+
+/**
+ * A model as the learners see it: inputs [x, state?] where x is the feature window or the image sequence, outputs
+ * [value?, policy?]. Shapes come from the model itself, so any network kind (dnn, lstm, cnn, cnnrnn) fits.
+ */
+export class AgentNet {
+  readonly xShape: number[];
+  readonly xSize: number;
+  readonly stateSize: number;
+  readonly heads: { value?: number; policy?: number };
+  readonly policyOutput: PolicyOutput;
+  readonly continuous: boolean;
+  private single: SingleForward;
+  private trunkCache: TrunkCache | undefined;
+  private cacheOn = false;
+
+  constructor(
+    readonly model: tf.LayersModel,
+    private readonly options: AgentNetOptions,
+  ) {
+    this.heads = options.heads;
+    this.continuous = options.continuous ?? false;
+    this.xShape = model.inputs[0].shape.slice(1) as number[];
+    this.xSize = this.xShape.reduce((a, b) => a * b, 1);
+    this.stateSize = model.inputs.length > 1 ? (model.inputs[1].shape[1] as number) : 0;
+    const expected = (this.heads.value ? 1 : 0) + (this.heads.policy ? 1 : 0);
+    if (model.outputs.length !== expected) throw new Error(`network has ${model.outputs.length} outputs, the learner expects ${expected}`);
+    if (this.heads.policy) {
+      const name = model.outputs[model.outputs.length - 1].sourceLayer;
+      const act = activationOf(name);
+      this.policyOutput = act === 'softmax' ? 'softmax' : act === 'sigmoid' ? 'sigmoid' : 'logits';
+    } else {
+      this.policyOutput = 'logits';
+    }
+    this.single = (options.fastForward ?? ((m) => tfSingleForward(m, this.heads)))(model);
+  }
+
+  /** The array the network's first input reads from an observation. */
+  inputOf(obs: Observation): Float32Array {
+    const x = obs.images ?? obs.features;
+    if (x.length !== this.xSize) throw new Error(`observation has ${x.length} inputs, the network expects ${this.xSize} (${this.xShape.join('×')})`);
+    return x;
+  }
+
+  forwardOne(obs: Observation): HeadOutputs {
+    if (this.cacheOn && !obs.images && obs.featureRows && obs.features.length === this.xSize) {
+      const out = this.trunkCache?.predict(obs.t, obs.featureRows, obs.state);
+      if (out) return out;
+    }
+    return this.single.predict(this.inputOf(obs), obs.state);
+  }
+
+  /**
+   * While the weights stay fixed (greedy backtests, an RLTrader epoch), compute the feature trunk for chunks of candles
+   * in one batched call and only the heads per step (see trunk-cache.ts). Off by default: learners that update every
+   * few steps would recompute chunks for nothing.
+   */
+  setTrunkCache(on: boolean): void {
+    if (on && !this.trunkCache) this.trunkCache = TrunkCache.tryCreate(this.model);
+    this.trunkCache?.sync();
+    this.cacheOn = on;
+  }
+
+  /** Call after every weight change so the fast forward sees the new weights. */
+  sync(): void {
+    this.single.sync();
+    if (this.cacheOn) this.trunkCache?.sync();
+  }
+
+  /** Batched forward in inference mode into fresh arrays. */
+  forward(x: Float32Array, state: Float32Array, batch: number): HeadOutputs {
+    const out: HeadOutputs = {};
+    tf.tidy(() => {
+      const t = this.apply(this.tensors(x, state, batch), false);
+      if (t.value) out.value = t.value.dataSync() as Float32Array;
+      if (t.policy) out.policy = t.policy.dataSync() as Float32Array;
+    });
+    return out;
+  }
+
+  tensors(x: Float32Array, state: Float32Array, batch: number): tf.Tensor[] {
+    const inputs: tf.Tensor[] = [tf.tensor(x.subarray(0, batch * this.xSize), [batch, ...this.xShape])];
+    if (this.stateSize) inputs.push(tf.tensor2d(state.subarray(0, batch * this.stateSize), [batch, this.stateSize]));
+    return inputs;
+  }
+
+  /** Symbolic-free call for losses: use inside tf.tidy / variableGrads. */
+  apply(inputs: tf.Tensor[], training: boolean): HeadTensors {
+    const res = this.model.apply(this.stateSize ? inputs : inputs.slice(0, 1), { training }) as tf.Tensor | tf.Tensor[];
+    const arr = (Array.isArray(res) ? res : [res]) as tf.Tensor2D[];
+    const out: HeadTensors = {};
+    let k = 0;
+    if (this.heads.value) out.value = arr[k++];
+    if (this.heads.policy) out.policy = arr[k++];
+    return out;
+  }
+
+  /** The continuous policy's mean position, [batch]. */
+  positionMean(policy: tf.Tensor2D): tf.Tensor1D {
+    return tf.reshape(tf.slice(policy, [0, 0], [-1, 1]), [-1]) as tf.Tensor1D;
+  }
+
+  /** Log-probabilities of the discrete policy head, from whatever the head outputs. */
+  logProbs(policy: tf.Tensor2D): tf.Tensor2D {
+    return (this.policyOutput === 'softmax' ? tf.log(tf.add(policy, 1e-8)) : tf.logSoftmax(policy)) as tf.Tensor2D;
+  }
+
+  variables(): tf.Variable[] {
+    return this.model.trainableWeights.map((w) => w.read() as tf.Variable);
+  }
+
+  copyWeightsFrom(other: AgentNet): void {
+    this.model.setWeights(other.model.getWeights());
+    this.sync();
+  }
+
+  /** target ← τ·online + (1 − τ)·target */
+  softUpdateFrom(other: AgentNet, tau: number): void {
+    const mine = this.model.weights;
+    const theirs = other.model.weights;
+    tf.tidy(() => {
+      for (let i = 0; i < mine.length; i++) mine[i].write(tf.add(tf.mul(theirs[i].read(), tau), tf.mul(mine[i].read(), 1 - tau)) as tf.Tensor2D);
+    });
+    this.sync();
+  }
+
+  dispose(): void {
+    this.single.dispose();
+    this.trunkCache?.dispose();
+    this.model.dispose();
+  }
+}
+
+/**
+ * One optimiser step on `loss`, gradients clipped to a global norm. Returns the loss value.
+ * The caller's loss closure builds everything from tensors it creates inside; all of it is freed here.
+ */
+export function trainStep(net: AgentNet, optimizer: GradientOptimizer, loss: () => tf.Scalar, clipNorm = 0, extraVars: tf.Variable[] = []): number {
+  const vars = [...net.variables(), ...extraVars];
+  const value = tf.tidy(() => {
+    const { value: l, grads } = tf.variableGrads(loss, vars);
+    let g = grads;
+    if (clipNorm > 0) {
+      const names = Object.keys(grads);
+      const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))));
+      const scale = tf.minimum(1, tf.div(clipNorm, tf.add(norm, 1e-6)));
+      g = {};
+      for (const n of names) g[n] = tf.mul(grads[n], scale);
+    }
+    optimizer.applyGradients(g);
+    return l;
+  });
+  const v = value.dataSync()[0];
+  value.dispose();
+  net.sync();
+  return v;
+}

@@ -1,0 +1,11 @@
+/** The config section that the network engines own (`ml`: which tfjs backend runs them). */
+import { z } from 'zod';
+
+export const BACKEND_CHOICES = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
+
+/** Which TensorFlow.js backend runs the networks. `auto` picks the fastest one that works on this machine. */
+export const mlSection = z.strictObject({
+  backend: z.enum(BACKEND_CHOICES),
+});
+
+export type MlSection = z.infer<typeof mlSection>;

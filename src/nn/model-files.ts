@@ -1,0 +1,201 @@
+/**
+ * A saved model is a folder: `model.json` + `model.weights.bin` for the main network, `<key>.model.json` +
+ * `<key>.weights.bin` for any other (e.g. a critic), and `meta.json` saying what the model was trained on and how.
+ * Written with tf.io.withSaveHandler / read with tf.io.fromMemory, so tfjs-node is not needed.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../core/errors.ts';
+import type { NetworkSpec } from './spec.ts';
+// registers the custom layers saved cnnrnn models use, so they load
+import './frame-layers.ts';
+import './seeded-dropout.ts';
+
+export interface ModelMeta {
+  name: string;
+  strategy: string;
+  featureSet?: string;
+  featureVersion?: string;
+  scaler?: unknown;
+  image?: unknown;
+  network: NetworkSpec;
+  learner: Record<string, unknown>;
+  trainingWindow: { from: string; to: string };
+  dataHash: string;
+  seed: number;
+  metrics: Record<string, unknown>;
+  codeVersion: string;
+  createdAt: string;
+}
+
+/** Marks our meta.json files, so a folder of someone else's tfjs model is recognised as foreign. */
+const FORMAT = 'learning-trading-bot/model@1';
+const MAIN = 'model';
+
+function files(key: string): { topology: string; weights: string } {
+  return key === MAIN
+    ? { topology: 'model.json', weights: 'model.weights.bin' }
+    : { topology: `${key}.model.json`, weights: `${key}.weights.bin` };
+}
+
+/** sha256 over typed arrays (e.g. the training rows), for meta.dataHash. */
+export function hashData(...arrays: ArrayBufferView[]): string {
+  const h = createHash('sha256');
+  for (const a of arrays) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  return h.digest('hex');
+}
+
+async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let saved: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      saved = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (!saved) throw new Error('tfjs produced no model artifacts');
+  return saved;
+}
+
+/**
+ * Saves `models` (the main network under key 'model', others under their own keys) and `meta` into `dir`.
+ * Everything is written to a sibling temp folder first and renamed into place, so a crash never leaves half a model.
+ */
+export async function saveModel(dir: string, models: Record<string, tf.LayersModel>, meta: ModelMeta): Promise<void> {
+  const keys = Object.keys(models);
+  if (!keys.length) throw new Error('saveModel needs at least one model');
+  for (const k of keys) if (!/^[A-Za-z0-9_-]+$/.test(k)) throw new Error(`model key '${k}' must be letters, digits, _ or -`);
+  const target = path.resolve(dir);
+  mkdirSync(path.dirname(target), { recursive: true });
+  const tmp = `${target}.tmp-${process.pid}-${Date.now()}`;
+  mkdirSync(tmp);
+  try {
+    for (const key of keys) {
+      const a = await artifactsOf(models[key]);
+      const f = files(key);
+      const weights = a.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(a.weightData);
+      writeFileSync(path.join(tmp, f.weights), new Uint8Array(weights));
+      const json = {
+        format: 'layers-model',
+        generatedBy: a.generatedBy,
+        convertedBy: a.convertedBy,
+        modelTopology: a.modelTopology,
+        weightsManifest: [{ paths: [f.weights], weights: a.weightSpecs ?? [] }],
+      };
+      writeFileSync(path.join(tmp, f.topology), JSON.stringify(json));
+    }
+    writeFileSync(path.join(tmp, 'meta.json'), JSON.stringify({ format: FORMAT, models: keys, ...meta }, null, 2));
+    if (existsSync(target)) {
+      const old = `${target}.old-${process.pid}-${Date.now()}`;
+      renameSync(target, old);
+      renameSync(tmp, target);
+      rmSync(old, { recursive: true, force: true });
+    } else {
+      renameSync(tmp, target);
+    }
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function readJson(file: string, what: string): Record<string, unknown> {
+  if (!existsSync(file)) throw new UserError(`${what}: ${path.basename(file)} is missing`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new UserError(`${what}: ${path.basename(file)} is not valid JSON (truncated or corrupt)`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new UserError(`${what}: ${path.basename(file)} is not a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
+
+async function loadOne(dir: string, key: string, what: string): Promise<tf.LayersModel> {
+  const f = files(key);
+  const json = readJson(path.join(dir, f.topology), what);
+  const manifest = json.weightsManifest as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] | undefined;
+  if (!json.modelTopology || !Array.isArray(manifest) || manifest.length !== 1) {
+    throw new UserError(`${what}: ${f.topology} is not a tfjs layers model written by this bot`);
+  }
+  const weightSpecs = manifest[0].weights;
+  const weightsFile = path.join(dir, f.weights);
+  if (!existsSync(weightsFile)) throw new UserError(`${what}: ${f.weights} is missing`);
+  const buf = readFileSync(weightsFile);
+  const expected = weightSpecs.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1) * (DTYPE_BYTES[w.dtype] ?? 4), 0);
+  if (buf.byteLength !== expected) {
+    throw new UserError(`${what}: ${f.weights} has ${buf.byteLength} bytes, ${f.topology} expects ${expected} (truncated or foreign)`);
+  }
+  const weightData = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  try {
+    return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as tf.io.ModelJSON['modelTopology'], weightSpecs, weightData }));
+  } catch (e) {
+    throw new UserError(`${what}: ${f.topology} does not load: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Loads a model folder written by saveModel. A missing, truncated or foreign file is a one-line UserError. */
+export async function loadModel(dir: string): Promise<{ models: Record<string, tf.LayersModel>; meta: ModelMeta }> {
+  const what = `model ${dir}`;
+  if (!existsSync(dir)) throw new UserError(`${what}: folder not found`);
+  const raw = readJson(path.join(dir, 'meta.json'), what);
+  if (raw.format !== FORMAT) throw new UserError(`${what}: meta.json is not a model description written by this bot`);
+  const { format: _format, models: keys, ...meta } = raw;
+  if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string') || !meta.network) {
+    throw new UserError(`${what}: meta.json lacks its list of models or its network spec`);
+  }
+  const models: Record<string, tf.LayersModel> = {};
+  try {
+    for (const key of keys as string[]) models[key] = await loadOne(dir, key, what);
+  } catch (e) {
+    for (const m of Object.values(models)) m.dispose();
+    throw e;
+  }
+  return { models, meta: meta as unknown as ModelMeta };
+}
+
+/** Lists the files of a model folder (for reports and `bot status`). */
+export function modelFiles(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+function describe(v: unknown): string {
+  return v === undefined ? 'none' : typeof v === 'string' ? `'${v}'` : JSON.stringify(v);
+}
+
+/** Keys whose values differ between two plain JSON values, as "key: a vs b" lines (a few levels deep). */
+function differences(a: unknown, b: unknown, prefix: string, out: string[]): void {
+  const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (isObj(a) && isObj(b)) {
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) differences(a[k], b[k], prefix ? `${prefix}.${k}` : k, out);
+  } else if (JSON.stringify(a) !== JSON.stringify(b)) {
+    out.push(`${prefix} ${describe(a)} vs ${describe(b)}`);
+  }
+}
+
+/**
+ * Throws a UserError naming exactly what differs between what the model was trained with and what the running
+ * config produces: feature set, feature version, image spec.
+ */
+export function checkCompatible(
+  meta: ModelMeta,
+  running: { featureSet?: string; featureVersion?: string; image?: unknown },
+): void {
+  const diffs: string[] = [];
+  if (meta.featureSet !== running.featureSet) diffs.push(`feature set ${describe(meta.featureSet)} vs ${describe(running.featureSet)}`);
+  if (meta.featureVersion !== running.featureVersion) {
+    diffs.push(`feature version ${describe(meta.featureVersion)} vs ${describe(running.featureVersion)}`);
+  }
+  const imageDiffs: string[] = [];
+  differences(meta.image, running.image, 'image', imageDiffs);
+  diffs.push(...imageDiffs);
+  if (diffs.length) {
+    throw new UserError(`model '${meta.name}' does not fit the running config (model vs config): ${diffs.join('; ')}`);
+  }
+}

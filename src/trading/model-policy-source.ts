@@ -1,0 +1,55 @@
+/** A saved model home as the trader's policy source, following its pointer from tick to tick. */
+import path from 'node:path';
+import type { Candles } from '../core/candles.ts';
+import { log } from '../core/log.ts';
+import { loadAgent, type LoadedAgent } from '../agents/load-agent.ts';
+import { recipeCosts, recipeSizing } from '../agents/setup.ts';
+import { ObservationBuilder } from '../market/observation.ts';
+import { shortError } from '../data/exchange.ts';
+import { initBackend } from '../nn/backend/backend.ts';
+import { currentVersion, resolveModel } from '../agents/model-pointer.ts';
+import type { TradingSettings } from './config.ts';
+import type { PolicyChoiceResult } from './rule-policy-source.ts';
+import type { PolicyHandle, PolicySource } from './types.ts';
+
+/**
+ * A saved model home (`models/<name>`) as a policy source. The pointer is re-read at every tick: a promoted
+ * version is loaded and served from the next tick on, without a restart. A version that fails to load is logged
+ * and the one already serving keeps trading.
+ */
+export async function modelPolicySource(home: string, settings: Pick<TradingSettings, 'ml' | 'account' | 'backtest'>): Promise<PolicyChoiceResult> {
+  const first = resolveModel(home);
+  await initBackend(settings.ml.backend);
+  let agent: LoadedAgent = await loadAgent(first.dir);
+  let version = first.version;
+  const label = `model:${path.normalize(home)}`;
+  const source: PolicySource & { dispose(): void } = {
+    label,
+    async forCandles(candles: Candles): Promise<PolicyHandle> {
+      const pointed = currentVersion(home);
+      if (pointed && pointed !== version) {
+        try {
+          const next = resolveModel(home);
+          const loaded = await loadAgent(next.dir);
+          agent.dispose();
+          agent = loaded;
+          version = next.version;
+          log().info(`model ${home}: now serving version ${version}`);
+        } catch (e) {
+          log().error(`model ${home}: version ${pointed} cannot be loaded, still serving ${version}: ${shortError(e)}`);
+        }
+      }
+      const builder = new ObservationBuilder(agent.observationSource(candles));
+      const served = agent;
+      return {
+        policy: served.policy,
+        version,
+        label,
+        warmup: Math.max(builder.firstT, served.warmup),
+        observe: (t, account) => builder.build(t, account),
+      };
+    },
+    dispose: () => agent.dispose(),
+  };
+  return { source, sizing: recipeSizing(agent.recipe, settings.backtest), costs: recipeCosts(agent.recipe, settings.account) };
+}

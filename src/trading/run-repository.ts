@@ -1,0 +1,212 @@
+/** The trading runs' state in SQLite: runs, decisions, trades, equity and orders (RunRepository). */
+import type Database from 'better-sqlite3';
+import type { Decision } from '../core/policy.ts';
+import { ensureTradingSchema } from './db.ts';
+import type { AccountState } from '../market/account.ts';
+import type { FillRecord, PendingOrder, RunKey, RunState, TradingMode } from './types.ts';
+
+interface RunRow {
+  id: number;
+  mode: TradingMode;
+  name: string;
+  exchange: string;
+  symbol: string;
+  timeframe: string;
+  policy: string;
+  created_at: number;
+  history_from: number;
+  start_ts: number;
+  start_price: number | null;
+  initial_balance: number;
+  account: string;
+  pending: string | null;
+  last_ts: number | null;
+  model_version: string | null;
+  halted: string | null;
+}
+
+function fromRow(r: RunRow): RunState {
+  return {
+    id: r.id,
+    mode: r.mode,
+    name: r.name,
+    exchange: r.exchange,
+    symbol: r.symbol,
+    timeframe: r.timeframe,
+    policy: r.policy,
+    createdAt: r.created_at,
+    historyFrom: r.history_from,
+    startTs: r.start_ts,
+    startPrice: r.start_price ?? undefined,
+    initialBalance: r.initial_balance,
+    account: JSON.parse(r.account) as AccountState,
+    pending: r.pending ? (JSON.parse(r.pending) as PendingOrder) : undefined,
+    lastTs: r.last_ts ?? undefined,
+    modelVersion: r.model_version ?? undefined,
+    halted: r.halted ?? undefined,
+  };
+}
+
+export interface DecisionRow {
+  ts: number;
+  action: string;
+  confidence: number;
+  price: number;
+  policy: string;
+  modelVersion: string | null;
+  decidedAt: number;
+}
+
+export interface TradeRow {
+  orderId: number;
+  decisionTs: number;
+  ts: number;
+  side: 'buy' | 'sell';
+  price: number;
+  units: number;
+  value: number;
+  fee: number;
+}
+
+export interface EquityRow {
+  ts: number;
+  cash: number;
+  units: number;
+  price: number;
+  equity: number;
+}
+
+export interface OrderRow {
+  id: number;
+  decisionTs: number;
+  side: 'buy' | 'sell';
+  quantity: number;
+  status: 'pending' | 'submitting' | 'filled' | 'skipped' | 'rejected' | 'cancelled';
+  exchangeId: string | null;
+  reason: string | null;
+}
+
+/** Reads and writes trading state. Every method is synchronous, so a tick can run them inside one transaction. */
+export class RunRepository {
+  readonly db: Database.Database;
+
+  constructor(db: Database.Database) {
+    this.db = db;
+    ensureTradingSchema(db);
+  }
+
+  find(key: RunKey): RunState | undefined {
+    const r = this.db
+      .prepare('SELECT * FROM trading_runs WHERE mode = ? AND name = ? AND exchange = ? AND symbol = ? AND timeframe = ?')
+      .get(key.mode, key.name, key.exchange, key.symbol, key.timeframe) as RunRow | undefined;
+    return r ? fromRow(r) : undefined;
+  }
+
+  get(id: number): RunState {
+    const r = this.db.prepare('SELECT * FROM trading_runs WHERE id = ?').get(id) as RunRow | undefined;
+    if (!r) throw new Error(`trading run ${id} does not exist`);
+    return fromRow(r);
+  }
+
+  list(): RunState[] {
+    return (this.db.prepare('SELECT * FROM trading_runs ORDER BY id').all() as RunRow[]).map(fromRow);
+  }
+
+  create(key: RunKey, init: { policy: string; historyFrom: number; startTs: number; initialBalance: number; account: AccountState; now: number }): RunState {
+    const info = this.db
+      .prepare(
+        `INSERT INTO trading_runs (mode, name, exchange, symbol, timeframe, policy, created_at, history_from, start_ts, initial_balance, account)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(key.mode, key.name, key.exchange, key.symbol, key.timeframe, init.policy, init.now, init.historyFrom, init.startTs, init.initialBalance, JSON.stringify(init.account));
+    return this.get(Number(info.lastInsertRowid));
+  }
+
+  /** Deletes a run and everything it recorded. */
+  remove(id: number): void {
+    const tx = this.db.transaction(() => {
+      for (const table of ['trading_fills', 'trading_orders', 'trading_decisions', 'trading_equity']) {
+        this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(id);
+      }
+      this.db.prepare('DELETE FROM trading_runs WHERE id = ?').run(id);
+    });
+    tx();
+  }
+
+  saveState(run: RunState): void {
+    this.db
+      .prepare('UPDATE trading_runs SET account = ?, pending = ?, last_ts = ?, model_version = ?, start_price = ?, halted = ? WHERE id = ?')
+      .run(JSON.stringify(run.account), run.pending ? JSON.stringify(run.pending) : null, run.lastTs ?? null, run.modelVersion ?? null, run.startPrice ?? null, run.halted ?? null, run.id);
+  }
+
+  /** The value a run starts from, for P&L (a live run trades what the exchange holds, up to the configured balance). */
+  setInitialBalance(runId: number, value: number): void {
+    this.db.prepare('UPDATE trading_runs SET initial_balance = ? WHERE id = ?').run(value, runId);
+  }
+
+  /** Inserts the decision for a candle; throws on a second decision for the same candle (the idempotency key). */
+  insertDecision(runId: number, ts: number, d: Decision, price: number, policy: string, modelVersion: string | undefined, now: number): void {
+    this.db
+      .prepare('INSERT INTO trading_decisions (run_id, ts, action, confidence, price, policy, model_version, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(runId, ts, d.action, d.confidence, price, policy, modelVersion ?? null, now);
+  }
+
+  insertOrder(runId: number, decisionTs: number, side: 'buy' | 'sell', quantity: number, status: OrderRow['status'], now: number): number {
+    const info = this.db
+      .prepare('INSERT INTO trading_orders (run_id, decision_ts, side, quantity, status, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(runId, decisionTs, side, quantity, status, now);
+    return Number(info.lastInsertRowid);
+  }
+
+  updateOrder(orderId: number, status: OrderRow['status'], fields: { quantity?: number; exchangeId?: string; reason?: string } = {}): void {
+    this.db
+      .prepare('UPDATE trading_orders SET status = ?, quantity = coalesce(?, quantity), exchange_id = coalesce(?, exchange_id), reason = coalesce(?, reason) WHERE id = ?')
+      .run(status, fields.quantity ?? null, fields.exchangeId ?? null, fields.reason ?? null, orderId);
+  }
+
+  insertFill(runId: number, orderId: number, ts: number, f: FillRecord): void {
+    this.db
+      .prepare('INSERT INTO trading_fills (order_id, run_id, ts, side, price, units, value, fee) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(orderId, runId, ts, f.side, f.price, f.units, f.value, f.fee);
+  }
+
+  insertEquity(runId: number, row: EquityRow): void {
+    this.db.prepare('INSERT INTO trading_equity (run_id, ts, cash, units, price, equity) VALUES (?, ?, ?, ?, ?, ?)').run(runId, row.ts, row.cash, row.units, row.price, row.equity);
+  }
+
+  decisions(runId: number, limit = -1): DecisionRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT ts, action, confidence, price, policy, model_version AS modelVersion, decided_at AS decidedAt
+         FROM trading_decisions WHERE run_id = ? ORDER BY ts DESC LIMIT ?`,
+      )
+      .all(runId, limit) as DecisionRow[];
+    return rows.reverse();
+  }
+
+  trades(runId: number): TradeRow[] {
+    return this.db
+      .prepare(
+        `SELECT f.order_id AS orderId, o.decision_ts AS decisionTs, f.ts, f.side, f.price, f.units, f.value, f.fee
+         FROM trading_fills f JOIN trading_orders o ON o.id = f.order_id WHERE f.run_id = ? ORDER BY f.ts, f.order_id`,
+      )
+      .all(runId) as TradeRow[];
+  }
+
+  orders(runId: number, status?: OrderRow['status']): OrderRow[] {
+    const sql = `SELECT id, decision_ts AS decisionTs, side, quantity, status, exchange_id AS exchangeId, reason FROM trading_orders
+                 WHERE run_id = ? ${status ? 'AND status = ?' : ''} ORDER BY id`;
+    return (status ? this.db.prepare(sql).all(runId, status) : this.db.prepare(sql).all(runId)) as OrderRow[];
+  }
+
+  equity(runId: number, limit = -1): EquityRow[] {
+    const rows = this.db
+      .prepare('SELECT ts, cash, units, price, equity FROM trading_equity WHERE run_id = ? ORDER BY ts DESC LIMIT ?')
+      .all(runId, limit) as EquityRow[];
+    return rows.reverse();
+  }
+
+  decisionCount(runId: number): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM trading_decisions WHERE run_id = ?').get(runId) as { n: number }).n;
+  }
+}

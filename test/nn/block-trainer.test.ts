@@ -1,0 +1,204 @@
+/**
+ * The JS trainer (src/nn/block-trainer.ts) against tfjs's own gradients: two copies of a network with the
+ * same seed, one stepped through tf.variableGrads on model.apply(training: true), one through BlockTrainer, plain SGD
+ * on both so the weights stay comparable; every gradient, the loss, the moving statistics and the dropout streams
+ * must agree step after step.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/nn/backend/backend.ts';
+import type { ArrayGradient, ArrayGradientOptimizer, GradientOptimizer } from '../../src/nn/adam.ts';
+import { clipByGlobalNorm } from '../../src/nn/clip-norm.ts';
+import { buildNetwork, type NetworkSpec } from '../../src/nn/index.ts';
+import { BlockTrainer, blockTrainerUnsupported, type LossGradient } from '../../src/nn/block-trainer.ts';
+import { AgentNet, trainStep } from '../../src/nn/agent-net.ts';
+import type { HeadOutputs } from '../../src/nn/head-outputs.ts';
+import { Rng } from '../../src/core/random.ts';
+
+await initBackend('wasm');
+
+const LR = 0.05;
+
+/** Plain SGD that also records every gradient it was given, by variable name, per step. */
+class RecordingSgd implements GradientOptimizer, ArrayGradientOptimizer {
+  readonly steps: Map<string, Float32Array>[] = [];
+
+  applyGradients(grads: tf.NamedTensorMap): void {
+    const registered = tf.engine().registeredVariables;
+    this.applyGradientArrays(Object.keys(grads).map((name) => ({ variable: registered[name], grad: grads[name].dataSync().slice() as Float32Array })));
+  }
+
+  applyGradientArrays(entries: readonly ArrayGradient[]): void {
+    const step = new Map<string, Float32Array>();
+    for (const { variable, grad } of entries) {
+      step.set(variable.name.replace(/_\d+$/, ''), Float32Array.from(grad));
+      const x = variable.dataSync() as Float32Array;
+      const next = x.map((v, i) => v - LR * grad[i]);
+      tf.tidy(() => variable.assign(tf.tensor(next, variable.shape)));
+    }
+    this.steps.push(step);
+  }
+
+  dispose(): void {}
+}
+
+function randomArray(n: number, rng: Rng): Float32Array {
+  return Float32Array.from({ length: n }, () => rng.normal());
+}
+
+/** Mean squared error over every head, as tf.losses.meanSquaredError computes it per head, summed. */
+const mseGradient = (targets: HeadOutputs): LossGradient => (out, grad) => {
+  let loss = 0;
+  for (const head of ['value', 'policy'] as const) {
+    const o = out[head], g = grad[head], y = targets[head];
+    if (!o || !g || !y) continue;
+    let sum = 0;
+    for (let i = 0; i < o.length; i++) {
+      const d = o[i] - y[i];
+      sum += d * d;
+      g[i] = (2 * d) / o.length;
+    }
+    loss += sum / o.length;
+  }
+  return loss;
+};
+
+function tfLoss(net: AgentNet, inputs: tf.Tensor[], targets: HeadOutputs, n: number): () => tf.Scalar {
+  return () => {
+    const out = net.apply(inputs, true);
+    let l = tf.scalar(0);
+    if (out.value && targets.value) l = tf.add(l, tf.losses.meanSquaredError(tf.tensor2d(targets.value, [n, out.value.shape[1]]), out.value));
+    if (out.policy && targets.policy) l = tf.add(l, tf.losses.meanSquaredError(tf.tensor2d(targets.policy, [n, out.policy.shape[1]]), out.policy));
+    return l as tf.Scalar;
+  };
+}
+
+function weightsByName(model: tf.LayersModel): Map<string, Float32Array> {
+  return new Map(model.weights.map((w) => [w.originalName, w.read().dataSync().slice() as Float32Array]));
+}
+
+function assertClose(ours: Float32Array, theirs: Float32Array, what: string, rel = 2e-4): void {
+  assert.equal(ours.length, theirs.length, `${what}: length`);
+  let scale = 0;
+  for (const v of theirs) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < ours.length; i++) {
+    assert.ok(Math.abs(ours[i] - theirs[i]) <= rel * scale + 1e-6, `${what}[${i}]: ${ours[i]} vs ${theirs[i]} (largest |value| ${scale})`);
+  }
+}
+
+const CASES: { title: string; spec: NetworkSpec }[] = [
+  {
+    title: "RLTrader's DNN (sigmoid, batch norm, dropout, state, value head)",
+    spec: { kind: 'dnn', window: 1, features: 15, stateSize: 3, heads: { value: 3 }, seed: 7 },
+  },
+  {
+    title: 'relu, window 2, no batch norm, no dropout, value and softmax policy heads',
+    spec: { kind: 'dnn', window: 2, features: 6, stateSize: 2, heads: { value: 1, policy: 3 }, hidden: [16, 8], activation: 'relu', batchNorm: false, dropout: 0, seed: 3 },
+  },
+  {
+    title: "RLTrader's CNN (conv1d, batch norm, max-pool, dropout; value and policy heads)",
+    spec: { kind: 'cnn', window: 5, features: 15, stateSize: 3, heads: { value: 3, policy: 3 }, seed: 9 },
+  },
+  {
+    title: 'cnn, relu, window 9, three blocks, no batch norm',
+    spec: { kind: 'cnn', window: 9, features: 4, stateSize: 2, heads: { value: 3 }, hidden: [8, 8, 4], activation: 'relu', batchNorm: false, dropout: 0.2, seed: 12 },
+  },
+  {
+    title: 'tanh, batch norm, heavy dropout, no state',
+    spec: { kind: 'dnn', window: 1, features: 5, stateSize: 0, heads: { value: 3 }, hidden: [12], activation: 'tanh', dropout: 0.4, seed: 11 },
+  },
+];
+
+for (const [backend, passes] of [['wasm', 'auto'], ['wasm', 'js'], ['cpu', 'auto']] as const) {
+  for (const { title, spec } of CASES) {
+    test(`BlockTrainer equals tf gradients step for step: ${title} (${backend}, ${passes} passes)`, async () => {
+      await tf.setBackend(backend);
+      const viaTf = new AgentNet(buildNetwork(spec), { heads: spec.heads });
+      const viaJs = new AgentNet(buildNetwork(spec), { heads: spec.heads });
+      const trainer = BlockTrainer.tryCreate(viaJs.model, { passes });
+      assert.ok(trainer, blockTrainerUnsupported(viaJs.model));
+      assert.equal(trainer.passes.name, passes === 'js' ? 'js' : 'wasm-simd');
+      const tfSgd = new RecordingSgd();
+      const jsSgd = new RecordingSgd();
+      const rng = new Rng(spec.seed);
+      const before = tf.memory().numTensors;
+      try {
+        for (let step = 0; step < 3; step++) {
+          const n = 40 + step * 7;
+          const x = randomArray(n * viaJs.xSize, rng);
+          const state = randomArray(n * spec.stateSize, rng);
+          const targets: HeadOutputs = {};
+          if (spec.heads.value) targets.value = randomArray(n * spec.heads.value, rng);
+          if (spec.heads.policy) targets.policy = Float32Array.from({ length: n * spec.heads.policy }, () => rng.next());
+          const inputs = viaTf.tensors(x, state, n);
+          const tfLossValue = trainStep(viaTf, tfSgd, tfLoss(viaTf, inputs, targets, n));
+          tf.dispose(inputs);
+          const jsLossValue = trainer.step(x, state, n, mseGradient(targets), jsSgd);
+          assert.ok(Math.abs(jsLossValue - tfLossValue) <= 1e-4 * Math.abs(tfLossValue), `step ${step} loss: ${jsLossValue} vs ${tfLossValue}`);
+          const theirs = tfSgd.steps[step];
+          const ours = jsSgd.steps[step];
+          assert.deepEqual([...ours.keys()].sort(), [...theirs.keys()].sort(), 'the same trainable variables get gradients');
+          for (const [name, g] of theirs) assertClose(ours.get(name)!, g, `step ${step} gradient of ${name}`);
+        }
+        const tfWeights = weightsByName(viaTf.model);
+        const jsWeights = weightsByName(viaJs.model);
+        // moving mean and variance included: both paths update them in the training forward pass
+        for (const [name, w] of tfWeights) assertClose(jsWeights.get(name)!, w, `weight ${name} after 3 steps`);
+        // inference through the same blocks: batch norm from the moving statistics, no dropout
+        const n = 30;
+        const x = randomArray(n * viaJs.xSize, rng);
+        const state = randomArray(n * spec.stateSize, rng);
+        const ours = trainer.predict(x, state, n);
+        const theirs = viaJs.forward(x, state, n);
+        if (theirs.value) assertClose(ours.value!, theirs.value, 'predict value', 1e-4);
+        if (theirs.policy) assertClose(ours.policy!, theirs.policy, 'predict policy', 1e-4);
+        assert.equal(tf.memory().numTensors, before, 'no tensor outlives a step');
+      } finally {
+        viaTf.dispose();
+        viaJs.dispose();
+        await tf.setBackend('wasm');
+      }
+    });
+  }
+}
+
+test('clipping by global norm on the JS path equals trainStep clipping', () => {
+  const spec: NetworkSpec = { kind: 'dnn', window: 2, features: 5, stateSize: 3, heads: { value: 3 }, hidden: [16, 8], activation: 'relu', batchNorm: false, dropout: 0, seed: 21 };
+  const viaTf = new AgentNet(buildNetwork(spec), { heads: spec.heads });
+  const viaJs = new AgentNet(buildNetwork(spec), { heads: spec.heads });
+  const trainer = BlockTrainer.tryCreate(viaJs.model)!;
+  const tfSgd = new RecordingSgd();
+  const jsSgd = new RecordingSgd();
+  const rng = new Rng(4);
+  try {
+    const n = 32;
+    const x = randomArray(n * viaJs.xSize, rng);
+    const state = randomArray(n * spec.stateSize, rng);
+    const targets: HeadOutputs = { value: Float32Array.from({ length: n * 3 }, () => 10 * rng.normal()) };
+    const inputs = viaTf.tensors(x, state, n);
+    trainStep(viaTf, tfSgd, tfLoss(viaTf, inputs, targets, n), 0.05);
+    tf.dispose(inputs);
+    trainer.step(x, state, n, mseGradient(targets), clipByGlobalNorm(jsSgd, 0.05));
+    let norm = 0;
+    for (const g of jsSgd.steps[0].values()) for (const v of g) norm += v * v;
+    assert.ok(Math.abs(Math.sqrt(norm) - 0.05) < 1e-4, `clipped to the norm (${Math.sqrt(norm)})`);
+    for (const [name, g] of tfSgd.steps[0]) assertClose(jsSgd.steps[0].get(name)!, g, `clipped gradient of ${name}`);
+  } finally {
+    viaTf.dispose();
+    viaJs.dispose();
+  }
+});
+
+test('BlockTrainer declines networks it does not cover, so learners keep the tfjs path', () => {
+  for (const kind of ['lstm', 'cnnrnn'] as const) {
+    const image = { frames: 2, height: 8, width: 8, channels: 1 };
+    const model = buildNetwork({ kind, window: 8, features: 4, stateSize: 2, heads: { value: 3 }, seed: 1, ...(kind === 'cnnrnn' ? { image } : {}) });
+    try {
+      assert.equal(BlockTrainer.tryCreate(model), undefined);
+      assert.match(blockTrainerUnsupported(model) ?? '', /not supported/);
+    } finally {
+      model.dispose();
+    }
+  }
+});
