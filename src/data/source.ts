@@ -24,6 +24,8 @@ export interface SeriesRequest {
   config: Config;
   /** A CSV file read with the import parser (not stored). */
   dataFile?: string;
+  /** `--columns` for `dataFile`: its columns in file order. */
+  columns?: string;
   /** The bundled S&P 500 daily sample. */
   sample?: boolean;
   from?: number;
@@ -54,14 +56,14 @@ function nonEmpty(s: Series, from?: number, to?: number): Series {
 }
 
 /** Reads a CSV of candles (any flavour `bot data import` knows) without storing it. */
-export function loadCsvFile(file: string, config: Config, timeframe?: string): Candles {
+export function loadCsvFile(file: string, config: Config, timeframe?: string, columns?: string): Candles {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
     throw new UserError(`--data: cannot read ${file}`);
   }
-  const parsed = parseCandlesCsvDetailed(text, { file, timeframe });
+  const parsed = parseCandlesCsvDetailed(text, { file, timeframe, columns });
   const symbol = path.basename(file).replace(/\.[^.]*$/, '');
   return candlesFromRows('file', symbol || config.symbol, parsed.timeframe, parsed.rows);
 }
@@ -74,7 +76,7 @@ export function loadCsvFile(file: string, config: Config, timeframe?: string): C
 export async function loadSeries(req: SeriesRequest): Promise<Series> {
   const { config, from, to } = req;
   if (req.dataFile) {
-    const candles = filterRange(loadCsvFile(req.dataFile, config), from, to);
+    const candles = filterRange(loadCsvFile(req.dataFile, config, undefined, req.columns), from, to);
     return nonEmpty({ candles, label: `${req.dataFile} (${candles.timeframe})`, origin: 'file' }, from, to);
   }
   if (req.sample) {

@@ -97,3 +97,36 @@ test('bad input is a one-line error with a non-zero exit, and writes no report',
   });
   assert.equal(existsSync(path.join(dir, 'never')), false);
 });
+
+test('bot backtest --columns reads any column order; a bad or lone --columns is one line, no report', async () => {
+  const c = syntheticCandles({ seed: 10, count: 300, timeframe: '1h', start: Date.UTC(2024, 0, 1) });
+  const file = path.join(dir, 'custom.csv');
+  const rows = [...c.ts].map((t, i) => {
+    return ['X', new Date(t).toISOString(), c.volume[i], c.close[i], c.low[i], c.high[i], c.open[i]].join(',');
+  });
+  writeFileSync(file, 'symbol,when,v,c,l,h,o\n' + rows.join('\n') + '\n');
+  const same = path.join(dir, 'same.csv');
+  writeFileSync(same, candlesToCsv(c));
+  const never = path.join(dir, 'never-columns');
+  const [columns, scratch] = ['_,time,volume,close,low,high,open', path.join(dir, 'columns-')];
+  const [good, plain, bad, lone] = await Promise.all([
+    bot(['backtest', '--strategy', 'sma-cross', '--data', file, '--columns', columns, '--json'], mkdtempSync(scratch)),
+    bot(['backtest', '--strategy', 'sma-cross', '--data', same, '--json'], mkdtempSync(scratch)),
+    bot(['backtest', '--data', file, '--columns', 'time,open,high,low,close,volume,size', '--out', never]),
+    bot(['backtest', '--columns', 'time,open,high,low,close,volume', '--sample', '--out', never]),
+  ]);
+  assert.equal(good.code, 0, good.stderr);
+  assert.equal(plain.code, 0, plain.stderr);
+  const report = JSON.parse(good.stdout);
+  assert.match(report.data.label, /custom\.csv \(1h\)$/);
+  assert.equal(report.data.candles, 300);
+  const expected = JSON.parse(plain.stdout);
+  assert.ok(report.trades > 0);
+  assert.equal(report.tradesFingerprint, expected.tradesFingerprint, 'the same candles as the generic file');
+  assert.deepEqual(report.metrics, expected.metrics);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /^error: --columns: unknown column "size" \(use time, open, high, low, close, [^\n]*\)\n$/);
+  assert.notEqual(lone.code, 0);
+  assert.equal(lone.stderr, 'error: --columns describes the file of --data FILE; give --data too\n');
+  assert.equal(existsSync(never), false);
+});

@@ -8,10 +8,12 @@ import { loadSeries } from '../../data/source.ts';
 import { parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { UserError } from '../../errors.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+import { checkColumnsFlag, COLUMNS_HELP } from './data.ts';
 
 interface BacktestFlags extends CommonFlags {
   strategy?: string;
   data?: string;
+  columns?: string;
   sample?: boolean;
   from?: string;
   to?: string;
@@ -54,6 +56,7 @@ export function registerBacktest(program: Command): void {
     .description('run a strategy over history against buy-and-hold, flat, random and SMA-cross baselines; writes a report')
     .option('--strategy <name>', 'strategy file in strategies/ (default: config backtest.strategy)')
     .option('--data <file>', 'candles from a CSV file instead of the store')
+    .option('--columns <names>', COLUMNS_HELP)
     .option('--sample', 'use the bundled sample series (S&P 500 daily)')
     .option('--from <date>', 'first candle (open time ≥ this)')
     .option('--to <date>', 'end (candles opening before this)')
@@ -67,6 +70,7 @@ export function registerBacktest(program: Command): void {
     .option('--model <dir>', 'evaluate a saved model (models/<name>) on the range without training')
     .option('--json', 'print report.json instead of the table');
   addCommonOptions(cmd, { market: true, db: true, backend: true }).action(async (flags: BacktestFlags) => {
+    checkColumnsFlag(flags);
     const extra: Record<string, unknown> = {};
     if (flags.balance !== undefined) {
       const b = Number(flags.balance);
@@ -76,6 +80,7 @@ export function registerBacktest(program: Command): void {
     const { config, logger } = setupCommand(flags, extra);
     if (flags.data && flags.sample) throw new UserError('use either --data FILE or --sample, not both');
     if (flags.data && !existsSync(flags.data)) throw new UserError(`--data: no such file ${flags.data}`);
+    const source = { config, dataFile: flags.data, columns: flags.columns, sample: flags.sample };
     const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
     const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
     if (from !== undefined && to !== undefined && to <= from) throw new UserError(`--to ${flags.to} is not after --from ${flags.from}`);
@@ -83,7 +88,7 @@ export function registerBacktest(program: Command): void {
     if (flags.model !== undefined) {
       if (flags.strategy !== undefined) throw new UserError('use either --model DIR or --strategy NAME, not both');
       const { runModelBacktest } = await import('../../backtest/model-run.ts');
-      const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from: undefined, to });
+      const series = await loadSeries({ ...source, from: undefined, to });
       const run = await runModelBacktest({ config, series, modelHome: flags.model, from, to, seed, out: flags.out, logger });
       printRun(run, flags.json === true);
       return;
@@ -91,7 +96,7 @@ export function registerBacktest(program: Command): void {
     const strategy = await loadStrategy(flags.strategy ?? config.backtest.strategy);
 
     if (strategy.kind === 'agent') {
-      const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from, to });
+      const series = await loadSeries({ ...source, from, to });
       const ctx: AgentBacktestContext = {
         config,
         series,
@@ -116,7 +121,7 @@ export function registerBacktest(program: Command): void {
     // rule indicators need history before --from: files load whole, the store with a warm-up margin; decisions start at --from
     const fromFile = flags.data !== undefined || flags.sample === true;
     const warmFrom = from !== undefined && !fromFile ? from - RULE_WARMUP_CANDLES * timeframeMs(config.timeframe) : undefined;
-    const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from: warmFrom, to });
+    const series = await loadSeries({ ...source, from: warmFrom, to });
     logger.info(`backtest ${strategy.name} on ${series.label}`);
     const run = await runRuleBacktest({ config, series, strategy, from, to, seed, out: flags.out });
     printRun(run, flags.json === true);
