@@ -77,7 +77,9 @@ export async function loadSeries(req: SeriesRequest): Promise<Series> {
   const { config, from, to } = req;
   if (req.dataFile) {
     const candles = filterRange(loadCsvFile(req.dataFile, config, undefined, req.columns), from, to);
-    return nonEmpty({ candles, label: `${req.dataFile} (${candles.timeframe})`, origin: 'file' }, from, to);
+    // the file's name, not its path: reports are shared, and a path only describes the machine that made them
+    const label = `${path.basename(req.dataFile)} (${candles.timeframe})`;
+    return nonEmpty({ candles, label, origin: 'file' }, from, to);
   }
   if (req.sample) {
     return nonEmpty({ candles: filterRange(loadSample(), from, to), label: 'bundled sample S&P 500 1d', origin: 'sample' }, from, to);

@@ -71,7 +71,7 @@ test('bot chart --data FILE --columns NAMES reads a headerless file in its order
   const out = path.join(dir, 'reordered.png');
   const res = await bot(['chart', '--data', file, '--columns', 'close,time,open,high,low,volume', '--out', out]);
   assert.equal(res.code, 0, res.stderr);
-  assert.match(res.stdout, /wrote .*reordered\.png: ohlc:64x60:20\S*, window ending .*reordered\.csv \(1h\)/);
+  assert.match(res.stdout, /wrote .*reordered\.png: ohlc:64x60:20\S*, window ending .*, reordered\.csv \(1h\)/);
   const r = createImageRenderer(parseImageSpec('ohlc:64x60:20'));
   const px = new Float32Array(r.frameSize);
   r.render(candles, candles.close.length - 1, px);
