@@ -253,7 +253,9 @@ function imageTag(dir: string, img: ReportImage): string {
 function tableHtml(t: ReportTable): string {
   const head = t.columns.map((c) => `<th>${esc(c)}</th>`).join('');
   const body = t.rows.map((r) => `<tr>${r.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`).join('\n');
-  return `<table>${t.caption ? `<caption>${esc(t.caption)}</caption>` : ''}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  const caption = t.caption ? `<caption>${esc(t.caption)}</caption>` : '';
+  // a wide table (one column per fold and seed) scrolls inside its own box instead of widening the page
+  return `<div class="table-box"><table>${caption}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 const MAX_HTML_TRADES = 500;
@@ -299,6 +301,7 @@ table{border-collapse:collapse;margin:1em 0;font-size:14px}th,td{border:1px soli
 th:first-child,td:first-child{text-align:left}caption{text-align:left;color:#555;padding:4px 0}
 img{max-width:100%;border:1px solid #eee}figure{margin:1em 0}figcaption{color:#555;font-size:13px}
 pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:12px}.note{color:#92400e}
+.table-box{overflow-x:auto;max-width:100%}.table-box td,.table-box th{white-space:nowrap}
 </style></head><body>
 <h1>${esc(report.title)}</h1>
 <p>${esc(report.strategy.name)} (${esc(report.strategy.kind)}): ${esc(report.strategy.description)}</p>

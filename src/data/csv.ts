@@ -1,4 +1,4 @@
-/** Reading and writing candle CSV files in the common flavours. */
+/** Reading candle CSVs (headered flavours, headerless Binance/RLTrader layouts, `--columns`) and writing them back. */
 import { UserError } from '../core/errors.ts';
 import type { CandleRow, Candles } from '../core/candles.ts';
 import { isoTime, timeframeMs } from './timeframe.ts';
@@ -10,15 +10,22 @@ export interface CsvParseOptions {
   tz?: string;
   /** File name used in error messages. */
   file?: string;
+  /**
+   * `--columns`: the columns in file order (`time,open,high,low,close,volume`, `_` or `skip` for one to ignore).
+   * Omitted: read from the header, or a known headerless layout.
+   */
+  columns?: string;
 }
 
-export type CsvFlavour = 'generic' | 'pyupbit' | 'rltrader' | 'investing';
+export type CsvFlavour = 'generic' | 'pyupbit' | 'rltrader' | 'investing' | 'binance' | 'headerless' | 'columns';
 
 export interface ParsedCsv {
   rows: CandleRow[];
   timeframe: string;
   flavour: CsvFlavour;
   tz: string;
+  /** How the file was read, for people: `pyupbit CSV`, `Binance klines CSV without header`, … */
+  layout: string;
 }
 
 const TIME_NAMES = ['timestamp', 'date', 'datetime', 'time', 'open_time', 'opentime', 'candle_date_time_utc', '날짜', '일자', '일시'];
@@ -31,8 +38,8 @@ const COLUMN_NAMES: Record<'open' | 'high' | 'low' | 'close' | 'volume', string[
 };
 const FIELDS = ['open', 'high', 'low', 'close', 'volume'] as const;
 
-/** Splits one CSV line into fields (double quotes, "" escapes). */
-export function splitCsvLine(line: string): string[] {
+/** Splits one CSV line into fields (double quotes, "" escapes); `sep` is `,` or a tab. */
+export function splitCsvLine(line: string, sep = ','): string[] {
   const out: string[] = [];
   let cur = '';
   let quoted = false;
@@ -46,7 +53,7 @@ export function splitCsvLine(line: string): string[] {
         } else quoted = false;
       } else cur += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
+    else if (ch === sep) {
       out.push(cur);
       cur = '';
     } else cur += ch;
@@ -99,6 +106,8 @@ export function parseCsvTime(raw: string, tz: string, fmt: Intl.DateTimeFormat):
   const s = raw.trim();
   if (/^\d{8}$/.test(s)) return wallToUtc(Number(s.slice(0, 4)), Number(s.slice(4, 6)), Number(s.slice(6, 8)), 0, 0, 0, 0, tz, fmt);
   if (/^\d{13}$/.test(s)) return Number(s);
+  // Binance's spot dumps count microseconds since 2025
+  if (/^\d{16}$/.test(s)) return Math.floor(Number(s) / 1000);
   if (/^\d{10}$/.test(s)) return Number(s) * 1000;
   const m = DATE_RE.exec(s);
   if (!m) return NaN;
@@ -128,15 +137,39 @@ interface Layout {
   flavour: CsvFlavour;
   time: number;
   cols: Record<(typeof FIELDS)[number], number>;
+  /** Index of the first line with candles (after the header, if any). */
+  dataFrom: number;
+  /** Fields every row must have, when the layout fixes them (headerless dumps). */
+  exact?: number;
+  layout: string;
 }
 
-function detectLayout(header: string[], where: string): Layout {
+const UTC_FORMAT = zoneFormatter('UTC');
+const EPOCH_MS_OR_US = /^(\d{13}|\d{16})$/;
+const PLAIN_DATE = /^(\d{4}-\d{2}-\d{2}|\d{8})$/;
+
+/** Whether a line's first field is a time and its next four are numbers: a row of candles, not a header. */
+function looksLikeRow(cells: readonly string[]): boolean {
+  return (
+    cells.length >= 5 &&
+    Number.isFinite(parseCsvTime(cells[0], 'UTC', UTC_FORMAT)) &&
+    cells.slice(1, 5).every((c) => Number.isFinite(parseCsvNumber(c)))
+  );
+}
+
+function detectLayout(header: string[], where: string, at: number): Layout {
   const names = header.map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
   let time = names.findIndex((n) => TIME_NAMES.includes(n));
   let flavour: CsvFlavour = 'generic';
   if (time < 0 && names[0] === '') {
     time = 0;
     flavour = 'pyupbit';
+  }
+  if (time < 0 && header.slice(1).filter((c) => Number.isFinite(parseCsvNumber(c))).length >= 4) {
+    throw new UserError(
+      `${where}: no header, and "${header[0].trim()}" in the first column is not a time ` +
+        '(pass --columns to say which column holds it, e.g. --columns _,time,open,high,low,close,volume)',
+    );
   }
   if (time < 0) throw new UserError(`${where}: no time column (expected one named timestamp or date, or an unnamed first column); header is "${header.join(',')}"`);
   if (names.includes('날짜') || names.includes('vol.') || names.includes('변동 %') || names.includes('change %')) flavour = 'investing';
@@ -151,7 +184,87 @@ function detectLayout(header: string[], where: string): Layout {
     if (idx < 0) throw new UserError(`${where}: no ${f} column in header "${header.join(',')}"`);
     cols[f] = idx;
   }
-  return { flavour, time, cols };
+  return { flavour, time, cols, dataFrom: at + 1, layout: `${flavour} CSV` };
+}
+
+const OHLCV_FROM_1 = { open: 1, high: 2, low: 3, close: 4, volume: 5 };
+
+/**
+ * The layout of a file whose first line is already a row: Binance's kline dumps (12 fields, open time in ms or µs,
+ * open, high, low, close, volume, close time, quote volume, trades, taker buy base, taker buy quote, ignore) or
+ * RLTrader's v1 files and the like (time, open, high, low, close, volume).
+ */
+function headerlessLayout(cells: readonly string[], where: string, at: number): Layout {
+  const first = cells[0].trim();
+  if (cells.length === 12 && EPOCH_MS_OR_US.test(first) && EPOCH_MS_OR_US.test(cells[6].trim())) {
+    const layout = 'Binance klines CSV without header';
+    return { flavour: 'binance', time: 0, cols: OHLCV_FROM_1, dataFrom: at, exact: 12, layout };
+  }
+  if (cells.length === 6) {
+    const rltrader = PLAIN_DATE.test(first);
+    return {
+      flavour: rltrader ? 'rltrader' : 'headerless',
+      time: 0,
+      cols: OHLCV_FROM_1,
+      dataFrom: at,
+      exact: 6,
+      layout: rltrader ? 'RLTrader v1 CSV without header' : 'CSV without header (time,open,high,low,close,volume)',
+    };
+  }
+  const known = '(Binance klines: 12 fields; RLTrader v1: date,open,high,low,close,volume)';
+  if (cells.length < 6) {
+    const few = `${cells.length} fields are fewer than time,open,high,low,close,volume`;
+    throw new UserError(`${where}: no header, and ${few} ${known}`);
+  }
+  const example = ['time', ...FIELDS, ...Array<string>(cells.length - 6).fill('_')].join(',');
+  throw new UserError(
+    `${where}: no header, and ${cells.length} fields match no layout this reader knows ${known}; ` +
+      `name them in file order with --columns, e.g. --columns ${example}`,
+  );
+}
+
+const COLUMN_ALIASES: Record<string, 'time' | (typeof FIELDS)[number] | 'skip'> = {
+  time: 'time',
+  date: 'time',
+  timestamp: 'time',
+  open: 'open',
+  high: 'high',
+  low: 'low',
+  close: 'close',
+  volume: 'volume',
+  _: 'skip',
+  skip: 'skip',
+};
+
+/** What `--columns time,open,high,low,close,volume` says (file order; `_` or `skip` ignores a column). */
+export function parseColumnsSpec(spec: string): { time: number; cols: Layout['cols']; names: string[] } {
+  const names = spec.split(',').map((n) => n.trim().toLowerCase());
+  const at: Partial<Record<'time' | (typeof FIELDS)[number], number>> = {};
+  names.forEach((n, i) => {
+    const role = COLUMN_ALIASES[n];
+    if (role === undefined) {
+      const known = 'use time, open, high, low, close, volume, and _ or skip for a column to ignore';
+      throw new UserError(`--columns: unknown column "${n}" (${known})`);
+    }
+    if (role === 'skip') return;
+    if (at[role] !== undefined) throw new UserError(`--columns: ${role} is named twice in "${spec}"`);
+    at[role] = i;
+  });
+  const missing = (['time', ...FIELDS] as const).filter((r) => at[r] === undefined);
+  if (missing.length > 0) {
+    const hint = 'name every column in file order, e.g. time,open,high,low,close,volume';
+    throw new UserError(`--columns: no ${missing.join(', ')} in "${spec}" (${hint})`);
+  }
+  const { time, open, high, low, close, volume } = at as Record<'time' | (typeof FIELDS)[number], number>;
+  return { time, cols: { open, high, low, close, volume }, names };
+}
+
+/** The layout `--columns` gives; a first line that holds no numbers where it names prices is a header and skipped. */
+function columnsLayout(spec: string, first: readonly string[], at: number): Layout {
+  const { time, cols, names } = parseColumnsSpec(spec);
+  const header = FIELDS.every((f) => f === 'volume' || !Number.isFinite(parseCsvNumber(first[cols[f]] ?? '')));
+  const layout = `CSV read as --columns ${names.join(',')}`;
+  return { flavour: 'columns', time, cols, dataFrom: header ? at + 1 : at, layout };
 }
 
 const TF_UNITS: [number, string][] = [
@@ -182,27 +295,41 @@ function commonSpacing(ts: readonly number[]): number | undefined {
 
 /**
  * Reads OHLCV candles from CSV text: a generic `timestamp|date,open,high,low,close,volume` file, a pyupbit export,
- * RLTrader's CSV or an investing.com export (Korean headers). Rows may be ascending or descending. Any bad row
+ * RLTrader's CSV or an investing.com export (Korean headers); without a header, Binance's kline dumps and RLTrader's
+ * v1 files (comma- or tab-separated); any layout with `columns`. Rows may be ascending or descending. Any bad row
  * is a UserError "FILE:LINE: reason" and nothing is returned.
  */
 export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}): ParsedCsv {
   const file = opts.file ?? '<csv>';
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  let headerAt = lines.findIndex((l) => l.trim() !== '');
-  if (headerAt < 0) throw new UserError(`${file}: the file is empty`);
-  const layout = detectLayout(splitCsvLine(lines[headerAt]), `${file}:${headerAt + 1}`);
+  if (opts.columns !== undefined) parseColumnsSpec(opts.columns);
+  if (opts.timeframe !== undefined) timeframeMs(opts.timeframe);
+  const firstAt = lines.findIndex((l) => l.trim() !== '');
+  if (firstAt < 0) throw new UserError(`${file}: the file is empty`);
+  // a tab in the first line makes the file tab-separated (RLTrader's KOSPI file), quoted "2,054" fields and all
+  const sep = lines[firstAt].includes('\t') ? '\t' : ',';
+  const first = splitCsvLine(lines[firstAt], sep);
+  const where1 = `${file}:${firstAt + 1}`;
+  const layout =
+    opts.columns !== undefined
+      ? columnsLayout(opts.columns, first, firstAt)
+      : looksLikeRow(first)
+        ? headerlessLayout(first, where1, firstAt)
+        : detectLayout(first, where1, firstAt);
   const tz = opts.tz ?? (layout.flavour === 'pyupbit' ? 'Asia/Seoul' : 'UTC');
   const fmt = zoneFormatter(tz);
   const width = Math.max(layout.time, ...Object.values(layout.cols)) + 1;
-  if (opts.timeframe !== undefined) timeframeMs(opts.timeframe);
 
   const rows: (CandleRow & { line: number })[] = [];
   let rltrader = true;
-  for (let i = headerAt + 1; i < lines.length; i++) {
+  for (let i = layout.dataFrom; i < lines.length; i++) {
     const line = lines[i];
     if (line.trim() === '') continue;
     const where = `${file}:${i + 1}`;
-    const cells = splitCsvLine(line);
+    const cells = splitCsvLine(line, sep);
+    if (layout.exact !== undefined && cells.length !== layout.exact) {
+      throw new UserError(`${where}: ${cells.length} fields, expected ${layout.exact} (${layout.layout})`);
+    }
     if (cells.length < width) throw new UserError(`${where}: ${cells.length} fields, expected at least ${width}`);
     const timeCell = cells[layout.time].trim();
     if (!/^\d{8}$/.test(timeCell)) rltrader = false;
@@ -221,6 +348,7 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
   }
   if (rows.length === 0) throw new UserError(`${file}: no candle rows after the header`);
   const flavour: CsvFlavour = layout.flavour === 'generic' && rltrader ? 'rltrader' : layout.flavour;
+  const described = flavour === layout.flavour ? layout.layout : `${flavour} CSV`;
 
   rows.sort((a, b) => a.ts - b.ts || a.line - b.line);
   for (let i = 1; i < rows.length; i++) {
@@ -259,7 +387,8 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
       );
     }
   }
-  return { rows: rows.map(({ line: _line, ...r }) => r), timeframe, flavour, tz };
+  const layoutText = sep === '\t' ? `${described}, tab-separated` : described;
+  return { rows: rows.map(({ line: _line, ...r }) => r), timeframe, flavour, tz, layout: layoutText };
 }
 
 export function parseCandlesCsv(text: string, opts: CsvParseOptions = {}): CandleRow[] {

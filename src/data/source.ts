@@ -25,6 +25,8 @@ export interface SeriesRequest {
   config: MarketDataSettings;
   /** A CSV file read with the import parser (not stored). */
   dataFile?: string;
+  /** `--columns` for `dataFile`: its columns in file order. */
+  columns?: string;
   /** The bundled S&P 500 daily sample. */
   sample?: boolean;
   from?: number;
@@ -61,14 +63,14 @@ function nonEmpty(s: Series, from?: number, to?: number): Series {
 }
 
 /** Reads a CSV of candles (any flavour `bot data import` knows) without storing it. */
-export function loadCsvFile(file: string, config: Pick<MarketDataSettings, 'symbol'>, timeframe?: string): Candles {
+export function loadCsvFile(file: string, config: Pick<MarketDataSettings, 'symbol'>, timeframe?: string, columns?: string): Candles {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
     throw new UserError(`--data: cannot read ${file}`);
   }
-  const parsed = parseCandlesCsvDetailed(text, { file, timeframe });
+  const parsed = parseCandlesCsvDetailed(text, { file, timeframe, columns });
   const symbol = path.basename(file).replace(/\.[^.]*$/, '');
   return candlesFromRows('file', symbol || config.symbol, parsed.timeframe, parsed.rows);
 }
@@ -81,8 +83,10 @@ export function loadCsvFile(file: string, config: Pick<MarketDataSettings, 'symb
 export async function loadSeries(req: SeriesRequest): Promise<Series> {
   const { config, from, to } = req;
   if (req.dataFile) {
-    const candles = filterRange(loadCsvFile(req.dataFile, config), from, to);
-    return nonEmpty({ candles, label: `${req.dataFile} (${candles.timeframe})`, origin: 'file' }, from, to);
+    const candles = filterRange(loadCsvFile(req.dataFile, config, undefined, req.columns), from, to);
+    // the file's name, not its path: reports are shared, and a path only describes the machine that made them
+    const label = `${path.basename(req.dataFile)} (${candles.timeframe})`;
+    return nonEmpty({ candles, label, origin: 'file' }, from, to);
   }
   if (req.sample) {
     return nonEmpty({ candles: filterRange(loadSample(), from, to), label: 'bundled sample S&P 500 1d', origin: 'sample' }, from, to);

@@ -97,3 +97,88 @@ test('bad input is a one-line error with a non-zero exit, and writes no report',
   });
   assert.equal(existsSync(path.join(dir, 'never')), false);
 });
+
+/** Synthetic candles as a Binance kline dump: no header, 12 fields, open times in µs (Binance's since 2025). */
+function binanceKlines(seed: number, count: number): string {
+  const c = syntheticCandles({ seed, count, timeframe: '1h', start: Date.UTC(2025, 0, 1) });
+  const lines = [...c.ts].map((t, i) => {
+    const [open, close] = [`${t}000`, `${t + 3_599_999}999`];
+    return [open, c.open[i], c.high[i], c.low[i], c.close[i], c.volume[i], close, 0, 7, 0, 0, 0].join(',');
+  });
+  return lines.join('\n') + '\n';
+}
+
+test('a --data file is named by its base name in report.json and report.html, not by its folder', async () => {
+  const home = mkdtempSync(path.join(dir, 'private-home-of-someone-'));
+  const file = path.join(home, 'BTCUSDT-1h-2025-01.csv');
+  writeFileSync(file, binanceKlines(8, 400));
+  const cwd = mkdtempSync(path.join(dir, 'cwd-'));
+  const r = await bot(['backtest', '--strategy', 'sma-cross', '--data', file], cwd);
+  assert.equal(r.code, 0, r.stderr);
+  const out = path.join(cwd, 'backtests', readdirSync(path.join(cwd, 'backtests'))[0]);
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+  assert.equal(report.title, 'sma-cross on BTCUSDT-1h-2025-01.csv (1h)');
+  assert.equal(report.data.label, 'BTCUSDT-1h-2025-01.csv (1h)');
+  assert.equal(report.data.from.slice(0, 4), '2025', 'µs open times read as ms');
+  const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+  assert.match(html, /<title>sma-cross on BTCUSDT-1h-2025-01\.csv \(1h\)<\/title>/);
+  assert.match(html, /<h1>sma-cross on BTCUSDT-1h-2025-01\.csv \(1h\)<\/h1>/);
+  assert.match(html, /<p>BTCUSDT-1h-2025-01\.csv \(1h\) — file BTCUSDT-1h-2025-01 1h, 2025-01-/);
+  assert.ok(!html.includes(home) && !html.includes('private-home-of-someone'), 'no path of this machine');
+  assert.match(r.stdout, /^sma-cross on BTCUSDT-1h-2025-01\.csv \(1h\)\n/, 'the console summary too');
+});
+
+test('walk-forward report: the per-run table (one column per fold and seed) scrolls inside its own box', async () => {
+  const home = mkdtempSync(path.join(dir, 'walk-'));
+  const file = path.join(home, 'klines.csv');
+  writeFileSync(file, binanceKlines(9, 900));
+  const config = path.join(home, 'config.json');
+  const agent = { modelsDir: path.join(home, 'models'), summaryEvery: 0 };
+  writeFileSync(config, JSON.stringify({ log: { level: 'error', file: '' }, ml: { backend: 'wasm' }, agent }));
+  const out = path.join(home, 'run');
+  const walk = ['--epochs', '1', '--folds', '2', '--seeds', '2'];
+  const r = await bot(['backtest', '--strategy', 'dqn-dnn', '--data', file, ...walk, '--out', out, '--config', config]);
+  assert.equal(r.code, 0, r.stderr);
+  const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+  assert.match(html, /\.table-box\{overflow-x:auto/, 'the box scrolls sideways');
+  const heading = /<h2>Test metrics over 4 run\(s\) \(2 fold\(s\) × 2 seed\(s\)\): mean ± sd<\/h2>\s*/;
+  const perRun = new RegExp(heading.source + /(<[^>]*>)<table><thead><tr>(.*?)<\/tr>/.source).exec(html);
+  assert.ok(perRun, 'the per-run table follows its heading');
+  assert.equal(perRun[1], '<div class="table-box">');
+  assert.equal(perRun[2].match(/<th>f\d seed \d+<\/th>/g)?.length, 4, perRun[2]);
+  const boxed = html.split('<div class="table-box"><table>').length - 1;
+  assert.equal(html.split('<table>').length - 1, boxed, 'every table is boxed');
+});
+
+test('bot backtest --columns reads any column order; a bad or lone --columns is one line, no report', async () => {
+  const c = syntheticCandles({ seed: 10, count: 300, timeframe: '1h', start: Date.UTC(2024, 0, 1) });
+  const file = path.join(dir, 'custom.csv');
+  const rows = [...c.ts].map((t, i) => {
+    return ['X', new Date(t).toISOString(), c.volume[i], c.close[i], c.low[i], c.high[i], c.open[i]].join(',');
+  });
+  writeFileSync(file, 'symbol,when,v,c,l,h,o\n' + rows.join('\n') + '\n');
+  const same = path.join(dir, 'same.csv');
+  writeFileSync(same, candlesToCsv(c));
+  const never = path.join(dir, 'never-columns');
+  const [columns, scratch] = ['_,time,volume,close,low,high,open', path.join(dir, 'columns-')];
+  const [good, plain, bad, lone] = await Promise.all([
+    bot(['backtest', '--strategy', 'sma-cross', '--data', file, '--columns', columns, '--json'], mkdtempSync(scratch)),
+    bot(['backtest', '--strategy', 'sma-cross', '--data', same, '--json'], mkdtempSync(scratch)),
+    bot(['backtest', '--data', file, '--columns', 'time,open,high,low,close,volume,size', '--out', never]),
+    bot(['backtest', '--columns', 'time,open,high,low,close,volume', '--sample', '--out', never]),
+  ]);
+  assert.equal(good.code, 0, good.stderr);
+  assert.equal(plain.code, 0, plain.stderr);
+  const report = JSON.parse(good.stdout);
+  assert.equal(report.data.label, 'custom.csv (1h)');
+  assert.equal(report.data.candles, 300);
+  const expected = JSON.parse(plain.stdout);
+  assert.ok(report.trades > 0);
+  assert.equal(report.tradesFingerprint, expected.tradesFingerprint, 'the same candles as the generic file');
+  assert.deepEqual(report.metrics, expected.metrics);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /^error: --columns: unknown column "size" \(use time, open, high, low, close, [^\n]*\)\n$/);
+  assert.notEqual(lone.code, 0);
+  assert.equal(lone.stderr, 'error: --columns describes the file of --data FILE; give --data too\n');
+  assert.equal(existsSync(never), false);
+});

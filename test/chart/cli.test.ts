@@ -62,3 +62,18 @@ test('bot chart refuses bad input with one clear line and a non-zero exit', asyn
   assert.match(early.stderr, /^error: ohlc:64x60:20.* needs 38 candles before/m);
   // Each CLI start costs seconds (tsx + every command's imports); bad --style/--spec are covered by the spec tests.
 });
+
+test('bot chart --data FILE --columns NAMES reads a headerless file in its order (a number: sheet width)', async () => {
+  const file = path.join(dir, 'reordered.csv');
+  const c = candles;
+  const lines = [...c.ts].map((t, i) => [c.close[i], t, c.open[i], c.high[i], c.low[i], c.volume[i]].join(','));
+  writeFileSync(file, lines.join('\n') + '\n');
+  const out = path.join(dir, 'reordered.png');
+  const res = await bot(['chart', '--data', file, '--columns', 'close,time,open,high,low,volume', '--out', out]);
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stdout, /wrote .*reordered\.png: ohlc:64x60:20\S*, window ending .*, reordered\.csv \(1h\)/);
+  const r = createImageRenderer(parseImageSpec('ohlc:64x60:20'));
+  const px = new Float32Array(r.frameSize);
+  r.render(candles, candles.close.length - 1, px);
+  assert.deepEqual((await readPng(out)).data, toBytes(px));
+});

@@ -33,6 +33,69 @@ test('bot data import stores a good file; a broken one is rejected with its line
   assert.deepEqual([series[0].symbol, series[0].count, series[0].gaps, series[0].first], ['BTC/KRW', 3, 1, Date.UTC(2024, 0, 1)]);
 });
 
+test('bot data import reads headerless files: Binance klines (ms, µs), RLTrader v1 (tabs), --columns', async () => {
+  const dir = tempDir('bot-cli-headerless-');
+  const db = path.join(dir, 'bot.db');
+  const t0 = Date.UTC(2024, 11, 31, 22);
+  const kline = (i: number) => {
+    const t = t0 + i * H;
+    const [open, close] = i < 2 ? [String(t), String(t + H - 1)] : [`${t}000`, `${t + H - 1}999`];
+    return `${open},${100 + i}.5,${102 + i},${99 + i},${101 + i},1.25,${close},126.5,42,0.6,60.1,0`;
+  };
+  const files: Record<string, string> = {
+    'BTCUSDT-1h-2025-01.csv': [0, 1, 2, 3].map(kline).join('\n') + '\n',
+    'KOSPI.csv':
+      '2015-11-04\t"2,054"\t"2,056"\t"2,042"\t"2,053"\t"545,085"\n' +
+      '2015-11-05\t"2,049"\t"2,050"\t"2,040"\t"2,049"\t"349,079"\n\n\n',
+    'prices.csv': 'KRW-BTC,2024-01-01,5,1,2,0.5,1.5\nKRW-BTC,2024-01-02,6,1.5,2.5,1,2\n',
+    'broken.csv':
+      '1996-12-26,"182,299","183,000","180,100","182,000","21,333"\n' +
+      '1996-12-27,"182,000","184,900","181,500"\n',
+  };
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  const args = (name: string, symbol: string, ...more: string[]) => {
+    return ['data', 'import', path.join(dir, name), '--symbol', symbol, '--db', db, '--log-level', 'error', ...more];
+  };
+  const [binance, kospi, columns, broken, badColumns] = await Promise.all([
+    runBot(args('BTCUSDT-1h-2025-01.csv', 'BTC/USDT', '--exchange', 'binance')),
+    runBot(args('KOSPI.csv', 'KOSPI/KRW')),
+    runBot(args('prices.csv', 'ETH/KRW', '--columns', 'skip,time,volume,open,high,low,close')),
+    runBot(args('broken.csv', 'SEC/KRW')),
+    runBot(args('prices.csv', 'XRP/KRW', '--columns', 'time,open,high,low,close')),
+  ]);
+  assert.equal(binance.code, 0, binance.stderr);
+  assert.equal(
+    binance.stdout,
+    'imported 4 1h candles (Binance klines CSV without header, times in UTC) as binance BTC/USDT 1h: ' +
+      '2024-12-31T22:00Z … 2025-01-01T01:00Z, 4 new or changed\n',
+  );
+  assert.equal(kospi.code, 0, kospi.stderr);
+  const kospiLayout = 'RLTrader v1 CSV without header, tab-separated, times in UTC';
+  const kospiLine = `imported 2 1d candles (${kospiLayout}) as upbit KOSPI/KRW 1d`;
+  assert.equal(kospi.stdout.split(': 2015-11-04 … 2015-11-05')[0], kospiLine);
+  assert.equal(columns.code, 0, columns.stderr);
+  const columnsLayout = 'CSV read as --columns skip,time,volume,open,high,low,close';
+  assert.ok(columns.stdout.startsWith(`imported 2 1d candles (${columnsLayout}, `), columns.stdout);
+  assert.notEqual(broken.code, 0);
+  assert.equal(broken.stderr, 'error: broken.csv:2: 4 fields, expected 6 (RLTrader v1 CSV without header)\n');
+  assert.notEqual(badColumns.code, 0);
+  assert.match(badColumns.stderr, /^error: --columns: no volume in "time,open,high,low,close" \([^\n]*\)\n$/);
+
+  const store = CandleStore.open(db);
+  try {
+    const b = store.load('binance', 'BTC/USDT', '1h');
+    assert.deepEqual([...b.ts], [0, 1, 2, 3].map((i) => t0 + i * H), 'µs open times stored as ms');
+    assert.deepEqual([b.open[3], b.high[3], b.low[3], b.close[3], b.volume[3]], [103.5, 105, 102, 104, 1.25]);
+    const k = store.load('upbit', 'KOSPI/KRW', '1d');
+    assert.deepEqual([k.open[0], k.close[1], k.volume[0]], [2054, 2049, 545_085]);
+    const e = store.load('upbit', 'ETH/KRW', '1d');
+    assert.deepEqual([e.open[1], e.high[1], e.low[1], e.close[1], e.volume[1]], [1.5, 2.5, 1, 2, 6]);
+    assert.equal(store.series().length, 3, 'nothing from the broken file or the bad --columns');
+  } finally {
+    store.close();
+  }
+});
+
 test('bot data download against the fake exchange, with the config pointing ccxt at it', async () => {
   // the CLI runs on the real clock: the series ends long before now, so which candles are closed cannot change mid-test
   const start = Math.floor(Date.now() / H) * H - 1000 * H;

@@ -121,3 +121,100 @@ test('--tz reads wall-clock times in a zone, daylight saving included', () => {
   assert.deepEqual(rows.map((r) => r.ts), [Date.UTC(2024, 2, 8, 5), Date.UTC(2024, 2, 11, 4), Date.UTC(2024, 2, 12, 4)]);
   assert.throws(() => parseCandlesCsv(csv, { tz: 'Mars/Olympus' }), /--tz: unknown time zone "Mars\/Olympus"/);
 });
+
+/** One line of a Binance kline dump: open time, OHLCV, close time, quote volume, trades, taker buys, ignore. */
+function kline(open: number, o: number, c: number, us = false): string {
+  const [t, close] = us ? [`${open}000`, `${open + H - 1}999`] : [String(open), String(open + H - 1)];
+  const [high, low] = [(Math.max(o, c) + 1).toFixed(8), (Math.min(o, c) - 1).toFixed(8)];
+  const rest = ['1148000.5', '321', '6.1', '567000.2', '0'];
+  return [t, o.toFixed(8), high, low, c.toFixed(8), '12.50000000', close, ...rest].join(',');
+}
+
+test('Binance kline dump without a header: ms and (since 2025) µs open times, 12 fields, extra fields ignored', () => {
+  const t0 = Date.UTC(2024, 11, 31, 22);
+  const lines = [kline(t0, 100, 101), kline(t0 + H, 101, 102), kline(t0 + 2 * H, 102, 99, true)];
+  const csv = [...lines, kline(t0 + 3 * H, 99, 98, true)].join('\n') + '\n';
+  const p = parseCandlesCsvDetailed(csv, { file: 'BTCUSDT-1h.csv' });
+  assert.equal(p.flavour, 'binance');
+  assert.equal(p.layout, 'Binance klines CSV without header');
+  assert.equal(p.timeframe, '1h');
+  assert.deepEqual(p.rows.map((r) => r.ts), [t0, t0 + H, t0 + 2 * H, t0 + 3 * H], 'µs times read as ms');
+  assert.deepEqual(p.rows[2], { ts: Date.UTC(2025, 0, 1), open: 102, high: 103, low: 98, close: 99, volume: 12.5 });
+});
+
+const V1 = [
+  '1996-12-26,"182,299","183,000","180,100","182,000","21,333"',
+  '1996-12-27,"182,000","184,900","181,500","184,500",9850',
+];
+const KOSPI = [
+  '2015-11-04\t"2,054"\t"2,056"\t"2,042"\t"2,053"\t"545,085"',
+  '2015-11-05\t"2,049"\t"2,050"\t"2,040"\t"2,049"\t"349,079"',
+  '2015-11-06\t"2,048"\t"2,055"\t"2,038"\t"2,041"\t"465,030"',
+  '2015-11-09\t"2,039"\t"2,039"\t"2,023"\t"2,026"\t"435,389"',
+];
+
+test('RLTrader v1 files without a header: quoted thousands; KOSPI tab-separated with blank lines at the end', () => {
+  const p = parseCandlesCsvDetailed(V1.join('\n') + '\n', { timeframe: '1d' });
+  assert.equal(p.flavour, 'rltrader');
+  assert.equal(p.layout, 'RLTrader v1 CSV without header');
+  const prices = { open: 182_299, high: 183_000, low: 180_100, close: 182_000, volume: 21_333 };
+  assert.deepEqual(p.rows[0], { ts: Date.UTC(1996, 11, 26), ...prices });
+  assert.equal(p.rows[1].volume, 9850);
+
+  const k = parseCandlesCsvDetailed(KOSPI.join('\n') + '\n\n\t\n\n');
+  assert.equal(k.flavour, 'rltrader');
+  assert.equal(k.layout, 'RLTrader v1 CSV without header, tab-separated');
+  assert.equal(k.timeframe, '1d', 'the weekend is a gap, not another timeframe');
+  assert.equal(k.rows.length, 4);
+  const last = { ts: Date.UTC(2015, 10, 9), open: 2039, high: 2039, low: 2023, close: 2026, volume: 435_389 };
+  assert.deepEqual(k.rows[3], last);
+});
+
+test('six headerless fields with epoch times are time,open,high,low,close,volume', () => {
+  const t0 = Date.UTC(2024, 0, 1);
+  const p = parseCandlesCsvDetailed(`${t0},1,2,0.5,1.5,3\n${t0 + H},1.5,2,1,1.8,4\n`);
+  assert.equal(p.flavour, 'headerless');
+  assert.equal(p.timeframe, '1h');
+  assert.deepEqual(p.rows[1], { ts: t0 + H, open: 1.5, high: 2, low: 1, close: 1.8, volume: 4 });
+});
+
+test('--columns names the columns in file order (_ and skip ignore one); a header line under it is skipped', () => {
+  const body = 'x,2024-01-01,10,1,2,0.5,1.5,7\ny,2024-01-02,11,1.5,2.5,1,2,8\n';
+  const spec = 'skip,date,volume,open,high,low,close,_';
+  const p = parseCandlesCsvDetailed(body, { columns: spec });
+  assert.equal(p.flavour, 'columns');
+  assert.equal(p.layout, `CSV read as --columns ${spec}`);
+  assert.deepEqual(p.rows[1], { ts: Date.UTC(2024, 0, 2), open: 1.5, high: 2.5, low: 1, close: 2, volume: 11 });
+  const withHeader = parseCandlesCsvDetailed('sym,day,vol,o,h,l,c,n\n' + body, { columns: spec });
+  assert.deepEqual(withHeader.rows, p.rows);
+  // a 7-field headerless file is no known layout, but reads with --columns
+  const seven = '2024-01-01,1,2,0.5,1.5,3,99\n2024-01-02,1.5,2,1,1.8,4,98\n';
+  assert.equal(parseCandlesCsv(seven, { columns: 'time,open,high,low,close,volume,_' }).length, 2);
+});
+
+test('bad --columns and unreadable headerless files: one line with the line number and the reason', () => {
+  const one = (columns: string, pattern: RegExp) =>
+    assert.throws(
+      () => parseCandlesCsv('2024-01-01,1,2,0.5,1.5,3\n2024-01-02,1,2,0.5,1.5,3\n', { columns }),
+      (e: unknown) => e instanceof UserError && pattern.test(e.message) && !e.message.includes('\n'),
+    );
+  one('time,open,high,low,close,vol', /^--columns: unknown column "vol" \(use time, open/);
+  one('time,open,high,low,close', /^--columns: no volume in "time,open,high,low,close"/);
+  one('time,open,open,low,close,volume', /^--columns: open is named twice/);
+  one('time,_,open,high,low,close,volume', /^<csv>:1: 6 fields, expected at least 7$/);
+
+  const t0 = Date.UTC(2025, 0, 1);
+  const us = `${kline(t0, 1, 2, true)}\n${kline(t0 + H, 2, 3, true).replace(/,0$/, '')}\n`;
+  rejects(us, /^bad\.csv:2: 11 fields, expected 12 \(Binance klines CSV without header\)$/);
+  const comma = `${kline(t0, 1, 2)}\n${kline(t0 + H, 2, 3).replace('3.00000000', '3,0')}\n`;
+  rejects(comma, /^bad\.csv:2: 13 fields, expected 12/);
+  const v1 = `${V1[0]}\n\n${V1[1].replace('"184,900"', '"18x,900"')}\n`;
+  rejects(v1, /^bad\.csv:3: unparseable number "18x,900" in column high$/);
+  const rl = /^bad\.csv:2: 5 fields, expected 6 \(RLTrader v1 CSV without header\)$/;
+  rejects('1996-12-26,1,2,0.5,1,3\n1996-12-27,1,2,0.5,1\n', rl);
+  rejects('1996-12-26,1,2,0.5,1,3\n1996-12-32,1,2,0.5,1,3\n', /^bad\.csv:2: cannot read "1996-12-32" as a time$/);
+  const seven = /^bad\.csv:1: no header, and 7 fields match no layout .*--columns time,open,high,low,close,volume,_$/;
+  rejects('2024-01-01,1,2,0.5,1.5,3,7\n', seven);
+  rejects('2024-01-01,1,2,0.5,1.5\n', /^bad\.csv:1: no header, and 5 fields are fewer than time,open,high,low,close/);
+  rejects('yesterday,1,2,0.5,1.5,3\n', /^bad\.csv:1: no header, and "yesterday" in the first column is not a time/);
+});

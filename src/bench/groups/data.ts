@@ -1,6 +1,6 @@
 /** Bench group: candle download from the fake exchange, CSV import and store load speed. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../config/load.ts';
@@ -10,11 +10,12 @@ import { downloadToStore } from '../../data/download.ts';
 import { createExchange, retryOptionsFrom } from '../../data/exchange.ts';
 import { CandleStore } from '../../data/store.ts';
 import type { BenchGroup } from '../table.ts';
+import { benchDataDir, benchDataFile } from '../data-dir.ts';
 
 const H = 3_600_000;
 /** Upbit: 10 candle requests a second, 200 candles each. */
 const CEILING = 2000;
-const BINANCE_1H = '/work/shared/data/binance_btc_usdt_1h_2022-2025.csv';
+const BINANCE_1H = 'binance_btc_usdt_1h_2022-2025.csv';
 
 /** Starts test/fake-exchange/serve.ts in its own process, so its arrival times are not held up by the downloader's work. */
 async function startFakeProcess(args: string[]): Promise<{ url: string; child: ChildProcess }> {
@@ -65,13 +66,16 @@ async function downloadThroughput(report: Parameters<BenchGroup['run']>[0], dir:
 }
 
 function csvImport(report: Parameters<BenchGroup['run']>[0], dir: string): void {
-  if (!existsSync(BINANCE_1H)) {
-    process.stderr.write(`bench: data: ${BINANCE_1H} absent, CSV import figure skipped\n`);
+  const data = benchDataDir();
+  report({ figure: 'real data folder', value: data.dir ? 'found' : 'none', unit: '', note: data.note });
+  const file = benchDataFile(data, BINANCE_1H);
+  if (file === undefined) {
+    report({ figure: 'CSV import', value: 'skipped', unit: '', note: `${BINANCE_1H} not found` });
     return;
   }
-  const text = readFileSync(BINANCE_1H, 'utf8');
+  const text = readFileSync(file, 'utf8');
   const t0 = performance.now();
-  const parsed = parseCandlesCsvDetailed(text, { file: path.basename(BINANCE_1H) });
+  const parsed = parseCandlesCsvDetailed(text, { file: BINANCE_1H });
   const t1 = performance.now();
   const store = CandleStore.open(path.join(dir, 'import.db'));
   store.upsert('binance', 'BTC/USDT', parsed.timeframe, parsed.rows);

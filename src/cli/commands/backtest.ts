@@ -9,10 +9,12 @@ import { loadSeries } from '../../data/source.ts';
 import { parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+import { checkColumnsFlag, COLUMNS_HELP } from './data.ts';
 
 interface BacktestFlags extends CommonFlags {
   strategy?: string;
   data?: string;
+  columns?: string;
   sample?: boolean;
   from?: string;
   to?: string;
@@ -40,6 +42,7 @@ export function registerBacktest(program: Command): void {
     .description('run a strategy over history against buy-and-hold, flat, random and SMA-cross baselines; writes a report')
     .option('--strategy <name>', 'strategy file in strategies/ (default: config backtest.strategy)')
     .option('--data <file>', 'candles from a CSV file instead of the store')
+    .option('--columns <names>', COLUMNS_HELP)
     .option('--sample', 'use the bundled sample series (S&P 500 daily)')
     .option('--from <date>', 'first candle (open time ≥ this)')
     .option('--to <date>', 'end (candles opening before this)')
@@ -53,6 +56,7 @@ export function registerBacktest(program: Command): void {
     .option('--model <dir>', 'evaluate a saved model (models/<name>) on the range without training')
     .option('--json', 'print report.json instead of the table');
   addCommonOptions(cmd, { market: true, db: true, backend: true }).action(async (flags: BacktestFlags) => {
+    checkColumnsFlag(flags);
     const extra: Record<string, unknown> = {};
     if (flags.balance !== undefined) {
       const b = Number(flags.balance);
@@ -73,10 +77,11 @@ export function registerBacktest(program: Command): void {
     if (flags.model !== undefined && flags.strategy !== undefined) throw new UserError('use either --model DIR or --strategy NAME, not both');
     // the bundled sample stands in for the exchange only in the main job with no market named
     const offlineFallback = flags.symbol === undefined && flags.exchange === undefined && flags.timeframe === undefined;
+    const source = { config, dataFile: flags.data, columns: flags.columns, sample: flags.sample, offlineFallback };
     if (flags.model !== undefined) {
       // loaded when used, like the agent runner below: rule backtests do not pay for loading tfjs
       const { runModelBacktest } = await import('../../backtest/model-backtest.ts');
-      const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from: undefined, to, offlineFallback });
+      const series = await loadSeries({ ...source, from: undefined, to });
       const run = await runModelBacktest({ settings: config, series, modelHome: flags.model, from, to, seed, out: flags.out, logger });
       printRun(run, flags.json === true);
       return;
@@ -84,7 +89,7 @@ export function registerBacktest(program: Command): void {
     const strategy = await loadStrategy(flags.strategy ?? config.backtest.strategy);
 
     if (strategy.kind === 'agent') {
-      const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from, to, offlineFallback });
+      const series = await loadSeries({ ...source, from, to });
       const { runAgentBacktest } = await import('../../backtest/agent-backtest.ts');
       await runAgentBacktest({
         settings: config,
@@ -109,7 +114,7 @@ export function registerBacktest(program: Command): void {
     // rule indicators need history before --from: files load whole, the store with a warm-up margin; decisions start at --from
     const fromFile = flags.data !== undefined || flags.sample === true;
     const warmFrom = from !== undefined && !fromFile ? from - RULE_WARMUP_CANDLES * timeframeMs(config.timeframe) : undefined;
-    const series = await loadSeries({ config, dataFile: flags.data, sample: flags.sample, from: warmFrom, to, offlineFallback });
+    const series = await loadSeries({ ...source, from: warmFrom, to });
     logger.info(`backtest ${strategy.name} on ${series.label}`);
     const run = await runRuleBacktest({ settings: config, series, strategy, from, to, seed, out: flags.out });
     printRun(run, flags.json === true);

@@ -6,7 +6,7 @@ import { isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { contactSheet, createImageRenderer, enlarge, formatImageSpec, parseImageSpec, viewable, writePng, type ImageSpec } from '../../chart/index.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
-import { addDataSourceOptions, seriesRequestFromFlags, type DataSourceFlags } from './data.ts';
+import { addDataSourceOptions, COLUMNS_HELP, seriesRequestFromFlags, type DataSourceFlags } from './data.ts';
 
 interface ChartFlags extends CommonFlags, DataSourceFlags {
   at?: string;
@@ -55,7 +55,9 @@ async function chart(flags: ChartFlags): Promise<void> {
   if (scale > 32) throw new UserError('--scale must be at most 32');
   const at = flags.at !== undefined ? parseTime(flags.at, '--at') : undefined;
 
-  const series = await loadSeries(seriesRequestFromFlags(config, flags));
+  // --columns is the sheet's width when it is a number, the CSV's columns of --data when it names them
+  const csvColumns = flags.columns !== undefined && /[a-z_]/i.test(flags.columns) ? flags.columns : undefined;
+  const series = await loadSeries(seriesRequestFromFlags(config, { ...flags, columns: csvColumns }));
   const c = series.candles;
   const t = at === undefined ? c.ts.length - 1 : candleAtOrBefore(c, at);
   const range = `${series.label} covers ${isoTime(c.ts[0])} … ${isoTime(c.ts[c.ts.length - 1])}`;
@@ -79,7 +81,8 @@ async function chart(flags: ChartFlags): Promise<void> {
   }
   let image = { pixels: frames[0], width, height, channels: channels as number };
   if (sheet > 1) {
-    const columns = positiveInt(flags.columns, '--columns', Math.ceil(Math.sqrt(sheet)));
+    const sheetColumns = csvColumns === undefined ? flags.columns : undefined;
+    const columns = positiveInt(sheetColumns, '--columns', Math.ceil(Math.sqrt(sheet)));
     const tiled = contactSheet(frames, width, height, channels, columns);
     image = { ...tiled, channels };
   }
@@ -101,7 +104,7 @@ export function registerChart(program: Command): void {
     .option('--out <file>', 'PNG file to write', 'chart.png')
     .option('--sheet <n>', 'contact sheet of n windows ending at --at, oldest first')
     .option('--every <n>', 'candles between the sheet windows (default: the bars of one image)')
-    .option('--columns <n>', 'windows per row of the sheet (default: about √n)')
+    .option('--columns <n|names>', `windows per row of the sheet (default: about √n); given names, ${COLUMNS_HELP}`)
     .option('--scale <n>', 'enlarge every pixel to n×n for viewing (nearest neighbour, same values)', '1');
   addDataSourceOptions(cmd);
   addCommonOptions(cmd).action((opts: ChartFlags) => chart(opts));

@@ -5,18 +5,31 @@ import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { Config } from '../../config/schema.ts';
 import { UserError } from '../../core/errors.ts';
-import { candlesToCsv, parseCandlesCsvDetailed } from '../../data/csv.ts';
+import { candlesToCsv, parseCandlesCsvDetailed, parseColumnsSpec } from '../../data/csv.ts';
 import type { SeriesRequest } from '../../data/source.ts';
 import { CandleStore, type GapRange, type SeriesInfo } from '../../data/store.ts';
 import { isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 
-/** Flags every command that takes candles offers: `--data FILE`, `--sample`, `--from`, `--to`. */
+/** Flags every command that takes candles offers: `--data FILE`, `--sample`, `--from`, `--to` (and `--columns`). */
 export interface DataSourceFlags {
   data?: string;
   sample?: boolean;
   from?: string;
   to?: string;
+  /** The CSV's columns in file order, for a file without a header the reader does not recognise. */
+  columns?: string;
+}
+
+export const COLUMNS_HELP =
+  'the CSV\'s columns in file order when it has no header the reader knows, e.g. time,open,high,low,close,volume ' +
+  '(_ or skip for a column to ignore)';
+
+/** `--columns` checked before any I/O; it only means something with `--data FILE`. */
+export function checkColumnsFlag(flags: { data?: string; columns?: string }): void {
+  if (flags.columns === undefined) return;
+  if (flags.data === undefined) throw new UserError('--columns describes the file of --data FILE; give --data too');
+  parseColumnsSpec(flags.columns);
 }
 
 export function addDataSourceOptions(cmd: Command): Command {
@@ -29,9 +42,11 @@ export function addDataSourceOptions(cmd: Command): Command {
 
 export function seriesRequestFromFlags(config: Config, flags: DataSourceFlags): SeriesRequest {
   if (flags.data && flags.sample) throw new UserError('--data and --sample cannot be used together');
+  checkColumnsFlag(flags);
   return {
     config,
     dataFile: flags.data,
+    columns: flags.columns,
     sample: flags.sample === true,
     from: flags.from !== undefined ? parseTime(flags.from, '--from') : undefined,
     to: flags.to !== undefined ? parseTime(flags.to, '--to') : undefined,
@@ -74,6 +89,7 @@ interface GapFlags extends CommonFlags {
 
 interface ImportFlags extends CommonFlags {
   tz?: string;
+  columns?: string;
 }
 
 interface ExportFlags extends CommonFlags {
@@ -193,6 +209,7 @@ function gaps(flags: GapFlags): void {
 
 function importFile(file: string, flags: ImportFlags): void {
   if (!flags.symbol) throw new UserError('--symbol is required (e.g. --symbol BTC/KRW)');
+  if (flags.columns !== undefined) parseColumnsSpec(flags.columns);
   const { config } = setupCommand({ ...flags, timeframe: undefined });
   let text: string;
   try {
@@ -200,12 +217,18 @@ function importFile(file: string, flags: ImportFlags): void {
   } catch {
     throw new UserError(`cannot read ${file}`);
   }
-  const parsed = parseCandlesCsvDetailed(text, { file: path.basename(file), timeframe: flags.timeframe, tz: flags.tz });
+  const parsed = parseCandlesCsvDetailed(text, {
+    file: path.basename(file),
+    timeframe: flags.timeframe,
+    tz: flags.tz,
+    columns: flags.columns,
+  });
   const exchange = config.exchange.id;
   const changed = withStore(config, (store) => store.upsert(exchange, config.symbol, parsed.timeframe, parsed.rows));
   const rows = parsed.rows;
   console.log(
-    `imported ${rows.length} ${parsed.timeframe} candles (${parsed.flavour} CSV, times in ${parsed.tz}) as ${exchange} ${config.symbol} ${parsed.timeframe}: ` +
+    `imported ${rows.length} ${parsed.timeframe} candles (${parsed.layout}, times in ${parsed.tz}) ` +
+      `as ${exchange} ${config.symbol} ${parsed.timeframe}: ` +
       `${shortTime(rows[0].ts)} … ${shortTime(rows[rows.length - 1].ts)}, ${changed} new or changed`,
   );
 }
@@ -250,11 +273,14 @@ export function registerData(program: Command): void {
     data
       .command('import')
       .description(
-        'store candles from a CSV file: generic timestamp|date,open,high,low,close,volume; pyupbit exports; RLTrader CSV; investing.com (Korean headers). ' +
+        'store candles from a CSV file: generic timestamp|date,open,high,low,close,volume; pyupbit exports; ' +
+          'RLTrader CSV; investing.com (Korean headers); ' +
+          'without a header: Binance kline dumps, RLTrader v1 files, or any layout named with --columns. ' +
           'The whole file or nothing is stored. --exchange defaults to exchange.id, --timeframe is inferred when omitted.',
       )
       .argument('<file>', 'CSV file')
-      .option('--tz <zone>', 'time zone of times without an offset (default UTC; Asia/Seoul for pyupbit exports)'),
+      .option('--tz <zone>', 'time zone of times without an offset (default UTC; Asia/Seoul for pyupbit exports)')
+      .option('--columns <names>', COLUMNS_HELP),
   ).action((file: string, opts: ImportFlags) => importFile(file, opts));
 
   addCommonOptions(data.command('export').description('write a stored series as CSV (timestamp,open,high,low,close,volume; UTC)'))
