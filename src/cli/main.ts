@@ -21,6 +21,12 @@ const COMMANDS: Record<string, () => Promise<Register[]>> = {
   predict: async () => [(await import('./commands/predict.ts')).registerPredict],
 };
 
+// `bot backtest | head`: the reader went away, which is not an error of the bot's; stop quietly
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const program = new Command();
 program
   .name('bot')

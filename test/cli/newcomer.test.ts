@@ -146,3 +146,16 @@ test('bot doctor names a native part that did not build, with the fix', async ()
   const pkg = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { allowScripts?: Record<string, boolean> };
   assert.equal(pkg.allowScripts?.['better-sqlite3'], true, 'the SQLite binding is built at install: its script must be allowed');
 });
+
+test('bot backtest | head: a reader that goes away ends the command quietly, exit 0', async () => {
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'src/cli/bot.js'), 'backtest', '--strategy', 'sma-cross', '--sample', '--db', path.join(dir, 'e.db'), '--out', path.join(dir, 'epipe'), '--log-level', 'error'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.once('data', () => child.stdout.destroy()); // as `head -1` closes the pipe after its line
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(stderr, '', 'no stack trace');
+  assert.equal(code, 0);
+});
