@@ -119,6 +119,8 @@ export async function paperFixture(): Promise<PaperFixture> {
   };
 }
 
+let served = 0;
+
 export interface Served {
   server: DashboardServer;
   url: string;
@@ -127,7 +129,7 @@ export interface Served {
 
 /** The dashboard over a fixture; `token: true` makes an API token first (stored hashed beside the database). */
 export async function serve(f: PaperFixture, o: { token?: boolean; password?: string; host?: string; pollMs?: number } = {}): Promise<Served> {
-  const tokensFile = path.join(f.dir, 'api-tokens.json');
+  const tokensFile = path.join(f.dir, `api-tokens-${++served}.json`);
   const token = o.token ? createToken(tokensFile, 'test').token : undefined;
   const credentials = new Credentials({ password: o.password, tokens: readTokens(tokensFile), sessionHours: 1 });
   const server = await createDashboardServer({

@@ -21,7 +21,7 @@ export function parsePort(value: string, flag: string): number {
 
 /** Credentials from the environment (BOT_API_PASSWORD) and the tokens file. */
 export function credentialsFor(config: Config, env: NodeJS.ProcessEnv = process.env): Credentials {
-  const password = env.BOT_API_PASSWORD;
+  const password = env.BOT_API_PASSWORD || undefined;
   if (password !== undefined && password.length < 8) throw new UserError('BOT_API_PASSWORD: use at least 8 characters');
   return new Credentials({ password, tokens: readTokens(config.server.tokensFile), sessionHours: config.server.sessionHours });
 }
