@@ -113,7 +113,7 @@ test('models, backtests (list, report, trades, files) and the log tail filtered 
   assert.equal(report.body.report.metrics.totalReturn, 0.12);
   assert.deepEqual(report.body.files, ['report.json', 'trades.csv']);
   const trades = await get('/api/v1/backtests/run-a/trades');
-  assert.deepEqual(trades.body.trades[1], { index: 9, time: '2024-01-03T00:00:00Z', side: 'sell', price: 110, units: 1 });
+  assert.deepEqual(trades.body.trades[1], { index: 9, time: '2024-01-20T00:00:00Z', side: 'sell', price: 110, units: 1, gross: 110, fee: 0, tax: 0, realized_pnl: 0, cash: 1_120_000, units_after: 0 });
   const csv = await get('/api/v1/backtests/run-a/files/trades.csv');
   assert.equal(csv.status, 200);
   assert.match(csv.type, /text\/csv/);

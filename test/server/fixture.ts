@@ -57,7 +57,14 @@ export function writeBacktest(dir: string, id: string, totalReturn: number): voi
     files: { trades: 'trades.csv', png: 'equity.png', html: 'report.html' },
   };
   writeFileSync(path.join(run, 'report.json'), JSON.stringify(report));
-  writeFileSync(path.join(run, 'trades.csv'), 'index,time,side,price,units\n3,2024-01-02T00:00:00Z,buy,100,1\n9,2024-01-03T00:00:00Z,sell,110,1\n');
+  // the columns bot backtest writes (src/backtest/report.ts); equity at a trade = cash + units_after × price
+  const end = 1_000_000 * (1 + totalReturn);
+  writeFileSync(
+    path.join(run, 'trades.csv'),
+    'index,time,side,price,units,gross,fee,tax,realized_pnl,cash,units_after\n' +
+      '3,2024-01-02T00:00:00Z,buy,100,1,100,0,0,0,0,10000\n' +
+      `9,2024-01-20T00:00:00Z,sell,110,1,110,0,0,0,${end},0\n`,
+  );
 }
 
 export async function paperFixture(): Promise<PaperFixture> {

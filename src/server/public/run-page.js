@@ -151,7 +151,7 @@
         ['policy', (d) => d.policy],
         ['model version', (d) => d.modelVersion],
       ], null, { id: 'decisions-table' }),
-      more,
+      ...(more ? [more] : []),
     );
     document.getElementById('fills').replaceChildren(
       D.table(fills.items, [
