@@ -50,20 +50,32 @@ export class DbWatcher {
   private lastRetrain = 0;
   private openRetrains = new Set<number>();
 
-  constructor(db: Database.Database, runId?: number) {
+  /**
+   * Everything already in the database is the starting point, not news; with `runIsNew` (a watcher started after a
+   * new run's first tick) that run's own rows are news all the same, while older retrains still are not.
+   */
+  constructor(db: Database.Database, runId?: number, runIsNew = false) {
     this.db = db;
     this.runId = runId;
-    this.poll(); // everything already there is the starting point, not news
+    this.poll();
+    if (runIsNew && runId !== undefined) {
+      this.runs.delete(runId);
+      this.lastFill = 0;
+      this.lastCommand = 0;
+      this.openCommands.clear();
+      this.version = -2; // the next poll reads again
+    }
   }
 
   /** What changed since the last call (nothing, cheaply, when no other connection has committed). */
   poll(): DashboardEvent[] {
     const version = this.db.pragma('data_version', { simple: true }) as number;
     const first = this.version === -1;
+    const wasNewRun = this.version === -2;
     if (version === this.version) return [];
     this.version = version;
     const events: DashboardEvent[] = [];
-    this.pollRuns(events, first);
+    this.pollRuns(events, first && !wasNewRun);
     this.pollFills(events);
     this.pollCommands(events);
     this.pollRetrains(events);
