@@ -22,7 +22,12 @@ export function servePort(flag: string | boolean | undefined, config: Config): n
   return flag === true ? config.server.port : parsePort(flag, '--serve');
 }
 
-export async function startTraderExtras(config: Config, logger: Logger, session: TradingSession, port: number | undefined): Promise<TraderExtras> {
+export async function startTraderExtras(
+  config: Config,
+  logger: Logger,
+  session: TradingSession,
+  port: number | undefined,
+): Promise<TraderExtras> {
   let server: DashboardServer | undefined;
   if (port !== undefined) {
     const started = await startDashboard(config, logger, config.server.host, port);
@@ -34,7 +39,8 @@ export async function startTraderExtras(config: Config, logger: Logger, session:
   // that tick and counts the run's rows so far (its first catch-up) as news
   const existing = session.trader.state();
   let tried = existing !== undefined;
-  if (existing) notices = startRunNotices({ dbFile: config.data.database, run: existing, config: config.notify, logger });
+  if (existing)
+    notices = startRunNotices({ dbFile: config.data.database, run: existing, config: config.notify, logger });
   const ensure = () => {
     if (tried) return;
     const run = session.trader.state();

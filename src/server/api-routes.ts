@@ -22,17 +22,33 @@ const noQuery = z.strictObject({});
 const equityQuery = z.strictObject({
   from: intString().optional(),
   to: intString().optional(),
-  limit: intString(50_000).optional().transform((n) => n ?? 5000),
+  limit: intString(50_000)
+    .optional()
+    .transform((n) => n ?? 5000),
 });
 const candleQuery = z.strictObject({
   to: intString().optional(),
-  limit: intString(5000).refine((n) => n >= 1, 'expected at least 1').optional().transform((n) => n ?? 300),
+  limit: intString(5000)
+    .refine((n) => n >= 1, 'expected at least 1')
+    .optional()
+    .transform((n) => n ?? 300),
 });
 const limitQuery = (max: number, dflt: number) =>
-  z.strictObject({ limit: intString(max).refine((n) => n >= 1, 'expected at least 1').optional().transform((n) => n ?? dflt) });
+  z.strictObject({
+    limit: intString(max)
+      .refine((n) => n >= 1, 'expected at least 1')
+      .optional()
+      .transform((n) => n ?? dflt),
+  });
 const logQuery = z.strictObject({
-  level: z.enum(LOG_LEVELS).optional().transform((l) => l ?? 'info'),
-  limit: intString(2000).refine((n) => n >= 1, 'expected at least 1').optional().transform((n) => n ?? 200),
+  level: z
+    .enum(LOG_LEVELS)
+    .optional()
+    .transform((l) => l ?? 'info'),
+  limit: intString(2000)
+    .refine((n) => n >= 1, 'expected at least 1')
+    .optional()
+    .transform((n) => n ?? 200),
 });
 const backtestParams = z.strictObject({ id: nameString });
 const modelParams = z.strictObject({ name: nameString });
@@ -51,7 +67,13 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get('/api/v1/health', async (req) => {
     parse(noQuery, req.query, 'query');
-    return { ok: true, version: ctx.version, time: new Date(ctx.clock()).toISOString(), runs: reader.runIds().length, auth: ctx.authConfigured };
+    return {
+      ok: true,
+      version: ctx.version,
+      time: new Date(ctx.clock()).toISOString(),
+      runs: reader.runIds().length,
+      auth: ctx.authConfigured,
+    };
   });
   app.get('/api/v1/runs', async (req) => {
     parse(noQuery, req.query, 'query');
@@ -137,7 +159,11 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const found = resolveInside(ctx.backtestsDir, [String(p.id), ...segments(String(p['*']))]);
     if (!found) throw new HttpError(404, 'no such file');
     // a report page is shown, never run, in the dashboard's origin
-    if (found.type.startsWith('text/html')) reply.header('content-security-policy', 'sandbox; default-src \'none\'; img-src \'self\' data:; style-src \'unsafe-inline\'');
+    if (found.type.startsWith('text/html'))
+      reply.header(
+        'content-security-policy',
+        "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'",
+      );
     return reply.type(found.type).send(createReadStream(found.file));
   });
 

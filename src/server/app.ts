@@ -74,13 +74,20 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const clock = o.clock ?? Date.now;
   const { reader: db, writer } = openDatabases(o.dbFile);
   const reader = new DashboardReader(db, o.tickDelaySeconds);
-  const version = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024, routerOptions: { maxParamLength: 1000 }, trustProxy: false });
+  const version = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string })
+    .version;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 16 * 1024,
+    routerOptions: { maxParamLength: 1000 },
+    trustProxy: false,
+  });
 
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     const status = err instanceof HttpError ? err.statusCode : (err.statusCode ?? 500);
     if (status >= 500) o.logger.error(`dashboard: ${err.message}`);
-    const message = status >= 500 ? 'internal error' : status === 429 ? 'too many attempts: wait a minute' : err.message;
+    const message =
+      status >= 500 ? 'internal error' : status === 429 ? 'too many attempts: wait a minute' : err.message;
     void reply.code(status).send({ error: message.split('\n')[0] });
   });
   app.setNotFoundHandler((_req, reply) => void reply.code(404).send({ error: 'not found' }));
@@ -113,7 +120,15 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   app.options('/api/*', async (_req, reply) => reply.code(204).send());
 
   await app.register(rateLimit, { global: false });
-  registerApiRoutes(app, { reader, backtestsDir: o.backtestsDir, modelsDir: o.modelsDir, logFile: o.logFile, clock, version, authConfigured: o.credentials.configured });
+  registerApiRoutes(app, {
+    reader,
+    backtestsDir: o.backtestsDir,
+    modelsDir: o.modelsDir,
+    logFile: o.logFile,
+    clock,
+    version,
+    authConfigured: o.credentials.configured,
+  });
   registerControlRoutes(app, { writer, credentials: o.credentials, clock, loginPerMinute: 5 });
   registerStaticRoutes(app);
 
@@ -123,7 +138,12 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const clients = new Set<FastifyReply>();
   app.get('/api/v1/events', async (req, reply) => {
     reply.hijack();
-    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-content-type-options': 'nosniff' });
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-content-type-options': 'nosniff',
+    });
     reply.raw.write(`retry: 2000\n: connected\n\n`);
     clients.add(reply);
     req.raw.on('close', () => clients.delete(reply));

@@ -10,7 +10,9 @@ import { z } from 'zod';
 import { UserError } from '../core/errors.ts';
 
 const tokensFileSchema = z.object({
-  tokens: z.array(z.object({ id: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), label: z.string(), createdAt: z.string() })),
+  tokens: z.array(
+    z.object({ id: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), label: z.string(), createdAt: z.string() }),
+  ),
 });
 
 export type StoredToken = z.infer<typeof tokensFileSchema>['tokens'][number];
@@ -92,7 +94,8 @@ export class Credentials {
     // every entry is compared (no early exit), so timing does not say how far a guess got
     for (const t of this.tokens) if (timingSafeEqual(hash, t.hash)) found = { name: `token:${t.id}` };
     const now = this.clock();
-    for (const s of this.sessions) if (s.expires > now && timingSafeEqual(hash, s.hash)) found = { name: `session:${s.id}` };
+    for (const s of this.sessions)
+      if (s.expires > now && timingSafeEqual(hash, s.hash)) found = { name: `session:${s.id}` };
     return found;
   }
 

@@ -71,7 +71,9 @@ export function readTrades(root: string, id: string): Record<string, string | nu
     .filter((l) => l.length > 0)
     .map((l) => {
       const cells = l.split(',');
-      return Object.fromEntries(cols.map((c, i) => [c, cells[i] !== '' && Number.isFinite(Number(cells[i])) ? Number(cells[i]) : cells[i]]));
+      return Object.fromEntries(
+        cols.map((c, i) => [c, cells[i] !== '' && Number.isFinite(Number(cells[i])) ? Number(cells[i]) : cells[i]]),
+      );
     });
 }
 
@@ -94,7 +96,17 @@ function metaOf(dir: string): Record<string, unknown> | null {
 /** The meta.json fields worth showing (the scaler and network spec are large and say little on a page). */
 function metaSummary(meta: Record<string, unknown> | null): Record<string, unknown> | null {
   if (!meta) return null;
-  const keep = ['name', 'strategy', 'seed', 'trainingWindow', 'dataHash', 'metrics', 'codeVersion', 'createdAt', 'featureVersion'];
+  const keep = [
+    'name',
+    'strategy',
+    'seed',
+    'trainingWindow',
+    'dataHash',
+    'metrics',
+    'codeVersion',
+    'createdAt',
+    'featureVersion',
+  ];
   return Object.fromEntries(Object.entries(meta).filter(([k]) => keep.includes(k)));
 }
 
@@ -106,13 +118,23 @@ export function readModel(root: string, name: string): ModelEntry | undefined {
   if (!realpathSync(home).startsWith(realpathSync(root) + path.sep)) return undefined;
   const versions: ModelEntry['versions'] = [];
   const initial = metaOf(home);
-  if (initial) versions.push({ version: 'initial', createdAt: (initial.createdAt as string) ?? null, metrics: (initial.metrics as Record<string, unknown>) ?? null });
+  if (initial)
+    versions.push({
+      version: 'initial',
+      createdAt: (initial.createdAt as string) ?? null,
+      metrics: (initial.metrics as Record<string, unknown>) ?? null,
+    });
   const vdir = path.join(home, 'versions');
   if (existsSync(vdir)) {
     for (const v of readdirSync(vdir).sort()) {
       if (!safeSegment(v)) continue;
       const meta = metaOf(path.join(vdir, v));
-      if (meta) versions.push({ version: v, createdAt: (meta.createdAt as string) ?? null, metrics: (meta.metrics as Record<string, unknown>) ?? null });
+      if (meta)
+        versions.push({
+          version: v,
+          createdAt: (meta.createdAt as string) ?? null,
+          metrics: (meta.metrics as Record<string, unknown>) ?? null,
+        });
     }
   }
   if (versions.length === 0) return undefined;

@@ -13,7 +13,10 @@ export const serverSection = z.strictObject({
   /** How often the server looks for new rows to push as events, ms. */
   pollMs: z.number().int().min(50).max(60_000),
   /** Life of a session token from /api/v1/login, hours. */
-  sessionHours: z.number().positive().max(24 * 30),
+  sessionHours: z
+    .number()
+    .positive()
+    .max(24 * 30),
   /** The JSON-lines log file `logs` tails (default: the log section's file). */
   logFile: z.string(),
 });
@@ -27,7 +30,10 @@ export type NotifyEventType = (typeof NOTIFY_EVENTS)[number];
 export const notifySection = z.strictObject({
   webhooks: z.array(
     z.strictObject({
-      url: z.string().url().refine((u) => /^https?:/.test(u), 'expected an http(s) URL'),
+      url: z
+        .string()
+        .url()
+        .refine((u) => /^https?:/.test(u), 'expected an http(s) URL'),
       /** Body shape: the bot's JSON, or Slack's / Discord's incoming-webhook message. */
       format: z.enum(['json', 'slack', 'discord']),
     }),

@@ -22,7 +22,11 @@ export interface ControlContext {
 
 const commandBody = z.strictObject({
   kind: z.enum(COMMAND_KINDS),
-  reason: z.string().max(200).regex(/^[^\n\r]*$/, 'one line').optional(),
+  reason: z
+    .string()
+    .max(200)
+    .regex(/^[^\n\r]*$/, 'one line')
+    .optional(),
 });
 const loginBody = z.strictObject({ password: z.string().min(1).max(1000) });
 
@@ -46,18 +50,20 @@ export function registerControlRoutes(app: FastifyInstance, ctx: ControlContext)
     const body = parse(commandBody, req.body, 'body');
     const exists = ctx.writer.prepare('SELECT 1 FROM trading_runs WHERE id = ?').get(id);
     if (!exists) throw new HttpError(404, `no run ${id}`);
-    const command = requestCommand(ctx.writer, { runId: id, kind: body.kind, reason: body.reason, requestedBy: `${who.name}@${req.ip}`, now: ctx.clock() });
+    const command = requestCommand(ctx.writer, {
+      runId: id,
+      kind: body.kind,
+      reason: body.reason,
+      requestedBy: `${who.name}@${req.ip}`,
+      now: ctx.clock(),
+    });
     return reply.code(202).send({ command, note: 'queued: the trader applies it at its next tick' });
   });
 
-  app.post(
-    '/api/v1/login',
-    { config: { rateLimit: { max: ctx.loginPerMinute, timeWindow: 60_000 } } },
-    async (req) => {
-      const { password } = parse(loginBody, req.body, 'body');
-      const session = ctx.credentials.login(password);
-      if (!session) throw new HttpError(401, 'wrong password');
-      return session;
-    },
-  );
+  app.post('/api/v1/login', { config: { rateLimit: { max: ctx.loginPerMinute, timeWindow: 60_000 } } }, async (req) => {
+    const { password } = parse(loginBody, req.body, 'body');
+    const session = ctx.credentials.login(password);
+    if (!session) throw new HttpError(401, 'wrong password');
+    return session;
+  });
 }

@@ -19,13 +19,39 @@ export interface RetrainEvent {
 }
 
 export type DashboardEvent =
-  | { type: 'decision'; runId: number; ts: number; action: string; confidence: number; price: number; modelVersion: string | null }
-  | { type: 'fill'; runId: number; orderId: number; ts: number; side: string; price: number; units: number; value: number; fee: number }
+  | {
+      type: 'decision';
+      runId: number;
+      ts: number;
+      action: string;
+      confidence: number;
+      price: number;
+      modelVersion: string | null;
+    }
+  | {
+      type: 'fill';
+      runId: number;
+      orderId: number;
+      ts: number;
+      side: string;
+      price: number;
+      units: number;
+      value: number;
+      fee: number;
+    }
   | { type: 'halt'; runId: number; reason: string }
   | { type: 'halt-cleared'; runId: number }
   | { type: 'pause'; runId: number; by: string }
   | { type: 'resume'; runId: number }
-  | { type: 'command'; runId: number; id: number; kind: string; status: string; requestedBy: string; note: string | null }
+  | {
+      type: 'command';
+      runId: number;
+      id: number;
+      kind: string;
+      status: string;
+      requestedBy: string;
+      note: string | null;
+    }
   | { type: 'run'; runId: number; name: string; mode: string }
   | RetrainEvent;
 
@@ -84,8 +110,14 @@ export class DbWatcher {
 
   private pollRuns(events: DashboardEvent[], first: boolean): void {
     const rows = this.db
-      .prepare(`SELECT id, name, mode, last_ts AS lastTs, halted, paused FROM trading_runs ${this.runId !== undefined ? 'WHERE id = ?' : ''}`)
-      .all(...(this.runId !== undefined ? [this.runId] : [])) as (RunMark & { id: number; name: string; mode: string })[];
+      .prepare(
+        `SELECT id, name, mode, last_ts AS lastTs, halted, paused FROM trading_runs ${this.runId !== undefined ? 'WHERE id = ?' : ''}`,
+      )
+      .all(...(this.runId !== undefined ? [this.runId] : [])) as (RunMark & {
+      id: number;
+      name: string;
+      mode: string;
+    })[];
     for (const r of rows) {
       const prev = this.runs.get(r.id);
       this.runs.set(r.id, { lastTs: r.lastTs, halted: r.halted, paused: r.paused });
@@ -97,7 +129,10 @@ export class DbWatcher {
             `SELECT ts, action, confidence, price, model_version AS modelVersion FROM trading_decisions
              WHERE run_id = ? AND ts > ? ORDER BY ts DESC LIMIT ?`,
           )
-          .all(r.id, prev?.lastTs ?? -1, MAX_DECISIONS) as Omit<Extract<DashboardEvent, { type: 'decision' }>, 'type' | 'runId'>[];
+          .all(r.id, prev?.lastTs ?? -1, MAX_DECISIONS) as Omit<
+          Extract<DashboardEvent, { type: 'decision' }>,
+          'type' | 'runId'
+        >[];
         for (const d of rows.reverse()) events.push({ type: 'decision', runId: r.id, ...d });
       }
       if (r.halted && r.halted !== prev?.halted) events.push({ type: 'halt', runId: r.id, reason: r.halted });
@@ -113,7 +148,10 @@ export class DbWatcher {
         `SELECT order_id AS orderId, run_id AS runId, ts, side, price, units, value, fee FROM trading_fills
          WHERE order_id > ? ${this.runId !== undefined ? 'AND run_id = ?' : ''} ORDER BY order_id`,
       )
-      .all(this.lastFill, ...(this.runId !== undefined ? [this.runId] : [])) as Omit<Extract<DashboardEvent, { type: 'fill' }>, 'type'>[];
+      .all(this.lastFill, ...(this.runId !== undefined ? [this.runId] : [])) as Omit<
+      Extract<DashboardEvent, { type: 'fill' }>,
+      'type'
+    >[];
     // order ids are assigned when the order is placed; a fill can land after a later order's, so remember the max
     for (const f of rows) {
       events.push({ type: 'fill', ...f });

@@ -26,14 +26,42 @@ const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)}
 export function noticeFor(e: DashboardEvent, label: RunLabel): Notice | undefined {
   if (e.type === 'fill') {
     const text = `${label(e.runId)}: ${e.side} ${e.units} @ ${e.price} (value ${e.value.toFixed(2)}, fee ${e.fee.toFixed(2)})`;
-    return { type: 'fill', text, data: { run: label(e.runId), runId: e.runId, ts: new Date(e.ts).toISOString(), side: e.side, price: e.price, units: e.units, value: e.value, fee: e.fee } };
+    return {
+      type: 'fill',
+      text,
+      data: {
+        run: label(e.runId),
+        runId: e.runId,
+        ts: new Date(e.ts).toISOString(),
+        side: e.side,
+        price: e.price,
+        units: e.units,
+        value: e.value,
+        fee: e.fee,
+      },
+    };
   }
   if (e.type === 'halt') {
-    return { type: 'halt', text: `${label(e.runId)}: HALTED: ${e.reason}`, data: { run: label(e.runId), runId: e.runId, reason: e.reason } };
+    return {
+      type: 'halt',
+      text: `${label(e.runId)}: HALTED: ${e.reason}`,
+      data: { run: label(e.runId), runId: e.runId, reason: e.reason },
+    };
   }
   if (e.type === 'promotion') {
     const text = `model ${e.modelDir.split(/[\\/]/).pop()}: ${e.challengerVersion} promoted (holdout ${pct(e.challengerScore)} vs champion ${pct(e.championScore)})`;
-    return { type: 'promotion', text, data: { model: e.modelDir.split(/[\\/]/).pop(), from: e.championVersion, to: e.challengerVersion, challengerScore: e.challengerScore, championScore: e.championScore, reason: e.reason } };
+    return {
+      type: 'promotion',
+      text,
+      data: {
+        model: e.modelDir.split(/[\\/]/).pop(),
+        from: e.championVersion,
+        to: e.challengerVersion,
+        challengerScore: e.challengerScore,
+        championScore: e.championScore,
+        reason: e.reason,
+      },
+    };
   }
   return undefined;
 }
@@ -51,7 +79,11 @@ export function targetsFrom(config: NotifySection, env: NodeJS.ProcessEnv = proc
     name: `webhook ${new URL(w.url).origin}`,
     url: w.url,
     body: (n: Notice, at: string) =>
-      w.format === 'slack' ? { text: n.text } : w.format === 'discord' ? { content: n.text } : { event: n.type, at, text: n.text, ...n.data },
+      w.format === 'slack'
+        ? { text: n.text }
+        : w.format === 'discord'
+          ? { content: n.text }
+          : { event: n.type, at, text: n.text, ...n.data },
   }));
   const token = env.TELEGRAM_BOT_TOKEN;
   const chat = env.TELEGRAM_CHAT_ID;

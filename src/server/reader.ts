@@ -105,7 +105,9 @@ export class DashboardReader {
   }
 
   orders(runId: number, q: PageQuery): Page<Record<string, unknown> & { id: number }> {
-    const total = (this.db.prepare('SELECT count(*) AS n FROM trading_orders WHERE run_id = ?').get(runId) as { n: number }).n;
+    const total = (
+      this.db.prepare('SELECT count(*) AS n FROM trading_orders WHERE run_id = ?').get(runId) as { n: number }
+    ).n;
     const items = this.db
       .prepare(
         `SELECT id, decision_ts AS decisionTs, side, quantity, status, exchange_id AS exchangeId, reason, created_at AS createdAt
@@ -116,7 +118,9 @@ export class DashboardReader {
   }
 
   fills(runId: number, q: PageQuery): Page<Record<string, unknown> & { orderId: number }> {
-    const total = (this.db.prepare('SELECT count(*) AS n FROM trading_fills WHERE run_id = ?').get(runId) as { n: number }).n;
+    const total = (
+      this.db.prepare('SELECT count(*) AS n FROM trading_fills WHERE run_id = ?').get(runId) as { n: number }
+    ).n;
     const items = this.db
       .prepare(
         `SELECT order_id AS orderId, ts, side, price, units, value, fee FROM trading_fills
@@ -128,9 +132,9 @@ export class DashboardReader {
 
   /** Equity points in [from, to], the newest `limit` of them, oldest first, with buy-and-hold beside them. */
   equity(runId: number, q: { from?: number; to?: number; limit: number }): EquityPoint[] {
-    const run = this.db.prepare('SELECT start_price, initial_balance, account FROM trading_runs WHERE id = ?').get(runId) as
-      | { start_price: number | null; initial_balance: number; account: string }
-      | undefined;
+    const run = this.db
+      .prepare('SELECT start_price, initial_balance, account FROM trading_runs WHERE id = ?')
+      .get(runId) as { start_price: number | null; initial_balance: number; account: string } | undefined;
     if (!run) return [];
     const acctInitial = (JSON.parse(run.account) as { initialBalance?: number }).initialBalance ?? 0;
     const initial = acctInitial > 0 ? acctInitial : run.initial_balance;
@@ -147,8 +151,7 @@ export class DashboardReader {
   /** `limit` candles of the run's market ending at `to` (default: the newest stored), with the fills in them. */
   candles(runId: number, q: { to?: number; limit: number }): CandleWindow | undefined {
     const run = this.db.prepare('SELECT exchange, symbol, timeframe FROM trading_runs WHERE id = ?').get(runId) as
-      | { exchange: string; symbol: string; timeframe: string }
-      | undefined;
+      { exchange: string; symbol: string; timeframe: string } | undefined;
     if (!run) return undefined;
     const candles = (
       this.db
@@ -165,7 +168,11 @@ export class DashboardReader {
             .prepare(
               `SELECT ts, side, price, units FROM trading_fills WHERE run_id = ? AND ts >= ? AND ts < ? ORDER BY ts, order_id`,
             )
-            .all(runId, candles[0].ts, candles[candles.length - 1].ts + timeframeMs(run.timeframe)) as CandleWindow['markers']);
+            .all(
+              runId,
+              candles[0].ts,
+              candles[candles.length - 1].ts + timeframeMs(run.timeframe),
+            ) as CandleWindow['markers']);
     return { ...run, candles, markers };
   }
 

@@ -55,7 +55,11 @@ export function startRunNotices(o: RunNoticeOptions): RunNotices | undefined {
     if (closed) return;
     try {
       for (const e of watcher.poll()) {
-        if ((e.type === 'promotion' || e.type === 'retrain') && (home === undefined || path.resolve(e.modelDir) !== home)) continue;
+        if (
+          (e.type === 'promotion' || e.type === 'retrain') &&
+          (home === undefined || path.resolve(e.modelDir) !== home)
+        )
+          continue;
         const n = noticeFor(e, () => label);
         if (n) notifier.send(n);
       }
@@ -68,7 +72,11 @@ export function startRunNotices(o: RunNoticeOptions): RunNotices | undefined {
   return {
     poll,
     tickFailed(message) {
-      notifier.send({ type: 'tick-failed', text: `${label}: tick failed: ${message}`, data: { run: label, runId: o.run.id, error: message } });
+      notifier.send({
+        type: 'tick-failed',
+        text: `${label}: tick failed: ${message}`,
+        data: { run: label, runId: o.run.id, error: message },
+      });
     },
     async close() {
       poll();

@@ -15,7 +15,11 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where: str
   const r = schema.safeParse(value ?? {});
   if (r.success) return r.data;
   const issue = r.error.issues[0];
-  const field = issue.path.length ? issue.path.join('.') : issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : where;
+  const field = issue.path.length
+    ? issue.path.join('.')
+    : issue.code === 'unrecognized_keys'
+      ? issue.keys.join(', ')
+      : where;
   throw new HttpError(400, `${where} ${field}: ${issue.message}`.replace(/\s+/g, ' '));
 }
 

@@ -48,7 +48,12 @@ function pending(db: Database.Database, runId: number): CommandRow[] {
 }
 
 function settle(db: Database.Database, id: number, status: 'applied' | 'ignored', note: string, now: number): void {
-  db.prepare('UPDATE trading_commands SET status = ?, applied_at = ?, note = ? WHERE id = ?').run(status, now, note, id);
+  db.prepare('UPDATE trading_commands SET status = ?, applied_at = ?, note = ? WHERE id = ?').run(
+    status,
+    now,
+    note,
+    id,
+  );
 }
 
 const who = (c: CommandRow) => `${c.requestedBy} at ${isoTime(c.requestedAt)}${c.reason ? `: ${c.reason}` : ''}`;
@@ -59,7 +64,11 @@ const who = (c: CommandRow) => `${c.requestedBy} at ${isoTime(c.requestedAt)}${c
  * next open (a paused run trades nothing). Exit rows stay pending: they are taken by the next candle the run acts on
  * (see takeExit), so an exit asked while paused or halted waits for trading to resume.
  */
-export function applyCommands(repo: RunRepository, run: RunState, now: number): { run: RunState; applied: CommandRow[] } {
+export function applyCommands(
+  repo: RunRepository,
+  run: RunState,
+  now: number,
+): { run: RunState; applied: CommandRow[] } {
   const next: RunState = { ...run };
   const applied: CommandRow[] = [];
   for (const c of pending(repo.db, run.id)) {

@@ -23,8 +23,26 @@ function fillDatabase(file: string): number {
   const repo = new RunRepository(store.db);
   const t0 = Date.UTC(2012, 0, 1);
   const key = { mode: 'paper' as const, name: 'bench', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' };
-  const account = { initialBalance: 1e7, cash: 1e7, units: 0, avgBuyPrice: 0, avgCost: 0, feesPaid: 0, taxPaid: 0, buys: 0, sells: 0, rejected: { below_min_order: 0, no_cash: 0, no_position: 0, below_precision: 0 } };
-  const run = repo.create(key, { policy: 'strategy:bench', historyFrom: t0, startTs: t0, initialBalance: 1e7, account, now: t0 });
+  const account = {
+    initialBalance: 1e7,
+    cash: 1e7,
+    units: 0,
+    avgBuyPrice: 0,
+    avgCost: 0,
+    feesPaid: 0,
+    taxPaid: 0,
+    buys: 0,
+    sells: 0,
+    rejected: { below_min_order: 0, no_cash: 0, no_position: 0, below_precision: 0 },
+  };
+  const run = repo.create(key, {
+    policy: 'strategy:bench',
+    historyFrom: t0,
+    startTs: t0,
+    initialBalance: 1e7,
+    account,
+    now: t0,
+  });
   const rows: CandleRow[] = [];
   let price = 50_000_000;
   for (let i = 0; i < N; i++) {
@@ -40,7 +58,13 @@ function fillDatabase(file: string): number {
       repo.insertEquity(run.id, { ts, cash: 1e7, units: 0, price: rows[i].close, equity: 1e7 });
       if (action !== 'hold') {
         const id = repo.insertOrder(run.id, ts, action, 1, 'filled', ts);
-        repo.insertFill(run.id, id, ts + H, { side: action, price: rows[i].close, units: 0.1, value: rows[i].close * 0.1, fee: 1 });
+        repo.insertFill(run.id, id, ts + H, {
+          side: action,
+          price: rows[i].close,
+          units: 0.1,
+          value: rows[i].close * 0.1,
+          fee: 1,
+        });
       }
     }
     repo.saveState({ ...run, lastTs: t0 + (N - 1) * H, startPrice: rows[0].close });
@@ -71,20 +95,34 @@ export const dashboardGroup: BenchGroup = {
   description: 'API latency for a run with 100,000 decisions, and the run page paint in headless Chromium',
   async run(report) {
     const dir = mkdtempSync(path.join(tmpdir(), 'bot-bench-dashboard-'));
-    const logger = winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+    const logger = winston.createLogger({
+      silent: true,
+      transports: [new winston.transports.Console({ silent: true })],
+    });
     try {
       const db = path.join(dir, 'bot.db');
       const runId = fillDatabase(db);
       const server = await createDashboardServer({
-        dbFile: db, backtestsDir: dir, modelsDir: dir, logFile: '', tickDelaySeconds: 10,
-        credentials: new Credentials({ tokens: [], sessionHours: 1 }), corsOrigins: [], pollMs: 1000, logger,
+        dbFile: db,
+        backtestsDir: dir,
+        modelsDir: dir,
+        logFile: '',
+        tickDelaySeconds: 10,
+        credentials: new Credentials({ tokens: [], sessionHours: 1 }),
+        corsOrigins: [],
+        pollMs: 1000,
+        logger,
       });
       const url = await server.listen('127.0.0.1', 0);
       try {
         const t0 = Date.UTC(2012, 0, 1);
         const cursor = () => t0 + Math.floor(Math.random() * N) * H;
         const cases: [string, () => string, number][] = [
-          ['decisions page (100 rows, random cursor)', () => `/api/v1/runs/${runId}/decisions?limit=100&before=${cursor()}`, 300],
+          [
+            'decisions page (100 rows, random cursor)',
+            () => `/api/v1/runs/${runId}/decisions?limit=100&before=${cursor()}`,
+            300,
+          ],
           ['equity series (5,000 points)', () => `/api/v1/runs/${runId}/equity?limit=5000`, 100],
           ['candles window (500, random end)', () => `/api/v1/runs/${runId}/candles?limit=500&to=${cursor()}`, 300],
           ['runs overview', () => '/api/v1/runs', 100],
@@ -106,14 +144,27 @@ export const dashboardGroup: BenchGroup = {
 
 async function paint(url: string, runId: number, dir: string, report: Parameters<BenchGroup['run']>[0]): Promise<void> {
   if (!existsSync('/usr/bin/chromium')) {
-    report({ figure: 'run page first paint', value: 'skipped', unit: '', note: 'no /usr/bin/chromium (node scripts/ensure-system-tools.mjs)' });
+    report({
+      figure: 'run page first paint',
+      value: 'skipped',
+      unit: '',
+      note: 'no /usr/bin/chromium (node scripts/ensure-system-tools.mjs)',
+    });
     return;
   }
   const { chromium } = await import('playwright-core');
   const context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     const page = await context.newPage();

@@ -15,7 +15,8 @@ interface ServeFlags extends CommonFlags {
 
 /** `--port` / `--serve PORT`: a whole number 0–65535. */
 export function parsePort(value: string, flag: string): number {
-  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new UserError(`${flag}: "${value}" is not a port (0-65535)`);
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
+    throw new UserError(`${flag}: "${value}" is not a port (0-65535)`);
   return Number(value);
 }
 
@@ -23,11 +24,20 @@ export function parsePort(value: string, flag: string): number {
 export function credentialsFor(config: Config, env: NodeJS.ProcessEnv = process.env): Credentials {
   const password = env.BOT_API_PASSWORD || undefined;
   if (password !== undefined && password.length < 8) throw new UserError('BOT_API_PASSWORD: use at least 8 characters');
-  return new Credentials({ password, tokens: readTokens(config.server.tokensFile), sessionHours: config.server.sessionHours });
+  return new Credentials({
+    password,
+    tokens: readTokens(config.server.tokensFile),
+    sessionHours: config.server.sessionHours,
+  });
 }
 
 /** Builds and starts the dashboard on `host:port` for this config; the bind is checked before anything is opened. */
-export async function startDashboard(config: Config, logger: Logger, host: string, port: number): Promise<{ server: DashboardServer; url: string }> {
+export async function startDashboard(
+  config: Config,
+  logger: Logger,
+  host: string,
+  port: number,
+): Promise<{ server: DashboardServer; url: string }> {
   const credentials = credentialsFor(config);
   checkBind(host, credentials);
   const server = await createDashboardServer({
@@ -48,7 +58,8 @@ export async function startDashboard(config: Config, logger: Logger, host: strin
     return { server, url };
   } catch (e) {
     await server.close();
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UserError(`port ${port} on ${host} is in use: choose another with --port`);
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new UserError(`port ${port} on ${host} is in use: choose another with --port`);
     throw e;
   }
 }
@@ -63,13 +74,16 @@ export function registerServe(program: Command): void {
   addCommonOptions(cmd, { market: false, db: true });
   cmd.action(async (flags: ServeFlags) => {
     const port = flags.port !== undefined ? parsePort(flags.port, '--port') : undefined;
-    if (flags.host !== undefined && !/^[A-Za-z0-9.:-]{1,253}$/.test(flags.host)) throw new UserError(`--host: "${flags.host}" is not an address`);
+    if (flags.host !== undefined && !/^[A-Za-z0-9.:-]{1,253}$/.test(flags.host))
+      throw new UserError(`--host: "${flags.host}" is not an address`);
     const { config, logger } = setupCommand(flags);
     if (flags.newToken !== undefined) {
       const label = typeof flags.newToken === 'string' ? flags.newToken : 'cli';
       const { token, id } = createToken(config.server.tokensFile, label);
       console.log(token);
-      process.stderr.write(`token ${id} (${label}) stored hashed in ${config.server.tokensFile}; it is shown only this once\n`);
+      process.stderr.write(
+        `token ${id} (${label}) stored hashed in ${config.server.tokensFile}; it is shown only this once\n`,
+      );
       return;
     }
     const host = flags.host ?? config.server.host;

@@ -88,7 +88,9 @@ window.Dash = window.Dash || {};
   };
 
   D.num = (x, digits = 2) =>
-    x === null || x === undefined || Number.isNaN(x) ? '—' : Number(x).toLocaleString('en-US', { maximumFractionDigits: digits });
+    x === null || x === undefined || Number.isNaN(x)
+      ? '—'
+      : Number(x).toLocaleString('en-US', { maximumFractionDigits: digits });
   D.pct = (x) => (x === null || x === undefined || typeof x !== 'number' ? '—' : (x * 100).toFixed(2) + '%');
   D.signClass = (x) => (typeof x === 'number' ? (x > 0 ? 'pos' : x < 0 ? 'neg' : '') : '');
   D.time = (ms) => (ms === null || ms === undefined ? '—' : new Date(ms).toISOString().replace('T', ' ').slice(0, 16));
@@ -114,7 +116,11 @@ window.Dash = window.Dash || {};
 
   /** A table from rows and [header, cell(row)] columns; `onRow` makes rows clickable. */
   D.table = function (rows, columns, onRow, attrs) {
-    const head = D.h('tr', {}, columns.map(([name]) => D.h('th', {}, name)));
+    const head = D.h(
+      'tr',
+      {},
+      columns.map(([name]) => D.h('th', {}, name)),
+    );
     const body = rows.map((r) =>
       D.h(
         'tr',

@@ -10,7 +10,8 @@
     if (current && current.dispose) current.dispose();
     current = null;
     const [, page, arg] = location.hash.split('/');
-    for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.getAttribute('href') === '#/' + (page || ''));
+    for (const a of document.querySelectorAll('nav a'))
+      a.classList.toggle('active', a.getAttribute('href') === '#/' + (page || ''));
     try {
       if (page === 'run') current = await D.pages.run(root, arg);
       else if (page === 'backtests') await D.pages.backtests(root);
@@ -20,7 +21,13 @@
       else if (page === 'logs') await D.pages.logs(root, arg);
       else await D.pages.overview(root);
     } catch (e) {
-      root.replaceChildren(D.h('p', { class: 'error', id: 'page-error' }, e.status === 401 ? 'Sign in to see this page: ' + e.message : e.message));
+      root.replaceChildren(
+        D.h(
+          'p',
+          { class: 'error', id: 'page-error' },
+          e.status === 401 ? 'Sign in to see this page: ' + e.message : e.message,
+        ),
+      );
     }
   }
 

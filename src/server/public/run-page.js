@@ -56,11 +56,45 @@
       }
     };
     box.append(
-      h('button', { type: 'button', id: 'btn-pause', onclick: ask('pause', 'Pause this run? It will pass over candles until resumed.') }, 'Pause'),
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'btn-pause',
+          onclick: ask('pause', 'Pause this run? It will pass over candles until resumed.'),
+        },
+        'Pause',
+      ),
       h('button', { type: 'button', id: 'btn-resume', onclick: ask('resume', 'Resume trading?') }, 'Resume'),
-      h('button', { type: 'button', id: 'btn-exit', class: 'danger', onclick: ask('exit', 'Sell the whole position at the next open?') }, 'Exit position'),
-      h('button', { type: 'button', id: 'btn-halt', class: 'danger', onclick: ask('halt', 'HALT this run? Its trader stops until the halt is cleared.') }, 'Halt'),
-      h('button', { type: 'button', id: 'btn-clear', onclick: ask('clear-halt', 'Clear the halt? Trading resumes at the next start.') }, 'Clear halt'),
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'btn-exit',
+          class: 'danger',
+          onclick: ask('exit', 'Sell the whole position at the next open?'),
+        },
+        'Exit position',
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'btn-halt',
+          class: 'danger',
+          onclick: ask('halt', 'HALT this run? Its trader stops until the halt is cleared.'),
+        },
+        'Halt',
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'btn-clear',
+          onclick: ask('clear-halt', 'Clear the halt? Trading resumes at the next start.'),
+        },
+        'Clear halt',
+      ),
     );
   }
 
@@ -73,7 +107,14 @@
     const ec = L.createChart(document.getElementById('equity-chart'), { ...opts, leftPriceScale: { visible: true } });
     page.equity = ec.addSeries(L.LineSeries, { title: 'equity', lineWidth: 2, color: '#1b1f24' });
     page.hold = ec.addSeries(L.LineSeries, { title: 'buy & hold', lineWidth: 2, lineStyle: 2, color: '#5c6670' });
-    page.drawdown = ec.addSeries(L.AreaSeries, { title: 'drawdown', priceScaleId: 'left', lineColor: '#b3261e', topColor: 'rgba(179,38,30,0.05)', bottomColor: 'rgba(179,38,30,0.25)', priceFormat: { type: 'percent' } });
+    page.drawdown = ec.addSeries(L.AreaSeries, {
+      title: 'drawdown',
+      priceScaleId: 'left',
+      lineColor: '#b3261e',
+      topColor: 'rgba(179,38,30,0.05)',
+      bottomColor: 'rgba(179,38,30,0.25)',
+      priceFormat: { type: 'percent' },
+    });
     page.charts = [cc, ec];
   }
 
@@ -89,7 +130,9 @@
     if (!document.getElementById('run-head')) return;
     renderHead(one.run);
     renderTables(page, one, decisions, fills, orders);
-    page.candles.setData(win.candles.map((c) => ({ time: sec(c.ts), open: c.open, high: c.high, low: c.low, close: c.close })));
+    page.candles.setData(
+      win.candles.map((c) => ({ time: sec(c.ts), open: c.open, high: c.high, low: c.low, close: c.close })),
+    );
     page.markers.setMarkers(
       win.markers.map((m) =>
         m.side === 'buy'
@@ -101,10 +144,12 @@
     const pts = eq.points;
     page.equity.setData(pts.map((p) => ({ time: sec(p.ts), value: p.equity })));
     page.hold.setData(pts.filter((p) => p.buyHold !== null).map((p) => ({ time: sec(p.ts), value: p.buyHold })));
-    page.drawdown.setData(pts.map((p) => {
-      peak = Math.max(peak, p.equity);
-      return { time: sec(p.ts), value: (p.equity / peak - 1) * 100 };
-    }));
+    page.drawdown.setData(
+      pts.map((p) => {
+        peak = Math.max(peak, p.equity);
+        return { time: sec(p.ts), value: (p.equity / peak - 1) * 100 };
+      }),
+    );
     if (!page.fitted) {
       page.charts.forEach((c) => c.timeScale().fitContent());
       page.fitted = true;
@@ -112,24 +157,36 @@
   }
 
   function renderHead(r) {
-    const stat = (k, v, cls) => h('div', { class: 'stat' }, h('div', { class: 'k' }, k), h('div', { class: 'v ' + (cls || '') }, v));
-    document.getElementById('run-head').replaceChildren(
-      h('h1', {}, `${r.mode} run “${r.name}” · ${r.exchange} ${r.symbol} ${r.timeframe}`),
-      h('div', { class: 'grid card' },
-        stat('policy', r.policy + (r.modelVersion ? ' @ ' + r.modelVersion : '')),
-        stat('equity', D.num(r.equity, 0)),
-        stat('P&L', D.pct(r.pnl), D.signClass(r.pnl)),
-        stat('buy & hold', D.pct(r.buyHoldPnl), D.signClass(r.buyHoldPnl)),
-        stat('position', `${D.num(r.units, 8)} units + ${D.num(r.cash, 0)} cash`),
-        stat('pending order', r.pendingOrder ? `${r.pendingOrder.side} ${D.num(r.pendingOrder.quantity, 6)}` : 'none'),
-        stat('last candle', (r.lastCandle || '—').slice(0, 16)),
-        stat('next tick', r.nextTick.slice(0, 16)),
-      ),
-    );
+    const stat = (k, v, cls) =>
+      h('div', { class: 'stat' }, h('div', { class: 'k' }, k), h('div', { class: 'v ' + (cls || '') }, v));
+    document
+      .getElementById('run-head')
+      .replaceChildren(
+        h('h1', {}, `${r.mode} run “${r.name}” · ${r.exchange} ${r.symbol} ${r.timeframe}`),
+        h(
+          'div',
+          { class: 'grid card' },
+          stat('policy', r.policy + (r.modelVersion ? ' @ ' + r.modelVersion : '')),
+          stat('equity', D.num(r.equity, 0)),
+          stat('P&L', D.pct(r.pnl), D.signClass(r.pnl)),
+          stat('buy & hold', D.pct(r.buyHoldPnl), D.signClass(r.buyHoldPnl)),
+          stat('position', `${D.num(r.units, 8)} units + ${D.num(r.cash, 0)} cash`),
+          stat(
+            'pending order',
+            r.pendingOrder ? `${r.pendingOrder.side} ${D.num(r.pendingOrder.quantity, 6)}` : 'none',
+          ),
+          stat('last candle', (r.lastCandle || '—').slice(0, 16)),
+          stat('next tick', r.nextTick.slice(0, 16)),
+        ),
+      );
     const banner = document.getElementById('banner');
     banner.replaceChildren(
-      ...(r.halted ? [h('div', { class: 'banner halt', id: 'halt-banner', role: 'alert' }, '■ HALTED: ' + r.halted)] : []),
-      ...(r.paused ? [h('div', { class: 'banner pause', id: 'pause-banner', role: 'status' }, '❚❚ PAUSED: ' + r.paused)] : []),
+      ...(r.halted
+        ? [h('div', { class: 'banner halt', id: 'halt-banner', role: 'alert' }, '■ HALTED: ' + r.halted)]
+        : []),
+      ...(r.paused
+        ? [h('div', { class: 'banner pause', id: 'pause-banner', role: 'status' }, '❚❚ PAUSED: ' + r.paused)]
+        : []),
     );
     document.getElementById('btn-pause').disabled = !!r.paused;
     document.getElementById('btn-resume').disabled = !r.paused;
@@ -138,38 +195,77 @@
   }
 
   function renderTables(page, one, decisions, fills, orders) {
-    const more = decisions.items.length < decisions.total
-      ? h('button', { type: 'button', id: 'more-decisions', onclick: () => { page.decisionsShown += 500; refresh(page); } }, `Show more (${decisions.total} in all)`)
-      : null;
+    const more =
+      decisions.items.length < decisions.total
+        ? h(
+            'button',
+            {
+              type: 'button',
+              id: 'more-decisions',
+              onclick: () => {
+                page.decisionsShown += 500;
+                refresh(page);
+              },
+            },
+            `Show more (${decisions.total} in all)`,
+          )
+        : null;
     document.getElementById('decisions').replaceChildren(
       h('p', { class: 'muted' }, `${decisions.items.length} of ${decisions.total} decisions, newest first`),
-      D.table(decisions.items, [
-        ['candle', (d) => D.time(d.ts)],
-        ['action', (d) => (d.action === 'buy' ? '▲ buy' : d.action === 'sell' ? '▼ sell' : '· hold')],
-        ['confidence', (d) => D.num(d.confidence, 3)],
-        ['price', (d) => D.num(d.price)],
-        ['policy', (d) => d.policy],
-        ['model version', (d) => d.modelVersion],
-      ], null, { id: 'decisions-table' }),
+      D.table(
+        decisions.items,
+        [
+          ['candle', (d) => D.time(d.ts)],
+          ['action', (d) => (d.action === 'buy' ? '▲ buy' : d.action === 'sell' ? '▼ sell' : '· hold')],
+          ['confidence', (d) => D.num(d.confidence, 3)],
+          ['price', (d) => D.num(d.price)],
+          ['policy', (d) => d.policy],
+          ['model version', (d) => d.modelVersion],
+        ],
+        null,
+        { id: 'decisions-table' },
+      ),
       ...(more ? [more] : []),
     );
     document.getElementById('fills').replaceChildren(
-      D.table(fills.items, [
-        ['time', (f) => D.time(f.ts)], ['side', (f) => (f.side === 'buy' ? '▲ buy' : '▼ sell')], ['price', (f) => D.num(f.price)],
-        ['units', (f) => D.num(f.units, 8)], ['value', (f) => D.num(f.value, 0)], ['fee', (f) => D.num(f.fee)],
-      ], null, { id: 'fills-table' }),
+      D.table(
+        fills.items,
+        [
+          ['time', (f) => D.time(f.ts)],
+          ['side', (f) => (f.side === 'buy' ? '▲ buy' : '▼ sell')],
+          ['price', (f) => D.num(f.price)],
+          ['units', (f) => D.num(f.units, 8)],
+          ['value', (f) => D.num(f.value, 0)],
+          ['fee', (f) => D.num(f.fee)],
+        ],
+        null,
+        { id: 'fills-table' },
+      ),
     );
     document.getElementById('orders').replaceChildren(
       D.table(orders.items, [
-        ['id', (o) => o.id], ['decided', (o) => D.time(o.decisionTs)], ['side', (o) => o.side], ['quantity', (o) => D.num(o.quantity, 8)],
-        ['status', (o) => o.status], ['reason', (o) => o.reason],
+        ['id', (o) => o.id],
+        ['decided', (o) => D.time(o.decisionTs)],
+        ['side', (o) => o.side],
+        ['quantity', (o) => D.num(o.quantity, 8)],
+        ['status', (o) => o.status],
+        ['reason', (o) => o.reason],
       ]),
     );
     document.getElementById('commands').replaceChildren(
-      D.table(one.commands, [
-        ['asked', (c) => D.time(c.requestedAt)], ['command', (c) => c.kind], ['by', (c) => c.requestedBy],
-        ['status', (c) => c.status], ['note', (c) => c.note], ['applied', (c) => D.time(c.appliedAt)],
-      ], null, { id: 'commands-table' }),
+      D.table(
+        one.commands,
+        [
+          ['asked', (c) => D.time(c.requestedAt)],
+          ['command', (c) => c.kind],
+          ['by', (c) => c.requestedBy],
+          ['status', (c) => c.status],
+          ['note', (c) => c.note],
+          ['applied', (c) => D.time(c.appliedAt)],
+        ],
+        null,
+        { id: 'commands-table' },
+      ),
     );
   }
 })(window.Dash);
