@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Register[]>> = {
   retrain: async () => [(await import('./commands/retrain.ts')).registerRetrain],
   live: async () => [(await import('./commands/live.ts')).registerLive],
   predict: async () => [(await import('./commands/predict.ts')).registerPredict],
+  serve: async () => [(await import('./commands/serve.ts')).registerServe],
 };
 
 // `bot backtest | head`: the reader went away, which is not an error of the bot's; stop quietly

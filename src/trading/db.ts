@@ -109,6 +109,28 @@ CREATE TABLE IF NOT EXISTS trading_locks (
 ) WITHOUT ROWID;
 `),
     },
+    {
+      version: 2,
+      name: 'control commands from the dashboard (issue 15) and the paused flag',
+      // the dashboard only inserts commands; the trader applies them at its next tick and stays the one writer of
+      // run state (trading_runs), so a command never races a tick
+      up: (db) => db.exec(`
+CREATE TABLE trading_commands (
+  id           INTEGER PRIMARY KEY,
+  run_id       INTEGER NOT NULL,
+  kind         TEXT    NOT NULL CHECK (kind IN ('pause', 'resume', 'halt', 'clear-halt', 'exit')),
+  reason       TEXT,
+  requested_by TEXT    NOT NULL,
+  requested_at INTEGER NOT NULL,
+  -- pending until the trader picks it up; then applied or ignored (with a note saying why)
+  status       TEXT    NOT NULL DEFAULT 'pending',
+  applied_at   INTEGER,
+  note         TEXT
+);
+CREATE INDEX trading_commands_pending ON trading_commands (run_id, status, id);
+ALTER TABLE trading_runs ADD COLUMN paused TEXT;
+`),
+    },
   ],
 };
 

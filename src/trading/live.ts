@@ -7,10 +7,11 @@ import type { Decision } from '../core/policy.ts';
 import { classifyError, shortError, withMarkets, withRetry, type RetryOptions } from '../data/exchange.ts';
 import { isoTime } from '../data/timeframe.ts';
 import type { AccountState, RejectReason } from '../market/account.ts';
-import { BUY, type Order } from '../market/execution.ts';
+import { BUY, SELL, type Order } from '../market/execution.ts';
 import { fillFromOrder, findOrderByClientId, isOpen, type Retried } from './exchange-orders.ts';
 import { HaltError } from './halt.ts';
 import { orderSide } from './paper-market.ts';
+import { pendingExits, takeExits } from './commands.ts';
 import type { RunRepository } from './run-repository.ts';
 import { lastClosedOpen, Trader, type TickReport, type TraderOptions } from './trader.ts';
 import type { FillRecord, RunState } from './types.ts';
@@ -299,6 +300,7 @@ export class LiveTrader extends Trader {
   override async tick(): Promise<TickReport> {
     const now = this.o.clock();
     this.run ??= this.openRun(now);
+    this.applyControl();
     if (this.run.halted) throw new HaltError(this.run.halted);
     const notes = this.reconciled ? await this.settleSubmitting() : await this.reconcile();
     for (const note of notes) this.o.logger.warn(`reconcile: ${note}`);
@@ -306,6 +308,7 @@ export class LiveTrader extends Trader {
     const closedOpen = lastClosedOpen(now, this.o.key.timeframe);
     const fetched = await this.backfill(this.run, closedOpen);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
+    if (this.run.paused) return this.passWhilePaused(closedOpen, report);
     const { store, key, market } = this.o;
     const candles = store.load(key.exchange, key.symbol, key.timeframe, this.run.historyFrom, closedOpen + 1);
     const t = candles.ts.length - 1;
@@ -318,8 +321,19 @@ export class LiveTrader extends Trader {
     if (loss > this.live.caps.maxDailyLoss) {
       this.halt(`daily loss ${loss.toFixed(0)} exceeds trading.live.maxDailyLoss ${this.live.caps.maxDailyLoss} on ${isoTime(ts).slice(0, 10)}: trading stopped`);
     }
-    const decision: Decision = t < handle.warmup ? { action: 'hold', confidence: 0 } : handle.policy.decide(handle.observe(t, account));
-    const planned = market.plan(account, decision, close);
+    // an exit asked from the dashboard replaces the policy's decision: sell the whole position (within the caps)
+    const exits = pendingExits(this.repo, this.run.id);
+    const exiting = exits.length > 0;
+    const decision: Decision = exiting
+      ? { action: 'sell', confidence: 1 }
+      : t < handle.warmup
+        ? { action: 'hold', confidence: 0 }
+        : handle.policy.decide(handle.observe(t, account));
+    const planned: Order | undefined = exiting
+      ? account.units > 0
+        ? { side: SELL, spend: 0, units: account.units }
+        : undefined
+      : market.plan(account, decision, close);
     const ex = this.live.exchange;
     const capped = planned
       ? cappedOrder(planned, this.run.account, close, this.live.caps, this.minOrderValue(close), market.costs.feeRate, {
@@ -331,7 +345,12 @@ export class LiveTrader extends Trader {
     const run = this.run;
     this.commit(() => {
       const decidedAt = this.o.clock();
-      this.repo.insertDecision(run.id, ts, decision, close, handle.policy.name, handle.version, decidedAt);
+      const policyName = exiting ? 'manual-exit' : handle.policy.name;
+      this.repo.insertDecision(run.id, ts, decision, close, policyName, handle.version, decidedAt);
+      if (exiting) {
+        const note = planned ? `market sell of ${capped?.amount ?? 0} after ${isoTime(ts)}` : 'no position to exit';
+        takeExits(this.repo, exits, capped?.skip ? `exit skipped: ${capped.skip}` : note, decidedAt);
+      }
       const next: RunState = { ...run, lastTs: ts, modelVersion: handle.version };
       if (planned && capped) {
         const side = orderSide(planned);

@@ -18,6 +18,8 @@ export interface TraderLoopOptions {
   /** Stop on SIGINT / SIGTERM (default true). */
   handleSignals?: boolean;
   onTick?: (report: TickReport) => void;
+  /** A tick failed (not a halt); the loop carries on. For notifications: must not throw. */
+  onTickError?: (message: string) => void;
   schedule?: typeof scheduleTask;
 }
 
@@ -51,6 +53,8 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
         o.lock?.heartbeat();
         if (report.interrupted) {
           o.logger.info(`stopping mid catch-up after ${report.acted} candle(s), last ${isoTime(report.lastTs ?? 0)}; the next start carries on from there`);
+        } else if (report.paused) {
+          o.logger.info('tick: paused from the dashboard, passing over closed candles');
         } else if (report.acted > 0) {
           const last = report.decisions[report.decisions.length - 1];
           o.logger.info(`tick: acted on ${report.acted} candle(s), last ${isoTime(last.ts)} → ${last.action}`, { fetched: report.fetched });
@@ -66,6 +70,7 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
         }
         o.lock?.heartbeat();
         o.logger.error(`tick failed, the next tick catches up: ${shortError(e)}`);
+        o.onTickError?.(shortError(e));
       } finally {
         busy = false;
       }

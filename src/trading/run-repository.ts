@@ -23,6 +23,7 @@ interface RunRow {
   last_ts: number | null;
   model_version: string | null;
   halted: string | null;
+  paused: string | null;
 }
 
 function fromRow(r: RunRow): RunState {
@@ -44,6 +45,7 @@ function fromRow(r: RunRow): RunState {
     lastTs: r.last_ts ?? undefined,
     modelVersion: r.model_version ?? undefined,
     halted: r.halted ?? undefined,
+    paused: r.paused ?? undefined,
   };
 }
 
@@ -125,7 +127,7 @@ export class RunRepository {
   /** Deletes a run and everything it recorded. */
   remove(id: number): void {
     const tx = this.db.transaction(() => {
-      for (const table of ['trading_fills', 'trading_orders', 'trading_decisions', 'trading_equity']) {
+      for (const table of ['trading_fills', 'trading_orders', 'trading_decisions', 'trading_equity', 'trading_commands']) {
         this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(id);
       }
       this.db.prepare('DELETE FROM trading_runs WHERE id = ?').run(id);
@@ -135,8 +137,20 @@ export class RunRepository {
 
   saveState(run: RunState): void {
     this.db
-      .prepare('UPDATE trading_runs SET account = ?, pending = ?, last_ts = ?, model_version = ?, start_price = ?, halted = ? WHERE id = ?')
-      .run(JSON.stringify(run.account), run.pending ? JSON.stringify(run.pending) : null, run.lastTs ?? null, run.modelVersion ?? null, run.startPrice ?? null, run.halted ?? null, run.id);
+      .prepare(
+        `UPDATE trading_runs SET account = ?, pending = ?, last_ts = ?, model_version = ?, start_price = ?, halted = ?, paused = ?
+         WHERE id = ?`,
+      )
+      .run(
+        JSON.stringify(run.account),
+        run.pending ? JSON.stringify(run.pending) : null,
+        run.lastTs ?? null,
+        run.modelVersion ?? null,
+        run.startPrice ?? null,
+        run.halted ?? null,
+        run.paused ?? null,
+        run.id,
+      );
   }
 
   /** The value a run starts from, for P&L (a live run trades what the exchange holds, up to the configured balance). */

@@ -4,6 +4,7 @@ import { nextTickTime } from './trader.ts';
 import type { RunKey } from './types.ts';
 
 export interface RunStatus {
+  id: number;
   mode: string;
   name: string;
   exchange: string;
@@ -12,6 +13,8 @@ export interface RunStatus {
   policy: string;
   modelVersion: string | null;
   halted: string | null;
+  /** Who paused the run from the dashboard and when (issue 15). */
+  paused: string | null;
   startedAt: string;
   lastCandle: string | null;
   lastPrice: number | null;
@@ -40,6 +43,7 @@ export function runStatus(repo: RunRepository, key: RunKey, now: number, decisio
   // recorded only in the account
   const initialBalance = run.account.initialBalance > 0 ? run.account.initialBalance : run.initialBalance;
   return {
+    id: run.id,
     mode: run.mode,
     name: run.name,
     exchange: run.exchange,
@@ -48,6 +52,7 @@ export function runStatus(repo: RunRepository, key: RunKey, now: number, decisio
     policy: run.policy,
     modelVersion: run.modelVersion ?? null,
     halted: run.halted ?? null,
+    paused: run.paused ?? null,
     startedAt: isoTime(run.startTs),
     lastCandle: run.lastTs !== undefined ? isoTime(run.lastTs) : null,
     lastPrice: price,
@@ -73,6 +78,7 @@ export function formatStatus(s: RunStatus): string {
   const lines = [
     `${s.mode} run "${s.name}"  ${s.exchange} ${s.symbol} ${s.timeframe}  ${s.policy}${s.modelVersion ? ` @ ${s.modelVersion}` : ''}`,
     ...(s.halted ? [`HALTED: ${s.halted}`] : []),
+    ...(s.paused ? [`PAUSED: ${s.paused}`] : []),
     `started      ${s.startedAt}   last candle ${s.lastCandle ?? '—'}   next tick ${s.nextTick}`,
     `balance      ${num(s.cash)} cash + ${s.units} units${s.lastPrice !== null ? ` @ ${num(s.lastPrice)}` : ''} = ${num(s.equity)}`,
     `P&L          ${pct(s.pnl)} vs buy-and-hold ${s.buyHoldPnl !== null ? pct(s.buyHoldPnl) : '—'}   (${s.trades} trades)`,
@@ -89,7 +95,7 @@ export function formatRunTable(rows: RunStatus[]): string {
   const cells = rows.map((s) => {
     const last = s.lastDecisions[s.lastDecisions.length - 1];
     return [
-      `${s.mode} ${s.name}${s.halted ? ' (HALTED)' : ''}`,
+      `${s.mode} ${s.name}${s.halted ? ' (HALTED)' : s.paused ? ' (PAUSED)' : ''}`,
       `${s.exchange} ${s.symbol} ${s.timeframe}`,
       `${s.policy}${s.modelVersion ? ` @ ${s.modelVersion}` : ''}`,
       num(s.equity),

@@ -8,6 +8,8 @@ import { HaltError } from './halt.ts';
 import type { Decision } from '../core/policy.ts';
 import type { RunRepository } from './run-repository.ts';
 import { orderSide, type PaperMarket } from './paper-market.ts';
+import { applyCommands, pendingExits, takeExits } from './commands.ts';
+import { SELL, type Order } from '../market/execution.ts';
 import type { CandleFeed, PolicyHandle, PolicySource, RunKey, RunState } from './types.ts';
 
 export interface TraderOptions {
@@ -42,6 +44,8 @@ export interface TickReport {
   acted: number;
   /** The catch-up stopped early on request; the next tick (or start) carries on from the last candle acted on. */
   interrupted?: boolean;
+  /** The run is paused from the dashboard: candles that closed were passed over without a decision. */
+  paused?: boolean;
   /** Newest candle acted on so far. */
   lastTs?: number;
   decisions: { ts: number; action: string; confidence: number }[];
@@ -116,13 +120,49 @@ export class Trader {
     return rows.length;
   }
 
+  /**
+   * Applies the control commands asked since the last tick (src/trading/commands.ts) in one transaction with the
+   * run state they change.
+   */
+  protected applyControl(): void {
+    const { repo, clock, logger } = this.o;
+    const run = this.run as RunState;
+    repo.db
+      .transaction(() => {
+        const { run: next, applied } = applyCommands(repo, run, clock());
+        if (applied.length === 0) return;
+        repo.saveState(next);
+        this.run = next;
+        for (const c of applied) logger.warn(`control: ${c.kind} by ${c.requestedBy} ${c.status} (${c.note})`);
+      })
+      .immediate();
+  }
+
+  /** While paused: candles that closed are passed over (no decision, no order), so a resume trades from then on. */
+  protected passWhilePaused(closedOpen: number, report: TickReport): TickReport {
+    const run = this.run as RunState;
+    const { store, key } = this.o;
+    const newest = store.lastTs(key.exchange, key.symbol, key.timeframe);
+    const through = newest !== undefined ? Math.min(newest, closedOpen) : undefined;
+    if (through !== undefined && through >= run.startTs && (run.lastTs === undefined || through > run.lastTs)) {
+      const next: RunState = { ...run, lastTs: through };
+      this.o.repo.saveState(next);
+      this.run = next;
+    }
+    report.paused = true;
+    report.lastTs = this.run?.lastTs;
+    return report;
+  }
+
   async tick(opts: TickOptions = {}): Promise<TickReport> {
     const now = this.o.clock();
     this.run ??= this.openRun(now);
+    this.applyControl();
     if (this.run.halted) throw new HaltError(this.run.halted);
     const closedOpen = lastClosedOpen(now, this.o.key.timeframe);
     const fetched = await this.backfill(this.run, closedOpen);
     const report: TickReport = { fetched, acted: 0, decisions: [] };
+    if (this.run.paused) return this.passWhilePaused(closedOpen, report);
     const { store, key } = this.o;
     const candles = store.load(key.exchange, key.symbol, key.timeframe, this.run.historyFrom, closedOpen + 1);
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
@@ -135,6 +175,7 @@ export class Trader {
     if (handle.version !== this.run.modelVersion && this.run.modelVersion !== undefined) {
       this.o.logger.info('serving a new model version', { from: this.run.modelVersion, to: handle.version });
     }
+    let exits = pendingExits(this.o.repo, this.run.id);
     for (; t < candles.ts.length; t++) {
       if (report.acted > 0 && report.acted % CATCH_UP_SLICE === 0) {
         // every candle is its own transaction, so a stop between two is safe and the next tick resumes exactly
@@ -144,7 +185,8 @@ export class Trader {
           break;
         }
       }
-      const d = this.act(candles, t, handle);
+      const d = this.act(candles, t, handle, exits);
+      exits = [];
       report.acted++;
       report.decisions.push({ ts: candles.ts[t], action: d.action, confidence: d.confidence });
     }
@@ -152,8 +194,11 @@ export class Trader {
     return report;
   }
 
-  /** One candle, one transaction. */
-  private act(candles: Candles, t: number, handle: PolicyHandle): Decision {
+  /**
+   * One candle, one transaction. `exits`: exit commands to honour at this candle: the decision becomes a sell of the
+   * whole position at this close, filled at the next open like any order.
+   */
+  private act(candles: Candles, t: number, handle: PolicyHandle, exits: readonly number[]): Decision {
     const { repo, market, clock } = this.o;
     const run = this.run as RunState;
     const ts = candles.ts[t];
@@ -175,7 +220,14 @@ export class Trader {
       next.startPrice ??= close;
       let decision: Decision;
       let policyName: string;
-      if (t < handle.warmup) {
+      let order: Order | undefined;
+      if (exits.length > 0) {
+        decision = { action: 'sell', confidence: 1 };
+        policyName = 'manual-exit';
+        order = account.units > 0 ? { side: SELL, spend: 0, units: account.units } : undefined;
+        const note = order ? `sell ${account.units} at the open after ${isoTime(ts)}` : 'no position to exit';
+        takeExits(repo, exits, note, clock());
+      } else if (t < handle.warmup) {
         decision = { action: 'hold', confidence: 0 };
         policyName = 'warm-up';
       } else {
@@ -184,7 +236,7 @@ export class Trader {
       }
       const decidedAt = clock();
       repo.insertDecision(run.id, ts, decision, close, policyName, handle.version, decidedAt);
-      const order = market.plan(account, decision, close);
+      if (policyName !== 'manual-exit') order = market.plan(account, decision, close);
       if (order) {
         const side = orderSide(order);
         const orderId = repo.insertOrder(run.id, ts, side, side === 'buy' ? order.spend : order.units, 'pending', decidedAt);

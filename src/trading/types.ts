@@ -73,4 +73,6 @@ export interface RunState extends RunKey {
   lastTs: number | undefined;
   modelVersion: string | undefined;
   halted: string | undefined;
+  /** Set while a dashboard pause holds (who asked and when); the trader moves past closed candles without acting. */
+  paused?: string | undefined;
 }

@@ -8,6 +8,7 @@ import { cronForTimeframe } from '../../trading/schedule.ts';
 import { openTradingSession } from '../../trading/session.ts';
 import { parseAmount } from '../../trading/flags.ts';
 import { clockFrom } from './paper.ts';
+import { servePort, startTraderExtras } from '../trader-extras.ts';
 
 interface LiveFlags extends CommonFlags {
   strategy?: string;
@@ -20,6 +21,7 @@ interface LiveFlags extends CommonFlags {
   clearHalt?: boolean;
   once?: boolean;
   now?: string;
+  serve?: string | boolean;
 }
 
 /** Live trading starts only with API keys in the environment and an explicit confirmation. */
@@ -44,7 +46,8 @@ export function registerLive(program: Command): void {
     .option('--balance <amount>', 'most quote currency this run may use (overrides account.balance)')
     .option('--clear-halt', 'resume a run the kill switch stopped')
     .option('--once', 'run one tick and exit')
-    .option('--now <time>', 'a fixed clock instead of the wall clock (tests against the fake exchange)');
+    .option('--now <time>', 'a fixed clock instead of the wall clock (tests against the fake exchange)')
+    .option('--serve [port]', 'also serve the dashboard (bot serve) on 127.0.0.1 (default port: server.port)');
   addCommonOptions(cmd, { market: true, db: true, backend: true });
   cmd.action(async (flags: LiveFlags) => {
     const live: Record<string, number> = {};
@@ -55,6 +58,8 @@ export function registerLive(program: Command): void {
     const { config, logger } = setupCommand(flags, extra);
     const id = config.exchange.id;
     checkLiveAllowed(id, flags.confirmLive === true);
+    const port = servePort(flags.serve, config);
+    if (port !== undefined && flags.once) throw new UserError('--serve runs beside the trader loop: drop --once');
     const clock = clockFrom(flags.now);
     const session = await openTradingSession({
       config,
@@ -73,9 +78,21 @@ export function registerLive(program: Command): void {
         console.log(last ? `acted on ${new Date(last.ts).toISOString()} → ${last.action}` : 'no new closed candle');
         return;
       }
-      const loop = startTraderLoop({ trader: session.trader, expression: cronForTimeframe(config.timeframe, config.trading.tickDelaySeconds), logger, lock: session.lock });
-      const end = await loop.done;
-      if (end.reason === 'halted') throw new UserError(`live trading halted: ${end.message}`);
+      const extras = await startTraderExtras(config, logger, session, port);
+      try {
+        const loop = startTraderLoop({
+          trader: session.trader,
+          expression: cronForTimeframe(config.timeframe, config.trading.tickDelaySeconds),
+          logger,
+          lock: session.lock,
+          onTick: extras.onTick,
+          onTickError: extras.onTickError,
+        });
+        const end = await loop.done;
+        if (end.reason === 'halted') throw new UserError(`live trading halted: ${end.message}`);
+      } finally {
+        await extras.close();
+      }
     } finally {
       session.close();
     }

@@ -8,6 +8,7 @@ import { checkCron, cronForTimeframe } from '../../trading/schedule.ts';
 import { openTradingSession } from '../../trading/session.ts';
 import { retrainChildRunner } from '../../trading/retrain-child.ts';
 import { parseAmount } from '../../trading/flags.ts';
+import { servePort, startTraderExtras } from '../trader-extras.ts';
 
 interface PaperFlags extends CommonFlags {
   strategy?: string;
@@ -21,6 +22,7 @@ interface PaperFlags extends CommonFlags {
   retrain?: string;
   retrainStrategy?: string;
   seed?: string;
+  serve?: string | boolean;
 }
 
 /** A fixed clock for `--now` (tests and replays), else the wall clock. */
@@ -44,7 +46,8 @@ export function registerPaper(program: Command): void {
     .option('--reset', 'forget this run (account, orders, decisions) and start over')
     .option('--retrain <cron>', 'also retrain on this schedule (UTC), in a child process')
     .option('--retrain-strategy <name>', 'agent strategy the scheduled retrain trains (default: the model folder name)')
-    .option('--seed <n>', 'seed of the policy (rule strategies with randomness)');
+    .option('--seed <n>', 'seed of the policy (rule strategies with randomness)')
+    .option('--serve [port]', 'also serve the dashboard (bot serve) on 127.0.0.1 (default port: server.port)');
   addCommonOptions(cmd, { market: true, db: true, backend: true });
   cmd.action(async (flags: PaperFlags) => {
     const balance = flags.balance !== undefined ? parseAmount(flags.balance, '--balance') : undefined;
@@ -53,6 +56,8 @@ export function registerPaper(program: Command): void {
       checkCron(flags.retrain, '--retrain');
       if (!flags.model) throw new UserError('--retrain needs --model (the folder a retrain promotes into)');
     }
+    const port = servePort(flags.serve, config);
+    if (port !== undefined && flags.once) throw new UserError('--serve runs beside the trader loop: drop --once');
     const clock = clockFrom(flags.now);
     const session = await openTradingSession({
       config,
@@ -76,16 +81,23 @@ export function registerPaper(program: Command): void {
         return;
       }
       const expression = cronForTimeframe(config.timeframe, config.trading.tickDelaySeconds);
-      const loop = startTraderLoop({
-        trader: session.trader,
-        expression,
-        logger,
-        lock: session.lock,
-        retrain: flags.retrain && flags.model ? { expression: flags.retrain, run: retrainChildRunner(flags, flags.model, logger) } : undefined,
-      });
-      logger.info(`paper trading ${config.symbol} ${config.timeframe} on ${config.exchange.id}`, { cron: expression, next: loop.nextTick()?.toISOString() });
-      const end = await loop.done;
-      if (end.reason === 'halted') throw new UserError(`trading halted: ${end.message}`);
+      const extras = await startTraderExtras(config, logger, session, port);
+      try {
+        const loop = startTraderLoop({
+          trader: session.trader,
+          expression,
+          logger,
+          lock: session.lock,
+          retrain: flags.retrain && flags.model ? { expression: flags.retrain, run: retrainChildRunner(flags, flags.model, logger) } : undefined,
+          onTick: extras.onTick,
+          onTickError: extras.onTickError,
+        });
+        logger.info(`paper trading ${config.symbol} ${config.timeframe} on ${config.exchange.id}`, { cron: expression, next: loop.nextTick()?.toISOString() });
+        const end = await loop.done;
+        if (end.reason === 'halted') throw new UserError(`trading halted: ${end.message}`);
+      } finally {
+        await extras.close();
+      }
     } finally {
       session.close();
     }

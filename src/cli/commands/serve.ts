@@ -1,0 +1,99 @@
+/** `bot serve`: the dashboard and REST API over the traders' database, backtests/ and models/ (issue 15). */
+import type { Command } from 'commander';
+import { UserError } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
+import type { Config } from '../../config/schema.ts';
+import { createDashboardServer, checkBind, type DashboardServer } from '../../server/app.ts';
+import { createToken, Credentials, readTokens } from '../../server/auth.ts';
+import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+
+interface ServeFlags extends CommonFlags {
+  host?: string;
+  port?: string;
+  newToken?: string | boolean;
+}
+
+/** `--port` / `--serve PORT`: a whole number 0–65535. */
+export function parsePort(value: string, flag: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
+    throw new UserError(`${flag}: "${value}" is not a port (0-65535)`);
+  return Number(value);
+}
+
+/** Credentials from the environment (BOT_API_PASSWORD) and the tokens file. */
+export function credentialsFor(config: Config, env: NodeJS.ProcessEnv = process.env): Credentials {
+  const password = env.BOT_API_PASSWORD || undefined;
+  if (password !== undefined && password.length < 8) throw new UserError('BOT_API_PASSWORD: use at least 8 characters');
+  return new Credentials({
+    password,
+    tokens: readTokens(config.server.tokensFile),
+    sessionHours: config.server.sessionHours,
+  });
+}
+
+/** Builds and starts the dashboard on `host:port` for this config; the bind is checked before anything is opened. */
+export async function startDashboard(
+  config: Config,
+  logger: Logger,
+  host: string,
+  port: number,
+): Promise<{ server: DashboardServer; url: string }> {
+  const credentials = credentialsFor(config);
+  checkBind(host, credentials);
+  const server = await createDashboardServer({
+    dbFile: config.data.database,
+    backtestsDir: config.backtest.outDir,
+    modelsDir: config.agent.modelsDir,
+    logFile: config.server.logFile || config.log.file,
+    tickDelaySeconds: config.trading.tickDelaySeconds,
+    credentials,
+    corsOrigins: config.server.corsOrigins,
+    pollMs: config.server.pollMs,
+    logger,
+  });
+  try {
+    const url = await server.listen(host, port);
+    const access = credentials.configured ? 'bearer token required' : 'read-only, no credentials: control is refused';
+    logger.info(`dashboard on ${url} (${access})`);
+    return { server, url };
+  } catch (e) {
+    await server.close();
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new UserError(`port ${port} on ${host} is in use: choose another with --port`);
+    throw e;
+  }
+}
+
+export function registerServe(program: Command): void {
+  const cmd = program
+    .command('serve')
+    .description('the web dashboard and REST API (/api/v1) over paper and live runs, backtests and models')
+    .option('--host <address>', 'address to bind (overrides server.host; anything but loopback needs credentials)')
+    .option('--port <n>', 'port (overrides server.port)')
+    .option('--new-token [label]', 'make an API token, print it once (stored hashed in server.tokensFile) and exit');
+  addCommonOptions(cmd, { market: false, db: true });
+  cmd.action(async (flags: ServeFlags) => {
+    const port = flags.port !== undefined ? parsePort(flags.port, '--port') : undefined;
+    if (flags.host !== undefined && !/^[A-Za-z0-9.:-]{1,253}$/.test(flags.host))
+      throw new UserError(`--host: "${flags.host}" is not an address`);
+    const { config, logger } = setupCommand(flags);
+    if (flags.newToken !== undefined) {
+      const label = typeof flags.newToken === 'string' ? flags.newToken : 'cli';
+      const { token, id } = createToken(config.server.tokensFile, label);
+      console.log(token);
+      process.stderr.write(
+        `token ${id} (${label}) stored hashed in ${config.server.tokensFile}; it is shown only this once\n`,
+      );
+      return;
+    }
+    const host = flags.host ?? config.server.host;
+    const { server, url } = await startDashboard(config, logger, host, port ?? config.server.port);
+    console.log(`dashboard: ${url}/`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await server.close();
+  });
+}

@@ -1,0 +1,174 @@
+/** The read-only REST routes under /api/v1 (issue 15): runs and their rows, retrains, models, backtests, logs. */
+import { createReadStream } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { backtestFiles, listBacktests, listModels, readModel, readReport, readTrades } from './catalog.ts';
+import { resolveInside } from './files.ts';
+import { LOG_LEVELS, tailLog } from './logs.ts';
+import type { DashboardReader } from './reader.ts';
+import { HttpError, intString, nameString, pageQuery, parse, runParams } from './validate.ts';
+
+export interface ApiContext {
+  reader: DashboardReader;
+  backtestsDir: string;
+  modelsDir: string;
+  logFile: string;
+  clock: () => number;
+  version: string;
+  authConfigured: boolean;
+}
+
+const noQuery = z.strictObject({});
+const equityQuery = z.strictObject({
+  from: intString().optional(),
+  to: intString().optional(),
+  limit: intString(50_000)
+    .optional()
+    .transform((n) => n ?? 5000),
+});
+const candleQuery = z.strictObject({
+  to: intString().optional(),
+  limit: intString(5000)
+    .refine((n) => n >= 1, 'expected at least 1')
+    .optional()
+    .transform((n) => n ?? 300),
+});
+const limitQuery = (max: number, dflt: number) =>
+  z.strictObject({
+    limit: intString(max)
+      .refine((n) => n >= 1, 'expected at least 1')
+      .optional()
+      .transform((n) => n ?? dflt),
+  });
+const logQuery = z.strictObject({
+  level: z
+    .enum(LOG_LEVELS)
+    .optional()
+    .transform((l) => l ?? 'info'),
+  limit: intString(2000)
+    .refine((n) => n >= 1, 'expected at least 1')
+    .optional()
+    .transform((n) => n ?? 200),
+});
+const backtestParams = z.strictObject({ id: nameString });
+const modelParams = z.strictObject({ name: nameString });
+const fileParams = (key: 'id' | 'name') => z.strictObject({ [key]: nameString, '*': z.string().min(1).max(1000) });
+
+/** Splits a wildcard path into its segments; resolveInside refuses anything but plain names. */
+const segments = (p: string) => p.split('/');
+
+export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const { reader } = ctx;
+  const run = (params: unknown) => {
+    const { id } = parse(runParams, params, 'path');
+    if (!reader.runIds().includes(id)) throw new HttpError(404, `no run ${id}`);
+    return id;
+  };
+
+  app.get('/api/v1/health', async (req) => {
+    parse(noQuery, req.query, 'query');
+    return {
+      ok: true,
+      version: ctx.version,
+      time: new Date(ctx.clock()).toISOString(),
+      runs: reader.runIds().length,
+      auth: ctx.authConfigured,
+    };
+  });
+  app.get('/api/v1/runs', async (req) => {
+    parse(noQuery, req.query, 'query');
+    return { runs: reader.runs(ctx.clock()) };
+  });
+  app.get('/api/v1/runs/:id', async (req) => {
+    parse(noQuery, req.query, 'query');
+    const id = run(req.params);
+    return { run: reader.run(id, ctx.clock(), 10), commands: reader.commands(id, 20) };
+  });
+  app.get('/api/v1/runs/:id/decisions', async (req) => {
+    const id = run(req.params);
+    return reader.decisions(id, parse(pageQuery(1000, 100), req.query, 'query'));
+  });
+  app.get('/api/v1/runs/:id/orders', async (req) => {
+    const id = run(req.params);
+    return reader.orders(id, parse(pageQuery(1000, 100), req.query, 'query'));
+  });
+  app.get('/api/v1/runs/:id/fills', async (req) => {
+    const id = run(req.params);
+    return reader.fills(id, parse(pageQuery(1000, 100), req.query, 'query'));
+  });
+  app.get('/api/v1/runs/:id/equity', async (req) => {
+    const id = run(req.params);
+    return { points: reader.equity(id, parse(equityQuery, req.query, 'query')) };
+  });
+  app.get('/api/v1/runs/:id/candles', async (req) => {
+    const id = run(req.params);
+    return reader.candles(id, parse(candleQuery, req.query, 'query'));
+  });
+  app.get('/api/v1/runs/:id/commands', async (req) => {
+    const id = run(req.params);
+    return { commands: reader.commands(id, parse(limitQuery(500, 50), req.query, 'query').limit) };
+  });
+  app.get('/api/v1/retrains', async (req) => {
+    return { retrains: reader.retrains(parse(limitQuery(1000, 50), req.query, 'query').limit) };
+  });
+
+  app.get('/api/v1/models', async (req) => {
+    parse(noQuery, req.query, 'query');
+    return { models: listModels(ctx.modelsDir) };
+  });
+  app.get('/api/v1/models/:name', async (req) => {
+    parse(noQuery, req.query, 'query');
+    const { name } = parse(modelParams, req.params, 'path');
+    const model = readModel(ctx.modelsDir, name);
+    if (!model) throw new HttpError(404, `no model ${name}`);
+    return { model };
+  });
+  app.get('/api/v1/models/:name/files/*', async (req, reply) => {
+    const p = parse(fileParams('name'), req.params, 'path');
+    const found = resolveInside(ctx.modelsDir, [String(p.name), ...segments(String(p['*']))]);
+    if (!found) throw new HttpError(404, 'no such file');
+    return reply.type(found.type).send(createReadStream(found.file));
+  });
+
+  app.get('/api/v1/backtests', async (req) => {
+    parse(noQuery, req.query, 'query');
+    return { backtests: listBacktests(ctx.backtestsDir) };
+  });
+  app.get('/api/v1/backtests/:id', async (req) => {
+    parse(noQuery, req.query, 'query');
+    const { id } = parse(backtestParams, req.params, 'path');
+    const report = readReport(ctx.backtestsDir, id);
+    if (!report) throw new HttpError(404, `no backtest ${id}`);
+    return { report, files: backtestFiles(ctx.backtestsDir, id) };
+  });
+  app.get('/api/v1/backtests/:id/trades', async (req) => {
+    parse(noQuery, req.query, 'query');
+    const { id } = parse(backtestParams, req.params, 'path');
+    const trades = readTrades(ctx.backtestsDir, id);
+    if (!trades) throw new HttpError(404, `no trades for backtest ${id}`);
+    return { trades };
+  });
+  app.get('/api/v1/backtests/:id/files', async (req) => {
+    parse(noQuery, req.query, 'query');
+    const { id } = parse(backtestParams, req.params, 'path');
+    if (!readReport(ctx.backtestsDir, id)) throw new HttpError(404, `no backtest ${id}`);
+    return { files: backtestFiles(ctx.backtestsDir, id) };
+  });
+  app.get('/api/v1/backtests/:id/files/*', async (req, reply) => {
+    const p = parse(fileParams('id'), req.params, 'path');
+    const found = resolveInside(ctx.backtestsDir, [String(p.id), ...segments(String(p['*']))]);
+    if (!found) throw new HttpError(404, 'no such file');
+    // a report page is shown, never run, in the dashboard's origin
+    if (found.type.startsWith('text/html'))
+      reply.header(
+        'content-security-policy',
+        "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'",
+      );
+    return reply.type(found.type).send(createReadStream(found.file));
+  });
+
+  app.get('/api/v1/logs', async (req) => {
+    const q = parse(logQuery, req.query, 'query');
+    return { entries: tailLog(ctx.logFile, q.level, q.limit) };
+  });
+}

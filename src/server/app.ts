@@ -1,0 +1,190 @@
+/**
+ * The dashboard server (issue 15): fastify on the traders' SQLite file (read-only, plus a connection that only
+ * inserts command rows), backtests/ and models/; REST under /api/v1, server-sent events, the static pages; bearer
+ * authentication when credentials exist; loopback only without them.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import { UserError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { redactSecrets } from '../core/log.ts';
+import { PROJECT_ROOT } from '../core/project-root.ts';
+import { CandleStore } from '../data/store.ts';
+import { RunRepository } from '../trading/run-repository.ts';
+import { registerApiRoutes } from './api-routes.ts';
+import { isLoopback, type Credentials, type Principal } from './auth.ts';
+import { registerControlRoutes } from './control-routes.ts';
+import { DbWatcher, type DashboardEvent } from './events.ts';
+import { DashboardReader } from './reader.ts';
+import { registerStaticRoutes } from './static-routes.ts';
+import { HttpError } from './validate.ts';
+
+export interface DashboardOptions {
+  dbFile: string;
+  backtestsDir: string;
+  modelsDir: string;
+  logFile: string;
+  tickDelaySeconds: number;
+  credentials: Credentials;
+  corsOrigins: readonly string[];
+  pollMs: number;
+  logger: Logger;
+  clock?: () => number;
+}
+
+export interface DashboardServer {
+  app: FastifyInstance;
+  /** Binds and starts polling; refuses a non-loopback host without credentials. Returns the base URL. */
+  listen(host: string, port: number): Promise<string>;
+  close(): Promise<void>;
+  /** Subscribes to the database's events (the SSE stream uses the same feed). */
+  onEvent(f: (e: DashboardEvent) => void): void;
+}
+
+const OPEN_ROUTES = new Set(['/api/v1/health', '/api/v1/login']);
+
+/** Refuses, in one line, to bind anything but loopback without credentials. */
+export function checkBind(host: string, credentials: Credentials): void {
+  if (!isLoopback(host) && !credentials.configured) {
+    throw new UserError(
+      `refusing to listen on ${host} without credentials: set BOT_API_PASSWORD or make a token with bot serve --new-token (or use --host 127.0.0.1)`,
+    );
+  }
+}
+
+/** Opens the database for the dashboard: migrated first (so a reader sees the current schema), then read-only. */
+function openDatabases(file: string): { reader: Database.Database; writer: Database.Database } {
+  const store = CandleStore.open(file);
+  try {
+    new RunRepository(store.db);
+  } finally {
+    store.close();
+  }
+  const reader = new Database(file, { readonly: true, fileMustExist: true });
+  reader.pragma('busy_timeout = 5000');
+  const writer = new Database(file, { fileMustExist: true });
+  writer.pragma('busy_timeout = 5000');
+  return { reader, writer };
+}
+
+export async function createDashboardServer(o: DashboardOptions): Promise<DashboardServer> {
+  const clock = o.clock ?? Date.now;
+  const { reader: db, writer } = openDatabases(o.dbFile);
+  const reader = new DashboardReader(db, o.tickDelaySeconds);
+  const version = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string })
+    .version;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 16 * 1024,
+    routerOptions: { maxParamLength: 1000 },
+    trustProxy: false,
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    const status = err instanceof HttpError ? err.statusCode : (err.statusCode ?? 500);
+    if (status >= 500) o.logger.error(`dashboard: ${err.message}`);
+    const message =
+      status >= 500 ? 'internal error' : status === 429 ? 'too many attempts: wait a minute' : err.message;
+    void reply.code(status).send({ error: message.split('\n')[0] });
+  });
+  app.setNotFoundHandler((_req, reply) => void reply.code(404).send({ error: 'not found' }));
+
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('cache-control', 'no-store');
+    const origin = req.headers.origin;
+    if (origin && o.corsOrigins.includes(origin)) {
+      reply.header('access-control-allow-origin', origin);
+      reply.header('vary', 'origin');
+      reply.header('access-control-allow-headers', 'authorization, content-type');
+      reply.header('access-control-allow-methods', 'GET, POST');
+    }
+    const url = req.url.split('?')[0];
+    if (!url.startsWith('/api/')) return;
+    const principal: Principal | undefined = o.credentials.check(req.headers.authorization);
+    (req as FastifyRequest & { principal?: Principal }).principal = principal;
+    if (o.credentials.configured && !principal && !OPEN_ROUTES.has(url) && req.method !== 'OPTIONS') {
+      throw new HttpError(401, req.headers.authorization ? 'invalid or expired token' : 'a bearer token is required');
+    }
+  });
+  // a last guard: no environment secret leaves in a JSON body, whatever a file or a row holds
+  app.addHook('onSend', async (_req, reply, payload) => {
+    const type = String(reply.getHeader('content-type') ?? '');
+    return typeof payload === 'string' && type.includes('json') ? redactSecrets(payload) : payload;
+  });
+  app.options('/api/*', async (_req, reply) => reply.code(204).send());
+
+  await app.register(rateLimit, { global: false });
+  registerApiRoutes(app, {
+    reader,
+    backtestsDir: o.backtestsDir,
+    modelsDir: o.modelsDir,
+    logFile: o.logFile,
+    clock,
+    version,
+    authConfigured: o.credentials.configured,
+  });
+  registerControlRoutes(app, { writer, credentials: o.credentials, clock, loginPerMinute: 5 });
+  registerStaticRoutes(app);
+
+  // server-sent events: one watcher for every client
+  const watcher = new DbWatcher(db);
+  const listeners: ((e: DashboardEvent) => void)[] = [];
+  const clients = new Set<FastifyReply>();
+  app.get('/api/v1/events', async (req, reply) => {
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-content-type-options': 'nosniff',
+    });
+    reply.raw.write(`retry: 2000\n: connected\n\n`);
+    clients.add(reply);
+    req.raw.on('close', () => clients.delete(reply));
+  });
+  const broadcast = (e: DashboardEvent) => {
+    const frame = redactSecrets(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+    for (const c of clients) c.raw.write(frame);
+    for (const f of listeners) f(e);
+  };
+  let timer: NodeJS.Timeout | undefined;
+  let beat: NodeJS.Timeout | undefined;
+  const poll = () => {
+    try {
+      for (const e of watcher.poll()) broadcast(e);
+    } catch (e) {
+      o.logger.warn(`dashboard: reading events failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+
+  return {
+    app,
+    async listen(host, port) {
+      checkBind(host, o.credentials);
+      const address = await app.listen({ host, port });
+      timer = setInterval(poll, o.pollMs);
+      beat = setInterval(() => {
+        for (const c of clients) c.raw.write(': ping\n\n');
+      }, 15_000);
+      return address;
+    },
+    async close() {
+      clearInterval(timer);
+      clearInterval(beat);
+      for (const c of clients) c.raw.end();
+      clients.clear();
+      await app.close();
+      db.close();
+      writer.close();
+    },
+    onEvent(f) {
+      listeners.push(f);
+    },
+  };
+}

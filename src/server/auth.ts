@@ -1,0 +1,111 @@
+/**
+ * Who may use the dashboard's API (issue 15): the password in `BOT_API_PASSWORD` (traded at /api/v1/login for a
+ * session token) and long-lived tokens from `bot serve --new-token`, kept only as SHA-256 hashes in the tokens file.
+ * Tokens are 256 random bits, so a plain hash is enough (no key stretching needed); comparisons are constant-time.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { UserError } from '../core/errors.ts';
+
+const tokensFileSchema = z.object({
+  tokens: z.array(
+    z.object({ id: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), label: z.string(), createdAt: z.string() }),
+  ),
+});
+
+export type StoredToken = z.infer<typeof tokensFileSchema>['tokens'][number];
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/** The tokens file's entries (none when it does not exist); a broken file is a one-line UserError. */
+export function readTokens(file: string): StoredToken[] {
+  if (!existsSync(file)) return [];
+  try {
+    return tokensFileSchema.parse(JSON.parse(readFileSync(file, 'utf8'))).tokens;
+  } catch (e) {
+    throw new UserError(`${file}: not a tokens file (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+  }
+}
+
+/** Makes a token, stores its hash (file mode 0600) and returns it: the only time the token itself is seen. */
+export function createToken(file: string, label: string, now = new Date()): { token: string; id: string } {
+  const token = `bot_${randomBytes(32).toString('base64url')}`;
+  const hash = sha256(token).toString('hex');
+  const id = hash.slice(0, 8);
+  const tokens = [...readTokens(file), { id, sha256: hash, label, createdAt: now.toISOString() }];
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ tokens }, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
+  return { token, id };
+}
+
+export interface Principal {
+  /** What the command log records: `password`, `token:<id>` or `session:<id>`. */
+  name: string;
+}
+
+interface Session {
+  hash: Buffer;
+  id: string;
+  expires: number;
+}
+
+/** Checks bearer tokens and passwords; holds login sessions in memory (a restart logs everyone out). */
+export class Credentials {
+  private readonly password: Buffer | undefined;
+  private readonly tokens: { id: string; hash: Buffer }[];
+  private readonly sessions: Session[] = [];
+  private readonly sessionMs: number;
+  private readonly clock: () => number;
+
+  constructor(o: { password?: string; tokens: StoredToken[]; sessionHours: number; clock?: () => number }) {
+    this.password = o.password ? sha256(o.password) : undefined;
+    this.tokens = o.tokens.map((t) => ({ id: t.id, hash: Buffer.from(t.sha256, 'hex') }));
+    this.sessionMs = o.sessionHours * 3_600_000;
+    this.clock = o.clock ?? Date.now;
+  }
+
+  /** Whether any credential exists: without one the API is open on loopback only and control is refused. */
+  get configured(): boolean {
+    return this.password !== undefined || this.tokens.length > 0;
+  }
+
+  /** A password login: a session token, or undefined when the password is wrong (or none is set). */
+  login(password: string): { token: string; expiresAt: number } | undefined {
+    if (!this.password || !timingSafeEqual(sha256(password), this.password)) return undefined;
+    const token = `ses_${randomBytes(32).toString('base64url')}`;
+    const hash = sha256(token);
+    const expires = this.clock() + this.sessionMs;
+    this.prune();
+    this.sessions.push({ hash, id: hash.toString('hex').slice(0, 8), expires });
+    return { token, expiresAt: expires };
+  }
+
+  /** The principal of an `Authorization: Bearer …` header, or undefined. */
+  check(header: string | undefined): Principal | undefined {
+    const m = /^Bearer ([A-Za-z0-9_-]{10,200})$/.exec(header ?? '');
+    if (!m) return undefined;
+    const hash = sha256(m[1]);
+    let found: Principal | undefined;
+    // every entry is compared (no early exit), so timing does not say how far a guess got
+    for (const t of this.tokens) if (timingSafeEqual(hash, t.hash)) found = { name: `token:${t.id}` };
+    const now = this.clock();
+    for (const s of this.sessions)
+      if (s.expires > now && timingSafeEqual(hash, s.hash)) found = { name: `session:${s.id}` };
+    return found;
+  }
+
+  private prune(): void {
+    const now = this.clock();
+    for (let i = this.sessions.length - 1; i >= 0; i--) if (this.sessions[i].expires <= now) this.sessions.splice(i, 1);
+  }
+}
+
+/** Loopback addresses: the only ones the server binds without credentials. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}

@@ -1,0 +1,153 @@
+/**
+ * The backtests/ and models/ folders as the dashboard lists them: backtest runs with their key metrics (from each
+ * report.json), a run's report and trades, model homes with their versions, the CURRENT pointer and meta.json.
+ */
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { REPORT_SCHEMA, type StoredReport } from '../backtest/report.ts';
+import { currentVersion } from '../agents/model-pointer.ts';
+import { listInside, resolveInside, safeSegment } from './files.ts';
+
+export interface BacktestEntry {
+  id: string;
+  title: string;
+  createdAt: string;
+  strategy: string;
+  market: string;
+  from: string;
+  to: string;
+  trades: number;
+  metrics: Record<string, unknown>;
+  buyHold: Record<string, unknown> | null;
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A run's report.json, or undefined when the id is not a safe name or holds no bot report. */
+export function readReport(root: string, id: string): StoredReport | undefined {
+  const found = resolveInside(root, [id, 'report.json']);
+  if (!found) return undefined;
+  const r = readJson(found.file) as StoredReport | undefined;
+  return r && typeof r === 'object' && r.schema === REPORT_SCHEMA ? r : undefined;
+}
+
+/** Every backtest run under `root`, newest first. */
+export function listBacktests(root: string): BacktestEntry[] {
+  if (!existsSync(root)) return [];
+  const out: BacktestEntry[] = [];
+  for (const id of readdirSync(root)) {
+    if (!safeSegment(id)) continue;
+    const r = readReport(root, id);
+    if (!r) continue;
+    out.push({
+      id,
+      title: r.title,
+      createdAt: r.createdAt,
+      strategy: r.strategy.name,
+      market: `${r.data.exchange} ${r.data.symbol} ${r.data.timeframe}`,
+      from: r.data.from,
+      to: r.data.to,
+      trades: r.trades,
+      metrics: r.metrics,
+      buyHold: r.baselines['buy-and-hold' as keyof typeof r.baselines]?.metrics ?? null,
+    });
+  }
+  return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+/** trades.csv of a run as objects (numbers where the column is numeric). */
+export function readTrades(root: string, id: string): Record<string, string | number>[] | undefined {
+  const found = resolveInside(root, [id, 'trades.csv']);
+  if (!found) return undefined;
+  const [head, ...lines] = readFileSync(found.file, 'utf8').trim().split('\n');
+  const cols = head.split(',');
+  return lines
+    .filter((l) => l.length > 0)
+    .map((l) => {
+      const cells = l.split(',');
+      return Object.fromEntries(
+        cols.map((c, i) => [c, cells[i] !== '' && Number.isFinite(Number(cells[i])) ? Number(cells[i]) : cells[i]]),
+      );
+    });
+}
+
+export function backtestFiles(root: string, id: string): string[] {
+  return listInside(root, id);
+}
+
+export interface ModelEntry {
+  name: string;
+  current: string | null;
+  versions: { version: string; createdAt: string | null; metrics: Record<string, unknown> | null }[];
+  meta: Record<string, unknown> | null;
+}
+
+function metaOf(dir: string): Record<string, unknown> | null {
+  const m = readJson(path.join(dir, 'meta.json'));
+  return m && typeof m === 'object' ? (m as Record<string, unknown>) : null;
+}
+
+/** The meta.json fields worth showing (the scaler and network spec are large and say little on a page). */
+function metaSummary(meta: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (!meta) return null;
+  const keep = [
+    'name',
+    'strategy',
+    'seed',
+    'trainingWindow',
+    'dataHash',
+    'metrics',
+    'codeVersion',
+    'createdAt',
+    'featureVersion',
+  ];
+  return Object.fromEntries(Object.entries(meta).filter(([k]) => keep.includes(k)));
+}
+
+/** A model home (`models/<name>`): versions (the initial model and versions/<v>), CURRENT and the serving meta. */
+export function readModel(root: string, name: string): ModelEntry | undefined {
+  if (!safeSegment(name)) return undefined;
+  const home = path.join(root, name);
+  if (!existsSync(home) || !statSync(home).isDirectory()) return undefined;
+  if (!realpathSync(home).startsWith(realpathSync(root) + path.sep)) return undefined;
+  const versions: ModelEntry['versions'] = [];
+  const initial = metaOf(home);
+  if (initial)
+    versions.push({
+      version: 'initial',
+      createdAt: (initial.createdAt as string) ?? null,
+      metrics: (initial.metrics as Record<string, unknown>) ?? null,
+    });
+  const vdir = path.join(home, 'versions');
+  if (existsSync(vdir)) {
+    for (const v of readdirSync(vdir).sort()) {
+      if (!safeSegment(v)) continue;
+      const meta = metaOf(path.join(vdir, v));
+      if (meta)
+        versions.push({
+          version: v,
+          createdAt: (meta.createdAt as string) ?? null,
+          metrics: (meta.metrics as Record<string, unknown>) ?? null,
+        });
+    }
+  }
+  if (versions.length === 0) return undefined;
+  const pointer = currentVersion(home) ?? null;
+  const current = pointer !== null && (pointer === 'initial' || safeSegment(pointer)) ? pointer : null;
+  const serving = current === null ? null : current === 'initial' ? initial : metaOf(path.join(vdir, current));
+  return { name, current, versions, meta: metaSummary(serving) };
+}
+
+export function listModels(root: string): ModelEntry[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .sort()
+    .map((n) => readModel(root, n))
+    .filter((m): m is ModelEntry => m !== undefined);
+}

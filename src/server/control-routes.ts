@@ -1,0 +1,69 @@
+/**
+ * Control routes (issue 15): POST /api/v1/runs/:id/commands queues pause / resume / halt / clear-halt / exit for the
+ * run's trader, which applies it at its next tick. Always authenticated, on loopback too; the row keeps who asked
+ * (the credential's id and the client address) and when. Login trades the password for a session token,
+ * rate-limited per address.
+ */
+import type Database from 'better-sqlite3';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { COMMAND_KINDS, requestCommand } from '../trading/commands.ts';
+import type { Credentials, Principal } from './auth.ts';
+import { HttpError, parse, runParams } from './validate.ts';
+
+export interface ControlContext {
+  /** A read-write connection used for nothing but inserting command rows. */
+  writer: Database.Database;
+  credentials: Credentials;
+  clock: () => number;
+  /** Login attempts per address per minute. */
+  loginPerMinute: number;
+}
+
+const commandBody = z.strictObject({
+  kind: z.enum(COMMAND_KINDS),
+  reason: z
+    .string()
+    .max(200)
+    .regex(/^[^\n\r]*$/, 'one line')
+    .optional(),
+});
+const loginBody = z.strictObject({ password: z.string().min(1).max(1000) });
+
+/** The principal a hook found for this request (see app.ts), if any. */
+export function principalOf(req: FastifyRequest): Principal | undefined {
+  return (req as FastifyRequest & { principal?: Principal }).principal;
+}
+
+export function registerControlRoutes(app: FastifyInstance, ctx: ControlContext): void {
+  app.post('/api/v1/runs/:id/commands', async (req, reply) => {
+    const who = principalOf(req);
+    if (!who) {
+      throw new HttpError(
+        401,
+        ctx.credentials.configured
+          ? 'control needs a valid bearer token'
+          : 'control needs credentials: set BOT_API_PASSWORD or make a token with bot serve --new-token',
+      );
+    }
+    const { id } = parse(runParams, req.params, 'path');
+    const body = parse(commandBody, req.body, 'body');
+    const exists = ctx.writer.prepare('SELECT 1 FROM trading_runs WHERE id = ?').get(id);
+    if (!exists) throw new HttpError(404, `no run ${id}`);
+    const command = requestCommand(ctx.writer, {
+      runId: id,
+      kind: body.kind,
+      reason: body.reason,
+      requestedBy: `${who.name}@${req.ip}`,
+      now: ctx.clock(),
+    });
+    return reply.code(202).send({ command, note: 'queued: the trader applies it at its next tick' });
+  });
+
+  app.post('/api/v1/login', { config: { rateLimit: { max: ctx.loginPerMinute, timeWindow: 60_000 } } }, async (req) => {
+    const { password } = parse(loginBody, req.body, 'body');
+    const session = ctx.credentials.login(password);
+    if (!session) throw new HttpError(401, 'wrong password');
+    return session;
+  });
+}

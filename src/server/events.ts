@@ -1,0 +1,203 @@
+/**
+ * Events from the traders' database (issue 15): new decisions, fills, halts and pauses, commands and finished
+ * retrains (promotions), found by polling cheaply: `PRAGMA data_version` says whether another connection committed
+ * since the last look, and only then a few indexed queries read what is newer than the last ids and times seen.
+ * The server pushes them over server-sent events; the trader process turns some into notifications.
+ */
+import type Database from 'better-sqlite3';
+
+export interface RetrainEvent {
+  type: 'retrain' | 'promotion';
+  id: number;
+  modelDir: string;
+  outcome: string;
+  reason: string | null;
+  championVersion: string | null;
+  challengerVersion: string | null;
+  challengerScore: number | null;
+  championScore: number | null;
+}
+
+export type DashboardEvent =
+  | {
+      type: 'decision';
+      runId: number;
+      ts: number;
+      action: string;
+      confidence: number;
+      price: number;
+      modelVersion: string | null;
+    }
+  | {
+      type: 'fill';
+      runId: number;
+      orderId: number;
+      ts: number;
+      side: string;
+      price: number;
+      units: number;
+      value: number;
+      fee: number;
+    }
+  | { type: 'halt'; runId: number; reason: string }
+  | { type: 'halt-cleared'; runId: number }
+  | { type: 'pause'; runId: number; by: string }
+  | { type: 'resume'; runId: number }
+  | {
+      type: 'command';
+      runId: number;
+      id: number;
+      kind: string;
+      status: string;
+      requestedBy: string;
+      note: string | null;
+    }
+  | { type: 'run'; runId: number; name: string; mode: string }
+  | RetrainEvent;
+
+interface RunMark {
+  lastTs: number | null;
+  halted: string | null;
+  paused: string | null;
+}
+
+/** Decisions carried by one poll per run at most (a long catch-up shows as its newest rows). */
+const MAX_DECISIONS = 200;
+
+export class DbWatcher {
+  private readonly db: Database.Database;
+  /** Only this run's rows (a trader process watching its own run); undefined: every run. */
+  private readonly runId: number | undefined;
+  private version = -1;
+  private runs = new Map<number, RunMark>();
+  private lastFill = 0;
+  private lastCommand = 0;
+  private openCommands = new Set<number>();
+  private lastRetrain = 0;
+  private openRetrains = new Set<number>();
+
+  /**
+   * Everything already in the database is the starting point, not news; with `runIsNew` (a watcher started after a
+   * new run's first tick) that run's own rows are news all the same, while older retrains still are not.
+   */
+  constructor(db: Database.Database, runId?: number, runIsNew = false) {
+    this.db = db;
+    this.runId = runId;
+    this.poll();
+    if (runIsNew && runId !== undefined) {
+      this.runs.delete(runId);
+      this.lastFill = 0;
+      this.lastCommand = 0;
+      this.openCommands.clear();
+      this.version = -2; // the next poll reads again
+    }
+  }
+
+  /** What changed since the last call (nothing, cheaply, when no other connection has committed). */
+  poll(): DashboardEvent[] {
+    const version = this.db.pragma('data_version', { simple: true }) as number;
+    const first = this.version === -1;
+    const wasNewRun = this.version === -2;
+    if (version === this.version) return [];
+    this.version = version;
+    const events: DashboardEvent[] = [];
+    this.pollRuns(events, first && !wasNewRun);
+    this.pollFills(events);
+    this.pollCommands(events);
+    this.pollRetrains(events);
+    return first ? [] : events;
+  }
+
+  private pollRuns(events: DashboardEvent[], first: boolean): void {
+    const rows = this.db
+      .prepare(
+        `SELECT id, name, mode, last_ts AS lastTs, halted, paused FROM trading_runs ${this.runId !== undefined ? 'WHERE id = ?' : ''}`,
+      )
+      .all(...(this.runId !== undefined ? [this.runId] : [])) as (RunMark & {
+      id: number;
+      name: string;
+      mode: string;
+    })[];
+    for (const r of rows) {
+      const prev = this.runs.get(r.id);
+      this.runs.set(r.id, { lastTs: r.lastTs, halted: r.halted, paused: r.paused });
+      if (first) continue;
+      if (!prev) events.push({ type: 'run', runId: r.id, name: r.name, mode: r.mode });
+      if (r.lastTs !== null && r.lastTs !== prev?.lastTs) {
+        const rows = this.db
+          .prepare(
+            `SELECT ts, action, confidence, price, model_version AS modelVersion FROM trading_decisions
+             WHERE run_id = ? AND ts > ? ORDER BY ts DESC LIMIT ?`,
+          )
+          .all(r.id, prev?.lastTs ?? -1, MAX_DECISIONS) as Omit<
+          Extract<DashboardEvent, { type: 'decision' }>,
+          'type' | 'runId'
+        >[];
+        for (const d of rows.reverse()) events.push({ type: 'decision', runId: r.id, ...d });
+      }
+      if (r.halted && r.halted !== prev?.halted) events.push({ type: 'halt', runId: r.id, reason: r.halted });
+      if (!r.halted && prev?.halted) events.push({ type: 'halt-cleared', runId: r.id });
+      if (r.paused && r.paused !== prev?.paused) events.push({ type: 'pause', runId: r.id, by: r.paused });
+      if (!r.paused && prev?.paused) events.push({ type: 'resume', runId: r.id });
+    }
+  }
+
+  private pollFills(events: DashboardEvent[]): void {
+    const rows = this.db
+      .prepare(
+        `SELECT order_id AS orderId, run_id AS runId, ts, side, price, units, value, fee FROM trading_fills
+         WHERE order_id > ? ${this.runId !== undefined ? 'AND run_id = ?' : ''} ORDER BY order_id`,
+      )
+      .all(this.lastFill, ...(this.runId !== undefined ? [this.runId] : [])) as Omit<
+      Extract<DashboardEvent, { type: 'fill' }>,
+      'type'
+    >[];
+    // order ids are assigned when the order is placed; a fill can land after a later order's, so remember the max
+    for (const f of rows) {
+      events.push({ type: 'fill', ...f });
+      this.lastFill = Math.max(this.lastFill, f.orderId);
+    }
+  }
+
+  private pollCommands(events: DashboardEvent[]): void {
+    const open = [...this.openCommands];
+    const rows = this.db
+      .prepare(
+        `SELECT id, run_id AS runId, kind, status, requested_by AS requestedBy, note FROM trading_commands
+         WHERE (id > ? OR id IN (SELECT value FROM json_each(?))) ${this.runId !== undefined ? 'AND run_id = ?' : ''} ORDER BY id`,
+      )
+      .all(this.lastCommand, JSON.stringify(open), ...(this.runId !== undefined ? [this.runId] : [])) as Omit<
+      Extract<DashboardEvent, { type: 'command' }>,
+      'type'
+    >[];
+    for (const c of rows) {
+      const known = c.id <= this.lastCommand;
+      this.lastCommand = Math.max(this.lastCommand, c.id);
+      if (c.status === 'pending') this.openCommands.add(c.id);
+      else this.openCommands.delete(c.id);
+      if (!known || c.status !== 'pending') events.push({ type: 'command', ...c });
+    }
+  }
+
+  private pollRetrains(events: DashboardEvent[]): void {
+    const open = [...this.openRetrains];
+    const rows = this.db
+      .prepare(
+        `SELECT id, model_dir AS modelDir, outcome, reason, champion_version AS championVersion,
+         challenger_version AS challengerVersion, challenger_score AS challengerScore, champion_score AS championScore,
+         finished_at AS finishedAt FROM trading_retrains WHERE id > ? OR id IN (SELECT value FROM json_each(?)) ORDER BY id`,
+      )
+      .all(this.lastRetrain, JSON.stringify(open)) as (Omit<RetrainEvent, 'type'> & {
+      finishedAt: number | null;
+    })[];
+    for (const { finishedAt, ...r } of rows) {
+      this.lastRetrain = Math.max(this.lastRetrain, r.id);
+      if (finishedAt === null) {
+        this.openRetrains.add(r.id);
+        continue;
+      }
+      this.openRetrains.delete(r.id);
+      events.push({ type: r.outcome === 'promoted' ? 'promotion' : 'retrain', ...r });
+    }
+  }
+}

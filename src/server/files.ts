@@ -1,0 +1,64 @@
+/**
+ * Files the dashboard may hand out: only regular files inside `backtests/` and `models/`, named by segments of
+ * letters, digits, dot, dash and underscore that do not start with a dot (so no `..`, no hidden files), and whose
+ * real path (symlinks resolved) is still inside the folder's real path. Anything else is "not found".
+ */
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$/;
+
+export const CONTENT_TYPES: Record<string, string> = {
+  '.json': 'application/json; charset=utf-8',
+  '.csv': 'text/csv; charset=utf-8',
+  '.png': 'image/png',
+  '.html': 'text/html; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
+  '.bin': 'application/octet-stream',
+};
+
+/** Whether `name` is one safe path segment. */
+export function safeSegment(name: string): boolean {
+  return SEGMENT.test(name);
+}
+
+/**
+ * The absolute path of `parts` under `root` if it is a regular file really inside root (symlinks followed), with a
+ * content type we serve; otherwise undefined.
+ */
+export function resolveInside(root: string, parts: readonly string[]): { file: string; type: string } | undefined {
+  if (parts.length === 0 || parts.length > 8 || !parts.every(safeSegment)) return undefined;
+  const type = CONTENT_TYPES[path.extname(parts[parts.length - 1]).toLowerCase()];
+  if (!type || !existsSync(root)) return undefined;
+  try {
+    const realRoot = realpathSync(root);
+    const real = realpathSync(path.join(realRoot, ...parts));
+    if (!real.startsWith(realRoot + path.sep)) return undefined;
+    if (!statSync(real).isFile()) return undefined;
+    return { file: real, type };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Files (relative paths) under `root/sub` we would serve, depth ≤ 3, sorted; symlinks leaving root are left out. */
+export function listInside(root: string, sub: string): string[] {
+  const out: string[] = [];
+  const walk = (parts: string[], depth: number): void => {
+    let entries;
+    try {
+      entries = readdirSync(path.join(root, ...parts), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!safeSegment(e.name)) continue;
+      const next = [...parts, e.name];
+      if (e.isDirectory() && depth < 3) walk(next, depth + 1);
+      else if (resolveInside(root, next)) out.push(next.slice(1).join('/'));
+    }
+  };
+  if (safeSegment(sub)) walk([sub], 0);
+  return out.sort();
+}

@@ -1,0 +1,261 @@
+// The overview, backtests (list, report, comparison), models and logs pages of the dashboard.
+'use strict';
+(function (D) {
+  const { h } = D;
+
+  D.pages = D.pages || {};
+
+  D.pages.overview = async function (root) {
+    const { runs } = await D.api('/runs');
+    root.replaceChildren(h('h1', {}, 'Runs'));
+    if (runs.length === 0) {
+      root.append(h('p', { class: 'muted' }, 'No paper or live run in this database yet (start one with bot paper).'));
+      return;
+    }
+    const status = (r) => (r.halted ? 'HALTED' : r.paused ? 'PAUSED' : 'trading');
+    root.append(
+      D.table(
+        runs,
+        [
+          ['run', (r) => `${r.mode} ${r.name}`],
+          ['status', (r) => h('span', { class: 'badge ' + (r.halted ? 'neg' : '') }, status(r))],
+          ['market', (r) => `${r.exchange} ${r.symbol} ${r.timeframe}`],
+          ['policy', (r) => r.policy + (r.modelVersion ? ' @ ' + r.modelVersion : '')],
+          ['equity', (r) => h('span', {}, D.spark(r.spark), ' ', D.num(r.equity, 0))],
+          ['P&L', (r) => h('span', { class: D.signClass(r.pnl) }, D.pct(r.pnl))],
+          ['buy & hold', (r) => h('span', { class: D.signClass(r.buyHoldPnl) }, D.pct(r.buyHoldPnl))],
+          ['position', (r) => `${D.num(r.units, 6)} units`],
+          [
+            'last decision',
+            (r) => {
+              const d = r.lastDecisions[r.lastDecisions.length - 1];
+              return d ? `${d.candle.slice(0, 16)} ${d.action}` : '—';
+            },
+          ],
+          ['next tick', (r) => r.nextTick.slice(0, 16)],
+        ],
+        (r) => (location.hash = '#/run/' + r.id),
+        { id: 'runs-table' },
+      ),
+    );
+  };
+
+  const METRICS = ['totalReturn', 'annualReturn', 'sharpe', 'sortino', 'maxDrawdown', 'winRate', 'trades'];
+  const metric = (m, k) => {
+    const v = m ? m[k] : undefined;
+    if (typeof v !== 'number') return v === undefined ? '—' : String(v);
+    return /Return|Drawdown|winRate/.test(k) ? D.pct(v) : D.num(v, 3);
+  };
+
+  D.pages.backtests = async function (root) {
+    const { backtests } = await D.api('/backtests');
+    root.replaceChildren(h('h1', {}, 'Backtests'));
+    if (backtests.length === 0) {
+      root.append(h('p', { class: 'muted' }, 'No backtest reports yet (run bot backtest).'));
+      return;
+    }
+    const picked = new Set();
+    const compare = h(
+      'button',
+      {
+        type: 'button',
+        id: 'compare',
+        disabled: true,
+        onclick: () => (location.hash = '#/compare/' + [...picked].join(',')),
+      },
+      'Compare selected',
+    );
+    root.append(
+      h('div', { class: 'controls' }, compare),
+      D.table(
+        backtests,
+        [
+          [
+            '',
+            (b) =>
+              h('input', {
+                type: 'checkbox',
+                'aria-label': 'compare ' + b.id,
+                onclick: (e) => {
+                  e.stopPropagation();
+                  e.target.checked ? picked.add(b.id) : picked.delete(b.id);
+                  compare.disabled = picked.size < 2;
+                },
+              }),
+          ],
+          ['run', (b) => b.id],
+          ['strategy', (b) => b.strategy],
+          ['market', (b) => b.market],
+          ['span', (b) => `${b.from.slice(0, 10)} … ${b.to.slice(0, 10)}`],
+          ['return', (b) => h('span', { class: D.signClass(b.metrics.totalReturn) }, metric(b.metrics, 'totalReturn'))],
+          ['buy & hold', (b) => metric(b.buyHold, 'totalReturn')],
+          ['sharpe', (b) => metric(b.metrics, 'sharpe')],
+          ['max DD', (b) => metric(b.metrics, 'maxDrawdown')],
+          ['trades', (b) => b.trades],
+        ],
+        (b) => (location.hash = '#/backtest/' + encodeURIComponent(b.id)),
+        { id: 'backtests-table' },
+      ),
+    );
+  };
+
+  D.pages.backtest = async function (root, id) {
+    const { report, files } = await D.api('/backtests/' + encodeURIComponent(id));
+    root.replaceChildren(
+      h('h1', {}, report.title),
+      h(
+        'p',
+        { class: 'muted' },
+        `${report.data.label} · ${report.data.from} … ${report.data.to} · ${report.data.candles} candles`,
+      ),
+    );
+    const cols = [
+      ['metric', (k) => k],
+      ['strategy', (k) => metric(report.metrics, k)],
+    ];
+    for (const [name, b] of Object.entries(report.baselines)) cols.push([name, (k) => metric(b.metrics, k)]);
+    root.append(h('h2', {}, 'Metrics against every baseline'), D.table(METRICS, cols, null, { id: 'metrics-table' }));
+    if (files.includes(report.files.png)) {
+      const img = h('img', { class: 'report', alt: 'equity curve of ' + id });
+      root.append(h('h2', {}, 'Equity'), img);
+      D.fileUrl(`/backtests/${encodeURIComponent(id)}/files/${report.files.png}`)
+        .then((u) => (img.src = u))
+        .catch(() => img.remove());
+    }
+    for (const f of files.filter((f) => f.endsWith('.png') && f !== report.files.png)) {
+      const img = h('img', { class: 'report', alt: f });
+      root.append(h('h2', {}, f), img);
+      D.fileUrl(`/backtests/${encodeURIComponent(id)}/files/${f}`)
+        .then((u) => (img.src = u))
+        .catch(() => img.remove());
+    }
+    const { trades } = await D.api(`/backtests/${encodeURIComponent(id)}/trades`).catch(() => ({ trades: [] }));
+    if (trades.length) {
+      const keys = Object.keys(trades[0]);
+      root.append(
+        h('h2', {}, `Trades (${trades.length})`),
+        D.table(
+          trades.slice(-200),
+          keys.map((k) => [k, (t) => t[k]]),
+        ),
+      );
+    }
+    for (const s of report.extra && report.extra.agent && report.extra.agent.runs ? [report.extra.agent] : []) {
+      root.append(
+        h('h2', {}, 'Training runs'),
+        D.table(s.runs, [
+          ['fold', (r) => r.fold],
+          ['seed', (r) => r.seed],
+          ['best epoch', (r) => r.bestEpoch],
+          ['best val. sharpe', (r) => D.num(r.bestValidationSharpe, 3)],
+          ['seconds', (r) => D.num(r.seconds, 1)],
+        ]),
+      );
+    }
+  };
+
+  D.pages.compare = async function (root, ids) {
+    const list = ids.split(',').filter(Boolean);
+    const reports = await Promise.all(
+      list.map((id) => D.api('/backtests/' + encodeURIComponent(id)).then((r) => r.report)),
+    );
+    root.replaceChildren(h('h1', {}, 'Compare ' + list.join(' · ')));
+    const cols = [['metric', (k) => k]];
+    reports.forEach((r) => cols.push([r.runId, (k) => metric(r.metrics, k)]));
+    cols.push([
+      'buy & hold (first)',
+      (k) => metric(reports[0].baselines['buy-and-hold'] && reports[0].baselines['buy-and-hold'].metrics, k),
+    ]);
+    root.append(D.table(METRICS, cols, null, { id: 'compare-table' }));
+    // equity at each trade (cash + units × price) from trades.csv, one line per run on one chart
+    const box = h('div', { class: 'chart small', id: 'compare-chart' });
+    root.append(h('h2', {}, 'Equity at each trade'), box);
+    const chart = LightweightCharts.createChart(box, { autoSize: true, layout: { attributionLogo: false } });
+    const styles = [0, 2, 1, 3];
+    for (const [i, id] of list.entries()) {
+      const { trades } = await D.api(`/backtests/${encodeURIComponent(id)}/trades`).catch(() => ({ trades: [] }));
+      const pts = trades
+        .filter((t) => typeof t.cash === 'number')
+        .map((t) => ({ time: Math.floor(Date.parse(t.time) / 1000), value: t.cash + t.units_after * t.price }));
+      const series = chart.addSeries(LightweightCharts.LineSeries, {
+        title: id,
+        lineStyle: styles[i % 4],
+        lineWidth: 2,
+      });
+      series.setData(dedupe(pts));
+    }
+    chart.timeScale().fitContent();
+  };
+
+  /** Chart data wants strictly increasing times: keep the last point of each second. */
+  function dedupe(points) {
+    const out = [];
+    for (const p of points) {
+      if (out.length && out[out.length - 1].time >= p.time)
+        out[out.length - 1] = { ...p, time: out[out.length - 1].time };
+      else out.push(p);
+    }
+    return out;
+  }
+  D.dedupe = dedupe;
+
+  D.pages.models = async function (root) {
+    const [{ models }, { retrains }] = await Promise.all([D.api('/models'), D.api('/retrains?limit=100')]);
+    root.replaceChildren(h('h1', {}, 'Models'));
+    if (models.length === 0) root.append(h('p', { class: 'muted' }, 'No saved models yet.'));
+    for (const m of models) {
+      root.append(
+        h(
+          'div',
+          { class: 'card' },
+          h('h2', {}, `${m.name} — serving ${m.current || '—'}`),
+          D.table(m.versions, [
+            ['version', (v) => v.version + (v.version === m.current ? ' (CURRENT)' : '')],
+            ['created', (v) => v.createdAt],
+            [
+              'metrics',
+              (v) =>
+                v.metrics
+                  ? Object.entries(v.metrics)
+                      .slice(0, 4)
+                      .map(([k, x]) => `${k} ${D.num(x, 3)}`)
+                      .join(' · ')
+                  : '—',
+            ],
+          ]),
+        ),
+      );
+    }
+    root.append(h('h2', {}, 'Retrains and promotions'));
+    root.append(
+      D.table(retrains, [
+        ['started', (r) => D.time(r.startedAt)],
+        ['model', (r) => r.modelDir.split('/').pop()],
+        ['outcome', (r) => r.outcome],
+        ['champion', (r) => `${r.championVersion || '—'} ${D.pct(r.championScore)}`],
+        ['challenger', (r) => `${r.challengerVersion || '—'} ${D.pct(r.challengerScore)}`],
+        ['buy & hold', (r) => D.pct(r.buyHoldScore)],
+        ['reason', (r) => r.reason],
+      ]),
+    );
+  };
+
+  D.pages.logs = async function (root, level) {
+    const lvl = level || 'info';
+    const { entries } = await D.api('/logs?limit=300&level=' + lvl);
+    const pick = h(
+      'select',
+      { 'aria-label': 'level', onchange: (e) => (location.hash = '#/logs/' + e.target.value) },
+      ['error', 'warn', 'info', 'debug'].map((l) => h('option', { value: l, selected: l === lvl }, l)),
+    );
+    root.replaceChildren(
+      h('h1', {}, 'Log'),
+      pick,
+      D.table(entries.slice().reverse(), [
+        ['time', (e) => String(e.timestamp || '').slice(0, 19)],
+        ['level', (e) => e.level],
+        ['message', (e) => e.message],
+      ]),
+    );
+  };
+})(window.Dash);

@@ -1,0 +1,47 @@
+/** Request validation with zod: a bad parameter is a 400 with one line naming it (issue 15). */
+import { z } from 'zod';
+
+/** An error with the HTTP status the server answers with; its message is the one-line JSON error. */
+export class HttpError extends Error {
+  readonly statusCode: number;
+  constructor(statusCode: number, message: string) {
+    super(message);
+    this.statusCode = statusCode;
+  }
+}
+
+/** `schema` applied to `value`, or a 400 naming the first bad field of `where` (path, query, body). */
+export function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
+  const r = schema.safeParse(value ?? {});
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = issue.path.length
+    ? issue.path.join('.')
+    : issue.code === 'unrecognized_keys'
+      ? issue.keys.join(', ')
+      : where;
+  throw new HttpError(400, `${where} ${field}: ${issue.message}`.replace(/\s+/g, ' '));
+}
+
+/** A whole number in a query or path string (digits only: no signs, exponents, spaces or fractions). */
+export const intString = (max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, 'expected a whole number')
+    .transform(Number)
+    .refine((n) => n <= max, `expected at most ${max}`);
+
+export const runParams = z.strictObject({ id: intString() });
+
+/** Keyset paging: newest first, `before` the cursor a page returned as `next`. */
+export const pageQuery = (maxLimit: number, defaultLimit: number) =>
+  z.strictObject({
+    limit: intString(maxLimit)
+      .refine((n) => n >= 1, 'expected at least 1')
+      .optional()
+      .transform((n) => n ?? defaultLimit),
+    before: intString().optional(),
+  });
+
+/** A folder name under backtests/ or models/. */
+export const nameString = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$/, 'expected a folder name');

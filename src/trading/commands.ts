@@ -1,0 +1,112 @@
+/**
+ * Control commands (issue 15): pause / resume, halt / clear a halt, exit the position at the next open. Whoever asks
+ * (the dashboard's API) only inserts a row into `trading_commands`; the trader applies pending rows at its next tick,
+ * inside its own transaction, so run state keeps exactly one writer and a command never races a tick. Every row keeps
+ * who asked and when, and what the trader did with it.
+ */
+import type Database from 'better-sqlite3';
+import { isoTime } from '../data/timeframe.ts';
+import type { RunRepository } from './run-repository.ts';
+import type { RunState } from './types.ts';
+
+export const COMMAND_KINDS = ['pause', 'resume', 'halt', 'clear-halt', 'exit'] as const;
+export type CommandKind = (typeof COMMAND_KINDS)[number];
+
+export interface CommandRow {
+  id: number;
+  runId: number;
+  kind: CommandKind;
+  reason: string | null;
+  requestedBy: string;
+  requestedAt: number;
+  status: 'pending' | 'applied' | 'ignored';
+  appliedAt: number | null;
+  note: string | null;
+}
+
+const SELECT = `SELECT id, run_id AS runId, kind, reason, requested_by AS requestedBy, requested_at AS requestedAt, status,
+  applied_at AS appliedAt, note FROM trading_commands`;
+
+/** Queues a command for a run's trader; returns its row. The caller checks the run exists. */
+export function requestCommand(
+  db: Database.Database,
+  c: { runId: number; kind: CommandKind; requestedBy: string; reason?: string; now: number },
+): CommandRow {
+  const info = db
+    .prepare('INSERT INTO trading_commands (run_id, kind, reason, requested_by, requested_at) VALUES (?, ?, ?, ?, ?)')
+    .run(c.runId, c.kind, c.reason ?? null, c.requestedBy, c.now);
+  return db.prepare(`${SELECT} WHERE id = ?`).get(Number(info.lastInsertRowid)) as CommandRow;
+}
+
+/** A run's commands, newest first. */
+export function listCommands(db: Database.Database, runId: number, limit = 50): CommandRow[] {
+  return db.prepare(`${SELECT} WHERE run_id = ? ORDER BY id DESC LIMIT ?`).all(runId, limit) as CommandRow[];
+}
+
+function pending(db: Database.Database, runId: number): CommandRow[] {
+  return db.prepare(`${SELECT} WHERE run_id = ? AND status = 'pending' ORDER BY id`).all(runId) as CommandRow[];
+}
+
+function settle(db: Database.Database, id: number, status: 'applied' | 'ignored', note: string, now: number): void {
+  db.prepare('UPDATE trading_commands SET status = ?, applied_at = ?, note = ? WHERE id = ?').run(
+    status,
+    now,
+    note,
+    id,
+  );
+}
+
+const who = (c: CommandRow) => `${c.requestedBy} at ${isoTime(c.requestedAt)}${c.reason ? `: ${c.reason}` : ''}`;
+
+/**
+ * Applies a run's pending pause / resume / halt / clear-halt rows in the order they were asked, inside the caller's
+ * transaction, and returns the run state after them (the caller saves it). A pause cancels the order waiting for the
+ * next open (a paused run trades nothing). Exit rows stay pending: they are taken by the next candle the run acts on
+ * (see takeExit), so an exit asked while paused or halted waits for trading to resume.
+ */
+export function applyCommands(
+  repo: RunRepository,
+  run: RunState,
+  now: number,
+): { run: RunState; applied: CommandRow[] } {
+  const next: RunState = { ...run };
+  const applied: CommandRow[] = [];
+  for (const c of pending(repo.db, run.id)) {
+    if (c.kind === 'exit') continue;
+    let note: string | undefined;
+    if (c.kind === 'pause') {
+      if (next.paused) note = 'already paused';
+      else {
+        next.paused = `paused by ${who(c)}`;
+        if (next.pending) {
+          repo.updateOrder(next.pending.orderId, 'cancelled', { reason: `run paused by ${c.requestedBy}` });
+          next.pending = undefined;
+        }
+      }
+    } else if (c.kind === 'resume') {
+      if (!next.paused) note = 'not paused';
+      else next.paused = undefined;
+    } else if (c.kind === 'halt') {
+      if (next.halted) note = 'already halted';
+      else next.halted = `halted by ${who(c)}`;
+    } else if (c.kind === 'clear-halt') {
+      if (!next.halted) note = 'not halted';
+      else next.halted = undefined;
+    }
+    settle(repo.db, c.id, note ? 'ignored' : 'applied', note ?? `${c.kind} applied`, now);
+    applied.push({ ...c, status: note ? 'ignored' : 'applied', appliedAt: now, note: note ?? `${c.kind} applied` });
+  }
+  return { run: next, applied };
+}
+
+/** The pending exit rows of a run (oldest first); taken together by the next candle acted on. */
+export function pendingExits(repo: RunRepository, runId: number): number[] {
+  return pending(repo.db, runId)
+    .filter((c) => c.kind === 'exit')
+    .map((c) => c.id);
+}
+
+/** Marks exit rows done, inside the transaction of the candle that placed (or could not place) the exit order. */
+export function takeExits(repo: RunRepository, ids: readonly number[], note: string, now: number): void {
+  for (const id of ids) settle(repo.db, id, 'applied', note, now);
+}

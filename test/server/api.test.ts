@@ -1,0 +1,216 @@
+/**
+ * The dashboard's REST API (issue 15) over real HTTP on 127.0.0.1, against a real SQLite file a real paper Trader
+ * writes while the server reads it: runs, paged decisions, orders, fills, equity, candles with markers, models,
+ * backtests, logs, validation errors, server-sent events and control commands the trader then honours.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { after, before, test } from 'node:test';
+import { paperFixture, serve, type PaperFixture, type Served } from './fixture.ts';
+
+let f: PaperFixture;
+let s: Served;
+
+before(async () => {
+  f = await paperFixture();
+  s = await serve(f, { token: true });
+});
+after(async () => {
+  await s.server.close();
+  f.cleanup();
+});
+
+async function get(path: string, token = s.token): Promise<{ status: number; body: any; text: string; type: string }> {
+  const res = await fetch(s.url + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, body, text, type: res.headers.get('content-type') ?? '' };
+}
+
+async function post(path: string, payload: unknown, token = s.token) {
+  const res = await fetch(s.url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(payload),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+test('runs: the paper run with market, policy, balance, position, P&L vs buy-and-hold, halted and ticks', async () => {
+  const health = await get('/api/v1/health', undefined);
+  assert.equal(health.status, 200);
+  assert.deepEqual([health.body.ok, health.body.runs, health.body.auth], [true, 1, true]);
+  const { status, body } = await get('/api/v1/runs');
+  assert.equal(status, 200);
+  const [run] = body.runs;
+  const state = f.repo.list()[0];
+  assert.equal(run.id, f.runId);
+  assert.deepEqual([run.mode, run.exchange, run.symbol, run.timeframe, run.policy], ['paper', 'upbit', 'BTC/KRW', '1h', 'strategy:momentum-test']);
+  assert.equal(run.cash, state.account.cash);
+  assert.equal(run.units, state.account.units);
+  assert.equal(typeof run.pnl, 'number');
+  assert.equal(typeof run.buyHoldPnl, 'number');
+  assert.equal(run.halted, null);
+  assert.equal(run.lastCandle, new Date(state.lastTs as number).toISOString().replace('.000Z', 'Z'));
+  assert.ok(run.nextTick > run.lastCandle);
+  assert.equal(run.spark.length, 60);
+  const one = await get(`/api/v1/runs/${f.runId}`);
+  assert.equal(one.body.run.lastDecisions.length, 10);
+});
+
+test('decisions are paged newest first with confidence and model version, and add up to the database', async () => {
+  const total = f.repo.decisionCount(f.runId);
+  const seen: number[] = [];
+  let cursor: number | null = null;
+  do {
+    const page = await get(`/api/v1/runs/${f.runId}/decisions?limit=7${cursor !== null ? `&before=${cursor}` : ''}`);
+    assert.equal(page.status, 200);
+    assert.equal(page.body.total, total);
+    for (const d of page.body.items) {
+      assert.ok('confidence' in d && 'modelVersion' in d && 'action' in d);
+      seen.push(d.ts);
+    }
+    cursor = page.body.next;
+  } while (cursor !== null);
+  assert.deepEqual(seen, f.repo.decisions(f.runId).map((d) => d.ts).reverse());
+});
+
+test('orders, fills, equity with buy-and-hold and a candle window with buy/sell markers', async () => {
+  const fills = await get(`/api/v1/runs/${f.runId}/fills?limit=1000`);
+  const trades = f.repo.trades(f.runId);
+  assert.ok(trades.length >= 2, `the run traded (${trades.length})`);
+  assert.equal(fills.body.total, trades.length);
+  const orders = await get(`/api/v1/runs/${f.runId}/orders`);
+  assert.equal(orders.body.total, f.repo.orders(f.runId).length);
+  const eq = await get(`/api/v1/runs/${f.runId}/equity`);
+  const rows = f.repo.equity(f.runId);
+  assert.equal(eq.body.points.length, rows.length);
+  const first = eq.body.points[0];
+  assert.equal(first.buyHold, 10_000_000, 'buy-and-hold starts at the initial balance on the first close');
+  const win = await get(`/api/v1/runs/${f.runId}/candles?limit=40`);
+  assert.equal(win.body.candles.length, 40);
+  assert.equal(win.body.candles[39].ts, f.store.lastTs('upbit', 'BTC/KRW', '1h'));
+  const inWindow = trades.filter((t) => t.ts >= win.body.candles[0].ts);
+  assert.deepEqual(win.body.markers.map((m: { ts: number; side: string }) => [m.ts, m.side]), inWindow.map((t) => [t.ts, t.side]));
+  const older = await get(`/api/v1/runs/${f.runId}/candles?limit=10&to=${win.body.candles[0].ts - 1}`);
+  assert.equal(older.body.candles[9].ts, win.body.candles[0].ts - 3_600_000, 'the window before, a window at a time');
+});
+
+test('models, backtests (list, report, trades, files) and the log tail filtered by level', async () => {
+  const models = await get('/api/v1/models');
+  assert.deepEqual(models.body.models.map((m: { name: string; current: string }) => [m.name, m.current]), [['btc-dqn', 'v2']]);
+  assert.deepEqual(models.body.models[0].versions.map((v: { version: string }) => v.version), ['initial', 'v2']);
+  assert.deepEqual(models.body.models[0].meta.metrics, { sharpe: 2 });
+  const list = await get('/api/v1/backtests');
+  assert.deepEqual(list.body.backtests.map((b: { id: string }) => b.id), ['run-a', 'run-b']);
+  assert.equal(list.body.backtests[0].buyHold.totalReturn, 0.05);
+  const report = await get('/api/v1/backtests/run-a');
+  assert.equal(report.body.report.metrics.totalReturn, 0.12);
+  assert.deepEqual(report.body.files, ['report.json', 'trades.csv']);
+  const trades = await get('/api/v1/backtests/run-a/trades');
+  assert.deepEqual(trades.body.trades[1], { index: 9, time: '2024-01-20T00:00:00Z', side: 'sell', price: 110, units: 1, gross: 110, fee: 0, tax: 0, realized_pnl: 0, cash: 1_120_000, units_after: 0 });
+  const csv = await get('/api/v1/backtests/run-a/files/trades.csv');
+  assert.equal(csv.status, 200);
+  assert.match(csv.type, /text\/csv/);
+  assert.match(csv.text, /^index,time,side/);
+  const errors = await get('/api/v1/logs?level=error');
+  assert.deepEqual(errors.body.entries.map((e: { message: string }) => e.message), ['tick failed, the next tick catches up: exchange down']);
+  const info = await get('/api/v1/logs?level=info&limit=5');
+  assert.equal(info.body.entries.length, 2);
+  assert.equal((await get('/api/v1/retrains')).body.retrains.length, 0);
+});
+
+test('every parameter is validated: a 400 with a one-line JSON error; unknown things are 404', async () => {
+  const bad = [
+    '/api/v1/runs/abc',
+    '/api/v1/runs/1.5',
+    `/api/v1/runs/${f.runId}/decisions?limit=0`,
+    `/api/v1/runs/${f.runId}/decisions?limit=100000`,
+    `/api/v1/runs/${f.runId}/decisions?before=-1`,
+    `/api/v1/runs/${f.runId}/decisions?colour=red`,
+    `/api/v1/runs/${f.runId}/candles?to=1e9`,
+    '/api/v1/logs?level=verbose',
+    '/api/v1/runs?x=1',
+  ];
+  for (const p of bad) {
+    const r = await get(p);
+    assert.equal(r.status, 400, p);
+    assert.deepEqual(Object.keys(r.body), ['error'], p);
+    assert.doesNotMatch(r.body.error, /\n/);
+  }
+  assert.equal((await get('/api/v1/runs/999')).status, 404);
+  assert.equal((await get('/api/v1/backtests/nope')).status, 404);
+  assert.equal((await get('/api/v1/nothing')).status, 404);
+  const body = await post(`/api/v1/runs/${f.runId}/commands`, { kind: 'explode' });
+  assert.equal(body.status, 400);
+  assert.match(body.body.error, /^body kind: /);
+  // malformed and oversized bodies are refused cleanly
+  const malformed = await fetch(`${s.url}/api/v1/runs/${f.runId}/commands`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${s.token}` }, body: '{"kind":' });
+  assert.equal(malformed.status, 400);
+  const huge = await fetch(`${s.url}/api/v1/runs/${f.runId}/commands`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${s.token}` }, body: JSON.stringify({ kind: 'pause', reason: 'x'.repeat(100_000) }) });
+  assert.equal(huge.status, 413);
+  assert.ok('error' in ((await huge.json()) as object));
+});
+
+/** Reads server-sent events until `until` says stop. */
+function readEvents(path: string, until: (events: { event: string; data: any }[]) => boolean): Promise<{ event: string; data: any }[]> {
+  return new Promise((resolve, reject) => {
+    const events: { event: string; data: any }[] = [];
+    const req = http.get(s.url + path, { headers: { authorization: `Bearer ${s.token}` } }, (res) => {
+      assert.equal(res.headers['content-type'], 'text/event-stream');
+      let buf = '';
+      res.on('data', (d: Buffer) => {
+        buf += d.toString();
+        let i: number;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const frame = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const event = /^event: (.*)$/m.exec(frame)?.[1];
+          const data = /^data: (.*)$/m.exec(frame)?.[1];
+          if (event && data) events.push({ event, data: JSON.parse(data) });
+        }
+        if (until(events)) {
+          req.destroy();
+          resolve(events);
+        }
+      });
+    });
+    req.on('error', (e) => (e.message.includes('aborted') || e.message.includes('socket hang up') ? undefined : reject(e)));
+    setTimeout(() => reject(new Error(`timed out; got ${JSON.stringify(events)}`)), 10_000).unref();
+  });
+}
+
+test('server-sent events carry a new decision when the trader ticks; a pause asked over the API is honoured and pushed', async () => {
+  const before = f.repo.decisionCount(f.runId);
+  const stream = readEvents('/api/v1/events', (ev) => ev.some((e) => e.event === 'decision'));
+  await new Promise((r) => setTimeout(r, 300));
+  await f.advance(1);
+  const events = await stream;
+  const d = events.find((e) => e.event === 'decision');
+  assert.equal(d?.data.runId, f.runId);
+  assert.equal(d?.data.ts, f.repo.list()[0].lastTs);
+  assert.equal(f.repo.decisionCount(f.runId), before + 1);
+
+  const queued = await post(`/api/v1/runs/${f.runId}/commands`, { kind: 'pause', reason: 'api test' });
+  assert.equal(queued.status, 202);
+  assert.equal(queued.body.command.status, 'pending');
+  assert.match(queued.body.command.requestedBy, /^token:[0-9a-f]{8}@127\.0\.0\.1$/);
+  const paused = readEvents('/api/v1/events', (ev) => ev.some((e) => e.event === 'pause'));
+  await new Promise((r) => setTimeout(r, 300));
+  await f.advance(2);
+  const ev = await paused;
+  assert.match(ev.find((e) => e.event === 'pause')?.data.by, /api test/);
+  assert.equal(f.repo.decisionCount(f.runId), before + 1, 'no decision while paused');
+  const cmds = await get(`/api/v1/runs/${f.runId}/commands`);
+  assert.equal(cmds.body.commands[0].status, 'applied');
+  const run = await get(`/api/v1/runs/${f.runId}`);
+  assert.match(run.body.run.paused, /paused by token:/);
+  await post(`/api/v1/runs/${f.runId}/commands`, { kind: 'resume' });
+  await f.advance(1);
+  assert.equal(f.repo.decisionCount(f.runId), before + 2);
+});

@@ -1,0 +1,160 @@
+/**
+ * The dashboard in a real headless Chromium (Debian's `chromium`, driven by playwright-core; installed for the tests
+ * by scripts/ensure-system-tools.mjs): the overview lists the run, the run page draws its charts and shows every
+ * decision row the database holds, a new tick arrives without reload, control without credentials is refused and
+ * with a token is honoured by the trader, and two backtests compare side by side. Screenshots are real PNGs
+ * (SCREENSHOT_DIR=docs/screenshots writes the README's copies).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { paperFixture, serve, type PaperFixture, type Served } from './fixture.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+let f: PaperFixture;
+let context: BrowserContext;
+let shots: string;
+
+before(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run node scripts/ensure-system-tools.mjs (Debian: apt-get install chromium)`);
+  f = await paperFixture();
+  shots = process.env.SCREENSHOT_DIR ? path.resolve(process.env.SCREENSHOT_DIR) : path.join(f.dir, 'shots');
+  mkdirSync(shots, { recursive: true });
+  context = await chromium.launchPersistentContext(path.join(f.dir, 'chromium-profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 900 },
+  });
+});
+after(async () => {
+  await context?.close();
+  f?.cleanup();
+});
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  const file = path.join(shots, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  const bytes = readFileSync(file);
+  assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG signature');
+  const meta = await sharp(file).metadata();
+  assert.equal(meta.format, 'png');
+  assert.ok((meta.width ?? 0) >= 1000 && (meta.height ?? 0) >= 600, `${name}: ${meta.width}×${meta.height}`);
+  const { channels } = await sharp(file).stats();
+  assert.ok(channels.some((c) => c.stdev > 5), `${name} is not a blank page`);
+}
+
+const decisionsText = (page: Page) => page.locator('#decisions p').first().textContent();
+
+test('overview → run page: chart canvases, every decision row, a new tick without reload; control refused without credentials', async () => {
+  const s: Served = await serve(f);
+  const page = await context.newPage();
+  const offline: string[] = [];
+  page.on('request', (r) => (new URL(r.url()).hostname !== '127.0.0.1' ? offline.push(r.url()) : undefined));
+  try {
+    await page.goto(s.url + '/');
+    await page.locator('#runs-table tbody tr').first().waitFor();
+    assert.equal(await page.locator('#runs-table tbody tr').count(), 1);
+    assert.match((await page.locator('#runs-table tbody tr').first().textContent()) ?? '', /paper default.*upbit BTC\/KRW 1h/);
+    await screenshot(page, 'overview');
+
+    await page.locator('#runs-table tbody tr').first().click();
+    await page.locator('#decisions-table tbody tr').first().waitFor();
+    const total = f.repo.decisionCount(f.runId);
+    assert.ok(total > 50 && total < 100, `the fixture has ${total} decisions (one page)`);
+    assert.equal(await page.locator('#decisions-table tbody tr').count(), total, 'as many rows as the database holds');
+    assert.equal(await decisionsText(page), `${total} of ${total} decisions, newest first`);
+    assert.ok((await page.locator('#candle-chart canvas').count()) > 0, 'the candle chart draws on a canvas');
+    assert.ok((await page.locator('#equity-chart canvas').count()) > 0, 'the equity chart too');
+    const box = await page.locator('#candle-chart canvas').first().boundingBox();
+    assert.ok(box && box.width > 300 && box.height > 200, 'a real-sized chart');
+    assert.equal(await page.locator('#fills-table tbody tr').count(), f.repo.trades(f.runId).length);
+
+    // the trader ticks: the page updates over server-sent events, no reload
+    await page.locator('#live', { hasText: /^live/ }).waitFor();
+    await f.advance(1);
+    await page.locator('#decisions p', { hasText: `${total + 1} of ${total + 1} decisions` }).waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator('#decisions-table tbody tr').count(), total + 1);
+
+    page.once('dialog', (d) => void d.accept());
+    await page.locator('#btn-pause').click();
+    await page.locator('#control-msg.error').waitFor();
+    assert.match((await page.locator('#control-msg').textContent()) ?? '', /pause refused: control needs credentials/);
+    assert.equal(f.repo.list()[0].paused, undefined);
+    await screenshot(page, 'run');
+    assert.deepEqual(offline, [], 'every asset from this server: works offline');
+  } finally {
+    await page.close();
+    await s.server.close();
+  }
+});
+
+test('signed in with a token: pause is queued, the trader honours it at its next tick and the banner shows it', async () => {
+  const s = await serve(f, { token: true });
+  const page = await context.newPage();
+  try {
+    await page.goto(`${s.url}/#/run/${f.runId}`);
+    await page.locator('#page-error', { hasText: /Sign in/ }).waitFor();
+    await page.fill('#secret', s.token as string);
+    await page.click('#signin-button');
+    await page.locator('#decisions-table tbody tr').first().waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await page.locator('#btn-pause').click();
+    await page.locator('#control-msg', { hasText: /queued/ }).waitFor();
+    assert.match((await page.locator('#control-msg').textContent()) ?? '', /asked by token:[0-9a-f]{8}@127\.0\.0\.1/);
+    const before = f.repo.decisionCount(f.runId);
+    await f.advance(1);
+    await page.locator('#pause-banner').waitFor({ timeout: 10_000 });
+    assert.match((await page.locator('#pause-banner').textContent()) ?? '', /PAUSED: paused by token:/);
+    assert.equal(f.repo.decisionCount(f.runId), before, 'the trader passed the candle over');
+    assert.equal(await page.locator('#btn-resume').isEnabled(), true);
+    assert.match((await page.locator('#commands-table tbody tr').first().textContent()) ?? '', /pause.*applied/);
+    await screenshot(page, 'run-paused');
+    page.once('dialog', (d) => void d.accept());
+    await page.locator('#btn-resume').click();
+    await page.locator('#control-msg', { hasText: /resume: queued/ }).waitFor();
+    await f.advance(1);
+    await page.locator('#pause-banner').waitFor({ state: 'detached', timeout: 10_000 });
+    assert.equal(f.repo.decisionCount(f.runId), before + 1);
+  } finally {
+    await page.close();
+    await s.server.close();
+  }
+});
+
+test('backtests: the list, a report, two runs compared side by side; the models page', async () => {
+  const s = await serve(f);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${s.url}/#/backtests`);
+    await page.locator('#backtests-table tbody tr').nth(1).waitFor();
+    await screenshot(page, 'backtests');
+    await page.check('input[aria-label="compare run-a"]');
+    await page.check('input[aria-label="compare run-b"]');
+    await page.click('#compare');
+    await page.locator('#compare-table').waitFor();
+    const head = (await page.locator('#compare-table thead').textContent()) ?? '';
+    assert.match(head, /run-a/);
+    assert.match(head, /run-b/);
+    assert.match((await page.locator('#compare-table tbody tr').first().textContent()) ?? '', /totalReturn12\.00%-3\.00%/);
+    assert.ok((await page.locator('#compare-chart canvas').count()) > 0);
+    await screenshot(page, 'compare');
+    await page.goto(`${s.url}/#/backtest/run-a`);
+    await page.locator('#metrics-table').waitFor();
+    assert.match((await page.locator('#metrics-table thead').textContent()) ?? '', /buy-and-hold/);
+    await page.goto(`${s.url}/#/models`);
+    await page.locator('h2', { hasText: 'btc-dqn — serving v2' }).waitFor();
+    await screenshot(page, 'models');
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.goto(`${s.url}/#/run/${f.runId}`);
+    await page.locator('#decisions-table tbody tr').first().waitFor();
+    const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
+    assert.ok(width <= 400, `a phone-sized screen scrolls tables, not the page (${width}px)`);
+  } finally {
+    await page.close();
+    await s.server.close();
+  }
+});

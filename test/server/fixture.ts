@@ -1,0 +1,156 @@
+/**
+ * A real paper run for the dashboard tests: a Trader on a recorded series writing a real SQLite file, a backtest
+ * report folder and a model home on disk, and the dashboard server on 127.0.0.1 reading them.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CandleStore } from '../../src/data/store.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { PaperMarket } from '../../src/trading/paper-market.ts';
+import { RunRepository } from '../../src/trading/run-repository.ts';
+import { Trader } from '../../src/trading/trader.ts';
+import type { RunKey } from '../../src/trading/types.ts';
+import { createDashboardServer, type DashboardServer } from '../../src/server/app.ts';
+import { Credentials, readTokens, createToken } from '../../src/server/auth.ts';
+import { REPORT_SCHEMA } from '../../src/backtest/report.ts';
+import { momentumSource, quietLogger, seriesFeed, tempDir } from '../trading/helpers.ts';
+
+export const HOUR = 3_600_000;
+export const candles = syntheticCandles({ seed: 7, count: 400, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000, gapProbability: 0 });
+export const START = candles.ts[100];
+const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 5, minOrderValue: 5000, quantityPrecision: 8 };
+const KEY: RunKey = { mode: 'paper', name: 'default', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' };
+
+export interface PaperFixture {
+  dir: string;
+  dbFile: string;
+  backtestsDir: string;
+  modelsDir: string;
+  logFile: string;
+  clock: { now: number };
+  store: CandleStore;
+  repo: RunRepository;
+  trader: Trader;
+  runId: number;
+  /** Moves the clock on by `hours` and ticks. */
+  advance(hours: number): Promise<void>;
+  cleanup(): void;
+}
+
+/** Writes a report folder as `bot backtest` does (the parts the dashboard reads). */
+export function writeBacktest(dir: string, id: string, totalReturn: number): void {
+  const run = path.join(dir, id);
+  mkdirSync(run, { recursive: true });
+  const metrics = { totalReturn, sharpe: totalReturn * 10, maxDrawdown: 0.1, trades: 4 };
+  const report = {
+    schema: REPORT_SCHEMA,
+    runId: id,
+    createdAt: new Date(Date.UTC(2024, 5, 1) + totalReturn * 1e6).toISOString(),
+    title: `sma-cross on test ${id}`,
+    strategy: { name: 'sma-cross', kind: 'rule', description: 'test' },
+    data: { label: 'test', origin: 'test', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h', from: '2024-01-01T00:00:00Z', to: '2024-02-01T00:00:00Z', candles: 744 },
+    settings: {},
+    metrics,
+    baselines: { 'buy-and-hold': { description: 'buy and hold', metrics: { totalReturn: 0.05, sharpe: 0.5, maxDrawdown: 0.2, trades: 1 } } },
+    tradesFingerprint: 'x',
+    trades: 2,
+    files: { trades: 'trades.csv', png: 'equity.png', html: 'report.html' },
+  };
+  writeFileSync(path.join(run, 'report.json'), JSON.stringify(report));
+  // the columns bot backtest writes (src/backtest/report.ts); equity at a trade = cash + units_after × price
+  const end = 1_000_000 * (1 + totalReturn);
+  writeFileSync(
+    path.join(run, 'trades.csv'),
+    'index,time,side,price,units,gross,fee,tax,realized_pnl,cash,units_after\n' +
+      '3,2024-01-02T00:00:00Z,buy,100,1,100,0,0,0,0,10000\n' +
+      `9,2024-01-20T00:00:00Z,sell,110,1,110,0,0,0,${end},0\n`,
+  );
+}
+
+export async function paperFixture(): Promise<PaperFixture> {
+  const tmp = tempDir('bot-dashboard-');
+  const dbFile = path.join(tmp.dir, 'bot.db');
+  const backtestsDir = path.join(tmp.dir, 'backtests');
+  const modelsDir = path.join(tmp.dir, 'models');
+  const logFile = path.join(tmp.dir, 'bot.log');
+  writeBacktest(backtestsDir, 'run-a', 0.12);
+  writeBacktest(backtestsDir, 'run-b', -0.03);
+  const home = path.join(modelsDir, 'btc-dqn');
+  mkdirSync(path.join(home, 'versions', 'v2'), { recursive: true });
+  writeFileSync(path.join(home, 'meta.json'), JSON.stringify({ name: 'btc-dqn', strategy: 'dqn-dnn', createdAt: '2024-01-01T00:00:00Z', metrics: { sharpe: 1 } }));
+  writeFileSync(path.join(home, 'versions', 'v2', 'meta.json'), JSON.stringify({ name: 'btc-dqn', strategy: 'dqn-dnn', createdAt: '2024-02-01T00:00:00Z', metrics: { sharpe: 2 } }));
+  writeFileSync(path.join(home, 'CURRENT'), 'v2\n');
+  writeFileSync(logFile, [
+    JSON.stringify({ level: 'info', message: 'paper run started', timestamp: '2024-01-05T00:00:00Z' }),
+    JSON.stringify({ level: 'error', message: 'tick failed, the next tick catches up: exchange down', timestamp: '2024-01-05T01:00:00Z' }),
+    JSON.stringify({ level: 'debug', message: 'tick: no new closed candle', timestamp: '2024-01-05T02:00:00Z' }),
+  ].join('\n') + '\n');
+
+  const clock = { now: START + 60 * HOUR + 10_000 };
+  const store = CandleStore.open(dbFile);
+  const repo = new RunRepository(store.db);
+  const trader = new Trader({
+    repo,
+    store,
+    feed: seriesFeed(candles, HOUR),
+    market: new PaperMarket(COSTS, { kind: 'all' }),
+    policies: momentumSource(),
+    key: KEY,
+    balance: 10_000_000,
+    historyCandles: 50,
+    start: START,
+    clock: () => clock.now,
+    logger: quietLogger(),
+  });
+  await trader.tick();
+  const runId = repo.list()[0].id;
+  return {
+    dir: tmp.dir,
+    dbFile,
+    backtestsDir,
+    modelsDir,
+    logFile,
+    clock,
+    store,
+    repo,
+    trader,
+    runId,
+    async advance(hours) {
+      clock.now += hours * HOUR;
+      await trader.tick();
+    },
+    cleanup() {
+      store.close();
+      tmp.cleanup();
+    },
+  };
+}
+
+let served = 0;
+
+export interface Served {
+  server: DashboardServer;
+  url: string;
+  token?: string;
+}
+
+/** The dashboard over a fixture; `token: true` makes an API token first (stored hashed beside the database). */
+export async function serve(f: PaperFixture, o: { token?: boolean; password?: string; host?: string; pollMs?: number } = {}): Promise<Served> {
+  const tokensFile = path.join(f.dir, `api-tokens-${++served}.json`);
+  const token = o.token ? createToken(tokensFile, 'test').token : undefined;
+  const credentials = new Credentials({ password: o.password, tokens: readTokens(tokensFile), sessionHours: 1 });
+  const server = await createDashboardServer({
+    dbFile: f.dbFile,
+    backtestsDir: f.backtestsDir,
+    modelsDir: f.modelsDir,
+    logFile: f.logFile,
+    tickDelaySeconds: 10,
+    credentials,
+    corsOrigins: [],
+    pollMs: o.pollMs ?? 100,
+    logger: quietLogger(),
+    clock: () => f.clock.now,
+  });
+  const url = await server.listen(o.host ?? '127.0.0.1', 0);
+  return { server, url, token };
+}

@@ -1,0 +1,180 @@
+/**
+ * The dashboard's security model (issue 15): loopback unless credentials exist, bearer tokens on every API route when
+ * they do, control always authenticated, login rate-limited, CORS off, no file outside backtests/ and models/
+ * (encoded dots and slashes, absolute paths, symlinks), no environment secret in any response.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { runBot, startBot } from '../trading/cli.ts';
+import { paperFixture, serve, type PaperFixture } from './fixture.ts';
+
+const SECRET = 'sk-live-0123456789abcdef-very-secret';
+let f: PaperFixture;
+
+before(async () => {
+  process.env.UPBIT_API_SECRET = SECRET;
+  f = await paperFixture();
+  // the secret sits in a log line and in a report, as a careless file might hold it
+  writeFileSync(f.logFile, readFileSync(f.logFile, 'utf8') + JSON.stringify({ level: 'error', message: `oops ${SECRET}` }) + '\n');
+  const report = path.join(f.backtestsDir, 'run-a', 'report.json');
+  writeFileSync(report, readFileSync(report, 'utf8').replace('"settings":{}', `"settings":{"note":"${SECRET}"}`));
+  writeFileSync(path.join(f.dir, 'outside.txt'), 'OUTSIDE-CONTENT');
+  symlinkSync(path.join(f.dir, 'outside.txt'), path.join(f.backtestsDir, 'run-a', 'link.txt'));
+  mkdirSync(path.join(f.dir, 'elsewhere'));
+  writeFileSync(path.join(f.dir, 'elsewhere', 'x.json'), '{"outside":"OUTSIDE-CONTENT"}');
+  symlinkSync(path.join(f.dir, 'elsewhere'), path.join(f.backtestsDir, 'run-a', 'linkdir'));
+  symlinkSync(path.join(f.dir, 'elsewhere'), path.join(f.backtestsDir, 'escape'));
+});
+after(() => {
+  delete process.env.UPBIT_API_SECRET;
+  f.cleanup();
+});
+
+/** A raw request: the path goes out exactly as written (fetch would normalise `..`). */
+function raw(url: string, p: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: p, headers }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('no credentials: a non-loopback host is refused in one line; the API reads on loopback, control is refused', async () => {
+  const r = await runBot(['serve', '--host', '0.0.0.0', '--port', '0', '--db', f.dbFile], { BOT_API_PASSWORD: '' });
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0 without credentials: set BOT_API_PASSWORD/);
+  const s = await serve(f);
+  try {
+    assert.equal((await fetch(`${s.url}/api/v1/runs`)).status, 200);
+    const res = await fetch(`${s.url}/api/v1/runs/${f.runId}/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"kind":"halt"}' });
+    assert.equal(res.status, 401);
+    assert.match(((await res.json()) as { error: string }).error, /control needs credentials/);
+    assert.equal((f.repo.db.prepare('SELECT count(*) AS n FROM trading_commands').get() as { n: number }).n, 0, 'nothing queued');
+  } finally {
+    await s.server.close();
+  }
+});
+
+test('with credentials: every API route wants the bearer token (wrong token 401); password login is rate-limited', async () => {
+  const s = await serve(f, { token: true, password: 'correct horse battery', host: '0.0.0.0' });
+  const base = s.url.replace('0.0.0.0', '127.0.0.1');
+  try {
+    for (const p of ['/api/v1/runs', `/api/v1/runs/${f.runId}/decisions`, '/api/v1/backtests', '/api/v1/models', '/api/v1/logs', '/api/v1/events']) {
+      assert.equal((await fetch(base + p)).status, 401, p);
+      assert.equal((await fetch(base + p, { headers: { authorization: 'Bearer bot_wrongwrongwrongwrong' } })).status, 401, p);
+    }
+    assert.equal((await fetch(`${base}/api/v1/runs`, { headers: { authorization: `Bearer ${s.token}` } })).status, 200);
+    assert.equal((await fetch(`${base}/api/v1/health`)).status, 200, 'health stays open');
+    const login = (password: string) => fetch(`${base}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password }) });
+    assert.equal((await login('wrong password')).status, 401);
+    const ok = await login('correct horse battery');
+    assert.equal(ok.status, 200);
+    const { token } = (await ok.json()) as { token: string };
+    const cmd = await fetch(`${base}/api/v1/runs/${f.runId}/commands`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{"kind":"resume"}' });
+    assert.equal(cmd.status, 202);
+    assert.match(((await cmd.json()) as { command: { requestedBy: string } }).command.requestedBy, /^session:[0-9a-f]{8}@127\.0\.0\.1$/);
+    let limited = 0;
+    for (let k = 0; k < 6; k++) if ((await login('guess ' + k)).status === 429) limited++;
+    assert.ok(limited >= 3, `login attempts beyond 5 a minute are refused (${limited} of 6)`);
+    const cors = await fetch(`${base}/api/v1/health`, { headers: { origin: 'https://evil.example' } });
+    assert.equal(cors.headers.get('access-control-allow-origin'), null, 'CORS is off');
+  } finally {
+    await s.server.close();
+  }
+});
+
+test('no file outside backtests/ and models/: dots, encoded slashes, absolute paths and symlinks are 404 or 400', async () => {
+  const s = await serve(f);
+  try {
+    const attempts = [
+      '/api/v1/backtests/run-a/files/../../bot.db',
+      '/api/v1/backtests/run-a/files/..%2F..%2Fbot.db',
+      '/api/v1/backtests/run-a/files/%2e%2e/%2e%2e/bot.db',
+      '/api/v1/backtests/run-a/files/%2E%2E%2F%2E%2E%2Foutside.txt',
+      '/api/v1/backtests/run-a/files/..%5C..%5Coutside.txt',
+      '/api/v1/backtests/run-a/files/%2Fetc%2Fpasswd',
+      '/api/v1/backtests/run-a/files//etc/passwd',
+      '/api/v1/backtests/..%2F..%2F/files/outside.txt',
+      '/api/v1/backtests/%2e%2e/files/outside.txt',
+      '/api/v1/backtests/run-a/files/link.txt',
+      '/api/v1/backtests/run-a/files/linkdir/x.json',
+      '/api/v1/backtests/escape/files/x.json',
+      '/api/v1/models/btc-dqn/files/..%2F..%2Fapi-tokens.json',
+      '/api/v1/models/..%2Fbacktests/files/run-a/report.json',
+      '/api/v1/models/btc-dqn/files/%00meta.json',
+      '/assets/..%2F..%2F..%2Fpackage.json',
+      '/assets/%2e%2e%2fapp.ts',
+    ];
+    for (const p of attempts) {
+      const r = await raw(s.url, p);
+      assert.ok(r.status === 404 || r.status === 400, `${p} → ${r.status}`);
+      assert.doesNotMatch(r.body, /OUTSIDE-CONTENT|SQLite format|root:|"version"/, p);
+    }
+    const files = (await (await fetch(`${s.url}/api/v1/backtests/run-a/files`)).json()) as { files: string[] };
+    assert.deepEqual(files.files, ['report.json', 'trades.csv'], 'symlinks leaving the folder are not listed');
+    assert.equal((await raw(s.url, '/api/v1/models/btc-dqn/files/versions/v2/meta.json')).status, 200, 'a real file inside is served');
+  } finally {
+    await s.server.close();
+  }
+});
+
+test('a secret in the environment never appears in any response', async () => {
+  const s = await serve(f);
+  try {
+    const paths = ['/api/v1/logs?level=debug', '/api/v1/backtests/run-a', '/api/v1/backtests', '/api/v1/runs', '/api/v1/health', `/api/v1/runs/${f.runId}`];
+    for (const p of paths) {
+      const body = (await raw(s.url, p)).body;
+      assert.ok(!body.includes(SECRET), `${p} leaks the secret`);
+    }
+    assert.match((await raw(s.url, '/api/v1/logs?level=error')).body, /oops \*\*\*/);
+  } finally {
+    await s.server.close();
+  }
+});
+
+test('bot serve: --new-token prints a token once and stores only its hash; the server starts and answers; bad flags are one line', async () => {
+  const tokens = path.join(f.dir, 'cli-tokens.json');
+  const cfg = path.join(f.dir, 'serve-config.json');
+  writeFileSync(cfg, JSON.stringify({ server: { tokensFile: tokens }, log: { file: '' } }));
+  const made = await runBot(['serve', '--new-token', 'laptop', '--config', cfg]);
+  assert.equal(made.code, 0, made.stderr);
+  const token = made.stdout.trim();
+  assert.match(token, /^bot_[A-Za-z0-9_-]{43}$/);
+  const stored = readFileSync(tokens, 'utf8');
+  assert.ok(!stored.includes(token), 'the token itself is not stored');
+  assert.match(stored, /"label": "laptop"/);
+  const badPort = await runBot(['serve', '--port', 'http', '--config', cfg]);
+  assert.equal(badPort.code, 1);
+  assert.equal(badPort.stderr.trim(), 'error: --port: "http" is not a port (0-65535)');
+
+  const bot = startBot(['serve', '--port', '0', '--db', f.dbFile, '--config', cfg, '--log-level', 'warn']);
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      bot.child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+        if (m) resolve(m[1]);
+      });
+      void bot.done.then((r) => reject(new Error(`bot serve exited: ${r.stderr}`)));
+    });
+    assert.equal((await fetch(`${url}/api/v1/runs`)).status, 401, 'a token exists, so the API wants it');
+    const runs = await fetch(`${url}/api/v1/runs`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(((await runs.json()) as { runs: unknown[] }).runs.length, 1);
+    const page = await fetch(`${url}/`);
+    assert.match(await page.text(), /<title>/);
+  } finally {
+    bot.child.kill('SIGTERM');
+    const r = await bot.done;
+    assert.equal(r.code, 0, r.stderr);
+  }
+});
