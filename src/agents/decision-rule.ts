@@ -23,9 +23,12 @@ export const PLAIN_RULE: DecisionRule = { margin: 0, minHold: 0, every: 1 };
 
 export function checkDecisionRule(r: Partial<DecisionRule>, where: string): DecisionRule {
   const rule: DecisionRule = { margin: r.margin ?? 0, minHold: r.minHold ?? 0, every: r.every ?? 1 };
-  if (!(Number.isFinite(rule.margin) && rule.margin >= 0)) throw new UserError(`${where}: margin must be a number ≥ 0, got ${rule.margin}`);
-  if (!(Number.isInteger(rule.minHold) && rule.minHold >= 0)) throw new UserError(`${where}: minHold must be a whole number of candles ≥ 0, got ${rule.minHold}`);
-  if (!(Number.isInteger(rule.every) && rule.every >= 1)) throw new UserError(`${where}: every must be a whole number of candles ≥ 1, got ${rule.every}`);
+  if (!(Number.isFinite(rule.margin) && rule.margin >= 0))
+    throw new UserError(`${where}: margin must be a number ≥ 0, got ${rule.margin}`);
+  if (!(Number.isInteger(rule.minHold) && rule.minHold >= 0))
+    throw new UserError(`${where}: minHold must be a whole number of candles ≥ 0, got ${rule.minHold}`);
+  if (!(Number.isInteger(rule.every) && rule.every >= 1))
+    throw new UserError(`${where}: every must be a whole number of candles ≥ 1, got ${rule.every}`);
   return rule;
 }
 

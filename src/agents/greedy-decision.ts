@@ -63,12 +63,19 @@ export function changesPosition(d: Decision, holdRatio: number): boolean {
  * distance of its target from the position. "Keeping" is holding, or the action that cannot trade from here (a
  * buy when fully invested, a sell when flat), whichever the network scores higher.
  */
-export function switchAdvantage(net: AgentNet, outs: HeadOutputs, holdRatio: number, action: Decision, probs: Float32Array): number {
+export function switchAdvantage(
+  net: AgentNet,
+  outs: HeadOutputs,
+  holdRatio: number,
+  action: Decision,
+  probs: Float32Array,
+): number {
   if (outs.policy && isContinuous(net)) {
     const target = action.targetPosition ?? Math.min(1, Math.max(0, outs.policy[0]));
     return Math.abs(target - holdRatio);
   }
-  const s = outs.policy ? (net.policyOutput === 'logits' ? softmaxRow(outs.policy, 0, 3, probs) : outs.policy) : (outs.value as Float32Array);
+  const policy = outs.policy && (net.policyOutput === 'logits' ? softmaxRow(outs.policy, 0, 3, probs) : outs.policy);
+  const s = policy ?? (outs.value as Float32Array);
   let keep = s[2];
   if (holdRatio >= FULL_RATIO && s[0] > keep) keep = s[0];
   if (holdRatio <= FLAT_RATIO && s[1] > keep) keep = s[1];

@@ -40,7 +40,8 @@ export class AgentPolicy implements Policy {
     const outs = this.net.forwardOne(obs);
     const d = greedyDecision(this.net, outs, holdRatio, this.probs);
     if (!changesPosition(d, holdRatio)) return d;
-    if (this.rule.margin > 0 && !(switchAdvantage(this.net, outs, holdRatio, d, this.probs) > this.rule.margin)) return DecisionGate.hold();
+    const margin = this.rule.margin;
+    if (margin > 0 && !(switchAdvantage(this.net, outs, holdRatio, d, this.probs) > margin)) return DecisionGate.hold();
     if (!gate.heldLongEnough(obs.t)) return DecisionGate.hold();
     return d;
   }
@@ -96,7 +97,8 @@ export async function loadAgent(dir: string): Promise<LoadedAgent> {
   }
   const scaler = meta.scaler ? scalerFromJSON(meta.scaler) : undefined;
   const net = wrapModel(model, meta.network, learnerMeta.continuous);
-  const rule = learnerMeta.decision ? checkDecisionRule(learnerMeta.decision, `model ${dir}: meta.json learner.decision`) : PLAIN_RULE;
+  const saved = learnerMeta.decision;
+  const rule = saved ? checkDecisionRule(saved, `model ${dir}: meta.json learner.decision`) : PLAIN_RULE;
   const policy = new AgentPolicy(meta.name, net, rule);
   return {
     policy,

@@ -82,17 +82,25 @@ export function checkRecipe(name: string, r: unknown): AgentRecipe {
   if (!(Number.isInteger(x.window) && (x.window as number) >= 0)) throw bad('needs a whole window ≥ 0');
   if (x.decision !== undefined) {
     const d = x.decision;
-    if (d.margins !== undefined && !(Array.isArray(d.margins) && d.margins.length > 0 && d.margins.every((m) => Number.isFinite(m) && m >= 0))) {
+    const margins = d.margins;
+    if (margins !== undefined && !(Array.isArray(margins) && margins.length > 0 && margins.every((m) => m >= 0))) {
       throw bad('decision.margins must be a non-empty list of numbers ≥ 0');
     }
-    for (const m of d.margins ?? [0]) checkDecisionRule({ margin: m, minHold: d.minHold, every: d.every }, `strategies/${name}.ts: recipe decision`);
+    for (const m of margins ?? [0]) {
+      checkDecisionRule({ margin: m, minHold: d.minHold, every: d.every }, `strategies/${name}.ts: recipe decision`);
+    }
   }
   if (x.selection !== undefined) {
     const s = x.selection;
     const whole = (v: number | undefined, min: number) => v === undefined || (Number.isInteger(v) && v >= min);
     if (!whole(s.windows, 1)) throw bad('selection.windows must be a whole number ≥ 1');
-    if (!whole(s.purge, 0) || !whole(s.embargo, 0)) throw bad('selection.purge and selection.embargo must be whole numbers of candles ≥ 0');
-    if (s.turnoverCost !== undefined && !(Number.isFinite(s.turnoverCost) && s.turnoverCost >= 0)) throw bad('selection.turnoverCost must be a number ≥ 0');
+    if (!whole(s.purge, 0) || !whole(s.embargo, 0)) {
+      throw bad('selection.purge and selection.embargo must be whole numbers of candles ≥ 0');
+    }
+    const kappa = s.turnoverCost;
+    if (kappa !== undefined && !(Number.isFinite(kappa) && kappa >= 0)) {
+      throw bad('selection.turnoverCost must be a number ≥ 0');
+    }
   }
   return x as AgentRecipe;
 }

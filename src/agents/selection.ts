@@ -38,7 +38,8 @@ export interface PurgedSplit {
 
 /**
  * Splits a fold's train + validation span [train.from, validation.to) into training segments and `windows`
- * validation windows of equal length holding as many candles together as the fold's validation window (López de Prado, Advances in
+ * validation windows of equal length holding as many candles together as the fold's validation window (López de
+ * Prado, Advances in
  * Financial Machine Learning, ch. 7). The span is cut into equal blocks; each block ends with a window. Training rows
  * are purged for `purge` candles before each window (their rewards and bootstrapped values reach into it) and
  * embargoed for `embargo` candles after it (rows right after a window are correlated with it). One window and no
@@ -56,7 +57,14 @@ export function purgedSplit(fold: Fold, o: Pick<SelectionOptions, 'windows' | 'p
   return { train: [fold.train], validation: [fold.validation], excluded: [] };
 }
 
-function tryPurgedSplit(from: number, to: number, valLen: number, k: number, purge: number, embargo: number): PurgedSplit | undefined {
+function tryPurgedSplit(
+  from: number,
+  to: number,
+  valLen: number,
+  k: number,
+  purge: number,
+  embargo: number,
+): PurgedSplit | undefined {
   const winLen = Math.floor(valLen / k);
   if (k > 1 && winLen < MIN_SCORE_WINDOW) return undefined;
   const block = (to - from) / k;
@@ -88,7 +96,14 @@ function tryPurgedSplit(from: number, to: number, valLen: number, k: number, pur
  * epoch and margin whose edge survives its own costs, which is what the test rewards (issue 13, fold 4 picked
  * validation Sharpe 2.4–3.2 by churning and lost 22–28% on test).
  */
-export function validationScore(m: Metrics, trades: readonly Trade[], equity: Float64Array, rangeFrom: number, costs: Costs, turnoverCost: number): number {
+export function validationScore(
+  m: Metrics,
+  trades: readonly Trade[],
+  equity: Float64Array,
+  rangeFrom: number,
+  costs: Costs,
+  turnoverCost: number,
+): number {
   if (!(turnoverCost > 0) || trades.length === 0) return m.sharpe;
   const slip = costs.slippageBps / 10_000;
   let cost = 0;
@@ -125,7 +140,7 @@ export function rankCorrelation(xs: readonly number[], ys: readonly number[]): n
 function ranks(v: readonly number[]): number[] {
   const idx = v.map((x, i) => ({ x, i })).sort((a, b) => a.x - b.x);
   const out = new Array<number>(v.length);
-  for (let i = 0; i < idx.length; ) {
+  for (let i = 0; i < idx.length;) {
     let j = i;
     while (j + 1 < idx.length && idx[j + 1].x === idx[i].x) j++;
     for (let k = i; k <= j; k++) out[idx[k].i] = (i + j) / 2 + 1;

@@ -7,7 +7,7 @@ import type { AccountSection, TradeValueBounds } from '../market/config.ts';
 import type { AgentMarketSettings } from './config.ts';
 import { UserError } from '../core/errors.ts';
 import { computeFeatures, featureWarmup, type FeatureMatrix } from '../features/index.ts';
-import { applyScaler, fitScaler, type ScalerState } from '../features/scaler.ts';
+import { applyScaler, fitScaler, type ScalerKind, type ScalerState } from '../features/scaler.ts';
 import { createImageRenderer, parseImageSpec, type ImageRenderer, type ImageSpec } from '../chart/index.ts';
 import { costPreset, costsFromSettings, type Costs } from '../market/costs.ts';
 import type { EnvOptions, EpisodeOptions, SizingOptions } from '../market/trading-env.ts';
@@ -63,7 +63,12 @@ export function recipeWarmup(recipe: AgentRecipe): number {
  * Features, scaler (fitted on the training rows only: one range, or the segments of a purged split) and images for
  * `candles`.
  */
-export function prepareData(recipe: AgentRecipe, candles: Candles, train: IndexRange | readonly IndexRange[], scaler?: ScalerState): PreparedData {
+export function prepareData(
+  recipe: AgentRecipe,
+  candles: Candles,
+  train: IndexRange | readonly IndexRange[],
+  scaler?: ScalerState,
+): PreparedData {
   const prepared: PreparedData = { candles, cols: 0, window: 0, firstT: recipeWarmup(recipe) };
   if (recipe.features && recipe.window > 0) {
     const matrix = computeFeatures(candles, recipe.features);
@@ -82,7 +87,7 @@ export function prepareData(recipe: AgentRecipe, candles: Candles, train: IndexR
 }
 
 /** The scaler fitted on one range, or on the rows of several (copied together, warm-up rows left out). */
-function fitScalerOn(kind: AgentRecipe['scaler'], m: FeatureMatrix, train: IndexRange | readonly IndexRange[]): ScalerState {
+function fitScalerOn(kind: ScalerKind, m: FeatureMatrix, train: IndexRange | readonly IndexRange[]): ScalerState {
   if (!Array.isArray(train)) return fitScaler(kind, m, (train as IndexRange).from, (train as IndexRange).to);
   const ranges = train as readonly IndexRange[];
   if (ranges.length === 1) return fitScaler(kind, m, ranges[0].from, ranges[0].to);
@@ -148,7 +153,13 @@ export function trainingEnvs(recipe: AgentRecipe, market: AgentMarketSettings, p
  * learner (DQN, RLTrader) runs them back to back as one episode each epoch (src/agents/chained-env.ts); batched
  * learners spread their environments over the segments, each on random windows of its segment.
  */
-export function segmentEnvs(recipe: AgentRecipe, market: AgentMarketSettings, p: PreparedData, segments: readonly IndexRange[], seed: number): LearningEnv[] {
+export function segmentEnvs(
+  recipe: AgentRecipe,
+  market: AgentMarketSettings,
+  p: PreparedData,
+  segments: readonly IndexRange[],
+  seed: number,
+): LearningEnv[] {
   if (segments.length === 1) return trainingEnvs(recipe, market, p, segments[0], seed);
   const n = envCount(recipe);
   if (n === 1) return [chainedEnv(segments.map((r) => new TradingEnv(envOptions(recipe, market, p, r))))];
@@ -157,7 +168,8 @@ export function segmentEnvs(recipe: AgentRecipe, market: AgentMarketSettings, p:
   return Array.from({ length: n }, (_, i) => {
     const range = segments[i % segments.length];
     const len = range.to - range.from;
-    const episode: EpisodeOptions | undefined = wanted < len ? { kind: 'random', length: wanted, seed: seed * 1009 + i } : undefined;
+    const episode: EpisodeOptions | undefined =
+      wanted < len ? { kind: 'random', length: wanted, seed: seed * 1009 + i } : undefined;
     return learningEnv(new TradingEnv(envOptions(recipe, market, p, range, episode)));
   });
 }

@@ -18,7 +18,8 @@ import type { EpsilonSchedule } from './learners/schedule.ts';
 import { learnerPolicy } from './load-agent.ts';
 import type { AgentRecipe } from './recipe.ts';
 import { saveAgentModel } from './save.ts';
-import { createLearner, envOptions, networkSpec, prepareData, recipeCosts, segmentEnvs, type IndexRange, type PreparedData } from './setup.ts';
+import { createLearner, envOptions, networkSpec, prepareData, recipeCosts, segmentEnvs } from './setup.ts';
+import type { IndexRange, PreparedData } from './setup.ts';
 import type { Fold } from './splits.ts';
 import { trainAgent, type TrainOutcome, type ValidationResult } from './train.ts';
 import { checkDecisionRule, isPlainRule, type DecisionRule } from './decision-rule.ts';
@@ -96,7 +97,8 @@ export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: Save
 
 /** The rule of a recipe with a given margin (minHold and every as the recipe says). */
 export function recipeRule(recipe: AgentRecipe, margin: number): DecisionRule {
-  return checkDecisionRule({ margin, minHold: recipe.decision?.minHold, every: recipe.decision?.every }, 'recipe decision');
+  const d = recipe.decision;
+  return checkDecisionRule({ margin, minHold: d?.minHold, every: d?.every }, 'recipe decision');
 }
 
 /**
@@ -113,7 +115,8 @@ export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent>
   const learner = createLearner(recipe, spec, seed);
   const costs = recipeCosts(recipe, settings.account);
   const margins = [...new Set(recipe.decision?.margins ?? [0])].sort((a, b) => a - b);
-  const scored = margins.length > 1 || selection.windows > 1 || selection.turnoverCost > 0 || recipe.decision !== undefined;
+  // a recipe without decision or selection options keeps the plain validation Sharpe (and its log line)
+  const scored = recipe.decision !== undefined || recipe.selection !== undefined;
   const run = (rule: DecisionRule, range: IndexRange, startState?: AccountState) => {
     // fixed weights during a greedy run: batch the feature trunk
     learner.net.setTrunkCache(true);
@@ -136,7 +139,8 @@ export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent>
       for (const w of split.validation) {
         const r = run(rule, w);
         const m = computeMetrics(r, tf);
-        score += validationScore(m, r.trades, r.equity, w.from, costs, selection.turnoverCost) / split.validation.length;
+        const windowScore = validationScore(m, r.trades, r.equity, w.from, costs, selection.turnoverCost);
+        score += windowScore / split.validation.length;
         sharpe += m.sharpe / split.validation.length;
         totalReturn += m.totalReturn / split.validation.length;
         trades += m.trades;

@@ -120,7 +120,8 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
       records.push(record);
       const e = String(epoch).padStart(digits, '0');
       const v = record.validation;
-      const scored = v?.score !== undefined ? ` Score ${v.score.toFixed(3)} Margin ${v.margin ?? 0} Trades ${v.trades ?? 0}` : '';
+      const scored =
+        v?.score !== undefined ? ` Score ${v.score.toFixed(3)} Margin ${v.margin ?? 0} Trades ${v.trades ?? 0}` : '';
       const val = v ? ` Val:Sharpe ${v.sharpe.toFixed(3)} Ret ${(v.totalReturn * 100).toFixed(2)}%${scored}` : '';
       o.logger.info(
         `[${o.label}][Epoch ${e}/${o.epochs}] Epsilon:${epsilon.toFixed(4)} #Expl.:${stats.explorations}/${stats.steps} ` +
@@ -143,7 +144,8 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
       if (o.patience > 0 && sinceBest >= o.patience) {
         stoppedEarly = true;
         o.logger.info(
-          `[${o.label}] early stop after epoch ${epoch}: no better validation ${record.validation?.score !== undefined ? 'score' : 'Sharpe'} ` +
+          `[${o.label}] early stop after epoch ${epoch}: ` +
+            `no better validation ${record.validation?.score !== undefined ? 'score' : 'Sharpe'} ` +
             `for ${o.patience} validations (best ${bestScore.toFixed(3)} at epoch ${bestEpoch})`,
         );
         break;
@@ -160,5 +162,14 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
     bestEpoch = records.length;
   }
   const finite = (x: number) => (Number.isFinite(x) ? x : 0);
-  return { epochs: records, bestEpoch, bestSharpe: finite(bestSharpe), bestScore: finite(bestScore), bestMargin, stoppedEarly, seconds: (performance.now() - started) / 1000, summaries };
+  return {
+    epochs: records,
+    bestEpoch,
+    bestSharpe: finite(bestSharpe),
+    bestScore: finite(bestScore),
+    bestMargin,
+    stoppedEarly,
+    seconds: (performance.now() - started) / 1000,
+    summaries,
+  };
 }

@@ -131,17 +131,20 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       try {
         const test = agent.backtest(fold.test);
         const metrics = computeMetrics(test, candles.timeframe);
-        const testScore = validationScore(metrics, test.trades, test.equity, fold.test.from, costs, selection.turnoverCost);
+        const kappa = selection.turnoverCost;
+        const testScore = validationScore(metrics, test.trades, test.equity, fold.test.from, costs, kappa);
         if (folds.length > 1 && s === 0) {
           // to the next fold's first candle, where this fold's last decision fills and the next model takes over
           const to = fold === lastFold ? fold.test.to : fold.test.to + 1;
           chain.push(agent.backtest({ from: fold.test.from, to }, chain[chain.length - 1]?.endState));
         }
         const { bestEpoch, bestScore, bestMargin } = agent.training;
-        runs.push({ fold: fold.index, seed, training: agent.training, test, metrics, validationScore: bestScore, testScore, margin: bestMargin });
+        const training = agent.training;
+        runs.push({ fold: fold.index, seed, training, test, metrics, validationScore: bestScore, testScore, margin: bestMargin });
         logger.info(
-          `[${tag}] test: return ${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, trades ${metrics.trades} ` +
-            `(best epoch ${bestEpoch}, validation score ${bestScore.toFixed(3)}, test score ${testScore.toFixed(3)}, margin ${bestMargin})`,
+          `[${tag}] test: return ${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, ` +
+            `trades ${metrics.trades} (best epoch ${bestEpoch}, validation score ${bestScore.toFixed(3)}, ` +
+            `test score ${testScore.toFixed(3)}, margin ${bestMargin})`,
         );
         const curves = path.join(outDir, `learning_curves_${tag}.png`);
         await writeLearningCurvesPng(curves, `${ctx.strategy.name} ${tag}: learning curves`, agent.training.epochs, agent.training.bestEpoch);
@@ -181,7 +184,8 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   const summary = meanAndSd(runs.map((r) => r.metrics));
   const rho = rankCorrelation(runs.map((r) => r.validationScore), runs.map((r) => r.testScore));
   const selectionLine =
-    `validation → test over ${runs.length} run(s): Spearman ρ ${Number.isFinite(rho) ? rho.toFixed(2) : 'n/a (fewer than 3 runs or no spread)'} ` +
+    `validation → test over ${runs.length} run(s): ` +
+    `Spearman ρ ${Number.isFinite(rho) ? rho.toFixed(2) : 'n/a (fewer than 3 runs or no spread)'} ` +
     `between the chosen epoch's validation score and the same score on its test window`;
   const sections: ReportSection[] = [];
   const metricRows = METRIC_ROWS.filter((m) => typeof summary.mean[m.key] === 'number');
@@ -205,16 +209,28 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       text: `The headline result and curve chain the ${folds.length} test windows (${span(headline.range)}) on one account: each fold's model (seed ${baseSeed}) trades its own test window, continuing with the cash and units the previous fold's model ended with, so every decision is made by a model trained and selected only on candles before its window. The baselines run over the same span. The table above scores each fold's test window on its own, each from a fresh account.`,
     });
   }
+  const kappa = selection.turnoverCost;
+  const scoreText = kappa > 0 ? `Sharpe after costs less ${kappa} × the costs again` : 'validation Sharpe after costs';
+  const purgeText =
+    selection.windows > 1 ? ` with ${selection.purge} candles purged before and ${selection.embargo} embargoed after each` : '';
   sections.push({
     title: 'Selection',
     text:
-      `${selectionLine}. Score: ${selection.turnoverCost > 0 ? `Sharpe after costs less ${selection.turnoverCost} × the costs again (src/agents/selection.ts)` : 'validation Sharpe after costs'}, ` +
-      `mean over ${selection.windows} validation window(s)${selection.windows > 1 ? ` with ${selection.purge} candles purged before and ${selection.embargo} embargoed after each` : ''}; ` +
+      `${selectionLine}. Score: ${scoreText}, mean over ${selection.windows} validation window(s)${purgeText}; ` +
       `switching margins tried: ${(recipe.decision?.margins ?? [0]).join(', ')}.`,
     tables: [
       {
         columns: ['fold', 'seed', 'best epoch', 'margin', 'validation score', 'test score', 'test Sharpe', 'test trades'],
-        rows: runs.map((r) => [r.fold + 1, r.seed, r.training.bestEpoch, r.margin, r.validationScore.toFixed(3), r.testScore.toFixed(3), r.metrics.sharpe.toFixed(3), r.metrics.trades]),
+        rows: runs.map((r) => [
+          r.fold + 1,
+          r.seed,
+          r.training.bestEpoch,
+          r.margin,
+          r.validationScore.toFixed(3),
+          r.testScore.toFixed(3),
+          r.metrics.sharpe.toFixed(3),
+          r.metrics.trades,
+        ]),
       },
     ],
   });
@@ -264,7 +280,11 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
         ...(walk ? { walkForward: { range: headline.range, metrics: headlineMetrics } } : {}),
         mean: summary.mean,
         sd: summary.sd,
-        selection: { ...selection, margins: recipe.decision?.margins ?? [0], rankCorrelation: Number.isFinite(rho) ? rho : null },
+        selection: {
+          ...selection,
+          margins: recipe.decision?.margins ?? [0],
+          rankCorrelation: Number.isFinite(rho) ? rho : null,
+        },
         runs: runs.map((r) => ({
           fold: r.fold,
           seed: r.seed,

@@ -46,7 +46,9 @@ export function checkReward(r: RewardOptions): void {
 }
 
 function checkPenalty(p: number | undefined): void {
-  if (p !== undefined && !(Number.isFinite(p) && p >= 0)) throw new UserError(`reward: turnoverPenalty must be a number ≥ 0, got ${p}`);
+  if (p !== undefined && !(Number.isFinite(p) && p >= 0)) {
+    throw new UserError(`reward: turnoverPenalty must be a number ≥ 0, got ${p}`);
+  }
 }
 
 /** Running reward state for one episode. */

@@ -18,7 +18,12 @@ import { UserError } from '../../src/core/errors.ts';
 import { SMALL_RECIPE } from '../trading/agents.ts';
 import { testConfig } from './helpers.ts';
 
-const candles = syntheticCandles({ seed: 3, count: 300, timeframe: '1h', start: Date.UTC(2024, 0, 1) });
+const candles = syntheticCandles({
+  seed: 3,
+  count: 300,
+  timeframe: '1h',
+  start: Date.UTC(2024, 0, 1),
+});
 const config = testConfig();
 const warm = recipeWarmup(SMALL_RECIPE);
 const prepared = prepareData(SMALL_RECIPE, candles, { from: warm, to: 200 });
@@ -57,7 +62,10 @@ function churner(a: number, recipe: AgentRecipe = SMALL_RECIPE): AgentNet {
 
 function run(net: AgentNet, rule?: Partial<DecisionRule>): BacktestResult {
   const policy = new AgentPolicy('churner', net, rule ? checkDecisionRule(rule, 'test') : undefined);
-  return runBacktest({ ...envOptions(SMALL_RECIPE, config, prepared, range), policy });
+  return runBacktest({
+    ...envOptions(SMALL_RECIPE, config, prepared, range),
+    policy,
+  });
 }
 
 test('margin: a switch happens only when the network prefers it to keeping the position by more than the margin', () => {
@@ -74,7 +82,10 @@ test('margin: a switch happens only when the network prefers it to keeping the p
 
 test('switchAdvantage: Q difference against the best way of keeping the position, probability difference for policies', () => {
   const net = churner(0.01);
-  const ppoRecipe: AgentRecipe = { ...SMALL_RECIPE, learner: { kind: 'ppo', action: 'discrete' } };
+  const ppoRecipe: AgentRecipe = {
+    ...SMALL_RECIPE,
+    learner: { kind: 'ppo', action: 'discrete' },
+  };
   const ppo = createNet(networkSpec(ppoRecipe, prepared, 1), false);
   const probs = new Float32Array(3);
   try {
@@ -97,7 +108,8 @@ test('minHold: a position is kept at least minHold candles between fills', () =>
     for (const minHold of [2, 5, 9]) {
       const trades = run(net, { minHold }).trades;
       assert.ok(trades.length > 10);
-      for (let i = 1; i < trades.length; i++) assert.equal(trades[i].index - trades[i - 1].index, minHold, `minHold ${minHold}, fill ${i}`);
+      for (let i = 1; i < trades.length; i++)
+        assert.equal(trades[i].index - trades[i - 1].index, minHold, `minHold ${minHold}, fill ${i}`);
     }
   } finally {
     net.dispose();
@@ -133,20 +145,36 @@ test('the rule keeps decisions causal: rewriting the future leaves earlier decis
     }
     const actions = (c: typeof candles) => {
       const p = prepareData(SMALL_RECIPE, c, { from: warm, to: 200 }, prepared.scaler);
-      return runBacktest({ ...envOptions(SMALL_RECIPE, config, p, range), policy: new AgentPolicy('seeded', net, rule) }).actions;
+      return runBacktest({
+        ...envOptions(SMALL_RECIPE, config, p, range),
+        policy: new AgentPolicy('seeded', net, rule),
+      }).actions;
     };
     const a = actions(candles);
     const b = actions(future);
     const upto = cut - range.from + 1;
     assert.deepEqual(Array.from(b.subarray(0, upto)), Array.from(a.subarray(0, upto)));
-    assert.notDeepEqual(Array.from(b), Array.from(a), 'the rewritten future changes later decisions (the check can fail)');
+    assert.notDeepEqual(
+      Array.from(b),
+      Array.from(a),
+      'the rewritten future changes later decisions (the check can fail)',
+    );
   } finally {
     net.dispose();
   }
 });
 
 test('bad rules stop with one line', () => {
-  assert.throws(() => checkDecisionRule({ margin: -1 }, 'r'), (e: unknown) => e instanceof UserError && /margin/.test(e.message));
-  assert.throws(() => checkDecisionRule({ minHold: 1.5 }, 'r'), (e: unknown) => e instanceof UserError && /minHold/.test(e.message));
-  assert.throws(() => checkDecisionRule({ every: 0 }, 'r'), (e: unknown) => e instanceof UserError && /every/.test(e.message));
+  assert.throws(
+    () => checkDecisionRule({ margin: -1 }, 'r'),
+    (e: unknown) => e instanceof UserError && /margin/.test(e.message),
+  );
+  assert.throws(
+    () => checkDecisionRule({ minHold: 1.5 }, 'r'),
+    (e: unknown) => e instanceof UserError && /minHold/.test(e.message),
+  );
+  assert.throws(
+    () => checkDecisionRule({ every: 0 }, 'r'),
+    (e: unknown) => e instanceof UserError && /every/.test(e.message),
+  );
 });

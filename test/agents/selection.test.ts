@@ -18,7 +18,12 @@ import { Rng } from '../../src/core/random.ts';
 import { SMALL_RECIPE } from '../trading/agents.ts';
 import { testConfig } from './helpers.ts';
 
-const fold: Fold = { index: 0, train: { from: 150, to: 1350 }, validation: { from: 1350, to: 1650 }, test: { from: 1650, to: 1950 } };
+const fold: Fold = {
+  index: 0,
+  train: { from: 150, to: 1350 },
+  validation: { from: 1350, to: 1650 },
+  test: { from: 1650, to: 1950 },
+};
 
 before(async () => {
   await initBackend('wasm');
@@ -40,10 +45,15 @@ test('purged split: windows of equal length, purge before and embargo after each
   }
   for (const w of s.validation) {
     for (let i = w.from - 12; i < w.from; i++) assert.ok(inside(i, s.excluded) && !inside(i, s.train), `purged ${i}`);
-    if (w.to < fold.validation.to) for (let i = w.to; i < w.to + 7; i++) assert.ok(inside(i, s.excluded) && !inside(i, s.train), `embargoed ${i}`);
+    if (w.to < fold.validation.to)
+      for (let i = w.to; i < w.to + 7; i++) assert.ok(inside(i, s.excluded) && !inside(i, s.train), `embargoed ${i}`);
   }
   // one window, no purge: the plain chronological split
-  assert.deepEqual(purgedSplit(fold, { windows: 1, purge: 0, embargo: 0 }), { train: [fold.train], validation: [fold.validation], excluded: [] });
+  assert.deepEqual(purgedSplit(fold, { windows: 1, purge: 0, embargo: 0 }), {
+    train: [fold.train],
+    validation: [fold.validation],
+    excluded: [],
+  });
   // too little data for 10 windows of ≥ 48 candles: fewer are used
   assert.ok(purgedSplit(fold, { windows: 10, purge: 0, embargo: 0 }).validation.length <= 6);
 });
@@ -54,7 +64,10 @@ test('training environments over a purged split never step a validation window o
   const s = purgedSplit(fold, { windows: 3, purge: 12, embargo: 7 });
   const prepared = prepareData(SMALL_RECIPE, candles, s.train);
   assert.ok(recipeWarmup(SMALL_RECIPE) <= fold.train.from);
-  const ppo: AgentRecipe = { ...SMALL_RECIPE, learner: { kind: 'ppo', envs: 5 } };
+  const ppo: AgentRecipe = {
+    ...SMALL_RECIPE,
+    learner: { kind: 'ppo', envs: 5 },
+  };
   for (const recipe of [SMALL_RECIPE, ppo]) {
     const envs = segmentEnvs(recipe, config, prepared, s.train, 1);
     const rng = new Rng(9);
@@ -83,12 +96,57 @@ test('validation score: Sharpe after costs less κ × the costs again, in Sharpe
   const day = 86_400_000;
   const equity = new Float64Array([100, 101, 99, 103, 104]);
   const trades: Trade[] = [
-    { index: 11, ts: day, side: 'buy', price: 10, units: 10, gross: 100, fee: 0.1, tax: 0, realizedPnl: 0, cash: 0, unitsAfter: 10 },
-    { index: 13, ts: 3 * day, side: 'sell', price: 10, units: 10, gross: 99, fee: 0.1, tax: 0.05, realizedPnl: -1, cash: 99, unitsAfter: 0 },
+    {
+      index: 11,
+      ts: day,
+      side: 'buy',
+      price: 10,
+      units: 10,
+      gross: 100,
+      fee: 0.1,
+      tax: 0,
+      realizedPnl: 0,
+      cash: 0,
+      unitsAfter: 10,
+    },
+    {
+      index: 13,
+      ts: 3 * day,
+      side: 'sell',
+      price: 10,
+      units: 10,
+      gross: 99,
+      fee: 0.1,
+      tax: 0.05,
+      realizedPnl: -1,
+      cash: 99,
+      unitsAfter: 0,
+    },
   ];
-  const result = { equity, positions: new Float64Array(5).fill(1), timestamps: Float64Array.from([0, 1, 2, 3, 4], (i) => i * day), trades, feesPaid: 0.2, taxPaid: 0.05 };
-  const m = computeMetrics({ ...result, actions: new Uint8Array(4), executed: new Uint8Array(4), rejected: {} } as unknown as BacktestResult, '1d');
-  const costs: Costs = { feeRate: 0.001, sellTax: 0, slippageBps: 10, minOrderValue: 1, quantityPrecision: 8 };
+  const result = {
+    equity,
+    positions: new Float64Array(5).fill(1),
+    timestamps: Float64Array.from([0, 1, 2, 3, 4], (i) => i * day),
+    trades,
+    feesPaid: 0.2,
+    taxPaid: 0.05,
+  };
+  const m = computeMetrics(
+    {
+      ...result,
+      actions: new Uint8Array(4),
+      executed: new Uint8Array(4),
+      rejected: {},
+    } as unknown as BacktestResult,
+    '1d',
+  );
+  const costs: Costs = {
+    feeRate: 0.001,
+    sellTax: 0,
+    slippageBps: 10,
+    minOrderValue: 1,
+    quantityPrecision: 8,
+  };
   assert.equal(validationScore(m, trades, equity, 10, costs, 0), m.sharpe);
   // costs as fractions of the equity at the close before each fill (candles 10 and 12 of a run starting at 10)
   const c1 = (0.1 + 100 * 0.001) / 100;
@@ -98,7 +156,10 @@ test('validation score: Sharpe after costs less κ × the costs again, in Sharpe
   const sd = Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / 3);
   const expected = ((mean - (c1 + c2) / 4) / sd) * Math.sqrt(m.periodsPerYear);
   assert.ok(Math.abs(m.sharpe - (mean / sd) * Math.sqrt(m.periodsPerYear)) < 1e-9);
-  assert.ok(Math.abs(validationScore(m, trades, equity, 10, costs, 1) - expected) < 1e-9, `${validationScore(m, trades, equity, 10, costs, 1)} vs ${expected}`);
+  assert.ok(
+    Math.abs(validationScore(m, trades, equity, 10, costs, 1) - expected) < 1e-9,
+    `${validationScore(m, trades, equity, 10, costs, 1)} vs ${expected}`,
+  );
 });
 
 test('rank correlation: Spearman with average ranks for ties', () => {

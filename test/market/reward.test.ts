@@ -15,7 +15,13 @@ const HOLD = 2;
 const BALANCE = 1_000_000;
 const FEE = 0.001;
 const SLIP_BPS = 10;
-const costs: Costs = { feeRate: FEE, sellTax: 0, slippageBps: SLIP_BPS, minOrderValue: 1, quantityPrecision: 8 };
+const costs: Costs = {
+  feeRate: FEE,
+  sellTax: 0,
+  slippageBps: SLIP_BPS,
+  minOrderValue: 1,
+  quantityPrecision: 8,
+};
 
 /** Four hand-made candles: opens 100, 110, 99, 120; closes 104, 106, 101, 118. */
 function candles(): Candles {
@@ -34,17 +40,35 @@ function candles(): Candles {
 }
 
 function env(reward: RewardOptions): TradingEnv {
-  const e = new TradingEnv({ candles: candles(), window: 0, range: { from: 0, to: 4 }, costs, balance: BALANCE, sizing: { kind: 'all' }, reward });
+  const e = new TradingEnv({
+    candles: candles(),
+    window: 0,
+    range: { from: 0, to: 4 },
+    costs,
+    balance: BALANCE,
+    sizing: { kind: 'all' },
+    reward,
+  });
   e.reset();
   return e;
 }
 
 /** The buy at candle 1's open, by hand: units floored to 1e-8, price with 10 bps slippage, 0.1% fee. */
-function handBuy(): { units: number; fee: number; slipCost: number; cash: number } {
+function handBuy(): {
+  units: number;
+  fee: number;
+  slipCost: number;
+  cash: number;
+} {
   const price = 110 * (1 + SLIP_BPS / 10_000);
   const units = Math.floor((BALANCE / (price * (1 + FEE))) * 1e8) / 1e8;
   const fee = units * price * FEE;
-  return { units, fee, slipCost: units * (price - 110), cash: BALANCE - units * price - fee };
+  return {
+    units,
+    fee,
+    slipCost: units * (price - 110),
+    cash: BALANCE - units * price - fee,
+  };
 }
 
 test('logReturn with a turnover penalty: the log return less penalty × (fee + slippage) / value before the step', () => {
@@ -70,7 +94,11 @@ test('excessLogReturn over buy-and-hold: holding earns (about) nothing, staying 
   assert.ok(Math.abs(flat.step(HOLD, 1).reward + Math.log(101 / 106)) < 1e-12);
 
   const b = handBuy();
-  const e = env({ kind: 'excessLogReturn', benchmark: 'buyAndHold', turnoverPenalty: 1 });
+  const e = env({
+    kind: 'excessLogReturn',
+    benchmark: 'buyAndHold',
+    turnoverPenalty: 1,
+  });
   const v1 = b.cash + b.units * 106;
   const r1 = e.step(BUY, 1).reward;
   assert.ok(Math.abs(r1 - (Math.log(v1 / BALANCE) - Math.log(106 / 104) - (b.fee + b.slipCost) / BALANCE)) < 1e-12);
@@ -95,7 +123,10 @@ test('excessLogReturn over flat is the log return: cash earns nothing', () => {
 });
 
 test('bad reward options stop with one line', () => {
-  assert.throws(() => env({ kind: 'logReturn', turnoverPenalty: -1 }), (e: unknown) => e instanceof UserError && /turnoverPenalty/.test(e.message));
+  assert.throws(
+    () => env({ kind: 'logReturn', turnoverPenalty: -1 }),
+    (e: unknown) => e instanceof UserError && /turnoverPenalty/.test(e.message),
+  );
   assert.throws(
     () => env({ kind: 'excessLogReturn', benchmark: 'index' as 'flat' }),
     (e: unknown) => e instanceof UserError && /benchmark must be buyAndHold or flat/.test(e.message),

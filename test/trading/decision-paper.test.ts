@@ -30,7 +30,10 @@ const RULE: DecisionRule = { margin: 0.05, minHold: 3, every: 2 };
 
 async function saveSeeded(dir: string, candles: Candles, rule?: DecisionRule): Promise<void> {
   await initBackend('auto');
-  const prepared = prepareData(SMALL_RECIPE, candles, { from: recipeWarmup(SMALL_RECIPE), to: candles.ts.length });
+  const prepared = prepareData(SMALL_RECIPE, candles, {
+    from: recipeWarmup(SMALL_RECIPE),
+    to: candles.ts.length,
+  });
   const spec = networkSpec(SMALL_RECIPE, prepared, 3);
   const net = createNet(spec, false);
   // the seeded network, pushed to switch: Q(buy) − Q(sell) falls with the hold ratio, features still move it
@@ -51,7 +54,13 @@ async function saveSeeded(dir: string, candles: Candles, rule?: DecisionRule): P
     name: 'ruled',
     strategy: 'dqn-dnn',
     seed: 3,
-    learner: { kind: 'dqn', extraState: {}, bestEpoch: 0, epochs: 0, ...(rule ? { decision: rule } : {}) },
+    learner: {
+      kind: 'dqn',
+      extraState: {},
+      bestEpoch: 0,
+      epochs: 0,
+      ...(rule ? { decision: rule } : {}),
+    },
     trainingWindow: { from: '', to: '' },
     dataHash: '',
     metrics: {},
@@ -62,8 +71,20 @@ async function saveSeeded(dir: string, candles: Candles, rule?: DecisionRule): P
 
 test('paper trading a model with a margin, holding period and decision interval makes exactly the backtest trades', async () => {
   const tmp = tempDir();
-  const candles = syntheticCandles({ seed: 8, count: 420, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000 });
-  const config = loadConfig({ overrides: { data: { database: path.join(tmp.dir, 'bot.db') }, log: { file: '' }, trading: { historyCandles: 120 } } });
+  const candles = syntheticCandles({
+    seed: 8,
+    count: 420,
+    timeframe: '1h',
+    start: Date.UTC(2024, 0, 1),
+    tick: 1000,
+  });
+  const config = loadConfig({
+    overrides: {
+      data: { database: path.join(tmp.dir, 'bot.db') },
+      log: { file: '' },
+      trading: { historyCandles: 120 },
+    },
+  });
   const home = path.join(tmp.dir, 'models', 'ruled');
   const plainHome = path.join(tmp.dir, 'models', 'plain');
   const store = CandleStore.open(config.data.database);
@@ -80,7 +101,13 @@ test('paper trading a model with a margin, holding period and decision interval 
       feed: seriesFeed(candles, HOUR),
       market: new PaperMarket(costs, sizing),
       policies: source,
-      key: { mode: 'paper', name: 'ruled', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' },
+      key: {
+        mode: 'paper',
+        name: 'ruled',
+        exchange: 'upbit',
+        symbol: 'BTC/KRW',
+        timeframe: '1h',
+      },
       balance: config.account.balance,
       historyCandles: config.trading.historyCandles,
       start: candles.ts[startIndex],
@@ -100,8 +127,19 @@ test('paper trading a model with a margin, holding period and decision interval 
     const backtest = async (dir: string) => {
       const agent = await loadAgent(dir);
       try {
-        const opts = { ...agent.observationSource(loaded), range: { from: 121, to: loaded.ts.length }, costs, balance: config.account.balance, sizing };
-        return runBacktest({ ...opts, policy: agent.policy }).trades.map((t) => ({ ts: t.ts, side: t.side, price: t.price, units: t.units }));
+        const opts = {
+          ...agent.observationSource(loaded),
+          range: { from: 121, to: loaded.ts.length },
+          costs,
+          balance: config.account.balance,
+          sizing,
+        };
+        return runBacktest({ ...opts, policy: agent.policy }).trades.map((t) => ({
+          ts: t.ts,
+          side: t.side,
+          price: t.price,
+          units: t.units,
+        }));
       } finally {
         agent.dispose();
       }
@@ -109,7 +147,10 @@ test('paper trading a model with a margin, holding period and decision interval 
     const engineTrades = await backtest(home);
     const plainTrades = await backtest(plainHome);
     assert.ok(engineTrades.length >= 4, `the ruled model trades (${engineTrades.length})`);
-    assert.ok(plainTrades.length > engineTrades.length, `the rule changes the trades (${plainTrades.length} plain, ${engineTrades.length} ruled)`);
+    assert.ok(
+      plainTrades.length > engineTrades.length,
+      `the rule changes the trades (${plainTrades.length} plain, ${engineTrades.length} ruled)`,
+    );
     for (const t of engineTrades) assert.equal(new Date(t.ts).getUTCHours() % 2, 0, 'fills on the 2-candle grid');
     assert.deepEqual(paperTrades, engineTrades);
   } finally {
