@@ -15,6 +15,11 @@ const recipe: AgentRecipe = {
   exploration: { kind: 'linear', start: 0.5, end: 0.02 },
   sizing: 'all',
   reward: { kind: 'logReturn' },
+  // issue 13: trade only when switching beats keeping the position by a margin chosen on validation
+  // (Q-value units: with rewardScale 100, 0.2 ≈ one round trip of costs)
+  decision: { margins: [0, 0.1, 0.2, 0.4, 0.8, 1.6] },
+  // issue 13: epoch and margin chosen on 3 purged (1 day) and embargoed (1 day) validation windows, costs charged twice
+  selection: { windows: 3, purge: 24, embargo: 24, turnoverCost: 1 },
   costs: 'config',
   epochs: 20,
 };

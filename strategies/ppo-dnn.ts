@@ -13,6 +13,10 @@ const recipe: AgentRecipe = {
   learner: { kind: 'ppo', action: 'discrete', envs: 16, gamma: 0.9, learningRate: 1e-3, rolloutSteps: 64, epochsPerRollout: 4, minibatchSize: 512, clip: 0.2 },
   sizing: 'all',
   reward: { kind: 'logReturn' },
+  // issue 13: trade only when switching beats keeping the position by a margin chosen on validation (probability units)
+  decision: { margins: [0, 0.1, 0.2, 0.4] },
+  // issue 13: epoch and margin chosen on 3 purged (1 day) and embargoed (1 day) validation windows, costs charged twice
+  selection: { windows: 3, purge: 24, embargo: 24, turnoverCost: 1 },
   costs: 'config',
   epochs: 20,
 };

@@ -44,3 +44,40 @@ export function greedyDecision(net: AgentNet, outs: HeadOutputs, holdRatio: numb
   const a = argmax(q, 0, 3);
   return { action: ACTIONS[a], confidence: sigmoid(q[a]) };
 }
+
+/** Hold ratios at or above this count as fully invested: an all-in buy would change nothing. */
+export const FULL_RATIO = 0.99;
+/** Hold ratios at or below this count as flat: a sell would change nothing. */
+export const FLAT_RATIO = 0.01;
+
+/** Whether a decision would move the position held at `holdRatio` (a buy when fully in, a sell when flat do not). */
+export function changesPosition(d: Decision, holdRatio: number): boolean {
+  if (d.action === 'hold') return false;
+  if (d.targetPosition !== undefined) return true;
+  return d.action === 'buy' ? holdRatio < FULL_RATIO : holdRatio > FLAT_RATIO;
+}
+
+/**
+ * How much the network prefers `action` to keeping the position it holds, in the network's own units (issue 13):
+ * Q-value difference for a value head, probability difference for a policy head, and for a continuous head the
+ * distance of its target from the position. "Keeping" is holding, or the action that cannot trade from here (a
+ * buy when fully invested, a sell when flat), whichever the network scores higher.
+ */
+export function switchAdvantage(
+  net: AgentNet,
+  outs: HeadOutputs,
+  holdRatio: number,
+  action: Decision,
+  probs: Float32Array,
+): number {
+  if (outs.policy && isContinuous(net)) {
+    const target = action.targetPosition ?? Math.min(1, Math.max(0, outs.policy[0]));
+    return Math.abs(target - holdRatio);
+  }
+  const policy = outs.policy && (net.policyOutput === 'logits' ? softmaxRow(outs.policy, 0, 3, probs) : outs.policy);
+  const s = policy ?? (outs.value as Float32Array);
+  let keep = s[2];
+  if (holdRatio >= FULL_RATIO && s[0] > keep) keep = s[0];
+  if (holdRatio <= FLAT_RATIO && s[1] > keep) keep = s[1];
+  return s[ACTIONS.indexOf(action.action)] - keep;
+}

@@ -8,26 +8,51 @@ import type { ObservationSource } from '../market/observation.ts';
 import type { Decision, Observation, Policy } from '../core/policy.ts';
 import type { AgentRecipe } from './recipe.ts';
 import type { Learner } from './learners/learner.ts';
-import { greedyDecision } from './greedy-decision.ts';
+import { changesPosition, greedyDecision, switchAdvantage } from './greedy-decision.ts';
+import { checkDecisionRule, DecisionGate, isPlainRule, PLAIN_RULE, type DecisionRule } from './decision-rule.ts';
 import type { AgentNet } from '../nn/agent-net.ts';
 import { observationSource, prepareData, recipeWarmup, wrapModel } from './setup.ts';
 
-/** The greedy policy of a network: what the backtest evaluates and what paper trading runs. No exploration. */
+/**
+ * The greedy policy of a network: what the backtest evaluates and what paper and live trading run. No exploration.
+ * With a decision rule (issue 13) it trades only on schedule, outside the holding period and when the network's
+ * preference for switching beats the margin; it needs nothing but the observations it is shown, in order.
+ */
 export class AgentPolicy implements Policy {
   private readonly probs = new Float32Array(3);
+  private readonly gate: DecisionGate | undefined;
+  readonly rule: DecisionRule;
   constructor(
     readonly name: string,
     readonly net: AgentNet,
-  ) {}
+    rule: DecisionRule = PLAIN_RULE,
+  ) {
+    this.rule = rule;
+    this.gate = isPlainRule(rule) ? undefined : new DecisionGate(rule);
+  }
 
   decide(obs: Observation): Decision {
-    return greedyDecision(this.net, this.net.forwardOne(obs), obs.state[0] ?? 0, this.probs);
+    const holdRatio = obs.state[0] ?? 0;
+    const gate = this.gate;
+    if (!gate) return greedyDecision(this.net, this.net.forwardOne(obs), holdRatio, this.probs);
+    gate.see(obs);
+    if (!gate.onSchedule(obs)) return DecisionGate.hold();
+    const outs = this.net.forwardOne(obs);
+    const d = greedyDecision(this.net, outs, holdRatio, this.probs);
+    if (!changesPosition(d, holdRatio)) return d;
+    const margin = this.rule.margin;
+    if (margin > 0 && !(switchAdvantage(this.net, outs, holdRatio, d, this.probs) > margin)) return DecisionGate.hold();
+    if (!gate.heldLongEnough(obs.t)) return DecisionGate.hold();
+    return d;
   }
 }
 
-/** A learner's current network as a Policy (validation and test runs during training). */
-export function learnerPolicy(name: string, learner: Learner): Policy {
-  return { name, decide: (obs) => learner.decide(obs) };
+/**
+ * A learner's current network as a Policy (validation and test runs during training): the same AgentPolicy a saved
+ * model loads into (every learner's own `decide` is this greedy decision on its network).
+ */
+export function learnerPolicy(name: string, learner: Learner, rule: DecisionRule = PLAIN_RULE): Policy {
+  return new AgentPolicy(name, learner.net, rule);
 }
 
 /** What `meta.learner` holds for agents saved by `bot backtest` / `bot retrain`. */
@@ -38,6 +63,8 @@ export interface AgentLearnerMeta {
   extraState: Record<string, number>;
   bestEpoch: number;
   epochs: number;
+  /** The decision rule chosen on validation (issue 13); absent in models saved before it: plain greedy. */
+  decision?: DecisionRule;
 }
 
 export interface LoadedAgent {
@@ -70,7 +97,9 @@ export async function loadAgent(dir: string): Promise<LoadedAgent> {
   }
   const scaler = meta.scaler ? scalerFromJSON(meta.scaler) : undefined;
   const net = wrapModel(model, meta.network, learnerMeta.continuous);
-  const policy = new AgentPolicy(meta.name, net);
+  const saved = learnerMeta.decision;
+  const rule = saved ? checkDecisionRule(saved, `model ${dir}: meta.json learner.decision`) : PLAIN_RULE;
+  const policy = new AgentPolicy(meta.name, net, rule);
   return {
     policy,
     meta,

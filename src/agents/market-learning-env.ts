@@ -21,3 +21,30 @@ export function learningEnv(env: TradingEnv): LearningEnv {
     },
   };
 }
+
+/**
+ * Several TradingEnvs (the training segments of a purged split, src/agents/selection.ts) as one episode: when a
+ * segment ends, the next one starts with a fresh account and its first observation is the step's next state. The
+ * learner sees one made-up transition per segment boundary (a few among thousands); the validation windows and
+ * their purged and embargoed zones are never stepped.
+ */
+export function chainedEnv(envs: readonly TradingEnv[]): LearningEnv {
+  const inner = envs.map(learningEnv);
+  let k = 0;
+  return {
+    initialValue: envs[0].options.balance,
+    reset() {
+      k = 0;
+      return inner[0].reset();
+    },
+    step(action, confidence, targetPosition) {
+      const s = inner[k].step(action, confidence, targetPosition);
+      if (s.done && k < inner.length - 1) {
+        k++;
+        s.observation = inner[k].reset();
+        s.done = false;
+      }
+      return s;
+    },
+  };
+}

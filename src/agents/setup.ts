@@ -7,7 +7,7 @@ import type { AccountSection, TradeValueBounds } from '../market/config.ts';
 import type { AgentMarketSettings } from './config.ts';
 import { UserError } from '../core/errors.ts';
 import { computeFeatures, featureWarmup, type FeatureMatrix } from '../features/index.ts';
-import { applyScaler, fitScaler, type ScalerState } from '../features/scaler.ts';
+import { applyScaler, fitScaler, type ScalerKind, type ScalerState } from '../features/scaler.ts';
 import { createImageRenderer, parseImageSpec, type ImageRenderer, type ImageSpec } from '../chart/index.ts';
 import { costPreset, costsFromSettings, type Costs } from '../market/costs.ts';
 import type { EnvOptions, EpisodeOptions, SizingOptions } from '../market/trading-env.ts';
@@ -22,7 +22,7 @@ import { createA2c } from './learners/a2c.ts';
 import { createPpo } from './learners/ppo.ts';
 import { RltraderLearner, RLTRADER_DEFAULTS } from './learners/rltrader.ts';
 import type { Learner } from './learners/learner.ts';
-import { learningEnv } from './market-learning-env.ts';
+import { chainedEnv, learningEnv } from './market-learning-env.ts';
 import type { LearningEnv } from './learning-env.ts';
 import { STATE_SIZE } from '../market/observation.ts';
 
@@ -59,12 +59,20 @@ export function recipeWarmup(recipe: AgentRecipe): number {
   return first;
 }
 
-/** Features, scaler (fitted on rows [trainFrom, trainTo) only) and images for `candles`. */
-export function prepareData(recipe: AgentRecipe, candles: Candles, train: IndexRange, scaler?: ScalerState): PreparedData {
+/**
+ * Features, scaler (fitted on the training rows only: one range, or the segments of a purged split) and images for
+ * `candles`.
+ */
+export function prepareData(
+  recipe: AgentRecipe,
+  candles: Candles,
+  train: IndexRange | readonly IndexRange[],
+  scaler?: ScalerState,
+): PreparedData {
   const prepared: PreparedData = { candles, cols: 0, window: 0, firstT: recipeWarmup(recipe) };
   if (recipe.features && recipe.window > 0) {
     const matrix = computeFeatures(candles, recipe.features);
-    const state = scaler ?? fitScaler(recipe.scaler, matrix, train.from, train.to);
+    const state = scaler ?? fitScalerOn(recipe.scaler, matrix, train);
     prepared.matrix = matrix;
     prepared.scaler = state;
     prepared.data = applyScaler(state, matrix);
@@ -76,6 +84,19 @@ export function prepareData(recipe: AgentRecipe, candles: Candles, train: IndexR
     prepared.image = { spec, text: recipe.image.spec, frames: recipe.image.frames, renderer: createImageRenderer(spec) };
   }
   return prepared;
+}
+
+/** The scaler fitted on one range, or on the rows of several (copied together, warm-up rows left out). */
+function fitScalerOn(kind: ScalerKind, m: FeatureMatrix, train: IndexRange | readonly IndexRange[]): ScalerState {
+  if (!Array.isArray(train)) return fitScaler(kind, m, (train as IndexRange).from, (train as IndexRange).to);
+  const ranges = train as readonly IndexRange[];
+  if (ranges.length === 1) return fitScaler(kind, m, ranges[0].from, ranges[0].to);
+  const rows: number[] = [];
+  for (const r of ranges) for (let i = Math.max(r.from, m.firstValidRow); i < Math.min(r.to, m.rows); i++) rows.push(i);
+  const data = new Float32Array(rows.length * m.cols);
+  rows.forEach((row, j) => data.set(m.data.subarray(row * m.cols, (row + 1) * m.cols), j * m.cols));
+  const state = fitScaler(kind, { ...m, data, rows: rows.length, firstValidRow: 0 }, 0, rows.length);
+  return { ...state, fittedRows: [ranges[0].from, ranges[ranges.length - 1].to] };
 }
 
 export function observationSource(p: PreparedData): ObservationSource {
@@ -123,6 +144,32 @@ export function trainingEnvs(recipe: AgentRecipe, market: AgentMarketSettings, p
   return Array.from({ length: n }, (_, i) => {
     const episode: EpisodeOptions | undefined =
       episodeLength !== undefined && episodeLength < len ? { kind: 'random', length: episodeLength, seed: seed * 1009 + i } : undefined;
+    return learningEnv(new TradingEnv(envOptions(recipe, market, p, range, episode)));
+  });
+}
+
+/**
+ * Training environments over the segments of a purged split. One segment: `trainingEnvs`. Several: a single-env
+ * learner (DQN, RLTrader) runs them back to back as one episode each epoch (src/agents/chained-env.ts); batched
+ * learners spread their environments over the segments, each on random windows of its segment.
+ */
+export function segmentEnvs(
+  recipe: AgentRecipe,
+  market: AgentMarketSettings,
+  p: PreparedData,
+  segments: readonly IndexRange[],
+  seed: number,
+): LearningEnv[] {
+  if (segments.length === 1) return trainingEnvs(recipe, market, p, segments[0], seed);
+  const n = envCount(recipe);
+  if (n === 1) return [chainedEnv(segments.map((r) => new TradingEnv(envOptions(recipe, market, p, r))))];
+  const total = segments.reduce((a, r) => a + r.to - r.from, 0);
+  const wanted = recipe.episodeLength ?? Math.max(2, Math.floor(total / n));
+  return Array.from({ length: n }, (_, i) => {
+    const range = segments[i % segments.length];
+    const len = range.to - range.from;
+    const episode: EpisodeOptions | undefined =
+      wanted < len ? { kind: 'random', length: wanted, seed: seed * 1009 + i } : undefined;
     return learningEnv(new TradingEnv(envOptions(recipe, market, p, range, episode)));
   });
 }

@@ -18,9 +18,12 @@ import type { EpsilonSchedule } from './learners/schedule.ts';
 import { learnerPolicy } from './load-agent.ts';
 import type { AgentRecipe } from './recipe.ts';
 import { saveAgentModel } from './save.ts';
-import { createLearner, envOptions, networkSpec, prepareData, trainingEnvs, type IndexRange, type PreparedData } from './setup.ts';
+import { createLearner, envOptions, networkSpec, prepareData, recipeCosts, segmentEnvs } from './setup.ts';
+import type { IndexRange, PreparedData } from './setup.ts';
 import type { Fold } from './splits.ts';
-import { trainAgent, type TrainOutcome } from './train.ts';
+import { trainAgent, type TrainOutcome, type ValidationResult } from './train.ts';
+import { checkDecisionRule, isPlainRule, type DecisionRule } from './decision-rule.ts';
+import { purgedSplit, selectionOptions, validationScore, type PurgedSplit } from './selection.ts';
 
 function codeVersion(): string {
   try {
@@ -52,7 +55,11 @@ export interface TrainedAgent {
   learner: Learner;
   prepared: PreparedData;
   training: TrainOutcome;
-  /** Greedy backtest over a range with the trained network (same engine, Account and observation code). */
+  /** The decision rule the agent trades by: the recipe's, with the margin chosen on validation. */
+  rule: DecisionRule;
+  /** The training segments and validation windows it was trained and selected on. */
+  split: PurgedSplit;
+  /** Greedy backtest over a range with the trained network and its rule (same engine, Account and observation code). */
   backtest(range: IndexRange, startState?: AccountState): BacktestResult;
   dispose(): void;
 }
@@ -74,7 +81,13 @@ export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: Save
     name: o.name,
     strategy: o.strategy,
     seed: o.seed,
-    learner: { kind: agent.learner.kind, extraState: agent.learner.extraState(), bestEpoch: agent.training.bestEpoch, epochs: agent.training.epochs.length },
+    learner: {
+      kind: agent.learner.kind,
+      extraState: agent.learner.extraState(),
+      bestEpoch: agent.training.bestEpoch,
+      epochs: agent.training.epochs.length,
+      ...(isPlainRule(agent.rule) ? {} : { decision: agent.rule }),
+    },
     trainingWindow: { from: isoTime(candles.ts[fold.train.from]), to: isoTime(candles.ts[fold.train.to - 1]) },
     dataHash: hashData(candles.ts.subarray(fold.train.from, fold.train.to), candles.close.subarray(fold.train.from, fold.train.to)),
     metrics: o.metrics,
@@ -82,32 +95,67 @@ export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: Save
   });
 }
 
-/** Trains one agent on a fold's training window, selecting the epoch by validation Sharpe after costs. */
+/** The rule of a recipe with a given margin (minHold and every as the recipe says). */
+export function recipeRule(recipe: AgentRecipe, margin: number): DecisionRule {
+  const d = recipe.decision;
+  return checkDecisionRule({ margin, minHold: d?.minHold, every: d?.every }, 'recipe decision');
+}
+
+/**
+ * Trains one agent on a fold: on its training rows (the purged split's segments), selecting the epoch and the
+ * switching margin by the validation score over the split's windows (src/agents/selection.ts). Without `selection`
+ * and `decision` in the recipe this is the plain split and the validation Sharpe after costs, as before issue 13.
+ */
 export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent> {
   const { settings, recipe, fold, seed, candles } = req;
-  const prepared = prepareData(recipe, candles, fold.train);
+  const selection = selectionOptions(recipe);
+  const split = purgedSplit(fold, selection);
+  const prepared = prepareData(recipe, candles, split.train);
   const spec = networkSpec(recipe, prepared, seed);
   const learner = createLearner(recipe, spec, seed);
-  const policy = learnerPolicy(req.strategyName, learner);
-  const backtest = (range: IndexRange, startState?: AccountState) => {
+  const costs = recipeCosts(recipe, settings.account);
+  const margins = [...new Set(recipe.decision?.margins ?? [0])].sort((a, b) => a - b);
+  // a recipe without decision or selection options keeps the plain validation Sharpe (and its log line)
+  const scored = recipe.decision !== undefined || recipe.selection !== undefined;
+  const run = (rule: DecisionRule, range: IndexRange, startState?: AccountState) => {
     // fixed weights during a greedy run: batch the feature trunk
     learner.net.setTrunkCache(true);
     try {
+      const policy = learnerPolicy(req.strategyName, learner, rule);
       return runBacktest({ ...envOptions(recipe, settings, prepared, range), policy, ...(startState ? { startState } : {}) });
     } finally {
       learner.net.setTrunkCache(false);
     }
   };
   const tf = candles.timeframe;
+  const validate = (): ValidationResult => {
+    let best: Required<ValidationResult> | undefined;
+    for (const margin of margins) {
+      const rule = recipeRule(recipe, margin);
+      let score = 0;
+      let sharpe = 0;
+      let totalReturn = 0;
+      let trades = 0;
+      for (const w of split.validation) {
+        const r = run(rule, w);
+        const m = computeMetrics(r, tf);
+        const windowScore = validationScore(m, r.trades, r.equity, w.from, costs, selection.turnoverCost);
+        score += windowScore / split.validation.length;
+        sharpe += m.sharpe / split.validation.length;
+        totalReturn += m.totalReturn / split.validation.length;
+        trades += m.trades;
+      }
+      if (!best || score > best.score) best = { score, sharpe, totalReturn, trades, margin };
+    }
+    const b = best as Required<ValidationResult>;
+    return scored ? b : { sharpe: b.sharpe, totalReturn: b.totalReturn };
+  };
   const training = await trainAgent({
     learner,
-    envs: trainingEnvs(recipe, settings, prepared, fold.train, seed),
+    envs: segmentEnvs(recipe, settings, prepared, split.train, seed),
     epochs: req.epochs,
     exploration: recipe.exploration ?? (recipe.learner.kind === 'dqn' || recipe.learner.kind === 'rltrader' ? DEFAULT_EXPLORATION : { kind: 'constant', value: 0 }),
-    validate: () => {
-      const m = computeMetrics(backtest(fold.validation), tf);
-      return { sharpe: m.sharpe, totalReturn: m.totalReturn };
-    },
+    validate,
     validateEvery: settings.agent.validateEvery,
     patience: settings.agent.patience,
     logger: req.logger,
@@ -117,11 +165,14 @@ export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent>
     candles,
     progress: req.progress,
   });
+  const rule = recipeRule(recipe, training.bestMargin);
   return {
     learner,
     prepared,
     training,
-    backtest,
+    rule,
+    split,
+    backtest: (range, startState) => run(rule, range, startState),
     dispose: () => {
       learner.dispose();
       learner.net.dispose();

@@ -11,10 +11,22 @@ import type { Learner } from './learners/learner.ts';
 import { epsilonAt, type EpsilonSchedule } from './learners/schedule.ts';
 import { writeEpochSummaryPng, type CurvePoint } from './epoch-summary.ts';
 
+/**
+ * One validation: Sharpe after costs and return (means over the validation windows), and, when selection scores
+ * candidates (issue 13), the score that chooses, the switching margin it chose and the trades it made.
+ */
+export interface ValidationResult {
+  sharpe: number;
+  totalReturn: number;
+  score?: number;
+  margin?: number;
+  trades?: number;
+}
+
 export interface EpochRecord extends CurvePoint {
   stats: EpochStats;
   seconds: number;
-  validation?: { sharpe: number; totalReturn: number };
+  validation?: ValidationResult;
 }
 
 export interface TrainOptions {
@@ -22,8 +34,8 @@ export interface TrainOptions {
   envs: LearningEnv[];
   epochs: number;
   exploration: EpsilonSchedule;
-  /** Greedy run on the validation range; its Sharpe after costs selects the model. */
-  validate?: () => { sharpe: number; totalReturn: number };
+  /** Greedy run(s) on validation; the score (or, without one, the Sharpe after costs) selects the model. */
+  validate?: () => ValidationResult;
   validateEvery: number;
   /** Stop after this many validations without improvement (0: never). */
   patience: number;
@@ -42,6 +54,9 @@ export interface TrainOutcome {
   epochs: EpochRecord[];
   bestEpoch: number;
   bestSharpe: number;
+  /** The best epoch's validation score (its Sharpe when no score is computed) and the margin chosen with it. */
+  bestScore: number;
+  bestMargin: number;
   stoppedEarly: boolean;
   seconds: number;
   summaries: string[];
@@ -65,6 +80,8 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
   let best: tf.Tensor[] | undefined;
   let bestEpoch = 0;
   let bestSharpe = -Infinity;
+  let bestScore = -Infinity;
+  let bestMargin = 0;
   let sinceBest = 0;
   let stoppedEarly = false;
   const digits = String(o.epochs).length;
@@ -85,10 +102,13 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
       if (o.validate && (epoch % o.validateEvery === 0 || epoch === o.epochs)) {
         const v = o.validate();
         const sharpe = Number.isFinite(v.sharpe) ? v.sharpe : 0;
-        record.validation = { sharpe, totalReturn: v.totalReturn };
+        const score = v.score === undefined ? sharpe : Number.isFinite(v.score) ? v.score : 0;
+        record.validation = { ...v, sharpe, ...(v.score !== undefined ? { score } : {}) };
         record.validationSharpe = sharpe;
-        if (sharpe > bestSharpe) {
+        if (score > bestScore) {
+          bestScore = score;
           bestSharpe = sharpe;
+          bestMargin = v.margin ?? 0;
           bestEpoch = epoch;
           sinceBest = 0;
           if (best) tf.dispose(best);
@@ -99,7 +119,10 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
       }
       records.push(record);
       const e = String(epoch).padStart(digits, '0');
-      const val = record.validation ? ` Val:Sharpe ${record.validation.sharpe.toFixed(3)} Ret ${(record.validation.totalReturn * 100).toFixed(2)}%` : '';
+      const v = record.validation;
+      const scored =
+        v?.score !== undefined ? ` Score ${v.score.toFixed(3)} Margin ${v.margin ?? 0} Trades ${v.trades ?? 0}` : '';
+      const val = v ? ` Val:Sharpe ${v.sharpe.toFixed(3)} Ret ${(v.totalReturn * 100).toFixed(2)}%${scored}` : '';
       o.logger.info(
         `[${o.label}][Epoch ${e}/${o.epochs}] Epsilon:${epsilon.toFixed(4)} #Expl.:${stats.explorations}/${stats.steps} ` +
           `#Buy:${stats.buys} #Sell:${stats.sells} #Hold:${stats.holds} PV:${Math.round(stats.portfolioValue).toLocaleString('en-US')} ` +
@@ -120,7 +143,11 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
       }
       if (o.patience > 0 && sinceBest >= o.patience) {
         stoppedEarly = true;
-        o.logger.info(`[${o.label}] early stop after epoch ${epoch}: no better validation Sharpe for ${o.patience} validations (best ${bestSharpe.toFixed(3)} at epoch ${bestEpoch})`);
+        o.logger.info(
+          `[${o.label}] early stop after epoch ${epoch}: ` +
+            `no better validation ${record.validation?.score !== undefined ? 'score' : 'Sharpe'} ` +
+            `for ${o.patience} validations (best ${bestScore.toFixed(3)} at epoch ${bestEpoch})`,
+        );
         break;
       }
     }
@@ -134,5 +161,15 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
   } else {
     bestEpoch = records.length;
   }
-  return { epochs: records, bestEpoch, bestSharpe: Number.isFinite(bestSharpe) ? bestSharpe : 0, stoppedEarly, seconds: (performance.now() - started) / 1000, summaries };
+  const finite = (x: number) => (Number.isFinite(x) ? x : 0);
+  return {
+    epochs: records,
+    bestEpoch,
+    bestSharpe: finite(bestSharpe),
+    bestScore: finite(bestScore),
+    bestMargin,
+    stoppedEarly,
+    seconds: (performance.now() - started) / 1000,
+    summaries,
+  };
 }

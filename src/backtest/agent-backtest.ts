@@ -11,6 +11,7 @@ import { isoTime } from '../data/timeframe.ts';
 import { checkRecipe } from '../agents/recipe.ts';
 import { recipeCosts, recipeWarmup, type IndexRange } from '../agents/setup.ts';
 import { walkForward } from '../agents/splits.ts';
+import { rankCorrelation, selectionOptions, validationScore } from '../agents/selection.ts';
 import type { AgentStrategy } from '../agents/strategy.ts';
 import { saveTrainedAgent, trainOnFold } from '../agents/train-fold.ts';
 import type { TrainOutcome } from '../agents/train.ts';
@@ -39,6 +40,10 @@ export interface SeedRun {
   training: TrainOutcome;
   test: BacktestResult;
   metrics: Metrics;
+  /** The chosen epoch's validation score and the same score on the test window (src/agents/selection.ts). */
+  validationScore: number;
+  testScore: number;
+  margin: number;
 }
 
 export interface AgentRunResult {
@@ -76,6 +81,8 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     logger.info(`using the newest ${max} candles of ${to - range.from} (config agent.maxCandles; --from to choose another start)`);
   }
   const warmup = recipeWarmup(recipe);
+  const selection = selectionOptions(recipe);
+  const costs = recipeCosts(recipe, settings.account);
   // the warm-up rows come before the first decision; they only feed the first windows
   const usableFrom = Math.max(from + warmup, warmup);
   if (usableFrom >= to) throw new UserError(`${series.label}: ${to - from} candles are fewer than the ${warmup} this recipe needs for warm-up`);
@@ -124,13 +131,21 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       try {
         const test = agent.backtest(fold.test);
         const metrics = computeMetrics(test, candles.timeframe);
+        const kappa = selection.turnoverCost;
+        const testScore = validationScore(metrics, test.trades, test.equity, fold.test.from, costs, kappa);
         if (folds.length > 1 && s === 0) {
           // to the next fold's first candle, where this fold's last decision fills and the next model takes over
           const to = fold === lastFold ? fold.test.to : fold.test.to + 1;
           chain.push(agent.backtest({ from: fold.test.from, to }, chain[chain.length - 1]?.endState));
         }
-        runs.push({ fold: fold.index, seed, training: agent.training, test, metrics });
-        logger.info(`[${tag}] test: return ${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, trades ${metrics.trades} (best epoch ${agent.training.bestEpoch})`);
+        const { bestEpoch, bestScore, bestMargin } = agent.training;
+        const training = agent.training;
+        runs.push({ fold: fold.index, seed, training, test, metrics, validationScore: bestScore, testScore, margin: bestMargin });
+        logger.info(
+          `[${tag}] test: return ${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, ` +
+            `trades ${metrics.trades} (best epoch ${bestEpoch}, validation score ${bestScore.toFixed(3)}, ` +
+            `test score ${testScore.toFixed(3)}, margin ${bestMargin})`,
+        );
         const curves = path.join(outDir, `learning_curves_${tag}.png`);
         await writeLearningCurvesPng(curves, `${ctx.strategy.name} ${tag}: learning curves`, agent.training.epochs, agent.training.bestEpoch);
         images.push({ file: path.basename(curves), caption: `learning curves, ${tag} (best epoch ${agent.training.bestEpoch})` });
@@ -167,6 +182,11 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     seed: baseSeed,
   });
   const summary = meanAndSd(runs.map((r) => r.metrics));
+  const rho = rankCorrelation(runs.map((r) => r.validationScore), runs.map((r) => r.testScore));
+  const selectionLine =
+    `validation → test over ${runs.length} run(s): ` +
+    `Spearman ρ ${Number.isFinite(rho) ? rho.toFixed(2) : 'n/a (fewer than 3 runs or no spread)'} ` +
+    `between the chosen epoch's validation score and the same score on its test window`;
   const sections: ReportSection[] = [];
   const metricRows = METRIC_ROWS.filter((m) => typeof summary.mean[m.key] === 'number');
   sections.push({
@@ -189,6 +209,31 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       text: `The headline result and curve chain the ${folds.length} test windows (${span(headline.range)}) on one account: each fold's model (seed ${baseSeed}) trades its own test window, continuing with the cash and units the previous fold's model ended with, so every decision is made by a model trained and selected only on candles before its window. The baselines run over the same span. The table above scores each fold's test window on its own, each from a fresh account.`,
     });
   }
+  const kappa = selection.turnoverCost;
+  const scoreText = kappa > 0 ? `Sharpe after costs less ${kappa} × the costs again` : 'validation Sharpe after costs';
+  const purgeText =
+    selection.windows > 1 ? ` with ${selection.purge} candles purged before and ${selection.embargo} embargoed after each` : '';
+  sections.push({
+    title: 'Selection',
+    text:
+      `${selectionLine}. Score: ${scoreText}, mean over ${selection.windows} validation window(s)${purgeText}; ` +
+      `switching margins tried: ${(recipe.decision?.margins ?? [0]).join(', ')}.`,
+    tables: [
+      {
+        columns: ['fold', 'seed', 'best epoch', 'margin', 'validation score', 'test score', 'test Sharpe', 'test trades'],
+        rows: runs.map((r) => [
+          r.fold + 1,
+          r.seed,
+          r.training.bestEpoch,
+          r.margin,
+          r.validationScore.toFixed(3),
+          r.testScore.toFixed(3),
+          r.metrics.sharpe.toFixed(3),
+          r.metrics.trades,
+        ]),
+      },
+    ],
+  });
   sections.push({
     title: 'Splits',
     tables: [
@@ -200,11 +245,11 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   });
   sections.push({
     title: 'Learning',
-    text: `Each run trains on its train window, keeps the epoch with the best validation Sharpe (after costs) and is evaluated once on its test window without exploration. The model of seed ${baseSeed}${folds.length > 1 ? ' on the last fold' : ''} is saved to ${modelDir}.`,
+    text: `Each run trains on its train window, keeps the epoch (and switching margin) with the best validation score (see Selection) and is evaluated once on its test window without exploration. The model of seed ${baseSeed}${folds.length > 1 ? ' on the last fold' : ''} is saved to ${modelDir}.`,
     images,
     tables: runs.map((r) => ({
       caption: `epochs, fold ${r.fold + 1} seed ${r.seed}`,
-      columns: ['epoch', 'ε', 'explorations', 'buy', 'sell', 'hold', 'train PV', 'loss', 'val Sharpe', 'seconds'],
+      columns: ['epoch', 'ε', 'explorations', 'buy', 'sell', 'hold', 'train PV', 'loss', 'val Sharpe', 'val score', 'margin', 'seconds'],
       rows: r.training.epochs.map((e) => [
         e.epoch,
         e.epsilon.toFixed(3),
@@ -215,6 +260,8 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
         Math.round(e.stats.portfolioValue),
         e.stats.loss.toFixed(5),
         e.validation ? e.validation.sharpe.toFixed(3) : '',
+        e.validation?.score !== undefined ? e.validation.score.toFixed(3) : '',
+        e.validation?.margin ?? '',
         e.seconds.toFixed(2),
       ]),
     })),
@@ -233,7 +280,23 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
         ...(walk ? { walkForward: { range: headline.range, metrics: headlineMetrics } } : {}),
         mean: summary.mean,
         sd: summary.sd,
-        runs: runs.map((r) => ({ fold: r.fold, seed: r.seed, bestEpoch: r.training.bestEpoch, bestValidationSharpe: r.training.bestSharpe, stoppedEarly: r.training.stoppedEarly, seconds: r.training.seconds, metrics: r.metrics })),
+        selection: {
+          ...selection,
+          margins: recipe.decision?.margins ?? [0],
+          rankCorrelation: Number.isFinite(rho) ? rho : null,
+        },
+        runs: runs.map((r) => ({
+          fold: r.fold,
+          seed: r.seed,
+          bestEpoch: r.training.bestEpoch,
+          bestValidationSharpe: r.training.bestSharpe,
+          validationScore: r.validationScore,
+          testScore: r.testScore,
+          margin: r.margin,
+          stoppedEarly: r.training.stoppedEarly,
+          seconds: r.training.seconds,
+          metrics: r.metrics,
+        })),
       },
     },
   };
@@ -267,10 +330,11 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   console.log(summaryTable(report));
   if (runs.length > 1) {
     console.log(`\ntest over ${runs.length} runs (mean ± sd):`);
-    for (const key of ['totalReturn', 'sharpe', 'maxDrawdown', 'trades'] as const) {
+    for (const key of ['totalReturn', 'sharpe', 'maxDrawdown', 'trades', 'feesPaid'] as const) {
       const m = METRIC_ROWS.find((r) => r.key === key);
       if (m) console.log(`  ${m.label}: ${fmtMetric(summary.mean[key] as number, m.format)} ± ${fmtMetric(summary.sd[key] ?? 0, m.format)}`);
     }
+    console.log(`  ${selectionLine}`);
   }
   console.log(`\nmodel: ${path.resolve(modelDir)}\nreport: ${path.resolve(files.html)}`);
   return { runs, walk, summary, baselines, report, reportDir: outDir, modelDir };

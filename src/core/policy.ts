@@ -34,6 +34,11 @@ export interface Observation {
   state: Float32Array;
   /** Chart image sequence ending at t (frames × height × width × channels), when the strategy asks for images. */
   images?: Float32Array;
+  /**
+   * Fills the account has made so far (buys + sells), after any fill at t's open: lets a policy see that a trade
+   * happened (a holding period counts candles from it) without seeing the account itself. Not a network input.
+   */
+  fills?: number;
 }
 
 /** Scaled feature rows × cols in one array, row i = candle i. */

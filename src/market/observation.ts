@@ -96,6 +96,7 @@ export class ObservationBuilder {
     obs.t = t;
     if (this.cols > 0) obs.features = this.data.subarray((t - this.window + 1) * this.cols, (t + 1) * this.cols);
     writeState(obs.state, account, this.candles.close[t]);
+    obs.fills = account.buys + account.sells;
     if (this.images && obs.images) this.images.renderer.renderSequence(this.candles, t, this.images.frames, obs.images, 0);
     return obs;
   }

@@ -181,7 +181,10 @@ export class TradingEnv {
     const t = sim.t;
     const price = sim.candles.close[t];
     const value = sim.account.value(price);
-    const reward = this.rewards.step(value);
+    const f = sim.account.lastFill;
+    // what this step's fill cost on top of the reference price: fee, tax and slippage (rewards may charge it again)
+    const cost = sim.filled ? f.fee + f.tax + Math.abs(f.price - f.refPrice) * f.units : 0;
+    const reward = this.rewards.step(value, cost, price / sim.candles.close[t - 1]);
     let end: EpisodeEnd = 'none';
     if (value <= 0 || (sim.account.units === 0 && sim.account.cash < Math.max(sim.account.costs.minOrderValue, 1e-9))) end = 'bankrupt';
     else if (this.options.stopLoss !== undefined && value <= this.startValue * (1 - this.options.stopLoss)) end = 'stop_loss';

@@ -1,0 +1,91 @@
+/**
+ * Cost-aware decisions (issue 13): the rule a saved agent trades by (switching margin, minimum holding period,
+ * decision interval) and the gate that applies its stateful parts, the same in backtest, paper and live.
+ */
+import type { Decision, Observation } from '../core/policy.ts';
+import { UserError } from '../core/errors.ts';
+import { timeframeMs } from '../data/timeframe.ts';
+
+/**
+ * - `margin`: trade only when the best action beats keeping the position by more than this, in the network's units
+ *   (Q-value difference, probability difference, or position distance for continuous heads); 0 = plain greedy.
+ * - `minHold`: a position, once entered or left by a fill, is kept at least this many candles (0 = no minimum).
+ * - `every`: decide only at candles whose close falls on a grid of `every` candles in UTC (hold in between), so
+ *   backtest and paper agree whatever candle the data starts at; 1 = every candle.
+ */
+export interface DecisionRule {
+  margin: number;
+  minHold: number;
+  every: number;
+}
+
+export const PLAIN_RULE: DecisionRule = { margin: 0, minHold: 0, every: 1 };
+
+export function checkDecisionRule(r: Partial<DecisionRule>, where: string): DecisionRule {
+  const rule: DecisionRule = { margin: r.margin ?? 0, minHold: r.minHold ?? 0, every: r.every ?? 1 };
+  if (!(Number.isFinite(rule.margin) && rule.margin >= 0))
+    throw new UserError(`${where}: margin must be a number ≥ 0, got ${rule.margin}`);
+  if (!(Number.isInteger(rule.minHold) && rule.minHold >= 0))
+    throw new UserError(`${where}: minHold must be a whole number of candles ≥ 0, got ${rule.minHold}`);
+  if (!(Number.isInteger(rule.every) && rule.every >= 1))
+    throw new UserError(`${where}: every must be a whole number of candles ≥ 1, got ${rule.every}`);
+  return rule;
+}
+
+/** Whether a rule changes nothing (a policy with it decides exactly as the plain greedy policy). */
+export function isPlainRule(r: DecisionRule): boolean {
+  return r.margin === 0 && r.minHold <= 1 && r.every === 1;
+}
+
+/**
+ * The stateful part of a rule. Its only memory is derived from the observations it is shown, in order: the fill
+ * count (`Observation.fills`) says when a trade happened, so "candles since the last trade" is the same for the
+ * backtest engine and the paper trader that feed it the same candles and account. A gate that has not yet seen a
+ * fill (a fresh run, or a restarted trader) counts the position as held long enough. Going back in time or a
+ * smaller fill count (a new run on the same policy) starts over.
+ */
+export class DecisionGate {
+  private lastT = -Infinity;
+  private lastFills = -1;
+  private lastTradeT = -Infinity;
+  private tfMs = 0;
+  private tfName = '';
+
+  constructor(readonly rule: DecisionRule) {}
+
+  /** Takes in candle t's observation; call once per decision, before the other questions. */
+  see(obs: Observation): void {
+    const fills = obs.fills ?? -1;
+    if (obs.t <= this.lastT || fills < this.lastFills) {
+      this.lastFills = -1;
+      this.lastTradeT = -Infinity;
+    }
+    // a fill at t's open (the order of the decision at t − 1) moved the count
+    if (this.lastFills >= 0 && fills !== this.lastFills) this.lastTradeT = obs.t;
+    this.lastFills = fills;
+    this.lastT = obs.t;
+  }
+
+  /** Whether candle t is a decision candle: its close lies on the UTC grid of `every` candles. */
+  onSchedule(obs: Observation): boolean {
+    const every = this.rule.every;
+    if (every <= 1) return true;
+    const c = obs.candles;
+    if (c.timeframe !== this.tfName) {
+      this.tfName = c.timeframe;
+      this.tfMs = timeframeMs(c.timeframe);
+    }
+    const closeSlot = Math.round(c.ts[obs.t] / this.tfMs) + 1;
+    return closeSlot % every === 0;
+  }
+
+  /** Whether an order decided at t (filling at t + 1's open) keeps the current position at least `minHold` candles. */
+  heldLongEnough(t: number): boolean {
+    return t + 1 - this.lastTradeT >= this.rule.minHold;
+  }
+
+  /** Hold, as the rule's answer off schedule or inside the margin or holding period. */
+  static hold(): Decision {
+    return { action: 'hold', confidence: 0 };
+  }
+}

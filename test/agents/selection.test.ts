@@ -1,0 +1,171 @@
+/**
+ * Selection that predicts the test (issue 13): purged and embargoed validation windows (no training row, and no
+ * step of a training environment, inside a window or its excluded zones), the validation score with its turnover
+ * charge on a hand-computed case, and the rank correlation.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { initBackend } from '../../src/nn/backend/backend.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { purgedSplit, rankCorrelation, validationScore } from '../../src/agents/selection.ts';
+import { prepareData, recipeWarmup, segmentEnvs } from '../../src/agents/setup.ts';
+import type { AgentRecipe } from '../../src/agents/recipe.ts';
+import type { Fold } from '../../src/agents/splits.ts';
+import { computeMetrics } from '../../src/market/metrics.ts';
+import type { BacktestResult, Trade } from '../../src/market/backtest-engine.ts';
+import type { Costs } from '../../src/market/costs.ts';
+import { Rng } from '../../src/core/random.ts';
+import { SMALL_RECIPE } from '../trading/agents.ts';
+import { testConfig } from './helpers.ts';
+
+const fold: Fold = {
+  index: 0,
+  train: { from: 150, to: 1350 },
+  validation: { from: 1350, to: 1650 },
+  test: { from: 1650, to: 1950 },
+};
+
+before(async () => {
+  await initBackend('wasm');
+});
+
+function inside(i: number, ranges: readonly { from: number; to: number }[]): boolean {
+  return ranges.some((r) => i >= r.from && i < r.to);
+}
+
+test('purged split: windows of equal length, purge before and embargo after each, no training row in either', () => {
+  const s = purgedSplit(fold, { windows: 3, purge: 12, embargo: 7 });
+  assert.equal(s.validation.length, 3);
+  for (const w of s.validation) assert.equal(w.to - w.from, 100);
+  assert.equal(s.validation[2].to, fold.validation.to);
+  // every candle of the span is training, validation or excluded, exactly once
+  for (let i = fold.train.from; i < fold.validation.to; i++) {
+    const n = [s.train, s.validation, s.excluded].filter((rs) => inside(i, rs)).length;
+    assert.equal(n, 1, `candle ${i}`);
+  }
+  for (const w of s.validation) {
+    for (let i = w.from - 12; i < w.from; i++) assert.ok(inside(i, s.excluded) && !inside(i, s.train), `purged ${i}`);
+    if (w.to < fold.validation.to)
+      for (let i = w.to; i < w.to + 7; i++) assert.ok(inside(i, s.excluded) && !inside(i, s.train), `embargoed ${i}`);
+  }
+  // one window, no purge: the plain chronological split
+  assert.deepEqual(purgedSplit(fold, { windows: 1, purge: 0, embargo: 0 }), {
+    train: [fold.train],
+    validation: [fold.validation],
+    excluded: [],
+  });
+  // too little data for 10 windows of ≥ 48 candles: fewer are used
+  assert.ok(purgedSplit(fold, { windows: 10, purge: 0, embargo: 0 }).validation.length <= 6);
+});
+
+test('training environments over a purged split never step a validation window or an excluded zone', () => {
+  const candles = syntheticCandles({ seed: 4, count: 2000 });
+  const config = testConfig();
+  const s = purgedSplit(fold, { windows: 3, purge: 12, embargo: 7 });
+  const prepared = prepareData(SMALL_RECIPE, candles, s.train);
+  assert.ok(recipeWarmup(SMALL_RECIPE) <= fold.train.from);
+  const ppo: AgentRecipe = {
+    ...SMALL_RECIPE,
+    learner: { kind: 'ppo', envs: 5 },
+  };
+  for (const recipe of [SMALL_RECIPE, ppo]) {
+    const envs = segmentEnvs(recipe, config, prepared, s.train, 1);
+    const rng = new Rng(9);
+    let steps = 0;
+    for (const env of envs) {
+      for (let episode = 0; episode < 3; episode++) {
+        let obs = env.reset();
+        for (;;) {
+          // the decision candle and the candle the step fills and marks at are both training rows
+          assert.ok(inside(obs.t, s.train), `${recipe.learner.kind} decided at ${obs.t}`);
+          const r = env.step(rng.int(3), 1);
+          steps++;
+          if (r.done) break;
+          assert.ok(inside(r.observation.t, s.train), `${recipe.learner.kind} stepped to ${r.observation.t}`);
+          obs = r.observation;
+        }
+      }
+    }
+    assert.ok(steps > 500);
+  }
+  // the scaler is fitted on the training segments' rows only
+  assert.deepEqual(prepared.scaler?.fittedRows, [s.train[0].from, s.train[s.train.length - 1].to]);
+});
+
+test('validation score: Sharpe after costs less κ × the costs again, in Sharpe units (hand-computed)', () => {
+  const day = 86_400_000;
+  const equity = new Float64Array([100, 101, 99, 103, 104]);
+  const trades: Trade[] = [
+    {
+      index: 11,
+      ts: day,
+      side: 'buy',
+      price: 10,
+      units: 10,
+      gross: 100,
+      fee: 0.1,
+      tax: 0,
+      realizedPnl: 0,
+      cash: 0,
+      unitsAfter: 10,
+    },
+    {
+      index: 13,
+      ts: 3 * day,
+      side: 'sell',
+      price: 10,
+      units: 10,
+      gross: 99,
+      fee: 0.1,
+      tax: 0.05,
+      realizedPnl: -1,
+      cash: 99,
+      unitsAfter: 0,
+    },
+  ];
+  const result = {
+    equity,
+    positions: new Float64Array(5).fill(1),
+    timestamps: Float64Array.from([0, 1, 2, 3, 4], (i) => i * day),
+    trades,
+    feesPaid: 0.2,
+    taxPaid: 0.05,
+  };
+  const m = computeMetrics(
+    {
+      ...result,
+      actions: new Uint8Array(4),
+      executed: new Uint8Array(4),
+      rejected: {},
+    } as unknown as BacktestResult,
+    '1d',
+  );
+  const costs: Costs = {
+    feeRate: 0.001,
+    sellTax: 0,
+    slippageBps: 10,
+    minOrderValue: 1,
+    quantityPrecision: 8,
+  };
+  assert.equal(validationScore(m, trades, equity, 10, costs, 0), m.sharpe);
+  // costs as fractions of the equity at the close before each fill (candles 10 and 12 of a run starting at 10)
+  const c1 = (0.1 + 100 * 0.001) / 100;
+  const c2 = (0.1 + 0.05 + 99 * 0.001) / 99;
+  const r = [101 / 100 - 1, 99 / 101 - 1, 103 / 99 - 1, 104 / 103 - 1];
+  const mean = r.reduce((a, b) => a + b, 0) / 4;
+  const sd = Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / 3);
+  const expected = ((mean - (c1 + c2) / 4) / sd) * Math.sqrt(m.periodsPerYear);
+  assert.ok(Math.abs(m.sharpe - (mean / sd) * Math.sqrt(m.periodsPerYear)) < 1e-9);
+  assert.ok(
+    Math.abs(validationScore(m, trades, equity, 10, costs, 1) - expected) < 1e-9,
+    `${validationScore(m, trades, equity, 10, costs, 1)} vs ${expected}`,
+  );
+});
+
+test('rank correlation: Spearman with average ranks for ties', () => {
+  assert.equal(rankCorrelation([1, 2, 3, 4], [10, 20, 30, 40]), 1);
+  assert.equal(rankCorrelation([1, 2, 3, 4], [4, 3, 2, 1]), -1);
+  // ranks x 1,2,3,4 and y 1,2.5,2.5,4: ρ = Pearson of the ranks
+  assert.ok(Math.abs(rankCorrelation([1, 2, 3, 4], [1, 5, 5, 9]) - 4.5 / Math.sqrt(5 * 4.5)) < 1e-12);
+  assert.ok(Number.isNaN(rankCorrelation([1, 2], [1, 2])));
+});
