@@ -19,6 +19,8 @@ const COMMANDS: Record<string, () => Promise<Register[]>> = {
   retrain: async () => [(await import('./commands/retrain.ts')).registerRetrain],
   live: async () => [(await import('./commands/live.ts')).registerLive],
   predict: async () => [(await import('./commands/predict.ts')).registerPredict],
+  sweep: async () => [(await import('./commands/sweep.ts')).registerSweep],
+  worker: async () => [(await import('./commands/sweep.ts')).registerWorker],
 };
 
 const program = new Command();

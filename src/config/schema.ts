@@ -6,6 +6,7 @@ import { accountSection } from '../market/config.ts';
 import { backtestSection } from '../backtest/config.ts';
 import { tradingSection } from '../trading/config.ts';
 import { agentSection } from '../agents/config.ts';
+import { sweepSection } from '../sweep/config.ts';
 
 export const logSection = z.strictObject({
   level: z.enum(['error', 'warn', 'info', 'debug']),
@@ -24,6 +25,7 @@ export const configSchema = z.strictObject({
   backtest: backtestSection,
   trading: tradingSection,
   agent: agentSection,
+  sweep: sweepSection,
 });
 
 export type Config = z.infer<typeof configSchema>;
