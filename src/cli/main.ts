@@ -20,7 +20,7 @@ const COMMANDS: Record<string, () => Promise<Register[]>> = {
   live: async () => [(await import('./commands/live.ts')).registerLive],
   predict: async () => [(await import('./commands/predict.ts')).registerPredict],
   sweep: async () => [(await import('./commands/sweep.ts')).registerSweep],
-  worker: async () => [(await import('./commands/sweep.ts')).registerWorker],
+  worker: async () => [(await import('./commands/worker.ts')).registerWorker],
 };
 
 const program = new Command();

@@ -1,4 +1,4 @@
-/** `bot sweep` (a grid or random search of an agent recipe over seeds, folds and markets) and `bot worker`. */
+/** `bot sweep`: a grid or random search of an agent recipe over seeds, folds and markets, in-process or on Redis. */
 import type { Command } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -36,7 +36,7 @@ interface SweepFlags extends CommonFlags {
   saveStrategy?: string;
 }
 
-function whole(value: string | undefined, flag: string, min: number): number | undefined {
+export function whole(value: string | undefined, flag: string, min: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number ≥ ${min}, got "${value}"`);
@@ -152,31 +152,5 @@ export function registerSweep(program: Command): void {
     const plan = planSweep(request, configs, series, config);
     const { runSweep } = await import('../../sweep/run.ts');
     await runSweep({ plan, request, settings: config, mode, database: config.data.database, logger, out: flags.out, json: flags.json === true, saveStrategy: flags.saveStrategy });
-  });
-}
-
-export function registerWorker(program: Command): void {
-  const cmd = program
-    .command('worker')
-    .description('take sweep jobs from the BullMQ queue at redis://host:port (run on any number of machines)')
-    .requiredOption('--queue <url>', 'Redis URL, e.g. redis://10.0.0.5:6379')
-    .option('--concurrency <n>', 'jobs at a time, each in its own process (default: the cores)')
-    .option('--gpu', 'take only the jobs that want a GPU (the GPU queue), on the node-gpu backend unless --backend says otherwise');
-  addCommonOptions(cmd, { market: false, db: false, backend: true }).action(async (flags: CommonFlags & { queue: string; concurrency?: string; gpu?: boolean }) => {
-    const { config, logger } = setupCommand(flags);
-    const url = checkRedisUrl(flags.queue);
-    const concurrency = whole(flags.concurrency, '--concurrency', 1) ?? os.availableParallelism();
-    await assertReachable(url);
-    const { startWorker } = await import('../../sweep/worker.ts');
-    const backend = flags.backend ?? (flags.gpu ? 'node-gpu' : config.ml.backend);
-    const w = startWorker({ url, concurrency, gpu: flags.gpu === true, backend, settings: config.sweep, logger });
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        logger.info(`${signal}: finishing the jobs in hand, then stopping`);
-        void w.close().then(resolve);
-      };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
-    });
   });
 }
