@@ -11,7 +11,9 @@ function colour(v: number, scale: number): string {
   if (!Number.isFinite(v)) return '#e5e7eb';
   const t = Math.max(-1, Math.min(1, v / (scale || 1)));
   const mix = (a: number, b: number) => Math.round(a + (b - a) * Math.abs(t));
-  return t >= 0 ? `rgb(${mix(255, 22)},${mix(255, 163)},${mix(255, 74)})` : `rgb(${mix(255, 220)},${mix(255, 38)},${mix(255, 38)})`;
+  return t >= 0
+    ? `rgb(${mix(255, 22)},${mix(255, 163)},${mix(255, 74)})`
+    : `rgb(${mix(255, 220)},${mix(255, 38)},${mix(255, 38)})`;
 }
 
 export interface HeatmapInput {
@@ -40,11 +42,19 @@ export function heatmapSvg(h: HeatmapInput): string {
       const x = left + xi * cw;
       const y = top + yi * ch;
       rects.push(`<rect x="${x}" y="${y}" width="${cw - 2}" height="${ch - 2}" fill="${colour(v, scale)}"/>`);
-      rects.push(`<text x="${x + cw / 2 - 1}" y="${y + ch / 2 + 4}" text-anchor="middle" font-size="13">${Number.isFinite(v) ? v.toFixed(2) : '–'}</text>`);
+      rects.push(
+        `<text x="${x + cw / 2 - 1}" y="${y + ch / 2 + 4}" text-anchor="middle" font-size="13">${Number.isFinite(v) ? v.toFixed(2) : '–'}</text>`,
+      );
     });
-    rects.push(`<text x="${left - 8}" y="${top + yi * ch + ch / 2 + 4}" text-anchor="end" font-size="13">${esc(yv)}</text>`);
+    rects.push(
+      `<text x="${left - 8}" y="${top + yi * ch + ch / 2 + 4}" text-anchor="end" font-size="13">${esc(yv)}</text>`,
+    );
   });
-  h.xValues.forEach((xv, xi) => rects.push(`<text x="${left + xi * cw + cw / 2}" y="${top - 8}" text-anchor="middle" font-size="13">${esc(xv)}</text>`));
+  h.xValues.forEach((xv, xi) =>
+    rects.push(
+      `<text x="${left + xi * cw + cw / 2}" y="${top - 8}" text-anchor="middle" font-size="13">${esc(xv)}</text>`,
+    ),
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 <text x="10" y="22" font-size="15" font-weight="bold">${esc(h.title)}</text>

@@ -10,7 +10,8 @@ import { initBackend } from '../nn/backend/backend.ts';
 import type { JobSpec } from './jobs.ts';
 import { runSweepJob } from './run-job.ts';
 
-export type ToChild = { type: 'init'; backend: string } | { type: 'market'; key: string; candles: Candles } | { type: 'job'; job: JobSpec };
+export type ToChild =
+  { type: 'init'; backend: string } | { type: 'market'; key: string; candles: Candles } | { type: 'job'; job: JobSpec };
 export type FromChild =
   | { type: 'ready'; backend: string }
   | { type: 'result'; jobId: string; result: import('./jobs.ts').JobResult }

@@ -81,7 +81,8 @@ export function parseValue(raw: string, where: string): ParamValue {
     }
     return checkValue(v, where);
   }
-  if (!/^[A-Za-z][A-Za-z0-9_.:+-]*$/.test(s)) throw new UserError(`${where}: "${s}" is not a number, true/false, [array] or word`);
+  if (!/^[A-Za-z][A-Za-z0-9_.:+-]*$/.test(s))
+    throw new UserError(`${where}: "${s}" is not a number, true/false, [array] or word`);
   return s;
 }
 
@@ -97,7 +98,10 @@ export function parseGridFlag(flag: string): GridAxis {
   const eq = flag.indexOf('=');
   if (eq < 0) throw new UserError(`--grid "${flag}": expected KEY=V1,V2,… (e.g. learner.learningRate=1e-3,3e-4)`);
   const key = flag.slice(0, eq).trim();
-  if (!KEY.test(key)) throw new UserError(`--grid "${flag}": "${key}" is not a recipe key (letters and digits, dotted, e.g. learner.gamma)`);
+  if (!KEY.test(key))
+    throw new UserError(
+      `--grid "${flag}": "${key}" is not a recipe key (letters and digits, dotted, e.g. learner.gamma)`,
+    );
   const values = splitTopLevel(flag.slice(eq + 1)).map((v) => parseValue(v, `--grid ${key}`));
   return checkAxis({ key, values }, `--grid ${key}`);
 }
@@ -119,18 +123,24 @@ export function checkGrid(grid: readonly GridAxis[], random?: number): void {
   for (const a of grid) {
     if (keys.has(a.key)) throw new UserError(`--grid ${a.key} is given twice: list all its values in one --grid`);
     for (const k of keys) {
-      if (a.key.startsWith(`${k}.`) || k.startsWith(`${a.key}.`)) throw new UserError(`--grid ${a.key} and ${k} overlap (one is inside the other)`);
+      if (a.key.startsWith(`${k}.`) || k.startsWith(`${a.key}.`))
+        throw new UserError(`--grid ${a.key} and ${k} overlap (one is inside the other)`);
     }
     keys.add(a.key);
   }
   const total = grid.reduce((n, a) => n * a.values.length, 1);
-  if (random !== undefined && random > total) throw new UserError(`--random ${random} is more than the grid's ${total} configurations`);
+  if (random !== undefined && random > total)
+    throw new UserError(`--random ${random} is more than the grid's ${total} configurations`);
   if ((random ?? total) > MAX_CONFIGURATIONS) {
-    throw new UserError(`the grid has ${total} configurations (at most ${MAX_CONFIGURATIONS}); use --random K or fewer values`);
+    throw new UserError(
+      `the grid has ${total} configurations (at most ${MAX_CONFIGURATIONS}); use --random K or fewer values`,
+    );
   }
 }
 
-const gridValue: z.ZodType<ParamValue> = z.lazy(() => z.union([z.number(), z.string(), z.boolean(), z.array(gridValue)]));
+const gridValue: z.ZodType<ParamValue> = z.lazy(() =>
+  z.union([z.number(), z.string(), z.boolean(), z.array(gridValue)]),
+);
 const whole = (min: number) => z.number().int().min(min);
 
 /** The `--file sweep.json` format: the flags' names, `grid` as { key: [values] }. */
@@ -168,7 +178,8 @@ export function parseSweepFile(text: string, file: string): SweepFile {
     throw new UserError(`${file}: ${where}: ${issue.message}`);
   }
   for (const key of Object.keys(parsed.data.grid)) {
-    if (!KEY.test(key)) throw new UserError(`${file}: grid key "${key}" is not a recipe key (letters and digits, dotted)`);
+    if (!KEY.test(key))
+      throw new UserError(`${file}: grid key "${key}" is not a recipe key (letters and digits, dotted)`);
     checkAxis({ key, values: parsed.data.grid[key] }, `${file}: grid.${key}`);
   }
   return parsed.data;

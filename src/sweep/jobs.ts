@@ -92,7 +92,16 @@ export function configKey(strategy: string, recipe: AgentRecipe): string {
 export function jobId(j: Omit<JobSpec, 'id' | 'configKey' | 'params' | 'gpu'>): string {
   const fold = { train: j.fold.train, validation: j.fold.validation, test: j.fold.test };
   return sha256(
-    canonicalJson({ v: 1, strategy: j.strategy, recipe: j.recipe, seed: j.seed, data: j.market.dataKey, fold, epochs: j.epochs, settings: j.settings }),
+    canonicalJson({
+      v: 1,
+      strategy: j.strategy,
+      recipe: j.recipe,
+      seed: j.seed,
+      data: j.market.dataKey,
+      fold,
+      epochs: j.epochs,
+      settings: j.settings,
+    }),
   ).slice(0, 32);
 }
 

@@ -17,7 +17,16 @@ export function normalCdf(x: number): number {
     Math.exp(
       -z * z -
         1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? 1 - erfc / 2 : erfc / 2;
 }
@@ -25,19 +34,30 @@ export function normalCdf(x: number): number {
 /** Inverse standard normal CDF Φ⁻¹(p) (Acklam's rational approximation, relative error < 1.2e-9). */
 export function normalQuantile(p: number): number {
   if (!(p > 0 && p < 1)) return p === 0 ? -Infinity : p === 1 ? Infinity : NaN;
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239,
+  ];
   const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const low = 0.02425;
   if (p < low) {
     const q = Math.sqrt(-2 * Math.log(p));
-    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    return (
+      (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+    );
   }
   if (p > 1 - low) return -normalQuantile(1 - p);
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  return (
+    ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
+    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+  );
 }
 
 /** Moments of a return series: mean, sample sd, Sharpe (mean / sd), skewness and (non-excess) kurtosis. */
@@ -82,7 +102,10 @@ export function returnMoments(returns: ArrayLike<number>): ReturnMoments {
  */
 export function expectedMaxSharpe(trials: number, variance: number): number {
   if (trials <= 1 || !(variance > 0)) return 0;
-  return Math.sqrt(variance) * ((1 - EULER_GAMMA) * normalQuantile(1 - 1 / trials) + EULER_GAMMA * normalQuantile(1 - 1 / (trials * Math.E)));
+  return (
+    Math.sqrt(variance) *
+    ((1 - EULER_GAMMA) * normalQuantile(1 - 1 / trials) + EULER_GAMMA * normalQuantile(1 - 1 / (trials * Math.E)))
+  );
 }
 
 /**
@@ -90,7 +113,13 @@ export function expectedMaxSharpe(trials: number, variance: number): number {
  * from `observations` returns with this skewness and kurtosis:
  * Φ((SR − SR*) √(T − 1) / √(1 − γ₃ SR + (γ₄ − 1)/4 SR²)).
  */
-export function probabilisticSharpe(sharpe: number, benchmark: number, observations: number, skewness: number, kurtosis: number): number {
+export function probabilisticSharpe(
+  sharpe: number,
+  benchmark: number,
+  observations: number,
+  skewness: number,
+  kurtosis: number,
+): number {
   const denom = 1 - skewness * sharpe + ((kurtosis - 1) / 4) * sharpe * sharpe;
   if (observations < 2 || !(denom > 0)) return NaN;
   return normalCdf(((sharpe - benchmark) * Math.sqrt(observations - 1)) / Math.sqrt(denom));
@@ -177,8 +206,13 @@ function rankOf(values: readonly number[], index: number): number {
  * ω among all N taken; PBO is the share of splits with λ = ln(ω / (1 − ω)) ≤ 0 (best in sample, median or worse
  * out of sample).
  */
-export function probabilityOfOverfitting(matrix: readonly (readonly number[])[], blocks: number, measure: PerformanceMeasure = sharpeMeasure): PboResult {
-  if (!(Number.isInteger(blocks) && blocks >= 2 && blocks % 2 === 0)) throw new Error(`CSCV needs an even number of blocks ≥ 2, got ${blocks}`);
+export function probabilityOfOverfitting(
+  matrix: readonly (readonly number[])[],
+  blocks: number,
+  measure: PerformanceMeasure = sharpeMeasure,
+): PboResult {
+  if (!(Number.isInteger(blocks) && blocks >= 2 && blocks % 2 === 0))
+    throw new Error(`CSCV needs an even number of blocks ≥ 2, got ${blocks}`);
   const configurations = matrix[0]?.length ?? 0;
   const size = Math.floor(matrix.length / blocks);
   if (configurations < 2 || size < 1) throw new Error(`CSCV needs ≥ 2 configurations and ≥ ${blocks} rows`);

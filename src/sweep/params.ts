@@ -44,7 +44,9 @@ function reference(recipe: AgentRecipe, key: string, strategy: string): unknown 
   let node: unknown = recipe;
   for (let i = 0; i < parts.length; i++) {
     if (typeof node !== 'object' || node === null || Array.isArray(node)) {
-      throw new UserError(`--grid ${key}: ${parts.slice(0, i).join('.')} is not an object in strategies/${strategy}.ts's recipe`);
+      throw new UserError(
+        `--grid ${key}: ${parts.slice(0, i).join('.')} is not an object in strategies/${strategy}.ts's recipe`,
+      );
     }
     const obj = node as Record<string, unknown>;
     if (parts[i] in obj) {
@@ -59,7 +61,9 @@ function reference(recipe: AgentRecipe, key: string, strategy: string): unknown 
       }
     }
     const known = Object.keys(obj).join(', ');
-    throw new UserError(`--grid ${key}: strategies/${strategy}.ts's recipe has no "${parts.slice(0, i + 1).join('.')}" (there: ${known})`);
+    throw new UserError(
+      `--grid ${key}: strategies/${strategy}.ts's recipe has no "${parts.slice(0, i + 1).join('.')}" (there: ${known})`,
+    );
   }
   return node;
 }
@@ -70,7 +74,9 @@ export function applyParams(recipe: AgentRecipe, params: Params, strategy: strin
   for (const [key, value] of Object.entries(params)) {
     const ref = reference(recipe, key, strategy);
     if (ref !== undefined && kindOf(ref) !== kindOf(value)) {
-      throw new UserError(`--grid ${key}=${JSON.stringify(value)}: expected a ${kindOf(ref)} like ${JSON.stringify(ref)}`);
+      throw new UserError(
+        `--grid ${key}=${JSON.stringify(value)}: expected a ${kindOf(ref)} like ${JSON.stringify(ref)}`,
+      );
     }
     const parts = key.split('.');
     let node = out;

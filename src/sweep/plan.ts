@@ -56,21 +56,37 @@ export interface LoadedSeries {
 }
 
 /** Lays the jobs out. Pure apart from hashing: no I/O. */
-export function planSweep(req: SweepRequest, configs: Configuration[], series: readonly LoadedSeries[], settings: SweepSettings): SweepPlan {
+export function planSweep(
+  req: SweepRequest,
+  configs: Configuration[],
+  series: readonly LoadedSeries[],
+  settings: SweepSettings,
+): SweepPlan {
   const warmup = Math.max(...configs.map((c) => recipeWarmup(c.recipe)));
   const epochs = req.epochs ?? configs[0].recipe.epochs ?? settings.agent.epochs;
   const markets: MarketData[] = series.map((s) => {
     let candles = s.candles;
     const max = settings.agent.maxCandles;
-    if (max > 0 && !s.fromGiven && candles.ts.length > max) candles = sliceCandles(candles, candles.ts.length - max, candles.ts.length);
-    if (warmup >= candles.ts.length) throw new UserError(`${s.label}: ${candles.ts.length} candles are fewer than the ${warmup} the recipe needs for warm-up`);
+    if (max > 0 && !s.fromGiven && candles.ts.length > max)
+      candles = sliceCandles(candles, candles.ts.length - max, candles.ts.length);
+    if (warmup >= candles.ts.length)
+      throw new UserError(
+        `${s.label}: ${candles.ts.length} candles are fewer than the ${warmup} the recipe needs for warm-up`,
+      );
     let folds: Fold[];
     try {
       folds = walkForward(warmup, candles.ts.length, settings.agent.split, req.folds);
     } catch (e) {
       throw new UserError(`${s.label}: ${(e as Error).message}`);
     }
-    const ref: MarketRef = { dataKey: candlesKey(candles), label: s.label, exchange: candles.exchange, symbol: candles.symbol, timeframe: candles.timeframe, candles: candles.ts.length };
+    const ref: MarketRef = {
+      dataKey: candlesKey(candles),
+      label: s.label,
+      exchange: candles.exchange,
+      symbol: candles.symbol,
+      timeframe: candles.timeframe,
+      candles: candles.ts.length,
+    };
     return { ref, candles, folds };
   });
   const seeds = Array.from({ length: req.seeds }, (_, i) => req.seed + i);
@@ -85,12 +101,29 @@ export function planSweep(req: SweepRequest, configs: Configuration[], series: r
     for (const m of markets) {
       for (const fold of m.folds) {
         for (const seed of seeds) {
-          const base = { strategy: req.strategy, recipe: c.recipe, seed, market: m.ref, fold, epochs, settings: agentSettings };
+          const base = {
+            strategy: req.strategy,
+            recipe: c.recipe,
+            seed,
+            market: m.ref,
+            fold,
+            epochs,
+            settings: agentSettings,
+          };
           jobs.push({ ...base, id: jobId(base), configKey: c.key, params: c.params, gpu: req.gpu === true });
         }
       }
     }
   }
   const id = sweepId(jobs.map((j) => j.id));
-  return { id, name: req.name ?? `${req.strategy}-${id}`, strategy: req.strategy, configurations: configs, markets, seeds, epochs, jobs };
+  return {
+    id,
+    name: req.name ?? `${req.strategy}-${id}`,
+    strategy: req.strategy,
+    configurations: configs,
+    markets,
+    seeds,
+    epochs,
+    jobs,
+  };
 }

@@ -73,7 +73,11 @@ export function runInProcess(jobs: readonly JobSpec[], o: PoolOptions): Promise<
       slot.child.send({ type: 'job', job: entry.job } satisfies ToChild);
     };
     const start = () => {
-      const child = fork(CHILD_FILE, [], { execArgv: tsxExecArgv(), serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(CHILD_FILE, [], {
+        execArgv: tsxExecArgv(),
+        serialization: 'advanced',
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       const slot: Slot = { child, sent: new Set() };
       slots.add(slot);
       child.send({ type: 'init', backend: o.backend } satisfies ToChild);

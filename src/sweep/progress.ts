@@ -18,7 +18,12 @@ export class SweepProgress {
   ) {
     if (process.stderr.isTTY && total > 0) {
       this.bar = new cliProgress.SingleBar(
-        { stream: process.stderr, format: 'sweep [{bar}] {value}/{total} jobs | failed {failed} | {eta_formatted} left', hideCursor: true, etaBuffer: 20 },
+        {
+          stream: process.stderr,
+          format: 'sweep [{bar}] {value}/{total} jobs | failed {failed} | {eta_formatted} left',
+          hideCursor: true,
+          etaBuffer: 20,
+        },
         cliProgress.Presets.shades_classic,
       );
       this.bar.start(total, 0, { failed: 0 });
@@ -45,7 +50,10 @@ export class SweepProgress {
 
   private tick(what: string): void {
     if (this.bar) this.bar.update(this.done + this.failed, { failed: this.failed });
-    else this.logger.info(`[${this.done + this.failed}/${this.total}${this.skipped ? ` +${this.skipped} stored` : ''}] ${what} | failed ${this.failed} | ${this.eta()} left`);
+    else
+      this.logger.info(
+        `[${this.done + this.failed}/${this.total}${this.skipped ? ` +${this.skipped} stored` : ''}] ${what} | failed ${this.failed} | ${this.eta()} left`,
+      );
   }
 
   stop(): void {

@@ -76,7 +76,13 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
         mine.map((j) => ({
           name: 'sweep-job',
           data: j,
-          opts: { jobId: j.id, attempts: o.settings.attempts, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: false, removeOnFail: false },
+          opts: {
+            jobId: j.id,
+            attempts: o.settings.attempts,
+            backoff: { type: 'exponential', delay: 1000 },
+            removeOnComplete: false,
+            removeOnFail: false,
+          },
         })),
       );
     }

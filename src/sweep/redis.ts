@@ -26,21 +26,40 @@ export function checkRedisUrl(url: string, flag = '--queue'): string {
   } catch {
     throw new UserError(`${flag} "${url}" is not a URL: expected redis://host:port`);
   }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new UserError(`${flag} ${safeUrl(url)}: expected redis://host:port (or rediss://)`);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
+    throw new UserError(`${flag} ${safeUrl(url)}: expected redis://host:port (or rediss://)`);
   if (!u.hostname) throw new UserError(`${flag} ${safeUrl(url)}: no host`);
   return url;
 }
 
+/** The environment variable a Redis password may come from (kept off the command line and out of `ps`). */
+export const ENV_REDIS_PASSWORD = 'BOT_REDIS_PASSWORD';
+
+/** The URL with the password from BOT_REDIS_PASSWORD when the URL carries none. */
+export function withPassword(url: string, env: NodeJS.ProcessEnv = process.env): string {
+  const password = env[ENV_REDIS_PASSWORD];
+  const u = new URL(url);
+  if (!password || u.password) return url;
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
+
 /** A connection BullMQ can block on (it requires maxRetriesPerRequest: null). Errors are logged by the caller. */
 export function bullConnection(url: string): Redis {
-  const r = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+  const r = new Redis(withPassword(url), { maxRetriesPerRequest: null, enableReadyCheck: true });
   r.on('error', () => undefined); // reconnects on its own; a first-contact failure is caught by assertReachable
   return r;
 }
 
 /** Connects once with no retries: an unreachable server is one line naming the URL and the reason. */
 export async function assertReachable(url: string, timeoutMs = 3000): Promise<void> {
-  const r = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const r = new Redis(withPassword(url), {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   let last: Error | undefined;
   r.on('error', (e: Error) => (last = e));
   try {
@@ -48,7 +67,9 @@ export async function assertReachable(url: string, timeoutMs = 3000): Promise<vo
     await r.ping();
   } catch (e) {
     const why = (last ?? (e as Error)).message.split('\n')[0];
-    throw new UserError(`cannot reach Redis at ${safeUrl(url)} (${why}): start redis-server there, or check the host and port`);
+    throw new UserError(
+      `cannot reach Redis at ${safeUrl(url)} (${why}): start redis-server there, or check the host and port`,
+    );
   } finally {
     r.disconnect();
   }
@@ -64,6 +85,7 @@ export async function putMarket(r: Redis, key: string, candles: Candles): Promis
 
 export async function getMarket(r: Redis, key: string): Promise<Candles> {
   const text = await r.get(dataKey(key));
-  if (text === null) throw new Error(`market data ${key} is not in Redis (expired or removed); run the sweep command again`);
+  if (text === null)
+    throw new Error(`market data ${key} is not in Redis (expired or removed); run the sweep command again`);
   return candlesFromJson(JSON.parse(text) as CandlesJson);
 }

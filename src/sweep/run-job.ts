@@ -27,12 +27,32 @@ export interface CandlesJson {
 }
 
 export function candlesToJson(c: Candles): CandlesJson {
-  return { exchange: c.exchange, symbol: c.symbol, timeframe: c.timeframe, ts: [...c.ts], open: [...c.open], high: [...c.high], low: [...c.low], close: [...c.close], volume: [...c.volume] };
+  return {
+    exchange: c.exchange,
+    symbol: c.symbol,
+    timeframe: c.timeframe,
+    ts: [...c.ts],
+    open: [...c.open],
+    high: [...c.high],
+    low: [...c.low],
+    close: [...c.close],
+    volume: [...c.volume],
+  };
 }
 
 export function candlesFromJson(j: CandlesJson): Candles {
   const f = (a: number[]) => Float64Array.from(a);
-  return { exchange: j.exchange, symbol: j.symbol, timeframe: j.timeframe, ts: f(j.ts), open: f(j.open), high: f(j.high), low: f(j.low), close: f(j.close), volume: f(j.volume) };
+  return {
+    exchange: j.exchange,
+    symbol: j.symbol,
+    timeframe: j.timeframe,
+    ts: f(j.ts),
+    open: f(j.open),
+    high: f(j.high),
+    low: f(j.low),
+    close: f(j.close),
+    volume: f(j.volume),
+  };
 }
 
 /** The market key of a series: sha256 of its numbers (not its label, so a renamed file is the same market). */
@@ -77,7 +97,12 @@ export async function runSweepJob(job: JobSpec, candles: Candles, logger: Logger
         bestSharpe: t.bestSharpe,
         stoppedEarly: t.stoppedEarly,
         seconds: t.seconds,
-        epochs: t.epochs.map((e) => ({ epoch: e.epoch, loss: e.stats.loss, validationSharpe: e.validation?.sharpe ?? null, seconds: e.seconds })),
+        epochs: t.epochs.map((e) => ({
+          epoch: e.epoch,
+          loss: e.stats.loss,
+          validationSharpe: e.validation?.sharpe ?? null,
+          seconds: e.seconds,
+        })),
       },
       modelHash: hashData(...weights),
       backend,

@@ -65,7 +65,8 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
       `sweep ${plan.id}: ${plan.configurations.length} configuration(s) × ${plan.markets.length} market(s) × ${plan.markets[0].folds.length} fold(s) × ${plan.seeds.length} seed(s) = ${plan.jobs.length} jobs; ${done.size} already stored, ${todo.length} to run on ${where}`,
     );
     const progress = new SweepProgress(todo.length, done.size, logger);
-    const labelOf = (j: JobSpec) => `${plan.configurations.find((c) => c.key === j.configKey)?.label ?? j.configKey} ${j.market.symbol} fold ${j.fold.index + 1} seed ${j.seed}`;
+    const labelOf = (j: JobSpec) =>
+      `${plan.configurations.find((c) => c.key === j.configKey)?.label ?? j.configKey} ${j.market.symbol} fold ${j.fold.index + 1} seed ${j.seed}`;
     const events: JobEvents = {
       onResult: (job: JobSpec, result: JobResult) => {
         store.saveResult(job.configKey, result);
@@ -75,12 +76,19 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
         store.saveFailure(job.id, error, attempts);
         progress.jobFailed(labelOf(job), error);
       },
-      onRetry: (job, error, attempt) => logger.warn(`try ${attempt} of ${labelOf(job)} failed (${error}); trying again`),
+      onRetry: (job, error, attempt) =>
+        logger.warn(`try ${attempt} of ${labelOf(job)} failed (${error}); trying again`),
     };
     const markets = new Map<string, Candles>(plan.markets.map((m) => [m.ref.dataKey, m.candles]));
     try {
       if (o.mode.kind === 'local') {
-        await runInProcess(todo, { ...events, workers: o.mode.workers, backend: o.settings.ml.backend, attempts: o.settings.sweep.attempts, markets });
+        await runInProcess(todo, {
+          ...events,
+          workers: o.mode.workers,
+          backend: o.settings.ml.backend,
+          attempts: o.settings.sweep.attempts,
+          markets,
+        });
       } else {
         await runOnQueue(todo, { ...events, url: o.mode.url, settings: o.settings.sweep, markets });
       }

@@ -6,7 +6,14 @@
  */
 import type { Params } from './grid.ts';
 import type { JobResult, MetricsJson } from './jobs.ts';
-import { cscvBlocks, deflatedSharpe, probabilityOfOverfitting, returnMoments, type DeflatedSharpe, type PboResult } from './overfitting.ts';
+import {
+  cscvBlocks,
+  deflatedSharpe,
+  probabilityOfOverfitting,
+  returnMoments,
+  type DeflatedSharpe,
+  type PboResult,
+} from './overfitting.ts';
 
 export interface MeanSd {
   mean: Record<string, number>;
@@ -64,7 +71,10 @@ export function meanSd(runs: readonly MetricsJson[]): MeanSd {
  * One summary per configuration, best validation score first (ties by key, so the order is reproducible).
  * `windows` lists each (market, fold) validation window with its length, in the order the series stacks them.
  */
-export function rankConfigurations(outcomes: readonly JobOutcome[], windows: readonly { market: number; fold: number; length: number }[]): ConfigSummary[] {
+export function rankConfigurations(
+  outcomes: readonly JobOutcome[],
+  windows: readonly { market: number; fold: number; length: number }[],
+): ConfigSummary[] {
   const byConfig = new Map<string, JobOutcome[]>();
   for (const o of outcomes) byConfig.set(o.configKey, [...(byConfig.get(o.configKey) ?? []), o]);
   const out: ConfigSummary[] = [];
@@ -74,7 +84,9 @@ export function rankConfigurations(outcomes: readonly JobOutcome[], windows: rea
     const series: number[] = [];
     let complete = true;
     for (const w of windows) {
-      const seeds = done.filter((o) => o.market === w.market && o.fold === w.fold).map((o) => o.result!.validationReturns);
+      const seeds = done
+        .filter((o) => o.market === w.market && o.fold === w.fold)
+        .map((o) => o.result!.validationReturns);
       if (seeds.length === 0 || seeds.some((s) => s.length !== w.length)) complete = false;
       for (let i = 0; i < w.length; i++) {
         const xs = seeds.filter((s) => s.length === w.length).map((s) => s[i]);
@@ -117,7 +129,10 @@ export function selectionStatistics(ranked: readonly ConfigSummary[]): Selection
   const winnerSeries = winner.validationSeries.filter((x) => Number.isFinite(x));
   const sharpes = trials.map((c) => returnMoments(c.validationSeries).sharpe);
   if (!winner.complete) notes.push('the winner has failed jobs: its deflated Sharpe uses the windows that finished');
-  if (trials.length < ranked.length) notes.push(`${ranked.length - trials.length} configuration(s) with failed jobs are left out of the trial count and PBO`);
+  if (trials.length < ranked.length)
+    notes.push(
+      `${ranked.length - trials.length} configuration(s) with failed jobs are left out of the trial count and PBO`,
+    );
   const dsr = deflatedSharpe(winnerSeries, sharpes.length ? sharpes : [returnMoments(winnerSeries).sharpe]);
   let pbo: PboResult | undefined;
   const rows = trials[0]?.validationSeries.length ?? 0;
@@ -132,9 +147,13 @@ export function selectionStatistics(ranked: readonly ConfigSummary[]): Selection
 }
 
 /** The statistics and the winner against buy-and-hold, in plain words. */
-export function verdict(stats: SelectionStatistics, winner: ConfigSummary | undefined, buyAndHoldTestSharpe: number | undefined): string[] {
+export function verdict(
+  stats: SelectionStatistics,
+  winnerCleanTest: MeanSd | undefined,
+  buyAndHoldTestSharpe: number | undefined,
+): string[] {
   const lines: string[] = [];
-  if (!winner) return ['No configuration finished, so nothing was selected.'];
+  if (!winnerCleanTest) return ['No configuration finished, so nothing was selected.'];
   const d = stats.dsr;
   if (d && Number.isFinite(d.dsr)) {
     const pct = (d.dsr * 100).toFixed(0);
@@ -155,12 +174,13 @@ export function verdict(stats: SelectionStatistics, winner: ConfigSummary | unde
           : `PBO ${p.pbo.toFixed(2)}: the configuration best on one half of the validation candles stayed above the median on the other half in ${100 - Number(pct)}% of ${p.splits} splits; the ranking looks stable.`,
     );
   }
-  const test = winner.test.mean.sharpe;
+  const test = winnerCleanTest.mean.sharpe;
   if (test !== undefined && buyAndHoldTestSharpe !== undefined) {
+    const where = 'On the test window(s) after every validation candle (nothing there informed the choice)';
     lines.push(
       test > buyAndHoldTestSharpe
-        ? `On the test windows (never used to choose) the winner's mean Sharpe ${test.toFixed(2)} beats buy-and-hold's ${buyAndHoldTestSharpe.toFixed(2)}.`
-        : `On the test windows (never used to choose) the winner's mean Sharpe ${test.toFixed(2)} does not beat buy-and-hold's ${buyAndHoldTestSharpe.toFixed(2)}.`,
+        ? `${where} the winner's mean Sharpe ${test.toFixed(2)} beats buy-and-hold's ${buyAndHoldTestSharpe.toFixed(2)}.`
+        : `${where} the winner's mean Sharpe ${test.toFixed(2)} does not beat buy-and-hold's ${buyAndHoldTestSharpe.toFixed(2)}.`,
     );
   }
   for (const n of stats.notes) lines.push(`Note: ${n}.`);

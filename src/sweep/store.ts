@@ -98,7 +98,8 @@ export class SweepStore {
            ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, name = excluded.name`,
         )
         .run(id, name, strategy, JSON.stringify(request), jobs.length, now, now);
-      for (const j of jobs) insertJob.run(id, j.id, j.configKey, JSON.stringify(j.params), j.seed, j.market.label, j.fold.index);
+      for (const j of jobs)
+        insertJob.run(id, j.id, j.configKey, JSON.stringify(j.params), j.seed, j.market.label, j.fold.index);
     })();
   }
 
@@ -140,7 +141,16 @@ export class SweepStore {
          FROM sweep_jobs j LEFT JOIN sweep_results r ON r.job_id = j.job_id LEFT JOIN sweep_failures f ON f.job_id = j.job_id
          WHERE j.sweep_id = ? ORDER BY j.config_key, j.market, j.fold, j.seed`,
       )
-      .all(sweepId) as { jobId: string; configKey: string; params: string; seed: number; market: string; fold: number; result: string | null; error: string | null }[];
+      .all(sweepId) as {
+      jobId: string;
+      configKey: string;
+      params: string;
+      seed: number;
+      market: string;
+      fold: number;
+      result: string | null;
+      error: string | null;
+    }[];
     return rows.map((r) => ({
       jobId: r.jobId,
       configKey: r.configKey,

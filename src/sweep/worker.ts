@@ -34,16 +34,29 @@ export function startWorker(o: WorkerOptions): { close(): Promise<void>; worker:
     connection,
     concurrency: o.concurrency,
     useWorkerThreads: false,
-    workerForkOptions: { execArgv: tsxExecArgv(), env: { ...process.env, [ENV_REDIS]: o.url, [ENV_BACKEND]: o.backend } },
+    workerForkOptions: {
+      execArgv: tsxExecArgv(),
+      env: { ...process.env, [ENV_REDIS]: o.url, [ENV_BACKEND]: o.backend },
+    },
     lockDuration: o.settings.lockMs,
     stalledInterval: o.settings.stalledIntervalMs,
     maxStalledCount: o.settings.maxStalled,
   });
-  worker.on('active', (job) => o.logger.info(`job ${job.id} started: ${job.data.market.symbol} seed ${job.data.seed} fold ${job.data.fold.index + 1} (try ${job.attemptsMade + 1})`));
-  worker.on('completed', (job, r) => o.logger.info(`job ${job.id} done in ${r.seconds.toFixed(1)} s: validation Sharpe ${Number(r.validation.sharpe).toFixed(3)}`));
+  worker.on('active', (job) =>
+    o.logger.info(
+      `job ${job.id} started: ${job.data.market.symbol} seed ${job.data.seed} fold ${job.data.fold.index + 1} (try ${job.attemptsMade + 1})`,
+    ),
+  );
+  worker.on('completed', (job, r) =>
+    o.logger.info(
+      `job ${job.id} done in ${r.seconds.toFixed(1)} s: validation Sharpe ${Number(r.validation.sharpe).toFixed(3)}`,
+    ),
+  );
   worker.on('failed', (job, e) => o.logger.warn(`job ${job?.id ?? '?'} failed: ${e.message.split('\n')[0]}`));
   worker.on('error', (e) => o.logger.warn(`worker: ${e.message.split('\n')[0]}`));
-  o.logger.info(`worker on queue ${name} at ${safeUrl(o.url)}, ${o.concurrency} job(s) at a time, backend ${o.backend}`);
+  o.logger.info(
+    `worker on queue ${name} at ${safeUrl(o.url)}, ${o.concurrency} job(s) at a time, backend ${o.backend}`,
+  );
   return {
     worker,
     close: async () => {

@@ -10,7 +10,8 @@ import { syntheticCandles } from '../../src/data/synthetic.ts';
 export function writeCandlesCsv(file: string, count = 600): string {
   const c = syntheticCandles({ seed: 5, count, sine: { period: 30, amplitude: 0.04 } });
   const lines = ['timestamp,open,high,low,close,volume'];
-  for (let i = 0; i < c.ts.length; i++) lines.push(`${new Date(c.ts[i]).toISOString()},${c.open[i]},${c.high[i]},${c.low[i]},${c.close[i]},${c.volume[i]}`);
+  for (let i = 0; i < c.ts.length; i++)
+    lines.push(`${new Date(c.ts[i]).toISOString()},${c.open[i]},${c.high[i]},${c.low[i]},${c.close[i]},${c.volume[i]}`);
   writeFileSync(file, lines.join('\n') + '\n');
   return file;
 }
@@ -34,7 +35,11 @@ export interface RedisServer {
 /** A real redis-server on 127.0.0.1 and a free port, nothing saved to disk. */
 export async function startRedis(): Promise<RedisServer> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);

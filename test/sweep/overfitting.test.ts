@@ -15,7 +15,8 @@ import {
   returnMoments,
 } from '../../src/sweep/overfitting.ts';
 
-const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
+const close = (a: number, b: number, tol: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
 test('normal CDF and quantile match the table', () => {
   // table: Φ(0) = 0.5, Φ(1) = 0.841345, Φ(−1.96) = 0.024998; Φ⁻¹(0.9) = 1.281552, Φ⁻¹(0.975) = 1.959964
@@ -105,7 +106,7 @@ test('PBO by CSCV, by hand (4 periods as 4 blocks, 3 configurations, mean return
 test('PBO: a configuration best everywhere is not overfit; pure noise is about one half', () => {
   const rows = 160;
   let s = 7;
-  const noise = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+  const noise = () => (s = (s * 16807) % 2147483647) / 2147483647 - 0.5;
   const good = Array.from({ length: rows }, () => [0.3 + noise() * 0.1, noise(), noise(), noise()]);
   assert.equal(probabilityOfOverfitting(good, 8).pbo, 0);
   const random = Array.from({ length: rows }, () => Array.from({ length: 10 }, noise));

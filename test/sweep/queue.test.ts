@@ -22,7 +22,15 @@ const workers: BotProcess[] = [];
 before(async () => {
   writeCandlesCsv(csv, 600);
   // a short lock and a frequent stalled check, so a killed worker's job comes back within seconds
-  writeFileSync(config, JSON.stringify({ log: { file: '' }, ml: { backend: 'wasm' }, agent: { patience: 0, summaryEvery: 0 }, sweep: { lockMs: 2000, stalledIntervalMs: 1000 } }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      log: { file: '' },
+      ml: { backend: 'wasm' },
+      agent: { patience: 0, summaryEvery: 0 },
+      sweep: { lockMs: 2000, stalledIntervalMs: 1000 },
+    }),
+  );
   redis = await startRedis();
 });
 
@@ -32,7 +40,16 @@ after(async () => {
 });
 
 async function worker(queue: string): Promise<BotProcess> {
-  const w = startBot(['worker', '--queue', redis.url, '--concurrency', '1', '--config', config, ...(queue === 'bot-sweep' ? [] : [])]);
+  const w = startBot([
+    'worker',
+    '--queue',
+    redis.url,
+    '--concurrency',
+    '1',
+    '--config',
+    config,
+    ...(queue === 'bot-sweep' ? [] : []),
+  ]);
   workers.push(w);
   await w.waitFor(/worker on queue bot-sweep/);
   return w;
@@ -48,7 +65,10 @@ interface StoredResult {
 
 function results(db: string): Map<string, StoredResult> {
   const sqlite = new Database(db, { readonly: true });
-  const rows = sqlite.prepare('SELECT job_id AS id, result FROM sweep_results').all() as { id: string; result: string }[];
+  const rows = sqlite.prepare('SELECT job_id AS id, result FROM sweep_results').all() as {
+    id: string;
+    result: string;
+  }[];
   const ids = sqlite.prepare('SELECT job_id FROM sweep_jobs').pluck().all() as string[];
   sqlite.close();
   const map = new Map(rows.map((r) => [r.id, JSON.parse(r.result) as StoredResult]));
@@ -57,13 +77,43 @@ function results(db: string): Map<string, StoredResult> {
   return map;
 }
 
-const SWEEP = ['sweep', '--strategy', 'dqn-dnn', '--grid', 'network.hidden=[8]', '--grid', 'learner.warmup=32', '--grid', 'learner.batchSize=16', '--grid', 'learner.learningRate=1e-2,1e-3', '--seeds', '2', '--folds', '2', '--data', csv];
+const SWEEP = [
+  'sweep',
+  '--strategy',
+  'dqn-dnn',
+  '--grid',
+  'network.hidden=[8]',
+  '--grid',
+  'learner.warmup=32',
+  '--grid',
+  'learner.batchSize=16',
+  '--grid',
+  'learner.learningRate=1e-2,1e-3',
+  '--seeds',
+  '2',
+  '--folds',
+  '2',
+  '--data',
+  csv,
+];
 
 test('two worker processes complete a sweep: every job exactly once, the same metrics as in-process', async (t) => {
   await Promise.all([worker('bot-sweep'), worker('bot-sweep')]);
   const db = path.join(dir, 'queue.db');
   const t0 = performance.now();
-  const run = startBot([...SWEEP, '--epochs', '2', '--queue', redis.url, '--db', db, '--config', config, '--out', path.join(dir, 'rq')]);
+  const run = startBot([
+    ...SWEEP,
+    '--epochs',
+    '2',
+    '--queue',
+    redis.url,
+    '--db',
+    db,
+    '--config',
+    config,
+    '--out',
+    path.join(dir, 'rq'),
+  ]);
   const code = await run.exited;
   t.diagnostic(`queue sweep ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   assert.equal(code, 0, run.output());
@@ -74,7 +124,19 @@ test('two worker processes complete a sweep: every job exactly once, the same me
   assert.ok(children.size >= 2, `both workers took jobs (${[...children].join(', ')})`);
 
   const localDb = path.join(dir, 'local.db');
-  const local = startBot([...SWEEP, '--epochs', '2', '--workers', '2', '--db', localDb, '--config', config, '--out', path.join(dir, 'rl')]);
+  const local = startBot([
+    ...SWEEP,
+    '--epochs',
+    '2',
+    '--workers',
+    '2',
+    '--db',
+    localDb,
+    '--config',
+    config,
+    '--out',
+    path.join(dir, 'rl'),
+  ]);
   assert.equal(await local.exited, 0, local.output());
   const inProcess = results(localDb);
   for (const [id, r] of queued) {
@@ -95,7 +157,21 @@ test('kill -9 one worker mid-job: its job is retried elsewhere and the sweep end
   const db = path.join(dir, 'killed.db');
   const t0 = performance.now();
   // longer jobs (more epochs) so the kill lands while the victim holds one
-  const run = startBot([...SWEEP, '--epochs', '12', '--seeds', '1', '--queue', redis.url, '--db', db, '--config', config, '--out', path.join(dir, 'rk')]);
+  const run = startBot([
+    ...SWEEP,
+    '--epochs',
+    '12',
+    '--seeds',
+    '1',
+    '--queue',
+    redis.url,
+    '--db',
+    db,
+    '--config',
+    config,
+    '--out',
+    path.join(dir, 'rk'),
+  ]);
   const before = victim.output().length;
   await victim.waitFor(new RegExp(`[\\s\\S]{${before}}[\\s\\S]*job (\\w+) started`), 60_000);
   const taken = /job (\w+) started/.exec(victim.output().slice(before))![1];
@@ -106,7 +182,7 @@ test('kill -9 one worker mid-job: its job is retried elsewhere and the sweep end
   assert.equal(code, 0, run.output());
   const stored = results(db);
   assert.equal(stored.size, 4);
-  assert.ok(stored.has(taken), 'the killed worker\'s job has its result');
+  assert.ok(stored.has(taken), "the killed worker's job has its result");
   assert.doesNotMatch(victim.output().slice(before), new RegExp(`job ${taken} done`), 'the victim never finished it');
   assert.match(workers[1].output(), new RegExp(`job ${taken} (started|done)`), 'the other worker took it over');
 });

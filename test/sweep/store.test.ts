@@ -25,7 +25,14 @@ function result(jobId: string, sharpe: number): JobResult {
 }
 
 const job = (id: string): JobSpec =>
-  ({ id, configKey: 'c1', params: { window: 3 }, seed: 1, market: { label: 'syn' }, fold: { index: 0 } }) as unknown as JobSpec;
+  ({
+    id,
+    configKey: 'c1',
+    params: { window: 3 },
+    seed: 1,
+    market: { label: 'syn' },
+    fold: { index: 0 },
+  }) as unknown as JobSpec;
 
 test('sweep tables migrate under their own owner, beside the candle tables', () => {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'sweep-store-')), 'bot.db');
