@@ -52,7 +52,8 @@ export class SweepProgress {
     if (this.bar) this.bar.update(this.done + this.failed, { failed: this.failed });
     else
       this.logger.info(
-        `[${this.done + this.failed}/${this.total}${this.skipped ? ` +${this.skipped} stored` : ''}] ${what} | failed ${this.failed} | ${this.eta()} left`,
+        `[${this.done + this.failed}/${this.total}${this.skipped ? ` +${this.skipped} stored` : ''}] ${what} | ` +
+          `failed ${this.failed} | ${this.eta()} left`,
       );
   }
 

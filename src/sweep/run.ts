@@ -62,11 +62,15 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
     const todo = plan.jobs.filter((j) => !done.has(j.id));
     const where = o.mode.kind === 'local' ? `${o.mode.workers} local worker process(es)` : `the Redis queue`;
     logger.info(
-      `sweep ${plan.id}: ${plan.configurations.length} configuration(s) × ${plan.markets.length} market(s) × ${plan.markets[0].folds.length} fold(s) × ${plan.seeds.length} seed(s) = ${plan.jobs.length} jobs; ${done.size} already stored, ${todo.length} to run on ${where}`,
+      `sweep ${plan.id}: ${plan.configurations.length} configuration(s) × ${plan.markets.length} market(s) × ` +
+        `${plan.markets[0].folds.length} fold(s) × ${plan.seeds.length} seed(s) = ${plan.jobs.length} jobs; ` +
+        `${done.size} already stored, ${todo.length} to run on ${where}`,
     );
     const progress = new SweepProgress(todo.length, done.size, logger);
-    const labelOf = (j: JobSpec) =>
-      `${plan.configurations.find((c) => c.key === j.configKey)?.label ?? j.configKey} ${j.market.symbol} fold ${j.fold.index + 1} seed ${j.seed}`;
+    const labelOf = (j: JobSpec) => {
+      const config = plan.configurations.find((c) => c.key === j.configKey)?.label ?? j.configKey;
+      return `${config} ${j.market.symbol} fold ${j.fold.index + 1} seed ${j.seed}`;
+    };
     const events: JobEvents = {
       onResult: (job: JobSpec, result: JobResult) => {
         store.saveResult(job.configKey, result);

@@ -157,31 +157,36 @@ export function verdict(
   const d = stats.dsr;
   if (d && Number.isFinite(d.dsr)) {
     const pct = (d.dsr * 100).toFixed(0);
+    const head = `Deflated Sharpe ratio ${d.dsr.toFixed(3)}: after allowing for ${d.trials} configuration(s) tried, `;
     lines.push(
       d.dsr >= 0.95
-        ? `Deflated Sharpe ratio ${d.dsr.toFixed(3)}: after allowing for ${d.trials} configuration(s) tried, the winner's validation Sharpe is unlikely to be luck alone (${pct}% confidence its true Sharpe beats what the best of ${d.trials} would reach by chance).`
-        : `Deflated Sharpe ratio ${d.dsr.toFixed(3)}: after allowing for ${d.trials} configuration(s) tried, the winner's validation Sharpe could well be the luck of the draw (only ${pct}% confidence; 95% is the usual bar).`,
+        ? `${head}the winner's validation Sharpe is unlikely to be luck alone (${pct}% confidence its true Sharpe ` +
+            `beats what the best of ${d.trials} would reach by chance).`
+        : `${head}the winner's validation Sharpe could well be the luck of the draw (only ${pct}% confidence; ` +
+            '95% is the usual bar).',
     );
   }
   const p = stats.pbo;
   if (p) {
     const pct = (p.pbo * 100).toFixed(0);
+    const head = `PBO ${p.pbo.toFixed(2)}: `;
     lines.push(
       p.pbo >= 0.5
-        ? `PBO ${p.pbo.toFixed(2)}: in ${pct}% of ${p.splits} splits the configuration that looked best on one half of the validation candles was median or worse on the other half. The selection is likely overfit; do not trust the ranking.`
+        ? `${head}in ${pct}% of ${p.splits} splits the configuration that looked best on one half of the validation ` +
+            'candles was median or worse on the other half. The selection is likely overfit; do not trust the ranking.'
         : p.pbo >= 0.2
-          ? `PBO ${p.pbo.toFixed(2)}: in ${pct}% of ${p.splits} splits the best configuration on one half was median or worse on the other. The ranking is only partly reliable.`
-          : `PBO ${p.pbo.toFixed(2)}: the configuration best on one half of the validation candles stayed above the median on the other half in ${100 - Number(pct)}% of ${p.splits} splits; the ranking looks stable.`,
+          ? `${head}in ${pct}% of ${p.splits} splits the best configuration on one half was median or worse on the ` +
+            'other. The ranking is only partly reliable.'
+          : `${head}the configuration best on one half of the validation candles stayed above the median on the ` +
+            `other half in ${100 - Number(pct)}% of ${p.splits} splits; the ranking looks stable.`,
     );
   }
   const test = winnerCleanTest.mean.sharpe;
   if (test !== undefined && buyAndHoldTestSharpe !== undefined) {
     const where = 'On the test window(s) after every validation candle (nothing there informed the choice)';
-    lines.push(
-      test > buyAndHoldTestSharpe
-        ? `${where} the winner's mean Sharpe ${test.toFixed(2)} beats buy-and-hold's ${buyAndHoldTestSharpe.toFixed(2)}.`
-        : `${where} the winner's mean Sharpe ${test.toFixed(2)} does not beat buy-and-hold's ${buyAndHoldTestSharpe.toFixed(2)}.`,
-    );
+    const beats = test > buyAndHoldTestSharpe ? 'beats' : 'does not beat';
+    const bh = buyAndHoldTestSharpe.toFixed(2);
+    lines.push(`${where} the winner's mean Sharpe ${test.toFixed(2)} ${beats} buy-and-hold's ${bh}.`);
   }
   for (const n of stats.notes) lines.push(`Note: ${n}.`);
   return lines;
