@@ -12,9 +12,10 @@ import { imagesGroup } from './groups/images.ts';
 import { tradingGroup } from './groups/trading.ts';
 import { learnersGroup } from './groups/learners.ts';
 import { dashboardGroup } from './groups/dashboard.ts';
+import { sweepGroup } from './groups/sweep.ts';
 import { renderTable, type BenchGroup, type Figure } from './table.ts';
 
-const groups: BenchGroup[] = [machineGroup, dataGroup, engineGroup, envGroup, featuresGroup, imagesGroup, netsGroup, tradingGroup, learnersGroup, dashboardGroup];
+const groups: BenchGroup[] = [machineGroup, dataGroup, engineGroup, envGroup, featuresGroup, imagesGroup, netsGroup, tradingGroup, learnersGroup, sweepGroup, dashboardGroup];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -20,6 +20,8 @@ const COMMANDS: Record<string, () => Promise<Register[]>> = {
   live: async () => [(await import('./commands/live.ts')).registerLive],
   predict: async () => [(await import('./commands/predict.ts')).registerPredict],
   serve: async () => [(await import('./commands/serve.ts')).registerServe],
+  sweep: async () => [(await import('./commands/sweep.ts')).registerSweep],
+  worker: async () => [(await import('./commands/worker.ts')).registerWorker],
 };
 
 // `bot backtest | head`: the reader went away, which is not an error of the bot's; stop quietly

@@ -7,6 +7,7 @@ import { backtestSection } from '../backtest/config.ts';
 import { tradingSection } from '../trading/config.ts';
 import { agentSection } from '../agents/config.ts';
 import { notifySection, serverSection } from '../server/config.ts';
+import { sweepSection } from '../sweep/config.ts';
 
 export const logSection = z.strictObject({
   level: z.enum(['error', 'warn', 'info', 'debug']),
@@ -27,6 +28,7 @@ export const configSchema = z.strictObject({
   agent: agentSection,
   server: serverSection,
   notify: notifySection,
+  sweep: sweepSection,
 });
 
 export type Config = z.infer<typeof configSchema>;

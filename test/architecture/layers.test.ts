@@ -13,7 +13,7 @@ import { PROJECT_ROOT } from '../../src/core/project-root.ts';
 /** Floors from the top down; a folder may import its own floor's other folders one way, and every floor below. */
 export const LAYERS: readonly (readonly string[])[] = [
   ['cli', 'config', 'bench'],
-  ['trading', 'backtest', 'server'],
+  ['trading', 'backtest', 'server', 'sweep'],
   ['agents'],
   ['market', 'features', 'chart', 'nn'],
   ['data'],

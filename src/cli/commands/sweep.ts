@@ -1,0 +1,200 @@
+/** `bot sweep`: a grid or random search of an agent recipe over seeds, folds and markets, in-process or on Redis. */
+import type { Command } from 'commander';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UserError } from '../../core/errors.ts';
+import { loadStrategy } from '../../agents/strategy.ts';
+import { loadSeries } from '../../data/source.ts';
+import { parseTime } from '../../data/timeframe.ts';
+import { checkGrid, parseGridFlag, parseSweepFile, type GridAxis, type SweepRequest } from '../../sweep/grid.ts';
+import { configurations, planSweep, type LoadedSeries } from '../../sweep/plan.ts';
+import { assertReachable, checkRedisUrl } from '../../sweep/redis.ts';
+import type { SweepMode } from '../../sweep/run.ts';
+import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+
+interface SweepFlags extends CommonFlags {
+  strategy?: string;
+  grid?: string[];
+  random?: string;
+  seeds?: string;
+  seed?: string;
+  folds?: string;
+  epochs?: string;
+  symbols?: string;
+  data?: string;
+  sample?: boolean;
+  from?: string;
+  to?: string;
+  name?: string;
+  file?: string;
+  workers?: string;
+  queue?: string;
+  gpu?: boolean;
+  out?: string;
+  json?: boolean;
+  saveStrategy?: string;
+}
+
+export function whole(value: string | undefined, flag: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number ≥ ${min}, got "${value}"`);
+  return n;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** The request from flags, or from `--file` with flags given on the command line winning. Reads only that file. */
+export function sweepRequest(flags: SweepFlags, defaultSeed: number): SweepRequest {
+  let file: ReturnType<typeof parseSweepFile> | undefined;
+  if (flags.file !== undefined) {
+    if (flags.grid?.length) throw new UserError('use either --file or --grid, not both (put the grid in the file)');
+    let text: string;
+    try {
+      text = readFileSync(flags.file, 'utf8');
+    } catch {
+      throw new UserError(`--file: cannot read ${flags.file}`);
+    }
+    file = parseSweepFile(text, flags.file);
+  }
+  const grid: GridAxis[] = file
+    ? Object.entries(file.grid).map(([key, values]) => ({ key, values }))
+    : (flags.grid ?? []).map(parseGridFlag);
+  const strategy = flags.strategy ?? file?.strategy;
+  if (strategy === undefined) throw new UserError('name the agent with --strategy NAME (or "strategy" in --file)');
+  if (grid.length === 0) throw new UserError('give at least one --grid KEY=V1,V2 (or "grid" in --file)');
+  const random = whole(flags.random, '--random', 1) ?? file?.random;
+  checkGrid(grid, random);
+  const symbols = flags.symbols !== undefined ? flags.symbols.split(',').map((s) => s.trim()) : file?.symbols;
+  if (symbols?.some((s) => !/^[A-Z0-9]+\/[A-Z0-9]+$/.test(s)))
+    throw new UserError(`--symbols "${symbols.join(',')}": expected BASE/QUOTE,… such as BTC/KRW,ETH/KRW`);
+  const data = flags.data ?? file?.data;
+  const sample = flags.sample ?? file?.sample;
+  if ([symbols !== undefined, data !== undefined, sample === true].filter(Boolean).length > 1)
+    throw new UserError('use one of --symbols, --data FILE or --sample');
+  if (data !== undefined && !existsSync(data)) throw new UserError(`--data: no such file ${data}`);
+  const from = flags.from ?? file?.from;
+  const to = flags.to ?? file?.to;
+  if (from !== undefined) parseTime(from, '--from');
+  if (to !== undefined) parseTime(to, '--to');
+  if (from !== undefined && to !== undefined && parseTime(to, '--to') <= parseTime(from, '--from'))
+    throw new UserError(`--to ${to} is not after --from ${from}`);
+  const name = flags.name ?? file?.name;
+  if (name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))
+    throw new UserError(`--name "${name}" must be letters, digits, ., _ or -`);
+  return {
+    strategy,
+    grid,
+    ...(random !== undefined ? { random } : {}),
+    seeds: whole(flags.seeds, '--seeds', 1) ?? file?.seeds ?? 1,
+    seed: whole(flags.seed, '--seed', 0) ?? file?.seed ?? defaultSeed,
+    folds: whole(flags.folds, '--folds', 1) ?? file?.folds ?? 1,
+    ...((whole(flags.epochs, '--epochs', 1) ?? file?.epochs) !== undefined
+      ? { epochs: whole(flags.epochs, '--epochs', 1) ?? file?.epochs }
+      : {}),
+    ...(symbols ? { symbols } : {}),
+    ...(data !== undefined ? { data } : {}),
+    ...(sample ? { sample } : {}),
+    ...(from !== undefined ? { from } : {}),
+    ...(to !== undefined ? { to } : {}),
+    ...(name !== undefined ? { name } : {}),
+    ...((flags.gpu ?? file?.gpu) ? { gpu: true } : {}),
+  };
+}
+
+function checkSaveStrategy(file: string | undefined): void {
+  if (file === undefined) return;
+  if (!file.endsWith('.ts'))
+    throw new UserError(`--save-strategy ${file}: a strategy file ends in .ts (e.g. strategies/my-dqn.ts)`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(path.basename(file, '.ts')))
+    throw new UserError(
+      `--save-strategy ${file}: the file name must be letters, digits, _ or - (it is the strategy's name)`,
+    );
+  const dir = path.dirname(path.resolve(file));
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UserError(`--save-strategy ${file}: no folder ${dir}`);
+  if (existsSync(file)) throw new UserError(`--save-strategy ${file} exists; choose another file or remove it`);
+}
+
+export function registerSweep(program: Command): void {
+  const cmd = program
+    .command('sweep')
+    .description(
+      'train an agent recipe over a grid of parameters × seeds × folds × markets; rank by validation only; report with overfitting statistics',
+    )
+    .option('--strategy <name>', 'agent strategy in strategies/')
+    .option(
+      '--grid <key=v1,v2>',
+      'a recipe key and its values (repeat for each key), e.g. learner.learningRate=1e-3,3e-4',
+      collect,
+    )
+    .option('--random <k>', 'random search: K configurations drawn from the grid (seeded by --seed)')
+    .option('--seeds <n>', 'seeds per configuration (default 1)')
+    .option('--seed <n>', 'first seed (default: config backtest.seed)')
+    .option('--folds <k>', 'walk-forward folds (default 1)')
+    .option('--epochs <n>', 'training epochs (default: the recipe, then config agent.epochs)')
+    .option('--symbols <list>', 'markets from the store, comma-separated (e.g. BTC/KRW,ETH/KRW)')
+    .option('--data <file>', 'candles from a CSV file instead of the store')
+    .option('--sample', 'use the bundled sample series (S&P 500 daily)')
+    .option('--from <date>', 'first candle (open time ≥ this)')
+    .option('--to <date>', 'end (candles opening before this)')
+    .option('--name <name>', 'a name for the sweep (shown in the report)')
+    .option('--file <sweep.json>', 'the sweep in a JSON file (same names as the flags; grid as {"key": [values]})')
+    .option('--workers <n>', 'in-process mode: child processes (default: the cores)')
+    .option(
+      '--queue <url>',
+      'distributed mode: put the jobs on the BullMQ queue at redis://host:port and wait for bot worker',
+    )
+    .option('--gpu', 'the jobs want a GPU: they go to the GPU queue, taken only by bot worker --gpu')
+    .option('--out <dir>', 'report folder (default backtests/sweep-<id>)')
+    .option('--json', 'print report.json instead of the summary')
+    .option(
+      '--save-strategy <file>',
+      'write the winning configuration as a strategy file (e.g. strategies/dqn-tuned.ts)',
+    );
+  addCommonOptions(cmd, { market: true, db: true, backend: true }).action(async (flags: SweepFlags) => {
+    const { config, logger } = setupCommand(flags);
+    // every flag and the grid are checked before any network or disk work
+    const request = sweepRequest(flags, config.backtest.seed);
+    const workers = whole(flags.workers, '--workers', 1) ?? os.availableParallelism();
+    if (flags.queue !== undefined && flags.workers !== undefined)
+      throw new UserError('use either --workers N (in-process) or --queue URL (workers elsewhere), not both');
+    const mode: SweepMode =
+      flags.queue !== undefined ? { kind: 'queue', url: checkRedisUrl(flags.queue) } : { kind: 'local', workers };
+    if (request.gpu && mode.kind === 'local')
+      throw new UserError('--gpu sends jobs to the GPU queue: use it with --queue URL');
+    checkSaveStrategy(flags.saveStrategy);
+    const strategy = await loadStrategy(request.strategy);
+    if (strategy.kind !== 'agent') throw new UserError(`bot sweep trains agents; ${strategy.name} is a rule strategy`);
+    const configs = configurations(request, strategy.recipe);
+    if (mode.kind === 'queue') await assertReachable(mode.url);
+
+    const from = request.from !== undefined ? parseTime(request.from, '--from') : undefined;
+    const to = request.to !== undefined ? parseTime(request.to, '--to') : undefined;
+    const series: LoadedSeries[] = [];
+    for (const symbol of request.symbols ?? [undefined]) {
+      const s = await loadSeries({
+        config: symbol ? { ...config, symbol } : config,
+        dataFile: request.data,
+        sample: request.sample,
+        from,
+        to,
+      });
+      series.push({ candles: s.candles, label: s.label, fromGiven: from !== undefined });
+    }
+    const plan = planSweep(request, configs, series, config);
+    const { runSweep } = await import('../../sweep/run.ts');
+    await runSweep({
+      plan,
+      request,
+      settings: config,
+      mode,
+      database: config.data.database,
+      logger,
+      out: flags.out,
+      json: flags.json === true,
+      saveStrategy: flags.saveStrategy,
+    });
+  });
+}

@@ -1,0 +1,37 @@
+/** `bot worker`: takes sweep jobs from the BullMQ queue in Redis; run it on any number of machines. */
+import type { Command } from 'commander';
+import os from 'node:os';
+import { assertReachable, checkRedisUrl } from '../../sweep/redis.ts';
+import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+import { whole } from './sweep.ts';
+
+export function registerWorker(program: Command): void {
+  const cmd = program
+    .command('worker')
+    .description('take sweep jobs from the BullMQ queue at redis://host:port (run on any number of machines)')
+    .requiredOption('--queue <url>', 'Redis URL, e.g. redis://10.0.0.5:6379')
+    .option('--concurrency <n>', 'jobs at a time, each in its own process (default: the cores)')
+    .option(
+      '--gpu',
+      'take only the jobs that want a GPU (the GPU queue), on the node-gpu backend unless --backend says otherwise',
+    );
+  addCommonOptions(cmd, { market: false, db: false, backend: true }).action(
+    async (flags: CommonFlags & { queue: string; concurrency?: string; gpu?: boolean }) => {
+      const { config, logger } = setupCommand(flags);
+      const url = checkRedisUrl(flags.queue);
+      const concurrency = whole(flags.concurrency, '--concurrency', 1) ?? os.availableParallelism();
+      await assertReachable(url);
+      const { startWorker } = await import('../../sweep/worker.ts');
+      const backend = flags.backend ?? (flags.gpu ? 'node-gpu' : config.ml.backend);
+      const w = startWorker({ url, concurrency, gpu: flags.gpu === true, backend, settings: config.sweep, logger });
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          logger.info(`${signal}: finishing the jobs in hand, then stopping`);
+          void w.close().then(resolve);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    },
+  );
+}

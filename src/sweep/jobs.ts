@@ -1,0 +1,111 @@
+/**
+ * A sweep job and its result, as they travel to a child process or through Redis and into SQLite: one (strategy,
+ * parameters, seed, market, fold). Job ids are a hash of everything that decides the result, so a re-run of the same
+ * sweep finds its finished jobs, and two sweeps that share a job share its result.
+ */
+import { createHash } from 'node:crypto';
+import type { AgentSettings } from '../agents/config.ts';
+import type { AgentRecipe } from '../agents/recipe.ts';
+import type { Fold } from '../agents/splits.ts';
+import type { Params } from './grid.ts';
+
+/** A market's candles, identified by the hash of their numbers (workers fetch them once by this key). */
+export interface MarketRef {
+  /** sha256 of the candle arrays (ts, open, high, low, close, volume). */
+  dataKey: string;
+  label: string;
+  exchange: string;
+  symbol: string;
+  timeframe: string;
+  candles: number;
+}
+
+export interface JobSpec {
+  id: string;
+  /** Hash of strategy + recipe: the configuration this job is one run of. */
+  configKey: string;
+  strategy: string;
+  params: Params;
+  /** The recipe with the parameters applied (workers need no strategy file). */
+  recipe: AgentRecipe;
+  seed: number;
+  market: MarketRef;
+  fold: Fold;
+  epochs: number;
+  /** Training settings (agent section, account, sizing bounds) from the coordinator's config. */
+  settings: AgentSettings;
+  gpu: boolean;
+}
+
+/** One epoch of the training record. */
+export interface EpochLine {
+  epoch: number;
+  loss: number;
+  validationSharpe: number | null;
+  seconds: number;
+}
+
+/** Metrics as JSON (non-finite numbers as strings, as report.json writes them). */
+export type MetricsJson = Record<string, unknown>;
+
+export interface JobResult {
+  jobId: string;
+  /** The selected epoch's greedy run over the fold's validation window (selection uses only this). */
+  validation: MetricsJson;
+  /** The same model once over the fold's test window (reported, never used to select). */
+  test: MetricsJson;
+  /** Per-candle returns of the validation run (for the deflated Sharpe ratio and PBO). */
+  validationReturns: number[];
+  /** Portfolio value per candle of the test run (the winner's equity chart). */
+  testEquity: number[];
+  training: { bestEpoch: number; bestSharpe: number; stoppedEarly: boolean; seconds: number; epochs: EpochLine[] };
+  /** sha256 of the selected model's weights. */
+  modelHash: string;
+  backend: string;
+  /** host:pid that ran it. */
+  worker: string;
+  seconds: number;
+}
+
+/** Canonical JSON: object keys sorted, so equal values hash equally whatever order they were written in. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** The configuration's key: strategy name and the full recipe it trains. */
+export function configKey(strategy: string, recipe: AgentRecipe): string {
+  return sha256(canonicalJson({ strategy, recipe })).slice(0, 16);
+}
+
+/** The job's id: a hash of strategy, recipe (parameters applied), seed, market data, fold, epochs and settings. */
+export function jobId(j: Omit<JobSpec, 'id' | 'configKey' | 'params' | 'gpu'>): string {
+  const fold = { train: j.fold.train, validation: j.fold.validation, test: j.fold.test };
+  return sha256(
+    canonicalJson({
+      v: 1,
+      strategy: j.strategy,
+      recipe: j.recipe,
+      seed: j.seed,
+      data: j.market.dataKey,
+      fold,
+      epochs: j.epochs,
+      settings: j.settings,
+    }),
+  ).slice(0, 32);
+}
+
+/** A sweep's id: a hash of its job ids, so the same sweep always has the same id and report folder. */
+export function sweepId(jobIds: readonly string[]): string {
+  return sha256([...jobIds].sort().join('\n')).slice(0, 12);
+}

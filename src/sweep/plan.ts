@@ -1,0 +1,129 @@
+/**
+ * From a checked request, the base recipe and the loaded markets to the list of jobs: configurations × markets ×
+ * folds × seeds. Every configuration of a market shares one set of walk-forward windows (laid out after the largest
+ * warm-up any configuration needs), so their validation and test windows are the very same candles and can be
+ * compared and stacked for the overfitting statistics.
+ */
+import { sliceCandles, type Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
+import type { AgentRecipe } from '../agents/recipe.ts';
+import { recipeWarmup } from '../agents/setup.ts';
+import { walkForward, type Fold } from '../agents/splits.ts';
+import { expandGrid, paramsLabel, type Params, type SweepRequest } from './grid.ts';
+import { configKey, jobId, sweepId, type JobSpec, type MarketRef } from './jobs.ts';
+import { applyParams } from './params.ts';
+import { candlesKey } from './run-job.ts';
+import type { SweepSettings } from './config.ts';
+
+export interface Configuration {
+  key: string;
+  params: Params;
+  label: string;
+  recipe: AgentRecipe;
+}
+
+export interface MarketData {
+  ref: MarketRef;
+  /** The candles the jobs index into (the chosen range only). */
+  candles: Candles;
+  folds: Fold[];
+}
+
+export interface SweepPlan {
+  id: string;
+  name: string;
+  strategy: string;
+  configurations: Configuration[];
+  markets: MarketData[];
+  seeds: number[];
+  epochs: number;
+  jobs: JobSpec[];
+}
+
+/** The configurations of a request, each checked against the recipe (a bad key or value is one line). */
+export function configurations(req: SweepRequest, recipe: AgentRecipe): Configuration[] {
+  return expandGrid(req.grid, req.random, req.seed).map((params) => {
+    const r = applyParams(recipe, params, req.strategy);
+    return { key: configKey(req.strategy, r), params, label: paramsLabel(params), recipe: r };
+  });
+}
+
+export interface LoadedSeries {
+  candles: Candles;
+  label: string;
+  /** The user gave a start (--from): keep it, do not trim to agent.maxCandles. */
+  fromGiven: boolean;
+}
+
+/** Lays the jobs out. Pure apart from hashing: no I/O. */
+export function planSweep(
+  req: SweepRequest,
+  configs: Configuration[],
+  series: readonly LoadedSeries[],
+  settings: SweepSettings,
+): SweepPlan {
+  const warmup = Math.max(...configs.map((c) => recipeWarmup(c.recipe)));
+  const epochs = req.epochs ?? configs[0].recipe.epochs ?? settings.agent.epochs;
+  const markets: MarketData[] = series.map((s) => {
+    let candles = s.candles;
+    const max = settings.agent.maxCandles;
+    if (max > 0 && !s.fromGiven && candles.ts.length > max)
+      candles = sliceCandles(candles, candles.ts.length - max, candles.ts.length);
+    if (warmup >= candles.ts.length)
+      throw new UserError(
+        `${s.label}: ${candles.ts.length} candles are fewer than the ${warmup} the recipe needs for warm-up`,
+      );
+    let folds: Fold[];
+    try {
+      folds = walkForward(warmup, candles.ts.length, settings.agent.split, req.folds);
+    } catch (e) {
+      throw new UserError(`${s.label}: ${(e as Error).message}`);
+    }
+    const ref: MarketRef = {
+      dataKey: candlesKey(candles),
+      label: s.label,
+      exchange: candles.exchange,
+      symbol: candles.symbol,
+      timeframe: candles.timeframe,
+      candles: candles.ts.length,
+    };
+    return { ref, candles, folds };
+  });
+  const seeds = Array.from({ length: req.seeds }, (_, i) => req.seed + i);
+  // only what changes a job's numbers goes into it (and into its id): not report folders or summary settings
+  const agentSettings = {
+    agent: { ...settings.agent, epochs, summaryEvery: 0, modelsDir: '-', maxCandles: 0 },
+    account: settings.account,
+    backtest: { minTradeValue: settings.backtest.minTradeValue, maxTradeValue: settings.backtest.maxTradeValue },
+  };
+  const jobs: JobSpec[] = [];
+  for (const c of configs) {
+    for (const m of markets) {
+      for (const fold of m.folds) {
+        for (const seed of seeds) {
+          const base = {
+            strategy: req.strategy,
+            recipe: c.recipe,
+            seed,
+            market: m.ref,
+            fold,
+            epochs,
+            settings: agentSettings,
+          };
+          jobs.push({ ...base, id: jobId(base), configKey: c.key, params: c.params, gpu: req.gpu === true });
+        }
+      }
+    }
+  }
+  const id = sweepId(jobs.map((j) => j.id));
+  return {
+    id,
+    name: req.name ?? `${req.strategy}-${id}`,
+    strategy: req.strategy,
+    configurations: configs,
+    markets,
+    seeds,
+    epochs,
+    jobs,
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * The in-process mode (`bot sweep --workers N`, the default): N forked children (src/sweep/child.ts), each sent the
+ * markets it needs once and then one job at a time. A job that throws, or whose child dies, is tried again (up to
+ * `attempts` tries in all) and then reported failed with its error; the other jobs go on.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Candles } from '../core/candles.ts';
+import type { FromChild, ToChild } from './child.ts';
+import { tsxExecArgv } from './child-args.ts';
+import type { JobResult, JobSpec } from './jobs.ts';
+
+const CHILD_FILE = fileURLToPath(new URL('./child.ts', import.meta.url));
+
+export interface JobEvents {
+  onResult(job: JobSpec, result: JobResult): void;
+  /** The job failed its last try. */
+  onFailure(job: JobSpec, error: string, attempts: number): void;
+  /** One try failed and the job goes back in line. */
+  onRetry?(job: JobSpec, error: string, attempt: number): void;
+}
+
+export interface PoolOptions extends JobEvents {
+  workers: number;
+  backend: string;
+  attempts: number;
+  markets: ReadonlyMap<string, Candles>;
+}
+
+interface Slot {
+  child: ChildProcess;
+  sent: Set<string>;
+  job?: { job: JobSpec; tries: number };
+}
+
+/** Runs every job in child processes; resolves when each has a result or has failed its last try. */
+export function runInProcess(jobs: readonly JobSpec[], o: PoolOptions): Promise<void> {
+  const waiting = jobs.map((job) => ({ job, tries: 0 }));
+  let open = jobs.length;
+  return new Promise<void>((resolve) => {
+    if (open === 0) return resolve();
+    const slots = new Set<Slot>();
+    const finish = () => {
+      if (open > 0) return;
+      for (const s of slots) s.child.disconnect();
+      resolve();
+    };
+    const failTry = (entry: { job: JobSpec; tries: number }, error: string) => {
+      entry.tries++;
+      if (entry.tries >= o.attempts) {
+        open--;
+        o.onFailure(entry.job, error, entry.tries);
+      } else {
+        o.onRetry?.(entry.job, error, entry.tries);
+        waiting.push(entry);
+      }
+    };
+    const next = (slot: Slot) => {
+      const entry = waiting.shift();
+      if (!entry) {
+        slot.job = undefined;
+        finish();
+        return;
+      }
+      slot.job = entry;
+      const key = entry.job.market.dataKey;
+      if (!slot.sent.has(key)) {
+        const candles = o.markets.get(key);
+        if (!candles) throw new Error(`no candles for market ${entry.job.market.label}`);
+        slot.child.send({ type: 'market', key, candles } satisfies ToChild);
+        slot.sent.add(key);
+      }
+      slot.child.send({ type: 'job', job: entry.job } satisfies ToChild);
+    };
+    const start = () => {
+      const child = fork(CHILD_FILE, [], {
+        execArgv: tsxExecArgv(),
+        serialization: 'advanced',
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      const slot: Slot = { child, sent: new Set() };
+      slots.add(slot);
+      child.send({ type: 'init', backend: o.backend } satisfies ToChild);
+      child.on('message', (m: FromChild) => {
+        if (m.type === 'ready') next(slot);
+        else if (m.type === 'result' && slot.job) {
+          open--;
+          o.onResult(slot.job.job, m.result);
+          next(slot);
+        } else if (m.type === 'error' && slot.job) {
+          failTry(slot.job, m.message);
+          next(slot);
+        }
+      });
+      child.on('exit', (code, signal) => {
+        slots.delete(slot);
+        if (open === 0) return;
+        // a child that dies mid-job (out of memory, a native abort, kill -9) costs that job one try
+        if (slot.job) failTry(slot.job, `worker process died (${signal ?? `exit ${code}`})`);
+        if (open > 0 && waiting.length > 0) start();
+        else finish();
+      });
+    };
+    const n = Math.max(1, Math.min(o.workers, jobs.length));
+    for (let i = 0; i < n; i++) start();
+  });
+}

@@ -1,0 +1,109 @@
+/**
+ * The distributed mode's coordinator (`bot sweep --queue redis://…`): puts the markets and the jobs that have no
+ * result yet on a BullMQ queue (job id = sweep job id, so a job already queued is not queued twice), then waits.
+ * Each finished job's return value is handed to `onResult` (the caller stores it in SQLite, once) and the job is
+ * removed from Redis; a job that failed its last try goes to `onFailure`. QueueEvents reports progress as it
+ * happens; a poll every few seconds catches whatever an event stream missed.
+ */
+import { Job, Queue, QueueEvents } from 'bullmq';
+import type { Candles } from '../core/candles.ts';
+import type { SweepSection } from './config.ts';
+import type { JobResult, JobSpec } from './jobs.ts';
+import type { JobEvents } from './pool.ts';
+import { bullConnection, putMarket } from './redis.ts';
+
+export interface QueueRunOptions extends JobEvents {
+  url: string;
+  settings: SweepSection;
+  markets: ReadonlyMap<string, Candles>;
+  /** Poll interval for finished jobs (events usually come first). */
+  pollMs?: number;
+}
+
+/** The queue a job goes to: GPU jobs on their own queue, which only `bot worker --gpu` takes. */
+export const queueName = (settings: SweepSection, gpu: boolean) => (gpu ? `${settings.queue}-gpu` : settings.queue);
+
+export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): Promise<void> {
+  if (jobs.length === 0) return;
+  const connection = bullConnection(o.url);
+  const names = [...new Set(jobs.map((j) => queueName(o.settings, j.gpu)))];
+  const queues = new Map(names.map((n) => [n, new Queue<JobSpec, JobResult>(n, { connection })]));
+  const eventConnections = names.map(() => bullConnection(o.url));
+  const events = names.map((n, i) => new QueueEvents(n, { connection: eventConnections[i] }));
+  const pending = new Map(jobs.map((j) => [j.id, j]));
+  const inFlight = new Set<string>();
+  let wake: () => void = () => undefined;
+
+  /** Looks at one job: a final outcome is reported once and the job removed from Redis. */
+  const check = async (id: string): Promise<void> => {
+    const spec = pending.get(id);
+    if (!spec || inFlight.has(id)) return;
+    inFlight.add(id);
+    try {
+      const job = await Job.fromId<JobSpec, JobResult>(queues.get(queueName(o.settings, spec.gpu))!, id);
+      if (!job) return;
+      const state = await job.getState();
+      if (state === 'completed' && job.returnvalue) {
+        pending.delete(id);
+        o.onResult(spec, job.returnvalue);
+        await job.remove().catch(() => undefined);
+      } else if (state === 'failed') {
+        pending.delete(id);
+        o.onFailure(spec, job.failedReason?.split('\n')[0] ?? 'failed', job.attemptsMade);
+        await job.remove().catch(() => undefined);
+      }
+    } finally {
+      inFlight.delete(id);
+      if (pending.size === 0) wake();
+    }
+  };
+
+  try {
+    for (const e of events) {
+      e.on('completed', ({ jobId }) => void check(jobId));
+      e.on('failed', ({ jobId }) => void check(jobId));
+      await e.waitUntilReady();
+    }
+    for (const [key, candles] of o.markets) await putMarket(connection, key, candles);
+    // a job left in Redis by an earlier run: a result is taken as is; a final failure is forgotten and tried anew
+    for (const j of jobs) {
+      const old = await Job.fromId(queues.get(queueName(o.settings, j.gpu))!, j.id);
+      if (old && (await old.getState()) === 'failed') await old.remove();
+    }
+    for (const [name, queue] of queues) {
+      const mine = jobs.filter((j) => queueName(o.settings, j.gpu) === name);
+      await queue.addBulk(
+        mine.map((j) => ({
+          name: 'sweep-job',
+          data: j,
+          opts: {
+            jobId: j.id,
+            attempts: o.settings.attempts,
+            backoff: { type: 'exponential', delay: 1000 },
+            removeOnComplete: false,
+            removeOnFail: false,
+          },
+        })),
+      );
+    }
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      const poll = async () => {
+        for (const id of [...pending.keys()]) await check(id);
+        if (pending.size === 0) resolve();
+        else timer = setTimeout(() => void poll(), o.pollMs ?? 3000);
+      };
+      let timer = setTimeout(() => void poll(), 0);
+      const original = wake;
+      wake = () => {
+        clearTimeout(timer);
+        original();
+      };
+    });
+  } finally {
+    await Promise.all(events.map((e) => e.close()));
+    await Promise.all([...queues.values()].map((q) => q.close()));
+    connection.disconnect();
+    for (const c of eventConnections) c.disconnect();
+  }
+}

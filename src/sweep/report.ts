@@ -1,0 +1,202 @@
+/**
+ * The sweep report folder `backtests/sweep-<id>/`: report.json, a heatmap PNG per pair of swept parameters, the
+ * winner's equity PNG per market and report.html (self-contained, pictures inlined), plus the console summary.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { BASELINE_NAMES } from '../backtest/baselines.ts';
+import { equityLinesSvg, heatmapSvg, writeSvgPng } from './charts.ts';
+import type { MeanSd } from './select.ts';
+import type { SweepReport } from './summary.ts';
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const num = (v: number | undefined, d = 3) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
+const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(2)}%`);
+const pm = (m: MeanSd, key: string, f: (v: number | undefined) => string = num) =>
+  `${f(m.mean[key])} ± ${f(m.sd[key])}`;
+const value = (v: unknown) => JSON.stringify(v).replace(/"/g, '');
+
+/** Heatmaps: for each pair of swept keys, the mean score over configurations sharing that pair of values. */
+async function writeHeatmaps(dir: string, r: SweepReport): Promise<string[]> {
+  // a key with one value is not swept: no heatmap for it
+  const axes = r.request.grid.filter((a) => a.values.length > 1);
+  const keys = axes.map((a) => a.key);
+  const files: string[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    for (let j = i + 1; j < keys.length; j++) {
+      const xs = axes[i].values.map(value);
+      const ys = axes[j].values.map(value);
+      const cells = ys.map((y) =>
+        xs.map((x) => {
+          const scores = r.leaderboard
+            .filter((c) => value(c.params[keys[i]]) === x && value(c.params[keys[j]]) === y && c.runs > 0)
+            .map((c) => c.score);
+          return scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : NaN;
+        }),
+      );
+      const file = `heatmap-${keys[i]}-${keys[j]}.png`.replace(/[^A-Za-z0-9_.-]/g, '_');
+      await writeSvgPng(
+        path.join(dir, file),
+        heatmapSvg({
+          title: `validation score: ${keys[i]} × ${keys[j]}`,
+          xLabel: keys[i],
+          yLabel: keys[j],
+          xValues: xs,
+          yValues: ys,
+          cells,
+        }),
+      );
+      files.push(file);
+    }
+  }
+  return files;
+}
+
+function table(columns: string[], rows: string[][], cls = ''): string {
+  return `<table class="${cls}"><tr>${columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
+}
+
+function img(dir: string, file: string, alt: string): string {
+  return `<img alt="${esc(alt)}" src="data:image/png;base64,${readFileSync(path.join(dir, file)).toString('base64')}">`;
+}
+
+function html(dir: string, r: SweepReport): string {
+  const board = r.leaderboard.map((c) => [
+    String(c.rank),
+    c.label,
+    `${num(c.score)} ± ${num(c.scoreSd)}`,
+    pm(c.validation, 'totalReturn', pct),
+    pm(c.validation, 'maxDrawdown', pct),
+    pm(c.validation, 'trades', (v) => num(v, 1)),
+    `${c.runs}${c.failed ? ` (${c.failed} failed)` : ''}`,
+  ]);
+  const baseRows = BASELINE_NAMES.map((n) => [
+    'baseline',
+    n.replace(/_/g, '-'),
+    pm(r.baselines[n].validation, 'sharpe'),
+    pm(r.baselines[n].validation, 'totalReturn', pct),
+    pm(r.baselines[n].validation, 'maxDrawdown', pct),
+    pm(r.baselines[n].validation, 'trades', (v) => num(v, 1)),
+    '',
+  ]);
+  const testCols = ['Sharpe', 'total return', 'max drawdown', 'trades'];
+  const testRow = (m: MeanSd) => [
+    pm(m, 'sharpe'),
+    pm(m, 'totalReturn', pct),
+    pm(m, 'maxDrawdown', pct),
+    pm(m, 'trades', (v) => num(v, 1)),
+  ];
+  const d = r.statistics.dsr;
+  const p = r.statistics.pbo;
+  const stats = [
+    ...(d
+      ? [
+          ['deflated Sharpe ratio (winner)', num(d.dsr)],
+          ['winner Sharpe per candle (seed-averaged validation returns)', num(d.sharpe, 4)],
+          ['SR₀: best of the trials by luck', num(d.expectedMax, 4)],
+          ['trials (complete configurations)', String(d.trials)],
+          ['variance of trial Sharpes', d.trialVariance.toExponential(3)],
+          ['validation candles T', String(d.observations)],
+          ['skewness', num(d.skewness)],
+          ['kurtosis', num(d.kurtosis)],
+        ]
+      : []),
+    ...(p
+      ? [
+          ['PBO (CSCV)', num(p.pbo)],
+          ['CSCV blocks / splits', `${p.blocks} / ${p.splits}`],
+        ]
+      : []),
+  ];
+  return `<!doctype html><html><head><meta charset="utf-8"><title>sweep ${esc(r.name)}</title>
+<style>body{font-family:sans-serif;max-width:1150px;margin:20px auto;color:#111}table{border-collapse:collapse;margin:8px 0 18px}td,th{border:1px solid #d1d5db;padding:3px 8px;font-size:13px;text-align:left}th{background:#f3f4f6}
+.warn{border:2px solid #b91c1c;padding:6px 12px;background:#fef2f2}.verdict li{margin:4px 0}img{max-width:100%;display:block;margin:8px 0}</style></head><body>
+<h1>Sweep ${esc(r.name)} <small>(${esc(r.sweepId)})</small></h1>
+<p>${esc(r.strategy)} · ${r.markets.map((m) => esc(`${m.label}: ${m.from} … ${m.to}`)).join('; ')} · ${r.leaderboard.length} configurations × ${r.seeds.length} seed(s) × ${r.markets[0]?.folds.length ?? 0} fold(s) · ${r.epochs} epochs · jobs ${r.jobs.finished}/${r.jobs.planned} finished, ${r.jobs.failed} failed</p>
+<p>${esc(r.protocol)}</p>
+<h2>Verdict</h2><ul class="verdict">${r.verdict.map((v) => `<li>${esc(v)}</li>`).join('')}</ul>
+<h2>Leaderboard (validation windows; ranked by mean Sharpe after costs)</h2>
+${table(['rank', 'configuration', 'validation Sharpe (mean ± sd)', 'validation return', 'max drawdown', 'trades', 'runs'], [...board, ...baseRows])}
+${
+  r.winner
+    ? `<h2>Chosen configuration: ${esc(r.winner.label)}</h2><p>Strictly out of sample: the test window(s) that start after every validation candle (${esc(r.winner.cleanFolds.join(', '))}), mean ± sd over seeds, with the baselines on the same windows:</p>
+${table(['', ...testCols], [[r.winner.label, ...testRow(r.winner.cleanTest)], ...BASELINE_NAMES.map((n) => [n.replace(/_/g, '-'), ...testRow(r.baselines[n].cleanTest)])])}
+<p>Every fold's test window (with rolling folds an earlier fold's test window is a later fold's validation window, which the ranking saw), mean ± sd over seeds and folds:</p>
+${table(['', ...testCols], [[r.winner.label, ...testRow(r.winner.test)], ...BASELINE_NAMES.map((n) => [n.replace(/_/g, '-'), ...testRow(r.baselines[n].test)])])}`
+    : ''
+}
+${r.files.equity.map((f) => img(dir, f, 'winner equity')).join('\n')}
+<h2>Overfitting statistics</h2>${table(['statistic', 'value'], stats)}
+<p>The deflated Sharpe ratio (Bailey &amp; López de Prado 2014) is the probability that the winner's true Sharpe is above what the best of the trials would reach by chance, given their number, the spread of their Sharpe ratios and the skewness and kurtosis of the winner's returns. PBO (Bailey, Borwein, López de Prado &amp; Zhu 2015) splits the validation candles into blocks, and for every way of choosing half of them picks the best configuration there and ranks it on the other half: PBO is how often it lands at or below the median.</p>
+${r.files.heatmaps.length ? '<h2>Heatmaps</h2>' + r.files.heatmaps.map((f) => img(dir, f, f)).join('\n') : ''}
+<div class="warn"><h2>Test metrics of every configuration: NOT FOR SELECTION</h2><p>Shown for completeness. Choosing a configuration by these numbers is tuning on the test windows and makes them worthless as an out-of-sample check.</p>
+${table(
+  ['configuration', ...testCols],
+  r.testNotForSelection.map((c) => [c.label, ...testRow(c.test)]),
+)}</div>
+${
+  r.failures.length
+    ? `<h2>Failed jobs</h2>${table(
+        ['configuration', 'market', 'fold', 'seed', 'error'],
+        r.failures.map((f) => [f.label, f.market, String(f.fold), String(f.seed), f.error]),
+      )}`
+    : ''
+}
+<h2>Windows</h2>${r.markets
+    .map((m) =>
+      table(
+        ['fold', 'train', 'validation', 'test'],
+        m.folds.map((f, i) => [String(i + 1), f.train, f.validation, f.test]),
+        m.label,
+      ),
+    )
+    .join('')}
+</body></html>`;
+}
+
+/** Writes the folder; returns the report with its file names filled in. */
+export async function writeSweepReport(dir: string, report: SweepReport): Promise<SweepReport> {
+  mkdirSync(dir, { recursive: true });
+  const r: SweepReport = {
+    ...report,
+    files: { ...report.files, heatmaps: await writeHeatmaps(dir, report), equity: [] },
+  };
+  for (const [i, e] of r.equity.entries()) {
+    if (e.seeds.length === 0) continue;
+    const file = `equity-winner${r.equity.length > 1 ? `-${i + 1}` : ''}.png`;
+    await writeSvgPng(
+      path.join(dir, file),
+      equityLinesSvg({ title: `winner ${r.winner?.label ?? ''} on ${e.market}: test windows vs buy-and-hold`, ...e }),
+    );
+    r.files.equity.push(file);
+  }
+  writeFileSync(path.join(dir, 'report.json'), JSON.stringify(r, null, 2));
+  writeFileSync(path.join(dir, 'report.html'), html(dir, r));
+  return r;
+}
+
+/** The console summary: top of the leaderboard, the winner on test beside buy-and-hold, the verdict. */
+export function sweepSummaryText(r: SweepReport, dir: string, top = 10): string {
+  const lines = [
+    `sweep ${r.name} (${r.sweepId}): ${r.jobs.finished}/${r.jobs.planned} jobs finished, ${r.jobs.failed} failed`,
+    '',
+    'rank  validation Sharpe (mean ± sd)  configuration',
+  ];
+  for (const c of r.leaderboard.slice(0, top))
+    lines.push(
+      `${String(c.rank).padStart(4)}  ${`${num(c.score)} ± ${num(c.scoreSd)}`.padEnd(28)}  ${c.label}${c.failed ? ` (${c.failed} failed)` : ''}`,
+    );
+  lines.push(`      ${`${num(r.baselines.buy_and_hold.validation.mean.sharpe)}`.padEnd(28)}  buy-and-hold (baseline)`);
+  if (r.winner) {
+    const bh = r.baselines.buy_and_hold;
+    lines.push('', `chosen by validation: ${r.winner.label}`);
+    lines.push(
+      `  test after every validation candle (${r.winner.cleanFolds.join(', ')}): Sharpe ${pm(r.winner.cleanTest, 'sharpe')}, return ${pm(r.winner.cleanTest, 'totalReturn', pct)} (buy-and-hold: Sharpe ${num(bh.cleanTest.mean.sharpe)}, return ${pct(bh.cleanTest.mean.totalReturn)})`,
+    );
+    lines.push(
+      `  test over all folds: Sharpe ${pm(r.winner.test, 'sharpe')}, return ${pm(r.winner.test, 'totalReturn', pct)} (buy-and-hold: Sharpe ${num(bh.test.mean.sharpe)}, return ${pct(bh.test.mean.totalReturn)})`,
+    );
+  }
+  lines.push('', ...r.verdict, '', `report: ${path.resolve(dir, r.files.html)}`);
+  return lines.join('\n');
+}

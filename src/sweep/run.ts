@@ -1,0 +1,131 @@
+/**
+ * A sweep from plan to report: records the sweep in SQLite, skips the jobs that already have a result, runs the rest
+ * in-process (child processes) or through the Redis queue, stores each result exactly once as it arrives, then
+ * ranks, computes the statistics and writes `backtests/sweep-<id>/`. Optionally saves the winner as a strategy file.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Candles } from '../core/candles.ts';
+import type { Logger } from '../core/log.ts';
+import type { SweepSettings } from './config.ts';
+import type { SweepRequest } from './grid.ts';
+import type { JobResult, JobSpec } from './jobs.ts';
+import type { SweepPlan } from './plan.ts';
+import { runInProcess, type JobEvents } from './pool.ts';
+import { SweepProgress } from './progress.ts';
+import { runOnQueue } from './queue.ts';
+import { sweepSummaryText, writeSweepReport } from './report.ts';
+import type { JobOutcome } from './select.ts';
+import { SweepStore } from './store.ts';
+import { buildSweepReport, type SweepReport } from './summary.ts';
+
+export type SweepMode = { kind: 'local'; workers: number } | { kind: 'queue'; url: string };
+
+export interface SweepRunOptions {
+  plan: SweepPlan;
+  request: SweepRequest;
+  settings: SweepSettings;
+  mode: SweepMode;
+  database: string;
+  logger: Logger;
+  /** Report folder (default `<sweep.outDir>/sweep-<id>`). */
+  out?: string;
+  json?: boolean;
+  saveStrategy?: string;
+}
+
+export interface SweepOutcome {
+  report: SweepReport;
+  dir: string;
+  ran: number;
+  skipped: number;
+}
+
+/** The strategy file for the winning configuration (a plain default export; loadStrategy reads it). */
+export function strategyFileText(name: string, base: string, label: string, recipe: unknown): string {
+  return `// Written by \`bot sweep\`: the configuration ${label} of ${base}, chosen by validation score.
+export default {
+  kind: 'agent',
+  name: ${JSON.stringify(name)},
+  description: ${JSON.stringify(`${base} with ${label} (chosen by bot sweep on validation windows)`)},
+  recipe: ${JSON.stringify(recipe, null, 2).replace(/\n/g, '\n  ')},
+};
+`;
+}
+
+export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
+  const { plan, logger } = o;
+  const store = SweepStore.open(o.database);
+  try {
+    store.saveSweep(plan.id, plan.name, plan.strategy, o.request, plan.jobs);
+    const done = store.finished(plan.jobs.map((j) => j.id));
+    const todo = plan.jobs.filter((j) => !done.has(j.id));
+    const where = o.mode.kind === 'local' ? `${o.mode.workers} local worker process(es)` : `the Redis queue`;
+    logger.info(
+      `sweep ${plan.id}: ${plan.configurations.length} configuration(s) × ${plan.markets.length} market(s) × ` +
+        `${plan.markets[0].folds.length} fold(s) × ${plan.seeds.length} seed(s) = ${plan.jobs.length} jobs; ` +
+        `${done.size} already stored, ${todo.length} to run on ${where}`,
+    );
+    const progress = new SweepProgress(todo.length, done.size, logger);
+    const labelOf = (j: JobSpec) => {
+      const config = plan.configurations.find((c) => c.key === j.configKey)?.label ?? j.configKey;
+      return `${config} ${j.market.symbol} fold ${j.fold.index + 1} seed ${j.seed}`;
+    };
+    const events: JobEvents = {
+      onResult: (job: JobSpec, result: JobResult) => {
+        store.saveResult(job.configKey, result);
+        progress.jobDone(labelOf(job));
+      },
+      onFailure: (job, error, attempts) => {
+        store.saveFailure(job.id, error, attempts);
+        progress.jobFailed(labelOf(job), error);
+      },
+      onRetry: (job, error, attempt) =>
+        logger.warn(`try ${attempt} of ${labelOf(job)} failed (${error}); trying again`),
+    };
+    const markets = new Map<string, Candles>(plan.markets.map((m) => [m.ref.dataKey, m.candles]));
+    try {
+      if (o.mode.kind === 'local') {
+        await runInProcess(todo, {
+          ...events,
+          workers: o.mode.workers,
+          backend: o.settings.ml.backend,
+          attempts: o.settings.sweep.attempts,
+          markets,
+        });
+      } else {
+        await runOnQueue(todo, { ...events, url: o.mode.url, settings: o.settings.sweep, markets });
+      }
+    } finally {
+      progress.stop();
+    }
+    const stored = new Map(store.jobs(plan.id).map((j) => [j.jobId, j]));
+    const marketIndex = new Map(plan.markets.map((m, i) => [m.ref.dataKey, i]));
+    const outcomes: JobOutcome[] = plan.jobs.map((j) => {
+      const s = stored.get(j.id);
+      return {
+        jobId: j.id,
+        configKey: j.configKey,
+        params: j.params,
+        label: plan.configurations.find((c) => c.key === j.configKey)?.label ?? j.configKey,
+        market: marketIndex.get(j.market.dataKey) ?? 0,
+        fold: j.fold.index,
+        seed: j.seed,
+        ...(s?.result ? { result: s.result } : {}),
+        ...(s?.error !== undefined ? { error: s.error } : {}),
+      };
+    });
+    const dir = o.out ?? path.join(o.settings.sweep.outDir, `sweep-${plan.id}`);
+    const report = await writeSweepReport(dir, buildSweepReport(plan, o.request, outcomes, o.settings));
+    if (o.saveStrategy && report.winner) {
+      const name = path.basename(o.saveStrategy, '.ts');
+      writeFileSync(o.saveStrategy, strategyFileText(name, plan.strategy, report.winner.label, report.winner.recipe));
+      logger.info(`winning configuration saved as ${o.saveStrategy}`);
+    }
+    if (o.json) console.log(JSON.stringify(report, null, 2));
+    else console.log(sweepSummaryText(report, dir));
+    return { report, dir, ran: todo.length, skipped: done.size };
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * Selection that does not fool the user: configurations ranked by their validation score alone (Sharpe after
+ * costs, mean over seeds, folds and markets); test metrics summarised beside but never used to rank; and the
+ * overfitting statistics of the choice (deflated Sharpe ratio of the winner, PBO by CSCV) over the validation
+ * returns every configuration earned on the very same candles.
+ */
+import type { Params } from './grid.ts';
+import type { JobResult, MetricsJson } from './jobs.ts';
+import {
+  cscvBlocks,
+  deflatedSharpe,
+  probabilityOfOverfitting,
+  returnMoments,
+  type DeflatedSharpe,
+  type PboResult,
+} from './overfitting.ts';
+
+export interface MeanSd {
+  mean: Record<string, number>;
+  sd: Record<string, number>;
+}
+
+export interface ConfigSummary {
+  key: string;
+  label: string;
+  params: Params;
+  /** Jobs with a result, jobs that failed, jobs planned. */
+  runs: number;
+  failed: number;
+  planned: number;
+  /** The ranking score: mean validation Sharpe (annualised, after costs) over seeds × folds × markets. */
+  score: number;
+  scoreSd: number;
+  validation: MeanSd;
+  /** Test metrics over the same runs: reported, never used to rank. */
+  test: MeanSd;
+  /** Seed-averaged per-candle validation returns, markets and folds in order (NaN where a whole window failed). */
+  validationSeries: number[];
+  complete: boolean;
+}
+
+export interface JobOutcome {
+  jobId: string;
+  configKey: string;
+  params: Params;
+  label: string;
+  /** Market index and fold index (the window), and seed. */
+  market: number;
+  fold: number;
+  seed: number;
+  result?: JobResult;
+  error?: string;
+}
+
+/** Mean and sample sd of every finite numeric metric over runs. */
+export function meanSd(runs: readonly MetricsJson[]): MeanSd {
+  const mean: Record<string, number> = {};
+  const sd: Record<string, number> = {};
+  if (runs.length === 0) return { mean, sd };
+  for (const key of Object.keys(runs[0])) {
+    const xs = runs.map((r) => r[key]).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+    if (xs.length === 0) continue;
+    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+    mean[key] = m;
+    sd[key] = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
+  }
+  return { mean, sd };
+}
+
+/**
+ * One summary per configuration, best validation score first (ties by key, so the order is reproducible).
+ * `windows` lists each (market, fold) validation window with its length, in the order the series stacks them.
+ */
+export function rankConfigurations(
+  outcomes: readonly JobOutcome[],
+  windows: readonly { market: number; fold: number; length: number }[],
+): ConfigSummary[] {
+  const byConfig = new Map<string, JobOutcome[]>();
+  for (const o of outcomes) byConfig.set(o.configKey, [...(byConfig.get(o.configKey) ?? []), o]);
+  const out: ConfigSummary[] = [];
+  for (const [key, list] of byConfig) {
+    const done = list.filter((o) => o.result);
+    const validation = meanSd(done.map((o) => o.result!.validation));
+    const series: number[] = [];
+    let complete = true;
+    for (const w of windows) {
+      const seeds = done
+        .filter((o) => o.market === w.market && o.fold === w.fold)
+        .map((o) => o.result!.validationReturns);
+      if (seeds.length === 0 || seeds.some((s) => s.length !== w.length)) complete = false;
+      for (let i = 0; i < w.length; i++) {
+        const xs = seeds.filter((s) => s.length === w.length).map((s) => s[i]);
+        series.push(xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+      }
+    }
+    out.push({
+      key,
+      label: list[0].label,
+      params: list[0].params,
+      runs: done.length,
+      failed: list.filter((o) => o.error !== undefined && !o.result).length,
+      planned: list.length,
+      score: done.length ? validation.mean.sharpe : -Infinity,
+      scoreSd: done.length ? validation.sd.sharpe : 0,
+      validation,
+      test: meanSd(done.map((o) => o.result!.test)),
+      validationSeries: series,
+      complete: complete && done.length === list.length,
+    });
+  }
+  return out.sort((a, b) => b.score - a.score || (a.key < b.key ? -1 : 1));
+}
+
+export interface SelectionStatistics {
+  /** Configurations whose every job finished (the trials the statistics count). */
+  trials: number;
+  dsr?: DeflatedSharpe;
+  pbo?: PboResult;
+  /** Why a statistic is missing. */
+  notes: string[];
+}
+
+/** DSR of the winner among the complete configurations, and PBO by CSCV over their stacked validation returns. */
+export function selectionStatistics(ranked: readonly ConfigSummary[]): SelectionStatistics {
+  const notes: string[] = [];
+  const winner = ranked.find((c) => c.runs > 0);
+  const trials = ranked.filter((c) => c.complete);
+  if (!winner) return { trials: 0, notes: ['no configuration finished'] };
+  const winnerSeries = winner.validationSeries.filter((x) => Number.isFinite(x));
+  const sharpes = trials.map((c) => returnMoments(c.validationSeries).sharpe);
+  if (!winner.complete) notes.push('the winner has failed jobs: its deflated Sharpe uses the windows that finished');
+  if (trials.length < ranked.length)
+    notes.push(
+      `${ranked.length - trials.length} configuration(s) with failed jobs are left out of the trial count and PBO`,
+    );
+  const dsr = deflatedSharpe(winnerSeries, sharpes.length ? sharpes : [returnMoments(winnerSeries).sharpe]);
+  let pbo: PboResult | undefined;
+  const rows = trials[0]?.validationSeries.length ?? 0;
+  const blocks = cscvBlocks(rows);
+  if (trials.length < 2) notes.push('PBO needs at least 2 complete configurations');
+  else if (blocks === 0) notes.push(`PBO needs at least 20 validation candles (have ${rows})`);
+  else {
+    const matrix = Array.from({ length: rows }, (_, t) => trials.map((c) => c.validationSeries[t]));
+    pbo = probabilityOfOverfitting(matrix, blocks);
+  }
+  return { trials: trials.length, dsr, ...(pbo ? { pbo } : {}), notes };
+}
+
+/** The statistics and the winner against buy-and-hold, in plain words. */
+export function verdict(
+  stats: SelectionStatistics,
+  winnerCleanTest: MeanSd | undefined,
+  buyAndHoldTestSharpe: number | undefined,
+): string[] {
+  const lines: string[] = [];
+  if (!winnerCleanTest) return ['No configuration finished, so nothing was selected.'];
+  const d = stats.dsr;
+  if (d && Number.isFinite(d.dsr)) {
+    const pct = (d.dsr * 100).toFixed(0);
+    const head = `Deflated Sharpe ratio ${d.dsr.toFixed(3)}: after allowing for ${d.trials} configuration(s) tried, `;
+    lines.push(
+      d.dsr >= 0.95
+        ? `${head}the winner's validation Sharpe is unlikely to be luck alone (${pct}% confidence its true Sharpe ` +
+            `beats what the best of ${d.trials} would reach by chance).`
+        : `${head}the winner's validation Sharpe could well be the luck of the draw (only ${pct}% confidence; ` +
+            '95% is the usual bar).',
+    );
+  }
+  const p = stats.pbo;
+  if (p) {
+    const pct = (p.pbo * 100).toFixed(0);
+    const head = `PBO ${p.pbo.toFixed(2)}: `;
+    lines.push(
+      p.pbo >= 0.5
+        ? `${head}in ${pct}% of ${p.splits} splits the configuration that looked best on one half of the validation ` +
+            'candles was median or worse on the other half. The selection is likely overfit; do not trust the ranking.'
+        : p.pbo >= 0.2
+          ? `${head}in ${pct}% of ${p.splits} splits the best configuration on one half was median or worse on the ` +
+            'other. The ranking is only partly reliable.'
+          : `${head}the configuration best on one half of the validation candles stayed above the median on the ` +
+            `other half in ${100 - Number(pct)}% of ${p.splits} splits; the ranking looks stable.`,
+    );
+  }
+  const test = winnerCleanTest.mean.sharpe;
+  if (test !== undefined && buyAndHoldTestSharpe !== undefined) {
+    const where = 'On the test window(s) after every validation candle (nothing there informed the choice)';
+    const beats = test > buyAndHoldTestSharpe ? 'beats' : 'does not beat';
+    const bh = buyAndHoldTestSharpe.toFixed(2);
+    lines.push(`${where} the winner's mean Sharpe ${test.toFixed(2)} ${beats} buy-and-hold's ${bh}.`);
+  }
+  for (const n of stats.notes) lines.push(`Note: ${n}.`);
+  return lines;
+}

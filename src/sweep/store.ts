@@ -1,0 +1,170 @@
+/**
+ * Sweep tables in the bot's SQLite file (owner 'sweep' in `schema_versions`, its own ordered migrations; see
+ * src/data/migrations.ts): the sweeps, which jobs each holds, exactly one result per job (the job id is the primary
+ * key and results are inserted only if absent, so a job finished twice — a stalled job a slow worker also
+ * completed — keeps its first result), and the jobs that failed every try, with their error.
+ */
+import type Database from 'better-sqlite3';
+import { migrate, type Schema } from '../data/migrations.ts';
+import { CandleStore } from '../data/store.ts';
+import type { Params } from './grid.ts';
+import type { JobResult, JobSpec } from './jobs.ts';
+
+/** Append new steps; never edit a released one. */
+export const SWEEP_SCHEMA: Schema = {
+  owner: 'sweep',
+  slot: 'schema_versions',
+  migrations: [
+    {
+      version: 1,
+      name: 'sweeps, sweep jobs, results, failures',
+      up: (db) =>
+        db.exec(`
+CREATE TABLE IF NOT EXISTS sweep_runs (
+  id          TEXT    PRIMARY KEY,
+  name        TEXT    NOT NULL,
+  strategy    TEXT    NOT NULL,
+  request     TEXT    NOT NULL,
+  jobs        INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sweep_jobs (
+  sweep_id    TEXT    NOT NULL,
+  job_id      TEXT    NOT NULL,
+  config_key  TEXT    NOT NULL,
+  params      TEXT    NOT NULL,
+  seed        INTEGER NOT NULL,
+  market      TEXT    NOT NULL,
+  fold        INTEGER NOT NULL,
+  PRIMARY KEY (sweep_id, job_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sweep_results (
+  job_id      TEXT    PRIMARY KEY,
+  config_key  TEXT    NOT NULL,
+  result      TEXT    NOT NULL,
+  worker      TEXT    NOT NULL,
+  finished_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sweep_failures (
+  job_id      TEXT    PRIMARY KEY,
+  error       TEXT    NOT NULL,
+  attempts    INTEGER NOT NULL,
+  failed_at   INTEGER NOT NULL
+);`),
+    },
+  ],
+};
+
+export interface StoredJob {
+  jobId: string;
+  configKey: string;
+  params: Params;
+  seed: number;
+  market: string;
+  fold: number;
+}
+
+export class SweepStore {
+  private readonly candleStore: CandleStore;
+  readonly db: Database.Database;
+
+  private constructor(store: CandleStore) {
+    this.candleStore = store;
+    this.db = store.db;
+    migrate(this.db, SWEEP_SCHEMA);
+  }
+
+  /** Opens the bot's database (the candle store's file) and brings the sweep tables up to date. */
+  static open(file: string): SweepStore {
+    return new SweepStore(CandleStore.open(file));
+  }
+
+  close(): void {
+    this.candleStore.close();
+  }
+
+  /** Records the sweep and its jobs (idempotent: a re-run of the same sweep changes nothing but the time). */
+  saveSweep(id: string, name: string, strategy: string, request: unknown, jobs: readonly JobSpec[]): void {
+    const now = Date.now();
+    const insertJob = this.db.prepare(
+      `INSERT INTO sweep_jobs (sweep_id, job_id, config_key, params, seed, market, fold) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO NOTHING`,
+    );
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO sweep_runs (id, name, strategy, request, jobs, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, name = excluded.name`,
+        )
+        .run(id, name, strategy, JSON.stringify(request), jobs.length, now, now);
+      for (const j of jobs)
+        insertJob.run(id, j.id, j.configKey, JSON.stringify(j.params), j.seed, j.market.label, j.fold.index);
+    })();
+  }
+
+  /** Ids (of these) that already have a result. */
+  finished(jobIds: readonly string[]): Set<string> {
+    const stmt = this.db.prepare('SELECT 1 FROM sweep_results WHERE job_id = ?').pluck();
+    return new Set(jobIds.filter((id) => stmt.get(id) !== undefined));
+  }
+
+  /** Stores a job's result unless one is already stored; true when this call stored it. */
+  saveResult(configKey: string, result: JobResult): boolean {
+    return this.db.transaction(() => {
+      const changes = this.db
+        .prepare(
+          `INSERT INTO sweep_results (job_id, config_key, result, worker, finished_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (job_id) DO NOTHING`,
+        )
+        .run(result.jobId, configKey, JSON.stringify(result), result.worker, Date.now()).changes;
+      this.db.prepare('DELETE FROM sweep_failures WHERE job_id = ?').run(result.jobId);
+      return changes === 1;
+    })();
+  }
+
+  /** Marks a job failed after its last try (replaced if it fails again in a later run). */
+  saveFailure(jobId: string, error: string, attempts: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO sweep_failures (job_id, error, attempts, failed_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (job_id) DO UPDATE SET error = excluded.error, attempts = excluded.attempts, failed_at = excluded.failed_at`,
+      )
+      .run(jobId, error, attempts, Date.now());
+  }
+
+  /** The sweep's jobs with their stored result or failure. */
+  jobs(sweepId: string): (StoredJob & { result?: JobResult; error?: string })[] {
+    const rows = this.db
+      .prepare(
+        `SELECT j.job_id AS jobId, j.config_key AS configKey, j.params, j.seed, j.market, j.fold, r.result, f.error
+         FROM sweep_jobs j LEFT JOIN sweep_results r ON r.job_id = j.job_id LEFT JOIN sweep_failures f ON f.job_id = j.job_id
+         WHERE j.sweep_id = ? ORDER BY j.config_key, j.market, j.fold, j.seed`,
+      )
+      .all(sweepId) as {
+      jobId: string;
+      configKey: string;
+      params: string;
+      seed: number;
+      market: string;
+      fold: number;
+      result: string | null;
+      error: string | null;
+    }[];
+    return rows.map((r) => ({
+      jobId: r.jobId,
+      configKey: r.configKey,
+      params: JSON.parse(r.params) as Params,
+      seed: r.seed,
+      market: r.market,
+      fold: r.fold,
+      ...(r.result ? { result: JSON.parse(r.result) as JobResult } : {}),
+      ...(r.error && !r.result ? { error: r.error } : {}),
+    }));
+  }
+
+  /** How many results are stored for a job id (the exactly-once check; always 0 or 1). */
+  resultCount(jobId: string): number {
+    return this.db.prepare('SELECT count(*) FROM sweep_results WHERE job_id = ?').pluck().get(jobId) as number;
+  }
+}

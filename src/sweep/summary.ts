@@ -1,0 +1,279 @@
+/**
+ * The sweep's report as data (report.json, schema `bot-sweep-report/1`): the leaderboard ranked by validation
+ * score, the baselines over the same validation and test windows, the winner's test metrics, the overfitting
+ * statistics with their verdict, test metrics for every configuration (marked not for selection), failures, and the
+ * curves the pictures draw.
+ */
+import { isoTime } from '../data/timeframe.ts';
+import { recipeCosts } from '../agents/setup.ts';
+import { runBaselines, BASELINE_NAMES, type BaselineName } from '../backtest/baselines.ts';
+import { metricsToJson } from '../market/metrics.ts';
+import type { SweepSettings } from './config.ts';
+import type { SweepRequest } from './grid.ts';
+import type { SweepPlan } from './plan.ts';
+import {
+  meanSd,
+  rankConfigurations,
+  selectionStatistics,
+  verdict,
+  type ConfigSummary,
+  type JobOutcome,
+  type MeanSd,
+  type SelectionStatistics,
+} from './select.ts';
+
+export const SWEEP_REPORT_SCHEMA = 'bot-sweep-report/1';
+
+export interface EquityCurves {
+  market: string;
+  timestamps: number[];
+  mean: number[];
+  seeds: number[][];
+  benchmark: number[];
+}
+
+export interface SweepReport {
+  schema: string;
+  sweepId: string;
+  name: string;
+  createdAt: string;
+  strategy: string;
+  request: SweepRequest;
+  protocol: string;
+  markets: {
+    label: string;
+    candles: number;
+    from: string;
+    to: string;
+    folds: { train: string; validation: string; test: string }[];
+  }[];
+  seeds: number[];
+  epochs: number;
+  jobs: { planned: number; finished: number; failed: number };
+  leaderboard: {
+    rank: number;
+    key: string;
+    label: string;
+    params: Record<string, unknown>;
+    runs: number;
+    failed: number;
+    score: number;
+    scoreSd: number;
+    validation: MeanSd;
+  }[];
+  baselines: Record<BaselineName, { description: string; validation: MeanSd; test: MeanSd; cleanTest: MeanSd }>;
+  /**
+   * The winner's test metrics: `test` over every fold; `cleanTest` only over the test windows that start after every
+   * validation candle of their market (with rolling folds, an earlier fold's test window is a later fold's
+   * validation window, which the ranking saw). `cleanTest` is the strictly out-of-sample figure.
+   */
+  winner?: {
+    key: string;
+    label: string;
+    params: Record<string, unknown>;
+    recipe: unknown;
+    validation: MeanSd;
+    test: MeanSd;
+    cleanTest: MeanSd;
+    cleanFolds: string[];
+  };
+  statistics: Omit<SelectionStatistics, 'pbo'> & {
+    pbo?: Omit<NonNullable<SelectionStatistics['pbo']>, 'logits'> & { logits: number[] };
+  };
+  verdict: string[];
+  /** Test metrics of every configuration, in leaderboard order. NOT for selection: choosing by these is tuning on the test windows. */
+  testNotForSelection: { key: string; label: string; test: MeanSd }[];
+  failures: { jobId: string; label: string; market: string; fold: number; seed: number; error: string }[];
+  equity: EquityCurves[];
+  files: { json: string; html: string; heatmaps: string[]; equity: string[] };
+}
+
+const span = (ts: Float64Array, r: { from: number; to: number }) =>
+  `${isoTime(ts[r.from])} … ${isoTime(ts[r.to - 1])} (${r.to - r.from})`;
+
+/** A fold's test window starts after every validation candle of its market (nothing in it informed the ranking). */
+function isClean(m: SweepPlan['markets'][number], f: SweepPlan['markets'][number]['folds'][number]): boolean {
+  return m.folds.every((g) => g.validation.to <= f.test.from);
+}
+
+/** Baselines on each (market, fold) validation and test window, summarised as mean ± sd over windows. */
+function baselineSummary(
+  plan: SweepPlan,
+  settings: SweepSettings,
+  seed: number,
+): { table: SweepReport['baselines']; bhTest: Float64Array[][] } {
+  const costs = recipeCosts(plan.configurations[0].recipe, settings.account);
+  const val: Record<string, Record<string, unknown>[]> = {};
+  const test: Record<string, Record<string, unknown>[]> = {};
+  const clean: Record<string, Record<string, unknown>[]> = {};
+  const descriptions: Record<string, string> = {};
+  const bhTest: Float64Array[][] = [];
+  for (const m of plan.markets) {
+    const curves: Float64Array[] = [];
+    for (const f of m.folds) {
+      for (const [range, into] of [
+        [f.validation, val],
+        [f.test, test],
+      ] as const) {
+        const b = runBaselines({
+          candles: m.candles,
+          range,
+          costs,
+          balance: settings.account.balance,
+          randomSeeds: settings.backtest.randomSeeds,
+          seed,
+        });
+        for (const name of BASELINE_NAMES) {
+          (into[name] ??= []).push(metricsToJson(b[name].metrics));
+          if (into === test && isClean(m, f)) (clean[name] ??= []).push(metricsToJson(b[name].metrics));
+          descriptions[name] = b[name].description;
+        }
+        if (into === test) curves.push(b.buy_and_hold.equity);
+      }
+    }
+    bhTest.push(curves);
+  }
+  const table = Object.fromEntries(
+    BASELINE_NAMES.map((n) => [
+      n,
+      {
+        description: descriptions[n],
+        validation: meanSd(val[n]),
+        test: meanSd(test[n]),
+        cleanTest: meanSd(clean[n] ?? []),
+      },
+    ]),
+  ) as SweepReport['baselines'];
+  return { table, bhTest };
+}
+
+/** Chains normalised windows: each starts where the previous one ended. */
+function chain(windows: readonly ArrayLike<number>[]): number[] {
+  const out: number[] = [];
+  let level = 1;
+  for (const w of windows) {
+    for (let i = 0; i < w.length; i++) out.push((level * w[i]) / w[0]);
+    level = out[out.length - 1];
+  }
+  return out;
+}
+
+function winnerEquity(
+  plan: SweepPlan,
+  outcomes: readonly JobOutcome[],
+  winner: ConfigSummary,
+  bhTest: Float64Array[][],
+): EquityCurves[] {
+  return plan.markets.map((m, mi) => {
+    const timestamps = m.folds.flatMap((f) => Array.from(m.candles.ts.subarray(f.test.from, f.test.to)));
+    const seeds = plan.seeds
+      .map((seed) =>
+        m.folds.map(
+          (f) =>
+            outcomes.find((o) => o.configKey === winner.key && o.market === mi && o.fold === f.index && o.seed === seed)
+              ?.result?.testEquity,
+        ),
+      )
+      .filter((ws): ws is number[][] => ws.every((w) => w !== undefined))
+      .map(chain);
+    const mean = timestamps.map((_, i) => seeds.reduce((a, s) => a + s[i], 0) / Math.max(1, seeds.length));
+    return { market: m.ref.label, timestamps, mean, seeds, benchmark: chain(bhTest[mi]) };
+  });
+}
+
+export function buildSweepReport(
+  plan: SweepPlan,
+  request: SweepRequest,
+  outcomes: readonly JobOutcome[],
+  settings: SweepSettings,
+): SweepReport {
+  const windows = plan.markets.flatMap((m, mi) =>
+    m.folds.map((f) => ({ market: mi, fold: f.index, length: f.validation.to - f.validation.from - 1 })),
+  );
+  const ranked = rankConfigurations(outcomes, windows);
+  const stats = selectionStatistics(ranked);
+  const { table: baselines, bhTest } = baselineSummary(plan, settings, request.seed);
+  const winner = ranked.find((c) => c.runs > 0);
+  const winnerConfig = winner && plan.configurations.find((c) => c.key === winner.key);
+  const finished = outcomes.filter((o) => o.result).length;
+  const cleanOf = (key: string) => {
+    const runs = outcomes.filter(
+      (o) => o.configKey === key && o.result && isClean(plan.markets[o.market], plan.markets[o.market].folds[o.fold]),
+    );
+    const folds = [
+      ...new Set(
+        runs.map((o) => `${plan.markets.length > 1 ? `${plan.markets[o.market].ref.label} ` : ''}fold ${o.fold + 1}`),
+      ),
+    ];
+    return { cleanTest: meanSd(runs.map((o) => o.result!.test)), cleanFolds: folds };
+  };
+  return {
+    schema: SWEEP_REPORT_SCHEMA,
+    sweepId: plan.id,
+    name: plan.name,
+    createdAt: new Date().toISOString(),
+    strategy: plan.strategy,
+    request,
+    protocol:
+      "Each job trains on its fold's training window and keeps the epoch with the best validation Sharpe; configurations are ranked by validation Sharpe after costs (mean over seeds, folds and markets) only. " +
+      'Test windows come after the validation windows they follow and are evaluated once per job; their metrics are reported for the chosen configuration and, separately, for all, and never used to choose.',
+    markets: plan.markets.map((m) => ({
+      label: m.ref.label,
+      candles: m.ref.candles,
+      from: isoTime(m.candles.ts[0]),
+      to: isoTime(m.candles.ts[m.candles.ts.length - 1]),
+      folds: m.folds.map((f) => ({
+        train: span(m.candles.ts, f.train),
+        validation: span(m.candles.ts, f.validation),
+        test: span(m.candles.ts, f.test),
+      })),
+    })),
+    seeds: plan.seeds,
+    epochs: plan.epochs,
+    jobs: {
+      planned: outcomes.length,
+      finished,
+      failed: outcomes.filter((o) => !o.result && o.error !== undefined).length,
+    },
+    leaderboard: ranked.map((c, i) => ({
+      rank: i + 1,
+      key: c.key,
+      label: c.label,
+      params: c.params,
+      runs: c.runs,
+      failed: c.failed,
+      score: c.score,
+      scoreSd: c.scoreSd,
+      validation: c.validation,
+    })),
+    baselines,
+    ...(winner && winnerConfig
+      ? {
+          winner: {
+            key: winner.key,
+            label: winner.label,
+            params: winner.params,
+            recipe: winnerConfig.recipe,
+            validation: winner.validation,
+            test: winner.test,
+            ...cleanOf(winner.key),
+          },
+        }
+      : {}),
+    statistics: stats,
+    verdict: verdict(stats, winner && cleanOf(winner.key).cleanTest, baselines.buy_and_hold.cleanTest.mean.sharpe),
+    testNotForSelection: ranked.map((c) => ({ key: c.key, label: c.label, test: c.test })),
+    failures: outcomes
+      .filter((o) => !o.result && o.error !== undefined)
+      .map((o) => ({
+        jobId: o.jobId,
+        label: o.label,
+        market: plan.markets[o.market].ref.label,
+        fold: o.fold + 1,
+        seed: o.seed,
+        error: o.error ?? '',
+      })),
+    equity: winner ? winnerEquity(plan, outcomes, winner, bhTest) : [],
+    files: { json: 'report.json', html: 'report.html', heatmaps: [], equity: [] },
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * `bot worker`: takes sweep jobs from the BullMQ queue on any machine that reaches Redis. Jobs run in sandboxed
+ * processor children (src/sweep/processor.ts), so the worker's own event loop only renews locks and talks to
+ * Redis. A worker killed mid-job stops renewing its lock; BullMQ's stalled-job check (run by every worker) puts the
+ * job back on the queue for another. `--gpu` workers take only the GPU queue.
+ */
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'bullmq';
+import type { Logger } from '../core/log.ts';
+import { tsxExecArgv } from './child-args.ts';
+import type { SweepSection } from './config.ts';
+import type { JobResult, JobSpec } from './jobs.ts';
+import { ENV_BACKEND, ENV_REDIS } from './processor.ts';
+import { queueName } from './queue.ts';
+import { bullConnection, safeUrl } from './redis.ts';
+
+const PROCESSOR_FILE = fileURLToPath(new URL('./processor.ts', import.meta.url));
+
+export interface WorkerOptions {
+  url: string;
+  concurrency: number;
+  gpu: boolean;
+  /** tfjs backend the processor children start. */
+  backend: string;
+  settings: SweepSection;
+  logger: Logger;
+}
+
+/** Starts a worker; resolves with a function that closes it (waiting for the jobs in hand). */
+export function startWorker(o: WorkerOptions): { close(): Promise<void>; worker: Worker<JobSpec, JobResult> } {
+  const connection = bullConnection(o.url);
+  const name = queueName(o.settings, o.gpu);
+  const worker = new Worker<JobSpec, JobResult>(name, PROCESSOR_FILE, {
+    connection,
+    concurrency: o.concurrency,
+    useWorkerThreads: false,
+    workerForkOptions: {
+      execArgv: tsxExecArgv(),
+      env: { ...process.env, [ENV_REDIS]: o.url, [ENV_BACKEND]: o.backend },
+    },
+    lockDuration: o.settings.lockMs,
+    stalledInterval: o.settings.stalledIntervalMs,
+    maxStalledCount: o.settings.maxStalled,
+  });
+  worker.on('active', (job) =>
+    o.logger.info(
+      `job ${job.id} started: ${job.data.market.symbol} seed ${job.data.seed} fold ${job.data.fold.index + 1} (try ${job.attemptsMade + 1})`,
+    ),
+  );
+  worker.on('completed', (job, r) =>
+    o.logger.info(
+      `job ${job.id} done in ${r.seconds.toFixed(1)} s: validation Sharpe ${Number(r.validation.sharpe).toFixed(3)}`,
+    ),
+  );
+  worker.on('failed', (job, e) => o.logger.warn(`job ${job?.id ?? '?'} failed: ${e.message.split('\n')[0]}`));
+  worker.on('error', (e) => o.logger.warn(`worker: ${e.message.split('\n')[0]}`));
+  o.logger.info(
+    `worker on queue ${name} at ${safeUrl(o.url)}, ${o.concurrency} job(s) at a time, backend ${o.backend}`,
+  );
+  return {
+    worker,
+    close: async () => {
+      await worker.close();
+      connection.disconnect();
+    },
+  };
+}

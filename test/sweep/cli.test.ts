@@ -1,0 +1,232 @@
+/**
+ * `bot sweep` through the CLI, in-process mode: bad input is one line before any I/O, a small sweep writes its report
+ * and stores one result per job, a re-run skips every finished job, a job that keeps failing is tried 3 times and
+ * marked failed while the sweep goes on, and the winner can be saved as a strategy file.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import { runBot } from '../cli/run.ts';
+import { freePort, writeCandlesCsv } from './helpers.ts';
+import type { SweepReport } from '../../src/sweep/summary.ts';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'sweep-cli-'));
+const csv = path.join(dir, 'syn.csv');
+const config = path.join(dir, 'config.json');
+const TINY = [
+  '--strategy',
+  'dqn-dnn',
+  '--grid',
+  'network.hidden=[8]',
+  '--grid',
+  'learner.warmup=32',
+  '--grid',
+  'learner.batchSize=16',
+];
+
+before(() => {
+  writeCandlesCsv(csv, 600);
+  writeFileSync(
+    config,
+    JSON.stringify({ log: { file: '' }, ml: { backend: 'wasm' }, agent: { patience: 0, summaryEvery: 0 } }),
+  );
+});
+
+async function oneLine(args: string[], pattern: RegExp): Promise<void> {
+  const db = path.join(dir, `untouched-${Math.random().toString(36).slice(2)}.db`);
+  const r = await runBot([...args, '--db', db, '--config', config]);
+  assert.equal(r.code, 1, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line expected:\n${r.stderr}`);
+  assert.match(lines[0], pattern);
+  assert.equal(existsSync(db), false, 'nothing written before the input was checked');
+}
+
+test('malformed grid, flags or file: one line naming the problem, nothing written', async () => {
+  await oneLine(
+    ['sweep', '--strategy', 'dqn-dnn', '--grid', 'learner.learningRate', '--data', csv],
+    /^error: --grid "learner\.learningRate": expected KEY=V1,V2/,
+  );
+  await oneLine(
+    ['sweep', '--strategy', 'dqn-dnn', '--grid', 'learner.learningRat=1e-3,3e-4', '--data', csv],
+    /^error: --grid learner\.learningRat: strategies\/dqn-dnn\.ts's recipe has no "learner\.learningRat"/,
+  );
+  await oneLine(
+    ['sweep', '--strategy', 'dqn-dnn', '--grid', 'window=5,x y', '--data', csv],
+    /^error: --grid window: "x y" is not/,
+  );
+  await oneLine(
+    ['sweep', ...TINY, '--seeds', '0', '--data', csv],
+    /^error: --seeds must be a whole number ≥ 1, got "0"/,
+  );
+  const bad = path.join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ strategy: 'dqn-dnn', grid: { window: [3, 5] }, folds: 'two' }));
+  await oneLine(
+    ['sweep', '--file', bad, '--data', csv],
+    new RegExp(`^error: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: folds: `),
+  );
+  writeFileSync(bad, '{"strategy": "dqn-dnn", "grid": ');
+  await oneLine(['sweep', '--file', bad, '--data', csv], /bad\.json: not valid JSON/);
+});
+
+test('an unreachable Redis is one clear line (sweep and worker)', async () => {
+  const port = await freePort();
+  await oneLine(
+    ['sweep', ...TINY, '--data', csv, '--queue', `redis://127.0.0.1:${port}`],
+    new RegExp(`^error: cannot reach Redis at redis://127\\.0\\.0\\.1:${port} \\(.*ECONNREFUSED.*\\)`),
+  );
+  const r = await runBot(['worker', '--queue', `redis://127.0.0.1:${port}`, '--config', config]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+/);
+  await oneLine(
+    ['sweep', ...TINY, '--data', csv, '--queue', 'http://x:1'],
+    /^error: --queue http:\/\/x:1: expected redis:\/\/host:port/,
+  );
+});
+
+/** Test Sharpe of each seed's job of one configuration and fold. */
+function rowsOfFold(db: string, key: string, fold: number): number[] {
+  const sqlite = new Database(db, { readonly: true });
+  const rows = sqlite
+    .prepare(
+      'SELECT r.result FROM sweep_results r JOIN sweep_jobs j ON j.job_id = r.job_id WHERE j.config_key = ? AND j.fold = ?',
+    )
+    .all(key, fold) as { result: string }[];
+  sqlite.close();
+  return rows.map((x) => (JSON.parse(x.result) as { test: { sharpe: number } }).test.sharpe);
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+function readReport(out: string): SweepReport {
+  return JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as SweepReport;
+}
+
+test('in-process sweep: report ranked by validation only, one result per job, re-run skips finished jobs, winner saved', async (t) => {
+  const db = path.join(dir, 'local.db');
+  const out = path.join(dir, 'report-local');
+  const saved = path.join(dir, 'tuned-dqn.ts');
+  const args = [
+    'sweep',
+    ...TINY.slice(0, 6),
+    '--grid',
+    'learner.learningRate=1e-2,1e-3',
+    '--grid',
+    'window=3,5',
+    '--seeds',
+    '2',
+    '--folds',
+    '2',
+    '--epochs',
+    '2',
+    '--data',
+    csv,
+    '--workers',
+    '2',
+    '--db',
+    db,
+    '--config',
+    config,
+    '--out',
+    out,
+  ];
+  const t0 = performance.now();
+  const first = await runBot([...args, '--save-strategy', saved]);
+  t.diagnostic(`first run ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /16 jobs; 0 already stored, 16 to run on 2 local worker process/);
+  const r = readReport(out);
+  assert.equal(r.jobs.planned, 16);
+  assert.equal(r.jobs.finished, 16);
+  assert.equal(r.leaderboard.length, 4);
+  for (let i = 1; i < r.leaderboard.length; i++)
+    assert.ok(r.leaderboard[i - 1].score >= r.leaderboard[i].score, 'ranked by validation score');
+  assert.equal(
+    r.winner?.key,
+    r.leaderboard[0].key,
+    'the winner is the best validation score, whatever its test metrics',
+  );
+  const sqlite = new Database(db, { readonly: true });
+  const rows = sqlite
+    .prepare('SELECT r.result FROM sweep_results r JOIN sweep_jobs j ON j.job_id = r.job_id WHERE j.config_key = ?')
+    .all(r.winner!.key) as { result: string }[];
+  assert.equal(rows.length, 4);
+  const vals = rows.map((x) => (JSON.parse(x.result) as { validation: { sharpe: number } }).validation.sharpe);
+  assert.ok(
+    Math.abs(r.leaderboard[0].score - mean(vals)) < 1e-9,
+    'score = mean validation Sharpe over seeds and folds',
+  );
+  assert.equal(sqlite.prepare('SELECT count(*) FROM sweep_results').pluck().get(), 16);
+  assert.equal(sqlite.prepare("SELECT version FROM schema_versions WHERE owner = 'sweep'").pluck().get(), 1);
+  sqlite.close();
+  assert.equal(r.testNotForSelection.length, 4);
+  // with rolling folds only the last fold's test window lies after every validation candle
+  assert.deepEqual(r.winner?.cleanFolds, ['fold 2']);
+  assert.equal(r.winner?.cleanTest.mean.sharpe, mean(rowsOfFold(db, r.winner!.key, 1)));
+  assert.ok(
+    r.statistics.dsr && r.statistics.dsr.trials === 4 && r.statistics.dsr.dsr >= 0 && r.statistics.dsr.dsr <= 1,
+  );
+  assert.ok(r.statistics.pbo && r.statistics.pbo.pbo >= 0 && r.statistics.pbo.pbo <= 1);
+  assert.ok(r.verdict.some((v) => v.startsWith('Deflated Sharpe ratio')));
+  assert.ok(typeof r.baselines.buy_and_hold.test.mean.sharpe === 'number');
+  assert.deepEqual(r.files.heatmaps, ['heatmap-learner.learningRate-window.png']);
+  for (const f of [...r.files.heatmaps, ...r.files.equity, 'report.html']) assert.ok(existsSync(path.join(out, f)), f);
+  const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+  assert.match(html, /NOT FOR SELECTION/);
+  assert.match(first.stdout, /chosen by validation: /);
+
+  const strategy = (await import(pathToFileURL(saved).href)) as {
+    default: { kind: string; name: string; recipe: { window: number } };
+  };
+  assert.equal(strategy.default.kind, 'agent');
+  assert.equal(strategy.default.name, 'tuned-dqn');
+  assert.deepEqual(strategy.default.recipe, r.winner?.recipe);
+
+  const again = await runBot([...args, '--json']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /16 already stored, 0 to run/);
+  const r2 = JSON.parse(again.stdout) as SweepReport;
+  assert.deepEqual(r2.leaderboard, r.leaderboard, 'the same report from the stored results');
+});
+
+test('a job that keeps failing is tried 3 times, marked failed with its error, and the sweep goes on', async () => {
+  const db = path.join(dir, 'fail.db');
+  const out = path.join(dir, 'report-fail');
+  const r = await runBot([
+    'sweep',
+    ...TINY,
+    '--grid',
+    'network.activation=relu,nosuch',
+    '--epochs',
+    '1',
+    '--data',
+    csv,
+    '--workers',
+    '2',
+    '--db',
+    db,
+    '--config',
+    config,
+    '--out',
+    out,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(
+    (r.stderr.match(/try \d of [^\n]*network\.activation=nosuch/g) ?? []).length,
+    2,
+    'two retries, then failed',
+  );
+  const report = readReport(out);
+  assert.equal(report.jobs.finished, 1);
+  assert.equal(report.jobs.failed, 1);
+  assert.match(report.failures[0].error, /nosuch/i);
+  assert.equal(report.winner?.params['network.activation'], 'relu');
+  const sqlite = new Database(db, { readonly: true });
+  assert.equal(sqlite.prepare('SELECT attempts FROM sweep_failures').pluck().get(), 3);
+  sqlite.close();
+});

@@ -1,0 +1,118 @@
+/**
+ * The overfitting statistics against cases computed by hand (normal quantiles from a standard normal table; the
+ * arithmetic is written out beside each case).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  cscvBlocks,
+  deflatedSharpe,
+  expectedMaxSharpe,
+  normalCdf,
+  normalQuantile,
+  probabilisticSharpe,
+  probabilityOfOverfitting,
+  returnMoments,
+} from '../../src/sweep/overfitting.ts';
+
+const close = (a: number, b: number, tol: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
+
+test('normal CDF and quantile match the table', () => {
+  // table: Φ(0) = 0.5, Φ(1) = 0.841345, Φ(−1.96) = 0.024998; Φ⁻¹(0.9) = 1.281552, Φ⁻¹(0.975) = 1.959964
+  close(normalCdf(0), 0.5, 1e-7, 'Φ(0)');
+  close(normalCdf(1), 0.841345, 1e-6, 'Φ(1)');
+  close(normalCdf(-1.96), 0.024998, 1e-6, 'Φ(-1.96)');
+  close(normalQuantile(0.9), 1.281552, 1e-6, 'Φ⁻¹(0.9)');
+  close(normalQuantile(0.975), 1.959964, 1e-6, 'Φ⁻¹(0.975)');
+  close(normalQuantile(0.001), -3.090232, 1e-6, 'Φ⁻¹(0.001)');
+});
+
+test('probabilistic Sharpe ratio, by hand', () => {
+  // SR = 0.1 per period, SR* = 0, T = 101, normal returns (γ₃ = 0, γ₄ = 3):
+  // denominator √(1 − 0·0.1 + (3 − 1)/4 · 0.1²) = √1.005 = 1.0024969
+  // z = (0.1 − 0) · √100 / 1.0024969 = 0.9975093;  Φ(0.9975093) = 0.840741
+  close(probabilisticSharpe(0.1, 0, 101, 0, 3), 0.840741, 1e-6, 'PSR');
+  // a fat left tail lowers it: γ₃ = −1, γ₄ = 9: √(1 + 0.1 + 2·0.01) = √1.12 = 1.0583005; z = 1/1.0583005 = 0.9449112;
+  // Φ(0.9449112) = 0.827648
+  close(probabilisticSharpe(0.1, 0, 101, -1, 9), 0.827648, 1e-6, 'PSR skewed');
+});
+
+test('expected maximum Sharpe of N trials (SR₀), by hand', () => {
+  // N = 10, V = 0.01 (sd 0.1), γ = 0.5772157:
+  // Φ⁻¹(1 − 1/10) = Φ⁻¹(0.9) = 1.2815516;  Φ⁻¹(1 − 1/(10e)) = Φ⁻¹(0.9632121) = 1.7892418
+  // SR₀ = 0.1 · (0.4227843 · 1.2815516 + 0.5772157 · 1.7892418) = 0.1 · (0.5418198 + 1.0327785) = 0.1574598
+  close(expectedMaxSharpe(10, 0.01), 0.1574598, 1e-6, 'SR₀');
+  assert.equal(expectedMaxSharpe(1, 0.01), 0, 'one trial: nothing selected');
+});
+
+test('deflated Sharpe ratio, by hand', () => {
+  // winner's returns 0.02, −0.01, 0.02, −0.01: mean 0.005, deviations ±0.015
+  //   population m₂ = 0.015² = 0.000225, sample sd = √(0.000225 · 4/3) = 0.0173205, SR = 0.005/0.0173205 = 0.2886751
+  //   skewness m₃/m₂^1.5 = 0 (symmetric), kurtosis m₄/m₂² = 0.015⁴/0.015⁴ = 1
+  // trials' Sharpe ratios 0.3 and 0.1: mean 0.2, sample variance (0.1² + 0.1²)/1 = 0.02, N = 2
+  //   SR₀ = √0.02 · (0.4227843 · Φ⁻¹(1/2) + 0.5772157 · Φ⁻¹(1 − 1/(2e))) = 0.1414214 · (0 + 0.5772157 · 0.9004526)
+  //       = 0.1414214 · 0.5197554 = 0.0735045
+  //   z = (0.2886751 − 0.0735045) · √(4 − 1) / √(1 − 0 + (1 − 1)/4 · SR²) = 0.2151706 · 1.7320508 = 0.3726865
+  //   DSR = Φ(0.3726865) = 0.645309
+  const d = deflatedSharpe([0.02, -0.01, 0.02, -0.01], [0.3, 0.1]);
+  close(d.sharpe, 0.2886751, 1e-6, 'SR');
+  close(d.skewness, 0, 1e-9, 'skewness');
+  close(d.kurtosis, 1, 1e-9, 'kurtosis');
+  close(d.trialVariance, 0.02, 1e-12, 'V');
+  close(d.expectedMax, 0.0735045, 1e-6, 'SR₀');
+  close(d.dsr, 0.645309, 1e-6, 'DSR');
+  assert.equal(d.trials, 2);
+  assert.equal(d.observations, 4);
+});
+
+test('return moments of a skewed series, by hand', () => {
+  // 0, 0, 0, 4: mean 1, deviations −1, −1, −1, 3; m₂ = (1+1+1+9)/4 = 3, m₃ = (−1−1−1+27)/4 = 6, m₄ = (1+1+1+81)/4 = 21
+  // skewness 6/3^1.5 = 1.1547005, kurtosis 21/9 = 2.3333333, sample sd √(12/3) = 2, Sharpe 1/2
+  const m = returnMoments([0, 0, 0, 4]);
+  close(m.skewness, 1.1547005, 1e-6, 'skewness');
+  close(m.kurtosis, 7 / 3, 1e-9, 'kurtosis');
+  close(m.sharpe, 0.5, 1e-12, 'Sharpe');
+});
+
+test('PBO by CSCV, by hand (4 periods as 4 blocks, 3 configurations, mean return as the measure)', () => {
+  //        A    B    C
+  // t0     3    2    1
+  // t1     3    1    2
+  // t2   1.5    3    2
+  // t3     4    0    1
+  // halves (IS → best; OOS values → rank of the IS best, 1 = worst; ω = rank/4; λ = ln(ω/(1−ω))):
+  // {0,1}: IS A 6, B 3, C 3 → A;  OOS {2,3}: A 5.5, B 3, C 3 → rank 3, ω .75, λ = ln 3
+  // {0,2}: IS A 4.5, B 5, C 3 → B; OOS {1,3}: A 7, B 1, C 3 → rank 1, ω .25, λ = −ln 3   (overfit)
+  // {0,3}: IS A 7, B 2, C 2 → A;  OOS {1,2}: A 4.5, B 4, C 4 → rank 3, λ = ln 3
+  // {1,2}: IS A 4.5, B 4, C 4 → A; OOS {0,3}: A 7, B 2, C 2 → rank 3, λ = ln 3
+  // {1,3}: IS A 7, B 1, C 3 → A;  OOS {0,2}: A 4.5, B 5, C 3 → rank 2, ω .5, λ = 0       (overfit: median)
+  // {2,3}: IS A 5.5, B 3, C 3 → A; OOS {0,1}: A 6, B 3, C 3 → rank 3, λ = ln 3
+  // PBO = 2 of 6 = 1/3
+  const matrix = [
+    [3, 2, 1],
+    [3, 1, 2],
+    [1.5, 3, 2],
+    [4, 0, 1],
+  ];
+  const mean = (r: readonly number[]) => r.reduce((a, b) => a + b, 0) / r.length;
+  const r = probabilityOfOverfitting(matrix, 4, mean);
+  assert.equal(r.splits, 6);
+  close(r.pbo, 1 / 3, 1e-12, 'PBO');
+  const ln3 = Math.log(3);
+  [ln3, -ln3, ln3, ln3, 0, ln3].forEach((l, i) => close(r.logits[i], l, 1e-12, `λ of split ${i + 1}`));
+});
+
+test('PBO: a configuration best everywhere is not overfit; pure noise is about one half', () => {
+  const rows = 160;
+  let s = 7;
+  const noise = () => (s = (s * 16807) % 2147483647) / 2147483647 - 0.5;
+  const good = Array.from({ length: rows }, () => [0.3 + noise() * 0.1, noise(), noise(), noise()]);
+  assert.equal(probabilityOfOverfitting(good, 8).pbo, 0);
+  const random = Array.from({ length: rows }, () => Array.from({ length: 10 }, noise));
+  const p = probabilityOfOverfitting(random, cscvBlocks(rows)).pbo;
+  assert.ok(p > 0.25 && p < 0.75, `noise PBO ${p}`);
+  assert.equal(cscvBlocks(160), 16);
+  assert.equal(cscvBlocks(30), 2);
+  assert.equal(cscvBlocks(15), 0);
+});
