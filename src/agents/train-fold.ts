@@ -14,7 +14,7 @@ import { computeMetrics } from '../market/metrics.ts';
 import { hashData } from '../nn/model-files.ts';
 import type { AgentSettings } from './config.ts';
 import type { Learner } from './learners/learner.ts';
-import type { EpsilonSchedule } from './learners/schedule.ts';
+import { learnerOf } from './learners/registry.ts';
 import { learnerPolicy } from './load-agent.ts';
 import type { AgentRecipe } from './recipe.ts';
 import { saveAgentModel } from './save.ts';
@@ -30,8 +30,6 @@ function codeVersion(): string {
     return 'unknown';
   }
 }
-
-const DEFAULT_EXPLORATION: EpsilonSchedule = { kind: 'linear', start: 0.5, end: 0.02 };
 
 export interface AgentTrainRequest {
   /** The `agent` section (validation, patience, summaries), the account and the sizing bounds. */
@@ -103,7 +101,7 @@ export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent>
     learner,
     envs: trainingEnvs(recipe, settings, prepared, fold.train, seed),
     epochs: req.epochs,
-    exploration: recipe.exploration ?? (recipe.learner.kind === 'dqn' || recipe.learner.kind === 'rltrader' ? DEFAULT_EXPLORATION : { kind: 'constant', value: 0 }),
+    exploration: recipe.exploration ?? learnerOf(recipe.learner).exploration,
     validate: () => {
       const m = computeMetrics(backtest(fold.validation), tf);
       return { sharpe: m.sharpe, totalReturn: m.totalReturn };

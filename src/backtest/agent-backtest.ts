@@ -64,7 +64,7 @@ function fmtMetric(v: number, format: string): string {
 /** `bot backtest --strategy <agent>`: train on train, select on validation, evaluate once on test, per fold and seed. */
 export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<AgentRunResult> {
   const { settings, series, logger } = ctx;
-  const recipe = checkRecipe(ctx.strategy.name, ctx.strategy.recipe);
+  const recipe = checkRecipe(`strategies/${ctx.strategy.name}.ts`, ctx.strategy.recipe);
   const backend = await initBackend(settings.ml.backend, logger);
   let candles = series.candles;
   const range = rangeIndices(candles, ctx.flags.from, ctx.flags.to, series.label);

@@ -9,7 +9,9 @@ import type { Decision, Observation } from '../../core/policy.ts';
 import { argmax, sigmoid } from '../../nn/head-math.ts';
 import { EpochCounter, type EpochStats, type EpochTrace } from './epoch-trace.ts';
 import { greedyDecision } from '../greedy-decision.ts';
-import type { Learner } from './learner.ts';
+import { defineLearner, type Learner } from './learner.ts';
+import { nonNegative, positive, unitInterval, whole } from './param-schemas.ts';
+import { z } from 'zod';
 import { trainStep, type AgentNet } from '../../nn/agent-net.ts';
 import { ReplayBuffer, type ReplayBatch as Batch } from './replay.ts';
 
@@ -48,6 +50,33 @@ export const DQN_DEFAULTS: DqnParams = {
   rewardScale: 100,
   clipNorm: 0,
 };
+
+const dqnParamsShape = {
+  gamma: unitInterval,
+  learningRate: positive,
+  batchSize: whole(1),
+  replayCapacity: whole(1),
+  warmup: whole(0),
+  trainEvery: whole(1),
+  gradientSteps: whole(1),
+  target: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('periodic'), every: whole(1) }),
+    z.strictObject({ kind: z.literal('soft'), tau: z.number().gt(0).max(1) }),
+  ]),
+  double: z.boolean(),
+  huberDelta: positive,
+  rewardScale: positive,
+  clipNorm: nonNegative,
+} satisfies Record<keyof DqnParams, z.ZodType>;
+
+/** The registry entry: one value head of 3 (buy, sell, hold), ε-greedy (RLTrader's linear ε by default). */
+export const dqnLearner = defineLearner({
+  kind: 'dqn',
+  schema: z.strictObject(dqnParamsShape).partial().extend({ kind: z.literal('dqn') }),
+  exploration: { kind: 'linear', start: 0.5, end: 0.02 },
+  heads: () => ({ heads: { value: 3 }, continuous: false }),
+  create: ({ kind: _k, ...params }, { net, newNet, seed }) => new DqnLearner(net, newNet(), { ...DQN_DEFAULTS, ...params }, seed),
+});
 
 /** Deep Q-learning (Mnih et al. 2015) with replay, a target network, Huber loss and optional double-DQN targets. */
 export class DqnLearner implements Learner {
