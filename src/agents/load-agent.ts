@@ -10,6 +10,7 @@ import type { AgentRecipe } from './recipe.ts';
 import type { Learner } from './learners/learner.ts';
 import { greedyDecision } from './greedy-decision.ts';
 import type { AgentNet } from '../nn/agent-net.ts';
+import type { NetPlan } from '../nn/plan.ts';
 import { observationSource, prepareData, recipeWarmup, wrapModel } from './setup.ts';
 
 /** The greedy policy of a network: what the backtest evaluates and what paper trading runs. No exploration. */
@@ -38,6 +39,8 @@ export interface AgentLearnerMeta {
   extraState: Record<string, number>;
   bestEpoch: number;
   epochs: number;
+  /** The engines the network trained and ran on (src/nn/plan.ts), with the reasons faster ones were refused. */
+  engines?: NetPlan;
 }
 
 export interface LoadedAgent {

@@ -13,7 +13,7 @@ import { costPreset, costsFromSettings, type Costs } from '../market/costs.ts';
 import type { EnvOptions, EpisodeOptions, SizingOptions } from '../market/trading-env.ts';
 import type { ObservationSource } from '../market/observation.ts';
 import { TradingEnv } from '../market/trading-env.ts';
-import { buildNetwork, compileFastForward, type NetworkSpec } from '../nn/index.ts';
+import { buildNetwork, type NetworkSpec } from '../nn/index.ts';
 import type { AgentRecipe } from './recipe.ts';
 import { AgentNet } from '../nn/agent-net.ts';
 import type { Learner, LearnerHeads } from './learners/learner.ts';
@@ -141,9 +141,9 @@ export function networkSpec(recipe: AgentRecipe, p: PreparedData, seed: number):
   return spec;
 }
 
-/** A model wrapped for learners and policies, with the plain-JS fast forward pass. */
+/** A model wrapped for learners and policies, on the engines plan(model) chooses (src/nn/plan.ts). */
 export function wrapModel(model: ReturnType<typeof buildNetwork>, spec: NetworkSpec, continuous: boolean): AgentNet {
-  return new AgentNet(model, { heads: spec.heads, continuous, fastForward: (m) => compileFastForward(m, spec) });
+  return new AgentNet(model, { heads: spec.heads, continuous });
 }
 
 export function createNet(spec: NetworkSpec, continuous: boolean): AgentNet {

@@ -18,6 +18,7 @@ import { writeLearningCurvesPng } from '../agents/epoch-summary.ts';
 import type { BacktestResult } from '../market/backtest-engine.ts';
 import { computeMetrics, METRIC_ROWS, type Metrics } from '../market/metrics.ts';
 import { initBackend } from '../nn/backend/backend.ts';
+import type { NetPlan } from '../nn/plan.ts';
 import { meanAndSd, runBaselines, type Baselines } from './baselines.ts';
 import type { AgentBacktestSettings } from './config.ts';
 import { newRunId, rangeIndices } from './range.ts';
@@ -39,6 +40,8 @@ export interface SeedRun {
   training: TrainOutcome;
   test: BacktestResult;
   metrics: Metrics;
+  /** The engines the network ran on (src/nn/plan.ts). */
+  engines: NetPlan;
 }
 
 export interface AgentRunResult {
@@ -129,7 +132,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
           const to = fold === lastFold ? fold.test.to : fold.test.to + 1;
           chain.push(agent.backtest({ from: fold.test.from, to }, chain[chain.length - 1]?.endState));
         }
-        runs.push({ fold: fold.index, seed, training: agent.training, test, metrics });
+        runs.push({ fold: fold.index, seed, training: agent.training, test, metrics, engines: structuredClone(agent.learner.net.plan) });
         logger.info(`[${tag}] test: return ${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, trades ${metrics.trades} (best epoch ${agent.training.bestEpoch})`);
         const curves = path.join(outDir, `learning_curves_${tag}.png`);
         await writeLearningCurvesPng(curves, `${ctx.strategy.name} ${tag}: learning curves`, agent.training.epochs, agent.training.bestEpoch);
@@ -233,7 +236,16 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
         ...(walk ? { walkForward: { range: headline.range, metrics: headlineMetrics } } : {}),
         mean: summary.mean,
         sd: summary.sd,
-        runs: runs.map((r) => ({ fold: r.fold, seed: r.seed, bestEpoch: r.training.bestEpoch, bestValidationSharpe: r.training.bestSharpe, stoppedEarly: r.training.stoppedEarly, seconds: r.training.seconds, metrics: r.metrics })),
+        runs: runs.map((r) => ({
+          fold: r.fold,
+          seed: r.seed,
+          bestEpoch: r.training.bestEpoch,
+          bestValidationSharpe: r.training.bestSharpe,
+          stoppedEarly: r.training.stoppedEarly,
+          seconds: r.training.seconds,
+          metrics: r.metrics,
+          engines: r.engines,
+        })),
       },
     },
   };

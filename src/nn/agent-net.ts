@@ -5,6 +5,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Observation } from '../core/policy.ts';
 import { TrunkCache } from './trunk-cache.ts';
+import { BlockTrainer } from './block-trainer.ts';
+import { jsForward, tfForward } from './fast-forward.ts';
+import { plan, refuse, type NetPlan } from './plan.ts';
 import type { HeadOutputs, HeadTensors } from './head-outputs.ts';
 import type { GradientOptimizer } from './adam.ts';
 
@@ -26,39 +29,11 @@ export interface AgentNetOptions {
    * (a 2-way softmax, i.e. sigmoid(a − b), or a single sigmoid).
    */
   continuous?: boolean;
-  /** Builds the fast single-observation forward for this model; default: a tfjs call (slower, always correct). */
-  fastForward?: (model: tf.LayersModel) => SingleForward;
 }
 
 function activationOf(layer: tf.layers.Layer): string {
   const cfg = layer.getConfig() as { activation?: unknown };
   return typeof cfg.activation === 'string' ? cfg.activation : 'linear';
-}
-
-/** The tfjs fallback forward for one observation. */
-export function tfSingleForward(model: tf.LayersModel, heads: AgentNetOptions['heads']): SingleForward {
-  const xShape = [1, ...(model.inputs[0].shape.slice(1) as number[])];
-  const hasState = model.inputs.length > 1;
-  const stateShape = hasState ? [1, ...(model.inputs[1].shape.slice(1) as number[])] : [];
-  const out: HeadOutputs = {};
-  if (heads.value) out.value = new Float32Array(heads.value);
-  if (heads.policy) out.policy = new Float32Array(heads.policy);
-  return {
-    predict(x, state) {
-      tf.tidy(() => {
-        const inputs = [tf.tensor(x, xShape)];
-        if (hasState) inputs.push(tf.tensor(state, stateShape));
-        const res = model.apply(inputs, { training: false }) as tf.Tensor | tf.Tensor[];
-        const arr = Array.isArray(res) ? res : [res];
-        let k = 0;
-        if (out.value) out.value.set(arr[k++].dataSync() as Float32Array);
-        if (out.policy) out.policy.set(arr[k++].dataSync() as Float32Array);
-      });
-      return out;
-    },
-    sync() {},
-    dispose() {},
-  };
 }
 
 /**
@@ -72,9 +47,13 @@ export class AgentNet {
   readonly heads: { value?: number; policy?: number };
   readonly policyOutput: PolicyOutput;
   readonly continuous: boolean;
+  /** The engines this network runs on (plan.ts), decided once here; training records keep it. */
+  readonly plan: NetPlan;
   private single: SingleForward;
   private trunkCache: TrunkCache | undefined;
   private cacheOn = false;
+  private trainer: BlockTrainer | undefined;
+  private trainerBuilt = false;
 
   constructor(
     readonly model: tf.LayersModel,
@@ -94,7 +73,40 @@ export class AgentNet {
     } else {
       this.policyOutput = 'logits';
     }
-    this.single = (options.fastForward ?? ((m) => tfSingleForward(m, this.heads)))(model);
+    this.plan = plan(model);
+    this.single = this.singleForward();
+  }
+
+  /** The planned single-observation pass; model.predict when the plain-JS one fails to build. */
+  private singleForward(): SingleForward {
+    if (this.plan.single === 'js-forward') {
+      try {
+        return jsForward(this.model);
+      } catch (e) {
+        refuse(this.plan, 'js-forward', (e as Error).message, this.model.name);
+      }
+    }
+    return tfForward(this.model);
+  }
+
+  /**
+   * The hand-written trainer when the plan runs training on blocks (built once, on first use), else undefined and
+   * training runs on tfjs's tape.
+   */
+  blockTrainer(): BlockTrainer | undefined {
+    if (!this.trainerBuilt) {
+      this.trainerBuilt = true;
+      if (this.plan.train === 'blocks') {
+        this.trainer = BlockTrainer.tryCreate(this.model);
+        if (!this.trainer) refuse(this.plan, 'blocks', 'the block trainer did not build', this.model.name);
+      }
+    }
+    return this.trainer;
+  }
+
+  /** Training runs on tfjs's tape for this network from now on (e.g. its loss has no hand-derived gradient). */
+  useTape(why: string): void {
+    if (this.plan.train === 'blocks') refuse(this.plan, 'blocks', why, this.model.name);
   }
 
   /** The array the network's first input reads from an observation. */
@@ -118,7 +130,10 @@ export class AgentNet {
    * few steps would recompute chunks for nothing.
    */
   setTrunkCache(on: boolean): void {
-    if (on && !this.trunkCache) this.trunkCache = TrunkCache.tryCreate(this.model);
+    if (on && !this.trunkCache && this.plan.batch !== 'tfjs') {
+      this.trunkCache = TrunkCache.tryCreate(this.model);
+      if (!this.trunkCache) refuse(this.plan, 'trunk-cache', 'the trunk cache did not build', this.model.name);
+    }
     this.trunkCache?.sync();
     this.cacheOn = on;
   }

@@ -101,8 +101,8 @@ export class DqnLearner implements Learner {
   ) {
     if (net.heads.value !== 3) throw new Error('DQN needs a value head of 3 (buy, sell, hold)');
     this.optimizer = new JsAdam(params.learningRate);
-    this.trainer = BlockTrainer.tryCreate(net.model);
-    this.targetTrainer = this.trainer && BlockTrainer.tryCreate(target.model);
+    this.trainer = net.blockTrainer();
+    this.targetTrainer = this.trainer && target.blockTrainer();
     this.replay = new ReplayBuffer(params.replayCapacity, net.xSize, net.stateSize, params.batchSize);
     this.rng = new Rng(seed);
     this.prevX = new Float32Array(net.xSize);

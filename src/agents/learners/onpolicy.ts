@@ -79,7 +79,9 @@ export class OnPolicyLearner implements Learner {
     if (!this.continuous && net.heads.policy !== 3) throw new Error('a discrete policy head has 3 outputs (buy, sell, hold)');
     if (this.continuous && net.heads.policy !== 1 && net.heads.policy !== 2) throw new Error('a continuous policy head has 1 (sigmoid) or 2 (softmax) outputs');
     this.optimizer = new JsAdam(params.learningRate);
-    this.trainer = !this.continuous && net.policyOutput === 'softmax' ? BlockTrainer.tryCreate(net.model) : undefined;
+    // the hand-derived gradient covers a discrete softmax policy only
+    if (this.continuous || net.policyOutput !== 'softmax') net.useTape('the loss has no hand-derived gradient for this policy head');
+    this.trainer = net.blockTrainer();
     this.rng = new Rng(seed);
     this.logStdValue = logStd ?? params.initialLogStd;
     this.logStd = this.continuous ? tf.variable(tf.scalar(this.logStdValue), true) : undefined;

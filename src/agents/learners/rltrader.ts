@@ -67,7 +67,7 @@ export class RltraderLearner implements Learner {
     if (net.heads.value !== 3) throw new Error('RLTrader learners need a value head of 3');
     this.hasPolicy = net.heads.policy === 3;
     this.optimizer = new JsAdam(params.learningRate);
-    this.trainer = BlockTrainer.tryCreate(net.model);
+    this.trainer = net.blockTrainer();
     this.rng = new Rng(seed);
   }
 
