@@ -13,7 +13,7 @@ import { recipeCosts, recipeWarmup, type IndexRange } from '../agents/setup.ts';
 import { walkForward } from '../agents/splits.ts';
 import type { AgentStrategy } from '../agents/strategy.ts';
 import { saveTrainedAgent, trainOnFold } from '../agents/train-fold.ts';
-import type { TrainOutcome } from '../agents/train.ts';
+import { formatDiagnostics, type TrainOutcome } from '../agents/train.ts';
 import { writeLearningCurvesPng } from '../agents/epoch-summary.ts';
 import type { BacktestResult } from '../market/backtest-engine.ts';
 import { computeMetrics, METRIC_ROWS, type Metrics } from '../market/metrics.ts';
@@ -207,7 +207,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     images,
     tables: runs.map((r) => ({
       caption: `epochs, fold ${r.fold + 1} seed ${r.seed}`,
-      columns: ['epoch', 'ε', 'explorations', 'buy', 'sell', 'hold', 'train PV', 'loss', 'val Sharpe', 'seconds'],
+      columns: ['epoch', 'ε', 'explorations', 'buy', 'sell', 'hold', 'train PV', 'loss', 'diagnostics', 'val Sharpe', 'seconds'],
       rows: r.training.epochs.map((e) => [
         e.epoch,
         e.epsilon.toFixed(3),
@@ -217,6 +217,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
         e.stats.holds,
         Math.round(e.stats.portfolioValue),
         e.stats.loss.toFixed(5),
+        formatDiagnostics(e.stats.diagnostics).trim(),
         e.validation ? e.validation.sharpe.toFixed(3) : '',
         e.seconds.toFixed(2),
       ]),
@@ -245,6 +246,8 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
           seconds: r.training.seconds,
           metrics: r.metrics,
           engines: r.engines,
+          // per epoch: the loss and the training diagnostics stable-baselines3 reports (src/agents/train.ts)
+          epochs: r.training.epochs.map((e) => ({ epoch: e.epoch, loss: e.stats.loss, ...e.stats.diagnostics })),
         })),
       },
     },

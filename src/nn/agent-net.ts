@@ -9,7 +9,9 @@ import { BlockTrainer } from './block-trainer.ts';
 import { jsForward, tfForward } from './fast-forward.ts';
 import { plan, refuse, type NetPlan } from './plan.ts';
 import type { HeadOutputs, HeadTensors } from './head-outputs.ts';
-import type { GradientOptimizer } from './adam.ts';
+import type { ArrayGradientOptimizer, GradientOptimizer } from './adam.ts';
+import { clipByGlobalNorm } from './clip-norm.ts';
+import type { HeadLoss, StepStats } from './head-loss.ts';
 
 /** How the policy head's numbers are read: probabilities, logits, or a sigmoid mean (continuous target position). */
 export type PolicyOutput = 'softmax' | 'logits' | 'sigmoid';
@@ -94,14 +96,12 @@ export class AgentNet {
    * training runs on tfjs's tape.
    */
   blockTrainer(): BlockTrainer | undefined {
-    if (!this.trainerBuilt) {
+    if (!this.trainerBuilt && this.plan.train === 'blocks') {
       this.trainerBuilt = true;
-      if (this.plan.train === 'blocks') {
-        this.trainer = BlockTrainer.tryCreate(this.model);
-        if (!this.trainer) refuse(this.plan, 'blocks', 'the block trainer did not build', this.model.name);
-      }
+      this.trainer = BlockTrainer.tryCreate(this.model);
+      if (!this.trainer) refuse(this.plan, 'blocks', 'the block trainer did not build', this.model.name);
     }
-    return this.trainer;
+    return this.plan.train === 'blocks' ? this.trainer : undefined;
   }
 
   /** Training runs on tfjs's tape for this network from now on (e.g. its loss has no hand-derived gradient). */
@@ -136,6 +136,57 @@ export class AgentNet {
     }
     this.trunkCache?.sync();
     this.cacheOn = on;
+  }
+
+  /**
+   * One training step on rows [0, n) of `x` and `state` for `loss`, on the planned engine: the block trainer when the
+   * loss brings its hand-derived gradient, else tfjs's tape. Gradients clipped to `clipNorm` (0: not clipped);
+   * `extraVars` are trained too (tape only); `stats` gets the gradient norm. Returns the loss.
+   */
+  train(
+    x: Float32Array,
+    state: Float32Array,
+    n: number,
+    loss: HeadLoss,
+    optimizer: GradientOptimizer & ArrayGradientOptimizer,
+    options: { clipNorm?: number; extraVars?: tf.Variable[]; stats?: StepStats } = {},
+  ): number {
+    const { clipNorm = 0, extraVars = [], stats } = options;
+    const trainer = loss.grad && !extraVars.length ? this.blockTrainer() : undefined;
+    if (trainer && loss.grad) {
+      const grad = loss.grad;
+      const observe = loss.observe;
+      const withObserve: typeof grad = observe ? (out, g, rows) => (observe(out, rows), grad(out, g, rows)) : grad;
+      const onNorm = stats ? (norm: number) => (stats.gradNorm = norm) : undefined;
+      const value = trainer.step(x, state, n, withObserve, clipByGlobalNorm(optimizer, clipNorm, onNorm));
+      this.sync();
+      return value;
+    }
+    const inputs = this.tensors(x, state, n);
+    let seen: HeadTensors | undefined;
+    try {
+      const value = trainStep(
+        this,
+        optimizer,
+        () => {
+          const out = this.apply(inputs, true);
+          if (loss.observe) seen = { value: out.value && tf.keep(out.value), policy: out.policy && tf.keep(out.policy) };
+          return loss.tf(out);
+        },
+        clipNorm,
+        extraVars,
+        stats,
+      );
+      if (loss.observe && seen) {
+        const arrays: HeadOutputs = {};
+        if (seen.value) arrays.value = seen.value.dataSync() as Float32Array;
+        if (seen.policy) arrays.policy = seen.policy.dataSync() as Float32Array;
+        loss.observe(arrays, n);
+      }
+      return value;
+    } finally {
+      tf.dispose([...inputs, ...(seen?.value ? [seen.value] : []), ...(seen?.policy ? [seen.policy] : [])]);
+    }
   }
 
   /** Call after every weight change so the fast forward sees the new weights. */
@@ -209,26 +260,35 @@ export class AgentNet {
 }
 
 /**
- * One optimiser step on `loss`, gradients clipped to a global norm. Returns the loss value.
- * The caller's loss closure builds everything from tensors it creates inside; all of it is freed here.
+ * One optimiser step on `loss`, gradients clipped to a global norm. Returns the loss value; `stats` gets the gradient's
+ * global norm before clipping. The caller's loss closure builds everything from tensors it creates inside; all of it
+ * is freed here.
  */
-export function trainStep(net: AgentNet, optimizer: GradientOptimizer, loss: () => tf.Scalar, clipNorm = 0, extraVars: tf.Variable[] = []): number {
+export function trainStep(
+  net: AgentNet,
+  optimizer: GradientOptimizer,
+  loss: () => tf.Scalar,
+  clipNorm = 0,
+  extraVars: tf.Variable[] = [],
+  stats?: StepStats,
+): number {
   const vars = [...net.variables(), ...extraVars];
-  const value = tf.tidy(() => {
+  const [value, norm] = tf.tidy(() => {
     const { value: l, grads } = tf.variableGrads(loss, vars);
     let g = grads;
-    if (clipNorm > 0) {
-      const names = Object.keys(grads);
-      const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))));
+    const names = Object.keys(grads);
+    const norm = clipNorm > 0 || stats ? tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))) : undefined;
+    if (clipNorm > 0 && norm) {
       const scale = tf.minimum(1, tf.div(clipNorm, tf.add(norm, 1e-6)));
       g = {};
       for (const n of names) g[n] = tf.mul(grads[n], scale);
     }
     optimizer.applyGradients(g);
-    return l;
+    return [l, norm] as const;
   });
   const v = value.dataSync()[0];
-  value.dispose();
+  if (stats && norm) stats.gradNorm = norm.dataSync()[0];
+  tf.dispose([value, ...(norm ? [norm] : [])]);
   net.sync();
   return v;
 }
