@@ -120,7 +120,9 @@ export async function loadStrategy(name: string): Promise<Strategy> {
   } catch (e) {
     throw new UserError(`${label} does not load: ${String((e as Error).message ?? e).split('\n')[0]}`);
   }
-  if (!isStrategy(exported)) throw new UserError(`${label} does not default-export a strategy (kind, name, description, …)`);
+  if (!isStrategy(exported)) {
+    throw new UserError(`${label} does not default-export a strategy (kind, name, description, …)`);
+  }
   if (exported.kind === 'agent') checkRecipe(label, exported.recipe);
   return exported;
 }

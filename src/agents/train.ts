@@ -71,8 +71,9 @@ function snapshot(learner: Learner): tf.Tensor[] {
 
 /**
  * Epochs over the training range in RLTrader's spirit: ε from the schedule, one log line per epoch
- * (epoch/total, ε, explorations, #buy/#sell/#hold, portfolio value, loss, training diagnostics, seconds), validation after costs,
- * the best weights kept, early stopping, epoch summary pictures. Ends with the best weights in the learner's net.
+ * (epoch/total, ε, explorations, #buy/#sell/#hold, portfolio value, loss, training diagnostics, seconds), validation
+ * after costs, the best weights kept, early stopping, epoch summary pictures. Ends with the best weights in the
+ * learner's net.
  */
 export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
   const started = performance.now();
@@ -121,7 +122,8 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
       o.logger.info(
         `[${o.label}][Epoch ${e}/${o.epochs}] Epsilon:${epsilon.toFixed(4)} #Expl.:${stats.explorations}/${stats.steps} ` +
           `#Buy:${stats.buys} #Sell:${stats.sells} #Hold:${stats.holds} PV:${Math.round(stats.portfolioValue).toLocaleString('en-US')} ` +
-          `LC:${stats.updates} Loss:${stats.loss.toFixed(6)}${formatDiagnostics(stats.diagnostics)}${val} ET:${seconds.toFixed(4)}`,
+          `LC:${stats.updates} Loss:${stats.loss.toFixed(6)}${formatDiagnostics(stats.diagnostics)}${val} ` +
+          `ET:${seconds.toFixed(4)}`,
       );
       bar?.update(epoch, { eps: epsilon.toFixed(3), sharpe: record.validation ? record.validation.sharpe.toFixed(2) : '-' });
       const lastEpoch = epoch === o.epochs || (o.patience > 0 && sinceBest >= o.patience);

@@ -132,7 +132,8 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
           const to = fold === lastFold ? fold.test.to : fold.test.to + 1;
           chain.push(agent.backtest({ from: fold.test.from, to }, chain[chain.length - 1]?.endState));
         }
-        runs.push({ fold: fold.index, seed, training: agent.training, test, metrics, engines: structuredClone(agent.learner.net.plan) });
+        const engines = structuredClone(agent.learner.net.plan);
+        runs.push({ fold: fold.index, seed, training: agent.training, test, metrics, engines });
         logger.info(`[${tag}] test: return ${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, trades ${metrics.trades} (best epoch ${agent.training.bestEpoch})`);
         const curves = path.join(outDir, `learning_curves_${tag}.png`);
         await writeLearningCurvesPng(curves, `${ctx.strategy.name} ${tag}: learning curves`, agent.training.epochs, agent.training.bestEpoch);
@@ -207,7 +208,10 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     images,
     tables: runs.map((r) => ({
       caption: `epochs, fold ${r.fold + 1} seed ${r.seed}`,
-      columns: ['epoch', 'ε', 'explorations', 'buy', 'sell', 'hold', 'train PV', 'loss', 'diagnostics', 'val Sharpe', 'seconds'],
+      columns: [
+        ...['epoch', 'ε', 'explorations', 'buy', 'sell', 'hold', 'train PV'],
+        ...['loss', 'diagnostics', 'val Sharpe', 'seconds'],
+      ],
       rows: r.training.epochs.map((e) => [
         e.epoch,
         e.epsilon.toFixed(3),

@@ -170,7 +170,9 @@ export class AgentNet {
         optimizer,
         () => {
           const out = this.apply(inputs, true);
-          if (loss.observe) seen = { value: out.value && tf.keep(out.value), policy: out.policy && tf.keep(out.policy) };
+          if (loss.observe) {
+            seen = { value: out.value && tf.keep(out.value), policy: out.policy && tf.keep(out.policy) };
+          }
           return loss.tf(out);
         },
         clipNorm,

@@ -1,11 +1,15 @@
 /**
  * Gradient clipping by global norm for optimisers fed arrays (the JS trainer's path): every gradient scaled by
- * min(1, clipNorm / (‖g‖ + 1e-6)), ‖g‖ over all of them together, the same formula as trainStep's tfjs path; `onNorm`
- * hears ‖g‖ (training diagnostics), also when nothing is clipped.
+ * min(1, clipNorm / (‖g‖ + 1e-6)), ‖g‖ over all of them together, the same formula as trainStep's tfjs path;
+ * `onNorm` hears ‖g‖ (training diagnostics), also when nothing is clipped.
  */
 import type { ArrayGradient, ArrayGradientOptimizer } from './adam.ts';
 
-export function clipByGlobalNorm(optimizer: ArrayGradientOptimizer, clipNorm: number, onNorm?: (norm: number) => void): ArrayGradientOptimizer {
+export function clipByGlobalNorm(
+  optimizer: ArrayGradientOptimizer,
+  clipNorm: number,
+  onNorm?: (norm: number) => void,
+): ArrayGradientOptimizer {
   if (!(clipNorm > 0) && !onNorm) return optimizer;
   return {
     applyGradientArrays(entries: readonly ArrayGradient[]): void {

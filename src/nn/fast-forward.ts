@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NetworkSpec } from './spec.ts';
 import { readGraph, unsupportedBy, type Graph } from './graph.ts';
-import { type Buf, type Run, size, outputShape, activationFn, WeightTable, dense, batchNorm, recurrent, conv1d, pool1d, concatenate } from './fast-forward-layers.ts';
+import { type Buf, type Run, size, outputShape, activationFn, WeightTable } from './fast-forward-layers.ts';
+import { dense, batchNorm, recurrent, conv1d, pool1d, concatenate } from './fast-forward-layers.ts';
 
 export interface FastForward {
   /**
@@ -181,7 +182,7 @@ export function jsForwardUnsupported(graph: Graph): string | undefined {
     if (l.cls === 'ReLU' && l.cfg.maxValue != null) return `ReLU ${l.name} with maxValue is not supported`;
   }
   for (const out of graph.model.outputLayers) {
-    if (out.name !== 'value' && out.name !== 'policy') return `output layer ${out.name} is neither 'value' nor 'policy'`;
+    if (out.name !== 'value' && out.name !== 'policy') return `output layer ${out.name} is neither value nor policy`;
   }
   return undefined;
 }

@@ -115,7 +115,8 @@ export function readGraph(model: tf.LayersModel): Graph {
 /** Why `engine` cannot run layer `l` by the table (class, activation), or undefined when it can. */
 export function unsupportedBy(engine: Engine, l: GraphLayer): string | undefined {
   if (!LAYER_ENGINES[l.cls]?.includes(engine)) return `layer ${l.name} (${l.cls}) is not supported`;
-  if (!ACTIVATION_ENGINES[l.activation]?.includes(engine)) return `${l.cls.toLowerCase()} ${l.name} has activation ${l.activation}`;
+  if (!ACTIVATION_ENGINES[l.activation]?.includes(engine))
+    return `${l.cls.toLowerCase()} ${l.name} has activation ${l.activation}`;
   const recurrent = l.cfg.recurrentActivation;
   if (typeof recurrent === 'string' && !ACTIVATION_ENGINES[recurrent]?.includes(engine)) {
     return `${l.cls.toLowerCase()} ${l.name} has recurrent activation ${recurrent}`;

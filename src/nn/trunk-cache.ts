@@ -145,8 +145,8 @@ export class TrunkCache {
   }
 }
 
-/** The feature trunk of `model` as a model of its own: features input → the input of the 'trunk_state' concatenation. */
-export function trunkModel(model: tf.LayersModel, concat: tf.layers.Layer = model.getLayer('trunk_state')): tf.LayersModel {
+/** The feature trunk of `model` as a model of its own: features input → the input of the trunk_state concatenation. */
+export function trunkModel(model: tf.LayersModel, concat = model.getLayer('trunk_state')): tf.LayersModel {
   return tf.model({ inputs: model.inputs[0], outputs: concat.inboundNodes[0].inputTensors[0] });
 }
 
@@ -155,14 +155,14 @@ export function trunkModel(model: tf.LayersModel, concat: tf.layers.Layer = mode
  * a Concatenate named 'trunk_state', and heads named value / policy that are dense layers reading it directly.
  */
 export function trunkCacheUnsupported(model: tf.LayersModel): string | undefined {
-  if (model.inputs.length !== 2 || model.inputs[0].shape.length !== 3) return 'not a [window, features] + state network';
+  if (model.inputs.length !== 2 || model.inputs[0].shape.length !== 3) return 'not a [window, features] + state net';
   const graph = readGraph(model);
   const concat = graph.layers.find((l) => l.name === 'trunk_state');
   if (!concat || concat.cls !== 'Concatenate') return 'no trunk_state concatenation';
   const outputs = new Set(model.outputs.map((o) => o.sourceLayer));
   for (const head of graph.layers.filter((l) => outputs.has(l.layer))) {
     if (head.name !== 'value' && head.name !== 'policy') return `output ${head.name} is neither value nor policy`;
-    if (head.cls !== 'Dense' || head.inbound[0] !== concat.layer) return `head ${head.name} is not a dense layer on trunk_state`;
+    if (head.cls !== 'Dense' || head.inbound[0] !== concat.layer) return `head ${head.name} is not dense on the trunk`;
     const why = unsupportedBy('trunk-heads', head);
     if (why) return why;
   }

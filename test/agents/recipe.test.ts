@@ -54,7 +54,8 @@ test('the registry gives each learner kind its heads, environments and default e
   const linear = { kind: 'linear', start: 0.5, end: 0.02 };
   assert.deepEqual(learnerOf({ kind: 'dqn' }).exploration, linear);
   assert.deepEqual(learnerOf({ kind: 'rltrader', net: 'dqn' }).exploration, linear);
-  for (const kind of ['pg', 'a2c', 'ppo'] as const) assert.deepEqual(learnerOf({ kind }).exploration, { kind: 'constant', value: 0 });
+  for (const kind of ['pg', 'a2c', 'ppo'] as const)
+    assert.deepEqual(learnerOf({ kind }).exploration, { kind: 'constant', value: 0 });
   assert.deepEqual(
     LEARNERS.map((l) => l.kind),
     ['dqn', 'pg', 'a2c', 'ppo', 'rltrader'],
@@ -63,13 +64,19 @@ test('the registry gives each learner kind its heads, environments and default e
 
 test('checkRecipe: a wrong or unknown key is one line naming the file and the key', () => {
   const cases: [unknown, RegExp][] = [
-    [{ ...base, learner: { kind: 'dqn', batchSise: 32 } }, /^f\.ts: recipe\.learner\.batchSise: unknown key \(learner dqn takes .*batchSize/],
+    [
+      { ...base, learner: { kind: 'dqn', batchSise: 32 } },
+      /^f\.ts: recipe\.learner\.batchSise: unknown key \(learner dqn takes .*batchSize/,
+    ],
     [{ ...base, learner: { kind: 'dqn', batchSize: 0 } }, /^f\.ts: recipe\.learner\.batchSize: .*(got 0)/],
     [{ ...base, learner: { kind: 'ppo', envs: 2.5 } }, /^f\.ts: recipe\.learner\.envs: /],
     [{ ...base, learner: { kind: 'pg', baseline: 'median' } }, /^f\.ts: recipe\.learner\.baseline: /],
     [{ ...base, learner: { kind: 'rltrader' } }, /^f\.ts: recipe\.learner\.net: /],
     [{ ...base, learner: { kind: 'dqn', target: { kind: 'soft', every: 3 } } }, /^f\.ts: recipe\.learner\.target/],
-    [{ ...base, learner: { kind: 'sarsa' } }, /^f\.ts: recipe\.learner\.kind must be one of dqn, pg, a2c, ppo, rltrader \(got "sarsa"\)/],
+    [
+      { ...base, learner: { kind: 'sarsa' } },
+      /^f\.ts: recipe\.learner\.kind must be one of dqn, pg, a2c, ppo, rltrader \(got "sarsa"\)/,
+    ],
     [{ ...base, windows: 3 }, /^f\.ts: recipe\.windows: unknown key \(a recipe takes features, scaler, window/],
     [{ ...base, network: { kind: 'dnn', hiden: [8] } }, /^f\.ts: recipe\.network\.hiden: unknown key/],
     [{ ...base, exploration: { kind: 'linear', start: 2 } }, /^f\.ts: recipe\.exploration\.start: /],
@@ -85,12 +92,17 @@ test('checkRecipe: a wrong or unknown key is one line naming the file and the ke
       `${JSON.stringify(recipe?.valueOf && (recipe as AgentRecipe).learner)} → ${re}`,
     );
   }
-  assert.doesNotThrow(() => checkRecipe('f.ts', { ...base, learner: { kind: 'ppo', action: 'continuous', envs: 2, clip: 0.1 } }));
+  assert.doesNotThrow(() =>
+    checkRecipe('f.ts', { ...base, learner: { kind: 'ppo', action: 'continuous', envs: 2, clip: 0.1 } }),
+  );
 });
 
-test('bot backtest --strategy FILE: a strategy file outside strategies/ loads, and a bad key stops it in one line', async () => {
+test('bot backtest --strategy FILE: a file outside strategies/ loads, and a bad key stops it in one line', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bot-strategy-'));
-  const source = readFileSync(path.join(PROJECT_ROOT, 'strategies', 'dqn-dnn.ts'), 'utf8').replaceAll("'../src/", `'${PROJECT_ROOT}/src/`);
+  const source = readFileSync(path.join(PROJECT_ROOT, 'strategies', 'dqn-dnn.ts'), 'utf8').replaceAll(
+    "'../src/",
+    `'${PROJECT_ROOT}/src/`,
+  );
   const write = (name: string, from: string, to: string): string => {
     assert.ok(source.includes(from));
     const file = path.join(dir, name);
@@ -103,7 +115,9 @@ test('bot backtest --strategy FILE: a strategy file outside strategies/ loads, a
     [write('kind.ts', "kind: 'dqn'", "kind: 'sarsa'"), /kind\.ts: recipe\.learner\.kind must be one of/],
     [write('top.ts', 'window: 5', 'window: 5, widow: 5'), /top\.ts: recipe\.widow: unknown key/],
   ];
-  const results = await Promise.all(cases.map(([file]) => runBot(['backtest', '--strategy', file, '--sample', '--out', path.join(dir, 'never')])));
+  const results = await Promise.all(
+    cases.map(([file]) => runBot(['backtest', '--strategy', file, '--sample', '--out', path.join(dir, 'never')])),
+  );
   results.forEach((r, i) => {
     assert.equal(r.code, 1, `case ${i}: ${r.stderr}`);
     const lines = r.stderr.trim().split('\n');

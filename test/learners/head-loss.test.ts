@@ -20,7 +20,12 @@ before(async () => {
 });
 
 /** The hand-derived gradient against tf.grad of the loss's own tfjs ops, with respect to each head's outputs. */
-function checkAgainstTape(loss: HeadLoss, out: HeadOutputs, widths: { value?: number; policy?: number }, n: number): void {
+function checkAgainstTape(
+  loss: HeadLoss,
+  out: HeadOutputs,
+  widths: { value?: number; policy?: number },
+  n: number,
+): void {
   assert.ok(loss.grad, 'the loss brings a hand-derived gradient');
   const grad: HeadOutputs = {};
   if (out.value) grad.value = new Float32Array(out.value.length);
@@ -35,7 +40,11 @@ function checkAgainstTape(loss: HeadLoss, out: HeadOutputs, widths: { value?: nu
   assert.ok(Math.abs(ours - theirs) <= 1e-5 * (1 + Math.abs(theirs)), `loss ${ours} vs ${theirs}`);
   names.forEach((k, i) => {
     const g = grad[k]!;
-    for (let j = 0; j < g.length; j++) assert.ok(Math.abs(g[j] - grads[i][j]) <= 1e-4 * (1 + Math.abs(grads[i][j])), `d/d${k}[${j}]: ${g[j]} vs ${grads[i][j]}`);
+    for (let j = 0; j < g.length; j++)
+      assert.ok(
+        Math.abs(g[j] - grads[i][j]) <= 1e-4 * (1 + Math.abs(grads[i][j])),
+        `d/d${k}[${j}]: ${g[j]} vs ${grads[i][j]}`,
+      );
   });
 }
 
@@ -59,13 +68,21 @@ test('DQN: the Huber loss on the taken actions', () => {
 test('RLTrader: value MSE plus the policy cross-entropy', () => {
   const n = 24;
   const yPolicy = Float32Array.from({ length: n * 3 }, () => rng.next());
-  checkAgainstTape(rltraderHeadLoss(normals(n * 3), yPolicy, n), { value: normals(n * 3), policy: probs(n) }, { value: 3, policy: 3 }, n);
+  checkAgainstTape(
+    rltraderHeadLoss(normals(n * 3), yPolicy, n),
+    { value: normals(n * 3), policy: probs(n) },
+    { value: 3, policy: 3 },
+    n,
+  );
 });
 
 for (const clip of [0.2, 0]) {
   test(`on-policy (${clip ? 'PPO clip' : 'plain policy gradient'}): surrogate, entropy bonus and value loss`, () => {
     const n = 40;
-    const net = createNet({ kind: 'dnn', window: 1, features: 1, stateSize: 3, heads: { value: 1, policy: 3 }, hidden: [4], seed: 1 }, false);
+    const net = createNet(
+      { kind: 'dnn', window: 1, features: 1, stateSize: 3, heads: { value: 1, policy: 3 }, hidden: [4], seed: 1 },
+      false,
+    );
     try {
       const p = probs(n);
       const act = Int32Array.from({ length: n }, () => rng.int(3));
@@ -77,7 +94,12 @@ for (const clip of [0.2, 0]) {
         ret: normals(n),
       };
       const params = { ...ON_POLICY_DEFAULTS, clip, entropyCoef: 0.05 };
-      checkAgainstTape(onPolicyLoss(net, mb, n, params, undefined), { value: normals(n), policy: p }, { value: 1, policy: 3 }, n);
+      checkAgainstTape(
+        onPolicyLoss(net, mb, n, params, undefined),
+        { value: normals(n), policy: p },
+        { value: 1, policy: 3 },
+        n,
+      );
     } finally {
       net.dispose();
     }
@@ -85,10 +107,19 @@ for (const clip of [0.2, 0]) {
 }
 
 test('the continuous policy and logits heads give no hand-derived gradient: they train on the tape', () => {
-  const net = createNet({ kind: 'dnn', window: 1, features: 1, stateSize: 3, heads: { value: 1, policy: 2 }, hidden: [4], seed: 1 }, true);
+  const net = createNet(
+    { kind: 'dnn', window: 1, features: 1, stateSize: 3, heads: { value: 1, policy: 2 }, hidden: [4], seed: 1 },
+    true,
+  );
   const logStd = tf.variable(tf.scalar(-1));
   try {
-    const mb = { act: new Int32Array(2), pos: new Float32Array(2), oldLogp: new Float32Array(2), adv: new Float32Array(2), ret: new Float32Array(2) };
+    const mb = {
+      act: new Int32Array(2),
+      pos: new Float32Array(2),
+      oldLogp: new Float32Array(2),
+      adv: new Float32Array(2),
+      ret: new Float32Array(2),
+    };
     assert.equal(onPolicyLoss(net, mb, 2, ON_POLICY_DEFAULTS, logStd).grad, undefined);
   } finally {
     logStd.dispose();

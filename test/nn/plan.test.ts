@@ -35,7 +35,12 @@ function planOf(spec: Partial<NetworkSpec>) {
 
 test('dense and conv1d networks run on the hand-written engines; others say which layer kept them on tfjs', () => {
   for (const kind of ['dnn', 'cnn'] as const) {
-    assert.deepEqual(planOf({ kind, batchNorm: true, dropout: 0.1 }), { single: 'js-forward', batch: 'trunk-cache+folded', train: 'blocks', refused: {} });
+    assert.deepEqual(planOf({ kind, batchNorm: true, dropout: 0.1 }), {
+      single: 'js-forward',
+      batch: 'trunk-cache+folded',
+      train: 'blocks',
+      refused: {},
+    });
   }
   const lstm = planOf({ kind: 'lstm', hidden: [4] });
   assert.equal(lstm.single, 'js-forward');
@@ -43,7 +48,12 @@ test('dense and conv1d networks run on the hand-written engines; others say whic
   assert.equal(lstm.train, 'tfjs');
   assert.match(lstm.refused.blocks ?? '', /\(LSTM\) is not supported/);
   assert.match(lstm.refused.folded ?? '', /\(LSTM\) is not supported/);
-  const cnnrnn = planOf({ kind: 'cnnrnn', image: { frames: 2, height: 8, width: 6, channels: 1 }, hidden: [2], rnnUnits: 3 });
+  const cnnrnn = planOf({
+    kind: 'cnnrnn',
+    image: { frames: 2, height: 8, width: 6, channels: 1 },
+    hidden: [2],
+    rnnUnits: 3,
+  });
   assert.deepEqual([cnnrnn.single, cnnrnn.batch, cnnrnn.train], ['tfjs', 'tfjs', 'tfjs']);
   assert.match(cnnrnn.refused['js-forward'] ?? '', /is not supported/);
   const elu = planOf({ hidden: [5], activation: 'elu' });
@@ -51,7 +61,7 @@ test('dense and conv1d networks run on the hand-written engines; others say whic
   assert.match(elu.refused.blocks ?? '', /dense dense1 has activation elu/);
 });
 
-test('the activation table is what each engine builds: every listed activation builds, an unlisted one is refused', () => {
+test('the activation table is what each engine runs: listed ones equal model.predict, others are refused', () => {
   for (const [activation, engines] of Object.entries(ACTIVATION_ENGINES)) {
     // a trunk of softmax layers is not a network anyone builds; leakyRelu is the LeakyReLU layer's, not a Dense option
     if (activation === 'softmax' || activation === 'leakyRelu') continue;
@@ -69,7 +79,8 @@ test('the activation table is what each engine builds: every listed activation b
         return [out[0].dataSync() as Float32Array, out[1].dataSync() as Float32Array, t.dataSync() as Float32Array];
       });
       const close = (a: Float32Array, b: Float32Array, what: string) => {
-        for (let i = 0; i < b.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-4 * (1 + Math.abs(b[i])), `${what} × ${activation}[${i}]`);
+        for (let i = 0; i < b.length; i++)
+          assert.ok(Math.abs(a[i] - b[i]) <= 1e-4 * (1 + Math.abs(b[i])), `${what} × ${activation}[${i}]`);
       };
       const trainer = BlockTrainer.tryCreate(model);
       assert.equal(trainer !== undefined, engines.includes('blocks'), `blocks × ${activation}`);
@@ -113,7 +124,9 @@ test('the choice is logged at debug level once per network, and a refusal falls 
   setLogger(winston.createLogger({ level: 'debug', transports: [capture] }));
   const net = new AgentNet(buildNetwork({ ...base, kind: 'dnn', hidden: [5] } as NetworkSpec), { heads: base.heads });
   try {
-    assert.deepEqual(capture.lines, ['debug network dnn: single js-forward, batch trunk-cache+folded, training blocks']);
+    assert.deepEqual(capture.lines, [
+      'debug network dnn: single js-forward, batch trunk-cache+folded, training blocks',
+    ]);
     assert.ok(net.blockTrainer());
     net.useTape('no hand-derived gradient');
     assert.equal(net.plan.train, 'tfjs');

@@ -76,7 +76,8 @@ export const dqnLearner = defineLearner({
   schema: z.strictObject(dqnParamsShape).partial().extend({ kind: z.literal('dqn') }),
   exploration: { kind: 'linear', start: 0.5, end: 0.02 },
   heads: () => ({ heads: { value: 3 }, continuous: false }),
-  create: ({ kind: _k, ...params }, { net, newNet, seed }) => new DqnLearner(net, newNet(), { ...DQN_DEFAULTS, ...params }, seed),
+  create: ({ kind: _k, ...params }, { net, newNet, seed }) =>
+    new DqnLearner(net, newNet(), { ...DQN_DEFAULTS, ...params }, seed),
 });
 
 /** Deep Q-learning (Mnih et al. 2015) with replay, a target network, Huber loss and optional double-DQN targets. */
@@ -212,7 +213,12 @@ export class DqnLearner implements Learner {
  * The DQN loss given once: mean Huber(Q(s, a) − y) as tf.losses.huberLoss computes it, its hand-derived gradient, and
  * the diagnostics `observed` receives from the step's Q-values (dqnDiagnostics).
  */
-export function dqnLoss(y: Float32Array, actions: Int32Array, delta: number, observed?: { meanQ: number; tdError: number }): HeadLoss {
+export function dqnLoss(
+  y: Float32Array,
+  actions: Int32Array,
+  delta: number,
+  observed?: { meanQ: number; tdError: number },
+): HeadLoss {
   return {
     tf: (out) => {
       const mask = tf.oneHot(tf.tensor1d(actions, 'int32'), 3);
@@ -220,12 +226,19 @@ export function dqnLoss(y: Float32Array, actions: Int32Array, delta: number, obs
       return tf.losses.huberLoss(tf.tensor1d(y), qa, undefined, delta) as tf.Scalar;
     },
     grad: dqnLossGradient(y, actions, delta),
-    ...(observed ? { observe: (out: HeadOutputs, n: number) => Object.assign(observed, dqnDiagnostics(out.value!, y, actions, n)) } : {}),
+    ...(observed
+      ? { observe: (out: HeadOutputs, n: number) => Object.assign(observed, dqnDiagnostics(out.value!, y, actions, n)) }
+      : {}),
   };
 }
 
 /** Mean Q(s, a) of the taken actions and mean |Q(s, a) − y| (the TD error) over a batch of `n` rows. */
-export function dqnDiagnostics(q: Float32Array, y: Float32Array, actions: Int32Array, n: number): { meanQ: number; tdError: number } {
+export function dqnDiagnostics(
+  q: Float32Array,
+  y: Float32Array,
+  actions: Int32Array,
+  n: number,
+): { meanQ: number; tdError: number } {
   let sumQ = 0;
   let sumTd = 0;
   for (let i = 0; i < n; i++) {

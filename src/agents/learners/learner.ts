@@ -53,6 +53,8 @@ export interface LearnerDefinition<R extends { kind: string } = { kind: string }
 }
 
 /** Declares a learner kind with its recipe type inferred from the schema. */
-export function defineLearner<S extends z.ZodType<{ kind: string }>>(d: LearnerDefinition<z.infer<S>> & { schema: S }): LearnerDefinition<z.infer<S>> & { schema: S } {
+export function defineLearner<S extends z.ZodType<{ kind: string }>>(
+  d: LearnerDefinition<z.infer<S>> & { schema: S },
+): LearnerDefinition<z.infer<S>> & { schema: S } {
   return d;
 }

@@ -26,7 +26,14 @@ export interface OnPolicyMinibatch {
  * continuous Gaussian with the learned `logStd`) and, for a discrete softmax head, the hand-derived gradient.
  * `observed` receives approxKl, clipFraction (clip > 0), entropy from the step's outputs.
  */
-export function onPolicyLoss(net: AgentNet, mb: OnPolicyMinibatch, size: number, p: OnPolicyParams, logStd: tf.Variable | undefined, observed?: Record<string, number>): HeadLoss {
+export function onPolicyLoss(
+  net: AgentNet,
+  mb: OnPolicyMinibatch,
+  size: number,
+  p: OnPolicyParams,
+  logStd: tf.Variable | undefined,
+  observed?: Record<string, number>,
+): HeadLoss {
   const { act, pos, oldLogp, adv, ret } = mb;
   const continuous = net.continuous;
   const handGradient = !continuous && net.policyOutput === 'softmax';
@@ -55,7 +62,8 @@ export function onPolicyLoss(net: AgentNet, mb: OnPolicyMinibatch, size: number,
     ...(handGradient ? { grad: discreteLossGradient(act, oldLogp, adv, ret, p) } : {}),
     ...(observed
       ? {
-          observe: (out: HeadOutputs, n: number) => Object.assign(observed, policyDiagnostics(net, out.policy!, mb, n, p.clip, logStdBefore)),
+          observe: (out: HeadOutputs, n: number) =>
+            Object.assign(observed, policyDiagnostics(net, out.policy!, mb, n, p.clip, logStdBefore)),
         }
       : {}),
   };
@@ -63,8 +71,9 @@ export function onPolicyLoss(net: AgentNet, mb: OnPolicyMinibatch, size: number,
 
 /**
  * stable-baselines3's PPO diagnostics from the policy outputs of an update's forward pass and the rollout's old
- * log-probabilities: approxKl = mean((r − 1) − log r) with r = π_new(a)/π_old(a) (Schulman's low-variance estimator),
- * clipFraction = share of rows with |r − 1| > clip (reported when clip > 0), entropy = mean policy entropy.
+ * log-probabilities: approxKl = mean((r − 1) − log r) with r = π_new(a)/π_old(a) (the low-variance estimator
+ * stable-baselines3 uses, after Schulman's note on approximating KL), clipFraction = share of rows with |r − 1| > clip
+ * (reported when clip > 0), entropy = mean policy entropy.
  */
 export function policyDiagnostics(
   net: Pick<AgentNet, 'continuous' | 'policyOutput' | 'heads'>,
@@ -90,7 +99,8 @@ export function policyDiagnostics(
       if (net.policyOutput === 'logits') for (let j = 0; j < 3; j++) max = Math.max(max, policy[o + j]);
       let sum = 0;
       const prob = [0, 0, 0];
-      for (let j = 0; j < 3; j++) sum += prob[j] = net.policyOutput === 'logits' ? Math.exp(policy[o + j] - max) : policy[o + j];
+      const logits = net.policyOutput === 'logits';
+      for (let j = 0; j < 3; j++) sum += prob[j] = logits ? Math.exp(policy[o + j] - max) : policy[o + j];
       let h = 0;
       for (let j = 0; j < 3; j++) {
         const q = prob[j] / sum + 1e-8;

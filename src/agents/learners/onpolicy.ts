@@ -77,7 +77,9 @@ export class OnPolicyLearner implements Learner {
     if (this.continuous && net.heads.policy !== 1 && net.heads.policy !== 2) throw new Error('a continuous policy head has 1 (sigmoid) or 2 (softmax) outputs');
     this.optimizer = new JsAdam(params.learningRate);
     // the hand-derived gradient covers a discrete softmax policy only
-    if (this.continuous || net.policyOutput !== 'softmax') net.useTape('the loss has no hand-derived gradient for this policy head');
+    if (this.continuous || net.policyOutput !== 'softmax') {
+      net.useTape('the loss has no hand-derived gradient for this policy head');
+    }
     this.rng = new Rng(seed);
     this.logStdValue = logStd ?? params.initialLogStd;
     this.logStd = this.continuous ? tf.variable(tf.scalar(this.logStdValue), true) : undefined;

@@ -18,7 +18,10 @@ export function createPg(net: AgentNet, params: Partial<OnPolicyParams>, seed: n
 /** The registry entry: a policy head of 3 and a value head of 1 as the baseline ('mean': the rollout's mean return). */
 export const pgLearner = defineLearner({
   kind: 'pg',
-  schema: z.strictObject(onPolicyParamsShape).partial().extend({ kind: z.literal('pg'), baseline: z.enum(['value', 'mean']).optional() }),
+  schema: z
+    .strictObject(onPolicyParamsShape)
+    .partial()
+    .extend({ kind: z.literal('pg'), baseline: z.enum(['value', 'mean']).optional() }),
   exploration: { kind: 'constant', value: 0 },
   heads: (l) => ({ heads: l.baseline === 'mean' ? { policy: 3 } : { value: 1, policy: 3 }, continuous: false }),
   create: ({ kind: _k, baseline: _b, ...params }, { net, seed }) => createPg(net, params, seed),

@@ -35,9 +35,16 @@ export const ppoLearner = defineLearner({
   schema: z
     .strictObject(onPolicyParamsShape)
     .partial()
-    .extend({ kind: z.literal('ppo'), action: z.enum(['discrete', 'continuous']).optional(), envs: whole(1).optional() }),
+    .extend({
+      kind: z.literal('ppo'),
+      action: z.enum(['discrete', 'continuous']).optional(),
+      envs: whole(1).optional(),
+    }),
   exploration: { kind: 'constant', value: 0 },
-  heads: (l) => (l.action === 'continuous' ? { heads: { value: 1, policy: 2 }, continuous: true } : { heads: { value: 1, policy: 3 }, continuous: false }),
+  heads: (l) =>
+    l.action === 'continuous'
+      ? { heads: { value: 1, policy: 2 }, continuous: true }
+      : { heads: { value: 1, policy: 3 }, continuous: false },
   envs: (l) => Math.max(1, l.envs ?? 4),
   create: ({ kind: _k, action: _a, envs: _e, ...params }, { net, seed }) => createPpo(net, params, seed),
 });

@@ -14,7 +14,7 @@ import { rltraderLearner } from './rltrader.ts';
 
 export const LEARNERS = [dqnLearner, pgLearner, a2cLearner, ppoLearner, rltraderLearner] as const;
 
-/** A recipe's `learner` object: which learner trains the network, with the hyper-parameters that differ from its defaults. */
+/** A recipe's `learner` object: which learner trains the network, with the parameters that differ from its defaults. */
 export type LearnerRecipe = z.infer<(typeof LEARNERS)[number]['schema']>;
 export type LearnerKind = LearnerRecipe['kind'];
 
@@ -26,7 +26,7 @@ export function findLearner(kind: unknown): LearnerDefinition<LearnerRecipe> | u
   return LEARNERS.find((l) => l.kind === kind) as LearnerDefinition<LearnerRecipe> | undefined;
 }
 
-/** The registry entry for `recipe.kind` (recipes are checked at load, so an unknown kind here is a programming error). */
+/** The registry entry for `recipe.kind` (recipes are checked at load: an unknown kind here is a programming error). */
 export function learnerOf(recipe: LearnerRecipe): LearnerDefinition<LearnerRecipe> {
   const d = findLearner(recipe.kind);
   if (!d) throw new UserError(`unknown learner "${String(recipe.kind)}" (learners: ${LEARNER_KINDS.join(', ')})`);

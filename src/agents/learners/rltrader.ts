@@ -30,15 +30,23 @@ export interface RltraderParams {
 
 export const RLTRADER_DEFAULTS: RltraderParams = { gamma: 0.9, learningRate: 1e-4, fitOnDelayedReward: false };
 
-const rltraderParamsShape = { gamma: unitInterval, learningRate: positive, fitOnDelayedReward: z.boolean() } satisfies Record<keyof RltraderParams, z.ZodType>;
+const rltraderParamsShape = {
+  gamma: unitInterval,
+  learningRate: positive,
+  fitOnDelayedReward: z.boolean(),
+} satisfies Record<keyof RltraderParams, z.ZodType>;
 
 /** The registry entry: `net: 'dqn'` a value head of 3, `net: 'a2c'` value and policy heads of 3 on one trunk. */
 export const rltraderLearner = defineLearner({
   kind: 'rltrader',
-  schema: z.strictObject(rltraderParamsShape).partial().extend({ kind: z.literal('rltrader'), net: z.enum(['dqn', 'a2c']) }),
+  schema: z
+    .strictObject(rltraderParamsShape)
+    .partial()
+    .extend({ kind: z.literal('rltrader'), net: z.enum(['dqn', 'a2c']) }),
   exploration: { kind: 'linear', start: 0.5, end: 0.02 },
   heads: (l) => ({ heads: l.net === 'a2c' ? { value: 3, policy: 3 } : { value: 3 }, continuous: false }),
-  create: ({ kind: _k, net: _n, ...params }, { net, seed }) => new RltraderLearner(net, { ...RLTRADER_DEFAULTS, ...params }, seed),
+  create: ({ kind: _k, net: _n, ...params }, { net, seed }) =>
+    new RltraderLearner(net, { ...RLTRADER_DEFAULTS, ...params }, seed),
 });
 
 export class RltraderLearner implements Learner {
@@ -157,7 +165,8 @@ export class RltraderLearner implements Learner {
     }
     const x = this.x.subarray(from * this.net.xSize);
     const state = this.state.subarray(from * this.net.stateSize);
-    const loss = this.net.train(x, state, n, rltraderHeadLoss(yValue, yPolicy, n), this.optimizer, { stats: this.stepStats });
+    const headLoss = rltraderHeadLoss(yValue, yPolicy, n);
+    const loss = this.net.train(x, state, n, headLoss, this.optimizer, { stats: this.stepStats });
     counter.addDiagnostics({ gradNorm: this.stepStats.gradNorm });
     return loss;
   }

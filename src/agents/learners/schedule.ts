@@ -23,9 +23,11 @@ export function epsilonAt(schedule: EpsilonSchedule, epoch: number, epochs: numb
   }
 }
 
+const rate = z.number().min(0).max(1);
+
 /** The recipe's `exploration`, checked at strategy load. */
 export const epsilonScheduleSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('linear'), start: z.number().min(0).max(1), end: z.number().min(0).max(1).optional() }),
-  z.strictObject({ kind: z.literal('exponential'), start: z.number().min(0).max(1), end: z.number().min(0).max(1), decay: z.number().gt(0).max(1) }),
-  z.strictObject({ kind: z.literal('constant'), value: z.number().min(0).max(1) }),
+  z.strictObject({ kind: z.literal('linear'), start: rate, end: rate.optional() }),
+  z.strictObject({ kind: z.literal('exponential'), start: rate, end: rate, decay: z.number().gt(0).max(1) }),
+  z.strictObject({ kind: z.literal('constant'), value: rate }),
 ]) satisfies z.ZodType<EpsilonSchedule>;
