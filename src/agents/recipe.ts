@@ -36,7 +36,7 @@ export interface AgentRecipe {
     rnn?: 'lstm' | 'gru';
     activation?: string;
   };
-  /** The learner that trains the network (a kind in learners/registry.ts), with parameters that are not its defaults. */
+  /** The learner that trains the network (a kind in learners/registry.ts), with parameters other than its defaults. */
   learner: LearnerRecipe;
   /** ε for learners that explore ε-greedily (DQN, RLTrader); on-policy learners explore by sampling. */
   exploration?: EpsilonSchedule;
