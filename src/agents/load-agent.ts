@@ -11,6 +11,7 @@ import type { Learner } from './learners/learner.ts';
 import { changesPosition, greedyDecision, switchAdvantage } from './greedy-decision.ts';
 import { checkDecisionRule, DecisionGate, isPlainRule, PLAIN_RULE, type DecisionRule } from './decision-rule.ts';
 import type { AgentNet } from '../nn/agent-net.ts';
+import type { NetPlan } from '../nn/plan.ts';
 import { observationSource, prepareData, recipeWarmup, wrapModel } from './setup.ts';
 
 /**
@@ -65,6 +66,8 @@ export interface AgentLearnerMeta {
   epochs: number;
   /** The decision rule chosen on validation (issue 13); absent in models saved before it: plain greedy. */
   decision?: DecisionRule;
+  /** The engines the network trained and ran on (src/nn/plan.ts), with the reasons faster ones were refused. */
+  engines?: NetPlan;
 }
 
 export interface LoadedAgent {

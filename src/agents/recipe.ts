@@ -1,23 +1,19 @@
-/** The agent recipe a strategy file fills in (features, network, learner, sizing, reward, costs) and its check at load. */
+/**
+ * The agent recipe a strategy file fills in (features, network, learner, sizing, reward, costs), its zod schema and
+ * its check at load: the learner part is checked by the learner registry's schema for its kind.
+ */
+import { z } from 'zod';
 import { UserError } from '../core/errors.ts';
 import type { NetworkKind } from '../nn/spec.ts';
-import type { ScalerKind } from '../features/scaler.ts';
-import type { CostPresetName } from '../market/costs.ts';
+import { SCALER_KINDS, type ScalerKind } from '../features/scaler.ts';
+import { listCostPresets, type CostPresetName } from '../market/costs.ts';
 import type { RewardOptions } from '../market/reward.ts';
-import type { DqnParams } from './learners/dqn.ts';
-import type { OnPolicyParams } from './learners/onpolicy-params.ts';
-import type { RltraderParams } from './learners/rltrader.ts';
-import type { EpsilonSchedule } from './learners/schedule.ts';
+import { findLearner, LEARNER_KINDS, type LearnerRecipe } from './learners/registry.ts';
+import { epsilonScheduleSchema, type EpsilonSchedule } from './learners/schedule.ts';
+import { whole } from './learners/param-schemas.ts';
 import { checkDecisionRule } from './decision-rule.ts';
 
-/** Which learner trains the network, with any hyper-parameters that differ from the learner's defaults. */
-export type LearnerRecipe =
-  | ({ kind: 'dqn' } & Partial<DqnParams>)
-  | ({ kind: 'pg'; baseline?: 'value' | 'mean' } & Partial<OnPolicyParams>)
-  | ({ kind: 'a2c' } & Partial<OnPolicyParams>)
-  | ({ kind: 'ppo'; action?: 'discrete' | 'continuous'; envs?: number } & Partial<OnPolicyParams>)
-  /** RLTrader's learners: `net: 'dqn'` a value network, `net: 'a2c'` value + policy networks on one trunk. */
-  | ({ kind: 'rltrader'; net: 'dqn' | 'a2c' } & Partial<RltraderParams>);
+export type { LearnerRecipe } from './learners/registry.ts';
 
 /**
  * An agent strategy's recipe (strategies/*.ts fill one in): what the agent sees, its network, how it learns, how it
@@ -41,6 +37,7 @@ export interface AgentRecipe {
     rnn?: 'lstm' | 'gru';
     activation?: string;
   };
+  /** The learner that trains the network (a kind in learners/registry.ts), with parameters other than its defaults. */
   learner: LearnerRecipe;
   /** ε for learners that explore ε-greedily (DQN, RLTrader); on-policy learners explore by sampling. */
   exploration?: EpsilonSchedule;
@@ -69,38 +66,94 @@ export interface AgentRecipe {
   selection?: { windows?: number; purge?: number; embargo?: number; turnoverCost?: number };
 }
 
-/** Checks the shape of a strategy's recipe well enough to give a one-line error instead of a crash deep inside. */
-export function checkRecipe(name: string, r: unknown): AgentRecipe {
-  const bad = (what: string) => new UserError(`strategies/${name}.ts: recipe ${what}`);
-  if (!r || typeof r !== 'object') throw bad('is missing');
-  const x = r as Partial<AgentRecipe>;
-  if (typeof x.features !== 'string') throw bad('needs features (a feature spec such as rltrader-v1)');
-  if (!x.network || typeof x.network.kind !== 'string') throw bad('needs network.kind (dnn, lstm, cnn, cnnrnn)');
-  if (!x.learner || !['dqn', 'pg', 'a2c', 'ppo', 'rltrader'].includes(x.learner.kind)) throw bad('needs learner.kind (dqn, pg, a2c, ppo, rltrader)');
-  if (!x.reward || typeof x.reward.kind !== 'string') throw bad('needs a reward');
-  if (!['all', 'confidence', 'target'].includes(x.sizing as string)) throw bad('needs sizing (all, confidence, target)');
-  if (!(Number.isInteger(x.window) && (x.window as number) >= 0)) throw bad('needs a whole window ≥ 0');
-  if (x.decision !== undefined) {
-    const d = x.decision;
-    const margins = d.margins;
-    if (margins !== undefined && !(Array.isArray(margins) && margins.length > 0 && margins.every((m) => m >= 0))) {
-      throw bad('decision.margins must be a non-empty list of numbers ≥ 0');
-    }
-    for (const m of margins ?? [0]) {
-      checkDecisionRule({ margin: m, minHold: d.minHold, every: d.every }, `strategies/${name}.ts: recipe decision`);
-    }
+const networkSchema = z.strictObject({
+  kind: z.enum(['dnn', 'lstm', 'cnn', 'cnnrnn']),
+  hidden: z.array(whole(1)).optional(),
+  dropout: z.number().min(0).lt(1).optional(),
+  batchNorm: z.boolean().optional(),
+  rnnUnits: whole(1).optional(),
+  rnn: z.enum(['lstm', 'gru']).optional(),
+  activation: z.string().min(1).optional(),
+}) satisfies z.ZodType<AgentRecipe['network']>;
+
+const rewardSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('delayed'), threshold: z.number().gt(0).lt(1) }),
+  z.strictObject({ kind: z.literal('logReturn'), turnoverPenalty: z.number().min(0).optional() }),
+  z.strictObject({
+    kind: z.literal('excessLogReturn'),
+    benchmark: z.enum(['buyAndHold', 'flat']),
+    turnoverPenalty: z.number().min(0).optional(),
+  }),
+  z.strictObject({ kind: z.literal('sharpe'), eta: z.number().gt(0).lt(1) }),
+  z.strictObject({ kind: z.literal('drawdown'), penalty: z.number().min(0) }),
+]) satisfies z.ZodType<RewardOptions>;
+
+/** Everything but the learner's parameters, which its registry entry checks. */
+const recipeSchema = z.strictObject({
+  features: z.string(),
+  scaler: z.enum(SCALER_KINDS),
+  window: whole(0),
+  image: z.strictObject({ spec: z.string().min(1), frames: whole(1) }).optional(),
+  network: networkSchema,
+  learner: z.looseObject({ kind: z.string() }),
+  exploration: epsilonScheduleSchema.optional(),
+  sizing: z.enum(['all', 'confidence', 'target']),
+  reward: rewardSchema,
+  costs: z.enum(['config', ...listCostPresets()]),
+  epochs: whole(1).optional(),
+  episodeLength: whole(2).optional(),
+  stopLoss: z.number().gt(0).lt(1).optional(),
+  decision: z
+    .strictObject({ margins: z.array(z.number().min(0)).min(1).optional(), minHold: whole(0).optional(), every: whole(1).optional() })
+    .optional(),
+  selection: z
+    .strictObject({
+      windows: whole(1).optional(),
+      purge: whole(0).optional(),
+      embargo: whole(0).optional(),
+      turnoverCost: z.number().min(0).optional(),
+    })
+    .optional(),
+});
+
+function keysOf(schema: z.ZodType): string[] {
+  const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape;
+  return shape ? Object.keys(shape) : [];
+}
+
+/** One zod issue as `recipe.<key>: <problem>`; an unknown key at the top of `schema` lists the keys it takes. */
+function describeIssue(issue: z.core.$ZodIssue, prefix: string[], schema: z.ZodType, owner: string): string {
+  const path = [...prefix, ...issue.path].map(String);
+  const key = ['recipe', ...path].join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const known = issue.path.length ? [] : keysOf(schema).filter((k) => k !== 'kind');
+    const which = issue.keys.map((k) => `${key}.${k}`).join(', ');
+    return `${which}: unknown key${known.length ? ` (${owner} takes ${known.join(', ')})` : ''}`;
   }
-  if (x.selection !== undefined) {
-    const s = x.selection;
-    const whole = (v: number | undefined, min: number) => v === undefined || (Number.isInteger(v) && v >= min);
-    if (!whole(s.windows, 1)) throw bad('selection.windows must be a whole number ≥ 1');
-    if (!whole(s.purge, 0) || !whole(s.embargo, 0)) {
-      throw bad('selection.purge and selection.embargo must be whole numbers of candles ≥ 0');
-    }
-    const kappa = s.turnoverCost;
-    if (kappa !== undefined && !(Number.isFinite(kappa) && kappa >= 0)) {
-      throw bad('selection.turnoverCost must be a number ≥ 0');
-    }
+  const got = 'input' in issue && issue.input !== undefined ? ` (got ${JSON.stringify(issue.input)})` : '';
+  return `${key}: ${issue.message}${got}`;
+}
+
+/**
+ * Checks a strategy's recipe against the recipe schema and its learner's registry schema; the first problem is a
+ * one-line UserError naming `where` (the strategy file) and the key. Returns the recipe as given.
+ */
+export function checkRecipe(where: string, r: unknown): AgentRecipe {
+  const bad = (what: string) => new UserError(`${where}: ${what}`);
+  if (!r || typeof r !== 'object') throw bad('recipe is missing');
+  const x = r as Record<string, unknown>;
+  const learner = x.learner as { kind?: unknown } | undefined;
+  // the learner kind first: it decides which schema the learner's parameters are read with
+  if (!learner || typeof learner !== 'object' || !findLearner(learner.kind)) {
+    const got = learner && typeof learner === 'object' ? ` (got ${JSON.stringify(learner.kind)})` : '';
+    throw bad(`recipe.learner.kind must be one of ${LEARNER_KINDS.join(', ')}${got}`);
   }
-  return x as AgentRecipe;
+  const top = recipeSchema.safeParse(r, { reportInput: true });
+  if (!top.success) throw bad(describeIssue(top.error.issues[0], [], recipeSchema, 'a recipe'));
+  const entry = findLearner(learner.kind)!;
+  const own = entry.schema.safeParse(learner, { reportInput: true });
+  if (!own.success) throw bad(describeIssue(own.error.issues[0], ['learner'], entry.schema, `learner ${entry.kind}`));
+  const d = (r as AgentRecipe).decision;
+  if (d) for (const margin of d.margins ?? [0]) checkDecisionRule({ margin, minHold: d.minHold, every: d.every }, `${where}: recipe.decision`);
+  return r as AgentRecipe;
 }

@@ -10,7 +10,7 @@ export interface AgentModelMeta {
   strategy: string;
   seed: number;
   /** What the learner adds to the recipe: its kind, extra state and how training went. */
-  learner: Pick<AgentLearnerMeta, 'kind' | 'extraState' | 'bestEpoch' | 'epochs' | 'decision'>;
+  learner: Pick<AgentLearnerMeta, 'kind' | 'extraState' | 'bestEpoch' | 'epochs' | 'decision' | 'engines'>;
   trainingWindow: { from: string; to: string };
   dataHash: string;
   metrics: Record<string, unknown>;

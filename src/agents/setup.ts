@@ -13,15 +13,11 @@ import { costPreset, costsFromSettings, type Costs } from '../market/costs.ts';
 import type { EnvOptions, EpisodeOptions, SizingOptions } from '../market/trading-env.ts';
 import type { ObservationSource } from '../market/observation.ts';
 import { TradingEnv } from '../market/trading-env.ts';
-import { buildNetwork, compileFastForward, type NetworkSpec } from '../nn/index.ts';
+import { buildNetwork, type NetworkSpec } from '../nn/index.ts';
 import type { AgentRecipe } from './recipe.ts';
 import { AgentNet } from '../nn/agent-net.ts';
-import { DqnLearner, DQN_DEFAULTS } from './learners/dqn.ts';
-import { createPg } from './learners/pg.ts';
-import { createA2c } from './learners/a2c.ts';
-import { createPpo } from './learners/ppo.ts';
-import { RltraderLearner, RLTRADER_DEFAULTS } from './learners/rltrader.ts';
-import type { Learner } from './learners/learner.ts';
+import type { Learner, LearnerHeads } from './learners/learner.ts';
+import { learnerOf } from './learners/registry.ts';
 import { chainedEnv, learningEnv } from './market-learning-env.ts';
 import type { LearningEnv } from './learning-env.ts';
 import { STATE_SIZE } from '../market/observation.ts';
@@ -131,9 +127,9 @@ export function envOptions(recipe: AgentRecipe, market: AgentMarketSettings, p: 
   };
 }
 
-/** How many environments a learner steps together. */
+/** How many environments a learner steps together (its registry entry says; default 1). */
 export function envCount(recipe: AgentRecipe): number {
-  return recipe.learner.kind === 'ppo' ? Math.max(1, recipe.learner.envs ?? 4) : 1;
+  return learnerOf(recipe.learner).envs?.(recipe.learner) ?? 1;
 }
 
 /** Training environments over `range`: one full-range env, or several on seeded random windows that cover it together. */
@@ -174,21 +170,9 @@ export function segmentEnvs(
   });
 }
 
-/** The output heads a learner needs. */
-export function headsFor(recipe: AgentRecipe): { heads: { value?: number; policy?: number }; continuous: boolean } {
-  const l = recipe.learner;
-  switch (l.kind) {
-    case 'dqn':
-      return { heads: { value: 3 }, continuous: false };
-    case 'pg':
-      return { heads: l.baseline === 'mean' ? { policy: 3 } : { value: 1, policy: 3 }, continuous: false };
-    case 'a2c':
-      return { heads: { value: 1, policy: 3 }, continuous: false };
-    case 'ppo':
-      return l.action === 'continuous' ? { heads: { value: 1, policy: 2 }, continuous: true } : { heads: { value: 1, policy: 3 }, continuous: false };
-    case 'rltrader':
-      return { heads: l.net === 'a2c' ? { value: 3, policy: 3 } : { value: 3 }, continuous: false };
-  }
+/** The output heads a learner needs (from its registry entry). */
+export function headsFor(recipe: AgentRecipe): LearnerHeads {
+  return learnerOf(recipe.learner).heads(recipe.learner);
 }
 
 export function networkSpec(recipe: AgentRecipe, p: PreparedData, seed: number): NetworkSpec {
@@ -204,9 +188,9 @@ export function networkSpec(recipe: AgentRecipe, p: PreparedData, seed: number):
   return spec;
 }
 
-/** A model wrapped for learners and policies, with the plain-JS fast forward pass. */
+/** A model wrapped for learners and policies, on the engines plan(model) chooses (src/nn/plan.ts). */
 export function wrapModel(model: ReturnType<typeof buildNetwork>, spec: NetworkSpec, continuous: boolean): AgentNet {
-  return new AgentNet(model, { heads: spec.heads, continuous, fastForward: (m) => compileFastForward(m, spec) });
+  return new AgentNet(model, { heads: spec.heads, continuous });
 }
 
 export function createNet(spec: NetworkSpec, continuous: boolean): AgentNet {
@@ -217,27 +201,5 @@ export function createNet(spec: NetworkSpec, continuous: boolean): AgentNet {
 export function createLearner(recipe: AgentRecipe, spec: NetworkSpec, seed: number): Learner {
   const { continuous } = headsFor(recipe);
   const net = createNet(spec, continuous);
-  const l = recipe.learner;
-  switch (l.kind) {
-    case 'dqn': {
-      const { kind: _k, ...params } = l;
-      return new DqnLearner(net, createNet(spec, false), { ...DQN_DEFAULTS, ...params }, seed);
-    }
-    case 'pg': {
-      const { kind: _k, baseline: _b, ...params } = l;
-      return createPg(net, params, seed);
-    }
-    case 'a2c': {
-      const { kind: _k, ...params } = l;
-      return createA2c(net, params, seed);
-    }
-    case 'ppo': {
-      const { kind: _k, action: _a, envs: _e, ...params } = l;
-      return createPpo(net, params, seed);
-    }
-    case 'rltrader': {
-      const { kind: _k, net: _n, ...params } = l;
-      return new RltraderLearner(net, { ...RLTRADER_DEFAULTS, ...params }, seed);
-    }
-  }
+  return learnerOf(recipe.learner).create(recipe.learner, { net, newNet: () => createNet(spec, false), seed });
 }

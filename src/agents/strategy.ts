@@ -2,9 +2,10 @@
  * The strategy contract: what strategies/*.ts default-export (a hand-written rule or a learning agent's recipe), how
  * they are found and loaded, and the defaults rule strategies trade with, shared by the backtest and the trader.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import type { Policy } from '../core/policy.ts';
@@ -12,7 +13,7 @@ import { PROJECT_ROOT } from '../core/project-root.ts';
 import type { AccountSection, TradeValueBounds } from '../market/config.ts';
 import { costsFromSettings, type Costs } from '../market/costs.ts';
 import type { SizingOptions } from '../market/execution.ts';
-import type { AgentRecipe } from './recipe.ts';
+import { checkRecipe, type AgentRecipe } from './recipe.ts';
 
 export const STRATEGIES_DIR = path.join(PROJECT_ROOT, 'strategies');
 
@@ -81,13 +82,47 @@ function isStrategy(v: unknown): v is Strategy {
   return (s.kind === 'rule' && typeof s.createPolicy === 'function') || (s.kind === 'agent' && 'recipe' in s);
 }
 
-/** Loads strategies/<name>.ts's default export. Unknown names get a one-line error listing the available ones. */
-export async function loadStrategy(name: string): Promise<Strategy> {
-  const available = listStrategies();
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name) || !available.includes(name)) {
-    throw new UserError(`unknown strategy "${name}" (available: ${available.join(', ') || 'none'})`);
+/** A `--strategy` value that names a file (a path, or anything ending in .ts) rather than a strategy in strategies/. */
+export function isStrategyFile(nameOrFile: string): boolean {
+  return nameOrFile.endsWith('.ts') || nameOrFile.includes('/') || nameOrFile.includes(path.sep);
+}
+
+/** Where a strategy's module is, and how errors name it. */
+function strategyFile(nameOrFile: string): { file: string; label: string; outside: boolean } {
+  if (isStrategyFile(nameOrFile)) {
+    if (!nameOrFile.endsWith('.ts')) throw new UserError(`strategy file ${nameOrFile} must be a .ts file`);
+    const file = path.resolve(nameOrFile);
+    if (!existsSync(file)) throw new UserError(`no strategy file ${nameOrFile}`);
+    return { file, label: nameOrFile, outside: true };
   }
-  const mod = (await import(pathToFileURL(path.join(STRATEGIES_DIR, `${name}.ts`)).href)) as { default?: unknown };
-  if (!isStrategy(mod.default)) throw new UserError(`strategies/${name}.ts does not default-export a strategy (kind, name, description, …)`);
-  return mod.default;
+  const available = listStrategies();
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(nameOrFile) || !available.includes(nameOrFile)) {
+    throw new UserError(`unknown strategy "${nameOrFile}" (available: ${available.join(', ') || 'none'})`);
+  }
+  return { file: path.join(STRATEGIES_DIR, `${nameOrFile}.ts`), label: `strategies/${nameOrFile}.ts`, outside: false };
+}
+
+/**
+ * Loads a strategy's default export: `name` is a strategy in strategies/ (unknown names get a one-line error listing
+ * the available ones) or a path to a .ts file. An agent's recipe is checked here, against the recipe schema and its
+ * learner's registry schema: a wrong or unknown key is one line naming the file and the key.
+ */
+export async function loadStrategy(name: string): Promise<Strategy> {
+  const { file, label, outside } = strategyFile(name);
+  let exported: unknown;
+  try {
+    const url = pathToFileURL(file).href;
+    // a file outside this package may sit under no "type": "module": tsImport compiles it either way, and a CommonJS
+    // compile wraps the default export once more
+    const mod = (outside ? await tsImport(url, import.meta.url) : await import(url)) as { default?: unknown };
+    exported = mod.default;
+    if (outside && !isStrategy(exported)) exported = (exported as { default?: unknown } | undefined)?.default;
+  } catch (e) {
+    throw new UserError(`${label} does not load: ${String((e as Error).message ?? e).split('\n')[0]}`);
+  }
+  if (!isStrategy(exported)) {
+    throw new UserError(`${label} does not default-export a strategy (kind, name, description, …)`);
+  }
+  if (exported.kind === 'agent') checkRecipe(label, exported.recipe);
+  return exported;
 }

@@ -14,7 +14,7 @@ import { computeMetrics } from '../market/metrics.ts';
 import { hashData } from '../nn/model-files.ts';
 import type { AgentSettings } from './config.ts';
 import type { Learner } from './learners/learner.ts';
-import type { EpsilonSchedule } from './learners/schedule.ts';
+import { learnerOf } from './learners/registry.ts';
 import { learnerPolicy } from './load-agent.ts';
 import type { AgentRecipe } from './recipe.ts';
 import { saveAgentModel } from './save.ts';
@@ -33,8 +33,6 @@ function codeVersion(): string {
     return 'unknown';
   }
 }
-
-const DEFAULT_EXPLORATION: EpsilonSchedule = { kind: 'linear', start: 0.5, end: 0.02 };
 
 export interface AgentTrainRequest {
   /** The `agent` section (validation, patience, summaries), the account and the sizing bounds. */
@@ -87,6 +85,7 @@ export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: Save
       bestEpoch: agent.training.bestEpoch,
       epochs: agent.training.epochs.length,
       ...(isPlainRule(agent.rule) ? {} : { decision: agent.rule }),
+      engines: structuredClone(agent.learner.net.plan),
     },
     trainingWindow: { from: isoTime(candles.ts[fold.train.from]), to: isoTime(candles.ts[fold.train.to - 1]) },
     dataHash: hashData(candles.ts.subarray(fold.train.from, fold.train.to), candles.close.subarray(fold.train.from, fold.train.to)),
@@ -154,7 +153,7 @@ export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent>
     learner,
     envs: segmentEnvs(recipe, settings, prepared, split.train, seed),
     epochs: req.epochs,
-    exploration: recipe.exploration ?? (recipe.learner.kind === 'dqn' || recipe.learner.kind === 'rltrader' ? DEFAULT_EXPLORATION : { kind: 'constant', value: 0 }),
+    exploration: recipe.exploration ?? learnerOf(recipe.learner).exploration,
     validate,
     validateEvery: settings.agent.validateEvery,
     patience: settings.agent.patience,

@@ -62,14 +62,33 @@ export interface TrainOutcome {
   summaries: string[];
 }
 
+/** The epoch line's names for the training diagnostics (EpochStats.diagnostics), in the order they are printed. */
+export const DIAGNOSTIC_LABELS: readonly (readonly [key: string, label: string])[] = [
+  ['approxKl', 'KL'],
+  ['clipFraction', 'ClipFrac'],
+  ['entropy', 'Entropy'],
+  ['explainedVariance', 'ExplVar'],
+  ['meanQ', 'MeanQ'],
+  ['tdError', 'TDErr'],
+  ['gradNorm', 'GradNorm'],
+];
+
+/** ` KL:0.001234 Entropy:1.092 …`: four significant digits each, only the diagnostics the learner reported. */
+export function formatDiagnostics(d: Record<string, number>): string {
+  return DIAGNOSTIC_LABELS.filter(([key]) => key in d)
+    .map(([key, label]) => ` ${label}:${d[key].toPrecision(4)}`)
+    .join('');
+}
+
 function snapshot(learner: Learner): tf.Tensor[] {
   return learner.net.model.getWeights().map((w) => w.clone());
 }
 
 /**
  * Epochs over the training range in RLTrader's spirit: ε from the schedule, one log line per epoch
- * (epoch/total, ε, explorations, #buy/#sell/#hold, portfolio value, loss, seconds), validation after costs,
- * the best weights kept, early stopping, epoch summary pictures. Ends with the best weights in the learner's net.
+ * (epoch/total, ε, explorations, #buy/#sell/#hold, portfolio value, loss, training diagnostics, seconds), validation
+ * after costs, the best weights kept, early stopping, epoch summary pictures. Ends with the best weights in the
+ * learner's net.
  */
 export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
   const started = performance.now();
@@ -126,7 +145,8 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
       o.logger.info(
         `[${o.label}][Epoch ${e}/${o.epochs}] Epsilon:${epsilon.toFixed(4)} #Expl.:${stats.explorations}/${stats.steps} ` +
           `#Buy:${stats.buys} #Sell:${stats.sells} #Hold:${stats.holds} PV:${Math.round(stats.portfolioValue).toLocaleString('en-US')} ` +
-          `LC:${stats.updates} Loss:${stats.loss.toFixed(6)}${val} ET:${seconds.toFixed(4)}`,
+          `LC:${stats.updates} Loss:${stats.loss.toFixed(6)}${formatDiagnostics(stats.diagnostics)}${val} ` +
+          `ET:${seconds.toFixed(4)}`,
       );
       bar?.update(epoch, { eps: epsilon.toFixed(3), sharpe: record.validation ? record.validation.sharpe.toFixed(2) : '-' });
       const lastEpoch = epoch === o.epochs || (o.patience > 0 && sinceBest >= o.patience);

@@ -14,11 +14,12 @@ import { walkForward } from '../agents/splits.ts';
 import { rankCorrelation, selectionOptions, validationScore } from '../agents/selection.ts';
 import type { AgentStrategy } from '../agents/strategy.ts';
 import { saveTrainedAgent, trainOnFold } from '../agents/train-fold.ts';
-import type { TrainOutcome } from '../agents/train.ts';
+import { formatDiagnostics, type TrainOutcome } from '../agents/train.ts';
 import { writeLearningCurvesPng } from '../agents/epoch-summary.ts';
 import type { BacktestResult } from '../market/backtest-engine.ts';
 import { computeMetrics, METRIC_ROWS, type Metrics } from '../market/metrics.ts';
 import { initBackend } from '../nn/backend/backend.ts';
+import type { NetPlan } from '../nn/plan.ts';
 import { meanAndSd, runBaselines, type Baselines } from './baselines.ts';
 import type { AgentBacktestSettings } from './config.ts';
 import { newRunId, rangeIndices } from './range.ts';
@@ -44,6 +45,8 @@ export interface SeedRun {
   validationScore: number;
   testScore: number;
   margin: number;
+  /** The engines the network ran on (src/nn/plan.ts). */
+  engines: NetPlan;
 }
 
 export interface AgentRunResult {
@@ -69,7 +72,7 @@ function fmtMetric(v: number, format: string): string {
 /** `bot backtest --strategy <agent>`: train on train, select on validation, evaluate once on test, per fold and seed. */
 export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<AgentRunResult> {
   const { settings, series, logger } = ctx;
-  const recipe = checkRecipe(ctx.strategy.name, ctx.strategy.recipe);
+  const recipe = checkRecipe(`strategies/${ctx.strategy.name}.ts`, ctx.strategy.recipe);
   const backend = await initBackend(settings.ml.backend, logger);
   let candles = series.candles;
   const range = rangeIndices(candles, ctx.flags.from, ctx.flags.to, series.label);
@@ -140,7 +143,8 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
         }
         const { bestEpoch, bestScore, bestMargin } = agent.training;
         const training = agent.training;
-        runs.push({ fold: fold.index, seed, training, test, metrics, validationScore: bestScore, testScore, margin: bestMargin });
+        const engines = structuredClone(agent.learner.net.plan);
+        runs.push({ fold: fold.index, seed, training, test, metrics, validationScore: bestScore, testScore, margin: bestMargin, engines });
         logger.info(
           `[${tag}] test: return ${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, ` +
             `trades ${metrics.trades} (best epoch ${bestEpoch}, validation score ${bestScore.toFixed(3)}, ` +
@@ -249,7 +253,10 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     images,
     tables: runs.map((r) => ({
       caption: `epochs, fold ${r.fold + 1} seed ${r.seed}`,
-      columns: ['epoch', 'ε', 'explorations', 'buy', 'sell', 'hold', 'train PV', 'loss', 'val Sharpe', 'val score', 'margin', 'seconds'],
+      columns: [
+        ...['epoch', 'ε', 'explorations', 'buy', 'sell', 'hold', 'train PV'],
+        ...['loss', 'diagnostics', 'val Sharpe', 'val score', 'margin', 'seconds'],
+      ],
       rows: r.training.epochs.map((e) => [
         e.epoch,
         e.epsilon.toFixed(3),
@@ -259,6 +266,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
         e.stats.holds,
         Math.round(e.stats.portfolioValue),
         e.stats.loss.toFixed(5),
+        formatDiagnostics(e.stats.diagnostics).trim(),
         e.validation ? e.validation.sharpe.toFixed(3) : '',
         e.validation?.score !== undefined ? e.validation.score.toFixed(3) : '',
         e.validation?.margin ?? '',
@@ -296,6 +304,9 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
           stoppedEarly: r.training.stoppedEarly,
           seconds: r.training.seconds,
           metrics: r.metrics,
+          engines: r.engines,
+          // per epoch: the loss and the training diagnostics stable-baselines3 reports (src/agents/train.ts)
+          epochs: r.training.epochs.map((e) => ({ epoch: e.epoch, loss: e.stats.loss, ...e.stats.diagnostics })),
         })),
       },
     },

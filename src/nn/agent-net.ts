@@ -5,8 +5,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Observation } from '../core/policy.ts';
 import { TrunkCache } from './trunk-cache.ts';
+import { BlockTrainer } from './block-trainer.ts';
+import { jsForward, tfForward } from './fast-forward.ts';
+import { plan, refuse, type NetPlan } from './plan.ts';
 import type { HeadOutputs, HeadTensors } from './head-outputs.ts';
-import type { GradientOptimizer } from './adam.ts';
+import type { ArrayGradientOptimizer, GradientOptimizer } from './adam.ts';
+import { clipByGlobalNorm } from './clip-norm.ts';
+import type { HeadLoss, StepStats } from './head-loss.ts';
 
 /** How the policy head's numbers are read: probabilities, logits, or a sigmoid mean (continuous target position). */
 export type PolicyOutput = 'softmax' | 'logits' | 'sigmoid';
@@ -26,39 +31,11 @@ export interface AgentNetOptions {
    * (a 2-way softmax, i.e. sigmoid(a − b), or a single sigmoid).
    */
   continuous?: boolean;
-  /** Builds the fast single-observation forward for this model; default: a tfjs call (slower, always correct). */
-  fastForward?: (model: tf.LayersModel) => SingleForward;
 }
 
 function activationOf(layer: tf.layers.Layer): string {
   const cfg = layer.getConfig() as { activation?: unknown };
   return typeof cfg.activation === 'string' ? cfg.activation : 'linear';
-}
-
-/** The tfjs fallback forward for one observation. */
-export function tfSingleForward(model: tf.LayersModel, heads: AgentNetOptions['heads']): SingleForward {
-  const xShape = [1, ...(model.inputs[0].shape.slice(1) as number[])];
-  const hasState = model.inputs.length > 1;
-  const stateShape = hasState ? [1, ...(model.inputs[1].shape.slice(1) as number[])] : [];
-  const out: HeadOutputs = {};
-  if (heads.value) out.value = new Float32Array(heads.value);
-  if (heads.policy) out.policy = new Float32Array(heads.policy);
-  return {
-    predict(x, state) {
-      tf.tidy(() => {
-        const inputs = [tf.tensor(x, xShape)];
-        if (hasState) inputs.push(tf.tensor(state, stateShape));
-        const res = model.apply(inputs, { training: false }) as tf.Tensor | tf.Tensor[];
-        const arr = Array.isArray(res) ? res : [res];
-        let k = 0;
-        if (out.value) out.value.set(arr[k++].dataSync() as Float32Array);
-        if (out.policy) out.policy.set(arr[k++].dataSync() as Float32Array);
-      });
-      return out;
-    },
-    sync() {},
-    dispose() {},
-  };
 }
 
 /**
@@ -72,9 +49,13 @@ export class AgentNet {
   readonly heads: { value?: number; policy?: number };
   readonly policyOutput: PolicyOutput;
   readonly continuous: boolean;
+  /** The engines this network runs on (plan.ts), decided once here; training records keep it. */
+  readonly plan: NetPlan;
   private single: SingleForward;
   private trunkCache: TrunkCache | undefined;
   private cacheOn = false;
+  private trainer: BlockTrainer | undefined;
+  private trainerBuilt = false;
 
   constructor(
     readonly model: tf.LayersModel,
@@ -94,7 +75,38 @@ export class AgentNet {
     } else {
       this.policyOutput = 'logits';
     }
-    this.single = (options.fastForward ?? ((m) => tfSingleForward(m, this.heads)))(model);
+    this.plan = plan(model);
+    this.single = this.singleForward();
+  }
+
+  /** The planned single-observation pass; model.predict when the plain-JS one fails to build. */
+  private singleForward(): SingleForward {
+    if (this.plan.single === 'js-forward') {
+      try {
+        return jsForward(this.model);
+      } catch (e) {
+        refuse(this.plan, 'js-forward', (e as Error).message, this.model.name);
+      }
+    }
+    return tfForward(this.model);
+  }
+
+  /**
+   * The hand-written trainer when the plan runs training on blocks (built once, on first use), else undefined and
+   * training runs on tfjs's tape.
+   */
+  blockTrainer(): BlockTrainer | undefined {
+    if (!this.trainerBuilt && this.plan.train === 'blocks') {
+      this.trainerBuilt = true;
+      this.trainer = BlockTrainer.tryCreate(this.model);
+      if (!this.trainer) refuse(this.plan, 'blocks', 'the block trainer did not build', this.model.name);
+    }
+    return this.plan.train === 'blocks' ? this.trainer : undefined;
+  }
+
+  /** Training runs on tfjs's tape for this network from now on (e.g. its loss has no hand-derived gradient). */
+  useTape(why: string): void {
+    if (this.plan.train === 'blocks') refuse(this.plan, 'blocks', why, this.model.name);
   }
 
   /** The array the network's first input reads from an observation. */
@@ -118,9 +130,65 @@ export class AgentNet {
    * few steps would recompute chunks for nothing.
    */
   setTrunkCache(on: boolean): void {
-    if (on && !this.trunkCache) this.trunkCache = TrunkCache.tryCreate(this.model);
+    if (on && !this.trunkCache && this.plan.batch !== 'tfjs') {
+      this.trunkCache = TrunkCache.tryCreate(this.model);
+      if (!this.trunkCache) refuse(this.plan, 'trunk-cache', 'the trunk cache did not build', this.model.name);
+    }
     this.trunkCache?.sync();
     this.cacheOn = on;
+  }
+
+  /**
+   * One training step on rows [0, n) of `x` and `state` for `loss`, on the planned engine: the block trainer when the
+   * loss brings its hand-derived gradient, else tfjs's tape. Gradients clipped to `clipNorm` (0: not clipped);
+   * `extraVars` are trained too (tape only); `stats` gets the gradient norm. Returns the loss.
+   */
+  train(
+    x: Float32Array,
+    state: Float32Array,
+    n: number,
+    loss: HeadLoss,
+    optimizer: GradientOptimizer & ArrayGradientOptimizer,
+    options: { clipNorm?: number; extraVars?: tf.Variable[]; stats?: StepStats } = {},
+  ): number {
+    const { clipNorm = 0, extraVars = [], stats } = options;
+    const trainer = loss.grad && !extraVars.length ? this.blockTrainer() : undefined;
+    if (trainer && loss.grad) {
+      const grad = loss.grad;
+      const observe = loss.observe;
+      const withObserve: typeof grad = observe ? (out, g, rows) => (observe(out, rows), grad(out, g, rows)) : grad;
+      const onNorm = stats ? (norm: number) => (stats.gradNorm = norm) : undefined;
+      const value = trainer.step(x, state, n, withObserve, clipByGlobalNorm(optimizer, clipNorm, onNorm));
+      this.sync();
+      return value;
+    }
+    const inputs = this.tensors(x, state, n);
+    let seen: HeadTensors | undefined;
+    try {
+      const value = trainStep(
+        this,
+        optimizer,
+        () => {
+          const out = this.apply(inputs, true);
+          if (loss.observe) {
+            seen = { value: out.value && tf.keep(out.value), policy: out.policy && tf.keep(out.policy) };
+          }
+          return loss.tf(out);
+        },
+        clipNorm,
+        extraVars,
+        stats,
+      );
+      if (loss.observe && seen) {
+        const arrays: HeadOutputs = {};
+        if (seen.value) arrays.value = seen.value.dataSync() as Float32Array;
+        if (seen.policy) arrays.policy = seen.policy.dataSync() as Float32Array;
+        loss.observe(arrays, n);
+      }
+      return value;
+    } finally {
+      tf.dispose([...inputs, ...(seen?.value ? [seen.value] : []), ...(seen?.policy ? [seen.policy] : [])]);
+    }
   }
 
   /** Call after every weight change so the fast forward sees the new weights. */
@@ -194,26 +262,35 @@ export class AgentNet {
 }
 
 /**
- * One optimiser step on `loss`, gradients clipped to a global norm. Returns the loss value.
- * The caller's loss closure builds everything from tensors it creates inside; all of it is freed here.
+ * One optimiser step on `loss`, gradients clipped to a global norm. Returns the loss value; `stats` gets the gradient's
+ * global norm before clipping. The caller's loss closure builds everything from tensors it creates inside; all of it
+ * is freed here.
  */
-export function trainStep(net: AgentNet, optimizer: GradientOptimizer, loss: () => tf.Scalar, clipNorm = 0, extraVars: tf.Variable[] = []): number {
+export function trainStep(
+  net: AgentNet,
+  optimizer: GradientOptimizer,
+  loss: () => tf.Scalar,
+  clipNorm = 0,
+  extraVars: tf.Variable[] = [],
+  stats?: StepStats,
+): number {
   const vars = [...net.variables(), ...extraVars];
-  const value = tf.tidy(() => {
+  const [value, norm] = tf.tidy(() => {
     const { value: l, grads } = tf.variableGrads(loss, vars);
     let g = grads;
-    if (clipNorm > 0) {
-      const names = Object.keys(grads);
-      const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))));
+    const names = Object.keys(grads);
+    const norm = clipNorm > 0 || stats ? tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))) : undefined;
+    if (clipNorm > 0 && norm) {
       const scale = tf.minimum(1, tf.div(clipNorm, tf.add(norm, 1e-6)));
       g = {};
       for (const n of names) g[n] = tf.mul(grads[n], scale);
     }
     optimizer.applyGradients(g);
-    return l;
+    return [l, norm] as const;
   });
   const v = value.dataSync()[0];
-  value.dispose();
+  if (stats && norm) stats.gradNorm = norm.dataSync()[0];
+  tf.dispose([value, ...(norm ? [norm] : [])]);
   net.sync();
   return v;
 }

@@ -2,7 +2,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { first } from './conv-rows.ts';
 import { SeededDropout } from './seeded-dropout.ts';
-import { type Slot, type Step, type LayerConfig, ACTIVATIONS, addGrad } from './block-step.ts';
+import { type Slot, type Step, addGrad } from './block-step.ts';
+import { readGraph, unsupportedBy } from './graph.ts';
 import { DenseBlock } from './dense-block.ts';
 
 /** Concatenate on the last axis: rows side by side. */
@@ -82,16 +83,16 @@ export function parse(model: tf.LayersModel): Parsed | string {
     slots.set(name, y);
     blocks.push(new DenseBlock(b.layer, b.bn, b.pool, b.drop, b.x, y));
   };
-  for (const layer of model.layers) {
-    const cls = layer.getClassName();
-    const cfg = layer.getConfig() as LayerConfig;
-    if (layer.inboundNodes.length > 1) return `layer ${layer.name} is used twice`;
+  for (const g of readGraph(model).layers) {
+    const { layer, cls, cfg, inbound } = g;
+    if (g.reused) return `layer ${layer.name} is used twice`;
     if (!Number.isFinite(widthOf(layer))) return `layer ${layer.name} has an unknown dimension`;
     if (cls === 'InputLayer') {
       slots.set(layer.name, newSlot(layer, true));
       continue;
     }
-    const inbound = layer.inboundNodes[0].inboundLayers;
+    const why = unsupportedBy('blocks', g);
+    if (why) return why;
     const source = inbound[0];
     // a block ends where something other than its own batch norm, pooling or dropout reads it
     if (cls !== 'BatchNormalization' && cls !== 'MaxPooling1D' && cls !== 'SeededDropout') for (const l of inbound) close(l.name);
@@ -104,7 +105,6 @@ export function parse(model: tf.LayersModel): Parsed | string {
         break;
       }
       case 'Dense': {
-        if (!ACTIVATIONS.has(String(cfg.activation ?? 'linear'))) return `dense ${layer.name} has activation ${String(cfg.activation)}`;
         if (rank(layer) !== 2) return `dense ${layer.name} is not on rows`;
         const x = slots.get(source.name);
         if (!x) return `dense ${layer.name} reads an unsupported layer`;
@@ -112,7 +112,8 @@ export function parse(model: tf.LayersModel): Parsed | string {
         break;
       }
       case 'Conv1D': {
-        if (!ACTIVATIONS.has(String(cfg.activation ?? 'linear')) || cfg.activation === 'softmax') return `conv1d ${layer.name} has activation ${String(cfg.activation)}`;
+        // a softmax across a position's channels has no backward pass here
+        if (g.activation === 'softmax') return `conv1d ${layer.name} has activation softmax`;
         if (first(cfg.strides ?? 1) !== 1 || first(cfg.dilationRate ?? 1) !== 1) return `conv1d ${layer.name} has strides or dilation`;
         if ((cfg.padding !== 'same' && cfg.padding !== 'valid') || cfg.dataFormat === 'channelsFirst') return `conv1d ${layer.name} padding ${String(cfg.padding)}`;
         const x = slots.get(source.name);

@@ -25,10 +25,7 @@ export interface Step {
   updates: { variable: tf.LayerVariable; values: Float32Array }[];
 }
 
-export type LayerConfig = Record<string, unknown>;
-export const ACTIVATIONS = new Set<string>(['linear', 'relu', 'sigmoid', 'tanh', 'softmax']);
-/** What the backend's fused product applies itself; the rest runs in JS after a linear product. */
-export const FUSED = new Set<string>(['linear', 'relu', 'sigmoid']);
+export type { LayerConfig } from './graph.ts';
 
 /** The tf.Variable behind a layer weight (what the optimiser updates). */
 export function variableOf(w: tf.LayerVariable): tf.Variable {

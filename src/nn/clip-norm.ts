@@ -1,15 +1,22 @@
 /**
  * Gradient clipping by global norm for optimisers fed arrays (the JS trainer's path): every gradient scaled by
- * min(1, clipNorm / (‖g‖ + 1e-6)), ‖g‖ over all of them together, the same formula as trainStep's tfjs path.
+ * min(1, clipNorm / (‖g‖ + 1e-6)), ‖g‖ over all of them together, the same formula as trainStep's tfjs path;
+ * `onNorm` hears ‖g‖ (training diagnostics), also when nothing is clipped.
  */
 import type { ArrayGradient, ArrayGradientOptimizer } from './adam.ts';
 
-export function clipByGlobalNorm(optimizer: ArrayGradientOptimizer, clipNorm: number): ArrayGradientOptimizer {
-  if (!(clipNorm > 0)) return optimizer;
+export function clipByGlobalNorm(
+  optimizer: ArrayGradientOptimizer,
+  clipNorm: number,
+  onNorm?: (norm: number) => void,
+): ArrayGradientOptimizer {
+  if (!(clipNorm > 0) && !onNorm) return optimizer;
   return {
     applyGradientArrays(entries: readonly ArrayGradient[]): void {
       let sumSq = 0;
       for (const { grad } of entries) for (let i = 0; i < grad.length; i++) sumSq += grad[i] * grad[i];
+      onNorm?.(Math.sqrt(sumSq));
+      if (!(clipNorm > 0)) return optimizer.applyGradientArrays(entries);
       const scale = Math.min(1, clipNorm / (Math.sqrt(sumSq) + 1e-6));
       if (scale === 1) return optimizer.applyGradientArrays(entries);
       optimizer.applyGradientArrays(entries.map(({ variable, grad }) => ({ variable, grad: grad.map((g) => g * scale) })));

@@ -5,7 +5,8 @@ import { col2im, convShapeOf, first, im2col, maxPool, poolShapeOf, unpool, type 
 import { inferenceAffine, weightOf } from './layer-weights.ts';
 import { SeededDropout } from './seeded-dropout.ts';
 import { softmaxBackward, softmaxRows, type Activation, type ElementwisePasses } from './backend/elementwise-passes.ts';
-import { type Slot, type Step, type LayerConfig, FUSED, variableOf, tensorOf, addGrad, type NormState } from './block-step.ts';
+import { type Slot, type Step, type LayerConfig, variableOf, tensorOf, addGrad, type NormState } from './block-step.ts';
+import { FUSED_ACTIVATIONS as FUSED } from './graph.ts';
 
 /**
  * Dense or Conv1D (+ BatchNormalization) (+ MaxPooling1D) (+ SeededDropout): one fused product forward, two backward,

@@ -12,7 +12,8 @@ export interface Buf {
 }
 
 export type Run = () => void;
-export type LayerConfig = Record<string, unknown>;
+export type { LayerConfig } from './graph.ts';
+import type { LayerConfig } from './graph.ts';
 
 export const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 

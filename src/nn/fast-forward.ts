@@ -6,7 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NetworkSpec } from './spec.ts';
-import { type Buf, type Run, type LayerConfig, size, outputShape, activationFn, WeightTable, dense, batchNorm, recurrent, conv1d, pool1d, concatenate } from './fast-forward-layers.ts';
+import { readGraph, unsupportedBy, type Graph } from './graph.ts';
+import { type Buf, type Run, size, outputShape, activationFn, WeightTable } from './fast-forward-layers.ts';
+import { dense, batchNorm, recurrent, conv1d, pool1d, concatenate } from './fast-forward-layers.ts';
 
 export interface FastForward {
   /**
@@ -29,11 +31,12 @@ class JsForward implements FastForward {
   private readonly inputs: Buf[];
   private readonly result: { value?: Float32Array; policy?: Float32Array } = {};
 
-  constructor(model: tf.LayersModel) {
+  constructor(graph: Graph) {
+    const { model } = graph;
+    const why = jsForwardUnsupported(graph);
+    if (why) throw new Error(`fast forward: ${why}`);
     const bufs = new Map<string, Buf>();
-    for (const layer of model.layers) {
-      const cls = layer.getClassName();
-      const cfg = layer.getConfig() as LayerConfig;
+    for (const { layer, cls, cfg } of graph.layers) {
       const shape = outputShape(layer);
       if (cls === 'InputLayer') {
         bufs.set(layer.name, { data: new Float32Array(size(shape)), shape });
@@ -83,7 +86,6 @@ class JsForward implements FastForward {
         case 'ELU':
         case 'Softmax': {
           const name = cls === 'Activation' ? String(cfg.activation) : cls === 'LeakyReLU' ? 'leakyRelu' : cls === 'ReLU' ? 'relu' : cls === 'ELU' ? 'elu' : 'softmax';
-          if (cls === 'ReLU' && cfg.maxValue != null) throw new Error(`fast forward: ReLU ${layer.name} with maxValue is not supported`);
           const act = activationFn(name, layer.name, (cfg.alpha as number | undefined) ?? 0.3);
           const last = shape[shape.length - 1];
           this.runs.push(() => {
@@ -168,9 +170,38 @@ class TfForward implements FastForward {
 }
 
 /**
- * Compiles the fast single-observation pass for a network built by buildNetwork. cnnrnn falls back to model.predict
- * (its 2-D convolutions are not worth hand-writing for the step cost they have).
+ * Why the plain-JS pass cannot run `graph`, or undefined when it can: every layer and activation in the table
+ * (graph.ts), used once, outputs named value / policy. cnnrnn's 2-D convolutions are not in it (not worth
+ * hand-writing for the step cost they have): it runs on model.predict.
  */
-export function compileFastForward(model: tf.LayersModel, spec: NetworkSpec): FastForward {
-  return spec.kind === 'cnnrnn' ? new TfForward(model) : new JsForward(model);
+export function jsForwardUnsupported(graph: Graph): string | undefined {
+  for (const l of graph.layers) {
+    if (l.reused) return `layer ${l.name} is used twice`;
+    const why = unsupportedBy('js-forward', l);
+    if (why) return why;
+    if (l.cls === 'ReLU' && l.cfg.maxValue != null) return `ReLU ${l.name} with maxValue is not supported`;
+  }
+  for (const out of graph.model.outputLayers) {
+    if (out.name !== 'value' && out.name !== 'policy') return `output layer ${out.name} is neither value nor policy`;
+  }
+  return undefined;
+}
+
+/** The plain-JS pass for `model` (throws saying why when it cannot run it; plan.ts checks first). */
+export function jsForward(model: tf.LayersModel, graph: Graph = readGraph(model)): FastForward {
+  return new JsForward(graph);
+}
+
+/** model.predict for one observation, the fallback of every network. */
+export function tfForward(model: tf.LayersModel): FastForward {
+  return new TfForward(model);
+}
+
+/**
+ * The fast single-observation pass for a network built by buildNetwork: the plain-JS pass where the layer table covers
+ * the network, else model.predict (see plan.ts, which also logs and records the choice).
+ */
+export function compileFastForward(model: tf.LayersModel, _spec?: NetworkSpec): FastForward {
+  const graph = readGraph(model);
+  return jsForwardUnsupported(graph) ? new TfForward(model) : new JsForward(graph);
 }

@@ -11,10 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import { readInto } from './tensor-read.ts';
 import { convShapeOf, im2col, maxPool, poolShapeOf, type ConvShape, type PoolShape } from './conv-rows.ts';
 import { inferenceAffine, weightValues } from './layer-weights.ts';
+import { FUSED_ACTIVATIONS as FUSED, readGraph, unsupportedBy } from './graph.ts';
 
-type LayerConfig = Record<string, unknown>;
-const FUSED = new Set(['linear', 'relu', 'sigmoid']);
-const IN_JS = new Set(['tanh']);
 
 interface Link {
   layer: tf.layers.Layer;
@@ -34,28 +32,26 @@ function chainOf(model: tf.LayersModel): Link[] | string {
   const links: Link[] = [];
   let previous: tf.layers.Layer | undefined;
   let width = (model.inputs[0].shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
-  for (const layer of model.layers) {
-    const cls = layer.getClassName();
-    const cfg = layer.getConfig() as LayerConfig;
+  for (const g of readGraph(model).layers) {
+    const { layer, cls, cfg, activation } = g;
     if (cls === 'InputLayer') {
       previous = layer;
       continue;
     }
-    if (layer.inboundNodes.length !== 1 || layer.inboundNodes[0].inboundLayers[0] !== previous) return `layer ${layer.name} is not in a chain`;
+    if (g.reused || g.inbound[0] !== previous) return `layer ${layer.name} is not in a chain`;
     previous = layer;
+    const why = unsupportedBy('folded', g);
+    if (why) return why;
     const last = links[links.length - 1];
-    const activation = String(cfg.activation ?? 'linear');
     switch (cls) {
       case 'Flatten':
         break;
       case 'Dense':
-        if (!FUSED.has(activation) && !IN_JS.has(activation)) return `dense ${layer.name} has activation ${activation}`;
         if ((layer.outputShape as unknown[]).length !== 2) return `dense ${layer.name} is not on rows`;
         links.push({ layer, units: cfg.units as number, positions: 1, inner: width, activation });
         width = cfg.units as number;
         break;
       case 'Conv1D': {
-        if (!FUSED.has(activation) && !IN_JS.has(activation)) return `conv1d ${layer.name} has activation ${activation}`;
         const strided = (Array.isArray(cfg.strides) ? cfg.strides[0] : (cfg.strides ?? 1)) !== 1;
         const dilated = (Array.isArray(cfg.dilationRate) ? cfg.dilationRate[0] : (cfg.dilationRate ?? 1)) !== 1;
         if (strided || dilated || (cfg.padding !== 'same' && cfg.padding !== 'valid') || cfg.dataFormat === 'channelsFirst') return `conv1d ${layer.name} geometry`;
@@ -85,6 +81,12 @@ function chainOf(model: tf.LayersModel): Link[] | string {
     }
   }
   return links.length ? links : 'no dense or conv1d layer';
+}
+
+/** Why `model` cannot run folded (not a chain of dense or conv1d blocks the table covers), or undefined. */
+export function foldedUnsupported(model: tf.LayersModel): string | undefined {
+  const links = chainOf(model);
+  return typeof links === 'string' ? links : undefined;
 }
 
 interface FoldedLayer {

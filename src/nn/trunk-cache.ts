@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { FeatureRows } from '../core/policy.ts';
 import type { HeadOutputs } from './head-outputs.ts';
 import { FoldedDense } from './folded-dense.ts';
+import { readGraph, unsupportedBy } from './graph.ts';
 
 // an RLTrader epoch (490 steps) in one chunk
 const CHUNK = 512;
@@ -42,9 +43,8 @@ export class TrunkCache {
   private readonly out: HeadOutputs = {};
 
   private constructor(model: tf.LayersModel, concat: tf.layers.Layer, heads: tf.layers.Layer[]) {
-    const trunkOut = concat.inboundNodes[0].inputTensors[0];
-    this.trunk = tf.model({ inputs: model.inputs[0], outputs: trunkOut });
-    this.width = trunkOut.shape[1] as number;
+    this.trunk = trunkModel(model, concat);
+    this.width = this.trunk.outputs[0].shape[1] as number;
     this.folded = FoldedDense.tryCreate(this.trunk);
     const shape = model.inputs[0].shape as number[];
     this.window = shape[1];
@@ -66,15 +66,8 @@ export class TrunkCache {
 
   /** A cache for models shaped [features [window, cols], state] → concat 'trunk_state' → dense heads; else undefined. */
   static tryCreate(model: tf.LayersModel): TrunkCache | undefined {
-    if (model.inputs.length !== 2 || model.inputs[0].shape.length !== 3) return undefined;
-    const concat = model.layers.find((l) => l.name === 'trunk_state');
-    if (!concat || concat.getClassName() !== 'Concatenate') return undefined;
-    const heads = model.outputs.map((o) => o.sourceLayer);
-    const direct = heads.every((h) => h.getClassName() === 'Dense' && h.inboundNodes[0].inboundLayers[0] === concat);
-    const acts = heads.every((h) => ['linear', 'softmax'].includes(String((h.getConfig() as { activation?: string }).activation ?? 'linear')));
-    if (!heads.every((h) => h.name === 'value' || h.name === 'policy')) return undefined;
-    if (!direct || !acts) return undefined;
-    return new TrunkCache(model, concat, heads);
+    if (trunkCacheUnsupported(model)) return undefined;
+    return new TrunkCache(model, model.getLayer('trunk_state'), model.outputs.map((o) => o.sourceLayer));
   }
 
   /** Forget cached trunk rows and re-read the head weights (after any weight change). */
@@ -150,4 +143,28 @@ export class TrunkCache {
   dispose(): void {
     this.folded?.dispose();
   }
+}
+
+/** The feature trunk of `model` as a model of its own: features input → the input of the trunk_state concatenation. */
+export function trunkModel(model: tf.LayersModel, concat = model.getLayer('trunk_state')): tf.LayersModel {
+  return tf.model({ inputs: model.inputs[0], outputs: concat.inboundNodes[0].inputTensors[0] });
+}
+
+/**
+ * Why `model` has no trunk the cache can batch, or undefined when it has: inputs [features [window, cols], state],
+ * a Concatenate named 'trunk_state', and heads named value / policy that are dense layers reading it directly.
+ */
+export function trunkCacheUnsupported(model: tf.LayersModel): string | undefined {
+  if (model.inputs.length !== 2 || model.inputs[0].shape.length !== 3) return 'not a [window, features] + state net';
+  const graph = readGraph(model);
+  const concat = graph.layers.find((l) => l.name === 'trunk_state');
+  if (!concat || concat.cls !== 'Concatenate') return 'no trunk_state concatenation';
+  const outputs = new Set(model.outputs.map((o) => o.sourceLayer));
+  for (const head of graph.layers.filter((l) => outputs.has(l.layer))) {
+    if (head.name !== 'value' && head.name !== 'policy') return `output ${head.name} is neither value nor policy`;
+    if (head.cls !== 'Dense' || head.inbound[0] !== concat.layer) return `head ${head.name} is not dense on the trunk`;
+    const why = unsupportedBy('trunk-heads', head);
+    if (why) return why;
+  }
+  return undefined;
 }

@@ -7,7 +7,6 @@ import { CandleStore } from '../data/store.ts';
 import { timeframeMs } from '../data/timeframe.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { checkRecipe } from '../agents/recipe.ts';
 import { recipeWarmup } from '../agents/setup.ts';
 import { loadStrategy } from '../agents/strategy.ts';
 import { initBackend } from '../nn/backend/backend.ts';
@@ -50,7 +49,8 @@ export async function runRetrainJob(job: RetrainJob): Promise<RetrainResult> {
   if (!name) throw new UserError('--strategy is needed (the model folder does not say which strategy trained it)');
   const strategy = await loadStrategy(name);
   if (strategy.kind !== 'agent') throw new UserError(`strategy "${name}" is a rule strategy: there is nothing to retrain`);
-  const recipe = checkRecipe(name, strategy.recipe);
+  // loadStrategy has checked the recipe against the recipe and learner schemas
+  const recipe = strategy.recipe;
   const home = job.model ?? path.join(config.agent.modelsDir, name);
   const { trainCandles, holdoutCandles } = config.trading.retrain;
   const need = recipeWarmup(recipe) + trainCandles + holdoutCandles;

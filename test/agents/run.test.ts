@@ -52,8 +52,15 @@ test('agent backtest: trains, selects, tests once; writes report, curves, epoch 
   assert.equal(res.runs.length, 2);
   assert.deepEqual(res.runs.map((r) => r.seed), [1, 2]);
   assert.ok(typeof res.summary.sd.totalReturn === 'number');
-  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { extra: { agent: { runs: unknown[]; mean: { totalReturn: number } } } };
+  type Agent = { runs: { engines: unknown }[]; mean: { totalReturn: number } };
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { extra: { agent: Agent } };
   assert.equal(report.extra.agent.runs.length, 2);
+  // the training record says which engines the network ran on (src/nn/plan.ts)
+  const engines = { single: 'js-forward', batch: 'trunk-cache+folded', train: 'blocks', refused: {} };
+  for (const r of report.extra.agent.runs) assert.deepEqual(r.engines, engines);
+  const metaFile = path.join(dir, 'models', 'tiny', 'meta.json');
+  const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as { learner: { engines: unknown } };
+  assert.deepEqual(meta.learner.engines, engines);
   const meanReturn = (res.runs[0].metrics.totalReturn + res.runs[1].metrics.totalReturn) / 2;
   assert.ok(Math.abs(report.extra.agent.mean.totalReturn - meanReturn) < 1e-9);
 

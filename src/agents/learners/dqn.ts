@@ -1,16 +1,19 @@
 /** The DQN learner (replay, target network, Huber loss, double DQN) and its loss gradient. */
 import * as tf from '@tensorflow/tfjs';
 import { JsAdam } from '../../nn/adam.ts';
-import { clipByGlobalNorm } from '../../nn/clip-norm.ts';
-import { BlockTrainer, type LossGradient } from '../../nn/block-trainer.ts';
+import type { BlockTrainer, LossGradient } from '../../nn/block-trainer.ts';
+import type { HeadLoss, StepStats } from '../../nn/head-loss.ts';
+import type { HeadOutputs } from '../../nn/head-outputs.ts';
 import { Rng } from '../../core/random.ts';
 import type { LearningEnv } from '../learning-env.ts';
 import type { Decision, Observation } from '../../core/policy.ts';
 import { argmax, sigmoid } from '../../nn/head-math.ts';
 import { EpochCounter, type EpochStats, type EpochTrace } from './epoch-trace.ts';
 import { greedyDecision } from '../greedy-decision.ts';
-import type { Learner } from './learner.ts';
-import { trainStep, type AgentNet } from '../../nn/agent-net.ts';
+import { defineLearner, type Learner } from './learner.ts';
+import { nonNegative, positive, unitInterval, whole } from './param-schemas.ts';
+import { z } from 'zod';
+import type { AgentNet } from '../../nn/agent-net.ts';
 import { ReplayBuffer, type ReplayBatch as Batch } from './replay.ts';
 
 export interface DqnParams {
@@ -49,11 +52,39 @@ export const DQN_DEFAULTS: DqnParams = {
   clipNorm: 0,
 };
 
+const dqnParamsShape = {
+  gamma: unitInterval,
+  learningRate: positive,
+  batchSize: whole(1),
+  replayCapacity: whole(1),
+  warmup: whole(0),
+  trainEvery: whole(1),
+  gradientSteps: whole(1),
+  target: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('periodic'), every: whole(1) }),
+    z.strictObject({ kind: z.literal('soft'), tau: z.number().gt(0).max(1) }),
+  ]),
+  double: z.boolean(),
+  huberDelta: positive,
+  rewardScale: positive,
+  clipNorm: nonNegative,
+} satisfies Record<keyof DqnParams, z.ZodType>;
+
+/** The registry entry: one value head of 3 (buy, sell, hold), ε-greedy (RLTrader's linear ε by default). */
+export const dqnLearner = defineLearner({
+  kind: 'dqn',
+  schema: z.strictObject(dqnParamsShape).partial().extend({ kind: z.literal('dqn') }),
+  exploration: { kind: 'linear', start: 0.5, end: 0.02 },
+  heads: () => ({ heads: { value: 3 }, continuous: false }),
+  create: ({ kind: _k, ...params }, { net, newNet, seed }) =>
+    new DqnLearner(net, newNet(), { ...DQN_DEFAULTS, ...params }, seed),
+});
+
 /** Deep Q-learning (Mnih et al. 2015) with replay, a target network, Huber loss and optional double-DQN targets. */
 export class DqnLearner implements Learner {
   readonly kind = 'dqn' as const;
   private readonly optimizer: JsAdam;
-  /** The hand-written backward pass and inference for dense networks (block-trainer.ts); others use tfjs. */
+  /** The block engines' batched inference for the targets, when the plan trains on blocks (see targets()). */
   private readonly trainer: BlockTrainer | undefined;
   private readonly targetTrainer: BlockTrainer | undefined;
   private readonly replay: ReplayBuffer;
@@ -61,6 +92,7 @@ export class DqnLearner implements Learner {
   private readonly prevX: Float32Array;
   private readonly prevState: Float32Array;
   private readonly probs = new Float32Array(3);
+  private readonly stepStats: StepStats = { gradNorm: NaN };
   private envSteps = 0;
   private updates = 0;
 
@@ -72,8 +104,8 @@ export class DqnLearner implements Learner {
   ) {
     if (net.heads.value !== 3) throw new Error('DQN needs a value head of 3 (buy, sell, hold)');
     this.optimizer = new JsAdam(params.learningRate);
-    this.trainer = BlockTrainer.tryCreate(net.model);
-    this.targetTrainer = this.trainer && BlockTrainer.tryCreate(target.model);
+    this.trainer = net.blockTrainer();
+    this.targetTrainer = this.trainer && target.blockTrainer();
     this.replay = new ReplayBuffer(params.replayCapacity, net.xSize, net.stateSize, params.batchSize);
     this.rng = new Rng(seed);
     this.prevX = new Float32Array(net.xSize);
@@ -102,7 +134,7 @@ export class DqnLearner implements Learner {
       this.replay.push(this.prevX, this.prevState, action, step.reward * this.params.rewardScale, this.net.inputOf(step.observation), step.observation.state, step.done);
       this.envSteps++;
       if (this.replay.size >= this.params.warmup && this.envSteps % this.params.trainEvery === 0) {
-        for (let g = 0; g < this.params.gradientSteps; g++) counter.addLoss(this.learn());
+        for (let g = 0; g < this.params.gradientSteps; g++) counter.addLoss(this.learn(counter));
         trace.learnedAt.push(t);
       }
       if (step.done) break;
@@ -111,10 +143,16 @@ export class DqnLearner implements Learner {
     return counter.stats(value);
   }
 
-  private learn(): number {
+  private learn(counter: EpochCounter): number {
     const p = this.params;
     const b = this.replay.sample(this.rng);
-    const loss = this.trainer && this.targetTrainer ? this.learnJs(b) : this.learnTf(b);
+    const y = this.targets(b);
+    const observed = { meanQ: NaN, tdError: NaN };
+    const loss = this.net.train(b.x, b.state, b.size, dqnLoss(y, b.action, p.huberDelta, observed), this.optimizer, {
+      clipNorm: p.clipNorm,
+      stats: this.stepStats,
+    });
+    counter.addDiagnostics({ ...observed, gradNorm: this.stepStats.gradNorm });
     this.updates++;
     if (p.target.kind === 'periodic') {
       if (this.updates % p.target.every === 0) this.target.copyWeightsFrom(this.net);
@@ -124,57 +162,37 @@ export class DqnLearner implements Learner {
     return loss;
   }
 
-  /** Targets r + γ·(1 − done)·Q_target(s', a*) with a* from the online net (double) or the target's own max. */
-  private targets(b: Batch, qNext: Float32Array, onlineNext: Float32Array | undefined): Float32Array {
-    const y = new Float32Array(b.size);
-    for (let i = 0; i < b.size; i++) {
-      const o = i * 3;
-      const best = onlineNext ? qNext[o + argmax(onlineNext, o, 3)] : Math.max(qNext[o], qNext[o + 1], qNext[o + 2]);
-      y[i] = b.reward[i] + this.params.gamma * (1 - b.done[i]) * best;
+  /**
+   * Targets r + γ·(1 − done)·Q_target(s', a*) with a* from the online net (double) or the target's own max.
+   * The seam of issue 11: on the block engine they are computed in JS from its batched inference (in double precision,
+   * rounded once); on tfjs in float32 ops (rounded after each). One formula for both would move the tfjs path's
+   * targets by up to an ulp, and with them its training trajectory, so the two stay until that change is wanted.
+   */
+  private targets(b: Batch): Float32Array {
+    const n = b.size;
+    if (this.trainer && this.targetTrainer) {
+      const qNext = this.targetTrainer.predict(b.nextX, b.nextState, n).value!;
+      const onlineNext = this.params.double ? this.trainer.predict(b.nextX, b.nextState, n).value! : undefined;
+      const y = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        const o = i * 3;
+        const best = onlineNext ? qNext[o + argmax(onlineNext, o, 3)] : Math.max(qNext[o], qNext[o + 1], qNext[o + 2]);
+        y[i] = b.reward[i] + this.params.gamma * (1 - b.done[i]) * best;
+      }
+      return y;
     }
-    return y;
-  }
-
-  private learnJs(b: Batch): number {
-    const n = b.size;
-    const qNext = this.targetTrainer!.predict(b.nextX, b.nextState, n).value!;
-    const onlineNext = this.params.double ? this.trainer!.predict(b.nextX, b.nextState, n).value! : undefined;
-    const y = this.targets(b, qNext, onlineNext);
-    const loss = this.trainer!.step(b.x, b.state, n, dqnLossGradient(y, b.action, this.params.huberDelta), clipByGlobalNorm(this.optimizer, this.params.clipNorm));
-    this.net.sync();
-    return loss;
-  }
-
-  private learnTf(b: Batch): number {
-    const p = this.params;
-    const n = b.size;
-    const y = tf.tidy(() => {
-      const nextIn = this.target.tensors(b.nextX, b.nextState, n);
-      const qNext = this.target.apply(nextIn, false).value as tf.Tensor2D;
+    return tf.tidy(() => {
+      const qNext = this.target.apply(this.target.tensors(b.nextX, b.nextState, n), false).value as tf.Tensor2D;
       let best: tf.Tensor1D;
-      if (p.double) {
+      if (this.params.double) {
         const onlineNext = this.net.apply(this.net.tensors(b.nextX, b.nextState, n), false).value as tf.Tensor2D;
         best = tf.sum(tf.mul(qNext, tf.oneHot(tf.argMax(onlineNext, 1) as tf.Tensor1D, 3)), 1);
       } else {
         best = tf.max(qNext, 1);
       }
       const live = tf.sub(1, tf.tensor1d(b.done));
-      return tf.add(tf.tensor1d(b.reward), tf.mul(p.gamma, tf.mul(live, best)));
+      return Float32Array.from(tf.add(tf.tensor1d(b.reward), tf.mul(this.params.gamma, tf.mul(live, best))).dataSync());
     });
-    const inputs = this.net.tensors(b.x, b.state, n);
-    const mask = tf.tidy(() => tf.oneHot(tf.tensor1d(b.action, 'int32'), 3));
-    const loss = trainStep(
-      this.net,
-      this.optimizer,
-      () => {
-        const q = this.net.apply(inputs, true).value as tf.Tensor2D;
-        const qa = tf.sum(tf.mul(q, mask), 1);
-        return tf.losses.huberLoss(y, qa, undefined, p.huberDelta) as tf.Scalar;
-      },
-      p.clipNorm,
-    );
-    tf.dispose([y, mask, ...inputs]);
-    return loss;
   }
 
   decide(obs: Observation): Decision {
@@ -189,6 +207,46 @@ export class DqnLearner implements Learner {
     this.optimizer.dispose();
     this.target.dispose();
   }
+}
+
+/**
+ * The DQN loss given once: mean Huber(Q(s, a) − y) as tf.losses.huberLoss computes it, its hand-derived gradient, and
+ * the diagnostics `observed` receives from the step's Q-values (dqnDiagnostics).
+ */
+export function dqnLoss(
+  y: Float32Array,
+  actions: Int32Array,
+  delta: number,
+  observed?: { meanQ: number; tdError: number },
+): HeadLoss {
+  return {
+    tf: (out) => {
+      const mask = tf.oneHot(tf.tensor1d(actions, 'int32'), 3);
+      const qa = tf.sum(tf.mul(out.value as tf.Tensor2D, mask), 1);
+      return tf.losses.huberLoss(tf.tensor1d(y), qa, undefined, delta) as tf.Scalar;
+    },
+    grad: dqnLossGradient(y, actions, delta),
+    ...(observed
+      ? { observe: (out: HeadOutputs, n: number) => Object.assign(observed, dqnDiagnostics(out.value!, y, actions, n)) }
+      : {}),
+  };
+}
+
+/** Mean Q(s, a) of the taken actions and mean |Q(s, a) − y| (the TD error) over a batch of `n` rows. */
+export function dqnDiagnostics(
+  q: Float32Array,
+  y: Float32Array,
+  actions: Int32Array,
+  n: number,
+): { meanQ: number; tdError: number } {
+  let sumQ = 0;
+  let sumTd = 0;
+  for (let i = 0; i < n; i++) {
+    const qa = q[i * 3 + actions[i]];
+    sumQ += qa;
+    sumTd += Math.abs(qa - y[i]);
+  }
+  return { meanQ: sumQ / n, tdError: sumTd / n };
 }
 
 /**

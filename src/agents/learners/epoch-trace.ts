@@ -13,6 +13,11 @@ export interface EpochStats {
   updates: number;
   /** Env 0's portfolio value at the end of the epoch. */
   portfolioValue: number;
+  /**
+   * Training diagnostics as stable-baselines3 logs them, each the mean over the epoch's updates: on-policy learners
+   * approxKl, clipFraction, entropy, explainedVariance, gradNorm; DQN meanQ, tdError, gradNorm; RLTrader gradNorm.
+   */
+  diagnostics: Record<string, number>;
 }
 
 /**
@@ -81,6 +86,7 @@ export class EpochCounter {
   holds = 0;
   private lossSum = 0;
   updates = 0;
+  private readonly diagnosticSums = new Map<string, { sum: number; n: number }>();
 
   count(action: number, explored: boolean): void {
     this.steps++;
@@ -97,7 +103,20 @@ export class EpochCounter {
     }
   }
 
+  /** One update's diagnostics (non-finite values are skipped); stats() reports each one's mean. */
+  addDiagnostics(d: Record<string, number>): void {
+    for (const [key, v] of Object.entries(d)) {
+      if (!Number.isFinite(v)) continue;
+      const e = this.diagnosticSums.get(key) ?? { sum: 0, n: 0 };
+      e.sum += v;
+      e.n++;
+      this.diagnosticSums.set(key, e);
+    }
+  }
+
   stats(portfolioValue: number): EpochStats {
+    const diagnostics: Record<string, number> = {};
+    for (const [key, { sum, n }] of this.diagnosticSums) diagnostics[key] = sum / n;
     return {
       steps: this.steps,
       explorations: this.explorations,
@@ -107,6 +126,7 @@ export class EpochCounter {
       loss: this.updates ? this.lossSum / this.updates : 0,
       updates: this.updates,
       portfolioValue,
+      diagnostics,
     };
   }
 }

@@ -1,13 +1,17 @@
-/** The learner contract: what every learner kind (DQN, PG, A2C, PPO, RLTrader) offers the training loop and policies. */
+/**
+ * The learner contract: what every learner kind offers the training loop and policies (`Learner`), and what one
+ * learner kind registers (`LearnerDefinition`: recipe schema, heads, environments, default exploration, factory).
+ */
+import type { z } from 'zod';
 import type { Decision, Observation } from '../../core/policy.ts';
 import type { AgentNet } from '../../nn/agent-net.ts';
 import type { LearningEnv } from '../learning-env.ts';
 import type { EpochStats, EpochTrace } from './epoch-trace.ts';
-
-export type LearnerKind = 'dqn' | 'pg' | 'a2c' | 'ppo' | 'rltrader';
+import type { EpsilonSchedule } from './schedule.ts';
 
 export interface Learner {
-  readonly kind: LearnerKind;
+  /** The registry's name for this learner kind (recipe `learner.kind`). */
+  readonly kind: string;
   /** The network that decides (the online network for DQN). */
   readonly net: AgentNet;
   /** Trains for one epoch: every env runs one episode; exploration rate `epsilon` where the learner uses one. */
@@ -17,4 +21,40 @@ export interface Learner {
   /** Numbers besides the network weights that a saved agent needs (e.g. the continuous policy's log-std). */
   extraState(): Record<string, number>;
   dispose(): void;
+}
+
+/** The output heads a learner's network carries, and whether its policy head is a continuous target position. */
+export interface LearnerHeads {
+  heads: { value?: number; policy?: number };
+  continuous: boolean;
+}
+
+/** What a learner's factory receives: its network, a way to build another like it (DQN's target), the seed. */
+export interface LearnerContext {
+  net: AgentNet;
+  /** A fresh network of the same spec (not continuous), e.g. DQN's target network. */
+  newNet(): AgentNet;
+  seed: number;
+}
+
+/**
+ * One learner kind as the registry (registry.ts) lists it. `R` is the recipe's `learner` object, kind included;
+ * `schema` checks it at strategy load (unknown keys refused), the rest read it.
+ */
+export interface LearnerDefinition<R extends { kind: string } = { kind: string }> {
+  readonly kind: R['kind'];
+  readonly schema: z.ZodType<R>;
+  /** ε when the recipe names no exploration (on-policy learners explore by sampling: constant 0). */
+  readonly exploration: EpsilonSchedule;
+  heads(recipe: R): LearnerHeads;
+  /** Environments stepped together (default 1). */
+  envs?(recipe: R): number;
+  create(recipe: R, ctx: LearnerContext): Learner;
+}
+
+/** Declares a learner kind with its recipe type inferred from the schema. */
+export function defineLearner<S extends z.ZodType<{ kind: string }>>(
+  d: LearnerDefinition<z.infer<S>> & { schema: S },
+): LearnerDefinition<z.infer<S>> & { schema: S } {
+  return d;
 }

@@ -1,4 +1,6 @@
-/** Hyper-parameters of the on-policy learners (REINFORCE, A2C, PPO) and their defaults. */
+/** Hyper-parameters of the on-policy learners (REINFORCE, A2C, PPO), their defaults and their ranges. */
+import { z } from 'zod';
+import { nonNegative, positive, unitInterval, whole } from './param-schemas.ts';
 
 export interface OnPolicyParams {
   gamma: number;
@@ -40,3 +42,22 @@ export const ON_POLICY_DEFAULTS: OnPolicyParams = {
   clipNorm: 1,
   initialLogStd: -1,
 };
+
+/** Every on-policy hyper-parameter's range, for the recipe schemas of pg, a2c and ppo. */
+export const onPolicyParamsShape = {
+  gamma: unitInterval,
+  learningRate: positive,
+  rolloutSteps: whole(1),
+  advantage: z.enum(['mc', 'nstep', 'gae']),
+  nSteps: whole(1),
+  gaeLambda: unitInterval,
+  clip: z.number().min(0).lt(1),
+  epochsPerRollout: whole(1),
+  minibatchSize: whole(1),
+  entropyCoef: nonNegative,
+  valueCoef: nonNegative,
+  normaliseAdvantages: z.boolean(),
+  rewardScale: positive,
+  clipNorm: nonNegative,
+  initialLogStd: z.number(),
+} satisfies Record<keyof OnPolicyParams, z.ZodType>;

@@ -4,8 +4,7 @@
  * the update, which `pg.ts`, `a2c.ts` and `ppo.ts` choose.
  */
 import { JsAdam } from '../../nn/adam.ts';
-import { clipByGlobalNorm } from '../../nn/clip-norm.ts';
-import { BlockTrainer } from '../../nn/block-trainer.ts';
+import type { StepStats } from '../../nn/head-loss.ts';
 import { Rng } from '../../core/random.ts';
 import type { LearningEnv } from '../learning-env.ts';
 import type { Decision, Observation } from '../../core/policy.ts';
@@ -14,13 +13,12 @@ import { argmax, softmaxRow } from '../../nn/head-math.ts';
 import { EpochCounter, type EpochStats, type EpochTrace } from './epoch-trace.ts';
 import { greedyDecision, isContinuous, positionAction } from '../greedy-decision.ts';
 import type { Learner } from './learner.ts';
-import { trainStep, type AgentNet } from '../../nn/agent-net.ts';
+import type { AgentNet } from '../../nn/agent-net.ts';
 import type { HeadOutputs } from '../../nn/head-outputs.ts';
 import * as tf from '@tensorflow/tfjs';
 import type { OnPolicyParams } from './onpolicy-params.ts';
-import { discreteLoss, discreteLossGradient, surrogate, valueLoss } from './onpolicy-loss.ts';
+import { explainedVariance, LOG_SQRT_2PI, onPolicyLoss, type OnPolicyMinibatch } from './onpolicy-loss.ts';
 
-const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** Rollout storage, env-major (row = env·T + t), typed arrays sized once. */
 class Rollout {
@@ -57,8 +55,7 @@ export type OnPolicyKind = 'pg' | 'a2c' | 'ppo';
 
 export class OnPolicyLearner implements Learner {
   private readonly optimizer: JsAdam;
-  /** The hand-written backward pass for dense and Conv1D networks with a discrete softmax policy; else tfjs. */
-  private readonly trainer: BlockTrainer | undefined;
+  private readonly stepStats: StepStats = { gradNorm: NaN };
   private readonly rng: Rng;
   private readonly continuous: boolean;
   private readonly logStd: tf.Variable | undefined;
@@ -79,7 +76,10 @@ export class OnPolicyLearner implements Learner {
     if (!this.continuous && net.heads.policy !== 3) throw new Error('a discrete policy head has 3 outputs (buy, sell, hold)');
     if (this.continuous && net.heads.policy !== 1 && net.heads.policy !== 2) throw new Error('a continuous policy head has 1 (sigmoid) or 2 (softmax) outputs');
     this.optimizer = new JsAdam(params.learningRate);
-    this.trainer = !this.continuous && net.policyOutput === 'softmax' ? BlockTrainer.tryCreate(net.model) : undefined;
+    // the hand-derived gradient covers a discrete softmax policy only
+    if (this.continuous || net.policyOutput !== 'softmax') {
+      net.useTape('the loss has no hand-derived gradient for this policy head');
+    }
     this.rng = new Rng(seed);
     this.logStdValue = logStd ?? params.initialLogStd;
     this.logStd = this.continuous ? tf.variable(tf.scalar(this.logStdValue), true) : undefined;
@@ -169,7 +169,7 @@ export class OnPolicyLearner implements Learner {
         }
       }
       for (let e = 0; e < n; e++) lastValue[e] = live[e] && this.net.heads.value ? (this.net.forwardOne(obs[e]).value as Float32Array)[0] : 0;
-      counter.addLoss(this.update(r, lastValue));
+      counter.addLoss(this.update(r, lastValue, counter));
       trace.learnedAt.push(obs[0].t);
     }
     return counter.stats(value0);
@@ -185,7 +185,7 @@ export class OnPolicyLearner implements Learner {
   }
 
   /** Advantages and returns per env segment, then the gradient passes. Returns the mean loss. */
-  private update(r: Rollout, lastValue: Float32Array): number {
+  private update(r: Rollout, lastValue: Float32Array, counter: EpochCounter): number {
     const p = this.params;
     const xs = this.net.xSize;
     const ss = this.net.stateSize;
@@ -199,6 +199,7 @@ export class OnPolicyLearner implements Learner {
     const oldLogp = new Float32Array(total);
     const adv = new Float32Array(total);
     const ret = new Float32Array(total);
+    const values = new Float32Array(total);
     let k = 0;
     for (let e = 0; e < r.envs; e++) {
       const len = r.length[e];
@@ -222,6 +223,7 @@ export class OnPolicyLearner implements Learner {
       act.set(r.action.subarray(from, from + len), k);
       pos.set(r.position.subarray(from, from + len), k);
       oldLogp.set(r.logp.subarray(from, from + len), k);
+      values.set(val, k);
       k += len;
     }
     if (!this.net.heads.value && p.advantage === 'mc') {
@@ -232,6 +234,7 @@ export class OnPolicyLearner implements Learner {
       for (let i = 0; i < total; i++) adv[i] = ret[i] - m;
     }
     if (p.normaliseAdvantages && total > 1) normalise(adv);
+    if (this.net.heads.value) counter.addDiagnostics({ explainedVariance: explainedVariance(values, ret) });
 
     const order = new Int32Array(total);
     for (let i = 0; i < total; i++) order[i] = i;
@@ -243,6 +246,7 @@ export class OnPolicyLearner implements Learner {
     const mbOld = new Float32Array(mb);
     const mbAdv = new Float32Array(mb);
     const mbRet = new Float32Array(mb);
+    const minibatch: OnPolicyMinibatch = { act: mbA, pos: mbPos, oldLogp: mbOld, adv: mbAdv, ret: mbRet };
     let lossSum = 0;
     let lossN = 0;
     for (let epoch = 0; epoch < p.epochsPerRollout; epoch++) {
@@ -264,7 +268,7 @@ export class OnPolicyLearner implements Learner {
           mbAdv[i] = adv[row];
           mbRet[i] = ret[row];
         }
-        lossSum += this.gradientStep(mbX, mbS, mbA, mbPos, mbOld, mbAdv, mbRet, size);
+        lossSum += this.gradientStep(mbX, mbS, minibatch, size, counter);
         lossN++;
       }
     }
@@ -272,39 +276,23 @@ export class OnPolicyLearner implements Learner {
     return lossSum / lossN;
   }
 
-  private gradientStep(x: Float32Array, st: Float32Array, act: Int32Array, pos: Float32Array, oldLogp: Float32Array, adv: Float32Array, ret: Float32Array, size: number): number {
+  private gradientStep(
+    x: Float32Array,
+    st: Float32Array,
+    mb: OnPolicyMinibatch,
+    size: number,
+    counter: EpochCounter,
+  ): number {
     const p = this.params;
-    if (this.trainer) {
-      const loss = this.trainer.step(x, st, size, discreteLossGradient(act, oldLogp, adv, ret, p), clipByGlobalNorm(this.optimizer, p.clipNorm));
-      this.net.sync();
-      return loss;
-    }
-    const inputs = this.net.tensors(x, st, size);
-    const advT = tf.tensor1d(adv.subarray(0, size));
-    const retT = tf.tensor1d(ret.subarray(0, size));
-    const oldT = tf.tensor1d(oldLogp.subarray(0, size));
-    const actT = this.continuous ? tf.tensor1d(pos.subarray(0, size)) : tf.tidy(() => tf.oneHot(tf.tensor1d(act.subarray(0, size), 'int32'), 3));
-    const loss = trainStep(
-      this.net,
-      this.optimizer,
-      () => {
-        const out = this.net.apply(inputs, true);
-        if (!this.continuous) return discreteLoss(this.net.logProbs(out.policy as tf.Tensor2D), out.value, actT, oldT, advT, retT, p);
-        // a Gaussian around the policy's mean position with the learned log standard deviation
-        const ls = this.logStd as tf.Variable;
-        const mean = this.net.positionMean(out.policy as tf.Tensor2D);
-        const z = tf.div(tf.sub(actT, mean), tf.exp(ls));
-        const logp = tf.sub(tf.sub(tf.mul(-0.5, tf.square(z)), ls), LOG_SQRT_2PI) as tf.Tensor1D;
-        const entropy = tf.add(ls, 0.5 + LOG_SQRT_2PI) as tf.Scalar;
-        let total = tf.sub(surrogate(logp, oldT, advT, p), tf.mul(p.entropyCoef, entropy));
-        if (out.value) total = tf.add(total, valueLoss(out.value, retT, p));
-        return total as tf.Scalar;
-      },
-      p.clipNorm,
-      this.logStd ? [this.logStd] : [],
-    );
-    tf.dispose([...inputs, advT, retT, oldT, actT]);
-    return loss;
+    const observed: Record<string, number> = {};
+    const loss = onPolicyLoss(this.net, mb, size, p, this.logStd, observed);
+    const value = this.net.train(x, st, size, loss, this.optimizer, {
+      clipNorm: p.clipNorm,
+      extraVars: this.logStd ? [this.logStd] : [],
+      stats: this.stepStats,
+    });
+    counter.addDiagnostics({ ...observed, gradNorm: this.stepStats.gradNorm });
+    return value;
   }
 
   decide(obs: Observation): Decision {

@@ -1,15 +1,18 @@
 /** RLTrader's learners (value network, or value + policy networks on one trunk) and their fit loss. */
 import * as tf from '@tensorflow/tfjs';
 import { JsAdam } from '../../nn/adam.ts';
-import { BlockTrainer, type LossGradient } from '../../nn/block-trainer.ts';
+import type { LossGradient } from '../../nn/block-trainer.ts';
+import type { HeadLoss, StepStats } from '../../nn/head-loss.ts';
 import { Rng } from '../../core/random.ts';
 import type { LearningEnv } from '../learning-env.ts';
 import type { Decision, Observation } from '../../core/policy.ts';
 import { argmax, sigmoid } from '../../nn/head-math.ts';
 import { EpochCounter, type EpochStats, type EpochTrace } from './epoch-trace.ts';
 import { greedyDecision } from '../greedy-decision.ts';
-import type { Learner } from './learner.ts';
-import { trainStep, type AgentNet } from '../../nn/agent-net.ts';
+import { defineLearner, type Learner } from './learner.ts';
+import { positive, unitInterval } from './param-schemas.ts';
+import { z } from 'zod';
+import type { AgentNet } from '../../nn/agent-net.ts';
 import type { HeadTensors } from '../../nn/head-outputs.ts';
 
 /**
@@ -27,11 +30,29 @@ export interface RltraderParams {
 
 export const RLTRADER_DEFAULTS: RltraderParams = { gamma: 0.9, learningRate: 1e-4, fitOnDelayedReward: false };
 
+const rltraderParamsShape = {
+  gamma: unitInterval,
+  learningRate: positive,
+  fitOnDelayedReward: z.boolean(),
+} satisfies Record<keyof RltraderParams, z.ZodType>;
+
+/** The registry entry: `net: 'dqn'` a value head of 3, `net: 'a2c'` value and policy heads of 3 on one trunk. */
+export const rltraderLearner = defineLearner({
+  kind: 'rltrader',
+  schema: z
+    .strictObject(rltraderParamsShape)
+    .partial()
+    .extend({ kind: z.literal('rltrader'), net: z.enum(['dqn', 'a2c']) }),
+  exploration: { kind: 'linear', start: 0.5, end: 0.02 },
+  heads: (l) => ({ heads: l.net === 'a2c' ? { value: 3, policy: 3 } : { value: 3 }, continuous: false }),
+  create: ({ kind: _k, net: _n, ...params }, { net, seed }) =>
+    new RltraderLearner(net, { ...RLTRADER_DEFAULTS, ...params }, seed),
+});
+
 export class RltraderLearner implements Learner {
   readonly kind = 'rltrader' as const;
   private readonly optimizer: JsAdam;
-  /** The hand-written backward pass for dense and Conv1D networks (block-trainer.ts); other networks use the tape. */
-  private readonly trainer: BlockTrainer | undefined;
+  private readonly stepStats: StepStats = { gradNorm: NaN };
   private readonly rng: Rng;
   private readonly probs = new Float32Array(3);
   private readonly hasPolicy: boolean;
@@ -54,7 +75,6 @@ export class RltraderLearner implements Learner {
     if (net.heads.value !== 3) throw new Error('RLTrader learners need a value head of 3');
     this.hasPolicy = net.heads.policy === 3;
     this.optimizer = new JsAdam(params.learningRate);
-    this.trainer = BlockTrainer.tryCreate(net.model);
     this.rng = new Rng(seed);
   }
 
@@ -110,20 +130,20 @@ export class RltraderLearner implements Learner {
       trace.push(t, action, explored, step.units, step.portfolioValue, outs);
       value = step.portfolioValue;
       if (this.params.fitOnDelayedReward && step.delayedReward !== 0 && !step.done) {
-        counter.addLoss(this.fit(this.fitFrom, this.len, step.delayedReward));
+        counter.addLoss(this.fit(this.fitFrom, this.len, step.delayedReward, counter));
         this.fitFrom = this.len;
         trace.learnedAt.push(t);
       }
       if (step.done) break;
       obs = step.observation;
     }
-    counter.addLoss(this.fit(0, this.len, lastPl));
+    counter.addLoss(this.fit(0, this.len, lastPl, counter));
     trace.learnedAt.push(obs.t);
     return counter.stats(value);
   }
 
   /** One gradient step on rows [from, to) with targets built backwards from `finalReward`. */
-  private fit(from: number, to: number, finalReward: number): number {
+  private fit(from: number, to: number, finalReward: number, counter: EpochCounter): number {
     const n = to - from;
     if (n <= 0) return NaN;
     const { gamma } = this.params;
@@ -145,16 +165,9 @@ export class RltraderLearner implements Learner {
     }
     const x = this.x.subarray(from * this.net.xSize);
     const state = this.state.subarray(from * this.net.stateSize);
-    if (this.trainer) {
-      const loss = this.trainer.step(x, state, n, rltraderLossGradient(yValue, yPolicy), this.optimizer);
-      this.net.sync();
-      return loss;
-    }
-    const inputs = this.net.tensors(x, state, n);
-    const yv = tf.tensor2d(yValue, [n, 3]);
-    const yp = yPolicy ? tf.tensor2d(yPolicy, [n, 3]) : undefined;
-    const loss = trainStep(this.net, this.optimizer, () => rltraderLoss(this.net.apply(inputs, true), yv, yp));
-    tf.dispose([...inputs, yv, ...(yp ? [yp] : [])]);
+    const headLoss = rltraderHeadLoss(yValue, yPolicy, n);
+    const loss = this.net.train(x, state, n, headLoss, this.optimizer, { stats: this.stepStats });
+    counter.addDiagnostics({ gradNorm: this.stepStats.gradNorm });
     return loss;
   }
 
@@ -183,6 +196,14 @@ export function rltraderLoss(out: HeadTensors, yValue: tf.Tensor2D, yPolicy: tf.
     l = tf.add(l, tf.losses.sigmoidCrossEntropy(yPolicy, logits)) as tf.Scalar;
   }
   return l;
+}
+
+/** RLTrader's fit loss given once: the tfjs ops and the hand-derived gradient the block trainer uses. */
+export function rltraderHeadLoss(yValue: Float32Array, yPolicy: Float32Array | undefined, n: number): HeadLoss {
+  return {
+    tf: (out) => rltraderLoss(out, tf.tensor2d(yValue, [n, 3]), yPolicy ? tf.tensor2d(yPolicy, [n, 3]) : undefined),
+    grad: rltraderLossGradient(yValue, yPolicy),
+  };
 }
 
 /** `rltraderLoss` and its gradient with respect to the head outputs, for the JS trainer. */

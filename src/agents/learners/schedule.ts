@@ -1,4 +1,6 @@
-/** Exploration rate ε for an epoch. */
+/** Exploration rate ε for an epoch: the schedules, their value at an epoch and their recipe schema. */
+import { z } from 'zod';
+
 export type EpsilonSchedule =
   /** RLTrader: start · (1 − epoch / (epochs − 1)), reaching `end` (default 0) at the last epoch. */
   | { kind: 'linear'; start: number; end?: number }
@@ -20,3 +22,12 @@ export function epsilonAt(schedule: EpsilonSchedule, epoch: number, epochs: numb
       return Math.max(schedule.end, schedule.start * Math.pow(schedule.decay, epoch));
   }
 }
+
+const rate = z.number().min(0).max(1);
+
+/** The recipe's `exploration`, checked at strategy load. */
+export const epsilonScheduleSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('linear'), start: rate, end: rate.optional() }),
+  z.strictObject({ kind: z.literal('exponential'), start: rate, end: rate, decay: z.number().gt(0).max(1) }),
+  z.strictObject({ kind: z.literal('constant'), value: rate }),
+]) satisfies z.ZodType<EpsilonSchedule>;

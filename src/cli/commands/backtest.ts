@@ -40,7 +40,7 @@ export function registerBacktest(program: Command): void {
   const cmd = program
     .command('backtest')
     .description('run a strategy over history against buy-and-hold, flat, random and SMA-cross baselines; writes a report')
-    .option('--strategy <name>', 'strategy file in strategies/ (default: config backtest.strategy)')
+    .option('--strategy <name>', 'a strategy in strategies/ or a strategy .ts file (default: config backtest.strategy)')
     .option('--data <file>', 'candles from a CSV file instead of the store')
     .option('--columns <names>', COLUMNS_HELP)
     .option('--sample', 'use the bundled sample series (S&P 500 daily)')

@@ -1,0 +1,34 @@
+/**
+ * The learner registry: one line per learner kind. Each kind's file exports its definition (recipe schema, heads,
+ * environments, default exploration, factory; see learner.ts's LearnerDefinition); the recipe type, the strategy
+ * check and the setup read this table. Adding a learner = one new file + one line here (issue 11).
+ */
+import { UserError } from '../../core/errors.ts';
+import type { z } from 'zod';
+import type { LearnerDefinition } from './learner.ts';
+import { dqnLearner } from './dqn.ts';
+import { pgLearner } from './pg.ts';
+import { a2cLearner } from './a2c.ts';
+import { ppoLearner } from './ppo.ts';
+import { rltraderLearner } from './rltrader.ts';
+
+export const LEARNERS = [dqnLearner, pgLearner, a2cLearner, ppoLearner, rltraderLearner] as const;
+
+/** A recipe's `learner` object: which learner trains the network, with the parameters that differ from its defaults. */
+export type LearnerRecipe = z.infer<(typeof LEARNERS)[number]['schema']>;
+export type LearnerKind = LearnerRecipe['kind'];
+
+export const LEARNER_KINDS: readonly LearnerKind[] = LEARNERS.map((l) => l.kind);
+
+/** The registry entry of a learner kind, or undefined for a kind nobody registered. */
+export function findLearner(kind: unknown): LearnerDefinition<LearnerRecipe> | undefined {
+  // one cast for the whole table: each entry reads only recipes of its own kind, which the lookup guarantees
+  return LEARNERS.find((l) => l.kind === kind) as LearnerDefinition<LearnerRecipe> | undefined;
+}
+
+/** The registry entry for `recipe.kind` (recipes are checked at load: an unknown kind here is a programming error). */
+export function learnerOf(recipe: LearnerRecipe): LearnerDefinition<LearnerRecipe> {
+  const d = findLearner(recipe.kind);
+  if (!d) throw new UserError(`unknown learner "${String(recipe.kind)}" (learners: ${LEARNER_KINDS.join(', ')})`);
+  return d;
+}
