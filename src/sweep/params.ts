@@ -84,7 +84,7 @@ export function applyParams(recipe: AgentRecipe, params: Params, strategy: strin
     node[parts[parts.length - 1]] = value;
   }
   try {
-    return checkRecipe(strategy, out);
+    return checkRecipe(`strategies/${strategy}.ts`, out);
   } catch (e) {
     throw new UserError(`with ${JSON.stringify(params)}: ${(e as Error).message}`);
   }
