@@ -6,11 +6,17 @@ import ts from 'typescript';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const configPath = path.join(root, 'tsconfig.json');
-const parsed = ts.getParsedCommandLineOfConfigFile(configPath, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+const parsed = ts.getParsedCommandLineOfConfigFile(
+  configPath,
+  {},
+  { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+);
 if (!parsed) throw new Error('cannot read tsconfig.json');
 const program = ts.createProgram(parsed.fileNames, parsed.options);
 const checker = program.getTypeChecker();
-const own = program.getSourceFiles().filter((f) => !f.isDeclarationFile && f.fileName.startsWith(root) && !f.fileName.includes('node_modules'));
+const own = program
+  .getSourceFiles()
+  .filter((f) => !f.isDeclarationFile && f.fileName.startsWith(root) && !f.fileName.includes('node_modules'));
 
 /** The symbol an alias finally names (through re-exports). */
 function target(symbol: ts.Symbol): ts.Symbol {
@@ -30,9 +36,15 @@ for (const file of own) {
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) {
       const clause = ts.isImportDeclaration(node) ? node.importClause : undefined;
-      if (clause?.namedBindings && ts.isNamespaceImport(clause.namedBindings) && node.moduleSpecifier) markModule(node.moduleSpecifier);
+      if (clause?.namedBindings && ts.isNamespaceImport(clause.namedBindings) && node.moduleSpecifier)
+        markModule(node.moduleSpecifier);
       if (ts.isExportDeclaration(node) && !node.exportClause && node.moduleSpecifier) markModule(node.moduleSpecifier);
-      const named = clause?.namedBindings && ts.isNamedImports(clause.namedBindings) ? clause.namedBindings.elements : ts.isExportDeclaration(node) && node.exportClause && ts.isNamedExports(node.exportClause) ? node.exportClause.elements : [];
+      const named =
+        clause?.namedBindings && ts.isNamedImports(clause.namedBindings)
+          ? clause.namedBindings.elements
+          : ts.isExportDeclaration(node) && node.exportClause && ts.isNamedExports(node.exportClause)
+            ? node.exportClause.elements
+            : [];
       for (const el of named) {
         const sym = checker.getSymbolAtLocation(el.name);
         if (sym) used.add(target(sym));
@@ -42,8 +54,10 @@ for (const file of own) {
         if (sym) used.add(target(sym));
       }
     }
-    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0]) markModule(node.arguments[0]);
-    if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) markModule(node.argument.literal);
+    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0])
+      markModule(node.arguments[0]);
+    if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal))
+      markModule(node.argument.literal);
     ts.forEachChild(node, visit);
   };
   visit(file);
@@ -64,6 +78,8 @@ for (const file of own) {
   }
 }
 if (unused.length) {
-  process.stderr.write(`exports no other file imports (drop the export, or the code):\n${unused.map((u) => `  ${u}`).join('\n')}\n`);
+  process.stderr.write(
+    `exports no other file imports (drop the export, or the code):\n${unused.map((u) => `  ${u}`).join('\n')}\n`,
+  );
   process.exit(1);
 }

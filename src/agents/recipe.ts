@@ -104,7 +104,11 @@ const recipeSchema = z.strictObject({
   episodeLength: whole(2).optional(),
   stopLoss: z.number().gt(0).lt(1).optional(),
   decision: z
-    .strictObject({ margins: z.array(z.number().min(0)).min(1).optional(), minHold: whole(0).optional(), every: whole(1).optional() })
+    .strictObject({
+      margins: z.array(z.number().min(0)).min(1).optional(),
+      minHold: whole(0).optional(),
+      every: whole(1).optional(),
+    })
     .optional(),
   selection: z
     .strictObject({
@@ -154,6 +158,8 @@ export function checkRecipe(where: string, r: unknown): AgentRecipe {
   const own = entry.schema.safeParse(learner, { reportInput: true });
   if (!own.success) throw bad(describeIssue(own.error.issues[0], ['learner'], entry.schema, `learner ${entry.kind}`));
   const d = (r as AgentRecipe).decision;
-  if (d) for (const margin of d.margins ?? [0]) checkDecisionRule({ margin, minHold: d.minHold, every: d.every }, `${where}: recipe.decision`);
+  if (d)
+    for (const margin of d.margins ?? [0])
+      checkDecisionRule({ margin, minHold: d.minHold, every: d.every }, `${where}: recipe.decision`);
   return r as AgentRecipe;
 }

@@ -58,7 +58,9 @@ export function ruleCosts(account: AccountSection): Costs {
 
 /** The sizing rule strategies trade with, so paper trades match the backtest's. */
 export function ruleSizing(d: StrategyDefaults): SizingOptions {
-  return d.sizing === 'confidence' ? { kind: 'confidence', minTradeValue: d.minTradeValue, maxTradeValue: d.maxTradeValue } : { kind: 'all' };
+  return d.sizing === 'confidence'
+    ? { kind: 'confidence', minTradeValue: d.minTradeValue, maxTradeValue: d.maxTradeValue }
+    : { kind: 'all' };
 }
 
 /** Names of the strategies in strategies/ (file names without .ts), sorted. */

@@ -88,7 +88,10 @@ export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: Save
       engines: structuredClone(agent.learner.net.plan),
     },
     trainingWindow: { from: isoTime(candles.ts[fold.train.from]), to: isoTime(candles.ts[fold.train.to - 1]) },
-    dataHash: hashData(candles.ts.subarray(fold.train.from, fold.train.to), candles.close.subarray(fold.train.from, fold.train.to)),
+    dataHash: hashData(
+      candles.ts.subarray(fold.train.from, fold.train.to),
+      candles.close.subarray(fold.train.from, fold.train.to),
+    ),
     metrics: o.metrics,
     codeVersion: codeVersion(),
   });
@@ -121,7 +124,11 @@ export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent>
     learner.net.setTrunkCache(true);
     try {
       const policy = learnerPolicy(req.strategyName, learner, rule);
-      return runBacktest({ ...envOptions(recipe, settings, prepared, range), policy, ...(startState ? { startState } : {}) });
+      return runBacktest({
+        ...envOptions(recipe, settings, prepared, range),
+        policy,
+        ...(startState ? { startState } : {}),
+      });
     } finally {
       learner.net.setTrunkCache(false);
     }

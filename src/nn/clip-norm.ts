@@ -19,7 +19,9 @@ export function clipByGlobalNorm(
       if (!(clipNorm > 0)) return optimizer.applyGradientArrays(entries);
       const scale = Math.min(1, clipNorm / (Math.sqrt(sumSq) + 1e-6));
       if (scale === 1) return optimizer.applyGradientArrays(entries);
-      optimizer.applyGradientArrays(entries.map(({ variable, grad }) => ({ variable, grad: grad.map((g) => g * scale) })));
+      optimizer.applyGradientArrays(
+        entries.map(({ variable, grad }) => ({ variable, grad: grad.map((g) => g * scale) })),
+      );
     },
   };
 }

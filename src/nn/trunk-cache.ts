@@ -54,7 +54,13 @@ export class TrunkCache {
     this.z = new Float32Array(zWidth);
     this.heads = heads.map((layer) => {
       const cfg = layer.getConfig() as { units: number; activation?: string };
-      return { layer, units: cfg.units, softmax: cfg.activation === 'softmax', kernel: new Float32Array(zWidth * cfg.units), bias: new Float32Array(cfg.units) };
+      return {
+        layer,
+        units: cfg.units,
+        softmax: cfg.activation === 'softmax',
+        kernel: new Float32Array(zWidth * cfg.units),
+        bias: new Float32Array(cfg.units),
+      };
     });
     for (const h of this.heads) {
       const arr = new Float32Array(h.units);
@@ -67,7 +73,11 @@ export class TrunkCache {
   /** A cache for models shaped [features [window, cols], state] → concat 'trunk_state' → dense heads; else undefined. */
   static tryCreate(model: tf.LayersModel): TrunkCache | undefined {
     if (trunkCacheUnsupported(model)) return undefined;
-    return new TrunkCache(model, model.getLayer('trunk_state'), model.outputs.map((o) => o.sourceLayer));
+    return new TrunkCache(
+      model,
+      model.getLayer('trunk_state'),
+      model.outputs.map((o) => o.sourceLayer),
+    );
   }
 
   /** Forget cached trunk rows and re-read the head weights (after any weight change). */
@@ -125,7 +135,8 @@ export class TrunkCache {
     const n = Math.max(1, Math.min(CHUNK, lastT - t + 1));
     const span = this.window * this.cols;
     const x = new Float32Array(n * span);
-    for (let i = 0; i < n; i++) x.set(all.subarray((t + i - this.window + 1) * this.cols, (t + i + 1) * this.cols), i * span);
+    for (let i = 0; i < n; i++)
+      x.set(all.subarray((t + i - this.window + 1) * this.cols, (t + i + 1) * this.cols), i * span);
     if (this.folded) {
       this.folded.predict(x, n, this.rows.subarray(0, n * this.width));
     } else {

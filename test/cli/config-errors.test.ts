@@ -48,6 +48,9 @@ test('every data subcommand has --help naming its options', async () => {
   }
   assert.match(help.list, /--json/);
   assert.match(help.gaps, /--json/);
-  assert.match(help.import, /<file>[\s\S]*--tz <zone>[\s\S]*--exchange <id>[\s\S]*--symbol <symbol>[\s\S]*--timeframe <tf>/);
+  assert.match(
+    help.import,
+    /<file>[\s\S]*--tz <zone>[\s\S]*--exchange <id>[\s\S]*--symbol <symbol>[\s\S]*--timeframe <tf>/,
+  );
   assert.match(help.export, /--out <file>/);
 });

@@ -87,7 +87,10 @@ test('recipe keys: unknown keys and wrong kinds are one line; learner defaults m
   );
   oneLineError(() => applyParams(recipe, { windw: 3 }, 'tiny'), /has no "windw"/);
   oneLineError(() => applyParams(recipe, { window: 'five' }, 'tiny'), /--grid window="five": expected a number like 3/);
-  oneLineError(() => applyParams(recipe, { window: 2.5 }, 'tiny'), /strategies\/tiny\.ts: recipe\.window: Invalid input: expected int/);
+  oneLineError(
+    () => applyParams(recipe, { window: 2.5 }, 'tiny'),
+    /strategies\/tiny\.ts: recipe\.window: Invalid input: expected int/,
+  );
   const r = applyParams(recipe, { 'learner.gamma': 0.5, 'network.hidden': [8, 4] }, 'tiny');
   assert.equal((r.learner as { gamma?: number }).gamma, 0.5);
   assert.deepEqual(r.network.hidden, [8, 4]);

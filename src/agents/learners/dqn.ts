@@ -73,7 +73,10 @@ const dqnParamsShape = {
 /** The registry entry: one value head of 3 (buy, sell, hold), ε-greedy (RLTrader's linear ε by default). */
 export const dqnLearner = defineLearner({
   kind: 'dqn',
-  schema: z.strictObject(dqnParamsShape).partial().extend({ kind: z.literal('dqn') }),
+  schema: z
+    .strictObject(dqnParamsShape)
+    .partial()
+    .extend({ kind: z.literal('dqn') }),
   exploration: { kind: 'linear', start: 0.5, end: 0.02 },
   heads: () => ({ heads: { value: 3 }, continuous: false }),
   create: ({ kind: _k, ...params }, { net, newNet, seed }) =>
@@ -131,7 +134,15 @@ export class DqnLearner implements Learner {
       counter.count(action, explored);
       trace.push(t, action, explored, step.units, step.portfolioValue, outs);
       value = step.portfolioValue;
-      this.replay.push(this.prevX, this.prevState, action, step.reward * this.params.rewardScale, this.net.inputOf(step.observation), step.observation.state, step.done);
+      this.replay.push(
+        this.prevX,
+        this.prevState,
+        action,
+        step.reward * this.params.rewardScale,
+        this.net.inputOf(step.observation),
+        step.observation.state,
+        step.done,
+      );
       this.envSteps++;
       if (this.replay.size >= this.params.warmup && this.envSteps % this.params.trainEvery === 0) {
         for (let g = 0; g < this.params.gradientSteps; g++) counter.addLoss(this.learn(counter));
@@ -255,7 +266,8 @@ export function dqnDiagnostics(
  */
 export function dqnLossGradient(y: Float32Array, actions: Int32Array, delta: number): LossGradient {
   return (out, grad, n) => {
-    const q = out.value!, g = grad.value!;
+    const q = out.value!,
+      g = grad.value!;
     let loss = 0;
     for (let i = 0; i < n; i++) {
       const k = i * 3 + actions[i];

@@ -19,7 +19,6 @@ import * as tf from '@tensorflow/tfjs';
 import type { OnPolicyParams } from './onpolicy-params.ts';
 import { explainedVariance, LOG_SQRT_2PI, onPolicyLoss, type OnPolicyMinibatch } from './onpolicy-loss.ts';
 
-
 /** Rollout storage, env-major (row = env·T + t), typed arrays sized once. */
 class Rollout {
   readonly x: Float32Array;
@@ -73,8 +72,10 @@ export class OnPolicyLearner implements Learner {
     if (!net.heads.policy) throw new Error(`${kind} needs a policy head`);
     if (kind !== 'pg' && net.heads.value !== 1) throw new Error(`${kind} needs a value head of 1`);
     this.continuous = isContinuous(net);
-    if (!this.continuous && net.heads.policy !== 3) throw new Error('a discrete policy head has 3 outputs (buy, sell, hold)');
-    if (this.continuous && net.heads.policy !== 1 && net.heads.policy !== 2) throw new Error('a continuous policy head has 1 (sigmoid) or 2 (softmax) outputs');
+    if (!this.continuous && net.heads.policy !== 3)
+      throw new Error('a discrete policy head has 3 outputs (buy, sell, hold)');
+    if (this.continuous && net.heads.policy !== 1 && net.heads.policy !== 2)
+      throw new Error('a continuous policy head has 1 (sigmoid) or 2 (softmax) outputs');
     this.optimizer = new JsAdam(params.learningRate);
     // the hand-derived gradient covers a discrete softmax policy only
     if (this.continuous || net.policyOutput !== 'softmax') {
@@ -85,7 +86,13 @@ export class OnPolicyLearner implements Learner {
     this.logStd = this.continuous ? tf.variable(tf.scalar(this.logStdValue), true) : undefined;
   }
 
-  private sampleAction(outs: HeadOutputs, row: number, holdRatio: number, r: Rollout, slot: number): { action: number; confidence: number; position?: number; explored: boolean } {
+  private sampleAction(
+    outs: HeadOutputs,
+    row: number,
+    holdRatio: number,
+    r: Rollout,
+    slot: number,
+  ): { action: number; confidence: number; position?: number; explored: boolean } {
     const pol = outs.policy as Float32Array;
     r.value[slot] = outs.value ? outs.value[row] : 0;
     if (this.continuous) {
@@ -97,7 +104,12 @@ export class OnPolicyLearner implements Learner {
       r.logp[slot] = -0.5 * z * z - this.logStdValue - LOG_SQRT_2PI;
       const target = Math.min(1, Math.max(0, a));
       const action = positionAction(target, holdRatio);
-      return { action, confidence: Math.abs(target - holdRatio), position: action === 2 ? undefined : target, explored: Math.abs(z) > 1 };
+      return {
+        action,
+        confidence: Math.abs(target - holdRatio),
+        position: action === 2 ? undefined : target,
+        explored: Math.abs(z) > 1,
+      };
     }
     const p = this.net.policyOutput === 'logits' ? softmaxRow(pol, row, 3, this.probs) : this.copyRow(pol, row);
     let u = this.rng.next();
@@ -168,7 +180,8 @@ export class OnPolicyLearner implements Learner {
           if (step.done) live[e] = false;
         }
       }
-      for (let e = 0; e < n; e++) lastValue[e] = live[e] && this.net.heads.value ? (this.net.forwardOne(obs[e]).value as Float32Array)[0] : 0;
+      for (let e = 0; e < n; e++)
+        lastValue[e] = live[e] && this.net.heads.value ? (this.net.forwardOne(obs[e]).value as Float32Array)[0] : 0;
       counter.addLoss(this.update(r, lastValue, counter));
       trace.learnedAt.push(obs[0].t);
     }
