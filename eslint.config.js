@@ -21,6 +21,18 @@ export default tseslint.config(
     },
   },
   {
+    // the dashboard's pages run in the browser, with lightweight-charts' standalone build as a global
+    files: ['src/server/public/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          ...['window', 'document', 'location', 'sessionStorage', 'fetch', 'URL', 'TextDecoder', 'Node'],
+          ...['setTimeout', 'clearTimeout', 'confirm', 'console', 'LightweightCharts'],
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

@@ -22,7 +22,7 @@ export const agentSection = z.strictObject({
   maxCandles: z.number().int().min(0),
 });
 
-export type AgentSection = z.infer<typeof agentSection>;
+type AgentSection = z.infer<typeof agentSection>;
 
 /** The market an agent trains and trades in: the account (balance, costs) and the confidence-sizing bounds. */
 export interface AgentMarketSettings {

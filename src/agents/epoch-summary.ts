@@ -18,7 +18,7 @@ const ACTION_COLOURS = ['#ef4444', '#3b82f6', '#d1d5db'];
 const LINE_COLOURS = ['#dc2626', '#2563eb', '#6b7280'];
 const MAX_POINTS = 1200;
 
-export interface EpochSummaryInput {
+interface EpochSummaryInput {
   title: string;
   candles: Candles;
   trace: EpochTrace;
@@ -39,7 +39,7 @@ function fmt(v: number): string {
   return v.toPrecision(3);
 }
 
-export function epochSummarySvg(input: EpochSummaryInput): string {
+function epochSummarySvg(input: EpochSummaryInput): string {
   const { candles, trace } = input;
   const n = trace.length;
   const w = WIDTH - LEFT - RIGHT;
@@ -209,7 +209,7 @@ export interface CurvePoint {
 }
 
 /** Learning curves: training portfolio value, loss, validation Sharpe and ε per epoch, one panel each. */
-export function learningCurvesSvg(title: string, points: readonly CurvePoint[], bestEpoch: number): string {
+function learningCurvesSvg(title: string, points: readonly CurvePoint[], bestEpoch: number): string {
   const w = 900 - LEFT - RIGHT;
   const ph = 130;
   const series: { label: string; get: (p: CurvePoint) => number | undefined; colour: string }[] = [

@@ -16,7 +16,7 @@ export function isContinuous(net: AgentNet): boolean {
  * A continuous agent rebalances only when its target differs from what it holds by more than this share of value:
  * chasing every small wiggle of the policy's mean would pay fees for nothing.
  */
-export const REBALANCE_BAND = 0.05;
+const REBALANCE_BAND = 0.05;
 
 /** 0 buy (raise the position), 1 sell (lower it), 2 hold (inside the band). */
 export function positionAction(target: number, holdRatio: number): number {
@@ -46,9 +46,9 @@ export function greedyDecision(net: AgentNet, outs: HeadOutputs, holdRatio: numb
 }
 
 /** Hold ratios at or above this count as fully invested: an all-in buy would change nothing. */
-export const FULL_RATIO = 0.99;
+const FULL_RATIO = 0.99;
 /** Hold ratios at or below this count as flat: a sell would change nothing. */
-export const FLAT_RATIO = 0.01;
+const FLAT_RATIO = 0.01;
 
 /** Whether a decision would move the position held at `holdRatio` (a buy when fully in, a sell when flat do not). */
 export function changesPosition(d: Decision, holdRatio: number): boolean {

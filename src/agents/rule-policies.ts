@@ -9,7 +9,7 @@ const SELL: Decision = Object.freeze({ action: 'sell', confidence: 1 });
 const HOLD: Decision = Object.freeze({ action: 'hold', confidence: 0 });
 
 /** Simple moving average of closes; value at t uses closes t−period+1 … t, NaN before that. */
-export function rollingSma(values: Float64Array, period: number): Float64Array {
+function rollingSma(values: Float64Array, period: number): Float64Array {
   const out = new Float64Array(values.length).fill(NaN);
   let sum = 0;
   for (let i = 0; i < values.length; i++) {
@@ -75,5 +75,3 @@ export function smaCrossPolicy(candles: Candles, fast = 20, slow = 50): Policy {
     },
   };
 }
-
-export const DECISIONS = { BUY, SELL, HOLD };

@@ -5,7 +5,7 @@ import type { AgentLearnerMeta } from './load-agent.ts';
 import type { AgentRecipe } from './recipe.ts';
 import { headsFor, networkSpec, type PreparedData } from './setup.ts';
 
-export interface AgentModelMeta {
+interface AgentModelMeta {
   name: string;
   strategy: string;
   seed: number;

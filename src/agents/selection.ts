@@ -10,7 +10,7 @@ import type { AgentRecipe } from './recipe.ts';
 import type { IndexRange } from './setup.ts';
 import type { Fold } from './splits.ts';
 
-export interface SelectionOptions {
+interface SelectionOptions {
   windows: number;
   purge: number;
   embargo: number;
@@ -23,9 +23,9 @@ export function selectionOptions(recipe: AgentRecipe): SelectionOptions {
 }
 
 /** Fewest candles a validation window may hold for its Sharpe to mean anything; fewer windows are used below it. */
-export const MIN_SCORE_WINDOW = 48;
+const MIN_SCORE_WINDOW = 48;
 /** Fewest candles a training segment between two windows may keep. */
-export const MIN_TRAIN_SEGMENT = 20;
+const MIN_TRAIN_SEGMENT = 20;
 
 export interface PurgedSplit {
   /** Training segments, in order: the span minus the windows and their purged and embargoed zones. */

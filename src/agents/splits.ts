@@ -9,14 +9,14 @@ export interface Fold {
   test: IndexRange;
 }
 
-export interface SplitFractions {
+interface SplitFractions {
   train: number;
   validation: number;
   test: number;
 }
 
 /** Fewest candles a train, validation or test window may hold. */
-export const MIN_WINDOW = 20;
+const MIN_WINDOW = 20;
 
 /**
  * Chronological train / validation / test windows over candle indices [from, to), rolling forward.

@@ -15,12 +15,12 @@ import { costsFromSettings, type Costs } from '../market/costs.ts';
 import type { SizingOptions } from '../market/execution.ts';
 import { checkRecipe, type AgentRecipe } from './recipe.ts';
 
-export const STRATEGIES_DIR = path.join(PROJECT_ROOT, 'strategies');
+const STRATEGIES_DIR = path.join(PROJECT_ROOT, 'strategies');
 
 /** Candles loaded before the first decision so that rule indicators are warm (backtest `--from` and paper trading alike). */
 export const RULE_WARMUP_CANDLES = 100;
 
-export interface RuleContext {
+interface RuleContext {
   candles: Candles;
   seed: number;
 }
@@ -41,7 +41,7 @@ export interface AgentStrategy {
   recipe: AgentRecipe;
 }
 
-export type Strategy = RuleStrategy | AgentStrategy;
+type Strategy = RuleStrategy | AgentStrategy;
 
 /** The `backtest` section's fields that rule strategies trade with, in a backtest and on the paper trader alike. */
 export interface StrategyDefaults extends TradeValueBounds {
@@ -85,7 +85,7 @@ function isStrategy(v: unknown): v is Strategy {
 }
 
 /** A `--strategy` value that names a file (a path, or anything ending in .ts) rather than a strategy in strategies/. */
-export function isStrategyFile(nameOrFile: string): boolean {
+function isStrategyFile(nameOrFile: string): boolean {
   return nameOrFile.endsWith('.ts') || nameOrFile.includes('/') || nameOrFile.includes(path.sep);
 }
 

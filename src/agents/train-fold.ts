@@ -34,7 +34,7 @@ function codeVersion(): string {
   }
 }
 
-export interface AgentTrainRequest {
+interface AgentTrainRequest {
   /** The `agent` section (validation, patience, summaries), the account and the sizing bounds. */
   settings: AgentSettings;
   recipe: AgentRecipe;
@@ -49,7 +49,7 @@ export interface AgentTrainRequest {
   progress?: boolean;
 }
 
-export interface TrainedAgent {
+interface TrainedAgent {
   learner: Learner;
   prepared: PreparedData;
   training: TrainOutcome;
@@ -62,7 +62,7 @@ export interface TrainedAgent {
   dispose(): void;
 }
 
-export interface SaveAgentOptions {
+interface SaveAgentOptions {
   name: string;
   strategy: string;
   recipe: AgentRecipe;
@@ -98,7 +98,7 @@ export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: Save
 }
 
 /** The rule of a recipe with a given margin (minHold and every as the recipe says). */
-export function recipeRule(recipe: AgentRecipe, margin: number): DecisionRule {
+function recipeRule(recipe: AgentRecipe, margin: number): DecisionRule {
   const d = recipe.decision;
   return checkDecisionRule({ margin, minHold: d?.minHold, every: d?.every }, 'recipe decision');
 }

@@ -23,13 +23,13 @@ export interface ValidationResult {
   trades?: number;
 }
 
-export interface EpochRecord extends CurvePoint {
+interface EpochRecord extends CurvePoint {
   stats: EpochStats;
   seconds: number;
   validation?: ValidationResult;
 }
 
-export interface TrainOptions {
+interface TrainOptions {
   learner: Learner;
   envs: LearningEnv[];
   epochs: number;
@@ -63,7 +63,7 @@ export interface TrainOutcome {
 }
 
 /** The epoch line's names for the training diagnostics (EpochStats.diagnostics), in the order they are printed. */
-export const DIAGNOSTIC_LABELS: readonly (readonly [key: string, label: string])[] = [
+const DIAGNOSTIC_LABELS: readonly (readonly [key: string, label: string])[] = [
   ['approxKl', 'KL'],
   ['clipFraction', 'ClipFrac'],
   ['entropy', 'Entropy'],

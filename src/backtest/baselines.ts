@@ -10,7 +10,7 @@ import { buyAndHoldPolicy, flatPolicy, randomPolicy, smaCrossPolicy } from '../a
 export type BaselineName = 'buy_and_hold' | 'flat' | 'random' | 'sma_cross';
 export const BASELINE_NAMES: readonly BaselineName[] = ['buy_and_hold', 'flat', 'random', 'sma_cross'];
 
-export interface BaselineEntry {
+interface BaselineEntry {
   description: string;
   /** For `random`: the mean over seeds of every numeric metric. */
   metrics: Metrics;
@@ -23,7 +23,7 @@ export interface BaselineEntry {
 
 export type Baselines = Record<BaselineName, BaselineEntry>;
 
-export interface BaselineOptions {
+interface BaselineOptions {
   candles: Candles;
   range: { from: number; to: number };
   costs: Costs;

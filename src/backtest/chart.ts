@@ -2,7 +2,7 @@
 import sharp from 'sharp';
 import type { Trade } from '../market/backtest-engine.ts';
 
-export interface EquityChartInput {
+interface EquityChartInput {
   title: string;
   timestamps: Float64Array;
   close: Float64Array;
@@ -98,7 +98,7 @@ function drawdown(values: Float64Array): Float64Array {
 }
 
 /** SVG of price with buy/sell marks, portfolio value vs a benchmark, and drawdown. */
-export function equitySvg(c: EquityChartInput): string {
+function equitySvg(c: EquityChartInput): string {
   const price: Panel = { top: 60, height: 300 };
   const value: Panel = { top: 410, height: 260 };
   const dd: Panel = { top: 720, height: 130 };

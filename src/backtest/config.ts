@@ -19,7 +19,7 @@ export const backtestSection = z.strictObject({
   seed: z.number().int(),
 });
 
-export type BacktestSection = z.infer<typeof backtestSection>;
+type BacktestSection = z.infer<typeof backtestSection>;
 
 /** What a rule or saved-model backtest reads from config. */
 export interface BacktestSettings {

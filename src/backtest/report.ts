@@ -14,13 +14,13 @@ import { METRIC_ROWS, metricsToJson, type Metrics } from '../market/metrics.ts';
 
 export const REPORT_SCHEMA = 'bot-backtest-report/1';
 
-export interface ReportImage {
+interface ReportImage {
   /** PNG file, absolute or relative to the report folder. */
   file: string;
   caption: string;
 }
 
-export interface ReportTable {
+interface ReportTable {
   caption?: string;
   columns: string[];
   rows: (string | number)[][];
@@ -43,7 +43,7 @@ export interface ReportExtra {
   json?: Record<string, unknown>;
 }
 
-export interface ReportInput {
+interface ReportInput {
   runId: string;
   title?: string;
   strategy: { name: string; kind: string; description: string };
@@ -96,7 +96,7 @@ export interface StoredReport {
 
 const CSV_HEADER = 'index,time,side,price,units,gross,fee,tax,realized_pnl,cash,units_after';
 
-export function tradesCsv(trades: readonly Trade[]): string {
+function tradesCsv(trades: readonly Trade[]): string {
   const lines = [CSV_HEADER];
   for (const t of trades) {
     lines.push(
@@ -221,7 +221,7 @@ function formatCell(v: unknown, format: string): string {
 }
 
 /** Summary rows: metric label, strategy, then each baseline (random as mean ± sd). */
-export function summaryRows(report: StoredReport): { head: string[]; rows: string[][] } {
+function summaryRows(report: StoredReport): { head: string[]; rows: string[][] } {
   const head = ['metric', report.strategy.name, 'buy & hold', 'flat', 'random (mean ± sd)', 'sma-cross'];
   const rows = METRIC_ROWS.map(({ key, label, format }) => {
     const cells = [label, formatCell(report.metrics[key], format)];

@@ -14,7 +14,7 @@ import type { BacktestSettings } from './config.ts';
 import { newRunId, rangeIndices } from './range.ts';
 import { writeReport, readReport, type ReportExtra, type ReportFiles, type StoredReport } from './report.ts';
 
-export interface RuleBacktestRequest {
+interface RuleBacktestRequest {
   settings: Pick<BacktestSettings, 'account' | 'backtest'>;
   series: Series;
   strategy: RuleStrategy;
@@ -52,7 +52,7 @@ export async function runRuleBacktest(req: RuleBacktestRequest): Promise<Backtes
   });
 }
 
-export interface ReportBacktestRequest {
+interface ReportBacktestRequest {
   settings: Pick<BacktestSettings, 'account' | 'backtest'>;
   series: Series;
   strategy: { name: string; kind: 'rule' | 'agent'; description: string };

@@ -15,7 +15,7 @@ export interface BenchGroup {
   run(report: (f: Omit<Figure, 'group'>) => void): Promise<void>;
 }
 
-export function formatValue(v: number | string): string {
+function formatValue(v: number | string): string {
   if (typeof v === 'string') return v;
   if (!Number.isFinite(v)) return String(v);
   if (Number.isInteger(v)) return v.toLocaleString('en-US');

@@ -20,7 +20,7 @@ import { FrameRenderer } from './frame-renderer.ts';
 import type { ImageSpec, PanelKind } from './spec.ts';
 
 /** Extra candles EMA-based indicators (RSI, MACD) get before the window so their start-up bias has faded. */
-export const EMA_SETTLE = 100;
+const EMA_SETTLE = 100;
 const BOLLINGER_PERIOD = 20;
 const RSI_PERIOD = 14;
 const MACD_WARMUP = 26 + 9 - 2;
@@ -39,7 +39,7 @@ const INKS: Record<1 | 2 | 3 | 4, Inks> = {
   4: { up: [0, 1, 0, 0], down: [1, 0, 0, 0], main: [0, 0, 1, 0], second: [0, 0, 0, 1] },
 };
 
-export interface PanelBox {
+interface PanelBox {
   kind: 'price' | PanelKind;
   top: number;
   rows: number;

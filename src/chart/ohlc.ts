@@ -12,7 +12,7 @@ import type { ImageSpec } from './spec.ts';
 
 const WHITE = [1];
 
-export interface OhlcLayout {
+interface OhlcLayout {
   priceTop: number;
   priceRows: number;
   /** 0 when there are no volume bars. */

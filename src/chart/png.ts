@@ -43,7 +43,7 @@ export async function writePng(
   }
 }
 
-export interface DecodedImage {
+interface DecodedImage {
   data: Uint8Array;
   width: number;
   height: number;

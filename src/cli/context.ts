@@ -15,12 +15,12 @@ export interface CommonFlags {
   backend?: string;
 }
 
-export interface CommandContext {
+interface CommandContext {
   config: Config;
   logger: Logger;
 }
 
-export interface CommonOptionSet {
+interface CommonOptionSet {
   /** --exchange, --symbol, --timeframe */
   market?: boolean;
   /** --db */
@@ -44,7 +44,7 @@ export function addCommonOptions(cmd: Command, which: CommonOptionSet = { market
 }
 
 /** Config keys set by the common flags, in the shape of the config. */
-export function overridesFromFlags(flags: CommonFlags): Record<string, unknown> {
+function overridesFromFlags(flags: CommonFlags): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   if (flags.exchange !== undefined) o.exchange = { id: flags.exchange };
   if (flags.symbol !== undefined) o.symbol = flags.symbol;

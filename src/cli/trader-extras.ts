@@ -10,7 +10,7 @@ import { startRunNotices, type RunNotices } from '../server/run-notices.ts';
 import type { DashboardServer } from '../server/app.ts';
 import { parsePort, startDashboard } from './commands/serve.ts';
 
-export interface TraderExtras {
+interface TraderExtras {
   onTick(report: TickReport): void;
   onTickError(message: string): void;
   close(): Promise<void>;

@@ -6,7 +6,7 @@ import { UserError } from '../core/errors.ts';
 import { PROJECT_ROOT } from '../core/project-root.ts';
 import { configSchema, type Config } from './schema.ts';
 
-export const DEFAULT_CONFIG_FILE = path.join(PROJECT_ROOT, 'config', 'default.json');
+const DEFAULT_CONFIG_FILE = path.join(PROJECT_ROOT, 'config', 'default.json');
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -16,7 +16,7 @@ function isObject(v: unknown): v is JsonObject {
 }
 
 /** Deep merge: objects merge key by key, everything else (arrays included) is replaced. */
-export function deepMerge(base: JsonObject, over: JsonObject): JsonObject {
+function deepMerge(base: JsonObject, over: JsonObject): JsonObject {
   const out: JsonObject = { ...base };
   for (const [k, v] of Object.entries(over)) {
     if (v === undefined) continue;
@@ -53,7 +53,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /** Validates a merged config object; the first problem becomes a one-line UserError. */
-export function validateConfig(raw: unknown, source: string): Config {
+function validateConfig(raw: unknown, source: string): Config {
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -62,7 +62,7 @@ export function validateConfig(raw: unknown, source: string): Config {
   return result.data;
 }
 
-export interface LoadConfigOptions {
+interface LoadConfigOptions {
   /** Extra file layered over config/default.json. */
   configFile?: string;
   /** Values from flags, layered over both files. */

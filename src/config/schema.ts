@@ -9,7 +9,7 @@ import { agentSection } from '../agents/config.ts';
 import { notifySection, serverSection } from '../server/config.ts';
 import { sweepSection } from '../sweep/config.ts';
 
-export const logSection = z.strictObject({
+const logSection = z.strictObject({
   level: z.enum(['error', 'warn', 'info', 'debug']),
   /** JSON-lines log file; empty string turns file logging off. */
   file: z.string(),

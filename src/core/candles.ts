@@ -66,7 +66,3 @@ export function sliceCandles(c: Candles, from: number, to: number): Candles {
     volume: c.volume.subarray(from, to),
   };
 }
-
-export function candleAt(c: Candles, i: number): CandleRow {
-  return { ts: c.ts[i], open: c.open[i], high: c.high[i], low: c.low[i], close: c.close[i], volume: c.volume[i] };
-}

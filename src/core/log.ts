@@ -9,7 +9,7 @@ import { secretValuesFromEnv } from './secrets.ts';
 
 export type Logger = winston.Logger;
 
-export interface LogOptions {
+interface LogOptions {
   level: string;
   /** JSON-lines file; empty: no file. */
   file: string;
@@ -47,7 +47,7 @@ export function redactSecrets(text: string, extra: readonly string[] = []): stri
 }
 
 /** A winston format that masks secret values anywhere in a log entry and any field named like a credential. */
-export const redact = winston.format((info, opts: unknown) => {
+const redact = winston.format((info, opts: unknown) => {
   const secrets = (opts as { secrets?: string[] } | undefined)?.secrets ?? [];
   for (const key of Object.keys(info)) {
     const k = key as keyof typeof info;
@@ -61,10 +61,7 @@ export const redact = winston.format((info, opts: unknown) => {
  * no-color.org) or `FORCE_COLOR=0` turns it off, and otherwise only a terminal gets it, so `2>paper.log` writes
  * plain text (issue 17). The JSON log file is never coloured.
  */
-export function consoleColour(
-  stream: { isTTY?: boolean } = process.stderr,
-  env: NodeJS.ProcessEnv = process.env,
-): boolean {
+function consoleColour(stream: { isTTY?: boolean } = process.stderr, env: NodeJS.ProcessEnv = process.env): boolean {
   const force = env.FORCE_COLOR;
   if (force !== undefined && force !== '') return !/^(0|false)$/i.test(force);
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;

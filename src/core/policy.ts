@@ -1,7 +1,7 @@
 /** The decision contract: actions, Decision, Observation (what a policy sees at candle t) and Policy. */
 import type { Candles } from './candles.ts';
 
-export type Action = 'buy' | 'sell' | 'hold';
+type Action = 'buy' | 'sell' | 'hold';
 /** Index order used by every network head and learner: 0 buy, 1 sell, 2 hold. */
 export const ACTIONS: readonly Action[] = ['buy', 'sell', 'hold'];
 

@@ -1,5 +1,5 @@
 /** API credentials, read from the environment only: `<EXCHANGE>_API_KEY` / `<EXCHANGE>_API_SECRET`, else `BOT_API_KEY` / `BOT_API_SECRET`. */
-export interface Credentials {
+interface Credentials {
   apiKey: string;
   secret: string;
 }

@@ -18,8 +18,8 @@ export const dataSection = z.strictObject({
   since: z.string().min(1),
 });
 
-export type ExchangeSection = z.infer<typeof exchangeSection>;
-export type DataSection = z.infer<typeof dataSection>;
+type ExchangeSection = z.infer<typeof exchangeSection>;
+type DataSection = z.infer<typeof dataSection>;
 
 /** What talking to the exchange reads from config: the `exchange` section. */
 export interface ExchangeSettings {

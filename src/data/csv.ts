@@ -3,7 +3,7 @@ import { UserError } from '../core/errors.ts';
 import type { CandleRow, Candles } from '../core/candles.ts';
 import { isoTime, timeframeMs } from './timeframe.ts';
 
-export interface CsvParseOptions {
+interface CsvParseOptions {
   /** Expected timeframe; omitted: inferred from the most common spacing of the rows. */
   timeframe?: string;
   /** Time zone of wall-clock times without an offset (IANA name). Default UTC, or Asia/Seoul for pyupbit exports. */
@@ -17,9 +17,9 @@ export interface CsvParseOptions {
   columns?: string;
 }
 
-export type CsvFlavour = 'generic' | 'pyupbit' | 'rltrader' | 'investing' | 'binance' | 'headerless' | 'columns';
+type CsvFlavour = 'generic' | 'pyupbit' | 'rltrader' | 'investing' | 'binance' | 'headerless' | 'columns';
 
-export interface ParsedCsv {
+interface ParsedCsv {
   rows: CandleRow[];
   timeframe: string;
   flavour: CsvFlavour;
@@ -50,7 +50,7 @@ const COLUMN_NAMES: Record<'open' | 'high' | 'low' | 'close' | 'volume', string[
 const FIELDS = ['open', 'high', 'low', 'close', 'volume'] as const;
 
 /** Splits one CSV line into fields (double quotes, "" escapes); `sep` is `,` or a tab. */
-export function splitCsvLine(line: string, sep = ','): string[] {
+function splitCsvLine(line: string, sep = ','): string[] {
   const out: string[] = [];
   let cur = '';
   let quoted = false;
@@ -94,7 +94,7 @@ function zoneOffsetMs(instant: number, tz: string, fmt: Intl.DateTimeFormat): nu
   return wall - Math.floor(instant / 1000) * 1000;
 }
 
-export function zoneFormatter(tz: string): Intl.DateTimeFormat {
+function zoneFormatter(tz: string): Intl.DateTimeFormat {
   try {
     return new Intl.DateTimeFormat('en-US', {
       timeZone: tz,
@@ -115,7 +115,7 @@ const DATE_RE =
   /^(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 
 /** Parses a time cell into ms UTC, or NaN. Wall-clock times without an offset are read in `tz`. */
-export function parseCsvTime(raw: string, tz: string, fmt: Intl.DateTimeFormat): number {
+function parseCsvTime(raw: string, tz: string, fmt: Intl.DateTimeFormat): number {
   const s = raw.trim();
   if (/^\d{8}$/.test(s))
     return wallToUtc(Number(s.slice(0, 4)), Number(s.slice(4, 6)), Number(s.slice(6, 8)), 0, 0, 0, 0, tz, fmt);
@@ -311,7 +311,7 @@ const TF_UNITS: [number, string][] = [
 ];
 
 /** The timeframe name of a spacing in ms (`3600000` → `1h`), or undefined. */
-export function timeframeOfMs(ms: number): string | undefined {
+function timeframeOfMs(ms: number): string | undefined {
   for (const [unit, name] of TF_UNITS) if (ms >= unit && ms % unit === 0) return `${ms / unit}${name}`;
   return undefined;
 }

@@ -25,7 +25,7 @@ export interface Migration {
 }
 
 /** Where an owner's version number lives: the file's `PRAGMA user_version`, or its row in `schema_versions`. */
-export type VersionSlot = 'user_version' | 'schema_versions';
+type VersionSlot = 'user_version' | 'schema_versions';
 
 /** An owner's ordered migrations: versions 1, 2, 3, … with no gaps. */
 export interface Schema {

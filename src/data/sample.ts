@@ -6,12 +6,12 @@ import { UserError } from '../core/errors.ts';
 import { candlesFromRows, type Candles } from '../core/candles.ts';
 import { parseCandlesCsv } from './csv.ts';
 
-export const SAMPLE_EXCHANGE = 'sample';
-export const SAMPLE_SYMBOL = 'SP500/USD';
-export const SAMPLE_TIMEFRAME = '1d';
+const SAMPLE_EXCHANGE = 'sample';
+const SAMPLE_SYMBOL = 'SP500/USD';
+const SAMPLE_TIMEFRAME = '1d';
 
 /** vega-datasets' S&P 500 daily file (2000-01-03 … 2020-04-17), located through the package's own entry point. */
-export function sampleFile(): string {
+function sampleFile(): string {
   let entry: string;
   try {
     entry = fileURLToPath(import.meta.resolve('vega-datasets'));

@@ -3,7 +3,7 @@ import { Rng } from '../core/random.ts';
 import { emptyCandles, type Candles } from '../core/candles.ts';
 import { timeframeMs } from './timeframe.ts';
 
-export interface SyntheticOptions {
+interface SyntheticOptions {
   seed: number;
   count: number;
   timeframe?: string;

@@ -19,7 +19,7 @@ export function listFeatureSets(): string[] {
 }
 
 /** The sets named by a spec, in order; unknown or repeated names → UserError. */
-export function resolveFeatureSpec(spec: string): FeatureSet[] {
+function resolveFeatureSpec(spec: string): FeatureSet[] {
   const names = spec.split('+').map((s) => s.trim());
   if (!spec.trim() || names.some((n) => !n))
     throw new UserError(`feature set "${spec}" is empty (known sets: ${listFeatureSets().join(', ')}; combine with +)`);

@@ -31,7 +31,7 @@ export function rsi(close: ArrayLike<number>, period = 14): Float64Array {
   return out;
 }
 
-export interface MacdLines {
+interface MacdLines {
   macd: Float64Array;
   signal: Float64Array;
   histogram: Float64Array;
@@ -50,7 +50,7 @@ export function macd(close: ArrayLike<number>, fast = 12, slow = 26, signalPerio
   return { macd: line, signal, histogram };
 }
 
-export interface Bands {
+interface Bands {
   middle: Float64Array;
   upper: Float64Array;
   lower: Float64Array;
@@ -71,7 +71,7 @@ export function bollinger(close: ArrayLike<number>, period = 20, k = 2): Bands {
 }
 
 /** True range from index 1 (the first candle has no previous close). */
-export function trueRange(c: Candles): Float64Array {
+function trueRange(c: Candles): Float64Array {
   const n = c.close.length;
   const tr = new Float64Array(n);
   tr[0] = NaN;

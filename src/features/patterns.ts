@@ -54,7 +54,7 @@ const bearishInvertedHammerStick: Detect = (c, i) =>
 
 type LibraryDetector = (data: { open: number[]; high: number[]; low: number[]; close: number[] }) => boolean;
 
-export interface PatternDetector {
+interface PatternDetector {
   column: string;
   /** Candles the pattern spans (the library's `requiredCount`). */
   candles: number;

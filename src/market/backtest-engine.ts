@@ -1,7 +1,6 @@
 /** The backtest engine: a policy run over candles on the market simulation, its result and trade fingerprint. */
 import { createHash } from 'node:crypto';
 import type { Observation, Policy } from '../core/policy.ts';
-import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import type { AccountState, RejectReason } from './account.ts';
 import type { EnvOptions } from './trading-env.ts';
@@ -28,7 +27,7 @@ export interface Trade {
   unitsAfter: number;
 }
 
-export type BacktestOptions = Omit<EnvOptions, 'reward' | 'episode'> &
+type BacktestOptions = Omit<EnvOptions, 'reward' | 'episode'> &
   Partial<Pick<EnvOptions, 'reward' | 'episode'>> & {
     policy: Policy;
     /** Continue from this account (a walk-forward fold after the previous one) instead of `balance` in cash. */
@@ -167,10 +166,4 @@ export function tradesFingerprint(trades: readonly Trade[]): string {
     );
   }
   return h.digest('hex');
-}
-
-/** Candle span of a backtest for messages: the helpers for the CLI live in src/cli. */
-export function describeRange(candles: Candles, from: number, to: number): string {
-  const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
-  return `${iso(candles.ts[from])} … ${iso(candles.ts[to - 1])} (${to - from} candles)`;
 }

@@ -37,7 +37,7 @@ export function costPreset(name: string): Costs {
 }
 
 /** The account section of the config (`preset: custom` uses its own fields, any other preset replaces them). */
-export interface AccountSettings extends Costs {
+interface AccountSettings extends Costs {
   preset: 'custom' | CostPresetName;
   balance: number;
 }

@@ -105,7 +105,7 @@ export class ObservationBuilder {
 }
 
 /** The agent state at a price: hold ratio, profit/loss since the start, price / average buy price − 1. */
-export function writeState(out: Float32Array, account: Account, price: number): void {
+function writeState(out: Float32Array, account: Account, price: number): void {
   out[0] = account.holdRatio(price);
   out[1] = account.profitLoss(price);
   out[2] = account.priceToAvgBuy(price);

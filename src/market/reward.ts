@@ -20,7 +20,7 @@ export type RewardOptions =
   | { kind: 'sharpe'; eta: number }
   | { kind: 'drawdown'; penalty: number };
 
-export function checkReward(r: RewardOptions): void {
+function checkReward(r: RewardOptions): void {
   switch (r.kind) {
     case 'delayed':
       if (!(r.threshold > 0 && r.threshold < 1))

@@ -33,10 +33,10 @@ export interface EnvOptions {
   stopLoss?: number;
 }
 
-export type EpisodeEnd = 'none' | 'end' | 'stop_loss' | 'bankrupt';
+type EpisodeEnd = 'none' | 'end' | 'stop_loss' | 'bankrupt';
 
 /** Per-step details. One object reused by every step: copy what you keep. */
-export interface StepInfo {
+interface StepInfo {
   /** The candle that has just closed (the observation's t). */
   t: number;
   ts: number;
@@ -57,7 +57,7 @@ export interface StepInfo {
   end: EpisodeEnd;
 }
 
-export interface StepResult {
+interface StepResult {
   observation: Observation;
   reward: number;
   done: boolean;

@@ -14,17 +14,17 @@ import { clipByGlobalNorm } from './clip-norm.ts';
 import type { HeadLoss, StepStats } from './head-loss.ts';
 
 /** How the policy head's numbers are read: probabilities, logits, or a sigmoid mean (continuous target position). */
-export type PolicyOutput = 'softmax' | 'logits' | 'sigmoid';
+type PolicyOutput = 'softmax' | 'logits' | 'sigmoid';
 
 /** A single-observation forward pass that allocates nothing per call (fast-forward.ts's FastForward fits this shape). */
-export interface SingleForward {
+interface SingleForward {
   predict(x: Float32Array, state: Float32Array): HeadOutputs;
   /** Re-reads weights after training. */
   sync(): void;
   dispose(): void;
 }
 
-export interface AgentNetOptions {
+interface AgentNetOptions {
   heads: { value?: number; policy?: number };
   /**
    * Continuous target position: the policy head's first output is the mean fraction of value held in the asset
@@ -225,7 +225,7 @@ export class AgentNet {
     const out: HeadTensors = {};
     let k = 0;
     if (this.heads.value) out.value = arr[k++];
-    if (this.heads.policy) out.policy = arr[k++];
+    if (this.heads.policy) out.policy = arr[k];
     return out;
   }
 

@@ -1,13 +1,13 @@
 /** Reads a tfjs layer graph into the block trainer's blocks (Dense/Conv1D blocks, concatenations), or says why it cannot. */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { first } from './conv-rows.ts';
-import { SeededDropout } from './seeded-dropout.ts';
+import { type SeededDropout } from './seeded-dropout.ts';
 import { type Slot, type Step, addGrad } from './block-step.ts';
 import { readGraph, unsupportedBy } from './graph.ts';
 import { DenseBlock } from './dense-block.ts';
 
 /** Concatenate on the last axis: rows side by side. */
-export class ConcatBlock {
+class ConcatBlock {
   constructor(
     private readonly xs: Slot[],
     readonly y: Slot,
@@ -58,7 +58,7 @@ const widthOf = (layer: tf.layers.Layer): number => {
 
 const rank = (layer: tf.layers.Layer): number => (layer.outputShape as unknown[]).length;
 
-export interface Parsed {
+interface Parsed {
   blocks: Block[];
   inputs: Slot[];
   outputs: { name: 'value' | 'policy'; slot: Slot }[];

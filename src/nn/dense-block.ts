@@ -4,7 +4,6 @@ import { readInto } from './tensor-read.ts';
 import {
   col2im,
   convShapeOf,
-  first,
   im2col,
   maxPool,
   poolShapeOf,
@@ -13,7 +12,7 @@ import {
   type PoolShape,
 } from './conv-rows.ts';
 import { inferenceAffine, weightOf } from './layer-weights.ts';
-import { SeededDropout } from './seeded-dropout.ts';
+import { type SeededDropout } from './seeded-dropout.ts';
 import { softmaxBackward, softmaxRows, type Activation, type ElementwisePasses } from './backend/elementwise-passes.ts';
 import { type Slot, type Step, type LayerConfig, variableOf, tensorOf, addGrad, type NormState } from './block-step.ts';
 import { FUSED_ACTIVATIONS as FUSED } from './graph.ts';

@@ -2,7 +2,7 @@
  * The plain-JS layer kernels of the single-observation forward pass (fast-forward.ts): dense, batch norm, LSTM/GRU,
  * Conv1D, pooling, concatenation and activations, each compiled once into a closure over preallocated buffers.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { first } from './conv-rows.ts';
 
 export interface Buf {
@@ -115,7 +115,7 @@ export class WeightTable {
   }
 }
 
-export function need(weights: Map<string, Float32Array>, name: string, layer: string): Float32Array {
+function need(weights: Map<string, Float32Array>, name: string, layer: string): Float32Array {
   const w = weights.get(name);
   if (!w) throw new Error(`fast forward: layer ${layer} has no weight '${name}'`);
   return w;
@@ -291,14 +291,7 @@ export function recurrent(
 }
 
 /** Where a window of `k` taps (dilation d) starts for each output step, as tfjs pads 'same' / 'valid' / 'causal'. */
-export function padBefore(
-  padding: string,
-  steps: number,
-  outSteps: number,
-  k: number,
-  stride: number,
-  d: number,
-): number {
+function padBefore(padding: string, steps: number, outSteps: number, k: number, stride: number, d: number): number {
   if (padding === 'valid') return 0;
   if (padding === 'causal') return (k - 1) * d;
   const total = Math.max((outSteps - 1) * stride + (k - 1) * d + 1 - steps, 0);

@@ -13,13 +13,13 @@ export type LayerConfig = Record<string, unknown>;
  * conv1d blocks as batched fused products (folded-dense.ts); `trunk-heads` the dense heads the trunk cache runs per
  * step (trunk-cache.ts); `blocks` the block trainer's forward and backward (block-trainer.ts). tfjs runs everything.
  */
-export type Engine = 'js-forward' | 'folded' | 'trunk-heads' | 'blocks';
+type Engine = 'js-forward' | 'folded' | 'trunk-heads' | 'blocks';
 
 const ALL: readonly Engine[] = ['js-forward', 'folded', 'trunk-heads', 'blocks'];
 const JS: readonly Engine[] = ['js-forward'];
 
 /** Layer classes each engine runs (the identity at inference for the dropouts and noise layers). */
-export const LAYER_ENGINES: Readonly<Record<string, readonly Engine[]>> = {
+const LAYER_ENGINES: Readonly<Record<string, readonly Engine[]>> = {
   InputLayer: ALL,
   Dense: ALL,
   Conv1D: ['js-forward', 'folded', 'blocks'],
@@ -65,7 +65,7 @@ export const ACTIVATION_ENGINES: Readonly<Record<string, readonly Engine[]>> = {
 export const FUSED_ACTIVATIONS: ReadonlySet<string> = new Set(['linear', 'relu', 'sigmoid']);
 
 /** One layer as every engine reads it. */
-export interface GraphLayer {
+interface GraphLayer {
   layer: tf.layers.Layer;
   name: string;
   cls: string;

@@ -1,7 +1,7 @@
 /** A layer's weights by their leaf name (kernel, bias, gamma, moving_mean, …), and batch norm at inference. */
 import type * as tf from '@tensorflow/tfjs';
 
-export function leafName(w: tf.LayerVariable): string {
+function leafName(w: tf.LayerVariable): string {
   return w.originalName.split('/').pop() ?? w.originalName;
 }
 

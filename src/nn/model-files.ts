@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';
 import type { NetworkSpec } from './spec.ts';
@@ -170,11 +170,6 @@ export async function loadModel(dir: string): Promise<{ models: Record<string, t
     throw e;
   }
   return { models, meta: meta as unknown as ModelMeta };
-}
-
-/** Lists the files of a model folder (for reports and `bot status`). */
-export function modelFiles(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir).sort() : [];
 }
 
 function describe(v: unknown): string {

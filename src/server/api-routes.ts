@@ -8,7 +8,7 @@ import { LOG_LEVELS, tailLog } from './logs.ts';
 import type { DashboardReader } from './reader.ts';
 import { HttpError, intString, nameString, pageQuery, parse, runParams } from './validate.ts';
 
-export interface ApiContext {
+interface ApiContext {
   reader: DashboardReader;
   backtestsDir: string;
   modelsDir: string;

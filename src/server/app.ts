@@ -22,7 +22,7 @@ import { DashboardReader } from './reader.ts';
 import { registerStaticRoutes } from './static-routes.ts';
 import { HttpError } from './validate.ts';
 
-export interface DashboardOptions {
+interface DashboardOptions {
   dbFile: string;
   backtestsDir: string;
   modelsDir: string;

@@ -15,7 +15,7 @@ const tokensFileSchema = z.object({
   ),
 });
 
-export type StoredToken = z.infer<typeof tokensFileSchema>['tokens'][number];
+type StoredToken = z.infer<typeof tokensFileSchema>['tokens'][number];
 
 const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 

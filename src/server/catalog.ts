@@ -8,7 +8,7 @@ import { REPORT_SCHEMA, type StoredReport } from '../backtest/report.ts';
 import { currentVersion } from '../agents/model-pointer.ts';
 import { listInside, resolveInside, safeSegment } from './files.ts';
 
-export interface BacktestEntry {
+interface BacktestEntry {
   id: string;
   title: string;
   createdAt: string;
@@ -81,7 +81,7 @@ export function backtestFiles(root: string, id: string): string[] {
   return listInside(root, id);
 }
 
-export interface ModelEntry {
+interface ModelEntry {
   name: string;
   current: string | null;
   versions: { version: string; createdAt: string | null; metrics: Record<string, unknown> | null }[];

@@ -21,9 +21,7 @@ export const serverSection = z.strictObject({
   logFile: z.string(),
 });
 
-export type ServerSection = z.infer<typeof serverSection>;
-
-export const NOTIFY_EVENTS = ['fill', 'halt', 'promotion', 'tick-failed'] as const;
+const NOTIFY_EVENTS = ['fill', 'halt', 'promotion', 'tick-failed'] as const;
 export type NotifyEventType = (typeof NOTIFY_EVENTS)[number];
 
 /** Webhooks (and Telegram when TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID are set) on fills, halts, promotions. */

@@ -11,7 +11,7 @@ import { COMMAND_KINDS, requestCommand } from '../trading/commands.ts';
 import type { Credentials, Principal } from './auth.ts';
 import { HttpError, parse, runParams } from './validate.ts';
 
-export interface ControlContext {
+interface ControlContext {
   /** A read-write connection used for nothing but inserting command rows. */
   writer: Database.Database;
   credentials: Credentials;
@@ -31,7 +31,7 @@ const commandBody = z.strictObject({
 const loginBody = z.strictObject({ password: z.string().min(1).max(1000) });
 
 /** The principal a hook found for this request (see app.ts), if any. */
-export function principalOf(req: FastifyRequest): Principal | undefined {
+function principalOf(req: FastifyRequest): Principal | undefined {
   return (req as FastifyRequest & { principal?: Principal }).principal;
 }
 

@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 
-export interface RetrainEvent {
+interface RetrainEvent {
   type: 'retrain' | 'promotion';
   id: number;
   modelDir: string;

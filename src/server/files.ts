@@ -8,7 +8,7 @@ import path from 'node:path';
 
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$/;
 
-export const CONTENT_TYPES: Record<string, string> = {
+const CONTENT_TYPES: Record<string, string> = {
   '.json': 'application/json; charset=utf-8',
   '.csv': 'text/csv; charset=utf-8',
   '.png': 'image/png',

@@ -3,7 +3,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { redactSecrets } from '../core/log.ts';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** How much of the file's end is read: enough for a screenful of entries, bounded whatever the file's size. */
 const TAIL_BYTES = 512 * 1024;

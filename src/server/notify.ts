@@ -8,7 +8,7 @@ import type { Logger } from '../core/log.ts';
 import type { NotifyEventType, NotifySection } from './config.ts';
 import type { DashboardEvent } from './events.ts';
 
-export interface Notice {
+interface Notice {
   type: NotifyEventType;
   /** One readable line: the Slack / Discord / Telegram text. */
   text: string;
@@ -16,7 +16,7 @@ export interface Notice {
   data: Record<string, unknown>;
 }
 
-export interface RunLabel {
+interface RunLabel {
   (runId: number): string;
 }
 
@@ -66,7 +66,7 @@ export function noticeFor(e: DashboardEvent, label: RunLabel): Notice | undefine
   return undefined;
 }
 
-export interface Target {
+interface Target {
   /** Origin only, for log lines. */
   name: string;
   url: string;

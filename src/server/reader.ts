@@ -9,24 +9,24 @@ import { listCommands, type CommandRow } from '../trading/commands.ts';
 import { RunRepository } from '../trading/run-repository.ts';
 import { runStatus, type RunStatus } from '../trading/status.ts';
 
-export interface RunSummary extends RunStatus {
+interface RunSummary extends RunStatus {
   /** The newest equity values (oldest first), for a sparkline. */
   spark: number[];
 }
 
-export interface Page<T> {
+interface Page<T> {
   total: number;
   items: T[];
   /** Cursor for the next (older) page, or null at the end. */
   next: number | null;
 }
 
-export interface PageQuery {
+interface PageQuery {
   limit: number;
   before?: number;
 }
 
-export interface DecisionItem {
+interface DecisionItem {
   ts: number;
   action: string;
   confidence: number;
@@ -36,7 +36,7 @@ export interface DecisionItem {
   decidedAt: number;
 }
 
-export interface CandleWindow {
+interface CandleWindow {
   exchange: string;
   symbol: string;
   timeframe: string;
@@ -45,7 +45,7 @@ export interface CandleWindow {
   markers: { ts: number; side: 'buy' | 'sell'; price: number; units: number }[];
 }
 
-export interface EquityPoint {
+interface EquityPoint {
   ts: number;
   equity: number;
   cash: number;

@@ -20,7 +20,7 @@ export interface RunNotices {
   close(): Promise<void>;
 }
 
-export interface RunRef {
+interface RunRef {
   id: number;
   mode: string;
   name: string;
@@ -31,7 +31,7 @@ export interface RunRef {
   policy: string;
 }
 
-export interface RunNoticeOptions {
+interface RunNoticeOptions {
   dbFile: string;
   run: RunRef;
   /** The run was created by the tick just done: its rows so far (the first catch-up's fills) are news too. */

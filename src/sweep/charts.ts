@@ -16,7 +16,7 @@ function colour(v: number, scale: number): string {
     : `rgb(${mix(255, 220)},${mix(255, 38)},${mix(255, 38)})`;
 }
 
-export interface HeatmapInput {
+interface HeatmapInput {
   title: string;
   xLabel: string;
   yLabel: string;
@@ -65,7 +65,7 @@ ${rects.join('\n')}
 </svg>`;
 }
 
-export interface EquityLinesInput {
+interface EquityLinesInput {
   title: string;
   timestamps: number[];
   /** Curves starting at 1: the winner's mean over seeds, each seed (thin), and buy-and-hold. */

@@ -7,14 +7,14 @@ import type { Candles } from '../core/candles.ts';
 import { createLogger } from '../core/log.ts';
 import type { BackendChoice } from '../nn/backend/backend.ts';
 import { initBackend } from '../nn/backend/backend.ts';
-import type { JobSpec } from './jobs.ts';
+import type { JobResult, JobSpec } from './jobs.ts';
 import { runSweepJob } from './run-job.ts';
 
 export type ToChild =
   { type: 'init'; backend: string } | { type: 'market'; key: string; candles: Candles } | { type: 'job'; job: JobSpec };
 export type FromChild =
   | { type: 'ready'; backend: string }
-  | { type: 'result'; jobId: string; result: import('./jobs.ts').JobResult }
+  | { type: 'result'; jobId: string; result: JobResult }
   | { type: 'error'; jobId: string; message: string };
 
 const markets = new Map<string, Candles>();

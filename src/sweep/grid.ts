@@ -43,7 +43,7 @@ export interface SweepRequest {
 
 const KEY = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/;
 /** Most configurations one sweep may expand to (a guard against a typo'd grid filling the disk). */
-export const MAX_CONFIGURATIONS = 10_000;
+const MAX_CONFIGURATIONS = 10_000;
 
 /** Splits on commas outside brackets: `[64,32],[32]` is two values. */
 function splitTopLevel(text: string): string[] {
@@ -63,7 +63,7 @@ function splitTopLevel(text: string): string[] {
 }
 
 /** A value written on the command line: a number, true/false, a JSON array, or a bare word. */
-export function parseValue(raw: string, where: string): ParamValue {
+function parseValue(raw: string, where: string): ParamValue {
   const s = raw.trim();
   if (s === '') throw new UserError(`${where}: empty value`);
   if (s === 'true' || s === 'false') return s === 'true';
@@ -161,7 +161,7 @@ const fileSchema = z.strictObject({
   gpu: z.boolean().optional(),
 });
 
-export type SweepFile = z.infer<typeof fileSchema>;
+type SweepFile = z.infer<typeof fileSchema>;
 
 /** Parses a sweep file's text; `file` names it in the one-line error. */
 export function parseSweepFile(text: string, file: string): SweepFile {

@@ -38,7 +38,7 @@ export interface JobSpec {
 }
 
 /** One epoch of the training record. */
-export interface EpochLine {
+interface EpochLine {
   epoch: number;
   loss: number;
   validationSharpe: number | null;
@@ -68,7 +68,7 @@ export interface JobResult {
 }
 
 /** Canonical JSON: object keys sorted, so equal values hash equally whatever order they were written in. */
-export function canonicalJson(v: unknown): string {
+function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;
@@ -81,7 +81,7 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
-export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /** The configuration's key: strategy name and the full recipe it trains. */
 export function configKey(strategy: string, recipe: AgentRecipe): string {

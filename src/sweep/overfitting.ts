@@ -61,7 +61,7 @@ export function normalQuantile(p: number): number {
 }
 
 /** Moments of a return series: mean, sample sd, Sharpe (mean / sd), skewness and (non-excess) kurtosis. */
-export interface ReturnMoments {
+interface ReturnMoments {
   n: number;
   mean: number;
   sd: number;
@@ -160,9 +160,9 @@ export function deflatedSharpe(selected: ArrayLike<number>, trialSharpes: readon
 }
 
 /** Performance of one column over some rows (CSCV's evaluation metric); default the per-period Sharpe ratio. */
-export type PerformanceMeasure = (returns: readonly number[]) => number;
+type PerformanceMeasure = (returns: readonly number[]) => number;
 
-export const sharpeMeasure: PerformanceMeasure = (r) => returnMoments(r).sharpe;
+const sharpeMeasure: PerformanceMeasure = (r) => returnMoments(r).sharpe;
 
 export interface PboResult {
   /** Share of the splits in which the in-sample best configuration ranks at or below the median out of sample. */

@@ -15,14 +15,14 @@ import { applyParams } from './params.ts';
 import { candlesKey } from './run-job.ts';
 import type { SweepSettings } from './config.ts';
 
-export interface Configuration {
+interface Configuration {
   key: string;
   params: Params;
   label: string;
   recipe: AgentRecipe;
 }
 
-export interface MarketData {
+interface MarketData {
   ref: MarketRef;
   /** The candles the jobs index into (the chosen range only). */
   candles: Candles;

@@ -20,7 +20,7 @@ export interface JobEvents {
   onRetry?(job: JobSpec, error: string, attempt: number): void;
 }
 
-export interface PoolOptions extends JobEvents {
+interface PoolOptions extends JobEvents {
   workers: number;
   backend: string;
   attempts: number;

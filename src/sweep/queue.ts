@@ -12,7 +12,7 @@ import type { JobResult, JobSpec } from './jobs.ts';
 import type { JobEvents } from './pool.ts';
 import { bullConnection, putMarket } from './redis.ts';
 
-export interface QueueRunOptions extends JobEvents {
+interface QueueRunOptions extends JobEvents {
   url: string;
   settings: SweepSection;
   markets: ReadonlyMap<string, Candles>;

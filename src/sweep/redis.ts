@@ -33,10 +33,10 @@ export function checkRedisUrl(url: string, flag = '--queue'): string {
 }
 
 /** The environment variable a Redis password may come from (kept off the command line and out of `ps`). */
-export const ENV_REDIS_PASSWORD = 'BOT_REDIS_PASSWORD';
+const ENV_REDIS_PASSWORD = 'BOT_REDIS_PASSWORD';
 
 /** The URL with the password from BOT_REDIS_PASSWORD when the URL carries none. */
-export function withPassword(url: string, env: NodeJS.ProcessEnv = process.env): string {
+function withPassword(url: string, env: NodeJS.ProcessEnv = process.env): string {
   const password = env[ENV_REDIS_PASSWORD];
   const u = new URL(url);
   if (!password || u.password) return url;
@@ -76,7 +76,7 @@ export async function assertReachable(url: string, timeoutMs = 3000): Promise<vo
 }
 
 const DATA_TTL_SECONDS = 14 * 24 * 3600;
-export const dataKey = (key: string) => `bot:sweep:data:${key}`;
+const dataKey = (key: string) => `bot:sweep:data:${key}`;
 
 /** Puts a market's candles in Redis once (workers on any machine read them by key). */
 export async function putMarket(r: Redis, key: string, candles: Candles): Promise<void> {

@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS sweep_failures (
   ],
 };
 
-export interface StoredJob {
+interface StoredJob {
   jobId: string;
   configKey: string;
   params: Params;

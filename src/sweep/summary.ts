@@ -22,9 +22,9 @@ import {
   type SelectionStatistics,
 } from './select.ts';
 
-export const SWEEP_REPORT_SCHEMA = 'bot-sweep-report/1';
+const SWEEP_REPORT_SCHEMA = 'bot-sweep-report/1';
 
-export interface EquityCurves {
+interface EquityCurves {
   market: string;
   timestamps: number[];
   mean: number[];

@@ -10,7 +10,7 @@ import type { RunRepository } from './run-repository.ts';
 import type { RunState } from './types.ts';
 
 export const COMMAND_KINDS = ['pause', 'resume', 'halt', 'clear-halt', 'exit'] as const;
-export type CommandKind = (typeof COMMAND_KINDS)[number];
+type CommandKind = (typeof COMMAND_KINDS)[number];
 
 export interface CommandRow {
   id: number;

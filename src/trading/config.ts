@@ -33,7 +33,7 @@ export const tradingSection = z.strictObject({
   }),
 });
 
-export type TradingSection = z.infer<typeof tradingSection>;
+type TradingSection = z.infer<typeof tradingSection>;
 
 /**
  * What the trader, its sessions and retraining read from config: the market and store, the account, the backend,

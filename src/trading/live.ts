@@ -23,7 +23,7 @@ export interface LiveCaps {
   maxDailyLoss: number;
 }
 
-export interface LiveOptions extends TraderOptions {
+interface LiveOptions extends TraderOptions {
   exchange: Exchange;
   caps: LiveCaps;
   retry: RetryOptions;
@@ -38,13 +38,13 @@ export function clientOrderId(runId: number, ts: number): string {
 }
 
 /** The rounding an exchange applies to order amounts; it may throw for an amount below its precision. */
-export interface OrderRounding {
+interface OrderRounding {
   cost(x: number): number;
   amount(x: number): number;
 }
 
 /** A capped market order, or why it is a hold (the account's reject reasons, as the paper market counts them). */
-export type CappedOrder = { amount: number; skip?: undefined } | { amount: 0; skip: RejectReason };
+type CappedOrder = { amount: number; skip?: undefined } | { amount: 0; skip: RejectReason };
 
 /** `round` applied to x; a throw (ccxt: "amount … must be greater than minimum amount precision") or a non-finite result is 0. */
 function rounded(round: (x: number) => number, x: number): number {

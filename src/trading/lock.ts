@@ -75,16 +75,3 @@ export function acquireLock(db: Database.Database, name: string, staleMs: number
     },
   };
 }
-
-/** Who holds a lock right now, if anyone alive does. */
-export function lockHolder(
-  db: Database.Database,
-  name: string,
-  staleMs: number,
-  now = Date.now(),
-): LockRow | undefined {
-  ensureTradingSchema(db);
-  const row = db.prepare('SELECT pid, host, acquired_at, heartbeat FROM trading_locks WHERE name = ?').get(name) as
-    LockRow | undefined;
-  return row && !isAbandoned(row, staleMs, now) ? row : undefined;
-}

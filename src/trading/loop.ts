@@ -7,7 +7,7 @@ import { scheduleTask, type Scheduled } from './schedule.ts';
 import type { TickReport, Trader } from './trader.ts';
 import { HaltError } from './halt.ts';
 
-export interface TraderLoopOptions {
+interface TraderLoopOptions {
   trader: Trader;
   /** Cron expression (with seconds, UTC) of the ticks. */
   expression: string;
@@ -23,7 +23,7 @@ export interface TraderLoopOptions {
   schedule?: typeof scheduleTask;
 }
 
-export interface RunningLoop {
+interface RunningLoop {
   /** Resolves when the loop has stopped: after a signal (the tick in flight finishes first) or a halt. */
   done: Promise<{ reason: 'stopped' | 'halted'; message?: string }>;
   stop(): Promise<void>;

@@ -15,7 +15,7 @@ import {
 } from '../market/execution.ts';
 import type { FillRecord } from './types.ts';
 
-export interface ExecutionOutcome {
+interface ExecutionOutcome {
   fill?: FillRecord;
   /** Why a planned order did not trade (the account's reject reason). */
   skipped?: string;

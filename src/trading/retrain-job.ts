@@ -15,7 +15,7 @@ import { trainChallenger } from './train-challenger.ts';
 import { currentVersion, versionDir } from '../agents/model-pointer.ts';
 import type { TradingSettings } from './config.ts';
 
-export interface RetrainJob {
+interface RetrainJob {
   config: TradingSettings;
   logger: Logger;
   /** Agent strategy in strategies/; default: the strategy recorded in the model home's meta.json. */

@@ -20,13 +20,13 @@ import { currentVersion, newVersionName, promoteVersion, resolveModel, stageVers
 import type { TradingSettings } from './config.ts';
 
 /** What a challenger is judged on: total return over the holdout after costs, through the backtest engine. */
-export interface HoldoutScores {
+interface HoldoutScores {
   challenger: number;
   champion: number | null;
   buyHold: number;
 }
 
-export type RetrainOutcome = 'promoted' | 'rejected' | 'failed';
+type RetrainOutcome = 'promoted' | 'rejected' | 'failed';
 
 export interface RetrainResult {
   outcome: RetrainOutcome;
@@ -71,7 +71,7 @@ export interface ChallengerRequest {
 /** Trains a challenger and saves it into `req.dir` (default: src/trading/train-challenger.ts; tests inject others). */
 export type ChallengerTrainer = (req: ChallengerRequest) => Promise<void>;
 
-export interface RetrainOptions {
+interface RetrainOptions {
   config: TradingSettings;
   logger: Logger;
   store: CandleStore;
@@ -225,7 +225,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
   }
 }
 
-export interface RetrainRow {
+interface RetrainRow {
   id: number;
   startedAt: number;
   finishedAt: number | null;

@@ -49,7 +49,7 @@ function fromRow(r: RunRow): RunState {
   };
 }
 
-export interface DecisionRow {
+interface DecisionRow {
   ts: number;
   action: string;
   confidence: number;
@@ -59,7 +59,7 @@ export interface DecisionRow {
   decidedAt: number;
 }
 
-export interface TradeRow {
+interface TradeRow {
   orderId: number;
   decisionTs: number;
   ts: number;
@@ -70,7 +70,7 @@ export interface TradeRow {
   fee: number;
 }
 
-export interface EquityRow {
+interface EquityRow {
   ts: number;
   cash: number;
   units: number;
@@ -78,7 +78,7 @@ export interface EquityRow {
   equity: number;
 }
 
-export interface OrderRow {
+interface OrderRow {
   id: number;
   decisionTs: number;
   side: 'buy' | 'sell';

@@ -15,14 +15,14 @@ import { Trader } from './trader.ts';
 import { LiveTrader } from './live.ts';
 import type { CandleFeed, RunKey, TradingMode } from './types.ts';
 
-export interface PolicyChoice {
+interface PolicyChoice {
   strategy?: string;
   model?: string;
   seed?: number;
 }
 
 /** `--strategy <rule>` or `--model <folder>` (default: the config's backtest strategy) as a policy source and its sizing. */
-export async function resolvePolicy(config: TradingSettings, choice: PolicyChoice): Promise<PolicyChoiceResult> {
+async function resolvePolicy(config: TradingSettings, choice: PolicyChoice): Promise<PolicyChoiceResult> {
   if (choice.strategy && choice.model) throw new UserError('give either --strategy or --model, not both');
   const seed = choice.seed ?? config.backtest.seed;
   if (choice.model) return modelPolicySource(choice.model, config);
@@ -50,7 +50,7 @@ export function runKey(
   return { mode, name, exchange: config.exchange.id, symbol: config.symbol, timeframe: config.timeframe };
 }
 
-export interface TradingSessionOptions {
+interface TradingSessionOptions {
   config: TradingSettings;
   logger: Logger;
   mode: TradingMode;

@@ -76,15 +76,13 @@ export function runStatus(
           decidedAt: isoTime(pending.decisionTs),
         }
       : null,
-    lastDecisions: repo
-      .decisions(run.id, decisions)
-      .map((d) => ({
-        candle: isoTime(d.ts),
-        action: d.action,
-        confidence: d.confidence,
-        price: d.price,
-        modelVersion: d.modelVersion,
-      })),
+    lastDecisions: repo.decisions(run.id, decisions).map((d) => ({
+      candle: isoTime(d.ts),
+      action: d.action,
+      confidence: d.confidence,
+      price: d.price,
+      modelVersion: d.modelVersion,
+    })),
     nextTick: isoTime(nextTickTime(now, run.timeframe, tickDelaySeconds)),
   };
 }

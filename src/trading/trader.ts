@@ -29,7 +29,7 @@ export interface TraderOptions {
   logger: Logger;
 }
 
-export interface TickOptions {
+interface TickOptions {
   /** Asked between candles of a long catch-up (and the event loop let in): true stops after the candle done. */
   shouldStop?: () => boolean;
 }

@@ -200,7 +200,7 @@ test('bot status with no market flags shows every run (a table), and the detaile
   assert.equal(one.code, 0, one.stderr);
   assert.match(
     one.stdout,
-    /^paper run "default"  upbit BTC\/KRW 1m  strategy:sma-cross/,
+    /^paper run "default" {2}upbit BTC\/KRW 1m {2}strategy:sma-cross/,
     'a 1m run is found without --timeframe 1m',
   );
   const again = CandleStore.open(db);
@@ -228,7 +228,7 @@ test('bot status with no market flags shows every run (a table), and the detaile
     ['BTC/KRW', 'ETH/KRW'],
   );
   const live = await bot(['status', '--live', '--db', db]);
-  assert.match(live.stdout, /^live run "eth"  upbit ETH\/KRW 1h/, '--live alone: the one live run in detail');
+  assert.match(live.stdout, /^live run "eth" {2}upbit ETH\/KRW 1h/, '--live alone: the one live run in detail');
   const named = await bot(['status', '--timeframe', '4h', '--db', db]);
   assert.equal(named.code, 1);
   assert.match(named.stderr, /^error: no paper run "default" for upbit BTC\/KRW 4h/);

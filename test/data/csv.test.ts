@@ -5,7 +5,6 @@ import { candlesFromRows } from '../../src/core/candles.ts';
 import { UserError } from '../../src/core/errors.ts';
 
 const H = 3_600_000;
-const D = 86_400_000;
 
 test('generic timestamp CSV, ascending, timeframe inferred', () => {
   const csv =

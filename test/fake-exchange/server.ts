@@ -223,7 +223,8 @@ export async function startFakeUpbit(options: FakeUpbitOptions = {}): Promise<Fa
     const out: Record<string, unknown>[] = [];
     for (let i = lo - 1; i >= 0 && out.length < count; i--) {
       const ts = c.ts[i];
-      let [open, high, low, close, volume] = [c.open[i], c.high[i], c.low[i], c.close[i], c.volume[i]];
+      const open = c.open[i];
+      let [high, low, close, volume] = [c.high[i], c.low[i], c.close[i], c.volume[i]];
       if (ts + stepMs > now) {
         // still open: only part of the interval has traded
         const frac = Math.max(0.01, (now - ts) / stepMs);

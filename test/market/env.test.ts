@@ -275,6 +275,6 @@ test('target sizing: a continuous action sets the fraction of value held, rebala
   r = env.step(2, 0, r.info.holdRatio);
   assert.equal(r.info.fill, null, 'already there: no order');
   assert.equal(r.info.rejected, null);
-  r = env.step(2, 0, 0);
+  env.step(2, 0, 0);
   assert.equal(env.account.units, 0);
 });

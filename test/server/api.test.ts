@@ -8,6 +8,10 @@ import http from 'node:http';
 import { after, before, test } from 'node:test';
 import { paperFixture, serve, type PaperFixture, type Served } from './fixture.ts';
 
+/** A JSON reply of one of many shapes; the assertions check what each test reads. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
 let f: PaperFixture;
 let s: Served;
 
@@ -20,7 +24,7 @@ after(async () => {
   f.cleanup();
 });
 
-async function get(path: string, token = s.token): Promise<{ status: number; body: any; text: string; type: string }> {
+async function get(path: string, token = s.token): Promise<{ status: number; body: Json; text: string; type: string }> {
   const res = await fetch(s.url + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   const text = await res.text();
   let body: unknown;
@@ -38,7 +42,7 @@ async function post(path: string, payload: unknown, token = s.token) {
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(payload),
   });
-  return { status: res.status, body: (await res.json()) as any };
+  return { status: res.status, body: (await res.json()) as Json };
 }
 
 test('runs: the paper run with market, policy, balance, position, P&L vs buy-and-hold, halted and ticks', async () => {
@@ -204,10 +208,10 @@ test('every parameter is validated: a 400 with a one-line JSON error; unknown th
 /** Reads server-sent events until `until` says stop. */
 function readEvents(
   path: string,
-  until: (events: { event: string; data: any }[]) => boolean,
-): Promise<{ event: string; data: any }[]> {
+  until: (events: { event: string; data: Json }[]) => boolean,
+): Promise<{ event: string; data: Json }[]> {
   return new Promise((resolve, reject) => {
-    const events: { event: string; data: any }[] = [];
+    const events: { event: string; data: Json }[] = [];
     const req = http.get(s.url + path, { headers: { authorization: `Bearer ${s.token}` } }, (res) => {
       assert.equal(res.headers['content-type'], 'text/event-stream');
       let buf = '';

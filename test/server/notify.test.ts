@@ -16,9 +16,13 @@ import { HaltError } from '../../src/trading/halt.ts';
 import { quietLogger } from '../trading/helpers.ts';
 import { paperFixture, type PaperFixture } from './fixture.ts';
 
+/** A JSON reply of one of many shapes; the assertions check what each test reads. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
 interface Hit {
   path: string;
-  body: any;
+  body: Json;
   at: number;
 }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
-import { createNet, headsFor, networkSpec, prepareData, recipeWarmup } from '../../src/agents/setup.ts';
+import { createNet, networkSpec, prepareData, recipeWarmup } from '../../src/agents/setup.ts';
 import type { Candles } from '../../src/core/candles.ts';
 import { emptyCandles } from '../../src/core/candles.ts';
 import { saveAgentModel } from '../../src/agents/save.ts';

@@ -9,7 +9,7 @@ import { z } from 'zod';
  * Advantage actor-critic (Mnih et al. 2016, synchronous): one network with a shared trunk and value + policy heads,
  * advantage from n-step returns or GAE over short rollouts, value loss + policy loss − entropy bonus.
  */
-export const A2C_DEFAULTS: OnPolicyParams = {
+const A2C_DEFAULTS: OnPolicyParams = {
   ...ON_POLICY_DEFAULTS,
   advantage: 'nstep',
   nSteps: 5,

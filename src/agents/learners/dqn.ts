@@ -16,7 +16,7 @@ import { z } from 'zod';
 import type { AgentNet } from '../../nn/agent-net.ts';
 import { ReplayBuffer, type ReplayBatch as Batch } from './replay.ts';
 
-export interface DqnParams {
+interface DqnParams {
   gamma: number;
   learningRate: number;
   batchSize: number;
@@ -120,7 +120,7 @@ export class DqnLearner implements Learner {
     const env = envs[0];
     const counter = new EpochCounter();
     let obs = env.reset();
-    let value = env.initialValue;
+    let value: number;
     for (;;) {
       const outs = this.net.forwardOne(obs);
       const q = outs.value as Float32Array;

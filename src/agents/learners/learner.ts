@@ -30,7 +30,7 @@ export interface LearnerHeads {
 }
 
 /** What a learner's factory receives: its network, a way to build another like it (DQN's target), the seed. */
-export interface LearnerContext {
+interface LearnerContext {
   net: AgentNet;
   /** A fresh network of the same spec (not continuous), e.g. DQN's target network. */
   newNet(): AgentNet;

@@ -139,7 +139,7 @@ export function explainedVariance(values: Float32Array, returns: Float32Array): 
 }
 
 /** The policy term: PPO's clipped surrogate (clip > 0) or the plain policy gradient, negated and averaged. */
-export function surrogate(logp: tf.Tensor1D, oldT: tf.Tensor1D, advT: tf.Tensor1D, p: OnPolicyParams): tf.Scalar {
+function surrogate(logp: tf.Tensor1D, oldT: tf.Tensor1D, advT: tf.Tensor1D, p: OnPolicyParams): tf.Scalar {
   if (p.clip > 0) {
     const ratio = tf.exp(tf.sub(logp, oldT));
     const surr = tf.minimum(tf.mul(ratio, advT), tf.mul(tf.clipByValue(ratio, 1 - p.clip, 1 + p.clip), advT));
@@ -148,7 +148,7 @@ export function surrogate(logp: tf.Tensor1D, oldT: tf.Tensor1D, advT: tf.Tensor1
   return tf.neg(tf.mean(tf.mul(logp, advT))) as tf.Scalar;
 }
 
-export function valueLoss(value: tf.Tensor2D, retT: tf.Tensor1D, p: OnPolicyParams): tf.Scalar {
+function valueLoss(value: tf.Tensor2D, retT: tf.Tensor1D, p: OnPolicyParams): tf.Scalar {
   return tf.mul(p.valueCoef, tf.mean(tf.square(tf.sub(retT, tf.reshape(value, [-1]))))) as tf.Scalar;
 }
 

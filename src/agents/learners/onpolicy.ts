@@ -50,7 +50,7 @@ class Rollout {
   }
 }
 
-export type OnPolicyKind = 'pg' | 'a2c' | 'ppo';
+type OnPolicyKind = 'pg' | 'a2c' | 'ppo';
 
 export class OnPolicyLearner implements Learner {
   private readonly optimizer: JsAdam;

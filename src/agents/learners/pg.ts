@@ -9,7 +9,7 @@ import { z } from 'zod';
  * REINFORCE (Williams 1992) with a baseline: Monte-Carlo returns over each rollout, softmax policy, entropy bonus.
  * The baseline is the value head when the network has one, else the rollout's mean return.
  */
-export const PG_DEFAULTS: OnPolicyParams = {
+const PG_DEFAULTS: OnPolicyParams = {
   ...ON_POLICY_DEFAULTS,
   advantage: 'mc',
   rolloutSteps: 256,

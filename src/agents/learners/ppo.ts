@@ -11,7 +11,7 @@ import { z } from 'zod';
  * rollout, several environments stepped together with one batched forward pass. Discrete (buy/sell/hold) or
  * continuous (a Gaussian target position in [0, 1], the PPO ETF notebook's action) by the network's policy head.
  */
-export const PPO_DEFAULTS: OnPolicyParams = {
+const PPO_DEFAULTS: OnPolicyParams = {
   ...ON_POLICY_DEFAULTS,
   advantage: 'gae',
   gaeLambda: 0.95,

@@ -16,7 +16,7 @@ export const LEARNERS = [dqnLearner, pgLearner, a2cLearner, ppoLearner, rltrader
 
 /** A recipe's `learner` object: which learner trains the network, with the parameters that differ from its defaults. */
 export type LearnerRecipe = z.infer<(typeof LEARNERS)[number]['schema']>;
-export type LearnerKind = LearnerRecipe['kind'];
+type LearnerKind = LearnerRecipe['kind'];
 
 export const LEARNER_KINDS: readonly LearnerKind[] = LEARNERS.map((l) => l.kind);
 

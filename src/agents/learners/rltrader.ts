@@ -22,7 +22,7 @@ import type { HeadTensors } from '../../nn/head-outputs.ts';
  * `fitOnDelayedReward` adds v2's mini-batch fits whenever the delayed reward (threshold crossed) is non-zero.
  * Exploration: with probability ε a random action, buy with probability `exploration base` ∈ [0.5, 1) drawn per epoch.
  */
-export interface RltraderParams {
+interface RltraderParams {
   gamma: number;
   learningRate: number;
   fitOnDelayedReward: boolean;
@@ -106,8 +106,8 @@ export class RltraderLearner implements Learner {
     this.len = 0;
     this.fitFrom = 0;
     let obs = env.reset();
-    let value = env.initialValue;
-    let lastPl = 0;
+    let value: number;
+    let lastPl: number;
     for (;;) {
       const outs = this.net.forwardOne(obs);
       const q = outs.value as Float32Array;

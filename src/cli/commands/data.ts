@@ -1,7 +1,7 @@
 /** `bot data` (download, list, gaps, import, export) and the flags every command that takes candles offers. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command } from 'commander';
+import { type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { Config } from '../../config/schema.ts';
 import { UserError } from '../../core/errors.ts';

@@ -71,10 +71,6 @@ export async function loadWasmPasses(): Promise<boolean> {
   }
 }
 
-export function wasmPassesLoaded(): boolean {
-  return compiled !== undefined;
-}
-
 /** A fresh instance (its own memory) of the SIMD passes; undefined until loadWasmPasses() has succeeded. */
 export function wasmPasses(): ElementwisePasses | undefined {
   if (!compiled) return undefined;

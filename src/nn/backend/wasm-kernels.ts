@@ -26,7 +26,7 @@ function asTensor(info: TensorInfo): { t: tf.Tensor; owned: boolean } {
 }
 
 /** dW of a 2-D convolution, computed with wasm's forward Conv2D (dilated) and Transpose/Pad/Slice. */
-export function conv2dFilterGradient(
+function conv2dFilterGradient(
   x: tf.Tensor4D,
   dy: tf.Tensor4D,
   filterShape: [number, number, number, number],
@@ -95,7 +95,7 @@ const conv2dBackpropFilterWasm: KernelConfig = {
  * swapped, padded so the output has x's size. wasm's own Conv2DBackpropInput is a plain loop that took 1.1 s of a
  * 5 s cnnrnn training step; its forward Conv2D (XNNPACK) does the same work about ten times faster.
  */
-export function conv2dInputGradientStride1(
+function conv2dInputGradientStride1(
   dy: tf.Tensor4D,
   filter: tf.Tensor4D,
   inShape: [number, number, number, number],

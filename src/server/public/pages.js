@@ -78,7 +78,8 @@
                 'aria-label': 'compare ' + b.id,
                 onclick: (e) => {
                   e.stopPropagation();
-                  e.target.checked ? picked.add(b.id) : picked.delete(b.id);
+                  if (e.target.checked) picked.add(b.id);
+                  else picked.delete(b.id);
                   compare.disabled = picked.size < 2;
                 },
               }),
