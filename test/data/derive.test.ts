@@ -43,9 +43,13 @@ test('inverse: high comes from the index low; OHLC stay consistent', () => {
 test('bad specs and a wipe-out are refused with one line', () => {
   assert.throws(() => deriveLeveraged(index, { leverage: 0, symbol: 'X/USD' }), /--leverage must be a non-zero/);
   assert.throws(() => deriveLeveraged(index, { leverage: 2, feeAnnual: -1, symbol: 'X/USD' }), /--fee-annual/);
+  const crash = candlesFromRows('demo', 'IDX/USD', '1d', [
+    { ts: 0, open: 100, high: 100, low: 100, close: 100, volume: 1 },
+    { ts: D, open: 100, high: 100, low: 40, close: 45, volume: 1 },
+  ]);
   assert.throws(
-    () => deriveLeveraged(index, { leverage: -10, symbol: 'X/USD' }),
-    /X\/USD: -10× of IDX\/USD reaches zero/,
+    () => deriveLeveraged(crash, { leverage: 2, symbol: 'X/USD' }),
+    /X\/USD: 2× of IDX\/USD reaches zero at 1970-01-02/,
   );
 });
 
