@@ -48,6 +48,18 @@ test('all-in switch: the sell funds the buy, which is scaled to the cash there i
   near(p.cash, 998.02 - 990.99);
 });
 
+test('when the sells bring less than the buys want, every buy is scaled by the same factor', () => {
+  const fine = { ...whole, quantityPrecision: 8 };
+  const markets = ['A/USD', 'B/USD', 'C/USD'].map((symbol) => ({ symbol, costs: fine }));
+  const p = new PortfolioAccount(1000, markets);
+  p.rebalance([1, 0, 0], [10, 10, 10], { band: 0 });
+  const value = p.value([10, 10, 10]);
+  p.rebalance([0, 0.5, 0.5], [10, 10, 10], { band: 0 }); // the sell's fee leaves less than `value` of cash
+  assert.ok(p.units(1) < value / 2 / 10);
+  near(p.units(1), p.units(2), 1e-8);
+  near(p.cash, 0, 1e-6);
+});
+
 test('band, minimum order and markets without a candle are left alone; rejections count per market', () => {
   const p = new PortfolioAccount(10_000, [
     { symbol: 'A/USD', costs: whole },
