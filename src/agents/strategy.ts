@@ -89,7 +89,8 @@ export async function loadStrategy(name: string): Promise<Strategy> {
   }
   const mod = (await import(pathToFileURL(path.join(STRATEGIES_DIR, `${name}.ts`)).href)) as { default?: unknown };
   if ((mod.default as { kind?: unknown } | undefined)?.kind === 'portfolio') {
-    throw new UserError(`strategy "${name}" trades several markets: give --symbols A,B (and --data a.csv,b.csv or --sample)`);
+    const hint = 'give --symbols A,B (and --data a.csv,b.csv or --sample)';
+    throw new UserError(`strategy "${name}" trades several markets: ${hint}`);
   }
   if (!isStrategy(mod.default)) throw new UserError(`strategies/${name}.ts does not default-export a strategy (kind, name, description, …)`);
   return mod.default;

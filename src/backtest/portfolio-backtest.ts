@@ -211,7 +211,8 @@ export function portfolioTable(r: PortfolioReport): string {
   const markets = r.portfolio.markets.map(
     (m) =>
       `  ${m.symbol}: contribution ${m.contribution.toFixed(2)}, turnover ${m.turnover.toFixed(0)}, ` +
-      `fees+tax ${(m.feesPaid + m.taxPaid).toFixed(2)}, rejected ${Object.values(m.rejected).reduce((a, b) => a + b, 0)}, ` +
+      `fees+tax ${(m.feesPaid + m.taxPaid).toFixed(2)}, ` +
+      `rejected ${Object.values(m.rejected).reduce((a, b) => a + b, 0)}, ` +
       `waited ${m.waited}`,
   );
   const sources = r.data.series.map((s) => `  ${s.symbol}: ${s.label}`);

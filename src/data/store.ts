@@ -290,7 +290,8 @@ export class CandleStore {
   remove(exchange: string, symbol: string, timeframe: string): number {
     const run = this.db.transaction(() => {
       this.db.prepare('DELETE FROM candle_coverage WHERE exchange = ? AND symbol = ? AND timeframe = ?').run(exchange, symbol, timeframe);
-      this.db.prepare('DELETE FROM series_labels WHERE exchange = ? AND symbol = ? AND timeframe = ?').run(exchange, symbol, timeframe);
+      const unlabel = 'DELETE FROM series_labels WHERE exchange = ? AND symbol = ? AND timeframe = ?';
+      this.db.prepare(unlabel).run(exchange, symbol, timeframe);
       return this.db.prepare('DELETE FROM candles WHERE exchange = ? AND symbol = ? AND timeframe = ?').run(exchange, symbol, timeframe).changes;
     });
     return run();

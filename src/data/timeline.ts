@@ -82,7 +82,8 @@ export function describeTimeline(t: Timeline): string {
     .map((s, i) => (t.missing[i] > 0 ? `${s} has no candle at ${t.missing[i]} of ${t.ts.length} times` : ''))
     .filter((s) => s !== '');
   return (
-    `${t.ts.length} times ${iso(t.start)} … ${iso(t.end)} (start set by ${t.startLimitedBy}, end by ${t.endLimitedBy})` +
+    `${t.ts.length} times ${iso(t.start)} … ${iso(t.end)} ` +
+    `(start set by ${t.startLimitedBy}, end by ${t.endLimitedBy})` +
     (holes.length > 0
       ? `; ${holes.join('; ')} (valued at its last close there, its orders wait for its next candle)`
       : '')

@@ -1,4 +1,4 @@
-/** `bot backtest --strategy equal-weight --symbols A,B --data a.csv,b.csv` and `--sample`: report, baselines, errors. */
+/** `bot backtest --strategy equal-weight --symbols A,B --data a.csv,b.csv` and `--sample`: report, baselines. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -99,7 +99,7 @@ test('a one-market portfolio fills exactly as the single-market Account', () => 
   assert.equal(p.feesPaid(0), single.feesPaid);
 });
 
-test('invariants over long random sequences (seeded): value = cash + Σ units × price; fills cost only their costs', () => {
+test('invariants over long seeded random runs: value = cash + Σ units × price; fills cost only their costs', () => {
   for (const seed of [1, 2, 3]) {
     const rng = new Rng(seed);
     const markets = [

@@ -22,7 +22,7 @@ function series(symbol: string, hours: number[], base: number): Candles {
   return candlesFromRows('x', symbol, '1h', rows);
 }
 
-test('decided at a close, filled at the next open each market has; a market without a candle waits for its next', () => {
+test('decided at a close, filled at the next open each market has; a market without a candle waits', () => {
   const a = series('A/USD', [0, 1, 2, 3, 4, 5], 100);
   const b = series('B/USD', [0, 1, 3, 4, 5], 50); // no candle at hour 2
   const policy: PortfolioPolicy = { name: 'at-1', decide: (v) => (v.t === 1 ? [0.5, 0.5] : null) };
@@ -46,7 +46,7 @@ test('decided at a close, filled at the next open each market has; a market with
   assert.ok(r.markets.every((m) => m.turnover > 0 && m.feesPaid > 0));
 });
 
-test('equal weights rebalanced every K candles over synthetic markets: weights return to 1/N after each rebalance', () => {
+test('equal weights rebalanced every K candles on synthetic markets: weights at 1/N after each rebalance', () => {
   const s = ['A/KRW', 'B/KRW', 'C/KRW'].map((sym, i) => ({
     ...syntheticCandles({ seed: 10 + i, count: 300, timeframe: '1h' }),
     symbol: sym,

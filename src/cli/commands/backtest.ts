@@ -136,11 +136,15 @@ async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unk
   const { parseSymbolsFlag, loadPortfolioSeries } = await import('../../data/portfolio-source.ts');
   const { runPortfolioRun, portfolioTable } = await import('../../backtest/portfolio-backtest.ts');
   const { loadPortfolioStrategy } = await import('../../agents/portfolio-strategy.ts');
-  if (flags.model !== undefined) throw new UserError('--model is for one market; portfolio models are not built yet (issue 14)');
+  if (flags.model !== undefined) {
+    throw new UserError('--model is for one market; portfolio models are not built yet (issue 14)');
+  }
   const symbols = flags.symbols !== undefined ? parseSymbolsFlag(flags.symbols) : [];
   const dataFiles = flags.data !== undefined ? flags.data.split(',').map((f) => f.trim()) : undefined;
   if (dataFiles && flags.sample) throw new UserError('use either --data FILES or --sample, not both');
-  if (dataFiles && symbols.length === 0) throw new UserError('--data a.csv,b.csv pairs with --symbols A,B; give --symbols');
+  if (dataFiles && symbols.length === 0) {
+    throw new UserError('--data a.csv,b.csv pairs with --symbols A,B; give --symbols');
+  }
   for (const f of dataFiles ?? []) if (!existsSync(f)) throw new UserError(`--data: no such file ${f}`);
   checkColumnsFlag(flags);
   const every = wholeNumber(flags.rebalanceEvery, '--rebalance-every', 1) ?? 20;
@@ -148,11 +152,14 @@ async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unk
   if (!(band >= 0 && band < 1)) throw new UserError(`--band must be a fraction in [0, 1), got "${flags.band}"`);
   const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
   const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
-  if (from !== undefined && to !== undefined && to <= from) throw new UserError(`--to ${flags.to} is not after --from ${flags.from}`);
+  if (from !== undefined && to !== undefined && to <= from) {
+    throw new UserError(`--to ${flags.to} is not after --from ${flags.from}`);
+  }
   const { config } = setupCommand({ ...flags, symbol: undefined }, extra);
   const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;
   const strategy = await loadPortfolioStrategy(flags.strategy ?? 'equal-weight');
-  const series = loadPortfolioSeries({ config, symbols, dataFiles, columns: flags.columns, sample: flags.sample, from, to });
+  const { columns, sample } = flags;
+  const series = loadPortfolioSeries({ config, symbols, dataFiles, columns, sample, from, to });
   const { report, dir } = runPortfolioRun({
     strategy,
     series,

@@ -188,7 +188,9 @@ function list(flags: ListFlags): void {
       series.map((s) => [s.exchange, s.symbol, s.timeframe, shortTime(s.first), shortTime(s.last), String(s.count), s.gaps ? `${s.gaps} (${s.missing} missing)` : '0']),
     ),
   );
-  for (const s of series) if (s.label !== undefined) console.log(`${s.exchange} ${s.symbol} ${s.timeframe}: ${s.label}`);
+  for (const s of series) {
+    if (s.label !== undefined) console.log(`${s.exchange} ${s.symbol} ${s.timeframe}: ${s.label}`);
+  }
 }
 
 function gaps(flags: GapFlags): void {
@@ -257,11 +259,11 @@ function exportCsv(flags: ExportFlags): void {
 
 /** `bot data derive`: a leveraged or inverse series from a stored index, stored with its "derived" label. */
 function derive(flags: DeriveFlags): void {
-  if (!flags.from) throw new UserError('--from is required: the stored index symbol to derive from, e.g. --from SP500/USD');
+  if (!flags.from) throw new UserError('--from is required: the stored index to derive from, e.g. --from SP500/USD');
   if (!flags.symbol) throw new UserError('--symbol is required: the derived series to write, e.g. --symbol SP500-2X');
-  if (flags.leverage === undefined) throw new UserError('--leverage is required (2 for a 2× series, -1 for an inverse one)');
+  if (flags.leverage === undefined) throw new UserError('--leverage is required (2 for 2×, -1 for inverse)');
   const spec = { leverage: Number(flags.leverage), feeAnnual: Number(flags.feeAnnual ?? 0), symbol: flags.symbol };
-  if (flags.symbol === flags.from) throw new UserError('--symbol must differ from --from (the index is not overwritten)');
+  if (flags.symbol === flags.from) throw new UserError('--symbol must differ from --from (the index stays)');
   checkDeriveSpec(spec);
   const { config } = setupCommand(flags);
   const { id } = config.exchange;
@@ -269,7 +271,9 @@ function derive(flags: DeriveFlags): void {
   const label = deriveLabel(flags.from, spec);
   const stored = withStore(config, (store) => {
     const index = store.load(id, flags.from as string, timeframe);
-    if (index.ts.length === 0) throw new UserError(`no stored candles for ${id} ${flags.from} ${timeframe}; see \`bot data list\``);
+    if (index.ts.length === 0) {
+      throw new UserError(`no stored candles for ${id} ${flags.from} ${timeframe}; see \`bot data list\``);
+    }
     return store.replaceDerived(deriveLeveraged(index, spec), label);
   });
   console.log(`stored ${stored} ${timeframe} candles as ${id} ${spec.symbol} (${label})`);
