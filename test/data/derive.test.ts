@@ -1,11 +1,14 @@
 /** Derived leveraged / inverse series: hand-computed candles, consistent OHLC, the stored label. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { candlesFromRows } from '../../src/core/candles.ts';
+import { candlesToCsv } from '../../src/data/csv.ts';
 import { deriveLabel, deriveLeveraged } from '../../src/data/derive.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { tempDir } from './helpers.ts';
+import { runBot } from '../cli/run.ts';
 
 const D = 86_400_000;
 const index = candlesFromRows('demo', 'IDX/USD', '1d', [
@@ -70,4 +73,35 @@ test('the store keeps the derived series with its label; list shows it; remove d
   } finally {
     store.close();
   }
+});
+
+test('bot data derive stores the series with its label; bad flags are one-line errors', async () => {
+  const dir = tempDir();
+  const db = path.join(dir, 'bot.db');
+  const csv = path.join(dir, 'idx.csv');
+  writeFileSync(csv, candlesToCsv(index));
+  const common = ['--exchange', 'demo', '--timeframe', '1d', '--db', db];
+  const imported = await runBot(['data', 'import', csv, '--symbol', 'IDX/USD', ...common]);
+  assert.equal(imported.code, 0, imported.stderr);
+  const args = ['data', 'derive', '--from', 'IDX/USD', '--leverage', '-1', '--symbol', 'INV/USD', ...common];
+  const r = await runBot(args);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /stored 4 1d candles as demo INV\/USD \(derived: -1× daily-rebalanced IDX\/USD, fee 0%\/yr\)/);
+  const list = await runBot(['data', 'list', '--db', db]);
+  assert.match(list.stdout, /demo INV\/USD 1d: derived: -1× daily-rebalanced IDX\/USD/);
+  const missing = await runBot([
+    'data',
+    'derive',
+    '--from',
+    'NO/USD',
+    '--leverage',
+    '2',
+    '--symbol',
+    'X/USD',
+    ...common,
+  ]);
+  assert.match(missing.stderr, /no stored candles for demo NO\/USD 1d/);
+  const zero = await runBot(['data', 'derive', '--from', 'IDX/USD', '--leverage', '0', '--symbol', 'X/USD', ...common]);
+  assert.match(zero.stderr, /--leverage must be a non-zero number/);
+  assert.notEqual(zero.code, 0);
 });
