@@ -17,14 +17,19 @@ if (missing.length === 0) process.exit(0);
 const packages = [...new Set(missing.map((t) => t.package))];
 const canInstall = process.getuid?.() === 0 && found('apt-get');
 if (!canInstall) {
-  process.stderr.write(`the tests need ${missing.map((t) => t.command).join(', ')}: install them first (Debian: sudo apt-get install -y ${packages.join(' ')})\n`);
+  process.stderr.write(
+    `the tests need ${missing.map((t) => t.command).join(', ')}: install them first (Debian: sudo apt-get install -y ${packages.join(' ')})\n`,
+  );
   process.exit(1);
 }
 process.stderr.write(`installing ${packages.join(', ')} for the tests (apt-get)\n`);
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 try {
   execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env,
+  });
 } catch {
   process.stderr.write(`could not install ${packages.join(' ')} with apt-get: install them and run the tests again\n`);
   process.exit(1);

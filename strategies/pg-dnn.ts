@@ -17,7 +17,8 @@ const recipe: AgentRecipe = {
 const strategy: AgentStrategy = {
   kind: 'agent',
   name: 'pg-dnn',
-  description: 'REINFORCE with a value baseline and entropy bonus on a dense network over 5 candles of RLTrader features',
+  description:
+    'REINFORCE with a value baseline and entropy bonus on a dense network over 5 candles of RLTrader features',
   recipe,
 };
 export default strategy;

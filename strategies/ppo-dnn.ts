@@ -10,7 +10,17 @@ const recipe: AgentRecipe = {
   scaler: 'zscore',
   window: 5,
   network: { kind: 'dnn', hidden: [64, 32], dropout: 0, batchNorm: false, activation: 'relu' },
-  learner: { kind: 'ppo', action: 'discrete', envs: 16, gamma: 0.9, learningRate: 1e-3, rolloutSteps: 64, epochsPerRollout: 4, minibatchSize: 512, clip: 0.2 },
+  learner: {
+    kind: 'ppo',
+    action: 'discrete',
+    envs: 16,
+    gamma: 0.9,
+    learningRate: 1e-3,
+    rolloutSteps: 64,
+    epochsPerRollout: 4,
+    minibatchSize: 512,
+    clip: 0.2,
+  },
   sizing: 'all',
   reward: { kind: 'logReturn' },
   // issue 13: trade only when switching beats keeping the position by a margin chosen on validation (probability units)

@@ -59,7 +59,8 @@ export function epochSummarySvg(input: EpochSummaryInput): string {
     out.push(`<text x="${LEFT - 6}" y="${t + 10}" font-size="11" fill="#555" text-anchor="end">${fmt(hi)}</text>`);
     out.push(`<text x="${LEFT - 6}" y="${t + PANEL}" font-size="11" fill="#555" text-anchor="end">${fmt(lo)}</text>`);
   };
-  const scaleY = (k: number, lo: number, hi: number) => (v: number) => top(k) + PANEL - ((v - lo) / (hi - lo || 1)) * PANEL;
+  const scaleY = (k: number, lo: number, hi: number) => (v: number) =>
+    top(k) + PANEL - ((v - lo) / (hi - lo || 1)) * PANEL;
   const line = (k: number, get: (i: number) => number, lo: number, hi: number, colour: string, width = 1.2) => {
     const y = scaleY(k, lo, hi);
     const pts = idx.map((i) => `${x(i).toFixed(1)},${y(get(i)).toFixed(1)}`).join(' ');
@@ -89,8 +90,12 @@ export function epochSummarySvg(input: EpochSummaryInput): string {
       const t = trace.t[i];
       const up = candles.close[t] >= candles.open[t];
       const vh = (candles.volume[t] / (vhi || 1)) * PANEL * 0.25;
-      out.push(`<line x1="${x(i).toFixed(1)}" x2="${x(i).toFixed(1)}" y1="${(top(0) + PANEL).toFixed(1)}" y2="${(top(0) + PANEL - vh).toFixed(1)}" stroke="#cbd5e1"/>`);
-      out.push(`<line x1="${x(i).toFixed(1)}" x2="${x(i).toFixed(1)}" y1="${y(candles.high[t]).toFixed(1)}" y2="${y(candles.low[t]).toFixed(1)}" stroke="${up ? '#dc2626' : '#2563eb'}"/>`);
+      out.push(
+        `<line x1="${x(i).toFixed(1)}" x2="${x(i).toFixed(1)}" y1="${(top(0) + PANEL).toFixed(1)}" y2="${(top(0) + PANEL - vh).toFixed(1)}" stroke="#cbd5e1"/>`,
+      );
+      out.push(
+        `<line x1="${x(i).toFixed(1)}" x2="${x(i).toFixed(1)}" y1="${y(candles.high[t]).toFixed(1)}" y2="${y(candles.low[t]).toFixed(1)}" stroke="${up ? '#dc2626' : '#2563eb'}"/>`,
+      );
     }
   }
   // 2 actions as background, units held as a line
@@ -98,13 +103,21 @@ export function epochSummarySvg(input: EpochSummaryInput): string {
     const [lo, hi] = bounds((i) => trace.units[i]);
     frame(1, 'actions (red buy, blue sell, grey hold) and units held', Math.min(0, lo), hi);
     const bw = Math.max(1, w / Math.max(1, n));
-    for (const i of idx) out.push(`<rect x="${x(i).toFixed(1)}" y="${top(1)}" width="${(bw * stride).toFixed(2)}" height="${PANEL}" fill="${ACTION_COLOURS[trace.action[i]] ?? '#fff'}" opacity="0.25"/>`);
+    for (const i of idx)
+      out.push(
+        `<rect x="${x(i).toFixed(1)}" y="${top(1)}" width="${(bw * stride).toFixed(2)}" height="${PANEL}" fill="${ACTION_COLOURS[trace.action[i]] ?? '#fff'}" opacity="0.25"/>`,
+      );
     line(1, (i) => trace.units[i], Math.min(0, lo), hi, '#111827', 1.4);
   }
   // 3 value outputs
   {
     const vw = trace.valueWidth;
-    frame(2, vw ? `value outputs (${vw === 3 ? 'red buy, blue sell, grey hold' : 'state value'})` : 'value outputs (none)', 0, 1);
+    frame(
+      2,
+      vw ? `value outputs (${vw === 3 ? 'red buy, blue sell, grey hold' : 'state value'})` : 'value outputs (none)',
+      0,
+      1,
+    );
     if (vw) {
       const [lo, hi] = bounds((i) => {
         let m = trace.value[i * vw];
@@ -118,20 +131,35 @@ export function epochSummarySvg(input: EpochSummaryInput): string {
       });
       out.pop();
       out.pop();
-      out.push(`<text x="${LEFT - 6}" y="${top(2) + 10}" font-size="11" fill="#555" text-anchor="end">${fmt(hi)}</text>`);
-      out.push(`<text x="${LEFT - 6}" y="${top(2) + PANEL}" font-size="11" fill="#555" text-anchor="end">${fmt(Math.min(lo, lo2))}</text>`);
-      for (let j = 0; j < vw; j++) line(2, (i) => trace.value[i * vw + j], Math.min(lo, lo2), hi, LINE_COLOURS[j] ?? '#000');
+      out.push(
+        `<text x="${LEFT - 6}" y="${top(2) + 10}" font-size="11" fill="#555" text-anchor="end">${fmt(hi)}</text>`,
+      );
+      out.push(
+        `<text x="${LEFT - 6}" y="${top(2) + PANEL}" font-size="11" fill="#555" text-anchor="end">${fmt(Math.min(lo, lo2))}</text>`,
+      );
+      for (let j = 0; j < vw; j++)
+        line(2, (i) => trace.value[i * vw + j], Math.min(lo, lo2), hi, LINE_COLOURS[j] ?? '#000');
     }
   }
   // 4 policy outputs with exploration marks
   {
     const pw = trace.policyWidth;
     const labels = input.policyLabels ?? ['buy', 'sell', 'hold'];
-    frame(3, pw ? `policy outputs (${labels.slice(0, pw).join(', ')}); yellow: exploration` : 'policy outputs (none); yellow: exploration', 0, 1);
+    frame(
+      3,
+      pw
+        ? `policy outputs (${labels.slice(0, pw).join(', ')}); yellow: exploration`
+        : 'policy outputs (none); yellow: exploration',
+      0,
+      1,
+    );
     for (let i = 0; i < n; i += stride) {
       let explored = false;
       for (let k = i; k < Math.min(n, i + stride); k++) if (trace.explored[k]) explored = true;
-      if (explored) out.push(`<line x1="${x(i).toFixed(1)}" x2="${x(i).toFixed(1)}" y1="${top(3)}" y2="${top(3) + PANEL}" stroke="#facc15" opacity="0.5"/>`);
+      if (explored)
+        out.push(
+          `<line x1="${x(i).toFixed(1)}" x2="${x(i).toFixed(1)}" y1="${top(3)}" y2="${top(3) + PANEL}" stroke="#facc15" opacity="0.5"/>`,
+        );
     }
     for (let j = 0; j < pw; j++) line(3, (i) => trace.policy[i * pw + j], 0, 1, LINE_COLOURS[j] ?? '#000');
   }
@@ -145,13 +173,18 @@ export function epochSummarySvg(input: EpochSummaryInput): string {
     const base = y(input.initialValue);
     for (const i of idx) {
       const v = trace.portfolioValue[i];
-      out.push(`<line x1="${x(i).toFixed(1)}" x2="${x(i).toFixed(1)}" y1="${base.toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="${v >= input.initialValue ? '#16a34a' : '#dc2626'}" opacity="0.35"/>`);
+      out.push(
+        `<line x1="${x(i).toFixed(1)}" x2="${x(i).toFixed(1)}" y1="${base.toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="${v >= input.initialValue ? '#16a34a' : '#dc2626'}" opacity="0.35"/>`,
+      );
     }
-    out.push(`<line x1="${LEFT}" x2="${LEFT + w}" y1="${base.toFixed(1)}" y2="${base.toFixed(1)}" stroke="#111" stroke-dasharray="4 3"/>`);
+    out.push(
+      `<line x1="${LEFT}" x2="${LEFT + w}" y1="${base.toFixed(1)}" y2="${base.toFixed(1)}" stroke="#111" stroke-dasharray="4 3"/>`,
+    );
     line(4, (i) => trace.portfolioValue[i], l, h, '#111827', 1.4);
     for (const t of trace.learnedAt.length < 400 ? trace.learnedAt : []) {
       const i = t - (trace.t[0] ?? 0);
-      if (i >= 0 && i < n) out.push(`<circle cx="${x(i).toFixed(1)}" cy="${(top(4) + PANEL - 3).toFixed(1)}" r="2" fill="#7c3aed"/>`);
+      if (i >= 0 && i < n)
+        out.push(`<circle cx="${x(i).toFixed(1)}" cy="${(top(4) + PANEL - 3).toFixed(1)}" r="2" fill="#7c3aed"/>`);
     }
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="DejaVu Sans, Arial, sans-serif">
@@ -162,7 +195,9 @@ ${out.join('\n')}
 }
 
 export async function writeEpochSummaryPng(file: string, input: EpochSummaryInput): Promise<void> {
-  await sharp(Buffer.from(epochSummarySvg(input))).png().toFile(file);
+  await sharp(Buffer.from(epochSummarySvg(input)))
+    .png()
+    .toFile(file);
 }
 
 export interface CurvePoint {
@@ -200,10 +235,13 @@ export function learningCurvesSvg(title: string, points: readonly CurvePoint[], 
       .map((p, i) => [i, s.get(p)] as const)
       .filter(([, v]) => v !== undefined && Number.isFinite(v))
       .map(([i, v]) => `${x(i).toFixed(1)},${y(v as number).toFixed(1)}`);
-    if (pts.length) out.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${s.colour}" stroke-width="1.6"/>`);
-    for (const pt of pts) out.push(`<circle cx="${pt.split(',')[0]}" cy="${pt.split(',')[1]}" r="2.5" fill="${s.colour}"/>`);
+    if (pts.length)
+      out.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${s.colour}" stroke-width="1.6"/>`);
+    for (const pt of pts)
+      out.push(`<circle cx="${pt.split(',')[0]}" cy="${pt.split(',')[1]}" r="2.5" fill="${s.colour}"/>`);
     const bi = points.findIndex((p) => p.epoch === bestEpoch);
-    if (k === 2 && bi >= 0) out.push(`<line x1="${x(bi)}" x2="${x(bi)}" y1="${t}" y2="${t + ph}" stroke="#16a34a" stroke-dasharray="4 3"/>`);
+    if (k === 2 && bi >= 0)
+      out.push(`<line x1="${x(bi)}" x2="${x(bi)}" y1="${t}" y2="${t + ph}" stroke="#16a34a" stroke-dasharray="4 3"/>`);
   });
   const height = TOP + series.length * (ph + GAP) + 10;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="900" height="${height}" font-family="DejaVu Sans, Arial, sans-serif">
@@ -213,6 +251,13 @@ ${out.join('\n')}
 </svg>`;
 }
 
-export async function writeLearningCurvesPng(file: string, title: string, points: readonly CurvePoint[], bestEpoch: number): Promise<void> {
-  await sharp(Buffer.from(learningCurvesSvg(title, points, bestEpoch))).png().toFile(file);
+export async function writeLearningCurvesPng(
+  file: string,
+  title: string,
+  points: readonly CurvePoint[],
+  bestEpoch: number,
+): Promise<void> {
+  await sharp(Buffer.from(learningCurvesSvg(title, points, bestEpoch)))
+    .png()
+    .toFile(file);
 }

@@ -93,7 +93,9 @@ export async function loadAgent(dir: string): Promise<LoadedAgent> {
   const recipe = learnerMeta.recipe;
   if (recipe.features && meta.featureVersion && featureSpecVersion(recipe.features) !== meta.featureVersion) {
     model.dispose();
-    throw new UserError(`model ${dir}: trained on features ${meta.featureVersion}, this code computes ${featureSpecVersion(recipe.features)}`);
+    throw new UserError(
+      `model ${dir}: trained on features ${meta.featureVersion}, this code computes ${featureSpecVersion(recipe.features)}`,
+    );
   }
   const scaler = meta.scaler ? scalerFromJSON(meta.scaler) : undefined;
   const net = wrapModel(model, meta.network, learnerMeta.continuous);

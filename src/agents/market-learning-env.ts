@@ -4,7 +4,15 @@ import type { EnvStep, LearningEnv } from './learning-env.ts';
 
 /** The market's TradingEnv seen as a LearningEnv: the same Account, fills and rewards as the backtest engine. */
 export function learningEnv(env: TradingEnv): LearningEnv {
-  const out: EnvStep = { observation: undefined as never, reward: 0, done: false, portfolioValue: 0, units: 0, immediateReward: 0, delayedReward: 0 };
+  const out: EnvStep = {
+    observation: undefined as never,
+    reward: 0,
+    done: false,
+    portfolioValue: 0,
+    units: 0,
+    immediateReward: 0,
+    delayedReward: 0,
+  };
   return {
     initialValue: env.options.balance,
     reset: () => env.reset(),

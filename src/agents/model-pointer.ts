@@ -1,5 +1,15 @@
 /** Model homes (`models/<name>`): their versions and the CURRENT pointer that says which one serves; promotion. */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';
 
@@ -48,7 +58,14 @@ export function resolveModel(home: string): ResolvedModel {
 
 /** A fresh, sortable version name. */
 export function newVersionName(now = Date.now()): string {
-  return new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z') + '-' + process.pid.toString(36);
+  return (
+    new Date(now)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z') +
+    '-' +
+    process.pid.toString(36)
+  );
 }
 
 /** A staging folder for a challenger; `commit()` moves it to `versions/<version>` (it does not promote it). */
@@ -71,7 +88,8 @@ export function stageVersion(home: string, version: string): { dir: string; comm
 
 /** Points the home at `version` with an atomic rename of the pointer file. */
 export function promoteVersion(home: string, version: string): void {
-  if (!isModelFolder(versionDir(home, version))) throw new Error(`cannot promote ${version}: ${versionDir(home, version)} holds no model`);
+  if (!isModelFolder(versionDir(home, version)))
+    throw new Error(`cannot promote ${version}: ${versionDir(home, version)} holds no model`);
   const tmp = path.join(home, `.${POINTER}.${process.pid}.tmp`);
   const fd = openSync(tmp, 'w');
   try {

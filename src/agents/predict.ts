@@ -52,7 +52,9 @@ export function predictAt(agent: LoadedAgent, candles: Candles, t: number, accou
   const builder = new ObservationBuilder(agent.observationSource(candles));
   const first = Math.max(builder.firstT, agent.warmup);
   if (t < first) {
-    throw new UserError(`the model needs ${first} candles of history before the one it decides at; ${isoTime(candles.ts[t])} has ${t}`);
+    throw new UserError(
+      `the model needs ${first} candles of history before the one it decides at; ${isoTime(candles.ts[t])} has ${t}`,
+    );
   }
   const obs = builder.build(t, account);
   const net = agent.policy.net;

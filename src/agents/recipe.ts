@@ -76,9 +76,11 @@ export function checkRecipe(name: string, r: unknown): AgentRecipe {
   const x = r as Partial<AgentRecipe>;
   if (typeof x.features !== 'string') throw bad('needs features (a feature spec such as rltrader-v1)');
   if (!x.network || typeof x.network.kind !== 'string') throw bad('needs network.kind (dnn, lstm, cnn, cnnrnn)');
-  if (!x.learner || !['dqn', 'pg', 'a2c', 'ppo', 'rltrader'].includes(x.learner.kind)) throw bad('needs learner.kind (dqn, pg, a2c, ppo, rltrader)');
+  if (!x.learner || !['dqn', 'pg', 'a2c', 'ppo', 'rltrader'].includes(x.learner.kind))
+    throw bad('needs learner.kind (dqn, pg, a2c, ppo, rltrader)');
   if (!x.reward || typeof x.reward.kind !== 'string') throw bad('needs a reward');
-  if (!['all', 'confidence', 'target'].includes(x.sizing as string)) throw bad('needs sizing (all, confidence, target)');
+  if (!['all', 'confidence', 'target'].includes(x.sizing as string))
+    throw bad('needs sizing (all, confidence, target)');
   if (!(Number.isInteger(x.window) && (x.window as number) >= 0)) throw bad('needs a whole window ≥ 0');
   if (x.decision !== undefined) {
     const d = x.decision;

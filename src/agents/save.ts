@@ -21,21 +21,31 @@ export interface AgentModelMeta {
  * Saves an agent's network as a model folder with everything `loadAgent` needs: the recipe, the feature set and
  * its scaler, the image spec and the network spec. One format for backtest, retrain, benches and tests.
  */
-export async function saveAgentModel(dir: string, model: tf.LayersModel, recipe: AgentRecipe, prepared: PreparedData, m: AgentModelMeta): Promise<void> {
+export async function saveAgentModel(
+  dir: string,
+  model: tf.LayersModel,
+  recipe: AgentRecipe,
+  prepared: PreparedData,
+  m: AgentModelMeta,
+): Promise<void> {
   const learner: AgentLearnerMeta = { ...m.learner, recipe, continuous: headsFor(recipe).continuous };
   const matrix = prepared.matrix;
-  await saveModel(dir, { model }, {
-    name: m.name,
-    strategy: m.strategy,
-    ...(matrix ? { featureSet: matrix.spec, featureVersion: matrix.version, scaler: prepared.scaler } : {}),
-    ...(recipe.image ? { image: recipe.image } : {}),
-    network: networkSpec(recipe, prepared, m.seed),
-    learner: learner as unknown as Record<string, unknown>,
-    trainingWindow: m.trainingWindow,
-    dataHash: m.dataHash,
-    seed: m.seed,
-    metrics: m.metrics,
-    codeVersion: m.codeVersion,
-    createdAt: new Date().toISOString(),
-  });
+  await saveModel(
+    dir,
+    { model },
+    {
+      name: m.name,
+      strategy: m.strategy,
+      ...(matrix ? { featureSet: matrix.spec, featureVersion: matrix.version, scaler: prepared.scaler } : {}),
+      ...(recipe.image ? { image: recipe.image } : {}),
+      network: networkSpec(recipe, prepared, m.seed),
+      learner: learner as unknown as Record<string, unknown>,
+      trainingWindow: m.trainingWindow,
+      dataHash: m.dataHash,
+      seed: m.seed,
+      metrics: m.metrics,
+      codeVersion: m.codeVersion,
+      createdAt: new Date().toISOString(),
+    },
+  );
 }

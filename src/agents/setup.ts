@@ -81,7 +81,12 @@ export function prepareData(
   }
   if (recipe.image) {
     const spec = parseImageSpec(recipe.image.spec);
-    prepared.image = { spec, text: recipe.image.spec, frames: recipe.image.frames, renderer: createImageRenderer(spec) };
+    prepared.image = {
+      spec,
+      text: recipe.image.spec,
+      frames: recipe.image.frames,
+      renderer: createImageRenderer(spec),
+    };
   }
   return prepared;
 }
@@ -113,12 +118,19 @@ export function recipeCosts(recipe: AgentRecipe, account: AccountSection): Costs
 }
 
 export function recipeSizing(recipe: AgentRecipe, bounds: TradeValueBounds): SizingOptions {
-  if (recipe.sizing === 'confidence') return { kind: 'confidence', minTradeValue: bounds.minTradeValue, maxTradeValue: bounds.maxTradeValue };
+  if (recipe.sizing === 'confidence')
+    return { kind: 'confidence', minTradeValue: bounds.minTradeValue, maxTradeValue: bounds.maxTradeValue };
   return { kind: recipe.sizing };
 }
 
 /** What the environment and the engine share for one range (reward and episode are the env's alone). */
-export function envOptions(recipe: AgentRecipe, market: AgentMarketSettings, p: PreparedData, range: IndexRange, episode?: EpisodeOptions): EnvOptions {
+export function envOptions(
+  recipe: AgentRecipe,
+  market: AgentMarketSettings,
+  p: PreparedData,
+  range: IndexRange,
+  episode?: EpisodeOptions,
+): EnvOptions {
   return {
     ...observationSource(p),
     range,
@@ -137,13 +149,21 @@ export function envCount(recipe: AgentRecipe): number {
 }
 
 /** Training environments over `range`: one full-range env, or several on seeded random windows that cover it together. */
-export function trainingEnvs(recipe: AgentRecipe, market: AgentMarketSettings, p: PreparedData, range: IndexRange, seed: number): LearningEnv[] {
+export function trainingEnvs(
+  recipe: AgentRecipe,
+  market: AgentMarketSettings,
+  p: PreparedData,
+  range: IndexRange,
+  seed: number,
+): LearningEnv[] {
   const n = envCount(recipe);
   const len = range.to - range.from;
   const episodeLength = recipe.episodeLength ?? (n > 1 ? Math.max(2, Math.floor(len / n)) : undefined);
   return Array.from({ length: n }, (_, i) => {
     const episode: EpisodeOptions | undefined =
-      episodeLength !== undefined && episodeLength < len ? { kind: 'random', length: episodeLength, seed: seed * 1009 + i } : undefined;
+      episodeLength !== undefined && episodeLength < len
+        ? { kind: 'random', length: episodeLength, seed: seed * 1009 + i }
+        : undefined;
     return learningEnv(new TradingEnv(envOptions(recipe, market, p, range, episode)));
   });
 }
@@ -185,7 +205,9 @@ export function headsFor(recipe: AgentRecipe): { heads: { value?: number; policy
     case 'a2c':
       return { heads: { value: 1, policy: 3 }, continuous: false };
     case 'ppo':
-      return l.action === 'continuous' ? { heads: { value: 1, policy: 2 }, continuous: true } : { heads: { value: 1, policy: 3 }, continuous: false };
+      return l.action === 'continuous'
+        ? { heads: { value: 1, policy: 2 }, continuous: true }
+        : { heads: { value: 1, policy: 3 }, continuous: false };
     case 'rltrader':
       return { heads: l.net === 'a2c' ? { value: 3, policy: 3 } : { value: 3 }, continuous: false };
   }
@@ -193,7 +215,14 @@ export function headsFor(recipe: AgentRecipe): { heads: { value?: number; policy
 
 export function networkSpec(recipe: AgentRecipe, p: PreparedData, seed: number): NetworkSpec {
   const { heads } = headsFor(recipe);
-  const spec: NetworkSpec = { ...recipe.network, window: Math.max(1, p.window), features: Math.max(1, p.cols), stateSize: STATE_SIZE, heads, seed };
+  const spec: NetworkSpec = {
+    ...recipe.network,
+    window: Math.max(1, p.window),
+    features: Math.max(1, p.cols),
+    stateSize: STATE_SIZE,
+    heads,
+    seed,
+  };
   if (recipe.network.kind === 'cnnrnn') {
     if (!p.image) throw new UserError(`network cnnrnn needs chart images: the recipe has no image spec`);
     const s = p.image.spec;

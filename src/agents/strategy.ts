@@ -57,7 +57,9 @@ export function ruleCosts(account: AccountSection): Costs {
 
 /** The sizing rule strategies trade with, so paper trades match the backtest's. */
 export function ruleSizing(d: StrategyDefaults): SizingOptions {
-  return d.sizing === 'confidence' ? { kind: 'confidence', minTradeValue: d.minTradeValue, maxTradeValue: d.maxTradeValue } : { kind: 'all' };
+  return d.sizing === 'confidence'
+    ? { kind: 'confidence', minTradeValue: d.minTradeValue, maxTradeValue: d.maxTradeValue }
+    : { kind: 'all' };
 }
 
 /** Names of the strategies in strategies/ (file names without .ts), sorted. */
@@ -92,6 +94,7 @@ export async function loadStrategy(name: string): Promise<Strategy> {
     const hint = 'give --symbols A,B (and --data a.csv,b.csv or --sample)';
     throw new UserError(`strategy "${name}" trades several markets: ${hint}`);
   }
-  if (!isStrategy(mod.default)) throw new UserError(`strategies/${name}.ts does not default-export a strategy (kind, name, description, …)`);
+  if (!isStrategy(mod.default))
+    throw new UserError(`strategies/${name}.ts does not default-export a strategy (kind, name, description, …)`);
   return mod.default;
 }

@@ -89,7 +89,10 @@ export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: Save
       ...(isPlainRule(agent.rule) ? {} : { decision: agent.rule }),
     },
     trainingWindow: { from: isoTime(candles.ts[fold.train.from]), to: isoTime(candles.ts[fold.train.to - 1]) },
-    dataHash: hashData(candles.ts.subarray(fold.train.from, fold.train.to), candles.close.subarray(fold.train.from, fold.train.to)),
+    dataHash: hashData(
+      candles.ts.subarray(fold.train.from, fold.train.to),
+      candles.close.subarray(fold.train.from, fold.train.to),
+    ),
     metrics: o.metrics,
     codeVersion: codeVersion(),
   });
@@ -122,7 +125,11 @@ export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent>
     learner.net.setTrunkCache(true);
     try {
       const policy = learnerPolicy(req.strategyName, learner, rule);
-      return runBacktest({ ...envOptions(recipe, settings, prepared, range), policy, ...(startState ? { startState } : {}) });
+      return runBacktest({
+        ...envOptions(recipe, settings, prepared, range),
+        policy,
+        ...(startState ? { startState } : {}),
+      });
     } finally {
       learner.net.setTrunkCache(false);
     }
@@ -154,7 +161,11 @@ export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent>
     learner,
     envs: segmentEnvs(recipe, settings, prepared, split.train, seed),
     epochs: req.epochs,
-    exploration: recipe.exploration ?? (recipe.learner.kind === 'dqn' || recipe.learner.kind === 'rltrader' ? DEFAULT_EXPLORATION : { kind: 'constant', value: 0 }),
+    exploration:
+      recipe.exploration ??
+      (recipe.learner.kind === 'dqn' || recipe.learner.kind === 'rltrader'
+        ? DEFAULT_EXPLORATION
+        : { kind: 'constant', value: 0 }),
     validate,
     validateEvery: settings.agent.validateEvery,
     patience: settings.agent.patience,

@@ -87,7 +87,14 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
   const digits = String(o.epochs).length;
   const bar =
     o.progress && process.stderr.isTTY
-      ? new cliProgress.SingleBar({ stream: process.stderr, format: 'training [{bar}] {value}/{total} epochs | ε {eps} | val Sharpe {sharpe}', hideCursor: true }, cliProgress.Presets.shades_classic)
+      ? new cliProgress.SingleBar(
+          {
+            stream: process.stderr,
+            format: 'training [{bar}] {value}/{total} epochs | ε {eps} | val Sharpe {sharpe}',
+            hideCursor: true,
+          },
+          cliProgress.Presets.shades_classic,
+        )
       : undefined;
   bar?.start(o.epochs, 0, { eps: '-', sharpe: '-' });
   if (o.summaryDir && o.summaryEvery) mkdirSync(o.summaryDir, { recursive: true });
@@ -98,7 +105,14 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
       trace.reset();
       const stats = o.learner.runEpoch(o.envs, epsilon, trace);
       const seconds = (performance.now() - t0) / 1000;
-      const record: EpochRecord = { epoch, epsilon, stats, seconds, portfolioValue: stats.portfolioValue, loss: stats.loss };
+      const record: EpochRecord = {
+        epoch,
+        epsilon,
+        stats,
+        seconds,
+        portfolioValue: stats.portfolioValue,
+        loss: stats.loss,
+      };
       if (o.validate && (epoch % o.validateEvery === 0 || epoch === o.epochs)) {
         const v = o.validate();
         const sharpe = Number.isFinite(v.sharpe) ? v.sharpe : 0;
@@ -128,7 +142,10 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
           `#Buy:${stats.buys} #Sell:${stats.sells} #Hold:${stats.holds} PV:${Math.round(stats.portfolioValue).toLocaleString('en-US')} ` +
           `LC:${stats.updates} Loss:${stats.loss.toFixed(6)}${val} ET:${seconds.toFixed(4)}`,
       );
-      bar?.update(epoch, { eps: epsilon.toFixed(3), sharpe: record.validation ? record.validation.sharpe.toFixed(2) : '-' });
+      bar?.update(epoch, {
+        eps: epsilon.toFixed(3),
+        sharpe: record.validation ? record.validation.sharpe.toFixed(2) : '-',
+      });
       const lastEpoch = epoch === o.epochs || (o.patience > 0 && sinceBest >= o.patience);
       if (o.summaryDir && o.summaryEvery && o.candles && (epoch % o.summaryEvery === 0 || lastEpoch)) {
         const file = path.join(o.summaryDir, `epoch_summary_${e}.png`);

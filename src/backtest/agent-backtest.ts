@@ -22,7 +22,14 @@ import { initBackend } from '../nn/backend/backend.ts';
 import { meanAndSd, runBaselines, type Baselines } from './baselines.ts';
 import type { AgentBacktestSettings } from './config.ts';
 import { newRunId, rangeIndices } from './range.ts';
-import { readReport, summaryTable, writeReport, type ReportExtra, type ReportSection, type StoredReport } from './report.ts';
+import {
+  readReport,
+  summaryTable,
+  writeReport,
+  type ReportExtra,
+  type ReportSection,
+  type StoredReport,
+} from './report.ts';
 import { stitchResults } from './stitch.ts';
 
 /** What `bot backtest` hands to the agent runner for `kind: 'agent'` strategies. */
@@ -30,7 +37,17 @@ export interface AgentBacktestContext {
   settings: AgentBacktestSettings;
   series: Series;
   strategy: AgentStrategy;
-  flags: { epochs?: number; seed?: number; seeds?: number; folds?: number; name?: string; out?: string; from?: number; to?: number; json?: boolean };
+  flags: {
+    epochs?: number;
+    seed?: number;
+    seeds?: number;
+    folds?: number;
+    name?: string;
+    out?: string;
+    from?: number;
+    to?: number;
+    json?: boolean;
+  };
   logger: Logger;
 }
 
@@ -78,30 +95,48 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   const max = settings.agent.maxCandles;
   if (max > 0 && ctx.flags.from === undefined && to - from > max) {
     from = to - max;
-    logger.info(`using the newest ${max} candles of ${to - range.from} (config agent.maxCandles; --from to choose another start)`);
+    logger.info(
+      `using the newest ${max} candles of ${to - range.from} (config agent.maxCandles; --from to choose another start)`,
+    );
   }
   const warmup = recipeWarmup(recipe);
   const selection = selectionOptions(recipe);
   const costs = recipeCosts(recipe, settings.account);
   // the warm-up rows come before the first decision; they only feed the first windows
   const usableFrom = Math.max(from + warmup, warmup);
-  if (usableFrom >= to) throw new UserError(`${series.label}: ${to - from} candles are fewer than the ${warmup} this recipe needs for warm-up`);
+  if (usableFrom >= to)
+    throw new UserError(
+      `${series.label}: ${to - from} candles are fewer than the ${warmup} this recipe needs for warm-up`,
+    );
   candles = series.candles;
   const folds = walkForward(usableFrom, to, settings.agent.split, ctx.flags.folds ?? 1);
   const seeds = ctx.flags.seeds ?? 1;
   const baseSeed = ctx.flags.seed ?? settings.backtest.seed;
   const epochs = ctx.flags.epochs ?? recipe.epochs ?? settings.agent.epochs;
-  const outDir = ctx.flags.out ?? path.join(settings.backtest.outDir, newRunId(ctx.strategy.name, candles.symbol, settings.backtest.outDir));
+  const outDir =
+    ctx.flags.out ??
+    path.join(settings.backtest.outDir, newRunId(ctx.strategy.name, candles.symbol, settings.backtest.outDir));
   const runId = path.basename(path.resolve(outDir));
   const modelName = ctx.flags.name ?? ctx.strategy.name;
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(modelName)) throw new UserError(`--name "${modelName}" must be letters, digits, ., _ or - (it names a folder under ${settings.agent.modelsDir}/)`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(modelName))
+    throw new UserError(
+      `--name "${modelName}" must be letters, digits, ., _ or - (it names a folder under ${settings.agent.modelsDir}/)`,
+    );
   const modelDir = path.join(settings.agent.modelsDir, modelName);
   if (existsSync(path.join(modelDir, 'CURRENT'))) {
-    throw new UserError(`${modelDir} holds retrained versions (it may be serving a paper run); choose another --name or remove the folder`);
+    throw new UserError(
+      `${modelDir} holds retrained versions (it may be serving a paper run); choose another --name or remove the folder`,
+    );
   }
-  const span = (r: IndexRange) => `${isoTime(candles.ts[r.from])} … ${isoTime(candles.ts[r.to - 1])} (${r.to - r.from})`;
-  logger.info(`agent ${ctx.strategy.name} on ${series.label}: ${folds.length} fold(s) × ${seeds} seed(s), ${epochs} epochs, backend ${backend.name}`);
-  for (const f of folds) logger.info(`fold ${f.index + 1}: train ${span(f.train)} | validation ${span(f.validation)} | test ${span(f.test)}`);
+  const span = (r: IndexRange) =>
+    `${isoTime(candles.ts[r.from])} … ${isoTime(candles.ts[r.to - 1])} (${r.to - r.from})`;
+  logger.info(
+    `agent ${ctx.strategy.name} on ${series.label}: ${folds.length} fold(s) × ${seeds} seed(s), ${epochs} epochs, backend ${backend.name}`,
+  );
+  for (const f of folds)
+    logger.info(
+      `fold ${f.index + 1}: train ${span(f.train)} | validation ${span(f.validation)} | test ${span(f.test)}`,
+    );
 
   mkdirSync(outDir, { recursive: true });
   const runs: SeedRun[] = [];
@@ -140,16 +175,37 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
         }
         const { bestEpoch, bestScore, bestMargin } = agent.training;
         const training = agent.training;
-        runs.push({ fold: fold.index, seed, training, test, metrics, validationScore: bestScore, testScore, margin: bestMargin });
+        runs.push({
+          fold: fold.index,
+          seed,
+          training,
+          test,
+          metrics,
+          validationScore: bestScore,
+          testScore,
+          margin: bestMargin,
+        });
         logger.info(
           `[${tag}] test: return ${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, ` +
             `trades ${metrics.trades} (best epoch ${bestEpoch}, validation score ${bestScore.toFixed(3)}, ` +
             `test score ${testScore.toFixed(3)}, margin ${bestMargin})`,
         );
         const curves = path.join(outDir, `learning_curves_${tag}.png`);
-        await writeLearningCurvesPng(curves, `${ctx.strategy.name} ${tag}: learning curves`, agent.training.epochs, agent.training.bestEpoch);
-        images.push({ file: path.basename(curves), caption: `learning curves, ${tag} (best epoch ${agent.training.bestEpoch})` });
-        for (const f of agent.training.summaries) images.push({ file: path.relative(outDir, f), caption: `epoch summary ${path.basename(f, '.png').replace('epoch_summary_', '')}, ${tag}` });
+        await writeLearningCurvesPng(
+          curves,
+          `${ctx.strategy.name} ${tag}: learning curves`,
+          agent.training.epochs,
+          agent.training.bestEpoch,
+        );
+        images.push({
+          file: path.basename(curves),
+          caption: `learning curves, ${tag} (best epoch ${agent.training.bestEpoch})`,
+        });
+        for (const f of agent.training.summaries)
+          images.push({
+            file: path.relative(outDir, f),
+            caption: `epoch summary ${path.basename(f, '.png').replace('epoch_summary_', '')}, ${tag}`,
+          });
         if (first && !saved) {
           await saveTrainedAgent(modelDir, agent, {
             name: modelName,
@@ -158,7 +214,13 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
             candles,
             fold,
             seed,
-            metrics: { test: metrics, validationSharpe: agent.training.bestSharpe, symbol: candles.symbol, timeframe: candles.timeframe, exchange: candles.exchange },
+            metrics: {
+              test: metrics,
+              validationSharpe: agent.training.bestSharpe,
+              symbol: candles.symbol,
+              timeframe: candles.timeframe,
+              exchange: candles.exchange,
+            },
           });
           saved = true;
         }
@@ -182,7 +244,10 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     seed: baseSeed,
   });
   const summary = meanAndSd(runs.map((r) => r.metrics));
-  const rho = rankCorrelation(runs.map((r) => r.validationScore), runs.map((r) => r.testScore));
+  const rho = rankCorrelation(
+    runs.map((r) => r.validationScore),
+    runs.map((r) => r.testScore),
+  );
   const selectionLine =
     `validation → test over ${runs.length} run(s): ` +
     `Spearman ρ ${Number.isFinite(rho) ? rho.toFixed(2) : 'n/a (fewer than 3 runs or no spread)'} ` +
@@ -193,7 +258,12 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     title: `Test metrics over ${runs.length} run(s) (${folds.length} fold(s) × ${seeds} seed(s)): mean ± sd`,
     tables: [
       {
-        columns: ['metric', 'mean', 'sd', ...runs.map((r) => `${folds.length > 1 ? `f${r.fold + 1} ` : ''}seed ${r.seed}`)],
+        columns: [
+          'metric',
+          'mean',
+          'sd',
+          ...runs.map((r) => `${folds.length > 1 ? `f${r.fold + 1} ` : ''}seed ${r.seed}`),
+        ],
         rows: metricRows.map((m) => [
           m.label,
           fmtMetric(summary.mean[m.key] as number, m.format),
@@ -212,7 +282,9 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   const kappa = selection.turnoverCost;
   const scoreText = kappa > 0 ? `Sharpe after costs less ${kappa} × the costs again` : 'validation Sharpe after costs';
   const purgeText =
-    selection.windows > 1 ? ` with ${selection.purge} candles purged before and ${selection.embargo} embargoed after each` : '';
+    selection.windows > 1
+      ? ` with ${selection.purge} candles purged before and ${selection.embargo} embargoed after each`
+      : '';
   sections.push({
     title: 'Selection',
     text:
@@ -220,7 +292,16 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       `switching margins tried: ${(recipe.decision?.margins ?? [0]).join(', ')}.`,
     tables: [
       {
-        columns: ['fold', 'seed', 'best epoch', 'margin', 'validation score', 'test score', 'test Sharpe', 'test trades'],
+        columns: [
+          'fold',
+          'seed',
+          'best epoch',
+          'margin',
+          'validation score',
+          'test score',
+          'test Sharpe',
+          'test trades',
+        ],
         rows: runs.map((r) => [
           r.fold + 1,
           r.seed,
@@ -249,7 +330,20 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     images,
     tables: runs.map((r) => ({
       caption: `epochs, fold ${r.fold + 1} seed ${r.seed}`,
-      columns: ['epoch', 'ε', 'explorations', 'buy', 'sell', 'hold', 'train PV', 'loss', 'val Sharpe', 'val score', 'margin', 'seconds'],
+      columns: [
+        'epoch',
+        'ε',
+        'explorations',
+        'buy',
+        'sell',
+        'hold',
+        'train PV',
+        'loss',
+        'val Sharpe',
+        'val score',
+        'margin',
+        'seconds',
+      ],
       rows: r.training.epochs.map((e) => [
         e.epoch,
         e.epsilon.toFixed(3),
@@ -332,7 +426,10 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     console.log(`\ntest over ${runs.length} runs (mean ± sd):`);
     for (const key of ['totalReturn', 'sharpe', 'maxDrawdown', 'trades', 'feesPaid'] as const) {
       const m = METRIC_ROWS.find((r) => r.key === key);
-      if (m) console.log(`  ${m.label}: ${fmtMetric(summary.mean[key] as number, m.format)} ± ${fmtMetric(summary.sd[key] ?? 0, m.format)}`);
+      if (m)
+        console.log(
+          `  ${m.label}: ${fmtMetric(summary.mean[key] as number, m.format)} ± ${fmtMetric(summary.sd[key] ?? 0, m.format)}`,
+        );
     }
     console.log(`  ${selectionLine}`);
   }

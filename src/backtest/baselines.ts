@@ -57,7 +57,13 @@ export function runBaselines(o: BaselineOptions): Baselines {
   return {
     buy_and_hold: single('buy everything at the first decision, hold to the end', buyAndHoldPolicy()),
     flat: single('never trade (cash only)', flatPolicy()),
-    random: { description: `uniformly random buy/sell/hold, mean ± sd over ${o.randomSeeds} seeds`, metrics: mean, sd, seeds: o.randomSeeds, equity: randomEquity },
+    random: {
+      description: `uniformly random buy/sell/hold, mean ± sd over ${o.randomSeeds} seeds`,
+      metrics: mean,
+      sd,
+      seeds: o.randomSeeds,
+      equity: randomEquity,
+    },
     sma_cross: single('long while SMA(20) > SMA(50) of closes', smaCrossPolicy(o.candles, 20, 50)),
   };
 }

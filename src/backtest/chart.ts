@@ -66,10 +66,11 @@ function path(values: Float64Array, lo: number, hi: number, panel: Panel): strin
 function range(...series: Float64Array[]): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
-  for (const s of series) for (let i = 0; i < s.length; i++) {
-    if (s[i] < lo) lo = s[i];
-    if (s[i] > hi) hi = s[i];
-  }
+  for (const s of series)
+    for (let i = 0; i < s.length; i++) {
+      if (s[i] < lo) lo = s[i];
+      if (s[i] > hi) hi = s[i];
+    }
   if (!Number.isFinite(lo)) return [0, 1];
   const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.01 || 1;
   return [lo - pad, hi + pad];
@@ -128,7 +129,10 @@ export function equitySvg(c: EquityChartInput): string {
   const xLabels =
     n > 0
       ? [0, Math.floor((n - 1) / 2), n - 1]
-          .map((i, k) => `<text x="${x(i)}" y="${HEIGHT - 22}" text-anchor="${['start', 'middle', 'end'][k]}" font-size="12" fill="#555">${date(c.timestamps[i])}</text>`)
+          .map(
+            (i, k) =>
+              `<text x="${x(i)}" y="${HEIGHT - 22}" text-anchor="${['start', 'middle', 'end'][k]}" font-size="12" fill="#555">${date(c.timestamps[i])}</text>`,
+          )
           .join('')
       : '';
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" font-family="DejaVu Sans, Arial, sans-serif">
@@ -149,5 +153,7 @@ ${xLabels}
 
 /** Renders the equity chart to a PNG file through sharp. */
 export async function writeEquityPng(file: string, c: EquityChartInput): Promise<void> {
-  await sharp(Buffer.from(equitySvg(c))).png().toFile(file);
+  await sharp(Buffer.from(equitySvg(c)))
+    .png()
+    .toFile(file);
 }

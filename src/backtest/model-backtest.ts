@@ -38,12 +38,19 @@ export async function runModelBacktest(req: ModelBacktestRequest): Promise<Backt
     const asked = rangeIndices(candles, req.from, req.to, series.label);
     const from = Math.max(asked.from, agent.warmup);
     if (asked.to - from < MIN_RANGE_CANDLES) {
-      throw new UserError(`${series.label}: the model needs ${agent.warmup} candles of history before its first decision; the range leaves ${Math.max(0, asked.to - from)}`);
+      throw new UserError(
+        `${series.label}: the model needs ${agent.warmup} candles of history before its first decision; the range leaves ${Math.max(0, asked.to - from)}`,
+      );
     }
-    if (from > asked.from) logger.info(`first decision at ${isoTime(candles.ts[from])}: the model's features need ${agent.warmup} earlier candles`);
+    if (from > asked.from)
+      logger.info(
+        `first decision at ${isoTime(candles.ts[from])}: the model's features need ${agent.warmup} earlier candles`,
+      );
     const trained = agent.meta.trainingWindow;
     if (Date.parse(trained.to) >= candles.ts[from]) {
-      logger.warn(`the range starts before the end of the model's training window (${trained.from} … ${trained.to}): not out of sample`);
+      logger.warn(
+        `the range starts before the end of the model's training window (${trained.from} … ${trained.to}): not out of sample`,
+      );
     }
     const costs = recipeCosts(agent.recipe, settings.account);
     const sizing = recipeSizing(agent.recipe, settings.backtest);
@@ -58,7 +65,11 @@ export async function runModelBacktest(req: ModelBacktestRequest): Promise<Backt
     return await reportBacktest({
       settings,
       series,
-      strategy: { name: agent.meta.strategy, kind: 'agent', description: `saved model ${req.modelHome} (version ${version}), evaluated without training` },
+      strategy: {
+        name: agent.meta.strategy,
+        kind: 'agent',
+        description: `saved model ${req.modelHome} (version ${version}), evaluated without training`,
+      },
       result,
       costs,
       sizing,

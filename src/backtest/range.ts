@@ -8,7 +8,12 @@ import { isoTime } from '../data/timeframe.ts';
 /** Fewest candles a backtest range may hold (two returns make a standard deviation). */
 export const MIN_RANGE_CANDLES = 3;
 /** Candle indices [from, to) of the candles with open time in [fromMs, toMs); a UserError when too few. */
-export function rangeIndices(candles: Candles, fromMs?: number, toMs?: number, label = 'the data'): { from: number; to: number } {
+export function rangeIndices(
+  candles: Candles,
+  fromMs?: number,
+  toMs?: number,
+  label = 'the data',
+): { from: number; to: number } {
   if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) {
     throw new UserError(`--to ${isoTime(toMs)} is not after --from ${isoTime(fromMs)}`);
   }
@@ -20,13 +25,18 @@ export function rangeIndices(candles: Candles, fromMs?: number, toMs?: number, l
   const span = `${fromMs !== undefined ? isoTime(fromMs) : 'start'} … ${toMs !== undefined ? isoTime(toMs) : 'end'}`;
   if (to - from === 0) throw new UserError(`no candles in ${span} in ${label}`);
   if (to - from < MIN_RANGE_CANDLES) {
-    throw new UserError(`range ${span} holds ${to - from} candle${to - from === 1 ? '' : 's'} of ${label}; a backtest needs at least ${MIN_RANGE_CANDLES}`);
+    throw new UserError(
+      `range ${span} holds ${to - from} candle${to - from === 1 ? '' : 's'} of ${label}; a backtest needs at least ${MIN_RANGE_CANDLES}`,
+    );
   }
   return { from, to };
 }
 
 function slug(s: string): string {
-  return s.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase();
+  return s
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .toLowerCase();
 }
 
 /** `<UTC yyyymmdd-hhmmss>-<strategy>-<symbol>`, with a counter when that folder exists already. */

@@ -84,7 +84,10 @@ export interface StoredReport {
   };
   settings: Record<string, unknown>;
   metrics: Record<string, unknown>;
-  baselines: Record<BaselineName, { description: string; metrics: Record<string, unknown>; sd?: Record<string, number>; seeds?: number }>;
+  baselines: Record<
+    BaselineName,
+    { description: string; metrics: Record<string, unknown>; sd?: Record<string, number>; seeds?: number }
+  >;
   tradesFingerprint: string;
   trades: number;
   files: { trades: string; png: string; html: string };
@@ -96,7 +99,21 @@ const CSV_HEADER = 'index,time,side,price,units,gross,fee,tax,realized_pnl,cash,
 export function tradesCsv(trades: readonly Trade[]): string {
   const lines = [CSV_HEADER];
   for (const t of trades) {
-    lines.push([t.index, isoTime(t.ts), t.side, t.price, t.units, t.gross, t.fee, t.tax, t.realizedPnl, t.cash, t.unitsAfter].join(','));
+    lines.push(
+      [
+        t.index,
+        isoTime(t.ts),
+        t.side,
+        t.price,
+        t.units,
+        t.gross,
+        t.fee,
+        t.tax,
+        t.realizedPnl,
+        t.cash,
+        t.unitsAfter,
+      ].join(','),
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -260,21 +277,32 @@ function tableHtml(t: ReportTable): string {
 
 const MAX_HTML_TRADES = 500;
 
-function renderHtml(report: StoredReport, dir: string, files: ReportFiles, extra: ReportExtra | undefined, trades: readonly Trade[]): string {
+function renderHtml(
+  report: StoredReport,
+  dir: string,
+  files: ReportFiles,
+  extra: ReportExtra | undefined,
+  trades: readonly Trade[],
+): string {
   const { head, rows } = summaryRows(report);
   const summary = tableHtml({ columns: head, rows });
-  const tradeRows = trades.slice(0, MAX_HTML_TRADES).map((t) => [
-    isoTime(t.ts),
-    t.side,
-    t.price.toFixed(2),
-    t.units.toPrecision(8),
-    Math.round(t.gross).toLocaleString('en-US'),
-    t.fee.toFixed(2),
-    t.tax.toFixed(2),
-    t.side === 'sell' ? t.realizedPnl.toFixed(2) : '',
-  ]);
+  const tradeRows = trades
+    .slice(0, MAX_HTML_TRADES)
+    .map((t) => [
+      isoTime(t.ts),
+      t.side,
+      t.price.toFixed(2),
+      t.units.toPrecision(8),
+      Math.round(t.gross).toLocaleString('en-US'),
+      t.fee.toFixed(2),
+      t.tax.toFixed(2),
+      t.side === 'sell' ? t.realizedPnl.toFixed(2) : '',
+    ]);
   const tradeTable = tableHtml({
-    caption: trades.length > MAX_HTML_TRADES ? `first ${MAX_HTML_TRADES} of ${trades.length} fills (all in trades.csv)` : `${trades.length} fills`,
+    caption:
+      trades.length > MAX_HTML_TRADES
+        ? `first ${MAX_HTML_TRADES} of ${trades.length} fills (all in trades.csv)`
+        : `${trades.length} fills`,
     columns: ['time', 'side', 'price', 'units', 'value', 'fee', 'tax', 'realized P/L'],
     rows: tradeRows,
   });

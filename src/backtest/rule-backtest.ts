@@ -43,7 +43,13 @@ export async function runRuleBacktest(req: RuleBacktestRequest): Promise<Backtes
   const sizing = ruleSizing(settings.backtest);
   const policy = strategy.createPolicy({ candles, seed: req.seed });
   const result = runBacktest({ candles, window: 0, range, costs, balance: settings.account.balance, sizing, policy });
-  return reportBacktest({ ...req, strategy: { name: strategy.name, kind: strategy.kind, description: strategy.description }, result, costs, sizing });
+  return reportBacktest({
+    ...req,
+    strategy: { name: strategy.name, kind: strategy.kind, description: strategy.description },
+    result,
+    costs,
+    sizing,
+  });
 }
 
 export interface ReportBacktestRequest {
@@ -65,7 +71,14 @@ export async function reportBacktest(req: ReportBacktestRequest): Promise<Backte
   const candles = series.candles;
   const balance = account.balance;
   const metrics = computeMetrics(result, candles.timeframe);
-  const baselines = runBaselines({ candles, range: result.range, costs, balance, randomSeeds: backtest.randomSeeds, seed: req.seed });
+  const baselines = runBaselines({
+    candles,
+    range: result.range,
+    costs,
+    balance,
+    randomSeeds: backtest.randomSeeds,
+    seed: req.seed,
+  });
   const outDir = req.out ?? path.join(backtest.outDir, newRunId(strategy.name, candles.symbol, backtest.outDir));
   const runId = path.basename(path.resolve(outDir));
   const files = await writeReport(outDir, {

@@ -9,7 +9,9 @@ export function stitchResults(parts: readonly BacktestResult[], policy: string):
   if (parts.length === 0) throw new Error('stitchResults: no parts');
   for (let k = 1; k < parts.length; k++) {
     if (parts[k].range.from !== parts[k - 1].range.to - 1) {
-      throw new Error(`stitchResults: part ${k} starts at ${parts[k].range.from}, not at the previous part's last candle ${parts[k - 1].range.to - 1}`);
+      throw new Error(
+        `stitchResults: part ${k} starts at ${parts[k].range.from}, not at the previous part's last candle ${parts[k - 1].range.to - 1}`,
+      );
     }
   }
   const first = parts[0];

@@ -16,7 +16,20 @@ import { sweepGroup } from './groups/sweep.ts';
 import { portfolioGroup } from './groups/portfolio.ts';
 import { renderTable, type BenchGroup, type Figure } from './table.ts';
 
-const groups: BenchGroup[] = [machineGroup, dataGroup, engineGroup, envGroup, featuresGroup, imagesGroup, netsGroup, tradingGroup, learnersGroup, sweepGroup, portfolioGroup, dashboardGroup];
+const groups: BenchGroup[] = [
+  machineGroup,
+  dataGroup,
+  engineGroup,
+  envGroup,
+  featuresGroup,
+  imagesGroup,
+  netsGroup,
+  tradingGroup,
+  learnersGroup,
+  sweepGroup,
+  portfolioGroup,
+  dashboardGroup,
+];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

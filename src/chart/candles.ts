@@ -120,7 +120,9 @@ export class CandleRenderer extends FrameRenderer {
     // Moving averages over just the candles the window's bars need: value of bar k at index k + period − 1.
     const maLine = ma ? sma(c.close.subarray(w0 - ma + 1), ma) : undefined;
     const maAt = ma ? ma - 1 : 0;
-    const bands = this.spec.bollinger ? bollinger(c.close.subarray(w0 - BOLLINGER_PERIOD + 1), BOLLINGER_PERIOD, 2) : undefined;
+    const bands = this.spec.bollinger
+      ? bollinger(c.close.subarray(w0 - BOLLINGER_PERIOD + 1), BOLLINGER_PERIOD, 2)
+      : undefined;
     const bbAt = BOLLINGER_PERIOD - 1;
     let lo = Infinity;
     let hi = -Infinity;
@@ -162,7 +164,14 @@ export class CandleRenderer extends FrameRenderer {
       const i = w0 + k;
       const rows = Math.round((c.volume[i] / maxVolume) * box.rows);
       if (!(rows > 0)) continue;
-      fillRect(f, this.bodyFrom[k], this.bodyTo[k], bottom - rows + 1, bottom, c.close[i] >= c.open[i] ? this.ink.up : this.ink.down);
+      fillRect(
+        f,
+        this.bodyFrom[k],
+        this.bodyTo[k],
+        bottom - rows + 1,
+        bottom,
+        c.close[i] >= c.open[i] ? this.ink.up : this.ink.down,
+      );
     }
   }
 

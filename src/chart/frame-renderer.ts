@@ -29,10 +29,16 @@ export abstract class FrameRenderer implements ImageRenderer {
   }
 
   private check(candles: Candles, t: number, frames: number, out: Float32Array, offset: number): void {
-    if (!Number.isInteger(frames) || frames < 1) throw new UserError(`image sequence needs at least 1 frame (got ${frames})`);
+    if (!Number.isInteger(frames) || frames < 1)
+      throw new UserError(`image sequence needs at least 1 frame (got ${frames})`);
     if (!Number.isInteger(t) || t - frames + 1 < this.warmup || t >= candles.close.length) {
-      throw new UserError(`cannot render the window ending at candle ${t}: needs ${this.warmup} earlier candles and t < ${candles.close.length}`);
+      throw new UserError(
+        `cannot render the window ending at candle ${t}: needs ${this.warmup} earlier candles and t < ${candles.close.length}`,
+      );
     }
-    if (offset < 0 || offset + frames * this.frameSize > out.length) throw new UserError(`image buffer too small: needs ${frames * this.frameSize} values at offset ${offset}, has ${out.length}`);
+    if (offset < 0 || offset + frames * this.frameSize > out.length)
+      throw new UserError(
+        `image buffer too small: needs ${frames * this.frameSize} values at offset ${offset}, has ${out.length}`,
+      );
   }
 }

@@ -19,9 +19,18 @@ export function toBytes(pixels: Float32Array | Uint8Array): Uint8Array {
  * Writes HWC pixels as a PNG, channel for channel: 1 = grey, 2 = grey + alpha, 3 = RGB, 4 = RGBA.
  * Floats are taken as 0..1 and stored as round(v·255), so decoding gives back exactly those bytes.
  */
-export async function writePng(file: string, pixels: Float32Array | Uint8Array, width: number, height: number, channels: number): Promise<void> {
+export async function writePng(
+  file: string,
+  pixels: Float32Array | Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+): Promise<void> {
   if (![1, 2, 3, 4].includes(channels)) throw new UserError(`PNG needs 1–4 channels (got ${channels})`);
-  if (pixels.length !== width * height * channels) throw new UserError(`PNG ${width}×${height}×${channels} needs ${width * height * channels} values, got ${pixels.length}`);
+  if (pixels.length !== width * height * channels)
+    throw new UserError(
+      `PNG ${width}×${height}×${channels} needs ${width * height * channels} values, got ${pixels.length}`,
+    );
   mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   try {
     // Without b-w, sharp stores 1- and 2-channel raw input as RGB(A).
@@ -46,7 +55,12 @@ export async function readPng(file: string): Promise<DecodedImage> {
   const stored = (await sharp(file).metadata()).channels ?? 3;
   if (stored === 1) {
     const { data, info } = await sharp(file).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 1 };
+    return {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+      width: info.width,
+      height: info.height,
+      channels: 1,
+    };
   }
   const { data, info } = await sharp(file).raw().toBuffer({ resolveWithObject: true });
   if (stored === 2) {
@@ -59,27 +73,44 @@ export async function readPng(file: string): Promise<DecodedImage> {
     }
     return { data: out, width: info.width, height: info.height, channels: 2 };
   }
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: info.channels };
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    width: info.width,
+    height: info.height,
+    channels: info.channels,
+  };
 }
 
 /**
  * What people look at: 1- and 3-channel frames as they are; 2- and 4-channel frames as their channels side by side
  * in grey (a 4-channel RGBA PNG would hide the candles behind the alpha channel). Same pixel values either way.
  */
-export function viewable(pixels: Float32Array, width: number, height: number, channels: number): { pixels: Float32Array; width: number; height: number; channels: 1 | 3 } {
+export function viewable(
+  pixels: Float32Array,
+  width: number,
+  height: number,
+  channels: number,
+): { pixels: Float32Array; width: number; height: number; channels: 1 | 3 } {
   if (channels === 1 || channels === 3) return { pixels, width, height, channels };
   const gap = 1;
   const outWidth = channels * width + (channels - 1) * gap;
   const out = new Float32Array(outWidth * height).fill(0.25);
   for (let ch = 0; ch < channels; ch++) {
     const x0 = ch * (width + gap);
-    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) out[y * outWidth + x0 + x] = pixels[(y * width + x) * channels + ch];
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++) out[y * outWidth + x0 + x] = pixels[(y * width + x) * channels + ch];
   }
   return { pixels: out, width: outWidth, height, channels: 1 };
 }
 
 /** Nearest-neighbour enlargement by a whole factor, so every model pixel becomes a scale×scale block. */
-export function enlarge(pixels: Float32Array, width: number, height: number, channels: number, scale: number): Float32Array {
+export function enlarge(
+  pixels: Float32Array,
+  width: number,
+  height: number,
+  channels: number,
+  scale: number,
+): Float32Array {
   if (scale === 1) return pixels;
   const w = width * scale;
   const out = new Float32Array(w * height * scale * channels);
@@ -97,7 +128,14 @@ export function enlarge(pixels: Float32Array, width: number, height: number, cha
 /**
  * Tiles equally sized frames into a grid (row-major, `columns` wide) with `gap` pixels of mid-grey between them.
  */
-export function contactSheet(frames: readonly Float32Array[], width: number, height: number, channels: number, columns: number, gap = 2): { pixels: Float32Array; width: number; height: number } {
+export function contactSheet(
+  frames: readonly Float32Array[],
+  width: number,
+  height: number,
+  channels: number,
+  columns: number,
+  gap = 2,
+): { pixels: Float32Array; width: number; height: number } {
   const cols = Math.max(1, Math.min(columns, frames.length));
   const rows = Math.ceil(frames.length / cols);
   const W = cols * width + (cols - 1) * gap;
@@ -106,7 +144,8 @@ export function contactSheet(frames: readonly Float32Array[], width: number, hei
   frames.forEach((f, n) => {
     const x0 = (n % cols) * (width + gap);
     const y0 = Math.floor(n / cols) * (height + gap);
-    for (let y = 0; y < height; y++) out.set(f.subarray(y * width * channels, (y + 1) * width * channels), ((y0 + y) * W + x0) * channels);
+    for (let y = 0; y < height; y++)
+      out.set(f.subarray(y * width * channels, (y + 1) * width * channels), ((y0 + y) * W + x0) * channels);
   });
   return { pixels: out, width: W, height: H };
 }

@@ -28,25 +28,42 @@ const PANELS: readonly PanelKind[] = ['volume', 'rsi', 'macd'];
 export function validateImageSpec(spec: ImageSpec): ImageSpec {
   const { style, height, width, bars, channels } = spec;
   const int = (v: unknown, name: string, min: number, max: number) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new UserError(`image spec: ${name} must be a whole number in ${min}..${max} (got ${String(v)})`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+      throw new UserError(`image spec: ${name} must be a whole number in ${min}..${max} (got ${String(v)})`);
   };
-  if (style !== 'ohlc' && style !== 'candles') throw new UserError(`image spec: style must be ohlc or candles (got "${String(style)}")`);
+  if (style !== 'ohlc' && style !== 'candles')
+    throw new UserError(`image spec: style must be ohlc or candles (got "${String(style)}")`);
   int(height, 'height', 8, 2048);
   int(width, 'width', 3, 4096);
   int(bars, 'bars', 1, 4096);
-  if (channels !== 1 && channels !== 2 && channels !== 3 && channels !== 4) throw new UserError(`image spec: channels must be 1, 2, 3 or 4 (got ${String(channels)})`);
+  if (channels !== 1 && channels !== 2 && channels !== 3 && channels !== 4)
+    throw new UserError(`image spec: channels must be 1, 2, 3 or 4 (got ${String(channels)})`);
   if (spec.ma !== undefined) int(spec.ma, 'ma', 1, 10_000);
   if (style === 'ohlc') {
-    if (width !== 3 * bars) throw new UserError(`image spec: ohlc images are 3 pixels per bar, so width must be 3 × bars = ${3 * bars} (got ${width})`);
+    if (width !== 3 * bars)
+      throw new UserError(
+        `image spec: ohlc images are 3 pixels per bar, so width must be 3 × bars = ${3 * bars} (got ${width})`,
+      );
     if (channels !== 1) throw new UserError('image spec: ohlc images have 1 channel');
-    if (spec.panels?.length || spec.bollinger) throw new UserError('image spec: panels and bollinger belong to the candles style');
+    if (spec.panels?.length || spec.bollinger)
+      throw new UserError('image spec: panels and bollinger belong to the candles style');
   } else {
-    if (spec.volume) throw new UserError('image spec: candles charts show volume as a panel (panels: volume), not as ohlc volume bars');
-    if (width < bars) throw new UserError(`image spec: candles need at least 1 pixel per bar (width ${width} < bars ${bars})`);
-    for (const p of spec.panels ?? []) if (!PANELS.includes(p)) throw new UserError(`image spec: unknown panel "${String(p)}" (use ${PANELS.join(', ')})`);
-    if (new Set(spec.panels ?? []).size !== (spec.panels ?? []).length) throw new UserError('image spec: a panel appears twice');
+    if (spec.volume)
+      throw new UserError(
+        'image spec: candles charts show volume as a panel (panels: volume), not as ohlc volume bars',
+      );
+    if (width < bars)
+      throw new UserError(`image spec: candles need at least 1 pixel per bar (width ${width} < bars ${bars})`);
+    for (const p of spec.panels ?? [])
+      if (!PANELS.includes(p))
+        throw new UserError(`image spec: unknown panel "${String(p)}" (use ${PANELS.join(', ')})`);
+    if (new Set(spec.panels ?? []).size !== (spec.panels ?? []).length)
+      throw new UserError('image spec: a panel appears twice');
     const rowsPerPanel = height / (3 + (spec.panels?.length ?? 0));
-    if (rowsPerPanel < 4) throw new UserError(`image spec: height ${height} is too small for ${spec.panels?.length ?? 0} panels (each needs ≥ 4 rows)`);
+    if (rowsPerPanel < 4)
+      throw new UserError(
+        `image spec: height ${height} is too small for ${spec.panels?.length ?? 0} panels (each needs ≥ 4 rows)`,
+      );
   }
   return { ...spec, panels: spec.panels ? [...spec.panels] : undefined };
 }
@@ -60,7 +77,9 @@ export function parseImageSpec(text: string): ImageSpec {
   const parts = text.trim().split(':');
   const m = parts.length >= 3 ? /^(\d+)x(\d+)$/.exec(parts[1]) : null;
   if (!m || !/^\d+$/.test(parts[2])) {
-    throw new UserError(`image spec "${text}": expected style:HEIGHTxWIDTH:BARS[:options], e.g. ohlc:64x60:20 or candles:64x64:20:c4:ma20:volume:rsi`);
+    throw new UserError(
+      `image spec "${text}": expected style:HEIGHTxWIDTH:BARS[:options], e.g. ohlc:64x60:20 or candles:64x64:20:c4:ma20:volume:rsi`,
+    );
   }
   const style = parts[0] as ImageStyle;
   const spec: ImageSpec = { style, height: Number(m[1]), width: Number(m[2]), bars: Number(parts[2]), channels: 1 };
@@ -77,7 +96,10 @@ export function parseImageSpec(text: string): ImageSpec {
     else if (opt === 'vol') spec.volume = true;
     else if (opt === 'bb') spec.bollinger = true;
     else if ((PANELS as readonly string[]).includes(opt)) (spec.panels ??= []).push(opt as PanelKind);
-    else throw new UserError(`image spec "${text}": unknown option "${opt}" (c1..c4, maN, noma, vol, novol, bb, volume, rsi, macd)`);
+    else
+      throw new UserError(
+        `image spec "${text}": unknown option "${opt}" (c1..c4, maN, noma, vol, novol, bb, volume, rsi, macd)`,
+      );
   }
   return validateImageSpec(spec);
 }

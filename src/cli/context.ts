@@ -37,7 +37,8 @@ export function addCommonOptions(cmd: Command, which: CommonOptionSet = { market
     cmd.option('--symbol <symbol>', 'market symbol such as BTC/KRW (overrides symbol)');
     cmd.option('--timeframe <tf>', 'candle timeframe such as 1h or 1d (overrides timeframe)');
   }
-  if (which.backend) cmd.option('--backend <name>', 'tfjs backend: auto | node-gpu | node | wasm | cpu (overrides ml.backend)');
+  if (which.backend)
+    cmd.option('--backend <name>', 'tfjs backend: auto | node-gpu | node | wasm | cpu (overrides ml.backend)');
   cmd.option('--log-level <level>', 'error | warn | info | debug (overrides log.level)');
   return cmd;
 }

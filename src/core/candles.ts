@@ -34,7 +34,12 @@ export function emptyCandles(exchange: string, symbol: string, timeframe: string
   };
 }
 
-export function candlesFromRows(exchange: string, symbol: string, timeframe: string, rows: readonly CandleRow[]): Candles {
+export function candlesFromRows(
+  exchange: string,
+  symbol: string,
+  timeframe: string,
+  rows: readonly CandleRow[],
+): Candles {
   const c = emptyCandles(exchange, symbol, timeframe, rows.length);
   rows.forEach((r, i) => {
     c.ts[i] = r.ts;

@@ -40,7 +40,10 @@ function redactValue(v: unknown, secrets: readonly string[], depth: number): unk
 
 /** Masks every secret from the environment (and `extra`) in a string, for output that bypasses the logger. */
 export function redactSecrets(text: string, extra: readonly string[] = []): string {
-  return redactString(text, [...secretValuesFromEnv(), ...extra].filter((s) => s.length > 0));
+  return redactString(
+    text,
+    [...secretValuesFromEnv(), ...extra].filter((s) => s.length > 0),
+  );
 }
 
 /** A winston format that masks secret values anywhere in a log entry and any field named like a credential. */
@@ -58,7 +61,10 @@ export const redact = winston.format((info, opts: unknown) => {
  * no-color.org) or `FORCE_COLOR=0` turns it off, and otherwise only a terminal gets it, so `2>paper.log` writes
  * plain text (issue 17). The JSON log file is never coloured.
  */
-export function consoleColour(stream: { isTTY?: boolean } = process.stderr, env: NodeJS.ProcessEnv = process.env): boolean {
+export function consoleColour(
+  stream: { isTTY?: boolean } = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
   const force = env.FORCE_COLOR;
   if (force !== undefined && force !== '') return !/^(0|false)$/i.test(force);
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
@@ -108,7 +114,11 @@ let current: Logger | undefined;
 
 /** The process-wide logger; a silent one until the CLI sets it up. */
 export function log(): Logger {
-  current ??= winston.createLogger({ level: 'error', silent: true, transports: [new winston.transports.Console({ silent: true })] });
+  current ??= winston.createLogger({
+    level: 'error',
+    silent: true,
+    transports: [new winston.transports.Console({ silent: true })],
+  });
   return current;
 }
 

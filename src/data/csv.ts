@@ -28,7 +28,18 @@ export interface ParsedCsv {
   layout: string;
 }
 
-const TIME_NAMES = ['timestamp', 'date', 'datetime', 'time', 'open_time', 'opentime', 'candle_date_time_utc', '날짜', '일자', '일시'];
+const TIME_NAMES = [
+  'timestamp',
+  'date',
+  'datetime',
+  'time',
+  'open_time',
+  'opentime',
+  'candle_date_time_utc',
+  '날짜',
+  '일자',
+  '일시',
+];
 const COLUMN_NAMES: Record<'open' | 'high' | 'low' | 'close' | 'volume', string[]> = {
   open: ['open', '시가', 'opening_price'],
   high: ['high', '고가', 'high_price'],
@@ -67,7 +78,8 @@ const MULTIPLIER: Record<string, string> = { K: 'e3', M: 'e6', B: 'e9' };
 /** A number as CSV exports write them: `1,234.5`, `"0.33K"`, `12.3M`. Returns NaN when it is not one. */
 export function parseCsvNumber(raw: string): number {
   const s = raw.trim().replace(/^"|"$/g, '');
-  const m = /^([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[+-]?\d+)?)([KMB])?$/i.exec(s) ?? /^([+-]?\.\d+)([KMB])?$/i.exec(s);
+  const m =
+    /^([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[+-]?\d+)?)([KMB])?$/i.exec(s) ?? /^([+-]?\.\d+)([KMB])?$/i.exec(s);
   if (!m) return NaN;
   const mantissa = m[1].replace(/,/g, '');
   return m[2] ? Number(mantissa + MULTIPLIER[m[2].toUpperCase()]) : Number(mantissa);
@@ -99,19 +111,29 @@ export function zoneFormatter(tz: string): Intl.DateTimeFormat {
   }
 }
 
-const DATE_RE = /^(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+const DATE_RE =
+  /^(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 
 /** Parses a time cell into ms UTC, or NaN. Wall-clock times without an offset are read in `tz`. */
 export function parseCsvTime(raw: string, tz: string, fmt: Intl.DateTimeFormat): number {
   const s = raw.trim();
-  if (/^\d{8}$/.test(s)) return wallToUtc(Number(s.slice(0, 4)), Number(s.slice(4, 6)), Number(s.slice(6, 8)), 0, 0, 0, 0, tz, fmt);
+  if (/^\d{8}$/.test(s))
+    return wallToUtc(Number(s.slice(0, 4)), Number(s.slice(4, 6)), Number(s.slice(6, 8)), 0, 0, 0, 0, tz, fmt);
   if (/^\d{13}$/.test(s)) return Number(s);
   // Binance's spot dumps count microseconds since 2025
   if (/^\d{16}$/.test(s)) return Math.floor(Number(s) / 1000);
   if (/^\d{10}$/.test(s)) return Number(s) * 1000;
   const m = DATE_RE.exec(s);
   if (!m) return NaN;
-  const [y, mo, d, h, mi, sec, ms] = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0', (m[7] ?? '0').padEnd(3, '0')].map(Number);
+  const [y, mo, d, h, mi, sec, ms] = [
+    m[1],
+    m[2],
+    m[3],
+    m[4] ?? '0',
+    m[5] ?? '0',
+    m[6] ?? '0',
+    (m[7] ?? '0').padEnd(3, '0'),
+  ].map(Number);
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59) return NaN;
   const offset = m[8];
   if (offset) {
@@ -124,7 +146,17 @@ export function parseCsvTime(raw: string, tz: string, fmt: Intl.DateTimeFormat):
   return wallToUtc(y, mo, d, h, mi, sec, ms, tz, fmt);
 }
 
-function wallToUtc(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number, tz: string, fmt: Intl.DateTimeFormat): number {
+function wallToUtc(
+  y: number,
+  mo: number,
+  d: number,
+  h: number,
+  mi: number,
+  s: number,
+  ms: number,
+  tz: string,
+  fmt: Intl.DateTimeFormat,
+): number {
   const wall = Date.UTC(y, mo - 1, d, h, mi, s, ms);
   if (new Date(wall).getUTCDate() !== d) return NaN;
   if (tz === 'UTC') return wall;
@@ -171,8 +203,12 @@ function detectLayout(header: string[], where: string, at: number): Layout {
         '(pass --columns to say which column holds it, e.g. --columns _,time,open,high,low,close,volume)',
     );
   }
-  if (time < 0) throw new UserError(`${where}: no time column (expected one named timestamp or date, or an unnamed first column); header is "${header.join(',')}"`);
-  if (names.includes('날짜') || names.includes('vol.') || names.includes('변동 %') || names.includes('change %')) flavour = 'investing';
+  if (time < 0)
+    throw new UserError(
+      `${where}: no time column (expected one named timestamp or date, or an unnamed first column); header is "${header.join(',')}"`,
+    );
+  if (names.includes('날짜') || names.includes('vol.') || names.includes('변동 %') || names.includes('change %'))
+    flavour = 'investing';
   const cols = {} as Layout['cols'];
   for (const f of FIELDS) {
     const candidates = COLUMN_NAMES[f];
@@ -289,7 +325,8 @@ function commonSpacing(ts: readonly number[]): number | undefined {
   }
   let best: number | undefined;
   let bestCount = 0;
-  for (const [d, n] of counts) if (n > bestCount || (n === bestCount && best !== undefined && d < best)) [best, bestCount] = [d, n];
+  for (const [d, n] of counts)
+    if (n > bestCount || (n === bestCount && best !== undefined && d < best)) [best, bestCount] = [d, n];
   return best;
 }
 
@@ -374,7 +411,9 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
   }
   const step = timeframeMs(timeframe);
   if (spacing !== undefined && spacing < step) {
-    throw new UserError(`${file}: rows are mostly ${timeframeOfMs(spacing) ?? spacing + ' ms'} apart, but the timeframe is ${timeframe}`);
+    throw new UserError(
+      `${file}: rows are mostly ${timeframeOfMs(spacing) ?? spacing + ' ms'} apart, but the timeframe is ${timeframe}`,
+    );
   }
   // daily and longer candles read in a zone with daylight saving time sit an hour off now and then
   const slack = step >= 86_400_000 ? 3_600_000 : 0;

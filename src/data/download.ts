@@ -28,7 +28,12 @@ export interface DownloadResult {
  * transaction, so a download that is interrupted (or fails) resumes exactly where it stopped, and a second run
  * asks the exchange only for time it has not answered for yet — new candles, or what an earlier run missed.
  */
-export async function downloadToStore(store: CandleStore, ex: Exchange, req: DownloadRequest, opts: FetchCandlesOptions): Promise<DownloadResult> {
+export async function downloadToStore(
+  store: CandleStore,
+  ex: Exchange,
+  req: DownloadRequest,
+  opts: FetchCandlesOptions,
+): Promise<DownloadResult> {
   const { exchange, symbol, timeframe } = req;
   const want: TimeRange = { from: req.since, to: req.until ?? Infinity };
   const ranges = subtractRanges(want, store.coverage(exchange, symbol, timeframe)).map((r) => ({
@@ -37,13 +42,18 @@ export async function downloadToStore(store: CandleStore, ex: Exchange, req: Dow
   }));
   const result: DownloadResult = { fetched: 0, stored: 0, pages: 0, ranges };
   for (const range of ranges) {
-    log().info(`downloading ${exchange} ${symbol} ${timeframe} from ${isoTime(range.from)}${range.to !== undefined ? ` to ${isoTime(range.to)}` : ''}`);
+    log().info(
+      `downloading ${exchange} ${symbol} ${timeframe} from ${isoTime(range.from)}${range.to !== undefined ? ` to ${isoTime(range.to)}` : ''}`,
+    );
     const pages = pageClosedCandles(ex, symbol, timeframe, range.from, range.to, {
       ...opts,
       onPage: async (rows, progress) => {
         result.pages++;
         result.fetched += rows.length;
-        result.stored += store.storeDownload(exchange, symbol, timeframe, rows, { from: progress.windowTs, to: progress.reachedTs });
+        result.stored += store.storeDownload(exchange, symbol, timeframe, rows, {
+          from: progress.windowTs,
+          to: progress.reachedTs,
+        });
         await opts.onPage?.(rows, progress);
       },
     });

@@ -89,15 +89,18 @@ export function createExchange(config: ExchangeSettings): Exchange {
 
 export type FaultKind = 'unreachable' | 'transient' | 'fatal';
 
-const UNREACHABLE = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|getaddrinfo|ConnectionRefused|DNSError|FailedToOpenSocket/i;
+const UNREACHABLE =
+  /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|getaddrinfo|ConnectionRefused|DNSError|FailedToOpenSocket/i;
 
 /** Whether an error is worth retrying: network faults, timeouts, 429, 418, 5xx (by class or by HTTP status). */
 export function classifyError(error: unknown, httpStatus?: number): FaultKind {
   const e = error as WithHttpStatus;
   const status = httpStatus ?? e.httpStatus;
   if (e instanceof ccxt.NetworkError && UNREACHABLE.test(e.message)) return 'unreachable';
-  if (e instanceof ccxt.NetworkError || e instanceof ccxt.BadResponse || e instanceof ccxt.NullResponse) return 'transient';
-  if (e instanceof ccxt.ExchangeError && status !== undefined && (status === 429 || status === 418 || status >= 500)) return 'transient';
+  if (e instanceof ccxt.NetworkError || e instanceof ccxt.BadResponse || e instanceof ccxt.NullResponse)
+    return 'transient';
+  if (e instanceof ccxt.ExchangeError && status !== undefined && (status === 429 || status === 418 || status >= 500))
+    return 'transient';
   if (e instanceof BadCandlesError) return 'transient';
   if (e instanceof SyntaxError) return 'transient';
   return 'fatal';
@@ -131,7 +134,11 @@ export function offlineHint(): string {
  * Runs `fn`, retrying transient faults with exponential backoff (backoffMs·2^n capped at maxBackoffMs).
  * An unreachable host gets at most 2 tries. Gives up with a UserError that says what failed and where to go.
  */
-export async function withRetry<T>(what: string, fn: () => Promise<T>, opts: RetryOptions & { stop?: { stopped: boolean } }): Promise<T> {
+export async function withRetry<T>(
+  what: string,
+  fn: () => Promise<T>,
+  opts: RetryOptions & { stop?: { stopped: boolean } },
+): Promise<T> {
   const sleep = opts.sleep ?? defaultSleep;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -205,7 +212,8 @@ export interface FetchCandlesOptions {
 }
 
 function toRows(raw: unknown, what: string): CandleRow[] {
-  if (!Array.isArray(raw)) throw new BadCandlesError(`${what}: the exchange answered with something that is not a list of candles`);
+  if (!Array.isArray(raw))
+    throw new BadCandlesError(`${what}: the exchange answered with something that is not a list of candles`);
   return raw.map((c: unknown) => {
     if (!Array.isArray(c) || c.length < 6 || c.slice(0, 6).some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
       throw new BadCandlesError(`${what}: malformed candle ${JSON.stringify(c).slice(0, 120)}`);
@@ -243,7 +251,9 @@ export async function* pageClosedCandles(
     throw new UserError(`--symbol: ${ex.id} has no market "${symbol}"${some ? ` (e.g. ${some})` : ''}`);
   }
   if (ex.timeframes && !(timeframe in ex.timeframes)) {
-    throw new UserError(`--timeframe: ${ex.id} has no ${timeframe} candles (it has ${Object.keys(ex.timeframes).join(', ')})`);
+    throw new UserError(
+      `--timeframe: ${ex.id} has no ${timeframe} candles (it has ${Object.keys(ex.timeframes).join(', ')})`,
+    );
   }
   // a candle that opened after now - step is still open; decided once so every window agrees
   const end = Math.min(until ?? Infinity, now() - step + 1);
@@ -274,7 +284,13 @@ export async function* pageClosedCandles(
       const rows = await promise;
       pages++;
       fill();
-      await opts.onPage?.(rows, { pages, startTs: since, windowTs: from, reachedTs: Math.min(from + span, end), endTs: end });
+      await opts.onPage?.(rows, {
+        pages,
+        startTs: since,
+        windowTs: from,
+        reachedTs: Math.min(from + span, end),
+        endTs: end,
+      });
       if (rows.length) yield rows;
     }
   } finally {

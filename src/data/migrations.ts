@@ -45,8 +45,7 @@ export function schemaVersion(db: Database.Database, schema: Schema): number {
   const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_versions'").get();
   if (table === undefined) return 0;
   const row = db.prepare('SELECT version FROM schema_versions WHERE owner = ?').get(schema.owner) as
-    | { version: number }
-    | undefined;
+    { version: number } | undefined;
   return row?.version ?? 0;
 }
 

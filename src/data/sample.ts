@@ -35,7 +35,12 @@ export function loadSample(): Candles {
     } catch {
       throw new UserError(`the bundled sample ${file} cannot be read; run npm ci`);
     }
-    cached = candlesFromRows(SAMPLE_EXCHANGE, SAMPLE_SYMBOL, SAMPLE_TIMEFRAME, parseCandlesCsv(text, { timeframe: SAMPLE_TIMEFRAME, file }));
+    cached = candlesFromRows(
+      SAMPLE_EXCHANGE,
+      SAMPLE_SYMBOL,
+      SAMPLE_TIMEFRAME,
+      parseCandlesCsv(text, { timeframe: SAMPLE_TIMEFRAME, file }),
+    );
   }
   return cached;
 }

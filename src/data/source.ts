@@ -63,7 +63,12 @@ function nonEmpty(s: Series, from?: number, to?: number): Series {
 }
 
 /** Reads a CSV of candles (any flavour `bot data import` knows) without storing it. */
-export function loadCsvFile(file: string, config: Pick<MarketDataSettings, 'symbol'>, timeframe?: string, columns?: string): Candles {
+export function loadCsvFile(
+  file: string,
+  config: Pick<MarketDataSettings, 'symbol'>,
+  timeframe?: string,
+  columns?: string,
+): Candles {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -89,7 +94,11 @@ export async function loadSeries(req: SeriesRequest): Promise<Series> {
     return nonEmpty({ candles, label, origin: 'file' }, from, to);
   }
   if (req.sample) {
-    return nonEmpty({ candles: filterRange(loadSample(), from, to), label: 'bundled sample S&P 500 1d', origin: 'sample' }, from, to);
+    return nonEmpty(
+      { candles: filterRange(loadSample(), from, to), label: 'bundled sample S&P 500 1d', origin: 'sample' },
+      from,
+      to,
+    );
   }
   const { id } = config.exchange;
   const { symbol, timeframe } = config;
@@ -99,7 +108,9 @@ export async function loadSeries(req: SeriesRequest): Promise<Series> {
     const stored = store.load(id, symbol, timeframe, from, to);
     if (stored.ts.length > 0) return { candles: stored, label: `${label} (store)`, origin: 'store' };
     if (req.download === false || store.lastTs(id, symbol, timeframe) !== undefined) {
-      throw new UserError(`no stored candles for ${label}${describeRange(from, to)}; run \`bot data download\`, or use --data FILE or --sample`);
+      throw new UserError(
+        `no stored candles for ${label}${describeRange(from, to)}; run \`bot data download\`, or use --data FILE or --sample`,
+      );
     }
     try {
       // ccxt takes seconds to load: only a download pays for it

@@ -38,7 +38,8 @@ export const CANDLE_SCHEMA: Schema = {
     {
       version: 1,
       name: 'candles and candle_coverage',
-      up: (db) => db.exec(`
+      up: (db) =>
+        db.exec(`
 CREATE TABLE IF NOT EXISTS candles (
   exchange  TEXT    NOT NULL,
   symbol    TEXT    NOT NULL,
@@ -150,7 +151,8 @@ export class CandleStore {
       db?.close();
       if (e instanceof UserError) throw e;
       const msg = (e as Error).message;
-      if (/not a database|malformed|file is encrypted/i.test(msg)) throw new UserError(`${file} is not a SQLite database (use --db to choose another file)`);
+      if (/not a database|malformed|file is encrypted/i.test(msg))
+        throw new UserError(`${file} is not a SQLite database (use --db to choose another file)`);
       throw new UserError(`cannot open database ${file}: ${msg}`);
     }
     return new CandleStore(db, resolved);
@@ -161,7 +163,17 @@ export class CandleStore {
     const run = this.db.transaction((list: readonly CandleRow[]) => {
       let changed = 0;
       for (const r of list) {
-        changed += this.upsertStmt.run({ exchange, symbol, timeframe, ts: r.ts, open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume }).changes;
+        changed += this.upsertStmt.run({
+          exchange,
+          symbol,
+          timeframe,
+          ts: r.ts,
+          open: r.open,
+          high: r.high,
+          low: r.low,
+          close: r.close,
+          volume: r.volume,
+        }).changes;
       }
       return changed;
     });
@@ -259,7 +271,10 @@ export class CandleStore {
            WHERE exchange = ? AND symbol = ? AND timeframe = ? AND ts >= ? AND ts < ?
          ) WHERE prev IS NOT NULL AND ts - prev > ? ORDER BY ts`,
       )
-      .all(exchange, symbol, timeframe, finiteOr(from, -8.64e15), finiteOr(to, 8.64e15), step) as { prev: number; ts: number }[];
+      .all(exchange, symbol, timeframe, finiteOr(from, -8.64e15), finiteOr(to, 8.64e15), step) as {
+      prev: number;
+      ts: number;
+    }[];
     return rows.map((r) => ({ from: r.prev + step, to: r.ts, missing: Math.round((r.ts - r.prev) / step) - 1 }));
   }
 
@@ -269,17 +284,29 @@ export class CandleStore {
    */
   coverage(exchange: string, symbol: string, timeframe: string): TimeRange[] {
     return this.db
-      .prepare('SELECT from_ts AS "from", to_ts AS "to" FROM candle_coverage WHERE exchange = ? AND symbol = ? AND timeframe = ? ORDER BY from_ts')
+      .prepare(
+        'SELECT from_ts AS "from", to_ts AS "to" FROM candle_coverage WHERE exchange = ? AND symbol = ? AND timeframe = ? ORDER BY from_ts',
+      )
       .all(exchange, symbol, timeframe) as TimeRange[];
   }
 
   /** Stores downloaded rows and marks [from, to) as downloaded, in one transaction. Returns rows inserted or changed. */
-  storeDownload(exchange: string, symbol: string, timeframe: string, rows: readonly CandleRow[], range: TimeRange): number {
+  storeDownload(
+    exchange: string,
+    symbol: string,
+    timeframe: string,
+    rows: readonly CandleRow[],
+    range: TimeRange,
+  ): number {
     const run = this.db.transaction(() => {
       const changed = this.upsert(exchange, symbol, timeframe, rows);
       const merged = mergeRanges([...this.coverage(exchange, symbol, timeframe), range]);
-      this.db.prepare('DELETE FROM candle_coverage WHERE exchange = ? AND symbol = ? AND timeframe = ?').run(exchange, symbol, timeframe);
-      const insert = this.db.prepare('INSERT INTO candle_coverage (exchange, symbol, timeframe, from_ts, to_ts) VALUES (?, ?, ?, ?, ?)');
+      this.db
+        .prepare('DELETE FROM candle_coverage WHERE exchange = ? AND symbol = ? AND timeframe = ?')
+        .run(exchange, symbol, timeframe);
+      const insert = this.db.prepare(
+        'INSERT INTO candle_coverage (exchange, symbol, timeframe, from_ts, to_ts) VALUES (?, ?, ?, ?, ?)',
+      );
       for (const r of merged) insert.run(exchange, symbol, timeframe, r.from, r.to);
       return changed;
     });
@@ -289,10 +316,14 @@ export class CandleStore {
   /** Deletes one series (and its download record); returns the number of candles removed. */
   remove(exchange: string, symbol: string, timeframe: string): number {
     const run = this.db.transaction(() => {
-      this.db.prepare('DELETE FROM candle_coverage WHERE exchange = ? AND symbol = ? AND timeframe = ?').run(exchange, symbol, timeframe);
+      this.db
+        .prepare('DELETE FROM candle_coverage WHERE exchange = ? AND symbol = ? AND timeframe = ?')
+        .run(exchange, symbol, timeframe);
       const unlabel = 'DELETE FROM series_labels WHERE exchange = ? AND symbol = ? AND timeframe = ?';
       this.db.prepare(unlabel).run(exchange, symbol, timeframe);
-      return this.db.prepare('DELETE FROM candles WHERE exchange = ? AND symbol = ? AND timeframe = ?').run(exchange, symbol, timeframe).changes;
+      return this.db
+        .prepare('DELETE FROM candles WHERE exchange = ? AND symbol = ? AND timeframe = ?')
+        .run(exchange, symbol, timeframe).changes;
     });
     return run();
   }

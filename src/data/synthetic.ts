@@ -60,7 +60,7 @@ export function syntheticCandles(o: SyntheticOptions): Candles {
     const range = Math.abs(rng.normal()) * Math.sqrt(variance) * 0.8;
     const high = round(Math.max(open, close) * Math.exp(range * rng.next()));
     const low = round(Math.min(open, close) * Math.exp(-range * rng.next()));
-    const volume = (5 + 400 * Math.abs(shock) / baseVol + 10 * rng.next()) * (0.5 + rng.next());
+    const volume = (5 + (400 * Math.abs(shock)) / baseVol + 10 * rng.next()) * (0.5 + rng.next());
     out.ts[n] = ts;
     out.open[n] = open;
     out.high[n] = Math.max(high, open, close);

@@ -11,7 +11,8 @@ const UNIT_MS: Record<string, number> = {
 /** Milliseconds in a timeframe such as `1m`, `15m`, `1h`, `4h`, `1d`, `1w`. */
 export function timeframeMs(timeframe: string): number {
   const m = /^(\d+)([mhdw])$/.exec(timeframe);
-  if (!m || Number(m[1]) <= 0) throw new UserError(`unknown timeframe "${timeframe}" (use e.g. 1m, 5m, 1h, 4h, 1d, 1w)`);
+  if (!m || Number(m[1]) <= 0)
+    throw new UserError(`unknown timeframe "${timeframe}" (use e.g. 1m, 5m, 1h, 4h, 1d, 1w)`);
   return Number(m[1]) * UNIT_MS[m[2]];
 }
 
@@ -28,7 +29,8 @@ export function parseTime(value: string, flag: string): number {
   if (/^\d{12,}$/.test(trimmed)) return Number(trimmed);
   const iso = /^\d{4}-\d{2}-\d{2}$/.test(trimmed) ? `${trimmed}T00:00:00Z` : trimmed;
   const t = Date.parse(iso);
-  if (!Number.isFinite(t)) throw new UserError(`${flag}: cannot read "${value}" as a date (use e.g. 2024-01-01 or 2024-03-01T00:00Z)`);
+  if (!Number.isFinite(t))
+    throw new UserError(`${flag}: cannot read "${value}" as a date (use e.g. 2024-01-01 or 2024-03-01T00:00Z)`);
   return t;
 }
 

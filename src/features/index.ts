@@ -21,10 +21,14 @@ export function listFeatureSets(): string[] {
 /** The sets named by a spec, in order; unknown or repeated names → UserError. */
 export function resolveFeatureSpec(spec: string): FeatureSet[] {
   const names = spec.split('+').map((s) => s.trim());
-  if (!spec.trim() || names.some((n) => !n)) throw new UserError(`feature set "${spec}" is empty (known sets: ${listFeatureSets().join(', ')}; combine with +)`);
+  if (!spec.trim() || names.some((n) => !n))
+    throw new UserError(`feature set "${spec}" is empty (known sets: ${listFeatureSets().join(', ')}; combine with +)`);
   const sets = names.map((name) => {
     const set = SETS.find((s) => s.name === name);
-    if (!set) throw new UserError(`unknown feature set "${name}" (known sets: ${listFeatureSets().join(', ')}; combine with +)`);
+    if (!set)
+      throw new UserError(
+        `unknown feature set "${name}" (known sets: ${listFeatureSets().join(', ')}; combine with +)`,
+      );
     return set;
   });
   const dup = names.find((n, i) => names.indexOf(n) !== i);
@@ -34,7 +38,9 @@ export function resolveFeatureSpec(spec: string): FeatureSet[] {
 
 /** Version string recorded in saved models, e.g. `rltrader-v1@1+ta@1`. */
 export function featureSpecVersion(spec: string): string {
-  return resolveFeatureSpec(spec).map((s) => `${s.name}@${s.version}`).join('+');
+  return resolveFeatureSpec(spec)
+    .map((s) => `${s.name}@${s.version}`)
+    .join('+');
 }
 
 /** Column names of a spec without computing anything. */
@@ -75,5 +81,13 @@ export function computeFeatures(candles: Candles, spec: string): FeatureMatrix {
     });
     col0 += set.columns.length;
   }
-  return { spec: sets.map((s) => s.name).join('+'), version: sets.map((s) => `${s.name}@${s.version}`).join('+'), names, rows, cols, data, firstValidRow };
+  return {
+    spec: sets.map((s) => s.name).join('+'),
+    version: sets.map((s) => `${s.name}@${s.version}`).join('+'),
+    names,
+    rows,
+    cols,
+    data,
+    firstValidRow,
+  };
 }

@@ -23,7 +23,8 @@ export function rsi(close: ArrayLike<number>, period = 14): Float64Array {
     const g = avgGain[i];
     const l = avgLoss[i];
     if (Number.isNaN(g)) out[i] = NaN;
-    else if (l === 0) out[i] = g === 0 ? 50 : 100; // flat: technicalindicators says 100; neutral is the honest reading
+    else if (l === 0)
+      out[i] = g === 0 ? 50 : 100; // flat: technicalindicators says 100; neutral is the honest reading
     else if (g === 0) out[i] = 0;
     else out[i] = 100 - 100 / (1 + g / l);
   }

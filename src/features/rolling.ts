@@ -30,7 +30,12 @@ export function sma(values: ArrayLike<number>, period: number, out = new Float64
 const RESUM_EVERY = 1024;
 
 /** Rolling population standard deviation over `period` values (technicalindicators' SD). */
-export function rollingStd(values: ArrayLike<number>, period: number, mean: Float64Array, out = new Float64Array(values.length)): Float64Array {
+export function rollingStd(
+  values: ArrayLike<number>,
+  period: number,
+  mean: Float64Array,
+  out = new Float64Array(values.length),
+): Float64Array {
   const n = values.length;
   for (let i = 0; i < n; i++) {
     if (i < period - 1) {
@@ -55,16 +60,32 @@ export function rollingStd(values: ArrayLike<number>, period: number, mean: Floa
  * Exponential moving average with multiplier 2/(period+1), seeded with the SMA of the first `period` values
  * (so the first value is at index start+period−1), as technicalindicators' EMA. `start` skips leading NaNs.
  */
-export function ema(values: ArrayLike<number>, period: number, start = 0, out = new Float64Array(values.length)): Float64Array {
+export function ema(
+  values: ArrayLike<number>,
+  period: number,
+  start = 0,
+  out = new Float64Array(values.length),
+): Float64Array {
   return smoothed(values, period, 2 / (period + 1), start, out);
 }
 
 /** Wilder's moving average (multiplier 1/period), SMA-seeded: technicalindicators' WEMA, used by RSI and ATR. */
-export function wilder(values: ArrayLike<number>, period: number, start = 0, out = new Float64Array(values.length)): Float64Array {
+export function wilder(
+  values: ArrayLike<number>,
+  period: number,
+  start = 0,
+  out = new Float64Array(values.length),
+): Float64Array {
   return smoothed(values, period, 1 / period, start, out);
 }
 
-function smoothed(values: ArrayLike<number>, period: number, k: number, start: number, out: Float64Array): Float64Array {
+function smoothed(
+  values: ArrayLike<number>,
+  period: number,
+  k: number,
+  start: number,
+  out: Float64Array,
+): Float64Array {
   const n = values.length;
   let sum = 0;
   let prev = NaN;
@@ -90,12 +111,20 @@ function smoothed(values: ArrayLike<number>, period: number, k: number, start: n
 }
 
 /** Highest value over the last `period` values (monotonic deque, O(n)). */
-export function rollingMax(values: ArrayLike<number>, period: number, out = new Float64Array(values.length)): Float64Array {
+export function rollingMax(
+  values: ArrayLike<number>,
+  period: number,
+  out = new Float64Array(values.length),
+): Float64Array {
   return rollingExtreme(values, period, out, 1);
 }
 
 /** Lowest value over the last `period` values. */
-export function rollingMin(values: ArrayLike<number>, period: number, out = new Float64Array(values.length)): Float64Array {
+export function rollingMin(
+  values: ArrayLike<number>,
+  period: number,
+  out = new Float64Array(values.length),
+): Float64Array {
   return rollingExtreme(values, period, out, -1);
 }
 

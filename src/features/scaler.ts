@@ -36,11 +36,14 @@ const CLIPS: Record<ScalerKind, [number, number]> = {
  * Pass the end of the training split as `toRow`: nothing after it influences the parameters.
  */
 export function fitScaler(kind: ScalerKind, m: FeatureMatrix, fromRow: number, toRow: number): ScalerState {
-  if (!SCALER_KINDS.includes(kind)) throw new UserError(`unknown scaler "${String(kind)}" (use ${SCALER_KINDS.join(', ')})`);
+  if (!SCALER_KINDS.includes(kind))
+    throw new UserError(`unknown scaler "${String(kind)}" (use ${SCALER_KINDS.join(', ')})`);
   const from = Math.max(fromRow, m.firstValidRow, 0);
   const to = Math.min(toRow, m.rows);
   if (to - from < 2) {
-    throw new UserError(`scaler needs at least 2 training rows after the ${m.firstValidRow}-row feature warm-up (got rows ${fromRow}..${toRow} of ${m.rows})`);
+    throw new UserError(
+      `scaler needs at least 2 training rows after the ${m.firstValidRow}-row feature warm-up (got rows ${fromRow}..${toRow} of ${m.rows})`,
+    );
   }
   const center: number[] = [];
   const scale: number[] = [];
@@ -74,18 +77,33 @@ export function fitScaler(kind: ScalerKind, m: FeatureMatrix, fromRow: number, t
     center.push(mean);
     scale.push(std > 1e-12 ? std : 1);
   }
-  return { kind, version: m.version, columns: [...m.names], center, scale, clip: [...CLIPS[kind]], fittedRows: [from, to] };
+  return {
+    kind,
+    version: m.version,
+    columns: [...m.names],
+    center,
+    scale,
+    clip: [...CLIPS[kind]],
+    fittedRows: [from, to],
+  };
 }
 
 /**
  * Scales every row of `m` into `out` (same row-major layout). Warm-up rows stay 0. Throws UserError when the
  * matrix's columns are not the ones the scaler was fitted on.
  */
-export function applyScaler(state: ScalerState, m: FeatureMatrix, out = new Float32Array(m.rows * m.cols)): Float32Array {
+export function applyScaler(
+  state: ScalerState,
+  m: FeatureMatrix,
+  out = new Float32Array(m.rows * m.cols),
+): Float32Array {
   if (state.columns.length !== m.cols || state.columns.some((name, i) => name !== m.names[i])) {
-    throw new UserError(`scaler was fitted on columns of ${state.version} (${state.columns.length} columns) but the features are ${m.version} (${m.cols} columns)`);
+    throw new UserError(
+      `scaler was fitted on columns of ${state.version} (${state.columns.length} columns) but the features are ${m.version} (${m.cols} columns)`,
+    );
   }
-  if (out.length < m.rows * m.cols) throw new UserError(`scaler output buffer holds ${out.length} values, needs ${m.rows * m.cols}`);
+  if (out.length < m.rows * m.cols)
+    throw new UserError(`scaler output buffer holds ${out.length} values, needs ${m.rows * m.cols}`);
   const [lo, hi] = state.clip;
   const squash = state.kind === 'tanh';
   out.fill(0, 0, m.firstValidRow * m.cols);
@@ -114,14 +132,32 @@ export function scaleRow(state: ScalerState, row: ArrayLike<number>, out = new F
 /** Validates JSON read back from a saved model into a ScalerState. */
 export function scalerFromJSON(value: unknown): ScalerState {
   const s = value as Partial<ScalerState> | null;
-  const numbers = (a: unknown, n: number) => Array.isArray(a) && a.length === n && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+  const numbers = (a: unknown, n: number) =>
+    Array.isArray(a) && a.length === n && a.every((x) => typeof x === 'number' && Number.isFinite(x));
   if (
-    !s || typeof s !== 'object' || !SCALER_KINDS.includes(s.kind as ScalerKind) || typeof s.version !== 'string' ||
-    !Array.isArray(s.columns) || !s.columns.every((c) => typeof c === 'string') ||
-    !numbers(s.center, s.columns.length) || !numbers(s.scale, s.columns.length) || !numbers(s.clip, 2) || !numbers(s.fittedRows, 2) ||
+    !s ||
+    typeof s !== 'object' ||
+    !SCALER_KINDS.includes(s.kind as ScalerKind) ||
+    typeof s.version !== 'string' ||
+    !Array.isArray(s.columns) ||
+    !s.columns.every((c) => typeof c === 'string') ||
+    !numbers(s.center, s.columns.length) ||
+    !numbers(s.scale, s.columns.length) ||
+    !numbers(s.clip, 2) ||
+    !numbers(s.fittedRows, 2) ||
     s.scale!.some((x) => x === 0)
   ) {
-    throw new UserError('saved scaler state is malformed (expected kind, version, columns, center, scale, clip, fittedRows)');
+    throw new UserError(
+      'saved scaler state is malformed (expected kind, version, columns, center, scale, clip, fittedRows)',
+    );
   }
-  return { kind: s.kind!, version: s.version!, columns: [...s.columns!], center: [...s.center!], scale: [...s.scale!], clip: [s.clip![0], s.clip![1]], fittedRows: [s.fittedRows![0], s.fittedRows![1]] };
+  return {
+    kind: s.kind!,
+    version: s.version!,
+    columns: [...s.columns!],
+    center: [...s.center!],
+    scale: [...s.scale!],
+    clip: [s.clip![0], s.clip![1]],
+    fittedRows: [s.fittedRows![0], s.fittedRows![1]],
+  };
 }

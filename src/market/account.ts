@@ -66,7 +66,8 @@ export class Account {
   private readonly slip: number;
 
   constructor(balance: number, costs: Costs) {
-    if (!(Number.isFinite(balance) && balance > 0)) throw new UserError(`balance must be a positive amount, got ${balance}`);
+    if (!(Number.isFinite(balance) && balance > 0))
+      throw new UserError(`balance must be a positive amount, got ${balance}`);
     checkCosts(costs);
     this.costs = { ...costs };
     this.initialBalance = balance;
@@ -113,7 +114,8 @@ export class Account {
 
   /** Back to the starting balance with nothing held and all counters at zero. */
   reset(balance = this.initialBalance): void {
-    if (!(Number.isFinite(balance) && balance > 0)) throw new UserError(`balance must be a positive amount, got ${balance}`);
+    if (!(Number.isFinite(balance) && balance > 0))
+      throw new UserError(`balance must be a positive amount, got ${balance}`);
     this.initialBalance = balance;
     this.cash = balance;
     this.units = 0;
@@ -152,7 +154,9 @@ export class Account {
   }
 
   get totalRejected(): number {
-    return this.rejected.below_min_order + this.rejected.no_cash + this.rejected.no_position + this.rejected.below_precision;
+    return (
+      this.rejected.below_min_order + this.rejected.no_cash + this.rejected.no_position + this.rejected.below_precision
+    );
   }
 
   /** Units rounded down to the quantity precision. */
@@ -173,7 +177,8 @@ export class Account {
    */
   buy(refPrice: number, spend: number): boolean {
     const budget = Math.min(spend, this.cash);
-    if (!(budget > 0) || this.cash < this.costs.minOrderValue || this.cash <= CASH_EPSILON) return this.refuse('no_cash');
+    if (!(budget > 0) || this.cash < this.costs.minOrderValue || this.cash <= CASH_EPSILON)
+      return this.refuse('no_cash');
     const price = refPrice * (1 + this.slip);
     const units = this.roundUnits(budget / (price * (1 + this.costs.feeRate)));
     if (units <= 0) return this.refuse('below_precision');

@@ -77,9 +77,11 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
   if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && to <= n)) {
     throw new UserError(`range [${from}, ${to}) is outside the ${n} candles`);
   }
-  if (to - from < 2) throw new UserError(`range [${from}, ${to}) holds ${Math.max(0, to - from)} candles; a backtest needs at least 2`);
+  if (to - from < 2)
+    throw new UserError(`range [${from}, ${to}) holds ${Math.max(0, to - from)} candles; a backtest needs at least 2`);
   const builder = new ObservationBuilder(options);
-  if (from < builder.firstT) throw new UserError(`range starts at candle ${from} but observations need history from candle ${builder.firstT}`);
+  if (from < builder.firstT)
+    throw new UserError(`range starts at candle ${from} but observations need history from candle ${builder.firstT}`);
   const sim = new MarketSim(candles, options.balance, options.costs, options.sizing);
   const account = sim.account;
   const len = to - from;
@@ -160,7 +162,9 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
 export function tradesFingerprint(trades: readonly Trade[]): string {
   const h = createHash('sha256');
   for (const t of trades) {
-    h.update(`${t.index},${t.ts},${t.side},${t.price},${t.units},${t.gross},${t.fee},${t.tax},${t.realizedPnl},${t.cash},${t.unitsAfter}\n`);
+    h.update(
+      `${t.index},${t.ts},${t.side},${t.price},${t.units},${t.gross},${t.fee},${t.tax},${t.realizedPnl},${t.cash},${t.unitsAfter}\n`,
+    );
   }
   return h.digest('hex');
 }

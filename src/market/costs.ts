@@ -31,7 +31,8 @@ export function listCostPresets(): CostPresetName[] {
 }
 
 export function costPreset(name: string): Costs {
-  if (!(name in COST_PRESETS)) throw new UserError(`unknown cost preset "${name}" (presets: ${listCostPresets().join(', ')})`);
+  if (!(name in COST_PRESETS))
+    throw new UserError(`unknown cost preset "${name}" (presets: ${listCostPresets().join(', ')})`);
   return { ...COST_PRESETS[name as CostPresetName] };
 }
 

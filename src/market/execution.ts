@@ -10,9 +10,7 @@ import type { Account } from './account.ts';
  *   (continuous-action agents); without one, buy means 1 and sell means 0.
  */
 export type SizingOptions =
-  | { kind: 'confidence'; minTradeValue: number; maxTradeValue: number }
-  | { kind: 'all' }
-  | { kind: 'target' };
+  { kind: 'confidence'; minTradeValue: number; maxTradeValue: number } | { kind: 'all' } | { kind: 'target' };
 
 export const BUY = 0;
 export const SELL = 1;
@@ -35,7 +33,9 @@ export function newOrder(): Order {
 export function checkSizing(s: SizingOptions): void {
   if (s.kind === 'confidence') {
     if (!(s.minTradeValue > 0 && s.maxTradeValue >= s.minTradeValue && Number.isFinite(s.maxTradeValue))) {
-      throw new UserError(`sizing: need 0 < minTradeValue ≤ maxTradeValue, got ${s.minTradeValue} and ${s.maxTradeValue}`);
+      throw new UserError(
+        `sizing: need 0 < minTradeValue ≤ maxTradeValue, got ${s.minTradeValue} and ${s.maxTradeValue}`,
+      );
     }
   } else if (s.kind !== 'all' && s.kind !== 'target') {
     throw new UserError(`sizing: unknown kind "${(s as { kind: string }).kind}" (use confidence, all or target)`);

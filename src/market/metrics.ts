@@ -52,7 +52,11 @@ export interface Metrics {
 }
 
 /** Metric keys in report order, with how to show them. */
-export const METRIC_ROWS: readonly { key: keyof Metrics; label: string; format: 'pct' | 'num' | 'int' | 'money' | 'ratio' }[] = [
+export const METRIC_ROWS: readonly {
+  key: keyof Metrics;
+  label: string;
+  format: 'pct' | 'num' | 'int' | 'money' | 'ratio';
+}[] = [
   { key: 'totalReturn', label: 'total return', format: 'pct' },
   { key: 'annualReturn', label: 'annual return', format: 'pct' },
   { key: 'volatility', label: 'volatility (ann.)', format: 'pct' },

@@ -44,7 +44,8 @@ export class ObservationBuilder {
     const n = src.candles.close.length;
     this.candles = src.candles;
     this.window = src.window;
-    if (!(Number.isInteger(src.window) && src.window >= 0)) throw new UserError(`window must be a whole number ≥ 0, got ${src.window}`);
+    if (!(Number.isInteger(src.window) && src.window >= 0))
+      throw new UserError(`window must be a whole number ≥ 0, got ${src.window}`);
     if (src.features && src.window > 0) {
       const { data, cols } = src.features;
       if (!(cols > 0) || data.length < n * cols) {
@@ -97,7 +98,8 @@ export class ObservationBuilder {
     if (this.cols > 0) obs.features = this.data.subarray((t - this.window + 1) * this.cols, (t + 1) * this.cols);
     writeState(obs.state, account, this.candles.close[t]);
     obs.fills = account.buys + account.sells;
-    if (this.images && obs.images) this.images.renderer.renderSequence(this.candles, t, this.images.frames, obs.images, 0);
+    if (this.images && obs.images)
+      this.images.renderer.renderSequence(this.candles, t, this.images.frames, obs.images, 0);
     return obs;
   }
 }

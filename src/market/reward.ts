@@ -23,7 +23,8 @@ export type RewardOptions =
 export function checkReward(r: RewardOptions): void {
   switch (r.kind) {
     case 'delayed':
-      if (!(r.threshold > 0 && r.threshold < 1)) throw new UserError(`reward: delayed threshold must be in (0, 1), got ${r.threshold}`);
+      if (!(r.threshold > 0 && r.threshold < 1))
+        throw new UserError(`reward: delayed threshold must be in (0, 1), got ${r.threshold}`);
       return;
     case 'logReturn':
       checkPenalty(r.turnoverPenalty);
@@ -38,10 +39,13 @@ export function checkReward(r: RewardOptions): void {
       if (!(r.eta > 0 && r.eta < 1)) throw new UserError(`reward: sharpe eta must be in (0, 1), got ${r.eta}`);
       return;
     case 'drawdown':
-      if (!(r.penalty >= 0 && Number.isFinite(r.penalty))) throw new UserError(`reward: drawdown penalty must be ≥ 0, got ${r.penalty}`);
+      if (!(r.penalty >= 0 && Number.isFinite(r.penalty)))
+        throw new UserError(`reward: drawdown penalty must be ≥ 0, got ${r.penalty}`);
       return;
     default:
-      throw new UserError(`reward: unknown kind "${(r as { kind: string }).kind}" (use delayed, logReturn, excessLogReturn, sharpe or drawdown)`);
+      throw new UserError(
+        `reward: unknown kind "${(r as { kind: string }).kind}" (use delayed, logReturn, excessLogReturn, sharpe or drawdown)`,
+      );
   }
 }
 

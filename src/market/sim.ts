@@ -57,7 +57,15 @@ export class MarketSim {
    */
   advance(action: number, confidence: number, targetPosition?: number): boolean {
     const t = this.t;
-    const order = planOrder(this.account, this.sizing, action, confidence, targetPosition, this.candles.close[t], this.order);
+    const order = planOrder(
+      this.account,
+      this.sizing,
+      action,
+      confidence,
+      targetPosition,
+      this.candles.close[t],
+      this.order,
+    );
     this.requested = order.side === HOLD ? (action === 0 || action === 1 ? action : HOLD) : order.side;
     const filled = order.side === HOLD ? false : executeOrder(this.account, order, this.candles.open[t + 1]);
     this.filled = filled;

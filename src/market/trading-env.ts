@@ -90,10 +90,13 @@ export class TradingEnv {
     if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && to <= n)) {
       throw new UserError(`range [${from}, ${to}) is outside the ${n} candles`);
     }
-    if (to - from < 2) throw new UserError(`range [${from}, ${to}) holds ${Math.max(0, to - from)} candles; at least 2 are needed`);
+    if (to - from < 2)
+      throw new UserError(`range [${from}, ${to}) holds ${Math.max(0, to - from)} candles; at least 2 are needed`);
     this.builder = new ObservationBuilder(options);
     if (from < this.builder.firstT) {
-      throw new UserError(`range starts at candle ${from} but observations need history: the first usable candle is ${this.builder.firstT}`);
+      throw new UserError(
+        `range starts at candle ${from} but observations need history: the first usable candle is ${this.builder.firstT}`,
+      );
     }
     if (options.stopLoss !== undefined && !(options.stopLoss > 0 && options.stopLoss < 1)) {
       throw new UserError(`stopLoss must be in (0, 1), got ${options.stopLoss}`);
@@ -186,8 +189,10 @@ export class TradingEnv {
     const cost = sim.filled ? f.fee + f.tax + Math.abs(f.price - f.refPrice) * f.units : 0;
     const reward = this.rewards.step(value, cost, price / sim.candles.close[t - 1]);
     let end: EpisodeEnd = 'none';
-    if (value <= 0 || (sim.account.units === 0 && sim.account.cash < Math.max(sim.account.costs.minOrderValue, 1e-9))) end = 'bankrupt';
-    else if (this.options.stopLoss !== undefined && value <= this.startValue * (1 - this.options.stopLoss)) end = 'stop_loss';
+    if (value <= 0 || (sim.account.units === 0 && sim.account.cash < Math.max(sim.account.costs.minOrderValue, 1e-9)))
+      end = 'bankrupt';
+    else if (this.options.stopLoss !== undefined && value <= this.startValue * (1 - this.options.stopLoss))
+      end = 'stop_loss';
     else if (t >= this.episodeEnd - 1) end = 'end';
     const info = this.info;
     info.t = t;

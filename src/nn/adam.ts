@@ -62,7 +62,8 @@ export class JsAdam implements GradientOptimizer, ArrayGradientOptimizer {
     const { beta1, beta2, epsilon, learningRate } = this;
     for (const { variable, grad: g } of entries) {
       const x = variable.dataSync() as Float32Array;
-      if (g.length !== x.length) throw new Error(`adam: gradient of ${variable.name} has ${g.length} values, the variable ${x.length}`);
+      if (g.length !== x.length)
+        throw new Error(`adam: gradient of ${variable.name} has ${g.length} values, the variable ${x.length}`);
       let st = this.moments.get(variable.name);
       if (!st || st.m.length !== x.length) {
         st = { m: new Float32Array(x.length), v: new Float32Array(x.length) };

@@ -86,7 +86,8 @@ export class AgentNet {
     this.xSize = this.xShape.reduce((a, b) => a * b, 1);
     this.stateSize = model.inputs.length > 1 ? (model.inputs[1].shape[1] as number) : 0;
     const expected = (this.heads.value ? 1 : 0) + (this.heads.policy ? 1 : 0);
-    if (model.outputs.length !== expected) throw new Error(`network has ${model.outputs.length} outputs, the learner expects ${expected}`);
+    if (model.outputs.length !== expected)
+      throw new Error(`network has ${model.outputs.length} outputs, the learner expects ${expected}`);
     if (this.heads.policy) {
       const name = model.outputs[model.outputs.length - 1].sourceLayer;
       const act = activationOf(name);
@@ -100,7 +101,10 @@ export class AgentNet {
   /** The array the network's first input reads from an observation. */
   inputOf(obs: Observation): Float32Array {
     const x = obs.images ?? obs.features;
-    if (x.length !== this.xSize) throw new Error(`observation has ${x.length} inputs, the network expects ${this.xSize} (${this.xShape.join('×')})`);
+    if (x.length !== this.xSize)
+      throw new Error(
+        `observation has ${x.length} inputs, the network expects ${this.xSize} (${this.xShape.join('×')})`,
+      );
     return x;
   }
 
@@ -181,7 +185,8 @@ export class AgentNet {
     const mine = this.model.weights;
     const theirs = other.model.weights;
     tf.tidy(() => {
-      for (let i = 0; i < mine.length; i++) mine[i].write(tf.add(tf.mul(theirs[i].read(), tau), tf.mul(mine[i].read(), 1 - tau)) as tf.Tensor2D);
+      for (let i = 0; i < mine.length; i++)
+        mine[i].write(tf.add(tf.mul(theirs[i].read(), tau), tf.mul(mine[i].read(), 1 - tau)) as tf.Tensor2D);
     });
     this.sync();
   }
@@ -197,7 +202,13 @@ export class AgentNet {
  * One optimiser step on `loss`, gradients clipped to a global norm. Returns the loss value.
  * The caller's loss closure builds everything from tensors it creates inside; all of it is freed here.
  */
-export function trainStep(net: AgentNet, optimizer: GradientOptimizer, loss: () => tf.Scalar, clipNorm = 0, extraVars: tf.Variable[] = []): number {
+export function trainStep(
+  net: AgentNet,
+  optimizer: GradientOptimizer,
+  loss: () => tf.Scalar,
+  clipNorm = 0,
+  extraVars: tf.Variable[] = [],
+): number {
   const vars = [...net.variables(), ...extraVars];
   const value = tf.tidy(() => {
     const { value: l, grads } = tf.variableGrads(loss, vars);

@@ -22,7 +22,8 @@ export class ConcatBlock {
     const y = step.passes.f32(n * w);
     let offset = 0;
     for (const x of this.xs) {
-      const xw = x.width, xd = x.data;
+      const xw = x.width,
+        xd = x.data;
       for (let r = 0; r < n; r++) y.set(xd.subarray(r * xw, (r + 1) * xw), r * w + offset);
       offset += xw;
     }
@@ -71,9 +72,18 @@ export function parse(model: tf.LayersModel): Parsed | string {
   /** Layer name → the rows it outputs, for inputs, flattens, concatenations and finished blocks. */
   const slots = new Map<string, Slot>();
   /** Blocks that can still take a batch norm or a dropout, by the name of their last layer. */
-  const open = new Map<string, { layer: tf.layers.Layer; bn?: tf.layers.Layer; pool?: tf.layers.Layer; drop?: SeededDropout; x: Slot }>();
+  const open = new Map<
+    string,
+    { layer: tf.layers.Layer; bn?: tf.layers.Layer; pool?: tf.layers.Layer; drop?: SeededDropout; x: Slot }
+  >();
   const blocks: Block[] = [];
-  const newSlot = (layer: tf.layers.Layer, isInput = false): Slot => ({ width: widthOf(layer), data: new Float32Array(0), tensor: undefined, grad: undefined, isInput });
+  const newSlot = (layer: tf.layers.Layer, isInput = false): Slot => ({
+    width: widthOf(layer),
+    data: new Float32Array(0),
+    tensor: undefined,
+    grad: undefined,
+    isInput,
+  });
   const close = (name: string): void => {
     const b = open.get(name);
     if (!b) return;
@@ -94,7 +104,8 @@ export function parse(model: tf.LayersModel): Parsed | string {
     const inbound = layer.inboundNodes[0].inboundLayers;
     const source = inbound[0];
     // a block ends where something other than its own batch norm, pooling or dropout reads it
-    if (cls !== 'BatchNormalization' && cls !== 'MaxPooling1D' && cls !== 'SeededDropout') for (const l of inbound) close(l.name);
+    if (cls !== 'BatchNormalization' && cls !== 'MaxPooling1D' && cls !== 'SeededDropout')
+      for (const l of inbound) close(l.name);
     switch (cls) {
       case 'Flatten': {
         const x = slots.get(source.name);
@@ -104,7 +115,8 @@ export function parse(model: tf.LayersModel): Parsed | string {
         break;
       }
       case 'Dense': {
-        if (!ACTIVATIONS.has(String(cfg.activation ?? 'linear'))) return `dense ${layer.name} has activation ${String(cfg.activation)}`;
+        if (!ACTIVATIONS.has(String(cfg.activation ?? 'linear')))
+          return `dense ${layer.name} has activation ${String(cfg.activation)}`;
         if (rank(layer) !== 2) return `dense ${layer.name} is not on rows`;
         const x = slots.get(source.name);
         if (!x) return `dense ${layer.name} reads an unsupported layer`;
@@ -112,9 +124,12 @@ export function parse(model: tf.LayersModel): Parsed | string {
         break;
       }
       case 'Conv1D': {
-        if (!ACTIVATIONS.has(String(cfg.activation ?? 'linear')) || cfg.activation === 'softmax') return `conv1d ${layer.name} has activation ${String(cfg.activation)}`;
-        if (first(cfg.strides ?? 1) !== 1 || first(cfg.dilationRate ?? 1) !== 1) return `conv1d ${layer.name} has strides or dilation`;
-        if ((cfg.padding !== 'same' && cfg.padding !== 'valid') || cfg.dataFormat === 'channelsFirst') return `conv1d ${layer.name} padding ${String(cfg.padding)}`;
+        if (!ACTIVATIONS.has(String(cfg.activation ?? 'linear')) || cfg.activation === 'softmax')
+          return `conv1d ${layer.name} has activation ${String(cfg.activation)}`;
+        if (first(cfg.strides ?? 1) !== 1 || first(cfg.dilationRate ?? 1) !== 1)
+          return `conv1d ${layer.name} has strides or dilation`;
+        if ((cfg.padding !== 'same' && cfg.padding !== 'valid') || cfg.dataFormat === 'channelsFirst')
+          return `conv1d ${layer.name} padding ${String(cfg.padding)}`;
         const x = slots.get(source.name);
         if (!x) return `conv1d ${layer.name} reads an unsupported layer`;
         open.set(layer.name, { layer, x });
@@ -122,8 +137,10 @@ export function parse(model: tf.LayersModel): Parsed | string {
       }
       case 'MaxPooling1D': {
         const b = open.get(source.name);
-        if (!b || b.pool || b.drop || source.outboundNodes.length !== 1 || b.layer.getClassName() !== 'Conv1D') return `pooling ${layer.name} does not directly follow a conv1d or its batch norm`;
-        if (cfg.padding !== 'valid' || cfg.dataFormat === 'channelsFirst') return `pooling ${layer.name} padding ${String(cfg.padding)}`;
+        if (!b || b.pool || b.drop || source.outboundNodes.length !== 1 || b.layer.getClassName() !== 'Conv1D')
+          return `pooling ${layer.name} does not directly follow a conv1d or its batch norm`;
+        if (cfg.padding !== 'valid' || cfg.dataFormat === 'channelsFirst')
+          return `pooling ${layer.name} padding ${String(cfg.padding)}`;
         open.delete(source.name);
         b.pool = layer;
         open.set(layer.name, b);
@@ -131,9 +148,11 @@ export function parse(model: tf.LayersModel): Parsed | string {
       }
       case 'BatchNormalization': {
         const axis = Array.isArray(cfg.axis) ? (cfg.axis as number[]) : [cfg.axis as number];
-        if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== rank(layer) - 1)) return `batch norm ${layer.name} is not over the last axis`;
+        if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== rank(layer) - 1))
+          return `batch norm ${layer.name} is not over the last axis`;
         const b = open.get(source.name);
-        if (!b || b.bn || b.pool || b.drop || source.outboundNodes.length !== 1) return `batch norm ${layer.name} does not directly follow a dense or conv1d layer`;
+        if (!b || b.bn || b.pool || b.drop || source.outboundNodes.length !== 1)
+          return `batch norm ${layer.name} does not directly follow a dense or conv1d layer`;
         open.delete(source.name);
         b.bn = layer;
         open.set(layer.name, b);
@@ -141,7 +160,8 @@ export function parse(model: tf.LayersModel): Parsed | string {
       }
       case 'SeededDropout': {
         const b = open.get(source.name);
-        if (!b || b.drop || source.outboundNodes.length !== 1) return `dropout ${layer.name} does not directly follow a dense or conv1d block`;
+        if (!b || b.drop || source.outboundNodes.length !== 1)
+          return `dropout ${layer.name} does not directly follow a dense or conv1d block`;
         open.delete(source.name);
         b.drop = layer as SeededDropout;
         open.set(layer.name, b);
@@ -168,5 +188,10 @@ export function parse(model: tf.LayersModel): Parsed | string {
     if (!slot) return `output ${out.name} is not the end of a block`;
     outputs.push({ name: out.name, slot });
   }
-  return { blocks, inputs: model.inputLayers.map((l) => slots.get(l.name)!), outputs, slots: [...new Set(slots.values())] };
+  return {
+    blocks,
+    inputs: model.inputLayers.map((l) => slots.get(l.name)!),
+    outputs,
+    slots: [...new Set(slots.values())],
+  };
 }

@@ -90,7 +90,8 @@ export class BlockTrainer {
   private begin(x: Float32Array, state: Float32Array, n: number, training: boolean): Step {
     const [main, st] = this.inputs;
     if (x.length < n * main.width) throw new Error(`block trainer: ${x.length} inputs for ${n} rows of ${main.width}`);
-    if (st && state.length < n * st.width) throw new Error(`block trainer: ${state.length} state values for ${n} rows of ${st.width}`);
+    if (st && state.length < n * st.width)
+      throw new Error(`block trainer: ${state.length} state values for ${n} rows of ${st.width}`);
     this.passes.reset();
     this.passes.reserve(this.blocks.reduce((sum, b) => sum + b.need(n), 0));
     for (const slot of this.slots) {

@@ -40,7 +40,14 @@ const SEEDED_LATER = { kernelInitializer: 'zeros', recurrentInitializer: 'zeros'
 function recurrentLayer(kind: 'lstm' | 'gru', units: number, returnSequences: boolean, name: string): tf.layers.Layer {
   // sigmoid gates (tfjs defaults to hardSigmoid); Keras-style forget-gate bias of 1 for the LSTM
   return kind === 'lstm'
-    ? tf.layers.lstm({ units, returnSequences, recurrentActivation: 'sigmoid', unitForgetBias: true, ...SEEDED_LATER, name })
+    ? tf.layers.lstm({
+        units,
+        returnSequences,
+        recurrentActivation: 'sigmoid',
+        unitForgetBias: true,
+        ...SEEDED_LATER,
+        name,
+      })
     : tf.layers.gru({ units, returnSequences, recurrentActivation: 'sigmoid', ...SEEDED_LATER, name });
 }
 
@@ -87,7 +94,13 @@ function cnnRnnTrunk(s: ResolvedSpec, input: Sym): Sym {
   let height = im.height;
   let width = im.width;
   s.hidden.forEach((filters, i) => {
-    const conv = tf.layers.conv2d({ filters, kernelSize: [5, 3], padding: 'same', useBias: !s.batchNorm, name: `conv${i + 1}` });
+    const conv = tf.layers.conv2d({
+      filters,
+      kernelSize: [5, 3],
+      padding: 'same',
+      useBias: !s.batchNorm,
+      name: `conv${i + 1}`,
+    });
     x = apply(conv, x);
     if (s.batchNorm) x = apply(tf.layers.batchNormalization({ name: `bn${i + 1}` }), x);
     x = apply(tf.layers.leakyReLU({ alpha: 0.01, name: `lrelu${i + 1}` }), x);
@@ -151,7 +164,13 @@ export function buildNetwork(spec: NetworkSpec): tf.LayersModel {
       : tf.input({ shape: [s.window, s.features], name: 'features' });
   const inputs: Sym[] = [main];
   let x =
-    s.kind === 'dnn' ? dnnTrunk(s, main) : s.kind === 'lstm' ? lstmTrunk(s, main) : s.kind === 'cnn' ? cnnTrunk(s, main) : cnnRnnTrunk(s, main);
+    s.kind === 'dnn'
+      ? dnnTrunk(s, main)
+      : s.kind === 'lstm'
+        ? lstmTrunk(s, main)
+        : s.kind === 'cnn'
+          ? cnnTrunk(s, main)
+          : cnnRnnTrunk(s, main);
   if (s.stateSize > 0) {
     const state = tf.input({ shape: [s.stateSize], name: 'state' });
     inputs.push(state);

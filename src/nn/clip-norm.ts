@@ -12,7 +12,9 @@ export function clipByGlobalNorm(optimizer: ArrayGradientOptimizer, clipNorm: nu
       for (const { grad } of entries) for (let i = 0; i < grad.length; i++) sumSq += grad[i] * grad[i];
       const scale = Math.min(1, clipNorm / (Math.sqrt(sumSq) + 1e-6));
       if (scale === 1) return optimizer.applyGradientArrays(entries);
-      optimizer.applyGradientArrays(entries.map(({ variable, grad }) => ({ variable, grad: grad.map((g) => g * scale) })));
+      optimizer.applyGradientArrays(
+        entries.map(({ variable, grad }) => ({ variable, grad: grad.map((g) => g * scale) })),
+      );
     },
   };
 }

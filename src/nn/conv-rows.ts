@@ -47,7 +47,8 @@ export function col2im(cols: Float32Array, n: number, c: ConvShape, out: Float32
       for (let q = 0; q < taps; q++) {
         const src = t + q - before;
         if (src < 0 || src >= steps) continue;
-        const o = (r * steps + src) * ci, i = row + q * ci;
+        const o = (r * steps + src) * ci,
+          i = row + q * ci;
         for (let j = 0; j < ci; j++) out[o + j] += cols[i + j];
       }
     }
@@ -63,13 +64,21 @@ export interface PoolShape {
   pooled: number;
 }
 
-export function maxPool(y: Float32Array, n: number, p: PoolShape, u: number, out: Float32Array, which: Float32Array): void {
+export function maxPool(
+  y: Float32Array,
+  n: number,
+  p: PoolShape,
+  u: number,
+  out: Float32Array,
+  which: Float32Array,
+): void {
   for (let r = 0; r < n; r++) {
     for (let t = 0; t < p.pooled; t++) {
       const o = (r * p.pooled + t) * u;
       const start = t * p.stride;
       for (let c = 0; c < u; c++) {
-        let best = y[(r * p.positions + start) * u + c], at = start;
+        let best = y[(r * p.positions + start) * u + c],
+          at = start;
         for (let q = 1; q < p.size; q++) {
           const v = y[(r * p.positions + start + q) * u + c];
           if (v > best) {
@@ -85,7 +94,14 @@ export function maxPool(y: Float32Array, n: number, p: PoolShape, u: number, out
 }
 
 /** The pooling gradient: each window's gradient to its winning step, zeros elsewhere. */
-export function unpool(g: Float32Array, which: Float32Array, n: number, p: PoolShape, u: number, out: Float32Array): Float32Array {
+export function unpool(
+  g: Float32Array,
+  which: Float32Array,
+  n: number,
+  p: PoolShape,
+  u: number,
+  out: Float32Array,
+): Float32Array {
   out.fill(0);
   for (let r = 0; r < n; r++) {
     for (let t = 0; t < p.pooled; t++) {
@@ -101,7 +117,13 @@ export function convShapeOf(layer: tf.layers.Layer): ConvShape {
   const cfg = layer.getConfig() as Record<string, unknown>;
   const [steps, inChannels] = (layer.input as tf.SymbolicTensor).shape.slice(1) as number[];
   const taps = first(cfg.kernelSize);
-  return { steps, inChannels, taps, positions: (layer.outputShape as number[])[1], before: cfg.padding === 'same' ? Math.floor((taps - 1) / 2) : 0 };
+  return {
+    steps,
+    inChannels,
+    taps,
+    positions: (layer.outputShape as number[])[1],
+    before: cfg.padding === 'same' ? Math.floor((taps - 1) / 2) : 0,
+  };
 }
 
 /** A MaxPooling1D layer's windows over `positions` steps ('valid' padding). */

@@ -1,11 +1,30 @@
 /** One Dense or Conv1D block of the block trainer: its forward pass in training or inference mode and its backward pass. */
 import * as tf from '@tensorflow/tfjs';
 import { readInto } from './tensor-read.ts';
-import { col2im, convShapeOf, first, im2col, maxPool, poolShapeOf, unpool, type ConvShape, type PoolShape } from './conv-rows.ts';
+import {
+  col2im,
+  convShapeOf,
+  first,
+  im2col,
+  maxPool,
+  poolShapeOf,
+  unpool,
+  type ConvShape,
+  type PoolShape,
+} from './conv-rows.ts';
 import { inferenceAffine, weightOf } from './layer-weights.ts';
 import { SeededDropout } from './seeded-dropout.ts';
 import { softmaxBackward, softmaxRows, type Activation, type ElementwisePasses } from './backend/elementwise-passes.ts';
-import { type Slot, type Step, type LayerConfig, FUSED, variableOf, tensorOf, addGrad, type NormState } from './block-step.ts';
+import {
+  type Slot,
+  type Step,
+  type LayerConfig,
+  FUSED,
+  variableOf,
+  tensorOf,
+  addGrad,
+  type NormState,
+} from './block-step.ts';
 
 /**
  * Dense or Conv1D (+ BatchNormalization) (+ MaxPooling1D) (+ SeededDropout): one fused product forward, two backward,
@@ -70,7 +89,9 @@ export class DenseBlock {
 
   /** Scratch bytes one step takes at most (a generous bound: arrays copied into the arena included). */
   need(n: number): number {
-    const rows = n * this.positions, u = this.units, k = this.inner;
+    const rows = n * this.positions,
+      u = this.units,
+      k = this.inner;
     return 4 * (12 * rows * u + 3 * rows * k + 2 * n * this.x.width + 4 * k * u + 4 * u) + 8 * 16 * u + 32 * 40;
   }
 
@@ -135,12 +156,17 @@ export class DenseBlock {
   private normalise(step: Step, a: Float32Array, rows: number): { scale: Float32Array; shift: Float32Array } {
     const u = this.units;
     const { epsilon, momentum } = this.bnConfig!;
-    const sum = step.passes.f64(u), sumSq = step.passes.f64(u);
+    const sum = step.passes.f64(u),
+      sumSq = step.passes.f64(u);
     step.passes.columnMoments(a, rows, u, sum, sumSq);
     const gamma = this.gamma ? (this.gamma.read().dataSync() as Float32Array) : undefined;
     const beta = this.beta ? (this.beta.read().dataSync() as Float32Array) : undefined;
-    const mean = new Float64Array(u), variance = new Float64Array(u), rstd = new Float64Array(u), k = new Float64Array(u);
-    const scale = step.passes.f32(u), shift = step.passes.f32(u);
+    const mean = new Float64Array(u),
+      variance = new Float64Array(u),
+      rstd = new Float64Array(u),
+      k = new Float64Array(u);
+    const scale = step.passes.f32(u),
+      shift = step.passes.f32(u);
     for (let c = 0; c < u; c++) {
       mean[c] = sum[c] / rows;
       variance[c] = Math.max(0, sumSq[c] / rows - mean[c] * mean[c]);
@@ -186,7 +212,8 @@ export class DenseBlock {
       // batch norm's backward, with the gradient through the batch mean and variance:
       // da = γ·rstd/m · (m·g − Σg − x̂·Σ(g·x̂)), x̂ = (a − mean)·rstd, m rows, folded into da = α·g + β·a + γ' per channel
       const { mean, rstd, scale } = this.norm!;
-      const sumG = passes.f64(u), sumGa = passes.f64(u);
+      const sumG = passes.f64(u),
+        sumGa = passes.f64(u);
       g = passes.maskedColumnSums(dy, mask, mask ? passes.f32(len) : dy, a, rows, u, sumG, sumGa);
       const sumGx = new Float64Array(u);
       alpha = passes.f64(u);
@@ -214,12 +241,15 @@ export class DenseBlock {
     if (this.activation === 'softmax') {
       // apply the batch-norm coefficients first, then the softmax Jacobian
       const da = passes.f32(len);
-      for (let r = 0, o = 0; r < rows; r++, o += u) for (let c = 0; c < u; c++) da[o + c] = alpha[c] * g[o + c] + beta[c] * a[o + c] + gamma[c];
+      for (let r = 0, o = 0; r < rows; r++, o += u)
+        for (let c = 0; c < u; c++) da[o + c] = alpha[c] * g[o + c] + beta[c] * a[o + c] + gamma[c];
       g = softmaxBackward(a, da, passes.f32(len), u);
       alpha = passes.f64(u).fill(1);
       beta = gamma = passes.f64(u);
     }
-    const dz = passes.f32(len), dzT = passes.f32(len), db = passes.f64(u);
+    const dz = passes.f32(len),
+      dzT = passes.f32(len),
+      db = passes.f64(u);
     passes.activationBackward(this.activation, g, a, rows, u, alpha, beta, gamma, dz, dzT, db);
     const k = this.inner;
     if (this.kernel.trainable) {

@@ -26,7 +26,11 @@ export function outputShape(layer: tf.layers.Layer): number[] {
 }
 
 /** In-place activation over `n` values; softmax works on rows of `last`. */
-export function activationFn(name: string, layerName: string, alpha = 0.3): (a: Float32Array | Float64Array, n: number, last: number) => void {
+export function activationFn(
+  name: string,
+  layerName: string,
+  alpha = 0.3,
+): (a: Float32Array | Float64Array, n: number, last: number) => void {
   switch (name) {
     case 'linear':
       return () => {};
@@ -60,7 +64,8 @@ export function activationFn(name: string, layerName: string, alpha = 0.3): (a: 
       };
     case 'selu':
       return (a, n) => {
-        const s = 1.0507009873554805, al = 1.6732632423543772;
+        const s = 1.0507009873554805,
+          al = 1.6732632423543772;
         for (let i = 0; i < n; i++) a[i] = a[i] > 0 ? s * a[i] : s * al * (Math.exp(a[i]) - 1);
       };
     case 'softplus':
@@ -126,9 +131,13 @@ export function dense(cfg: LayerConfig, w: Map<string, Float32Array>, name: stri
   const acc = new Float64Array(units);
   return () => {
     // locals, not closure slots, in the hot loop: V8 keeps them in registers
-    const xs = x.data, ys = y.data, k = kernel, sum = acc;
+    const xs = x.data,
+      ys = y.data,
+      k = kernel,
+      sum = acc;
     for (let r = 0; r < rows; r++) {
-      const yo = r * units, xo = r * inner;
+      const yo = r * units,
+        xo = r * inner;
       if (bias) for (let j = 0; j < units; j++) sum[j] = bias[j];
       else sum.fill(0);
       for (let i = 0; i < inner; i++) {
@@ -143,7 +152,13 @@ export function dense(cfg: LayerConfig, w: Map<string, Float32Array>, name: stri
   };
 }
 
-export function batchNorm(cfg: LayerConfig, w: Map<string, Float32Array>, name: string, x: Buf, y: Buf): { run: Run; refresh: () => void } {
+export function batchNorm(
+  cfg: LayerConfig,
+  w: Map<string, Float32Array>,
+  name: string,
+  x: Buf,
+  y: Buf,
+): { run: Run; refresh: () => void } {
   const axis = Array.isArray(cfg.axis) ? (cfg.axis as number[]) : [cfg.axis as number];
   if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== x.shape.length)) {
     throw new Error(`fast forward: batch norm ${name} over axis ${String(cfg.axis)} is not supported (last axis only)`);
@@ -154,8 +169,11 @@ export function batchNorm(cfg: LayerConfig, w: Map<string, Float32Array>, name: 
   const beta = cfg.center === false ? undefined : need(w, 'beta', name);
   const mean = need(w, 'moving_mean', name);
   const variance = need(w, 'moving_variance', name);
-  const scale = new Float32Array(ch), shift = new Float32Array(ch);
-  const xs = x.data, ys = y.data, n = x.data.length;
+  const scale = new Float32Array(ch),
+    shift = new Float32Array(ch);
+  const xs = x.data,
+    ys = y.data,
+    n = x.data.length;
   return {
     refresh: () => {
       for (let c = 0; c < ch; c++) {
@@ -173,8 +191,16 @@ export function batchNorm(cfg: LayerConfig, w: Map<string, Float32Array>, name: 
   };
 }
 
-export function recurrent(kind: 'LSTM' | 'GRU', cfg: LayerConfig, w: Map<string, Float32Array>, name: string, x: Buf, y: Buf): Run {
-  if (cfg.goBackwards || cfg.stateful) throw new Error(`fast forward: ${kind} ${name} with goBackwards/stateful is not supported`);
+export function recurrent(
+  kind: 'LSTM' | 'GRU',
+  cfg: LayerConfig,
+  w: Map<string, Float32Array>,
+  name: string,
+  x: Buf,
+  y: Buf,
+): Run {
+  if (cfg.goBackwards || cfg.stateful)
+    throw new Error(`fast forward: ${kind} ${name} with goBackwards/stateful is not supported`);
   if (kind === 'GRU' && cfg.resetAfter) throw new Error(`fast forward: GRU ${name} with resetAfter is not supported`);
   const u = cfg.units as number;
   const [steps, inner] = x.shape;
@@ -186,11 +212,20 @@ export function recurrent(kind: 'LSTM' | 'GRU', cfg: LayerConfig, w: Map<string,
   const rec = activationFn(String(cfg.recurrentActivation ?? 'hardSigmoid'), name);
   const seq = cfg.returnSequences === true;
   const gatesBuf = new Float64Array(gates * u);
-  const hBuf = new Float64Array(u), cBuf = new Float64Array(u);
-  const rh = new Float64Array(u), hh = new Float64Array(u), zr = new Float64Array(2 * u);
+  const hBuf = new Float64Array(u),
+    cBuf = new Float64Array(u);
+  const rh = new Float64Array(u),
+    hh = new Float64Array(u),
+    zr = new Float64Array(2 * u);
   const G = gates * u;
   return () => {
-    const xs = x.data, ys = y.data, kernel = kernelW, rk = recurrentW, z = gatesBuf, h = hBuf, c = cBuf;
+    const xs = x.data,
+      ys = y.data,
+      kernel = kernelW,
+      rk = recurrentW,
+      z = gatesBuf,
+      h = hBuf,
+      c = cBuf;
     h.fill(0);
     c.fill(0);
     for (let t = 0; t < steps; t++) {
@@ -211,7 +246,10 @@ export function recurrent(kind: 'LSTM' | 'GRU', cfg: LayerConfig, w: Map<string,
           for (let j = 0; j < G; j++) z[j] += hi * rk[ko + j];
         }
         // gate order i, f, c, o (Keras)
-        const ig = z.subarray(0, u), fg = z.subarray(u, 2 * u), cg = z.subarray(2 * u, 3 * u), og = z.subarray(3 * u, 4 * u);
+        const ig = z.subarray(0, u),
+          fg = z.subarray(u, 2 * u),
+          cg = z.subarray(2 * u, 3 * u),
+          og = z.subarray(3 * u, 4 * u);
         rec(ig, u, u);
         rec(fg, u, u);
         act(cg, u, u);
@@ -230,7 +268,9 @@ export function recurrent(kind: 'LSTM' | 'GRU', cfg: LayerConfig, w: Map<string,
           for (let j = 0; j < 2 * u; j++) zr[j] += hi * rk[ko + j];
         }
         for (let j = 0; j < 2 * u; j++) z[j] += zr[j];
-        const zg = z.subarray(0, u), rg = z.subarray(u, 2 * u), hg = z.subarray(2 * u, 3 * u);
+        const zg = z.subarray(0, u),
+          rg = z.subarray(u, 2 * u),
+          hg = z.subarray(2 * u, 3 * u);
         rec(zg, u, u);
         rec(rg, u, u);
         for (let i = 0; i < u; i++) rh[i] = rg[i] * h[i];
@@ -249,9 +289,15 @@ export function recurrent(kind: 'LSTM' | 'GRU', cfg: LayerConfig, w: Map<string,
   };
 }
 
-
 /** Where a window of `k` taps (dilation d) starts for each output step, as tfjs pads 'same' / 'valid' / 'causal'. */
-export function padBefore(padding: string, steps: number, outSteps: number, k: number, stride: number, d: number): number {
+export function padBefore(
+  padding: string,
+  steps: number,
+  outSteps: number,
+  k: number,
+  stride: number,
+  d: number,
+): number {
   if (padding === 'valid') return 0;
   if (padding === 'causal') return (k - 1) * d;
   const total = Math.max((outSteps - 1) * stride + (k - 1) * d + 1 - steps, 0);
@@ -259,8 +305,11 @@ export function padBefore(padding: string, steps: number, outSteps: number, k: n
 }
 
 export function conv1d(cfg: LayerConfig, w: Map<string, Float32Array>, name: string, x: Buf, y: Buf): Run {
-  const k = first(cfg.kernelSize), stride = first(cfg.strides ?? 1), d = first(cfg.dilationRate ?? 1);
-  if (cfg.dataFormat === 'channelsFirst') throw new Error(`fast forward: conv1d ${name} channelsFirst is not supported`);
+  const k = first(cfg.kernelSize),
+    stride = first(cfg.strides ?? 1),
+    d = first(cfg.dilationRate ?? 1);
+  if (cfg.dataFormat === 'channelsFirst')
+    throw new Error(`fast forward: conv1d ${name} channelsFirst is not supported`);
   const [steps, inC] = x.shape;
   const [outSteps, filters] = y.shape;
   const before = padBefore(String(cfg.padding), steps, outSteps, k, stride, d);
@@ -269,7 +318,9 @@ export function conv1d(cfg: LayerConfig, w: Map<string, Float32Array>, name: str
   const act = activationFn(String(cfg.activation ?? 'linear'), name);
   const n = y.data.length;
   return () => {
-    const xs = x.data, ys = y.data, kernel = kernelW;
+    const xs = x.data,
+      ys = y.data,
+      kernel = kernelW;
     for (let t = 0; t < outSteps; t++) {
       const yo = t * filters;
       if (bias) for (let f = 0; f < filters; f++) ys[yo + f] = bias[f];
@@ -290,16 +341,20 @@ export function conv1d(cfg: LayerConfig, w: Map<string, Float32Array>, name: str
 }
 
 export function pool1d(max: boolean, cfg: LayerConfig, name: string, x: Buf, y: Buf): Run {
-  const p = first(cfg.poolSize), stride = first(cfg.strides ?? p);
-  if (cfg.dataFormat === 'channelsFirst') throw new Error(`fast forward: pooling ${name} channelsFirst is not supported`);
+  const p = first(cfg.poolSize),
+    stride = first(cfg.strides ?? p);
+  if (cfg.dataFormat === 'channelsFirst')
+    throw new Error(`fast forward: pooling ${name} channelsFirst is not supported`);
   const [steps, ch] = x.shape;
   const outSteps = y.shape[0];
   const before = padBefore(String(cfg.padding ?? 'valid'), steps, outSteps, p, stride, 1);
-  const xs = x.data, ys = y.data;
+  const xs = x.data,
+    ys = y.data;
   return () => {
     for (let t = 0; t < outSteps; t++) {
       for (let c = 0; c < ch; c++) {
-        let acc = max ? -Infinity : 0, count = 0;
+        let acc = max ? -Infinity : 0,
+          count = 0;
         for (let q = 0; q < p; q++) {
           const src = t * stride + q - before;
           if (src < 0 || src >= steps) continue;
@@ -316,10 +371,12 @@ export function pool1d(max: boolean, cfg: LayerConfig, name: string, x: Buf, y: 
 
 export function concatenate(cfg: LayerConfig, name: string, xs: Buf[], y: Buf): Run {
   const axis = cfg.axis as number;
-  if (axis !== -1 && axis !== y.shape.length) throw new Error(`fast forward: concatenate ${name} on axis ${axis} is not supported`);
+  if (axis !== -1 && axis !== y.shape.length)
+    throw new Error(`fast forward: concatenate ${name} on axis ${axis} is not supported`);
   const lasts = xs.map((b) => b.shape[b.shape.length - 1]);
   const rows = size(y.shape) / y.shape[y.shape.length - 1];
-  const out = y.data, width = y.shape[y.shape.length - 1];
+  const out = y.data,
+    width = y.shape[y.shape.length - 1];
   return () => {
     for (let r = 0; r < rows; r++) {
       let o = r * width;

@@ -6,7 +6,21 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NetworkSpec } from './spec.ts';
-import { type Buf, type Run, type LayerConfig, size, outputShape, activationFn, WeightTable, dense, batchNorm, recurrent, conv1d, pool1d, concatenate } from './fast-forward-layers.ts';
+import {
+  type Buf,
+  type Run,
+  type LayerConfig,
+  size,
+  outputShape,
+  activationFn,
+  WeightTable,
+  dense,
+  batchNorm,
+  recurrent,
+  conv1d,
+  pool1d,
+  concatenate,
+} from './fast-forward-layers.ts';
 
 export interface FastForward {
   /**
@@ -19,7 +33,16 @@ export interface FastForward {
   dispose(): void;
 }
 
-const IDENTITY = new Set(['Dropout', 'SeededDropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'Flatten', 'Reshape']);
+const IDENTITY = new Set([
+  'Dropout',
+  'SeededDropout',
+  'SpatialDropout1D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+  'Flatten',
+  'Reshape',
+]);
 
 /** Plain-JS forward pass over a functional model of supported layers, in its topological order. */
 class JsForward implements FastForward {
@@ -82,8 +105,18 @@ class JsForward implements FastForward {
         case 'ReLU':
         case 'ELU':
         case 'Softmax': {
-          const name = cls === 'Activation' ? String(cfg.activation) : cls === 'LeakyReLU' ? 'leakyRelu' : cls === 'ReLU' ? 'relu' : cls === 'ELU' ? 'elu' : 'softmax';
-          if (cls === 'ReLU' && cfg.maxValue != null) throw new Error(`fast forward: ReLU ${layer.name} with maxValue is not supported`);
+          const name =
+            cls === 'Activation'
+              ? String(cfg.activation)
+              : cls === 'LeakyReLU'
+                ? 'leakyRelu'
+                : cls === 'ReLU'
+                  ? 'relu'
+                  : cls === 'ELU'
+                    ? 'elu'
+                    : 'softmax';
+          if (cls === 'ReLU' && cfg.maxValue != null)
+            throw new Error(`fast forward: ReLU ${layer.name} with maxValue is not supported`);
           const act = activationFn(name, layer.name, (cfg.alpha as number | undefined) ?? 0.3);
           const last = shape[shape.length - 1];
           this.runs.push(() => {
@@ -122,11 +155,13 @@ class JsForward implements FastForward {
 
 function setInput(inputs: Buf[], input: Float32Array, state: Float32Array | undefined): void {
   const main = inputs[0].data;
-  if (input.length !== main.length) throw new Error(`fast forward: input has ${input.length} values, the network wants ${main.length}`);
+  if (input.length !== main.length)
+    throw new Error(`fast forward: input has ${input.length} values, the network wants ${main.length}`);
   main.set(input);
   if (inputs.length > 1) {
     const st = inputs[1].data;
-    if (!state || state.length !== st.length) throw new Error(`fast forward: state has ${state?.length ?? 0} values, the network wants ${st.length}`);
+    if (!state || state.length !== st.length)
+      throw new Error(`fast forward: state has ${state?.length ?? 0} values, the network wants ${st.length}`);
     st.set(state);
   }
 }

@@ -41,7 +41,8 @@ function chainOf(model: tf.LayersModel): Link[] | string {
       previous = layer;
       continue;
     }
-    if (layer.inboundNodes.length !== 1 || layer.inboundNodes[0].inboundLayers[0] !== previous) return `layer ${layer.name} is not in a chain`;
+    if (layer.inboundNodes.length !== 1 || layer.inboundNodes[0].inboundLayers[0] !== previous)
+      return `layer ${layer.name} is not in a chain`;
     previous = layer;
     const last = links[links.length - 1];
     const activation = String(cfg.activation ?? 'linear');
@@ -55,24 +56,40 @@ function chainOf(model: tf.LayersModel): Link[] | string {
         width = cfg.units as number;
         break;
       case 'Conv1D': {
-        if (!FUSED.has(activation) && !IN_JS.has(activation)) return `conv1d ${layer.name} has activation ${activation}`;
+        if (!FUSED.has(activation) && !IN_JS.has(activation))
+          return `conv1d ${layer.name} has activation ${activation}`;
         const strided = (Array.isArray(cfg.strides) ? cfg.strides[0] : (cfg.strides ?? 1)) !== 1;
         const dilated = (Array.isArray(cfg.dilationRate) ? cfg.dilationRate[0] : (cfg.dilationRate ?? 1)) !== 1;
-        if (strided || dilated || (cfg.padding !== 'same' && cfg.padding !== 'valid') || cfg.dataFormat === 'channelsFirst') return `conv1d ${layer.name} geometry`;
+        if (
+          strided ||
+          dilated ||
+          (cfg.padding !== 'same' && cfg.padding !== 'valid') ||
+          cfg.dataFormat === 'channelsFirst'
+        )
+          return `conv1d ${layer.name} geometry`;
         const conv = convShapeOf(layer);
-        links.push({ layer, conv, units: cfg.filters as number, positions: conv.positions, inner: conv.taps * conv.inChannels, activation });
+        links.push({
+          layer,
+          conv,
+          units: cfg.filters as number,
+          positions: conv.positions,
+          inner: conv.taps * conv.inChannels,
+          activation,
+        });
         width = conv.positions * (cfg.filters as number);
         break;
       }
       case 'BatchNormalization': {
         const axis = Array.isArray(cfg.axis) ? (cfg.axis as number[])[0] : (cfg.axis as number);
         const r = (layer.outputShape as unknown[]).length;
-        if (!last || last.bn || last.pool || (axis !== -1 && axis !== r - 1)) return `batch norm ${layer.name} does not follow a dense or conv1d layer`;
+        if (!last || last.bn || last.pool || (axis !== -1 && axis !== r - 1))
+          return `batch norm ${layer.name} does not follow a dense or conv1d layer`;
         last.bn = layer;
         break;
       }
       case 'MaxPooling1D':
-        if (!last?.conv || last.pool || cfg.padding !== 'valid' || cfg.dataFormat === 'channelsFirst') return `pooling ${layer.name} does not follow a conv1d`;
+        if (!last?.conv || last.pool || cfg.padding !== 'valid' || cfg.dataFormat === 'channelsFirst')
+          return `pooling ${layer.name} does not follow a conv1d`;
         last.pool = poolShapeOf(layer, last.positions);
         width = last.pool.pooled * last.units;
         break;
@@ -121,7 +138,8 @@ export class FoldedDense {
     this.disposeFolded();
     let carry: [Float32Array, Float32Array] | undefined;
     this.links.forEach((link, i) => {
-      const k = link.inner, u = link.units;
+      const k = link.inner,
+        u = link.units;
       const w = weightValues(link.layer, 'kernel')!;
       const b = weightValues(link.layer, 'bias') ?? new Float32Array(u);
       const kernel = Float32Array.from(w);
@@ -141,7 +159,12 @@ export class FoldedDense {
       // fold forward only into a dense layer reading this block's rows directly
       const foldable = ownNorm && !link.pool && !link.conv && next && !next.conv;
       carry = foldable ? ownNorm : undefined;
-      this.folded.push({ link, kernel: tf.tensor2d(kernel, [k, u]), bias: tf.tensor1d(bias), ...(ownNorm && !foldable ? { affine: ownNorm } : {}) });
+      this.folded.push({
+        link,
+        kernel: tf.tensor2d(kernel, [k, u]),
+        bias: tf.tensor1d(bias),
+        ...(ownNorm && !foldable ? { affine: ownNorm } : {}),
+      });
     });
   }
 

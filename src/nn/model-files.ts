@@ -66,7 +66,8 @@ async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts>
 export async function saveModel(dir: string, models: Record<string, tf.LayersModel>, meta: ModelMeta): Promise<void> {
   const keys = Object.keys(models);
   if (!keys.length) throw new Error('saveModel needs at least one model');
-  for (const k of keys) if (!/^[A-Za-z0-9_-]+$/.test(k)) throw new Error(`model key '${k}' must be letters, digits, _ or -`);
+  for (const k of keys)
+    if (!/^[A-Za-z0-9_-]+$/.test(k)) throw new Error(`model key '${k}' must be letters, digits, _ or -`);
   const target = path.resolve(dir);
   mkdirSync(path.dirname(target), { recursive: true });
   const tmp = `${target}.tmp-${process.pid}-${Date.now()}`;
@@ -128,13 +129,24 @@ async function loadOne(dir: string, key: string, what: string): Promise<tf.Layer
   const weightsFile = path.join(dir, f.weights);
   if (!existsSync(weightsFile)) throw new UserError(`${what}: ${f.weights} is missing`);
   const buf = readFileSync(weightsFile);
-  const expected = weightSpecs.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1) * (DTYPE_BYTES[w.dtype] ?? 4), 0);
+  const expected = weightSpecs.reduce(
+    (n, w) => n + w.shape.reduce((a, b) => a * b, 1) * (DTYPE_BYTES[w.dtype] ?? 4),
+    0,
+  );
   if (buf.byteLength !== expected) {
-    throw new UserError(`${what}: ${f.weights} has ${buf.byteLength} bytes, ${f.topology} expects ${expected} (truncated or foreign)`);
+    throw new UserError(
+      `${what}: ${f.weights} has ${buf.byteLength} bytes, ${f.topology} expects ${expected} (truncated or foreign)`,
+    );
   }
   const weightData = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   try {
-    return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as tf.io.ModelJSON['modelTopology'], weightSpecs, weightData }));
+    return await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology as tf.io.ModelJSON['modelTopology'],
+        weightSpecs,
+        weightData,
+      }),
+    );
   } catch (e) {
     throw new UserError(`${what}: ${f.topology} does not load: ${(e as Error).message.split('\n')[0]}`);
   }
@@ -173,7 +185,8 @@ function describe(v: unknown): string {
 function differences(a: unknown, b: unknown, prefix: string, out: string[]): void {
   const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
   if (isObj(a) && isObj(b)) {
-    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) differences(a[k], b[k], prefix ? `${prefix}.${k}` : k, out);
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)]))
+      differences(a[k], b[k], prefix ? `${prefix}.${k}` : k, out);
   } else if (JSON.stringify(a) !== JSON.stringify(b)) {
     out.push(`${prefix} ${describe(a)} vs ${describe(b)}`);
   }
@@ -188,7 +201,8 @@ export function checkCompatible(
   running: { featureSet?: string; featureVersion?: string; image?: unknown },
 ): void {
   const diffs: string[] = [];
-  if (meta.featureSet !== running.featureSet) diffs.push(`feature set ${describe(meta.featureSet)} vs ${describe(running.featureSet)}`);
+  if (meta.featureSet !== running.featureSet)
+    diffs.push(`feature set ${describe(meta.featureSet)} vs ${describe(running.featureSet)}`);
   if (meta.featureVersion !== running.featureVersion) {
     diffs.push(`feature version ${describe(meta.featureVersion)} vs ${describe(running.featureVersion)}`);
   }

@@ -45,7 +45,10 @@ export class SeededDropout extends tf.layers.Layer {
   }
 
   /** As fillMask, with the generator passed in (elementwise-passes.ts: the JS loop or its SIMD-module twin). */
-  drawMask(mask: Float32Array, generate: (mask: Float32Array, state: number, threshold: number, scale: number) => number): void {
+  drawMask(
+    mask: Float32Array,
+    generate: (mask: Float32Array, state: number, threshold: number, scale: number) => number,
+  ): void {
     const keep = 1 - this.rate;
     // keep probability resolved to 1/65536: two 16-bit draws per xorshift32 step
     this.state = generate(mask, this.state, Math.round(keep * 65536), 1 / keep);

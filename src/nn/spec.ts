@@ -52,12 +52,44 @@ type Knobs = Pick<ResolvedSpec, 'hidden' | 'dropout' | 'batchNorm' | 'rnnUnits' 
 
 const DEFAULTS: Record<NetworkKind, Knobs> = {
   // RLTrader's DNN: 256-128-64-32, batch norm and dropout after each layer, sigmoid.
-  dnn: { hidden: [256, 128, 64, 32], dropout: 0.1, batchNorm: true, rnnUnits: 0, embedding: 0, rnn: 'lstm', activation: 'sigmoid' },
-  lstm: { hidden: [64, 32], dropout: 0.1, batchNorm: true, rnnUnits: 0, embedding: 0, rnn: 'lstm', activation: 'sigmoid' },
+  dnn: {
+    hidden: [256, 128, 64, 32],
+    dropout: 0.1,
+    batchNorm: true,
+    rnnUnits: 0,
+    embedding: 0,
+    rnn: 'lstm',
+    activation: 'sigmoid',
+  },
+  lstm: {
+    hidden: [64, 32],
+    dropout: 0.1,
+    batchNorm: true,
+    rnnUnits: 0,
+    embedding: 0,
+    rnn: 'lstm',
+    activation: 'sigmoid',
+  },
   // RLTrader's "cnn": convolutions across time only (kernel 5), batch norm, max-pool 2, dropout.
-  cnn: { hidden: [64, 32], dropout: 0.1, batchNorm: true, rnnUnits: 0, embedding: 0, rnn: 'lstm', activation: 'sigmoid' },
+  cnn: {
+    hidden: [64, 32],
+    dropout: 0.1,
+    batchNorm: true,
+    rnnUnits: 0,
+    embedding: 0,
+    rnn: 'lstm',
+    activation: 'sigmoid',
+  },
   // Jiang–Kelly–Xiu blocks (5×3 conv, batch norm, leaky ReLU, 2×1 max-pool) per image, a 64-wide embedding, a GRU.
-  cnnrnn: { hidden: [8, 16], dropout: 0.1, batchNorm: true, rnnUnits: 32, embedding: 64, rnn: 'gru', activation: 'leakyRelu' },
+  cnnrnn: {
+    hidden: [8, 16],
+    dropout: 0.1,
+    batchNorm: true,
+    rnnUnits: 32,
+    embedding: 64,
+    rnn: 'gru',
+    activation: 'leakyRelu',
+  },
 };
 
 export function resolveSpec(spec: NetworkSpec): ResolvedSpec {
@@ -87,7 +119,8 @@ function validateSpec(s: ResolvedSpec): void {
   };
   if (s.kind === 'cnnrnn') {
     const im = s.image;
-    if (!im || ![im.frames, im.height, im.width, im.channels].every(positiveInt)) bad('cnnrnn needs image {frames, height, width, channels} as positive integers');
+    if (!im || ![im.frames, im.height, im.width, im.channels].every(positiveInt))
+      bad('cnnrnn needs image {frames, height, width, channels} as positive integers');
     if (!positiveInt(s.rnnUnits)) bad('rnnUnits must be a positive integer');
     if (!positiveInt(s.embedding)) bad('embedding must be a positive integer');
   } else if (!positiveInt(s.window) || !positiveInt(s.features)) bad('window and features must be positive integers');

@@ -14,7 +14,13 @@ export function readInto(t: tf.Tensor, out: Float32Array): Float32Array {
   if (out.length !== t.size) throw new Error(`readInto: ${t.size} values into an array of ${out.length}`);
   if (tf.getBackend() === 'wasm') {
     // a view is valid until the heap grows; it is used at once
-    out.set((tf.backend() as unknown as WasmHeapReader).typedArrayFromHeap({ dataId: t.dataId, shape: t.shape, dtype: 'float32' }));
+    out.set(
+      (tf.backend() as unknown as WasmHeapReader).typedArrayFromHeap({
+        dataId: t.dataId,
+        shape: t.shape,
+        dtype: 'float32',
+      }),
+    );
   } else {
     out.set(t.dataSync() as Float32Array);
   }

@@ -54,7 +54,13 @@ export class TrunkCache {
     this.z = new Float32Array(zWidth);
     this.heads = heads.map((layer) => {
       const cfg = layer.getConfig() as { units: number; activation?: string };
-      return { layer, units: cfg.units, softmax: cfg.activation === 'softmax', kernel: new Float32Array(zWidth * cfg.units), bias: new Float32Array(cfg.units) };
+      return {
+        layer,
+        units: cfg.units,
+        softmax: cfg.activation === 'softmax',
+        kernel: new Float32Array(zWidth * cfg.units),
+        bias: new Float32Array(cfg.units),
+      };
     });
     for (const h of this.heads) {
       const arr = new Float32Array(h.units);
@@ -71,7 +77,9 @@ export class TrunkCache {
     if (!concat || concat.getClassName() !== 'Concatenate') return undefined;
     const heads = model.outputs.map((o) => o.sourceLayer);
     const direct = heads.every((h) => h.getClassName() === 'Dense' && h.inboundNodes[0].inboundLayers[0] === concat);
-    const acts = heads.every((h) => ['linear', 'softmax'].includes(String((h.getConfig() as { activation?: string }).activation ?? 'linear')));
+    const acts = heads.every((h) =>
+      ['linear', 'softmax'].includes(String((h.getConfig() as { activation?: string }).activation ?? 'linear')),
+    );
     if (!heads.every((h) => h.name === 'value' || h.name === 'policy')) return undefined;
     if (!direct || !acts) return undefined;
     return new TrunkCache(model, concat, heads);
@@ -132,7 +140,8 @@ export class TrunkCache {
     const n = Math.max(1, Math.min(CHUNK, lastT - t + 1));
     const span = this.window * this.cols;
     const x = new Float32Array(n * span);
-    for (let i = 0; i < n; i++) x.set(all.subarray((t + i - this.window + 1) * this.cols, (t + i + 1) * this.cols), i * span);
+    for (let i = 0; i < n; i++)
+      x.set(all.subarray((t + i - this.window + 1) * this.cols, (t + i + 1) * this.cols), i * span);
     if (this.folded) {
       this.folded.predict(x, n, this.rows.subarray(0, n * this.width));
     } else {

@@ -19,7 +19,8 @@ export const TRADING_SCHEMA: Schema = {
     {
       version: 1,
       name: 'runs, decisions, orders, fills, equity, retrains, locks',
-      up: (db) => db.exec(`
+      up: (db) =>
+        db.exec(`
 CREATE TABLE IF NOT EXISTS trading_runs (
   id              INTEGER PRIMARY KEY,
   mode            TEXT    NOT NULL,
@@ -114,7 +115,8 @@ CREATE TABLE IF NOT EXISTS trading_locks (
       name: 'control commands from the dashboard (issue 15) and the paused flag',
       // the dashboard only inserts commands; the trader applies them at its next tick and stays the one writer of
       // run state (trading_runs), so a command never races a tick
-      up: (db) => db.exec(`
+      up: (db) =>
+        db.exec(`
 CREATE TABLE trading_commands (
   id           INTEGER PRIMARY KEY,
   run_id       INTEGER NOT NULL,

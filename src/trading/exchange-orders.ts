@@ -30,7 +30,12 @@ const BY_CLIENT_ID: Record<string, (ex: Exchange, id: string) => Promise<CcxtOrd
 };
 
 /** The order placed under client order id `id`, from the exchange, or undefined when the exchange has none. */
-export async function findOrderByClientId(ex: Exchange, symbol: string, id: string, retried: Retried): Promise<CcxtOrder | undefined> {
+export async function findOrderByClientId(
+  ex: Exchange,
+  symbol: string,
+  id: string,
+  retried: Retried,
+): Promise<CcxtOrder | undefined> {
   const direct = BY_CLIENT_ID[ex.id];
   if (direct) {
     const hit = await retried('order by identifier', () => direct(ex, id));
@@ -40,7 +45,12 @@ export async function findOrderByClientId(ex: Exchange, symbol: string, id: stri
 }
 
 /** The order under client order id `id` among open, closed (done) and canceled orders. */
-export async function findInOrderLists(ex: Exchange, symbol: string, id: string, retried: Retried): Promise<CcxtOrder | undefined> {
+export async function findInOrderLists(
+  ex: Exchange,
+  symbol: string,
+  id: string,
+  retried: Retried,
+): Promise<CcxtOrder | undefined> {
   const lists: [string, () => Promise<CcxtOrder[]>][] = [
     ['open orders', () => ex.fetchOpenOrders(symbol)],
     ['closed orders', () => ex.fetchClosedOrders(symbol)],
@@ -57,7 +67,8 @@ export async function findInOrderLists(ex: Exchange, symbol: string, id: string,
 function figure(value: unknown, what: string, orderId: string): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const x = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
-  if (!Number.isFinite(x) || x < 0) throw new Error(`order ${orderId}: ${what} is not a finite amount (${JSON.stringify(value)})`);
+  if (!Number.isFinite(x) || x < 0)
+    throw new Error(`order ${orderId}: ${what} is not a finite amount (${JSON.stringify(value)})`);
   return x;
 }
 
@@ -66,7 +77,10 @@ function tradesValue(o: CcxtOrder): number | undefined {
   if (!o.trades?.length) return undefined;
   let sum = 0;
   for (const t of o.trades) {
-    const cost = figure(t.cost, 'a trade cost', String(o.id)) ?? (figure(t.price, 'a trade price', String(o.id)) ?? NaN) * (figure(t.amount, 'a trade amount', String(o.id)) ?? NaN);
+    const cost =
+      figure(t.cost, 'a trade cost', String(o.id)) ??
+      (figure(t.price, 'a trade price', String(o.id)) ?? NaN) *
+        (figure(t.amount, 'a trade amount', String(o.id)) ?? NaN);
     if (!Number.isFinite(cost)) return undefined;
     sum += cost;
   }

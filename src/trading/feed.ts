@@ -5,7 +5,13 @@ import { fetchClosedCandles, type RetryOptions } from '../data/exchange.ts';
 import type { CandleFeed } from './types.ts';
 
 /** Closed candles from a ccxt exchange, paged and retried by the data layer, judged closed by the trader's clock. */
-export function exchangeFeed(ex: Exchange, symbol: string, timeframe: string, retry: RetryOptions, clock: () => number): CandleFeed {
+export function exchangeFeed(
+  ex: Exchange,
+  symbol: string,
+  timeframe: string,
+  retry: RetryOptions,
+  clock: () => number,
+): CandleFeed {
   return {
     fetchClosed(since: number, until: number): Promise<CandleRow[]> {
       return fetchClosedCandles(ex, symbol, timeframe, since, until, { retry, now: clock });

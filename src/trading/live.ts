@@ -62,7 +62,15 @@ function rounded(round: (x: number) => number, x: number): number {
  * Nothing to sell, no cash, or an amount that rounds to zero is a hold with a reason (issue 18: ccxt throws on
  * rounding 0, which killed the tick before its decision was saved).
  */
-export function cappedOrder(order: Order, account: AccountState, close: number, caps: LiveCaps, minOrderValue: number, feeRate: number, round: OrderRounding): CappedOrder {
+export function cappedOrder(
+  order: Order,
+  account: AccountState,
+  close: number,
+  caps: LiveCaps,
+  minOrderValue: number,
+  feeRate: number,
+  round: OrderRounding,
+): CappedOrder {
   if (order.side === BUY) {
     const room = Math.min(order.spend, caps.maxOrderValue, account.cash / (1 + feeRate));
     if (!(room > 0)) return { amount: 0, skip: 'no_cash' };
@@ -80,7 +88,8 @@ export function cappedOrder(order: Order, account: AccountState, close: number, 
 /** Throws unless every figure of a fill is a finite number (the account never holds a string or NaN). */
 function checkFill(f: FillRecord): void {
   for (const k of ['price', 'units', 'value', 'fee'] as const) {
-    if (typeof f[k] !== 'number' || !Number.isFinite(f[k]) || f[k] < 0) throw new Error(`fill ${k} is not a finite amount: ${JSON.stringify(f[k])}`);
+    if (typeof f[k] !== 'number' || !Number.isFinite(f[k]) || f[k] < 0)
+      throw new Error(`fill ${k} is not a finite amount: ${JSON.stringify(f[k])}`);
   }
 }
 
@@ -132,7 +141,8 @@ export class LiveTrader extends Trader {
     this.live = options;
     const ex = options.exchange;
     // every call loads the markets first when they are missing, so a failed load is retried, not kept (issue 18)
-    this.retried = <T>(what: string, fn: () => Promise<T>) => withRetry(`${ex.id}: ${what}`, () => withMarkets(ex, fn), options.retry);
+    this.retried = <T>(what: string, fn: () => Promise<T>) =>
+      withRetry(`${ex.id}: ${what}`, () => withMarkets(ex, fn), options.retry);
   }
 
   private get repo(): RunRepository {
@@ -159,7 +169,9 @@ export class LiveTrader extends Trader {
         notes.push(`order ${id}: found on the exchange (${found.status}), recorded`);
       } else {
         this.commit(() => {
-          this.repo.updateOrder(o.id, 'cancelled', { reason: 'not on the exchange under its client id (never placed)' });
+          this.repo.updateOrder(o.id, 'cancelled', {
+            reason: 'not on the exchange under its client id (never placed)',
+          });
           const next = { ...(this.run as RunState), pending: undefined };
           this.repo.saveState(next);
           this.run = next;
@@ -183,11 +195,16 @@ export class LiveTrader extends Trader {
     }
     const balance = await this.retried('balance', () => ex.fetchBalance());
     const [base, quote] = symbol.split('/');
-    const free = (code: string) => Number((balance as unknown as Record<string, { total?: number | string }>)[code]?.total ?? 0);
+    const free = (code: string) =>
+      Number((balance as unknown as Record<string, { total?: number | string }>)[code]?.total ?? 0);
     const acct = (this.run as RunState).account;
     if (this.repo.decisionCount(run.id) === 0) {
       const cash = Math.min(acct.cash, free(quote));
-      const next: RunState = { ...(this.run as RunState), initialBalance: cash, account: { ...acct, cash, initialBalance: cash } };
+      const next: RunState = {
+        ...(this.run as RunState),
+        initialBalance: cash,
+        account: { ...acct, cash, initialBalance: cash },
+      };
       this.commit(() => {
         this.repo.saveState(next);
         this.repo.setInitialBalance(run.id, cash);
@@ -195,7 +212,9 @@ export class LiveTrader extends Trader {
       this.run = next;
       notes.push(`new live run: trading ${cash} ${quote} of the ${free(quote)} available`);
     } else if (free(base) + 1e-9 < acct.units || free(quote) + 1e-6 < acct.cash) {
-      notes.push(`exchange holds ${free(base)} ${base} and ${free(quote)} ${quote}, less than this run's ${acct.units} ${base} / ${acct.cash} ${quote}`);
+      notes.push(
+        `exchange holds ${free(base)} ${base} and ${free(quote)} ${quote}, less than this run's ${acct.units} ${base} / ${acct.cash} ${quote}`,
+      );
     }
     return notes;
   }
@@ -226,7 +245,8 @@ export class LiveTrader extends Trader {
       // a list entry without trades or executed funds: the single order has them
       final = await fetch();
       read = fillFromOrder(final);
-      if (read.needsDetail) throw new Error(`order ${exchangeId}: the exchange reports a volume executed but no value for it`);
+      if (read.needsDetail)
+        throw new Error(`order ${exchangeId}: the exchange reports a volume executed but no value for it`);
     }
     const fill = read.fill;
     this.commit(() => {
@@ -238,7 +258,10 @@ export class LiveTrader extends Trader {
         next.account = applyFill(run.account, fill);
       } else {
         const status = final.status === 'canceled' ? 'cancelled' : 'rejected';
-        this.repo.updateOrder(orderId, status, { exchangeId, reason: `exchange status ${final.status}, nothing executed` });
+        this.repo.updateOrder(orderId, status, {
+          exchangeId,
+          reason: `exchange status ${final.status}, nothing executed`,
+        });
       }
       this.repo.saveState(next);
       this.run = next;
@@ -249,7 +272,9 @@ export class LiveTrader extends Trader {
   private dailyLoss(equityNow: number, ts: number): number {
     const run = this.run as RunState;
     const dayStart = Math.floor(ts / 86_400_000) * 86_400_000;
-    const row = this.repo.db.prepare('SELECT equity FROM trading_equity WHERE run_id = ? AND ts >= ? ORDER BY ts LIMIT 1').get(run.id, dayStart) as { equity: number } | undefined;
+    const row = this.repo.db
+      .prepare('SELECT equity FROM trading_equity WHERE run_id = ? AND ts >= ? ORDER BY ts LIMIT 1')
+      .get(run.id, dayStart) as { equity: number } | undefined;
     return row ? row.equity - equityNow : 0;
   }
 
@@ -277,7 +302,9 @@ export class LiveTrader extends Trader {
     const sleep = this.live.sleep ?? sleepMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        return { order: await withMarkets(ex, () => ex.createOrder(this.symbol, 'market', side, amount, undefined, params)) };
+        return {
+          order: await withMarkets(ex, () => ex.createOrder(this.symbol, 'market', side, amount, undefined, params)),
+        };
       } catch (e) {
         let found: CcxtOrder | undefined;
         let looked = true;
@@ -312,14 +339,21 @@ export class LiveTrader extends Trader {
     const { store, key, market } = this.o;
     const candles = store.load(key.exchange, key.symbol, key.timeframe, this.run.historyFrom, closedOpen + 1);
     const t = candles.ts.length - 1;
-    if (t < 0 || (this.run.lastTs !== undefined && candles.ts[t] <= this.run.lastTs) || candles.ts[t] < this.run.startTs) return report;
+    if (
+      t < 0 ||
+      (this.run.lastTs !== undefined && candles.ts[t] <= this.run.lastTs) ||
+      candles.ts[t] < this.run.startTs
+    )
+      return report;
     const ts = candles.ts[t];
     const close = candles.close[t];
     const handle = await this.o.policies.forCandles(candles);
     const account = market.restore(this.run.account);
     const loss = this.dailyLoss(account.value(close), ts);
     if (loss > this.live.caps.maxDailyLoss) {
-      this.halt(`daily loss ${loss.toFixed(0)} exceeds trading.live.maxDailyLoss ${this.live.caps.maxDailyLoss} on ${isoTime(ts).slice(0, 10)}: trading stopped`);
+      this.halt(
+        `daily loss ${loss.toFixed(0)} exceeds trading.live.maxDailyLoss ${this.live.caps.maxDailyLoss} on ${isoTime(ts).slice(0, 10)}: trading stopped`,
+      );
     }
     // an exit asked from the dashboard replaces the policy's decision: sell the whole position (within the caps)
     const exits = pendingExits(this.repo, this.run.id);
@@ -354,14 +388,30 @@ export class LiveTrader extends Trader {
       const next: RunState = { ...run, lastTs: ts, modelVersion: handle.version };
       if (planned && capped) {
         const side = orderSide(planned);
-        orderId = this.repo.insertOrder(run.id, ts, side, capped.amount, capped.skip ? 'skipped' : 'submitting', decidedAt);
+        orderId = this.repo.insertOrder(
+          run.id,
+          ts,
+          side,
+          capped.amount,
+          capped.skip ? 'skipped' : 'submitting',
+          decidedAt,
+        );
         if (capped.skip) {
           // a hold with a reason, counted as the paper account counts its refused orders
           this.repo.updateOrder(orderId, 'skipped', { reason: capped.skip });
-          next.account = { ...run.account, rejected: { ...run.account.rejected, [capped.skip]: run.account.rejected[capped.skip] + 1 } };
+          next.account = {
+            ...run.account,
+            rejected: { ...run.account.rejected, [capped.skip]: run.account.rejected[capped.skip] + 1 },
+          };
         }
       }
-      this.repo.insertEquity(run.id, { ts, cash: account.cash, units: account.units, price: close, equity: account.value(close) });
+      this.repo.insertEquity(run.id, {
+        ts,
+        cash: account.cash,
+        units: account.units,
+        price: close,
+        equity: account.value(close),
+      });
       this.repo.saveState(next);
       this.run = next;
     });
@@ -375,7 +425,9 @@ export class LiveTrader extends Trader {
         this.commit(() => this.repo.updateOrder(oid, 'rejected', { reason: placed.refused }));
         this.o.logger.error(`order ${id} (${side} ${capped.amount}) refused: ${placed.refused}`);
       } else {
-        this.o.logger.warn(`order ${id} (${side} ${capped.amount}): outcome unknown (${placed.unknown}); settled by its client id at the next tick`);
+        this.o.logger.warn(
+          `order ${id} (${side} ${capped.amount}): outcome unknown (${placed.unknown}); settled by its client id at the next tick`,
+        );
       }
     }
     report.acted = 1;

@@ -42,10 +42,13 @@ export function acquireLock(db: Database.Database, name: string, staleMs: number
   ensureTradingSchema(db);
   const host = os.hostname();
   const take = db.transaction(() => {
-    const row = db.prepare('SELECT pid, host, acquired_at, heartbeat FROM trading_locks WHERE name = ?').get(name) as LockRow | undefined;
+    const row = db.prepare('SELECT pid, host, acquired_at, heartbeat FROM trading_locks WHERE name = ?').get(name) as
+      LockRow | undefined;
     const t = now();
     if (row && !(row.pid === process.pid && row.host === host) && !isAbandoned(row, staleMs, t)) {
-      throw new UserError(`${name} is already running (pid ${row.pid} on ${row.host} since ${isoTime(row.acquired_at)})`);
+      throw new UserError(
+        `${name} is already running (pid ${row.pid} on ${row.host} since ${isoTime(row.acquired_at)})`,
+      );
     }
     db.prepare(
       `INSERT INTO trading_locks (name, pid, host, acquired_at, heartbeat) VALUES (?, ?, ?, ?, ?)
@@ -57,7 +60,13 @@ export function acquireLock(db: Database.Database, name: string, staleMs: number
   return {
     name,
     heartbeat() {
-      if (held) db.prepare('UPDATE trading_locks SET heartbeat = ? WHERE name = ? AND pid = ? AND host = ?').run(now(), name, process.pid, host);
+      if (held)
+        db.prepare('UPDATE trading_locks SET heartbeat = ? WHERE name = ? AND pid = ? AND host = ?').run(
+          now(),
+          name,
+          process.pid,
+          host,
+        );
     },
     release() {
       if (!held || !db.open) return;
@@ -68,8 +77,14 @@ export function acquireLock(db: Database.Database, name: string, staleMs: number
 }
 
 /** Who holds a lock right now, if anyone alive does. */
-export function lockHolder(db: Database.Database, name: string, staleMs: number, now = Date.now()): LockRow | undefined {
+export function lockHolder(
+  db: Database.Database,
+  name: string,
+  staleMs: number,
+  now = Date.now(),
+): LockRow | undefined {
   ensureTradingSchema(db);
-  const row = db.prepare('SELECT pid, host, acquired_at, heartbeat FROM trading_locks WHERE name = ?').get(name) as LockRow | undefined;
+  const row = db.prepare('SELECT pid, host, acquired_at, heartbeat FROM trading_locks WHERE name = ?').get(name) as
+    LockRow | undefined;
   return row && !isAbandoned(row, staleMs, now) ? row : undefined;
 }

@@ -52,12 +52,16 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
         const report = await o.trader.tick({ shouldStop: () => stopping });
         o.lock?.heartbeat();
         if (report.interrupted) {
-          o.logger.info(`stopping mid catch-up after ${report.acted} candle(s), last ${isoTime(report.lastTs ?? 0)}; the next start carries on from there`);
+          o.logger.info(
+            `stopping mid catch-up after ${report.acted} candle(s), last ${isoTime(report.lastTs ?? 0)}; the next start carries on from there`,
+          );
         } else if (report.paused) {
           o.logger.info('tick: paused from the dashboard, passing over closed candles');
         } else if (report.acted > 0) {
           const last = report.decisions[report.decisions.length - 1];
-          o.logger.info(`tick: acted on ${report.acted} candle(s), last ${isoTime(last.ts)} → ${last.action}`, { fetched: report.fetched });
+          o.logger.info(`tick: acted on ${report.acted} candle(s), last ${isoTime(last.ts)} → ${last.action}`, {
+            fetched: report.fetched,
+          });
         } else {
           o.logger.debug('tick: no new closed candle', { fetched: report.fetched });
         }

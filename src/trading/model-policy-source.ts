@@ -17,7 +17,10 @@ import type { PolicyHandle, PolicySource } from './types.ts';
  * version is loaded and served from the next tick on, without a restart. A version that fails to load is logged
  * and the one already serving keeps trading.
  */
-export async function modelPolicySource(home: string, settings: Pick<TradingSettings, 'ml' | 'account' | 'backtest'>): Promise<PolicyChoiceResult> {
+export async function modelPolicySource(
+  home: string,
+  settings: Pick<TradingSettings, 'ml' | 'account' | 'backtest'>,
+): Promise<PolicyChoiceResult> {
   const first = resolveModel(home);
   await initBackend(settings.ml.backend);
   let agent: LoadedAgent = await loadAgent(first.dir);
@@ -51,5 +54,9 @@ export async function modelPolicySource(home: string, settings: Pick<TradingSett
     },
     dispose: () => agent.dispose(),
   };
-  return { source, sizing: recipeSizing(agent.recipe, settings.backtest), costs: recipeCosts(agent.recipe, settings.account) };
+  return {
+    source,
+    sizing: recipeSizing(agent.recipe, settings.backtest),
+    costs: recipeCosts(agent.recipe, settings.account),
+  };
 }

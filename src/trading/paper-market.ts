@@ -2,7 +2,17 @@
 import type { Decision } from '../core/policy.ts';
 import { ACTIONS } from '../core/policy.ts';
 import { Account, type AccountState, type Costs } from '../market/account.ts';
-import { BUY, checkSizing, executeOrder, HOLD, newOrder, planOrder, SELL, type Order, type SizingOptions } from '../market/execution.ts';
+import {
+  BUY,
+  checkSizing,
+  executeOrder,
+  HOLD,
+  newOrder,
+  planOrder,
+  SELL,
+  type Order,
+  type SizingOptions,
+} from '../market/execution.ts';
 import type { FillRecord } from './types.ts';
 
 export interface ExecutionOutcome {
@@ -35,7 +45,15 @@ export class PaperMarket {
 
   /** The order a decision becomes at candle t's close, or undefined when there is nothing to do. */
   plan(account: Account, decision: Decision, close: number): Order | undefined {
-    const order = planOrder(account, this.sizing, ACTIONS.indexOf(decision.action), decision.confidence, decision.targetPosition, close, newOrder());
+    const order = planOrder(
+      account,
+      this.sizing,
+      ACTIONS.indexOf(decision.action),
+      decision.confidence,
+      decision.targetPosition,
+      close,
+      newOrder(),
+    );
     return order.side === HOLD ? undefined : { ...order };
   }
 

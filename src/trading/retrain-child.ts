@@ -22,7 +22,13 @@ export function retrainChildRunner(flags: RetrainFlags, modelHome: string, logge
     new Promise<void>((resolve) => {
       const args = [path.join(PROJECT_ROOT, 'src/cli/bot.js'), 'retrain', '--model', modelHome];
       if (flags.retrainStrategy) args.push('--strategy', flags.retrainStrategy);
-      for (const [flag, v] of [['--config', flags.config], ['--db', flags.db], ['--exchange', flags.exchange], ['--symbol', flags.symbol], ['--timeframe', flags.timeframe]] as const) {
+      for (const [flag, v] of [
+        ['--config', flags.config],
+        ['--db', flags.db],
+        ['--exchange', flags.exchange],
+        ['--symbol', flags.symbol],
+        ['--timeframe', flags.timeframe],
+      ] as const) {
         if (v !== undefined) args.push(flag, v);
       }
       logger.info('scheduled retrain starting', { model: modelHome });
@@ -33,7 +39,10 @@ export function retrainChildRunner(flags: RetrainFlags, modelHome: string, logge
       });
       child.on('exit', (code, signal) => {
         if (code === 0) logger.info('scheduled retrain finished');
-        else logger.error(`scheduled retrain failed (${signal ?? `exit ${code}`}); trading continues with the current model`);
+        else
+          logger.error(
+            `scheduled retrain failed (${signal ?? `exit ${code}`}); trading continues with the current model`,
+          );
         resolve();
       });
     });

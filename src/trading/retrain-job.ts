@@ -49,7 +49,8 @@ export async function runRetrainJob(job: RetrainJob): Promise<RetrainResult> {
   const name = job.strategy ?? (job.model ? strategyOfHome(job.model) : undefined);
   if (!name) throw new UserError('--strategy is needed (the model folder does not say which strategy trained it)');
   const strategy = await loadStrategy(name);
-  if (strategy.kind !== 'agent') throw new UserError(`strategy "${name}" is a rule strategy: there is nothing to retrain`);
+  if (strategy.kind !== 'agent')
+    throw new UserError(`strategy "${name}" is a rule strategy: there is nothing to retrain`);
   const recipe = checkRecipe(name, strategy.recipe);
   const home = job.model ?? path.join(config.agent.modelsDir, name);
   const { trainCandles, holdoutCandles } = config.trading.retrain;
@@ -59,15 +60,40 @@ export async function runRetrainJob(job: RetrainJob): Promise<RetrainResult> {
   try {
     const since = clock() - (need + 2) * step;
     try {
-      await downloadToStore(store, createExchange(config), { exchange: config.exchange.id, symbol: config.symbol, timeframe: config.timeframe, since }, { retry: retryOptionsFrom(config), now: clock });
+      await downloadToStore(
+        store,
+        createExchange(config),
+        { exchange: config.exchange.id, symbol: config.symbol, timeframe: config.timeframe, since },
+        { retry: retryOptionsFrom(config), now: clock },
+      );
     } catch (e) {
       logger.warn(`retrain: could not refresh history (${shortError(e)}); using the stored candles`);
     }
     const all = store.load(config.exchange.id, config.symbol, config.timeframe);
     const from = Math.max(0, all.ts.length - need);
-    const candles = { ...all, ts: all.ts.subarray(from), open: all.open.subarray(from), high: all.high.subarray(from), low: all.low.subarray(from), close: all.close.subarray(from), volume: all.volume.subarray(from) };
+    const candles = {
+      ...all,
+      ts: all.ts.subarray(from),
+      open: all.open.subarray(from),
+      high: all.high.subarray(from),
+      low: all.low.subarray(from),
+      close: all.close.subarray(from),
+      volume: all.volume.subarray(from),
+    };
     await initBackend(config.ml.backend, logger);
-    return await retrainOnce({ config, logger, store, home, strategyName: name, recipe, candles, train: job.train ?? trainChallenger, seed: job.seed, epochs: job.epochs, clock });
+    return await retrainOnce({
+      config,
+      logger,
+      store,
+      home,
+      strategyName: name,
+      recipe,
+      candles,
+      train: job.train ?? trainChallenger,
+      seed: job.seed,
+      epochs: job.epochs,
+      clock,
+    });
   } finally {
     store.close();
   }

@@ -40,11 +40,18 @@ export interface RetrainResult {
 /** Promote only a challenger that beats the serving champion by `minImprovement` and beats buy-and-hold. */
 export function promotionDecision(s: HoldoutScores, minImprovement: number): { promote: boolean; reason: string } {
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
-  if (!(s.challenger > s.buyHold)) return { promote: false, reason: `challenger ${pct(s.challenger)} does not beat buy-and-hold ${pct(s.buyHold)}` };
+  if (!(s.challenger > s.buyHold))
+    return { promote: false, reason: `challenger ${pct(s.challenger)} does not beat buy-and-hold ${pct(s.buyHold)}` };
   if (s.champion !== null && !(s.challenger > s.champion + minImprovement)) {
-    return { promote: false, reason: `challenger ${pct(s.challenger)} does not beat champion ${pct(s.champion)}${minImprovement ? ` by ${pct(minImprovement)}` : ''}` };
+    return {
+      promote: false,
+      reason: `challenger ${pct(s.challenger)} does not beat champion ${pct(s.champion)}${minImprovement ? ` by ${pct(minImprovement)}` : ''}`,
+    };
   }
-  return { promote: true, reason: `challenger ${pct(s.challenger)} beats ${s.champion !== null ? `champion ${pct(s.champion)} and ` : ''}buy-and-hold ${pct(s.buyHold)}` };
+  return {
+    promote: true,
+    reason: `challenger ${pct(s.challenger)} beats ${s.champion !== null ? `champion ${pct(s.champion)} and ` : ''}buy-and-hold ${pct(s.buyHold)}`,
+  };
 }
 
 export interface ChallengerRequest {
@@ -84,7 +91,14 @@ export interface RetrainOptions {
 async function scoreModel(dir: string, candles: Candles, range: IndexRange, config: TradingSettings): Promise<number> {
   const agent = await loadAgent(dir);
   try {
-    const result = runBacktest({ ...agent.observationSource(candles), range, costs: recipeCosts(agent.recipe, config.account), balance: config.account.balance, sizing: recipeSizing(agent.recipe, config.backtest), policy: agent.policy });
+    const result = runBacktest({
+      ...agent.observationSource(candles),
+      range,
+      costs: recipeCosts(agent.recipe, config.account),
+      balance: config.account.balance,
+      sizing: recipeSizing(agent.recipe, config.backtest),
+      policy: agent.policy,
+    });
     return computeMetrics(result, candles.timeframe).totalReturn;
   } finally {
     agent.dispose();
@@ -107,13 +121,32 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
   const challengerVersion = newVersionName(clock());
   const rowId = Number(
     db
-      .prepare(`INSERT INTO trading_retrains (started_at, exchange, symbol, timeframe, strategy, model_dir, champion_version, challenger_version, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')`)
-      .run(clock(), candles.exchange, candles.symbol, candles.timeframe, o.strategyName, path.resolve(home), championVersion ?? null, challengerVersion).lastInsertRowid,
+      .prepare(
+        `INSERT INTO trading_retrains (started_at, exchange, symbol, timeframe, strategy, model_dir, champion_version, challenger_version, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
+      )
+      .run(
+        clock(),
+        candles.exchange,
+        candles.symbol,
+        candles.timeframe,
+        o.strategyName,
+        path.resolve(home),
+        championVersion ?? null,
+        challengerVersion,
+      ).lastInsertRowid,
   );
   const finish = (r: RetrainResult): RetrainResult => {
     db.prepare(
       `UPDATE trading_retrains SET finished_at = ?, champion_score = ?, challenger_score = ?, buy_hold_score = ?, outcome = ?, reason = ? WHERE id = ?`,
-    ).run(clock(), r.scores?.champion ?? null, r.scores?.challenger ?? null, r.scores?.buyHold ?? null, r.outcome, r.reason, rowId);
+    ).run(
+      clock(),
+      r.scores?.champion ?? null,
+      r.scores?.challenger ?? null,
+      r.scores?.buyHold ?? null,
+      r.outcome,
+      r.reason,
+      rowId,
+    );
     const line = `retrain ${o.strategyName} → ${home}: ${r.outcome} (${r.reason})`;
     if (r.outcome === 'failed') logger.error(line, { ...r.scores });
     else logger.info(line, { scores: r.scores, championVersion, challengerVersion });
@@ -126,20 +159,49 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
     const warmup = recipeWarmup(o.recipe);
     const validation = Math.max(20, Math.floor(trainCandles * 0.2));
     const need = warmup + trainCandles + holdoutCandles;
-    if (n < need) throw new UserError(`${n} candles are too few to retrain (warm-up ${warmup} + window ${trainCandles} + holdout ${holdoutCandles})`);
+    if (n < need)
+      throw new UserError(
+        `${n} candles are too few to retrain (warm-up ${warmup} + window ${trainCandles} + holdout ${holdoutCandles})`,
+      );
     const holdout: IndexRange = { from: n - holdoutCandles, to: n };
     const trainFrom = n - holdoutCandles - trainCandles;
-    const fold: Fold = { index: 0, train: { from: trainFrom, to: holdout.from - validation }, validation: { from: holdout.from - validation, to: holdout.from }, test: holdout };
-    logger.info(`retrain ${o.strategyName}: window ${isoTime(candles.ts[trainFrom])} … ${isoTime(candles.ts[holdout.from - 1])}, holdout ${isoTime(candles.ts[holdout.from])} … ${isoTime(candles.ts[n - 1])}`);
+    const fold: Fold = {
+      index: 0,
+      train: { from: trainFrom, to: holdout.from - validation },
+      validation: { from: holdout.from - validation, to: holdout.from },
+      test: holdout,
+    };
+    logger.info(
+      `retrain ${o.strategyName}: window ${isoTime(candles.ts[trainFrom])} … ${isoTime(candles.ts[holdout.from - 1])}, holdout ${isoTime(candles.ts[holdout.from])} … ${isoTime(candles.ts[n - 1])}`,
+    );
     stage = stageVersion(home, challengerVersion);
-    await o.train({ config, recipe: o.recipe, strategyName: o.strategyName, modelName: path.basename(home), candles, fold, seed: o.seed ?? config.backtest.seed, epochs: o.epochs ?? epochs, dir: stage.dir, logger });
+    await o.train({
+      config,
+      recipe: o.recipe,
+      strategyName: o.strategyName,
+      modelName: path.basename(home),
+      candles,
+      fold,
+      seed: o.seed ?? config.backtest.seed,
+      epochs: o.epochs ?? epochs,
+      dir: stage.dir,
+      logger,
+    });
     const challengerDir = stage.commit();
     stage = undefined;
     const scores: HoldoutScores = {
       challenger: await scoreModel(challengerDir, candles, holdout, config),
       champion: championVersion ? await scoreModel(resolveModel(home).dir, candles, holdout, config) : null,
       buyHold: computeMetrics(
-        runBacktest({ candles, window: 0, range: holdout, costs: recipeCosts(o.recipe, config.account), balance: config.account.balance, sizing: { kind: 'all' }, policy: buyAndHoldPolicy() }),
+        runBacktest({
+          candles,
+          window: 0,
+          range: holdout,
+          costs: recipeCosts(o.recipe, config.account),
+          balance: config.account.balance,
+          sizing: { kind: 'all' },
+          policy: buyAndHoldPolicy(),
+        }),
         candles.timeframe,
       ).totalReturn,
     };
@@ -147,7 +209,14 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
     const span = { from: isoTime(candles.ts[holdout.from]), to: isoTime(candles.ts[n - 1]) };
     if (decision.promote) promoteVersion(home, challengerVersion);
     else rmSync(challengerDir, { recursive: true, force: true }); // its scores stay in trading_retrains
-    return finish({ outcome: decision.promote ? 'promoted' : 'rejected', reason: decision.reason, scores, championVersion, challengerVersion, holdout: span });
+    return finish({
+      outcome: decision.promote ? 'promoted' : 'rejected',
+      reason: decision.reason,
+      scores,
+      championVersion,
+      challengerVersion,
+      holdout: span,
+    });
   } catch (e) {
     stage?.discard();
     return finish({ outcome: 'failed', reason: shortError(e), championVersion, challengerVersion });

@@ -99,7 +99,9 @@ export class RunRepository {
 
   find(key: RunKey): RunState | undefined {
     const r = this.db
-      .prepare('SELECT * FROM trading_runs WHERE mode = ? AND name = ? AND exchange = ? AND symbol = ? AND timeframe = ?')
+      .prepare(
+        'SELECT * FROM trading_runs WHERE mode = ? AND name = ? AND exchange = ? AND symbol = ? AND timeframe = ?',
+      )
       .get(key.mode, key.name, key.exchange, key.symbol, key.timeframe) as RunRow | undefined;
     return r ? fromRow(r) : undefined;
   }
@@ -114,20 +116,48 @@ export class RunRepository {
     return (this.db.prepare('SELECT * FROM trading_runs ORDER BY id').all() as RunRow[]).map(fromRow);
   }
 
-  create(key: RunKey, init: { policy: string; historyFrom: number; startTs: number; initialBalance: number; account: AccountState; now: number }): RunState {
+  create(
+    key: RunKey,
+    init: {
+      policy: string;
+      historyFrom: number;
+      startTs: number;
+      initialBalance: number;
+      account: AccountState;
+      now: number;
+    },
+  ): RunState {
     const info = this.db
       .prepare(
         `INSERT INTO trading_runs (mode, name, exchange, symbol, timeframe, policy, created_at, history_from, start_ts, initial_balance, account)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(key.mode, key.name, key.exchange, key.symbol, key.timeframe, init.policy, init.now, init.historyFrom, init.startTs, init.initialBalance, JSON.stringify(init.account));
+      .run(
+        key.mode,
+        key.name,
+        key.exchange,
+        key.symbol,
+        key.timeframe,
+        init.policy,
+        init.now,
+        init.historyFrom,
+        init.startTs,
+        init.initialBalance,
+        JSON.stringify(init.account),
+      );
     return this.get(Number(info.lastInsertRowid));
   }
 
   /** Deletes a run and everything it recorded. */
   remove(id: number): void {
     const tx = this.db.transaction(() => {
-      for (const table of ['trading_fills', 'trading_orders', 'trading_decisions', 'trading_equity', 'trading_commands']) {
+      for (const table of [
+        'trading_fills',
+        'trading_orders',
+        'trading_decisions',
+        'trading_equity',
+        'trading_commands',
+      ]) {
         this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(id);
       }
       this.db.prepare('DELETE FROM trading_runs WHERE id = ?').run(id);
@@ -159,33 +189,62 @@ export class RunRepository {
   }
 
   /** Inserts the decision for a candle; throws on a second decision for the same candle (the idempotency key). */
-  insertDecision(runId: number, ts: number, d: Decision, price: number, policy: string, modelVersion: string | undefined, now: number): void {
+  insertDecision(
+    runId: number,
+    ts: number,
+    d: Decision,
+    price: number,
+    policy: string,
+    modelVersion: string | undefined,
+    now: number,
+  ): void {
     this.db
-      .prepare('INSERT INTO trading_decisions (run_id, ts, action, confidence, price, policy, model_version, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO trading_decisions (run_id, ts, action, confidence, price, policy, model_version, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(runId, ts, d.action, d.confidence, price, policy, modelVersion ?? null, now);
   }
 
-  insertOrder(runId: number, decisionTs: number, side: 'buy' | 'sell', quantity: number, status: OrderRow['status'], now: number): number {
+  insertOrder(
+    runId: number,
+    decisionTs: number,
+    side: 'buy' | 'sell',
+    quantity: number,
+    status: OrderRow['status'],
+    now: number,
+  ): number {
     const info = this.db
-      .prepare('INSERT INTO trading_orders (run_id, decision_ts, side, quantity, status, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO trading_orders (run_id, decision_ts, side, quantity, status, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(runId, decisionTs, side, quantity, status, now);
     return Number(info.lastInsertRowid);
   }
 
-  updateOrder(orderId: number, status: OrderRow['status'], fields: { quantity?: number; exchangeId?: string; reason?: string } = {}): void {
+  updateOrder(
+    orderId: number,
+    status: OrderRow['status'],
+    fields: { quantity?: number; exchangeId?: string; reason?: string } = {},
+  ): void {
     this.db
-      .prepare('UPDATE trading_orders SET status = ?, quantity = coalesce(?, quantity), exchange_id = coalesce(?, exchange_id), reason = coalesce(?, reason) WHERE id = ?')
+      .prepare(
+        'UPDATE trading_orders SET status = ?, quantity = coalesce(?, quantity), exchange_id = coalesce(?, exchange_id), reason = coalesce(?, reason) WHERE id = ?',
+      )
       .run(status, fields.quantity ?? null, fields.exchangeId ?? null, fields.reason ?? null, orderId);
   }
 
   insertFill(runId: number, orderId: number, ts: number, f: FillRecord): void {
     this.db
-      .prepare('INSERT INTO trading_fills (order_id, run_id, ts, side, price, units, value, fee) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO trading_fills (order_id, run_id, ts, side, price, units, value, fee) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(orderId, runId, ts, f.side, f.price, f.units, f.value, f.fee);
   }
 
   insertEquity(runId: number, row: EquityRow): void {
-    this.db.prepare('INSERT INTO trading_equity (run_id, ts, cash, units, price, equity) VALUES (?, ?, ?, ?, ?, ?)').run(runId, row.ts, row.cash, row.units, row.price, row.equity);
+    this.db
+      .prepare('INSERT INTO trading_equity (run_id, ts, cash, units, price, equity) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(runId, row.ts, row.cash, row.units, row.price, row.equity);
   }
 
   decisions(runId: number, limit = -1): DecisionRow[] {
@@ -221,6 +280,7 @@ export class RunRepository {
   }
 
   decisionCount(runId: number): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM trading_decisions WHERE run_id = ?').get(runId) as { n: number }).n;
+    return (this.db.prepare('SELECT count(*) AS n FROM trading_decisions WHERE run_id = ?').get(runId) as { n: number })
+      .n;
   }
 }

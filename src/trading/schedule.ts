@@ -13,16 +13,19 @@ export function cronForTimeframe(timeframe: string, delaySeconds: number): strin
   const minutes = ms / 60_000;
   const s = delaySeconds % 60;
   const m = Math.floor(delaySeconds / 60);
-  if (minutes < 60 && 60 % minutes === 0 && m < minutes) return minutes === 1 ? `${s} * * * * *` : `${s} ${m}-59/${minutes} * * * *`;
+  if (minutes < 60 && 60 % minutes === 0 && m < minutes)
+    return minutes === 1 ? `${s} * * * * *` : `${s} ${m}-59/${minutes} * * * *`;
   const hours = minutes / 60;
-  if (Number.isInteger(hours) && hours < 24 && 24 % hours === 0 && m < 60) return hours === 1 ? `${s} ${m} * * * *` : `${s} ${m} 0-23/${hours} * * *`;
+  if (Number.isInteger(hours) && hours < 24 && 24 % hours === 0 && m < 60)
+    return hours === 1 ? `${s} ${m} * * * *` : `${s} ${m} 0-23/${hours} * * *`;
   if (hours === 24 && m < 60) return `${s} ${m} 0 * * *`;
   if (hours === 168 && m < 60) return `${s} ${m} 0 * * 1`;
   return `${s} * * * * *`;
 }
 
 export function checkCron(expression: string, flag: string): void {
-  if (!cron.validate(expression)) throw new UserError(`${flag}: "${expression}" is not a cron expression (e.g. "0 3 * * *" for 03:00 every day)`);
+  if (!cron.validate(expression))
+    throw new UserError(`${flag}: "${expression}" is not a cron expression (e.g. "0 3 * * *" for 03:00 every day)`);
 }
 
 export interface Scheduled {
@@ -31,7 +34,12 @@ export interface Scheduled {
 }
 
 /** Runs `fn` on a cron expression (UTC), never two at once; failures are reported, never thrown. */
-export function scheduleTask(expression: string, name: string, fn: () => Promise<void>, onError: (e: unknown) => void): Scheduled {
+export function scheduleTask(
+  expression: string,
+  name: string,
+  fn: () => Promise<void>,
+  onError: (e: unknown) => void,
+): Scheduled {
   const task = cron.schedule(
     expression,
     async () => {

@@ -29,13 +29,24 @@ export async function resolvePolicy(config: TradingSettings, choice: PolicyChoic
   const name = choice.strategy ?? config.backtest.strategy;
   const strategy = await loadStrategy(name);
   if (strategy.kind !== 'rule') {
-    throw new UserError(`strategy "${name}" is a learning agent: train it (bot retrain --strategy ${name}) and trade the saved model with --model models/<name>`);
+    throw new UserError(
+      `strategy "${name}" is a learning agent: train it (bot retrain --strategy ${name}) and trade the saved model with --model models/<name>`,
+    );
   }
-  return { source: rulePolicySource(strategy, seed), sizing: ruleSizing(config.backtest), costs: ruleCosts(config.account) };
+  return {
+    source: rulePolicySource(strategy, seed),
+    sizing: ruleSizing(config.backtest),
+    costs: ruleCosts(config.account),
+  };
 }
 
-export function runKey(config: Pick<TradingSettings, 'exchange' | 'symbol' | 'timeframe'>, mode: TradingMode, name: string): RunKey {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw new UserError(`--name "${name}": use letters, digits, dot, dash or underscore`);
+export function runKey(
+  config: Pick<TradingSettings, 'exchange' | 'symbol' | 'timeframe'>,
+  mode: TradingMode,
+  name: string,
+): RunKey {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))
+    throw new UserError(`--name "${name}": use letters, digits, dot, dash or underscore`);
   return { mode, name, exchange: config.exchange.id, symbol: config.symbol, timeframe: config.timeframe };
 }
 
@@ -73,7 +84,12 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
   let lock: Lock | undefined;
   try {
     const repo = new RunRepository(store.db);
-    lock = acquireLock(store.db, `${key.mode}:${key.name}:${key.exchange}:${key.symbol}:${key.timeframe}`, config.trading.lockStaleSeconds * 1000, o.clock);
+    lock = acquireLock(
+      store.db,
+      `${key.mode}:${key.name}:${key.exchange}:${key.symbol}:${key.timeframe}`,
+      config.trading.lockStaleSeconds * 1000,
+      o.clock,
+    );
     if (o.reset) {
       const existing = repo.find(key);
       if (existing) {

@@ -32,7 +32,13 @@ export interface RunStatus {
   nextTick: string;
 }
 
-export function runStatus(repo: RunRepository, key: RunKey, now: number, decisions: number, tickDelaySeconds: number): RunStatus | undefined {
+export function runStatus(
+  repo: RunRepository,
+  key: RunKey,
+  now: number,
+  decisions: number,
+  tickDelaySeconds: number,
+): RunStatus | undefined {
   const run = repo.find(key);
   if (!run) return undefined;
   const lastEquity = repo.equity(run.id, 1)[0];
@@ -64,9 +70,21 @@ export function runStatus(repo: RunRepository, key: RunKey, now: number, decisio
     buyHoldPnl: price !== null && run.startPrice ? price / run.startPrice - 1 : null,
     trades: repo.trades(run.id).length,
     pendingOrder: pending
-      ? { side: pending.order.side === 0 ? 'buy' : 'sell', quantity: pending.order.side === 0 ? pending.order.spend : pending.order.units, decidedAt: isoTime(pending.decisionTs) }
+      ? {
+          side: pending.order.side === 0 ? 'buy' : 'sell',
+          quantity: pending.order.side === 0 ? pending.order.spend : pending.order.units,
+          decidedAt: isoTime(pending.decisionTs),
+        }
       : null,
-    lastDecisions: repo.decisions(run.id, decisions).map((d) => ({ candle: isoTime(d.ts), action: d.action, confidence: d.confidence, price: d.price, modelVersion: d.modelVersion })),
+    lastDecisions: repo
+      .decisions(run.id, decisions)
+      .map((d) => ({
+        candle: isoTime(d.ts),
+        action: d.action,
+        confidence: d.confidence,
+        price: d.price,
+        modelVersion: d.modelVersion,
+      })),
     nextTick: isoTime(nextTickTime(now, run.timeframe, tickDelaySeconds)),
   };
 }
@@ -84,7 +102,10 @@ export function formatStatus(s: RunStatus): string {
     `P&L          ${pct(s.pnl)} vs buy-and-hold ${s.buyHoldPnl !== null ? pct(s.buyHoldPnl) : '—'}   (${s.trades} trades)`,
     `pending      ${s.pendingOrder ? `${s.pendingOrder.side} ${num(s.pendingOrder.quantity)} (decided at ${s.pendingOrder.decidedAt} close, fills at the next open)` : 'none'}`,
     'last decisions:',
-    ...s.lastDecisions.map((d) => `  ${d.candle}  ${d.action.padEnd(4)} ${d.confidence.toFixed(2)}  @ ${num(d.price)}${d.modelVersion ? `  (${d.modelVersion})` : ''}`),
+    ...s.lastDecisions.map(
+      (d) =>
+        `  ${d.candle}  ${d.action.padEnd(4)} ${d.confidence.toFixed(2)}  @ ${num(d.price)}${d.modelVersion ? `  (${d.modelVersion})` : ''}`,
+    ),
   ];
   return lines.join('\n');
 }
@@ -105,6 +126,10 @@ export function formatRunTable(rows: RunStatus[]): string {
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...cells.map(line)].join('\n');
 }

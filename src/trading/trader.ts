@@ -96,7 +96,10 @@ export class Trader {
       }
       return existing;
     }
-    const startTs = this.o.start !== undefined ? Math.floor(this.o.start / this.tfMs) * this.tfMs : lastClosedOpen(now, key.timeframe);
+    const startTs =
+      this.o.start !== undefined
+        ? Math.floor(this.o.start / this.tfMs) * this.tfMs
+        : lastClosedOpen(now, key.timeframe);
     const run = repo.create(key, {
       policy: policies.label,
       historyFrom: startTs - (policies.history ?? this.o.historyCandles) * this.tfMs,
@@ -105,7 +108,13 @@ export class Trader {
       account: this.o.market.open(this.o.balance),
       now,
     });
-    this.o.logger.info(`${key.mode} run "${key.name}" started`, { symbol: key.symbol, timeframe: key.timeframe, policy: run.policy, start: isoTime(startTs), balance: this.o.balance });
+    this.o.logger.info(`${key.mode} run "${key.name}" started`, {
+      symbol: key.symbol,
+      timeframe: key.timeframe,
+      policy: run.policy,
+      start: isoTime(startTs),
+      balance: this.o.balance,
+    });
     return run;
   }
 
@@ -239,10 +248,23 @@ export class Trader {
       if (policyName !== 'manual-exit') order = market.plan(account, decision, close);
       if (order) {
         const side = orderSide(order);
-        const orderId = repo.insertOrder(run.id, ts, side, side === 'buy' ? order.spend : order.units, 'pending', decidedAt);
+        const orderId = repo.insertOrder(
+          run.id,
+          ts,
+          side,
+          side === 'buy' ? order.spend : order.units,
+          'pending',
+          decidedAt,
+        );
         next.pending = { orderId, decisionTs: ts, order };
       }
-      repo.insertEquity(run.id, { ts, cash: account.cash, units: account.units, price: close, equity: account.value(close) });
+      repo.insertEquity(run.id, {
+        ts,
+        cash: account.cash,
+        units: account.units,
+        price: close,
+        equity: account.value(close),
+      });
       next.account = account.snapshot();
       next.lastTs = ts;
       next.modelVersion = handle.version;

@@ -26,7 +26,13 @@ export async function trainChallenger(req: ChallengerRequest): Promise<void> {
       candles,
       fold,
       seed,
-      metrics: { validation, validationSharpe: agent.training.bestSharpe, symbol: candles.symbol, timeframe: candles.timeframe, exchange: candles.exchange },
+      metrics: {
+        validation,
+        validationSharpe: agent.training.bestSharpe,
+        symbol: candles.symbol,
+        timeframe: candles.timeframe,
+        exchange: candles.exchange,
+      },
     });
   } finally {
     agent.dispose();

@@ -18,7 +18,12 @@ import type { Fold } from '../../src/agents/splits.ts';
 import { quietLogger, testConfig } from './helpers.ts';
 
 const candles = syntheticCandles({ seed: 11, count: 1500, sine: { period: 40, amplitude: 0.06 } });
-const fold: Fold = { index: 0, train: { from: 130, to: 900 }, validation: { from: 900, to: 1100 }, test: { from: 1100, to: 1500 } };
+const fold: Fold = {
+  index: 0,
+  train: { from: 130, to: 900 },
+  validation: { from: 900, to: 1100 },
+  test: { from: 1100, to: 1500 },
+};
 const config = testConfig();
 const SEEDS = [1, 2, 3];
 
@@ -34,26 +39,63 @@ const base = {
 
 const dqn: AgentRecipe = {
   ...base,
-  learner: { kind: 'dqn', gamma: 0.9, learningRate: 1e-3, batchSize: 64, trainEvery: 8, warmup: 200, target: { kind: 'periodic', every: 50 }, double: true },
+  learner: {
+    kind: 'dqn',
+    gamma: 0.9,
+    learningRate: 1e-3,
+    batchSize: 64,
+    trainEvery: 8,
+    warmup: 200,
+    target: { kind: 'periodic', every: 50 },
+    double: true,
+  },
   exploration: { kind: 'linear', start: 0.5, end: 0.05 },
 };
 const ppo: AgentRecipe = {
   ...base,
-  learner: { kind: 'ppo', action: 'discrete', envs: 4, gamma: 0.9, learningRate: 2e-3, rolloutSteps: 64, epochsPerRollout: 4, minibatchSize: 128, clip: 0.2, entropyCoef: 0.01 },
+  learner: {
+    kind: 'ppo',
+    action: 'discrete',
+    envs: 4,
+    gamma: 0.9,
+    learningRate: 2e-3,
+    rolloutSteps: 64,
+    epochsPerRollout: 4,
+    minibatchSize: 128,
+    clip: 0.2,
+    entropyCoef: 0.01,
+  },
 };
 
 before(async () => {
   await initBackend('wasm');
 });
 
-const baselines = runBaselines({ candles, range: fold.test, costs: recipeCosts(dqn, config.account), balance: config.account.balance, randomSeeds: 10, seed: 1 });
+const baselines = runBaselines({
+  candles,
+  range: fold.test,
+  costs: recipeCosts(dqn, config.account),
+  balance: config.account.balance,
+  randomSeeds: 10,
+  seed: 1,
+});
 const buyHold = baselines.buy_and_hold.metrics.totalReturn;
 const random = baselines.random.metrics.totalReturn;
 
 async function testReturns(recipe: AgentRecipe, epochs: number): Promise<number[]> {
   const out: number[] = [];
   for (const seed of SEEDS) {
-    const agent = await trainOnFold({ settings: config, recipe, strategyName: recipe.learner.kind, candles, fold, seed, epochs, logger: quietLogger(), label: 'sine' });
+    const agent = await trainOnFold({
+      settings: config,
+      recipe,
+      strategyName: recipe.learner.kind,
+      candles,
+      fold,
+      seed,
+      epochs,
+      logger: quietLogger(),
+      label: 'sine',
+    });
     try {
       out.push(computeMetrics(agent.backtest(fold.test), candles.timeframe).totalReturn);
     } finally {

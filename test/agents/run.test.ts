@@ -38,7 +38,15 @@ before(async () => {
 });
 
 function copyCandles(c: Candles): Candles {
-  return { ...c, ts: c.ts.slice(), open: c.open.slice(), high: c.high.slice(), low: c.low.slice(), close: c.close.slice(), volume: c.volume.slice() };
+  return {
+    ...c,
+    ts: c.ts.slice(),
+    open: c.open.slice(),
+    high: c.high.slice(),
+    low: c.low.slice(),
+    close: c.close.slice(),
+    volume: c.volume.slice(),
+  };
 }
 
 test('agent backtest: trains, selects, tests once; writes report, curves, epoch summaries and a model that reloads to the same decisions', async (t) => {
@@ -46,13 +54,24 @@ test('agent backtest: trains, selects, tests once; writes report, curves, epoch 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'agent-run-'));
   const config = testConfig({ modelsDir: path.join(dir, 'models'), summaryEvery: 1, maxCandles: 0 });
   const out = path.join(dir, 'run');
-  const res = await runAgentBacktest({ settings: config, series, strategy, flags: { epochs: 2, seeds: 2, out, name: 'tiny' }, logger: quietLogger() });
+  const res = await runAgentBacktest({
+    settings: config,
+    series,
+    strategy,
+    flags: { epochs: 2, seeds: 2, out, name: 'tiny' },
+    logger: quietLogger(),
+  });
 
   t.diagnostic(`run ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   assert.equal(res.runs.length, 2);
-  assert.deepEqual(res.runs.map((r) => r.seed), [1, 2]);
+  assert.deepEqual(
+    res.runs.map((r) => r.seed),
+    [1, 2],
+  );
   assert.ok(typeof res.summary.sd.totalReturn === 'number');
-  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { extra: { agent: { runs: unknown[]; mean: { totalReturn: number } } } };
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as {
+    extra: { agent: { runs: unknown[]; mean: { totalReturn: number } } };
+  };
   assert.equal(report.extra.agent.runs.length, 2);
   const meanReturn = (res.runs[0].metrics.totalReturn + res.runs[1].metrics.totalReturn) / 2;
   assert.ok(Math.abs(report.extra.agent.mean.totalReturn - meanReturn) < 1e-9);
@@ -76,7 +95,10 @@ test('agent backtest: trains, selects, tests once; writes report, curves, epoch 
   try {
     const main = res.runs.find((r) => r.seed === 1)!;
     const range = main.test.range;
-    const opts = { ...envOptions(recipe, config, { candles, cols: 0, window: 0, firstT: 0 }, range), ...agent.observationSource(candles) };
+    const opts = {
+      ...envOptions(recipe, config, { candles, cols: 0, window: 0, firstT: 0 }, range),
+      ...agent.observationSource(candles),
+    };
     const again = runBacktest({ ...opts, policy: agent.policy });
     assert.equal(tradesFingerprint(again.trades), tradesFingerprint(main.test.trades));
     assert.deepEqual(Array.from(again.actions), Array.from(main.test.actions));
@@ -104,20 +126,42 @@ test('walk-forward folds: train < validation < test in time, test windows consec
   const folds = walkForward(100, 1100, { train: 0.6, validation: 0.2, test: 0.2 }, 3);
   assert.equal(folds.length, 3);
   for (const f of folds) {
-    assert.ok(f.train.from < f.train.to && f.train.to === f.validation.from && f.validation.to === f.test.from && f.test.from < f.test.to);
+    assert.ok(
+      f.train.from < f.train.to &&
+        f.train.to === f.validation.from &&
+        f.validation.to === f.test.from &&
+        f.test.from < f.test.to,
+    );
   }
   for (let k = 1; k < folds.length; k++) assert.equal(folds[k].test.from, folds[k - 1].test.to);
   assert.equal(folds[2].test.to, 1100);
   assert.ok(folds[0].train.from >= 100);
   const one = walkForward(0, 1000, { train: 0.6, validation: 0.2, test: 0.2 });
-  assert.deepEqual(one[0], { index: 0, train: { from: 0, to: 600 }, validation: { from: 600, to: 800 }, test: { from: 800, to: 1000 } });
-  assert.throws(() => walkForward(0, 200, { train: 0.6, validation: 0.2, test: 0.2 }, 10), (e: Error) => e instanceof UserError && /too few/.test(e.message));
+  assert.deepEqual(one[0], {
+    index: 0,
+    train: { from: 0, to: 600 },
+    validation: { from: 600, to: 800 },
+    test: { from: 800, to: 1000 },
+  });
+  assert.throws(
+    () => walkForward(0, 200, { train: 0.6, validation: 0.2, test: 0.2 }, 10),
+    (e: Error) => e instanceof UserError && /too few/.test(e.message),
+  );
 });
 
 test('a broken recipe is a one-line UserError naming what is missing', () => {
-  assert.throws(() => checkRecipe('x', { ...recipe, learner: { kind: 'sarsa' } }), (e: Error) => e instanceof UserError && /learner\.kind/.test(e.message));
-  assert.throws(() => checkRecipe('x', { ...recipe, sizing: 'half' }), (e: Error) => e instanceof UserError && /sizing/.test(e.message));
-  assert.throws(() => checkRecipe('x', undefined), (e: Error) => e instanceof UserError && /missing/.test(e.message));
+  assert.throws(
+    () => checkRecipe('x', { ...recipe, learner: { kind: 'sarsa' } }),
+    (e: Error) => e instanceof UserError && /learner\.kind/.test(e.message),
+  );
+  assert.throws(
+    () => checkRecipe('x', { ...recipe, sizing: 'half' }),
+    (e: Error) => e instanceof UserError && /sizing/.test(e.message),
+  );
+  assert.throws(
+    () => checkRecipe('x', undefined),
+    (e: Error) => e instanceof UserError && /missing/.test(e.message),
+  );
 });
 
 test('too few candles for the recipe warm-up or the split is a clear error', async () => {
@@ -125,7 +169,13 @@ test('too few candles for the recipe warm-up or the split is a clear error', asy
   const config = testConfig({ modelsDir: path.join(dir, 'models'), maxCandles: 0 });
   const short = { ...series, candles: syntheticCandles({ seed: 1, count: 150 }) };
   await assert.rejects(
-    runAgentBacktest({ settings: config, series: short, strategy, flags: { epochs: 1, out: path.join(dir, 'run') }, logger: quietLogger() }),
+    runAgentBacktest({
+      settings: config,
+      series: short,
+      strategy,
+      flags: { epochs: 1, out: path.join(dir, 'run') },
+      logger: quietLogger(),
+    }),
     (e: Error) => e instanceof UserError && /too few|warm-up/.test(e.message),
   );
   assert.ok(!existsSync(path.join(dir, 'models')), 'nothing saved on failure');
@@ -135,9 +185,22 @@ test('walk-forward agent backtest: one run per fold, each tested after what trai
   const dir = mkdtempSync(path.join(os.tmpdir(), 'agent-run-'));
   const config = testConfig({ modelsDir: path.join(dir, 'models'), maxCandles: 0 });
   const out = path.join(dir, 'run');
-  const res = await runAgentBacktest({ settings: config, series, strategy, flags: { epochs: 1, folds: 2, out }, logger: quietLogger() });
-  assert.deepEqual(res.runs.map((r) => r.fold), [0, 1]);
-  const stored = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { extra: { agent: { folds: { train: { to: number }; validation: { to: number }; test: { from: number; to: number } }[] } } };
+  const res = await runAgentBacktest({
+    settings: config,
+    series,
+    strategy,
+    flags: { epochs: 1, folds: 2, out },
+    logger: quietLogger(),
+  });
+  assert.deepEqual(
+    res.runs.map((r) => r.fold),
+    [0, 1],
+  );
+  const stored = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as {
+    extra: {
+      agent: { folds: { train: { to: number }; validation: { to: number }; test: { from: number; to: number } }[] };
+    };
+  };
   const folds = stored.extra.agent.folds;
   assert.equal(folds.length, 2);
   for (const [k, f] of folds.entries()) {
@@ -145,7 +208,10 @@ test('walk-forward agent backtest: one run per fold, each tested after what trai
     assert.deepEqual(res.runs[k].test.range, f.test);
   }
   assert.equal(folds[1].test.from, folds[0].test.to);
-  assert.ok(existsSync(path.join(out, 'learning_curves_fold1-seed1.png')) && existsSync(path.join(out, 'learning_curves_fold2-seed1.png')));
+  assert.ok(
+    existsSync(path.join(out, 'learning_curves_fold1-seed1.png')) &&
+      existsSync(path.join(out, 'learning_curves_fold2-seed1.png')),
+  );
   // the headline chains both test windows on one account; fold 1's part is its own test run up to the cut
   const agentJson = stored.extra.agent as unknown as { walkForward: { range: { from: number; to: number } } };
   assert.deepEqual(agentJson.walkForward.range, { from: folds[0].test.from, to: folds[1].test.to });
@@ -154,7 +220,10 @@ test('walk-forward agent backtest: one run per fold, each tested after what trai
   assert.equal(walk.equity.length, folds[1].test.to - folds[0].test.from);
   const cut = folds[0].test.to - folds[0].test.from;
   assert.deepEqual(Array.from(walk.equity.subarray(0, cut)), Array.from(res.runs[0].test.equity.subarray(0, cut)));
-  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { data: { candles: number }; trades: number };
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as {
+    data: { candles: number };
+    trades: number;
+  };
   assert.equal(report.data.candles, walk.equity.length, 'the report is the chained run');
   assert.equal(report.trades, walk.trades.length);
   assert.ok(walk.trades.length > 0, 'the agents trade');
@@ -170,7 +239,10 @@ test('the scaler is fitted on training rows only: changing every later candle le
   const a = prepareData(recipe, candles, train);
   const b = prepareData(recipe, bad, train);
   assert.deepEqual(b.scaler, a.scaler);
-  assert.deepEqual(Array.from(b.data!.subarray(0, train.to * b.cols)), Array.from(a.data!.subarray(0, train.to * a.cols)));
+  assert.deepEqual(
+    Array.from(b.data!.subarray(0, train.to * b.cols)),
+    Array.from(a.data!.subarray(0, train.to * a.cols)),
+  );
   assert.notDeepEqual(Array.from(b.data!.subarray(train.to * b.cols)), Array.from(a.data!.subarray(train.to * a.cols)));
 });
 
@@ -181,7 +253,13 @@ test('a backtest never replaces a model home that holds retrained versions', asy
   mkdirSync(path.join(home, 'versions', 'v1'), { recursive: true });
   writeFileSync(path.join(home, 'CURRENT'), 'v1\n');
   await assert.rejects(
-    runAgentBacktest({ settings: config, series, strategy, flags: { epochs: 1, name: 'served', out: path.join(dir, 'run') }, logger: quietLogger() }),
+    runAgentBacktest({
+      settings: config,
+      series,
+      strategy,
+      flags: { epochs: 1, name: 'served', out: path.join(dir, 'run') },
+      logger: quietLogger(),
+    }),
     (e: Error) => e instanceof UserError && /retrained versions/.test(e.message),
   );
   assert.equal(readFileSync(path.join(home, 'CURRENT'), 'utf8'), 'v1\n');

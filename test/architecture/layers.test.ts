@@ -60,17 +60,24 @@ export function srcImports(): ImportEdge[] {
     const file = path.relative(SRC, abs).split(path.sep).join('/');
     for (const spec of importSpecifiers(readFileSync(abs, 'utf8'))) {
       if (!spec.startsWith('.')) continue;
-      const target = path.relative(SRC, path.resolve(path.dirname(abs), spec)).split(path.sep).join('/');
+      const target = path
+        .relative(SRC, path.resolve(path.dirname(abs), spec))
+        .split(path.sep)
+        .join('/');
       edges.push({ file, spec, target });
     }
   }
   return edges;
 }
 
-const folderOf = (file: string): string => (file.includes('/') ? file.slice(0, file.indexOf('/')) : `(src root) ${file}`);
+const folderOf = (file: string): string =>
+  file.includes('/') ? file.slice(0, file.indexOf('/')) : `(src root) ${file}`;
 
 /** One line per violation of the layering, naming the file and the import. */
-export function layeringProblems(edges: readonly ImportEdge[], layers: readonly (readonly string[])[] = LAYERS): string[] {
+export function layeringProblems(
+  edges: readonly ImportEdge[],
+  layers: readonly (readonly string[])[] = LAYERS,
+): string[] {
   const floor = new Map<string, number>();
   layers.forEach((folders, i) => folders.forEach((f) => floor.set(f, i)));
   const problems: string[] = [];
@@ -82,10 +89,13 @@ export function layeringProblems(edges: readonly ImportEdge[], layers: readonly 
     const a = floor.get(from);
     const b = floor.get(to);
     if (a === undefined || b === undefined) {
-      problems.push(`${e.file} imports '${e.spec}': folder ${a === undefined ? from : to} has no floor in LAYERS (place it)`);
+      problems.push(
+        `${e.file} imports '${e.spec}': folder ${a === undefined ? from : to} has no floor in LAYERS (place it)`,
+      );
       continue;
     }
-    if (b < a) problems.push(`${e.file} imports '${e.spec}': ${from} (floor ${a + 1}) runs back up to ${to} (floor ${b + 1})`);
+    if (b < a)
+      problems.push(`${e.file} imports '${e.spec}': ${from} (floor ${a + 1}) runs back up to ${to} (floor ${b + 1})`);
     if (!between.has(`${from}>${to}`)) between.set(`${from}>${to}`, e);
   }
   // two folders of one floor that import each other
@@ -93,7 +103,9 @@ export function layeringProblems(edges: readonly ImportEdge[], layers: readonly 
     const [from, to] = key.split('>');
     const back = between.get(`${to}>${from}`);
     if (back && floor.get(from) === floor.get(to) && from < to) {
-      problems.push(`${e.file} imports '${e.spec}' and ${back.file} imports '${back.spec}': ${from} and ${to} (one floor) import each other`);
+      problems.push(
+        `${e.file} imports '${e.spec}' and ${back.file} imports '${back.spec}': ${from} and ${to} (one floor) import each other`,
+      );
     }
   }
   // circles between folders (strongly connected components of the folder graph)
@@ -164,15 +176,29 @@ test('the import reader sees static, type, re-export, side-effect and literal dy
     "/* import('./block.ts') */",
     "const s = 'from nowhere';",
   ].join('\n');
-  assert.deepEqual(importSpecifiers(src).sort(), ['../b.ts', './a.ts', './c.ts', './e.ts', './f.ts', './g.ts', './h.ts']);
+  assert.deepEqual(importSpecifiers(src).sort(), [
+    '../b.ts',
+    './a.ts',
+    './c.ts',
+    './e.ts',
+    './f.ts',
+    './g.ts',
+    './h.ts',
+  ]);
 });
 
 test('the check fails on an import back up, on one floor importing both ways and on a folder circle', () => {
   const edge = (file: string, target: string): ImportEdge => ({ file, spec: target, target });
-  assert.match(layeringProblems([edge('core/log.ts', 'config/schema.ts')]).join('\n'), /core\/log\.ts imports 'config\/schema\.ts': core \(floor 6\) runs back up/);
+  assert.match(
+    layeringProblems([edge('core/log.ts', 'config/schema.ts')]).join('\n'),
+    /core\/log\.ts imports 'config\/schema\.ts': core \(floor 6\) runs back up/,
+  );
   const sameFloor = layeringProblems([edge('market/a.ts', 'nn/b.ts'), edge('nn/c.ts', 'market/d.ts')]).join('\n');
   assert.match(sameFloor, /market and nn \(one floor\) import each other/);
   assert.match(sameFloor, /folders market, nn import each other in a circle/);
-  assert.match(layeringProblems([edge('newfolder/x.ts', 'core/errors.ts')]).join('\n'), /folder newfolder has no floor/);
+  assert.match(
+    layeringProblems([edge('newfolder/x.ts', 'core/errors.ts')]).join('\n'),
+    /folder newfolder has no floor/,
+  );
   assert.deepEqual(layeringProblems([edge('agents/x.ts', 'nn/y.ts'), edge('chart/a.ts', 'features/b.ts')]), []);
 });

@@ -23,10 +23,15 @@ interface Ran {
 
 function bot(args: string[], cwd = dir): Promise<Ran> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BOT, ...args, '--log-level', 'error'], { cwd, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BOT, ...args, '--log-level', 'error'],
+      { cwd, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -44,8 +49,29 @@ test('bot backtest --strategy sma-cross --data FILE writes report.json, trades.c
   assert.equal(report.schema, 'bot-backtest-report/1');
   assert.equal(report.runId, ids[0]);
   assert.equal(report.strategy.name, 'sma-cross');
-  assert.equal(report.data.from, '2024-01-05T00:00:00Z', 'decisions start at --from (earlier candles only warm indicators up)');
-  for (const key of ['totalReturn', 'annualReturn', 'volatility', 'sharpe', 'sortino', 'maxDrawdown', 'maxDrawdownDays', 'calmar', 'winRate', 'profitFactor', 'expectancy', 'trades', 'turnover', 'feesPaid', 'exposure', 'actions']) {
+  assert.equal(
+    report.data.from,
+    '2024-01-05T00:00:00Z',
+    'decisions start at --from (earlier candles only warm indicators up)',
+  );
+  for (const key of [
+    'totalReturn',
+    'annualReturn',
+    'volatility',
+    'sharpe',
+    'sortino',
+    'maxDrawdown',
+    'maxDrawdownDays',
+    'calmar',
+    'winRate',
+    'profitFactor',
+    'expectancy',
+    'trades',
+    'turnover',
+    'feesPaid',
+    'exposure',
+    'actions',
+  ]) {
     assert.ok(key in report.metrics, key);
   }
   assert.deepEqual(Object.keys(report.baselines).sort(), [...BASELINE_NAMES].sort());
@@ -61,7 +87,8 @@ test('bot backtest --strategy sma-cross --data FILE writes report.json, trades.c
   assert.equal(info.width, 1200);
   assert.equal(info.height, 900);
   const colours = new Set<number>();
-  for (let i = 0; i < data.length; i += info.channels * 97) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+  for (let i = 0; i < data.length; i += info.channels * 97)
+    colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
   assert.ok(colours.size > 5, 'the chart is drawn, not blank');
 
   const html = readFileSync(path.join(out, 'report.html'), 'utf8');
@@ -89,7 +116,9 @@ test('bad input is a one-line error with a non-zero exit, and writes no report',
     [['--from', '2024-01-10', '--to', '2024-01-10T02:00Z'], /^error: range .* holds 2 candles .*at least 3\n$/],
     [['--balance', '0'], /^error: --balance must be a positive amount, got "0"\n$/],
   ];
-  const runs = await Promise.all(cases.map(([args]) => bot(['backtest', '--data', csv, '--out', path.join(dir, 'never'), ...args])));
+  const runs = await Promise.all(
+    cases.map(([args]) => bot(['backtest', '--data', csv, '--out', path.join(dir, 'never'), ...args])),
+  );
   runs.forEach((r, i) => {
     assert.notEqual(r.code, 0, cases[i][0].join(' '));
     assert.match(r.stderr, cases[i][1]);

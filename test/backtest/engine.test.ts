@@ -24,7 +24,15 @@ async function rule(name: string): Promise<RuleStrategy> {
 
 function backtest(candles: Candles, strategy: RuleStrategy, seed = 1, from = 0): BacktestResult {
   const policy = strategy.createPolicy({ candles, seed });
-  return runBacktest({ candles, window: 0, range: { from, to: candles.close.length }, costs, balance: 10_000_000, sizing: { kind: 'all' }, policy });
+  return runBacktest({
+    candles,
+    window: 0,
+    range: { from, to: candles.close.length },
+    costs,
+    balance: 10_000_000,
+    sizing: { kind: 'all' },
+    policy,
+  });
 }
 
 /** A fixed series built here (not by the synthetic generator, which may evolve): a seeded walk on Upbit's 1,000 KRW tick. */
@@ -69,8 +77,32 @@ test('metrics of a hand-made equity curve', () => {
     actions: new Uint8Array([0, 2, 2, 1]),
     executed: new Uint8Array([0, 2, 2, 1]),
     trades: [
-      { index: 1, ts: day, side: 'buy', price: 10, units: 10, gross: 100, fee: 0.5, tax: 0, realizedPnl: 0, cash: 0, unitsAfter: 10 },
-      { index: 4, ts: 4 * day, side: 'sell', price: 12.1, units: 10, gross: 121, fee: 0.5, tax: 0, realizedPnl: 20, cash: 121, unitsAfter: 0 },
+      {
+        index: 1,
+        ts: day,
+        side: 'buy',
+        price: 10,
+        units: 10,
+        gross: 100,
+        fee: 0.5,
+        tax: 0,
+        realizedPnl: 0,
+        cash: 0,
+        unitsAfter: 10,
+      },
+      {
+        index: 4,
+        ts: 4 * day,
+        side: 'sell',
+        price: 12.1,
+        units: 10,
+        gross: 121,
+        fee: 0.5,
+        tax: 0,
+        realizedPnl: 20,
+        cash: 121,
+        unitsAfter: 0,
+      },
     ],
     feesPaid: 1,
     taxPaid: 0,
@@ -117,7 +149,12 @@ test('metrics of a hand-made equity curve', () => {
 
 test('Sharpe is annualised by the timeframe: the same returns on 1h candles scale by √24 against 1d', () => {
   const c = syntheticCandles({ seed: 5, count: 500, timeframe: '1h' });
-  const r = backtest(c, { kind: 'rule', name: 'bh', description: '', createPolicy: () => ({ name: 'bh', decide: () => ({ action: 'buy', confidence: 1 }) }) });
+  const r = backtest(c, {
+    kind: 'rule',
+    name: 'bh',
+    description: '',
+    createPolicy: () => ({ name: 'bh', decide: () => ({ action: 'buy', confidence: 1 }) }),
+  });
   const hourly = computeMetrics(r, '1h');
   const daily = computeMetrics({ ...r, timestamps: r.timestamps.map((t, i) => t + i * 23 * 3_600_000) }, '1d');
   assert.ok(Math.abs(hourly.sharpe / daily.sharpe - Math.sqrt(24)) < 1e-9);
@@ -156,7 +193,11 @@ test('rule strategies never look ahead: corrupting candles after T leaves trades
     const s = await rule(name);
     const a = backtest(clean, s, 4);
     const b = backtest(bad, s, 4);
-    assert.deepEqual(a.trades.filter((t) => t.index <= T), b.trades.filter((t) => t.index <= T), name);
+    assert.deepEqual(
+      a.trades.filter((t) => t.index <= T),
+      b.trades.filter((t) => t.index <= T),
+      name,
+    );
     assert.deepEqual(Array.from(a.equity.subarray(0, T + 1)), Array.from(b.equity.subarray(0, T + 1)), name);
     assert.deepEqual(Array.from(a.actions.subarray(0, T)), Array.from(b.actions.subarray(0, T)), name);
   }
@@ -174,7 +215,10 @@ test('strategies load by name; an unknown one is a one-line error listing the av
   const rsi = await rule('rsi-reversion');
   const r = backtest(syntheticCandles({ seed: 12, count: 1500 }), rsi);
   assert.ok(r.trades.length > 0);
-  assert.ok(r.trades.every((t, i) => t.side === (i % 2 === 0 ? 'buy' : 'sell')), 'all-in / all-out alternates');
+  assert.ok(
+    r.trades.every((t, i) => t.side === (i % 2 === 0 ? 'buy' : 'sell')),
+    'all-in / all-out alternates',
+  );
 });
 
 test('every fill happens at the open of the candle after the decision', async () => {
@@ -196,12 +240,22 @@ test('date ranges: candles opening in [from, to); empty, reversed, too short and
   assert.throws(() => rangeIndices(c, t0 + 5 * h, t0 + 5 * h), /--to .* is not after --from/);
   assert.throws(() => rangeIndices(c, t0 + 9 * h, t0 + 5 * h), /is not after/);
   assert.throws(() => rangeIndices(c, t0 + 100 * h, undefined, 'x.csv'), /no candles in .* in x\.csv/);
-  assert.throws(() => rangeIndices(c, t0 + 46 * h), (e: unknown) => e instanceof UserError && /holds 2 candles .* at least 3/.test(e.message));
+  assert.throws(
+    () => rangeIndices(c, t0 + 46 * h),
+    (e: unknown) => e instanceof UserError && /holds 2 candles .* at least 3/.test(e.message),
+  );
 });
 
 test('the random rule draws per candle: a policy rebuilt mid-run (as the paper trader does) decides each candle as before', () => {
   const candles = syntheticCandles({ seed: 5, count: 60 });
-  const obs = (t: number) => ({ t, candles, features: new Float32Array(0), window: 0, cols: 0, state: new Float32Array(3) });
+  const obs = (t: number) => ({
+    t,
+    candles,
+    features: new Float32Array(0),
+    window: 0,
+    cols: 0,
+    state: new Float32Array(3),
+  });
   const once = randomPolicy(3);
   const straight = Array.from({ length: 60 }, (_, t) => ({ ...once.decide(obs(t)) }));
   const rebuilt = Array.from({ length: 60 }, (_, t) => ({ ...randomPolicy(3).decide(obs(t)) }));
@@ -209,7 +263,11 @@ test('the random rule draws per candle: a policy rebuilt mid-run (as the paper t
   const actions = new Set(straight.map((d) => d.action));
   assert.equal(actions.size, 3, 'all three actions occur');
   const other = Array.from({ length: 60 }, (_, t) => randomPolicy(4).decide(obs(t)).action);
-  assert.notDeepEqual(other, straight.map((d) => d.action), 'the seed matters');
+  assert.notDeepEqual(
+    other,
+    straight.map((d) => d.action),
+    'the seed matters',
+  );
 });
 
 test('a run continued from its own account state (walk-forward chaining) stitches to exactly the one long run', async () => {
@@ -222,9 +280,23 @@ test('a run continued from its own account state (walk-forward chaining) stitche
   for (let k = 0; k < 3; k++) {
     // each part ends one candle into the next, where its last decision fills; the next part starts on that candle
     const to = k < 2 ? cuts[k + 1] + 1 : cuts[3];
-    parts.push(runBacktest({ candles, window: 0, range: { from: cuts[k], to }, costs, balance: 10_000_000, sizing: { kind: 'all' }, policy, startState: parts[k - 1]?.endState }));
+    parts.push(
+      runBacktest({
+        candles,
+        window: 0,
+        range: { from: cuts[k], to },
+        costs,
+        balance: 10_000_000,
+        sizing: { kind: 'all' },
+        policy,
+        startState: parts[k - 1]?.endState,
+      }),
+    );
   }
-  assert.ok(parts.every((p) => p.trades.length > 0), 'every part trades');
+  assert.ok(
+    parts.every((p) => p.trades.length > 0),
+    'every part trades',
+  );
   const stitched = stitchResults(parts, whole.policy);
   assert.deepEqual(stitched.equity, whole.equity);
   assert.deepEqual(stitched.positions, whole.positions);
@@ -235,7 +307,15 @@ test('a run continued from its own account state (walk-forward chaining) stitche
   assert.deepEqual(stitched.endState, whole.endState);
   assert.deepEqual(computeMetrics(stitched, '1h'), computeMetrics(whole, '1h'));
   // a fresh start at a cut is a different run: the carried state is what makes them equal
-  const fresh = runBacktest({ candles, window: 0, range: { from: 1000, to: 2001 }, costs, balance: 10_000_000, sizing: { kind: 'all' }, policy });
+  const fresh = runBacktest({
+    candles,
+    window: 0,
+    range: { from: 1000, to: 2001 },
+    costs,
+    balance: 10_000_000,
+    sizing: { kind: 'all' },
+    policy,
+  });
   assert.notDeepEqual(fresh.equity, parts[1].equity);
   assert.throws(() => stitchResults([parts[0], parts[2]], 'x'), /starts at 2000/);
 });

@@ -18,12 +18,32 @@ test('bot backtest --model evaluates a saved agent without training: the trades 
   const csv = path.join(dir, 'candles.csv');
   writeFileSync(csv, candlesToCsv(syntheticCandles({ seed: 11, count: 400, timeframe: '1h' })));
   // the candles as the CLI reads them back from the file
-  const candles = candlesFromRows('upbit', 'BTC/KRW', '1h', parseCandlesCsv(readFileSync(csv, 'utf8'), { timeframe: '1h' }));
+  const candles = candlesFromRows(
+    'upbit',
+    'BTC/KRW',
+    '1h',
+    parseCandlesCsv(readFileSync(csv, 'utf8'), { timeframe: '1h' }),
+  );
   const home = path.join(dir, 'models', 'seeded');
   await saveAgent(home, 'seeded', candles);
 
   const out = path.join(dir, 'run');
-  const res = await runBot(['backtest', '--model', home, '--data', csv, '--timeframe', '1h', '--out', out, '--json', '--log-level', 'error', '--config', writeQuietConfig(dir)]);
+  const res = await runBot([
+    'backtest',
+    '--model',
+    home,
+    '--data',
+    csv,
+    '--timeframe',
+    '1h',
+    '--out',
+    out,
+    '--json',
+    '--log-level',
+    'error',
+    '--config',
+    writeQuietConfig(dir),
+  ]);
   assert.equal(res.code, 0, res.stderr);
   const report = JSON.parse(res.stdout) as { tradesFingerprint: string; trades: number; strategy: { kind: string } };
   assert.equal(report.strategy.kind, 'agent');
@@ -46,10 +66,28 @@ test('bot backtest --model evaluates a saved agent without training: the trades 
     agent.dispose();
   }
 
-  const both = await runBot(['backtest', '--model', home, '--strategy', 'sma-cross', '--data', csv, '--config', writeQuietConfig(dir)]);
+  const both = await runBot([
+    'backtest',
+    '--model',
+    home,
+    '--strategy',
+    'sma-cross',
+    '--data',
+    csv,
+    '--config',
+    writeQuietConfig(dir),
+  ]);
   assert.notEqual(both.code, 0);
   assert.match(both.stderr.trim(), /^error: use either --model DIR or --strategy NAME/);
-  const missing = await runBot(['backtest', '--model', path.join(dir, 'models', 'none'), '--data', csv, '--config', writeQuietConfig(dir)]);
+  const missing = await runBot([
+    'backtest',
+    '--model',
+    path.join(dir, 'models', 'none'),
+    '--data',
+    csv,
+    '--config',
+    writeQuietConfig(dir),
+  ]);
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /no such folder/);
 });
@@ -66,13 +104,42 @@ test('bot backtest --strategy AGENT --json prints report.json (with the agent se
   writeFileSync(csv, candlesToCsv(syntheticCandles({ seed: 5, count: 500, timeframe: '1h' })));
   const out = path.join(dir, 'run');
   const config = path.join(dir, 'config.json');
-  writeFileSync(config, JSON.stringify({ log: { level: 'error', file: '' }, ml: { backend: 'wasm' }, agent: { modelsDir: path.join(dir, 'models'), summaryEvery: 0 } }));
-  const res = await runBot(['backtest', '--strategy', 'dqn-dnn', '--data', csv, '--timeframe', '1h', '--epochs', '1', '--out', out, '--json', '--config', config]);
+  writeFileSync(
+    config,
+    JSON.stringify({
+      log: { level: 'error', file: '' },
+      ml: { backend: 'wasm' },
+      agent: { modelsDir: path.join(dir, 'models'), summaryEvery: 0 },
+    }),
+  );
+  const res = await runBot([
+    'backtest',
+    '--strategy',
+    'dqn-dnn',
+    '--data',
+    csv,
+    '--timeframe',
+    '1h',
+    '--epochs',
+    '1',
+    '--out',
+    out,
+    '--json',
+    '--config',
+    config,
+  ]);
   assert.equal(res.code, 0, res.stderr);
-  const report = JSON.parse(res.stdout) as { strategy: { name: string; kind: string }; extra?: { agent?: { epochs: number; runs: unknown[] } } };
+  const report = JSON.parse(res.stdout) as {
+    strategy: { name: string; kind: string };
+    extra?: { agent?: { epochs: number; runs: unknown[] } };
+  };
   assert.equal(report.strategy.name, 'dqn-dnn');
   assert.equal(report.strategy.kind, 'agent');
   assert.equal(report.extra?.agent?.epochs, 1);
   assert.equal(report.extra?.agent?.runs.length, 1);
-  assert.deepEqual(JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')), report, 'stdout is the stored report');
+  assert.deepEqual(
+    JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')),
+    report,
+    'stdout is the stored report',
+  );
 });

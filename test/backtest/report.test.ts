@@ -17,9 +17,19 @@ test('writeReport takes extra sections (images, tables, JSON) for agent runs and
   const candles = syntheticCandles({ seed: 4, count: 300 });
   const range = { from: 0, to: 300 };
   const costs = COST_PRESETS['upbit-krw'];
-  const result = runBacktest({ candles, window: 0, range, costs, balance: 1_000_000, sizing: { kind: 'all' }, policy: randomPolicy(1) });
+  const result = runBacktest({
+    candles,
+    window: 0,
+    range,
+    costs,
+    balance: 1_000_000,
+    sizing: { kind: 'all' },
+    policy: randomPolicy(1),
+  });
   const extraPng = path.join(dir, 'curve.png');
-  await sharp({ create: { width: 40, height: 20, channels: 3, background: { r: 200, g: 10, b: 10 } } }).png().toFile(extraPng);
+  await sharp({ create: { width: 40, height: 20, channels: 3, background: { r: 200, g: 10, b: 10 } } })
+    .png()
+    .toFile(extraPng);
   const files = await writeReport(path.join(dir, 'run'), {
     runId: 'run',
     strategy: { name: 'random', kind: 'rule', description: 'coin flips' },
@@ -29,7 +39,14 @@ test('writeReport takes extra sections (images, tables, JSON) for agent runs and
     metrics: computeMetrics(result),
     baselines: runBaselines({ candles, range, costs, balance: 1_000_000, randomSeeds: 3, seed: 1 }),
     extra: {
-      sections: [{ title: 'Learning curves', text: 'return per epoch', images: [{ file: extraPng, caption: 'curve <1>' }], tables: [{ columns: ['seed', 'sharpe'], rows: [[1, 0.5]] }] }],
+      sections: [
+        {
+          title: 'Learning curves',
+          text: 'return per epoch',
+          images: [{ file: extraPng, caption: 'curve <1>' }],
+          tables: [{ columns: ['seed', 'sharpe'], rows: [[1, 0.5]] }],
+        },
+      ],
       json: { epochs: 3 },
     },
   });

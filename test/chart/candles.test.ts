@@ -48,14 +48,20 @@ test('one channel: up candles 1.0, down 0.5; four channels split down, up, lines
   r.render(c, 250, four);
   const sums = [0, 0, 0, 0];
   for (let i = 0; i < four.length; i++) sums[i % 4] += four[i];
-  assert.ok(sums.every((s) => s > 0), `every channel carries something: ${sums}`);
+  assert.ok(
+    sums.every((s) => s > 0),
+    `every channel carries something: ${sums}`,
+  );
   for (let i = 0; i < four.length; i++) assert.ok(four[i] >= 0 && four[i] <= 1);
 });
 
 test('panels stack under the price panel with one empty row between them', () => {
   const spec = parseImageSpec('candles:64x64:20:c1:volume:rsi:macd');
   const boxes = candleLayout(spec);
-  assert.deepEqual(boxes.map((b) => b.kind), ['price', 'volume', 'rsi', 'macd']);
+  assert.deepEqual(
+    boxes.map((b) => b.kind),
+    ['price', 'volume', 'rsi', 'macd'],
+  );
   assert.equal(boxes[0].top, 0);
   for (let i = 1; i < boxes.length; i++) assert.equal(boxes[i].top, boxes[i - 1].top + boxes[i - 1].rows + 1);
   const last = boxes[boxes.length - 1];
@@ -75,12 +81,30 @@ test('panels stack under the price panel with one empty row between them', () =>
 
 test('image specs parse, print back, and reject nonsense with a UserError', () => {
   const jkx = parseImageSpec('ohlc:64x60:20');
-  assert.deepEqual(jkx, { style: 'ohlc', height: 64, width: 60, bars: 20, channels: 1, ma: 20, volume: true, panels: undefined });
+  assert.deepEqual(jkx, {
+    style: 'ohlc',
+    height: 64,
+    width: 60,
+    bars: 20,
+    channels: 1,
+    ma: 20,
+    volume: true,
+    panels: undefined,
+  });
   assert.deepEqual(parseImageSpec(formatImageSpec(jkx)), jkx);
   const cs = parseImageSpec('candles:64x64:20:c4:ma20:bb:volume:rsi');
   assert.deepEqual(parseImageSpec(formatImageSpec(cs)), cs);
   assert.equal(parseImageSpec('ohlc:32x15:5:novol:noma').volume, false);
-  for (const bad of ['ohlc', 'candles:64x64:20:vol', 'ohlc:64x61:20', 'candles:64x64:20:c5', 'pie:10x10:2', 'candles:64x64:20:volume:volume', 'candles:64x64:20:sparkle', 'candles:12x64:20:volume:rsi:macd']) {
+  for (const bad of [
+    'ohlc',
+    'candles:64x64:20:vol',
+    'ohlc:64x61:20',
+    'candles:64x64:20:c5',
+    'pie:10x10:2',
+    'candles:64x64:20:volume:volume',
+    'candles:64x64:20:sparkle',
+    'candles:12x64:20:volume:rsi:macd',
+  ]) {
     assert.throws(() => parseImageSpec(bad), UserError, bad);
   }
 });

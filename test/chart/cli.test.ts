@@ -19,7 +19,9 @@ writeFileSync(csv, candlesToCsv(candles));
 
 async function bot(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BOT, ...args, '--db', path.join(dir, 'bot.db')], { cwd: dir });
+    const { stdout, stderr } = await run(process.execPath, [BOT, ...args, '--db', path.join(dir, 'bot.db')], {
+      cwd: dir,
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -42,7 +44,21 @@ test('bot chart writes the very pixels the model sees for the window ending at -
   assert.deepEqual(png.data, toBytes(px));
 
   const sheet = path.join(dir, 'sheet.png');
-  const res2 = await bot(['chart', '--data', csv, '--spec', 'candles:32x32:16:c3:ma5:volume', '--sheet', '4', '--every', '10', '--columns', '2', '--out', sheet]);
+  const res2 = await bot([
+    'chart',
+    '--data',
+    csv,
+    '--spec',
+    'candles:32x32:16:c3:ma5:volume',
+    '--sheet',
+    '4',
+    '--every',
+    '10',
+    '--columns',
+    '2',
+    '--out',
+    sheet,
+  ]);
   assert.equal(res2.code, 0, res2.stderr);
   const s = await readPng(sheet);
   assert.deepEqual([s.width, s.height, s.channels], [2 * 32 + 2, 2 * 32 + 2, 3]);

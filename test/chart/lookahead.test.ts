@@ -8,7 +8,15 @@ import { Rng } from '../../src/core/random.ts';
 function corruptAfter(c: Candles, t: number, seed: number): Candles {
   const rng = new Rng(seed);
   const copy = (a: Float64Array) => Float64Array.from(a);
-  const out: Candles = { ...c, ts: copy(c.ts), open: copy(c.open), high: copy(c.high), low: copy(c.low), close: copy(c.close), volume: copy(c.volume) };
+  const out: Candles = {
+    ...c,
+    ts: copy(c.ts),
+    open: copy(c.open),
+    high: copy(c.high),
+    low: copy(c.low),
+    close: copy(c.close),
+    volume: copy(c.volume),
+  };
   for (let i = t + 1; i < out.close.length; i++) {
     out.open[i] = rng.next() * 1e12;
     out.high[i] = 1e15;
@@ -20,7 +28,12 @@ function corruptAfter(c: Candles, t: number, seed: number): Candles {
 }
 
 const candles = syntheticCandles({ seed: 51, count: 400, gapProbability: 0.02 });
-const specs = ['ohlc:64x60:20', 'ohlc:32x15:5:novol', 'candles:64x64:20:c4:ma20:bb:volume:rsi:macd', 'candles:48x40:40:c3:ma5:volume'];
+const specs = [
+  'ohlc:64x60:20',
+  'ohlc:32x15:5:novol',
+  'candles:64x64:20:c4:ma20:bb:volume:rsi:macd',
+  'candles:48x40:40:c3:ma5:volume',
+];
 
 for (const text of specs) {
   test(`no lookahead in ${text}: the image at t ignores every candle after t`, () => {
@@ -67,7 +80,15 @@ test('the image depends only on the last bars + lookback candles, not on where t
   const b = new Float32Array(r.frameSize);
   r.render(candles, t, a);
   const from = t - r.warmup;
-  const tail: Candles = { ...candles, ts: candles.ts.subarray(from), open: candles.open.subarray(from), high: candles.high.subarray(from), low: candles.low.subarray(from), close: candles.close.subarray(from), volume: candles.volume.subarray(from) };
+  const tail: Candles = {
+    ...candles,
+    ts: candles.ts.subarray(from),
+    open: candles.open.subarray(from),
+    high: candles.high.subarray(from),
+    low: candles.low.subarray(from),
+    close: candles.close.subarray(from),
+    volume: candles.volume.subarray(from),
+  };
   r.render(tail, r.warmup, b);
   assert.deepEqual(b, a);
 });

@@ -43,7 +43,8 @@ test('volume bars fill the bottom fifth under a one-row gap, scaled to the large
   createImageRenderer(spec).render(candles, 4, out);
   const heights = rows.map((c) => Math.round((c.volume / 40) * 6)); // 2, 6, 3, 0, 1
   rows.forEach((_, k) => {
-    for (let r = 0; r < 6; r++) assert.equal(pixel(out, spec, 3 * k + 1, 31 - r), r < heights[k] ? 1 : 0, `bar ${k} volume row ${r}`);
+    for (let r = 0; r < 6; r++)
+      assert.equal(pixel(out, spec, 3 * k + 1, 31 - r), r < heights[k] ? 1 : 0, `bar ${k} volume row ${r}`);
     assert.equal(pixel(out, spec, 3 * k, 31), 0, 'volume only in the middle column');
   });
   for (let x = 0; x < 15; x++) assert.equal(pixel(out, spec, x, 25), 0, 'gap row stays empty');
@@ -72,14 +73,25 @@ test('the moving-average line passes through the middle column of every bar and 
 });
 
 test('a flat window draws in the middle row; bad specs and windows are UserErrors', () => {
-  const flat = candlesFromRows('x', 'A/B', '1h', [rows[4], rows[4], rows[4]].map((c, i) => ({ ...c, ts: i })));
+  const flat = candlesFromRows(
+    'x',
+    'A/B',
+    '1h',
+    [rows[4], rows[4], rows[4]].map((c, i) => ({ ...c, ts: i })),
+  );
   const spec: ImageSpec = { style: 'ohlc', height: 32, width: 9, bars: 3, channels: 1 };
   const out = new Float32Array(32 * 9);
   createImageRenderer(spec).render(flat, 2, out);
   for (let x = 0; x < 9; x++) assert.equal(pixel(out, spec, x, 15), 1);
-  assert.equal(out.reduce((a, b) => a + b, 0), 9);
+  assert.equal(
+    out.reduce((a, b) => a + b, 0),
+    9,
+  );
   const r = createImageRenderer(spec);
-  assert.throws(() => r.render(flat, 1, out), (e: unknown) => e instanceof UserError && /needs 2 earlier candles/.test(e.message));
+  assert.throws(
+    () => r.render(flat, 1, out),
+    (e: unknown) => e instanceof UserError && /needs 2 earlier candles/.test(e.message),
+  );
   assert.throws(() => r.render(flat, 3, out), UserError);
   assert.throws(() => r.render(flat, 2, new Float32Array(10)), /buffer too small/);
   assert.throws(() => createImageRenderer({ ...spec, width: 10 }), /3 × bars/);

@@ -4,13 +4,27 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { contactSheet, createImageRenderer, enlarge, parseImageSpec, readPng, toBytes, viewable, writePng } from '../../src/chart/index.ts';
+import {
+  contactSheet,
+  createImageRenderer,
+  enlarge,
+  parseImageSpec,
+  readPng,
+  toBytes,
+  viewable,
+  writePng,
+} from '../../src/chart/index.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bot-chart-png-'));
 const candles = syntheticCandles({ seed: 61, count: 300 });
 
 test('a PNG written through sharp decodes back to exactly the rendered pixels (1–4 channels)', async () => {
-  for (const text of ['ohlc:64x60:20', 'candles:32x40:20:c2:ma5:rsi', 'candles:64x64:20:c3:ma20:bb:volume', 'candles:64x64:20:c4:ma20:volume:macd']) {
+  for (const text of [
+    'ohlc:64x60:20',
+    'candles:32x40:20:c2:ma5:rsi',
+    'candles:64x64:20:c3:ma20:bb:volume',
+    'candles:64x64:20:c4:ma20:volume:macd',
+  ]) {
     const r = createImageRenderer(parseImageSpec(text));
     const px = new Float32Array(r.frameSize);
     r.render(candles, 290, px);
@@ -41,7 +55,8 @@ test('contact sheets, channel tiles and enlargement keep the model pixels', () =
     }
   }
   const big = enlarge(frames[0], 15, 32, 1, 3);
-  for (let y = 0; y < 96; y++) for (let x = 0; x < 45; x++) assert.equal(big[y * 45 + x], frames[0][Math.floor(y / 3) * 15 + Math.floor(x / 3)]);
+  for (let y = 0; y < 96; y++)
+    for (let x = 0; x < 45; x++) assert.equal(big[y * 45 + x], frames[0][Math.floor(y / 3) * 15 + Math.floor(x / 3)]);
   const four = new Float32Array(2 * 2 * 4).map((_, i) => (i % 4) / 4);
   const tiles = viewable(four, 2, 2, 4);
   assert.equal(tiles.width, 4 * 2 + 3);

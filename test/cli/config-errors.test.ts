@@ -48,7 +48,10 @@ test('every data subcommand has --help naming its options', async () => {
   }
   assert.match(help.list, /--json/);
   assert.match(help.gaps, /--json/);
-  assert.match(help.import, /<file>[\s\S]*--tz <zone>[\s\S]*--exchange <id>[\s\S]*--symbol <symbol>[\s\S]*--timeframe <tf>/);
+  assert.match(
+    help.import,
+    /<file>[\s\S]*--tz <zone>[\s\S]*--exchange <id>[\s\S]*--symbol <symbol>[\s\S]*--timeframe <tf>/,
+  );
   assert.match(help.export, /--out <file>/);
   assert.match(help.derive, /--from <symbol>[\s\S]*--leverage <K>[\s\S]*--fee-annual <F>/);
 });

@@ -15,14 +15,23 @@ test('bot data import stores a good file; a broken one is rejected with its line
   const db = path.join(dir, 'bot.db');
   const good = path.join(dir, 'good.csv');
   const bad = path.join(dir, 'bad.csv');
-  writeFileSync(good, '\uFEFF,open,high,low,close,volume,value\n2024-01-01 09:00:00,10,12,9,11,1.5,16\n2024-01-02 09:00:00,11,13,10,12,2,24\n2024-01-04 09:00:00,12,14,11,13,3,39\n');
-  writeFileSync(bad, 'timestamp,open,high,low,close,volume\n2024-02-01,1,2,1,1,1\n2024-02-02,1,2,1,1,1\n2024-02-03,1,0.5,1,1,1\n');
+  writeFileSync(
+    good,
+    '\uFEFF,open,high,low,close,volume,value\n2024-01-01 09:00:00,10,12,9,11,1.5,16\n2024-01-02 09:00:00,11,13,10,12,2,24\n2024-01-04 09:00:00,12,14,11,13,3,39\n',
+  );
+  writeFileSync(
+    bad,
+    'timestamp,open,high,low,close,volume\n2024-02-01,1,2,1,1,1\n2024-02-02,1,2,1,1,1\n2024-02-03,1,0.5,1,1,1\n',
+  );
   const [ok, rejected] = await Promise.all([
     runBot(['data', 'import', good, '--symbol', 'BTC/KRW', '--db', db, '--log-level', 'error']),
     runBot(['data', 'import', bad, '--symbol', 'ETH/KRW', '--timeframe', '1d', '--db', db, '--log-level', 'error']),
   ]);
   assert.equal(ok.code, 0, ok.stderr);
-  assert.match(ok.stdout, /imported 3 1d candles \(pyupbit CSV, times in Asia\/Seoul\) as upbit BTC\/KRW 1d: 2024-01-01 … 2024-01-04/);
+  assert.match(
+    ok.stdout,
+    /imported 3 1d candles \(pyupbit CSV, times in Asia\/Seoul\) as upbit BTC\/KRW 1d: 2024-01-01 … 2024-01-04/,
+  );
   assert.notEqual(rejected.code, 0);
   assert.equal(rejected.stderr, 'error: bad.csv:4: high 0.5 is below low 1\n');
 
@@ -30,7 +39,10 @@ test('bot data import stores a good file; a broken one is rejected with its line
   assert.equal(listed.code, 0, listed.stderr);
   const series = JSON.parse(listed.stdout) as { symbol: string; count: number; gaps: number; first: number }[];
   assert.equal(series.length, 1, 'nothing from the broken file');
-  assert.deepEqual([series[0].symbol, series[0].count, series[0].gaps, series[0].first], ['BTC/KRW', 3, 1, Date.UTC(2024, 0, 1)]);
+  assert.deepEqual(
+    [series[0].symbol, series[0].count, series[0].gaps, series[0].first],
+    ['BTC/KRW', 3, 1, Date.UTC(2024, 0, 1)],
+  );
 });
 
 test('bot data import reads headerless files: Binance klines (ms, µs), RLTrader v1 (tabs), --columns', async () => {
@@ -49,8 +61,7 @@ test('bot data import reads headerless files: Binance klines (ms, µs), RLTrader
       '2015-11-05\t"2,049"\t"2,050"\t"2,040"\t"2,049"\t"349,079"\n\n\n',
     'prices.csv': 'KRW-BTC,2024-01-01,5,1,2,0.5,1.5\nKRW-BTC,2024-01-02,6,1.5,2.5,1,2\n',
     'broken.csv':
-      '1996-12-26,"182,299","183,000","180,100","182,000","21,333"\n' +
-      '1996-12-27,"182,000","184,900","181,500"\n',
+      '1996-12-26,"182,299","183,000","180,100","182,000","21,333"\n' + '1996-12-27,"182,000","184,900","181,500"\n',
   };
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
   const args = (name: string, symbol: string, ...more: string[]) => {
@@ -84,7 +95,11 @@ test('bot data import reads headerless files: Binance klines (ms, µs), RLTrader
   const store = CandleStore.open(db);
   try {
     const b = store.load('binance', 'BTC/USDT', '1h');
-    assert.deepEqual([...b.ts], [0, 1, 2, 3].map((i) => t0 + i * H), 'µs open times stored as ms');
+    assert.deepEqual(
+      [...b.ts],
+      [0, 1, 2, 3].map((i) => t0 + i * H),
+      'µs open times stored as ms',
+    );
     assert.deepEqual([b.open[3], b.high[3], b.low[3], b.close[3], b.volume[3]], [103.5, 105, 102, 104, 1.25]);
     const k = store.load('upbit', 'KOSPI/KRW', '1d');
     assert.deepEqual([k.open[0], k.close[1], k.volume[0]], [2054, 2049, 545_085]);
@@ -104,9 +119,26 @@ test('bot data download against the fake exchange, with the config pointing ccxt
   try {
     const dir = tempDir('bot-cli-download-');
     const config = path.join(dir, 'config.json');
-    writeFileSync(config, JSON.stringify({ exchange: { ccxt: fake.ccxtOptions(), backoffMs: 5 }, log: { file: path.join(dir, 'bot.log') } }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        exchange: { ccxt: fake.ccxtOptions(), backoffMs: 5 },
+        log: { file: path.join(dir, 'bot.log') },
+      }),
+    );
     const db = path.join(dir, 'bot.db');
-    const args = ['data', 'download', '--config', config, '--db', db, '--since', new Date(start).toISOString(), '--log-level', 'warn'];
+    const args = [
+      'data',
+      'download',
+      '--config',
+      config,
+      '--db',
+      db,
+      '--since',
+      new Date(start).toISOString(),
+      '--log-level',
+      'warn',
+    ];
     const first = await runBot(args);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /upbit BTC\/KRW 1h: 450 closed candles fetched in [5-6] requests, 450 new or changed/);
@@ -139,12 +171,22 @@ test('a secret from the environment never reaches the console or the log file, e
     const dir = tempDir('bot-cli-secret-');
     const logFile = path.join(dir, 'bot.log');
     const config = path.join(dir, 'config.json');
-    writeFileSync(config, JSON.stringify({ exchange: { ccxt: fake.ccxtOptions(), backoffMs: 5 }, log: { file: logFile, level: 'debug' } }));
-    const r = await runBot(['data', 'download', '--config', config, '--db', path.join(dir, 'bot.db')], { UPBIT_API_KEY: 'access-key-1234567890', UPBIT_API_SECRET: secret });
+    writeFileSync(
+      config,
+      JSON.stringify({ exchange: { ccxt: fake.ccxtOptions(), backoffMs: 5 }, log: { file: logFile, level: 'debug' } }),
+    );
+    const r = await runBot(['data', 'download', '--config', config, '--db', path.join(dir, 'bot.db')], {
+      UPBIT_API_KEY: 'access-key-1234567890',
+      UPBIT_API_SECRET: secret,
+    });
     assert.notEqual(r.code, 0);
     assert.equal(calls, 2);
     const logText = readFileSync(logFile, 'utf8');
-    for (const [name, text] of [['stderr', r.stderr], ['stdout', r.stdout], ['log file', logText]] as const) {
+    for (const [name, text] of [
+      ['stderr', r.stderr],
+      ['stdout', r.stdout],
+      ['log file', logText],
+    ] as const) {
       assert.ok(!text.includes(secret), `${name} leaks the secret: ${text}`);
       assert.ok(!text.includes('access-key-1234567890'), `${name} leaks the api key`);
     }
@@ -159,9 +201,21 @@ test('a secret from the environment never reaches the console or the log file, e
 test('bot data download from an unreachable exchange: one line that names the offline ways in', async () => {
   const dir = tempDir('bot-cli-offline-');
   const config = path.join(dir, 'config.json');
-  writeFileSync(config, JSON.stringify({ exchange: { ccxt: { urls: { api: { public: 'http://127.0.0.1:1', private: 'http://127.0.0.1:1' } } }, backoffMs: 5 }, log: { file: '', level: 'error' } }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      exchange: {
+        ccxt: { urls: { api: { public: 'http://127.0.0.1:1', private: 'http://127.0.0.1:1' } } },
+        backoffMs: 5,
+      },
+      log: { file: '', level: 'error' },
+    }),
+  );
   const r = await runBot(['data', 'download', '--config', config, '--db', path.join(dir, 'bot.db')]);
   assert.notEqual(r.code, 0);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-  assert.match(r.stderr, /^error: .*cannot be reached \(no network\?\); work offline with --data FILE .*--sample .*bot data import FILE/);
+  assert.match(
+    r.stderr,
+    /^error: .*cannot be reached \(no network\?\); work offline with --data FILE .*--sample .*bot data import FILE/,
+  );
 });

@@ -48,35 +48,99 @@ function bot(args: string[], env: Record<string, string> = {}): Promise<Ran> {
 before(async () => {
   // an exchange that cannot be reached (nothing listens on port 1), and one that counts every request it gets
   offline = path.join(dir, 'offline.json');
-  writeFileSync(offline, JSON.stringify({ exchange: { ccxt: { urls: { api: { public: 'http://127.0.0.1:1', private: 'http://127.0.0.1:1' } } }, retries: 1, backoffMs: 1, maxBackoffMs: 2 }, log: { file: '' } }));
+  writeFileSync(
+    offline,
+    JSON.stringify({
+      exchange: {
+        ccxt: { urls: { api: { public: 'http://127.0.0.1:1', private: 'http://127.0.0.1:1' } } },
+        retries: 1,
+        backoffMs: 1,
+        maxBackoffMs: 2,
+      },
+      log: { file: '' },
+    }),
+  );
   fake = await startFakeUpbit();
   counted = path.join(dir, 'counted.json');
-  writeFileSync(counted, JSON.stringify({ exchange: { ccxt: fake.ccxtOptions(), retries: 1, backoffMs: 1, maxBackoffMs: 2 }, log: { file: '' } }));
+  writeFileSync(
+    counted,
+    JSON.stringify({
+      exchange: { ccxt: fake.ccxtOptions(), retries: 1, backoffMs: 1, maxBackoffMs: 2 },
+      log: { file: '' },
+    }),
+  );
 });
 after(async () => {
   await fake.close();
 });
 
 test('bot chart with a named market that is not stored and an unreachable exchange: one line and the ways out, not the sample', async () => {
-  const r = await bot(['chart', '--symbol', 'NOPE/KRW', '--at', '2023-06-01T00:00Z', '--db', path.join(dir, 'a.db'), '--config', offline, '--out', path.join(dir, 'x.png')]);
+  const r = await bot([
+    'chart',
+    '--symbol',
+    'NOPE/KRW',
+    '--at',
+    '2023-06-01T00:00Z',
+    '--db',
+    path.join(dir, 'a.db'),
+    '--config',
+    offline,
+    '--out',
+    path.join(dir, 'x.png'),
+  ]);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.equal(r.stdout, '', 'no chart written');
-  assert.match(r.stderr, /^error: nothing is stored for upbit NOPE\/KRW 1h and upbit cannot be reached: store a CSV with `bot data import FILE`, or use --data FILE or --sample\n$/m);
+  assert.match(
+    r.stderr,
+    /^error: nothing is stored for upbit NOPE\/KRW 1h and upbit cannot be reached: store a CSV with `bot data import FILE`, or use --data FILE or --sample\n$/m,
+  );
   assert.doesNotMatch(r.stderr + r.stdout, /sample \(S&P 500/);
 });
 
 test('bot chart --at outside the data says which range exists', async () => {
-  const r = await bot(['chart', '--sample', '--at', '2030-01-01', '--db', path.join(dir, 'a.db'), '--config', offline, '--out', path.join(dir, 'y.png')]);
+  const r = await bot([
+    'chart',
+    '--sample',
+    '--at',
+    '2030-01-01',
+    '--db',
+    path.join(dir, 'a.db'),
+    '--config',
+    offline,
+    '--out',
+    path.join(dir, 'y.png'),
+  ]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^error: --at 2030-01-01 is after the data; bundled sample S&P 500 1d covers 2000-01-03T\S+ … 2020-\S+\n$/);
-  const early = await bot(['chart', '--sample', '--at', '1990-01-01', '--db', path.join(dir, 'a.db'), '--config', offline, '--out', path.join(dir, 'y.png')]);
+  assert.match(
+    r.stderr,
+    /^error: --at 2030-01-01 is after the data; bundled sample S&P 500 1d covers 2000-01-03T\S+ … 2020-\S+\n$/,
+  );
+  const early = await bot([
+    'chart',
+    '--sample',
+    '--at',
+    '1990-01-01',
+    '--db',
+    path.join(dir, 'a.db'),
+    '--config',
+    offline,
+    '--out',
+    path.join(dir, 'y.png'),
+  ]);
   assert.equal(early.code, 1);
-  assert.match(early.stderr, /^error: --at 1990-01-01: no candle opens at or before it; bundled sample S&P 500 1d covers 2000-01-03/);
+  assert.match(
+    early.stderr,
+    /^error: --at 1990-01-01: no candle opens at or before it; bundled sample S&P 500 1d covers 2000-01-03/,
+  );
 });
 
 test('bot backtest checks its flags before any network work', async () => {
   const before = fake.state.requests.length;
-  for (const [flag, value] of [['--epochs', '-3'], ['--folds', '0'], ['--seeds', '1.5']]) {
+  for (const [flag, value] of [
+    ['--epochs', '-3'],
+    ['--folds', '0'],
+    ['--seeds', '1.5'],
+  ]) {
     const r = await bot(['backtest', flag, value, '--db', path.join(dir, 'b.db'), '--config', counted]);
     assert.equal(r.code, 1);
     assert.equal(r.stderr, `error: ${flag} must be a whole number ≥ 1, got "${value}"\n`);
@@ -86,7 +150,18 @@ test('bot backtest checks its flags before any network work', async () => {
 
 test('console colour only on a terminal or when forced (FORCE_COLOR), none under NO_COLOR; the JSON log file never has colour', async () => {
   const log = path.join(dir, 'colour.log');
-  const args = ['backtest', '--strategy', 'sma-cross', '--sample', '--log-level', 'info', '--out', path.join(dir, 'bt'), '--db', path.join(dir, 'c.db')];
+  const args = [
+    'backtest',
+    '--strategy',
+    'sma-cross',
+    '--sample',
+    '--log-level',
+    'info',
+    '--out',
+    path.join(dir, 'bt'),
+    '--db',
+    path.join(dir, 'c.db'),
+  ];
   const withFile = path.join(dir, 'file-log.json');
   writeFileSync(withFile, JSON.stringify({ log: { file: log } }));
   const piped = await bot([...args, '--config', withFile]);
@@ -108,18 +183,38 @@ test('bot status with no market flags shows every run (a table), and the detaile
   const repo = new RunRepository(store.db);
   const costs = { feeRate: 0.0005, sellTax: 0, slippageBps: 0, minOrderValue: 5000, quantityPrecision: 8 };
   const open = (timeframe: string, symbol: string) =>
-    repo.create({ mode: 'paper', name: 'default', exchange: 'upbit', symbol, timeframe }, {
-      policy: 'strategy:sma-cross', historyFrom: 0, startTs: Date.UTC(2024, 0, 1), initialBalance: 1_000_000, account: new Account(1_000_000, costs).snapshot(), now: 0,
-    });
+    repo.create(
+      { mode: 'paper', name: 'default', exchange: 'upbit', symbol, timeframe },
+      {
+        policy: 'strategy:sma-cross',
+        historyFrom: 0,
+        startTs: Date.UTC(2024, 0, 1),
+        initialBalance: 1_000_000,
+        account: new Account(1_000_000, costs).snapshot(),
+        now: 0,
+      },
+    );
   open('1m', 'BTC/KRW');
   store.close();
   const one = await bot(['status', '--db', db]);
   assert.equal(one.code, 0, one.stderr);
-  assert.match(one.stdout, /^paper run "default"  upbit BTC\/KRW 1m  strategy:sma-cross/, 'a 1m run is found without --timeframe 1m');
+  assert.match(
+    one.stdout,
+    /^paper run "default"  upbit BTC\/KRW 1m  strategy:sma-cross/,
+    'a 1m run is found without --timeframe 1m',
+  );
   const again = CandleStore.open(db);
-  new RunRepository(again.db).create({ mode: 'live', name: 'eth', exchange: 'upbit', symbol: 'ETH/KRW', timeframe: '1h' }, {
-    policy: 'model:models/x', historyFrom: 0, startTs: Date.UTC(2024, 0, 1), initialBalance: 500_000, account: new Account(500_000, costs).snapshot(), now: 0,
-  });
+  new RunRepository(again.db).create(
+    { mode: 'live', name: 'eth', exchange: 'upbit', symbol: 'ETH/KRW', timeframe: '1h' },
+    {
+      policy: 'model:models/x',
+      historyFrom: 0,
+      startTs: Date.UTC(2024, 0, 1),
+      initialBalance: 500_000,
+      account: new Account(500_000, costs).snapshot(),
+      now: 0,
+    },
+  );
   again.close();
   const all = await bot(['status', '--db', db]);
   assert.equal(all.code, 0, all.stderr);
@@ -128,7 +223,10 @@ test('bot status with no market flags shows every run (a table), and the detaile
   assert.match(lines[1], /^paper default\s+upbit BTC\/KRW 1m\s+strategy:sma-cross\s+1,000,000\s+0\.00%\s+—/);
   assert.match(lines[2], /^live eth\s+upbit ETH\/KRW 1h\s+model:models\/x\s+500,000\s+0\.00%/);
   const json = JSON.parse((await bot(['status', '--json', '--db', db])).stdout) as { symbol: string }[];
-  assert.deepEqual(json.map((s) => s.symbol), ['BTC/KRW', 'ETH/KRW']);
+  assert.deepEqual(
+    json.map((s) => s.symbol),
+    ['BTC/KRW', 'ETH/KRW'],
+  );
   const live = await bot(['status', '--live', '--db', db]);
   assert.match(live.stdout, /^live run "eth"  upbit ETH\/KRW 1h/, '--live alone: the one live run in detail');
   const named = await bot(['status', '--timeframe', '4h', '--db', db]);
@@ -142,16 +240,41 @@ test('bot doctor names a native part that did not build, with the fix', async ()
   assert.match(ok.detail, /^\d+\.\d+\.\d+ \(better-sqlite3 \d+/);
   const broken = await checkSqlite(path.join(dir, 'missing', 'better_sqlite3.node'));
   assert.equal(broken.ok, false);
-  assert.match(broken.detail, /native part did not build or load; run `npm rebuild better-sqlite3` \(its install script must be allowed: allowScripts in package.json\)/);
-  const pkg = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { allowScripts?: Record<string, boolean> };
-  assert.equal(pkg.allowScripts?.['better-sqlite3'], true, 'the SQLite binding is built at install: its script must be allowed');
+  assert.match(
+    broken.detail,
+    /native part did not build or load; run `npm rebuild better-sqlite3` \(its install script must be allowed: allowScripts in package.json\)/,
+  );
+  const pkg = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+    allowScripts?: Record<string, boolean>;
+  };
+  assert.equal(
+    pkg.allowScripts?.['better-sqlite3'],
+    true,
+    'the SQLite binding is built at install: its script must be allowed',
+  );
 });
 
 test('bot backtest | head: a reader that goes away ends the command quietly, exit 0', async () => {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'src/cli/bot.js'), 'backtest', '--strategy', 'sma-cross', '--sample', '--db', path.join(dir, 'e.db'), '--out', path.join(dir, 'epipe'), '--log-level', 'error'], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(PROJECT_ROOT, 'src/cli/bot.js'),
+      'backtest',
+      '--strategy',
+      'sma-cross',
+      '--sample',
+      '--db',
+      path.join(dir, 'e.db'),
+      '--out',
+      path.join(dir, 'epipe'),
+      '--log-level',
+      'error',
+    ],
+    {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout.once('data', () => child.stdout.destroy()); // as `head -1` closes the pipe after its line

@@ -20,7 +20,14 @@ import { saveAgent } from '../trading/agents.ts';
 import { runBot } from './run.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bot-predict-'));
-const candles = syntheticCandles({ seed: 12, count: 300, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000, symbol: 'KRW-BTC' });
+const candles = syntheticCandles({
+  seed: 12,
+  count: 300,
+  timeframe: '1h',
+  start: Date.UTC(2024, 0, 1),
+  tick: 1000,
+  symbol: 'KRW-BTC',
+});
 const csv = path.join(dir, 'btc.csv');
 writeFileSync(csv, candlesToCsv(candles));
 const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 5, minOrderValue: 5000, quantityPrecision: 8 };
@@ -34,13 +41,26 @@ interface Predicted {
   outputs: { kind: string; values: Record<string, number> };
 }
 
-test('bot predict --data: the action, confidence and Q-values at the newest candle or --at, the paper trader\'s decision, no database written', async () => {
+test("bot predict --data: the action, confidence and Q-values at the newest candle or --at, the paper trader's decision, no database written", async () => {
   const buyer = path.join(dir, 'models', 'buyer');
   const seeded = path.join(dir, 'models', 'seeded');
   await saveAgent(buyer, 'buy', candles);
   await saveAgent(seeded, 'seeded', candles, undefined, 5);
   const db = path.join(dir, 'never.db');
-  const r = await runBot(['predict', '--model', buyer, '--data', csv, '--json', '--db', db, '--log-level', 'error', '--backend', 'cpu']);
+  const r = await runBot([
+    'predict',
+    '--model',
+    buyer,
+    '--data',
+    csv,
+    '--json',
+    '--db',
+    db,
+    '--log-level',
+    'error',
+    '--backend',
+    'cpu',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const p = JSON.parse(r.stdout) as Predicted;
   assert.equal(p.candle, isoTime(candles.ts[candles.ts.length - 1]));
@@ -48,7 +68,10 @@ test('bot predict --data: the action, confidence and Q-values at the newest cand
   assert.equal(p.version, 'initial');
   assert.equal(p.action, 'buy');
   assert.equal(p.outputs.kind, 'q-values');
-  assert.ok(p.outputs.values.buy > p.outputs.values.sell && p.outputs.values.buy > p.outputs.values.hold, JSON.stringify(p.outputs));
+  assert.ok(
+    p.outputs.values.buy > p.outputs.values.sell && p.outputs.values.buy > p.outputs.values.hold,
+    JSON.stringify(p.outputs),
+  );
   assert.equal(existsSync(db), false, 'no database touched when the candles come from a file');
 
   // the seeded network at --at decides as the paper trader's policy call does, for a flat and a holding account
@@ -57,8 +80,25 @@ test('bot predict --data: the action, confidence and Q-values at the newest cand
   try {
     const builder = new ObservationBuilder(agent.observationSource(candles));
     for (const position of [0, 1]) {
-      const expected = agent.policy.decide(builder.build(t, accountHolding(10_000_000, COSTS, position, candles.close[t])));
-      const out = await runBot(['predict', '--model', seeded, '--data', csv, '--at', isoTime(candles.ts[t] + 1_800_000), '--position', String(position), '--json', '--log-level', 'error', '--backend', 'cpu']);
+      const expected = agent.policy.decide(
+        builder.build(t, accountHolding(10_000_000, COSTS, position, candles.close[t])),
+      );
+      const out = await runBot([
+        'predict',
+        '--model',
+        seeded,
+        '--data',
+        csv,
+        '--at',
+        isoTime(candles.ts[t] + 1_800_000),
+        '--position',
+        String(position),
+        '--json',
+        '--log-level',
+        'error',
+        '--backend',
+        'cpu',
+      ]);
       assert.equal(out.code, 0, out.stderr);
       const q = JSON.parse(out.stdout) as Predicted;
       assert.equal(q.candle, isoTime(candles.ts[t]), '--at picks the candle opening at or before it');
@@ -69,7 +109,10 @@ test('bot predict --data: the action, confidence and Q-values at the newest cand
     agent.dispose();
   }
   const text = await runBot(['predict', '--model', buyer, '--data', csv, '--log-level', 'error', '--backend', 'cpu']);
-  assert.match(text.stdout, /^model {7}.*buyer @ initial \(dqn-dnn\)\ncandle {6}\S+ close [\d,.]+ {2}\(\S*btc\.csv \(1h\)\)\naction {6}buy {2}confidence \d\.\d{3}\nq-values {4}buy [-\d.]+ {2}sell [-\d.]+ {2}hold [-\d.]+\naccount {5}flat/);
+  assert.match(
+    text.stdout,
+    /^model {7}.*buyer @ initial \(dqn-dnn\)\ncandle {6}\S+ close [\d,.]+ {2}\(\S*btc\.csv \(1h\)\)\naction {6}buy {2}confidence \d\.\d{3}\nq-values {4}buy [-\d.]+ {2}sell [-\d.]+ {2}hold [-\d.]+\naccount {5}flat/,
+  );
 });
 
 test('bot predict checks its flags first and names the range for an --at outside the data', async () => {
@@ -80,23 +123,71 @@ test('bot predict checks its flags first and names the range for an --at outside
   const none = await runBot(['predict', '--model', path.join(dir, 'nope'), '--sample', '--log-level', 'error']);
   assert.equal(none.code, 1);
   assert.match(none.stderr, /^error: --model .*nope: no such folder/);
-  const late = await runBot(['predict', '--model', model, '--data', csv, '--at', '2030-01-01', '--log-level', 'error', '--backend', 'cpu']);
+  const late = await runBot([
+    'predict',
+    '--model',
+    model,
+    '--data',
+    csv,
+    '--at',
+    '2030-01-01',
+    '--log-level',
+    'error',
+    '--backend',
+    'cpu',
+  ]);
   assert.equal(late.code, 1);
-  assert.match(late.stderr, /^error: --at 2030-01-01 is after the data; \S*btc\.csv \(1h\) covers 2024-01-01T00:00:00Z … 2024-01-13T11:00:00Z\n$/);
+  assert.match(
+    late.stderr,
+    /^error: --at 2030-01-01 is after the data; \S*btc\.csv \(1h\) covers 2024-01-01T00:00:00Z … 2024-01-13T11:00:00Z\n$/,
+  );
 });
 
 test('bot predict on the store: tops it up from the exchange and decides at the newest closed candle', async () => {
   const db = path.join(dir, 'store.db');
   const store = CandleStore.open(db);
   const stored = sliceCandles(candles, 0, 250);
-  store.upsert('upbit', 'BTC/KRW', '1h', Array.from(stored.ts, (ts, i) => ({ ts, open: stored.open[i], high: stored.high[i], low: stored.low[i], close: stored.close[i], volume: stored.volume[i] })));
+  store.upsert(
+    'upbit',
+    'BTC/KRW',
+    '1h',
+    Array.from(stored.ts, (ts, i) => ({
+      ts,
+      open: stored.open[i],
+      high: stored.high[i],
+      low: stored.low[i],
+      close: stored.close[i],
+      volume: stored.volume[i],
+    })),
+  );
   store.close();
   const now = candles.ts[280] + 3_600_000 + 5_000; // candle 280 has just closed; 281 is still open
   const fake = await startFakeUpbit({ now: () => now, series: [{ market: 'KRW-BTC', candles }] });
   try {
     const cfg = path.join(dir, 'fake.json');
-    writeFileSync(cfg, JSON.stringify({ exchange: { ccxt: fake.ccxtOptions(), retries: 1, backoffMs: 1, maxBackoffMs: 2 }, log: { file: '' } }));
-    const r = await runBot(['predict', '--model', path.join(dir, 'models', 'buyer'), '--db', db, '--config', cfg, '--now', isoTime(now), '--json', '--log-level', 'error', '--backend', 'cpu']);
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        exchange: { ccxt: fake.ccxtOptions(), retries: 1, backoffMs: 1, maxBackoffMs: 2 },
+        log: { file: '' },
+      }),
+    );
+    const r = await runBot([
+      'predict',
+      '--model',
+      path.join(dir, 'models', 'buyer'),
+      '--db',
+      db,
+      '--config',
+      cfg,
+      '--now',
+      isoTime(now),
+      '--json',
+      '--log-level',
+      'error',
+      '--backend',
+      'cpu',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const p = JSON.parse(r.stdout) as Predicted;
     assert.equal(p.candle, isoTime(candles.ts[280]), 'the newest closed candle, fetched for this prediction');
@@ -106,7 +197,9 @@ test('bot predict on the store: tops it up from the exchange and decides at the 
   const again = CandleStore.open(db);
   try {
     assert.equal(again.lastTs('upbit', 'BTC/KRW', '1h'), candles.ts[280]);
-    const runs = again.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'trading_runs'").get() as { n: number };
+    const runs = again.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'trading_runs'").get() as {
+      n: number;
+    };
     assert.equal(runs.n, 0, 'no trading run or account was created');
   } finally {
     again.close();

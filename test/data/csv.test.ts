@@ -8,7 +8,8 @@ const H = 3_600_000;
 const D = 86_400_000;
 
 test('generic timestamp CSV, ascending, timeframe inferred', () => {
-  const csv = 'timestamp,open,high,low,close,volume\n2024-01-01 00:00:00,1,2,0.5,1.5,10\n2024-01-01 01:00:00,1.5,2,1,1.8,11\n2024-01-01 02:00:00,1.8,1.9,1.7,1.7,3\n';
+  const csv =
+    'timestamp,open,high,low,close,volume\n2024-01-01 00:00:00,1,2,0.5,1.5,10\n2024-01-01 01:00:00,1.5,2,1,1.8,11\n2024-01-01 02:00:00,1.8,1.9,1.7,1.7,3\n';
   const p = parseCandlesCsvDetailed(csv);
   assert.equal(p.timeframe, '1h');
   assert.equal(p.flavour, 'generic');
@@ -17,14 +18,22 @@ test('generic timestamp CSV, ascending, timeframe inferred', () => {
 });
 
 test('date column, descending rows, CRLF and a BOM are fine', () => {
-  const csv = '\uFEFFdate,open,high,low,close,volume\r\n2024-01-03,3,3,3,3,1\r\n2024-01-02,2,2,2,2,1\r\n2024-01-01,1,1,1,1,1\r\n';
+  const csv =
+    '\uFEFFdate,open,high,low,close,volume\r\n2024-01-03,3,3,3,3,1\r\n2024-01-02,2,2,2,2,1\r\n2024-01-01,1,1,1,1,1\r\n';
   const rows = parseCandlesCsv(csv, { timeframe: '1d' });
-  assert.deepEqual(rows.map((r) => r.ts), [Date.UTC(2024, 0, 1), Date.UTC(2024, 0, 2), Date.UTC(2024, 0, 3)]);
-  assert.deepEqual(rows.map((r) => r.close), [1, 2, 3]);
+  assert.deepEqual(
+    rows.map((r) => r.ts),
+    [Date.UTC(2024, 0, 1), Date.UTC(2024, 0, 2), Date.UTC(2024, 0, 3)],
+  );
+  assert.deepEqual(
+    rows.map((r) => r.close),
+    [1, 2, 3],
+  );
 });
 
 test('pyupbit export: unnamed KST first column and an extra value column', () => {
-  const csv = ',open,high,low,close,volume,value\n2024-01-01 09:00:00,57045000.0,58847000.0,57045000.0,58839000.0,3165.3,182491217914.3\n2024-01-02 09:00:00,58839000.0,60997000.0,58814000.0,60206000.0,8221.1,495038780463.7\n';
+  const csv =
+    ',open,high,low,close,volume,value\n2024-01-01 09:00:00,57045000.0,58847000.0,57045000.0,58839000.0,3165.3,182491217914.3\n2024-01-02 09:00:00,58839000.0,60997000.0,58814000.0,60206000.0,8221.1,495038780463.7\n';
   const p = parseCandlesCsvDetailed(csv);
   assert.equal(p.flavour, 'pyupbit');
   assert.equal(p.tz, 'Asia/Seoul');
@@ -35,10 +44,14 @@ test('pyupbit export: unnamed KST first column and an extra value column', () =>
 });
 
 test('RLTrader CSV: YYYYMMDD dates and extra feature columns ignored; weekends are gaps, not a mixed timeframe', () => {
-  const csv = 'date,open,high,low,close,volume,per,pbr,close_ma5_ratio\n20180105,52120,52120,51200,52120,9280050,10.37,1.46,0.01\n20180108,52400,52520,51500,52020,8368000,10.37,1.46,-0.02\n20180109,51460,51720,49980,50400,16090000,10.37,1.46,0.03\n';
+  const csv =
+    'date,open,high,low,close,volume,per,pbr,close_ma5_ratio\n20180105,52120,52120,51200,52120,9280050,10.37,1.46,0.01\n20180108,52400,52520,51500,52020,8368000,10.37,1.46,-0.02\n20180109,51460,51720,49980,50400,16090000,10.37,1.46,0.03\n';
   const p = parseCandlesCsvDetailed(csv, { timeframe: '1d' });
   assert.equal(p.flavour, 'rltrader');
-  assert.deepEqual(p.rows.map((r) => r.ts), [Date.UTC(2018, 0, 5), Date.UTC(2018, 0, 8), Date.UTC(2018, 0, 9)]);
+  assert.deepEqual(
+    p.rows.map((r) => r.ts),
+    [Date.UTC(2018, 0, 5), Date.UTC(2018, 0, 8), Date.UTC(2018, 0, 9)],
+  );
   assert.equal(p.rows[2].volume, 16090000);
 });
 
@@ -51,7 +64,14 @@ test('investing.com export: Korean headers, close first, quoted thousands, space
   const p = parseCandlesCsvDetailed(csv);
   assert.equal(p.flavour, 'investing');
   assert.equal(p.timeframe, '1d');
-  assert.deepEqual(p.rows[1], { ts: Date.UTC(2023, 8, 7), open: 34_965_000, high: 35_818_000, low: 34_845_000, close: 35_616_000, volume: 330 });
+  assert.deepEqual(p.rows[1], {
+    ts: Date.UTC(2023, 8, 7),
+    open: 34_965_000,
+    high: 35_818_000,
+    low: 34_845_000,
+    close: 35_616_000,
+    volume: 330,
+  });
   assert.equal(p.rows[0].volume, 1_200_000);
   assert.equal(p.rows[2].volume, 10);
 });
@@ -70,8 +90,13 @@ test('epoch milliseconds and ISO times with offsets', () => {
   const t0 = Date.UTC(2024, 5, 1);
   const rows = parseCandlesCsv(`timestamp,open,high,low,close,volume\n${t0},1,1,1,1,1\n${t0 + H},1,1,1,1,1\n`);
   assert.equal(rows[1].ts, t0 + H);
-  const iso = parseCandlesCsv('timestamp,open,high,low,close,volume\n2024-06-01T09:00:00+09:00,1,1,1,1,1\n2024-06-01T01:00:00Z,1,1,1,1,1\n');
-  assert.deepEqual(iso.map((r) => r.ts), [t0, t0 + H]);
+  const iso = parseCandlesCsv(
+    'timestamp,open,high,low,close,volume\n2024-06-01T09:00:00+09:00,1,1,1,1,1\n2024-06-01T01:00:00Z,1,1,1,1,1\n',
+  );
+  assert.deepEqual(
+    iso.map((r) => r.ts),
+    [t0, t0 + H],
+  );
 });
 
 function rejects(csv: string, pattern: RegExp, opts: { timeframe?: string } = {}): void {
@@ -89,14 +114,28 @@ function rejects(csv: string, pattern: RegExp, opts: { timeframe?: string } = {}
 const HEAD = 'timestamp,open,high,low,close,volume\n';
 
 test('rejections name the file, the line and the reason', () => {
-  rejects(HEAD + '2024-01-01,1,2,1,1,1\n2024-01-02,1,2,x1,1,1\n', /^bad\.csv:3: unparseable number "x1" in column low$/);
-  rejects(HEAD + '2024-01-01,1,2,1,1,1\n2024-01-02,1,0.5,1,1,1\n2024-01-03,1,2,1,1,1\n', /^bad\.csv:3: high 0\.5 is below low 1$/);
-  rejects(HEAD + '2024-01-01,1,2,1,1,1\n2024-01-02,1,2,1,1,1\n2024-01-01,1,2,1,1,1\n', /^bad\.csv:4: duplicate time 2024-01-01T00:00:00Z \(also on line 2\)$/);
   rejects(
-    HEAD + '2024-01-01 00:00,1,2,1,1,1\n2024-01-01 01:00,1,2,1,1,1\n2024-01-01 02:00,1,2,1,1,1\n2024-01-01 02:30,1,2,1,1,1\n2024-01-01 03:30,1,2,1,1,1\n',
+    HEAD + '2024-01-01,1,2,1,1,1\n2024-01-02,1,2,x1,1,1\n',
+    /^bad\.csv:3: unparseable number "x1" in column low$/,
+  );
+  rejects(
+    HEAD + '2024-01-01,1,2,1,1,1\n2024-01-02,1,0.5,1,1,1\n2024-01-03,1,2,1,1,1\n',
+    /^bad\.csv:3: high 0\.5 is below low 1$/,
+  );
+  rejects(
+    HEAD + '2024-01-01,1,2,1,1,1\n2024-01-02,1,2,1,1,1\n2024-01-01,1,2,1,1,1\n',
+    /^bad\.csv:4: duplicate time 2024-01-01T00:00:00Z \(also on line 2\)$/,
+  );
+  rejects(
+    HEAD +
+      '2024-01-01 00:00,1,2,1,1,1\n2024-01-01 01:00,1,2,1,1,1\n2024-01-01 02:00,1,2,1,1,1\n2024-01-01 02:30,1,2,1,1,1\n2024-01-01 03:30,1,2,1,1,1\n',
     /^bad\.csv:5: mixed timeframe/,
   );
-  rejects(HEAD + '2024-01-01 00:00,1,2,1,1,1\n2024-01-01 01:00,1,2,1,1,1\n2024-01-01 02:00,1,2,1,1,1\n', /1h apart, but the timeframe is 1d/, { timeframe: '1d' });
+  rejects(
+    HEAD + '2024-01-01 00:00,1,2,1,1,1\n2024-01-01 01:00,1,2,1,1,1\n2024-01-01 02:00,1,2,1,1,1\n',
+    /1h apart, but the timeframe is 1d/,
+    { timeframe: '1d' },
+  );
   rejects(HEAD + '2024-01-01,1,2,1,1,1\nyesterday,1,2,1,1,1\n', /^bad\.csv:3: cannot read "yesterday" as a time$/);
   rejects(HEAD + '2024-01-01,1,2,1,1,1\n2024-01-02,1,2\n', /^bad\.csv:3: 3 fields, expected at least 6$/);
   rejects('when,open,high,low,close,volume\n2024-01-01,1,2,1,1,1\n', /bad\.csv:1: no time column/);
@@ -118,7 +157,10 @@ test('export writes CSV that imports back to the same candles', () => {
 test('--tz reads wall-clock times in a zone, daylight saving included', () => {
   const csv = 'date,open,high,low,close,volume\n2024-03-08,1,1,1,1,1\n2024-03-11,1,1,1,1,1\n2024-03-12,1,1,1,1,1\n';
   const rows = parseCandlesCsv(csv, { tz: 'America/New_York', timeframe: '1d' });
-  assert.deepEqual(rows.map((r) => r.ts), [Date.UTC(2024, 2, 8, 5), Date.UTC(2024, 2, 11, 4), Date.UTC(2024, 2, 12, 4)]);
+  assert.deepEqual(
+    rows.map((r) => r.ts),
+    [Date.UTC(2024, 2, 8, 5), Date.UTC(2024, 2, 11, 4), Date.UTC(2024, 2, 12, 4)],
+  );
   assert.throws(() => parseCandlesCsv(csv, { tz: 'Mars/Olympus' }), /--tz: unknown time zone "Mars\/Olympus"/);
 });
 
@@ -138,7 +180,11 @@ test('Binance kline dump without a header: ms and (since 2025) µs open times, 1
   assert.equal(p.flavour, 'binance');
   assert.equal(p.layout, 'Binance klines CSV without header');
   assert.equal(p.timeframe, '1h');
-  assert.deepEqual(p.rows.map((r) => r.ts), [t0, t0 + H, t0 + 2 * H, t0 + 3 * H], 'µs times read as ms');
+  assert.deepEqual(
+    p.rows.map((r) => r.ts),
+    [t0, t0 + H, t0 + 2 * H, t0 + 3 * H],
+    'µs times read as ms',
+  );
   assert.deepEqual(p.rows[2], { ts: Date.UTC(2025, 0, 1), open: 102, high: 103, low: 98, close: 99, volume: 12.5 });
 });
 

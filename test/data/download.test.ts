@@ -44,7 +44,11 @@ async function run(s: Setup, onRetry?: () => void, onPage?: (pages: number) => v
       store,
       createExchange(s.config),
       { exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h', since },
-      { retry: { ...retryOptionsFrom(s.config), onRetry }, now: () => s.clock.now, onPage: (_r, p) => onPage?.(p.pages) },
+      {
+        retry: { ...retryOptionsFrom(s.config), onRetry },
+        now: () => s.clock.now,
+        onPage: (_r, p) => onPage?.(p.pages),
+      },
     );
   } finally {
     store.close();
@@ -80,7 +84,10 @@ test('download pages through Upbit 200 at a time, stores closed candles only, an
     assert.ok(candleReqs.length >= 8, `many pages (${candleReqs.length})`);
     assert.ok(candleReqs.every((r) => Number(r.query.count) <= 200 && r.query.to));
     const tos = candleReqs.map((r) => Date.parse(r.query.to));
-    assert.ok(tos.every((t, i) => i === 0 || t > tos[i - 1]), 'pages move forward');
+    assert.ok(
+      tos.every((t, i) => i === 0 || t > tos[i - 1]),
+      'pages move forward',
+    );
     assert.equal(first.fetched, 1499);
     assert.equal(first.stored, 1499);
     assertStoredEqualsClosed(s);
@@ -168,7 +175,12 @@ test('a fault that does not go away ends with a clear message after a bounded nu
   const s = await setup(300, { retries: 2 });
   try {
     s.fake.addFault({ kind: '429-json', times: 1000 });
-    await assert.rejects(run(s), (e: unknown) => e instanceof UserError && /candles from 2024-01-01T00:00:00Z failed after 3 tries: ExchangeError/.test(e.message));
+    await assert.rejects(
+      run(s),
+      (e: unknown) =>
+        e instanceof UserError &&
+        /candles from 2024-01-01T00:00:00Z failed after 3 tries: ExchangeError/.test(e.message),
+    );
     const tries = s.fake.candleRequests().length;
     assert.ok(tries >= 3 && tries <= 6, `3 tries per window, two windows in flight at most (${tries})`);
   } finally {
@@ -191,7 +203,11 @@ test('backoff doubles from backoffMs up to maxBackoffMs; non-network errors are 
   assert.deepEqual(waits, [100, 200, 400, 500, 500]);
   calls = 0;
   await assert.rejects(
-    withRetry('y', async () => (calls++, Promise.reject(new ccxt.BadSymbol('no such market'))), { retries: 5, backoffMs: 1, maxBackoffMs: 1 }),
+    withRetry('y', async () => (calls++, Promise.reject(new ccxt.BadSymbol('no such market'))), {
+      retries: 5,
+      backoffMs: 1,
+      maxBackoffMs: 1,
+    }),
     /y failed: BadSymbol: no such market/,
   );
   assert.equal(calls, 1);
@@ -209,7 +225,11 @@ test('candles the exchange skips are stored as gaps and reported, not an error',
     const store = CandleStore.open(s.config.data.database);
     try {
       const gaps = store.gaps('upbit', 'BTC/KRW', '1h');
-      for (const ts of dropped) assert.ok(gaps.some((g) => g.from <= ts && ts < g.to), `gap at ${new Date(ts).toISOString()}`);
+      for (const ts of dropped)
+        assert.ok(
+          gaps.some((g) => g.from <= ts && ts < g.to),
+          `gap at ${new Date(ts).toISOString()}`,
+        );
       const info = store.series()[0];
       assert.equal(info.count, 499 - 3);
       assert.equal(info.missing, (info.last - info.first) / H + 1 - info.count);
@@ -235,7 +255,10 @@ test('loadSeries: store, then download when empty; --data file; sample; range fi
     await assert.rejects(loadSeries({ config: s.config, from: Date.UTC(2030, 0, 1) }), UserError);
 
     const file = path.join(tempDir(), 'mine.csv');
-    writeFileSync(file, 'date,open,high,low,close,volume\n2024-01-02,2,2,2,2,1\n2024-01-01,1,1,1,1,1\n2024-01-03,3,3,3,3,1\n');
+    writeFileSync(
+      file,
+      'date,open,high,low,close,volume\n2024-01-02,2,2,2,2,1\n2024-01-01,1,1,1,1,1\n2024-01-03,3,3,3,3,1\n',
+    );
     const fromFile = await loadSeries({ config: s.config, dataFile: file, from: Date.UTC(2024, 0, 2) });
     assert.equal(fromFile.origin, 'file');
     assert.equal(fromFile.candles.timeframe, '1d');
@@ -255,8 +278,14 @@ test('an unreachable exchange: a one-line error without offline flags (paper and
   const store = CandleStore.open(config.data.database);
   try {
     await assert.rejects(
-      downloadToStore(store, createExchange(config), { exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h', since: START }, { retry: retryOptionsFrom(config) }),
-      (e: unknown) => e instanceof UserError && /cannot be reached/.test(e.message) && !/--data|--sample/.test(e.message),
+      downloadToStore(
+        store,
+        createExchange(config),
+        { exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h', since: START },
+        { retry: retryOptionsFrom(config) },
+      ),
+      (e: unknown) =>
+        e instanceof UserError && /cannot be reached/.test(e.message) && !/--data|--sample/.test(e.message),
     );
   } finally {
     store.close();
@@ -272,7 +301,9 @@ test('an unreachable exchange: a one-line error without offline flags (paper and
       loadSeries({ config }),
       (e: unknown) =>
         e instanceof UserError &&
-        /^nothing is stored for upbit BTC\/KRW 1h and upbit cannot be reached: store a CSV with `bot data import FILE`, or use --data FILE or --sample$/.test(e.message),
+        /^nothing is stored for upbit BTC\/KRW 1h and upbit cannot be reached: store a CSV with `bot data import FILE`, or use --data FILE or --sample$/.test(
+          e.message,
+        ),
       'without offlineFallback a named market is never swapped for the sample',
     );
     const fallback = await loadSeries({ config, offlineFallback: true });

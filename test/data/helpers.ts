@@ -10,10 +10,21 @@ export function tempDir(prefix = 'bot-data-'): string {
 }
 
 /** Config pointing ccxt at the fake exchange, with quick retries and a database in `dir`. */
-export function fakeConfig(fake: FakeUpbit | { url: string }, dir: string, exchange: Record<string, unknown> = {}): Config {
+export function fakeConfig(
+  fake: FakeUpbit | { url: string },
+  dir: string,
+  exchange: Record<string, unknown> = {},
+): Config {
   return loadConfig({
     overrides: {
-      exchange: { ccxt: { urls: { api: { public: fake.url, private: fake.url } } }, retries: 4, backoffMs: 5, maxBackoffMs: 20, timeoutMs: 2000, ...exchange },
+      exchange: {
+        ccxt: { urls: { api: { public: fake.url, private: fake.url } } },
+        retries: 4,
+        backoffMs: 5,
+        maxBackoffMs: 20,
+        timeoutMs: 2000,
+        ...exchange,
+      },
       data: { database: path.join(dir, 'bot.db') },
       log: { level: 'error', file: '' },
     },

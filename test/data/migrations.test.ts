@@ -68,34 +68,52 @@ test('a database written before versioning is adopted in place: current versions
     assert.equal(schemaVersion(store.db, TRADING_SCHEMA), TRADING_LATEST);
     const after = dumpTables(store.db);
     // later migrations add columns (trading_runs.paused, issue 15): new columns are null, the old ones unchanged
-    const added = (rows: unknown[]) => rows.map((r) => Object.keys(r as object).filter((k) => !(k in (before.trading_runs[0] as object))));
+    const added = (rows: unknown[]) =>
+      rows.map((r) => Object.keys(r as object).filter((k) => !(k in (before.trading_runs[0] as object))));
     assert.deepEqual(added(after.trading_runs)[0], ['paused']);
     assert.ok(after.trading_runs.every((r) => (r as { paused: unknown }).paused === null));
     const legacyColumns = (table: string, rows: unknown[]) =>
-      rows.map((r) => Object.fromEntries(Object.entries(r as object).filter(([k]) => k in ((before[table][0] as object) ?? {}))));
+      rows.map((r) =>
+        Object.fromEntries(Object.entries(r as object).filter(([k]) => k in ((before[table][0] as object) ?? {}))),
+      );
     for (const table of Object.keys(after)) after[table] = legacyColumns(table, after[table]);
     assert.deepEqual(after, before, 'every row of every table is still there, unchanged');
 
     // Read back through the bot's own APIs.
     const btc = store.load('upbit', 'BTC/KRW', '1h');
     const rows = LEGACY.candles.filter((c) => c.symbol === 'BTC/KRW');
-    assert.deepEqual([...btc.ts], rows.map((c) => c.ts));
-    assert.deepEqual([...btc.close], rows.map((c) => c.close));
-    assert.deepEqual([...btc.volume], rows.map((c) => c.volume));
+    assert.deepEqual(
+      [...btc.ts],
+      rows.map((c) => c.ts),
+    );
+    assert.deepEqual(
+      [...btc.close],
+      rows.map((c) => c.close),
+    );
+    assert.deepEqual(
+      [...btc.volume],
+      rows.map((c) => c.volume),
+    );
     assert.deepEqual(store.gaps('upbit', 'BTC/KRW', '1h'), [{ from: T0 + 3 * H, to: T0 + 4 * H, missing: 1 }]);
     assert.deepEqual(
       store.series().map((s) => [s.exchange, s.symbol, s.timeframe, s.count]),
-      [['binance', 'ETH/USDT', '1d', 3], ['upbit', 'BTC/KRW', '1h', 5]],
+      [
+        ['binance', 'ETH/USDT', '1d', 3],
+        ['upbit', 'BTC/KRW', '1h', 5],
+      ],
     );
     for (const c of LEGACY.coverage) {
       assert.deepEqual(store.coverage(c.exchange, c.symbol, c.timeframe), [{ from: c.from_ts, to: c.to_ts }]);
     }
 
     const runs = repo.list();
-    assert.deepEqual(runs.map((r) => [r.id, r.mode, r.name, r.policy, r.halted]), [
-      [1, 'paper', 'default', 'strategy:sma-cross', undefined],
-      [2, 'live', 'small', 'strategy:buy-hold', 'daily loss limit'],
-    ]);
+    assert.deepEqual(
+      runs.map((r) => [r.id, r.mode, r.name, r.policy, r.halted]),
+      [
+        [1, 'paper', 'default', 'strategy:sma-cross', undefined],
+        [2, 'live', 'small', 'strategy:buy-hold', 'daily loss limit'],
+      ],
+    );
     const run = repo.find({ mode: 'paper', name: 'default', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' });
     assert.ok(run);
     assert.deepEqual(run.account, JSON.parse(LEGACY.runs[0].account));
@@ -103,15 +121,22 @@ test('a database written before versioning is adopted in place: current versions
     assert.equal(run.lastTs, LEGACY.runs[0].last_ts);
     assert.equal(run.modelVersion, LEGACY.runs[0].model_version);
     assert.equal(run.startPrice, LEGACY.runs[0].start_price);
-    assert.deepEqual(repo.decisions(1).map((d) => [d.ts, d.action, d.confidence, d.modelVersion]),
-      LEGACY.decisions.map((d) => [d.ts, d.action, d.confidence, d.model_version]));
-    assert.deepEqual(repo.orders(1).map((o) => [o.id, o.side, o.status, o.exchangeId]),
-      LEGACY.orders.map((o) => [o.id, o.side, o.status, o.exchange_id]));
+    assert.deepEqual(
+      repo.decisions(1).map((d) => [d.ts, d.action, d.confidence, d.modelVersion]),
+      LEGACY.decisions.map((d) => [d.ts, d.action, d.confidence, d.model_version]),
+    );
+    assert.deepEqual(
+      repo.orders(1).map((o) => [o.id, o.side, o.status, o.exchangeId]),
+      LEGACY.orders.map((o) => [o.id, o.side, o.status, o.exchange_id]),
+    );
     const fill = LEGACY.fills[0];
     assert.deepEqual(repo.trades(1), [
       { orderId: 1, decisionTs: T0 + 2 * H, ts: fill.ts, side: 'buy', price: 106, units: 9.4, value: 996.4, fee: 0.5 },
     ]);
-    assert.deepEqual(repo.equity(1).map((e) => [e.ts, e.equity]), LEGACY.equity.map((e) => [e.ts, e.equity]));
+    assert.deepEqual(
+      repo.equity(1).map((e) => [e.ts, e.equity]),
+      LEGACY.equity.map((e) => [e.ts, e.equity]),
+    );
 
     // And it keeps working: the adopted file takes new rows.
     repo.insertEquity(1, { ts: T0 + 6 * 3_600_000, cash: 0, units: 9.4, price: 111, equity: 1043.4 });
@@ -131,16 +156,18 @@ test('a fresh database gets the current versions; the candle store alone leaves 
   try {
     assert.equal(schemaVersion(store.db, CANDLE_SCHEMA), CANDLES_LATEST);
     assert.equal(schemaVersion(store.db, TRADING_SCHEMA), 0, 'bot data opens the store only');
-    const tables = (store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as
-      { name: string }[]).map((t) => t.name);
+    const tables = (
+      store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
+    ).map((t) => t.name);
     assert.deepEqual(tables, ['candle_coverage', 'candles', 'series_labels']);
     assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
 
     new RunRepository(store.db);
     assert.equal(schemaVersion(store.db, TRADING_SCHEMA), TRADING_LATEST, 'the trading tables arrive later, versioned');
     assert.equal(schemaVersion(store.db, CANDLE_SCHEMA), CANDLES_LATEST, 'and leave the store version alone');
-    assert.deepEqual(store.db.prepare('SELECT owner, version FROM schema_versions').all(),
-      [{ owner: 'trading', version: TRADING_LATEST }]);
+    assert.deepEqual(store.db.prepare('SELECT owner, version FROM schema_versions').all(), [
+      { owner: 'trading', version: TRADING_LATEST },
+    ]);
   } finally {
     store.close();
   }
@@ -175,16 +202,19 @@ for (const journal of ['wal', 'delete'] as const) {
     writeLegacyDatabase(file, journal);
     withDb(file, (db) => db.pragma(`user_version = ${CANDLES_LATEST + 1}`));
     const before = snapshot(file);
-    assert.throws(() => CandleStore.open(file), (e: unknown) => {
-      assert.ok(e instanceof UserError, String(e));
-      assert.equal(e.message.includes('\n'), false);
-      assert.equal(
-        e.message,
-        `${file}: candle store schema is version ${CANDLES_LATEST + 1}, newer than this bot knows ` +
-          `(up to ${CANDLES_LATEST}); refusing to open it — upgrade the bot or use --db to choose another file`,
-      );
-      return true;
-    });
+    assert.throws(
+      () => CandleStore.open(file),
+      (e: unknown) => {
+        assert.ok(e instanceof UserError, String(e));
+        assert.equal(e.message.includes('\n'), false);
+        assert.equal(
+          e.message,
+          `${file}: candle store schema is version ${CANDLES_LATEST + 1}, newer than this bot knows ` +
+            `(up to ${CANDLES_LATEST}); refusing to open it — upgrade the bot or use --db to choose another file`,
+        );
+        return true;
+      },
+    );
     assert.deepEqual(snapshot(file), before);
   });
 }
@@ -197,11 +227,15 @@ test('trading tables newer than the code are refused in one line before anything
   const before = snapshot(file);
   const store = CandleStore.open(file);
   try {
-    assert.throws(() => new RunRepository(store.db), (e: unknown) =>
-      e instanceof UserError && !e.message.includes('\n') &&
-      e.message.includes(`trading schema is version ${TRADING_LATEST + 1}, newer than this bot knows `) &&
-      e.message.includes(`(up to ${TRADING_LATEST}); refusing to open it`) &&
-      e.message.startsWith(file));
+    assert.throws(
+      () => new RunRepository(store.db),
+      (e: unknown) =>
+        e instanceof UserError &&
+        !e.message.includes('\n') &&
+        e.message.includes(`trading schema is version ${TRADING_LATEST + 1}, newer than this bot knows `) &&
+        e.message.includes(`(up to ${TRADING_LATEST}); refusing to open it`) &&
+        e.message.startsWith(file),
+    );
   } finally {
     store.close();
   }
@@ -227,7 +261,10 @@ test('a migration that throws leaves the version and the data as they were', () 
     withDb(file, (db) => {
       const before = { rows: dumpTables(db), schema: schemaOf(db), version: schemaVersion(db, schema) };
       const failed = `${schema.owner} migration ${before.version + 1} (half done) failed: disk on fire`;
-      assert.throws(() => migrate(db, broken), (e: unknown) => (e as Error).message === `${file}: ${failed}`);
+      assert.throws(
+        () => migrate(db, broken),
+        (e: unknown) => (e as Error).message === `${file}: ${failed}`,
+      );
       assert.deepEqual({ rows: dumpTables(db), schema: schemaOf(db), version: schemaVersion(db, schema) }, before);
     });
   }
@@ -236,10 +273,7 @@ test('a migration that throws leaves the version and the data as they were', () 
   const steps: Schema = {
     owner: 'steps',
     slot: 'schema_versions',
-    migrations: [
-      { version: 1, name: 'table', up: (db) => db.exec('CREATE TABLE steps (x INTEGER)') },
-      failing(2),
-    ],
+    migrations: [{ version: 1, name: 'table', up: (db) => db.exec('CREATE TABLE steps (x INTEGER)') }, failing(2)],
   };
   withDb(path.join(tempDir(), 'steps.db'), (db) => {
     db.exec(`CREATE TABLE candles (ts INTEGER); CREATE TABLE candle_coverage (ts INTEGER);

@@ -17,7 +17,10 @@ test('upsert counts new and changed rows only; load is ascending and [from, to)'
     assert.equal(store.upsert('upbit', 'BTC/KRW', '1h', [row(0), row(1), row(2)]), 0, 'same rows: nothing changes');
     assert.equal(store.upsert('upbit', 'BTC/KRW', '1h', [row(1, 999), row(3)]), 2);
     const c = store.load('upbit', 'BTC/KRW', '1h');
-    assert.deepEqual([...c.ts], [0, 1, 2, 3].map((i) => t0 + i * H));
+    assert.deepEqual(
+      [...c.ts],
+      [0, 1, 2, 3].map((i) => t0 + i * H),
+    );
     assert.equal(c.close[1], 999);
     assert.deepEqual([...store.load('upbit', 'BTC/KRW', '1h', t0 + H, t0 + 3 * H).ts], [t0 + H, t0 + 2 * H]);
     assert.equal(store.load('upbit', 'ETH/KRW', '1h').ts.length, 0, 'series are keyed by symbol');
@@ -31,12 +34,40 @@ test('upsert counts new and changed rows only; load is ascending and [from, to)'
 test('series() and gaps() report missing ranges', () => {
   const store = CandleStore.open(path.join(tempDir(), 'b.db'));
   try {
-    store.upsert('upbit', 'BTC/KRW', '1h', [0, 1, 4, 5, 7].map((i) => row(i)));
-    store.upsert('binance', 'BTC/USDT', '1h', [0, 1, 2].map((i) => row(i)));
+    store.upsert(
+      'upbit',
+      'BTC/KRW',
+      '1h',
+      [0, 1, 4, 5, 7].map((i) => row(i)),
+    );
+    store.upsert(
+      'binance',
+      'BTC/USDT',
+      '1h',
+      [0, 1, 2].map((i) => row(i)),
+    );
     const s = store.series();
     assert.deepEqual(s, [
-      { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h', first: t0, last: t0 + 2 * H, count: 3, gaps: 0, missing: 0 },
-      { exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h', first: t0, last: t0 + 7 * H, count: 5, gaps: 2, missing: 3 },
+      {
+        exchange: 'binance',
+        symbol: 'BTC/USDT',
+        timeframe: '1h',
+        first: t0,
+        last: t0 + 2 * H,
+        count: 3,
+        gaps: 0,
+        missing: 0,
+      },
+      {
+        exchange: 'upbit',
+        symbol: 'BTC/KRW',
+        timeframe: '1h',
+        first: t0,
+        last: t0 + 7 * H,
+        count: 5,
+        gaps: 2,
+        missing: 3,
+      },
     ]);
     assert.deepEqual(store.gaps('upbit', 'BTC/KRW', '1h'), [
       { from: t0 + 2 * H, to: t0 + 4 * H, missing: 2 },
@@ -50,19 +81,37 @@ test('series() and gaps() report missing ranges', () => {
 test('a file that is not a SQLite database is a clear UserError and is left alone', () => {
   const file = path.join(tempDir(), 'not.db');
   writeFileSync(file, 'this is a text file, not a database, and it is long enough to have a header page'.repeat(20));
-  assert.throws(() => CandleStore.open(file), (e: unknown) => e instanceof UserError && /not\.db is not a SQLite database/.test(e.message));
+  assert.throws(
+    () => CandleStore.open(file),
+    (e: unknown) => e instanceof UserError && /not\.db is not a SQLite database/.test(e.message),
+  );
 });
 
 test('download coverage: ranges merge, and what is wanted minus what is covered is what gets fetched', () => {
-  assert.deepEqual(mergeRanges([{ from: 5, to: 8 }, { from: 0, to: 2 }, { from: 2, to: 3 }, { from: 7, to: 9 }, { from: 4, to: 4 }]), [
-    { from: 0, to: 3 },
-    { from: 5, to: 9 },
-  ]);
-  assert.deepEqual(subtractRanges({ from: 0, to: 20 }, [{ from: 2, to: 5 }, { from: 10, to: 12 }]), [
-    { from: 0, to: 2 },
-    { from: 5, to: 10 },
-    { from: 12, to: 20 },
-  ]);
+  assert.deepEqual(
+    mergeRanges([
+      { from: 5, to: 8 },
+      { from: 0, to: 2 },
+      { from: 2, to: 3 },
+      { from: 7, to: 9 },
+      { from: 4, to: 4 },
+    ]),
+    [
+      { from: 0, to: 3 },
+      { from: 5, to: 9 },
+    ],
+  );
+  assert.deepEqual(
+    subtractRanges({ from: 0, to: 20 }, [
+      { from: 2, to: 5 },
+      { from: 10, to: 12 },
+    ]),
+    [
+      { from: 0, to: 2 },
+      { from: 5, to: 10 },
+      { from: 12, to: 20 },
+    ],
+  );
   assert.deepEqual(subtractRanges({ from: 3, to: Infinity }, [{ from: 0, to: 10 }]), [{ from: 10, to: Infinity }]);
   assert.deepEqual(subtractRanges({ from: 3, to: 8 }, [{ from: 0, to: 10 }]), []);
 
@@ -70,7 +119,11 @@ test('download coverage: ranges merge, and what is wanted minus what is covered 
   try {
     assert.equal(store.storeDownload('upbit', 'BTC/KRW', '1h', [row(0), row(1)], { from: t0, to: t0 + 2 * H }), 2);
     store.storeDownload('upbit', 'BTC/KRW', '1h', [], { from: t0 + 2 * H, to: t0 + 5 * H });
-    assert.deepEqual(store.coverage('upbit', 'BTC/KRW', '1h'), [{ from: t0, to: t0 + 5 * H }], 'an empty page still counts as asked');
+    assert.deepEqual(
+      store.coverage('upbit', 'BTC/KRW', '1h'),
+      [{ from: t0, to: t0 + 5 * H }],
+      'an empty page still counts as asked',
+    );
     assert.equal(store.remove('upbit', 'BTC/KRW', '1h'), 2);
     assert.deepEqual(store.coverage('upbit', 'BTC/KRW', '1h'), []);
   } finally {

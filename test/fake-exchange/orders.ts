@@ -93,7 +93,10 @@ function listed(o: FakeOrder): Omit<FakeOrder, 'trades'> & { trades_count: numbe
   return { ...rest, trades_count: trades.length };
 }
 
-export function addOrderEndpoints(fake: FakeUpbit, init: { KRW?: number; BTC?: number; timeframe?: string } = {}): FakeOrderBook {
+export function addOrderEndpoints(
+  fake: FakeUpbit,
+  init: { KRW?: number; BTC?: number; timeframe?: string } = {},
+): FakeOrderBook {
   const step = timeframeMs(init.timeframe ?? '1h');
   const book: FakeOrderBook = {
     balances: new Map([
@@ -116,7 +119,8 @@ export function addOrderEndpoints(fake: FakeUpbit, init: { KRW?: number; BTC?: n
       return series.open[i];
     },
   };
-  const authed = (ctx: ReplyContext) => typeof ctx.headers.authorization === 'string' && ctx.headers.authorization.startsWith('Bearer ');
+  const authed = (ctx: ReplyContext) =>
+    typeof ctx.headers.authorization === 'string' && ctx.headers.authorization.startsWith('Bearer ');
   const unauthorized = () => err(401, 'jwt_verification', 'Failed to verify Jwt token.');
   const iso = () => new Date(fake.state.now()).toISOString().replace('Z', '+00:00');
   const held = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
@@ -142,29 +146,99 @@ export function addOrderEndpoints(fake: FakeUpbit, init: { KRW?: number; BTC?: n
     let accepted: FakeOrder;
     if (p.side === 'bid' && p.ord_type === 'price') {
       const asked = Number(p.price);
-      if (!(asked >= book.minOrderValue)) return err(400, 'under_min_total_bid', `minimum order is ${book.minOrderValue} KRW`);
-      if (asked * (1 + fee) > (book.balances.get(quote) ?? 0) + 1e-6) return err(400, 'insufficient_funds_bid', 'not enough KRW');
+      if (!(asked >= book.minOrderValue))
+        return err(400, 'under_min_total_bid', `minimum order is ${book.minOrderValue} KRW`);
+      if (asked * (1 + fee) > (book.balances.get(quote) ?? 0) + 1e-6)
+        return err(400, 'insufficient_funds_bid', 'not enough KRW');
       // whole satoshis only: what they do not buy of the amount (and its reserved fee) is refunded, and the order
       // ends `cancel`, not `done`
       const volume = Math.floor((asked / price) * 1e8) / 1e8;
       const funds = volume * price;
       add(quote, -(funds * (1 + fee)));
       add(base, volume);
-      const trade: FakeTrade = { market: p.market, uuid: randomUUID(), price: amount(price), volume: amount(volume), funds: amount(funds), side: 'bid', created_at: created };
-      const base0 = { uuid, identifier: p.identifier, market: p.market, side: 'bid' as const, ord_type: 'price' as const, created_at: created, price: String(p.price) };
-      order = { ...base0, state: funds < asked ? 'cancel' : 'done', executed_volume: amount(volume), executed_funds: amount(funds), paid_fee: amount(funds * fee), locked: '0', trades: [trade] };
-      accepted = { ...base0, state: 'wait', executed_volume: '0', executed_funds: '0', paid_fee: '0', locked: amount(asked * (1 + fee)), trades: [] };
+      const trade: FakeTrade = {
+        market: p.market,
+        uuid: randomUUID(),
+        price: amount(price),
+        volume: amount(volume),
+        funds: amount(funds),
+        side: 'bid',
+        created_at: created,
+      };
+      const base0 = {
+        uuid,
+        identifier: p.identifier,
+        market: p.market,
+        side: 'bid' as const,
+        ord_type: 'price' as const,
+        created_at: created,
+        price: String(p.price),
+      };
+      order = {
+        ...base0,
+        state: funds < asked ? 'cancel' : 'done',
+        executed_volume: amount(volume),
+        executed_funds: amount(funds),
+        paid_fee: amount(funds * fee),
+        locked: '0',
+        trades: [trade],
+      };
+      accepted = {
+        ...base0,
+        state: 'wait',
+        executed_volume: '0',
+        executed_funds: '0',
+        paid_fee: '0',
+        locked: amount(asked * (1 + fee)),
+        trades: [],
+      };
     } else if (p.side === 'ask' && p.ord_type === 'market') {
       const volume = Number(p.volume);
       const funds = volume * price;
-      if (!(funds >= book.minOrderValue)) return err(400, 'under_min_total_ask', `minimum order is ${book.minOrderValue} KRW`);
-      if (volume > (book.balances.get(base) ?? 0) + 1e-12) return err(400, 'insufficient_funds_ask', `not enough ${base}`);
+      if (!(funds >= book.minOrderValue))
+        return err(400, 'under_min_total_ask', `minimum order is ${book.minOrderValue} KRW`);
+      if (volume > (book.balances.get(base) ?? 0) + 1e-12)
+        return err(400, 'insufficient_funds_ask', `not enough ${base}`);
       add(base, -volume);
       add(quote, funds * (1 - fee));
-      const trade: FakeTrade = { market: p.market, uuid: randomUUID(), price: amount(price), volume: amount(volume), funds: amount(funds), side: 'ask', created_at: created };
-      const base0 = { uuid, identifier: p.identifier, market: p.market, side: 'ask' as const, ord_type: 'market' as const, created_at: created, volume: amount(volume) };
-      order = { ...base0, state: 'done', remaining_volume: '0', executed_volume: amount(volume), executed_funds: amount(funds), paid_fee: amount(funds * fee), locked: '0', trades: [trade] };
-      accepted = { ...base0, state: 'wait', remaining_volume: amount(volume), executed_volume: '0', executed_funds: '0', paid_fee: '0', locked: amount(volume), trades: [] };
+      const trade: FakeTrade = {
+        market: p.market,
+        uuid: randomUUID(),
+        price: amount(price),
+        volume: amount(volume),
+        funds: amount(funds),
+        side: 'ask',
+        created_at: created,
+      };
+      const base0 = {
+        uuid,
+        identifier: p.identifier,
+        market: p.market,
+        side: 'ask' as const,
+        ord_type: 'market' as const,
+        created_at: created,
+        volume: amount(volume),
+      };
+      order = {
+        ...base0,
+        state: 'done',
+        remaining_volume: '0',
+        executed_volume: amount(volume),
+        executed_funds: amount(funds),
+        paid_fee: amount(funds * fee),
+        locked: '0',
+        trades: [trade],
+      };
+      accepted = {
+        ...base0,
+        state: 'wait',
+        remaining_volume: amount(volume),
+        executed_volume: '0',
+        executed_funds: '0',
+        paid_fee: '0',
+        locked: amount(volume),
+        trades: [],
+      };
     } else {
       return err(400, 'validation_error', `unsupported order ${p.side} ${p.ord_type}`);
     }
@@ -186,7 +260,9 @@ export function addOrderEndpoints(fake: FakeUpbit, init: { KRW?: number; BTC?: n
     const p = params(ctx);
     if (!p.uuid && !p.identifier) return err(400, 'validation_error', 'uuid or identifier is required');
     const o = book.orders.find((x) => (p.uuid && x.uuid === p.uuid) || (p.identifier && x.identifier === p.identifier));
-    return o ? { json: { ...o, trades_count: o.trades.length } } : err(404, 'order_not_found', '주문을 찾지 못했습니다.');
+    return o
+      ? { json: { ...o, trades_count: o.trades.length } }
+      : err(404, 'order_not_found', '주문을 찾지 못했습니다.');
   });
   /** `state` or `states[]` (Upbit: one of them), defaulting to `fallback`; undefined when a value is not allowed. */
   const states = (ctx: ReplyContext, allowed: string[], fallback: string[]): string[] | undefined => {

@@ -26,11 +26,21 @@ const series =
     ? [
         {
           market: 'KRW-BTC',
-          candles: syntheticCandles({ seed: 5, count: Number(values.count), timeframe: values.timeframe, start: Number(values.start ?? Date.UTC(2024, 0, 1)), tick: 1000 }),
+          candles: syntheticCandles({
+            seed: 5,
+            count: Number(values.count),
+            timeframe: values.timeframe,
+            start: Number(values.start ?? Date.UTC(2024, 0, 1)),
+            tick: 1000,
+          }),
         },
       ]
     : [];
-const fake = await startFakeUpbit({ now: fixedNow !== undefined ? () => fixedNow : Date.now, series, rateLimitPerSecond: Number(values.rate) });
+const fake = await startFakeUpbit({
+  now: fixedNow !== undefined ? () => fixedNow : Date.now,
+  series,
+  rateLimitPerSecond: Number(values.rate),
+});
 fake.route('GET', '/__fake/stats', ({ state }) => ({
   json: {
     requests: state.requests.length,
@@ -40,7 +50,9 @@ fake.route('GET', '/__fake/stats', ({ state }) => ({
 }));
 writeFileSync(values['config-out'], JSON.stringify({ exchange: { ccxt: fake.ccxtOptions() } }, null, 2));
 console.log(JSON.stringify({ url: fake.url, config: values['config-out'] }));
-process.stderr.write(`fake Upbit on ${fake.url} (${values.rate} requests/s enforced); config for it: ${values['config-out']}; Ctrl-C stops it\n`);
+process.stderr.write(
+  `fake Upbit on ${fake.url} (${values.rate} requests/s enforced); config for it: ${values['config-out']}; Ctrl-C stops it\n`,
+);
 const stop = () => void fake.close().then(() => process.exit(0));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

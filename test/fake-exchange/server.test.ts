@@ -15,10 +15,16 @@ test('the fake answers like Upbit: newest first, `to` exclusive, count ≤ 200, 
     fake.dropCandles('KRW-BTC', '1d', (ts) => ts === Date.UTC(2024, 0, 10));
     const get = async (q: string) => {
       const r = await fetch(`${fake.url}/v1/candles/days?${q}`);
-      return { status: r.status, body: (await r.json()) as { candle_date_time_utc: string; trade_price: number; error?: unknown }[] };
+      return {
+        status: r.status,
+        body: (await r.json()) as { candle_date_time_utc: string; trade_price: number; error?: unknown }[],
+      };
     };
     const page = await get('market=KRW-BTC&count=3&to=2024-01-12T00:00:00Z');
-    assert.deepEqual(page.body.map((c) => c.candle_date_time_utc), ['2024-01-11T00:00:00', '2024-01-09T00:00:00', '2024-01-08T00:00:00']);
+    assert.deepEqual(
+      page.body.map((c) => c.candle_date_time_utc),
+      ['2024-01-11T00:00:00', '2024-01-09T00:00:00', '2024-01-08T00:00:00'],
+    );
     const latest = await get('market=KRW-BTC&count=2');
     assert.equal(latest.body[0].candle_date_time_utc, '2024-01-30T00:00:00', 'the still-open candle is served');
     assert.notEqual(latest.body[0].trade_price, days.close[29], 'with its price so far, not the final one');

@@ -128,7 +128,9 @@ interface CompiledRoute {
 function compile(method: string, pattern: string, handler: Handler): CompiledRoute {
   const keys: string[] = [];
   const re = new RegExp(
-    '^' + pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:(\w+)/g, (_m, k: string) => (keys.push(k), '([^/]+)')) + '$',
+    '^' +
+      pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:(\w+)/g, (_m, k: string) => (keys.push(k), '([^/]+)')) +
+      '$',
   );
   return { method: method.toUpperCase(), re, keys, handler };
 }
@@ -162,7 +164,8 @@ export async function startFakeUpbit(options: FakeUpbitOptions = {}): Promise<Fa
   const timers = new Set<NodeJS.Timeout>();
 
   const key = (market: string, stepMs: number) => `${market}|${stepMs}`;
-  const setSeries = (market: string, candles: Candles) => state.series.set(key(market, timeframeMs(candles.timeframe)), candles);
+  const setSeries = (market: string, candles: Candles) =>
+    state.series.set(key(market, timeframeMs(candles.timeframe)), candles);
   for (const s of options.series ?? []) setSeries(s.market, s.candles);
 
   function seriesFor(market: string, stepMs: number, timeframe: string): Candles {
@@ -173,19 +176,33 @@ export async function startFakeUpbit(options: FakeUpbitOptions = {}): Promise<Fa
       const count = Math.max(10, Math.min(100_000, Math.ceil((state.now() - start) / stepMs) + 50));
       let hash = seed;
       for (const ch of k) hash = (Math.imul(hash, 31) + ch.charCodeAt(0)) | 0;
-      c = syntheticCandles({ seed: hash, count, timeframe, start, tick: market.startsWith('KRW-') ? 1000 : 0, symbol: market });
+      c = syntheticCandles({
+        seed: hash,
+        count,
+        timeframe,
+        start,
+        tick: market.startsWith('KRW-') ? 1000 : 0,
+        symbol: market,
+      });
       state.series.set(k, c);
     }
     return c;
   }
 
   /** Upbit's candle list: newest first, open time < `to`, at most `count`, the open candle as it stands at now(). */
-  function candles(ctx: ReplyContext, stepMs: number, timeframe: string, kind: 'minutes' | 'days' | 'weeks', unit?: number): Reply {
+  function candles(
+    ctx: ReplyContext,
+    stepMs: number,
+    timeframe: string,
+    kind: 'minutes' | 'days' | 'weeks',
+    unit?: number,
+  ): Reply {
     const market = ctx.query.get('market') ?? '';
     if (!state.markets.some((m) => m.market === market)) return upbitError(404, 404, 'Code not found');
     const countRaw = ctx.query.get('count') ?? '1';
     const count = Number(countRaw);
-    if (!Number.isInteger(count) || count < 1 || count > 200) return upbitError(400, 'validation_error', 'count must be between 1 and 200');
+    if (!Number.isInteger(count) || count < 1 || count > 200)
+      return upbitError(400, 'validation_error', 'count must be between 1 and 200');
     const now = state.now();
     let to = now + 1;
     const toRaw = ctx.query.get('to');
@@ -249,14 +266,16 @@ export async function startFakeUpbit(options: FakeUpbitOptions = {}): Promise<Fa
   api.route('GET', '/v1/market/all', () => ({ json: state.markets }));
   api.route('GET', '/v1/candles/minutes/:unit', (ctx) => {
     const unit = Number(ctx.params.unit);
-    if (![1, 3, 5, 10, 15, 30, 60, 240].includes(unit)) return upbitError(400, 'validation_error', `unit ${ctx.params.unit} not supported`);
+    if (![1, 3, 5, 10, 15, 30, 60, 240].includes(unit))
+      return upbitError(400, 'validation_error', `unit ${ctx.params.unit} not supported`);
     return candles(ctx, unit * 60_000, unit % 60 === 0 ? `${unit / 60}h` : `${unit}m`, 'minutes', unit);
   });
   api.route('GET', '/v1/candles/days', (ctx) => candles(ctx, 86_400_000, '1d', 'days'));
   api.route('GET', '/v1/candles/weeks', (ctx) => candles(ctx, 7 * 86_400_000, '1w', 'weeks'));
   api.route('GET', '/v1/ticker', (ctx) => {
     const ids = (ctx.query.get('markets') ?? '').split(',').filter(Boolean);
-    if (ids.length === 0 || ids.some((id) => !state.markets.some((m) => m.market === id))) return upbitError(404, 404, 'Code not found');
+    if (ids.length === 0 || ids.some((id) => !state.markets.some((m) => m.market === id)))
+      return upbitError(404, 404, 'Code not found');
     const now = state.now();
     return {
       json: ids.map((market) => {
@@ -290,7 +309,9 @@ export async function startFakeUpbit(options: FakeUpbitOptions = {}): Promise<Fa
   });
 
   function takeFault(method: string, path: string): Fault | undefined {
-    const idx = state.faults.findIndex((f) => path.includes(f.match ?? '/candles') && (!f.method || f.method === method));
+    const idx = state.faults.findIndex(
+      (f) => path.includes(f.match ?? '/candles') && (!f.method || f.method === method),
+    );
     if (idx < 0) return undefined;
     const f = state.faults[idx];
     const left = (f.times ?? 1) - 1;
@@ -359,7 +380,13 @@ export async function startFakeUpbit(options: FakeUpbitOptions = {}): Promise<Fa
         const at = performance.timeOrigin + performance.now();
         const url = new URL(req.url ?? '/', 'http://127.0.0.1');
         const path = url.pathname;
-        const record: RequestRecord = { method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), status: 0, at };
+        const record: RequestRecord = {
+          method: req.method ?? 'GET',
+          path,
+          query: Object.fromEntries(url.searchParams),
+          status: 0,
+          at,
+        };
         state.requests.push(record);
         try {
           if (rateLimited(path, at)) {
@@ -396,7 +423,15 @@ export async function startFakeUpbit(options: FakeUpbitOptions = {}): Promise<Fa
             if (!m) continue;
             const params: Record<string, string> = {};
             r.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1])));
-            const reply = await r.handler({ method, path, params, query: url.searchParams, body: Buffer.concat(chunks).toString('utf8'), headers: req.headers, state });
+            const reply = await r.handler({
+              method,
+              path,
+              params,
+              query: url.searchParams,
+              body: Buffer.concat(chunks).toString('utf8'),
+              headers: req.headers,
+              state,
+            });
             if (reply.drop) {
               req.socket.destroy();
               return;

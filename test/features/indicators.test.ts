@@ -16,7 +16,8 @@ const series: Candles[] = [
 function assertAligned(ours: Float64Array, theirs: readonly number[], tol: number, what: string): void {
   const offset = ours.length - theirs.length;
   assert.ok(offset >= 0, `${what}: library returned more values than candles`);
-  for (let i = 0; i < offset; i++) assert.ok(Number.isNaN(ours[i]), `${what}: index ${i} should still be warming up, got ${ours[i]}`);
+  for (let i = 0; i < offset; i++)
+    assert.ok(Number.isNaN(ours[i]), `${what}: index ${i} should still be warming up, got ${ours[i]}`);
   for (let j = 0; j < theirs.length; j++) {
     const a = ours[offset + j];
     const b = theirs[j];
@@ -62,7 +63,10 @@ test('RSI equals technicalindicators up to its 2-decimal rounding', () => {
     let compared = 0;
     for (let j = 0; j < theirs.length; j++) {
       if (theirs[j] === 100 && ours[offset + j] === 50) continue;
-      assert.ok(Math.abs(ours[offset + j] - theirs[j]) <= 0.005 + 1e-9, `RSI at ${offset + j}: ours ${ours[offset + j]}, theirs ${theirs[j]}`);
+      assert.ok(
+        Math.abs(ours[offset + j] - theirs[j]) <= 0.005 + 1e-9,
+        `RSI at ${offset + j}: ours ${ours[offset + j]}, theirs ${theirs[j]}`,
+      );
       compared++;
     }
     assert.ok(compared > theirs.length * 0.95);
@@ -73,28 +77,80 @@ test('MACD, Bollinger, ATR, Stochastic, ADX, CCI, MFI and OBV equal technicalind
   for (const c of series) {
     const a = arrays(c);
     const m = macd(c.close, 12, 26, 9);
-    const tm = ti.MACD.calculate({ values: a.close, fastPeriod: 12, slowPeriod: 26, signalPeriod: 9, SimpleMAOscillator: false, SimpleMASignal: false });
-    assertAligned(m.macd, tm.map((x) => x.MACD!), 1e-9, 'MACD line');
+    const tm = ti.MACD.calculate({
+      values: a.close,
+      fastPeriod: 12,
+      slowPeriod: 26,
+      signalPeriod: 9,
+      SimpleMAOscillator: false,
+      SimpleMASignal: false,
+    });
+    assertAligned(
+      m.macd,
+      tm.map((x) => x.MACD!),
+      1e-9,
+      'MACD line',
+    );
     const withSignal = tm.filter((x) => x.signal !== undefined);
-    assertAligned(m.signal, withSignal.map((x) => x.signal!), 1e-9, 'MACD signal');
-    assertAligned(m.histogram, withSignal.map((x) => x.histogram!), 1e-9, 'MACD histogram');
+    assertAligned(
+      m.signal,
+      withSignal.map((x) => x.signal!),
+      1e-9,
+      'MACD signal',
+    );
+    assertAligned(
+      m.histogram,
+      withSignal.map((x) => x.histogram!),
+      1e-9,
+      'MACD histogram',
+    );
 
     const bb = bollinger(c.close, 20, 2);
     const tb = ti.BollingerBands.calculate({ values: a.close, period: 20, stdDev: 2 });
-    assertAligned(bb.middle, tb.map((x) => x.middle), 1e-12, 'BB middle');
-    assertAligned(bb.upper, tb.map((x) => x.upper), 1e-9, 'BB upper');
-    assertAligned(bb.lower, tb.map((x) => x.lower), 1e-9, 'BB lower');
+    assertAligned(
+      bb.middle,
+      tb.map((x) => x.middle),
+      1e-12,
+      'BB middle',
+    );
+    assertAligned(
+      bb.upper,
+      tb.map((x) => x.upper),
+      1e-9,
+      'BB upper',
+    );
+    assertAligned(
+      bb.lower,
+      tb.map((x) => x.lower),
+      1e-9,
+      'BB lower',
+    );
 
     assertAligned(atr(c, 14), ti.ATR.calculate({ high: a.high, low: a.low, close: a.close, period: 14 }), 1e-9, 'ATR');
 
     const st = stochastic(c, 14, 3);
     const ts = ti.Stochastic.calculate({ high: a.high, low: a.low, close: a.close, period: 14, signalPeriod: 3 });
-    assertAligned(st.k, ts.map((x) => x.k), 1e-9, 'Stochastic %K');
-    assertAligned(st.d, ts.filter((x) => x.d !== undefined).map((x) => x.d!), 1e-9, 'Stochastic %D');
+    assertAligned(
+      st.k,
+      ts.map((x) => x.k),
+      1e-9,
+      'Stochastic %K',
+    );
+    assertAligned(
+      st.d,
+      ts.filter((x) => x.d !== undefined).map((x) => x.d!),
+      1e-9,
+      'Stochastic %D',
+    );
 
     const dx = adx(c, 14);
     const td = ti.ADX.calculate({ high: a.high, low: a.low, close: a.close, period: 14 });
-    assertAligned(dx.adx, td.map((x) => x.adx), 1e-9, 'ADX');
+    assertAligned(
+      dx.adx,
+      td.map((x) => x.adx),
+      1e-9,
+      'ADX',
+    );
     const off = c.close.length - td.length;
     td.forEach((x, j) => {
       assert.ok(Math.abs(dx.pdi[off + j] - x.pdi) < 1e-9 * Math.max(1, x.pdi), `+DI at ${off + j}`);
@@ -102,7 +158,12 @@ test('MACD, Bollinger, ATR, Stochastic, ADX, CCI, MFI and OBV equal technicalind
     });
 
     assertAligned(cci(c, 20), ti.CCI.calculate({ high: a.high, low: a.low, close: a.close, period: 20 }), 1e-9, 'CCI');
-    assertAligned(mfi(c, 14), ti.MFI.calculate({ high: a.high, low: a.low, close: a.close, volume: a.volume, period: 14 }), 0.005 + 1e-9, 'MFI (library rounds to 2 decimals)');
+    assertAligned(
+      mfi(c, 14),
+      ti.MFI.calculate({ high: a.high, low: a.low, close: a.close, volume: a.volume, period: 14 }),
+      0.005 + 1e-9,
+      'MFI (library rounds to 2 decimals)',
+    );
 
     const tob = ti.OBV.calculate({ close: a.close, volume: a.volume });
     const ours = obv(c);

@@ -9,7 +9,15 @@ import { Rng } from '../../src/core/random.ts';
 function corruptAfter(c: Candles, t: number, seed: number): Candles {
   const rng = new Rng(seed);
   const copy = (a: Float64Array) => Float64Array.from(a);
-  const out: Candles = { ...c, ts: copy(c.ts), open: copy(c.open), high: copy(c.high), low: copy(c.low), close: copy(c.close), volume: copy(c.volume) };
+  const out: Candles = {
+    ...c,
+    ts: copy(c.ts),
+    open: copy(c.open),
+    high: copy(c.high),
+    low: copy(c.low),
+    close: copy(c.close),
+    volume: copy(c.volume),
+  };
   for (let i = t + 1; i < out.close.length; i++) {
     const junk = () => [0, -1, 1e12, rng.next() * 1e9, c.close[i] * (1 + rng.normal())][rng.int(5)];
     out.open[i] = junk();
@@ -28,14 +36,25 @@ for (const spec of specs) {
   test(`no lookahead in ${spec}: rows ≤ t are unchanged when every candle after t is garbage`, () => {
     const clean = computeFeatures(candles, spec);
     const rng = new Rng(7);
-    const ts = [0, 1, 2, 5, clean.firstValidRow - 1, clean.firstValidRow, clean.firstValidRow + 1, candles.close.length - 2];
+    const ts = [
+      0,
+      1,
+      2,
+      5,
+      clean.firstValidRow - 1,
+      clean.firstValidRow,
+      clean.firstValidRow + 1,
+      candles.close.length - 2,
+    ];
     while (ts.length < 24) ts.push(clean.firstValidRow + rng.int(candles.close.length - clean.firstValidRow - 1));
     for (const t of ts) {
       const dirty = computeFeatures(corruptAfter(candles, t, t), spec);
       const upto = (t + 1) * clean.cols;
       for (let k = 0; k < upto; k++) {
         if (clean.data[k] !== dirty.data[k]) {
-          assert.fail(`${clean.names[k % clean.cols]} at row ${Math.floor(k / clean.cols)} changed (${clean.data[k]} → ${dirty.data[k]}) when candles after ${t} changed`);
+          assert.fail(
+            `${clean.names[k % clean.cols]} at row ${Math.floor(k / clean.cols)} changed (${clean.data[k]} → ${dirty.data[k]}) when candles after ${t} changed`,
+          );
         }
       }
       // …and the corruption did reach later rows, so the comparison means something.

@@ -42,7 +42,9 @@ test('z-score gives mean 0 and std 1 on the training rows; min-max maps them ont
       hi = Math.max(hi, mm[i * m.cols + c]);
     }
     const name = m.names[c];
-    const clipped = Array.from({ length: rows }, (_, k) => Math.abs(z[(m.firstValidRow + k) * m.cols + c])).some((v) => v >= 8);
+    const clipped = Array.from({ length: rows }, (_, k) => Math.abs(z[(m.firstValidRow + k) * m.cols + c])).some(
+      (v) => v >= 8,
+    );
     if (!clipped) {
       assert.ok(Math.abs(sum / rows) < 1e-4, `${name} mean ${sum / rows}`);
       assert.ok(Math.abs(ss / rows - 1) < 1e-3, `${name} var ${ss / rows}`);
@@ -73,14 +75,20 @@ test('state survives JSON exactly: a restored scaler gives bit-identical outputs
     assert.deepEqual(Buffer.from(b.buffer), Buffer.from(a.buffer), kind);
     // One row at a time (the paper trader's path) gives the same numbers as the whole matrix.
     const t = 500;
-    assert.deepEqual(scaleRow(restored, m.data.subarray(t * m.cols, (t + 1) * m.cols)), a.subarray(t * m.cols, (t + 1) * m.cols));
+    assert.deepEqual(
+      scaleRow(restored, m.data.subarray(t * m.cols, (t + 1) * m.cols)),
+      a.subarray(t * m.cols, (t + 1) * m.cols),
+    );
   }
 });
 
 test('mismatched columns, malformed state and too few rows are UserErrors', () => {
   const state = fitScaler('zscore', m, 0, trainEnd);
   const other = computeFeatures(candles, 'rltrader-v1');
-  assert.throws(() => applyScaler(state, other), (e: unknown) => e instanceof UserError && /fitted on columns of rltrader-v1@1\+ta@1/.test(e.message));
+  assert.throws(
+    () => applyScaler(state, other),
+    (e: unknown) => e instanceof UserError && /fitted on columns of rltrader-v1@1\+ta@1/.test(e.message),
+  );
   assert.throws(() => scalerFromJSON({ ...state, scale: state.scale.slice(1) }), UserError);
   assert.throws(() => scalerFromJSON({ ...state, kind: 'robust' }), UserError);
   assert.throws(() => scalerFromJSON(null), UserError);

@@ -4,7 +4,14 @@ import * as ti from 'technicalindicators';
 import { candlesFromRows, emptyCandles } from '../../src/core/candles.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { UserError } from '../../src/core/errors.ts';
-import { computeFeatures, featureNames, featureSpecVersion, featureValue, featureWarmup, listFeatureSets } from '../../src/features/index.ts';
+import {
+  computeFeatures,
+  featureNames,
+  featureSpecVersion,
+  featureValue,
+  featureWarmup,
+  listFeatureSets,
+} from '../../src/features/index.ts';
 import { PATTERN_DETECTORS } from '../../src/features/patterns.ts';
 
 test('sets are listed, combine with + in spec order, and record their versions', () => {
@@ -23,13 +30,25 @@ test('sets are listed, combine with + in spec order, and record their versions',
     for (let k = 0; k < a.cols; k++) assert.equal(ab.data[i * ab.cols + k], a.data[i * a.cols + k]);
     for (let k = 0; k < b.cols; k++) assert.equal(ab.data[i * ab.cols + a.cols + k], b.data[i * b.cols + k]);
   }
-  assert.deepEqual(a.names.slice(0, 7), ['open_lastclose', 'high_close', 'low_close', 'close_lastclose', 'volume_lastvolume', 'close_ma5', 'volume_ma5']);
+  assert.deepEqual(a.names.slice(0, 7), [
+    'open_lastclose',
+    'high_close',
+    'low_close',
+    'close_lastclose',
+    'volume_lastvolume',
+    'close_ma5',
+    'volume_ma5',
+  ]);
   assert.equal(a.firstValidRow, 119);
 });
 
 test('unknown, empty or repeated set names are a UserError naming the problem', () => {
   const c = syntheticCandles({ seed: 1, count: 50 });
-  assert.throws(() => computeFeatures(c, 'rltrader-v2'), (e: unknown) => e instanceof UserError && /unknown feature set "rltrader-v2"/.test(e.message) && /rltrader-v1/.test(e.message));
+  assert.throws(
+    () => computeFeatures(c, 'rltrader-v2'),
+    (e: unknown) =>
+      e instanceof UserError && /unknown feature set "rltrader-v2"/.test(e.message) && /rltrader-v1/.test(e.message),
+  );
   assert.throws(() => computeFeatures(c, 'ta+'), UserError);
   assert.throws(() => computeFeatures(c, ''), UserError);
   assert.throws(() => computeFeatures(c, 'ta+ta'), /appears twice/);
@@ -48,7 +67,8 @@ test('rltrader-v1 values match a hand computation', () => {
   const m = computeFeatures(candlesFromRows('x', 'A/B', '1h', rows), 'rltrader-v1');
   const t = 125;
   const close = 1000 + 10 * t;
-  const near = (name: string, want: number) => assert.ok(Math.abs(featureValue(m, t, name) - want) < 1e-6, `${name}: ${featureValue(m, t, name)} vs ${want}`);
+  const near = (name: string, want: number) =>
+    assert.ok(Math.abs(featureValue(m, t, name) - want) < 1e-6, `${name}: ${featureValue(m, t, name)} vs ${want}`);
   near('open_lastclose', 5 / (close - 10));
   near('high_close', 7 / close);
   near('low_close', -20 / close);
@@ -77,7 +97,11 @@ test('no NaN or Infinity leaves the module: zero volume, flat candles, gaps, a z
       const m = computeFeatures(candles, spec);
       assert.equal(m.data.length, m.rows * m.cols);
       assert.ok(m.firstValidRow <= m.rows);
-      for (let i = 0; i < m.data.length; i++) assert.ok(Number.isFinite(m.data[i]), `${m.names[i % m.cols]} at row ${Math.floor(i / m.cols)} is ${m.data[i]}`);
+      for (let i = 0; i < m.data.length; i++)
+        assert.ok(
+          Number.isFinite(m.data[i]),
+          `${m.names[i % m.cols]} at row ${Math.floor(i / m.cols)} is ${m.data[i]}`,
+        );
     }
   }
   // The dead market gives 0 volume ratios (not NaN), and the flat stretch gives %b 0.5 and zero band width.
@@ -89,18 +113,31 @@ test('no NaN or Infinity leaves the module: zero volume, flat candles, gaps, a z
 
 test('patterns are 0/1 and agree with technicalindicators detector by detector', () => {
   // A coarse tick and low volatility make dojis, ties and gaps common enough to exercise every branch.
-  const series = [syntheticCandles({ seed: 21, count: 2500, tick: 10_000, volatility: 0.003 }), syntheticCandles({ seed: 22, count: 2500 })];
+  const series = [
+    syntheticCandles({ seed: 21, count: 2500, tick: 10_000, volatility: 0.003 }),
+    syntheticCandles({ seed: 22, count: 2500 }),
+  ];
   const hits: Record<string, number> = {};
   for (const c of series) {
     const m = computeFeatures(c, 'patterns');
-    const data = { open: Array.from(c.open), high: Array.from(c.high), low: Array.from(c.low), close: Array.from(c.close) };
+    const data = {
+      open: Array.from(c.open),
+      high: Array.from(c.high),
+      low: Array.from(c.low),
+      close: Array.from(c.close),
+    };
     PATTERN_DETECTORS.forEach((d, col) => {
       for (let t = 0; t < m.rows; t++) {
         const v = m.data[t * m.cols + col];
         assert.ok(v === 0 || v === 1);
         if (t < m.firstValidRow) continue;
         const from = t - d.candles + 1;
-        const w = { open: data.open.slice(from, t + 1), high: data.high.slice(from, t + 1), low: data.low.slice(from, t + 1), close: data.close.slice(from, t + 1) };
+        const w = {
+          open: data.open.slice(from, t + 1),
+          high: data.high.slice(from, t + 1),
+          low: data.low.slice(from, t + 1),
+          close: data.close.slice(from, t + 1),
+        };
         if (d.fixesTrend) {
           // Compare only where the library's string comparison of average gain and loss agrees with the numbers.
           const d1 = w.close[1] - w.close[0];
@@ -122,7 +159,12 @@ test('the five-candle trend compares numbers, not strings as technicalindicators
   // Closes 100 → 121 → 103: average gain 10.5 vs average loss 9, an up-trend by numbers; as strings "10.5" < "9".
   const w = { open: [0, 0, 0, 0, 0], high: [1, 1, 1, 50, 50], low: [0, 0, 0, 0, 0], close: [100, 121, 103, 0, 0] };
   assert.ok(String([10.5]) < String([9]));
-  const c = candlesFromRows('x', 'A/B', '1h', w.close.map((close, i) => ({ ts: i, open: w.open[i], high: w.high[i], low: w.low[i], close, volume: 1 })));
+  const c = candlesFromRows(
+    'x',
+    'A/B',
+    '1h',
+    w.close.map((close, i) => ({ ts: i, open: w.open[i], high: w.high[i], low: w.low[i], close, volume: 1 })),
+  );
   const tweezerTop = PATTERN_DETECTORS.find((d) => d.column === 'tweezer_top')!;
   assert.equal(tweezerTop.detect(c, 4), true);
   assert.equal(ti.tweezertop(w), false);

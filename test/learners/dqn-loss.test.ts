@@ -19,13 +19,18 @@ test('dqnLossGradient equals tf.grad of huberLoss(y, Q(s, a)) inside and outside
   const ours = dqnLossGradient(y, actions, delta)({ value: q }, grad, n);
   const [theirs, g] = tf.tidy(() => {
     const mask = tf.oneHot(tf.tensor1d(actions, 'int32'), 3);
-    const f = (qt: tf.Tensor) => tf.losses.huberLoss(tf.tensor1d(y), tf.sum(tf.mul(qt, mask), 1), undefined, delta) as tf.Scalar;
+    const f = (qt: tf.Tensor) =>
+      tf.losses.huberLoss(tf.tensor1d(y), tf.sum(tf.mul(qt, mask), 1), undefined, delta) as tf.Scalar;
     const { value, grads } = tf.valueAndGrads(f)([tf.tensor2d(q, [n, 3])]);
     return [value.dataSync()[0], grads[0].dataSync()] as const;
   });
   let outside = 0;
   for (let i = 0; i < n; i++) if (Math.abs(q[i * 3 + actions[i]] - y[i]) > delta) outside++;
-  assert.ok(outside > 5 && outside < n - 5, `both branches of the Huber loss are exercised (${outside} of ${n} outside δ)`);
+  assert.ok(
+    outside > 5 && outside < n - 5,
+    `both branches of the Huber loss are exercised (${outside} of ${n} outside δ)`,
+  );
   assert.ok(Math.abs(ours - theirs) <= 1e-5 * Math.abs(theirs), `loss ${ours} vs ${theirs}`);
-  for (let i = 0; i < n * 3; i++) assert.ok(Math.abs(grad.value[i] - g[i]) <= 1e-6, `d/dq[${i}]: ${grad.value[i]} vs ${g[i]}`);
+  for (let i = 0; i < n * 3; i++)
+    assert.ok(Math.abs(grad.value[i] - g[i]) <= 1e-6, `d/dq[${i}]: ${grad.value[i]} vs ${g[i]}`);
 });

@@ -34,7 +34,15 @@ for (const clip of [0.2, 0]) {
     const ours = discreteLossGradient(act, oldLogp, adv, ret, params)({ policy: probs, value }, grad, n);
     const [theirs, gp, gv] = tf.tidy(() => {
       const f = (p: tf.Tensor, v: tf.Tensor) =>
-        discreteLoss(tf.log(tf.add(p, 1e-8)) as tf.Tensor2D, v as tf.Tensor2D, tf.oneHot(tf.tensor1d(act, 'int32'), 3), tf.tensor1d(oldLogp), tf.tensor1d(adv), tf.tensor1d(ret), params);
+        discreteLoss(
+          tf.log(tf.add(p, 1e-8)) as tf.Tensor2D,
+          v as tf.Tensor2D,
+          tf.oneHot(tf.tensor1d(act, 'int32'), 3),
+          tf.tensor1d(oldLogp),
+          tf.tensor1d(adv),
+          tf.tensor1d(ret),
+          params,
+        );
       const { value: l, grads } = tf.valueAndGrads(f)([tf.tensor2d(probs, [n, 3]), tf.tensor2d(value, [n, 1])]);
       return [l.dataSync()[0], grads[0].dataSync(), grads[1].dataSync()] as const;
     });
@@ -47,7 +55,12 @@ for (const clip of [0.2, 0]) {
       assert.ok(outside > 5 && outside < n - 5, `ratios on both sides of the clip (${outside} of ${n} outside)`);
     }
     assert.ok(Math.abs(ours - theirs) <= 1e-5 * (1 + Math.abs(theirs)), `loss ${ours} vs ${theirs}`);
-    for (let i = 0; i < n * 3; i++) assert.ok(Math.abs(grad.policy[i] - gp[i]) <= 1e-4 * (1 + Math.abs(gp[i])), `d/dp[${i}]: ${grad.policy[i]} vs ${gp[i]}`);
-    for (let i = 0; i < n; i++) assert.ok(Math.abs(grad.value[i] - gv[i]) <= 1e-6, `d/dv[${i}]: ${grad.value[i]} vs ${gv[i]}`);
+    for (let i = 0; i < n * 3; i++)
+      assert.ok(
+        Math.abs(grad.policy[i] - gp[i]) <= 1e-4 * (1 + Math.abs(gp[i])),
+        `d/dp[${i}]: ${grad.policy[i]} vs ${gp[i]}`,
+      );
+    for (let i = 0; i < n; i++)
+      assert.ok(Math.abs(grad.value[i] - gv[i]) <= 1e-6, `d/dv[${i}]: ${grad.value[i]} vs ${gv[i]}`);
   });
 }

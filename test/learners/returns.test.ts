@@ -12,7 +12,12 @@ const close = (a: ArrayLike<number>, b: number[], eps = 1e-5) => {
 
 test('discounted returns reset at episode ends and bootstrap at the rollout end', () => {
   const r = [1, 2, 3, 4];
-  close(discountedReturns(r, [0, 0, 0, 0], 0.5, 8), [1 + 0.5 * (2 + 0.5 * (3 + 0.5 * (4 + 0.5 * 8))), 2 + 0.5 * (3 + 0.5 * (4 + 4)), 3 + 0.5 * 8, 8]);
+  close(discountedReturns(r, [0, 0, 0, 0], 0.5, 8), [
+    1 + 0.5 * (2 + 0.5 * (3 + 0.5 * (4 + 0.5 * 8))),
+    2 + 0.5 * (3 + 0.5 * (4 + 4)),
+    3 + 0.5 * 8,
+    8,
+  ]);
   close(discountedReturns(r, [0, 1, 0, 0], 0.5, 0), [1 + 0.5 * 2, 2, 3 + 0.5 * 4, 4]);
 });
 
@@ -20,7 +25,12 @@ test('n-step returns truncate at n, at episode ends and bootstrap from values', 
   const r = [1, 1, 1, 1];
   const v = [10, 20, 30, 40];
   // n = 2, γ = 0.5: G0 = 1 + .5·1 + .25·V2
-  close(nStepReturns(r, v, [0, 0, 0, 0], 0.5, 2, 100), [1.5 + 0.25 * 30, 1.5 + 0.25 * 40, 1.5 + 0.25 * 100, 1 + 0.5 * 100]);
+  close(nStepReturns(r, v, [0, 0, 0, 0], 0.5, 2, 100), [
+    1.5 + 0.25 * 30,
+    1.5 + 0.25 * 40,
+    1.5 + 0.25 * 100,
+    1 + 0.5 * 100,
+  ]);
   close(nStepReturns(r, v, [0, 1, 0, 0], 0.5, 3, 100), [1.5, 1, 1.5 + 0.25 * 100, 1 + 0.5 * 100]);
 });
 
@@ -50,7 +60,16 @@ test('ε schedules: RLTrader linear decay to the end value, exponential with a f
 
 test('replay buffer keeps the newest transitions and samples them with their own rows intact', () => {
   const buf = new ReplayBuffer(4, 2, 1, 3);
-  for (let i = 0; i < 6; i++) buf.push(new Float32Array([i, -i]), new Float32Array([i / 10]), i % 3, i * 10, new Float32Array([i + 1, -i - 1]), new Float32Array([0]), i === 5);
+  for (let i = 0; i < 6; i++)
+    buf.push(
+      new Float32Array([i, -i]),
+      new Float32Array([i / 10]),
+      i % 3,
+      i * 10,
+      new Float32Array([i + 1, -i - 1]),
+      new Float32Array([0]),
+      i === 5,
+    );
   assert.equal(buf.size, 4);
   const b = buf.sample(new Rng(1));
   const seen = new Set<number>();
@@ -68,6 +87,15 @@ test('replay buffer keeps the newest transitions and samples them with their own
   assert.ok(seen.size >= 2);
   // same seed, same batch
   const again = new ReplayBuffer(4, 2, 1, 3);
-  for (let i = 0; i < 6; i++) again.push(new Float32Array([i, -i]), new Float32Array([i / 10]), i % 3, i * 10, new Float32Array([i + 1, -i - 1]), new Float32Array([0]), i === 5);
+  for (let i = 0; i < 6; i++)
+    again.push(
+      new Float32Array([i, -i]),
+      new Float32Array([i / 10]),
+      i % 3,
+      i * 10,
+      new Float32Array([i + 1, -i - 1]),
+      new Float32Array([0]),
+      i === 5,
+    );
   assert.deepEqual(Array.from(again.sample(new Rng(1)).x), Array.from(buf.sample(new Rng(1)).x));
 });

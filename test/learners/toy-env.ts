@@ -24,12 +24,27 @@ export class SignalEnv implements LearningEnv {
     private readonly continuous = false,
   ) {
     this.rng = new Rng(seed);
-    this.out = { observation: this.observe(), reward: 0, done: false, portfolioValue: 100, units: 0, immediateReward: 0, delayedReward: 0 };
+    this.out = {
+      observation: this.observe(),
+      reward: 0,
+      done: false,
+      portfolioValue: 100,
+      units: 0,
+      immediateReward: 0,
+      delayedReward: 0,
+    };
   }
 
   private observe(): Observation {
     this.signal = this.rng.next() < 0.5 ? -1 : 1;
-    return { t: this.t, candles: this.candles, features: new Float32Array([this.signal]), window: 1, cols: 1, state: new Float32Array([this.position, 0, 0]) };
+    return {
+      t: this.t,
+      candles: this.candles,
+      features: new Float32Array([this.signal]),
+      window: 1,
+      cols: 1,
+      state: new Float32Array([this.position, 0, 0]),
+    };
   }
 
   reset(): Observation {
@@ -47,7 +62,7 @@ export class SignalEnv implements LearningEnv {
       this.position = pos;
       reward = 1 - 4 * (pos - want) ** 2;
     } else {
-      reward = action === 2 ? -0.1 : (action === 0) === (this.signal > 0) ? 1 : -1;
+      reward = action === 2 ? -0.1 : (action === 0) === this.signal > 0 ? 1 : -1;
       this.position = action === 0 ? 1 : action === 1 ? 0 : this.position;
     }
     this.value += reward;

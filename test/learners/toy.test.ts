@@ -71,7 +71,20 @@ function finish(learner: Learner): void {
 
 test('DQN (double, periodic target) learns the bandit and leaks no tensors', () => {
   const before = tf.memory().numTensors;
-  const learner = new DqnLearner(createNet(spec({ value: 3 }), false), createNet(spec({ value: 3 }), false), { ...DQN_DEFAULTS, warmup: 64, trainEvery: 2, batchSize: 32, learningRate: 5e-3, gamma: 0.5, target: { kind: 'periodic', every: 20 } }, 1);
+  const learner = new DqnLearner(
+    createNet(spec({ value: 3 }), false),
+    createNet(spec({ value: 3 }), false),
+    {
+      ...DQN_DEFAULTS,
+      warmup: 64,
+      trainEvery: 2,
+      batchSize: 32,
+      learningRate: 5e-3,
+      gamma: 0.5,
+      target: { kind: 'periodic', every: 20 },
+    },
+    1,
+  );
   assert.ok(accuracy(learner) < 0.9, 'untrained it is not already right');
   const counts = train(learner, [new SignalEnv(1, 128)], 8);
   assert.ok(accuracy(learner) > 0.9, `accuracy ${accuracy(learner)}`);
@@ -81,52 +94,98 @@ test('DQN (double, periodic target) learns the bandit and leaks no tensors', () 
 });
 
 test('DQN with soft target updates and plain max targets learns too', () => {
-  const learner = new DqnLearner(createNet(spec({ value: 3 }, 2), false), createNet(spec({ value: 3 }, 2), false), { ...DQN_DEFAULTS, warmup: 64, trainEvery: 2, batchSize: 32, learningRate: 5e-3, gamma: 0.5, target: { kind: 'soft', tau: 0.1 }, double: false }, 2);
+  const learner = new DqnLearner(
+    createNet(spec({ value: 3 }, 2), false),
+    createNet(spec({ value: 3 }, 2), false),
+    {
+      ...DQN_DEFAULTS,
+      warmup: 64,
+      trainEvery: 2,
+      batchSize: 32,
+      learningRate: 5e-3,
+      gamma: 0.5,
+      target: { kind: 'soft', tau: 0.1 },
+      double: false,
+    },
+    2,
+  );
   train(learner, [new SignalEnv(2, 128)], 8);
   assert.ok(accuracy(learner) > 0.9, `accuracy ${accuracy(learner)}`);
   finish(learner);
 });
 
 test('REINFORCE with a value baseline learns the bandit', () => {
-  const learner = createPg(createNet(spec({ value: 1, policy: 3 }), false), { rolloutSteps: 64, learningRate: 1e-2, gamma: 0 }, 1);
+  const learner = createPg(
+    createNet(spec({ value: 1, policy: 3 }), false),
+    { rolloutSteps: 64, learningRate: 1e-2, gamma: 0 },
+    1,
+  );
   train(learner, [new SignalEnv(3, 128)], 12);
   assert.ok(accuracy(learner) > 0.9, `accuracy ${accuracy(learner)}`);
   finish(learner);
 });
 
 test('REINFORCE with the mean-return baseline (no value head) learns the bandit', () => {
-  const learner = createPg(createNet(spec({ policy: 3 }), false), { rolloutSteps: 64, learningRate: 1e-2, gamma: 0 }, 1);
+  const learner = createPg(
+    createNet(spec({ policy: 3 }), false),
+    { rolloutSteps: 64, learningRate: 1e-2, gamma: 0 },
+    1,
+  );
   train(learner, [new SignalEnv(4, 128)], 12);
   assert.ok(accuracy(learner) > 0.9, `accuracy ${accuracy(learner)}`);
   finish(learner);
 });
 
 test('A2C with n-step returns learns the bandit', () => {
-  const learner = createA2c(createNet(spec({ value: 1, policy: 3 }), false), { rolloutSteps: 16, learningRate: 1e-2, gamma: 0.5 }, 1);
+  const learner = createA2c(
+    createNet(spec({ value: 1, policy: 3 }), false),
+    { rolloutSteps: 16, learningRate: 1e-2, gamma: 0.5 },
+    1,
+  );
   train(learner, [new SignalEnv(5, 128)], 10);
   assert.ok(accuracy(learner) > 0.9, `accuracy ${accuracy(learner)}`);
   finish(learner);
 });
 
 test('PPO (discrete, 4 environments batched) learns the bandit and leaks no tensors', () => {
-  const learner = createPpo(createNet(spec({ value: 1, policy: 3 }), false), { rolloutSteps: 32, learningRate: 5e-3, gamma: 0.5, minibatchSize: 64 }, 1);
-  const counts = train(learner, [1, 2, 3, 4].map((s) => new SignalEnv(10 + s, 64)), 8);
+  const learner = createPpo(
+    createNet(spec({ value: 1, policy: 3 }), false),
+    { rolloutSteps: 32, learningRate: 5e-3, gamma: 0.5, minibatchSize: 64 },
+    1,
+  );
+  const counts = train(
+    learner,
+    [1, 2, 3, 4].map((s) => new SignalEnv(10 + s, 64)),
+    8,
+  );
   assert.ok(accuracy(learner) > 0.9, `accuracy ${accuracy(learner)}`);
   assert.equal(counts[counts.length - 1], counts[1]);
   finish(learner);
 });
 
 test('PPO with a continuous target position learns to hold what the signal asks for', () => {
-  const learner = createPpo(createNet(spec({ value: 1, policy: 2 }), true), { rolloutSteps: 32, learningRate: 5e-3, gamma: 0, minibatchSize: 64, initialLogStd: -1 }, 1);
+  const learner = createPpo(
+    createNet(spec({ value: 1, policy: 2 }), true),
+    { rolloutSteps: 32, learningRate: 5e-3, gamma: 0, minibatchSize: 64, initialLogStd: -1 },
+    1,
+  );
   const before = learner.extraState().logStd;
-  train(learner, [1, 2, 3, 4].map((s) => new SignalEnv(20 + s, 64, true)), 12);
+  train(
+    learner,
+    [1, 2, 3, 4].map((s) => new SignalEnv(20 + s, 64, true)),
+    12,
+  );
   assert.ok(accuracy(learner, true) > 0.9, `accuracy ${accuracy(learner, true)}`);
   assert.notEqual(learner.extraState().logStd, before, 'the spread is learned');
   finish(learner);
 });
 
 test('RLTrader learner fits once per epoch and explores toward buying as RLTrader does', () => {
-  const learner = new RltraderLearner(createNet(spec({ value: 3, policy: 3 }), false), { ...RLTRADER_DEFAULTS, learningRate: 1e-2 }, 1);
+  const learner = new RltraderLearner(
+    createNet(spec({ value: 3, policy: 3 }), false),
+    { ...RLTRADER_DEFAULTS, learningRate: 1e-2 },
+    1,
+  );
   const trace = new EpochTrace(3, 3);
   const env = new SignalEnv(7, 64);
   const s1 = learner.runEpoch([env], 1, trace);

@@ -7,7 +7,8 @@ import { UserError } from '../../src/core/errors.ts';
 import { Rng } from '../../src/core/random.ts';
 
 const upbit: Costs = { ...COST_PRESETS['upbit-krw'] };
-const close = (a: number, b: number, tol = 1e-6) => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} ≠ ${b}`);
+const close = (a: number, b: number, tol = 1e-6) =>
+  assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} ≠ ${b}`);
 
 test('a buy pays price × (1 + slippage) plus the fee; units are rounded down to the precision', () => {
   const a = new Account(1_000_000, upbit);
@@ -24,7 +25,13 @@ test('a buy pays price × (1 + slippage) plus the fee; units are rounded down to
 
 test('a sell receives price × (1 − slippage) minus fee and sell tax (RLTrader stock costs)', () => {
   const stock = costPreset('krx-stock');
-  assert.deepEqual(stock, { feeRate: 0.00015, sellTax: 0.0025, slippageBps: 0, minOrderValue: 0, quantityPrecision: 0 });
+  assert.deepEqual(stock, {
+    feeRate: 0.00015,
+    sellTax: 0.0025,
+    slippageBps: 0,
+    minOrderValue: 0,
+    quantityPrecision: 0,
+  });
   const a = new Account(1_000_000, stock);
   assert.ok(a.buy(10_000, 500_000));
   assert.equal(a.units, 49); // whole shares: 500,000 / (10,000 × 1.00015) = 49.99
@@ -60,7 +67,10 @@ test('orders that break a rule become holds and are counted by reason', () => {
 });
 
 test('a zero or negative balance is refused with a one-line error', () => {
-  assert.throws(() => new Account(0, upbit), (e: unknown) => e instanceof UserError && /balance must be a positive/.test(e.message));
+  assert.throws(
+    () => new Account(0, upbit),
+    (e: unknown) => e instanceof UserError && /balance must be a positive/.test(e.message),
+  );
   assert.throws(() => new Account(-5, upbit), UserError);
   assert.throws(() => new Account(1000, { ...upbit, feeRate: -0.1 }), /feeRate/);
 });
@@ -77,7 +87,8 @@ test('invariant over 20,000 random orders: value = cash + units × price; money 
       price *= Math.exp(rng.normal() * 0.01);
       const before = a.value(price);
       const r = rng.next();
-      const ok = r < 0.4 ? a.buy(price, rng.next() * a.cash * 1.2) : r < 0.8 ? a.sell(price, rng.next() * a.units * 1.2) : false;
+      const ok =
+        r < 0.4 ? a.buy(price, rng.next() * a.cash * 1.2) : r < 0.8 ? a.sell(price, rng.next() * a.units * 1.2) : false;
       assert.ok(a.cash >= 0, 'cash never negative');
       assert.ok(a.units >= 0, 'units never negative');
       assert.equal(a.value(price), a.cash + a.units * price);

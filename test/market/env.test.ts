@@ -149,7 +149,10 @@ test('random episodes: seeded starts and a fixed length; the stop-loss ends an e
     assert.ok(o.t >= 20 && o.t + 50 <= N);
   }
   const again = new TradingEnv(options({ episode: { kind: 'random', length: 50, seed: 9 } }));
-  assert.deepEqual(starts, [0, 1, 2, 3, 4].map(() => again.reset().t));
+  assert.deepEqual(
+    starts,
+    [0, 1, 2, 3, 4].map(() => again.reset().t),
+  );
   assert.ok(new Set(starts).size > 1);
 
   // a falling market: all-in at the start, the −5% stop ends it
@@ -161,7 +164,12 @@ test('random episodes: seeded starts and a fixed length; the stop-loss ends an e
     falling.low[i] *= f;
     falling.close[i] *= f;
   }
-  const stop = new TradingEnv({ ...options({ sizing: { kind: 'all' }, stopLoss: 0.05 }, falling), features: undefined, window: 0, range: { from: 0, to: 300 } });
+  const stop = new TradingEnv({
+    ...options({ sizing: { kind: 'all' }, stopLoss: 0.05 }, falling),
+    features: undefined,
+    window: 0,
+    range: { from: 0, to: 300 },
+  });
   stop.reset();
   let r = stop.step(0, 1);
   while (!r.done) r = stop.step(2, 0);
@@ -240,7 +248,10 @@ test('image observations come from the renderer, ending at t; steps reuse their 
   assert.notEqual(img1, r2.observation.images, 'each observation owns its image buffer');
   assert.equal(r2.observation.images?.[17], Math.fround(candles.close[22] / 1e8));
   assert.deepEqual(calls.slice(-2), [21, 22]);
-  assert.throws(() => new TradingEnv(options({ images: { renderer, frames: 30 }, range: { from: 20, to: N } })), /first usable candle is 34/);
+  assert.throws(
+    () => new TradingEnv(options({ images: { renderer, frames: 30 }, range: { from: 20, to: N } })),
+    /first usable candle is 34/,
+  );
 });
 
 test('bad options are one-line errors', () => {

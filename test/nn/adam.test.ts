@@ -23,7 +23,10 @@ function run(optimizer: GradientOptimizer, steps: number): Float32Array[] {
   const y = tf.tensor2d(randomArray(16, 3), [8, 2]);
   for (let s = 0; s < steps; s++) {
     tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => tf.losses.meanSquaredError(y, tf.add(tf.matMul(x, w), b)) as tf.Scalar, [w, b]);
+      const { grads } = tf.variableGrads(
+        () => tf.losses.meanSquaredError(y, tf.add(tf.matMul(x, w), b)) as tf.Scalar,
+        [w, b],
+      );
       optimizer.applyGradients(grads);
     });
   }
@@ -40,13 +43,23 @@ for (const backend of ['wasm', 'cpu']) {
     const ours = run(new JsAdam(0.05), 25);
     assert.equal(tf.memory().numTensors, before, 'JsAdam keeps no tensors');
     const adam = tf.train.adam(0.05);
-    const theirs = run({ applyGradients: (g) => adam.applyGradients(g as Parameters<typeof adam.applyGradients>[0]), dispose: () => adam.dispose() }, 25);
+    const theirs = run(
+      {
+        applyGradients: (g) => adam.applyGradients(g as Parameters<typeof adam.applyGradients>[0]),
+        dispose: () => adam.dispose(),
+      },
+      25,
+    );
     const start = randomArray(6, 1);
     let moved = 0;
     for (let i = 0; i < start.length; i++) moved += Math.abs(ours[0][i] - start[i]);
     assert.ok(moved > 0.1, `the weights moved (${moved})`);
     for (let k = 0; k < 2; k++) {
-      for (let i = 0; i < ours[k].length; i++) assert.ok(Math.abs(ours[k][i] - theirs[k][i]) < 1e-4 * (1 + Math.abs(theirs[k][i])), `var ${k}[${i}]: ${ours[k][i]} vs ${theirs[k][i]}`);
+      for (let i = 0; i < ours[k].length; i++)
+        assert.ok(
+          Math.abs(ours[k][i] - theirs[k][i]) < 1e-4 * (1 + Math.abs(theirs[k][i])),
+          `var ${k}[${i}]: ${ours[k][i]} vs ${theirs[k][i]}`,
+        );
     }
     await tf.setBackend('wasm');
   });

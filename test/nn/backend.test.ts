@@ -14,7 +14,11 @@ function capturingLogger(lines: string[]): winston.Logger {
       done();
     },
   });
-  return winston.createLogger({ level: 'debug', format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] });
+  return winston.createLogger({
+    level: 'debug',
+    format: winston.format.json(),
+    transports: [new winston.transports.Stream({ stream })],
+  });
 }
 
 test('auto takes the first available backend in node-gpu > node > wasm > cpu order and logs why', async () => {
@@ -29,7 +33,10 @@ test('auto takes the first available backend in node-gpu > node > wasm > cpu ord
   }
   assert.equal(tf.getBackend(), chosen.name === 'wasm' ? 'wasm' : chosen.name === 'cpu' ? 'cpu' : 'tensorflow');
   const logged = lines.map((l) => JSON.parse(l) as { message: string; backend: string; reason: string });
-  assert.ok(logged.some((l) => l.backend === chosen.name && l.reason === chosen.reason), 'choice and reason are logged');
+  assert.ok(
+    logged.some((l) => l.backend === chosen.name && l.reason === chosen.reason),
+    'choice and reason are logged',
+  );
 });
 
 test('a forced backend is used, and one that is not installed is a one-line UserError', async () => {
@@ -43,7 +50,10 @@ test('a forced backend is used, and one that is not installed is a one-line User
     if (probe.available) continue;
     await assert.rejects(initBackend(name), (e: unknown) => {
       assert.ok(e instanceof UserError);
-      assert.match(e.message, new RegExp(`backend '${name}' is not available: @tensorflow/tfjs-${name} is not installed`));
+      assert.match(
+        e.message,
+        new RegExp(`backend '${name}' is not available: @tensorflow/tfjs-${name} is not installed`),
+      );
       assert.ok(!e.message.includes('\n'));
       return true;
     });
@@ -55,7 +65,10 @@ test('--backend values are checked', () => {
   assert.equal(parseBackendChoice('wasm'), 'wasm');
   assert.deepEqual(backendOverride({ backend: 'cpu' }), { ml: { backend: 'cpu' } });
   assert.deepEqual(backendOverride({}), {});
-  assert.throws(() => parseBackendChoice('tpu'), (e: unknown) => e instanceof UserError && /unknown backend 'tpu'.*auto, node-gpu, node, wasm, cpu/.test(e.message));
+  assert.throws(
+    () => parseBackendChoice('tpu'),
+    (e: unknown) => e instanceof UserError && /unknown backend 'tpu'.*auto, node-gpu, node, wasm, cpu/.test(e.message),
+  );
 });
 
 test('auto after a forced backend picks the fastest again (one process that runs several benches or jobs)', async () => {

@@ -26,7 +26,12 @@ class RecordingSgd implements GradientOptimizer, ArrayGradientOptimizer {
 
   applyGradients(grads: tf.NamedTensorMap): void {
     const registered = tf.engine().registeredVariables;
-    this.applyGradientArrays(Object.keys(grads).map((name) => ({ variable: registered[name], grad: grads[name].dataSync().slice() as Float32Array })));
+    this.applyGradientArrays(
+      Object.keys(grads).map((name) => ({
+        variable: registered[name],
+        grad: grads[name].dataSync().slice() as Float32Array,
+      })),
+    );
   }
 
   applyGradientArrays(entries: readonly ArrayGradient[]): void {
@@ -48,28 +53,34 @@ function randomArray(n: number, rng: Rng): Float32Array {
 }
 
 /** Mean squared error over every head, as tf.losses.meanSquaredError computes it per head, summed. */
-const mseGradient = (targets: HeadOutputs): LossGradient => (out, grad) => {
-  let loss = 0;
-  for (const head of ['value', 'policy'] as const) {
-    const o = out[head], g = grad[head], y = targets[head];
-    if (!o || !g || !y) continue;
-    let sum = 0;
-    for (let i = 0; i < o.length; i++) {
-      const d = o[i] - y[i];
-      sum += d * d;
-      g[i] = (2 * d) / o.length;
+const mseGradient =
+  (targets: HeadOutputs): LossGradient =>
+  (out, grad) => {
+    let loss = 0;
+    for (const head of ['value', 'policy'] as const) {
+      const o = out[head],
+        g = grad[head],
+        y = targets[head];
+      if (!o || !g || !y) continue;
+      let sum = 0;
+      for (let i = 0; i < o.length; i++) {
+        const d = o[i] - y[i];
+        sum += d * d;
+        g[i] = (2 * d) / o.length;
+      }
+      loss += sum / o.length;
     }
-    loss += sum / o.length;
-  }
-  return loss;
-};
+    return loss;
+  };
 
 function tfLoss(net: AgentNet, inputs: tf.Tensor[], targets: HeadOutputs, n: number): () => tf.Scalar {
   return () => {
     const out = net.apply(inputs, true);
     let l = tf.scalar(0);
-    if (out.value && targets.value) l = tf.add(l, tf.losses.meanSquaredError(tf.tensor2d(targets.value, [n, out.value.shape[1]]), out.value));
-    if (out.policy && targets.policy) l = tf.add(l, tf.losses.meanSquaredError(tf.tensor2d(targets.policy, [n, out.policy.shape[1]]), out.policy));
+    if (out.value && targets.value)
+      l = tf.add(l, tf.losses.meanSquaredError(tf.tensor2d(targets.value, [n, out.value.shape[1]]), out.value));
+    if (out.policy && targets.policy)
+      l = tf.add(l, tf.losses.meanSquaredError(tf.tensor2d(targets.policy, [n, out.policy.shape[1]]), out.policy));
     return l as tf.Scalar;
   };
 }
@@ -83,7 +94,10 @@ function assertClose(ours: Float32Array, theirs: Float32Array, what: string, rel
   let scale = 0;
   for (const v of theirs) scale = Math.max(scale, Math.abs(v));
   for (let i = 0; i < ours.length; i++) {
-    assert.ok(Math.abs(ours[i] - theirs[i]) <= rel * scale + 1e-6, `${what}[${i}]: ${ours[i]} vs ${theirs[i]} (largest |value| ${scale})`);
+    assert.ok(
+      Math.abs(ours[i] - theirs[i]) <= rel * scale + 1e-6,
+      `${what}[${i}]: ${ours[i]} vs ${theirs[i]} (largest |value| ${scale})`,
+    );
   }
 }
 
@@ -94,7 +108,18 @@ const CASES: { title: string; spec: NetworkSpec }[] = [
   },
   {
     title: 'relu, window 2, no batch norm, no dropout, value and softmax policy heads',
-    spec: { kind: 'dnn', window: 2, features: 6, stateSize: 2, heads: { value: 1, policy: 3 }, hidden: [16, 8], activation: 'relu', batchNorm: false, dropout: 0, seed: 3 },
+    spec: {
+      kind: 'dnn',
+      window: 2,
+      features: 6,
+      stateSize: 2,
+      heads: { value: 1, policy: 3 },
+      hidden: [16, 8],
+      activation: 'relu',
+      batchNorm: false,
+      dropout: 0,
+      seed: 3,
+    },
   },
   {
     title: "RLTrader's CNN (conv1d, batch norm, max-pool, dropout; value and policy heads)",
@@ -102,15 +127,40 @@ const CASES: { title: string; spec: NetworkSpec }[] = [
   },
   {
     title: 'cnn, relu, window 9, three blocks, no batch norm',
-    spec: { kind: 'cnn', window: 9, features: 4, stateSize: 2, heads: { value: 3 }, hidden: [8, 8, 4], activation: 'relu', batchNorm: false, dropout: 0.2, seed: 12 },
+    spec: {
+      kind: 'cnn',
+      window: 9,
+      features: 4,
+      stateSize: 2,
+      heads: { value: 3 },
+      hidden: [8, 8, 4],
+      activation: 'relu',
+      batchNorm: false,
+      dropout: 0.2,
+      seed: 12,
+    },
   },
   {
     title: 'tanh, batch norm, heavy dropout, no state',
-    spec: { kind: 'dnn', window: 1, features: 5, stateSize: 0, heads: { value: 3 }, hidden: [12], activation: 'tanh', dropout: 0.4, seed: 11 },
+    spec: {
+      kind: 'dnn',
+      window: 1,
+      features: 5,
+      stateSize: 0,
+      heads: { value: 3 },
+      hidden: [12],
+      activation: 'tanh',
+      dropout: 0.4,
+      seed: 11,
+    },
   },
 ];
 
-for (const [backend, passes] of [['wasm', 'auto'], ['wasm', 'js'], ['cpu', 'auto']] as const) {
+for (const [backend, passes] of [
+  ['wasm', 'auto'],
+  ['wasm', 'js'],
+  ['cpu', 'auto'],
+] as const) {
   for (const { title, spec } of CASES) {
     test(`BlockTrainer equals tf gradients step for step: ${title} (${backend}, ${passes} passes)`, async () => {
       await tf.setBackend(backend);
@@ -130,15 +180,23 @@ for (const [backend, passes] of [['wasm', 'auto'], ['wasm', 'js'], ['cpu', 'auto
           const state = randomArray(n * spec.stateSize, rng);
           const targets: HeadOutputs = {};
           if (spec.heads.value) targets.value = randomArray(n * spec.heads.value, rng);
-          if (spec.heads.policy) targets.policy = Float32Array.from({ length: n * spec.heads.policy }, () => rng.next());
+          if (spec.heads.policy)
+            targets.policy = Float32Array.from({ length: n * spec.heads.policy }, () => rng.next());
           const inputs = viaTf.tensors(x, state, n);
           const tfLossValue = trainStep(viaTf, tfSgd, tfLoss(viaTf, inputs, targets, n));
           tf.dispose(inputs);
           const jsLossValue = trainer.step(x, state, n, mseGradient(targets), jsSgd);
-          assert.ok(Math.abs(jsLossValue - tfLossValue) <= 1e-4 * Math.abs(tfLossValue), `step ${step} loss: ${jsLossValue} vs ${tfLossValue}`);
+          assert.ok(
+            Math.abs(jsLossValue - tfLossValue) <= 1e-4 * Math.abs(tfLossValue),
+            `step ${step} loss: ${jsLossValue} vs ${tfLossValue}`,
+          );
           const theirs = tfSgd.steps[step];
           const ours = jsSgd.steps[step];
-          assert.deepEqual([...ours.keys()].sort(), [...theirs.keys()].sort(), 'the same trainable variables get gradients');
+          assert.deepEqual(
+            [...ours.keys()].sort(),
+            [...theirs.keys()].sort(),
+            'the same trainable variables get gradients',
+          );
           for (const [name, g] of theirs) assertClose(ours.get(name)!, g, `step ${step} gradient of ${name}`);
         }
         const tfWeights = weightsByName(viaTf.model);
@@ -164,7 +222,18 @@ for (const [backend, passes] of [['wasm', 'auto'], ['wasm', 'js'], ['cpu', 'auto
 }
 
 test('clipping by global norm on the JS path equals trainStep clipping', () => {
-  const spec: NetworkSpec = { kind: 'dnn', window: 2, features: 5, stateSize: 3, heads: { value: 3 }, hidden: [16, 8], activation: 'relu', batchNorm: false, dropout: 0, seed: 21 };
+  const spec: NetworkSpec = {
+    kind: 'dnn',
+    window: 2,
+    features: 5,
+    stateSize: 3,
+    heads: { value: 3 },
+    hidden: [16, 8],
+    activation: 'relu',
+    batchNorm: false,
+    dropout: 0,
+    seed: 21,
+  };
   const viaTf = new AgentNet(buildNetwork(spec), { heads: spec.heads });
   const viaJs = new AgentNet(buildNetwork(spec), { heads: spec.heads });
   const trainer = BlockTrainer.tryCreate(viaJs.model)!;
@@ -193,7 +262,15 @@ test('clipping by global norm on the JS path equals trainStep clipping', () => {
 test('BlockTrainer declines networks it does not cover, so learners keep the tfjs path', () => {
   for (const kind of ['lstm', 'cnnrnn'] as const) {
     const image = { frames: 2, height: 8, width: 8, channels: 1 };
-    const model = buildNetwork({ kind, window: 8, features: 4, stateSize: 2, heads: { value: 3 }, seed: 1, ...(kind === 'cnnrnn' ? { image } : {}) });
+    const model = buildNetwork({
+      kind,
+      window: 8,
+      features: 4,
+      stateSize: 2,
+      heads: { value: 3 },
+      seed: 1,
+      ...(kind === 'cnnrnn' ? { image } : {}),
+    });
     try {
       assert.equal(BlockTrainer.tryCreate(model), undefined);
       assert.match(blockTrainerUnsupported(model) ?? '', /not supported/);

@@ -8,7 +8,12 @@ import { inputShape, inputSize, label, lossOf, randomArray, randomBatch, tinySpe
 
 await initBackend('wasm');
 
-function tfPredict(model: tf.LayersModel, spec: NetworkSpec, input: Float32Array, state: Float32Array | undefined): Float32Array[] {
+function tfPredict(
+  model: tf.LayersModel,
+  spec: NetworkSpec,
+  input: Float32Array,
+  state: Float32Array | undefined,
+): Float32Array[] {
   return tf.tidy(() => {
     const xs = [tf.tensor(input, [1, ...inputShape(spec)])];
     if (state) xs.push(tf.tensor(state, [1, state.length]));
@@ -28,19 +33,59 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 function train(model: tf.LayersModel, spec: NetworkSpec, steps: number, seed: number): void {
   const { xs, ys } = randomBatch(spec, 8, seed);
   const opt = tf.train.adam(0.05);
-  for (let i = 0; i < steps; i++) tf.tidy(() => {
-        opt.minimize(() => lossOf(model, xs, ys, true));
-      });
+  for (let i = 0; i < steps; i++)
+    tf.tidy(() => {
+      opt.minimize(() => lossOf(model, xs, ys, true));
+    });
   tf.dispose([...xs, ...ys]);
   opt.dispose();
 }
 
 const variants: NetworkSpec[] = [
   ...tinySpecs(3),
-  { kind: 'dnn', window: 5, features: 3, stateSize: 0, heads: { value: 3 }, hidden: [7, 5], activation: 'relu', batchNorm: false, seed: 4 },
-  { kind: 'cnn', window: 7, features: 3, stateSize: 2, heads: { policy: 3 }, hidden: [4, 3, 2], activation: 'tanh', seed: 5 },
-  { kind: 'lstm', window: 5, features: 3, stateSize: 0, heads: { policy: 3 }, hidden: [4, 3, 2], batchNorm: false, seed: 6 },
-  { kind: 'cnnrnn', window: 0, features: 0, stateSize: 0, heads: { value: 1 }, image: { frames: 3, height: 6, width: 4, channels: 2 }, hidden: [2], rnn: 'lstm', rnnUnits: 2, seed: 8 },
+  {
+    kind: 'dnn',
+    window: 5,
+    features: 3,
+    stateSize: 0,
+    heads: { value: 3 },
+    hidden: [7, 5],
+    activation: 'relu',
+    batchNorm: false,
+    seed: 4,
+  },
+  {
+    kind: 'cnn',
+    window: 7,
+    features: 3,
+    stateSize: 2,
+    heads: { policy: 3 },
+    hidden: [4, 3, 2],
+    activation: 'tanh',
+    seed: 5,
+  },
+  {
+    kind: 'lstm',
+    window: 5,
+    features: 3,
+    stateSize: 0,
+    heads: { policy: 3 },
+    hidden: [4, 3, 2],
+    batchNorm: false,
+    seed: 6,
+  },
+  {
+    kind: 'cnnrnn',
+    window: 0,
+    features: 0,
+    stateSize: 0,
+    heads: { value: 1 },
+    image: { frames: 3, height: 6, width: 4, channels: 2 },
+    hidden: [2],
+    rnn: 'lstm',
+    rnnUnits: 2,
+    seed: 8,
+  },
 ];
 
 for (const spec of variants) {
@@ -49,23 +94,37 @@ for (const spec of variants) {
     train(model, spec, 3, 1);
     const ff = compileFastForward(model, spec);
     const rng = new Rng(spec.seed);
-    const probe = () => ({ input: randomArray(inputSize(spec), rng), state: spec.stateSize ? randomArray(spec.stateSize, rng) : undefined });
+    const probe = () => ({
+      input: randomArray(inputSize(spec), rng),
+      state: spec.stateSize ? randomArray(spec.stateSize, rng) : undefined,
+    });
     const check = (input: Float32Array, state: Float32Array | undefined) => {
       const expected = tfPredict(model, spec, input, state);
       const got = ff.predict(input, state);
       const outs = model.outputNames.map((n) => (n === 'value' ? got.value : got.policy));
-      outs.forEach((o, i) => assert.ok(o && maxDiff(o, expected[i]) < 1e-5, `${model.outputNames[i]}: ${o ? maxDiff(o, expected[i]) : 'missing'}`));
+      outs.forEach((o, i) =>
+        assert.ok(
+          o && maxDiff(o, expected[i]) < 1e-5,
+          `${model.outputNames[i]}: ${o ? maxDiff(o, expected[i]) : 'missing'}`,
+        ),
+      );
     };
     for (let k = 0; k < 5; k++) {
       const { input, state } = probe();
       check(input, state);
     }
     const { input, state } = probe();
-    const before = model.outputNames.map((n) => Float32Array.from((n === 'value' ? ff.predict(input, state).value : ff.predict(input, state).policy)!));
+    const before = model.outputNames.map((n) =>
+      Float32Array.from((n === 'value' ? ff.predict(input, state).value : ff.predict(input, state).policy)!),
+    );
     train(model, spec, 3, 2);
     if (spec.kind !== 'cnnrnn') {
       const stale = ff.predict(input, state);
-      assert.deepEqual(model.outputNames.map((n) => Float32Array.from((n === 'value' ? stale.value : stale.policy)!)), before, 'without sync the old weights are used');
+      assert.deepEqual(
+        model.outputNames.map((n) => Float32Array.from((n === 'value' ? stale.value : stale.policy)!)),
+        before,
+        'without sync the old weights are used',
+      );
     }
     ff.sync();
     check(input, state);
@@ -88,7 +147,8 @@ test('fast forward allocates no tensors', () => {
   const model = buildNetwork(spec);
   const ff = compileFastForward(model, spec);
   const before = tf.memory().numTensors;
-  const input = new Float32Array(inputSize(spec)).fill(0.5), state = new Float32Array(3);
+  const input = new Float32Array(inputSize(spec)).fill(0.5),
+    state = new Float32Array(3);
   for (let i = 0; i < 100; i++) ff.predict(input, state);
   ff.sync();
   assert.equal(tf.memory().numTensors, before);

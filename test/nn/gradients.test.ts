@@ -22,16 +22,23 @@ test('the lean batch-norm gradient equals tfjs’s original one', () => {
   for (const withScale of [true, false]) {
     tf.tidy(() => {
       const x = random([3, 4, 5, 6], rng);
-      const mean = random([6], rng), variance = random([6], rng, true), scale = random([6], rng);
+      const mean = random([6], rng),
+        variance = random([6], rng, true),
+        scale = random([6], rng);
       const dy = random([3, 4, 5, 6], rng);
       const saved = [x, mean, variance, withScale ? scale : (null as unknown as tf.Tensor)];
       const attrs = { varianceEpsilon: 1e-3 };
       const a = original.gradFunc(dy, saved, attrs);
       const b = leanBatchNormGradFunc(dy, saved, attrs);
       for (const key of ['x', 'mean', 'variance', 'scale', 'offset']) {
-        const va = a[key]().dataSync(), vb = b[key]().dataSync();
+        const va = a[key]().dataSync(),
+          vb = b[key]().dataSync();
         assert.equal(va.length, vb.length, key);
-        for (let i = 0; i < va.length; i++) assert.ok(Math.abs(va[i] - vb[i]) <= 1e-5 * Math.max(1, Math.abs(va[i])), `${key}[${i}] ${va[i]} vs ${vb[i]}`);
+        for (let i = 0; i < va.length; i++)
+          assert.ok(
+            Math.abs(va[i] - vb[i]) <= 1e-5 * Math.max(1, Math.abs(va[i])),
+            `${key}[${i}] ${va[i]} vs ${vb[i]}`,
+          );
       }
     });
   }
@@ -39,17 +46,25 @@ test('the lean batch-norm gradient equals tfjs’s original one', () => {
 
 test('batch-norm gradients through tf.grads match central differences (rank 2)', () => {
   const rng = new Rng(2);
-  const x = random([5, 3], rng), mean = random([3], rng), variance = random([3], rng, true), scale = random([3], rng), offset = random([3], rng);
+  const x = random([5, 3], rng),
+    mean = random([3], rng),
+    variance = random([3], rng, true),
+    scale = random([3], rng),
+    offset = random([3], rng);
   const r = random([5, 3], rng);
   const f = (xx: tf.Tensor) => tf.batchNorm(xx, mean, variance, offset, scale, 1e-3).mul(r).sum();
   const analytic = tf.grad(f)(x).dataSync();
   const base = x.dataSync();
   const h = 1e-2;
   for (let i = 0; i < base.length; i++) {
-    const plus = Float32Array.from(base), minus = Float32Array.from(base);
+    const plus = Float32Array.from(base),
+      minus = Float32Array.from(base);
     plus[i] += h;
     minus[i] -= h;
     const numeric = (f(tf.tensor(plus, [5, 3])).dataSync()[0] - f(tf.tensor(minus, [5, 3])).dataSync()[0]) / (2 * h);
-    assert.ok(Math.abs(numeric - analytic[i]) < 1e-2 * Math.max(1, Math.abs(numeric)), `x[${i}] ${numeric} vs ${analytic[i]}`);
+    assert.ok(
+      Math.abs(numeric - analytic[i]) < 1e-2 * Math.max(1, Math.abs(numeric)),
+      `x[${i}] ${numeric} vs ${analytic[i]}`,
+    );
   }
 });

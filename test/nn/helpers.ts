@@ -54,7 +54,10 @@ export function lossOf(model: tf.LayersModel, xs: tf.Tensor[], ys: tf.Tensor[], 
   const outs = Array.isArray(out) ? out : [out];
   let loss = tf.scalar(0);
   model.outputNames.forEach((name, i) => {
-    const term = name === 'value' ? tf.losses.meanSquaredError(ys[i], outs[i]) : tf.losses.softmaxCrossEntropy(ys[i], tf.log(tf.add(outs[i], 1e-7)));
+    const term =
+      name === 'value'
+        ? tf.losses.meanSquaredError(ys[i], outs[i])
+        : tf.losses.softmaxCrossEntropy(ys[i], tf.log(tf.add(outs[i], 1e-7)));
     loss = tf.add(loss, term);
   });
   return loss as tf.Scalar;

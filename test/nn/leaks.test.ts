@@ -30,10 +30,11 @@ for (const spec of specs) {
     const optimizer = tf.train.adam(1e-3);
     // the optimizer creates its slot variables on the first step; count from after it
     tf.tidy(() => {
-        optimizer.minimize(() => lossOf(model, xs, ys, true));
-      });
+      optimizer.minimize(() => lossOf(model, xs, ys, true));
+    });
     const ff = compileFastForward(model, spec);
-    const one = new Float32Array(inputSize(spec)).fill(0.1), state = new Float32Array(spec.stateSize).fill(0.2);
+    const one = new Float32Array(inputSize(spec)).fill(0.1),
+      state = new Float32Array(spec.stateSize).fill(0.2);
     const before = tf.memory().numTensors;
     for (let i = 1; i < TRAIN_STEPS; i++) {
       tf.tidy(() => {

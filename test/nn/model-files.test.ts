@@ -12,8 +12,24 @@ import { UserError } from '../../src/core/errors.ts';
 await initBackend('wasm');
 const root = mkdtempSync(path.join(tmpdir(), 'bot-models-'));
 
-const actorSpec: NetworkSpec = { kind: 'lstm', window: 4, features: 3, stateSize: 3, heads: { policy: 3 }, hidden: [4], seed: 1 };
-const criticSpec: NetworkSpec = { kind: 'dnn', window: 4, features: 3, stateSize: 3, heads: { value: 1 }, hidden: [5], seed: 2 };
+const actorSpec: NetworkSpec = {
+  kind: 'lstm',
+  window: 4,
+  features: 3,
+  stateSize: 3,
+  heads: { policy: 3 },
+  hidden: [4],
+  seed: 1,
+};
+const criticSpec: NetworkSpec = {
+  kind: 'dnn',
+  window: 4,
+  features: 3,
+  stateSize: 3,
+  heads: { value: 1 },
+  hidden: [5],
+  seed: 2,
+};
 const image = { frames: 5, height: 64, width: 60, channels: 1, indicators: ['ma20', 'volume'] };
 
 function meta(name = 'a2c-test'): ModelMeta {
@@ -55,7 +71,8 @@ function assertUserError(fn: () => Promise<unknown>, pattern: RegExp) {
 
 async function savedFolder(name: string): Promise<string> {
   const dir = path.join(root, name);
-  const actor = buildNetwork(actorSpec), critic = buildNetwork(criticSpec);
+  const actor = buildNetwork(actorSpec),
+    critic = buildNetwork(criticSpec);
   await saveModel(dir, { model: actor, critic }, meta());
   actor.dispose();
   critic.dispose();
@@ -64,10 +81,20 @@ async function savedFolder(name: string): Promise<string> {
 
 test('actor and critic round-trip exactly with their meta, leaving no temp folders', async () => {
   const dir = path.join(root, 'roundtrip');
-  const actor = buildNetwork(actorSpec), critic = buildNetwork(criticSpec);
+  const actor = buildNetwork(actorSpec),
+    critic = buildNetwork(criticSpec);
   await saveModel(dir, { model: actor, critic }, meta());
-  assert.deepEqual(readdirSync(dir).sort(), ['critic.model.json', 'critic.weights.bin', 'meta.json', 'model.json', 'model.weights.bin']);
-  assert.deepEqual(readdirSync(root).filter((f) => f.includes('.tmp-') || f.includes('.old-')), []);
+  assert.deepEqual(readdirSync(dir).sort(), [
+    'critic.model.json',
+    'critic.weights.bin',
+    'meta.json',
+    'model.json',
+    'model.weights.bin',
+  ]);
+  assert.deepEqual(
+    readdirSync(root).filter((f) => f.includes('.tmp-') || f.includes('.old-')),
+    [],
+  );
   const { models, meta: loaded } = await loadModel(dir);
   assert.deepEqual(Object.keys(models).sort(), ['critic', 'model']);
   assert.deepEqual(predictAll(models.model), predictAll(actor));
@@ -78,7 +105,18 @@ test('actor and critic round-trip exactly with their meta, leaving no temp folde
 });
 
 test('a cnnrnn model (custom frame layers) round-trips', async () => {
-  const spec: NetworkSpec = { kind: 'cnnrnn', window: 0, features: 0, image: { frames: 2, height: 8, width: 6, channels: 1 }, stateSize: 0, heads: { value: 1, policy: 3 }, hidden: [2], rnnUnits: 2, embedding: 3, seed: 3 };
+  const spec: NetworkSpec = {
+    kind: 'cnnrnn',
+    window: 0,
+    features: 0,
+    image: { frames: 2, height: 8, width: 6, channels: 1 },
+    stateSize: 0,
+    heads: { value: 1, policy: 3 },
+    hidden: [2],
+    rnnUnits: 2,
+    embedding: 3,
+    seed: 3,
+  };
   const model = buildNetwork(spec);
   const dir = path.join(root, 'cnnrnn');
   await saveModel(dir, { model }, { ...meta(), network: spec });
@@ -105,7 +143,10 @@ test('saving over an existing model replaces it whole; a failed save leaves the 
   broken.dispose(); // saving a disposed model throws mid-way
   await assert.rejects(saveModel(dir, { model: broken }, meta('third')));
   assert.equal((await loadModel(dir)).meta.name, 'second');
-  assert.deepEqual(readdirSync(root).filter((f) => f.includes('.tmp-') || f.includes('.old-')), []);
+  assert.deepEqual(
+    readdirSync(root).filter((f) => f.includes('.tmp-') || f.includes('.old-')),
+    [],
+  );
   [other, ...Object.values(models)].forEach((m) => m.dispose());
 });
 
@@ -116,7 +157,10 @@ test('a missing, truncated or foreign model is a one-line UserError', async () =
   const weights = path.join(dir, 'critic.weights.bin');
   const full = readFileSync(weights);
   writeFileSync(weights, full.subarray(0, full.length - 7));
-  await assertUserError(() => loadModel(dir), /critic\.weights\.bin has \d+ bytes, critic\.model\.json expects \d+ \(truncated or foreign\)/);
+  await assertUserError(
+    () => loadModel(dir),
+    /critic\.weights\.bin has \d+ bytes, critic\.model\.json expects \d+ \(truncated or foreign\)/,
+  );
   writeFileSync(weights, full);
 
   const topo = path.join(dir, 'model.json');
@@ -136,7 +180,10 @@ test('a missing, truncated or foreign model is a one-line UserError', async () =
 
   const foreign = path.join(root, 'foreign');
   mkdirSync(foreign);
-  writeFileSync(path.join(foreign, 'meta.json'), JSON.stringify({ format: 'learning-trading-bot/model@1', models: ['model'], network: actorSpec }));
+  writeFileSync(
+    path.join(foreign, 'meta.json'),
+    JSON.stringify({ format: 'learning-trading-bot/model@1', models: ['model'], network: actorSpec }),
+  );
   writeFileSync(path.join(foreign, 'model.json'), JSON.stringify({ hello: 'world' }));
   await assertUserError(() => loadModel(foreign), /model\.json is not a tfjs layers model/);
 });
@@ -154,10 +201,14 @@ test('checkCompatible names exactly what differs', () => {
       return true;
     },
   );
-  assert.throws(() => checkCompatible(m, { featureSet: 'rltrader-v2', featureVersion: '3', image }), /feature version '2' vs '3'/);
+  assert.throws(
+    () => checkCompatible(m, { featureSet: 'rltrader-v2', featureVersion: '3', image }),
+    /feature version '2' vs '3'/,
+  );
   assert.throws(() => checkCompatible(m, { featureSet: 'rltrader-v2', featureVersion: '2' }), /image .* vs none/);
   assert.throws(
-    () => checkCompatible(m, { featureSet: 'rltrader-v2', featureVersion: '2', image: { ...image, indicators: ['ma20'] } }),
+    () =>
+      checkCompatible(m, { featureSet: 'rltrader-v2', featureVersion: '2', image: { ...image, indicators: ['ma20'] } }),
     /image\.indicators \["ma20","volume"\] vs \["ma20"\]/,
   );
 });

@@ -20,16 +20,31 @@ test('defaults: the dnn is RLTrader-shaped 256-128-64-32 with batch norm and dro
   const classes = model.layers.map((l) => l.getClassName());
   assert.equal(classes.filter((c) => c === 'BatchNormalization').length, 4);
   assert.equal(classes.filter((c) => c === 'SeededDropout').length, 4);
-  assert.deepEqual(model.layers.filter((l) => l.getClassName() === 'Dense').map((l) => (l.getConfig() as { units: number }).units), [256, 128, 64, 32, 3]);
+  assert.deepEqual(
+    model.layers.filter((l) => l.getClassName() === 'Dense').map((l) => (l.getConfig() as { units: number }).units),
+    [256, 128, 64, 32, 3],
+  );
   model.dispose();
 });
 
 for (const spec of tinySpecs()) {
   test(`${label(spec)}: inputs [main, state], outputs [value, policy], softmax policy, state changes the output`, () => {
     const model = buildNetwork(spec);
-    assert.deepEqual(model.inputs.map((i) => i.shape), [[null, ...inputShape(spec)], [null, spec.stateSize]]);
+    assert.deepEqual(
+      model.inputs.map((i) => i.shape),
+      [
+        [null, ...inputShape(spec)],
+        [null, spec.stateSize],
+      ],
+    );
     assert.deepEqual(model.outputNames, ['value', 'policy']);
-    assert.deepEqual(model.outputs.map((o) => o.shape), [[null, 1], [null, 3]]);
+    assert.deepEqual(
+      model.outputs.map((o) => o.shape),
+      [
+        [null, 1],
+        [null, 3],
+      ],
+    );
     const { xs } = randomBatch(spec, 4, 1);
     const [value, policy] = model.predict(xs) as tf.Tensor[];
     const p = policy.arraySync() as number[][];
@@ -42,7 +57,9 @@ for (const spec of tinySpecs()) {
   });
 
   test(`${label(spec)}: same seed → same weights and predictions; other seed → different`, () => {
-    const a = buildNetwork(spec), b = buildNetwork(spec), c = buildNetwork({ ...spec, seed: spec.seed + 1 });
+    const a = buildNetwork(spec),
+      b = buildNetwork(spec),
+      c = buildNetwork({ ...spec, seed: spec.seed + 1 });
     assert.deepEqual(weightsOf(a), weightsOf(b));
     assert.notDeepEqual(weightsOf(a), weightsOf(c));
     const { xs } = randomBatch(spec, 3, 2);
@@ -59,7 +76,8 @@ for (const spec of tinySpecs()) {
     const { xs, ys } = randomBatch(spec, 8, 3);
     const optimizer = tf.train.adam(0.02);
     const first = tf.tidy(() => lossOf(model, xs, ys, true).dataSync()[0]);
-    for (let i = 0; i < 25; i++) tf.tidy(() => {
+    for (let i = 0; i < 25; i++)
+      tf.tidy(() => {
         optimizer.minimize(() => lossOf(model, xs, ys, true));
       });
     const last = tf.tidy(() => lossOf(model, xs, ys, true).dataSync()[0]);
@@ -71,7 +89,15 @@ for (const spec of tinySpecs()) {
 }
 
 test('one head only, no state input; value-only and policy-only', () => {
-  const base: NetworkSpec = { kind: 'dnn', window: 3, features: 2, stateSize: 0, heads: { value: 3 }, hidden: [4], seed: 1 };
+  const base: NetworkSpec = {
+    kind: 'dnn',
+    window: 3,
+    features: 2,
+    stateSize: 0,
+    heads: { value: 3 },
+    hidden: [4],
+    seed: 1,
+  };
   const v = buildNetwork(base);
   assert.equal(v.inputs.length, 1);
   assert.deepEqual(v.outputNames, ['value']);

@@ -27,9 +27,13 @@ test('training drops about `rate` of the values and scales the rest by 1/(1 − 
 test('the same seed gives the same masks, another seed other masks; the gradient is the mask', () => {
   const masks = (seed: number) => {
     const layer = new SeededDropout({ rate: 0.5, seed });
-    return [0, 1].map(() => tf.tidy(() => Array.from((layer.apply(ones(), { training: true }) as tf.Tensor).dataSync())));
+    return [0, 1].map(() =>
+      tf.tidy(() => Array.from((layer.apply(ones(), { training: true }) as tf.Tensor).dataSync())),
+    );
   };
-  const a = masks(3), b = masks(3), c = masks(4);
+  const a = masks(3),
+    b = masks(3),
+    c = masks(4);
   assert.deepEqual(a, b);
   assert.notDeepEqual(a[0], a[1], 'successive calls draw new masks');
   assert.notDeepEqual(a[0], c[0]);
@@ -39,17 +43,25 @@ test('the same seed gives the same masks, another seed other masks; the gradient
     const x = tf.fill([4, 30], 3);
     const probe = new SeededDropout({ rate: 0.5, seed: 9 });
     const mask = (probe.apply(tf.ones([4, 30]), { training: true }) as tf.Tensor).dataSync();
-    const g = tf.grad((t: tf.Tensor) => tf.sum(layer.apply(t, { training: true }) as tf.Tensor))(x).dataSync();
+    const g = tf
+      .grad((t: tf.Tensor) => tf.sum(layer.apply(t, { training: true }) as tf.Tensor))(x)
+      .dataSync();
     assert.deepEqual(Array.from(g), Array.from(mask));
   });
 });
 
 test('a model with SeededDropout serializes and loads back', async () => {
   const input = tf.input({ shape: [6] });
-  const out = new SeededDropout({ rate: 0.3, seed: 5, name: 'drop' }).apply(tf.layers.dense({ units: 4 }).apply(input) as tf.SymbolicTensor) as tf.SymbolicTensor;
+  const out = new SeededDropout({ rate: 0.3, seed: 5, name: 'drop' }).apply(
+    tf.layers.dense({ units: 4 }).apply(input) as tf.SymbolicTensor,
+  ) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: out });
   let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+  await model.save(
+    tf.io.withSaveHandler(
+      async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }),
+    ),
+  );
   const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
   const layer = loaded.getLayer('drop') as SeededDropout;
   assert.equal(layer.getClassName(), 'SeededDropout');

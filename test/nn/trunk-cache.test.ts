@@ -54,11 +54,39 @@ function predictOne(net: AgentNet, obs: Observation): Float32Array[] {
 const variants: NetworkSpec[] = [
   // RLTrader's DNN: folded batch norms
   { kind: 'dnn', window: 1, features: 15, stateSize: 3, heads: { value: 3 }, seed: 2 },
-  { kind: 'dnn', window: 3, features: 4, stateSize: 2, heads: { value: 1, policy: 3 }, hidden: [9, 6], activation: 'tanh', seed: 3 },
-  { kind: 'dnn', window: 2, features: 4, stateSize: 2, heads: { value: 3 }, hidden: [8, 5], activation: 'relu', batchNorm: false, seed: 4 },
+  {
+    kind: 'dnn',
+    window: 3,
+    features: 4,
+    stateSize: 2,
+    heads: { value: 1, policy: 3 },
+    hidden: [9, 6],
+    activation: 'tanh',
+    seed: 3,
+  },
+  {
+    kind: 'dnn',
+    window: 2,
+    features: 4,
+    stateSize: 2,
+    heads: { value: 3 },
+    hidden: [8, 5],
+    activation: 'relu',
+    batchNorm: false,
+    seed: 4,
+  },
   // RLTrader's CNN: conv1d blocks with batch norm before pooling (applied, not folded)
   { kind: 'cnn', window: 5, features: 15, stateSize: 3, heads: { value: 3, policy: 3 }, seed: 6 },
-  { kind: 'cnn', window: 9, features: 4, stateSize: 2, heads: { value: 3 }, hidden: [6, 4, 4], activation: 'tanh', seed: 7 },
+  {
+    kind: 'cnn',
+    window: 9,
+    features: 4,
+    stateSize: 2,
+    heads: { value: 3 },
+    hidden: [6, 4, 4],
+    activation: 'tanh',
+    seed: 7,
+  },
   // not a chain of dense or conv1d blocks: the cache runs the trunk through predict
   { kind: 'lstm', window: 6, features: 3, stateSize: 3, heads: { value: 3 }, hidden: [5, 4], seed: 5 },
 ];
@@ -72,7 +100,10 @@ for (const spec of variants) {
       if (spec.kind !== 'lstm' && spec.batchNorm !== false) {
         // the folding is what this test is for: the statistics must be far from their initial 0 / 1
         const mv = net.model.weights.find((w) => w.originalName.endsWith('moving_variance'))!;
-        assert.ok(Math.abs((mv.read().dataSync() as Float32Array)[0] - 1) > 1e-3, 'training moved the batch-norm statistics');
+        assert.ok(
+          Math.abs((mv.read().dataSync() as Float32Array)[0] - 1) > 1e-3,
+          'training moved the batch-norm statistics',
+        );
       }
       const obs = observations(spec, 700, spec.seed + 1);
       for (let round = 0; round < 2; round++) {
@@ -84,7 +115,10 @@ for (const spec of variants) {
           assert.equal(got.length, expected.length);
           got.forEach((g, k) => {
             for (let i = 0; i < g.length; i++) {
-              assert.ok(Math.abs(g[i] - expected[k][i]) <= 1e-4 * (1 + Math.abs(expected[k][i])), `t ${o.t} output ${k}[${i}]: ${g[i]} vs ${expected[k][i]} (round ${round})`);
+              assert.ok(
+                Math.abs(g[i] - expected[k][i]) <= 1e-4 * (1 + Math.abs(expected[k][i])),
+                `t ${o.t} output ${k}[${i}]: ${g[i]} vs ${expected[k][i]} (round ${round})`,
+              );
             }
           });
         }
@@ -96,7 +130,11 @@ for (const spec of variants) {
       const concat = net.model.getLayer('trunk_state');
       const trunk = tf.model({ inputs: net.model.inputs[0], outputs: concat.inboundNodes[0].inputTensors[0] });
       const folded = FoldedDense.tryCreate(trunk);
-      assert.equal(folded !== undefined, spec.kind !== 'lstm', 'dense and conv1d trunks fold; others go through predict');
+      assert.equal(
+        folded !== undefined,
+        spec.kind !== 'lstm',
+        'dense and conv1d trunks fold; others go through predict',
+      );
       folded?.dispose();
     } finally {
       net.dispose();

@@ -33,23 +33,46 @@ async function matMulOn(backend: string, as: number[], bs: number[], ta: boolean
 function assertClose(actual: Float32Array, expected: Float32Array, what: string): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < actual.length; i++) {
-    assert.ok(Math.abs(actual[i] - expected[i]) <= 1e-4 * (1 + Math.abs(expected[i])), `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
+    assert.ok(
+      Math.abs(actual[i] - expected[i]) <= 1e-4 * (1 + Math.abs(expected[i])),
+      `${what}[${i}]: ${actual[i]} vs ${expected[i]}`,
+    );
   }
 }
 
 test('wasm BatchMatMul is the wrapper and agrees with cpu for every transpose combination', async () => {
   assert.ok(stockWasmMatMul(), 'stock kernel kept');
-  assert.notEqual(tf.getKernel(tf.BatchMatMul, 'wasm')?.kernelFunc, stockWasmMatMul()?.kernelFunc, 'wrapper registered');
-  const m = 7, k = 5, n = 3;
-  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+  assert.notEqual(
+    tf.getKernel(tf.BatchMatMul, 'wasm')?.kernelFunc,
+    stockWasmMatMul()?.kernelFunc,
+    'wrapper registered',
+  );
+  const m = 7,
+    k = 5,
+    n = 3;
+  for (const [ta, tb] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
     const as = ta ? [k, m] : [m, k];
     const bs = tb ? [n, k] : [k, n];
     assertClose(await matMulOn('wasm', as, bs, ta, tb), await matMulOn('cpu', as, bs, ta, tb), `2-D ta=${ta} tb=${tb}`);
-    const as3 = [2, ...as], bs3 = [2, ...bs];
-    assertClose(await matMulOn('wasm', as3, bs3, ta, tb), await matMulOn('cpu', as3, bs3, ta, tb), `3-D ta=${ta} tb=${tb}`);
+    const as3 = [2, ...as],
+      bs3 = [2, ...bs];
+    assertClose(
+      await matMulOn('wasm', as3, bs3, ta, tb),
+      await matMulOn('cpu', as3, bs3, ta, tb),
+      `3-D ta=${ta} tb=${tb}`,
+    );
   }
   // broadcast batch of one against two
-  assertClose(await matMulOn('wasm', [1, k, m], [2, n, k], true, true), await matMulOn('cpu', [1, k, m], [2, n, k], true, true), 'broadcast');
+  assertClose(
+    await matMulOn('wasm', [1, k, m], [2, n, k], true, true),
+    await matMulOn('cpu', [1, k, m], [2, n, k], true, true),
+    'broadcast',
+  );
   await tf.setBackend('wasm');
 });
 
@@ -59,7 +82,9 @@ test('dense-layer gradients through the wrapper match cpu and free every tensor'
     return tf.tidy(() => {
       const x = tf.tensor2d(randomArray(6 * 4, 3), [6, 4]);
       const w = tf.tensor2d(randomArray(4 * 5, 4), [4, 5]);
-      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D))))([x, w]);
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.square(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D))),
+      )([x, w]);
       return { dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array };
     });
   };
@@ -98,7 +123,12 @@ test('Identity shares data: clones equal their source, survive its disposal and 
 });
 
 test('MaxPoolGrad agrees with the cpu backend (valid and same padding, overlapping windows, 1-D pooling)', async () => {
-  const cases: { shape: [number, number, number, number]; size: [number, number]; strides: [number, number]; pad: 'valid' | 'same' }[] = [
+  const cases: {
+    shape: [number, number, number, number];
+    size: [number, number];
+    strides: [number, number];
+    pad: 'valid' | 'same';
+  }[] = [
     { shape: [3, 5, 1, 4], size: [2, 1], strides: [2, 1], pad: 'valid' },
     { shape: [2, 5, 4, 3], size: [3, 3], strides: [1, 1], pad: 'same' },
     { shape: [2, 6, 5, 2], size: [2, 2], strides: [2, 2], pad: 'same' },
@@ -110,12 +140,17 @@ test('MaxPoolGrad agrees with the cpu backend (valid and same padding, overlappi
         const x = tf.tensor4d(randomArray(size(c.shape), 7), c.shape);
         const outShape = tf.maxPool(x, c.size, c.strides, c.pad).shape;
         const r = tf.tensor(randomArray(size(outShape), 8), outShape);
-        return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.size, c.strides, c.pad), r)))(x).dataSync() as Float32Array;
+        return tf
+          .grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.size, c.strides, c.pad), r)))(x)
+          .dataSync() as Float32Array;
       });
     };
     const wasm = await grad('wasm');
     assertClose(wasm, await grad('cpu'), `maxPool ${JSON.stringify(c)}`);
-    assert.ok(wasm.some((v) => v !== 0), 'gradient reaches the input');
+    assert.ok(
+      wasm.some((v) => v !== 0),
+      'gradient reaches the input',
+    );
   }
   await tf.setBackend('wasm');
 });

@@ -50,7 +50,10 @@ test('runs: the paper run with market, policy, balance, position, P&L vs buy-and
   const [run] = body.runs;
   const state = f.repo.list()[0];
   assert.equal(run.id, f.runId);
-  assert.deepEqual([run.mode, run.exchange, run.symbol, run.timeframe, run.policy], ['paper', 'upbit', 'BTC/KRW', '1h', 'strategy:momentum-test']);
+  assert.deepEqual(
+    [run.mode, run.exchange, run.symbol, run.timeframe, run.policy],
+    ['paper', 'upbit', 'BTC/KRW', '1h', 'strategy:momentum-test'],
+  );
   assert.equal(run.cash, state.account.cash);
   assert.equal(run.units, state.account.units);
   assert.equal(typeof run.pnl, 'number');
@@ -77,7 +80,13 @@ test('decisions are paged newest first with confidence and model version, and ad
     }
     cursor = page.body.next;
   } while (cursor !== null);
-  assert.deepEqual(seen, f.repo.decisions(f.runId).map((d) => d.ts).reverse());
+  assert.deepEqual(
+    seen,
+    f.repo
+      .decisions(f.runId)
+      .map((d) => d.ts)
+      .reverse(),
+  );
 });
 
 test('orders, fills, equity with buy-and-hold and a candle window with buy/sell markers', async () => {
@@ -96,30 +105,57 @@ test('orders, fills, equity with buy-and-hold and a candle window with buy/sell 
   assert.equal(win.body.candles.length, 40);
   assert.equal(win.body.candles[39].ts, f.store.lastTs('upbit', 'BTC/KRW', '1h'));
   const inWindow = trades.filter((t) => t.ts >= win.body.candles[0].ts);
-  assert.deepEqual(win.body.markers.map((m: { ts: number; side: string }) => [m.ts, m.side]), inWindow.map((t) => [t.ts, t.side]));
+  assert.deepEqual(
+    win.body.markers.map((m: { ts: number; side: string }) => [m.ts, m.side]),
+    inWindow.map((t) => [t.ts, t.side]),
+  );
   const older = await get(`/api/v1/runs/${f.runId}/candles?limit=10&to=${win.body.candles[0].ts - 1}`);
   assert.equal(older.body.candles[9].ts, win.body.candles[0].ts - 3_600_000, 'the window before, a window at a time');
 });
 
 test('models, backtests (list, report, trades, files) and the log tail filtered by level', async () => {
   const models = await get('/api/v1/models');
-  assert.deepEqual(models.body.models.map((m: { name: string; current: string }) => [m.name, m.current]), [['btc-dqn', 'v2']]);
-  assert.deepEqual(models.body.models[0].versions.map((v: { version: string }) => v.version), ['initial', 'v2']);
+  assert.deepEqual(
+    models.body.models.map((m: { name: string; current: string }) => [m.name, m.current]),
+    [['btc-dqn', 'v2']],
+  );
+  assert.deepEqual(
+    models.body.models[0].versions.map((v: { version: string }) => v.version),
+    ['initial', 'v2'],
+  );
   assert.deepEqual(models.body.models[0].meta.metrics, { sharpe: 2 });
   const list = await get('/api/v1/backtests');
-  assert.deepEqual(list.body.backtests.map((b: { id: string }) => b.id), ['run-a', 'run-b']);
+  assert.deepEqual(
+    list.body.backtests.map((b: { id: string }) => b.id),
+    ['run-a', 'run-b'],
+  );
   assert.equal(list.body.backtests[0].buyHold.totalReturn, 0.05);
   const report = await get('/api/v1/backtests/run-a');
   assert.equal(report.body.report.metrics.totalReturn, 0.12);
   assert.deepEqual(report.body.files, ['report.json', 'trades.csv']);
   const trades = await get('/api/v1/backtests/run-a/trades');
-  assert.deepEqual(trades.body.trades[1], { index: 9, time: '2024-01-20T00:00:00Z', side: 'sell', price: 110, units: 1, gross: 110, fee: 0, tax: 0, realized_pnl: 0, cash: 1_120_000, units_after: 0 });
+  assert.deepEqual(trades.body.trades[1], {
+    index: 9,
+    time: '2024-01-20T00:00:00Z',
+    side: 'sell',
+    price: 110,
+    units: 1,
+    gross: 110,
+    fee: 0,
+    tax: 0,
+    realized_pnl: 0,
+    cash: 1_120_000,
+    units_after: 0,
+  });
   const csv = await get('/api/v1/backtests/run-a/files/trades.csv');
   assert.equal(csv.status, 200);
   assert.match(csv.type, /text\/csv/);
   assert.match(csv.text, /^index,time,side/);
   const errors = await get('/api/v1/logs?level=error');
-  assert.deepEqual(errors.body.entries.map((e: { message: string }) => e.message), ['tick failed, the next tick catches up: exchange down']);
+  assert.deepEqual(
+    errors.body.entries.map((e: { message: string }) => e.message),
+    ['tick failed, the next tick catches up: exchange down'],
+  );
   const info = await get('/api/v1/logs?level=info&limit=5');
   assert.equal(info.body.entries.length, 2);
   assert.equal((await get('/api/v1/retrains')).body.retrains.length, 0);
@@ -150,15 +186,26 @@ test('every parameter is validated: a 400 with a one-line JSON error; unknown th
   assert.equal(body.status, 400);
   assert.match(body.body.error, /^body kind: /);
   // malformed and oversized bodies are refused cleanly
-  const malformed = await fetch(`${s.url}/api/v1/runs/${f.runId}/commands`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${s.token}` }, body: '{"kind":' });
+  const malformed = await fetch(`${s.url}/api/v1/runs/${f.runId}/commands`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${s.token}` },
+    body: '{"kind":',
+  });
   assert.equal(malformed.status, 400);
-  const huge = await fetch(`${s.url}/api/v1/runs/${f.runId}/commands`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${s.token}` }, body: JSON.stringify({ kind: 'pause', reason: 'x'.repeat(100_000) }) });
+  const huge = await fetch(`${s.url}/api/v1/runs/${f.runId}/commands`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${s.token}` },
+    body: JSON.stringify({ kind: 'pause', reason: 'x'.repeat(100_000) }),
+  });
   assert.equal(huge.status, 413);
   assert.ok('error' in ((await huge.json()) as object));
 });
 
 /** Reads server-sent events until `until` says stop. */
-function readEvents(path: string, until: (events: { event: string; data: any }[]) => boolean): Promise<{ event: string; data: any }[]> {
+function readEvents(
+  path: string,
+  until: (events: { event: string; data: any }[]) => boolean,
+): Promise<{ event: string; data: any }[]> {
   return new Promise((resolve, reject) => {
     const events: { event: string; data: any }[] = [];
     const req = http.get(s.url + path, { headers: { authorization: `Bearer ${s.token}` } }, (res) => {
@@ -180,7 +227,9 @@ function readEvents(path: string, until: (events: { event: string; data: any }[]
         }
       });
     });
-    req.on('error', (e) => (e.message.includes('aborted') || e.message.includes('socket hang up') ? undefined : reject(e)));
+    req.on('error', (e) =>
+      e.message.includes('aborted') || e.message.includes('socket hang up') ? undefined : reject(e),
+    );
     setTimeout(() => reject(new Error(`timed out; got ${JSON.stringify(events)}`)), 10_000).unref();
   });
 }

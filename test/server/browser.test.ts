@@ -19,14 +19,25 @@ let context: BrowserContext;
 let shots: string;
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run node scripts/ensure-system-tools.mjs (Debian: apt-get install chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM} is missing: run node scripts/ensure-system-tools.mjs (Debian: apt-get install chromium)`,
+    );
   f = await paperFixture();
   shots = process.env.SCREENSHOT_DIR ? path.resolve(process.env.SCREENSHOT_DIR) : path.join(f.dir, 'shots');
   mkdirSync(shots, { recursive: true });
   context = await chromium.launchPersistentContext(path.join(f.dir, 'chromium-profile'), {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1280, height: 900 },
   });
 });
@@ -44,7 +55,10 @@ async function screenshot(page: Page, name: string): Promise<void> {
   assert.equal(meta.format, 'png');
   assert.ok((meta.width ?? 0) >= 1000 && (meta.height ?? 0) >= 600, `${name}: ${meta.width}×${meta.height}`);
   const { channels } = await sharp(file).stats();
-  assert.ok(channels.some((c) => c.stdev > 5), `${name} is not a blank page`);
+  assert.ok(
+    channels.some((c) => c.stdev > 5),
+    `${name} is not a blank page`,
+  );
 }
 
 const decisionsText = (page: Page) => page.locator('#decisions p').first().textContent();
@@ -58,7 +72,10 @@ test('overview → run page: chart canvases, every decision row, a new tick with
     await page.goto(s.url + '/');
     await page.locator('#runs-table tbody tr').first().waitFor();
     assert.equal(await page.locator('#runs-table tbody tr').count(), 1);
-    assert.match((await page.locator('#runs-table tbody tr').first().textContent()) ?? '', /paper default.*upbit BTC\/KRW 1h/);
+    assert.match(
+      (await page.locator('#runs-table tbody tr').first().textContent()) ?? '',
+      /paper default.*upbit BTC\/KRW 1h/,
+    );
     await screenshot(page, 'overview');
 
     await page.locator('#runs-table tbody tr').first().click();
@@ -76,7 +93,9 @@ test('overview → run page: chart canvases, every decision row, a new tick with
     // the trader ticks: the page updates over server-sent events, no reload
     await page.locator('#live', { hasText: /^live/ }).waitFor();
     await f.advance(1);
-    await page.locator('#decisions p', { hasText: `${total + 1} of ${total + 1} decisions` }).waitFor({ timeout: 10_000 });
+    await page
+      .locator('#decisions p', { hasText: `${total + 1} of ${total + 1} decisions` })
+      .waitFor({ timeout: 10_000 });
     assert.equal(await page.locator('#decisions-table tbody tr').count(), total + 1);
 
     page.once('dialog', (d) => void d.accept());
@@ -139,7 +158,10 @@ test('backtests: the list, a report, two runs compared side by side; the models 
     const head = (await page.locator('#compare-table thead').textContent()) ?? '';
     assert.match(head, /run-a/);
     assert.match(head, /run-b/);
-    assert.match((await page.locator('#compare-table tbody tr').first().textContent()) ?? '', /totalReturn12\.00%-3\.00%/);
+    assert.match(
+      (await page.locator('#compare-table tbody tr').first().textContent()) ?? '',
+      /totalReturn12\.00%-3\.00%/,
+    );
     assert.ok((await page.locator('#compare-chart canvas').count()) > 0);
     await screenshot(page, 'compare');
     await page.goto(`${s.url}/#/backtest/run-a`);

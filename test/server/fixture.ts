@@ -16,7 +16,14 @@ import { REPORT_SCHEMA } from '../../src/backtest/report.ts';
 import { momentumSource, quietLogger, seriesFeed, tempDir } from '../trading/helpers.ts';
 
 export const HOUR = 3_600_000;
-export const candles = syntheticCandles({ seed: 7, count: 400, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000, gapProbability: 0 });
+export const candles = syntheticCandles({
+  seed: 7,
+  count: 400,
+  timeframe: '1h',
+  start: Date.UTC(2024, 0, 1),
+  tick: 1000,
+  gapProbability: 0,
+});
 export const START = candles.ts[100];
 const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 5, minOrderValue: 5000, quantityPrecision: 8 };
 const KEY: RunKey = { mode: 'paper', name: 'default', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' };
@@ -48,10 +55,24 @@ export function writeBacktest(dir: string, id: string, totalReturn: number): voi
     createdAt: new Date(Date.UTC(2024, 5, 1) + totalReturn * 1e6).toISOString(),
     title: `sma-cross on test ${id}`,
     strategy: { name: 'sma-cross', kind: 'rule', description: 'test' },
-    data: { label: 'test', origin: 'test', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h', from: '2024-01-01T00:00:00Z', to: '2024-02-01T00:00:00Z', candles: 744 },
+    data: {
+      label: 'test',
+      origin: 'test',
+      exchange: 'upbit',
+      symbol: 'BTC/KRW',
+      timeframe: '1h',
+      from: '2024-01-01T00:00:00Z',
+      to: '2024-02-01T00:00:00Z',
+      candles: 744,
+    },
     settings: {},
     metrics,
-    baselines: { 'buy-and-hold': { description: 'buy and hold', metrics: { totalReturn: 0.05, sharpe: 0.5, maxDrawdown: 0.2, trades: 1 } } },
+    baselines: {
+      'buy-and-hold': {
+        description: 'buy and hold',
+        metrics: { totalReturn: 0.05, sharpe: 0.5, maxDrawdown: 0.2, trades: 1 },
+      },
+    },
     tradesFingerprint: 'x',
     trades: 2,
     files: { trades: 'trades.csv', png: 'equity.png', html: 'report.html' },
@@ -77,14 +98,27 @@ export async function paperFixture(): Promise<PaperFixture> {
   writeBacktest(backtestsDir, 'run-b', -0.03);
   const home = path.join(modelsDir, 'btc-dqn');
   mkdirSync(path.join(home, 'versions', 'v2'), { recursive: true });
-  writeFileSync(path.join(home, 'meta.json'), JSON.stringify({ name: 'btc-dqn', strategy: 'dqn-dnn', createdAt: '2024-01-01T00:00:00Z', metrics: { sharpe: 1 } }));
-  writeFileSync(path.join(home, 'versions', 'v2', 'meta.json'), JSON.stringify({ name: 'btc-dqn', strategy: 'dqn-dnn', createdAt: '2024-02-01T00:00:00Z', metrics: { sharpe: 2 } }));
+  writeFileSync(
+    path.join(home, 'meta.json'),
+    JSON.stringify({ name: 'btc-dqn', strategy: 'dqn-dnn', createdAt: '2024-01-01T00:00:00Z', metrics: { sharpe: 1 } }),
+  );
+  writeFileSync(
+    path.join(home, 'versions', 'v2', 'meta.json'),
+    JSON.stringify({ name: 'btc-dqn', strategy: 'dqn-dnn', createdAt: '2024-02-01T00:00:00Z', metrics: { sharpe: 2 } }),
+  );
   writeFileSync(path.join(home, 'CURRENT'), 'v2\n');
-  writeFileSync(logFile, [
-    JSON.stringify({ level: 'info', message: 'paper run started', timestamp: '2024-01-05T00:00:00Z' }),
-    JSON.stringify({ level: 'error', message: 'tick failed, the next tick catches up: exchange down', timestamp: '2024-01-05T01:00:00Z' }),
-    JSON.stringify({ level: 'debug', message: 'tick: no new closed candle', timestamp: '2024-01-05T02:00:00Z' }),
-  ].join('\n') + '\n');
+  writeFileSync(
+    logFile,
+    [
+      JSON.stringify({ level: 'info', message: 'paper run started', timestamp: '2024-01-05T00:00:00Z' }),
+      JSON.stringify({
+        level: 'error',
+        message: 'tick failed, the next tick catches up: exchange down',
+        timestamp: '2024-01-05T01:00:00Z',
+      }),
+      JSON.stringify({ level: 'debug', message: 'tick: no new closed candle', timestamp: '2024-01-05T02:00:00Z' }),
+    ].join('\n') + '\n',
+  );
 
   const clock = { now: START + 60 * HOUR + 10_000 };
   const store = CandleStore.open(dbFile);
@@ -135,7 +169,10 @@ export interface Served {
 }
 
 /** The dashboard over a fixture; `token: true` makes an API token first (stored hashed beside the database). */
-export async function serve(f: PaperFixture, o: { token?: boolean; password?: string; host?: string; pollMs?: number } = {}): Promise<Served> {
+export async function serve(
+  f: PaperFixture,
+  o: { token?: boolean; password?: string; host?: string; pollMs?: number } = {},
+): Promise<Served> {
   const tokensFile = path.join(f.dir, `api-tokens-${++served}.json`);
   const token = o.token ? createToken(tokensFile, 'test').token : undefined;
   const credentials = new Credentials({ password: o.password, tokens: readTokens(tokensFile), sessionHours: 1 });

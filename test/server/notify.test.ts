@@ -42,7 +42,15 @@ async function receiver(o: { failFirst?: number; hang?: boolean } = {}) {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, hits, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    url,
+    hits,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 const SECRET = 'sk-test-secret-value-42424242';
@@ -71,13 +79,23 @@ test('a webhook that fails twice gets the notice on the third try, after growing
   const slack = await receiver();
   const discord = await receiver();
   try {
-    const n = new Notifier({ config: base([{ url: hook.url + '/hook', format: 'json' }, { url: slack.url, format: 'slack' }, { url: discord.url, format: 'discord' }]), logger: quietLogger() });
+    const n = new Notifier({
+      config: base([
+        { url: hook.url + '/hook', format: 'json' },
+        { url: slack.url, format: 'slack' },
+        { url: discord.url, format: 'discord' },
+      ]),
+      logger: quietLogger(),
+    });
     const sent = Date.now();
     n.send({ type: 'fill', text: 'paper default: buy 1 @ 100', data: { side: 'buy', price: 100 } });
     await n.flush();
     assert.equal(hook.hits.length, 1);
     assert.ok(hook.hits[0].at - sent >= 20 + 40, 'waited 20 ms then 40 ms before the third try');
-    assert.deepEqual({ ...hook.hits[0].body, at: undefined }, { event: 'fill', at: undefined, text: 'paper default: buy 1 @ 100', side: 'buy', price: 100 });
+    assert.deepEqual(
+      { ...hook.hits[0].body, at: undefined },
+      { event: 'fill', at: undefined, text: 'paper default: buy 1 @ 100', side: 'buy', price: 100 },
+    );
     assert.deepEqual(slack.hits[0].body, { text: 'paper default: buy 1 @ 100' });
     assert.deepEqual(discord.hits[0].body, { content: 'paper default: buy 1 @ 100' });
   } finally {
@@ -88,13 +106,24 @@ test('a webhook that fails twice gets the notice on the third try, after growing
 test('Telegram through a local fake of the Bot API when the token and chat id are in the environment', async () => {
   const tg = await receiver();
   try {
-    const targets = targetsFrom(base([], { telegramApiUrl: tg.url }), { TELEGRAM_BOT_TOKEN: '123456:ABC-secret-token', TELEGRAM_CHAT_ID: '-1001' });
-    assert.deepEqual(targets.map((t) => t.name), [`telegram ${tg.url}`], 'named by origin only: the token stays out of logs');
+    const targets = targetsFrom(base([], { telegramApiUrl: tg.url }), {
+      TELEGRAM_BOT_TOKEN: '123456:ABC-secret-token',
+      TELEGRAM_CHAT_ID: '-1001',
+    });
+    assert.deepEqual(
+      targets.map((t) => t.name),
+      [`telegram ${tg.url}`],
+      'named by origin only: the token stays out of logs',
+    );
     const n = new Notifier({ config: base([]), logger: quietLogger(), targets });
     n.send({ type: 'halt', text: 'live default: HALTED: daily loss', data: {} });
     await n.flush();
     assert.equal(tg.hits[0].path, '/bot123456:ABC-secret-token/sendMessage');
-    assert.deepEqual(tg.hits[0].body, { chat_id: '-1001', text: 'live default: HALTED: daily loss', disable_web_page_preview: true });
+    assert.deepEqual(tg.hits[0].body, {
+      chat_id: '-1001',
+      text: 'live default: HALTED: daily loss',
+      disable_web_page_preview: true,
+    });
   } finally {
     await tg.close();
   }
@@ -105,7 +134,18 @@ test('a paper run announces its fills, its halt and its model promotion; a hangi
   const hang = await receiver({ hang: true });
   try {
     const run = { ...f.repo.list()[0], policy: 'model:' + path.join(f.modelsDir, 'btc-dqn') };
-    const notices = startRunNotices({ dbFile: f.dbFile, run, config: base([{ url: hook.url, format: 'json' }, { url: hang.url, format: 'json' }], { timeoutMs: 60_000, retries: 0 }), logger: quietLogger() });
+    const notices = startRunNotices({
+      dbFile: f.dbFile,
+      run,
+      config: base(
+        [
+          { url: hook.url, format: 'json' },
+          { url: hang.url, format: 'json' },
+        ],
+        { timeoutMs: 60_000, retries: 0 },
+      ),
+      logger: quietLogger(),
+    });
     assert.ok(notices);
     const fillsBefore = f.repo.trades(f.runId).length;
     const started = Date.now();
@@ -118,16 +158,30 @@ test('a paper run announces its fills, its halt and its model promotion; a hangi
     assert.ok(fills.length >= 1, `the run traded (${fills.length} fills)`);
     // a promotion of this run's model, and one of another model (not announced by this run)
     for (const dir of [path.join(f.modelsDir, 'btc-dqn'), path.join(f.modelsDir, 'other')]) {
-      f.repo.db.prepare(`INSERT INTO trading_retrains (started_at, finished_at, exchange, symbol, timeframe, strategy, model_dir, champion_version, challenger_version, champion_score, challenger_score, outcome, reason)
-        VALUES (1, 2, 'upbit', 'BTC/KRW', '1h', 'dqn-dnn', ?, 'v2', 'v3', 0.01, 0.05, 'promoted', 'beats')`).run(path.resolve(dir));
+      f.repo.db
+        .prepare(
+          `INSERT INTO trading_retrains (started_at, finished_at, exchange, symbol, timeframe, strategy, model_dir, champion_version, challenger_version, champion_score, challenger_score, outcome, reason)
+        VALUES (1, 2, 'upbit', 'BTC/KRW', '1h', 'dqn-dnn', ?, 'v2', 'v3', 0.01, 0.05, 'promoted', 'beats')`,
+        )
+        .run(path.resolve(dir));
     }
-    requestCommand(f.repo.db, { runId: f.runId, kind: 'halt', requestedBy: 'token:abc', reason: 'test', now: f.clock.now });
+    requestCommand(f.repo.db, {
+      runId: f.runId,
+      kind: 'halt',
+      requestedBy: 'token:abc',
+      reason: 'test',
+      now: f.clock.now,
+    });
     await assert.rejects(() => f.advance(1), HaltError);
     const closing = notices.close();
     await new Promise((r) => setTimeout(r, 300));
     const events = hook.hits.map((h) => h.body.event);
     assert.equal(events.filter((e) => e === 'fill').length, fills.length, 'one notice per fill');
-    assert.deepEqual(events.filter((e) => e !== 'fill').sort(), ['halt', 'promotion'], 'the other model\'s promotion is not this run\'s news');
+    assert.deepEqual(
+      events.filter((e) => e !== 'fill').sort(),
+      ['halt', 'promotion'],
+      "the other model's promotion is not this run's news",
+    );
     const fill = hook.hits.find((h) => h.body.event === 'fill')?.body;
     assert.deepEqual([fill.side, fill.price, fill.units], [fills[0].side, fills[0].price, fills[0].units]);
     assert.match(hook.hits.find((h) => h.body.event === 'halt')?.body.reason, /halted by token:abc/);

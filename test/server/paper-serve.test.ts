@@ -15,7 +15,14 @@ import { runBot, startBot } from '../trading/cli.ts';
 import { tempDir } from '../trading/helpers.ts';
 
 const HOUR = 3_600_000;
-const candles = syntheticCandles({ seed: 31, count: 500, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000, symbol: 'KRW-BTC' });
+const candles = syntheticCandles({
+  seed: 31,
+  count: 500,
+  timeframe: '1h',
+  start: Date.UTC(2024, 0, 1),
+  tick: 1000,
+  symbol: 'KRW-BTC',
+});
 const START = candles.ts[300];
 const END = candles.ts[candles.ts.length - 1] + HOUR + 10_000;
 const tmp = tempDir('bot-paper-serve-');
@@ -36,12 +43,22 @@ before(async () => {
   });
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
   cfg = path.join(tmp.dir, 'config.json');
-  writeFileSync(cfg, JSON.stringify({
-    exchange: { ccxt: fake.ccxtOptions(), retries: 3, backoffMs: 10, maxBackoffMs: 50 },
-    log: { file: '' },
-    server: { tokensFile: path.join(tmp.dir, 'tokens.json'), pollMs: 100 },
-    notify: { webhooks: [{ url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`, format: 'json' }], events: ['fill', 'halt', 'promotion', 'tick-failed'], retries: 1, backoffMs: 10, timeoutMs: 2000, telegramApiUrl: 'https://api.telegram.org' },
-  }));
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      exchange: { ccxt: fake.ccxtOptions(), retries: 3, backoffMs: 10, maxBackoffMs: 50 },
+      log: { file: '' },
+      server: { tokensFile: path.join(tmp.dir, 'tokens.json'), pollMs: 100 },
+      notify: {
+        webhooks: [{ url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`, format: 'json' }],
+        events: ['fill', 'halt', 'promotion', 'tick-failed'],
+        retries: 1,
+        backoffMs: 10,
+        timeoutMs: 2000,
+        telegramApiUrl: 'https://api.telegram.org',
+      },
+    }),
+  );
 });
 after(async () => {
   await fake.close();
@@ -52,7 +69,23 @@ after(async () => {
 test('bot paper --serve 0: the dashboard answers while the trader runs; its fills go to the webhook; SIGTERM stops both', async () => {
   const db = path.join(tmp.dir, 'bot.db');
   const token = (await runBot(['serve', '--new-token', '--config', cfg])).stdout.trim();
-  const bot = startBot(['paper', '--strategy', 'sma-cross', '--start', isoTime(START), '--now', isoTime(END), '--db', db, '--config', cfg, '--log-level', 'warn', '--serve', '0']);
+  const bot = startBot([
+    'paper',
+    '--strategy',
+    'sma-cross',
+    '--start',
+    isoTime(START),
+    '--now',
+    isoTime(END),
+    '--db',
+    db,
+    '--config',
+    cfg,
+    '--log-level',
+    'warn',
+    '--serve',
+    '0',
+  ]);
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -65,18 +98,27 @@ test('bot paper --serve 0: the dashboard answers while the trader runs; its fill
     });
     const auth = { authorization: `Bearer ${token}` };
     let runs: { id: number; lastDecisions: unknown[] }[] = [];
-    for (let k = 0; k < 100 && !(runs[0]?.lastDecisions.length); k++) {
+    for (let k = 0; k < 100 && !runs[0]?.lastDecisions.length; k++) {
       runs = ((await (await fetch(`${url}/api/v1/runs`, { headers: auth })).json()) as { runs: typeof runs }).runs;
       if (!runs[0]?.lastDecisions.length) await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(runs.length, 1, 'the run the trader writes');
-    const decisions = (await (await fetch(`${url}/api/v1/runs/${runs[0].id}/decisions?limit=1000`, { headers: auth })).json()) as { total: number };
+    const decisions = (await (
+      await fetch(`${url}/api/v1/runs/${runs[0].id}/decisions?limit=1000`, { headers: auth })
+    ).json()) as { total: number };
     assert.equal(decisions.total, candles.ts.filter((ts) => ts >= START).length);
-    const fills = (await (await fetch(`${url}/api/v1/runs/${runs[0].id}/fills?limit=1000`, { headers: auth })).json()) as { total: number };
+    const fills = (await (
+      await fetch(`${url}/api/v1/runs/${runs[0].id}/fills?limit=1000`, { headers: auth })
+    ).json()) as { total: number };
     assert.ok(fills.total >= 2, `sma-cross traded (${fills.total})`);
-    const queued = await fetch(`${url}/api/v1/runs/${runs[0].id}/commands`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"kind":"pause"}' });
+    const queued = await fetch(`${url}/api/v1/runs/${runs[0].id}/commands`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: '{"kind":"pause"}',
+    });
     assert.equal(queued.status, 202);
-    for (let k = 0; k < 50 && hits.filter((h) => h.event === 'fill').length < fills.total; k++) await new Promise((r) => setTimeout(r, 100));
+    for (let k = 0; k < 50 && hits.filter((h) => h.event === 'fill').length < fills.total; k++)
+      await new Promise((r) => setTimeout(r, 100));
     assert.equal(hits.filter((h) => h.event === 'fill').length, fills.total, 'one webhook per fill');
   } finally {
     bot.child.kill('SIGTERM');
@@ -90,6 +132,17 @@ test('bad --serve values and --serve with --once stop in one line before any wor
   const bad = await runBot(['paper', '--strategy', 'sma-cross', '--db', db, '--config', cfg, '--serve', '99999']);
   assert.equal(bad.code, 1);
   assert.equal(bad.stderr.trim(), 'error: --serve: "99999" is not a port (0-65535)');
-  const once = await runBot(['paper', '--strategy', 'sma-cross', '--db', db, '--config', cfg, '--serve', '0', '--once']);
+  const once = await runBot([
+    'paper',
+    '--strategy',
+    'sma-cross',
+    '--db',
+    db,
+    '--config',
+    cfg,
+    '--serve',
+    '0',
+    '--once',
+  ]);
   assert.equal(once.stderr.trim(), 'error: --serve runs beside the trader loop: drop --once');
 });

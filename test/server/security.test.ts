@@ -18,7 +18,10 @@ before(async () => {
   process.env.UPBIT_API_SECRET = SECRET;
   f = await paperFixture();
   // the secret sits in a log line and in a report, as a careless file might hold it
-  writeFileSync(f.logFile, readFileSync(f.logFile, 'utf8') + JSON.stringify({ level: 'error', message: `oops ${SECRET}` }) + '\n');
+  writeFileSync(
+    f.logFile,
+    readFileSync(f.logFile, 'utf8') + JSON.stringify({ level: 'error', message: `oops ${SECRET}` }) + '\n',
+  );
   const report = path.join(f.backtestsDir, 'run-a', 'report.json');
   writeFileSync(report, readFileSync(report, 'utf8').replace('"settings":{}', `"settings":{"note":"${SECRET}"}`));
   writeFileSync(path.join(f.dir, 'outside.txt'), 'OUTSIDE-CONTENT');
@@ -55,10 +58,18 @@ test('no credentials: a non-loopback host is refused in one line; the API reads 
   const s = await serve(f);
   try {
     assert.equal((await fetch(`${s.url}/api/v1/runs`)).status, 200);
-    const res = await fetch(`${s.url}/api/v1/runs/${f.runId}/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"kind":"halt"}' });
+    const res = await fetch(`${s.url}/api/v1/runs/${f.runId}/commands`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"kind":"halt"}',
+    });
     assert.equal(res.status, 401);
     assert.match(((await res.json()) as { error: string }).error, /control needs credentials/);
-    assert.equal((f.repo.db.prepare('SELECT count(*) AS n FROM trading_commands').get() as { n: number }).n, 0, 'nothing queued');
+    assert.equal(
+      (f.repo.db.prepare('SELECT count(*) AS n FROM trading_commands').get() as { n: number }).n,
+      0,
+      'nothing queued',
+    );
   } finally {
     await s.server.close();
   }
@@ -68,20 +79,43 @@ test('with credentials: every API route wants the bearer token (wrong token 401)
   const s = await serve(f, { token: true, password: 'correct horse battery', host: '0.0.0.0' });
   const base = s.url.replace('0.0.0.0', '127.0.0.1');
   try {
-    for (const p of ['/api/v1/runs', `/api/v1/runs/${f.runId}/decisions`, '/api/v1/backtests', '/api/v1/models', '/api/v1/logs', '/api/v1/events']) {
+    for (const p of [
+      '/api/v1/runs',
+      `/api/v1/runs/${f.runId}/decisions`,
+      '/api/v1/backtests',
+      '/api/v1/models',
+      '/api/v1/logs',
+      '/api/v1/events',
+    ]) {
       assert.equal((await fetch(base + p)).status, 401, p);
-      assert.equal((await fetch(base + p, { headers: { authorization: 'Bearer bot_wrongwrongwrongwrong' } })).status, 401, p);
+      assert.equal(
+        (await fetch(base + p, { headers: { authorization: 'Bearer bot_wrongwrongwrongwrong' } })).status,
+        401,
+        p,
+      );
     }
     assert.equal((await fetch(`${base}/api/v1/runs`, { headers: { authorization: `Bearer ${s.token}` } })).status, 200);
     assert.equal((await fetch(`${base}/api/v1/health`)).status, 200, 'health stays open');
-    const login = (password: string) => fetch(`${base}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password }) });
+    const login = (password: string) =>
+      fetch(`${base}/api/v1/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ password }),
+      });
     assert.equal((await login('wrong password')).status, 401);
     const ok = await login('correct horse battery');
     assert.equal(ok.status, 200);
     const { token } = (await ok.json()) as { token: string };
-    const cmd = await fetch(`${base}/api/v1/runs/${f.runId}/commands`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{"kind":"resume"}' });
+    const cmd = await fetch(`${base}/api/v1/runs/${f.runId}/commands`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: '{"kind":"resume"}',
+    });
     assert.equal(cmd.status, 202);
-    assert.match(((await cmd.json()) as { command: { requestedBy: string } }).command.requestedBy, /^session:[0-9a-f]{8}@127\.0\.0\.1$/);
+    assert.match(
+      ((await cmd.json()) as { command: { requestedBy: string } }).command.requestedBy,
+      /^session:[0-9a-f]{8}@127\.0\.0\.1$/,
+    );
     let limited = 0;
     for (let k = 0; k < 6; k++) if ((await login('guess ' + k)).status === 429) limited++;
     assert.ok(limited >= 3, `login attempts beyond 5 a minute are refused (${limited} of 6)`);
@@ -121,7 +155,11 @@ test('no file outside backtests/ and models/: dots, encoded slashes, absolute pa
     }
     const files = (await (await fetch(`${s.url}/api/v1/backtests/run-a/files`)).json()) as { files: string[] };
     assert.deepEqual(files.files, ['report.json', 'trades.csv'], 'symlinks leaving the folder are not listed');
-    assert.equal((await raw(s.url, '/api/v1/models/btc-dqn/files/versions/v2/meta.json')).status, 200, 'a real file inside is served');
+    assert.equal(
+      (await raw(s.url, '/api/v1/models/btc-dqn/files/versions/v2/meta.json')).status,
+      200,
+      'a real file inside is served',
+    );
   } finally {
     await s.server.close();
   }
@@ -130,7 +168,14 @@ test('no file outside backtests/ and models/: dots, encoded slashes, absolute pa
 test('a secret in the environment never appears in any response', async () => {
   const s = await serve(f);
   try {
-    const paths = ['/api/v1/logs?level=debug', '/api/v1/backtests/run-a', '/api/v1/backtests', '/api/v1/runs', '/api/v1/health', `/api/v1/runs/${f.runId}`];
+    const paths = [
+      '/api/v1/logs?level=debug',
+      '/api/v1/backtests/run-a',
+      '/api/v1/backtests',
+      '/api/v1/runs',
+      '/api/v1/health',
+      `/api/v1/runs/${f.runId}`,
+    ];
     for (const p of paths) {
       const body = (await raw(s.url, p)).body;
       assert.ok(!body.includes(SECRET), `${p} leaks the secret`);

@@ -8,13 +8,22 @@ import { initBackend } from '../../src/nn/backend/backend.ts';
 import dqnDnn from '../../strategies/dqn-dnn.ts';
 
 /** dqn-dnn's recipe with a tiny network, so test models build and save in milliseconds. */
-export const SMALL_RECIPE: AgentRecipe = { ...(dqnDnn.recipe as AgentRecipe), network: { kind: 'dnn', hidden: [4], dropout: 0, batchNorm: false, activation: 'relu' } };
+export const SMALL_RECIPE: AgentRecipe = {
+  ...(dqnDnn.recipe as AgentRecipe),
+  network: { kind: 'dnn', hidden: [4], dropout: 0, batchNorm: false, activation: 'relu' },
+};
 
 /**
  * Saves a real agent (tfjs model + meta, loadable by loadAgent). 'buy' / 'sell': every kernel is zero and the output
  * bias favours that action ('buy' keeps the account long, 'sell' keeps it flat). 'seeded': the untrained seeded network.
  */
-export async function saveAgent(dir: string, action: 'buy' | 'sell' | 'seeded', candles: Candles, recipe: AgentRecipe = SMALL_RECIPE, seed = 1): Promise<void> {
+export async function saveAgent(
+  dir: string,
+  action: 'buy' | 'sell' | 'seeded',
+  candles: Candles,
+  recipe: AgentRecipe = SMALL_RECIPE,
+  seed = 1,
+): Promise<void> {
   await initBackend('auto');
   const warm = recipeWarmup(recipe);
   const prepared = prepareData(recipe, candles, { from: warm, to: candles.ts.length });
@@ -36,7 +45,9 @@ export async function saveAgent(dir: string, action: 'buy' | 'sell' | 'seeded', 
 
 function setConstant(model: tf.LayersModel, action: 'buy' | 'sell'): void {
   const weights = model.getWeights();
-  const replaced = weights.map((w, i) => (i === weights.length - 1 ? tf.tensor1d(action === 'buy' ? [5, 0, 0] : [0, 5, 0]) : tf.zerosLike(w)));
+  const replaced = weights.map((w, i) =>
+    i === weights.length - 1 ? tf.tensor1d(action === 'buy' ? [5, 0, 0] : [0, 5, 0]) : tf.zerosLike(w),
+  );
   model.setWeights(replaced);
   replaced.forEach((t) => t.dispose());
 }

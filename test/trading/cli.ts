@@ -13,13 +13,22 @@ export interface BotResult {
 }
 
 /** Starts `bot <args>` as a real process; `done` resolves when it exits. */
-export function startBot(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<BotResult> } {
-  const child = spawn(process.execPath, [BOT, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startBot(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; done: Promise<BotResult> } {
+  const child = spawn(process.execPath, [BOT, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<BotResult>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const done = new Promise<BotResult>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { child, done };
 }
 

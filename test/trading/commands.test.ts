@@ -93,7 +93,13 @@ test('paper: pause passes candles over and cancels the waiting order, resume tra
     const resumed = await s.trader.tick();
     assert.equal(resumed.acted, 1, 'no catch-up of the paused candles');
     const rows = listCommands(s.repo.db, run.id);
-    assert.deepEqual(rows.slice(0, 2).map((c) => [c.kind, c.status, c.note]), [['resume', 'applied', 'resume applied'], ['pause', 'ignored', 'already paused']]);
+    assert.deepEqual(
+      rows.slice(0, 2).map((c) => [c.kind, c.status, c.note]),
+      [
+        ['resume', 'applied', 'resume applied'],
+        ['pause', 'ignored', 'already paused'],
+      ],
+    );
 
     // exit: the next candle's decision is a manual sell of every unit, filled at the following open
     const units = s.repo.list()[0].account.units;
@@ -138,7 +144,10 @@ test('paper: a pause cancels the order waiting for the next open; halt stops the
     ask(s.repo, run.id, 'resume', now);
     ask(s.repo, run.id, 'halt', now);
     now += HOUR;
-    await assert.rejects(() => s.trader.tick(), (e: unknown) => e instanceof HaltError && /halted by token:ci/.test(e.message));
+    await assert.rejects(
+      () => s.trader.tick(),
+      (e: unknown) => e instanceof HaltError && /halted by token:ci/.test(e.message),
+    );
     assert.match(s.repo.list()[0].halted ?? '', /test halt/);
     // a restarted trader stays halted until the clear-halt command is picked up
     s.store.close();

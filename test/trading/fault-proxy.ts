@@ -40,10 +40,14 @@ export async function startFaultProxy(target: string, rate: number, seed: number
         return void res.end(kind === '429' ? 'Too many API requests.' : 'Service Unavailable');
       }
       state.forwarded++;
-      const up = http.request(target + (req.url ?? '/'), { method: req.method, headers: { ...req.headers, host: new URL(target).host } }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
+      const up = http.request(
+        target + (req.url ?? '/'),
+        { method: req.method, headers: { ...req.headers, host: new URL(target).host } },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
       up.on('error', () => res.destroy());
       up.end(Buffer.concat(chunks));
     });

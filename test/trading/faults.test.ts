@@ -12,7 +12,14 @@ const HOUR = 3_600_000;
 
 test('with a fifth of exchange requests failing, no tick is lost and none is doubled', async () => {
   const tmp = tempDir();
-  const candles = syntheticCandles({ seed: 21, count: 140, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000, symbol: 'KRW-BTC' });
+  const candles = syntheticCandles({
+    seed: 21,
+    count: 140,
+    timeframe: '1h',
+    start: Date.UTC(2024, 0, 1),
+    tick: 1000,
+    symbol: 'KRW-BTC',
+  });
   const start = candles.ts[70];
   let now = start + HOUR + 10_000;
   const fake = await startFakeUpbit({ now: () => now, series: [{ market: 'KRW-BTC', candles }] });
@@ -20,13 +27,27 @@ test('with a fifth of exchange requests failing, no tick is lost and none is dou
   const sessionFor = (url: string, db: string) => {
     const config = loadConfig({
       overrides: {
-        exchange: { ccxt: { urls: { api: { public: url, private: url } } }, retries: 10, backoffMs: 1, maxBackoffMs: 4, timeoutMs: 600 },
+        exchange: {
+          ccxt: { urls: { api: { public: url, private: url } } },
+          retries: 10,
+          backoffMs: 1,
+          maxBackoffMs: 4,
+          timeoutMs: 600,
+        },
         data: { database: path.join(tmp.dir, db) },
         log: { file: '' },
         trading: { historyCandles: 60 },
       },
     });
-    return openTradingSession({ config, logger: quietLogger(), mode: 'paper', name: 'faults', policy: { strategy: 'sma-cross' }, start, clock: () => now });
+    return openTradingSession({
+      config,
+      logger: quietLogger(),
+      mode: 'paper',
+      name: 'faults',
+      policy: { strategy: 'sma-cross' },
+      start,
+      clock: () => now,
+    });
   };
   try {
     const faulty = await sessionFor(proxy.url, 'faulty.db');

@@ -14,7 +14,11 @@ export function tempDir(prefix = 'bot-trading-'): { dir: string; cleanup(): void
 }
 
 export function quietLogger(): Logger {
-  return winston.createLogger({ level: 'error', silent: true, transports: [new winston.transports.Console({ silent: true })] });
+  return winston.createLogger({
+    level: 'error',
+    silent: true,
+    transports: [new winston.transports.Console({ silent: true })],
+  });
 }
 
 /** Momentum rule reading only closes ≤ t: buy after `lookback` rising closes' net gain, sell after a net loss. */
@@ -40,7 +44,12 @@ export function momentumSource(): PolicySource {
     label: 'strategy:momentum-test',
     forCandles(candles) {
       const builder = new ObservationBuilder({ candles, window: 0 });
-      return { policy: momentumPolicy(candles), label: 'strategy:momentum-test', warmup: 0, observe: (t, a) => builder.build(t, a) };
+      return {
+        policy: momentumPolicy(candles),
+        label: 'strategy:momentum-test',
+        warmup: 0,
+        observe: (t, a) => builder.build(t, a),
+      };
     },
   };
 }
@@ -60,7 +69,14 @@ export function seriesFeed(candles: Candles, stepMs: number): CandleFeed & { cal
       for (let i = 0; i < candles.ts.length; i++) {
         const ts = candles.ts[i];
         if (ts >= since && ts < until && ts + stepMs <= until) {
-          rows.push({ ts, open: candles.open[i], high: candles.high[i], low: candles.low[i], close: candles.close[i], volume: candles.volume[i] });
+          rows.push({
+            ts,
+            open: candles.open[i],
+            high: candles.high[i],
+            low: candles.low[i],
+            close: candles.close[i],
+            volume: candles.volume[i],
+          });
         }
       }
       return rows;

@@ -49,12 +49,33 @@ test('live: an order found only through the lists (no trades, strings) is valued
     const id = clientOrderId(run.id, 12345);
     const now = new Date(s.clock.now).toISOString();
     s.book.orders.push({
-      uuid: 'u-list', identifier: id, market: 'KRW-BTC', side: 'ask', ord_type: 'market', state: 'done', created_at: now, volume: '0.001',
-      remaining_volume: '0', executed_volume: '0.001', executed_funds: '30158', paid_fee: '15.079', trades: [],
+      uuid: 'u-list',
+      identifier: id,
+      market: 'KRW-BTC',
+      side: 'ask',
+      ord_type: 'market',
+      state: 'done',
+      created_at: now,
+      volume: '0.001',
+      remaining_volume: '0',
+      executed_volume: '0.001',
+      executed_funds: '30158',
+      paid_fee: '15.079',
+      trades: [],
     });
     s.book.orders.push({
-      uuid: 'u-buy', identifier: `${id}b`, market: 'KRW-BTC', side: 'bid', ord_type: 'price', state: 'cancel', created_at: now, price: '1000000',
-      executed_volume: '0.00999', executed_funds: '999000', paid_fee: '499.5', trades: [],
+      uuid: 'u-buy',
+      identifier: `${id}b`,
+      market: 'KRW-BTC',
+      side: 'bid',
+      ord_type: 'price',
+      state: 'cancel',
+      created_at: now,
+      price: '1000000',
+      executed_volume: '0.00999',
+      executed_funds: '999000',
+      paid_fee: '499.5',
+      trades: [],
     });
     const sell = await findInOrderLists(s.exchange, 'BTC/KRW', id, noRetry);
     assert.ok(sell, 'a done sell is in the closed list');
@@ -67,9 +88,15 @@ test('live: an order found only through the lists (no trades, strings) is valued
     const after = applyFill(run.account, buyFill);
     assert.equal(typeof after.feesPaid, 'number');
     assert.equal(after.feesPaid, run.account.feesPaid + 499.5);
-    assert.throws(() => applyFill(run.account, { ...buyFill, fee: '14.9' as unknown as number }), /fill fee is not a finite amount/);
+    assert.throws(
+      () => applyFill(run.account, { ...buyFill, fee: '14.9' as unknown as number }),
+      /fill fee is not a finite amount/,
+    );
     // no trades and no executed funds: the value is not guessed, the single order is asked for
-    assert.deepEqual(fillFromOrder({ ...buy, info: { executed_volume: '0.00999' }, trades: [], cost: undefined } as typeof buy), { needsDetail: true });
+    assert.deepEqual(
+      fillFromOrder({ ...buy, info: { executed_volume: '0.00999' }, trades: [], cost: undefined } as typeof buy),
+      { needsDetail: true },
+    );
   } finally {
     await s.cleanup();
   }
@@ -91,7 +118,10 @@ test('live: a lost reply whose look-up fails too: the retry is refused as a dupl
     assert.equal(posts[1].status, 400, 'and refused as a duplicate identifier');
     assert.equal(s.book.orders.length, 2, 'each decision placed once');
     const run = s.repo.list()[0];
-    assert.deepEqual(s.repo.orders(run.id).map((o) => o.status), ['filled', 'filled']);
+    assert.deepEqual(
+      s.repo.orders(run.id).map((o) => o.status),
+      ['filled', 'filled'],
+    );
     assertBooksAgree(s, run.id);
   } finally {
     await s.cleanup();
@@ -109,15 +139,30 @@ test('live: a sell with nothing to sell, or an amount that rounds to zero, is a 
     const run = s.repo.list()[0];
     assert.equal(s.repo.decisionCount(run.id), 2, 'both candles decided');
     const orders = s.repo.orders(run.id);
-    assert.deepEqual(orders.map((o) => [o.status, o.reason]), [['skipped', 'no_position'], ['skipped', 'no_position']]);
+    assert.deepEqual(
+      orders.map((o) => [o.status, o.reason]),
+      [
+        ['skipped', 'no_position'],
+        ['skipped', 'no_position'],
+      ],
+    );
     assert.equal(run.account.rejected.no_position, 2, 'counted as the paper account counts refused orders');
     assert.equal(s.book.orders.length, 0, 'nothing reached the exchange');
     // ccxt throws when an amount rounds below the market's precision: that is a hold too
-    const round = { cost: (x: number) => Number(s.exchange.costToPrecision('BTC/KRW', x)), amount: (x: number) => Number(s.exchange.amountToPrecision('BTC/KRW', x)) };
+    const round = {
+      cost: (x: number) => Number(s.exchange.costToPrecision('BTC/KRW', x)),
+      amount: (x: number) => Number(s.exchange.amountToPrecision('BTC/KRW', x)),
+    };
     assert.throws(() => s.exchange.amountToPrecision('BTC/KRW', 1e-9), /precision/);
     const tiny = { ...run.account, units: 1e-9 };
-    assert.deepEqual(cappedOrder({ side: 1, spend: 0, units: 1e-9 }, tiny, 50_000_000, CAPS, 5000, 0.0005, round), { amount: 0, skip: 'below_precision' });
-    assert.deepEqual(cappedOrder({ side: 1, spend: 0, units: 0 }, run.account, 50_000_000, CAPS, 5000, 0.0005, round), { amount: 0, skip: 'no_position' });
+    assert.deepEqual(cappedOrder({ side: 1, spend: 0, units: 1e-9 }, tiny, 50_000_000, CAPS, 5000, 0.0005, round), {
+      amount: 0,
+      skip: 'below_precision',
+    });
+    assert.deepEqual(cappedOrder({ side: 1, spend: 0, units: 0 }, run.account, 50_000_000, CAPS, 5000, 0.0005, round), {
+      amount: 0,
+      skip: 'no_position',
+    });
   } finally {
     await s.cleanup();
   }
@@ -135,19 +180,26 @@ test('live: a failed market load at start does not poison later ticks', async ()
     const report = await trader.tick();
     assert.equal(report.acted, 1, 'the next tick trades');
     const loads = s.fake.state.requests.filter((r) => r.path === '/v1/market/all');
-    assert.ok(loads.length > before && loads[loads.length - 1].status === 200, 'the market load reached the exchange again');
+    assert.ok(
+      loads.length > before && loads[loads.length - 1].status === 200,
+      'the market load reached the exchange again',
+    );
   } finally {
     await s.cleanup();
   }
 });
 
-test('live: status P&L is against the run\'s own starting value, not the configured balance', async () => {
+test("live: status P&L is against the run's own starting value, not the configured balance", async () => {
   const s = await liveSetup(CAPS, { krw: 1_000_000 });
   try {
     await s.make().tick();
     const status = runStatus(s.repo, s.key, s.clock.now, 5, 10);
     assert.ok(status);
-    assert.equal(status.initialBalance, 1_000_000, 'the run trades what the exchange holds (less than account.balance)');
+    assert.equal(
+      status.initialBalance,
+      1_000_000,
+      'the run trades what the exchange holds (less than account.balance)',
+    );
     assert.ok(Math.abs(status.pnl) < 0.02, `P&L ${status.pnl}`);
     assert.equal(s.repo.list()[0].initialBalance, 1_000_000);
   } finally {
@@ -157,16 +209,43 @@ test('live: status P&L is against the run\'s own starting value, not the configu
 
 test('bot live killed with SIGKILL between the exchange taking an order and the bot recording it: the restart records the fill', async () => {
   const tmp = tempDir('bot-live-kill-');
-  const candles = syntheticCandles({ seed: 43, count: 120, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000, symbol: 'KRW-BTC' });
+  const candles = syntheticCandles({
+    seed: 43,
+    count: 120,
+    timeframe: '1h',
+    start: Date.UTC(2024, 0, 1),
+    tick: 1000,
+    symbol: 'KRW-BTC',
+  });
   const now = candles.ts[100] + HOUR + 10_000;
   const fake = await startFakeUpbit({ now: () => now, series: [{ market: 'KRW-BTC', candles }] });
   const book = addOrderEndpoints(fake, { KRW: 2_000_000 });
   book.replyDelayMs = 30_000; // the exchange takes the order, the reply is on its way for a long time
   const db = path.join(tmp.dir, 'bot.db');
   const cfg = path.join(tmp.dir, 'config.json');
-  writeFileSync(cfg, JSON.stringify({ exchange: { ccxt: fake.ccxtOptions(), retries: 2, backoffMs: 10, maxBackoffMs: 50 }, log: { file: '' } }));
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      exchange: { ccxt: fake.ccxtOptions(), retries: 2, backoffMs: 10, maxBackoffMs: 50 },
+      log: { file: '' },
+    }),
+  );
   const env = { UPBIT_API_KEY: 'kill-test-access-key', UPBIT_API_SECRET: 'kill-test-secret-key', NO_COLOR: '1' };
-  const args = ['live', '--strategy', 'buy-and-hold', '--confirm-live', '--once', '--now', isoTime(now), '--db', db, '--config', cfg, '--log-level', 'warn'];
+  const args = [
+    'live',
+    '--strategy',
+    'buy-and-hold',
+    '--confirm-live',
+    '--once',
+    '--now',
+    isoTime(now),
+    '--db',
+    db,
+    '--config',
+    cfg,
+    '--log-level',
+    'warn',
+  ];
   try {
     const { child, done } = startBot(args, env);
     for (let i = 0; i < 600 && book.orders.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
@@ -178,7 +257,11 @@ test('bot live killed with SIGKILL between the exchange taking an order and the 
     try {
       const repo = new RunRepository(peek.db);
       const run = repo.list()[0];
-      assert.deepEqual(repo.orders(run.id).map((o) => o.status), ['submitting'], 'the bot died before recording the fill');
+      assert.deepEqual(
+        repo.orders(run.id).map((o) => o.status),
+        ['submitting'],
+        'the bot died before recording the fill',
+      );
     } finally {
       peek.close();
     }
@@ -190,7 +273,10 @@ test('bot live killed with SIGKILL between the exchange taking an order and the 
     try {
       const repo = new RunRepository(store.db);
       const run = repo.list()[0];
-      assert.deepEqual(repo.orders(run.id).map((o) => o.status), ['filled']);
+      assert.deepEqual(
+        repo.orders(run.id).map((o) => o.status),
+        ['filled'],
+      );
       assert.equal(book.orders.length, 1, 'placed once');
       assert.equal(book.orders[0].state, 'cancel', 'a market buy with a refunded sliver');
       assertBooksAgree({ book, repo, startKrw: 2_000_000 }, run.id);

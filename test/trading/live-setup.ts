@@ -30,7 +30,14 @@ export interface LiveSetupOptions {
 
 export async function liveSetup(caps: LiveCaps, opts: LiveSetupOptions = {}) {
   const tmp = tempDir('bot-live-');
-  const candles = syntheticCandles({ seed: 41, count: 160, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000, symbol: 'KRW-BTC' });
+  const candles = syntheticCandles({
+    seed: 41,
+    count: 160,
+    timeframe: '1h',
+    start: Date.UTC(2024, 0, 1),
+    tick: 1000,
+    symbol: 'KRW-BTC',
+  });
   const clock = { now: candles.ts[100] + HOUR + 10_000 };
   const fake = await startFakeUpbit({ now: () => clock.now, series: [{ market: 'KRW-BTC', candles }] });
   const startKrw = opts.krw ?? 20_000_000;
@@ -38,7 +45,13 @@ export async function liveSetup(caps: LiveCaps, opts: LiveSetupOptions = {}) {
   process.env.UPBIT_API_KEY = 'test-access-key-123';
   process.env.UPBIT_API_SECRET = 'test-secret-key-456';
   const url = fake.url;
-  const exchangeSection = { ccxt: { urls: { api: { public: url, private: url } } }, retries: 3, backoffMs: 1, maxBackoffMs: 5, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) };
+  const exchangeSection = {
+    ccxt: { urls: { api: { public: url, private: url } } },
+    retries: 3,
+    backoffMs: 1,
+    maxBackoffMs: 5,
+    ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+  };
   const config = loadConfig({
     overrides: { exchange: exchangeSection, data: { database: path.join(tmp.dir, 'bot.db') }, log: { file: '' } },
   });
@@ -75,7 +88,10 @@ export async function liveSetup(caps: LiveCaps, opts: LiveSetupOptions = {}) {
 }
 
 /** The exchange's balances equal the start plus the run's recorded fills, and the run's account agrees with them. */
-export function assertBooksAgree(s: { book: FakeOrderBook; repo: RunRepository; startKrw: number }, runId: number): void {
+export function assertBooksAgree(
+  s: { book: FakeOrderBook; repo: RunRepository; startKrw: number },
+  runId: number,
+): void {
   let krw = s.startKrw;
   let btc = 0;
   for (const f of s.repo.trades(runId)) {
@@ -87,13 +103,25 @@ export function assertBooksAgree(s: { book: FakeOrderBook; repo: RunRepository; 
       btc -= f.units;
     }
   }
-  assert.ok(Math.abs((s.book.balances.get('KRW') ?? 0) - krw) < 1e-3, `exchange KRW ${s.book.balances.get('KRW')} vs start + recorded fills ${krw}`);
-  assert.ok(Math.abs((s.book.balances.get('BTC') ?? 0) - btc) < 1e-9, `exchange BTC ${s.book.balances.get('BTC')} vs recorded fills ${btc}`);
+  assert.ok(
+    Math.abs((s.book.balances.get('KRW') ?? 0) - krw) < 1e-3,
+    `exchange KRW ${s.book.balances.get('KRW')} vs start + recorded fills ${krw}`,
+  );
+  assert.ok(
+    Math.abs((s.book.balances.get('BTC') ?? 0) - btc) < 1e-9,
+    `exchange BTC ${s.book.balances.get('BTC')} vs recorded fills ${btc}`,
+  );
   const run = s.repo.get(runId);
   for (const [k, v] of Object.entries(run.account)) {
-    if (k !== 'rejected') assert.ok(typeof v === 'number' && Number.isFinite(v), `account.${k} is a finite number, got ${JSON.stringify(v)}`);
+    if (k !== 'rejected')
+      assert.ok(
+        typeof v === 'number' && Number.isFinite(v),
+        `account.${k} is a finite number, got ${JSON.stringify(v)}`,
+      );
   }
   assert.ok(Math.abs(run.account.units - btc) < 1e-9, 'the run holds what its fills bought');
-  assert.ok(Math.abs(run.initialBalance - (s.startKrw - krw) - run.account.cash) < 1e-3, "the run's cash moved as the exchange's did");
+  assert.ok(
+    Math.abs(run.initialBalance - (s.startKrw - krw) - run.account.cash) < 1e-3,
+    "the run's cash moved as the exchange's did",
+  );
 }
-

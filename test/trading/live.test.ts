@@ -25,19 +25,36 @@ test('live: market orders fill at the next open, capped, recorded once; buys end
     const run = s.repo.list()[0];
     const orders = s.book.orders;
     assert.ok(orders.length >= 6, `orders placed: ${orders.length}`);
-    assert.ok(orders.some((o) => o.side === 'bid' && o.state === 'cancel'), 'market buys end `cancel` with the sliver refunded, as on Upbit');
+    assert.ok(
+      orders.some((o) => o.side === 'bid' && o.state === 'cancel'),
+      'market buys end `cancel` with the sliver refunded, as on Upbit',
+    );
     assert.equal(new Set(orders.map((o) => o.identifier)).size, orders.length, 'no order placed twice');
     const trades = s.repo.trades(run.id);
     assert.equal(trades.length, orders.length, 'every exchange order is recorded as a fill');
-    assert.deepEqual(s.repo.orders(run.id).filter((o) => o.status === 'rejected' || o.status === 'submitting' || o.status === 'cancelled'), []);
+    assert.deepEqual(
+      s.repo
+        .orders(run.id)
+        .filter((o) => o.status === 'rejected' || o.status === 'submitting' || o.status === 'cancelled'),
+      [],
+    );
     for (const o of orders) {
       const ts = Number(o.identifier?.split('-')[1]);
       const i = s.candles.ts.indexOf(ts);
-      assert.equal(Number(o.trades[0].price), s.candles.open[i + 1], 'filled at the open of the candle after the decision');
+      assert.equal(
+        Number(o.trades[0].price),
+        s.candles.open[i + 1],
+        'filled at the open of the candle after the decision',
+      );
       if (o.side === 'bid') assert.ok(Number(o.price) <= 3_000_000, 'buy capped at maxOrderValue');
       assert.equal(o.identifier, clientOrderId(run.id, ts));
       const fill = trades.find((t) => t.decisionTs === ts);
-      assert.ok(fill && Math.abs(fill.value - Number(o.executed_funds)) < 1e-6 && Math.abs(fill.fee - Number(o.paid_fee)) < 1e-9, 'value and fee as executed');
+      assert.ok(
+        fill &&
+          Math.abs(fill.value - Number(o.executed_funds)) < 1e-6 &&
+          Math.abs(fill.fee - Number(o.paid_fee)) < 1e-9,
+        'value and fee as executed',
+      );
     }
     assert.ok(s.book.loseRepliesAfterAccept === 0, 'every lost reply happened');
     assertBooksAgree(s, run.id);
@@ -60,16 +77,50 @@ test('live: restart reconciles an order left submitting, leaves foreign orders a
     const idA = s.repo.insertOrder(run.id, tsA, 'buy', 1_000_000, 'submitting', now);
     const idB = s.repo.insertOrder(run.id, tsB, 'buy', 1_000_000, 'submitting', now);
     s.book.orders.push({
-      uuid: 'u-a', identifier: clientOrderId(run.id, tsA), market: 'KRW-BTC', side: 'bid', ord_type: 'price', state: 'cancel', created_at: new Date(now).toISOString(), price: '1000100',
-      executed_volume: '0.01', executed_funds: '1000000', paid_fee: '500', trades: [{ market: 'KRW-BTC', uuid: 't-a', price: '100000000', volume: '0.01', funds: '1000000', side: 'bid', created_at: new Date(now).toISOString() }],
+      uuid: 'u-a',
+      identifier: clientOrderId(run.id, tsA),
+      market: 'KRW-BTC',
+      side: 'bid',
+      ord_type: 'price',
+      state: 'cancel',
+      created_at: new Date(now).toISOString(),
+      price: '1000100',
+      executed_volume: '0.01',
+      executed_funds: '1000000',
+      paid_fee: '500',
+      trades: [
+        {
+          market: 'KRW-BTC',
+          uuid: 't-a',
+          price: '100000000',
+          volume: '0.01',
+          funds: '1000000',
+          side: 'bid',
+          created_at: new Date(now).toISOString(),
+        },
+      ],
     });
-    s.book.orders.push({ uuid: 'u-foreign', market: 'KRW-BTC', side: 'bid', ord_type: 'price', state: 'wait', created_at: new Date(now).toISOString(), price: '10000', executed_volume: '0', paid_fee: '0', trades: [] });
+    s.book.orders.push({
+      uuid: 'u-foreign',
+      market: 'KRW-BTC',
+      side: 'bid',
+      ord_type: 'price',
+      state: 'wait',
+      created_at: new Date(now).toISOString(),
+      price: '10000',
+      executed_volume: '0',
+      paid_fee: '0',
+      trades: [],
+    });
     const restarted = s.make();
     const notes = await (async () => {
       restarted['run'] = s.repo.list()[0];
       return restarted.reconcile();
     })();
-    assert.ok(notes.some((n) => n.includes('was not placed by this bot')), notes.join('\n'));
+    assert.ok(
+      notes.some((n) => n.includes('was not placed by this bot')),
+      notes.join('\n'),
+    );
     const orders = s.repo.orders(run.id);
     assert.equal(orders.find((o) => o.id === idA)?.status, 'filled');
     assert.equal(orders.find((o) => o.id === idB)?.status, 'cancelled');
@@ -95,13 +146,24 @@ test('live: restart reconciles an order left submitting, leaves foreign orders a
 });
 
 test('bot live refuses to start without API keys, and without --confirm-live', async () => {
-  assert.throws(() => checkLiveAllowed('upbit', true, {}), /needs API keys in the environment: set UPBIT_API_KEY and UPBIT_API_SECRET/);
-  assert.throws(() => checkLiveAllowed('upbit', false, { UPBIT_API_KEY: 'k-123456789', UPBIT_API_SECRET: 's-123456789' }), /add --confirm-live/);
-  assert.doesNotThrow(() => checkLiveAllowed('upbit', true, { BOT_API_KEY: 'k-123456789', BOT_API_SECRET: 's-123456789' }));
+  assert.throws(
+    () => checkLiveAllowed('upbit', true, {}),
+    /needs API keys in the environment: set UPBIT_API_KEY and UPBIT_API_SECRET/,
+  );
+  assert.throws(
+    () => checkLiveAllowed('upbit', false, { UPBIT_API_KEY: 'k-123456789', UPBIT_API_SECRET: 's-123456789' }),
+    /add --confirm-live/,
+  );
+  assert.doesNotThrow(() =>
+    checkLiveAllowed('upbit', true, { BOT_API_KEY: 'k-123456789', BOT_API_SECRET: 's-123456789' }),
+  );
   const tmp = tempDir();
   try {
     const env = { UPBIT_API_KEY: '', UPBIT_API_SECRET: '', BOT_API_KEY: '', BOT_API_SECRET: '' };
-    const noKeys = await runBot(['live', '--strategy', 'sma-cross', '--confirm-live', '--db', path.join(tmp.dir, 'x.db'), '--log-level', 'error'], env);
+    const noKeys = await runBot(
+      ['live', '--strategy', 'sma-cross', '--confirm-live', '--db', path.join(tmp.dir, 'x.db'), '--log-level', 'error'],
+      env,
+    );
     assert.equal(noKeys.code, 1);
     assert.match(noKeys.stderr, /^error: live trading needs API keys in the environment/m);
   } finally {

@@ -38,7 +38,13 @@ test('the loop survives failing ticks, never overlaps them, stops after the tick
     if (n === 2) await slow;
     return ok;
   });
-  const loop = startTraderLoop({ trader, expression: '* * * * * *', logger: quietLogger(), handleSignals: false, schedule: clock.schedule });
+  const loop = startTraderLoop({
+    trader,
+    expression: '* * * * * *',
+    logger: quietLogger(),
+    handleSignals: false,
+    schedule: clock.schedule,
+  });
   await new Promise((r) => setImmediate(r));
   assert.equal(calls(), 1, 'a tick runs at start');
   await clock.fire();
@@ -59,7 +65,13 @@ test('the loop survives failing ticks, never overlaps them, stops after the tick
   const halting = scriptedTrader(async () => {
     throw new HaltError('daily loss over the cap');
   });
-  const loop2 = startTraderLoop({ trader: halting.trader, expression: '* * * * * *', logger: quietLogger(), handleSignals: false, schedule: manualSchedule().schedule });
+  const loop2 = startTraderLoop({
+    trader: halting.trader,
+    expression: '* * * * * *',
+    logger: quietLogger(),
+    handleSignals: false,
+    schedule: manualSchedule().schedule,
+  });
   assert.deepEqual(await loop2.done, { reason: 'halted', message: 'daily loss over the cap' });
 });
 
@@ -81,8 +93,21 @@ test('a scheduled retrain runs as a child process: its crash is logged and the t
   try {
     // the child finds no exchange (a closed local port) and no stored candles: its retrain fails
     const config = path.join(tmp.dir, 'config.json');
-    writeFileSync(config, JSON.stringify({ exchange: { ccxt: { urls: { api: { public: 'http://127.0.0.1:9', private: 'http://127.0.0.1:9' } } }, retries: 0 }, log: { file: '' } }));
-    const run = retrainChildRunner({ retrainStrategy: 'dqn-dnn', db: path.join(tmp.dir, 'bot.db'), config }, path.join(tmp.dir, 'models', 'x'), logger);
+    writeFileSync(
+      config,
+      JSON.stringify({
+        exchange: {
+          ccxt: { urls: { api: { public: 'http://127.0.0.1:9', private: 'http://127.0.0.1:9' } } },
+          retries: 0,
+        },
+        log: { file: '' },
+      }),
+    );
+    const run = retrainChildRunner(
+      { retrainStrategy: 'dqn-dnn', db: path.join(tmp.dir, 'bot.db'), config },
+      path.join(tmp.dir, 'models', 'x'),
+      logger,
+    );
     await run();
   } finally {
     tmp.cleanup();

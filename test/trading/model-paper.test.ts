@@ -19,7 +19,13 @@ const HOUR = 3_600_000;
 test('paper trading a saved model makes exactly the trades of the backtest engine with that model on the same candles', async () => {
   const tmp = tempDir();
   const candles = syntheticCandles({ seed: 8, count: 320, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000 });
-  const config = loadConfig({ overrides: { data: { database: path.join(tmp.dir, 'bot.db') }, log: { file: '' }, trading: { historyCandles: 120 } } });
+  const config = loadConfig({
+    overrides: {
+      data: { database: path.join(tmp.dir, 'bot.db') },
+      log: { file: '' },
+      trading: { historyCandles: 120 },
+    },
+  });
   const home = path.join(tmp.dir, 'models', 'seeded');
   const store = CandleStore.open(config.data.database);
   try {
@@ -48,7 +54,14 @@ test('paper trading a saved model makes exactly the trades of the backtest engin
 
     const loaded = sliceCandles(candles, startIndex - 120, candles.ts.length);
     const agent = await loadAgent(home);
-    const bt = runBacktest({ ...agent.observationSource(loaded), range: { from: 120, to: loaded.ts.length }, costs, balance: config.account.balance, sizing, policy: agent.policy });
+    const bt = runBacktest({
+      ...agent.observationSource(loaded),
+      range: { from: 120, to: loaded.ts.length },
+      costs,
+      balance: config.account.balance,
+      sizing,
+      policy: agent.policy,
+    });
     agent.dispose();
     source.dispose?.();
     const engineTrades = bt.trades.map((t) => ({ ts: t.ts, side: t.side, price: t.price, units: t.units }));

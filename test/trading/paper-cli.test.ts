@@ -12,7 +12,15 @@ import { runBot, startBot } from './cli.ts';
 import { tempDir } from './helpers.ts';
 
 const HOUR = 3_600_000;
-const candles = syntheticCandles({ seed: 31, count: 900, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000, symbol: 'KRW-BTC', gapProbability: 0.01 });
+const candles = syntheticCandles({
+  seed: 31,
+  count: 900,
+  timeframe: '1h',
+  start: Date.UTC(2024, 0, 1),
+  tick: 1000,
+  symbol: 'KRW-BTC',
+  gapProbability: 0.01,
+});
 const START = candles.ts[200];
 const END = candles.ts[candles.ts.length - 1] + HOUR + 10_000;
 const tmp = tempDir('bot-paper-cli-');
@@ -22,14 +30,35 @@ let cfg: string;
 before(async () => {
   fake = await startFakeUpbit({ now: () => END, series: [{ market: 'KRW-BTC', candles }] });
   cfg = path.join(tmp.dir, 'config.json');
-  writeFileSync(cfg, JSON.stringify({ exchange: { ccxt: fake.ccxtOptions(), retries: 3, backoffMs: 10, maxBackoffMs: 50 }, log: { file: '' } }));
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      exchange: { ccxt: fake.ccxtOptions(), retries: 3, backoffMs: 10, maxBackoffMs: 50 },
+      log: { file: '' },
+    }),
+  );
 });
 after(async () => {
   await fake.close();
   tmp.cleanup();
 });
 
-const paperArgs = (db: string, extra: string[] = []) => ['paper', '--strategy', 'sma-cross', '--start', isoTime(START), '--now', isoTime(END), '--db', db, '--config', cfg, '--log-level', 'warn', ...extra];
+const paperArgs = (db: string, extra: string[] = []) => [
+  'paper',
+  '--strategy',
+  'sma-cross',
+  '--start',
+  isoTime(START),
+  '--now',
+  isoTime(END),
+  '--db',
+  db,
+  '--config',
+  cfg,
+  '--log-level',
+  'warn',
+  ...extra,
+];
 
 interface Outcome {
   account: unknown;
@@ -56,7 +85,11 @@ function decisionCount(db: string): number {
   try {
     const store = CandleStore.open(db);
     try {
-      return (store.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'trading_decisions'").get() as { n: number }).n
+      return (
+        store.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'trading_decisions'").get() as {
+          n: number;
+        }
+      ).n
         ? (store.db.prepare('SELECT count(*) AS n FROM trading_decisions').get() as { n: number }).n
         : 0;
     } finally {
@@ -80,15 +113,51 @@ test('bot paper over a recorded series makes exactly the trades of bot backtest;
   assert.ok(reference.trades.length >= 4, `sma-cross traded ${reference.trades.length} times`);
 
   const out = path.join(tmp.dir, 'bt');
-  const bt = await runBot(['backtest', '--strategy', 'sma-cross', '--from', isoTime(START), '--db', db, '--config', cfg, '--out', out, '--json', '--log-level', 'warn']);
+  const bt = await runBot([
+    'backtest',
+    '--strategy',
+    'sma-cross',
+    '--from',
+    isoTime(START),
+    '--db',
+    db,
+    '--config',
+    cfg,
+    '--out',
+    out,
+    '--json',
+    '--log-level',
+    'warn',
+  ]);
   assert.equal(bt.code, 0, bt.stderr);
-  const rows = readFileSync(path.join(out, 'trades.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
-  const backtestTrades = rows.map(([, time, side, price, units, , fee, tax]) => ({ ts: Date.parse(time), side, price: Number(price), units: Number(units), fee: Number(fee) + Number(tax) }));
+  const rows = readFileSync(path.join(out, 'trades.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
+  const backtestTrades = rows.map(([, time, side, price, units, , fee, tax]) => ({
+    ts: Date.parse(time),
+    side,
+    price: Number(price),
+    units: Number(units),
+    fee: Number(fee) + Number(tax),
+  }));
   assert.deepEqual(reference.trades, backtestTrades);
 
   const st = await runBot(['status', '--json', '--db', db, '--config', cfg]);
   assert.equal(st.code, 0, st.stderr);
-  const s = JSON.parse(st.stdout) as { trades: number; lastCandle: string; policy: string; equity: number; cash: number; units: number; lastPrice: number; lastDecisions: unknown[]; pnl: number; buyHoldPnl: number };
+  const s = JSON.parse(st.stdout) as {
+    trades: number;
+    lastCandle: string;
+    policy: string;
+    equity: number;
+    cash: number;
+    units: number;
+    lastPrice: number;
+    lastDecisions: unknown[];
+    pnl: number;
+    buyHoldPnl: number;
+  };
   assert.equal(s.trades, reference.trades.length);
   assert.equal(s.lastCandle, isoTime(candles.ts[candles.ts.length - 1]));
   assert.equal(s.policy, 'strategy:sma-cross');
@@ -113,7 +182,8 @@ test('kill -9 at random moments, restart each time: the final account, decisions
     void done.then(() => (exited = true));
     const deadline = Date.now() + 60_000;
     if (attempt === 0) await new Promise((r) => setTimeout(r, 200 + rng.int(1500)));
-    else while (!exited && Date.now() < deadline && decisionCount(db) < target) await new Promise((r) => setTimeout(r, 5));
+    else
+      while (!exited && Date.now() < deadline && decisionCount(db) < target) await new Promise((r) => setTimeout(r, 5));
     if (!exited) {
       child.kill('SIGKILL');
       kills++;
@@ -137,8 +207,16 @@ test('SIGTERM during a catch-up: it stops between candles with its state flushed
   const stopped = outcome(db);
   const n = stopped.decisions.length;
   assert.ok(n > 0 && n <= reference.decisions.length);
-  assert.deepEqual(stopped.decisions, reference.decisions.slice(0, n), 'a prefix of the uninterrupted run: nothing skipped or repeated');
-  assert.deepEqual(stopped.trades, reference.trades.filter((t) => t.ts <= stopped.decisions[n - 1][0]), 'and its fills up to there (a fill lands with the candle after its decision)');
+  assert.deepEqual(
+    stopped.decisions,
+    reference.decisions.slice(0, n),
+    'a prefix of the uninterrupted run: nothing skipped or repeated',
+  );
+  assert.deepEqual(
+    stopped.trades,
+    reference.trades.filter((t) => t.ts <= stopped.decisions[n - 1][0]),
+    'and its fills up to there (a fill lands with the candle after its decision)',
+  );
   const r = await runBot(paperArgs(db, ['--once']));
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(outcome(db), reference, 'the restart carries on to exactly the uninterrupted run');

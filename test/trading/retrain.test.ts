@@ -23,13 +23,31 @@ test('a better challenger is promoted and served at the next tick; a worse one i
   const tmp = tempDir();
   const candles = riseThenFall(260, 40);
   const config = loadConfig({
-    overrides: { data: { database: path.join(tmp.dir, 'bot.db') }, log: { file: '' }, trading: { retrain: { trainCandles: 100, holdoutCandles: 40, epochs: 1, minImprovement: 0 } } },
+    overrides: {
+      data: { database: path.join(tmp.dir, 'bot.db') },
+      log: { file: '' },
+      trading: { retrain: { trainCandles: 100, holdoutCandles: 40, epochs: 1, minImprovement: 0 } },
+    },
   });
   const store = CandleStore.open(config.data.database);
   const home = path.join(tmp.dir, 'models', 'btc');
   const logger = quietLogger();
-  const constant = (action: 'buy' | 'sell'): ChallengerTrainer => (req) => saveAgent(req.dir, action, req.candles);
-  const retrain = (train: ChallengerTrainer, clock = 1000) => retrainOnce({ config, logger, store, home, strategyName: 'dqn-dnn', recipe: SMALL_RECIPE, candles, train, clock: () => clock });
+  const constant =
+    (action: 'buy' | 'sell'): ChallengerTrainer =>
+    (req) =>
+      saveAgent(req.dir, action, req.candles);
+  const retrain = (train: ChallengerTrainer, clock = 1000) =>
+    retrainOnce({
+      config,
+      logger,
+      store,
+      home,
+      strategyName: 'dqn-dnn',
+      recipe: SMALL_RECIPE,
+      candles,
+      train,
+      clock: () => clock,
+    });
   try {
     await saveAgent(home, 'buy', candles); // champion: always long into a falling holdout
     const serving = await modelPolicySource(home, config);
@@ -37,10 +55,19 @@ test('a better challenger is promoted and served at the next tick; a worse one i
 
     const better = await retrain(constant('sell'), Date.UTC(2025, 0, 1));
     assert.equal(better.outcome, 'promoted', better.reason);
-    assert.ok(better.scores && better.scores.champion !== null && better.scores.challenger > better.scores.champion && better.scores.challenger > better.scores.buyHold);
+    assert.ok(
+      better.scores &&
+        better.scores.champion !== null &&
+        better.scores.challenger > better.scores.champion &&
+        better.scores.challenger > better.scores.buyHold,
+    );
     assert.equal(currentVersion(home), better.challengerVersion);
     const handle = await serving.source.forCandles(candles);
-    assert.equal(handle.version, better.challengerVersion, 'the paper loop picks the promoted model up without a restart');
+    assert.equal(
+      handle.version,
+      better.challengerVersion,
+      'the paper loop picks the promoted model up without a restart',
+    );
     const t = candles.ts.length - 1;
     const { Account } = await import('../../src/market/account.ts');
     const acct = new Account(1e7, serving.costs);
@@ -49,25 +76,43 @@ test('a better challenger is promoted and served at the next tick; a worse one i
     const worse = await retrain(constant('buy'), Date.UTC(2025, 0, 2));
     assert.equal(worse.outcome, 'rejected', worse.reason);
     assert.equal(currentVersion(home), better.challengerVersion);
-    assert.deepEqual(readdirSync(path.join(home, 'versions')), [better.challengerVersion], 'a rejected challenger is not kept');
+    assert.deepEqual(
+      readdirSync(path.join(home, 'versions')),
+      [better.challengerVersion],
+      'a rejected challenger is not kept',
+    );
 
-    const crash = await retrain(async () => {
-      throw new Error('out of memory in training');
-    }, Date.UTC(2025, 0, 3));
+    const crash = await retrain(
+      async () => {
+        throw new Error('out of memory in training');
+      },
+      Date.UTC(2025, 0, 3),
+    );
     assert.equal(crash.outcome, 'failed');
     assert.match(crash.reason, /out of memory/);
     assert.equal(currentVersion(home), better.challengerVersion);
     assert.equal((await serving.source.forCandles(candles)).version, better.challengerVersion);
-    assert.deepEqual(readdirSync(path.join(home, 'versions')), [better.challengerVersion], 'no half-written staging folder is left');
+    assert.deepEqual(
+      readdirSync(path.join(home, 'versions')),
+      [better.challengerVersion],
+      'no half-written staging folder is left',
+    );
 
     // another live process holds the retrain lock
-    store.db.prepare('INSERT INTO trading_locks (name, pid, host, acquired_at, heartbeat) VALUES (?, ?, ?, ?, ?)').run(`retrain:${path.resolve(home)}`, process.ppid, os.hostname(), 0, Date.now());
+    store.db
+      .prepare('INSERT INTO trading_locks (name, pid, host, acquired_at, heartbeat) VALUES (?, ?, ?, ?, ?)')
+      .run(`retrain:${path.resolve(home)}`, process.ppid, os.hostname(), 0, Date.now());
     await assert.rejects(() => retrain(constant('sell'), Date.now()), /already running/);
     store.db.prepare('DELETE FROM trading_locks').run();
 
     const history = retrainHistory(store);
-    assert.deepEqual(history.map((h) => h.outcome), ['failed', 'rejected', 'promoted']);
-    assert.ok(history[2].challengerScore !== null && history[2].championScore !== null && history[2].buyHoldScore !== null);
+    assert.deepEqual(
+      history.map((h) => h.outcome),
+      ['failed', 'rejected', 'promoted'],
+    );
+    assert.ok(
+      history[2].challengerScore !== null && history[2].championScore !== null && history[2].buyHoldScore !== null,
+    );
     serving.source.dispose?.();
     assert.ok(existsSync(path.join(home, 'CURRENT')));
   } finally {

@@ -15,7 +15,14 @@ import { momentumPolicy, momentumSource, quietLogger, seriesFeed, tempDir } from
 const HOUR = 3_600_000;
 const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 5, minOrderValue: 5000, quantityPrecision: 8 };
 const KEY: RunKey = { mode: 'paper', name: 'default', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' };
-const candles = syntheticCandles({ seed: 11, count: 160, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000, gapProbability: 0.03 });
+const candles = syntheticCandles({
+  seed: 11,
+  count: 160,
+  timeframe: '1h',
+  start: Date.UTC(2024, 0, 1),
+  tick: 1000,
+  gapProbability: 0.03,
+});
 const HISTORY = 20;
 const START = candles.ts[40];
 
@@ -41,7 +48,13 @@ function setup(dbFile: string, clock: () => number) {
 
 function summary(repo: RunRepository) {
   const run = repo.list()[0];
-  return { account: run.account, pending: run.pending, lastTs: run.lastTs, decisions: repo.decisions(run.id).map((d) => [d.ts, d.action]), trades: repo.trades(run.id) };
+  return {
+    account: run.account,
+    pending: run.pending,
+    lastTs: run.lastTs,
+    decisions: repo.decisions(run.id).map((d) => [d.ts, d.action]),
+    trades: repo.trades(run.id),
+  };
 }
 
 test('ticking at every close and one catch-up tick after downtime give the same run; a repeated tick acts on nothing', async () => {
@@ -60,7 +73,11 @@ test('ticking at every close and one catch-up tick after downtime give the same 
     const sb = summary(b.repo);
     assert.ok(sa.trades.length >= 4, `the test policy trades (${sa.trades.length})`);
     assert.deepEqual(sb, sa);
-    assert.equal(sa.decisions.length, candles.ts.filter((ts) => ts >= START).length, 'one decision per closed candle since the start');
+    assert.equal(
+      sa.decisions.length,
+      candles.ts.filter((ts) => ts >= START).length,
+      'one decision per closed candle since the start',
+    );
     a.store.close();
     b.store.close();
   } finally {
@@ -77,7 +94,15 @@ test('paper fills equal core MarketSim fills: decision at t, fill at t+1 open wi
     const run = a.repo.list()[0];
     // the same candles the trader loaded: from history start
     const from = candles.ts.findIndex((ts) => ts >= START - HISTORY * HOUR);
-    const c = { ...candles, ts: candles.ts.subarray(from), open: candles.open.subarray(from), high: candles.high.subarray(from), low: candles.low.subarray(from), close: candles.close.subarray(from), volume: candles.volume.subarray(from) };
+    const c = {
+      ...candles,
+      ts: candles.ts.subarray(from),
+      open: candles.open.subarray(from),
+      high: candles.high.subarray(from),
+      low: candles.low.subarray(from),
+      close: candles.close.subarray(from),
+      volume: candles.volume.subarray(from),
+    };
     const sim = new MarketSim(c, 10_000_000, COSTS, { kind: 'all' });
     const first = c.ts.findIndex((ts) => ts >= START);
     sim.start(first);

@@ -30,18 +30,27 @@ test('a config file layers over the default and flags over both', () => {
 
 test('an unknown key is named in a one-line error', () => {
   const f = configFile({ exchange: { colour: 'red' } });
-  assert.throws(() => loadConfig({ configFile: f }), (e: unknown) => {
-    assert.ok(e instanceof UserError);
-    assert.match(e.message, /exchange\.colour: unknown key/);
-    assert.ok(!e.message.includes('\n'));
-    return true;
-  });
+  assert.throws(
+    () => loadConfig({ configFile: f }),
+    (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.match(e.message, /exchange\.colour: unknown key/);
+      assert.ok(!e.message.includes('\n'));
+      return true;
+    },
+  );
 });
 
 test('a wrong type and a bad value are named', () => {
-  assert.throws(() => loadConfig({ configFile: configFile({ account: { balance: 'lots' } }) }), /account\.balance: .*number/);
+  assert.throws(
+    () => loadConfig({ configFile: configFile({ account: { balance: 'lots' } }) }),
+    /account\.balance: .*number/,
+  );
   assert.throws(() => loadConfig({ configFile: configFile({ account: { feeRate: -1 } }) }), /account\.feeRate/);
-  assert.throws(() => loadConfig({ configFile: configFile({ timeframe: 'hourly' }) }), /timeframe: expected a timeframe/);
+  assert.throws(
+    () => loadConfig({ configFile: configFile({ timeframe: 'hourly' }) }),
+    /timeframe: expected a timeframe/,
+  );
 });
 
 test('ccxt options pass through as an object', () => {

@@ -34,7 +34,10 @@ test('the logger masks environment secrets in messages, metadata, errors and cre
   assert.match(consoleText, /connecting with \*\*\*/);
   for (const text of [fileText, consoleText]) {
     assert.ok(!text.includes(secret), text);
-    assert.ok(!text.includes('plain-key-that-is-short'), 'fields named like credentials are masked whatever their value');
+    assert.ok(
+      !text.includes('plain-key-that-is-short'),
+      'fields named like credentials are masked whatever their value',
+    );
     assert.match(text, /key \*\*\* refused/);
   }
 });

@@ -99,7 +99,15 @@ export class DqnLearner implements Learner {
       counter.count(action, explored);
       trace.push(t, action, explored, step.units, step.portfolioValue, outs);
       value = step.portfolioValue;
-      this.replay.push(this.prevX, this.prevState, action, step.reward * this.params.rewardScale, this.net.inputOf(step.observation), step.observation.state, step.done);
+      this.replay.push(
+        this.prevX,
+        this.prevState,
+        action,
+        step.reward * this.params.rewardScale,
+        this.net.inputOf(step.observation),
+        step.observation.state,
+        step.done,
+      );
       this.envSteps++;
       if (this.replay.size >= this.params.warmup && this.envSteps % this.params.trainEvery === 0) {
         for (let g = 0; g < this.params.gradientSteps; g++) counter.addLoss(this.learn());
@@ -140,7 +148,13 @@ export class DqnLearner implements Learner {
     const qNext = this.targetTrainer!.predict(b.nextX, b.nextState, n).value!;
     const onlineNext = this.params.double ? this.trainer!.predict(b.nextX, b.nextState, n).value! : undefined;
     const y = this.targets(b, qNext, onlineNext);
-    const loss = this.trainer!.step(b.x, b.state, n, dqnLossGradient(y, b.action, this.params.huberDelta), clipByGlobalNorm(this.optimizer, this.params.clipNorm));
+    const loss = this.trainer!.step(
+      b.x,
+      b.state,
+      n,
+      dqnLossGradient(y, b.action, this.params.huberDelta),
+      clipByGlobalNorm(this.optimizer, this.params.clipNorm),
+    );
     this.net.sync();
     return loss;
   }
@@ -197,7 +211,8 @@ export class DqnLearner implements Learner {
  */
 export function dqnLossGradient(y: Float32Array, actions: Int32Array, delta: number): LossGradient {
   return (out, grad, n) => {
-    const q = out.value!, g = grad.value!;
+    const q = out.value!,
+      g = grad.value!;
     let loss = 0;
     for (let i = 0; i < n; i++) {
       const k = i * 3 + actions[i];

@@ -59,7 +59,14 @@ export class EpochTrace {
     this.policy = g(this.policy, n * this.policyWidth);
   }
 
-  push(t: number, action: number, explored: boolean, units: number, portfolioValue: number, outs: HeadOutputs | undefined): void {
+  push(
+    t: number,
+    action: number,
+    explored: boolean,
+    units: number,
+    portfolioValue: number,
+    outs: HeadOutputs | undefined,
+  ): void {
     if (this.length === this.t.length) this.grow();
     const i = this.length++;
     this.t[i] = t;
@@ -68,7 +75,8 @@ export class EpochTrace {
     this.units[i] = units;
     this.portfolioValue[i] = portfolioValue;
     if (outs?.value && this.valueWidth) this.value.set(outs.value.subarray(0, this.valueWidth), i * this.valueWidth);
-    if (outs?.policy && this.policyWidth) this.policy.set(outs.policy.subarray(0, this.policyWidth), i * this.policyWidth);
+    if (outs?.policy && this.policyWidth)
+      this.policy.set(outs.policy.subarray(0, this.policyWidth), i * this.policyWidth);
   }
 }
 

@@ -21,7 +21,15 @@ export function valueLoss(value: tf.Tensor2D, retT: tf.Tensor1D, p: OnPolicyPara
  * The discrete on-policy loss (PG, A2C, PPO) from the policy's log-probabilities `lp` (log(p + 1e-8) of the softmax
  * head): the policy term, minus the entropy bonus, plus the value term.
  */
-export function discreteLoss(lp: tf.Tensor2D, value: tf.Tensor2D | undefined, actOneHot: tf.Tensor, oldT: tf.Tensor1D, advT: tf.Tensor1D, retT: tf.Tensor1D, p: OnPolicyParams): tf.Scalar {
+export function discreteLoss(
+  lp: tf.Tensor2D,
+  value: tf.Tensor2D | undefined,
+  actOneHot: tf.Tensor,
+  oldT: tf.Tensor1D,
+  advT: tf.Tensor1D,
+  retT: tf.Tensor1D,
+  p: OnPolicyParams,
+): tf.Scalar {
   const logp = tf.sum(tf.mul(lp, actOneHot), 1) as tf.Tensor1D;
   const entropy = tf.mean(tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), 1))) as tf.Scalar;
   let total = tf.sub(surrogate(logp, oldT, advT, p), tf.mul(p.entropyCoef, entropy));
@@ -34,11 +42,20 @@ export function discreteLoss(lp: tf.Tensor2D, value: tf.Tensor2D | undefined, ac
  * applies the softmax Jacobian itself). Where tfjs's minimum and clipByValue pick a branch, this picks the same:
  * the unclipped term when it is ≤ the clipped one, the clipped ratio's gradient only inside [1 − ε, 1 + ε].
  */
-export function discreteLossGradient(act: Int32Array, oldLogp: Float32Array, adv: Float32Array, ret: Float32Array, p: OnPolicyParams): LossGradient {
+export function discreteLossGradient(
+  act: Int32Array,
+  oldLogp: Float32Array,
+  adv: Float32Array,
+  ret: Float32Array,
+  p: OnPolicyParams,
+): LossGradient {
   return (out, grad, n) => {
-    const probs = out.policy!, gp = grad.policy!;
+    const probs = out.policy!,
+      gp = grad.policy!;
     const eps = 1e-8;
-    let policy = 0, entropy = 0, value = 0;
+    let policy = 0,
+      entropy = 0,
+      value = 0;
     for (let i = 0; i < n; i++) {
       const o = i * 3;
       let rowEntropy = 0;
@@ -57,7 +74,8 @@ export function discreteLossGradient(act: Int32Array, oldLogp: Float32Array, adv
       if (p.clip > 0) {
         const ratio = Math.exp(logp - oldLogp[i]);
         const clipped = Math.min(Math.max(ratio, 1 - p.clip), 1 + p.clip);
-        const unclippedTerm = ratio * adv[i], clippedTerm = clipped * adv[i];
+        const unclippedTerm = ratio * adv[i],
+          clippedTerm = clipped * adv[i];
         policy -= Math.min(unclippedTerm, clippedTerm);
         const inside = ratio >= 1 - p.clip && ratio <= 1 + p.clip;
         const dRatio = unclippedTerm <= clippedTerm ? adv[i] : inside ? adv[i] : 0;
@@ -69,7 +87,8 @@ export function discreteLossGradient(act: Int32Array, oldLogp: Float32Array, adv
       gp[o + a] += dLogp / qa;
     }
     let loss = policy / n - (p.entropyCoef * entropy) / n;
-    const v = out.value, gv = grad.value;
+    const v = out.value,
+      gv = grad.value;
     if (v && gv) {
       for (let i = 0; i < n; i++) {
         const d = v[i] - ret[i];

@@ -76,8 +76,10 @@ export class OnPolicyLearner implements Learner {
     if (!net.heads.policy) throw new Error(`${kind} needs a policy head`);
     if (kind !== 'pg' && net.heads.value !== 1) throw new Error(`${kind} needs a value head of 1`);
     this.continuous = isContinuous(net);
-    if (!this.continuous && net.heads.policy !== 3) throw new Error('a discrete policy head has 3 outputs (buy, sell, hold)');
-    if (this.continuous && net.heads.policy !== 1 && net.heads.policy !== 2) throw new Error('a continuous policy head has 1 (sigmoid) or 2 (softmax) outputs');
+    if (!this.continuous && net.heads.policy !== 3)
+      throw new Error('a discrete policy head has 3 outputs (buy, sell, hold)');
+    if (this.continuous && net.heads.policy !== 1 && net.heads.policy !== 2)
+      throw new Error('a continuous policy head has 1 (sigmoid) or 2 (softmax) outputs');
     this.optimizer = new JsAdam(params.learningRate);
     this.trainer = !this.continuous && net.policyOutput === 'softmax' ? BlockTrainer.tryCreate(net.model) : undefined;
     this.rng = new Rng(seed);
@@ -85,7 +87,13 @@ export class OnPolicyLearner implements Learner {
     this.logStd = this.continuous ? tf.variable(tf.scalar(this.logStdValue), true) : undefined;
   }
 
-  private sampleAction(outs: HeadOutputs, row: number, holdRatio: number, r: Rollout, slot: number): { action: number; confidence: number; position?: number; explored: boolean } {
+  private sampleAction(
+    outs: HeadOutputs,
+    row: number,
+    holdRatio: number,
+    r: Rollout,
+    slot: number,
+  ): { action: number; confidence: number; position?: number; explored: boolean } {
     const pol = outs.policy as Float32Array;
     r.value[slot] = outs.value ? outs.value[row] : 0;
     if (this.continuous) {
@@ -97,7 +105,12 @@ export class OnPolicyLearner implements Learner {
       r.logp[slot] = -0.5 * z * z - this.logStdValue - LOG_SQRT_2PI;
       const target = Math.min(1, Math.max(0, a));
       const action = positionAction(target, holdRatio);
-      return { action, confidence: Math.abs(target - holdRatio), position: action === 2 ? undefined : target, explored: Math.abs(z) > 1 };
+      return {
+        action,
+        confidence: Math.abs(target - holdRatio),
+        position: action === 2 ? undefined : target,
+        explored: Math.abs(z) > 1,
+      };
     }
     const p = this.net.policyOutput === 'logits' ? softmaxRow(pol, row, 3, this.probs) : this.copyRow(pol, row);
     let u = this.rng.next();
@@ -168,7 +181,8 @@ export class OnPolicyLearner implements Learner {
           if (step.done) live[e] = false;
         }
       }
-      for (let e = 0; e < n; e++) lastValue[e] = live[e] && this.net.heads.value ? (this.net.forwardOne(obs[e]).value as Float32Array)[0] : 0;
+      for (let e = 0; e < n; e++)
+        lastValue[e] = live[e] && this.net.heads.value ? (this.net.forwardOne(obs[e]).value as Float32Array)[0] : 0;
       counter.addLoss(this.update(r, lastValue));
       trace.learnedAt.push(obs[0].t);
     }
@@ -272,10 +286,25 @@ export class OnPolicyLearner implements Learner {
     return lossSum / lossN;
   }
 
-  private gradientStep(x: Float32Array, st: Float32Array, act: Int32Array, pos: Float32Array, oldLogp: Float32Array, adv: Float32Array, ret: Float32Array, size: number): number {
+  private gradientStep(
+    x: Float32Array,
+    st: Float32Array,
+    act: Int32Array,
+    pos: Float32Array,
+    oldLogp: Float32Array,
+    adv: Float32Array,
+    ret: Float32Array,
+    size: number,
+  ): number {
     const p = this.params;
     if (this.trainer) {
-      const loss = this.trainer.step(x, st, size, discreteLossGradient(act, oldLogp, adv, ret, p), clipByGlobalNorm(this.optimizer, p.clipNorm));
+      const loss = this.trainer.step(
+        x,
+        st,
+        size,
+        discreteLossGradient(act, oldLogp, adv, ret, p),
+        clipByGlobalNorm(this.optimizer, p.clipNorm),
+      );
       this.net.sync();
       return loss;
     }
@@ -283,13 +312,16 @@ export class OnPolicyLearner implements Learner {
     const advT = tf.tensor1d(adv.subarray(0, size));
     const retT = tf.tensor1d(ret.subarray(0, size));
     const oldT = tf.tensor1d(oldLogp.subarray(0, size));
-    const actT = this.continuous ? tf.tensor1d(pos.subarray(0, size)) : tf.tidy(() => tf.oneHot(tf.tensor1d(act.subarray(0, size), 'int32'), 3));
+    const actT = this.continuous
+      ? tf.tensor1d(pos.subarray(0, size))
+      : tf.tidy(() => tf.oneHot(tf.tensor1d(act.subarray(0, size), 'int32'), 3));
     const loss = trainStep(
       this.net,
       this.optimizer,
       () => {
         const out = this.net.apply(inputs, true);
-        if (!this.continuous) return discreteLoss(this.net.logProbs(out.policy as tf.Tensor2D), out.value, actT, oldT, advT, retT, p);
+        if (!this.continuous)
+          return discreteLoss(this.net.logProbs(out.policy as tf.Tensor2D), out.value, actT, oldT, advT, retT, p);
         // a Gaussian around the policy's mean position with the learned log standard deviation
         const ls = this.logStd as tf.Variable;
         const mean = this.net.positionMean(out.policy as tf.Tensor2D);

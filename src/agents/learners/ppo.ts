@@ -19,6 +19,11 @@ export const PPO_DEFAULTS: OnPolicyParams = {
   learningRate: 3e-4,
 };
 
-export function createPpo(net: AgentNet, params: Partial<OnPolicyParams>, seed: number, logStd?: number): OnPolicyLearner {
+export function createPpo(
+  net: AgentNet,
+  params: Partial<OnPolicyParams>,
+  seed: number,
+  logStd?: number,
+): OnPolicyLearner {
   return new OnPolicyLearner('ppo', net, { ...PPO_DEFAULTS, ...params }, seed, logStd);
 }

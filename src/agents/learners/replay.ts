@@ -63,7 +63,15 @@ export class ReplayBuffer {
     return this.count;
   }
 
-  push(x: Float32Array, state: Float32Array, action: number, reward: number, nextX: Float32Array, nextState: Float32Array, done: boolean): void {
+  push(
+    x: Float32Array,
+    state: Float32Array,
+    action: number,
+    reward: number,
+    nextX: Float32Array,
+    nextState: Float32Array,
+    done: boolean,
+  ): void {
     const i = this.head;
     this.xs.set(x, i * this.xSize);
     this.nextXs.set(nextX, i * this.xSize);

@@ -4,7 +4,13 @@
  */
 
 /** Monte-Carlo discounted returns G_i = r_i + γ G_{i+1}, reset at episode ends; `bootstrap` values the state after the last step. */
-export function discountedReturns(rewards: ArrayLike<number>, dones: ArrayLike<number>, gamma: number, bootstrap = 0, out?: Float32Array): Float32Array {
+export function discountedReturns(
+  rewards: ArrayLike<number>,
+  dones: ArrayLike<number>,
+  gamma: number,
+  bootstrap = 0,
+  out?: Float32Array,
+): Float32Array {
   const n = rewards.length;
   const g = out ?? new Float32Array(n);
   let next = bootstrap;

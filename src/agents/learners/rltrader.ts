@@ -188,7 +188,8 @@ export function rltraderLoss(out: HeadTensors, yValue: tf.Tensor2D, yPolicy: tf.
 /** `rltraderLoss` and its gradient with respect to the head outputs, for the JS trainer. */
 export function rltraderLossGradient(yValue: Float32Array, yPolicy: Float32Array | undefined): LossGradient {
   return (out, grad) => {
-    const v = out.value!, gv = grad.value!;
+    const v = out.value!,
+      gv = grad.value!;
     let sum = 0;
     for (let i = 0; i < v.length; i++) {
       const d = v[i] - yValue[i];
@@ -196,14 +197,16 @@ export function rltraderLossGradient(yValue: Float32Array, yPolicy: Float32Array
       gv[i] = (2 * d) / v.length;
     }
     let loss = sum / v.length;
-    const p = out.policy, gp = grad.policy;
+    const p = out.policy,
+      gp = grad.policy;
     if (yPolicy && p && gp) {
       // z = log(a / b), a = p + ε, b = 1 + ε − p; loss = mean(max(z, 0) − z·y + log(1 + e^−|z|)); dz/dp = 1/a + 1/b.
       // a and b rounded to float32 as tfjs computes them: near p = 1, b is mostly rounding
       let ce = 0;
       const onePlusEps = Math.fround(1 + POLICY_EPS);
       for (let i = 0; i < p.length; i++) {
-        const a = Math.fround(p[i] + POLICY_EPS), b = Math.fround(onePlusEps - p[i]);
+        const a = Math.fround(p[i] + POLICY_EPS),
+          b = Math.fround(onePlusEps - p[i]);
         const z = Math.log(a / b);
         ce += Math.max(z, 0) - z * yPolicy[i] + Math.log1p(Math.exp(-Math.abs(z)));
         gp[i] = ((a / (a + b) - yPolicy[i]) * (1 / a + 1 / b)) / p.length;

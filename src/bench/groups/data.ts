@@ -19,9 +19,13 @@ const BINANCE_1H = 'binance_btc_usdt_1h_2022-2025.csv';
 
 /** Starts test/fake-exchange/serve.ts in its own process, so its arrival times are not held up by the downloader's work. */
 async function startFakeProcess(args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'test/fake-exchange/serve.ts'), ...args], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(PROJECT_ROOT, 'test/fake-exchange/serve.ts'), ...args],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -38,7 +42,16 @@ async function downloadThroughput(report: Parameters<BenchGroup['run']>[0], dir:
   const start = Date.UTC(2024, 0, 1);
   const now = start + (count + 1) * H;
   const { url, child } = await startFakeProcess([
-    '--config-out', path.join(dir, 'fake.json'), '--count', String(count), '--start', String(start), '--now', String(now), '--rate', '10',
+    '--config-out',
+    path.join(dir, 'fake.json'),
+    '--count',
+    String(count),
+    '--start',
+    String(start),
+    '--now',
+    String(now),
+    '--rate',
+    '10',
   ]);
   try {
     const config = loadConfig({
@@ -52,13 +65,28 @@ async function downloadThroughput(report: Parameters<BenchGroup['run']>[0], dir:
     const ex = createExchange(config);
     await ex.loadMarkets();
     const started = performance.now();
-    const result = await downloadToStore(store, ex, { exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h', since: start }, { retry: retryOptionsFrom(config), now: () => now });
+    const result = await downloadToStore(
+      store,
+      ex,
+      { exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h', since: start },
+      { retry: retryOptionsFrom(config), now: () => now },
+    );
     const seconds = (performance.now() - started) / 1000;
     store.close();
     const stats = (await (await fetch(`${url}/__fake/stats`)).json()) as { throttled: number };
     const perSecond = result.fetched / seconds;
-    report({ figure: 'download candles/s (fake Upbit, 10 req/s enforced)', value: perSecond, unit: 'candles/s', note: `${result.fetched} candles, ${result.pages} requests` });
-    report({ figure: 'download vs 2,000/s ceiling', value: (100 * perSecond) / CEILING, unit: '%', note: 'target ≥ 90' });
+    report({
+      figure: 'download candles/s (fake Upbit, 10 req/s enforced)',
+      value: perSecond,
+      unit: 'candles/s',
+      note: `${result.fetched} candles, ${result.pages} requests`,
+    });
+    report({
+      figure: 'download vs 2,000/s ceiling',
+      value: (100 * perSecond) / CEILING,
+      unit: '%',
+      note: 'target ≥ 90',
+    });
     report({ figure: 'download 429 answers', value: stats.throttled, unit: 'replies', note: 'target 0' });
   } finally {
     child.kill();
@@ -84,7 +112,12 @@ function csvImport(report: Parameters<BenchGroup['run']>[0], dir: string): void 
   const t3 = performance.now();
   store.close();
   const n = parsed.rows.length;
-  report({ figure: 'CSV import rows/s (parse + store, Binance 1h)', value: n / ((t2 - t0) / 1000), unit: 'rows/s', note: `${n} rows` });
+  report({
+    figure: 'CSV import rows/s (parse + store, Binance 1h)',
+    value: n / ((t2 - t0) / 1000),
+    unit: 'rows/s',
+    note: `${n} rows`,
+  });
   report({ figure: 'CSV parse rows/s', value: n / ((t1 - t0) / 1000), unit: 'rows/s' });
   report({ figure: 'store load rows/s', value: loaded.ts.length / ((t3 - t2) / 1000), unit: 'rows/s' });
 }

@@ -32,7 +32,12 @@ export const engineGroup: BenchGroup = {
       best = Math.min(best, (performance.now() - started) / 1000);
       trades = r.trades.length;
     }
-    report({ figure: 'sma-cross candles/s', value: Math.round(CANDLES / best), unit: 'candles/s', note: 'target ≥ 2,000,000 (fees, fills, equity curve; SMAs precomputed)' });
+    report({
+      figure: 'sma-cross candles/s',
+      value: Math.round(CANDLES / best),
+      unit: 'candles/s',
+      note: 'target ≥ 2,000,000 (fees, fills, equity curve; SMAs precomputed)',
+    });
     report({ figure: 'sma-cross run time', value: best, unit: 's', note: `${trades} fills` });
     report({ figure: 'rss before runs', value: rssBefore, unit: 'MiB', note: 'candles in memory' });
     report({ figure: 'peak rss', value: peakRssMiB(), unit: 'MiB' });

@@ -17,7 +17,11 @@ export const envGroup: BenchGroup = {
     const data = new Float32Array(CANDLES * COLS);
     const rng = new Rng(3);
     for (let i = 0; i < data.length; i++) data[i] = rng.normal();
-    for (const reward of [{ kind: 'delayed', threshold: 0.05 }, { kind: 'logReturn' }, { kind: 'sharpe', eta: 0.01 }] as const) {
+    for (const reward of [
+      { kind: 'delayed', threshold: 0.05 },
+      { kind: 'logReturn' },
+      { kind: 'sharpe', eta: 0.01 },
+    ] as const) {
       const env = new TradingEnv({
         candles,
         features: { data, cols: COLS },
@@ -42,7 +46,12 @@ export const envGroup: BenchGroup = {
         best = Math.min(best, (performance.now() - started) / 1000);
         steps = n;
       }
-      report({ figure: `step/s (${reward.kind} reward)`, value: Math.round(steps / best), unit: 'steps/s', note: `${steps.toLocaleString('en-US')} steps per episode` });
+      report({
+        figure: `step/s (${reward.kind} reward)`,
+        value: Math.round(steps / best),
+        unit: 'steps/s',
+        note: `${steps.toLocaleString('en-US')} steps per episode`,
+      });
     }
   },
 };

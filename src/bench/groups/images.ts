@@ -26,13 +26,21 @@ function rate(spec: string, ms: number, frames = 1): { cpu: number; wall: number
     const used = process.cpuUsage(cpu0);
     cpuMs = (used.user + used.system) / 1000;
   }
-  return { cpu: Math.round((n * frames) / (cpuMs / 1000)), wall: Math.round((n * frames) / ((performance.now() - t0) / 1000)) };
+  return {
+    cpu: Math.round((n * frames) / (cpuMs / 1000)),
+    wall: Math.round((n * frames) / ((performance.now() - t0) / 1000)),
+  };
 }
 
 function figure(name: string, spec: string, ms: number, frames = 1, target?: string) {
   const r = rate(spec, ms, frames);
   const load = os.loadavg()[0].toFixed(1);
-  return { figure: name, value: r.cpu, unit: 'images/cpu-s', note: `${target ? `${target}; ` : ''}wall ${r.wall.toLocaleString('en-US')}/s at load ${load}` };
+  return {
+    figure: name,
+    value: r.cpu,
+    unit: 'images/cpu-s',
+    note: `${target ? `${target}; ` : ''}wall ${r.wall.toLocaleString('en-US')}/s at load ${load}`,
+  };
 }
 
 export const imagesGroup: BenchGroup = {
@@ -57,7 +65,12 @@ export const imagesGroup: BenchGroup = {
         await writePng(path.join(dir, `${n % 50}.png`), px, 60, 64, 1);
         n++;
       }
-      report({ figure: 'PNG files 64×60 via sharp (render + encode + write)', value: Math.round(n / ((performance.now() - t0) / 1000)), unit: 'files/s', note: 'one at a time' });
+      report({
+        figure: 'PNG files 64×60 via sharp (render + encode + write)',
+        value: Math.round(n / ((performance.now() - t0) / 1000)),
+        unit: 'files/s',
+        note: 'one at a time',
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

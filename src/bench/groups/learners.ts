@@ -15,7 +15,14 @@ import { PROJECT_ROOT } from '../../core/project-root.ts';
 import { candlesFromRows, type Candles } from '../../core/candles.ts';
 import { parseCandlesCsv } from '../../data/csv.ts';
 import { initBackend } from '../../nn/backend/backend.ts';
-import { createLearner, networkSpec, prepareData, recipeWarmup, trainingEnvs, type IndexRange } from '../../agents/setup.ts';
+import {
+  createLearner,
+  networkSpec,
+  prepareData,
+  recipeWarmup,
+  trainingEnvs,
+  type IndexRange,
+} from '../../agents/setup.ts';
 import { EpochTrace } from '../../agents/learners/epoch-trace.ts';
 import { epsilonAt } from '../../agents/learners/schedule.ts';
 import type { AgentRecipe } from '../../agents/recipe.ts';
@@ -58,7 +65,12 @@ function median(xs: number[]): number {
 }
 
 /** Trains `epochs` epochs on `range`; seconds of each epoch (acting, stepping the env and learning) and steps per epoch. */
-function timeEpochs(recipe: AgentRecipe, candles: Candles, range: IndexRange, epochs: number): { seconds: number[]; steps: number; tensorsGrew: number } {
+function timeEpochs(
+  recipe: AgentRecipe,
+  candles: Candles,
+  range: IndexRange,
+  epochs: number,
+): { seconds: number[]; steps: number; tensorsGrew: number } {
   const config = loadConfig({ overrides: { log: { level: 'error', file: '' } } });
   const prepared = prepareData(recipe, candles, range);
   const learner = createLearner(recipe, networkSpec(recipe, prepared, 1), 1);
@@ -109,7 +121,8 @@ async function rltraderFigures(report: Report, data: BenchDataDir): Promise<void
     report({ figure: `${name} speed-up vs RLTrader`, value: peer / s, unit: '×', note: target });
     const peerSteps = `RLTrader ${Math.round(RLTRADER_STEPS / peer)} steps/s (from its stored ${peer} s)`;
     report({ figure: `${name} env steps/s`, value: r.steps / s, unit: 'steps/s', note: peerSteps });
-    if (r.tensorsGrew !== 0) report({ figure: `${name} tensor growth`, value: r.tensorsGrew, unit: 'tensors', note: 'should be 0' });
+    if (r.tensorsGrew !== 0)
+      report({ figure: `${name} tensor growth`, value: r.tensorsGrew, unit: 'tensors', note: 'should be 0' });
   }
 }
 
@@ -127,7 +140,12 @@ async function replayFigures(report: Report, data: BenchDataDir): Promise<void> 
     const range = { from, to: Math.min(candles.close.length, from + 4000) };
     const r = timeEpochs(recipe, candles, range, 4);
     const s = median(r.seconds.slice(1));
-    report({ figure: `${name} env steps/s incl. learning`, value: r.steps / s, unit: 'steps/s', note: `BTC/USDT 1h, ${r.steps} steps/epoch; target ≥ ${targets[name].toLocaleString('en-US')}` });
+    report({
+      figure: `${name} env steps/s incl. learning`,
+      value: r.steps / s,
+      unit: 'steps/s',
+      note: `BTC/USDT 1h, ${r.steps} steps/epoch; target ≥ ${targets[name].toLocaleString('en-US')}`,
+    });
   }
   const recipe = await recipeOf('cnnrnn-dqn');
   const from = recipeWarmup(recipe);
@@ -135,8 +153,18 @@ async function replayFigures(report: Report, data: BenchDataDir): Promise<void> 
   const r = timeEpochs({ ...recipe, learner: { ...recipe.learner, kind: 'dqn', warmup: 64 } }, candles, range, 2);
   const l = recipe.learner as { batchSize?: number; trainEvery?: number };
   const batches = Math.floor((r.steps - 64) / (l.trainEvery ?? 16));
-  report({ figure: 'cnnrnn-dqn training samples/s', value: (batches * (l.batchSize ?? 32)) / r.seconds[1], unit: 'samples/s', note: `${r.steps} env steps with image rendering, ${batches} batches of ${l.batchSize ?? 32}` });
-  report({ figure: 'cnnrnn-dqn env steps/s incl. learning', value: r.steps / r.seconds[1], unit: 'steps/s', note: 'chart-image sequences rendered per step' });
+  report({
+    figure: 'cnnrnn-dqn training samples/s',
+    value: (batches * (l.batchSize ?? 32)) / r.seconds[1],
+    unit: 'samples/s',
+    note: `${r.steps} env steps with image rendering, ${batches} batches of ${l.batchSize ?? 32}`,
+  });
+  report({
+    figure: 'cnnrnn-dqn env steps/s incl. learning',
+    value: r.steps / r.seconds[1],
+    unit: 'steps/s',
+    note: 'chart-image sequences rendered per step',
+  });
 }
 
 /** The default `bot backtest` (no flags but a scratch folder): Upbit BTC/KRW 1h from the store or exchange, else the sample. */
@@ -144,12 +172,32 @@ function defaultRun(report: Report): void {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-backtest-'));
   try {
     const cfg = path.join(dir, 'config.json');
-    writeFileSync(cfg, JSON.stringify({ data: { database: path.join(dir, 'bot.db') }, log: { file: '' }, backtest: { outDir: path.join(dir, 'backtests') }, agent: { modelsDir: path.join(dir, 'models') } }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        data: { database: path.join(dir, 'bot.db') },
+        log: { file: '' },
+        backtest: { outDir: path.join(dir, 'backtests') },
+        agent: { modelsDir: path.join(dir, 'models') },
+      }),
+    );
     const t0 = performance.now();
-    const res = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'src/cli/bot.js'), 'backtest', '--config', cfg], { cwd: dir, encoding: 'utf8', timeout: 20 * 60_000 });
+    const res = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'src/cli/bot.js'), 'backtest', '--config', cfg], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 20 * 60_000,
+    });
     const seconds = (performance.now() - t0) / 1000;
     const notice = /sample/i.test(res.stderr + res.stdout) ? 'offline: bundled S&P 500 sample' : 'store/exchange data';
-    report({ figure: 'default bot backtest end to end', value: res.status === 0 ? seconds : 'failed', unit: res.status === 0 ? 's' : '', note: res.status === 0 ? `${notice}; target: a few minutes` : (res.stderr.trim().split('\n').pop() ?? '').slice(0, 80) });
+    report({
+      figure: 'default bot backtest end to end',
+      value: res.status === 0 ? seconds : 'failed',
+      unit: res.status === 0 ? 's' : '',
+      note:
+        res.status === 0
+          ? `${notice}; target: a few minutes`
+          : (res.stderr.trim().split('\n').pop() ?? '').slice(0, 80),
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

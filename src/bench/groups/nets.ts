@@ -17,7 +17,15 @@ const SPECS: { name: string; spec: NetworkSpec }[] = [
   { name: 'cnn 64-32 (20×28)', spec: { kind: 'cnn', window: 20, features: 28, stateSize: 3, heads, seed: 1 } },
   {
     name: 'cnnrnn 8-16 + gru 32 (5×64×60)',
-    spec: { kind: 'cnnrnn', window: 0, features: 0, image: { frames: 5, height: 64, width: 60, channels: 1 }, stateSize: 3, heads, seed: 1 },
+    spec: {
+      kind: 'cnnrnn',
+      window: 0,
+      features: 0,
+      image: { frames: 5, height: 64, width: 60, channels: 1 },
+      stateSize: 3,
+      heads,
+      seed: 1,
+    },
   },
 ];
 
@@ -56,11 +64,20 @@ function measure(spec: NetworkSpec): { trainSamplesPerSec: number; predictMs: nu
   const model = buildNetwork(spec);
   const xs = [randomTensor([BATCH, ...mainShape(spec)], rng), randomTensor([BATCH, spec.stateSize], rng)];
   const yValue = randomTensor([BATCH, 1], rng);
-  const yPolicy = tf.oneHot(tf.tensor1d(Array.from({ length: BATCH }, () => rng.int(3)), 'int32'), 3);
+  const yPolicy = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: BATCH }, () => rng.int(3)),
+      'int32',
+    ),
+    3,
+  );
   const optimizer = tf.train.adam(1e-3);
   const loss = () => {
     const [v, p] = model.apply(xs, { training: true }) as tf.Tensor[];
-    return tf.add(tf.losses.meanSquaredError(yValue, v), tf.losses.softmaxCrossEntropy(yPolicy, tf.log(tf.add(p, 1e-7)))) as tf.Scalar;
+    return tf.add(
+      tf.losses.meanSquaredError(yValue, v),
+      tf.losses.softmaxCrossEntropy(yPolicy, tf.log(tf.add(p, 1e-7))),
+    ) as tf.Scalar;
   };
   const trainMs = timeIt(() => {
     tf.tidy(() => {
@@ -76,7 +93,8 @@ function measure(spec: NetworkSpec): { trainSamplesPerSec: number; predictMs: nu
   let fastMs: number | undefined;
   if (spec.kind !== 'cnnrnn') {
     const ff = compileFastForward(model, spec);
-    const input = one[0].dataSync() as Float32Array, state = one[1].dataSync() as Float32Array;
+    const input = one[0].dataSync() as Float32Array,
+      state = one[1].dataSync() as Float32Array;
     fastMs = timeIt(() => ff.predict(input, state), 100);
   }
   tf.dispose([...xs, ...one, yValue, yPolicy]);
@@ -93,13 +111,33 @@ export const netsGroup: BenchGroup = {
     const fast: Omit<Figure, 'group'>[] = [];
     for (const backend of backends) {
       const chosen = await initBackend(backend);
-      report({ figure: `backend ${backend}`, value: chosen.name, unit: '', note: 'figures below until the next backend line were made on it' });
+      report({
+        figure: `backend ${backend}`,
+        value: chosen.name,
+        unit: '',
+        note: 'figures below until the next backend line were made on it',
+      });
       for (const { name, spec } of SPECS) {
         const r = measure(spec);
-        report({ figure: `${backend} ${name} train`, value: r.trainSamplesPerSec, unit: 'samples/s', note: `batch ${BATCH}, adam` });
-        report({ figure: `${backend} ${name} predict`, value: r.predictMs, unit: 'ms', note: 'one observation, model.predict' });
+        report({
+          figure: `${backend} ${name} train`,
+          value: r.trainSamplesPerSec,
+          unit: 'samples/s',
+          note: `batch ${BATCH}, adam`,
+        });
+        report({
+          figure: `${backend} ${name} predict`,
+          value: r.predictMs,
+          unit: 'ms',
+          note: 'one observation, model.predict',
+        });
         if (r.fastMs !== undefined && backend === backends[0]) {
-          fast.push({ figure: `js ${name} fast forward`, value: r.fastMs, unit: 'ms', note: 'one observation, plain JS (no tfjs)' });
+          fast.push({
+            figure: `js ${name} fast forward`,
+            value: r.fastMs,
+            unit: 'ms',
+            note: 'one observation, plain JS (no tfjs)',
+          });
         }
       }
     }

@@ -50,13 +50,29 @@ export const tradingGroup: BenchGroup = {
   description: `paper tick latency, candle close → persisted decision (SQLite, ${HISTORY} candles of history, features/images, model), exchange reply excluded`,
   async run(report) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-trading-'));
-    const logger = winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+    const logger = winston.createLogger({
+      silent: true,
+      transports: [new winston.transports.Console({ silent: true })],
+    });
     try {
       const config = loadConfig({ overrides: { data: { database: path.join(dir, 'bot.db') }, log: { file: '' } } });
       const backend = await initBackend(config.ml.backend);
-      const candles = syntheticCandles({ seed: 3, count: HISTORY + TICKS + 1, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000 });
+      const candles = syntheticCandles({
+        seed: 3,
+        count: HISTORY + TICKS + 1,
+        timeframe: '1h',
+        start: Date.UTC(2024, 0, 1),
+        tick: 1000,
+      });
       const store = CandleStore.open(config.data.database);
-      const rows = Array.from(candles.ts, (ts, i) => ({ ts, open: candles.open[i], high: candles.high[i], low: candles.low[i], close: candles.close[i], volume: candles.volume[i] }));
+      const rows = Array.from(candles.ts, (ts, i) => ({
+        ts,
+        open: candles.open[i],
+        high: candles.high[i],
+        low: candles.low[i],
+        close: candles.close[i],
+        volume: candles.volume[i],
+      }));
       store.upsert(config.exchange.id, config.symbol, config.timeframe, rows);
       const repo = new RunRepository(store.db);
       for (const name of ['dqn-dnn', 'cnnrnn-dqn']) {
@@ -73,7 +89,13 @@ export const tradingGroup: BenchGroup = {
           feed: { fetchClosed: async () => [] },
           market: new PaperMarket(costs, sizing),
           policies: source,
-          key: { mode: 'paper', name: `bench-${name}`, exchange: config.exchange.id, symbol: config.symbol, timeframe: config.timeframe },
+          key: {
+            mode: 'paper',
+            name: `bench-${name}`,
+            exchange: config.exchange.id,
+            symbol: config.symbol,
+            timeframe: config.timeframe,
+          },
           balance: config.account.balance,
           historyCandles: HISTORY,
           start: candles.ts[startIndex],
@@ -91,9 +113,19 @@ export const tradingGroup: BenchGroup = {
           if (r.acted !== 1) throw new Error(`tick ${k} acted on ${r.acted} candles`);
         }
         times.sort((a, b) => a - b);
-        report({ figure: `${name} tick p50`, value: quantile(times, 0.5), unit: 'ms', note: `${TICKS - 1} ticks, backend ${backend.name}` });
+        report({
+          figure: `${name} tick p50`,
+          value: quantile(times, 0.5),
+          unit: 'ms',
+          note: `${TICKS - 1} ticks, backend ${backend.name}`,
+        });
         report({ figure: `${name} tick p99`, value: quantile(times, 0.99), unit: 'ms' });
-        report({ figure: `${name} tensor growth over the ticks`, value: tf.memory().numTensors - tensorsBefore, unit: 'tensors', note: 'should be 0' });
+        report({
+          figure: `${name} tensor growth over the ticks`,
+          value: tf.memory().numTensors - tensorsBefore,
+          unit: 'tensors',
+          note: 'should be 0',
+        });
         source.dispose?.();
       }
       store.close();

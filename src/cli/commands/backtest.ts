@@ -42,7 +42,9 @@ function wholeNumber(value: string | undefined, flag: string, min: number): numb
 export function registerBacktest(program: Command): void {
   const cmd = program
     .command('backtest')
-    .description('run a strategy over history against buy-and-hold, flat, random and SMA-cross baselines; writes a report')
+    .description(
+      'run a strategy over history against buy-and-hold, flat, random and SMA-cross baselines; writes a report',
+    )
     .option('--strategy <name>', 'strategy file in strategies/ (default: config backtest.strategy)')
     .option('--data <file>', 'candles from a CSV file instead of the store')
     .option('--columns <names>', COLUMNS_HELP)
@@ -66,7 +68,8 @@ export function registerBacktest(program: Command): void {
     const extra: Record<string, unknown> = {};
     if (flags.balance !== undefined) {
       const b = Number(flags.balance);
-      if (!(Number.isFinite(b) && b > 0)) throw new UserError(`--balance must be a positive amount, got "${flags.balance}"`);
+      if (!(Number.isFinite(b) && b > 0))
+        throw new UserError(`--balance must be a positive amount, got "${flags.balance}"`);
       extra.account = { balance: b };
     }
     if (flags.symbols !== undefined || (flags.sample && flags.strategy === 'equal-weight')) {
@@ -78,13 +81,15 @@ export function registerBacktest(program: Command): void {
     if (flags.data && !existsSync(flags.data)) throw new UserError(`--data: no such file ${flags.data}`);
     const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
     const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
-    if (from !== undefined && to !== undefined && to <= from) throw new UserError(`--to ${flags.to} is not after --from ${flags.from}`);
+    if (from !== undefined && to !== undefined && to <= from)
+      throw new UserError(`--to ${flags.to} is not after --from ${flags.from}`);
     const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;
     // every flag is checked before any network or disk work (issue 17)
     const epochs = wholeNumber(flags.epochs, '--epochs', 1);
     const seeds = wholeNumber(flags.seeds, '--seeds', 1);
     const folds = wholeNumber(flags.folds, '--folds', 1);
-    if (flags.model !== undefined && flags.strategy !== undefined) throw new UserError('use either --model DIR or --strategy NAME, not both');
+    if (flags.model !== undefined && flags.strategy !== undefined)
+      throw new UserError('use either --model DIR or --strategy NAME, not both');
     // the bundled sample stands in for the exchange only in the main job with no market named
     const offlineFallback = flags.symbol === undefined && flags.exchange === undefined && flags.timeframe === undefined;
     const source = { config, dataFile: flags.data, columns: flags.columns, sample: flags.sample, offlineFallback };
@@ -92,7 +97,16 @@ export function registerBacktest(program: Command): void {
       // loaded when used, like the agent runner below: rule backtests do not pay for loading tfjs
       const { runModelBacktest } = await import('../../backtest/model-backtest.ts');
       const series = await loadSeries({ ...source, from: undefined, to });
-      const run = await runModelBacktest({ settings: config, series, modelHome: flags.model, from, to, seed, out: flags.out, logger });
+      const run = await runModelBacktest({
+        settings: config,
+        series,
+        modelHome: flags.model,
+        from,
+        to,
+        seed,
+        out: flags.out,
+        logger,
+      });
       printRun(run, flags.json === true);
       return;
     }
@@ -123,7 +137,8 @@ export function registerBacktest(program: Command): void {
 
     // rule indicators need history before --from: files load whole, the store with a warm-up margin; decisions start at --from
     const fromFile = flags.data !== undefined || flags.sample === true;
-    const warmFrom = from !== undefined && !fromFile ? from - RULE_WARMUP_CANDLES * timeframeMs(config.timeframe) : undefined;
+    const warmFrom =
+      from !== undefined && !fromFile ? from - RULE_WARMUP_CANDLES * timeframeMs(config.timeframe) : undefined;
     const series = await loadSeries({ ...source, from: warmFrom, to });
     logger.info(`backtest ${strategy.name} on ${series.label}`);
     const run = await runRuleBacktest({ settings: config, series, strategy, from, to, seed, out: flags.out });
@@ -211,21 +226,26 @@ export function registerReport(program: Command): void {
     .description('print the summary table of a stored backtest run (the latest when none is named)')
     .argument('[run]', 'run id under backtests/ or a report folder')
     .option('--json', 'print report.json');
-  addCommonOptions(cmd, { market: false, db: false }).action((run: string | undefined, flags: CommonFlags & { json?: boolean }) => {
-    const { config } = setupCommand(flags);
-    const root = config.backtest.outDir;
-    let dir: string | undefined;
-    if (run === undefined) {
-      dir = latestRun(root);
-      if (!dir) throw new UserError(`no backtest runs in ${path.resolve(root)}; run \`bot backtest\` first`);
-    } else if (existsSync(path.join(run, 'report.json'))) dir = run;
-    else if (existsSync(path.join(root, run, 'report.json'))) dir = path.join(root, run);
-    else throw new UserError(`no run "${run}" (looked for ${path.join(run, 'report.json')} and ${path.join(root, run, 'report.json')})`);
-    const report = readReport(path.join(dir, 'report.json'));
-    if (flags.json) console.log(JSON.stringify(report, null, 2));
-    else {
-      console.log(summaryTable(report));
-      console.log(`\nreport: ${path.resolve(dir, report.files.html)}`);
-    }
-  });
+  addCommonOptions(cmd, { market: false, db: false }).action(
+    (run: string | undefined, flags: CommonFlags & { json?: boolean }) => {
+      const { config } = setupCommand(flags);
+      const root = config.backtest.outDir;
+      let dir: string | undefined;
+      if (run === undefined) {
+        dir = latestRun(root);
+        if (!dir) throw new UserError(`no backtest runs in ${path.resolve(root)}; run \`bot backtest\` first`);
+      } else if (existsSync(path.join(run, 'report.json'))) dir = run;
+      else if (existsSync(path.join(root, run, 'report.json'))) dir = path.join(root, run);
+      else
+        throw new UserError(
+          `no run "${run}" (looked for ${path.join(run, 'report.json')} and ${path.join(root, run, 'report.json')})`,
+        );
+      const report = readReport(path.join(dir, 'report.json'));
+      if (flags.json) console.log(JSON.stringify(report, null, 2));
+      else {
+        console.log(summaryTable(report));
+        console.log(`\nreport: ${path.resolve(dir, report.files.html)}`);
+      }
+    },
+  );
 }

@@ -4,7 +4,16 @@ import type { Candles } from '../../core/candles.ts';
 import { loadSeries } from '../../data/source.ts';
 import { isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
-import { contactSheet, createImageRenderer, enlarge, formatImageSpec, parseImageSpec, viewable, writePng, type ImageSpec } from '../../chart/index.ts';
+import {
+  contactSheet,
+  createImageRenderer,
+  enlarge,
+  formatImageSpec,
+  parseImageSpec,
+  viewable,
+  writePng,
+  type ImageSpec,
+} from '../../chart/index.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { addDataSourceOptions, COLUMNS_HELP, seriesRequestFromFlags, type DataSourceFlags } from './data.ts';
 
@@ -27,7 +36,8 @@ export const DEFAULT_SPECS: Record<string, string> = {
 
 function positiveInt(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UserError(`${flag} must be a whole number ≥ 1 (got "${value}")`);
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new UserError(`${flag} must be a whole number ≥ 1 (got "${value}")`);
   return Number(value);
 }
 
@@ -46,7 +56,8 @@ function candleAtOrBefore(c: Candles, at: number): number {
 
 async function chart(flags: ChartFlags): Promise<void> {
   const { config } = setupCommand(flags);
-  if (!flags.spec && !DEFAULT_SPECS[flags.style]) throw new UserError(`--style must be ohlc or candles (got "${flags.style}")`);
+  if (!flags.spec && !DEFAULT_SPECS[flags.style])
+    throw new UserError(`--style must be ohlc or candles (got "${flags.style}")`);
   const spec: ImageSpec = parseImageSpec(flags.spec ?? DEFAULT_SPECS[flags.style]);
   const renderer = createImageRenderer(spec);
   const sheet = positiveInt(flags.sheet, '--sheet', 1);
@@ -63,7 +74,8 @@ async function chart(flags: ChartFlags): Promise<void> {
   const range = `${series.label} covers ${isoTime(c.ts[0])} … ${isoTime(c.ts[c.ts.length - 1])}`;
   if (t < 0) throw new UserError(`--at ${flags.at}: no candle opens at or before it; ${range}`);
   // a time past the last candle's close is not in the data: say so rather than draw the last window (issue 17)
-  if (at !== undefined && at >= c.ts[c.ts.length - 1] + timeframeMs(c.timeframe)) throw new UserError(`--at ${flags.at} is after the data; ${range}`);
+  if (at !== undefined && at >= c.ts[c.ts.length - 1] + timeframeMs(c.timeframe))
+    throw new UserError(`--at ${flags.at} is after the data; ${range}`);
   const firstT = t - (sheet - 1) * every;
   if (firstT < renderer.warmup) {
     throw new UserError(
@@ -87,9 +99,20 @@ async function chart(flags: ChartFlags): Promise<void> {
     image = { ...tiled, channels };
   }
   const view = viewable(image.pixels, image.width, image.height, image.channels);
-  await writePng(flags.out, enlarge(view.pixels, view.width, view.height, view.channels, scale), view.width * scale, view.height * scale, view.channels);
-  const what = sheet > 1 ? `${sheet} windows ending ${isoTime(c.ts[firstT])} … ${isoTime(c.ts[t])} every ${every} candles` : `window ending ${isoTime(c.ts[t])}`;
-  console.log(`wrote ${flags.out}: ${formatImageSpec(spec)}, ${what}, ${series.label}; ${view.width * scale}×${view.height * scale} px`);
+  await writePng(
+    flags.out,
+    enlarge(view.pixels, view.width, view.height, view.channels, scale),
+    view.width * scale,
+    view.height * scale,
+    view.channels,
+  );
+  const what =
+    sheet > 1
+      ? `${sheet} windows ending ${isoTime(c.ts[firstT])} … ${isoTime(c.ts[t])} every ${every} candles`
+      : `window ending ${isoTime(c.ts[t])}`;
+  console.log(
+    `wrote ${flags.out}: ${formatImageSpec(spec)}, ${what}, ${series.label}; ${view.width * scale}×${view.height * scale} px`,
+  );
   if (channels === 2 || channels === 4) console.log(`(${channels} channels shown side by side in grey, left to right)`);
 }
 
@@ -97,10 +120,22 @@ async function chart(flags: ChartFlags): Promise<void> {
 export function registerChart(program: Command): void {
   const cmd = program
     .command('chart')
-    .description('draw the image a model sees for the window of candles ending at --at, as a PNG (or a contact sheet of windows)')
-    .option('--at <time>', 'the window ends at the last candle opening at or before this time (default: the last candle)')
-    .option('--style <style>', `ohlc (Jiang-Kelly-Xiu bars, ${DEFAULT_SPECS.ohlc}) or candles (${DEFAULT_SPECS.candles})`, 'ohlc')
-    .option('--spec <spec>', 'full image spec, e.g. ohlc:32x15:5, ohlc:96x180:60:novol, candles:64x64:20:c4:ma20:volume:rsi:macd')
+    .description(
+      'draw the image a model sees for the window of candles ending at --at, as a PNG (or a contact sheet of windows)',
+    )
+    .option(
+      '--at <time>',
+      'the window ends at the last candle opening at or before this time (default: the last candle)',
+    )
+    .option(
+      '--style <style>',
+      `ohlc (Jiang-Kelly-Xiu bars, ${DEFAULT_SPECS.ohlc}) or candles (${DEFAULT_SPECS.candles})`,
+      'ohlc',
+    )
+    .option(
+      '--spec <spec>',
+      'full image spec, e.g. ohlc:32x15:5, ohlc:96x180:60:novol, candles:64x64:20:c4:ma20:volume:rsi:macd',
+    )
     .option('--out <file>', 'PNG file to write', 'chart.png')
     .option('--sheet <n>', 'contact sheet of n windows ending at --at, oldest first')
     .option('--every <n>', 'candles between the sheet windows (default: the bars of one image)')

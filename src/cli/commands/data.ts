@@ -23,7 +23,7 @@ export interface DataSourceFlags {
 }
 
 export const COLUMNS_HELP =
-  'the CSV\'s columns in file order when it has no header the reader knows, e.g. time,open,high,low,close,volume ' +
+  "the CSV's columns in file order when it has no header the reader knows, e.g. time,open,high,low,close,volume " +
   '(_ or skip for a column to ignore)';
 
 /** `--columns` checked before any I/O; it only means something with `--data FILE`. */
@@ -35,7 +35,10 @@ export function checkColumnsFlag(flags: { data?: string; columns?: string }): vo
 
 export function addDataSourceOptions(cmd: Command): Command {
   return cmd
-    .option('--data <file>', 'read candles from a CSV file instead of the database (any format `bot data import` reads)')
+    .option(
+      '--data <file>',
+      'read candles from a CSV file instead of the database (any format `bot data import` reads)',
+    )
     .option('--sample', 'use the bundled offline sample (S&P 500 daily, 2000-2020)')
     .option('--from <date>', 'first candle open time to use, e.g. 2024-01-01')
     .option('--to <date>', 'end (exclusive) of the candles to use');
@@ -69,7 +72,11 @@ function shortTime(ms: number): string {
 
 function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...rows.map(line)].join('\n');
 }
 
@@ -122,14 +129,20 @@ async function download(flags: DownloadFlags): Promise<void> {
   const step = timeframeMs(timeframe);
   const since = parseTime(flags.since ?? config.data.since, flags.since !== undefined ? '--since' : 'data.since');
   const until = flags.until !== undefined ? parseTime(flags.until, '--until') : undefined;
-  if (until !== undefined && until <= since) throw new UserError(`--until (${flags.until}) must be after --since (${isoTime(since)})`);
+  if (until !== undefined && until <= since)
+    throw new UserError(`--until (${flags.until}) must be after --since (${isoTime(since)})`);
   // ccxt takes seconds to load: only the commands that talk to an exchange pay for it
-  const { createExchange, retryOptionsFrom, ExchangeUnreachableError, offlineHint } = await import('../../data/exchange.ts');
+  const { createExchange, retryOptionsFrom, ExchangeUnreachableError, offlineHint } =
+    await import('../../data/exchange.ts');
   const { downloadToStore } = await import('../../data/download.ts');
   const ex = createExchange(config);
   const bar = process.stderr.isTTY
     ? new cliProgress.SingleBar(
-        { stream: process.stderr, format: `${symbol} ${timeframe} [{bar}] {percentage}% | {value}/{total} candles | {eta_formatted} left`, hideCursor: true },
+        {
+          stream: process.stderr,
+          format: `${symbol} ${timeframe} [{bar}] {percentage}% | {value}/{total} candles | {eta_formatted} left`,
+          hideCursor: true,
+        },
         cliProgress.Presets.shades_classic,
       )
     : undefined;
@@ -163,10 +176,15 @@ async function download(flags: DownloadFlags): Promise<void> {
   }
   withStore(config, (store) => {
     const info = store.series().find((s) => s.exchange === id && s.symbol === symbol && s.timeframe === timeframe);
-    console.log(`${id} ${symbol} ${timeframe}: ${result.fetched} closed candles fetched in ${result.pages} requests, ${result.stored} new or changed`);
+    console.log(
+      `${id} ${symbol} ${timeframe}: ${result.fetched} closed candles fetched in ${result.pages} requests, ${result.stored} new or changed`,
+    );
     if (info) {
       console.log(`stored ${shortTime(info.first)} … ${shortTime(info.last)}: ${info.count} candles`);
-      if (info.gaps > 0) console.log(`note: ${plural(info.missing, 'candle')} missing in ${plural(info.gaps, 'gap')} (${id} skips intervals without trades); see \`bot data gaps\``);
+      if (info.gaps > 0)
+        console.log(
+          `note: ${plural(info.missing, 'candle')} missing in ${plural(info.gaps, 'gap')} (${id} skips intervals without trades); see \`bot data gaps\``,
+        );
     } else console.log('nothing stored: the exchange had no closed candles in that range');
   });
 }
@@ -175,17 +193,33 @@ function list(flags: ListFlags): void {
   const { config } = setupCommand(flags);
   const series: SeriesInfo[] = withStore(config, (store) => store.series());
   if (flags.json) {
-    console.log(JSON.stringify(series.map((s) => ({ ...s, firstTime: isoTime(s.first), lastTime: isoTime(s.last) })), null, 2));
+    console.log(
+      JSON.stringify(
+        series.map((s) => ({ ...s, firstTime: isoTime(s.first), lastTime: isoTime(s.last) })),
+        null,
+        2,
+      ),
+    );
     return;
   }
   if (series.length === 0) {
-    console.log(`no candles stored in ${config.data.database}; try \`bot data download\` or \`bot data import FILE --symbol X\``);
+    console.log(
+      `no candles stored in ${config.data.database}; try \`bot data download\` or \`bot data import FILE --symbol X\``,
+    );
     return;
   }
   console.log(
     table(
       ['exchange', 'symbol', 'timeframe', 'first', 'last', 'count', 'gaps'],
-      series.map((s) => [s.exchange, s.symbol, s.timeframe, shortTime(s.first), shortTime(s.last), String(s.count), s.gaps ? `${s.gaps} (${s.missing} missing)` : '0']),
+      series.map((s) => [
+        s.exchange,
+        s.symbol,
+        s.timeframe,
+        shortTime(s.first),
+        shortTime(s.last),
+        String(s.count),
+        s.gaps ? `${s.gaps} (${s.missing} missing)` : '0',
+      ]),
     ),
   );
   for (const s of series) {
@@ -205,7 +239,13 @@ function gaps(flags: GapFlags): void {
   }));
   if (count === 0) throw new UserError(`no stored candles for ${id} ${symbol} ${timeframe}; see \`bot data list\``);
   if (flags.json) {
-    console.log(JSON.stringify(ranges.map((g) => ({ ...g, fromTime: isoTime(g.from), toTime: isoTime(g.to) })), null, 2));
+    console.log(
+      JSON.stringify(
+        ranges.map((g) => ({ ...g, fromTime: isoTime(g.from), toTime: isoTime(g.to) })),
+        null,
+        2,
+      ),
+    );
     return;
   }
   if (ranges.length === 0) {
@@ -213,7 +253,9 @@ function gaps(flags: GapFlags): void {
     return;
   }
   const missing = ranges.reduce((s, g) => s + g.missing, 0);
-  console.log(`${id} ${symbol} ${timeframe}: ${plural(missing, 'candle')} missing in ${plural(ranges.length, 'gap')} (not an error: exchanges skip intervals without trades, markets close)`);
+  console.log(
+    `${id} ${symbol} ${timeframe}: ${plural(missing, 'candle')} missing in ${plural(ranges.length, 'gap')} (not an error: exchanges skip intervals without trades, markets close)`,
+  );
   for (const g of ranges) console.log(`  ${gapLine(g)}`);
 }
 
@@ -249,7 +291,8 @@ function exportCsv(flags: ExportFlags): void {
   const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
   const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
   const candles = withStore(config, (store) => store.load(id, config.symbol, config.timeframe, from, to));
-  if (candles.ts.length === 0) throw new UserError(`no stored candles for ${id} ${config.symbol} ${config.timeframe}; see \`bot data list\``);
+  if (candles.ts.length === 0)
+    throw new UserError(`no stored candles for ${id} ${config.symbol} ${config.timeframe}; see \`bot data list\``);
   const csv = candlesToCsv(candles);
   if (flags.out) {
     writeFileSync(flags.out, csv);
@@ -281,7 +324,9 @@ function derive(flags: DeriveFlags): void {
 
 /** `bot data …`: download, list, gaps, import, export, derive. */
 export function registerData(program: Command): void {
-  const data = program.command('data').description('market data: download from the exchange, import/export CSV, list what is stored, find gaps');
+  const data = program
+    .command('data')
+    .description('market data: download from the exchange, import/export CSV, list what is stored, find gaps');
 
   addCommonOptions(
     data
@@ -291,7 +336,10 @@ export function registerData(program: Command): void {
       .option('--until <date>', 'end (exclusive); default: the last closed candle'),
   ).action((opts: DownloadFlags) => download(opts));
 
-  addCommonOptions(data.command('list').description('stored series: exchange, symbol, timeframe, first, last, count, gaps'), { db: true, market: false })
+  addCommonOptions(
+    data.command('list').description('stored series: exchange, symbol, timeframe, first, last, count, gaps'),
+    { db: true, market: false },
+  )
     .option('--json', 'machine-readable output')
     .action((opts: ListFlags) => list(opts));
 
@@ -315,7 +363,9 @@ export function registerData(program: Command): void {
       .option('--columns <names>', COLUMNS_HELP),
   ).action((file: string, opts: ImportFlags) => importFile(file, opts));
 
-  addCommonOptions(data.command('export').description('write a stored series as CSV (timestamp,open,high,low,close,volume; UTC)'))
+  addCommonOptions(
+    data.command('export').description('write a stored series as CSV (timestamp,open,high,low,close,volume; UTC)'),
+  )
     .option('--from <date>', 'first candle open time')
     .option('--to <date>', 'end (exclusive)')
     .option('--out <file>', 'output file (default: stdout)')

@@ -30,7 +30,9 @@ async function collectFacts(flags: { config?: string; backend?: string }): Promi
   for (const name of ['node-gpu', 'node'] as const) {
     const probe = await probeBackend(name);
     const pkg = name === 'node' ? 'tfjs-node' : 'tfjs-node-gpu';
-    facts[pkg] = probe.available ? `installed ${packageVersion(`@tensorflow/${pkg}`)}` : `not available: ${probe.reason}`;
+    facts[pkg] = probe.available
+      ? `installed ${packageVersion(`@tensorflow/${pkg}`)}`
+      : `not available: ${probe.reason}`;
   }
   const chosen = await initBackend(config.ml.backend);
   facts.backend = chosen.name;
@@ -62,16 +64,28 @@ export async function checkSqlite(nativeBinding?: string): Promise<NativePart> {
     db.close();
     return { name: 'sqlite', ok: true, detail: `${v} (better-sqlite3 ${packageVersion('better-sqlite3')})` };
   } catch (e) {
-    return { name: 'sqlite', ok: false, detail: `better-sqlite3 ${packageVersion('better-sqlite3')}: ${REBUILD_HINT('better-sqlite3')} (${firstLine(e)})` };
+    return {
+      name: 'sqlite',
+      ok: false,
+      detail: `better-sqlite3 ${packageVersion('better-sqlite3')}: ${REBUILD_HINT('better-sqlite3')} (${firstLine(e)})`,
+    };
   }
 }
 
 async function checkSharp(): Promise<NativePart> {
   try {
     const sharp = (await import('sharp')).default;
-    return { name: 'sharp', ok: true, detail: `${sharp.versions.sharp ?? packageVersion('sharp')} (libvips ${sharp.versions.vips})` };
+    return {
+      name: 'sharp',
+      ok: true,
+      detail: `${sharp.versions.sharp ?? packageVersion('sharp')} (libvips ${sharp.versions.vips})`,
+    };
   } catch (e) {
-    return { name: 'sharp', ok: false, detail: `sharp ${packageVersion('sharp')}: ${REBUILD_HINT('sharp')} (${firstLine(e)})` };
+    return {
+      name: 'sharp',
+      ok: false,
+      detail: `sharp ${packageVersion('sharp')}: ${REBUILD_HINT('sharp')} (${firstLine(e)})`,
+    };
   }
 }
 

@@ -28,21 +28,32 @@ interface LiveFlags extends CommonFlags {
 export function checkLiveAllowed(exchangeId: string, confirmed: boolean, env: NodeJS.ProcessEnv = process.env): void {
   const prefix = exchangeId.toUpperCase().replace(/[^A-Z0-9]/g, '_');
   if (!credentialsFromEnv(exchangeId, env)) {
-    throw new UserError(`live trading needs API keys in the environment: set ${prefix}_API_KEY and ${prefix}_API_SECRET (or BOT_API_KEY / BOT_API_SECRET)`);
+    throw new UserError(
+      `live trading needs API keys in the environment: set ${prefix}_API_KEY and ${prefix}_API_SECRET (or BOT_API_KEY / BOT_API_SECRET)`,
+    );
   }
-  if (!confirmed) throw new UserError('live trading places real orders with real money: add --confirm-live to go ahead');
+  if (!confirmed)
+    throw new UserError('live trading places real orders with real money: add --confirm-live to go ahead');
 }
 
 export function registerLive(program: Command): void {
   const cmd = program
     .command('live')
-    .description('trade for real: the paper loop with a broker that places market orders through ccxt (needs API keys and --confirm-live)')
+    .description(
+      'trade for real: the paper loop with a broker that places market orders through ccxt (needs API keys and --confirm-live)',
+    )
     .option('--strategy <name>', 'rule strategy from strategies/')
     .option('--model <folder>', 'saved model folder (a promoted version is picked up at the next tick)')
     .option('--name <name>', 'run name', 'default')
     .option('--confirm-live', 'yes, place real orders with real money')
-    .option('--max-order-value <amount>', 'largest single order in quote currency (overrides trading.live.maxOrderValue)')
-    .option('--max-daily-loss <amount>', 'kill switch: stop after losing this much in a UTC day (overrides trading.live.maxDailyLoss)')
+    .option(
+      '--max-order-value <amount>',
+      'largest single order in quote currency (overrides trading.live.maxOrderValue)',
+    )
+    .option(
+      '--max-daily-loss <amount>',
+      'kill switch: stop after losing this much in a UTC day (overrides trading.live.maxDailyLoss)',
+    )
     .option('--balance <amount>', 'most quote currency this run may use (overrides account.balance)')
     .option('--clear-halt', 'resume a run the kill switch stopped')
     .option('--once', 'run one tick and exit')
@@ -71,7 +82,9 @@ export function registerLive(program: Command): void {
       clearHalt: flags.clearHalt,
     });
     try {
-      logger.warn(`LIVE trading ${config.symbol} ${config.timeframe} on ${id}: max order ${config.trading.live.maxOrderValue}, max daily loss ${config.trading.live.maxDailyLoss}`);
+      logger.warn(
+        `LIVE trading ${config.symbol} ${config.timeframe} on ${id}: max order ${config.trading.live.maxOrderValue}, max daily loss ${config.trading.live.maxDailyLoss}`,
+      );
       if (flags.once) {
         const r = await session.trader.tick();
         const last = r.decisions[r.decisions.length - 1];

@@ -35,9 +35,14 @@ export function clockFrom(now: string | undefined): () => number {
 export function registerPaper(program: Command): void {
   const cmd = program
     .command('paper')
-    .description('paper-trade on a node-cron clock: every closed candle → features → policy → fill at the next open (state in SQLite)')
+    .description(
+      'paper-trade on a node-cron clock: every closed candle → features → policy → fill at the next open (state in SQLite)',
+    )
     .option('--strategy <name>', 'rule strategy from strategies/ (default: backtest.strategy)')
-    .option('--model <folder>', 'saved model folder, e.g. models/btc-dqn (a promoted version is picked up at the next tick)')
+    .option(
+      '--model <folder>',
+      'saved model folder, e.g. models/btc-dqn (a promoted version is picked up at the next tick)',
+    )
     .option('--balance <amount>', 'starting balance of a new run (overrides account.balance)')
     .option('--name <name>', 'run name: several paper runs can share a market', 'default')
     .option('--start <time>', 'a new run acts from this candle on (default: the newest closed candle)')
@@ -64,7 +69,11 @@ export function registerPaper(program: Command): void {
       logger,
       mode: 'paper',
       name: flags.name,
-      policy: { strategy: flags.strategy, model: flags.model, seed: flags.seed !== undefined ? Number(flags.seed) : undefined },
+      policy: {
+        strategy: flags.strategy,
+        model: flags.model,
+        seed: flags.seed !== undefined ? Number(flags.seed) : undefined,
+      },
       start: flags.start !== undefined ? parseTime(flags.start, '--start') : undefined,
       clock,
       reset: flags.reset,
@@ -75,7 +84,8 @@ export function registerPaper(program: Command): void {
         const run = session.trader.state();
         const last = r.decisions[r.decisions.length - 1];
         console.log(
-          `acted on ${r.acted} candle(s)` + (last ? `; last ${isoTime(last.ts)} → ${last.action} (${last.confidence.toFixed(2)})` : '') +
+          `acted on ${r.acted} candle(s)` +
+            (last ? `; last ${isoTime(last.ts)} → ${last.action} (${last.confidence.toFixed(2)})` : '') +
             (run ? `; account: ${run.account.cash.toFixed(0)} cash, ${run.account.units} units` : ''),
         );
         return;
@@ -88,11 +98,17 @@ export function registerPaper(program: Command): void {
           expression,
           logger,
           lock: session.lock,
-          retrain: flags.retrain && flags.model ? { expression: flags.retrain, run: retrainChildRunner(flags, flags.model, logger) } : undefined,
+          retrain:
+            flags.retrain && flags.model
+              ? { expression: flags.retrain, run: retrainChildRunner(flags, flags.model, logger) }
+              : undefined,
           onTick: extras.onTick,
           onTickError: extras.onTickError,
         });
-        logger.info(`paper trading ${config.symbol} ${config.timeframe} on ${config.exchange.id}`, { cron: expression, next: loop.nextTick()?.toISOString() });
+        logger.info(`paper trading ${config.symbol} ${config.timeframe} on ${config.exchange.id}`, {
+          cron: expression,
+          next: loop.nextTick()?.toISOString(),
+        });
         const end = await loop.done;
         if (end.reason === 'halted') throw new UserError(`trading halted: ${end.message}`);
       } finally {

@@ -33,7 +33,12 @@ function candleAtOrBefore(c: Candles, at: number): number {
 }
 
 /** Stored candles topped up from the exchange first; when it cannot be reached, the stored ones with a warning. */
-async function freshSeries(config: Config, sample: boolean, dataFile: string | undefined, now: () => number): Promise<Series> {
+async function freshSeries(
+  config: Config,
+  sample: boolean,
+  dataFile: string | undefined,
+  now: () => number,
+): Promise<Series> {
   if (dataFile || sample) return loadSeries({ config, dataFile, sample });
   const { id } = config.exchange;
   const { symbol, timeframe } = config;
@@ -49,10 +54,17 @@ async function freshSeries(config: Config, sample: boolean, dataFile: string | u
   const { downloadToStore } = await import('../../data/download.ts');
   const top = CandleStore.open(config.data.database);
   try {
-    await downloadToStore(top, createExchange(config), { exchange: id, symbol, timeframe, since: last + timeframeMs(timeframe) }, { retry: retryOptionsFrom(config), now });
+    await downloadToStore(
+      top,
+      createExchange(config),
+      { exchange: id, symbol, timeframe, since: last + timeframeMs(timeframe) },
+      { retry: retryOptionsFrom(config), now },
+    );
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    log().warn(`${id} cannot be reached (${e.message.split('\n')[0]}); deciding on the stored candles up to ${isoTime(last)}`);
+    log().warn(
+      `${id} cannot be reached (${e.message.split('\n')[0]}); deciding on the stored candles up to ${isoTime(last)}`,
+    );
   } finally {
     top.close();
   }
@@ -62,12 +74,17 @@ async function freshSeries(config: Config, sample: boolean, dataFile: string | u
 export function registerPredict(program: Command): void {
   const cmd = program
     .command('predict')
-    .description("a saved model's action for the newest closed candle (or --at): action, confidence and the network's outputs; no account is touched")
+    .description(
+      "a saved model's action for the newest closed candle (or --at): action, confidence and the network's outputs; no account is touched",
+    )
     .requiredOption('--model <folder>', 'saved model home (models/<name>; its serving version)')
     .option('--data <file>', 'candles from a CSV file instead of the store')
     .option('--sample', 'the bundled sample series (S&P 500 daily)')
     .option('--at <time>', 'decide after the candle opening at or before this time (default: the newest closed candle)')
-    .option('--position <fraction>', 'the agent sees an account holding this fraction of its value in the asset (default 0: flat)')
+    .option(
+      '--position <fraction>',
+      'the agent sees an account holding this fraction of its value in the asset (default 0: flat)',
+    )
     .option('--json', 'machine-readable output')
     .option('--now <time>', 'a fixed clock instead of the wall clock (tests against the fake exchange)');
   addCommonOptions(cmd, { market: true, db: true, backend: true }).action(async (flags: PredictFlags) => {
@@ -76,7 +93,8 @@ export function registerPredict(program: Command): void {
     if (flags.data && !existsSync(flags.data)) throw new UserError(`--data: no such file ${flags.data}`);
     const at = flags.at !== undefined ? parseTime(flags.at, '--at') : undefined;
     const position = flags.position !== undefined ? Number(flags.position) : 0;
-    if (!(Number.isFinite(position) && position >= 0 && position <= 1)) throw new UserError(`--position must be a fraction from 0 to 1, got "${flags.position}"`);
+    if (!(Number.isFinite(position) && position >= 0 && position <= 1))
+      throw new UserError(`--position must be a fraction from 0 to 1, got "${flags.position}"`);
     const fixed = flags.now !== undefined ? parseTime(flags.now, '--now') : undefined;
     const now = fixed !== undefined ? () => fixed : Date.now;
     const home = flags.model as string;
@@ -89,7 +107,8 @@ export function registerPredict(program: Command): void {
     const range = `${series.label} covers ${isoTime(c.ts[0])} … ${isoTime(c.ts[c.ts.length - 1])}`;
     const t = at === undefined ? c.ts.length - 1 : candleAtOrBefore(c, at);
     if (t < 0) throw new UserError(`--at ${flags.at}: no candle opens at or before it; ${range}`);
-    if (at !== undefined && at >= c.ts[c.ts.length - 1] + timeframeMs(c.timeframe)) throw new UserError(`--at ${flags.at} is after the data; ${range}`);
+    if (at !== undefined && at >= c.ts[c.ts.length - 1] + timeframeMs(c.timeframe))
+      throw new UserError(`--at ${flags.at} is after the data; ${range}`);
 
     const { initBackend } = await import('../../nn/backend/backend.ts');
     const { loadAgent } = await import('../../agents/load-agent.ts');
@@ -98,7 +117,12 @@ export function registerPredict(program: Command): void {
     await initBackend(config.ml.backend);
     const agent = await loadAgent(model.dir);
     try {
-      const account = accountHolding(config.account.balance, recipeCosts(agent.recipe, config.account), position, c.close[t]);
+      const account = accountHolding(
+        config.account.balance,
+        recipeCosts(agent.recipe, config.account),
+        position,
+        c.close[t],
+      );
       const p = predictAt(agent, c, t, account);
       const out = {
         model: home,
@@ -118,7 +142,9 @@ export function registerPredict(program: Command): void {
         return;
       }
       const fmt = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 6 });
-      const values = Object.entries(p.outputs.values).map(([k, v]) => `${k} ${fmt(v)}`).join('  ');
+      const values = Object.entries(p.outputs.values)
+        .map(([k, v]) => `${k} ${fmt(v)}`)
+        .join('  ');
       console.log(
         [
           `model       ${home} @ ${model.version} (${agent.meta.strategy})`,

@@ -24,14 +24,18 @@ function wholeNumber(v: string | undefined, flag: string, min: number): number |
 
 function describe(r: RetrainResult): string {
   const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(2)}%`);
-  const scores = r.scores ? `  challenger ${pct(r.scores.challenger)}  champion ${pct(r.scores.champion)}  buy-and-hold ${pct(r.scores.buyHold)}` : '';
+  const scores = r.scores
+    ? `  challenger ${pct(r.scores.challenger)}  champion ${pct(r.scores.champion)}  buy-and-hold ${pct(r.scores.buyHold)}`
+    : '';
   return `${r.outcome}: ${r.reason}${scores}`;
 }
 
 export function registerRetrain(program: Command): void {
   const cmd = program
     .command('retrain')
-    .description('train a challenger on the newest window, compare with the serving model on the latest holdout, promote only a winner')
+    .description(
+      'train a challenger on the newest window, compare with the serving model on the latest holdout, promote only a winner',
+    )
     .option('--strategy <name>', 'agent strategy from strategies/ (default: the one that trained --model)')
     .option('--model <folder>', 'model folder to promote into (default: <agent.modelsDir>/<strategy>)')
     .option('--schedule <cron>', 'keep running and retrain on this cron schedule (UTC), e.g. "0 3 * * *"')
@@ -41,7 +45,14 @@ export function registerRetrain(program: Command): void {
   addCommonOptions(cmd, { market: true, db: true, backend: true });
   cmd.action(async (flags: RetrainFlags) => {
     const { config, logger } = setupCommand(flags);
-    const job = { config, logger, strategy: flags.strategy, model: flags.model, epochs: wholeNumber(flags.epochs, '--epochs', 1), seed: wholeNumber(flags.seed, '--seed', 0) };
+    const job = {
+      config,
+      logger,
+      strategy: flags.strategy,
+      model: flags.model,
+      epochs: wholeNumber(flags.epochs, '--epochs', 1),
+      seed: wholeNumber(flags.seed, '--seed', 0),
+    };
     const print = (r: RetrainResult) => console.log(flags.json ? JSON.stringify(r) : describe(r));
     if (!flags.schedule) {
       const r = await runRetrainJob(job);
@@ -50,7 +61,12 @@ export function registerRetrain(program: Command): void {
       return;
     }
     checkCron(flags.schedule, '--schedule');
-    const task = scheduleTask(flags.schedule, 'retrain', async () => print(await runRetrainJob(job)), (e) => logger.error(`retrain failed: ${(e as Error).message}`));
+    const task = scheduleTask(
+      flags.schedule,
+      'retrain',
+      async () => print(await runRetrainJob(job)),
+      (e) => logger.error(`retrain failed: ${(e as Error).message}`),
+    );
     logger.info(`retraining on "${flags.schedule}" (UTC); next ${task.nextRun()?.toISOString() ?? '—'}`);
     await new Promise<void>((resolve) => {
       const stop = (sig: string) => {

@@ -19,7 +19,9 @@ interface StatusFlags extends CommonFlags {
 export function registerStatus(program: Command): void {
   const cmd = program
     .command('status')
-    .description('every paper and live run in the database (a table), or one run in detail: balance, position, P&L vs buy-and-hold, last decisions, model version and next tick')
+    .description(
+      'every paper and live run in the database (a table), or one run in detail: balance, position, P&L vs buy-and-hold, last decisions, model version and next tick',
+    )
     .option('--json', 'machine-readable output')
     .option('--live', 'live runs only (with a market or --name: the live run instead of the paper one)')
     .option('--name <name>', 'run name (default: default)')
@@ -29,9 +31,17 @@ export function registerStatus(program: Command): void {
     const { config } = setupCommand(flags);
     const mode: TradingMode = flags.live ? 'live' : 'paper';
     const n = flags.decisions !== undefined ? Number(flags.decisions) : config.trading.statusDecisions;
-    if (!(Number.isInteger(n) && n >= 0)) throw new UserError(`--decisions: "${flags.decisions}" is not a whole number`);
-    const named = flags.name !== undefined || flags.symbol !== undefined || flags.exchange !== undefined || flags.timeframe !== undefined;
-    if (!existsSync(config.data.database)) throw new UserError(`no database at ${config.data.database}: no paper or live run has started (start one with bot paper)`);
+    if (!(Number.isInteger(n) && n >= 0))
+      throw new UserError(`--decisions: "${flags.decisions}" is not a whole number`);
+    const named =
+      flags.name !== undefined ||
+      flags.symbol !== undefined ||
+      flags.exchange !== undefined ||
+      flags.timeframe !== undefined;
+    if (!existsSync(config.data.database))
+      throw new UserError(
+        `no database at ${config.data.database}: no paper or live run has started (start one with bot paper)`,
+      );
     const store = CandleStore.open(config.data.database);
     try {
       const repo = new RunRepository(store.db);
@@ -39,7 +49,10 @@ export function registerStatus(program: Command): void {
       if (named) {
         const key = runKey(config, mode, flags.name ?? 'default');
         const s = runStatus(repo, key, now, n, config.trading.tickDelaySeconds);
-        if (!s) throw new UserError(`no ${mode} run "${key.name}" for ${key.exchange} ${key.symbol} ${key.timeframe} in ${config.data.database} (start one with bot ${mode} --symbol ${key.symbol})`);
+        if (!s)
+          throw new UserError(
+            `no ${mode} run "${key.name}" for ${key.exchange} ${key.symbol} ${key.timeframe} in ${config.data.database} (start one with bot ${mode} --symbol ${key.symbol})`,
+          );
         console.log(flags.json ? JSON.stringify(s, null, 2) : formatStatus(s));
         return;
       }
@@ -49,7 +62,10 @@ export function registerStatus(program: Command): void {
         .filter((r) => !flags.live || r.mode === 'live')
         .map((r) => runStatus(repo, r, now, n, config.trading.tickDelaySeconds))
         .filter((s): s is RunStatus => s !== undefined);
-      if (all.length === 0) throw new UserError(`no ${flags.live ? 'live ' : ''}runs in ${config.data.database} (start one with bot paper)`);
+      if (all.length === 0)
+        throw new UserError(
+          `no ${flags.live ? 'live ' : ''}runs in ${config.data.database} (start one with bot paper)`,
+        );
       if (flags.json) console.log(JSON.stringify(all.length === 1 ? all[0] : all, null, 2));
       else console.log(all.length === 1 ? formatStatus(all[0]) : formatRunTable(all));
     } finally {

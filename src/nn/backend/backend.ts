@@ -57,7 +57,9 @@ function isResolvable(pkg: string): boolean {
 
 function gpuAnswers(): { ok: boolean; detail: string } {
   try {
-    const out = execFileSync('nvidia-smi', ['-L'], { timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const out = execFileSync('nvidia-smi', ['-L'], { timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
     return out ? { ok: true, detail: out.split('\n')[0] } : { ok: false, detail: 'nvidia-smi lists no GPU' };
   } catch {
     return { ok: false, detail: 'no GPU answered (nvidia-smi not found or failed)' };
@@ -86,7 +88,12 @@ async function probeNode(name: 'node-gpu' | 'node'): Promise<Availability> {
     return { name, available: false, reason, short: 'does not load' };
   }
   if (!tf.findBackendFactory('tensorflow')) {
-    return { name, available: false, reason: `${pkg} loaded but registered no 'tensorflow' backend`, short: 'no backend' };
+    return {
+      name,
+      available: false,
+      reason: `${pkg} loaded but registered no 'tensorflow' backend`,
+      short: 'no backend',
+    };
   }
   return { name, available: true, reason: `${pkg} loads`, short: 'loads' };
 }
@@ -100,7 +107,12 @@ export async function probeBackend(name: BackendName): Promise<Availability> {
   if (name === 'node-gpu' || name === 'node') return probeNode(name);
   if (name === 'wasm') {
     if (!isResolvable('@tensorflow/tfjs-backend-wasm')) {
-      return { name, available: false, reason: '@tensorflow/tfjs-backend-wasm is not installed', short: 'not installed' };
+      return {
+        name,
+        available: false,
+        reason: '@tensorflow/tfjs-backend-wasm is not installed',
+        short: 'not installed',
+      };
     }
     return { name, available: true, reason: `WebAssembly binaries in ${wasmDir()}`, short: 'WebAssembly' };
   }
@@ -137,7 +149,11 @@ export async function initBackend(
   logger?: Logger,
 ): Promise<{ name: BackendName; reason: string }> {
   // 'auto' reuses only an automatic choice: after a forced backend (e.g. the nets bench's cpu run) it picks the fastest again
-  if (current && (preferred === 'auto' ? chosenAutomatically : preferred === current.name) && tf.getBackend() === TF_NAME[current.name]) {
+  if (
+    current &&
+    (preferred === 'auto' ? chosenAutomatically : preferred === current.name) &&
+    tf.getBackend() === TF_NAME[current.name]
+  ) {
     return current;
   }
   chosenAutomatically = preferred === 'auto';
@@ -162,7 +178,11 @@ export async function initBackend(
   }
   // the block trainer's own element-wise passes (elementwise-passes-wasm.ts); without them it runs the JS ones
   const simd = await loadWasmPasses();
-  logger?.info(`tfjs backend: ${current.name}`, { backend: current.name, reason: current.reason, densePasses: simd ? 'wasm-simd' : 'js' });
+  logger?.info(`tfjs backend: ${current.name}`, {
+    backend: current.name,
+    reason: current.reason,
+    densePasses: simd ? 'wasm-simd' : 'js',
+  });
   return current;
 }
 

@@ -6,14 +6,44 @@
  * the JS passes on the same arrays. Equal to the JS passes (test/nn/elementwise-passes.test.ts).
  */
 import { readFileSync } from 'node:fs';
-import { activationBackward, Arena, columnMoments, dropoutMask, maskedColumnSums, scaleShift, transpose, type Activation, type ElementwisePasses } from './elementwise-passes.ts';
+import {
+  activationBackward,
+  Arena,
+  columnMoments,
+  dropoutMask,
+  maskedColumnSums,
+  scaleShift,
+  transpose,
+  type Activation,
+  type ElementwisePasses,
+} from './elementwise-passes.ts';
 
 interface Exports {
   memory: WebAssembly.Memory;
   col_moments(a: number, n: number, u: number, sum: number, sq: number): void;
   scale_shift(a: number, y: number, mask: number, n: number, u: number, scale: number, shift: number): void;
-  masked_col_sums(dy: number, mask: number, g: number, a: number, n: number, u: number, sumG: number, sumGa: number): void;
-  act_backward(kind: number, g: number, a: number, n: number, u: number, alpha: number, beta: number, gamma: number, dz: number, db: number): void;
+  masked_col_sums(
+    dy: number,
+    mask: number,
+    g: number,
+    a: number,
+    n: number,
+    u: number,
+    sumG: number,
+    sumGa: number,
+  ): void;
+  act_backward(
+    kind: number,
+    g: number,
+    a: number,
+    n: number,
+    u: number,
+    alpha: number,
+    beta: number,
+    gamma: number,
+    dz: number,
+    db: number,
+  ): void;
   transpose(src: number, rows: number, cols: number, dst: number): void;
   dropout_mask(mask: number, len: number, state: number, threshold: number, scale: number): number;
 }
@@ -80,14 +110,16 @@ export function wasmPasses(): ElementwisePasses | undefined {
       wasm.scale_shift(at(a), y.byteOffset, mask ? at(mask) : 0, n, u, at(scale), at(shift));
     },
     maskedColumnSums(dy, mask, g, a, n, u, sumG, sumGa) {
-      if (u % 4 || !arena.owns(g) || !arena.owns(sumG) || !arena.owns(sumGa)) return maskedColumnSums(dy, mask, g, a, n, u, sumG, sumGa);
+      if (u % 4 || !arena.owns(g) || !arena.owns(sumG) || !arena.owns(sumGa))
+        return maskedColumnSums(dy, mask, g, a, n, u, sumG, sumGa);
       sumG.fill(0);
       sumGa.fill(0);
       wasm.masked_col_sums(at(dy), mask ? at(mask) : 0, g.byteOffset, at(a), n, u, sumG.byteOffset, sumGa.byteOffset);
       return mask ? g : dy;
     },
     activationBackward(act, g, a, n, u, alpha, beta, gamma, dz, dzT, db) {
-      if (u % 4 || !arena.owns(dz) || !arena.owns(dzT) || !arena.owns(db)) return activationBackward(act, g, a, n, u, alpha, beta, gamma, dz, dzT, db);
+      if (u % 4 || !arena.owns(dz) || !arena.owns(dzT) || !arena.owns(db))
+        return activationBackward(act, g, a, n, u, alpha, beta, gamma, dz, dzT, db);
       wasm.act_backward(KIND[act], at(g), at(a), n, u, at(alpha), at(beta), at(gamma), dz.byteOffset, db.byteOffset);
       wasm.transpose(dz.byteOffset, n, u, dzT.byteOffset);
     },

@@ -18,10 +18,19 @@ export function columnMoments(a: Float32Array, n: number, u: number, sum: Float6
 }
 
 /** y = a·scale + shift per column, times the dropout mask when there is one (float32 arithmetic, as the SIMD pass). */
-export function scaleShift(a: Float32Array, y: Float32Array, n: number, u: number, scale: Float32Array, shift: Float32Array, mask: Float32Array | undefined): void {
+export function scaleShift(
+  a: Float32Array,
+  y: Float32Array,
+  n: number,
+  u: number,
+  scale: Float32Array,
+  shift: Float32Array,
+  mask: Float32Array | undefined,
+): void {
   const f = Math.fround;
   if (mask) {
-    for (let r = 0, o = 0; r < n; r++, o += u) for (let c = 0; c < u; c++) y[o + c] = f(f(f(a[o + c] * scale[c]) + shift[c]) * mask[o + c]);
+    for (let r = 0, o = 0; r < n; r++, o += u)
+      for (let c = 0; c < u; c++) y[o + c] = f(f(f(a[o + c] * scale[c]) + shift[c]) * mask[o + c]);
   } else {
     for (let r = 0, o = 0; r < n; r++, o += u) for (let c = 0; c < u; c++) y[o + c] = f(a[o + c] * scale[c]) + shift[c];
   }
@@ -152,9 +161,38 @@ export interface ElementwisePasses {
   f32(length: number): Float32Array;
   f64(length: number): Float64Array;
   columnMoments(a: Float32Array, n: number, u: number, sum: Float64Array, sumSq: Float64Array): void;
-  scaleShift(a: Float32Array, y: Float32Array, n: number, u: number, scale: Float32Array, shift: Float32Array, mask: Float32Array | undefined): void;
-  maskedColumnSums(dy: Float32Array, mask: Float32Array | undefined, g: Float32Array, a: Float32Array, n: number, u: number, sumG: Float64Array, sumGa: Float64Array): Float32Array;
-  activationBackward(act: Activation, g: Float32Array, a: Float32Array, n: number, u: number, alpha: Float64Array, beta: Float64Array, gamma: Float64Array, dz: Float32Array, dzT: Float32Array, db: Float64Array): void;
+  scaleShift(
+    a: Float32Array,
+    y: Float32Array,
+    n: number,
+    u: number,
+    scale: Float32Array,
+    shift: Float32Array,
+    mask: Float32Array | undefined,
+  ): void;
+  maskedColumnSums(
+    dy: Float32Array,
+    mask: Float32Array | undefined,
+    g: Float32Array,
+    a: Float32Array,
+    n: number,
+    u: number,
+    sumG: Float64Array,
+    sumGa: Float64Array,
+  ): Float32Array;
+  activationBackward(
+    act: Activation,
+    g: Float32Array,
+    a: Float32Array,
+    n: number,
+    u: number,
+    alpha: Float64Array,
+    beta: Float64Array,
+    gamma: Float64Array,
+    dz: Float32Array,
+    dzT: Float32Array,
+    db: Float64Array,
+  ): void;
   dropoutMask(mask: Float32Array, state: number, threshold: number, scale: number): number;
   /** out[c·rows + r] = m[r·cols + c]; returns out. */
   transpose(m: Float32Array, rows: number, cols: number, out: Float32Array): Float32Array;
@@ -186,7 +224,8 @@ export class Arena {
   take(bytes: number): number {
     const at = this.top;
     this.top = (at + bytes + 15) & ~15;
-    if (this.top > this.limit) throw new Error(`dense passes: scratch beyond the ${this.limit} bytes reserved for this step`);
+    if (this.top > this.limit)
+      throw new Error(`dense passes: scratch beyond the ${this.limit} bytes reserved for this step`);
     return at;
   }
 

@@ -9,7 +9,11 @@ import type { GradConfig, NamedAttrMap } from '@tensorflow/tfjs';
 
 let original: GradConfig | undefined;
 
-function leanGradFunc(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: NamedAttrMap): Record<string, () => tf.Tensor> {
+function leanGradFunc(
+  dy: tf.Tensor | tf.Tensor[],
+  saved: tf.Tensor[],
+  attrs: NamedAttrMap,
+): Record<string, () => tf.Tensor> {
   const g = Array.isArray(dy) ? dy[0] : dy;
   const { varianceEpsilon } = attrs as unknown as { varianceEpsilon: number };
   const [x, mean, variance, scale] = saved;
@@ -19,7 +23,10 @@ function leanGradFunc(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: Na
   const xMinusMean = tf.sub(x, mean);
   const dyTimesScale = tf.mul(g, scaleValue);
   const oneOverSqrtVariance = tf.rsqrt(tf.add(variance, tf.scalar(varianceEpsilon)));
-  const minusHalfRCube = tf.mul(tf.mul(tf.mul(oneOverSqrtVariance, oneOverSqrtVariance), oneOverSqrtVariance), tf.scalar(-0.5));
+  const minusHalfRCube = tf.mul(
+    tf.mul(tf.mul(oneOverSqrtVariance, oneOverSqrtVariance), oneOverSqrtVariance),
+    tf.scalar(-0.5),
+  );
   return {
     x: () => tf.reshape(tf.mul(tf.mul(g, oneOverSqrtVariance), scaleValue), x.shape),
     mean: () => tf.reshape(reduce(tf.mul(tf.mul(oneOverSqrtVariance, tf.scalar(-1)), dyTimesScale)), mean.shape),
@@ -38,7 +45,11 @@ export function originalBatchNormGradient(): GradConfig | undefined {
 export function registerLeanGradients(): void {
   if (original) return;
   original = tf.getGradient(tf.FusedBatchNorm);
-  tf.registerGradient({ kernelName: tf.FusedBatchNorm, inputsToSave: ['x', 'mean', 'variance', 'scale'], gradFunc: leanGradFunc });
+  tf.registerGradient({
+    kernelName: tf.FusedBatchNorm,
+    inputsToSave: ['x', 'mean', 'variance', 'scale'],
+    gradFunc: leanGradFunc,
+  });
 }
 
 export const leanBatchNormGradFunc = leanGradFunc;

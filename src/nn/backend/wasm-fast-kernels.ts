@@ -56,7 +56,11 @@ function fastBatchMatMul(stock: KernelConfig, transpose: KernelFunc): KernelConf
       const bt = transposeB ? transposeLastTwo(transpose, b, backend) : b;
       if (transposeB) made.push(bt);
       try {
-        return fallback({ ...args, inputs: { a: at, b: bt }, attrs: { ...attrs, transposeA: false, transposeB: false } });
+        return fallback({
+          ...args,
+          inputs: { a: at, b: bt },
+          attrs: { ...attrs, transposeA: false, transposeB: false },
+        });
       } finally {
         for (const t of made) backend.disposeData(t.dataId);
       }
@@ -84,7 +88,14 @@ function maxPoolGradJs(stock: KernelConfig): KernelConfig {
       const { dy, input } = args.inputs as NamedTensorInfoMap;
       const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
       if (!dy || !input || input.dtype !== 'float32' || input.shape.length !== 4) return stock.kernelFunc(args);
-      const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+      const info = tf.backend_util.computePool2DInfo(
+        input.shape as [number, number, number, number],
+        filterSize,
+        strides,
+        1,
+        pad,
+        dimRoundingMode,
+      );
       const backend = args.backend as unknown as WasmBackendParts;
       const out = backend.makeOutput(input.shape.slice(), 'float32');
       // views after makeOutput: growing the wasm memory detaches earlier ones
@@ -92,8 +103,22 @@ function maxPoolGradJs(stock: KernelConfig): KernelConfig {
       const g = backend.typedArrayFromHeap(dy);
       const dx = backend.typedArrayFromHeap(out);
       dx.fill(0);
-      const { batchSize, inHeight, inWidth, inChannels: ch, outHeight, outWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
-      const fh = info.effectiveFilterHeight, fw = info.effectiveFilterWidth, top = info.padInfo.top, left = info.padInfo.left;
+      const {
+        batchSize,
+        inHeight,
+        inWidth,
+        inChannels: ch,
+        outHeight,
+        outWidth,
+        strideHeight,
+        strideWidth,
+        dilationHeight,
+        dilationWidth,
+      } = info;
+      const fh = info.effectiveFilterHeight,
+        fw = info.effectiveFilterWidth,
+        top = info.padInfo.top,
+        left = info.padInfo.left;
       // channels innermost: every pass over a window cell reads contiguous memory
       const max = new Float32Array(ch);
       const best = new Int32Array(ch);

@@ -9,7 +9,13 @@
  *   dW[kh,kw,ci,co] = Σ_{b,oh,ow} xpad[b, oh·s + kh, ow·s + kw, ci] · dy[b, oh, ow, co]
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, KernelConfig, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+import type {
+  Conv2DBackpropFilterAttrs,
+  Conv2DBackpropInputAttrs,
+  KernelConfig,
+  NamedTensorInfoMap,
+  TensorInfo,
+} from '@tensorflow/tfjs';
 
 let registered = false;
 
@@ -97,7 +103,16 @@ export function conv2dInputGradientStride1(
   dimRoundingMode?: 'floor' | 'round' | 'ceil',
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const info = tf.backend_util.computeConv2DInfo(inShape, filter.shape, 1, 1, pad, dimRoundingMode, false, 'channelsLast');
+    const info = tf.backend_util.computeConv2DInfo(
+      inShape,
+      filter.shape,
+      1,
+      1,
+      pad,
+      dimRoundingMode,
+      false,
+      'channelsLast',
+    );
     const [kH, kW] = filter.shape;
     const { top, bottom, left, right } = info.padInfo;
     const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]); // [kH, kW, outC, inC]
@@ -122,17 +137,31 @@ function conv2dBackpropInputWasm(stock: KernelConfig): KernelConfig {
     disposeFunc: stock.disposeFunc,
     kernelFunc: (args) => {
       const { dy: dyInfo, filter: filterInfo } = args.inputs as NamedTensorInfoMap;
-      const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as Conv2DBackpropInputAttrs;
+      const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
+        args.attrs as unknown as Conv2DBackpropInputAttrs;
       const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;
       if (!dyInfo || !filterInfo || sh !== 1 || sw !== 1 || dataFormat === 'NCHW') return fallback(args);
       const [kH, kW] = filterInfo.shape;
-      const info = tf.backend_util.computeConv2DInfo(inputShape, filterInfo.shape as [number, number, number, number], 1, 1, pad, dimRoundingMode);
+      const info = tf.backend_util.computeConv2DInfo(
+        inputShape,
+        filterInfo.shape as [number, number, number, number],
+        1,
+        1,
+        pad,
+        dimRoundingMode,
+      );
       const { top, bottom, left, right } = info.padInfo;
       if (Math.max(top, bottom) > kH - 1 || Math.max(left, right) > kW - 1) return fallback(args);
       const dy = asTensor(dyInfo);
       const filter = asTensor(filterInfo);
       try {
-        return conv2dInputGradientStride1(dy.t as tf.Tensor4D, filter.t as tf.Tensor4D, inputShape, pad, dimRoundingMode);
+        return conv2dInputGradientStride1(
+          dy.t as tf.Tensor4D,
+          filter.t as tf.Tensor4D,
+          inputShape,
+          pad,
+          dimRoundingMode,
+        );
       } finally {
         if (dy.owned) dy.t.dispose();
         if (filter.owned) filter.t.dispose();
