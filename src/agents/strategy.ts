@@ -15,7 +15,7 @@ import { costsFromSettings, type Costs } from '../market/costs.ts';
 import type { SizingOptions } from '../market/execution.ts';
 import { checkRecipe, type AgentRecipe } from './recipe.ts';
 
-const STRATEGIES_DIR = path.join(PROJECT_ROOT, 'strategies');
+export const STRATEGIES_DIR = path.join(PROJECT_ROOT, 'strategies');
 
 /** Candles loaded before the first decision so that rule indicators are warm (backtest `--from` and paper trading alike). */
 export const RULE_WARMUP_CANDLES = 100;
@@ -121,6 +121,10 @@ export async function loadStrategy(name: string): Promise<Strategy> {
     if (outside && !isStrategy(exported)) exported = (exported as { default?: unknown } | undefined)?.default;
   } catch (e) {
     throw new UserError(`${label} does not load: ${String((e as Error).message ?? e).split('\n')[0]}`);
+  }
+  if ((exported as { kind?: unknown } | undefined)?.kind === 'portfolio') {
+    const hint = 'give --symbols A,B (and --data a.csv,b.csv or --sample)';
+    throw new UserError(`strategy "${name}" trades several markets: ${hint}`);
   }
   if (!isStrategy(exported)) {
     throw new UserError(`${label} does not default-export a strategy (kind, name, description, …)`);

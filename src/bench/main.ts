@@ -13,6 +13,7 @@ import { tradingGroup } from './groups/trading.ts';
 import { learnersGroup } from './groups/learners.ts';
 import { dashboardGroup } from './groups/dashboard.ts';
 import { sweepGroup } from './groups/sweep.ts';
+import { portfolioGroup } from './groups/portfolio.ts';
 import { renderTable, type BenchGroup, type Figure } from './table.ts';
 
 const groups: BenchGroup[] = [
@@ -26,6 +27,7 @@ const groups: BenchGroup[] = [
   tradingGroup,
   learnersGroup,
   sweepGroup,
+  portfolioGroup,
   dashboardGroup,
 ];
 

@@ -7,7 +7,7 @@ import { candlesFromRows, type Candles } from '../core/candles.ts';
 import { parseCandlesCsv } from './csv.ts';
 
 const SAMPLE_EXCHANGE = 'sample';
-const SAMPLE_SYMBOL = 'SP500/USD';
+export const SAMPLE_SYMBOL = 'SP500/USD';
 const SAMPLE_TIMEFRAME = '1d';
 
 /** vega-datasets' S&P 500 daily file (2000-01-03 … 2020-04-17), located through the package's own entry point. */

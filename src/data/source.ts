@@ -44,7 +44,7 @@ export interface SeriesRequest {
 }
 
 /** Candles with open time in [from, to). */
-function filterRange(c: Candles, from?: number, to?: number): Candles {
+export function filterRange(c: Candles, from?: number, to?: number): Candles {
   let lo = 0;
   let hi = c.ts.length;
   if (from !== undefined) while (lo < hi && c.ts[lo] < from) lo++;
@@ -63,7 +63,7 @@ function nonEmpty(s: Series, from?: number, to?: number): Series {
 }
 
 /** Reads a CSV of candles (any flavour `bot data import` knows) without storing it. */
-function loadCsvFile(
+export function loadCsvFile(
   file: string,
   config: Pick<MarketDataSettings, 'symbol'>,
   timeframe?: string,

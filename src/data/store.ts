@@ -16,6 +16,8 @@ export interface SeriesInfo {
   count: number;
   gaps: number;
   missing: number;
+  /** Set for a series the bot built rather than fetched (e.g. `bot data derive`); absent otherwise. */
+  label?: string;
 }
 
 /** A run of missing candles: `from` is the first missing open time, `to` the next present one (exclusive). */
@@ -57,6 +59,20 @@ CREATE TABLE IF NOT EXISTS candle_coverage (
   from_ts   INTEGER NOT NULL,
   to_ts     INTEGER NOT NULL,
   PRIMARY KEY (exchange, symbol, timeframe, from_ts)
+) WITHOUT ROWID;
+`),
+    },
+    {
+      version: 2,
+      name: 'series_labels (derived series, issue 14)',
+      up: (db) =>
+        db.exec(`
+CREATE TABLE IF NOT EXISTS series_labels (
+  exchange  TEXT NOT NULL,
+  symbol    TEXT NOT NULL,
+  timeframe TEXT NOT NULL,
+  label     TEXT NOT NULL,
+  PRIMARY KEY (exchange, symbol, timeframe)
 ) WITHOUT ROWID;
 `),
     },
@@ -199,8 +215,50 @@ export class CandleStore {
       .all() as Omit<SeriesInfo, 'gaps' | 'missing'>[];
     return rows.map((r) => {
       const gaps = this.gaps(r.exchange, r.symbol, r.timeframe);
-      return { ...r, gaps: gaps.length, missing: gaps.reduce((s, g) => s + g.missing, 0) };
+      const info: SeriesInfo = { ...r, gaps: gaps.length, missing: gaps.reduce((s, g) => s + g.missing, 0) };
+      const label = this.label(r.exchange, r.symbol, r.timeframe);
+      if (label !== undefined) info.label = label;
+      return info;
     });
+  }
+
+  /** The label of a derived series (see `replaceDerived`), or undefined for one fetched or imported. */
+  label(exchange: string, symbol: string, timeframe: string): string | undefined {
+    const row = this.db
+      .prepare('SELECT label FROM series_labels WHERE exchange = ? AND symbol = ? AND timeframe = ?')
+      .get(exchange, symbol, timeframe) as { label: string } | undefined;
+    return row?.label;
+  }
+
+  /**
+   * Stores a series the bot derived, replacing whatever that series held, with its label, in one transaction.
+   * Returns the number of candles stored.
+   */
+  replaceDerived(series: Candles, label: string): number {
+    const { exchange, symbol, timeframe } = series;
+    const rows: CandleRow[] = [];
+    for (let i = 0; i < series.ts.length; i++) {
+      rows.push({
+        ts: series.ts[i],
+        open: series.open[i],
+        high: series.high[i],
+        low: series.low[i],
+        close: series.close[i],
+        volume: series.volume[i],
+      });
+    }
+    const run = this.db.transaction(() => {
+      this.remove(exchange, symbol, timeframe);
+      this.upsert(exchange, symbol, timeframe, rows);
+      this.db
+        .prepare(
+          `INSERT INTO series_labels (exchange, symbol, timeframe, label) VALUES (?, ?, ?, ?)
+           ON CONFLICT (exchange, symbol, timeframe) DO UPDATE SET label = excluded.label`,
+        )
+        .run(exchange, symbol, timeframe, label);
+      return rows.length;
+    });
+    return run();
   }
 
   /** Missing candle ranges of one series (an exchange that skips empty intervals leaves these; they are facts, not errors). */
@@ -260,6 +318,9 @@ export class CandleStore {
     const run = this.db.transaction(() => {
       this.db
         .prepare('DELETE FROM candle_coverage WHERE exchange = ? AND symbol = ? AND timeframe = ?')
+        .run(exchange, symbol, timeframe);
+      this.db
+        .prepare('DELETE FROM series_labels WHERE exchange = ? AND symbol = ? AND timeframe = ?')
         .run(exchange, symbol, timeframe);
       return this.db
         .prepare('DELETE FROM candles WHERE exchange = ? AND symbol = ? AND timeframe = ?')

@@ -88,7 +88,7 @@ const YEAR_MS = 365.25 * 86_400_000;
  * series is visibly sparser (a stock market's weekdays): then 252 trading days for daily-or-longer candles, or the
  * observed density for intraday ones.
  */
-function annualisationPeriods(timestamps: Float64Array, timeframe: string): number {
+export function annualisationPeriods(timestamps: Float64Array, timeframe: string): number {
   const calendar = periodsPerYear(timeframe);
   const n = timestamps.length;
   if (n < 3) return calendar;

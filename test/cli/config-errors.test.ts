@@ -41,7 +41,7 @@ test('every data subcommand has --help naming its options', async () => {
   registerData(program);
   const data = program.commands.find((c) => c.name() === 'data')!;
   const help = Object.fromEntries(data.commands.map((c) => [c.name(), c.helpInformation()]));
-  assert.deepEqual(Object.keys(help).sort(), ['download', 'export', 'gaps', 'import', 'list']);
+  assert.deepEqual(Object.keys(help).sort(), ['derive', 'download', 'export', 'gaps', 'import', 'list']);
   for (const [name, text] of Object.entries(help)) {
     assert.match(text, /-h, --help/, name);
     assert.match(text, /--db <file>/, `${name} touches the database`);
@@ -53,4 +53,5 @@ test('every data subcommand has --help naming its options', async () => {
     /<file>[\s\S]*--tz <zone>[\s\S]*--exchange <id>[\s\S]*--symbol <symbol>[\s\S]*--timeframe <tf>/,
   );
   assert.match(help.export, /--out <file>/);
+  assert.match(help.derive, /--from <symbol>[\s\S]*--leverage <K>[\s\S]*--fee-annual <F>/);
 });

@@ -159,7 +159,7 @@ test('a fresh database gets the current versions; the candle store alone leaves 
     const tables = (
       store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
     ).map((t) => t.name);
-    assert.deepEqual(tables, ['candle_coverage', 'candles']);
+    assert.deepEqual(tables, ['candle_coverage', 'candles', 'series_labels']);
     assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
 
     new RunRepository(store.db);

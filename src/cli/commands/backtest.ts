@@ -4,7 +4,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { readReport, summaryTable } from '../../backtest/report.ts';
 import { runRuleBacktest, type BacktestRun } from '../../backtest/rule-backtest.ts';
-import { loadStrategy, RULE_WARMUP_CANDLES } from '../../agents/strategy.ts';
+import { loadStrategy, RULE_WARMUP_CANDLES, ruleCosts } from '../../agents/strategy.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
@@ -27,6 +27,9 @@ interface BacktestFlags extends CommonFlags {
   name?: string;
   model?: string;
   json?: boolean;
+  symbols?: string;
+  rebalanceEvery?: string;
+  band?: string;
 }
 
 function wholeNumber(value: string | undefined, flag: string, min: number): number | undefined {
@@ -56,7 +59,10 @@ export function registerBacktest(program: Command): void {
     .option('--folds <k>', 'agent strategies: walk-forward folds')
     .option('--name <name>', 'agent strategies: model folder name under models/')
     .option('--model <dir>', 'evaluate a saved model (models/<name>) on the range without training')
-    .option('--json', 'print report.json instead of the table');
+    .option('--json', 'print report.json instead of the table')
+    .option('--symbols <list>', 'portfolio: markets A,B[,…] on one account (with a portfolio strategy: equal-weight)')
+    .option('--rebalance-every <K>', 'portfolio: equal-weight rebalance period in candles (default 20)')
+    .option('--band <fraction>', 'portfolio: skip moves under this share of the value (default 0.01)');
   addCommonOptions(cmd, { market: true, db: true, backend: true }).action(async (flags: BacktestFlags) => {
     checkColumnsFlag(flags);
     const extra: Record<string, unknown> = {};
@@ -65,6 +71,10 @@ export function registerBacktest(program: Command): void {
       if (!(Number.isFinite(b) && b > 0))
         throw new UserError(`--balance must be a positive amount, got "${flags.balance}"`);
       extra.account = { balance: b };
+    }
+    if (flags.symbols !== undefined || (flags.sample && flags.strategy === 'equal-weight')) {
+      await portfolioBacktest(flags, extra);
+      return;
     }
     const { config, logger } = setupCommand(flags, extra);
     if (flags.data && flags.sample) throw new UserError('use either --data FILE or --sample, not both');
@@ -134,6 +144,54 @@ export function registerBacktest(program: Command): void {
     const run = await runRuleBacktest({ settings: config, series, strategy, from, to, seed, out: flags.out });
     printRun(run, flags.json === true);
   });
+}
+
+/** `bot backtest --symbols A,B …`: a portfolio strategy and its portfolio baselines (issue 14). */
+async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unknown>): Promise<void> {
+  const { parseSymbolsFlag, loadPortfolioSeries } = await import('../../data/portfolio-source.ts');
+  const { runPortfolioRun, portfolioTable } = await import('../../backtest/portfolio-backtest.ts');
+  const { loadPortfolioStrategy } = await import('../../agents/portfolio-strategy.ts');
+  if (flags.model !== undefined) {
+    throw new UserError('--model is for one market; portfolio models are not built yet (issue 14)');
+  }
+  const symbols = flags.symbols !== undefined ? parseSymbolsFlag(flags.symbols) : [];
+  const dataFiles = flags.data !== undefined ? flags.data.split(',').map((f) => f.trim()) : undefined;
+  if (dataFiles && flags.sample) throw new UserError('use either --data FILES or --sample, not both');
+  if (dataFiles && symbols.length === 0) {
+    throw new UserError('--data a.csv,b.csv pairs with --symbols A,B; give --symbols');
+  }
+  for (const f of dataFiles ?? []) if (!existsSync(f)) throw new UserError(`--data: no such file ${f}`);
+  checkColumnsFlag(flags);
+  const every = wholeNumber(flags.rebalanceEvery, '--rebalance-every', 1) ?? 20;
+  const band = flags.band !== undefined ? Number(flags.band) : 0.01;
+  if (!(band >= 0 && band < 1)) throw new UserError(`--band must be a fraction in [0, 1), got "${flags.band}"`);
+  const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
+  const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
+  if (from !== undefined && to !== undefined && to <= from) {
+    throw new UserError(`--to ${flags.to} is not after --from ${flags.from}`);
+  }
+  const { config } = setupCommand({ ...flags, symbol: undefined }, extra);
+  const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;
+  const strategy = await loadPortfolioStrategy(flags.strategy ?? 'equal-weight');
+  const { columns, sample } = flags;
+  const series = loadPortfolioSeries({ config, symbols, dataFiles, columns, sample, from, to });
+  const { report, dir } = runPortfolioRun({
+    strategy,
+    series,
+    costs: ruleCosts(config.account),
+    balance: config.account.balance,
+    seed,
+    every,
+    band,
+    randomSeeds: 10,
+    outDir: config.backtest.outDir,
+    out: flags.out,
+  });
+  if (flags.json === true) console.log(JSON.stringify(report, null, 2));
+  else {
+    console.log(portfolioTable(report));
+    console.log(`\nreport: ${path.resolve(dir, 'report.json')}`);
+  }
 }
 
 function printRun(run: BacktestRun, json: boolean): void {

@@ -7,6 +7,7 @@ import type { Config } from '../../config/schema.ts';
 import { UserError } from '../../core/errors.ts';
 import { candlesToCsv, parseCandlesCsvDetailed, parseColumnsSpec } from '../../data/csv.ts';
 import type { SeriesRequest } from '../../data/source.ts';
+import { checkDeriveSpec, deriveLabel, deriveLeveraged } from '../../data/derive.ts';
 import { CandleStore, type GapRange, type SeriesInfo } from '../../data/store.ts';
 import { isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
@@ -97,6 +98,12 @@ interface GapFlags extends CommonFlags {
 interface ImportFlags extends CommonFlags {
   tz?: string;
   columns?: string;
+}
+
+interface DeriveFlags extends CommonFlags {
+  from?: string;
+  leverage?: string;
+  feeAnnual?: string;
 }
 
 interface ExportFlags extends CommonFlags {
@@ -215,6 +222,9 @@ function list(flags: ListFlags): void {
       ]),
     ),
   );
+  for (const s of series) {
+    if (s.label !== undefined) console.log(`${s.exchange} ${s.symbol} ${s.timeframe}: ${s.label}`);
+  }
 }
 
 function gaps(flags: GapFlags): void {
@@ -290,7 +300,29 @@ function exportCsv(flags: ExportFlags): void {
   } else process.stdout.write(csv);
 }
 
-/** `bot data …`: download, list, gaps, import, export. */
+/** `bot data derive`: a leveraged or inverse series from a stored index, stored with its "derived" label. */
+function derive(flags: DeriveFlags): void {
+  if (!flags.from) throw new UserError('--from is required: the stored index to derive from, e.g. --from SP500/USD');
+  if (!flags.symbol) throw new UserError('--symbol is required: the derived series to write, e.g. --symbol SP500-2X');
+  if (flags.leverage === undefined) throw new UserError('--leverage is required (2 for 2×, -1 for inverse)');
+  const spec = { leverage: Number(flags.leverage), feeAnnual: Number(flags.feeAnnual ?? 0), symbol: flags.symbol };
+  if (flags.symbol === flags.from) throw new UserError('--symbol must differ from --from (the index stays)');
+  checkDeriveSpec(spec);
+  const { config } = setupCommand(flags);
+  const { id } = config.exchange;
+  const { timeframe } = config;
+  const label = deriveLabel(flags.from, spec);
+  const stored = withStore(config, (store) => {
+    const index = store.load(id, flags.from as string, timeframe);
+    if (index.ts.length === 0) {
+      throw new UserError(`no stored candles for ${id} ${flags.from} ${timeframe}; see \`bot data list\``);
+    }
+    return store.replaceDerived(deriveLeveraged(index, spec), label);
+  });
+  console.log(`stored ${stored} ${timeframe} candles as ${id} ${spec.symbol} (${label})`);
+}
+
+/** `bot data …`: download, list, gaps, import, export, derive. */
 export function registerData(program: Command): void {
   const data = program
     .command('data')
@@ -338,4 +370,16 @@ export function registerData(program: Command): void {
     .option('--to <date>', 'end (exclusive)')
     .option('--out <file>', 'output file (default: stdout)')
     .action((opts: ExportFlags) => exportCsv(opts));
+
+  addCommonOptions(
+    data
+      .command('derive')
+      .description(
+        'build a daily-rebalanced leveraged (--leverage 2) or inverse (--leverage -1) series from a stored index ' +
+          'and store it as --symbol, labelled as derived (each candle: K × the index return − the annual fee pro rata)',
+      )
+      .requiredOption('--from <symbol>', 'stored index to derive from (same exchange and timeframe)')
+      .requiredOption('--leverage <K>', 'daily multiple of the index return: 2, -1, …')
+      .option('--fee-annual <F>', 'annual fee as a fraction, charged pro rata per candle (default 0)'),
+  ).action((opts: DeriveFlags) => derive(opts));
 }

@@ -1,0 +1,78 @@
+/**
+ * Portfolio strategies (issue 14): strategies/<name>.ts files of kind `portfolio` that give target weights over N
+ * markets, and the rule policies they and the portfolio baselines are made of.
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { UserError } from '../core/errors.ts';
+import { Rng } from '../core/random.ts';
+import type { PortfolioPolicy } from '../market/portfolio-engine.ts';
+import { listStrategies, STRATEGIES_DIR } from './strategy.ts';
+
+export interface PortfolioContext {
+  symbols: readonly string[];
+  seed: number;
+  /** Rebalance every this many candles (rule strategies that rebalance on a calendar). */
+  every: number;
+}
+
+export interface PortfolioStrategy {
+  kind: 'portfolio';
+  name: string;
+  description: string;
+  createPolicy(ctx: PortfolioContext): PortfolioPolicy;
+}
+
+export function isPortfolioStrategy(v: unknown): v is PortfolioStrategy {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Record<string, unknown>;
+  return s.kind === 'portfolio' && typeof s.name === 'string' && typeof s.createPolicy === 'function';
+}
+
+/** Loads strategies/<name>.ts as a portfolio strategy; a one-line error for unknown names or other kinds. */
+export async function loadPortfolioStrategy(name: string): Promise<PortfolioStrategy> {
+  const available = listStrategies();
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name) || !available.includes(name)) {
+    throw new UserError(`unknown strategy "${name}" (available: ${available.join(', ') || 'none'})`);
+  }
+  const mod = (await import(pathToFileURL(path.join(STRATEGIES_DIR, `${name}.ts`)).href)) as { default?: unknown };
+  if (!isPortfolioStrategy(mod.default)) {
+    throw new UserError(`strategy "${name}" trades one market; with --symbols use a portfolio strategy (equal-weight)`);
+  }
+  return mod.default;
+}
+
+/** Fixed weights, set again every `every` candles (every = Infinity: bought once and held). */
+export function fixedWeightsPolicy(name: string, weights: readonly number[], every: number): PortfolioPolicy {
+  if (!(every >= 1)) throw new UserError(`rebalance period must be ≥ 1 candle, got ${every}`);
+  let since = Infinity;
+  return {
+    name,
+    decide: (view) => {
+      if (view.t === 0) since = Infinity;
+      if (since < every) {
+        since++;
+        return null;
+      }
+      since = 1;
+      return weights;
+    },
+  };
+}
+
+/** Equal weights over all markets (fully invested), rebalanced every `every` candles. */
+export function equalWeightPolicy(n: number, every: number): PortfolioPolicy {
+  return fixedWeightsPolicy(`equal-weight/${every}`, new Array<number>(n).fill(1 / n), every);
+}
+
+/** Random weights drawn once from a seed (uniform on the simplex), bought and held: a baseline. */
+export function randomWeightsPolicy(n: number, seed: number): PortfolioPolicy {
+  const rng = new Rng(seed);
+  const raw = Array.from({ length: n }, () => -Math.log(1 - rng.next()));
+  const total = raw.reduce((a, b) => a + b, 0);
+  return fixedWeightsPolicy(
+    `random-weights/${seed}`,
+    raw.map((x) => x / total),
+    Infinity,
+  );
+}

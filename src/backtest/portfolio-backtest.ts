@@ -1,0 +1,229 @@
+/**
+ * `bot backtest --symbols A,B,…` (issue 14): a portfolio strategy over several markets on one clock, its portfolio
+ * baselines, and report.json with the documented `portfolio` part (README, "Portfolios").
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  equalWeightPolicy,
+  fixedWeightsPolicy,
+  randomWeightsPolicy,
+  type PortfolioStrategy,
+} from '../agents/portfolio-strategy.ts';
+import type { Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
+import { describeTimeline } from '../data/timeline.ts';
+import type { Costs } from '../market/costs.ts';
+import { annualisationPeriods } from '../market/metrics.ts';
+import { runPortfolioBacktest, type PortfolioPolicy, type PortfolioResult } from '../market/portfolio-engine.ts';
+import { newRunId } from './range.ts';
+
+export const PORTFOLIO_REPORT_SCHEMA = 'bot-portfolio-report/1';
+
+/** One series of a portfolio run and where it came from (derived series say so). */
+export interface PortfolioSeries {
+  candles: Candles;
+  label: string;
+}
+
+export interface PortfolioRunRequest {
+  strategy: PortfolioStrategy;
+  series: readonly PortfolioSeries[];
+  costs: Costs;
+  balance: number;
+  seed: number;
+  /** Equal-weight rebalance period in candles. */
+  every: number;
+  band: number;
+  /** Random-weight baseline seeds. */
+  randomSeeds: number;
+  outDir: string;
+  out?: string;
+}
+
+export interface PortfolioSummary {
+  name: string;
+  totalReturn: number;
+  maxDrawdown: number;
+  sharpe: number;
+  feesPaid: number;
+  turnover: number;
+}
+
+export interface PortfolioReport {
+  schema: typeof PORTFOLIO_REPORT_SCHEMA;
+  runId: string;
+  createdAt: string;
+  strategy: string;
+  data: { series: { symbol: string; label: string; missing: number }[]; timeline: string };
+  summary: PortfolioSummary;
+  baselines: PortfolioSummary[];
+  randomWeights: { seeds: number; mean: Omit<PortfolioSummary, 'name'>; sd: Omit<PortfolioSummary, 'name'> };
+  portfolio: {
+    symbols: string[];
+    /** Open time of each clock time, and each market's weight at its close (weights[m][t]; the rest is cash). */
+    timestamps: number[];
+    weights: number[][];
+    equity: number[];
+    markets: {
+      symbol: string;
+      contribution: number;
+      turnover: number;
+      feesPaid: number;
+      taxPaid: number;
+      rejected: Record<string, number>;
+      skipped: number;
+      waited: number;
+      missing: number;
+    }[];
+  };
+}
+
+function summarise(name: string, r: PortfolioResult): PortfolioSummary {
+  const eq = r.equity;
+  let peak = eq[0];
+  let mdd = 0;
+  const rets: number[] = [];
+  for (let t = 0; t < eq.length; t++) {
+    peak = Math.max(peak, eq[t]);
+    mdd = Math.max(mdd, 1 - eq[t] / peak);
+    if (t > 0) rets.push(eq[t] / eq[t - 1] - 1);
+  }
+  const mean = rets.reduce((a, b) => a + b, 0) / Math.max(1, rets.length);
+  const sd = Math.sqrt(rets.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, rets.length - 1));
+  const ppy = annualisationPeriods(r.timeline.ts, r.timeframe);
+  return {
+    name,
+    totalReturn: r.finalValue / r.initialBalance - 1,
+    maxDrawdown: mdd,
+    sharpe: sd > 0 ? (mean / sd) * Math.sqrt(ppy) : 0,
+    feesPaid: r.markets.reduce((s, m) => s + m.feesPaid + m.taxPaid, 0),
+    turnover: r.markets.reduce((s, m) => s + m.turnover, 0),
+  };
+}
+
+const KEYS = ['totalReturn', 'maxDrawdown', 'sharpe', 'feesPaid', 'turnover'] as const;
+
+function meanSd(list: readonly PortfolioSummary[]): PortfolioReport['randomWeights'] {
+  const mean = {} as Omit<PortfolioSummary, 'name'>;
+  const sd = {} as Omit<PortfolioSummary, 'name'>;
+  for (const k of KEYS) {
+    const xs = list.map((s) => s[k]);
+    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+    mean[k] = m;
+    sd[k] = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
+  }
+  return { seeds: list.length, mean, sd };
+}
+
+/** Runs the strategy and its baselines, writes report.json, returns the report and its folder. */
+export function runPortfolioRun(req: PortfolioRunRequest): { report: PortfolioReport; dir: string } {
+  const n = req.series.length;
+  if (n < 2) throw new UserError(`a portfolio needs at least 2 markets, got ${n}`);
+  const candles = req.series.map((s) => s.candles);
+  const symbols = candles.map((c) => c.symbol);
+  const run = (policy: PortfolioPolicy) =>
+    runPortfolioBacktest({
+      series: candles,
+      costs: candles.map(() => req.costs),
+      balance: req.balance,
+      policy,
+      band: req.band,
+    });
+  const main = run(req.strategy.createPolicy({ symbols, seed: req.seed, every: req.every }));
+  const baselines: PortfolioSummary[] = [
+    summarise(`equal weights rebalanced every ${req.every}`, run(equalWeightPolicy(n, req.every))),
+    summarise('equal weights bought and held', run(equalWeightPolicy(n, Infinity))),
+    ...symbols.map((s, i) =>
+      summarise(`${s} bought and held`, run(fixedWeightsPolicy(`hold-${s}`, oneHot(n, i), Infinity))),
+    ),
+  ];
+  if (n === 2)
+    baselines.push(
+      summarise('fixed 50/50 split (rebalanced each candle)', run(fixedWeightsPolicy('50/50', [0.5, 0.5], 1))),
+    );
+  const randoms = Array.from({ length: req.randomSeeds }, (_, k) =>
+    summarise(`random weights seed ${req.seed + k}`, run(randomWeightsPolicy(n, req.seed + k))),
+  );
+  const dir = req.out ?? path.join(req.outDir, newRunId(req.strategy.name, symbols.join('+'), req.outDir));
+  const report: PortfolioReport = {
+    schema: PORTFOLIO_REPORT_SCHEMA,
+    runId: path.basename(path.resolve(dir)),
+    createdAt: new Date().toISOString(),
+    strategy: main.policy,
+    data: {
+      series: req.series.map((s, i) => ({
+        symbol: s.candles.symbol,
+        label: s.label,
+        missing: main.markets[i].missing,
+      })),
+      timeline: describeTimeline(main.timeline),
+    },
+    summary: summarise(req.strategy.name, main),
+    baselines,
+    randomWeights: meanSd(randoms),
+    portfolio: {
+      symbols,
+      timestamps: [...main.timeline.ts],
+      weights: main.weights.map((w) => [...w]),
+      equity: [...main.equity],
+      markets: main.markets.map((m) => ({ ...m, rejected: { ...m.rejected } })),
+    },
+  };
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  return { report, dir };
+}
+
+function oneHot(n: number, i: number): number[] {
+  return Array.from({ length: n }, (_, k) => (k === i ? 1 : 0));
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+
+/** The console table of a portfolio report: strategy, baselines, random weights mean ± sd, per-market lines. */
+export function portfolioTable(r: PortfolioReport): string {
+  const row = (s: Omit<PortfolioSummary, 'name'>, name: string) => [
+    name,
+    pct(s.totalReturn),
+    pct(s.maxDrawdown),
+    s.sharpe.toFixed(2),
+    s.feesPaid.toFixed(2),
+    s.turnover.toFixed(0),
+  ];
+  const rows = [row(r.summary, r.summary.name), ...r.baselines.map((b) => row(b, b.name))];
+  const { mean, sd, seeds } = r.randomWeights;
+  rows.push([
+    `random weights (${seeds} seeds, mean ± sd)`,
+    `${pct(mean.totalReturn)} ± ${pct(sd.totalReturn)}`,
+    `${pct(mean.maxDrawdown)} ± ${pct(sd.maxDrawdown)}`,
+    `${mean.sharpe.toFixed(2)} ± ${sd.sharpe.toFixed(2)}`,
+    mean.feesPaid.toFixed(2),
+    mean.turnover.toFixed(0),
+  ]);
+  const head = ['run', 'return', 'max drawdown', 'sharpe', 'fees+tax', 'turnover'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
+  const line = (x: string[]) =>
+    x
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  const markets = r.portfolio.markets.map(
+    (m) =>
+      `  ${m.symbol}: contribution ${m.contribution.toFixed(2)}, turnover ${m.turnover.toFixed(0)}, ` +
+      `fees+tax ${(m.feesPaid + m.taxPaid).toFixed(2)}, ` +
+      `rejected ${Object.values(m.rejected).reduce((a, b) => a + b, 0)}, ` +
+      `waited ${m.waited}`,
+  );
+  const sources = r.data.series.map((s) => `  ${s.symbol}: ${s.label}`);
+  return [
+    `data: ${r.data.timeline}`,
+    ...sources,
+    '',
+    line(head),
+    ...rows.map(line),
+    '',
+    `per market (${r.strategy}):`,
+    ...markets,
+  ].join('\n');
+}

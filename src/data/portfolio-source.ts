@@ -1,0 +1,102 @@
+/**
+ * Several series for a portfolio command (issue 14): `--symbols A,B` from the store, `--data a.csv,b.csv` paired with
+ * `--symbols` in order, or `--sample`: the bundled S&P 500 as the index with a 2× and a −1× series derived from it
+ * (the PPO ETF-pair seed's setting offline), each labelled "derived from the bundled sample".
+ */
+import { UserError } from '../core/errors.ts';
+import type { Candles } from '../core/candles.ts';
+import type { MarketDataSettings } from './config.ts';
+import { deriveLabel, deriveLeveraged } from './derive.ts';
+import { SAMPLE_SYMBOL } from './sample.ts';
+import { filterRange, loadCsvFile, loadSample } from './source.ts';
+import { CandleStore } from './store.ts';
+
+export const SAMPLE_2X = 'SP500-2X/USD';
+export const SAMPLE_INVERSE = 'SP500-INV/USD';
+
+export interface PortfolioSeriesRequest {
+  config: MarketDataSettings;
+  /** Parsed `--symbols` (may be empty with `--sample`: its two derived instruments). */
+  symbols: string[];
+  dataFiles?: string[];
+  columns?: string;
+  sample?: boolean;
+  from?: number;
+  to?: number;
+}
+
+export interface LabelledSeries {
+  candles: Candles;
+  label: string;
+}
+
+/** `--symbols A,B,…` checked before any I/O: at least two, no blanks, no repeats. */
+export function parseSymbolsFlag(value: string): string[] {
+  const symbols = value.split(',').map((s) => s.trim());
+  if (symbols.some((s) => s === '')) throw new UserError(`--symbols has an empty name: "${value}"`);
+  if (new Set(symbols).size !== symbols.length) throw new UserError(`--symbols names a market twice: "${value}"`);
+  if (symbols.length < 2)
+    throw new UserError('--symbols needs at least two markets for a portfolio, e.g. --symbols A,B');
+  return symbols;
+}
+
+/** The sample's three series: the index and its daily-rebalanced 2× and −1× (no fee), all labelled. */
+export function samplePortfolio(): LabelledSeries[] {
+  const index = loadSample();
+  const note = 'derived from the bundled sample';
+  return [
+    { candles: index, label: 'bundled sample S&P 500 1d (index)' },
+    ...[
+      { leverage: 2, symbol: SAMPLE_2X },
+      { leverage: -1, symbol: SAMPLE_INVERSE },
+    ].map((spec) => ({
+      candles: deriveLeveraged(index, spec),
+      label: `${note} (${deriveLabel(SAMPLE_SYMBOL, spec)})`,
+    })),
+  ];
+}
+
+/** Loads the series of a portfolio run, in `--symbols` order. */
+export function loadPortfolioSeries(req: PortfolioSeriesRequest): LabelledSeries[] {
+  const { config, from, to } = req;
+  if (req.sample && req.dataFiles) throw new UserError('use either --data FILES or --sample, not both');
+  let out: LabelledSeries[];
+  if (req.sample) {
+    const all = samplePortfolio();
+    const want = req.symbols.length > 0 ? req.symbols : [SAMPLE_2X, SAMPLE_INVERSE];
+    out = want.map((s) => {
+      const found = all.find((x) => x.candles.symbol === s);
+      if (!found) throw new UserError(`--sample has ${all.map((x) => x.candles.symbol).join(', ')}; not ${s}`);
+      return found;
+    });
+  } else if (req.dataFiles) {
+    if (req.dataFiles.length !== req.symbols.length) {
+      throw new UserError(
+        `--data names ${req.dataFiles.length} files for ${req.symbols.length} --symbols; pair them in order`,
+      );
+    }
+    out = req.dataFiles.map((file, i) => {
+      const c = loadCsvFile(file, config, undefined, req.columns);
+      return { candles: { ...c, symbol: req.symbols[i] }, label: `${file.split(/[\\/]/).pop()} (${c.timeframe})` };
+    });
+  } else {
+    const store = CandleStore.open(config.data.database);
+    try {
+      const { id } = config.exchange;
+      out = req.symbols.map((s) => {
+        const c = store.load(id, s, config.timeframe);
+        if (c.ts.length === 0)
+          throw new UserError(`no stored candles for ${id} ${s} ${config.timeframe}; see \`bot data list\``);
+        const derived = store.label(id, s, config.timeframe);
+        return { candles: c, label: `${id} ${s} ${config.timeframe} (store${derived ? `; ${derived}` : ''})` };
+      });
+    } finally {
+      store.close();
+    }
+  }
+  return out.map((s) => {
+    const candles = filterRange(s.candles, from, to);
+    if (candles.ts.length === 0) throw new UserError(`no candles for ${s.candles.symbol} in the range asked`);
+    return { candles, label: s.label };
+  });
+}

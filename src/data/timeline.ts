@@ -1,0 +1,91 @@
+/**
+ * Several candle series on one clock (issue 14, "Data on one clock"): the union of their open times over the range
+ * every series covers, with each market's candle index at each time (or none), and its value there.
+ *
+ * Rules: a market with no candle at t (Upbit skips intervals without trades; stock markets close) is valued at its
+ * last close and cannot fill at t — an order for it waits for the next candle it has. A series that starts later (or
+ * ends earlier) shortens the common range; the timeline names the series that limited each end.
+ */
+import { UserError } from '../core/errors.ts';
+import type { Candles } from '../core/candles.ts';
+
+export interface Timeline {
+  symbols: string[];
+  /** Open times of the common clock, ascending: every open time any series has inside the common range. */
+  ts: Float64Array;
+  /** Per series, per time: the index of its candle at that open time, or −1 when it has none (cannot fill there). */
+  index: Int32Array[];
+  /** Per series, per time: the close it is valued at — its own close at t, else its last close before t. */
+  mark: Float64Array[];
+  /** First and last open time of the common range. */
+  start: number;
+  end: number;
+  /** The series whose first candle is the latest (it set `start`), and the one whose last candle is the earliest. */
+  startLimitedBy: string;
+  endLimitedBy: string;
+  /** Per series: times of the clock where it has no candle. */
+  missing: number[];
+}
+
+/** Puts series of one timeframe on one clock. Series must be ascending and non-empty; symbols must differ. */
+export function alignSeries(series: readonly Candles[]): Timeline {
+  if (series.length === 0) throw new UserError('no series to align');
+  const symbols = series.map((s) => s.symbol);
+  if (new Set(symbols).size !== symbols.length)
+    throw new UserError(`series symbols must differ: ${symbols.join(', ')}`);
+  const tf = series[0].timeframe;
+  for (const s of series) {
+    if (s.ts.length === 0) throw new UserError(`series ${s.symbol} has no candles`);
+    if (s.timeframe !== tf) throw new UserError(`series ${s.symbol} is ${s.timeframe}, ${series[0].symbol} is ${tf}`);
+  }
+  let start = -Infinity;
+  let end = Infinity;
+  let startLimitedBy = symbols[0];
+  let endLimitedBy = symbols[0];
+  for (const s of series) {
+    const first = s.ts[0];
+    const last = s.ts[s.ts.length - 1];
+    if (first > start) [start, startLimitedBy] = [first, s.symbol];
+    if (last < end) [end, endLimitedBy] = [last, s.symbol];
+  }
+  if (start > end) throw new UserError(`series ${startLimitedBy} starts after ${endLimitedBy} ends: no common range`);
+  const times = new Set<number>();
+  for (const s of series) for (const t of s.ts) if (t >= start && t <= end) times.add(t);
+  const ts = Float64Array.from([...times].sort((a, b) => a - b));
+  const index: Int32Array[] = [];
+  const mark: Float64Array[] = [];
+  const missing: number[] = [];
+  for (const s of series) {
+    const idx = new Int32Array(ts.length).fill(-1);
+    const m = new Float64Array(ts.length);
+    let j = 0;
+    let gaps = 0;
+    for (let k = 0; k < ts.length; k++) {
+      while (j + 1 < s.ts.length && s.ts[j + 1] <= ts[k]) j++;
+      // j is the last candle at or before ts[k]; start ≥ the series' first candle, so one exists
+      if (s.ts[j] === ts[k]) idx[k] = j;
+      else gaps++;
+      m[k] = s.close[j];
+    }
+    index.push(idx);
+    mark.push(m);
+    missing.push(gaps);
+  }
+  return { symbols, ts, index, mark, start, end, startLimitedBy, endLimitedBy, missing };
+}
+
+/** One line for a report's data section: the common range, what limited it, and each market's missing candles. */
+export function describeTimeline(t: Timeline): string {
+  const iso = (ms: number) =>
+    new Date(ms).toISOString().slice(0, 16).replace('T00:00', '') + (ms % 86_400_000 ? 'Z' : '');
+  const holes = t.symbols
+    .map((s, i) => (t.missing[i] > 0 ? `${s} has no candle at ${t.missing[i]} of ${t.ts.length} times` : ''))
+    .filter((s) => s !== '');
+  return (
+    `${t.ts.length} times ${iso(t.start)} … ${iso(t.end)} ` +
+    `(start set by ${t.startLimitedBy}, end by ${t.endLimitedBy})` +
+    (holes.length > 0
+      ? `; ${holes.join('; ')} (valued at its last close there, its orders wait for its next candle)`
+      : '')
+  );
+}

@@ -1,0 +1,69 @@
+/** `bot backtest --strategy equal-weight --symbols A,B --data a.csv,b.csv` and `--sample`: report, baselines. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { sliceCandles } from '../../src/core/candles.ts';
+import { candlesToCsv } from '../../src/data/csv.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import type { PortfolioReport } from '../../src/backtest/portfolio-backtest.ts';
+import { tempDir } from '../data/helpers.ts';
+import { runBot } from '../cli/run.ts';
+
+test('two CSV markets, one starting later and one with holes: report.json has the portfolio part', async () => {
+  const dir = tempDir('bot-portfolio-');
+  const a = syntheticCandles({ seed: 31, count: 400, timeframe: '1h' });
+  const bFull = syntheticCandles({ seed: 32, count: 400, timeframe: '1h' });
+  const b = sliceCandles(bFull, 50, 400); // starts 50 candles later
+  const bCsv = candlesToCsv(b)
+    .split('\n')
+    .filter((_, i) => i === 0 || i % 37 !== 0) // holes
+    .join('\n');
+  writeFileSync(path.join(dir, 'a.csv'), candlesToCsv(a));
+  writeFileSync(path.join(dir, 'b.csv'), bCsv);
+  const out = path.join(dir, 'run');
+  const args = ['backtest', '--strategy', 'equal-weight', '--symbols', 'AAA/KRW,BBB/KRW', '--rebalance-every', '10'];
+  const r = await runBot([...args, '--data', `${dir}/a.csv,${dir}/b.csv`, '--out', out, '--log-level', 'error']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /start set by BBB\/KRW/);
+  assert.match(r.stdout, /BBB\/KRW has no candle at \d+ of 350 times/);
+  assert.match(r.stdout, /equal weights bought and held/);
+  assert.match(r.stdout, /AAA\/KRW bought and held/);
+  assert.match(r.stdout, /fixed 50\/50 split/);
+  assert.match(r.stdout, /random weights \(10 seeds, mean ± sd\)/);
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as PortfolioReport;
+  assert.equal(report.schema, 'bot-portfolio-report/1');
+  assert.deepEqual(report.portfolio.symbols, ['AAA/KRW', 'BBB/KRW']);
+  assert.equal(report.portfolio.weights.length, 2);
+  assert.equal(report.portfolio.weights[0].length, report.portfolio.timestamps.length);
+  const pnl = report.portfolio.equity[report.portfolio.equity.length - 1] - report.portfolio.equity[0];
+  const sum = report.portfolio.markets.reduce((s, m) => s + m.contribution, 0);
+  assert.ok(Math.abs(sum - pnl) < 1e-3, `contributions ${sum} vs P/L ${pnl}`);
+  assert.ok(report.portfolio.markets.every((m) => m.turnover > 0 && m.feesPaid > 0));
+  assert.ok(report.portfolio.markets[1].missing > 0);
+});
+
+test('--sample: the 2× and −1× instruments labelled as derived from the bundled sample', async () => {
+  const out = path.join(tempDir('bot-portfolio-'), 'run');
+  const r = await runBot(['backtest', '--strategy', 'equal-weight', '--sample', '--out', out, '--log-level', 'error']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /SP500-2X\/USD: derived from the bundled sample \(derived: 2× daily-rebalanced SP500\/USD/);
+  assert.match(r.stdout, /SP500-INV\/USD: derived from the bundled sample \(derived: -1× daily-rebalanced/);
+});
+
+test('bad portfolio flags are one-line errors before any work', async () => {
+  const cases: [string[], RegExp][] = [
+    [['--symbols', 'A/KRW'], /--symbols needs at least two markets/],
+    [['--symbols', 'A/KRW,A/KRW'], /names a market twice/],
+    [['--symbols', 'A/KRW,B/KRW', '--data', 'x.csv'], /--data: no such file x.csv/],
+    [['--symbols', 'A/KRW,B/KRW', '--strategy', 'sma-cross', '--sample'], /trades one market/],
+    [['--symbols', 'A/KRW,B/KRW', '--band', '2'], /--band must be a fraction/],
+  ];
+  for (const [args, re] of cases) {
+    const r = await runBot(['backtest', ...args, '--log-level', 'error']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, re);
+  }
+  const single = await runBot(['backtest', '--strategy', 'equal-weight', '--db', path.join(tempDir(), 'x.db')]);
+  assert.match(single.stderr, /trades several markets: give --symbols/);
+});

@@ -1,0 +1,107 @@
+/** Derived leveraged / inverse series: hand-computed candles, consistent OHLC, the stored label. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { candlesFromRows } from '../../src/core/candles.ts';
+import { candlesToCsv } from '../../src/data/csv.ts';
+import { deriveLabel, deriveLeveraged } from '../../src/data/derive.ts';
+import { CandleStore } from '../../src/data/store.ts';
+import { tempDir } from './helpers.ts';
+import { runBot } from '../cli/run.ts';
+
+const D = 86_400_000;
+const index = candlesFromRows('demo', 'IDX/USD', '1d', [
+  { ts: 0, open: 100, high: 102, low: 99, close: 101, volume: 10 },
+  { ts: D, open: 101, high: 104, low: 100, close: 103, volume: 10 },
+  { ts: 2 * D, open: 103, high: 103, low: 97, close: 98, volume: 10 },
+  { ts: 4 * D, open: 98, high: 99, low: 95, close: 96, volume: 10 }, // two days later: twice the fee
+]);
+
+test('2× with a 3.65 %/yr fee: closes by hand', () => {
+  const d = deriveLeveraged(index, { leverage: 2, feeAnnual: 0.0365, symbol: 'IDX2X/USD' });
+  assert.equal(d.symbol, 'IDX2X/USD');
+  assert.deepEqual([d.open[0], d.high[0], d.low[0], d.close[0]], [100, 102, 99, 101]);
+  // day 1: 101 × (1 + 2 × (103/101 − 1) − 0.0001)
+  assert.ok(Math.abs(d.close[1] - 104.9899) < 1e-9);
+  // day 1 open: 101 × (1 + 2 × (101/101 − 1) − 0.0001)
+  assert.ok(Math.abs(d.open[1] - 100.9899) < 1e-9);
+  const c2 = 104.9899 * (1 + 2 * (98 / 103 - 1) - 0.0001);
+  assert.ok(Math.abs(d.close[2] - c2) < 1e-9);
+  const c3 = c2 * (1 + 2 * (96 / 98 - 1) - 0.0002);
+  assert.ok(Math.abs(d.close[3] - c3) < 1e-9);
+});
+
+test('inverse: high comes from the index low; OHLC stay consistent', () => {
+  const d = deriveLeveraged(index, { leverage: -1, symbol: 'INV/USD' });
+  assert.ok(Math.abs(d.close[1] - 99) < 1e-9);
+  assert.ok(Math.abs(d.close[2] - 99 * (1 - (98 / 103 - 1))) < 1e-9);
+  assert.ok(Math.abs(d.high[2] - 99 * (1 - (97 / 103 - 1))) < 1e-9);
+  assert.ok(Math.abs(d.low[2] - 99) < 1e-9); // the index high 103 = its previous close
+  for (let i = 0; i < d.ts.length; i++) {
+    assert.ok(d.low[i] <= Math.min(d.open[i], d.close[i]) && d.high[i] >= Math.max(d.open[i], d.close[i]));
+  }
+});
+
+test('bad specs and a wipe-out are refused with one line', () => {
+  assert.throws(() => deriveLeveraged(index, { leverage: 0, symbol: 'X/USD' }), /--leverage must be a non-zero/);
+  assert.throws(() => deriveLeveraged(index, { leverage: 2, feeAnnual: -1, symbol: 'X/USD' }), /--fee-annual/);
+  const crash = candlesFromRows('demo', 'IDX/USD', '1d', [
+    { ts: 0, open: 100, high: 100, low: 100, close: 100, volume: 1 },
+    { ts: D, open: 100, high: 100, low: 40, close: 45, volume: 1 },
+  ]);
+  assert.throws(
+    () => deriveLeveraged(crash, { leverage: 2, symbol: 'X/USD' }),
+    /X\/USD: 2× of IDX\/USD reaches zero at 1970-01-02/,
+  );
+});
+
+test('the store keeps the derived series with its label; list shows it; remove drops it', () => {
+  const store = CandleStore.open(path.join(tempDir(), 'bot.db'));
+  try {
+    store.upsert('demo', 'IDX/USD', '1d', [{ ts: 0, open: 1, high: 1, low: 1, close: 1, volume: 1 }]);
+    const spec = { leverage: 2, feeAnnual: 0.0064, symbol: 'IDX2X/USD' };
+    const label = deriveLabel('IDX/USD', spec);
+    assert.equal(label, 'derived: 2× daily-rebalanced IDX/USD, fee 0.64%/yr');
+    assert.equal(store.replaceDerived(deriveLeveraged(index, spec), label), 4);
+    assert.equal(store.load('demo', 'IDX2X/USD', '1d').ts.length, 4);
+    const listed = store.series();
+    assert.equal(listed.find((s) => s.symbol === 'IDX2X/USD')?.label, label);
+    assert.equal('label' in (listed.find((s) => s.symbol === 'IDX/USD') ?? {}), false);
+    store.remove('demo', 'IDX2X/USD', '1d');
+    assert.equal(store.label('demo', 'IDX2X/USD', '1d'), undefined);
+  } finally {
+    store.close();
+  }
+});
+
+test('bot data derive stores the series with its label; bad flags are one-line errors', async () => {
+  const dir = tempDir();
+  const db = path.join(dir, 'bot.db');
+  const csv = path.join(dir, 'idx.csv');
+  writeFileSync(csv, candlesToCsv(index));
+  const common = ['--exchange', 'demo', '--timeframe', '1d', '--db', db];
+  const imported = await runBot(['data', 'import', csv, '--symbol', 'IDX/USD', ...common]);
+  assert.equal(imported.code, 0, imported.stderr);
+  const args = ['data', 'derive', '--from', 'IDX/USD', '--leverage', '-1', '--symbol', 'INV/USD', ...common];
+  const r = await runBot(args);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /stored 4 1d candles as demo INV\/USD \(derived: -1× daily-rebalanced IDX\/USD, fee 0%\/yr\)/);
+  const list = await runBot(['data', 'list', '--db', db]);
+  assert.match(list.stdout, /demo INV\/USD 1d: derived: -1× daily-rebalanced IDX\/USD/);
+  const missing = await runBot([
+    'data',
+    'derive',
+    '--from',
+    'NO/USD',
+    '--leverage',
+    '2',
+    '--symbol',
+    'X/USD',
+    ...common,
+  ]);
+  assert.match(missing.stderr, /no stored candles for demo NO\/USD 1d/);
+  const zero = await runBot(['data', 'derive', '--from', 'IDX/USD', '--leverage', '0', '--symbol', 'X/USD', ...common]);
+  assert.match(zero.stderr, /--leverage must be a non-zero number/);
+  assert.notEqual(zero.code, 0);
+});
