@@ -30,8 +30,12 @@ const base: AgentRecipe = {
 test('every agent strategy in strategies/ passes the recipe and learner schemas', async () => {
   let agents = 0;
   for (const name of listStrategies()) {
-    const s = await loadStrategy(name);
-    if (s.kind !== 'agent') continue;
+    // portfolio strategies (several markets) load through src/agents/portfolio-strategy.ts, not as one-market ones
+    const s = await loadStrategy(name).catch((e: Error) => {
+      if (/trades several markets/.test(e.message)) return undefined;
+      throw e;
+    });
+    if (s?.kind !== 'agent') continue;
     agents++;
     assert.equal(checkRecipe(`strategies/${name}.ts`, s.recipe), s.recipe);
   }

@@ -15,6 +15,7 @@ import { CandleStore } from '../../src/data/store.ts';
 import { Account } from '../../src/market/account.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
+import { runBot } from './run.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bot-newcomer-'));
 const ESC = '\u001b[';
@@ -22,28 +23,9 @@ let fake: FakeUpbit;
 let offline: string;
 let counted: string;
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** `bot …` with exactly the colour variables given (none by default), stderr piped as in `2>file`. */
-function bot(args: string[], env: Record<string, string> = {}): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'src/cli/bot.js'), ...args], {
-      cwd: dir,
-      env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const bot = (args: string[], env: Record<string, string> = {}) =>
+  runBot(args, { NO_COLOR: '', FORCE_COLOR: '', ...env }, dir);
 
 before(async () => {
   // an exchange that cannot be reached (nothing listens on port 1), and one that counts every request it gets

@@ -8,12 +8,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `bot` command (node src/cli/bot.js …) in a child process. */
+/** Runs the real `bot` command (node src/cli/bot.js …) in a child process; colour off unless `env` says otherwise. */
 export function runBot(args: string[], env: Record<string, string> = {}, cwd = PROJECT_ROOT): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'src/cli/bot.js'), ...args], {
       cwd,
-      env: { ...process.env, ...env, NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
