@@ -6,22 +6,15 @@ import type { Exchange, Order as CcxtOrder } from 'ccxt';
 import type { Decision } from '../core/policy.ts';
 import { classifyError, shortError, withMarkets, withRetry, type RetryOptions } from '../data/exchange.ts';
 import { isoTime } from '../data/timeframe.ts';
-import type { AccountState, RejectReason } from '../market/account.ts';
-import { BUY, SELL, type Order } from '../market/execution.ts';
+import { SELL, type Order } from '../market/execution.ts';
+import { applyFill, cappedOrder, type LiveCaps } from './live-orders.ts';
 import { fillFromOrder, findOrderByClientId, isOpen, type Retried } from './exchange-orders.ts';
 import { HaltError } from './halt.ts';
 import { orderSide } from './paper-market.ts';
 import { pendingExits, takeExits } from './commands.ts';
 import type { RunRepository } from './run-repository.ts';
 import { lastClosedOpen, Trader, type TickReport, type TraderOptions } from './trader.ts';
-import type { FillRecord, RunState } from './types.ts';
-
-export interface LiveCaps {
-  /** Largest single order, quote currency. */
-  maxOrderValue: number;
-  /** Kill switch: loss from the UTC day's first equity, quote currency. */
-  maxDailyLoss: number;
-}
+import type { RunState } from './types.ts';
 
 interface LiveOptions extends TraderOptions {
   exchange: Exchange;
@@ -35,87 +28,6 @@ interface LiveOptions extends TraderOptions {
 /** The order a run places for a candle: deterministic, so a retry or a restart finds it instead of placing it twice. */
 export function clientOrderId(runId: number, ts: number): string {
   return `bot${runId}-${ts}`;
-}
-
-/** The rounding an exchange applies to order amounts; it may throw for an amount below its precision. */
-interface OrderRounding {
-  cost(x: number): number;
-  amount(x: number): number;
-}
-
-/** A capped market order, or why it is a hold (the account's reject reasons, as the paper market counts them). */
-type CappedOrder = { amount: number; skip?: undefined } | { amount: 0; skip: RejectReason };
-
-/** `round` applied to x; a throw (ccxt: "amount … must be greater than minimum amount precision") or a non-finite result is 0. */
-function rounded(round: (x: number) => number, x: number): number {
-  if (!(x > 0)) return 0;
-  try {
-    const r = round(x);
-    return Number.isFinite(r) && r > 0 ? r : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/**
- * Market-order amount after the caps: spend (buys, quote) or units (sells), rounded to the exchange's precision.
- * Nothing to sell, no cash, or an amount that rounds to zero is a hold with a reason (issue 18: ccxt throws on
- * rounding 0, which killed the tick before its decision was saved).
- */
-export function cappedOrder(
-  order: Order,
-  account: AccountState,
-  close: number,
-  caps: LiveCaps,
-  minOrderValue: number,
-  feeRate: number,
-  round: OrderRounding,
-): CappedOrder {
-  if (order.side === BUY) {
-    const room = Math.min(order.spend, caps.maxOrderValue, account.cash / (1 + feeRate));
-    if (!(room > 0)) return { amount: 0, skip: 'no_cash' };
-    const spend = rounded(round.cost, room);
-    if (!(spend > 0)) return { amount: 0, skip: 'below_precision' };
-    return spend >= Math.max(minOrderValue, 1e-9) ? { amount: spend } : { amount: 0, skip: 'below_min_order' };
-  }
-  const want = Math.min(order.units, account.units, caps.maxOrderValue / close);
-  if (!(account.units > 0) || !(want > 0)) return { amount: 0, skip: 'no_position' };
-  const units = rounded(round.amount, want);
-  if (!(units > 0)) return { amount: 0, skip: 'below_precision' };
-  return units * close >= minOrderValue ? { amount: units } : { amount: 0, skip: 'below_min_order' };
-}
-
-/** Throws unless every figure of a fill is a finite number (the account never holds a string or NaN). */
-function checkFill(f: FillRecord): void {
-  for (const k of ['price', 'units', 'value', 'fee'] as const) {
-    if (typeof f[k] !== 'number' || !Number.isFinite(f[k]) || f[k] < 0)
-      throw new Error(`fill ${k} is not a finite amount: ${JSON.stringify(f[k])}`);
-  }
-}
-
-/** The account after a real fill (same bookkeeping as core's Account: average buy price, cost with fees, counters). */
-export function applyFill(a: AccountState, f: FillRecord): AccountState {
-  checkFill(f);
-  const next: AccountState = { ...a, rejected: { ...a.rejected } };
-  if (f.side === 'buy') {
-    const held = a.units + f.units;
-    next.avgBuyPrice = held > 0 ? (a.avgBuyPrice * a.units + f.value) / held : 0;
-    next.avgCost = held > 0 ? (a.avgCost * a.units + f.value + f.fee) / held : 0;
-    next.units = held;
-    next.cash = a.cash - f.value - f.fee;
-    next.buys = a.buys + 1;
-  } else {
-    next.units = Math.max(0, a.units - f.units);
-    if (next.units < 1e-12) {
-      next.units = 0;
-      next.avgBuyPrice = 0;
-      next.avgCost = 0;
-    }
-    next.cash = a.cash + f.value - f.fee;
-    next.sells = a.sells + 1;
-  }
-  next.feesPaid = a.feesPaid + f.fee;
-  return next;
 }
 
 /** How placing an order ended: the exchange's order, a refusal (nothing placed), or unknown (settled next tick). */
