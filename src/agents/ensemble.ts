@@ -13,7 +13,7 @@ import { softmaxRow } from '../nn/head-math.ts';
 import { changesPosition, greedyDecision, switchAdvantage, type DecidingNet } from './greedy-decision.ts';
 import { checkDecisionRule, PLAIN_RULE, type DecisionRule } from './decision-rule.ts';
 
-export const ENSEMBLE_KINDS = ['vote', 'mean'] as const;
+const ENSEMBLE_KINDS = ['vote', 'mean'] as const;
 export type EnsembleKind = (typeof ENSEMBLE_KINDS)[number];
 
 /** What `meta.learner.ensemble` holds: how the members combine and each member's switching margin (vote). */
