@@ -15,7 +15,6 @@ import { rankCorrelation, selectionOptions, validationScore } from '../agents/se
 import type { AgentStrategy } from '../agents/strategy.ts';
 import { saveTrainedAgent, trainedEnsemble, trainOnFold, type TrainedAgent } from '../agents/train-fold.ts';
 import type { EnsembleKind } from '../agents/ensemble.ts';
-import type { DecisionRule } from '../agents/decision-rule.ts';
 import { formatDiagnostics, type TrainOutcome } from '../agents/train.ts';
 import { writeLearningCurvesPng } from '../agents/epoch-summary.ts';
 import type { BacktestResult } from '../market/backtest-engine.ts';
@@ -34,6 +33,7 @@ import {
   type StoredReport,
 } from './report.ts';
 import { stitchResults } from './stitch.ts';
+import { ensembleReport, type EnsembleRun } from './ensemble-report.ts';
 
 /** What `bot backtest` hands to the agent runner for `kind: 'agent'` strategies. */
 export interface AgentBacktestContext {
@@ -68,14 +68,6 @@ export interface SeedRun {
   margin: number;
   /** The engines the network ran on (src/nn/plan.ts). */
   engines: NetPlan;
-}
-
-/** One fold's test window traded by the ensemble of its seeds (issue 13). */
-interface EnsembleRun {
-  fold: number;
-  test: BacktestResult;
-  metrics: Metrics;
-  rule: DecisionRule;
 }
 
 export interface AgentRunResult {
@@ -332,26 +324,10 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       },
     ],
   });
-  const ensembleSummary = ensembleRuns.length ? meanAndSd(ensembleRuns.map((r) => r.metrics)) : undefined;
-  if (ensembleKind && ensembleSummary) {
-    sections.push({
-      title: `Ensemble: ${ensembleKind} of ${seeds} seed(s) per fold`,
-      text:
-        `Each fold's ${seeds} trained seeds trade as one model (${ensembleKind === 'vote' ? 'a trade needs a strict majority of the members, each voting under its own margin' : 'the mean of their outputs decides, with their mean margin'}); ` +
-        `the headline and the saved model (${modelDir}) are the ensemble. The table above scores each seed alone.`,
-      tables: [
-        {
-          columns: ['metric', 'mean', 'sd', ...ensembleRuns.map((r) => `fold ${r.fold + 1}`)],
-          rows: metricRows.map((m) => [
-            m.label,
-            fmtMetric(ensembleSummary.mean[m.key] as number, m.format),
-            fmtMetric(ensembleSummary.sd[m.key] ?? 0, m.format),
-            ...ensembleRuns.map((r) => fmtMetric(r.metrics[m.key] as number, m.format)),
-          ]),
-        },
-      ],
-    });
-  }
+  const ensemble = ensembleKind
+    ? ensembleReport(ensembleKind, seeds, ensembleRuns, modelDir, metricRows, fmtMetric)
+    : undefined;
+  if (ensemble) sections.push(ensemble.section);
   if (walk) {
     sections.push({
       title: 'Walk-forward',
@@ -442,17 +418,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
         model: modelDir,
         backend: backend.name,
         ...(walk ? { walkForward: { range: headline.range, metrics: headlineMetrics } } : {}),
-        ...(ensembleKind && ensembleSummary
-          ? {
-              ensemble: {
-                kind: ensembleKind,
-                members: seeds,
-                mean: ensembleSummary.mean,
-                sd: ensembleSummary.sd,
-                runs: ensembleRuns.map((r) => ({ fold: r.fold, rule: r.rule, metrics: r.metrics })),
-              },
-            }
-          : {}),
+        ...(ensemble ? { ensemble: ensemble.json } : {}),
         mean: summary.mean,
         sd: summary.sd,
         selection: {
@@ -517,14 +483,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     }
     console.log(`  ${selectionLine}`);
   }
-  if (ensembleKind && ensembleSummary) {
-    const e = ensembleSummary;
-    console.log(
-      `${ensembleKind} ensemble of ${seeds} seed(s), ${ensembleRuns.length} fold(s): return ` +
-        `${fmtMetric(e.mean.totalReturn, 'pct')} ± ${fmtMetric(e.sd.totalReturn ?? 0, 'pct')}, Sharpe ` +
-        `${fmtMetric(e.mean.sharpe, '')} ± ${fmtMetric(e.sd.sharpe ?? 0, '')}, trades ${fmtMetric(e.mean.trades, 'int')}`,
-    );
-  }
+  if (ensemble) console.log(ensemble.line);
   console.log(`\nmodel: ${path.resolve(modelDir)}\nreport: ${path.resolve(files.html)}`);
   return { runs, walk, summary, baselines, report, reportDir: outDir, modelDir };
 }
