@@ -98,7 +98,7 @@ export async function loadAgent(dir: string): Promise<LoadedAgent> {
   }
   const recipe = learnerMeta.recipe;
   if (recipe.features && meta.featureVersion && featureSpecVersion(recipe.features) !== meta.featureVersion) {
-    model.dispose();
+    for (const m of Object.values(models)) m.dispose();
     throw new UserError(
       `model ${dir}: trained on features ${meta.featureVersion}, this code computes ${featureSpecVersion(recipe.features)}`,
     );
