@@ -7,8 +7,11 @@ import type { AgentNet } from '../nn/agent-net.ts';
 import { argmax, sigmoid, softmaxRow } from '../nn/head-math.ts';
 import type { HeadOutputs } from '../nn/head-outputs.ts';
 
+/** What a decision needs of a network: its outputs for one observation and how to read them (an ensemble is one). */
+export type DecidingNet = Pick<AgentNet, 'forwardOne' | 'continuous' | 'policyOutput' | 'dispose'>;
+
 /** Whether the policy head is a continuous target position rather than action scores. */
-export function isContinuous(net: AgentNet): boolean {
+export function isContinuous(net: Pick<DecidingNet, 'continuous'>): boolean {
   return net.continuous;
 }
 
@@ -28,7 +31,7 @@ export function positionAction(target: number, holdRatio: number): number {
  * probability), else the value head (confidence = sigmoid of the chosen action's value). A continuous head gives
  * a target position; the action then says which way the position moves.
  */
-export function greedyDecision(net: AgentNet, outs: HeadOutputs, holdRatio: number, probs: Float32Array): Decision {
+export function greedyDecision(net: DecidingNet, outs: HeadOutputs, holdRatio: number, probs: Float32Array): Decision {
   if (outs.policy && isContinuous(net)) {
     const target = Math.min(1, Math.max(0, outs.policy[0]));
     const action = positionAction(target, holdRatio);
@@ -64,7 +67,7 @@ export function changesPosition(d: Decision, holdRatio: number): boolean {
  * buy when fully invested, a sell when flat), whichever the network scores higher.
  */
 export function switchAdvantage(
-  net: AgentNet,
+  net: DecidingNet,
   outs: HeadOutputs,
   holdRatio: number,
   action: Decision,

@@ -1,4 +1,5 @@
 /** Loading a saved agent (loadAgent) and the greedy AgentPolicy that backtests and paper trading run. */
+import type * as tf from '@tensorflow/tfjs';
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import { scalerFromJSON } from '../features/scaler.ts';
@@ -8,9 +9,9 @@ import type { ObservationSource } from '../market/observation.ts';
 import type { Decision, Observation, Policy } from '../core/policy.ts';
 import type { AgentRecipe } from './recipe.ts';
 import type { Learner } from './learners/learner.ts';
-import { changesPosition, greedyDecision, switchAdvantage } from './greedy-decision.ts';
+import { changesPosition, greedyDecision, switchAdvantage, type DecidingNet } from './greedy-decision.ts';
 import { checkDecisionRule, DecisionGate, isPlainRule, PLAIN_RULE, type DecisionRule } from './decision-rule.ts';
-import type { AgentNet } from '../nn/agent-net.ts';
+import { EnsembleNet, parseEnsembleKind, type EnsembleMeta } from './ensemble.ts';
 import type { NetPlan } from '../nn/plan.ts';
 import { observationSource, prepareData, recipeWarmup, wrapModel } from './setup.ts';
 
@@ -25,7 +26,7 @@ export class AgentPolicy implements Policy {
   readonly rule: DecisionRule;
   constructor(
     readonly name: string,
-    readonly net: AgentNet,
+    readonly net: DecidingNet,
     rule: DecisionRule = PLAIN_RULE,
   ) {
     this.rule = rule;
@@ -66,6 +67,8 @@ export interface AgentLearnerMeta {
   epochs: number;
   /** The decision rule chosen on validation (issue 13); absent in models saved before it: plain greedy. */
   decision?: DecisionRule;
+  /** An ensemble of seeds (issue 13): how its members (`model`, `member1`, …) combine; absent for one network. */
+  ensemble?: EnsembleMeta;
   /** The engines the network trained and ran on (src/nn/plan.ts), with the reasons faster ones were refused. */
   engines?: NetPlan;
 }
@@ -95,13 +98,16 @@ export async function loadAgent(dir: string): Promise<LoadedAgent> {
   }
   const recipe = learnerMeta.recipe;
   if (recipe.features && meta.featureVersion && featureSpecVersion(recipe.features) !== meta.featureVersion) {
-    model.dispose();
+    for (const m of Object.values(models)) m.dispose();
     throw new UserError(
       `model ${dir}: trained on features ${meta.featureVersion}, this code computes ${featureSpecVersion(recipe.features)}`,
     );
   }
   const scaler = meta.scaler ? scalerFromJSON(meta.scaler) : undefined;
-  const net = wrapModel(model, meta.network, learnerMeta.continuous);
+  const ens = learnerMeta.ensemble;
+  const net = ens
+    ? ensembleOf(dir, models, meta, learnerMeta, ens)
+    : wrapModel(model, meta.network, learnerMeta.continuous);
   const saved = learnerMeta.decision;
   const rule = saved ? checkDecisionRule(saved, `model ${dir}: meta.json learner.decision`) : PLAIN_RULE;
   const policy = new AgentPolicy(meta.name, net, rule);
@@ -113,4 +119,24 @@ export async function loadAgent(dir: string): Promise<LoadedAgent> {
     observationSource: (candles) => observationSource(prepareData(recipe, candles, { from: 0, to: 0 }, scaler)),
     dispose: () => net.dispose(),
   };
+}
+
+/** The members saved in an ensemble's folder as one network. */
+function ensembleOf(
+  dir: string,
+  models: Record<string, tf.LayersModel>,
+  meta: ModelMeta,
+  learner: AgentLearnerMeta,
+  ens: EnsembleMeta,
+): EnsembleNet {
+  const keys = ['model', ...ens.margins.slice(1).map((_, i) => `member${i + 1}`)];
+  const missing = keys.filter((k) => !models[k]);
+  if (missing.length || !ens.margins.every((m) => Number.isFinite(m) && m >= 0)) {
+    for (const m of Object.values(models)) m.dispose();
+    throw new UserError(
+      `model ${dir}: ensemble of ${ens.margins.length} lacks ${missing.join(', ') || 'valid margins'}`,
+    );
+  }
+  const members = keys.map((k) => wrapModel(models[k], meta.network, learner.continuous));
+  return new EnsembleNet(parseEnsembleKind(ens.kind), members, ens.margins);
 }

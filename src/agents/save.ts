@@ -10,7 +10,9 @@ interface AgentModelMeta {
   strategy: string;
   seed: number;
   /** What the learner adds to the recipe: its kind, extra state and how training went. */
-  learner: Pick<AgentLearnerMeta, 'kind' | 'extraState' | 'bestEpoch' | 'epochs' | 'decision' | 'engines'>;
+  learner: Pick<AgentLearnerMeta, 'kind' | 'extraState' | 'bestEpoch' | 'epochs' | 'decision' | 'engines' | 'ensemble'>;
+  /** An ensemble's members after the first (`model`), saved as `member1`, `member2`, … (issue 13). */
+  members?: tf.LayersModel[];
   trainingWindow: { from: string; to: string };
   dataHash: string;
   metrics: Record<string, unknown>;
@@ -19,7 +21,8 @@ interface AgentModelMeta {
 
 /**
  * Saves an agent's network as a model folder with everything `loadAgent` needs: the recipe, the feature set and
- * its scaler, the image spec and the network spec. One format for backtest, retrain, benches and tests.
+ * its scaler, the image spec and the network spec. One format for backtest, retrain, benches and tests; an ensemble
+ * of seeds is one folder with one network file per member (they share the recipe, features and scaler).
  */
 export async function saveAgentModel(
   dir: string,
@@ -32,7 +35,7 @@ export async function saveAgentModel(
   const matrix = prepared.matrix;
   await saveModel(
     dir,
-    { model },
+    { model, ...Object.fromEntries((m.members ?? []).map((net, i) => [`member${i + 1}`, net])) },
     {
       name: m.name,
       strategy: m.strategy,

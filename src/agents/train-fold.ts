@@ -15,7 +15,7 @@ import { hashData } from '../nn/model-files.ts';
 import type { AgentSettings } from './config.ts';
 import type { Learner } from './learners/learner.ts';
 import { learnerOf } from './learners/registry.ts';
-import { learnerPolicy } from './load-agent.ts';
+import { AgentPolicy, learnerPolicy } from './load-agent.ts';
 import type { AgentRecipe } from './recipe.ts';
 import { saveAgentModel } from './save.ts';
 import { createLearner, envOptions, networkSpec, prepareData, recipeCosts, segmentEnvs } from './setup.ts';
@@ -23,6 +23,7 @@ import type { IndexRange, PreparedData } from './setup.ts';
 import type { Fold } from './splits.ts';
 import { trainAgent, type TrainOutcome, type ValidationResult } from './train.ts';
 import { checkDecisionRule, isPlainRule, type DecisionRule } from './decision-rule.ts';
+import { EnsembleNet, ensembleRule, type EnsembleKind, type EnsembleMeta } from './ensemble.ts';
 import { purgedSplit, selectionOptions, validationScore, type PurgedSplit } from './selection.ts';
 
 function codeVersion(): string {
@@ -49,7 +50,7 @@ interface AgentTrainRequest {
   progress?: boolean;
 }
 
-interface TrainedAgent {
+export interface TrainedAgent {
   learner: Learner;
   prepared: PreparedData;
   training: TrainOutcome;
@@ -57,6 +58,8 @@ interface TrainedAgent {
   rule: DecisionRule;
   /** The training segments and validation windows it was trained and selected on. */
   split: PurgedSplit;
+  recipe: AgentRecipe;
+  settings: AgentSettings;
   /** Greedy backtest over a range with the trained network and its rule (same engine, Account and observation code). */
   backtest(range: IndexRange, startState?: AccountState): BacktestResult;
   dispose(): void;
@@ -70,11 +73,16 @@ interface SaveAgentOptions {
   fold: Fold;
   seed: number;
   metrics: Record<string, unknown>;
+  /** Save the ensemble of these agents (this one first) as one folder instead of the agent alone (issue 13). */
+  ensemble?: { kind: EnsembleKind; agents: TrainedAgent[] };
 }
 
 /** Saves a trained agent as a model folder with everything `loadAgent` needs (one format for backtest and retrain). */
 export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: SaveAgentOptions): Promise<void> {
   const { candles, fold } = o;
+  const others = o.ensemble?.agents.filter((a) => a !== agent) ?? [];
+  const ensemble = o.ensemble && trainedEnsemble(o.ensemble.kind, [agent, ...others]);
+  const rule = ensemble?.rule ?? agent.rule;
   await saveAgentModel(dir, agent.learner.net.model, o.recipe, agent.prepared, {
     name: o.name,
     strategy: o.strategy,
@@ -84,9 +92,11 @@ export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: Save
       extraState: agent.learner.extraState(),
       bestEpoch: agent.training.bestEpoch,
       epochs: agent.training.epochs.length,
-      ...(isPlainRule(agent.rule) ? {} : { decision: agent.rule }),
+      ...(isPlainRule(rule) ? {} : { decision: rule }),
+      ...(ensemble ? { ensemble: ensemble.meta } : {}),
       engines: structuredClone(agent.learner.net.plan),
     },
+    members: others.map((a) => a.learner.net.model),
     trainingWindow: { from: isoTime(candles.ts[fold.train.from]), to: isoTime(candles.ts[fold.train.to - 1]) },
     dataHash: hashData(
       candles.ts.subarray(fold.train.from, fold.train.to),
@@ -178,10 +188,40 @@ export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent>
     training,
     rule,
     split,
+    recipe,
+    settings,
     backtest: (range, startState) => run(rule, range, startState),
     dispose: () => {
       learner.dispose();
       learner.net.dispose();
     },
+  };
+}
+
+/**
+ * The agents of one fold (one per seed, trained on the same split and scaler) trading as one (issue 13): the
+ * ensemble's rule on its combined outputs, and its greedy backtest. The agents keep owning their networks.
+ */
+export function trainedEnsemble(
+  kind: EnsembleKind,
+  agents: readonly TrainedAgent[],
+): { meta: EnsembleMeta; rule: DecisionRule; backtest(range: IndexRange, startState?: AccountState): BacktestResult } {
+  const rules = agents.map((a) => a.rule);
+  const meta: EnsembleMeta = { kind, margins: rules.map((r) => r.margin) };
+  const rule = ensembleRule(kind, rules);
+  const net = new EnsembleNet(
+    kind,
+    agents.map((a) => a.learner.net),
+    meta.margins,
+  );
+  return {
+    meta,
+    rule,
+    backtest: (range, startState) =>
+      runBacktest({
+        ...envOptions(agents[0].recipe, agents[0].settings, agents[0].prepared, range),
+        policy: new AgentPolicy(`${kind} ensemble`, net, rule),
+        ...(startState ? { startState } : {}),
+      }),
   };
 }

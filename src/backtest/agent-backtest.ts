@@ -13,7 +13,8 @@ import { recipeCosts, recipeWarmup, type IndexRange } from '../agents/setup.ts';
 import { walkForward } from '../agents/splits.ts';
 import { rankCorrelation, selectionOptions, validationScore } from '../agents/selection.ts';
 import type { AgentStrategy } from '../agents/strategy.ts';
-import { saveTrainedAgent, trainOnFold } from '../agents/train-fold.ts';
+import { saveTrainedAgent, trainedEnsemble, trainOnFold, type TrainedAgent } from '../agents/train-fold.ts';
+import type { EnsembleKind } from '../agents/ensemble.ts';
 import { formatDiagnostics, type TrainOutcome } from '../agents/train.ts';
 import { writeLearningCurvesPng } from '../agents/epoch-summary.ts';
 import type { BacktestResult } from '../market/backtest-engine.ts';
@@ -32,6 +33,7 @@ import {
   type StoredReport,
 } from './report.ts';
 import { stitchResults } from './stitch.ts';
+import { ensembleReport, type EnsembleRun } from './ensemble-report.ts';
 
 /** What `bot backtest` hands to the agent runner for `kind: 'agent'` strategies. */
 export interface AgentBacktestContext {
@@ -42,6 +44,8 @@ export interface AgentBacktestContext {
     epochs?: number;
     seed?: number;
     seeds?: number;
+    /** Trade the fold's seeds as one ensemble (issue 13): majority vote or mean of their outputs. */
+    ensemble?: EnsembleKind;
     folds?: number;
     name?: string;
     out?: string;
@@ -148,7 +152,11 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   let saved = false;
   // walk-forward (folds > 1): the base seed's models trade their test windows one after another on one account
   const chain: BacktestResult[] = [];
+  const ensembleKind = ctx.flags.ensemble;
+  const ensembleRuns: EnsembleRun[] = [];
   for (const fold of folds) {
+    // with --ensemble the fold's agents live until the ensemble of them has traded the test window
+    const members: TrainedAgent[] = [];
     for (let s = 0; s < seeds; s++) {
       const seed = baseSeed + s;
       const tag = `${folds.length > 1 ? `fold${fold.index + 1}-` : ''}seed${seed}`;
@@ -171,7 +179,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
         const metrics = computeMetrics(test, candles.timeframe);
         const kappa = selection.turnoverCost;
         const testScore = validationScore(metrics, test.trades, test.equity, fold.test.from, costs, kappa);
-        if (folds.length > 1 && s === 0) {
+        if (folds.length > 1 && s === 0 && !ensembleKind) {
           // to the next fold's first candle, where this fold's last decision fills and the next model takes over
           const to = fold === lastFold ? fold.test.to : fold.test.to + 1;
           chain.push(agent.backtest({ from: fold.test.from, to }, chain[chain.length - 1]?.endState));
@@ -211,7 +219,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
             file: path.relative(outDir, f),
             caption: `epoch summary ${path.basename(f, '.png').replace('epoch_summary_', '')}, ${tag}`,
           });
-        if (first && !saved) {
+        if (first && !saved && !ensembleKind) {
           await saveTrainedAgent(modelDir, agent, {
             name: modelName,
             strategy: ctx.strategy.name,
@@ -229,13 +237,51 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
           });
           saved = true;
         }
+        if (ensembleKind) members.push(agent);
       } finally {
-        agent.dispose();
+        if (!ensembleKind) agent.dispose();
+      }
+    }
+    if (ensembleKind) {
+      try {
+        const ens = trainedEnsemble(ensembleKind, members);
+        const test = ens.backtest(fold.test);
+        const metrics = computeMetrics(test, candles.timeframe);
+        ensembleRuns.push({ fold: fold.index, test, metrics, rule: ens.rule });
+        logger.info(
+          `[fold ${fold.index + 1} ${ensembleKind} ensemble of ${members.length}] test: return ` +
+            `${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, trades ${metrics.trades}`,
+        );
+        if (folds.length > 1) {
+          const to = fold === lastFold ? fold.test.to : fold.test.to + 1;
+          chain.push(ens.backtest({ from: fold.test.from, to }, chain[chain.length - 1]?.endState));
+        }
+        if (fold === lastFold)
+          await saveTrainedAgent(modelDir, members[0], {
+            name: modelName,
+            strategy: ctx.strategy.name,
+            recipe,
+            candles,
+            fold,
+            seed: baseSeed,
+            metrics: {
+              test: metrics,
+              symbol: candles.symbol,
+              timeframe: candles.timeframe,
+              exchange: candles.exchange,
+            },
+            ensemble: { kind: ensembleKind, agents: members },
+          });
+      } finally {
+        for (const a of members) a.dispose();
       }
     }
   }
 
-  const main = runs.find((r) => r.fold === lastFold.index && r.seed === baseSeed) ?? runs[runs.length - 1];
+  const main =
+    ensembleRuns[ensembleRuns.length - 1] ??
+    runs.find((r) => r.fold === lastFold.index && r.seed === baseSeed) ??
+    runs[runs.length - 1];
   // the headline: one fold's test run, or with walk-forward the chained test windows of all folds
   const walk = chain.length > 1 ? stitchResults(chain, chain[0].policy) : undefined;
   const headline = walk ?? main.test;
@@ -278,10 +324,14 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       },
     ],
   });
+  const ensemble = ensembleKind
+    ? ensembleReport(ensembleKind, seeds, ensembleRuns, modelDir, metricRows, fmtMetric)
+    : undefined;
+  if (ensemble) sections.push(ensemble.section);
   if (walk) {
     sections.push({
       title: 'Walk-forward',
-      text: `The headline result and curve chain the ${folds.length} test windows (${span(headline.range)}) on one account: each fold's model (seed ${baseSeed}) trades its own test window, continuing with the cash and units the previous fold's model ended with, so every decision is made by a model trained and selected only on candles before its window. The baselines run over the same span. The table above scores each fold's test window on its own, each from a fresh account.`,
+      text: `The headline result and curve chain the ${folds.length} test windows (${span(headline.range)}) on one account: each fold's model (${ensembleKind ? `the ${ensembleKind} ensemble of its ${seeds} seeds` : `seed ${baseSeed}`}) trades its own test window, continuing with the cash and units the previous fold's model ended with, so every decision is made by a model trained and selected only on candles before its window. The baselines run over the same span. The table above scores each fold's test window on its own, each from a fresh account.`,
     });
   }
   const kappa = selection.turnoverCost;
@@ -368,6 +418,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
         model: modelDir,
         backend: backend.name,
         ...(walk ? { walkForward: { range: headline.range, metrics: headlineMetrics } } : {}),
+        ...(ensemble ? { ensemble: ensemble.json } : {}),
         mean: summary.mean,
         sd: summary.sd,
         selection: {
@@ -432,6 +483,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     }
     console.log(`  ${selectionLine}`);
   }
+  if (ensemble) console.log(ensemble.line);
   console.log(`\nmodel: ${path.resolve(modelDir)}\nreport: ${path.resolve(files.html)}`);
   return { runs, walk, summary, baselines, report, reportDir: outDir, modelDir };
 }

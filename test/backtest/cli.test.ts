@@ -211,3 +211,49 @@ test('bot backtest --columns reads any column order; a bad or lone --columns is 
   assert.equal(lone.stderr, 'error: --columns describes the file of --data FILE; give --data too\n');
   assert.equal(existsSync(never), false);
 });
+
+test('bot backtest --seeds 3 --ensemble vote: each fold trades its seeds as one model, saved as one folder', async () => {
+  const home = mkdtempSync(path.join(dir, 'ensemble-'));
+  const file = path.join(home, 'klines.csv');
+  writeFileSync(file, binanceKlines(9, 900));
+  const config = path.join(home, 'config.json');
+  const models = path.join(home, 'models');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      log: { level: 'error', file: '' },
+      ml: { backend: 'wasm' },
+      agent: { modelsDir: models, summaryEvery: 0 },
+    }),
+  );
+  const out = path.join(home, 'run');
+  const flags = ['--epochs', '1', '--folds', '2', '--seeds', '3', '--ensemble', 'vote', '--name', 'ens'];
+  const r = await bot([
+    'backtest',
+    '--strategy',
+    'dqn-dnn',
+    '--data',
+    file,
+    ...flags,
+    '--out',
+    out,
+    '--config',
+    config,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /vote ensemble of 3 seed\(s\), 2 fold\(s\): return /);
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+  const ens = report.extra.agent.ensemble;
+  assert.equal(ens.kind, 'vote');
+  assert.equal(ens.runs.length, 2);
+  assert.equal(report.extra.agent.runs.length, 6, 'every seed is still reported alone');
+  const meta = JSON.parse(readFileSync(path.join(models, 'ens', 'meta.json'), 'utf8'));
+  assert.equal(meta.learner.ensemble.kind, 'vote');
+  assert.equal(meta.learner.ensemble.margins.length, 3);
+  for (const f of ['model.json', 'member1.model.json', 'member2.model.json'])
+    assert.ok(existsSync(path.join(models, 'ens', f)), f);
+  const predicted = await bot(['predict', '--model', path.join(models, 'ens'), '--data', file, '--json'], home);
+  assert.equal(predicted.code, 0, predicted.stderr);
+  const bad = await bot(['backtest', '--strategy', 'dqn-dnn', '--data', file, '--ensemble', 'median'], home);
+  assert.equal(bad.stderr, "error: --ensemble must be one of vote, mean, got 'median'\n");
+});

@@ -21,6 +21,8 @@ import { modelPolicySource } from '../../src/trading/model-policy-source.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { Trader } from '../../src/trading/trader.ts';
+import type { EnsembleKind } from '../../src/agents/ensemble.ts';
+import type { AgentNet } from '../../src/nn/agent-net.ts';
 import { SMALL_RECIPE } from './agents.ts';
 import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
 
@@ -28,28 +30,21 @@ const HOUR = 3_600_000;
 const SWITCH = 0.1;
 const RULE: DecisionRule = { margin: 0.05, minHold: 3, every: 2 };
 
-async function saveSeeded(dir: string, candles: Candles, rule?: DecisionRule): Promise<void> {
+async function saveSeeded(
+  dir: string,
+  candles: Candles,
+  rule?: DecisionRule,
+  ensemble?: { kind: EnsembleKind; margins: number[] },
+): Promise<void> {
   await initBackend('auto');
   const prepared = prepareData(SMALL_RECIPE, candles, {
     from: recipeWarmup(SMALL_RECIPE),
     to: candles.ts.length,
   });
-  const spec = networkSpec(SMALL_RECIPE, prepared, 3);
-  const net = createNet(spec, false);
-  // the seeded network, pushed to switch: Q(buy) − Q(sell) falls with the hold ratio, features still move it
-  const weights = net.model.getWeights();
-  const kernel = weights[weights.length - 2];
-  const [rows, cols] = kernel.shape as [number, number];
-  const k = kernel.dataSync().slice();
-  const bias = weights[weights.length - 1].dataSync().slice();
-  k[(rows - 3) * cols] -= 2 * SWITCH;
-  k[(rows - 3) * cols + 1] += 2 * SWITCH;
-  bias[0] += SWITCH;
-  bias[1] -= SWITCH;
-  const kt = tf.tensor2d(k, [rows, cols]);
-  const bt = tf.tensor1d(bias);
-  net.model.setWeights([...weights.slice(0, -2), kt, bt]);
-  tf.dispose([kt, bt]);
+  const nets = (ensemble?.margins ?? [0]).map((_, i) =>
+    pushed(createNet(networkSpec(SMALL_RECIPE, prepared, 3 + i), false), ensemble ? 3 * SWITCH : SWITCH),
+  );
+  const net = nets[0];
   await saveAgentModel(dir, net.model, SMALL_RECIPE, prepared, {
     name: 'ruled',
     strategy: 'dqn-dnn',
@@ -60,16 +55,36 @@ async function saveSeeded(dir: string, candles: Candles, rule?: DecisionRule): P
       bestEpoch: 0,
       epochs: 0,
       ...(rule ? { decision: rule } : {}),
+      ...(ensemble ? { ensemble } : {}),
     },
+    members: nets.slice(1).map((n) => n.model),
     trainingWindow: { from: '', to: '' },
     dataHash: '',
     metrics: {},
     codeVersion: 'test',
   });
-  net.dispose();
+  for (const n of nets) n.dispose();
 }
 
-test('paper trading a model with a margin, holding period and decision interval makes exactly the backtest trades', async () => {
+/** The seeded network, pushed to switch: Q(buy) − Q(sell) falls with the hold ratio, features still move it. */
+function pushed(net: AgentNet, push: number): AgentNet {
+  const weights = net.model.getWeights();
+  const kernel = weights[weights.length - 2];
+  const [rows, cols] = kernel.shape as [number, number];
+  const k = kernel.dataSync().slice();
+  const bias = weights[weights.length - 1].dataSync().slice();
+  k[(rows - 3) * cols] -= 2 * push;
+  k[(rows - 3) * cols + 1] += 2 * push;
+  bias[0] += push;
+  bias[1] -= push;
+  const kt = tf.tensor2d(k, [rows, cols]);
+  const bt = tf.tensor1d(bias);
+  net.model.setWeights([...weights.slice(0, -2), kt, bt]);
+  tf.dispose([kt, bt]);
+  return net;
+}
+
+async function parity(ensemble?: { kind: EnsembleKind; margins: number[] }): Promise<void> {
   const tmp = tempDir();
   const candles = syntheticCandles({
     seed: 8,
@@ -89,8 +104,8 @@ test('paper trading a model with a margin, holding period and decision interval 
   const plainHome = path.join(tmp.dir, 'models', 'plain');
   const store = CandleStore.open(config.data.database);
   try {
-    await saveSeeded(home, candles, RULE);
-    await saveSeeded(plainHome, candles);
+    await saveSeeded(home, candles, RULE, ensemble);
+    await saveSeeded(plainHome, candles, undefined, ensemble);
     const { source, sizing, costs } = await modelPolicySource(home, config);
     const startIndex = 160;
     const mid = 300;
@@ -146,7 +161,10 @@ test('paper trading a model with a margin, holding period and decision interval 
     };
     const engineTrades = await backtest(home);
     const plainTrades = await backtest(plainHome);
-    assert.ok(engineTrades.length >= 4, `the ruled model trades (${engineTrades.length})`);
+    assert.ok(
+      engineTrades.length >= 4,
+      `the ruled model trades (${engineTrades.length}; plain ${plainTrades.length}; ${JSON.stringify(ensemble)})`,
+    );
     assert.ok(
       plainTrades.length > engineTrades.length,
       `the rule changes the trades (${plainTrades.length} plain, ${engineTrades.length} ruled)`,
@@ -157,4 +175,12 @@ test('paper trading a model with a margin, holding period and decision interval 
     store.close();
     tmp.cleanup();
   }
+}
+
+test('paper trading a model with a margin, holding period and decision interval makes exactly the backtest trades', () =>
+  parity());
+
+test('paper trading an ensemble (vote, then mean) with a decision rule makes exactly the backtest trades', async () => {
+  await parity({ kind: 'vote', margins: [0.02, 0, 0.05] });
+  await parity({ kind: 'mean', margins: [0.05, 0.05, 0.05] });
 });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { readReport, summaryTable } from '../../backtest/report.ts';
 import { runRuleBacktest, type BacktestRun } from '../../backtest/rule-backtest.ts';
 import { loadStrategy, RULE_WARMUP_CANDLES, ruleCosts } from '../../agents/strategy.ts';
+import { parseEnsembleKind } from '../../agents/ensemble.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
@@ -23,6 +24,7 @@ interface BacktestFlags extends CommonFlags {
   balance?: string;
   epochs?: string;
   seeds?: string;
+  ensemble?: string;
   folds?: string;
   name?: string;
   model?: string;
@@ -56,6 +58,7 @@ export function registerBacktest(program: Command): void {
     .option('--balance <amount>', 'starting cash (overrides account.balance)')
     .option('--epochs <n>', 'agent strategies: training epochs')
     .option('--seeds <n>', 'agent strategies: train this many seeds and report mean ± sd')
+    .option('--ensemble <kind>', "agent strategies: trade each fold's seeds as one model, vote or mean (saved as one)")
     .option('--folds <k>', 'agent strategies: walk-forward folds')
     .option('--name <name>', 'agent strategies: model folder name under models/')
     .option('--model <dir>', 'evaluate a saved model (models/<name>) on the range without training')
@@ -88,6 +91,8 @@ export function registerBacktest(program: Command): void {
     const epochs = wholeNumber(flags.epochs, '--epochs', 1);
     const seeds = wholeNumber(flags.seeds, '--seeds', 1);
     const folds = wholeNumber(flags.folds, '--folds', 1);
+    const ensemble = flags.ensemble !== undefined ? parseEnsembleKind(flags.ensemble) : undefined;
+    if (ensemble && flags.model !== undefined) throw new UserError('--ensemble trains seeds: use it with --strategy');
     if (flags.model !== undefined && flags.strategy !== undefined)
       throw new UserError('use either --model DIR or --strategy NAME, not both');
     // the bundled sample stands in for the exchange only in the main job with no market named
@@ -112,6 +117,8 @@ export function registerBacktest(program: Command): void {
     }
     const strategy = await loadStrategy(flags.strategy ?? config.backtest.strategy);
 
+    if (ensemble && strategy.kind !== 'agent')
+      throw new UserError(`--ensemble needs an agent strategy, not ${strategy.name}`);
     if (strategy.kind === 'agent') {
       const series = await loadSeries({ ...source, from, to });
       const { runAgentBacktest } = await import('../../backtest/agent-backtest.ts');
@@ -123,6 +130,7 @@ export function registerBacktest(program: Command): void {
           epochs,
           seed: flags.seed !== undefined ? seed : undefined,
           seeds,
+          ...(ensemble ? { ensemble } : {}),
           folds,
           name: flags.name,
           out: flags.out,

@@ -1,0 +1,60 @@
+/** How `bot backtest --ensemble` reports the ensembles of seeds (issue 13): report section, report.json, console. */
+import type { DecisionRule } from '../agents/decision-rule.ts';
+import type { EnsembleKind } from '../agents/ensemble.ts';
+import type { BacktestResult } from '../market/backtest-engine.ts';
+import type { METRIC_ROWS, Metrics } from '../market/metrics.ts';
+import { meanAndSd } from './baselines.ts';
+import type { ReportSection } from './report.ts';
+
+/** One fold's test window traded by the ensemble of its seeds. */
+export interface EnsembleRun {
+  fold: number;
+  test: BacktestResult;
+  metrics: Metrics;
+  rule: DecisionRule;
+}
+
+/** The ensemble's report section (per-fold test metrics, mean ± sd), its report.json entry and its console line. */
+export function ensembleReport(
+  kind: EnsembleKind,
+  seeds: number,
+  runs: readonly EnsembleRun[],
+  modelDir: string,
+  metricRows: typeof METRIC_ROWS,
+  fmtMetric: (v: number, format: string) => string,
+): { section: ReportSection; json: Record<string, unknown>; line: string } {
+  const { mean, sd } = meanAndSd(runs.map((r) => r.metrics));
+  const how =
+    kind === 'vote'
+      ? 'a trade needs a strict majority of the members, each voting under its own margin'
+      : 'the mean of their outputs decides, with their mean margin';
+  const section: ReportSection = {
+    title: `Ensemble: ${kind} of ${seeds} seed(s) per fold`,
+    text:
+      `Each fold's ${seeds} trained seeds trade as one model (${how}); ` +
+      `the headline and the saved model (${modelDir}) are the ensemble. The table above scores each seed alone.`,
+    tables: [
+      {
+        columns: ['metric', 'mean', 'sd', ...runs.map((r) => `fold ${r.fold + 1}`)],
+        rows: metricRows.map((m) => [
+          m.label,
+          fmtMetric(mean[m.key] as number, m.format),
+          fmtMetric(sd[m.key] ?? 0, m.format),
+          ...runs.map((r) => fmtMetric(r.metrics[m.key] as number, m.format)),
+        ]),
+      },
+    ],
+  };
+  const json = {
+    kind,
+    members: seeds,
+    mean,
+    sd,
+    runs: runs.map((r) => ({ fold: r.fold, rule: r.rule, metrics: r.metrics })),
+  };
+  const line =
+    `${kind} ensemble of ${seeds} seed(s), ${runs.length} fold(s): return ` +
+    `${fmtMetric(mean.totalReturn, 'pct')} ± ${fmtMetric(sd.totalReturn ?? 0, 'pct')}, Sharpe ` +
+    `${fmtMetric(mean.sharpe, '')} ± ${fmtMetric(sd.sharpe ?? 0, '')}, trades ${fmtMetric(mean.trades, 'int')}`;
+  return { section, json, line };
+}

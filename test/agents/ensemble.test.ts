@@ -1,0 +1,154 @@
+/**
+ * Ensembles of seeds (issue 13): the vote and the mean decide as hand-computed from their members' outputs (real
+ * tfjs networks whose outputs are set by hand, saved as one model folder and loaded back), and the look-ahead check
+ * holds for an ensemble with a decision rule.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/nn/backend/backend.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { AgentPolicy, loadAgent } from '../../src/agents/load-agent.ts';
+import { checkDecisionRule, PLAIN_RULE, type DecisionRule } from '../../src/agents/decision-rule.ts';
+import { EnsembleNet, ensembleRule, type EnsembleKind } from '../../src/agents/ensemble.ts';
+import { createNet, envOptions, networkSpec, prepareData, recipeWarmup } from '../../src/agents/setup.ts';
+import { saveAgentModel } from '../../src/agents/save.ts';
+import { runBacktest } from '../../src/market/backtest-engine.ts';
+import type { AgentNet } from '../../src/nn/agent-net.ts';
+import { SMALL_RECIPE } from '../trading/agents.ts';
+import { tempDir } from '../trading/helpers.ts';
+import { testConfig } from './helpers.ts';
+
+const candles = syntheticCandles({ seed: 3, count: 300, timeframe: '1h', start: Date.UTC(2024, 0, 1) });
+const config = testConfig();
+const warm = recipeWarmup(SMALL_RECIPE);
+const prepared = prepareData(SMALL_RECIPE, candles, { from: warm, to: 200 });
+const range = { from: warm, to: 300 };
+
+before(async () => {
+  await initBackend('wasm');
+});
+
+/** A DQN network whose Q-values are `q` = [buy, sell, hold] whatever it sees. */
+function constant(q: [number, number, number]): AgentNet {
+  const net = createNet(networkSpec(SMALL_RECIPE, prepared, 1), false);
+  const weights = net.model.getWeights();
+  const replaced = weights.map((w, i) => (i === weights.length - 1 ? tf.tensor1d(q) : tf.zerosLike(w)));
+  net.model.setWeights(replaced);
+  tf.dispose(replaced);
+  net.sync();
+  return net;
+}
+
+function trades(policy: AgentPolicy): number {
+  return runBacktest({ ...envOptions(SMALL_RECIPE, config, prepared, range), policy }).trades.length;
+}
+
+// flat at the start: keeping = max(hold, sell). A: buy by 0.5 over keeping; B: hold; C: buy by 0.6.
+const Q: [number, number, number][] = [
+  [1, 0, 0.5],
+  [0.2, 0, 0.3],
+  [0.9, 0, 0.3],
+];
+
+async function saveAndLoad(kind: EnsembleKind, margins: number[]): Promise<AgentPolicy> {
+  const tmp = tempDir();
+  const dir = path.join(tmp.dir, 'ens');
+  const nets = Q.map(constant);
+  const rule: DecisionRule = ensembleRule(
+    kind,
+    margins.map((m) => checkDecisionRule({ margin: m }, 'test')),
+  );
+  await saveAgentModel(dir, nets[0].model, SMALL_RECIPE, prepared, {
+    name: 'ens',
+    strategy: 'dqn-dnn',
+    seed: 1,
+    learner: { kind: 'dqn', extraState: {}, bestEpoch: 0, epochs: 0, decision: rule, ensemble: { kind, margins } },
+    members: nets.slice(1).map((n) => n.model),
+    trainingWindow: { from: '', to: '' },
+    dataHash: '',
+    metrics: {},
+    codeVersion: 'test',
+  });
+  for (const n of nets) n.dispose();
+  const agent = await loadAgent(dir);
+  tmp.cleanup();
+  return agent.policy;
+}
+
+test('vote: a trade needs a strict majority of members, each voting under its own margin', async () => {
+  const inMemory = (margins: number[]) => {
+    const net = new EnsembleNet('vote', Q.map(constant), margins);
+    const policy = new AgentPolicy('vote', net, PLAIN_RULE);
+    try {
+      return trades(policy);
+    } finally {
+      net.dispose();
+    }
+  };
+  // A and C vote buy, B hold: 2 of 3 buy → one buy, then fully invested every member keeps the position
+  assert.equal(inMemory([0, 0, 0]), 1);
+  // A's advantage 0.5 does not beat its margin 0.55, C's 0.6 does: 1 of 3 buys → no majority, hold
+  assert.equal(inMemory([0.55, 0, 0.55]), 0);
+  // saved as one folder and loaded back: the same decisions
+  const loaded = await saveAndLoad('vote', [0, 0, 0]);
+  assert.equal(trades(loaded), 1);
+  loaded.net.dispose();
+  const held = await saveAndLoad('vote', [0.55, 0, 0.55]);
+  assert.equal(trades(held), 0);
+  held.net.dispose();
+});
+
+test('mean: the mean Q-values decide, with the members mean margin applied on them', async () => {
+  // mean Q = [0.7, 0, 0.367]: buy beats keeping (hold) by 0.333
+  const mean = ensembleRule(
+    'mean',
+    [0.3, 0.4, 0.35].map((m) => checkDecisionRule({ margin: m }, 't')),
+  );
+  assert.ok(Math.abs(mean.margin - 0.35) < 1e-9);
+  // margin 0.3 < 0.333: buy; margin 0.35 (mean of 0.3, 0.4, 0.35) > 0.333: hold
+  const buys = await saveAndLoad('mean', [0.3, 0.3, 0.3]);
+  assert.equal(trades(buys), 1);
+  buys.net.dispose();
+  const holds = await saveAndLoad('mean', [0.3, 0.4, 0.35]);
+  assert.ok(Math.abs(holds.rule.margin - 0.35) < 1e-9);
+  assert.equal(trades(holds), 0);
+  holds.net.dispose();
+});
+
+test('an ensemble with a decision rule keeps decisions causal: rewriting the future leaves earlier ones unchanged', () => {
+  for (const kind of ['vote', 'mean'] as const) {
+    const net = new EnsembleNet(
+      kind,
+      [7, 8, 9].map((seed) => createNet(networkSpec(SMALL_RECIPE, prepared, seed), false)),
+      [0.01, 0, 0.02],
+    );
+    try {
+      const rule = checkDecisionRule({ margin: kind === 'mean' ? 0.01 : 0, minHold: 3, every: 2 }, 'test');
+      const cut = 240;
+      const future = structuredClone(candles);
+      for (let i = cut + 1; i < future.close.length; i++) {
+        const k = 1 + 0.05 * Math.sin(i);
+        future.open[i] *= k;
+        future.close[i] *= k;
+        future.high[i] *= k * 1.01;
+        future.low[i] *= k * 0.99;
+      }
+      const actions = (c: typeof candles) => {
+        const p = prepareData(SMALL_RECIPE, c, { from: warm, to: 200 }, prepared.scaler);
+        return runBacktest({
+          ...envOptions(SMALL_RECIPE, config, p, range),
+          policy: new AgentPolicy('ensemble', net, rule),
+        }).actions;
+      };
+      const a = actions(candles);
+      const b = actions(future);
+      const upto = cut - range.from + 1;
+      assert.deepEqual(Array.from(b.subarray(0, upto)), Array.from(a.subarray(0, upto)), kind);
+      assert.notDeepEqual(Array.from(b), Array.from(a), `${kind}: the rewritten future changes later decisions`);
+    } finally {
+      net.dispose();
+    }
+  }
+});
