@@ -1,8 +1,7 @@
 /** `bot chart`: the image a model sees for a window of candles, as a PNG or a contact sheet. */
 import type { Command } from 'commander';
-import type { Candles } from '../../core/candles.ts';
 import { loadSeries } from '../../data/source.ts';
-import { isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
+import { isoTime, parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import {
   contactSheet,
@@ -14,6 +13,7 @@ import {
   writePng,
   type ImageSpec,
 } from '../../chart/index.ts';
+import { candleAt } from '../candle-at.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { addDataSourceOptions, COLUMNS_HELP, seriesRequestFromFlags, type DataSourceFlags } from './data.ts';
 
@@ -41,19 +41,6 @@ function positiveInt(value: string | undefined, flag: string, fallback: number):
   return Number(value);
 }
 
-/** Index of the last candle that opened at or before `at`. */
-function candleAtOrBefore(c: Candles, at: number): number {
-  let lo = 0;
-  let hi = c.ts.length - 1;
-  if (hi < 0 || c.ts[0] > at) return -1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (c.ts[mid] <= at) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
-
 async function chart(flags: ChartFlags): Promise<void> {
   const { config } = setupCommand(flags);
   if (!flags.spec && !DEFAULT_SPECS[flags.style])
@@ -70,12 +57,7 @@ async function chart(flags: ChartFlags): Promise<void> {
   const csvColumns = flags.columns !== undefined && /[a-z_]/i.test(flags.columns) ? flags.columns : undefined;
   const series = await loadSeries(seriesRequestFromFlags(config, { ...flags, columns: csvColumns }));
   const c = series.candles;
-  const t = at === undefined ? c.ts.length - 1 : candleAtOrBefore(c, at);
-  const range = `${series.label} covers ${isoTime(c.ts[0])} … ${isoTime(c.ts[c.ts.length - 1])}`;
-  if (t < 0) throw new UserError(`--at ${flags.at}: no candle opens at or before it; ${range}`);
-  // a time past the last candle's close is not in the data: say so rather than draw the last window (issue 17)
-  if (at !== undefined && at >= c.ts[c.ts.length - 1] + timeframeMs(c.timeframe))
-    throw new UserError(`--at ${flags.at} is after the data; ${range}`);
+  const t = candleAt(series, at, flags.at);
   const firstT = t - (sheet - 1) * every;
   if (firstT < renderer.warmup) {
     throw new UserError(

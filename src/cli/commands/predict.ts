@@ -2,12 +2,12 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import type { Config } from '../../config/schema.ts';
-import type { Candles } from '../../core/candles.ts';
 import { loadSeries, type Series } from '../../data/source.ts';
 import { CandleStore } from '../../data/store.ts';
 import { isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
+import { candleAt } from '../candle-at.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 
 interface PredictFlags extends CommonFlags {
@@ -18,18 +18,6 @@ interface PredictFlags extends CommonFlags {
   position?: string;
   json?: boolean;
   now?: string;
-}
-
-/** Index of the last candle that opened at or before `at`, or -1. */
-function candleAtOrBefore(c: Candles, at: number): number {
-  let lo = 0;
-  let hi = c.ts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (c.ts[mid] <= at) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
 }
 
 /** Stored candles topped up from the exchange first; when it cannot be reached, the stored ones with a warning. */
@@ -104,11 +92,7 @@ export function registerPredict(program: Command): void {
 
     const series = await freshSeries(config, flags.sample === true, flags.data, now);
     const c = series.candles;
-    const range = `${series.label} covers ${isoTime(c.ts[0])} … ${isoTime(c.ts[c.ts.length - 1])}`;
-    const t = at === undefined ? c.ts.length - 1 : candleAtOrBefore(c, at);
-    if (t < 0) throw new UserError(`--at ${flags.at}: no candle opens at or before it; ${range}`);
-    if (at !== undefined && at >= c.ts[c.ts.length - 1] + timeframeMs(c.timeframe))
-      throw new UserError(`--at ${flags.at} is after the data; ${range}`);
+    const t = candleAt(series, at, flags.at);
 
     const { initBackend } = await import('../../nn/backend/backend.ts');
     const { loadAgent } = await import('../../agents/load-agent.ts');
