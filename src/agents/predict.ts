@@ -15,7 +15,9 @@ import { softmaxRow } from '../nn/head-math.ts';
 import { isContinuous } from './greedy-decision.ts';
 
 export interface NetworkOutputs {
-  /** What the numbers are: Q-values (DQN), action probabilities (policy networks), or a target position (continuous). */
+  /**
+   * What the numbers are: Q-values (DQN), action probabilities (policy networks), or a target position (continuous).
+   */
   kind: 'q-values' | 'probabilities' | 'target position';
   /** By action (buy, sell, hold), or `{ target }` for a continuous policy. */
   values: Record<string, number>;

@@ -90,7 +90,9 @@ function fmtMetric(v: number, format: string): string {
   return v.toFixed(3);
 }
 
-/** `bot backtest --strategy <agent>`: train on train, select on validation, evaluate once on test, per fold and seed. */
+/**
+ * `bot backtest --strategy <agent>`: train on train, select on validation, evaluate once on test, per fold and seed.
+ */
 export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<AgentRunResult> {
   const { settings, series, logger } = ctx;
   const recipe = checkRecipe(`strategies/${ctx.strategy.name}.ts`, ctx.strategy.recipe);

@@ -69,8 +69,10 @@ export function validateImageSpec(spec: ImageSpec): ImageSpec {
 }
 
 /**
- * Reads `style:HxW:bars[:option…]`, e.g. `ohlc:64x60:20`, `ohlc:32x15:5:novol`, `candles:64x64:20:c4:ma20:bb:volume:rsi`.
- * Options: `c<N>` channels, `ma<N>` moving average, `noma`, `vol`/`novol`, `bb`, and panel names `volume`, `rsi`, `macd`.
+ * Reads `style:HxW:bars[:option…]`, e.g. `ohlc:64x60:20`, `ohlc:32x15:5:novol`,
+ * `candles:64x64:20:c4:ma20:bb:volume:rsi`.
+ * Options: `c<N>` channels, `ma<N>` moving average, `noma`, `vol`/`novol`, `bb`, and panel names `volume`, `rsi`,
+ * `macd`.
  * ohlc defaults follow Jiang, Kelly & Xiu: MA over `bars` candles and volume bars.
  */
 export function parseImageSpec(text: string): ImageSpec {

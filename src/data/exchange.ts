@@ -106,7 +106,9 @@ export function classifyError(error: unknown, httpStatus?: number): FaultKind {
   return 'fatal';
 }
 
-/** The exchange did not answer at all (no route, DNS failure, refused, timeouts): callers may fall back to offline data. */
+/**
+ * The exchange did not answer at all (no route, DNS failure, refused, timeouts): callers may fall back to offline data.
+ */
 export class ExchangeUnreachableError extends UserError {
   override name = 'ExchangeUnreachableError';
 }
@@ -182,7 +184,10 @@ export async function loadMarkets(ex: Exchange, retry: RetryOptions): Promise<vo
   await withRetry(`${ex.id}: loading markets`, () => ex.loadMarkets(true), retry);
 }
 
-/** Runs `fn` after loading the markets when they are missing (forcing a reload past a failed load): one try of a retried call. */
+/**
+ * Runs `fn` after loading the markets when they are missing (forcing a reload past a failed load): one try of a retried
+ * call.
+ */
 export async function withMarkets<T>(ex: Exchange, fn: () => Promise<T>): Promise<T> {
   if (!marketsLoaded(ex)) await ex.loadMarkets(true);
   return fn();

@@ -1,4 +1,6 @@
-/** Loading a candle series for a command: a CSV file, the bundled sample, or the store (downloading what is missing). */
+/**
+ * Loading a candle series for a command: a CSV file, the bundled sample, or the store (downloading what is missing).
+ */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { MarketDataSettings } from './config.ts';

@@ -261,7 +261,10 @@ export class CandleStore {
     return run();
   }
 
-  /** Missing candle ranges of one series (an exchange that skips empty intervals leaves these; they are facts, not errors). */
+  /**
+   * Missing candle ranges of one series (an exchange that skips empty intervals leaves these; they are facts, not
+   * errors).
+   */
   gaps(exchange: string, symbol: string, timeframe: string, from = -Infinity, to = Infinity): GapRange[] {
     const step = timeframeMs(timeframe);
     const rows = this.db
@@ -290,7 +293,9 @@ export class CandleStore {
       .all(exchange, symbol, timeframe) as TimeRange[];
   }
 
-  /** Stores downloaded rows and marks [from, to) as downloaded, in one transaction. Returns rows inserted or changed. */
+  /**
+   * Stores downloaded rows and marks [from, to) as downloaded, in one transaction. Returns rows inserted or changed.
+   */
   storeDownload(
     exchange: string,
     symbol: string,

@@ -1,4 +1,7 @@
-/** Reads a tfjs layer graph into the block trainer's blocks (Dense/Conv1D blocks, concatenations), or says why it cannot. */
+/**
+ * Reads a tfjs layer graph into the block trainer's blocks (Dense/Conv1D blocks, concatenations), or says why it
+ * cannot.
+ */
 import type * as tf from '@tensorflow/tfjs';
 import { first } from './conv-rows.ts';
 import { type SeededDropout } from './seeded-dropout.ts';

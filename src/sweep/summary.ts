@@ -81,7 +81,10 @@ export interface SweepReport {
     pbo?: Omit<NonNullable<SelectionStatistics['pbo']>, 'logits'> & { logits: number[] };
   };
   verdict: string[];
-  /** Test metrics of every configuration, in leaderboard order. NOT for selection: choosing by these is tuning on the test windows. */
+  /**
+   * Test metrics of every configuration, in leaderboard order. NOT for selection: choosing by these is tuning on the
+   * test windows.
+   */
   testNotForSelection: { key: string; label: string; test: MeanSd }[];
   failures: { jobId: string; label: string; market: string; fold: number; seed: number; error: string }[];
   equity: EquityCurves[];

@@ -28,7 +28,9 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Whether a recorded holder can be ignored: its process is gone (same host) or its heartbeat is older than `staleMs`. */
+/**
+ * Whether a recorded holder can be ignored: its process is gone (same host) or its heartbeat is older than `staleMs`.
+ */
 function isAbandoned(row: LockRow, staleMs: number, now: number): boolean {
   if (row.host === os.hostname() && !processAlive(row.pid)) return true;
   return now - row.heartbeat > staleMs;

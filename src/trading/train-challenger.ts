@@ -3,7 +3,10 @@ import { saveTrainedAgent, trainOnFold } from '../agents/train-fold.ts';
 import { computeMetrics } from '../market/metrics.ts';
 import type { ChallengerRequest } from './retrain.ts';
 
-/** The real challenger: the learners' fold training (epoch chosen on validation), saved like `bot backtest` saves agents. */
+/**
+ * The real challenger: the learners' fold training (epoch chosen on validation), saved like `bot backtest` saves
+ * agents.
+ */
 export async function trainChallenger(req: ChallengerRequest): Promise<void> {
   const { recipe, candles, fold, seed } = req;
   const agent = await trainOnFold({

@@ -35,7 +35,10 @@ function backtest(candles: Candles, strategy: RuleStrategy, seed = 1, from = 0):
   });
 }
 
-/** A fixed series built here (not by the synthetic generator, which may evolve): a seeded walk on Upbit's 1,000 KRW tick. */
+/**
+ * A fixed series built here (not by the synthetic generator, which may evolve): a seeded walk on Upbit's 1,000 KRW
+ * tick.
+ */
 function goldenSeries(): Candles {
   const n = 3000;
   const rng = new Rng(2024);

@@ -14,7 +14,8 @@ const rows: CandleRow[] = [
 const candles = candlesFromRows('x', 'A/B', '1h', rows);
 
 test('candles: bodies span open..close, wicks high..low, up and down in their own ink', () => {
-  // 21 rows for prices 100..120 → row = 120 − p; 3 bars × 4 pixels: body in columns 4k..4k+2, wick at 4k+1, gap at 4k+3.
+  // 21 rows for prices 100..120 → row = 120 − p; 3 bars × 4 pixels: body in columns 4k..4k+2, wick at 4k+1, gap at
+  // 4k+3.
   const spec: ImageSpec = { style: 'candles', height: 21, width: 12, bars: 3, channels: 3 };
   const out = new Float32Array(21 * 12 * 3);
   createImageRenderer(spec).render(candles, 2, out);

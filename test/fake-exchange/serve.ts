@@ -1,7 +1,9 @@
 /**
  * Runs the fake Upbit in its own process, for demos and the download benchmark:
- *   node --import tsx test/fake-exchange/serve.ts [--config-out FILE] [--count N --start MS --timeframe 1h] [--now MS] [--rate 10]
- * Prints one JSON line `{"url": …}` first, writes a config file pointing ccxt at it (default /tmp/fake-upbit.json), e.g.
+ * node --import tsx test/fake-exchange/serve.ts [--config-out FILE] [--count N --start MS --timeframe 1h] [--now MS]
+ * [--rate 10]
+ * Prints one JSON line `{"url": …}` first, writes a config file pointing ccxt at it (default /tmp/fake-upbit.json),
+ * e.g.
  *   npx bot data download --config /tmp/fake-upbit.json --since 2025-01-01 --db /tmp/demo.db
  * `GET /__fake/stats` answers `{ requests, candleRequests, throttled }`.
  */

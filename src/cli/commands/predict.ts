@@ -1,4 +1,6 @@
-/** `bot predict`: a saved model's action for the newest closed candle (or `--at`), with its outputs; no account touched. */
+/**
+ * `bot predict`: a saved model's action for the newest closed candle (or `--at`), with its outputs; no account touched.
+ */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import type { Config } from '../../config/schema.ts';

@@ -148,7 +148,8 @@ export async function initBackend(
   preferred: BackendChoice,
   logger?: Logger,
 ): Promise<{ name: BackendName; reason: string }> {
-  // 'auto' reuses only an automatic choice: after a forced backend (e.g. the nets bench's cpu run) it picks the fastest again
+  // 'auto' reuses only an automatic choice: after a forced backend (e.g. the nets bench's cpu run) it picks the fastest
+  // again
   if (
     current &&
     (preferred === 'auto' ? chosenAutomatically : preferred === current.name) &&
