@@ -7,7 +7,8 @@
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import { isoTime } from '../data/timeframe.ts';
-import { Account, type Costs } from '../market/account.ts';
+import { Account, type Costs, type RejectReason } from '../market/account.ts';
+import { executeOrder, newOrder, planOrder, BUY, SELL, type SizingOptions } from '../market/execution.ts';
 import { ObservationBuilder } from '../market/observation.ts';
 import type { LoadedAgent } from './load-agent.ts';
 import { ACTIONS, type Decision } from '../core/policy.ts';
@@ -71,4 +72,29 @@ export function predictAt(agent: LoadedAgent, candles: Candles, t: number, accou
   if (outs.policy && outs.value) outputs.stateValue = outs.value[0];
   const decision = agent.policy.decide(obs);
   return { t, ts: candles.ts[t], close: candles.close[t], decision, outputs };
+}
+
+/** What the trader would do with a decision on the given account: the order it plans, or why there is none. */
+export interface PlannedOrder {
+  side: 'buy' | 'sell' | 'none';
+  /** Cash committed (buy) or received (sell), fees included, at the decision's close. */
+  value: number;
+  /** Why the account would refuse the order (a sell on a flat account: `no_position`); the trader then holds. */
+  refused?: RejectReason;
+}
+
+/**
+ * The order the paper and live traders would place after `p`'s decision (the same planOrder as the engine), tried on
+ * a copy of the account at the decision's close: the real fill is at the next open, so the value is an estimate but
+ * a refusal (nothing to sell, no cash, below the minimum order) is what the trader would meet.
+ */
+export function plannedOrder(p: Prediction, account: Account, sizing: SizingOptions): PlannedOrder {
+  const d = p.decision;
+  const action = d.action === 'buy' ? BUY : d.action === 'sell' ? SELL : -1;
+  const order = planOrder(account, sizing, action, d.confidence, d.targetPosition, p.close, newOrder());
+  if (order.side !== BUY && order.side !== SELL) return { side: 'none', value: 0 };
+  const side = order.side === BUY ? 'buy' : 'sell';
+  const trial = Account.restore(account.snapshot(), account.costs);
+  if (!executeOrder(trial, order, p.close)) return { side, value: 0, refused: trial.lastReject ?? undefined };
+  return { side, value: Math.abs(account.cash - trial.cash) };
 }
