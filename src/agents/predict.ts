@@ -14,12 +14,13 @@ import type { LoadedAgent } from './load-agent.ts';
 import { ACTIONS, type Decision } from '../core/policy.ts';
 import { softmaxRow } from '../nn/head-math.ts';
 import { isContinuous } from './greedy-decision.ts';
+import { EnsembleNet } from './ensemble.ts';
 
 export interface NetworkOutputs {
   /**
    * What the numbers are: Q-values (DQN), action probabilities (policy networks), or a target position (continuous).
    */
-  kind: 'q-values' | 'probabilities' | 'target position';
+  kind: 'q-values' | 'probabilities' | 'vote shares' | 'target position';
   /** By action (buy, sell, hold), or `{ target }` for a continuous policy. */
   values: Record<string, number>;
   /** The critic's value of the state, when the network has one beside its policy. */
@@ -67,7 +68,9 @@ export function predictAt(agent: LoadedAgent, candles: Candles, t: number, accou
   if (outs.policy && isContinuous(net)) outputs = { kind: 'target position', values: { target: outs.policy[0] } };
   else if (outs.policy) {
     const p = net.policyOutput === 'logits' ? softmaxRow(outs.policy, 0, 3, new Float32Array(3)) : outs.policy;
-    outputs = { kind: 'probabilities', values: byAction(p) };
+    // a vote ensemble puts out the share of its members voting each action, not a probability
+    const kind = net instanceof EnsembleNet && net.kind === 'vote' ? 'vote shares' : 'probabilities';
+    outputs = { kind, values: byAction(p) };
   } else outputs = { kind: 'q-values', values: byAction(outs.value as Float32Array) };
   if (outs.policy && outs.value) outputs.stateValue = outs.value[0];
   const decision = agent.policy.decide(obs);
