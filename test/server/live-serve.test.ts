@@ -4,45 +4,21 @@
  * stops both.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
-import { addOrderEndpoints } from '../fake-exchange/orders.ts';
-import { startFakeUpbit } from '../fake-exchange/server.ts';
-import { runBot, startBot } from '../trading/cli.ts';
-import { tempDir } from '../trading/helpers.ts';
+import { dashboardUrl, runBot, startBot } from '../trading/cli.ts';
+import { liveCliSetup } from '../trading/live-setup.ts';
 
-const HOUR = 3_600_000;
 const KEY = 'serve-test-access-key-0123';
 const SECRET = 'serve-test-secret-key-4567';
 
 test('bot live --serve 0: the dashboard serves the live run, its order and fill, never the keys; SIGTERM stops both', async () => {
-  const tmp = tempDir('bot-live-serve-');
-  const candles = syntheticCandles({
-    seed: 47,
-    count: 120,
-    timeframe: '1h',
-    start: Date.UTC(2024, 0, 1),
-    tick: 1000,
-    symbol: 'KRW-BTC',
-  });
-  const now = candles.ts[100] + HOUR + 10_000;
-  const fake = await startFakeUpbit({ now: () => now, series: [{ market: 'KRW-BTC', candles }] });
-  const book = addOrderEndpoints(fake, { KRW: 2_000_000 });
-  const cfg = path.join(tmp.dir, 'config.json');
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      exchange: { ccxt: fake.ccxtOptions(), retries: 2, backoffMs: 10, maxBackoffMs: 50 },
-      log: { file: '' },
-      server: { tokensFile: path.join(tmp.dir, 'tokens.json'), pollMs: 100 },
-    }),
-  );
+  const { tmp, now, fake, book, cfg, db } = await liveCliSetup(47, 2_000_000, (dir) => ({
+    server: { tokensFile: path.join(dir, 'tokens.json'), pollMs: 100 },
+  }));
   const env = { UPBIT_API_KEY: KEY, UPBIT_API_SECRET: SECRET, NO_COLOR: '1' };
   const token = (await runBot(['serve', '--new-token', '--config', cfg])).stdout.trim();
-  const db = path.join(tmp.dir, 'bot.db');
   const bot = startBot(
     [
       'live',
@@ -63,15 +39,7 @@ test('bot live --serve 0: the dashboard serves the live run, its order and fill,
     env,
   );
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      bot.child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-        if (m) resolve(m[1]);
-      });
-      void bot.done.then((r) => reject(new Error(`bot live exited: ${r.stderr}`)));
-    });
+    const url = await dashboardUrl(bot);
     const auth = { authorization: `Bearer ${token}` };
     const get = async (p: string) => {
       const res = await fetch(`${url}/api/v1/${p}`, { headers: auth });

@@ -8,7 +8,7 @@ import http from 'node:http';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { runBot, startBot } from '../trading/cli.ts';
+import { dashboardUrl, runBot, startBot } from '../trading/cli.ts';
 import { paperFixture, serve, type PaperFixture } from './fixture.ts';
 
 const SECRET = 'sk-live-0123456789abcdef-very-secret';
@@ -203,15 +203,7 @@ test('bot serve: --new-token prints a token once and stores only its hash; the s
 
   const bot = startBot(['serve', '--port', '0', '--db', f.dbFile, '--config', cfg, '--log-level', 'warn']);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      bot.child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-        if (m) resolve(m[1]);
-      });
-      void bot.done.then((r) => reject(new Error(`bot serve exited: ${r.stderr}`)));
-    });
+    const url = await dashboardUrl(bot);
     assert.equal((await fetch(`${url}/api/v1/runs`)).status, 401, 'a token exists, so the API wants it');
     const runs = await fetch(`${url}/api/v1/runs`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(((await runs.json()) as { runs: unknown[] }).runs.length, 1);

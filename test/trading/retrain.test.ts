@@ -19,15 +19,8 @@ import { initBackend } from '../../src/nn/backend/backend.ts';
 import { riseThenFall, saveAgent, SMALL_RECIPE } from './agents.ts';
 import { quietLogger, tempDir } from './helpers.ts';
 
-test('promotion needs a win over the champion (by the margin) and over buy-and-hold', () => {
-  assert.equal(promotionDecision({ challenger: 0.05, champion: 0.02, buyHold: 0.01 }, 0).promote, true);
-  assert.equal(promotionDecision({ challenger: 0.05, champion: 0.02, buyHold: 0.06 }, 0).promote, false);
-  assert.equal(promotionDecision({ challenger: 0.05, champion: 0.05, buyHold: -0.1 }, 0).promote, false);
-  assert.equal(promotionDecision({ challenger: 0.05, champion: 0.045, buyHold: -0.1 }, 0.01).promote, false);
-  assert.equal(promotionDecision({ challenger: 0.01, champion: null, buyHold: 0 }, 0).promote, true);
-});
-
-test('a better challenger is promoted and served at the next tick; a worse one is not; a crashing one leaves the champion serving; overlaps are refused', async () => {
+/** A temp folder, a market that rises then falls, a small retrain window and a candle store. */
+function retrainSetup() {
   const tmp = tempDir();
   const candles = riseThenFall(260, 40);
   const config = loadConfig({
@@ -37,7 +30,19 @@ test('a better challenger is promoted and served at the next tick; a worse one i
       trading: { retrain: { trainCandles: 100, holdoutCandles: 40, epochs: 1, minImprovement: 0 } },
     },
   });
-  const store = CandleStore.open(config.data.database);
+  return { tmp, candles, config, store: CandleStore.open(config.data.database) };
+}
+
+test('promotion needs a win over the champion (by the margin) and over buy-and-hold', () => {
+  assert.equal(promotionDecision({ challenger: 0.05, champion: 0.02, buyHold: 0.01 }, 0).promote, true);
+  assert.equal(promotionDecision({ challenger: 0.05, champion: 0.02, buyHold: 0.06 }, 0).promote, false);
+  assert.equal(promotionDecision({ challenger: 0.05, champion: 0.05, buyHold: -0.1 }, 0).promote, false);
+  assert.equal(promotionDecision({ challenger: 0.05, champion: 0.045, buyHold: -0.1 }, 0.01).promote, false);
+  assert.equal(promotionDecision({ challenger: 0.01, champion: null, buyHold: 0 }, 0).promote, true);
+});
+
+test('a better challenger is promoted and served at the next tick; a worse one is not; a crashing one leaves the champion serving; overlaps are refused', async () => {
+  const { tmp, candles, config, store } = retrainSetup();
   const home = path.join(tmp.dir, 'models', 'btc');
   const logger = quietLogger();
   const constant =
@@ -130,16 +135,7 @@ test('a better challenger is promoted and served at the next tick; a worse one i
 });
 
 test('an ensemble champion is challenged by an ensemble of as many seeds, of the same kind, saved as one folder', async () => {
-  const tmp = tempDir();
-  const candles = riseThenFall(260, 40);
-  const config = loadConfig({
-    overrides: {
-      data: { database: path.join(tmp.dir, 'bot.db') },
-      log: { file: '' },
-      trading: { retrain: { trainCandles: 100, holdoutCandles: 40, epochs: 1, minImprovement: 0 } },
-    },
-  });
-  const store = CandleStore.open(config.data.database);
+  const { tmp, candles, config, store } = retrainSetup();
   const home = path.join(tmp.dir, 'models', 'ens');
   const logger = quietLogger();
   const meta = (dir: string) =>
@@ -174,7 +170,8 @@ test('an ensemble champion is challenged by an ensemble of as many seeds, of the
         asked = req;
         await trainChallenger(req);
         challenger = meta(req.dir);
-        for (let m = 1; m < 3; m++) assert.ok(existsSync(path.join(req.dir, `member${m}.model.json`)), `member${m} saved`);
+        for (let m = 1; m < 3; m++)
+          assert.ok(existsSync(path.join(req.dir, `member${m}.model.json`)), `member${m} saved`);
       },
       clock: () => Date.UTC(2025, 0, 1),
     });
