@@ -134,13 +134,15 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   const modelDir = path.join(settings.agent.modelsDir, modelName);
   if (existsSync(path.join(modelDir, 'CURRENT'))) {
     throw new UserError(
-      `${modelDir} holds retrained versions (it may be serving a paper run); choose another --name or remove the folder`,
+      `${modelDir} holds retrained versions (it may be serving a ` +
+        `paper run); choose another --name or remove the folder`,
     );
   }
   const span = (r: IndexRange) =>
     `${isoTime(candles.ts[r.from])} … ${isoTime(candles.ts[r.to - 1])} (${r.to - r.from})`;
   logger.info(
-    `agent ${ctx.strategy.name} on ${series.label}: ${folds.length} fold(s) × ${seeds} seed(s), ${epochs} epochs, backend ${backend.name}`,
+    `agent ${ctx.strategy.name} on ${series.label}: ${folds.length} fold(s) ` +
+      `× ${seeds} seed(s), ${epochs} epochs, backend ${backend.name}`,
   );
   for (const f of folds)
     logger.info(
@@ -333,7 +335,13 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   if (walk) {
     sections.push({
       title: 'Walk-forward',
-      text: `The headline result and curve chain the ${folds.length} test windows (${span(headline.range)}) on one account: each fold's model (${ensembleKind ? `the ${ensembleKind} ensemble of its ${seeds} seeds` : `seed ${baseSeed}`}) trades its own test window, continuing with the cash and units the previous fold's model ended with, so every decision is made by a model trained and selected only on candles before its window. The baselines run over the same span. The table above scores each fold's test window on its own, each from a fresh account.`,
+      text:
+        `The headline result and curve chain the ${folds.length} test windows (${span(headline.range)}) on one ` +
+        `account: each fold's model ` +
+        `(${ensembleKind ? `the ${ensembleKind} ensemble of its ${seeds} seeds` : `seed ${baseSeed}`}) trades its ` +
+        `own test window, continuing with the cash and units the previous fold's model ended with, so every ` +
+        `decision is made by a model trained and selected only on candles before its window. The baselines run over ` +
+        `the same span. The table above scores each fold's test window on its own, each from a fresh account.`,
     });
   }
   const kappa = selection.turnoverCost;
@@ -383,7 +391,10 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   });
   sections.push({
     title: 'Learning',
-    text: `Each run trains on its train window, keeps the epoch (and switching margin) with the best validation score (see Selection) and is evaluated once on its test window without exploration. The model of seed ${baseSeed}${folds.length > 1 ? ' on the last fold' : ''} is saved to ${modelDir}.`,
+    text:
+      `Each run trains on its train window, keeps the epoch (and switching margin) with the best validation ` +
+      `score (see Selection) and is evaluated once on its test window without exploration. The model ` +
+      `of seed ${baseSeed}${folds.length > 1 ? ' on the last fold' : ''} is saved to ${modelDir}.`,
     images,
     tables: runs.map((r) => ({
       caption: `epochs, fold ${r.fold + 1} seed ${r.seed}`,
@@ -480,7 +491,8 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       const m = METRIC_ROWS.find((r) => r.key === key);
       if (m)
         console.log(
-          `  ${m.label}: ${fmtMetric(summary.mean[key] as number, m.format)} ± ${fmtMetric(summary.sd[key] ?? 0, m.format)}`,
+          `  ${m.label}: ${fmtMetric(summary.mean[key] as number, m.format)} ` +
+            `± ${fmtMetric(summary.sd[key] ?? 0, m.format)}`,
         );
     }
     console.log(`  ${selectionLine}`);
