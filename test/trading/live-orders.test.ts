@@ -40,7 +40,8 @@ function constantSource(action: Decision['action']): PolicySource {
 
 const noRetry = <T>(_what: string, fn: () => Promise<T>) => fn();
 
-test('live: an order found only through the lists (no trades, strings) is valued from executed_funds, in numbers', async () => {
+test(`live: an order found only through the lists (no trades, strings) is valued from executed_funds, in \
+numbers`, async () => {
   const s = await liveSetup(CAPS);
   try {
     const trader = s.make();
@@ -103,7 +104,8 @@ test('live: an order found only through the lists (no trades, strings) is valued
   }
 });
 
-test('live: a lost reply whose look-up fails too: the retry is refused as a duplicate identifier and the order is still found, once', async () => {
+test(`live: a lost reply whose look-up fails too: the retry is refused as a duplicate identifier and the order is \
+still found, once`, async () => {
   const s = await liveSetup(CAPS, { policies: constantSource('buy') });
   try {
     const trader = s.make();
@@ -129,7 +131,8 @@ test('live: a lost reply whose look-up fails too: the retry is refused as a dupl
   }
 });
 
-test('live: a sell with nothing to sell, or an amount that rounds to zero, is a hold with a reason, decided and saved', async () => {
+test(`live: a sell with nothing to sell, or an amount that rounds to zero, is a hold with a reason, decided and \
+saved`, async () => {
   const s = await liveSetup(CAPS, { policies: constantSource('sell') });
   try {
     const trader = s.make();
@@ -208,7 +211,8 @@ test("live: status P&L is against the run's own starting value, not the configur
   }
 });
 
-test('bot live killed with SIGKILL between the exchange taking an order and the bot recording it: the restart records the fill', async () => {
+test(`bot live killed with SIGKILL between the exchange taking an order and the bot recording it: the restart records \
+the fill`, async () => {
   const tmp = tempDir('bot-live-kill-');
   const candles = syntheticCandles({
     seed: 43,

@@ -19,7 +19,8 @@ test('promotion needs a win over the champion (by the margin) and over buy-and-h
   assert.equal(promotionDecision({ challenger: 0.01, champion: null, buyHold: 0 }, 0).promote, true);
 });
 
-test('a better challenger is promoted and served at the next tick; a worse one is not; a crashing one leaves the champion serving; overlaps are refused', async () => {
+test(`a better challenger is promoted and served at the next tick; a worse one is not; a crashing one leaves the \
+champion serving; overlaps are refused`, async () => {
   const tmp = tempDir();
   const candles = riseThenFall(260, 40);
   const config = loadConfig({
