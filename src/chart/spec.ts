@@ -80,7 +80,8 @@ export function parseImageSpec(text: string): ImageSpec {
   const m = parts.length >= 3 ? /^(\d+)x(\d+)$/.exec(parts[1]) : null;
   if (!m || !/^\d+$/.test(parts[2])) {
     throw new UserError(
-      `image spec "${text}": expected style:HEIGHTxWIDTH:BARS[:options], e.g. ohlc:64x60:20 or candles:64x64:20:c4:ma20:volume:rsi`,
+      `image spec "${text}": expected style:HEIGHTxWIDTH:BARS[:options], ` +
+        `e.g. ohlc:64x60:20 or candles:64x64:20:c4:ma20:volume:rsi`,
     );
   }
   const style = parts[0] as ImageStyle;

@@ -89,8 +89,13 @@ export function createExchange(config: ExchangeSettings): Exchange {
 
 export type FaultKind = 'unreachable' | 'transient' | 'fatal';
 
-const UNREACHABLE =
-  /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|getaddrinfo|ConnectionRefused|DNSError|FailedToOpenSocket/i;
+const UNREACHABLE = new RegExp(
+  [
+    ...['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'getaddrinfo'],
+    ...['ConnectionRefused', 'DNSError', 'FailedToOpenSocket'],
+  ].join('|'),
+  'i',
+);
 
 /** Whether an error is worth retrying: network faults, timeouts, 429, 418, 5xx (by class or by HTTP status). */
 export function classifyError(error: unknown, httpStatus?: number): FaultKind {
@@ -129,7 +134,10 @@ export function shortError(e: unknown): string {
 
 /** What `bot data download` adds to an unreachable exchange (paper and live retry instead; they take no files). */
 export function offlineHint(): string {
-  return 'work offline with --data FILE (a CSV of candles), --sample (bundled S&P 500 daily), or store a CSV with `bot data import FILE`';
+  return (
+    'work offline with --data FILE (a CSV of candles), --sample ' +
+    '(bundled S&P 500 daily), or store a CSV with `bot data import FILE`'
+  );
 }
 
 /**
@@ -276,7 +284,8 @@ export async function* pageClosedCandles(
   const fill = () => {
     while (pending.length < depth && next < end) {
       const rows = fetchWindow(next);
-      rows.catch(() => undefined); // awaited in order below; this only keeps a later window's failure from going unhandled
+      // awaited in order below; this only keeps a later window's failure from going unhandled
+      rows.catch(() => undefined);
       pending.push({ from: next, rows });
       next += span;
     }

@@ -95,7 +95,8 @@ export class TradingEnv {
     this.builder = new ObservationBuilder(options);
     if (from < this.builder.firstT) {
       throw new UserError(
-        `range starts at candle ${from} but observations need history: the first usable candle is ${this.builder.firstT}`,
+        `range starts at candle ${from} but observations need ` +
+          `history: the first usable candle is ${this.builder.firstT}`,
       );
     }
     if (options.stopLoss !== undefined && !(options.stopLoss > 0 && options.stopLoss < 1)) {

@@ -54,7 +54,8 @@ export function acquireLock(db: Database.Database, name: string, staleMs: number
     }
     db.prepare(
       `INSERT INTO trading_locks (name, pid, host, acquired_at, heartbeat) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET pid = excluded.pid, host = excluded.host, acquired_at = excluded.acquired_at, heartbeat = excluded.heartbeat`,
+       ON CONFLICT (name) DO UPDATE SET pid = excluded.pid, host = excluded.host,
+       acquired_at = excluded.acquired_at, heartbeat = excluded.heartbeat`,
     ).run(name, process.pid, host, t, t);
   });
   take.immediate();

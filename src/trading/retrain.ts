@@ -53,12 +53,16 @@ export function promotionDecision(s: HoldoutScores, minImprovement: number): { p
   if (s.champion !== null && !(s.challenger > s.champion + minImprovement)) {
     return {
       promote: false,
-      reason: `challenger ${pct(s.challenger)} does not beat champion ${pct(s.champion)}${minImprovement ? ` by ${pct(minImprovement)}` : ''}`,
+      reason:
+        `challenger ${pct(s.challenger)} does not beat ` +
+        `champion ${pct(s.champion)}${minImprovement ? ` by ${pct(minImprovement)}` : ''}`,
     };
   }
   return {
     promote: true,
-    reason: `challenger ${pct(s.challenger)} beats ${s.champion !== null ? `champion ${pct(s.champion)} and ` : ''}buy-and-hold ${pct(s.buyHold)}`,
+    reason:
+      `challenger ${pct(s.challenger)} beats` +
+      ` ${s.champion !== null ? `champion ${pct(s.champion)} and ` : ''}buy-and-hold ${pct(s.buyHold)}`,
   };
 }
 
@@ -141,7 +145,8 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
   const rowId = Number(
     db
       .prepare(
-        `INSERT INTO trading_retrains (started_at, exchange, symbol, timeframe, strategy, model_dir, champion_version, challenger_version, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
+        `INSERT INTO trading_retrains (started_at, exchange, symbol, timeframe, strategy, model_dir,
+          champion_version, challenger_version, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
       )
       .run(
         clock(),
@@ -156,7 +161,8 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
   );
   const finish = (r: RetrainResult): RetrainResult => {
     db.prepare(
-      `UPDATE trading_retrains SET finished_at = ?, champion_score = ?, challenger_score = ?, buy_hold_score = ?, outcome = ?, reason = ? WHERE id = ?`,
+      `UPDATE trading_retrains SET finished_at = ?, champion_score = ?,
+        challenger_score = ?, buy_hold_score = ?, outcome = ?, reason = ? WHERE id = ?`,
     ).run(
       clock(),
       r.scores?.champion ?? null,
@@ -191,7 +197,9 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       test: holdout,
     };
     logger.info(
-      `retrain ${o.strategyName}: window ${isoTime(candles.ts[trainFrom])} … ${isoTime(candles.ts[holdout.from - 1])}, holdout ${isoTime(candles.ts[holdout.from])} … ${isoTime(candles.ts[n - 1])}`,
+      `retrain ${o.strategyName}: window ${isoTime(candles.ts[trainFrom])} ` +
+        `… ${isoTime(candles.ts[holdout.from - 1])}, ` +
+        `holdout ${isoTime(candles.ts[holdout.from])} … ${isoTime(candles.ts[n - 1])}`,
     );
     const ensemble = championVersion ? championEnsemble(home, championVersion) : undefined;
     if (ensemble) logger.info(`retrain: the champion is a ${ensemble.kind} ensemble of ${ensemble.members} seeds`);
@@ -266,8 +274,10 @@ export function retrainHistory(store: CandleStore, limit = 20): RetrainRow[] {
   ensureTradingSchema(store.db);
   return store.db
     .prepare(
-      `SELECT id, started_at AS startedAt, finished_at AS finishedAt, strategy, model_dir AS modelDir, champion_version AS championVersion,
-              challenger_version AS challengerVersion, champion_score AS championScore, challenger_score AS challengerScore,
+      `SELECT id, started_at AS startedAt, finished_at AS finishedAt,
+              strategy, model_dir AS modelDir, champion_version AS championVersion,
+              challenger_version AS challengerVersion,
+              champion_score AS championScore, challenger_score AS challengerScore,
               buy_hold_score AS buyHoldScore, outcome, reason FROM trading_retrains ORDER BY id DESC LIMIT ?`,
     )
     .all(limit) as RetrainRow[];

@@ -33,7 +33,8 @@ async function resolvePolicy(config: TradingSettings, choice: PolicyChoice): Pro
   const strategy = await loadStrategy(name);
   if (strategy.kind !== 'rule') {
     throw new UserError(
-      `strategy "${name}" is a learning agent: train it (bot retrain --strategy ${name}) and trade the saved model with --model models/<name>`,
+      `strategy "${name}" is a learning agent: train it (bot retrain ` +
+        `--strategy ${name}) and trade the saved model with --model models/<name>`,
     );
   }
   return {

@@ -126,7 +126,8 @@ test('mean: the mean Q-values decide, with the members mean margin applied on th
   holds.dispose();
 });
 
-test('an ensemble with a decision rule keeps decisions causal: rewriting the future leaves earlier ones unchanged', () => {
+test(`an ensemble with a decision rule keeps decisions causal: rewriting the future leaves earlier ones \
+unchanged`, () => {
   for (const kind of ['vote', 'mean'] as const) {
     const net = new EnsembleNet(
       kind,

@@ -53,7 +53,8 @@ fake.route('GET', '/__fake/stats', ({ state }) => ({
 writeFileSync(values['config-out'], JSON.stringify({ exchange: { ccxt: fake.ccxtOptions() } }, null, 2));
 console.log(JSON.stringify({ url: fake.url, config: values['config-out'] }));
 process.stderr.write(
-  `fake Upbit on ${fake.url} (${values.rate} requests/s enforced); config for it: ${values['config-out']}; Ctrl-C stops it\n`,
+  `fake Upbit on ${fake.url} (${values.rate} requests/s enforced); ` +
+    `config for it: ${values['config-out']}; Ctrl-C stops it\n`,
 );
 const stop = () => void fake.close().then(() => process.exit(0));
 process.on('SIGINT', stop);

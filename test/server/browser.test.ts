@@ -63,7 +63,8 @@ async function screenshot(page: Page, name: string): Promise<void> {
 
 const decisionsText = (page: Page) => page.locator('#decisions p').first().textContent();
 
-test('overview → run page: chart canvases, every decision row, a new tick without reload; control refused without credentials', async () => {
+test(`overview → run page: chart canvases, every decision row, a new tick without reload; control refused without \
+credentials`, async () => {
   const s: Served = await serve(f);
   const page = await context.newPage();
   const offline: string[] = [];
@@ -111,7 +112,8 @@ test('overview → run page: chart canvases, every decision row, a new tick with
   }
 });
 
-test('signed in with a token: pause is queued, the trader honours it at its next tick and the banner shows it', async () => {
+test(`signed in with a token: pause is queued, the trader honours it at its next tick and the banner shows \
+it`, async () => {
   const s = await serve(f, { token: true });
   const page = await context.newPage();
   try {
@@ -144,7 +146,7 @@ test('signed in with a token: pause is queued, the trader honours it at its next
   }
 });
 
-test('backtests: the list, a report, two runs compared side by side; the models page; the log page by level', async () => {
+test('backtests: list, report, two runs side by side; the models page; the log page by level', async () => {
   const s = await serve(f);
   const page = await context.newPage();
   try {

@@ -66,7 +66,8 @@ after(async () => {
   tmp.cleanup();
 });
 
-test('bot paper --serve 0: the dashboard answers while the trader runs; its fills go to the webhook; SIGTERM stops both', async () => {
+test(`bot paper --serve 0: the dashboard answers while the trader runs; its fills go to the webhook; SIGTERM stops \
+both`, async () => {
   const db = path.join(tmp.dir, 'bot.db');
   const token = (await runBot(['serve', '--new-token', '--config', cfg])).stdout.trim();
   const bot = startBot([

@@ -34,7 +34,8 @@ function constantSource(action: Decision['action']): PolicySource {
 
 const noRetry = <T>(_what: string, fn: () => Promise<T>) => fn();
 
-test('live: an order found only through the lists (no trades, strings) is valued from executed_funds, in numbers', async () => {
+test(`live: an order found only through the lists (no trades, strings) is valued from executed_funds, in \
+numbers`, async () => {
   const s = await liveSetup(CAPS);
   try {
     const trader = s.make();
@@ -97,7 +98,8 @@ test('live: an order found only through the lists (no trades, strings) is valued
   }
 });
 
-test('live: a lost reply whose look-up fails too: the retry is refused as a duplicate identifier and the order is still found, once', async () => {
+test(`live: a lost reply whose look-up fails too: the retry is refused as a duplicate identifier and the order is \
+still found, once`, async () => {
   const s = await liveSetup(CAPS, { policies: constantSource('buy') });
   try {
     const trader = s.make();
@@ -123,7 +125,8 @@ test('live: a lost reply whose look-up fails too: the retry is refused as a dupl
   }
 });
 
-test('live: a sell with nothing to sell, or an amount that rounds to zero, is a hold with a reason, decided and saved', async () => {
+test(`live: a sell with nothing to sell, or an amount that rounds to zero, is a hold with a reason, decided and \
+saved`, async () => {
   const s = await liveSetup(CAPS, { policies: constantSource('sell') });
   try {
     const trader = s.make();
@@ -202,7 +205,8 @@ test("live: status P&L is against the run's own starting value, not the configur
   }
 });
 
-test('bot live killed with SIGKILL between the exchange taking an order and the bot recording it: the restart records the fill', async () => {
+test(`bot live killed with SIGKILL between the exchange taking an order and the bot recording it: the restart records \
+the fill`, async () => {
   const { tmp, now, fake, book, cfg, db } = await liveCliSetup(43, 2_000_000);
   book.replyDelayMs = 30_000; // the exchange takes the order, the reply is on its way for a long time
   const env = { UPBIT_API_KEY: 'kill-test-access-key', UPBIT_API_SECRET: 'kill-test-secret-key', NO_COLOR: '1' };

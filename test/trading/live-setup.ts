@@ -130,7 +130,8 @@ export function assertBooksAgree(
 
 /**
  * For `bot live` run as a process: a temp folder, the fake Upbit with order endpoints holding `krw`, a config file
- * pointing ccxt at it (plus the sections `extra` gives for the temp folder), the database path and the candle time the clock stands after.
+ * pointing ccxt at it (plus the sections `extra` gives for the temp folder), the database path and the candle time
+ * the clock stands after.
  */
 export async function liveCliSetup(
   seed: number,

@@ -41,7 +41,8 @@ test('promotion needs a win over the champion (by the margin) and over buy-and-h
   assert.equal(promotionDecision({ challenger: 0.01, champion: null, buyHold: 0 }, 0).promote, true);
 });
 
-test('a better challenger is promoted and served at the next tick; a worse one is not; a crashing one leaves the champion serving; overlaps are refused', async () => {
+test(`a better challenger is promoted and served at the next tick; a worse one is not; a crashing one leaves the \
+champion serving; overlaps are refused`, async () => {
   const { tmp, candles, config, store } = retrainSetup();
   const home = path.join(tmp.dir, 'models', 'btc');
   const logger = quietLogger();
@@ -134,7 +135,7 @@ test('a better challenger is promoted and served at the next tick; a worse one i
   }
 });
 
-test('an ensemble champion is challenged by an ensemble of as many seeds, of the same kind, saved as one folder', async () => {
+test('an ensemble champion is challenged by an ensemble of as many seeds and the same kind, in one folder', async () => {
   const { tmp, candles, config, store } = retrainSetup();
   const home = path.join(tmp.dir, 'models', 'ens');
   const logger = quietLogger();

@@ -67,7 +67,8 @@ export function registerPredict(program: Command): void {
   const cmd = program
     .command('predict')
     .description(
-      "a saved model's action for the newest closed candle (or --at): action, confidence and the network's outputs; no account is touched",
+      "a saved model's action for the newest closed candle (or --at): action, confidence and the network's " +
+        'outputs; no account is touched',
     )
     .requiredOption('--model <folder>', 'saved model home (models/<name>; its serving version)')
     .option('--data <file>', 'candles from a CSV file instead of the store')
@@ -135,13 +136,17 @@ export function registerPredict(program: Command): void {
       const values = Object.entries(p.outputs.values)
         .map(([k, v]) => `${k} ${fmt(v)}`)
         .join('  ');
+      const target = out.targetPosition !== undefined ? `  target position ${out.targetPosition.toFixed(3)}` : '';
+      const stateValue = p.outputs.stateValue !== undefined ? `  (state value ${fmt(p.outputs.stateValue)})` : '';
+      const holding =
+        position > 0 ? `holding ${(position * 100).toFixed(0)}% of its value (bought at this close)` : 'flat';
       console.log(
         [
           `model       ${home} @ ${model.version} (${agent.meta.strategy})`,
           `candle      ${out.candle} close ${fmt(p.close)}  (${series.label})`,
-          `action      ${p.decision.action}  confidence ${p.decision.confidence.toFixed(3)}${out.targetPosition !== undefined ? `  target position ${out.targetPosition.toFixed(3)}` : ''}`,
-          `${p.outputs.kind.padEnd(11)} ${values}${p.outputs.stateValue !== undefined ? `  (state value ${fmt(p.outputs.stateValue)})` : ''}`,
-          `account     ${position > 0 ? `holding ${(position * 100).toFixed(0)}% of its value (bought at this close)` : 'flat'}: --position sets what the agent sees`,
+          `action      ${p.decision.action}  confidence ${p.decision.confidence.toFixed(3)}${target}`,
+          `${p.outputs.kind.padEnd(11)} ${values}${stateValue}`,
+          `account     ${holding}: --position sets what the agent sees`,
           `order       ${orderLine(order)}`,
         ].join('\n'),
       );

@@ -73,7 +73,9 @@ async function probeNode(name: 'node-gpu' | 'node'): Promise<Availability> {
     return {
       name,
       available: false,
-      reason: `${pkg} is not installed (optional dependency: its install downloads libtensorflow from Google storage, which failed or was skipped)`,
+      reason:
+        `${pkg} is not installed (optional dependency: its install ` +
+        `downloads libtensorflow from Google storage, which failed or was skipped)`,
       short: 'not installed',
     };
   }
