@@ -13,7 +13,7 @@ import { liveCliSetup } from '../trading/live-setup.ts';
 const KEY = 'serve-test-access-key-0123';
 const SECRET = 'serve-test-secret-key-4567';
 
-test('bot live --serve 0: the live run, its order and fill are served, never the keys; SIGTERM stops both', async () => {
+test('bot live --serve 0: the live run, its order and fill are served, never the keys; SIGTERM ends it', async () => {
   const { tmp, now, fake, book, cfg, db } = await liveCliSetup(47, 2_000_000, (dir) => ({
     server: { tokensFile: path.join(dir, 'tokens.json'), pollMs: 100 },
   }));

@@ -135,7 +135,7 @@ champion serving; overlaps are refused`, async () => {
   }
 });
 
-test('an ensemble champion is challenged by an ensemble of as many seeds and the same kind, in one folder', async () => {
+test('an ensemble champion is challenged by an ensemble of as many seeds of the same kind, one folder', async () => {
   const { tmp, candles, config, store } = retrainSetup();
   const home = path.join(tmp.dir, 'models', 'ens');
   const logger = quietLogger();
