@@ -33,6 +33,8 @@ const specs = [
   'ohlc:32x15:5:novol',
   'candles:64x64:20:c4:ma20:bb:volume:rsi:macd',
   'candles:48x40:40:c3:ma5:volume',
+  'candles:64x60:20:layers:ma20:bb:volume:rsi',
+  'candles:32x30:10:layers:ma5:bb:volume:macd',
 ];
 
 for (const text of specs) {
