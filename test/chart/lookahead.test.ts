@@ -94,3 +94,18 @@ test('the image depends only on the last bars + lookback candles, not on where t
   r.render(tail, r.warmup, b);
   assert.deepEqual(b, a);
 });
+
+test("the image recipes' frame sequences at t are byte-identical whatever the candles after t hold", () => {
+  // the specs of strategies/cnnrnn-dqn.ts and strategies/cnnrnn-ppo.ts, 5 frames each
+  for (const text of ['ohlc:32x15:5', 'candles:32x30:10:layers:ma5:bb:volume:rsi']) {
+    const r = createImageRenderer(parseImageSpec(text));
+    const frames = 5;
+    const a = new Float32Array(frames * r.frameSize);
+    const b = new Float32Array(frames * r.frameSize);
+    for (const t of [r.warmup + frames - 1, 200, candles.close.length - 2]) {
+      r.renderSequence(candles, t, frames, a);
+      r.renderSequence(corruptAfter(candles, t, t), t, frames, b);
+      assert.ok(Buffer.from(a.buffer).equals(Buffer.from(b.buffer)), `${text}: frames ending at ${t}`);
+    }
+  }
+});
