@@ -96,7 +96,7 @@ test('the image depends only on the last bars + lookback candles, not on where t
 });
 
 test("the image recipes' frame sequences at t are byte-identical whatever the candles after t hold", () => {
-  // the specs of strategies/cnnrnn-dqn.ts and strategies/cnnrnn-ppo.ts, 5 frames each
+  // the specs of strategies/cnnrnn-dqn.ts (5 frames) and strategies/cnnrnn-ppo.ts (3), here 5 frames each
   for (const text of ['ohlc:32x15:5', 'candles:32x30:10:layers:ma5:bb:volume:rsi']) {
     const r = createImageRenderer(parseImageSpec(text));
     const frames = 5;
