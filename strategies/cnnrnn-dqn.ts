@@ -7,8 +7,9 @@ import type { AgentRecipe } from '../src/agents/recipe.ts';
  * in the bottom fifth — goes through JKX blocks (5×3 convolution, batch norm, leaky ReLU, max-pool) with 16 and 32
  * filters per image and a GRU (32) over the sequence; DQN with replay.
  * Size chosen for the budget: `bot backtest --strategy cnnrnn-dqn --sample` must finish within 5 minutes on two
- * cores on today's tfjs engines. 20-candle images of 64×60 with the same filters took 161 s for one epoch, so the
- * 5-candle image is the one that fits (README "Chart-image recipes" has the measured times).
+ * cores on today's tfjs engines. JKX's 20-candle image (64×60) with the same network costs 5× the CPU per training
+ * step (78 against 16 ms on wasm), about 12 minutes for the sample's 5 epochs, so the 5-candle image is the one that
+ * fits; batch 32 every 32 steps for the same reason (README "Chart-image recipes" has the measured times).
  */
 const recipe: AgentRecipe = {
   features: '',

@@ -76,7 +76,8 @@ export function validateImageSpec(spec: ImageSpec): ImageSpec {
 }
 
 /**
- * Reads `style:HxW:bars[:option…]`, e.g. `ohlc:64x60:20`, `ohlc:32x15:5:novol`, `candles:64x64:20:c4:ma20:bb:volume:rsi`.
+ * Reads `style:HxW:bars[:option…]`, e.g. `ohlc:64x60:20`, `ohlc:32x15:5:novol`,
+ * `candles:64x64:20:c4:ma20:bb:volume:rsi`.
  * Options: `c<N>` channels, `ma<N>` moving average, `noma`, `vol`/`novol`, `bb`, `layers` (4 channels, one per
  * element: candles, MA/Bollinger, volume, RSI/MACD), and panel names `volume`, `rsi`, `macd`.
  * ohlc defaults follow Jiang, Kelly & Xiu: MA over `bars` candles and volume bars.
@@ -86,7 +87,8 @@ export function parseImageSpec(text: string): ImageSpec {
   const m = parts.length >= 3 ? /^(\d+)x(\d+)$/.exec(parts[1]) : null;
   if (!m || !/^\d+$/.test(parts[2])) {
     throw new UserError(
-      `image spec "${text}": expected style:HEIGHTxWIDTH:BARS[:options], e.g. ohlc:64x60:20 or candles:64x64:20:c4:ma20:volume:rsi`,
+      `image spec "${text}": expected style:HEIGHTxWIDTH:BARS[:options], ` +
+        'e.g. ohlc:64x60:20 or candles:64x64:20:c4:ma20:volume:rsi',
     );
   }
   const style = parts[0] as ImageStyle;

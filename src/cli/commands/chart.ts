@@ -61,7 +61,8 @@ async function chart(flags: ChartFlags): Promise<void> {
   const firstT = t - (sheet - 1) * every;
   if (firstT < renderer.warmup) {
     throw new UserError(
-      `${formatImageSpec(spec)} needs ${renderer.warmup} candles before the window's last one; ${series.label} has ${t} before ${isoTime(c.ts[t])}` +
+      `${formatImageSpec(spec)} needs ${renderer.warmup} candles before the window's last one; ` +
+        `${series.label} has ${t} before ${isoTime(c.ts[t])}` +
         (sheet > 1 ? ` (for ${sheet} windows ${every} apart it needs ${renderer.warmup + (sheet - 1) * every})` : ''),
     );
   }
@@ -93,7 +94,8 @@ async function chart(flags: ChartFlags): Promise<void> {
       ? `${sheet} windows ending ${isoTime(c.ts[firstT])} … ${isoTime(c.ts[t])} every ${every} candles`
       : `window ending ${isoTime(c.ts[t])}`;
   console.log(
-    `wrote ${flags.out}: ${formatImageSpec(spec)}, ${what}, ${series.label}; ${view.width * scale}×${view.height * scale} px`,
+    `wrote ${flags.out}: ${formatImageSpec(spec)}, ${what}, ${series.label}; ` +
+      `${view.width * scale}×${view.height * scale} px`,
   );
   if (spec.layers) console.log('(layers in colour: candles white, MA/Bollinger orange, volume grey, RSI/MACD cyan)');
   else if (channels === 2 || channels === 4)
