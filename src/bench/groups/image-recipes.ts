@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from '../../core/project-root.ts';
 import { syntheticCandles } from '../../data/synthetic.ts';
 import { initBackend } from '../../nn/backend/backend.ts';
 import { createLearner, networkSpec, prepareData, recipeWarmup, trainingEnvs } from '../../agents/setup.ts';
-import { EpochTrace } from '../../agents/learners/epoch-trace.ts';
+import { EpochTrace, type EpochStats } from '../../agents/learners/epoch-trace.ts';
 import { epsilonAt } from '../../agents/learners/schedule.ts';
 import type { AgentRecipe } from '../../agents/recipe.ts';
 import type { AgentStrategy } from '../../agents/strategy.ts';
@@ -23,11 +23,11 @@ async function recipeOf(name: string): Promise<AgentRecipe> {
   return mod.default.recipe as AgentRecipe;
 }
 
-/** Samples one update trains on: DQN's batch, or PPO's whole rollout times its passes. */
-function samplesPerUpdate(recipe: AgentRecipe, envs: number): number {
-  const l = recipe.learner as { batchSize?: number; rolloutSteps?: number; epochsPerRollout?: number };
-  if (recipe.learner.kind === 'dqn') return l.batchSize ?? 32;
-  return envs * (l.rolloutSteps ?? 128) * (l.epochsPerRollout ?? 4);
+/** Samples an epoch trained on: DQN's replay batches, or PPO's every env step times its passes over the rollout. */
+function samplesTrained(recipe: AgentRecipe, stats: EpochStats): number {
+  const l = recipe.learner as { batchSize?: number; epochsPerRollout?: number };
+  if (recipe.learner.kind === 'dqn') return stats.updates * (l.batchSize ?? 32);
+  return stats.steps * (l.epochsPerRollout ?? 4);
 }
 
 /** Two epochs on wasm; the second (V8 and tfjs warmed up) is the figure. */
@@ -48,15 +48,19 @@ export async function imageRecipeFigures(report: (f: Omit<Figure, 'group'>) => v
       learner.runEpoch(envs, eps(0), trace);
       trace.reset();
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const stats = learner.runEpoch(envs, eps(1), trace);
       const seconds = (performance.now() - t0) / 1000;
-      const samples = stats.updates * samplesPerUpdate(recipe, envs.length);
+      const cpu = process.cpuUsage(cpu0);
+      // a busy machine shows as CPU seconds well below the wall seconds the figures divide by
+      const load = `${seconds.toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU`;
+      const samples = samplesTrained(recipe, stats);
       const image = recipe.image ? `${recipe.image.frames} × ${recipe.image.spec}` : '';
       report({
         figure: `wasm ${name} recipe training samples/s`,
         value: samples / seconds,
         unit: 'samples/s',
-        note: `${image}, ${stats.updates} updates in one epoch of ${stats.steps} env steps`,
+        note: `${image}, ${stats.updates} updates in one epoch of ${stats.steps} env steps (${load})`,
       });
       report({
         figure: `wasm ${name} recipe env steps/s incl. learning`,
