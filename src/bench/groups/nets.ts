@@ -4,6 +4,7 @@ import { buildNetwork, compileFastForward, type NetworkSpec } from '../../nn/ind
 import { initBackend, type BackendName } from '../../nn/backend/backend.ts';
 import { Rng } from '../../core/random.ts';
 import type { BenchGroup, Figure } from '../table.ts';
+import { imageRecipeFigures } from './image-recipes.ts';
 
 const BATCH = 32;
 /** Each timing runs until this much time has passed (at least one step after a warm-up step). */
@@ -105,7 +106,8 @@ function measure(spec: NetworkSpec): { trainSamplesPerSec: number; predictMs: nu
 
 export const netsGroup: BenchGroup = {
   name: 'nets',
-  description: 'networks on wasm and cpu: training samples/s (batch 32), single-observation predict latency',
+  description:
+    'networks on wasm and cpu: training samples/s (batch 32), single-observation predict latency; image recipes',
   async run(report) {
     const backends: BackendName[] = ['wasm', 'cpu'];
     const fast: Omit<Figure, 'group'>[] = [];
@@ -142,5 +144,6 @@ export const netsGroup: BenchGroup = {
       }
     }
     fast.forEach(report);
+    await imageRecipeFigures(report);
   },
 };
