@@ -93,7 +93,10 @@ export function parse(model: tf.LayersModel): Parsed | string {
     const frames = perSample.get(source.name) ?? 1;
     if (cls === 'FramesToBatch') perSample.set(layer.name, (source.outputShape as number[])[1]);
     else if (cls !== 'BatchToFrames' && frames > 1) perSample.set(layer.name, frames);
-    if (['Dense', 'Conv1D', 'Conv2D'].includes(cls) && !['linear', 'relu', 'sigmoid', 'tanh', 'softmax'].includes(g.activation))
+    if (
+      ['Dense', 'Conv1D', 'Conv2D'].includes(cls) &&
+      !['linear', 'relu', 'sigmoid', 'tanh', 'softmax'].includes(g.activation)
+    )
       return `${cls.toLowerCase()} ${layer.name} has activation ${g.activation}`;
     // a block ends where something other than its own batch norm, pooling, activation or dropout reads it
     if (!EXTENDS.has(cls) || source.outboundNodes.length !== 1) for (const l of inbound) close(l.name);
