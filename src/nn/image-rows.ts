@@ -99,7 +99,12 @@ export function im2colT(x: Float32Array, images: number, s: Conv2DShape, out: Fl
             const src = b * image + h * inW * inC + c + (kw - left) * inC;
             for (let ow = 0; ow < first; ow++) out[o++] = 0;
             const step = strideW * inC;
-            for (let ow = first; ow < end; ow++) out[o++] = x[src + ow * step];
+            if (step === 1) {
+              out.set(x.subarray(src + first, src + end), o);
+              o += end - first;
+            } else {
+              for (let ow = first; ow < end; ow++) out[o++] = x[src + ow * step];
+            }
             for (let ow = end; ow < outW; ow++) out[o++] = 0;
           }
         }
@@ -206,38 +211,29 @@ export function normActPool(
   }
   const { inH, inW, pH, pW, strideH, strideW, outH, outW } = p;
   const image = inH * inW * u;
+  const max = p.kind === 'max';
   const inv = 1 / (pH * pW);
-  let o = 0;
-  for (let b = 0; b < images; b++) {
+  // channels innermost: each window pixel's u channels are contiguous in z, and so are the output's
+  for (let b = 0, o = 0; b < images; b++) {
     for (let oh = 0; oh < outH; oh++) {
-      for (let ow = 0; ow < outW; ow++) {
+      for (let ow = 0; ow < outW; ow++, o += u) {
         const start = b * image + (oh * strideH * inW + ow * strideW) * u;
-        for (let c = 0; c < u; c++, o++) {
-          const k = scale[c],
-            m = shift[c];
-          let best = -Infinity,
-            at = start + c,
-            sum = 0;
-          for (let i = 0; i < pH; i++) {
-            const row = start + i * inW * u + c;
-            for (let j = 0; j < pW; j++) {
-              const at2 = row + j * u;
-              let v = z[at2] * k + m;
+        for (let c = 0; c < u; c++) out[o + c] = max ? -Infinity : 0;
+        for (let i = 0; i < pH; i++) {
+          for (let j = 0; j < pW; j++) {
+            const at = start + (i * inW + j) * u;
+            for (let c = 0; c < u; c++) {
+              let v = z[at + c] * scale[c] + shift[c];
               v = v > 0 ? v : alpha * v;
-              sum += v;
-              if (v > best) {
-                best = v;
-                at = at2;
+              if (!max) out[o + c] += v;
+              else if (v > out[o + c]) {
+                out[o + c] = v;
+                which[o + c] = at + c;
               }
             }
           }
-          if (p.kind === 'max') {
-            out[o] = best;
-            which[o] = at;
-          } else {
-            out[o] = sum * inv;
-          }
         }
+        if (!max) for (let c = 0; c < u; c++) out[o + c] *= inv;
       }
     }
   }
