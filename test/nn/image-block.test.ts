@@ -36,6 +36,18 @@ const CASES: ImageCase[] = [
     conv: { filters: 3, kernelSize: [5, 3], padding: 'same' },
   },
   {
+    title: '4×2 same, stride 1, uneven padding (more below and right), 2 → 3 filters',
+    input: [7, 6, 2],
+    conv: { filters: 3, kernelSize: [4, 2], padding: 'same' },
+  },
+  {
+    title: '2×3 valid, stride 1, bias, leaky ReLU, 2×2 max-pool (no batch norm)',
+    input: [8, 9, 2],
+    conv: { filters: 4, kernelSize: [2, 3], padding: 'valid' },
+    act: 'leaky',
+    pool: { kind: 'max', poolSize: 2 },
+  },
+  {
     title: '3×3 valid, stride 2, relu, bias (the strided input gradient)',
     input: [9, 8, 3],
     conv: { filters: 4, kernelSize: 3, strides: 2, padding: 'valid', activation: 'relu' },
