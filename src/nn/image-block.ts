@@ -9,7 +9,7 @@
  * gradient to its first maximum. Checked against tf gradients in test/nn/image-block.test.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { readInto } from './tensor-read.ts';
+import { filledTensor, readInto } from './tensor-read.ts';
 import { actPoolBackward, conv2dShapeOf, col2im2d, im2colT, normActPool, pool2dShapeOf } from './image-rows.ts';
 import type { Conv2DShape, Pool2DShape } from './image-rows.ts';
 import { inferenceAffine, weightOf } from './layer-weights.ts';
@@ -222,40 +222,38 @@ export class ImageBlock {
       if (this.gamma?.trainable) step.grads.push({ variable: variableOf(this.gamma), grad: Float32Array.from(sumGx) });
       if (this.beta?.trainable) step.grads.push({ variable: variableOf(this.beta), grad: Float32Array.from(sumG) });
     }
-    const dz = this.scratch.take('dz', len);
-    if (sparse) {
-      if (this.bnConfig) {
-        for (let o = 0; o < len; o += f) for (let c = 0; c < f; c++) dz[o + c] = kb[c] * (z[o + c] - mean[c]) + kc[c];
-      } else {
-        dz.fill(0);
-      }
-      for (let o = 0; o < g.length; o++) {
-        const i = which[o];
-        dz[i] += ka[i % f] * g[o];
-      }
-    } else {
-      for (let o = 0; o < len; o += f)
-        for (let c = 0; c < f; c++) dz[o + c] = ka[c] * g[o + c] + kb[c] * (z[o + c] - mean[c]) + kc[c];
-    }
     const db = new Float64Array(f);
-    if (this.convRelu || this.bias) {
-      for (let o = 0; o < len; o += f) {
-        for (let c = 0; c < f; c++) {
-          if (this.convRelu && !(z[o + c] > 0)) dz[o + c] = 0;
-          db[c] += dz[o + c];
+    // dz goes straight into the tensor the products read (filledTensor)
+    const dzt = filledTensor([rows, f], (dz) => {
+      if (sparse) {
+        if (this.bnConfig) {
+          for (let o = 0; o < len; o += f) for (let c = 0; c < f; c++) dz[o + c] = kb[c] * (z[o + c] - mean[c]) + kc[c];
+        } else {
+          dz.fill(0);
+        }
+        for (let o = 0; o < g.length; o++) {
+          const i = which[o];
+          dz[i] += ka[i % f] * g[o];
+        }
+      } else {
+        for (let o = 0; o < len; o += f)
+          for (let c = 0; c < f; c++) dz[o + c] = ka[c] * g[o + c] + kb[c] * (z[o + c] - mean[c]) + kc[c];
+      }
+      if (this.convRelu || this.bias) {
+        for (let o = 0; o < len; o += f) {
+          for (let c = 0; c < f; c++) {
+            if (this.convRelu && !(z[o + c] > 0)) dz[o + c] = 0;
+            db[c] += dz[o + c];
+          }
         }
       }
-    }
+    }) as tf.Tensor2D;
     const { kH, kW, outH, outW, top, bottom, left, right } = this.shape;
-    const dzt = tf.tensor2d(dz, [rows, f]);
     step.held.push(dzt);
     if (this.kernel.trainable) {
       // dW = colsᵀ·dz, [taps, pixels]·[pixels, filters]: untransposed, and already in the kernel's layout. (dz is the
       // right operand on purpose: wasm's product repacks its right operand on every call, and dz is the small one.)
-      const colsT = tf.tensor2d(im2colT(this.x.data, images, this.shape, this.scratch.take('cols', rows * k)), [
-        k,
-        rows,
-      ]);
+      const colsT = filledTensor([k, rows], (cols) => im2colT(this.x.data, images, this.shape, cols));
       const dwt = tf.matMul(colsT, dzt);
       step.grads.push({ variable: variableOf(this.kernel), grad: dwt.dataSync() as Float32Array });
       tf.dispose([colsT, dwt]);
