@@ -40,6 +40,17 @@ function activationOf(layer: tf.layers.Layer): string {
   return typeof cfg.activation === 'string' ? cfg.activation : 'linear';
 }
 
+/** One observation through the block engine's inference (batch norm from moving statistics, no dropout). */
+function blockForward(trainer: BlockTrainer): SingleForward {
+  const none = new Float32Array(0);
+  return {
+    predict: (x, state) => trainer.predict(x, state ?? none, 1),
+    // the blocks read the layers' weights on every call
+    sync: () => undefined,
+    dispose: () => undefined,
+  };
+}
+
 /**
  * A model as the learners see it: inputs [x, state?] where x is the feature window or the image sequence, outputs
  * [value?, policy?]. Shapes come from the model itself, so any network kind (dnn, lstm, cnn, cnnrnn) fits.
@@ -82,8 +93,13 @@ export class AgentNet {
     this.single = this.singleForward();
   }
 
-  /** The planned single-observation pass; model.predict when the plain-JS one fails to build. */
+  /** The planned single-observation pass; model.predict when the plain-JS or block one fails to build. */
   private singleForward(): SingleForward {
+    if (this.plan.single === 'blocks') {
+      const trainer = BlockTrainer.tryCreate(this.model);
+      if (trainer) return blockForward(trainer);
+      refuse(this.plan, 'single-blocks', 'the block engine did not build', this.model.name);
+    }
     if (this.plan.single === 'js-forward') {
       try {
         return jsForward(this.model);

@@ -1,58 +1,19 @@
 /**
- * Reads a tfjs layer graph into the block trainer's blocks (Dense/Conv1D blocks, concatenations), or says why it
- * cannot.
+ * Reads a tfjs layer graph into the block trainer's blocks (Dense/Conv1D blocks, Conv2D image blocks, GRUs, dropouts,
+ * concatenations), or says why it cannot.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { first } from './conv-rows.ts';
 import { type SeededDropout } from './seeded-dropout.ts';
-import { type Slot, type Step, addGrad } from './block-step.ts';
+import { type Slot } from './block-step.ts';
 import { readGraph, unsupportedBy } from './graph.ts';
 import { DenseBlock } from './dense-block.ts';
+import { ImageBlock, type ImageLayers } from './image-block.ts';
+import { GruBlock, gruUnsupported } from './gru-block.ts';
+import { ConcatBlock, DropoutBlock } from './row-blocks.ts';
+import { conv2dUnsupported, pool2dUnsupported } from './image-rows.ts';
 
-/** Concatenate on the last axis: rows side by side. */
-class ConcatBlock {
-  constructor(
-    private readonly xs: Slot[],
-    readonly y: Slot,
-  ) {}
-
-  need(n: number): number {
-    return 4 * 4 * n * this.y.width + 32 * this.xs.length;
-  }
-
-  forward(step: Step): void {
-    const { n } = step;
-    const w = this.y.width;
-    const y = step.passes.f32(n * w);
-    let offset = 0;
-    for (const x of this.xs) {
-      const xw = x.width,
-        xd = x.data;
-      for (let r = 0; r < n; r++) y.set(xd.subarray(r * xw, (r + 1) * xw), r * w + offset);
-      offset += xw;
-    }
-    this.y.data = y;
-  }
-
-  backward(step: Step): void {
-    const { n } = step;
-    const dy = this.y.grad;
-    if (!dy) return;
-    const w = this.y.width;
-    let offset = 0;
-    for (const x of this.xs) {
-      const xw = x.width;
-      if (!x.isInput) {
-        const dx = step.passes.f32(n * xw);
-        for (let r = 0; r < n; r++) dx.set(dy.subarray(r * w + offset, r * w + offset + xw), r * xw);
-        addGrad(x, dx);
-      }
-      offset += xw;
-    }
-  }
-}
-
-export type Block = DenseBlock | ConcatBlock;
+export type Block = DenseBlock | ConcatBlock | ImageBlock | GruBlock | DropoutBlock;
 
 const widthOf = (layer: tf.layers.Layer): number => {
   const s = layer.outputShape as (number | null)[];
@@ -68,21 +29,36 @@ interface Parsed {
   slots: Slot[];
 }
 
+/** Layers that extend the open block they read instead of closing it. */
+const EXTENDS = new Set([
+  'BatchNormalization',
+  'MaxPooling1D',
+  'SeededDropout',
+  'LeakyReLU',
+  'ReLU',
+  'MaxPooling2D',
+  'AveragePooling2D',
+]);
+
 /**
- * The model as blocks in a valid order, or why it cannot be: every batch norm must directly follow a Dense (and every
- * dropout a Dense or its batch norm) that feeds nothing else.
+ * The model as blocks in a valid order, or why it cannot be: every batch norm must directly follow a Dense, Conv1D or
+ * Conv2D that feeds nothing else; an image block is Conv2D (+ batch norm) (+ LeakyReLU/ReLU) (+ 2-D pooling).
  */
 export function parse(model: tf.LayersModel): Parsed | string {
   /** Layer name → the rows it outputs, for inputs, flattens, concatenations and finished blocks. */
   const slots = new Map<string, Slot>();
+  /** Images per sample at a layer's output (FramesToBatch folds the frames into the batch); 1 when absent. */
+  const perSample = new Map<string, number>();
   /** Blocks that can still take a batch norm or a dropout, by the name of their last layer. */
   const open = new Map<
     string,
     { layer: tf.layers.Layer; bn?: tf.layers.Layer; pool?: tf.layers.Layer; drop?: SeededDropout; x: Slot }
   >();
+  /** Image blocks that can still take a batch norm, an activation or a pooling. */
+  const openImages = new Map<string, ImageLayers & { x: Slot }>();
   const blocks: Block[] = [];
   const newSlot = (layer: tf.layers.Layer, isInput = false): Slot => ({
-    width: widthOf(layer),
+    width: widthOf(layer) * (perSample.get(layer.name) ?? 1),
     data: new Float32Array(0),
     tensor: undefined,
     grad: undefined,
@@ -90,11 +66,18 @@ export function parse(model: tf.LayersModel): Parsed | string {
   });
   const close = (name: string): void => {
     const b = open.get(name);
-    if (!b) return;
+    const im = openImages.get(name);
+    if (!b && !im) return;
     open.delete(name);
+    openImages.delete(name);
     const y = newSlot(model.getLayer(name));
     slots.set(name, y);
-    blocks.push(new DenseBlock(b.layer, b.bn, b.pool, b.drop, b.x, y));
+    if (b) {
+      const groups = perSample.get(b.layer.name) ?? 1;
+      blocks.push(new DenseBlock(b.layer, b.bn, b.pool, b.drop, b.x, y, groups));
+    } else if (im) {
+      blocks.push(new ImageBlock(im, perSample.get(im.conv.name) ?? 1, im.x, y));
+    }
   };
   for (const g of readGraph(model).layers) {
     const { layer, cls, cfg, inbound } = g;
@@ -107,14 +90,45 @@ export function parse(model: tf.LayersModel): Parsed | string {
     const why = unsupportedBy('blocks', g);
     if (why) return why;
     const source = inbound[0];
-    // a block ends where something other than its own batch norm, pooling or dropout reads it
-    if (cls !== 'BatchNormalization' && cls !== 'MaxPooling1D' && cls !== 'SeededDropout')
-      for (const l of inbound) close(l.name);
+    const frames = perSample.get(source.name) ?? 1;
+    if (cls === 'FramesToBatch') perSample.set(layer.name, (source.outputShape as number[])[1]);
+    else if (cls !== 'BatchToFrames' && frames > 1) perSample.set(layer.name, frames);
+    if (
+      ['Dense', 'Conv1D', 'Conv2D'].includes(cls) &&
+      !['linear', 'relu', 'sigmoid', 'tanh', 'softmax'].includes(g.activation)
+    )
+      return `${cls.toLowerCase()} ${layer.name} has activation ${g.activation}`;
+    // a block ends where something other than its own batch norm, pooling, activation or dropout reads it
+    if (!EXTENDS.has(cls) || source.outboundNodes.length !== 1) for (const l of inbound) close(l.name);
+    const image = openImages.get(source.name);
+    if (image && EXTENDS.has(cls)) {
+      const pooling = cls === 'MaxPooling2D' || cls === 'AveragePooling2D';
+      const activation = cls === 'LeakyReLU' || cls === 'ReLU';
+      if (cls === 'BatchNormalization' && !image.bn && !image.act && !image.pool) image.bn = layer;
+      else if (activation && !image.act && !image.pool) image.act = layer;
+      else if (pooling && !image.pool) image.pool = layer;
+      else close(source.name);
+      if (openImages.has(source.name)) {
+        if (cls === 'BatchNormalization' && Number(cfg.axis) !== -1 && Number(cfg.axis) !== 3)
+          return `batch norm ${layer.name} is not over the channels`;
+        if (pooling) {
+          const poolWhy = pool2dUnsupported(layer.name, cfg);
+          if (poolWhy) return poolWhy;
+        }
+        if (cls === 'ReLU' && (cfg.maxValue != null || Number(cfg.threshold ?? 0) !== 0))
+          return `relu ${layer.name} has a maximum or threshold`;
+        openImages.delete(source.name);
+        openImages.set(layer.name, image);
+        continue;
+      }
+    }
     switch (cls) {
+      case 'FramesToBatch':
+      case 'BatchToFrames':
       case 'Flatten': {
         const x = slots.get(source.name);
-        if (!x) return `flatten ${layer.name} reads an unsupported layer`;
-        // row-major rows are already flat: the same slot under a new name
+        if (!x) return `${cls.toLowerCase()} ${layer.name} reads an unsupported layer`;
+        // row-major rows are already flat, and [batch, frames, …] is [batch·frames, …]: the same slot, a new name
         slots.set(layer.name, x);
         break;
       }
@@ -123,6 +137,26 @@ export function parse(model: tf.LayersModel): Parsed | string {
         const x = slots.get(source.name);
         if (!x) return `dense ${layer.name} reads an unsupported layer`;
         open.set(layer.name, { layer, x });
+        break;
+      }
+      case 'Conv2D': {
+        if (g.activation !== 'linear' && g.activation !== 'relu')
+          return `conv2d ${layer.name} has activation ${g.activation}`;
+        const convWhy = conv2dUnsupported(layer.name, cfg);
+        if (convWhy) return convWhy;
+        const x = slots.get(source.name);
+        if (!x) return `conv2d ${layer.name} reads an unsupported layer`;
+        openImages.set(layer.name, { conv: layer, x });
+        break;
+      }
+      case 'GRU': {
+        const gruWhy = gruUnsupported(layer.name, cfg);
+        if (gruWhy) return gruWhy;
+        const x = slots.get(source.name);
+        if (!x) return `gru ${layer.name} reads an unsupported layer`;
+        const y = newSlot(layer);
+        slots.set(layer.name, y);
+        blocks.push(new GruBlock(layer, x, y));
         break;
       }
       case 'Conv1D': {
@@ -162,11 +196,18 @@ export function parse(model: tf.LayersModel): Parsed | string {
       }
       case 'SeededDropout': {
         const b = open.get(source.name);
-        if (!b || b.drop || source.outboundNodes.length !== 1)
-          return `dropout ${layer.name} does not directly follow a dense or conv1d block`;
-        open.delete(source.name);
-        b.drop = layer as SeededDropout;
-        open.set(layer.name, b);
+        if (b && !b.drop && source.outboundNodes.length === 1) {
+          open.delete(source.name);
+          b.drop = layer as SeededDropout;
+          open.set(layer.name, b);
+          break;
+        }
+        close(source.name);
+        const x = slots.get(source.name);
+        if (!x) return `dropout ${layer.name} reads an unsupported layer`;
+        const y = newSlot(layer);
+        slots.set(layer.name, y);
+        blocks.push(new DropoutBlock(layer as SeededDropout, x, y));
         break;
       }
       case 'Concatenate': {

@@ -54,6 +54,8 @@ export class DenseBlock {
     private readonly dropout: SeededDropout | undefined,
     private readonly x: Slot,
     readonly y: Slot,
+    /** A dense layer's rows per sample: cnnrnn's embedding runs on every frame (FramesToBatch folded them in). */
+    private readonly groups = 1,
   ) {
     const cfg = layer.getConfig() as LayerConfig;
     this.activation = String(cfg.activation ?? 'linear') as Activation;
@@ -66,8 +68,8 @@ export class DenseBlock {
       this.inner = this.conv.taps * this.conv.inChannels;
     } else {
       this.units = cfg.units as number;
-      this.positions = 1;
-      this.inner = x.width;
+      this.positions = groups;
+      this.inner = x.width / groups;
     }
     if (bn) {
       const b = bn.getConfig() as LayerConfig;
@@ -100,6 +102,10 @@ export class DenseBlock {
       lhs = tf.tensor2d(im2col(this.x.data, n, this.conv, passes.f32(rows * this.inner)), [rows, this.inner]);
       kernel = tf.reshape(this.kernel.read(), [this.inner, u]);
       step.held.push(lhs, kernel);
+    } else if (this.groups > 1) {
+      lhs = tf.tensor2d(this.x.data, [rows, this.inner]);
+      kernel = this.kernel.read() as tf.Tensor2D;
+      step.held.push(lhs);
     } else {
       lhs = tensorOf(this.x, step);
       kernel = this.kernel.read() as tf.Tensor2D;

@@ -4,7 +4,7 @@
  * each faster engine was refused, and recorded in the model's training record (issue 11). One failure rule: an engine
  * that does not cover the network, or fails to build, is refused and tfjs runs instead.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { log } from '../core/log.ts';
 import { blockTrainerUnsupported } from './block-trainer.ts';
 import { jsForwardUnsupported } from './fast-forward.ts';
@@ -13,8 +13,11 @@ import { readGraph } from './graph.ts';
 import { trunkCacheUnsupported, trunkModel } from './trunk-cache.ts';
 
 export interface NetPlan {
-  /** One observation per call (acting, paper trading): the plain-JS pass or model.predict. */
-  single: 'js-forward' | 'tfjs';
+  /**
+   * One observation per call (acting, paper trading): the plain-JS pass, the block engine's inference on one row
+   * (cnnrnn: its convolutions on the backend's kernels, the rest in JS), or model.predict.
+   */
+  single: 'js-forward' | 'blocks' | 'tfjs';
   /**
    * Fixed weights over many candles (greedy backtests, an RLTrader epoch): the trunk cache batches the feature trunk
    * (folded fused products, or model.predict) and runs the heads in JS; or one model.predict per step.
@@ -23,11 +26,27 @@ export interface NetPlan {
   /** Training steps (and the learners' batched inference next to them): the block trainer or tfjs's tape. */
   train: 'blocks' | 'tfjs';
   /** Why each refused engine was refused. */
-  refused: Partial<Record<'js-forward' | 'trunk-cache' | 'folded' | 'blocks', string>>;
+  refused: Partial<Record<'js-forward' | 'single-blocks' | 'trunk-cache' | 'folded' | 'blocks', string>>;
 }
 
-/** Decides the engines for `model` (see NetPlan) and logs the choice at debug level. */
-export function plan(model: tf.LayersModel): NetPlan {
+/**
+ * Backends the hand-written image and recurrent blocks (Conv2D, GRU) are for: on wasm and cpu they beat tfjs's
+ * tape (issue 16); a GPU backend ('tensorflow' from tfjs-node-gpu, 'webgl', 'webgpu') runs the whole graph on its own
+ * kernels better than a path that copies every activation to JS and back, so there the plan keeps tfjs.
+ */
+const HAND_IMAGE_BACKENDS: ReadonlySet<string> = new Set(['wasm', 'cpu']);
+
+/** Why `model`'s image or recurrent blocks must not run on `backend`, or undefined. */
+function backendRefuses(model: tf.LayersModel, backend: string): string | undefined {
+  if (HAND_IMAGE_BACKENDS.has(backend)) return undefined;
+  const layer = model.layers.find((l) => ['Conv2D', 'GRU'].includes(l.getClassName()));
+  if (!layer) return undefined;
+  const kind = layer.getClassName().toLowerCase();
+  return `backend ${backend} runs ${kind} on its own kernels (the hand path is for wasm, cpu)`;
+}
+
+/** Decides the engines for `model` on `backend` (see NetPlan) and logs the choice at debug level. */
+export function plan(model: tf.LayersModel, backend: string = tf.getBackend()): NetPlan {
   const graph = readGraph(model);
   const refused: NetPlan['refused'] = {};
   const jsWhy = jsForwardUnsupported(graph);
@@ -41,9 +60,11 @@ export function plan(model: tf.LayersModel): NetPlan {
     if (foldWhy) refused.folded = foldWhy;
     batch = foldWhy ? 'trunk-cache+tfjs' : 'trunk-cache+folded';
   }
-  const blocksWhy = blockTrainerUnsupported(model);
+  const blocksWhy = blockTrainerUnsupported(model) ?? backendRefuses(model, backend);
   if (blocksWhy) refused.blocks = blocksWhy;
-  const p: NetPlan = { single: jsWhy ? 'tfjs' : 'js-forward', batch, train: blocksWhy ? 'tfjs' : 'blocks', refused };
+  if (jsWhy && blocksWhy) refused['single-blocks'] = blocksWhy;
+  const single = !jsWhy ? 'js-forward' : blocksWhy ? 'tfjs' : 'blocks';
+  const p: NetPlan = { single, batch, train: blocksWhy ? 'tfjs' : 'blocks', refused };
   log().debug(`network ${model.name}: ${describePlan(p)}`);
   return p;
 }
@@ -51,7 +72,7 @@ export function plan(model: tf.LayersModel): NetPlan {
 /** A refusal after the plan was made (an engine failed to build, or a learner's loss has no hand-derived gradient). */
 export function refuse(p: NetPlan, engine: keyof NetPlan['refused'], why: string, modelName: string): void {
   p.refused[engine] = why;
-  if (engine === 'js-forward') p.single = 'tfjs';
+  if (engine === 'js-forward' || engine === 'single-blocks') p.single = 'tfjs';
   else if (engine === 'blocks') p.train = 'tfjs';
   else if (engine === 'trunk-cache') p.batch = 'tfjs';
   else if (p.batch === 'trunk-cache+folded') p.batch = 'trunk-cache+tfjs';

@@ -8,97 +8,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend/backend.ts';
-import type { ArrayGradient, ArrayGradientOptimizer, GradientOptimizer } from '../../src/nn/adam.ts';
 import { clipByGlobalNorm } from '../../src/nn/clip-norm.ts';
 import { buildNetwork, type NetworkSpec } from '../../src/nn/index.ts';
-import { BlockTrainer, blockTrainerUnsupported, type LossGradient } from '../../src/nn/block-trainer.ts';
+import { BlockTrainer, blockTrainerUnsupported } from '../../src/nn/block-trainer.ts';
 import { AgentNet, trainStep } from '../../src/nn/agent-net.ts';
 import type { HeadOutputs } from '../../src/nn/head-outputs.ts';
 import { Rng } from '../../src/core/random.ts';
+import { RecordingSgd, assertClose, mseGradient, tfLoss, weightsByName } from './grad-check.ts';
 
 await initBackend('wasm');
 
-const LR = 0.05;
-
-/** Plain SGD that also records every gradient it was given, by variable name, per step. */
-class RecordingSgd implements GradientOptimizer, ArrayGradientOptimizer {
-  readonly steps: Map<string, Float32Array>[] = [];
-
-  applyGradients(grads: tf.NamedTensorMap): void {
-    const registered = tf.engine().registeredVariables;
-    this.applyGradientArrays(
-      Object.keys(grads).map((name) => ({
-        variable: registered[name],
-        grad: grads[name].dataSync().slice() as Float32Array,
-      })),
-    );
-  }
-
-  applyGradientArrays(entries: readonly ArrayGradient[]): void {
-    const step = new Map<string, Float32Array>();
-    for (const { variable, grad } of entries) {
-      step.set(variable.name.replace(/_\d+$/, ''), Float32Array.from(grad));
-      const x = variable.dataSync() as Float32Array;
-      const next = x.map((v, i) => v - LR * grad[i]);
-      tf.tidy(() => variable.assign(tf.tensor(next, variable.shape)));
-    }
-    this.steps.push(step);
-  }
-
-  dispose(): void {}
-}
-
 function randomArray(n: number, rng: Rng): Float32Array {
   return Float32Array.from({ length: n }, () => rng.normal());
-}
-
-/** Mean squared error over every head, as tf.losses.meanSquaredError computes it per head, summed. */
-const mseGradient =
-  (targets: HeadOutputs): LossGradient =>
-  (out, grad) => {
-    let loss = 0;
-    for (const head of ['value', 'policy'] as const) {
-      const o = out[head],
-        g = grad[head],
-        y = targets[head];
-      if (!o || !g || !y) continue;
-      let sum = 0;
-      for (let i = 0; i < o.length; i++) {
-        const d = o[i] - y[i];
-        sum += d * d;
-        g[i] = (2 * d) / o.length;
-      }
-      loss += sum / o.length;
-    }
-    return loss;
-  };
-
-function tfLoss(net: AgentNet, inputs: tf.Tensor[], targets: HeadOutputs, n: number): () => tf.Scalar {
-  return () => {
-    const out = net.apply(inputs, true);
-    let l = tf.scalar(0);
-    if (out.value && targets.value)
-      l = tf.add(l, tf.losses.meanSquaredError(tf.tensor2d(targets.value, [n, out.value.shape[1]]), out.value));
-    if (out.policy && targets.policy)
-      l = tf.add(l, tf.losses.meanSquaredError(tf.tensor2d(targets.policy, [n, out.policy.shape[1]]), out.policy));
-    return l as tf.Scalar;
-  };
-}
-
-function weightsByName(model: tf.LayersModel): Map<string, Float32Array> {
-  return new Map(model.weights.map((w) => [w.originalName, w.read().dataSync().slice() as Float32Array]));
-}
-
-function assertClose(ours: Float32Array, theirs: Float32Array, what: string, rel = 2e-4): void {
-  assert.equal(ours.length, theirs.length, `${what}: length`);
-  let scale = 0;
-  for (const v of theirs) scale = Math.max(scale, Math.abs(v));
-  for (let i = 0; i < ours.length; i++) {
-    assert.ok(
-      Math.abs(ours[i] - theirs[i]) <= rel * scale + 1e-6,
-      `${what}[${i}]: ${ours[i]} vs ${theirs[i]} (largest |value| ${scale})`,
-    );
-  }
 }
 
 const CASES: { title: string; spec: NetworkSpec }[] = [
@@ -152,6 +73,21 @@ const CASES: { title: string; spec: NetworkSpec }[] = [
       activation: 'tanh',
       dropout: 0.4,
       seed: 11,
+    },
+  },
+  {
+    title: 'cnnrnn (conv2d, batch norm, leaky ReLU, max-pool per frame; dropout, dense embedding, GRU; two heads)',
+    spec: {
+      kind: 'cnnrnn',
+      window: 0,
+      features: 0,
+      image: { frames: 3, height: 9, width: 17, channels: 2 },
+      hidden: [4, 3],
+      rnnUnits: 5,
+      embedding: 6,
+      stateSize: 2,
+      heads: { value: 3, policy: 3 },
+      seed: 5,
     },
   },
 ];
@@ -260,22 +196,11 @@ test('clipping by global norm on the JS path equals trainStep clipping', () => {
 });
 
 test('BlockTrainer declines networks it does not cover, so learners keep the tfjs path', () => {
-  for (const kind of ['lstm', 'cnnrnn'] as const) {
-    const image = { frames: 2, height: 8, width: 8, channels: 1 };
-    const model = buildNetwork({
-      kind,
-      window: 8,
-      features: 4,
-      stateSize: 2,
-      heads: { value: 3 },
-      seed: 1,
-      ...(kind === 'cnnrnn' ? { image } : {}),
-    });
-    try {
-      assert.equal(BlockTrainer.tryCreate(model), undefined);
-      assert.match(blockTrainerUnsupported(model) ?? '', /not supported/);
-    } finally {
-      model.dispose();
-    }
+  const model = buildNetwork({ kind: 'lstm', window: 8, features: 4, stateSize: 2, heads: { value: 3 }, seed: 1 });
+  try {
+    assert.equal(BlockTrainer.tryCreate(model), undefined);
+    assert.match(blockTrainerUnsupported(model) ?? '', /\(LSTM\) is not supported/);
+  } finally {
+    model.dispose();
   }
 });

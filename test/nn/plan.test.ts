@@ -24,14 +24,61 @@ before(async () => {
 
 const base = { window: 6, features: 4, stateSize: 3, heads: { value: 1, policy: 3 }, seed: 3 };
 
-function planOf(spec: Partial<NetworkSpec>) {
+function planOf(spec: Partial<NetworkSpec>, backend?: string) {
   const model = buildNetwork({ ...base, kind: 'dnn', ...spec } as NetworkSpec);
   try {
-    return plan(model);
+    return plan(model, backend);
   } finally {
     model.dispose();
   }
 }
+
+const CNNRNN: Partial<NetworkSpec> = {
+  kind: 'cnnrnn',
+  image: { frames: 2, height: 8, width: 6, channels: 1 },
+  hidden: [2],
+  rnnUnits: 3,
+};
+
+test('cnnrnn trains and acts on the hand-written image blocks only on wasm and cpu; a GPU backend keeps tfjs', () => {
+  for (const backend of ['wasm', 'cpu']) {
+    const p = planOf(CNNRNN, backend);
+    assert.deepEqual([p.single, p.train], ['blocks', 'blocks'], backend);
+  }
+  for (const backend of ['tensorflow', 'webgl', 'webgpu']) {
+    const p = planOf(CNNRNN, backend);
+    assert.deepEqual([p.single, p.batch, p.train], ['tfjs', 'tfjs', 'tfjs'], backend);
+    assert.match(p.refused.blocks ?? '', new RegExp(`backend ${backend} runs conv2d on its own kernels`));
+    assert.equal(p.refused['single-blocks'], p.refused.blocks);
+  }
+  // the dense engines were measured on every backend and stay as they were
+  assert.equal(planOf({ kind: 'dnn' }, 'tensorflow').train, 'blocks');
+});
+
+test('cnnrnn acts through the block engine, equal to model.predict', () => {
+  const model = buildNetwork({ ...base, ...CNNRNN, heads: { value: 2, policy: 3 } } as NetworkSpec);
+  const net = new AgentNet(model, { heads: { value: 2, policy: 3 } });
+  try {
+    assert.equal(net.plan.single, 'blocks');
+    const images = Float32Array.from({ length: net.xSize }, (_, i) => Math.sin(i * 0.37));
+    const state = Float32Array.from({ length: 3 }, (_, i) => i - 1);
+    const obs = { t: 0, features: new Float32Array(0), images, state };
+    const ours = net.forwardOne(obs as unknown as Parameters<AgentNet['forwardOne']>[0]);
+    const [value, policy] = tf.tidy(() =>
+      (model.predict([tf.tensor(images, [1, ...net.xShape]), tf.tensor2d(state, [1, 3])]) as tf.Tensor[]).map(
+        (t) => t.dataSync() as Float32Array,
+      ),
+    );
+    for (const [a, b] of [
+      [ours.value!, value],
+      [ours.policy!, policy],
+    ])
+      for (let i = 0; i < b.length; i++)
+        assert.ok(Math.abs(a[i] - b[i]) <= 1e-5 * (1 + Math.abs(b[i])), `${a} vs ${b}`);
+  } finally {
+    net.dispose();
+  }
+});
 
 test('dense and conv1d networks run on the hand-written engines; others say which layer kept them on tfjs', () => {
   for (const kind of ['dnn', 'cnn'] as const) {
@@ -48,14 +95,9 @@ test('dense and conv1d networks run on the hand-written engines; others say whic
   assert.equal(lstm.train, 'tfjs');
   assert.match(lstm.refused.blocks ?? '', /\(LSTM\) is not supported/);
   assert.match(lstm.refused.folded ?? '', /\(LSTM\) is not supported/);
-  const cnnrnn = planOf({
-    kind: 'cnnrnn',
-    image: { frames: 2, height: 8, width: 6, channels: 1 },
-    hidden: [2],
-    rnnUnits: 3,
-  });
-  assert.deepEqual([cnnrnn.single, cnnrnn.batch, cnnrnn.train], ['tfjs', 'tfjs', 'tfjs']);
-  assert.match(cnnrnn.refused['js-forward'] ?? '', /is not supported/);
+  const cnnrnn = planOf(CNNRNN);
+  assert.deepEqual([cnnrnn.single, cnnrnn.batch, cnnrnn.train], ['blocks', 'tfjs', 'blocks']);
+  assert.match(cnnrnn.refused['js-forward'] ?? '', /\(FramesToBatch\) is not supported/);
   const elu = planOf({ hidden: [5], activation: 'elu' });
   assert.deepEqual([elu.single, elu.batch, elu.train], ['js-forward', 'trunk-cache+tfjs', 'tfjs']);
   assert.match(elu.refused.blocks ?? '', /dense dense1 has activation elu/);

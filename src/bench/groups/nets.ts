@@ -1,6 +1,8 @@
 /** Bench group: network forward and training step speed per network kind. */
 import * as tf from '@tensorflow/tfjs';
-import { buildNetwork, compileFastForward, type NetworkSpec } from '../../nn/index.ts';
+import { buildNetwork, compileFastForward, plan, type NetworkSpec } from '../../nn/index.ts';
+import { BlockTrainer, type LossGradient } from '../../nn/block-trainer.ts';
+import { JsAdam } from '../../nn/adam.ts';
 import { initBackend, type BackendName } from '../../nn/backend/backend.ts';
 import { Rng } from '../../core/random.ts';
 import type { BenchGroup, Figure } from '../table.ts';
@@ -60,7 +62,46 @@ function timeIt(step: () => void, minCalls = 1): number {
   return (performance.now() - start) / calls;
 }
 
-function measure(spec: NetworkSpec): { trainSamplesPerSec: number; predictMs: number; fastMs?: number } {
+/** The bench's loss on the block engine: squared error on value, and on the policy probabilities. */
+const squaredLoss: LossGradient = (out, grad) => {
+  let loss = 0;
+  for (const head of ['value', 'policy'] as const) {
+    const o = out[head],
+      g = grad[head];
+    if (!o || !g) continue;
+    for (let i = 0; i < o.length; i++) {
+      g[i] = (2 * o[i]) / o.length;
+      loss += (o[i] * o[i]) / o.length;
+    }
+  }
+  return loss;
+};
+
+interface Measured {
+  trainSamplesPerSec: number;
+  predictMs: number;
+  fastMs?: number;
+  /** cnnrnn on the engines the plan picks (the block engine on wasm and cpu): training and one observation. */
+  planned?: { train: string; trainSamplesPerSec: number; single: string; singleMs: number };
+}
+
+/** Training steps and single-observation inference on the block engine, when the plan picks it for this network. */
+function measurePlanned(model: tf.LayersModel, xs: tf.Tensor[], one: tf.Tensor[]): Measured['planned'] {
+  const p = plan(model);
+  if (p.train !== 'blocks') return undefined;
+  const trainer = BlockTrainer.tryCreate(model);
+  if (!trainer) return undefined;
+  const x = xs[0].dataSync() as Float32Array,
+    state = xs[1].dataSync() as Float32Array;
+  const optimizer = new JsAdam(1e-3);
+  const stepMs = timeIt(() => trainer.step(x, state, BATCH, squaredLoss, optimizer));
+  const x1 = one[0].dataSync() as Float32Array,
+    s1 = one[1].dataSync() as Float32Array;
+  const singleMs = timeIt(() => trainer.predict(x1, s1, 1), 20);
+  return { train: p.train, trainSamplesPerSec: (BATCH * 1000) / stepMs, single: p.single, singleMs };
+}
+
+function measure(spec: NetworkSpec): Measured {
   const rng = new Rng(2);
   const model = buildNetwork(spec);
   const xs = [randomTensor([BATCH, ...mainShape(spec)], rng), randomTensor([BATCH, spec.stateSize], rng)];
@@ -92,6 +133,7 @@ function measure(spec: NetworkSpec): { trainSamplesPerSec: number; predictMs: nu
     });
   }, 5);
   let fastMs: number | undefined;
+  const planned = spec.kind === 'cnnrnn' ? measurePlanned(model, xs, one) : undefined;
   if (spec.kind !== 'cnnrnn') {
     const ff = compileFastForward(model, spec);
     const input = one[0].dataSync() as Float32Array,
@@ -101,7 +143,7 @@ function measure(spec: NetworkSpec): { trainSamplesPerSec: number; predictMs: nu
   tf.dispose([...xs, ...one, yValue, yPolicy]);
   optimizer.dispose();
   model.dispose();
-  return { trainSamplesPerSec: (BATCH * 1000) / trainMs, predictMs, fastMs };
+  return { trainSamplesPerSec: (BATCH * 1000) / trainMs, predictMs, fastMs, planned };
 }
 
 export const netsGroup: BenchGroup = {
@@ -122,17 +164,31 @@ export const netsGroup: BenchGroup = {
       for (const { name, spec } of SPECS) {
         const r = measure(spec);
         report({
-          figure: `${backend} ${name} train`,
+          figure: `${backend} ${name} train${r.planned ? ' (tfjs tape)' : ''}`,
           value: r.trainSamplesPerSec,
           unit: 'samples/s',
-          note: `batch ${BATCH}, adam`,
+          note: `batch ${BATCH}, adam${r.planned ? ': the engine before issue 16' : ''}`,
         });
         report({
-          figure: `${backend} ${name} predict`,
+          figure: `${backend} ${name} predict${r.planned ? ' (model.predict)' : ''}`,
           value: r.predictMs,
           unit: 'ms',
           note: 'one observation, model.predict',
         });
+        if (r.planned) {
+          report({
+            figure: `${backend} ${name} train`,
+            value: r.planned.trainSamplesPerSec,
+            unit: 'samples/s',
+            note: `batch ${BATCH}, adam, on the planned engine (${r.planned.train})`,
+          });
+          report({
+            figure: `${backend} ${name} predict`,
+            value: r.planned.singleMs,
+            unit: 'ms',
+            note: `one observation, on the planned engine (${r.planned.single})`,
+          });
+        }
         if (r.fastMs !== undefined && backend === backends[0]) {
           fast.push({
             figure: `js ${name} fast forward`,
