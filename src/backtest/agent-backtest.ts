@@ -13,7 +13,8 @@ import { recipeCosts, recipeWarmup, type IndexRange } from '../agents/setup.ts';
 import { walkForward } from '../agents/splits.ts';
 import { rankCorrelation, selectionOptions, validationScore } from '../agents/selection.ts';
 import type { AgentStrategy } from '../agents/strategy.ts';
-import { saveTrainedAgent, trainedEnsemble, trainOnFold, type TrainedAgent } from '../agents/train-fold.ts';
+import { saveTrainedAgent, trainedEnsemble, trainOnFold } from '../agents/train-fold.ts';
+import type { LearnerChoiceOutcome, TrainedAgent } from '../agents/train-fold.ts';
 import type { EnsembleKind } from '../agents/ensemble.ts';
 import { formatDiagnostics, type TrainOutcome } from '../agents/train.ts';
 import { writeLearningCurvesPng } from '../agents/epoch-summary.ts';
@@ -66,6 +67,8 @@ export interface SeedRun {
   validationScore: number;
   testScore: number;
   margin: number;
+  /** With the recipe's learnerChoice (FinRL's ensemble strategy): the learner this window chose, and why. */
+  choice?: LearnerChoiceOutcome;
   /** The engines the network ran on (src/nn/plan.ts). */
   engines: NetPlan;
 }
@@ -106,6 +109,8 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       `using the newest ${max} candles of ${to - range.from} (config agent.maxCandles; --from to choose another start)`,
     );
   }
+  if (ctx.flags.ensemble && recipe.learnerChoice)
+    throw new UserError('--ensemble needs one learner per fold; this recipe chooses among several (learnerChoice)');
   const warmup = recipeWarmup(recipe);
   const selection = selectionOptions(recipe);
   const costs = recipeCosts(recipe, settings.account);
@@ -196,12 +201,14 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
           validationScore: bestScore,
           testScore,
           margin: bestMargin,
+          ...(agent.choice ? { choice: agent.choice } : {}),
           engines,
         });
         logger.info(
           `[${tag}] test: return ${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, ` +
             `trades ${metrics.trades} (best epoch ${bestEpoch}, validation score ${bestScore.toFixed(3)}, ` +
-            `test score ${testScore.toFixed(3)}, margin ${bestMargin})`,
+            `test score ${testScore.toFixed(3)}, margin ${bestMargin}` +
+            `${agent.choice ? `, learner ${agent.choice.chosen}` : ''})`,
         );
         const curves = path.join(outDir, `learning_curves_${tag}.png`);
         await writeLearningCurvesPng(
@@ -223,7 +230,6 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
           await saveTrainedAgent(modelDir, agent, {
             name: modelName,
             strategy: ctx.strategy.name,
-            recipe,
             candles,
             fold,
             seed,
@@ -260,7 +266,6 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
           await saveTrainedAgent(modelDir, members[0], {
             name: modelName,
             strategy: ctx.strategy.name,
-            recipe,
             candles,
             fold,
             seed: baseSeed,
@@ -356,6 +361,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
           'test score',
           'test Sharpe',
           'test trades',
+          ...(recipe.learnerChoice ? ['learner chosen', 'validation Sharpes'] : []),
         ],
         rows: runs.map((r) => [
           r.fold + 1,
@@ -366,6 +372,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
           r.testScore.toFixed(3),
           r.metrics.sharpe.toFixed(3),
           r.metrics.trades,
+          ...(r.choice ? [r.choice.chosen, JSON.stringify(r.choice.validationSharpes)] : []),
         ]),
       },
     ],
@@ -434,6 +441,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
           validationScore: r.validationScore,
           testScore: r.testScore,
           margin: r.margin,
+          ...(r.choice ? { learner: r.choice.chosen, learnerValidationSharpes: r.choice.validationSharpes } : {}),
           stoppedEarly: r.training.stoppedEarly,
           seconds: r.training.seconds,
           metrics: r.metrics,
