@@ -33,8 +33,9 @@ export class JsAdam implements GradientOptimizer, ArrayGradientOptimizer {
   private accBeta1: number;
   private accBeta2: number;
   /**
-   * Decoupled weight decay (AdamW, Loshchilov & Hutter 2019): each step also shrinks every kernel (not biases, not
-   * batch-norm parameters) by learningRate × weightDecay of itself. 0: plain Adam.
+   * Decoupled weight decay (AdamW, Loshchilov & Hutter 2019): each step also shrinks every kernel (`…/kernel`, and
+   * `…/kernel_N` as tfjs names later networks' kernels; not biases, not batch-norm parameters) by learningRate ×
+   * weightDecay of itself. 0: plain Adam.
    */
   weightDecay = 0;
 
@@ -67,7 +68,8 @@ export class JsAdam implements GradientOptimizer, ArrayGradientOptimizer {
     const c2 = 1 - this.accBeta2;
     const { beta1, beta2, epsilon, learningRate } = this;
     for (const { variable, grad: g } of entries) {
-      const decay = this.weightDecay > 0 && /kernel$/.test(variable.name) ? learningRate * this.weightDecay : 0;
+      const decay =
+        this.weightDecay > 0 && /\/kernel(_\d+)?$/.test(variable.name) ? learningRate * this.weightDecay : 0;
       const x = variable.dataSync() as Float32Array;
       if (g.length !== x.length)
         throw new Error(`adam: gradient of ${variable.name} has ${g.length} values, the variable ${x.length}`);
