@@ -46,6 +46,7 @@ const recipe: AgentRecipe = {
           epochsPerRollout: 4,
           minibatchSize: 512,
           clip: 0.2,
+          entropyCoef: 0.05,
         },
         decision: { margins: [0, 0.1, 0.2, 0.4] },
       },
