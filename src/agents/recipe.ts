@@ -12,6 +12,7 @@ import { findLearner, LEARNER_KINDS, type LearnerRecipe } from './learners/regis
 import { epsilonScheduleSchema, type EpsilonSchedule } from './learners/schedule.ts';
 import { whole } from './learners/param-schemas.ts';
 import { checkDecisionRule } from './decision-rule.ts';
+import { checkChoice, learnerChoiceSchema, type LearnerChoice } from './learner-choice.ts';
 
 export type { LearnerRecipe } from './learners/registry.ts';
 
@@ -67,6 +68,11 @@ export interface AgentRecipe {
    * candidate is charged in its score (0 = plain validation Sharpe after costs).
    */
   selection?: { windows?: number; purge?: number; embargo?: number; turnoverCost?: number };
+  /**
+   * FinRL's ensemble strategy (issue 13; src/agents/learner-choice.ts): per walk-forward window every candidate
+   * learner is trained and the one with the best validation Sharpe trades. `learner` is then the first candidate's.
+   */
+  learnerChoice?: LearnerChoice;
 }
 
 const networkSchema = z.strictObject({
@@ -121,6 +127,7 @@ const recipeSchema = z.strictObject({
       turnoverCost: z.number().min(0).optional(),
     })
     .optional(),
+  learnerChoice: learnerChoiceSchema.optional(),
 });
 
 function keysOf(schema: z.ZodType): string[] {
@@ -160,9 +167,17 @@ export function checkRecipe(where: string, r: unknown): AgentRecipe {
   const entry = findLearner(learner.kind)!;
   const own = entry.schema.safeParse(learner, { reportInput: true });
   if (!own.success) throw bad(describeIssue(own.error.issues[0], ['learner'], entry.schema, `learner ${entry.kind}`));
-  const d = (r as AgentRecipe).decision;
-  if (d)
-    for (const margin of d.margins ?? [0])
-      checkDecisionRule({ margin, minHold: d.minHold, every: d.every }, `${where}: recipe.decision`);
-  return r as AgentRecipe;
+  const checkRule = (d: AgentRecipe['decision'], key: string) => {
+    for (const margin of d?.margins ?? [0])
+      checkDecisionRule({ margin, minHold: d?.minHold, every: d?.every }, `${where}: ${key}`);
+  };
+  const recipe = r as AgentRecipe;
+  if (recipe.decision) checkRule(recipe.decision, 'recipe.decision');
+  if (recipe.learnerChoice) {
+    const problem = checkChoice(recipe.learnerChoice);
+    if (problem) throw bad(problem);
+    for (const [i, c] of recipe.learnerChoice.candidates.entries())
+      if (c.decision) checkRule(c.decision, `recipe.learnerChoice.candidates.${i}.decision`);
+  }
+  return recipe;
 }

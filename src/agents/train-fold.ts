@@ -24,6 +24,7 @@ import type { Fold } from './splits.ts';
 import { trainAgent, type TrainOutcome, type ValidationResult } from './train.ts';
 import { checkDecisionRule, isPlainRule, type DecisionRule } from './decision-rule.ts';
 import { EnsembleNet, ensembleRule, type EnsembleKind, type EnsembleMeta } from './ensemble.ts';
+import { candidateRecipes } from './learner-choice.ts';
 import { purgedSplit, selectionOptions, validationScore, type PurgedSplit } from './selection.ts';
 
 function codeVersion(): string {
@@ -58,17 +59,24 @@ export interface TrainedAgent {
   rule: DecisionRule;
   /** The training segments and validation windows it was trained and selected on. */
   split: PurgedSplit;
+  /** The recipe it trained with (with `learnerChoice`: the chosen candidate's). */
   recipe: AgentRecipe;
   settings: AgentSettings;
+  /** With `learnerChoice` (FinRL's ensemble strategy): the learner chosen and every candidate's validation Sharpe. */
+  choice?: LearnerChoiceOutcome;
   /** Greedy backtest over a range with the trained network and its rule (same engine, Account and observation code). */
   backtest(range: IndexRange, startState?: AccountState): BacktestResult;
   dispose(): void;
 }
 
+export interface LearnerChoiceOutcome {
+  chosen: string;
+  validationSharpes: Record<string, number>;
+}
+
 interface SaveAgentOptions {
   name: string;
   strategy: string;
-  recipe: AgentRecipe;
   candles: Candles;
   fold: Fold;
   seed: number;
@@ -83,7 +91,8 @@ export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: Save
   const others = o.ensemble?.agents.filter((a) => a !== agent) ?? [];
   const ensemble = o.ensemble && trainedEnsemble(o.ensemble.kind, [agent, ...others]);
   const rule = ensemble?.rule ?? agent.rule;
-  await saveAgentModel(dir, agent.learner.net.model, o.recipe, agent.prepared, {
+  // the recipe the agent trained with: with a learner choice, the chosen candidate's, which loadAgent rebuilds
+  await saveAgentModel(dir, agent.learner.net.model, agent.recipe, agent.prepared, {
     name: o.name,
     strategy: o.strategy,
     seed: o.seed,
@@ -114,11 +123,49 @@ function recipeRule(recipe: AgentRecipe, margin: number): DecisionRule {
 }
 
 /**
+ * Trains one agent on a fold (trainOneLearner); with the recipe's `learnerChoice` (FinRL's ensemble strategy, Yang et
+ * al. 2020) every candidate learner is trained on the same rows and the one with the best validation Sharpe after
+ * costs (mean over the selection windows, at its chosen epoch and margin) is kept; ties go to the earlier candidate.
+ */
+export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent> {
+  const recipes = candidateRecipes(req.recipe);
+  if (recipes.length === 1) return trainOneLearner(req);
+  let best: TrainedAgent | undefined;
+  const validationSharpes: Record<string, number> = {};
+  const names = recipes.map((r, i) => {
+    const kind = r.learner.kind;
+    return recipes.filter((o) => o.learner.kind === kind).length > 1 ? `${kind}#${i + 1}` : kind;
+  });
+  let chosen = '';
+  for (const [i, recipe] of recipes.entries()) {
+    const label = `${req.label} ${names[i]}`;
+    const agent = await trainOneLearner({ ...req, recipe, label, summaryDir: i === 0 ? req.summaryDir : undefined });
+    const sharpe = agent.training.bestSharpe;
+    validationSharpes[names[i]] = sharpe;
+    if (!best || sharpe > best.training.bestSharpe) {
+      best?.dispose();
+      best = agent;
+      chosen = names[i];
+    } else {
+      agent.dispose();
+    }
+  }
+  const choice = { chosen, validationSharpes };
+  req.logger.info(
+    `[${req.label}] learner choice: ${chosen} (validation Sharpe ` +
+      `${Object.entries(validationSharpes)
+        .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+        .join(', ')})`,
+  );
+  return { ...best!, choice };
+}
+
+/**
  * Trains one agent on a fold: on its training rows (the purged split's segments), selecting the epoch and the
  * switching margin by the validation score over the split's windows (src/agents/selection.ts). Without `selection`
  * and `decision` in the recipe this is the plain split and the validation Sharpe after costs, as before issue 13.
  */
-export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent> {
+async function trainOneLearner(req: AgentTrainRequest): Promise<TrainedAgent> {
   const { settings, recipe, fold, seed, candles } = req;
   const selection = selectionOptions(recipe);
   const split = purgedSplit(fold, selection);

@@ -79,6 +79,8 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       `using the newest ${max} candles of ${to - range.from} (config agent.maxCandles; --from to choose another start)`,
     );
   }
+  if (ctx.flags.ensemble && recipe.learnerChoice)
+    throw new UserError('--ensemble needs one learner per fold; this recipe chooses among several (learnerChoice)');
   const warmup = recipeWarmup(recipe);
   const selection = selectionOptions(recipe);
   const costs = recipeCosts(recipe, settings.account);
@@ -171,12 +173,14 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
           validationScore: bestScore,
           testScore,
           margin: bestMargin,
+          ...(agent.choice ? { choice: agent.choice } : {}),
           engines,
         });
         logger.info(
           `[${tag}] test: return ${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, ` +
             `trades ${metrics.trades} (best epoch ${bestEpoch}, validation score ${bestScore.toFixed(3)}, ` +
-            `test score ${testScore.toFixed(3)}, margin ${bestMargin})`,
+            `test score ${testScore.toFixed(3)}, margin ${bestMargin}` +
+            `${agent.choice ? `, learner ${agent.choice.chosen}` : ''})`,
         );
         const curves = path.join(outDir, `learning_curves_${tag}.png`);
         await writeLearningCurvesPng(
@@ -198,7 +202,6 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
           await saveTrainedAgent(modelDir, agent, {
             name: modelName,
             strategy: ctx.strategy.name,
-            recipe,
             candles,
             fold,
             seed,
@@ -235,7 +238,6 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
           await saveTrainedAgent(modelDir, members[0], {
             name: modelName,
             strategy: ctx.strategy.name,
-            recipe,
             candles,
             fold,
             seed: baseSeed,

@@ -6,6 +6,7 @@ import type { AgentRecipe } from '../agents/recipe.ts';
 import type { SelectionOptions } from '../agents/selection.ts';
 import type { IndexRange } from '../agents/setup.ts';
 import type { Fold } from '../agents/splits.ts';
+import type { LearnerChoiceOutcome } from '../agents/train-fold.ts';
 import { formatDiagnostics, type TrainOutcome } from '../agents/train.ts';
 import type { BacktestResult } from '../market/backtest-engine.ts';
 import { METRIC_ROWS, type Metrics } from '../market/metrics.ts';
@@ -24,6 +25,8 @@ export interface SeedRun {
   validationScore: number;
   testScore: number;
   margin: number;
+  /** With the recipe's learnerChoice (FinRL's ensemble strategy): the learner this window chose, and why. */
+  choice?: LearnerChoiceOutcome;
   /** The engines the network ran on (src/nn/plan.ts). */
   engines: NetPlan;
 }
@@ -137,6 +140,7 @@ export function agentReport(input: AgentReportInput): {
           'test score',
           'test Sharpe',
           'test trades',
+          ...(recipe.learnerChoice ? ['learner chosen', 'validation Sharpes'] : []),
         ],
         rows: runs.map((r) => [
           r.fold + 1,
@@ -147,6 +151,7 @@ export function agentReport(input: AgentReportInput): {
           r.testScore.toFixed(3),
           r.metrics.sharpe.toFixed(3),
           r.metrics.trades,
+          ...(r.choice ? [r.choice.chosen, JSON.stringify(r.choice.validationSharpes)] : []),
         ]),
       },
     ],
@@ -218,6 +223,7 @@ export function agentReport(input: AgentReportInput): {
           validationScore: r.validationScore,
           testScore: r.testScore,
           margin: r.margin,
+          ...(r.choice ? { learner: r.choice.chosen, learnerValidationSharpes: r.choice.validationSharpes } : {}),
           stoppedEarly: r.training.stoppedEarly,
           seconds: r.training.seconds,
           metrics: r.metrics,

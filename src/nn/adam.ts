@@ -32,9 +32,16 @@ export class JsAdam implements GradientOptimizer, ArrayGradientOptimizer {
   private readonly moments = new Map<string, Moments>();
   private accBeta1: number;
   private accBeta2: number;
+  /**
+   * Decoupled weight decay (AdamW, Loshchilov & Hutter 2019): each step also shrinks every kernel (`…/kernel`, and
+   * `…/kernel_N` as tfjs names later networks' kernels; not biases, not batch-norm parameters) by learningRate ×
+   * weightDecay of itself. 0: plain Adam.
+   */
+  weightDecay = 0;
 
   constructor(
-    readonly learningRate: number,
+    /** The step size; a learner with a schedule sets it between steps. */
+    public learningRate: number,
     readonly beta1 = 0.9,
     readonly beta2 = 0.999,
     readonly epsilon = tf.backend().epsilon(),
@@ -61,6 +68,8 @@ export class JsAdam implements GradientOptimizer, ArrayGradientOptimizer {
     const c2 = 1 - this.accBeta2;
     const { beta1, beta2, epsilon, learningRate } = this;
     for (const { variable, grad: g } of entries) {
+      const decay =
+        this.weightDecay > 0 && /\/kernel(_\d+)?$/.test(variable.name) ? learningRate * this.weightDecay : 0;
       const x = variable.dataSync() as Float32Array;
       if (g.length !== x.length)
         throw new Error(`adam: gradient of ${variable.name} has ${g.length} values, the variable ${x.length}`);
@@ -78,6 +87,7 @@ export class JsAdam implements GradientOptimizer, ArrayGradientOptimizer {
         v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
         next[i] = x[i] - (learningRate * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + epsilon);
       }
+      if (decay > 0) for (let i = 0; i < x.length; i++) next[i] -= decay * x[i];
       const t = tf.tensor(next, variable.shape, 'float32');
       variable.assign(t);
       t.dispose();

@@ -34,7 +34,6 @@ export async function trainChallenger(req: ChallengerRequest): Promise<void> {
     await saveTrainedAgent(req.dir, agent, {
       name: req.modelName,
       strategy: req.strategyName,
-      recipe,
       candles,
       fold,
       seed,

@@ -64,3 +64,27 @@ for (const backend of ['wasm', 'cpu']) {
     await tf.setBackend('wasm');
   });
 }
+
+test('JsAdam weightDecay shrinks kernels by lr × decay each step (AdamW) and leaves biases alone', () => {
+  const kernel = tf.variable(tf.tensor1d([2, -4]), true, 'adamw_test/kernel');
+  const bias = tf.variable(tf.tensor1d([2, -4]), true, 'adamw_test/bias');
+  // tfjs names a second network's variables `dense1/kernel_1`, …: they decay too
+  const second = tf.variable(tf.tensor1d([2, -4]), true, 'adamw_test/kernel_1');
+  const adam = new JsAdam(0.1);
+  adam.weightDecay = 0.5;
+  // zero gradients: Adam's own step is 0, so only the decoupled decay moves the kernel: x − 0.1·0.5·x = 0.95·x
+  const zero = new Float32Array(2);
+  adam.applyGradientArrays([
+    { variable: kernel, grad: zero },
+    { variable: bias, grad: zero },
+    { variable: second, grad: zero },
+  ]);
+  assert.deepEqual(Array.from(kernel.dataSync()), [1.9, -3.8].map(Math.fround));
+  assert.deepEqual(Array.from(second.dataSync()), [1.9, -3.8].map(Math.fround));
+  assert.deepEqual(Array.from(bias.dataSync()), [2, -4]);
+  adam.learningRate = 0.2;
+  adam.applyGradientArrays([{ variable: kernel, grad: zero }]);
+  assert.deepEqual(Array.from(kernel.dataSync()), [Math.fround(1.9) * 0.9, Math.fround(-3.8) * 0.9].map(Math.fround));
+  tf.dispose([kernel, bias, second]);
+  adam.dispose();
+});

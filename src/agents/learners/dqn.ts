@@ -15,6 +15,7 @@ import { nonNegative, positive, unitInterval, whole } from './param-schemas.ts';
 import { z } from 'zod';
 import type { AgentNet } from '../../nn/agent-net.ts';
 import { ReplayBuffer, type ReplayBatch as Batch } from './replay.ts';
+import { NStepQueue, type TransitionSink } from './nstep.ts';
 
 interface DqnParams {
   gamma: number;
@@ -35,6 +36,12 @@ interface DqnParams {
   /** Rewards are multiplied by this before learning (log returns per candle are tiny). */
   rewardScale: number;
   clipNorm: number;
+  /** Rewards summed over this many steps before bootstrapping (n-step returns, nstep.ts); 1 = one-step Q-learning. */
+  nStep: number;
+  /** Decoupled weight decay of the kernels (AdamW); 0 = plain Adam. */
+  weightDecay: number;
+  /** The learning rate over training: constant, or halved every `halfLife` updates down to `min`. */
+  learningRateSchedule: { kind: 'constant' } | { kind: 'exponential'; halfLife: number; min: number };
 }
 
 export const DQN_DEFAULTS: DqnParams = {
@@ -50,6 +57,9 @@ export const DQN_DEFAULTS: DqnParams = {
   huberDelta: 1,
   rewardScale: 100,
   clipNorm: 0,
+  nStep: 1,
+  weightDecay: 0,
+  learningRateSchedule: { kind: 'constant' },
 };
 
 const dqnParamsShape = {
@@ -68,6 +78,12 @@ const dqnParamsShape = {
   huberDelta: positive,
   rewardScale: positive,
   clipNorm: nonNegative,
+  nStep: whole(1),
+  weightDecay: nonNegative,
+  learningRateSchedule: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('constant') }),
+    z.strictObject({ kind: z.literal('exponential'), halfLife: whole(1), min: z.number().min(0) }),
+  ]),
 } satisfies Record<keyof DqnParams, z.ZodType>;
 
 /** The registry entry: one value head of 3 (buy, sell, hold), ε-greedy (RLTrader's linear ε by default). */
@@ -91,6 +107,8 @@ export class DqnLearner implements Learner {
   private readonly trainer: BlockTrainer | undefined;
   private readonly targetTrainer: BlockTrainer | undefined;
   private readonly replay: ReplayBuffer;
+  private readonly nStep: NStepQueue;
+  private readonly push: TransitionSink;
   private readonly rng: Rng;
   private readonly prevX: Float32Array;
   private readonly prevState: Float32Array;
@@ -107,9 +125,12 @@ export class DqnLearner implements Learner {
   ) {
     if (net.heads.value !== 3) throw new Error('DQN needs a value head of 3 (buy, sell, hold)');
     this.optimizer = new JsAdam(params.learningRate);
+    this.optimizer.weightDecay = params.weightDecay;
     this.trainer = net.blockTrainer();
     this.targetTrainer = this.trainer && target.blockTrainer();
     this.replay = new ReplayBuffer(params.replayCapacity, net.xSize, net.stateSize, params.batchSize);
+    this.nStep = new NStepQueue(params.nStep, params.gamma, net.xSize, net.stateSize);
+    this.push = this.replay.push.bind(this.replay);
     this.rng = new Rng(seed);
     this.prevX = new Float32Array(net.xSize);
     this.prevState = new Float32Array(net.stateSize);
@@ -134,7 +155,7 @@ export class DqnLearner implements Learner {
       counter.count(action, explored);
       trace.push(t, action, explored, step.units, step.portfolioValue, outs);
       value = step.portfolioValue;
-      this.replay.push(
+      this.nStep.add(
         this.prevX,
         this.prevState,
         action,
@@ -142,6 +163,7 @@ export class DqnLearner implements Learner {
         this.net.inputOf(step.observation),
         step.observation.state,
         step.done,
+        this.push,
       );
       this.envSteps++;
       if (this.replay.size >= this.params.warmup && this.envSteps % this.params.trainEvery === 0) {
@@ -157,6 +179,7 @@ export class DqnLearner implements Learner {
   private learn(counter: EpochCounter): number {
     const p = this.params;
     const b = this.replay.sample(this.rng);
+    this.optimizer.learningRate = learningRateAt(p, this.updates);
     const y = this.targets(b);
     const observed = { meanQ: NaN, tdError: NaN };
     const loss = this.net.train(b.x, b.state, b.size, dqnLoss(y, b.action, p.huberDelta, observed), this.optimizer, {
@@ -180,13 +203,15 @@ export class DqnLearner implements Learner {
    */
   private targets(b: Batch): Float32Array {
     const n = b.size;
+    // γ for one-step transitions, γ^n for the n-step queue's (the same number when nStep is 1)
+    const discount = this.nStep.bootstrapDiscount;
     const qNext = this.nextValues(this.target, this.targetTrainer, b);
     const onlineNext = this.params.double ? this.nextValues(this.net, this.trainer, b) : undefined;
     const y = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const o = i * 3;
       const best = onlineNext ? qNext[o + argmax(onlineNext, o, 3)] : Math.max(qNext[o], qNext[o + 1], qNext[o + 2]);
-      y[i] = b.reward[i] + this.params.gamma * (1 - b.done[i]) * best;
+      y[i] = b.reward[i] + discount * (1 - b.done[i]) * best;
     }
     return y;
   }
@@ -208,6 +233,13 @@ export class DqnLearner implements Learner {
     this.optimizer.dispose();
     this.target.dispose();
   }
+}
+
+/** The learning rate of update `k` (counted from 0) under the recipe's schedule. */
+export function learningRateAt(p: Pick<DqnParams, 'learningRate' | 'learningRateSchedule'>, k: number): number {
+  const s = p.learningRateSchedule;
+  if (s.kind === 'constant') return p.learningRate;
+  return Math.max(s.min, p.learningRate * 0.5 ** (k / s.halfLife));
 }
 
 /**
