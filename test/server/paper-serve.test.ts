@@ -96,10 +96,15 @@ both`, async () => {
       if (!runs[0]?.lastDecisions.length) await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(runs.length, 1, 'the run the trader writes');
-    const decisions = (await (
-      await fetch(`${url}/api/v1/runs/${runs[0].id}/decisions?limit=1000`, { headers: auth })
-    ).json()) as { total: number };
-    assert.equal(decisions.total, candles.ts.filter((ts) => ts >= START).length);
+    // the trader catches up in slices while the dashboard answers: wait until it has acted on every closed candle
+    const expected = candles.ts.filter((ts) => ts >= START).length;
+    let decisions = { total: 0 };
+    for (let k = 0; k < 300 && decisions.total < expected; k++) {
+      if (k > 0) await new Promise((r) => setTimeout(r, 100));
+      const res = await fetch(`${url}/api/v1/runs/${runs[0].id}/decisions?limit=1000`, { headers: auth });
+      decisions = (await res.json()) as { total: number };
+    }
+    assert.equal(decisions.total, expected);
     const fills = (await (
       await fetch(`${url}/api/v1/runs/${runs[0].id}/fills?limit=1000`, { headers: auth })
     ).json()) as { total: number };
