@@ -1,6 +1,6 @@
 /** `bot backtest` (rule, agent or saved-model runs) and `bot report`. */
 import type { Command } from 'commander';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { readReport, summaryTable } from '../../backtest/report.ts';
 import { runRuleBacktest, type BacktestRun } from '../../backtest/rule-backtest.ts';
@@ -30,6 +30,7 @@ interface BacktestFlags extends CommonFlags {
   model?: string;
   json?: boolean;
   symbols?: string;
+  informative?: string;
   rebalanceEvery?: string;
   band?: string;
 }
@@ -65,7 +66,8 @@ export function registerBacktest(program: Command): void {
     .option('--json', 'print report.json instead of the table')
     .option('--symbols <list>', 'portfolio: markets A,B[,…] on one account (with a portfolio strategy: equal-weight)')
     .option('--rebalance-every <K>', 'portfolio: equal-weight rebalance period in candles (default 20)')
-    .option('--band <fraction>', 'portfolio: skip moves under this share of the value (default 0.01)');
+    .option('--band <fraction>', 'portfolio: skip moves under this share of the value (default 0.01)')
+    .option('--informative <list>', 'portfolio agents: series X[,…] read as features, not traded');
   addCommonOptions(cmd, { market: true, db: true, backend: true }).action(async (flags: BacktestFlags) => {
     checkColumnsFlag(flags);
     const extra: Record<string, unknown> = {};
@@ -75,7 +77,7 @@ export function registerBacktest(program: Command): void {
         throw new UserError(`--balance must be a positive amount, got "${flags.balance}"`);
       extra.account = { balance: b };
     }
-    if (flags.symbols !== undefined || (flags.sample && flags.strategy === 'equal-weight')) {
+    if (await isPortfolioRun(flags)) {
       await portfolioBacktest(flags, extra);
       return;
     }
@@ -156,17 +158,20 @@ export function registerBacktest(program: Command): void {
 
 /** `bot backtest --symbols A,B …`: a portfolio strategy and its portfolio baselines (issue 14). */
 async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unknown>): Promise<void> {
-  const { parseSymbolsFlag, loadPortfolioSeries } = await import('../../data/portfolio-source.ts');
+  const { parseSymbolsFlag, loadPortfolioSeries, SAMPLE_2X, SAMPLE_INVERSE } =
+    await import('../../data/portfolio-source.ts');
   const { runPortfolioRun, portfolioTable } = await import('../../backtest/portfolio-backtest.ts');
   const { loadPortfolioStrategy } = await import('../../agents/portfolio-strategy.ts');
-  if (flags.model !== undefined) {
-    throw new UserError('--model is for one market; portfolio models are not built yet (issue 14)');
-  }
-  const symbols = flags.symbols !== undefined ? parseSymbolsFlag(flags.symbols) : [];
+  const { readPortfolioModelInfo } = await import('../../agents/portfolio-model.ts');
+  if (flags.model !== undefined && flags.strategy !== undefined)
+    throw new UserError('use either --model DIR or --strategy NAME, not both');
+  const modelInfo = flags.model !== undefined ? readPortfolioModelInfo(flags.model) : undefined;
+  let symbols = flags.symbols !== undefined ? parseSymbolsFlag(flags.symbols) : [];
+  let informative = flags.informative !== undefined ? parseListFlag(flags.informative, '--informative') : [];
   const dataFiles = flags.data !== undefined ? flags.data.split(',').map((f) => f.trim()) : undefined;
   if (dataFiles && flags.sample) throw new UserError('use either --data FILES or --sample, not both');
   if (dataFiles && symbols.length === 0) {
-    throw new UserError('--data a.csv,b.csv pairs with --symbols A,B; give --symbols');
+    throw new UserError('--data a.csv,b.csv pairs with --symbols A,B (then --informative X); give --symbols');
   }
   for (const f of dataFiles ?? []) if (!existsSync(f)) throw new UserError(`--data: no such file ${f}`);
   checkColumnsFlag(flags);
@@ -178,14 +183,57 @@ async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unk
   if (from !== undefined && to !== undefined && to <= from) {
     throw new UserError(`--to ${flags.to} is not after --from ${flags.from}`);
   }
-  const { config } = setupCommand({ ...flags, symbol: undefined }, extra);
+  const epochs = wholeNumber(flags.epochs, '--epochs', 1);
+  const seeds = wholeNumber(flags.seeds, '--seeds', 1) ?? 1;
+  const folds = wholeNumber(flags.folds, '--folds', 1);
+  if (flags.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(flags.name))
+    throw new UserError(`--name "${flags.name}" must be letters, digits, ., _ or -`);
+  const { config, logger } = setupCommand({ ...flags, symbol: undefined }, extra);
   const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;
-  const strategy = await loadPortfolioStrategy(flags.strategy ?? 'equal-weight');
+  const strategy = modelInfo ? undefined : await loadPortfolioStrategy(flags.strategy ?? 'equal-weight');
+  const recipe = strategy?.recipe;
+  if (informative.length > 0 && (modelInfo?.informative.length || recipe?.informative)) {
+    throw new UserError('this recipe names its informative series; --informative is for recipes that do not');
+  }
+  if (informative.length > 0 && !recipe && !modelInfo)
+    throw new UserError('--informative feeds a learning portfolio strategy; a rule strategy reads no other series');
+  if (modelInfo) {
+    if (symbols.length === 0) symbols = modelInfo.symbols;
+    informative = modelInfo.informative;
+  } else if (recipe) {
+    if (symbols.length === 0 && recipe.symbols) symbols = recipe.symbols;
+    if (recipe.informative) informative = recipe.informative;
+    if (symbols.length === 0 && flags.sample)
+      symbols = informative.includes('SP500/USD')
+        ? [SAMPLE_2X, SAMPLE_INVERSE]
+        : ['SP500/USD', SAMPLE_2X, SAMPLE_INVERSE];
+  }
+  if (symbols.length === 0 && !flags.sample) {
+    const what = strategy ? `strategy "${strategy.name}"` : 'this model';
+    throw new UserError(`${what} trades several markets: give --symbols A,B[,…] (and --data a.csv,b.csv or --sample)`);
+  }
+  const overlap = informative.find((s) => symbols.includes(s));
+  if (overlap) throw new UserError(`${overlap} is both traded and informative; an informative series is not traded`);
+  if (dataFiles && dataFiles.length !== symbols.length + informative.length) {
+    throw new UserError(
+      `--data names ${dataFiles.length} files for ${symbols.length} --symbols and ${informative.length} ` +
+        'informative series; pair them in that order',
+    );
+  }
   const { columns, sample } = flags;
-  const series = loadPortfolioSeries({ config, symbols, dataFiles, columns, sample, from, to });
-  const { report, dir } = runPortfolioRun({
-    strategy,
-    series,
+  const all = loadPortfolioSeries({
+    config,
+    symbols: symbols.length > 0 ? [...symbols, ...informative] : [],
+    dataFiles,
+    columns,
+    sample,
+    from,
+    to,
+  });
+  const traded = all.slice(0, all.length - informative.length);
+  const info = all.slice(all.length - informative.length);
+  const common = {
+    series: traded,
     costs: ruleCosts(config.account),
     balance: config.account.balance,
     seed,
@@ -194,12 +242,60 @@ async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unk
     randomSeeds: 10,
     outDir: config.backtest.outDir,
     out: flags.out,
-  });
+  };
+  let result;
+  if (modelInfo || recipe) {
+    const { runPortfolioAgentRun, runPortfolioModelRun } = await import('../../backtest/portfolio-agent-backtest.ts');
+    const log = (line: string) => logger.info(line);
+    result = modelInfo
+      ? await runPortfolioModelRun({ ...common, modelDir: flags.model!, informative: info, log })
+      : await runPortfolioAgentRun({
+          ...common,
+          strategy: { name: strategy!.name, recipe: recipe! },
+          traded,
+          informative: info,
+          seeds,
+          epochs,
+          folds,
+          modelDir: path.join(config.agent.modelsDir, flags.name ?? strategy!.name),
+          log,
+        });
+  } else {
+    const s = strategy!;
+    if (s.recipe) throw new Error('unreachable');
+    result = runPortfolioRun({
+      ...common,
+      name: s.name,
+      policy: s.createPolicy({ symbols: traded.map((x) => x.candles.symbol), seed, every }),
+    });
+  }
+  const { report, dir } = result;
   if (flags.json === true) console.log(JSON.stringify(report, null, 2));
   else {
     console.log(portfolioTable(report));
-    console.log(`\nreport: ${path.resolve(dir, 'report.json')}`);
+    if (report.agent?.model) console.log(`\nmodel: ${String(report.agent.model)}`);
+    console.log(`\nreport: ${path.resolve(dir, 'report.html')}`);
   }
+}
+
+/** A comma list of names (at least one, no blanks, no repeats). */
+function parseListFlag(value: string, flag: string): string[] {
+  const names = value.split(',').map((s) => s.trim());
+  if (names.some((s) => s === '')) throw new UserError(`${flag} has an empty name: "${value}"`);
+  if (new Set(names).size !== names.length) throw new UserError(`${flag} names a series twice: "${value}"`);
+  return names;
+}
+
+/** Portfolio runs: --symbols or --informative, a portfolio strategy, or a portfolio model folder. */
+async function isPortfolioRun(flags: BacktestFlags): Promise<boolean> {
+  if (flags.symbols !== undefined || flags.informative !== undefined) return true;
+  if (flags.model !== undefined) {
+    const meta = path.join(flags.model, 'meta.json');
+    return existsSync(meta) && readFileSync(meta, 'utf8').includes('"portfolio": true');
+  }
+  if (flags.strategy === undefined) return false;
+  const { isPortfolioStrategyName } = await import('../../agents/portfolio-strategy.ts');
+  return isPortfolioStrategyName(flags.strategy);
 }
 
 function printRun(run: BacktestRun, json: boolean): void {
