@@ -82,6 +82,8 @@ export function readPortfolioModelInfo(dir: string): {
   symbols: string[];
   informative: string[];
   trainingWindow: string;
+  /** The recipe's `costs` ('config' or a preset name). */
+  costs: string;
 } {
   let meta: {
     strategy?: string;
@@ -102,6 +104,7 @@ export function readPortfolioModelInfo(dir: string): {
     symbols: l.symbols,
     informative: l.informative,
     trainingWindow: w ? `${w.from} … ${w.to}` : 'unknown',
+    costs: l.recipe?.costs ?? 'config',
   };
 }
 

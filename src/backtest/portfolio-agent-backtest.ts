@@ -22,7 +22,8 @@ export interface PortfolioAgentRunRequest {
   strategy: { name: string; recipe: PortfolioRecipe };
   traded: readonly PortfolioSeries[];
   informative: readonly PortfolioSeries[];
-  costs: Costs;
+  /** Per traded market, in order. */
+  costs: readonly Costs[];
   balance: number;
   band: number;
   seed: number;
@@ -76,7 +77,7 @@ export async function runPortfolioAgentRun(
             recipe,
             traded,
             informative,
-            costs: traded.map(() => req.costs),
+            costs: req.costs,
             balance: req.balance,
             band: req.band,
             range: { from: first, to: blocks[k] },
@@ -157,7 +158,8 @@ export interface PortfolioModelRunRequest {
   modelDir: string;
   series: readonly PortfolioSeries[];
   informative: readonly PortfolioSeries[];
-  costs: Costs;
+  /** Per traded market, in order. */
+  costs: readonly Costs[];
   balance: number;
   band: number;
   seed: number;

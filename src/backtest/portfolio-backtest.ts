@@ -33,7 +33,8 @@ export interface PortfolioRunRequest {
   seedPolicies?: readonly PortfolioPolicy[];
   /** What a learning strategy adds to report.json (folds, seeds, training), as `agent`. */
   agent?: Record<string, unknown>;
-  costs: Costs;
+  /** Per market, in the order of `series`. */
+  costs: readonly Costs[];
   balance: number;
   seed: number;
   /** Equal-weight rebalance period in candles. */
@@ -60,7 +61,7 @@ export interface PortfolioReport {
   createdAt: string;
   strategy: string;
   data: {
-    series: { symbol: string; label: string; missing: number }[];
+    series: { symbol: string; label: string; missing: number; costs: Costs }[];
     informative?: { symbol: string; label: string }[];
     timeline: string;
   };
@@ -136,7 +137,7 @@ export function runPortfolioRun(req: PortfolioRunRequest): { report: PortfolioRe
   const run = (policy: PortfolioPolicy) =>
     runPortfolioBacktest({
       series: candles,
-      costs: candles.map(() => req.costs),
+      costs: req.costs,
       balance: req.balance,
       policy,
       band: req.band,
@@ -168,6 +169,7 @@ export function runPortfolioRun(req: PortfolioRunRequest): { report: PortfolioRe
         symbol: s.candles.symbol,
         label: s.label,
         missing: main.markets[i].missing,
+        costs: req.costs[i],
       })),
       ...(req.informative?.length
         ? { informative: req.informative.map((s) => ({ symbol: s.candles.symbol, label: s.label })) }

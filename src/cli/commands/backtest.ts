@@ -9,6 +9,7 @@ import { parseEnsembleKind } from '../../agents/ensemble.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
+import { costPreset, type Costs } from '../../market/costs.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { checkColumnsFlag, COLUMNS_HELP } from './data.ts';
 
@@ -31,6 +32,7 @@ interface BacktestFlags extends CommonFlags {
   json?: boolean;
   symbols?: string;
   informative?: string;
+  marketCosts?: string;
   rebalanceEvery?: string;
   band?: string;
 }
@@ -67,7 +69,8 @@ export function registerBacktest(program: Command): void {
     .option('--symbols <list>', 'portfolio: markets A,B[,…] on one account (with a portfolio strategy: equal-weight)')
     .option('--rebalance-every <K>', 'portfolio: equal-weight rebalance period in candles (default 20)')
     .option('--band <fraction>', 'portfolio: skip moves under this share of the value (default 0.01)')
-    .option('--informative <list>', 'portfolio agents: series X[,…] read as features, not traded');
+    .option('--informative <list>', 'portfolio agents: series X[,…] read as features, not traded')
+    .option('--market-costs <list>', 'portfolio: a cost preset per market, SYMBOL=PRESET[,…] (e.g. X=krx-stock)');
   addCommonOptions(cmd, { market: true, db: true, backend: true }).action(async (flags: BacktestFlags) => {
     checkColumnsFlag(flags);
     const extra: Record<string, unknown> = {};
@@ -188,6 +191,7 @@ async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unk
   const folds = wholeNumber(flags.folds, '--folds', 1);
   if (flags.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(flags.name))
     throw new UserError(`--name "${flags.name}" must be letters, digits, ., _ or -`);
+  const marketCosts = parseMarketCosts(flags.marketCosts);
   const { config, logger } = setupCommand({ ...flags, symbol: undefined }, extra);
   const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;
   const strategy = modelInfo ? undefined : await loadPortfolioStrategy(flags.strategy ?? 'equal-weight');
@@ -212,6 +216,8 @@ async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unk
     const what = strategy ? `strategy "${strategy.name}"` : 'this model';
     throw new UserError(`${what} trades several markets: give --symbols A,B[,…] (and --data a.csv,b.csv or --sample)`);
   }
+  const unknown = [...marketCosts.keys()].find((s) => symbols.length > 0 && !symbols.includes(s));
+  if (unknown) throw new UserError(`--market-costs names ${unknown}, which is not traded (${symbols.join(', ')})`);
   const overlap = informative.find((s) => symbols.includes(s));
   if (overlap) throw new UserError(`${overlap} is both traded and informative; an informative series is not traded`);
   if (dataFiles && dataFiles.length !== symbols.length + informative.length) {
@@ -232,9 +238,13 @@ async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unk
   });
   const traded = all.slice(0, all.length - informative.length);
   const info = all.slice(all.length - informative.length);
+  const baseCosts =
+    (recipe?.costs ?? modelInfo?.costs ?? 'config') === 'config'
+      ? ruleCosts(config.account)
+      : costPreset(recipe?.costs ?? modelInfo!.costs);
   const common = {
     series: traded,
-    costs: ruleCosts(config.account),
+    costs: traded.map((s) => marketCosts.get(s.candles.symbol) ?? baseCosts),
     balance: config.account.balance,
     seed,
     every,
@@ -276,6 +286,20 @@ async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unk
     if (report.agent?.model) console.log(`\nmodel: ${String(report.agent.model)}`);
     console.log(`\nreport: ${path.resolve(dir, 'report.html')}`);
   }
+}
+
+/** `--market-costs A/KRW=upbit-krw,KODEX=krx-stock`: a cost preset per market (the others keep the run's costs). */
+function parseMarketCosts(value: string | undefined): Map<string, Costs> {
+  const out = new Map<string, Costs>();
+  if (value === undefined) return out;
+  for (const part of value.split(',')) {
+    const eq = part.lastIndexOf('=');
+    const symbol = part.slice(0, eq).trim();
+    if (eq <= 0 || symbol === '') throw new UserError(`--market-costs wants SYMBOL=PRESET pairs, got "${part}"`);
+    if (out.has(symbol)) throw new UserError(`--market-costs names ${symbol} twice`);
+    out.set(symbol, costPreset(part.slice(eq + 1).trim()));
+  }
+  return out;
 }
 
 /** A comma list of names (at least one, no blanks, no repeats). */
