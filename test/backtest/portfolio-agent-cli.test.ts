@@ -1,7 +1,7 @@
 /**
  * `bot backtest --strategy ppo-etf-pair|ppo-portfolio --sample` (issue 14): walk-forward training with the portfolio
  * baselines beside it, report.json's `agent` and `portfolio` parts, report.html's stacked weights, the saved model
- * folder backtested with `--model`, and the `--informative` rules.
+ * folder backtested with `--model` and asked with `bot predict`, and the `--informative` rules.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -71,6 +71,14 @@ test('ppo-etf-pair --sample: the index informative, derived instruments, baselin
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /^ppo-etf-pair /m);
   assert.match(again.stdout, /SP500\/USD \(informative, not traded\)/);
+  const predict = await runBot(['predict', '--model', modelDir, '--sample', '--weights', '0.5,0.5', '--json', ...base]);
+  assert.equal(predict.code, 0, predict.stderr);
+  const p = JSON.parse(predict.stdout) as { weights: Record<string, number>; cash: number; candle: string };
+  assert.deepEqual(Object.keys(p.weights), ['SP500-2X/USD', 'SP500-INV/USD']);
+  assert.ok(Math.abs(p.weights['SP500-2X/USD'] + p.weights['SP500-INV/USD'] - 1) < 1e-9, 'fully invested');
+  assert.equal(p.candle, '2020-04-17T00:00:00Z');
+  const bad = await runBot(['predict', '--model', modelDir, '--sample', '--position', '0.5', ...base]);
+  assert.match(bad.stderr, /--position is for one market/);
 });
 
 test('ppo-portfolio --sample: three markets and cash; --informative rules', async () => {

@@ -1,6 +1,6 @@
 /** `bot backtest` (rule, agent or saved-model runs) and `bot report`. */
 import type { Command } from 'commander';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { readReport, summaryTable } from '../../backtest/report.ts';
 import { runRuleBacktest, type BacktestRun } from '../../backtest/rule-backtest.ts';
@@ -168,7 +168,9 @@ async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unk
   const { readPortfolioModelInfo } = await import('../../agents/portfolio-model.ts');
   if (flags.model !== undefined && flags.strategy !== undefined)
     throw new UserError('use either --model DIR or --strategy NAME, not both');
-  const modelInfo = flags.model !== undefined ? readPortfolioModelInfo(flags.model) : undefined;
+  const { resolveModel } = await import('../../agents/model-pointer.ts');
+  const modelDir = flags.model !== undefined ? resolveModel(flags.model).dir : undefined;
+  const modelInfo = modelDir !== undefined ? readPortfolioModelInfo(modelDir) : undefined;
   let symbols = flags.symbols !== undefined ? parseSymbolsFlag(flags.symbols) : [];
   let informative = flags.informative !== undefined ? parseListFlag(flags.informative, '--informative') : [];
   const dataFiles = flags.data !== undefined ? flags.data.split(',').map((f) => f.trim()) : undefined;
@@ -258,7 +260,7 @@ async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unk
     const { runPortfolioAgentRun, runPortfolioModelRun } = await import('../../backtest/portfolio-agent-backtest.ts');
     const log = (line: string) => logger.info(line);
     result = modelInfo
-      ? await runPortfolioModelRun({ ...common, modelDir: flags.model!, informative: info, log })
+      ? await runPortfolioModelRun({ ...common, modelDir: modelDir!, informative: info, log })
       : await runPortfolioAgentRun({
           ...common,
           strategy: { name: strategy!.name, recipe: recipe! },
@@ -314,8 +316,9 @@ function parseListFlag(value: string, flag: string): string[] {
 async function isPortfolioRun(flags: BacktestFlags): Promise<boolean> {
   if (flags.symbols !== undefined || flags.informative !== undefined) return true;
   if (flags.model !== undefined) {
-    const meta = path.join(flags.model, 'meta.json');
-    return existsSync(meta) && readFileSync(meta, 'utf8').includes('"portfolio": true');
+    const { resolveModel } = await import('../../agents/model-pointer.ts');
+    const { isPortfolioModelDir } = await import('./portfolio-predict.ts');
+    return isPortfolioModelDir(resolveModel(flags.model).dir);
   }
   if (flags.strategy === undefined) return false;
   const { isPortfolioStrategyName } = await import('../../agents/portfolio-strategy.ts');
