@@ -245,9 +245,14 @@ export function portfolioTable(r: PortfolioReport): string {
       .map((c, i) => c.padEnd(widths[i]))
       .join('  ')
       .trimEnd();
+  const meanWeight = (m: number) => {
+    const w = r.portfolio.weights[m];
+    return w.reduce((a, b) => a + b, 0) / Math.max(1, w.length);
+  };
   const markets = r.portfolio.markets.map(
-    (m) =>
-      `  ${m.symbol}: contribution ${m.contribution.toFixed(2)}, turnover ${m.turnover.toFixed(0)}, ` +
+    (m, i) =>
+      `  ${m.symbol}: mean weight ${pct(meanWeight(i))}, contribution ${m.contribution.toFixed(2)}, ` +
+      `turnover ${m.turnover.toFixed(0)}, ` +
       `fees+tax ${(m.feesPaid + m.taxPaid).toFixed(2)}, ` +
       `rejected ${Object.values(m.rejected).reduce((a, b) => a + b, 0)}, ` +
       `waited ${m.waited}`,
