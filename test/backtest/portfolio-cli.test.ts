@@ -41,6 +41,10 @@ test('two CSV markets, one starting later and one with holes: report.json has th
   assert.ok(Math.abs(sum - pnl) < 1e-3, `contributions ${sum} vs P/L ${pnl}`);
   assert.ok(report.portfolio.markets.every((m) => m.turnover > 0 && m.feesPaid > 0));
   assert.ok(report.portfolio.markets[1].missing > 0);
+  const again = await runBot(['report', out, '--log-level', 'error']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /AAA\/KRW: mean weight \d+\.\d+%, contribution/);
+  assert.match(again.stdout, /report: .*report\.html/);
 });
 
 test('--sample: the 2× and −1× instruments labelled as derived from the bundled sample', async () => {
