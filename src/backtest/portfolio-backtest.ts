@@ -251,7 +251,7 @@ export function portfolioTable(r: PortfolioReport): string {
   };
   const markets = r.portfolio.markets.map(
     (m, i) =>
-      `  ${m.symbol}: mean weight ${pct(meanWeight(i))}, contribution ${m.contribution.toFixed(2)}, ` +
+      `  ${m.symbol}: mean weight ${pct(meanWeight(i))}, P/L ${m.contribution.toFixed(2)}, ` +
       `turnover ${m.turnover.toFixed(0)}, ` +
       `fees+tax ${(m.feesPaid + m.taxPaid).toFixed(2)}, ` +
       `rejected ${Object.values(m.rejected).reduce((a, b) => a + b, 0)}, ` +
@@ -268,7 +268,7 @@ export function portfolioTable(r: PortfolioReport): string {
     line(head),
     ...rows.map(line),
     '',
-    `per market (${r.strategy}):`,
+    `per market (${r.strategy}; P/L = its contribution to the run's P/L):`,
     ...markets,
   ].join('\n');
 }

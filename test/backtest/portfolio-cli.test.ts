@@ -43,7 +43,7 @@ test('two CSV markets, one starting later and one with holes: report.json has th
   assert.ok(report.portfolio.markets[1].missing > 0);
   const again = await runBot(['report', out, '--log-level', 'error']);
   assert.equal(again.code, 0, again.stderr);
-  assert.match(again.stdout, /AAA\/KRW: mean weight \d+\.\d+%, contribution/);
+  assert.match(again.stdout, /AAA\/KRW: mean weight \d+\.\d+%, P\/L -?\d/);
   assert.match(again.stdout, /report: .*report\.html/);
 });
 
