@@ -10,6 +10,8 @@ import path from 'node:path';
 import type { PortfolioReport } from '../../src/backtest/portfolio-backtest.ts';
 import { tempDir } from '../data/helpers.ts';
 import { runBot } from '../cli/run.ts';
+import { candlesToCsv } from '../../src/data/csv.ts';
+import { alternatingPair } from '../agents/portfolio-helpers.ts';
 
 function setup(): { dir: string; config: string; models: string } {
   const dir = tempDir('bot-pfagent-');
@@ -105,4 +107,54 @@ test('ppo-portfolio --sample: three markets and cash; --informative rules', asyn
     assert.notEqual(e.code, 0);
     assert.match(e.stderr, re);
   }
+});
+
+test('--data a.csv,b.csv,i.csv pairs with --symbols then --informative', async () => {
+  const { dir, config } = setup();
+  const d = alternatingPair(700, 4);
+  const files = [d.a, d.b, d.index].map((c, i) => {
+    const f = path.join(dir, `${i}.csv`);
+    writeFileSync(f, candlesToCsv(c));
+    return f;
+  });
+  const out = path.join(dir, 'run');
+  const r = await runBot([
+    'backtest',
+    '--strategy',
+    'ppo-portfolio',
+    '--symbols',
+    'A/USD,B/USD',
+    '--informative',
+    'I/USD',
+    '--data',
+    files.join(','),
+    '--epochs',
+    '1',
+    '--folds',
+    '1',
+    '--out',
+    out,
+    '--config',
+    config,
+    '--log-level',
+    'error',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /I\/USD \(informative, not traded\): 2\.csv/);
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as PortfolioReport;
+  assert.deepEqual(report.portfolio.symbols, ['A/USD', 'B/USD']);
+  const few = await runBot([
+    'backtest',
+    '--strategy',
+    'ppo-portfolio',
+    '--symbols',
+    'A/USD,B/USD',
+    '--informative',
+    'I/USD',
+    '--data',
+    files.slice(0, 2).join(','),
+    '--config',
+    config,
+  ]);
+  assert.match(few.stderr, /--data names 2 files for 2 --symbols and 1 informative series/);
 });
