@@ -26,3 +26,20 @@ export interface LearningEnv {
   step(action: number, confidence: number, targetPosition?: number): EnvStep;
   readonly initialValue: number;
 }
+
+/** What a portfolio learner needs from one step (src/market/portfolio-env.ts's PortfolioEnv gives it). */
+interface PortfolioEnvStep {
+  observation: Observation;
+  reward: number;
+  done: boolean;
+  /** Portfolio value after the step. */
+  value: number;
+}
+
+/** The environment surface portfolio learners train through: weights in, the next close's observation out. */
+export interface PortfolioLearningEnv {
+  reset(): Observation;
+  /** Target weights over the traded markets (≥ 0, sum ≤ 1; the rest cash), ordered at the current close. */
+  step(weights: readonly number[]): PortfolioEnvStep;
+  readonly initialValue: number;
+}

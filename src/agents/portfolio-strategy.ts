@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { UserError } from '../core/errors.ts';
 import { Rng } from '../core/random.ts';
 import type { PortfolioPolicy } from '../market/portfolio-engine.ts';
+import { checkPortfolioRecipe, type PortfolioRecipe } from './portfolio-recipe.ts';
 import { listStrategies, STRATEGIES_DIR } from './strategy.ts';
 
 export interface PortfolioContext {
@@ -16,17 +17,18 @@ export interface PortfolioContext {
   every: number;
 }
 
-export interface PortfolioStrategy {
+/** A rule over N markets (createPolicy), or a learning agent (recipe) trained walk-forward by the backtest. */
+export type PortfolioStrategy = {
   kind: 'portfolio';
   name: string;
   description: string;
-  createPolicy(ctx: PortfolioContext): PortfolioPolicy;
-}
+} & ({ createPolicy(ctx: PortfolioContext): PortfolioPolicy; recipe?: undefined } | { recipe: PortfolioRecipe });
 
 export function isPortfolioStrategy(v: unknown): v is PortfolioStrategy {
   if (typeof v !== 'object' || v === null) return false;
   const s = v as Record<string, unknown>;
-  return s.kind === 'portfolio' && typeof s.name === 'string' && typeof s.createPolicy === 'function';
+  const body = typeof s.createPolicy === 'function' || (typeof s.recipe === 'object' && s.recipe !== null);
+  return s.kind === 'portfolio' && typeof s.name === 'string' && body;
 }
 
 /** Loads strategies/<name>.ts as a portfolio strategy; a one-line error for unknown names or other kinds. */
@@ -39,7 +41,16 @@ export async function loadPortfolioStrategy(name: string): Promise<PortfolioStra
   if (!isPortfolioStrategy(mod.default)) {
     throw new UserError(`strategy "${name}" trades one market; with --symbols use a portfolio strategy (equal-weight)`);
   }
-  return mod.default;
+  const strategy = mod.default;
+  if (strategy.recipe) checkPortfolioRecipe(`strategies/${name}.ts`, strategy.recipe);
+  return strategy;
+}
+
+/** Is strategies/<name>.ts a portfolio strategy? (false for unknown names and files: their loader says why.) */
+export async function isPortfolioStrategyName(name: string): Promise<boolean> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name) || !listStrategies().includes(name)) return false;
+  const mod = (await import(pathToFileURL(path.join(STRATEGIES_DIR, `${name}.ts`)).href)) as { default?: unknown };
+  return isPortfolioStrategy(mod.default);
 }
 
 /** Fixed weights, set again every `every` candles (every = Infinity: bought once and held). */

@@ -85,7 +85,7 @@ const networkSchema = z.strictObject({
   activation: z.string().min(1).optional(),
 }) satisfies z.ZodType<AgentRecipe['network']>;
 
-const rewardSchema = z.discriminatedUnion('kind', [
+export const rewardSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('delayed'), threshold: z.number().gt(0).lt(1) }),
   z.strictObject({ kind: z.literal('logReturn'), turnoverPenalty: z.number().min(0).optional() }),
   z.strictObject({

@@ -4,18 +4,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  equalWeightPolicy,
-  fixedWeightsPolicy,
-  randomWeightsPolicy,
-  type PortfolioStrategy,
-} from '../agents/portfolio-strategy.ts';
+import { equalWeightPolicy, fixedWeightsPolicy, randomWeightsPolicy } from '../agents/portfolio-strategy.ts';
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import { describeTimeline } from '../data/timeline.ts';
 import type { Costs } from '../market/costs.ts';
 import { annualisationPeriods } from '../market/metrics.ts';
 import { runPortfolioBacktest, type PortfolioPolicy, type PortfolioResult } from '../market/portfolio-engine.ts';
+import { portfolioHtml } from './portfolio-html.ts';
 import { newRunId } from './range.ts';
 
 export const PORTFOLIO_REPORT_SCHEMA = 'bot-portfolio-report/1';
@@ -27,9 +23,18 @@ export interface PortfolioSeries {
 }
 
 export interface PortfolioRunRequest {
-  strategy: PortfolioStrategy;
+  /** The strategy's name and its policy over `series` (a rule's, or a trained agent's). */
+  name: string;
+  policy: PortfolioPolicy;
   series: readonly PortfolioSeries[];
-  costs: Costs;
+  /** Series the policy reads but does not trade (issue 14's informative series), for the report's data section. */
+  informative?: readonly PortfolioSeries[];
+  /** A learning strategy's seeds (the first is `policy`'s): each runs too, reported as mean ± sd. */
+  seedPolicies?: readonly PortfolioPolicy[];
+  /** What a learning strategy adds to report.json (folds, seeds, training), as `agent`. */
+  agent?: Record<string, unknown>;
+  /** Per market, in the order of `series`. */
+  costs: readonly Costs[];
   balance: number;
   seed: number;
   /** Equal-weight rebalance period in candles. */
@@ -55,8 +60,15 @@ export interface PortfolioReport {
   runId: string;
   createdAt: string;
   strategy: string;
-  data: { series: { symbol: string; label: string; missing: number }[]; timeline: string };
+  data: {
+    series: { symbol: string; label: string; missing: number; costs: Costs }[];
+    informative?: { symbol: string; label: string }[];
+    timeline: string;
+  };
+  agent?: Record<string, unknown>;
   summary: PortfolioSummary;
+  /** A learning strategy's seeds: each seed's summary and their mean ± sd. */
+  seeds?: { runs: PortfolioSummary[] } & PortfolioReport['randomWeights'];
   baselines: PortfolioSummary[];
   randomWeights: { seeds: number; mean: Omit<PortfolioSummary, 'name'>; sd: Omit<PortfolioSummary, 'name'> };
   portfolio: {
@@ -125,12 +137,12 @@ export function runPortfolioRun(req: PortfolioRunRequest): { report: PortfolioRe
   const run = (policy: PortfolioPolicy) =>
     runPortfolioBacktest({
       series: candles,
-      costs: candles.map(() => req.costs),
+      costs: req.costs,
       balance: req.balance,
       policy,
       band: req.band,
     });
-  const main = run(req.strategy.createPolicy({ symbols, seed: req.seed, every: req.every }));
+  const main = run(req.policy);
   const baselines: PortfolioSummary[] = [
     summarise(`equal weights rebalanced every ${req.every}`, run(equalWeightPolicy(n, req.every))),
     summarise('equal weights bought and held', run(equalWeightPolicy(n, Infinity))),
@@ -145,7 +157,8 @@ export function runPortfolioRun(req: PortfolioRunRequest): { report: PortfolioRe
   const randoms = Array.from({ length: req.randomSeeds }, (_, k) =>
     summarise(`random weights seed ${req.seed + k}`, run(randomWeightsPolicy(n, req.seed + k))),
   );
-  const dir = req.out ?? path.join(req.outDir, newRunId(req.strategy.name, symbols.join('+'), req.outDir));
+  const seedRuns = req.seedPolicies?.map((p, i) => (i === 0 ? main : run(p)));
+  const dir = req.out ?? path.join(req.outDir, newRunId(req.name, symbols.join('+'), req.outDir));
   const report: PortfolioReport = {
     schema: PORTFOLIO_REPORT_SCHEMA,
     runId: path.basename(path.resolve(dir)),
@@ -156,10 +169,21 @@ export function runPortfolioRun(req: PortfolioRunRequest): { report: PortfolioRe
         symbol: s.candles.symbol,
         label: s.label,
         missing: main.markets[i].missing,
+        costs: req.costs[i],
       })),
+      ...(req.informative?.length
+        ? { informative: req.informative.map((s) => ({ symbol: s.candles.symbol, label: s.label })) }
+        : {}),
       timeline: describeTimeline(main.timeline),
     },
-    summary: summarise(req.strategy.name, main),
+    ...(req.agent ? { agent: req.agent } : {}),
+    summary: summarise(req.name, main),
+    ...(seedRuns && seedRuns.length > 1
+      ? (() => {
+          const runs = seedRuns.map((r) => summarise(r.policy, r));
+          return { seeds: { runs, ...meanSd(runs) } };
+        })()
+      : {}),
     baselines,
     randomWeights: meanSd(randoms),
     portfolio: {
@@ -172,6 +196,7 @@ export function runPortfolioRun(req: PortfolioRunRequest): { report: PortfolioRe
   };
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(path.join(dir, 'report.html'), portfolioHtml(report));
   return { report, dir };
 }
 
@@ -191,7 +216,19 @@ export function portfolioTable(r: PortfolioReport): string {
     s.feesPaid.toFixed(2),
     s.turnover.toFixed(0),
   ];
-  const rows = [row(r.summary, r.summary.name), ...r.baselines.map((b) => row(b, b.name))];
+  const rows = [row(r.summary, r.summary.name)];
+  if (r.seeds) {
+    const { mean, sd, seeds } = r.seeds;
+    rows.push([
+      `${r.summary.name} (${seeds} seeds, mean ± sd)`,
+      `${pct(mean.totalReturn)} ± ${pct(sd.totalReturn)}`,
+      `${pct(mean.maxDrawdown)} ± ${pct(sd.maxDrawdown)}`,
+      `${mean.sharpe.toFixed(2)} ± ${sd.sharpe.toFixed(2)}`,
+      mean.feesPaid.toFixed(2),
+      mean.turnover.toFixed(0),
+    ]);
+  }
+  rows.push(...r.baselines.map((b) => row(b, b.name)));
   const { mean, sd, seeds } = r.randomWeights;
   rows.push([
     `random weights (${seeds} seeds, mean ± sd)`,
@@ -208,14 +245,22 @@ export function portfolioTable(r: PortfolioReport): string {
       .map((c, i) => c.padEnd(widths[i]))
       .join('  ')
       .trimEnd();
+  const meanWeight = (m: number) => {
+    const w = r.portfolio.weights[m];
+    return w.reduce((a, b) => a + b, 0) / Math.max(1, w.length);
+  };
   const markets = r.portfolio.markets.map(
-    (m) =>
-      `  ${m.symbol}: contribution ${m.contribution.toFixed(2)}, turnover ${m.turnover.toFixed(0)}, ` +
+    (m, i) =>
+      `  ${m.symbol}: mean weight ${pct(meanWeight(i))}, P/L ${m.contribution.toFixed(2)}, ` +
+      `turnover ${m.turnover.toFixed(0)}, ` +
       `fees+tax ${(m.feesPaid + m.taxPaid).toFixed(2)}, ` +
       `rejected ${Object.values(m.rejected).reduce((a, b) => a + b, 0)}, ` +
       `waited ${m.waited}`,
   );
-  const sources = r.data.series.map((s) => `  ${s.symbol}: ${s.label}`);
+  const sources = [
+    ...r.data.series.map((s) => `  ${s.symbol}: ${s.label}`),
+    ...(r.data.informative ?? []).map((s) => `  ${s.symbol} (informative, not traded): ${s.label}`),
+  ];
   return [
     `data: ${r.data.timeline}`,
     ...sources,
@@ -223,7 +268,7 @@ export function portfolioTable(r: PortfolioReport): string {
     line(head),
     ...rows.map(line),
     '',
-    `per market (${r.strategy}):`,
+    `per market (${r.strategy}; P/L = its contribution to the run's P/L):`,
     ...markets,
   ].join('\n');
 }

@@ -92,10 +92,15 @@ export class ObservationBuilder {
     return this.fill(obs, t, account);
   }
 
+  /** The window × cols scaled feature rows ending at candle t (a view, not a copy; empty without features). */
+  featureWindow(t: number): Float32Array {
+    return this.cols > 0 ? this.data.subarray((t - this.window + 1) * this.cols, (t + 1) * this.cols) : NO_FEATURES;
+  }
+
   /** Rewrites `obs` for candle t in place (the engine's path: one observation for a whole run). */
   fill(obs: Observation, t: number, account: Account): Observation {
     obs.t = t;
-    if (this.cols > 0) obs.features = this.data.subarray((t - this.window + 1) * this.cols, (t + 1) * this.cols);
+    if (this.cols > 0) obs.features = this.featureWindow(t);
     writeState(obs.state, account, this.candles.close[t]);
     obs.fills = account.buys + account.sells;
     if (this.images && obs.images)

@@ -8,7 +8,7 @@ import { UserError } from '../core/errors.ts';
 import { alignSeries, type Timeline } from '../data/timeline.ts';
 import type { RejectReason } from './account.ts';
 import type { Costs } from './costs.ts';
-import { PortfolioAccount } from './portfolio-account.ts';
+import { PortfolioSim, type PortfolioFill } from './portfolio-sim.ts';
 
 /** What a portfolio policy sees at the close of clock time t: nothing after it. */
 interface PortfolioView {
@@ -39,19 +39,6 @@ interface PortfolioBacktestOptions {
   policy: PortfolioPolicy;
   /** Moves under this fraction of the value are skipped (default 0.01). */
   band?: number;
-}
-
-interface PortfolioFill {
-  /** Clock index whose open it filled at (decided at the close of an earlier time). */
-  t: number;
-  ts: number;
-  market: number;
-  side: 'buy' | 'sell';
-  price: number;
-  units: number;
-  gross: number;
-  fee: number;
-  tax: number;
 }
 
 interface PortfolioMarketResult {
@@ -97,93 +84,44 @@ export function runPortfolioBacktest(options: PortfolioBacktestOptions): Portfol
   const n = series.length;
   const len = tl.ts.length;
   if (len < 2) throw new UserError(`the common range holds ${len} candle time(s); a backtest needs at least 2`);
-  const account = new PortfolioAccount(
-    options.balance,
-    series.map((s, i) => ({ symbol: s.symbol, costs: costs[i] })),
-  );
+  const sim = new PortfolioSim(tl, series, costs, options.balance, band);
   const equity = new Float64Array(len);
   const weights = series.map(() => new Float64Array(len));
   const decisions: (readonly number[] | null)[] = [];
   const fills: PortfolioFill[] = [];
-  const cashFlow = new Array<number>(n).fill(0);
-  const turnover = new Array<number>(n).fill(0);
-  const waited = new Array<number>(n).fill(0);
-  const last = series.map(() => -1); // each market's last candle index at or before the current time
-  const prices = new Array<number>(n).fill(0);
-  const canFill = new Array<boolean>(n).fill(false);
-  const pending = new Array<boolean>(n).fill(false);
-  let target: readonly number[] | null = null;
-
+  sim.fills = fills;
+  sim.start(0);
   for (let t = 0; t < len; t++) {
-    for (let m = 0; m < n; m++) {
-      const idx = tl.index[m][t];
-      if (idx >= 0) last[m] = idx;
-      else if (last[m] < 0) last[m] = lastAtOrBefore(series[m], tl.ts[t]);
-    }
-    if (target !== null) {
-      for (let m = 0; m < n; m++) {
-        const idx = tl.index[m][t];
-        canFill[m] = pending[m] && idx >= 0;
-        // a market without a candle now is valued at its last close (t − 1's mark) and cannot fill
-        prices[m] = idx >= 0 ? series[m].open[idx] : tl.mark[m][t - 1];
-      }
-      const out = account.rebalance(target, prices, { band, canFill });
-      for (let m = 0; m < n; m++) {
-        if (!pending[m]) continue;
-        if (canFill[m]) pending[m] = false;
-        else waited[m]++;
-      }
-      for (let m = 0; m < n; m++) {
-        if (out.traded[m] === 0) continue;
-        const f = account.books[m].lastFill;
-        fills.push({
-          t,
-          ts: tl.ts[t],
-          market: m,
-          side: f.side,
-          price: f.price,
-          units: f.units,
-          gross: f.gross,
-          fee: f.fee,
-          tax: f.tax,
-        });
-        cashFlow[m] += f.side === 'sell' ? f.gross - f.fee - f.tax : -(f.gross + f.fee);
-        turnover[m] += f.gross;
-      }
-      if (!pending.includes(true)) target = null;
-    }
-    for (let m = 0; m < n; m++) prices[m] = tl.mark[m][t];
-    const value = account.value(prices);
+    if (t > 0) sim.advance();
+    const value = sim.value();
     equity[t] = value;
-    const w = account.weights(prices);
+    const w = sim.weights();
     for (let m = 0; m < n; m++) weights[m][t] = w[m];
     if (t === len - 1) break;
     const view: PortfolioView = {
       t,
       ts: tl.ts[t],
       symbols: tl.symbols,
-      series: series.map((s, m) => sliceCandles(s, 0, last[m] + 1)),
+      series: series.map((s, m) => sliceCandles(s, 0, sim.last[m] + 1)),
       hasCandle: tl.index.map((ix) => ix[t] >= 0),
       weights: w,
       value,
     };
     const decision = policy.decide(view);
     decisions.push(decision === null ? null : [...decision]);
-    if (decision !== null) {
-      target = [...decision];
-      pending.fill(true);
-    }
+    sim.order(decision);
   }
+  const account = sim.account;
   const final = equity[len - 1];
   const markets = series.map((s, m): PortfolioMarketResult => ({
     symbol: s.symbol,
-    contribution: cashFlow[m] + account.units(m) * tl.mark[m][len - 1],
-    turnover: turnover[m],
+    contribution: sim.cashFlow[m] + account.units(m) * tl.mark[m][len - 1],
+    turnover: sim.turnover[m],
     feesPaid: account.feesPaid(m),
     taxPaid: account.taxPaid(m),
     rejected: { ...account.rejected(m) },
     skipped: account.skips[m],
-    waited: waited[m],
+    waited: sim.waited[m],
     missing: tl.missing[m],
   }));
   return {
@@ -199,10 +137,4 @@ export function runPortfolioBacktest(options: PortfolioBacktestOptions): Portfol
     markets,
     finalValue: final,
   };
-}
-
-function lastAtOrBefore(c: Candles, ts: number): number {
-  let j = -1;
-  while (j + 1 < c.ts.length && c.ts[j + 1] <= ts) j++;
-  return j;
 }

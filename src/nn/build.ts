@@ -179,7 +179,8 @@ export function buildNetwork(spec: NetworkSpec): tf.LayersModel {
   const outputs: Sym[] = [];
   if (s.heads.value !== undefined) outputs.push(apply(tf.layers.dense({ units: s.heads.value, name: 'value' }), x));
   if (s.heads.policy !== undefined) {
-    outputs.push(apply(tf.layers.dense({ units: s.heads.policy, activation: 'softmax', name: 'policy' }), x));
+    const activation = s.policyActivation ?? 'softmax';
+    outputs.push(apply(tf.layers.dense({ units: s.heads.policy, activation, name: 'policy' }), x));
   }
   const model = tf.model({ inputs, outputs, name: `${s.kind}` });
   seedKernels(model, s.seed);

@@ -19,6 +19,8 @@ export interface NetworkSpec {
   stateSize: number;
   /** Units of each head: value is linear, policy is a softmax; both = one shared trunk (actor-critic). */
   heads: { value?: number; policy?: number };
+  /** The policy head's activation: softmax (default), or linear (a Gaussian's mean, e.g. the portfolio weights'). */
+  policyActivation?: 'softmax' | 'linear';
   /**
    * Trunk widths. dnn: dense units per layer; lstm: units of each stacked recurrent layer; cnn: filters of each 1-D
    * convolution block; cnnrnn: filters of each 2-D convolution block applied to every image.

@@ -41,6 +41,10 @@ test('two CSV markets, one starting later and one with holes: report.json has th
   assert.ok(Math.abs(sum - pnl) < 1e-3, `contributions ${sum} vs P/L ${pnl}`);
   assert.ok(report.portfolio.markets.every((m) => m.turnover > 0 && m.feesPaid > 0));
   assert.ok(report.portfolio.markets[1].missing > 0);
+  const again = await runBot(['report', out, '--log-level', 'error']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /AAA\/KRW: mean weight \d+\.\d+%, P\/L -?\d/);
+  assert.match(again.stdout, /report: .*report\.html/);
 });
 
 test('--sample: the 2× and −1× instruments labelled as derived from the bundled sample', async () => {
@@ -66,4 +70,31 @@ test('bad portfolio flags are one-line errors before any work', async () => {
   }
   const single = await runBot(['backtest', '--strategy', 'equal-weight', '--db', path.join(tempDir(), 'x.db')]);
   assert.match(single.stderr, /trades several markets: give --symbols/);
+});
+
+test('--market-costs: a cost preset per market, recorded per series in report.json; unknown markets refused', async () => {
+  const out = path.join(tempDir('bot-portfolio-'), 'run');
+  const args = ['backtest', '--strategy', 'equal-weight', '--sample', '--log-level', 'error'];
+  const r = await runBot([...args, '--market-costs', 'SP500-INV/USD=krx-stock', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as PortfolioReport;
+  assert.equal(report.data.series[0].costs.quantityPrecision, 8, 'the account section for the others');
+  assert.deepEqual(report.data.series[1].costs, {
+    feeRate: 0.00015,
+    sellTax: 0.0025,
+    slippageBps: 0,
+    minOrderValue: 0,
+    quantityPrecision: 0,
+  });
+  assert.ok(report.portfolio.markets[1].taxPaid > 0 && report.portfolio.markets[0].taxPaid === 0);
+  const symbols = ['--symbols', 'SP500-2X/USD,SP500-INV/USD'];
+  for (const [flag, re] of [
+    ['X/USD=zero', /--market-costs names X\/USD, which is not traded/],
+    ['SP500-2X/USD=cheap', /unknown cost preset "cheap"/],
+    ['SP500-2X/USD', /SYMBOL=PRESET pairs/],
+  ] as const) {
+    const e = await runBot([...args, ...symbols, '--market-costs', flag]);
+    assert.notEqual(e.code, 0);
+    assert.match(e.stderr, re);
+  }
 });

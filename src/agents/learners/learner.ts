@@ -5,7 +5,7 @@
 import type { z } from 'zod';
 import type { Decision, Observation } from '../../core/policy.ts';
 import type { AgentNet } from '../../nn/agent-net.ts';
-import type { LearningEnv } from '../learning-env.ts';
+import type { LearningEnv, PortfolioLearningEnv } from '../learning-env.ts';
 import type { EpochStats, EpochTrace } from './epoch-trace.ts';
 import type { EpsilonSchedule } from './schedule.ts';
 
@@ -57,4 +57,40 @@ export function defineLearner<S extends z.ZodType<{ kind: string }>>(
   d: LearnerDefinition<z.infer<S>> & { schema: S },
 ): LearnerDefinition<z.infer<S>> & { schema: S } {
   return d;
+}
+
+/** What a portfolio learner's epoch reports. */
+export interface PortfolioEpochStats {
+  steps: number;
+  meanReward: number;
+  loss: number;
+  entropy: number;
+  /** Mean value at the end of the epoch's episodes, over the environments' starting value. */
+  meanFinalValue: number;
+}
+
+/** A learner whose action is target weights over N markets (issue 14). */
+export interface PortfolioLearner {
+  readonly kind: string;
+  readonly net: AgentNet;
+  runEpoch(envs: PortfolioLearningEnv[]): PortfolioEpochStats;
+  /** The policy call, the same in the environment and the backtest: observation → market weights (greedy). */
+  weights(obs: Observation): number[];
+  /** Numbers besides the network weights that a saved model needs (e.g. the Gaussian's log-stds). */
+  extraState(): Record<string, number[]>;
+  dispose(): void;
+}
+
+/** One portfolio learner kind as the registry lists it (the portfolio twin of LearnerDefinition). */
+export interface PortfolioLearnerDefinition<R extends { kind: string } = { kind: string }> {
+  readonly kind: R['kind'];
+  readonly schema: z.ZodType<R>;
+  /** Environments stepped together. */
+  envs(recipe: R): number;
+  /** Units of the value and policy heads for `markets` markets, with or without a cash category. */
+  heads(markets: number, cash: boolean): { value: number; policy: number };
+  create(
+    recipe: R,
+    ctx: { net: AgentNet; seed: number; markets: number; cash: boolean; extra?: Record<string, number[]> },
+  ): PortfolioLearner;
 }

@@ -5,7 +5,8 @@
  */
 import { UserError } from '../../core/errors.ts';
 import type { z } from 'zod';
-import type { LearnerDefinition } from './learner.ts';
+import type { LearnerDefinition, PortfolioLearnerDefinition } from './learner.ts';
+import { ppoWeightsLearner } from './ppo-weights.ts';
 import { dqnLearner } from './dqn.ts';
 import { pgLearner } from './pg.ts';
 import { a2cLearner } from './a2c.ts';
@@ -31,4 +32,12 @@ export function learnerOf(recipe: LearnerRecipe): LearnerDefinition<LearnerRecip
   const d = findLearner(recipe.kind);
   if (!d) throw new UserError(`unknown learner "${String(recipe.kind)}" (learners: ${LEARNER_KINDS.join(', ')})`);
   return d;
+}
+
+/** Portfolio learners (issue 14): their action is target weights over N markets. One line per kind. */
+export const PORTFOLIO_LEARNERS: readonly PortfolioLearnerDefinition<{ kind: string }>[] = [ppoWeightsLearner];
+
+/** The portfolio learner of a kind, or undefined. */
+export function findPortfolioLearner(kind: unknown): PortfolioLearnerDefinition<{ kind: string }> | undefined {
+  return PORTFOLIO_LEARNERS.find((l) => l.kind === kind);
 }

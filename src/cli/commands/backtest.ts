@@ -1,18 +1,20 @@
 /** `bot backtest` (rule, agent or saved-model runs) and `bot report`. */
 import type { Command } from 'commander';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import type { PortfolioReport } from '../../backtest/portfolio-backtest.ts';
 import path from 'node:path';
 import { readReport, summaryTable } from '../../backtest/report.ts';
 import { runRuleBacktest, type BacktestRun } from '../../backtest/rule-backtest.ts';
-import { loadStrategy, RULE_WARMUP_CANDLES, ruleCosts } from '../../agents/strategy.ts';
+import { loadStrategy, RULE_WARMUP_CANDLES } from '../../agents/strategy.ts';
 import { parseEnsembleKind } from '../../agents/ensemble.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { checkColumnsFlag, COLUMNS_HELP } from './data.ts';
+import { isPortfolioRun, portfolioBacktest } from './portfolio-backtest.ts';
 
-interface BacktestFlags extends CommonFlags {
+export interface BacktestFlags extends CommonFlags {
   strategy?: string;
   data?: string;
   columns?: string;
@@ -30,6 +32,8 @@ interface BacktestFlags extends CommonFlags {
   model?: string;
   json?: boolean;
   symbols?: string;
+  informative?: string;
+  marketCosts?: string;
   rebalanceEvery?: string;
   band?: string;
 }
@@ -65,7 +69,9 @@ export function registerBacktest(program: Command): void {
     .option('--json', 'print report.json instead of the table')
     .option('--symbols <list>', 'portfolio: markets A,B[,…] on one account (with a portfolio strategy: equal-weight)')
     .option('--rebalance-every <K>', 'portfolio: equal-weight rebalance period in candles (default 20)')
-    .option('--band <fraction>', 'portfolio: skip moves under this share of the value (default 0.01)');
+    .option('--band <fraction>', 'portfolio: skip moves under this share of the value (default 0.01)')
+    .option('--informative <list>', 'portfolio agents: series X[,…] read as features, not traded')
+    .option('--market-costs <list>', 'portfolio: a cost preset per market, SYMBOL=PRESET[,…] (e.g. X=krx-stock)');
   addCommonOptions(cmd, { market: true, db: true, backend: true }).action(async (flags: BacktestFlags) => {
     checkColumnsFlag(flags);
     const extra: Record<string, unknown> = {};
@@ -75,7 +81,7 @@ export function registerBacktest(program: Command): void {
         throw new UserError(`--balance must be a positive amount, got "${flags.balance}"`);
       extra.account = { balance: b };
     }
-    if (flags.symbols !== undefined || (flags.sample && flags.strategy === 'equal-weight')) {
+    if (await isPortfolioRun(flags)) {
       await portfolioBacktest(flags, extra);
       return;
     }
@@ -155,54 +161,6 @@ export function registerBacktest(program: Command): void {
   });
 }
 
-/** `bot backtest --symbols A,B …`: a portfolio strategy and its portfolio baselines (issue 14). */
-async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unknown>): Promise<void> {
-  const { parseSymbolsFlag, loadPortfolioSeries } = await import('../../data/portfolio-source.ts');
-  const { runPortfolioRun, portfolioTable } = await import('../../backtest/portfolio-backtest.ts');
-  const { loadPortfolioStrategy } = await import('../../agents/portfolio-strategy.ts');
-  if (flags.model !== undefined) {
-    throw new UserError('--model is for one market; portfolio models are not built yet (issue 14)');
-  }
-  const symbols = flags.symbols !== undefined ? parseSymbolsFlag(flags.symbols) : [];
-  const dataFiles = flags.data !== undefined ? flags.data.split(',').map((f) => f.trim()) : undefined;
-  if (dataFiles && flags.sample) throw new UserError('use either --data FILES or --sample, not both');
-  if (dataFiles && symbols.length === 0) {
-    throw new UserError('--data a.csv,b.csv pairs with --symbols A,B; give --symbols');
-  }
-  for (const f of dataFiles ?? []) if (!existsSync(f)) throw new UserError(`--data: no such file ${f}`);
-  checkColumnsFlag(flags);
-  const every = wholeNumber(flags.rebalanceEvery, '--rebalance-every', 1) ?? 20;
-  const band = flags.band !== undefined ? Number(flags.band) : 0.01;
-  if (!(band >= 0 && band < 1)) throw new UserError(`--band must be a fraction in [0, 1), got "${flags.band}"`);
-  const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
-  const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
-  if (from !== undefined && to !== undefined && to <= from) {
-    throw new UserError(`--to ${flags.to} is not after --from ${flags.from}`);
-  }
-  const { config } = setupCommand({ ...flags, symbol: undefined }, extra);
-  const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;
-  const strategy = await loadPortfolioStrategy(flags.strategy ?? 'equal-weight');
-  const { columns, sample } = flags;
-  const series = loadPortfolioSeries({ config, symbols, dataFiles, columns, sample, from, to });
-  const { report, dir } = runPortfolioRun({
-    strategy,
-    series,
-    costs: ruleCosts(config.account),
-    balance: config.account.balance,
-    seed,
-    every,
-    band,
-    randomSeeds: 10,
-    outDir: config.backtest.outDir,
-    out: flags.out,
-  });
-  if (flags.json === true) console.log(JSON.stringify(report, null, 2));
-  else {
-    console.log(portfolioTable(report));
-    console.log(`\nreport: ${path.resolve(dir, 'report.json')}`);
-  }
-}
-
 function printRun(run: BacktestRun, json: boolean): void {
   if (json) console.log(JSON.stringify(run.report, null, 2));
   else {
@@ -236,7 +194,7 @@ export function registerReport(program: Command): void {
     .argument('[run]', 'run id under backtests/ or a report folder')
     .option('--json', 'print report.json');
   addCommonOptions(cmd, { market: false, db: false }).action(
-    (run: string | undefined, flags: CommonFlags & { json?: boolean }) => {
+    async (run: string | undefined, flags: CommonFlags & { json?: boolean }) => {
       const { config } = setupCommand(flags);
       const root = config.backtest.outDir;
       let dir: string | undefined;
@@ -249,7 +207,15 @@ export function registerReport(program: Command): void {
         throw new UserError(
           `no run "${run}" (looked for ${path.join(run, 'report.json')} and ${path.join(root, run, 'report.json')})`,
         );
-      const report = readReport(path.join(dir, 'report.json'));
+      const file = path.join(dir, 'report.json');
+      const { PORTFOLIO_REPORT_SCHEMA, portfolioTable } = await import('../../backtest/portfolio-backtest.ts');
+      const stored = JSON.parse(readFileSync(file, 'utf8')) as PortfolioReport;
+      if (stored.schema === PORTFOLIO_REPORT_SCHEMA) {
+        console.log(flags.json ? JSON.stringify(stored, null, 2) : portfolioTable(stored));
+        if (!flags.json) console.log(`\nreport: ${path.resolve(dir, 'report.html')}`);
+        return;
+      }
+      const report = readReport(file);
       if (flags.json) console.log(JSON.stringify(report, null, 2));
       else {
         console.log(summaryTable(report));

@@ -13,6 +13,7 @@ import { candleAt } from '../candle-at.ts';
 import type { PlannedOrder } from '../../agents/predict.ts';
 import type { RejectReason } from '../../market/account.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+import { isPortfolioModelDir, portfolioPredict } from './portfolio-predict.ts';
 
 interface PredictFlags extends CommonFlags {
   model?: string;
@@ -20,6 +21,7 @@ interface PredictFlags extends CommonFlags {
   sample?: boolean;
   at?: string;
   position?: string;
+  weights?: string;
   json?: boolean;
   now?: string;
 }
@@ -78,6 +80,7 @@ export function registerPredict(program: Command): void {
       '--position <fraction>',
       'the agent sees an account holding this fraction of its value in the asset (default 0: flat)',
     )
+    .option('--weights <list>', 'portfolio models: the weights the agent sees held, a,b,… (default: all cash)')
     .option('--json', 'machine-readable output')
     .option('--now <time>', 'a fixed clock instead of the wall clock (tests against the fake exchange)');
   addCommonOptions(cmd, { market: true, db: true, backend: true }).action(async (flags: PredictFlags) => {
@@ -93,6 +96,12 @@ export function registerPredict(program: Command): void {
     const home = flags.model as string;
     const { resolveModel } = await import('../../agents/model-pointer.ts');
     const model = resolveModel(home);
+    if (isPortfolioModelDir(model.dir)) {
+      if (flags.position !== undefined) throw new UserError('--position is for one market; give --weights a,b,…');
+      await portfolioPredict(home, model.dir, flags);
+      return;
+    }
+    if (flags.weights !== undefined) throw new UserError('--weights is for portfolio models; give --position');
     const { config } = setupCommand(flags);
 
     const series = await freshSeries(config, flags.sample === true, flags.data, now);

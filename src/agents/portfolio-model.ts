@@ -1,0 +1,134 @@
+/**
+ * Portfolio model folders (issue 14): the network and a meta.json with the recipe, the traded and informative
+ * symbols, each series' scaler, the network spec and the learner's extra state, so `bot backtest --model` (and the
+ * paper trader later) rebuild the same observation and the same policy call.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
+import { PROJECT_ROOT } from '../core/project-root.ts';
+import type { ScalerState } from '../features/scaler.ts';
+import { PortfolioObservationBuilder } from '../market/portfolio-observation.ts';
+import { loadModel, saveModel } from '../nn/model-files.ts';
+import type { NetworkSpec } from '../nn/index.ts';
+import {
+  createPortfolioAgent,
+  portfolioFeatureVersion,
+  portfolioFeatures,
+  type PortfolioAgent,
+} from './portfolio-agent.ts';
+import { checkPortfolioRecipe, type PortfolioRecipe } from './portfolio-recipe.ts';
+import { wrapModel } from './setup.ts';
+
+/** What meta.json's `learner` holds for a portfolio model. */
+interface PortfolioLearnerMeta {
+  portfolio: true;
+  kind: string;
+  recipe: PortfolioRecipe;
+  symbols: string[];
+  informative: string[];
+  extraState: Record<string, number[]>;
+}
+
+function codeVersion(): string {
+  try {
+    return (
+      (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version?: string }).version ?? '?'
+    );
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Writes the agent as a model folder. */
+export async function savePortfolioAgent(
+  dir: string,
+  agent: PortfolioAgent,
+  m: { name: string; strategy: string; seed: number; trainingWindow: { from: string; to: string } },
+): Promise<void> {
+  const learner: PortfolioLearnerMeta = {
+    portfolio: true,
+    kind: agent.learner.kind,
+    recipe: agent.recipe,
+    symbols: agent.symbols,
+    informative: agent.informative,
+    extraState: agent.learner.extraState(),
+  };
+  await saveModel(
+    dir,
+    { model: agent.learner.net.model },
+    {
+      name: m.name,
+      strategy: m.strategy,
+      featureSet: agent.recipe.features,
+      featureVersion: portfolioFeatureVersion(agent.recipe),
+      scaler: agent.scalers,
+      network: agent.spec,
+      learner: learner as unknown as Record<string, unknown>,
+      trainingWindow: m.trainingWindow,
+      dataHash: '',
+      seed: m.seed,
+      metrics: {},
+      codeVersion: codeVersion(),
+      createdAt: new Date().toISOString(),
+    },
+  );
+}
+
+/** Reads a model folder's symbols and strategy without loading the network (to pick the series to load). */
+export function readPortfolioModelInfo(dir: string): {
+  strategy: string;
+  symbols: string[];
+  informative: string[];
+  trainingWindow: string;
+  /** The recipe's `costs` ('config' or a preset name). */
+  costs: string;
+} {
+  let meta: {
+    strategy?: string;
+    learner?: Partial<PortfolioLearnerMeta>;
+    trainingWindow?: { from: string; to: string };
+  };
+  try {
+    meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as typeof meta;
+  } catch {
+    throw new UserError(`model ${dir}: no readable meta.json`);
+  }
+  const l = meta.learner;
+  if (!l?.portfolio || !Array.isArray(l.symbols) || !Array.isArray(l.informative))
+    throw new UserError(`model ${dir} is not a portfolio model (it trades one market: leave out --symbols)`);
+  const w = meta.trainingWindow;
+  return {
+    strategy: meta.strategy ?? '?',
+    symbols: l.symbols,
+    informative: l.informative,
+    trainingWindow: w ? `${w.from} … ${w.to}` : 'unknown',
+    costs: l.recipe?.costs ?? 'config',
+  };
+}
+
+/** Loads a portfolio model over `traded` and `informative` candles (in the model's symbol order). */
+export async function loadPortfolioAgent(
+  dir: string,
+  traded: readonly Candles[],
+  informative: readonly Candles[],
+): Promise<PortfolioAgent> {
+  const info = readPortfolioModelInfo(dir);
+  const got = [...traded, ...informative].map((c) => c.symbol).join(',');
+  const want = [...info.symbols, ...info.informative].join(',');
+  if (got !== want) throw new UserError(`model ${dir} trades and reads ${want}; the series given are ${got}`);
+  const { models, meta } = await loadModel(dir);
+  const l = meta.learner as unknown as PortfolioLearnerMeta;
+  const recipe = checkPortfolioRecipe(`model ${dir}`, l.recipe);
+  if (meta.featureVersion !== portfolioFeatureVersion(recipe)) {
+    for (const m of Object.values(models)) m.dispose();
+    throw new UserError(`model ${dir}: features ${meta.featureVersion} vs ${portfolioFeatureVersion(recipe)} here`);
+  }
+  const scalers = meta.scaler as ScalerState[];
+  const { features } = portfolioFeatures(recipe, [...traded, ...informative], 0, scalers);
+  const builder = new PortfolioObservationBuilder(features, traded.length, recipe.window);
+  const spec = meta.network as NetworkSpec;
+  const net = wrapModel(models.model, spec, false);
+  return createPortfolioAgent(recipe, builder, scalers, meta.seed, { spec, net, extra: l.extraState });
+}

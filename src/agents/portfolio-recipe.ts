@@ -1,0 +1,89 @@
+/**
+ * The recipe of a learning portfolio strategy (issue 14): features of every traded and informative series, the
+ * network, the portfolio learner (a kind in learners/registry.ts's PORTFOLIO_LEARNERS), cash or fully invested,
+ * reward, episodes and stop-loss. Checked at load with one-line errors naming the strategy file and the key.
+ */
+import { z } from 'zod';
+import { UserError } from '../core/errors.ts';
+import { SCALER_KINDS, type ScalerKind } from '../features/scaler.ts';
+import { listCostPresets, type CostPresetName } from '../market/costs.ts';
+import type { RewardOptions } from '../market/reward.ts';
+import { whole } from './learners/param-schemas.ts';
+import { findPortfolioLearner, PORTFOLIO_LEARNERS } from './learners/registry.ts';
+import { rewardSchema } from './recipe.ts';
+
+export interface PortfolioRecipe {
+  /** Feature spec (src/features) computed on every series, e.g. 'rltrader-v1'. */
+  features: string;
+  /** Scaler per series, fitted on that series' training rows only. */
+  scaler: ScalerKind;
+  /** Feature rows per series in one observation, ending at the decision's close. */
+  window: number;
+  /** Markets traded when the command names none (`--symbols` overrides), and informative series (not traded). */
+  symbols?: string[];
+  informative?: string[];
+  network: {
+    kind: 'dnn' | 'lstm' | 'cnn';
+    hidden?: number[];
+    dropout?: number;
+    batchNorm?: boolean;
+    activation?: string;
+  };
+  /** The portfolio learner and its parameters other than the defaults (`kind: 'ppo-weights'`). */
+  learner: { kind: string } & Record<string, unknown>;
+  /** true: a cash category beside the markets; false: the whole account stays invested (the ETF-pair seed). */
+  cash: boolean;
+  reward: RewardOptions;
+  costs: 'config' | CostPresetName;
+  epochs: number;
+  /** Training episodes: seeded random windows of this many candles (the seed: 30). */
+  episodeLength: number;
+  /** A training episode ends when the value falls this fraction below its start (the seed: 0.05). */
+  stopLoss?: number;
+  /** Walk-forward folds over the test part (default 2) and the share of the range tested (default 0.3). */
+  folds?: number;
+  testShare?: number;
+}
+
+const recipeSchema = z.strictObject({
+  features: z.string().min(1),
+  scaler: z.enum(SCALER_KINDS),
+  window: whole(1),
+  symbols: z.array(z.string().min(1)).min(2).optional(),
+  informative: z.array(z.string().min(1)).optional(),
+  network: z.strictObject({
+    kind: z.enum(['dnn', 'lstm', 'cnn']),
+    hidden: z.array(whole(1)).optional(),
+    dropout: z.number().min(0).lt(1).optional(),
+    batchNorm: z.boolean().optional(),
+    activation: z.string().min(1).optional(),
+  }),
+  learner: z.looseObject({ kind: z.string() }),
+  cash: z.boolean(),
+  reward: rewardSchema,
+  costs: z.enum(['config', ...listCostPresets()]),
+  epochs: whole(1),
+  episodeLength: whole(2),
+  stopLoss: z.number().gt(0).lt(1).optional(),
+  folds: whole(1).optional(),
+  testShare: z.number().gt(0).lt(1).optional(),
+});
+
+/** Checks a portfolio recipe and its learner's parameters; the first problem is one line naming `where` and the key. */
+export function checkPortfolioRecipe(where: string, r: unknown): PortfolioRecipe {
+  const bad = (what: string) => new UserError(`${where}: ${what}`);
+  const kinds = PORTFOLIO_LEARNERS.map((l) => l.kind).join(', ');
+  const learner = (r as { learner?: { kind?: unknown } } | undefined)?.learner;
+  const entry = findPortfolioLearner(learner?.kind);
+  if (!entry) throw bad(`recipe.learner.kind must be one of ${kinds} (got ${JSON.stringify(learner?.kind)})`);
+  const issue = (e: z.ZodError, prefix: string) => {
+    const i = e.issues[0];
+    const key = ['recipe', prefix, ...i.path.map(String)].filter(Boolean).join('.');
+    return bad(i.code === 'unrecognized_keys' ? `${key}: unknown key ${i.keys.join(', ')}` : `${key}: ${i.message}`);
+  };
+  const top = recipeSchema.safeParse(r);
+  if (!top.success) throw issue(top.error, '');
+  const own = entry.schema.safeParse(learner);
+  if (!own.success) throw issue(own.error, 'learner');
+  return r as PortfolioRecipe;
+}

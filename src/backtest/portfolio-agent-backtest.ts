@@ -1,0 +1,209 @@
+/**
+ * `bot backtest --strategy ppo-portfolio|ppo-etf-pair` (issue 14): a learning portfolio strategy walk-forward. The
+ * last `testShare` of the usable clock is cut into `folds` blocks; fold k trains on every clock time before its block
+ * (scalers fitted there too) and trades its block; the blocks run as one account through the portfolio engine beside
+ * the portfolio baselines on the same candles. Several seeds: the first is the headline, all of them mean ± sd. The
+ * last fold's agent of the first seed is saved as a model folder.
+ */
+import path from 'node:path';
+import { agentPolicy, portfolioFeatures, trainPortfolioAgent, type PortfolioAgent } from '../agents/portfolio-agent.ts';
+import { loadPortfolioAgent, readPortfolioModelInfo, savePortfolioAgent } from '../agents/portfolio-model.ts';
+import type { PortfolioRecipe } from '../agents/portfolio-recipe.ts';
+import { sliceCandles, type Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
+import { alignSeries } from '../data/timeline.ts';
+import type { Costs } from '../market/costs.ts';
+import { firstDecisionIndex } from '../market/portfolio-env.ts';
+import { PortfolioObservationBuilder } from '../market/portfolio-observation.ts';
+import { lastAtOrBefore } from '../market/portfolio-sim.ts';
+import { runPortfolioRun, type PortfolioReport, type PortfolioSeries } from './portfolio-backtest.ts';
+
+export interface PortfolioAgentRunRequest {
+  strategy: { name: string; recipe: PortfolioRecipe };
+  traded: readonly PortfolioSeries[];
+  informative: readonly PortfolioSeries[];
+  /** Per traded market, in order. */
+  costs: readonly Costs[];
+  balance: number;
+  band: number;
+  seed: number;
+  seeds: number;
+  epochs?: number;
+  folds?: number;
+  every: number;
+  randomSeeds: number;
+  outDir: string;
+  out?: string;
+  /** Model folder written with the last fold's agent (first seed). */
+  modelDir: string;
+  log(line: string): void;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** Cuts [first, len) into training and `folds` test blocks over the last `testShare`. */
+function foldBlocks(first: number, len: number, folds: number, testShare: number, episode: number): number[] {
+  const testStart = first + Math.floor((len - first) * (1 - testShare));
+  if (testStart - first < episode + 2)
+    throw new UserError(`the training part holds ${testStart - first} candle times, fewer than one episode + 2`);
+  const size = Math.floor((len - testStart) / folds);
+  if (size < 2) throw new UserError(`${len - testStart} test candle times cannot make ${folds} folds`);
+  return Array.from({ length: folds + 1 }, (_, k) => (k === folds ? len : testStart + k * size));
+}
+
+export async function runPortfolioAgentRun(
+  req: PortfolioAgentRunRequest,
+): Promise<{ report: PortfolioReport; dir: string }> {
+  const { recipe } = req.strategy;
+  const traded = req.traded.map((s) => s.candles);
+  const informative = req.informative.map((s) => s.candles);
+  const tl = alignSeries(traded);
+  const probe = portfolioFeatures(recipe, [...traded, ...informative], tl.ts[tl.ts.length - 1] + 1);
+  const builder = new PortfolioObservationBuilder(probe.features, traded.length, recipe.window);
+  const first = firstDecisionIndex(tl, builder);
+  const folds = req.folds ?? recipe.folds ?? 2;
+  const blocks = foldBlocks(first, tl.ts.length, folds, recipe.testShare ?? 0.3, recipe.episodeLength);
+  const epochs = req.epochs ?? recipe.epochs;
+  const agents: PortfolioAgent[][] = [];
+  try {
+    for (let s = 0; s < req.seeds; s++) {
+      const seed = req.seed + s;
+      const perFold: PortfolioAgent[] = [];
+      agents.push(perFold);
+      for (let k = 0; k < folds; k++) {
+        const started = performance.now();
+        perFold.push(
+          trainPortfolioAgent({
+            recipe,
+            traded,
+            informative,
+            costs: req.costs,
+            balance: req.balance,
+            band: req.band,
+            range: { from: first, to: blocks[k] },
+            seed: seed * 101 + k,
+            epochs,
+          }),
+        );
+        const secs = ((performance.now() - started) / 1000).toFixed(1);
+        req.log(
+          `seed ${seed} fold ${k + 1}/${folds}: trained ${epochs} epochs on ${iso(tl.ts[first])} … ` +
+            `${iso(tl.ts[blocks[k] - 1])} (${secs} s), trades ${iso(tl.ts[blocks[k]])} … ` +
+            `${iso(tl.ts[blocks[k + 1] - 1])}`,
+        );
+      }
+    }
+    const pick = (perFold: PortfolioAgent[]) => (ts: number) => {
+      for (let k = folds - 1; k >= 0; k--) if (ts >= tl.ts[blocks[k]]) return perFold[k];
+      return null;
+    };
+    const testFrom = tl.ts[blocks[0]];
+    const cut = (s: PortfolioSeries): PortfolioSeries => ({ ...s, candles: fromTime(s.candles, testFrom) });
+    const name = req.strategy.name;
+    const policies = agents.map((perFold, s) =>
+      agentPolicy(`${name}/seed${req.seed + s}`, pick(perFold), recipe.episodeLength),
+    );
+    const result = runPortfolioRun({
+      name,
+      policy: policies[0],
+      seedPolicies: policies,
+      series: req.traded.map(cut),
+      informative: req.informative,
+      costs: req.costs,
+      balance: req.balance,
+      seed: req.seed,
+      every: req.every,
+      band: req.band,
+      randomSeeds: req.randomSeeds,
+      outDir: req.outDir,
+      out: req.out,
+      agent: {
+        learner: recipe.learner.kind,
+        action: recipe.cash
+          ? 'Gaussian on logits (markets + cash, one logit pinned at 0) through a softmax'
+          : traded.length === 2
+            ? "the seed's one-number split: first market's share = sigmoid(u), u Gaussian; the rest in the second"
+            : 'Gaussian on logits (markets, one logit pinned at 0) through a softmax, fully invested',
+        epochs,
+        seeds: req.seeds,
+        window: recipe.window,
+        episodeLength: recipe.episodeLength,
+        stopLoss: recipe.stopLoss ?? null,
+        folds: Array.from({ length: folds }, (_, k) => ({
+          train: [iso(tl.ts[first]), iso(tl.ts[blocks[k] - 1])],
+          test: [iso(tl.ts[blocks[k]]), iso(tl.ts[blocks[k + 1] - 1])],
+        })),
+        model: path.resolve(req.modelDir),
+      },
+    });
+    await savePortfolioAgent(req.modelDir, agents[0][folds - 1], {
+      name: path.basename(req.modelDir),
+      strategy: name,
+      seed: req.seed,
+      trainingWindow: { from: iso(tl.ts[first]), to: iso(tl.ts[blocks[folds - 1] - 1]) },
+    });
+    return result;
+  } finally {
+    for (const perFold of agents) for (const a of perFold) a.dispose();
+  }
+}
+
+/** The candles of `c` opening at or after `ts`. */
+export function fromTime(c: Candles, ts: number): Candles {
+  const i = lastAtOrBefore(c, ts - 1) + 1;
+  return sliceCandles(c, i, c.ts.length);
+}
+
+export interface PortfolioModelRunRequest {
+  modelDir: string;
+  series: readonly PortfolioSeries[];
+  informative: readonly PortfolioSeries[];
+  /** Per traded market, in order. */
+  costs: readonly Costs[];
+  balance: number;
+  band: number;
+  seed: number;
+  every: number;
+  randomSeeds: number;
+  outDir: string;
+  out?: string;
+  log(line: string): void;
+}
+
+/** `bot backtest --model models/<portfolio>`: the saved agent over the range from its first full window, untrained. */
+export async function runPortfolioModelRun(
+  req: PortfolioModelRunRequest,
+): Promise<{ report: PortfolioReport; dir: string }> {
+  const traded = req.series.map((s) => s.candles);
+  const agent = await loadPortfolioAgent(
+    req.modelDir,
+    traded,
+    req.informative.map((s) => s.candles),
+  );
+  try {
+    const tl = alignSeries(traded);
+    const first = firstDecisionIndex(tl, agent.builder);
+    if (tl.ts.length - first < 2)
+      throw new UserError(`the range leaves ${tl.ts.length - first} candle times after warm-up`);
+    const meta = readPortfolioModelInfo(req.modelDir);
+    req.log(`model ${req.modelDir} (${meta.strategy}) from ${iso(tl.ts[first])}; trained on ${meta.trainingWindow}`);
+    const testFrom = tl.ts[first];
+    return runPortfolioRun({
+      name: meta.strategy,
+      policy: agentPolicy(meta.strategy, () => agent, agent.recipe.episodeLength),
+      series: req.series.map((s) => ({ ...s, candles: fromTime(s.candles, testFrom) })),
+      informative: req.informative,
+      costs: req.costs,
+      balance: req.balance,
+      seed: req.seed,
+      every: req.every,
+      band: req.band,
+      randomSeeds: req.randomSeeds,
+      outDir: req.outDir,
+      out: req.out,
+      agent: { model: path.resolve(req.modelDir), trainingWindow: meta.trainingWindow },
+    });
+  } finally {
+    agent.dispose();
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * `bot backtest` over several markets (issue 14): `--symbols`, `--informative`, `--market-costs`, a portfolio rule
+ * strategy, a learning portfolio strategy trained walk-forward, or a saved portfolio model; portfolio baselines beside.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ruleCosts } from '../../agents/strategy.ts';
+import { UserError } from '../../core/errors.ts';
+import { parseTime } from '../../data/timeframe.ts';
+import { costPreset, type Costs } from '../../market/costs.ts';
+import { setupCommand } from '../context.ts';
+import type { BacktestFlags } from './backtest.ts';
+import { checkColumnsFlag } from './data.ts';
+
+/** A whole number ≥ min from a flag, or undefined when the flag is absent. */
+function wholeNumber(value: string | undefined, flag: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number ≥ ${min}, got "${value}"`);
+  return n;
+}
+
+/** `bot backtest --symbols A,B …`: a portfolio strategy and its portfolio baselines (issue 14). */
+export async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unknown>): Promise<void> {
+  const { parseSymbolsFlag, loadPortfolioSeries, SAMPLE_2X, SAMPLE_INVERSE } =
+    await import('../../data/portfolio-source.ts');
+  const { runPortfolioRun, portfolioTable } = await import('../../backtest/portfolio-backtest.ts');
+  const { loadPortfolioStrategy } = await import('../../agents/portfolio-strategy.ts');
+  const { readPortfolioModelInfo } = await import('../../agents/portfolio-model.ts');
+  if (flags.model !== undefined && flags.strategy !== undefined)
+    throw new UserError('use either --model DIR or --strategy NAME, not both');
+  const { resolveModel } = await import('../../agents/model-pointer.ts');
+  const modelDir = flags.model !== undefined ? resolveModel(flags.model).dir : undefined;
+  const modelInfo = modelDir !== undefined ? readPortfolioModelInfo(modelDir) : undefined;
+  let symbols = flags.symbols !== undefined ? parseSymbolsFlag(flags.symbols) : [];
+  let informative = flags.informative !== undefined ? parseListFlag(flags.informative, '--informative') : [];
+  const dataFiles = flags.data !== undefined ? flags.data.split(',').map((f) => f.trim()) : undefined;
+  if (dataFiles && flags.sample) throw new UserError('use either --data FILES or --sample, not both');
+  if (dataFiles && symbols.length === 0) {
+    throw new UserError('--data a.csv,b.csv pairs with --symbols A,B (then --informative X); give --symbols');
+  }
+  for (const f of dataFiles ?? []) if (!existsSync(f)) throw new UserError(`--data: no such file ${f}`);
+  checkColumnsFlag(flags);
+  const every = wholeNumber(flags.rebalanceEvery, '--rebalance-every', 1) ?? 20;
+  const band = flags.band !== undefined ? Number(flags.band) : 0.01;
+  if (!(band >= 0 && band < 1)) throw new UserError(`--band must be a fraction in [0, 1), got "${flags.band}"`);
+  const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
+  const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
+  if (from !== undefined && to !== undefined && to <= from) {
+    throw new UserError(`--to ${flags.to} is not after --from ${flags.from}`);
+  }
+  const epochs = wholeNumber(flags.epochs, '--epochs', 1);
+  const seeds = wholeNumber(flags.seeds, '--seeds', 1) ?? 1;
+  const folds = wholeNumber(flags.folds, '--folds', 1);
+  if (flags.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(flags.name))
+    throw new UserError(`--name "${flags.name}" must be letters, digits, ., _ or -`);
+  const marketCosts = parseMarketCosts(flags.marketCosts);
+  const { config, logger } = setupCommand({ ...flags, symbol: undefined }, extra);
+  const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;
+  const strategy = modelInfo ? undefined : await loadPortfolioStrategy(flags.strategy ?? 'equal-weight');
+  const recipe = strategy?.recipe;
+  if (informative.length > 0 && (modelInfo?.informative.length || recipe?.informative)) {
+    throw new UserError('this recipe names its informative series; --informative is for recipes that do not');
+  }
+  if (informative.length > 0 && !recipe && !modelInfo)
+    throw new UserError('--informative feeds a learning portfolio strategy; a rule strategy reads no other series');
+  if (modelInfo) {
+    if (symbols.length === 0) symbols = modelInfo.symbols;
+    informative = modelInfo.informative;
+  } else if (recipe) {
+    if (symbols.length === 0 && recipe.symbols) symbols = recipe.symbols;
+    if (recipe.informative) informative = recipe.informative;
+    if (symbols.length === 0 && flags.sample)
+      symbols = informative.includes('SP500/USD')
+        ? [SAMPLE_2X, SAMPLE_INVERSE]
+        : ['SP500/USD', SAMPLE_2X, SAMPLE_INVERSE];
+  }
+  if (symbols.length === 0 && !flags.sample) {
+    const what = strategy ? `strategy "${strategy.name}"` : 'this model';
+    throw new UserError(`${what} trades several markets: give --symbols A,B[,…] (and --data a.csv,b.csv or --sample)`);
+  }
+  const unknown = [...marketCosts.keys()].find((s) => symbols.length > 0 && !symbols.includes(s));
+  if (unknown) throw new UserError(`--market-costs names ${unknown}, which is not traded (${symbols.join(', ')})`);
+  const overlap = informative.find((s) => symbols.includes(s));
+  if (overlap) throw new UserError(`${overlap} is both traded and informative; an informative series is not traded`);
+  if (dataFiles && dataFiles.length !== symbols.length + informative.length) {
+    throw new UserError(
+      `--data names ${dataFiles.length} files for ${symbols.length} --symbols and ${informative.length} ` +
+        'informative series; pair them in that order',
+    );
+  }
+  const { columns, sample } = flags;
+  const all = loadPortfolioSeries({
+    config,
+    symbols: symbols.length > 0 ? [...symbols, ...informative] : [],
+    dataFiles,
+    columns,
+    sample,
+    from,
+    to,
+  });
+  const traded = all.slice(0, all.length - informative.length);
+  const info = all.slice(all.length - informative.length);
+  const baseCosts =
+    (recipe?.costs ?? modelInfo?.costs ?? 'config') === 'config'
+      ? ruleCosts(config.account)
+      : costPreset(recipe?.costs ?? modelInfo!.costs);
+  const common = {
+    series: traded,
+    costs: traded.map((s) => marketCosts.get(s.candles.symbol) ?? baseCosts),
+    balance: config.account.balance,
+    seed,
+    every,
+    band,
+    randomSeeds: 10,
+    outDir: config.backtest.outDir,
+    out: flags.out,
+  };
+  let result;
+  if (modelInfo || recipe) {
+    const { runPortfolioAgentRun, runPortfolioModelRun } = await import('../../backtest/portfolio-agent-backtest.ts');
+    const log = (line: string) => logger.info(line);
+    result = modelInfo
+      ? await runPortfolioModelRun({ ...common, modelDir: modelDir!, informative: info, log })
+      : await runPortfolioAgentRun({
+          ...common,
+          strategy: { name: strategy!.name, recipe: recipe! },
+          traded,
+          informative: info,
+          seeds,
+          epochs,
+          folds,
+          modelDir: path.join(config.agent.modelsDir, flags.name ?? strategy!.name),
+          log,
+        });
+  } else {
+    const s = strategy!;
+    if (s.recipe) throw new Error('unreachable');
+    result = runPortfolioRun({
+      ...common,
+      name: s.name,
+      policy: s.createPolicy({ symbols: traded.map((x) => x.candles.symbol), seed, every }),
+    });
+  }
+  const { report, dir } = result;
+  if (flags.json === true) console.log(JSON.stringify(report, null, 2));
+  else {
+    console.log(portfolioTable(report));
+    if (report.agent?.model) console.log(`\nmodel: ${String(report.agent.model)}`);
+    console.log(`\nreport: ${path.resolve(dir, 'report.html')}`);
+  }
+}
+
+/** `--market-costs A/KRW=upbit-krw,KODEX=krx-stock`: a cost preset per market (the others keep the run's costs). */
+function parseMarketCosts(value: string | undefined): Map<string, Costs> {
+  const out = new Map<string, Costs>();
+  if (value === undefined) return out;
+  for (const part of value.split(',')) {
+    const eq = part.lastIndexOf('=');
+    const symbol = part.slice(0, eq).trim();
+    if (eq <= 0 || symbol === '') throw new UserError(`--market-costs wants SYMBOL=PRESET pairs, got "${part}"`);
+    if (out.has(symbol)) throw new UserError(`--market-costs names ${symbol} twice`);
+    out.set(symbol, costPreset(part.slice(eq + 1).trim()));
+  }
+  return out;
+}
+
+/** A comma list of names (at least one, no blanks, no repeats). */
+function parseListFlag(value: string, flag: string): string[] {
+  const names = value.split(',').map((s) => s.trim());
+  if (names.some((s) => s === '')) throw new UserError(`${flag} has an empty name: "${value}"`);
+  if (new Set(names).size !== names.length) throw new UserError(`${flag} names a series twice: "${value}"`);
+  return names;
+}
+
+/** Portfolio runs: --symbols or --informative, a portfolio strategy, or a portfolio model folder. */
+export async function isPortfolioRun(flags: BacktestFlags): Promise<boolean> {
+  if (flags.symbols !== undefined || flags.informative !== undefined) return true;
+  if (flags.model !== undefined) {
+    const { resolveModel } = await import('../../agents/model-pointer.ts');
+    const { isPortfolioModelDir } = await import('./portfolio-predict.ts');
+    return isPortfolioModelDir(resolveModel(flags.model).dir);
+  }
+  if (flags.strategy === undefined) return false;
+  const { isPortfolioStrategyName } = await import('../../agents/portfolio-strategy.ts');
+  return isPortfolioStrategyName(flags.strategy);
+}

@@ -1,0 +1,86 @@
+/**
+ * `bot predict --model models/<portfolio model>` (issue 14): the target weights a saved portfolio model gives after
+ * the newest common close (or `--at`), from the same observation builder and policy call as the backtest.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../../core/errors.ts';
+import { isoTime, parseTime } from '../../data/timeframe.ts';
+import { setupCommand, type CommonFlags } from '../context.ts';
+
+interface PortfolioPredictFlags extends CommonFlags {
+  data?: string;
+  sample?: boolean;
+  at?: string;
+  weights?: string;
+  json?: boolean;
+}
+
+/** Is the model folder `dir` a portfolio model (its meta.json says so)? */
+export function isPortfolioModelDir(dir: string): boolean {
+  const meta = path.join(dir, 'meta.json');
+  return existsSync(meta) && readFileSync(meta, 'utf8').includes('"portfolio": true');
+}
+
+export async function portfolioPredict(home: string, dir: string, flags: PortfolioPredictFlags): Promise<void> {
+  const { readPortfolioModelInfo, loadPortfolioAgent } = await import('../../agents/portfolio-model.ts');
+  const { loadPortfolioSeries } = await import('../../data/portfolio-source.ts');
+  const { alignSeries } = await import('../../data/timeline.ts');
+  const info = readPortfolioModelInfo(dir);
+  const held = flags.weights !== undefined ? flags.weights.split(',').map(Number) : info.symbols.map(() => 0);
+  const total = held.reduce((a, b) => a + b, 0);
+  if (held.length !== info.symbols.length || held.some((w) => !(w >= 0)) || total > 1 + 1e-9)
+    throw new UserError(
+      `--weights wants ${info.symbols.length} fractions ≥ 0 summing to ≤ 1 (${info.symbols.join(', ')}), ` +
+        `got "${flags.weights}"`,
+    );
+  const at = flags.at !== undefined ? parseTime(flags.at, '--at') : undefined;
+  const { config } = setupCommand({ ...flags, symbol: undefined });
+  const series = loadPortfolioSeries({
+    config,
+    symbols: [...info.symbols, ...info.informative],
+    dataFiles: flags.data?.split(',').map((f) => f.trim()),
+    sample: flags.sample,
+  });
+  const traded = series.slice(0, info.symbols.length).map((s) => s.candles);
+  const tl = alignSeries(traded);
+  let t = tl.ts.length - 1;
+  if (at !== undefined) while (t > 0 && tl.ts[t] > at) t--;
+  if (at !== undefined && tl.ts[t] > at) throw new UserError(`--at ${flags.at} is before the first common candle`);
+  const { initBackend } = await import('../../nn/backend/backend.ts');
+  await initBackend(config.ml.backend);
+  const agent = await loadPortfolioAgent(
+    dir,
+    traded,
+    series.slice(info.symbols.length).map((s) => s.candles),
+  );
+  try {
+    const weights = agent.weights(agent.builder.build(tl.ts[t], held, 0));
+    const cash = 1 - weights.reduce((a, b) => a + b, 0);
+    const out = {
+      model: home,
+      strategy: info.strategy,
+      candle: isoTime(tl.ts[t]),
+      held: Object.fromEntries(info.symbols.map((s, i) => [s, held[i]])),
+      informative: info.informative,
+      weights: Object.fromEntries(info.symbols.map((s, i) => [s, weights[i]])),
+      cash,
+    };
+    if (flags.json) {
+      console.log(JSON.stringify(out, null, 2));
+      return;
+    }
+    console.log(
+      [
+        `model       ${home} (${info.strategy}), reading ${[...info.symbols, ...info.informative].join(', ')}`,
+        `candle      ${out.candle} (decided at its close, orders fill at the next open)`,
+        ...info.symbols.map((s, i) => `weight      ${s.padEnd(16)} ${(weights[i] * 100).toFixed(1)}%`),
+        `weight      ${'cash'.padEnd(16)} ${(Math.max(0, cash) * 100).toFixed(1)}%`,
+        `account     holding ${info.symbols.map((s, i) => `${s} ${(held[i] * 100).toFixed(0)}%`).join(', ')} ` +
+          '(--weights sets what the agent sees)',
+      ].join('\n'),
+    );
+  } finally {
+    agent.dispose();
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * What a portfolio agent sees at the close of clock time ts (issue 14): the feature window of every traded and
+ * informative series, each cut by the single-market ObservationBuilder at that series' last candle opening at or
+ * before ts (nothing later), and the agent state (each traded market's weight, P/L since the start). The same
+ * builder serves the learning environment, the backtest engine's policy and (later) the paper trader.
+ */
+import type { Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
+import type { Observation } from '../core/policy.ts';
+import { ObservationBuilder } from './observation.ts';
+import { lastAtOrBefore } from './portfolio-sim.ts';
+
+/** One series and its scaled feature rows (row i = candle i, computed from candles ≤ i). */
+export interface FeatureSeries {
+  candles: Candles;
+  features: { data: Float32Array; cols: number };
+}
+
+export class PortfolioObservationBuilder {
+  readonly window: number;
+  /** Feature columns per series. */
+  readonly cols: number;
+  /** Columns of one observation row: every series' columns side by side (traded first, then informative). */
+  readonly width: number;
+  /** Traded markets' weights, then P/L. */
+  readonly stateSize: number;
+  /** First open time at which every series has a full feature window (it limits where decisions may start). */
+  readonly firstTs: number;
+  /** The series that set `firstTs`. */
+  readonly firstLimitedBy: string;
+  private readonly builders: ObservationBuilder[];
+
+  /** `series`: the traded markets (the first `traded`) and then the informative ones. */
+  constructor(
+    readonly series: readonly FeatureSeries[],
+    readonly traded: number,
+    window: number,
+  ) {
+    if (!(window >= 1)) throw new UserError(`a portfolio agent needs a feature window ≥ 1, got ${window}`);
+    if (!(traded >= 1 && traded <= series.length)) throw new UserError(`traded markets: ${traded} of ${series.length}`);
+    this.builders = series.map((s) => new ObservationBuilder({ candles: s.candles, features: s.features, window }));
+    const cols = series[0].features.cols;
+    for (const s of series)
+      if (s.features.cols !== cols)
+        throw new UserError(`series ${s.candles.symbol} has ${s.features.cols} feature columns, expected ${cols}`);
+    const tf = series[0].candles.timeframe;
+    for (const s of series)
+      if (s.candles.timeframe !== tf)
+        throw new UserError(`series ${s.candles.symbol} is ${s.candles.timeframe}, ${series[0].candles.symbol} ${tf}`);
+    this.window = window;
+    this.cols = cols;
+    this.width = cols * series.length;
+    this.stateSize = traded + 1;
+    let first = -Infinity;
+    let by = series[0].candles.symbol;
+    this.builders.forEach((b, i) => {
+      const c = series[i].candles;
+      if (b.firstT >= c.ts.length) throw new UserError(`series ${c.symbol} is shorter than its feature window`);
+      if (c.ts[b.firstT] > first) [first, by] = [c.ts[b.firstT], c.symbol];
+    });
+    this.firstTs = first;
+    this.firstLimitedBy = by;
+  }
+
+  /** A fresh observation at the close of ts: weights of the traded markets and P/L (value / start − 1). */
+  build(ts: number, weights: readonly number[], profitLoss: number): Observation {
+    const x = new Float32Array(this.window * this.width);
+    const state = new Float32Array(this.stateSize);
+    const obs: Observation = {
+      t: 0,
+      candles: this.series[0].candles,
+      features: x,
+      window: this.window,
+      cols: this.width,
+      state,
+    };
+    return this.fill(obs, ts, weights, profitLoss);
+  }
+
+  /** Rewrites `obs` (built here) for the close of ts in place. */
+  fill(obs: Observation, ts: number, weights: readonly number[], profitLoss: number): Observation {
+    const { window, cols, width } = this;
+    const x = obs.features;
+    for (let s = 0; s < this.series.length; s++) {
+      const c = this.series[s].candles;
+      const idx = lastAtOrBefore(c, ts);
+      if (idx < this.builders[s].firstT) {
+        throw new UserError(`${c.symbol} has no full feature window at ${new Date(ts).toISOString()}`);
+      }
+      const rows = this.builders[s].featureWindow(idx);
+      for (let r = 0; r < window; r++) x.set(rows.subarray(r * cols, (r + 1) * cols), r * width + s * cols);
+      if (s === 0) obs.t = idx;
+    }
+    for (let m = 0; m < this.traded; m++) obs.state[m] = weights[m];
+    obs.state[this.traded] = profitLoss;
+    return obs;
+  }
+}

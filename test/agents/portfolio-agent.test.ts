@@ -1,0 +1,88 @@
+/**
+ * A trained portfolio agent in the engine (issue 14): no look-ahead — rewriting the future of ONE series, traded or
+ * informative, leaves every earlier decision unchanged — and a saved model folder gives the same decisions as the
+ * agent that was saved.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { agentPolicy, trainPortfolioAgent, type PortfolioAgent } from '../../src/agents/portfolio-agent.ts';
+import { loadPortfolioAgent, savePortfolioAgent } from '../../src/agents/portfolio-model.ts';
+import type { Candles } from '../../src/core/candles.ts';
+import { COST_PRESETS } from '../../src/market/costs.ts';
+import { runPortfolioBacktest } from '../../src/market/portfolio-engine.ts';
+import { initBackend } from '../../src/nn/backend/backend.ts';
+import { tempDir } from '../data/helpers.ts';
+import { alternatingPair, pairRecipe } from './portfolio-helpers.ts';
+
+const costs = { ...COST_PRESETS['upbit-krw'], minOrderValue: 0 };
+
+function decisions(agent: PortfolioAgent, traded: Candles[]): (readonly number[] | null)[] {
+  return runPortfolioBacktest({
+    series: traded,
+    costs: [costs, costs],
+    balance: 1e6,
+    band: 0.01,
+    policy: agentPolicy('agent', (ts) => (ts >= traded[0].ts[300] ? agent : null), 30),
+  }).decisions;
+}
+
+/** Candles after index `cut` changed beyond recognition; nothing at or before it. */
+function rewriteAfter(c: Candles, cut: number): Candles {
+  const x = { ...c, open: c.open.slice(), high: c.high.slice(), low: c.low.slice(), close: c.close.slice() };
+  for (let i = cut + 1; i < c.ts.length; i++) {
+    const f = i % 2 ? 1.3 : 0.75;
+    x.open[i] *= f;
+    x.close[i] *= 1 / f;
+    x.high[i] = Math.max(x.open[i], x.close[i]) * 1.01;
+    x.low[i] = Math.min(x.open[i], x.close[i]) * 0.99;
+  }
+  return x;
+}
+
+test('saved = trained, and no look-ahead in any one series (traded or informative)', async () => {
+  await initBackend('wasm');
+  const d = alternatingPair(600, 7);
+  const trained = trainPortfolioAgent({
+    recipe: pairRecipe({ epochs: 2 }),
+    traded: [d.a, d.b],
+    informative: [d.index],
+    costs: [costs, costs],
+    balance: 1e6,
+    band: 0.01,
+    range: { from: 0, to: 300 },
+    seed: 3,
+  });
+  const dir = path.join(tempDir('bot-pfmodel-'), 'model');
+  try {
+    await savePortfolioAgent(dir, trained, {
+      name: 'm',
+      strategy: 'test',
+      seed: 3,
+      trainingWindow: { from: 'a', to: 'b' },
+    });
+    const reference = decisions(trained, [d.a, d.b]);
+    const loaded = await loadPortfolioAgent(dir, [d.a, d.b], [d.index]);
+    try {
+      assert.deepEqual(decisions(loaded, [d.a, d.b]), reference, 'the saved model decides as the trained one');
+    } finally {
+      loaded.dispose();
+    }
+    const cut = 450;
+    for (const which of ['B', 'I'] as const) {
+      const b = which === 'B' ? rewriteAfter(d.b, cut) : d.b;
+      const index = which === 'I' ? rewriteAfter(d.index, cut) : d.index;
+      const agent = await loadPortfolioAgent(dir, [d.a, b], [index]);
+      try {
+        const got = decisions(agent, [d.a, b]);
+        // decisions[t] is made at the close of t: everything up to the cut's close is unchanged
+        assert.deepEqual(got.slice(0, cut + 1), reference.slice(0, cut + 1), `${which}: an earlier decision changed`);
+        assert.notDeepEqual(got.slice(cut + 1), reference.slice(cut + 1), `${which}: the rewrite changed nothing`);
+      } finally {
+        agent.dispose();
+      }
+    }
+  } finally {
+    trained.dispose();
+  }
+});

@@ -1,0 +1,160 @@
+/**
+ * `bot backtest --strategy ppo-etf-pair|ppo-portfolio --sample` (issue 14): walk-forward training with the portfolio
+ * baselines beside it, report.json's `agent` and `portfolio` parts, report.html's stacked weights, the saved model
+ * folder backtested with `--model` and asked with `bot predict`, and the `--informative` rules.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { PortfolioReport } from '../../src/backtest/portfolio-backtest.ts';
+import { tempDir } from '../data/helpers.ts';
+import { runBot } from '../cli/run.ts';
+import { candlesToCsv } from '../../src/data/csv.ts';
+import { alternatingPair } from '../agents/portfolio-helpers.ts';
+
+function setup(): { dir: string; config: string; models: string } {
+  const dir = tempDir('bot-pfagent-');
+  const models = path.join(dir, 'models');
+  const config = path.join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ agent: { modelsDir: models }, ml: { backend: 'wasm' } }));
+  return { dir, config, models };
+}
+
+test('ppo-etf-pair --sample: the index informative, derived instruments, baselines, report and a model that loads', async () => {
+  const { dir, config, models } = setup();
+  const out = path.join(dir, 'run');
+  const base = ['--config', config, '--log-level', 'error'];
+  const r = await runBot([
+    'backtest',
+    '--strategy',
+    'ppo-etf-pair',
+    '--sample',
+    '--epochs',
+    '1',
+    '--out',
+    out,
+    ...base,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /SP500\/USD \(informative, not traded\): bundled sample/);
+  assert.match(r.stdout, /SP500-2X\/USD: derived from the bundled sample/);
+  for (const line of [
+    /^ppo-etf-pair /m,
+    /equal weights rebalanced every 20/,
+    /equal weights bought and held/,
+    /SP500-2X\/USD bought and held/,
+    /SP500-INV\/USD bought and held/,
+    /fixed 50\/50 split/,
+    /random weights \(10 seeds, mean ± sd\)/,
+  ])
+    assert.match(r.stdout, line);
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as PortfolioReport;
+  assert.deepEqual(report.portfolio.symbols, ['SP500-2X/USD', 'SP500-INV/USD']);
+  assert.deepEqual(
+    report.data.informative?.map((s) => s.symbol),
+    ['SP500/USD'],
+  );
+  const agent = report.agent as { folds: { train: string[]; test: string[] }[]; action: string };
+  assert.equal(agent.folds.length, 2);
+  assert.ok(agent.folds[0].train[1] < agent.folds[0].test[0], 'each fold trades after what it trained on');
+  assert.match(agent.action, /sigmoid/);
+  // fully invested: the two weights add up to ~1 once invested
+  const w = report.portfolio.weights;
+  const t = w[0].length - 1;
+  assert.ok(Math.abs(w[0][t] + w[1][t] - 1) < 0.01, `weights ${w[0][t]} + ${w[1][t]}`);
+  const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+  assert.match(html, /Weights over time/);
+  assert.equal((html.match(/<polygon /g) ?? []).length, 3, 'two markets and cash stacked');
+  assert.match(html, /contribution to P\/L/);
+  const modelDir = path.join(models, 'ppo-etf-pair');
+  assert.ok(existsSync(path.join(modelDir, 'meta.json')));
+  const again = await runBot(['backtest', '--model', modelDir, '--sample', '--out', path.join(dir, 'again'), ...base]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /^ppo-etf-pair /m);
+  assert.match(again.stdout, /SP500\/USD \(informative, not traded\)/);
+  const predict = await runBot(['predict', '--model', modelDir, '--sample', '--weights', '0.5,0.5', '--json', ...base]);
+  assert.equal(predict.code, 0, predict.stderr);
+  const p = JSON.parse(predict.stdout) as { weights: Record<string, number>; cash: number; candle: string };
+  assert.deepEqual(Object.keys(p.weights), ['SP500-2X/USD', 'SP500-INV/USD']);
+  assert.ok(Math.abs(p.weights['SP500-2X/USD'] + p.weights['SP500-INV/USD'] - 1) < 1e-9, 'fully invested');
+  assert.equal(p.candle, '2020-04-17T00:00:00Z');
+  const bad = await runBot(['predict', '--model', modelDir, '--sample', '--position', '0.5', ...base]);
+  assert.match(bad.stderr, /--position is for one market/);
+});
+
+test('ppo-portfolio --sample: three markets and cash; --informative rules', async () => {
+  const { dir, config } = setup();
+  const base = ['--config', config, '--log-level', 'error'];
+  const out = path.join(dir, 'run');
+  const args = ['backtest', '--strategy', 'ppo-portfolio', '--sample', '--epochs', '1', '--folds', '1', '--out', out];
+  const r = await runBot([...args, ...base]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as PortfolioReport;
+  assert.equal(report.portfolio.symbols.length, 3);
+  assert.match(String((report.agent as { action: string }).action), /cash/);
+  const cases: [string[], RegExp][] = [
+    [['--strategy', 'equal-weight', '--sample', '--informative', 'SP500/USD'], /a rule strategy reads no other/],
+    [['--strategy', 'ppo-etf-pair', '--sample', '--informative', 'SP500/USD'], /names its informative series/],
+    [
+      ['--strategy', 'ppo-portfolio', '--sample', '--symbols', 'SP500-2X/USD,SP500/USD', '--informative', 'SP500/USD'],
+      /both traded and informative/,
+    ],
+    [['--strategy', 'ppo-portfolio', '--sample', '--informative', 'X,X'], /names a series twice/],
+  ];
+  for (const [a, re] of cases) {
+    const e = await runBot(['backtest', ...a, ...base]);
+    assert.notEqual(e.code, 0);
+    assert.match(e.stderr, re);
+  }
+});
+
+test('--data a.csv,b.csv,i.csv pairs with --symbols then --informative', async () => {
+  const { dir, config } = setup();
+  const d = alternatingPair(700, 4);
+  const files = [d.a, d.b, d.index].map((c, i) => {
+    const f = path.join(dir, `${i}.csv`);
+    writeFileSync(f, candlesToCsv(c));
+    return f;
+  });
+  const out = path.join(dir, 'run');
+  const r = await runBot([
+    'backtest',
+    '--strategy',
+    'ppo-portfolio',
+    '--symbols',
+    'A/USD,B/USD',
+    '--informative',
+    'I/USD',
+    '--data',
+    files.join(','),
+    '--epochs',
+    '1',
+    '--folds',
+    '1',
+    '--out',
+    out,
+    '--config',
+    config,
+    '--log-level',
+    'error',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /I\/USD \(informative, not traded\): 2\.csv/);
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as PortfolioReport;
+  assert.deepEqual(report.portfolio.symbols, ['A/USD', 'B/USD']);
+  const few = await runBot([
+    'backtest',
+    '--strategy',
+    'ppo-portfolio',
+    '--symbols',
+    'A/USD,B/USD',
+    '--informative',
+    'I/USD',
+    '--data',
+    files.slice(0, 2).join(','),
+    '--config',
+    config,
+  ]);
+  assert.match(few.stderr, /--data names 2 files for 2 --symbols and 1 informative series/);
+});
