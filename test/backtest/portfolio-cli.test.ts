@@ -72,7 +72,7 @@ test('bad portfolio flags are one-line errors before any work', async () => {
   assert.match(single.stderr, /trades several markets: give --symbols/);
 });
 
-test('--market-costs: a cost preset per market, recorded per series in report.json; unknown markets refused', async () => {
+test('--market-costs: one cost preset per market, in report.json per series; unknown markets refused', async () => {
   const out = path.join(tempDir('bot-portfolio-'), 'run');
   const args = ['backtest', '--strategy', 'equal-weight', '--sample', '--log-level', 'error'];
   const r = await runBot([...args, '--market-costs', 'SP500-INV/USD=krx-stock', '--out', out]);
