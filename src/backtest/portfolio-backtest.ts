@@ -2,6 +2,7 @@
  * `bot backtest --symbols A,B,…` (issue 14): a portfolio strategy over several markets on one clock, its portfolio
  * baselines, and report.json with the documented `portfolio` part (README, "Portfolios").
  */
+import { portfolioTradesCsv } from './portfolio-trades.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -172,6 +173,7 @@ export function runPortfolioRun(req: PortfolioRunRequest): { report: PortfolioRe
   };
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(path.join(dir, 'trades.csv'), portfolioTradesCsv(main));
   return { report, dir };
 }
 

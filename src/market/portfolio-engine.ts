@@ -9,6 +9,7 @@ import { alignSeries, type Timeline } from '../data/timeline.ts';
 import type { RejectReason } from './account.ts';
 import type { Costs } from './costs.ts';
 import { PortfolioAccount } from './portfolio-account.ts';
+import { fillTargets } from './portfolio-step.ts';
 
 /** What a portfolio policy sees at the close of clock time t: nothing after it. */
 interface PortfolioView {
@@ -110,7 +111,7 @@ export function runPortfolioBacktest(options: PortfolioBacktestOptions): Portfol
   const waited = new Array<number>(n).fill(0);
   const last = series.map(() => -1); // each market's last candle index at or before the current time
   const prices = new Array<number>(n).fill(0);
-  const canFill = new Array<boolean>(n).fill(false);
+  const hasCandle = new Array<boolean>(n).fill(false);
   const pending = new Array<boolean>(n).fill(false);
   let target: readonly number[] | null = null;
 
@@ -123,30 +124,17 @@ export function runPortfolioBacktest(options: PortfolioBacktestOptions): Portfol
     if (target !== null) {
       for (let m = 0; m < n; m++) {
         const idx = tl.index[m][t];
-        canFill[m] = pending[m] && idx >= 0;
+        hasCandle[m] = idx >= 0;
         // a market without a candle now is valued at its last close (t − 1's mark) and cannot fill
         prices[m] = idx >= 0 ? series[m].open[idx] : tl.mark[m][t - 1];
       }
-      const out = account.rebalance(target, prices, { band, canFill });
+      const outcomes = fillTargets(account, target, pending, hasCandle, prices, band);
       for (let m = 0; m < n; m++) {
-        if (!pending[m]) continue;
-        if (canFill[m]) pending[m] = false;
-        else waited[m]++;
-      }
-      for (let m = 0; m < n; m++) {
-        if (out.traded[m] === 0) continue;
-        const f = account.books[m].lastFill;
-        fills.push({
-          t,
-          ts: tl.ts[t],
-          market: m,
-          side: f.side,
-          price: f.price,
-          units: f.units,
-          gross: f.gross,
-          fee: f.fee,
-          tax: f.tax,
-        });
+        const o = outcomes[m];
+        if (o.kind === 'waiting') waited[m]++;
+        if (o.kind !== 'filled') continue;
+        const f = o.fill;
+        fills.push({ ...f, t, ts: tl.ts[t] });
         cashFlow[m] += f.side === 'sell' ? f.gross - f.fee - f.tax : -(f.gross + f.fee);
         turnover[m] += f.gross;
       }
