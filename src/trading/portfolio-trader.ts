@@ -47,6 +47,9 @@ export interface PortfolioTraderOptions {
   logger: Logger;
 }
 
+/** Candle times before the last one acted on whose candles each tick asks for again (late candles). */
+const LATE_OVERLAP = 3;
+
 /** Candle times of a catch-up acted on between two looks at shouldStop. */
 const CATCH_UP_SLICE = 64;
 
@@ -166,13 +169,19 @@ export class PortfolioTrader {
     return run;
   }
 
-  /** Pulls every market's missing closed candles into the store. */
+  /**
+   * Pulls every market's missing closed candles into the store. The last few candle times acted on are asked again
+   * (LATE_OVERLAP), so a candle that came late is stored when it shows up: history for later decisions, never a
+   * second decision at its time.
+   */
   protected async backfill(run: RunState, closedOpen: number): Promise<number> {
     const { store, key, feeds, symbols } = this.o;
     let fetched = 0;
     for (let m = 0; m < symbols.length; m++) {
       const last = store.lastTs(key.exchange, symbols[m], key.timeframe);
-      const since = last !== undefined && last >= run.historyFrom ? last + this.tfMs : run.historyFrom;
+      let since = last !== undefined && last >= run.historyFrom ? last + this.tfMs : run.historyFrom;
+      if (run.lastTs !== undefined)
+        since = Math.max(run.historyFrom, Math.min(since, run.lastTs - LATE_OVERLAP * this.tfMs));
       if (since > closedOpen) continue;
       const rows = await feeds[m].fetchClosed(since, closedOpen + this.tfMs);
       if (rows.length) store.upsert(key.exchange, symbols[m], key.timeframe, rows);
