@@ -38,7 +38,7 @@ function feed(
   };
 }
 
-test('a late candle: valued at its last close, no fill at that time, fills at its next candle; no second act', async () => {
+test('a late candle: valued at its last close, cannot fill at its time, fills at its next; no second act', async () => {
   const tmp = tempDir('bot-pf-late-');
   const store = CandleStore.open(path.join(tmp.dir, 'bot.db'));
   try {
