@@ -47,9 +47,10 @@ export function runStatus(
   if (!run) return undefined;
   const lastEquity = repo.equity(run.id, 1)[0];
   const pf = run.portfolio;
+  const part = pf ? portfolioPart(repo, run.id, pf) : undefined;
   const price = pf ? null : (lastEquity?.price ?? null);
-  const equity = pf
-    ? (lastEquity?.equity ?? run.account.cash)
+  const equity = part
+    ? pf!.account.cash + (part.positions ?? []).reduce((a, p) => a + p.value, 0)
     : price !== null
       ? run.account.cash + run.account.units * price
       : run.account.cash;
@@ -93,7 +94,7 @@ export function runStatus(
       modelVersion: d.modelVersion,
     })),
     nextTick: isoTime(nextTickTime(now, run.timeframe, tickDelaySeconds)),
-    ...(pf ? portfolioPart(repo, run.id, pf) : {}),
+    ...(part ?? {}),
   };
 }
 
@@ -102,13 +103,15 @@ function portfolioPart(
   runId: number,
   pf: PortfolioRunState,
 ): Pick<RunStatus, 'positions' | 'waitingTargets'> {
+  // what the account holds now (a live run's fills land after the candle's positions row), at the last marks
   const rows = repo.lastPositions(runId);
-  const positions = pf.symbols.map((market, m) => {
-    const r = rows.find((x) => x.market === market);
-    const units = r?.units ?? pf.account.books[m]?.units ?? 0;
-    const price = r?.price ?? 0;
-    return { market, units, price, value: units * price, weight: r?.weight ?? 0 };
+  const held = pf.symbols.map((market, m) => {
+    const units = pf.account.books[m]?.units ?? 0;
+    const price = rows.find((x) => x.market === market)?.price ?? 0;
+    return { market, units, price, value: units * price };
   });
+  const value = pf.account.cash + held.reduce((a, p) => a + p.value, 0);
+  const positions = held.map((p) => ({ ...p, weight: value > 0 ? p.value / value : 0 }));
   const p = pf.pending;
   const waitingTargets = p
     ? { decidedAt: isoTime(p.decisionTs), targets: p.targets, waiting: pf.symbols.filter((_s, m) => p.waiting[m]) }
@@ -130,7 +133,7 @@ function portfolioLines(s: RunStatus): string[] {
     ...positions.map(
       (p) =>
         `  ${p.market.padEnd(w)}  ${num(p.value).padStart(16)}  ${pct(p.weight).padStart(7)}` +
-        `   ${p.units} units @ ${num(p.price)}`,
+        `   ${p.units.toLocaleString('en-US', { maximumFractionDigits: 8 })} units @ ${num(p.price)}`,
     ),
     `waiting      ${
       waiting
