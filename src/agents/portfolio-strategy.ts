@@ -53,22 +53,13 @@ export async function isPortfolioStrategyName(name: string): Promise<boolean> {
   return isPortfolioStrategy(mod.default);
 }
 
-/** Fixed weights, set again every `every` candles (every = Infinity: bought once and held). */
+/**
+ * Fixed weights, set at clock time 0 and again every `every` candles (every = Infinity: bought once and held).
+ * Stateless (a function of the clock index t): a paper run restarted after kill -9 decides as the uninterrupted run.
+ */
 export function fixedWeightsPolicy(name: string, weights: readonly number[], every: number): PortfolioPolicy {
   if (!(every >= 1)) throw new UserError(`rebalance period must be ≥ 1 candle, got ${every}`);
-  let since = Infinity;
-  return {
-    name,
-    decide: (view) => {
-      if (view.t === 0) since = Infinity;
-      if (since < every) {
-        since++;
-        return null;
-      }
-      since = 1;
-      return weights;
-    },
-  };
+  return { name, decide: (view) => (view.t % every === 0 ? weights : null) };
 }
 
 /** Equal weights over all markets (fully invested), rebalanced every `every` candles. */

@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { portfolioTradesCsv } from './portfolio-trades.ts';
 import { equalWeightPolicy, fixedWeightsPolicy, randomWeightsPolicy } from '../agents/portfolio-strategy.ts';
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
@@ -197,6 +198,7 @@ export function runPortfolioRun(req: PortfolioRunRequest): { report: PortfolioRe
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
   writeFileSync(path.join(dir, 'report.html'), portfolioHtml(report));
+  writeFileSync(path.join(dir, 'trades.csv'), portfolioTradesCsv(main));
   return { report, dir };
 }
 

@@ -1,13 +1,15 @@
 /**
  * PortfolioSim: the one rule of time for N markets on one clock (issue 14), shared by the portfolio backtest engine
  * and the portfolio learning environment. Target weights decided at the close of clock time t fill at the next open
- * each market has (plus slippage, through PortfolioAccount), a market without a candle waits, and the account is
- * marked at each close (a market without a candle at its last close).
+ * each market has (plus slippage, through PortfolioAccount and fillTargets, the step the paper trader takes too), a
+ * market without a candle waits, and the account is marked at each close (a market without a candle at its last
+ * close).
  */
 import type { Candles } from '../core/candles.ts';
 import type { Timeline } from '../data/timeline.ts';
 import type { Costs } from './costs.ts';
 import { PortfolioAccount } from './portfolio-account.ts';
+import { fillTargets } from './portfolio-step.ts';
 
 /** One fill of a rebalance, copied out of the account's book. */
 export interface PortfolioFill {
@@ -42,7 +44,7 @@ export class PortfolioSim {
   fills: PortfolioFill[] | undefined;
   private readonly n: number;
   private readonly prices: number[];
-  private readonly canFill: boolean[];
+  private readonly hasCandle: boolean[];
   private readonly pending: boolean[];
   private target: number[] | null = null;
 
@@ -62,7 +64,7 @@ export class PortfolioSim {
     this.turnover = zeros();
     this.waited = zeros();
     this.prices = zeros();
-    this.canFill = new Array<boolean>(this.n).fill(false);
+    this.hasCandle = new Array<boolean>(this.n).fill(false);
     this.pending = new Array<boolean>(this.n).fill(false);
   }
 
@@ -110,19 +112,16 @@ export class PortfolioSim {
     if (this.target !== null) {
       for (let m = 0; m < n; m++) {
         const idx = tl.index[m][t];
-        this.canFill[m] = this.pending[m] && idx >= 0;
+        this.hasCandle[m] = idx >= 0;
         // a market without a candle now is valued at its last close (t − 1's mark) and cannot fill
         this.prices[m] = idx >= 0 ? this.series[m].open[idx] : tl.mark[m][t - 1];
       }
-      const out = this.account.rebalance(this.target, this.prices, { band: this.band, canFill: this.canFill });
+      const outcomes = fillTargets(this.account, this.target, this.pending, this.hasCandle, this.prices, this.band);
       for (let m = 0; m < n; m++) {
-        if (!this.pending[m]) continue;
-        if (this.canFill[m]) this.pending[m] = false;
-        else this.waited[m]++;
-      }
-      for (let m = 0; m < n; m++) {
-        if (out.traded[m] === 0) continue;
-        const f = this.account.books[m].lastFill;
+        const o = outcomes[m];
+        if (o.kind === 'waiting') this.waited[m]++;
+        if (o.kind !== 'filled') continue;
+        const f = o.fill;
         this.fills?.push({
           t,
           ts: tl.ts[t],

@@ -133,6 +133,47 @@ CREATE INDEX trading_commands_pending ON trading_commands (run_id, status, id);
 ALTER TABLE trading_runs ADD COLUMN paused TEXT;
 `),
     },
+    {
+      version: 3,
+      name: 'portfolio runs (issue 14): one account over several markets, orders per market, positions per candle',
+      // a portfolio run keeps its N-market account and waiting targets in `portfolio` (the `account` column keeps a
+      // cash-only summary for readers that know one market); a decision records the target weights it asked; an
+      // order belongs to one market, so the one-order-per-decision key becomes one per decision and market (the
+      // table is rebuilt, SQLite cannot change a constraint; existing rows take their run's symbol)
+      up: (db) =>
+        db.exec(`
+ALTER TABLE trading_runs ADD COLUMN portfolio TEXT;
+ALTER TABLE trading_decisions ADD COLUMN targets TEXT;
+CREATE TABLE trading_orders_v3 (
+  id          INTEGER PRIMARY KEY,
+  run_id      INTEGER NOT NULL,
+  decision_ts INTEGER NOT NULL,
+  market      TEXT    NOT NULL,
+  side        TEXT    NOT NULL,
+  quantity    REAL    NOT NULL,
+  status      TEXT    NOT NULL,
+  exchange_id TEXT,
+  reason      TEXT,
+  created_at  INTEGER NOT NULL,
+  UNIQUE (run_id, decision_ts, market)
+);
+INSERT INTO trading_orders_v3 (id, run_id, decision_ts, market, side, quantity, status, exchange_id, reason, created_at)
+  SELECT o.id, o.run_id, o.decision_ts, coalesce(r.symbol, ''), o.side, o.quantity, o.status, o.exchange_id, o.reason,
+         o.created_at
+  FROM trading_orders o LEFT JOIN trading_runs r ON r.id = o.run_id;
+DROP TABLE trading_orders;
+ALTER TABLE trading_orders_v3 RENAME TO trading_orders;
+CREATE TABLE trading_positions (
+  run_id INTEGER NOT NULL,
+  ts     INTEGER NOT NULL,
+  market TEXT    NOT NULL,
+  units  REAL    NOT NULL,
+  price  REAL    NOT NULL,
+  weight REAL    NOT NULL,
+  PRIMARY KEY (run_id, ts, market)
+) WITHOUT ROWID;
+`),
+    },
   ],
 };
 

@@ -4,11 +4,12 @@
  */
 import type { Exchange, Order as CcxtOrder } from 'ccxt';
 import type { Decision } from '../core/policy.ts';
-import { classifyError, shortError, withMarkets, withRetry, type RetryOptions } from '../data/exchange.ts';
+import type { RetryOptions } from '../data/exchange.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { SELL, type Order } from '../market/execution.ts';
 import { applyFill, cappedOrder, type LiveCaps } from './live-orders.ts';
-import { fillFromOrder, findOrderByClientId, isOpen, type Retried } from './exchange-orders.ts';
+import type { Retried } from './exchange-orders.ts';
+import { OrderDesk } from './order-desk.ts';
 import { HaltError } from './halt.ts';
 import { orderSide } from './paper-market.ts';
 import { pendingExits, takeExits } from './commands.ts';
@@ -30,11 +31,6 @@ export function clientOrderId(runId: number, ts: number): string {
   return `bot${runId}-${ts}`;
 }
 
-/** How placing an order ended: the exchange's order, a refusal (nothing placed), or unknown (settled next tick). */
-type Placement = { order: CcxtOrder } | { refused: string } | { unknown: string };
-
-const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 /**
  * The trader with a broker that places real market orders through ccxt. It acts on the newest closed candle only
  * (a stale decision is not worth a real order): the decision and an order marked `submitting` are committed first,
@@ -47,14 +43,15 @@ export class LiveTrader extends Trader {
   private readonly live: LiveOptions;
   private reconciled = false;
   private readonly retried: Retried;
+  /** Placing and reading back orders (shared with the portfolio live trader, src/trading/order-desk.ts). */
+  private readonly desk: OrderDesk;
 
   constructor(options: LiveOptions) {
     super(options);
     this.live = options;
-    const ex = options.exchange;
-    // every call loads the markets first when they are missing, so a failed load is retried, not kept (issue 18)
-    this.retried = <T>(what: string, fn: () => Promise<T>) =>
-      withRetry(`${ex.id}: ${what}`, () => withMarkets(ex, fn), options.retry);
+    const { exchange, retry, logger, sleep, pollTries } = options;
+    this.desk = new OrderDesk({ exchange, retry, logger, sleep, pollTries });
+    this.retried = this.desk.retried;
   }
 
   private get repo(): RunRepository {
@@ -66,7 +63,7 @@ export class LiveTrader extends Trader {
   }
 
   private findByClientId(id: string): Promise<CcxtOrder | undefined> {
-    return findOrderByClientId(this.live.exchange, this.symbol, id, this.retried);
+    return this.desk.find(this.symbol, id);
   }
 
   /** Settles every order still `submitting` from an earlier tick or process; returns what it found, for the log. */
@@ -141,27 +138,7 @@ export class LiveTrader extends Trader {
    * An error leaves the order `submitting`, to be settled at the next tick.
    */
   private async settle(orderId: number, placed: CcxtOrder, decisionTs: number): Promise<void> {
-    const { exchange: ex } = this.live;
-    const exchangeId = String(placed.id);
-    const fetch = () => this.retried('order', () => ex.fetchOrder(exchangeId, this.symbol));
-    let final = placed;
-    for (let k = 0; isOpen(final) && k < (this.live.pollTries ?? 5); k++) {
-      await (this.live.sleep ?? sleepMs)(200 * (k + 1));
-      final = await fetch();
-    }
-    if (isOpen(final)) {
-      await this.retried('cancel order', () => ex.cancelOrder(exchangeId, this.symbol));
-      final = await fetch();
-    }
-    let read = fillFromOrder(final);
-    if (read.needsDetail) {
-      // a list entry without trades or executed funds: the single order has them
-      final = await fetch();
-      read = fillFromOrder(final);
-      if (read.needsDetail)
-        throw new Error(`order ${exchangeId}: the exchange reports a volume executed but no value for it`);
-    }
-    const fill = read.fill;
+    const { fill, final, exchangeId } = await this.desk.settle(this.symbol, placed);
     this.commit(() => {
       const run = this.run as RunState;
       const next: RunState = { ...run, pending: undefined };
@@ -204,37 +181,9 @@ export class LiveTrader extends Trader {
     throw new HaltError(reason);
   }
 
-  /**
-   * Places a market order under client id `id`, never twice: after any failure the exchange is asked for the id
-   * first (the order may have been taken and the reply lost), and a retry under the same id is refused by the
-   * exchange if the first one landed after all.
-   */
-  private async place(side: 'buy' | 'sell', amount: number, id: string): Promise<Placement> {
-    const { exchange: ex } = this.live;
-    const params = side === 'buy' ? { clientOrderId: id, cost: amount } : { clientOrderId: id };
-    const sleep = this.live.sleep ?? sleepMs;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return {
-          order: await withMarkets(ex, () => ex.createOrder(this.symbol, 'market', side, amount, undefined, params)),
-        };
-      } catch (e) {
-        let found: CcxtOrder | undefined;
-        let looked = true;
-        try {
-          found = await this.findByClientId(id);
-        } catch (lookup) {
-          looked = false;
-          this.o.logger.warn(`order ${id}: looking it up failed: ${shortError(lookup)}`);
-        }
-        if (found) return { order: found };
-        const why = shortError(e);
-        if (classifyError(e) === 'fatal') return looked ? { refused: why } : { unknown: why };
-        if (attempt >= this.live.retry.retries) return { unknown: why };
-        this.o.logger.warn(`order ${id}: ${why}; retry ${attempt + 1}/${this.live.retry.retries}`);
-        await sleep(Math.min(this.live.retry.maxBackoffMs, this.live.retry.backoffMs * 2 ** attempt));
-      }
-    }
+  /** Places a market order under client id `id`, never twice (src/trading/order-desk.ts). */
+  private place(side: 'buy' | 'sell', amount: number, id: string): ReturnType<OrderDesk['place']> {
+    return this.desk.place(this.symbol, side, amount, id);
   }
 
   override async tick(): Promise<TickReport> {

@@ -4,11 +4,11 @@ import { isoTime } from '../data/timeframe.ts';
 import { shortError } from '../data/exchange.ts';
 import type { Lock } from './lock.ts';
 import { scheduleTask, type Scheduled } from './schedule.ts';
-import type { TickReport, Trader } from './trader.ts';
+import type { RunTrader, TickReport } from './trader.ts';
 import { HaltError } from './halt.ts';
 
 interface TraderLoopOptions {
-  trader: Trader;
+  trader: RunTrader;
   /** Cron expression (with seconds, UTC) of the ticks. */
   expression: string;
   logger: Logger;

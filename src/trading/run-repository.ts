@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import type { Decision } from '../core/policy.ts';
 import { ensureTradingSchema } from './db.ts';
 import type { AccountState } from '../market/account.ts';
-import type { FillRecord, PendingOrder, RunKey, RunState, TradingMode } from './types.ts';
+import type { FillRecord, PendingOrder, PortfolioRunState, RunKey, RunState, TradingMode } from './types.ts';
 
 interface RunRow {
   id: number;
@@ -24,6 +24,7 @@ interface RunRow {
   model_version: string | null;
   halted: string | null;
   paused: string | null;
+  portfolio: string | null;
 }
 
 function fromRow(r: RunRow): RunState {
@@ -46,6 +47,7 @@ function fromRow(r: RunRow): RunState {
     modelVersion: r.model_version ?? undefined,
     halted: r.halted ?? undefined,
     paused: r.paused ?? undefined,
+    portfolio: r.portfolio ? (JSON.parse(r.portfolio) as PortfolioRunState) : undefined,
   };
 }
 
@@ -61,6 +63,8 @@ interface DecisionRow {
 
 interface TradeRow {
   orderId: number;
+  /** The market it traded (a single-market run's rows carry the run's symbol). */
+  market: string;
   decisionTs: number;
   ts: number;
   side: 'buy' | 'sell';
@@ -78,8 +82,18 @@ interface EquityRow {
   equity: number;
 }
 
+interface PositionRow {
+  market: string;
+  units: number;
+  /** The close it is valued at (its last close when it had no candle at that time). */
+  price: number;
+  /** Its share of the portfolio value. */
+  weight: number;
+}
+
 interface OrderRow {
   id: number;
+  market: string;
   decisionTs: number;
   side: 'buy' | 'sell';
   quantity: number;
@@ -125,13 +139,15 @@ export class RunRepository {
       initialBalance: number;
       account: AccountState;
       now: number;
+      /** A portfolio run's N-market account (issue 14). */
+      portfolio?: PortfolioRunState;
     },
   ): RunState {
     const info = this.db
       .prepare(
-        `INSERT INTO trading_runs (mode, name, exchange, symbol, timeframe,
-         policy, created_at, history_from, start_ts, initial_balance, account)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO trading_runs (mode, name, exchange, symbol, timeframe, policy, created_at, history_from, start_ts,
+           initial_balance, account, portfolio)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         key.mode,
@@ -145,6 +161,7 @@ export class RunRepository {
         init.startTs,
         init.initialBalance,
         JSON.stringify(init.account),
+        init.portfolio ? JSON.stringify(init.portfolio) : null,
       );
     return this.get(Number(info.lastInsertRowid));
   }
@@ -158,6 +175,7 @@ export class RunRepository {
         'trading_decisions',
         'trading_equity',
         'trading_commands',
+        'trading_positions',
       ]) {
         this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(id);
       }
@@ -169,8 +187,8 @@ export class RunRepository {
   saveState(run: RunState): void {
     this.db
       .prepare(
-        `UPDATE trading_runs SET account = ?, pending = ?, last_ts = ?,
-         model_version = ?, start_price = ?, halted = ?, paused = ?
+        `UPDATE trading_runs SET account = ?, pending = ?, last_ts = ?, model_version = ?, start_price = ?, halted = ?,
+           paused = ?, portfolio = ?
          WHERE id = ?`,
       )
       .run(
@@ -181,6 +199,7 @@ export class RunRepository {
         run.startPrice ?? null,
         run.halted ?? null,
         run.paused ?? null,
+        run.portfolio ? JSON.stringify(run.portfolio) : null,
         run.id,
       );
   }
@@ -194,18 +213,31 @@ export class RunRepository {
   insertDecision(
     runId: number,
     ts: number,
-    d: Decision,
+    d: Pick<Decision, 'confidence'> & { action: Decision['action'] | 'rebalance' | 'keep' },
     price: number,
     policy: string,
     modelVersion: string | undefined,
     now: number,
+    /** A portfolio decision's target weights (undefined: a single-market decision or "keep what is held"). */
+    targets?: readonly number[],
   ): void {
     this.db
       .prepare(
-        `INSERT INTO trading_decisions (run_id, ts, action, confidence, price,
-          policy, model_version, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO trading_decisions
+           (run_id, ts, action, confidence, price, policy, model_version, decided_at, targets)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(runId, ts, d.action, d.confidence, price, policy, modelVersion ?? null, now);
+      .run(
+        runId,
+        ts,
+        d.action,
+        d.confidence,
+        price,
+        policy,
+        modelVersion ?? null,
+        now,
+        targets ? JSON.stringify(targets) : null,
+      );
   }
 
   insertOrder(
@@ -215,13 +247,15 @@ export class RunRepository {
     quantity: number,
     status: OrderRow['status'],
     now: number,
+    /** The market of a portfolio order (default: the run's symbol). */
+    market?: string,
   ): number {
     const info = this.db
       .prepare(
-        `INSERT INTO trading_orders (run_id, decision_ts, side,
-          quantity, status, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO trading_orders (run_id, decision_ts, market, side, quantity, status, created_at)
+         VALUES (?, ?, coalesce(?, (SELECT symbol FROM trading_runs WHERE id = ?)), ?, ?, ?, ?)`,
       )
-      .run(runId, decisionTs, side, quantity, status, now);
+      .run(runId, decisionTs, market ?? null, runId, side, quantity, status, now);
     return Number(info.lastInsertRowid);
   }
 
@@ -266,15 +300,16 @@ export class RunRepository {
   trades(runId: number): TradeRow[] {
     return this.db
       .prepare(
-        `SELECT f.order_id AS orderId, o.decision_ts AS decisionTs, f.ts, f.side, f.price, f.units, f.value, f.fee
+        `SELECT f.order_id AS orderId, o.market, o.decision_ts AS decisionTs, f.ts, f.side, f.price, f.units, f.value,
+           f.fee
          FROM trading_fills f JOIN trading_orders o ON o.id = f.order_id WHERE f.run_id = ? ORDER BY f.ts, f.order_id`,
       )
       .all(runId) as TradeRow[];
   }
 
   orders(runId: number, status?: OrderRow['status']): OrderRow[] {
-    const sql = `SELECT id, decision_ts AS decisionTs, side, quantity,
-                 status, exchange_id AS exchangeId, reason FROM trading_orders
+    const sql = `SELECT id, market, decision_ts AS decisionTs, side, quantity, status, exchange_id AS exchangeId, reason
+                 FROM trading_orders
                  WHERE run_id = ? ${status ? 'AND status = ?' : ''} ORDER BY id`;
     return (status ? this.db.prepare(sql).all(runId, status) : this.db.prepare(sql).all(runId)) as OrderRow[];
   }
@@ -284,6 +319,32 @@ export class RunRepository {
       .prepare('SELECT ts, cash, units, price, equity FROM trading_equity WHERE run_id = ? ORDER BY ts DESC LIMIT ?')
       .all(runId, limit) as EquityRow[];
     return rows.reverse();
+  }
+
+  /** A portfolio run's holdings at a candle time's close, one row per market. */
+  insertPositions(runId: number, ts: number, rows: readonly PositionRow[]): void {
+    const stmt = this.db.prepare(
+      'INSERT INTO trading_positions (run_id, ts, market, units, price, weight) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    for (const r of rows) stmt.run(runId, ts, r.market, r.units, r.price, r.weight);
+  }
+
+  /** The holdings at the newest candle time a portfolio run acted on (empty before its first). */
+  lastPositions(runId: number): (PositionRow & { ts: number })[] {
+    return this.db
+      .prepare(
+        `SELECT ts, market, units, price, weight FROM trading_positions
+         WHERE run_id = ? AND ts = (SELECT max(ts) FROM trading_positions WHERE run_id = ?) ORDER BY market`,
+      )
+      .all(runId, runId) as (PositionRow & { ts: number })[];
+  }
+
+  /** Target weights of a portfolio run's decisions, oldest first (null: kept what was held). */
+  targets(runId: number): { ts: number; targets: number[] | null }[] {
+    const rows = this.db
+      .prepare('SELECT ts, targets FROM trading_decisions WHERE run_id = ? ORDER BY ts')
+      .all(runId) as { ts: number; targets: string | null }[];
+    return rows.map((r) => ({ ts: r.ts, targets: r.targets ? (JSON.parse(r.targets) as number[]) : null }));
   }
 
   decisionCount(runId: number): number {

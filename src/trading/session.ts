@@ -11,7 +11,7 @@ import { modelPolicySource } from './model-policy-source.ts';
 import { PaperMarket } from './paper-market.ts';
 import { rulePolicySource, type PolicyChoiceResult } from './rule-policy-source.ts';
 import { RunRepository } from './run-repository.ts';
-import { Trader } from './trader.ts';
+import { Trader, type RunTrader } from './trader.ts';
 import { LiveTrader } from './live.ts';
 import type { CandleFeed, RunKey, TradingMode } from './types.ts';
 
@@ -73,7 +73,7 @@ interface TradingSessionOptions {
 export interface TradingSession {
   store: CandleStore;
   repo: RunRepository;
-  trader: Trader;
+  trader: RunTrader;
   lock: Lock;
   key: RunKey;
   close(): void;

@@ -1,7 +1,7 @@
 import { isoTime } from '../data/timeframe.ts';
 import type { RunRepository } from './run-repository.ts';
 import { nextTickTime } from './trader.ts';
-import type { RunKey } from './types.ts';
+import type { PortfolioRunState, RunKey } from './types.ts';
 
 export interface RunStatus {
   id: number;
@@ -30,6 +30,10 @@ export interface RunStatus {
   pendingOrder: { side: string; quantity: number; decidedAt: string } | null;
   lastDecisions: { candle: string; action: string; confidence: number; price: number; modelVersion: string | null }[];
   nextTick: string;
+  /** A portfolio run's markets at the last candle time it acted on (issue 14); absent for one market. */
+  positions?: { market: string; units: number; price: number; value: number; weight: number }[];
+  /** A portfolio run's targets still waiting for a market's next candle. */
+  waitingTargets?: { decidedAt: string; targets: number[]; waiting: string[] } | null;
 }
 
 export function runStatus(
@@ -42,8 +46,14 @@ export function runStatus(
   const run = repo.find(key);
   if (!run) return undefined;
   const lastEquity = repo.equity(run.id, 1)[0];
-  const price = lastEquity?.price ?? null;
-  const equity = price !== null ? run.account.cash + run.account.units * price : run.account.cash;
+  const pf = run.portfolio;
+  const part = pf ? portfolioPart(repo, run.id, pf) : undefined;
+  const price = pf ? null : (lastEquity?.price ?? null);
+  const equity = part
+    ? pf!.account.cash + (part.positions ?? []).reduce((a, p) => a + p.value, 0)
+    : price !== null
+      ? run.account.cash + run.account.units * price
+      : run.account.cash;
   const pending = run.pending;
   // the run's own starting value: a live run starts from what the exchange held (issue 18), which older databases
   // recorded only in the account
@@ -84,10 +94,55 @@ export function runStatus(
       modelVersion: d.modelVersion,
     })),
     nextTick: isoTime(nextTickTime(now, run.timeframe, tickDelaySeconds)),
+    ...(part ?? {}),
   };
 }
 
+function portfolioPart(
+  repo: RunRepository,
+  runId: number,
+  pf: PortfolioRunState,
+): Pick<RunStatus, 'positions' | 'waitingTargets'> {
+  // what the account holds now (a live run's fills land after the candle's positions row), at the last marks
+  const rows = repo.lastPositions(runId);
+  const held = pf.symbols.map((market, m) => {
+    const units = pf.account.books[m]?.units ?? 0;
+    const price = rows.find((x) => x.market === market)?.price ?? 0;
+    return { market, units, price, value: units * price };
+  });
+  const value = pf.account.cash + held.reduce((a, p) => a + p.value, 0);
+  const positions = held.map((p) => ({ ...p, weight: value > 0 ? p.value / value : 0 }));
+  const p = pf.pending;
+  const waitingTargets = p
+    ? { decidedAt: isoTime(p.decisionTs), targets: p.targets, waiting: pf.symbols.filter((_s, m) => p.waiting[m]) }
+    : null;
+  return { positions, waitingTargets };
+}
+
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+
+/** A portfolio run's holdings: the value, cash, and one line per market with its weight. */
+function portfolioLines(s: RunStatus): string[] {
+  const positions = s.positions ?? [];
+  const cashWeight = s.equity > 0 ? s.cash / s.equity : 0;
+  const w = Math.max(...positions.map((p) => p.market.length), 4);
+  const waiting = s.waitingTargets;
+  return [
+    `value        ${num(s.equity)}   P&L ${pct(s.pnl)}   (${s.trades} trades)`,
+    `  ${'cash'.padEnd(w)}  ${num(s.cash).padStart(16)}  ${pct(cashWeight).padStart(7)}`,
+    ...positions.map(
+      (p) =>
+        `  ${p.market.padEnd(w)}  ${num(p.value).padStart(16)}  ${pct(p.weight).padStart(7)}` +
+        `   ${p.units.toLocaleString('en-US', { maximumFractionDigits: 8 })} units @ ${num(p.price)}`,
+    ),
+    `waiting      ${
+      waiting
+        ? `targets ${waiting.targets.map((x) => pct(x)).join(' / ')} decided at ${waiting.decidedAt} close; ` +
+          `${waiting.waiting.join(', ')} fill at their next open`
+        : 'none'
+    }`,
+  ];
+}
 const num = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 2 });
 
 export function formatStatus(s: RunStatus): string {
@@ -103,9 +158,13 @@ export function formatStatus(s: RunStatus): string {
     ...(s.halted ? [`HALTED: ${s.halted}`] : []),
     ...(s.paused ? [`PAUSED: ${s.paused}`] : []),
     `started      ${s.startedAt}   last candle ${s.lastCandle ?? '—'}   next tick ${s.nextTick}`,
-    `balance      ${num(s.cash)} cash + ${s.units} units${price} = ${num(s.equity)}`,
-    `P&L          ${pct(s.pnl)} vs buy-and-hold ${buyHold}   (${s.trades} trades)`,
-    `pending      ${pending}`,
+    ...(s.positions
+      ? portfolioLines(s)
+      : [
+          `balance      ${num(s.cash)} cash + ${s.units} units${price} = ${num(s.equity)}`,
+          `P&L          ${pct(s.pnl)} vs buy-and-hold ${buyHold}   (${s.trades} trades)`,
+          `pending      ${pending}`,
+        ]),
     'last decisions:',
     ...s.lastDecisions.map(
       (d) =>

@@ -51,6 +51,13 @@ export interface TickReport {
   decisions: { ts: number; action: string; confidence: number }[];
 }
 
+/** What the loop, the session and `bot status` need of a trader: single-market or portfolio, paper or live. */
+export interface RunTrader {
+  tick(opts?: TickOptions): Promise<TickReport>;
+  /** The run's persisted state (loaded or created on the first tick). */
+  state(): RunState | undefined;
+}
+
 /** Open time of the newest candle that has closed by `now`. */
 export function lastClosedOpen(now: number, timeframe: string): number {
   const tf = timeframeMs(timeframe);

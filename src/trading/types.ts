@@ -3,6 +3,7 @@ import type { CandleRow, Candles } from '../core/candles.ts';
 import type { Observation, Policy } from '../core/policy.ts';
 import type { Account, AccountState } from '../market/account.ts';
 import type { Order } from '../market/execution.ts';
+import type { PortfolioAccountState } from '../market/portfolio-state.ts';
 
 export type TradingMode = 'paper' | 'live';
 
@@ -75,4 +76,24 @@ export interface RunState extends RunKey {
   halted: string | undefined;
   /** Set while a dashboard pause holds (who asked and when); the trader moves past closed candles without acting. */
   paused?: string | undefined;
+  /** A portfolio run's account and waiting targets (issue 14); undefined for a single-market run. */
+  portfolio?: PortfolioRunState | undefined;
+}
+
+/** Target weights decided at a close, waiting for each market's next candle. */
+export interface PortfolioPending {
+  decisionTs: number;
+  targets: number[];
+  /** Per market: still waiting (no candle of its own since the decision). */
+  waiting: boolean[];
+  /** Per market: the order row planned at the decision, or null when no move was planned. */
+  orderIds: (number | null)[];
+}
+
+export interface PortfolioRunState {
+  symbols: string[];
+  account: PortfolioAccountState;
+  pending?: PortfolioPending;
+  /** Clock times acted on so far: the clock index t the policy sees next. */
+  clock: number;
 }

@@ -21,7 +21,7 @@ function setup(): { dir: string; config: string; models: string } {
   return { dir, config, models };
 }
 
-test('ppo-etf-pair --sample: index informative, derived instruments, baselines, report, a model that loads', async () => {
+test('ppo-etf-pair --sample: index informative, derived instruments, baselines, report, a loadable model', async () => {
   const { dir, config, models } = setup();
   const out = path.join(dir, 'run');
   const base = ['--config', config, '--log-level', 'error'];

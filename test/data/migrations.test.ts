@@ -67,11 +67,18 @@ test('a database written before versioning is adopted in place: current versions
     assert.equal(schemaVersion(store.db, CANDLE_SCHEMA), CANDLES_LATEST);
     assert.equal(schemaVersion(store.db, TRADING_SCHEMA), TRADING_LATEST);
     const after = dumpTables(store.db);
-    // later migrations add columns (trading_runs.paused, issue 15): new columns are null, the old ones unchanged
+    // later migrations add columns (trading_runs.paused, issue 15; .portfolio, issue 14): new columns are null, the
+    // old ones unchanged; migration 3 rebuilds trading_orders with a market column, filled with the run's symbol
     const added = (rows: unknown[]) =>
       rows.map((r) => Object.keys(r as object).filter((k) => !(k in (before.trading_runs[0] as object))));
-    assert.deepEqual(added(after.trading_runs)[0], ['paused']);
+    assert.deepEqual(added(after.trading_runs)[0], ['paused', 'portfolio']);
     assert.ok(after.trading_runs.every((r) => (r as { paused: unknown }).paused === null));
+    assert.ok(after.trading_runs.every((r) => (r as { portfolio: unknown }).portfolio === null));
+    assert.ok(after.trading_decisions.every((r) => (r as { targets: unknown }).targets === null));
+    assert.deepEqual(
+      after.trading_orders.map((r) => (r as { market: string }).market),
+      LEGACY.orders.map((o) => LEGACY.runs.find((r) => r.id === o.run_id)?.symbol),
+    );
     const legacyColumns = (table: string, rows: unknown[]) =>
       rows.map((r) =>
         Object.fromEntries(Object.entries(r as object).filter(([k]) => k in ((before[table][0] as object) ?? {}))),
@@ -131,7 +138,17 @@ test('a database written before versioning is adopted in place: current versions
     );
     const fill = LEGACY.fills[0];
     assert.deepEqual(repo.trades(1), [
-      { orderId: 1, decisionTs: T0 + 2 * H, ts: fill.ts, side: 'buy', price: 106, units: 9.4, value: 996.4, fee: 0.5 },
+      {
+        orderId: 1,
+        market: 'BTC/KRW',
+        decisionTs: T0 + 2 * H,
+        ts: fill.ts,
+        side: 'buy',
+        price: 106,
+        units: 9.4,
+        value: 996.4,
+        fee: 0.5,
+      },
     ]);
     assert.deepEqual(
       repo.equity(1).map((e) => [e.ts, e.equity]),

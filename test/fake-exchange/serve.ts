@@ -5,12 +5,14 @@
  * Prints one JSON line `{"url": …}` first, writes a config file pointing ccxt at it (default /tmp/fake-upbit.json),
  * e.g.
  *   npx bot data download --config /tmp/fake-upbit.json --since 2025-01-01 --db /tmp/demo.db
- * `GET /__fake/stats` answers `{ requests, candleRequests, throttled }`.
+ * `GET /__fake/stats` answers `{ requests, candleRequests, throttled }`. `--orders KRW` adds Upbit's order and account
+ * endpoints (test/fake-exchange/orders.ts) with that much KRW, for `bot live` demos (any API key is accepted).
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { startFakeUpbit } from './server.ts';
+import { addOrderEndpoints } from './orders.ts';
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +22,7 @@ const { values } = parseArgs({
     timeframe: { type: 'string', default: '1h' },
     now: { type: 'string' },
     rate: { type: 'string', default: '10' },
+    orders: { type: 'string' },
   },
 });
 const fixedNow = values.now !== undefined ? Number(values.now) : undefined;
@@ -43,6 +46,7 @@ const fake = await startFakeUpbit({
   series,
   rateLimitPerSecond: Number(values.rate),
 });
+if (values.orders !== undefined) addOrderEndpoints(fake, { KRW: Number(values.orders), timeframe: values.timeframe });
 fake.route('GET', '/__fake/stats', ({ state }) => ({
   json: {
     requests: state.requests.length,

@@ -105,6 +105,7 @@ export interface FakeUpbit {
 const DEFAULT_MARKETS: MarketInfo[] = [
   { market: 'KRW-BTC', korean_name: '비트코인', english_name: 'Bitcoin' },
   { market: 'KRW-ETH', korean_name: '이더리움', english_name: 'Ethereum' },
+  { market: 'KRW-XRP', korean_name: '리플', english_name: 'XRP' },
   { market: 'BTC-ETH', korean_name: '이더리움', english_name: 'Ethereum' },
 ];
 

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command } from 'commander';
 import cliProgress from 'cli-progress';
+import type { Exchange } from 'ccxt';
 import type { Config } from '../../config/schema.ts';
 import { UserError } from '../../core/errors.ts';
 import { candlesToCsv, parseCandlesCsvDetailed, parseColumnsSpec } from '../../data/csv.ts';
@@ -10,6 +11,7 @@ import type { SeriesRequest } from '../../data/source.ts';
 import { checkDeriveSpec, deriveLabel, deriveLeveraged } from '../../data/derive.ts';
 import { CandleStore, type GapRange, type SeriesInfo } from '../../data/store.ts';
 import { isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
+import { parseSymbolsFlag } from '../../data/portfolio-source.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 
 /** Flags every command that takes candles offers: `--data FILE`, `--sample`, `--from`, `--to` (and `--columns`). */
@@ -83,6 +85,7 @@ function table(head: string[], rows: string[][]): string {
 interface DownloadFlags extends CommonFlags {
   since?: string;
   until?: string;
+  symbols?: string;
 }
 
 interface ListFlags extends CommonFlags {
@@ -123,19 +126,33 @@ function plural(n: number, word: string): string {
 }
 
 async function download(flags: DownloadFlags): Promise<void> {
+  // --symbols A,B (issue 14): each market into the store, one after the other, checked before any work
+  if (flags.symbols !== undefined && flags.symbol !== undefined)
+    throw new UserError('give either --symbol (one market) or --symbols (several)');
+  const symbols = flags.symbols !== undefined ? parseSymbolsFlag(flags.symbols) : undefined;
   const { config } = setupCommand(flags);
-  const { id } = config.exchange;
-  const { symbol, timeframe } = config;
-  const step = timeframeMs(timeframe);
   const since = parseTime(flags.since ?? config.data.since, flags.since !== undefined ? '--since' : 'data.since');
   const until = flags.until !== undefined ? parseTime(flags.until, '--until') : undefined;
   if (until !== undefined && until <= since)
     throw new UserError(`--until (${flags.until}) must be after --since (${isoTime(since)})`);
   // ccxt takes seconds to load: only the commands that talk to an exchange pay for it
-  const { createExchange, retryOptionsFrom, ExchangeUnreachableError, offlineHint } =
-    await import('../../data/exchange.ts');
-  const { downloadToStore } = await import('../../data/download.ts');
+  const { createExchange } = await import('../../data/exchange.ts');
   const ex = createExchange(config);
+  for (const symbol of symbols ?? [config.symbol]) await downloadOne(config, ex, symbol, since, until);
+}
+
+async function downloadOne(
+  config: Config,
+  ex: Exchange,
+  symbol: string,
+  since: number,
+  until: number | undefined,
+): Promise<void> {
+  const { id } = config.exchange;
+  const { timeframe } = config;
+  const step = timeframeMs(timeframe);
+  const { retryOptionsFrom, ExchangeUnreachableError, offlineHint } = await import('../../data/exchange.ts');
+  const { downloadToStore } = await import('../../data/download.ts');
   const bar = process.stderr.isTTY
     ? new cliProgress.SingleBar(
         {
@@ -336,7 +353,8 @@ export function registerData(program: Command): void {
       .command('download')
       .description('download closed candles through ccxt into the database (incremental: only what is new)')
       .option('--since <date>', 'start when nothing is stored yet (default: data.since)')
-      .option('--until <date>', 'end (exclusive); default: the last closed candle'),
+      .option('--until <date>', 'end (exclusive); default: the last closed candle')
+      .option('--symbols <list>', 'several markets A,B[,…], each into the store (portfolios, issue 14)'),
   ).action((opts: DownloadFlags) => download(opts));
 
   addCommonOptions(

@@ -9,8 +9,10 @@ import { openTradingSession } from '../../trading/session.ts';
 import { parseAmount } from '../../trading/flags.ts';
 import { clockFrom } from './paper.ts';
 import { servePort, startTraderExtras } from '../trader-extras.ts';
+import { addPortfolioOptions, parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
+import { openPortfolioSession } from '../../trading/portfolio-session.ts';
 
-interface LiveFlags extends CommonFlags {
+interface LiveFlags extends CommonFlags, PortfolioFlags {
   strategy?: string;
   model?: string;
   name: string;
@@ -61,8 +63,10 @@ export function registerLive(program: Command): void {
     .option('--once', 'run one tick and exit')
     .option('--now <time>', 'a fixed clock instead of the wall clock (tests against the fake exchange)')
     .option('--serve [port]', 'also serve the dashboard (bot serve) on 127.0.0.1 (default port: server.port)');
+  addPortfolioOptions(cmd);
   addCommonOptions(cmd, { market: true, db: true, backend: true });
   cmd.action(async (flags: LiveFlags) => {
+    const portfolio = parsePortfolioFlags(flags);
     const live: Record<string, number> = {};
     if (flags.maxOrderValue !== undefined) live.maxOrderValue = parseAmount(flags.maxOrderValue, '--max-order-value');
     if (flags.maxDailyLoss !== undefined) live.maxDailyLoss = parseAmount(flags.maxDailyLoss, '--max-daily-loss');
@@ -74,19 +78,31 @@ export function registerLive(program: Command): void {
     const port = servePort(flags.serve, config);
     if (port !== undefined && flags.once) throw new UserError('--serve runs beside the trader loop: drop --once');
     const clock = clockFrom(flags.now);
-    const session = await openTradingSession({
-      config,
-      logger,
-      mode: 'live',
-      name: flags.name,
-      policy: { strategy: flags.strategy, model: flags.model },
-      clock,
-      clearHalt: flags.clearHalt,
-    });
+    const session = portfolio
+      ? await openPortfolioSession({
+          ...portfolio,
+          config,
+          logger,
+          mode: 'live',
+          name: flags.name,
+          strategy: flags.strategy,
+          model: flags.model,
+          clock,
+          clearHalt: flags.clearHalt,
+        })
+      : await openTradingSession({
+          config,
+          logger,
+          mode: 'live',
+          name: flags.name,
+          policy: { strategy: flags.strategy, model: flags.model },
+          clock,
+          clearHalt: flags.clearHalt,
+        });
     try {
       logger.warn(
-        `LIVE trading ${config.symbol} ${config.timeframe} on ${id}: max ` +
-          `order ${config.trading.live.maxOrderValue}, max daily loss ${config.trading.live.maxDailyLoss}`,
+        `LIVE trading ${session.key.symbol} ${config.timeframe} on ${id}: ` +
+          `max order ${config.trading.live.maxOrderValue}, max daily loss ${config.trading.live.maxDailyLoss}`,
       );
       if (flags.once) {
         const r = await session.trader.tick();

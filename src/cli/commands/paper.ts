@@ -9,8 +9,12 @@ import { openTradingSession } from '../../trading/session.ts';
 import { retrainChildRunner } from '../../trading/retrain-child.ts';
 import { parseAmount } from '../../trading/flags.ts';
 import { servePort, startTraderExtras } from '../trader-extras.ts';
+import { addPortfolioOptions, describeHoldings, parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
+import { openPortfolioSession } from '../../trading/portfolio-session.ts';
+import type { RunRepository } from '../../trading/run-repository.ts';
+import type { RunState } from '../../trading/types.ts';
 
-interface PaperFlags extends CommonFlags {
+interface PaperFlags extends CommonFlags, PortfolioFlags {
   strategy?: string;
   model?: string;
   balance?: string;
@@ -54,8 +58,12 @@ export function registerPaper(program: Command): void {
     .option('--retrain-strategy <name>', 'agent strategy the scheduled retrain trains (default: the model folder name)')
     .option('--seed <n>', 'seed of the policy (rule strategies with randomness)')
     .option('--serve [port]', 'also serve the dashboard (bot serve) on 127.0.0.1 (default port: server.port)');
+  addPortfolioOptions(cmd);
   addCommonOptions(cmd, { market: true, db: true, backend: true });
   cmd.action(async (flags: PaperFlags) => {
+    const portfolio = parsePortfolioFlags(flags);
+    if (portfolio && flags.retrain)
+      throw new UserError('--retrain with --symbols: a rule portfolio strategy has nothing to retrain');
     const balance = flags.balance !== undefined ? parseAmount(flags.balance, '--balance') : undefined;
     const { config, logger } = setupCommand(flags, balance !== undefined ? { account: { balance } } : {});
     if (flags.retrain) {
@@ -65,25 +73,41 @@ export function registerPaper(program: Command): void {
     const port = servePort(flags.serve, config);
     if (port !== undefined && flags.once) throw new UserError('--serve runs beside the trader loop: drop --once');
     const clock = clockFrom(flags.now);
-    const session = await openTradingSession({
-      config,
-      logger,
-      mode: 'paper',
-      name: flags.name,
-      policy: {
-        strategy: flags.strategy,
-        model: flags.model,
-        seed: flags.seed !== undefined ? Number(flags.seed) : undefined,
-      },
-      start: flags.start !== undefined ? parseTime(flags.start, '--start') : undefined,
-      clock,
-      reset: flags.reset,
-    });
+    const seed = flags.seed !== undefined ? Number(flags.seed) : undefined;
+    const start = flags.start !== undefined ? parseTime(flags.start, '--start') : undefined;
+    const session = portfolio
+      ? await openPortfolioSession({
+          ...portfolio,
+          config,
+          logger,
+          mode: 'paper',
+          name: flags.name,
+          strategy: flags.strategy,
+          model: flags.model,
+          seed,
+          start,
+          clock,
+          reset: flags.reset,
+        })
+      : await openTradingSession({
+          config,
+          logger,
+          mode: 'paper',
+          name: flags.name,
+          policy: { strategy: flags.strategy, model: flags.model, seed },
+          start,
+          clock,
+          reset: flags.reset,
+        });
     try {
       if (flags.once) {
         const r = await session.trader.tick();
         const run = session.trader.state();
         const last = r.decisions[r.decisions.length - 1];
+        if (run?.portfolio) {
+          console.log(portfolioOnce(session.repo, run, r.acted, last));
+          return;
+        }
         console.log(
           `acted on ${r.acted} candle(s)` +
             (last ? `; last ${isoTime(last.ts)} → ${last.action} (${last.confidence.toFixed(2)})` : '') +
@@ -106,7 +130,7 @@ export function registerPaper(program: Command): void {
           onTick: extras.onTick,
           onTickError: extras.onTickError,
         });
-        logger.info(`paper trading ${config.symbol} ${config.timeframe} on ${config.exchange.id}`, {
+        logger.info(`paper trading ${session.key.symbol} ${config.timeframe} on ${config.exchange.id}`, {
           cron: expression,
           next: loop.nextTick()?.toISOString(),
         });
@@ -119,4 +143,21 @@ export function registerPaper(program: Command): void {
       session.close();
     }
   });
+}
+
+/** `bot paper --symbols … --once`'s line: candle times acted on, the last decision, and the holdings now. */
+function portfolioOnce(
+  repo: RunRepository,
+  run: RunState,
+  acted: number,
+  last: { ts: number; action: string } | undefined,
+): string {
+  const positions = repo.lastPositions(run.id);
+  const weights = (run.portfolio?.symbols ?? []).map((s) => positions.find((p) => p.market === s)?.weight ?? 0);
+  const value = repo.equity(run.id, 1)[0]?.equity;
+  return (
+    `acted on ${acted} candle time(s)` +
+    (last ? `; last ${isoTime(last.ts)} → ${last.action}` : '') +
+    `; ${describeHoldings(run, value, weights)}`
+  );
 }

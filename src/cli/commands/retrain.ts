@@ -5,8 +5,10 @@ import { UserError } from '../../core/errors.ts';
 import { runRetrainJob } from '../../trading/retrain-job.ts';
 import { checkCron, scheduleTask } from '../../trading/schedule.ts';
 import type { RetrainResult } from '../../trading/retrain.ts';
+import { refusePortfolioRetrain } from '../../trading/portfolio-retrain.ts';
+import { parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
 
-interface RetrainFlags extends CommonFlags {
+interface RetrainFlags extends CommonFlags, PortfolioFlags {
   strategy?: string;
   model?: string;
   schedule?: string;
@@ -43,9 +45,12 @@ export function registerRetrain(program: Command): void {
     .option('--schedule <cron>', 'keep running and retrain on this cron schedule (UTC), e.g. "0 3 * * *"')
     .option('--epochs <n>', 'training epochs (default trading.retrain.epochs)')
     .option('--seed <n>', 'training seed (default backtest.seed)')
-    .option('--json', 'print the outcome as JSON');
+    .option('--json', 'print the outcome as JSON')
+    .option('--symbols <list>', 'portfolio markets A,B[,…] (a rule portfolio strategy has nothing to retrain)');
   addCommonOptions(cmd, { market: true, db: true, backend: true });
   cmd.action(async (flags: RetrainFlags) => {
+    const portfolio = parsePortfolioFlags(flags);
+    if (portfolio) await refusePortfolioRetrain({ ...portfolio, strategy: flags.strategy, model: flags.model });
     const { config, logger } = setupCommand(flags);
     const job = {
       config,

@@ -8,12 +8,14 @@ import { RunRepository } from '../../trading/run-repository.ts';
 import { runKey } from '../../trading/session.ts';
 import { formatRunTable, formatStatus, runStatus, type RunStatus } from '../../trading/status.ts';
 import type { TradingMode } from '../../trading/types.ts';
+import { parsePortfolioFlags } from '../portfolio-flags.ts';
 
 interface StatusFlags extends CommonFlags {
   json?: boolean;
   live?: boolean;
   name?: string;
   decisions?: string;
+  symbols?: string;
 }
 
 export function registerStatus(program: Command): void {
@@ -26,9 +28,11 @@ export function registerStatus(program: Command): void {
     .option('--json', 'machine-readable output')
     .option('--live', 'live runs only (with a market or --name: the live run instead of the paper one)')
     .option('--name <name>', 'run name (default: default)')
-    .option('--decisions <n>', 'how many recent decisions to show (default trading.statusDecisions)');
+    .option('--decisions <n>', 'how many recent decisions to show (default trading.statusDecisions)')
+    .option('--symbols <list>', "a portfolio run's markets A,B[,…]: every position and the weights");
   addCommonOptions(cmd);
   cmd.action((flags: StatusFlags) => {
+    const portfolio = parsePortfolioFlags(flags);
     const { config } = setupCommand(flags);
     const mode: TradingMode = flags.live ? 'live' : 'paper';
     const n = flags.decisions !== undefined ? Number(flags.decisions) : config.trading.statusDecisions;
@@ -37,6 +41,7 @@ export function registerStatus(program: Command): void {
     const named =
       flags.name !== undefined ||
       flags.symbol !== undefined ||
+      portfolio !== undefined ||
       flags.exchange !== undefined ||
       flags.timeframe !== undefined;
     if (!existsSync(config.data.database))
@@ -48,12 +53,14 @@ export function registerStatus(program: Command): void {
       const repo = new RunRepository(store.db);
       const now = Date.now();
       if (named) {
-        const key = runKey(config, mode, flags.name ?? 'default');
+        const market = portfolio ? { ...config, symbol: portfolio.symbols.join(',') } : config;
+        const key = runKey(market, mode, flags.name ?? 'default');
         const s = runStatus(repo, key, now, n, config.trading.tickDelaySeconds);
         if (!s)
           throw new UserError(
-            `no ${mode} run "${key.name}" for ${key.exchange} ${key.symbol} ${key.timeframe} ` +
-              `in ${config.data.database} (start one with bot ${mode} --symbol ${key.symbol})`,
+            `no ${mode} run "${key.name}" for ${key.exchange} ${key.symbol} ${key.timeframe} in ` +
+              `${config.data.database} ` +
+              `(start one with bot ${mode} ${portfolio ? '--symbols' : '--symbol'} ${key.symbol})`,
           );
         console.log(flags.json ? JSON.stringify(s, null, 2) : formatStatus(s));
         return;

@@ -1,0 +1,59 @@
+/**
+ * `--symbols A,B[,…]` on the trading commands (issue 14: paper, live, retrain): one run, one account over several
+ * markets. Checked before any network or disk work; `--symbol` and `--symbols` do not go together.
+ */
+import type { Command } from 'commander';
+import { UserError } from '../core/errors.ts';
+import { parseSymbolsFlag } from '../data/portfolio-source.ts';
+import type { RunState } from '../trading/types.ts';
+
+export interface PortfolioFlags {
+  symbol?: string;
+  symbols?: string;
+  rebalanceEvery?: string;
+  band?: string;
+}
+
+interface PortfolioChoice {
+  symbols: string[];
+  every: number;
+  band: number;
+}
+
+export function addPortfolioOptions(cmd: Command): Command {
+  return cmd
+    .option('--symbols <list>', 'portfolio: markets A,B[,…] on one account (with a portfolio strategy: equal-weight)')
+    .option('--rebalance-every <n>', 'portfolio: equal-weight rebalances every n candles (default 20)')
+    .option('--band <fraction>', 'portfolio: skip moves under this fraction of the value (default 0.01)');
+}
+
+/** The portfolio flags, or undefined for a single-market command; one-line errors for bad values. */
+export function parsePortfolioFlags(flags: PortfolioFlags): PortfolioChoice | undefined {
+  if (flags.symbols === undefined) {
+    for (const [flag, v] of [
+      ['--rebalance-every', flags.rebalanceEvery],
+      ['--band', flags.band],
+    ] as const) {
+      if (v !== undefined) throw new UserError(`${flag} is for portfolios: give --symbols A,B`);
+    }
+    return undefined;
+  }
+  if (flags.symbol !== undefined) throw new UserError('give either --symbol (one market) or --symbols (a portfolio)');
+  const symbols = parseSymbolsFlag(flags.symbols);
+  const every = flags.rebalanceEvery !== undefined ? Number(flags.rebalanceEvery) : 20;
+  if (!(Number.isInteger(every) && every >= 1))
+    throw new UserError(`--rebalance-every: "${flags.rebalanceEvery}" is not a whole number ≥ 1`);
+  const band = flags.band !== undefined ? Number(flags.band) : 0.01;
+  if (!(band >= 0 && band < 1)) throw new UserError(`--band must be a fraction in [0, 1), got "${flags.band}"`);
+  return { symbols, every, band };
+}
+
+/** One line of a portfolio run's holdings: value, cash and each market's weight. */
+export function describeHoldings(run: RunState, value: number | undefined, weights: readonly number[]): string {
+  const pf = run.portfolio;
+  if (!pf) return '';
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const cash = pf.account.cash;
+  const parts = pf.symbols.map((s, m) => `${s} ${pct(weights[m] ?? 0)}`);
+  return `value ${(value ?? cash).toFixed(0)}: cash ${cash.toFixed(0)}, ${parts.join(', ')}`;
+}

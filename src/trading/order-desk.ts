@@ -1,0 +1,103 @@
+/**
+ * Real market orders for the portfolio live trader (issue 14), market by market: placed once under a client order id
+ * and read back as the fill the exchange made — the same rules as single-market live (src/trading/live.ts, issue 18),
+ * through the same look-ups (src/trading/exchange-orders.ts).
+ */
+import type { Exchange, Order as CcxtOrder } from 'ccxt';
+import type { Logger } from '../core/log.ts';
+import { classifyError, shortError, withMarkets, withRetry, type RetryOptions } from '../data/exchange.ts';
+import { fillFromOrder, findOrderByClientId, isOpen, type Retried } from './exchange-orders.ts';
+import type { FillRecord } from './types.ts';
+
+/** How placing an order ended: the exchange's order, a refusal (nothing placed), or unknown (settled next tick). */
+type Placement = { order: CcxtOrder } | { refused: string } | { unknown: string };
+
+const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class OrderDesk {
+  readonly retried: Retried;
+  private readonly ex: Exchange;
+  private readonly retry: RetryOptions;
+  private readonly logger: Logger;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly pollTries: number;
+
+  constructor(o: {
+    exchange: Exchange;
+    retry: RetryOptions;
+    logger: Logger;
+    sleep?: (ms: number) => Promise<void>;
+    pollTries?: number;
+  }) {
+    this.ex = o.exchange;
+    this.retry = o.retry;
+    this.logger = o.logger;
+    this.sleep = o.sleep ?? sleepMs;
+    this.pollTries = o.pollTries ?? 5;
+    const ex = o.exchange;
+    this.retried = <T>(what: string, fn: () => Promise<T>) =>
+      withRetry(`${ex.id}: ${what}`, () => withMarkets(ex, fn), o.retry);
+  }
+
+  find(symbol: string, id: string): Promise<CcxtOrder | undefined> {
+    return findOrderByClientId(this.ex, symbol, id, this.retried);
+  }
+
+  /**
+   * Places a market order under client id `id`, never twice: after a failure the exchange is asked for the id first
+   * (the order may have been taken and the reply lost); a retry under the same id is refused if the first landed.
+   */
+  async place(symbol: string, side: 'buy' | 'sell', amount: number, id: string): Promise<Placement> {
+    const ex = this.ex;
+    const params = side === 'buy' ? { clientOrderId: id, cost: amount } : { clientOrderId: id };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return {
+          order: await withMarkets(ex, () => ex.createOrder(symbol, 'market', side, amount, undefined, params)),
+        };
+      } catch (e) {
+        let found: CcxtOrder | undefined;
+        let looked = true;
+        try {
+          found = await this.find(symbol, id);
+        } catch (lookup) {
+          looked = false;
+          this.logger.warn(`order ${id}: looking it up failed: ${shortError(lookup)}`);
+        }
+        if (found) return { order: found };
+        const why = shortError(e);
+        if (classifyError(e) === 'fatal') return looked ? { refused: why } : { unknown: why };
+        if (attempt >= this.retry.retries) return { unknown: why };
+        this.logger.warn(`order ${id}: ${why}; retry ${attempt + 1}/${this.retry.retries}`);
+        await this.sleep(Math.min(this.retry.maxBackoffMs, this.retry.backoffMs * 2 ** attempt));
+      }
+    }
+  }
+
+  /** Waits for an order to stop working (cancelling what is left after a few looks); what it executed, if anything. */
+  async settle(
+    symbol: string,
+    placed: CcxtOrder,
+  ): Promise<{ fill?: FillRecord; final: CcxtOrder; exchangeId: string }> {
+    const ex = this.ex;
+    const exchangeId = String(placed.id);
+    const fetch = () => this.retried('order', () => ex.fetchOrder(exchangeId, symbol));
+    let final = placed;
+    for (let k = 0; isOpen(final) && k < this.pollTries; k++) {
+      await this.sleep(200 * (k + 1));
+      final = await fetch();
+    }
+    if (isOpen(final)) {
+      await this.retried('cancel order', () => ex.cancelOrder(exchangeId, symbol));
+      final = await fetch();
+    }
+    let read = fillFromOrder(final);
+    if (read.needsDetail) {
+      final = await fetch();
+      read = fillFromOrder(final);
+      if (read.needsDetail)
+        throw new Error(`order ${exchangeId}: the exchange reports a volume executed but no value for it`);
+    }
+    return { fill: read.fill, final, exchangeId };
+  }
+}

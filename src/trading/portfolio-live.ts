@@ -1,0 +1,376 @@
+/**
+ * `bot live --symbols`: the portfolio trader with real market orders (issue 14). It acts on the newest closed candle
+ * time only (a stale decision is not worth real orders). The decision, the orders (marked `submitting`, or skipped
+ * with the reason) and the equity are committed first in one transaction; then sells go out, then buys with the cash
+ * the sells brought, each under a deterministic client order id (run, candle time, market) and settled from what
+ * the exchange reports. The caps of single-market live apply to every order and to the day across markets; a
+ * market without a candle at that time places nothing and keeps its target for its next candle. At start-up and
+ * at every tick, orders left `submitting` (a lost reply, a kill -9) are settled by their client id, market by market.
+ */
+import type { Exchange } from 'ccxt';
+import { isoTime } from '../data/timeframe.ts';
+import { sliceCandles } from '../core/candles.ts';
+import type { RetryOptions } from '../data/exchange.ts';
+import { BUY, SELL, type Order } from '../market/execution.ts';
+import { restorePortfolio, snapshotPortfolio } from '../market/portfolio-state.ts';
+import { fillTargets } from '../market/portfolio-step.ts';
+import type { PortfolioAccount } from '../market/portfolio-account.ts';
+import { pendingExits, takeExits } from './commands.ts';
+import { HaltError } from './halt.ts';
+import { applyFill, cappedOrder, type LiveCaps } from './live-orders.ts';
+import { OrderDesk } from './order-desk.ts';
+import { accountSummary, clockTimes, PortfolioTrader, type PortfolioTraderOptions } from './portfolio-trader.ts';
+import { lastClosedOpen, type TickReport } from './trader.ts';
+import type { FillRecord, PortfolioPending, PortfolioRunState, RunState } from './types.ts';
+
+interface PortfolioLiveOptions extends PortfolioTraderOptions {
+  exchange: Exchange;
+  caps: LiveCaps;
+  retry: RetryOptions;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The order a portfolio run places for a market at a candle time: deterministic, so a restart finds it. */
+function portfolioClientId(runId: number, ts: number, market: number): string {
+  return `bot${runId}-${ts}-${market}`;
+}
+
+interface PlannedOrder {
+  market: number;
+  orderId: number;
+  side: 'buy' | 'sell';
+  amount: number;
+  /** The market's close at the decision (its exchange minimum in quote currency needs a price). */
+  close: number;
+}
+
+export class PortfolioLiveTrader extends PortfolioTrader {
+  private readonly live: PortfolioLiveOptions;
+  private readonly desk: OrderDesk;
+  private reconciled = false;
+
+  constructor(options: PortfolioLiveOptions) {
+    super(options);
+    this.live = options;
+    this.desk = new OrderDesk({
+      exchange: options.exchange,
+      retry: options.retry,
+      logger: options.logger,
+      sleep: options.sleep,
+    });
+  }
+
+  private get pf(): PortfolioRunState {
+    return (this.run as RunState).portfolio as PortfolioRunState;
+  }
+
+  /** Records a fill (or its absence) of order `orderId` for market m into the account, in one transaction. */
+  private record(
+    orderId: number,
+    m: number,
+    fill: FillRecord | undefined,
+    ts: number,
+    exchangeId: string,
+    status: string,
+  ): void {
+    const { repo, costs } = this.o;
+    this.commit(() => {
+      const run = this.run as RunState;
+      const pf = run.portfolio as PortfolioRunState;
+      const account = restorePortfolio(pf.account, costs);
+      if (fill) {
+        repo.insertFill(run.id, orderId, ts, fill);
+        repo.updateOrder(orderId, 'filled', { quantity: fill.units, exchangeId });
+        const book = applyFill({ ...account.books[m].snapshot(), cash: account.cash }, fill);
+        account.books[m].load({ ...book, cash: 0 });
+        account.cash = book.cash;
+      } else {
+        repo.updateOrder(orderId, status === 'canceled' ? 'cancelled' : 'rejected', {
+          exchangeId,
+          reason: `exchange status ${status}, nothing executed`,
+        });
+      }
+      const next: RunState = {
+        ...run,
+        account: accountSummary(account),
+        portfolio: { ...pf, account: snapshotPortfolio(account) },
+      };
+      repo.saveState(next);
+      this.run = next;
+    });
+  }
+
+  /** Settles every order still `submitting` by its client id, market by market; returns notes for the log. */
+  private async settleSubmitting(): Promise<string[]> {
+    const notes: string[] = [];
+    const run = this.run as RunState;
+    for (const o of this.o.repo.orders(run.id, 'submitting')) {
+      const m = this.o.symbols.indexOf(o.market);
+      const id = portfolioClientId(run.id, o.decisionTs, m);
+      const found = await this.desk.find(o.market, id);
+      if (found) {
+        const s = await this.desk.settle(o.market, found);
+        this.record(
+          o.id,
+          m,
+          s.fill,
+          Math.floor(s.final.timestamp ?? o.decisionTs),
+          s.exchangeId,
+          String(s.final.status),
+        );
+        notes.push(`order ${id}: found on the exchange (${found.status}), recorded`);
+      } else {
+        this.commit(() =>
+          this.o.repo.updateOrder(o.id, 'cancelled', {
+            reason: 'not on the exchange under its client id (never placed)',
+          }),
+        );
+        notes.push(`order ${id}: not on the exchange (never placed), cancelled`);
+      }
+    }
+    return notes;
+  }
+
+  /** Start-up reconciliation, per market: orders left submitting, foreign open orders, balances. */
+  private async reconcile(): Promise<string[]> {
+    const notes = await this.settleSubmitting();
+    const run = this.run as RunState;
+    const ex = this.live.exchange;
+    for (const symbol of this.o.symbols) {
+      const open = await this.desk.retried(`open orders ${symbol}`, () => ex.fetchOpenOrders(symbol));
+      for (const o of open) {
+        if (o.clientOrderId?.startsWith(`bot${run.id}-`)) continue;
+        notes.push(`open order ${o.id} (${o.side} ${o.amount ?? ''} ${symbol}) was not placed by this bot: left alone`);
+      }
+    }
+    const balance = await this.desk.retried('balance', () => ex.fetchBalance());
+    const total = (code: string) =>
+      Number((balance as unknown as Record<string, { total?: number | string }>)[code]?.total ?? 0);
+    const quote = this.o.symbols[0].split('/')[1];
+    const pf = this.pf;
+    if (this.o.repo.decisionCount(run.id) === 0) {
+      const cash = Math.min(pf.account.cash, total(quote));
+      const account = { ...pf.account, cash, initialBalance: cash };
+      const next: RunState = {
+        ...run,
+        initialBalance: cash,
+        account: { ...run.account, cash, initialBalance: cash },
+        portfolio: { ...pf, account },
+      };
+      this.commit(() => {
+        this.o.repo.saveState(next);
+        this.o.repo.setInitialBalance(run.id, cash);
+      });
+      this.run = next;
+      notes.push(`new live portfolio run: trading ${cash} ${quote} of the ${total(quote)} available`);
+    } else {
+      this.o.symbols.forEach((symbol, m) => {
+        const base = symbol.split('/')[0];
+        const units = pf.account.books[m].units;
+        if (total(base) + 1e-9 < units)
+          notes.push(`exchange holds ${total(base)} ${base}, less than this run's ${units}`);
+      });
+      if (total(quote) + 1e-6 < pf.account.cash)
+        notes.push(`exchange holds ${total(quote)} ${quote}, less than this run's ${pf.account.cash}`);
+    }
+    return notes;
+  }
+
+  /** Loss since the UTC day's first equity snapshot, across every market (0 on the day's first candle time). */
+  private dailyLoss(equityNow: number, ts: number): number {
+    const dayStart = Math.floor(ts / 86_400_000) * 86_400_000;
+    const row = this.o.repo.db
+      .prepare('SELECT equity FROM trading_equity WHERE run_id = ? AND ts >= ? ORDER BY ts LIMIT 1')
+      .get((this.run as RunState).id, dayStart) as { equity: number } | undefined;
+    return row ? row.equity - equityNow : 0;
+  }
+
+  private halt(reason: string): never {
+    const next = { ...(this.run as RunState), halted: reason };
+    this.commit(() => this.o.repo.saveState(next));
+    this.run = next;
+    throw new HaltError(reason);
+  }
+
+  private minOrderValue(symbol: string, price: number): number {
+    const limits = this.live.exchange.markets?.[symbol]?.limits;
+    return Math.max(this.o.costs[0].minOrderValue, limits?.cost?.min ?? 0, (limits?.amount?.min ?? 0) * price);
+  }
+
+  /** The capped order for market m from a planned move, or the reason it is a hold. */
+  private cap(account: PortfolioAccount, m: number, order: Order, cash: number, close: number) {
+    const ex = this.live.exchange;
+    const symbol = this.o.symbols[m];
+    return cappedOrder(
+      order,
+      { ...account.books[m].snapshot(), cash },
+      close,
+      this.live.caps,
+      this.minOrderValue(symbol, close),
+      this.o.costs[m].feeRate,
+      {
+        cost: (x) => Number(ex.costToPrecision(symbol, x)),
+        amount: (x) => Number(ex.amountToPrecision(symbol, x)),
+      },
+    );
+  }
+
+  override async tick(): Promise<TickReport> {
+    const { repo, symbols, costs, band, clock, logger } = this.o;
+    this.run ??= this.openRun(clock());
+    this.applyControl();
+    if (this.run.halted) throw new HaltError(this.run.halted);
+    const notes = this.reconciled ? await this.settleSubmitting() : await this.reconcile();
+    for (const note of notes) logger.warn(`reconcile: ${note}`);
+    this.reconciled = true;
+    const closedOpen = lastClosedOpen(clock(), this.o.key.timeframe);
+    const fetched = await this.backfill(this.run, closedOpen);
+    const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
+    const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
+    const series = this.loadSeries(this.run, closedOpen);
+    const times = clockTimes(series, first, closedOpen);
+    if (times.length === 0) return report;
+    const time = times[times.length - 1];
+    if (this.run.paused) {
+      const next: RunState = { ...this.run, lastTs: time.ts };
+      repo.saveState(next);
+      this.run = next;
+      return { ...report, paused: true, lastTs: time.ts };
+    }
+    const { ts } = time;
+    const handle = await this.o.policies.forSeries(series);
+    const pf = this.pf;
+    const account = restorePortfolio(pf.account, costs);
+    const closes = series.map((s, m) => s.close[time.last[m]]);
+    const hasCandle = time.index.map((j) => j >= 0);
+    const value = account.value(closes);
+    const weights = account.weights(closes);
+    const loss = this.dailyLoss(value, ts);
+    if (loss > this.live.caps.maxDailyLoss) {
+      this.halt(
+        `daily loss ${loss.toFixed(0)} exceeds trading.live.maxDailyLoss ${this.live.caps.maxDailyLoss} ` +
+          `on ${isoTime(ts).slice(0, 10)}: trading stopped`,
+      );
+    }
+    const exits = pendingExits(repo, this.run.id);
+    let targets: number[] | null;
+    if (exits.length > 0) targets = symbols.map(() => 0);
+    else {
+      const view = {
+        t: pf.clock,
+        ts,
+        symbols,
+        series: series.map((s, m) => sliceCandles(s, 0, time.last[m] + 1)),
+        hasCandle,
+        weights,
+        value,
+      };
+      const d = handle.policy.decide(view);
+      targets = d === null ? null : [...d];
+    }
+    let pending: PortfolioPending | undefined = targets
+      ? { decisionTs: ts, targets, waiting: symbols.map(() => true), orderIds: symbols.map(() => null) }
+      : pf.pending && { ...pf.pending, waiting: [...pf.pending.waiting], orderIds: [...pf.pending.orderIds] };
+    // the moves, by the paper arithmetic at this close (sells first, band, minimum order), on a copy of the account
+    const moves: { m: number; order: Order }[] = [];
+    if (pending) {
+      const copy = restorePortfolio(snapshotPortfolio(account), costs);
+      const outcomes = fillTargets(copy, pending.targets, pending.waiting, hasCandle, closes, band);
+      outcomes.forEach((o, m) => {
+        if (o.kind !== 'filled') return;
+        const f = o.fill;
+        moves.push({
+          m,
+          order:
+            f.side === 'sell'
+              ? { side: SELL, spend: 0, units: f.units }
+              : { side: BUY, spend: f.gross + f.fee, units: 0 },
+        });
+      });
+      if (!pending.waiting.includes(true)) pending = undefined;
+    }
+    const proceeds = moves
+      .filter((x) => x.order.side === SELL)
+      .reduce((a, x) => a + x.order.units * closes[x.m] * (1 - costs[x.m].feeRate - costs[x.m].sellTax), 0);
+    const planned: PlannedOrder[] = [];
+    const decidedAt = clock();
+    const run = this.run;
+    this.commit(() => {
+      const policyName = exits.length > 0 ? 'manual-exit' : handle.policy.name;
+      const decision = { action: targets ? ('rebalance' as const) : ('keep' as const), confidence: targets ? 1 : 0 };
+      repo.insertDecision(run.id, ts, decision, value, policyName, handle.version, decidedAt, targets ?? undefined);
+      if (exits.length > 0) takeExits(repo, exits, `market sells of every position after ${isoTime(ts)}`, decidedAt);
+      for (const { m, order } of moves) {
+        const cash = order.side === SELL ? account.cash : account.cash + proceeds;
+        const capped = this.cap(account, m, order, cash, closes[m]);
+        const side = order.side === SELL ? 'sell' : 'buy';
+        const status = capped.skip ? 'skipped' : 'submitting';
+        const orderId = repo.insertOrder(run.id, ts, side, capped.amount, status, decidedAt, symbols[m]);
+        if (capped.skip) {
+          repo.updateOrder(orderId, 'skipped', { reason: capped.skip });
+          account.books[m].rejected[capped.skip]++;
+        } else planned.push({ market: m, orderId, side, amount: capped.amount, close: closes[m] });
+      }
+      repo.insertEquity(run.id, { ts, cash: account.cash, units: 0, price: 0, equity: value });
+      repo.insertPositions(
+        run.id,
+        ts,
+        symbols.map((market, m) => ({ market, units: account.units(m), price: closes[m], weight: weights[m] })),
+      );
+      const next: RunState = {
+        ...run,
+        account: accountSummary(account),
+        lastTs: ts,
+        modelVersion: handle.version,
+        portfolio: { ...pf, account: snapshotPortfolio(account), pending, clock: pf.clock + 1 },
+      };
+      repo.saveState(next);
+      this.run = next;
+    });
+    // sells first, so the buys can spend what they brought
+    planned.sort((a, b) => (a.side === b.side ? 0 : a.side === 'sell' ? -1 : 1));
+    for (const p of planned) await this.placeOne(p, ts);
+    report.acted = 1;
+    report.lastTs = ts;
+    report.decisions.push({ ts, action: targets ? 'rebalance' : 'keep', confidence: targets ? 1 : 0 });
+    return report;
+  }
+
+  /** Places one planned order (a buy re-capped to the cash there is now) and records what the exchange did. */
+  private async placeOne(p: PlannedOrder, ts: number): Promise<void> {
+    const { repo, symbols, costs, logger } = this.o;
+    const symbol = symbols[p.market];
+    const id = portfolioClientId((this.run as RunState).id, ts, p.market);
+    let amount = p.amount;
+    if (p.side === 'buy') {
+      const account = restorePortfolio(this.pf.account, costs);
+      const capped = this.cap(account, p.market, { side: BUY, spend: p.amount, units: 0 }, account.cash, p.close);
+      if (capped.skip) {
+        this.commit(() => repo.updateOrder(p.orderId, 'skipped', { reason: capped.skip }));
+        return;
+      }
+      amount = capped.amount;
+      if (amount !== p.amount) this.commit(() => repo.updateOrder(p.orderId, 'submitting', { quantity: amount }));
+    }
+    const placed = await this.desk.place(symbol, p.side, amount, id);
+    if ('order' in placed) {
+      const s = await this.desk.settle(symbol, placed.order);
+      this.record(
+        p.orderId,
+        p.market,
+        s.fill,
+        Math.floor(s.final.timestamp ?? ts),
+        s.exchangeId,
+        String(s.final.status),
+      );
+    } else if ('refused' in placed) {
+      this.commit(() => repo.updateOrder(p.orderId, 'rejected', { reason: placed.refused }));
+      logger.error(`order ${id} (${p.side} ${amount} ${symbol}) refused: ${placed.refused}`);
+    } else {
+      logger.warn(
+        `order ${id} (${p.side} ${amount} ${symbol}): outcome unknown (${placed.unknown}); ` +
+          'settled by its client id at the next tick',
+      );
+    }
+  }
+}

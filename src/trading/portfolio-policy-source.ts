@@ -1,0 +1,51 @@
+/**
+ * Where a portfolio run's policy comes from (issue 14): the contract a portfolio trader asks — policy(view) →
+ * target weights over its markets, or null to keep what is held — and its rule implementation
+ * (strategies/equal-weight.ts).
+ * A learned portfolio model (a model folder whose recipe is a portfolio recipe) plugs in as another source.
+ */
+import type { Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
+import type { PortfolioStrategy } from '../agents/portfolio-strategy.ts';
+import type { PortfolioPolicy } from '../market/portfolio-engine.ts';
+
+export interface PortfolioPolicyHandle {
+  /** Gives target weights at a close from what the view shows (candles up to that close, current weights). */
+  policy: PortfolioPolicy;
+  /** Saved-model version that serves (undefined for rule strategies). */
+  version?: string;
+  label: string;
+}
+
+export interface PortfolioPolicySource {
+  /** What the run records as its policy, e.g. `strategy:equal-weight/20`; a restart must name the same. */
+  readonly label: string;
+  /** Candles of history a new run loads before its first traded candle (default: trading.historyCandles). */
+  readonly history?: number;
+  /** The policy for these series (every market's closed candles so far, in the run's market order). */
+  forSeries(series: readonly Candles[]): PortfolioPolicyHandle | Promise<PortfolioPolicyHandle>;
+  dispose?(): void;
+}
+
+/**
+ * A rule portfolio strategy as a policy source. Its policy is a function of the clock index and the view only, so
+ * building it again at every tick (or after a restart) decides exactly as one policy over the whole run would.
+ */
+export function portfolioRuleSource(
+  strategy: PortfolioStrategy,
+  ctx: { symbols: readonly string[]; seed: number; every: number },
+): PortfolioPolicySource {
+  if (strategy.recipe) {
+    throw new UserError(
+      `strategy "${strategy.name}" learns its weights: train it with bot backtest --strategy ${strategy.name}, ` +
+        'then trade the saved model with --model',
+    );
+  }
+  const rule = strategy;
+  const label = `strategy:${rule.createPolicy(ctx).name}`;
+  return {
+    label,
+    history: 1,
+    forSeries: () => ({ policy: rule.createPolicy(ctx), label }),
+  };
+}

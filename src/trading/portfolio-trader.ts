@@ -1,0 +1,387 @@
+/**
+ * The portfolio paper trader (issue 14): one run, one account (cash + N markets, the PortfolioAccount arithmetic),
+ * several markets on one clock. Each tick backfills every market, then acts once per candle time for the whole
+ * portfolio, oldest first, in ONE SQLite transaction per time: the fills of the waiting targets at this time's opens,
+ * the decision at its close, the new orders, the equity and the positions. The decision row (run, time) is the
+ * idempotency key, so a restart after kill -9 resumes after the last committed time and never acts twice.
+ *
+ * A market whose candle is missing or late at time t is valued at its last close there and cannot fill at t: its
+ * order waits for the next candle it has (src/market/portfolio-step.ts, the step the backtest engine uses). A candle
+ * that arrives after its time was acted on is history for later decisions, never a second decision.
+ */
+import type { Candles } from '../core/candles.ts';
+import { sliceCandles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { CandleStore } from '../data/store.ts';
+import { isoTime, timeframeMs } from '../data/timeframe.ts';
+import type { Costs } from '../market/costs.ts';
+import type { PortfolioAccount } from '../market/portfolio-account.ts';
+import { restorePortfolio, snapshotPortfolio } from '../market/portfolio-state.ts';
+import { fillTargets } from '../market/portfolio-step.ts';
+import type { AccountState } from '../market/account.ts';
+import { applyCommands, pendingExits, takeExits } from './commands.ts';
+import { HaltError } from './halt.ts';
+import type { PortfolioPolicyHandle, PortfolioPolicySource } from './portfolio-policy-source.ts';
+import type { RunRepository } from './run-repository.ts';
+import { lastClosedOpen, type TickReport } from './trader.ts';
+import type { CandleFeed, PortfolioPending, PortfolioRunState, RunKey, RunState } from './types.ts';
+
+export interface PortfolioTraderOptions {
+  repo: RunRepository;
+  store: CandleStore;
+  /** One feed per market, in `symbols` order. */
+  feeds: readonly CandleFeed[];
+  policies: PortfolioPolicySource;
+  /** The run's key: its symbol is the markets joined by commas. */
+  key: RunKey;
+  symbols: readonly string[];
+  /** Per market, in `symbols` order. */
+  costs: readonly Costs[];
+  /** Rebalance moves under this fraction of the value are skipped. */
+  band: number;
+  balance: number;
+  historyCandles: number;
+  start?: number;
+  clock: () => number;
+  logger: Logger;
+}
+
+/** Candle times before the last one acted on whose candles each tick asks for again (late candles). */
+const LATE_OVERLAP = 3;
+
+/** Candle times of a catch-up acted on between two looks at shouldStop. */
+const CATCH_UP_SLICE = 64;
+
+/** The candle times, with every market's place at each. */
+interface ClockTime {
+  ts: number;
+  /** Per market: its candle index at ts, or −1 (no candle: cannot fill, valued at its last close). */
+  index: number[];
+  /** Per market: its last candle at or before ts. */
+  last: number[];
+}
+
+/** Index of the last element ≤ x in an ascending array, or −1. */
+function lastAtOrBefore(a: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/**
+ * The times to act on: every open time in [from, to] at which some market has a candle (the backtest clock's union
+ * of open times), from the first time at which every market has some candle (so each can be valued).
+ */
+export function clockTimes(series: readonly Candles[], from: number, to: number): ClockTime[] {
+  const set = new Set<number>();
+  for (const s of series) for (const ts of s.ts) if (ts >= from && ts <= to) set.add(ts);
+  const out: ClockTime[] = [];
+  for (const ts of [...set].sort((a, b) => a - b)) {
+    const last = series.map((s) => lastAtOrBefore(s.ts, ts));
+    if (last.some((j) => j < 0)) continue;
+    out.push({ ts, last, index: series.map((s, m) => (s.ts[last[m]] === ts ? last[m] : -1)) });
+  }
+  return out;
+}
+
+/** The single-market summary a portfolio run keeps in `trading_runs.account` for readers that know one market. */
+export function accountSummary(a: PortfolioAccount): AccountState {
+  const sum = (f: (i: number) => number) => a.books.reduce((acc, _b, i) => acc + f(i), 0);
+  const rejected = { below_min_order: 0, no_cash: 0, no_position: 0, below_precision: 0 };
+  for (const b of a.books)
+    for (const k of Object.keys(rejected) as (keyof typeof rejected)[]) rejected[k] += b.rejected[k];
+  return {
+    initialBalance: a.initialBalance,
+    cash: a.cash,
+    units: 0,
+    avgBuyPrice: 0,
+    avgCost: 0,
+    feesPaid: sum((i) => a.books[i].feesPaid),
+    taxPaid: sum((i) => a.books[i].taxPaid),
+    buys: sum((i) => a.books[i].buys),
+    sells: sum((i) => a.books[i].sells),
+    rejected,
+  };
+}
+
+export class PortfolioTrader {
+  protected readonly o: PortfolioTraderOptions;
+  protected readonly tfMs: number;
+  protected run: RunState | undefined;
+
+  constructor(options: PortfolioTraderOptions) {
+    this.o = options;
+    this.tfMs = timeframeMs(options.key.timeframe);
+  }
+
+  state(): RunState | undefined {
+    return this.run ?? this.o.repo.find(this.o.key);
+  }
+
+  protected openRun(now: number): RunState {
+    const { repo, key, policies, symbols, costs } = this.o;
+    const existing = repo.find(key);
+    if (existing) {
+      if (existing.policy !== policies.label || !existing.portfolio) {
+        throw new UserError(
+          `the ${key.mode} run "${key.name}" for ${key.symbol} ${key.timeframe} trades ${existing.policy}, ` +
+            `not ${policies.label} (use --name for a new run, or --reset)`,
+        );
+      }
+      return existing;
+    }
+    const startTs =
+      this.o.start !== undefined
+        ? Math.floor(this.o.start / this.tfMs) * this.tfMs
+        : lastClosedOpen(now, key.timeframe);
+    const account = restorePortfolio(
+      {
+        symbols: [...symbols],
+        initialBalance: this.o.balance,
+        cash: this.o.balance,
+        books: [],
+        skips: symbols.map(() => 0),
+      },
+      costs,
+    );
+    const run = repo.create(key, {
+      policy: policies.label,
+      historyFrom: startTs - (policies.history ?? this.o.historyCandles) * this.tfMs,
+      startTs,
+      initialBalance: this.o.balance,
+      account: accountSummary(account),
+      portfolio: { symbols: [...symbols], account: snapshotPortfolio(account), clock: 0 },
+      now,
+    });
+    this.o.logger.info(`${key.mode} portfolio run "${key.name}" started`, {
+      symbols: symbols.join(','),
+      timeframe: key.timeframe,
+      policy: run.policy,
+      start: isoTime(startTs),
+      balance: this.o.balance,
+    });
+    return run;
+  }
+
+  /**
+   * Pulls every market's missing closed candles into the store. The last few candle times acted on are asked again
+   * (LATE_OVERLAP), so a candle that came late is stored when it shows up: history for later decisions, never a
+   * second decision at its time.
+   */
+  protected async backfill(run: RunState, closedOpen: number): Promise<number> {
+    const { store, key, feeds, symbols } = this.o;
+    let fetched = 0;
+    for (let m = 0; m < symbols.length; m++) {
+      const last = store.lastTs(key.exchange, symbols[m], key.timeframe);
+      let since = last !== undefined && last >= run.historyFrom ? last + this.tfMs : run.historyFrom;
+      if (run.lastTs !== undefined)
+        since = Math.max(run.historyFrom, Math.min(since, run.lastTs - LATE_OVERLAP * this.tfMs));
+      if (since > closedOpen) continue;
+      const rows = await feeds[m].fetchClosed(since, closedOpen + this.tfMs);
+      if (rows.length) store.upsert(key.exchange, symbols[m], key.timeframe, rows);
+      fetched += rows.length;
+    }
+    return fetched;
+  }
+
+  protected commit<T>(fn: () => T): T {
+    return this.o.repo.db.transaction(fn).immediate();
+  }
+
+  /** Dashboard commands (pause, resume, halt, clear-halt) in one transaction; a pause cancels the waiting targets. */
+  protected applyControl(): void {
+    const { repo, clock, logger } = this.o;
+    this.commit(() => {
+      const { run: next, applied } = applyCommands(repo, this.run as RunState, clock());
+      if (applied.length === 0) return;
+      if (next.paused && next.portfolio?.pending) {
+        for (const id of next.portfolio.pending.orderIds) {
+          if (id !== null) repo.updateOrder(id, 'cancelled', { reason: 'run paused' });
+        }
+        next.portfolio = { ...next.portfolio, pending: undefined };
+      }
+      repo.saveState(next);
+      this.run = next;
+      for (const c of applied) logger.warn(`control: ${c.kind} by ${c.requestedBy} ${c.status} (${c.note})`);
+    });
+  }
+
+  protected loadSeries(run: RunState, closedOpen: number): Candles[] {
+    const { store, key, symbols } = this.o;
+    return symbols.map((s) => store.load(key.exchange, s, key.timeframe, run.historyFrom, closedOpen + 1));
+  }
+
+  async tick(opts: { shouldStop?: () => boolean } = {}): Promise<TickReport> {
+    const now = this.o.clock();
+    this.run ??= this.openRun(now);
+    this.applyControl();
+    if (this.run.halted) throw new HaltError(this.run.halted);
+    const closedOpen = lastClosedOpen(now, this.o.key.timeframe);
+    const fetched = await this.backfill(this.run, closedOpen);
+    const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
+    const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
+    const series = this.loadSeries(this.run, closedOpen);
+    const times = clockTimes(series, first, closedOpen);
+    if (this.run.paused) {
+      if (times.length > 0) {
+        const next: RunState = { ...this.run, lastTs: times[times.length - 1].ts };
+        this.o.repo.saveState(next);
+        this.run = next;
+      }
+      return { ...report, paused: true, lastTs: this.run.lastTs };
+    }
+    if (times.length === 0) return report;
+    const handle = await this.o.policies.forSeries(series);
+    let exits = pendingExits(this.o.repo, this.run.id);
+    for (const time of times) {
+      if (report.acted > 0 && report.acted % CATCH_UP_SLICE === 0) {
+        // every time is its own transaction: a stop between two is safe and the next tick resumes exactly
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (opts.shouldStop?.()) {
+          report.interrupted = true;
+          break;
+        }
+      }
+      const targets = this.act(series, time, handle, exits);
+      exits = [];
+      report.acted++;
+      report.decisions.push({ ts: time.ts, action: targets ? 'rebalance' : 'keep', confidence: targets ? 1 : 0 });
+    }
+    report.lastTs = this.run.lastTs;
+    return report;
+  }
+
+  /** One candle time for the whole portfolio, one transaction. Returns the targets decided (null: keep). */
+  private act(
+    series: readonly Candles[],
+    time: ClockTime,
+    handle: PortfolioPolicyHandle,
+    exits: readonly number[],
+  ): number[] | null {
+    const { repo, clock, symbols, costs } = this.o;
+    const run = this.run as RunState;
+    const pf = run.portfolio as PortfolioRunState;
+    const { ts } = time;
+    const n = symbols.length;
+    const hasCandle = time.index.map((j) => j >= 0);
+    return this.commit(() => {
+      const account = restorePortfolio(pf.account, costs);
+      let pending: PortfolioPending | undefined = pf.pending
+        ? { ...pf.pending, waiting: [...pf.pending.waiting], orderIds: [...pf.pending.orderIds] }
+        : undefined;
+      if (pending) this.fillPending(account, pending, series, time, hasCandle);
+      if (pending && !pending.waiting.includes(true)) pending = undefined;
+      const marks = series.map((s, m) => s.close[time.last[m]]);
+      const value = account.value(marks);
+      const weights = account.weights(marks);
+      const decidedAt = clock();
+      let targets: number[] | null;
+      let policyName: string;
+      if (exits.length > 0) {
+        targets = new Array<number>(n).fill(0);
+        policyName = 'manual-exit';
+        takeExits(repo, exits, `sell every market at its next open after ${isoTime(ts)}`, decidedAt);
+      } else {
+        const view = {
+          t: pf.clock,
+          ts,
+          symbols,
+          series: series.map((s, m) => sliceCandles(s, 0, time.last[m] + 1)),
+          hasCandle,
+          weights,
+          value,
+        };
+        const d = handle.policy.decide(view);
+        targets = d === null ? null : [...d];
+        policyName = handle.policy.name;
+      }
+      const decision = { action: targets ? ('rebalance' as const) : ('keep' as const), confidence: targets ? 1 : 0 };
+      repo.insertDecision(run.id, ts, decision, value, policyName, handle.version, decidedAt, targets ?? undefined);
+      if (targets) {
+        // targets still waiting from an earlier decision give way to the new ones (the engine's rule)
+        pending?.orderIds.forEach((id, m) => {
+          if (id !== null && pending?.waiting[m])
+            repo.updateOrder(id, 'cancelled', { reason: `replaced by the decision at ${isoTime(ts)}` });
+        });
+        pending = this.planOrders(account, targets, marks, value, ts, decidedAt);
+      }
+      repo.insertEquity(run.id, { ts, cash: account.cash, units: 0, price: 0, equity: value });
+      repo.insertPositions(
+        run.id,
+        ts,
+        symbols.map((market, m) => ({ market, units: account.units(m), price: marks[m], weight: weights[m] })),
+      );
+      const next: RunState = {
+        ...run,
+        account: accountSummary(account),
+        lastTs: ts,
+        modelVersion: handle.version,
+        portfolio: { ...pf, account: snapshotPortfolio(account), pending, clock: pf.clock + 1 },
+      };
+      repo.saveState(next);
+      this.run = next;
+      return targets;
+    });
+  }
+
+  /** Fills the waiting targets of the markets with a candle at this time (at its open), inside act's transaction. */
+  private fillPending(
+    account: PortfolioAccount,
+    pending: PortfolioPending,
+    series: readonly Candles[],
+    time: ClockTime,
+    hasCandle: readonly boolean[],
+  ): void {
+    const { repo, symbols, band } = this.o;
+    const run = this.run as RunState;
+    // a market without a candle now is valued at its last close and cannot fill (its target waits)
+    const prices = series.map((s, m) => (hasCandle[m] ? s.open[time.index[m]] : s.close[time.last[m]]));
+    const outcomes = fillTargets(account, pending.targets, pending.waiting, hasCandle, prices, band);
+    outcomes.forEach((o, m) => {
+      let id = pending.orderIds[m];
+      if (o.kind === 'filled') {
+        const f = o.fill;
+        // a move the close did not foresee (the open moved the weights) gets its order row now
+        id ??= repo.insertOrder(run.id, pending.decisionTs, f.side, f.units, 'pending', time.ts, symbols[m]);
+        repo.insertFill(run.id, id, time.ts, {
+          side: f.side,
+          price: f.price,
+          units: f.units,
+          value: f.gross,
+          fee: f.fee + f.tax,
+        });
+        repo.updateOrder(id, 'filled', { quantity: f.units });
+      } else if (id !== null && o.kind !== 'waiting') {
+        const reason =
+          o.kind === 'rejected' ? o.reason : o.kind === 'skipped' ? 'under the band or the minimum order' : 'no move';
+        repo.updateOrder(id, 'skipped', { reason });
+      }
+    });
+  }
+
+  /** The order rows of a new decision: per market, the move its targets ask at this close (filled at the next open). */
+  private planOrders(
+    account: PortfolioAccount,
+    targets: readonly number[],
+    marks: readonly number[],
+    value: number,
+    ts: number,
+    now: number,
+  ): PortfolioPending {
+    const { repo, symbols } = this.o;
+    const run = this.run as RunState;
+    const orderIds = symbols.map((market, m) => {
+      const delta = targets[m] * value - account.units(m) * marks[m];
+      if (Math.abs(delta) < 1e-9) return null;
+      const side = delta > 0 ? 'buy' : 'sell';
+      return repo.insertOrder(run.id, ts, side, side === 'buy' ? delta : -delta / marks[m], 'pending', now, market);
+    });
+    return { decisionTs: ts, targets: [...targets], waiting: symbols.map(() => true), orderIds };
+  }
+}

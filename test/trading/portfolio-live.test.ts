@@ -1,0 +1,220 @@
+/**
+ * `bot live --symbols` against the fake Upbit serving several markets (issue 14): caps per order and per day across
+ * markets, orders tracked by client id (run, candle time, market), lost replies recorded as the fills they were,
+ * reconciliation per market, and a kill -9 between the exchange taking an order and the bot recording it.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { Candles } from '../../src/core/candles.ts';
+import { createExchange } from '../../src/data/exchange.ts';
+import { CandleStore } from '../../src/data/store.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { isoTime } from '../../src/data/timeframe.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { loadPortfolioStrategy } from '../../src/agents/portfolio-strategy.ts';
+import { exchangeFeed } from '../../src/trading/feed.ts';
+import { HaltError } from '../../src/trading/halt.ts';
+import type { LiveCaps } from '../../src/trading/live-orders.ts';
+import { portfolioRuleSource } from '../../src/trading/portfolio-policy-source.ts';
+import { PortfolioLiveTrader } from '../../src/trading/portfolio-live.ts';
+import { RunRepository } from '../../src/trading/run-repository.ts';
+import { addOrderEndpoints, type FakeOrderBook } from '../fake-exchange/orders.ts';
+import { startFakeUpbit } from '../fake-exchange/server.ts';
+import { runBot, startBot } from './cli.ts';
+import { quietLogger, tempDir } from './helpers.ts';
+
+const HOUR = 3_600_000;
+const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 0, minOrderValue: 5000, quantityPrecision: 8 };
+const SYMBOLS = ['BTC/KRW', 'ETH/KRW'];
+const MARKETS = ['KRW-BTC', 'KRW-ETH'];
+
+async function setup(caps: LiveCaps, every: number) {
+  const tmp = tempDir('bot-pf-live-');
+  const series: Candles[] = MARKETS.map((market, i) =>
+    syntheticCandles({
+      seed: 51 + i,
+      count: 160,
+      timeframe: '1h',
+      start: Date.UTC(2024, 0, 1),
+      tick: 10,
+      symbol: market,
+      startPrice: i === 0 ? 50_000_000 : 3_000_000,
+      volatility: 0.02,
+    }),
+  );
+  const clock = { now: series[0].ts[100] + HOUR + 10_000 };
+  const fake = await startFakeUpbit({
+    now: () => clock.now,
+    series: series.map((candles, i) => ({ market: MARKETS[i], candles })),
+  });
+  const startKrw = 20_000_000;
+  const book = addOrderEndpoints(fake, { KRW: startKrw });
+  const env = { UPBIT_API_KEY: 'test-access-key-123', UPBIT_API_SECRET: 'test-secret-key-456' };
+  Object.assign(process.env, env);
+  const exchangeSection = { ccxt: fake.ccxtOptions(), retries: 3, backoffMs: 1, maxBackoffMs: 5, timeoutMs: 1500 };
+  const db = path.join(tmp.dir, 'bot.db');
+  const config = loadConfig({ overrides: { exchange: exchangeSection, data: { database: db }, log: { file: '' } } });
+  const cfg = path.join(tmp.dir, 'config.json');
+  writeFileSync(cfg, JSON.stringify({ exchange: exchangeSection, log: { file: '' } }));
+  const store = CandleStore.open(db);
+  const repo = new RunRepository(store.db);
+  const exchange = createExchange(config);
+  const retry = { retries: 3, backoffMs: 1, maxBackoffMs: 5 };
+  const strategy = await loadPortfolioStrategy('equal-weight');
+  const make = () =>
+    new PortfolioLiveTrader({
+      repo,
+      store,
+      feeds: SYMBOLS.map((s) => exchangeFeed(exchange, s, '1h', retry, () => clock.now)),
+      policies: portfolioRuleSource(strategy, { symbols: SYMBOLS, seed: 1, every }),
+      key: { mode: 'live', name: 'default', exchange: 'upbit', symbol: SYMBOLS.join(','), timeframe: '1h' },
+      symbols: SYMBOLS,
+      costs: SYMBOLS.map(() => COSTS),
+      band: 0.01,
+      balance: 10_000_000,
+      historyCandles: 5,
+      clock: () => clock.now,
+      logger: quietLogger(),
+      exchange,
+      caps,
+      retry,
+      sleep: async () => {},
+    });
+  const cleanup = async () => {
+    store.close();
+    await fake.close();
+    tmp.cleanup();
+    delete process.env.UPBIT_API_KEY;
+    delete process.env.UPBIT_API_SECRET;
+  };
+  return { series, clock, fake, book, store, repo, make, cleanup, startKrw, db, cfg, env };
+}
+
+/** Every currency the exchange holds equals the start plus the run's recorded fills, market by market. */
+function assertBooksAgree(s: { book: FakeOrderBook; repo: RunRepository; startKrw: number }, runId: number): void {
+  const held = new Map<string, number>([['KRW', s.startKrw]]);
+  const add = (k: string, x: number) => held.set(k, (held.get(k) ?? 0) + x);
+  for (const f of s.repo.trades(runId)) {
+    const base = f.market.split('/')[0];
+    add('KRW', f.side === 'buy' ? -(f.value + f.fee) : f.value - f.fee);
+    add(base, f.side === 'buy' ? f.units : -f.units);
+  }
+  for (const [code, x] of held) {
+    const tol = code === 'KRW' ? 1e-3 : 1e-9;
+    assert.ok(
+      Math.abs((s.book.balances.get(code) ?? 0) - x) < tol,
+      `${code}: exchange ${s.book.balances.get(code)}, fills ${x}`,
+    );
+  }
+  const run = s.repo.get(runId);
+  const pf = run.portfolio;
+  assert.ok(pf);
+  SYMBOLS.forEach((sym, m) => {
+    const units = held.get(sym.split('/')[0]) ?? 0;
+    assert.ok(Math.abs(pf.account.books[m].units - units) < 1e-9, `${sym}: the run holds what its fills bought`);
+  });
+  assert.ok(Math.abs(pf.account.cash - (run.initialBalance - (s.startKrw - (held.get('KRW') ?? 0)))) < 1e-3);
+}
+
+test('live portfolio: capped orders per market by client id, lost replies recorded once, books agree', async () => {
+  const s = await setup({ maxOrderValue: 3_000_000, maxDailyLoss: 1e12 }, 3);
+  try {
+    const trader = s.make();
+    for (let k = 0; k < 30; k++, s.clock.now += HOUR) {
+      if (k === 6 || k === 15) s.book.loseRepliesAfterAccept = 2;
+      await trader.tick();
+    }
+    const run = s.repo.list()[0];
+    const orders = s.book.orders;
+    assert.ok(orders.length >= 8, `orders placed: ${orders.length}`);
+    for (const m of MARKETS)
+      assert.ok(
+        orders.some((o) => o.market === m),
+        `${m} traded`,
+      );
+    assert.equal(new Set(orders.map((o) => o.identifier)).size, orders.length, 'no order placed twice');
+    for (const o of orders) {
+      assert.match(o.identifier ?? '', new RegExp(`^bot${run.id}-\\d+-[01]$`), 'client id: run, candle time, market');
+      if (o.side === 'bid') assert.ok(Number(o.price) <= 3_000_000, 'buy capped at maxOrderValue');
+      else assert.ok(Number(o.executed_funds) <= 3_000_000 * 1.1, 'sell capped near maxOrderValue');
+    }
+    assert.equal(s.repo.trades(run.id).length, orders.length, 'every exchange order is recorded as a fill');
+    const stuck = s.repo.orders(run.id).filter((o) => ['submitting', 'rejected', 'cancelled'].includes(o.status));
+    assert.deepEqual(stuck, []);
+    assert.equal(s.book.loseRepliesAfterAccept, 0, 'every lost reply happened');
+    assertBooksAgree(s, run.id);
+    assert.equal(s.repo.decisionCount(run.id), 30);
+    const w = s.repo.lastPositions(run.id).map((p) => p.weight);
+    assert.ok(Math.abs(w[0] - w[1]) < 0.1, `rebalanced toward equal weights: ${w.join(', ')}`);
+
+    // the kill switch counts the loss across markets and stops every market
+    const halting = s.make();
+    (halting as unknown as { live: { caps: LiveCaps } }).live.caps = { maxOrderValue: 3_000_000, maxDailyLoss: 1 };
+    let halted = false;
+    for (let k = 0; k < 24 && !halted; k++, s.clock.now += HOUR) {
+      try {
+        await halting.tick();
+      } catch (e) {
+        assert.ok(e instanceof HaltError, String(e));
+        halted = true;
+      }
+    }
+    assert.ok(halted, 'halted on the daily loss of the portfolio');
+    await assert.rejects(s.make().tick(), HaltError, 'a restart stays halted');
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('live portfolio: kill -9 while the exchange holds an order reply; restart records it by client id', async () => {
+  const s = await setup({ maxOrderValue: 3_000_000, maxDailyLoss: 1e12 }, 1);
+  try {
+    const args = (now: number) => [
+      'live',
+      '--symbols',
+      SYMBOLS.join(','),
+      '--rebalance-every',
+      '1',
+      '--confirm-live',
+      '--once',
+      '--now',
+      isoTime(now),
+      '--db',
+      s.db,
+      '--config',
+      s.cfg,
+      '--log-level',
+      'error',
+    ];
+    s.book.replyDelayMs = 20_000;
+    const { child, done } = startBot(args(s.clock.now), s.env);
+    const deadline = Date.now() + 60_000;
+    while (s.book.orders.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(s.book.orders.length, 1, 'the exchange took the first order');
+    child.kill('SIGKILL');
+    await done;
+    s.book.replyDelayMs = 0;
+    const runId = s.repo.list()[0].id;
+    assert.equal(s.repo.trades(runId).length, 0, 'killed before the fill was recorded');
+    assert.ok(s.repo.orders(runId, 'submitting').length >= 1);
+
+    const again = await runBot(args(s.clock.now), s.env);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(s.repo.orders(runId, 'submitting').length, 0, 'every submitting order settled');
+    assert.equal(s.repo.trades(runId).length, 1, 'the order the exchange took is recorded, once');
+    assert.equal(s.book.orders.length, 1, 'nothing placed twice, and no second decision at that candle time');
+    assert.equal(s.repo.decisionCount(runId), 1);
+    assertBooksAgree(s, runId);
+
+    s.clock.now += HOUR;
+    const next = await runBot(args(s.clock.now), s.env);
+    assert.equal(next.code, 0, next.stderr);
+    assert.equal(s.repo.decisionCount(runId), 2);
+    assert.ok(s.book.orders.length >= 2, 'the next candle trades both markets');
+    assertBooksAgree(s, runId);
+  } finally {
+    await s.cleanup();
+  }
+});

@@ -1,0 +1,270 @@
+/**
+ * Multi-market paper trading through the real CLI against the fake Upbit serving several markets (issue 14):
+ * parity with `bot backtest --symbols` on the same recorded series, `bot status` with every position and the
+ * weights, and kill -9 restarts that end exactly where the uninterrupted run ends.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { CandleStore } from '../../src/data/store.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { isoTime } from '../../src/data/timeframe.ts';
+import { RunRepository } from '../../src/trading/run-repository.ts';
+import { Rng } from '../../src/core/random.ts';
+import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
+import { runBot, startBot } from './cli.ts';
+import { tempDir } from './helpers.ts';
+import { parsePortfolioFlags } from '../../src/cli/portfolio-flags.ts';
+
+const HOUR = 3_600_000;
+const make = (seed: number, market: string, startPrice: number) =>
+  syntheticCandles({
+    seed,
+    count: 700,
+    timeframe: '1h',
+    start: Date.UTC(2024, 0, 1),
+    tick: 10,
+    symbol: market,
+    startPrice,
+  });
+const btc = make(31, 'KRW-BTC', 50_000_000);
+const eth = make(32, 'KRW-ETH', 3_000_000);
+const START = btc.ts[150];
+const LAST = btc.ts[btc.ts.length - 1];
+const END = LAST + HOUR + 10_000;
+// Upbit has no candle for an hour without trades: holes in each market (never at START or at the end)
+const hole = (ts: number, k: number, r: number) => ts !== START && ts < LAST && Math.floor(ts / HOUR) % k === r;
+const tmp = tempDir('bot-pf-paper-');
+let fake: FakeUpbit;
+let cfg: string;
+
+before(async () => {
+  fake = await startFakeUpbit({
+    now: () => END,
+    series: [
+      { market: 'KRW-BTC', candles: btc },
+      { market: 'KRW-ETH', candles: eth },
+    ],
+  });
+  fake.dropCandles('KRW-BTC', '1h', (ts) => hole(ts, 23, 7));
+  fake.dropCandles('KRW-ETH', '1h', (ts) => hole(ts, 17, 5));
+  cfg = path.join(tmp.dir, 'config.json');
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      exchange: { ccxt: fake.ccxtOptions(), retries: 3, backoffMs: 10, maxBackoffMs: 50 },
+      log: { file: '' },
+    }),
+  );
+});
+after(async () => {
+  await fake.close();
+  tmp.cleanup();
+});
+
+const SYMBOLS = 'BTC/KRW,ETH/KRW';
+const paperArgs = (db: string, extra: string[] = []) => [
+  'paper',
+  '--symbols',
+  SYMBOLS,
+  '--rebalance-every',
+  '5',
+  '--start',
+  isoTime(START),
+  '--now',
+  isoTime(END),
+  '--db',
+  db,
+  '--config',
+  cfg,
+  '--log-level',
+  'warn',
+  ...extra,
+];
+
+interface Trade {
+  ts: number;
+  market: string;
+  side: string;
+  price: number;
+  units: number;
+  fee: number;
+}
+
+interface Outcome {
+  portfolio: unknown;
+  decisions: [number, string][];
+  trades: Trade[];
+}
+
+function outcome(db: string): Outcome {
+  const store = CandleStore.open(db);
+  try {
+    const repo = new RunRepository(store.db);
+    const run = repo.list()[0];
+    return {
+      portfolio: run.portfolio,
+      decisions: repo.decisions(run.id).map((d) => [d.ts, d.action]),
+      trades: repo.trades(run.id).map((t) => ({
+        ts: t.ts,
+        market: t.market,
+        side: t.side,
+        price: t.price,
+        units: t.units,
+        fee: t.fee,
+      })),
+    };
+  } finally {
+    store.close();
+  }
+}
+
+function decisionCount(db: string): number {
+  try {
+    const store = CandleStore.open(db);
+    try {
+      const has = store.db
+        .prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'trading_decisions'")
+        .get() as {
+        n: number;
+      };
+      return has.n ? (store.db.prepare('SELECT count(*) AS n FROM trading_decisions').get() as { n: number }).n : 0;
+    } finally {
+      store.close();
+    }
+  } catch {
+    return 0;
+  }
+}
+
+let reference: Outcome;
+
+test('bot paper --symbols over a recorded multi-market series trades exactly as bot backtest --symbols', async () => {
+  const db = path.join(tmp.dir, 'ref.db');
+  const r = await runBot(paperArgs(db, ['--once']));
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /acted on \d+ candle time\(s\); last .* value \d+: cash \d+, BTC\/KRW \d+\.\d%, ETH\/KRW/);
+  reference = outcome(db);
+  const served = ['KRW-BTC', 'KRW-ETH'].map((m) => fake.state.series.get(`${m}|${HOUR}`)?.ts ?? []);
+  const times = new Set([...served[0], ...served[1]].filter((ts) => ts >= START));
+  assert.equal(reference.decisions.length, times.size, 'one decision per candle time of the union clock');
+  assert.ok(reference.trades.length >= 20, `equal-weight traded ${reference.trades.length} times`);
+  for (const m of ['BTC/KRW', 'ETH/KRW'])
+    assert.ok(
+      reference.trades.some((t) => t.market === m),
+      `${m} traded`,
+    );
+
+  const out = path.join(tmp.dir, 'bt');
+  const bt = await runBot([
+    'backtest',
+    '--symbols',
+    SYMBOLS,
+    '--rebalance-every',
+    '5',
+    '--from',
+    isoTime(START),
+    '--db',
+    db,
+    '--config',
+    cfg,
+    '--out',
+    out,
+    '--log-level',
+    'warn',
+  ]);
+  assert.equal(bt.code, 0, bt.stderr);
+  assert.match(bt.stdout, /has no candle at \d+ of \d+ times/, 'the backtest sees the holes too');
+  const backtestTrades = readFileSync(path.join(out, 'trades.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','))
+    .map(([time, market, side, price, units, , fee, tax]) => ({
+      ts: Date.parse(time),
+      market,
+      side,
+      price: Number(price),
+      units: Number(units),
+      fee: Number(fee) + Number(tax),
+    }));
+  assert.deepEqual(reference.trades, backtestTrades);
+});
+
+test('bot status --symbols shows every position and the weights', async () => {
+  assert.ok(reference, 'needs the reference run');
+  const db = path.join(tmp.dir, 'ref.db');
+  const st = await runBot(['status', '--symbols', SYMBOLS, '--json', '--db', db, '--config', cfg]);
+  assert.equal(st.code, 0, st.stderr);
+  const s = JSON.parse(st.stdout) as {
+    symbol: string;
+    cash: number;
+    equity: number;
+    trades: number;
+    positions: { market: string; units: number; price: number; value: number; weight: number }[];
+  };
+  assert.equal(s.symbol, SYMBOLS);
+  assert.equal(s.trades, reference.trades.length);
+  assert.deepEqual(
+    s.positions.map((p) => p.market),
+    ['BTC/KRW', 'ETH/KRW'],
+  );
+  assert.equal(s.positions[0].price, btc.close[btc.close.length - 1]);
+  const sum = s.cash + s.positions.reduce((a, p) => a + p.value, 0);
+  assert.ok(Math.abs(sum - s.equity) < 1e-6, 'cash + Σ units × price = value');
+  for (const p of s.positions) assert.ok(Math.abs(p.weight - p.value / s.equity) < 1e-9);
+  const text = await runBot(['status', '--symbols', SYMBOLS, '--db', db, '--config', cfg]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /\n {2}cash +[\d,.]+ +\d+\.\d\d%\n {2}BTC\/KRW +[\d,.]+ +\d+\.\d\d% +[\d.e-]+ units @/);
+});
+
+test('kill -9 at random moments, restarts: portfolio, decisions and trades equal the uninterrupted run', async () => {
+  assert.ok(reference, 'needs the reference run');
+  const db = path.join(tmp.dir, 'killed.db');
+  const rng = new Rng(2025);
+  const total = reference.decisions.length;
+  let kills = 0;
+  for (let attempt = 0; attempt < 6 && kills < 3; attempt++) {
+    const before = decisionCount(db);
+    const target = before + 1 + rng.int(Math.max(1, Math.floor((total - before) / 2)));
+    const { child, done } = startBot(paperArgs(db, ['--once']));
+    let exited = false;
+    void done.then(() => (exited = true));
+    const deadline = Date.now() + 60_000;
+    if (attempt === 0) await new Promise((r) => setTimeout(r, 200 + rng.int(1500)));
+    else
+      while (!exited && Date.now() < deadline && decisionCount(db) < target) await new Promise((r) => setTimeout(r, 2));
+    if (!exited) {
+      child.kill('SIGKILL');
+      kills++;
+    }
+    await done;
+  }
+  assert.ok(kills >= 2, `the process was killed mid-run (${kills} kills)`);
+  const r = await runBot(paperArgs(db, ['--once']));
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(outcome(db), reference);
+});
+
+test('bad --symbols input: one line, non-zero exit, no database written', async () => {
+  for (const [flags, message] of [
+    [{ symbols: 'BTC/KRW' }, /--symbols needs at least two markets/],
+    [{ symbols: 'BTC/KRW,BTC/KRW' }, /names a market twice/],
+    [{ symbols: 'BTC/KRW,,ETH/KRW' }, /empty name/],
+    [{ symbols: SYMBOLS, symbol: 'BTC/KRW' }, /either --symbol .* or --symbols/],
+    [{ symbols: SYMBOLS, rebalanceEvery: '0' }, /--rebalance-every/],
+    [{ symbols: SYMBOLS, band: '2' }, /--band must be a fraction/],
+    [{ rebalanceEvery: '5' }, /--rebalance-every is for portfolios/],
+  ] as const) {
+    assert.throws(() => parsePortfolioFlags(flags), message);
+  }
+  const db = path.join(tmp.dir, 'never.db');
+  for (const command of ['paper', 'live', 'status']) {
+    const r = await runBot([command, '--symbols', 'BTC/KRW,BTC/KRW', '--db', db, '--config', cfg]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /names a market twice/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+  assert.equal(existsSync(db), false, 'checked before any disk work');
+});

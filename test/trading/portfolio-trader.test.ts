@@ -1,0 +1,96 @@
+/**
+ * The portfolio paper trader's rule of time (issue 14): a market whose candle is late at time t is valued at its
+ * last close and cannot fill at t — its order waits for its next candle — and the late candle, once it arrives,
+ * never makes the trader act on t a second time.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { CandleRow, Candles } from '../../src/core/candles.ts';
+import { CandleStore } from '../../src/data/store.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { loadPortfolioStrategy } from '../../src/agents/portfolio-strategy.ts';
+import { portfolioRuleSource } from '../../src/trading/portfolio-policy-source.ts';
+import { PortfolioTrader } from '../../src/trading/portfolio-trader.ts';
+import { RunRepository } from '../../src/trading/run-repository.ts';
+import type { CandleFeed } from '../../src/trading/types.ts';
+import { quietLogger, tempDir } from './helpers.ts';
+
+const HOUR = 3_600_000;
+const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 0, minOrderValue: 5000, quantityPrecision: 8 };
+
+/** Closed candles in [since, until); `late(ts, now)` holds a candle back from the exchange for a while. */
+function feed(
+  c: Candles,
+  clock: { now: number },
+  late: (ts: number, now: number) => boolean = () => false,
+): CandleFeed {
+  return {
+    async fetchClosed(since, until) {
+      const rows: CandleRow[] = [];
+      for (let i = 0; i < c.ts.length; i++) {
+        const ts = c.ts[i];
+        if (ts < since || ts + HOUR > until || late(ts, clock.now)) continue;
+        rows.push({ ts, open: c.open[i], high: c.high[i], low: c.low[i], close: c.close[i], volume: c.volume[i] });
+      }
+      return rows;
+    },
+  };
+}
+
+test('a late candle: valued at its last close, cannot fill at its time, fills at its next; no second act', async () => {
+  const tmp = tempDir('bot-pf-late-');
+  const store = CandleStore.open(path.join(tmp.dir, 'bot.db'));
+  try {
+    const repo = new RunRepository(store.db);
+    const make = (seed: number, startPrice: number) =>
+      syntheticCandles({ seed, count: 40, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 10, startPrice });
+    const a = make(7, 50_000_000);
+    const b = make(8, 3_000_000);
+    const START = a.ts[10];
+    const L = a.ts[15]; // clock index 5: the decision at index 4 (every 2) waits for B there
+    const clock = { now: START + HOUR + 10_000 };
+    const strategy = await loadPortfolioStrategy('equal-weight');
+    const symbols = ['A/KRW', 'B/KRW'];
+    const trader = new PortfolioTrader({
+      repo,
+      store,
+      feeds: [feed(a, clock), feed(b, clock, (ts, now) => ts === L && now < L + 3 * HOUR)],
+      policies: portfolioRuleSource(strategy, { symbols, seed: 1, every: 2 }),
+      key: { mode: 'paper', name: 'late', exchange: 'upbit', symbol: symbols.join(','), timeframe: '1h' },
+      symbols,
+      costs: [COSTS, COSTS],
+      band: 0,
+      balance: 10_000_000,
+      historyCandles: 5,
+      start: START,
+      clock: () => clock.now,
+      logger: quietLogger(),
+    });
+    for (; clock.now < a.ts[30]; clock.now += HOUR) await trader.tick();
+    const run = repo.list()[0];
+    const decisions = repo.decisions(run.id);
+    assert.deepEqual(
+      decisions.map((d) => d.ts),
+      [...a.ts].filter((ts) => ts >= START && ts < a.ts[30] - HOUR),
+      'one decision per candle time, the late one included, none twice',
+    );
+    assert.equal(store.load('upbit', 'B/KRW', '1h').ts.includes(L), true, 'the late candle arrived later');
+    const trades = repo.trades(run.id);
+    // A had its candle at L: its part of the targets was done there (a buy with no cash yet: B's sell waits)
+    const aOrder = repo.orders(run.id).find((o) => o.market === 'A/KRW' && o.decisionTs === a.ts[14]);
+    assert.ok(aOrder && aOrder.status !== 'pending', `A's order settled at L: ${aOrder?.status} ${aOrder?.reason}`);
+    assert.ok(!trades.some((t) => t.market === 'B/KRW' && t.ts === L), 'B had no candle when L was acted on');
+    const bFill = trades.find((t) => t.market === 'B/KRW' && t.decisionTs === a.ts[14]);
+    assert.ok(bFill, 'the order decided at L − 1 filled');
+    assert.equal(bFill.ts, L + HOUR, "at B's next candle");
+    assert.equal(bFill.price, b.open[16], "at that candle's open");
+    const atL = store.db
+      .prepare("SELECT price FROM trading_positions WHERE run_id = ? AND ts = ? AND market = 'B/KRW'")
+      .get(run.id, L) as { price: number };
+    assert.equal(atL.price, b.close[14], 'B valued at its last close at L');
+  } finally {
+    store.close();
+    tmp.cleanup();
+  }
+});
