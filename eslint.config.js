@@ -7,6 +7,8 @@ export default tseslint.config(
   { ignores: ['node_modules/**', 'backtests/**', 'models/**', '.bot/**', 'dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // lines ≤ 120 characters everywhere (issue 11); long messages are split with `+` or template pieces
+  { rules: { 'max-len': ['error', { code: 120, ignoreUrls: true }] } },
   {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

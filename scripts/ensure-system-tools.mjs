@@ -18,7 +18,8 @@ const packages = [...new Set(missing.map((t) => t.package))];
 const canInstall = process.getuid?.() === 0 && found('apt-get');
 if (!canInstall) {
   process.stderr.write(
-    `the tests need ${missing.map((t) => t.command).join(', ')}: install them first (Debian: sudo apt-get install -y ${packages.join(' ')})\n`,
+    `the tests need ${missing.map((t) => t.command).join(', ')}: install ` +
+      `them first (Debian: sudo apt-get install -y ${packages.join(' ')})\n`,
   );
   process.exit(1);
 }

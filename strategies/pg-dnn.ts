@@ -1,7 +1,9 @@
 import type { AgentStrategy } from '../src/agents/strategy.ts';
 import type { AgentRecipe } from '../src/agents/recipe.ts';
 
-/** REINFORCE with a learned value baseline and an entropy bonus; softmax policy over buy/sell/hold on a dense network. */
+/**
+ * REINFORCE with a learned value baseline and an entropy bonus; softmax policy over buy/sell/hold on a dense network.
+ */
 const recipe: AgentRecipe = {
   features: 'rltrader-v1',
   scaler: 'zscore',

@@ -91,10 +91,12 @@ function epochSummarySvg(input: EpochSummaryInput): string {
       const up = candles.close[t] >= candles.open[t];
       const vh = (candles.volume[t] / (vhi || 1)) * PANEL * 0.25;
       out.push(
-        `<line x1="${x(i).toFixed(1)}" x2="${x(i).toFixed(1)}" y1="${(top(0) + PANEL).toFixed(1)}" y2="${(top(0) + PANEL - vh).toFixed(1)}" stroke="#cbd5e1"/>`,
+        `<line x1="${x(i).toFixed(1)}" x2="${x(i).toFixed(1)}" y1="${(top(0) + PANEL).toFixed(1)}" ` +
+          `y2="${(top(0) + PANEL - vh).toFixed(1)}" stroke="#cbd5e1"/>`,
       );
       out.push(
-        `<line x1="${x(i).toFixed(1)}" x2="${x(i).toFixed(1)}" y1="${y(candles.high[t]).toFixed(1)}" y2="${y(candles.low[t]).toFixed(1)}" stroke="${up ? '#dc2626' : '#2563eb'}"/>`,
+        `<line x1="${x(i).toFixed(1)}" x2="${x(i).toFixed(1)}" y1="${y(candles.high[t]).toFixed(1)}" ` +
+          `y2="${y(candles.low[t]).toFixed(1)}" stroke="${up ? '#dc2626' : '#2563eb'}"/>`,
       );
     }
   }
@@ -105,7 +107,8 @@ function epochSummarySvg(input: EpochSummaryInput): string {
     const bw = Math.max(1, w / Math.max(1, n));
     for (const i of idx)
       out.push(
-        `<rect x="${x(i).toFixed(1)}" y="${top(1)}" width="${(bw * stride).toFixed(2)}" height="${PANEL}" fill="${ACTION_COLOURS[trace.action[i]] ?? '#fff'}" opacity="0.25"/>`,
+        `<rect x="${x(i).toFixed(1)}" y="${top(1)}" width="${(bw * stride).toFixed(2)}" ` +
+          `height="${PANEL}" fill="${ACTION_COLOURS[trace.action[i]] ?? '#fff'}" opacity="0.25"/>`,
       );
     line(1, (i) => trace.units[i], Math.min(0, lo), hi, '#111827', 1.4);
   }
@@ -135,7 +138,8 @@ function epochSummarySvg(input: EpochSummaryInput): string {
         `<text x="${LEFT - 6}" y="${top(2) + 10}" font-size="11" fill="#555" text-anchor="end">${fmt(hi)}</text>`,
       );
       out.push(
-        `<text x="${LEFT - 6}" y="${top(2) + PANEL}" font-size="11" fill="#555" text-anchor="end">${fmt(Math.min(lo, lo2))}</text>`,
+        `<text x="${LEFT - 6}" y="${top(2) + PANEL}" font-size="11" ` +
+          `fill="#555" text-anchor="end">${fmt(Math.min(lo, lo2))}</text>`,
       );
       for (let j = 0; j < vw; j++)
         line(2, (i) => trace.value[i * vw + j], Math.min(lo, lo2), hi, LINE_COLOURS[j] ?? '#000');
@@ -158,7 +162,8 @@ function epochSummarySvg(input: EpochSummaryInput): string {
       for (let k = i; k < Math.min(n, i + stride); k++) if (trace.explored[k]) explored = true;
       if (explored)
         out.push(
-          `<line x1="${x(i).toFixed(1)}" x2="${x(i).toFixed(1)}" y1="${top(3)}" y2="${top(3) + PANEL}" stroke="#facc15" opacity="0.5"/>`,
+          `<line x1="${x(i).toFixed(1)}" x2="${x(i).toFixed(1)}" y1="${top(3)}" ` +
+            `y2="${top(3) + PANEL}" stroke="#facc15" opacity="0.5"/>`,
         );
     }
     for (let j = 0; j < pw; j++) line(3, (i) => trace.policy[i * pw + j], 0, 1, LINE_COLOURS[j] ?? '#000');
@@ -174,11 +179,13 @@ function epochSummarySvg(input: EpochSummaryInput): string {
     for (const i of idx) {
       const v = trace.portfolioValue[i];
       out.push(
-        `<line x1="${x(i).toFixed(1)}" x2="${x(i).toFixed(1)}" y1="${base.toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="${v >= input.initialValue ? '#16a34a' : '#dc2626'}" opacity="0.35"/>`,
+        `<line x1="${x(i).toFixed(1)}" x2="${x(i).toFixed(1)}" y1="${base.toFixed(1)}" y2="${y(v).toFixed(1)}" ` +
+          `stroke="${v >= input.initialValue ? '#16a34a' : '#dc2626'}" opacity="0.35"/>`,
       );
     }
     out.push(
-      `<line x1="${LEFT}" x2="${LEFT + w}" y1="${base.toFixed(1)}" y2="${base.toFixed(1)}" stroke="#111" stroke-dasharray="4 3"/>`,
+      `<line x1="${LEFT}" x2="${LEFT + w}" y1="${base.toFixed(1)}" ` +
+        `y2="${base.toFixed(1)}" stroke="#111" stroke-dasharray="4 3"/>`,
     );
     line(4, (i) => trace.portfolioValue[i], l, h, '#111827', 1.4);
     for (const t of trace.learnedAt.length < 400 ? trace.learnedAt : []) {
@@ -187,11 +194,14 @@ function epochSummarySvg(input: EpochSummaryInput): string {
         out.push(`<circle cx="${x(i).toFixed(1)}" cy="${(top(4) + PANEL - 3).toFixed(1)}" r="2" fill="#7c3aed"/>`);
     }
   }
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="DejaVu Sans, Arial, sans-serif">
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" ` +
+    `height="${height}" font-family="DejaVu Sans, Arial, sans-serif">
 <rect width="100%" height="100%" fill="#ffffff"/>
 <text x="${LEFT}" y="28" font-size="17" fill="#111">${esc(input.title)}</text>
 ${out.join('\n')}
-</svg>`;
+</svg>`
+  );
 }
 
 export async function writeEpochSummaryPng(file: string, input: EpochSummaryInput): Promise<void> {
@@ -244,11 +254,14 @@ function learningCurvesSvg(title: string, points: readonly CurvePoint[], bestEpo
       out.push(`<line x1="${x(bi)}" x2="${x(bi)}" y1="${t}" y2="${t + ph}" stroke="#16a34a" stroke-dasharray="4 3"/>`);
   });
   const height = TOP + series.length * (ph + GAP) + 10;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="900" height="${height}" font-family="DejaVu Sans, Arial, sans-serif">
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="900" ` +
+    `height="${height}" font-family="DejaVu Sans, Arial, sans-serif">
 <rect width="100%" height="100%" fill="#ffffff"/>
 <text x="${LEFT}" y="28" font-size="17" fill="#111">${esc(title)}</text>
 ${out.join('\n')}
-</svg>`;
+</svg>`
+  );
 }
 
 export async function writeLearningCurvesPng(

@@ -16,7 +16,8 @@ export interface EnvStep {
 }
 
 /**
- * The environment surface every learner trains through. `src/agents/market-learning-env.ts` adapts the market's TradingEnv to it,
+ * The environment surface every learner trains through. `src/agents/market-learning-env.ts` adapts the market's
+ * TradingEnv to it,
  * so training and the backtest step the same Account.
  */
 export interface LearningEnv {

@@ -100,7 +100,8 @@ export async function loadAgent(dir: string): Promise<LoadedAgent> {
   if (recipe.features && meta.featureVersion && featureSpecVersion(recipe.features) !== meta.featureVersion) {
     for (const m of Object.values(models)) m.dispose();
     throw new UserError(
-      `model ${dir}: trained on features ${meta.featureVersion}, this code computes ${featureSpecVersion(recipe.features)}`,
+      `model ${dir}: trained on features ${meta.featureVersion}, ` +
+        `this code computes ${featureSpecVersion(recipe.features)}`,
     );
   }
   const scaler = meta.scaler ? scalerFromJSON(meta.scaler) : undefined;

@@ -41,7 +41,10 @@ export interface AgentRecipe {
   learner: LearnerRecipe;
   /** ε for learners that explore ε-greedily (DQN, RLTrader); on-policy learners explore by sampling. */
   exploration?: EpsilonSchedule;
-  /** 'confidence': RLTrader's trading unit (bounds from config backtest.min/maxTradeValue); 'target': continuous position. */
+  /**
+   * 'confidence': RLTrader's trading unit (bounds from config backtest.min/maxTradeValue); 'target': continuous
+   * position.
+   */
   sizing: 'all' | 'confidence' | 'target';
   reward: RewardOptions;
   /** Cost preset, or 'config' for the account section's costs. */

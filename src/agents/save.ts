@@ -1,4 +1,6 @@
-/** Saving a trained agent as a model folder: the network and the meta (recipe, features, scaler, spec) loadAgent needs. */
+/**
+ * Saving a trained agent as a model folder: the network and the meta (recipe, features, scaler, spec) loadAgent needs.
+ */
 import type * as tf from '@tensorflow/tfjs';
 import { saveModel } from '../nn/model-files.ts';
 import type { AgentLearnerMeta } from './load-agent.ts';

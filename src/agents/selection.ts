@@ -10,7 +10,7 @@ import type { AgentRecipe } from './recipe.ts';
 import type { IndexRange } from './setup.ts';
 import type { Fold } from './splits.ts';
 
-interface SelectionOptions {
+export interface SelectionOptions {
   windows: number;
   purge: number;
   embargo: number;

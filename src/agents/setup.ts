@@ -144,7 +144,9 @@ export function envCount(recipe: AgentRecipe): number {
   return learnerOf(recipe.learner).envs?.(recipe.learner) ?? 1;
 }
 
-/** Training environments over `range`: one full-range env, or several on seeded random windows that cover it together. */
+/**
+ * Training environments over `range`: one full-range env, or several on seeded random windows that cover it together.
+ */
 export function trainingEnvs(
   recipe: AgentRecipe,
   market: AgentMarketSettings,

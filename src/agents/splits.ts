@@ -33,7 +33,8 @@ export function walkForward(from: number, to: number, fractions: SplitFractions,
   const testLen = Math.floor(unit * fractions.test);
   if (trainLen < MIN_WINDOW || valLen < MIN_WINDOW || testLen < MIN_WINDOW) {
     throw new UserError(
-      `${total} usable candles are too few for ${folds} fold${folds > 1 ? 's' : ''} (train ${trainLen}, validation ${valLen}, test ${testLen}; each needs ≥ ${MIN_WINDOW}): use more data or fewer folds`,
+      `${total} usable candles are too few for ${folds} fold${folds > 1 ? 's' : ''} (train ${trainLen}, ` +
+        `validation ${valLen}, test ${testLen}; each needs ≥ ${MIN_WINDOW}): use more data or fewer folds`,
     );
   }
   const out: Fold[] = [];

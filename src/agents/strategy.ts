@@ -17,7 +17,10 @@ import { checkRecipe, type AgentRecipe } from './recipe.ts';
 
 export const STRATEGIES_DIR = path.join(PROJECT_ROOT, 'strategies');
 
-/** Candles loaded before the first decision so that rule indicators are warm (backtest `--from` and paper trading alike). */
+/**
+ * Candles loaded before the first decision so that rule indicators are warm (backtest `--from` and paper trading
+ * alike).
+ */
 export const RULE_WARMUP_CANDLES = 100;
 
 interface RuleContext {

@@ -157,8 +157,10 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
         v?.score !== undefined ? ` Score ${v.score.toFixed(3)} Margin ${v.margin ?? 0} Trades ${v.trades ?? 0}` : '';
       const val = v ? ` Val:Sharpe ${v.sharpe.toFixed(3)} Ret ${(v.totalReturn * 100).toFixed(2)}%${scored}` : '';
       o.logger.info(
-        `[${o.label}][Epoch ${e}/${o.epochs}] Epsilon:${epsilon.toFixed(4)} #Expl.:${stats.explorations}/${stats.steps} ` +
-          `#Buy:${stats.buys} #Sell:${stats.sells} #Hold:${stats.holds} PV:${Math.round(stats.portfolioValue).toLocaleString('en-US')} ` +
+        `[${o.label}][Epoch ${e}/${o.epochs}] Epsilon:${epsilon.toFixed(4)} ` +
+          `#Expl.:${stats.explorations}/${stats.steps} ` +
+          `#Buy:${stats.buys} #Sell:${stats.sells} #Hold:${stats.holds} ` +
+          `PV:${Math.round(stats.portfolioValue).toLocaleString('en-US')} ` +
           `LC:${stats.updates} Loss:${stats.loss.toFixed(6)}${formatDiagnostics(stats.diagnostics)}${val} ` +
           `ET:${seconds.toFixed(4)}`,
       );
@@ -170,7 +172,9 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
       if (o.summaryDir && o.summaryEvery && o.candles && (epoch % o.summaryEvery === 0 || lastEpoch)) {
         const file = path.join(o.summaryDir, `epoch_summary_${e}.png`);
         await writeEpochSummaryPng(file, {
-          title: `${o.label} ${o.learner.kind} epoch ${e}/${o.epochs}  ε ${epsilon.toFixed(3)}  PV ${Math.round(stats.portfolioValue).toLocaleString('en-US')}`,
+          title:
+            `${o.label} ${o.learner.kind} epoch ${e}/${o.epochs}  ε ${epsilon.toFixed(3)} ` +
+            ` PV ${Math.round(stats.portfolioValue).toLocaleString('en-US')}`,
           candles: o.candles,
           trace,
           initialValue: o.envs[0].initialValue,

@@ -1,6 +1,7 @@
 /**
- * `bot backtest --strategy <agent>`: walk-forward folds × seeds of fold training (src/agents/train-fold.ts), each
- * evaluated once on its test window, the base seed's model saved, baselines over the headline range, and the report.
+ * `bot backtest --strategy <agent>`, the run driver: walk-forward folds × seeds of fold training
+ * (src/agents/train-fold.ts), each evaluated once on its test window, the base seed's model saved, baselines over the
+ * headline range; the report's agent sections and the terminal summary are agent-report.ts's.
  */
 import path from 'node:path';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -15,25 +16,17 @@ import { rankCorrelation, selectionOptions, validationScore } from '../agents/se
 import type { AgentStrategy } from '../agents/strategy.ts';
 import { saveTrainedAgent, trainedEnsemble, trainOnFold, type TrainedAgent } from '../agents/train-fold.ts';
 import type { EnsembleKind } from '../agents/ensemble.ts';
-import { formatDiagnostics, type TrainOutcome } from '../agents/train.ts';
 import { writeLearningCurvesPng } from '../agents/epoch-summary.ts';
 import type { BacktestResult } from '../market/backtest-engine.ts';
-import { computeMetrics, METRIC_ROWS, type Metrics } from '../market/metrics.ts';
+import { computeMetrics, type Metrics } from '../market/metrics.ts';
 import { initBackend } from '../nn/backend/backend.ts';
-import type { NetPlan } from '../nn/plan.ts';
 import { meanAndSd, runBaselines, type Baselines } from './baselines.ts';
 import type { AgentBacktestSettings } from './config.ts';
 import { newRunId, rangeIndices } from './range.ts';
-import {
-  readReport,
-  summaryTable,
-  writeReport,
-  type ReportExtra,
-  type ReportSection,
-  type StoredReport,
-} from './report.ts';
+import { readReport, writeReport, type StoredReport } from './report.ts';
 import { stitchResults } from './stitch.ts';
-import { ensembleReport, type EnsembleRun } from './ensemble-report.ts';
+import { agentReport, printAgentSummary, type SeedRun } from './agent-report.ts';
+import type { EnsembleRun } from './ensemble-report.ts';
 
 /** What `bot backtest` hands to the agent runner for `kind: 'agent'` strategies. */
 export interface AgentBacktestContext {
@@ -56,20 +49,6 @@ export interface AgentBacktestContext {
   logger: Logger;
 }
 
-export interface SeedRun {
-  fold: number;
-  seed: number;
-  training: TrainOutcome;
-  test: BacktestResult;
-  metrics: Metrics;
-  /** The chosen epoch's validation score and the same score on the test window (src/agents/selection.ts). */
-  validationScore: number;
-  testScore: number;
-  margin: number;
-  /** The engines the network ran on (src/nn/plan.ts). */
-  engines: NetPlan;
-}
-
 export interface AgentRunResult {
   runs: SeedRun[];
   /** With walk-forward folds: the base seed's test windows chained on one account (the report's headline). */
@@ -82,15 +61,9 @@ export interface AgentRunResult {
   modelDir: string;
 }
 
-function fmtMetric(v: number, format: string): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (format === 'pct') return `${(v * 100).toFixed(2)}%`;
-  if (format === 'int') return v.toFixed(1);
-  if (format === 'money') return Math.round(v).toLocaleString('en-US');
-  return v.toFixed(3);
-}
-
-/** `bot backtest --strategy <agent>`: train on train, select on validation, evaluate once on test, per fold and seed. */
+/**
+ * `bot backtest --strategy <agent>`: train on train, select on validation, evaluate once on test, per fold and seed.
+ */
 export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<AgentRunResult> {
   const { settings, series, logger } = ctx;
   const recipe = checkRecipe(`strategies/${ctx.strategy.name}.ts`, ctx.strategy.recipe);
@@ -132,13 +105,15 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   const modelDir = path.join(settings.agent.modelsDir, modelName);
   if (existsSync(path.join(modelDir, 'CURRENT'))) {
     throw new UserError(
-      `${modelDir} holds retrained versions (it may be serving a paper run); choose another --name or remove the folder`,
+      `${modelDir} holds retrained versions (it may be serving a ` +
+        `paper run); choose another --name or remove the folder`,
     );
   }
   const span = (r: IndexRange) =>
     `${isoTime(candles.ts[r.from])} … ${isoTime(candles.ts[r.to - 1])} (${r.to - r.from})`;
   logger.info(
-    `agent ${ctx.strategy.name} on ${series.label}: ${folds.length} fold(s) × ${seeds} seed(s), ${epochs} epochs, backend ${backend.name}`,
+    `agent ${ctx.strategy.name} on ${series.label}: ${folds.length} fold(s) ` +
+      `× ${seeds} seed(s), ${epochs} epochs, backend ${backend.name}`,
   );
   for (const f of folds)
     logger.info(
@@ -299,151 +274,28 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     runs.map((r) => r.validationScore),
     runs.map((r) => r.testScore),
   );
-  const selectionLine =
-    `validation → test over ${runs.length} run(s): ` +
-    `Spearman ρ ${Number.isFinite(rho) ? rho.toFixed(2) : 'n/a (fewer than 3 runs or no spread)'} ` +
-    `between the chosen epoch's validation score and the same score on its test window`;
-  const sections: ReportSection[] = [];
-  const metricRows = METRIC_ROWS.filter((m) => typeof summary.mean[m.key] === 'number');
-  sections.push({
-    title: `Test metrics over ${runs.length} run(s) (${folds.length} fold(s) × ${seeds} seed(s)): mean ± sd`,
-    tables: [
-      {
-        columns: [
-          'metric',
-          'mean',
-          'sd',
-          ...runs.map((r) => `${folds.length > 1 ? `f${r.fold + 1} ` : ''}seed ${r.seed}`),
-        ],
-        rows: metricRows.map((m) => [
-          m.label,
-          fmtMetric(summary.mean[m.key] as number, m.format),
-          fmtMetric(summary.sd[m.key] ?? 0, m.format),
-          ...runs.map((r) => fmtMetric(r.metrics[m.key] as number, m.format)),
-        ]),
-      },
-    ],
-  });
-  const ensemble = ensembleKind
-    ? ensembleReport(ensembleKind, seeds, ensembleRuns, modelDir, metricRows, fmtMetric)
-    : undefined;
-  if (ensemble) sections.push(ensemble.section);
-  if (walk) {
-    sections.push({
-      title: 'Walk-forward',
-      text: `The headline result and curve chain the ${folds.length} test windows (${span(headline.range)}) on one account: each fold's model (${ensembleKind ? `the ${ensembleKind} ensemble of its ${seeds} seeds` : `seed ${baseSeed}`}) trades its own test window, continuing with the cash and units the previous fold's model ended with, so every decision is made by a model trained and selected only on candles before its window. The baselines run over the same span. The table above scores each fold's test window on its own, each from a fresh account.`,
-    });
-  }
-  const kappa = selection.turnoverCost;
-  const scoreText = kappa > 0 ? `Sharpe after costs less ${kappa} × the costs again` : 'validation Sharpe after costs';
-  const purgeText =
-    selection.windows > 1
-      ? ` with ${selection.purge} candles purged before and ${selection.embargo} embargoed after each`
-      : '';
-  sections.push({
-    title: 'Selection',
-    text:
-      `${selectionLine}. Score: ${scoreText}, mean over ${selection.windows} validation window(s)${purgeText}; ` +
-      `switching margins tried: ${(recipe.decision?.margins ?? [0]).join(', ')}.`,
-    tables: [
-      {
-        columns: [
-          'fold',
-          'seed',
-          'best epoch',
-          'margin',
-          'validation score',
-          'test score',
-          'test Sharpe',
-          'test trades',
-        ],
-        rows: runs.map((r) => [
-          r.fold + 1,
-          r.seed,
-          r.training.bestEpoch,
-          r.margin,
-          r.validationScore.toFixed(3),
-          r.testScore.toFixed(3),
-          r.metrics.sharpe.toFixed(3),
-          r.metrics.trades,
-        ]),
-      },
-    ],
-  });
-  sections.push({
-    title: 'Splits',
-    tables: [
-      {
-        columns: ['fold', 'train', 'validation', 'test'],
-        rows: folds.map((f) => [f.index + 1, span(f.train), span(f.validation), span(f.test)]),
-      },
-    ],
-  });
-  sections.push({
-    title: 'Learning',
-    text: `Each run trains on its train window, keeps the epoch (and switching margin) with the best validation score (see Selection) and is evaluated once on its test window without exploration. The model of seed ${baseSeed}${folds.length > 1 ? ' on the last fold' : ''} is saved to ${modelDir}.`,
+  const { extra, selectionLine, ensembleLine } = agentReport({
+    strategyName: ctx.strategy.name,
+    seriesLabel: series.label,
+    recipe,
+    epochs,
+    folds,
+    seeds,
+    baseSeed,
+    runs,
+    walk,
+    headline,
+    headlineMetrics,
+    summary,
+    rho,
+    selection,
+    ensembleKind,
+    ensembleRuns,
+    modelDir,
+    backendName: backend.name,
     images,
-    tables: runs.map((r) => ({
-      caption: `epochs, fold ${r.fold + 1} seed ${r.seed}`,
-      columns: [
-        ...['epoch', 'ε', 'explorations', 'buy', 'sell', 'hold', 'train PV'],
-        ...['loss', 'diagnostics', 'val Sharpe', 'val score', 'margin', 'seconds'],
-      ],
-      rows: r.training.epochs.map((e) => [
-        e.epoch,
-        e.epsilon.toFixed(3),
-        e.stats.explorations,
-        e.stats.buys,
-        e.stats.sells,
-        e.stats.holds,
-        Math.round(e.stats.portfolioValue),
-        e.stats.loss.toFixed(5),
-        formatDiagnostics(e.stats.diagnostics).trim(),
-        e.validation ? e.validation.sharpe.toFixed(3) : '',
-        e.validation?.score !== undefined ? e.validation.score.toFixed(3) : '',
-        e.validation?.margin ?? '',
-        e.seconds.toFixed(2),
-      ]),
-    })),
+    span,
   });
-  const extra: ReportExtra = {
-    title: `${ctx.strategy.name} (agent) on ${series.label}`,
-    sections,
-    json: {
-      agent: {
-        recipe,
-        epochs,
-        folds: folds.map((f) => ({ train: f.train, validation: f.validation, test: f.test })),
-        seeds: runs.map((r) => r.seed),
-        model: modelDir,
-        backend: backend.name,
-        ...(walk ? { walkForward: { range: headline.range, metrics: headlineMetrics } } : {}),
-        ...(ensemble ? { ensemble: ensemble.json } : {}),
-        mean: summary.mean,
-        sd: summary.sd,
-        selection: {
-          ...selection,
-          margins: recipe.decision?.margins ?? [0],
-          rankCorrelation: Number.isFinite(rho) ? rho : null,
-        },
-        runs: runs.map((r) => ({
-          fold: r.fold,
-          seed: r.seed,
-          bestEpoch: r.training.bestEpoch,
-          bestValidationSharpe: r.training.bestSharpe,
-          validationScore: r.validationScore,
-          testScore: r.testScore,
-          margin: r.margin,
-          stoppedEarly: r.training.stoppedEarly,
-          seconds: r.training.seconds,
-          metrics: r.metrics,
-          engines: r.engines,
-          // per epoch: the loss and the training diagnostics stable-baselines3 reports (src/agents/train.ts)
-          epochs: r.training.epochs.map((e) => ({ epoch: e.epoch, loss: e.stats.loss, ...e.stats.diagnostics })),
-        })),
-      },
-    },
-  };
   const files = await writeReport(outDir, {
     runId,
     strategy: { name: ctx.strategy.name, kind: 'agent', description: ctx.strategy.description },
@@ -471,19 +323,6 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     console.log(JSON.stringify(report, null, 2));
     return { runs, walk, summary, baselines, report, reportDir: outDir, modelDir };
   }
-  console.log(summaryTable(report));
-  if (runs.length > 1) {
-    console.log(`\ntest over ${runs.length} runs (mean ± sd):`);
-    for (const key of ['totalReturn', 'sharpe', 'maxDrawdown', 'trades', 'feesPaid'] as const) {
-      const m = METRIC_ROWS.find((r) => r.key === key);
-      if (m)
-        console.log(
-          `  ${m.label}: ${fmtMetric(summary.mean[key] as number, m.format)} ± ${fmtMetric(summary.sd[key] ?? 0, m.format)}`,
-        );
-    }
-    console.log(`  ${selectionLine}`);
-  }
-  if (ensemble) console.log(ensemble.line);
-  console.log(`\nmodel: ${path.resolve(modelDir)}\nreport: ${path.resolve(files.html)}`);
+  printAgentSummary(report, { runs, summary, selectionLine, ensembleLine }, modelDir, files.html);
   return { runs, walk, summary, baselines, report, reportDir: outDir, modelDir };
 }

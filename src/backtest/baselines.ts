@@ -36,7 +36,9 @@ interface BaselineOptions {
   timeframe?: string;
 }
 
-/** Buy-and-hold, always flat, random actions (mean ± sd over seeds) and SMA(20/50) crossover, all on the same engine. */
+/**
+ * Buy-and-hold, always flat, random actions (mean ± sd over seeds) and SMA(20/50) crossover, all on the same engine.
+ */
 export function runBaselines(o: BaselineOptions): Baselines {
   const sizing = o.sizing ?? { kind: 'all' };
   const tf = o.timeframe ?? o.candles.timeframe;

@@ -82,9 +82,16 @@ function frame(panel: Panel, title: string, lo: number, hi: number, pct = false)
   const ticks = [0, 0.5, 1].map((f) => {
     const v = lo + (hi - lo) * f;
     const y = panel.top + panel.height - f * panel.height;
-    return `<line x1="${LEFT}" x2="${LEFT + w}" y1="${y}" y2="${y}" stroke="#e5e5e5"/><text x="${LEFT - 6}" y="${y + 4}" text-anchor="end" font-size="12" fill="#555">${label(v)}</text>`;
+    return (
+      `<line x1="${LEFT}" x2="${LEFT + w}" y1="${y}" y2="${y}" stroke="#e5e5e5"/><text ` +
+      `x="${LEFT - 6}" y="${y + 4}" text-anchor="end" font-size="12" fill="#555">${label(v)}</text>`
+    );
   });
-  return `<rect x="${LEFT}" y="${panel.top}" width="${w}" height="${panel.height}" fill="none" stroke="#bbb"/>${ticks.join('')}<text x="${LEFT + 4}" y="${panel.top - 6}" font-size="14" fill="#222">${escapeXml(title)}</text>`;
+  return (
+    `<rect x="${LEFT}" y="${panel.top}" width="${w}" height="${panel.height}" fill="none" ` +
+    `stroke="#bbb"/>${ticks.join('')}<text x="${LEFT + 4}" y="${panel.top - 6}" ` +
+    `font-size="14" fill="#222">${escapeXml(title)}</text>`
+  );
 }
 
 function drawdown(values: Float64Array): Float64Array {
@@ -131,11 +138,14 @@ function equitySvg(c: EquityChartInput): string {
       ? [0, Math.floor((n - 1) / 2), n - 1]
           .map(
             (i, k) =>
-              `<text x="${x(i)}" y="${HEIGHT - 22}" text-anchor="${['start', 'middle', 'end'][k]}" font-size="12" fill="#555">${date(c.timestamps[i])}</text>`,
+              `<text x="${x(i)}" y="${HEIGHT - 22}" text-anchor="${['start', 'middle', 'end'][k]}" ` +
+              `font-size="12" fill="#555">${date(c.timestamps[i])}</text>`,
           )
           .join('')
       : '';
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" font-family="DejaVu Sans, Arial, sans-serif">
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" ` +
+    `height="${HEIGHT}" font-family="DejaVu Sans, Arial, sans-serif">
 <rect width="100%" height="100%" fill="#ffffff"/>
 <text x="${LEFT}" y="30" font-size="18" fill="#111">${escapeXml(c.title)}</text>
 ${frame(price, 'price (close) — ▲ buy fills, ▼ sell fills', plo, phi)}
@@ -148,7 +158,8 @@ ${frame(dd, 'drawdown from peak (red: strategy, grey: benchmark)', dlo, 0, true)
 <polyline points="${path(ddB, dlo, 0, dd)}" fill="none" stroke="#9ca3af" stroke-width="1"/>
 <polyline points="${path(ddS, dlo, 0, dd)}" fill="none" stroke="#dc2626" stroke-width="1.4"/>
 ${xLabels}
-</svg>`;
+</svg>`
+  );
 }
 
 /** Renders the equity chart to a PNG file through sharp. */

@@ -39,7 +39,8 @@ export async function runModelBacktest(req: ModelBacktestRequest): Promise<Backt
     const from = Math.max(asked.from, agent.warmup);
     if (asked.to - from < MIN_RANGE_CANDLES) {
       throw new UserError(
-        `${series.label}: the model needs ${agent.warmup} candles of history before its first decision; the range leaves ${Math.max(0, asked.to - from)}`,
+        `${series.label}: the model needs ${agent.warmup} candles of history before ` +
+          `its first decision; the range leaves ${Math.max(0, asked.to - from)}`,
       );
     }
     if (from > asked.from)
@@ -49,7 +50,8 @@ export async function runModelBacktest(req: ModelBacktestRequest): Promise<Backt
     const trained = agent.meta.trainingWindow;
     if (Date.parse(trained.to) >= candles.ts[from]) {
       logger.warn(
-        `the range starts before the end of the model's training window (${trained.from} … ${trained.to}): not out of sample`,
+        `the range starts before the end of the model's training ` +
+          `window (${trained.from} … ${trained.to}): not out of sample`,
       );
     }
     const costs = recipeCosts(agent.recipe, settings.account);

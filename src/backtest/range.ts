@@ -26,7 +26,8 @@ export function rangeIndices(
   if (to - from === 0) throw new UserError(`no candles in ${span} in ${label}`);
   if (to - from < MIN_RANGE_CANDLES) {
     throw new UserError(
-      `range ${span} holds ${to - from} candle${to - from === 1 ? '' : 's'} of ${label}; a backtest needs at least ${MIN_RANGE_CANDLES}`,
+      `range ${span} holds ${to - from} candle${to - from === 1 ? '' : 's'} ` +
+        `of ${label}; a backtest needs at least ${MIN_RANGE_CANDLES}`,
     );
   }
   return { from, to };

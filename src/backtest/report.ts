@@ -264,7 +264,8 @@ function imageTag(dir: string, img: ReportImage): string {
   } catch {
     return `<p class="missing">missing image ${esc(img.file)}</p>`;
   }
-  return `<figure><img alt="${esc(img.caption)}" src="data:image/png;base64,${data}"/><figcaption>${esc(img.caption)}</figcaption></figure>`;
+  const tag = `<img alt="${esc(img.caption)}" src="data:image/png;base64,${data}"/>`;
+  return `<figure>${tag}<figcaption>${esc(img.caption)}</figcaption></figure>`;
 }
 
 function tableHtml(t: ReportTable): string {
@@ -321,6 +322,12 @@ function renderHtml(
     }
   }
   const d = report.data;
+  const market = `${esc(d.exchange)} ${esc(d.symbol)} ${esc(d.timeframe)}`;
+  const span = `${esc(d.from)} … ${esc(d.to)}`;
+  const dataLine = `${esc(d.label)} — ${market}, ${span}, ${d.candles} candles (${esc(d.origin)})`;
+  const fillRule = "Decisions at each candle's close fill at the next candle's open plus slippage and fees.";
+  const equityCaption = 'price with fills; portfolio value vs buy and hold; drawdown';
+  const equityImage = imageTag(dir, { file: path.basename(files.png), caption: equityCaption });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(report.title)}</title>
 <style>
@@ -333,13 +340,13 @@ pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:12px}.note{color:#924
 </style></head><body>
 <h1>${esc(report.title)}</h1>
 <p>${esc(report.strategy.name)} (${esc(report.strategy.kind)}): ${esc(report.strategy.description)}</p>
-<p>${esc(d.label)} — ${esc(d.exchange)} ${esc(d.symbol)} ${esc(d.timeframe)}, ${esc(d.from)} … ${esc(d.to)}, ${d.candles} candles (${esc(d.origin)})</p>
+<p>${dataLine}</p>
 ${d.notice ? `<p class="note">${esc(d.notice)}</p>` : ''}
-<p>Run ${esc(report.runId)}, created ${esc(report.createdAt)}. Decisions at each candle's close fill at the next candle's open plus slippage and fees.</p>
+<p>Run ${esc(report.runId)}, created ${esc(report.createdAt)}. ${fillRule}</p>
 <h2>Summary</h2>
 ${summary}
 <h2>Equity</h2>
-${imageTag(dir, { file: path.basename(files.png), caption: 'price with fills; portfolio value vs buy and hold; drawdown' })}
+${equityImage}
 ${extraParts.join('\n')}
 <h2>Trades</h2>
 ${tradeTable}

@@ -10,7 +10,8 @@ export function stitchResults(parts: readonly BacktestResult[], policy: string):
   for (let k = 1; k < parts.length; k++) {
     if (parts[k].range.from !== parts[k - 1].range.to - 1) {
       throw new Error(
-        `stitchResults: part ${k} starts at ${parts[k].range.from}, not at the previous part's last candle ${parts[k - 1].range.to - 1}`,
+        `stitchResults: part ${k} starts at ${parts[k].range.from}, not ` +
+          `at the previous part's last candle ${parts[k - 1].range.to - 1}`,
       );
     }
   }

@@ -11,6 +11,9 @@
  *   2: [candles and volume (up 1.0 / down 0.5), lines (main 1.0 / secondary 0.5)]
  *   3: RGB for people and models alike — red = down candles/volume, green = up, blue = lines (main 1.0 / secondary 0.5)
  *   4: [down, up, main lines (MA, RSI, MACD), secondary lines (Bollinger, RSI 30/70 guides, MACD signal and histogram)]
+ *   4 with `layers` (issue 16): one channel per element of the chart — [candles (up 1.0 / down 0.5), MA 1.0 and
+ *      Bollinger 0.5, volume (up 1.0 / down 0.5), RSI or MACD (main 1.0 / secondary 0.5)] — so the network never has
+ *      to tell a candle from a line that crosses it.
  */
 import { sliceCandles, type Candles } from '../core/candles.ts';
 import { bollinger, macd, rsi } from '../features/indicators.ts';
@@ -25,18 +28,39 @@ const BOLLINGER_PERIOD = 20;
 const RSI_PERIOD = 14;
 const MACD_WARMUP = 26 + 9 - 2;
 
+/** Ink of each element: price-panel candles and lines, volume bars, oscillator (RSI, MACD) lines. */
 interface Inks {
   up: number[];
   down: number[];
   main: number[];
   second: number[];
+  volumeUp: number[];
+  volumeDown: number[];
+  oscMain: number[];
+  oscSecond: number[];
+}
+
+/** Volume is drawn like the candles and oscillators like the price lines, except in the `layers` layout. */
+function shared(ink: Pick<Inks, 'up' | 'down' | 'main' | 'second'>): Inks {
+  return { ...ink, volumeUp: ink.up, volumeDown: ink.down, oscMain: ink.main, oscSecond: ink.second };
 }
 
 const INKS: Record<1 | 2 | 3 | 4, Inks> = {
-  1: { up: [1], down: [0.5], main: [0.8], second: [0.4] },
-  2: { up: [1, 0], down: [0.5, 0], main: [0, 1], second: [0, 0.5] },
-  3: { up: [0, 1, 0], down: [1, 0, 0], main: [0, 0, 1], second: [0, 0, 0.5] },
-  4: { up: [0, 1, 0, 0], down: [1, 0, 0, 0], main: [0, 0, 1, 0], second: [0, 0, 0, 1] },
+  1: shared({ up: [1], down: [0.5], main: [0.8], second: [0.4] }),
+  2: shared({ up: [1, 0], down: [0.5, 0], main: [0, 1], second: [0, 0.5] }),
+  3: shared({ up: [0, 1, 0], down: [1, 0, 0], main: [0, 0, 1], second: [0, 0, 0.5] }),
+  4: shared({ up: [0, 1, 0, 0], down: [1, 0, 0, 0], main: [0, 0, 1, 0], second: [0, 0, 0, 1] }),
+};
+
+const LAYERS: Inks = {
+  up: [1, 0, 0, 0],
+  down: [0.5, 0, 0, 0],
+  main: [0, 1, 0, 0],
+  second: [0, 0.5, 0, 0],
+  volumeUp: [0, 0, 1, 0],
+  volumeDown: [0, 0, 0.5, 0],
+  oscMain: [0, 0, 0, 1],
+  oscSecond: [0, 0, 0, 0.5],
 };
 
 interface PanelBox {
@@ -85,7 +109,7 @@ export class CandleRenderer extends FrameRenderer {
     super(spec, lookback);
     this.lookback = lookback;
     this.boxes = candleLayout(spec);
-    this.ink = INKS[spec.channels];
+    this.ink = spec.layers ? LAYERS : INKS[spec.channels];
     this.bodyFrom = new Int32Array(spec.bars);
     this.bodyTo = new Int32Array(spec.bars);
     this.wick = new Int32Array(spec.bars);
@@ -170,7 +194,7 @@ export class CandleRenderer extends FrameRenderer {
         this.bodyTo[k],
         bottom - rows + 1,
         bottom,
-        c.close[i] >= c.open[i] ? this.ink.up : this.ink.down,
+        c.close[i] >= c.open[i] ? this.ink.volumeUp : this.ink.volumeDown,
       );
     }
   }
@@ -179,10 +203,10 @@ export class CandleRenderer extends FrameRenderer {
     const r = rsi(c.close, RSI_PERIOD);
     const y = (v: number) => rowOf(v, 0, 100, box.top, box.rows);
     for (let x = 0; x < f.width; x += 2) {
-      plot(f, x, y(30), this.ink.second);
-      plot(f, x, y(70), this.ink.second);
+      plot(f, x, y(30), this.ink.oscSecond);
+      plot(f, x, y(70), this.ink.oscSecond);
     }
-    this.polyline(f, w0, r, y, this.ink.main);
+    this.polyline(f, w0, r, y, this.ink.oscMain);
   }
 
   private drawMacd(f: Frame, c: Candles, w0: number, box: PanelBox): void {
@@ -198,10 +222,10 @@ export class CandleRenderer extends FrameRenderer {
     const y = (v: number) => rowOf(v, lo, hi, box.top, box.rows);
     const zero = y(0);
     for (let k = 0; k < this.spec.bars; k++) {
-      fillRect(f, this.bodyFrom[k], this.bodyTo[k], zero, y(m.histogram[w0 + k]), this.ink.second);
+      fillRect(f, this.bodyFrom[k], this.bodyTo[k], zero, y(m.histogram[w0 + k]), this.ink.oscSecond);
     }
-    this.polyline(f, w0, m.signal, y, this.ink.second);
-    this.polyline(f, w0, m.macd, y, this.ink.main);
+    this.polyline(f, w0, m.signal, y, this.ink.oscSecond);
+    this.polyline(f, w0, m.macd, y, this.ink.oscMain);
   }
 
   /** A line through the wick columns of the window's bars; bar k's value is values[at + k]. */

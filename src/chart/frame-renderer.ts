@@ -33,7 +33,8 @@ export abstract class FrameRenderer implements ImageRenderer {
       throw new UserError(`image sequence needs at least 1 frame (got ${frames})`);
     if (!Number.isInteger(t) || t - frames + 1 < this.warmup || t >= candles.close.length) {
       throw new UserError(
-        `cannot render the window ending at candle ${t}: needs ${this.warmup} earlier candles and t < ${candles.close.length}`,
+        `cannot render the window ending at candle ${t}: needs ${this.warmup} ` +
+          `earlier candles and t < ${candles.close.length}`,
       );
     }
     if (offset < 0 || offset + frames * this.frameSize > out.length)

@@ -10,7 +10,9 @@ export type { ImageRenderer, ImageSpec, ImageStyle, PanelKind } from './spec.ts'
 export { formatImageSpec, parseImageSpec, validateImageSpec } from './spec.ts';
 export { contactSheet, enlarge, readPng, toBytes, viewable, writePng } from './png.ts';
 
-/** A renderer for a spec (checked: a bad spec → UserError). Renderers keep small scratch buffers: one per thread of use. */
+/**
+ * A renderer for a spec (checked: a bad spec → UserError). Renderers keep small scratch buffers: one per thread of use.
+ */
 export function createImageRenderer(spec: ImageSpec): ImageRenderer {
   const checked = validateImageSpec(spec);
   return checked.style === 'ohlc' ? new OhlcRenderer(checked) : new CandleRenderer(checked);

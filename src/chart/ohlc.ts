@@ -63,7 +63,8 @@ export class OhlcRenderer extends FrameRenderer {
         if (v > hi) hi = v;
       }
     }
-    if (!Number.isFinite(lo) || !Number.isFinite(hi)) return; // a window of bad prices draws nothing rather than garbage
+    // a window of bad prices draws nothing rather than garbage
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) return;
     if (ma) {
       const frame: Frame = { buf: out, base, width, height, channels: 1 };
       let prevY = rowOf(maValues[0], lo, hi, priceTop, priceRows);

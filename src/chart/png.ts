@@ -81,17 +81,36 @@ export async function readPng(file: string): Promise<DecodedImage> {
   };
 }
 
+/** RGB of each channel of a `layers` image: candles white, MA/Bollinger orange, volume grey, RSI/MACD cyan. */
+const LAYER_COLOURS = [
+  [1, 1, 1],
+  [1, 0.6, 0],
+  [0.7, 0.7, 0.7],
+  [0, 0.9, 1],
+];
+
 /**
  * What people look at: 1- and 3-channel frames as they are; 2- and 4-channel frames as their channels side by side
- * in grey (a 4-channel RGBA PNG would hide the candles behind the alpha channel). Same pixel values either way.
+ * in grey (a 4-channel RGBA PNG would hide the candles behind the alpha channel), same pixel values; a 4-channel
+ * `layers` image (one element per channel) as one colour chart, each channel in its colour (brightest wins).
  */
 export function viewable(
   pixels: Float32Array,
   width: number,
   height: number,
   channels: number,
+  layers = false,
 ): { pixels: Float32Array; width: number; height: number; channels: 1 | 3 } {
   if (channels === 1 || channels === 3) return { pixels, width, height, channels };
+  if (layers && channels === 4) {
+    const out = new Float32Array(width * height * 3);
+    for (let p = 0; p < width * height; p++)
+      for (let ch = 0; ch < 4; ch++) {
+        const v = pixels[p * 4 + ch];
+        for (let c = 0; c < 3; c++) out[p * 3 + c] = Math.max(out[p * 3 + c], v * LAYER_COLOURS[ch][c]);
+      }
+    return { pixels: out, width, height, channels: 3 };
+  }
   const gap = 1;
   const outWidth = channels * width + (channels - 1) * gap;
   const out = new Float32Array(outWidth * height).fill(0.25);

@@ -20,6 +20,11 @@ export interface ImageSpec {
   panels?: PanelKind[];
   /** candles: Bollinger bands (20, 2) on the price panel. */
   bollinger?: boolean;
+  /**
+   * candles, 4 channels: one channel per element — candles, MA and Bollinger lines, volume, RSI/MACD — instead of
+   * [down, up, main lines, secondary lines] (issue 16).
+   */
+  layers?: boolean;
 }
 
 const PANELS: readonly PanelKind[] = ['volume', 'rsi', 'macd'];
@@ -45,8 +50,8 @@ export function validateImageSpec(spec: ImageSpec): ImageSpec {
         `image spec: ohlc images are 3 pixels per bar, so width must be 3 × bars = ${3 * bars} (got ${width})`,
       );
     if (channels !== 1) throw new UserError('image spec: ohlc images have 1 channel');
-    if (spec.panels?.length || spec.bollinger)
-      throw new UserError('image spec: panels and bollinger belong to the candles style');
+    if (spec.panels?.length || spec.bollinger || spec.layers)
+      throw new UserError('image spec: panels, bollinger and layers belong to the candles style');
   } else {
     if (spec.volume)
       throw new UserError(
@@ -54,6 +59,8 @@ export function validateImageSpec(spec: ImageSpec): ImageSpec {
       );
     if (width < bars)
       throw new UserError(`image spec: candles need at least 1 pixel per bar (width ${width} < bars ${bars})`);
+    if (spec.layers && channels !== 4)
+      throw new UserError(`image spec: layers draws candles, lines, volume, RSI/MACD in 4 channels (got c${channels})`);
     for (const p of spec.panels ?? [])
       if (!PANELS.includes(p))
         throw new UserError(`image spec: unknown panel "${String(p)}" (use ${PANELS.join(', ')})`);
@@ -69,8 +76,10 @@ export function validateImageSpec(spec: ImageSpec): ImageSpec {
 }
 
 /**
- * Reads `style:HxW:bars[:option…]`, e.g. `ohlc:64x60:20`, `ohlc:32x15:5:novol`, `candles:64x64:20:c4:ma20:bb:volume:rsi`.
- * Options: `c<N>` channels, `ma<N>` moving average, `noma`, `vol`/`novol`, `bb`, and panel names `volume`, `rsi`, `macd`.
+ * Reads `style:HxW:bars[:option…]`, e.g. `ohlc:64x60:20`, `ohlc:32x15:5:novol`,
+ * `candles:64x64:20:c4:ma20:bb:volume:rsi`.
+ * Options: `c<N>` channels, `ma<N>` moving average, `noma`, `vol`/`novol`, `bb`, `layers` (4 channels, one per
+ * element: candles, MA/Bollinger, volume, RSI/MACD), and panel names `volume`, `rsi`, `macd`.
  * ohlc defaults follow Jiang, Kelly & Xiu: MA over `bars` candles and volume bars.
  */
 export function parseImageSpec(text: string): ImageSpec {
@@ -78,7 +87,8 @@ export function parseImageSpec(text: string): ImageSpec {
   const m = parts.length >= 3 ? /^(\d+)x(\d+)$/.exec(parts[1]) : null;
   if (!m || !/^\d+$/.test(parts[2])) {
     throw new UserError(
-      `image spec "${text}": expected style:HEIGHTxWIDTH:BARS[:options], e.g. ohlc:64x60:20 or candles:64x64:20:c4:ma20:volume:rsi`,
+      `image spec "${text}": expected style:HEIGHTxWIDTH:BARS[:options], ` +
+        'e.g. ohlc:64x60:20 or candles:64x64:20:c4:ma20:volume:rsi',
     );
   }
   const style = parts[0] as ImageStyle;
@@ -95,12 +105,15 @@ export function parseImageSpec(text: string): ImageSpec {
     else if (opt === 'novol') spec.volume = false;
     else if (opt === 'vol') spec.volume = true;
     else if (opt === 'bb') spec.bollinger = true;
+    else if (opt === 'layers') spec.layers = true;
     else if ((PANELS as readonly string[]).includes(opt)) (spec.panels ??= []).push(opt as PanelKind);
     else
       throw new UserError(
-        `image spec "${text}": unknown option "${opt}" (c1..c4, maN, noma, vol, novol, bb, volume, rsi, macd)`,
+        `image spec "${text}": unknown option "${opt}" (c1..c4, maN, noma, vol, novol, bb, layers, volume, rsi, macd)`,
       );
   }
+  // `layers` means 4 channels unless a c<N> says otherwise (and validation then names the conflict)
+  if (spec.layers && !parts.slice(3).some((o) => /^c\d$/.test(o))) spec.channels = 4;
   return validateImageSpec(spec);
 }
 
@@ -112,6 +125,7 @@ export function formatImageSpec(spec: ImageSpec): string {
   else if (spec.style === 'ohlc') parts.push('noma');
   if (spec.style === 'ohlc') parts.push(spec.volume ? 'vol' : 'novol');
   if (spec.bollinger) parts.push('bb');
+  if (spec.layers) parts.push('layers');
   for (const p of spec.panels ?? []) parts.push(p);
   return parts.join(':');
 }

@@ -1,4 +1,6 @@
-/** `--at TIME` of `bot chart` and `bot predict`: the candle it names in a series, or one line saying which range exists. */
+/**
+ * `--at TIME` of `bot chart` and `bot predict`: the candle it names in a series, or one line saying which range exists.
+ */
 import type { Series } from '../data/source.ts';
 import { UserError } from '../core/errors.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';

@@ -1,4 +1,6 @@
-/** Loading config: config/default.json, an optional file and flag overrides, merged and validated in one line of error. */
+/**
+ * Loading config: config/default.json, an optional file and flag overrides, merged and validated in one line of error.
+ */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';

@@ -1,4 +1,7 @@
-/** API credentials, read from the environment only: `<EXCHANGE>_API_KEY` / `<EXCHANGE>_API_SECRET`, else `BOT_API_KEY` / `BOT_API_SECRET`. */
+/**
+ * API credentials, read from the environment only: `<EXCHANGE>_API_KEY` / `<EXCHANGE>_API_SECRET`, else `BOT_API_KEY` /
+ * `BOT_API_SECRET`.
+ */
 interface Credentials {
   apiKey: string;
   secret: string;
@@ -14,7 +17,10 @@ export function credentialsFromEnv(exchangeId: string, env: NodeJS.ProcessEnv = 
 
 const SECRET_NAME = /(KEY|SECRET|TOKEN|PASSWORD|PASSPHRASE|PRIVATE)/i;
 
-/** Every environment value that looks like a secret, for redaction in logs. Short values are skipped to avoid masking ordinary words. */
+/**
+ * Every environment value that looks like a secret, for redaction in logs. Short values are skipped to avoid masking
+ * ordinary words.
+ */
 export function secretValuesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
   const values = new Set<string>();
   for (const [name, value] of Object.entries(env)) {

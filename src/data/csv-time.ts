@@ -27,8 +27,13 @@ export function zoneFormatter(tz: string): Intl.DateTimeFormat {
   }
 }
 
-const DATE_RE =
-  /^(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+// date, then an optional time (with seconds and milliseconds), then an optional zone
+const DATE_RE = new RegExp(
+  String.raw`^(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})` +
+    String.raw`(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?` +
+    String.raw`\s*(Z|[+-]\d{2}:?\d{2})?$`,
+  'i',
+);
 
 /** Parses a time cell into ms UTC, or NaN. Wall-clock times without an offset are read in `tz`. */
 export function parseCsvTime(raw: string, tz: string, fmt: Intl.DateTimeFormat): number {

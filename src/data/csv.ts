@@ -126,7 +126,8 @@ function detectLayout(header: string[], where: string, at: number): Layout {
   }
   if (time < 0)
     throw new UserError(
-      `${where}: no time column (expected one named timestamp or date, or an unnamed first column); header is "${header.join(',')}"`,
+      `${where}: no time column (expected one named timestamp or date, ` +
+        `or an unnamed first column); header is "${header.join(',')}"`,
     );
   if (names.includes('날짜') || names.includes('vol.') || names.includes('변동 %') || names.includes('change %'))
     flavour = 'investing';
@@ -343,7 +344,8 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
     const off = d % step;
     if (Math.min(off, step - off) > slack) {
       throw new UserError(
-        `${file}:${rows[i].line}: mixed timeframe: ${isoTime(rows[i].ts)} is ${d / 60_000} min after the previous row, not a multiple of ${timeframe}`,
+        `${file}:${rows[i].line}: mixed timeframe: ${isoTime(rows[i].ts)} ` +
+          `is ${d / 60_000} min after the previous row, not a multiple of ${timeframe}`,
       );
     }
   }

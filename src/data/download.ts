@@ -43,7 +43,8 @@ export async function downloadToStore(
   const result: DownloadResult = { fetched: 0, stored: 0, pages: 0, ranges };
   for (const range of ranges) {
     log().info(
-      `downloading ${exchange} ${symbol} ${timeframe} from ${isoTime(range.from)}${range.to !== undefined ? ` to ${isoTime(range.to)}` : ''}`,
+      `downloading ${exchange} ${symbol} ${timeframe} ` +
+        `from ${isoTime(range.from)}${range.to !== undefined ? ` to ${isoTime(range.to)}` : ''}`,
     );
     const pages = pageClosedCandles(ex, symbol, timeframe, range.from, range.to, {
       ...opts,

@@ -89,8 +89,13 @@ export function createExchange(config: ExchangeSettings): Exchange {
 
 export type FaultKind = 'unreachable' | 'transient' | 'fatal';
 
-const UNREACHABLE =
-  /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|getaddrinfo|ConnectionRefused|DNSError|FailedToOpenSocket/i;
+const UNREACHABLE = new RegExp(
+  [
+    ...['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'getaddrinfo'],
+    ...['ConnectionRefused', 'DNSError', 'FailedToOpenSocket'],
+  ].join('|'),
+  'i',
+);
 
 /** Whether an error is worth retrying: network faults, timeouts, 429, 418, 5xx (by class or by HTTP status). */
 export function classifyError(error: unknown, httpStatus?: number): FaultKind {
@@ -106,7 +111,9 @@ export function classifyError(error: unknown, httpStatus?: number): FaultKind {
   return 'fatal';
 }
 
-/** The exchange did not answer at all (no route, DNS failure, refused, timeouts): callers may fall back to offline data. */
+/**
+ * The exchange did not answer at all (no route, DNS failure, refused, timeouts): callers may fall back to offline data.
+ */
 export class ExchangeUnreachableError extends UserError {
   override name = 'ExchangeUnreachableError';
 }
@@ -127,7 +134,10 @@ export function shortError(e: unknown): string {
 
 /** What `bot data download` adds to an unreachable exchange (paper and live retry instead; they take no files). */
 export function offlineHint(): string {
-  return 'work offline with --data FILE (a CSV of candles), --sample (bundled S&P 500 daily), or store a CSV with `bot data import FILE`';
+  return (
+    'work offline with --data FILE (a CSV of candles), --sample ' +
+    '(bundled S&P 500 daily), or store a CSV with `bot data import FILE`'
+  );
 }
 
 /**
@@ -182,7 +192,10 @@ export async function loadMarkets(ex: Exchange, retry: RetryOptions): Promise<vo
   await withRetry(`${ex.id}: loading markets`, () => ex.loadMarkets(true), retry);
 }
 
-/** Runs `fn` after loading the markets when they are missing (forcing a reload past a failed load): one try of a retried call. */
+/**
+ * Runs `fn` after loading the markets when they are missing (forcing a reload past a failed load): one try of a retried
+ * call.
+ */
 export async function withMarkets<T>(ex: Exchange, fn: () => Promise<T>): Promise<T> {
   if (!marketsLoaded(ex)) await ex.loadMarkets(true);
   return fn();
@@ -271,7 +284,8 @@ export async function* pageClosedCandles(
   const fill = () => {
     while (pending.length < depth && next < end) {
       const rows = fetchWindow(next);
-      rows.catch(() => undefined); // awaited in order below; this only keeps a later window's failure from going unhandled
+      // awaited in order below; this only keeps a later window's failure from going unhandled
+      rows.catch(() => undefined);
       pending.push({ from: next, rows });
       next += span;
     }

@@ -1,4 +1,6 @@
-/** Loading a candle series for a command: a CSV file, the bundled sample, or the store (downloading what is missing). */
+/**
+ * Loading a candle series for a command: a CSV file, the bundled sample, or the store (downloading what is missing).
+ */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { MarketDataSettings } from './config.ts';
@@ -109,7 +111,8 @@ export async function loadSeries(req: SeriesRequest): Promise<Series> {
     if (stored.ts.length > 0) return { candles: stored, label: `${label} (store)`, origin: 'store' };
     if (req.download === false || store.lastTs(id, symbol, timeframe) !== undefined) {
       throw new UserError(
-        `no stored candles for ${label}${describeRange(from, to)}; run \`bot data download\`, or use --data FILE or --sample`,
+        `no stored candles for ${label}${describeRange(from, to)}; ` +
+          `run \`bot data download\`, or use --data FILE or --sample`,
       );
     }
     try {
@@ -126,11 +129,13 @@ export async function loadSeries(req: SeriesRequest): Promise<Series> {
     } catch (e) {
       if (e instanceof UserError && e.name === 'ExchangeUnreachableError' && !req.offlineFallback) {
         throw new UserError(
-          `nothing is stored for ${label} and ${id} cannot be reached: store a CSV with \`bot data import FILE\`, or use --data FILE or --sample`,
+          `nothing is stored for ${label} and ${id} cannot be reached: store a ` +
+            `CSV with \`bot data import FILE\`, or use --data FILE or --sample`,
         );
       }
       if (e instanceof UserError && e.name === 'ExchangeUnreachableError') {
-        const notice = `${id} cannot be reached, so this runs on the bundled sample (S&P 500 daily) instead; ${offlineNote()}`;
+        const notice =
+          `${id} cannot be reached, so this runs on the ` + `bundled sample (S&P 500 daily) instead; ${offlineNote()}`;
         log().warn(notice); // the CLI's console transport shows it as one line; the report carries `notice`
         const candles = filterRange(loadSample(), from, to);
         return nonEmpty({ candles, label: 'bundled sample S&P 500 1d', origin: 'sample', notice }, from, to);

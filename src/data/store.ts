@@ -127,7 +127,8 @@ export class CandleStore {
       `INSERT INTO candles (exchange, symbol, timeframe, ts, open, high, low, close, volume)
        VALUES (@exchange, @symbol, @timeframe, @ts, @open, @high, @low, @close, @volume)
        ON CONFLICT (exchange, symbol, timeframe, ts) DO UPDATE SET
-         open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close, volume = excluded.volume
+         open = excluded.open, high = excluded.high, low = excluded.low,
+         close = excluded.close, volume = excluded.volume
        WHERE open IS NOT excluded.open OR high IS NOT excluded.high OR low IS NOT excluded.low
           OR close IS NOT excluded.close OR volume IS NOT excluded.volume`,
     );
@@ -261,7 +262,10 @@ export class CandleStore {
     return run();
   }
 
-  /** Missing candle ranges of one series (an exchange that skips empty intervals leaves these; they are facts, not errors). */
+  /**
+   * Missing candle ranges of one series (an exchange that skips empty intervals leaves these; they are facts, not
+   * errors).
+   */
   gaps(exchange: string, symbol: string, timeframe: string, from = -Infinity, to = Infinity): GapRange[] {
     const step = timeframeMs(timeframe);
     const rows = this.db
@@ -285,12 +289,15 @@ export class CandleStore {
   coverage(exchange: string, symbol: string, timeframe: string): TimeRange[] {
     return this.db
       .prepare(
-        'SELECT from_ts AS "from", to_ts AS "to" FROM candle_coverage WHERE exchange = ? AND symbol = ? AND timeframe = ? ORDER BY from_ts',
+        `SELECT from_ts AS "from", to_ts AS "to" FROM candle_coverage WHERE
+          exchange = ? AND symbol = ? AND timeframe = ? ORDER BY from_ts`,
       )
       .all(exchange, symbol, timeframe) as TimeRange[];
   }
 
-  /** Stores downloaded rows and marks [from, to) as downloaded, in one transaction. Returns rows inserted or changed. */
+  /**
+   * Stores downloaded rows and marks [from, to) as downloaded, in one transaction. Returns rows inserted or changed.
+   */
   storeDownload(
     exchange: string,
     symbol: string,

@@ -87,7 +87,10 @@ export function atr(c: Candles, period = 14): Float64Array {
   return wilder(trueRange(c), period, 1);
 }
 
-/** Stochastic %K (first at period−1) and %D = SMA(signalPeriod) of %K, 0..100; a flat window gives %K = 0 as the library. */
+/**
+ * Stochastic %K (first at period−1) and %D = SMA(signalPeriod) of %K, 0..100; a flat window gives %K = 0 as the
+ * library.
+ */
 export function stochastic(c: Candles, period = 14, signalPeriod = 3): { k: Float64Array; d: Float64Array } {
   const n = c.close.length;
   const hi = rollingMax(c.high, period);
@@ -186,7 +189,9 @@ export function mfi(c: Candles, period = 14): Float64Array {
   return out;
 }
 
-/** On-balance volume, starting from 0 at index 0 (technicalindicators starts its output at index 1 with the first step). */
+/**
+ * On-balance volume, starting from 0 at index 0 (technicalindicators starts its output at index 1 with the first step).
+ */
 export function obv(c: Candles): Float64Array {
   const n = c.close.length;
   const out = new Float64Array(n);

@@ -42,7 +42,8 @@ export function fitScaler(kind: ScalerKind, m: FeatureMatrix, fromRow: number, t
   const to = Math.min(toRow, m.rows);
   if (to - from < 2) {
     throw new UserError(
-      `scaler needs at least 2 training rows after the ${m.firstValidRow}-row feature warm-up (got rows ${fromRow}..${toRow} of ${m.rows})`,
+      `scaler needs at least 2 training rows after the ${m.firstValidRow}-row ` +
+        `feature warm-up (got rows ${fromRow}..${toRow} of ${m.rows})`,
     );
   }
   const center: number[] = [];
@@ -99,7 +100,8 @@ export function applyScaler(
 ): Float32Array {
   if (state.columns.length !== m.cols || state.columns.some((name, i) => name !== m.names[i])) {
     throw new UserError(
-      `scaler was fitted on columns of ${state.version} (${state.columns.length} columns) but the features are ${m.version} (${m.cols} columns)`,
+      `scaler was fitted on columns of ${state.version} (${state.columns.length} ` +
+        `columns) but the features are ${m.version} (${m.cols} columns)`,
     );
   }
   if (out.length < m.rows * m.cols)

@@ -162,7 +162,8 @@ export function tradesFingerprint(trades: readonly Trade[]): string {
   const h = createHash('sha256');
   for (const t of trades) {
     h.update(
-      `${t.index},${t.ts},${t.side},${t.price},${t.units},${t.gross},${t.fee},${t.tax},${t.realizedPnl},${t.cash},${t.unitsAfter}\n`,
+      `${t.index},${t.ts},${t.side},${t.price},${t.units},${t.gross},${t.fee},` +
+        `${t.tax},${t.realizedPnl},${t.cash},${t.unitsAfter}\n`,
     );
   }
   return h.digest('hex');

@@ -98,7 +98,10 @@ export function planOrder(
   return out;
 }
 
-/** Executes a planned order at `refPrice` (the next candle's open). Returns true on a fill; a refused order is counted by the account. */
+/**
+ * Executes a planned order at `refPrice` (the next candle's open). Returns true on a fill; a refused order is counted
+ * by the account.
+ */
 export function executeOrder(account: Account, order: Order, refPrice: number): boolean {
   if (order.side === BUY) return account.buy(refPrice, order.spend);
   if (order.side === SELL) return account.sell(refPrice, order.units);

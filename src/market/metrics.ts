@@ -19,7 +19,10 @@ export interface Metrics {
   sortino: number;
   /** Largest fall from a running peak, as a positive fraction. */
   maxDrawdown: number;
-  /** Longest stretch under a previous peak: candles closing below it, and days from the peak to the recovery (or the end). */
+  /**
+   * Longest stretch under a previous peak: candles closing below it, and days from the peak to the recovery (or the
+   * end).
+   */
   maxDrawdownCandles: number;
   maxDrawdownDays: number;
   /** annualReturn / maxDrawdown (0 when there was no drawdown). */

@@ -44,7 +44,8 @@ function checkReward(r: RewardOptions): void {
       return;
     default:
       throw new UserError(
-        `reward: unknown kind "${(r as { kind: string }).kind}" (use delayed, logReturn, excessLogReturn, sharpe or drawdown)`,
+        `reward: unknown kind "${(r as { kind: string }).kind}" (use ` +
+          `delayed, logReturn, excessLogReturn, sharpe or drawdown)`,
       );
   }
 }

@@ -95,7 +95,8 @@ export class TradingEnv {
     this.builder = new ObservationBuilder(options);
     if (from < this.builder.firstT) {
       throw new UserError(
-        `range starts at candle ${from} but observations need history: the first usable candle is ${this.builder.firstT}`,
+        `range starts at candle ${from} but observations need ` +
+          `history: the first usable candle is ${this.builder.firstT}`,
       );
     }
     if (options.stopLoss !== undefined && !(options.stopLoss > 0 && options.stopLoss < 1)) {
@@ -146,7 +147,8 @@ export class TradingEnv {
   }
 
   /**
-   * Starts an episode with a fresh account: the whole range, or (random episodes) a seeded random start and fixed length.
+   * Starts an episode with a fresh account: the whole range, or (random episodes) a seeded random start and fixed
+   * length.
    * `from` forces the start; `seed` reseeds the episode-start generator.
    */
   reset(options: { from?: number; seed?: number } = {}): Observation {
@@ -175,7 +177,8 @@ export class TradingEnv {
 
   /**
    * Acts on the decision for the current candle t: action 0 buy, 1 sell, 2 hold; `confidence` scales confidence sizing;
-   * `targetPosition` (0..1) drives target sizing. The order fills at t+1's open; reward and observation are at t+1's close.
+   * `targetPosition` (0..1) drives target sizing. The order fills at t+1's open; reward and observation are at t+1's
+   * close.
    */
   step(action: number, confidence: number, targetPosition?: number): StepResult {
     if (this.finished) throw new Error('TradingEnv.step called on a finished episode: call reset() first');

@@ -16,7 +16,9 @@ import type { HeadLoss, StepStats } from './head-loss.ts';
 /** How the policy head's numbers are read: probabilities, logits, or a sigmoid mean (continuous target position). */
 type PolicyOutput = 'softmax' | 'logits' | 'sigmoid';
 
-/** A single-observation forward pass that allocates nothing per call (fast-forward.ts's FastForward fits this shape). */
+/**
+ * A single-observation forward pass that allocates nothing per call (fast-forward.ts's FastForward fits this shape).
+ */
 interface SingleForward {
   predict(x: Float32Array, state: Float32Array): HeadOutputs;
   /** Re-reads weights after training. */

@@ -5,7 +5,8 @@
  * layer) took ~49 ms per 490-row fit on wasm: the matrix products were a third of it, the rest ~250 small element-wise
  * and reduction kernels (batch-norm moments, sigmoid and its gradient, dropout, broadcasts). Here each block costs one
  * fused matrix product on the tfjs backend forward and two backward (a Conv1D as a product over its im2col rows, see
- * conv-rows.ts), every one untransposed (wasm's transposed products are slow, see backend/wasm-fast-kernels.ts), and a few
+ * conv-rows.ts), every one untransposed (wasm's transposed products are slow, see backend/wasm-fast-kernels.ts), and a
+ * few
  * element-wise passes (backend/elementwise-passes.ts: WebAssembly SIMD, or JS where that is missing).
  *
  * Same semantics as model.apply(…, {training: true}) under tf.variableGrads: batch statistics (biased variance, as

@@ -56,7 +56,9 @@ export function col2im(cols: Float32Array, n: number, c: ConvShape, out: Float32
   return out;
 }
 
-/** MaxPooling1D ('valid'): pooled[r, t, c] = max over the window; `which` keeps the winning step (the first of ties). */
+/**
+ * MaxPooling1D ('valid'): pooled[r, t, c] = max over the window; `which` keeps the winning step (the first of ties).
+ */
 export interface PoolShape {
   size: number;
   stride: number;

@@ -1,4 +1,6 @@
-/** One Dense or Conv1D block of the block trainer: its forward pass in training or inference mode and its backward pass. */
+/**
+ * One Dense or Conv1D block of the block trainer: its forward pass in training or inference mode and its backward pass.
+ */
 import * as tf from '@tensorflow/tfjs';
 import { readInto } from './tensor-read.ts';
 import {
@@ -207,7 +209,8 @@ export class DenseBlock {
     let alpha: Float64Array, beta: Float64Array, gamma: Float64Array;
     if (this.bnConfig) {
       // batch norm's backward, with the gradient through the batch mean and variance:
-      // da = γ·rstd/m · (m·g − Σg − x̂·Σ(g·x̂)), x̂ = (a − mean)·rstd, m rows, folded into da = α·g + β·a + γ' per channel
+      // da = γ·rstd/m · (m·g − Σg − x̂·Σ(g·x̂)), x̂ = (a − mean)·rstd, m rows, folded into da = α·g + β·a + γ' per
+      // channel
       const { mean, rstd, scale } = this.norm!;
       const sumG = passes.f64(u),
         sumGa = passes.f64(u);

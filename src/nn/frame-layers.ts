@@ -1,7 +1,8 @@
 /**
  * Two reshape layers that let ordinary 2-D layers run on every image of a sequence: [batch, frames, h, w, c] →
  * [batch·frames, h, w, c] and back. tfjs's TimeDistributed loops over frames with a rank-5 Transpose that the wasm
- * backend runs very slowly (measured: 1.4 s of 2 s for a predict of 8 sequences of 5 images of 64×60); a reshape is free.
+ * backend runs very slowly (measured: 1.4 s of 2 s for a predict of 8 sequences of 5 images of 64×60); a reshape is
+ * free.
  * Registered for serialization so saved cnnrnn models load.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -61,7 +61,10 @@ export class SeededDropout extends tf.layers.Layer {
 
 tf.serialization.registerClass(SeededDropout);
 
-/** A layer's dropout seed from the network seed and the layer name (FNV-1a), so every dropout layer draws its own stream. */
+/**
+ * A layer's dropout seed from the network seed and the layer name (FNV-1a), so every dropout layer draws its own
+ * stream.
+ */
 export function dropoutSeed(networkSeed: number, layerName: string): number {
   let h = (0x811c9dc5 ^ networkSeed) >>> 0;
   for (let i = 0; i < layerName.length; i++) h = Math.imul(h ^ layerName.charCodeAt(i), 0x01000193) >>> 0;

@@ -70,7 +70,9 @@ export class TrunkCache {
     this.sync();
   }
 
-  /** A cache for models shaped [features [window, cols], state] → concat 'trunk_state' → dense heads; else undefined. */
+  /**
+   * A cache for models shaped [features [window, cols], state] → concat 'trunk_state' → dense heads; else undefined.
+   */
   static tryCreate(model: tf.LayersModel): TrunkCache | undefined {
     if (trunkCacheUnsupported(model)) return undefined;
     return new TrunkCache(

@@ -50,7 +50,8 @@ const OPEN_ROUTES = new Set(['/api/v1/health', '/api/v1/login']);
 export function checkBind(host: string, credentials: Credentials): void {
   if (!isLoopback(host) && !credentials.configured) {
     throw new UserError(
-      `refusing to listen on ${host} without credentials: set BOT_API_PASSWORD or make a token with bot serve --new-token (or use --host 127.0.0.1)`,
+      `refusing to listen on ${host} without credentials: set BOT_API_PASSWORD ` +
+        `or make a token with bot serve --new-token (or use --host 127.0.0.1)`,
     );
   }
 }

@@ -111,7 +111,8 @@ export class DbWatcher {
   private pollRuns(events: DashboardEvent[], first: boolean): void {
     const rows = this.db
       .prepare(
-        `SELECT id, name, mode, last_ts AS lastTs, halted, paused FROM trading_runs ${this.runId !== undefined ? 'WHERE id = ?' : ''}`,
+        `SELECT id, name, mode, last_ts AS lastTs, halted, paused
+         FROM trading_runs ${this.runId !== undefined ? 'WHERE id = ?' : ''}`,
       )
       .all(...(this.runId !== undefined ? [this.runId] : [])) as (RunMark & {
       id: number;
@@ -164,7 +165,8 @@ export class DbWatcher {
     const rows = this.db
       .prepare(
         `SELECT id, run_id AS runId, kind, status, requested_by AS requestedBy, note FROM trading_commands
-         WHERE (id > ? OR id IN (SELECT value FROM json_each(?))) ${this.runId !== undefined ? 'AND run_id = ?' : ''} ORDER BY id`,
+         WHERE (id > ? OR id IN (SELECT value FROM json_each(?)))
+         ${this.runId !== undefined ? 'AND run_id = ?' : ''} ORDER BY id`,
       )
       .all(this.lastCommand, JSON.stringify(open), ...(this.runId !== undefined ? [this.runId] : [])) as Omit<
       Extract<DashboardEvent, { type: 'command' }>,
@@ -185,7 +187,8 @@ export class DbWatcher {
       .prepare(
         `SELECT id, model_dir AS modelDir, outcome, reason, champion_version AS championVersion,
          challenger_version AS challengerVersion, challenger_score AS challengerScore, champion_score AS championScore,
-         finished_at AS finishedAt FROM trading_retrains WHERE id > ? OR id IN (SELECT value FROM json_each(?)) ORDER BY id`,
+         finished_at AS finishedAt FROM trading_retrains
+         WHERE id > ? OR id IN (SELECT value FROM json_each(?)) ORDER BY id`,
       )
       .all(this.lastRetrain, JSON.stringify(open)) as (Omit<RetrainEvent, 'type'> & {
       finishedAt: number | null;

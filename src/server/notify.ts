@@ -25,7 +25,9 @@ const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)}
 /** The notice for a watcher event, or undefined for events nobody is told about. */
 export function noticeFor(e: DashboardEvent, label: RunLabel): Notice | undefined {
   if (e.type === 'fill') {
-    const text = `${label(e.runId)}: ${e.side} ${e.units} @ ${e.price} (value ${e.value.toFixed(2)}, fee ${e.fee.toFixed(2)})`;
+    const text =
+      `${label(e.runId)}: ${e.side} ${e.units} @ ${e.price} ` +
+      `(value ${e.value.toFixed(2)}, fee ${e.fee.toFixed(2)})`;
     return {
       type: 'fill',
       text,
@@ -49,7 +51,9 @@ export function noticeFor(e: DashboardEvent, label: RunLabel): Notice | undefine
     };
   }
   if (e.type === 'promotion') {
-    const text = `model ${e.modelDir.split(/[\\/]/).pop()}: ${e.challengerVersion} promoted (holdout ${pct(e.challengerScore)} vs champion ${pct(e.championScore)})`;
+    const text =
+      `model ${e.modelDir.split(/[\\/]/).pop()}: ${e.challengerVersion} ` +
+      `promoted (holdout ${pct(e.challengerScore)} vs champion ${pct(e.championScore)})`;
     return {
       type: 'promotion',
       text,

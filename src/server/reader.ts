@@ -110,7 +110,8 @@ export class DashboardReader {
     ).n;
     const items = this.db
       .prepare(
-        `SELECT id, decision_ts AS decisionTs, side, quantity, status, exchange_id AS exchangeId, reason, created_at AS createdAt
+        `SELECT id, decision_ts AS decisionTs, side, quantity, status,
+         exchange_id AS exchangeId, reason, created_at AS createdAt
          FROM trading_orders WHERE run_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
       )
       .all(runId, q.before ?? MAX_CURSOR, q.limit) as (Record<string, unknown> & { id: number })[];
@@ -166,7 +167,8 @@ export class DashboardReader {
         ? []
         : (this.db
             .prepare(
-              `SELECT ts, side, price, units FROM trading_fills WHERE run_id = ? AND ts >= ? AND ts < ? ORDER BY ts, order_id`,
+              `SELECT ts, side, price, units FROM trading_fills WHERE
+                run_id = ? AND ts >= ? AND ts < ? ORDER BY ts, order_id`,
             )
             .all(
               runId,

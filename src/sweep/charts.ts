@@ -42,8 +42,9 @@ export function heatmapSvg(h: HeatmapInput): string {
       const x = left + xi * cw;
       const y = top + yi * ch;
       rects.push(`<rect x="${x}" y="${y}" width="${cw - 2}" height="${ch - 2}" fill="${colour(v, scale)}"/>`);
+      const label = Number.isFinite(v) ? v.toFixed(2) : '–';
       rects.push(
-        `<text x="${x + cw / 2 - 1}" y="${y + ch / 2 + 4}" text-anchor="middle" font-size="13">${Number.isFinite(v) ? v.toFixed(2) : '–'}</text>`,
+        `<text x="${x + cw / 2 - 1}" y="${y + ch / 2 + 4}" text-anchor="middle" font-size="13">${label}</text>`,
       );
     });
     rects.push(
@@ -55,13 +56,15 @@ export function heatmapSvg(h: HeatmapInput): string {
       `<text x="${left + xi * cw + cw / 2}" y="${top - 8}" text-anchor="middle" font-size="13">${esc(xv)}</text>`,
     ),
   );
+  const legend =
+    'cell: mean validation Sharpe (after costs) over seeds, folds and the other parameters; grey: nothing finished';
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 <text x="10" y="22" font-size="15" font-weight="bold">${esc(h.title)}</text>
 <text x="${left}" y="${top - 30}" font-size="13" fill="#374151">${esc(h.xLabel)} →</text>
 <text x="10" y="${top - 8}" font-size="13" fill="#374151">${esc(h.yLabel)} ↓</text>
 ${rects.join('\n')}
-<text x="10" y="${height - 20}" font-size="12" fill="#6b7280">cell: mean validation Sharpe (after costs) over seeds, folds and the other parameters; grey: nothing finished</text>
+<text x="10" y="${height - 20}" font-size="12" fill="#6b7280">${legend}</text>
 </svg>`;
 }
 
@@ -91,15 +94,28 @@ export function equityLinesSvg(e: EquityLinesInput): string {
   const line = (vs: number[]) => vs.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => lo + f * span);
   const dates = [0, Math.floor((n - 1) / 2), n - 1].filter((i) => i < e.timestamps.length);
+  const tickLines = ticks.map(
+    (v) =>
+      `<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e7eb"/>` +
+      `<text x="${L - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${v.toFixed(2)}</text>`,
+  );
+  const dateLabels = dates.map(
+    (i, k) =>
+      `<text x="${x(i)}" y="${H - 25}" text-anchor="${['start', 'middle', 'end'][k]}" font-size="11">` +
+      `${new Date(e.timestamps[i]).toISOString().slice(0, 10)}</text>`,
+  );
+  const legend =
+    'value (start = 1): winner mean over seeds (blue), each seed (light blue), buy-and-hold (grey); ' +
+    'test windows chained';
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 <text x="10" y="22" font-size="${e.title.length > 110 ? 11 : 15}" font-weight="bold">${esc(e.title)}</text>
-${ticks.map((v) => `<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e7eb"/><text x="${L - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${v.toFixed(2)}</text>`).join('\n')}
-${dates.map((i, k) => `<text x="${x(i)}" y="${H - 25}" text-anchor="${['start', 'middle', 'end'][k]}" font-size="11">${new Date(e.timestamps[i]).toISOString().slice(0, 10)}</text>`).join('\n')}
+${tickLines.join('\n')}
+${dateLabels.join('\n')}
 ${e.seeds.map((s) => `<polyline points="${line(s)}" fill="none" stroke="#93c5fd" stroke-width="0.8"/>`).join('\n')}
 <polyline points="${line(e.benchmark)}" fill="none" stroke="#6b7280" stroke-width="1.4"/>
 <polyline points="${line(e.mean)}" fill="none" stroke="#2563eb" stroke-width="2"/>
-<text x="${L}" y="${H - 6}" font-size="12" fill="#374151">value (start = 1): winner mean over seeds (blue), each seed (light blue), buy-and-hold (grey); test windows chained</text>
+<text x="${L}" y="${H - 6}" font-size="12" fill="#374151">${legend}</text>
 </svg>`;
 }
 

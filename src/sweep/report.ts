@@ -53,12 +53,32 @@ async function writeHeatmaps(dir: string, r: SweepReport): Promise<string[]> {
 }
 
 function table(columns: string[], rows: string[][], cls = ''): string {
-  return `<table class="${cls}"><tr>${columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
+  const head = columns.map((c) => `<th>${esc(c)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('');
+  return `<table class="${cls}"><tr>${head}</tr>${body}</table>`;
 }
 
 function img(dir: string, file: string, alt: string): string {
   return `<img alt="${esc(alt)}" src="data:image/png;base64,${readFileSync(path.join(dir, file)).toString('base64')}">`;
 }
+
+const STYLE =
+  'body{font-family:sans-serif;max-width:1150px;margin:20px auto;color:#111}' +
+  'table{border-collapse:collapse;margin:8px 0 18px}' +
+  'td,th{border:1px solid #d1d5db;padding:3px 8px;font-size:13px;text-align:left}th{background:#f3f4f6}\n' +
+  '.warn{border:2px solid #b91c1c;padding:6px 12px;background:#fef2f2}.verdict li{margin:4px 0}' +
+  'img{max-width:100%;display:block;margin:8px 0}';
+
+const STATISTICS_TEXT =
+  "The deflated Sharpe ratio (Bailey &amp; López de Prado 2014) is the probability that the winner's true Sharpe " +
+  'is above what the best of the trials would reach by chance, given their number, the spread of their Sharpe ' +
+  "ratios and the skewness and kurtosis of the winner's returns. PBO (Bailey, Borwein, López de Prado &amp; Zhu " +
+  '2015) splits the validation candles into blocks, and for every way of choosing half of them picks the best ' +
+  'configuration there and ranks it on the other half: PBO is how often it lands at or below the median.';
+
+const NOT_FOR_SELECTION_TEXT =
+  'Shown for completeness. Choosing a configuration by these numbers is tuning on the test windows and makes ' +
+  'them worthless as an out-of-sample check.';
 
 function html(dir: string, r: SweepReport): string {
   const board = r.leaderboard.map((c) => [
@@ -108,28 +128,44 @@ function html(dir: string, r: SweepReport): string {
         ]
       : []),
   ];
+  const markets = r.markets.map((m) => esc(`${m.label}: ${m.from} … ${m.to}`)).join('; ');
+  const grid =
+    `${r.leaderboard.length} configurations × ${r.seeds.length} seed(s) × ` +
+    `${r.markets[0]?.folds.length ?? 0} fold(s) · ${r.epochs} epochs`;
+  const jobs = `jobs ${r.jobs.finished}/${r.jobs.planned} finished, ${r.jobs.failed} failed`;
+  const boardColumns = ['rank', 'configuration', 'validation Sharpe (mean ± sd)', 'validation return'];
+  // the winner's test metrics beside the baselines' on the same windows
+  const testTable = (label: string, winnerTest: MeanSd, pick: 'cleanTest' | 'test') =>
+    table(
+      ['', ...testCols],
+      [
+        [label, ...testRow(winnerTest)],
+        ...BASELINE_NAMES.map((n) => [n.replace(/_/g, '-'), ...testRow(r.baselines[n][pick])]),
+      ],
+    );
+  const winner = r.winner
+    ? `<h2>Chosen configuration: ${esc(r.winner.label)}</h2><p>Strictly out of sample: the test window(s) that ` +
+      `start after every validation candle (${esc(r.winner.cleanFolds.join(', '))}), mean ± sd over seeds, ` +
+      `with the baselines on the same windows:</p>
+${testTable(r.winner.label, r.winner.cleanTest, 'cleanTest')}
+<p>Every fold's test window (with rolling folds an earlier fold's test window is a later fold's validation window, ` +
+      `which the ranking saw), mean ± sd over seeds and folds:</p>
+${testTable(r.winner.label, r.winner.test, 'test')}`
+    : '';
   return `<!doctype html><html><head><meta charset="utf-8"><title>sweep ${esc(r.name)}</title>
-<style>body{font-family:sans-serif;max-width:1150px;margin:20px auto;color:#111}table{border-collapse:collapse;margin:8px 0 18px}td,th{border:1px solid #d1d5db;padding:3px 8px;font-size:13px;text-align:left}th{background:#f3f4f6}
-.warn{border:2px solid #b91c1c;padding:6px 12px;background:#fef2f2}.verdict li{margin:4px 0}img{max-width:100%;display:block;margin:8px 0}</style></head><body>
+<style>${STYLE}</style></head><body>
 <h1>Sweep ${esc(r.name)} <small>(${esc(r.sweepId)})</small></h1>
-<p>${esc(r.strategy)} · ${r.markets.map((m) => esc(`${m.label}: ${m.from} … ${m.to}`)).join('; ')} · ${r.leaderboard.length} configurations × ${r.seeds.length} seed(s) × ${r.markets[0]?.folds.length ?? 0} fold(s) · ${r.epochs} epochs · jobs ${r.jobs.finished}/${r.jobs.planned} finished, ${r.jobs.failed} failed</p>
+<p>${esc(r.strategy)} · ${markets} · ${grid} · ${jobs}</p>
 <p>${esc(r.protocol)}</p>
 <h2>Verdict</h2><ul class="verdict">${r.verdict.map((v) => `<li>${esc(v)}</li>`).join('')}</ul>
 <h2>Leaderboard (validation windows; ranked by mean Sharpe after costs)</h2>
-${table(['rank', 'configuration', 'validation Sharpe (mean ± sd)', 'validation return', 'max drawdown', 'trades', 'runs'], [...board, ...baseRows])}
-${
-  r.winner
-    ? `<h2>Chosen configuration: ${esc(r.winner.label)}</h2><p>Strictly out of sample: the test window(s) that start after every validation candle (${esc(r.winner.cleanFolds.join(', '))}), mean ± sd over seeds, with the baselines on the same windows:</p>
-${table(['', ...testCols], [[r.winner.label, ...testRow(r.winner.cleanTest)], ...BASELINE_NAMES.map((n) => [n.replace(/_/g, '-'), ...testRow(r.baselines[n].cleanTest)])])}
-<p>Every fold's test window (with rolling folds an earlier fold's test window is a later fold's validation window, which the ranking saw), mean ± sd over seeds and folds:</p>
-${table(['', ...testCols], [[r.winner.label, ...testRow(r.winner.test)], ...BASELINE_NAMES.map((n) => [n.replace(/_/g, '-'), ...testRow(r.baselines[n].test)])])}`
-    : ''
-}
+${table([...boardColumns, 'max drawdown', 'trades', 'runs'], [...board, ...baseRows])}
+${winner}
 ${r.files.equity.map((f) => img(dir, f, 'winner equity')).join('\n')}
 <h2>Overfitting statistics</h2>${table(['statistic', 'value'], stats)}
-<p>The deflated Sharpe ratio (Bailey &amp; López de Prado 2014) is the probability that the winner's true Sharpe is above what the best of the trials would reach by chance, given their number, the spread of their Sharpe ratios and the skewness and kurtosis of the winner's returns. PBO (Bailey, Borwein, López de Prado &amp; Zhu 2015) splits the validation candles into blocks, and for every way of choosing half of them picks the best configuration there and ranks it on the other half: PBO is how often it lands at or below the median.</p>
+<p>${STATISTICS_TEXT}</p>
 ${r.files.heatmaps.length ? '<h2>Heatmaps</h2>' + r.files.heatmaps.map((f) => img(dir, f, f)).join('\n') : ''}
-<div class="warn"><h2>Test metrics of every configuration: NOT FOR SELECTION</h2><p>Shown for completeness. Choosing a configuration by these numbers is tuning on the test windows and makes them worthless as an out-of-sample check.</p>
+<div class="warn"><h2>Test metrics of every configuration: NOT FOR SELECTION</h2><p>${NOT_FOR_SELECTION_TEXT}</p>
 ${table(
   ['configuration', ...testCols],
   r.testNotForSelection.map((c) => [c.label, ...testRow(c.test)]),
@@ -184,17 +220,22 @@ export function sweepSummaryText(r: SweepReport, dir: string, top = 10): string 
   ];
   for (const c of r.leaderboard.slice(0, top))
     lines.push(
-      `${String(c.rank).padStart(4)}  ${`${num(c.score)} ± ${num(c.scoreSd)}`.padEnd(28)}  ${c.label}${c.failed ? ` (${c.failed} failed)` : ''}`,
+      `${String(c.rank).padStart(4)}  ${`${num(c.score)} ± ${num(c.scoreSd)}`.padEnd(28)}  ` +
+        `${c.label}${c.failed ? ` (${c.failed} failed)` : ''}`,
     );
   lines.push(`      ${`${num(r.baselines.buy_and_hold.validation.mean.sharpe)}`.padEnd(28)}  buy-and-hold (baseline)`);
   if (r.winner) {
     const bh = r.baselines.buy_and_hold;
     lines.push('', `chosen by validation: ${r.winner.label}`);
     lines.push(
-      `  test after every validation candle (${r.winner.cleanFolds.join(', ')}): Sharpe ${pm(r.winner.cleanTest, 'sharpe')}, return ${pm(r.winner.cleanTest, 'totalReturn', pct)} (buy-and-hold: Sharpe ${num(bh.cleanTest.mean.sharpe)}, return ${pct(bh.cleanTest.mean.totalReturn)})`,
+      `  test after every validation candle (${r.winner.cleanFolds.join(', ')}): ` +
+        `Sharpe ${pm(r.winner.cleanTest, 'sharpe')}, return ${pm(r.winner.cleanTest, 'totalReturn', pct)} ` +
+        `(buy-and-hold: Sharpe ${num(bh.cleanTest.mean.sharpe)}, return ${pct(bh.cleanTest.mean.totalReturn)})`,
     );
     lines.push(
-      `  test over all folds: Sharpe ${pm(r.winner.test, 'sharpe')}, return ${pm(r.winner.test, 'totalReturn', pct)} (buy-and-hold: Sharpe ${num(bh.test.mean.sharpe)}, return ${pct(bh.test.mean.totalReturn)})`,
+      `  test over all folds: Sharpe ${pm(r.winner.test, 'sharpe')}, ` +
+        `return ${pm(r.winner.test, 'totalReturn', pct)} ` +
+        `(buy-and-hold: Sharpe ${num(bh.test.mean.sharpe)}, return ${pct(bh.test.mean.totalReturn)})`,
     );
   }
   lines.push('', ...r.verdict, '', `report: ${path.resolve(dir, r.files.html)}`);

@@ -94,7 +94,8 @@ export class SweepStore {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO sweep_runs (id, name, strategy, request, jobs, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO sweep_runs (id, name, strategy, request, jobs,
+           created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, name = excluded.name`,
         )
         .run(id, name, strategy, JSON.stringify(request), jobs.length, now, now);
@@ -128,7 +129,8 @@ export class SweepStore {
     this.db
       .prepare(
         `INSERT INTO sweep_failures (job_id, error, attempts, failed_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (job_id) DO UPDATE SET error = excluded.error, attempts = excluded.attempts, failed_at = excluded.failed_at`,
+         ON CONFLICT (job_id) DO UPDATE SET error = excluded.error,
+         attempts = excluded.attempts, failed_at = excluded.failed_at`,
       )
       .run(jobId, error, attempts, Date.now());
   }
@@ -138,7 +140,8 @@ export class SweepStore {
     const rows = this.db
       .prepare(
         `SELECT j.job_id AS jobId, j.config_key AS configKey, j.params, j.seed, j.market, j.fold, r.result, f.error
-         FROM sweep_jobs j LEFT JOIN sweep_results r ON r.job_id = j.job_id LEFT JOIN sweep_failures f ON f.job_id = j.job_id
+         FROM sweep_jobs j LEFT JOIN sweep_results r ON r.job_id = j.job_id
+         LEFT JOIN sweep_failures f ON f.job_id = j.job_id
          WHERE j.sweep_id = ? ORDER BY j.config_key, j.market, j.fold, j.seed`,
       )
       .all(sweepId) as {

@@ -81,7 +81,10 @@ export interface SweepReport {
     pbo?: Omit<NonNullable<SelectionStatistics['pbo']>, 'logits'> & { logits: number[] };
   };
   verdict: string[];
-  /** Test metrics of every configuration, in leaderboard order. NOT for selection: choosing by these is tuning on the test windows. */
+  /**
+   * Test metrics of every configuration, in leaderboard order. NOT for selection: choosing by these is tuning on the
+   * test windows.
+   */
   testNotForSelection: { key: string; label: string; test: MeanSd }[];
   failures: { jobId: string; label: string; market: string; fold: number; seed: number; error: string }[];
   equity: EquityCurves[];
@@ -215,8 +218,10 @@ export function buildSweepReport(
     strategy: plan.strategy,
     request,
     protocol:
-      "Each job trains on its fold's training window and keeps the epoch with the best validation Sharpe; configurations are ranked by validation Sharpe after costs (mean over seeds, folds and markets) only. " +
-      'Test windows come after the validation windows they follow and are evaluated once per job; their metrics are reported for the chosen configuration and, separately, for all, and never used to choose.',
+      "Each job trains on its fold's training window and keeps the epoch with the best validation Sharpe; " +
+      'configurations are ranked by validation Sharpe after costs (mean over seeds, folds and markets) only. ' +
+      'Test windows come after the validation windows they follow and are evaluated once per job; their ' +
+      'metrics are reported for the chosen configuration and, separately, for all, and never used to choose.',
     markets: plan.markets.map((m) => ({
       label: m.ref.label,
       candles: m.ref.candles,

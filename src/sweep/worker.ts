@@ -44,7 +44,8 @@ export function startWorker(o: WorkerOptions): { close(): Promise<void>; worker:
   });
   worker.on('active', (job) =>
     o.logger.info(
-      `job ${job.id} started: ${job.data.market.symbol} seed ${job.data.seed} fold ${job.data.fold.index + 1} (try ${job.attemptsMade + 1})`,
+      `job ${job.id} started: ${job.data.market.symbol} seed ${job.data.seed} ` +
+        `fold ${job.data.fold.index + 1} (try ${job.attemptsMade + 1})`,
     ),
   );
   worker.on('completed', (job, r) =>

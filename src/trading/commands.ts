@@ -24,7 +24,8 @@ export interface CommandRow {
   note: string | null;
 }
 
-const SELECT = `SELECT id, run_id AS runId, kind, reason, requested_by AS requestedBy, requested_at AS requestedAt, status,
+const SELECT = `SELECT id, run_id AS runId, kind, reason,
+  requested_by AS requestedBy, requested_at AS requestedAt, status,
   applied_at AS appliedAt, note FROM trading_commands`;
 
 /** Queues a command for a run's trader; returns its row. The caller checks the run exists. */

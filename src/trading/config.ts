@@ -9,7 +9,10 @@ import type { MlSection } from '../nn/config.ts';
 export const tradingSection = z.strictObject({
   /** Seconds after a candle closes before the tick fires, so the exchange has finalised the candle. */
   tickDelaySeconds: z.number().int().min(0).max(3600),
-  /** Candles of history a model run loads before its first traded candle (features, windows); rule runs use `bot backtest`'s warm-up. */
+  /**
+   * Candles of history a model run loads before its first traded candle (features, windows); rule runs use `bot
+   * backtest`'s warm-up.
+   */
   historyCandles: z.number().int().min(1).max(1_000_000),
   /** How many recent decisions `bot status` shows. */
   statusDecisions: z.number().int().min(1).max(1000),
@@ -18,7 +21,9 @@ export const tradingSection = z.strictObject({
   live: z.strictObject({
     /** Largest single order, in quote currency. */
     maxOrderValue: z.number().positive(),
-    /** Kill switch: stop trading when today's (UTC) loss from the day's starting equity exceeds this, in quote currency. */
+    /**
+     * Kill switch: stop trading when today's (UTC) loss from the day's starting equity exceeds this, in quote currency.
+     */
     maxDailyLoss: z.number().positive(),
   }),
   retrain: z.strictObject({

@@ -22,7 +22,10 @@ interface OrderRounding {
 /** A capped market order, or why it is a hold (the account's reject reasons, as the paper market counts them). */
 type CappedOrder = { amount: number; skip?: undefined } | { amount: 0; skip: RejectReason };
 
-/** `round` applied to x; a throw (ccxt: "amount … must be greater than minimum amount precision") or a non-finite result is 0. */
+/**
+ * `round` applied to x; a throw (ccxt: "amount … must be greater than minimum amount precision") or a non-finite result
+ * is 0.
+ */
 function rounded(round: (x: number) => number, x: number): number {
   if (!(x > 0)) return 0;
   try {

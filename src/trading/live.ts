@@ -125,7 +125,8 @@ export class LiveTrader extends Trader {
       notes.push(`new live run: trading ${cash} ${quote} of the ${free(quote)} available`);
     } else if (free(base) + 1e-9 < acct.units || free(quote) + 1e-6 < acct.cash) {
       notes.push(
-        `exchange holds ${free(base)} ${base} and ${free(quote)} ${quote}, less than this run's ${acct.units} ${base} / ${acct.cash} ${quote}`,
+        `exchange holds ${free(base)} ${base} and ${free(quote)} ${quote}, ` +
+          `less than this run's ${acct.units} ${base} / ${acct.cash} ${quote}`,
       );
     }
     return notes;
@@ -264,7 +265,8 @@ export class LiveTrader extends Trader {
     const loss = this.dailyLoss(account.value(close), ts);
     if (loss > this.live.caps.maxDailyLoss) {
       this.halt(
-        `daily loss ${loss.toFixed(0)} exceeds trading.live.maxDailyLoss ${this.live.caps.maxDailyLoss} on ${isoTime(ts).slice(0, 10)}: trading stopped`,
+        `daily loss ${loss.toFixed(0)} exceeds trading.live.maxDailyLoss ${this.live.caps.maxDailyLoss} ` +
+          `on ${isoTime(ts).slice(0, 10)}: trading stopped`,
       );
     }
     // an exit asked from the dashboard replaces the policy's decision: sell the whole position (within the caps)
@@ -338,7 +340,8 @@ export class LiveTrader extends Trader {
         this.o.logger.error(`order ${id} (${side} ${capped.amount}) refused: ${placed.refused}`);
       } else {
         this.o.logger.warn(
-          `order ${id} (${side} ${capped.amount}): outcome unknown (${placed.unknown}); settled by its client id at the next tick`,
+          `order ${id} (${side} ${capped.amount}): outcome unknown ` +
+            `(${placed.unknown}); settled by its client id at the next tick`,
         );
       }
     }

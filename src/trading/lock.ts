@@ -28,7 +28,9 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Whether a recorded holder can be ignored: its process is gone (same host) or its heartbeat is older than `staleMs`. */
+/**
+ * Whether a recorded holder can be ignored: its process is gone (same host) or its heartbeat is older than `staleMs`.
+ */
 function isAbandoned(row: LockRow, staleMs: number, now: number): boolean {
   if (row.host === os.hostname() && !processAlive(row.pid)) return true;
   return now - row.heartbeat > staleMs;
@@ -52,7 +54,8 @@ export function acquireLock(db: Database.Database, name: string, staleMs: number
     }
     db.prepare(
       `INSERT INTO trading_locks (name, pid, host, acquired_at, heartbeat) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET pid = excluded.pid, host = excluded.host, acquired_at = excluded.acquired_at, heartbeat = excluded.heartbeat`,
+       ON CONFLICT (name) DO UPDATE SET pid = excluded.pid, host = excluded.host,
+       acquired_at = excluded.acquired_at, heartbeat = excluded.heartbeat`,
     ).run(name, process.pid, host, t, t);
   });
   take.immediate();

@@ -53,7 +53,8 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
         o.lock?.heartbeat();
         if (report.interrupted) {
           o.logger.info(
-            `stopping mid catch-up after ${report.acted} candle(s), last ${isoTime(report.lastTs ?? 0)}; the next start carries on from there`,
+            `stopping mid catch-up after ${report.acted} candle(s), ` +
+              `last ${isoTime(report.lastTs ?? 0)}; the next start carries on from there`,
           );
         } else if (report.paused) {
           o.logger.info('tick: paused from the dashboard, passing over closed candles');

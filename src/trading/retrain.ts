@@ -1,5 +1,5 @@
 /** One retrain: a challenger trained on a sliding window, scored against the champion on a holdout, promoted or not. */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { isoTime } from '../data/timeframe.ts';
@@ -16,7 +16,15 @@ import type { CandleStore } from '../data/store.ts';
 import { shortError } from '../data/exchange.ts';
 import { ensureTradingSchema } from './db.ts';
 import { acquireLock } from './lock.ts';
-import { currentVersion, newVersionName, promoteVersion, resolveModel, stageVersion } from '../agents/model-pointer.ts';
+import {
+  currentVersion,
+  newVersionName,
+  promoteVersion,
+  resolveModel,
+  stageVersion,
+  versionDir,
+} from '../agents/model-pointer.ts';
+import { parseEnsembleKind, type EnsembleKind, type EnsembleMeta } from '../agents/ensemble.ts';
 import type { TradingSettings } from './config.ts';
 
 /** What a challenger is judged on: total return over the holdout after costs, through the backtest engine. */
@@ -45,12 +53,16 @@ export function promotionDecision(s: HoldoutScores, minImprovement: number): { p
   if (s.champion !== null && !(s.challenger > s.champion + minImprovement)) {
     return {
       promote: false,
-      reason: `challenger ${pct(s.challenger)} does not beat champion ${pct(s.champion)}${minImprovement ? ` by ${pct(minImprovement)}` : ''}`,
+      reason:
+        `challenger ${pct(s.challenger)} does not beat ` +
+        `champion ${pct(s.champion)}${minImprovement ? ` by ${pct(minImprovement)}` : ''}`,
     };
   }
   return {
     promote: true,
-    reason: `challenger ${pct(s.challenger)} beats ${s.champion !== null ? `champion ${pct(s.champion)} and ` : ''}buy-and-hold ${pct(s.buyHold)}`,
+    reason:
+      `challenger ${pct(s.challenger)} beats` +
+      ` ${s.champion !== null ? `champion ${pct(s.champion)} and ` : ''}buy-and-hold ${pct(s.buyHold)}`,
   };
 }
 
@@ -66,6 +78,17 @@ export interface ChallengerRequest {
   /** Empty folder the trained model must be saved into. */
   dir: string;
   logger: Logger;
+  /** The champion is an ensemble of seeds: train as many, combined the same way (issue 13). */
+  ensemble?: { kind: EnsembleKind; members: number };
+}
+
+/** The serving version's ensemble (kind and number of members) when it is one, read from its meta.json. */
+function championEnsemble(home: string, version: string): { kind: EnsembleKind; members: number } | undefined {
+  const file = path.join(versionDir(home, version), 'meta.json');
+  const meta = JSON.parse(readFileSync(file, 'utf8')) as { learner?: { ensemble?: Partial<EnsembleMeta> } };
+  const e = meta.learner?.ensemble;
+  if (!e || !Array.isArray(e.margins) || e.margins.length < 1) return undefined;
+  return { kind: parseEnsembleKind(String(e.kind)), members: e.margins.length };
 }
 
 /** Trains a challenger and saves it into `req.dir` (default: src/trading/train-challenger.ts; tests inject others). */
@@ -122,7 +145,8 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
   const rowId = Number(
     db
       .prepare(
-        `INSERT INTO trading_retrains (started_at, exchange, symbol, timeframe, strategy, model_dir, champion_version, challenger_version, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
+        `INSERT INTO trading_retrains (started_at, exchange, symbol, timeframe, strategy, model_dir,
+          champion_version, challenger_version, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
       )
       .run(
         clock(),
@@ -137,7 +161,8 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
   );
   const finish = (r: RetrainResult): RetrainResult => {
     db.prepare(
-      `UPDATE trading_retrains SET finished_at = ?, champion_score = ?, challenger_score = ?, buy_hold_score = ?, outcome = ?, reason = ? WHERE id = ?`,
+      `UPDATE trading_retrains SET finished_at = ?, champion_score = ?,
+        challenger_score = ?, buy_hold_score = ?, outcome = ?, reason = ? WHERE id = ?`,
     ).run(
       clock(),
       r.scores?.champion ?? null,
@@ -172,8 +197,12 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       test: holdout,
     };
     logger.info(
-      `retrain ${o.strategyName}: window ${isoTime(candles.ts[trainFrom])} … ${isoTime(candles.ts[holdout.from - 1])}, holdout ${isoTime(candles.ts[holdout.from])} … ${isoTime(candles.ts[n - 1])}`,
+      `retrain ${o.strategyName}: window ${isoTime(candles.ts[trainFrom])} ` +
+        `… ${isoTime(candles.ts[holdout.from - 1])}, ` +
+        `holdout ${isoTime(candles.ts[holdout.from])} … ${isoTime(candles.ts[n - 1])}`,
     );
+    const ensemble = championVersion ? championEnsemble(home, championVersion) : undefined;
+    if (ensemble) logger.info(`retrain: the champion is a ${ensemble.kind} ensemble of ${ensemble.members} seeds`);
     stage = stageVersion(home, challengerVersion);
     await o.train({
       config,
@@ -186,6 +215,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       epochs: o.epochs ?? epochs,
       dir: stage.dir,
       logger,
+      ...(ensemble ? { ensemble } : {}),
     });
     const challengerDir = stage.commit();
     stage = undefined;
@@ -244,8 +274,10 @@ export function retrainHistory(store: CandleStore, limit = 20): RetrainRow[] {
   ensureTradingSchema(store.db);
   return store.db
     .prepare(
-      `SELECT id, started_at AS startedAt, finished_at AS finishedAt, strategy, model_dir AS modelDir, champion_version AS championVersion,
-              challenger_version AS challengerVersion, champion_score AS championScore, challenger_score AS challengerScore,
+      `SELECT id, started_at AS startedAt, finished_at AS finishedAt,
+              strategy, model_dir AS modelDir, champion_version AS championVersion,
+              challenger_version AS challengerVersion,
+              champion_score AS championScore, challenger_score AS challengerScore,
               buy_hold_score AS buyHoldScore, outcome, reason FROM trading_retrains ORDER BY id DESC LIMIT ?`,
     )
     .all(limit) as RetrainRow[];

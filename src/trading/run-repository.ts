@@ -129,7 +129,8 @@ export class RunRepository {
   ): RunState {
     const info = this.db
       .prepare(
-        `INSERT INTO trading_runs (mode, name, exchange, symbol, timeframe, policy, created_at, history_from, start_ts, initial_balance, account)
+        `INSERT INTO trading_runs (mode, name, exchange, symbol, timeframe,
+         policy, created_at, history_from, start_ts, initial_balance, account)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
@@ -168,7 +169,8 @@ export class RunRepository {
   saveState(run: RunState): void {
     this.db
       .prepare(
-        `UPDATE trading_runs SET account = ?, pending = ?, last_ts = ?, model_version = ?, start_price = ?, halted = ?, paused = ?
+        `UPDATE trading_runs SET account = ?, pending = ?, last_ts = ?,
+         model_version = ?, start_price = ?, halted = ?, paused = ?
          WHERE id = ?`,
       )
       .run(
@@ -200,7 +202,8 @@ export class RunRepository {
   ): void {
     this.db
       .prepare(
-        'INSERT INTO trading_decisions (run_id, ts, action, confidence, price, policy, model_version, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        `INSERT INTO trading_decisions (run_id, ts, action, confidence, price,
+          policy, model_version, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(runId, ts, d.action, d.confidence, price, policy, modelVersion ?? null, now);
   }
@@ -215,7 +218,8 @@ export class RunRepository {
   ): number {
     const info = this.db
       .prepare(
-        'INSERT INTO trading_orders (run_id, decision_ts, side, quantity, status, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        `INSERT INTO trading_orders (run_id, decision_ts, side,
+          quantity, status, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
       )
       .run(runId, decisionTs, side, quantity, status, now);
     return Number(info.lastInsertRowid);
@@ -228,7 +232,8 @@ export class RunRepository {
   ): void {
     this.db
       .prepare(
-        'UPDATE trading_orders SET status = ?, quantity = coalesce(?, quantity), exchange_id = coalesce(?, exchange_id), reason = coalesce(?, reason) WHERE id = ?',
+        `UPDATE trading_orders SET status = ?, quantity = coalesce(?, quantity),
+          exchange_id = coalesce(?, exchange_id), reason = coalesce(?, reason) WHERE id = ?`,
       )
       .run(status, fields.quantity ?? null, fields.exchangeId ?? null, fields.reason ?? null, orderId);
   }
@@ -236,7 +241,8 @@ export class RunRepository {
   insertFill(runId: number, orderId: number, ts: number, f: FillRecord): void {
     this.db
       .prepare(
-        'INSERT INTO trading_fills (order_id, run_id, ts, side, price, units, value, fee) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        `INSERT INTO trading_fills (order_id, run_id, ts, side,
+          price, units, value, fee) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(orderId, runId, ts, f.side, f.price, f.units, f.value, f.fee);
   }
@@ -267,7 +273,8 @@ export class RunRepository {
   }
 
   orders(runId: number, status?: OrderRow['status']): OrderRow[] {
-    const sql = `SELECT id, decision_ts AS decisionTs, side, quantity, status, exchange_id AS exchangeId, reason FROM trading_orders
+    const sql = `SELECT id, decision_ts AS decisionTs, side, quantity,
+                 status, exchange_id AS exchangeId, reason FROM trading_orders
                  WHERE run_id = ? ${status ? 'AND status = ?' : ''} ORDER BY id`;
     return (status ? this.db.prepare(sql).all(runId, status) : this.db.prepare(sql).all(runId)) as OrderRow[];
   }

@@ -21,7 +21,10 @@ interface PolicyChoice {
   seed?: number;
 }
 
-/** `--strategy <rule>` or `--model <folder>` (default: the config's backtest strategy) as a policy source and its sizing. */
+/**
+ * `--strategy <rule>` or `--model <folder>` (default: the config's backtest strategy) as a policy source and its
+ * sizing.
+ */
 async function resolvePolicy(config: TradingSettings, choice: PolicyChoice): Promise<PolicyChoiceResult> {
   if (choice.strategy && choice.model) throw new UserError('give either --strategy or --model, not both');
   const seed = choice.seed ?? config.backtest.seed;
@@ -30,7 +33,8 @@ async function resolvePolicy(config: TradingSettings, choice: PolicyChoice): Pro
   const strategy = await loadStrategy(name);
   if (strategy.kind !== 'rule') {
     throw new UserError(
-      `strategy "${name}" is a learning agent: train it (bot retrain --strategy ${name}) and trade the saved model with --model models/<name>`,
+      `strategy "${name}" is a learning agent: train it (bot retrain ` +
+        `--strategy ${name}) and trade the saved model with --model models/<name>`,
     );
   }
   return {

@@ -91,18 +91,26 @@ const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const num = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 2 });
 
 export function formatStatus(s: RunStatus): string {
+  const version = s.modelVersion ? ` @ ${s.modelVersion}` : '';
+  const price = s.lastPrice !== null ? ` @ ${num(s.lastPrice)}` : '';
+  const buyHold = s.buyHoldPnl !== null ? pct(s.buyHoldPnl) : '—';
+  const order = s.pendingOrder;
+  const pending = order
+    ? `${order.side} ${num(order.quantity)} (decided at ${order.decidedAt} close, fills at the next open)`
+    : 'none';
   const lines = [
-    `${s.mode} run "${s.name}"  ${s.exchange} ${s.symbol} ${s.timeframe}  ${s.policy}${s.modelVersion ? ` @ ${s.modelVersion}` : ''}`,
+    `${s.mode} run "${s.name}"  ${s.exchange} ${s.symbol} ${s.timeframe}  ${s.policy}${version}`,
     ...(s.halted ? [`HALTED: ${s.halted}`] : []),
     ...(s.paused ? [`PAUSED: ${s.paused}`] : []),
     `started      ${s.startedAt}   last candle ${s.lastCandle ?? '—'}   next tick ${s.nextTick}`,
-    `balance      ${num(s.cash)} cash + ${s.units} units${s.lastPrice !== null ? ` @ ${num(s.lastPrice)}` : ''} = ${num(s.equity)}`,
-    `P&L          ${pct(s.pnl)} vs buy-and-hold ${s.buyHoldPnl !== null ? pct(s.buyHoldPnl) : '—'}   (${s.trades} trades)`,
-    `pending      ${s.pendingOrder ? `${s.pendingOrder.side} ${num(s.pendingOrder.quantity)} (decided at ${s.pendingOrder.decidedAt} close, fills at the next open)` : 'none'}`,
+    `balance      ${num(s.cash)} cash + ${s.units} units${price} = ${num(s.equity)}`,
+    `P&L          ${pct(s.pnl)} vs buy-and-hold ${buyHold}   (${s.trades} trades)`,
+    `pending      ${pending}`,
     'last decisions:',
     ...s.lastDecisions.map(
       (d) =>
-        `  ${d.candle}  ${d.action.padEnd(4)} ${d.confidence.toFixed(2)}  @ ${num(d.price)}${d.modelVersion ? `  (${d.modelVersion})` : ''}`,
+        `  ${d.candle}  ${d.action.padEnd(4)} ${d.confidence.toFixed(2)}  @ ${num(d.price)}` +
+        (d.modelVersion ? `  (${d.modelVersion})` : ''),
     ),
   ];
   return lines.join('\n');

@@ -91,7 +91,8 @@ export class Trader {
     if (existing) {
       if (existing.policy !== policies.label) {
         throw new UserError(
-          `the ${key.mode} run "${key.name}" for ${key.symbol} ${key.timeframe} trades ${existing.policy}, not ${policies.label} (use --name for a new run, or --reset)`,
+          `the ${key.mode} run "${key.name}" for ${key.symbol} ${key.timeframe} ` +
+            `trades ${existing.policy}, not ${policies.label} (use --name for a new run, or --reset)`,
         );
       }
       return existing;

@@ -1,5 +1,6 @@
 /**
- * The part of the WebAssembly JS API the project uses (elementwise-passes-wasm.ts). Node 20 has all of it; @types/node 20
+ * The part of the WebAssembly JS API the project uses (elementwise-passes-wasm.ts). Node 20 has all of it; @types/node
+ * 20
  * declares none of it, and the DOM lib that does is not part of this build.
  */
 declare namespace WebAssembly {

@@ -129,7 +129,8 @@ async function testRuns(recipe: AgentRecipe): Promise<Run[]> {
 const pct = (r: number) => (r * 100).toFixed(1) + '%';
 const show = (runs: Run[]) => runs.map((r) => `${pct(r.ret)} (${r.trades} trades)`).join(', ');
 
-test('churning loses: the cost-aware DQN trades a few times per trend and beats buy-and-hold, random and churning', async (t) => {
+test(`churning loses: the cost-aware DQN trades a few times per trend and beats buy-and-hold, random and \
+churning`, async (t) => {
   const costs = recipeCosts(costAware, config.account);
   assert.equal(2 * (costs.feeRate + costs.slippageBps / 10_000), 0.002, 'costs of 0.2% a round trip');
   const baselines = runBaselines({

@@ -68,7 +68,8 @@ function run(net: AgentNet, rule?: Partial<DecisionRule>): BacktestResult {
   });
 }
 
-test('margin: a switch happens only when the network prefers it to keeping the position by more than the margin', () => {
+test(`margin: a switch happens only when the network prefers it to keeping the position by more than the \
+margin`, () => {
   const net = churner(0.01);
   try {
     const plain = run(net);
@@ -80,7 +81,8 @@ test('margin: a switch happens only when the network prefers it to keeping the p
   }
 });
 
-test('switchAdvantage: Q difference against the best way of keeping the position, probability difference for policies', () => {
+test(`switchAdvantage: Q difference against the best way of keeping the position, probability difference for \
+policies`, () => {
   const net = churner(0.01);
   const ppoRecipe: AgentRecipe = {
     ...SMALL_RECIPE,

@@ -9,7 +9,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { AgentPolicy, loadAgent } from '../../src/agents/load-agent.ts';
+import { AgentPolicy, loadAgent, type LoadedAgent } from '../../src/agents/load-agent.ts';
+import { accountHolding, predictAt } from '../../src/agents/predict.ts';
 import { checkDecisionRule, PLAIN_RULE, type DecisionRule } from '../../src/agents/decision-rule.ts';
 import { EnsembleNet, ensembleRule, type EnsembleKind } from '../../src/agents/ensemble.ts';
 import { createNet, envOptions, networkSpec, prepareData, recipeWarmup } from '../../src/agents/setup.ts';
@@ -25,6 +26,7 @@ const config = testConfig();
 const warm = recipeWarmup(SMALL_RECIPE);
 const prepared = prepareData(SMALL_RECIPE, candles, { from: warm, to: 200 });
 const range = { from: warm, to: 300 };
+const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 5, minOrderValue: 5000, quantityPrecision: 8 };
 
 before(async () => {
   await initBackend('wasm');
@@ -52,7 +54,7 @@ const Q: [number, number, number][] = [
   [0.9, 0, 0.3],
 ];
 
-async function saveAndLoad(kind: EnsembleKind, margins: number[]): Promise<AgentPolicy> {
+async function saveAndLoad(kind: EnsembleKind, margins: number[]): Promise<LoadedAgent> {
   const tmp = tempDir();
   const dir = path.join(tmp.dir, 'ens');
   const nets = Q.map(constant);
@@ -74,7 +76,7 @@ async function saveAndLoad(kind: EnsembleKind, margins: number[]): Promise<Agent
   for (const n of nets) n.dispose();
   const agent = await loadAgent(dir);
   tmp.cleanup();
-  return agent.policy;
+  return agent;
 }
 
 test('vote: a trade needs a strict majority of members, each voting under its own margin', async () => {
@@ -93,11 +95,18 @@ test('vote: a trade needs a strict majority of members, each voting under its ow
   assert.equal(inMemory([0.55, 0, 0.55]), 0);
   // saved as one folder and loaded back: the same decisions
   const loaded = await saveAndLoad('vote', [0, 0, 0]);
-  assert.equal(trades(loaded), 1);
-  loaded.net.dispose();
+  assert.equal(trades(loaded.policy), 1);
+  // bot predict shows the vote shares as what they are
+  const p = predictAt(loaded, candles, 250, accountHolding(10_000_000, COSTS, 0, candles.close[250]));
+  assert.equal(p.outputs.kind, 'vote shares');
+  assert.deepEqual(
+    Object.values(p.outputs.values).map((v) => Math.round(v * 3)),
+    [2, 0, 1],
+  );
+  loaded.dispose();
   const held = await saveAndLoad('vote', [0.55, 0, 0.55]);
-  assert.equal(trades(held), 0);
-  held.net.dispose();
+  assert.equal(trades(held.policy), 0);
+  held.dispose();
 });
 
 test('mean: the mean Q-values decide, with the members mean margin applied on them', async () => {
@@ -109,15 +118,16 @@ test('mean: the mean Q-values decide, with the members mean margin applied on th
   assert.ok(Math.abs(mean.margin - 0.35) < 1e-9);
   // margin 0.3 < 0.333: buy; margin 0.35 (mean of 0.3, 0.4, 0.35) > 0.333: hold
   const buys = await saveAndLoad('mean', [0.3, 0.3, 0.3]);
-  assert.equal(trades(buys), 1);
-  buys.net.dispose();
+  assert.equal(trades(buys.policy), 1);
+  buys.dispose();
   const holds = await saveAndLoad('mean', [0.3, 0.4, 0.35]);
-  assert.ok(Math.abs(holds.rule.margin - 0.35) < 1e-9);
-  assert.equal(trades(holds), 0);
-  holds.net.dispose();
+  assert.ok(Math.abs(holds.policy.rule.margin - 0.35) < 1e-9);
+  assert.equal(trades(holds.policy), 0);
+  holds.dispose();
 });
 
-test('an ensemble with a decision rule keeps decisions causal: rewriting the future leaves earlier ones unchanged', () => {
+test(`an ensemble with a decision rule keeps decisions causal: rewriting the future leaves earlier ones \
+unchanged`, () => {
   for (const kind of ['vote', 'mean'] as const) {
     const net = new EnsembleNet(
       kind,

@@ -106,7 +106,9 @@ async function testReturns(recipe: AgentRecipe, epochs: number): Promise<number[
 }
 
 function assertBeats(name: string, returns: number[]): string {
-  const detail = `${name} test returns ${returns.map((r) => (r * 100).toFixed(1) + '%').join(', ')}; buy-and-hold ${(buyHold * 100).toFixed(1)}%, random ${(random * 100).toFixed(1)}%`;
+  const detail =
+    `${name} test returns ${returns.map((r) => (r * 100).toFixed(1) + '%').join(', ')}; ` +
+    `buy-and-hold ${(buyHold * 100).toFixed(1)}%, random ${(random * 100).toFixed(1)}%`;
   for (const r of returns) {
     assert.ok(r > buyHold + 0.05, `${detail}: a seed does not beat buy-and-hold by 5 points`);
     assert.ok(r > random + 0.05, `${detail}: a seed does not beat random by 5 points`);

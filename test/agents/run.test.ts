@@ -49,7 +49,8 @@ function copyCandles(c: Candles): Candles {
   };
 }
 
-test('agent backtest: trains, selects, tests once; writes report, curves, epoch summaries and a model that reloads to the same decisions', async (t) => {
+test(`agent backtest: trains, selects, tests once; writes report, curves, epoch summaries and a model that reloads to \
+the same decisions`, async (t) => {
   const t0 = performance.now();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'agent-run-'));
   const config = testConfig({ modelsDir: path.join(dir, 'models'), summaryEvery: 1, maxCandles: 0 });
@@ -234,7 +235,8 @@ test('walk-forward agent backtest: one run per fold, each tested after what trai
   assert.ok(walk.trades.length > 0, 'the agents trade');
 });
 
-test('the scaler is fitted on training rows only: changing every later candle leaves it and the training rows unchanged', () => {
+test(`the scaler is fitted on training rows only: changing every later candle leaves it and the training rows \
+unchanged`, () => {
   const train = { from: 130, to: 400 };
   const bad = copyCandles(candles);
   for (let i = train.to; i < bad.close.length; i++) {

@@ -104,7 +104,8 @@ export function layeringProblems(
     const back = between.get(`${to}>${from}`);
     if (back && floor.get(from) === floor.get(to) && from < to) {
       problems.push(
-        `${e.file} imports '${e.spec}' and ${back.file} imports '${back.spec}': ${from} and ${to} (one floor) import each other`,
+        `${e.file} imports '${e.spec}' and ${back.file} imports ` +
+          `'${back.spec}': ${from} and ${to} (one floor) import each other`,
       );
     }
   }

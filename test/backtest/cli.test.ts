@@ -35,7 +35,8 @@ function bot(args: string[], cwd = dir): Promise<Ran> {
   });
 }
 
-test('bot backtest --strategy sma-cross --data FILE writes report.json, trades.csv, equity.png and report.html; bot report reads it back', async () => {
+test(`bot backtest --strategy sma-cross --data FILE writes report.json, trades.csv, equity.png and report.html; bot \
+report reads it back`, async () => {
   const cwd = mkdtempSync(path.join(dir, 'cwd-'));
   const r = await bot(['backtest', '--strategy', 'sma-cross', '--data', csv, '--from', '2024-01-05'], cwd);
   assert.equal(r.code, 0, r.stderr);
@@ -212,7 +213,8 @@ test('bot backtest --columns reads any column order; a bad or lone --columns is 
   assert.equal(existsSync(never), false);
 });
 
-test('bot backtest --seeds 3 --ensemble vote: each fold trades its seeds as one model, saved as one folder', async () => {
+test(`bot backtest --seeds 3 --ensemble vote: each fold trades its seeds as one model, saved as one \
+folder`, async () => {
   const home = mkdtempSync(path.join(dir, 'ensemble-'));
   const file = path.join(home, 'klines.csv');
   writeFileSync(file, binanceKlines(9, 900));

@@ -35,7 +35,10 @@ function backtest(candles: Candles, strategy: RuleStrategy, seed = 1, from = 0):
   });
 }
 
-/** A fixed series built here (not by the synthetic generator, which may evolve): a seeded walk on Upbit's 1,000 KRW tick. */
+/**
+ * A fixed series built here (not by the synthetic generator, which may evolve): a seeded walk on Upbit's 1,000 KRW
+ * tick.
+ */
 function goldenSeries(): Candles {
   const n = 3000;
   const rng = new Rng(2024);
@@ -54,7 +57,8 @@ function goldenSeries(): Candles {
   return c;
 }
 
-test('golden: the sha256 of the sma-cross trade list on a fixed series is pinned (any change to fills or fees shows)', async () => {
+test(`golden: the sha256 of the sma-cross trade list on a fixed series is pinned (any change to fills or fees \
+shows)`, async () => {
   const r = backtest(goldenSeries(), await rule('sma-cross'));
   assert.equal(r.trades.length, 63);
   assert.equal(tradesFingerprint(r.trades), '8c60d590b19f83802adb301d83f50d32aaba9934f70eea2782551c3eb0cd6f96');
@@ -179,7 +183,8 @@ test('baselines: buy-and-hold matches a hand computation, flat never moves, rand
   assert.equal(b.buy_and_hold.equity.length, 550);
 });
 
-test('rule strategies never look ahead: corrupting candles after T leaves trades and equity up to T unchanged', async () => {
+test(`rule strategies never look ahead: corrupting candles after T leaves trades and equity up to T \
+unchanged`, async () => {
   const T = 700;
   const clean = syntheticCandles({ seed: 31, count: 1200 });
   const bad = syntheticCandles({ seed: 31, count: 1200 });
@@ -231,7 +236,8 @@ test('every fill happens at the open of the candle after the decision', async ()
   }
 });
 
-test('date ranges: candles opening in [from, to); empty, reversed, too short and no-data ranges are one-line errors', () => {
+test(`date ranges: candles opening in [from, to); empty, reversed, too short and no-data ranges are one-line \
+errors`, () => {
   const c = syntheticCandles({ seed: 1, count: 48, start: Date.UTC(2024, 0, 1) });
   const h = 3_600_000;
   const t0 = Date.UTC(2024, 0, 1);
@@ -246,7 +252,8 @@ test('date ranges: candles opening in [from, to); empty, reversed, too short and
   );
 });
 
-test('the random rule draws per candle: a policy rebuilt mid-run (as the paper trader does) decides each candle as before', () => {
+test(`the random rule draws per candle: a policy rebuilt mid-run (as the paper trader does) decides each candle as \
+before`, () => {
   const candles = syntheticCandles({ seed: 5, count: 60 });
   const obs = (t: number) => ({
     t,
@@ -270,7 +277,8 @@ test('the random rule draws per candle: a policy rebuilt mid-run (as the paper t
   );
 });
 
-test('a run continued from its own account state (walk-forward chaining) stitches to exactly the one long run', async () => {
+test(`a run continued from its own account state (walk-forward chaining) stitches to exactly the one long \
+run`, async () => {
   const candles = goldenSeries();
   const strategy = await rule('sma-cross');
   const whole = backtest(candles, strategy);

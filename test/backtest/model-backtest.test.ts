@@ -13,7 +13,8 @@ import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { saveAgent } from '../trading/agents.ts';
 import { runBot } from '../trading/cli.ts';
 
-test('bot backtest --model evaluates a saved agent without training: the trades of the engine with that model', async () => {
+test(`bot backtest --model evaluates a saved agent without training: the trades of the engine with that \
+model`, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'model-backtest-'));
   const csv = path.join(dir, 'candles.csv');
   writeFileSync(csv, candlesToCsv(syntheticCandles({ seed: 11, count: 400, timeframe: '1h' })));
@@ -98,7 +99,8 @@ function writeQuietConfig(dir: string): string {
   return f;
 }
 
-test('bot backtest --strategy AGENT --json prints report.json (with the agent section) and nothing else on stdout', async () => {
+test(`bot backtest --strategy AGENT --json prints report.json (with the agent section) and nothing else on \
+stdout`, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'agent-json-'));
   const csv = path.join(dir, 'candles.csv');
   writeFileSync(csv, candlesToCsv(syntheticCandles({ seed: 5, count: 500, timeframe: '1h' })));

@@ -14,7 +14,8 @@ const rows: CandleRow[] = [
 const candles = candlesFromRows('x', 'A/B', '1h', rows);
 
 test('candles: bodies span open..close, wicks high..low, up and down in their own ink', () => {
-  // 21 rows for prices 100..120 → row = 120 − p; 3 bars × 4 pixels: body in columns 4k..4k+2, wick at 4k+1, gap at 4k+3.
+  // 21 rows for prices 100..120 → row = 120 − p; 3 bars × 4 pixels: body in columns 4k..4k+2, wick at 4k+1, gap at
+  // 4k+3.
   const spec: ImageSpec = { style: 'candles', height: 21, width: 12, bars: 3, channels: 3 };
   const out = new Float32Array(21 * 12 * 3);
   createImageRenderer(spec).render(candles, 2, out);
@@ -95,6 +96,10 @@ test('image specs parse, print back, and reject nonsense with a UserError', () =
   const cs = parseImageSpec('candles:64x64:20:c4:ma20:bb:volume:rsi');
   assert.deepEqual(parseImageSpec(formatImageSpec(cs)), cs);
   assert.equal(parseImageSpec('ohlc:32x15:5:novol:noma').volume, false);
+  const layered = parseImageSpec('candles:64x60:20:layers:ma20:bb:volume:rsi');
+  assert.equal(layered.channels, 4, 'layers means 4 channels');
+  assert.equal(layered.layers, true);
+  assert.deepEqual(parseImageSpec(formatImageSpec(layered)), layered);
   for (const bad of [
     'ohlc',
     'candles:64x64:20:vol',
@@ -104,7 +109,47 @@ test('image specs parse, print back, and reject nonsense with a UserError', () =
     'candles:64x64:20:volume:volume',
     'candles:64x64:20:sparkle',
     'candles:12x64:20:volume:rsi:macd',
+    'candles:64x64:20:c3:layers:volume',
+    'ohlc:64x60:20:layers',
   ]) {
     assert.throws(() => parseImageSpec(bad), UserError, bad);
+  }
+});
+
+test('layers: candles, MA/Bollinger, volume and RSI/MACD each in their own channel, nothing elsewhere', () => {
+  const c = syntheticCandles({ seed: 5, count: 400 });
+  for (const osc of ['rsi', 'macd']) {
+    const text = `candles:64x60:20:c4:ma20:bb:volume:${osc}`;
+    const plain = createImageRenderer(parseImageSpec(text));
+    const split = createImageRenderer(parseImageSpec(`${text}:layers`));
+    const boxes = candleLayout(parseImageSpec(text));
+    const a = new Float32Array(plain.frameSize);
+    const b = new Float32Array(split.frameSize);
+    plain.render(c, 380, a);
+    split.render(c, 380, b);
+    const box = (y: number) => boxes.find((x) => y >= x.top && y < x.top + x.rows)?.kind ?? 'gap';
+    // The same drawing, inks regrouped: c4 is [down, up, main lines, secondary lines].
+    const lit = [0, 0, 0, 0];
+    for (let y = 0; y < 64; y++)
+      for (let x = 0; x < 60; x++) {
+        const p = (y * 60 + x) * 4;
+        const candle = Math.max(a[p + 1], 0.5 * a[p]);
+        const lines = Math.max(a[p + 2], 0.5 * a[p + 3]);
+        const kind = box(y);
+        const want = [
+          kind === 'price' ? candle : 0,
+          kind === 'price' ? lines : 0,
+          kind === 'volume' ? candle : 0,
+          kind === osc ? lines : 0,
+        ];
+        for (let ch = 0; ch < 4; ch++) {
+          assert.equal(b[p + ch], want[ch], `${osc}: channel ${ch} at (${x}, ${y}) in the ${kind} panel`);
+          if (b[p + ch] > 0) lit[ch]++;
+        }
+      }
+    assert.ok(
+      lit.every((n) => n >= 20),
+      `${osc}: every layer is drawn (${lit})`,
+    );
   }
 });

@@ -33,6 +33,8 @@ const specs = [
   'ohlc:32x15:5:novol',
   'candles:64x64:20:c4:ma20:bb:volume:rsi:macd',
   'candles:48x40:40:c3:ma5:volume',
+  'candles:64x60:20:layers:ma20:bb:volume:rsi',
+  'candles:32x30:10:layers:ma5:bb:volume:macd',
 ];
 
 for (const text of specs) {
@@ -91,4 +93,19 @@ test('the image depends only on the last bars + lookback candles, not on where t
   };
   r.render(tail, r.warmup, b);
   assert.deepEqual(b, a);
+});
+
+test("the image recipes' frame sequences at t are byte-identical whatever the candles after t hold", () => {
+  // the specs of strategies/cnnrnn-dqn.ts (5 frames) and strategies/cnnrnn-ppo.ts (3), here 5 frames each
+  for (const text of ['ohlc:32x15:5', 'candles:32x30:10:layers:ma5:bb:volume:rsi']) {
+    const r = createImageRenderer(parseImageSpec(text));
+    const frames = 5;
+    const a = new Float32Array(frames * r.frameSize);
+    const b = new Float32Array(frames * r.frameSize);
+    for (const t of [r.warmup + frames - 1, 200, candles.close.length - 2]) {
+      r.renderSequence(candles, t, frames, a);
+      r.renderSequence(corruptAfter(candles, t, t), t, frames, b);
+      assert.ok(Buffer.from(a.buffer).equals(Buffer.from(b.buffer)), `${text}: frames ending at ${t}`);
+    }
+  }
 });

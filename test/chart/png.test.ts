@@ -61,4 +61,10 @@ test('contact sheets, channel tiles and enlargement keep the model pixels', () =
   const tiles = viewable(four, 2, 2, 4);
   assert.equal(tiles.width, 4 * 2 + 3);
   for (let ch = 0; ch < 4; ch++) assert.equal(tiles.pixels[ch * 3], ch / 4);
+  // A layers image is one colour chart: pixel 0 has only volume (grey), pixel 1 candles and MA (white wins).
+  const layered = new Float32Array([0, 0, 1, 0, 1, 1, 0, 0]);
+  const colour = viewable(layered, 2, 1, 4, true);
+  assert.equal(colour.channels, 3);
+  assert.deepEqual(Array.from(colour.pixels.subarray(0, 3)), [0.7, 0.7, 0.7].map(Math.fround));
+  assert.deepEqual(Array.from(colour.pixels.subarray(3, 6)), [1, 1, 1]);
 });

@@ -17,7 +17,8 @@ test('bot data import stores a good file; a broken one is rejected with its line
   const bad = path.join(dir, 'bad.csv');
   writeFileSync(
     good,
-    '\uFEFF,open,high,low,close,volume,value\n2024-01-01 09:00:00,10,12,9,11,1.5,16\n2024-01-02 09:00:00,11,13,10,12,2,24\n2024-01-04 09:00:00,12,14,11,13,3,39\n',
+    '\uFEFF,open,high,low,close,volume,value\n2024-01-01 09:00:00,10,12,9,11,1.5,16\n2024-01-02 ' +
+      '09:00:00,11,13,10,12,2,24\n2024-01-04 09:00:00,12,14,11,13,3,39\n',
   );
   writeFileSync(
     bad,

@@ -56,7 +56,8 @@ after(async () => {
   await fake.close();
 });
 
-test('bot chart with a named market that is not stored and an unreachable exchange: one line and the ways out, not the sample', async () => {
+test(`bot chart with a named market that is not stored and an unreachable exchange: one line and the ways out, not the \
+sample`, async () => {
   const r = await bot([
     'chart',
     '--symbol',
@@ -74,7 +75,11 @@ test('bot chart with a named market that is not stored and an unreachable exchan
   assert.equal(r.stdout, '', 'no chart written');
   assert.match(
     r.stderr,
-    /^error: nothing is stored for upbit NOPE\/KRW 1h and upbit cannot be reached: store a CSV with `bot data import FILE`, or use --data FILE or --sample\n$/m,
+    new RegExp(
+      String.raw`^error: nothing is stored for upbit NOPE/KRW 1h and upbit cannot be reached: ` +
+        String.raw`store a CSV with \x60bot data import FILE\x60, or use --data FILE or --sample\n$`,
+      'm',
+    ),
   );
   assert.doesNotMatch(r.stderr + r.stdout, /sample \(S&P 500/);
 });
@@ -130,7 +135,8 @@ test('bot backtest checks its flags before any network work', async () => {
   assert.equal(fake.state.requests.length, before, 'the exchange was not asked anything');
 });
 
-test('console colour only on a terminal or when forced (FORCE_COLOR), none under NO_COLOR; the JSON log file never has colour', async () => {
+test(`console colour only on a terminal or when forced (FORCE_COLOR), none under NO_COLOR; the JSON log file never has \
+colour`, async () => {
   const log = path.join(dir, 'colour.log');
   const args = [
     'backtest',
@@ -159,7 +165,8 @@ test('console colour only on a terminal or when forced (FORCE_COLOR), none under
   assert.ok(!file.includes(ESC), 'the JSON log file has no escapes, even when the console was forced to colour');
 });
 
-test('bot status with no market flags shows every run (a table), and the detailed view when there is exactly one', async () => {
+test(`bot status with no market flags shows every run (a table), and the detailed view when there is exactly \
+one`, async () => {
   const db = path.join(dir, 'runs.db');
   const store = CandleStore.open(db);
   const repo = new RunRepository(store.db);
@@ -224,7 +231,10 @@ test('bot doctor names a native part that did not build, with the fix', async ()
   assert.equal(broken.ok, false);
   assert.match(
     broken.detail,
-    /native part did not build or load; run `npm rebuild better-sqlite3` \(its install script must be allowed: allowScripts in package.json\)/,
+    new RegExp(
+      String.raw`native part did not build or load; run \x60npm rebuild better-sqlite3\x60 ` +
+        String.raw`\(its install script must be allowed: allowScripts in package.json\)`,
+    ),
   );
   const pkg = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
     allowScripts?: Record<string, boolean>;

@@ -39,9 +39,11 @@ interface Predicted {
   action: string;
   confidence: number;
   outputs: { kind: string; values: Record<string, number> };
+  order: { side: string; value: number; refused?: string };
 }
 
-test("bot predict --data: the action, confidence and Q-values at the newest candle or --at, the paper trader's decision, no database written", async () => {
+test(`bot predict --data: the action, confidence and Q-values at the newest candle or --at, the paper trader's \
+decision, no database written`, async () => {
   const buyer = path.join(dir, 'models', 'buyer');
   const seeded = path.join(dir, 'models', 'seeded');
   await saveAgent(buyer, 'buy', candles);
@@ -111,8 +113,36 @@ test("bot predict --data: the action, confidence and Q-values at the newest cand
   const text = await runBot(['predict', '--model', buyer, '--data', csv, '--log-level', 'error', '--backend', 'cpu']);
   assert.match(
     text.stdout,
-    /^model {7}.*buyer @ initial \(dqn-dnn\)\ncandle {6}\S+ close [\d,.]+ {2}\(\S*btc\.csv \(1h\)\)\naction {6}buy {2}confidence \d\.\d{3}\nq-values {4}buy [-\d.]+ {2}sell [-\d.]+ {2}hold [-\d.]+\naccount {5}flat/,
+    new RegExp(
+      String.raw`^model {7}.*buyer @ initial \(dqn-dnn\)\ncandle {6}\S+ close [\d,.]+ {2}\(\S*btc\.csv \(1h\)\)\n` +
+        String.raw`action {6}buy {2}confidence \d\.\d{3}\n` +
+        String.raw`q-values {4}buy [-\d.]+ {2}sell [-\d.]+ {2}hold [-\d.]+\naccount {5}flat`,
+    ),
   );
+});
+
+test('bot predict says what the trader would do: a sell on a flat account is refused, so it holds', async () => {
+  const seller = path.join(dir, 'models', 'seller');
+  const buyer = path.join(dir, 'models', 'buyer2');
+  await saveAgent(seller, 'sell', candles);
+  await saveAgent(buyer, 'buy', candles);
+  const ask = async (model: string, position: number) => {
+    const args = ['predict', '--model', model, '--data', csv, '--position', String(position)];
+    const r = await runBot([...args, '--json', '--log-level', 'error', '--backend', 'cpu']);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as Predicted;
+  };
+  const flatSell = await ask(seller, 0);
+  assert.equal(flatSell.action, 'sell');
+  assert.deepEqual(flatSell.order, { side: 'sell', value: 0, refused: 'no_position' });
+  const heldSell = await ask(seller, 1);
+  assert.equal(heldSell.order.side, 'sell');
+  assert.equal(heldSell.order.refused, undefined);
+  assert.ok(heldSell.order.value > 0, JSON.stringify(heldSell.order));
+  const fullBuy = await ask(buyer, 1);
+  assert.deepEqual(fullBuy.order, { side: 'buy', value: 0, refused: 'no_cash' });
+  const text = await runBot(['predict', '--model', seller, '--data', csv, '--log-level', 'error', '--backend', 'cpu']);
+  assert.match(text.stdout, /\norder {7}none: a sell would be refused \(nothing to sell\), so the trader holds\n?$/);
 });
 
 test('bot predict checks its flags first and names the range for an --at outside the data', async () => {
@@ -139,7 +169,10 @@ test('bot predict checks its flags first and names the range for an --at outside
   assert.equal(late.code, 1);
   assert.match(
     late.stderr,
-    /^error: --at 2030-01-01 is after the data; \S*btc\.csv \(1h\) covers 2024-01-01T00:00:00Z … 2024-01-13T11:00:00Z\n$/,
+    new RegExp(
+      String.raw`^error: --at 2030-01-01 is after the data; \S*btc\.csv \(1h\) ` +
+        String.raw`covers 2024-01-01T00:00:00Z … 2024-01-13T11:00:00Z\n$`,
+    ),
   );
 });
 

@@ -8,7 +8,8 @@ const H = 3_600_000;
 
 test('generic timestamp CSV, ascending, timeframe inferred', () => {
   const csv =
-    'timestamp,open,high,low,close,volume\n2024-01-01 00:00:00,1,2,0.5,1.5,10\n2024-01-01 01:00:00,1.5,2,1,1.8,11\n2024-01-01 02:00:00,1.8,1.9,1.7,1.7,3\n';
+    'timestamp,open,high,low,close,volume\n2024-01-01 00:00:00,1,2,0.5,1.5,10\n2024-01-01 ' +
+    '01:00:00,1.5,2,1,1.8,11\n2024-01-01 02:00:00,1.8,1.9,1.7,1.7,3\n';
   const p = parseCandlesCsvDetailed(csv);
   assert.equal(p.timeframe, '1h');
   assert.equal(p.flavour, 'generic');
@@ -32,7 +33,8 @@ test('date column, descending rows, CRLF and a BOM are fine', () => {
 
 test('pyupbit export: unnamed KST first column and an extra value column', () => {
   const csv =
-    ',open,high,low,close,volume,value\n2024-01-01 09:00:00,57045000.0,58847000.0,57045000.0,58839000.0,3165.3,182491217914.3\n2024-01-02 09:00:00,58839000.0,60997000.0,58814000.0,60206000.0,8221.1,495038780463.7\n';
+    ',open,high,low,close,volume,value\n2024-01-01 09:00:00,57045000.0,58847000.0,57045000.0,58839000.0,3165.3,' +
+    '182491217914.3\n2024-01-02 09:00:00,58839000.0,60997000.0,58814000.0,60206000.0,8221.1,495038780463.7\n';
   const p = parseCandlesCsvDetailed(csv);
   assert.equal(p.flavour, 'pyupbit');
   assert.equal(p.tz, 'Asia/Seoul');
@@ -44,7 +46,9 @@ test('pyupbit export: unnamed KST first column and an extra value column', () =>
 
 test('RLTrader CSV: YYYYMMDD dates and extra feature columns ignored; weekends are gaps, not a mixed timeframe', () => {
   const csv =
-    'date,open,high,low,close,volume,per,pbr,close_ma5_ratio\n20180105,52120,52120,51200,52120,9280050,10.37,1.46,0.01\n20180108,52400,52520,51500,52020,8368000,10.37,1.46,-0.02\n20180109,51460,51720,49980,50400,16090000,10.37,1.46,0.03\n';
+    'date,open,high,low,close,volume,per,pbr,close_ma5_ratio\n20180105,52120,52120,51200,52120,9280050,10.37,1.46,0.' +
+    '01\n20180108,52400,52520,51500,52020,8368000,10.37,1.46,-0.02\n' +
+    '20180109,51460,51720,49980,50400,16090000,10.37,1.46,0.03\n';
   const p = parseCandlesCsvDetailed(csv, { timeframe: '1d' });
   assert.equal(p.flavour, 'rltrader');
   assert.deepEqual(
@@ -54,7 +58,8 @@ test('RLTrader CSV: YYYYMMDD dates and extra feature columns ignored; weekends a
   assert.equal(p.rows[2].volume, 16090000);
 });
 
-test('investing.com export: Korean headers, close first, quoted thousands, spaced dates, K volumes, newest first', () => {
+test(`investing.com export: Korean headers, close first, quoted thousands, spaced dates, K volumes, newest \
+first`, () => {
   const csv =
     '\uFEFF"날짜","종가","시가","고가","저가","거래량","변동 %"\n' +
     '"2023- 09- 08","35,268,000","35,616,000","35,800,000","35,000,000","0.01K","-0.98%"\n' +
@@ -127,7 +132,8 @@ test('rejections name the file, the line and the reason', () => {
   );
   rejects(
     HEAD +
-      '2024-01-01 00:00,1,2,1,1,1\n2024-01-01 01:00,1,2,1,1,1\n2024-01-01 02:00,1,2,1,1,1\n2024-01-01 02:30,1,2,1,1,1\n2024-01-01 03:30,1,2,1,1,1\n',
+      '2024-01-01 00:00,1,2,1,1,1\n2024-01-01 01:00,1,2,1,1,1\n2024-01-01 ' +
+      '02:00,1,2,1,1,1\n2024-01-01 02:30,1,2,1,1,1\n2024-01-01 03:30,1,2,1,1,1\n',
     /^bad\.csv:5: mixed timeframe/,
   );
   rejects(

@@ -152,7 +152,8 @@ test('an interrupted backfill before the stored range is completed by the next r
   }
 });
 
-test('429 (plain and JSON), 418, 5xx, malformed JSON, resets and slow replies are retried without losing a candle', async () => {
+test(`429 (plain and JSON), 418, 5xx, malformed JSON, resets and slow replies are retried without losing a \
+candle`, async () => {
   const s = await setup(900, { retries: 10, timeoutMs: 400 });
   try {
     for (const kind of ['429', '429-json', '418', '500-json', '503', 'malformed', 'reset', 'slow'] as const) {
@@ -273,7 +274,8 @@ test('loadSeries: store, then download when empty; --data file; sample; range fi
   }
 });
 
-test('an unreachable exchange: a one-line error without offline flags (paper and live take none); loadSeries falls back to the sample with a notice only when asked (the no-flags main job)', async () => {
+test(`an unreachable exchange: a one-line error without offline flags (paper and live take none); loadSeries falls \
+back to the sample with a notice only when asked (the no-flags main job)`, async () => {
   const config = fakeConfig({ url: 'http://127.0.0.1:1' }, tempDir());
   const store = CandleStore.open(config.data.database);
   try {
@@ -301,9 +303,10 @@ test('an unreachable exchange: a one-line error without offline flags (paper and
       loadSeries({ config }),
       (e: unknown) =>
         e instanceof UserError &&
-        /^nothing is stored for upbit BTC\/KRW 1h and upbit cannot be reached: store a CSV with `bot data import FILE`, or use --data FILE or --sample$/.test(
-          e.message,
-        ),
+        new RegExp(
+          String.raw`^nothing is stored for upbit BTC/KRW 1h and upbit cannot be reached: ` +
+            String.raw`store a CSV with \x60bot data import FILE\x60, or use --data FILE or --sample$`,
+        ).test(e.message),
       'without offlineFallback a named market is never swapped for the sample',
     );
     const fallback = await loadSeries({ config, offlineFallback: true });

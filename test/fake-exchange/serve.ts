@@ -1,7 +1,9 @@
 /**
  * Runs the fake Upbit in its own process, for demos and the download benchmark:
- *   node --import tsx test/fake-exchange/serve.ts [--config-out FILE] [--count N --start MS --timeframe 1h] [--now MS] [--rate 10]
- * Prints one JSON line `{"url": …}` first, writes a config file pointing ccxt at it (default /tmp/fake-upbit.json), e.g.
+ * node --import tsx test/fake-exchange/serve.ts [--config-out FILE] [--count N --start MS --timeframe 1h] [--now MS]
+ * [--rate 10]
+ * Prints one JSON line `{"url": …}` first, writes a config file pointing ccxt at it (default /tmp/fake-upbit.json),
+ * e.g.
  *   npx bot data download --config /tmp/fake-upbit.json --since 2025-01-01 --db /tmp/demo.db
  * `GET /__fake/stats` answers `{ requests, candleRequests, throttled }`.
  */
@@ -51,7 +53,8 @@ fake.route('GET', '/__fake/stats', ({ state }) => ({
 writeFileSync(values['config-out'], JSON.stringify({ exchange: { ccxt: fake.ccxtOptions() } }, null, 2));
 console.log(JSON.stringify({ url: fake.url, config: values['config-out'] }));
 process.stderr.write(
-  `fake Upbit on ${fake.url} (${values.rate} requests/s enforced); config for it: ${values['config-out']}; Ctrl-C stops it\n`,
+  `fake Upbit on ${fake.url} (${values.rate} requests/s enforced); ` +
+    `config for it: ${values['config-out']}; Ctrl-C stops it\n`,
 );
 const stop = () => void fake.close().then(() => process.exit(0));
 process.on('SIGINT', stop);

@@ -7,7 +7,8 @@ import { startFakeUpbit } from './server.ts';
 
 const D = 86_400_000;
 
-test('the fake answers like Upbit: newest first, `to` exclusive, count ≤ 200, open candle included, gaps skipped', async () => {
+test(`the fake answers like Upbit: newest first, \`to\` exclusive, count ≤ 200, open candle included, gaps \
+skipped`, async () => {
   const days = syntheticCandles({ seed: 2, count: 30, timeframe: '1d', start: Date.UTC(2024, 0, 1) });
   const now = Date.UTC(2024, 0, 30, 6); // Jan 30 is still open
   const fake = await startFakeUpbit({ now: () => now, series: [{ market: 'KRW-BTC', candles: days }] });

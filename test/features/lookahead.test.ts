@@ -53,7 +53,8 @@ for (const spec of specs) {
       for (let k = 0; k < upto; k++) {
         if (clean.data[k] !== dirty.data[k]) {
           assert.fail(
-            `${clean.names[k % clean.cols]} at row ${Math.floor(k / clean.cols)} changed (${clean.data[k]} → ${dirty.data[k]}) when candles after ${t} changed`,
+            `${clean.names[k % clean.cols]} at row ${Math.floor(k / clean.cols)} changed ` +
+              `(${clean.data[k]} → ${dirty.data[k]}) when candles after ${t} changed`,
           );
         }
       }

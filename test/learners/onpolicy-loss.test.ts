@@ -13,7 +13,8 @@ import { Rng } from '../../src/core/random.ts';
 await initBackend('wasm');
 
 for (const clip of [0.2, 0]) {
-  test(`discreteLossGradient equals tf.grad of discreteLoss (${clip > 0 ? `PPO clip ${clip}` : 'policy gradient'})`, () => {
+  test(`discreteLossGradient equals tf.grad of discreteLoss \
+(${clip > 0 ? `PPO clip ${clip}` : 'policy gradient'})`, () => {
     const rng = new Rng(3);
     const n = 48;
     const params = { ...ON_POLICY_DEFAULTS, clip, entropyCoef: 0.05, valueCoef: 0.5 };

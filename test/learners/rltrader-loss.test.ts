@@ -9,7 +9,8 @@ import { Rng } from '../../src/core/random.ts';
 await initBackend('wasm');
 
 for (const withPolicy of [false, true]) {
-  test(`rltraderLossGradient equals tf.grad of rltraderLoss (${withPolicy ? 'value and policy' : 'value only'})`, () => {
+  test(`rltraderLossGradient equals tf.grad of rltraderLoss \
+(${withPolicy ? 'value and policy' : 'value only'})`, () => {
     const rng = new Rng(5);
     const n = 23;
     const value = Float32Array.from({ length: n * 3 }, () => rng.normal());

@@ -75,7 +75,8 @@ test('a zero or negative balance is refused with a one-line error', () => {
   assert.throws(() => new Account(1000, { ...upbit, feeRate: -0.1 }), /feeRate/);
 });
 
-test('invariant over 20,000 random orders: value = cash + units × price; money only leaves as fees, tax and slippage', () => {
+test(`invariant over 20,000 random orders: value = cash + units × price; money only leaves as fees, tax and \
+slippage`, () => {
   const rng = new Rng(42);
   for (const costs of [upbit, costPreset('krx-stock'), { ...upbit, slippageBps: 30, sellTax: 0.001 }]) {
     const a = new Account(10_000_000, costs);

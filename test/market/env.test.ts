@@ -115,7 +115,8 @@ test("RLTrader's delayed reward pays the P/L only when it moved past the thresho
   assert.ok(paid > 0, 'the threshold was passed at least once');
 });
 
-test('risk-adjusted rewards: differential Sharpe is finite; the drawdown penalty only ever lowers the log return', () => {
+test(`risk-adjusted rewards: differential Sharpe is finite; the drawdown penalty only ever lowers the log \
+return`, () => {
   const plain = new TradingEnv(options({ sizing: { kind: 'all' } }));
   const penal = new TradingEnv(options({ sizing: { kind: 'all' }, reward: { kind: 'drawdown', penalty: 2 } }));
   const sharpe = new TradingEnv(options({ sizing: { kind: 'all' }, reward: { kind: 'sharpe', eta: 0.05 } }));

@@ -71,7 +71,8 @@ function handBuy(): {
   };
 }
 
-test('logReturn with a turnover penalty: the log return less penalty × (fee + slippage) / value before the step', () => {
+test(`logReturn with a turnover penalty: the log return less penalty × (fee + slippage) / value before the \
+step`, () => {
   const b = handBuy();
   const v1 = b.cash + b.units * 106;
   const plain = env({ kind: 'logReturn' }).step(BUY, 1).reward;

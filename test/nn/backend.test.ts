@@ -71,7 +71,8 @@ test('--backend values are checked', () => {
   );
 });
 
-test('auto after a forced backend picks the fastest again (one process that runs several benches or jobs)', async () => {
+test(`auto after a forced backend picks the fastest again (one process that runs several benches or \
+jobs)`, async () => {
   const fastest = await initBackend('auto');
   await initBackend('cpu');
   assert.equal(tf.getBackend(), 'cpu');

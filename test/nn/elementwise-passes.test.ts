@@ -1,5 +1,6 @@
 /**
- * The block trainer's element-wise passes: the WebAssembly SIMD module (src/nn/backend/elementwise-passes.wat) against the JS
+ * The block trainer's element-wise passes: the WebAssembly SIMD module (src/nn/backend/elementwise-passes.wat) against
+ * the JS
  * reference of each pass, on widths that take the SIMD path (multiples of 4) and one that falls back.
  */
 import { test } from 'node:test';

@@ -89,7 +89,8 @@ const variants: NetworkSpec[] = [
 ];
 
 for (const spec of variants) {
-  test(`fast forward equals model.predict for ${label(spec)} (${spec.hidden?.join('-')}, state ${spec.stateSize}), and sync() follows training`, () => {
+  test(`fast forward equals model.predict for ${label(spec)} (${spec.hidden?.join('-')}, state ${spec.stateSize}), and \
+sync() follows training`, () => {
     const model = buildNetwork(spec);
     train(model, spec, 3, 1);
     const ff = compileFastForward(model, spec);

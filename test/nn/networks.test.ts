@@ -28,7 +28,8 @@ test('defaults: the dnn is RLTrader-shaped 256-128-64-32 with batch norm and dro
 });
 
 for (const spec of tinySpecs()) {
-  test(`${label(spec)}: inputs [main, state], outputs [value, policy], softmax policy, state changes the output`, () => {
+  test(`${label(spec)}: inputs [main, state], outputs [value, policy], softmax policy, state changes the \
+output`, () => {
     const model = buildNetwork(spec);
     assert.deepEqual(
       model.inputs.map((i) => i.shape),

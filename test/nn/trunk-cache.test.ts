@@ -92,7 +92,8 @@ const variants: NetworkSpec[] = [
 ];
 
 for (const spec of variants) {
-  test(`trunk cache equals model.predict step by step for ${label(spec)} ${spec.hidden?.join('-') ?? ''}${spec.activation ? ` ${spec.activation}` : ''}`, () => {
+  test(`trunk cache equals model.predict step by step for ${label(spec)} \
+${spec.hidden?.join('-') ?? ''}${spec.activation ? ` ${spec.activation}` : ''}`, () => {
     const net = new AgentNet(buildNetwork(spec), { heads: spec.heads });
     const before = tf.memory().numTensors;
     try {

@@ -1,5 +1,6 @@
 /**
- * The faster wasm kernels (src/nn/backend/wasm-fast-kernels.ts): the transpose-first BatchMatMul against the cpu backend's
+ * The faster wasm kernels (src/nn/backend/wasm-fast-kernels.ts): the transpose-first BatchMatMul against the cpu
+ * backend's
  * matMul for every transpose combination on rank-2 and rank-3 operands, a dense layer's gradients, and the sharing
  * Identity (clones read the same numbers, outlive their source, and free their memory); no tensors leak.
  */

@@ -1,5 +1,6 @@
 /**
- * The wasm backend's filter gradient (registered by src/nn/backend/wasm-kernels.ts) checked against the cpu backend's and
+ * The wasm backend's filter gradient (registered by src/nn/backend/wasm-kernels.ts) checked against the cpu backend's
+ * and
  * against finite differences. Inputs are built from seeded arrays so both backends see the same numbers.
  */
 import { test } from 'node:test';

@@ -238,7 +238,8 @@ function readEvents(
   });
 }
 
-test('server-sent events carry a new decision when the trader ticks; a pause asked over the API is honoured and pushed', async () => {
+test(`server-sent events carry a new decision when the trader ticks; a pause asked over the API is honoured and \
+pushed`, async () => {
   const before = f.repo.decisionCount(f.runId);
   const stream = readEvents('/api/v1/events', (ev) => ev.some((e) => e.event === 'decision'));
   await new Promise((r) => setTimeout(r, 300));

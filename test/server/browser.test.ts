@@ -63,7 +63,8 @@ async function screenshot(page: Page, name: string): Promise<void> {
 
 const decisionsText = (page: Page) => page.locator('#decisions p').first().textContent();
 
-test('overview → run page: chart canvases, every decision row, a new tick without reload; control refused without credentials', async () => {
+test(`overview → run page: chart canvases, every decision row, a new tick without reload; control refused without \
+credentials`, async () => {
   const s: Served = await serve(f);
   const page = await context.newPage();
   const offline: string[] = [];
@@ -111,7 +112,8 @@ test('overview → run page: chart canvases, every decision row, a new tick with
   }
 });
 
-test('signed in with a token: pause is queued, the trader honours it at its next tick and the banner shows it', async () => {
+test(`signed in with a token: pause is queued, the trader honours it at its next tick and the banner shows \
+it`, async () => {
   const s = await serve(f, { token: true });
   const page = await context.newPage();
   try {
@@ -144,7 +146,7 @@ test('signed in with a token: pause is queued, the trader honours it at its next
   }
 });
 
-test('backtests: the list, a report, two runs compared side by side; the models page', async () => {
+test('backtests: list, report, two runs side by side; the models page; the log page by level', async () => {
   const s = await serve(f);
   const page = await context.newPage();
   try {
@@ -170,6 +172,21 @@ test('backtests: the list, a report, two runs compared side by side; the models 
     await page.goto(`${s.url}/#/models`);
     await page.locator('h2', { hasText: 'btc-dqn — serving v2' }).waitFor();
     await screenshot(page, 'models');
+    // the log page: the tail at info and above, newest first; choosing a level re-reads the tail at that level
+    await page.goto(`${s.url}/#/logs`);
+    await page.locator('h1', { hasText: 'Log' }).waitFor();
+    await page.locator('table tbody tr').nth(1).waitFor();
+    const rows = async () => (await page.locator('table tbody tr').allTextContents()).map((r) => r.trim());
+    const info = await rows();
+    assert.equal(info.length, 2, info.join(' | '));
+    assert.match(info[0], /errortick failed, the next tick catches up: exchange down$/);
+    assert.match(info[1], /infopaper run started$/);
+    await page.selectOption('select[aria-label="level"]', 'error');
+    await page.waitForURL(/#\/logs\/error$/);
+    await page.waitForFunction("document.querySelectorAll('table tbody tr').length === 1");
+    assert.match((await rows())[0], /exchange down$/);
+    await page.selectOption('select[aria-label="level"]', 'debug');
+    await page.waitForFunction("document.querySelectorAll('table tbody tr').length === 3");
     await page.setViewportSize({ width: 390, height: 800 });
     await page.goto(`${s.url}/#/run/${f.runId}`);
     await page.locator('#decisions-table tbody tr').first().waitFor();

@@ -78,7 +78,8 @@ after(() => {
   f.cleanup();
 });
 
-test('a webhook that fails twice gets the notice on the third try, after growing pauses; Slack and Discord bodies', async () => {
+test(`a webhook that fails twice gets the notice on the third try, after growing pauses; Slack and Discord \
+bodies`, async () => {
   const hook = await receiver({ failFirst: 2 });
   const slack = await receiver();
   const discord = await receiver();
@@ -133,7 +134,8 @@ test('Telegram through a local fake of the Bot API when the token and chat id ar
   }
 });
 
-test('a paper run announces its fills, its halt and its model promotion; a hanging webhook never delays a tick; no secret sent', async () => {
+test(`a paper run announces its fills, its halt and its model promotion; a hanging webhook never delays a tick; no \
+secret sent`, async () => {
   const hook = await receiver();
   const hang = await receiver({ hang: true });
   try {
@@ -164,7 +166,8 @@ test('a paper run announces its fills, its halt and its model promotion; a hangi
     for (const dir of [path.join(f.modelsDir, 'btc-dqn'), path.join(f.modelsDir, 'other')]) {
       f.repo.db
         .prepare(
-          `INSERT INTO trading_retrains (started_at, finished_at, exchange, symbol, timeframe, strategy, model_dir, champion_version, challenger_version, champion_score, challenger_score, outcome, reason)
+          `INSERT INTO trading_retrains (started_at, finished_at, exchange, symbol, timeframe, strategy,
+        model_dir, champion_version, challenger_version, champion_score, challenger_score, outcome, reason)
         VALUES (1, 2, 'upbit', 'BTC/KRW', '1h', 'dqn-dnn', ?, 'v2', 'v3', 0.01, 0.05, 'promoted', 'beats')`,
         )
         .run(path.resolve(dir));

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
-import { runBot, startBot } from '../trading/cli.ts';
+import { dashboardUrl, runBot, startBot } from '../trading/cli.ts';
 import { tempDir } from '../trading/helpers.ts';
 
 const HOUR = 3_600_000;
@@ -66,7 +66,8 @@ after(async () => {
   tmp.cleanup();
 });
 
-test('bot paper --serve 0: the dashboard answers while the trader runs; its fills go to the webhook; SIGTERM stops both', async () => {
+test(`bot paper --serve 0: the dashboard answers while the trader runs; its fills go to the webhook; SIGTERM stops \
+both`, async () => {
   const db = path.join(tmp.dir, 'bot.db');
   const token = (await runBot(['serve', '--new-token', '--config', cfg])).stdout.trim();
   const bot = startBot([
@@ -87,15 +88,7 @@ test('bot paper --serve 0: the dashboard answers while the trader runs; its fill
     '0',
   ]);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      bot.child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-        if (m) resolve(m[1]);
-      });
-      void bot.done.then((r) => reject(new Error(`bot paper exited: ${r.stderr}`)));
-    });
+    const url = await dashboardUrl(bot);
     const auth = { authorization: `Bearer ${token}` };
     let runs: { id: number; lastDecisions: unknown[] }[] = [];
     for (let k = 0; k < 100 && !runs[0]?.lastDecisions.length; k++) {

@@ -8,7 +8,7 @@ import http from 'node:http';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { runBot, startBot } from '../trading/cli.ts';
+import { dashboardUrl, runBot, startBot } from '../trading/cli.ts';
 import { paperFixture, serve, type PaperFixture } from './fixture.ts';
 
 const SECRET = 'sk-live-0123456789abcdef-very-secret';
@@ -50,7 +50,8 @@ function raw(url: string, p: string, headers: Record<string, string> = {}): Prom
   });
 }
 
-test('no credentials: a non-loopback host is refused in one line; the API reads on loopback, control is refused', async () => {
+test(`no credentials: a non-loopback host is refused in one line; the API reads on loopback, control is \
+refused`, async () => {
   const r = await runBot(['serve', '--host', '0.0.0.0', '--port', '0', '--db', f.dbFile], { BOT_API_PASSWORD: '' });
   assert.equal(r.code, 1);
   assert.equal(r.stderr.trim().split('\n').length, 1);
@@ -75,7 +76,8 @@ test('no credentials: a non-loopback host is refused in one line; the API reads 
   }
 });
 
-test('with credentials: every API route wants the bearer token (wrong token 401); password login is rate-limited', async () => {
+test(`with credentials: every API route wants the bearer token (wrong token 401); password login is \
+rate-limited`, async () => {
   const s = await serve(f, { token: true, password: 'correct horse battery', host: '0.0.0.0' });
   const base = s.url.replace('0.0.0.0', '127.0.0.1');
   try {
@@ -126,7 +128,8 @@ test('with credentials: every API route wants the bearer token (wrong token 401)
   }
 });
 
-test('no file outside backtests/ and models/: dots, encoded slashes, absolute paths and symlinks are 404 or 400', async () => {
+test(`no file outside backtests/ and models/: dots, encoded slashes, absolute paths and symlinks are 404 or \
+400`, async () => {
   const s = await serve(f);
   try {
     const attempts = [
@@ -186,7 +189,8 @@ test('a secret in the environment never appears in any response', async () => {
   }
 });
 
-test('bot serve: --new-token prints a token once and stores only its hash; the server starts and answers; bad flags are one line', async () => {
+test(`bot serve: --new-token prints a token once and stores only its hash; the server starts and answers; bad flags \
+are one line`, async () => {
   const tokens = path.join(f.dir, 'cli-tokens.json');
   const cfg = path.join(f.dir, 'serve-config.json');
   writeFileSync(cfg, JSON.stringify({ server: { tokensFile: tokens }, log: { file: '' } }));
@@ -203,15 +207,7 @@ test('bot serve: --new-token prints a token once and stores only its hash; the s
 
   const bot = startBot(['serve', '--port', '0', '--db', f.dbFile, '--config', cfg, '--log-level', 'warn']);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      bot.child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-        if (m) resolve(m[1]);
-      });
-      void bot.done.then((r) => reject(new Error(`bot serve exited: ${r.stderr}`)));
-    });
+    const url = await dashboardUrl(bot);
     assert.equal((await fetch(`${url}/api/v1/runs`)).status, 401, 'a token exists, so the API wants it');
     const runs = await fetch(`${url}/api/v1/runs`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(((await runs.json()) as { runs: unknown[] }).runs.length, 1);

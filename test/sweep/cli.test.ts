@@ -94,7 +94,8 @@ function rowsOfFold(db: string, key: string, fold: number): number[] {
   const sqlite = new Database(db, { readonly: true });
   const rows = sqlite
     .prepare(
-      'SELECT r.result FROM sweep_results r JOIN sweep_jobs j ON j.job_id = r.job_id WHERE j.config_key = ? AND j.fold = ?',
+      `SELECT r.result FROM sweep_results r JOIN sweep_jobs j ON
+        j.job_id = r.job_id WHERE j.config_key = ? AND j.fold = ?`,
     )
     .all(key, fold) as { result: string }[];
   sqlite.close();
@@ -107,7 +108,8 @@ function readReport(out: string): SweepReport {
   return JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as SweepReport;
 }
 
-test('in-process sweep: report ranked by validation only, one result per job, re-run skips finished jobs, winner saved', async (t) => {
+test(`in-process sweep: report ranked by validation only, one result per job, re-run skips finished jobs, winner \
+saved`, async (t) => {
   const db = path.join(dir, 'local.db');
   const out = path.join(dir, 'report-local');
   const saved = path.join(dir, 'tuned-dqn.ts');

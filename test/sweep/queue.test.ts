@@ -152,7 +152,8 @@ test('two worker processes complete a sweep: every job exactly once, the same me
   assert.deepEqual(rq.statistics, rl.statistics);
 });
 
-test('kill -9 one worker mid-job: its job is retried elsewhere and the sweep ends with one result per job', async (t) => {
+test(`kill -9 one worker mid-job: its job is retried elsewhere and the sweep ends with one result per \
+job`, async (t) => {
   const victim = workers[0];
   const db = path.join(dir, 'killed.db');
   const t0 = performance.now();

@@ -15,7 +15,8 @@ export const SMALL_RECIPE: AgentRecipe = {
 
 /**
  * Saves a real agent (tfjs model + meta, loadable by loadAgent). 'buy' / 'sell': every kernel is zero and the output
- * bias favours that action ('buy' keeps the account long, 'sell' keeps it flat). 'seeded': the untrained seeded network.
+ * bias favours that action ('buy' keeps the account long, 'sell' keeps it flat). 'seeded': the untrained seeded
+ * network.
  */
 export async function saveAgent(
   dir: string,

@@ -35,3 +35,16 @@ export function startBot(
 export function runBot(args: string[], env: NodeJS.ProcessEnv = {}): Promise<BotResult> {
   return startBot(args, env).done;
 }
+
+/** The dashboard's address a `bot serve` / `--serve` process prints, once it listens (rejects if the bot exits). */
+export function dashboardUrl(bot: { child: ChildProcess; done: Promise<BotResult> }): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let out = '';
+    bot.child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+      if (m) resolve(m[1]);
+    });
+    void bot.done.then((r) => reject(new Error(`the bot exited before serving: ${r.stderr}`)));
+  });
+}

@@ -60,7 +60,8 @@ function paper(file: string, clock: () => number) {
 const ask = (repo: RunRepository, runId: number, kind: Parameters<typeof requestCommand>[1]['kind'], now: number) =>
   requestCommand(repo.db, { runId, kind, requestedBy: 'token:ci@127.0.0.1', reason: `test ${kind}`, now });
 
-test('paper: pause passes candles over and cancels the waiting order, resume trades only new candles; exit sells at the next open', async () => {
+test(`paper: pause passes candles over and cancels the waiting order, resume trades only new candles; exit sells at \
+the next open`, async () => {
   const tmp = tempDir();
   try {
     let now = START + 2 * HOUR + 10_000;
@@ -125,7 +126,8 @@ test('paper: pause passes candles over and cancels the waiting order, resume tra
   }
 });
 
-test('paper: a pause cancels the order waiting for the next open; halt stops the trader, clear-halt lets it trade again', async () => {
+test(`paper: a pause cancels the order waiting for the next open; halt stops the trader, clear-halt lets it trade \
+again`, async () => {
   const tmp = tempDir();
   try {
     let now = START + HOUR + 10_000;

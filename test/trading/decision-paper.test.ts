@@ -177,8 +177,8 @@ async function parity(ensemble?: { kind: EnsembleKind; margins: number[] }): Pro
   }
 }
 
-test('paper trading a model with a margin, holding period and decision interval makes exactly the backtest trades', () =>
-  parity());
+test(`paper trading a model with a margin, holding period and decision interval makes exactly the backtest \
+trades`, () => parity());
 
 test('paper trading an ensemble (vote, then mean) with a decision rule makes exactly the backtest trades', async () => {
   await parity({ kind: 'vote', margins: [0.02, 0, 0.05] });

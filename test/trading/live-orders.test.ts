@@ -4,12 +4,9 @@
  * and `bot live` killed with SIGKILL between the exchange taking an order and the bot recording it.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
 import type { Decision, Policy } from '../../src/core/policy.ts';
 import { CandleStore } from '../../src/data/store.ts';
-import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
 import { fillFromOrder, findInOrderLists } from '../../src/trading/exchange-orders.ts';
@@ -18,11 +15,8 @@ import { applyFill, cappedOrder } from '../../src/trading/live-orders.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { runStatus } from '../../src/trading/status.ts';
 import type { PolicySource } from '../../src/trading/types.ts';
-import { addOrderEndpoints } from '../fake-exchange/orders.ts';
-import { startFakeUpbit } from '../fake-exchange/server.ts';
 import { startBot, runBot } from './cli.ts';
-import { tempDir } from './helpers.ts';
-import { assertBooksAgree, HOUR, liveSetup } from './live-setup.ts';
+import { assertBooksAgree, HOUR, liveCliSetup, liveSetup } from './live-setup.ts';
 
 const CAPS = { maxOrderValue: 3_000_000, maxDailyLoss: 1e12 };
 
@@ -40,7 +34,8 @@ function constantSource(action: Decision['action']): PolicySource {
 
 const noRetry = <T>(_what: string, fn: () => Promise<T>) => fn();
 
-test('live: an order found only through the lists (no trades, strings) is valued from executed_funds, in numbers', async () => {
+test(`live: an order found only through the lists (no trades, strings) is valued from executed_funds, in \
+numbers`, async () => {
   const s = await liveSetup(CAPS);
   try {
     const trader = s.make();
@@ -103,7 +98,8 @@ test('live: an order found only through the lists (no trades, strings) is valued
   }
 });
 
-test('live: a lost reply whose look-up fails too: the retry is refused as a duplicate identifier and the order is still found, once', async () => {
+test(`live: a lost reply whose look-up fails too: the retry is refused as a duplicate identifier and the order is \
+still found, once`, async () => {
   const s = await liveSetup(CAPS, { policies: constantSource('buy') });
   try {
     const trader = s.make();
@@ -129,7 +125,8 @@ test('live: a lost reply whose look-up fails too: the retry is refused as a dupl
   }
 });
 
-test('live: a sell with nothing to sell, or an amount that rounds to zero, is a hold with a reason, decided and saved', async () => {
+test(`live: a sell with nothing to sell, or an amount that rounds to zero, is a hold with a reason, decided and \
+saved`, async () => {
   const s = await liveSetup(CAPS, { policies: constantSource('sell') });
   try {
     const trader = s.make();
@@ -208,29 +205,10 @@ test("live: status P&L is against the run's own starting value, not the configur
   }
 });
 
-test('bot live killed with SIGKILL between the exchange taking an order and the bot recording it: the restart records the fill', async () => {
-  const tmp = tempDir('bot-live-kill-');
-  const candles = syntheticCandles({
-    seed: 43,
-    count: 120,
-    timeframe: '1h',
-    start: Date.UTC(2024, 0, 1),
-    tick: 1000,
-    symbol: 'KRW-BTC',
-  });
-  const now = candles.ts[100] + HOUR + 10_000;
-  const fake = await startFakeUpbit({ now: () => now, series: [{ market: 'KRW-BTC', candles }] });
-  const book = addOrderEndpoints(fake, { KRW: 2_000_000 });
+test(`bot live killed with SIGKILL between the exchange taking an order and the bot recording it: the restart records \
+the fill`, async () => {
+  const { tmp, now, fake, book, cfg, db } = await liveCliSetup(43, 2_000_000);
   book.replyDelayMs = 30_000; // the exchange takes the order, the reply is on its way for a long time
-  const db = path.join(tmp.dir, 'bot.db');
-  const cfg = path.join(tmp.dir, 'config.json');
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      exchange: { ccxt: fake.ccxtOptions(), retries: 2, backoffMs: 10, maxBackoffMs: 50 },
-      log: { file: '' },
-    }),
-  );
   const env = { UPBIT_API_KEY: 'kill-test-access-key', UPBIT_API_SECRET: 'kill-test-secret-key', NO_COLOR: '1' };
   const args = [
     'live',

@@ -3,6 +3,7 @@
  * end with: the exchange's balances equal the start plus the fills the bot recorded (issue 18).
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createExchange } from '../../src/data/exchange.ts';
 import { CandleStore } from '../../src/data/store.ts';
@@ -125,4 +126,32 @@ export function assertBooksAgree(
     Math.abs(run.initialBalance - (s.startKrw - krw) - run.account.cash) < 1e-3,
     "the run's cash moved as the exchange's did",
   );
+}
+
+/**
+ * For `bot live` run as a process: a temp folder, the fake Upbit with order endpoints holding `krw`, a config file
+ * pointing ccxt at it (plus the sections `extra` gives for the temp folder), the database path and the candle time
+ * the clock stands after.
+ */
+export async function liveCliSetup(
+  seed: number,
+  krw: number,
+  extra: (dir: string) => Record<string, unknown> = () => ({}),
+) {
+  const tmp = tempDir('bot-live-cli-');
+  const candles = syntheticCandles({
+    seed,
+    count: 120,
+    timeframe: '1h',
+    start: Date.UTC(2024, 0, 1),
+    tick: 1000,
+    symbol: 'KRW-BTC',
+  });
+  const now = candles.ts[100] + HOUR + 10_000;
+  const fake = await startFakeUpbit({ now: () => now, series: [{ market: 'KRW-BTC', candles }] });
+  const book = addOrderEndpoints(fake, { KRW: krw });
+  const cfg = path.join(tmp.dir, 'config.json');
+  const exchange = { ccxt: fake.ccxtOptions(), retries: 2, backoffMs: 10, maxBackoffMs: 50 };
+  writeFileSync(cfg, JSON.stringify({ exchange, log: { file: '' }, ...extra(tmp.dir) }));
+  return { tmp, candles, now, fake, book, cfg, db: path.join(tmp.dir, 'bot.db') };
 }

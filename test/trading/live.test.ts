@@ -8,7 +8,8 @@ import { checkLiveAllowed } from '../../src/cli/commands/live.ts';
 import { tempDir } from './helpers.ts';
 import { assertBooksAgree, HOUR, liveSetup } from './live-setup.ts';
 
-test('live: market orders fill at the next open, capped, recorded once; buys ending `cancel` and lost replies (500, dropped, timed out) are fills', async () => {
+test(`live: market orders fill at the next open, capped, recorded once; buys ending \`cancel\` and lost replies (500, \
+dropped, timed out) are fills`, async () => {
   const s = await liveSetup({ maxOrderValue: 3_000_000, maxDailyLoss: 1e12 }, { timeoutMs: 1500 });
   try {
     const trader = s.make();
@@ -64,7 +65,8 @@ test('live: market orders fill at the next open, capped, recorded once; buys end
   }
 });
 
-test('live: restart reconciles an order left submitting, leaves foreign orders alone; the kill switch halts and stays halted', async () => {
+test(`live: restart reconciles an order left submitting, leaves foreign orders alone; the kill switch halts and stays \
+halted`, async () => {
   const s = await liveSetup({ maxOrderValue: 1e9, maxDailyLoss: 1e12 });
   try {
     const first = s.make();

@@ -29,7 +29,8 @@ function manualSchedule() {
 
 const ok: TickReport = { fetched: 0, acted: 0, decisions: [] };
 
-test('the loop survives failing ticks, never overlaps them, stops after the tick in flight, and ends on a halt', async () => {
+test(`the loop survives failing ticks, never overlaps them, stops after the tick in flight, and ends on a \
+halt`, async () => {
   const clock = manualSchedule();
   let release!: () => void;
   const slow = new Promise<void>((r) => (release = r));

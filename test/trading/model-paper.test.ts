@@ -16,7 +16,8 @@ import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
 
 const HOUR = 3_600_000;
 
-test('paper trading a saved model makes exactly the trades of the backtest engine with that model on the same candles', async () => {
+test(`paper trading a saved model makes exactly the trades of the backtest engine with that model on the same \
+candles`, async () => {
   const tmp = tempDir();
   const candles = syntheticCandles({ seed: 8, count: 320, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000 });
   const config = loadConfig({

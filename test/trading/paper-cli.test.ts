@@ -102,7 +102,8 @@ function decisionCount(db: string): number {
 
 let reference: Outcome;
 
-test('bot paper over a recorded series makes exactly the trades of bot backtest; bot status reports the run', async () => {
+test(`bot paper over a recorded series makes exactly the trades of bot backtest; bot status reports the \
+run`, async () => {
   const db = path.join(tmp.dir, 'ref.db');
   const r = await runBot(paperArgs(db, ['--once']));
   assert.equal(r.code, 0, r.stderr);
@@ -167,7 +168,8 @@ test('bot paper over a recorded series makes exactly the trades of bot backtest;
   assert.ok(Math.abs(s.buyHoldPnl - (candles.close[candles.close.length - 1] / candles.close[200] - 1)) < 1e-12);
 });
 
-test('kill -9 at random moments, restart each time: the final account, decisions and trades equal the uninterrupted run', async () => {
+test(`kill -9 at random moments, restart each time: the final account, decisions and trades equal the uninterrupted \
+run`, async () => {
   assert.ok(reference, 'needs the reference run');
   const db = path.join(tmp.dir, 'killed.db');
   const rng = new Rng(2024);
@@ -196,7 +198,8 @@ test('kill -9 at random moments, restart each time: the final account, decisions
   assert.deepEqual(outcome(db), reference);
 });
 
-test('SIGTERM during a catch-up: it stops between candles with its state flushed, exit code 0; a restart finishes exactly', async () => {
+test(`SIGTERM during a catch-up: it stops between candles with its state flushed, exit code 0; a restart finishes \
+exactly`, async () => {
   const db = path.join(tmp.dir, 'term.db');
   const { child, done } = startBot(paperArgs(db));
   const deadline = Date.now() + 60_000;

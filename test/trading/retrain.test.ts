@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -7,19 +7,20 @@ import { loadConfig } from '../../src/config/load.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { currentVersion, INITIAL_VERSION } from '../../src/agents/model-pointer.ts';
 import { modelPolicySource } from '../../src/trading/model-policy-source.ts';
-import { promotionDecision, retrainHistory, retrainOnce, type ChallengerTrainer } from '../../src/trading/retrain.ts';
+import {
+  promotionDecision,
+  retrainHistory,
+  retrainOnce,
+  type ChallengerRequest,
+  type ChallengerTrainer,
+} from '../../src/trading/retrain.ts';
+import { trainChallenger } from '../../src/trading/train-challenger.ts';
+import { initBackend } from '../../src/nn/backend/backend.ts';
 import { riseThenFall, saveAgent, SMALL_RECIPE } from './agents.ts';
 import { quietLogger, tempDir } from './helpers.ts';
 
-test('promotion needs a win over the champion (by the margin) and over buy-and-hold', () => {
-  assert.equal(promotionDecision({ challenger: 0.05, champion: 0.02, buyHold: 0.01 }, 0).promote, true);
-  assert.equal(promotionDecision({ challenger: 0.05, champion: 0.02, buyHold: 0.06 }, 0).promote, false);
-  assert.equal(promotionDecision({ challenger: 0.05, champion: 0.05, buyHold: -0.1 }, 0).promote, false);
-  assert.equal(promotionDecision({ challenger: 0.05, champion: 0.045, buyHold: -0.1 }, 0.01).promote, false);
-  assert.equal(promotionDecision({ challenger: 0.01, champion: null, buyHold: 0 }, 0).promote, true);
-});
-
-test('a better challenger is promoted and served at the next tick; a worse one is not; a crashing one leaves the champion serving; overlaps are refused', async () => {
+/** A temp folder, a market that rises then falls, a small retrain window and a candle store. */
+function retrainSetup() {
   const tmp = tempDir();
   const candles = riseThenFall(260, 40);
   const config = loadConfig({
@@ -29,7 +30,20 @@ test('a better challenger is promoted and served at the next tick; a worse one i
       trading: { retrain: { trainCandles: 100, holdoutCandles: 40, epochs: 1, minImprovement: 0 } },
     },
   });
-  const store = CandleStore.open(config.data.database);
+  return { tmp, candles, config, store: CandleStore.open(config.data.database) };
+}
+
+test('promotion needs a win over the champion (by the margin) and over buy-and-hold', () => {
+  assert.equal(promotionDecision({ challenger: 0.05, champion: 0.02, buyHold: 0.01 }, 0).promote, true);
+  assert.equal(promotionDecision({ challenger: 0.05, champion: 0.02, buyHold: 0.06 }, 0).promote, false);
+  assert.equal(promotionDecision({ challenger: 0.05, champion: 0.05, buyHold: -0.1 }, 0).promote, false);
+  assert.equal(promotionDecision({ challenger: 0.05, champion: 0.045, buyHold: -0.1 }, 0.01).promote, false);
+  assert.equal(promotionDecision({ challenger: 0.01, champion: null, buyHold: 0 }, 0).promote, true);
+});
+
+test(`a better challenger is promoted and served at the next tick; a worse one is not; a crashing one leaves the \
+champion serving; overlaps are refused`, async () => {
+  const { tmp, candles, config, store } = retrainSetup();
   const home = path.join(tmp.dir, 'models', 'btc');
   const logger = quietLogger();
   const constant =
@@ -115,6 +129,58 @@ test('a better challenger is promoted and served at the next tick; a worse one i
     );
     serving.source.dispose?.();
     assert.ok(existsSync(path.join(home, 'CURRENT')));
+  } finally {
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+test('an ensemble champion is challenged by an ensemble of as many seeds of the same kind, one folder', async () => {
+  const { tmp, candles, config, store } = retrainSetup();
+  const home = path.join(tmp.dir, 'models', 'ens');
+  const logger = quietLogger();
+  const meta = (dir: string) =>
+    JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as {
+      seed: number;
+      learner: { ensemble?: { kind: string; margins: number[] } };
+    };
+  const fold = {
+    index: 0,
+    train: { from: 60, to: 180 },
+    validation: { from: 180, to: 220 },
+    test: { from: 220, to: 260 },
+  };
+  const base = { config, recipe: SMALL_RECIPE, strategyName: 'dqn-dnn', modelName: 'ens', candles, fold, logger };
+  try {
+    await initBackend('wasm');
+    // the champion: a mean ensemble of three seeds, as `bot backtest --seeds 3 --ensemble mean` saves it
+    await trainChallenger({ ...base, seed: 1, epochs: 1, dir: home, ensemble: { kind: 'mean', members: 3 } });
+    assert.equal(meta(home).learner.ensemble?.margins.length, 3);
+    let asked: ChallengerRequest | undefined;
+    let challenger: ReturnType<typeof meta> | undefined;
+    const r = await retrainOnce({
+      config,
+      logger,
+      store,
+      home,
+      strategyName: 'dqn-dnn',
+      recipe: SMALL_RECIPE,
+      candles,
+      seed: 7,
+      train: async (req) => {
+        asked = req;
+        await trainChallenger(req);
+        challenger = meta(req.dir);
+        for (let m = 1; m < 3; m++)
+          assert.ok(existsSync(path.join(req.dir, `member${m}.model.json`)), `member${m} saved`);
+      },
+      clock: () => Date.UTC(2025, 0, 1),
+    });
+    assert.notEqual(r.outcome, 'failed', r.reason);
+    assert.deepEqual(asked?.ensemble, { kind: 'mean', members: 3 });
+    assert.equal(challenger?.learner.ensemble?.kind, 'mean');
+    assert.equal(challenger?.learner.ensemble?.margins.length, 3);
+    assert.equal(challenger?.seed, 7);
   } finally {
     store.close();
     tmp.cleanup();

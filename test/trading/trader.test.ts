@@ -57,7 +57,8 @@ function summary(repo: RunRepository) {
   };
 }
 
-test('ticking at every close and one catch-up tick after downtime give the same run; a repeated tick acts on nothing', async () => {
+test(`ticking at every close and one catch-up tick after downtime give the same run; a repeated tick acts on \
+nothing`, async () => {
   const tmp = tempDir();
   try {
     const end = candles.ts[candles.ts.length - 1] + HOUR + 10_000;
@@ -180,7 +181,8 @@ test('a restarted trader resumes from the database; a run with another policy is
   }
 });
 
-test('a stop asked during a long catch-up ends it between candles; the next tick carries on to exactly the uninterrupted run', async () => {
+test(`a stop asked during a long catch-up ends it between candles; the next tick carries on to exactly the \
+uninterrupted run`, async () => {
   const tmp = tempDir();
   try {
     const end = candles.ts[candles.ts.length - 1] + HOUR + 10_000;

@@ -6,7 +6,8 @@ import path from 'node:path';
 import ccxt from 'ccxt';
 import { closeLogger, createLogger, redactSecrets } from '../../src/core/log.ts';
 
-test('the logger masks environment secrets in messages, metadata, errors and credential-named fields, on console and in the file', async () => {
+test(`the logger masks environment secrets in messages, metadata, errors and credential-named fields, on console and \
+in the file`, async () => {
   const secret = 'zz-TOP-secret-value-123';
   process.env.TESTEXCHANGE_API_SECRET = secret;
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'bot-log-')), 'bot.log');

@@ -174,36 +174,26 @@ export class DqnLearner implements Learner {
   }
 
   /**
-   * Targets r + γ·(1 − done)·Q_target(s', a*) with a* from the online net (double) or the target's own max.
-   * The seam of issue 11: on the block engine they are computed in JS from its batched inference (in double precision,
-   * rounded once); on tfjs in float32 ops (rounded after each). One formula for both would move the tfjs path's
-   * targets by up to an ulp, and with them its training trajectory, so the two stay until that change is wanted.
+   * Targets r + γ·(1 − done)·Q_target(s', a*) with a* from the online net (double) or the target's own max, computed
+   * once in JS (double precision, rounded once) from the next states' Q-values, whichever engine produced them: the
+   * block engines' batched inference when the plan trains on blocks, tfjs's batched forward otherwise (issue 11).
    */
   private targets(b: Batch): Float32Array {
     const n = b.size;
-    if (this.trainer && this.targetTrainer) {
-      const qNext = this.targetTrainer.predict(b.nextX, b.nextState, n).value!;
-      const onlineNext = this.params.double ? this.trainer.predict(b.nextX, b.nextState, n).value! : undefined;
-      const y = new Float32Array(n);
-      for (let i = 0; i < n; i++) {
-        const o = i * 3;
-        const best = onlineNext ? qNext[o + argmax(onlineNext, o, 3)] : Math.max(qNext[o], qNext[o + 1], qNext[o + 2]);
-        y[i] = b.reward[i] + this.params.gamma * (1 - b.done[i]) * best;
-      }
-      return y;
+    const qNext = this.nextValues(this.target, this.targetTrainer, b);
+    const onlineNext = this.params.double ? this.nextValues(this.net, this.trainer, b) : undefined;
+    const y = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const o = i * 3;
+      const best = onlineNext ? qNext[o + argmax(onlineNext, o, 3)] : Math.max(qNext[o], qNext[o + 1], qNext[o + 2]);
+      y[i] = b.reward[i] + this.params.gamma * (1 - b.done[i]) * best;
     }
-    return tf.tidy(() => {
-      const qNext = this.target.apply(this.target.tensors(b.nextX, b.nextState, n), false).value as tf.Tensor2D;
-      let best: tf.Tensor1D;
-      if (this.params.double) {
-        const onlineNext = this.net.apply(this.net.tensors(b.nextX, b.nextState, n), false).value as tf.Tensor2D;
-        best = tf.sum(tf.mul(qNext, tf.oneHot(tf.argMax(onlineNext, 1) as tf.Tensor1D, 3)), 1);
-      } else {
-        best = tf.max(qNext, 1);
-      }
-      const live = tf.sub(1, tf.tensor1d(b.done));
-      return Float32Array.from(tf.add(tf.tensor1d(b.reward), tf.mul(this.params.gamma, tf.mul(live, best))).dataSync());
-    });
+    return y;
+  }
+
+  /** Q-values of the batch's next states under `net`, [n × 3]. */
+  private nextValues(net: AgentNet, trainer: BlockTrainer | undefined, b: Batch): Float32Array {
+    return (trainer ? trainer.predict(b.nextX, b.nextState, b.size) : net.forward(b.nextX, b.nextState, b.size)).value!;
   }
 
   decide(obs: Observation): Decision {

@@ -3,7 +3,10 @@
  * `dones[i]` = 1 when step i ended its episode: nothing after it bootstraps into it.
  */
 
-/** Monte-Carlo discounted returns G_i = r_i + γ G_{i+1}, reset at episode ends; `bootstrap` values the state after the last step. */
+/**
+ * Monte-Carlo discounted returns G_i = r_i + γ G_{i+1}, reset at episode ends; `bootstrap` values the state after the
+ * last step.
+ */
 export function discountedReturns(
   rewards: ArrayLike<number>,
   dones: ArrayLike<number>,

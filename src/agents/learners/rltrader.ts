@@ -18,7 +18,8 @@ import type { HeadTensors } from '../../nn/head-outputs.ts';
 /**
  * RLTrader's learners (quantylab/rltrader v3, seed 000): a value network (DQN) or a value + policy network (A2C)
  * fitted once per epoch on the whole epoch's memory, with targets built backwards from the epoch's P/L:
- * r_i = P/L_last − P/L_i, y_value[a_i] = r_i + γ·max V_{i+1}; A2C also y_policy[a_i] = sigmoid(y_value[a_i] − mean y_value).
+ * r_i = P/L_last − P/L_i, y_value[a_i] = r_i + γ·max V_{i+1}; A2C also y_policy[a_i] = sigmoid(y_value[a_i] − mean
+ * y_value).
  * `fitOnDelayedReward` adds v2's mini-batch fits whenever the delayed reward (threshold crossed) is non-zero.
  * Exploration: with probability ε a random action, buy with probability `exploration base` ∈ [0.5, 1) drawn per epoch.
  */
@@ -187,7 +188,9 @@ export class RltraderLearner implements Learner {
 /** Keeps the policy's logit finite at probabilities 0 and 1. */
 const POLICY_EPS = 1e-7;
 
-/** RLTrader's fit loss: MSE on the value head, plus (A2C) binary cross-entropy of the policy outputs against yPolicy. */
+/**
+ * RLTrader's fit loss: MSE on the value head, plus (A2C) binary cross-entropy of the policy outputs against yPolicy.
+ */
 export function rltraderLoss(out: HeadTensors, yValue: tf.Tensor2D, yPolicy: tf.Tensor2D | undefined): tf.Scalar {
   let l = tf.losses.meanSquaredError(yValue, out.value as tf.Tensor2D) as tf.Scalar;
   if (yPolicy && out.policy) {

@@ -17,7 +17,9 @@ const H = 3_600_000;
 const CEILING = 2000;
 const BINANCE_1H = 'binance_btc_usdt_1h_2022-2025.csv';
 
-/** Starts test/fake-exchange/serve.ts in its own process, so its arrival times are not held up by the downloader's work. */
+/**
+ * Starts test/fake-exchange/serve.ts in its own process, so its arrival times are not held up by the downloader's work.
+ */
 async function startFakeProcess(args: string[]): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,

@@ -9,7 +9,9 @@ const CANDLES = 1_000_000;
 
 export const engineGroup: BenchGroup = {
   name: 'engine',
-  description: `sma-cross backtest over ${CANDLES.toLocaleString('en-US')} synthetic 1m candles with Upbit costs and the equity curve`,
+  description:
+    `sma-cross backtest over ${CANDLES.toLocaleString('en-US')} ` +
+    `synthetic 1m candles with Upbit costs and the equity curve`,
   async run(report) {
     const candles = syntheticCandles({ seed: 1, count: CANDLES, timeframe: '1m', tick: 1000 });
     const rssBefore = process.memoryUsage().rss / 2 ** 20;

@@ -64,7 +64,9 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** Trains `epochs` epochs on `range`; seconds of each epoch (acting, stepping the env and learning) and steps per epoch. */
+/**
+ * Trains `epochs` epochs on `range`; seconds of each epoch (acting, stepping the env and learning) and steps per epoch.
+ */
 function timeEpochs(
   recipe: AgentRecipe,
   candles: Candles,
@@ -167,7 +169,10 @@ async function replayFigures(report: Report, data: BenchDataDir): Promise<void> 
   });
 }
 
-/** The default `bot backtest` (no flags but a scratch folder): Upbit BTC/KRW 1h from the store or exchange, else the sample. */
+/**
+ * The default `bot backtest` (no flags but a scratch folder): Upbit BTC/KRW 1h from the store or exchange, else the
+ * sample.
+ */
 function defaultRun(report: Report): void {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-backtest-'));
   try {

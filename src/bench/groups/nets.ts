@@ -6,6 +6,7 @@ import { JsAdam } from '../../nn/adam.ts';
 import { initBackend, type BackendName } from '../../nn/backend/backend.ts';
 import { Rng } from '../../core/random.ts';
 import type { BenchGroup, Figure } from '../table.ts';
+import { imageRecipeFigures } from './image-recipes.ts';
 
 const BATCH = 32;
 /** Each timing runs until this much time has passed (at least one step after a warm-up step). */
@@ -147,7 +148,8 @@ function measure(spec: NetworkSpec): Measured {
 
 export const netsGroup: BenchGroup = {
   name: 'nets',
-  description: 'networks on wasm and cpu: training samples/s (batch 32), single-observation predict latency',
+  description:
+    'networks on wasm and cpu: training samples/s (batch 32), single-observation predict latency; image recipes',
   async run(report) {
     const backends: BackendName[] = ['wasm', 'cpu'];
     const fast: Omit<Figure, 'group'>[] = [];
@@ -198,5 +200,6 @@ export const netsGroup: BenchGroup = {
       }
     }
     fast.forEach(report);
+    await imageRecipeFigures(report);
   },
 };

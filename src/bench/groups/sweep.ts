@@ -60,7 +60,9 @@ async function startRedis(): Promise<{ url: string; stop: () => void } | undefin
 
 export const sweepGroup: BenchGroup = {
   name: 'sweep',
-  description: `sweep throughput: ${JOBS} tiny DQN jobs (2,000 synthetic 1h candles, 10 epochs) in-process with 1 and 2 workers and through Redis; queue overhead with ${EMPTY_JOBS} empty jobs`,
+  description:
+    `sweep throughput: ${JOBS} tiny DQN jobs (2,000 synthetic 1h candles, 10 epochs) ` +
+    `in-process with 1 and 2 workers and through Redis; queue overhead with ${EMPTY_JOBS} empty jobs`,
   async run(report) {
     const logger = winston.createLogger({
       silent: true,

@@ -47,7 +47,9 @@ function quantile(sorted: number[], q: number): number {
 
 export const tradingGroup: BenchGroup = {
   name: 'trading',
-  description: `paper tick latency, candle close → persisted decision (SQLite, ${HISTORY} candles of history, features/images, model), exchange reply excluded`,
+  description:
+    `paper tick latency, candle close → persisted decision (SQLite, ${HISTORY} ` +
+    `candles of history, features/images, model), exchange reply excluded`,
   async run(report) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-trading-'));
     const logger = winston.createLogger({

@@ -143,7 +143,8 @@ export function registerBacktest(program: Command): void {
       return;
     }
 
-    // rule indicators need history before --from: files load whole, the store with a warm-up margin; decisions start at --from
+    // rule indicators need history before --from: files load whole, the store with a warm-up margin; decisions start at
+    // --from
     const fromFile = flags.data !== undefined || flags.sample === true;
     const warmFrom =
       from !== undefined && !fromFile ? from - RULE_WARMUP_CANDLES * timeframeMs(config.timeframe) : undefined;

@@ -61,7 +61,8 @@ async function chart(flags: ChartFlags): Promise<void> {
   const firstT = t - (sheet - 1) * every;
   if (firstT < renderer.warmup) {
     throw new UserError(
-      `${formatImageSpec(spec)} needs ${renderer.warmup} candles before the window's last one; ${series.label} has ${t} before ${isoTime(c.ts[t])}` +
+      `${formatImageSpec(spec)} needs ${renderer.warmup} candles before the window's last one; ` +
+        `${series.label} has ${t} before ${isoTime(c.ts[t])}` +
         (sheet > 1 ? ` (for ${sheet} windows ${every} apart it needs ${renderer.warmup + (sheet - 1) * every})` : ''),
     );
   }
@@ -80,7 +81,7 @@ async function chart(flags: ChartFlags): Promise<void> {
     const tiled = contactSheet(frames, width, height, channels, columns);
     image = { ...tiled, channels };
   }
-  const view = viewable(image.pixels, image.width, image.height, image.channels);
+  const view = viewable(image.pixels, image.width, image.height, image.channels, spec.layers);
   await writePng(
     flags.out,
     enlarge(view.pixels, view.width, view.height, view.channels, scale),
@@ -93,9 +94,12 @@ async function chart(flags: ChartFlags): Promise<void> {
       ? `${sheet} windows ending ${isoTime(c.ts[firstT])} … ${isoTime(c.ts[t])} every ${every} candles`
       : `window ending ${isoTime(c.ts[t])}`;
   console.log(
-    `wrote ${flags.out}: ${formatImageSpec(spec)}, ${what}, ${series.label}; ${view.width * scale}×${view.height * scale} px`,
+    `wrote ${flags.out}: ${formatImageSpec(spec)}, ${what}, ${series.label}; ` +
+      `${view.width * scale}×${view.height * scale} px`,
   );
-  if (channels === 2 || channels === 4) console.log(`(${channels} channels shown side by side in grey, left to right)`);
+  if (spec.layers) console.log('(layers in colour: candles white, MA/Bollinger orange, volume grey, RSI/MACD cyan)');
+  else if (channels === 2 || channels === 4)
+    console.log(`(${channels} channels shown side by side in grey, left to right)`);
 }
 
 /** `bot chart`: the model's chart images as PNG files for people. */
@@ -116,7 +120,8 @@ export function registerChart(program: Command): void {
     )
     .option(
       '--spec <spec>',
-      'full image spec, e.g. ohlc:32x15:5, ohlc:96x180:60:novol, candles:64x64:20:c4:ma20:volume:rsi:macd',
+      'full image spec, e.g. ohlc:32x15:5, ohlc:96x180:60:novol, candles:64x64:20:c4:ma20:volume:rsi:macd, ' +
+        'candles:64x60:20:layers:ma20:bb:volume:rsi',
     )
     .option('--out <file>', 'PNG file to write', 'chart.png')
     .option('--sheet <n>', 'contact sheet of n windows ending at --at, oldest first')

@@ -177,13 +177,15 @@ async function download(flags: DownloadFlags): Promise<void> {
   withStore(config, (store) => {
     const info = store.series().find((s) => s.exchange === id && s.symbol === symbol && s.timeframe === timeframe);
     console.log(
-      `${id} ${symbol} ${timeframe}: ${result.fetched} closed candles fetched in ${result.pages} requests, ${result.stored} new or changed`,
+      `${id} ${symbol} ${timeframe}: ${result.fetched} closed candles ` +
+        `fetched in ${result.pages} requests, ${result.stored} new or changed`,
     );
     if (info) {
       console.log(`stored ${shortTime(info.first)} … ${shortTime(info.last)}: ${info.count} candles`);
       if (info.gaps > 0)
         console.log(
-          `note: ${plural(info.missing, 'candle')} missing in ${plural(info.gaps, 'gap')} (${id} skips intervals without trades); see \`bot data gaps\``,
+          `note: ${plural(info.missing, 'candle')} missing in ${plural(info.gaps, 'gap')} ` +
+            `(${id} skips intervals without trades); see \`bot data gaps\``,
         );
     } else console.log('nothing stored: the exchange had no closed candles in that range');
   });
@@ -254,7 +256,8 @@ function gaps(flags: GapFlags): void {
   }
   const missing = ranges.reduce((s, g) => s + g.missing, 0);
   console.log(
-    `${id} ${symbol} ${timeframe}: ${plural(missing, 'candle')} missing in ${plural(ranges.length, 'gap')} (not an error: exchanges skip intervals without trades, markets close)`,
+    `${id} ${symbol} ${timeframe}: ${plural(missing, 'candle')} missing in ${plural(ranges.length, 'gap')} ` +
+      `(not an error: exchanges skip intervals without trades, markets close)`,
   );
   for (const g of ranges) console.log(`  ${gapLine(g)}`);
 }
@@ -356,7 +359,8 @@ export function registerData(program: Command): void {
         'store candles from a CSV file: generic timestamp|date,open,high,low,close,volume; pyupbit exports; ' +
           'RLTrader CSV; investing.com (Korean headers); ' +
           'without a header: Binance kline dumps, RLTrader v1 files, or any layout named with --columns. ' +
-          'The whole file or nothing is stored. --exchange defaults to exchange.id, --timeframe is inferred when omitted.',
+          'The whole file or nothing is stored. --exchange defaults ' +
+          'to exchange.id, --timeframe is inferred when omitted.',
       )
       .argument('<file>', 'CSV file')
       .option('--tz <zone>', 'time zone of times without an offset (default UTC; Asia/Seoul for pyupbit exports)')

@@ -53,7 +53,8 @@ export interface NativePart {
 }
 
 const REBUILD_HINT = (pkg: string) =>
-  `its native part did not build or load; run \`npm rebuild ${pkg}\` (its install script must be allowed: allowScripts in package.json)`;
+  `its native part did not build or load; run \`npm rebuild ${pkg}\` ` +
+  `(its install script must be allowed: allowScripts in package.json)`;
 
 /** The SQLite binding: an in-memory database and its version (`nativeBinding` points at another build, for tests). */
 export async function checkSqlite(nativeBinding?: string): Promise<NativePart> {

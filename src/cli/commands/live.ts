@@ -29,7 +29,8 @@ export function checkLiveAllowed(exchangeId: string, confirmed: boolean, env: No
   const prefix = exchangeId.toUpperCase().replace(/[^A-Z0-9]/g, '_');
   if (!credentialsFromEnv(exchangeId, env)) {
     throw new UserError(
-      `live trading needs API keys in the environment: set ${prefix}_API_KEY and ${prefix}_API_SECRET (or BOT_API_KEY / BOT_API_SECRET)`,
+      `live trading needs API keys in the environment: set ${prefix}_API_KEY ` +
+        `and ${prefix}_API_SECRET (or BOT_API_KEY / BOT_API_SECRET)`,
     );
   }
   if (!confirmed)
@@ -40,7 +41,8 @@ export function registerLive(program: Command): void {
   const cmd = program
     .command('live')
     .description(
-      'trade for real: the paper loop with a broker that places market orders through ccxt (needs API keys and --confirm-live)',
+      'trade for real: the paper loop with a broker that places market ' +
+        'orders through ccxt (needs API keys and --confirm-live)',
     )
     .option('--strategy <name>', 'rule strategy from strategies/')
     .option('--model <folder>', 'saved model folder (a promoted version is picked up at the next tick)')
@@ -83,7 +85,8 @@ export function registerLive(program: Command): void {
     });
     try {
       logger.warn(
-        `LIVE trading ${config.symbol} ${config.timeframe} on ${id}: max order ${config.trading.live.maxOrderValue}, max daily loss ${config.trading.live.maxDailyLoss}`,
+        `LIVE trading ${config.symbol} ${config.timeframe} on ${id}: max ` +
+          `order ${config.trading.live.maxOrderValue}, max daily loss ${config.trading.live.maxDailyLoss}`,
       );
       if (flags.once) {
         const r = await session.trader.tick();

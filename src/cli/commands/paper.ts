@@ -36,7 +36,8 @@ export function registerPaper(program: Command): void {
   const cmd = program
     .command('paper')
     .description(
-      'paper-trade on a node-cron clock: every closed candle → features → policy → fill at the next open (state in SQLite)',
+      'paper-trade on a node-cron clock: every closed candle → ' +
+        'features → policy → fill at the next open (state in SQLite)',
     )
     .option('--strategy <name>', 'rule strategy from strategies/ (default: backtest.strategy)')
     .option(

@@ -1,4 +1,6 @@
-/** `bot predict`: a saved model's action for the newest closed candle (or `--at`), with its outputs; no account touched. */
+/**
+ * `bot predict`: a saved model's action for the newest closed candle (or `--at`), with its outputs; no account touched.
+ */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import type { Config } from '../../config/schema.ts';
@@ -8,6 +10,8 @@ import { isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
 import { candleAt } from '../candle-at.ts';
+import type { PlannedOrder } from '../../agents/predict.ts';
+import type { RejectReason } from '../../market/account.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 
 interface PredictFlags extends CommonFlags {
@@ -63,7 +67,8 @@ export function registerPredict(program: Command): void {
   const cmd = program
     .command('predict')
     .description(
-      "a saved model's action for the newest closed candle (or --at): action, confidence and the network's outputs; no account is touched",
+      "a saved model's action for the newest closed candle (or --at): action, confidence and the network's " +
+        'outputs; no account is touched',
     )
     .requiredOption('--model <folder>', 'saved model home (models/<name>; its serving version)')
     .option('--data <file>', 'candles from a CSV file instead of the store')
@@ -96,8 +101,8 @@ export function registerPredict(program: Command): void {
 
     const { initBackend } = await import('../../nn/backend/backend.ts');
     const { loadAgent } = await import('../../agents/load-agent.ts');
-    const { accountHolding, predictAt } = await import('../../agents/predict.ts');
-    const { recipeCosts } = await import('../../agents/setup.ts');
+    const { accountHolding, plannedOrder, predictAt } = await import('../../agents/predict.ts');
+    const { recipeCosts, recipeSizing } = await import('../../agents/setup.ts');
     await initBackend(config.ml.backend);
     const agent = await loadAgent(model.dir);
     try {
@@ -108,6 +113,7 @@ export function registerPredict(program: Command): void {
         c.close[t],
       );
       const p = predictAt(agent, c, t, account);
+      const order = plannedOrder(p, account, recipeSizing(agent.recipe, config.backtest));
       const out = {
         model: home,
         version: model.version,
@@ -120,6 +126,7 @@ export function registerPredict(program: Command): void {
         confidence: p.decision.confidence,
         ...(p.decision.targetPosition !== undefined ? { targetPosition: p.decision.targetPosition } : {}),
         outputs: p.outputs,
+        order,
       };
       if (flags.json) {
         console.log(JSON.stringify(out, null, 2));
@@ -129,17 +136,36 @@ export function registerPredict(program: Command): void {
       const values = Object.entries(p.outputs.values)
         .map(([k, v]) => `${k} ${fmt(v)}`)
         .join('  ');
+      const target = out.targetPosition !== undefined ? `  target position ${out.targetPosition.toFixed(3)}` : '';
+      const stateValue = p.outputs.stateValue !== undefined ? `  (state value ${fmt(p.outputs.stateValue)})` : '';
+      const holding =
+        position > 0 ? `holding ${(position * 100).toFixed(0)}% of its value (bought at this close)` : 'flat';
       console.log(
         [
           `model       ${home} @ ${model.version} (${agent.meta.strategy})`,
           `candle      ${out.candle} close ${fmt(p.close)}  (${series.label})`,
-          `action      ${p.decision.action}  confidence ${p.decision.confidence.toFixed(3)}${out.targetPosition !== undefined ? `  target position ${out.targetPosition.toFixed(3)}` : ''}`,
-          `${p.outputs.kind.padEnd(11)} ${values}${p.outputs.stateValue !== undefined ? `  (state value ${fmt(p.outputs.stateValue)})` : ''}`,
-          `account     ${position > 0 ? `holding ${(position * 100).toFixed(0)}% of its value (bought at this close)` : 'flat'}: --position sets what the agent sees`,
+          `action      ${p.decision.action}  confidence ${p.decision.confidence.toFixed(3)}${target}`,
+          `${p.outputs.kind.padEnd(11)} ${values}${stateValue}`,
+          `account     ${holding}: --position sets what the agent sees`,
+          `order       ${orderLine(order)}`,
         ].join('\n'),
       );
     } finally {
       agent.dispose();
     }
   });
+}
+
+/** The trader's side of a prediction: the order it would place at the next open, or why it would hold. */
+function orderLine(order: PlannedOrder): string {
+  if (order.side === 'none') return 'none (the trader holds)';
+  const value = order.value.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  if (order.refused === undefined) return `${order.side} for about ${value} at the next open`;
+  const why: Record<RejectReason, string> = {
+    no_position: 'nothing to sell',
+    no_cash: 'no cash to buy with',
+    below_min_order: "below the exchange's minimum order",
+    below_precision: "below the exchange's quantity precision",
+  };
+  return `none: a ${order.side} would be refused (${why[order.refused]}), so the trader holds`;
 }

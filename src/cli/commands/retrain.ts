@@ -25,7 +25,8 @@ function wholeNumber(v: string | undefined, flag: string, min: number): number |
 function describe(r: RetrainResult): string {
   const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(2)}%`);
   const scores = r.scores
-    ? `  challenger ${pct(r.scores.challenger)}  champion ${pct(r.scores.champion)}  buy-and-hold ${pct(r.scores.buyHold)}`
+    ? `  challenger ${pct(r.scores.challenger)}  ` +
+      `champion ${pct(r.scores.champion)}  buy-and-hold ${pct(r.scores.buyHold)}`
     : '';
   return `${r.outcome}: ${r.reason}${scores}`;
 }
@@ -34,7 +35,8 @@ export function registerRetrain(program: Command): void {
   const cmd = program
     .command('retrain')
     .description(
-      'train a challenger on the newest window, compare with the serving model on the latest holdout, promote only a winner',
+      'train a challenger on the newest window, compare with the ' +
+        'serving model on the latest holdout, promote only a winner',
     )
     .option('--strategy <name>', 'agent strategy from strategies/ (default: the one that trained --model)')
     .option('--model <folder>', 'model folder to promote into (default: <agent.modelsDir>/<strategy>)')

@@ -20,7 +20,8 @@ export function registerStatus(program: Command): void {
   const cmd = program
     .command('status')
     .description(
-      'every paper and live run in the database (a table), or one run in detail: balance, position, P&L vs buy-and-hold, last decisions, model version and next tick',
+      'every paper and live run in the database (a table), or one run in detail: balance, ' +
+        'position, P&L vs buy-and-hold, last decisions, model version and next tick',
     )
     .option('--json', 'machine-readable output')
     .option('--live', 'live runs only (with a market or --name: the live run instead of the paper one)')
@@ -51,7 +52,8 @@ export function registerStatus(program: Command): void {
         const s = runStatus(repo, key, now, n, config.trading.tickDelaySeconds);
         if (!s)
           throw new UserError(
-            `no ${mode} run "${key.name}" for ${key.exchange} ${key.symbol} ${key.timeframe} in ${config.data.database} (start one with bot ${mode} --symbol ${key.symbol})`,
+            `no ${mode} run "${key.name}" for ${key.exchange} ${key.symbol} ${key.timeframe} ` +
+              `in ${config.data.database} (start one with bot ${mode} --symbol ${key.symbol})`,
           );
         console.log(flags.json ? JSON.stringify(s, null, 2) : formatStatus(s));
         return;

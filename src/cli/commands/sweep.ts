@@ -121,7 +121,8 @@ export function registerSweep(program: Command): void {
   const cmd = program
     .command('sweep')
     .description(
-      'train an agent recipe over a grid of parameters × seeds × folds × markets; rank by validation only; report with overfitting statistics',
+      'train an agent recipe over a grid of parameters × seeds × folds × ' +
+        'markets; rank by validation only; report with overfitting statistics',
     )
     .option('--strategy <name>', 'agent strategy in strategies/')
     .option(

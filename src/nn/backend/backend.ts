@@ -73,7 +73,9 @@ async function probeNode(name: 'node-gpu' | 'node'): Promise<Availability> {
     return {
       name,
       available: false,
-      reason: `${pkg} is not installed (optional dependency: its install downloads libtensorflow from Google storage, which failed or was skipped)`,
+      reason:
+        `${pkg} is not installed (optional dependency: its install ` +
+        `downloads libtensorflow from Google storage, which failed or was skipped)`,
       short: 'not installed',
     };
   }
@@ -148,7 +150,8 @@ export async function initBackend(
   preferred: BackendChoice,
   logger?: Logger,
 ): Promise<{ name: BackendName; reason: string }> {
-  // 'auto' reuses only an automatic choice: after a forced backend (e.g. the nets bench's cpu run) it picks the fastest again
+  // 'auto' reuses only an automatic choice: after a forced backend (e.g. the nets bench's cpu run) it picks the fastest
+  // again
   if (
     current &&
     (preferred === 'auto' ? chosenAutomatically : preferred === current.name) &&

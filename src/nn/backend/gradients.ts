@@ -2,7 +2,8 @@
  * A leaner gradient for FusedBatchNorm (tf.batchNorm, used by every batch-norm layer). tfjs 4.22 builds dL/dx with
  * tile(rsqrt(variance + ε), x.shape) before multiplying; broadcasting gives the same numbers without materialising
  * that tile, which on wasm was the largest single cost of a cnnrnn training step (0.75 s of 2.2 s, measured).
- * The other four gradients are tfjs's own formulas. Equality with tfjs's original is tested in test/nn/gradients.test.ts.
+ * The other four gradients are tfjs's own formulas. Equality with tfjs's original is tested in
+ * test/nn/gradients.test.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, NamedAttrMap } from '@tensorflow/tfjs';

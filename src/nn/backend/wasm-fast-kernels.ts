@@ -154,7 +154,10 @@ function maxPoolGradJs(stock: KernelConfig): KernelConfig {
   };
 }
 
-/** Replaces wasm's BatchMatMul, Identity and MaxPoolGrad by the faster versions, once; safe to call again, a no-op without wasm. */
+/**
+ * Replaces wasm's BatchMatMul, Identity and MaxPoolGrad by the faster versions, once; safe to call again, a no-op
+ * without wasm.
+ */
 export function registerWasmFastKernels(): void {
   if (stockKernel) return;
   const stock = tf.getKernel(tf.BatchMatMul, 'wasm');

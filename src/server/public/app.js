@@ -33,7 +33,9 @@
 
   function onEvent(type, data) {
     const live = document.getElementById('live');
-    live.textContent = `live · last event ${type}${data.runId ? ' (run ' + data.runId + ')' : ''} at ${new Date().toISOString().slice(11, 19)}`;
+    live.textContent =
+      `live · last event ${type}${data.runId ? ' (run ' + data.runId + ')' : ''} ` +
+      `at ${new Date().toISOString().slice(11, 19)}`;
     if (current && current.onEvent) current.onEvent(type, data);
     else if (!location.hash || location.hash === '#/') {
       clearTimeout(overviewTimer);

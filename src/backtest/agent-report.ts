@@ -1,0 +1,257 @@
+// The agent backtest's report (split from agent-backtest.ts, issue 11): the sections, tables and JSON that
+// report.html and report.json show for an agent run, and the summary printed to the terminal after it.
+import path from 'node:path';
+import type { EnsembleKind } from '../agents/ensemble.ts';
+import type { AgentRecipe } from '../agents/recipe.ts';
+import type { SelectionOptions } from '../agents/selection.ts';
+import type { IndexRange } from '../agents/setup.ts';
+import type { Fold } from '../agents/splits.ts';
+import { formatDiagnostics, type TrainOutcome } from '../agents/train.ts';
+import type { BacktestResult } from '../market/backtest-engine.ts';
+import { METRIC_ROWS, type Metrics } from '../market/metrics.ts';
+import type { NetPlan } from '../nn/plan.ts';
+import { ensembleReport, type EnsembleRun } from './ensemble-report.ts';
+import { summaryTable, type ReportExtra, type ReportSection, type StoredReport } from './report.ts';
+
+/** One seed trained on one fold and tested once on its test window. */
+export interface SeedRun {
+  fold: number;
+  seed: number;
+  training: TrainOutcome;
+  test: BacktestResult;
+  metrics: Metrics;
+  /** The chosen epoch's validation score and the same score on the test window (src/agents/selection.ts). */
+  validationScore: number;
+  testScore: number;
+  margin: number;
+  /** The engines the network ran on (src/nn/plan.ts). */
+  engines: NetPlan;
+}
+
+/** Mean and sd over seeds (and folds) of every test metric. */
+type MetricSummary = { mean: Metrics; sd: Partial<Record<keyof Metrics, number>> };
+
+/** What the run driver (agent-backtest.ts) measured, for the report. */
+interface AgentReportInput {
+  strategyName: string;
+  seriesLabel: string;
+  recipe: AgentRecipe;
+  epochs: number;
+  folds: readonly Fold[];
+  seeds: number;
+  baseSeed: number;
+  runs: readonly SeedRun[];
+  /** With walk-forward folds: the chained test windows (the headline). */
+  walk?: BacktestResult;
+  headline: BacktestResult;
+  headlineMetrics: Metrics;
+  summary: MetricSummary;
+  /** Spearman correlation of the runs' validation and test scores. */
+  rho: number;
+  selection: SelectionOptions;
+  ensembleKind?: EnsembleKind;
+  ensembleRuns: readonly EnsembleRun[];
+  modelDir: string;
+  backendName: string;
+  images: { file: string; caption: string }[];
+  span: (r: IndexRange) => string;
+}
+
+function fmtMetric(v: number, format: string): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (format === 'pct') return `${(v * 100).toFixed(2)}%`;
+  if (format === 'int') return v.toFixed(1);
+  if (format === 'money') return Math.round(v).toLocaleString('en-US');
+  return v.toFixed(3);
+}
+
+/** The report's agent sections and JSON, with the lines the terminal summary repeats. */
+export function agentReport(input: AgentReportInput): {
+  extra: ReportExtra;
+  selectionLine: string;
+  ensembleLine?: string;
+} {
+  const { strategyName, seriesLabel, recipe, epochs, folds, seeds, baseSeed, runs, walk, headline } = input;
+  const { headlineMetrics, summary, rho, selection, ensembleKind, ensembleRuns, modelDir, backendName } = input;
+  const { images, span } = input;
+  const selectionLine =
+    `validation → test over ${runs.length} run(s): ` +
+    `Spearman ρ ${Number.isFinite(rho) ? rho.toFixed(2) : 'n/a (fewer than 3 runs or no spread)'} ` +
+    `between the chosen epoch's validation score and the same score on its test window`;
+  const sections: ReportSection[] = [];
+  const metricRows = METRIC_ROWS.filter((m) => typeof summary.mean[m.key] === 'number');
+  sections.push({
+    title: `Test metrics over ${runs.length} run(s) (${folds.length} fold(s) × ${seeds} seed(s)): mean ± sd`,
+    tables: [
+      {
+        columns: [
+          'metric',
+          'mean',
+          'sd',
+          ...runs.map((r) => `${folds.length > 1 ? `f${r.fold + 1} ` : ''}seed ${r.seed}`),
+        ],
+        rows: metricRows.map((m) => [
+          m.label,
+          fmtMetric(summary.mean[m.key] as number, m.format),
+          fmtMetric(summary.sd[m.key] ?? 0, m.format),
+          ...runs.map((r) => fmtMetric(r.metrics[m.key] as number, m.format)),
+        ]),
+      },
+    ],
+  });
+  const ensemble = ensembleKind
+    ? ensembleReport(ensembleKind, seeds, ensembleRuns, modelDir, metricRows, fmtMetric)
+    : undefined;
+  if (ensemble) sections.push(ensemble.section);
+  if (walk) {
+    sections.push({
+      title: 'Walk-forward',
+      text:
+        `The headline result and curve chain the ${folds.length} test windows (${span(headline.range)}) on one ` +
+        `account: each fold's model ` +
+        `(${ensembleKind ? `the ${ensembleKind} ensemble of its ${seeds} seeds` : `seed ${baseSeed}`}) trades its ` +
+        `own test window, continuing with the cash and units the previous fold's model ended with, so every ` +
+        `decision is made by a model trained and selected only on candles before its window. The baselines run over ` +
+        `the same span. The table above scores each fold's test window on its own, each from a fresh account.`,
+    });
+  }
+  const kappa = selection.turnoverCost;
+  const scoreText = kappa > 0 ? `Sharpe after costs less ${kappa} × the costs again` : 'validation Sharpe after costs';
+  const purgeText =
+    selection.windows > 1
+      ? ` with ${selection.purge} candles purged before and ${selection.embargo} embargoed after each`
+      : '';
+  sections.push({
+    title: 'Selection',
+    text:
+      `${selectionLine}. Score: ${scoreText}, mean over ${selection.windows} validation window(s)${purgeText}; ` +
+      `switching margins tried: ${(recipe.decision?.margins ?? [0]).join(', ')}.`,
+    tables: [
+      {
+        columns: [
+          'fold',
+          'seed',
+          'best epoch',
+          'margin',
+          'validation score',
+          'test score',
+          'test Sharpe',
+          'test trades',
+        ],
+        rows: runs.map((r) => [
+          r.fold + 1,
+          r.seed,
+          r.training.bestEpoch,
+          r.margin,
+          r.validationScore.toFixed(3),
+          r.testScore.toFixed(3),
+          r.metrics.sharpe.toFixed(3),
+          r.metrics.trades,
+        ]),
+      },
+    ],
+  });
+  sections.push({
+    title: 'Splits',
+    tables: [
+      {
+        columns: ['fold', 'train', 'validation', 'test'],
+        rows: folds.map((f) => [f.index + 1, span(f.train), span(f.validation), span(f.test)]),
+      },
+    ],
+  });
+  sections.push({
+    title: 'Learning',
+    text:
+      `Each run trains on its train window, keeps the epoch (and switching margin) with the best validation ` +
+      `score (see Selection) and is evaluated once on its test window without exploration. The model ` +
+      `of seed ${baseSeed}${folds.length > 1 ? ' on the last fold' : ''} is saved to ${modelDir}.`,
+    images,
+    tables: runs.map((r) => ({
+      caption: `epochs, fold ${r.fold + 1} seed ${r.seed}`,
+      columns: [
+        ...['epoch', 'ε', 'explorations', 'buy', 'sell', 'hold', 'train PV'],
+        ...['loss', 'diagnostics', 'val Sharpe', 'val score', 'margin', 'seconds'],
+      ],
+      rows: r.training.epochs.map((e) => [
+        e.epoch,
+        e.epsilon.toFixed(3),
+        e.stats.explorations,
+        e.stats.buys,
+        e.stats.sells,
+        e.stats.holds,
+        Math.round(e.stats.portfolioValue),
+        e.stats.loss.toFixed(5),
+        formatDiagnostics(e.stats.diagnostics).trim(),
+        e.validation ? e.validation.sharpe.toFixed(3) : '',
+        e.validation?.score !== undefined ? e.validation.score.toFixed(3) : '',
+        e.validation?.margin ?? '',
+        e.seconds.toFixed(2),
+      ]),
+    })),
+  });
+  const extra: ReportExtra = {
+    title: `${strategyName} (agent) on ${seriesLabel}`,
+    sections,
+    json: {
+      agent: {
+        recipe,
+        epochs,
+        folds: folds.map((f) => ({ train: f.train, validation: f.validation, test: f.test })),
+        seeds: runs.map((r) => r.seed),
+        model: modelDir,
+        backend: backendName,
+        ...(walk ? { walkForward: { range: headline.range, metrics: headlineMetrics } } : {}),
+        ...(ensemble ? { ensemble: ensemble.json } : {}),
+        mean: summary.mean,
+        sd: summary.sd,
+        selection: {
+          ...selection,
+          margins: recipe.decision?.margins ?? [0],
+          rankCorrelation: Number.isFinite(rho) ? rho : null,
+        },
+        runs: runs.map((r) => ({
+          fold: r.fold,
+          seed: r.seed,
+          bestEpoch: r.training.bestEpoch,
+          bestValidationSharpe: r.training.bestSharpe,
+          validationScore: r.validationScore,
+          testScore: r.testScore,
+          margin: r.margin,
+          stoppedEarly: r.training.stoppedEarly,
+          seconds: r.training.seconds,
+          metrics: r.metrics,
+          engines: r.engines,
+          // per epoch: the loss and the training diagnostics stable-baselines3 reports (src/agents/train.ts)
+          epochs: r.training.epochs.map((e) => ({ epoch: e.epoch, loss: e.stats.loss, ...e.stats.diagnostics })),
+        })),
+      },
+    },
+  };
+  return { extra, selectionLine, ensembleLine: ensemble?.line };
+}
+
+/** The terminal summary after an agent backtest: the report's table, mean ± sd over runs, model and report paths. */
+export function printAgentSummary(
+  report: StoredReport,
+  o: { runs: readonly SeedRun[]; summary: MetricSummary; selectionLine: string; ensembleLine?: string },
+  modelDir: string,
+  htmlFile: string,
+): void {
+  const { runs, summary, selectionLine, ensembleLine } = o;
+  console.log(summaryTable(report));
+  if (runs.length > 1) {
+    console.log(`\ntest over ${runs.length} runs (mean ± sd):`);
+    for (const key of ['totalReturn', 'sharpe', 'maxDrawdown', 'trades', 'feesPaid'] as const) {
+      const m = METRIC_ROWS.find((r) => r.key === key);
+      if (m)
+        console.log(
+          `  ${m.label}: ${fmtMetric(summary.mean[key] as number, m.format)} ` +
+            `± ${fmtMetric(summary.sd[key] ?? 0, m.format)}`,
+        );
+    }
+    console.log(`  ${selectionLine}`);
+  }
+  if (ensembleLine !== undefined) console.log(ensembleLine);
+  console.log(`\nmodel: ${path.resolve(modelDir)}\nreport: ${path.resolve(htmlFile)}`);
+}
