@@ -101,7 +101,8 @@ async function testReturn(series: typeof candles, seed: number): Promise<number>
   }
 }
 
-test('CNN+GRU on OHLC images beats buy-and-hold and random every seed; with the signal hidden it does not', async (t) => {
+const LEARNS = 'CNN+GRU on OHLC images beats buy-and-hold and random every seed; with the signal hidden it does not';
+test(LEARNS, async (t) => {
   const tensorsBefore = tf.memory().numTensors;
   const returns: number[] = [];
   for (const seed of SEEDS) returns.push(await testReturn(candles, seed));

@@ -1,7 +1,8 @@
 /**
  * The shipped chart-image recipes (strategies/cnnrnn-dqn.ts, strategies/cnnrnn-ppo.ts) run through the whole
  * pipeline on a short synthetic series: images of their specs into the CNN+GRU, one epoch of their learner, a
- * backtest of the held-out candles, no tensors left behind (issue 16). Whether they learn is image-learns.test.ts's job.
+ * backtest of the held-out candles, no tensors left behind (issue 16). Whether they learn is image-learns.test.ts's
+ * job.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
