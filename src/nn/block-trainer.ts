@@ -1,18 +1,19 @@
 /**
- * Training steps for dense and Conv1D networks (Dense or Conv1D, each optionally followed by BatchNormalization,
- * MaxPooling1D after a Conv1D, and SeededDropout; Flatten and Concatenate; value and policy heads) with a hand-written
- * backward pass. Under tfjs's gradient tape, RLTrader's DNN (256-128-64-32, sigmoid, batch norm and dropout after every
- * layer) took ~49 ms per 490-row fit on wasm: the matrix products were a third of it, the rest ~250 small element-wise
- * and reduction kernels (batch-norm moments, sigmoid and its gradient, dropout, broadcasts). Here each block costs one
- * fused matrix product on the tfjs backend forward and two backward (a Conv1D as a product over its im2col rows, see
- * conv-rows.ts), every one untransposed (wasm's transposed products are slow, see backend/wasm-fast-kernels.ts), and a
- * few
- * element-wise passes (backend/elementwise-passes.ts: WebAssembly SIMD, or JS where that is missing).
+ * Training steps for dense, Conv1D and cnnrnn networks (Dense or Conv1D, each optionally followed by
+ * BatchNormalization, MaxPooling1D after a Conv1D, and SeededDropout; cnnrnn's per-frame Conv2D image blocks and its
+ * GRU, see image-block.ts and gru-block.ts; Flatten, Concatenate, free-standing dropouts; value and policy heads) with
+ * a hand-written backward pass. Under tfjs's gradient tape, RLTrader's DNN (256-128-64-32, sigmoid, batch norm and
+ * dropout after every layer) took ~49 ms per 490-row fit on wasm: the matrix products were a third of it, the rest ~250
+ * small element-wise and reduction kernels (batch-norm moments, sigmoid and its gradient, dropout, broadcasts). Here
+ * each block costs one fused matrix product on the tfjs backend forward and two backward (a Conv1D as a product over
+ * its im2col rows, see conv-rows.ts), every one untransposed (wasm's transposed products are slow, see
+ * backend/wasm-fast-kernels.ts), and a few element-wise passes (backend/elementwise-passes.ts: WebAssembly SIMD, or JS
+ * where that is missing).
  *
  * Same semantics as model.apply(…, {training: true}) under tf.variableGrads: batch statistics (biased variance, as
- * tf.moments) with the gradient through them, the moving averages updated as tfjs-layers does, dropout masks drawn
- * from the same SeededDropout streams, pooling gradients to each window's first maximum. Checked against tf gradients
- * in test/nn/block-trainer.test.ts.
+ * tf.moments) with the gradient through them, the moving averages updated as tfjs-layers does, dropout masks drawn from
+ * the same SeededDropout streams, pooling gradients to each window's first maximum. Checked against tf gradients in
+ * test/nn/block-trainer.test.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ArrayGradientOptimizer } from './adam.ts';

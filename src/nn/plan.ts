@@ -30,8 +30,8 @@ export interface NetPlan {
 }
 
 /**
- * Backends the hand-written image and recurrent blocks (Conv2D, GRU) are for: on wasm and cpu they beat tfjs's
- * tape (issue 16); a GPU backend ('tensorflow' from tfjs-node-gpu, 'webgl', 'webgpu') runs the whole graph on its own
+ * Backends the hand-written image and recurrent blocks (Conv2D, GRU) are for: on wasm and cpu they beat tfjs's tape
+ * (issue 16); a GPU backend ('tensorflow' from tfjs-node-gpu, 'webgl', 'webgpu') runs the whole graph on its own
  * kernels better than a path that copies every activation to JS and back, so there the plan keeps tfjs.
  */
 const HAND_IMAGE_BACKENDS: ReadonlySet<string> = new Set(['wasm', 'cpu']);
@@ -41,8 +41,8 @@ function backendRefuses(model: tf.LayersModel, backend: string): string | undefi
   if (HAND_IMAGE_BACKENDS.has(backend)) return undefined;
   const layer = model.layers.find((l) => ['Conv2D', 'GRU'].includes(l.getClassName()));
   if (!layer) return undefined;
-  const kind = layer.getClassName().toLowerCase();
-  return `backend ${backend} runs ${kind} on its own kernels (the hand path is for wasm, cpu)`;
+  const cls = layer.getClassName().toLowerCase();
+  return `backend ${backend} runs ${cls} on its own kernels (the hand path is for wasm, cpu)`;
 }
 
 /** Decides the engines for `model` on `backend` (see NetPlan) and logs the choice at debug level. */

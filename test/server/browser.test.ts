@@ -146,6 +146,13 @@ it`, async () => {
   }
 });
 
+/** Waits until the page's table shows `n` rows (the page's CSP forbids the string form of waitForFunction). */
+async function rowCount(page: Page, n: number): Promise<void> {
+  const rows = page.locator('table tbody tr');
+  for (let k = 0; k < 100 && (await rows.count()) !== n; k++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await rows.count(), n);
+}
+
 test('backtests: list, report, two runs side by side; the models page; the log page by level', async () => {
   const s = await serve(f);
   const page = await context.newPage();
@@ -183,10 +190,10 @@ test('backtests: list, report, two runs side by side; the models page; the log p
     assert.match(info[1], /infopaper run started$/);
     await page.selectOption('select[aria-label="level"]', 'error');
     await page.waitForURL(/#\/logs\/error$/);
-    await page.waitForFunction("document.querySelectorAll('table tbody tr').length === 1");
+    await rowCount(page, 1);
     assert.match((await rows())[0], /exchange down$/);
     await page.selectOption('select[aria-label="level"]', 'debug');
-    await page.waitForFunction("document.querySelectorAll('table tbody tr').length === 3");
+    await rowCount(page, 3);
     await page.setViewportSize({ width: 390, height: 800 });
     await page.goto(`${s.url}/#/run/${f.runId}`);
     await page.locator('#decisions-table tbody tr').first().waitFor();
