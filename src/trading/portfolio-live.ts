@@ -311,21 +311,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
           account.books[m].rejected[capped.skip]++;
         } else planned.push({ market: m, orderId, side, amount: capped.amount, close: closes[m] });
       }
-      repo.insertEquity(run.id, { ts, cash: account.cash, units: 0, price: 0, equity: value });
-      repo.insertPositions(
-        run.id,
-        ts,
-        symbols.map((market, m) => ({ market, units: account.units(m), price: closes[m], weight: weights[m] })),
-      );
-      const next: RunState = {
-        ...run,
-        account: accountSummary(account),
-        lastTs: ts,
-        modelVersion: handle.version,
-        portfolio: { ...pf, account: snapshotPortfolio(account), pending, clock: pf.clock + 1 },
-      };
-      repo.saveState(next);
-      this.run = next;
+      this.closeCandle({ run, pf, account, ts, marks: closes, weights, value, version: handle.version, pending });
     });
     // sells first, so the buys can spend what they brought
     planned.sort((a, b) => (a.side === b.side ? 0 : a.side === 'sell' ? -1 : 1));

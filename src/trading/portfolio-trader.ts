@@ -311,23 +311,43 @@ export class PortfolioTrader {
         });
         pending = this.planOrders(account, targets, marks, value, ts, decidedAt);
       }
-      repo.insertEquity(run.id, { ts, cash: account.cash, units: 0, price: 0, equity: value });
-      repo.insertPositions(
-        run.id,
-        ts,
-        symbols.map((market, m) => ({ market, units: account.units(m), price: marks[m], weight: weights[m] })),
-      );
-      const next: RunState = {
-        ...run,
-        account: accountSummary(account),
-        lastTs: ts,
-        modelVersion: handle.version,
-        portfolio: { ...pf, account: snapshotPortfolio(account), pending, clock: pf.clock + 1 },
-      };
-      repo.saveState(next);
-      this.run = next;
+      this.closeCandle({ run, pf, account, ts, marks, weights, value, version: handle.version, pending });
       return targets;
     });
+  }
+
+  /**
+   * The end of one candle time, inside its transaction (paper and live alike): the equity and each market's position
+   * at the marks, and the run's state with the account, what still waits, and the policy's clock one step on.
+   */
+  protected closeCandle(c: {
+    run: RunState;
+    pf: PortfolioRunState;
+    account: PortfolioAccount;
+    ts: number;
+    marks: readonly number[];
+    weights: readonly number[];
+    value: number;
+    version: string | undefined;
+    pending: PortfolioPending | undefined;
+  }): void {
+    const { repo, symbols } = this.o;
+    const { run, pf, account, ts, marks, weights } = c;
+    repo.insertEquity(run.id, { ts, cash: account.cash, units: 0, price: 0, equity: c.value });
+    repo.insertPositions(
+      run.id,
+      ts,
+      symbols.map((market, m) => ({ market, units: account.units(m), price: marks[m], weight: weights[m] })),
+    );
+    const next: RunState = {
+      ...run,
+      account: accountSummary(account),
+      lastTs: ts,
+      modelVersion: c.version,
+      portfolio: { ...pf, account: snapshotPortfolio(account), pending: c.pending, clock: pf.clock + 1 },
+    };
+    repo.saveState(next);
+    this.run = next;
   }
 
   /** Fills the waiting targets of the markets with a candle at this time (at its open), inside act's transaction. */
