@@ -3,7 +3,6 @@
  * portfolio strategy today; a learned portfolio model folder once the learner exists), the database, the run's lock,
  * one candle feed per market and the portfolio trader (paper or live).
  */
-import { CandleStore } from '../data/store.ts';
 import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
@@ -11,12 +10,10 @@ import { ruleCosts } from '../agents/strategy.ts';
 import { loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
 import type { TradingSettings } from './config.ts';
 import { exchangeFeed } from './feed.ts';
-import { acquireLock, type Lock } from './lock.ts';
 import { portfolioRuleSource, type PortfolioPolicySource } from './portfolio-policy-source.ts';
 import { PortfolioTrader } from './portfolio-trader.ts';
 import { PortfolioLiveTrader } from './portfolio-live.ts';
-import { RunRepository } from './run-repository.ts';
-import { runKey, type TradingSession } from './session.ts';
+import { openSession, runKey, type TradingSession } from './session.ts';
 import type { CandleFeed, TradingMode } from './types.ts';
 
 interface PortfolioSessionOptions {
@@ -62,24 +59,7 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
   const { config } = o;
   const key = runKey({ ...config, symbol: o.symbols.join(',') }, o.mode, o.name);
   const source = await resolvePortfolioPolicy(o);
-  const store = CandleStore.open(config.data.database);
-  let lock: Lock | undefined;
-  try {
-    const repo = new RunRepository(store.db);
-    lock = acquireLock(
-      store.db,
-      `${key.mode}:${key.name}:${key.exchange}:${key.symbol}:${key.timeframe}`,
-      config.trading.lockStaleSeconds * 1000,
-      o.clock,
-    );
-    const existing = repo.find(key);
-    if (o.reset && existing) {
-      repo.remove(existing.id);
-      o.logger.warn(`--reset: removed the ${key.mode} run "${key.name}" (${existing.policy})`);
-    } else if (o.clearHalt && existing?.halted) {
-      o.logger.warn(`--clear-halt: trading resumes after "${existing.halted}"`);
-      repo.saveState({ ...existing, halted: undefined });
-    }
+  return openSession({ ...o, key }, source, (store, repo) => {
     const exchange = createExchange(config);
     const retry = retryOptionsFrom(config);
     const feeds = o.feeds ?? o.symbols.map((s) => exchangeFeed(exchange, s, config.timeframe, retry, o.clock));
@@ -98,27 +78,8 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
       clock: o.clock,
       logger: o.logger,
     };
-    const trader =
-      o.mode === 'live'
-        ? new PortfolioLiveTrader({ ...options, exchange, caps: config.trading.live, retry })
-        : new PortfolioTrader(options);
-    const held = lock;
-    return {
-      store,
-      repo,
-      trader,
-      lock: held,
-      key,
-      close() {
-        source.dispose?.();
-        held.release();
-        store.close();
-      },
-    };
-  } catch (e) {
-    source.dispose?.();
-    lock?.release();
-    store.close();
-    throw e;
-  }
+    return o.mode === 'live'
+      ? new PortfolioLiveTrader({ ...options, exchange, caps: config.trading.live, retry })
+      : new PortfolioTrader(options);
+  });
 }

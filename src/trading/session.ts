@@ -79,11 +79,27 @@ export interface TradingSession {
   close(): void;
 }
 
-/** Opens the database, takes the run's lock and builds the trader. The caller closes the session. */
-export async function openTradingSession(o: TradingSessionOptions): Promise<TradingSession> {
-  const { config } = o;
-  const key = runKey(config, o.mode, o.name);
-  const { source, sizing, costs } = await resolvePolicy(config, o.policy);
+interface SessionBase {
+  config: TradingSettings;
+  logger: Logger;
+  key: RunKey;
+  clock: () => number;
+  /** Forget an existing run of this key first. */
+  reset?: boolean;
+  /** Clear a halted run's kill-switch reason (live). */
+  clearHalt?: boolean;
+}
+
+/**
+ * Opens the database, takes the run's lock, applies --reset / --clear-halt and builds the trader with `build` (one
+ * market or a portfolio). The session's close releases all of it and the policy source; so does a failure here.
+ */
+export function openSession(
+  o: SessionBase,
+  source: { dispose?(): void },
+  build: (store: CandleStore, repo: RunRepository) => RunTrader,
+): TradingSession {
+  const { config, key } = o;
   const store = CandleStore.open(config.data.database);
   let lock: Lock | undefined;
   try {
@@ -94,39 +110,15 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
       config.trading.lockStaleSeconds * 1000,
       o.clock,
     );
-    if (o.reset) {
-      const existing = repo.find(key);
-      if (existing) {
-        repo.remove(existing.id);
-        o.logger.warn(`--reset: removed the ${key.mode} run "${key.name}" (${existing.policy})`);
-      }
+    const existing = repo.find(key);
+    if (o.reset && existing) {
+      repo.remove(existing.id);
+      o.logger.warn(`--reset: removed the ${key.mode} run "${key.name}" (${existing.policy})`);
+    } else if (o.clearHalt && existing?.halted) {
+      o.logger.warn(`--clear-halt: trading resumes after "${existing.halted}"`);
+      repo.saveState({ ...existing, halted: undefined });
     }
-    if (o.clearHalt) {
-      const existing = repo.find(key);
-      if (existing?.halted) {
-        o.logger.warn(`--clear-halt: trading resumes after "${existing.halted}"`);
-        repo.saveState({ ...existing, halted: undefined });
-      }
-    }
-    const exchange = createExchange(config);
-    const feed = o.feed ?? exchangeFeed(exchange, key.symbol, key.timeframe, retryOptionsFrom(config), o.clock);
-    const traderOptions = {
-      repo,
-      store,
-      feed,
-      market: new PaperMarket(costs, sizing),
-      policies: source,
-      key,
-      balance: config.account.balance,
-      historyCandles: config.trading.historyCandles,
-      start: o.start,
-      clock: o.clock,
-      logger: o.logger,
-    };
-    const trader =
-      o.mode === 'live'
-        ? new LiveTrader({ ...traderOptions, exchange, caps: config.trading.live, retry: retryOptionsFrom(config) })
-        : new Trader(traderOptions);
+    const trader = build(store, repo);
     const held = lock;
     return {
       store,
@@ -146,4 +138,31 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
     store.close();
     throw e;
   }
+}
+
+/** The policy, the database, the run's lock and the one-market trader. The caller closes the session. */
+export async function openTradingSession(o: TradingSessionOptions): Promise<TradingSession> {
+  const { config } = o;
+  const key = runKey(config, o.mode, o.name);
+  const { source, sizing, costs } = await resolvePolicy(config, o.policy);
+  return openSession({ ...o, key }, source, (store, repo) => {
+    const exchange = createExchange(config);
+    const feed = o.feed ?? exchangeFeed(exchange, key.symbol, key.timeframe, retryOptionsFrom(config), o.clock);
+    const traderOptions = {
+      repo,
+      store,
+      feed,
+      market: new PaperMarket(costs, sizing),
+      policies: source,
+      key,
+      balance: config.account.balance,
+      historyCandles: config.trading.historyCandles,
+      start: o.start,
+      clock: o.clock,
+      logger: o.logger,
+    };
+    return o.mode === 'live'
+      ? new LiveTrader({ ...traderOptions, exchange, caps: config.trading.live, retry: retryOptionsFrom(config) })
+      : new Trader(traderOptions);
+  });
 }
