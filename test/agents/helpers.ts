@@ -1,6 +1,12 @@
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
+import assert from 'node:assert/strict';
 import winston from 'winston';
+import type { Candles } from '../../src/core/candles.ts';
+import type { Policy } from '../../src/core/policy.ts';
+import { envOptions, prepareData, type IndexRange, type PreparedData } from '../../src/agents/setup.ts';
+import { runBacktest } from '../../src/market/backtest-engine.ts';
+import { SMALL_RECIPE } from '../trading/agents.ts';
 import type { Logger } from '../../src/core/log.ts';
 
 /** Default config with test-friendly agent settings; no log file. */
@@ -17,4 +23,36 @@ export function testConfig(agent: Partial<Config['agent']> = {}, extra: Record<s
 
 export function quietLogger(): Logger {
   return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+}
+
+/**
+ * The look-ahead check for a policy over SMALL_RECIPE's observations: rewriting every candle after `cut` leaves the
+ * decisions up to `cut` unchanged, and (so the check can fail) changes some later one.
+ */
+export function assertCausalPolicy(o: {
+  candles: Candles;
+  prepared: PreparedData;
+  config: Config;
+  range: IndexRange;
+  policy: Policy;
+  cut: number;
+  label: string;
+}): void {
+  const future = structuredClone(o.candles);
+  for (let i = o.cut + 1; i < future.close.length; i++) {
+    const k = 1 + 0.05 * Math.sin(i);
+    future.open[i] *= k;
+    future.close[i] *= k;
+    future.high[i] *= k * 1.01;
+    future.low[i] *= k * 0.99;
+  }
+  const actions = (c: Candles) => {
+    const p = prepareData(SMALL_RECIPE, c, { from: o.range.from, to: 200 }, o.prepared.scaler);
+    return runBacktest({ ...envOptions(SMALL_RECIPE, o.config, p, o.range), policy: o.policy }).actions;
+  };
+  const a = actions(o.candles);
+  const b = actions(future);
+  const upto = o.cut - o.range.from + 1;
+  assert.deepEqual(Array.from(b.subarray(0, upto)), Array.from(a.subarray(0, upto)), o.label);
+  assert.notDeepEqual(Array.from(b), Array.from(a), `${o.label}: the rewritten future changes later decisions`);
 }
