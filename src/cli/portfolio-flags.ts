@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../core/errors.ts';
 import { parseSymbolsFlag } from '../data/portfolio-source.ts';
+import { costPreset, type Costs } from '../market/costs.ts';
 import type { RunState } from '../trading/types.ts';
 
 export interface PortfolioFlags {
@@ -12,19 +13,43 @@ export interface PortfolioFlags {
   symbols?: string;
   rebalanceEvery?: string;
   band?: string;
+  marketCosts?: string;
 }
 
 interface PortfolioChoice {
   symbols: string[];
   every: number;
   band: number;
+  /** `--market-costs`: a preset per market, over the config file's `account.markets`. */
+  marketCosts: Map<string, Costs>;
 }
 
 export function addPortfolioOptions(cmd: Command): Command {
   return cmd
     .option('--symbols <list>', 'portfolio: markets A,B[,…] on one account (with a portfolio strategy: equal-weight)')
     .option('--rebalance-every <n>', 'portfolio: equal-weight rebalances every n candles (default 20)')
-    .option('--band <fraction>', 'portfolio: skip moves under this fraction of the value (default 0.01)');
+    .option('--band <fraction>', 'portfolio: skip moves under this fraction of the value (default 0.01)')
+    .option('--market-costs <list>', 'portfolio: a cost preset per market, SYMBOL=PRESET[,…] (over account.markets)');
+}
+
+/** `--market-costs A/KRW=upbit-krw,KODEX=krx-stock`: a cost preset per market (the others keep the run's costs). */
+export function parseMarketCosts(value: string | undefined): Map<string, Costs> {
+  const out = new Map<string, Costs>();
+  if (value === undefined) return out;
+  for (const part of value.split(',')) {
+    const eq = part.lastIndexOf('=');
+    const symbol = part.slice(0, eq).trim();
+    if (eq <= 0 || symbol === '') throw new UserError(`--market-costs wants SYMBOL=PRESET pairs, got "${part}"`);
+    if (out.has(symbol)) throw new UserError(`--market-costs names ${symbol} twice`);
+    out.set(symbol, costPreset(part.slice(eq + 1).trim()));
+  }
+  return out;
+}
+
+/** A `--market-costs` market that the run does not trade is a mistake worth one line. */
+export function checkMarketCostsTraded(marketCosts: ReadonlyMap<string, Costs>, symbols: readonly string[]): void {
+  const unknown = [...marketCosts.keys()].find((s) => symbols.length > 0 && !symbols.includes(s));
+  if (unknown) throw new UserError(`--market-costs names ${unknown}, which is not traded (${symbols.join(', ')})`);
 }
 
 /** The portfolio flags, or undefined for a single-market command; one-line errors for bad values. */
@@ -33,6 +58,7 @@ export function parsePortfolioFlags(flags: PortfolioFlags): PortfolioChoice | un
     for (const [flag, v] of [
       ['--rebalance-every', flags.rebalanceEvery],
       ['--band', flags.band],
+      ['--market-costs', flags.marketCosts],
     ] as const) {
       if (v !== undefined) throw new UserError(`${flag} is for portfolios: give --symbols A,B`);
     }
@@ -45,7 +71,9 @@ export function parsePortfolioFlags(flags: PortfolioFlags): PortfolioChoice | un
     throw new UserError(`--rebalance-every: "${flags.rebalanceEvery}" is not a whole number ≥ 1`);
   const band = flags.band !== undefined ? Number(flags.band) : 0.01;
   if (!(band >= 0 && band < 1)) throw new UserError(`--band must be a fraction in [0, 1), got "${flags.band}"`);
-  return { symbols, every, band };
+  const marketCosts = parseMarketCosts(flags.marketCosts);
+  checkMarketCostsTraded(marketCosts, symbols);
+  return { symbols, every, band, marketCosts };
 }
 
 /** One line of a portfolio run's holdings: value, cash and each market's weight. */

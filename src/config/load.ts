@@ -51,6 +51,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     const prefix = issue.path.length ? `${key}.` : '';
     return `${issue.keys.map((k) => prefix + k).join(', ')}: unknown key`;
   }
+  // a bad key of a keyed section (account.markets): say what a key should look like
+  if (issue.code === 'invalid_key') return `${key}: bad key, ${issue.issues[0]?.message ?? issue.message}`;
   return `${key}: ${issue.message}`;
 }
 

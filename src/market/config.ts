@@ -1,6 +1,32 @@
 /** The config section that the market simulation owns (`account`) and the sizing bounds it receives. */
 import { z } from 'zod';
 
+/** Cost fields with the bounds `account` checks; a market's entry may give any of them (issue 14). */
+const costFields = {
+  feeRate: z.number().min(0).max(0.1),
+  sellTax: z.number().min(0).max(0.1),
+  slippageBps: z.number().min(0).max(1000),
+  minOrderValue: z.number().min(0),
+  quantityPrecision: z.number().int().min(0).max(18),
+};
+
+/**
+ * One market's costs in a portfolio run (`account.markets["ETH/KRW"]`): a preset and/or explicit fields. The fields
+ * given override the preset, or the run's own costs (`account`, or a recipe's preset) when no preset is named.
+ */
+const marketCostsEntry = z
+  .strictObject({
+    preset: z.enum(['upbit-krw', 'krx-stock', 'zero']).optional(),
+    feeRate: costFields.feeRate.optional(),
+    sellTax: costFields.sellTax.optional(),
+    slippageBps: costFields.slippageBps.optional(),
+    minOrderValue: costFields.minOrderValue.optional(),
+    quantityPrecision: costFields.quantityPrecision.optional(),
+  })
+  .refine((e) => Object.keys(e).length > 0, 'give a preset or at least one cost field');
+
+export type MarketCostsEntry = z.infer<typeof marketCostsEntry>;
+
 /**
  * Paper account and trading costs. Defaults are Upbit's KRW market. `preset` other than `custom` replaces the cost
  * fields with a named set from src/market/costs.ts (`upbit-krw`, `krx-stock` = RLTrader's stock costs, `zero`).
@@ -8,11 +34,17 @@ import { z } from 'zod';
 export const accountSection = z.strictObject({
   preset: z.enum(['custom', 'upbit-krw', 'krx-stock', 'zero']),
   balance: z.number().positive(),
-  feeRate: z.number().min(0).max(0.1),
-  sellTax: z.number().min(0).max(0.1),
-  slippageBps: z.number().min(0).max(1000),
-  minOrderValue: z.number().min(0),
-  quantityPrecision: z.number().int().min(0).max(18),
+  ...costFields,
+  /**
+   * Per-market costs of portfolio runs, keyed by market (issue 14). A single-market run uses the fields above; a
+   * portfolio market not listed here does too. `--market-costs SYMBOL=PRESET` overrides a market's entry.
+   */
+  markets: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'expected a market name such as BTC/KRW'),
+      marketCostsEntry,
+    )
+    .optional(),
 });
 
 export type AccountSection = z.infer<typeof accountSection>;

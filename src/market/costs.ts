@@ -1,5 +1,6 @@
 /** Trading costs and exchange rules, their named presets and checks. */
 import { UserError } from '../core/errors.ts';
+import type { MarketCostsEntry } from './config.ts';
 
 /** Trading costs and exchange rules applied to every fill. */
 export interface Costs {
@@ -65,4 +66,25 @@ export function checkCosts(c: Costs): void {
   if (!(Number.isInteger(c.quantityPrecision) && c.quantityPrecision >= 0 && c.quantityPrecision <= 18)) {
     bad(`quantityPrecision ${c.quantityPrecision} must be an integer in 0..18`);
   }
+}
+
+/**
+ * Each traded market's costs in a portfolio run (issue 14): a `--market-costs` preset for the market if the flag
+ * names it (the flag overrides the file), else its `account.markets` entry (a preset and/or fields, over `base`),
+ * else `base` (the run's costs).
+ */
+export function portfolioCosts(
+  symbols: readonly string[],
+  base: Costs,
+  entries: Readonly<Record<string, MarketCostsEntry>> | undefined,
+  flagged: ReadonlyMap<string, Costs>,
+): Costs[] {
+  return symbols.map((symbol) => {
+    const fromFlag = flagged.get(symbol);
+    if (fromFlag) return { ...fromFlag };
+    const entry = entries?.[symbol];
+    if (!entry) return { ...base };
+    const { preset, ...fields } = entry;
+    return { ...(preset ? costPreset(preset) : base), ...fields };
+  });
 }

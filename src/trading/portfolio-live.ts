@@ -192,9 +192,9 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     throw new HaltError(reason);
   }
 
-  private minOrderValue(symbol: string, price: number): number {
-    const limits = this.live.exchange.markets?.[symbol]?.limits;
-    return Math.max(this.o.costs[0].minOrderValue, limits?.cost?.min ?? 0, (limits?.amount?.min ?? 0) * price);
+  private minOrderValue(m: number, price: number): number {
+    const limits = this.live.exchange.markets?.[this.o.symbols[m]]?.limits;
+    return Math.max(this.o.costs[m].minOrderValue, limits?.cost?.min ?? 0, (limits?.amount?.min ?? 0) * price);
   }
 
   /** The capped order for market m from a planned move, or the reason it is a hold. */
@@ -206,7 +206,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       { ...account.books[m].snapshot(), cash },
       close,
       this.live.caps,
-      this.minOrderValue(symbol, close),
+      this.minOrderValue(m, close),
       this.o.costs[m].feeRate,
       {
         cost: (x) => Number(ex.costToPrecision(symbol, x)),

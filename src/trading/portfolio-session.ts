@@ -8,6 +8,7 @@ import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { ruleCosts } from '../agents/strategy.ts';
 import { loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
+import { portfolioCosts, type Costs } from '../market/costs.ts';
 import type { TradingSettings } from './config.ts';
 import { exchangeFeed } from './feed.ts';
 import { portfolioRuleSource, type PortfolioPolicySource } from './portfolio-policy-source.ts';
@@ -28,6 +29,8 @@ interface PortfolioSessionOptions {
   /** Rebalance period of calendar rule strategies (equal-weight), in candles. */
   every: number;
   band: number;
+  /** `--market-costs` presets per market; they override the config's `account.markets` entries. */
+  marketCosts?: ReadonlyMap<string, Costs>;
   start?: number;
   clock: () => number;
   reset?: boolean;
@@ -70,7 +73,7 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
       policies: source,
       key,
       symbols: o.symbols,
-      costs: o.symbols.map(() => ruleCosts(config.account)),
+      costs: portfolioCosts(o.symbols, ruleCosts(config.account), config.account.markets, o.marketCosts ?? new Map()),
       band: o.band,
       balance: config.account.balance,
       historyCandles: config.trading.historyCandles,

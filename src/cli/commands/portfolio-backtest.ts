@@ -7,8 +7,9 @@ import path from 'node:path';
 import { ruleCosts } from '../../agents/strategy.ts';
 import { UserError } from '../../core/errors.ts';
 import { parseTime } from '../../data/timeframe.ts';
-import { costPreset, type Costs } from '../../market/costs.ts';
+import { costPreset, portfolioCosts } from '../../market/costs.ts';
 import { setupCommand } from '../context.ts';
+import { checkMarketCostsTraded, parseMarketCosts } from '../portfolio-flags.ts';
 import type { BacktestFlags } from './backtest.ts';
 import { checkColumnsFlag } from './data.ts';
 
@@ -79,8 +80,7 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
     const what = strategy ? `strategy "${strategy.name}"` : 'this model';
     throw new UserError(`${what} trades several markets: give --symbols A,B[,…] (and --data a.csv,b.csv or --sample)`);
   }
-  const unknown = [...marketCosts.keys()].find((s) => symbols.length > 0 && !symbols.includes(s));
-  if (unknown) throw new UserError(`--market-costs names ${unknown}, which is not traded (${symbols.join(', ')})`);
+  checkMarketCostsTraded(marketCosts, symbols);
   const overlap = informative.find((s) => symbols.includes(s));
   if (overlap) throw new UserError(`${overlap} is both traded and informative; an informative series is not traded`);
   if (dataFiles && dataFiles.length !== symbols.length + informative.length) {
@@ -107,7 +107,12 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
       : costPreset(recipe?.costs ?? modelInfo!.costs);
   const common = {
     series: traded,
-    costs: traded.map((s) => marketCosts.get(s.candles.symbol) ?? baseCosts),
+    costs: portfolioCosts(
+      traded.map((s) => s.candles.symbol),
+      baseCosts,
+      config.account.markets,
+      marketCosts,
+    ),
     balance: config.account.balance,
     seed,
     every,
@@ -149,20 +154,6 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
     if (report.agent?.model) console.log(`\nmodel: ${String(report.agent.model)}`);
     console.log(`\nreport: ${path.resolve(dir, 'report.html')}`);
   }
-}
-
-/** `--market-costs A/KRW=upbit-krw,KODEX=krx-stock`: a cost preset per market (the others keep the run's costs). */
-function parseMarketCosts(value: string | undefined): Map<string, Costs> {
-  const out = new Map<string, Costs>();
-  if (value === undefined) return out;
-  for (const part of value.split(',')) {
-    const eq = part.lastIndexOf('=');
-    const symbol = part.slice(0, eq).trim();
-    if (eq <= 0 || symbol === '') throw new UserError(`--market-costs wants SYMBOL=PRESET pairs, got "${part}"`);
-    if (out.has(symbol)) throw new UserError(`--market-costs names ${symbol} twice`);
-    out.set(symbol, costPreset(part.slice(eq + 1).trim()));
-  }
-  return out;
 }
 
 /** A comma list of names (at least one, no blanks, no repeats). */
