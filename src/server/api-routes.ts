@@ -6,7 +6,16 @@ import { backtestFiles, listBacktests, listModels, readModel, readReport, readTr
 import { resolveInside } from './files.ts';
 import { LOG_LEVELS, tailLog } from './logs.ts';
 import type { DashboardReader } from './reader.ts';
-import { HttpError, intString, nameString, pageQuery, parse, runParams } from './validate.ts';
+import {
+  candleQuery,
+  HttpError,
+  intString,
+  marketPageQuery,
+  nameString,
+  pageQuery,
+  parse,
+  runParams,
+} from './validate.ts';
 
 interface ApiContext {
   reader: DashboardReader;
@@ -25,13 +34,6 @@ const equityQuery = z.strictObject({
   limit: intString(50_000)
     .optional()
     .transform((n) => n ?? 5000),
-});
-const candleQuery = z.strictObject({
-  to: intString().optional(),
-  limit: intString(5000)
-    .refine((n) => n >= 1, 'expected at least 1')
-    .optional()
-    .transform((n) => n ?? 300),
 });
 const limitQuery = (max: number, dflt: number) =>
   z.strictObject({
@@ -82,7 +84,12 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/api/v1/runs/:id', async (req) => {
     parse(noQuery, req.query, 'query');
     const id = run(req.params);
-    return { run: reader.run(id, ctx.clock(), 10), commands: reader.commands(id, 20) };
+    const markets = reader.marketStats(id);
+    return {
+      run: reader.run(id, ctx.clock(), 10),
+      commands: reader.commands(id, 20),
+      ...(markets ? { marketStats: markets } : {}),
+    };
   });
   app.get('/api/v1/runs/:id/decisions', async (req) => {
     const id = run(req.params);
@@ -90,15 +97,20 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
   app.get('/api/v1/runs/:id/orders', async (req) => {
     const id = run(req.params);
-    return reader.orders(id, parse(pageQuery(1000, 100), req.query, 'query'));
+    return reader.orders(id, parse(marketPageQuery(1000, 100), req.query, 'query'));
   });
   app.get('/api/v1/runs/:id/fills', async (req) => {
     const id = run(req.params);
-    return reader.fills(id, parse(pageQuery(1000, 100), req.query, 'query'));
+    return reader.fills(id, parse(marketPageQuery(1000, 100), req.query, 'query'));
   });
   app.get('/api/v1/runs/:id/equity', async (req) => {
     const id = run(req.params);
     return { points: reader.equity(id, parse(equityQuery, req.query, 'query')) };
+  });
+  // a portfolio run's weights per candle time (issue 14): markets in the run's order, cash = 1 − Σ weights
+  app.get('/api/v1/runs/:id/weights', async (req) => {
+    const id = run(req.params);
+    return reader.weights(id, parse(equityQuery, req.query, 'query'));
   });
   app.get('/api/v1/runs/:id/candles', async (req) => {
     const id = run(req.params);

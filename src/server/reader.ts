@@ -8,10 +8,20 @@ import { timeframeMs } from '../data/timeframe.ts';
 import { listCommands, type CommandRow } from '../trading/commands.ts';
 import { RunRepository } from '../trading/run-repository.ts';
 import { runStatus, type RunStatus } from '../trading/status.ts';
+import { HttpError } from './validate.ts';
+import {
+  equalWeightHold,
+  marketStats,
+  portfolioMarkets,
+  weightsOverTime,
+  type WeightsView,
+} from './portfolio-reader.ts';
 
 interface RunSummary extends RunStatus {
   /** The newest equity values (oldest first), for a sparkline. */
   spark: number[];
+  /** A portfolio run's markets (issue 14); absent for a single-market run. */
+  markets?: string[];
 }
 
 interface Page<T> {
@@ -24,6 +34,8 @@ interface Page<T> {
 interface PageQuery {
   limit: number;
   before?: number;
+  /** Only this market's rows (a portfolio run's market, or a single-market run's symbol). */
+  market?: string;
 }
 
 interface DecisionItem {
@@ -34,6 +46,8 @@ interface DecisionItem {
   policy: string;
   modelVersion: string | null;
   decidedAt: number;
+  /** A portfolio decision's target weights per market (null: kept what was held, or a single-market run). */
+  targets: number[] | null;
 }
 
 interface CandleWindow {
@@ -54,6 +68,9 @@ interface EquityPoint {
   /** The run's initial balance held in the asset from the first acted candle's close. */
   buyHold: number | null;
 }
+
+/** A portfolio run's equity: no units or price (several markets); buy-and-hold is equal weights held. */
+type PortfolioEquityPoint = Omit<EquityPoint, 'units' | 'price'>;
 
 const MAX_CURSOR = Number.MAX_SAFE_INTEGER;
 
@@ -84,7 +101,41 @@ export class DashboardReader {
     )
       .map((r) => r.equity)
       .reverse();
-    return { ...status, spark };
+    const markets = portfolioMarkets(this.db, id);
+    if (!markets) return { ...status, spark };
+    const last = state.lastTs;
+    const hold = last !== undefined ? equalWeightHold(this.db, id, markets, status.initialBalance, [0, last]) : null;
+    const held = hold?.get(last as number);
+    return { ...status, spark, markets, buyHoldPnl: held !== undefined ? held / status.initialBalance - 1 : null };
+  }
+
+  /** A run's markets (one for a single-market run), and whether it is a portfolio run. */
+  marketsOf(runId: number): { markets: string[]; portfolio: boolean } {
+    const markets = portfolioMarkets(this.db, runId);
+    if (markets) return { markets, portfolio: true };
+    const row = this.db.prepare('SELECT symbol FROM trading_runs WHERE id = ?').get(runId) as { symbol: string };
+    return { markets: [row.symbol], portfolio: false };
+  }
+
+  /** A 400 naming the market when the run does not trade it. */
+  private checkMarket(runId: number, market: string | undefined): void {
+    if (market === undefined) return;
+    const { markets } = this.marketsOf(runId);
+    if (!markets.includes(market))
+      throw new HttpError(400, `query market: ${market} is not a market of run ${runId} (${markets.join(', ')})`);
+  }
+
+  /** A portfolio run's weights over time; a 404 for a single-market run. */
+  weights(runId: number, q: { from?: number; to?: number; limit: number }): WeightsView {
+    const markets = portfolioMarkets(this.db, runId);
+    if (!markets) throw new HttpError(404, `run ${runId} trades one market: it has no portfolio weights`);
+    return weightsOverTime(this.db, runId, markets, q);
+  }
+
+  /** Fills, traded value and fees per market of a portfolio run (undefined for a single-market run). */
+  marketStats(runId: number): ReturnType<typeof marketStats> | undefined {
+    const markets = portfolioMarkets(this.db, runId);
+    return markets ? marketStats(this.db, runId, markets) : undefined;
   }
 
   runs(now: number): RunSummary[] {
@@ -95,44 +146,54 @@ export class DashboardReader {
 
   decisions(runId: number, q: PageQuery): Page<DecisionItem> {
     const total = this.repo.decisionCount(runId);
-    const items = this.db
+    const rows = this.db
       .prepare(
-        `SELECT ts, action, confidence, price, policy, model_version AS modelVersion, decided_at AS decidedAt
-         FROM trading_decisions WHERE run_id = ? AND ts < ? ORDER BY ts DESC LIMIT ?`,
+        `SELECT ts, action, confidence, price, policy, model_version AS modelVersion, decided_at AS decidedAt,
+         targets FROM trading_decisions WHERE run_id = ? AND ts < ? ORDER BY ts DESC LIMIT ?`,
       )
-      .all(runId, q.before ?? MAX_CURSOR, q.limit) as DecisionItem[];
+      .all(runId, q.before ?? MAX_CURSOR, q.limit) as (Omit<DecisionItem, 'targets'> & { targets: string | null })[];
+    const items = rows.map((r) => ({ ...r, targets: r.targets ? (JSON.parse(r.targets) as number[]) : null }));
     return { total, items, next: items.length === q.limit ? items[items.length - 1].ts : null };
   }
 
   orders(runId: number, q: PageQuery): Page<Record<string, unknown> & { id: number }> {
+    this.checkMarket(runId, q.market);
+    // `market IS coalesce(?, market)`: every market when the query names none
     const total = (
-      this.db.prepare('SELECT count(*) AS n FROM trading_orders WHERE run_id = ?').get(runId) as { n: number }
+      this.db
+        .prepare('SELECT count(*) AS n FROM trading_orders WHERE run_id = ? AND market IS coalesce(?, market)')
+        .get(runId, q.market ?? null) as { n: number }
     ).n;
     const items = this.db
       .prepare(
-        `SELECT id, decision_ts AS decisionTs, side, quantity, status,
+        `SELECT id, market, decision_ts AS decisionTs, side, quantity, status,
          exchange_id AS exchangeId, reason, created_at AS createdAt
-         FROM trading_orders WHERE run_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+         FROM trading_orders WHERE run_id = ? AND market IS coalesce(?, market) AND id < ? ORDER BY id DESC LIMIT ?`,
       )
-      .all(runId, q.before ?? MAX_CURSOR, q.limit) as (Record<string, unknown> & { id: number })[];
+      .all(runId, q.market ?? null, q.before ?? MAX_CURSOR, q.limit) as (Record<string, unknown> & { id: number })[];
     return { total, items, next: items.length === q.limit ? items[items.length - 1].id : null };
   }
 
   fills(runId: number, q: PageQuery): Page<Record<string, unknown> & { orderId: number }> {
+    this.checkMarket(runId, q.market);
+    const from = 'FROM trading_fills f JOIN trading_orders o ON o.id = f.order_id';
+    const where = 'f.run_id = ? AND o.market IS coalesce(?, o.market)';
     const total = (
-      this.db.prepare('SELECT count(*) AS n FROM trading_fills WHERE run_id = ?').get(runId) as { n: number }
+      this.db.prepare(`SELECT count(*) AS n ${from} WHERE ${where}`).get(runId, q.market ?? null) as { n: number }
     ).n;
     const items = this.db
       .prepare(
-        `SELECT order_id AS orderId, ts, side, price, units, value, fee FROM trading_fills
-         WHERE run_id = ? AND order_id < ? ORDER BY order_id DESC LIMIT ?`,
+        `SELECT f.order_id AS orderId, o.market, f.ts, f.side, f.price, f.units, f.value, f.fee ${from}
+         WHERE ${where} AND f.order_id < ? ORDER BY f.order_id DESC LIMIT ?`,
       )
-      .all(runId, q.before ?? MAX_CURSOR, q.limit) as (Record<string, unknown> & { orderId: number })[];
+      .all(runId, q.market ?? null, q.before ?? MAX_CURSOR, q.limit) as (Record<string, unknown> & {
+      orderId: number;
+    })[];
     return { total, items, next: items.length === q.limit ? items[items.length - 1].orderId : null };
   }
 
   /** Equity points in [from, to], the newest `limit` of them, oldest first, with buy-and-hold beside them. */
-  equity(runId: number, q: { from?: number; to?: number; limit: number }): EquityPoint[] {
+  equity(runId: number, q: { from?: number; to?: number; limit: number }): EquityPoint[] | PortfolioEquityPoint[] {
     const run = this.db
       .prepare('SELECT start_price, initial_balance, account FROM trading_runs WHERE id = ?')
       .get(runId) as { start_price: number | null; initial_balance: number; account: string } | undefined;
@@ -146,14 +207,32 @@ export class DashboardReader {
       )
       .all(runId, q.from ?? 0, q.to ?? MAX_CURSOR, q.limit) as Omit<EquityPoint, 'buyHold'>[];
     const start = run.start_price;
-    return rows.reverse().map((r) => ({ ...r, buyHold: start ? (initial * r.price) / start : null }));
+    rows.reverse();
+    const markets = portfolioMarkets(this.db, runId);
+    if (markets) {
+      // a portfolio's equity rows carry no single price: value and cash, beside equal weights held
+      const hold = equalWeightHold(
+        this.db,
+        runId,
+        markets,
+        initial,
+        rows.map((r) => r.ts),
+      );
+      return rows.map((r) => ({ ts: r.ts, equity: r.equity, cash: r.cash, buyHold: hold.get(r.ts) ?? null }));
+    }
+    return rows.map((r) => ({ ...r, buyHold: start ? (initial * r.price) / start : null }));
   }
 
-  /** `limit` candles of the run's market ending at `to` (default: the newest stored), with the fills in them. */
-  candles(runId: number, q: { to?: number; limit: number }): CandleWindow | undefined {
-    const run = this.db.prepare('SELECT exchange, symbol, timeframe FROM trading_runs WHERE id = ?').get(runId) as
+  /**
+   * `limit` candles of the run's market (a portfolio run: `market`, default its first) ending at `to` (default: the
+   * newest stored), with that market's fills in them.
+   */
+  candles(runId: number, q: { to?: number; limit: number; market?: string }): CandleWindow | undefined {
+    const row = this.db.prepare('SELECT exchange, symbol, timeframe FROM trading_runs WHERE id = ?').get(runId) as
       { exchange: string; symbol: string; timeframe: string } | undefined;
-    if (!run) return undefined;
+    if (!row) return undefined;
+    this.checkMarket(runId, q.market);
+    const run = { ...row, symbol: q.market ?? this.marketsOf(runId).markets[0] };
     const candles = (
       this.db
         .prepare(
@@ -167,11 +246,12 @@ export class DashboardReader {
         ? []
         : (this.db
             .prepare(
-              `SELECT ts, side, price, units FROM trading_fills WHERE
-                run_id = ? AND ts >= ? AND ts < ? ORDER BY ts, order_id`,
+              `SELECT f.ts, f.side, f.price, f.units FROM trading_fills f JOIN trading_orders o ON o.id = f.order_id
+               WHERE f.run_id = ? AND o.market = ? AND f.ts >= ? AND f.ts < ? ORDER BY f.ts, f.order_id`,
             )
             .all(
               runId,
+              run.symbol,
               candles[0].ts,
               candles[candles.length - 1].ts + timeframeMs(run.timeframe),
             ) as CandleWindow['markers']);

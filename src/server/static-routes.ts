@@ -15,6 +15,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'api.js': { file: path.join(PUBLIC, 'api.js'), type: 'text/javascript; charset=utf-8' },
   'pages.js': { file: path.join(PUBLIC, 'pages.js'), type: 'text/javascript; charset=utf-8' },
   'run-page.js': { file: path.join(PUBLIC, 'run-page.js'), type: 'text/javascript; charset=utf-8' },
+  'portfolio-page.js': { file: path.join(PUBLIC, 'portfolio-page.js'), type: 'text/javascript; charset=utf-8' },
   'app.js': { file: path.join(PUBLIC, 'app.js'), type: 'text/javascript; charset=utf-8' },
   'lightweight-charts.js': {
     file: path.join(PROJECT_ROOT, 'node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.js'),

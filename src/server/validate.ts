@@ -45,3 +45,23 @@ export const pageQuery = (maxLimit: number, defaultLimit: number) =>
 
 /** A folder name under backtests/ or models/. */
 export const nameString = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$/, 'expected a folder name');
+
+/** A market name in a query (`?market=ETH/KRW`); whether the run trades it is checked against the run. */
+const marketString = z
+  .string()
+  .max(64, 'expected at most 64 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'expected a market such as BTC/KRW');
+
+/** Keyset paging over one market's rows (orders, fills) or every market's. */
+export const marketPageQuery = (maxLimit: number, defaultLimit: number) =>
+  pageQuery(maxLimit, defaultLimit).extend({ market: marketString.optional() });
+
+/** The candle window: `limit` candles up to `to`, of `market` (a portfolio run's; default its first). */
+export const candleQuery = z.strictObject({
+  to: intString().optional(),
+  limit: intString(5000)
+    .refine((n) => n >= 1, 'expected at least 1')
+    .optional()
+    .transform((n) => n ?? 300),
+  market: marketString.optional(),
+});

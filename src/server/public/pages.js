@@ -24,7 +24,13 @@
           ['equity', (r) => h('span', {}, D.spark(r.spark), ' ', D.num(r.equity, 0))],
           ['P&L', (r) => h('span', { class: D.signClass(r.pnl) }, D.pct(r.pnl))],
           ['buy & hold', (r) => h('span', { class: D.signClass(r.buyHoldPnl) }, D.pct(r.buyHoldPnl))],
-          ['position', (r) => `${D.num(r.units, 6)} units`],
+          [
+            'position',
+            (r) =>
+              r.positions
+                ? r.positions.map((p) => `${p.market} ${D.pct(p.weight)}`).join(' · ')
+                : `${D.num(r.units, 6)} units`,
+          ],
           [
             'last decision',
             (r) => {

@@ -1,6 +1,7 @@
 // One run's page: status and position, halt / pause banner, control buttons (with confirmation), candles with buy /
 // sell markers (arrows up / down: shapes, not only colours), equity vs buy-and-hold and drawdown, decisions, orders,
-// fills and the commands asked; refreshed by server-sent events.
+// fills and the commands asked; refreshed by server-sent events. A portfolio run (several markets on one account) has
+// its own page (portfolio-page.js), which shares the controls, the banner and the commands table defined here.
 'use strict';
 (function (D) {
   const { h } = D;
@@ -8,6 +9,8 @@
 
   D.pages.run = async function (root, idText) {
     const id = Number(idText);
+    const first = await D.api(`/runs/${id}`);
+    if (first.run && first.run.markets) return D.pages.portfolioRun(root, id);
     const page = { id, decisionsShown: 100, charts: [] };
     root.replaceChildren(
       h('div', { id: 'run-head' }),
@@ -27,7 +30,7 @@
       h('h2', {}, 'Commands'),
       h('div', { id: 'commands' }),
     );
-    buildControls(page);
+    buildControls(page, refresh);
     buildCharts(page);
     await refresh(page);
     let timer;
@@ -40,7 +43,8 @@
     return page;
   };
 
-  function buildControls(page) {
+  /** The control buttons; each asks for confirmation, then queues a command and calls `refresh(page)`. */
+  function buildControls(page, refresh) {
     const box = document.getElementById('controls');
     const ask = (kind, question) => async () => {
       if (!confirm(question)) return;
@@ -72,7 +76,7 @@
           type: 'button',
           id: 'btn-exit',
           class: 'danger',
-          onclick: ask('exit', 'Sell the whole position at the next open?'),
+          onclick: ask('exit', page.exitQuestion || 'Sell the whole position at the next open?'),
         },
         'Exit position',
       ),
@@ -179,6 +183,11 @@
           stat('next tick', r.nextTick.slice(0, 16)),
         ),
       );
+    renderBanner(r);
+  }
+
+  /** The halt and pause banners (words and symbols, not only colour) and which control buttons apply. */
+  function renderBanner(r) {
     const banner = document.getElementById('banner');
     banner.replaceChildren(
       ...(r.halted
@@ -252,6 +261,10 @@
         ['reason', (o) => o.reason],
       ]),
     );
+    renderCommands(one);
+  }
+
+  function renderCommands(one) {
     document.getElementById('commands').replaceChildren(
       D.table(
         one.commands,
@@ -268,4 +281,5 @@
       ),
     );
   }
+  D.runParts = { buildControls, renderBanner, renderCommands };
 })(window.Dash);

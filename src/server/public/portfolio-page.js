@@ -1,0 +1,320 @@
+// A portfolio run's page (issue 14: several markets on one account): value, P&L and each market's position and
+// weight; the weights over time as a stacked area (each band one market, cash on top; named in a legend with the
+// latest weight, so colour is not the only key); value vs equal weights held; one market's candles with its fills;
+// decisions with their target weights; orders and fills per market; the controls and commands of every run.
+'use strict';
+(function (D) {
+  const { h } = D;
+  const sec = (ms) => Math.floor(ms / 1000);
+  // Okabe–Ito colours: told apart with the common colour-vision deficiencies
+  const COLOURS = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
+  const CASH_COLOUR = '#c9d1d9';
+  const colour = (m) => COLOURS[m % COLOURS.length];
+  // the legend's swatches take the same colours from style.css (.swatch.c0 … .c7, .swatch.cash)
+  const swatch = (m) => h('span', { class: 'swatch ' + (m === null ? 'cash' : 'c' + (m % COLOURS.length)) });
+  const q = (market) => (market ? '&market=' + encodeURIComponent(market) : '');
+
+  D.pages.portfolioRun = async function (root, id) {
+    const page = { id, decisionsShown: 100, charts: [], market: '', filter: '', exitQuestion: 'Sell every market?' };
+    root.replaceChildren(
+      h('div', { id: 'run-head' }),
+      h('div', { id: 'banner' }),
+      h('div', { class: 'controls', id: 'controls' }),
+      h('p', { id: 'control-msg', class: 'muted', 'aria-live': 'polite' }),
+      h('h2', {}, 'Positions'),
+      h('div', { id: 'positions' }),
+      h('h2', {}, 'Weights over time'),
+      h('div', { id: 'weights-legend', class: 'legend' }),
+      h('div', { class: 'chart small', id: 'weights-chart' }),
+      h('h2', {}, 'Value vs equal weights held'),
+      h('div', { class: 'chart small', id: 'equity-chart' }),
+      h('h2', {}, 'Candles ', h('select', { id: 'candle-market', 'aria-label': 'candles of market' })),
+      h('div', { class: 'chart', id: 'candle-chart' }),
+      h('h2', {}, 'Decisions'),
+      h('div', { id: 'decisions' }),
+      h(
+        'h2',
+        {},
+        'Fills and orders ',
+        h('select', { id: 'market-filter', 'aria-label': 'fills and orders of market' }),
+      ),
+      h('div', { id: 'fills' }),
+      h('div', { id: 'orders' }),
+      h('h2', {}, 'Commands'),
+      h('div', { id: 'commands' }),
+    );
+    D.runParts.buildControls(page, refresh);
+    const one = await D.api(`/runs/${id}`);
+    page.markets = one.run.markets;
+    page.market = page.markets[0];
+    buildSelects(page);
+    buildCharts(page);
+    await refresh(page);
+    let timer;
+    page.onEvent = (type, data) => {
+      if (data.runId !== id) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => refresh(page).catch(() => {}), 150);
+    };
+    page.dispose = () => page.charts.forEach((c) => c.remove());
+    return page;
+  };
+
+  function buildSelects(page) {
+    const candle = document.getElementById('candle-market');
+    candle.append(...page.markets.map((m) => h('option', { value: m }, m)));
+    candle.addEventListener('change', () => {
+      page.market = candle.value;
+      page.fittedCandles = false;
+      refresh(page);
+    });
+    const filter = document.getElementById('market-filter');
+    filter.append(h('option', { value: '' }, 'all markets'), ...page.markets.map((m) => h('option', { value: m }, m)));
+    filter.addEventListener('change', () => {
+      page.filter = filter.value;
+      refresh(page);
+    });
+  }
+
+  function buildCharts(page) {
+    const L = LightweightCharts;
+    const opts = { autoSize: true, layout: { attributionLogo: false }, timeScale: { timeVisible: true } };
+    const wc = L.createChart(document.getElementById('weights-chart'), opts);
+    const band = (c) => ({
+      lineColor: c,
+      topColor: c,
+      bottomColor: c,
+      lineWidth: 1,
+      lastValueVisible: false,
+      priceLineVisible: false,
+      priceFormat: { type: 'percent' },
+      autoscaleInfoProvider: () => ({ priceRange: { minValue: 0, maxValue: 100 } }),
+    });
+    // a stacked area: each band is drawn down to the axis at its cumulative weight; the later (lower) bands are drawn
+    // over the earlier ones, so what shows of a band is its own weight. Cash fills the top up to 100%.
+    page.cashBand = wc.addSeries(L.AreaSeries, { ...band(CASH_COLOUR), title: 'cash' });
+    page.bands = page.markets
+      .map((m, i) => ({ i, series: null, name: m }))
+      .reverse()
+      .map((b) => ({ ...b, series: wc.addSeries(L.AreaSeries, { ...band(colour(b.i)), title: b.name }) }))
+      .reverse();
+    const ec = L.createChart(document.getElementById('equity-chart'), { ...opts, leftPriceScale: { visible: true } });
+    page.equity = ec.addSeries(L.LineSeries, { title: 'value', lineWidth: 2, color: '#1b1f24' });
+    page.hold = ec.addSeries(L.LineSeries, {
+      title: 'equal weights held',
+      lineWidth: 2,
+      lineStyle: 2,
+      color: '#5c6670',
+    });
+    page.drawdown = ec.addSeries(L.AreaSeries, {
+      title: 'drawdown',
+      priceScaleId: 'left',
+      lineColor: '#b3261e',
+      topColor: 'rgba(179,38,30,0.05)',
+      bottomColor: 'rgba(179,38,30,0.25)',
+      priceFormat: { type: 'percent' },
+    });
+    const cc = L.createChart(document.getElementById('candle-chart'), opts);
+    page.candles = cc.addSeries(L.CandlestickSeries, {});
+    page.markers = L.createSeriesMarkers(page.candles, []);
+    page.charts = [wc, ec, cc];
+  }
+
+  async function refresh(page) {
+    const id = page.id;
+    const [one, weights, eq, win, decisions, fills, orders] = await Promise.all([
+      D.api(`/runs/${id}`),
+      D.api(`/runs/${id}/weights?limit=5000`),
+      D.api(`/runs/${id}/equity?limit=5000`),
+      D.api(`/runs/${id}/candles?limit=500${q(page.market)}`),
+      D.api(`/runs/${id}/decisions?limit=${page.decisionsShown}`),
+      D.api(`/runs/${id}/fills?limit=100${q(page.filter)}`),
+      D.api(`/runs/${id}/orders?limit=100${q(page.filter)}`),
+    ]);
+    if (!document.getElementById('weights-chart')) return;
+    renderHead(one.run);
+    D.runParts.renderBanner(one.run);
+    renderPositions(one);
+    renderWeights(page, weights);
+    renderEquity(page, eq.points);
+    page.candles.setData(
+      win.candles.map((c) => ({ time: sec(c.ts), open: c.open, high: c.high, low: c.low, close: c.close })),
+    );
+    page.markers.setMarkers(
+      win.markers.map((m) =>
+        m.side === 'buy'
+          ? { time: sec(m.ts), position: 'belowBar', shape: 'arrowUp', color: '#137333', text: 'B' }
+          : { time: sec(m.ts), position: 'aboveBar', shape: 'arrowDown', color: '#b3261e', text: 'S' },
+      ),
+    );
+    renderTables(page, decisions, fills, orders);
+    D.runParts.renderCommands(one);
+    if (!page.fitted) {
+      page.charts.forEach((c) => c.timeScale().fitContent());
+      page.fitted = true;
+    } else if (!page.fittedCandles) page.charts[2].timeScale().fitContent();
+    page.fittedCandles = true;
+  }
+
+  function renderHead(r) {
+    const stat = (k, v, cls) =>
+      h('div', { class: 'stat' }, h('div', { class: 'k' }, k), h('div', { class: 'v ' + (cls || '') }, v));
+    const w = r.waitingTargets;
+    document
+      .getElementById('run-head')
+      .replaceChildren(
+        h('h1', {}, `${r.mode} portfolio run “${r.name}” · ${r.exchange} ${r.markets.join(' + ')} ${r.timeframe}`),
+        h(
+          'div',
+          { class: 'grid card' },
+          stat('policy', r.policy + (r.modelVersion ? ' @ ' + r.modelVersion : '')),
+          stat('value', D.num(r.equity, 0)),
+          stat('P&L', D.pct(r.pnl), D.signClass(r.pnl)),
+          stat('equal weights held', D.pct(r.buyHoldPnl), D.signClass(r.buyHoldPnl)),
+          stat('cash', D.num(r.cash, 0)),
+          stat('trades', String(r.trades)),
+          stat(
+            'waiting targets',
+            w ? `${w.targets.map((x) => D.pct(x)).join(' / ')} (${w.waiting.join(', ')} at the next open)` : 'none',
+          ),
+          stat('last candle', (r.lastCandle || '—').slice(0, 16)),
+          stat('next tick', r.nextTick.slice(0, 16)),
+        ),
+      );
+  }
+
+  function renderPositions(one) {
+    const r = one.run;
+    const stats = one.marketStats || [];
+    const rows = [
+      ...(r.positions || []).map((p, m) => ({ ...p, m, stats: stats[m] })),
+      {
+        market: 'cash',
+        m: null,
+        units: null,
+        price: null,
+        value: r.cash,
+        weight: r.equity > 0 ? r.cash / r.equity : 0,
+      },
+    ];
+    document.getElementById('positions').replaceChildren(
+      D.table(
+        rows,
+        [
+          ['market', (p) => h('span', {}, swatch(p.m), p.market)],
+          ['units', (p) => (p.units === null ? '' : D.num(p.units, 8))],
+          ['last close', (p) => (p.price === null ? '' : D.num(p.price))],
+          ['value', (p) => D.num(p.value, 0)],
+          ['weight', (p) => D.pct(p.weight)],
+          ['fills', (p) => (p.stats ? String(p.stats.fills) : '')],
+          ['traded', (p) => (p.stats ? D.num(p.stats.traded, 0) : '')],
+          ['fees', (p) => (p.stats ? D.num(p.stats.fees) : '')],
+        ],
+        null,
+        { id: 'positions-table' },
+      ),
+    );
+  }
+
+  function renderWeights(page, view) {
+    const pts = view.points;
+    const cum = pts.map((p) => {
+      let c = 0;
+      return p.weights.map((w) => (c += w) * 100);
+    });
+    page.cashBand.setData(pts.map((p) => ({ time: sec(p.ts), value: 100 })));
+    page.bands.forEach((b) => b.series.setData(pts.map((p, k) => ({ time: sec(p.ts), value: cum[k][b.i] }))));
+    const last = pts[pts.length - 1];
+    const item = (name, m, w) => h('span', { class: 'legend-item' }, swatch(m), `${name} ${D.pct(w)}`);
+    document
+      .getElementById('weights-legend')
+      .replaceChildren(
+        ...view.markets.map((name, m) => item(name, m, last ? last.weights[m] : null)),
+        item('cash', null, last ? last.cash : null),
+        h('span', { class: 'muted' }, ` at ${last ? D.time(last.ts) : '—'} (${pts.length} candle times)`),
+      );
+  }
+
+  function renderEquity(page, pts) {
+    let peak = -Infinity;
+    page.equity.setData(pts.map((p) => ({ time: sec(p.ts), value: p.equity })));
+    page.hold.setData(pts.filter((p) => p.buyHold !== null).map((p) => ({ time: sec(p.ts), value: p.buyHold })));
+    page.drawdown.setData(
+      pts.map((p) => {
+        peak = Math.max(peak, p.equity);
+        return { time: sec(p.ts), value: (p.equity / peak - 1) * 100 };
+      }),
+    );
+  }
+
+  function renderTables(page, decisions, fills, orders) {
+    const targets = (d) =>
+      d.targets ? d.targets.map((w, m) => `${page.markets[m]} ${D.pct(w)}`).join(' · ') : 'keep what is held';
+    const more =
+      decisions.items.length < decisions.total
+        ? h(
+            'button',
+            {
+              type: 'button',
+              id: 'more-decisions',
+              onclick: () => {
+                page.decisionsShown += 500;
+                refresh(page);
+              },
+            },
+            `Show more (${decisions.total} in all)`,
+          )
+        : null;
+    document.getElementById('decisions').replaceChildren(
+      h('p', { class: 'muted' }, `${decisions.items.length} of ${decisions.total} decisions, newest first`),
+      D.table(
+        decisions.items,
+        [
+          ['candle', (d) => D.time(d.ts)],
+          ['action', (d) => (d.action === 'rebalance' ? '⇄ rebalance' : '· ' + d.action)],
+          ['target weights', targets],
+          ['value at the close', (d) => D.num(d.price, 0)],
+          ['policy', (d) => d.policy],
+        ],
+        null,
+        { id: 'decisions-table' },
+      ),
+      ...(more ? [more] : []),
+    );
+    const which = page.filter || 'all markets';
+    document.getElementById('fills').replaceChildren(
+      h('p', { class: 'muted' }, `${fills.items.length} of ${fills.total} fills (${which}), newest first`),
+      D.table(
+        fills.items,
+        [
+          ['time', (f) => D.time(f.ts)],
+          ['market', (f) => f.market],
+          ['side', (f) => (f.side === 'buy' ? '▲ buy' : '▼ sell')],
+          ['price', (f) => D.num(f.price)],
+          ['units', (f) => D.num(f.units, 8)],
+          ['value', (f) => D.num(f.value, 0)],
+          ['fee', (f) => D.num(f.fee)],
+        ],
+        null,
+        { id: 'fills-table' },
+      ),
+    );
+    document.getElementById('orders').replaceChildren(
+      h('p', { class: 'muted' }, `${orders.items.length} of ${orders.total} orders (${which}), newest first`),
+      D.table(
+        orders.items,
+        [
+          ['id', (o) => o.id],
+          ['decided', (o) => D.time(o.decisionTs)],
+          ['market', (o) => o.market],
+          ['side', (o) => o.side],
+          ['quantity', (o) => (o.side === 'buy' && o.status === 'pending' ? 'spend ' : '') + D.num(o.quantity, 8)],
+          ['status', (o) => o.status],
+          ['reason', (o) => o.reason],
+        ],
+        null,
+        { id: 'orders-table' },
+      ),
+    );
+  }
+})(window.Dash);
