@@ -79,7 +79,11 @@
   function buildCharts(page) {
     const L = LightweightCharts;
     const opts = { autoSize: true, layout: { attributionLogo: false }, timeScale: { timeVisible: true } };
-    const wc = L.createChart(document.getElementById('weights-chart'), opts);
+    // 0% at the pane's bottom: an area fills down to the pane's edge, so no margin may show under a band
+    const wc = L.createChart(document.getElementById('weights-chart'), {
+      ...opts,
+      rightPriceScale: { scaleMargins: { top: 0.04, bottom: 0 } },
+    });
     const band = (c) => ({
       lineColor: c,
       topColor: c,
