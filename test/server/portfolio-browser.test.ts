@@ -117,7 +117,14 @@ test('the portfolio run page: stacked weights, positions per market, target weig
     assert.ok((await page.locator('#candle-chart canvas').count()) > 0);
     const dir = process.env.SCREENSHOT_DIR ? path.resolve(process.env.SCREENSHOT_DIR) : path.join(f.dir, 'shots');
     mkdirSync(dir, { recursive: true });
-    await page.screenshot({ path: path.join(dir, 'portfolio-run.png'), fullPage: true });
+    // the page's top: head, positions, weights, value and candles (the tables below are the single run's kind)
+    const file = path.join(dir, 'portfolio-run.png');
+    await page.screenshot({ path: file, fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1480 } });
+    const { channels } = await sharp(file).stats();
+    assert.ok(
+      channels.some((c) => c.stdev > 5),
+      'not a blank page',
+    );
     assert.deepEqual(errors, [], 'no script error on the page');
   } finally {
     await page.close();

@@ -15,7 +15,15 @@
   const q = (market) => (market ? '&market=' + encodeURIComponent(market) : '');
 
   D.pages.portfolioRun = async function (root, id) {
-    const page = { id, decisionsShown: 100, charts: [], market: '', filter: '', exitQuestion: 'Sell every market?' };
+    const page = {
+      id,
+      decisionsShown: 100,
+      charts: [],
+      market: '',
+      filter: '',
+      exitQuestion: 'Sell every market at its next open?',
+      exitLabel: 'Exit every market',
+    };
     root.replaceChildren(
       h('div', { id: 'run-head' }),
       h('div', { id: 'banner' }),

@@ -78,7 +78,7 @@
           class: 'danger',
           onclick: ask('exit', page.exitQuestion || 'Sell the whole position at the next open?'),
         },
-        'Exit position',
+        page.exitLabel || 'Exit position',
       ),
       h(
         'button',
