@@ -14,6 +14,8 @@ import { tempDir } from '../data/helpers.ts';
 import { runBot } from '../cli/run.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { UserError } from '../../src/core/errors.ts';
+import { parsePortfolioFlags } from '../../src/cli/portfolio-flags.ts';
+import { COST_PRESETS } from '../../src/market/costs.ts';
 
 const dir = tempDir('bot-pf-costs-');
 // AAA is priced like a share (whole units under krx-stock), BBB like a coin
@@ -131,5 +133,19 @@ test('a bad account.markets entry: one line naming the key; the CLI exits 1 befo
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.equal(existsSync(out), false);
     assert.equal(existsSync(db), false, 'checked before any disk work');
+  }
+});
+
+test('--market-costs on paper and live: parsed with --symbols, refused without them or for a market not traded', () => {
+  const symbols = 'BTC/KRW,ETH/KRW';
+  const choice = parsePortfolioFlags({ symbols, marketCosts: 'ETH/KRW=krx-stock' });
+  assert.deepEqual(choice?.marketCosts.get('ETH/KRW'), COST_PRESETS['krx-stock']);
+  assert.equal(choice?.marketCosts.has('BTC/KRW'), false);
+  for (const [flags, message] of [
+    [{ marketCosts: 'ETH/KRW=zero' }, /--market-costs is for portfolios: give --symbols A,B/],
+    [{ symbols, marketCosts: 'XRP/KRW=zero' }, /--market-costs names XRP\/KRW, which is not traded/],
+    [{ symbols, marketCosts: 'ETH/KRW=cheap' }, /unknown cost preset "cheap"/],
+  ] as const) {
+    assert.throws(() => parsePortfolioFlags(flags), message);
   }
 });
