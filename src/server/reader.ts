@@ -104,7 +104,7 @@ export class DashboardReader {
     const markets = portfolioMarkets(this.db, id);
     if (!markets) return { ...status, spark };
     const last = state.lastTs;
-    const hold = last !== undefined ? equalWeightHold(this.db, id, markets, status.initialBalance, [0, last]) : null;
+    const hold = last !== undefined ? equalWeightHold(this.db, id, markets, status.initialBalance, [last]) : null;
     const held = hold?.get(last as number);
     return { ...status, spark, markets, buyHoldPnl: held !== undefined ? held / status.initialBalance - 1 : null };
   }
