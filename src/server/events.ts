@@ -32,6 +32,8 @@ export type DashboardEvent =
       type: 'fill';
       runId: number;
       orderId: number;
+      /** The market filled (a portfolio run trades several; issue 14). */
+      market: string;
       ts: number;
       side: string;
       price: number;
@@ -146,8 +148,10 @@ export class DbWatcher {
   private pollFills(events: DashboardEvent[]): void {
     const rows = this.db
       .prepare(
-        `SELECT order_id AS orderId, run_id AS runId, ts, side, price, units, value, fee FROM trading_fills
-         WHERE order_id > ? ${this.runId !== undefined ? 'AND run_id = ?' : ''} ORDER BY order_id`,
+        `SELECT f.order_id AS orderId, f.run_id AS runId, coalesce(o.market, '') AS market, f.ts, f.side, f.price,
+           f.units, f.value, f.fee
+         FROM trading_fills f LEFT JOIN trading_orders o ON o.id = f.order_id
+         WHERE f.order_id > ? ${this.runId !== undefined ? 'AND f.run_id = ?' : ''} ORDER BY f.order_id`,
       )
       .all(this.lastFill, ...(this.runId !== undefined ? [this.runId] : [])) as Omit<
       Extract<DashboardEvent, { type: 'fill' }>,

@@ -26,7 +26,7 @@ const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)}
 export function noticeFor(e: DashboardEvent, label: RunLabel): Notice | undefined {
   if (e.type === 'fill') {
     const text =
-      `${label(e.runId)}: ${e.side} ${e.units} @ ${e.price} ` +
+      `${label(e.runId)}: ${e.side} ${e.units} ${e.market} @ ${e.price} ` +
       `(value ${e.value.toFixed(2)}, fee ${e.fee.toFixed(2)})`;
     return {
       type: 'fill',
@@ -35,6 +35,7 @@ export function noticeFor(e: DashboardEvent, label: RunLabel): Notice | undefine
         run: label(e.runId),
         runId: e.runId,
         ts: new Date(e.ts).toISOString(),
+        market: e.market,
         side: e.side,
         price: e.price,
         units: e.units,

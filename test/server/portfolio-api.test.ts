@@ -9,6 +9,8 @@ import type { Candles } from '../../src/core/candles.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import type { DashboardServer } from '../../src/server/app.ts';
+import { DbWatcher } from '../../src/server/events.ts';
+import { noticeFor } from '../../src/server/notify.ts';
 import { ETH_FEE, portfolioFixture, servePortfolio, SYMBOLS, type PortfolioFixture } from './portfolio-fixture.ts';
 
 /** A JSON reply of one of many shapes; the assertions check what each test reads. */
@@ -198,5 +200,24 @@ test('bad parameters: one-line 400s naming them; nothing secret in any response'
   for (const path of ['/runs', `/runs/${pfId}`, `/runs/${pfId}/weights`, `/runs/${pfId}/orders?limit=1000`]) {
     const { text } = await get(path);
     assert.doesNotMatch(text, /apiKey|secret|password|"books"|"portfolio"/i, `${path} shows only what it should`);
+  }
+});
+
+test('fill events and their notices name the market of each fill', () => {
+  const store = CandleStore.open(f.dbFile);
+  try {
+    const events = new DbWatcher(store.db, pfId, true).poll().filter((e) => e.type === 'fill');
+    const trades = new RunRepository(store.db).trades(pfId);
+    assert.equal(events.length, trades.length);
+    assert.deepEqual(
+      events.map((e) => e.market),
+      [...trades].sort((a, b) => a.orderId - b.orderId).map((t) => t.market),
+    );
+    const eth = events.find((e) => e.market === 'ETH/KRW')!;
+    const notice = noticeFor(eth, () => 'paper default')!;
+    assert.match(notice.text, /^paper default: (buy|sell) [\d.e-]+ ETH\/KRW @ /);
+    assert.equal((notice.data as { market: string }).market, 'ETH/KRW');
+  } finally {
+    store.close();
   }
 });
