@@ -112,6 +112,13 @@ export function readPortfolioModelInfo(dir: string): {
   };
 }
 
+/** The recipe a portfolio model folder was trained with (a retrain trains its challenger with the same). */
+export function readPortfolioRecipe(dir: string): PortfolioRecipe {
+  readPortfolioModelInfo(dir);
+  const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { learner: PortfolioLearnerMeta };
+  return checkPortfolioRecipe(`model ${dir}`, meta.learner.recipe);
+}
+
 /** The markets a model folder trades when it is a portfolio model (its meta.json says so), else undefined. */
 export function portfolioModelSymbols(dir: string): string[] | undefined {
   try {
