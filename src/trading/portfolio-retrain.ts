@@ -203,8 +203,8 @@ async function retrainPortfolioOnce(
   const { traded, informative } = data;
   const db = data.store.db;
   ensureTradingSchema(db);
-  const lock = acquireLock(db, `retrain:${path.resolve(home)}`, config.trading.lockStaleSeconds * 1000, clock);
   const champion = resolveModel(home);
+  const lock = acquireLock(db, `retrain:${path.resolve(home)}`, config.trading.lockStaleSeconds * 1000, clock);
   const challengerVersion = newVersionName(clock());
   const baseline = `equal weights rebalanced every ${o.every}`;
   const finish = retrainRecord(
