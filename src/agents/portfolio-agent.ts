@@ -172,6 +172,9 @@ function portfolioEnv(
  * The engine's policy of agents: at each close, the agent `pick(ts)` names (null: keep what is held) builds its
  * observation from the view's weights and P/L and gives weights. P/L is measured as in training: from the start of
  * the current block of `episodeLength` decisions (training episodes are that long, so the state stays in range).
+ * The reference value and the decision count are the policy's `memory` (issue 14): a paper run persists them with
+ * each candle time, so a run restarted after kill -9 resets the reference exactly where the uninterrupted run does.
+ * Before the agent's first full feature window it keeps what is held, and that does not count as a decision.
  */
 export function agentPolicy(
   name: string,
@@ -184,10 +187,16 @@ export function agentPolicy(
     name,
     decide(view) {
       const agent = pick(view.ts);
-      if (!agent) return null;
+      if (!agent || view.ts < agent.builder.firstTs) return null;
       if (count % episodeLength === 0) ref = view.value;
       count++;
       return agent.weights(agent.builder.build(view.ts, view.weights, view.value / ref - 1));
+    },
+    memory: {
+      save: () => [ref, count],
+      restore: (state) => {
+        [ref, count] = state;
+      },
     },
   };
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import { PROJECT_ROOT } from '../core/project-root.ts';
+import { featureWarmup } from '../features/index.ts';
 import type { ScalerState } from '../features/scaler.ts';
 import { PortfolioObservationBuilder } from '../market/portfolio-observation.ts';
 import { loadModel, saveModel } from '../nn/model-files.ts';
@@ -84,6 +85,8 @@ export function readPortfolioModelInfo(dir: string): {
   trainingWindow: string;
   /** The recipe's `costs` ('config' or a preset name). */
   costs: string;
+  /** Candles before a decision that give its whole observation window full feature rows. */
+  warmup: number;
 } {
   let meta: {
     strategy?: string;
@@ -105,7 +108,51 @@ export function readPortfolioModelInfo(dir: string): {
     informative: l.informative,
     trainingWindow: w ? `${w.from} … ${w.to}` : 'unknown',
     costs: l.recipe?.costs ?? 'config',
+    warmup: l.recipe ? featureWarmup(l.recipe.features) + l.recipe.window : 0,
   };
+}
+
+/** The recipe a portfolio model folder was trained with (a retrain trains its challenger with the same). */
+export function readPortfolioRecipe(dir: string): PortfolioRecipe {
+  readPortfolioModelInfo(dir);
+  const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { learner: PortfolioLearnerMeta };
+  return checkPortfolioRecipe(`model ${dir}`, meta.learner.recipe);
+}
+
+/** The markets a model folder trades when it is a portfolio model (its meta.json says so), else undefined. */
+export function portfolioModelSymbols(dir: string): string[] | undefined {
+  try {
+    const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { learner?: { portfolio?: unknown } };
+    return meta.learner?.portfolio === true ? readPortfolioModelInfo(dir).symbols : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `--symbols` against what a portfolio model trades: the same markets in the same order (the network's inputs and
+ * outputs are per market), else one line saying what the model trades and reads.
+ */
+export function checkModelSymbols(home: string, dir: string, symbols: readonly string[]): void {
+  const info = readPortfolioModelInfo(dir);
+  if (info.symbols.join(',') === symbols.join(',')) return;
+  const reads = info.informative.length ? ` and reads ${info.informative.join(',')}` : '';
+  throw new UserError(
+    `--model ${home} trades ${info.symbols.join(',')} in that order${reads}; --symbols names ${symbols.join(',')}`,
+  );
+}
+
+/**
+ * The agent re-aimed at longer candles (a paper run's next tick): the same network and scalers, features computed
+ * again over these series (rows of earlier candles do not change: features read candles ≤ their own).
+ */
+export function aimPortfolioAgent(
+  agent: PortfolioAgent,
+  traded: readonly Candles[],
+  informative: readonly Candles[],
+): void {
+  const { features } = portfolioFeatures(agent.recipe, [...traded, ...informative], 0, agent.scalers);
+  agent.builder = new PortfolioObservationBuilder(features, traded.length, agent.recipe.window);
 }
 
 /** Loads a portfolio model over `traded` and `informative` candles (in the model's symbol order). */

@@ -167,10 +167,15 @@ export interface PortfolioModelRunRequest {
   randomSeeds: number;
   outDir: string;
   out?: string;
+  /** First decision at or after this open time (the candles before it are the features' history). */
+  from?: number;
   log(line: string): void;
 }
 
-/** `bot backtest --model models/<portfolio>`: the saved agent over the range from its first full window, untrained. */
+/**
+ * `bot backtest --model models/<portfolio>`: the saved agent over the range from its first full window (or `from`,
+ * if later), untrained. The candles before the first decision are history, as in a paper run of the model.
+ */
 export async function runPortfolioModelRun(
   req: PortfolioModelRunRequest,
 ): Promise<{ report: PortfolioReport; dir: string }> {
@@ -182,7 +187,11 @@ export async function runPortfolioModelRun(
   );
   try {
     const tl = alignSeries(traded);
-    const first = firstDecisionIndex(tl, agent.builder);
+    let first = firstDecisionIndex(tl, agent.builder);
+    if (req.from !== undefined) {
+      const asked = req.from;
+      while (first < tl.ts.length && tl.ts[first] < asked) first++;
+    }
     if (tl.ts.length - first < 2)
       throw new UserError(`the range leaves ${tl.ts.length - first} candle times after warm-up`);
     const meta = readPortfolioModelInfo(req.modelDir);

@@ -29,6 +29,12 @@ interface PortfolioView {
 export interface PortfolioPolicy {
   name: string;
   decide(view: PortfolioView): readonly number[] | null;
+  /**
+   * What a policy carries from one decision to the next (a learned agent's P/L reference and decision count), as
+   * numbers: a paper run saves them with each candle time and gives them back after a restart, so a restarted run
+   * decides as the uninterrupted one. Absent for policies that are a function of the view alone.
+   */
+  memory?: { save(): number[]; restore(state: readonly number[]): void };
 }
 
 interface PortfolioBacktestOptions {

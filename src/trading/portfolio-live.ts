@@ -19,7 +19,8 @@ import { pendingExits, takeExits } from './commands.ts';
 import { HaltError } from './halt.ts';
 import { applyFill, cappedOrder, type LiveCaps } from './live-orders.ts';
 import { OrderDesk } from './order-desk.ts';
-import { accountSummary, clockTimes, PortfolioTrader, type PortfolioTraderOptions } from './portfolio-trader.ts';
+import { clockTimes } from './portfolio-clock.ts';
+import { accountSummary, PortfolioTrader, type PortfolioTraderOptions } from './portfolio-trader.ts';
 import { lastClosedOpen, type TickReport } from './trader.ts';
 import type { FillRecord, PortfolioPending, PortfolioRunState, RunState } from './types.ts';
 
@@ -227,7 +228,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const fetched = await this.backfill(this.run, closedOpen);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
-    const series = this.loadSeries(this.run, closedOpen);
+    const { series, informative } = this.loadSeries(this.run, closedOpen);
     const times = clockTimes(series, first, closedOpen);
     if (times.length === 0) return report;
     const time = times[times.length - 1];
@@ -238,7 +239,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       return { ...report, paused: true, lastTs: time.ts };
     }
     const { ts } = time;
-    const handle = await this.o.policies.forSeries(series);
+    const handle = await this.policyFor(series, informative);
     const pf = this.pf;
     const account = restorePortfolio(pf.account, costs);
     const closes = series.map((s, m) => s.close[time.last[m]]);
@@ -311,7 +312,9 @@ export class PortfolioLiveTrader extends PortfolioTrader {
           account.books[m].rejected[capped.skip]++;
         } else planned.push({ market: m, orderId, side, amount: capped.amount, close: closes[m] });
       }
-      this.closeCandle({ run, pf, account, ts, marks: closes, weights, value, version: handle.version, pending });
+      const memory = handle.policy.memory?.save();
+      const version = handle.version;
+      this.closeCandle({ run, pf, account, ts, marks: closes, weights, value, version, pending, memory });
     });
     // sells first, so the buys can spend what they brought
     planned.sort((a, b) => (a.side === b.side ? 0 : a.side === 'sell' ? -1 : 1));

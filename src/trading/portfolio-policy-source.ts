@@ -2,7 +2,8 @@
  * Where a portfolio run's policy comes from (issue 14): the contract a portfolio trader asks — policy(view) →
  * target weights over its markets, or null to keep what is held — and its rule implementation
  * (strategies/equal-weight.ts).
- * A learned portfolio model (a model folder whose recipe is a portfolio recipe) plugs in as another source.
+ * A learned portfolio model (a model folder whose recipe is a portfolio recipe) is the other source
+ * (src/trading/portfolio-model-source.ts).
  */
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
@@ -22,8 +23,16 @@ export interface PortfolioPolicySource {
   readonly label: string;
   /** Candles of history a new run loads before its first traded candle (default: trading.historyCandles). */
   readonly history?: number;
-  /** The policy for these series (every market's closed candles so far, in the run's market order). */
-  forSeries(series: readonly Candles[]): PortfolioPolicyHandle | Promise<PortfolioPolicyHandle>;
+  /** Series the policy reads but the run does not trade (a model's informative series); the trader fetches them. */
+  readonly informative?: readonly string[];
+  /**
+   * The policy for these series (every market's closed candles so far, in the run's market order, then each
+   * informative series' in `informative` order).
+   */
+  forSeries(
+    series: readonly Candles[],
+    informative: readonly Candles[],
+  ): PortfolioPolicyHandle | Promise<PortfolioPolicyHandle>;
   dispose?(): void;
 }
 

@@ -1,56 +1,289 @@
 /**
- * `bot retrain --symbols A,B` (issue 14). A rule portfolio strategy (equal-weight: fixed weights on a calendar) has
- * no learned parameters: asking to retrain it is refused with one line and exit code 1, before any network or disk
- * work, as `bot retrain --strategy sma-cross` is for one market.
+ * `bot retrain --symbols A,B --model models/<portfolio model>` (issue 14): one retrain of a learned portfolio model,
+ * by the rules of the single-market retrain (src/trading/retrain.ts). It refreshes every traded and informative
+ * series from the exchange (the stored candles if it is down), aligns the markets on one clock, trains a challenger
+ * with the model's own recipe (from its meta.json) on the sliding window before the holdout, into a staged version,
+ * scores challenger and champion over the same holdout through the portfolio engine beside equal weights rebalanced
+ * every K, and promotes with one pointer switch only a challenger that beats both (the champion by
+ * `trading.retrain.minImprovement`). A paper or live run of the home serves the new version from its next tick.
  *
- * The promotion path of a learned portfolio model (README "Portfolio paper and live trading"): a model home
- * (`models/<name>`, src/agents/model-pointer.ts: versions and one CURRENT pointer) whose meta.json records its
- * `strategy` and its `portfolio.symbols`. A retrain refreshes every market, aligns them on one clock, trains a
- * challenger on the sliding window into a staged version, scores challenger and champion over the holdout through
- * the portfolio engine (runPortfolioBacktest) beside equal weights rebalanced every K, and promotes with one pointer
- * switch only a challenger that beats both — the rule single-market retrain applies with buy-and-hold. The trainer
- * is the portfolio learner's (another branch); until it lands, such a home gets a one-line refusal here.
+ * A rule portfolio strategy (equal-weight) has no learned parameters: asking to retrain it is refused with one line.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
+import { sliceCandles, type Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
-import { loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
-import { currentVersion, versionDir } from '../agents/model-pointer.ts';
+import type { Logger } from '../core/log.ts';
+import { equalWeightPolicy, loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
+import { agentPolicy, trainPortfolioAgent } from '../agents/portfolio-agent.ts';
+import {
+  checkModelSymbols,
+  loadPortfolioAgent,
+  readPortfolioModelInfo,
+  readPortfolioRecipe,
+  savePortfolioAgent,
+} from '../agents/portfolio-model.ts';
+import type { PortfolioRecipe } from '../agents/portfolio-recipe.ts';
+import { newVersionName, promoteVersion, resolveModel, stageVersion } from '../agents/model-pointer.ts';
+import { ruleCosts } from '../agents/strategy.ts';
+import { downloadToStore } from '../data/download.ts';
+import { createExchange, retryOptionsFrom, shortError } from '../data/exchange.ts';
+import { CandleStore } from '../data/store.ts';
+import { alignSeries } from '../data/timeline.ts';
+import { isoTime, timeframeMs } from '../data/timeframe.ts';
+import { costPreset, type Costs } from '../market/costs.ts';
+import { runPortfolioBacktest, type PortfolioPolicy } from '../market/portfolio-engine.ts';
+import { lastAtOrBefore } from '../market/portfolio-sim.ts';
+import { initBackend } from '../nn/backend/backend.ts';
+import type { TradingSettings } from './config.ts';
+import { ensureTradingSchema } from './db.ts';
+import { acquireLock } from './lock.ts';
+import { promotionDecision, retrainRecord, type RetrainResult } from './retrain.ts';
 
-/** What a model home's serving meta.json says about a portfolio model, if it is one. */
-function portfolioMeta(home: string): { strategy?: string; symbols: string[] } | undefined {
-  const version = existsSync(home) ? currentVersion(home) : undefined;
-  if (!version) return undefined;
+/** What a portfolio challenger is trained from; the trainer saves a portfolio model folder into `dir`. */
+interface PortfolioChallengerRequest {
+  recipe: PortfolioRecipe;
+  strategyName: string;
+  modelName: string;
+  traded: readonly Candles[];
+  informative: readonly Candles[];
+  costs: readonly Costs[];
+  balance: number;
+  band: number;
+  /** Clock indices of the traded timeline to train on (scalers fitted there too). */
+  range: { from: number; to: number };
+  seed: number;
+  epochs: number;
+  dir: string;
+}
+
+/** The real challenger: the portfolio learner on random episodes of the window, saved as `bot backtest` saves. */
+async function trainPortfolioChallenger(req: PortfolioChallengerRequest): Promise<void> {
+  const agent = trainPortfolioAgent(req);
   try {
-    const meta = JSON.parse(readFileSync(path.join(versionDir(home, version), 'meta.json'), 'utf8')) as {
-      strategy?: unknown;
-      portfolio?: { symbols?: unknown };
-    };
-    const symbols = meta.portfolio?.symbols;
-    if (!Array.isArray(symbols)) return undefined;
-    return { strategy: typeof meta.strategy === 'string' ? meta.strategy : undefined, symbols: symbols.map(String) };
-  } catch {
-    return undefined;
+    const tl = alignSeries(req.traded);
+    const day = (i: number) => isoTime(tl.ts[i]).slice(0, 10);
+    await savePortfolioAgent(req.dir, agent, {
+      name: req.modelName,
+      strategy: req.strategyName,
+      seed: req.seed,
+      trainingWindow: { from: day(req.range.from), to: day(req.range.to - 1) },
+    });
+  } finally {
+    agent.dispose();
   }
 }
 
-/** Checks a portfolio retrain request; today every path ends in a one-line UserError saying why. */
-export async function refusePortfolioRetrain(req: {
+interface PortfolioRetrainJob {
+  config: TradingSettings;
+  logger: Logger;
   symbols: readonly string[];
   strategy?: string;
   model?: string;
-}): Promise<never> {
-  const meta = req.model ? portfolioMeta(req.model) : undefined;
-  if (req.model && meta) {
-    throw new UserError(
-      `--model ${req.model} is a portfolio model (${meta.symbols.join(',')}): retraining it needs the portfolio ` +
-        'learner (issue 14), which this build does not have',
-    );
+  /** Equal weights' rebalance period (the baseline) and the rebalance band, as on `bot backtest --symbols`. */
+  every: number;
+  band: number;
+  epochs?: number;
+  seed?: number;
+  clock?: () => number;
+}
+
+/**
+ * Checks a portfolio retrain before any network or disk work: the model home holds a portfolio model trading
+ * `--symbols` in its order (a rule strategy, or a home that is not one, gets one line saying why).
+ */
+export async function checkPortfolioRetrain(
+  job: Pick<PortfolioRetrainJob, 'config' | 'symbols' | 'strategy' | 'model'>,
+): Promise<{ home: string; dir: string }> {
+  if (job.strategy !== undefined) {
+    const strategy = await loadPortfolioStrategy(job.strategy);
+    if (!strategy.recipe)
+      throw new UserError(
+        `strategy "${strategy.name}" is a rule portfolio strategy: nothing to retrain; trade it with ` +
+          `bot paper --symbols ${job.symbols.join(',')} --strategy ${strategy.name}`,
+      );
   }
-  if (!req.strategy) throw new UserError('--strategy is needed with --symbols (a portfolio strategy)');
-  const strategy = await loadPortfolioStrategy(req.strategy);
-  throw new UserError(
-    `strategy "${strategy.name}" is a rule portfolio strategy: nothing to retrain; trade it with ` +
-      `bot paper --symbols ${req.symbols.join(',')} --strategy ${strategy.name}`,
+  if (job.strategy === undefined && job.model === undefined)
+    throw new UserError('--model is needed with --symbols (the portfolio model home a retrain promotes into)');
+  const home = job.model ?? path.join(job.config.agent.modelsDir, job.strategy as string);
+  const { dir } = resolveModel(home);
+  checkModelSymbols(home, dir, job.symbols);
+  const info = readPortfolioModelInfo(dir);
+  if (job.strategy !== undefined && job.strategy !== info.strategy)
+    throw new UserError(`--model ${home} was trained by ${info.strategy}, not ${job.strategy}: leave out --strategy`);
+  return { home, dir };
+}
+
+/** The candles of `c` opening at or after `ts`. */
+function fromTime(c: Candles, ts: number): Candles {
+  return sliceCandles(c, lastAtOrBefore(c, ts - 1) + 1, c.ts.length);
+}
+
+/** `bot retrain --symbols … --model …` once: refresh every series, then one retrain of the home. */
+export async function runPortfolioRetrainJob(job: PortfolioRetrainJob): Promise<RetrainResult> {
+  const { config, logger, symbols } = job;
+  const clock = job.clock ?? Date.now;
+  const { home, dir } = await checkPortfolioRetrain(job);
+  const info = readPortfolioModelInfo(dir);
+  const names = [...symbols, ...info.informative];
+  const { trainCandles, holdoutCandles } = config.trading.retrain;
+  const need = info.warmup + trainCandles + holdoutCandles;
+  const since = clock() - (need + 2) * timeframeMs(config.timeframe);
+  const store = CandleStore.open(config.data.database);
+  try {
+    const exchange = createExchange(config);
+    for (const symbol of names) {
+      try {
+        await downloadToStore(
+          store,
+          exchange,
+          { exchange: config.exchange.id, symbol, timeframe: config.timeframe, since },
+          { retry: retryOptionsFrom(config), now: clock },
+        );
+      } catch (e) {
+        logger.warn(`retrain: could not refresh ${symbol} (${shortError(e)}); using the stored candles`);
+      }
+    }
+    const all = names.map((s) => store.load(config.exchange.id, s, config.timeframe));
+    const empty = all.find((c) => c.ts.length === 0);
+    if (empty) throw new UserError(`no stored candles for ${config.exchange.id} ${empty.symbol} ${config.timeframe}`);
+    // the newest `need` clock times of the traded markets (the first `warmup` of them are the features' history)
+    const tl = alignSeries(all.slice(0, symbols.length));
+    const fromTs = tl.ts[Math.max(0, tl.ts.length - need)];
+    const cut = all.map((c) => fromTime(c, fromTs));
+    await initBackend(config.ml.backend, logger);
+    return await retrainPortfolioOnce(
+      { ...job, clock, home, dir, strategyName: info.strategy, warmup: info.warmup },
+      {
+        traded: cut.slice(0, symbols.length),
+        informative: cut.slice(symbols.length),
+        store,
+      },
+    );
+  } finally {
+    store.close();
+  }
+}
+
+/** Total return of a policy over the traded series from `fromTs` on, through the portfolio engine. */
+function holdoutReturn(
+  traded: readonly Candles[],
+  fromTs: number,
+  costs: readonly Costs[],
+  balance: number,
+  band: number,
+  policy: PortfolioPolicy,
+): number {
+  const r = runPortfolioBacktest({ series: traded.map((c) => fromTime(c, fromTs)), costs, balance, band, policy });
+  return r.finalValue / balance - 1;
+}
+
+/** Holdout return of a saved portfolio model folder (its own scalers; P/L reference from the holdout's start). */
+async function scoreModel(
+  dir: string,
+  traded: readonly Candles[],
+  informative: readonly Candles[],
+  fromTs: number,
+  o: { costs: readonly Costs[]; balance: number; band: number },
+): Promise<number> {
+  const agent = await loadPortfolioAgent(dir, traded, informative);
+  try {
+    const policy = agentPolicy(path.basename(dir), () => agent, agent.recipe.episodeLength);
+    return holdoutReturn(traded, fromTs, o.costs, o.balance, o.band, policy);
+  } finally {
+    agent.dispose();
+  }
+}
+
+async function retrainPortfolioOnce(
+  o: PortfolioRetrainJob & { clock: () => number; home: string; dir: string; strategyName: string; warmup: number },
+  data: { traded: Candles[]; informative: Candles[]; store: CandleStore },
+): Promise<RetrainResult> {
+  const { config, logger, home, clock, symbols } = o;
+  const { traded, informative } = data;
+  const db = data.store.db;
+  ensureTradingSchema(db);
+  const champion = resolveModel(home);
+  const lock = acquireLock(db, `retrain:${path.resolve(home)}`, config.trading.lockStaleSeconds * 1000, clock);
+  const challengerVersion = newVersionName(clock());
+  const baseline = `equal weights rebalanced every ${o.every}`;
+  const finish = retrainRecord(
+    db,
+    {
+      exchange: config.exchange.id,
+      symbol: symbols.join(','),
+      timeframe: config.timeframe,
+      strategy: o.strategyName,
+      home,
+      championVersion: champion.version,
+      challengerVersion,
+    },
+    clock,
+    logger,
   );
+  let stage: ReturnType<typeof stageVersion> | undefined;
+  try {
+    const recipe = readPortfolioRecipe(champion.dir);
+    const { trainCandles, holdoutCandles, epochs, minImprovement } = config.trading.retrain;
+    const tl = alignSeries(traded);
+    const n = tl.ts.length;
+    if (n < o.warmup + trainCandles + holdoutCandles)
+      throw new UserError(
+        `${n} candle times are too few to retrain (warm-up ${o.warmup} + window ${trainCandles} + ` +
+          `holdout ${holdoutCandles})`,
+      );
+    const holdoutFrom = n - holdoutCandles;
+    const range = { from: holdoutFrom - trainCandles, to: holdoutFrom };
+    logger.info(
+      `retrain ${o.strategyName}: window ${isoTime(tl.ts[range.from])} … ${isoTime(tl.ts[range.to - 1])}, ` +
+        `holdout ${isoTime(tl.ts[holdoutFrom])} … ${isoTime(tl.ts[n - 1])}`,
+    );
+    const base = recipe.costs === 'config' ? ruleCosts(config.account) : costPreset(recipe.costs);
+    const costs = traded.map(() => base);
+    const money = { costs, balance: config.account.balance, band: o.band };
+    stage = stageVersion(home, challengerVersion);
+    await trainPortfolioChallenger({
+      recipe,
+      strategyName: o.strategyName,
+      modelName: path.basename(home),
+      traded,
+      informative,
+      ...money,
+      range,
+      seed: o.seed ?? config.backtest.seed,
+      epochs: o.epochs ?? epochs,
+      dir: stage.dir,
+    });
+    const challengerDir = stage.commit();
+    stage = undefined;
+    const fromTs = tl.ts[holdoutFrom];
+    const scores = {
+      challenger: await scoreModel(challengerDir, traded, informative, fromTs, money),
+      champion: await scoreModel(champion.dir, traded, informative, fromTs, money),
+      buyHold: holdoutReturn(traded, fromTs, costs, money.balance, o.band, equalWeightPolicy(traded.length, o.every)),
+    };
+    const decision = promotionDecision(scores, minImprovement, baseline);
+    if (decision.promote) promoteVersion(home, challengerVersion);
+    else rmSync(challengerDir, { recursive: true, force: true }); // its scores stay in trading_retrains
+    return finish({
+      outcome: decision.promote ? 'promoted' : 'rejected',
+      reason: decision.reason,
+      baseline,
+      scores,
+      championVersion: champion.version,
+      challengerVersion,
+      holdout: { from: isoTime(fromTs), to: isoTime(tl.ts[n - 1]) },
+    });
+  } catch (e) {
+    stage?.discard();
+    return finish({
+      outcome: 'failed',
+      reason: shortError(e),
+      baseline,
+      championVersion: champion.version,
+      challengerVersion,
+    });
+  } finally {
+    lock.release();
+  }
 }

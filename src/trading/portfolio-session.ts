@@ -1,17 +1,18 @@
 /**
  * A portfolio trading session (issue 14): `bot paper|live --symbols A,B[,…]` — the portfolio policy (a rule
- * portfolio strategy today; a learned portfolio model folder once the learner exists), the database, the run's lock,
- * one candle feed per market and the portfolio trader (paper or live).
+ * portfolio strategy, or a learned portfolio model home with `--model`), the database, the run's lock, one candle
+ * feed per market and per informative series the model reads, and the portfolio trader (paper or live).
  */
 import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { ruleCosts } from '../agents/strategy.ts';
+import { costPreset, portfolioCosts, type Costs } from '../market/costs.ts';
 import { loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
-import { portfolioCosts, type Costs } from '../market/costs.ts';
 import type { TradingSettings } from './config.ts';
 import { exchangeFeed } from './feed.ts';
 import { portfolioRuleSource, type PortfolioPolicySource } from './portfolio-policy-source.ts';
+import { portfolioModelSource } from './portfolio-model-source.ts';
 import { PortfolioTrader } from './portfolio-trader.ts';
 import { PortfolioLiveTrader } from './portfolio-live.ts';
 import { openSession, runKey, type TradingSession } from './session.ts';
@@ -35,37 +36,40 @@ interface PortfolioSessionOptions {
   clock: () => number;
   reset?: boolean;
   clearHalt?: boolean;
-  /** One candle source per market; default: the configured ccxt exchange. */
+  /** One candle source per market, then per informative series; default: the configured ccxt exchange. */
   feeds?: CandleFeed[];
 }
 
-/** `--strategy <portfolio rule>` (default equal-weight) or `--model <portfolio model folder>` as a policy source. */
-async function resolvePortfolioPolicy(o: PortfolioSessionOptions): Promise<PortfolioPolicySource> {
+/**
+ * `--strategy <portfolio rule>` (default equal-weight) or `--model <portfolio model home>` as a policy source, with
+ * the costs per market its backtest used (a model's recipe names 'config' or a cost preset).
+ */
+async function resolvePortfolioPolicy(
+  o: PortfolioSessionOptions,
+): Promise<{ source: PortfolioPolicySource; costs: Costs }> {
   if (o.strategy && o.model) throw new UserError('give either --strategy or --model, not both');
   if (o.model) {
-    // the portfolio learner (PPO over weights) is another branch's work: until a portfolio recipe can be saved and
-    // loaded, a model folder cannot serve a portfolio (see README "Portfolio paper and live trading")
-    throw new UserError(
-      `--model ${o.model} with --symbols: portfolio models are not built yet (issue 14); ` +
-        'trade a rule portfolio strategy: --strategy equal-weight',
-    );
+    const source = await portfolioModelSource(o.model, o.config, o.symbols);
+    return { source, costs: source.costs === 'config' ? ruleCosts(o.config.account) : costPreset(source.costs) };
   }
   const strategy = await loadPortfolioStrategy(o.strategy ?? 'equal-weight');
-  return portfolioRuleSource(strategy, {
+  const source = portfolioRuleSource(strategy, {
     symbols: o.symbols,
     seed: o.seed ?? o.config.backtest.seed,
     every: o.every,
   });
+  return { source, costs: ruleCosts(o.config.account) };
 }
 
 export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<TradingSession> {
   const { config } = o;
   const key = runKey({ ...config, symbol: o.symbols.join(',') }, o.mode, o.name);
-  const source = await resolvePortfolioPolicy(o);
+  const { source, costs } = await resolvePortfolioPolicy(o);
   return openSession({ ...o, key }, source, (store, repo) => {
     const exchange = createExchange(config);
     const retry = retryOptionsFrom(config);
-    const feeds = o.feeds ?? o.symbols.map((s) => exchangeFeed(exchange, s, config.timeframe, retry, o.clock));
+    const names = [...o.symbols, ...(source.informative ?? [])];
+    const feeds = o.feeds ?? names.map((s) => exchangeFeed(exchange, s, config.timeframe, retry, o.clock));
     const options = {
       repo,
       store,
@@ -73,7 +77,8 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
       policies: source,
       key,
       symbols: o.symbols,
-      costs: portfolioCosts(o.symbols, ruleCosts(config.account), config.account.markets, o.marketCosts ?? new Map()),
+      // a model's recipe costs (or the account's) for every market, unless the config or --market-costs name it
+      costs: portfolioCosts(o.symbols, costs, config.account.markets, o.marketCosts ?? new Map()),
       band: o.band,
       balance: config.account.balance,
       historyCandles: config.trading.historyCandles,

@@ -25,12 +25,13 @@ import { HaltError } from './halt.ts';
 import type { PortfolioPolicyHandle, PortfolioPolicySource } from './portfolio-policy-source.ts';
 import type { RunRepository } from './run-repository.ts';
 import { lastClosedOpen, type TickReport } from './trader.ts';
+import { clockTimes, type ClockTime } from './portfolio-clock.ts';
 import type { CandleFeed, PortfolioPending, PortfolioRunState, RunKey, RunState } from './types.ts';
 
 export interface PortfolioTraderOptions {
   repo: RunRepository;
   store: CandleStore;
-  /** One feed per market, in `symbols` order. */
+  /** One feed per market, in `symbols` order, then one per informative series of the policy source. */
   feeds: readonly CandleFeed[];
   policies: PortfolioPolicySource;
   /** The run's key: its symbol is the markets joined by commas. */
@@ -52,43 +53,6 @@ const LATE_OVERLAP = 3;
 
 /** Candle times of a catch-up acted on between two looks at shouldStop. */
 const CATCH_UP_SLICE = 64;
-
-/** The candle times, with every market's place at each. */
-interface ClockTime {
-  ts: number;
-  /** Per market: its candle index at ts, or −1 (no candle: cannot fill, valued at its last close). */
-  index: number[];
-  /** Per market: its last candle at or before ts. */
-  last: number[];
-}
-
-/** Index of the last element ≤ x in an ascending array, or −1. */
-function lastAtOrBefore(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
-}
-
-/**
- * The times to act on: every open time in [from, to] at which some market has a candle (the backtest clock's union
- * of open times), from the first time at which every market has some candle (so each can be valued).
- */
-export function clockTimes(series: readonly Candles[], from: number, to: number): ClockTime[] {
-  const set = new Set<number>();
-  for (const s of series) for (const ts of s.ts) if (ts >= from && ts <= to) set.add(ts);
-  const out: ClockTime[] = [];
-  for (const ts of [...set].sort((a, b) => a - b)) {
-    const last = series.map((s) => lastAtOrBefore(s.ts, ts));
-    if (last.some((j) => j < 0)) continue;
-    out.push({ ts, last, index: series.map((s, m) => (s.ts[last[m]] === ts ? last[m] : -1)) });
-  }
-  return out;
-}
 
 /** The single-market summary a portfolio run keeps in `trading_runs.account` for readers that know one market. */
 export function accountSummary(a: PortfolioAccount): AccountState {
@@ -175,7 +139,8 @@ export class PortfolioTrader {
    * second decision at its time.
    */
   protected async backfill(run: RunState, closedOpen: number): Promise<number> {
-    const { store, key, feeds, symbols } = this.o;
+    const { store, key, feeds } = this.o;
+    const symbols = this.seriesNames();
     let fetched = 0;
     for (let m = 0; m < symbols.length; m++) {
       const last = store.lastTs(key.exchange, symbols[m], key.timeframe);
@@ -212,9 +177,32 @@ export class PortfolioTrader {
     });
   }
 
-  protected loadSeries(run: RunState, closedOpen: number): Candles[] {
+  /** The traded markets, then the series the policy only reads (a model's informative series: fetched, not traded). */
+  private seriesNames(): string[] {
+    return [...this.o.symbols, ...(this.o.policies.informative ?? [])];
+  }
+
+  /** Every market's closed candles since the run's history start, and the informative series' likewise. */
+  protected loadSeries(run: RunState, closedOpen: number): { series: Candles[]; informative: Candles[] } {
     const { store, key, symbols } = this.o;
-    return symbols.map((s) => store.load(key.exchange, s, key.timeframe, run.historyFrom, closedOpen + 1));
+    const all = this.seriesNames().map((s) =>
+      store.load(key.exchange, s, key.timeframe, run.historyFrom, closedOpen + 1),
+    );
+    return { series: all.slice(0, symbols.length), informative: all.slice(symbols.length) };
+  }
+
+  /**
+   * The policy for this tick, its memory given back from the run's state (what the last committed candle time
+   * saved), so a restarted run decides exactly as the uninterrupted one.
+   */
+  protected async policyFor(
+    series: readonly Candles[],
+    informative: readonly Candles[],
+  ): Promise<PortfolioPolicyHandle> {
+    const handle = await this.o.policies.forSeries(series, informative);
+    const memory = this.run?.portfolio?.policyMemory;
+    if (memory) handle.policy.memory?.restore(memory);
+    return handle;
   }
 
   async tick(opts: { shouldStop?: () => boolean } = {}): Promise<TickReport> {
@@ -226,7 +214,7 @@ export class PortfolioTrader {
     const fetched = await this.backfill(this.run, closedOpen);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
-    const series = this.loadSeries(this.run, closedOpen);
+    const { series, informative } = this.loadSeries(this.run, closedOpen);
     const times = clockTimes(series, first, closedOpen);
     if (this.run.paused) {
       if (times.length > 0) {
@@ -237,7 +225,7 @@ export class PortfolioTrader {
       return { ...report, paused: true, lastTs: this.run.lastTs };
     }
     if (times.length === 0) return report;
-    const handle = await this.o.policies.forSeries(series);
+    const handle = await this.policyFor(series, informative);
     let exits = pendingExits(this.o.repo, this.run.id);
     for (const time of times) {
       if (report.acted > 0 && report.acted % CATCH_UP_SLICE === 0) {
@@ -311,14 +299,16 @@ export class PortfolioTrader {
         });
         pending = this.planOrders(account, targets, marks, value, ts, decidedAt);
       }
-      this.closeCandle({ run, pf, account, ts, marks, weights, value, version: handle.version, pending });
+      const memory = handle.policy.memory?.save();
+      this.closeCandle({ run, pf, account, ts, marks, weights, value, version: handle.version, pending, memory });
       return targets;
     });
   }
 
   /**
    * The end of one candle time, inside its transaction (paper and live alike): the equity and each market's position
-   * at the marks, and the run's state with the account, what still waits, and the policy's clock one step on.
+   * at the marks, and the run's state with the account, what still waits, the policy's clock one step on and its
+   * memory (a learned agent's P/L reference and decision count).
    */
   protected closeCandle(c: {
     run: RunState;
@@ -330,6 +320,7 @@ export class PortfolioTrader {
     value: number;
     version: string | undefined;
     pending: PortfolioPending | undefined;
+    memory: number[] | undefined;
   }): void {
     const { repo, symbols } = this.o;
     const { run, pf, account, ts, marks, weights } = c;
@@ -344,7 +335,13 @@ export class PortfolioTrader {
       account: accountSummary(account),
       lastTs: ts,
       modelVersion: c.version,
-      portfolio: { ...pf, account: snapshotPortfolio(account), pending: c.pending, clock: pf.clock + 1 },
+      portfolio: {
+        ...pf,
+        account: snapshotPortfolio(account),
+        pending: c.pending,
+        clock: pf.clock + 1,
+        policyMemory: c.memory ?? pf.policyMemory,
+      },
     };
     repo.saveState(next);
     this.run = next;

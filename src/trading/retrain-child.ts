@@ -9,6 +9,8 @@ interface RetrainFlags {
   db?: string;
   exchange?: string;
   symbol?: string;
+  /** A portfolio model's markets (`--symbols`, issue 14). */
+  symbols?: string;
   timeframe?: string;
   retrainStrategy?: string;
 }
@@ -27,6 +29,7 @@ export function retrainChildRunner(flags: RetrainFlags, modelHome: string, logge
         ['--db', flags.db],
         ['--exchange', flags.exchange],
         ['--symbol', flags.symbol],
+        ['--symbols', flags.symbols],
         ['--timeframe', flags.timeframe],
       ] as const) {
         if (v !== undefined) args.push(flag, v);

@@ -38,6 +38,8 @@ type RetrainOutcome = 'promoted' | 'rejected' | 'failed';
 
 export interface RetrainResult {
   outcome: RetrainOutcome;
+  /** What `scores.buyHold` measured when it is not buy-and-hold (a portfolio: equal weights rebalanced every K). */
+  baseline?: string;
   reason: string;
   scores?: HoldoutScores;
   championVersion?: string;
@@ -45,11 +47,18 @@ export interface RetrainResult {
   holdout?: { from: string; to: string };
 }
 
-/** Promote only a challenger that beats the serving champion by `minImprovement` and beats buy-and-hold. */
-export function promotionDecision(s: HoldoutScores, minImprovement: number): { promote: boolean; reason: string } {
+/**
+ * Promote only a challenger that beats the serving champion by `minImprovement` and beats the baseline (buy-and-hold
+ * for one market; a portfolio's equal weights rebalanced every K, held in `buyHold`).
+ */
+export function promotionDecision(
+  s: HoldoutScores,
+  minImprovement: number,
+  baseline = 'buy-and-hold',
+): { promote: boolean; reason: string } {
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   if (!(s.challenger > s.buyHold))
-    return { promote: false, reason: `challenger ${pct(s.challenger)} does not beat buy-and-hold ${pct(s.buyHold)}` };
+    return { promote: false, reason: `challenger ${pct(s.challenger)} does not beat ${baseline} ${pct(s.buyHold)}` };
   if (s.champion !== null && !(s.challenger > s.champion + minImprovement)) {
     return {
       promote: false,
@@ -62,7 +71,7 @@ export function promotionDecision(s: HoldoutScores, minImprovement: number): { p
     promote: true,
     reason:
       `challenger ${pct(s.challenger)} beats` +
-      ` ${s.champion !== null ? `champion ${pct(s.champion)} and ` : ''}buy-and-hold ${pct(s.buyHold)}`,
+      ` ${s.champion !== null ? `champion ${pct(s.champion)} and ` : ''}${baseline} ${pct(s.buyHold)}`,
   };
 }
 
@@ -129,6 +138,62 @@ async function scoreModel(dir: string, candles: Candles, range: IndexRange, conf
 }
 
 /**
+ * The `trading_retrains` row of one retrain, inserted as running; the returned `finish` records the outcome and the
+ * scores, logs one line, and hands the result back (single-market and portfolio retrains alike).
+ */
+export function retrainRecord(
+  db: CandleStore['db'],
+  row: {
+    exchange: string;
+    symbol: string;
+    timeframe: string;
+    strategy: string;
+    home: string;
+    championVersion: string | undefined;
+    challengerVersion: string;
+  },
+  clock: () => number,
+  logger: Logger,
+): (r: RetrainResult) => RetrainResult {
+  const rowId = Number(
+    db
+      .prepare(
+        `INSERT INTO trading_retrains (started_at, exchange, symbol, timeframe, strategy, model_dir,
+          champion_version, challenger_version, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
+      )
+      .run(
+        clock(),
+        row.exchange,
+        row.symbol,
+        row.timeframe,
+        row.strategy,
+        path.resolve(row.home),
+        row.championVersion ?? null,
+        row.challengerVersion,
+      ).lastInsertRowid,
+  );
+  return (r) => {
+    db.prepare(
+      `UPDATE trading_retrains SET finished_at = ?, champion_score = ?,
+        challenger_score = ?, buy_hold_score = ?, outcome = ?, reason = ? WHERE id = ?`,
+    ).run(
+      clock(),
+      r.scores?.champion ?? null,
+      r.scores?.challenger ?? null,
+      r.scores?.buyHold ?? null,
+      r.outcome,
+      r.reason,
+      rowId,
+    );
+    const line = `retrain ${row.strategy} → ${row.home}: ${r.outcome} (${r.reason})`;
+    const { championVersion, challengerVersion } = row;
+    if (r.outcome === 'failed') logger.error(line, { ...r.scores });
+    else logger.info(line, { scores: r.scores, championVersion, challengerVersion });
+    return r;
+  };
+}
+
+/**
  * One retrain: sliding window of the newest candles → train a challenger on it → score challenger and champion on
  * the most recent holdout → promote (new version folder, then one pointer switch) only if the challenger wins and
  * beats buy-and-hold. Overlapping retrains of one model are refused by a lock. Every outcome, a failure included,
@@ -142,41 +207,20 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
   const lock = acquireLock(db, `retrain:${path.resolve(home)}`, config.trading.lockStaleSeconds * 1000, clock);
   const championVersion = existsSync(home) ? currentVersion(home) : undefined;
   const challengerVersion = newVersionName(clock());
-  const rowId = Number(
-    db
-      .prepare(
-        `INSERT INTO trading_retrains (started_at, exchange, symbol, timeframe, strategy, model_dir,
-          champion_version, challenger_version, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
-      )
-      .run(
-        clock(),
-        candles.exchange,
-        candles.symbol,
-        candles.timeframe,
-        o.strategyName,
-        path.resolve(home),
-        championVersion ?? null,
-        challengerVersion,
-      ).lastInsertRowid,
+  const finish = retrainRecord(
+    db,
+    {
+      exchange: candles.exchange,
+      symbol: candles.symbol,
+      timeframe: candles.timeframe,
+      strategy: o.strategyName,
+      home,
+      championVersion,
+      challengerVersion,
+    },
+    clock,
+    logger,
   );
-  const finish = (r: RetrainResult): RetrainResult => {
-    db.prepare(
-      `UPDATE trading_retrains SET finished_at = ?, champion_score = ?,
-        challenger_score = ?, buy_hold_score = ?, outcome = ?, reason = ? WHERE id = ?`,
-    ).run(
-      clock(),
-      r.scores?.champion ?? null,
-      r.scores?.challenger ?? null,
-      r.scores?.buyHold ?? null,
-      r.outcome,
-      r.reason,
-      rowId,
-    );
-    const line = `retrain ${o.strategyName} → ${home}: ${r.outcome} (${r.reason})`;
-    if (r.outcome === 'failed') logger.error(line, { ...r.scores });
-    else logger.info(line, { scores: r.scores, championVersion, challengerVersion });
-    return r;
-  };
   let stage: ReturnType<typeof stageVersion> | undefined;
   try {
     const { trainCandles, holdoutCandles, epochs } = config.trading.retrain;

@@ -8,6 +8,8 @@ import type { TradingSettings } from './config.ts';
 import { exchangeFeed } from './feed.ts';
 import { acquireLock, type Lock } from './lock.ts';
 import { modelPolicySource } from './model-policy-source.ts';
+import { resolveModel } from '../agents/model-pointer.ts';
+import { portfolioModelSymbols } from '../agents/portfolio-model.ts';
 import { PaperMarket } from './paper-market.ts';
 import { rulePolicySource, type PolicyChoiceResult } from './rule-policy-source.ts';
 import { RunRepository } from './run-repository.ts';
@@ -28,7 +30,14 @@ interface PolicyChoice {
 async function resolvePolicy(config: TradingSettings, choice: PolicyChoice): Promise<PolicyChoiceResult> {
   if (choice.strategy && choice.model) throw new UserError('give either --strategy or --model, not both');
   const seed = choice.seed ?? config.backtest.seed;
-  if (choice.model) return modelPolicySource(choice.model, config);
+  if (choice.model) {
+    const traded = portfolioModelSymbols(resolveModel(choice.model).dir);
+    if (traded)
+      throw new UserError(
+        `--model ${choice.model} is a portfolio model trading ${traded.join(',')}: give --symbols ${traded.join(',')}`,
+      );
+    return modelPolicySource(choice.model, config);
+  }
   const name = choice.strategy ?? config.backtest.strategy;
   const strategy = await loadStrategy(name);
   if (strategy.kind !== 'rule') {

@@ -96,4 +96,6 @@ export interface PortfolioRunState {
   pending?: PortfolioPending;
   /** Clock times acted on so far: the clock index t the policy sees next. */
   clock: number;
+  /** The policy's memory after the last candle time acted on (PortfolioPolicy.memory; learned agents only). */
+  policyMemory?: number[];
 }

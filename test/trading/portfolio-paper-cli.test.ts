@@ -4,17 +4,16 @@
  * weights, and kill -9 restarts that end exactly where the uninterrupted run ends.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
-import { RunRepository } from '../../src/trading/run-repository.ts';
 import { Rng } from '../../src/core/random.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { runBot, startBot } from './cli.ts';
 import { tempDir } from './helpers.ts';
+import { backtestTrades, decisionCount, outcome, type Outcome } from './portfolio-outcome.ts';
 import { parsePortfolioFlags } from '../../src/cli/portfolio-flags.ts';
 
 const HOUR = 3_600_000;
@@ -83,61 +82,6 @@ const paperArgs = (db: string, extra: string[] = []) => [
   ...extra,
 ];
 
-interface Trade {
-  ts: number;
-  market: string;
-  side: string;
-  price: number;
-  units: number;
-  fee: number;
-}
-
-interface Outcome {
-  portfolio: unknown;
-  decisions: [number, string][];
-  trades: Trade[];
-}
-
-function outcome(db: string): Outcome {
-  const store = CandleStore.open(db);
-  try {
-    const repo = new RunRepository(store.db);
-    const run = repo.list()[0];
-    return {
-      portfolio: run.portfolio,
-      decisions: repo.decisions(run.id).map((d) => [d.ts, d.action]),
-      trades: repo.trades(run.id).map((t) => ({
-        ts: t.ts,
-        market: t.market,
-        side: t.side,
-        price: t.price,
-        units: t.units,
-        fee: t.fee,
-      })),
-    };
-  } finally {
-    store.close();
-  }
-}
-
-function decisionCount(db: string): number {
-  try {
-    const store = CandleStore.open(db);
-    try {
-      const has = store.db
-        .prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'trading_decisions'")
-        .get() as {
-        n: number;
-      };
-      return has.n ? (store.db.prepare('SELECT count(*) AS n FROM trading_decisions').get() as { n: number }).n : 0;
-    } finally {
-      store.close();
-    }
-  } catch {
-    return 0;
-  }
-}
-
 let reference: Outcome;
 
 test('bot paper --symbols over a recorded multi-market series trades exactly as bot backtest --symbols', async () => {
@@ -176,20 +120,7 @@ test('bot paper --symbols over a recorded multi-market series trades exactly as 
   ]);
   assert.equal(bt.code, 0, bt.stderr);
   assert.match(bt.stdout, /has no candle at \d+ of \d+ times/, 'the backtest sees the holes too');
-  const backtestTrades = readFileSync(path.join(out, 'trades.csv'), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((l) => l.split(','))
-    .map(([time, market, side, price, units, , fee, tax]) => ({
-      ts: Date.parse(time),
-      market,
-      side,
-      price: Number(price),
-      units: Number(units),
-      fee: Number(fee) + Number(tax),
-    }));
-  assert.deepEqual(reference.trades, backtestTrades);
+  assert.deepEqual(reference.trades, backtestTrades(out));
 });
 
 test('bot status --symbols shows every position and the weights', async () => {

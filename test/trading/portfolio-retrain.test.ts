@@ -1,11 +1,49 @@
-/** `bot retrain --symbols` (issue 14): a rule portfolio strategy has nothing to retrain; one line, exit code 1. */
+/**
+ * `bot retrain --symbols … --model …` (issue 14) through the real CLI against the fake Upbit: a learned portfolio
+ * model's challenger trained with its recipe on the refreshed candles, judged against the champion and equal weights
+ * on one holdout, promoted only when it wins; the paper run of the home serves the new version from its next tick.
+ * A rule portfolio strategy, and --symbols that the model does not trade, are refused in one line.
+ */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { refusePortfolioRetrain } from '../../src/trading/portfolio-retrain.ts';
+import * as tf from '@tensorflow/tfjs';
+import { candlesFromRows, type Candles } from '../../src/core/candles.ts';
+import { Rng } from '../../src/core/random.ts';
+import { isoTime } from '../../src/data/timeframe.ts';
+import { CandleStore } from '../../src/data/store.ts';
+import { createPortfolioAgent, portfolioFeatures } from '../../src/agents/portfolio-agent.ts';
+import { savePortfolioAgent } from '../../src/agents/portfolio-model.ts';
+import { currentVersion, INITIAL_VERSION } from '../../src/agents/model-pointer.ts';
+import { PortfolioObservationBuilder } from '../../src/market/portfolio-observation.ts';
+import { initBackend } from '../../src/nn/backend/backend.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { openPortfolioSession } from '../../src/trading/portfolio-session.ts';
+import { retrainHistory } from '../../src/trading/retrain.ts';
+import { startFakeUpbit } from '../fake-exchange/server.ts';
+import { pairRecipe } from '../agents/portfolio-helpers.ts';
 import { runBot } from './cli.ts';
-import { tempDir } from './helpers.ts';
+import { quietLogger, tempDir } from './helpers.ts';
+
+const HOUR = 3_600_000;
+const COUNT = 400;
+const HOLDOUT = 60;
+
+/** A market that drifts up with noise, then falls 0.5% a candle over the last HOLDOUT candles. */
+function market(symbol: string, seed: number, price: number): Candles {
+  const rng = new Rng(seed);
+  let close = price;
+  const rows = Array.from({ length: COUNT }, (_, i) => {
+    const open = close;
+    const drift = i >= COUNT - HOLDOUT ? -0.005 : 0.0005;
+    close = open * (1 + drift + 0.003 * rng.normal());
+    const high = Math.max(open, close) * 1.001;
+    const low = Math.min(open, close) * 0.999;
+    return { ts: Date.UTC(2024, 0, 1) + i * HOUR, open, high, low, close, volume: 100 + 50 * rng.next() };
+  });
+  return candlesFromRows('upbit', symbol, '1h', rows);
+}
 
 test('bot retrain --symbols: a rule portfolio strategy is refused in one line, before any disk work', async () => {
   const tmp = tempDir('bot-pf-retrain-');
@@ -18,19 +56,142 @@ test('bot retrain --symbols: a rule portfolio strategy is refused in one line, b
       'error: strategy "equal-weight" is a rule portfolio strategy: nothing to retrain; trade it with ' +
         'bot paper --symbols BTC/KRW,ETH/KRW --strategy equal-weight',
     );
+    const one = await runBot(['retrain', '--symbols', 'BTC/KRW,ETH/KRW', '--strategy', 'sma-cross', '--db', db]);
+    assert.match(one.stderr, /trades one market/);
+    const none = await runBot(['retrain', '--symbols', 'BTC/KRW,ETH/KRW', '--db', db]);
+    assert.match(none.stderr, /--model is needed with --symbols/);
     assert.equal(existsSync(db), false);
-    const symbols = ['BTC/KRW', 'ETH/KRW'];
-    await assert.rejects(refusePortfolioRetrain({ symbols, strategy: 'sma-cross' }), /trades one market/);
-    await assert.rejects(refusePortfolioRetrain({ symbols }), /--strategy is needed/);
-    // a model home whose serving version records a portfolio: the learner's job, named as such
-    const home = path.join(tmp.dir, 'models', 'ppo-portfolio');
-    mkdirSync(home, { recursive: true });
-    writeFileSync(path.join(home, 'meta.json'), JSON.stringify({ strategy: 'ppo-portfolio', portfolio: { symbols } }));
-    await assert.rejects(
-      refusePortfolioRetrain({ symbols, model: home }),
-      /is a portfolio model \(BTC\/KRW,ETH\/KRW\): retraining it needs the portfolio learner/,
-    );
   } finally {
+    tmp.cleanup();
+  }
+});
+
+test(`bot retrain --symbols --model: a winning challenger is promoted and served by the running paper trader from its \
+next tick (a version that cannot load is not); an equal one is not promoted; other --symbols are refused`, async () => {
+  const tmp = tempDir('bot-pf-retrain-');
+  const btc = market('BTC/KRW', 1, 50_000_000);
+  const eth = market('ETH/KRW', 2, 3_000_000);
+  const xrp = market('XRP/KRW', 3, 3_000);
+  const clock = { now: btc.ts[COUNT - HOLDOUT - 1] + HOUR + 10_000 };
+  const fake = await startFakeUpbit({
+    now: () => clock.now,
+    series: [
+      { market: 'KRW-BTC', candles: btc },
+      { market: 'KRW-ETH', candles: eth },
+      { market: 'KRW-XRP', candles: xrp },
+    ],
+  });
+  let closeSession = () => {};
+  try {
+    const db = path.join(tmp.dir, 'bot.db');
+    const cfg = path.join(tmp.dir, 'config.json');
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        exchange: { ccxt: fake.ccxtOptions(), retries: 3, backoffMs: 10, maxBackoffMs: 50 },
+        ml: { backend: 'wasm' },
+        log: { file: '' },
+        trading: { retrain: { trainCandles: 150, holdoutCandles: HOLDOUT, epochs: 1, minImprovement: 0 } },
+      }),
+    );
+    // the champion: a real portfolio model whose policy head puts the whole account in BTC (worst in the fall)
+    await initBackend('wasm');
+    const recipe = pairRecipe({ cash: true, costs: 'config' });
+    const home = path.join(tmp.dir, 'models', 'pf');
+    const { features, scalers } = portfolioFeatures(recipe, [btc, eth, xrp], btc.ts[200]);
+    const agent = createPortfolioAgent(recipe, new PortfolioObservationBuilder(features, 2, recipe.window), scalers, 1);
+    const head = agent.learner.net.model.getLayer('policy');
+    const [kernel, bias] = head.getWeights();
+    head.setWeights([tf.zerosLike(kernel), tf.tensor1d([12, 0], bias.dtype)]);
+    await savePortfolioAgent(home, agent, {
+      name: 'pf',
+      strategy: 'ppo-portfolio',
+      seed: 1,
+      trainingWindow: { from: '', to: '' },
+    });
+    agent.dispose();
+    const common = ['--db', db, '--config', cfg, '--log-level', 'warn'];
+    const symbols = ['--symbols', 'BTC/KRW,ETH/KRW', '--model', home];
+    // the paper trader runs in this process the whole time, as `bot paper` does between ticks
+    const exchangeSection = { ccxt: fake.ccxtOptions(), retries: 3, backoffMs: 10, maxBackoffMs: 50 };
+    const config = loadConfig({
+      overrides: { exchange: exchangeSection, data: { database: db }, ml: { backend: 'wasm' }, log: { file: '' } },
+    });
+    const session = await openPortfolioSession({
+      config,
+      logger: quietLogger(),
+      mode: 'paper',
+      name: 'default',
+      symbols: ['BTC/KRW', 'ETH/KRW'],
+      model: home,
+      every: 20,
+      band: 0.01,
+      start: btc.ts[300],
+      clock: () => clock.now,
+    });
+    closeSession = () => session.close();
+    await session.trader.tick();
+    // a version that cannot be loaded: logged, the serving one keeps trading
+    mkdirSync(path.join(home, 'versions', 'broken'), { recursive: true });
+    writeFileSync(path.join(home, 'versions', 'broken', 'meta.json'), '{}');
+    writeFileSync(path.join(home, 'CURRENT'), 'broken');
+    clock.now += 5 * HOUR;
+    assert.equal((await session.trader.tick()).acted, 5);
+    rmSync(path.join(home, 'CURRENT'));
+    rmSync(path.join(home, 'versions', 'broken'), { recursive: true });
+
+    clock.now = btc.ts[COUNT - 1] + HOUR + 10_000;
+    const retrain = () => runBot(['retrain', ...symbols, '--now', isoTime(clock.now), '--json', ...common]);
+    const won = await retrain();
+    assert.equal(won.code, 0, won.stderr);
+    const r = JSON.parse(won.stdout) as {
+      outcome: string;
+      reason: string;
+      challengerVersion: string;
+      scores: { challenger: number; champion: number; buyHold: number };
+      holdout: { from: string };
+    };
+    assert.equal(r.outcome, 'promoted', r.reason);
+    assert.match(r.reason, /beats champion -?\d+\.\d\d% and equal weights rebalanced every 20/);
+    assert.ok(r.scores.challenger > r.scores.champion && r.scores.challenger > r.scores.buyHold);
+    assert.equal(r.holdout.from, isoTime(btc.ts[COUNT - HOLDOUT]), 'the holdout is the newest candles');
+    assert.equal(currentVersion(home), r.challengerVersion);
+
+    await session.trader.tick();
+    const { store, repo } = session;
+    assert.equal(store.lastTs('upbit', 'XRP/KRW', '1h'), xrp.ts[COUNT - 1], 'the informative series is fetched');
+    const run = repo.list()[0];
+    const versions = repo.decisions(run.id).map((d) => [d.ts, d.modelVersion] as const);
+    const switched = versions.findIndex(([, v]) => v === r.challengerVersion);
+    assert.ok(switched > 0, 'the new version serves');
+    assert.ok(versions.slice(0, switched).every(([, v]) => v === INITIAL_VERSION));
+    assert.equal(versions[switched][0], btc.ts[COUNT - HOLDOUT + 5], 'from the tick after the promotion');
+    assert.ok(versions.slice(switched).every(([, v]) => v === r.challengerVersion));
+
+    // the same window, recipe and seed train the same network: it does not beat itself, nothing changes
+    const same = await retrain();
+    const s = JSON.parse(same.stdout) as { outcome: string; reason: string; scores: { challenger: number } };
+    assert.equal(s.outcome, 'rejected', s.reason);
+    assert.match(s.reason, /does not beat champion/);
+    assert.equal(currentVersion(home), r.challengerVersion);
+    assert.deepEqual(readdirSync(path.join(home, 'versions')), [r.challengerVersion], 'the loser is not kept');
+    const history = (() => {
+      const st = CandleStore.open(db);
+      try {
+        return retrainHistory(st).map((h) => h.outcome);
+      } finally {
+        st.close();
+      }
+    })();
+    assert.deepEqual(history, ['rejected', 'promoted']);
+
+    const wrong = await runBot(['retrain', '--symbols', 'ETH/KRW,BTC/KRW', '--model', home, ...common]);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /trades BTC\/KRW,ETH\/KRW in that order and reads XRP\/KRW; --symbols names ETH/);
+    assert.equal(wrong.stderr.trim().split('\n').length, 1);
+  } finally {
+    closeSession();
+    await fake.close();
     tmp.cleanup();
   }
 });

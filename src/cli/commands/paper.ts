@@ -62,8 +62,8 @@ export function registerPaper(program: Command): void {
   addCommonOptions(cmd, { market: true, db: true, backend: true });
   cmd.action(async (flags: PaperFlags) => {
     const portfolio = parsePortfolioFlags(flags);
-    if (portfolio && flags.retrain)
-      throw new UserError('--retrain with --symbols: a rule portfolio strategy has nothing to retrain');
+    if (portfolio && flags.retrain && !flags.model)
+      throw new UserError('--retrain with --symbols: a rule portfolio strategy has nothing to retrain (give --model)');
     const balance = flags.balance !== undefined ? parseAmount(flags.balance, '--balance') : undefined;
     const { config, logger } = setupCommand(flags, balance !== undefined ? { account: { balance } } : {});
     if (flags.retrain) {

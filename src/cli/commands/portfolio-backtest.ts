@@ -96,7 +96,8 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
     dataFiles,
     columns,
     sample,
-    from,
+    // a saved model reads the candles before --from as the history of its features; it decides from --from on
+    from: modelInfo ? undefined : from,
     to,
   });
   const traded = all.slice(0, all.length - informative.length);
@@ -126,7 +127,7 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
     const { runPortfolioAgentRun, runPortfolioModelRun } = await import('../../backtest/portfolio-agent-backtest.ts');
     const log = (line: string) => logger.info(line);
     result = modelInfo
-      ? await runPortfolioModelRun({ ...common, modelDir: modelDir!, informative: info, log })
+      ? await runPortfolioModelRun({ ...common, modelDir: modelDir!, informative: info, from, log })
       : await runPortfolioAgentRun({
           ...common,
           strategy: { name: strategy!.name, recipe: recipe! },

@@ -5,8 +5,9 @@ import { UserError } from '../../core/errors.ts';
 import { runRetrainJob } from '../../trading/retrain-job.ts';
 import { checkCron, scheduleTask } from '../../trading/schedule.ts';
 import type { RetrainResult } from '../../trading/retrain.ts';
-import { refusePortfolioRetrain } from '../../trading/portfolio-retrain.ts';
+import { checkPortfolioRetrain, runPortfolioRetrainJob } from '../../trading/portfolio-retrain.ts';
 import { parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
+import { clockFrom } from './paper.ts';
 
 interface RetrainFlags extends CommonFlags, PortfolioFlags {
   strategy?: string;
@@ -15,6 +16,7 @@ interface RetrainFlags extends CommonFlags, PortfolioFlags {
   epochs?: string;
   seed?: string;
   json?: boolean;
+  now?: string;
 }
 
 function wholeNumber(v: string | undefined, flag: string, min: number): number | undefined {
@@ -28,7 +30,7 @@ function describe(r: RetrainResult): string {
   const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(2)}%`);
   const scores = r.scores
     ? `  challenger ${pct(r.scores.challenger)}  ` +
-      `champion ${pct(r.scores.champion)}  buy-and-hold ${pct(r.scores.buyHold)}`
+      `champion ${pct(r.scores.champion)}  ${r.baseline ?? 'buy-and-hold'} ${pct(r.scores.buyHold)}`
     : '';
   return `${r.outcome}: ${r.reason}${scores}`;
 }
@@ -46,11 +48,13 @@ export function registerRetrain(program: Command): void {
     .option('--epochs <n>', 'training epochs (default trading.retrain.epochs)')
     .option('--seed <n>', 'training seed (default backtest.seed)')
     .option('--json', 'print the outcome as JSON')
-    .option('--symbols <list>', 'portfolio markets A,B[,…] (a rule portfolio strategy has nothing to retrain)');
+    .option('--now <time>', 'a fixed clock instead of the wall clock (tests against the fake exchange)')
+    .option('--symbols <list>', 'portfolio: the markets A,B[,…] of a portfolio model (--model), in its order')
+    .option('--rebalance-every <n>', 'portfolio: the equal-weight baseline rebalances every n candles (default 20)')
+    .option('--band <fraction>', 'portfolio: skip moves under this fraction of the value (default 0.01)');
   addCommonOptions(cmd, { market: true, db: true, backend: true });
   cmd.action(async (flags: RetrainFlags) => {
     const portfolio = parsePortfolioFlags(flags);
-    if (portfolio) await refusePortfolioRetrain({ ...portfolio, strategy: flags.strategy, model: flags.model });
     const { config, logger } = setupCommand(flags);
     const job = {
       config,
@@ -59,10 +63,14 @@ export function registerRetrain(program: Command): void {
       model: flags.model,
       epochs: wholeNumber(flags.epochs, '--epochs', 1),
       seed: wholeNumber(flags.seed, '--seed', 0),
+      clock: clockFrom(flags.now),
     };
+    // a portfolio model: checked before any network or disk work (the model's markets, in its order)
+    if (portfolio) await checkPortfolioRetrain({ ...job, symbols: portfolio.symbols });
+    const once = () => (portfolio ? runPortfolioRetrainJob({ ...job, ...portfolio }) : runRetrainJob(job));
     const print = (r: RetrainResult) => console.log(flags.json ? JSON.stringify(r) : describe(r));
     if (!flags.schedule) {
-      const r = await runRetrainJob(job);
+      const r = await once();
       print(r);
       if (r.outcome === 'failed') process.exitCode = 1;
       return;
@@ -71,7 +79,7 @@ export function registerRetrain(program: Command): void {
     const task = scheduleTask(
       flags.schedule,
       'retrain',
-      async () => print(await runRetrainJob(job)),
+      async () => print(await once()),
       (e) => logger.error(`retrain failed: ${(e as Error).message}`),
     );
     logger.info(`retraining on "${flags.schedule}" (UTC); next ${task.nextRun()?.toISOString() ?? '—'}`);

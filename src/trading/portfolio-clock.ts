@@ -1,0 +1,42 @@
+/**
+ * The candle times a portfolio run acts on (issue 14): the backtest clock's union of open times, with every market's
+ * place at each (its candle there, or its last one before).
+ */
+import type { Candles } from '../core/candles.ts';
+
+/** The candle times, with every market's place at each. */
+export interface ClockTime {
+  ts: number;
+  /** Per market: its candle index at ts, or −1 (no candle: cannot fill, valued at its last close). */
+  index: number[];
+  /** Per market: its last candle at or before ts. */
+  last: number[];
+}
+
+/** Index of the last element ≤ x in an ascending array, or −1. */
+function lastAtOrBefore(a: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/**
+ * The times to act on: every open time in [from, to] at which some market has a candle (the backtest clock's union
+ * of open times), from the first time at which every market has some candle (so each can be valued).
+ */
+export function clockTimes(series: readonly Candles[], from: number, to: number): ClockTime[] {
+  const set = new Set<number>();
+  for (const s of series) for (const ts of s.ts) if (ts >= from && ts <= to) set.add(ts);
+  const out: ClockTime[] = [];
+  for (const ts of [...set].sort((a, b) => a - b)) {
+    const last = series.map((s) => lastAtOrBefore(s.ts, ts));
+    if (last.some((j) => j < 0)) continue;
+    out.push({ ts, last, index: series.map((s, m) => (s.ts[last[m]] === ts ? last[m] : -1)) });
+  }
+  return out;
+}
