@@ -1,6 +1,7 @@
 /**
  * Cost-aware decisions (issue 13): the rule a saved agent trades by (switching margin, minimum holding period,
- * decision interval) and the gate that applies its stateful parts, the same in backtest, paper and live.
+ * decision interval, and the baseline it falls back to when validation said it should not trade) and the gate that
+ * applies its stateful parts, the same in backtest, paper and live.
  */
 import type { Decision, Observation } from '../core/policy.ts';
 import { UserError } from '../core/errors.ts';
@@ -12,17 +13,29 @@ import { timeframeMs } from '../data/timeframe.ts';
  * - `minHold`: a position, once entered or left by a fill, is kept at least this many candles (0 = no minimum).
  * - `every`: decide only at candles whose close falls on a grid of `every` candles in UTC (hold in between), so
  *   backtest and paper agree whatever candle the data starts at; 1 = every candle.
+ * - `fallback`: the validation gate's verdict (recipe `selection.gate`): the network did not beat this baseline's
+ *   validation score, so the policy trades the baseline instead — `flat` stays in (or goes to) cash, `buyAndHold`
+ *   buys once and holds. Absent: the network trades.
  */
 export interface DecisionRule {
   margin: number;
   minHold: number;
   every: number;
+  fallback?: Fallback;
 }
+
+const FALLBACKS = ['flat', 'buyAndHold'] as const;
+export type Fallback = (typeof FALLBACKS)[number];
 
 export const PLAIN_RULE: DecisionRule = { margin: 0, minHold: 0, every: 1 };
 
 export function checkDecisionRule(r: Partial<DecisionRule>, where: string): DecisionRule {
   const rule: DecisionRule = { margin: r.margin ?? 0, minHold: r.minHold ?? 0, every: r.every ?? 1 };
+  if (r.fallback !== undefined) {
+    if (!(FALLBACKS as readonly string[]).includes(r.fallback))
+      throw new UserError(`${where}: fallback must be one of ${FALLBACKS.join(', ')}, got ${String(r.fallback)}`);
+    rule.fallback = r.fallback;
+  }
   if (!(Number.isFinite(rule.margin) && rule.margin >= 0))
     throw new UserError(`${where}: margin must be a number ≥ 0, got ${rule.margin}`);
   if (!(Number.isInteger(rule.minHold) && rule.minHold >= 0))
@@ -34,7 +47,21 @@ export function checkDecisionRule(r: Partial<DecisionRule>, where: string): Deci
 
 /** Whether a rule changes nothing (a policy with it decides exactly as the plain greedy policy). */
 export function isPlainRule(r: DecisionRule): boolean {
-  return r.margin === 0 && r.minHold <= 1 && r.every === 1;
+  return r.margin === 0 && r.minHold <= 1 && r.every === 1 && r.fallback === undefined;
+}
+
+const TO_CASH: Decision = Object.freeze({ action: 'sell', confidence: 1, targetPosition: 0 });
+const ALL_IN: Decision = Object.freeze({ action: 'buy', confidence: 1, targetPosition: 1 });
+const KEEP: Decision = Object.freeze({ action: 'hold', confidence: 0 });
+
+/**
+ * What a fallen-back policy does at a candle, from the position alone (the baselines of src/agents/rule-policies.ts,
+ * made position-aware so a chained walk-forward or a paper account that starts holding still ends up in the
+ * baseline's position): `flat` sells what it holds, `buyAndHold` buys while mostly in cash.
+ */
+export function fallbackDecision(fallback: Fallback, holdRatio: number): Decision {
+  if (fallback === 'flat') return holdRatio > 0 ? TO_CASH : KEEP;
+  return holdRatio < 0.5 ? ALL_IN : KEEP;
 }
 
 /**

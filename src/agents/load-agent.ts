@@ -10,7 +10,8 @@ import type { Decision, Observation, Policy } from '../core/policy.ts';
 import type { AgentRecipe } from './recipe.ts';
 import type { Learner } from './learners/learner.ts';
 import { changesPosition, greedyDecision, switchAdvantage, type DecidingNet } from './greedy-decision.ts';
-import { checkDecisionRule, DecisionGate, isPlainRule, PLAIN_RULE, type DecisionRule } from './decision-rule.ts';
+import { checkDecisionRule, DecisionGate, fallbackDecision, isPlainRule, PLAIN_RULE } from './decision-rule.ts';
+import type { DecisionRule } from './decision-rule.ts';
 import { EnsembleNet, parseEnsembleKind, type EnsembleMeta } from './ensemble.ts';
 import type { NetPlan } from '../nn/plan.ts';
 import { observationSource, prepareData, recipeWarmup, wrapModel } from './setup.ts';
@@ -18,7 +19,8 @@ import { observationSource, prepareData, recipeWarmup, wrapModel } from './setup
 /**
  * The greedy policy of a network: what the backtest evaluates and what paper and live trading run. No exploration.
  * With a decision rule (issue 13) it trades only on schedule, outside the holding period and when the network's
- * preference for switching beats the margin; it needs nothing but the observations it is shown, in order.
+ * preference for switching beats the margin; it needs nothing but the observations it is shown, in order. A rule
+ * with a `fallback` (the validation gate) trades that baseline instead of the network.
  */
 export class AgentPolicy implements Policy {
   private readonly probs = new Float32Array(3);
@@ -35,6 +37,8 @@ export class AgentPolicy implements Policy {
 
   decide(obs: Observation): Decision {
     const holdRatio = obs.state[0] ?? 0;
+    // the validation gate chose a baseline over the network (issue 13): the network is not asked
+    if (this.rule.fallback) return fallbackDecision(this.rule.fallback, holdRatio);
     const gate = this.gate;
     if (!gate) return greedyDecision(this.net, this.net.forwardOne(obs), holdRatio, this.probs);
     gate.see(obs);

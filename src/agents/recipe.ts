@@ -12,6 +12,7 @@ import { findLearner, LEARNER_KINDS, type LearnerRecipe } from './learners/regis
 import { epsilonScheduleSchema, type EpsilonSchedule } from './learners/schedule.ts';
 import { whole } from './learners/param-schemas.ts';
 import { checkDecisionRule } from './decision-rule.ts';
+import { GATE_KINDS, type GateKind } from './selection.ts';
 import { checkChoice, learnerChoiceSchema, type LearnerChoice } from './learner-choice.ts';
 
 export type { LearnerRecipe } from './learners/registry.ts';
@@ -65,9 +66,12 @@ export interface AgentRecipe {
    * How the epoch and margin are chosen (issue 13; src/agents/selection.ts): `windows` validation windows spread over
    * the fold's train + validation span (1 = the fold's validation window, as before), training rows `purge` candles
    * before and `embargo` candles after each window left out, and `turnoverCost` the extra multiple of the costs a
-   * candidate is charged in its score (0 = plain validation Sharpe after costs).
+   * candidate is charged in its score (0 = plain validation Sharpe after costs). `gate`: after the choice, trade flat
+   * or buy-and-hold instead when the agent's score does not beat theirs — on the windows the epoch was chosen on
+   * (`selectionWindows`) or on the last window, then left out of the epoch and margin choice (`heldOutWindow`)
+   * (src/agents/validation-gate.ts).
    */
-  selection?: { windows?: number; purge?: number; embargo?: number; turnoverCost?: number };
+  selection?: { windows?: number; purge?: number; embargo?: number; turnoverCost?: number; gate?: GateKind };
   /**
    * FinRL's ensemble strategy (issue 13; src/agents/learner-choice.ts): per walk-forward window every candidate
    * learner is trained and the one with the best validation Sharpe trades. `learner` is then the first candidate's.
@@ -125,6 +129,7 @@ const recipeSchema = z.strictObject({
       purge: whole(0).optional(),
       embargo: whole(0).optional(),
       turnoverCost: z.number().min(0).optional(),
+      gate: z.enum(GATE_KINDS).optional(),
     })
     .optional(),
   learnerChoice: learnerChoiceSchema.optional(),

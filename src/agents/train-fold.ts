@@ -26,6 +26,7 @@ import { checkDecisionRule, isPlainRule, type DecisionRule } from './decision-ru
 import { EnsembleNet, ensembleRule, type EnsembleKind, type EnsembleMeta } from './ensemble.ts';
 import { candidateRecipes } from './learner-choice.ts';
 import { purgedSplit, selectionOptions, validationScore, type PurgedSplit } from './selection.ts';
+import { gateVerdict, type GateVerdict } from './validation-gate.ts';
 
 function codeVersion(): string {
   try {
@@ -59,11 +60,15 @@ export interface TrainedAgent {
   rule: DecisionRule;
   /** The training segments and validation windows it was trained and selected on. */
   split: PurgedSplit;
+  /** The windows the epoch and margin were chosen on: the split's, less the last with the `heldOutWindow` gate. */
+  selectionWindows: IndexRange[];
   /** The recipe it trained with (with `learnerChoice`: the chosen candidate's). */
   recipe: AgentRecipe;
   settings: AgentSettings;
   /** With `learnerChoice` (FinRL's ensemble strategy): the learner chosen and every candidate's validation Sharpe. */
   choice?: LearnerChoiceOutcome;
+  /** With the recipe's `selection.gate`: the agent's and the baselines' validation scores, and the fallback if any. */
+  gate?: GateVerdict;
   /** Greedy backtest over a range with the trained network and its rule (same engine, Account and observation code). */
   backtest(range: IndexRange, startState?: AccountState): BacktestResult;
   dispose(): void;
@@ -128,6 +133,57 @@ function recipeRule(recipe: AgentRecipe, margin: number): DecisionRule {
  * costs (mean over the selection windows, at its chosen epoch and margin) is kept; ties go to the earlier candidate.
  */
 export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent> {
+  const agent = await trainChoosingLearner(req);
+  return req.recipe.selection?.gate ? gated(req, agent) : agent;
+}
+
+/**
+ * The validation gate (src/agents/validation-gate.ts) on a trained agent: when its selection score does not beat flat's
+ * and buy-and-hold's on the same windows, the agent's rule falls back to the better baseline, and its backtest (and the
+ * model saved from it) trades that baseline.
+ */
+function gated(req: AgentTrainRequest, agent: TrainedAgent): TrainedAgent {
+  const selection = selectionOptions(agent.recipe);
+  const costs = recipeCosts(agent.recipe, agent.settings.account);
+  const all = agent.split.validation;
+  const heldOut = all.length > agent.selectionWindows.length ? all.slice(agent.selectionWindows.length) : undefined;
+  let agentScore = agent.training.bestScore;
+  if (heldOut) {
+    // the agent's score on the window its epoch and margin were not chosen on
+    agentScore = 0;
+    for (const w of heldOut) {
+      const r = agent.backtest(w);
+      const m = computeMetrics(r, req.candles.timeframe);
+      agentScore += validationScore(m, r.trades, r.equity, w.from, costs, selection.turnoverCost) / heldOut.length;
+    }
+  }
+  const gate = gateVerdict({
+    recipe: agent.recipe,
+    settings: agent.settings,
+    prepared: agent.prepared,
+    windows: heldOut ?? agent.selectionWindows,
+    costs,
+    turnoverCost: selection.turnoverCost,
+    agentScore,
+  });
+  req.logger.info(
+    `[${req.label}] validation gate: agent ${gate.agentScore.toFixed(3)}, flat ${gate.flatScore.toFixed(3)}, ` +
+      `buy-and-hold ${gate.buyAndHoldScore.toFixed(3)} → ${gate.fallback ? `trades ${gate.fallback}` : 'agent trades'}`,
+  );
+  if (!gate.fallback) return { ...agent, gate };
+  const rule = { ...agent.rule, fallback: gate.fallback };
+  const { recipe, settings, prepared } = agent;
+  const backtest = (range: IndexRange, startState?: AccountState) =>
+    runBacktest({
+      ...envOptions(recipe, settings, prepared, range),
+      policy: new AgentPolicy(req.strategyName, agent.learner.net, rule),
+      ...(startState ? { startState } : {}),
+    });
+  return { ...agent, rule, gate, backtest };
+}
+
+/** Trains the recipe's learner, or with `learnerChoice` every candidate, keeping the best (trainOneLearner). */
+async function trainChoosingLearner(req: AgentTrainRequest): Promise<TrainedAgent> {
   const recipes = candidateRecipes(req.recipe);
   if (recipes.length === 1) return trainOneLearner(req);
   let best: TrainedAgent | undefined;
@@ -169,6 +225,9 @@ async function trainOneLearner(req: AgentTrainRequest): Promise<TrainedAgent> {
   const { settings, recipe, fold, seed, candles } = req;
   const selection = selectionOptions(recipe);
   const split = purgedSplit(fold, selection);
+  // the held-out-window gate keeps the last validation window out of the epoch and margin choice
+  const holdOut = recipe.selection?.gate === 'heldOutWindow' && split.validation.length > 1;
+  const selectionWindows = holdOut ? split.validation.slice(0, -1) : split.validation;
   const prepared = prepareData(recipe, candles, split.train);
   const spec = networkSpec(recipe, prepared, seed);
   const learner = createLearner(recipe, spec, seed);
@@ -199,13 +258,13 @@ async function trainOneLearner(req: AgentTrainRequest): Promise<TrainedAgent> {
       let sharpe = 0;
       let totalReturn = 0;
       let trades = 0;
-      for (const w of split.validation) {
+      for (const w of selectionWindows) {
         const r = run(rule, w);
         const m = computeMetrics(r, tf);
         const windowScore = validationScore(m, r.trades, r.equity, w.from, costs, selection.turnoverCost);
-        score += windowScore / split.validation.length;
-        sharpe += m.sharpe / split.validation.length;
-        totalReturn += m.totalReturn / split.validation.length;
+        score += windowScore / selectionWindows.length;
+        sharpe += m.sharpe / selectionWindows.length;
+        totalReturn += m.totalReturn / selectionWindows.length;
         trades += m.trades;
       }
       if (!best || score > best.score) best = { score, sharpe, totalReturn, trades, margin };
@@ -235,6 +294,7 @@ async function trainOneLearner(req: AgentTrainRequest): Promise<TrainedAgent> {
     training,
     rule,
     split,
+    selectionWindows,
     recipe,
     settings,
     backtest: (range, startState) => run(rule, range, startState),

@@ -174,13 +174,15 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
           testScore,
           margin: bestMargin,
           ...(agent.choice ? { choice: agent.choice } : {}),
+          ...(agent.gate ? { gate: agent.gate } : {}),
           engines,
         });
         logger.info(
           `[${tag}] test: return ${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, ` +
             `trades ${metrics.trades} (best epoch ${bestEpoch}, validation score ${bestScore.toFixed(3)}, ` +
             `test score ${testScore.toFixed(3)}, margin ${bestMargin}` +
-            `${agent.choice ? `, learner ${agent.choice.chosen}` : ''})`,
+            `${agent.choice ? `, learner ${agent.choice.chosen}` : ''}` +
+            `${agent.gate?.fallback ? `, gate: trades ${agent.gate.fallback}` : ''})`,
         );
         const curves = path.join(outDir, `learning_curves_${tag}.png`);
         await writeLearningCurvesPng(

@@ -7,6 +7,7 @@ import type { SelectionOptions } from '../agents/selection.ts';
 import type { IndexRange } from '../agents/setup.ts';
 import type { Fold } from '../agents/splits.ts';
 import type { LearnerChoiceOutcome } from '../agents/train-fold.ts';
+import type { GateVerdict } from '../agents/validation-gate.ts';
 import { formatDiagnostics, type TrainOutcome } from '../agents/train.ts';
 import type { BacktestResult } from '../market/backtest-engine.ts';
 import { METRIC_ROWS, type Metrics } from '../market/metrics.ts';
@@ -27,6 +28,8 @@ export interface SeedRun {
   margin: number;
   /** With the recipe's learnerChoice (FinRL's ensemble strategy): the learner this window chose, and why. */
   choice?: LearnerChoiceOutcome;
+  /** With the recipe's `selection.gate`: the validation gate's scores and the baseline traded instead, if any. */
+  gate?: GateVerdict;
   /** The engines the network ran on (src/nn/plan.ts). */
   engines: NetPlan;
 }
@@ -77,10 +80,18 @@ export function agentReport(input: AgentReportInput): {
   const { strategyName, seriesLabel, recipe, epochs, folds, seeds, baseSeed, runs, walk, headline } = input;
   const { headlineMetrics, summary, rho, selection, ensembleKind, ensembleRuns, modelDir, backendName } = input;
   const { images, span } = input;
+  const gated = recipe.selection?.gate !== undefined;
+  const fellBack = (f: string) => runs.filter((r) => r.gate?.fallback === f).length;
+  const gateKind = recipe.selection?.gate;
+  const gateJson = { kind: gateKind, runs: runs.length, flat: fellBack('flat'), buyAndHold: fellBack('buyAndHold') };
+  const gateText =
+    `; validation gate: ${gateJson.flat + gateJson.buyAndHold} of ${runs.length} run(s) fell back ` +
+    `(flat ${gateJson.flat}, buy-and-hold ${gateJson.buyAndHold})`;
   const selectionLine =
     `validation → test over ${runs.length} run(s): ` +
     `Spearman ρ ${Number.isFinite(rho) ? rho.toFixed(2) : 'n/a (fewer than 3 runs or no spread)'} ` +
-    `between the chosen epoch's validation score and the same score on its test window`;
+    `between the chosen epoch's validation score and the same score on its test window` +
+    (gated ? gateText : '');
   const sections: ReportSection[] = [];
   const metricRows = METRIC_ROWS.filter((m) => typeof summary.mean[m.key] === 'number');
   sections.push({
@@ -128,7 +139,15 @@ export function agentReport(input: AgentReportInput): {
     title: 'Selection',
     text:
       `${selectionLine}. Score: ${scoreText}, mean over ${selection.windows} validation window(s)${purgeText}; ` +
-      `switching margins tried: ${(recipe.decision?.margins ?? [0]).join(', ')}.`,
+      `switching margins tried: ${(recipe.decision?.margins ?? [0]).join(', ')}.` +
+      (gated
+        ? ` Validation gate (${
+            gateKind === 'heldOutWindow'
+              ? 'on the last window, left out of the epoch and ' + 'margin choice'
+              : 'on the selection windows'
+          }): a run whose score there does not beat flat's and ` +
+          `buy-and-hold's trades the better of them instead (column "trades"; "validation score" is the agent's).`
+        : ''),
     tables: [
       {
         columns: [
@@ -141,6 +160,7 @@ export function agentReport(input: AgentReportInput): {
           'test Sharpe',
           'test trades',
           ...(recipe.learnerChoice ? ['learner chosen', 'validation Sharpes'] : []),
+          ...(gated ? ['flat score', 'buy-and-hold score', 'trades'] : []),
         ],
         rows: runs.map((r) => [
           r.fold + 1,
@@ -152,6 +172,9 @@ export function agentReport(input: AgentReportInput): {
           r.metrics.sharpe.toFixed(3),
           r.metrics.trades,
           ...(r.choice ? [r.choice.chosen, JSON.stringify(r.choice.validationSharpes)] : []),
+          ...(r.gate
+            ? [r.gate.flatScore.toFixed(3), r.gate.buyAndHoldScore.toFixed(3), r.gate.fallback ?? 'agent']
+            : []),
         ]),
       },
     ],
@@ -214,6 +237,7 @@ export function agentReport(input: AgentReportInput): {
           ...selection,
           margins: recipe.decision?.margins ?? [0],
           rankCorrelation: Number.isFinite(rho) ? rho : null,
+          ...(gated ? { gate: gateJson } : {}),
         },
         runs: runs.map((r) => ({
           fold: r.fold,
@@ -224,6 +248,7 @@ export function agentReport(input: AgentReportInput): {
           testScore: r.testScore,
           margin: r.margin,
           ...(r.choice ? { learner: r.choice.chosen, learnerValidationSharpes: r.choice.validationSharpes } : {}),
+          ...(r.gate ? { gate: r.gate } : {}),
           stoppedEarly: r.training.stoppedEarly,
           seconds: r.training.seconds,
           metrics: r.metrics,

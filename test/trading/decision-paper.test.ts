@@ -1,7 +1,8 @@
 /**
  * Paper = backtest parity with a decision rule (issue 13): a saved model whose meta carries a switching margin, a
  * holding period and a decision interval makes exactly the backtest engine's trades when the paper trader runs it
- * over the same candles, across two ticks (the rule's state lives on in the served policy between them).
+ * over the same candles, across two ticks (the rule's state lives on in the served policy between them); so does a
+ * model that fell back to a baseline at the validation gate.
  */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
@@ -84,7 +85,14 @@ function pushed(net: AgentNet, push: number): AgentNet {
   return net;
 }
 
-async function parity(ensemble?: { kind: EnsembleKind; margins: number[] }): Promise<void> {
+/**
+ * The trades a model saved with `rule` makes on paper and in the backtest engine (equal, asserted), with the plain
+ * model's engine trades beside them.
+ */
+async function paperAndEngine(
+  rule: DecisionRule,
+  ensemble?: { kind: EnsembleKind; margins: number[] },
+): Promise<{ engineTrades: Fill[]; plainTrades: Fill[] }> {
   const tmp = tempDir();
   const candles = syntheticCandles({
     seed: 8,
@@ -104,7 +112,7 @@ async function parity(ensemble?: { kind: EnsembleKind; margins: number[] }): Pro
   const plainHome = path.join(tmp.dir, 'models', 'plain');
   const store = CandleStore.open(config.data.database);
   try {
-    await saveSeeded(home, candles, RULE, ensemble);
+    await saveSeeded(home, candles, rule, ensemble);
     await saveSeeded(plainHome, candles, undefined, ensemble);
     const { source, sizing, costs } = await modelPolicySource(home, config);
     const startIndex = 160;
@@ -136,15 +144,19 @@ async function parity(ensemble?: { kind: EnsembleKind; margins: number[] }): Pro
     const run = repo.list()[0];
     const paperTrades = repo.trades(run.id).map((t) => ({ ts: t.ts, side: t.side, price: t.price, units: t.units }));
     source.dispose?.();
+    const decided = repo.decisions(run.id).find((d) => d.policy !== 'warm-up');
+    assert.ok(decided, 'the paper trader decided after its warm-up');
 
     // one candle more history than the trader loads: candle indices differ, the rule's decisions must not
     const loaded = sliceCandles(candles, startIndex - 121, candles.ts.length);
+    const firstDecision = loaded.ts.indexOf(decided.ts);
     const backtest = async (dir: string) => {
       const agent = await loadAgent(dir);
       try {
         const opts = {
           ...agent.observationSource(loaded),
-          range: { from: 121, to: loaded.ts.length },
+          // from the paper trader's first decision after its warm-up (it holds through the recipe's warm-up)
+          range: { from: firstDecision, to: loaded.ts.length },
           costs,
           balance: config.account.balance,
           sizing,
@@ -161,20 +173,32 @@ async function parity(ensemble?: { kind: EnsembleKind; margins: number[] }): Pro
     };
     const engineTrades = await backtest(home);
     const plainTrades = await backtest(plainHome);
-    assert.ok(
-      engineTrades.length >= 4,
-      `the ruled model trades (${engineTrades.length}; plain ${plainTrades.length}; ${JSON.stringify(ensemble)})`,
-    );
-    assert.ok(
-      plainTrades.length > engineTrades.length,
-      `the rule changes the trades (${plainTrades.length} plain, ${engineTrades.length} ruled)`,
-    );
-    for (const t of engineTrades) assert.equal(new Date(t.ts).getUTCHours() % 2, 0, 'fills on the 2-candle grid');
     assert.deepEqual(paperTrades, engineTrades);
+    return { engineTrades, plainTrades };
   } finally {
     store.close();
     tmp.cleanup();
   }
+}
+
+interface Fill {
+  ts: number;
+  side: string;
+  price: number;
+  units: number;
+}
+
+async function parity(ensemble?: { kind: EnsembleKind; margins: number[] }): Promise<void> {
+  const { engineTrades, plainTrades } = await paperAndEngine(RULE, ensemble);
+  assert.ok(
+    engineTrades.length >= 4,
+    `the ruled model trades (${engineTrades.length}; plain ${plainTrades.length}; ${JSON.stringify(ensemble)})`,
+  );
+  assert.ok(
+    plainTrades.length > engineTrades.length,
+    `the rule changes the trades (${plainTrades.length} plain, ${engineTrades.length} ruled)`,
+  );
+  for (const t of engineTrades) assert.equal(new Date(t.ts).getUTCHours() % 2, 0, 'fills on the 2-candle grid');
 }
 
 test(`paper trading a model with a margin, holding period and decision interval makes exactly the backtest \
@@ -183,4 +207,17 @@ trades`, () => parity());
 test('paper trading an ensemble (vote, then mean) with a decision rule makes exactly the backtest trades', async () => {
   await parity({ kind: 'vote', margins: [0.02, 0, 0.05] });
   await parity({ kind: 'mean', margins: [0.05, 0.05, 0.05] });
+});
+
+test('paper trading a model that fell back at the validation gate makes exactly the backtest trades', async () => {
+  // buy-and-hold: one buy at the first decision, whatever the (churning) network says; flat: nothing at all
+  const held = await paperAndEngine({ ...RULE, fallback: 'buyAndHold' });
+  assert.ok(held.plainTrades.length >= 4, `the network alone churns (${held.plainTrades.length} trades)`);
+  assert.deepEqual(
+    held.engineTrades.map((t) => t.side),
+    ['buy'],
+    `buy-and-hold fallback: ${JSON.stringify(held.engineTrades)}`,
+  );
+  const flat = await paperAndEngine({ ...RULE, fallback: 'flat' });
+  assert.deepEqual(flat.engineTrades, [], 'flat fallback trades nothing');
 });

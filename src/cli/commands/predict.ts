@@ -135,6 +135,7 @@ export function registerPredict(program: Command): void {
         confidence: p.decision.confidence,
         ...(p.decision.targetPosition !== undefined ? { targetPosition: p.decision.targetPosition } : {}),
         outputs: p.outputs,
+        ...(agent.policy.rule.fallback ? { fallback: agent.policy.rule.fallback } : {}),
         order,
       };
       if (flags.json) {
@@ -155,6 +156,8 @@ export function registerPredict(program: Command): void {
           `candle      ${out.candle} close ${fmt(p.close)}  (${series.label})`,
           `action      ${p.decision.action}  confidence ${p.decision.confidence.toFixed(3)}${target}`,
           `${p.outputs.kind.padEnd(11)} ${values}${stateValue}`,
+          // the validation gate (issue 13): the outputs are shown, but the model trades a baseline
+          ...(out.fallback ? [`gate        trades ${out.fallback}: the network did not beat it on validation`] : []),
           `account     ${holding}: --position sets what the agent sees`,
           `order       ${orderLine(order)}`,
         ].join('\n'),
