@@ -9,13 +9,11 @@ import path from 'node:path';
 import { agentPolicy, portfolioFeatures, trainPortfolioAgent, type PortfolioAgent } from '../agents/portfolio-agent.ts';
 import { loadPortfolioAgent, readPortfolioModelInfo, savePortfolioAgent } from '../agents/portfolio-model.ts';
 import type { PortfolioRecipe } from '../agents/portfolio-recipe.ts';
-import { sliceCandles, type Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
-import { alignSeries } from '../data/timeline.ts';
+import { alignSeries, candlesFrom } from '../data/timeline.ts';
 import type { Costs } from '../market/costs.ts';
 import { firstDecisionIndex } from '../market/portfolio-env.ts';
 import { PortfolioObservationBuilder } from '../market/portfolio-observation.ts';
-import { lastAtOrBefore } from '../market/portfolio-sim.ts';
 import { runPortfolioRun, type PortfolioReport, type PortfolioSeries } from './portfolio-backtest.ts';
 
 export interface PortfolioAgentRunRequest {
@@ -98,7 +96,7 @@ export async function runPortfolioAgentRun(
       return null;
     };
     const testFrom = tl.ts[blocks[0]];
-    const cut = (s: PortfolioSeries): PortfolioSeries => ({ ...s, candles: fromTime(s.candles, testFrom) });
+    const cut = (s: PortfolioSeries): PortfolioSeries => ({ ...s, candles: candlesFrom(s.candles, testFrom) });
     const name = req.strategy.name;
     const policies = agents.map((perFold, s) =>
       agentPolicy(`${name}/seed${req.seed + s}`, pick(perFold), recipe.episodeLength),
@@ -148,12 +146,6 @@ export async function runPortfolioAgentRun(
   }
 }
 
-/** The candles of `c` opening at or after `ts`. */
-export function fromTime(c: Candles, ts: number): Candles {
-  const i = lastAtOrBefore(c, ts - 1) + 1;
-  return sliceCandles(c, i, c.ts.length);
-}
-
 export interface PortfolioModelRunRequest {
   modelDir: string;
   series: readonly PortfolioSeries[];
@@ -200,7 +192,7 @@ export async function runPortfolioModelRun(
     return runPortfolioRun({
       name: meta.strategy,
       policy: agentPolicy(meta.strategy, () => agent, agent.recipe.episodeLength),
-      series: req.series.map((s) => ({ ...s, candles: fromTime(s.candles, testFrom) })),
+      series: req.series.map((s) => ({ ...s, candles: candlesFrom(s.candles, testFrom) })),
       informative: req.informative,
       costs: req.costs,
       balance: req.balance,

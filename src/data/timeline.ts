@@ -7,7 +7,7 @@
  * ends earlier) shortens the common range; the timeline names the series that limited each end.
  */
 import { UserError } from '../core/errors.ts';
-import type { Candles } from '../core/candles.ts';
+import { sliceCandles, type Candles } from '../core/candles.ts';
 
 export interface Timeline {
   symbols: string[];
@@ -88,4 +88,22 @@ export function describeTimeline(t: Timeline): string {
       ? `; ${holes.join('; ')} (valued at its last close there, its orders wait for its next candle)`
       : '')
   );
+}
+
+/**
+ * The candles of `c` that a run whose clock starts at `ts` needs: those opening at or after `ts`, and, when `c` has
+ * no candle at `ts`, the last one before it — the close the market is valued at until its next candle (the rule
+ * above). Every series cut this way puts `ts` on the common clock, so a backtest from `ts` starts where a paper run
+ * started at `ts` does even when a market skipped that interval.
+ */
+export function candlesFrom(c: Candles, ts: number): Candles {
+  let lo = 0;
+  let hi = c.ts.length; // first index opening at or after ts
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (c.ts[mid] < ts) lo = mid + 1;
+    else hi = mid;
+  }
+  const first = lo < c.ts.length && c.ts[lo] === ts ? lo : Math.max(0, lo - 1);
+  return sliceCandles(c, first, c.ts.length);
 }

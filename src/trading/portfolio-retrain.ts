@@ -11,7 +11,7 @@
  */
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { sliceCandles, type Candles } from '../core/candles.ts';
+import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { equalWeightPolicy, loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
@@ -29,11 +29,10 @@ import { ruleCosts } from '../agents/strategy.ts';
 import { downloadToStore } from '../data/download.ts';
 import { createExchange, retryOptionsFrom, shortError } from '../data/exchange.ts';
 import { CandleStore } from '../data/store.ts';
-import { alignSeries } from '../data/timeline.ts';
+import { alignSeries, candlesFrom } from '../data/timeline.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
-import { costPreset, type Costs } from '../market/costs.ts';
+import { costPreset, portfolioCosts, type Costs } from '../market/costs.ts';
 import { runPortfolioBacktest, type PortfolioPolicy } from '../market/portfolio-engine.ts';
-import { lastAtOrBefore } from '../market/portfolio-sim.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
 import { ensureTradingSchema } from './db.ts';
@@ -114,11 +113,6 @@ export async function checkPortfolioRetrain(
   return { home, dir };
 }
 
-/** The candles of `c` opening at or after `ts`. */
-function fromTime(c: Candles, ts: number): Candles {
-  return sliceCandles(c, lastAtOrBefore(c, ts - 1) + 1, c.ts.length);
-}
-
 /** `bot retrain --symbols … --model …` once: refresh every series, then one retrain of the home. */
 export async function runPortfolioRetrainJob(job: PortfolioRetrainJob): Promise<RetrainResult> {
   const { config, logger, symbols } = job;
@@ -150,7 +144,7 @@ export async function runPortfolioRetrainJob(job: PortfolioRetrainJob): Promise<
     // the newest `need` clock times of the traded markets (the first `warmup` of them are the features' history)
     const tl = alignSeries(all.slice(0, symbols.length));
     const fromTs = tl.ts[Math.max(0, tl.ts.length - need)];
-    const cut = all.map((c) => fromTime(c, fromTs));
+    const cut = all.map((c) => candlesFrom(c, fromTs));
     await initBackend(config.ml.backend, logger);
     return await retrainPortfolioOnce(
       { ...job, clock, home, dir, strategyName: info.strategy, warmup: info.warmup },
@@ -174,7 +168,7 @@ function holdoutReturn(
   band: number,
   policy: PortfolioPolicy,
 ): number {
-  const r = runPortfolioBacktest({ series: traded.map((c) => fromTime(c, fromTs)), costs, balance, band, policy });
+  const r = runPortfolioBacktest({ series: traded.map((c) => candlesFrom(c, fromTs)), costs, balance, band, policy });
   return r.finalValue / balance - 1;
 }
 
@@ -239,7 +233,8 @@ async function retrainPortfolioOnce(
         `holdout ${isoTime(tl.ts[holdoutFrom])} … ${isoTime(tl.ts[n - 1])}`,
     );
     const base = recipe.costs === 'config' ? ruleCosts(config.account) : costPreset(recipe.costs);
-    const costs = traded.map(() => base);
+    // each market's costs as its paper and live runs use them: the config's account.markets over the recipe's
+    const costs = portfolioCosts(symbols, base, config.account.markets, new Map());
     const money = { costs, balance: config.account.balance, band: o.band };
     stage = stageVersion(home, challengerVersion);
     await trainPortfolioChallenger({

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { agentPolicy, trainPortfolioAgent } from '../../src/agents/portfolio-agent.ts';
 import { equalWeightPolicy, fixedWeightsPolicy } from '../../src/agents/portfolio-strategy.ts';
-import { fromTime } from '../../src/backtest/portfolio-agent-backtest.ts';
+import { candlesFrom } from '../../src/data/timeline.ts';
 import { COST_PRESETS } from '../../src/market/costs.ts';
 import { runPortfolioBacktest, type PortfolioPolicy } from '../../src/market/portfolio-engine.ts';
 import { initBackend } from '../../src/nn/backend/backend.ts';
@@ -32,7 +32,7 @@ test('PPO on weights beats equal weights and each single asset on held-out candl
     });
     try {
       // held out: candles the agent and its scalers never saw
-      const test = [fromTime(d.a, d.a.ts[SPLIT]), fromTime(d.b, d.b.ts[SPLIT])];
+      const test = [candlesFrom(d.a, d.a.ts[SPLIT]), candlesFrom(d.b, d.b.ts[SPLIT])];
       const ret = (p: PortfolioPolicy) =>
         runPortfolioBacktest({ series: test, costs: [costs, costs], balance: 1e6, policy: p, band: 0.01 }).finalValue /
           1e6 -

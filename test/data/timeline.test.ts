@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { candlesFromRows, type Candles } from '../../src/core/candles.ts';
-import { alignSeries, describeTimeline } from '../../src/data/timeline.ts';
+import { alignSeries, candlesFrom, describeTimeline } from '../../src/data/timeline.ts';
 
 const H = 3_600_000;
 
@@ -43,6 +43,26 @@ test('union clock over the common range; holes valued at the last close and mark
   assert.match(line, /start set by B, end by A/);
   assert.match(line, /B has no candle at 2 of 6 times/);
   assert.match(line, /C has no candle at 1 of 6 times/);
+});
+
+test('candlesFrom: a clock cut at t starts at t for every series, a market without a candle at t valued at its last', () => {
+  const a = series('A', [0, 1, 2, 3, 4, 5]);
+  const b = series('B', [0, 1, 2, 4, 5]); // no candle at 3
+  const cut = [candlesFrom(a, 3 * H), candlesFrom(b, 3 * H)];
+  assert.deepEqual(
+    [...cut[0].ts].map((x) => x / H),
+    [3, 4, 5],
+  );
+  assert.deepEqual(
+    [...cut[1].ts].map((x) => x / H),
+    [2, 4, 5],
+  ); // its candle at 2 is the mark at 3
+  const t = alignSeries(cut);
+  assert.equal(t.start, 3 * H);
+  assert.deepEqual([...t.index[1]], [-1, 1, 2]);
+  assert.deepEqual([...t.mark[1]], [102, 104, 105]);
+  assert.equal(candlesFrom(b, 0).ts[0], 0);
+  assert.equal(candlesFrom(b, 9 * H).ts.length, 1, 'after the last candle: the last close only');
 });
 
 test('a series that only shares a clock time where another has a hole still counts', () => {

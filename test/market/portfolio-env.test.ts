@@ -15,7 +15,7 @@ import { COST_PRESETS, type Costs } from '../../src/market/costs.ts';
 import { runPortfolioBacktest } from '../../src/market/portfolio-engine.ts';
 import { firstDecisionIndex, PortfolioEnv } from '../../src/market/portfolio-env.ts';
 import { PortfolioObservationBuilder, type FeatureSeries } from '../../src/market/portfolio-observation.ts';
-import { fromTime } from '../../src/backtest/portfolio-agent-backtest.ts';
+import { candlesFrom } from '../../src/data/timeline.ts';
 
 const costs: Costs = { ...COST_PRESETS['upbit-krw'], minOrderValue: 1000 };
 
@@ -82,7 +82,7 @@ test('env = engine: the same weights give the same account path, fills and waits
   }
   let k = 0;
   const engine = runPortfolioBacktest({
-    series: traded.map((c) => fromTime(c, tl.ts[start])),
+    series: traded.map((c) => candlesFrom(c, tl.ts[start])),
     costs: traded.map(() => costs),
     balance: 1_000_000,
     band: 0.01,

@@ -65,6 +65,8 @@ before(async () => {
   });
   fake.dropCandles('KRW-BTC', '1h', (ts) => hole(ts, 23, 7));
   fake.dropCandles('KRW-ETH', '1h', (ts) => hole(ts, 17, 5));
+  // ETH has no candle at the first decision: both clocks start there, with ETH valued at its last close
+  fake.dropCandles('KRW-ETH', '1h', (ts) => ts === START);
   book = addOrderEndpoints(fake, { KRW: 20_000_000 });
   cfg = path.join(tmp.dir, 'config.json');
   writeFileSync(
