@@ -45,7 +45,7 @@ test('union clock over the common range; holes valued at the last close and mark
   assert.match(line, /C has no candle at 1 of 6 times/);
 });
 
-test('candlesFrom: a clock cut at t starts at t for every series, a market without a candle at t valued at its last', () => {
+test('candlesFrom: a clock cut at t starts at t for every series; a market without a candle at t has its last', () => {
   const a = series('A', [0, 1, 2, 3, 4, 5]);
   const b = series('B', [0, 1, 2, 4, 5]); // no candle at 3
   const cut = [candlesFrom(a, 3 * H), candlesFrom(b, 3 * H)];
