@@ -9,12 +9,12 @@ import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import { PROJECT_ROOT } from '../core/project-root.ts';
 import type { ScalerState } from '../features/scaler.ts';
-import { PortfolioObservationBuilder } from '../market/portfolio-observation.ts';
 import { loadModel, saveModel } from '../nn/model-files.ts';
 import type { NetworkSpec } from '../nn/index.ts';
 import {
   createPortfolioAgent,
   portfolioFeatureVersion,
+  portfolioBuilder,
   portfolioFeatures,
   type PortfolioAgent,
 } from './portfolio-agent.ts';
@@ -127,7 +127,7 @@ export async function loadPortfolioAgent(
   }
   const scalers = meta.scaler as ScalerState[];
   const { features } = portfolioFeatures(recipe, [...traded, ...informative], 0, scalers);
-  const builder = new PortfolioObservationBuilder(features, traded.length, recipe.window);
+  const builder = portfolioBuilder(recipe, features, traded.length);
   const spec = meta.network as NetworkSpec;
   const net = wrapModel(models.model, spec, false);
   return createPortfolioAgent(recipe, builder, scalers, meta.seed, { spec, net, extra: l.extraState });
