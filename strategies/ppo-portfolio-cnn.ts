@@ -3,7 +3,7 @@ import type { PortfolioStrategy } from '../src/agents/portfolio-strategy.ts';
 /**
  * PPO over N markets + cash reading chart images (issue 14): as `ppo-portfolio`, but each observation also holds a
  * sequence of 2 JKX OHLC images (32×15 pixels: 5 candles, MA(5), volume) of every traded market, ending at the
- * decision's close. One CNN (JKX blocks, 8 and 16 filters) and a 32-wide embedding are shared by every series' frames;
+ * decision's close. One CNN (JKX blocks, 8 and 16 filters) and a 64-wide embedding are shared by every series' frames;
  * a GRU (16) reads them series by series; the heads see its output beside the 2-candle feature windows, the weights
  * and the P/L. Sized so `bot backtest --strategy ppo-portfolio-cnn --sample` finishes within minutes on two cores.
  */

@@ -39,7 +39,7 @@ export class PortfolioObservationBuilder {
   readonly stateSize: number;
   /** Values of `images` per observation (series × frames × frame size); 0 without images. */
   readonly imageSize: number;
-  /** First open time at which every series has a full feature window (it limits where decisions may start). */
+  /** First open time at which every series has a full feature window and image warm-up (decisions start there). */
   readonly firstTs: number;
   /** The series that set `firstTs`. */
   readonly firstLimitedBy: string;
