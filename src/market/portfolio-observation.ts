@@ -114,7 +114,9 @@ export class PortfolioObservationBuilder {
       const c = this.series[s].candles;
       const idx = lastAtOrBefore(c, ts);
       if (idx < this.builders[s].firstT) {
-        throw new UserError(`${c.symbol} has no full feature window at ${new Date(ts).toISOString()}`);
+        throw new UserError(
+          `${c.symbol} has no full feature window (and image warm-up) at ${new Date(ts).toISOString()}`,
+        );
       }
       const rows = this.builders[s].featureWindow(idx);
       for (let r = 0; r < window; r++) x.set(rows.subarray(r * cols, (r + 1) * cols), r * width + s * cols);

@@ -33,20 +33,28 @@ function withHoles(c: Candles): Candles {
   return candlesFromRows('x', c.symbol, c.timeframe, rows);
 }
 
-test('the observation holds each series’ frames: the single-market builder’s frames at its last candle ≤ t', () => {
-  const d = alternatingPair(200, 5);
+// JKX's OHLC bars, and the 4-channel candle layers of issue 16
+for (const text of ['ohlc:16x9:3', 'candles:32x30:10:layers:ma5:bb:volume:rsi'])
+  test(`the observation holds each series’ ${text} frames: the single-market builder’s at its last candle ≤ t`, () => {
+    framesAsSingleMarket(text);
+  });
+
+function framesAsSingleMarket(text: string): void {
+  const d = alternatingPair(300, 5);
   const b = withHoles(d.b);
-  const recipe = imageRecipe({ image: { spec: 'ohlc:16x9:3', frames: 2, informative: true } });
+  const recipe = imageRecipe({ image: { spec: text, frames: 2, informative: true } });
   const series = [d.a, b, d.index];
   const { features } = portfolioFeatures(recipe, series, d.a.ts[150]);
   const builder = portfolioBuilder(recipe, features, 2);
-  const spec = parseImageSpec('ohlc:16x9:3');
+  const spec = parseImageSpec(text);
   const renderer = createImageRenderer(spec);
   const seq = 2 * renderer.frameSize;
   assert.equal(builder.imageSize, 3 * seq, 'three series (the informative one too) × 2 frames');
   const single = series.map((c) => new ObservationBuilder({ candles: c, window: 0, images: { renderer, frames: 2 } }));
   const account = new Account(1e6, costs);
-  for (const t of [60, 61, 73, 120, 199]) {
+  const first = d.a.ts.findIndex((ts) => ts >= builder.firstTs);
+  // the first full observations (B's holes among them) and the last
+  for (const t of [...Array.from({ length: 10 }, (_, k) => first + k), 299]) {
     const ts = d.a.ts[t];
     const obs = builder.build(ts, [0.25, 0.5], 0.03);
     assert.ok(obs.images, 'an image recipe gives images');
@@ -60,9 +68,9 @@ test('the observation holds each series’ frames: the single-market builder’s
     assert.deepEqual(obs.state.subarray(0, obs.features.length), obs.features);
     assert.deepEqual([...obs.state.subarray(obs.features.length)], [0.25, 0.5, Math.fround(0.03)]);
   }
-  const tradedOnly = portfolioBuilder(imageRecipe(), features, 2);
-  assert.equal(tradedOnly.imageSize, 2 * imageRecipe().image!.frames * renderer.frameSize, 'traded series only');
-});
+  const tradedOnly = portfolioBuilder({ ...recipe, image: { spec: text, frames: 2 } }, features, 2);
+  assert.equal(tradedOnly.imageSize, 2 * seq, 'traded series only');
+}
 
 test('frames never look ahead: rewriting the future of one series leaves earlier observations unchanged', () => {
   const d = alternatingPair(300, 9);
