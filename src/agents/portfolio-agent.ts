@@ -1,9 +1,10 @@
 /**
  * A learning portfolio agent (issue 14): features and scalers per series (fitted on training rows only), the
- * observation builder, the network and portfolio learner of a PortfolioRecipe, training on PortfolioEnvs, and the
- * policy the backtest engine runs. The policy call is one function, observation → weights, in the environment, the
- * backtest and (later) the paper trader.
+ * observation builder (with chart-image frames when the recipe asks), the network and portfolio learner of a
+ * PortfolioRecipe, training on PortfolioEnvs, and the policy the backtest engine runs. The policy call is one
+ * function, observation → weights, in the environment, the backtest and the paper trader.
  */
+import { createImageRenderer, parseImageSpec } from '../chart/index.ts';
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import type { Observation } from '../core/policy.ts';
@@ -52,10 +53,32 @@ export function portfolioFeatures(
   return { features, scalers: fitted };
 }
 
-/** The network spec of a recipe for a builder: a linear policy head of the learner's size, seeded. */
+/**
+ * The observation builder of a recipe over featured series (traded first): with `recipe.image`, frames of every
+ * traded series (and the informative ones if the recipe says so), drawn by one renderer of the recipe's spec.
+ */
+export function portfolioBuilder(
+  recipe: PortfolioRecipe,
+  features: readonly FeatureSeries[],
+  traded: number,
+): PortfolioObservationBuilder {
+  const im = recipe.image;
+  const images = im && {
+    renderer: createImageRenderer(parseImageSpec(im.spec)),
+    frames: im.frames,
+    series: im.informative ? features.length : traded,
+  };
+  return new PortfolioObservationBuilder(features, traded, recipe.window, images);
+}
+
+/**
+ * The network spec of a recipe for a builder: a linear policy head of the learner's size, seeded. With images the
+ * cnnrnn trunk is shared across series: every series' frames go through the same convolution blocks and embedding,
+ * laid end to end (series by series, oldest frame first) as one sequence of series × frames for its GRU.
+ */
 function portfolioSpec(recipe: PortfolioRecipe, b: PortfolioObservationBuilder, seed: number): NetworkSpec {
   const def = learnerDefinition(recipe);
-  return {
+  const spec: NetworkSpec = {
     ...recipe.network,
     window: b.window,
     features: b.width,
@@ -64,6 +87,11 @@ function portfolioSpec(recipe: PortfolioRecipe, b: PortfolioObservationBuilder, 
     policyActivation: 'linear',
     seed,
   };
+  if (recipe.image && b.images) {
+    const s = parseImageSpec(recipe.image.spec);
+    spec.image = { frames: b.images.series * b.images.frames, height: s.height, width: s.width, channels: s.channels };
+  }
+  return spec;
 }
 
 function learnerDefinition(recipe: PortfolioRecipe) {
@@ -127,7 +155,7 @@ export function trainPortfolioAgent(req: PortfolioTrainRequest): PortfolioAgent 
   const tl = alignSeries(req.traded);
   const trainEnd = tl.ts[req.range.to - 1] + 1; // candles opening after the range's last do not fit the scalers
   const { features, scalers } = portfolioFeatures(recipe, [...req.traded, ...req.informative], trainEnd);
-  const builder = new PortfolioObservationBuilder(features, req.traded.length, recipe.window);
+  const builder = portfolioBuilder(recipe, features, req.traded.length);
   const from = Math.max(req.range.from, firstDecisionIndex(tl, builder));
   if (req.range.to - from < recipe.episodeLength)
     throw new UserError(

@@ -8,14 +8,15 @@ import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import { PROJECT_ROOT } from '../core/project-root.ts';
+import { createImageRenderer, parseImageSpec } from '../chart/index.ts';
 import { featureWarmup } from '../features/index.ts';
 import type { ScalerState } from '../features/scaler.ts';
-import { PortfolioObservationBuilder } from '../market/portfolio-observation.ts';
 import { loadModel, saveModel } from '../nn/model-files.ts';
 import type { NetworkSpec } from '../nn/index.ts';
 import {
   createPortfolioAgent,
   portfolioFeatureVersion,
+  portfolioBuilder,
   portfolioFeatures,
   type PortfolioAgent,
 } from './portfolio-agent.ts';
@@ -108,8 +109,15 @@ export function readPortfolioModelInfo(dir: string): {
     informative: l.informative,
     trainingWindow: w ? `${w.from} … ${w.to}` : 'unknown',
     costs: l.recipe?.costs ?? 'config',
-    warmup: l.recipe ? featureWarmup(l.recipe.features) + l.recipe.window : 0,
+    warmup: l.recipe ? portfolioWarmup(l.recipe) : 0,
   };
+}
+
+/** Candles of history before a first decision: the feature window's and, with images, the frames' warm-up. */
+function portfolioWarmup(recipe: PortfolioRecipe): number {
+  const features = featureWarmup(recipe.features) + recipe.window;
+  const im = recipe.image;
+  return im ? Math.max(features, createImageRenderer(parseImageSpec(im.spec)).warmup + im.frames) : features;
 }
 
 /** The recipe a portfolio model folder was trained with (a retrain trains its challenger with the same). */
@@ -152,7 +160,7 @@ export function aimPortfolioAgent(
   informative: readonly Candles[],
 ): void {
   const { features } = portfolioFeatures(agent.recipe, [...traded, ...informative], 0, agent.scalers);
-  agent.builder = new PortfolioObservationBuilder(features, traded.length, agent.recipe.window);
+  agent.builder = portfolioBuilder(agent.recipe, features, traded.length);
 }
 
 /** Loads a portfolio model over `traded` and `informative` candles (in the model's symbol order). */
@@ -174,7 +182,7 @@ export async function loadPortfolioAgent(
   }
   const scalers = meta.scaler as ScalerState[];
   const { features } = portfolioFeatures(recipe, [...traded, ...informative], 0, scalers);
-  const builder = new PortfolioObservationBuilder(features, traded.length, recipe.window);
+  const builder = portfolioBuilder(recipe, features, traded.length);
   const spec = meta.network as NetworkSpec;
   const net = wrapModel(models.model, spec, false);
   return createPortfolioAgent(recipe, builder, scalers, meta.seed, { spec, net, extra: l.extraState });

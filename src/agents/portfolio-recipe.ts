@@ -1,9 +1,11 @@
 /**
- * The recipe of a learning portfolio strategy (issue 14): features of every traded and informative series, the
- * network, the portfolio learner (a kind in learners/registry.ts's PORTFOLIO_LEARNERS), cash or fully invested,
- * reward, episodes and stop-loss. Checked at load with one-line errors naming the strategy file and the key.
+ * The recipe of a learning portfolio strategy (issue 14): features of every traded and informative series,
+ * chart-image frames if asked (the single-market recipe's spec syntax, src/chart/spec.ts), the network, the portfolio
+ * learner (a kind in learners/registry.ts's PORTFOLIO_LEARNERS), cash or fully invested, reward, episodes and
+ * stop-loss. Checked at load with one-line errors naming the strategy file and the key.
  */
 import { z } from 'zod';
+import { parseImageSpec } from '../chart/index.ts';
 import { UserError } from '../core/errors.ts';
 import { SCALER_KINDS, type ScalerKind } from '../features/scaler.ts';
 import { listCostPresets, type CostPresetName } from '../market/costs.ts';
@@ -22,11 +24,19 @@ export interface PortfolioRecipe {
   /** Markets traded when the command names none (`--symbols` overrides), and informative series (not traded). */
   symbols?: string[];
   informative?: string[];
+  /**
+   * Chart-image sequences (a `cnnrnn` network reads them): `spec` as parseImageSpec reads it (e.g. `ohlc:32x15:5`),
+   * `frames` per series ending at the decision's close, of every traded series, and of the informative ones too
+   * when `informative` is true (default false: an index's chart is usually in its features already).
+   */
+  image?: { spec: string; frames: number; informative?: boolean };
   network: {
-    kind: 'dnn' | 'lstm' | 'cnn';
+    kind: 'dnn' | 'lstm' | 'cnn' | 'cnnrnn';
     hidden?: number[];
     dropout?: number;
     batchNorm?: boolean;
+    rnnUnits?: number;
+    rnn?: 'lstm' | 'gru';
     activation?: string;
   };
   /** The portfolio learner and its parameters other than the defaults (`kind: 'ppo-weights'`). */
@@ -51,11 +61,23 @@ const recipeSchema = z.strictObject({
   window: whole(1),
   symbols: z.array(z.string().min(1)).min(2).optional(),
   informative: z.array(z.string().min(1)).optional(),
+  image: z
+    .strictObject({
+      spec: z.string().superRefine((text, ctx) => {
+        const problem = imageSpecProblem(text);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+      frames: whole(1),
+      informative: z.boolean().optional(),
+    })
+    .optional(),
   network: z.strictObject({
-    kind: z.enum(['dnn', 'lstm', 'cnn']),
+    kind: z.enum(['dnn', 'lstm', 'cnn', 'cnnrnn']),
     hidden: z.array(whole(1)).optional(),
     dropout: z.number().min(0).lt(1).optional(),
     batchNorm: z.boolean().optional(),
+    rnnUnits: whole(1).optional(),
+    rnn: z.enum(['lstm', 'gru']).optional(),
     activation: z.string().min(1).optional(),
   }),
   learner: z.looseObject({ kind: z.string() }),
@@ -68,6 +90,17 @@ const recipeSchema = z.strictObject({
   folds: whole(1).optional(),
   testShare: z.number().gt(0).lt(1).optional(),
 });
+
+/** What is wrong with an image spec (parseImageSpec's one line), or undefined. */
+function imageSpecProblem(text: string): string | undefined {
+  try {
+    parseImageSpec(text);
+    return undefined;
+  } catch (e) {
+    if (e instanceof UserError) return e.message;
+    throw e;
+  }
+}
 
 /** Checks a portfolio recipe and its learner's parameters; the first problem is one line naming `where` and the key. */
 export function checkPortfolioRecipe(where: string, r: unknown): PortfolioRecipe {
@@ -85,5 +118,11 @@ export function checkPortfolioRecipe(where: string, r: unknown): PortfolioRecipe
   if (!top.success) throw issue(top.error, '');
   const own = entry.schema.safeParse(learner);
   if (!own.success) throw issue(own.error, 'learner');
-  return r as PortfolioRecipe;
+  const recipe = r as PortfolioRecipe;
+  // only the cnnrnn trunk reads images (src/nn/build.ts); it reads nothing else as its trunk input
+  if (recipe.network.kind === 'cnnrnn' && !recipe.image)
+    throw bad('recipe.network.kind: cnnrnn reads chart images, and the recipe has no image (e.g. ohlc:32x15:5)');
+  if (recipe.image && recipe.network.kind !== 'cnnrnn')
+    throw bad(`recipe.image: chart images need network kind cnnrnn (got ${recipe.network.kind})`);
+  return recipe;
 }

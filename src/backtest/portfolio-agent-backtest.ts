@@ -6,14 +6,19 @@
  * last fold's agent of the first seed is saved as a model folder.
  */
 import path from 'node:path';
-import { agentPolicy, portfolioFeatures, trainPortfolioAgent, type PortfolioAgent } from '../agents/portfolio-agent.ts';
+import {
+  agentPolicy,
+  portfolioBuilder,
+  portfolioFeatures,
+  trainPortfolioAgent,
+  type PortfolioAgent,
+} from '../agents/portfolio-agent.ts';
 import { loadPortfolioAgent, readPortfolioModelInfo, savePortfolioAgent } from '../agents/portfolio-model.ts';
 import type { PortfolioRecipe } from '../agents/portfolio-recipe.ts';
 import { UserError } from '../core/errors.ts';
 import { alignSeries, candlesFrom } from '../data/timeline.ts';
 import type { Costs } from '../market/costs.ts';
 import { firstDecisionIndex } from '../market/portfolio-env.ts';
-import { PortfolioObservationBuilder } from '../market/portfolio-observation.ts';
 import { runPortfolioRun, type PortfolioReport, type PortfolioSeries } from './portfolio-backtest.ts';
 
 export interface PortfolioAgentRunRequest {
@@ -57,7 +62,7 @@ export async function runPortfolioAgentRun(
   const informative = req.informative.map((s) => s.candles);
   const tl = alignSeries(traded);
   const probe = portfolioFeatures(recipe, [...traded, ...informative], tl.ts[tl.ts.length - 1] + 1);
-  const builder = new PortfolioObservationBuilder(probe.features, traded.length, recipe.window);
+  const builder = portfolioBuilder(recipe, probe.features, traded.length);
   const first = firstDecisionIndex(tl, builder);
   const folds = req.folds ?? recipe.folds ?? 2;
   const blocks = foldBlocks(first, tl.ts.length, folds, recipe.testShare ?? 0.3, recipe.episodeLength);

@@ -103,9 +103,17 @@ export class ObservationBuilder {
     if (this.cols > 0) obs.features = this.featureWindow(t);
     writeState(obs.state, account, this.candles.close[t]);
     obs.fills = account.buys + account.sells;
-    if (this.images && obs.images)
-      this.images.renderer.renderSequence(this.candles, t, this.images.frames, obs.images, 0);
+    if (this.images && obs.images) this.imageSequence(t, obs.images, 0);
     return obs;
+  }
+
+  /**
+   * The image sequence ending at candle t (frames × frameSize values, candles ≤ t only) into out[offset…]: the one
+   * place frames are cut, for single-market and portfolio observations alike.
+   */
+  imageSequence(t: number, out: Float32Array, offset: number): void {
+    if (!this.images) throw new Error(`ObservationBuilder.imageSequence: ${this.candles.symbol} has no image renderer`);
+    this.images.renderer.renderSequence(this.candles, t, this.images.frames, out, offset);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * A trained portfolio agent in the engine (issue 14): no look-ahead — rewriting the future of ONE series, traded or
  * informative, leaves every earlier decision unchanged — and a saved model folder gives the same decisions as the
- * agent that was saved.
+ * agent that was saved; for a feature-window agent and for one that also reads chart-image frames (cnnrnn).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +13,8 @@ import { COST_PRESETS } from '../../src/market/costs.ts';
 import { runPortfolioBacktest } from '../../src/market/portfolio-engine.ts';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { tempDir } from '../data/helpers.ts';
-import { alternatingPair, pairRecipe } from './portfolio-helpers.ts';
+import type { PortfolioRecipe } from '../../src/agents/portfolio-recipe.ts';
+import { alternatingPair, imageRecipe, pairRecipe } from './portfolio-helpers.ts';
 
 const costs = { ...COST_PRESETS['upbit-krw'], minOrderValue: 0 };
 
@@ -40,11 +41,22 @@ function rewriteAfter(c: Candles, cut: number): Candles {
   return x;
 }
 
-test('saved = trained, and no look-ahead in any one series (traded or informative)', async () => {
+const RECIPES: [string, PortfolioRecipe][] = [
+  ['feature windows', pairRecipe({ epochs: 2 })],
+  // frames of the informative series too, so its rewrite reaches the images as well as the features
+  ['chart images', imageRecipe({ epochs: 2, image: { spec: 'ohlc:16x9:3', frames: 2, informative: true } })],
+];
+
+for (const [what, recipe] of RECIPES)
+  test(`${what}: saved = trained, and no look-ahead in any one series (traded or informative)`, async () => {
+    await savedAndCausal(recipe);
+  });
+
+async function savedAndCausal(recipe: PortfolioRecipe): Promise<void> {
   await initBackend('wasm');
   const d = alternatingPair(600, 7);
   const trained = trainPortfolioAgent({
-    recipe: pairRecipe({ epochs: 2 }),
+    recipe,
     traded: [d.a, d.b],
     informative: [d.index],
     costs: [costs, costs],
@@ -85,4 +97,4 @@ test('saved = trained, and no look-ahead in any one series (traded or informativ
   } finally {
     trained.dispose();
   }
-});
+}

@@ -61,3 +61,25 @@ export function pairRecipe(over: Partial<PortfolioRecipe> = {}): PortfolioRecipe
     ...over,
   };
 }
+
+/**
+ * A tiny image recipe: 2 frames of a 16×9 OHLC chart (3 candles) per traded market through a cnnrnn with 4 filters
+ * and a GRU of 4, beside 2-candle feature windows; 2 environments of 30-candle episodes.
+ */
+export function imageRecipe(over: Partial<PortfolioRecipe> = {}): PortfolioRecipe {
+  return pairRecipe({
+    image: { spec: 'ohlc:16x9:3', frames: 2 },
+    network: { kind: 'cnnrnn', hidden: [4], rnnUnits: 4, dropout: 0, batchNorm: true },
+    learner: {
+      kind: 'ppo-weights',
+      envs: 2,
+      gamma: 0.5,
+      learningRate: 3e-3,
+      rolloutSteps: 30,
+      epochsPerRollout: 2,
+      minibatchSize: 30,
+      initialLogStd: 0,
+    },
+    ...over,
+  });
+}

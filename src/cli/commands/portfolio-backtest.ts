@@ -126,6 +126,9 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   if (modelInfo || recipe) {
     const { runPortfolioAgentRun, runPortfolioModelRun } = await import('../../backtest/portfolio-agent-backtest.ts');
     const log = (line: string) => logger.info(line);
+    // the networks run on the configured backend, as in `bot predict` and the paper trader (tfjs's default is cpu)
+    const { initBackend } = await import('../../nn/backend/backend.ts');
+    await initBackend(config.ml.backend, logger);
     result = modelInfo
       ? await runPortfolioModelRun({ ...common, modelDir: modelDir!, informative: info, from, log })
       : await runPortfolioAgentRun({
