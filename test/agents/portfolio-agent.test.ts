@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { agentPolicy, trainPortfolioAgent, type PortfolioAgent } from '../../src/agents/portfolio-agent.ts';
-import { loadPortfolioAgent, savePortfolioAgent } from '../../src/agents/portfolio-model.ts';
-import type { Candles } from '../../src/core/candles.ts';
+import { aimPortfolioAgent, loadPortfolioAgent, savePortfolioAgent } from '../../src/agents/portfolio-model.ts';
+import { sliceCandles, type Candles } from '../../src/core/candles.ts';
 import { COST_PRESETS } from '../../src/market/costs.ts';
 import { runPortfolioBacktest } from '../../src/market/portfolio-engine.ts';
 import { initBackend } from '../../src/nn/backend/backend.ts';
@@ -79,6 +79,15 @@ async function savedAndCausal(recipe: PortfolioRecipe): Promise<void> {
       assert.deepEqual(decisions(loaded, [d.a, d.b]), reference, 'the saved model decides as the trained one');
     } finally {
       loaded.dispose();
+    }
+    // a paper run loads the model on the candles of its first tick and re-aims it at longer ones on the next
+    const short = (c: Candles) => sliceCandles(c, 0, 400);
+    const aimed = await loadPortfolioAgent(dir, [short(d.a), short(d.b)], [short(d.index)]);
+    try {
+      aimPortfolioAgent(aimed, [d.a, d.b], [d.index]);
+      assert.deepEqual(decisions(aimed, [d.a, d.b]), reference, 'the re-aimed model decides as the trained one');
+    } finally {
+      aimed.dispose();
     }
     const cut = 450;
     for (const which of ['B', 'I'] as const) {

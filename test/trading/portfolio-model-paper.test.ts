@@ -249,6 +249,56 @@ test('bot live --symbols --model: the learned model trades both markets under th
   }
 });
 
+test('a learned portfolio model reading chart images (ppo-portfolio-cnn) trades on paper as in bot backtest --model', async () => {
+  const files = [btc, eth, xrp].map((c, i) => path.join(tmp.dir, `train-${i}.csv`));
+  const trained = await runBot([
+    'backtest',
+    '--strategy',
+    'ppo-portfolio-cnn',
+    '--symbols',
+    SYMBOLS,
+    '--informative',
+    'XRP/KRW',
+    '--data',
+    files.join(','),
+    '--epochs',
+    '1',
+    '--folds',
+    '1',
+    '--name',
+    'pf-cnn',
+    '--out',
+    path.join(tmp.dir, 'train-cnn'),
+    '--config',
+    cfg,
+    '--log-level',
+    'error',
+  ]);
+  assert.equal(trained.code, 0, trained.stderr);
+  const cnn = path.join(tmp.dir, 'models', 'pf-cnn');
+  const db = path.join(tmp.dir, 'cnn.db');
+  const args = paperArgs(db).map((a) => (a === model ? cnn : a));
+  const r = await runBot(args);
+  assert.equal(r.code, 0, r.stderr);
+  const paper = outcome(db);
+  assert.ok(paper.trades.length >= 2, `the image model traded ${paper.trades.length} times`);
+  const out = path.join(tmp.dir, 'bt-cnn');
+  const bt = await runBot([
+    'backtest',
+    '--model',
+    cnn,
+    '--symbols',
+    SYMBOLS,
+    '--from',
+    isoTime(START),
+    '--out',
+    out,
+    ...common(db),
+  ]);
+  assert.equal(bt.code, 0, bt.stderr);
+  assert.deepEqual(paper.trades, backtestTrades(out));
+});
+
 test('models and --symbols that do not go together: one line, non-zero exit, nothing written', async () => {
   const single = path.join(tmp.dir, 'models', 'single');
   await saveAgent(single, 'buy', btc);
