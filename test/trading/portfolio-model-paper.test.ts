@@ -249,7 +249,7 @@ test('bot live --symbols --model: the learned model trades both markets under th
   }
 });
 
-test('a learned portfolio model reading chart images (ppo-portfolio-cnn) trades on paper as in bot backtest --model', async () => {
+test('a portfolio model reading chart images (ppo-portfolio-cnn) trades on paper as bot backtest --model', async () => {
   const files = [btc, eth, xrp].map((c, i) => path.join(tmp.dir, `train-${i}.csv`));
   const trained = await runBot([
     'backtest',
