@@ -16,6 +16,7 @@ import type { Conv2DShape, Pool2DShape } from './image-rows.ts';
 import { inferenceAffine, weightOf } from './layer-weights.ts';
 import { type Slot, type Step, type LayerConfig, variableOf, addGrad } from './block-step.ts';
 import type { ElementwisePasses } from './backend/elementwise-passes.ts';
+import { convGradHelper } from './conv-grad-helper.ts';
 
 /** Named scratch arrays that grow to the largest batch seen and are reused (a view of `length` values each time). */
 class Scratch {
@@ -36,6 +37,9 @@ export interface ImageLayers {
   act?: tf.layers.Layer;
   pool?: tf.layers.Layer;
 }
+
+/** Products this large (im2col values) go to the helper thread (conv-grad-helper.ts) when it is free. */
+const HELPER_MIN = 1 << 20;
 
 /** Batch statistics and the affine they make; arrays from the step's arena. */
 interface Norm {
@@ -201,6 +205,19 @@ export class ImageBlock {
     return norm;
   }
 
+  /**
+   * dW = colsᵀ·dz, [taps, pixels]·[pixels, filters]: untransposed, and already in the kernel's layout. (dz is the right
+   * operand on purpose: wasm's product repacks its right operand on every call, and dz is the small one.)
+   */
+  private kernelGradient(dzt: tf.Tensor2D, images: number): Float32Array {
+    const rows = dzt.shape[0];
+    const colsT = filledTensor([this.inner, rows], (cols) => im2colT(this.x.data, images, this.shape, cols));
+    const dwt = tf.matMul(colsT, dzt);
+    const grad = dwt.dataSync() as Float32Array;
+    tf.dispose([colsT, dwt]);
+    return grad;
+  }
+
   backward(step: Step): void {
     const { n, passes } = step;
     const dy = this.y.grad;
@@ -267,12 +284,17 @@ export class ImageBlock {
     const { kH, kW, outH, outW, top, bottom, left, right } = this.shape;
     step.held.push(dzt);
     if (this.kernel.trainable) {
-      // dW = colsᵀ·dz, [taps, pixels]·[pixels, filters]: untransposed, and already in the kernel's layout. (dz is the
-      // right operand on purpose: wasm's product repacks its right operand on every call, and dz is the small one.)
-      const colsT = filledTensor([k, rows], (cols) => im2colT(this.x.data, images, this.shape, cols));
-      const dwt = tf.matMul(colsT, dzt);
-      step.grads.push({ variable: variableOf(this.kernel), grad: dwt.dataSync() as Float32Array });
-      tf.dispose([colsT, dwt]);
+      const variable = variableOf(this.kernel);
+      // a large product goes to the helper thread when it is free; the trainer collects it before the optimiser
+      const helper =
+        step.pending && rows * k >= HELPER_MIN && tf.getBackend() === 'wasm' ? convGradHelper() : undefined;
+      if (helper?.available()) {
+        const x = this.x.data.subarray(0, images * this.shape.inH * this.shape.inW * this.shape.inC);
+        const wait = helper.start(x, dz, this.shape, images, f);
+        step.pending!.push(() => step.grads.push({ variable, grad: wait() ?? this.kernelGradient(dzt, images) }));
+      } else {
+        step.grads.push({ variable, grad: this.kernelGradient(dzt, images) });
+      }
     }
     if (this.bias?.trainable) step.grads.push({ variable: variableOf(this.bias), grad: Float32Array.from(db) });
     if (this.x.isInput) return;
