@@ -1,26 +1,24 @@
 /**
  * The helper thread of conv-grad-helper.ts: its own tfjs wasm backend, one job at a time. A job is a Conv2D weight
- * gradient, colsᵀ·dz over im2col rows (image-rows.ts), read from and written to shared memory; the job's flag says
+ * gradient (conv-kernel-grad.ts), read from and written to shared memory; the job's flag says
  * when it is done (or failed), and the main thread waits on it with Atomics.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { initBackend } from './backend/backend.ts';
-import { im2colT } from './image-rows.ts';
-import { filledTensor, readInto } from './tensor-read.ts';
+import { filledTensor } from './tensor-read.ts';
+import { conv2dKernelGradient } from './conv-kernel-grad.ts';
 import { DONE, FAILED, type ConvGradJob } from './conv-grad-helper.ts';
 
 function run(job: ConvGradJob): void {
   const { shape, images, filters } = job;
-  const taps = shape.kH * shape.kW * shape.inC;
   const rows = images * shape.outH * shape.outW;
   const x = new Float32Array(job.x, 0, images * shape.inH * shape.inW * shape.inC);
   const dz = new Float32Array(job.dz, 0, rows * filters);
-  const colsT = filledTensor([taps, rows], (cols) => im2colT(x, images, shape, cols));
-  const dzt = filledTensor([rows, filters], (values) => values.set(dz));
-  const dwt = tf.matMul(colsT, dzt);
-  readInto(dwt, new Float32Array(job.dw, 0, taps * filters));
-  tf.dispose([colsT, dzt, dwt]);
+  const dzt = filledTensor([rows, filters], (values) => values.set(dz)) as tf.Tensor2D;
+  const dw = conv2dKernelGradient(x, dzt, shape, images, filters);
+  new Float32Array(job.dw, 0, dw.length).set(dw);
+  dzt.dispose();
 }
 
 if (parentPort) {

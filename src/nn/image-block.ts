@@ -11,12 +11,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { filledTensor, readInto } from './tensor-read.ts';
-import { actPoolBackward, conv2dShapeOf, col2im2d, im2colT, normActPool, pool2dShapeOf } from './image-rows.ts';
+import { actPoolBackward, conv2dShapeOf, col2im2d, normActPool, pool2dShapeOf } from './image-rows.ts';
 import type { Conv2DShape, Pool2DShape } from './image-rows.ts';
 import { inferenceAffine, weightOf } from './layer-weights.ts';
 import { type Slot, type Step, type LayerConfig, variableOf, addGrad } from './block-step.ts';
 import type { ElementwisePasses } from './backend/elementwise-passes.ts';
 import { convGradHelper } from './conv-grad-helper.ts';
+import { conv2dKernelGradient } from './conv-kernel-grad.ts';
 
 /** Named scratch arrays that grow to the largest batch seen and are reused (a view of `length` values each time). */
 class Scratch {
@@ -205,17 +206,8 @@ export class ImageBlock {
     return norm;
   }
 
-  /**
-   * dW = colsᵀ·dz, [taps, pixels]·[pixels, filters]: untransposed, and already in the kernel's layout. (dz is the right
-   * operand on purpose: wasm's product repacks its right operand on every call, and dz is the small one.)
-   */
   private kernelGradient(dzt: tf.Tensor2D, images: number): Float32Array {
-    const rows = dzt.shape[0];
-    const colsT = filledTensor([this.inner, rows], (cols) => im2colT(this.x.data, images, this.shape, cols));
-    const dwt = tf.matMul(colsT, dzt);
-    const grad = dwt.dataSync() as Float32Array;
-    tf.dispose([colsT, dwt]);
-    return grad;
+    return conv2dKernelGradient(this.x.data, dzt, this.shape, images, this.filters);
   }
 
   backward(step: Step): void {

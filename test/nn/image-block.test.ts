@@ -37,13 +37,13 @@ const CASES: ImageCase[] = [
     conv: { filters: 3, kernelSize: [5, 3], padding: 'same' },
   },
   {
-    title: '4×2 same, stride 1, uneven padding (more below and right), 2 → 3 filters',
-    input: [7, 6, 2],
+    title: '4×2 same, stride 1, uneven padding (more below and right), 4 → 3 filters (dW as one convolution)',
+    input: [7, 6, 4],
     conv: { filters: 3, kernelSize: [4, 2], padding: 'same' },
   },
   {
-    title: '2×3 valid, stride 1, bias, leaky ReLU, 2×2 max-pool (no batch norm)',
-    input: [8, 9, 2],
+    title: '2×3 valid, stride 1, bias, leaky ReLU, 2×2 max-pool (no batch norm), 5 channels in',
+    input: [8, 9, 5],
     conv: { filters: 4, kernelSize: [2, 3], padding: 'valid' },
     act: 'leaky',
     pool: { kind: 'max', poolSize: 2 },
