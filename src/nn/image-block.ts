@@ -113,19 +113,29 @@ export class ImageBlock {
     const f = this.filters;
     const rows = images * this.shape.outH * this.shape.outW;
     const len = rows * f;
-    const { inH, inW, inC, strideH, strideW } = this.shape;
-    const xt = tf.tensor4d(this.x.data, [images, inH, inW, inC]);
-    const bias = this.bias?.read() as tf.Tensor1D | undefined;
-    const zt = tf.fused.conv2d({
-      x: xt,
-      filter: this.kernel.read() as tf.Tensor4D,
-      strides: [strideH, strideW],
-      pad: this.padding,
-      ...(bias ? { bias } : {}),
-      activation: this.convRelu ? 'relu' : 'linear',
-    });
-    const z = (this.z = readInto(zt, passes.f32(len)));
-    tf.dispose([xt, zt]);
+    const z = (this.z = passes.f32(len));
+    const { inH, inW, inC, outH, outW } = this.shape;
+    const inSize = inH * inW * inC,
+      outSize = outH * outW * f;
+    // a large convolution in training: half the images on the helper thread while this one does the other half
+    const helper = this.helper(step, rows);
+    const mine = helper ? Math.ceil(images / 2) : images;
+    let theirs: (() => Float32Array | undefined) | undefined;
+    if (helper && mine < images) {
+      const kernel = this.kernel.read().dataSync() as Float32Array;
+      const bias = this.bias?.read().dataSync() as Float32Array | undefined;
+      theirs = helper.startForward(this.x.data.subarray(mine * inSize, images * inSize), kernel, bias, {
+        ...{ shape: this.shape, images: images - mine, filters: f },
+        ...{ padding: this.padding, relu: this.convRelu },
+      });
+    }
+    this.convolve(this.x.data.subarray(0, mine * inSize), mine, z.subarray(0, mine * outSize));
+    if (theirs) {
+      const rest = theirs();
+      if (rest) z.set(rest, mine * outSize);
+      else
+        this.convolve(this.x.data.subarray(mine * inSize, images * inSize), images - mine, z.subarray(mine * outSize));
+    }
     const norm = (this.norm = this.bnConfig
       ? step.training
         ? this.normalise(step, z, rows)
@@ -139,6 +149,31 @@ export class ImageBlock {
       normActPool(z, norm.scale, norm.shift, this.alpha ?? 1, images, this.pool, out);
     }
     this.y.data = out;
+  }
+
+  /** The convolution of `images` images x into z, on this thread. */
+  private convolve(x: Float32Array, images: number, z: Float32Array): void {
+    if (!images) return;
+    const { inH, inW, inC, strideH, strideW } = this.shape;
+    const xt = tf.tensor4d(x, [images, inH, inW, inC]);
+    const bias = this.bias?.read() as tf.Tensor1D | undefined;
+    const zt = tf.fused.conv2d({
+      x: xt,
+      filter: this.kernel.read() as tf.Tensor4D,
+      strides: [strideH, strideW],
+      pad: this.padding,
+      ...(bias ? { bias } : {}),
+      activation: this.convRelu ? 'relu' : 'linear',
+    });
+    readInto(zt, z);
+    tf.dispose([xt, zt]);
+  }
+
+  /** The helper thread when this training step's products are large enough for it and it is free (wasm only). */
+  private helper(step: Step, rows: number): ReturnType<typeof convGradHelper> | undefined {
+    if (!step.pending || rows * this.inner < HELPER_MIN || tf.getBackend() !== 'wasm') return undefined;
+    const helper = convGradHelper();
+    return helper.available() ? helper : undefined;
   }
 
   /** The affine z·scale + shift in float64 (the JS passes) and float32 (the max-pooling passes) per channel. */
@@ -278,9 +313,8 @@ export class ImageBlock {
     if (this.kernel.trainable) {
       const variable = variableOf(this.kernel);
       // a large product goes to the helper thread when it is free; the trainer collects it before the optimiser
-      const helper =
-        step.pending && rows * k >= HELPER_MIN && tf.getBackend() === 'wasm' ? convGradHelper() : undefined;
-      if (helper?.available()) {
+      const helper = this.helper(step, rows);
+      if (helper) {
         const x = this.x.data.subarray(0, images * this.shape.inH * this.shape.inW * this.shape.inC);
         const wait = helper.start(x, dz, this.shape, images, f);
         step.pending!.push(() => step.grads.push({ variable, grad: wait() ?? this.kernelGradient(dzt, images) }));
