@@ -214,7 +214,7 @@ export const netsGroup: BenchGroup = {
             unit: 'samples/s',
             note:
               `batch ${BATCH}, adam, on the planned engine (${r.planned.train})` +
-              (backend === 'wasm' ? ', the widest weight gradient on the helper thread' : ''),
+              (backend === 'wasm' ? ', half the forward convolutions and a weight gradient on the helper thread' : ''),
           });
           report({
             figure: `${backend} ${name} train (one thread)`,
