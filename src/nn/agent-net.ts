@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Observation } from '../core/policy.ts';
 import { TrunkCache } from './trunk-cache.ts';
 import { BlockTrainer } from './block-trainer.ts';
+import { FrameCache } from './frame-cache.ts';
 import { jsForward, tfForward } from './fast-forward.ts';
 import { plan, refuse, type NetPlan } from './plan.ts';
 import type { HeadOutputs, HeadTensors } from './head-outputs.ts';
@@ -49,6 +50,12 @@ function blockForward(trainer: BlockTrainer): SingleForward {
     sync: () => undefined,
     dispose: () => undefined,
   };
+}
+
+/** One observation through the frame cache (frame-cache.ts), which watches the weights itself. */
+function cachedForward(cache: FrameCache): SingleForward {
+  const none = new Float32Array(0);
+  return { predict: (x, state) => cache.predict(x, state ?? none), sync: () => undefined, dispose: () => undefined };
 }
 
 /**
@@ -96,6 +103,9 @@ export class AgentNet {
   /** The planned single-observation pass; model.predict when the plain-JS or block one fails to build. */
   private singleForward(): SingleForward {
     if (this.plan.single === 'blocks') {
+      // cnnrnn: only the frames not seen at the previous call go through the convolutions (frame-cache.ts)
+      const cache = FrameCache.tryCreate(this.model);
+      if (cache) return cachedForward(cache);
       const trainer = BlockTrainer.tryCreate(this.model);
       if (trainer) return blockForward(trainer);
       refuse(this.plan, 'single-blocks', 'the block engine did not build', this.model.name);

@@ -27,6 +27,11 @@ interface Parsed {
   inputs: Slot[];
   outputs: { name: 'value' | 'policy'; slot: Slot }[];
   slots: Slot[];
+  /**
+   * cnnrnn's per-frame section: the slot BatchToFrames reads (each frame's embedding) and how many blocks, from the
+   * first, compute it.
+   */
+  frames?: { slot: Slot; blocks: number };
 }
 
 /** Layers that extend the open block they read instead of closing it. */
@@ -44,7 +49,7 @@ const EXTENDS = new Set([
  * The model as blocks in a valid order, or why it cannot be: every batch norm must directly follow a Dense, Conv1D or
  * Conv2D that feeds nothing else; an image block is Conv2D (+ batch norm) (+ LeakyReLU/ReLU) (+ 2-D pooling).
  */
-export function parse(model: tf.LayersModel): Parsed | string {
+export function parse(model: tf.LayersModel, options: { perFrame?: boolean } = {}): Parsed | string {
   /** Layer name → the rows it outputs, for inputs, flattens, concatenations and finished blocks. */
   const slots = new Map<string, Slot>();
   /** Images per sample at a layer's output (FramesToBatch folds the frames into the batch); 1 when absent. */
@@ -57,6 +62,7 @@ export function parse(model: tf.LayersModel): Parsed | string {
   /** Image blocks that can still take a batch norm, an activation or a pooling. */
   const openImages = new Map<string, ImageLayers & { x: Slot }>();
   const blocks: Block[] = [];
+  let frames: Parsed['frames'];
   const newSlot = (layer: tf.layers.Layer, isInput = false): Slot => ({
     width: widthOf(layer) * (perSample.get(layer.name) ?? 1),
     data: new Float32Array(0),
@@ -90,9 +96,10 @@ export function parse(model: tf.LayersModel): Parsed | string {
     const why = unsupportedBy('blocks', g);
     if (why) return why;
     const source = inbound[0];
-    const frames = perSample.get(source.name) ?? 1;
-    if (cls === 'FramesToBatch') perSample.set(layer.name, (source.outputShape as number[])[1]);
-    else if (cls !== 'BatchToFrames' && frames > 1) perSample.set(layer.name, frames);
+    const sourceFrames = perSample.get(source.name) ?? 1;
+    // perFrame: the per-frame blocks on rows of single frames (one image per row; the frame cache's parse)
+    if (cls === 'FramesToBatch') perSample.set(layer.name, options.perFrame ? 1 : (source.outputShape as number[])[1]);
+    else if (cls !== 'BatchToFrames' && sourceFrames > 1) perSample.set(layer.name, sourceFrames);
     if (
       ['Dense', 'Conv1D', 'Conv2D'].includes(cls) &&
       !['linear', 'relu', 'sigmoid', 'tanh', 'softmax'].includes(g.activation)
@@ -130,6 +137,7 @@ export function parse(model: tf.LayersModel): Parsed | string {
         if (!x) return `${cls.toLowerCase()} ${layer.name} reads an unsupported layer`;
         // row-major rows are already flat, and [batch, frames, …] is [batch·frames, …]: the same slot, a new name
         slots.set(layer.name, x);
+        if (cls === 'BatchToFrames') frames = { slot: x, blocks: blocks.length };
         break;
       }
       case 'Dense': {
@@ -236,5 +244,6 @@ export function parse(model: tf.LayersModel): Parsed | string {
     inputs: model.inputLayers.map((l) => slots.get(l.name)!),
     outputs,
     slots: [...new Set(slots.values())],
+    ...(frames ? { frames } : {}),
   };
 }

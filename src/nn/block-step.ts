@@ -23,6 +23,8 @@ export interface Step {
   held: tf.Tensor[];
   grads: ArrayGradient[];
   updates: { variable: tf.LayerVariable; values: Float32Array }[];
+  /** Work a block handed to the helper thread: each call waits for it and adds its gradients (training steps only). */
+  pending?: (() => void)[];
 }
 
 export type { LayerConfig } from './graph.ts';

@@ -33,17 +33,23 @@ export class BlockTrainer {
     private readonly outputs: { name: 'value' | 'policy'; slot: Slot }[],
     private readonly slots: Slot[],
     readonly passes: ElementwisePasses,
+    /** Whether image blocks may hand a weight gradient to the helper thread (conv-grad-helper.ts). */
+    private readonly helper: boolean,
   ) {}
 
   /**
    * A trainer for `model`, or undefined when it has a layer the JS backward pass does not cover. The element-wise
-   * passes run in WebAssembly SIMD once initBackend has compiled them, else (or with passes: 'js') in plain JS.
+   * passes run in WebAssembly SIMD once initBackend has compiled them, else (or with passes: 'js') in plain JS. On
+   * wasm the widest image block's weight gradient goes to a helper thread while it is free (helperThread false: never).
    */
-  static tryCreate(model: tf.LayersModel, options: { passes?: 'auto' | 'js' } = {}): BlockTrainer | undefined {
+  static tryCreate(
+    model: tf.LayersModel,
+    options: { passes?: 'auto' | 'js'; helperThread?: boolean } = {},
+  ): BlockTrainer | undefined {
     const p = parse(model);
     if (typeof p === 'string') return undefined;
     const passes = (options.passes !== 'js' ? wasmPasses() : undefined) ?? jsPasses();
-    return new BlockTrainer(p.blocks, p.inputs, p.outputs, p.slots, passes);
+    return new BlockTrainer(p.blocks, p.inputs, p.outputs, p.slots, passes, options.helperThread ?? true);
   }
 
   /** Inference outputs for rows [0, n) of `x` and `state` (as model.predict), in fresh arrays. */
@@ -77,6 +83,7 @@ export class BlockTrainer {
       const value = loss(out, grad, n);
       for (const { name, slot } of this.outputs) slot.grad = grad[name];
       for (let i = this.blocks.length - 1; i >= 0; i--) this.blocks[i].backward(step);
+      for (const collect of step.pending?.splice(0) ?? []) collect();
       optimizer.applyGradientArrays(step.grads);
       for (const { variable, values } of step.updates) {
         const t = tf.tensor(values, variable.shape as number[], 'float32');
@@ -102,10 +109,13 @@ export class BlockTrainer {
     }
     main.data = x.subarray(0, n * main.width);
     if (st) st.data = state.subarray(0, n * st.width);
-    return { n, training, passes: this.passes, held: [], grads: [], updates: [] };
+    const pending = training && this.helper ? [] : undefined;
+    return { n, training, passes: this.passes, held: [], grads: [], updates: [], ...(pending ? { pending } : {}) };
   }
 
   private end(step: Step): void {
+    // after a failed step too: the helper thread's job is waited for before its buffers are reused
+    for (const collect of step.pending?.splice(0) ?? []) collect();
     tf.dispose(step.held);
     for (const slot of this.slots) slot.tensor = undefined;
   }

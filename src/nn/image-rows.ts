@@ -184,10 +184,9 @@ export function pool2dShapeOf(layer: tf.layers.Layer): Pool2DShape {
 }
 
 /**
- * The block's element-wise forward in one pass: a = act(z·scale + shift) per channel (batch norm folded into scale and
- * shift; act(v) = v > 0 ? v : alpha·v, so alpha 1 is no activation, 0 ReLU), then pooled into `out`. Max: `which` gets
- * each window's winner as an index into z, the first maximum in row-major window order (as tfjs's cpu kernel).
- * Without pooling `out` is a itself.
+ * The block's element-wise forward in one pass without a max pooling (that one is a SIMD pass, see
+ * backend/image-passes.ts): a = act(z·scale + shift) per channel (batch norm folded into scale and shift; act(v) =
+ * v > 0 ? v : alpha·v, so alpha 1 is no activation, 0 ReLU), then average-pooled into `out`, or `out` is a itself.
  */
 export function normActPool(
   z: Float32Array,
@@ -197,7 +196,6 @@ export function normActPool(
   images: number,
   p: Pool2DShape | undefined,
   out: Float32Array,
-  which: Int32Array,
 ): void {
   const u = scale.length;
   if (!p) {
@@ -211,38 +209,31 @@ export function normActPool(
   }
   const { inH, inW, pH, pW, strideH, strideW, outH, outW } = p;
   const image = inH * inW * u;
-  const max = p.kind === 'max';
   const inv = 1 / (pH * pW);
   // channels innermost: each window pixel's u channels are contiguous in z, and so are the output's
   for (let b = 0, o = 0; b < images; b++) {
     for (let oh = 0; oh < outH; oh++) {
       for (let ow = 0; ow < outW; ow++, o += u) {
         const start = b * image + (oh * strideH * inW + ow * strideW) * u;
-        for (let c = 0; c < u; c++) out[o + c] = max ? -Infinity : 0;
+        for (let c = 0; c < u; c++) out[o + c] = 0;
         for (let i = 0; i < pH; i++) {
           for (let j = 0; j < pW; j++) {
             const at = start + (i * inW + j) * u;
             for (let c = 0; c < u; c++) {
-              let v = z[at + c] * scale[c] + shift[c];
-              v = v > 0 ? v : alpha * v;
-              if (!max) out[o + c] += v;
-              else if (v > out[o + c]) {
-                out[o + c] = v;
-                which[o + c] = at + c;
-              }
+              const v = z[at + c] * scale[c] + shift[c];
+              out[o + c] += v > 0 ? v : alpha * v;
             }
           }
         }
-        if (!max) for (let c = 0; c < u; c++) out[o + c] *= inv;
+        for (let c = 0; c < u; c++) out[o + c] *= inv;
       }
     }
   }
 }
 
 /**
- * The gradient at the activation's input (the batch-norm output) from the block output's gradient `dy`: through
- * the average pooling (spread evenly) or none, into the dense `g`; through max pooling only the winners get one, so
- * it stays sparse: `g` gets one value per pooled output, for the pixel which[o]. Returns whether g is sparse.
+ * The gradient g at the activation's input (the batch-norm output) from the block output's gradient `dy`, through an
+ * average pooling (spread evenly) or none.
  */
 export function actPoolBackward(
   dy: Float32Array,
@@ -252,21 +243,13 @@ export function actPoolBackward(
   alpha: number,
   images: number,
   p: Pool2DShape | undefined,
-  which: Int32Array,
   g: Float32Array,
-): boolean {
+): void {
   const u = scale.length;
   const slope = (i: number, c: number): number => (z[i] * scale[c] + shift[c] > 0 ? 1 : alpha);
   if (!p) {
     for (let o = 0; o < dy.length; o += u) for (let c = 0; c < u; c++) g[o + c] = dy[o + c] * slope(o + c, c);
-    return false;
-  }
-  if (p.kind === 'max') {
-    for (let o = 0; o < dy.length; o++) {
-      const i = which[o];
-      g[o] = dy[o] * slope(i, i % u);
-    }
-    return true;
+    return;
   }
   const { inH, inW, pH, pW, strideH, strideW, outH, outW } = p;
   const image = inH * inW * u;
@@ -287,5 +270,4 @@ export function actPoolBackward(
       }
     }
   }
-  return false;
 }

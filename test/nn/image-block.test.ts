@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend/backend.ts';
-import { jsPasses } from '../../src/nn/backend/elementwise-passes.ts';
+import { jsPasses, type ElementwisePasses } from '../../src/nn/backend/elementwise-passes.ts';
+import { wasmPasses } from '../../src/nn/backend/elementwise-passes-wasm.ts';
 import type { Slot, Step } from '../../src/nn/block-step.ts';
 import { ImageBlock } from '../../src/nn/image-block.ts';
 import { GruBlock } from '../../src/nn/gru-block.ts';
@@ -36,13 +37,13 @@ const CASES: ImageCase[] = [
     conv: { filters: 3, kernelSize: [5, 3], padding: 'same' },
   },
   {
-    title: '4×2 same, stride 1, uneven padding (more below and right), 2 → 3 filters',
-    input: [7, 6, 2],
+    title: '4×2 same, stride 1, uneven padding (more below and right), 4 → 3 filters (dW as one convolution)',
+    input: [7, 6, 4],
     conv: { filters: 3, kernelSize: [4, 2], padding: 'same' },
   },
   {
-    title: '2×3 valid, stride 1, bias, leaky ReLU, 2×2 max-pool (no batch norm)',
-    input: [8, 9, 2],
+    title: '2×3 valid, stride 1, bias, leaky ReLU, 2×2 max-pool (no batch norm), 5 channels in',
+    input: [8, 9, 5],
     conv: { filters: 4, kernelSize: [2, 3], padding: 'valid' },
     act: 'leaky',
     pool: { kind: 'max', poolSize: 2 },
@@ -82,8 +83,11 @@ function slot(width: number, data: Float32Array, isInput: boolean): Slot {
   return { width, data, tensor: undefined, grad: undefined, isInput };
 }
 
-function newStep(n: number): Step {
-  return { n, training: true, passes: jsPasses(), held: [], grads: [], updates: [] };
+/** A training step on `passes` with `bytes` of its arena reserved (what the trainer reserves for its blocks). */
+function newStep(n: number, passes: ElementwisePasses = jsPasses(), bytes = 0): Step {
+  passes.reset();
+  passes.reserve(bytes);
+  return { n, training: true, passes, held: [], grads: [], updates: [] };
 }
 
 function random(n: number, rng: Rng): Float32Array {
@@ -133,9 +137,16 @@ function tfGradients(
   return result;
 }
 
-for (const backend of ['wasm', 'cpu']) {
+/** tfjs backend × element-wise passes: the SIMD passes on wasm, and the JS reference on both backends. */
+const RUNS = [
+  { backend: 'wasm', passes: 'wasm-simd' },
+  { backend: 'wasm', passes: 'js' },
+  { backend: 'cpu', passes: 'js' },
+];
+
+for (const { backend, passes: passesName } of RUNS) {
   for (const c of CASES) {
-    test(`image block equals tfjs forward and gradients: ${c.title} (${backend})`, async () => {
+    test(`image block equals tfjs forward and gradients: ${c.title} (${backend}, ${passesName} passes)`, async () => {
       await tf.setBackend(backend);
       const rng = new Rng(c.title.length);
       const input = tf.input({ shape: c.input });
@@ -168,7 +179,9 @@ for (const backend of ['wasm', 'cpu']) {
         const xs = slot(inWidth, x, false),
           ys = slot(outWidth, new Float32Array(0), false);
         const block = new ImageBlock({ conv, bn, act: actLayer || undefined, pool }, 1, xs, ys);
-        const step = newStep(n);
+        const passes = passesName === 'js' ? jsPasses() : wasmPasses();
+        assert.ok(passes, 'the SIMD passes compiled');
+        const step = newStep(n, passes, block.need(n));
         block.forward(step);
         ys.grad = dy;
         block.backward(step);
@@ -190,7 +203,7 @@ for (const backend of ['wasm', 'cpu']) {
             assertClose(u.values, u.variable.read().dataSync() as Float32Array, u.variable.name);
         }
         // inference: batch norm from the moving statistics
-        const infer = { ...newStep(n), training: false };
+        const infer = { ...newStep(n, passes, block.need(n)), training: false };
         block.forward(infer);
         tf.dispose(infer.held);
         const predicted = tf.tidy(() => model.predict(tf.tensor(x, [n, ...c.input])) as tf.Tensor).dataSync();

@@ -3,12 +3,16 @@ import * as tf from '@tensorflow/tfjs';
 import { buildNetwork, compileFastForward, plan, type NetworkSpec } from '../../nn/index.ts';
 import { BlockTrainer, type LossGradient } from '../../nn/block-trainer.ts';
 import { JsAdam } from '../../nn/adam.ts';
+import { FrameCache } from '../../nn/frame-cache.ts';
+import { helperReady } from '../../nn/conv-grad-helper.ts';
 import { initBackend, type BackendName } from '../../nn/backend/backend.ts';
 import { Rng } from '../../core/random.ts';
 import type { BenchGroup, Figure } from '../table.ts';
 import { imageRecipeFigures } from './image-recipes.ts';
 
 const BATCH = 32;
+/** cnnrnn's frames per observation in the bench. */
+const FRAMES = 5;
 /** Each timing runs until this much time has passed (at least one step after a warm-up step). */
 const BUDGET_MS = 1500;
 
@@ -24,7 +28,7 @@ const SPECS: { name: string; spec: NetworkSpec }[] = [
       kind: 'cnnrnn',
       window: 0,
       features: 0,
-      image: { frames: 5, height: 64, width: 60, channels: 1 },
+      image: { frames: FRAMES, height: 64, width: 60, channels: 1 },
       stateSize: 3,
       heads,
       seed: 1,
@@ -82,7 +86,16 @@ interface Measured {
   predictMs: number;
   fastMs?: number;
   /** cnnrnn on the engines the plan picks (the block engine on wasm and cpu): training and one observation. */
-  planned?: { train: string; trainSamplesPerSec: number; single: string; singleMs: number };
+  planned?: {
+    train: string;
+    trainSamplesPerSec: number;
+    /** The same steps with the main thread alone (no helper thread for the widest block's weight gradient). */
+    oneThreadSamplesPerSec: number;
+    single: string;
+    singleMs: number;
+    /** One observation per candle, the frames shifting by one: the frame cache computes one new frame a call. */
+    cachedMs: number;
+  };
 }
 
 /** Training steps and single-observation inference on the block engine, when the plan picks it for this network. */
@@ -90,15 +103,32 @@ function measurePlanned(model: tf.LayersModel, xs: tf.Tensor[], one: tf.Tensor[]
   const p = plan(model);
   if (p.train !== 'blocks') return undefined;
   const trainer = BlockTrainer.tryCreate(model);
-  if (!trainer) return undefined;
+  const alone = BlockTrainer.tryCreate(model, { helperThread: false });
+  const cache = FrameCache.tryCreate(model);
+  if (!trainer || !alone || !cache) return undefined;
   const x = xs[0].dataSync() as Float32Array,
     state = xs[1].dataSync() as Float32Array;
   const optimizer = new JsAdam(1e-3);
   const stepMs = timeIt(() => trainer.step(x, state, BATCH, squaredLoss, optimizer));
+  const aloneMs = timeIt(() => alone.step(x, state, BATCH, squaredLoss, optimizer));
   const x1 = one[0].dataSync() as Float32Array,
     s1 = one[1].dataSync() as Float32Array;
   const singleMs = timeIt(() => trainer.predict(x1, s1, 1), 20);
-  return { train: p.train, trainSamplesPerSec: (BATCH * 1000) / stepMs, single: p.single, singleMs };
+  // a stream of frames, each observation the previous one shifted by a frame: x holds 32 sequences' worth
+  const frameSize = x1.length / FRAMES;
+  let t = 0;
+  const cachedMs = timeIt(() => {
+    const start = (t++ % (x.length / frameSize - FRAMES)) * frameSize;
+    cache.predict(x.subarray(start, start + FRAMES * frameSize), s1);
+  }, 20);
+  return {
+    train: p.train,
+    trainSamplesPerSec: (BATCH * 1000) / stepMs,
+    oneThreadSamplesPerSec: (BATCH * 1000) / aloneMs,
+    single: p.single,
+    singleMs,
+    cachedMs,
+  };
 }
 
 function measure(spec: NetworkSpec): Measured {
@@ -155,6 +185,8 @@ export const netsGroup: BenchGroup = {
     const fast: Omit<Figure, 'group'>[] = [];
     for (const backend of backends) {
       const chosen = await initBackend(backend);
+      // the helper thread starts its own wasm backend: time the steady state, not its first second
+      if (backend === 'wasm') await helperReady();
       report({
         figure: `backend ${backend}`,
         value: chosen.name,
@@ -180,13 +212,27 @@ export const netsGroup: BenchGroup = {
             figure: `${backend} ${name} train`,
             value: r.planned.trainSamplesPerSec,
             unit: 'samples/s',
-            note: `batch ${BATCH}, adam, on the planned engine (${r.planned.train})`,
+            note:
+              `batch ${BATCH}, adam, on the planned engine (${r.planned.train})` +
+              (backend === 'wasm' ? ', half the forward convolutions and a weight gradient on the helper thread' : ''),
+          });
+          report({
+            figure: `${backend} ${name} train (one thread)`,
+            value: r.planned.oneThreadSamplesPerSec,
+            unit: 'samples/s',
+            note: `batch ${BATCH}, adam, ${r.planned.train}, the main thread alone`,
           });
           report({
             figure: `${backend} ${name} predict`,
             value: r.planned.singleMs,
             unit: 'ms',
-            note: `one observation, on the planned engine (${r.planned.single})`,
+            note: `one observation, on the planned engine (${r.planned.single}), every frame computed`,
+          });
+          report({
+            figure: `${backend} ${name} predict (frame cache)`,
+            value: r.planned.cachedMs,
+            unit: 'ms',
+            note: 'one observation per candle (frames shift by one): one new frame through the convolutions',
           });
         }
         if (r.fastMs !== undefined && backend === backends[0]) {

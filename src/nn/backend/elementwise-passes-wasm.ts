@@ -6,6 +6,7 @@
  * the JS passes on the same arrays. Equal to the JS passes (test/nn/elementwise-passes.test.ts).
  */
 import { readFileSync } from 'node:fs';
+import type Wabt from 'wabt';
 import {
   activationBackward,
   Arena,
@@ -17,6 +18,7 @@ import {
   type Activation,
   type ElementwisePasses,
 } from './elementwise-passes.ts';
+import { maxPoolBackward, maxPoolForward, normScatter } from './image-passes.ts';
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -48,9 +50,68 @@ interface Exports {
   dropout_mask(mask: number, len: number, state: number, threshold: number, scale: number): number;
 }
 
+/** image-passes.wat, instantiated over the same memory. */
+interface ImageExports {
+  max_pool_forward(
+    z: number,
+    images: number,
+    inH: number,
+    inW: number,
+    u: number,
+    pH: number,
+    pW: number,
+    strideH: number,
+    strideW: number,
+    outH: number,
+    outW: number,
+    scale: number,
+    shift: number,
+    alpha: number,
+    out: number,
+    which: number,
+  ): void;
+  max_pool_backward(
+    dy: number,
+    which: number,
+    z: number,
+    count: number,
+    u: number,
+    scale: number,
+    shift: number,
+    alpha: number,
+    mean: number,
+    g: number,
+    sumG: number,
+    sumGz: number,
+  ): void;
+  norm_scatter(
+    z: number,
+    len: number,
+    u: number,
+    kb: number,
+    kc: number,
+    ka: number,
+    g: number,
+    which: number,
+    count: number,
+    dz: number,
+  ): void;
+}
+
 const KIND: Record<Activation, number> = { linear: 0, sigmoid: 1, tanh: 2, relu: 3, softmax: 0 };
 
 let compiled: WebAssembly.Module | undefined;
+let compiledImage: WebAssembly.Module | undefined;
+
+function compileWat(wabt: Awaited<ReturnType<typeof Wabt>>, file: string): WebAssembly.Module {
+  const text = readFileSync(new URL(`./${file}`, import.meta.url), 'utf8');
+  const parsed = wabt.parseWat(file, text, { simd: true });
+  try {
+    return new WebAssembly.Module(parsed.toBinary({}).buffer);
+  } finally {
+    parsed.destroy();
+  }
+}
 
 /** Compiles the module once per process; false when this runtime cannot (no SIMD), and the JS passes are used. */
 export async function loadWasmPasses(): Promise<boolean> {
@@ -58,13 +119,8 @@ export async function loadWasmPasses(): Promise<boolean> {
   try {
     // imported here: wabt is large, and only training needs it
     const wabt = await (await import('wabt')).default();
-    const text = readFileSync(new URL('./elementwise-passes.wat', import.meta.url), 'utf8');
-    const parsed = wabt.parseWat('elementwise-passes.wat', text, { simd: true });
-    try {
-      compiled = new WebAssembly.Module(parsed.toBinary({}).buffer);
-    } finally {
-      parsed.destroy();
-    }
+    compiledImage = compileWat(wabt, 'image-passes.wat');
+    compiled = compileWat(wabt, 'elementwise-passes.wat');
     return true;
   } catch {
     return false;
@@ -73,9 +129,10 @@ export async function loadWasmPasses(): Promise<boolean> {
 
 /** A fresh instance (its own memory) of the SIMD passes; undefined until loadWasmPasses() has succeeded. */
 export function wasmPasses(): ElementwisePasses | undefined {
-  if (!compiled) return undefined;
+  if (!compiled || !compiledImage) return undefined;
   const wasm = new WebAssembly.Instance(compiled).exports as unknown as Exports;
   const memory = wasm.memory;
+  const image = new WebAssembly.Instance(compiledImage, { env: { memory } }).exports as unknown as ImageExports;
   const arena = new Arena(
     () => memory.buffer as ArrayBuffer,
     (bytes) => {
@@ -83,18 +140,26 @@ export function wasmPasses(): ElementwisePasses | undefined {
     },
   );
   /** Byte offset of an array in the module's memory; arrays from elsewhere are copied in first. */
-  const at = (a: Float32Array | Float64Array): number => {
+  const at = (a: Float32Array | Float64Array | Int32Array): number => {
     if (arena.owns(a)) return a.byteOffset;
-    const copy = a instanceof Float32Array ? arena.f32(a.length) : arena.f64(a.length);
+    const copy =
+      a instanceof Float32Array
+        ? arena.f32(a.length)
+        : a instanceof Int32Array
+          ? arena.i32(a.length)
+          : arena.f64(a.length);
     copy.set(a);
     return copy.byteOffset;
   };
+  const owned = (...arrays: (Float32Array | Float64Array | Int32Array)[]): boolean =>
+    arrays.every((a) => arena.owns(a));
   return {
     name: 'wasm-simd',
     reset: () => arena.reset(),
     reserve: (bytes) => arena.reserve(bytes),
     f32: (length) => arena.f32(length),
     f64: (length) => arena.f64(length),
+    i32: (length) => arena.i32(length),
     columnMoments(a, n, u, sum, sumSq) {
       if (u % 4 || !arena.owns(sum) || !arena.owns(sumSq)) return columnMoments(a, n, u, sum, sumSq);
       sum.fill(0);
@@ -127,6 +192,31 @@ export function wasmPasses(): ElementwisePasses | undefined {
     dropoutMask(mask, state, threshold, scale) {
       if (!arena.owns(mask)) return dropoutMask(mask, state, threshold, scale);
       return wasm.dropout_mask(mask.byteOffset, mask.length, state | 0, threshold, Math.fround(scale));
+    },
+    maxPoolForward(z, images, p, u, scale, shift, alpha, out, which) {
+      if (u % 4 || !owned(z, scale, shift, out, which))
+        return maxPoolForward(z, images, p, u, scale, shift, alpha, out, which);
+      const { inH, inW, pH, pW, strideH, strideW, outH, outW } = p;
+      image.max_pool_forward(
+        ...([z.byteOffset, images, inH, inW, u, pH, pW, strideH, strideW, outH, outW] as const),
+        ...([scale.byteOffset, shift.byteOffset, alpha, out.byteOffset, which.byteOffset] as const),
+      );
+    },
+    maxPoolBackward(dy, which, z, u, scale, shift, alpha, mean, g, sumG, sumGz) {
+      if (u % 4 || !owned(dy, which, z, scale, shift, mean, g, sumG, sumGz))
+        return maxPoolBackward(dy, which, z, u, scale, shift, alpha, mean, g, sumG, sumGz);
+      image.max_pool_backward(
+        ...([dy.byteOffset, which.byteOffset, z.byteOffset, dy.length, u] as const),
+        ...([scale.byteOffset, shift.byteOffset, alpha, mean.byteOffset] as const),
+        ...([g.byteOffset, sumG.byteOffset, sumGz.byteOffset] as const),
+      );
+    },
+    normScatter(z, u, kb, kc, ka, g, which, dz) {
+      if (u % 4 || !owned(z, kb, kc, ka, g, which, dz)) return normScatter(z, u, kb, kc, ka, g, which, dz);
+      image.norm_scatter(
+        ...([z.byteOffset, z.length, u, kb.byteOffset, kc.byteOffset, ka.byteOffset] as const),
+        ...([g.byteOffset, which.byteOffset, g.length, dz.byteOffset] as const),
+      );
     },
   };
 }

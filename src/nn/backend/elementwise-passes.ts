@@ -3,6 +3,7 @@
  * Each is a plain function over typed arrays with one activation per function, so V8 keeps every loop monomorphic:
  * on this machine kind that made the backward passes about twice as fast as one loop branching on the activation.
  */
+import { maxPoolBackward, maxPoolForward, normScatter } from './image-passes.ts';
 
 /** Σ a and Σ a² of every column. */
 export function columnMoments(a: Float32Array, n: number, u: number, sum: Float64Array, sumSq: Float64Array): void {
@@ -160,6 +161,7 @@ export interface ElementwisePasses {
   reserve(bytes: number): void;
   f32(length: number): Float32Array;
   f64(length: number): Float64Array;
+  i32(length: number): Int32Array;
   columnMoments(a: Float32Array, n: number, u: number, sum: Float64Array, sumSq: Float64Array): void;
   scaleShift(
     a: Float32Array,
@@ -196,6 +198,10 @@ export interface ElementwisePasses {
   dropoutMask(mask: Float32Array, state: number, threshold: number, scale: number): number;
   /** out[c·rows + r] = m[r·cols + c]; returns out. */
   transpose(m: Float32Array, rows: number, cols: number, out: Float32Array): Float32Array;
+  /** The image blocks' max-pooling passes (image-passes.ts). */
+  maxPoolForward: typeof maxPoolForward;
+  maxPoolBackward: typeof maxPoolBackward;
+  normScatter: typeof normScatter;
 }
 
 /** Bump allocation over one buffer, 16-byte aligned; reserve() sizes it before any array of the step is taken. */
@@ -237,7 +243,11 @@ export class Arena {
     return new Float64Array(this.buffer(), this.take(length * 8), length).fill(0);
   }
 
-  owns(a: Float32Array | Float64Array): boolean {
+  i32(length: number): Int32Array {
+    return new Int32Array(this.buffer(), this.take(length * 4), length);
+  }
+
+  owns(a: Float32Array | Float64Array | Int32Array): boolean {
     return a.buffer === this.buffer();
   }
 }
@@ -257,11 +267,15 @@ export function jsPasses(): ElementwisePasses {
     reserve: (bytes) => arena.reserve(bytes),
     f32: (length) => arena.f32(length),
     f64: (length) => arena.f64(length),
+    i32: (length) => arena.i32(length),
     columnMoments,
     scaleShift,
     maskedColumnSums,
     activationBackward,
     dropoutMask,
     transpose,
+    maxPoolForward,
+    maxPoolBackward,
+    normScatter,
   };
 }
