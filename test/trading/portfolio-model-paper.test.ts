@@ -54,6 +54,24 @@ let book: FakeOrderBook;
 let cfg: string;
 let model: string;
 
+/** Trains a tiny portfolio model (BTC and ETH reading XRP, one epoch) on the training files into models/<name>. */
+async function trainModel(strategy: string, name: string, files: string[]): Promise<void> {
+  const args = ['--symbols', SYMBOLS, '--informative', 'XRP/KRW', '--data', files.join(','), '--epochs', '1'];
+  const out = ['--folds', '1', '--name', name, '--out', path.join(tmp.dir, `train-${name}`)];
+  const trained = await runBot([
+    'backtest',
+    '--strategy',
+    strategy,
+    ...args,
+    ...out,
+    '--config',
+    cfg,
+    '--log-level',
+    'error',
+  ]);
+  assert.equal(trained.code, 0, trained.stderr);
+}
+
 before(async () => {
   fake = await startFakeUpbit({
     now: () => clock.now,
@@ -84,30 +102,7 @@ before(async () => {
     writeFileSync(f, candlesToCsv(sliceCandles(c, 0, TRAIN)));
     return f;
   });
-  const trained = await runBot([
-    'backtest',
-    '--strategy',
-    'ppo-portfolio',
-    '--symbols',
-    SYMBOLS,
-    '--informative',
-    'XRP/KRW',
-    '--data',
-    files.join(','),
-    '--epochs',
-    '1',
-    '--folds',
-    '1',
-    '--name',
-    'pf',
-    '--out',
-    path.join(tmp.dir, 'train'),
-    '--config',
-    cfg,
-    '--log-level',
-    'error',
-  ]);
-  assert.equal(trained.code, 0, trained.stderr);
+  await trainModel('ppo-portfolio', 'pf', files);
   model = path.join(tmp.dir, 'models', 'pf');
 });
 after(async () => {
@@ -251,30 +246,7 @@ test('bot live --symbols --model: the learned model trades both markets under th
 
 test('a portfolio model reading chart images (ppo-portfolio-cnn) trades on paper as bot backtest --model', async () => {
   const files = [btc, eth, xrp].map((c, i) => path.join(tmp.dir, `train-${i}.csv`));
-  const trained = await runBot([
-    'backtest',
-    '--strategy',
-    'ppo-portfolio-cnn',
-    '--symbols',
-    SYMBOLS,
-    '--informative',
-    'XRP/KRW',
-    '--data',
-    files.join(','),
-    '--epochs',
-    '1',
-    '--folds',
-    '1',
-    '--name',
-    'pf-cnn',
-    '--out',
-    path.join(tmp.dir, 'train-cnn'),
-    '--config',
-    cfg,
-    '--log-level',
-    'error',
-  ]);
-  assert.equal(trained.code, 0, trained.stderr);
+  await trainModel('ppo-portfolio-cnn', 'pf-cnn', files);
   const cnn = path.join(tmp.dir, 'models', 'pf-cnn');
   const db = path.join(tmp.dir, 'cnn.db');
   const args = paperArgs(db).map((a) => (a === model ? cnn : a));
