@@ -1,6 +1,6 @@
 /** Trading costs and exchange rules, their named presets and checks. */
 import { UserError } from '../core/errors.ts';
-import type { MarketCostsEntry } from './config.ts';
+import type { AccountSection, MarketCostsEntry } from './config.ts';
 
 /** Trading costs and exchange rules applied to every fill. */
 export interface Costs {
@@ -87,4 +87,18 @@ export function portfolioCosts(
     const { preset, ...fields } = entry;
     return { ...(preset ? costPreset(preset) : base), ...fields };
   });
+}
+
+/**
+ * Each market's costs in a portfolio run of a saved model (paper, live, retrain; issue 14): the model recipe's costs
+ * (`'config'`: the account's), overridden per market by the config's `account.markets` and then `--market-costs`.
+ */
+export function modelMarketCosts(
+  symbols: readonly string[],
+  recipeCosts: string,
+  account: AccountSection,
+  flagged: ReadonlyMap<string, Costs> = new Map(),
+): Costs[] {
+  const base = recipeCosts === 'config' ? costsFromSettings(account) : costPreset(recipeCosts);
+  return portfolioCosts(symbols, base, account.markets, flagged);
 }

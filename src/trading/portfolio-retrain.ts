@@ -25,13 +25,12 @@ import {
 } from '../agents/portfolio-model.ts';
 import type { PortfolioRecipe } from '../agents/portfolio-recipe.ts';
 import { newVersionName, promoteVersion, resolveModel, stageVersion } from '../agents/model-pointer.ts';
-import { ruleCosts } from '../agents/strategy.ts';
 import { downloadToStore } from '../data/download.ts';
 import { createExchange, retryOptionsFrom, shortError } from '../data/exchange.ts';
 import { CandleStore } from '../data/store.ts';
 import { alignSeries, candlesFrom } from '../data/timeline.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
-import { costPreset, portfolioCosts, type Costs } from '../market/costs.ts';
+import { modelMarketCosts, type Costs } from '../market/costs.ts';
 import { runPortfolioBacktest, type PortfolioPolicy } from '../market/portfolio-engine.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
@@ -232,9 +231,8 @@ async function retrainPortfolioOnce(
       `retrain ${o.strategyName}: window ${isoTime(tl.ts[range.from])} … ${isoTime(tl.ts[range.to - 1])}, ` +
         `holdout ${isoTime(tl.ts[holdoutFrom])} … ${isoTime(tl.ts[n - 1])}`,
     );
-    const base = recipe.costs === 'config' ? ruleCosts(config.account) : costPreset(recipe.costs);
     // each market's costs as its paper and live runs use them: the config's account.markets over the recipe's
-    const costs = portfolioCosts(symbols, base, config.account.markets, new Map());
+    const costs = modelMarketCosts(symbols, recipe.costs, config.account);
     const money = { costs, balance: config.account.balance, band: o.band };
     stage = stageVersion(home, challengerVersion);
     await trainPortfolioChallenger({

@@ -7,7 +7,7 @@ import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { ruleCosts } from '../agents/strategy.ts';
-import { costPreset, portfolioCosts, type Costs } from '../market/costs.ts';
+import { modelMarketCosts, portfolioCosts, type Costs } from '../market/costs.ts';
 import { loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
 import type { TradingSettings } from './config.ts';
 import { exchangeFeed } from './feed.ts';
@@ -42,15 +42,16 @@ interface PortfolioSessionOptions {
 
 /**
  * `--strategy <portfolio rule>` (default equal-weight) or `--model <portfolio model home>` as a policy source, with
- * the costs per market its backtest used (a model's recipe names 'config' or a cost preset).
+ * each market's costs: the model recipe's ('config' or a cost preset) or the account's, overridden per market by the
+ * config's `account.markets` and `--market-costs`.
  */
 async function resolvePortfolioPolicy(
   o: PortfolioSessionOptions,
-): Promise<{ source: PortfolioPolicySource; costs: Costs }> {
+): Promise<{ source: PortfolioPolicySource; costs: Costs[] }> {
   if (o.strategy && o.model) throw new UserError('give either --strategy or --model, not both');
   if (o.model) {
     const source = await portfolioModelSource(o.model, o.config, o.symbols);
-    return { source, costs: source.costs === 'config' ? ruleCosts(o.config.account) : costPreset(source.costs) };
+    return { source, costs: modelMarketCosts(o.symbols, source.costs, o.config.account, o.marketCosts) };
   }
   const strategy = await loadPortfolioStrategy(o.strategy ?? 'equal-weight');
   const source = portfolioRuleSource(strategy, {
@@ -58,7 +59,8 @@ async function resolvePortfolioPolicy(
     seed: o.seed ?? o.config.backtest.seed,
     every: o.every,
   });
-  return { source, costs: ruleCosts(o.config.account) };
+  const account = o.config.account;
+  return { source, costs: portfolioCosts(o.symbols, ruleCosts(account), account.markets, o.marketCosts ?? new Map()) };
 }
 
 export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<TradingSession> {
@@ -77,8 +79,7 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
       policies: source,
       key,
       symbols: o.symbols,
-      // a model's recipe costs (or the account's) for every market, unless the config or --market-costs name it
-      costs: portfolioCosts(o.symbols, costs, config.account.markets, o.marketCosts ?? new Map()),
+      costs,
       band: o.band,
       balance: config.account.balance,
       historyCandles: config.trading.historyCandles,
