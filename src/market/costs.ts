@@ -90,8 +90,9 @@ export function portfolioCosts(
 }
 
 /**
- * Each market's costs in a portfolio run of a saved model (paper, live, retrain; issue 14): the model recipe's costs
- * (`'config'`: the account's), overridden per market by the config's `account.markets` and then `--market-costs`.
+ * Each market's costs in a portfolio paper, live or retrain run (issue 14): a saved model recipe's costs (`'config'`,
+ * as for rule strategies: the account's), overridden per market by the config's `account.markets`, then
+ * `--market-costs`.
  */
 export function modelMarketCosts(
   symbols: readonly string[],

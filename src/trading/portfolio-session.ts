@@ -6,8 +6,7 @@
 import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { ruleCosts } from '../agents/strategy.ts';
-import { modelMarketCosts, portfolioCosts, type Costs } from '../market/costs.ts';
+import { modelMarketCosts, type Costs } from '../market/costs.ts';
 import { loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
 import type { TradingSettings } from './config.ts';
 import { exchangeFeed } from './feed.ts';
@@ -59,8 +58,7 @@ async function resolvePortfolioPolicy(
     seed: o.seed ?? o.config.backtest.seed,
     every: o.every,
   });
-  const account = o.config.account;
-  return { source, costs: portfolioCosts(o.symbols, ruleCosts(account), account.markets, o.marketCosts ?? new Map()) };
+  return { source, costs: modelMarketCosts(o.symbols, 'config', o.config.account, o.marketCosts) };
 }
 
 export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<TradingSession> {
