@@ -11,7 +11,6 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { candlesToCsv } from '../../src/data/csv.ts';
 import { sliceCandles } from '../../src/core/candles.ts';
-import { Rng } from '../../src/core/random.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
 import { CandleStore } from '../../src/data/store.ts';
@@ -19,9 +18,9 @@ import { RunRepository } from '../../src/trading/run-repository.ts';
 import { addOrderEndpoints, type FakeOrderBook } from '../fake-exchange/orders.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { saveAgent } from './agents.ts';
-import { runBot, startBot } from './cli.ts';
+import { runBot } from './cli.ts';
 import { tempDir } from './helpers.ts';
-import { backtestTrades, decisionCount, outcome, type Outcome } from './portfolio-outcome.ts';
+import { backtestTrades, killAtRandomMoments, outcome, type Outcome } from './portfolio-outcome.ts';
 
 const HOUR = 3_600_000;
 const make = (seed: number, market: string, startPrice: number, tick: number) =>
@@ -173,23 +172,11 @@ test('bot paper --symbols --model (a learned portfolio model) trades exactly as 
 test('kill -9 at random moments, restarts: a learned model ends exactly where the uninterrupted run does', async () => {
   assert.ok(reference, 'needs the reference run');
   const db = path.join(tmp.dir, 'killed.db');
-  const rng = new Rng(77);
-  const total = reference.decisions.length;
-  let kills = 0;
-  for (let attempt = 0; attempt < 8 && kills < 3; attempt++) {
-    const before = decisionCount(db);
-    const target = before + 1 + rng.int(Math.max(1, Math.floor((total - before) / 2)));
-    const { child, done } = startBot(paperArgs(db));
-    let exited = false;
-    void done.then(() => (exited = true));
-    const deadline = Date.now() + 60_000;
-    while (!exited && Date.now() < deadline && decisionCount(db) < target) await new Promise((r) => setTimeout(r, 2));
-    if (!exited) {
-      child.kill('SIGKILL');
-      kills++;
-    }
-    await done;
-  }
+  const kills = await killAtRandomMoments(db, paperArgs(db), {
+    seed: 77,
+    total: reference.decisions.length,
+    attempts: 8,
+  });
   assert.ok(kills >= 2, `the process was killed mid-run (${kills} kills)`);
   const r = await runBot(paperArgs(db));
   assert.equal(r.code, 0, r.stderr);

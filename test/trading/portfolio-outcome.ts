@@ -1,8 +1,10 @@
 /** What a portfolio run did (its account, decisions and fills), read from its database, and a backtest's trades.csv. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Rng } from '../../src/core/random.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
+import { startBot } from './cli.ts';
 
 export interface Trade {
   ts: number;
@@ -76,4 +78,35 @@ export function backtestTrades(outDir: string): Trade[] {
       units: Number(units),
       fee: Number(fee) + Number(tax),
     }));
+}
+
+/**
+ * Starts `bot ARGS` on `db` up to `attempts` times and SIGKILLs each start at a random decision between those already
+ * committed and half of what is left of `total` (the first start after a random sleep when `sleepFirst`: before or
+ * during its backfill); stops after 3 kills. Returns how many starts were killed mid-run.
+ */
+export async function killAtRandomMoments(
+  db: string,
+  args: string[],
+  o: { seed: number; total: number; attempts: number; sleepFirst?: boolean },
+): Promise<number> {
+  const rng = new Rng(o.seed);
+  let kills = 0;
+  for (let attempt = 0; attempt < o.attempts && kills < 3; attempt++) {
+    const before = decisionCount(db);
+    const target = before + 1 + rng.int(Math.max(1, Math.floor((o.total - before) / 2)));
+    const { child, done } = startBot(args);
+    let exited = false;
+    void done.then(() => (exited = true));
+    const deadline = Date.now() + 60_000;
+    if (attempt === 0 && o.sleepFirst) await new Promise((r) => setTimeout(r, 200 + rng.int(1500)));
+    else
+      while (!exited && Date.now() < deadline && decisionCount(db) < target) await new Promise((r) => setTimeout(r, 2));
+    if (!exited) {
+      child.kill('SIGKILL');
+      kills++;
+    }
+    await done;
+  }
+  return kills;
 }

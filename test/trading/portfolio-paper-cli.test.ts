@@ -9,11 +9,10 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
-import { Rng } from '../../src/core/random.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
-import { runBot, startBot } from './cli.ts';
+import { runBot } from './cli.ts';
 import { tempDir } from './helpers.ts';
-import { backtestTrades, decisionCount, outcome, type Outcome } from './portfolio-outcome.ts';
+import { backtestTrades, killAtRandomMoments, outcome, type Outcome } from './portfolio-outcome.ts';
 import { parsePortfolioFlags } from '../../src/cli/portfolio-flags.ts';
 
 const HOUR = 3_600_000;
@@ -153,25 +152,12 @@ test('bot status --symbols shows every position and the weights', async () => {
 test('kill -9 at random moments, restarts: portfolio, decisions and trades equal the uninterrupted run', async () => {
   assert.ok(reference, 'needs the reference run');
   const db = path.join(tmp.dir, 'killed.db');
-  const rng = new Rng(2025);
-  const total = reference.decisions.length;
-  let kills = 0;
-  for (let attempt = 0; attempt < 6 && kills < 3; attempt++) {
-    const before = decisionCount(db);
-    const target = before + 1 + rng.int(Math.max(1, Math.floor((total - before) / 2)));
-    const { child, done } = startBot(paperArgs(db, ['--once']));
-    let exited = false;
-    void done.then(() => (exited = true));
-    const deadline = Date.now() + 60_000;
-    if (attempt === 0) await new Promise((r) => setTimeout(r, 200 + rng.int(1500)));
-    else
-      while (!exited && Date.now() < deadline && decisionCount(db) < target) await new Promise((r) => setTimeout(r, 2));
-    if (!exited) {
-      child.kill('SIGKILL');
-      kills++;
-    }
-    await done;
-  }
+  const kills = await killAtRandomMoments(db, paperArgs(db, ['--once']), {
+    seed: 2025,
+    total: reference.decisions.length,
+    attempts: 6,
+    sleepFirst: true,
+  });
   assert.ok(kills >= 2, `the process was killed mid-run (${kills} kills)`);
   const r = await runBot(paperArgs(db, ['--once']));
   assert.equal(r.code, 0, r.stderr);
