@@ -29,13 +29,16 @@ export type Fallback = (typeof FALLBACKS)[number];
 
 export const PLAIN_RULE: DecisionRule = { margin: 0, minHold: 0, every: 1 };
 
+/** A fallback as saved, checked: one of the baselines, or one line naming them. */
+export function checkFallback(f: unknown, where: string): Fallback {
+  if (!(FALLBACKS as readonly unknown[]).includes(f))
+    throw new UserError(`${where}: fallback must be one of ${FALLBACKS.join(', ')}, got ${String(f)}`);
+  return f as Fallback;
+}
+
 export function checkDecisionRule(r: Partial<DecisionRule>, where: string): DecisionRule {
   const rule: DecisionRule = { margin: r.margin ?? 0, minHold: r.minHold ?? 0, every: r.every ?? 1 };
-  if (r.fallback !== undefined) {
-    if (!(FALLBACKS as readonly string[]).includes(r.fallback))
-      throw new UserError(`${where}: fallback must be one of ${FALLBACKS.join(', ')}, got ${String(r.fallback)}`);
-    rule.fallback = r.fallback;
-  }
+  if (r.fallback !== undefined) rule.fallback = checkFallback(r.fallback, where);
   if (!(Number.isFinite(rule.margin) && rule.margin >= 0))
     throw new UserError(`${where}: margin must be a number ≥ 0, got ${rule.margin}`);
   if (!(Number.isInteger(rule.minHold) && rule.minHold >= 0))

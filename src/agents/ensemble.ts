@@ -3,7 +3,9 @@
  * decision rule is applied on. `mean` averages the members' value estimates (Q-values), probabilities (policy heads,
  * after softmax) or target positions; `vote` gives each member one vote (its own greedy decision under its own
  * switching margin; a decision that cannot move the position votes hold) and puts out the vote shares, with hold
- * winning whenever no action has a strict majority.
+ * winning whenever no action has a strict majority. A member the validation gate made fall back to a baseline
+ * (src/agents/validation-gate.ts) is not asked: it votes its baseline's move, and `mean` leaves it out; when every
+ * member fell back, the ensemble trades the baseline most of them chose (ties go to flat, as at the gate).
  */
 import type { Observation } from '../core/policy.ts';
 import { UserError } from '../core/errors.ts';
@@ -11,16 +13,25 @@ import type { HeadOutputs } from '../nn/head-outputs.ts';
 import type { AgentNet } from '../nn/agent-net.ts';
 import { softmaxRow } from '../nn/head-math.ts';
 import { changesPosition, greedyDecision, switchAdvantage, type DecidingNet } from './greedy-decision.ts';
-import { checkDecisionRule, PLAIN_RULE, type DecisionRule } from './decision-rule.ts';
+import { checkDecisionRule, checkFallback, fallbackDecision, PLAIN_RULE } from './decision-rule.ts';
+import type { DecisionRule, Fallback } from './decision-rule.ts';
 
 const ENSEMBLE_KINDS = ['vote', 'mean'] as const;
 export type EnsembleKind = (typeof ENSEMBLE_KINDS)[number];
 
-/** What `meta.learner.ensemble` holds: how the members combine and each member's switching margin (vote). */
+/**
+ * What `meta.learner.ensemble` holds: how the members combine, each member's switching margin (vote) and, when the
+ * validation gate made a member fall back, its baseline (`null`: the member's network trades; absent in folders saved
+ * before members could fall back).
+ */
 export interface EnsembleMeta {
   kind: EnsembleKind;
   margins: number[];
+  fallbacks?: (Fallback | null)[];
 }
+
+/** The index of each vote in the vote shares: buy, sell, hold. */
+const VOTE_INDEX = { buy: 0, sell: 1, hold: 2 } as const;
 
 /** The members of one fold as one network: the policy, `bot predict` and the paper trader see only its outputs. */
 export class EnsembleNet implements DecidingNet {
@@ -28,13 +39,20 @@ export class EnsembleNet implements DecidingNet {
   readonly policyOutput: AgentNet['policyOutput'];
   private readonly probs = new Float32Array(3);
 
+  /** The members whose networks trade (those the gate did not make fall back); all of them when every one fell back. */
+  private readonly trading: readonly DecidingNet[];
+
   constructor(
     readonly kind: EnsembleKind,
     readonly members: readonly DecidingNet[],
     readonly margins: readonly number[],
+    readonly fallbacks: readonly (Fallback | null)[] = members.map(() => null),
   ) {
     if (members.length < 1) throw new Error('an ensemble needs at least one member');
     if (margins.length !== members.length) throw new Error('an ensemble needs one margin per member');
+    if (fallbacks.length !== members.length) throw new Error('an ensemble needs one fallback entry per member');
+    const trading = members.filter((_, i) => !fallbacks[i]);
+    this.trading = trading.length ? trading : members;
     this.continuous = members[0].continuous;
     if (kind === 'vote' && this.continuous)
       throw new UserError('--ensemble vote needs discrete actions (this recipe has a continuous head): use mean');
@@ -47,10 +65,10 @@ export class EnsembleNet implements DecidingNet {
   }
 
   private mean(obs: Observation): HeadOutputs {
-    const n = this.members.length;
+    const n = this.trading.length;
     let value: Float32Array | undefined;
     let policy: Float32Array | undefined;
-    for (const m of this.members) {
+    for (const m of this.trading) {
       const outs = m.forwardOne(obs);
       if (outs.value) {
         value ??= new Float32Array(outs.value.length);
@@ -71,6 +89,11 @@ export class EnsembleNet implements DecidingNet {
     const votes = new Float32Array(3);
     const n = this.members.length;
     this.members.forEach((m, i) => {
+      const fallback = this.fallbacks[i];
+      if (fallback) {
+        votes[VOTE_INDEX[fallbackDecision(fallback, holdRatio).action]] += 1 / n;
+        return;
+      }
       const outs = m.forwardOne(obs);
       const d = greedyDecision(m, outs, holdRatio, this.probs);
       const moves = changesPosition(d, holdRatio);
@@ -90,13 +113,34 @@ export class EnsembleNet implements DecidingNet {
 
 /**
  * The rule the ensemble trades by, on its own outputs: the recipe's holding period and interval; for `mean` the
- * members' mean margin (their outputs are in the same units, and so is the mean), for `vote` none (each member
- * applied its own margin to its vote).
+ * mean margin of the members whose networks trade (their outputs are in the same units, and so is the mean), for
+ * `vote` none (each member applied its own margin to its vote). When every member fell back at the validation gate,
+ * the ensemble falls back too, to the baseline most of them chose (ties to flat, which pays nothing).
  */
 export function ensembleRule(kind: EnsembleKind, memberRules: readonly DecisionRule[]): DecisionRule {
   const first = memberRules[0] ?? PLAIN_RULE;
-  const margin = kind === 'mean' ? memberRules.reduce((a, r) => a + r.margin, 0) / memberRules.length : 0;
-  return checkDecisionRule({ margin, minHold: first.minHold, every: first.every }, 'ensemble');
+  const trading = memberRules.filter((r) => !r.fallback);
+  const margin = kind === 'mean' && trading.length ? trading.reduce((a, r) => a + r.margin, 0) / trading.length : 0;
+  const rule = checkDecisionRule({ margin, minHold: first.minHold, every: first.every }, 'ensemble');
+  if (memberRules.length && !trading.length) {
+    const held = memberRules.filter((r) => r.fallback === 'buyAndHold').length;
+    rule.fallback = held > memberRules.length - held ? 'buyAndHold' : 'flat';
+  }
+  return rule;
+}
+
+/** Each member's fallback as `meta.learner.ensemble.fallbacks` holds it. */
+export function memberFallbacks(memberRules: readonly DecisionRule[]): (Fallback | null)[] {
+  return memberRules.map((r) => r.fallback ?? null);
+}
+
+/** A saved ensemble's `fallbacks` checked against its member count (absent: no member fell back). */
+export function checkMemberFallbacks(meta: EnsembleMeta, where: string): (Fallback | null)[] {
+  const n = meta.margins.length;
+  if (meta.fallbacks === undefined) return new Array<null>(n).fill(null);
+  if (!Array.isArray(meta.fallbacks) || meta.fallbacks.length !== n)
+    throw new UserError(`${where}: ensemble.fallbacks must list one entry per member (${n})`);
+  return meta.fallbacks.map((f) => (f === null ? null : checkFallback(f, where)));
 }
 
 /** `--ensemble` as given on the command line, checked. */

@@ -12,7 +12,7 @@ import type { Learner } from './learners/learner.ts';
 import { changesPosition, greedyDecision, switchAdvantage, type DecidingNet } from './greedy-decision.ts';
 import { checkDecisionRule, DecisionGate, fallbackDecision, isPlainRule, PLAIN_RULE } from './decision-rule.ts';
 import type { DecisionRule } from './decision-rule.ts';
-import { EnsembleNet, parseEnsembleKind, type EnsembleMeta } from './ensemble.ts';
+import { checkMemberFallbacks, EnsembleNet, parseEnsembleKind, type EnsembleMeta } from './ensemble.ts';
 import type { NetPlan } from '../nn/plan.ts';
 import { observationSource, prepareData, recipeWarmup, wrapModel } from './setup.ts';
 
@@ -142,6 +142,13 @@ function ensembleOf(
       `model ${dir}: ensemble of ${ens.margins.length} lacks ${missing.join(', ') || 'valid margins'}`,
     );
   }
+  let fallbacks: ReturnType<typeof checkMemberFallbacks>;
+  try {
+    fallbacks = checkMemberFallbacks(ens, `model ${dir}: meta.json learner`);
+  } catch (e) {
+    for (const m of Object.values(models)) m.dispose();
+    throw e;
+  }
   const members = keys.map((k) => wrapModel(models[k], meta.network, learner.continuous));
-  return new EnsembleNet(parseEnsembleKind(ens.kind), members, ens.margins);
+  return new EnsembleNet(parseEnsembleKind(ens.kind), members, ens.margins, fallbacks);
 }

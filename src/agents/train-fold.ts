@@ -23,7 +23,7 @@ import type { IndexRange, PreparedData } from './setup.ts';
 import type { Fold } from './splits.ts';
 import { trainAgent, type TrainOutcome, type ValidationResult } from './train.ts';
 import { checkDecisionRule, isPlainRule, type DecisionRule } from './decision-rule.ts';
-import { EnsembleNet, ensembleRule, type EnsembleKind, type EnsembleMeta } from './ensemble.ts';
+import { EnsembleNet, ensembleRule, memberFallbacks, type EnsembleKind, type EnsembleMeta } from './ensemble.ts';
 import { candidateRecipes } from './learner-choice.ts';
 import { purgedSplit, selectionOptions, validationScore, type PurgedSplit } from './selection.ts';
 import { gateVerdict, type GateVerdict } from './validation-gate.ts';
@@ -314,12 +314,18 @@ export function trainedEnsemble(
   agents: readonly TrainedAgent[],
 ): { meta: EnsembleMeta; rule: DecisionRule; backtest(range: IndexRange, startState?: AccountState): BacktestResult } {
   const rules = agents.map((a) => a.rule);
-  const meta: EnsembleMeta = { kind, margins: rules.map((r) => r.margin) };
+  const fallbacks = memberFallbacks(rules);
+  const meta: EnsembleMeta = {
+    kind,
+    margins: rules.map((r) => r.margin),
+    ...(fallbacks.some((f) => f) ? { fallbacks } : {}),
+  };
   const rule = ensembleRule(kind, rules);
   const net = new EnsembleNet(
     kind,
     agents.map((a) => a.learner.net),
     meta.margins,
+    fallbacks,
   );
   return {
     meta,

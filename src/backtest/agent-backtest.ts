@@ -227,10 +227,16 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
         const ens = trainedEnsemble(ensembleKind, members);
         const test = ens.backtest(fold.test);
         const metrics = computeMetrics(test, candles.timeframe);
-        ensembleRuns.push({ fold: fold.index, test, metrics, rule: ens.rule });
+        const fellBack = (ens.meta.fallbacks ?? []).filter((f) => f);
+        ensembleRuns.push({ fold: fold.index, test, metrics, rule: ens.rule, membersFellBack: fellBack.length });
+        const gateNote =
+          (fellBack.length
+            ? ` (gate: ${fellBack.length} member(s) trade their baseline: ${fellBack.join(', ')})`
+            : '') + (ens.rule.fallback ? `, the ensemble trades ${ens.rule.fallback}` : '');
         logger.info(
           `[fold ${fold.index + 1} ${ensembleKind} ensemble of ${members.length}] test: return ` +
-            `${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, trades ${metrics.trades}`,
+            `${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, ` +
+            `trades ${metrics.trades}${gateNote}`,
         );
         if (folds.length > 1) {
           const to = fold === lastFold ? fold.test.to : fold.test.to + 1;

@@ -12,6 +12,8 @@ export interface EnsembleRun {
   test: BacktestResult;
   metrics: Metrics;
   rule: DecisionRule;
+  /** How many members the validation gate made fall back to a baseline (they vote it, or sit out the mean). */
+  membersFellBack: number;
 }
 
 /** The ensemble's report section (per-fold test metrics, mean ± sd), its report.json entry and its console line. */
@@ -32,7 +34,8 @@ export function ensembleReport(
     title: `Ensemble: ${kind} of ${seeds} seed(s) per fold`,
     text:
       `Each fold's ${seeds} trained seeds trade as one model (${how}); ` +
-      `the headline and the saved model (${modelDir}) are the ensemble. The table above scores each seed alone.`,
+      `the headline and the saved model (${modelDir}) are the ensemble. The table above scores each seed alone.` +
+      fellBackText(kind, runs),
     tables: [
       {
         columns: ['metric', 'mean', 'sd', ...runs.map((r) => `fold ${r.fold + 1}`)],
@@ -50,11 +53,22 @@ export function ensembleReport(
     members: seeds,
     mean,
     sd,
-    runs: runs.map((r) => ({ fold: r.fold, rule: r.rule, metrics: r.metrics })),
+    runs: runs.map((r) => ({ fold: r.fold, rule: r.rule, membersFellBack: r.membersFellBack, metrics: r.metrics })),
   };
   const line =
     `${kind} ensemble of ${seeds} seed(s), ${runs.length} fold(s): return ` +
     `${fmtMetric(mean.totalReturn, 'pct')} ± ${fmtMetric(sd.totalReturn ?? 0, 'pct')}, Sharpe ` +
     `${fmtMetric(mean.sharpe, '')} ± ${fmtMetric(sd.sharpe ?? 0, '')}, trades ${fmtMetric(mean.trades, 'int')}`;
   return { section, json, line };
+}
+
+/** Which folds' members fell back at the validation gate, and what that means for the ensemble ('' when none did). */
+function fellBackText(kind: EnsembleKind, runs: readonly EnsembleRun[]): string {
+  const folds = runs.filter((r) => r.membersFellBack > 0);
+  if (!folds.length) return '';
+  const role = kind === 'vote' ? 'vote their baseline' : 'sit out the mean';
+  const list = folds
+    .map((r) => `fold ${r.fold + 1}: ${r.membersFellBack}${r.rule.fallback ? ` (all: trades ${r.rule.fallback})` : ''}`)
+    .join(', ');
+  return ` Members the validation gate made fall back (they ${role}): ${list}.`;
 }

@@ -12,7 +12,9 @@ import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { AgentPolicy, loadAgent, type LoadedAgent } from '../../src/agents/load-agent.ts';
 import { accountHolding, predictAt } from '../../src/agents/predict.ts';
 import { checkDecisionRule, PLAIN_RULE, type DecisionRule } from '../../src/agents/decision-rule.ts';
-import { EnsembleNet, ensembleRule, type EnsembleKind } from '../../src/agents/ensemble.ts';
+import { EnsembleNet, ensembleRule, memberFallbacks, type EnsembleKind } from '../../src/agents/ensemble.ts';
+import type { Fallback } from '../../src/agents/decision-rule.ts';
+import { UserError } from '../../src/core/errors.ts';
 import { createNet, envOptions, networkSpec, prepareData, recipeWarmup } from '../../src/agents/setup.ts';
 import { saveAgentModel } from '../../src/agents/save.ts';
 import { runBacktest } from '../../src/market/backtest-engine.ts';
@@ -54,19 +56,26 @@ const Q: [number, number, number][] = [
   [0.9, 0, 0.3],
 ];
 
-async function saveAndLoad(kind: EnsembleKind, margins: number[]): Promise<LoadedAgent> {
+async function saveAndLoad(kind: EnsembleKind, margins: number[], fallbacks?: (string | null)[]): Promise<LoadedAgent> {
   const tmp = tempDir();
   const dir = path.join(tmp.dir, 'ens');
   const nets = Q.map(constant);
-  const rule: DecisionRule = ensembleRule(
-    kind,
-    margins.map((m) => checkDecisionRule({ margin: m }, 'test')),
-  );
+  // the members' rules as trained (a bad entry, there to test loading, is written to meta.json only)
+  const known = (f: string | null | undefined) => (f === 'flat' || f === 'buyAndHold' ? f : undefined);
+  const rules = margins.map((m, i) => checkDecisionRule({ margin: m, fallback: known(fallbacks?.[i]) }, 'test'));
+  const rule: DecisionRule = ensembleRule(kind, rules);
   await saveAgentModel(dir, nets[0].model, SMALL_RECIPE, prepared, {
     name: 'ens',
     strategy: 'dqn-dnn',
     seed: 1,
-    learner: { kind: 'dqn', extraState: {}, bestEpoch: 0, epochs: 0, decision: rule, ensemble: { kind, margins } },
+    learner: {
+      kind: 'dqn',
+      extraState: {},
+      bestEpoch: 0,
+      epochs: 0,
+      decision: rule,
+      ensemble: { kind, margins, ...(fallbacks ? { fallbacks: fallbacks as (Fallback | null)[] } : {}) },
+    },
     members: nets.slice(1).map((n) => n.model),
     trainingWindow: { from: '', to: '' },
     dataHash: '',
@@ -74,9 +83,11 @@ async function saveAndLoad(kind: EnsembleKind, margins: number[]): Promise<Loade
     codeVersion: 'test',
   });
   for (const n of nets) n.dispose();
-  const agent = await loadAgent(dir);
-  tmp.cleanup();
-  return agent;
+  try {
+    return await loadAgent(dir);
+  } finally {
+    tmp.cleanup();
+  }
 }
 
 test('vote: a trade needs a strict majority of members, each voting under its own margin', async () => {
@@ -124,6 +135,53 @@ test('mean: the mean Q-values decide, with the members mean margin applied on th
   assert.ok(Math.abs(holds.policy.rule.margin - 0.35) < 1e-9);
   assert.equal(trades(holds.policy), 0);
   holds.dispose();
+});
+
+test('members that fell back at the validation gate vote their baseline (vote) or sit out the mean', async () => {
+  // vote, margins as above (only C's buy beats its margin): 1 of 3 → hold; B fell back to buy-and-hold and votes buy
+  // in cash → 2 of 3 → one buy; C fell back to flat instead, which in cash votes hold → no trade
+  const held = await saveAndLoad('vote', [0.55, 0, 0.55], [null, 'buyAndHold', null]);
+  assert.equal(trades(held.policy), 1);
+  held.dispose();
+  const flat = await saveAndLoad('vote', [0, 0, 0], [null, null, 'flat']);
+  assert.equal(trades(flat.policy), 0, 'A buys, B holds, C (flat) holds: no majority');
+  flat.dispose();
+  // mean, margins 0 / 0.3 / 0.3: all three → Q [0.7, 0, 0.367], margin 0.2, advantage 0.333 → buy; A fell back →
+  // B and C only: Q [0.55, 0, 0.3], margin 0.3, advantage 0.25 → hold
+  const all = await saveAndLoad('mean', [0, 0.3, 0.3]);
+  assert.equal(trades(all.policy), 1);
+  all.dispose();
+  const two = await saveAndLoad('mean', [0, 0.3, 0.3], ['flat', null, null]);
+  assert.ok(Math.abs(two.policy.rule.margin - 0.3) < 1e-9);
+  assert.equal(trades(two.policy), 0);
+  two.dispose();
+});
+
+test('when every member fell back the ensemble trades the baseline most chose (ties to flat)', async () => {
+  const rules = (fs: Fallback[]) => fs.map((f) => checkDecisionRule({ fallback: f }, 't'));
+  assert.equal(ensembleRule('vote', rules(['buyAndHold', 'buyAndHold', 'flat'])).fallback, 'buyAndHold');
+  assert.equal(ensembleRule('mean', rules(['buyAndHold', 'flat'])).fallback, 'flat');
+  assert.equal(ensembleRule('mean', rules(['buyAndHold', 'flat', 'flat'])).fallback, 'flat');
+  assert.equal(ensembleRule('vote', [...rules(['flat', 'flat']), PLAIN_RULE]).fallback, undefined);
+  assert.deepEqual(memberFallbacks([...rules(['flat']), PLAIN_RULE]), ['flat', null]);
+  for (const kind of ['vote', 'mean'] as const) {
+    const held = await saveAndLoad(kind, [0, 0, 0], ['buyAndHold', 'buyAndHold', 'flat']);
+    assert.equal(held.policy.rule.fallback, 'buyAndHold');
+    assert.equal(trades(held.policy), 1, `${kind}: buys once and holds`);
+    held.dispose();
+  }
+});
+
+test('a saved ensemble whose fallbacks do not fit its members stops with one line', async () => {
+  for (const bad of [['flat'], ['flat', 'short', null]]) {
+    await assert.rejects(
+      saveAndLoad('vote', [0, 0, 0], bad),
+      (e: unknown) =>
+        e instanceof UserError &&
+        /ensemble\.fallbacks|fallback must be one of/.test(e.message) &&
+        !e.message.includes('\n'),
+    );
+  }
 });
 
 test(`an ensemble with a decision rule keeps decisions causal: rewriting the future leaves earlier ones \

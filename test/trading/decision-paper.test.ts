@@ -22,7 +22,7 @@ import { modelPolicySource } from '../../src/trading/model-policy-source.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { Trader } from '../../src/trading/trader.ts';
-import type { EnsembleKind } from '../../src/agents/ensemble.ts';
+import type { EnsembleMeta } from '../../src/agents/ensemble.ts';
 import type { AgentNet } from '../../src/nn/agent-net.ts';
 import { SMALL_RECIPE } from './agents.ts';
 import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
@@ -31,12 +31,7 @@ const HOUR = 3_600_000;
 const SWITCH = 0.1;
 const RULE: DecisionRule = { margin: 0.05, minHold: 3, every: 2 };
 
-async function saveSeeded(
-  dir: string,
-  candles: Candles,
-  rule?: DecisionRule,
-  ensemble?: { kind: EnsembleKind; margins: number[] },
-): Promise<void> {
+async function saveSeeded(dir: string, candles: Candles, rule?: DecisionRule, ensemble?: EnsembleMeta): Promise<void> {
   await initBackend('auto');
   const prepared = prepareData(SMALL_RECIPE, candles, {
     from: recipeWarmup(SMALL_RECIPE),
@@ -91,7 +86,7 @@ function pushed(net: AgentNet, push: number): AgentNet {
  */
 async function paperAndEngine(
   rule: DecisionRule,
-  ensemble?: { kind: EnsembleKind; margins: number[] },
+  ensemble?: EnsembleMeta,
 ): Promise<{ engineTrades: Fill[]; plainTrades: Fill[] }> {
   const tmp = tempDir();
   const candles = syntheticCandles({
@@ -188,7 +183,7 @@ interface Fill {
   units: number;
 }
 
-async function parity(ensemble?: { kind: EnsembleKind; margins: number[] }): Promise<void> {
+async function parity(ensemble?: EnsembleMeta): Promise<void> {
   const { engineTrades, plainTrades } = await paperAndEngine(RULE, ensemble);
   assert.ok(
     engineTrades.length >= 4,
@@ -207,6 +202,18 @@ trades`, () => parity());
 test('paper trading an ensemble (vote, then mean) with a decision rule makes exactly the backtest trades', async () => {
   await parity({ kind: 'vote', margins: [0.02, 0, 0.05] });
   await parity({ kind: 'mean', margins: [0.05, 0.05, 0.05] });
+});
+
+test(`paper trading an ensemble with a member that fell back at the gate makes exactly the backtest trades, and the \
+member votes its baseline`, async () => {
+  for (const kind of ['vote', 'mean'] as const) {
+    const margins = [0.02, 0, 0.05];
+    const all = await paperAndEngine(RULE, { kind, margins });
+    // the second member fell back to buy-and-hold: it votes "buy" in cash and "hold" when invested (mean: sits out)
+    const one = await paperAndEngine(RULE, { kind, margins, fallbacks: [null, 'buyAndHold', null] });
+    assert.ok(one.engineTrades.length >= 1, `${kind}: the ensemble still trades (${one.engineTrades.length})`);
+    assert.notDeepEqual(one.engineTrades, all.engineTrades, `${kind}: the member's fallback changes the trades`);
+  }
 });
 
 test('paper trading a model that fell back at the validation gate makes exactly the backtest trades', async () => {
