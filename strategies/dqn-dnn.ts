@@ -25,9 +25,10 @@ const recipe: AgentRecipe = {
   sizing: 'all',
   reward: { kind: 'logReturn' },
   // issue 13: trade only when switching beats keeping the position by a margin chosen on validation
-  // (Q-value units: with rewardScale 100, 0.2 ≈ one round trip of costs), and keep a position at least 24 candles
-  // (chosen by the README's validation rule over minHold 6 and 24; see "Knowing when not to trade, second round")
-  decision: { margins: [0, 0.1, 0.2, 0.4, 0.8, 1.6], minHold: 24 },
+  // (Q-value units: with rewardScale 100, 0.2 ≈ one round trip of costs), and keep a position at least 48 candles
+  // (chosen by the README's validation rule: 24 over 0 and 6 in round two, 48 over 24 and 96 in round three; see
+  // "Knowing when not to trade, third round")
+  decision: { margins: [0, 0.1, 0.2, 0.4, 0.8, 1.6], minHold: 48 },
   // issue 13: epoch and margin chosen on 3 purged (1 day) and embargoed (1 day) validation windows, costs charged twice
   selection: { windows: 3, purge: 24, embargo: 24, turnoverCost: 1 },
   costs: 'config',
