@@ -6,14 +6,8 @@
  */
 import type { Params } from './grid.ts';
 import type { JobResult, MetricsJson } from './jobs.ts';
-import {
-  cscvBlocks,
-  deflatedSharpe,
-  probabilityOfOverfitting,
-  returnMoments,
-  type DeflatedSharpe,
-  type PboResult,
-} from './overfitting.ts';
+import { deflatedSharpe, returnMoments, type DeflatedSharpe } from '../market/deflated-sharpe.ts';
+import { cscvBlocks, probabilityOfOverfitting, type PboResult } from './overfitting.ts';
 
 export interface MeanSd {
   mean: Record<string, number>;

@@ -5,15 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  cscvBlocks,
   deflatedSharpe,
   expectedMaxSharpe,
   normalCdf,
   normalQuantile,
   probabilisticSharpe,
-  probabilityOfOverfitting,
   returnMoments,
-} from '../../src/sweep/overfitting.ts';
+} from '../../src/market/deflated-sharpe.ts';
+import { cscvBlocks, probabilityOfOverfitting } from '../../src/sweep/overfitting.ts';
 
 const close = (a: number, b: number, tol: number, what: string) =>
   assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
