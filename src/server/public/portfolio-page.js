@@ -137,27 +137,20 @@
   function renderHead(r) {
     const { stat } = P;
     const w = r.waitingTargets;
-    document
-      .getElementById('run-head')
-      .replaceChildren(
-        h('h1', {}, `${r.mode} portfolio run “${r.name}” · ${r.exchange} ${r.markets.join(' + ')} ${r.timeframe}`),
-        h(
-          'div',
-          { class: 'grid card' },
-          stat('policy', r.policy + (r.modelVersion ? ' @ ' + r.modelVersion : '')),
-          stat('value', D.num(r.equity, 0)),
-          stat('P&L', D.pct(r.pnl), D.signClass(r.pnl)),
-          stat('equal weights held', D.pct(r.buyHoldPnl), D.signClass(r.buyHoldPnl)),
-          stat('cash', D.num(r.cash, 0)),
-          stat('trades', String(r.trades)),
-          stat(
-            'waiting targets',
-            w ? `${w.targets.map((x) => D.pct(x)).join(' / ')} (${w.waiting.join(', ')} at the next open)` : 'none',
-          ),
-          stat('last candle', (r.lastCandle || '—').slice(0, 16)),
-          stat('next tick', r.nextTick.slice(0, 16)),
+    const title = `${r.mode} portfolio run “${r.name}” · ${r.exchange} ${r.markets.join(' + ')} ${r.timeframe}`;
+    P.renderHead(
+      r,
+      title,
+      ['value', 'equal weights held'],
+      [
+        stat('cash', D.num(r.cash, 0)),
+        stat('trades', String(r.trades)),
+        stat(
+          'waiting targets',
+          w ? `${w.targets.map((x) => D.pct(x)).join(' / ')} (${w.waiting.join(', ')} at the next open)` : 'none',
         ),
-      );
+      ],
+    );
   }
 
   function renderPositions(one) {

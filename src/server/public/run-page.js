@@ -57,26 +57,15 @@
 
   function renderHead(r) {
     const { stat } = P;
-    document
-      .getElementById('run-head')
-      .replaceChildren(
-        h('h1', {}, `${r.mode} run “${r.name}” · ${r.exchange} ${r.symbol} ${r.timeframe}`),
-        h(
-          'div',
-          { class: 'grid card' },
-          stat('policy', r.policy + (r.modelVersion ? ' @ ' + r.modelVersion : '')),
-          stat('equity', D.num(r.equity, 0)),
-          stat('P&L', D.pct(r.pnl), D.signClass(r.pnl)),
-          stat('buy & hold', D.pct(r.buyHoldPnl), D.signClass(r.buyHoldPnl)),
-          stat('position', `${D.num(r.units, 8)} units + ${D.num(r.cash, 0)} cash`),
-          stat(
-            'pending order',
-            r.pendingOrder ? `${r.pendingOrder.side} ${D.num(r.pendingOrder.quantity, 6)}` : 'none',
-          ),
-          stat('last candle', (r.lastCandle || '—').slice(0, 16)),
-          stat('next tick', r.nextTick.slice(0, 16)),
-        ),
-      );
+    P.renderHead(
+      r,
+      `${r.mode} run “${r.name}” · ${r.exchange} ${r.symbol} ${r.timeframe}`,
+      ['equity', 'buy & hold'],
+      [
+        stat('position', `${D.num(r.units, 8)} units + ${D.num(r.cash, 0)} cash`),
+        stat('pending order', r.pendingOrder ? `${r.pendingOrder.side} ${D.num(r.pendingOrder.quantity, 6)}` : 'none'),
+      ],
+    );
     P.renderBanner(r);
   }
 

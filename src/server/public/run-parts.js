@@ -20,6 +20,30 @@
   const stat = (k, v, cls) =>
     h('div', { class: 'stat' }, h('div', { class: 'k' }, k), h('div', { class: 'v ' + (cls || '') }, v));
 
+  /**
+   * The run's head: `title`, then its figures: policy, value, P&L and the benchmark's P&L (named by `labels`), the
+   * page's `own` figures, the last candle and the next tick.
+   */
+  function renderHead(r, title, labels, own) {
+    const [valueLabel, holdLabel] = labels;
+    document
+      .getElementById('run-head')
+      .replaceChildren(
+        h('h1', {}, title),
+        h(
+          'div',
+          { class: 'grid card' },
+          stat('policy', r.policy + (r.modelVersion ? ' @ ' + r.modelVersion : '')),
+          stat(valueLabel, D.num(r.equity, 0)),
+          stat('P&L', D.pct(r.pnl), D.signClass(r.pnl)),
+          stat(holdLabel, D.pct(r.buyHoldPnl), D.signClass(r.buyHoldPnl)),
+          ...own,
+          stat('last candle', (r.lastCandle || '—').slice(0, 16)),
+          stat('next tick', r.nextTick.slice(0, 16)),
+        ),
+      );
+  }
+
   /** Refreshes the page (debounced) on events of its run and of the `alsoOn` types; charts go with the page. */
   function followEvents(page, refresh, alsoOn = []) {
     let timer;
@@ -230,6 +254,7 @@
     chartOptions,
     headBoxes,
     stat,
+    renderHead,
     followEvents,
     buildControls,
     addCandleChart,
