@@ -6,40 +6,24 @@
  * (SCREENSHOT_DIR=docs/screenshots writes the README's copies).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
+import { launchChromium, requireChromium } from '../../src/bench/chromium.ts';
 import { paperFixture, serve, type PaperFixture, type Served } from './fixture.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 let f: PaperFixture;
 let context: BrowserContext;
 let shots: string;
 
 before(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `${CHROMIUM} is missing: run node scripts/ensure-system-tools.mjs (Debian: apt-get install chromium)`,
-    );
+  requireChromium();
   f = await paperFixture();
   shots = process.env.SCREENSHOT_DIR ? path.resolve(process.env.SCREENSHOT_DIR) : path.join(f.dir, 'shots');
   mkdirSync(shots, { recursive: true });
-  context = await chromium.launchPersistentContext(path.join(f.dir, 'chromium-profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 900 },
-  });
+  context = await launchChromium(path.join(f.dir, 'chromium-profile'), { width: 1280, height: 900 });
 });
 after(async () => {
   await context?.close();

@@ -5,40 +5,24 @@
  * orders filter by market. Screenshots are real PNGs (SCREENSHOT_DIR=docs/screenshots writes the README's copy).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type BrowserContext, type Locator } from 'playwright-core';
+import type { BrowserContext, Locator } from 'playwright-core';
 import sharp from 'sharp';
+import { launchChromium, requireChromium } from '../../src/bench/chromium.ts';
 import type { DashboardServer } from '../../src/server/app.ts';
 import { portfolioFixture, servePortfolio, SYMBOLS, type PortfolioFixture } from './portfolio-fixture.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 let f: PortfolioFixture;
 let s: { server: DashboardServer; url: string };
 let context: BrowserContext;
 
 before(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `${CHROMIUM} is missing: run node scripts/ensure-system-tools.mjs (Debian: apt-get install chromium)`,
-    );
+  requireChromium();
   f = await portfolioFixture();
   s = await servePortfolio(f);
-  context = await chromium.launchPersistentContext(path.join(f.dir, 'chromium-profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 900 },
-  });
+  context = await launchChromium(path.join(f.dir, 'chromium-profile'), { width: 1280, height: 900 });
 });
 after(async () => {
   await context?.close();

@@ -12,6 +12,7 @@ import { CandleStore } from '../../data/store.ts';
 import { RunRepository } from '../../trading/run-repository.ts';
 import { createDashboardServer } from '../../server/app.ts';
 import { Credentials } from '../../server/auth.ts';
+import { CHROMIUM, launchChromium } from '../chromium.ts';
 import type { BenchGroup } from '../table.ts';
 
 const H = 3_600_000;
@@ -143,29 +144,16 @@ export const dashboardGroup: BenchGroup = {
 };
 
 async function paint(url: string, runId: number, dir: string, report: Parameters<BenchGroup['run']>[0]): Promise<void> {
-  if (!existsSync('/usr/bin/chromium')) {
+  if (!existsSync(CHROMIUM)) {
     report({
       figure: 'run page first paint',
       value: 'skipped',
       unit: '',
-      note: 'no /usr/bin/chromium (node scripts/ensure-system-tools.mjs)',
+      note: `no ${CHROMIUM} (node scripts/ensure-system-tools.mjs)`,
     });
     return;
   }
-  const { chromium } = await import('playwright-core');
-  const context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const context = await launchChromium(path.join(dir, 'profile'));
   try {
     const page = await context.newPage();
     await page.goto(url + '/'); // warm caches once

@@ -1,11 +1,13 @@
 // A portfolio run's page (issue 14: several markets on one account): value, P&L and each market's position and
 // weight; the weights over time as a stacked area (each band one market, cash on top; named in a legend with the
 // latest weight, so colour is not the only key); value vs equal weights held; one market's candles with its fills;
-// decisions with their target weights; orders and fills per market; the controls and commands of every run.
+// decisions with their target weights; orders and fills per market; the controls and commands of every run (those
+// and the other parts both run pages show are in run-parts.js).
 'use strict';
 (function (D) {
   const { h } = D;
-  const sec = (ms) => Math.floor(ms / 1000);
+  const P = D.runParts;
+  const { sec } = P;
   // Okabe–Ito colours: told apart with the common colour-vision deficiencies
   const COLOURS = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
   const CASH_COLOUR = '#c9d1d9';
@@ -25,10 +27,7 @@
       exitLabel: 'Exit every market',
     };
     root.replaceChildren(
-      h('div', { id: 'run-head' }),
-      h('div', { id: 'banner' }),
-      h('div', { class: 'controls', id: 'controls' }),
-      h('p', { id: 'control-msg', class: 'muted', 'aria-live': 'polite' }),
+      ...P.headBoxes(),
       h('h2', {}, 'Positions'),
       h('div', { id: 'positions' }),
       h('h2', {}, 'Weights over time'),
@@ -51,20 +50,14 @@
       h('h2', {}, 'Commands'),
       h('div', { id: 'commands' }),
     );
-    D.runParts.buildControls(page, refresh);
+    P.buildControls(page, refresh);
     const one = await D.api(`/runs/${id}`);
     page.markets = one.run.markets;
     page.market = page.markets[0];
     buildSelects(page);
     buildCharts(page);
     await refresh(page);
-    let timer;
-    page.onEvent = (type, data) => {
-      if (data.runId !== id) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => refresh(page).catch(() => {}), 150);
-    };
-    page.dispose = () => page.charts.forEach((c) => c.remove());
+    P.followEvents(page, refresh);
     return page;
   };
 
@@ -86,10 +79,9 @@
 
   function buildCharts(page) {
     const L = LightweightCharts;
-    const opts = { autoSize: true, layout: { attributionLogo: false }, timeScale: { timeVisible: true } };
     // 0% at the pane's bottom: an area fills down to the pane's edge, so no margin may show under a band
     const wc = L.createChart(document.getElementById('weights-chart'), {
-      ...opts,
+      ...P.chartOptions(),
       rightPriceScale: { scaleMargins: { top: 0.04, bottom: 0 } },
     });
     const band = (c) => ({
@@ -110,25 +102,8 @@
       .reverse()
       .map((b) => ({ ...b, series: wc.addSeries(L.AreaSeries, { ...band(colour(b.i)), title: b.name }) }))
       .reverse();
-    const ec = L.createChart(document.getElementById('equity-chart'), { ...opts, leftPriceScale: { visible: true } });
-    page.equity = ec.addSeries(L.LineSeries, { title: 'value', lineWidth: 2, color: '#1b1f24' });
-    page.hold = ec.addSeries(L.LineSeries, {
-      title: 'equal weights held',
-      lineWidth: 2,
-      lineStyle: 2,
-      color: '#5c6670',
-    });
-    page.drawdown = ec.addSeries(L.AreaSeries, {
-      title: 'drawdown',
-      priceScaleId: 'left',
-      lineColor: '#b3261e',
-      topColor: 'rgba(179,38,30,0.05)',
-      bottomColor: 'rgba(179,38,30,0.25)',
-      priceFormat: { type: 'percent' },
-    });
-    const cc = L.createChart(document.getElementById('candle-chart'), opts);
-    page.candles = cc.addSeries(L.CandlestickSeries, {});
-    page.markers = L.createSeriesMarkers(page.candles, []);
+    const ec = P.addEquityChart(page, 'value', 'equal weights held');
+    const cc = P.addCandleChart(page);
     page.charts = [wc, ec, cc];
   }
 
@@ -145,22 +120,13 @@
     ]);
     if (!document.getElementById('weights-chart')) return;
     renderHead(one.run);
-    D.runParts.renderBanner(one.run);
+    P.renderBanner(one.run);
     renderPositions(one);
     renderWeights(page, weights);
-    renderEquity(page, eq.points);
-    page.candles.setData(
-      win.candles.map((c) => ({ time: sec(c.ts), open: c.open, high: c.high, low: c.low, close: c.close })),
-    );
-    page.markers.setMarkers(
-      win.markers.map((m) =>
-        m.side === 'buy'
-          ? { time: sec(m.ts), position: 'belowBar', shape: 'arrowUp', color: '#137333', text: 'B' }
-          : { time: sec(m.ts), position: 'aboveBar', shape: 'arrowDown', color: '#b3261e', text: 'S' },
-      ),
-    );
+    P.showEquity(page, eq.points);
+    P.showCandles(page, win);
     renderTables(page, decisions, fills, orders);
-    D.runParts.renderCommands(one);
+    P.renderCommands(one);
     if (!page.fitted) {
       page.charts.forEach((c) => c.timeScale().fitContent());
       page.fitted = true;
@@ -169,30 +135,22 @@
   }
 
   function renderHead(r) {
-    const stat = (k, v, cls) =>
-      h('div', { class: 'stat' }, h('div', { class: 'k' }, k), h('div', { class: 'v ' + (cls || '') }, v));
+    const { stat } = P;
     const w = r.waitingTargets;
-    document
-      .getElementById('run-head')
-      .replaceChildren(
-        h('h1', {}, `${r.mode} portfolio run “${r.name}” · ${r.exchange} ${r.markets.join(' + ')} ${r.timeframe}`),
-        h(
-          'div',
-          { class: 'grid card' },
-          stat('policy', r.policy + (r.modelVersion ? ' @ ' + r.modelVersion : '')),
-          stat('value', D.num(r.equity, 0)),
-          stat('P&L', D.pct(r.pnl), D.signClass(r.pnl)),
-          stat('equal weights held', D.pct(r.buyHoldPnl), D.signClass(r.buyHoldPnl)),
-          stat('cash', D.num(r.cash, 0)),
-          stat('trades', String(r.trades)),
-          stat(
-            'waiting targets',
-            w ? `${w.targets.map((x) => D.pct(x)).join(' / ')} (${w.waiting.join(', ')} at the next open)` : 'none',
-          ),
-          stat('last candle', (r.lastCandle || '—').slice(0, 16)),
-          stat('next tick', r.nextTick.slice(0, 16)),
+    const title = `${r.mode} portfolio run “${r.name}” · ${r.exchange} ${r.markets.join(' + ')} ${r.timeframe}`;
+    P.renderHead(
+      r,
+      title,
+      ['value', 'equal weights held'],
+      [
+        stat('cash', D.num(r.cash, 0)),
+        stat('trades', String(r.trades)),
+        stat(
+          'waiting targets',
+          w ? `${w.targets.map((x) => D.pct(x)).join(' / ')} (${w.waiting.join(', ')} at the next open)` : 'none',
         ),
-      );
+      ],
+    );
   }
 
   function renderPositions(one) {
@@ -247,70 +205,28 @@
       );
   }
 
-  function renderEquity(page, pts) {
-    let peak = -Infinity;
-    page.equity.setData(pts.map((p) => ({ time: sec(p.ts), value: p.equity })));
-    page.hold.setData(pts.filter((p) => p.buyHold !== null).map((p) => ({ time: sec(p.ts), value: p.buyHold })));
-    page.drawdown.setData(
-      pts.map((p) => {
-        peak = Math.max(peak, p.equity);
-        return { time: sec(p.ts), value: (p.equity / peak - 1) * 100 };
-      }),
-    );
-  }
-
   function renderTables(page, decisions, fills, orders) {
     const targets = (d) =>
       d.targets ? d.targets.map((w, m) => `${page.markets[m]} ${D.pct(w)}`).join(' · ') : 'keep what is held';
-    const more =
-      decisions.items.length < decisions.total
-        ? h(
-            'button',
-            {
-              type: 'button',
-              id: 'more-decisions',
-              onclick: () => {
-                page.decisionsShown += 500;
-                refresh(page);
-              },
-            },
-            `Show more (${decisions.total} in all)`,
-          )
-        : null;
-    document.getElementById('decisions').replaceChildren(
-      h('p', { class: 'muted' }, `${decisions.items.length} of ${decisions.total} decisions, newest first`),
-      D.table(
-        decisions.items,
-        [
-          ['candle', (d) => D.time(d.ts)],
-          ['action', (d) => (d.action === 'rebalance' ? '⇄ rebalance' : '· ' + d.action)],
-          ['target weights', targets],
-          ['value at the close', (d) => D.num(d.price, 0)],
-          ['policy', (d) => d.policy],
-        ],
-        null,
-        { id: 'decisions-table' },
-      ),
-      ...(more ? [more] : []),
+    P.renderDecisions(
+      page,
+      decisions,
+      [
+        ['candle', (d) => D.time(d.ts)],
+        ['action', (d) => (d.action === 'rebalance' ? '⇄ rebalance' : '· ' + d.action)],
+        ['target weights', targets],
+        ['value at the close', (d) => D.num(d.price, 0)],
+        ['policy', (d) => d.policy],
+      ],
+      refresh,
     );
     const which = page.filter || 'all markets';
-    document.getElementById('fills').replaceChildren(
-      h('p', { class: 'muted' }, `${fills.items.length} of ${fills.total} fills (${which}), newest first`),
-      D.table(
-        fills.items,
-        [
-          ['time', (f) => D.time(f.ts)],
-          ['market', (f) => f.market],
-          ['side', (f) => (f.side === 'buy' ? '▲ buy' : '▼ sell')],
-          ['price', (f) => D.num(f.price)],
-          ['units', (f) => D.num(f.units, 8)],
-          ['value', (f) => D.num(f.value, 0)],
-          ['fee', (f) => D.num(f.fee)],
-        ],
-        null,
-        { id: 'fills-table' },
-      ),
-    );
+    document
+      .getElementById('fills')
+      .replaceChildren(
+        h('p', { class: 'muted' }, `${fills.items.length} of ${fills.total} fills (${which}), newest first`),
+        P.fillsTable(fills.items, true),
+      );
     document.getElementById('orders').replaceChildren(
       h('p', { class: 'muted' }, `${orders.items.length} of ${orders.total} orders (${which}), newest first`),
       D.table(

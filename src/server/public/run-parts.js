@@ -1,0 +1,269 @@
+// The parts that a run's page (run-page.js) and a portfolio run's page (portfolio-page.js) share: the page's head
+// boxes, the control buttons (with confirmation), the halt / pause banner, the candle chart with buy / sell markers
+// (arrows up / down: shapes, not only colours), value vs its benchmark with the drawdown, the decisions table with its
+// "Show more" button, the commands table and the refresh on server-sent events.
+'use strict';
+(function (D) {
+  const { h } = D;
+  const sec = (ms) => Math.floor(ms / 1000);
+  const chartOptions = () => ({ autoSize: true, layout: { attributionLogo: false }, timeScale: { timeVisible: true } });
+
+  /** The boxes at the top of a run's page: head, banner, controls and the controls' answer. */
+  const headBoxes = () => [
+    h('div', { id: 'run-head' }),
+    h('div', { id: 'banner' }),
+    h('div', { class: 'controls', id: 'controls' }),
+    h('p', { id: 'control-msg', class: 'muted', 'aria-live': 'polite' }),
+  ];
+
+  /** One figure of the run's head: a key over its value (`cls` colours the value, e.g. by sign). */
+  const stat = (k, v, cls) =>
+    h('div', { class: 'stat' }, h('div', { class: 'k' }, k), h('div', { class: 'v ' + (cls || '') }, v));
+
+  /**
+   * The run's head: `title`, then its figures: policy, value, P&L and the benchmark's P&L (named by `labels`), the
+   * page's `own` figures, the last candle and the next tick.
+   */
+  function renderHead(r, title, labels, own) {
+    const [valueLabel, holdLabel] = labels;
+    document
+      .getElementById('run-head')
+      .replaceChildren(
+        h('h1', {}, title),
+        h(
+          'div',
+          { class: 'grid card' },
+          stat('policy', r.policy + (r.modelVersion ? ' @ ' + r.modelVersion : '')),
+          stat(valueLabel, D.num(r.equity, 0)),
+          stat('P&L', D.pct(r.pnl), D.signClass(r.pnl)),
+          stat(holdLabel, D.pct(r.buyHoldPnl), D.signClass(r.buyHoldPnl)),
+          ...own,
+          stat('last candle', (r.lastCandle || '—').slice(0, 16)),
+          stat('next tick', r.nextTick.slice(0, 16)),
+        ),
+      );
+  }
+
+  /** Refreshes the page (debounced) on events of its run and of the `alsoOn` types; charts go with the page. */
+  function followEvents(page, refresh, alsoOn = []) {
+    let timer;
+    page.onEvent = (type, data) => {
+      if (data.runId !== page.id && !alsoOn.includes(type)) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => refresh(page).catch(() => {}), 150);
+    };
+    page.dispose = () => page.charts.forEach((c) => c.remove());
+  }
+
+  /** The control buttons; each asks for confirmation, then queues a command and calls `refresh(page)`. */
+  function buildControls(page, refresh) {
+    const box = document.getElementById('controls');
+    const ask = (kind, question) => async () => {
+      if (!confirm(question)) return;
+      const msg = document.getElementById('control-msg');
+      try {
+        const r = await D.api(`/runs/${page.id}/commands`, { kind });
+        msg.className = 'muted';
+        msg.textContent = `${kind}: ${r.note} (asked by ${r.command.requestedBy})`;
+        await refresh(page);
+      } catch (e) {
+        msg.className = 'error';
+        msg.textContent = `${kind} refused: ${e.message}`;
+      }
+    };
+    box.append(
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'btn-pause',
+          onclick: ask('pause', 'Pause this run? It will pass over candles until resumed.'),
+        },
+        'Pause',
+      ),
+      h('button', { type: 'button', id: 'btn-resume', onclick: ask('resume', 'Resume trading?') }, 'Resume'),
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'btn-exit',
+          class: 'danger',
+          onclick: ask('exit', page.exitQuestion || 'Sell the whole position at the next open?'),
+        },
+        page.exitLabel || 'Exit position',
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'btn-halt',
+          class: 'danger',
+          onclick: ask('halt', 'HALT this run? Its trader stops until the halt is cleared.'),
+        },
+        'Halt',
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'btn-clear',
+          onclick: ask('clear-halt', 'Clear the halt? Trading resumes at the next start.'),
+        },
+        'Clear halt',
+      ),
+    );
+  }
+
+  /** The candle chart in #candle-chart, its series in page.candles and its markers in page.markers. */
+  function addCandleChart(page) {
+    const L = LightweightCharts;
+    const cc = L.createChart(document.getElementById('candle-chart'), chartOptions());
+    page.candles = cc.addSeries(L.CandlestickSeries, {});
+    page.markers = L.createSeriesMarkers(page.candles, []);
+    return cc;
+  }
+
+  /** The chart in #equity-chart: the run's value and its benchmark (dashed) on the right, drawdown % on the left. */
+  function addEquityChart(page, equityTitle, holdTitle) {
+    const L = LightweightCharts;
+    const ec = L.createChart(document.getElementById('equity-chart'), {
+      ...chartOptions(),
+      leftPriceScale: { visible: true },
+    });
+    page.equity = ec.addSeries(L.LineSeries, { title: equityTitle, lineWidth: 2, color: '#1b1f24' });
+    page.hold = ec.addSeries(L.LineSeries, { title: holdTitle, lineWidth: 2, lineStyle: 2, color: '#5c6670' });
+    page.drawdown = ec.addSeries(L.AreaSeries, {
+      title: 'drawdown',
+      priceScaleId: 'left',
+      lineColor: '#b3261e',
+      topColor: 'rgba(179,38,30,0.05)',
+      bottomColor: 'rgba(179,38,30,0.25)',
+      priceFormat: { type: 'percent' },
+    });
+    return ec;
+  }
+
+  /** A candles window (/runs/:id/candles) with its fills as markers: ▲ under the bar a buy, ▼ over it a sell. */
+  function showCandles(page, win) {
+    page.candles.setData(
+      win.candles.map((c) => ({ time: sec(c.ts), open: c.open, high: c.high, low: c.low, close: c.close })),
+    );
+    page.markers.setMarkers(
+      win.markers.map((m) =>
+        m.side === 'buy'
+          ? { time: sec(m.ts), position: 'belowBar', shape: 'arrowUp', color: '#137333', text: 'B' }
+          : { time: sec(m.ts), position: 'aboveBar', shape: 'arrowDown', color: '#b3261e', text: 'S' },
+      ),
+    );
+  }
+
+  /** The equity points: value, benchmark where known, and the drawdown from the running peak in %. */
+  function showEquity(page, pts) {
+    let peak = -Infinity;
+    page.equity.setData(pts.map((p) => ({ time: sec(p.ts), value: p.equity })));
+    page.hold.setData(pts.filter((p) => p.buyHold !== null).map((p) => ({ time: sec(p.ts), value: p.buyHold })));
+    page.drawdown.setData(
+      pts.map((p) => {
+        peak = Math.max(peak, p.equity);
+        return { time: sec(p.ts), value: (p.equity / peak - 1) * 100 };
+      }),
+    );
+  }
+
+  /** The newest page.decisionsShown decisions in `columns`; "Show more" asks for 500 more while the run has more. */
+  function renderDecisions(page, decisions, columns, refresh) {
+    const more =
+      decisions.items.length < decisions.total
+        ? h(
+            'button',
+            {
+              type: 'button',
+              id: 'more-decisions',
+              onclick: () => {
+                page.decisionsShown += 500;
+                refresh(page);
+              },
+            },
+            `Show more (${decisions.total} in all)`,
+          )
+        : null;
+    document
+      .getElementById('decisions')
+      .replaceChildren(
+        h('p', { class: 'muted' }, `${decisions.items.length} of ${decisions.total} decisions, newest first`),
+        D.table(decisions.items, columns, null, { id: 'decisions-table' }),
+        ...(more ? [more] : []),
+      );
+  }
+
+  /** The fills table (#fills-table), newest first; with `byMarket` (a portfolio run) each fill names its market. */
+  function fillsTable(items, byMarket) {
+    return D.table(
+      items,
+      [
+        ['time', (f) => D.time(f.ts)],
+        ...(byMarket ? [['market', (f) => f.market]] : []),
+        ['side', (f) => (f.side === 'buy' ? '▲ buy' : '▼ sell')],
+        ['price', (f) => D.num(f.price)],
+        ['units', (f) => D.num(f.units, 8)],
+        ['value', (f) => D.num(f.value, 0)],
+        ['fee', (f) => D.num(f.fee)],
+      ],
+      null,
+      { id: 'fills-table' },
+    );
+  }
+
+  /** The halt and pause banners (words and symbols, not only colour) and which control buttons apply. */
+  function renderBanner(r) {
+    const banner = document.getElementById('banner');
+    banner.replaceChildren(
+      ...(r.halted
+        ? [h('div', { class: 'banner halt', id: 'halt-banner', role: 'alert' }, '■ HALTED: ' + r.halted)]
+        : []),
+      ...(r.paused
+        ? [h('div', { class: 'banner pause', id: 'pause-banner', role: 'status' }, '❚❚ PAUSED: ' + r.paused)]
+        : []),
+    );
+    document.getElementById('btn-pause').disabled = !!r.paused;
+    document.getElementById('btn-resume').disabled = !r.paused;
+    document.getElementById('btn-clear').disabled = !r.halted;
+    document.getElementById('btn-halt').disabled = !!r.halted;
+  }
+
+  function renderCommands(one) {
+    document.getElementById('commands').replaceChildren(
+      D.table(
+        one.commands,
+        [
+          ['asked', (c) => D.time(c.requestedAt)],
+          ['command', (c) => c.kind],
+          ['by', (c) => c.requestedBy],
+          ['status', (c) => c.status],
+          ['note', (c) => c.note],
+          ['applied', (c) => D.time(c.appliedAt)],
+        ],
+        null,
+        { id: 'commands-table' },
+      ),
+    );
+  }
+
+  D.runParts = {
+    sec,
+    chartOptions,
+    headBoxes,
+    stat,
+    renderHead,
+    followEvents,
+    buildControls,
+    addCandleChart,
+    addEquityChart,
+    showCandles,
+    showEquity,
+    renderDecisions,
+    fillsTable,
+    renderBanner,
+    renderCommands,
+  };
+})(window.Dash);
