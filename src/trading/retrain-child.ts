@@ -11,7 +11,12 @@ interface RetrainFlags {
   symbol?: string;
   /** A portfolio model's markets (`--symbols`, issue 14). */
   symbols?: string;
+  /** The portfolio run's baseline period and rebalance band: the child judges its challenger as the run trades. */
+  rebalanceEvery?: string;
+  band?: string;
   timeframe?: string;
+  backend?: string;
+  logLevel?: string;
   retrainStrategy?: string;
 }
 
@@ -30,7 +35,11 @@ export function retrainChildRunner(flags: RetrainFlags, modelHome: string, logge
         ['--exchange', flags.exchange],
         ['--symbol', flags.symbol],
         ['--symbols', flags.symbols],
+        ['--rebalance-every', flags.rebalanceEvery],
+        ['--band', flags.band],
         ['--timeframe', flags.timeframe],
+        ['--backend', flags.backend],
+        ['--log-level', flags.logLevel],
       ] as const) {
         if (v !== undefined) args.push(flag, v);
       }

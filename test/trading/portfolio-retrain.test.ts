@@ -21,7 +21,8 @@ import { initBackend } from '../../src/nn/backend/backend.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { openPortfolioSession } from '../../src/trading/portfolio-session.ts';
 import { retrainHistory } from '../../src/trading/retrain.ts';
-import { startFakeUpbit } from '../fake-exchange/server.ts';
+import { retrainChildRunner } from '../../src/trading/retrain-child.ts';
+import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { pairRecipe } from '../agents/portfolio-helpers.ts';
 import { runBot } from './cli.ts';
 import { quietLogger, tempDir } from './helpers.ts';
@@ -30,8 +31,8 @@ const HOUR = 3_600_000;
 const COUNT = 400;
 const HOLDOUT = 60;
 
-/** A market that drifts up with noise, then falls 0.5% a candle over the last HOLDOUT candles. */
-function market(symbol: string, seed: number, price: number): Candles {
+/** A market from `start` on that drifts up with noise, then falls 0.5% a candle over the last HOLDOUT candles. */
+function market(symbol: string, seed: number, price: number, start = Date.UTC(2024, 0, 1)): Candles {
   const rng = new Rng(seed);
   let close = price;
   const rows = Array.from({ length: COUNT }, (_, i) => {
@@ -40,9 +41,47 @@ function market(symbol: string, seed: number, price: number): Candles {
     close = open * (1 + drift + 0.003 * rng.normal());
     const high = Math.max(open, close) * 1.001;
     const low = Math.min(open, close) * 0.999;
-    return { ts: Date.UTC(2024, 0, 1) + i * HOUR, open, high, low, close, volume: 100 + 50 * rng.next() };
+    return { ts: start + i * HOUR, open, high, low, close, volume: 100 + 50 * rng.next() };
   });
   return candlesFromRows('upbit', symbol, '1h', rows);
+}
+
+/** A config file for the fake exchange and a tiny retrain (150 training candles, the HOLDOUT, one epoch). */
+function retrainConfig(dir: string, fake: FakeUpbit): string {
+  const cfg = path.join(dir, 'config.json');
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      exchange: { ccxt: fake.ccxtOptions(), retries: 3, backoffMs: 10, maxBackoffMs: 50 },
+      ml: { backend: 'wasm' },
+      log: { file: '' },
+      trading: { retrain: { trainCandles: 150, holdoutCandles: HOLDOUT, epochs: 1, minImprovement: 0 } },
+    }),
+  );
+  return cfg;
+}
+
+/**
+ * The champion in `dir`/models/pf: a real portfolio model of BTC and ETH reading XRP whose policy head puts the whole
+ * account in BTC (worst in the fall). Returns the model home.
+ */
+async function saveAllInBtcChampion(dir: string, [btc, eth, xrp]: Candles[]): Promise<string> {
+  await initBackend('wasm');
+  const recipe = pairRecipe({ cash: true, costs: 'config' });
+  const home = path.join(dir, 'models', 'pf');
+  const { features, scalers } = portfolioFeatures(recipe, [btc, eth, xrp], btc.ts[200]);
+  const agent = createPortfolioAgent(recipe, new PortfolioObservationBuilder(features, 2, recipe.window), scalers, 1);
+  const head = agent.learner.net.model.getLayer('policy');
+  const [kernel, bias] = head.getWeights();
+  head.setWeights([tf.zerosLike(kernel), tf.tensor1d([12, 0], bias.dtype)]);
+  await savePortfolioAgent(home, agent, {
+    name: 'pf',
+    strategy: 'ppo-portfolio',
+    seed: 1,
+    trainingWindow: { from: '', to: '' },
+  });
+  agent.dispose();
+  return home;
 }
 
 test('bot retrain --symbols: a rule portfolio strategy is refused in one line, before any disk work', async () => {
@@ -84,32 +123,8 @@ next tick (a version that cannot load is not); an equal one is not promoted; oth
   let closeSession = () => {};
   try {
     const db = path.join(tmp.dir, 'bot.db');
-    const cfg = path.join(tmp.dir, 'config.json');
-    writeFileSync(
-      cfg,
-      JSON.stringify({
-        exchange: { ccxt: fake.ccxtOptions(), retries: 3, backoffMs: 10, maxBackoffMs: 50 },
-        ml: { backend: 'wasm' },
-        log: { file: '' },
-        trading: { retrain: { trainCandles: 150, holdoutCandles: HOLDOUT, epochs: 1, minImprovement: 0 } },
-      }),
-    );
-    // the champion: a real portfolio model whose policy head puts the whole account in BTC (worst in the fall)
-    await initBackend('wasm');
-    const recipe = pairRecipe({ cash: true, costs: 'config' });
-    const home = path.join(tmp.dir, 'models', 'pf');
-    const { features, scalers } = portfolioFeatures(recipe, [btc, eth, xrp], btc.ts[200]);
-    const agent = createPortfolioAgent(recipe, new PortfolioObservationBuilder(features, 2, recipe.window), scalers, 1);
-    const head = agent.learner.net.model.getLayer('policy');
-    const [kernel, bias] = head.getWeights();
-    head.setWeights([tf.zerosLike(kernel), tf.tensor1d([12, 0], bias.dtype)]);
-    await savePortfolioAgent(home, agent, {
-      name: 'pf',
-      strategy: 'ppo-portfolio',
-      seed: 1,
-      trainingWindow: { from: '', to: '' },
-    });
-    agent.dispose();
+    const cfg = retrainConfig(tmp.dir, fake);
+    const home = await saveAllInBtcChampion(tmp.dir, [btc, eth, xrp]);
     const common = ['--db', db, '--config', cfg, '--log-level', 'warn'];
     const symbols = ['--symbols', 'BTC/KRW,ETH/KRW', '--model', home];
     // the paper trader runs in this process the whole time, as `bot paper` does between ticks
@@ -191,6 +206,75 @@ next tick (a version that cannot load is not); an equal one is not promoted; oth
     assert.equal(wrong.stderr.trim().split('\n').length, 1);
   } finally {
     closeSession();
+    await fake.close();
+    tmp.cleanup();
+  }
+});
+
+test(`bot paper --symbols … --model … --retrain CRON: each scheduled firing runs a child bot retrain --symbols that \
+exits 0, records its verdict on the joined markets and moves CURRENT if and only if it promoted`, async () => {
+  const tmp = tempDir('bot-pf-retrain-child-');
+  // the child runs on the wall clock (as under `bot paper` without --now): the series end at the last closed hour
+  const start = Math.floor(Date.now() / HOUR) * HOUR - COUNT * HOUR;
+  const series = [
+    market('BTC/KRW', 1, 50_000_000, start),
+    market('ETH/KRW', 2, 3_000_000, start),
+    market('XRP/KRW', 3, 3_000, start),
+  ];
+  const fake = await startFakeUpbit({
+    series: series.map((candles) => ({ market: `KRW-${candles.symbol.split('/')[0]}`, candles })),
+  });
+  try {
+    const db = path.join(tmp.dir, 'bot.db');
+    const config = retrainConfig(tmp.dir, fake);
+    const home = await saveAllInBtcChampion(tmp.dir, series);
+    const lines: string[] = [];
+    const logger = quietLogger();
+    logger.info = ((msg: string) => (lines.push(`info ${msg}`), logger)) as typeof logger.info;
+    logger.error = ((msg: string) => (lines.push(`error ${msg}`), logger)) as typeof logger.error;
+    // the flags `bot paper --symbols BTC/KRW,ETH/KRW --model … --rebalance-every 10 --retrain CRON` hands the runner
+    const paperFlags = { symbols: 'BTC/KRW,ETH/KRW', rebalanceEvery: '10', db, config, logLevel: 'warn' };
+    const fire = retrainChildRunner(paperFlags, home, logger);
+    const retrains = () => {
+      const st = CandleStore.open(db);
+      try {
+        return st.db
+          .prepare('SELECT symbol, model_dir, outcome, reason, challenger_version FROM trading_retrains ORDER BY id')
+          .all() as {
+          symbol: string;
+          model_dir: string;
+          outcome: string;
+          reason: string;
+          challenger_version: string;
+        }[];
+      } finally {
+        st.close();
+      }
+    };
+    // two firings: a champion all in BTC through the fall loses to a trained challenger; that challenger, trained
+    // again on the same window with the same seed, does not beat itself
+    for (const expected of ['promoted', 'rejected']) {
+      const before = currentVersion(home);
+      lines.length = 0;
+      await fire();
+      assert.deepEqual(lines, ['info scheduled retrain starting', 'info scheduled retrain finished']);
+      const rows = retrains();
+      const row = rows[rows.length - 1];
+      assert.equal(row.symbol, 'BTC/KRW,ETH/KRW');
+      assert.equal(row.model_dir, path.resolve(home));
+      assert.equal(row.outcome, expected, row.reason);
+      assert.equal(currentVersion(home), row.outcome === 'promoted' ? row.challenger_version : before);
+    }
+    const rows = retrains();
+    assert.deepEqual(
+      rows.map((r) => r.outcome),
+      ['promoted', 'rejected'],
+    );
+    // judged against the run's baseline (--rebalance-every 10), not the retrain's default of 20
+    assert.match(rows[0].reason, /beats champion -?\d+\.\d\d% and equal weights rebalanced every 10 /);
+    assert.match(rows[1].reason, /does not beat champion/);
+    assert.notEqual(currentVersion(home), INITIAL_VERSION);
+  } finally {
     await fake.close();
     tmp.cleanup();
   }
