@@ -68,10 +68,20 @@ export interface AgentRecipe {
    * before and `embargo` candles after each window left out, and `turnoverCost` the extra multiple of the costs a
    * candidate is charged in its score (0 = plain validation Sharpe after costs). `gate`: after the choice, trade flat
    * or buy-and-hold instead when the agent's score does not beat theirs — on the windows the epoch was chosen on
-   * (`selectionWindows`) or on the last window, then left out of the epoch and margin choice (`heldOutWindow`)
-   * (src/agents/validation-gate.ts).
+   * (`selectionWindows`), there and only when its deflated Sharpe ratio says its edge is more than the luck of its
+   * epoch × margin trials (`deflated`), or on the last window, then left out of the epoch and margin choice
+   * (`heldOutWindow`) (src/agents/validation-gate.ts). `judge`: leave the last window out of every choice (epoch,
+   * margin, gate) and score what the run trades there (`judgeScore`), so that candidate recipes — gated or not — can
+   * be compared on a window none of them chose on.
    */
-  selection?: { windows?: number; purge?: number; embargo?: number; turnoverCost?: number; gate?: GateKind };
+  selection?: {
+    windows?: number;
+    purge?: number;
+    embargo?: number;
+    turnoverCost?: number;
+    gate?: GateKind;
+    judge?: boolean;
+  };
   /**
    * FinRL's ensemble strategy (issue 13; src/agents/learner-choice.ts): per walk-forward window every candidate
    * learner is trained and the one with the best validation Sharpe trades. `learner` is then the first candidate's.
@@ -130,6 +140,10 @@ const recipeSchema = z.strictObject({
       embargo: whole(0).optional(),
       turnoverCost: z.number().min(0).optional(),
       gate: z.enum(GATE_KINDS).optional(),
+      judge: z.boolean().optional(),
+    })
+    .refine((sel) => !(sel.judge && sel.gate === 'heldOutWindow'), {
+      message: "judge and gate 'heldOutWindow' both need the last window: use one of them",
     })
     .optional(),
   learnerChoice: learnerChoiceSchema.optional(),

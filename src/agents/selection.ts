@@ -13,10 +13,12 @@ import type { Fold } from './splits.ts';
 /**
  * Where the gate compares: `selectionWindows`, the windows the epoch and margin were chosen on (the agent's score there
  * is the best of its epochs and margins, biased upward against the baselines', which choose nothing: the gate errs
- * toward trading); `heldOutWindow`, the last validation window (next to the test), which the epoch and margin choice
- * then leaves out, so the agent's score there is as unselected as the baselines'.
+ * toward trading); `deflated`, the same windows with that bias priced in: the agent must also have a deflated Sharpe
+ * ratio (Bailey & López de Prado 2014) of at least DSR_LEVEL over all its epoch × margin trials; `heldOutWindow`, the
+ * last validation window (next to the test), which the epoch and margin choice then leaves out, so the agent's score
+ * there is as unselected as the baselines'.
  */
-export const GATE_KINDS = ['selectionWindows', 'heldOutWindow'] as const;
+export const GATE_KINDS = ['selectionWindows', 'deflated', 'heldOutWindow'] as const;
 export type GateKind = (typeof GATE_KINDS)[number];
 
 export interface SelectionOptions {

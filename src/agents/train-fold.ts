@@ -26,7 +26,7 @@ import { checkDecisionRule, isPlainRule, type DecisionRule } from './decision-ru
 import { EnsembleNet, ensembleRule, memberFallbacks, type EnsembleKind, type EnsembleMeta } from './ensemble.ts';
 import { candidateRecipes } from './learner-choice.ts';
 import { purgedSplit, selectionOptions, validationScore, type PurgedSplit } from './selection.ts';
-import { gateVerdict, type GateVerdict } from './validation-gate.ts';
+import { deflatedEvidence, gateVerdict, trialSharpe, type GateVerdict } from './validation-gate.ts';
 
 function codeVersion(): string {
   try {
@@ -60,8 +60,12 @@ export interface TrainedAgent {
   rule: DecisionRule;
   /** The training segments and validation windows it was trained and selected on. */
   split: PurgedSplit;
-  /** The windows the epoch and margin were chosen on: the split's, less the last with the `heldOutWindow` gate. */
+  /** The windows the epoch and margin were chosen on: the split's, less the last with `heldOutWindow` or `judge`. */
   selectionWindows: IndexRange[];
+  /** Per-candle Sharpe ratio of every epoch × margin tried on the selection windows (the deflated gate's trials). */
+  trialSharpes: number[];
+  /** With the recipe's `selection.judge`: the score of what the run trades on the window no choice saw. */
+  judgeScore?: number;
   /** The recipe it trained with (with `learnerChoice`: the chosen candidate's). */
   recipe: AgentRecipe;
   settings: AgentSettings;
@@ -133,8 +137,28 @@ function recipeRule(recipe: AgentRecipe, margin: number): DecisionRule {
  * costs (mean over the selection windows, at its chosen epoch and margin) is kept; ties go to the earlier candidate.
  */
 export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent> {
-  const agent = await trainChoosingLearner(req);
-  return req.recipe.selection?.gate ? gated(req, agent) : agent;
+  const trained = await trainChoosingLearner(req);
+  const agent = req.recipe.selection?.gate ? gated(req, trained) : trained;
+  return req.recipe.selection?.judge ? judged(req, agent) : agent;
+}
+
+/**
+ * A candidate recipe's judge (`selection.judge`): the validation score of what the run trades (the network, or the
+ * baseline the gate chose) on the validation windows that no choice saw, the last one next to the test.
+ */
+function judged(req: AgentTrainRequest, agent: TrainedAgent): TrainedAgent {
+  const windows = agent.split.validation.slice(agent.selectionWindows.length);
+  if (!windows.length) return agent;
+  const costs = recipeCosts(agent.recipe, agent.settings.account);
+  const { turnoverCost } = selectionOptions(agent.recipe);
+  let judgeScore = 0;
+  for (const w of windows) {
+    const r = agent.backtest(w);
+    const m = computeMetrics(r, req.candles.timeframe);
+    judgeScore += validationScore(m, r.trades, r.equity, w.from, costs, turnoverCost) / windows.length;
+  }
+  req.logger.info(`[${req.label}] judge window: score ${judgeScore.toFixed(3)}`);
+  return { ...agent, judgeScore };
 }
 
 /**
@@ -146,7 +170,10 @@ function gated(req: AgentTrainRequest, agent: TrainedAgent): TrainedAgent {
   const selection = selectionOptions(agent.recipe);
   const costs = recipeCosts(agent.recipe, agent.settings.account);
   const all = agent.split.validation;
-  const heldOut = all.length > agent.selectionWindows.length ? all.slice(agent.selectionWindows.length) : undefined;
+  const heldOut =
+    agent.recipe.selection?.gate === 'heldOutWindow' && all.length > agent.selectionWindows.length
+      ? all.slice(agent.selectionWindows.length)
+      : undefined;
   let agentScore = agent.training.bestScore;
   if (heldOut) {
     // the agent's score on the window its epoch and margin were not chosen on
@@ -165,9 +192,18 @@ function gated(req: AgentTrainRequest, agent: TrainedAgent): TrainedAgent {
     costs,
     turnoverCost: selection.turnoverCost,
     agentScore,
+    ...(agent.recipe.selection?.gate === 'deflated'
+      ? {
+          deflated: deflatedEvidence(
+            agent.selectionWindows.map((w) => agent.backtest(w)),
+            agent.trialSharpes,
+          ),
+        }
+      : {}),
   });
+  const dsr = gate.deflated ? `, DSR ${gate.deflated.dsr.toFixed(3)} over ${gate.deflated.trials} trials` : '';
   req.logger.info(
-    `[${req.label}] validation gate: agent ${gate.agentScore.toFixed(3)}, flat ${gate.flatScore.toFixed(3)}, ` +
+    `[${req.label}] validation gate: agent ${gate.agentScore.toFixed(3)}${dsr}, flat ${gate.flatScore.toFixed(3)}, ` +
       `buy-and-hold ${gate.buyAndHoldScore.toFixed(3)} → ${gate.fallback ? `trades ${gate.fallback}` : 'agent trades'}`,
   );
   if (!gate.fallback) return { ...agent, gate };
@@ -225,8 +261,9 @@ async function trainOneLearner(req: AgentTrainRequest): Promise<TrainedAgent> {
   const { settings, recipe, fold, seed, candles } = req;
   const selection = selectionOptions(recipe);
   const split = purgedSplit(fold, selection);
-  // the held-out-window gate keeps the last validation window out of the epoch and margin choice
-  const holdOut = recipe.selection?.gate === 'heldOutWindow' && split.validation.length > 1;
+  // the held-out-window gate and the judge keep the last validation window out of the epoch and margin choice
+  const holdOut =
+    (recipe.selection?.gate === 'heldOutWindow' || !!recipe.selection?.judge) && split.validation.length > 1;
   const selectionWindows = holdOut ? split.validation.slice(0, -1) : split.validation;
   const prepared = prepareData(recipe, candles, split.train);
   const spec = networkSpec(recipe, prepared, seed);
@@ -250,6 +287,7 @@ async function trainOneLearner(req: AgentTrainRequest): Promise<TrainedAgent> {
     }
   };
   const tf = candles.timeframe;
+  const trialSharpes: number[] = [];
   const validate = (): ValidationResult => {
     let best: Required<ValidationResult> | undefined;
     for (const margin of margins) {
@@ -258,8 +296,10 @@ async function trainOneLearner(req: AgentTrainRequest): Promise<TrainedAgent> {
       let sharpe = 0;
       let totalReturn = 0;
       let trades = 0;
+      const runs: BacktestResult[] = [];
       for (const w of selectionWindows) {
         const r = run(rule, w);
+        runs.push(r);
         const m = computeMetrics(r, tf);
         const windowScore = validationScore(m, r.trades, r.equity, w.from, costs, selection.turnoverCost);
         score += windowScore / selectionWindows.length;
@@ -267,6 +307,7 @@ async function trainOneLearner(req: AgentTrainRequest): Promise<TrainedAgent> {
         totalReturn += m.totalReturn / selectionWindows.length;
         trades += m.trades;
       }
+      trialSharpes.push(trialSharpe(runs));
       if (!best || score > best.score) best = { score, sharpe, totalReturn, trades, margin };
     }
     const b = best as Required<ValidationResult>;
@@ -295,6 +336,7 @@ async function trainOneLearner(req: AgentTrainRequest): Promise<TrainedAgent> {
     rule,
     split,
     selectionWindows,
+    trialSharpes,
     recipe,
     settings,
     backtest: (range, startState) => run(rule, range, startState),

@@ -175,6 +175,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
           margin: bestMargin,
           ...(agent.choice ? { choice: agent.choice } : {}),
           ...(agent.gate ? { gate: agent.gate } : {}),
+          ...(agent.judgeScore === undefined ? {} : { judgeScore: agent.judgeScore }),
           engines,
         });
         logger.info(

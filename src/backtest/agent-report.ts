@@ -7,7 +7,8 @@ import type { SelectionOptions } from '../agents/selection.ts';
 import type { IndexRange } from '../agents/setup.ts';
 import type { Fold } from '../agents/splits.ts';
 import type { LearnerChoiceOutcome } from '../agents/train-fold.ts';
-import type { GateVerdict } from '../agents/validation-gate.ts';
+import { DSR_LEVEL, type GateVerdict } from '../agents/validation-gate.ts';
+import type { GateKind } from '../agents/selection.ts';
 import { formatDiagnostics, type TrainOutcome } from '../agents/train.ts';
 import type { BacktestResult } from '../market/backtest-engine.ts';
 import { METRIC_ROWS, type Metrics } from '../market/metrics.ts';
@@ -30,9 +31,20 @@ export interface SeedRun {
   choice?: LearnerChoiceOutcome;
   /** With the recipe's `selection.gate`: the validation gate's scores and the baseline traded instead, if any. */
   gate?: GateVerdict;
+  /** With the recipe's `selection.judge`: the score of what the run traded on the window no choice saw. */
+  judgeScore?: number;
   /** The engines the network ran on (src/nn/plan.ts). */
   engines: NetPlan;
 }
+
+/** Where each gate kind compares, for the report's Selection section. */
+const GATE_TEXT: Record<GateKind, string> = {
+  selectionWindows: 'on the selection windows',
+  deflated:
+    `on the selection windows, and only with a deflated Sharpe ratio ≥ ${DSR_LEVEL} ` +
+    'over the epoch × margin trials',
+  heldOutWindow: 'on the last window, left out of the epoch and margin choice',
+};
 
 /** Mean and sd over seeds (and folds) of every test metric. */
 type MetricSummary = { mean: Metrics; sd: Partial<Record<keyof Metrics, number>> };
@@ -87,11 +99,17 @@ export function agentReport(input: AgentReportInput): {
   const gateText =
     `; validation gate: ${gateJson.flat + gateJson.buyAndHold} of ${runs.length} run(s) fell back ` +
     `(flat ${gateJson.flat}, buy-and-hold ${gateJson.buyAndHold})`;
+  const judgeScores = runs.flatMap((r) => (r.judgeScore === undefined ? [] : [r.judgeScore]));
+  const judgeMean = judgeScores.reduce((a, b) => a + b, 0) / Math.max(1, judgeScores.length);
+  const judgeText = judgeScores.length
+    ? `; judge window (left out of every choice): mean score ${judgeMean.toFixed(3)} over ${judgeScores.length} run(s)`
+    : '';
   const selectionLine =
     `validation → test over ${runs.length} run(s): ` +
     `Spearman ρ ${Number.isFinite(rho) ? rho.toFixed(2) : 'n/a (fewer than 3 runs or no spread)'} ` +
     `between the chosen epoch's validation score and the same score on its test window` +
-    (gated ? gateText : '');
+    (gated ? gateText : '') +
+    judgeText;
   const sections: ReportSection[] = [];
   const metricRows = METRIC_ROWS.filter((m) => typeof summary.mean[m.key] === 'number');
   sections.push({
@@ -141,12 +159,9 @@ export function agentReport(input: AgentReportInput): {
       `${selectionLine}. Score: ${scoreText}, mean over ${selection.windows} validation window(s)${purgeText}; ` +
       `switching margins tried: ${(recipe.decision?.margins ?? [0]).join(', ')}.` +
       (gated
-        ? ` Validation gate (${
-            gateKind === 'heldOutWindow'
-              ? 'on the last window, left out of the epoch and ' + 'margin choice'
-              : 'on the selection windows'
-          }): a run whose score there does not beat flat's and ` +
-          `buy-and-hold's trades the better of them instead (column "trades"; "validation score" is the agent's).`
+        ? ` Validation gate (${GATE_TEXT[gateKind ?? 'selectionWindows']}): a run whose score there does not beat ` +
+          `flat's and buy-and-hold's trades the better of them instead (column "trades"; "validation score" is the ` +
+          `agent's).`
         : ''),
     tables: [
       {
@@ -249,6 +264,7 @@ export function agentReport(input: AgentReportInput): {
           margin: r.margin,
           ...(r.choice ? { learner: r.choice.chosen, learnerValidationSharpes: r.choice.validationSharpes } : {}),
           ...(r.gate ? { gate: r.gate } : {}),
+          ...(r.judgeScore === undefined ? {} : { judgeScore: r.judgeScore }),
           stoppedEarly: r.training.stoppedEarly,
           seconds: r.training.seconds,
           metrics: r.metrics,

@@ -1,7 +1,8 @@
 /**
  * The validation gate (issue 13, src/agents/validation-gate.ts): what a fallen-back policy does, the one-line errors,
  * and the look-ahead check — training, the gate's verdict and the decisions up to a candle do not change when every
- * candle after it is rewritten, for both places the gate compares (the selection windows, the held-out window).
+ * candle after it is rewritten, for every kind of gate (the selection windows, with the deflated Sharpe ratio, the
+ * held-out window); the deflated verdict; and the judge window, which no choice may see.
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +17,8 @@ import type { DecidingNet } from '../../src/agents/greedy-decision.ts';
 import { checkRecipe, type AgentRecipe } from '../../src/agents/recipe.ts';
 import type { Fold } from '../../src/agents/splits.ts';
 import { trainOnFold } from '../../src/agents/train-fold.ts';
-import type { GateKind } from '../../src/agents/selection.ts';
+import { GATE_KINDS } from '../../src/agents/selection.ts';
+import { DSR_LEVEL, verdictOf } from '../../src/agents/validation-gate.ts';
 import { SMALL_RECIPE } from '../trading/agents.ts';
 import { quietLogger, testConfig } from './helpers.ts';
 
@@ -64,6 +66,28 @@ test('a bad fallback or gate stops with one line', () => {
     () => checkRecipe('strategies/x.ts', recipe),
     (e: unknown) => e instanceof UserError && /recipe\.selection\.gate/.test(e.message) && !e.message.includes('\n'),
   );
+  // the judge and the held-out gate would both claim the last window
+  const both = { ...SMALL_RECIPE, selection: { windows: 3, gate: 'heldOutWindow', judge: true } } as AgentRecipe;
+  assert.throws(
+    () => checkRecipe('strategies/x.ts', both),
+    (e: unknown) =>
+      e instanceof UserError && /judge and gate 'heldOutWindow'/.test(e.message) && !e.message.includes('\n'),
+  );
+});
+
+test(`the deflated gate: the agent trades only when it beats both baselines and its DSR reaches ${DSR_LEVEL}`, () => {
+  const evidence = (dsr: number) => ({ deflated: { dsr, sharpe: 0.1, expectedMax: 0.05, trials: 60 } });
+  // beats both, credible: trades
+  assert.equal(verdictOf(2, 0, 1, evidence(0.97)).fallback, undefined);
+  // beats both on its (selected) score, but the edge is within what 60 trials reach by luck: the better baseline
+  assert.equal(verdictOf(2, 0, 1, evidence(0.6)).fallback, 'buyAndHold');
+  assert.equal(verdictOf(2, 0, -1, evidence(0.6)).fallback, 'flat');
+  // an undefined DSR (too few returns, or a degenerate series) does not pass
+  assert.equal(verdictOf(2, 0, 1, evidence(NaN)).fallback, 'buyAndHold');
+  // credible but beaten by buy-and-hold: buy-and-hold; no evidence (the other gates): the scores alone
+  assert.equal(verdictOf(0.5, 0, 1, evidence(0.99)).fallback, 'buyAndHold');
+  assert.equal(verdictOf(2, 0, 1).fallback, undefined);
+  assert.deepEqual(verdictOf(2, 0, 1, evidence(0.6)).deflated, evidence(0.6).deflated, 'the evidence is kept');
 });
 
 /** Rewrites every candle after `cut` (prices scaled by a wave): what a decision at or before `cut` must not see. */
@@ -79,7 +103,7 @@ function rewriteAfter(c: Candles, cut: number): Candles {
   return future;
 }
 
-for (const gate of ['selectionWindows', 'heldOutWindow'] as GateKind[]) {
+for (const gate of GATE_KINDS) {
   test(`the gate (${gate}) does not look ahead: a rewritten future leaves the verdict`, async (t) => {
     const candles = syntheticCandles({ seed: 5, count: 640, timeframe: '1h', start: Date.UTC(2024, 0, 1) });
     const fold: Fold = {
@@ -117,6 +141,7 @@ for (const gate of ['selectionWindows', 'heldOutWindow'] as GateKind[]) {
     const a = await run(candles);
     const b = await run(rewriteAfter(candles, cut));
     assert.ok(a.gate, 'the gate ran');
+    if (gate === 'deflated') assert.ok(a.gate.deflated && a.gate.deflated.trials >= 2, 'the deflated gate has trials');
     t.diagnostic(JSON.stringify(a.gate));
     assert.deepEqual(b.gate, a.gate, 'the verdict and its scores do not see the future');
     assert.deepEqual(b.rule, a.rule, 'neither does the rule traded');
@@ -125,3 +150,67 @@ for (const gate of ['selectionWindows', 'heldOutWindow'] as GateKind[]) {
     if (!a.gate.fallback) assert.notDeepEqual(b.actions, a.actions, 'the network sees the rewritten test candles');
   });
 }
+
+test(`the judge window is left out of every choice: rewriting it moves the judge score, not the epoch, margin or \
+verdict`, async (t) => {
+  const candles = syntheticCandles({ seed: 5, count: 640, timeframe: '1h', start: Date.UTC(2024, 0, 1) });
+  const fold: Fold = {
+    index: 0,
+    train: { from: 130, to: 410 },
+    // three windows of 50 candles (each needs at least 48)
+    validation: { from: 410, to: 560 },
+    test: { from: 560, to: 640 },
+  };
+  const recipe: AgentRecipe = {
+    ...SMALL_RECIPE,
+    learner: { ...SMALL_RECIPE.learner, warmup: 64, batchSize: 32, trainEvery: 8 } as AgentRecipe['learner'],
+    decision: { margins: [0, 0.4] },
+    selection: { windows: 3, purge: 4, embargo: 4, turnoverCost: 1, gate: 'deflated', judge: true },
+  };
+  const run = async (c: Candles, r: AgentRecipe = recipe) => {
+    const agent = await trainOnFold({
+      settings: config,
+      recipe: r,
+      strategyName: 'judged',
+      candles: c,
+      fold,
+      seed: 2,
+      epochs: 2,
+      logger: quietLogger(),
+      label: 'judge',
+    });
+    try {
+      const judgeWindow = agent.split.validation[agent.split.validation.length - 1];
+      return {
+        judgeWindow,
+        selectionWindows: agent.selectionWindows,
+        judgeScore: agent.judgeScore,
+        bestEpoch: agent.training.bestEpoch,
+        rule: agent.rule,
+        gate: agent.gate,
+      };
+    } finally {
+      agent.dispose();
+    }
+  };
+  const a = await run(candles);
+  assert.equal(a.selectionWindows.length, 2, 'two of the three windows choose');
+  assert.ok(
+    a.selectionWindows.every((w) => w.to <= a.judgeWindow.from),
+    'the judge window comes after them',
+  );
+  assert.ok(Number.isFinite(a.judgeScore), `a judge score (${a.judgeScore})`);
+  // everything from the judge window's first candle on is rewritten
+  const b = await run(rewriteAfter(candles, a.judgeWindow.from - 1));
+  assert.equal(b.bestEpoch, a.bestEpoch);
+  assert.deepEqual(b.rule, a.rule);
+  assert.deepEqual(b.gate, a.gate, 'the gate decided without the judge window');
+  // without a gate the network trades the judge window, and its score there follows the rewritten candles
+  const ungated: AgentRecipe = { ...recipe, selection: { ...recipe.selection, gate: undefined } };
+  const c = await run(candles, ungated);
+  const d = await run(rewriteAfter(candles, a.judgeWindow.from - 1), ungated);
+  t.diagnostic(JSON.stringify({ gated: [a.judgeScore, a.gate?.fallback], ungated: [c.judgeScore, d.judgeScore] }));
+  assert.equal(d.bestEpoch, c.bestEpoch);
+  assert.deepEqual(d.rule, c.rule);
+  assert.notEqual(d.judgeScore, c.judgeScore, 'the judge score is measured on the rewritten window');
+});
