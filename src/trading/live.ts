@@ -14,7 +14,8 @@ import { HaltError } from './halt.ts';
 import { orderSide } from './paper-market.ts';
 import { pendingExits, takeExits } from './commands.ts';
 import type { RunRepository } from './run-repository.ts';
-import { lastClosedOpen, Trader, type TickReport, type TraderOptions } from './trader.ts';
+import { lastClosedOpen } from './run-holder.ts';
+import { Trader, type TickReport, type TraderOptions } from './trader.ts';
 import type { RunState } from './types.ts';
 
 interface LiveOptions extends TraderOptions {

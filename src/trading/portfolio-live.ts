@@ -9,7 +9,6 @@
  */
 import type { Exchange } from 'ccxt';
 import { isoTime } from '../data/timeframe.ts';
-import { sliceCandles } from '../core/candles.ts';
 import type { RetryOptions } from '../data/exchange.ts';
 import { BUY, SELL, type Order } from '../market/execution.ts';
 import { restorePortfolio, snapshotPortfolio } from '../market/portfolio-state.ts';
@@ -21,7 +20,8 @@ import { applyFill, cappedOrder, type LiveCaps } from './live-orders.ts';
 import { OrderDesk } from './order-desk.ts';
 import { clockTimes } from './portfolio-clock.ts';
 import { accountSummary, PortfolioTrader, type PortfolioTraderOptions } from './portfolio-trader.ts';
-import { lastClosedOpen, type TickReport } from './trader.ts';
+import { lastClosedOpen } from './run-holder.ts';
+import type { TickReport } from './trader.ts';
 import type { FillRecord, PortfolioPending, PortfolioRunState, RunState } from './types.ts';
 
 interface PortfolioLiveOptions extends PortfolioTraderOptions {
@@ -256,19 +256,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const exits = pendingExits(repo, this.run.id);
     let targets: number[] | null;
     if (exits.length > 0) targets = symbols.map(() => 0);
-    else {
-      const view = {
-        t: pf.clock,
-        ts,
-        symbols,
-        series: series.map((s, m) => sliceCandles(s, 0, time.last[m] + 1)),
-        hasCandle,
-        weights,
-        value,
-      };
-      const d = handle.policy.decide(view);
-      targets = d === null ? null : [...d];
-    }
+    else targets = this.decideTargets(handle, pf, series, time, { hasCandle, weights, value });
     let pending: PortfolioPending | undefined = targets
       ? { decisionTs: ts, targets, waiting: symbols.map(() => true), orderIds: symbols.map(() => null) }
       : pf.pending && { ...pf.pending, waiting: [...pf.pending.waiting], orderIds: [...pf.pending.orderIds] };

@@ -11,25 +11,22 @@
  */
 import type { Candles } from '../core/candles.ts';
 import { sliceCandles } from '../core/candles.ts';
-import { UserError } from '../core/errors.ts';
-import type { Logger } from '../core/log.ts';
 import type { CandleStore } from '../data/store.ts';
-import { isoTime, timeframeMs } from '../data/timeframe.ts';
+import { isoTime } from '../data/timeframe.ts';
 import type { Costs } from '../market/costs.ts';
 import type { PortfolioAccount } from '../market/portfolio-account.ts';
 import { restorePortfolio, snapshotPortfolio } from '../market/portfolio-state.ts';
 import { fillTargets } from '../market/portfolio-step.ts';
 import type { AccountState } from '../market/account.ts';
+import { catchUp } from './catch-up.ts';
 import { applyCommands, pendingExits, takeExits } from './commands.ts';
-import { HaltError } from './halt.ts';
 import type { PortfolioPolicyHandle, PortfolioPolicySource } from './portfolio-policy-source.ts';
-import type { RunRepository } from './run-repository.ts';
-import { lastClosedOpen, type TickReport } from './trader.ts';
+import { RunHolder, type NewRunKind, type RunHolderOptions } from './run-holder.ts';
+import type { TickReport } from './trader.ts';
 import { clockTimes, type ClockTime } from './portfolio-clock.ts';
 import type { CandleFeed, PortfolioPending, PortfolioRunState, RunKey, RunState } from './types.ts';
 
-export interface PortfolioTraderOptions {
-  repo: RunRepository;
+export interface PortfolioTraderOptions extends RunHolderOptions {
   store: CandleStore;
   /** One feed per market, in `symbols` order, then one per informative series of the policy source. */
   feeds: readonly CandleFeed[];
@@ -41,18 +38,10 @@ export interface PortfolioTraderOptions {
   costs: readonly Costs[];
   /** Rebalance moves under this fraction of the value are skipped. */
   band: number;
-  balance: number;
-  historyCandles: number;
-  start?: number;
-  clock: () => number;
-  logger: Logger;
 }
 
 /** Candle times before the last one acted on whose candles each tick asks for again (late candles). */
 const LATE_OVERLAP = 3;
-
-/** Candle times of a catch-up acted on between two looks at shouldStop. */
-const CATCH_UP_SLICE = 64;
 
 /** The single-market summary a portfolio run keeps in `trading_runs.account` for readers that know one market. */
 export function accountSummary(a: PortfolioAccount): AccountState {
@@ -74,63 +63,24 @@ export function accountSummary(a: PortfolioAccount): AccountState {
   };
 }
 
-export class PortfolioTrader {
-  protected readonly o: PortfolioTraderOptions;
-  protected readonly tfMs: number;
-  protected run: RunState | undefined;
-
-  constructor(options: PortfolioTraderOptions) {
-    this.o = options;
-    this.tfMs = timeframeMs(options.key.timeframe);
+export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
+  /** A stored single-market run under this key is refused like one of another policy. */
+  protected isOwnKind(run: RunState): boolean {
+    return Boolean(run.portfolio);
   }
 
-  state(): RunState | undefined {
-    return this.run ?? this.o.repo.find(this.o.key);
-  }
-
-  protected openRun(now: number): RunState {
-    const { repo, key, policies, symbols, costs } = this.o;
-    const existing = repo.find(key);
-    if (existing) {
-      if (existing.policy !== policies.label || !existing.portfolio) {
-        throw new UserError(
-          `the ${key.mode} run "${key.name}" for ${key.symbol} ${key.timeframe} trades ${existing.policy}, ` +
-            `not ${policies.label} (use --name for a new run, or --reset)`,
-        );
-      }
-      return existing;
-    }
-    const startTs =
-      this.o.start !== undefined
-        ? Math.floor(this.o.start / this.tfMs) * this.tfMs
-        : lastClosedOpen(now, key.timeframe);
+  protected newRunKind(): NewRunKind {
+    const { symbols, costs, balance } = this.o;
     const account = restorePortfolio(
-      {
-        symbols: [...symbols],
-        initialBalance: this.o.balance,
-        cash: this.o.balance,
-        books: [],
-        skips: symbols.map(() => 0),
-      },
+      { symbols: [...symbols], initialBalance: balance, cash: balance, books: [], skips: symbols.map(() => 0) },
       costs,
     );
-    const run = repo.create(key, {
-      policy: policies.label,
-      historyFrom: startTs - (policies.history ?? this.o.historyCandles) * this.tfMs,
-      startTs,
-      initialBalance: this.o.balance,
+    return {
+      noun: 'portfolio run',
+      markets: { symbols: symbols.join(',') },
       account: accountSummary(account),
       portfolio: { symbols: [...symbols], account: snapshotPortfolio(account), clock: 0 },
-      now,
-    });
-    this.o.logger.info(`${key.mode} portfolio run "${key.name}" started`, {
-      symbols: symbols.join(','),
-      timeframe: key.timeframe,
-      policy: run.policy,
-      start: isoTime(startTs),
-      balance: this.o.balance,
-    });
-    return run;
+    };
   }
 
   /**
@@ -208,10 +158,7 @@ export class PortfolioTrader {
   async tick(opts: { shouldStop?: () => boolean } = {}): Promise<TickReport> {
     const now = this.o.clock();
     this.run ??= this.openRun(now);
-    this.applyControl();
-    if (this.run.halted) throw new HaltError(this.run.halted);
-    const closedOpen = lastClosedOpen(now, this.o.key.timeframe);
-    const fetched = await this.backfill(this.run, closedOpen);
+    const { closedOpen, fetched } = await this.controlAndBackfill(now);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
     const { series, informative } = this.loadSeries(this.run, closedOpen);
@@ -226,21 +173,11 @@ export class PortfolioTrader {
     }
     if (times.length === 0) return report;
     const handle = await this.policyFor(series, informative);
-    let exits = pendingExits(this.o.repo, this.run.id);
-    for (const time of times) {
-      if (report.acted > 0 && report.acted % CATCH_UP_SLICE === 0) {
-        // every time is its own transaction: a stop between two is safe and the next tick resumes exactly
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (opts.shouldStop?.()) {
-          report.interrupted = true;
-          break;
-        }
-      }
-      const targets = this.act(series, time, handle, exits);
-      exits = [];
-      report.acted++;
-      report.decisions.push({ ts: time.ts, action: targets ? 'rebalance' : 'keep', confidence: targets ? 1 : 0 });
-    }
+    const exits = pendingExits(this.o.repo, this.run.id);
+    await catchUp(times.length, report, opts.shouldStop, (i) => {
+      const targets = this.act(series, times[i], handle, i === 0 ? exits : []);
+      return { ts: times[i].ts, action: targets ? 'rebalance' : 'keep', confidence: targets ? 1 : 0 };
+    });
     report.lastTs = this.run.lastTs;
     return report;
   }
@@ -276,17 +213,7 @@ export class PortfolioTrader {
         policyName = 'manual-exit';
         takeExits(repo, exits, `sell every market at its next open after ${isoTime(ts)}`, decidedAt);
       } else {
-        const view = {
-          t: pf.clock,
-          ts,
-          symbols,
-          series: series.map((s, m) => sliceCandles(s, 0, time.last[m] + 1)),
-          hasCandle,
-          weights,
-          value,
-        };
-        const d = handle.policy.decide(view);
-        targets = d === null ? null : [...d];
+        targets = this.decideTargets(handle, pf, series, time, { hasCandle, weights, value });
         policyName = handle.policy.name;
       }
       const decision = { action: targets ? ('rebalance' as const) : ('keep' as const), confidence: targets ? 1 : 0 };
@@ -303,6 +230,26 @@ export class PortfolioTrader {
       this.closeCandle({ run, pf, account, ts, marks, weights, value, version: handle.version, pending, memory });
       return targets;
     });
+  }
+
+  /** The policy's targets at this candle time from what its view shows (candles up to the close); null: keep. */
+  protected decideTargets(
+    handle: PortfolioPolicyHandle,
+    pf: PortfolioRunState,
+    series: readonly Candles[],
+    time: ClockTime,
+    at: { hasCandle: readonly boolean[]; weights: readonly number[]; value: number },
+  ): number[] | null {
+    const d = handle.policy.decide({
+      t: pf.clock,
+      ts: time.ts,
+      symbols: this.o.symbols,
+      series: series.map((s, m) => sliceCandles(s, 0, time.last[m] + 1)),
+      hasCandle: at.hasCandle,
+      weights: at.weights,
+      value: at.value,
+    });
+    return d === null ? null : [...d];
   }
 
   /**

@@ -1,41 +1,26 @@
 /** The trader: each tick acts on every closed candle not yet acted on, one SQLite transaction per candle. */
-import type { Logger } from '../core/log.ts';
 import type { CandleStore } from '../data/store.ts';
 import type { Candles } from '../core/candles.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
-import { UserError } from '../core/errors.ts';
-import { HaltError } from './halt.ts';
 import type { Decision } from '../core/policy.ts';
-import type { RunRepository } from './run-repository.ts';
+import { RunHolder, type NewRunKind, type RunHolderOptions } from './run-holder.ts';
 import { orderSide, type PaperMarket } from './paper-market.ts';
+import { catchUp } from './catch-up.ts';
 import { applyCommands, pendingExits, takeExits } from './commands.ts';
 import { SELL, type Order } from '../market/execution.ts';
-import type { CandleFeed, PolicyHandle, PolicySource, RunKey, RunState } from './types.ts';
+import type { CandleFeed, PolicyHandle, PolicySource, RunState } from './types.ts';
 
-export interface TraderOptions {
-  repo: RunRepository;
+export interface TraderOptions extends RunHolderOptions {
   store: CandleStore;
   feed: CandleFeed;
   market: PaperMarket;
   policies: PolicySource;
-  key: RunKey;
-  /** Starting balance of a new run (ignored when the run exists). */
-  balance: number;
-  /** Candles of history loaded before the first traded candle. */
-  historyCandles: number;
-  /** Open time of the first candle to act on, for a new run; default: the newest closed candle. */
-  start?: number;
-  clock: () => number;
-  logger: Logger;
 }
 
 interface TickOptions {
   /** Asked between candles of a long catch-up (and the event loop let in): true stops after the candle done. */
   shouldStop?: () => boolean;
 }
-
-/** Candles of a catch-up acted on between two looks at shouldStop (and at signals). */
-const CATCH_UP_SLICE = 64;
 
 export interface TickReport {
   /** Closed candles the exchange returned this tick. */
@@ -58,12 +43,6 @@ export interface RunTrader {
   state(): RunState | undefined;
 }
 
-/** Open time of the newest candle that has closed by `now`. */
-export function lastClosedOpen(now: number, timeframe: string): number {
-  const tf = timeframeMs(timeframe);
-  return Math.floor(now / tf) * tf - tf;
-}
-
 /** When the tick for the next candle close fires. */
 export function nextTickTime(now: number, timeframe: string, delaySeconds: number): number {
   const tf = timeframeMs(timeframe);
@@ -77,53 +56,14 @@ export function nextTickTime(now: number, timeframe: string, delaySeconds: numbe
  * the decision at this candle's close, the new pending order, the equity snapshot and the account together).
  * A candle's decision row is the idempotency key: a restart resumes after the last committed candle.
  */
-export class Trader {
-  protected readonly o: TraderOptions;
-  protected readonly tfMs: number;
-  protected run: RunState | undefined;
-
-  constructor(options: TraderOptions) {
-    this.o = options;
-    this.tfMs = timeframeMs(options.key.timeframe);
+export class Trader extends RunHolder<TraderOptions> {
+  /** A single-market run resumes whatever kind of run is stored under its key, if it trades the same policy. */
+  protected isOwnKind(): boolean {
+    return true;
   }
 
-  /** The run's persisted state (loaded or created on the first tick). */
-  state(): RunState | undefined {
-    return this.run ?? this.o.repo.find(this.o.key);
-  }
-
-  protected openRun(now: number): RunState {
-    const { repo, key, policies } = this.o;
-    const existing = repo.find(key);
-    if (existing) {
-      if (existing.policy !== policies.label) {
-        throw new UserError(
-          `the ${key.mode} run "${key.name}" for ${key.symbol} ${key.timeframe} ` +
-            `trades ${existing.policy}, not ${policies.label} (use --name for a new run, or --reset)`,
-        );
-      }
-      return existing;
-    }
-    const startTs =
-      this.o.start !== undefined
-        ? Math.floor(this.o.start / this.tfMs) * this.tfMs
-        : lastClosedOpen(now, key.timeframe);
-    const run = repo.create(key, {
-      policy: policies.label,
-      historyFrom: startTs - (policies.history ?? this.o.historyCandles) * this.tfMs,
-      startTs,
-      initialBalance: this.o.balance,
-      account: this.o.market.open(this.o.balance),
-      now,
-    });
-    this.o.logger.info(`${key.mode} run "${key.name}" started`, {
-      symbol: key.symbol,
-      timeframe: key.timeframe,
-      policy: run.policy,
-      start: isoTime(startTs),
-      balance: this.o.balance,
-    });
-    return run;
+  protected newRunKind(): NewRunKind {
+    return { noun: 'run', markets: { symbol: this.o.key.symbol }, account: this.o.market.open(this.o.balance) };
   }
 
   /** Pulls missing closed candles into the store; exchange errors propagate after the feed's own retries. */
@@ -174,17 +114,14 @@ export class Trader {
   async tick(opts: TickOptions = {}): Promise<TickReport> {
     const now = this.o.clock();
     this.run ??= this.openRun(now);
-    this.applyControl();
-    if (this.run.halted) throw new HaltError(this.run.halted);
-    const closedOpen = lastClosedOpen(now, this.o.key.timeframe);
-    const fetched = await this.backfill(this.run, closedOpen);
+    const { closedOpen, fetched } = await this.controlAndBackfill(now);
     const report: TickReport = { fetched, acted: 0, decisions: [] };
     if (this.run.paused) return this.passWhilePaused(closedOpen, report);
     const { store, key } = this.o;
     const candles = store.load(key.exchange, key.symbol, key.timeframe, this.run.historyFrom, closedOpen + 1);
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
-    let t = lowerBound(candles.ts, first);
-    if (t >= candles.ts.length) {
+    const from = lowerBound(candles.ts, first);
+    if (from >= candles.ts.length) {
       report.lastTs = this.run.lastTs;
       return report;
     }
@@ -192,21 +129,11 @@ export class Trader {
     if (handle.version !== this.run.modelVersion && this.run.modelVersion !== undefined) {
       this.o.logger.info('serving a new model version', { from: this.run.modelVersion, to: handle.version });
     }
-    let exits = pendingExits(this.o.repo, this.run.id);
-    for (; t < candles.ts.length; t++) {
-      if (report.acted > 0 && report.acted % CATCH_UP_SLICE === 0) {
-        // every candle is its own transaction, so a stop between two is safe and the next tick resumes exactly
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (opts.shouldStop?.()) {
-          report.interrupted = true;
-          break;
-        }
-      }
-      const d = this.act(candles, t, handle, exits);
-      exits = [];
-      report.acted++;
-      report.decisions.push({ ts: candles.ts[t], action: d.action, confidence: d.confidence });
-    }
+    const exits = pendingExits(this.o.repo, this.run.id);
+    await catchUp(candles.ts.length - from, report, opts.shouldStop, (i) => {
+      const d = this.act(candles, from + i, handle, i === 0 ? exits : []);
+      return { ts: candles.ts[from + i], action: d.action, confidence: d.confidence };
+    });
     report.lastTs = this.run.lastTs;
     return report;
   }

@@ -6,12 +6,10 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { isoTime } from '../../src/data/timeframe.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
-import { dashboardUrl, runBot, startBot } from '../trading/cli.ts';
+import { dashboardUrl, paperRunFlags, runBot, startBot, writeFakeExchangeConfig } from '../trading/cli.ts';
 import { tempDir } from '../trading/helpers.ts';
 
 const HOUR = 3_600_000;
@@ -42,23 +40,17 @@ before(async () => {
     });
   });
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-  cfg = path.join(tmp.dir, 'config.json');
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      exchange: { ccxt: fake.ccxtOptions(), retries: 3, backoffMs: 10, maxBackoffMs: 50 },
-      log: { file: '' },
-      server: { tokensFile: path.join(tmp.dir, 'tokens.json'), pollMs: 100 },
-      notify: {
-        webhooks: [{ url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`, format: 'json' }],
-        events: ['fill', 'halt', 'promotion', 'tick-failed'],
-        retries: 1,
-        backoffMs: 10,
-        timeoutMs: 2000,
-        telegramApiUrl: 'https://api.telegram.org',
-      },
-    }),
-  );
+  cfg = writeFakeExchangeConfig(tmp.dir, fake, {
+    server: { tokensFile: path.join(tmp.dir, 'tokens.json'), pollMs: 100 },
+    notify: {
+      webhooks: [{ url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`, format: 'json' }],
+      events: ['fill', 'halt', 'promotion', 'tick-failed'],
+      retries: 1,
+      backoffMs: 10,
+      timeoutMs: 2000,
+      telegramApiUrl: 'https://api.telegram.org',
+    },
+  });
 });
 after(async () => {
   await fake.close();
@@ -70,23 +62,7 @@ test(`bot paper --serve 0: the dashboard answers while the trader runs; its fill
 both`, async () => {
   const db = path.join(tmp.dir, 'bot.db');
   const token = (await runBot(['serve', '--new-token', '--config', cfg])).stdout.trim();
-  const bot = startBot([
-    'paper',
-    '--strategy',
-    'sma-cross',
-    '--start',
-    isoTime(START),
-    '--now',
-    isoTime(END),
-    '--db',
-    db,
-    '--config',
-    cfg,
-    '--log-level',
-    'warn',
-    '--serve',
-    '0',
-  ]);
+  const bot = startBot(['paper', '--strategy', 'sma-cross', ...paperRunFlags(START, END, db, cfg), '--serve', '0']);
   try {
     const url = await dashboardUrl(bot);
     const auth = { authorization: `Bearer ${token}` };

@@ -1,6 +1,13 @@
+/**
+ * The real `bot` CLI as a child process for the end-to-end tests, and the pieces of a paper run's call they share:
+ * a config file pointing ccxt at the fake exchange, and the flags that fix the run's start, clock and files.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isoTime } from '../../src/data/timeframe.ts';
+import type { FakeUpbit } from '../fake-exchange/server.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BOT = path.join(ROOT, 'src/cli/bot.js');
@@ -47,4 +54,22 @@ export function dashboardUrl(bot: { child: ChildProcess; done: Promise<BotResult
     });
     void bot.done.then((r) => reject(new Error(`the bot exited before serving: ${r.stderr}`)));
   });
+}
+
+/** Writes `dir`/config.json: ccxt pointed at the fake exchange with quick retries, no log file, then `extra`. */
+export function writeFakeExchangeConfig(dir: string, fake: FakeUpbit, extra: Record<string, unknown> = {}): string {
+  const cfg = path.join(dir, 'config.json');
+  const exchange = { ccxt: fake.ccxtOptions(), retries: 3, backoffMs: 10, maxBackoffMs: 50 };
+  writeFileSync(cfg, JSON.stringify({ exchange, log: { file: '' }, ...extra }));
+  return cfg;
+}
+
+/** The flags ending a `bot paper` call in the CLI tests: first candle, the clock's now, database, config, warn logs. */
+export function paperRunFlags(start: number, now: number, db: string, cfg: string): string[] {
+  return ['--start', isoTime(start), '--now', isoTime(now), '--db', db, '--config', cfg, '--log-level', 'warn'];
+}
+
+/** The flags of the `bot backtest` a paper CLI test compares with: from the run's first candle, same database. */
+export function backtestRunFlags(from: number, db: string, cfg: string, out: string): string[] {
+  return ['--from', isoTime(from), '--db', db, '--config', cfg, '--out', out];
 }

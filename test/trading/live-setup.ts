@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createExchange } from '../../src/data/exchange.ts';
+import type { Exchange } from 'ccxt';
+import { createExchange, type RetryOptions } from '../../src/data/exchange.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { loadConfig } from '../../src/config/load.ts';
@@ -16,7 +17,7 @@ import { PaperMarket } from '../../src/trading/paper-market.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import type { PolicySource } from '../../src/trading/types.ts';
 import { addOrderEndpoints, type FakeOrderBook } from '../fake-exchange/orders.ts';
-import { startFakeUpbit } from '../fake-exchange/server.ts';
+import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { momentumSource, quietLogger, tempDir } from './helpers.ts';
 
 export const HOUR = 3_600_000;
@@ -28,6 +29,22 @@ export interface LiveSetupOptions {
   policies?: PolicySource;
   /** ccxt's request timeout (a reply held longer is lost). */
   timeoutMs?: number;
+}
+
+/** The options every live trader of these tests takes alike: the test's clock, a quiet log, no waits between polls. */
+export function liveTraderBasics(clock: { now: number }, exchange: Exchange, caps: LiveCaps, retry: RetryOptions) {
+  return { clock: () => clock.now, logger: quietLogger(), exchange, caps, retry, sleep: async () => {} };
+}
+
+/** Closes what a live setup opened (database, fake exchange, temp folder) and takes its API keys out of the env. */
+export function liveCleanup(store: CandleStore, fake: FakeUpbit, tmp: { cleanup(): void }): () => Promise<void> {
+  return async () => {
+    store.close();
+    await fake.close();
+    tmp.cleanup();
+    delete process.env.UPBIT_API_KEY;
+    delete process.env.UPBIT_API_SECRET;
+  };
 }
 
 export async function liveSetup(caps: LiveCaps, opts: LiveSetupOptions = {}) {
@@ -72,20 +89,9 @@ export async function liveSetup(caps: LiveCaps, opts: LiveSetupOptions = {}) {
       key,
       balance: 10_000_000,
       historyCandles: 20,
-      clock: () => clock.now,
-      logger: quietLogger(),
-      exchange,
-      caps,
-      retry,
-      sleep: async () => {},
+      ...liveTraderBasics(clock, exchange, caps, retry),
     });
-  const cleanup = async () => {
-    store.close();
-    await fake.close();
-    tmp.cleanup();
-    delete process.env.UPBIT_API_KEY;
-    delete process.env.UPBIT_API_SECRET;
-  };
+  const cleanup = liveCleanup(store, fake, tmp);
   return { candles, clock, fake, book, store, repo, exchange, key, startKrw, make, cleanup };
 }
 

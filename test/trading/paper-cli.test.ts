@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { CandleStore } from '../../src/data/store.ts';
@@ -8,7 +8,7 @@ import { isoTime } from '../../src/data/timeframe.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { Rng } from '../../src/core/random.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
-import { runBot, startBot } from './cli.ts';
+import { backtestRunFlags, paperRunFlags, runBot, startBot, writeFakeExchangeConfig } from './cli.ts';
 import { tempDir } from './helpers.ts';
 
 const HOUR = 3_600_000;
@@ -29,14 +29,7 @@ let cfg: string;
 
 before(async () => {
   fake = await startFakeUpbit({ now: () => END, series: [{ market: 'KRW-BTC', candles }] });
-  cfg = path.join(tmp.dir, 'config.json');
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      exchange: { ccxt: fake.ccxtOptions(), retries: 3, backoffMs: 10, maxBackoffMs: 50 },
-      log: { file: '' },
-    }),
-  );
+  cfg = writeFakeExchangeConfig(tmp.dir, fake);
 });
 after(async () => {
   await fake.close();
@@ -47,16 +40,7 @@ const paperArgs = (db: string, extra: string[] = []) => [
   'paper',
   '--strategy',
   'sma-cross',
-  '--start',
-  isoTime(START),
-  '--now',
-  isoTime(END),
-  '--db',
-  db,
-  '--config',
-  cfg,
-  '--log-level',
-  'warn',
+  ...paperRunFlags(START, END, db, cfg),
   ...extra,
 ];
 
@@ -118,14 +102,7 @@ run`, async () => {
     'backtest',
     '--strategy',
     'sma-cross',
-    '--from',
-    isoTime(START),
-    '--db',
-    db,
-    '--config',
-    cfg,
-    '--out',
-    out,
+    ...backtestRunFlags(START, db, cfg, out),
     '--json',
     '--log-level',
     'warn',

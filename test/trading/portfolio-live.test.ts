@@ -23,7 +23,8 @@ import { RunRepository } from '../../src/trading/run-repository.ts';
 import { addOrderEndpoints, type FakeOrderBook } from '../fake-exchange/orders.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
 import { runBot, startBot } from './cli.ts';
-import { quietLogger, tempDir } from './helpers.ts';
+import { tempDir } from './helpers.ts';
+import { liveCleanup, liveTraderBasics } from './live-setup.ts';
 
 const HOUR = 3_600_000;
 const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 0, minOrderValue: 5000, quantityPrecision: 8 };
@@ -75,20 +76,9 @@ async function setup(caps: LiveCaps, every: number) {
       band: 0.01,
       balance: 10_000_000,
       historyCandles: 5,
-      clock: () => clock.now,
-      logger: quietLogger(),
-      exchange,
-      caps,
-      retry,
-      sleep: async () => {},
+      ...liveTraderBasics(clock, exchange, caps, retry),
     });
-  const cleanup = async () => {
-    store.close();
-    await fake.close();
-    tmp.cleanup();
-    delete process.env.UPBIT_API_KEY;
-    delete process.env.UPBIT_API_SECRET;
-  };
+  const cleanup = liveCleanup(store, fake, tmp);
   return { series, clock, fake, book, store, repo, make, cleanup, startKrw, db, cfg, env };
 }
 

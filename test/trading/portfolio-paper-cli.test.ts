@@ -4,13 +4,12 @@
  * weights, and kill -9 restarts that end exactly where the uninterrupted run ends.
  */
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { isoTime } from '../../src/data/timeframe.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
-import { runBot } from './cli.ts';
+import { backtestRunFlags, paperRunFlags, runBot, writeFakeExchangeConfig } from './cli.ts';
 import { tempDir } from './helpers.ts';
 import { backtestTrades, killAtRandomMoments, outcome, type Outcome } from './portfolio-outcome.ts';
 import { parsePortfolioFlags } from '../../src/cli/portfolio-flags.ts';
@@ -47,14 +46,7 @@ before(async () => {
   });
   fake.dropCandles('KRW-BTC', '1h', (ts) => hole(ts, 23, 7));
   fake.dropCandles('KRW-ETH', '1h', (ts) => hole(ts, 17, 5));
-  cfg = path.join(tmp.dir, 'config.json');
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      exchange: { ccxt: fake.ccxtOptions(), retries: 3, backoffMs: 10, maxBackoffMs: 50 },
-      log: { file: '' },
-    }),
-  );
+  cfg = writeFakeExchangeConfig(tmp.dir, fake);
 });
 after(async () => {
   await fake.close();
@@ -68,16 +60,7 @@ const paperArgs = (db: string, extra: string[] = []) => [
   SYMBOLS,
   '--rebalance-every',
   '5',
-  '--start',
-  isoTime(START),
-  '--now',
-  isoTime(END),
-  '--db',
-  db,
-  '--config',
-  cfg,
-  '--log-level',
-  'warn',
+  ...paperRunFlags(START, END, db, cfg),
   ...extra,
 ];
 
@@ -106,14 +89,7 @@ test('bot paper --symbols over a recorded multi-market series trades exactly as 
     SYMBOLS,
     '--rebalance-every',
     '5',
-    '--from',
-    isoTime(START),
-    '--db',
-    db,
-    '--config',
-    cfg,
-    '--out',
-    out,
+    ...backtestRunFlags(START, db, cfg, out),
     '--log-level',
     'warn',
   ]);

@@ -1,0 +1,121 @@
+/**
+ * What the single-market and the portfolio traders (paper and live) hold, and the first steps of their ticks: their
+ * options, their run, opening it (the stored run under the key resumed when it trades the same policy, else a new one
+ * created at its first candle with its history before), then the dashboard's commands and the candle backfill.
+ */
+import { UserError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { isoTime, timeframeMs } from '../data/timeframe.ts';
+import type { AccountState } from '../market/account.ts';
+import { HaltError } from './halt.ts';
+import type { RunRepository } from './run-repository.ts';
+import type { PortfolioRunState, RunKey, RunState } from './types.ts';
+
+/** What a trader's options give for holding and opening its run. */
+export interface RunHolderOptions {
+  repo: RunRepository;
+  key: RunKey;
+  policies: { readonly label: string; readonly history?: number };
+  /** Starting balance of a new run (ignored when the run exists). */
+  balance: number;
+  /** Candles of history loaded before the first traded candle. */
+  historyCandles: number;
+  /** Open time of the first candle to act on, for a new run; default: the newest closed candle. */
+  start?: number;
+  clock: () => number;
+  logger: Logger;
+}
+
+/** How a new run of one trader's kind starts, and the words its start log line uses. */
+export interface NewRunKind {
+  /** The run's kind in the start line: 'run' or 'portfolio run'. */
+  noun: string;
+  /** The fields naming the run's markets, first in the start line. */
+  markets: Record<string, string>;
+  /** The account a new run starts with (and a portfolio run's N-market state). */
+  account: AccountState;
+  portfolio?: PortfolioRunState;
+}
+
+/** Open time of the newest candle that has closed by `now`. */
+export function lastClosedOpen(now: number, timeframe: string): number {
+  const tf = timeframeMs(timeframe);
+  return Math.floor(now / tf) * tf - tf;
+}
+
+/** A trader's options and run: the run opened on the first tick, its state read by `bot status` before. */
+export abstract class RunHolder<O extends RunHolderOptions> {
+  protected readonly o: O;
+  protected readonly tfMs: number;
+  protected run: RunState | undefined;
+
+  constructor(options: O) {
+    this.o = options;
+    this.tfMs = timeframeMs(options.key.timeframe);
+  }
+
+  /** The run's persisted state (loaded or created on the first tick). */
+  state(): RunState | undefined {
+    return this.run ?? this.o.repo.find(this.o.key);
+  }
+
+  /** Whether a stored run under this key is of this trader's kind (another kind is refused like another policy). */
+  protected abstract isOwnKind(run: RunState): boolean;
+
+  /** A new run's starting account and start-line words, asked only when no run is stored under the key. */
+  protected abstract newRunKind(): NewRunKind;
+
+  /** Applies the dashboard's commands asked since the last tick, in one transaction with the run state they change. */
+  protected abstract applyControl(): void;
+
+  /** Pulls the run's missing closed candles (up to the one opened at `closedOpen`) into the store; returns how many. */
+  protected abstract backfill(run: RunState, closedOpen: number): Promise<number>;
+
+  /**
+   * A paper tick's steps once its run is open: the dashboard's commands applied, a halted run stopped, the candles
+   * closed by `now` pulled in. Returns the newest closed candle's open time and how many candles came.
+   */
+  protected async controlAndBackfill(now: number): Promise<{ closedOpen: number; fetched: number }> {
+    this.applyControl();
+    const run = this.run as RunState;
+    if (run.halted) throw new HaltError(run.halted);
+    const closedOpen = lastClosedOpen(now, this.o.key.timeframe);
+    return { closedOpen, fetched: await this.backfill(run, closedOpen) };
+  }
+
+  protected openRun(now: number): RunState {
+    const { repo, key, policies } = this.o;
+    const existing = repo.find(key);
+    if (existing) {
+      if (existing.policy !== policies.label || !this.isOwnKind(existing)) {
+        throw new UserError(
+          `the ${key.mode} run "${key.name}" for ${key.symbol} ${key.timeframe} trades ${existing.policy}, ` +
+            `not ${policies.label} (use --name for a new run, or --reset)`,
+        );
+      }
+      return existing;
+    }
+    const startTs =
+      this.o.start !== undefined
+        ? Math.floor(this.o.start / this.tfMs) * this.tfMs
+        : lastClosedOpen(now, key.timeframe);
+    const kind = this.newRunKind();
+    const run = repo.create(key, {
+      policy: policies.label,
+      historyFrom: startTs - (policies.history ?? this.o.historyCandles) * this.tfMs,
+      startTs,
+      initialBalance: this.o.balance,
+      account: kind.account,
+      portfolio: kind.portfolio,
+      now,
+    });
+    this.o.logger.info(`${key.mode} ${kind.noun} "${key.name}" started`, {
+      ...kind.markets,
+      timeframe: key.timeframe,
+      policy: run.policy,
+      start: isoTime(startTs),
+      balance: this.o.balance,
+    });
+    return run;
+  }
+}
