@@ -81,6 +81,8 @@ interface PortfolioRetrainJob {
   /** Equal weights' rebalance period (the baseline) and the rebalance band, as on `bot backtest --symbols`. */
   every: number;
   band: number;
+  /** `--market-costs`: a preset per market, over the config's `account.markets` (as the paper or live run has it). */
+  marketCosts?: ReadonlyMap<string, Costs>;
   epochs?: number;
   seed?: number;
   clock?: () => number;
@@ -231,8 +233,8 @@ async function retrainPortfolioOnce(
       `retrain ${o.strategyName}: window ${isoTime(tl.ts[range.from])} … ${isoTime(tl.ts[range.to - 1])}, ` +
         `holdout ${isoTime(tl.ts[holdoutFrom])} … ${isoTime(tl.ts[n - 1])}`,
     );
-    // each market's costs as its paper and live runs use them: the config's account.markets over the recipe's
-    const costs = modelMarketCosts(symbols, recipe.costs, config.account);
+    // each market's costs as its paper and live runs use them: the recipe's, then account.markets, then --market-costs
+    const costs = modelMarketCosts(symbols, recipe.costs, config.account, o.marketCosts);
     const money = { costs, balance: config.account.balance, band: o.band };
     stage = stageVersion(home, challengerVersion);
     await trainPortfolioChallenger({

@@ -14,6 +14,10 @@ interface RetrainFlags {
   /** The portfolio run's baseline period and rebalance band: the child judges its challenger as the run trades. */
   rebalanceEvery?: string;
   band?: string;
+  /** The run's `--market-costs`: the child judges with the costs the run trades at. */
+  marketCosts?: string;
+  /** The run's fixed clock (`--now`): the child retrains on the candles the run can see, none after. */
+  now?: string;
   timeframe?: string;
   backend?: string;
   logLevel?: string;
@@ -37,6 +41,8 @@ export function retrainChildRunner(flags: RetrainFlags, modelHome: string, logge
         ['--symbols', flags.symbols],
         ['--rebalance-every', flags.rebalanceEvery],
         ['--band', flags.band],
+        ['--market-costs', flags.marketCosts],
+        ['--now', flags.now],
         ['--timeframe', flags.timeframe],
         ['--backend', flags.backend],
         ['--log-level', flags.logLevel],

@@ -279,3 +279,87 @@ exits 0, records its verdict on the joined markets and moves CURRENT if and only
     tmp.cleanup();
   }
 });
+
+test(`bot retrain --market-costs: a bad spec, the flag without --symbols, a market not traded, and bot paper --once \
+--retrain are refused in one line with exit 1, before any disk work`, async () => {
+  const tmp = tempDir('bot-pf-retrain-costs-');
+  try {
+    const db = path.join(tmp.dir, 'bot.db');
+    const pf = ['retrain', '--symbols', 'BTC/KRW,ETH/KRW', '--model', path.join(tmp.dir, 'models', 'pf')];
+    for (const [args, line] of [
+      [[...pf, '--market-costs', 'BTC/KRW'], '--market-costs wants SYMBOL=PRESET pairs, got "BTC/KRW"'],
+      [[...pf, '--market-costs', 'BTC/KRW=dear'], 'unknown cost preset "dear" (presets: upbit-krw, krx-stock, zero)'],
+      [
+        [...pf, '--market-costs', 'XRP/KRW=zero'],
+        '--market-costs names XRP/KRW, which is not traded (BTC/KRW, ETH/KRW)',
+      ],
+      [
+        ['retrain', '--symbol', 'BTC/KRW', '--market-costs', 'BTC/KRW=zero'],
+        '--market-costs is for portfolios: give --symbols A,B',
+      ],
+      [['retrain', '--market-costs', 'BTC/KRW=zero'], '--market-costs is for portfolios: give --symbols A,B'],
+      [
+        ['paper', '--model', path.join(tmp.dir, 'models', 'pf'), '--retrain', '0 3 * * *', '--once'],
+        '--retrain runs beside the trader loop: drop --once',
+      ],
+    ] as const) {
+      const r = await runBot([...args, '--db', db]);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.equal(r.stderr.trim(), `error: ${line}`);
+    }
+    assert.equal(existsSync(db), false);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test(`bot retrain --symbols --market-costs judges challenger and champion with the flag's costs, and the child that \
+bot paper --market-costs … --now T --retrain CRON starts gets both: its trading_retrains row is on the run's clock and \
+costs`, async () => {
+  const tmp = tempDir('bot-pf-retrain-costs-');
+  const series = [market('BTC/KRW', 1, 50_000_000), market('ETH/KRW', 2, 3_000_000), market('XRP/KRW', 3, 3_000)];
+  const [btc] = series;
+  // a fixed clock after the last candle: the child fetches nothing newer than T (and nothing at all on the wall clock)
+  const now = btc.ts[COUNT - 1] + HOUR + 10_000;
+  const fake = await startFakeUpbit({
+    now: () => now,
+    series: series.map((candles) => ({ market: `KRW-${candles.symbol.split('/')[0]}`, candles })),
+  });
+  try {
+    const db = path.join(tmp.dir, 'bot.db');
+    const config = retrainConfig(tmp.dir, fake);
+    const common = ['--now', isoTime(now), '--json', '--db', db, '--config', config, '--log-level', 'warn'];
+    const scoresOf = async (extra: string[]) => {
+      const home = await saveAllInBtcChampion(path.join(tmp.dir, `home${extra.length}`), series);
+      const r = await runBot(['retrain', '--symbols', 'BTC/KRW,ETH/KRW', '--model', home, ...extra, ...common]);
+      assert.equal(r.code, 0, r.stderr);
+      return (JSON.parse(r.stdout) as { scores: { challenger: number; champion: number; buyHold: number } }).scores;
+    };
+    // the champion puts the account in BTC; at krx-stock's whole units a 50,000,000 coin is out of a 10,000,000
+    // account's reach, so it stays in cash through the fall instead of losing with it
+    const plain = await scoresOf([]);
+    const flagged = await scoresOf(['--market-costs', 'BTC/KRW=krx-stock']);
+    assert.ok(plain.champion < -0.1, `the champion falls with BTC at the config's costs: ${plain.champion}`);
+    assert.equal(flagged.champion, 0, 'the champion cannot buy a whole BTC');
+    assert.notEqual(flagged.buyHold, plain.buyHold, 'equal weights are judged at the same costs');
+
+    // the child a `bot paper --symbols BTC/KRW,ETH/KRW --market-costs BTC/KRW=krx-stock --now T --retrain CRON` starts
+    const home = await saveAllInBtcChampion(path.join(tmp.dir, 'child'), series);
+    const paperFlags = { symbols: 'BTC/KRW,ETH/KRW', marketCosts: 'BTC/KRW=krx-stock', now: isoTime(now), db, config };
+    await retrainChildRunner({ ...paperFlags, logLevel: 'warn' }, home, quietLogger())();
+    const st = CandleStore.open(db);
+    try {
+      const row = st.db
+        .prepare('SELECT started_at, outcome, reason, champion_score FROM trading_retrains WHERE model_dir = ?')
+        .get(path.resolve(home)) as { started_at: number; outcome: string; reason: string; champion_score: number };
+      assert.notEqual(row.outcome, 'failed', row.reason);
+      assert.equal(row.started_at, now, "the run's clock");
+      assert.equal(row.champion_score, 0, "the run's costs");
+    } finally {
+      st.close();
+    }
+  } finally {
+    await fake.close();
+    tmp.cleanup();
+  }
+});

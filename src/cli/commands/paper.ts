@@ -64,6 +64,9 @@ export function registerPaper(program: Command): void {
     const portfolio = parsePortfolioFlags(flags);
     if (portfolio && flags.retrain && !flags.model)
       throw new UserError('--retrain with --symbols: a rule portfolio strategy has nothing to retrain (give --model)');
+    // --once ticks once and exits, so a scheduled retrain never fires; without --once it fires on the wall clock
+    // (also under --now) and the child gets --now, so it retrains on the candles the run sees, none after
+    if (flags.retrain && flags.once) throw new UserError('--retrain runs beside the trader loop: drop --once');
     const balance = flags.balance !== undefined ? parseAmount(flags.balance, '--balance') : undefined;
     const { config, logger } = setupCommand(flags, balance !== undefined ? { account: { balance } } : {});
     if (flags.retrain) {

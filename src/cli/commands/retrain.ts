@@ -51,7 +51,8 @@ export function registerRetrain(program: Command): void {
     .option('--now <time>', 'a fixed clock instead of the wall clock (tests against the fake exchange)')
     .option('--symbols <list>', 'portfolio: the markets A,B[,…] of a portfolio model (--model), in its order')
     .option('--rebalance-every <n>', 'portfolio: the equal-weight baseline rebalances every n candles (default 20)')
-    .option('--band <fraction>', 'portfolio: skip moves under this fraction of the value (default 0.01)');
+    .option('--band <fraction>', 'portfolio: skip moves under this fraction of the value (default 0.01)')
+    .option('--market-costs <list>', 'portfolio: a cost preset per market, SYMBOL=PRESET[,…] (over account.markets)');
   addCommonOptions(cmd, { market: true, db: true, backend: true });
   cmd.action(async (flags: RetrainFlags) => {
     const portfolio = parsePortfolioFlags(flags);
