@@ -103,41 +103,61 @@ function rewriteAfter(c: Candles, cut: number): Candles {
   return future;
 }
 
+const CANDLES = syntheticCandles({ seed: 5, count: 640, timeframe: '1h', start: Date.UTC(2024, 0, 1) });
+
+/** The small DQN the gate tests train, with these selection options (2 epochs, margins 0 and 0.4). */
+function gatedRecipe(selection: AgentRecipe['selection']): AgentRecipe {
+  return {
+    ...SMALL_RECIPE,
+    learner: { ...SMALL_RECIPE.learner, warmup: 64, batchSize: 32, trainEvery: 8 } as AgentRecipe['learner'],
+    decision: { margins: [0, 0.4] },
+    selection,
+  };
+}
+
+/** Trains `recipe` on one fold of `candles` (seed 2) and returns what `read` takes from the agent, then frees it. */
+async function trainAndRead<T>(
+  candles: Candles,
+  recipe: AgentRecipe,
+  fold: Fold,
+  read: (agent: Awaited<ReturnType<typeof trainOnFold>>) => T,
+): Promise<T> {
+  const agent = await trainOnFold({
+    settings: config,
+    recipe,
+    strategyName: 'gated',
+    candles,
+    fold,
+    seed: 2,
+    epochs: 2,
+    logger: quietLogger(),
+    label: 'gate',
+  });
+  try {
+    return read(agent);
+  } finally {
+    agent.dispose();
+  }
+}
+
 for (const gate of GATE_KINDS) {
   test(`the gate (${gate}) does not look ahead: a rewritten future leaves the verdict`, async (t) => {
-    const candles = syntheticCandles({ seed: 5, count: 640, timeframe: '1h', start: Date.UTC(2024, 0, 1) });
+    const candles = CANDLES;
     const fold: Fold = {
       index: 0,
       train: { from: 130, to: 440 },
       validation: { from: 440, to: 540 },
       test: { from: 540, to: 640 },
     };
-    const recipe: AgentRecipe = {
-      ...SMALL_RECIPE,
-      learner: { ...SMALL_RECIPE.learner, warmup: 64, batchSize: 32, trainEvery: 8 } as AgentRecipe['learner'],
-      decision: { margins: [0, 0.4] },
-      selection: { windows: 2, purge: 4, embargo: 4, turnoverCost: 1, gate },
-    };
+    const recipe = gatedRecipe({ windows: 2, purge: 4, embargo: 4, turnoverCost: 1, gate });
     // the cut is the validation window's end: everything after it is test, which neither training nor gate may see
     const cut = fold.validation.to - 1;
-    const run = async (c: Candles) => {
-      const agent = await trainOnFold({
-        settings: config,
-        recipe,
-        strategyName: 'gated',
-        candles: c,
-        fold,
-        seed: 2,
-        epochs: 2,
-        logger: quietLogger(),
-        label: 'gate',
-      });
-      try {
-        return { gate: agent.gate, rule: agent.rule, actions: Array.from(agent.backtest(fold.test).actions) };
-      } finally {
-        agent.dispose();
-      }
-    };
+    const run = (c: Candles) =>
+      trainAndRead(c, recipe, fold, (agent) => ({
+        gate: agent.gate,
+        rule: agent.rule,
+        actions: Array.from(agent.backtest(fold.test).actions),
+      }));
     const a = await run(candles);
     const b = await run(rewriteAfter(candles, cut));
     assert.ok(a.gate, 'the gate ran');
@@ -153,7 +173,7 @@ for (const gate of GATE_KINDS) {
 
 test(`the judge window is left out of every choice: rewriting it moves the judge score, not the epoch, margin or \
 verdict`, async (t) => {
-  const candles = syntheticCandles({ seed: 5, count: 640, timeframe: '1h', start: Date.UTC(2024, 0, 1) });
+  const candles = CANDLES;
   const fold: Fold = {
     index: 0,
     train: { from: 130, to: 410 },
@@ -161,38 +181,16 @@ verdict`, async (t) => {
     validation: { from: 410, to: 560 },
     test: { from: 560, to: 640 },
   };
-  const recipe: AgentRecipe = {
-    ...SMALL_RECIPE,
-    learner: { ...SMALL_RECIPE.learner, warmup: 64, batchSize: 32, trainEvery: 8 } as AgentRecipe['learner'],
-    decision: { margins: [0, 0.4] },
-    selection: { windows: 3, purge: 4, embargo: 4, turnoverCost: 1, gate: 'deflated', judge: true },
-  };
-  const run = async (c: Candles, r: AgentRecipe = recipe) => {
-    const agent = await trainOnFold({
-      settings: config,
-      recipe: r,
-      strategyName: 'judged',
-      candles: c,
-      fold,
-      seed: 2,
-      epochs: 2,
-      logger: quietLogger(),
-      label: 'judge',
-    });
-    try {
-      const judgeWindow = agent.split.validation[agent.split.validation.length - 1];
-      return {
-        judgeWindow,
-        selectionWindows: agent.selectionWindows,
-        judgeScore: agent.judgeScore,
-        bestEpoch: agent.training.bestEpoch,
-        rule: agent.rule,
-        gate: agent.gate,
-      };
-    } finally {
-      agent.dispose();
-    }
-  };
+  const recipe = gatedRecipe({ windows: 3, purge: 4, embargo: 4, turnoverCost: 1, gate: 'deflated', judge: true });
+  const run = (c: Candles, r: AgentRecipe = recipe) =>
+    trainAndRead(c, r, fold, (agent) => ({
+      judgeWindow: agent.split.validation[agent.split.validation.length - 1],
+      selectionWindows: agent.selectionWindows,
+      judgeScore: agent.judgeScore,
+      bestEpoch: agent.training.bestEpoch,
+      rule: agent.rule,
+      gate: agent.gate,
+    }));
   const a = await run(candles);
   assert.equal(a.selectionWindows.length, 2, 'two of the three windows choose');
   assert.ok(
