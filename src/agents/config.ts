@@ -1,6 +1,7 @@
 /** The config section that the agents own (`agent`) and the settings that training receives. */
 import { z } from 'zod';
 import type { AccountSection, TradeValueBounds } from '../market/config.ts';
+import { WALK_SCHEMES } from './splits.ts';
 
 /** Training and evaluation of agent strategies (`bot backtest --strategy <agent>`, `bot retrain`). */
 export const agentSection = z.strictObject({
@@ -10,6 +11,11 @@ export const agentSection = z.strictObject({
   split: z
     .strictObject({ train: z.number().gt(0).lt(1), validation: z.number().gt(0).lt(1), test: z.number().gt(0).lt(1) })
     .refine((s) => Math.abs(s.train + s.validation + s.test - 1) < 1e-6, 'split fractions must sum to 1'),
+  /**
+   * With `--folds K`: `rolling` training windows of one length, or `anchored` ones that all start at the range's first
+   * usable candle (src/agents/splits.ts). Test windows are the same either way.
+   */
+  walkForward: z.enum(WALK_SCHEMES),
   /** Early stopping: stop after this many epochs without a better validation Sharpe (0: never stop early). */
   patience: z.number().int().min(0),
   /** Validate every this many epochs. */

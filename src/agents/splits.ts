@@ -19,12 +19,27 @@ interface SplitFractions {
 const MIN_WINDOW = 20;
 
 /**
+ * How the folds' training windows move: `rolling` keeps their length (each fold drops the oldest test window's worth
+ * of candles), `anchored` starts every fold's training at the range's first candle (an expanding window: later folds
+ * also learn from the oldest regimes).
+ */
+export const WALK_SCHEMES = ['rolling', 'anchored'] as const;
+type WalkScheme = (typeof WALK_SCHEMES)[number];
+
+/**
  * Chronological train / validation / test windows over candle indices [from, to), rolling forward.
  * One fold: the fractions of the range in order. K folds: windows of fixed train:validation:test proportions, each
  * fold shifted by one test window, so the K test windows are consecutive, never overlap each other, and never overlap
- * what trained or selected their model (which lies strictly before them).
+ * what trained or selected their model (which lies strictly before them). With `anchored` the training windows all
+ * start at `from` (validation and test windows are the same as rolling ones).
  */
-export function walkForward(from: number, to: number, fractions: SplitFractions, folds = 1): Fold[] {
+export function walkForward(
+  from: number,
+  to: number,
+  fractions: SplitFractions,
+  folds = 1,
+  scheme: WalkScheme = 'rolling',
+): Fold[] {
   if (!(Number.isInteger(folds) && folds >= 1)) throw new UserError(`--folds must be a whole number ≥ 1, got ${folds}`);
   const total = to - from;
   const unit = total / (fractions.train + fractions.validation + folds * fractions.test);
@@ -40,7 +55,7 @@ export function walkForward(from: number, to: number, fractions: SplitFractions,
   const out: Fold[] = [];
   for (let k = 0; k < folds; k++) {
     const start = from + k * testLen;
-    const train = { from: start, to: start + trainLen };
+    const train = { from: scheme === 'anchored' ? from : start, to: start + trainLen };
     const validation = { from: train.to, to: train.to + valLen };
     // the last fold's test window takes the rounding remainder
     const testEnd = k === folds - 1 ? to : validation.to + testLen;

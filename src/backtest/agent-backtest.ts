@@ -91,7 +91,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       `${series.label}: ${to - from} candles are fewer than the ${warmup} this recipe needs for warm-up`,
     );
   candles = series.candles;
-  const folds = walkForward(usableFrom, to, settings.agent.split, ctx.flags.folds ?? 1);
+  const folds = walkForward(usableFrom, to, settings.agent.split, ctx.flags.folds ?? 1, settings.agent.walkForward);
   const seeds = ctx.flags.seeds ?? 1;
   const baseSeed = ctx.flags.seed ?? settings.backtest.seed;
   const epochs = ctx.flags.epochs ?? recipe.epochs ?? settings.agent.epochs;

@@ -144,7 +144,10 @@ export function agentReport(input: AgentReportInput): {
         `(${ensembleKind ? `the ${ensembleKind} ensemble of its ${seeds} seeds` : `seed ${baseSeed}`}) trades its ` +
         `own test window, continuing with the cash and units the previous fold's model ended with, so every ` +
         `decision is made by a model trained and selected only on candles before its window. The baselines run over ` +
-        `the same span. The table above scores each fold's test window on its own, each from a fresh account.`,
+        `the same span. The table above scores each fold's test window on its own, each from a fresh account. ` +
+        (folds.every((f) => f.train.from === folds[0].train.from)
+          ? 'Training windows are anchored: every fold trains from the first usable candle.'
+          : 'Training windows roll: each fold trains on as many candles, ending where its validation starts.'),
     });
   }
   const kappa = selection.turnoverCost;

@@ -75,7 +75,7 @@ export function planSweep(
       );
     let folds: Fold[];
     try {
-      folds = walkForward(warmup, candles.ts.length, settings.agent.split, req.folds);
+      folds = walkForward(warmup, candles.ts.length, settings.agent.split, req.folds, settings.agent.walkForward);
     } catch (e) {
       throw new UserError(`${s.label}: ${(e as Error).message}`);
     }

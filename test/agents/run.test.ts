@@ -128,7 +128,8 @@ the same decisions`, async (t) => {
   }
 });
 
-test('walk-forward folds: train < validation < test in time, test windows consecutive and disjoint', () => {
+test(`walk-forward folds: train < validation < test in time, test windows consecutive and disjoint; anchored ones \
+train from the start`, () => {
   const folds = walkForward(100, 1100, { train: 0.6, validation: 0.2, test: 0.2 }, 3);
   assert.equal(folds.length, 3);
   for (const f of folds) {
@@ -149,6 +150,14 @@ test('walk-forward folds: train < validation < test in time, test windows consec
     validation: { from: 600, to: 800 },
     test: { from: 800, to: 1000 },
   });
+  // anchored: the same validation and test windows, training from the range's first candle in every fold
+  const anchored = walkForward(100, 1100, { train: 0.6, validation: 0.2, test: 0.2 }, 3, 'anchored');
+  for (const [k, f] of anchored.entries()) {
+    assert.deepEqual(f.validation, folds[k].validation);
+    assert.deepEqual(f.test, folds[k].test);
+    assert.deepEqual(f.train, { from: 100, to: folds[k].train.to });
+  }
+  assert.ok(folds[2].train.from > 100, 'rolling windows move');
   assert.throws(
     () => walkForward(0, 200, { train: 0.6, validation: 0.2, test: 0.2 }, 10),
     (e: Error) => e instanceof UserError && /too few/.test(e.message),
