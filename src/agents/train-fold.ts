@@ -229,9 +229,12 @@ async function trainChoosingLearner(req: AgentTrainRequest): Promise<TrainedAgen
     return recipes.filter((o) => o.learner.kind === kind).length > 1 ? `${kind}#${i + 1}` : kind;
   });
   let chosen = '';
+  const trialSharpes: number[] = [];
   for (const [i, recipe] of recipes.entries()) {
     const label = `${req.label} ${names[i]}`;
     const agent = await trainOneLearner({ ...req, recipe, label, summaryDir: i === 0 ? req.summaryDir : undefined });
+    // every candidate's epoch × margin trials are trials of this window's choice (the deflated gate counts them all)
+    trialSharpes.push(...agent.trialSharpes);
     const sharpe = agent.training.bestSharpe;
     validationSharpes[names[i]] = sharpe;
     if (!best || sharpe > best.training.bestSharpe) {
@@ -249,7 +252,7 @@ async function trainChoosingLearner(req: AgentTrainRequest): Promise<TrainedAgen
         .map(([k, v]) => `${k} ${v.toFixed(3)}`)
         .join(', ')})`,
   );
-  return { ...best!, choice };
+  return { ...best!, choice, trialSharpes };
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * FinRL's ensemble strategy as a recipe option (src/agents/learner-choice.ts, issue 13): per walk-forward window the
- * candidate with the best validation Sharpe trades, the report says which, and the saved model is the chosen learner.
+ * candidate with the best validation Sharpe trades, the report says which, and the saved model is the chosen learner;
+ * the deflated gate counts every candidate's trials.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,8 @@ import { checkRecipe, type AgentRecipe } from '../../src/agents/recipe.ts';
 import { candidateRecipes } from '../../src/agents/learner-choice.ts';
 import { loadAgent } from '../../src/agents/load-agent.ts';
 import { UserError } from '../../src/core/errors.ts';
+import { trainOnFold } from '../../src/agents/train-fold.ts';
+import type { Fold } from '../../src/agents/splits.ts';
 import { quietLogger, testConfig } from './helpers.ts';
 
 const recipe: AgentRecipe = {
@@ -105,6 +108,35 @@ test('per window the learner with the best validation Sharpe trades; the report 
   try {
     assert.equal(agent.recipe.learner.kind, res.runs[1].choice!.chosen, 'the last fold’s choice is saved');
     assert.equal(agent.recipe.learnerChoice, undefined);
+  } finally {
+    agent.dispose();
+  }
+});
+
+test(`with the deflated gate every candidate's epoch × margin trials count: the choice among learners is selection \
+too`, async () => {
+  const candles = syntheticCandles({ seed: 11, count: 900, sine: { period: 40, amplitude: 0.05 } });
+  const fold: Fold = {
+    index: 0,
+    train: { from: 130, to: 600 },
+    validation: { from: 600, to: 750 },
+    test: { from: 750, to: 900 },
+  };
+  const agent = await trainOnFold({
+    settings: testConfig(),
+    recipe: { ...recipe, selection: { gate: 'deflated' } },
+    strategyName: 'tiny-finrl',
+    candles,
+    fold,
+    seed: 1,
+    epochs: 2,
+    logger: quietLogger(),
+    label: 'choice',
+  });
+  try {
+    // 2 validations × margins: DQN 2, PPO 2, A2C 1 → 4 + 4 + 2
+    assert.equal(agent.trialSharpes.length, 10);
+    assert.equal(agent.gate?.deflated?.trials, 10);
   } finally {
     agent.dispose();
   }
