@@ -13,8 +13,11 @@ interface TraderLoopOptions {
   expression: string;
   logger: Logger;
   lock?: Lock;
-  /** Scheduled retraining in the same process (it must not be able to hurt trading: run it in a child process). */
-  retrain?: { expression: string; run: () => Promise<void> };
+  /**
+   * Scheduled retraining (it must not be able to hurt trading: run it in a child process). `stop` ends a retrain in
+   * flight when the loop stops, so that none outlives the trader; it must not throw.
+   */
+  retrain?: { expression: string; run: () => Promise<void>; stop?: () => Promise<void> };
   /** Stop on SIGINT / SIGTERM (default true). */
   handleSignals?: boolean;
   onTick?: (report: TickReport) => void;
@@ -92,12 +95,14 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
   async function stop(reason: 'stopped' | 'halted' = 'stopped', message?: string): Promise<void> {
     if (stopping) return;
     stopping = true;
+    // first, before any await: the retrain child is told now (a Ctrl-C may have reached it too)
+    const retrainStopped = o.retrain?.stop?.();
     if (o.handleSignals !== false) {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
     for (const t of tasks) await t.stop();
-    await inFlight;
+    await Promise.all([inFlight, retrainStopped]);
     finish({ reason, message });
   }
 

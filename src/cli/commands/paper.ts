@@ -120,6 +120,8 @@ export function registerPaper(program: Command): void {
       }
       const expression = cronForTimeframe(config.timeframe, config.trading.tickDelaySeconds);
       const extras = await startTraderExtras(config, logger, session, port);
+      // the loop stops a retrain child in flight when it stops (a signal or a halt): none outlives the trader
+      const retrainChild = flags.retrain && flags.model ? retrainChildRunner(flags, flags.model, logger) : undefined;
       try {
         const loop = startTraderLoop({
           trader: session.trader,
@@ -127,8 +129,8 @@ export function registerPaper(program: Command): void {
           logger,
           lock: session.lock,
           retrain:
-            flags.retrain && flags.model
-              ? { expression: flags.retrain, run: retrainChildRunner(flags, flags.model, logger) }
+            flags.retrain && retrainChild
+              ? { expression: flags.retrain, run: retrainChild, stop: retrainChild.stop }
               : undefined,
           onTick: extras.onTick,
           onTickError: extras.onTickError,

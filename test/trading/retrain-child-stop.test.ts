@@ -1,0 +1,195 @@
+/**
+ * `bot paper … --retrain CRON` shutting down while its scheduled retrain runs: the trader loop's stop ends the real
+ * child `bot retrain` (SIGTERM, SIGKILL after a grace period), waits for it, logs one line, and leaves CURRENT where it
+ * was; the half-written staged challenger never becomes CURRENT.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { test } from 'node:test';
+import { promoteVersion, resolveModel, stageVersion } from '../../src/agents/model-pointer.ts';
+import { CandleStore } from '../../src/data/store.ts';
+import { startTraderLoop } from '../../src/trading/loop.ts';
+import { retrainChildRunner } from '../../src/trading/retrain-child.ts';
+import type { Trader } from '../../src/trading/trader.ts';
+import { startFakeUpbit } from '../fake-exchange/server.ts';
+import { riseThenFall, saveAgent } from './agents.ts';
+import { quietLogger, tempDir } from './helpers.ts';
+
+const HOUR = 3_600_000;
+
+/** Resolves once `ready()` holds, polling every 100 ms; rejects after `ms`. */
+async function waitFor<T>(ready: () => T | undefined, ms: number, what: string): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = ready();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    assert.equal((e as NodeJS.ErrnoException).code, 'ESRCH');
+    return false;
+  }
+}
+
+/** A model home whose CURRENT names a promoted champion, a fake Upbit serving its market, and a config for both. */
+async function retrainSetup() {
+  const tmp = tempDir('bot-retrain-child-stop-');
+  // the child runs on the wall clock: the series ends at the last closed hour
+  const candles = riseThenFall(300, 100, Math.floor(Date.now() / HOUR) * HOUR - 400 * HOUR);
+  const fake = await startFakeUpbit({ series: [{ market: 'KRW-BTC', candles }] });
+  const db = path.join(tmp.dir, 'bot.db');
+  const config = path.join(tmp.dir, 'config.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      exchange: { ccxt: fake.ccxtOptions(), retries: 3, backoffMs: 10, maxBackoffMs: 50 },
+      ml: { backend: 'wasm' },
+      log: { file: '' },
+      // so many epochs, and no early stop, that the child is still training when it is stopped
+      agent: { patience: 0 },
+      trading: { retrain: { trainCandles: 150, holdoutCandles: 60, epochs: 100_000 } },
+    }),
+  );
+  const home = path.join(tmp.dir, 'models', 'btc');
+  const champion = stageVersion(home, 'champion');
+  await saveAgent(champion.dir, 'buy', candles);
+  champion.commit();
+  promoteVersion(home, 'champion');
+  const lines: string[] = [];
+  const logger = quietLogger();
+  for (const level of ['info', 'warn', 'error'] as const)
+    logger[level] = ((msg: string) => (lines.push(`${level} ${msg}`), logger)) as typeof logger.info;
+  return {
+    dir: tmp.dir,
+    home,
+    lines,
+    logger,
+    flags: { retrainStrategy: 'dqn-dnn', db, config, logLevel: 'warn' },
+    /** The child's name for its challenger's staging folder once it trains, and its pid (from its retrain lock). */
+    async training(): Promise<{ staging: string; pid: number }> {
+      const staging = await waitFor(
+        () => readdirSync(path.join(home, 'versions')).find((f) => f.startsWith('.staging-')),
+        25_000,
+        'the child to start training',
+      );
+      const store = CandleStore.open(db);
+      try {
+        const row = store.db.prepare("SELECT pid FROM trading_locks WHERE name LIKE 'retrain:%'").get() as
+          { pid: number } | undefined;
+        assert.ok(row && row.pid !== process.pid && alive(row.pid), 'a live child holds the retrain lock');
+        return { staging, pid: row.pid };
+      } finally {
+        store.close();
+      }
+    },
+    /** The champion still serves; no challenger version was committed. */
+    assertChampionServes(): void {
+      assert.equal(readFileSync(path.join(home, 'CURRENT'), 'utf8').trim(), 'champion');
+      assert.equal(resolveModel(home).version, 'champion');
+      assert.deepEqual(
+        readdirSync(path.join(home, 'versions')).filter((f) => !f.startsWith('.')),
+        ['champion'],
+      );
+    },
+    async cleanup(pid: number | undefined): Promise<void> {
+      if (pid !== undefined && pid !== process.pid) {
+        try {
+          process.kill(pid, 'SIGKILL'); // only when the test failed with the child still running
+        } catch {
+          // already gone
+        }
+      }
+      await fake.close();
+      tmp.cleanup();
+    },
+  };
+}
+
+test(`stopping the trader loop stops its scheduled retrain child mid-training: the process is gone when stop() \
+resolves, one line says so, CURRENT does not move and no new retrain starts`, async () => {
+  const s = await retrainSetup();
+  let pid: number | undefined;
+  try {
+    const runner = retrainChildRunner(s.flags, s.home, s.logger);
+    const jobs = new Map<string, () => Promise<void>>();
+    const loop = startTraderLoop({
+      trader: { tick: async () => ({ fetched: 0, acted: 0, decisions: [] }) } as unknown as Trader,
+      expression: '0 * * * * *',
+      logger: quietLogger(),
+      handleSignals: false,
+      retrain: { expression: '0 3 * * *', run: runner, stop: runner.stop },
+      schedule: (_expr, name, fn) => (jobs.set(name, fn), { stop: async () => {}, nextRun: () => null }),
+    });
+    const firing = jobs.get('retrain')?.();
+    assert.ok(firing, 'the loop schedules the retrain');
+    const child = await s.training();
+    pid = child.pid;
+
+    await loop.stop();
+    assert.equal(alive(pid), false, 'the child is gone once the loop has stopped');
+    await firing;
+    assert.deepEqual(s.lines, [
+      'info scheduled retrain starting',
+      'warn scheduled retrain stopped by the shutdown (SIGTERM); nothing was promoted, the current model keeps serving',
+    ]);
+    // the half-written challenger stays a staging folder that no pointer names; the champion serves
+    assert.ok(existsSync(path.join(s.home, 'versions', child.staging)));
+    s.assertChampionServes();
+
+    // a firing after the stop starts no child
+    s.lines.length = 0;
+    await runner();
+    assert.deepEqual(s.lines, []);
+  } finally {
+    await s.cleanup(pid);
+  }
+});
+
+test(
+  'a retrain child that ignores SIGTERM is killed with SIGKILL after the grace period',
+  { timeout: 60_000 },
+  async () => {
+    const s = await retrainSetup();
+    let pid: number | undefined;
+    try {
+      // the real child bot retrain, with a preload that ignores SIGTERM (it reaches the child through NODE_OPTIONS)
+      const preload = path.join(s.dir, 'ignore-sigterm.mjs');
+      writeFileSync(preload, "process.on('SIGTERM', () => {});\n");
+      const runner = retrainChildRunner(s.flags, s.home, s.logger, 1_000);
+      const saved = process.env.NODE_OPTIONS;
+      process.env.NODE_OPTIONS = `${saved ?? ''} --import=${pathToFileURL(preload).href}`.trim();
+      let firing: Promise<void>;
+      try {
+        firing = runner(); // spawns at once, with this environment
+      } finally {
+        if (saved === undefined) delete process.env.NODE_OPTIONS;
+        else process.env.NODE_OPTIONS = saved;
+      }
+      pid = (await s.training()).pid;
+      // bounded, so that a stop() that never ends fails here and the finally below still kills the child
+      const late = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('stop() did not resolve within 15 s')), 15_000).unref(),
+      );
+      await Promise.race([runner.stop(), late]);
+      assert.equal(alive(pid), false, 'the child is gone once stop() resolved');
+      await firing;
+      assert.deepEqual(s.lines, [
+        'info scheduled retrain starting',
+        'warn scheduled retrain stopped by the shutdown (SIGKILL); nothing was promoted, ' +
+          'the current model keeps serving',
+      ]);
+      s.assertChampionServes();
+    } finally {
+      await s.cleanup(pid);
+    }
+  },
+);
