@@ -1,4 +1,5 @@
 import type { PortfolioStrategy } from '../src/agents/portfolio-strategy.ts';
+import { recipe as base } from './ppo-portfolio.ts';
 
 /**
  * PPO over N markets + cash reading chart images (issue 14): as `ppo-portfolio`, but each observation also holds a
@@ -12,30 +13,13 @@ const strategy: PortfolioStrategy = {
   name: 'ppo-portfolio-cnn',
   description: "PPO target weights over --symbols and cash from each market's chart images (shared CNN + GRU)",
   recipe: {
-    features: 'rltrader-v1',
-    scaler: 'zscore',
+    ...base,
     window: 2,
     image: { spec: 'ohlc:32x15:5', frames: 2 },
     network: { kind: 'cnnrnn', hidden: [8, 16], rnnUnits: 16, dropout: 0, batchNorm: true },
-    learner: {
-      kind: 'ppo-weights',
-      envs: 8,
-      gamma: 0.9,
-      learningRate: 3e-4,
-      rolloutSteps: 60,
-      epochsPerRollout: 2,
-      minibatchSize: 120,
-      clip: 0.2,
-      initialLogStd: -0.5,
-    },
-    cash: true,
-    reward: { kind: 'logReturn' },
-    costs: 'config',
+    // half the PPO passes per rollout and a quarter of the epochs: the image path's cost, sized for the sample
+    learner: { ...base.learner, epochsPerRollout: 2 },
     epochs: 10,
-    episodeLength: 60,
-    stopLoss: 0.1,
-    folds: 2,
-    testShare: 0.3,
   },
 };
 export default strategy;
