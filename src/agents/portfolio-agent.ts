@@ -135,7 +135,8 @@ export function createPortfolioAgent(
   };
 }
 
-interface PortfolioTrainRequest {
+/** What a portfolio agent is trained from (also the retrain's challenger request, src/trading/portfolio-retrain.ts). */
+export interface PortfolioTrainRequest {
   recipe: PortfolioRecipe;
   traded: readonly Candles[];
   informative: readonly Candles[];

@@ -6,6 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { LayerConfig } from './graph.ts';
+import type { MaxPoolGeometry } from './backend/image-passes.ts';
 
 /** A Conv2D's geometry: each of outH×outW output pixels reads kH×kW input pixels of `inC` channels. */
 export interface Conv2DShape {
@@ -154,17 +155,9 @@ export function col2im2d(cols: Float32Array, images: number, s: Conv2DShape, out
 }
 
 /** MaxPooling2D / AveragePooling2D ('valid' padding) over [inH, inW, channels] images. */
-export interface Pool2DShape {
+export interface Pool2DShape extends MaxPoolGeometry {
   kind: 'max' | 'avg';
-  inH: number;
-  inW: number;
   channels: number;
-  pH: number;
-  pW: number;
-  strideH: number;
-  strideW: number;
-  outH: number;
-  outW: number;
 }
 
 export function pool2dUnsupported(name: string, cfg: LayerConfig): string | undefined {

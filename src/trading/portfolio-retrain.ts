@@ -9,13 +9,12 @@
  *
  * A rule portfolio strategy (equal-weight) has no learned parameters: asking to retrain it is refused with one line.
  */
-import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { equalWeightPolicy, loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
-import { agentPolicy, trainPortfolioAgent } from '../agents/portfolio-agent.ts';
+import { agentPolicy, trainPortfolioAgent, type PortfolioTrainRequest } from '../agents/portfolio-agent.ts';
 import {
   checkModelSymbols,
   loadPortfolioAgent,
@@ -23,8 +22,7 @@ import {
   readPortfolioRecipe,
   savePortfolioAgent,
 } from '../agents/portfolio-model.ts';
-import type { PortfolioRecipe } from '../agents/portfolio-recipe.ts';
-import { newVersionName, promoteVersion, resolveModel, stageVersion } from '../agents/model-pointer.ts';
+import { newVersionName, resolveModel, stageVersion } from '../agents/model-pointer.ts';
 import { downloadToStore } from '../data/download.ts';
 import { createExchange, retryOptionsFrom, shortError } from '../data/exchange.ts';
 import { CandleStore } from '../data/store.ts';
@@ -36,21 +34,12 @@ import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
 import { ensureTradingSchema } from './db.ts';
 import { acquireLock } from './lock.ts';
-import { promotionDecision, retrainRecord, type RetrainResult } from './retrain.ts';
+import { promotionDecision, retrainRecord, settleChallenger, type RetrainResult } from './retrain.ts';
 
-/** What a portfolio challenger is trained from; the trainer saves a portfolio model folder into `dir`. */
-interface PortfolioChallengerRequest {
-  recipe: PortfolioRecipe;
+/** What a portfolio challenger is trained from (the learner's request); the trainer saves a model folder into `dir`. */
+interface PortfolioChallengerRequest extends Omit<PortfolioTrainRequest, 'onEpoch'> {
   strategyName: string;
   modelName: string;
-  traded: readonly Candles[];
-  informative: readonly Candles[];
-  costs: readonly Costs[];
-  balance: number;
-  band: number;
-  /** Clock indices of the traded timeline to train on (scalers fitted there too). */
-  range: { from: number; to: number };
-  seed: number;
   epochs: number;
   dir: string;
 }
@@ -258,10 +247,8 @@ async function retrainPortfolioOnce(
       buyHold: holdoutReturn(traded, fromTs, costs, money.balance, o.band, equalWeightPolicy(traded.length, o.every)),
     };
     const decision = promotionDecision(scores, minImprovement, baseline);
-    if (decision.promote) promoteVersion(home, challengerVersion);
-    else rmSync(challengerDir, { recursive: true, force: true }); // its scores stay in trading_retrains
     return finish({
-      outcome: decision.promote ? 'promoted' : 'rejected',
+      outcome: settleChallenger(home, challengerVersion, challengerDir, decision.promote),
       reason: decision.reason,
       baseline,
       scores,

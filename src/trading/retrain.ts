@@ -48,6 +48,21 @@ export interface RetrainResult {
 }
 
 /**
+ * A retrain's verdict carried out (one-market and portfolio alike): the challenger's version becomes CURRENT, or its
+ * folder is deleted (its scores stay in trading_retrains).
+ */
+export function settleChallenger(
+  home: string,
+  challengerVersion: string,
+  challengerDir: string,
+  promote: boolean,
+): 'promoted' | 'rejected' {
+  if (promote) promoteVersion(home, challengerVersion);
+  else rmSync(challengerDir, { recursive: true, force: true });
+  return promote ? 'promoted' : 'rejected';
+}
+
+/**
  * Promote only a challenger that beats the serving champion by `minImprovement` and beats the baseline (buy-and-hold
  * for one market; a portfolio's equal weights rebalanced every K, held in `buyHold`).
  */
@@ -281,10 +296,8 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
     };
     const decision = promotionDecision(scores, config.trading.retrain.minImprovement);
     const span = { from: isoTime(candles.ts[holdout.from]), to: isoTime(candles.ts[n - 1]) };
-    if (decision.promote) promoteVersion(home, challengerVersion);
-    else rmSync(challengerDir, { recursive: true, force: true }); // its scores stay in trading_retrains
     return finish({
-      outcome: decision.promote ? 'promoted' : 'rejected',
+      outcome: settleChallenger(home, challengerVersion, challengerDir, decision.promote),
       reason: decision.reason,
       scores,
       championVersion,
