@@ -7,26 +7,13 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { buildNetwork, type NetworkSpec } from '../../src/nn/index.ts';
-import { BlockTrainer, type LossGradient } from '../../src/nn/block-trainer.ts';
+import { BlockTrainer } from '../../src/nn/block-trainer.ts';
 import { convGradHelper, helperReady } from '../../src/nn/conv-grad-helper.ts';
 import type { ArrayGradient, ArrayGradientOptimizer } from '../../src/nn/adam.ts';
 import { Rng } from '../../src/core/random.ts';
-import { assertClose } from './grad-check.ts';
+import { assertClose, squared } from './grad-check.ts';
 
 await initBackend('wasm');
-
-const squared: LossGradient = (out, grad) => {
-  let loss = 0;
-  for (const head of ['value', 'policy'] as const) {
-    const o = out[head]!,
-      g = grad[head]!;
-    for (let i = 0; i < o.length; i++) {
-      g[i] = (2 * o[i]) / o.length;
-      loss += (o[i] * o[i]) / o.length;
-    }
-  }
-  return loss;
-};
 
 /** Plain SGD that keeps each step's gradients by the weight's place in the model. */
 class RecordingSgd implements ArrayGradientOptimizer {

@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { buildNetwork } from '../../src/nn/index.ts';
-import { BlockTrainer, type LossGradient } from '../../src/nn/block-trainer.ts';
+import { BlockTrainer } from '../../src/nn/block-trainer.ts';
 import { FrameCache } from '../../src/nn/frame-cache.ts';
 import { JsAdam } from '../../src/nn/adam.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { createImageRenderer, parseImageSpec } from '../../src/chart/index.ts';
 import { Rng } from '../../src/core/random.ts';
-import { assertClose } from './grad-check.ts';
+import { assertClose, squared } from './grad-check.ts';
 
 await initBackend('wasm');
 
@@ -27,19 +27,6 @@ function sequenceAt(t: number): Float32Array {
   renderer.renderSequence(candles, t, FRAMES, out);
   return out;
 }
-
-const squared: LossGradient = (out, grad) => {
-  let loss = 0;
-  for (const head of ['value', 'policy'] as const) {
-    const o = out[head]!,
-      g = grad[head]!;
-    for (let i = 0; i < o.length; i++) {
-      g[i] = (2 * o[i]) / o.length;
-      loss += (o[i] * o[i]) / o.length;
-    }
-  }
-  return loss;
-};
 
 test('frame cache: one new frame per candle, outputs as the uncached block inference, emptied by training', () => {
   const model = buildNetwork({

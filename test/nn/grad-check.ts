@@ -39,6 +39,20 @@ export class RecordingSgd implements GradientOptimizer, ArrayGradientOptimizer {
   dispose(): void {}
 }
 
+/** The mean square of both heads' outputs (an MSE toward zero): a loss that needs no targets. */
+export const squared: LossGradient = (out, grad) => {
+  let loss = 0;
+  for (const head of ['value', 'policy'] as const) {
+    const o = out[head]!,
+      g = grad[head]!;
+    for (let i = 0; i < o.length; i++) {
+      g[i] = (2 * o[i]) / o.length;
+      loss += (o[i] * o[i]) / o.length;
+    }
+  }
+  return loss;
+};
+
 /** Mean squared error over every head, as tf.losses.meanSquaredError computes it per head, summed. */
 export const mseGradient =
   (targets: HeadOutputs): LossGradient =>

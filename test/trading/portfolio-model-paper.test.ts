@@ -125,6 +125,29 @@ const paperArgs = (db: string, extra: string[] = []) => [
   ...extra,
 ];
 
+/** `bot backtest --model` of a portfolio model from the paper run's first candle, on the same store: its fills. */
+async function backtestFromStart(
+  modelDir: string,
+  db: string,
+  outName: string,
+): Promise<{ stdout: string; trades: ReturnType<typeof backtestTrades> }> {
+  const out = path.join(tmp.dir, outName);
+  const bt = await runBot([
+    'backtest',
+    '--model',
+    modelDir,
+    '--symbols',
+    SYMBOLS,
+    '--from',
+    isoTime(START),
+    '--out',
+    out,
+    ...common(db),
+  ]);
+  assert.equal(bt.code, 0, bt.stderr);
+  return { stdout: bt.stdout, trades: backtestTrades(out) };
+}
+
 let reference: Outcome;
 
 test('bot paper --symbols --model (a learned portfolio model) trades exactly as bot backtest --model', async () => {
@@ -151,22 +174,9 @@ test('bot paper --symbols --model (a learned portfolio model) trades exactly as 
     store.close();
   }
 
-  const out = path.join(tmp.dir, 'bt');
-  const bt = await runBot([
-    'backtest',
-    '--model',
-    model,
-    '--symbols',
-    SYMBOLS,
-    '--from',
-    isoTime(START),
-    '--out',
-    out,
-    ...common(db),
-  ]);
-  assert.equal(bt.code, 0, bt.stderr);
+  const bt = await backtestFromStart(model, db, 'bt');
   assert.match(bt.stdout, /XRP\/KRW \(informative, not traded\)/);
-  assert.deepEqual(reference.trades, backtestTrades(out));
+  assert.deepEqual(reference.trades, bt.trades);
 });
 
 test('kill -9 at random moments, restarts: a learned model ends exactly where the uninterrupted run does', async () => {
@@ -241,21 +251,7 @@ test('a portfolio model reading chart images (ppo-portfolio-cnn) trades on paper
   assert.equal(r.code, 0, r.stderr);
   const paper = outcome(db);
   assert.ok(paper.trades.length >= 2, `the image model traded ${paper.trades.length} times`);
-  const out = path.join(tmp.dir, 'bt-cnn');
-  const bt = await runBot([
-    'backtest',
-    '--model',
-    cnn,
-    '--symbols',
-    SYMBOLS,
-    '--from',
-    isoTime(START),
-    '--out',
-    out,
-    ...common(db),
-  ]);
-  assert.equal(bt.code, 0, bt.stderr);
-  assert.deepEqual(paper.trades, backtestTrades(out));
+  assert.deepEqual(paper.trades, (await backtestFromStart(cnn, db, 'bt-cnn')).trades);
 });
 
 test('models and --symbols that do not go together: one line, non-zero exit, nothing written', async () => {
