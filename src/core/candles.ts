@@ -52,6 +52,18 @@ export function candlesFromRows(
   return c;
 }
 
+/** The candles as rows (the inverse of candlesFromRows). */
+export function candleRows(c: Candles): CandleRow[] {
+  return Array.from(c.ts, (ts, i) => ({
+    ts,
+    open: c.open[i],
+    high: c.high[i],
+    low: c.low[i],
+    close: c.close[i],
+    volume: c.volume[i],
+  }));
+}
+
 /** Candles [from, to) by index, sharing memory with the source. */
 export function sliceCandles(c: Candles, from: number, to: number): Candles {
   return {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../core/errors.ts';
 import { migrate, type Schema } from './migrations.ts';
-import { candlesFromRows, type CandleRow, type Candles } from '../core/candles.ts';
+import { candleRows, candlesFromRows, type CandleRow, type Candles } from '../core/candles.ts';
 import { timeframeMs } from './timeframe.ts';
 
 /** One stored series as `bot data list` shows it. `gaps` counts missing ranges, `missing` the candles in them. */
@@ -237,17 +237,7 @@ export class CandleStore {
    */
   replaceDerived(series: Candles, label: string): number {
     const { exchange, symbol, timeframe } = series;
-    const rows: CandleRow[] = [];
-    for (let i = 0; i < series.ts.length; i++) {
-      rows.push({
-        ts: series.ts[i],
-        open: series.open[i],
-        high: series.high[i],
-        low: series.low[i],
-        close: series.close[i],
-        volume: series.volume[i],
-      });
-    }
+    const rows = candleRows(series);
     const run = this.db.transaction(() => {
       this.remove(exchange, symbol, timeframe);
       this.upsert(exchange, symbol, timeframe, rows);

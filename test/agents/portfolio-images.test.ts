@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { portfolioBuilder, portfolioFeatures, trainPortfolioAgent } from '../../src/agents/portfolio-agent.ts';
 import { checkPortfolioRecipe } from '../../src/agents/portfolio-recipe.ts';
 import { createImageRenderer, parseImageSpec } from '../../src/chart/index.ts';
-import { candlesFromRows, type Candles } from '../../src/core/candles.ts';
+import { candleRows, candlesFromRows, type Candles } from '../../src/core/candles.ts';
 import { Account } from '../../src/market/account.ts';
 import { COST_PRESETS } from '../../src/market/costs.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
@@ -22,14 +22,7 @@ const costs = { ...COST_PRESETS['upbit-krw'], minOrderValue: 0 };
 
 /** `c` without every candle whose index is ≡ 3 mod 7 (a market that skips intervals). */
 function withHoles(c: Candles): Candles {
-  const rows = Array.from(c.ts, (ts, i) => ({
-    ts,
-    open: c.open[i],
-    high: c.high[i],
-    low: c.low[i],
-    close: c.close[i],
-    volume: c.volume[i],
-  })).filter((_, i) => i % 7 !== 3);
+  const rows = candleRows(c).filter((_, i) => i % 7 !== 3);
   return candlesFromRows('x', c.symbol, c.timeframe, rows);
 }
 

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { loadAgent } from '../../src/agents/load-agent.ts';
 import { accountHolding } from '../../src/agents/predict.ts';
 import { candlesToCsv } from '../../src/data/csv.ts';
-import { sliceCandles } from '../../src/core/candles.ts';
+import { candleRows, sliceCandles } from '../../src/core/candles.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
@@ -180,19 +180,7 @@ test('bot predict on the store: tops it up from the exchange and decides at the 
   const db = path.join(dir, 'store.db');
   const store = CandleStore.open(db);
   const stored = sliceCandles(candles, 0, 250);
-  store.upsert(
-    'upbit',
-    'BTC/KRW',
-    '1h',
-    Array.from(stored.ts, (ts, i) => ({
-      ts,
-      open: stored.open[i],
-      high: stored.high[i],
-      low: stored.low[i],
-      close: stored.close[i],
-      volume: stored.volume[i],
-    })),
-  );
+  store.upsert('upbit', 'BTC/KRW', '1h', candleRows(stored));
   store.close();
   const now = candles.ts[280] + 3_600_000 + 5_000; // candle 280 has just closed; 281 is still open
   const fake = await startFakeUpbit({ now: () => now, series: [{ market: 'KRW-BTC', candles }] });

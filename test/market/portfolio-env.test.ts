@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { candlesFromRows, type Candles } from '../../src/core/candles.ts';
+import { candleRows, candlesFromRows, type Candles } from '../../src/core/candles.ts';
 import { Rng } from '../../src/core/random.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { alignSeries } from '../../src/data/timeline.ts';
@@ -27,14 +27,7 @@ function featured(c: Candles): FeatureSeries {
 function market(seed: number, symbol: string, count = 600, holesEvery = 0): Candles {
   const c = { ...syntheticCandles({ seed, count, timeframe: '1h' }), symbol };
   if (!holesEvery) return c;
-  const rows = Array.from(c.ts, (ts, i) => ({
-    ts,
-    open: c.open[i],
-    high: c.high[i],
-    low: c.low[i],
-    close: c.close[i],
-    volume: c.volume[i],
-  })).filter((_, i) => i % holesEvery !== 5);
+  const rows = candleRows(c).filter((_, i) => i % holesEvery !== 5);
   return candlesFromRows('x', symbol, '1h', rows);
 }
 

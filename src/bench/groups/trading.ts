@@ -7,7 +7,7 @@ import winston from 'winston';
 import type { AgentRecipe } from '../../agents/recipe.ts';
 import { createNet, headsFor, networkSpec, prepareData, recipeWarmup } from '../../agents/setup.ts';
 import { loadConfig } from '../../config/load.ts';
-import type { Candles } from '../../core/candles.ts';
+import { candleRows, type Candles } from '../../core/candles.ts';
 import { CandleStore } from '../../data/store.ts';
 import { syntheticCandles } from '../../data/synthetic.ts';
 import { initBackend } from '../../nn/backend/backend.ts';
@@ -67,15 +67,7 @@ export const tradingGroup: BenchGroup = {
         tick: 1000,
       });
       const store = CandleStore.open(config.data.database);
-      const rows = Array.from(candles.ts, (ts, i) => ({
-        ts,
-        open: candles.open[i],
-        high: candles.high[i],
-        low: candles.low[i],
-        close: candles.close[i],
-        volume: candles.volume[i],
-      }));
-      store.upsert(config.exchange.id, config.symbol, config.timeframe, rows);
+      store.upsert(config.exchange.id, config.symbol, config.timeframe, candleRows(candles));
       const repo = new RunRepository(store.db);
       for (const name of ['dqn-dnn', 'cnnrnn-dqn']) {
         const strategy = await loadStrategy(name);
