@@ -72,7 +72,8 @@ export interface AgentRecipe {
    * epoch × margin trials (`deflated`), or on the last window, then left out of the epoch and margin choice
    * (`heldOutWindow`) (src/agents/validation-gate.ts). `judge`: leave the last window out of every choice (epoch,
    * margin, gate) and score what the run trades there (`judgeScore`), so that candidate recipes — gated or not — can
-   * be compared on a window none of them chose on.
+   * be compared on a window none of them chose on. `smoothEpochs` k: choose the epoch whose score averaged with its k
+   * neighbouring validations on each side is best, not the single best epoch (src/agents/epoch-choice.ts).
    */
   selection?: {
     windows?: number;
@@ -81,6 +82,7 @@ export interface AgentRecipe {
     turnoverCost?: number;
     gate?: GateKind;
     judge?: boolean;
+    smoothEpochs?: number;
   };
   /**
    * FinRL's ensemble strategy (issue 13; src/agents/learner-choice.ts): per walk-forward window every candidate
@@ -141,6 +143,7 @@ const recipeSchema = z.strictObject({
       turnoverCost: z.number().min(0).optional(),
       gate: z.enum(GATE_KINDS).optional(),
       judge: z.boolean().optional(),
+      smoothEpochs: whole(0).optional(),
     })
     .refine((sel) => !(sel.judge && sel.gate === 'heldOutWindow'), {
       message: "judge and gate 'heldOutWindow' both need the last window: use one of them",

@@ -324,6 +324,7 @@ async function trainOneLearner(req: AgentTrainRequest): Promise<TrainedAgent> {
     validate,
     validateEvery: settings.agent.validateEvery,
     patience: settings.agent.patience,
+    smoothEpochs: recipe.selection?.smoothEpochs,
     logger: req.logger,
     label: req.label,
     summaryEvery: settings.agent.summaryEvery,

@@ -1,7 +1,7 @@
 /** The training loop over epochs: ε schedule, validation, early stopping, the epoch log line and summaries. */
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import cliProgress from 'cli-progress';
 import type { Logger } from '../core/log.ts';
 import type { Candles } from '../core/candles.ts';
@@ -10,6 +10,7 @@ import { EpochTrace, type EpochStats } from './learners/epoch-trace.ts';
 import type { Learner } from './learners/learner.ts';
 import { epsilonAt, type EpsilonSchedule } from './learners/schedule.ts';
 import { writeEpochSummaryPng, type CurvePoint } from './epoch-summary.ts';
+import { EpochChooser } from './epoch-choice.ts';
 
 /**
  * One validation: Sharpe after costs and return (means over the validation windows), and, when selection scores
@@ -39,6 +40,8 @@ interface TrainOptions {
   validateEvery: number;
   /** Stop after this many validations without improvement (0: never). */
   patience: number;
+  /** Choose the epoch by its score's mean with this many neighbouring validations each side (./epoch-choice.ts). */
+  smoothEpochs?: number;
   logger: Logger;
   /** Shown in the epoch log line, e.g. the symbol. */
   label: string;
@@ -96,12 +99,7 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
   const trace = new EpochTrace(net.heads.value ?? 0, net.heads.policy ?? 0);
   const records: EpochRecord[] = [];
   const summaries: string[] = [];
-  let best: tf.Tensor[] | undefined;
-  let bestEpoch = 0;
-  let bestSharpe = -Infinity;
-  let bestScore = -Infinity;
-  let bestMargin = 0;
-  let sinceBest = 0;
+  const chooser = new EpochChooser(o.smoothEpochs ?? 0);
   let stoppedEarly = false;
   const digits = String(o.epochs).length;
   const bar =
@@ -138,17 +136,7 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
         const score = v.score === undefined ? sharpe : Number.isFinite(v.score) ? v.score : 0;
         record.validation = { ...v, sharpe, ...(v.score !== undefined ? { score } : {}) };
         record.validationSharpe = sharpe;
-        if (score > bestScore) {
-          bestScore = score;
-          bestSharpe = sharpe;
-          bestMargin = v.margin ?? 0;
-          bestEpoch = epoch;
-          sinceBest = 0;
-          if (best) tf.dispose(best);
-          best = snapshot(o.learner);
-        } else {
-          sinceBest++;
-        }
+        chooser.offer({ epoch, score, sharpe, margin: v.margin ?? 0 }, () => snapshot(o.learner));
       }
       records.push(record);
       const e = String(epoch).padStart(digits, '0');
@@ -168,7 +156,7 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
         eps: epsilon.toFixed(3),
         sharpe: record.validation ? record.validation.sharpe.toFixed(2) : '-',
       });
-      const lastEpoch = epoch === o.epochs || (o.patience > 0 && sinceBest >= o.patience);
+      const lastEpoch = epoch === o.epochs || (o.patience > 0 && chooser.sinceBest >= o.patience);
       if (o.summaryDir && o.summaryEvery && o.candles && (epoch % o.summaryEvery === 0 || lastEpoch)) {
         const file = path.join(o.summaryDir, `epoch_summary_${e}.png`);
         await writeEpochSummaryPng(file, {
@@ -182,12 +170,13 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
         });
         summaries.push(file);
       }
-      if (o.patience > 0 && sinceBest >= o.patience) {
+      if (o.patience > 0 && chooser.sinceBest >= o.patience) {
         stoppedEarly = true;
+        const b = chooser.best!;
         o.logger.info(
           `[${o.label}] early stop after epoch ${epoch}: ` +
             `no better validation ${record.validation?.score !== undefined ? 'score' : 'Sharpe'} ` +
-            `for ${o.patience} validations (best ${bestScore.toFixed(3)} at epoch ${bestEpoch})`,
+            `for ${o.patience} validations (best ${b.chosenOn.toFixed(3)} at epoch ${b.epoch})`,
         );
         break;
       }
@@ -195,20 +184,26 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
   } finally {
     bar?.stop();
   }
+  chooser.finish();
+  const best = chooser.best;
   if (best) {
-    net.model.setWeights(best);
+    net.model.setWeights(best.weights);
     net.sync();
-    tf.dispose(best);
-  } else {
-    bestEpoch = records.length;
+    if (o.smoothEpochs) {
+      o.logger.info(
+        `[${o.label}] chosen epoch ${best.epoch}: smoothed validation score ${best.chosenOn.toFixed(3)} ` +
+          `(its own ${best.score.toFixed(3)}, ±${o.smoothEpochs} validations)`,
+      );
+    }
   }
+  chooser.dispose();
   const finite = (x: number) => (Number.isFinite(x) ? x : 0);
   return {
     epochs: records,
-    bestEpoch,
-    bestSharpe: finite(bestSharpe),
-    bestScore: finite(bestScore),
-    bestMargin,
+    bestEpoch: best?.epoch ?? records.length,
+    bestSharpe: finite(best?.sharpe ?? 0),
+    bestScore: finite(best?.score ?? 0),
+    bestMargin: best?.margin ?? 0,
     stoppedEarly,
     seconds: (performance.now() - started) / 1000,
     summaries,
