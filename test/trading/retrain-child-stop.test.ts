@@ -197,3 +197,51 @@ test(
     }
   },
 );
+
+test(
+  `a retrain child that dies of a stop signal is logged as stopped, never failed: by the shutdown when the \
+trader's stop() comes after the child's death (a Ctrl-C reaches both, in either order), from outside otherwise`,
+  {
+    timeout: 90_000,
+  },
+  async () => {
+    const s = await retrainSetup();
+    let pid: number | undefined;
+    try {
+      const stopping = retrainChildRunner(s.flags, s.home, s.logger);
+      const firing = stopping();
+      const first = await s.training();
+      pid = first.pid;
+      // the child's SIGINT is handled before the trader's own (its stop() comes 300 ms later)
+      process.kill(pid, 'SIGINT');
+      await new Promise((r) => setTimeout(r, 300));
+      await stopping.stop();
+      await firing;
+      assert.equal(alive(pid), false);
+      assert.deepEqual(s.lines, [
+        'info scheduled retrain starting',
+        'warn scheduled retrain stopped by the shutdown (SIGINT); nothing was promoted, the current model keeps serving',
+        `warn scheduled retrain: removed its staging folder(s) ${first.staging}`,
+      ]);
+      s.assertChampionServes();
+
+      // no shutdown follows: someone stopped the child alone (a supervisor, `kill`); the trader carries on
+      s.lines.length = 0;
+      const carrying = retrainChildRunner(s.flags, s.home, s.logger);
+      const second = carrying();
+      const child = await s.training();
+      pid = child.pid;
+      process.kill(pid, 'SIGTERM');
+      await second;
+      assert.deepEqual(s.lines, [
+        'info scheduled retrain starting',
+        'warn scheduled retrain stopped by SIGTERM from outside the trader; nothing was promoted, ' +
+          'the current model keeps serving',
+        `warn scheduled retrain: removed its staging folder(s) ${child.staging}`,
+      ]);
+      s.assertChampionServes();
+    } finally {
+      await s.cleanup(pid);
+    }
+  },
+);
