@@ -42,7 +42,10 @@ async function waitFor<T>(ready: () => T | undefined, ms: number, what: string, 
  * Starts `bot paper --model <champion home> --retrain "every second"` against a fake Upbit, waits until its retrain
  * child trains (it logs its pid; its challenger's staging folder exists), stops it with `stopIt`, and checks the end.
  */
-async function stopWhileRetraining(stopIt: (bot: { pid: number }) => void, expectedSignal: string): Promise<void> {
+async function stopWhileRetraining(
+  stopIt: (pids: { parent: number; child: number }) => unknown,
+  expectedSignal: string,
+): Promise<void> {
   const tmp = tempDir('bot-retrain-stop-cli-');
   // the run and its child are on the wall clock: the series ends at the last closed hour
   const candles = riseThenFall(300, 100, Math.floor(Date.now() / HOUR) * HOUR - 400 * HOUR);
@@ -105,7 +108,7 @@ async function stopWhileRetraining(stopIt: (bot: { pid: number }) => void, expec
     );
     assert.ok(alive(child), 'the child trains');
 
-    stopIt({ pid: parent });
+    await stopIt({ parent, child });
     const r = await bot.done;
     const log = r.stderr;
     assert.equal(r.code, 0, log);
@@ -139,12 +142,24 @@ test(
   {
     timeout: 90_000,
   },
-  () => stopWhileRetraining(({ pid }) => process.kill(pid, 'SIGTERM'), 'SIGTERM'),
+  () => stopWhileRetraining(({ parent }) => process.kill(parent, 'SIGTERM'), 'SIGTERM'),
 );
 
 test(
   `Ctrl-C (SIGINT to the process group) on \`bot paper --retrain\` while its retrain child trains: the child's \
 SIGINT death is a stop, not a failure; exit 0, nothing left`,
   { timeout: 90_000 },
-  () => stopWhileRetraining(({ pid }) => process.kill(-pid, 'SIGINT'), 'SIGINT'),
+  () => stopWhileRetraining(({ parent }) => process.kill(-parent, 'SIGINT'), 'SIGINT'),
+);
+
+test(
+  `a Ctrl-C whose SIGINT the trader handles after its retrain child's death (the other order of the same two \
+events) is a stop too: exit 0, nothing left`,
+  { timeout: 90_000 },
+  () =>
+    stopWhileRetraining(async ({ parent, child }) => {
+      process.kill(child, 'SIGINT');
+      await new Promise((r) => setTimeout(r, 300));
+      process.kill(parent, 'SIGINT');
+    }, 'SIGINT'),
 );
