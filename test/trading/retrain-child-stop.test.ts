@@ -220,7 +220,8 @@ trader's stop() comes after the child's death (a Ctrl-C reaches both, in either 
       assert.equal(alive(pid), false);
       assert.deepEqual(s.lines, [
         'info scheduled retrain starting',
-        'warn scheduled retrain stopped by the shutdown (SIGINT); nothing was promoted, the current model keeps serving',
+        'warn scheduled retrain stopped by the shutdown (SIGINT); nothing was promoted, ' +
+          'the current model keeps serving',
         `warn scheduled retrain: removed its staging folder(s) ${first.staging}`,
       ]);
       s.assertChampionServes();
