@@ -5,6 +5,7 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -56,7 +57,7 @@ export function resolveModel(home: string): ResolvedModel {
   return { dir, version };
 }
 
-/** A fresh, sortable version name. */
+/** A fresh, sortable version name; it ends in the writing process's pid (base 36), see `removeStaging`. */
 export function newVersionName(now = Date.now()): string {
   return (
     new Date(now)
@@ -84,6 +85,26 @@ export function stageVersion(home: string, version: string): { dir: string; comm
       rmSync(staging, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Removes the home's `versions/.staging-*` folders whose writer (the pid that `newVersionName` put at the end of the
+ * version name) `isStale` says is done with them, and returns their names. A staging folder whose name carries no
+ * pid is left alone, and so are `versions/<version>` folders and CURRENT: only a writer that was killed before its
+ * commit or discard (SIGKILL, a crash, a power cut) leaves a staging folder behind.
+ */
+export function removeStaging(home: string, isStale: (writerPid: number) => boolean): string[] {
+  const root = path.join(home, 'versions');
+  if (!existsSync(root)) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(root).sort()) {
+    const m = /^\.staging-.+-([0-9a-z]+)$/.exec(name);
+    const pid = m ? parseInt(m[1], 36) : NaN;
+    if (!Number.isSafeInteger(pid) || pid <= 0 || !isStale(pid)) continue;
+    rmSync(path.join(root, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 /** Points the home at `version` with an atomic rename of the pointer file. */

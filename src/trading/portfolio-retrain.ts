@@ -34,7 +34,13 @@ import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
 import { ensureTradingSchema } from './db.ts';
 import { acquireLock } from './lock.ts';
-import { promotionDecision, retrainRecord, settleChallenger, type RetrainResult } from './retrain.ts';
+import {
+  promotionDecision,
+  removeStaleStaging,
+  retrainRecord,
+  settleChallenger,
+  type RetrainResult,
+} from './retrain.ts';
 
 /** What a portfolio challenger is trained from (the learner's request); the trainer saves a model folder into `dir`. */
 interface PortfolioChallengerRequest extends Omit<PortfolioTrainRequest, 'onEpoch'> {
@@ -189,6 +195,7 @@ async function retrainPortfolioOnce(
   ensureTradingSchema(db);
   const champion = resolveModel(home);
   const lock = acquireLock(db, `retrain:${path.resolve(home)}`, config.trading.lockStaleSeconds * 1000, clock);
+  removeStaleStaging(home, logger);
   const challengerVersion = newVersionName(clock());
   const baseline = `equal weights rebalanced every ${o.every}`;
   const finish = retrainRecord(

@@ -15,11 +15,12 @@ import { buyAndHoldPolicy } from '../agents/rule-policies.ts';
 import type { CandleStore } from '../data/store.ts';
 import { shortError } from '../data/exchange.ts';
 import { ensureTradingSchema } from './db.ts';
-import { acquireLock } from './lock.ts';
+import { acquireLock, processAlive } from './lock.ts';
 import {
   currentVersion,
   newVersionName,
   promoteVersion,
+  removeStaging,
   resolveModel,
   stageVersion,
   versionDir,
@@ -60,6 +61,23 @@ export function settleChallenger(
   if (promote) promoteVersion(home, challengerVersion);
   else rmSync(challengerDir, { recursive: true, force: true });
   return promote ? 'promoted' : 'rejected';
+}
+
+/**
+ * Removes the staging folders a killed retrain of `home` left behind (its child SIGKILLed after the grace period, a
+ * crash, a power cut), logging one line naming them. Called with the home's retrain lock held, so no other retrain
+ * through this database is writing one; a staging folder whose writer still runs on this host (a retrain of the same
+ * home through another database) is kept. A writer on another host sharing the folder is not seen: its staging
+ * folder could be removed, and that retrain then fails at its commit, leaving CURRENT untouched.
+ */
+export function removeStaleStaging(home: string, logger: Logger): void {
+  try {
+    const removed = removeStaging(home, (pid) => !processAlive(pid));
+    if (removed.length)
+      logger.warn(`retrain: removed ${removed.length} staging folder(s) a killed retrain left: ${removed.join(', ')}`);
+  } catch (e) {
+    logger.warn(`retrain: could not remove stale staging folders (${shortError(e)})`);
+  }
 }
 
 /**
@@ -220,6 +238,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
   const db = store.db;
   ensureTradingSchema(db);
   const lock = acquireLock(db, `retrain:${path.resolve(home)}`, config.trading.lockStaleSeconds * 1000, clock);
+  removeStaleStaging(home, logger);
   const championVersion = existsSync(home) ? currentVersion(home) : undefined;
   const challengerVersion = newVersionName(clock());
   const finish = retrainRecord(

@@ -19,15 +19,20 @@ export interface BotResult {
   stderr: string;
 }
 
-/** Starts `bot <args>` as a real process; `done` resolves when it exits. */
+/**
+ * Starts `bot <args>` as a real process; `done` resolves when it exits. `detached`: in its own process group (its pid
+ * is the group's id), so that a test can signal the group as a terminal's Ctrl-C does.
+ */
 export function startBot(
   args: string[],
   env: NodeJS.ProcessEnv = {},
+  options: { detached?: boolean } = {},
 ): { child: ChildProcess; done: Promise<BotResult> } {
   const child = spawn(process.execPath, [BOT, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached === true,
   });
   let stdout = '';
   let stderr = '';

@@ -140,9 +140,10 @@ resolves, one line says so, CURRENT does not move and no new retrain starts`, as
     assert.deepEqual(s.lines, [
       'info scheduled retrain starting',
       'warn scheduled retrain stopped by the shutdown (SIGTERM); nothing was promoted, the current model keeps serving',
+      `warn scheduled retrain: removed its staging folder(s) ${child.staging}`,
     ]);
-    // the half-written challenger stays a staging folder that no pointer names; the champion serves
-    assert.ok(existsSync(path.join(s.home, 'versions', child.staging)));
+    // the half-written challenger never became a version, and its staging folder is gone; the champion serves
+    assert.ok(!existsSync(path.join(s.home, 'versions', child.staging)));
     s.assertChampionServes();
 
     // a firing after the stop starts no child
@@ -174,7 +175,8 @@ test(
         if (saved === undefined) delete process.env.NODE_OPTIONS;
         else process.env.NODE_OPTIONS = saved;
       }
-      pid = (await s.training()).pid;
+      const child = await s.training();
+      pid = child.pid;
       // bounded, so that a stop() that never ends fails here and the finally below still kills the child
       const late = new Promise<never>((_, reject) =>
         setTimeout(() => reject(new Error('stop() did not resolve within 15 s')), 15_000).unref(),
@@ -186,6 +188,57 @@ test(
         'info scheduled retrain starting',
         'warn scheduled retrain stopped by the shutdown (SIGKILL); nothing was promoted, ' +
           'the current model keeps serving',
+        `warn scheduled retrain: removed its staging folder(s) ${child.staging}`,
+      ]);
+      assert.ok(!existsSync(path.join(s.home, 'versions', child.staging)));
+      s.assertChampionServes();
+    } finally {
+      await s.cleanup(pid);
+    }
+  },
+);
+
+test(
+  `a retrain child that dies of a stop signal is logged as stopped, never failed: by the shutdown when the \
+trader's stop() comes after the child's death (a Ctrl-C reaches both, in either order), from outside otherwise`,
+  {
+    timeout: 90_000,
+  },
+  async () => {
+    const s = await retrainSetup();
+    let pid: number | undefined;
+    try {
+      const stopping = retrainChildRunner(s.flags, s.home, s.logger);
+      const firing = stopping();
+      const first = await s.training();
+      pid = first.pid;
+      // the child's SIGINT is handled before the trader's own (its stop() comes 300 ms later)
+      process.kill(pid, 'SIGINT');
+      await new Promise((r) => setTimeout(r, 300));
+      await stopping.stop();
+      await firing;
+      assert.equal(alive(pid), false);
+      assert.deepEqual(s.lines, [
+        'info scheduled retrain starting',
+        'warn scheduled retrain stopped by the shutdown (SIGINT); nothing was promoted, ' +
+          'the current model keeps serving',
+        `warn scheduled retrain: removed its staging folder(s) ${first.staging}`,
+      ]);
+      s.assertChampionServes();
+
+      // no shutdown follows: someone stopped the child alone (a supervisor, `kill`); the trader carries on
+      s.lines.length = 0;
+      const carrying = retrainChildRunner(s.flags, s.home, s.logger);
+      const second = carrying();
+      const child = await s.training();
+      pid = child.pid;
+      process.kill(pid, 'SIGTERM');
+      await second;
+      assert.deepEqual(s.lines, [
+        'info scheduled retrain starting',
+        'warn scheduled retrain stopped by SIGTERM from outside the trader; nothing was promoted, ' +
+          'the current model keeps serving',
+        `warn scheduled retrain: removed its staging folder(s) ${child.staging}`,
       ]);
       s.assertChampionServes();
     } finally {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
 import { CandleStore } from '../../src/data/store.ts';
-import { currentVersion, INITIAL_VERSION } from '../../src/agents/model-pointer.ts';
+import { currentVersion, INITIAL_VERSION, promoteVersion, stageVersion } from '../../src/agents/model-pointer.ts';
 import { modelPolicySource } from '../../src/trading/model-policy-source.ts';
 import {
   promotionDecision,
@@ -181,6 +182,51 @@ test('an ensemble champion is challenged by an ensemble of as many seeds of the 
     assert.equal(challenger?.learner.ensemble?.kind, 'mean');
     assert.equal(challenger?.learner.ensemble?.margins.length, 3);
     assert.equal(challenger?.seed, 7);
+  } finally {
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+test(`a retrain first removes the staging folders of killed retrains (their pid is gone), logging one line; a live \
+writer's staging folder, the versions and CURRENT are left alone`, async () => {
+  const { tmp, candles, config, store } = retrainSetup();
+  const home = path.join(tmp.dir, 'models', 'btc');
+  const lines: string[] = [];
+  const logger = quietLogger();
+  logger.warn = ((msg: string) => (lines.push(msg), logger)) as typeof logger.warn;
+  try {
+    const champion = stageVersion(home, 'champion');
+    await saveAgent(champion.dir, 'buy', candles);
+    champion.commit();
+    promoteVersion(home, 'champion');
+    // a finished process's pid is gone; this test's parent (the test runner) is alive
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    assert.ok(dead > 0);
+    const versions = path.join(home, 'versions');
+    const killed = `.staging-20250101T000000Z-${dead.toString(36)}`;
+    const live = `.staging-20250101T000000Z-${process.ppid.toString(36)}`;
+    for (const name of [killed, live, '.staging-no-pid!']) {
+      mkdirSync(path.join(versions, name));
+      writeFileSync(path.join(versions, name, 'model.json'), '{}');
+    }
+    const r = await retrainOnce({
+      config,
+      logger,
+      store,
+      home,
+      strategyName: 'dqn-dnn',
+      recipe: SMALL_RECIPE,
+      candles,
+      train: async () => {
+        throw new Error('no training here');
+      },
+      clock: () => Date.UTC(2025, 0, 5),
+    });
+    assert.equal(r.outcome, 'failed');
+    assert.deepEqual(readdirSync(versions).sort(), ['.staging-no-pid!', live, 'champion'].sort());
+    assert.deepEqual(lines, [`retrain: removed 1 staging folder(s) a killed retrain left: ${killed}`]);
+    assert.equal(currentVersion(home), 'champion');
   } finally {
     store.close();
     tmp.cleanup();
