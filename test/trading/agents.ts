@@ -4,6 +4,7 @@ import { createNet, networkSpec, prepareData, recipeWarmup } from '../../src/age
 import type { Candles } from '../../src/core/candles.ts';
 import { emptyCandles } from '../../src/core/candles.ts';
 import { saveAgentModel } from '../../src/agents/save.ts';
+import { promoteVersion, stageVersion } from '../../src/agents/model-pointer.ts';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import dqnDnn from '../../strategies/dqn-dnn.ts';
 
@@ -42,6 +43,14 @@ export async function saveAgent(
     codeVersion: 'test',
   });
   net.dispose();
+}
+
+/** A model home whose CURRENT names `version`: a saved 'buy' agent staged, committed and promoted. */
+export async function promotedChampion(home: string, candles: Candles, version = 'champion'): Promise<void> {
+  const staged = stageVersion(home, version);
+  await saveAgent(staged.dir, 'buy', candles);
+  staged.commit();
+  promoteVersion(home, version);
 }
 
 function setConstant(model: tf.LayersModel, action: 'buy' | 'sell'): void {

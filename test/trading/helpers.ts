@@ -13,6 +13,37 @@ export function tempDir(prefix = 'bot-trading-'): { dir: string; cleanup(): void
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Whether a process with this pid runs (any error but ESRCH fails the test). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+    return false;
+  }
+}
+
+/**
+ * Resolves once `ready()` gives a value, polling every 100 ms; rejects after `ms`, or as soon as `gone()` says what
+ * was to get ready has exited.
+ */
+export async function waitFor<T>(
+  ready: () => T | undefined,
+  ms: number,
+  what: string,
+  gone: () => boolean = () => false,
+): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = ready();
+    if (v !== undefined) return v;
+    if (gone()) throw new Error(`it exited while waiting for ${what}`);
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export function quietLogger(): Logger {
   return winston.createLogger({
     level: 'error',

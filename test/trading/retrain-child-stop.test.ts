@@ -8,37 +8,16 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
-import { promoteVersion, resolveModel, stageVersion } from '../../src/agents/model-pointer.ts';
+import { resolveModel } from '../../src/agents/model-pointer.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { startTraderLoop } from '../../src/trading/loop.ts';
 import { retrainChildRunner } from '../../src/trading/retrain-child.ts';
 import type { Trader } from '../../src/trading/trader.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
-import { riseThenFall, saveAgent } from './agents.ts';
-import { quietLogger, tempDir } from './helpers.ts';
+import { promotedChampion, riseThenFall } from './agents.ts';
+import { alive, quietLogger, tempDir, waitFor } from './helpers.ts';
 
 const HOUR = 3_600_000;
-
-/** Resolves once `ready()` holds, polling every 100 ms; rejects after `ms`. */
-async function waitFor<T>(ready: () => T | undefined, ms: number, what: string): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = ready();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    assert.equal((e as NodeJS.ErrnoException).code, 'ESRCH');
-    return false;
-  }
-}
 
 /** A model home whose CURRENT names a promoted champion, a fake Upbit serving its market, and a config for both. */
 async function retrainSetup() {
@@ -60,10 +39,7 @@ async function retrainSetup() {
     }),
   );
   const home = path.join(tmp.dir, 'models', 'btc');
-  const champion = stageVersion(home, 'champion');
-  await saveAgent(champion.dir, 'buy', candles);
-  champion.commit();
-  promoteVersion(home, 'champion');
+  await promotedChampion(home, candles);
   const lines: string[] = [];
   const logger = quietLogger();
   for (const level of ['info', 'warn', 'error'] as const)

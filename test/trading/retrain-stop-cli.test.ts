@@ -8,35 +8,12 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { promoteVersion, stageVersion } from '../../src/agents/model-pointer.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
-import { riseThenFall, saveAgent } from './agents.ts';
+import { promotedChampion, riseThenFall } from './agents.ts';
 import { startBot, writeFakeExchangeConfig, type BotResult } from './cli.ts';
-import { tempDir } from './helpers.ts';
+import { alive, tempDir, waitFor } from './helpers.ts';
 
 const HOUR = 3_600_000;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    assert.equal((e as NodeJS.ErrnoException).code, 'ESRCH');
-    return false;
-  }
-}
-
-/** Resolves once `ready()` holds, polling every 100 ms; rejects after `ms` or when the bot has exited. */
-async function waitFor<T>(ready: () => T | undefined, ms: number, what: string, exited: () => boolean): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = ready();
-    if (v !== undefined) return v;
-    if (exited()) throw new Error(`the bot exited while waiting for ${what}`);
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /**
  * Starts `bot paper --model <champion home> --retrain "every second"` against a fake Upbit, waits until its retrain
@@ -60,10 +37,7 @@ async function stopWhileRetraining(
       trading: { retrain: { trainCandles: 150, holdoutCandles: 60, epochs: 100_000 } },
     });
     const home = path.join(tmp.dir, 'models', 'btc');
-    const champion = stageVersion(home, 'champion');
-    await saveAgent(champion.dir, 'buy', candles);
-    champion.commit();
-    promoteVersion(home, 'champion');
+    await promotedChampion(home, candles);
     const versions = path.join(home, 'versions');
     const bot = startBot(
       [

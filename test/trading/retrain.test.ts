@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
 import { CandleStore } from '../../src/data/store.ts';
-import { currentVersion, INITIAL_VERSION, promoteVersion, stageVersion } from '../../src/agents/model-pointer.ts';
+import { currentVersion, INITIAL_VERSION } from '../../src/agents/model-pointer.ts';
 import { modelPolicySource } from '../../src/trading/model-policy-source.ts';
 import {
   promotionDecision,
@@ -17,7 +17,7 @@ import {
 } from '../../src/trading/retrain.ts';
 import { trainChallenger } from '../../src/trading/train-challenger.ts';
 import { initBackend } from '../../src/nn/backend/backend.ts';
-import { riseThenFall, saveAgent, SMALL_RECIPE } from './agents.ts';
+import { promotedChampion, riseThenFall, saveAgent, SMALL_RECIPE } from './agents.ts';
 import { quietLogger, tempDir } from './helpers.ts';
 
 /** A temp folder, a market that rises then falls, a small retrain window and a candle store. */
@@ -196,10 +196,7 @@ writer's staging folder, the versions and CURRENT are left alone`, async () => {
   const logger = quietLogger();
   logger.warn = ((msg: string) => (lines.push(msg), logger)) as typeof logger.warn;
   try {
-    const champion = stageVersion(home, 'champion');
-    await saveAgent(champion.dir, 'buy', candles);
-    champion.commit();
-    promoteVersion(home, 'champion');
+    await promotedChampion(home, candles);
     // a finished process's pid is gone; this test's parent (the test runner) is alive
     const dead = spawnSync(process.execPath, ['-e', '']).pid;
     assert.ok(dead > 0);
