@@ -1,5 +1,5 @@
 /**
- * Rebuilds the six real daily OHLCV series of README.md's "Held-back series outside ../shared/data" table from
+ * Rebuilds the eleven real daily OHLCV series of README.md's "Held back outside ../shared/data" tables from
  * public npm tarballs, so a user can rerun the same walk-forward checks. Issue 13: "Other real series, not in
  * ../shared/data, are kept back to check that the choice generalises"; this script is how they are fetched, since
  * no data goes into git. It is a reproducibility aid, not part of the test suite (it needs the npm registry).
@@ -7,8 +7,9 @@
  * is extracted with `tar`. Output: timestamp,open,high,low,close,volume with ISO UTC daily stamps, oldest first,
  * duplicate stamps dropped (first kept), high/low widened to the max/min of open, high, low, close.
  * Licences: vega-datasets BSD-3-Clause, @observablehq/sample-datasets ISC, dc Apache-2.0, hqchart Apache-2.0,
- * jqwidgets-framework a commercial licence free for non-commercial use; the files are downloaded from the public
- * registry for the user's own use and nothing is redistributed.
+ * jqwidgets-framework a commercial licence free for non-commercial use, amcharts3 a linkware licence that forbids
+ * redistribution without permission; the files are downloaded from the public registry for the user's own use and
+ * nothing is redistributed.
  * Usage: node --import tsx scripts/held-back-series.ts [OUT_DIR]   (default OUT_DIR: held-back/, git-ignored)
  */
 import { execFileSync } from 'node:child_process';
@@ -36,6 +37,7 @@ interface Candle {
 }
 
 const HQ_DAY = 'package/src/jscommon/umychart.testdata/DayKLine';
+const AM_DATA = 'package/amcharts/plugins/dataloader/examples/data';
 const SERIES: Series[] = [
   { out: 'spx_1d_2000_2020.csv', pkg: 'vega-datasets@3.2.1', file: 'package/data/sp500-2000.csv', format: 'yahoo_iso' },
   {
@@ -61,6 +63,27 @@ const SERIES: Series[] = [
     out: 'sse_composite_1d_1991_2024.csv',
     pkg: 'hqchart@1.1.15808',
     file: `${HQ_DAY}/000001.sh.day.kline.json`,
+    format: 'hqchart_day',
+  },
+  // the fresh five of round nine (README): raw prices, used only after their splits (MSFT 2003, TXN 2000; GOOG none)
+  {
+    out: 'goog_1d_2004_2014_raw.csv',
+    pkg: 'jqwidgets-framework@27.0.1',
+    file: 'package/demos/sampledata/GOOG_stockprice.csv',
+    format: 'mdy_noheader',
+  },
+  { out: 'msft_1d_2000_2014_raw.csv', pkg: 'amcharts3@3.21.15', file: `${AM_DATA}/MSFT.csv`, format: 'yahoo_iso' },
+  { out: 'txn_1d_2000_2014_raw.csv', pkg: 'amcharts3@3.21.15', file: `${AM_DATA}/TXN.csv`, format: 'yahoo_iso' },
+  {
+    out: 'chinext_1d_2010_2024.csv',
+    pkg: 'hqchart@1.1.15808',
+    file: `${HQ_DAY}/399006.sz.day.kline.json`,
+    format: 'hqchart_day',
+  },
+  {
+    out: 'szse_sme100_1d_2006_2024.csv',
+    pkg: 'hqchart@1.1.15808',
+    file: `${HQ_DAY}/399005.sz.day.kline.json`,
     format: 'hqchart_day',
   },
 ];
