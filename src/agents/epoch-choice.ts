@@ -43,6 +43,11 @@ export class EpochChooser {
   /** Records one validation; `weights` is called for a copy of the epoch's weights (the chooser owns it). */
   offer(v: EpochScore, weights: () => tf.Tensor[]): void {
     this.scores.push(v.score);
+    // without smoothing a validation no better than the chosen one is decided at once: its weights are never copied
+    if (this.smooth === 0 && this.chosen && !(v.score > this.chosen.chosenOn)) {
+      this.sinceBest++;
+      return;
+    }
     this.pending.push({ ...v, weights: weights() });
     // the oldest pending validation's neighbourhood is complete once `smooth` validations followed it
     while (this.pending.length > this.smooth) this.decide(this.scores.length - this.pending.length, this.scores.length);
