@@ -25,7 +25,8 @@ interface ReportRun {
 
 /** The fields of an agent walk-forward report.json that the summary reads. */
 export interface WalkForwardReport {
-  settings: { costs: Costs; balance: number };
+  /** folds and seeds: what the run was asked for (a study checks a report it reuses against them). */
+  settings: { costs: Costs; balance: number; folds?: number; seeds?: number };
   /** The report's own baselines over the headline span (with folds: the chained test windows); random: mean and sd. */
   baselines?: { random?: { metrics: Metrics; sd?: Partial<Record<keyof Metrics, number>> } };
   extra: {
