@@ -216,7 +216,7 @@ const met = (b: { met: boolean }) => (b.met ? 'met' : 'not met');
 function seriesTable(series: StudySeries, rows: [StudyStrategy, WalkForwardSummary | string][], study: Study): string {
   const span = series.from || series.to ? ` from ${series.from ?? 'the start'} to ${series.to ?? 'the end'}` : '';
   const lines = [
-    `### ${series.key}: ${path.basename(series.file)}${span}, ${study.folds} folds × ${study.seeds} seeds`,
+    `### ${series.key}: ${path.basename(series.file)}${span}, ${study.folds} fold(s) × ${study.seeds} seed(s)`,
     '',
     '| strategy | validation score | test return | test Sharpe | max drawdown | trades | fees + tax | ' +
       'buy-and-hold Sharpe | buy-and-hold max DD | random + 1 sd (seed spread) |',

@@ -53,7 +53,7 @@ test('a study runs every strategy × series, prints rows, targets and the verdic
     );
     assert.match(first.stdout, new RegExp(`^\\| ${name} \\| [01] of 1 \\| [01] of 1 \\|`, 'm'), 'its targets tally');
   }
-  assert.match(first.stdout, /^### syn: syn\.csv from 2024-01-02 to the end, 2 folds × 2 seeds$/m);
+  assert.match(first.stdout, /^### syn: syn\.csv from 2024-01-02 to the end, 2 fold\(s\) × 2 seed\(s\)$/m);
   assert.match(
     first.stdout,
     /^- tiny-b vs tiny-a: mean validation score -?\d+\.\d{3} vs -?\d+\.\d{3}, higher on [01] of 1 series \(needs 1\) → (replaces|does not replace) tiny-a$/m,
@@ -75,6 +75,22 @@ test('a study runs every strategy × series, prints rows, targets and the verdic
   const other4 = await study([...args, '--folds', '4', '--seeds', '2', '--out', out]);
   assert.equal(other4.code, 2);
   assert.match(other4.stderr, /^walk-forward-study: .*tiny-a-syn.report\.json was made with --folds 2 --seeds 2/);
+});
+
+test('a failed run is reported with its exit code and last stderr line; the others go on; exit 1', async () => {
+  const home = tinyStudyHome('walk-forward-study-fail-');
+  const short = path.join(home.dir, 'short.csv');
+  writeFileSync(short, readFileSync(home.csv, 'utf8').split('\n').slice(0, 60).join('\n') + '\n');
+  const out = path.join(home.dir, 'study');
+  const series = ['--series', `short=${short}`, '--series', `syn=${home.csv}`];
+  const flags = ['--folds', '2', '--seeds', '1', '--jobs', '1', '--out', out, '--', '--config', home.config];
+  const r = await study(['--strategy', home.strategy, ...series, ...flags]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^FAILED tiny-a × short \(1 of 2\): exit 1: .*fewer than/m);
+  assert.match(r.stderr, /^done tiny-a × syn \(2 of 2\)$/m);
+  assert.match(r.stdout, /^\| tiny-a \| failed \(exit 1: .*fewer than/m);
+  assert.match(r.stdout, /^\| tiny-a \| -?\d+\.\d\d ± \d+\.\d\d \|/m, 'the run that worked is summarised');
+  assert.match(r.stdout, /^\| tiny-a \| [01] of 1 \|/m, 'the tally counts the series with a report');
 });
 
 test('a bad --series file or a rule strategy is one line and exit 2, before any run', async () => {
