@@ -210,6 +210,7 @@ async function runAll(runs: readonly Run[], study: Study): Promise<Map<Run, stri
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 const num = (v: number) => v.toFixed(2);
+const money = (v: number) => Math.round(v).toLocaleString('en-US');
 const pm = (v: MeanSd, f: (v: number) => string) => `${f(v.mean)} ± ${f(v.sd)}`;
 const met = (b: { met: boolean }) => (b.met ? 'met' : 'not met');
 
@@ -231,7 +232,7 @@ function seriesTable(series: StudySeries, rows: [StudyStrategy, WalkForwardSumma
     const hold = s.baselines.buyAndHold;
     lines.push(
       `| ${strategy.label} | ${pm(s.validation.score, num)} | ${pm(a.totalReturn, pct)} | ${pm(a.sharpe, num)} | ` +
-        `${pm(a.maxDrawdown, pct)} | ${pm(a.trades, num)} | ${pm(a.feesPaid, (v) => Math.round(v).toLocaleString('en-US'))} | ` +
+        `${pm(a.maxDrawdown, pct)} | ${pm(a.trades, num)} | ${pm(a.feesPaid, money)} | ` +
         `${pm(hold.sharpe, num)} | ${pm(hold.maxDrawdown, pct)} | ` +
         `${num(s.sharpe.seedSpread.bar)} ${met(s.sharpe.seedSpread)} |`,
     );
@@ -247,7 +248,8 @@ function tally(strategy: StudyStrategy, summaries: readonly WalkForwardSummary[]
     `| ${strategy.label} | ${count((s) => s.targets.sharpeNonNegative)} of ${n} | ` +
     `${count((s) => s.sharpe.pooled.met)} of ${n} | ${count((s) => s.sharpe.seedSpread.met)} of ${n} | ` +
     `${count((s) => s.sharpe.reportColumn?.met)} of ${withColumn} | ` +
-    `${count((s) => s.targets.drawdownBelowBuyAndHold)} of ${n} | ${count((s) => s.targets.sharpeAboveBuyAndHold)} of ${n} |`
+    `${count((s) => s.targets.drawdownBelowBuyAndHold)} of ${n} | ` +
+    `${count((s) => s.targets.sharpeAboveBuyAndHold)} of ${n} |`
   );
 }
 

@@ -55,7 +55,8 @@ if (w)
   );
 for (const p of s.perSeed)
   console.log(
-    `seed ${p.seed}: fees over its ${p.windows} windows (each from a fresh account) ${money(p.fees)}, trades ${p.trades}`,
+    `seed ${p.seed}: fees over its ${p.windows} windows (each from a fresh account) ${money(p.fees)}, ` +
+      `trades ${p.trades}`,
   );
 console.log('| strategy | validation score | test return | test Sharpe | max drawdown | trades | fees + tax |');
 console.log(row('agent', s.agent, v.traded));

@@ -24,7 +24,7 @@ interface ReportRun {
 }
 
 /** The fields of an agent walk-forward report.json that the summary reads. */
-export interface WalkForwardReport {
+interface WalkForwardReport {
   /** folds and seeds: what the run was asked for (a study checks a report it reuses against them). */
   settings: { costs: Costs; balance: number; folds?: number; seeds?: number };
   /** The report's own baselines over the headline span (with folds: the chained test windows); random: mean and sd. */
@@ -56,7 +56,7 @@ export interface MetricColumns {
 }
 
 /** One reading of the Sharpe target: the bar (random's mean + one sd) and whether the agent's mean meets it. */
-export interface SharpeBar {
+interface SharpeBar {
   randomMean: number;
   sd: number;
   bar: number;
@@ -115,7 +115,7 @@ function sd(xs: readonly number[]): number {
   return xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
 }
 
-export function meanSd(xs: readonly number[]): MeanSd {
+function meanSd(xs: readonly number[]): MeanSd {
   return { mean: mean(xs), sd: sd(xs) };
 }
 
@@ -247,7 +247,7 @@ export function summarizeWalkForward(report: WalkForwardReport, candles: Candles
   };
 }
 
-export interface CandidateVerdict {
+interface CandidateVerdict {
   currentMean: number;
   candidateMean: number;
   /** Series where the candidate's mean validation score is strictly higher (a tie is not higher). */
