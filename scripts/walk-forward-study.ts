@@ -273,7 +273,10 @@ async function main(): Promise<number> {
   }
   const todo = runs.filter((r) => !existsSync(reportFile(r)));
   for (const r of runs)
-    if (!todo.includes(r)) console.error(`skipped ${r.strategy.label} × ${r.series.key}: ${reportFile(r)} exists`);
+    if (!todo.includes(r))
+      console.error(
+        `skipped ${r.strategy.label} × ${r.series.key}: ${reportFile(r)} exists (resuming; delete it to rerun)`,
+      );
   console.error(
     `${runs.length} runs: ${todo.length} to run (--jobs ${study.jobs}), ${runs.length - todo.length} skipped`,
   );

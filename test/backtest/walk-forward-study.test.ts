@@ -68,8 +68,8 @@ test('a study runs each strategy × series, prints rows, targets and the verdict
   const before = readFileSync(report, 'utf8');
   const again = await study(flags);
   assert.equal(again.code, 0, again.stderr);
-  assert.match(again.stderr, /^skipped tiny-a × syn: .*report\.json exists$/m);
-  assert.match(again.stderr, /^skipped tiny-b × syn: .*report\.json exists$/m);
+  assert.match(again.stderr, /^skipped tiny-a × syn: .*report\.json exists \(resuming; delete it to rerun\)$/m);
+  assert.match(again.stderr, /^skipped tiny-b × syn: .*report\.json exists \(resuming; delete it to rerun\)$/m);
   assert.match(again.stderr, /^2 runs: 0 to run \(--jobs 2\), 2 skipped$/m);
   assert.doesNotMatch(again.stderr, /^start /m);
   assert.equal(again.stdout, first.stdout);
