@@ -1,0 +1,283 @@
+/**
+ * The per-series walk-forward summary of issue 13 ("Defaults chosen by evidence") from one
+ * `bot backtest --strategy S --folds K --seeds N --json` report and its candles: the agent's runs (mean ± sd of the
+ * validation score and the test columns), the baselines on the same test windows (buy-and-hold, flat, SMA cross and
+ * random over 10 seeds), the three readings of the "mean test Sharpe ≥ random's mean + 1 sd" target, the other
+ * targets and the chained headline; and the README's rule for replacing a recipe by a candidate. Pure: the caller
+ * reads the files (scripts/walk-forward-table.ts, scripts/walk-forward-study.ts).
+ */
+import type { Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
+import type { Policy } from '../core/policy.ts';
+import { buyAndHoldPolicy, flatPolicy, randomPolicy, smaCrossPolicy } from '../agents/rule-policies.ts';
+import { runBacktest } from '../market/backtest-engine.ts';
+import type { Costs } from '../market/costs.ts';
+import { computeMetrics, type Metrics } from '../market/metrics.ts';
+
+/** One fold × seed run as report.json stores it (`extra.agent.runs[]`), the fields read here. */
+interface ReportRun {
+  fold: number;
+  seed: number;
+  validationScore: number;
+  metrics: Metrics;
+  gate?: { agentScore: number; flatScore: number; buyAndHoldScore: number; fallback?: string };
+}
+
+/** The fields of an agent walk-forward report.json that the summary reads. */
+interface WalkForwardReport {
+  /** folds and seeds: what the run was asked for (a study checks a report it reuses against them). */
+  settings: { costs: Costs; balance: number; folds?: number; seeds?: number };
+  /** The report's own baselines over the headline span (with folds: the chained test windows); random: mean and sd. */
+  baselines?: { random?: { metrics: Metrics; sd?: Partial<Record<keyof Metrics, number>> } };
+  extra: {
+    agent: {
+      folds: { test: { from: number; to: number } }[];
+      runs: ReportRun[];
+      walkForward?: { metrics: Metrics };
+      selection: { gate?: { flat: number; buyAndHold: number } };
+    };
+  };
+}
+
+export interface MeanSd {
+  mean: number;
+  /** Sample standard deviation (n − 1); 0 for one value. */
+  sd: number;
+}
+
+/** The test columns of the README's table, mean ± sd over runs (or windows × seeds for the baselines). */
+export interface MetricColumns {
+  totalReturn: MeanSd;
+  sharpe: MeanSd;
+  maxDrawdown: MeanSd;
+  trades: MeanSd;
+  /** Fees and tax paid (the engine's feesPaid). */
+  feesPaid: MeanSd;
+}
+
+/** One reading of the Sharpe target: the bar (random's mean + one sd) and whether the agent's mean meets it. */
+interface SharpeBar {
+  randomMean: number;
+  sd: number;
+  bar: number;
+  met: boolean;
+}
+
+export interface WalkForwardSummary {
+  runs: number;
+  windows: number;
+  seeds: number[];
+  validation: {
+    /** `runs[].validationScore`: what the replacement rule compares. */
+    score: MeanSd;
+    /** The score of what each run trades: the agent's, or that of the baseline the validation gate fell back to. */
+    traded: MeanSd;
+    /** The agent's own score, gate or no gate. */
+    ungated: MeanSd;
+  };
+  gate: { flat: number; buyAndHold: number } | null;
+  /** Per run: `f<fold>s<seed>` and what it traded (agent, flat or buyAndHold). */
+  traded: { run: string; traded: string }[];
+  /** Per seed: fees and trades summed over its windows (each window from a fresh account). */
+  perSeed: { seed: number; windows: number; fees: number; trades: number }[];
+  /** The base seed's test windows chained on one account (the report's headline), when there are folds. */
+  chained?: Pick<Metrics, 'totalReturn' | 'sharpe' | 'trades' | 'feesPaid' | 'maxDrawdown'>;
+  agent: MetricColumns;
+  /** The sd over seeds of each seed's mean test Sharpe over the windows. */
+  agentSeedSharpeSd: number;
+  baselines: { buyAndHold: MetricColumns; flat: MetricColumns; random: MetricColumns; smaCross: MetricColumns };
+  randomSeeds: number;
+  sharpe: {
+    agentMean: number;
+    /** Random's mean + the sd over all seed × window runs. */
+    pooled: SharpeBar;
+    /** Random's mean + the sd over seeds of each seed's mean over the windows. */
+    seedSpread: SharpeBar;
+    /** The report's own random column over the chained span, mean + sd over its seeds (absent without an sd). */
+    reportColumn?: SharpeBar;
+  };
+  targets: {
+    sharpeNonNegative: boolean;
+    /** The agent's mean max drawdown is below buy-and-hold's mean over the same windows. */
+    drawdownBelowBuyAndHold: boolean;
+    sharpeAboveBuyAndHold: boolean;
+  };
+}
+
+/** Random baseline seeds as the README's tables ran them: randomPolicy(7919 + s), s = 0 … 9. */
+const RANDOM_SEEDS = 10;
+const RANDOM_SEED_BASE = 7919;
+
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+function sd(xs: readonly number[]): number {
+  const m = mean(xs);
+  return xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
+}
+
+function meanSd(xs: readonly number[]): MeanSd {
+  return { mean: mean(xs), sd: sd(xs) };
+}
+
+function columns(ms: readonly Metrics[]): MetricColumns {
+  return {
+    totalReturn: meanSd(ms.map((m) => m.totalReturn)),
+    sharpe: meanSd(ms.map((m) => m.sharpe)),
+    maxDrawdown: meanSd(ms.map((m) => m.maxDrawdown)),
+    trades: meanSd(ms.map((m) => m.trades)),
+    feesPaid: meanSd(ms.map((m) => m.feesPaid)),
+  };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/**
+ * Reads `bot backtest --json` output (text before the first `{`, such as log lines, is skipped) as an agent
+ * walk-forward report; a rule strategy's report or other JSON is a one-line error naming `label`.
+ */
+export function parseWalkForwardReport(text: string, label: string): WalkForwardReport {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text.slice(Math.max(0, text.indexOf('{'))));
+  } catch {
+    throw new UserError(`${label}: not a JSON report`);
+  }
+  const agent = isObject(parsed) && isObject(parsed.extra) ? parsed.extra.agent : undefined;
+  if (!isObject(agent) || !Array.isArray(agent.runs) || !Array.isArray(agent.folds) || agent.runs.length === 0)
+    throw new UserError(`${label}: not an agent walk-forward report (no extra.agent.runs)`);
+  return parsed as unknown as WalkForwardReport;
+}
+
+/** The summary of one report over `candles`: the series the report ran on, cut to its --from/--to as the run did. */
+export function summarizeWalkForward(report: WalkForwardReport, candles: Candles): WalkForwardSummary {
+  const agent = report.extra.agent;
+  const runs = agent.runs;
+  const traded = runs.map((r) =>
+    r.gate?.fallback === 'flat'
+      ? r.gate.flatScore
+      : r.gate?.fallback === 'buyAndHold'
+        ? r.gate.buyAndHoldScore
+        : r.validationScore,
+  );
+  const ungated = runs.map((r) => r.gate?.agentScore ?? r.validationScore);
+  const bt = (policy: Policy, range: { from: number; to: number }): Metrics =>
+    computeMetrics(
+      runBacktest({
+        candles,
+        window: 0,
+        range,
+        costs: report.settings.costs,
+        balance: report.settings.balance,
+        sizing: { kind: 'all' },
+        policy,
+      }),
+      candles.timeframe,
+    );
+  const windows = agent.folds.map((f) => f.test);
+  const last = windows.reduce((a, w) => Math.max(a, w.to), 0);
+  if (last > candles.ts.length)
+    throw new UserError(
+      `the report's test windows end at candle ${last}, past the ${candles.ts.length} given: not its series or range`,
+    );
+  const hold = windows.map((w) => bt(buyAndHoldPolicy(), w));
+  const flat = windows.map((w) => bt(flatPolicy(), w));
+  const sma = windows.map((w) => bt(smaCrossPolicy(candles, 20, 50), w));
+  const randomBySeed: Metrics[][] = [];
+  for (let s = 0; s < RANDOM_SEEDS; s++)
+    randomBySeed.push(windows.map((w) => bt(randomPolicy(RANDOM_SEED_BASE + s), w)));
+  const random = randomBySeed.flat();
+
+  const seeds = [...new Set(runs.map((r) => r.seed))];
+  const agentSharpe = mean(runs.map((r) => r.metrics.sharpe));
+  const bar = (randomMean: number, spread: number): SharpeBar => ({
+    randomMean,
+    sd: spread,
+    bar: randomMean + spread,
+    met: agentSharpe >= randomMean + spread,
+  });
+  const randomSharpes = random.map((m) => m.sharpe);
+  const randomSeedMeans = randomBySeed.map((ms) => mean(ms.map((m) => m.sharpe)));
+  const printed = report.baselines?.random;
+  const printedSd = printed?.sd?.sharpe;
+  const agentColumns = columns(runs.map((r) => r.metrics));
+  const holdColumns = columns(hold);
+  const w = agent.walkForward?.metrics;
+  return {
+    runs: runs.length,
+    windows: windows.length,
+    seeds,
+    validation: {
+      score: meanSd(runs.map((r) => r.validationScore)),
+      traded: meanSd(traded),
+      ungated: meanSd(ungated),
+    },
+    gate: agent.selection.gate ?? null,
+    traded: runs.map((r) => ({ run: `f${r.fold + 1}s${r.seed}`, traded: r.gate?.fallback ?? 'agent' })),
+    perSeed: seeds.map((seed) => {
+      const rs = runs.filter((r) => r.seed === seed);
+      const sum = (f: (m: Metrics) => number) => rs.reduce((a, r) => a + f(r.metrics), 0);
+      return { seed, windows: rs.length, fees: sum((m) => m.feesPaid), trades: sum((m) => m.trades) };
+    }),
+    ...(w
+      ? {
+          chained: {
+            totalReturn: w.totalReturn,
+            sharpe: w.sharpe,
+            trades: w.trades,
+            feesPaid: w.feesPaid,
+            maxDrawdown: w.maxDrawdown,
+          },
+        }
+      : {}),
+    agent: agentColumns,
+    agentSeedSharpeSd: sd(seeds.map((s) => mean(runs.filter((r) => r.seed === s).map((r) => r.metrics.sharpe)))),
+    baselines: { buyAndHold: holdColumns, flat: columns(flat), random: columns(random), smaCross: columns(sma) },
+    randomSeeds: RANDOM_SEEDS,
+    sharpe: {
+      agentMean: agentSharpe,
+      pooled: bar(mean(randomSharpes), sd(randomSharpes)),
+      seedSpread: bar(mean(randomSeedMeans), sd(randomSeedMeans)),
+      ...(printed && printedSd !== undefined ? { reportColumn: bar(printed.metrics.sharpe, printedSd) } : {}),
+    },
+    targets: {
+      sharpeNonNegative: agentSharpe >= 0,
+      drawdownBelowBuyAndHold: agentColumns.maxDrawdown.mean < holdColumns.maxDrawdown.mean,
+      sharpeAboveBuyAndHold: agentSharpe > holdColumns.sharpe.mean,
+    },
+  };
+}
+
+interface CandidateVerdict {
+  currentMean: number;
+  candidateMean: number;
+  /** Series where the candidate's mean validation score is strictly higher (a tie is not higher). */
+  higher: number;
+  series: number;
+  /** Higher on at least this many: 3 of every 4 series, rounded up. */
+  needed: number;
+  passes: boolean;
+}
+
+/**
+ * The README's rule (issue 13): a candidate replaces the current recipe only if its mean over the series of the
+ * per-series mean validation score is higher AND it is higher on at least 3 of every 4 series. Both arrays hold the
+ * per-series means in the same series order.
+ */
+export function compareCandidates(current: readonly number[], candidate: readonly number[]): CandidateVerdict {
+  if (current.length !== candidate.length || current.length === 0)
+    throw new UserError(
+      `compareCandidates needs the same non-empty series for both, got ${current.length} and ${candidate.length}`,
+    );
+  const currentMean = mean(current);
+  const candidateMean = mean(candidate);
+  const higher = candidate.filter((v, i) => v > current[i]).length;
+  const needed = Math.ceil((3 * current.length) / 4);
+  return {
+    currentMean,
+    candidateMean,
+    higher,
+    series: current.length,
+    needed,
+    passes: candidateMean > currentMean && higher >= needed,
+  };
+}

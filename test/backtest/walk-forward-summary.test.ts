@@ -1,0 +1,137 @@
+/**
+ * src/backtest/walk-forward-summary.ts against a real tiny walk-forward (`bot backtest --folds 2 --seeds 2 --json` of
+ * a one-epoch agent on a synthetic series): the summary's means and sds equal those computed by hand from the same
+ * report, its baselines equal direct backtests of each test window; and the replacement rule on hand-made numbers.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadCsvFile } from '../../src/data/source.ts';
+import { tinyStudyHome } from './tiny-study.ts';
+import { buyAndHoldPolicy, randomPolicy } from '../../src/agents/rule-policies.ts';
+import { runBacktest } from '../../src/market/backtest-engine.ts';
+import { computeMetrics } from '../../src/market/metrics.ts';
+import type { Policy } from '../../src/core/policy.ts';
+import {
+  compareCandidates,
+  parseWalkForwardReport,
+  summarizeWalkForward,
+} from '../../src/backtest/walk-forward-summary.ts';
+
+const BOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/bot.js');
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sd = (xs: number[]) => Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1));
+const close = (actual: number, expected: number, what: string) =>
+  assert.ok(Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected)), `${what}: ${actual} ≠ ${expected}`);
+
+test('the summary of a real 2-fold × 2-seed walk-forward equals the same numbers computed by hand', async () => {
+  const home = tinyStudyHome('walk-forward-summary-');
+  const out = path.join(home.dir, 'run');
+  const args = ['backtest', '--strategy', home.strategy, '--data', home.csv, '--folds', '2', '--seeds', '2'];
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [BOT, ...args, '--json', '--out', out, '--name', 'tiny', '--config', home.config],
+      { timeout: 60_000, maxBuffer: 64 << 20 },
+      (err, so, se) => (err ? reject(new Error(se)) : resolve(so)),
+    ),
+  );
+  const report = parseWalkForwardReport(stdout, 'stdout');
+  assert.deepEqual(report, JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')));
+  const candles = loadCsvFile(home.csv, { symbol: 'X' });
+  const s = summarizeWalkForward(report, candles);
+  const runs = report.extra.agent.runs;
+  assert.equal(s.runs, 4);
+  assert.equal(s.windows, 2);
+  assert.deepEqual(s.seeds, [1, 2]);
+
+  const scores = runs.map((r) => r.validationScore);
+  close(s.validation.score.mean, mean(scores), 'validation mean');
+  close(s.validation.score.sd, sd(scores), 'validation sd');
+  for (const key of ['totalReturn', 'sharpe', 'maxDrawdown', 'trades', 'feesPaid'] as const) {
+    close(s.agent[key].mean, mean(runs.map((r) => r.metrics[key])), `agent ${key} mean`);
+    close(s.agent[key].sd, sd(runs.map((r) => r.metrics[key])), `agent ${key} sd`);
+  }
+  const seed1 = runs.filter((r) => r.seed === 1);
+  assert.deepEqual(s.perSeed[0], {
+    seed: 1,
+    windows: 2,
+    fees: seed1[0].metrics.feesPaid + seed1[1].metrics.feesPaid,
+    trades: seed1[0].metrics.trades + seed1[1].metrics.trades,
+  });
+  assert.equal(s.chained?.sharpe, report.extra.agent.walkForward?.metrics.sharpe);
+
+  // the baselines: direct backtests of each test window
+  const windows = report.extra.agent.folds.map((f) => f.test);
+  const direct = (policy: () => Policy) =>
+    windows.map((range) =>
+      computeMetrics(
+        runBacktest({
+          candles,
+          window: 0,
+          range,
+          costs: report.settings.costs,
+          balance: report.settings.balance,
+          sizing: { kind: 'all' },
+          policy: policy(),
+        }),
+        candles.timeframe,
+      ),
+    );
+  const hold = direct(buyAndHoldPolicy);
+  for (const key of ['totalReturn', 'sharpe', 'maxDrawdown', 'feesPaid'] as const) {
+    close(s.baselines.buyAndHold[key].mean, mean(hold.map((m) => m[key])), `buy-and-hold ${key} mean`);
+    close(s.baselines.buyAndHold[key].sd, sd(hold.map((m) => m[key])), `buy-and-hold ${key} sd`);
+  }
+  const randomBySeed = Array.from({ length: 10 }, (_, k) => direct(() => randomPolicy(7919 + k)).map((m) => m.sharpe));
+  const pooled = randomBySeed.flat();
+  close(s.sharpe.pooled.bar, mean(pooled) + sd(pooled), 'pooled random bar');
+  const seedMeans = randomBySeed.map(mean);
+  close(s.sharpe.seedSpread.bar, mean(seedMeans) + sd(seedMeans), 'seed-spread random bar');
+  const agentSharpe = mean(runs.map((r) => r.metrics.sharpe));
+  assert.equal(s.sharpe.seedSpread.met, agentSharpe >= mean(seedMeans) + sd(seedMeans));
+  const printed = report.baselines?.random;
+  assert.ok(printed?.sd?.sharpe !== undefined, 'the report has its random column with an sd');
+  close(s.sharpe.reportColumn?.bar ?? NaN, printed.metrics.sharpe + printed.sd.sharpe, "the report column's bar");
+  assert.deepEqual(s.targets, {
+    sharpeNonNegative: agentSharpe >= 0,
+    drawdownBelowBuyAndHold: mean(runs.map((r) => r.metrics.maxDrawdown)) < mean(hold.map((m) => m.maxDrawdown)),
+    sharpeAboveBuyAndHold: agentSharpe > mean(hold.map((m) => m.sharpe)),
+  });
+  assert.throws(() => parseWalkForwardReport('{"extra":{}}', 'rule.json'), /rule\.json: not an agent walk-forward/);
+});
+
+test('the replacement rule: a higher mean and higher on at least 3 of every 4 series; a tie is not higher', () => {
+  // higher on 2 of 3 with a higher mean: fails (3 of 3 needed)
+  const twoOfThree = compareCandidates([1, 1, 1], [2, 2, 0.5]);
+  assert.deepEqual(twoOfThree, {
+    currentMean: 1,
+    candidateMean: 1.5,
+    higher: 2,
+    series: 3,
+    needed: 3,
+    passes: false,
+  });
+  // higher on 3 of 4 with a higher mean: passes
+  const threeOfFour = compareCandidates([1, 1, 1, 1], [2, 2, 2, 0]);
+  assert.equal(threeOfFour.higher, 3);
+  assert.equal(threeOfFour.needed, 3);
+  assert.equal(threeOfFour.passes, true);
+  // a tie on the fourth: still 3 of 4, but a tie on two leaves 2 of 4
+  assert.equal(compareCandidates([1, 1, 1, 1], [2, 2, 2, 1]).passes, true);
+  const ties = compareCandidates([1, 1, 1, 1], [3, 3, 1, 1]);
+  assert.equal(ties.higher, 2);
+  assert.equal(ties.passes, false);
+  // equal everywhere: no series is higher, no pass
+  assert.equal(compareCandidates([1, 2], [1, 2]).passes, false);
+  // 9 of 12 passes, 8 of 12 fails
+  const twelve = Array.from({ length: 12 }, () => 0);
+  assert.equal(compareCandidates(twelve, [...Array(9).fill(1), -1, -1, -1]).passes, true);
+  assert.equal(compareCandidates(twelve, [...Array(8).fill(1), 0, -1, -1, -1]).passes, false);
+  // a higher count without a higher mean fails
+  assert.equal(compareCandidates([0, 0, 0, 0], [0.1, 0.1, 0.1, -5]).passes, false);
+});
