@@ -344,6 +344,13 @@ async function main(): Promise<number> {
           `${v.passes ? 'replaces' : 'does not replace'} ${first.label}`,
       );
     }
+    // per-series validation sds are of the order of the differences between recipes (README, issue 13)
+    if (study.series.length < 4) {
+      out.push(
+        `- with ${study.series.length} series the rule cannot tell noise from an effect: ` +
+          "README's choices used 4 to 12",
+      );
+    }
   }
   console.log(out.join('\n'));
   if (failed.size) console.error(`${failed.size} run(s) failed`);

@@ -62,6 +62,7 @@ test('a study runs each strategy × series, prints rows, targets and the verdict
       'm',
     ),
   );
+  assert.match(first.stdout, /^- with 1 series the rule cannot tell noise from an effect/m, 'one series is too few');
 
   // an interrupted study resumes: the reports exist, so nothing runs again and the tables are the same
   const report = path.join(out, 'tiny-a-syn', 'report.json');
