@@ -27,6 +27,7 @@ import { readReport, writeReport, type StoredReport } from './report.ts';
 import { stitchResults } from './stitch.ts';
 import { agentReport, printAgentSummary, type SeedRun } from './agent-report.ts';
 import type { EnsembleRun } from './ensemble-report.ts';
+import { summarizeRuns } from './walk-forward-summary.ts';
 
 /** What `bot backtest` hands to the agent runner for `kind: 'agent'` strategies. */
 export interface AgentBacktestContext {
@@ -285,7 +286,22 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     runs.map((r) => r.validationScore),
     runs.map((r) => r.testScore),
   );
-  const { extra, selectionLine, ensembleLine } = agentReport({
+  // issue 13: the baselines on the same test windows, aggregated as the runs are (the scripts' numbers, one code path)
+  const sameWindows =
+    runs.length > 1
+      ? summarizeRuns(
+          {
+            costs,
+            balance: settings.account.balance,
+            windows: folds.map((f) => f.test),
+            runs,
+            chained: walk ? headlineMetrics : undefined,
+            reportRandom: baselines.random,
+          },
+          candles,
+        )
+      : undefined;
+  const { extra, selectionLine, ensembleLine, sameWindowsLines } = agentReport({
     strategyName: ctx.strategy.name,
     seriesLabel: series.label,
     recipe,
@@ -306,6 +322,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     backendName: backend.name,
     images,
     span,
+    sameWindows,
   });
   const files = await writeReport(outDir, {
     runId,
@@ -334,6 +351,6 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     console.log(JSON.stringify(report, null, 2));
     return { runs, walk, summary, baselines, report, reportDir: outDir, modelDir };
   }
-  printAgentSummary(report, { runs, summary, selectionLine, ensembleLine }, modelDir, files.html);
+  printAgentSummary(report, { runs, summary, selectionLine, ensembleLine, sameWindowsLines }, modelDir, files.html);
   return { runs, walk, summary, baselines, report, reportDir: outDir, modelDir };
 }

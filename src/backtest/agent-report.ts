@@ -15,6 +15,8 @@ import { METRIC_ROWS, type Metrics } from '../market/metrics.ts';
 import type { NetPlan } from '../nn/plan.ts';
 import { ensembleReport, type EnsembleRun } from './ensemble-report.ts';
 import { summaryTable, type ReportExtra, type ReportSection, type StoredReport } from './report.ts';
+import { sameWindowsReport } from './same-windows-report.ts';
+import type { WalkForwardSummary } from './walk-forward-summary.ts';
 
 /** One seed trained on one fold and tested once on its test window. */
 export interface SeedRun {
@@ -73,6 +75,8 @@ interface AgentReportInput {
   backendName: string;
   images: { file: string; caption: string }[];
   span: (r: IndexRange) => string;
+  /** With two or more runs: the baselines on the same test windows and the targets (walk-forward-summary.ts). */
+  sameWindows?: WalkForwardSummary;
 }
 
 function fmtMetric(v: number, format: string): string {
@@ -88,6 +92,8 @@ export function agentReport(input: AgentReportInput): {
   extra: ReportExtra;
   selectionLine: string;
   ensembleLine?: string;
+  /** The terminal's same-windows and targets lines (with two or more runs). */
+  sameWindowsLines?: string[];
 } {
   const { strategyName, seriesLabel, recipe, epochs, folds, seeds, baseSeed, runs, walk, headline } = input;
   const { headlineMetrics, summary, rho, selection, ensembleKind, ensembleRuns, modelDir, backendName } = input;
@@ -135,6 +141,8 @@ export function agentReport(input: AgentReportInput): {
     ? ensembleReport(ensembleKind, seeds, ensembleRuns, modelDir, metricRows, fmtMetric)
     : undefined;
   if (ensemble) sections.push(ensemble.section);
+  const same = input.sameWindows ? sameWindowsReport(input.sameWindows) : undefined;
+  if (same) sections.push(same.section);
   if (walk) {
     sections.push({
       title: 'Walk-forward',
@@ -251,6 +259,7 @@ export function agentReport(input: AgentReportInput): {
         ...(ensemble ? { ensemble: ensemble.json } : {}),
         mean: summary.mean,
         sd: summary.sd,
+        ...(same ? same.json : {}),
         selection: {
           ...selection,
           margins: recipe.decision?.margins ?? [0],
@@ -278,17 +287,23 @@ export function agentReport(input: AgentReportInput): {
       },
     },
   };
-  return { extra, selectionLine, ensembleLine: ensemble?.line };
+  return { extra, selectionLine, ensembleLine: ensemble?.line, sameWindowsLines: same?.lines };
 }
 
 /** The terminal summary after an agent backtest: the report's table, mean ± sd over runs, model and report paths. */
 export function printAgentSummary(
   report: StoredReport,
-  o: { runs: readonly SeedRun[]; summary: MetricSummary; selectionLine: string; ensembleLine?: string },
+  o: {
+    runs: readonly SeedRun[];
+    summary: MetricSummary;
+    selectionLine: string;
+    ensembleLine?: string;
+    sameWindowsLines?: string[];
+  },
   modelDir: string,
   htmlFile: string,
 ): void {
-  const { runs, summary, selectionLine, ensembleLine } = o;
+  const { runs, summary, selectionLine, ensembleLine, sameWindowsLines } = o;
   console.log(summaryTable(report));
   if (runs.length > 1) {
     console.log(`\ntest over ${runs.length} runs (mean ± sd):`);
@@ -301,6 +316,7 @@ export function printAgentSummary(
         );
     }
     console.log(`  ${selectionLine}`);
+    for (const line of sameWindowsLines ?? []) console.log(line);
   }
   if (ensembleLine !== undefined) console.log(ensembleLine);
   console.log(`\nmodel: ${path.resolve(modelDir)}\nreport: ${path.resolve(htmlFile)}`);

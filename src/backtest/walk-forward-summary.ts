@@ -56,7 +56,7 @@ export interface MetricColumns {
 }
 
 /** One reading of the Sharpe target: the bar (random's mean + one sd) and whether the agent's mean meets it. */
-interface SharpeBar {
+export interface SharpeBar {
   randomMean: number;
   sd: number;
   bar: number;
@@ -148,10 +148,45 @@ export function parseWalkForwardReport(text: string, label: string): WalkForward
   return parsed as unknown as WalkForwardReport;
 }
 
+/**
+ * What a summary is computed from, as a walk-forward run holds it when it finishes (src/backtest/agent-backtest.ts)
+ * or its report.json stores it (summarizeWalkForward): one code path for both, so the report's own "same test
+ * windows" section and the scripts' tables cannot disagree.
+ */
+interface WalkForwardRuns {
+  costs: Costs;
+  balance: number;
+  /** Each fold's test window, candle indices into the candles given with it. */
+  windows: readonly { from: number; to: number }[];
+  runs: readonly ReportRun[];
+  /** The base seed's test windows chained on one account (the headline), when there are folds. */
+  chained?: Metrics;
+  /** The report's random column over the headline span: mean and sd over its seeds. */
+  reportRandom?: { metrics: Metrics; sd?: Partial<Record<keyof Metrics, number>> };
+  /** The validation gate's fallback counts (`extra.agent.selection.gate`), passed through as given. */
+  gate?: { flat: number; buyAndHold: number };
+}
+
 /** The summary of one report over `candles`: the series the report ran on, cut to its --from/--to as the run did. */
 export function summarizeWalkForward(report: WalkForwardReport, candles: Candles): WalkForwardSummary {
   const agent = report.extra.agent;
-  const runs = agent.runs;
+  return summarizeRuns(
+    {
+      costs: report.settings.costs,
+      balance: report.settings.balance,
+      windows: agent.folds.map((f) => f.test),
+      runs: agent.runs,
+      chained: agent.walkForward?.metrics,
+      reportRandom: report.baselines?.random,
+      gate: agent.selection.gate,
+    },
+    candles,
+  );
+}
+
+/** The summary of a walk-forward's runs over `candles`, the candles their test windows index. */
+export function summarizeRuns(input: WalkForwardRuns, candles: Candles): WalkForwardSummary {
+  const runs = input.runs;
   const traded = runs.map((r) =>
     r.gate?.fallback === 'flat'
       ? r.gate.flatScore
@@ -166,14 +201,14 @@ export function summarizeWalkForward(report: WalkForwardReport, candles: Candles
         candles,
         window: 0,
         range,
-        costs: report.settings.costs,
-        balance: report.settings.balance,
+        costs: input.costs,
+        balance: input.balance,
         sizing: { kind: 'all' },
         policy,
       }),
       candles.timeframe,
     );
-  const windows = agent.folds.map((f) => f.test);
+  const windows = input.windows;
   const last = windows.reduce((a, w) => Math.max(a, w.to), 0);
   if (last > candles.ts.length)
     throw new UserError(
@@ -197,11 +232,11 @@ export function summarizeWalkForward(report: WalkForwardReport, candles: Candles
   });
   const randomSharpes = random.map((m) => m.sharpe);
   const randomSeedMeans = randomBySeed.map((ms) => mean(ms.map((m) => m.sharpe)));
-  const printed = report.baselines?.random;
+  const printed = input.reportRandom;
   const printedSd = printed?.sd?.sharpe;
   const agentColumns = columns(runs.map((r) => r.metrics));
   const holdColumns = columns(hold);
-  const w = agent.walkForward?.metrics;
+  const w = input.chained;
   return {
     runs: runs.length,
     windows: windows.length,
@@ -211,7 +246,7 @@ export function summarizeWalkForward(report: WalkForwardReport, candles: Candles
       traded: meanSd(traded),
       ungated: meanSd(ungated),
     },
-    gate: agent.selection.gate ?? null,
+    gate: input.gate ?? null,
     traded: runs.map((r) => ({ run: `f${r.fold + 1}s${r.seed}`, traded: r.gate?.fallback ?? 'agent' })),
     perSeed: seeds.map((seed) => {
       const rs = runs.filter((r) => r.seed === seed);
