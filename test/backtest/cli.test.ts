@@ -9,6 +9,8 @@ import sharp from 'sharp';
 import { candlesToCsv } from '../../src/data/csv.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { BASELINE_NAMES } from '../../src/backtest/baselines.ts';
+import { loadCsvFile } from '../../src/data/source.ts';
+import { parseWalkForwardReport, summarizeWalkForward } from '../../src/backtest/walk-forward-summary.ts';
 
 const BOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/bot.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'bot-backtest-cli-'));
@@ -158,7 +160,8 @@ test('a --data file is named by its base name in report.json and report.html, no
   assert.match(r.stdout, /^sma-cross on BTCUSDT-1h-2025-01\.csv \(1h\)\n/, 'the console summary too');
 });
 
-test('walk-forward report: the per-run table (one column per fold and seed) scrolls inside its own box', async () => {
+test(`walk-forward report: the per-run table (one column per fold and seed) scrolls inside its own box; the \
+baselines on the same test windows and the targets agree with the scripts' summary of its report.json`, async () => {
   const home = mkdtempSync(path.join(dir, 'walk-'));
   const file = path.join(home, 'klines.csv');
   writeFileSync(file, binanceKlines(9, 900));
@@ -178,6 +181,37 @@ test('walk-forward report: the per-run table (one column per fold and seed) scro
   assert.equal(perRun[2].match(/<th>f\d seed \d+<\/th>/g)?.length, 4, perRun[2]);
   const boxed = html.split('<div class="table-box"><table>').length - 1;
   assert.equal(html.split('<table>').length - 1, boxed, 'every table is boxed');
+
+  // issue 13: the baselines on the same test windows and the targets beside the agent's runs, in report.html,
+  // report.json and the console: the numbers the scripts' summary computes from the same report.json
+  const json = readFileSync(path.join(out, 'report.json'), 'utf8');
+  const s = summarizeWalkForward(parseWalkForwardReport(json, 'report.json'), loadCsvFile(file, { symbol: 'X' }));
+  const stored = JSON.parse(json).extra.agent;
+  assert.deepEqual(stored.sameWindows, { windows: 2, runs: 4, randomSeeds: 10, agent: s.agent, ...s.baselines });
+  const hold = s.baselines.buyAndHold;
+  assert.deepEqual(stored.targets, {
+    sharpeMean: s.sharpe.agentMean,
+    sharpeNonNegative: s.targets.sharpeNonNegative,
+    randomPlusSd: { seedSpread: s.sharpe.seedSpread, pooled: s.sharpe.pooled, reportColumn: s.sharpe.reportColumn },
+    buyAndHold: { sharpe: hold.sharpe.mean, maxDrawdown: hold.maxDrawdown.mean },
+    drawdownBelowBuyAndHold: s.targets.drawdownBelowBuyAndHold,
+    sharpeAboveBuyAndHold: s.targets.sharpeAboveBuyAndHold,
+  });
+  const pm = (v: { mean: number; sd: number }) => `${v.mean.toFixed(2)} ± ${v.sd.toFixed(2)}`;
+  assert.match(html, /<h2>Baselines on the same test windows<\/h2>/);
+  assert.ok(html.includes(`<tr><td>buy-and-hold</td><td>`), 'a buy-and-hold row');
+  assert.ok(html.includes(`</td><td>${pm(hold.sharpe)}</td>`), "buy-and-hold's Sharpe over the same windows");
+  assert.match(html, /<caption>Targets \(issue 13\)<\/caption>/);
+  const met = (ok: boolean | undefined) => (ok ? 'met' : 'not met');
+  const { seedSpread, pooled, reportColumn } = s.sharpe;
+  const targetsLine =
+    `\n  targets: Sharpe ≥ 0 ${met(s.targets.sharpeNonNegative)}; ≥ random + 1 sd: ` +
+    `seed spread ${seedSpread.bar.toFixed(2)} ${met(seedSpread.met)}, pooled ${pooled.bar.toFixed(2)} ` +
+    `${met(pooled.met)}, report column ${reportColumn?.bar.toFixed(2)} ${met(reportColumn?.met)}; max DD below ` +
+    `buy-and-hold ${met(s.targets.drawdownBelowBuyAndHold)}; Sharpe above buy-and-hold ` +
+    `${met(s.targets.sharpeAboveBuyAndHold)}\n`;
+  assert.ok(r.stdout.includes(targetsLine), `${targetsLine} in\n${r.stdout}`);
+  assert.ok(r.stdout.includes(`\n  same windows (Sharpe, mean ± sd): buy-and-hold ${pm(hold.sharpe)} (max DD `));
 });
 
 test('bot backtest --columns reads any column order; a bad or lone --columns is one line, no report', async () => {
