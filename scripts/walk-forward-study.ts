@@ -28,9 +28,10 @@ import { filterRange, loadCsvFile } from '../src/data/source.ts';
 import { parseTime } from '../src/data/timeframe.ts';
 import {
   compareCandidates,
+  metricCells,
   parseWalkForwardReport,
   summarizeWalkForward,
-  type MeanSd,
+  summaryFormat,
   type WalkForwardSummary,
 } from '../src/backtest/walk-forward-summary.ts';
 
@@ -208,11 +209,7 @@ async function runAll(runs: readonly Run[], study: Study): Promise<Map<Run, stri
   return failed;
 }
 
-const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-const num = (v: number) => v.toFixed(2);
-const money = (v: number) => Math.round(v).toLocaleString('en-US');
-const pm = (v: MeanSd, f: (v: number) => string) => `${f(v.mean)} ± ${f(v.sd)}`;
-const met = (b: { met: boolean }) => (b.met ? 'met' : 'not met');
+const { pct, num, pm, met } = summaryFormat;
 
 function seriesTable(series: StudySeries, rows: [StudyStrategy, WalkForwardSummary | string][], study: Study): string {
   const span = series.from || series.to ? ` from ${series.from ?? 'the start'} to ${series.to ?? 'the end'}` : '';
@@ -231,10 +228,9 @@ function seriesTable(series: StudySeries, rows: [StudyStrategy, WalkForwardSumma
     const a = s.agent;
     const hold = s.baselines.buyAndHold;
     lines.push(
-      `| ${strategy.label} | ${pm(s.validation.score, num)} | ${pm(a.totalReturn, pct)} | ${pm(a.sharpe, num)} | ` +
-        `${pm(a.maxDrawdown, pct)} | ${pm(a.trades, num)} | ${pm(a.feesPaid, money)} | ` +
+      `| ${strategy.label} | ${pm(s.validation.score, num)} | ${metricCells(a).join(' | ')} | ` +
         `${pm(hold.sharpe, num)} | ${pm(hold.maxDrawdown, pct)} | ` +
-        `${num(s.sharpe.seedSpread.bar)} ${met(s.sharpe.seedSpread)} |`,
+        `${num(s.sharpe.seedSpread.bar)} ${met(s.sharpe.seedSpread.met)} |`,
     );
   }
   return lines.join('\n');

@@ -10,8 +10,10 @@
 import { readFileSync } from 'node:fs';
 import { filterRange, loadCsvFile } from '../src/data/source.ts';
 import {
+  metricCells,
   parseWalkForwardReport,
   summarizeWalkForward,
+  summaryFormat,
   type MeanSd,
   type MetricColumns,
 } from '../src/backtest/walk-forward-summary.ts';
@@ -26,17 +28,10 @@ const from = fromDate ? Date.parse(`${fromDate}T00:00:00Z`) : undefined;
 const candles = filterRange(loadCsvFile(dataFile, { symbol: 'X' }), from, undefined);
 const s = summarizeWalkForward(report, candles);
 
-const pm = (v: MeanSd, f: (v: number) => string) => `${f(v.mean)} ± ${f(v.sd)}`;
-const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-const num = (v: number) => v.toFixed(2);
-const int = (v: number) => v.toFixed(1);
-const money = (v: number) => Math.round(v).toLocaleString('en-US');
+const { pm, pct, num, money, met } = summaryFormat;
 
 function row(name: string, c: MetricColumns, val?: MeanSd): string {
-  return (
-    `| ${name} | ${val ? pm(val, num) : ''} | ${pm(c.totalReturn, pct)} | ${pm(c.sharpe, num)} | ` +
-    `${pm(c.maxDrawdown, pct)} | ${pm(c.trades, int)} | ${pm(c.feesPaid, money)} |`
-  );
+  return `| ${[name, val ? pm(val, num) : '', ...metricCells(c)].join(' | ')} |`;
 }
 
 const v = s.validation;
@@ -65,17 +60,16 @@ console.log(row('flat', s.baselines.flat));
 console.log(row(`random (${s.randomSeeds} seeds)`, s.baselines.random));
 console.log(row('sma-cross', s.baselines.smaCross));
 const { agentMean, pooled, seedSpread, reportColumn } = s.sharpe;
-const met = (b: { met: boolean }) => (b.met ? 'met' : 'not met');
 console.log(
   `Sharpe target: agent mean ${num(agentMean)} (sd over seeds of the per-seed mean ${num(s.agentSeedSharpeSd)}); ` +
     `random mean ${num(pooled.randomMean)}, + pooled sd (${s.randomSeeds * s.windows} runs) = ${num(pooled.bar)} ` +
-    `→ ${met(pooled)}; + sd over ${s.randomSeeds} seeds of the per-seed ` +
+    `→ ${met(pooled.met)}; + sd over ${s.randomSeeds} seeds of the per-seed ` +
     `mean over ${s.windows} windows (${num(seedSpread.sd)}) = ${num(seedSpread.bar)} → ` +
-    `${met(seedSpread)}; buy-and-hold mean Sharpe ${num(s.baselines.buyAndHold.sharpe.mean)}`,
+    `${met(seedSpread.met)}; buy-and-hold mean Sharpe ${num(s.baselines.buyAndHold.sharpe.mean)}`,
 );
 // the third reading: the report's own `random (mean ± sd)` column, over the chained test span, sd over its seeds
 if (reportColumn)
   console.log(
     `Sharpe target, the report's random column (chained span): ${num(reportColumn.randomMean)} ± ` +
-      `${num(reportColumn.sd)} = ${num(reportColumn.bar)} → ${met(reportColumn)}`,
+      `${num(reportColumn.sd)} = ${num(reportColumn.bar)} → ${met(reportColumn.met)}`,
   );

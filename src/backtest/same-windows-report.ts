@@ -3,7 +3,13 @@
  * baselines and seed spread beside them): walk-forward-summary.ts's numbers for a run of two or more fold × seed runs,
  * as a report section, as `extra.agent.sameWindows` and `extra.agent.targets`, and as the terminal's two lines.
  */
-import type { MeanSd, MetricColumns, SharpeBar, WalkForwardSummary } from './walk-forward-summary.ts';
+import {
+  metricCells,
+  summaryFormat,
+  type MetricColumns,
+  type SharpeBar,
+  type WalkForwardSummary,
+} from './walk-forward-summary.ts';
 import type { ReportSection } from './report.ts';
 
 /** `extra.agent.sameWindows`: the agent's runs and each baseline on the folds' test windows, mean ± sd. */
@@ -38,12 +44,7 @@ interface AgentTargets {
   sharpeAboveBuyAndHold: boolean;
 }
 
-const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-const num = (v: number) => v.toFixed(2);
-const int = (v: number) => v.toFixed(1);
-const money = (v: number) => Math.round(v).toLocaleString('en-US');
-const pm = (v: MeanSd, f: (v: number) => string) => `${f(v.mean)} ± ${f(v.sd)}`;
-const met = (ok: boolean) => (ok ? 'met' : 'not met');
+const { pct, num, pm, met } = summaryFormat;
 
 /** The targets as report.json stores them. */
 function agentTargets(s: WalkForwardSummary): AgentTargets {
@@ -68,14 +69,7 @@ export function sameWindowsReport(s: WalkForwardSummary): {
   const b = s.baselines;
   const t = agentTargets(s);
   const random = `random (${s.randomSeeds} seeds)`;
-  const row = (name: string, c: MetricColumns) => [
-    name,
-    pm(c.totalReturn, pct),
-    pm(c.sharpe, num),
-    pm(c.maxDrawdown, pct),
-    pm(c.trades, int),
-    pm(c.feesPaid, money),
-  ];
+  const row = (name: string, c: MetricColumns) => [name, ...metricCells(c)];
   const bars: [string, SharpeBar | undefined][] = [
     [
       `seed spread: sd over ${s.randomSeeds} seeds of each seed's mean over the ${s.windows} window(s)`,

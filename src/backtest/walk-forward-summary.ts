@@ -131,6 +131,22 @@ function columns(ms: readonly Metrics[]): MetricColumns {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
+/** How the summary's numbers are printed (the README's tables, the report section, the scripts): one place. */
+export const summaryFormat = {
+  pct: (v: number): string => `${(v * 100).toFixed(1)}%`,
+  num: (v: number): string => v.toFixed(2),
+  int: (v: number): string => v.toFixed(1),
+  money: (v: number): string => Math.round(v).toLocaleString('en-US'),
+  pm: (v: MeanSd, f: (v: number) => string): string => `${f(v.mean)} ± ${f(v.sd)}`,
+  met: (ok: boolean): string => (ok ? 'met' : 'not met'),
+};
+
+/** The test columns of a row, mean ± sd: return, Sharpe, max drawdown, trades, fees + tax. */
+export function metricCells(c: MetricColumns): string[] {
+  const { pm, pct, num, int, money } = summaryFormat;
+  return [pm(c.totalReturn, pct), pm(c.sharpe, num), pm(c.maxDrawdown, pct), pm(c.trades, int), pm(c.feesPaid, money)];
+}
+
 /**
  * Reads `bot backtest --json` output (text before the first `{`, such as log lines, is skipped) as an agent
  * walk-forward report; a rule strategy's report or other JSON is a one-line error naming `label`.

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Decision, Observation, Policy } from '../../src/core/policy.ts';
-import type { CandleRow, Candles } from '../../src/core/candles.ts';
+import { candleRows, type CandleRow, type Candles } from '../../src/core/candles.ts';
 import winston from 'winston';
 import type { Logger } from '../../src/core/log.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
@@ -96,21 +96,7 @@ export function seriesFeed(candles: Candles, stepMs: number): CandleFeed & { cal
         feed.failNext--;
         throw new Error('exchange down');
       }
-      const rows: CandleRow[] = [];
-      for (let i = 0; i < candles.ts.length; i++) {
-        const ts = candles.ts[i];
-        if (ts >= since && ts < until && ts + stepMs <= until) {
-          rows.push({
-            ts,
-            open: candles.open[i],
-            high: candles.high[i],
-            low: candles.low[i],
-            close: candles.close[i],
-            volume: candles.volume[i],
-          });
-        }
-      }
-      return rows;
+      return candleRows(candles).filter(({ ts }) => ts >= since && ts < until && ts + stepMs <= until);
     },
   };
   return feed;

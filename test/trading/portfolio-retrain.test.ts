@@ -24,7 +24,7 @@ import { retrainHistory } from '../../src/trading/retrain.ts';
 import { retrainChildRunner } from '../../src/trading/retrain-child.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { pairRecipe } from '../agents/portfolio-helpers.ts';
-import { runBot } from './cli.ts';
+import { runBot, writeFakeExchangeConfig } from './cli.ts';
 import { quietLogger, tempDir } from './helpers.ts';
 
 const HOUR = 3_600_000;
@@ -48,17 +48,10 @@ function market(symbol: string, seed: number, price: number, start = Date.UTC(20
 
 /** A config file for the fake exchange and a tiny retrain (150 training candles, the HOLDOUT, one epoch). */
 function retrainConfig(dir: string, fake: FakeUpbit): string {
-  const cfg = path.join(dir, 'config.json');
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      exchange: { ccxt: fake.ccxtOptions(), retries: 3, backoffMs: 10, maxBackoffMs: 50 },
-      ml: { backend: 'wasm' },
-      log: { file: '' },
-      trading: { retrain: { trainCandles: 150, holdoutCandles: HOLDOUT, epochs: 1, minImprovement: 0 } },
-    }),
-  );
-  return cfg;
+  return writeFakeExchangeConfig(dir, fake, {
+    ml: { backend: 'wasm' },
+    trading: { retrain: { trainCandles: 150, holdoutCandles: HOLDOUT, epochs: 1, minImprovement: 0 } },
+  });
 }
 
 /**

@@ -15,6 +15,7 @@ import { retrainChildRunner } from '../../src/trading/retrain-child.ts';
 import type { Trader } from '../../src/trading/trader.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
 import { promotedChampion, riseThenFall } from './agents.ts';
+import { writeFakeExchangeConfig } from './cli.ts';
 import { alive, quietLogger, tempDir, waitFor } from './helpers.ts';
 
 const HOUR = 3_600_000;
@@ -26,18 +27,12 @@ async function retrainSetup() {
   const candles = riseThenFall(300, 100, Math.floor(Date.now() / HOUR) * HOUR - 400 * HOUR);
   const fake = await startFakeUpbit({ series: [{ market: 'KRW-BTC', candles }] });
   const db = path.join(tmp.dir, 'bot.db');
-  const config = path.join(tmp.dir, 'config.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      exchange: { ccxt: fake.ccxtOptions(), retries: 3, backoffMs: 10, maxBackoffMs: 50 },
-      ml: { backend: 'wasm' },
-      log: { file: '' },
-      // so many epochs, and no early stop, that the child is still training when it is stopped
-      agent: { patience: 0 },
-      trading: { retrain: { trainCandles: 150, holdoutCandles: 60, epochs: 100_000 } },
-    }),
-  );
+  const config = writeFakeExchangeConfig(tmp.dir, fake, {
+    ml: { backend: 'wasm' },
+    // so many epochs, and no early stop, that the child is still training when it is stopped
+    agent: { patience: 0 },
+    trading: { retrain: { trainCandles: 150, holdoutCandles: 60, epochs: 100_000 } },
+  });
   const home = path.join(tmp.dir, 'models', 'btc');
   await promotedChampion(home, candles);
   const lines: string[] = [];
