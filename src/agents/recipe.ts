@@ -89,6 +89,12 @@ export interface AgentRecipe {
    * learner is trained and the one with the best validation Sharpe trades. `learner` is then the first candidate's.
    */
   learnerChoice?: LearnerChoice;
+  /**
+   * Training data augmentation (issue 13; src/agents/mirror.ts): `mirror` also trains on each training segment's
+   * inverted market (price p → k / p), so the training rows hold both drifts. Validation, the scaler and trading use
+   * the real market only.
+   */
+  augment?: { mirror?: boolean };
 }
 
 const networkSchema = z.strictObject({
@@ -150,6 +156,7 @@ const recipeSchema = z.strictObject({
     })
     .optional(),
   learnerChoice: learnerChoiceSchema.optional(),
+  augment: z.strictObject({ mirror: z.boolean().optional() }).optional(),
 });
 
 function keysOf(schema: z.ZodType): string[] {

@@ -21,6 +21,7 @@ import { learnerOf } from './learners/registry.ts';
 import { chainedEnv, learningEnv } from './market-learning-env.ts';
 import type { LearningEnv } from './learning-env.ts';
 import { STATE_SIZE } from '../market/observation.ts';
+import { mirrorCandles } from './mirror.ts';
 
 export interface IndexRange {
   from: number;
@@ -166,29 +167,52 @@ export function trainingEnvs(
   });
 }
 
+/** One stretch of training rows and the prepared data it is stepped over (the real market's, or its mirror's). */
+export interface TrainingPiece {
+  prepared: PreparedData;
+  range: IndexRange;
+}
+
 /**
- * Training environments over the segments of a purged split. One segment: `trainingEnvs`. Several: a single-env
- * learner (DQN, RLTrader) runs them back to back as one episode each epoch (src/agents/chained-env.ts); batched
- * learners spread their environments over the segments, each on random windows of its segment.
+ * What the learner trains on: the training segments of the real market, and with `augment.mirror` each segment's
+ * mirror right after it (src/agents/mirror.ts), its features scaled by the scaler fitted on the real training rows.
+ * The mirror's pivot is the first training close, so the mirror of a fold depends on its training rows alone.
+ */
+export function trainingPieces(
+  recipe: AgentRecipe,
+  prepared: PreparedData,
+  segments: readonly IndexRange[],
+): TrainingPiece[] {
+  const real = segments.map((range) => ({ prepared, range }));
+  if (!recipe.augment?.mirror) return real;
+  const pivot = prepared.candles.close[Math.max(segments[0].from, prepared.firstT)];
+  const mirrored = prepareData(recipe, mirrorCandles(prepared.candles, pivot), segments, prepared.scaler);
+  return real.flatMap((piece) => [piece, { prepared: mirrored, range: piece.range }]);
+}
+
+/**
+ * Training environments over the segments of a purged split (with mirror augmentation, each segment twice: the real
+ * market's and its mirror's). One piece: `trainingEnvs`. Several: a single-env learner (DQN, RLTrader) runs them back
+ * to back as one episode each epoch (src/agents/market-learning-env.ts); batched learners spread their environments
+ * over the pieces, each on random windows of its piece.
  */
 export function segmentEnvs(
   recipe: AgentRecipe,
   market: AgentMarketSettings,
-  p: PreparedData,
-  segments: readonly IndexRange[],
+  pieces: readonly TrainingPiece[],
   seed: number,
 ): LearningEnv[] {
-  if (segments.length === 1) return trainingEnvs(recipe, market, p, segments[0], seed);
+  if (pieces.length === 1) return trainingEnvs(recipe, market, pieces[0].prepared, pieces[0].range, seed);
   const n = envCount(recipe);
-  if (n === 1) return [chainedEnv(segments.map((r) => new TradingEnv(envOptions(recipe, market, p, r))))];
-  const total = segments.reduce((a, r) => a + r.to - r.from, 0);
+  if (n === 1) return [chainedEnv(pieces.map((q) => new TradingEnv(envOptions(recipe, market, q.prepared, q.range))))];
+  const total = pieces.reduce((a, q) => a + q.range.to - q.range.from, 0);
   const wanted = recipe.episodeLength ?? Math.max(2, Math.floor(total / n));
   return Array.from({ length: n }, (_, i) => {
-    const range = segments[i % segments.length];
+    const { prepared, range } = pieces[i % pieces.length];
     const len = range.to - range.from;
     const episode: EpisodeOptions | undefined =
       wanted < len ? { kind: 'random', length: wanted, seed: seed * 1009 + i } : undefined;
-    return learningEnv(new TradingEnv(envOptions(recipe, market, p, range, episode)));
+    return learningEnv(new TradingEnv(envOptions(recipe, market, prepared, range, episode)));
   });
 }
 

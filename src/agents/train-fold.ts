@@ -18,7 +18,15 @@ import { learnerOf } from './learners/registry.ts';
 import { AgentPolicy, learnerPolicy } from './load-agent.ts';
 import type { AgentRecipe } from './recipe.ts';
 import { saveAgentModel } from './save.ts';
-import { createLearner, envOptions, networkSpec, prepareData, recipeCosts, segmentEnvs } from './setup.ts';
+import {
+  createLearner,
+  envOptions,
+  networkSpec,
+  prepareData,
+  recipeCosts,
+  segmentEnvs,
+  trainingPieces,
+} from './setup.ts';
 import type { IndexRange, PreparedData } from './setup.ts';
 import type { Fold } from './splits.ts';
 import { trainAgent, type TrainOutcome, type ValidationResult } from './train.ts';
@@ -269,6 +277,7 @@ async function trainOneLearner(req: AgentTrainRequest): Promise<TrainedAgent> {
     (recipe.selection?.gate === 'heldOutWindow' || !!recipe.selection?.judge) && split.validation.length > 1;
   const selectionWindows = holdOut ? split.validation.slice(0, -1) : split.validation;
   const prepared = prepareData(recipe, candles, split.train);
+  const pieces = trainingPieces(recipe, prepared, split.train);
   const spec = networkSpec(recipe, prepared, seed);
   const learner = createLearner(recipe, spec, seed);
   const costs = recipeCosts(recipe, settings.account);
@@ -318,7 +327,7 @@ async function trainOneLearner(req: AgentTrainRequest): Promise<TrainedAgent> {
   };
   const training = await trainAgent({
     learner,
-    envs: segmentEnvs(recipe, settings, prepared, split.train, seed),
+    envs: segmentEnvs(recipe, settings, pieces, seed),
     epochs: req.epochs,
     exploration: recipe.exploration ?? learnerOf(recipe.learner).exploration,
     validate,

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { purgedSplit, rankCorrelation, validationScore } from '../../src/agents/selection.ts';
-import { prepareData, recipeWarmup, segmentEnvs } from '../../src/agents/setup.ts';
+import { prepareData, recipeWarmup, segmentEnvs, trainingPieces } from '../../src/agents/setup.ts';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
 import type { Fold } from '../../src/agents/splits.ts';
 import { computeMetrics } from '../../src/market/metrics.ts';
@@ -58,7 +58,8 @@ test('purged split: windows of equal length, purge before and embargo after each
   assert.ok(purgedSplit(fold, { windows: 10, purge: 0, embargo: 0 }).validation.length <= 6);
 });
 
-test('training environments over a purged split never step a validation window or an excluded zone', () => {
+test('training environments over a purged split never step a validation window or an excluded zone, mirrored or \
+not', () => {
   const candles = syntheticCandles({ seed: 4, count: 2000 });
   const config = testConfig();
   const s = purgedSplit(fold, { windows: 3, purge: 12, embargo: 7 });
@@ -68,25 +69,33 @@ test('training environments over a purged split never step a validation window o
     ...SMALL_RECIPE,
     learner: { kind: 'ppo', envs: 5 },
   };
-  for (const recipe of [SMALL_RECIPE, ppo]) {
-    const envs = segmentEnvs(recipe, config, prepared, s.train, 1);
+  const mirror = { augment: { mirror: true } };
+  for (const recipe of [SMALL_RECIPE, ppo, { ...SMALL_RECIPE, ...mirror }, { ...ppo, ...mirror }]) {
+    const label = `${recipe.learner.kind}${recipe.augment ? ' mirrored' : ''}`;
+    const pieces = trainingPieces(recipe, prepared, s.train);
+    assert.equal(pieces.length, s.train.length * (recipe.augment ? 2 : 1), `${label}: pieces`);
+    const envs = segmentEnvs(recipe, config, pieces, 1);
     const rng = new Rng(9);
-    let steps = 0;
+    const steps = { real: 0, mirrored: 0 };
     for (const env of envs) {
       for (let episode = 0; episode < 3; episode++) {
         let obs = env.reset();
         for (;;) {
           // the decision candle and the candle the step fills and marks at are both training rows
-          assert.ok(inside(obs.t, s.train), `${recipe.learner.kind} decided at ${obs.t}`);
+          assert.ok(inside(obs.t, s.train), `${label} decided at ${obs.t}`);
+          steps[obs.candles === candles ? 'real' : 'mirrored']++;
           const r = env.step(rng.int(3), 1);
-          steps++;
           if (r.done) break;
-          assert.ok(inside(r.observation.t, s.train), `${recipe.learner.kind} stepped to ${r.observation.t}`);
+          assert.ok(inside(r.observation.t, s.train), `${label} stepped to ${r.observation.t}`);
           obs = r.observation;
         }
       }
     }
-    assert.ok(steps > 500);
+    assert.ok(steps.real > 500, `${label}: ${steps.real} real steps`);
+    if (!recipe.augment) assert.equal(steps.mirrored, 0, `${label}: no mirrored steps`);
+    // DQN runs every piece once per episode: as many mirrored steps as real ones; PPO spreads its envs over them
+    else if (recipe.learner.kind === 'dqn') assert.equal(steps.mirrored, steps.real, `${label}: mirrored steps`);
+    else assert.ok(steps.mirrored > 500, `${label}: ${steps.mirrored} mirrored steps`);
   }
   // the scaler is fitted on the training segments' rows only
   assert.deepEqual(prepared.scaler?.fittedRows, [s.train[0].from, s.train[s.train.length - 1].to]);
