@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../core/project-root.ts';
 import type { Logger } from '../core/log.ts';
 import { currentVersion, removeStaging } from '../agents/model-pointer.ts';
+import { RETRAIN_PARENT_ENV } from './parent-watch.ts';
 
 interface RetrainFlags {
   config?: string;
@@ -63,9 +64,10 @@ const SHUTDOWN_SETTLE_MS = 1_000;
  * the trader's own SIGINT handler has called `stop()` (the order of the two events is not fixed). That death is a
  * stop, not a failure: a child that died of a stop signal waits up to SHUTDOWN_SETTLE_MS for the shutdown to begin
  * and is logged as stopped by it, or, with no shutdown, as stopped from outside; never as failed. Spawning it
- * `detached` (its own process group, so that only the trader decides) was rejected: training is synchronous, so a
- * detached child cannot notice its parent's death (no event loop turns), and a trader killed with SIGKILL or by a
- * closed terminal would leave an orphan training, and promoting, on its own.
+ * `detached` (its own process group, so that only the trader decides) was rejected: a signal to the bot's process
+ * group (a closed terminal, `kill -- -PGID`) should stop the child at once, not through a trader that may be dead.
+ * A trader that dies without stopping its child (SIGKILL to it alone, the OOM killer) is noticed by the child's watch
+ * thread (src/trading/parent-watch.ts), which stops the child: no orphan trains, or promotes, on its own.
  */
 export function retrainChildRunner(
   flags: RetrainFlags,
@@ -134,7 +136,9 @@ export function retrainChildRunner(
       if (v !== undefined) args.push(flag, v);
     }
     const serving = servingVersion(modelHome);
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    // the child watches this pid and stops itself if the trader dies without stopping it (parent-watch.ts)
+    const env = { ...process.env, [RETRAIN_PARENT_ENV]: String(process.pid) };
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
     logger.info('scheduled retrain starting', { model: modelHome, pid: child.pid });
     let settled!: () => void;
     const logged = new Promise<void>((r) => (settled = r));

@@ -2,7 +2,8 @@
  * A whole `bot paper … --retrain CRON` process shut down while its scheduled retrain child trains: SIGTERM to the
  * trader, and a terminal's Ctrl-C (SIGINT to the whole process group, which reaches the child too). Either way the
  * trader exits 0, the child is gone, the log says the retrain was stopped (not failed), CURRENT still names the
- * champion and no `.staging-*` folder is left.
+ * champion and no `.staging-*` folder is left. And the trader killed alone (SIGKILL): its orphaned child stops itself
+ * and promotes nothing.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -15,14 +16,21 @@ import { alive, tempDir, waitFor } from './helpers.ts';
 
 const HOUR = 3_600_000;
 
+interface RetrainingTrader {
+  bot: ReturnType<typeof startBot>;
+  parent: number;
+  child: number;
+  home: string;
+  versions: string;
+  /** Everything written to the trader's stderr so far, its child's lines included (they share the pipe). */
+  stderr(): string;
+}
+
 /**
  * Starts `bot paper --model <champion home> --retrain "every second"` against a fake Upbit, waits until its retrain
- * child trains (it logs its pid; its challenger's staging folder exists), stops it with `stopIt`, and checks the end.
+ * child trains (it logs its pid; its challenger's staging folder exists), then runs `body`; kills whatever is left.
  */
-async function stopWhileRetraining(
-  stopIt: (pids: { parent: number; child: number }) => unknown,
-  expectedSignal: string,
-): Promise<void> {
+async function withRetrainingTrader(body: (t: RetrainingTrader) => Promise<void>): Promise<void> {
   const tmp = tempDir('bot-retrain-stop-cli-');
   // the run and its child are on the wall clock: the series ends at the last closed hour
   const candles = riseThenFall(300, 100, Math.floor(Date.now() / HOUR) * HOUR - 400 * HOUR);
@@ -81,7 +89,27 @@ async function stopWhileRetraining(
       exited,
     );
     assert.ok(alive(child), 'the child trains');
+    await body({ bot, parent, child, home, versions, stderr: () => stderr });
+  } finally {
+    for (const pid of [child, parent]) {
+      if (pid === undefined) continue;
+      try {
+        process.kill(pid, 'SIGKILL'); // only when the test failed with a process still running
+      } catch {
+        // already gone
+      }
+    }
+    await fake.close();
+    tmp.cleanup();
+  }
+}
 
+/** Stops the trader with `stopIt` while its child trains and checks the end: a stop, exit 0, nothing left. */
+function stopWhileRetraining(
+  stopIt: (pids: { parent: number; child: number }) => unknown,
+  expectedSignal: string,
+): Promise<void> {
+  return withRetrainingTrader(async ({ bot, parent, child, home, versions }) => {
     await stopIt({ parent, child });
     const r = await bot.done;
     const log = r.stderr;
@@ -97,18 +125,7 @@ async function stopWhileRetraining(
     assert.doesNotMatch(log, /scheduled retrain failed/);
     assert.equal(readFileSync(path.join(home, 'CURRENT'), 'utf8').trim(), 'champion');
     assert.deepEqual(readdirSync(versions), ['champion'], 'no staging folder is left');
-  } finally {
-    for (const pid of [child, parent]) {
-      if (pid === undefined) continue;
-      try {
-        process.kill(pid, 'SIGKILL'); // only when the test failed with a process still running
-      } catch {
-        // already gone
-      }
-    }
-    await fake.close();
-    tmp.cleanup();
-  }
+  });
 }
 
 test(
@@ -136,4 +153,35 @@ events) is a stop too: exit 0, nothing left`,
       await new Promise((r) => setTimeout(r, 300));
       process.kill(parent, 'SIGINT');
     }, 'SIGINT'),
+);
+
+/** Whether `pid` runs (a zombie, killed but not yet reaped by whoever adopted it, does not). */
+function running(pid: number): boolean {
+  if (!alive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false; // gone between the two looks
+  }
+}
+
+test(
+  `the trader SIGKILLed alone while its retrain child trains: the orphaned child notices and stops itself, nothing is \
+promoted`,
+  { timeout: 90_000 },
+  () =>
+    withRetrainingTrader(async ({ bot, parent, child, home, versions, stderr }) => {
+      process.kill(parent, 'SIGKILL');
+      assert.equal((await bot.done).signal, 'SIGKILL');
+      await waitFor(() => (running(child) ? undefined : true), 20_000, 'the orphaned retrain child to stop');
+      assert.match(stderr(), new RegExp(`the trader that started it \\(pid ${parent}\\) is gone; stopping`));
+      assert.equal(readFileSync(path.join(home, 'CURRENT'), 'utf8').trim(), 'champion');
+      // its staging folder may be left; the next retrain's start removes it (test/trading/retrain.test.ts)
+      assert.deepEqual(
+        readdirSync(versions).filter((f) => !f.startsWith('.staging-')),
+        ['champion'],
+        'no version was promoted',
+      );
+    }),
 );

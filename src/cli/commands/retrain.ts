@@ -8,6 +8,7 @@ import type { RetrainResult } from '../../trading/retrain.ts';
 import { checkPortfolioRetrain, runPortfolioRetrainJob } from '../../trading/portfolio-retrain.ts';
 import { parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
 import { clockFrom } from './paper.ts';
+import { watchRetrainParent } from '../../trading/parent-watch.ts';
 
 interface RetrainFlags extends CommonFlags, PortfolioFlags {
   strategy?: string;
@@ -55,6 +56,8 @@ export function registerRetrain(program: Command): void {
     .option('--market-costs <list>', 'portfolio: a cost preset per market, SYMBOL=PRESET[,…] (over account.markets)');
   addCommonOptions(cmd, { market: true, db: true, backend: true });
   cmd.action(async (flags: RetrainFlags) => {
+    // a trader's scheduled retrain child stops itself if the trader dies (src/trading/parent-watch.ts)
+    watchRetrainParent();
     const portfolio = parsePortfolioFlags(flags);
     const { config, logger } = setupCommand(flags);
     const job = {
