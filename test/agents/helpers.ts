@@ -25,6 +25,19 @@ export function quietLogger(): Logger {
   return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
 }
 
+/** Rewrites every candle after `cut` (prices scaled by a wave): what a decision at or before `cut` must not see. */
+export function rewriteAfter(c: Candles, cut: number): Candles {
+  const future = structuredClone(c);
+  for (let i = cut + 1; i < future.close.length; i++) {
+    const k = 1 + 0.05 * Math.sin(i);
+    future.open[i] *= k;
+    future.close[i] *= k;
+    future.high[i] *= k * 1.01;
+    future.low[i] *= k * 0.99;
+  }
+  return future;
+}
+
 /**
  * The look-ahead check for a policy over SMALL_RECIPE's observations: rewriting every candle after `cut` leaves the
  * decisions up to `cut` unchanged, and (so the check can fail) changes some later one.
@@ -38,14 +51,7 @@ export function assertCausalPolicy(o: {
   cut: number;
   label: string;
 }): void {
-  const future = structuredClone(o.candles);
-  for (let i = o.cut + 1; i < future.close.length; i++) {
-    const k = 1 + 0.05 * Math.sin(i);
-    future.open[i] *= k;
-    future.close[i] *= k;
-    future.high[i] *= k * 1.01;
-    future.low[i] *= k * 0.99;
-  }
+  const future = rewriteAfter(o.candles, o.cut);
   const actions = (c: Candles) => {
     const p = prepareData(SMALL_RECIPE, c, { from: o.range.from, to: 200 }, o.prepared.scaler);
     return runBacktest({ ...envOptions(SMALL_RECIPE, o.config, p, o.range), policy: o.policy }).actions;

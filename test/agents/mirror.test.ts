@@ -14,7 +14,7 @@ import { checkRecipe, type AgentRecipe } from '../../src/agents/recipe.ts';
 import type { Fold } from '../../src/agents/splits.ts';
 import { trainOnFold } from '../../src/agents/train-fold.ts';
 import { SMALL_RECIPE } from '../trading/agents.ts';
-import { quietLogger, testConfig } from './helpers.ts';
+import { quietLogger, rewriteAfter, testConfig } from './helpers.ts';
 
 const config = testConfig();
 
@@ -54,19 +54,6 @@ test('a bad augment option stops with one line naming the key', () => {
   assert.throws(() => checkRecipe('strategies/x.ts', unknown), /recipe\.augment\.flip: unknown key/);
   assert.equal(checkRecipe('strategies/x.ts', { ...SMALL_RECIPE, augment: { mirror: true } }).augment?.mirror, true);
 });
-
-/** Rewrites every candle after `cut` (prices scaled by a wave): what training and validation must not see. */
-function rewriteAfter(c: Candles, cut: number): Candles {
-  const future = structuredClone(c);
-  for (let i = cut + 1; i < future.close.length; i++) {
-    const k = 1 + 0.05 * Math.sin(i);
-    future.open[i] *= k;
-    future.close[i] *= k;
-    future.high[i] *= k * 1.01;
-    future.low[i] *= k * 0.99;
-  }
-  return future;
-}
 
 const CANDLES = syntheticCandles({ seed: 5, count: 640, timeframe: '1h', start: Date.UTC(2024, 0, 1) });
 const FOLD: Fold = {

@@ -20,7 +20,7 @@ import { trainOnFold } from '../../src/agents/train-fold.ts';
 import { GATE_KINDS } from '../../src/agents/selection.ts';
 import { DSR_LEVEL, verdictOf } from '../../src/agents/validation-gate.ts';
 import { SMALL_RECIPE } from '../trading/agents.ts';
-import { quietLogger, testConfig } from './helpers.ts';
+import { quietLogger, rewriteAfter, testConfig } from './helpers.ts';
 
 const config = testConfig();
 
@@ -89,19 +89,6 @@ test(`the deflated gate: the agent trades only when it beats both baselines and 
   assert.equal(verdictOf(2, 0, 1).fallback, undefined);
   assert.deepEqual(verdictOf(2, 0, 1, evidence(0.6)).deflated, evidence(0.6).deflated, 'the evidence is kept');
 });
-
-/** Rewrites every candle after `cut` (prices scaled by a wave): what a decision at or before `cut` must not see. */
-function rewriteAfter(c: Candles, cut: number): Candles {
-  const future = structuredClone(c);
-  for (let i = cut + 1; i < future.close.length; i++) {
-    const k = 1 + 0.05 * Math.sin(i);
-    future.open[i] *= k;
-    future.close[i] *= k;
-    future.high[i] *= k * 1.01;
-    future.low[i] *= k * 0.99;
-  }
-  return future;
-}
 
 const CANDLES = syntheticCandles({ seed: 5, count: 640, timeframe: '1h', start: Date.UTC(2024, 0, 1) });
 
