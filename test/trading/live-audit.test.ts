@@ -33,7 +33,12 @@ trading.lockStaleSeconds)`, async () => {
   let firstExited = false;
   void first.done.then(() => (firstExited = true));
   try {
-    await waitFor(() => (book.orders.length > 0 ? true : undefined), 60_000, 'the first order', () => firstExited);
+    await waitFor(
+      () => (book.orders.length > 0 ? true : undefined),
+      60_000,
+      'the first order',
+      () => firstExited,
+    );
     // idle well past the stale time, then a second trader on the same run
     await new Promise((r) => setTimeout(r, 3000));
     const second = startBot([...args, '--config', cfg, '--log-level', 'warn'], env);
