@@ -63,17 +63,13 @@ export class LiveTrader extends Trader {
     return this.o.key.symbol;
   }
 
-  private findByClientId(id: string): Promise<CcxtOrder | undefined> {
-    return this.desk.find(this.symbol, id);
-  }
-
   /** Settles every order still `submitting` from an earlier tick or process; returns what it found, for the log. */
   private async settleSubmitting(): Promise<string[]> {
     const notes: string[] = [];
     const run = this.run as RunState;
     for (const o of this.repo.orders(run.id, 'submitting')) {
       const id = clientOrderId(run.id, o.decisionTs);
-      const found = await this.findByClientId(id);
+      const found = await this.desk.findOrAbsent(this.symbol, id);
       if (found) {
         await this.settle(o.id, found, o.decisionTs);
         notes.push(`order ${id}: found on the exchange (${found.status}), recorded`);

@@ -44,12 +44,28 @@ export class OrderDesk {
   }
 
   /**
+   * The order under client id `id`, or undefined only when it stayed missing through `pollTries` more looks, the
+   * settle polls' waits apart: an exchange may show an order it took only a moment later, and an order written off
+   * as never placed while it exists is a real position the run does not know about.
+   */
+  async findOrAbsent(symbol: string, id: string): Promise<CcxtOrder | undefined> {
+    for (let k = 0; ; k++) {
+      const found = await this.find(symbol, id);
+      if (found || k >= this.pollTries) return found;
+      await this.sleep(200 * (k + 1));
+    }
+  }
+
+  /**
    * Places a market order under client id `id`, never twice: after a failure the exchange is asked for the id first
    * (the order may have been taken and the reply lost); a retry under the same id is refused if the first landed.
+   * Once a try's outcome is unknown, a later refusal (the id already used, the funds it took) proves nothing was
+   * placed only if the order is found missing: it stays unknown, and the next tick settles it by its id.
    */
   async place(symbol: string, side: 'buy' | 'sell', amount: number, id: string): Promise<Placement> {
     const ex = this.ex;
     const params = side === 'buy' ? { clientOrderId: id, cost: amount } : { clientOrderId: id };
+    let mayHaveLanded = false;
     for (let attempt = 0; ; attempt++) {
       try {
         return {
@@ -66,7 +82,8 @@ export class OrderDesk {
         }
         if (found) return { order: found };
         const why = shortError(e);
-        if (classifyError(e) === 'fatal') return looked ? { refused: why } : { unknown: why };
+        if (classifyError(e) === 'fatal') return looked && !mayHaveLanded ? { refused: why } : { unknown: why };
+        mayHaveLanded = true;
         if (attempt >= this.retry.retries) return { unknown: why };
         this.logger.warn(`order ${id}: ${why}; retry ${attempt + 1}/${this.retry.retries}`);
         await this.sleep(Math.min(this.retry.maxBackoffMs, this.retry.backoffMs * 2 ** attempt));

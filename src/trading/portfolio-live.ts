@@ -108,7 +108,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     for (const o of this.o.repo.orders(run.id, 'submitting')) {
       const m = this.o.symbols.indexOf(o.market);
       const id = portfolioClientId(run.id, o.decisionTs, m);
-      const found = await this.desk.find(o.market, id);
+      const found = await this.desk.findOrAbsent(o.market, id);
       if (found) {
         const s = await this.desk.settle(o.market, found);
         this.record(

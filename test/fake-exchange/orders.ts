@@ -12,7 +12,8 @@
  *   `executed_volume` / `executed_funds` / `paid_fee`, all as strings.
  * - Faults: replies held for a while after the order is taken (so a kill -9 lands between the exchange taking an
  *   order and the client recording it), replies lost after the order is taken (500, a dropped connection, or a
- *   reply held past the client's timeout), and refusals before anything is taken.
+ *   reply held past the client's timeout), refusals before anything is taken, and a lag before a taken order shows
+ *   in look-ups (`lookupLag`: the order endpoints answer as if it did not exist yet).
  * Requests without a Bearer token are 401.
  */
 import { randomUUID } from 'node:crypto';
@@ -65,6 +66,8 @@ export interface FakeOrderBook {
   replyDelayMs: number;
   /** Refuse the next N orders with 500 before accepting anything. */
   failBeforeAccept: number;
+  /** Each order taken from now on is missing from the next N look-ups that would show it (404, absent from lists). */
+  lookupLag: number;
   /** Open price of the candle in progress for a market, at the exchange's clock. */
   priceOf(market: string): number;
 }
@@ -110,6 +113,7 @@ export function addOrderEndpoints(
     lostReplyAs: '500',
     replyDelayMs: 0,
     failBeforeAccept: 0,
+    lookupLag: 0,
     priceOf(market: string): number {
       const series = fake.state.series.get(`${market}|${step}`);
       if (!series) throw new Error(`no ${market} series`);
@@ -125,6 +129,15 @@ export function addOrderEndpoints(
   const iso = () => new Date(fake.state.now()).toISOString().replace('Z', '+00:00');
   const held = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
   const add = (code: string, x: number) => book.balances.set(code, (book.balances.get(code) ?? 0) + x);
+  /** Look-ups each lagging order still misses. */
+  const lagging = new Map<FakeOrder, number>();
+  /** Whether a look-up sees `o` (a lagging order is missed, and counts the miss). */
+  const shown = (o: FakeOrder): boolean => {
+    const left = lagging.get(o) ?? 0;
+    if (left <= 0) return true;
+    lagging.set(o, left - 1);
+    return false;
+  };
 
   fake.route('POST', '/v1/orders', async (ctx) => {
     if (!authed(ctx)) return unauthorized();
@@ -243,6 +256,7 @@ export function addOrderEndpoints(
       return err(400, 'validation_error', `unsupported order ${p.side} ${p.ord_type}`);
     }
     book.orders.push(order);
+    if (book.lookupLag > 0) lagging.set(order, book.lookupLag);
     if (book.replyDelayMs > 0) await held(book.replyDelayMs);
     if (book.loseRepliesAfterAccept > 0) {
       book.loseRepliesAfterAccept--;
@@ -260,7 +274,7 @@ export function addOrderEndpoints(
     const p = params(ctx);
     if (!p.uuid && !p.identifier) return err(400, 'validation_error', 'uuid or identifier is required');
     const o = book.orders.find((x) => (p.uuid && x.uuid === p.uuid) || (p.identifier && x.identifier === p.identifier));
-    return o
+    return o && shown(o)
       ? { json: { ...o, trades_count: o.trades.length } }
       : err(404, 'order_not_found', '주문을 찾지 못했습니다.');
   });
@@ -276,7 +290,7 @@ export function addOrderEndpoints(
     if (!want) return err(400, 'validation_error', `state must be one of ${allowed.join(', ')}`);
     const market = ctx.query.get('market');
     const limit = Number(ctx.query.get('limit') ?? 100);
-    const rows = book.orders.filter((o) => want.includes(o.state) && (!market || o.market === market));
+    const rows = book.orders.filter((o) => want.includes(o.state) && (!market || o.market === market) && shown(o));
     return { json: rows.slice().reverse().slice(0, limit).map(listed) };
   };
   fake.route('GET', '/v1/orders/open', (ctx) => list(ctx, ['wait', 'watch'], ['wait']));

@@ -9,8 +9,13 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { addOrderEndpoints } from '../fake-exchange/orders.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
+import type { Policy } from '../../src/core/policy.ts';
+import { ObservationBuilder } from '../../src/market/observation.ts';
+import { clientOrderId } from '../../src/trading/live.ts';
+import type { PolicySource } from '../../src/trading/types.ts';
 import { startBot } from './cli.ts';
 import { tempDir, waitFor } from './helpers.ts';
+import { assertBooksAgree, HOUR, liveSetup } from './live-setup.ts';
 
 test(`bot live: a second process on the same run is refused while the first idles between candles (longer than \
 trading.lockStaleSeconds)`, async () => {
@@ -61,5 +66,75 @@ trading.lockStaleSeconds)`, async () => {
     await first.done;
     await fake.close();
     tmp.cleanup();
+  }
+});
+
+/** A policy that buys at every candle. */
+function alwaysBuy(): PolicySource {
+  const policy: Policy = { name: 'always-buy', decide: () => ({ action: 'buy', confidence: 1 }) };
+  return {
+    label: 'strategy:always-buy',
+    forCandles(candles) {
+      const builder = new ObservationBuilder({ candles, window: 0 });
+      return { policy, label: 'strategy:always-buy', warmup: 0, observe: (t, a) => builder.build(t, a) };
+    },
+  };
+}
+
+const CAPS = { maxOrderValue: 3_000_000, maxDailyLoss: 1e12 };
+
+test(`live: an order taken with its reply lost, then missing from look-ups for a moment, is not written off when the \
+retry is refused as a duplicate: the next tick records its fill`, async () => {
+  const s = await liveSetup(CAPS, { policies: alwaysBuy() });
+  try {
+    const trader = s.make();
+    s.book.loseRepliesAfterAccept = 1;
+    // the look-up after the lost reply and the one after the duplicate refusal both miss it (identifier + its list)
+    s.book.lookupLag = 4;
+    await trader.tick();
+    s.book.lookupLag = 0;
+    assert.equal(s.book.orders.length, 1, 'the exchange took the order once');
+    const run = s.repo.list()[0];
+    assert.notEqual(s.repo.orders(run.id)[0].status, 'rejected', 'an order the exchange took is not written off');
+    s.clock.now += HOUR;
+    await trader.tick();
+    assert.equal(s.book.orders.length, 2, 'one order per decision');
+    assert.deepEqual(
+      s.repo.orders(run.id).map((o) => o.status),
+      ['filled', 'filled'],
+    );
+    assertBooksAgree(s, run.id);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test(`live: a restart after a kill between sending an order and writing it down finds the order though the exchange \
+shows it only after a few look-ups`, async () => {
+  const s = await liveSetup(CAPS, { policies: alwaysBuy() });
+  try {
+    await s.make().tick(); // opens the run, one buy
+    s.clock.now += HOUR;
+    const run = s.repo.list()[0];
+    const ts = s.candles.ts[101];
+    // what a kill leaves: the order committed `submitting`, the exchange holding it under its client id
+    const orderId = s.repo.insertOrder(run.id, ts, 'buy', 1_000_000, 'submitting', s.clock.now);
+    s.book.lookupLag = 3;
+    await s.exchange.createOrder('BTC/KRW', 'market', 'buy', 1_000_000, undefined, {
+      clientOrderId: clientOrderId(run.id, ts),
+      cost: 1_000_000,
+    });
+    s.book.lookupLag = 0;
+    const restarted = s.make();
+    restarted['run'] = s.repo.list()[0];
+    const notes = await restarted.reconcile();
+    assert.equal(
+      s.repo.orders(run.id).find((o) => o.id === orderId)?.status,
+      'filled',
+      `the order on the exchange is recorded: ${notes.join('; ')}`,
+    );
+    assertBooksAgree(s, run.id);
+  } finally {
+    await s.cleanup();
   }
 });
