@@ -9,7 +9,7 @@ import { isoTime } from '../data/timeframe.ts';
 import { SELL, type Order } from '../market/execution.ts';
 import { applyFill, cappedOrder, type LiveCaps } from './live-orders.ts';
 import type { Retried } from './exchange-orders.ts';
-import { OrderDesk } from './order-desk.ts';
+import { OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { HaltError } from './halt.ts';
 import { orderSide } from './paper-market.ts';
 import { pendingExits, takeExits } from './commands.ts';
@@ -28,8 +28,8 @@ interface LiveOptions extends TraderOptions {
 }
 
 /** The order a run places for a candle: deterministic, so a retry or a restart finds it instead of placing it twice. */
-export function clientOrderId(runId: number, ts: number): string {
-  return `bot${runId}-${ts}`;
+export function clientOrderId(run: { id: number; createdAt: number }, ts: number): string {
+  return `${orderIdPrefix(run)}${ts}`;
 }
 
 /**
@@ -68,7 +68,7 @@ export class LiveTrader extends Trader {
     const notes: string[] = [];
     const run = this.run as RunState;
     for (const o of this.repo.orders(run.id, 'submitting')) {
-      const id = clientOrderId(run.id, o.decisionTs);
+      const id = clientOrderId(run, o.decisionTs);
       const found = await this.desk.findOrAbsent(this.symbol, id);
       if (found) {
         await this.settle(o.id, found, o.decisionTs);
@@ -96,7 +96,7 @@ export class LiveTrader extends Trader {
     const symbol = this.symbol;
     const open = await this.retried('open orders', () => ex.fetchOpenOrders(symbol));
     for (const o of open) {
-      if (o.clientOrderId?.startsWith(`bot${run.id}-`)) continue;
+      if (o.clientOrderId?.startsWith(orderIdPrefix(run))) continue;
       notes.push(`open order ${o.id} (${o.side} ${o.amount ?? ''} ${symbol}) was not placed by this bot: left alone`);
     }
     const balance = await this.retried('balance', () => ex.fetchBalance());
@@ -276,7 +276,7 @@ export class LiveTrader extends Trader {
       this.run = next;
     });
     if (planned && capped && !capped.skip && orderId !== undefined) {
-      const id = clientOrderId(run.id, ts);
+      const id = clientOrderId(run, ts);
       const side = orderSide(planned);
       const placed = await this.place(side, capped.amount, id);
       if ('order' in placed) await this.settle(orderId, placed.order, ts);

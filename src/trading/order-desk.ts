@@ -9,6 +9,16 @@ import { classifyError, shortError, withMarkets, withRetry, type RetryOptions } 
 import { fillFromOrder, findOrderByClientId, isOpen, type Retried } from './exchange-orders.ts';
 import type { FillRecord } from './types.ts';
 
+/**
+ * The start of every client order id a run uses: its id and its creation time (base 36). Run ids alone repeat: SQLite
+ * gives a run created after `--reset` the removed run's id, and another database file starts at 1 again; an exchange
+ * refuses an id used before, and the look-up that follows the refusal found the earlier run's order (another side,
+ * another amount) and recorded it as the new run's fill.
+ */
+export function orderIdPrefix(run: { id: number; createdAt: number }): string {
+  return `bot${run.id}-${Math.max(0, Math.floor(run.createdAt)).toString(36)}-`;
+}
+
 /** How placing an order ended: the exchange's order, a refusal (nothing placed), or unknown (settled next tick). */
 type Placement = { order: CcxtOrder } | { refused: string } | { unknown: string };
 

@@ -17,7 +17,7 @@ import type { PortfolioAccount } from '../market/portfolio-account.ts';
 import { pendingExits, takeExits } from './commands.ts';
 import { HaltError } from './halt.ts';
 import { applyFill, cappedOrder, type LiveCaps } from './live-orders.ts';
-import { OrderDesk } from './order-desk.ts';
+import { OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { clockTimes } from './portfolio-clock.ts';
 import { accountSummary, PortfolioTrader, type PortfolioTraderOptions } from './portfolio-trader.ts';
 import { lastClosedOpen } from './run-holder.ts';
@@ -32,8 +32,8 @@ interface PortfolioLiveOptions extends PortfolioTraderOptions {
 }
 
 /** The order a portfolio run places for a market at a candle time: deterministic, so a restart finds it. */
-function portfolioClientId(runId: number, ts: number, market: number): string {
-  return `bot${runId}-${ts}-${market}`;
+function portfolioClientId(run: RunState, ts: number, market: number): string {
+  return `${orderIdPrefix(run)}${ts}-${market}`;
 }
 
 interface PlannedOrder {
@@ -107,7 +107,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const run = this.run as RunState;
     for (const o of this.o.repo.orders(run.id, 'submitting')) {
       const m = this.o.symbols.indexOf(o.market);
-      const id = portfolioClientId(run.id, o.decisionTs, m);
+      const id = portfolioClientId(run, o.decisionTs, m);
       const found = await this.desk.findOrAbsent(o.market, id);
       if (found) {
         const s = await this.desk.settle(o.market, found);
@@ -140,7 +140,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     for (const symbol of this.o.symbols) {
       const open = await this.desk.retried(`open orders ${symbol}`, () => ex.fetchOpenOrders(symbol));
       for (const o of open) {
-        if (o.clientOrderId?.startsWith(`bot${run.id}-`)) continue;
+        if (o.clientOrderId?.startsWith(orderIdPrefix(run))) continue;
         notes.push(`open order ${o.id} (${o.side} ${o.amount ?? ''} ${symbol}) was not placed by this bot: left alone`);
       }
     }
@@ -317,7 +317,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
   private async placeOne(p: PlannedOrder, ts: number): Promise<void> {
     const { repo, symbols, costs, logger } = this.o;
     const symbol = symbols[p.market];
-    const id = portfolioClientId((this.run as RunState).id, ts, p.market);
+    const id = portfolioClientId(this.run as RunState, ts, p.market);
     let amount = p.amount;
     if (p.side === 'buy') {
       const account = restorePortfolio(this.pf.account, costs);

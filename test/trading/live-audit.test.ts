@@ -121,7 +121,7 @@ shows it only after a few look-ups`, async () => {
     const orderId = s.repo.insertOrder(run.id, ts, 'buy', 1_000_000, 'submitting', s.clock.now);
     s.book.lookupLag = 3;
     await s.exchange.createOrder('BTC/KRW', 'market', 'buy', 1_000_000, undefined, {
-      clientOrderId: clientOrderId(run.id, ts),
+      clientOrderId: clientOrderId(run, ts),
       cost: 1_000_000,
     });
     s.book.lookupLag = 0;
@@ -134,6 +134,60 @@ shows it only after a few look-ups`, async () => {
       `the order on the exchange is recorded: ${notes.join('; ')}`,
     );
     assertBooksAgree(s, run.id);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test(`live: a run created by --reset in the candle its predecessor traded places its own order, and does not take the \
+predecessor's order (another side) as its fill`, async () => {
+  const T = (s: { candles: { ts: Float64Array } }) => s.candles.ts[100];
+  const s = await liveSetup(CAPS);
+  try {
+    // the first run buys at one candle and sells at the next
+    let at = 0;
+    const buyThenSell: PolicySource = {
+      label: 'strategy:buy-then-sell',
+      forCandles(candles) {
+        const builder = new ObservationBuilder({ candles, window: 0 });
+        const policy: Policy = {
+          name: 'buy-then-sell',
+          decide: () => ({ action: at === T(s) ? 'buy' : 'sell', confidence: 1 }),
+        };
+        const observe = (t: number, a: Parameters<typeof builder.build>[1]) => (
+          (at = candles.ts[t]),
+          builder.build(t, a)
+        );
+        return { policy, label: 'strategy:buy-then-sell', warmup: 0, observe };
+      },
+    };
+    const first = s.make(buyThenSell);
+    await first.tick();
+    s.clock.now += HOUR;
+    await first.tick();
+    const old = s.repo.list()[0];
+    assert.deepEqual(
+      s.book.orders.map((o) => o.side),
+      ['bid', 'ask'],
+    );
+    // `bot live --reset --strategy …` ten minutes later: the run is removed and a new one acts on the same candle
+    s.repo.remove(old.id);
+    s.clock.now += 600_000;
+    await s.make(alwaysBuy()).tick();
+    const run = s.repo.list()[0];
+    assert.equal(s.book.orders.length, 3, "the new run's buy reached the exchange");
+    const orders = s.repo.orders(run.id);
+    assert.deepEqual(
+      orders.map((o) => [o.side, o.status]),
+      [['buy', 'filled']],
+    );
+    assert.equal(orders[0].exchangeId, s.book.orders[2].uuid, 'its fill is its own order');
+    const fills = s.repo.trades(run.id);
+    assert.deepEqual(
+      fills.map((f) => f.side),
+      ['buy'],
+    );
+    assert.ok(Math.abs(run.account.cash - (run.initialBalance - fills[0].value - fills[0].fee)) < 1e-6);
   } finally {
     await s.cleanup();
   }

@@ -79,13 +79,14 @@ export async function liveSetup(caps: LiveCaps, opts: LiveSetupOptions = {}) {
   const exchange = createExchange(config);
   const retry = { retries: 3, backoffMs: 1, maxBackoffMs: 5 };
   const key = { mode: 'live' as const, name: 'default', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' };
-  const make = () =>
+  /** A live trader on the run (`policies`: another policy than the setup's, e.g. for a run created after --reset). */
+  const make = (policies?: PolicySource) =>
     new LiveTrader({
       repo,
       store,
       feed: exchangeFeed(exchange, 'BTC/KRW', '1h', retry, () => clock.now),
       market: new PaperMarket(COSTS, { kind: 'all' }),
-      policies: opts.policies ?? momentumSource(),
+      policies: policies ?? opts.policies ?? momentumSource(),
       key,
       balance: 10_000_000,
       historyCandles: 20,

@@ -126,7 +126,11 @@ test('live portfolio: capped orders per market by client id, lost replies record
       );
     assert.equal(new Set(orders.map((o) => o.identifier)).size, orders.length, 'no order placed twice');
     for (const o of orders) {
-      assert.match(o.identifier ?? '', new RegExp(`^bot${run.id}-\\d+-[01]$`), 'client id: run, candle time, market');
+      assert.match(
+        o.identifier ?? '',
+        new RegExp(`^bot${run.id}-${run.createdAt.toString(36)}-\\d+-[01]$`),
+        'client id: run (id and creation time), candle time, market',
+      );
       if (o.side === 'bid') assert.ok(Number(o.price) <= 3_000_000, 'buy capped at maxOrderValue');
       else assert.ok(Number(o.executed_funds) <= 3_000_000 * 1.1, 'sell capped near maxOrderValue');
     }
