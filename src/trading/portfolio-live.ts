@@ -9,7 +9,7 @@
  */
 import type { Exchange } from 'ccxt';
 import { isoTime } from '../data/timeframe.ts';
-import type { RetryOptions } from '../data/exchange.ts';
+import { shortError, type RetryOptions } from '../data/exchange.ts';
 import { BUY, SELL, type Order } from '../market/execution.ts';
 import { restorePortfolio, snapshotPortfolio } from '../market/portfolio-state.ts';
 import { fillTargets } from '../market/portfolio-step.ts';
@@ -216,11 +216,24 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     );
   }
 
+  /**
+   * A halted run places nothing, but orders already sent are still recorded first (an order left `submitting` by a
+   * lost reply would otherwise stay out of the account, and out of `bot status`, for as long as the halt lasts).
+   */
+  private async haltAfterSettling(reason: string): Promise<never> {
+    try {
+      for (const note of await this.settleSubmitting()) this.o.logger.warn(`reconcile: ${note}`);
+    } catch (e) {
+      this.o.logger.error(`halted; orders left submitting are settled at the next start: ${shortError(e)}`);
+    }
+    throw new HaltError(reason);
+  }
+
   override async tick(): Promise<TickReport> {
     const { repo, symbols, costs, band, clock, logger } = this.o;
     this.run ??= this.openRun(clock());
     this.applyControl();
-    if (this.run.halted) throw new HaltError(this.run.halted);
+    if (this.run.halted) await this.haltAfterSettling(this.run.halted);
     const notes = this.reconciled ? await this.settleSubmitting() : await this.reconcile();
     for (const note of notes) logger.warn(`reconcile: ${note}`);
     this.reconciled = true;

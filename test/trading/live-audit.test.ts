@@ -11,6 +11,8 @@ import { addOrderEndpoints } from '../fake-exchange/orders.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
 import type { Policy } from '../../src/core/policy.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
+import { requestCommand } from '../../src/trading/commands.ts';
+import { HaltError } from '../../src/trading/halt.ts';
 import { clientOrderId } from '../../src/trading/live.ts';
 import type { PolicySource } from '../../src/trading/types.ts';
 import { startBot } from './cli.ts';
@@ -188,6 +190,37 @@ predecessor's order (another side) as its fill`, async () => {
       ['buy'],
     );
     assert.ok(Math.abs(run.account.cash - (run.initialBalance - fills[0].value - fills[0].fee)) < 1e-6);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test(`live: a run halted from the dashboard while an order's outcome is unknown still records that order's fill \
+(halting stops new orders, not the bookkeeping of one already sent)`, async () => {
+  const s = await liveSetup(CAPS, { policies: alwaysBuy() });
+  try {
+    const trader = s.make();
+    await trader.tick();
+    s.clock.now += HOUR;
+    // the exchange takes the order, the reply is lost and every look-up fails for a while: the outcome is unknown
+    s.book.loseRepliesAfterAccept = 1;
+    s.fake.addFault({ kind: '500', match: '/v1/order', method: 'GET', times: 8 });
+    await trader.tick();
+    const run = s.repo.list()[0];
+    assert.deepEqual(
+      s.repo.orders(run.id).map((o) => o.status),
+      ['filled', 'submitting'],
+    );
+    requestCommand(s.repo.db, { runId: run.id, kind: 'halt', requestedBy: 'dashboard', now: s.clock.now });
+    s.clock.now += HOUR;
+    await assert.rejects(() => trader.tick(), HaltError);
+    assert.equal(s.book.orders.length, 2, 'no order after the halt');
+    assert.deepEqual(
+      s.repo.orders(run.id).map((o) => o.status),
+      ['filled', 'filled'],
+      'the order sent before the halt is recorded',
+    );
+    assertBooksAgree(s, run.id);
   } finally {
     await s.cleanup();
   }
