@@ -9,13 +9,16 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { addOrderEndpoints } from '../fake-exchange/orders.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
+import { loadConfig } from '../../src/config/load.ts';
 import type { Policy } from '../../src/core/policy.ts';
+import { createExchange } from '../../src/data/exchange.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
 import { requestCommand } from '../../src/trading/commands.ts';
 import { HaltError } from '../../src/trading/halt.ts';
 import { clientOrderId } from '../../src/trading/live.ts';
 import type { PolicySource } from '../../src/trading/types.ts';
 import { startBot } from './cli.ts';
+import { startFaultProxy } from './fault-proxy.ts';
 import { tempDir, waitFor } from './helpers.ts';
 import { assertBooksAgree, HOUR, liveSetup } from './live-setup.ts';
 
@@ -70,6 +73,21 @@ trading.lockStaleSeconds)`, async () => {
     tmp.cleanup();
   }
 });
+
+/** A policy that buys when flat and sells what it holds otherwise: an order at every candle. */
+function flip(): PolicySource {
+  const policy: Policy = {
+    name: 'flip',
+    decide: (obs) => ({ action: obs.state[0] > 0.01 ? 'sell' : 'buy', confidence: 1 }),
+  };
+  return {
+    label: 'strategy:flip',
+    forCandles(candles) {
+      const builder = new ObservationBuilder({ candles, window: 0 });
+      return { policy, label: 'strategy:flip', warmup: 0, observe: (t, a) => builder.build(t, a) };
+    },
+  };
+}
 
 /** A policy that buys at every candle. */
 function alwaysBuy(): PolicySource {
@@ -222,6 +240,48 @@ test(`live: a run halted from the dashboard while an order's outcome is unknown 
     );
     assertBooksAgree(s, run.id);
   } finally {
+    await s.cleanup();
+  }
+});
+
+test(`live: with a fifth of exchange requests failing, some after the exchange acted (an order taken, its reply \
+lost), every order is placed once and recorded once`, async () => {
+  const s = await liveSetup(CAPS, { policies: flip() });
+  // `lost` three times in the draw: most of these faults come after the exchange acted
+  const kinds = ['429', '500', '503', 'malformed', 'reset', 'lost', 'lost', 'lost'] as const;
+  const proxy = await startFaultProxy(s.fake.url, 0.2, 5, 1200, [...kinds]);
+  try {
+    const url = proxy.url;
+    const config = loadConfig({
+      overrides: {
+        exchange: { ccxt: { urls: { api: { public: url, private: url } } }, timeoutMs: 600 },
+        log: { file: '' },
+      },
+    });
+    const faulty = s.make(undefined, createExchange(config));
+    let failed = 0;
+    for (let k = 0; k < 55; k++, s.clock.now += HOUR) await faulty.tick().catch(() => failed++);
+    // one clean tick settles whatever the last faulty one left unknown
+    await s.make().tick();
+    const lostOrders = proxy.hits.filter((h) => h.kind === 'lost' && h.method === 'POST').length;
+    const lostLookups = proxy.hits.filter((h) => h.kind !== 'lost' && h.url.startsWith('/v1/order')).length;
+    assert.ok(
+      lostOrders >= 1 && lostLookups >= 1 && s.book.orders.length >= 6,
+      `orders ${s.book.orders.length}; faults ${JSON.stringify(proxy.injected)}, on orders taken ${lostOrders}, ` +
+        `on order look-ups ${lostLookups}; failed ticks ${failed}`,
+    );
+    const run = s.repo.list()[0];
+    const ids = s.book.orders.map((o) => o.identifier);
+    assert.equal(new Set(ids).size, ids.length, 'no decision placed twice');
+    assert.deepEqual(
+      s.repo.orders(run.id).filter((o) => o.status === 'submitting' || o.status === 'cancelled'),
+      [],
+      'nothing left unknown, nothing the exchange took written off',
+    );
+    assert.equal(s.repo.trades(run.id).length, s.book.orders.length, 'every exchange order recorded once');
+    assertBooksAgree(s, run.id);
+  } finally {
+    await proxy.close();
     await s.cleanup();
   }
 });
