@@ -285,3 +285,29 @@ lost), every order is placed once and recorded once`, async () => {
     await s.cleanup();
   }
 });
+
+test(`live: with the bot's clock 30 s ahead of the exchange's, a candle the exchange still has open is neither \
+stored as closed nor traded on`, async () => {
+  const s = await liveSetup(CAPS, { policies: alwaysBuy() });
+  try {
+    const skew = 30_000;
+    s.fake.state.now = () => s.clock.now - skew;
+    const trader = s.make();
+    await trader.tick(); // 10 s after candle 100 closes by the bot's clock: 20 s before, by the exchange's
+    const ts = s.candles.ts[100];
+    const stored = s.store.load('upbit', 'BTC/KRW', '1h', ts, ts + 1);
+    if (stored.ts.length > 0)
+      assert.deepEqual(
+        [stored.close[0], stored.volume[0]],
+        [s.candles.close[100], s.candles.volume[100]],
+        'a candle stored as closed is the closed candle, not the one the exchange still has open',
+      );
+    const run = s.repo.list()[0];
+    for (const d of s.repo.decisions(run.id)) {
+      const i = s.candles.ts.indexOf(d.ts);
+      assert.equal(d.price, s.candles.close[i], `the decision at ${d.ts} saw the candle's real close`);
+    }
+  } finally {
+    await s.cleanup();
+  }
+});
