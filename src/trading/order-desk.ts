@@ -115,8 +115,18 @@ export class OrderDesk {
       final = await fetch();
     }
     if (isOpen(final)) {
-      await this.retried('cancel order', () => ex.cancelOrder(exchangeId, symbol));
+      let refused: unknown;
+      try {
+        await this.retried('cancel order', () => ex.cancelOrder(exchangeId, symbol));
+      } catch (e) {
+        // a cancel whose reply was lost is refused when retried (the order is no longer open): its state decides
+        refused = e;
+      }
       final = await fetch();
+      if (refused !== undefined) {
+        if (isOpen(final)) throw refused;
+        this.logger.warn(`order ${exchangeId}: the cancel failed (${shortError(refused)}) but it is ${final.status}`);
+      }
     }
     let read = fillFromOrder(final);
     if (read.needsDetail) {

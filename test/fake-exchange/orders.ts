@@ -12,8 +12,9 @@
  *   `executed_volume` / `executed_funds` / `paid_fee`, all as strings.
  * - Faults: replies held for a while after the order is taken (so a kill -9 lands between the exchange taking an
  *   order and the client recording it), replies lost after the order is taken (500, a dropped connection, or a
- *   reply held past the client's timeout), refusals before anything is taken, and a lag before a taken order shows
- *   in look-ups (`lookupLag`: the order endpoints answer as if it did not exist yet).
+ *   reply held past the client's timeout), refusals before anything is taken, a lag before a taken order shows
+ *   in look-ups (`lookupLag`: the order endpoints answer as if it did not exist yet), market orders only partly
+ *   executed and left `wait` until cancelled (`partialFill`), and cancels done with their reply lost.
  * Requests without a Bearer token are 401.
  */
 import { randomUUID } from 'node:crypto';
@@ -68,6 +69,13 @@ export interface FakeOrderBook {
   failBeforeAccept: number;
   /** Each order taken from now on is missing from the next N look-ups that would show it (404, absent from lists). */
   lookupLag: number;
+  /**
+   * Share of each market order executed at once (1: all of it); below 1 the order stays `wait` with the rest
+   * unexecuted until it is cancelled, as in a thin book.
+   */
+  partialFill: number;
+  /** Cancel the next N orders asked for but lose the reply (500): the order is cancelled on the exchange. */
+  loseCancelReplies: number;
   /** Open price of the candle in progress for a market, at the exchange's clock. */
   priceOf(market: string): number;
 }
@@ -114,6 +122,8 @@ export function addOrderEndpoints(
     replyDelayMs: 0,
     failBeforeAccept: 0,
     lookupLag: 0,
+    partialFill: 1,
+    loseCancelReplies: 0,
     priceOf(market: string): number {
       const series = fake.state.series.get(`${market}|${step}`);
       if (!series) throw new Error(`no ${market} series`);
@@ -165,7 +175,7 @@ export function addOrderEndpoints(
         return err(400, 'insufficient_funds_bid', 'not enough KRW');
       // whole satoshis only: what they do not buy of the amount (and its reserved fee) is refunded, and the order
       // ends `cancel`, not `done`
-      const volume = Math.floor((asked / price) * 1e8) / 1e8;
+      const volume = Math.floor(((asked * book.partialFill) / price) * 1e8) / 1e8;
       const funds = volume * price;
       add(quote, -(funds * (1 + fee)));
       add(base, volume);
@@ -189,7 +199,7 @@ export function addOrderEndpoints(
       };
       order = {
         ...base0,
-        state: funds < asked ? 'cancel' : 'done',
+        state: book.partialFill < 1 ? 'wait' : funds < asked ? 'cancel' : 'done',
         executed_volume: amount(volume),
         executed_funds: amount(funds),
         paid_fee: amount(funds * fee),
@@ -212,14 +222,16 @@ export function addOrderEndpoints(
         return err(400, 'under_min_total_ask', `minimum order is ${book.minOrderValue} KRW`);
       if (volume > (book.balances.get(base) ?? 0) + 1e-12)
         return err(400, 'insufficient_funds_ask', `not enough ${base}`);
-      add(base, -volume);
-      add(quote, funds * (1 - fee));
+      const executed = book.partialFill < 1 ? Math.floor(volume * book.partialFill * 1e8) / 1e8 : volume;
+      const got = executed * price;
+      add(base, -executed);
+      add(quote, got * (1 - fee));
       const trade: FakeTrade = {
         market: p.market,
         uuid: randomUUID(),
         price: amount(price),
-        volume: amount(volume),
-        funds: amount(funds),
+        volume: amount(executed),
+        funds: amount(got),
         side: 'ask',
         created_at: created,
       };
@@ -234,11 +246,11 @@ export function addOrderEndpoints(
       };
       order = {
         ...base0,
-        state: 'done',
-        remaining_volume: '0',
-        executed_volume: amount(volume),
-        executed_funds: amount(funds),
-        paid_fee: amount(funds * fee),
+        state: executed < volume ? 'wait' : 'done',
+        remaining_volume: amount(volume - executed),
+        executed_volume: amount(executed),
+        executed_funds: amount(got),
+        paid_fee: amount(got * fee),
         locked: '0',
         trades: [trade],
       };
@@ -301,6 +313,10 @@ export function addOrderEndpoints(
     if (!o) return err(404, 'order_not_found', '주문을 찾지 못했습니다.');
     if (o.state !== 'wait') return err(400, 'canceled_order', 'the order is not open');
     o.state = 'cancel';
+    if (book.loseCancelReplies > 0) {
+      book.loseCancelReplies--;
+      return err(500, 'server_error', 'Internal Server Error');
+    }
     return { json: listed(o) };
   });
   fake.route('GET', '/v1/accounts', (ctx) => {

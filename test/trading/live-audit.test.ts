@@ -311,3 +311,32 @@ stored as closed nor traded on`, async () => {
     await s.cleanup();
   }
 });
+
+test(`live: market orders left working with part executed are cancelled and recorded as the part executed, in the \
+same tick, also when the exchange cancels but the reply to the cancel is lost`, async () => {
+  const s = await liveSetup(CAPS, { policies: flip() });
+  try {
+    const trader = s.make();
+    s.book.partialFill = 0.5;
+    await trader.tick(); // a buy, half executed
+    s.clock.now += HOUR;
+    s.book.loseCancelReplies = 1;
+    await trader.tick(); // a sell of what was bought, half executed; the cancel's reply is lost
+    const run = s.repo.list()[0];
+    assert.deepEqual(
+      s.book.orders.map((o) => [o.side, o.state]),
+      [
+        ['bid', 'cancel'],
+        ['ask', 'cancel'],
+      ],
+    );
+    assert.deepEqual(
+      s.repo.orders(run.id).map((o) => [o.side, o.status, o.quantity]),
+      s.book.orders.map((o) => [o.side === 'bid' ? 'buy' : 'sell', 'filled', Number(o.executed_volume)]),
+      'each recorded in its own tick as the part the exchange executed',
+    );
+    assertBooksAgree(s, run.id);
+  } finally {
+    await s.cleanup();
+  }
+});
