@@ -9,7 +9,7 @@ import { isoTime } from '../data/timeframe.ts';
 import { SELL, type Order } from '../market/execution.ts';
 import { applyFill, cappedOrder, type LiveCaps } from './live-orders.ts';
 import type { Retried } from './exchange-orders.ts';
-import { OrderDesk, orderIdPrefix } from './order-desk.ts';
+import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { HaltError } from './halt.ts';
 import { orderSide } from './paper-market.ts';
 import { pendingExits, takeExits } from './commands.ts';
@@ -68,7 +68,7 @@ export class LiveTrader extends Trader {
     const notes: string[] = [];
     const run = this.run as RunState;
     for (const o of this.repo.orders(run.id, 'submitting')) {
-      const id = clientOrderId(run, o.decisionTs);
+      const id = o.clientId ?? legacyOrderId(run.id, o.decisionTs);
       const found = await this.desk.findOrAbsent(this.symbol, id);
       if (found) {
         await this.settle(o.id, found, o.decisionTs);
@@ -268,6 +268,8 @@ export class LiveTrader extends Trader {
           capped.amount,
           capped.skip ? 'skipped' : 'submitting',
           decidedAt,
+          undefined,
+          capped.skip ? undefined : clientOrderId(run, ts),
         );
         if (capped.skip) {
           // a hold with a reason, counted as the paper account counts its refused orders

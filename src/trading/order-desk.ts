@@ -19,6 +19,14 @@ export function orderIdPrefix(run: { id: number; createdAt: number }): string {
   return `bot${run.id}-${Math.max(0, Math.floor(run.createdAt)).toString(36)}-`;
 }
 
+/**
+ * The client order id an order row without a stored one was sent under: the format before `orderIdPrefix`
+ * (trading schema 4 stores the id with the row), for an order still `submitting` across that upgrade.
+ */
+export function legacyOrderId(runId: number, ts: number, market?: number): string {
+  return `bot${runId}-${ts}${market === undefined ? '' : `-${market}`}`;
+}
+
 /** How placing an order ended: the exchange's order, a refusal (nothing placed), or unknown (settled next tick). */
 type Placement = { order: CcxtOrder } | { refused: string } | { unknown: string };
 

@@ -17,7 +17,7 @@ import type { PortfolioAccount } from '../market/portfolio-account.ts';
 import { pendingExits, takeExits } from './commands.ts';
 import { HaltError } from './halt.ts';
 import { applyFill, cappedOrder, type LiveCaps } from './live-orders.ts';
-import { OrderDesk, orderIdPrefix } from './order-desk.ts';
+import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { clockTimes } from './portfolio-clock.ts';
 import { accountSummary, PortfolioTrader, type PortfolioTraderOptions } from './portfolio-trader.ts';
 import { lastClosedOpen } from './run-holder.ts';
@@ -107,7 +107,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const run = this.run as RunState;
     for (const o of this.o.repo.orders(run.id, 'submitting')) {
       const m = this.o.symbols.indexOf(o.market);
-      const id = portfolioClientId(run, o.decisionTs, m);
+      const id = o.clientId ?? legacyOrderId(run.id, o.decisionTs, m);
       const found = await this.desk.findOrAbsent(o.market, id);
       if (found) {
         const s = await this.desk.settle(o.market, found);
@@ -307,7 +307,8 @@ export class PortfolioLiveTrader extends PortfolioTrader {
         const capped = this.cap(account, m, order, cash, closes[m]);
         const side = order.side === SELL ? 'sell' : 'buy';
         const status = capped.skip ? 'skipped' : 'submitting';
-        const orderId = repo.insertOrder(run.id, ts, side, capped.amount, status, decidedAt, symbols[m]);
+        const clientId = capped.skip ? undefined : portfolioClientId(run, ts, m);
+        const orderId = repo.insertOrder(run.id, ts, side, capped.amount, status, decidedAt, symbols[m], clientId);
         if (capped.skip) {
           repo.updateOrder(orderId, 'skipped', { reason: capped.skip });
           account.books[m].rejected[capped.skip]++;

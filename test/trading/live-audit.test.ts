@@ -16,6 +16,7 @@ import { ObservationBuilder } from '../../src/market/observation.ts';
 import { requestCommand } from '../../src/trading/commands.ts';
 import { HaltError } from '../../src/trading/halt.ts';
 import { clientOrderId } from '../../src/trading/live.ts';
+import { legacyOrderId } from '../../src/trading/order-desk.ts';
 import type { PolicySource } from '../../src/trading/types.ts';
 import { startBot } from './cli.ts';
 import { startFaultProxy } from './fault-proxy.ts';
@@ -138,7 +139,16 @@ shows it only after a few look-ups`, async () => {
     const run = s.repo.list()[0];
     const ts = s.candles.ts[101];
     // what a kill leaves: the order committed `submitting`, the exchange holding it under its client id
-    const orderId = s.repo.insertOrder(run.id, ts, 'buy', 1_000_000, 'submitting', s.clock.now);
+    const orderId = s.repo.insertOrder(
+      run.id,
+      ts,
+      'buy',
+      1_000_000,
+      'submitting',
+      s.clock.now,
+      undefined,
+      clientOrderId(run, ts),
+    );
     s.book.lookupLag = 3;
     await s.exchange.createOrder('BTC/KRW', 'market', 'buy', 1_000_000, undefined, {
       clientOrderId: clientOrderId(run, ts),
@@ -154,6 +164,41 @@ shows it only after a few look-ups`, async () => {
       `the order on the exchange is recorded: ${notes.join('; ')}`,
     );
     assertBooksAgree(s, run.id);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test(`live: an order left submitting by a version that did not store client ids (sent under the old id format) is \
+found under that id after the upgrade and recorded`, async () => {
+  const s = await liveSetup(CAPS, { policies: alwaysBuy() });
+  try {
+    await s.make().tick();
+    s.clock.now += HOUR;
+    const run = s.repo.list()[0];
+    const ts = s.candles.ts[101];
+    // what a kill left before trading schema 4: the row without a client id, the exchange holding the order under
+    // `bot<run>-<candle>`
+    const orderId = s.repo.insertOrder(run.id, ts, 'buy', 1_000_000, 'submitting', s.clock.now);
+    assert.equal(s.repo.orders(run.id).find((o) => o.id === orderId)?.clientId, null);
+    await s.exchange.createOrder('BTC/KRW', 'market', 'buy', 1_000_000, undefined, {
+      clientOrderId: legacyOrderId(run.id, ts),
+      cost: 1_000_000,
+    });
+    const restarted = s.make();
+    restarted['run'] = s.repo.list()[0];
+    const notes = await restarted.reconcile();
+    assert.equal(
+      s.repo.orders(run.id).find((o) => o.id === orderId)?.status,
+      'filled',
+      `the order on the exchange is recorded: ${notes.join('; ')}`,
+    );
+    assertBooksAgree(s, run.id);
+    // and an order the new code places (the next candle) is stored with the id it was sent under
+    s.clock.now += HOUR;
+    await restarted.tick();
+    const placed = s.repo.orders(run.id).at(-1);
+    assert.equal(placed?.clientId, clientOrderId(run, placed?.decisionTs ?? 0));
   } finally {
     await s.cleanup();
   }

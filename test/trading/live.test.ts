@@ -76,8 +76,26 @@ halted`, async () => {
     const tsA = s.candles.ts[101] - 1;
     const tsB = s.candles.ts[101] - 2;
     const now = s.clock.now;
-    const idA = s.repo.insertOrder(run.id, tsA, 'buy', 1_000_000, 'submitting', now);
-    const idB = s.repo.insertOrder(run.id, tsB, 'buy', 1_000_000, 'submitting', now);
+    const idA = s.repo.insertOrder(
+      run.id,
+      tsA,
+      'buy',
+      1_000_000,
+      'submitting',
+      now,
+      undefined,
+      clientOrderId(run, tsA),
+    );
+    const idB = s.repo.insertOrder(
+      run.id,
+      tsB,
+      'buy',
+      1_000_000,
+      'submitting',
+      now,
+      undefined,
+      clientOrderId(run, tsB),
+    );
     s.book.orders.push({
       uuid: 'u-a',
       identifier: clientOrderId(run, tsA),
