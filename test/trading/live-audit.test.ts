@@ -1,7 +1,9 @@
 /**
  * The live broker against an exchange in the wild (fake Upbit through real ccxt, real SQLite, real `bot` processes):
- * a second `bot live` on a run whose trader idles between candles, an order the exchange shows only after a lag, and
- * a client order id used again by a run created after --reset.
+ * a second `bot live` on a run whose trader idles between candles; an order the exchange shows only after a lag; an
+ * order left submitting across the client-id format change; a client order id used again by a run created after
+ * --reset; a halted run with an order in flight; a fifth of requests failing; a machine clock ahead of the
+ * exchange's; part-filled market orders and a cancel whose reply is lost.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
