@@ -174,6 +174,14 @@ CREATE TABLE trading_positions (
 ) WITHOUT ROWID;
 `),
     },
+    {
+      version: 4,
+      name: 'the client order id a live order was sent under',
+      // ids gained the run's creation time (run ids repeat after --reset); an order left `submitting` is looked up by
+      // the id it was sent under, so an in-flight order survives a change of format. Rows from before this step have
+      // none: they were sent under the old format, `bot<run>-<candle>[-<market>]` (legacyOrderId)
+      up: (db) => db.exec('ALTER TABLE trading_orders ADD COLUMN client_id TEXT;'),
+    },
   ],
 };
 

@@ -4,12 +4,12 @@
  */
 import type { Exchange, Order as CcxtOrder } from 'ccxt';
 import type { Decision } from '../core/policy.ts';
-import type { RetryOptions } from '../data/exchange.ts';
+import { shortError, type RetryOptions } from '../data/exchange.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { SELL, type Order } from '../market/execution.ts';
 import { applyFill, cappedOrder, type LiveCaps } from './live-orders.ts';
 import type { Retried } from './exchange-orders.ts';
-import { OrderDesk } from './order-desk.ts';
+import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { HaltError } from './halt.ts';
 import { orderSide } from './paper-market.ts';
 import { pendingExits, takeExits } from './commands.ts';
@@ -28,8 +28,8 @@ interface LiveOptions extends TraderOptions {
 }
 
 /** The order a run places for a candle: deterministic, so a retry or a restart finds it instead of placing it twice. */
-export function clientOrderId(runId: number, ts: number): string {
-  return `bot${runId}-${ts}`;
+export function clientOrderId(run: { id: number; createdAt: number }, ts: number): string {
+  return `${orderIdPrefix(run)}${ts}`;
 }
 
 /**
@@ -63,17 +63,13 @@ export class LiveTrader extends Trader {
     return this.o.key.symbol;
   }
 
-  private findByClientId(id: string): Promise<CcxtOrder | undefined> {
-    return this.desk.find(this.symbol, id);
-  }
-
   /** Settles every order still `submitting` from an earlier tick or process; returns what it found, for the log. */
   private async settleSubmitting(): Promise<string[]> {
     const notes: string[] = [];
     const run = this.run as RunState;
     for (const o of this.repo.orders(run.id, 'submitting')) {
-      const id = clientOrderId(run.id, o.decisionTs);
-      const found = await this.findByClientId(id);
+      const id = o.clientId ?? legacyOrderId(run.id, o.decisionTs);
+      const found = await this.desk.findOrAbsent(this.symbol, id);
       if (found) {
         await this.settle(o.id, found, o.decisionTs);
         notes.push(`order ${id}: found on the exchange (${found.status}), recorded`);
@@ -100,7 +96,7 @@ export class LiveTrader extends Trader {
     const symbol = this.symbol;
     const open = await this.retried('open orders', () => ex.fetchOpenOrders(symbol));
     for (const o of open) {
-      if (o.clientOrderId?.startsWith(`bot${run.id}-`)) continue;
+      if (o.clientOrderId?.startsWith(orderIdPrefix(run))) continue;
       notes.push(`open order ${o.id} (${o.side} ${o.amount ?? ''} ${symbol}) was not placed by this bot: left alone`);
     }
     const balance = await this.retried('balance', () => ex.fetchBalance());
@@ -187,11 +183,24 @@ export class LiveTrader extends Trader {
     return this.desk.place(this.symbol, side, amount, id);
   }
 
+  /**
+   * A halted run places nothing, but orders already sent are still recorded first (an order left `submitting` by a
+   * lost reply would otherwise stay out of the account, and out of `bot status`, for as long as the halt lasts).
+   */
+  private async haltAfterSettling(reason: string): Promise<never> {
+    try {
+      for (const note of await this.settleSubmitting()) this.o.logger.warn(`reconcile: ${note}`);
+    } catch (e) {
+      this.o.logger.error(`halted; orders left submitting are settled at the next start: ${shortError(e)}`);
+    }
+    throw new HaltError(reason);
+  }
+
   override async tick(): Promise<TickReport> {
     const now = this.o.clock();
     this.run ??= this.openRun(now);
     this.applyControl();
-    if (this.run.halted) throw new HaltError(this.run.halted);
+    if (this.run.halted) await this.haltAfterSettling(this.run.halted);
     const notes = this.reconciled ? await this.settleSubmitting() : await this.reconcile();
     for (const note of notes) this.o.logger.warn(`reconcile: ${note}`);
     this.reconciled = true;
@@ -259,6 +268,8 @@ export class LiveTrader extends Trader {
           capped.amount,
           capped.skip ? 'skipped' : 'submitting',
           decidedAt,
+          undefined,
+          capped.skip ? undefined : clientOrderId(run, ts),
         );
         if (capped.skip) {
           // a hold with a reason, counted as the paper account counts its refused orders
@@ -280,7 +291,7 @@ export class LiveTrader extends Trader {
       this.run = next;
     });
     if (planned && capped && !capped.skip && orderId !== undefined) {
-      const id = clientOrderId(run.id, ts);
+      const id = clientOrderId(run, ts);
       const side = orderSide(planned);
       const placed = await this.place(side, capped.amount, id);
       if ('order' in placed) await this.settle(orderId, placed.order, ts);

@@ -40,6 +40,9 @@ function isAbandoned(row: LockRow, staleMs: number, now: number): boolean {
 /**
  * Takes a named lock held in the database, so two traders never drive the same run and two retrains never overlap.
  * A lock left behind by a killed process is taken over. Throws a UserError naming the holder otherwise.
+ * While held, a timer refreshes the heartbeat every quarter of `staleMs`: a trader waits a whole candle between ticks
+ * (an hour on 1h), far longer than `staleMs`, and a heartbeat written only after ticks let a second `bot live` take
+ * over a run whose first trader was still running, so both traded it.
  */
 export function acquireLock(db: Database.Database, name: string, staleMs: number, now: () => number = Date.now): Lock {
   ensureTradingSchema(db);
@@ -61,18 +64,32 @@ export function acquireLock(db: Database.Database, name: string, staleMs: number
   });
   take.immediate();
   let held = true;
+  const heartbeat = () => {
+    if (held && db.open)
+      db.prepare('UPDATE trading_locks SET heartbeat = ? WHERE name = ? AND pid = ? AND host = ?').run(
+        now(),
+        name,
+        process.pid,
+        host,
+      );
+  };
+  const timer = setInterval(
+    () => {
+      if (!db.open) return clearInterval(timer);
+      try {
+        heartbeat();
+      } catch {
+        // a busy database: the next beat writes it
+      }
+    },
+    Math.max(50, Math.floor(staleMs / 4)),
+  );
+  timer.unref();
   return {
     name,
-    heartbeat() {
-      if (held)
-        db.prepare('UPDATE trading_locks SET heartbeat = ? WHERE name = ? AND pid = ? AND host = ?').run(
-          now(),
-          name,
-          process.pid,
-          host,
-        );
-    },
+    heartbeat,
     release() {
+      clearInterval(timer);
       if (!held || !db.open) return;
       held = false;
       db.prepare('DELETE FROM trading_locks WHERE name = ? AND pid = ? AND host = ?').run(name, process.pid, host);

@@ -9,6 +9,24 @@ import { classifyError, shortError, withMarkets, withRetry, type RetryOptions } 
 import { fillFromOrder, findOrderByClientId, isOpen, type Retried } from './exchange-orders.ts';
 import type { FillRecord } from './types.ts';
 
+/**
+ * The start of every client order id a run uses: its id and its creation time (base 36). Run ids alone repeat: SQLite
+ * gives a run created after `--reset` the removed run's id, and another database file starts at 1 again; an exchange
+ * refuses an id used before, and the look-up that follows the refusal found the earlier run's order (another side,
+ * another amount) and recorded it as the new run's fill.
+ */
+export function orderIdPrefix(run: { id: number; createdAt: number }): string {
+  return `bot${run.id}-${Math.max(0, Math.floor(run.createdAt)).toString(36)}-`;
+}
+
+/**
+ * The client order id an order row without a stored one was sent under: the format before `orderIdPrefix`
+ * (trading schema 4 stores the id with the row), for an order still `submitting` across that upgrade.
+ */
+export function legacyOrderId(runId: number, ts: number, market?: number): string {
+  return `bot${runId}-${ts}${market === undefined ? '' : `-${market}`}`;
+}
+
 /** How placing an order ended: the exchange's order, a refusal (nothing placed), or unknown (settled next tick). */
 type Placement = { order: CcxtOrder } | { refused: string } | { unknown: string };
 
@@ -44,12 +62,28 @@ export class OrderDesk {
   }
 
   /**
+   * The order under client id `id`, or undefined only when it stayed missing through `pollTries` more looks, the
+   * settle polls' waits apart: an exchange may show an order it took only a moment later, and an order written off
+   * as never placed while it exists is a real position the run does not know about.
+   */
+  async findOrAbsent(symbol: string, id: string): Promise<CcxtOrder | undefined> {
+    for (let k = 0; ; k++) {
+      const found = await this.find(symbol, id);
+      if (found || k >= this.pollTries) return found;
+      await this.sleep(200 * (k + 1));
+    }
+  }
+
+  /**
    * Places a market order under client id `id`, never twice: after a failure the exchange is asked for the id first
    * (the order may have been taken and the reply lost); a retry under the same id is refused if the first landed.
+   * Once a try's outcome is unknown, a later refusal (the id already used, the funds it took) proves nothing was
+   * placed only if the order is found missing: it stays unknown, and the next tick settles it by its id.
    */
   async place(symbol: string, side: 'buy' | 'sell', amount: number, id: string): Promise<Placement> {
     const ex = this.ex;
     const params = side === 'buy' ? { clientOrderId: id, cost: amount } : { clientOrderId: id };
+    let mayHaveLanded = false;
     for (let attempt = 0; ; attempt++) {
       try {
         return {
@@ -66,7 +100,8 @@ export class OrderDesk {
         }
         if (found) return { order: found };
         const why = shortError(e);
-        if (classifyError(e) === 'fatal') return looked ? { refused: why } : { unknown: why };
+        if (classifyError(e) === 'fatal') return looked && !mayHaveLanded ? { refused: why } : { unknown: why };
+        mayHaveLanded = true;
         if (attempt >= this.retry.retries) return { unknown: why };
         this.logger.warn(`order ${id}: ${why}; retry ${attempt + 1}/${this.retry.retries}`);
         await this.sleep(Math.min(this.retry.maxBackoffMs, this.retry.backoffMs * 2 ** attempt));
@@ -88,8 +123,18 @@ export class OrderDesk {
       final = await fetch();
     }
     if (isOpen(final)) {
-      await this.retried('cancel order', () => ex.cancelOrder(exchangeId, symbol));
+      let refused: unknown;
+      try {
+        await this.retried('cancel order', () => ex.cancelOrder(exchangeId, symbol));
+      } catch (e) {
+        // a cancel whose reply was lost is refused when retried (the order is no longer open): its state decides
+        refused = e;
+      }
       final = await fetch();
+      if (refused !== undefined) {
+        if (isOpen(final)) throw refused;
+        this.logger.warn(`order ${exchangeId}: the cancel failed (${shortError(refused)}) but it is ${final.status}`);
+      }
     }
     let read = fillFromOrder(final);
     if (read.needsDetail) {

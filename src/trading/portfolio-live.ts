@@ -9,7 +9,7 @@
  */
 import type { Exchange } from 'ccxt';
 import { isoTime } from '../data/timeframe.ts';
-import type { RetryOptions } from '../data/exchange.ts';
+import { shortError, type RetryOptions } from '../data/exchange.ts';
 import { BUY, SELL, type Order } from '../market/execution.ts';
 import { restorePortfolio, snapshotPortfolio } from '../market/portfolio-state.ts';
 import { fillTargets } from '../market/portfolio-step.ts';
@@ -17,7 +17,7 @@ import type { PortfolioAccount } from '../market/portfolio-account.ts';
 import { pendingExits, takeExits } from './commands.ts';
 import { HaltError } from './halt.ts';
 import { applyFill, cappedOrder, type LiveCaps } from './live-orders.ts';
-import { OrderDesk } from './order-desk.ts';
+import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { clockTimes } from './portfolio-clock.ts';
 import { accountSummary, PortfolioTrader, type PortfolioTraderOptions } from './portfolio-trader.ts';
 import { lastClosedOpen } from './run-holder.ts';
@@ -32,8 +32,8 @@ interface PortfolioLiveOptions extends PortfolioTraderOptions {
 }
 
 /** The order a portfolio run places for a market at a candle time: deterministic, so a restart finds it. */
-function portfolioClientId(runId: number, ts: number, market: number): string {
-  return `bot${runId}-${ts}-${market}`;
+function portfolioClientId(run: RunState, ts: number, market: number): string {
+  return `${orderIdPrefix(run)}${ts}-${market}`;
 }
 
 interface PlannedOrder {
@@ -107,8 +107,8 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const run = this.run as RunState;
     for (const o of this.o.repo.orders(run.id, 'submitting')) {
       const m = this.o.symbols.indexOf(o.market);
-      const id = portfolioClientId(run.id, o.decisionTs, m);
-      const found = await this.desk.find(o.market, id);
+      const id = o.clientId ?? legacyOrderId(run.id, o.decisionTs, m);
+      const found = await this.desk.findOrAbsent(o.market, id);
       if (found) {
         const s = await this.desk.settle(o.market, found);
         this.record(
@@ -140,7 +140,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     for (const symbol of this.o.symbols) {
       const open = await this.desk.retried(`open orders ${symbol}`, () => ex.fetchOpenOrders(symbol));
       for (const o of open) {
-        if (o.clientOrderId?.startsWith(`bot${run.id}-`)) continue;
+        if (o.clientOrderId?.startsWith(orderIdPrefix(run))) continue;
         notes.push(`open order ${o.id} (${o.side} ${o.amount ?? ''} ${symbol}) was not placed by this bot: left alone`);
       }
     }
@@ -216,11 +216,24 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     );
   }
 
+  /**
+   * A halted run places nothing, but orders already sent are still recorded first (an order left `submitting` by a
+   * lost reply would otherwise stay out of the account, and out of `bot status`, for as long as the halt lasts).
+   */
+  private async haltAfterSettling(reason: string): Promise<never> {
+    try {
+      for (const note of await this.settleSubmitting()) this.o.logger.warn(`reconcile: ${note}`);
+    } catch (e) {
+      this.o.logger.error(`halted; orders left submitting are settled at the next start: ${shortError(e)}`);
+    }
+    throw new HaltError(reason);
+  }
+
   override async tick(): Promise<TickReport> {
     const { repo, symbols, costs, band, clock, logger } = this.o;
     this.run ??= this.openRun(clock());
     this.applyControl();
-    if (this.run.halted) throw new HaltError(this.run.halted);
+    if (this.run.halted) await this.haltAfterSettling(this.run.halted);
     const notes = this.reconciled ? await this.settleSubmitting() : await this.reconcile();
     for (const note of notes) logger.warn(`reconcile: ${note}`);
     this.reconciled = true;
@@ -294,7 +307,8 @@ export class PortfolioLiveTrader extends PortfolioTrader {
         const capped = this.cap(account, m, order, cash, closes[m]);
         const side = order.side === SELL ? 'sell' : 'buy';
         const status = capped.skip ? 'skipped' : 'submitting';
-        const orderId = repo.insertOrder(run.id, ts, side, capped.amount, status, decidedAt, symbols[m]);
+        const clientId = capped.skip ? undefined : portfolioClientId(run, ts, m);
+        const orderId = repo.insertOrder(run.id, ts, side, capped.amount, status, decidedAt, symbols[m], clientId);
         if (capped.skip) {
           repo.updateOrder(orderId, 'skipped', { reason: capped.skip });
           account.books[m].rejected[capped.skip]++;
@@ -317,7 +331,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
   private async placeOne(p: PlannedOrder, ts: number): Promise<void> {
     const { repo, symbols, costs, logger } = this.o;
     const symbol = symbols[p.market];
-    const id = portfolioClientId((this.run as RunState).id, ts, p.market);
+    const id = portfolioClientId(this.run as RunState, ts, p.market);
     let amount = p.amount;
     if (p.side === 'buy') {
       const account = restorePortfolio(this.pf.account, costs);

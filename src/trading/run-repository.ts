@@ -100,6 +100,8 @@ interface OrderRow {
   status: 'pending' | 'submitting' | 'filled' | 'skipped' | 'rejected' | 'cancelled';
   exchangeId: string | null;
   reason: string | null;
+  /** The client order id a live order was sent under (null: paper, or a live order from before schema 4). */
+  clientId: string | null;
 }
 
 /** Reads and writes trading state. Every method is synchronous, so a tick can run them inside one transaction. */
@@ -249,13 +251,15 @@ export class RunRepository {
     now: number,
     /** The market of a portfolio order (default: the run's symbol). */
     market?: string,
+    /** A live order's client order id, written with the row so that a restart looks it up under the id it was sent. */
+    clientId?: string,
   ): number {
     const info = this.db
       .prepare(
-        `INSERT INTO trading_orders (run_id, decision_ts, market, side, quantity, status, created_at)
-         VALUES (?, ?, coalesce(?, (SELECT symbol FROM trading_runs WHERE id = ?)), ?, ?, ?, ?)`,
+        `INSERT INTO trading_orders (run_id, decision_ts, market, side, quantity, status, created_at, client_id)
+         VALUES (?, ?, coalesce(?, (SELECT symbol FROM trading_runs WHERE id = ?)), ?, ?, ?, ?, ?)`,
       )
-      .run(runId, decisionTs, market ?? null, runId, side, quantity, status, now);
+      .run(runId, decisionTs, market ?? null, runId, side, quantity, status, now, clientId ?? null);
     return Number(info.lastInsertRowid);
   }
 
@@ -308,7 +312,8 @@ export class RunRepository {
   }
 
   orders(runId: number, status?: OrderRow['status']): OrderRow[] {
-    const sql = `SELECT id, market, decision_ts AS decisionTs, side, quantity, status, exchange_id AS exchangeId, reason
+    const sql = `SELECT id, market, decision_ts AS decisionTs, side, quantity, status, exchange_id AS exchangeId,
+                        reason, client_id AS clientId
                  FROM trading_orders
                  WHERE run_id = ? ${status ? 'AND status = ?' : ''} ORDER BY id`;
     return (status ? this.db.prepare(sql).all(runId, status) : this.db.prepare(sql).all(runId)) as OrderRow[];

@@ -12,7 +12,9 @@
  *   `executed_volume` / `executed_funds` / `paid_fee`, all as strings.
  * - Faults: replies held for a while after the order is taken (so a kill -9 lands between the exchange taking an
  *   order and the client recording it), replies lost after the order is taken (500, a dropped connection, or a
- *   reply held past the client's timeout), and refusals before anything is taken.
+ *   reply held past the client's timeout), refusals before anything is taken, a lag before a taken order shows
+ *   in look-ups (`lookupLag`: the order endpoints answer as if it did not exist yet), market orders only partly
+ *   executed and left `wait` until cancelled (`partialFill`), and cancels done with their reply lost.
  * Requests without a Bearer token are 401.
  */
 import { randomUUID } from 'node:crypto';
@@ -65,6 +67,15 @@ export interface FakeOrderBook {
   replyDelayMs: number;
   /** Refuse the next N orders with 500 before accepting anything. */
   failBeforeAccept: number;
+  /** Each order taken from now on is missing from the next N look-ups that would show it (404, absent from lists). */
+  lookupLag: number;
+  /**
+   * Share of each market order executed at once (1: all of it); below 1 the order stays `wait` with the rest
+   * unexecuted until it is cancelled, as in a thin book.
+   */
+  partialFill: number;
+  /** Cancel the next N orders asked for but lose the reply (500): the order is cancelled on the exchange. */
+  loseCancelReplies: number;
   /** Open price of the candle in progress for a market, at the exchange's clock. */
   priceOf(market: string): number;
 }
@@ -110,6 +121,9 @@ export function addOrderEndpoints(
     lostReplyAs: '500',
     replyDelayMs: 0,
     failBeforeAccept: 0,
+    lookupLag: 0,
+    partialFill: 1,
+    loseCancelReplies: 0,
     priceOf(market: string): number {
       const series = fake.state.series.get(`${market}|${step}`);
       if (!series) throw new Error(`no ${market} series`);
@@ -125,6 +139,15 @@ export function addOrderEndpoints(
   const iso = () => new Date(fake.state.now()).toISOString().replace('Z', '+00:00');
   const held = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
   const add = (code: string, x: number) => book.balances.set(code, (book.balances.get(code) ?? 0) + x);
+  /** Look-ups each lagging order still misses. */
+  const lagging = new Map<FakeOrder, number>();
+  /** Whether a look-up sees `o` (a lagging order is missed, and counts the miss). */
+  const shown = (o: FakeOrder): boolean => {
+    const left = lagging.get(o) ?? 0;
+    if (left <= 0) return true;
+    lagging.set(o, left - 1);
+    return false;
+  };
 
   fake.route('POST', '/v1/orders', async (ctx) => {
     if (!authed(ctx)) return unauthorized();
@@ -152,7 +175,7 @@ export function addOrderEndpoints(
         return err(400, 'insufficient_funds_bid', 'not enough KRW');
       // whole satoshis only: what they do not buy of the amount (and its reserved fee) is refunded, and the order
       // ends `cancel`, not `done`
-      const volume = Math.floor((asked / price) * 1e8) / 1e8;
+      const volume = Math.floor(((asked * book.partialFill) / price) * 1e8) / 1e8;
       const funds = volume * price;
       add(quote, -(funds * (1 + fee)));
       add(base, volume);
@@ -176,7 +199,7 @@ export function addOrderEndpoints(
       };
       order = {
         ...base0,
-        state: funds < asked ? 'cancel' : 'done',
+        state: book.partialFill < 1 ? 'wait' : funds < asked ? 'cancel' : 'done',
         executed_volume: amount(volume),
         executed_funds: amount(funds),
         paid_fee: amount(funds * fee),
@@ -199,14 +222,16 @@ export function addOrderEndpoints(
         return err(400, 'under_min_total_ask', `minimum order is ${book.minOrderValue} KRW`);
       if (volume > (book.balances.get(base) ?? 0) + 1e-12)
         return err(400, 'insufficient_funds_ask', `not enough ${base}`);
-      add(base, -volume);
-      add(quote, funds * (1 - fee));
+      const executed = book.partialFill < 1 ? Math.floor(volume * book.partialFill * 1e8) / 1e8 : volume;
+      const got = executed * price;
+      add(base, -executed);
+      add(quote, got * (1 - fee));
       const trade: FakeTrade = {
         market: p.market,
         uuid: randomUUID(),
         price: amount(price),
-        volume: amount(volume),
-        funds: amount(funds),
+        volume: amount(executed),
+        funds: amount(got),
         side: 'ask',
         created_at: created,
       };
@@ -221,11 +246,11 @@ export function addOrderEndpoints(
       };
       order = {
         ...base0,
-        state: 'done',
-        remaining_volume: '0',
-        executed_volume: amount(volume),
-        executed_funds: amount(funds),
-        paid_fee: amount(funds * fee),
+        state: executed < volume ? 'wait' : 'done',
+        remaining_volume: amount(volume - executed),
+        executed_volume: amount(executed),
+        executed_funds: amount(got),
+        paid_fee: amount(got * fee),
         locked: '0',
         trades: [trade],
       };
@@ -243,6 +268,7 @@ export function addOrderEndpoints(
       return err(400, 'validation_error', `unsupported order ${p.side} ${p.ord_type}`);
     }
     book.orders.push(order);
+    if (book.lookupLag > 0) lagging.set(order, book.lookupLag);
     if (book.replyDelayMs > 0) await held(book.replyDelayMs);
     if (book.loseRepliesAfterAccept > 0) {
       book.loseRepliesAfterAccept--;
@@ -260,7 +286,7 @@ export function addOrderEndpoints(
     const p = params(ctx);
     if (!p.uuid && !p.identifier) return err(400, 'validation_error', 'uuid or identifier is required');
     const o = book.orders.find((x) => (p.uuid && x.uuid === p.uuid) || (p.identifier && x.identifier === p.identifier));
-    return o
+    return o && shown(o)
       ? { json: { ...o, trades_count: o.trades.length } }
       : err(404, 'order_not_found', '주문을 찾지 못했습니다.');
   });
@@ -276,7 +302,7 @@ export function addOrderEndpoints(
     if (!want) return err(400, 'validation_error', `state must be one of ${allowed.join(', ')}`);
     const market = ctx.query.get('market');
     const limit = Number(ctx.query.get('limit') ?? 100);
-    const rows = book.orders.filter((o) => want.includes(o.state) && (!market || o.market === market));
+    const rows = book.orders.filter((o) => want.includes(o.state) && (!market || o.market === market) && shown(o));
     return { json: rows.slice().reverse().slice(0, limit).map(listed) };
   };
   fake.route('GET', '/v1/orders/open', (ctx) => list(ctx, ['wait', 'watch'], ['wait']));
@@ -287,6 +313,10 @@ export function addOrderEndpoints(
     if (!o) return err(404, 'order_not_found', '주문을 찾지 못했습니다.');
     if (o.state !== 'wait') return err(400, 'canceled_order', 'the order is not open');
     o.state = 'cancel';
+    if (book.loseCancelReplies > 0) {
+      book.loseCancelReplies--;
+      return err(500, 'server_error', 'Internal Server Error');
+    }
     return { json: listed(o) };
   });
   fake.route('GET', '/v1/accounts', (ctx) => {

@@ -360,7 +360,8 @@ export async function startFakeUpbit(options: FakeUpbitOptions = {}): Promise<Fa
 
   function send(res: http.ServerResponse, reply: Reply): number {
     const status = reply.status ?? 200;
-    const headers: Record<string, string> = { ...(reply.headers ?? {}) };
+    // the exchange's own clock in every reply, as an HTTP server's Date header gives it (whole seconds)
+    const headers: Record<string, string> = { date: new Date(state.now()).toUTCString(), ...(reply.headers ?? {}) };
     let body = '';
     if (reply.json !== undefined) {
       body = JSON.stringify(reply.json);

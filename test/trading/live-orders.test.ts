@@ -42,7 +42,7 @@ numbers`, async () => {
     s.book.loseRepliesAfterAccept = 0;
     await trader.tick(); // loads markets, opens the run
     const run = s.repo.list()[0];
-    const id = clientOrderId(run.id, 12345);
+    const id = clientOrderId(run, 12345);
     const now = new Date(s.clock.now).toISOString();
     s.book.orders.push({
       uuid: 'u-list',
@@ -247,7 +247,10 @@ the fill`, async () => {
     book.replyDelayMs = 0;
     const restarted = await runBot(args, env);
     assert.equal(restarted.code, 0, restarted.stderr);
-    assert.match(restarted.stderr, /reconcile: order bot\d+-\d+: found on the exchange \(canceled\), recorded/);
+    assert.match(
+      restarted.stderr,
+      /reconcile: order bot\d+-[0-9a-z]+-\d+: found on the exchange \(canceled\), recorded/,
+    );
     const store = CandleStore.open(db);
     try {
       const repo = new RunRepository(store.db);

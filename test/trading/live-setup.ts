@@ -79,17 +79,21 @@ export async function liveSetup(caps: LiveCaps, opts: LiveSetupOptions = {}) {
   const exchange = createExchange(config);
   const retry = { retries: 3, backoffMs: 1, maxBackoffMs: 5 };
   const key = { mode: 'live' as const, name: 'default', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' };
-  const make = () =>
+  /**
+   * A live trader on the run (`policies`: another policy than the setup's, e.g. for a run created after --reset;
+   * `through`: another ccxt client, e.g. one behind a fault proxy).
+   */
+  const make = (policies?: PolicySource, through: Exchange = exchange) =>
     new LiveTrader({
       repo,
       store,
-      feed: exchangeFeed(exchange, 'BTC/KRW', '1h', retry, () => clock.now),
+      feed: exchangeFeed(through, 'BTC/KRW', '1h', retry, () => clock.now),
       market: new PaperMarket(COSTS, { kind: 'all' }),
-      policies: opts.policies ?? momentumSource(),
+      policies: policies ?? opts.policies ?? momentumSource(),
       key,
       balance: 10_000_000,
       historyCandles: 20,
-      ...liveTraderBasics(clock, exchange, caps, retry),
+      ...liveTraderBasics(clock, through, caps, retry),
     });
   const cleanup = liveCleanup(store, fake, tmp);
   return { candles, clock, fake, book, store, repo, exchange, key, startKrw, make, cleanup };

@@ -40,7 +40,7 @@ dropped, timed out) are fills`, async () => {
       [],
     );
     for (const o of orders) {
-      const ts = Number(o.identifier?.split('-')[1]);
+      const ts = Number(o.identifier?.split('-').pop());
       const i = s.candles.ts.indexOf(ts);
       assert.equal(
         Number(o.trades[0].price),
@@ -48,7 +48,7 @@ dropped, timed out) are fills`, async () => {
         'filled at the open of the candle after the decision',
       );
       if (o.side === 'bid') assert.ok(Number(o.price) <= 3_000_000, 'buy capped at maxOrderValue');
-      assert.equal(o.identifier, clientOrderId(run.id, ts));
+      assert.equal(o.identifier, clientOrderId(run, ts));
       const fill = trades.find((t) => t.decisionTs === ts);
       assert.ok(
         fill &&
@@ -76,11 +76,29 @@ halted`, async () => {
     const tsA = s.candles.ts[101] - 1;
     const tsB = s.candles.ts[101] - 2;
     const now = s.clock.now;
-    const idA = s.repo.insertOrder(run.id, tsA, 'buy', 1_000_000, 'submitting', now);
-    const idB = s.repo.insertOrder(run.id, tsB, 'buy', 1_000_000, 'submitting', now);
+    const idA = s.repo.insertOrder(
+      run.id,
+      tsA,
+      'buy',
+      1_000_000,
+      'submitting',
+      now,
+      undefined,
+      clientOrderId(run, tsA),
+    );
+    const idB = s.repo.insertOrder(
+      run.id,
+      tsB,
+      'buy',
+      1_000_000,
+      'submitting',
+      now,
+      undefined,
+      clientOrderId(run, tsB),
+    );
     s.book.orders.push({
       uuid: 'u-a',
-      identifier: clientOrderId(run.id, tsA),
+      identifier: clientOrderId(run, tsA),
       market: 'KRW-BTC',
       side: 'bid',
       ord_type: 'price',

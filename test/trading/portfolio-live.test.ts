@@ -19,6 +19,7 @@ import { HaltError } from '../../src/trading/halt.ts';
 import type { LiveCaps } from '../../src/trading/live-orders.ts';
 import { portfolioRuleSource } from '../../src/trading/portfolio-policy-source.ts';
 import { PortfolioLiveTrader } from '../../src/trading/portfolio-live.ts';
+import { legacyOrderId } from '../../src/trading/order-desk.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { addOrderEndpoints, type FakeOrderBook } from '../fake-exchange/orders.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
@@ -126,7 +127,11 @@ test('live portfolio: capped orders per market by client id, lost replies record
       );
     assert.equal(new Set(orders.map((o) => o.identifier)).size, orders.length, 'no order placed twice');
     for (const o of orders) {
-      assert.match(o.identifier ?? '', new RegExp(`^bot${run.id}-\\d+-[01]$`), 'client id: run, candle time, market');
+      assert.match(
+        o.identifier ?? '',
+        new RegExp(`^bot${run.id}-${run.createdAt.toString(36)}-\\d+-[01]$`),
+        'client id: run (id and creation time), candle time, market',
+      );
       if (o.side === 'bid') assert.ok(Number(o.price) <= 3_000_000, 'buy capped at maxOrderValue');
       else assert.ok(Number(o.executed_funds) <= 3_000_000 * 1.1, 'sell capped near maxOrderValue');
     }
@@ -158,53 +163,65 @@ test('live portfolio: capped orders per market by client id, lost replies record
   }
 });
 
-test('live portfolio: kill -9 while the exchange holds an order reply; restart records it by client id', async () => {
-  const s = await setup({ maxOrderValue: 3_000_000, maxDailyLoss: 1e12 }, 1);
-  try {
-    const args = (now: number) => [
-      'live',
-      '--symbols',
-      SYMBOLS.join(','),
-      '--rebalance-every',
-      '1',
-      '--confirm-live',
-      '--once',
-      '--now',
-      isoTime(now),
-      '--db',
-      s.db,
-      '--config',
-      s.cfg,
-      '--log-level',
-      'error',
-    ];
-    s.book.replyDelayMs = 20_000;
-    const { child, done } = startBot(args(s.clock.now), s.env);
-    const deadline = Date.now() + 60_000;
-    while (s.book.orders.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(s.book.orders.length, 1, 'the exchange took the first order');
-    child.kill('SIGKILL');
-    await done;
-    s.book.replyDelayMs = 0;
-    const runId = s.repo.list()[0].id;
-    assert.equal(s.repo.trades(runId).length, 0, 'killed before the fill was recorded');
-    assert.ok(s.repo.orders(runId, 'submitting').length >= 1);
+for (const legacy of [false, true]) {
+  test(`live portfolio: kill -9 while the exchange holds an order reply; restart records it by client id${
+    legacy ? ' (a row from before stored ids: the old id format)' : ''
+  }`, async () => {
+    const s = await setup({ maxOrderValue: 3_000_000, maxDailyLoss: 1e12 }, 1);
+    try {
+      const args = (now: number) => [
+        'live',
+        '--symbols',
+        SYMBOLS.join(','),
+        '--rebalance-every',
+        '1',
+        '--confirm-live',
+        '--once',
+        '--now',
+        isoTime(now),
+        '--db',
+        s.db,
+        '--config',
+        s.cfg,
+        '--log-level',
+        'error',
+      ];
+      s.book.replyDelayMs = 20_000;
+      const { child, done } = startBot(args(s.clock.now), s.env);
+      const deadline = Date.now() + 60_000;
+      while (s.book.orders.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(s.book.orders.length, 1, 'the exchange took the first order');
+      child.kill('SIGKILL');
+      await done;
+      s.book.replyDelayMs = 0;
+      const runId = s.repo.list()[0].id;
+      assert.equal(s.repo.trades(runId).length, 0, 'killed before the fill was recorded');
+      assert.ok(s.repo.orders(runId, 'submitting').length >= 1);
+      if (legacy) {
+        // what a kill left before trading schema 4: no client id stored, the order sent as `bot<run>-<candle>-<market>`
+        for (const o of s.repo.orders(runId, 'submitting')) {
+          s.repo.db.prepare('UPDATE trading_orders SET client_id = NULL WHERE id = ?').run(o.id);
+          const held = s.book.orders.find((x) => x.identifier === o.clientId);
+          if (held) held.identifier = legacyOrderId(runId, o.decisionTs, SYMBOLS.indexOf(o.market));
+        }
+      }
 
-    const again = await runBot(args(s.clock.now), s.env);
-    assert.equal(again.code, 0, again.stderr);
-    assert.equal(s.repo.orders(runId, 'submitting').length, 0, 'every submitting order settled');
-    assert.equal(s.repo.trades(runId).length, 1, 'the order the exchange took is recorded, once');
-    assert.equal(s.book.orders.length, 1, 'nothing placed twice, and no second decision at that candle time');
-    assert.equal(s.repo.decisionCount(runId), 1);
-    assertBooksAgree(s, runId);
+      const again = await runBot(args(s.clock.now), s.env);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(s.repo.orders(runId, 'submitting').length, 0, 'every submitting order settled');
+      assert.equal(s.repo.trades(runId).length, 1, 'the order the exchange took is recorded, once');
+      assert.equal(s.book.orders.length, 1, 'nothing placed twice, and no second decision at that candle time');
+      assert.equal(s.repo.decisionCount(runId), 1);
+      assertBooksAgree(s, runId);
 
-    s.clock.now += HOUR;
-    const next = await runBot(args(s.clock.now), s.env);
-    assert.equal(next.code, 0, next.stderr);
-    assert.equal(s.repo.decisionCount(runId), 2);
-    assert.ok(s.book.orders.length >= 2, 'the next candle trades both markets');
-    assertBooksAgree(s, runId);
-  } finally {
-    await s.cleanup();
-  }
-});
+      s.clock.now += HOUR;
+      const next = await runBot(args(s.clock.now), s.env);
+      assert.equal(next.code, 0, next.stderr);
+      assert.equal(s.repo.decisionCount(runId), 2);
+      assert.ok(s.book.orders.length >= 2, 'the next candle trades both markets');
+      assertBooksAgree(s, runId);
+    } finally {
+      await s.cleanup();
+    }
+  });
+}
