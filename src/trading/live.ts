@@ -4,13 +4,13 @@
  */
 import type { Exchange, Order as CcxtOrder } from 'ccxt';
 import type { Decision } from '../core/policy.ts';
-import { shortError, type RetryOptions } from '../data/exchange.ts';
+import type { RetryOptions } from '../data/exchange.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { SELL, type Order } from '../market/execution.ts';
 import { applyFill, cappedOrder, type LiveCaps } from './live-orders.ts';
 import type { Retried } from './exchange-orders.ts';
 import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
-import { HaltError } from './halt.ts';
+import { HaltError, haltAfterSettling } from './halt.ts';
 import { orderSide } from './paper-market.ts';
 import { pendingExits, takeExits } from './commands.ts';
 import type { RunRepository } from './run-repository.ts';
@@ -183,24 +183,11 @@ export class LiveTrader extends Trader {
     return this.desk.place(this.symbol, side, amount, id);
   }
 
-  /**
-   * A halted run places nothing, but orders already sent are still recorded first (an order left `submitting` by a
-   * lost reply would otherwise stay out of the account, and out of `bot status`, for as long as the halt lasts).
-   */
-  private async haltAfterSettling(reason: string): Promise<never> {
-    try {
-      for (const note of await this.settleSubmitting()) this.o.logger.warn(`reconcile: ${note}`);
-    } catch (e) {
-      this.o.logger.error(`halted; orders left submitting are settled at the next start: ${shortError(e)}`);
-    }
-    throw new HaltError(reason);
-  }
-
   override async tick(): Promise<TickReport> {
     const now = this.o.clock();
     this.run ??= this.openRun(now);
     this.applyControl();
-    if (this.run.halted) await this.haltAfterSettling(this.run.halted);
+    if (this.run.halted) await haltAfterSettling(this.run.halted, () => this.settleSubmitting(), this.o.logger);
     const notes = this.reconciled ? await this.settleSubmitting() : await this.reconcile();
     for (const note of notes) this.o.logger.warn(`reconcile: ${note}`);
     this.reconciled = true;

@@ -9,13 +9,13 @@
  */
 import type { Exchange } from 'ccxt';
 import { isoTime } from '../data/timeframe.ts';
-import { shortError, type RetryOptions } from '../data/exchange.ts';
+import type { RetryOptions } from '../data/exchange.ts';
 import { BUY, SELL, type Order } from '../market/execution.ts';
 import { restorePortfolio, snapshotPortfolio } from '../market/portfolio-state.ts';
 import { fillTargets } from '../market/portfolio-step.ts';
 import type { PortfolioAccount } from '../market/portfolio-account.ts';
 import { pendingExits, takeExits } from './commands.ts';
-import { HaltError } from './halt.ts';
+import { HaltError, haltAfterSettling } from './halt.ts';
 import { applyFill, cappedOrder, type LiveCaps } from './live-orders.ts';
 import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { clockTimes } from './portfolio-clock.ts';
@@ -216,24 +216,11 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     );
   }
 
-  /**
-   * A halted run places nothing, but orders already sent are still recorded first (an order left `submitting` by a
-   * lost reply would otherwise stay out of the account, and out of `bot status`, for as long as the halt lasts).
-   */
-  private async haltAfterSettling(reason: string): Promise<never> {
-    try {
-      for (const note of await this.settleSubmitting()) this.o.logger.warn(`reconcile: ${note}`);
-    } catch (e) {
-      this.o.logger.error(`halted; orders left submitting are settled at the next start: ${shortError(e)}`);
-    }
-    throw new HaltError(reason);
-  }
-
   override async tick(): Promise<TickReport> {
     const { repo, symbols, costs, band, clock, logger } = this.o;
     this.run ??= this.openRun(clock());
     this.applyControl();
-    if (this.run.halted) await this.haltAfterSettling(this.run.halted);
+    if (this.run.halted) await haltAfterSettling(this.run.halted, () => this.settleSubmitting(), this.o.logger);
     const notes = this.reconciled ? await this.settleSubmitting() : await this.reconcile();
     for (const note of notes) logger.warn(`reconcile: ${note}`);
     this.reconciled = true;

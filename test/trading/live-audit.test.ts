@@ -106,6 +106,22 @@ function alwaysBuy(): PolicySource {
 
 const CAPS = { maxOrderValue: 3_000_000, maxDailyLoss: 1e12 };
 
+type LiveSetup = Awaited<ReturnType<typeof liveSetup>>;
+
+/** A restarted trader's start-up reconciliation records order `orderId` as filled; the books agree. */
+async function restartRecords(s: LiveSetup, runId: number, orderId: number) {
+  const restarted = s.make();
+  restarted['run'] = s.repo.list()[0];
+  const notes = await restarted.reconcile();
+  assert.equal(
+    s.repo.orders(runId).find((o) => o.id === orderId)?.status,
+    'filled',
+    `the order on the exchange is recorded: ${notes.join('; ')}`,
+  );
+  assertBooksAgree(s, runId);
+  return restarted;
+}
+
 test(`live: an order taken with its reply lost, then missing from look-ups for a moment, is not written off when the \
 retry is refused as a duplicate: the next tick records its fill`, async () => {
   const s = await liveSetup(CAPS, { policies: alwaysBuy() });
@@ -157,15 +173,7 @@ shows it only after a few look-ups`, async () => {
       cost: 1_000_000,
     });
     s.book.lookupLag = 0;
-    const restarted = s.make();
-    restarted['run'] = s.repo.list()[0];
-    const notes = await restarted.reconcile();
-    assert.equal(
-      s.repo.orders(run.id).find((o) => o.id === orderId)?.status,
-      'filled',
-      `the order on the exchange is recorded: ${notes.join('; ')}`,
-    );
-    assertBooksAgree(s, run.id);
+    await restartRecords(s, run.id, orderId);
   } finally {
     await s.cleanup();
   }
@@ -187,15 +195,7 @@ found under that id after the upgrade and recorded`, async () => {
       clientOrderId: legacyOrderId(run.id, ts),
       cost: 1_000_000,
     });
-    const restarted = s.make();
-    restarted['run'] = s.repo.list()[0];
-    const notes = await restarted.reconcile();
-    assert.equal(
-      s.repo.orders(run.id).find((o) => o.id === orderId)?.status,
-      'filled',
-      `the order on the exchange is recorded: ${notes.join('; ')}`,
-    );
-    assertBooksAgree(s, run.id);
+    const restarted = await restartRecords(s, run.id, orderId);
     // and an order the new code places (the next candle) is stored with the id it was sent under
     s.clock.now += HOUR;
     await restarted.tick();
