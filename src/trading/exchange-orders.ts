@@ -87,19 +87,56 @@ function tradesValue(o: CcxtOrder): number | undefined {
   return sum;
 }
 
+/** An order's fees as ccxt reports them: its `fees` list when it has one (several currencies), else its `fee`. */
+function feesOf(o: CcxtOrder): { currency?: string; cost: unknown }[] {
+  const list = (o as { fees?: { currency?: string; cost?: unknown }[] }).fees;
+  const all = list?.length ? list : o.fee ? [o.fee] : [];
+  return all.map((f) => ({ currency: f?.currency ?? undefined, cost: f?.cost }));
+}
+
 /**
  * The fill an exchange order amounts to, or undefined when nothing was executed. `needsDetail` when the value
  * cannot be told from this reply (no trades, no executed funds): ask for the single order, which has its trades.
+ *
+ * Fees: Upbit's `paid_fee` (always in the quote currency) first, else ccxt's fees by currency. A fee in the quote
+ * currency is the fill's fee. A fee taken in the base coin (Binance takes a buy's fee from the coins bought) changes
+ * the units the account gets or gives instead: it is booked as fewer units bought (more sold) at the fill's price,
+ * and counted in the fee at that price, so cash and units match the exchange's balances. A fee in a third currency
+ * (Binance's BNB discount) touches neither: `unbooked` names it for the log.
  */
-export function fillFromOrder(o: CcxtOrder): { fill?: FillRecord; needsDetail?: boolean } {
+export function fillFromOrder(o: CcxtOrder): { fill?: FillRecord; needsDetail?: boolean; unbooked?: string } {
   const id = String(o.id);
   const info = (o.info ?? {}) as Raw;
   const units = figure(info.executed_volume, 'executed_volume', id) ?? figure(o.filled, 'filled', id) ?? 0;
   if (!(units > 0)) return {};
   const value = tradesValue(o) ?? figure(info.executed_funds, 'executed_funds', id);
   if (value === undefined || !(value > 0)) return { needsDetail: true };
-  const fee = figure(info.paid_fee, 'paid_fee', id) ?? figure(o.fee?.cost, 'fee', id) ?? 0;
-  return { fill: { side: o.side === 'sell' ? 'sell' : 'buy', price: value / units, units, value, fee } };
+  const side = o.side === 'sell' ? 'sell' : 'buy';
+  const price = value / units;
+  const paid = figure(info.paid_fee, 'paid_fee', id);
+  if (paid !== undefined) return { fill: { side, price, units, value, fee: paid } };
+  const [base, quote] = String(o.symbol ?? '').split(/[/:]/);
+  let fee = 0;
+  let inBase = 0;
+  const other: string[] = [];
+  for (const f of feesOf(o)) {
+    const cost = figure(f.cost, 'fee', id) ?? 0;
+    if (!cost) continue;
+    if (!f.currency || f.currency === quote) fee += cost;
+    else if (f.currency === base) inBase += cost;
+    else other.push(`${cost} ${f.currency}`);
+  }
+  const sign = side === 'buy' ? -1 : 1;
+  const fill: FillRecord = {
+    side,
+    price,
+    units: units + sign * inBase,
+    value: value + sign * inBase * price,
+    fee: fee + inBase * price,
+  };
+  if (!(fill.units > 0))
+    throw new Error(`order ${id}: a fee of ${inBase} ${base} is not less than the ${units} bought`);
+  return other.length ? { fill, unbooked: other.join(', ') } : { fill };
 }
 
 /** True when an order is still working on the exchange (more may fill). */

@@ -143,6 +143,11 @@ export class OrderDesk {
       if (read.needsDetail)
         throw new Error(`order ${exchangeId}: the exchange reports a volume executed but no value for it`);
     }
+    if (read.unbooked)
+      this.logger.warn(
+        `order ${exchangeId}: a fee of ${read.unbooked} is in neither currency of ${symbol}: ` +
+          "it is not booked in the run's account",
+      );
     return { fill: read.fill, final, exchangeId };
   }
 }

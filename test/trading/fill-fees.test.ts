@@ -1,0 +1,139 @@
+/**
+ * Fees in the currency an exchange charges them in (src/trading/exchange-orders.ts `fillFromOrder`): Binance's replies
+ * parsed by ccxt's own Binance parser (no network), booked into a live account whose cash and units must then match
+ * what the exchange's balances did. A fee in the coin bought is fewer coins; a fee in a third currency (BNB) touches
+ * neither side and is named for the log; a quote-currency fee is the fill's fee.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import ccxt from 'ccxt';
+import { fillFromOrder } from '../../src/trading/exchange-orders.ts';
+import { applyFill } from '../../src/trading/live-orders.ts';
+import type { AccountState } from '../../src/market/account.ts';
+
+/** ccxt's Binance client with its BTC/USDT market set by hand, so parseOrder runs without loading markets. */
+function binance() {
+  const ex = new ccxt.binance();
+  ex.setMarkets([
+    {
+      id: 'BTCUSDT',
+      symbol: 'BTC/USDT',
+      base: 'BTC',
+      quote: 'USDT',
+      baseId: 'BTC',
+      quoteId: 'USDT',
+      type: 'spot',
+      spot: true,
+      active: true,
+      precision: { amount: 1e-5, price: 0.01 },
+      limits: {},
+      info: {},
+    } as never,
+  ]);
+  return ex;
+}
+
+/** A filled MARKET order as Binance's `POST /api/v3/order` (newOrderRespType FULL) returns it, two fills at 50,000. */
+function binanceReply(side: 'BUY' | 'SELL', commission: [string, string][]) {
+  return {
+    symbol: 'BTCUSDT',
+    orderId: 28,
+    orderListId: -1,
+    clientOrderId: 'bot1-x-1',
+    transactTime: 1_700_000_000_000,
+    price: '0.00000000',
+    origQty: '0.01000000',
+    executedQty: '0.01000000',
+    cummulativeQuoteQty: '500.00000000',
+    status: 'FILLED',
+    timeInForce: 'GTC',
+    type: 'MARKET',
+    side,
+    fills: commission.map(([fee, asset], i) => ({
+      price: '50000.00',
+      qty: i === 0 ? '0.00600000' : '0.00400000',
+      commission: fee,
+      commissionAsset: asset,
+      tradeId: 56 + i,
+    })),
+  };
+}
+
+const close = (a: number, b: number) => Math.abs(a - b) < 1e-9 * Math.max(1, Math.abs(b));
+
+/** An account with `cash` and `units`, nothing else. */
+function account(cash: number, units: number): AccountState {
+  return {
+    initialBalance: 1_000,
+    cash,
+    units,
+    avgBuyPrice: units > 0 ? 50_000 : 0,
+    avgCost: units > 0 ? 50_000 : 0,
+    feesPaid: 0,
+    taxPaid: 0,
+    buys: 0,
+    sells: 0,
+    rejected: { below_min_order: 0, no_cash: 0, no_position: 0, below_precision: 0 },
+  };
+}
+
+test('a buy whose fee Binance takes in the coin bought: fewer coins, the cash spent is the order value', () => {
+  const order = binance().parseOrder(
+    binanceReply('BUY', [
+      ['0.00000600', 'BTC'],
+      ['0.00000400', 'BTC'],
+    ]),
+  );
+  const { fill, unbooked } = fillFromOrder(order);
+  assert.ok(fill);
+  assert.equal(unbooked, undefined);
+  assert.ok(close(fill.units, 0.00999), `units ${fill.units}`);
+  assert.ok(close(fill.price, 50_000), `price ${fill.price}`);
+  assert.ok(close(fill.fee, 0.5), `the fee at the fill's price, ${fill.fee}`);
+  // the exchange: USDT −500, BTC +0.00999; the account must say the same
+  const after = applyFill(account(1_000, 0), fill);
+  assert.ok(close(after.cash, 500), `cash ${after.cash}`);
+  assert.ok(close(after.units, 0.00999), `units ${after.units}`);
+  assert.ok(close(after.feesPaid, 0.5));
+});
+
+test('a sell whose fee is in the quote currency is booked as before: the fee comes out of the proceeds', () => {
+  const order = binance().parseOrder(
+    binanceReply('SELL', [
+      ['0.30000000', 'USDT'],
+      ['0.20000000', 'USDT'],
+    ]),
+  );
+  const { fill } = fillFromOrder(order);
+  assert.ok(fill);
+  assert.ok(close(fill.units, 0.01) && close(fill.value, 500) && close(fill.fee, 0.5), JSON.stringify(fill));
+  const after = applyFill(account(0, 0.01), fill);
+  assert.ok(close(after.cash, 499.5) && after.units === 0, JSON.stringify(after));
+});
+
+test('a sell whose fee is taken in the coin sold: more coins leave the account, the proceeds are the order value', () => {
+  const order = binance().parseOrder(
+    binanceReply('SELL', [
+      ['0.00000600', 'BTC'],
+      ['0.00000400', 'BTC'],
+    ]),
+  );
+  const { fill } = fillFromOrder(order);
+  assert.ok(fill);
+  const after = applyFill(account(0, 0.02), fill);
+  assert.ok(close(after.cash, 500), `cash ${after.cash}`);
+  assert.ok(close(after.units, 0.02 - 0.01001), `units ${after.units}`);
+});
+
+test("a fee in a third currency (BNB) touches neither the run's cash nor its units, and is named for the log", () => {
+  const order = binance().parseOrder(
+    binanceReply('BUY', [
+      ['0.00020000', 'BNB'],
+      ['0.00010000', 'BNB'],
+    ]),
+  );
+  const { fill, unbooked } = fillFromOrder(order);
+  assert.ok(fill);
+  assert.deepEqual([fill.units, fill.value, fill.fee], [0.01, 500, 0]);
+  assert.match(unbooked ?? '', /^0\.0003 BNB$/);
+});
