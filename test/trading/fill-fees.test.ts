@@ -111,7 +111,7 @@ test('a sell whose fee is in the quote currency is booked as before: the fee com
   assert.ok(close(after.cash, 499.5) && after.units === 0, JSON.stringify(after));
 });
 
-test('a sell whose fee is taken in the coin sold: more coins leave the account, the proceeds are the order value', () => {
+test('a sell whose fee is taken in the coin sold: more coins leave the account; the proceeds are the value', () => {
   const order = binance().parseOrder(
     binanceReply('SELL', [
       ['0.00000600', 'BTC'],
