@@ -56,6 +56,28 @@ export function checkBind(host: string, credentials: Credentials): void {
   }
 }
 
+/**
+ * Refuses a Host header that is not a loopback name (DNS rebinding: a page on evil.example whose name now resolves
+ * to 127.0.0.1 is same-origin with this server in the browser, so CORS does not stop it reading the API).
+ * A request without a Host header (HTTP/1.0) is not a browser's.
+ */
+function checkLoopbackHost(host: string | undefined): void {
+  if (host === undefined) return;
+  let name: string;
+  try {
+    name = new URL(`http://${host}`).hostname.replace(/^\[(.*)\]$/, '$1');
+  } catch {
+    throw new HttpError(400, 'bad host header');
+  }
+  if (!isLoopback(name)) {
+    throw new HttpError(
+      403,
+      `host ${host.slice(0, 100)} is not a loopback name: without credentials the dashboard answers only ` +
+        `127.0.0.1, localhost or [::1]`,
+    );
+  }
+}
+
 /** Opens the database for the dashboard: migrated first (so a reader sees the current schema), then read-only. */
 function openDatabases(file: string): { reader: Database.Database; writer: Database.Database } {
   const store = CandleStore.open(file);
@@ -105,11 +127,15 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
       reply.header('access-control-allow-headers', 'authorization, content-type');
       reply.header('access-control-allow-methods', 'GET, POST');
     }
-    const url = req.url.split('?')[0];
-    if (!url.startsWith('/api/')) return;
+    // without credentials the server is loopback-only, so a request naming another host came through DNS rebinding
+    if (!o.credentials.configured) checkLoopbackHost(req.headers.host);
+    // the route fastify matched, not the raw URL: `/%61pi/v1/runs` is routed to /api/v1/runs (find-my-way decodes
+    // the path) yet does not start with `/api/`, so a check on req.url let it through without a token
+    const route = req.routeOptions.url;
+    if (!route?.startsWith('/api/')) return;
     const principal: Principal | undefined = o.credentials.check(req.headers.authorization);
     (req as FastifyRequest & { principal?: Principal }).principal = principal;
-    if (o.credentials.configured && !principal && !OPEN_ROUTES.has(url) && req.method !== 'OPTIONS') {
+    if (o.credentials.configured && !principal && !OPEN_ROUTES.has(route) && req.method !== 'OPTIONS') {
       throw new HttpError(401, req.headers.authorization ? 'invalid or expired token' : 'a bearer token is required');
     }
   });

@@ -3,8 +3,10 @@
  * letters, digits, dot, dash and underscore that do not start with a dot (so no `..`, no hidden files), and whose
  * real path (symlinks resolved) is still inside the folder's real path. Anything else is "not found".
  */
-import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, realpathSync, statSync, type ReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { redactSecrets } from '../core/log.ts';
 
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$/;
 
@@ -40,6 +42,15 @@ export function resolveInside(root: string, parts: readonly string[]): { file: s
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What a served file sends: a text file (JSON, CSV, HTML, text) with the environment's secrets masked, as every JSON
+ * answer is (a report or a log copy may hold a key); a binary file (PNG, weights) streamed as it is.
+ */
+export async function servedBody(found: { file: string; type: string }): Promise<string | ReadStream> {
+  const text = found.type.startsWith('text/') || found.type.startsWith('application/json');
+  return text ? redactSecrets(await readFile(found.file, 'utf8')) : createReadStream(found.file);
 }
 
 /** Files (relative paths) under `root/sub` we would serve, depth ≤ 3, sorted; symlinks leaving root are left out. */
