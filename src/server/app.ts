@@ -162,7 +162,15 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   // server-sent events: one watcher for every client
   const watcher = new DbWatcher(db);
   const listeners: ((e: DashboardEvent) => void)[] = [];
-  const clients = new Set<FastifyReply>();
+  // each stream with the Authorization header that opened it: checked again before every write, so a stream ends
+  // when its session expires instead of outliving it
+  const clients = new Map<FastifyReply, string | undefined>();
+  const stillAllowed = (c: FastifyReply, header: string | undefined): boolean => {
+    if (!o.credentials.configured || o.credentials.check(header)) return true;
+    clients.delete(c);
+    c.raw.end();
+    return false;
+  };
   app.get('/api/v1/events', async (req, reply) => {
     reply.hijack();
     reply.raw.writeHead(200, {
@@ -172,12 +180,12 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
       'x-content-type-options': 'nosniff',
     });
     reply.raw.write(`retry: 2000\n: connected\n\n`);
-    clients.add(reply);
+    clients.set(reply, req.headers.authorization);
     req.raw.on('close', () => clients.delete(reply));
   });
   const broadcast = (e: DashboardEvent) => {
     const frame = redactSecrets(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
-    for (const c of clients) c.raw.write(frame);
+    for (const [c, header] of clients) if (stillAllowed(c, header)) c.raw.write(frame);
     for (const f of listeners) f(e);
   };
   let timer: NodeJS.Timeout | undefined;
@@ -197,14 +205,14 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
       const address = await app.listen({ host, port });
       timer = setInterval(poll, o.pollMs);
       beat = setInterval(() => {
-        for (const c of clients) c.raw.write(': ping\n\n');
+        for (const [c, header] of clients) if (stillAllowed(c, header)) c.raw.write(': ping\n\n');
       }, 15_000);
       return address;
     },
     async close() {
       clearInterval(timer);
       clearInterval(beat);
-      for (const c of clients) c.raw.end();
+      for (const c of clients.keys()) c.raw.end();
       clients.clear();
       await app.close();
       db.close();

@@ -1,13 +1,16 @@
 /**
  * The server-audit findings (each test failed before its fix): percent-encoded `/api` paths skipping the bearer
  * check, DNS rebinding against a credential-less loopback server (Host not checked), and environment secrets inside
- * served files (the JSON masking did not reach streamed files).
+ * served files (the JSON masking did not reach streamed files), event streams outliving the session that opened them.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { createDashboardServer } from '../../src/server/app.ts';
+import { Credentials } from '../../src/server/auth.ts';
+import { quietLogger } from '../trading/helpers.ts';
 import { paperFixture, serve, type PaperFixture } from './fixture.ts';
 
 const SECRET = 'sk-live-0123456789abcdef-very-secret';
@@ -124,5 +127,56 @@ test('a secret from the environment inside a served file is masked; binary files
     assert.deepEqual(png.body, PNG);
   } finally {
     await s.server.close();
+  }
+});
+
+test('an event stream opened with a session token ends when the session expires', async () => {
+  let now = Date.now();
+  const credentials = new Credentials({
+    password: 'correct horse battery',
+    tokens: [],
+    sessionHours: 1,
+    clock: () => now,
+  });
+  const server = await createDashboardServer({
+    dbFile: f.dbFile,
+    backtestsDir: f.backtestsDir,
+    modelsDir: f.modelsDir,
+    logFile: f.logFile,
+    tickDelaySeconds: 10,
+    credentials,
+    corsOrigins: [],
+    pollMs: 50,
+    logger: quietLogger(),
+    clock: () => f.clock.now,
+  });
+  const url = await server.listen('127.0.0.1', 0);
+  try {
+    const login = await fetch(`${url}/api/v1/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ password: 'correct horse battery' }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    const frames: string[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      http.get(`${url}/api/v1/events`, { headers: { authorization: `Bearer ${token}` } }, (res) => {
+        assert.equal(res.statusCode, 200);
+        res.on('data', (d: Buffer) => frames.push(d.toString()));
+        res.on('end', resolve);
+        res.on('close', resolve);
+      });
+      setTimeout(() => reject(new Error(`stream still open; got ${JSON.stringify(frames)}`)), 5000).unref();
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.match(frames.join(''), /: connected/);
+    now += 2 * 3_600_000; // the one-hour session is over
+    await f.advance(1); // the trader decides: an event the expired session must not see
+    await ended;
+    assert.doesNotMatch(frames.join(''), /event: decision/);
+    const after = await fetch(`${url}/api/v1/events`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(after.status, 401, 'the expired token opens no new stream');
+  } finally {
+    await server.close();
   }
 });
