@@ -25,6 +25,8 @@ before(async () => {
   writeFileSync(path.join(f.backtestsDir, 'run-a', 'notes.txt'), `key ${SECRET}\n`);
   writeFileSync(path.join(f.backtestsDir, 'run-a', 'trades.csv'), `ts,note\n1,${SECRET}\n`);
   writeFileSync(path.join(f.backtestsDir, 'run-a', 'picture.png'), PNG);
+  // a long file whose secret straddles the 64 KiB read chunks
+  writeFileSync(path.join(f.backtestsDir, 'run-a', 'long.txt'), 'x'.repeat(65_536 - 10) + SECRET + '\nend\n');
 });
 after(() => {
   delete process.env.UPBIT_API_SECRET;
@@ -115,13 +117,15 @@ reads nothing`, async () => {
 test('a secret from the environment inside a served file is masked; binary files are sent byte for byte', async () => {
   const s = await serve(f);
   try {
-    for (const name of ['report.json', 'notes.txt', 'trades.csv']) {
+    for (const name of ['report.json', 'notes.txt', 'trades.csv', 'long.txt']) {
       const r = await raw(s.url, `/api/v1/backtests/run-a/files/${name}`);
       assert.equal(r.status, 200, name);
       const text = r.body.toString();
       assert.ok(!text.includes(SECRET), `${name} leaks the secret`);
       assert.match(text, /\*\*\*/, `${name} shows the mask`);
     }
+    const long = (await raw(s.url, '/api/v1/backtests/run-a/files/long.txt')).body.toString();
+    assert.equal(long, 'x'.repeat(65_536 - 10) + '***\nend\n', 'the long file whole, its secret masked');
     const png = await raw(s.url, '/api/v1/backtests/run-a/files/picture.png');
     assert.equal(png.status, 200);
     assert.deepEqual(png.body, PNG);
