@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
@@ -104,6 +104,14 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     bodyLimit: 16 * 1024,
     routerOptions: { maxParamLength: 1000 },
     trustProxy: false,
+    // a malformed %-escape or an over-long path segment fails before routing: the same one-line {"error"} body as
+    // every other bad request (fastify's own echoes the path back and adds its internal code)
+    frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void reply
+        .code(tooLong ? 414 : 400)
+        .send({ error: tooLong ? 'path: a segment is too long' : 'path: not a valid URL (a malformed %-escape?)' });
+    },
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {

@@ -184,3 +184,20 @@ test('an event stream opened with a session token ends when the session expires'
     await server.close();
   }
 });
+
+test("a malformed %-escape or an over-long path segment is the usual one-line error, not fastify's own", async () => {
+  const s = await serve(f);
+  try {
+    for (const [p, status, error] of [
+      ['/api/v1/runs/%ZZ', 400, 'path: not a valid URL (a malformed %-escape?)'],
+      ['/api/v1/backtests/run-a/files/%E0%A4%A', 400, 'path: not a valid URL (a malformed %-escape?)'],
+      [`/api/v1/models/${'a'.repeat(1500)}`, 414, 'path: a segment is too long'],
+    ] as const) {
+      const r = await raw(s.url, p);
+      assert.equal(r.status, status, p.slice(0, 60));
+      assert.deepEqual(JSON.parse(r.body.toString()), { error }, p.slice(0, 60));
+    }
+  } finally {
+    await s.server.close();
+  }
+});
