@@ -1,7 +1,8 @@
 /**
  * The server-audit findings (each test failed before its fix): percent-encoded `/api` paths skipping the bearer
- * check, DNS rebinding against a credential-less loopback server (Host not checked), and environment secrets inside
- * served files (the JSON masking did not reach streamed files), event streams outliving the session that opened them.
+ * check, DNS rebinding against a credential-less loopback server (Host not checked), environment secrets inside
+ * served files (the JSON masking did not reach streamed files), event streams outliving the session that opened them,
+ * and fastify's own error bodies for malformed or over-long paths.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
