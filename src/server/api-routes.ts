@@ -1,9 +1,8 @@
 /** The read-only REST routes under /api/v1 (issue 15): runs and their rows, retrains, models, backtests, logs. */
-import { createReadStream } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { backtestFiles, listBacktests, listModels, readModel, readReport, readTrades } from './catalog.ts';
-import { resolveInside } from './files.ts';
+import { resolveInside, servedBody } from './files.ts';
 import { LOG_LEVELS, tailLog } from './logs.ts';
 import type { DashboardReader } from './reader.ts';
 import {
@@ -139,7 +138,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const p = parse(fileParams('name'), req.params, 'path');
     const found = resolveInside(ctx.modelsDir, [String(p.name), ...segments(String(p['*']))]);
     if (!found) throw new HttpError(404, 'no such file');
-    return reply.type(found.type).send(createReadStream(found.file));
+    return reply.type(found.type).send(servedBody(found));
   });
 
   app.get('/api/v1/backtests', async (req) => {
@@ -176,7 +175,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
         'content-security-policy',
         "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'",
       );
-    return reply.type(found.type).send(createReadStream(found.file));
+    return reply.type(found.type).send(servedBody(found));
   });
 
   app.get('/api/v1/logs', async (req) => {

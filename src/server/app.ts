@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
@@ -56,6 +56,28 @@ export function checkBind(host: string, credentials: Credentials): void {
   }
 }
 
+/**
+ * Refuses a Host header that is not a loopback name (DNS rebinding: a page on evil.example whose name now resolves
+ * to 127.0.0.1 is same-origin with this server in the browser, so CORS does not stop it reading the API).
+ * A request without a Host header (HTTP/1.0) is not a browser's.
+ */
+function checkLoopbackHost(host: string | undefined): void {
+  if (host === undefined) return;
+  let name: string;
+  try {
+    name = new URL(`http://${host}`).hostname.replace(/^\[(.*)\]$/, '$1');
+  } catch {
+    throw new HttpError(400, 'bad host header');
+  }
+  if (!isLoopback(name)) {
+    throw new HttpError(
+      403,
+      `host ${host.slice(0, 100)} is not a loopback name: without credentials the dashboard answers only ` +
+        `127.0.0.1, localhost or [::1]`,
+    );
+  }
+}
+
 /** Opens the database for the dashboard: migrated first (so a reader sees the current schema), then read-only. */
 function openDatabases(file: string): { reader: Database.Database; writer: Database.Database } {
   const store = CandleStore.open(file);
@@ -82,6 +104,14 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     bodyLimit: 16 * 1024,
     routerOptions: { maxParamLength: 1000 },
     trustProxy: false,
+    // a malformed %-escape or an over-long path segment fails before routing: the same one-line {"error"} body as
+    // every other bad request (fastify's own echoes the path back and adds its internal code)
+    frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void reply
+        .code(tooLong ? 414 : 400)
+        .send({ error: tooLong ? 'path: a segment is too long' : 'path: not a valid URL (a malformed %-escape?)' });
+    },
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
@@ -105,11 +135,15 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
       reply.header('access-control-allow-headers', 'authorization, content-type');
       reply.header('access-control-allow-methods', 'GET, POST');
     }
-    const url = req.url.split('?')[0];
-    if (!url.startsWith('/api/')) return;
+    // without credentials the server is loopback-only, so a request naming another host came through DNS rebinding
+    if (!o.credentials.configured) checkLoopbackHost(req.headers.host);
+    // the route fastify matched, not the raw URL: `/%61pi/v1/runs` is routed to /api/v1/runs (find-my-way decodes
+    // the path) yet does not start with `/api/`, so a check on req.url let it through without a token
+    const route = req.routeOptions.url;
+    if (!route?.startsWith('/api/')) return;
     const principal: Principal | undefined = o.credentials.check(req.headers.authorization);
     (req as FastifyRequest & { principal?: Principal }).principal = principal;
-    if (o.credentials.configured && !principal && !OPEN_ROUTES.has(url) && req.method !== 'OPTIONS') {
+    if (o.credentials.configured && !principal && !OPEN_ROUTES.has(route) && req.method !== 'OPTIONS') {
       throw new HttpError(401, req.headers.authorization ? 'invalid or expired token' : 'a bearer token is required');
     }
   });
@@ -136,7 +170,15 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   // server-sent events: one watcher for every client
   const watcher = new DbWatcher(db);
   const listeners: ((e: DashboardEvent) => void)[] = [];
-  const clients = new Set<FastifyReply>();
+  // each stream with the Authorization header that opened it: checked again before every write, so a stream ends
+  // when its session expires instead of outliving it
+  const clients = new Map<FastifyReply, string | undefined>();
+  const stillAllowed = (c: FastifyReply, header: string | undefined): boolean => {
+    if (!o.credentials.configured || o.credentials.check(header)) return true;
+    clients.delete(c);
+    c.raw.end();
+    return false;
+  };
   app.get('/api/v1/events', async (req, reply) => {
     reply.hijack();
     reply.raw.writeHead(200, {
@@ -146,12 +188,12 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
       'x-content-type-options': 'nosniff',
     });
     reply.raw.write(`retry: 2000\n: connected\n\n`);
-    clients.add(reply);
+    clients.set(reply, req.headers.authorization);
     req.raw.on('close', () => clients.delete(reply));
   });
   const broadcast = (e: DashboardEvent) => {
     const frame = redactSecrets(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
-    for (const c of clients) c.raw.write(frame);
+    for (const [c, header] of clients) if (stillAllowed(c, header)) c.raw.write(frame);
     for (const f of listeners) f(e);
   };
   let timer: NodeJS.Timeout | undefined;
@@ -171,14 +213,14 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
       const address = await app.listen({ host, port });
       timer = setInterval(poll, o.pollMs);
       beat = setInterval(() => {
-        for (const c of clients) c.raw.write(': ping\n\n');
+        for (const [c, header] of clients) if (stillAllowed(c, header)) c.raw.write(': ping\n\n');
       }, 15_000);
       return address;
     },
     async close() {
       clearInterval(timer);
       clearInterval(beat);
-      for (const c of clients) c.raw.end();
+      for (const c of clients.keys()) c.raw.end();
       clients.clear();
       await app.close();
       db.close();

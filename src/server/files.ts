@@ -3,8 +3,11 @@
  * letters, digits, dot, dash and underscore that do not start with a dot (so no `..`, no hidden files), and whose
  * real path (symlinks resolved) is still inside the folder's real path. Anything else is "not found".
  */
-import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { redactSecrets } from '../core/log.ts';
+import { secretValuesFromEnv } from '../core/secrets.ts';
 
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$/;
 
@@ -40,6 +43,33 @@ export function resolveInside(root: string, parts: readonly string[]): { file: s
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What a served file sends: a text file (JSON, CSV, HTML, text) with the environment's secrets masked, as every JSON
+ * answer is (a report or a copied log may hold a key); a binary file (PNG, weights) as it is. Both are streamed, so a
+ * large file costs no more memory than a chunk.
+ */
+export function servedBody(found: { file: string; type: string }): Readable {
+  const text = found.type.startsWith('text/') || found.type.startsWith('application/json');
+  if (!text) return createReadStream(found.file);
+  const keep = Math.max(0, ...secretValuesFromEnv().map((v) => v.length - 1));
+  let carry = '';
+  // complete secrets in carry + chunk are masked; the last `keep` characters wait for the next chunk, since a secret
+  // split across two chunks ends there
+  const mask = new Transform({
+    decodeStrings: false,
+    transform(chunk: string, _enc, done) {
+      const masked = redactSecrets(carry + chunk);
+      const cut = Math.max(0, masked.length - keep);
+      carry = masked.slice(cut);
+      done(null, masked.slice(0, cut));
+    },
+    flush(done) {
+      done(null, carry);
+    },
+  });
+  return createReadStream(found.file, { encoding: 'utf8' }).pipe(mask);
 }
 
 /** Files (relative paths) under `root/sub` we would serve, depth ≤ 3, sorted; symlinks leaving root are left out. */

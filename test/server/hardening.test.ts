@@ -1,0 +1,204 @@
+/**
+ * The server-audit findings (each test failed before its fix): percent-encoded `/api` paths skipping the bearer
+ * check, DNS rebinding against a credential-less loopback server (Host not checked), environment secrets inside
+ * served files (the JSON masking did not reach streamed files), event streams outliving the session that opened them,
+ * and fastify's own error bodies for malformed or over-long paths.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { createDashboardServer } from '../../src/server/app.ts';
+import { Credentials } from '../../src/server/auth.ts';
+import { quietLogger } from '../trading/helpers.ts';
+import { paperFixture, serve, type PaperFixture } from './fixture.ts';
+
+const SECRET = 'sk-live-0123456789abcdef-very-secret';
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+let f: PaperFixture;
+
+before(async () => {
+  process.env.UPBIT_API_SECRET = SECRET;
+  f = await paperFixture();
+  const report = path.join(f.backtestsDir, 'run-a', 'report.json');
+  writeFileSync(report, readFileSync(report, 'utf8').replace('"settings":{}', `"settings":{"note":"${SECRET}"}`));
+  writeFileSync(path.join(f.backtestsDir, 'run-a', 'notes.txt'), `key ${SECRET}\n`);
+  writeFileSync(path.join(f.backtestsDir, 'run-a', 'trades.csv'), `ts,note\n1,${SECRET}\n`);
+  writeFileSync(path.join(f.backtestsDir, 'run-a', 'picture.png'), PNG);
+  // a long file whose secret straddles the 64 KiB read chunks
+  writeFileSync(path.join(f.backtestsDir, 'run-a', 'long.txt'), 'x'.repeat(65_536 - 10) + SECRET + '\nend\n');
+});
+after(() => {
+  delete process.env.UPBIT_API_SECRET;
+  f.cleanup();
+});
+
+interface RawReply {
+  status: number;
+  body: Buffer;
+}
+
+/** A raw request: the path and Host go out exactly as written (fetch would normalise them). */
+function raw(url: string, p: string, o: { method?: string; headers?: Record<string, string> } = {}): Promise<RawReply> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: u.hostname, port: u.port, path: p, method: o.method ?? 'GET', headers: o.headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => {
+          chunks.push(d);
+          // the event stream never ends: its first frame is enough
+          if (String(res.headers['content-type']).startsWith('text/event-stream')) res.destroy();
+        });
+        const done = () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) });
+        res.on('end', done);
+        res.on('close', done);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('with credentials, a percent-encoded /api path is not a way around the bearer check', async () => {
+  const s = await serve(f, { token: true, password: 'correct horse battery' });
+  try {
+    for (const p of [
+      '/%61pi/v1/runs',
+      '/ap%69/v1/logs?level=debug',
+      '/%61%70%69/v1/backtests',
+      '/%61pi/v1/backtests/run-a/files/report.json',
+      '/%61pi/v1/events',
+    ]) {
+      for (const method of ['GET', 'HEAD']) {
+        const r = await raw(s.url, p, { method });
+        assert.equal(r.status, 401, `${method} ${p} → ${r.status} ${r.body.toString().slice(0, 60)}`);
+      }
+    }
+    const ok = await raw(s.url, '/%61pi/v1/runs', { headers: { authorization: `Bearer ${s.token}` } });
+    assert.equal(ok.status, 200, 'the same path with the token is answered');
+    assert.equal((await raw(s.url, '/%61pi/v1/health')).status, 200, 'health stays open');
+  } finally {
+    await s.server.close();
+  }
+});
+
+test(`without credentials (loopback only), a request naming another host is refused: a DNS-rebinding page \
+reads nothing`, async () => {
+  const s = await serve(f);
+  const port = new URL(s.url).port;
+  try {
+    for (const host of [`evil.example:${port}`, 'evil.example', `192.168.1.20:${port}`, `127.0.0.1.evil.example`]) {
+      for (const p of ['/api/v1/runs', '/api/v1/logs', '/api/v1/events', '/']) {
+        const r = await raw(s.url, p, { headers: { host } });
+        assert.equal(r.status, 403, `Host ${host} ${p} → ${r.status}`);
+        assert.match(r.body.toString(), /^\{"error":"host [^"\n]+ is not a loopback name[^\n]*"\}$/);
+      }
+    }
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, 'localhost', `[::1]:${port}`, `LOCALHOST:${port}`]) {
+      assert.equal((await raw(s.url, '/api/v1/runs', { headers: { host } })).status, 200, `Host ${host}`);
+    }
+  } finally {
+    await s.server.close();
+  }
+  const open = await serve(f, { token: true, host: '0.0.0.0' });
+  try {
+    const base = open.url.replace('0.0.0.0', '127.0.0.1');
+    const r = await raw(base, '/api/v1/runs', {
+      headers: { host: 'bot.lan:8080', authorization: `Bearer ${open.token}` },
+    });
+    assert.equal(r.status, 200, 'with credentials any name reaches the server (the token guards it)');
+  } finally {
+    await open.server.close();
+  }
+});
+
+test('a secret from the environment inside a served file is masked; binary files are sent byte for byte', async () => {
+  const s = await serve(f);
+  try {
+    for (const name of ['report.json', 'notes.txt', 'trades.csv', 'long.txt']) {
+      const r = await raw(s.url, `/api/v1/backtests/run-a/files/${name}`);
+      assert.equal(r.status, 200, name);
+      const text = r.body.toString();
+      assert.ok(!text.includes(SECRET), `${name} leaks the secret`);
+      assert.match(text, /\*\*\*/, `${name} shows the mask`);
+    }
+    const long = (await raw(s.url, '/api/v1/backtests/run-a/files/long.txt')).body.toString();
+    assert.equal(long, 'x'.repeat(65_536 - 10) + '***\nend\n', 'the long file whole, its secret masked');
+    const png = await raw(s.url, '/api/v1/backtests/run-a/files/picture.png');
+    assert.equal(png.status, 200);
+    assert.deepEqual(png.body, PNG);
+  } finally {
+    await s.server.close();
+  }
+});
+
+test('an event stream opened with a session token ends when the session expires', async () => {
+  let now = Date.now();
+  const credentials = new Credentials({
+    password: 'correct horse battery',
+    tokens: [],
+    sessionHours: 1,
+    clock: () => now,
+  });
+  const server = await createDashboardServer({
+    dbFile: f.dbFile,
+    backtestsDir: f.backtestsDir,
+    modelsDir: f.modelsDir,
+    logFile: f.logFile,
+    tickDelaySeconds: 10,
+    credentials,
+    corsOrigins: [],
+    pollMs: 50,
+    logger: quietLogger(),
+    clock: () => f.clock.now,
+  });
+  const url = await server.listen('127.0.0.1', 0);
+  try {
+    const login = await fetch(`${url}/api/v1/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ password: 'correct horse battery' }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    const frames: string[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      http.get(`${url}/api/v1/events`, { headers: { authorization: `Bearer ${token}` } }, (res) => {
+        assert.equal(res.statusCode, 200);
+        res.on('data', (d: Buffer) => frames.push(d.toString()));
+        res.on('end', resolve);
+        res.on('close', resolve);
+      });
+      setTimeout(() => reject(new Error(`stream still open; got ${JSON.stringify(frames)}`)), 5000).unref();
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.match(frames.join(''), /: connected/);
+    now += 2 * 3_600_000; // the one-hour session is over
+    await f.advance(1); // the trader decides: an event the expired session must not see
+    await ended;
+    assert.doesNotMatch(frames.join(''), /event: decision/);
+    const after = await fetch(`${url}/api/v1/events`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(after.status, 401, 'the expired token opens no new stream');
+  } finally {
+    await server.close();
+  }
+});
+
+test("a malformed %-escape or an over-long path segment is the usual one-line error, not fastify's own", async () => {
+  const s = await serve(f);
+  try {
+    for (const [p, status, error] of [
+      ['/api/v1/runs/%ZZ', 400, 'path: not a valid URL (a malformed %-escape?)'],
+      ['/api/v1/backtests/run-a/files/%E0%A4%A', 400, 'path: not a valid URL (a malformed %-escape?)'],
+      [`/api/v1/models/${'a'.repeat(1500)}`, 414, 'path: a segment is too long'],
+    ] as const) {
+      const r = await raw(s.url, p);
+      assert.equal(r.status, status, p.slice(0, 60));
+      assert.deepEqual(JSON.parse(r.body.toString()), { error }, p.slice(0, 60));
+    }
+  } finally {
+    await s.server.close();
+  }
+});
