@@ -168,14 +168,18 @@ export interface Served {
   token?: string;
 }
 
-/** The dashboard over a fixture; `token: true` makes an API token first (stored hashed beside the database). */
+/**
+ * The dashboard over a fixture; `token: true` makes an API token first (stored hashed beside the database);
+ * `credentials` replaces the ones built from `password` and `token` (e.g. with a clock of the test's own).
+ */
 export async function serve(
   f: PaperFixture,
-  o: { token?: boolean; password?: string; host?: string; pollMs?: number } = {},
+  o: { token?: boolean; password?: string; host?: string; pollMs?: number; credentials?: Credentials } = {},
 ): Promise<Served> {
   const tokensFile = path.join(f.dir, `api-tokens-${++served}.json`);
   const token = o.token ? createToken(tokensFile, 'test').token : undefined;
-  const credentials = new Credentials({ password: o.password, tokens: readTokens(tokensFile), sessionHours: 1 });
+  const credentials =
+    o.credentials ?? new Credentials({ password: o.password, tokens: readTokens(tokensFile), sessionHours: 1 });
   const server = await createDashboardServer({
     dbFile: f.dbFile,
     backtestsDir: f.backtestsDir,

@@ -9,9 +9,7 @@ import http from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { createDashboardServer } from '../../src/server/app.ts';
 import { Credentials } from '../../src/server/auth.ts';
-import { quietLogger } from '../trading/helpers.ts';
 import { paperFixture, serve, type PaperFixture } from './fixture.ts';
 
 const SECRET = 'sk-live-0123456789abcdef-very-secret';
@@ -143,19 +141,7 @@ test('an event stream opened with a session token ends when the session expires'
     sessionHours: 1,
     clock: () => now,
   });
-  const server = await createDashboardServer({
-    dbFile: f.dbFile,
-    backtestsDir: f.backtestsDir,
-    modelsDir: f.modelsDir,
-    logFile: f.logFile,
-    tickDelaySeconds: 10,
-    credentials,
-    corsOrigins: [],
-    pollMs: 50,
-    logger: quietLogger(),
-    clock: () => f.clock.now,
-  });
-  const url = await server.listen('127.0.0.1', 0);
+  const { server, url } = await serve(f, { credentials, pollMs: 50 });
   try {
     const login = await fetch(`${url}/api/v1/login`, {
       method: 'POST',
