@@ -24,7 +24,10 @@ const SECRET_NAME = /(KEY|SECRET|TOKEN|PASSWORD|PASSPHRASE|PRIVATE)/i;
 export function secretValuesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
   const values = new Set<string>();
   for (const [name, value] of Object.entries(env)) {
-    if (value && value.length >= 8 && SECRET_NAME.test(name)) values.add(value);
+    if (!(value && value.length >= 8 && SECRET_NAME.test(name))) continue;
+    values.add(value);
+    // inside JSON text (an API answer, a served report) a `"`, `\` or control character is escaped: mask that form too
+    values.add(JSON.stringify(value).slice(1, -1));
   }
   return [...values].sort((a, b) => b.length - a.length);
 }

@@ -51,4 +51,15 @@ test('redactSecrets masks strings that bypass the logger', () => {
   } finally {
     delete process.env.OTHER_TOKEN;
   }
+  // a secret with a quote and a backslash, inside JSON text, where both are escaped
+  process.env.OTHER_TOKEN = 'tok"0123\\456';
+  try {
+    assert.equal(
+      redactSecrets(JSON.stringify({ error: `${process.env.OTHER_TOKEN} rejected` })),
+      '{"error":"*** rejected"}',
+    );
+    assert.equal(redactSecrets(`raw ${process.env.OTHER_TOKEN}`), 'raw ***');
+  } finally {
+    delete process.env.OTHER_TOKEN;
+  }
 });
