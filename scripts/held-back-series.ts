@@ -37,6 +37,13 @@ interface Candle {
 }
 
 const HQ_DAY = 'package/src/jscommon/umychart.testdata/DayKLine';
+/** An index's daily candles from hqchart's test data (`code`: e.g. 000300.sh). */
+const hqchart = (out: string, code: string): Series => ({
+  out,
+  pkg: 'hqchart@1.1.15808',
+  file: `${HQ_DAY}/${code}.day.kline.json`,
+  format: 'hqchart_day',
+});
 const AM_DATA = 'package/amcharts/plugins/dataloader/examples/data';
 const SERIES: Series[] = [
   { out: 'spx_1d_2000_2020.csv', pkg: 'vega-datasets@3.2.1', file: 'package/data/sp500-2000.csv', format: 'yahoo_iso' },
@@ -53,18 +60,8 @@ const SERIES: Series[] = [
     file: 'package/demos/sampledata/TSLA_stockprice.csv',
     format: 'mdy_noheader',
   },
-  {
-    out: 'csi300_1d_2005_2024.csv',
-    pkg: 'hqchart@1.1.15808',
-    file: `${HQ_DAY}/000300.sh.day.kline.json`,
-    format: 'hqchart_day',
-  },
-  {
-    out: 'sse_composite_1d_1991_2024.csv',
-    pkg: 'hqchart@1.1.15808',
-    file: `${HQ_DAY}/000001.sh.day.kline.json`,
-    format: 'hqchart_day',
-  },
+  hqchart('csi300_1d_2005_2024.csv', '000300.sh'),
+  hqchart('sse_composite_1d_1991_2024.csv', '000001.sh'),
   // the fresh five of round nine (README): raw prices, used only after their splits (MSFT 2003, TXN 2000; GOOG none)
   {
     out: 'goog_1d_2004_2014_raw.csv',
@@ -74,18 +71,8 @@ const SERIES: Series[] = [
   },
   { out: 'msft_1d_2000_2014_raw.csv', pkg: 'amcharts3@3.21.15', file: `${AM_DATA}/MSFT.csv`, format: 'yahoo_iso' },
   { out: 'txn_1d_2000_2014_raw.csv', pkg: 'amcharts3@3.21.15', file: `${AM_DATA}/TXN.csv`, format: 'yahoo_iso' },
-  {
-    out: 'chinext_1d_2010_2024.csv',
-    pkg: 'hqchart@1.1.15808',
-    file: `${HQ_DAY}/399006.sz.day.kline.json`,
-    format: 'hqchart_day',
-  },
-  {
-    out: 'szse_sme100_1d_2006_2024.csv',
-    pkg: 'hqchart@1.1.15808',
-    file: `${HQ_DAY}/399005.sz.day.kline.json`,
-    format: 'hqchart_day',
-  },
+  hqchart('chinext_1d_2010_2024.csv', '399006.sz'),
+  hqchart('szse_sme100_1d_2006_2024.csv', '399005.sz'),
 ];
 
 function num(value: unknown, where: string): number {

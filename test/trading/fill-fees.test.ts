@@ -12,7 +12,7 @@ import { applyFill } from '../../src/trading/live-orders.ts';
 import type { AccountState } from '../../src/market/account.ts';
 
 /** ccxt's Binance client with its BTC/USDT market set by hand, so parseOrder runs without loading markets. */
-function binance() {
+const BINANCE = (() => {
   const ex = new ccxt.binance();
   ex.setMarkets([
     {
@@ -31,7 +31,7 @@ function binance() {
     } as never,
   ]);
   return ex;
-}
+})();
 
 /** A filled MARKET order as Binance's `POST /api/v3/order` (newOrderRespType FULL) returns it, two fills at 50,000. */
 function binanceReply(side: 'BUY' | 'SELL', commission: [string, string][]) {
@@ -59,6 +59,11 @@ function binanceReply(side: 'BUY' | 'SELL', commission: [string, string][]) {
   };
 }
 
+/** What fillFromOrder reads from Binance's reply, as ccxt's Binance client parses it. */
+function binanceFill(side: 'BUY' | 'SELL', commission: [string, string][]) {
+  return fillFromOrder(BINANCE.parseOrder(binanceReply(side, commission)));
+}
+
 const close = (a: number, b: number) => Math.abs(a - b) < 1e-9 * Math.max(1, Math.abs(b));
 
 /** An account with `cash` and `units`, nothing else. */
@@ -78,13 +83,10 @@ function account(cash: number, units: number): AccountState {
 }
 
 test('a buy whose fee Binance takes in the coin bought: fewer coins, the cash spent is the order value', () => {
-  const order = binance().parseOrder(
-    binanceReply('BUY', [
-      ['0.00000600', 'BTC'],
-      ['0.00000400', 'BTC'],
-    ]),
-  );
-  const { fill, unbooked } = fillFromOrder(order);
+  const { fill, unbooked } = binanceFill('BUY', [
+    ['0.00000600', 'BTC'],
+    ['0.00000400', 'BTC'],
+  ]);
   assert.ok(fill);
   assert.equal(unbooked, undefined);
   assert.ok(close(fill.units, 0.00999), `units ${fill.units}`);
@@ -98,13 +100,10 @@ test('a buy whose fee Binance takes in the coin bought: fewer coins, the cash sp
 });
 
 test('a sell whose fee is in the quote currency is booked as before: the fee comes out of the proceeds', () => {
-  const order = binance().parseOrder(
-    binanceReply('SELL', [
-      ['0.30000000', 'USDT'],
-      ['0.20000000', 'USDT'],
-    ]),
-  );
-  const { fill } = fillFromOrder(order);
+  const { fill } = binanceFill('SELL', [
+    ['0.30000000', 'USDT'],
+    ['0.20000000', 'USDT'],
+  ]);
   assert.ok(fill);
   assert.ok(close(fill.units, 0.01) && close(fill.value, 500) && close(fill.fee, 0.5), JSON.stringify(fill));
   const after = applyFill(account(0, 0.01), fill);
@@ -112,13 +111,10 @@ test('a sell whose fee is in the quote currency is booked as before: the fee com
 });
 
 test('a sell whose fee is taken in the coin sold: more coins leave the account; the proceeds are the value', () => {
-  const order = binance().parseOrder(
-    binanceReply('SELL', [
-      ['0.00000600', 'BTC'],
-      ['0.00000400', 'BTC'],
-    ]),
-  );
-  const { fill } = fillFromOrder(order);
+  const { fill } = binanceFill('SELL', [
+    ['0.00000600', 'BTC'],
+    ['0.00000400', 'BTC'],
+  ]);
   assert.ok(fill);
   const after = applyFill(account(0, 0.02), fill);
   assert.ok(close(after.cash, 500), `cash ${after.cash}`);
@@ -126,13 +122,10 @@ test('a sell whose fee is taken in the coin sold: more coins leave the account; 
 });
 
 test("a fee in a third currency (BNB) touches neither the run's cash nor its units, and is named for the log", () => {
-  const order = binance().parseOrder(
-    binanceReply('BUY', [
-      ['0.00020000', 'BNB'],
-      ['0.00010000', 'BNB'],
-    ]),
-  );
-  const { fill, unbooked } = fillFromOrder(order);
+  const { fill, unbooked } = binanceFill('BUY', [
+    ['0.00020000', 'BNB'],
+    ['0.00010000', 'BNB'],
+  ]);
   assert.ok(fill);
   assert.deepEqual([fill.units, fill.value, fill.fee], [0.01, 500, 0]);
   assert.match(unbooked ?? '', /^0\.0003 BNB$/);
