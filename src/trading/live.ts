@@ -237,6 +237,8 @@ export class LiveTrader extends Trader {
       : undefined;
     let orderId: number | undefined;
     const run = this.run;
+    // the id the order row stores is the id the order is sent under: computed once
+    const id = clientOrderId(run, ts);
     this.commit(() => {
       const decidedAt = this.o.clock();
       const policyName = exiting ? 'manual-exit' : handle.policy.name;
@@ -256,7 +258,7 @@ export class LiveTrader extends Trader {
           capped.skip ? 'skipped' : 'submitting',
           decidedAt,
           undefined,
-          capped.skip ? undefined : clientOrderId(run, ts),
+          capped.skip ? undefined : id,
         );
         if (capped.skip) {
           // a hold with a reason, counted as the paper account counts its refused orders
@@ -278,7 +280,6 @@ export class LiveTrader extends Trader {
       this.run = next;
     });
     if (planned && capped && !capped.skip && orderId !== undefined) {
-      const id = clientOrderId(run, ts);
       const side = orderSide(planned);
       const placed = await this.place(side, capped.amount, id);
       if ('order' in placed) await this.settle(orderId, placed.order, ts);

@@ -39,6 +39,8 @@ function portfolioClientId(run: RunState, ts: number, market: number): string {
 interface PlannedOrder {
   market: number;
   orderId: number;
+  /** The client id the order row stores and the order is sent under. */
+  clientId: string;
   side: 'buy' | 'sell';
   amount: number;
   /** The market's close at the decision (its exchange minimum in quote currency needs a price). */
@@ -294,12 +296,13 @@ export class PortfolioLiveTrader extends PortfolioTrader {
         const capped = this.cap(account, m, order, cash, closes[m]);
         const side = order.side === SELL ? 'sell' : 'buy';
         const status = capped.skip ? 'skipped' : 'submitting';
-        const clientId = capped.skip ? undefined : portfolioClientId(run, ts, m);
-        const orderId = repo.insertOrder(run.id, ts, side, capped.amount, status, decidedAt, symbols[m], clientId);
+        const clientId = portfolioClientId(run, ts, m);
+        const stored = capped.skip ? undefined : clientId;
+        const orderId = repo.insertOrder(run.id, ts, side, capped.amount, status, decidedAt, symbols[m], stored);
         if (capped.skip) {
           repo.updateOrder(orderId, 'skipped', { reason: capped.skip });
           account.books[m].rejected[capped.skip]++;
-        } else planned.push({ market: m, orderId, side, amount: capped.amount, close: closes[m] });
+        } else planned.push({ market: m, orderId, clientId, side, amount: capped.amount, close: closes[m] });
       }
       const memory = handle.policy.memory?.save();
       const version = handle.version;
@@ -318,7 +321,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
   private async placeOne(p: PlannedOrder, ts: number): Promise<void> {
     const { repo, symbols, costs, logger } = this.o;
     const symbol = symbols[p.market];
-    const id = portfolioClientId(this.run as RunState, ts, p.market);
+    const id = p.clientId;
     let amount = p.amount;
     if (p.side === 'buy') {
       const account = restorePortfolio(this.pf.account, costs);
