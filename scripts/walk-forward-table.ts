@@ -55,6 +55,7 @@ for (const p of s.perSeed)
   );
 console.log('| strategy | validation score | test return | test Sharpe | max drawdown | trades | fees + tax |');
 console.log(row('agent', s.agent, v.traded));
+if (s.ensemble) console.log(row(`${s.ensemble.kind} ensemble`, s.ensemble.agent));
 console.log(row('buy-and-hold', s.baselines.buyAndHold));
 console.log(row('flat', s.baselines.flat));
 console.log(row(`random (${s.randomSeeds} seeds)`, s.baselines.random));
@@ -67,6 +68,14 @@ console.log(
     `mean over ${s.windows} windows (${num(seedSpread.sd)}) = ${num(seedSpread.bar)} → ` +
     `${met(seedSpread.met)}; buy-and-hold mean Sharpe ${num(s.baselines.buyAndHold.sharpe.mean)}`,
 );
+if (s.ensemble) {
+  const e = s.ensemble.sharpe;
+  console.log(
+    `Sharpe target, the ${s.ensemble.kind} ensemble: mean ${num(e.agentMean)} over ${s.windows} windows; ` +
+      `pooled ${num(e.pooled.bar)} → ${met(e.pooled.met)}; ` +
+      `seed spread ${num(e.seedSpread.bar)} → ${met(e.seedSpread.met)}`,
+  );
+}
 // the third reading: the report's own `random (mean ± sd)` column, over the chained test span, sd over its seeds
 if (reportColumn)
   console.log(

@@ -297,6 +297,12 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
             runs,
             chained: walk ? headlineMetrics : undefined,
             reportRandom: baselines.random,
+            ...(ensembleKind && ensembleRuns.length === folds.length
+              ? {
+                  // one ensemble run per fold, pushed in the folds' order
+                  ensemble: { kind: ensembleKind, metrics: ensembleRuns.map((e) => e.metrics) },
+                }
+              : {}),
           },
           candles,
         )

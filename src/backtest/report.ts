@@ -20,7 +20,7 @@ interface ReportImage {
   caption: string;
 }
 
-interface ReportTable {
+export interface ReportTable {
   caption?: string;
   columns: string[];
   rows: (string | number)[][];

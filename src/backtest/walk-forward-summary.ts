@@ -35,6 +35,8 @@ interface WalkForwardReport {
       runs: ReportRun[];
       walkForward?: { metrics: Metrics };
       selection: { gate?: { flat: number; buyAndHold: number } };
+      /** With `--ensemble`: each fold's test window traded by its seeds as one model. */
+      ensemble?: { kind: string; runs: { fold: number; metrics: Metrics }[] };
     };
   };
 }
@@ -63,7 +65,35 @@ export interface SharpeBar {
   met: boolean;
 }
 
-export interface WalkForwardSummary {
+/** The issue's Sharpe readings and targets for one set of test runs against the baselines on the same windows. */
+interface Judged {
+  sharpe: {
+    agentMean: number;
+    /** Random's mean + the sd over all seed × window runs. */
+    pooled: SharpeBar;
+    /** Random's mean + the sd over seeds of each seed's mean over the windows. */
+    seedSpread: SharpeBar;
+    /** The report's own random column over the chained span, mean + sd over its seeds (absent without an sd). */
+    reportColumn?: SharpeBar;
+  };
+  targets: {
+    sharpeNonNegative: boolean;
+    /** The mean max drawdown is below buy-and-hold's mean over the same windows. */
+    drawdownBelowBuyAndHold: boolean;
+    sharpeAboveBuyAndHold: boolean;
+  };
+}
+
+/**
+ * With `--ensemble`: the model the run trades and saves is the ensemble, one test run per window, so its columns and
+ * targets are judged too, against the same baselines (the seeds alone stay the `agent` row).
+ */
+export interface EnsembleJudged extends Judged {
+  kind: string;
+  agent: MetricColumns;
+}
+
+export interface WalkForwardSummary extends Judged {
   runs: number;
   windows: number;
   seeds: number[];
@@ -87,21 +117,7 @@ export interface WalkForwardSummary {
   agentSeedSharpeSd: number;
   baselines: { buyAndHold: MetricColumns; flat: MetricColumns; random: MetricColumns; smaCross: MetricColumns };
   randomSeeds: number;
-  sharpe: {
-    agentMean: number;
-    /** Random's mean + the sd over all seed × window runs. */
-    pooled: SharpeBar;
-    /** Random's mean + the sd over seeds of each seed's mean over the windows. */
-    seedSpread: SharpeBar;
-    /** The report's own random column over the chained span, mean + sd over its seeds (absent without an sd). */
-    reportColumn?: SharpeBar;
-  };
-  targets: {
-    sharpeNonNegative: boolean;
-    /** The agent's mean max drawdown is below buy-and-hold's mean over the same windows. */
-    drawdownBelowBuyAndHold: boolean;
-    sharpeAboveBuyAndHold: boolean;
-  };
+  ensemble?: EnsembleJudged;
 }
 
 /** Random baseline seeds as the README's tables ran them: randomPolicy(7919 + s), s = 0 … 9. */
@@ -181,6 +197,8 @@ interface WalkForwardRuns {
   reportRandom?: { metrics: Metrics; sd?: Partial<Record<keyof Metrics, number>> };
   /** The validation gate's fallback counts (`extra.agent.selection.gate`), passed through as given. */
   gate?: { flat: number; buyAndHold: number };
+  /** With `--ensemble`: its kind and each window's test metrics, in the order of `windows`. */
+  ensemble?: { kind: string; metrics: readonly Metrics[] };
 }
 
 /** The summary of one report over `candles`: the series the report ran on, cut to its --from/--to as the run did. */
@@ -195,6 +213,9 @@ export function summarizeWalkForward(report: WalkForwardReport, candles: Candles
       chained: agent.walkForward?.metrics,
       reportRandom: report.baselines?.random,
       gate: agent.selection.gate,
+      ...(agent.ensemble
+        ? { ensemble: { kind: agent.ensemble.kind, metrics: agent.ensemble.runs.map((r) => r.metrics) } }
+        : {}),
     },
     candles,
   );
@@ -239,19 +260,39 @@ export function summarizeRuns(input: WalkForwardRuns, candles: Candles): WalkFor
   const random = randomBySeed.flat();
 
   const seeds = [...new Set(runs.map((r) => r.seed))];
-  const agentSharpe = mean(runs.map((r) => r.metrics.sharpe));
-  const bar = (randomMean: number, spread: number): SharpeBar => ({
-    randomMean,
-    sd: spread,
-    bar: randomMean + spread,
-    met: agentSharpe >= randomMean + spread,
-  });
   const randomSharpes = random.map((m) => m.sharpe);
   const randomSeedMeans = randomBySeed.map((ms) => mean(ms.map((m) => m.sharpe)));
   const printed = input.reportRandom;
   const printedSd = printed?.sd?.sharpe;
-  const agentColumns = columns(runs.map((r) => r.metrics));
   const holdColumns = columns(hold);
+  // the same bars and targets for the seeds' runs and, with --ensemble, for the ensemble's
+  const judge = (c: MetricColumns): Judged => {
+    const agentSharpe = c.sharpe.mean;
+    const bar = (randomMean: number, spread: number): SharpeBar => ({
+      randomMean,
+      sd: spread,
+      bar: randomMean + spread,
+      met: agentSharpe >= randomMean + spread,
+    });
+    return {
+      sharpe: {
+        agentMean: agentSharpe,
+        pooled: bar(mean(randomSharpes), sd(randomSharpes)),
+        seedSpread: bar(mean(randomSeedMeans), sd(randomSeedMeans)),
+        ...(printed && printedSd !== undefined ? { reportColumn: bar(printed.metrics.sharpe, printedSd) } : {}),
+      },
+      targets: {
+        sharpeNonNegative: agentSharpe >= 0,
+        drawdownBelowBuyAndHold: c.maxDrawdown.mean < holdColumns.maxDrawdown.mean,
+        sharpeAboveBuyAndHold: agentSharpe > holdColumns.sharpe.mean,
+      },
+    };
+  };
+  const agentColumns = columns(runs.map((r) => r.metrics));
+  const ens = input.ensemble;
+  if (ens && ens.metrics.length !== windows.length)
+    throw new UserError(`the report's ensemble has ${ens.metrics.length} window(s), its folds ${windows.length}`);
+  const ensembleColumns = ens ? columns(ens.metrics) : undefined;
   const w = input.chained;
   return {
     runs: runs.length,
@@ -284,17 +325,10 @@ export function summarizeRuns(input: WalkForwardRuns, candles: Candles): WalkFor
     agentSeedSharpeSd: sd(seeds.map((s) => mean(runs.filter((r) => r.seed === s).map((r) => r.metrics.sharpe)))),
     baselines: { buyAndHold: holdColumns, flat: columns(flat), random: columns(random), smaCross: columns(sma) },
     randomSeeds: RANDOM_SEEDS,
-    sharpe: {
-      agentMean: agentSharpe,
-      pooled: bar(mean(randomSharpes), sd(randomSharpes)),
-      seedSpread: bar(mean(randomSeedMeans), sd(randomSeedMeans)),
-      ...(printed && printedSd !== undefined ? { reportColumn: bar(printed.metrics.sharpe, printedSd) } : {}),
-    },
-    targets: {
-      sharpeNonNegative: agentSharpe >= 0,
-      drawdownBelowBuyAndHold: agentColumns.maxDrawdown.mean < holdColumns.maxDrawdown.mean,
-      sharpeAboveBuyAndHold: agentSharpe > holdColumns.sharpe.mean,
-    },
+    ...judge(agentColumns),
+    ...(ens && ensembleColumns
+      ? { ensemble: { kind: ens.kind, agent: ensembleColumns, ...judge(ensembleColumns) } }
+      : {}),
   };
 }
 

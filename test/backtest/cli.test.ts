@@ -283,6 +283,34 @@ folder`, async () => {
   assert.equal(ens.kind, 'vote');
   assert.equal(ens.runs.length, 2);
   assert.equal(report.extra.agent.runs.length, 6, 'every seed is still reported alone');
+  // the targets of the model the run trades: the ensemble's two windows against the same baselines, as the
+  // scripts' summary of report.json computes them; the seeds' targets stay beside them
+  const s = summarizeWalkForward(
+    parseWalkForwardReport(readFileSync(path.join(out, 'report.json'), 'utf8'), 'report.json'),
+    loadCsvFile(file, { symbol: 'X' }),
+  );
+  const stored = report.extra.agent;
+  const ensembleSharpe =
+    ens.runs.reduce((a: number, x: { metrics: { sharpe: number } }) => a + x.metrics.sharpe, 0) / 2;
+  assert.ok(s.ensemble, 'the summary judges the ensemble');
+  assert.equal(s.ensemble.agent.sharpe.mean, ensembleSharpe);
+  assert.equal(stored.targets.ensemble.kind, 'vote');
+  assert.equal(stored.targets.ensemble.sharpeMean, ensembleSharpe);
+  assert.deepEqual(stored.targets.ensemble.randomPlusSd.seedSpread, s.ensemble.sharpe.seedSpread);
+  assert.equal(stored.targets.ensemble.randomPlusSd.seedSpread.bar, stored.targets.randomPlusSd.seedSpread.bar);
+  assert.equal(stored.targets.sharpeMean, s.sharpe.agentMean, 'the seeds alone');
+  assert.deepEqual(stored.sameWindows.ensemble, s.ensemble.agent);
+  const bar = s.ensemble.sharpe.seedSpread;
+  assert.ok(
+    r.stdout.includes(
+      `\n  vote ensemble targets: Sharpe ≥ 0 ${ensembleSharpe >= 0 ? 'met' : 'not met'}; ≥ random + 1 sd: ` +
+        `seed spread ${bar.bar.toFixed(2)} ${bar.met ? 'met' : 'not met'}, `,
+    ),
+    r.stdout,
+  );
+  const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+  assert.ok(html.includes('<tr><td>vote ensemble</td><td>'), 'an ensemble row beside the baselines');
+  assert.match(html, /<caption>Targets \(issue 13\) of the vote ensemble<\/caption>/);
   const meta = JSON.parse(readFileSync(path.join(models, 'ens', 'meta.json'), 'utf8'));
   assert.equal(meta.learner.ensemble.kind, 'vote');
   assert.equal(meta.learner.ensemble.margins.length, 3);
