@@ -31,6 +31,8 @@ interface DashboardOptions {
   credentials: Credentials;
   corsOrigins: readonly string[];
   pollMs: number;
+  /** Event streams open at once (config `server.maxEventStreams`); 32 when not given. */
+  maxEventStreams?: number;
   logger: Logger;
   clock?: () => number;
 }
@@ -115,10 +117,12 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
-    const status = err instanceof HttpError ? err.statusCode : (err.statusCode ?? 500);
-    if (status >= 500) o.logger.error(`dashboard: ${err.message}`);
+    const ours = err instanceof HttpError;
+    const status = ours ? err.statusCode : (err.statusCode ?? 500);
+    if (status >= 500) o.logger[ours ? 'warn' : 'error'](`dashboard: ${err.message}`);
+    // a 5xx of our own (a refusal such as too many streams) says why; any other 5xx is not shown to the client
     const message =
-      status >= 500 ? 'internal error' : status === 429 ? 'too many attempts: wait a minute' : err.message;
+      status >= 500 && !ours ? 'internal error' : status === 429 ? 'too many attempts: wait a minute' : err.message;
     void reply.code(status).send({ error: message.split('\n')[0] });
   });
   app.setNotFoundHandler((_req, reply) => void reply.code(404).send({ error: 'not found' }));
@@ -179,7 +183,11 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     c.raw.end();
     return false;
   };
+  const maxStreams = o.maxEventStreams ?? 32;
   app.get('/api/v1/events', async (req, reply) => {
+    // each stream holds a socket and a write per event: a page opening streams in a loop must not exhaust the server
+    if (clients.size >= maxStreams)
+      throw new HttpError(503, `events: ${maxStreams} event streams are open (server.maxEventStreams); close one`);
     reply.hijack();
     reply.raw.writeHead(200, {
       'content-type': 'text/event-stream',

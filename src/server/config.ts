@@ -12,6 +12,8 @@ export const serverSection = z.strictObject({
   tokensFile: z.string().min(1),
   /** How often the server looks for new rows to push as events, ms. */
   pollMs: z.number().int().min(50).max(60_000),
+  /** Event streams open at once; more are refused with 503 (each holds a socket and a write per event). */
+  maxEventStreams: z.number().int().min(1).max(10_000),
   /** Life of a session token from /api/v1/login, hours. */
   sessionHours: z
     .number()

@@ -174,7 +174,14 @@ export interface Served {
  */
 export async function serve(
   f: PaperFixture,
-  o: { token?: boolean; password?: string; host?: string; pollMs?: number; credentials?: Credentials } = {},
+  o: {
+    token?: boolean;
+    password?: string;
+    host?: string;
+    pollMs?: number;
+    credentials?: Credentials;
+    maxEventStreams?: number;
+  } = {},
 ): Promise<Served> {
   const tokensFile = path.join(f.dir, `api-tokens-${++served}.json`);
   const token = o.token ? createToken(tokensFile, 'test').token : undefined;
@@ -189,6 +196,7 @@ export async function serve(
     credentials,
     corsOrigins: [],
     pollMs: o.pollMs ?? 100,
+    maxEventStreams: o.maxEventStreams,
     logger: quietLogger(),
     clock: () => f.clock.now,
   });

@@ -2,7 +2,7 @@
  * The server-audit findings (each test failed before its fix): percent-encoded `/api` paths skipping the bearer
  * check, DNS rebinding against a credential-less loopback server (Host not checked), environment secrets inside
  * served files (the JSON masking did not reach streamed files), event streams outliving the session that opened them,
- * and fastify's own error bodies for malformed or over-long paths.
+ * fastify's own error bodies for malformed or over-long paths, and event streams without a limit.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -169,6 +169,42 @@ test('an event stream opened with a session token ends when the session expires'
     assert.equal(after.status, 401, 'the expired token opens no new stream');
   } finally {
     await server.close();
+  }
+});
+
+test('event streams are capped (server.maxEventStreams): one more gets a one-line 503', async () => {
+  const s = await serve(f, { maxEventStreams: 2 });
+  const open: http.ClientRequest[] = [];
+  /** Opens a stream and resolves with its status once the first bytes (or the whole refusal) arrived. */
+  const stream = () =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.get(`${s.url}/api/v1/events`, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => {
+          body += d.toString();
+          if (res.statusCode === 200) resolve({ status: 200, body });
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      open.push(req);
+    });
+  try {
+    assert.equal((await stream()).status, 200);
+    assert.equal((await stream()).status, 200);
+    const refused = await stream();
+    assert.equal(refused.status, 503);
+    assert.deepEqual(JSON.parse(refused.body), {
+      error: 'events: 2 event streams are open (server.maxEventStreams); close one',
+    });
+    open[0].destroy();
+    await new Promise((r) => setTimeout(r, 200)); // the server sees the close
+    assert.equal((await stream()).status, 200, 'a closed stream frees its place');
+    const bad = await fetch(`${s.url}/api/v1/runs`);
+    assert.equal(bad.status, 200, 'other routes are not affected');
+  } finally {
+    for (const r of open) r.destroy();
+    await s.server.close();
   }
 });
 

@@ -49,6 +49,7 @@ export async function startDashboard(
     credentials,
     corsOrigins: config.server.corsOrigins,
     pollMs: config.server.pollMs,
+    maxEventStreams: config.server.maxEventStreams,
     logger,
   });
   try {
