@@ -11,8 +11,8 @@ import { timeframeMs } from '../data/timeframe.ts';
  * - `margin`: trade only when the best action beats keeping the position by more than this, in the network's units
  *   (Q-value difference, probability difference, or position distance for continuous heads); 0 = plain greedy.
  * - `minHold`: a position, once entered or left by a fill, is kept at least this many candles (0 = no minimum).
- * - `every`: decide only at candles whose close falls on a grid of `every` candles in UTC (hold in between), so
- *   backtest and paper agree whatever candle the data starts at; 1 = every candle.
+ * - `every`: decide only at the first candle closing at or after each point of a grid of `every` candles in UTC
+ *   (hold in between), so backtest and paper agree whatever candle the data starts at; 1 = every candle.
  * - `fallback`: the validation gate's verdict (recipe `selection.gate`): the network did not beat this baseline's
  *   validation score, so the policy trades the baseline instead — `flat` stays in (or goes to) cash, `buyAndHold`
  *   buys once and holds. Absent: the network trades.
@@ -96,7 +96,13 @@ export class DecisionGate {
     this.lastT = obs.t;
   }
 
-  /** Whether candle t is a decision candle: its close lies on the UTC grid of `every` candles. */
+  /**
+   * Whether candle t is a decision candle: the first to close at or after a point of the UTC grid of `every`
+   * candles, i.e. a grid point lies in (previous candle's close, this close]. With closes on the timeframe's grid and
+   * no gaps that is the candle closing on the grid point; a grid point inside a gap (a market's night, weekend or
+   * lunch break, an exchange's missing candle) goes to the next candle, and closes off the UTC hour (09:30-style
+   * sessions) count like any other, so hourly stock candles with `every` 24 decide once a trading day instead of never.
+   */
   onSchedule(obs: Observation): boolean {
     const every = this.rule.every;
     if (every <= 1) return true;
@@ -105,8 +111,10 @@ export class DecisionGate {
       this.tfName = c.timeframe;
       this.tfMs = timeframeMs(c.timeframe);
     }
-    const closeSlot = Math.round(c.ts[obs.t] / this.tfMs) + 1;
-    return closeSlot % every === 0;
+    const grid = every * this.tfMs;
+    const close = c.ts[obs.t] + this.tfMs;
+    const previousClose = obs.t > 0 ? c.ts[obs.t - 1] + this.tfMs : close - this.tfMs;
+    return Math.floor(close / grid) > Math.floor(previousClose / grid);
   }
 
   /** Whether an order decided at t (filling at t + 1's open) keeps the current position at least `minHold` candles. */

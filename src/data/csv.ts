@@ -2,10 +2,14 @@
 import { UserError } from '../core/errors.ts';
 import type { CandleRow, Candles } from '../core/candles.ts';
 import { parseCsvTime, zoneFormatter } from './csv-time.ts';
+import { timeframeOfRows } from './csv-steps.ts';
 import { isoTime, timeframeMs } from './timeframe.ts';
 
 interface CsvParseOptions {
-  /** Expected timeframe; omitted: inferred from the most common spacing of the rows. */
+  /**
+   * Expected timeframe; omitted: inferred from the most common step between rows (src/data/csv-steps.ts, which
+   * also says which gaps are sessions and which files mix timeframes).
+   */
   timeframe?: string;
   /** Time zone of wall-clock times without an offset (IANA name). Default UTC, or Asia/Seoul for pyupbit exports. */
   tz?: string;
@@ -225,33 +229,6 @@ function columnsLayout(spec: string, first: readonly string[], at: number): Layo
   return { flavour: 'columns', time, cols, dataFrom: header ? at + 1 : at, layout };
 }
 
-const TF_UNITS: [number, string][] = [
-  [7 * 86_400_000, 'w'],
-  [86_400_000, 'd'],
-  [3_600_000, 'h'],
-  [60_000, 'm'],
-];
-
-/** The timeframe name of a spacing in ms (`3600000` → `1h`), or undefined. */
-function timeframeOfMs(ms: number): string | undefined {
-  for (const [unit, name] of TF_UNITS) if (ms >= unit && ms % unit === 0) return `${ms / unit}${name}`;
-  return undefined;
-}
-
-/** Most common positive spacing between consecutive sorted times. */
-function commonSpacing(ts: readonly number[]): number | undefined {
-  const counts = new Map<number, number>();
-  for (let i = 1; i < ts.length; i++) {
-    const d = ts[i] - ts[i - 1];
-    counts.set(d, (counts.get(d) ?? 0) + 1);
-  }
-  let best: number | undefined;
-  let bestCount = 0;
-  for (const [d, n] of counts)
-    if (n > bestCount || (n === bestCount && best !== undefined && d < best)) [best, bestCount] = [d, n];
-  return best;
-}
-
 /**
  * Reads OHLCV candles from CSV text: a generic `timestamp|date,open,high,low,close,volume` file, a pyupbit export,
  * RLTrader's CSV or an investing.com export (Korean headers); without a header, Binance's kline dumps and RLTrader's
@@ -317,38 +294,7 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
     }
   }
 
-  const ts = rows.map((r) => r.ts);
-  const spacing = commonSpacing(ts);
-  let timeframe = opts.timeframe;
-  if (timeframe === undefined) {
-    const inferred = spacing === undefined ? undefined : timeframeOfMs(spacing);
-    if (inferred === undefined) {
-      throw new UserError(
-        spacing === undefined
-          ? `${file}: a single row cannot tell the timeframe; pass --timeframe`
-          : `${file}: rows are ${spacing} ms apart, which is no timeframe; pass --timeframe`,
-      );
-    }
-    timeframe = inferred;
-  }
-  const step = timeframeMs(timeframe);
-  if (spacing !== undefined && spacing < step) {
-    throw new UserError(
-      `${file}: rows are mostly ${timeframeOfMs(spacing) ?? spacing + ' ms'} apart, but the timeframe is ${timeframe}`,
-    );
-  }
-  // daily and longer candles read in a zone with daylight saving time sit an hour off now and then
-  const slack = step >= 86_400_000 ? 3_600_000 : 0;
-  for (let i = 1; i < rows.length; i++) {
-    const d = rows[i].ts - rows[i - 1].ts;
-    const off = d % step;
-    if (Math.min(off, step - off) > slack) {
-      throw new UserError(
-        `${file}:${rows[i].line}: mixed timeframe: ${isoTime(rows[i].ts)} ` +
-          `is ${d / 60_000} min after the previous row, not a multiple of ${timeframe}`,
-      );
-    }
-  }
+  const timeframe = timeframeOfRows(rows, file, opts.timeframe);
   const layoutText = sep === '\t' ? `${described}, tab-separated` : described;
   return { rows: rows.map(({ line: _line, ...r }) => r), timeframe, flavour, tz, layout: layoutText };
 }

@@ -20,6 +20,8 @@ export interface PortfolioSeriesRequest {
   symbols: string[];
   dataFiles?: string[];
   columns?: string;
+  /** `--timeframe` with `dataFiles`: their timeframe, when their steps cannot tell it (see SeriesRequest). */
+  timeframe?: string;
   sample?: boolean;
   from?: number;
   to?: number;
@@ -76,7 +78,7 @@ export function loadPortfolioSeries(req: PortfolioSeriesRequest): LabelledSeries
       );
     }
     out = req.dataFiles.map((file, i) => {
-      const c = loadCsvFile(file, config, undefined, req.columns);
+      const c = loadCsvFile(file, config, req.timeframe, req.columns);
       return { candles: { ...c, symbol: req.symbols[i] }, label: `${file.split(/[\\/]/).pop()} (${c.timeframe})` };
     });
   } else {

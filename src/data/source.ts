@@ -10,7 +10,7 @@ import { candlesFromRows, sliceCandles, type Candles } from '../core/candles.ts'
 import { parseCandlesCsvDetailed } from './csv.ts';
 import { loadSample } from './sample.ts';
 import { CandleStore } from './store.ts';
-import { isoTime, parseTime } from './timeframe.ts';
+import { isoTime, parseTime, timeframeMs } from './timeframe.ts';
 
 export { loadSample } from './sample.ts';
 
@@ -29,10 +29,20 @@ export interface SeriesRequest {
   dataFile?: string;
   /** `--columns` for `dataFile`: its columns in file order. */
   columns?: string;
+  /**
+   * `--timeframe` with `dataFile`: the file's timeframe, for files whose steps cannot tell it (sessions of one candle
+   * each, src/data/csv-steps.ts). Omitted: inferred from the file.
+   */
+  timeframe?: string;
   /** The bundled S&P 500 daily sample. */
   sample?: boolean;
   from?: number;
   to?: number;
+  /**
+   * Candles before `from` to load too (a rule strategy's indicator warm-up; see warmupStart: a market that closes at
+   * night still gets them). Files and the sample load whole anyway.
+   */
+  warmup?: number;
   /** Download from the exchange when the store has nothing (default true). */
   download?: boolean;
   /**
@@ -90,7 +100,7 @@ export function loadCsvFile(
 export async function loadSeries(req: SeriesRequest): Promise<Series> {
   const { config, from, to } = req;
   if (req.dataFile) {
-    const candles = filterRange(loadCsvFile(req.dataFile, config, undefined, req.columns), from, to);
+    const candles = filterRange(loadCsvFile(req.dataFile, config, req.timeframe, req.columns), from, to);
     // the file's name, not its path: reports are shared, and a path only describes the machine that made them
     const label = `${path.basename(req.dataFile)} (${candles.timeframe})`;
     return nonEmpty({ candles, label, origin: 'file' }, from, to);
@@ -106,8 +116,10 @@ export async function loadSeries(req: SeriesRequest): Promise<Series> {
   const { symbol, timeframe } = config;
   const label = `${id} ${symbol} ${timeframe}`;
   const store = CandleStore.open(config.data.database);
+  const warmFrom = (): number | undefined =>
+    from !== undefined && req.warmup ? warmupStart(store, id, symbol, timeframe, from, req.warmup) : from;
   try {
-    const stored = store.load(id, symbol, timeframe, from, to);
+    const stored = store.load(id, symbol, timeframe, warmFrom(), to);
     if (stored.ts.length > 0) return { candles: stored, label: `${label} (store)`, origin: 'store' };
     if (req.download === false || store.lastTs(id, symbol, timeframe) !== undefined) {
       throw new UserError(
@@ -123,7 +135,7 @@ export async function loadSeries(req: SeriesRequest): Promise<Series> {
       await downloadToStore(
         store,
         ex,
-        { exchange: id, symbol, timeframe, since: from ?? parseTime(config.data.since, 'data.since'), until: to },
+        { exchange: id, symbol, timeframe, since: downloadSince(req), until: to },
         { retry: retryOptionsFrom(config), now: req.now },
       );
     } catch (e) {
@@ -142,11 +154,31 @@ export async function loadSeries(req: SeriesRequest): Promise<Series> {
       }
       throw e;
     }
-    const candles = store.load(id, symbol, timeframe, from, to);
+    const candles = store.load(id, symbol, timeframe, warmFrom(), to);
     return nonEmpty({ candles, label: `${label} (downloaded)`, origin: 'exchange' }, from, to);
   } finally {
     store.close();
   }
+}
+
+/**
+ * Where `warmup` candles of history before `from` start in the store: `warmup` timeframes back, as the paper trader's
+ * history starts (so `bot paper --start T` and `bot backtest --from T` compute indicators from the same candle, holes
+ * and all), unless fewer than half of them are stored there because the market closes (nights, weekends, lunch): then
+ * at the `warmup`-th stored candle before `from`.
+ */
+function warmupStart(store: CandleStore, id: string, symbol: string, tf: string, from: number, warmup: number): number {
+  const byTime = from - warmup * timeframeMs(tf);
+  const half = store.openTimeBefore(id, symbol, tf, from, Math.ceil(warmup / 2));
+  if (half === undefined || half >= byTime) return byTime;
+  return store.openTimeBefore(id, symbol, tf, from, warmup) ?? byTime;
+}
+
+/** Where a first download starts: `from` less the warm-up in timeframes, or data.since. */
+function downloadSince(req: SeriesRequest): number {
+  const { config, from } = req;
+  if (from === undefined) return parseTime(config.data.since, 'data.since');
+  return from - (req.warmup ?? 0) * timeframeMs(config.timeframe);
 }
 
 function offlineNote(): string {

@@ -192,6 +192,26 @@ export class CandleStore {
     return candlesFromRows(exchange, symbol, timeframe, rows);
   }
 
+  /**
+   * Open time of the `count`-th stored candle before `before` (the first stored one when fewer are), or undefined
+   * when none is: history counted in candles, which a market's closed hours make longer than `count` timeframes.
+   */
+  openTimeBefore(
+    exchange: string,
+    symbol: string,
+    timeframe: string,
+    before: number,
+    count: number,
+  ): number | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT min(ts) AS first FROM (SELECT ts FROM candles
+         WHERE exchange = ? AND symbol = ? AND timeframe = ? AND ts < ? ORDER BY ts DESC LIMIT ?)`,
+      )
+      .get(exchange, symbol, timeframe, before, count) as { first: number | null };
+    return row.first ?? undefined;
+  }
+
   lastTs(exchange: string, symbol: string, timeframe: string): number | undefined {
     const row = this.db
       .prepare('SELECT max(ts) AS last FROM candles WHERE exchange = ? AND symbol = ? AND timeframe = ?')
@@ -253,11 +273,14 @@ export class CandleStore {
   }
 
   /**
-   * Missing candle ranges of one series (an exchange that skips empty intervals leaves these; they are facts, not
-   * errors).
+   * Missing candle ranges of one series (an exchange that skips empty intervals leaves these, and a market that closes
+   * does; they are facts, not errors). `missing` counts the timeframe slots that fit between the two candles, so a
+   * session gap that is no multiple of the timeframe (10:30 → 13:00 for 1h candles: 11:30 and 12:30) counts whole
+   * slots; daily and longer candles an hour off (daylight saving time in the file's zone) leave no gap.
    */
   gaps(exchange: string, symbol: string, timeframe: string, from = -Infinity, to = Infinity): GapRange[] {
     const step = timeframeMs(timeframe);
+    const slack = step >= 86_400_000 ? 3_600_000 : 0;
     const rows = this.db
       .prepare(
         `SELECT prev, ts FROM (
@@ -265,11 +288,11 @@ export class CandleStore {
            WHERE exchange = ? AND symbol = ? AND timeframe = ? AND ts >= ? AND ts < ?
          ) WHERE prev IS NOT NULL AND ts - prev > ? ORDER BY ts`,
       )
-      .all(exchange, symbol, timeframe, finiteOr(from, -8.64e15), finiteOr(to, 8.64e15), step) as {
+      .all(exchange, symbol, timeframe, finiteOr(from, -8.64e15), finiteOr(to, 8.64e15), step + slack) as {
       prev: number;
       ts: number;
     }[];
-    return rows.map((r) => ({ from: r.prev + step, to: r.ts, missing: Math.round((r.ts - r.prev) / step) - 1 }));
+    return rows.map((r) => ({ from: r.prev + step, to: r.ts, missing: Math.ceil((r.ts - r.prev - slack) / step) - 1 }));
   }
 
   /**

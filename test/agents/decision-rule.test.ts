@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { AgentPolicy } from '../../src/agents/load-agent.ts';
-import { checkDecisionRule, type DecisionRule } from '../../src/agents/decision-rule.ts';
+import { checkDecisionRule, DecisionGate, type DecisionRule } from '../../src/agents/decision-rule.ts';
 import { switchAdvantage } from '../../src/agents/greedy-decision.ts';
 import { createNet, envOptions, networkSpec, prepareData, recipeWarmup } from '../../src/agents/setup.ts';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
@@ -17,6 +17,8 @@ import type { AgentNet } from '../../src/nn/agent-net.ts';
 import { UserError } from '../../src/core/errors.ts';
 import { SMALL_RECIPE } from '../trading/agents.ts';
 import { assertCausalPolicy, testConfig } from './helpers.ts';
+import type { Candles } from '../../src/core/candles.ts';
+import { CHINA_FUTURE_OPENS, sessionCandles } from '../data/helpers.ts';
 
 const candles = syntheticCandles({
   seed: 3,
@@ -129,6 +131,44 @@ test('every: decisions only at closes on the UTC grid of k candles, so fills ope
     for (let i = 1; i < both.length; i++) assert.equal(both[i].index - both[i - 1].index, 8);
   } finally {
     net.dispose();
+  }
+});
+
+/** The candles a gate with `every` decides at, fed in order as the backtest engine and the paper trader do. */
+function decisionCandles(c: Candles, every: number): number[] {
+  const gate = new DecisionGate(checkDecisionRule({ every }, 'test'));
+  const out: number[] = [];
+  for (let t = 0; t < c.ts.length; t++) {
+    const obs = { t, candles: c, features: new Float32Array(0), window: 0, cols: 0, state: new Float32Array(3) };
+    gate.see(obs);
+    if (gate.onSchedule(obs)) out.push(t);
+  }
+  return out;
+}
+
+test(`every on session candles (closes off the UTC hour, lunch and night gaps): the first candle closing at or after \
+each grid time decides, so every 24 is once a trading day and every 2 every other candle`, () => {
+  // an index future's hourly candles closing 02:30, 03:30, 06:00 and 07:00 UTC: no close on a 00:00 UTC grid point
+  const c = sessionCandles({ seed: 4, count: 40, opens: CHINA_FUTURE_OPENS });
+  const days = c.ts.length / CHINA_FUTURE_OPENS.length;
+  const daily = decisionCandles(c, 24);
+  assert.deepEqual(
+    daily,
+    Array.from({ length: days - 1 }, (_, d) => (d + 1) * 4),
+    'the first candle of each day decides for the midnight before it (the data has no night before day 1)',
+  );
+  const second = decisionCandles(c, 2);
+  assert.deepEqual(
+    second,
+    Array.from({ length: c.ts.length / 2 }, (_, k) => 2 * k),
+    'grid points at even hours: 00:00 goes to 02:30, 04:00 and 06:00 to 06:00',
+  );
+
+  // an around-the-clock series decides exactly where a close lies on the grid, as before
+  const regular = syntheticCandles({ seed: 5, count: 200, timeframe: '1h', start: Date.UTC(2024, 0, 1, 3) });
+  for (const every of [2, 4, 24]) {
+    const onGrid = [...regular.ts].flatMap((ts, t) => ((ts + 3_600_000) % (every * 3_600_000) === 0 ? [t] : []));
+    assert.deepEqual(decisionCandles(regular, every), onGrid, `every ${every}`);
   }
 });
 

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import type { FakeUpbit } from '../fake-exchange/server.ts';
+import type { Candles } from '../../src/core/candles.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
 
 export function tempDir(prefix = 'bot-data-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
@@ -29,4 +31,34 @@ export function fakeConfig(
       log: { level: 'error', file: '' },
     },
   });
+}
+
+/** An index future's hourly candles in UTC: 09:30–11:30 and 13:00–15:00 in Shanghai, bucketed to whole hours. */
+export const CHINA_FUTURE_OPENS = ['01:30', '02:30', '05:00', '06:00'] as const;
+
+/**
+ * Candles of a market that trades in sessions: a synthetic series moved onto the open times `opens` ("HH:MM" UTC) of
+ * each weekday from `start` on, so steps between candles are one timeframe inside a session and anything between
+ * sessions (lunch, night, weekend).
+ */
+export function sessionCandles(o: {
+  seed: number;
+  count: number;
+  opens: readonly string[];
+  start?: number;
+  timeframe?: string;
+}): Candles {
+  const c = syntheticCandles({ seed: o.seed, count: o.count, timeframe: o.timeframe ?? '1h' });
+  const offsets = o.opens.map((hm) => {
+    const [h, m] = hm.split(':').map(Number);
+    return (h * 60 + m) * 60_000;
+  });
+  let day = o.start ?? Date.UTC(2024, 0, 1);
+  let n = 0;
+  while (n < o.count) {
+    const weekday = new Date(day).getUTCDay();
+    if (weekday !== 0 && weekday !== 6) for (const off of offsets) if (n < o.count) c.ts[n++] = day + off;
+    day += 86_400_000;
+  }
+  return c;
 }

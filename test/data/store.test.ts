@@ -78,6 +78,37 @@ test('series() and gaps() report missing ranges', () => {
   }
 });
 
+test(`gaps() of a market that closes: whole timeframe slots between sessions (no multiple of the timeframe), none \
+for daily candles an hour off over a daylight saving change; openTimeBefore counts candles, not hours`, () => {
+  const store = CandleStore.open(path.join(tempDir(), 'sessions.db'));
+  const at = (ts: number) => ({ ts, open: 1, high: 2, low: 1, close: 1, volume: 1 });
+  try {
+    // an index future's hourly candles 01:30, 02:30 | 05:00, 06:00 UTC: 02:30 → 05:00 leaves 03:30 and 04:30 free
+    const day = Date.UTC(2024, 2, 4);
+    const opens = [1.5, 2.5, 5, 6, 25.5].map((h) => day + h * H);
+    store.upsert('x', 'IF', '1h', opens.map(at));
+    assert.deepEqual(store.gaps('x', 'IF', '1h'), [
+      { from: day + 3.5 * H, to: day + 5 * H, missing: 2 },
+      { from: day + 7 * H, to: day + 25.5 * H, missing: 19 },
+    ]);
+    // daily candles at New York midnight, seven days a week, across the end of summer time: 04:00 UTC, then 05:00
+    const days = [
+      Date.UTC(2024, 10, 2, 4),
+      Date.UTC(2024, 10, 3, 4),
+      Date.UTC(2024, 10, 4, 5),
+      Date.UTC(2024, 10, 7, 5),
+    ];
+    store.upsert('x', 'BTC', '1d', days.map(at));
+    assert.deepEqual(store.gaps('x', 'BTC', '1d'), [{ from: days[2] + 24 * H, to: days[3], missing: 2 }]);
+    // the 3 candles before 06:00 open 01:30, 02:30 and 05:00: 4½ hours back, not 3
+    assert.equal(store.openTimeBefore('x', 'IF', '1h', opens[3], 3), opens[0]);
+    assert.equal(store.openTimeBefore('x', 'IF', '1h', opens[3], 100), opens[0], 'fewer stored: the first');
+    assert.equal(store.openTimeBefore('x', 'IF', '1h', opens[0], 3), undefined);
+  } finally {
+    store.close();
+  }
+});
+
 test('a file that is not a SQLite database is a clear UserError and is left alone', () => {
   const file = path.join(tempDir(), 'not.db');
   writeFileSync(file, 'this is a text file, not a database, and it is long enough to have a header page'.repeat(20));

@@ -8,7 +8,7 @@ import { runRuleBacktest, type BacktestRun } from '../../backtest/rule-backtest.
 import { loadStrategy, RULE_WARMUP_CANDLES } from '../../agents/strategy.ts';
 import { parseEnsembleKind } from '../../agents/ensemble.ts';
 import { loadSeries } from '../../data/source.ts';
-import { parseTime, timeframeMs } from '../../data/timeframe.ts';
+import { parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { checkColumnsFlag, COLUMNS_HELP } from './data.ts';
@@ -103,7 +103,16 @@ export function registerBacktest(program: Command): void {
       throw new UserError('use either --model DIR or --strategy NAME, not both');
     // the bundled sample stands in for the exchange only in the main job with no market named
     const offlineFallback = flags.symbol === undefined && flags.exchange === undefined && flags.timeframe === undefined;
-    const source = { config, dataFile: flags.data, columns: flags.columns, sample: flags.sample, offlineFallback };
+    // with --data, --timeframe is the file's timeframe (for files whose session gaps hide it), not a store key
+    const fileTimeframe = flags.data !== undefined ? flags.timeframe : undefined;
+    const source = {
+      config,
+      dataFile: flags.data,
+      columns: flags.columns,
+      timeframe: fileTimeframe,
+      sample: flags.sample,
+      offlineFallback,
+    };
     if (flags.model !== undefined) {
       // loaded when used, like the agent runner below: rule backtests do not pay for loading tfjs
       const { runModelBacktest } = await import('../../backtest/model-backtest.ts');
@@ -149,12 +158,15 @@ export function registerBacktest(program: Command): void {
       return;
     }
 
-    // rule indicators need history before --from: files load whole, the store with a warm-up margin; decisions start at
-    // --from
+    // rule indicators need history before --from: files load whole, the store with a warm-up margin of candles;
+    // decisions start at --from
     const fromFile = flags.data !== undefined || flags.sample === true;
-    const warmFrom =
-      from !== undefined && !fromFile ? from - RULE_WARMUP_CANDLES * timeframeMs(config.timeframe) : undefined;
-    const series = await loadSeries({ ...source, from: warmFrom, to });
+    const series = await loadSeries({
+      ...source,
+      from: fromFile ? undefined : from,
+      to,
+      ...(fromFile ? {} : { warmup: RULE_WARMUP_CANDLES }),
+    });
     logger.info(`backtest ${strategy.name} on ${series.label}`);
     const run = await runRuleBacktest({ settings: config, series, strategy, from, to, seed, out: flags.out });
     printRun(run, flags.json === true);

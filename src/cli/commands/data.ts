@@ -22,6 +22,8 @@ export interface DataSourceFlags {
   to?: string;
   /** The CSV's columns in file order, for a file without a header the reader does not recognise. */
   columns?: string;
+  /** With `--data`: the file's timeframe, for a file whose steps cannot tell it. */
+  timeframe?: string;
 }
 
 export const COLUMNS_HELP =
@@ -53,6 +55,7 @@ export function seriesRequestFromFlags(config: Config, flags: DataSourceFlags): 
     config,
     dataFile: flags.data,
     columns: flags.columns,
+    ...(flags.data !== undefined && flags.timeframe !== undefined ? { timeframe: flags.timeframe } : {}),
     sample: flags.sample === true,
     from: flags.from !== undefined ? parseTime(flags.from, '--from') : undefined,
     to: flags.to !== undefined ? parseTime(flags.to, '--to') : undefined,
@@ -115,8 +118,8 @@ interface ExportFlags extends CommonFlags {
   out?: string;
 }
 
-function gapLine(g: GapRange): string {
-  const lastMissing = g.to - (g.to - g.from) / g.missing;
+function gapLine(g: GapRange, step: number): string {
+  const lastMissing = g.from + (g.missing - 1) * step;
   const range = g.missing === 1 ? shortTime(g.from) : `${shortTime(g.from)} … ${shortTime(lastMissing)}`;
   return `${range}  (${g.missing} missing)`;
 }
@@ -276,7 +279,7 @@ function gaps(flags: GapFlags): void {
     `${id} ${symbol} ${timeframe}: ${plural(missing, 'candle')} missing in ${plural(ranges.length, 'gap')} ` +
       `(not an error: exchanges skip intervals without trades, markets close)`,
   );
-  for (const g of ranges) console.log(`  ${gapLine(g)}`);
+  for (const g of ranges) console.log(`  ${gapLine(g, timeframeMs(timeframe))}`);
 }
 
 function importFile(file: string, flags: ImportFlags): void {

@@ -95,6 +95,7 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
     symbols: symbols.length > 0 ? [...symbols, ...informative] : [],
     dataFiles,
     columns,
+    ...(dataFiles !== undefined && flags.timeframe !== undefined ? { timeframe: flags.timeframe } : {}),
     sample,
     // a saved model reads the candles before --from as the history of its features; it decides from --from on
     from: modelInfo ? undefined : from,

@@ -32,8 +32,10 @@ async function freshSeries(
   sample: boolean,
   dataFile: string | undefined,
   now: () => number,
+  fileTimeframe?: string,
 ): Promise<Series> {
-  if (dataFile || sample) return loadSeries({ config, dataFile, sample });
+  if (dataFile || sample)
+    return loadSeries({ config, dataFile, sample, timeframe: dataFile ? fileTimeframe : undefined });
   const { id } = config.exchange;
   const { symbol, timeframe } = config;
   const store = CandleStore.open(config.data.database);
@@ -104,7 +106,7 @@ export function registerPredict(program: Command): void {
     if (flags.weights !== undefined) throw new UserError('--weights is for portfolio models; give --position');
     const { config } = setupCommand(flags);
 
-    const series = await freshSeries(config, flags.sample === true, flags.data, now);
+    const series = await freshSeries(config, flags.sample === true, flags.data, now, flags.timeframe);
     const c = series.candles;
     const t = candleAt(series, at, flags.at);
 
