@@ -7,6 +7,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   writeSync,
@@ -31,6 +32,20 @@ export interface ResolvedModel {
 
 function isModelFolder(dir: string): boolean {
   return existsSync(path.join(dir, 'meta.json')) || existsSync(path.join(dir, 'model.json'));
+}
+
+/**
+ * The home's absolute path with symlinks resolved (a home not made yet: its nearest existing parent's), so that every
+ * path leading to one folder names it alike: `models/current` linked to `models/btc-2025` is one home.
+ */
+export function canonicalHome(home: string): string {
+  const abs = path.resolve(home);
+  try {
+    return realpathSync(abs);
+  } catch {
+    const parent = path.dirname(abs);
+    return parent === abs ? abs : path.join(canonicalHome(parent), path.basename(abs));
+  }
 }
 
 export function versionDir(home: string, version: string): string {

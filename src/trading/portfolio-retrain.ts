@@ -33,8 +33,8 @@ import { runPortfolioBacktest, type PortfolioPolicy } from '../market/portfolio-
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
 import { ensureTradingSchema } from './db.ts';
-import { acquireLock } from './lock.ts';
 import {
+  lockHome,
   promotionDecision,
   removeStaleStaging,
   retrainRecord,
@@ -194,7 +194,7 @@ async function retrainPortfolioOnce(
   const db = data.store.db;
   ensureTradingSchema(db);
   const champion = resolveModel(home);
-  const lock = acquireLock(db, `retrain:${path.resolve(home)}`, config.trading.lockStaleSeconds * 1000, clock);
+  const lock = lockHome(db, home, config);
   removeStaleStaging(home, logger);
   const challengerVersion = newVersionName(clock());
   const baseline = `equal weights rebalanced every ${o.every}`;

@@ -15,8 +15,9 @@ import { buyAndHoldPolicy } from '../agents/rule-policies.ts';
 import type { CandleStore } from '../data/store.ts';
 import { shortError } from '../data/exchange.ts';
 import { ensureTradingSchema } from './db.ts';
-import { acquireLock, processAlive } from './lock.ts';
+import { acquireLock, processAlive, type Lock } from './lock.ts';
 import {
+  canonicalHome,
   currentVersion,
   newVersionName,
   promoteVersion,
@@ -61,6 +62,15 @@ export function settleChallenger(
   if (promote) promoteVersion(home, challengerVersion);
   else rmSync(challengerDir, { recursive: true, force: true });
   return promote ? 'promoted' : 'rejected';
+}
+
+/**
+ * Takes the retrain lock of a model home. It is named by the home's real path (canonicalHome), so a home reached
+ * through a symlink is the same home: named by the path as given, two retrains of one folder took two locks and
+ * trained and promoted side by side.
+ */
+export function lockHome(db: CandleStore['db'], home: string, config: TradingSettings): Lock {
+  return acquireLock(db, `retrain:${canonicalHome(home)}`, config.trading.lockStaleSeconds * 1000);
 }
 
 /**
@@ -237,7 +247,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
   const clock = o.clock ?? Date.now;
   const db = store.db;
   ensureTradingSchema(db);
-  const lock = acquireLock(db, `retrain:${path.resolve(home)}`, config.trading.lockStaleSeconds * 1000, clock);
+  const lock = lockHome(db, home, config);
   removeStaleStaging(home, logger);
   const championVersion = existsSync(home) ? currentVersion(home) : undefined;
   const challengerVersion = newVersionName(clock());

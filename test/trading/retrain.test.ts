@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
 import { CandleStore } from '../../src/data/store.ts';
-import { currentVersion, INITIAL_VERSION } from '../../src/agents/model-pointer.ts';
+import { canonicalHome, currentVersion, INITIAL_VERSION } from '../../src/agents/model-pointer.ts';
 import { modelPolicySource } from '../../src/trading/model-policy-source.ts';
 import {
   promotionDecision,
@@ -116,7 +116,7 @@ champion serving; overlaps are refused`, async () => {
     // another live process holds the retrain lock
     store.db
       .prepare('INSERT INTO trading_locks (name, pid, host, acquired_at, heartbeat) VALUES (?, ?, ?, ?, ?)')
-      .run(`retrain:${path.resolve(home)}`, process.ppid, os.hostname(), 0, Date.now());
+      .run(`retrain:${canonicalHome(home)}`, process.ppid, os.hostname(), 0, Date.now());
     await assert.rejects(() => retrain(constant('sell'), Date.now()), /already running/);
     store.db.prepare('DELETE FROM trading_locks').run();
 
