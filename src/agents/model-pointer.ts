@@ -84,8 +84,15 @@ export function newVersionName(now = Date.now()): string {
   );
 }
 
+/** A challenger's folder while it is written and judged; `commit()` moves it to `versions/<version>`. */
+export interface StagedVersion {
+  dir: string;
+  commit(): string;
+  discard(): void;
+}
+
 /** A staging folder for a challenger; `commit()` moves it to `versions/<version>` (it does not promote it). */
-export function stageVersion(home: string, version: string): { dir: string; commit(): string; discard(): void } {
+export function stageVersion(home: string, version: string): StagedVersion {
   const staging = path.join(home, 'versions', `.staging-${version}`);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });

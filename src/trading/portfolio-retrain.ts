@@ -22,7 +22,7 @@ import {
   readPortfolioRecipe,
   savePortfolioAgent,
 } from '../agents/portfolio-model.ts';
-import { newVersionName, resolveModel, stageVersion } from '../agents/model-pointer.ts';
+import { newVersionName, resolveModel, stageVersion, type StagedVersion } from '../agents/model-pointer.ts';
 import { downloadToStore } from '../data/download.ts';
 import { createExchange, retryOptionsFrom, shortError } from '../data/exchange.ts';
 import { CandleStore } from '../data/store.ts';
@@ -193,8 +193,15 @@ async function retrainPortfolioOnce(
   const { traded, informative } = data;
   const db = data.store.db;
   ensureTradingSchema(db);
-  const champion = resolveModel(home);
   const lock = lockHome(db, home, config);
+  // read under the lock: the champion this retrain's verdict is about (settleChallenger promotes only over it)
+  let champion: ReturnType<typeof resolveModel>;
+  try {
+    champion = resolveModel(home);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
   removeStaleStaging(home, logger);
   const challengerVersion = newVersionName(clock());
   const baseline = `equal weights rebalanced every ${o.every}`;
@@ -212,7 +219,7 @@ async function retrainPortfolioOnce(
     clock,
     logger,
   );
-  let stage: ReturnType<typeof stageVersion> | undefined;
+  let stage: StagedVersion | undefined;
   try {
     const recipe = readPortfolioRecipe(champion.dir);
     const { trainCandles, holdoutCandles, epochs, minImprovement } = config.trading.retrain;
@@ -245,18 +252,18 @@ async function retrainPortfolioOnce(
       epochs: o.epochs ?? epochs,
       dir: stage.dir,
     });
-    const challengerDir = stage.commit();
-    stage = undefined;
     const fromTs = tl.ts[holdoutFrom];
     const scores = {
-      challenger: await scoreModel(challengerDir, traded, informative, fromTs, money),
+      challenger: await scoreModel(stage.dir, traded, informative, fromTs, money),
       champion: await scoreModel(champion.dir, traded, informative, fromTs, money),
       buyHold: holdoutReturn(traded, fromTs, costs, money.balance, o.band, equalWeightPolicy(traded.length, o.every)),
     };
     const decision = promotionDecision(scores, minImprovement, baseline);
+    const versions = { champion: champion.version, challenger: challengerVersion };
+    const verdict = settleChallenger(home, stage, versions, decision);
+    stage = undefined;
     return finish({
-      outcome: settleChallenger(home, challengerVersion, challengerDir, decision.promote),
-      reason: decision.reason,
+      ...verdict,
       baseline,
       scores,
       championVersion: champion.version,

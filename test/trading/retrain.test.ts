@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -14,6 +14,7 @@ import {
   retrainOnce,
   type ChallengerRequest,
   type ChallengerTrainer,
+  type RetrainResult,
 } from '../../src/trading/retrain.ts';
 import { trainChallenger } from '../../src/trading/train-challenger.ts';
 import { initBackend } from '../../src/nn/backend/backend.ts';
@@ -225,6 +226,79 @@ writer's staging folder, the versions and CURRENT are left alone`, async () => {
     assert.deepEqual(lines, [`retrain: removed 1 staging folder(s) a killed retrain left: ${killed}`]);
     assert.equal(currentVersion(home), 'champion');
   } finally {
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+test(`a challenger whose scoring fails (its saved folder incomplete) leaves no version behind: only a promoted \
+challenger ever becomes a versions/ folder`, async () => {
+  const { tmp, candles, config, store } = retrainSetup();
+  const home = path.join(tmp.dir, 'models', 'btc');
+  try {
+    await promotedChampion(home, candles);
+    const r = await retrainOnce({
+      config,
+      logger: quietLogger(),
+      store,
+      home,
+      strategyName: 'dqn-dnn',
+      recipe: SMALL_RECIPE,
+      candles,
+      // a save cut short: the topology and meta are written, the weights are not
+      train: async (req) => {
+        await saveAgent(req.dir, 'sell', req.candles);
+        rmSync(path.join(req.dir, 'model.weights.bin'));
+      },
+      clock: () => Date.UTC(2025, 0, 6),
+    });
+    assert.equal(r.outcome, 'failed');
+    assert.equal(currentVersion(home), 'champion');
+    // a versions/<v> folder is listed by the dashboard as a model version; a .staging-* one is not
+    assert.deepEqual(readdirSync(path.join(home, 'versions')), ['champion'], 'the unscored challenger is not kept');
+  } finally {
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+test(`a retrain does not promote over a version that another retrain of the home (through another database, so \
+another lock) promoted while it trained: it was not compared with it`, async () => {
+  const { tmp, candles, config, store } = retrainSetup();
+  const home = path.join(tmp.dir, 'models', 'btc');
+  const other = CandleStore.open(path.join(tmp.dir, 'other.db'));
+  const retrain = (on: CandleStore, train: ChallengerTrainer, clock: number) =>
+    retrainOnce({
+      config,
+      logger: quietLogger(),
+      store: on,
+      home,
+      strategyName: 'dqn-dnn',
+      recipe: SMALL_RECIPE,
+      candles,
+      train,
+      clock: () => clock,
+    });
+  try {
+    await promotedChampion(home, candles); // 'champion': long into a falling holdout
+    let theirs: RetrainResult | undefined;
+    const ours = await retrain(
+      store,
+      async (req) => {
+        theirs = await retrain(other, (q) => saveAgent(q.dir, 'sell', q.candles), Date.UTC(2025, 0, 7, 1));
+        await saveAgent(req.dir, 'sell', req.candles);
+      },
+      Date.UTC(2025, 0, 7),
+    );
+    assert.equal(theirs?.outcome, 'promoted', theirs?.reason);
+    const promoted = theirs.challengerVersion as string;
+    assert.equal(ours.championVersion, 'champion');
+    assert.equal(ours.outcome, 'rejected', ours.reason);
+    assert.match(ours.reason, new RegExp(`CURRENT changed from champion to ${promoted} during this retrain`));
+    assert.equal(currentVersion(home), promoted, "the other retrain's version keeps serving");
+    assert.deepEqual(readdirSync(path.join(home, 'versions')).sort(), ['champion', promoted].sort());
+  } finally {
+    other.close();
     store.close();
     tmp.cleanup();
   }
