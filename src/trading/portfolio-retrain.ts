@@ -33,6 +33,7 @@ import { runPortfolioBacktest, type PortfolioPolicy } from '../market/portfolio-
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
 import { ensureTradingSchema } from './db.ts';
+import { lastClosedOpen } from './run-holder.ts';
 import {
   lockHome,
   promotionDecision,
@@ -134,7 +135,9 @@ export async function runPortfolioRetrainJob(job: PortfolioRetrainJob): Promise<
         logger.warn(`retrain: could not refresh ${symbol} (${shortError(e)}); using the stored candles`);
       }
     }
-    const all = names.map((s) => store.load(config.exchange.id, s, config.timeframe));
+    // the candles closed by the clock, none after (a replaying trader's child: see retrain-job.ts)
+    const closed = lastClosedOpen(clock(), config.timeframe) + 1;
+    const all = names.map((s) => store.load(config.exchange.id, s, config.timeframe, -Infinity, closed));
     const empty = all.find((c) => c.ts.length === 0);
     if (empty) throw new UserError(`no stored candles for ${config.exchange.id} ${empty.symbol} ${config.timeframe}`);
     // the newest `need` clock times of the traded markets (the first `warmup` of them are the features' history)

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { candlesFromRows, type Candles } from '../../src/core/candles.ts';
+import { candleRows, candlesFromRows, type Candles } from '../../src/core/candles.ts';
 import { Rng } from '../../src/core/random.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
 import { CandleStore } from '../../src/data/store.ts';
@@ -351,6 +351,47 @@ costs`, async () => {
     } finally {
       st.close();
     }
+  } finally {
+    await fake.close();
+    tmp.cleanup();
+  }
+});
+
+test(`bot retrain --symbols on a fixed clock (--now, as a replaying trader's child runs) trains and judges on the \
+candles closed by then, none after, though the store holds later ones`, async () => {
+  const tmp = tempDir('bot-pf-retrain-now-');
+  const series = [market('BTC/KRW', 1, 50_000_000), market('ETH/KRW', 2, 3_000_000), market('XRP/KRW', 3, 3_000)];
+  const fake = await startFakeUpbit({
+    series: series.map((candles) => ({ market: `KRW-${candles.symbol.split('/')[0]}`, candles })),
+  });
+  try {
+    const db = path.join(tmp.dir, 'bot.db');
+    // every series whole, as a `bot data download` before the replay left them
+    const st = CandleStore.open(db);
+    for (const c of series) st.upsert('upbit', c.symbol, '1h', candleRows(c));
+    st.close();
+    const home = await saveAllInBtcChampion(tmp.dir, series);
+    const now = series[0].ts[360] + 10_000; // the run's clock: candle 359 is the newest closed
+    const r = await runBot([
+      'retrain',
+      '--symbols',
+      'BTC/KRW,ETH/KRW',
+      '--model',
+      home,
+      '--now',
+      isoTime(now),
+      '--json',
+      '--db',
+      db,
+      '--config',
+      retrainConfig(tmp.dir, fake),
+      '--log-level',
+      'warn',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { outcome: string; reason: string; holdout: { from: string; to: string } };
+    assert.notEqual(out.outcome, 'failed', out.reason);
+    assert.deepEqual(out.holdout, { from: isoTime(series[0].ts[360 - HOLDOUT]), to: isoTime(series[0].ts[359]) });
   } finally {
     await fake.close();
     tmp.cleanup();

@@ -16,7 +16,11 @@ import {
   type ChallengerTrainer,
   type RetrainResult,
 } from '../../src/trading/retrain.ts';
+import { runRetrainJob } from '../../src/trading/retrain-job.ts';
 import { trainChallenger } from '../../src/trading/train-challenger.ts';
+import { candleRows } from '../../src/core/candles.ts';
+import { isoTime } from '../../src/data/timeframe.ts';
+import { startFakeUpbit } from '../fake-exchange/server.ts';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { promotedChampion, riseThenFall, saveAgent, SMALL_RECIPE } from './agents.ts';
 import { quietLogger, tempDir } from './helpers.ts';
@@ -300,6 +304,49 @@ another lock) promoted while it trained: it was not compared with it`, async () 
   } finally {
     other.close();
     store.close();
+    tmp.cleanup();
+  }
+});
+
+test(`bot retrain on a fixed clock (--now, as a replaying trader's child runs) trains and judges on the candles closed \
+by then, none after, though the store holds later ones`, async () => {
+  const tmp = tempDir();
+  const candles = riseThenFall(360, 40);
+  const fake = await startFakeUpbit({ series: [{ market: 'KRW-BTC', candles }] });
+  try {
+    const config = loadConfig({
+      overrides: {
+        exchange: { ccxt: fake.ccxtOptions(), retries: 2, backoffMs: 10, maxBackoffMs: 50 },
+        data: { database: path.join(tmp.dir, 'bot.db') },
+        log: { file: '' },
+        ml: { backend: 'wasm' },
+        trading: { retrain: { trainCandles: 100, holdoutCandles: 40, epochs: 1, minImprovement: 0 } },
+      },
+    });
+    // the whole series is stored, as a `bot data download` before the replay left it
+    const store = CandleStore.open(config.data.database);
+    store.upsert('upbit', 'BTC/KRW', '1h', candleRows(candles));
+    store.close();
+    const home = path.join(tmp.dir, 'models', 'btc');
+    await promotedChampion(home, candles);
+    const now = candles.ts[300] + 10_000; // the run's clock: candle 299 is the newest closed
+    let trainedThrough: number | undefined;
+    const r = await runRetrainJob({
+      config,
+      logger: quietLogger(),
+      strategy: 'dqn-dnn',
+      model: home,
+      clock: () => now,
+      train: async (req) => {
+        trainedThrough = req.candles.ts[req.candles.ts.length - 1];
+        await saveAgent(req.dir, 'sell', req.candles);
+      },
+    });
+    assert.notEqual(r.outcome, 'failed', r.reason);
+    assert.equal(trainedThrough, candles.ts[299]);
+    assert.equal(r.holdout?.to, isoTime(candles.ts[299]), 'the holdout ends at the clock');
+  } finally {
+    await fake.close();
     tmp.cleanup();
   }
 });
