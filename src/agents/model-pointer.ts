@@ -7,6 +7,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   writeSync,
@@ -31,6 +32,20 @@ export interface ResolvedModel {
 
 function isModelFolder(dir: string): boolean {
   return existsSync(path.join(dir, 'meta.json')) || existsSync(path.join(dir, 'model.json'));
+}
+
+/**
+ * The home's absolute path with symlinks resolved (a home not made yet: its nearest existing parent's), so that every
+ * path leading to one folder names it alike: `models/current` linked to `models/btc-2025` is one home.
+ */
+export function canonicalHome(home: string): string {
+  const abs = path.resolve(home);
+  try {
+    return realpathSync(abs);
+  } catch {
+    const parent = path.dirname(abs);
+    return parent === abs ? abs : path.join(canonicalHome(parent), path.basename(abs));
+  }
 }
 
 export function versionDir(home: string, version: string): string {
@@ -69,8 +84,15 @@ export function newVersionName(now = Date.now()): string {
   );
 }
 
+/** A challenger's folder while it is written and judged; `commit()` moves it to `versions/<version>`. */
+export interface StagedVersion {
+  dir: string;
+  commit(): string;
+  discard(): void;
+}
+
 /** A staging folder for a challenger; `commit()` moves it to `versions/<version>` (it does not promote it). */
-export function stageVersion(home: string, version: string): { dir: string; commit(): string; discard(): void } {
+export function stageVersion(home: string, version: string): StagedVersion {
   const staging = path.join(home, 'versions', `.staging-${version}`);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });

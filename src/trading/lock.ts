@@ -1,5 +1,7 @@
-/** A run's lock in the database, so that one process trades a run at a time. */
+/** A named lock in the database, so that one process trades a run, or retrains a model home, at a time. */
+import { createRequire } from 'node:module';
 import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { UserError } from '../core/errors.ts';
 import { isoTime } from '../data/timeframe.ts';
@@ -31,6 +33,8 @@ export function processAlive(pid: number): boolean {
 
 /**
  * Whether a recorded holder can be ignored: its process is gone (same host) or its heartbeat is older than `staleMs`.
+ * A live pid alone does not hold a lock: after a crash the pid may belong to another program, and a holder on another
+ * host sharing the database file has no pid to look at; a heartbeat is what says a holder lives.
  */
 function isAbandoned(row: LockRow, staleMs: number, now: number): boolean {
   if (row.host === os.hostname() && !processAlive(row.pid)) return true;
@@ -38,19 +42,80 @@ function isAbandoned(row: LockRow, staleMs: number, now: number): boolean {
 }
 
 /**
+ * The heartbeat's worker (CommonJS: an eval'd worker has `require`); workerData: { driver (better-sqlite3's resolved
+ * path: an eval'd worker resolves modules from the working directory), file, name, pid, host, everyMs }.
+ */
+const BEAT_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const { file, name, pid, host, everyMs } = workerData;
+const db = new Database(file, { fileMustExist: true });
+db.pragma('busy_timeout = 5000');
+const beat = db.prepare('UPDATE trading_locks SET heartbeat = ? WHERE name = ? AND pid = ? AND host = ?');
+setInterval(() => {
+  try {
+    beat.run(Date.now(), name, pid, host);
+  } catch {
+    // a busy database: the next beat writes it
+  }
+}, everyMs);
+`;
+
+/**
+ * Refreshes the lock's heartbeat every `everyMs` until the returned stop is called. The beat runs in a worker thread
+ * with its own connection to the database file: a retrain's training is synchronous and holds the main thread for as
+ * long as it trains (minutes), so a timer there never fired, the heartbeat went stale and a second `bot retrain` of
+ * the same home took the lock over; both trained and promoted. Should the worker fail, a timer on the main thread
+ * beats instead. An in-memory database needs no beat: no other process sees it.
+ */
+function keepBeating(db: Database.Database, name: string, everyMs: number, beatHere: () => void): () => void {
+  if (db.memory) return () => {};
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const workerData = {
+    driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+    file: db.name,
+    name,
+    pid: process.pid,
+    host: os.hostname(),
+    everyMs,
+  };
+  const worker = new Worker(BEAT_SOURCE, { eval: true, workerData });
+  worker.unref();
+  worker.on('error', () => {
+    if (stopped) return;
+    timer = setInterval(() => {
+      if (!db.open) return clearInterval(timer);
+      try {
+        beatHere();
+      } catch {
+        // a busy database: the next beat writes it
+      }
+    }, everyMs);
+    timer.unref();
+  });
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+    void worker.terminate();
+  };
+}
+
+/**
  * Takes a named lock held in the database, so two traders never drive the same run and two retrains never overlap.
  * A lock left behind by a killed process is taken over. Throws a UserError naming the holder otherwise.
- * While held, a timer refreshes the heartbeat every quarter of `staleMs`: a trader waits a whole candle between ticks
- * (an hour on 1h), far longer than `staleMs`, and a heartbeat written only after ticks let a second `bot live` take
- * over a run whose first trader was still running, so both traded it.
+ * While held, the heartbeat is refreshed every quarter of `staleMs` (keepBeating): a trader waits a whole candle
+ * between ticks (an hour on 1h) and a retrain trains for minutes, both far longer than `staleMs`.
+ * Times are the wall clock's, never a run's fixed `--now`: a holder's heartbeat frozen at a replayed hour looked
+ * abandoned to every process on the wall clock (or on a later `--now`), which then took the lock over.
  */
-export function acquireLock(db: Database.Database, name: string, staleMs: number, now: () => number = Date.now): Lock {
+export function acquireLock(db: Database.Database, name: string, staleMs: number): Lock {
   ensureTradingSchema(db);
   const host = os.hostname();
   const take = db.transaction(() => {
     const row = db.prepare('SELECT pid, host, acquired_at, heartbeat FROM trading_locks WHERE name = ?').get(name) as
       LockRow | undefined;
-    const t = now();
+    const t = Date.now();
     if (row && !(row.pid === process.pid && row.host === host) && !isAbandoned(row, staleMs, t)) {
       throw new UserError(
         `${name} is already running (pid ${row.pid} on ${row.host} since ${isoTime(row.acquired_at)})`,
@@ -67,29 +132,18 @@ export function acquireLock(db: Database.Database, name: string, staleMs: number
   const heartbeat = () => {
     if (held && db.open)
       db.prepare('UPDATE trading_locks SET heartbeat = ? WHERE name = ? AND pid = ? AND host = ?').run(
-        now(),
+        Date.now(),
         name,
         process.pid,
         host,
       );
   };
-  const timer = setInterval(
-    () => {
-      if (!db.open) return clearInterval(timer);
-      try {
-        heartbeat();
-      } catch {
-        // a busy database: the next beat writes it
-      }
-    },
-    Math.max(50, Math.floor(staleMs / 4)),
-  );
-  timer.unref();
+  const stopBeating = keepBeating(db, name, Math.max(50, Math.floor(staleMs / 4)), heartbeat);
   return {
     name,
     heartbeat,
     release() {
-      clearInterval(timer);
+      stopBeating();
       if (!held || !db.open) return;
       held = false;
       db.prepare('DELETE FROM trading_locks WHERE name = ? AND pid = ? AND host = ?').run(name, process.pid, host);

@@ -22,7 +22,7 @@ import {
   readPortfolioRecipe,
   savePortfolioAgent,
 } from '../agents/portfolio-model.ts';
-import { newVersionName, resolveModel, stageVersion } from '../agents/model-pointer.ts';
+import { newVersionName, resolveModel, stageVersion, type StagedVersion } from '../agents/model-pointer.ts';
 import { downloadToStore } from '../data/download.ts';
 import { createExchange, retryOptionsFrom, shortError } from '../data/exchange.ts';
 import { CandleStore } from '../data/store.ts';
@@ -33,8 +33,9 @@ import { runPortfolioBacktest, type PortfolioPolicy } from '../market/portfolio-
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
 import { ensureTradingSchema } from './db.ts';
-import { acquireLock } from './lock.ts';
+import { lastClosedOpen } from './run-holder.ts';
 import {
+  lockHome,
   promotionDecision,
   removeStaleStaging,
   retrainRecord,
@@ -134,7 +135,9 @@ export async function runPortfolioRetrainJob(job: PortfolioRetrainJob): Promise<
         logger.warn(`retrain: could not refresh ${symbol} (${shortError(e)}); using the stored candles`);
       }
     }
-    const all = names.map((s) => store.load(config.exchange.id, s, config.timeframe));
+    // the candles closed by the clock, none after (a replaying trader's child: see retrain-job.ts)
+    const closed = lastClosedOpen(clock(), config.timeframe) + 1;
+    const all = names.map((s) => store.load(config.exchange.id, s, config.timeframe, -Infinity, closed));
     const empty = all.find((c) => c.ts.length === 0);
     if (empty) throw new UserError(`no stored candles for ${config.exchange.id} ${empty.symbol} ${config.timeframe}`);
     // the newest `need` clock times of the traded markets (the first `warmup` of them are the features' history)
@@ -193,8 +196,15 @@ async function retrainPortfolioOnce(
   const { traded, informative } = data;
   const db = data.store.db;
   ensureTradingSchema(db);
-  const champion = resolveModel(home);
-  const lock = acquireLock(db, `retrain:${path.resolve(home)}`, config.trading.lockStaleSeconds * 1000, clock);
+  const lock = lockHome(db, home, config);
+  // read under the lock: the champion this retrain's verdict is about (settleChallenger promotes only over it)
+  let champion: ReturnType<typeof resolveModel>;
+  try {
+    champion = resolveModel(home);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
   removeStaleStaging(home, logger);
   const challengerVersion = newVersionName(clock());
   const baseline = `equal weights rebalanced every ${o.every}`;
@@ -212,7 +222,7 @@ async function retrainPortfolioOnce(
     clock,
     logger,
   );
-  let stage: ReturnType<typeof stageVersion> | undefined;
+  let stage: StagedVersion | undefined;
   try {
     const recipe = readPortfolioRecipe(champion.dir);
     const { trainCandles, holdoutCandles, epochs, minImprovement } = config.trading.retrain;
@@ -245,18 +255,18 @@ async function retrainPortfolioOnce(
       epochs: o.epochs ?? epochs,
       dir: stage.dir,
     });
-    const challengerDir = stage.commit();
-    stage = undefined;
     const fromTs = tl.ts[holdoutFrom];
     const scores = {
-      challenger: await scoreModel(challengerDir, traded, informative, fromTs, money),
+      challenger: await scoreModel(stage.dir, traded, informative, fromTs, money),
       champion: await scoreModel(champion.dir, traded, informative, fromTs, money),
       buyHold: holdoutReturn(traded, fromTs, costs, money.balance, o.band, equalWeightPolicy(traded.length, o.every)),
     };
     const decision = promotionDecision(scores, minImprovement, baseline);
+    const versions = { champion: champion.version, challenger: challengerVersion };
+    const verdict = settleChallenger(home, stage, versions, decision);
+    stage = undefined;
     return finish({
-      outcome: settleChallenger(home, challengerVersion, challengerDir, decision.promote),
-      reason: decision.reason,
+      ...verdict,
       baseline,
       scores,
       championVersion: champion.version,

@@ -1,5 +1,5 @@
 /** One retrain: a challenger trained on a sliding window, scored against the champion on a holdout, promoted or not. */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { isoTime } from '../data/timeframe.ts';
@@ -15,15 +15,16 @@ import { buyAndHoldPolicy } from '../agents/rule-policies.ts';
 import type { CandleStore } from '../data/store.ts';
 import { shortError } from '../data/exchange.ts';
 import { ensureTradingSchema } from './db.ts';
-import { acquireLock, processAlive } from './lock.ts';
+import { acquireLock, processAlive, type Lock } from './lock.ts';
 import {
+  canonicalHome,
   currentVersion,
   newVersionName,
   promoteVersion,
   removeStaging,
-  resolveModel,
   stageVersion,
   versionDir,
+  type StagedVersion,
 } from '../agents/model-pointer.ts';
 import { parseEnsembleKind, type EnsembleKind, type EnsembleMeta } from '../agents/ensemble.ts';
 import type { TradingSettings } from './config.ts';
@@ -49,18 +50,46 @@ export interface RetrainResult {
 }
 
 /**
- * A retrain's verdict carried out (one-market and portfolio alike): the challenger's version becomes CURRENT, or its
- * folder is deleted (its scores stay in trading_retrains).
+ * A retrain's verdict carried out (one-market and portfolio alike). The challenger waits in its staging folder until
+ * now: a loser's is deleted (its scores stay in trading_retrains), so a retrain that fails or is killed before its
+ * verdict leaves only a `.staging-*` folder, which removeStaleStaging clears, never a `versions/<version>` that was not
+ * promoted (the dashboard lists those as the home's versions). A winner is committed to `versions/<version>` and
+ * CURRENT switched to it, but only while CURRENT still names the champion it was judged against: a retrain of the
+ * same home that holds another lock (through another database, or on another host sharing the folder) may have
+ * promoted meanwhile, and a challenger is not put over a model it was not compared with.
  */
 export function settleChallenger(
   home: string,
-  challengerVersion: string,
-  challengerDir: string,
-  promote: boolean,
-): 'promoted' | 'rejected' {
-  if (promote) promoteVersion(home, challengerVersion);
-  else rmSync(challengerDir, { recursive: true, force: true });
-  return promote ? 'promoted' : 'rejected';
+  stage: StagedVersion,
+  versions: { champion: string | undefined; challenger: string },
+  decision: { promote: boolean; reason: string },
+): { outcome: 'promoted' | 'rejected'; reason: string } {
+  if (!decision.promote) {
+    stage.discard();
+    return { outcome: 'rejected', reason: decision.reason };
+  }
+  const serving = currentVersion(home);
+  if (serving !== versions.champion) {
+    stage.discard();
+    return {
+      outcome: 'rejected',
+      reason:
+        `${decision.reason}, but CURRENT changed from ${versions.champion ?? 'none'} to ${serving ?? 'none'} ` +
+        `during this retrain (another retrain of the home?): not promoted over a model it was not compared with`,
+    };
+  }
+  stage.commit();
+  promoteVersion(home, versions.challenger);
+  return { outcome: 'promoted', reason: decision.reason };
+}
+
+/**
+ * Takes the retrain lock of a model home. It is named by the home's real path (canonicalHome), so a home reached
+ * through a symlink is the same home: named by the path as given, two retrains of one folder took two locks and
+ * trained and promoted side by side.
+ */
+export function lockHome(db: CandleStore['db'], home: string, config: TradingSettings): Lock {
+  return acquireLock(db, `retrain:${canonicalHome(home)}`, config.trading.lockStaleSeconds * 1000);
 }
 
 /**
@@ -68,7 +97,7 @@ export function settleChallenger(
  * crash, a power cut), logging one line naming them. Called with the home's retrain lock held, so no other retrain
  * through this database is writing one; a staging folder whose writer still runs on this host (a retrain of the same
  * home through another database) is kept. A writer on another host sharing the folder is not seen: its staging
- * folder could be removed, and that retrain then fails at its commit, leaving CURRENT untouched.
+ * folder could be removed, and that retrain then fails at its scoring or commit, leaving CURRENT untouched.
  */
 export function removeStaleStaging(home: string, logger: Logger): void {
   try {
@@ -237,7 +266,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
   const clock = o.clock ?? Date.now;
   const db = store.db;
   ensureTradingSchema(db);
-  const lock = acquireLock(db, `retrain:${path.resolve(home)}`, config.trading.lockStaleSeconds * 1000, clock);
+  const lock = lockHome(db, home, config);
   removeStaleStaging(home, logger);
   const championVersion = existsSync(home) ? currentVersion(home) : undefined;
   const challengerVersion = newVersionName(clock());
@@ -255,7 +284,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
     clock,
     logger,
   );
-  let stage: ReturnType<typeof stageVersion> | undefined;
+  let stage: StagedVersion | undefined;
   try {
     const { trainCandles, holdoutCandles, epochs } = config.trading.retrain;
     const n = candles.ts.length;
@@ -295,11 +324,10 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       logger,
       ...(ensemble ? { ensemble } : {}),
     });
-    const challengerDir = stage.commit();
-    stage = undefined;
+    // the champion scored is the version read under the lock, the one the verdict is about (settleChallenger)
     const scores: HoldoutScores = {
-      challenger: await scoreModel(challengerDir, candles, holdout, config),
-      champion: championVersion ? await scoreModel(resolveModel(home).dir, candles, holdout, config) : null,
+      challenger: await scoreModel(stage.dir, candles, holdout, config),
+      champion: championVersion ? await scoreModel(versionDir(home, championVersion), candles, holdout, config) : null,
       buyHold: computeMetrics(
         runBacktest({
           candles,
@@ -315,14 +343,14 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
     };
     const decision = promotionDecision(scores, config.trading.retrain.minImprovement);
     const span = { from: isoTime(candles.ts[holdout.from]), to: isoTime(candles.ts[n - 1]) };
-    return finish({
-      outcome: settleChallenger(home, challengerVersion, challengerDir, decision.promote),
-      reason: decision.reason,
-      scores,
-      championVersion,
-      challengerVersion,
-      holdout: span,
-    });
+    const verdict = settleChallenger(
+      home,
+      stage,
+      { champion: championVersion, challenger: challengerVersion },
+      decision,
+    );
+    stage = undefined;
+    return finish({ ...verdict, scores, championVersion, challengerVersion, holdout: span });
   } catch (e) {
     stage?.discard();
     return finish({ outcome: 'failed', reason: shortError(e), championVersion, challengerVersion });

@@ -117,7 +117,6 @@ export function openSession(
       store.db,
       `${key.mode}:${key.name}:${key.exchange}:${key.symbol}:${key.timeframe}`,
       config.trading.lockStaleSeconds * 1000,
-      o.clock,
     );
     const existing = repo.find(key);
     if (o.reset && existing) {

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { candlesFromRows, type Candles } from '../../src/core/candles.ts';
+import { candleRows, candlesFromRows, type Candles } from '../../src/core/candles.ts';
 import { Rng } from '../../src/core/random.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
 import { CandleStore } from '../../src/data/store.ts';
@@ -24,7 +24,7 @@ import { retrainHistory } from '../../src/trading/retrain.ts';
 import { retrainChildRunner } from '../../src/trading/retrain-child.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { pairRecipe } from '../agents/portfolio-helpers.ts';
-import { runBot, writeFakeExchangeConfig } from './cli.ts';
+import { runBot, startBot, writeFakeExchangeConfig, type BotResult } from './cli.ts';
 import { quietLogger, tempDir } from './helpers.ts';
 
 const HOUR = 3_600_000;
@@ -352,6 +352,109 @@ costs`, async () => {
       st.close();
     }
   } finally {
+    await fake.close();
+    tmp.cleanup();
+  }
+});
+
+test(`bot retrain --symbols on a fixed clock (--now, as a replaying trader's child runs) trains and judges on the \
+candles closed by then, none after, though the store holds later ones`, async () => {
+  const tmp = tempDir('bot-pf-retrain-now-');
+  const series = [market('BTC/KRW', 1, 50_000_000), market('ETH/KRW', 2, 3_000_000), market('XRP/KRW', 3, 3_000)];
+  const fake = await startFakeUpbit({
+    series: series.map((candles) => ({ market: `KRW-${candles.symbol.split('/')[0]}`, candles })),
+  });
+  try {
+    const db = path.join(tmp.dir, 'bot.db');
+    // every series whole, as a `bot data download` before the replay left them
+    const st = CandleStore.open(db);
+    for (const c of series) st.upsert('upbit', c.symbol, '1h', candleRows(c));
+    st.close();
+    const home = await saveAllInBtcChampion(tmp.dir, series);
+    const now = series[0].ts[360] + 10_000; // the run's clock: candle 359 is the newest closed
+    const r = await runBot([
+      'retrain',
+      '--symbols',
+      'BTC/KRW,ETH/KRW',
+      '--model',
+      home,
+      '--now',
+      isoTime(now),
+      '--json',
+      '--db',
+      db,
+      '--config',
+      retrainConfig(tmp.dir, fake),
+      '--log-level',
+      'warn',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { outcome: string; reason: string; holdout: { from: string; to: string } };
+    assert.notEqual(out.outcome, 'failed', out.reason);
+    assert.deepEqual(out.holdout, { from: isoTime(series[0].ts[360 - HOLDOUT]), to: isoTime(series[0].ts[359]) });
+  } finally {
+    await fake.close();
+    tmp.cleanup();
+  }
+});
+
+test(`bot retrain --symbols does not promote over a version that a retrain of the home through another database \
+promoted while it trained (it was judged against the champion before): CURRENT keeps that version`, async () => {
+  const tmp = tempDir('bot-pf-retrain-two-db-');
+  const series = [market('BTC/KRW', 1, 50_000_000), market('ETH/KRW', 2, 3_000_000), market('XRP/KRW', 3, 3_000)];
+  const now = series[0].ts[COUNT - 1] + HOUR + 10_000;
+  const fake = await startFakeUpbit({
+    now: () => now,
+    series: series.map((candles) => ({ market: `KRW-${candles.symbol.split('/')[0]}`, candles })),
+  });
+  let paused: number | undefined;
+  try {
+    const cfg = retrainConfig(tmp.dir, fake);
+    const home = await saveAllInBtcChampion(tmp.dir, series);
+    const versions = path.join(home, 'versions');
+    mkdirSync(versions, { recursive: true });
+    const retrain = (db: string) =>
+      startBot([
+        'retrain',
+        ...['--symbols', 'BTC/KRW,ETH/KRW', '--model', home, '--now', isoTime(now), '--json'],
+        ...['--db', path.join(tmp.dir, db), '--config', cfg, '--log-level', 'warn'],
+      ]);
+    // ours (a trader's child, say, on the trader's --db) is held still once it trains: its champion is read
+    const ours = retrain('ours.db');
+    paused = ours.child.pid;
+    assert.ok(paused !== undefined);
+    const mark = `-${paused.toString(36)}`;
+    let early: BotResult | undefined;
+    void ours.done.then((r) => (early = r));
+    // polled often: it is to be held between reading its champion and its verdict, however short its training
+    for (const until = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 10))) {
+      if (readdirSync(versions).some((f) => f.startsWith('.staging-') && f.endsWith(mark))) break;
+      if (early) assert.fail(`it exited before training:\n${early.stderr}`);
+      if (Date.now() > until) assert.fail('timed out waiting for it to train');
+    }
+    process.kill(paused, 'SIGSTOP');
+    // theirs (a `bot retrain` by hand, on the config's database) runs whole meanwhile and promotes
+    const theirs = await retrain('theirs.db').done;
+    assert.equal(theirs.code, 0, theirs.stderr);
+    const promoted = JSON.parse(theirs.stdout) as { outcome: string; reason: string; challengerVersion: string };
+    assert.equal(promoted.outcome, 'promoted', promoted.reason);
+    process.kill(paused, 'SIGCONT');
+    const r = await ours.done;
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { outcome: string; reason: string; championVersion: string };
+    assert.equal(out.championVersion, INITIAL_VERSION);
+    assert.equal(out.outcome, 'rejected', out.reason);
+    assert.match(out.reason, new RegExp(`CURRENT changed from initial to ${promoted.challengerVersion} during`));
+    assert.equal(currentVersion(home), promoted.challengerVersion);
+    assert.deepEqual(readdirSync(versions), [promoted.challengerVersion]);
+  } finally {
+    if (paused !== undefined) {
+      try {
+        process.kill(paused, 'SIGKILL'); // only when the test failed with it still running
+      } catch {
+        // already gone
+      }
+    }
     await fake.close();
     tmp.cleanup();
   }

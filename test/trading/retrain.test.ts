@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
 import { CandleStore } from '../../src/data/store.ts';
-import { currentVersion, INITIAL_VERSION } from '../../src/agents/model-pointer.ts';
+import { canonicalHome, currentVersion, INITIAL_VERSION } from '../../src/agents/model-pointer.ts';
 import { modelPolicySource } from '../../src/trading/model-policy-source.ts';
 import {
   promotionDecision,
@@ -14,8 +14,13 @@ import {
   retrainOnce,
   type ChallengerRequest,
   type ChallengerTrainer,
+  type RetrainResult,
 } from '../../src/trading/retrain.ts';
+import { runRetrainJob } from '../../src/trading/retrain-job.ts';
 import { trainChallenger } from '../../src/trading/train-challenger.ts';
+import { candleRows } from '../../src/core/candles.ts';
+import { isoTime } from '../../src/data/timeframe.ts';
+import { startFakeUpbit } from '../fake-exchange/server.ts';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { promotedChampion, riseThenFall, saveAgent, SMALL_RECIPE } from './agents.ts';
 import { quietLogger, tempDir } from './helpers.ts';
@@ -116,7 +121,7 @@ champion serving; overlaps are refused`, async () => {
     // another live process holds the retrain lock
     store.db
       .prepare('INSERT INTO trading_locks (name, pid, host, acquired_at, heartbeat) VALUES (?, ?, ?, ?, ?)')
-      .run(`retrain:${path.resolve(home)}`, process.ppid, os.hostname(), 0, Date.now());
+      .run(`retrain:${canonicalHome(home)}`, process.ppid, os.hostname(), 0, Date.now());
     await assert.rejects(() => retrain(constant('sell'), Date.now()), /already running/);
     store.db.prepare('DELETE FROM trading_locks').run();
 
@@ -226,6 +231,122 @@ writer's staging folder, the versions and CURRENT are left alone`, async () => {
     assert.equal(currentVersion(home), 'champion');
   } finally {
     store.close();
+    tmp.cleanup();
+  }
+});
+
+test(`a challenger whose scoring fails (its saved folder incomplete) leaves no version behind: only a promoted \
+challenger ever becomes a versions/ folder`, async () => {
+  const { tmp, candles, config, store } = retrainSetup();
+  const home = path.join(tmp.dir, 'models', 'btc');
+  try {
+    await promotedChampion(home, candles);
+    const r = await retrainOnce({
+      config,
+      logger: quietLogger(),
+      store,
+      home,
+      strategyName: 'dqn-dnn',
+      recipe: SMALL_RECIPE,
+      candles,
+      // a save cut short: the topology and meta are written, the weights are not
+      train: async (req) => {
+        await saveAgent(req.dir, 'sell', req.candles);
+        rmSync(path.join(req.dir, 'model.weights.bin'));
+      },
+      clock: () => Date.UTC(2025, 0, 6),
+    });
+    assert.equal(r.outcome, 'failed');
+    assert.equal(currentVersion(home), 'champion');
+    // a versions/<v> folder is listed by the dashboard as a model version; a .staging-* one is not
+    assert.deepEqual(readdirSync(path.join(home, 'versions')), ['champion'], 'the unscored challenger is not kept');
+  } finally {
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+test(`a retrain does not promote over a version that another retrain of the home (through another database, so \
+another lock) promoted while it trained: it was not compared with it`, async () => {
+  const { tmp, candles, config, store } = retrainSetup();
+  const home = path.join(tmp.dir, 'models', 'btc');
+  const other = CandleStore.open(path.join(tmp.dir, 'other.db'));
+  const retrain = (on: CandleStore, train: ChallengerTrainer, clock: number) =>
+    retrainOnce({
+      config,
+      logger: quietLogger(),
+      store: on,
+      home,
+      strategyName: 'dqn-dnn',
+      recipe: SMALL_RECIPE,
+      candles,
+      train,
+      clock: () => clock,
+    });
+  try {
+    await promotedChampion(home, candles); // 'champion': long into a falling holdout
+    let theirs: RetrainResult | undefined;
+    const ours = await retrain(
+      store,
+      async (req) => {
+        theirs = await retrain(other, (q) => saveAgent(q.dir, 'sell', q.candles), Date.UTC(2025, 0, 7, 1));
+        await saveAgent(req.dir, 'sell', req.candles);
+      },
+      Date.UTC(2025, 0, 7),
+    );
+    assert.equal(theirs?.outcome, 'promoted', theirs?.reason);
+    const promoted = theirs.challengerVersion as string;
+    assert.equal(ours.championVersion, 'champion');
+    assert.equal(ours.outcome, 'rejected', ours.reason);
+    assert.match(ours.reason, new RegExp(`CURRENT changed from champion to ${promoted} during this retrain`));
+    assert.equal(currentVersion(home), promoted, "the other retrain's version keeps serving");
+    assert.deepEqual(readdirSync(path.join(home, 'versions')).sort(), ['champion', promoted].sort());
+  } finally {
+    other.close();
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+test(`bot retrain on a fixed clock (--now, as a replaying trader's child runs) trains and judges on the candles closed \
+by then, none after, though the store holds later ones`, async () => {
+  const tmp = tempDir();
+  const candles = riseThenFall(360, 40);
+  const fake = await startFakeUpbit({ series: [{ market: 'KRW-BTC', candles }] });
+  try {
+    const config = loadConfig({
+      overrides: {
+        exchange: { ccxt: fake.ccxtOptions(), retries: 2, backoffMs: 10, maxBackoffMs: 50 },
+        data: { database: path.join(tmp.dir, 'bot.db') },
+        log: { file: '' },
+        ml: { backend: 'wasm' },
+        trading: { retrain: { trainCandles: 100, holdoutCandles: 40, epochs: 1, minImprovement: 0 } },
+      },
+    });
+    // the whole series is stored, as a `bot data download` before the replay left it
+    const store = CandleStore.open(config.data.database);
+    store.upsert('upbit', 'BTC/KRW', '1h', candleRows(candles));
+    store.close();
+    const home = path.join(tmp.dir, 'models', 'btc');
+    await promotedChampion(home, candles);
+    const now = candles.ts[300] + 10_000; // the run's clock: candle 299 is the newest closed
+    let trainedThrough: number | undefined;
+    const r = await runRetrainJob({
+      config,
+      logger: quietLogger(),
+      strategy: 'dqn-dnn',
+      model: home,
+      clock: () => now,
+      train: async (req) => {
+        trainedThrough = req.candles.ts[req.candles.ts.length - 1];
+        await saveAgent(req.dir, 'sell', req.candles);
+      },
+    });
+    assert.notEqual(r.outcome, 'failed', r.reason);
+    assert.equal(trainedThrough, candles.ts[299]);
+    assert.equal(r.holdout?.to, isoTime(candles.ts[299]), 'the holdout ends at the clock');
+  } finally {
+    await fake.close();
     tmp.cleanup();
   }
 });
