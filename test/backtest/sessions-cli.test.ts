@@ -6,16 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { candlesToCsv } from '../../src/data/csv.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { CHINA_FUTURE_OPENS, sessionCandles } from '../data/helpers.ts';
+import { runBot } from '../cli/run.ts';
 
-const BOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/bot.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'bot-sessions-'));
 const candles = sessionCandles({ seed: 7, count: 700, opens: CHINA_FUTURE_OPENS });
 const file = path.join(dir, 'IF-1h.csv');
@@ -24,19 +22,8 @@ const config = path.join(dir, 'config.json');
 const agent = { modelsDir: path.join(dir, 'models'), summaryEvery: 0 };
 writeFileSync(config, JSON.stringify({ log: { level: 'error', file: '' }, ml: { backend: 'wasm' }, agent }));
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function bot(args: string[]): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BOT, ...args, '--config', config], { cwd: dir, timeout: 120_000 }, (err, so, se) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: so, stderr: se });
-    });
-  });
-}
+/** The real `bot` in the test's folder, with its config. */
+const bot = (args: string[]) => runBot([...args, '--config', config], {}, dir);
 
 type Report = {
   data: { timeframe: string; candles: number; from: string; to: string };
@@ -49,19 +36,8 @@ const report = (out: string) => JSON.parse(readFileSync(path.join(out, 'report.j
 test(`bot backtest trains and judges an agent walk-forward on an index future's hourly candles (lunch, night and \
 weekend gaps), annualising by the ~1,000 candles such a market has a year, not 8,760`, async () => {
   const out = path.join(dir, 'agent');
-  const r = await bot([
-    'backtest',
-    '--strategy',
-    'dqn-dnn',
-    '--data',
-    file,
-    '--epochs',
-    '1',
-    '--folds',
-    '2',
-    '--out',
-    out,
-  ]);
+  const walk = ['--epochs', '1', '--folds', '2'];
+  const r = await bot(['backtest', '--strategy', 'dqn-dnn', '--data', file, ...walk, '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   const rep = report(out);
   assert.equal(rep.data.timeframe, '1h');

@@ -39,6 +39,13 @@ function retrainSetup() {
   return { tmp, candles, config, store: CandleStore.open(config.data.database) };
 }
 
+type RetrainOptions = Parameters<typeof retrainOnce>[0];
+
+/** retrainOnce with the small dqn-dnn recipe, quiet unless a logger is given; the rest as the test says. */
+function smallRetrain(o: Omit<RetrainOptions, 'strategyName' | 'recipe' | 'logger'> & Partial<RetrainOptions>) {
+  return retrainOnce({ strategyName: 'dqn-dnn', recipe: SMALL_RECIPE, logger: quietLogger(), ...o });
+}
+
 test('promotion needs a win over the champion (by the margin) and over buy-and-hold', () => {
   assert.equal(promotionDecision({ challenger: 0.05, champion: 0.02, buyHold: 0.01 }, 0).promote, true);
   assert.equal(promotionDecision({ challenger: 0.05, champion: 0.02, buyHold: 0.06 }, 0).promote, false);
@@ -57,13 +64,11 @@ champion serving; overlaps are refused`, async () => {
     (req) =>
       saveAgent(req.dir, action, req.candles);
   const retrain = (train: ChallengerTrainer, clock = 1000) =>
-    retrainOnce({
+    smallRetrain({
       config,
       logger,
       store,
       home,
-      strategyName: 'dqn-dnn',
-      recipe: SMALL_RECIPE,
       candles,
       train,
       clock: () => clock,
@@ -164,13 +169,11 @@ test('an ensemble champion is challenged by an ensemble of as many seeds of the 
     assert.equal(meta(home).learner.ensemble?.margins.length, 3);
     let asked: ChallengerRequest | undefined;
     let challenger: ReturnType<typeof meta> | undefined;
-    const r = await retrainOnce({
+    const r = await smallRetrain({
       config,
       logger,
       store,
       home,
-      strategyName: 'dqn-dnn',
-      recipe: SMALL_RECIPE,
       candles,
       seed: 7,
       train: async (req) => {
@@ -212,13 +215,11 @@ writer's staging folder, the versions and CURRENT are left alone`, async () => {
       mkdirSync(path.join(versions, name));
       writeFileSync(path.join(versions, name, 'model.json'), '{}');
     }
-    const r = await retrainOnce({
+    const r = await smallRetrain({
       config,
       logger,
       store,
       home,
-      strategyName: 'dqn-dnn',
-      recipe: SMALL_RECIPE,
       candles,
       train: async () => {
         throw new Error('no training here');
@@ -241,13 +242,10 @@ challenger ever becomes a versions/ folder`, async () => {
   const home = path.join(tmp.dir, 'models', 'btc');
   try {
     await promotedChampion(home, candles);
-    const r = await retrainOnce({
+    const r = await smallRetrain({
       config,
-      logger: quietLogger(),
       store,
       home,
-      strategyName: 'dqn-dnn',
-      recipe: SMALL_RECIPE,
       candles,
       // a save cut short: the topology and meta are written, the weights are not
       train: async (req) => {
@@ -272,13 +270,10 @@ another lock) promoted while it trained: it was not compared with it`, async () 
   const home = path.join(tmp.dir, 'models', 'btc');
   const other = CandleStore.open(path.join(tmp.dir, 'other.db'));
   const retrain = (on: CandleStore, train: ChallengerTrainer, clock: number) =>
-    retrainOnce({
+    smallRetrain({
       config,
-      logger: quietLogger(),
       store: on,
       home,
-      strategyName: 'dqn-dnn',
-      recipe: SMALL_RECIPE,
       candles,
       train,
       clock: () => clock,
