@@ -66,9 +66,18 @@ function commonStep(ts: readonly number[]): number | undefined {
 }
 
 /**
+ * How much shorter than a timeframe a step may be and still be one candle: daily candles read in a zone with daylight
+ * saving time sit an hour off across its changes; weekly candles stamped on the week's first trading day move to the
+ * Tuesday (or later) after a Monday holiday, so one step is 6 days (or fewer) and the next 8.
+ */
+function stepSlack(step: number): number {
+  return step >= 7 * DAY ? 3 * DAY : step >= DAY ? HOUR : 0;
+}
+
+/**
  * The timeframe of rows sorted by time (with distinct times): `timeframe` when given, else the most common step
- * between rows (ties to the shorter). Every step must be at least one timeframe (daily and longer candles may sit an
- * hour off, as daily candles read in a zone with daylight saving time do); longer steps are gaps of any length.
+ * between rows (ties to the shorter). Every step must be at least one timeframe (less stepSlack for daily and weekly
+ * candles); longer steps are gaps of any length.
  * Refused with a UserError naming the first offending rows: a step shorter than the timeframe; without `timeframe`,
  * COARSER_RUN or more equal longer steps in a row, and a most common step that divides no day while other steps are
  * not multiples of it (sessions of one candle each: the steps never show the candle length).
@@ -84,7 +93,7 @@ export function timeframeOfRows(rows: readonly TimedRow[], file: string, timefra
       throw new UserError(`${file}: rows are ${common} ms apart, which is no timeframe; pass --timeframe`);
   }
   const step = timeframeMs(tf);
-  const slack = step >= DAY ? HOUR : 0;
+  const slack = stepSlack(step);
   if (common !== undefined && common < step - slack)
     throw new UserError(`${file}: rows are mostly ${stepText(common)} apart, but the timeframe is ${tf}`);
 

@@ -129,3 +129,18 @@ test('sessions of one candle each cannot tell the timeframe: refused without --t
   // a regular series of an unusual step still reads as before
   assert.equal(parseCandlesCsvDetailed(csvOf(regular(Date.UTC(2024, 0, 1), 10, 210 * M))).timeframe, '210m');
 });
+
+test("weekly candles stamped on each week's first trading day: a Monday holiday's Tuesday is the same 1w", () => {
+  const D = 24 * H;
+  const mondays = regular(Date.UTC(2024, 0, 1), 30, 7 * D);
+  // Martin Luther King Day (Mon 2024-01-15) and Presidents' Day (Mon 2024-02-19): those weeks open on Tuesday
+  const stamped = mondays.map((t) => (t === Date.UTC(2024, 0, 15) || t === Date.UTC(2024, 1, 19) ? t + D : t));
+  const p = parseCandlesCsvDetailed(csvOf(stamped));
+  assert.equal(p.timeframe, '1w');
+  assert.equal(p.rows.length, 30);
+  // a daily stretch inside a weekly file is still another timeframe
+  refused(
+    csvOf([...mondays.slice(0, 10), mondays[10] - 2 * D, ...mondays.slice(10)]),
+    /mixed timeframe: .* shorter than the 1w timeframe/,
+  );
+});
