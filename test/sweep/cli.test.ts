@@ -63,6 +63,11 @@ test('malformed grid, flags or file: one line naming the problem, nothing writte
     ['sweep', ...TINY, '--seeds', '0', '--data', csv],
     /^error: --seeds must be a whole number ≥ 1, got "0"/,
   );
+  // millions of jobs: refused before the data is read or a job is hashed
+  await oneLine(
+    ['sweep', ...TINY, '--grid', 'window=3,5', '--seeds', '3000000', '--data', csv],
+    /^error: the sweep would run 6000000 jobs /,
+  );
   const bad = path.join(dir, 'bad.json');
   writeFileSync(bad, JSON.stringify({ strategy: 'dqn-dnn', grid: { window: [3, 5] }, folds: 'two' }));
   await oneLine(
