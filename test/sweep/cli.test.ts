@@ -11,7 +11,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { runBot } from '../cli/run.ts';
-import { freePort, writeCandlesCsv } from './helpers.ts';
+import { BACKEND_ORDER, probeBackend } from '../../src/nn/backend/backend.ts';
+import { exitWithin, freePort, startBot, writeCandlesCsv } from './helpers.ts';
 import type { SweepReport } from '../../src/sweep/summary.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sweep-cli-'));
@@ -236,4 +237,37 @@ test('a job that keeps failing is tried 3 times, marked failed with its error, a
   const sqlite = new Database(db, { readonly: true });
   assert.equal(sqlite.prepare('SELECT attempts FROM sweep_failures').pluck().get(), 3);
   sqlite.close();
+});
+
+test('a backend the worker processes cannot start ends the sweep with one line, not a loop of forks', async (t) => {
+  let missing: string | undefined;
+  for (const name of BACKEND_ORDER) if (!(await probeBackend(name)).available) missing ??= name;
+  if (missing === undefined) return t.skip('every tfjs backend is available here');
+  // before: each child died on start and was forked again, forever
+  const p = startBot([
+    'sweep',
+    ...TINY,
+    '--epochs',
+    '1',
+    '--data',
+    csv,
+    '--workers',
+    '2',
+    '--backend',
+    missing,
+    '--db',
+    path.join(dir, 'nobackend.db'),
+    '--config',
+    config,
+    '--out',
+    path.join(dir, 'report-nobackend'),
+  ]);
+  assert.equal(await exitWithin(p, 60_000), 1, p.output());
+  const errors = p
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('error: '));
+  assert.equal(errors.length, 1, p.output());
+  assert.match(errors[0], new RegExp(`^error: a sweep worker process could not start: backend '${missing}'`));
+  assert.doesNotMatch(p.output(), /Node\.js v|at initBackend/, 'no stack traces from the children');
 });

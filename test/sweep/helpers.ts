@@ -110,3 +110,20 @@ export async function stopBot(p: BotProcess): Promise<void> {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
   await p.exited;
 }
+
+/**
+ * The exit code of a bot process, or a failed assertion if it is still running after `ms` (then it is killed): a
+ * hang detector for commands that used to wait forever, not a speed check.
+ */
+export async function exitWithin(p: BotProcess, ms: number): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  const r = await Promise.race([p.exited, late]);
+  clearTimeout(timer);
+  if (r === 'late') {
+    p.child.kill('SIGKILL');
+    await p.exited;
+    throw new Error(`still running after ${ms / 1000} s (hung); output:\n${p.output().slice(-3000)}`);
+  }
+  return r;
+}
