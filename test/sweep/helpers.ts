@@ -32,12 +32,12 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** A real redis-server on 127.0.0.1 and a free port, nothing saved to disk. */
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
+/** A real redis-server on 127.0.0.1 and a free port (or `port`, to restart one), nothing saved to disk. */
+export async function startRedis(port?: number, extra: string[] = []): Promise<RedisServer> {
+  port ??= await freePort();
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   await new Promise<void>((resolve, reject) => {
