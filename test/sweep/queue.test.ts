@@ -199,7 +199,7 @@ job`, async (t) => {
 
 let stopLast: (() => Promise<void>) | undefined;
 
-test('Redis restarted mid-sweep (nothing saved): the coordinator queues its jobs again and the sweep ends', async () => {
+test('Redis restarted mid-sweep (nothing saved): the coordinator queues its jobs again, the sweep ends', async () => {
   const port = await freePort();
   let own = await startRedis(port);
   try {
