@@ -140,12 +140,21 @@ export interface DeflatedSharpe {
   dsr: number;
 }
 
-/** Deflated Sharpe ratio of the selected series among trials whose per-period Sharpe ratios are `trialSharpes`. */
-export function deflatedSharpe(selected: ArrayLike<number>, trialSharpes: readonly number[]): DeflatedSharpe {
+/**
+ * Deflated Sharpe ratio of the selected series among trials whose per-period Sharpe ratios are `trialSharpes`.
+ * `trials` (default: as many as there are Sharpe ratios) is N, the number of trials selection chose among; it may
+ * exceed the Sharpe ratios known (trials that failed were still tried, and selection would have taken them).
+ */
+export function deflatedSharpe(
+  selected: ArrayLike<number>,
+  trialSharpes: readonly number[],
+  trials = trialSharpes.length,
+): DeflatedSharpe {
   const m = returnMoments(selected);
-  const k = trialSharpes.length;
-  const mean = trialSharpes.reduce((a, b) => a + b, 0) / Math.max(1, k);
-  const variance = k > 1 ? trialSharpes.reduce((a, b) => a + (b - mean) ** 2, 0) / (k - 1) : 0;
+  const k = Math.max(trials, trialSharpes.length);
+  const known = trialSharpes.length;
+  const mean = trialSharpes.reduce((a, b) => a + b, 0) / Math.max(1, known);
+  const variance = known > 1 ? trialSharpes.reduce((a, b) => a + (b - mean) ** 2, 0) / (known - 1) : 0;
   const expectedMax = expectedMaxSharpe(k, variance);
   return {
     sharpe: m.sharpe,

@@ -15,7 +15,9 @@ export type ToChild =
 export type FromChild =
   | { type: 'ready'; backend: string }
   | { type: 'result'; jobId: string; result: JobResult }
-  | { type: 'error'; jobId: string; message: string };
+  | { type: 'error'; jobId: string; message: string }
+  /** The process cannot run any job (its backend did not start): the pool stops instead of forking it again. */
+  | { type: 'fatal'; message: string };
 
 const markets = new Map<string, Candles>();
 const logger = createLogger({ level: 'warn', file: '' });
@@ -31,7 +33,12 @@ process.on('disconnect', () => process.exit(0));
 
 async function handle(msg: ToChild): Promise<void> {
   if (msg.type === 'init') {
-    backend = (await initBackend(msg.backend as BackendChoice, logger)).name;
+    try {
+      backend = (await initBackend(msg.backend as BackendChoice, logger)).name;
+    } catch (e) {
+      send({ type: 'fatal', message: (e as Error).message.split('\n')[0] });
+      return;
+    }
     send({ type: 'ready', backend });
   } else if (msg.type === 'market') {
     markets.set(msg.key, msg.candles);

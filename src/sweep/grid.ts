@@ -44,6 +44,8 @@ export interface SweepRequest {
 const KEY = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/;
 /** Most configurations one sweep may expand to (a guard against a typo'd grid filling the disk). */
 const MAX_CONFIGURATIONS = 10_000;
+/** Most jobs (configurations × seeds × folds × markets) one sweep may plan: each is a training run. */
+const MAX_JOBS = 100_000;
 
 /** Splits on commas outside brackets: `[64,32],[32]` is two values. */
 function splitTopLevel(text: string): string[] {
@@ -117,6 +119,11 @@ function checkAxis(axis: GridAxis, where: string): GridAxis {
   return axis;
 }
 
+/** How many configurations a grid has (the product of its value counts). */
+function gridSize(grid: readonly GridAxis[]): number {
+  return grid.reduce((n, a) => n * a.values.length, 1);
+}
+
 /** Checks a whole grid: no key twice, and not too many configurations. */
 export function checkGrid(grid: readonly GridAxis[], random?: number): void {
   const keys = new Set<string>();
@@ -128,7 +135,10 @@ export function checkGrid(grid: readonly GridAxis[], random?: number): void {
     }
     keys.add(a.key);
   }
-  const total = grid.reduce((n, a) => n * a.values.length, 1);
+  const total = gridSize(grid);
+  // random search draws by index (expandGrid), so the index must stay exact in a double
+  if (total > Number.MAX_SAFE_INTEGER)
+    throw new UserError(`the grid has ${total.toExponential(2)} configurations, too many even for --random`);
   if (random !== undefined && random > total)
     throw new UserError(`--random ${random} is more than the grid's ${total} configurations`);
   if ((random ?? total) > MAX_CONFIGURATIONS) {
@@ -136,6 +146,21 @@ export function checkGrid(grid: readonly GridAxis[], random?: number): void {
       `the grid has ${total} configurations (at most ${MAX_CONFIGURATIONS}); use --random K or fewer values`,
     );
   }
+}
+
+/**
+ * Checks the number of jobs a request plans (configurations × seeds × folds × markets) before anything is read:
+ * a typo such as `--seeds 1000000` is one line, not hours of hashing and a queue of millions.
+ */
+export function checkJobCount(req: Pick<SweepRequest, 'grid' | 'random' | 'seeds' | 'folds' | 'symbols'>): void {
+  const configurations = req.random ?? gridSize(req.grid);
+  const markets = req.symbols?.length ?? 1;
+  const jobs = configurations * req.seeds * req.folds * markets;
+  if (jobs > MAX_JOBS)
+    throw new UserError(
+      `the sweep would run ${jobs} jobs (${configurations} configuration(s) × ${req.seeds} seed(s) × ` +
+        `${req.folds} fold(s) × ${markets} market(s)); at most ${MAX_JOBS}: use --random K or fewer seeds or folds`,
+    );
 }
 
 const gridValue: z.ZodType<ParamValue> = z.lazy(() =>
@@ -185,22 +210,40 @@ export function parseSweepFile(text: string, file: string): SweepFile {
   return parsed.data;
 }
 
-/** Every configuration of the grid in order (first key slowest), or `random` of them drawn with `seed`. */
+/** The configuration at `index` of the grid's full order (first key slowest), without listing the others. */
+function configurationAt(grid: readonly GridAxis[], index: number): Params {
+  const params: Params = {};
+  let rest = index;
+  for (let k = grid.length - 1; k >= 0; k--) {
+    const n = grid[k].values.length;
+    params[grid[k].key] = grid[k].values[rest % n];
+    rest = Math.floor(rest / n);
+  }
+  // keys in the grid's order, as the full listing has them
+  return Object.fromEntries(grid.map((a) => [a.key, params[a.key]]));
+}
+
+/**
+ * Every configuration of the grid in order (first key slowest), or `random` of them drawn with `seed`. A random draw
+ * touches only the indices it draws, so `--random 20` over a grid of millions costs twenty configurations, not a
+ * list of millions (which overflowed the stack).
+ */
 export function expandGrid(grid: readonly GridAxis[], random?: number, seed = 1): Params[] {
-  const all: Params[] = [{}];
-  for (const axis of grid) {
-    const next: Params[] = [];
-    for (const p of all) for (const v of axis.values) next.push({ ...p, [axis.key]: v });
-    all.splice(0, all.length, ...next);
-  }
-  if (random === undefined || random >= all.length) return all;
+  const total = gridSize(grid);
+  if (random === undefined || random >= total) return Array.from({ length: total }, (_, i) => configurationAt(grid, i));
   const rng = new Rng(seed);
-  // partial Fisher–Yates: the first `random` places are a uniform draw without replacement
+  // partial Fisher–Yates over the index list 0..total−1, kept sparse: `moved` holds only the places a swap changed
+  const moved = new Map<number, number>();
+  const at = (i: number) => moved.get(i) ?? i;
+  const out: Params[] = [];
   for (let i = 0; i < random; i++) {
-    const j = i + Math.floor(rng.next() * (all.length - i));
-    [all[i], all[j]] = [all[j], all[i]];
+    const j = i + Math.floor(rng.next() * (total - i));
+    const picked = at(j);
+    moved.set(j, at(i));
+    moved.set(i, picked);
+    out.push(configurationAt(grid, picked));
   }
-  return all.slice(0, random);
+  return out;
 }
 
 /** A configuration as a short label: `learner.learningRate=0.001 window=5` (or `(recipe as is)`). */

@@ -1,11 +1,13 @@
 /**
  * The in-process mode (`bot sweep --workers N`, the default): N forked children (src/sweep/child.ts), each sent the
  * markets it needs once and then one job at a time. A job that throws, or whose child dies, is tried again (up to
- * `attempts` tries in all) and then reported failed with its error; the other jobs go on.
+ * `attempts` tries in all) and then reported failed with its error; the other jobs go on. A child that cannot start
+ * (its tfjs backend is not available) ends the sweep with that one line: forking it again would fail the same way.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
 import type { FromChild, ToChild } from './child.ts';
 import { tsxExecArgv } from './child-args.ts';
 import type { JobResult, JobSpec } from './jobs.ts';
@@ -37,8 +39,9 @@ interface Slot {
 export function runInProcess(jobs: readonly JobSpec[], o: PoolOptions): Promise<void> {
   const waiting = jobs.map((job) => ({ job, tries: 0 }));
   let open = jobs.length;
-  return new Promise<void>((resolve) => {
+  return new Promise<void>((resolve, reject) => {
     if (open === 0) return resolve();
+    let fatal: string | undefined;
     const slots = new Set<Slot>();
     const finish = () => {
       if (open > 0) return;
@@ -82,7 +85,11 @@ export function runInProcess(jobs: readonly JobSpec[], o: PoolOptions): Promise<
       slots.add(slot);
       child.send({ type: 'init', backend: o.backend } satisfies ToChild);
       child.on('message', (m: FromChild) => {
-        if (m.type === 'ready') next(slot);
+        if (m.type === 'fatal') {
+          fatal ??= m.message;
+          for (const s of slots) s.child.kill('SIGTERM');
+          reject(new UserError(`a sweep worker process could not start: ${m.message}`));
+        } else if (m.type === 'ready') next(slot);
         else if (m.type === 'result' && slot.job) {
           open--;
           o.onResult(slot.job.job, m.result);
@@ -94,7 +101,7 @@ export function runInProcess(jobs: readonly JobSpec[], o: PoolOptions): Promise<
       });
       child.on('exit', (code, signal) => {
         slots.delete(slot);
-        if (open === 0) return;
+        if (open === 0 || fatal !== undefined) return;
         // a child that dies mid-job (out of memory, a native abort, kill -9) costs that job one try
         if (slot.job) failTry(slot.job, `worker process died (${signal ?? `exit ${code}`})`);
         if (open > 0 && waiting.length > 0) start();

@@ -3,14 +3,17 @@
  * result yet on a BullMQ queue (job id = sweep job id, so a job already queued is not queued twice), then waits.
  * Each finished job's return value is handed to `onResult` (the caller stores it in SQLite, once) and the job is
  * removed from Redis; a job that failed its last try goes to `onFailure`. QueueEvents reports progress as it
- * happens; a poll every few seconds catches whatever an event stream missed.
+ * happens; a poll every few seconds catches whatever an event stream missed. A job that vanished from Redis (Redis
+ * restarted without saving, or another coordinator of an overlapping sweep stored and removed it) is taken from
+ * SQLite if its result is there, and otherwise queued again with its market, so the sweep never waits for nothing.
  */
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Candles } from '../core/candles.ts';
+import type { Logger } from '../core/log.ts';
 import type { SweepSection } from './config.ts';
 import type { JobResult, JobSpec } from './jobs.ts';
 import type { JobEvents } from './pool.ts';
-import { bullConnection, putMarket } from './redis.ts';
+import { bullConnection, putMarket, safeUrl } from './redis.ts';
 
 interface QueueRunOptions extends JobEvents {
   url: string;
@@ -18,6 +21,9 @@ interface QueueRunOptions extends JobEvents {
   markets: ReadonlyMap<string, Candles>;
   /** Poll interval for finished jobs (events usually come first). */
   pollMs?: number;
+  /** The stored result of a job, if any (a job that left Redis may have been finished by another coordinator). */
+  stored(jobId: string): JobResult | undefined;
+  logger: Logger;
 }
 
 /** The queue a job goes to: GPU jobs on their own queue, which only `bot worker --gpu` takes. */
@@ -33,6 +39,43 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
   const pending = new Map(jobs.map((j) => [j.id, j]));
   const inFlight = new Set<string>();
   let wake: () => void = () => undefined;
+  const queueOf = (spec: JobSpec) => queues.get(queueName(o.settings, spec.gpu))!;
+  const jobOptions = (spec: JobSpec) => ({
+    jobId: spec.id,
+    attempts: o.settings.attempts,
+    backoff: { type: 'exponential', delay: 1000 },
+    removeOnComplete: false,
+    removeOnFail: false,
+  });
+  // one line when the connection drops and one when it is back, not one per reconnect attempt
+  let down = false;
+  connection.on('error', (e: Error) => {
+    if (down) return;
+    down = true;
+    o.logger.warn(`lost Redis at ${safeUrl(o.url)} (${e.message.split('\n')[0]}); waiting for it to come back`);
+  });
+  connection.on('ready', () => {
+    if (!down) return;
+    down = false;
+    o.logger.info(`Redis at ${safeUrl(o.url)} is back`);
+  });
+  const requeued = new Set<string>();
+
+  /** A pending job that is not in Redis: its stored result, or queued again (with its market). */
+  const vanished = async (spec: JobSpec): Promise<void> => {
+    const result = o.stored(spec.id);
+    if (result) {
+      pending.delete(spec.id);
+      o.onResult(spec, result);
+      return;
+    }
+    if (!requeued.has(spec.id))
+      o.logger.warn(`job ${spec.id} is no longer in Redis (restarted without saving, or removed); queueing it again`);
+    requeued.add(spec.id);
+    const candles = o.markets.get(spec.market.dataKey);
+    if (candles) await putMarket(connection, spec.market.dataKey, candles);
+    await queueOf(spec).add('sweep-job', spec, jobOptions(spec));
+  };
 
   /** Looks at one job: a final outcome is reported once and the job removed from Redis. */
   const check = async (id: string): Promise<void> => {
@@ -40,8 +83,8 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
     if (!spec || inFlight.has(id)) return;
     inFlight.add(id);
     try {
-      const job = await Job.fromId<JobSpec, JobResult>(queues.get(queueName(o.settings, spec.gpu))!, id);
-      if (!job) return;
+      const job = await Job.fromId<JobSpec, JobResult>(queueOf(spec), id);
+      if (!job) return await vanished(spec);
       const state = await job.getState();
       if (state === 'completed' && job.returnvalue) {
         pending.delete(id);
@@ -72,24 +115,12 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
     }
     for (const [name, queue] of queues) {
       const mine = jobs.filter((j) => queueName(o.settings, j.gpu) === name);
-      await queue.addBulk(
-        mine.map((j) => ({
-          name: 'sweep-job',
-          data: j,
-          opts: {
-            jobId: j.id,
-            attempts: o.settings.attempts,
-            backoff: { type: 'exponential', delay: 1000 },
-            removeOnComplete: false,
-            removeOnFail: false,
-          },
-        })),
-      );
+      await queue.addBulk(mine.map((j) => ({ name: 'sweep-job', data: j, opts: jobOptions(j) })));
     }
     await new Promise<void>((resolve) => {
       wake = resolve;
       const poll = async () => {
-        for (const id of [...pending.keys()]) await check(id);
+        for (const id of [...pending.keys()]) await check(id).catch(() => undefined);
         if (pending.size === 0) resolve();
         else timer = setTimeout(() => void poll(), o.pollMs ?? 3000);
       };

@@ -114,7 +114,7 @@ function html(dir: string, r: SweepReport): string {
           ['deflated Sharpe ratio (winner)', num(d.dsr)],
           ['winner Sharpe per candle (seed-averaged validation returns)', num(d.sharpe, 4)],
           ['SR₀: best of the trials by luck', num(d.expectedMax, 4)],
-          ['trials (complete configurations)', String(d.trials)],
+          ['trials (configurations tried, failed ones included)', String(d.trials)],
           ['variance of trial Sharpes', d.trialVariance.toExponential(3)],
           ['validation candles T', String(d.observations)],
           ['skewness', num(d.skewness)],

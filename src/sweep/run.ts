@@ -94,7 +94,14 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
           markets,
         });
       } else {
-        await runOnQueue(todo, { ...events, url: o.mode.url, settings: o.settings.sweep, markets });
+        await runOnQueue(todo, {
+          ...events,
+          url: o.mode.url,
+          settings: o.settings.sweep,
+          markets,
+          stored: (id) => store.result(id),
+          logger,
+        });
       }
     } finally {
       progress.stop();

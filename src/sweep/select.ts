@@ -106,38 +106,48 @@ export function rankConfigurations(
 }
 
 export interface SelectionStatistics {
-  /** Configurations whose every job finished (the trials the statistics count). */
+  /**
+   * Configurations tried (the N of the deflated Sharpe ratio): every one that ran a job, finished or failed. Failed
+   * ones still count: had they scored well, the selection would have taken them.
+   */
   trials: number;
+  /** Configurations whose every job finished (the columns PBO ranks). */
+  complete: number;
   dsr?: DeflatedSharpe;
   pbo?: PboResult;
   /** Why a statistic is missing. */
   notes: string[];
 }
 
-/** DSR of the winner among the complete configurations, and PBO by CSCV over their stacked validation returns. */
+/** Sharpe of the finite part of a series (a configuration with a failed window still has the others). */
+const finiteSharpe = (series: readonly number[]) => returnMoments(series.filter((x) => Number.isFinite(x))).sharpe;
+
+/** DSR of the winner among every configuration tried, and PBO by CSCV over the complete configurations' returns. */
 export function selectionStatistics(ranked: readonly ConfigSummary[]): SelectionStatistics {
   const notes: string[] = [];
   const winner = ranked.find((c) => c.runs > 0);
-  const trials = ranked.filter((c) => c.complete);
-  if (!winner) return { trials: 0, notes: ['no configuration finished'] };
+  const complete = ranked.filter((c) => c.complete);
+  const tried = ranked.filter((c) => c.runs > 0 || c.failed > 0);
+  if (!winner) return { trials: tried.length, complete: 0, notes: ['no configuration finished'] };
   const winnerSeries = winner.validationSeries.filter((x) => Number.isFinite(x));
-  const sharpes = trials.map((c) => returnMoments(c.validationSeries).sharpe);
+  const sharpes = ranked.filter((c) => c.runs > 0).map((c) => finiteSharpe(c.validationSeries));
   if (!winner.complete) notes.push('the winner has failed jobs: its deflated Sharpe uses the windows that finished');
-  if (trials.length < ranked.length)
+  if (complete.length < ranked.length)
     notes.push(
-      `${ranked.length - trials.length} configuration(s) with failed jobs are left out of the trial count and PBO`,
+      `${ranked.length - complete.length} configuration(s) with failed jobs are left out of PBO ` +
+        '(the deflated Sharpe still counts them as tried)',
     );
-  const dsr = deflatedSharpe(winnerSeries, sharpes.length ? sharpes : [returnMoments(winnerSeries).sharpe]);
+  const dsr = deflatedSharpe(winnerSeries, sharpes, tried.length);
   let pbo: PboResult | undefined;
-  const rows = trials[0]?.validationSeries.length ?? 0;
+  const rows = complete[0]?.validationSeries.length ?? 0;
   const blocks = cscvBlocks(rows);
-  if (trials.length < 2) notes.push('PBO needs at least 2 complete configurations');
+  if (complete.length < 2) notes.push('PBO needs at least 2 complete configurations');
   else if (blocks === 0) notes.push(`PBO needs at least 20 validation candles (have ${rows})`);
   else {
-    const matrix = Array.from({ length: rows }, (_, t) => trials.map((c) => c.validationSeries[t]));
+    const matrix = Array.from({ length: rows }, (_, t) => complete.map((c) => c.validationSeries[t]));
     pbo = probabilityOfOverfitting(matrix, blocks);
   }
-  return { trials: trials.length, dsr, ...(pbo ? { pbo } : {}), notes };
+  return { trials: tried.length, complete: complete.length, dsr, ...(pbo ? { pbo } : {}), notes };
 }
 
 /** The statistics and the winner against buy-and-hold, in plain words. */
@@ -149,7 +159,13 @@ export function verdict(
   const lines: string[] = [];
   if (!winnerCleanTest) return ['No configuration finished, so nothing was selected.'];
   const d = stats.dsr;
-  if (d && Number.isFinite(d.dsr)) {
+  if (d && Number.isFinite(d.dsr) && d.trials <= 1) {
+    // one configuration: nothing was selected, so there is nothing to deflate; say what the number is
+    lines.push(
+      `Only one configuration was run, so nothing was selected: probabilistic Sharpe ratio ${d.dsr.toFixed(3)} ` +
+        `(${(d.dsr * 100).toFixed(0)}% confidence its true validation Sharpe is above 0).`,
+    );
+  } else if (d && Number.isFinite(d.dsr)) {
     const pct = (d.dsr * 100).toFixed(0);
     const head = `Deflated Sharpe ratio ${d.dsr.toFixed(3)}: after allowing for ${d.trials} configuration(s) tried, `;
     lines.push(

@@ -110,6 +110,13 @@ export class SweepStore {
     return new Set(jobIds.filter((id) => stmt.get(id) !== undefined));
   }
 
+  /** A job's stored result, if it has one. */
+  result(jobId: string): JobResult | undefined {
+    const text = this.db.prepare('SELECT result FROM sweep_results WHERE job_id = ?').pluck().get(jobId) as
+      string | undefined;
+    return text === undefined ? undefined : (JSON.parse(text) as JobResult);
+  }
+
   /** Stores a job's result unless one is already stored; true when this call stored it. */
   saveResult(configKey: string, result: JobResult): boolean {
     return this.db.transaction(() => {

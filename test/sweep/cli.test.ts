@@ -11,7 +11,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { runBot } from '../cli/run.ts';
-import { freePort, writeCandlesCsv } from './helpers.ts';
+import { BACKEND_ORDER, probeBackend } from '../../src/nn/backend/backend.ts';
+import { exitWithin, freePort, startBot, writeCandlesCsv } from './helpers.ts';
 import type { SweepReport } from '../../src/sweep/summary.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sweep-cli-'));
@@ -62,6 +63,11 @@ test('malformed grid, flags or file: one line naming the problem, nothing writte
   await oneLine(
     ['sweep', ...TINY, '--seeds', '0', '--data', csv],
     /^error: --seeds must be a whole number ≥ 1, got "0"/,
+  );
+  // millions of jobs: refused before the data is read or a job is hashed
+  await oneLine(
+    ['sweep', ...TINY, '--grid', 'window=3,5', '--seeds', '3000000', '--data', csv],
+    /^error: the sweep would run 6000000 jobs /,
   );
   const bad = path.join(dir, 'bad.json');
   writeFileSync(bad, JSON.stringify({ strategy: 'dqn-dnn', grid: { window: [3, 5] }, folds: 'two' }));
@@ -231,4 +237,37 @@ test('a job that keeps failing is tried 3 times, marked failed with its error, a
   const sqlite = new Database(db, { readonly: true });
   assert.equal(sqlite.prepare('SELECT attempts FROM sweep_failures').pluck().get(), 3);
   sqlite.close();
+});
+
+test('a backend the worker processes cannot start ends the sweep with one line, not a loop of forks', async (t) => {
+  let missing: string | undefined;
+  for (const name of BACKEND_ORDER) if (!(await probeBackend(name)).available) missing ??= name;
+  if (missing === undefined) return t.skip('every tfjs backend is available here');
+  // before: each child died on start and was forked again, forever
+  const p = startBot([
+    'sweep',
+    ...TINY,
+    '--epochs',
+    '1',
+    '--data',
+    csv,
+    '--workers',
+    '2',
+    '--backend',
+    missing,
+    '--db',
+    path.join(dir, 'nobackend.db'),
+    '--config',
+    config,
+    '--out',
+    path.join(dir, 'report-nobackend'),
+  ]);
+  assert.equal(await exitWithin(p, 60_000), 1, p.output());
+  const errors = p
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('error: '));
+  assert.equal(errors.length, 1, p.output());
+  assert.match(errors[0], new RegExp(`^error: a sweep worker process could not start: backend '${missing}'`));
+  assert.doesNotMatch(p.output(), /Node\.js v|at initBackend/, 'no stack traces from the children');
 });

@@ -5,7 +5,7 @@ import { UserError } from '../../src/core/errors.ts';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { checkGrid, expandGrid, parseGridFlag, parseSweepFile } from '../../src/sweep/grid.ts';
+import { checkGrid, checkJobCount, expandGrid, parseGridFlag, parseSweepFile } from '../../src/sweep/grid.ts';
 import { applyParams } from '../../src/sweep/params.ts';
 import { configurations, planSweep } from '../../src/sweep/plan.ts';
 
@@ -110,6 +110,34 @@ test('grid expansion: all configurations in order, or a seeded random draw witho
     r1,
     'same seed, same draw',
   );
+});
+
+test('random search over a grid of 262144 configurations draws K of them without listing the rest', () => {
+  // six keys of eight values: listing every configuration overflowed the stack before any job ran
+  const grid = ['a', 'b', 'c', 'd', 'e', 'f'].map((k) => parseGridFlag(`${k}=1,2,3,4,5,6,7,8`));
+  checkGrid(grid, 20);
+  const drawn = expandGrid(grid, 20, 3);
+  assert.equal(drawn.length, 20);
+  assert.equal(new Set(drawn.map((p) => JSON.stringify(p))).size, 20, 'no configuration twice');
+  for (const p of drawn) assert.deepEqual(Object.keys(p), ['a', 'b', 'c', 'd', 'e', 'f'], 'every key, in grid order');
+  assert.deepEqual(expandGrid(grid, 20, 3), drawn, 'same seed, same draw');
+  // the full listing's order is unchanged: first key slowest
+  assert.deepEqual(expandGrid([parseGridFlag('a=1,2'), parseGridFlag('b=x,y,z')])[4], { a: 2, b: 'y' });
+});
+
+test('too many jobs (configurations × seeds × folds × markets) is one line before anything is read', () => {
+  const grid = [parseGridFlag('window=3,5')];
+  oneLineError(
+    () => checkJobCount({ grid, seeds: 3_000_000, folds: 1 }),
+    /^the sweep would run 6000000 jobs \(2 configuration\(s\) × 3000000 seed\(s\) × 1 fold\(s\) × 1 market\(s\)\)/,
+  );
+  oneLineError(
+    () => checkJobCount({ grid, random: 1, seeds: 1001, folds: 20, symbols: ['A/B', 'C/D', 'E/F', 'G/H', 'I/J'] }),
+    /would run 100100 jobs .*5 market\(s\)\); at most 100000/,
+  );
+  checkJobCount({ grid, random: 1, seeds: 1000, folds: 20, symbols: ['A/B', 'C/D', 'E/F', 'G/H', 'I/J'] });
+  const huge = Array.from({ length: 20 }, (_, i) => parseGridFlag(`k${i}=1,2,3,4,5,6,7,8,9,10`));
+  oneLineError(() => checkGrid(huge, 5), /too many even for --random/);
 });
 
 test('job ids: the same sweep gives the same ids; a different seed, fold, parameter or data gives new ones', () => {

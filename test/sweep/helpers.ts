@@ -32,12 +32,12 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** A real redis-server on 127.0.0.1 and a free port, nothing saved to disk. */
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
+/** A real redis-server on 127.0.0.1 and a free port (or `port`, to restart one), nothing saved to disk. */
+export async function startRedis(port?: number, extra: string[] = []): Promise<RedisServer> {
+  port ??= await freePort();
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   await new Promise<void>((resolve, reject) => {
@@ -109,4 +109,21 @@ export function startBot(args: string[], cwd = PROJECT_ROOT): BotProcess {
 export async function stopBot(p: BotProcess): Promise<void> {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
   await p.exited;
+}
+
+/**
+ * The exit code of a bot process, or a failed assertion if it is still running after `ms` (then it is killed): a
+ * hang detector for commands that used to wait forever, not a speed check.
+ */
+export async function exitWithin(p: BotProcess, ms: number): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  const r = await Promise.race([p.exited, late]);
+  clearTimeout(timer);
+  if (r === 'late') {
+    p.child.kill('SIGKILL');
+    await p.exited;
+    throw new Error(`still running after ${ms / 1000} s (hung); output:\n${p.output().slice(-3000)}`);
+  }
+  return r;
 }

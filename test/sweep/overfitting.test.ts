@@ -13,6 +13,7 @@ import {
   returnMoments,
 } from '../../src/market/deflated-sharpe.ts';
 import { cscvBlocks, probabilityOfOverfitting } from '../../src/sweep/overfitting.ts';
+import { selectionStatistics, verdict, type ConfigSummary } from '../../src/sweep/select.ts';
 
 const close = (a: number, b: number, tol: number, what: string) =>
   assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
@@ -114,4 +115,44 @@ test('PBO: a configuration best everywhere is not overfit; pure noise is about o
   assert.equal(cscvBlocks(160), 16);
   assert.equal(cscvBlocks(30), 2);
   assert.equal(cscvBlocks(15), 0);
+});
+
+/** A configuration summary with a validation series (NaN where a window failed). */
+function summary(key: string, series: number[], runs: number, failed: number): ConfigSummary {
+  const empty = { mean: {}, sd: {} };
+  return {
+    ...{ key, label: key, params: {}, runs, failed, planned: runs + failed, score: runs ? 1 : -Infinity },
+    ...{ scoreSd: 0, validation: empty, test: empty, validationSeries: series, complete: failed === 0 },
+  };
+}
+
+test('the deflated Sharpe counts every configuration tried, failed ones included', () => {
+  const up = Array.from({ length: 40 }, (_, i) => 0.01 + (i % 3) * 0.004);
+  const flat = Array.from({ length: 40 }, (_, i) => (i % 2 ? 0.003 : -0.002));
+  const half = [...flat.slice(0, 20).map((x) => x * 2), ...Array.from({ length: 20 }, () => NaN)];
+  const ranked = [
+    summary('winner', up, 2, 0),
+    summary('one-window-failed', half, 1, 1),
+    summary(
+      'all-failed',
+      Array.from({ length: 40 }, () => NaN),
+      0,
+      2,
+    ),
+  ];
+  const s = selectionStatistics(ranked);
+  // before: N was the complete configurations only (1), so SR₀ = 0 and the winner was not deflated at all
+  assert.equal(s.trials, 3);
+  assert.equal(s.complete, 1);
+  assert.equal(s.dsr?.trials, 3);
+  assert.ok((s.dsr?.expectedMax ?? 0) > 0, 'SR₀ of the best of 3 is above 0');
+  assert.ok(Number.isFinite(s.dsr?.trialVariance), 'the failed window does not poison the variance');
+});
+
+test('one configuration: the verdict says nothing was selected instead of "the best of 1"', () => {
+  const series = Array.from({ length: 40 }, (_, i) => 0.01 + (i % 3) * 0.004);
+  const s = selectionStatistics([summary('only', series, 2, 0)]);
+  const lines = verdict(s, { mean: { sharpe: 1 }, sd: { sharpe: 0 } }, 0.5);
+  assert.match(lines[0], /^Only one configuration was run, so nothing was selected: probabilistic Sharpe ratio/);
+  assert.ok(!lines.some((l) => /best of 1\b|after allowing for 1 configuration/.test(l)), lines.join('\n'));
 });

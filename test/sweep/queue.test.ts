@@ -10,7 +10,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { startBot, startRedis, stopBot, writeCandlesCsv, type BotProcess, type RedisServer } from './helpers.ts';
+import {
+  exitWithin,
+  freePort,
+  startBot,
+  startRedis,
+  stopBot,
+  writeCandlesCsv,
+  type BotProcess,
+  type RedisServer,
+} from './helpers.ts';
 import type { SweepReport } from '../../src/sweep/summary.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sweep-queue-'));
@@ -186,4 +195,33 @@ job`, async (t) => {
   assert.ok(stored.has(taken), "the killed worker's job has its result");
   assert.doesNotMatch(victim.output().slice(before), new RegExp(`job ${taken} done`), 'the victim never finished it');
   assert.match(workers[1].output(), new RegExp(`job ${taken} (started|done)`), 'the other worker took it over');
+});
+
+let stopLast: (() => Promise<void>) | undefined;
+
+test('Redis restarted mid-sweep (nothing saved): the coordinator queues its jobs again, the sweep ends', async () => {
+  const port = await freePort();
+  let own = await startRedis(port);
+  try {
+    const w = startBot(['worker', '--queue', own.url, '--concurrency', '1', '--config', config]);
+    stopLast = () => stopBot(w);
+    await w.waitFor(/worker on queue bot-sweep/);
+    const db = path.join(dir, 'restarted.db');
+    const run = startBot([
+      ...SWEEP,
+      ...['--seeds', '1', '--folds', '1', '--epochs', '1'],
+      ...['--queue', own.url, '--db', db, '--config', config, '--out', path.join(dir, 'rr')],
+    ]);
+    await w.waitFor(/job \w+ started/);
+    await own.stop();
+    own = await startRedis(port);
+    // before: the coordinator polled for jobs that no longer existed, forever
+    const code = await exitWithin(run, 120_000);
+    assert.equal(code, 0, run.output());
+    assert.match(run.output(), /job \w+ is no longer in Redis \(restarted without saving, or removed\); queueing it/);
+    assert.equal(results(db).size, 2);
+  } finally {
+    await stopLast?.();
+    await own.stop();
+  }
 });

@@ -138,6 +138,8 @@ export const sweepGroup: BenchGroup = {
         settings: sweep,
         markets,
         pollMs: 500,
+        stored: () => undefined,
+        logger,
         onResult: () => done++,
         onFailure: (_, e) => {
           throw new Error(e);
@@ -181,6 +183,8 @@ export const sweepGroup: BenchGroup = {
         settings: empty,
         markets: new Map(),
         pollMs: 200,
+        stored: () => undefined,
+        logger,
         onResult: () => undefined,
         onFailure: () => undefined,
       });

@@ -7,7 +7,14 @@ import { UserError } from '../../core/errors.ts';
 import { loadStrategy } from '../../agents/strategy.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime } from '../../data/timeframe.ts';
-import { checkGrid, parseGridFlag, parseSweepFile, type GridAxis, type SweepRequest } from '../../sweep/grid.ts';
+import {
+  checkGrid,
+  checkJobCount,
+  parseGridFlag,
+  parseSweepFile,
+  type GridAxis,
+  type SweepRequest,
+} from '../../sweep/grid.ts';
 import { configurations, planSweep, type LoadedSeries } from '../../sweep/plan.ts';
 import { assertReachable, checkRedisUrl } from '../../sweep/redis.ts';
 import type { SweepMode } from '../../sweep/run.ts';
@@ -83,7 +90,7 @@ export function sweepRequest(flags: SweepFlags, defaultSeed: number): SweepReque
   const name = flags.name ?? file?.name;
   if (name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))
     throw new UserError(`--name "${name}" must be letters, digits, ., _ or -`);
-  return {
+  const request: SweepRequest = {
     strategy,
     grid,
     ...(random !== undefined ? { random } : {}),
@@ -101,6 +108,8 @@ export function sweepRequest(flags: SweepFlags, defaultSeed: number): SweepReque
     ...(name !== undefined ? { name } : {}),
     ...((flags.gpu ?? file?.gpu) ? { gpu: true } : {}),
   };
+  checkJobCount(request);
+  return request;
 }
 
 function checkSaveStrategy(file: string | undefined): void {
