@@ -244,24 +244,9 @@ test('a backend the worker processes cannot start ends the sweep with one line, 
   for (const name of BACKEND_ORDER) if (!(await probeBackend(name)).available) missing ??= name;
   if (missing === undefined) return t.skip('every tfjs backend is available here');
   // before: each child died on start and was forked again, forever
-  const p = startBot([
-    'sweep',
-    ...TINY,
-    '--epochs',
-    '1',
-    '--data',
-    csv,
-    '--workers',
-    '2',
-    '--backend',
-    missing,
-    '--db',
-    path.join(dir, 'nobackend.db'),
-    '--config',
-    config,
-    '--out',
-    path.join(dir, 'report-nobackend'),
-  ]);
+  const files = ['--db', path.join(dir, 'nobackend.db'), '--out', path.join(dir, 'report-nobackend')];
+  const run = ['--epochs', '1', '--data', csv, '--workers', '2', '--backend', missing, '--config', config];
+  const p = startBot(['sweep', ...TINY, ...run, ...files]);
   assert.equal(await exitWithin(p, 60_000), 1, p.output());
   const errors = p
     .output()
