@@ -7,6 +7,7 @@ import type { Candles } from '../core/candles.ts';
 import { createLogger } from '../core/log.ts';
 import type { BackendChoice } from '../nn/backend/backend.ts';
 import { initBackend } from '../nn/backend/backend.ts';
+import { codeFingerprint } from './fingerprint.ts';
 import type { JobResult, JobSpec } from './jobs.ts';
 import { runSweepJob } from './run-job.ts';
 
@@ -22,6 +23,8 @@ export type FromChild =
 const markets = new Map<string, Candles>();
 const logger = createLogger({ level: 'warn', file: '' });
 let backend = 'unknown';
+// hashed as the modules are loaded, so a result records the code that actually ran it
+const code = codeFingerprint();
 const send = (m: FromChild) => process.send?.(m);
 
 // one message at a time: jobs run one after another in this process
@@ -46,7 +49,7 @@ async function handle(msg: ToChild): Promise<void> {
     const candles = markets.get(msg.job.market.dataKey);
     try {
       if (!candles) throw new Error(`market ${msg.job.market.label} was not sent to this worker`);
-      send({ type: 'result', jobId: msg.job.id, result: await runSweepJob(msg.job, candles, logger, backend) });
+      send({ type: 'result', jobId: msg.job.id, result: await runSweepJob(msg.job, candles, logger, backend, code) });
     } catch (e) {
       send({ type: 'error', jobId: msg.job.id, message: (e as Error).message.split('\n')[0] });
     }

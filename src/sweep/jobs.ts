@@ -1,7 +1,8 @@
 /**
  * A sweep job and its result, as they travel to a child process or through Redis and into SQLite: one (strategy,
  * parameters, seed, market, fold). Job ids are a hash of everything that decides the result, so a re-run of the same
- * sweep finds its finished jobs, and two sweeps that share a job share its result.
+ * sweep finds its finished jobs, and two sweeps that share a job share its result. The code fingerprint
+ * (src/sweep/fingerprint.ts) is part of the id: results made by other code are never taken as this code's.
  */
 import { createHash } from 'node:crypto';
 import type { AgentSettings } from '../agents/config.ts';
@@ -35,6 +36,8 @@ export interface JobSpec {
   /** Training settings (agent section, account, sizing bounds) from the coordinator's config. */
   settings: AgentSettings;
   gpu: boolean;
+  /** The coordinator's code fingerprint: a worker whose own differs refuses the job. */
+  code: string;
 }
 
 /** One epoch of the training record. */
@@ -64,6 +67,8 @@ export interface JobResult {
   backend: string;
   /** host:pid that ran it. */
   worker: string;
+  /** The code fingerprint of the process that ran it (the coordinator stores only results of its own code). */
+  code: string;
   seconds: number;
 }
 
@@ -88,12 +93,15 @@ export function configKey(strategy: string, recipe: AgentRecipe): string {
   return sha256(canonicalJson({ strategy, recipe })).slice(0, 16);
 }
 
-/** The job's id: a hash of strategy, recipe (parameters applied), seed, market data, fold, epochs and settings. */
+/**
+ * The job's id: a hash of strategy, recipe (parameters applied), seed, market data, fold, epochs, settings and the
+ * code fingerprint.
+ */
 export function jobId(j: Omit<JobSpec, 'id' | 'configKey' | 'params' | 'gpu'>): string {
   const fold = { train: j.fold.train, validation: j.fold.validation, test: j.fold.test };
   return sha256(
     canonicalJson({
-      v: 1,
+      v: 2,
       strategy: j.strategy,
       recipe: j.recipe,
       seed: j.seed,
@@ -101,6 +109,7 @@ export function jobId(j: Omit<JobSpec, 'id' | 'configKey' | 'params' | 'gpu'>): 
       fold,
       epochs: j.epochs,
       settings: j.settings,
+      code: j.code,
     }),
   ).slice(0, 32);
 }

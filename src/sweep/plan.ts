@@ -38,6 +38,8 @@ export interface SweepPlan {
   seeds: number[];
   epochs: number;
   jobs: JobSpec[];
+  /** The coordinator's code fingerprint (in every job and its id). */
+  code: string;
 }
 
 /** The configurations of a request, each checked against the recipe (a bad key or value is one line). */
@@ -55,12 +57,13 @@ export interface LoadedSeries {
   fromGiven: boolean;
 }
 
-/** Lays the jobs out. Pure apart from hashing: no I/O. */
+/** Lays the jobs out (`code`: the coordinator's code fingerprint). Pure apart from hashing: no I/O. */
 export function planSweep(
   req: SweepRequest,
   configs: Configuration[],
   series: readonly LoadedSeries[],
   settings: SweepSettings,
+  code: string,
 ): SweepPlan {
   const warmup = Math.max(...configs.map((c) => recipeWarmup(c.recipe)));
   const epochs = req.epochs ?? configs[0].recipe.epochs ?? settings.agent.epochs;
@@ -109,6 +112,7 @@ export function planSweep(
             fold,
             epochs,
             settings: agentSettings,
+            code,
           };
           jobs.push({ ...base, id: jobId(base), configKey: c.key, params: c.params, gpu: req.gpu === true });
         }
@@ -125,5 +129,6 @@ export function planSweep(
     seeds,
     epochs,
     jobs,
+    code,
   };
 }

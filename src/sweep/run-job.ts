@@ -66,8 +66,14 @@ function perCandleReturns(r: BacktestResult): number[] {
   return out;
 }
 
-/** Trains and evaluates one job. Throws on failure (the caller retries). */
-export async function runSweepJob(job: JobSpec, candles: Candles, logger: Logger, backend: string): Promise<JobResult> {
+/** Trains and evaluates one job (`code`: this process's code fingerprint). Throws on failure (the caller retries). */
+export async function runSweepJob(
+  job: JobSpec,
+  candles: Candles,
+  logger: Logger,
+  backend: string,
+  code: string,
+): Promise<JobResult> {
   const started = performance.now();
   const agent = await trainOnFold({
     settings: job.settings,
@@ -107,6 +113,7 @@ export async function runSweepJob(job: JobSpec, candles: Candles, logger: Logger
       modelHash: hashData(...weights),
       backend,
       worker: `${os.hostname()}:${process.pid}`,
+      code,
       seconds: (performance.now() - started) / 1000,
     };
   } finally {

@@ -2,12 +2,15 @@
  * A sweep from plan to report: records the sweep in SQLite, skips the jobs that already have a result, runs the rest
  * in-process (child processes) or through the Redis queue, stores each result exactly once as it arrives, then
  * ranks, computes the statistics and writes `backtests/sweep-<id>/`. Optionally saves the winner as a strategy file.
+ * A result made by code other than the coordinator's (a worker of an older bot that does not check) is not stored:
+ * the job counts as failed with the reason, so one ranking never mixes code.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import type { Logger } from '../core/log.ts';
 import type { SweepSettings } from './config.ts';
+import { shortCode } from './fingerprint.ts';
 import type { SweepRequest } from './grid.ts';
 import type { JobResult, JobSpec } from './jobs.ts';
 import type { SweepPlan } from './plan.ts';
@@ -62,7 +65,8 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
     const todo = plan.jobs.filter((j) => !done.has(j.id));
     const where = o.mode.kind === 'local' ? `${o.mode.workers} local worker process(es)` : `the Redis queue`;
     logger.info(
-      `sweep ${plan.id}: ${plan.configurations.length} configuration(s) × ${plan.markets.length} market(s) × ` +
+      `sweep ${plan.id} (code ${shortCode(plan.code)}): ${plan.configurations.length} configuration(s) × ` +
+        `${plan.markets.length} market(s) × ` +
         `${plan.markets[0].folds.length} fold(s) × ${plan.seeds.length} seed(s) = ${plan.jobs.length} jobs; ` +
         `${done.size} already stored, ${todo.length} to run on ${where}`,
     );
@@ -73,6 +77,14 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
     };
     const events: JobEvents = {
       onResult: (job: JobSpec, result: JobResult) => {
+        if (result.code !== plan.code) {
+          const error =
+            `result made by code ${shortCode(result.code)} (worker ${result.worker}), this sweep runs code ` +
+            `${shortCode(plan.code)}: not stored; check out the same commit on both machines, then run the sweep again`;
+          store.saveFailure(job.id, error, 1);
+          progress.jobFailed(labelOf(job), error);
+          return;
+        }
         store.saveResult(job.configKey, result);
         progress.jobDone(labelOf(job));
       },

@@ -2,7 +2,8 @@
  * Sweep tables in the bot's SQLite file (owner 'sweep' in `schema_versions`, its own ordered migrations; see
  * src/data/migrations.ts): the sweeps, which jobs each holds, exactly one result per job (the job id is the primary
  * key and results are inserted only if absent, so a job finished twice — a stalled job a slow worker also
- * completed — keeps its first result), and the jobs that failed every try, with their error.
+ * completed — keeps its first result), and the jobs that failed every try, with their error. Each result records
+ * the code fingerprint of the process that made it (empty for results stored before version 2).
  */
 import type Database from 'better-sqlite3';
 import { migrate, type Schema } from '../data/migrations.ts';
@@ -52,6 +53,11 @@ CREATE TABLE IF NOT EXISTS sweep_failures (
   attempts    INTEGER NOT NULL,
   failed_at   INTEGER NOT NULL
 );`),
+    },
+    {
+      version: 2,
+      name: 'the code fingerprint of each result',
+      up: (db) => db.exec(`ALTER TABLE sweep_results ADD COLUMN code TEXT NOT NULL DEFAULT ''`),
     },
   ],
 };
@@ -122,10 +128,10 @@ export class SweepStore {
     return this.db.transaction(() => {
       const changes = this.db
         .prepare(
-          `INSERT INTO sweep_results (job_id, config_key, result, worker, finished_at) VALUES (?, ?, ?, ?, ?)
+          `INSERT INTO sweep_results (job_id, config_key, result, worker, code, finished_at) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (job_id) DO NOTHING`,
         )
-        .run(result.jobId, configKey, JSON.stringify(result), result.worker, Date.now()).changes;
+        .run(result.jobId, configKey, JSON.stringify(result), result.worker, result.code, Date.now()).changes;
       this.db.prepare('DELETE FROM sweep_failures WHERE job_id = ?').run(result.jobId);
       return changes === 1;
     })();

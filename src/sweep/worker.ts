@@ -2,13 +2,15 @@
  * `bot worker`: takes sweep jobs from the BullMQ queue on any machine that reaches Redis. Jobs run in sandboxed
  * processor children (src/sweep/processor.ts), so the worker's own event loop only renews locks and talks to
  * Redis. A worker killed mid-job stops renewing its lock; BullMQ's stalled-job check (run by every worker) puts the
- * job back on the queue for another. `--gpu` workers take only the GPU queue.
+ * job back on the queue for another. `--gpu` workers take only the GPU queue. The worker logs its code fingerprint
+ * at start; its processor children refuse jobs of a coordinator with another (src/sweep/processor.ts).
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'bullmq';
 import type { Logger } from '../core/log.ts';
 import { tsxExecArgv } from './child-args.ts';
 import type { SweepSection } from './config.ts';
+import { codeFingerprint, shortCode } from './fingerprint.ts';
 import type { JobResult, JobSpec } from './jobs.ts';
 import { ENV_BACKEND, ENV_REDIS } from './processor.ts';
 import { queueName } from './queue.ts';
@@ -56,7 +58,8 @@ export function startWorker(o: WorkerOptions): { close(): Promise<void>; worker:
   worker.on('failed', (job, e) => o.logger.warn(`job ${job?.id ?? '?'} failed: ${e.message.split('\n')[0]}`));
   worker.on('error', (e) => o.logger.warn(`worker: ${e.message.split('\n')[0]}`));
   o.logger.info(
-    `worker on queue ${name} at ${safeUrl(o.url)}, ${o.concurrency} job(s) at a time, backend ${o.backend}`,
+    `worker on queue ${name} at ${safeUrl(o.url)}, ${o.concurrency} job(s) at a time, backend ${o.backend}, ` +
+      `code ${shortCode(codeFingerprint())}`,
   );
   return {
     worker,

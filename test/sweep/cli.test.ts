@@ -170,7 +170,7 @@ saved`, async (t) => {
     'score = mean validation Sharpe over seeds and folds',
   );
   assert.equal(sqlite.prepare('SELECT count(*) FROM sweep_results').pluck().get(), 16);
-  assert.equal(sqlite.prepare("SELECT version FROM schema_versions WHERE owner = 'sweep'").pluck().get(), 1);
+  assert.equal(sqlite.prepare("SELECT version FROM schema_versions WHERE owner = 'sweep'").pluck().get(), 2);
   sqlite.close();
   assert.equal(r.testNotForSelection.length, 4);
   // with rolling folds only the last fold's test window lies after every validation candle

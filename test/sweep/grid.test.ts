@@ -140,7 +140,7 @@ test('too many jobs (configurations × seeds × folds × markets) is one line be
   oneLineError(() => checkGrid(huge, 5), /too many even for --random/);
 });
 
-test('job ids: the same sweep gives the same ids; a different seed, fold, parameter or data gives new ones', () => {
+test('job ids: the same sweep gives the same ids; other seed, fold, parameter, data or code gives new ones', () => {
   const settings = loadConfig({ overrides: { agent: { maxCandles: 0 } } });
   const candles = syntheticCandles({ seed: 1, count: 400 });
   const series = [{ candles, label: 'syn', fromGiven: false }];
@@ -151,7 +151,7 @@ test('job ids: the same sweep gives the same ids; a different seed, fold, parame
     seed: 1,
     folds: 2,
   };
-  const plan = () => planSweep(req, configurations(req, recipe), series, settings);
+  const plan = (code = 'c0de') => planSweep(req, configurations(req, recipe), series, settings, code);
   const a = plan();
   const b = plan();
   assert.equal(a.jobs.length, 2 * 2 * 2);
@@ -166,11 +166,19 @@ test('job ids: the same sweep gives the same ids; a different seed, fold, parame
     configurations(req, recipe),
     [{ ...series[0], candles: syntheticCandles({ seed: 2, count: 400 }) }],
     settings,
+    'c0de',
   );
   assert.equal(other.jobs.filter((j) => a.jobs.some((k) => k.id === j.id)).length, 0, 'other data, other ids');
+  // a result made by other code is not this code's: a re-run after a change runs every job again
+  const changed = plan('c0de2');
+  assert.equal(changed.jobs.filter((j) => a.jobs.some((k) => k.id === j.id)).length, 0, 'other code, other ids');
+  assert.ok(
+    changed.jobs.every((j) => j.code === 'c0de2'),
+    'every job carries the code fingerprint',
+  );
   // the folds of all configurations are the same candles (laid out after the largest warm-up)
   const wide = { ...req, grid: [parseGridFlag('window=3,20')] };
-  const p = planSweep(wide, configurations(wide, recipe), series, settings);
+  const p = planSweep(wide, configurations(wide, recipe), series, settings, 'c0de');
   const byFold = new Map<number, string>();
   for (const j of p.jobs) {
     const key = JSON.stringify(j.fold);

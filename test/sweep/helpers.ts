@@ -1,6 +1,6 @@
 /** Sweep test helpers: a synthetic candle CSV, a real redis-server on a free port, and `bot` processes. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/core/project-root.ts';
@@ -71,9 +71,9 @@ export interface BotProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `bot …` (node src/cli/bot.js) without waiting for it. */
-export function startBot(args: string[], cwd = PROJECT_ROOT): BotProcess {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'src/cli/bot.js'), ...args], {
+/** Starts `bot …` (node src/cli/bot.js of the checkout at `root`) without waiting for it. */
+export function startBot(args: string[], cwd = PROJECT_ROOT, root = PROJECT_ROOT): BotProcess {
+  const child = spawn(process.execPath, [path.join(root, 'src/cli/bot.js'), ...args], {
     cwd,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -126,4 +126,17 @@ export async function exitWithin(p: BotProcess, ms: number): Promise<number | nu
     throw new Error(`still running after ${ms / 1000} s (hung); output:\n${p.output().slice(-3000)}`);
   }
   return r;
+}
+
+/**
+ * A copy of this checkout in `dir` (sources, strategies, config, package files; node_modules linked), as another
+ * machine's checkout at another commit would be once `change` has edited it. Returns the copy's root.
+ */
+export function copyCheckout(dir: string, change: (root: string) => void): string {
+  mkdirSync(dir, { recursive: true });
+  for (const name of ['src', 'strategies', 'config', 'package.json', 'package-lock.json', 'tsconfig.json'])
+    cpSync(path.join(PROJECT_ROOT, name), path.join(dir, name), { recursive: true });
+  symlinkSync(realpathSync(path.join(PROJECT_ROOT, 'node_modules')), path.join(dir, 'node_modules'));
+  change(dir);
+  return dir;
 }

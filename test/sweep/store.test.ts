@@ -20,6 +20,7 @@ function result(jobId: string, sharpe: number): JobResult {
     modelHash: 'h',
     backend: 'cpu',
     worker: 'here:1',
+    code: 'c0de',
     seconds: 0.1,
   };
 }
@@ -43,7 +44,7 @@ test('sweep tables migrate under their own owner, beside the candle tables', () 
   assert.equal(schemaVersion(s.db, SWEEP_SCHEMA), latestVersion(SWEEP_SCHEMA));
   s.close();
   const again = SweepStore.open(file); // reopening applies nothing twice
-  assert.equal(schemaVersion(again.db, SWEEP_SCHEMA), 1);
+  assert.equal(schemaVersion(again.db, SWEEP_SCHEMA), 2);
   again.close();
 });
 
@@ -56,6 +57,8 @@ test('a job result is stored once: a second result for the same job (a stalled j
   assert.equal(s.saveResult('c1', result('j1', 1.5)), true);
   assert.equal(s.saveResult('c1', result('j1', 9.9)), false);
   assert.equal(s.resultCount('j1'), 1);
+  const code = s.db.prepare('SELECT code FROM sweep_results WHERE job_id = ?').pluck().get('j1');
+  assert.equal(code, 'c0de', 'the result records the code fingerprint of the process that made it');
   assert.deepEqual([...s.finished(['j1', 'j2'])], ['j1']);
   s.saveFailure('j2', 'it broke', 3);
   const jobs = s.jobs('sw1');

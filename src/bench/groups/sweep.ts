@@ -13,6 +13,7 @@ import type { AgentRecipe } from '../../agents/recipe.ts';
 import { syntheticCandles } from '../../data/synthetic.ts';
 import { parseGridFlag } from '../../sweep/grid.ts';
 import type { JobResult, JobSpec } from '../../sweep/jobs.ts';
+import { codeFingerprint } from '../../sweep/fingerprint.ts';
 import { configurations, planSweep } from '../../sweep/plan.ts';
 import { runInProcess } from '../../sweep/pool.ts';
 import { runOnQueue } from '../../sweep/queue.ts';
@@ -85,6 +86,7 @@ export const sweepGroup: BenchGroup = {
       configurations(req, recipe),
       [{ candles, label: 'synthetic', fromGiven: false }],
       settings,
+      codeFingerprint(),
     );
     const markets = new Map(plan.markets.map((m) => [m.ref.dataKey, m.candles]));
     const perMinute: Record<number, number> = {};
@@ -167,6 +169,7 @@ export const sweepGroup: BenchGroup = {
         modelHash: '',
         backend: '',
         worker: '',
+        code: '',
         seconds: 0,
       });
       const worker = new Worker<JobSpec, JobResult>(empty.queue, async (job) => stub(job.data.id), {

@@ -193,7 +193,8 @@ export function registerSweep(program: Command): void {
       });
       series.push({ candles: s.candles, label: s.label, fromGiven: from !== undefined });
     }
-    const plan = planSweep(request, configs, series, config);
+    const { codeFingerprint } = await import('../../sweep/fingerprint.ts');
+    const plan = planSweep(request, configs, series, config, codeFingerprint());
     const { runSweep } = await import('../../sweep/run.ts');
     await runSweep({
       plan,
