@@ -299,13 +299,20 @@ function importFile(file: string, flags: ImportFlags): void {
     columns: flags.columns,
   });
   const exchange = config.exchange.id;
-  const changed = withStore(config, (store) => store.upsert(exchange, config.symbol, parsed.timeframe, parsed.rows));
+  const { added, replaced } = withStore(config, (store) =>
+    store.upsertCounted(exchange, config.symbol, parsed.timeframe, parsed.rows),
+  );
   const rows = parsed.rows;
   console.log(
     `imported ${rows.length} ${parsed.timeframe} candles (${parsed.layout}, times in ${parsed.tz}) ` +
       `as ${exchange} ${config.symbol} ${parsed.timeframe}: ` +
-      `${shortTime(rows[0].ts)} … ${shortTime(rows[rows.length - 1].ts)}, ${changed} new or changed`,
+      `${shortTime(rows[0].ts)} … ${shortTime(rows[rows.length - 1].ts)}, ${added} new, ${replaced} replaced`,
   );
+  if (replaced > 0)
+    console.log(
+      `note: ${plural(replaced, 'stored candle')} had other values and now hold the file's ` +
+        '(check --tz and --exchange if the file should have matched them)',
+    );
 }
 
 function exportCsv(flags: ExportFlags): void {
