@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
@@ -69,6 +69,17 @@ test('bot data import over stored candles says how many it replaced with differe
   } finally {
     store.close();
   }
+});
+
+test('bot data gaps / export with --to not after --from: one line, and no database is created', async () => {
+  const db = path.join(tempDir('bot-cli-range-'), 'bot.db');
+  const range = ['--from', '2024-01-03', '--to', '2024-01-01', '--db', db, '--log-level', 'error'];
+  const results = await Promise.all([runBot(['data', 'gaps', ...range]), runBot(['data', 'export', ...range])]);
+  for (const r of results) {
+    assert.notEqual(r.code, 0);
+    assert.equal(r.stderr, 'error: --to 2024-01-01 is not after --from 2024-01-03\n');
+  }
+  assert.equal(existsSync(db), false, 'checked before the store is opened');
 });
 
 test('bot data import reads headerless files: Binance klines (ms, µs), RLTrader v1 (tabs), --columns', async () => {

@@ -249,12 +249,23 @@ function list(flags: ListFlags): void {
   }
 }
 
+/**
+ * `--from` and `--to` of `bot data gaps`/`export`, checked before the store is opened: an empty range used to end in
+ * "no stored candles", which sends the user looking for a series that is there.
+ */
+function timeRangeFlags(flags: { from?: string; to?: string }): { from?: number; to?: number } {
+  const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
+  const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
+  if (from !== undefined && to !== undefined && to <= from)
+    throw new UserError(`--to ${flags.to} is not after --from ${flags.from}`);
+  return { from, to };
+}
+
 function gaps(flags: GapFlags): void {
   const { config } = setupCommand(flags);
   const { id } = config.exchange;
   const { symbol, timeframe } = config;
-  const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
-  const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
+  const { from, to } = timeRangeFlags(flags);
   const { ranges, count } = withStore(config, (store) => ({
     ranges: store.gaps(id, symbol, timeframe, from, to),
     count: store.load(id, symbol, timeframe, from, to).ts.length,
@@ -318,8 +329,7 @@ function importFile(file: string, flags: ImportFlags): void {
 function exportCsv(flags: ExportFlags): void {
   const { config } = setupCommand(flags);
   const { id } = config.exchange;
-  const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
-  const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
+  const { from, to } = timeRangeFlags(flags);
   const candles = withStore(config, (store) => store.load(id, config.symbol, config.timeframe, from, to));
   if (candles.ts.length === 0)
     throw new UserError(`no stored candles for ${id} ${config.symbol} ${config.timeframe}; see \`bot data list\``);
