@@ -236,13 +236,44 @@ function toRows(raw: unknown, what: string): CandleRow[] {
   });
 }
 
+/** The exchange's clock at its last reply (the Date header, whole seconds), or undefined when it sent none. */
+function replyTime(ex: Exchange): number | undefined {
+  const headers = (ex as unknown as { last_response_headers?: Record<string, unknown> }).last_response_headers ?? {};
+  const date = Object.entries(headers).find(([k]) => k.toLowerCase() === 'date')?.[1];
+  const t = typeof date === 'string' ? Date.parse(date) : NaN;
+  return Number.isFinite(t) ? t : undefined;
+}
+
+/** A page's rows; `openTs` is set when the page was cut at a candle the exchange still had open. */
+type Cut = CandleRow[] & { openTs?: number };
+
+/**
+ * Drops the candle the exchange still has open by the clock of its reply, and any after it. This machine's clock
+ * running ahead of the exchange's (no time sync, a VM after sleep) made that candle look closed: it was stored with
+ * its partial close and volume, and its range marked as downloaded, so no later run corrected it.
+ */
+function withoutOpenCandle(rows: CandleRow[], step: number, at: number | undefined, now: number, what: string): Cut {
+  // the Date header drops the milliseconds: the exchange's time is up to 999 ms after it
+  const open = at === undefined ? -1 : rows.findIndex((r) => r.ts + step > at + 999);
+  if (at === undefined || open < 0) return rows;
+  log().warn(
+    `${what} candle ${isoTime(rows[open].ts)} is still open on the exchange (its clock says ${isoTime(at)}, ` +
+      `${Math.round((now - at) / 1000)} s behind this machine's): not stored; sync the clock of this ` +
+      'machine (paper and live: or raise trading.tickDelaySeconds)',
+  );
+  const cut: Cut = rows.slice(0, open);
+  cut.openTs = rows[open].ts;
+  return cut;
+}
+
 /**
  * Closed candles with open time in [since, until) — never the still-open one — in windows of `pageLimit` candle
  * intervals: each fetchOHLCV(since = window start, limit) covers [start, start + limit·timeframe), which holds at
  * most `limit` candles whether the exchange pages backwards from an end (Upbit: ccxt sends `to` = since +
  * limit·timeframe) or forwards from a start (most others). Windows are fixed in advance, so two requests can be
  * in flight while ccxt's rate limiter spaces them: a sequential loop would lose each reply's latency from the
- * exchange's allowance. Pages are yielded in time order.
+ * exchange's allowance. Pages are yielded in time order. A candle still open by the exchange's own clock (its reply's
+ * Date header) is never yielded, however far this machine's clock runs ahead; the download stops before it.
  */
 export async function* pageClosedCandles(
   ex: Exchange,
@@ -272,14 +303,19 @@ export async function* pageClosedCandles(
   const end = Math.min(until ?? Infinity, now() - step + 1);
   const span = limit * step;
   const stop = { stopped: false };
-  const fetchWindow = async (from: number): Promise<CandleRow[]> => {
+  const fetchWindow = async (from: number): Promise<Cut> => {
     const what = `${ex.id}: ${symbol} ${timeframe} candles from ${isoTime(from)}`;
-    const raw = await withRetry(what, () => ex.fetchOHLCV(symbol, timeframe, from, limit), { ...opts.retry, stop });
-    return toRows(raw, what)
+    const reply = await withRetry(
+      what,
+      async () => ({ raw: await ex.fetchOHLCV(symbol, timeframe, from, limit), at: replyTime(ex) }),
+      { ...opts.retry, stop },
+    );
+    const rows = toRows(reply.raw, what)
       .filter((r) => r.ts >= from && r.ts < from + span && r.ts < end)
       .sort((a, b) => a.ts - b.ts);
+    return withoutOpenCandle(rows, step, reply.at, now(), `${ex.id} ${symbol} ${timeframe}`);
   };
-  const pending: { from: number; rows: Promise<CandleRow[]> }[] = [];
+  const pending: { from: number; rows: Promise<Cut> }[] = [];
   let next = since;
   const fill = () => {
     while (pending.length < depth && next < end) {
@@ -297,15 +333,18 @@ export async function* pageClosedCandles(
       const { from, rows: promise } = pending.shift()!;
       const rows = await promise;
       pages++;
-      fill();
+      // a candle still open by the exchange's clock ends the download before it: the next one starts there
+      const openTs = rows.openTs;
+      if (openTs === undefined) fill();
       await opts.onPage?.(rows, {
         pages,
         startTs: since,
         windowTs: from,
-        reachedTs: Math.min(from + span, end),
+        reachedTs: Math.min(from + span, end, openTs ?? Infinity),
         endTs: end,
       });
       if (rows.length) yield rows;
+      if (openTs !== undefined) break;
     }
   } finally {
     // an error or an early return: windows still in flight give up at their next failure and are ignored

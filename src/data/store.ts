@@ -181,6 +181,30 @@ export class CandleStore {
     return run(rows);
   }
 
+  /**
+   * `upsert` that tells new candles from stored ones replaced by different values, in one transaction: an import over
+   * downloaded candles (a file in another time zone, another exchange's prices) replaced them without a word, and the
+   * download record kept a later download from fetching them again.
+   */
+  upsertCounted(
+    exchange: string,
+    symbol: string,
+    timeframe: string,
+    rows: readonly CandleRow[],
+  ): { added: number; replaced: number } {
+    const count = this.db.prepare(
+      'SELECT count(*) AS n FROM candles WHERE exchange = ? AND symbol = ? AND timeframe = ?',
+    );
+    const size = () => (count.get(exchange, symbol, timeframe) as { n: number }).n;
+    const run = this.db.transaction(() => {
+      const before = size();
+      const changed = this.upsert(exchange, symbol, timeframe, rows);
+      const added = size() - before;
+      return { added, replaced: changed - added };
+    });
+    return run.immediate();
+  }
+
   /** Candles of one series in ascending time, open time in [from, to). */
   load(exchange: string, symbol: string, timeframe: string, from = -Infinity, to = Infinity): Candles {
     const rows = this.db

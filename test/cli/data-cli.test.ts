@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
@@ -46,6 +46,42 @@ test('bot data import stores a good file; a broken one is rejected with its line
   );
 });
 
+test('bot data import over stored candles says how many it replaced with different values', async () => {
+  const dir = tempDir('bot-cli-overlap-');
+  const db = path.join(dir, 'bot.db');
+  const head = 'timestamp,open,high,low,close,volume\n';
+  writeFileSync(path.join(dir, 'a.csv'), head + '2024-01-01,10,12,9,11,1\n2024-01-02,11,13,10,12,2\n');
+  // 01-01 as stored, 01-02 with another close, 01-03 new
+  writeFileSync(
+    path.join(dir, 'b.csv'),
+    head + '2024-01-01,10,12,9,11,1\n2024-01-02,11,13,10,12.5,2\n2024-01-03,12,14,11,13,3\n',
+  );
+  const args = (file: string) => ['data', 'import', path.join(dir, file), '--symbol', 'BTC/KRW', '--db', db];
+  const first = await runBot([...args('a.csv'), '--log-level', 'error']);
+  assert.equal(first.code, 0, first.stderr);
+  const second = await runBot([...args('b.csv'), '--log-level', 'error']);
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stdout, /2024-01-01 … 2024-01-03, 1 new, 1 replaced\n/);
+  assert.match(second.stdout, /^note: 1 stored candle had other values and now hold the file's/m);
+  const store = CandleStore.open(db);
+  try {
+    assert.deepEqual([...store.load('upbit', 'BTC/KRW', '1d').close], [11, 12.5, 13], "the file's values win");
+  } finally {
+    store.close();
+  }
+});
+
+test('bot data gaps / export with --to not after --from: one line, and no database is created', async () => {
+  const db = path.join(tempDir('bot-cli-range-'), 'bot.db');
+  const range = ['--from', '2024-01-03', '--to', '2024-01-01', '--db', db, '--log-level', 'error'];
+  const results = await Promise.all([runBot(['data', 'gaps', ...range]), runBot(['data', 'export', ...range])]);
+  for (const r of results) {
+    assert.notEqual(r.code, 0);
+    assert.equal(r.stderr, 'error: --to 2024-01-01 is not after --from 2024-01-03\n');
+  }
+  assert.equal(existsSync(db), false, 'checked before the store is opened');
+});
+
 test('bot data import reads headerless files: Binance klines (ms, µs), RLTrader v1 (tabs), --columns', async () => {
   const dir = tempDir('bot-cli-headerless-');
   const db = path.join(dir, 'bot.db');
@@ -79,7 +115,7 @@ test('bot data import reads headerless files: Binance klines (ms, µs), RLTrader
   assert.equal(
     binance.stdout,
     'imported 4 1h candles (Binance klines CSV without header, times in UTC) as binance BTC/USDT 1h: ' +
-      '2024-12-31T22:00Z … 2025-01-01T01:00Z, 4 new or changed\n',
+      '2024-12-31T22:00Z … 2025-01-01T01:00Z, 4 new, 0 replaced\n',
   );
   assert.equal(kospi.code, 0, kospi.stderr);
   const kospiLayout = 'RLTrader v1 CSV without header, tab-separated, times in UTC';

@@ -249,12 +249,23 @@ function list(flags: ListFlags): void {
   }
 }
 
+/**
+ * `--from` and `--to` of `bot data gaps`/`export`, checked before the store is opened: an empty range used to end in
+ * "no stored candles", which sends the user looking for a series that is there.
+ */
+function timeRangeFlags(flags: { from?: string; to?: string }): { from?: number; to?: number } {
+  const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
+  const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
+  if (from !== undefined && to !== undefined && to <= from)
+    throw new UserError(`--to ${flags.to} is not after --from ${flags.from}`);
+  return { from, to };
+}
+
 function gaps(flags: GapFlags): void {
   const { config } = setupCommand(flags);
   const { id } = config.exchange;
   const { symbol, timeframe } = config;
-  const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
-  const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
+  const { from, to } = timeRangeFlags(flags);
   const { ranges, count } = withStore(config, (store) => ({
     ranges: store.gaps(id, symbol, timeframe, from, to),
     count: store.load(id, symbol, timeframe, from, to).ts.length,
@@ -299,20 +310,26 @@ function importFile(file: string, flags: ImportFlags): void {
     columns: flags.columns,
   });
   const exchange = config.exchange.id;
-  const changed = withStore(config, (store) => store.upsert(exchange, config.symbol, parsed.timeframe, parsed.rows));
+  const { added, replaced } = withStore(config, (store) =>
+    store.upsertCounted(exchange, config.symbol, parsed.timeframe, parsed.rows),
+  );
   const rows = parsed.rows;
   console.log(
     `imported ${rows.length} ${parsed.timeframe} candles (${parsed.layout}, times in ${parsed.tz}) ` +
       `as ${exchange} ${config.symbol} ${parsed.timeframe}: ` +
-      `${shortTime(rows[0].ts)} … ${shortTime(rows[rows.length - 1].ts)}, ${changed} new or changed`,
+      `${shortTime(rows[0].ts)} … ${shortTime(rows[rows.length - 1].ts)}, ${added} new, ${replaced} replaced`,
   );
+  if (replaced > 0)
+    console.log(
+      `note: ${plural(replaced, 'stored candle')} had other values and now hold the file's ` +
+        '(check --tz and --exchange if the file should have matched them)',
+    );
 }
 
 function exportCsv(flags: ExportFlags): void {
   const { config } = setupCommand(flags);
   const { id } = config.exchange;
-  const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
-  const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
+  const { from, to } = timeRangeFlags(flags);
   const candles = withStore(config, (store) => store.load(id, config.symbol, config.timeframe, from, to));
   if (candles.ts.length === 0)
     throw new UserError(`no stored candles for ${id} ${config.symbol} ${config.timeframe}; see \`bot data list\``);
