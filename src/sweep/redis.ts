@@ -67,6 +67,12 @@ export async function assertReachable(url: string, timeoutMs = 3000): Promise<vo
     await r.ping();
   } catch (e) {
     const why = (last ?? (e as Error)).message.split('\n')[0];
+    // a server that answered but refused the password is reached: "start redis-server there" would point the wrong way
+    if (/NOAUTH|WRONGPASS|invalid password|ERR AUTH/i.test(why))
+      throw new UserError(
+        `Redis at ${safeUrl(url)} refused the password (${why}): set ${ENV_REDIS_PASSWORD} to its requirepass ` +
+          '(the same on every machine of the sweep)',
+      );
     throw new UserError(
       `cannot reach Redis at ${safeUrl(url)} (${why}): start redis-server there, or check the host and port`,
     );

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { runBot } from '../cli/run.ts';
 import { BACKEND_ORDER, probeBackend } from '../../src/nn/backend/backend.ts';
-import { exitWithin, freePort, startBot, writeCandlesCsv } from './helpers.ts';
+import { exitWithin, freePort, startBot, startRedis, writeCandlesCsv } from './helpers.ts';
 import type { SweepReport } from '../../src/sweep/summary.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sweep-cli-'));
@@ -93,6 +93,32 @@ test('an unreachable Redis is one clear line (sweep and worker)', async () => {
     ['sweep', ...TINY, '--data', csv, '--queue', 'http://x:1'],
     /^error: --queue http:\/\/x:1: expected redis:\/\/host:port/,
   );
+});
+
+test('a Redis that wants a password: a missing or wrong BOT_REDIS_PASSWORD is one line, never the secret', async () => {
+  const secret = 'right-secret-0123456789';
+  const redis = await startRedis(undefined, ['--requirepass', secret]);
+  try {
+    for (const [env, reason] of [
+      [{}, /NOAUTH/],
+      [{ BOT_REDIS_PASSWORD: 'wrong-secret-9876543210' }, /WRONGPASS|invalid/],
+    ] as const) {
+      for (const args of [
+        ['worker', '--queue', redis.url, '--config', config],
+        ['sweep', ...TINY, '--data', csv, '--queue', redis.url, '--config', config],
+      ]) {
+        const r = await runBot(args, env);
+        assert.equal(r.code, 1, r.stderr);
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+        assert.match(r.stderr, /^error: Redis at redis:\/\/127\.0\.0\.1:\d+ refused the password \(/);
+        assert.match(r.stderr, reason);
+        assert.match(r.stderr, /set BOT_REDIS_PASSWORD to its requirepass/);
+        assert.doesNotMatch(r.stderr + r.stdout, /start redis-server|right-secret|wrong-secret/);
+      }
+    }
+  } finally {
+    await redis.stop();
+  }
 });
 
 /** Test Sharpe of each seed's job of one configuration and fold. */
