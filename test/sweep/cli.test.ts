@@ -3,21 +3,18 @@
  * and stores one result per job, a re-run skips every finished job, a job that keeps failing is tried 3 times and
  * marked failed while the sweep goes on, and the winner can be saved as a strategy file.
  */
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { runBot } from '../cli/run.ts';
 import { BACKEND_ORDER, probeBackend } from '../../src/nn/backend/backend.ts';
-import { exitWithin, freePort, startBot, startRedis, writeCandlesCsv } from './helpers.ts';
+import { exitWithin, freePort, startBot, startRedis, sweepFolder } from './helpers.ts';
 import type { SweepReport } from '../../src/sweep/summary.ts';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'sweep-cli-'));
-const csv = path.join(dir, 'syn.csv');
-const config = path.join(dir, 'config.json');
+const { dir, csv, config } = sweepFolder('sweep-cli-', 600);
 const TINY = [
   '--strategy',
   'dqn-dnn',
@@ -28,14 +25,6 @@ const TINY = [
   '--grid',
   'learner.batchSize=16',
 ];
-
-before(() => {
-  writeCandlesCsv(csv, 600);
-  writeFileSync(
-    config,
-    JSON.stringify({ log: { file: '' }, ml: { backend: 'wasm' }, agent: { patience: 0, summaryEvery: 0 } }),
-  );
-});
 
 async function oneLine(args: string[], pattern: RegExp): Promise<void> {
   const db = path.join(dir, `untouched-${Math.random().toString(36).slice(2)}.db`);

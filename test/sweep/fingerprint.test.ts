@@ -8,8 +8,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { computeCodeFingerprint, shortCode } from '../../src/sweep/fingerprint.ts';
@@ -19,25 +18,18 @@ import {
   startBot,
   startRedis,
   stopBot,
-  writeCandlesCsv,
+  sweepFolder,
   type BotProcess,
   type RedisServer,
 } from './helpers.ts';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'sweep-code-'));
-const csv = path.join(dir, 'syn.csv');
-const config = path.join(dir, 'config.json');
+const { dir, csv, config } = sweepFolder('sweep-code-', 400);
 const db = path.join(dir, 'bot.db');
 let redis: RedisServer;
 let other: string;
 const started: BotProcess[] = [];
 
 before(async () => {
-  writeCandlesCsv(csv, 400);
-  writeFileSync(
-    config,
-    JSON.stringify({ log: { file: '' }, ml: { backend: 'wasm' }, agent: { patience: 0, summaryEvery: 0 } }),
-  );
   // another machine's checkout, one commit apart: a changed source file
   other = copyCheckout(path.join(dir, 'other'), (root) =>
     appendFileSync(path.join(root, 'src/sweep/run-job.ts'), '// changed on the other machine\n'),

@@ -1,7 +1,8 @@
 /** Sweep test helpers: a synthetic candle CSV, a real redis-server on a free port, and `bot` processes. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/core/project-root.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
@@ -14,6 +15,23 @@ export function writeCandlesCsv(file: string, count = 600): string {
     lines.push(`${new Date(c.ts[i]).toISOString()},${c.open[i]},${c.high[i]},${c.low[i]},${c.close[i]},${c.volume[i]}`);
   writeFileSync(file, lines.join('\n') + '\n');
   return file;
+}
+
+/**
+ * A test's folder: `syn.csv` with `candles` synthetic candles and `config.json` (no log file, wasm, no early stopping
+ * or summaries, plus the `extra` sections).
+ */
+export function sweepFolder(
+  prefix: string,
+  candles: number,
+  extra: Record<string, unknown> = {},
+): { dir: string; csv: string; config: string } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const csv = writeCandlesCsv(path.join(dir, 'syn.csv'), candles);
+  const config = path.join(dir, 'config.json');
+  const quiet = { log: { file: '' }, ml: { backend: 'wasm' }, agent: { patience: 0, summaryEvery: 0 } };
+  writeFileSync(config, JSON.stringify({ ...quiet, ...extra }));
+  return { dir, csv, config };
 }
 
 export function freePort(): Promise<number> {

@@ -6,8 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -16,30 +15,18 @@ import {
   startBot,
   startRedis,
   stopBot,
-  writeCandlesCsv,
+  sweepFolder,
   type BotProcess,
   type RedisServer,
 } from './helpers.ts';
 import type { SweepReport } from '../../src/sweep/summary.ts';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'sweep-queue-'));
-const csv = path.join(dir, 'syn.csv');
-const config = path.join(dir, 'config.json');
+// a short lock and a frequent stalled check, so a killed worker's job comes back within seconds
+const { dir, csv, config } = sweepFolder('sweep-queue-', 600, { sweep: { lockMs: 2000, stalledIntervalMs: 1000 } });
 let redis: RedisServer;
 const workers: BotProcess[] = [];
 
 before(async () => {
-  writeCandlesCsv(csv, 600);
-  // a short lock and a frequent stalled check, so a killed worker's job comes back within seconds
-  writeFileSync(
-    config,
-    JSON.stringify({
-      log: { file: '' },
-      ml: { backend: 'wasm' },
-      agent: { patience: 0, summaryEvery: 0 },
-      sweep: { lockMs: 2000, stalledIntervalMs: 1000 },
-    }),
-  );
   redis = await startRedis();
 });
 
