@@ -17,6 +17,13 @@ import { timeframeMs } from '../data/timeframe.ts';
  *   validation score, so the policy trades the baseline instead — `flat` stays in (or goes to) cash, `buyAndHold`
  *   buys once and holds. Absent: the network trades.
  */
+/** A recipe's `decision` part as a strategy file writes it (AgentRecipe.decision says what each field does). */
+export interface DecisionRecipe {
+  margins?: number[];
+  minHold?: number;
+  every?: number;
+}
+
 export interface DecisionRule {
   margin: number;
   minHold: number;

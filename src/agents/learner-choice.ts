@@ -3,19 +3,20 @@
  * for Automated Stock Trading: An Ensemble Strategy"): per walk-forward window, several learners are trained on the
  * same rows and the one with the best validation Sharpe trades the window. A recipe names the candidates in
  * `learnerChoice.candidates` (each a learner with, optionally, its own ε schedule and decision margins: Q-value and
- * probability margins are different units); this module checks them and turns each into the recipe it trains with.
+ * probability margins are different units); this module checks them, and candidate-recipes.ts turns each into the
+ * recipe it trains with.
  */
 import { z } from 'zod';
 import type { EpsilonSchedule } from './learners/schedule.ts';
 import { epsilonScheduleSchema } from './learners/schedule.ts';
 import { findLearner, LEARNER_KINDS, type LearnerRecipe } from './learners/registry.ts';
-import type { AgentRecipe } from './recipe.ts';
+import type { DecisionRecipe } from './decision-rule.ts';
 
 /** One learner the choice may pick, with the recipe parts that belong to it. */
 interface LearnerCandidate {
   learner: LearnerRecipe;
   exploration?: EpsilonSchedule;
-  decision?: AgentRecipe['decision'];
+  decision?: DecisionRecipe;
 }
 
 /** The recipe option: train every candidate on the window, trade the one with the best validation Sharpe. */
@@ -59,20 +60,4 @@ export function checkChoice(choice: { candidates: { learner: { kind: string } }[
     }
   }
   return undefined;
-}
-
-/**
- * The recipes a fold trains: the recipe itself, or with `learnerChoice` one per candidate (its learner, exploration
- * and decision in place of the recipe's; everything else shared, so every candidate sees the same rows and scaler).
- */
-export function candidateRecipes(recipe: AgentRecipe): AgentRecipe[] {
-  const { learnerChoice, ...base } = recipe;
-  if (!learnerChoice) return [recipe];
-  return learnerChoice.candidates.map((c) => {
-    const r: AgentRecipe = { ...base, learner: c.learner };
-    delete r.exploration;
-    if (c.exploration) r.exploration = c.exploration;
-    if (c.decision) r.decision = c.decision;
-    return r;
-  });
 }

@@ -11,8 +11,8 @@ import type { RewardOptions } from '../market/reward.ts';
 import { findLearner, LEARNER_KINDS, type LearnerRecipe } from './learners/registry.ts';
 import { epsilonScheduleSchema, type EpsilonSchedule } from './learners/schedule.ts';
 import { whole } from './learners/param-schemas.ts';
-import { checkDecisionRule } from './decision-rule.ts';
-import { GATE_KINDS, type GateKind } from './selection.ts';
+import { checkDecisionRule, type DecisionRecipe } from './decision-rule.ts';
+import { GATE_KINDS, type SelectionRecipe } from './selection.ts';
 import { checkChoice, learnerChoiceSchema, type LearnerChoice } from './learner-choice.ts';
 
 export type { LearnerRecipe } from './learners/registry.ts';
@@ -61,7 +61,7 @@ export interface AgentRecipe {
    * validation (network units; the best validation score wins, ties to the smaller), `minHold` the candles a position
    * is kept at least, `every` the decision interval in candles. Absent: plain greedy, every candle.
    */
-  decision?: { margins?: number[]; minHold?: number; every?: number };
+  decision?: DecisionRecipe;
   /**
    * How the epoch and margin are chosen (issue 13; src/agents/selection.ts): `windows` validation windows spread over
    * the fold's train + validation span (1 = the fold's validation window, as before), training rows `purge` candles
@@ -75,15 +75,7 @@ export interface AgentRecipe {
    * be compared on a window none of them chose on. `smoothEpochs` k: choose the epoch whose score averaged with its k
    * neighbouring validations on each side is best, not the single best epoch (src/agents/epoch-choice.ts).
    */
-  selection?: {
-    windows?: number;
-    purge?: number;
-    embargo?: number;
-    turnoverCost?: number;
-    gate?: GateKind;
-    judge?: boolean;
-    smoothEpochs?: number;
-  };
+  selection?: SelectionRecipe;
   /**
    * FinRL's ensemble strategy (issue 13; src/agents/learner-choice.ts): per walk-forward window every candidate
    * learner is trained and the one with the best validation Sharpe trades. `learner` is then the first candidate's.

@@ -6,9 +6,7 @@
 import type { Trade } from '../market/backtest-engine.ts';
 import type { Costs } from '../market/costs.ts';
 import type { Metrics } from '../market/metrics.ts';
-import type { AgentRecipe } from './recipe.ts';
-import type { IndexRange } from './setup.ts';
-import type { Fold } from './splits.ts';
+import type { Fold, IndexRange } from './splits.ts';
 
 /**
  * Where the gate compares: `selectionWindows`, the windows the epoch and margin were chosen on (the agent's score there
@@ -21,6 +19,17 @@ import type { Fold } from './splits.ts';
 export const GATE_KINDS = ['selectionWindows', 'deflated', 'heldOutWindow'] as const;
 export type GateKind = (typeof GATE_KINDS)[number];
 
+/** A recipe's `selection` part as a strategy file writes it (AgentRecipe.selection says what each field does). */
+export interface SelectionRecipe {
+  windows?: number;
+  purge?: number;
+  embargo?: number;
+  turnoverCost?: number;
+  gate?: GateKind;
+  judge?: boolean;
+  smoothEpochs?: number;
+}
+
 export interface SelectionOptions {
   windows: number;
   purge: number;
@@ -28,7 +37,7 @@ export interface SelectionOptions {
   turnoverCost: number;
 }
 
-export function selectionOptions(recipe: AgentRecipe): SelectionOptions {
+export function selectionOptions(recipe: { selection?: SelectionRecipe }): SelectionOptions {
   const s = recipe.selection ?? {};
   return { windows: s.windows ?? 1, purge: s.purge ?? 0, embargo: s.embargo ?? 0, turnoverCost: s.turnoverCost ?? 0 };
 }

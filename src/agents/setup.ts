@@ -22,11 +22,7 @@ import { chainedEnv, learningEnv } from './market-learning-env.ts';
 import type { LearningEnv } from './learning-env.ts';
 import { STATE_SIZE } from '../market/observation.ts';
 import { mirrorCandles } from './mirror.ts';
-
-export interface IndexRange {
-  from: number;
-  to: number;
-}
+import type { IndexRange } from './splits.ts';
 
 /**
  * Everything an agent needs from its data, built once per training window: features for every candle (row t uses

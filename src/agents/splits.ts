@@ -1,6 +1,11 @@
 /** Chronological train / validation / test folds over candle indices (walk-forward). */
 import { UserError } from '../core/errors.ts';
-import type { IndexRange } from './setup.ts';
+
+/** Candle indices `from` … `to`, both included. */
+export interface IndexRange {
+  from: number;
+  to: number;
+}
 
 export interface Fold {
   index: number;

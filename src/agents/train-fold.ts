@@ -27,12 +27,12 @@ import {
   segmentEnvs,
   trainingPieces,
 } from './setup.ts';
-import type { IndexRange, PreparedData } from './setup.ts';
-import type { Fold } from './splits.ts';
+import type { PreparedData } from './setup.ts';
+import type { Fold, IndexRange } from './splits.ts';
 import { trainAgent, type TrainOutcome, type ValidationResult } from './train.ts';
 import { checkDecisionRule, isPlainRule, type DecisionRule } from './decision-rule.ts';
 import { EnsembleNet, ensembleRule, memberFallbacks, type EnsembleKind, type EnsembleMeta } from './ensemble.ts';
-import { candidateRecipes } from './learner-choice.ts';
+import { candidateRecipes } from './candidate-recipes.ts';
 import { purgedSplit, selectionOptions, validationScore, type PurgedSplit } from './selection.ts';
 import { deflatedEvidence, gateVerdict, trialSharpe, type GateVerdict } from './validation-gate.ts';
 

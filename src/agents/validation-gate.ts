@@ -18,7 +18,8 @@ import type { AgentRecipe } from './recipe.ts';
 import { buyAndHoldPolicy, flatPolicy } from './rule-policies.ts';
 import { validationScore } from './selection.ts';
 import type { AgentMarketSettings } from './config.ts';
-import { envOptions, type IndexRange, type PreparedData } from './setup.ts';
+import { envOptions, type PreparedData } from './setup.ts';
+import type { IndexRange } from './splits.ts';
 
 /**
  * The `deflated` gate's evidence: the deflated Sharpe ratio of the chosen epoch and margin on the selection windows

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { EnsembleKind } from '../agents/ensemble.ts';
 import type { AgentRecipe } from '../agents/recipe.ts';
 import type { SelectionOptions } from '../agents/selection.ts';
-import type { IndexRange } from '../agents/setup.ts';
+import type { IndexRange } from '../agents/splits.ts';
 import type { Fold } from '../agents/splits.ts';
 import type { LearnerChoiceOutcome } from '../agents/train-fold.ts';
 import { DSR_LEVEL, type GateVerdict } from '../agents/validation-gate.ts';

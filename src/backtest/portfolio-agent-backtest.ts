@@ -19,7 +19,8 @@ import { UserError } from '../core/errors.ts';
 import { alignSeries, candlesFrom } from '../data/timeline.ts';
 import type { Costs } from '../market/costs.ts';
 import { firstDecisionIndex } from '../market/portfolio-env.ts';
-import { runPortfolioRun, type PortfolioReport, type PortfolioSeries } from './portfolio-backtest.ts';
+import { runPortfolioRun, type PortfolioSeries } from './portfolio-backtest.ts';
+import type { PortfolioReport } from './portfolio-report.ts';
 
 export interface PortfolioAgentRunRequest {
   strategy: { name: string; recipe: PortfolioRecipe };

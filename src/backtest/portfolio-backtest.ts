@@ -14,8 +14,7 @@ import { annualisationPeriods } from '../market/metrics.ts';
 import { runPortfolioBacktest, type PortfolioPolicy, type PortfolioResult } from '../market/portfolio-engine.ts';
 import { portfolioHtml } from './portfolio-html.ts';
 import { newRunId } from './range.ts';
-
-export const PORTFOLIO_REPORT_SCHEMA = 'bot-portfolio-report/1';
+import { PORTFOLIO_REPORT_SCHEMA, type PortfolioReport, type PortfolioSummary } from './portfolio-report.ts';
 
 /** One series of a portfolio run and where it came from (derived series say so). */
 export interface PortfolioSeries {
@@ -45,51 +44,6 @@ export interface PortfolioRunRequest {
   randomSeeds: number;
   outDir: string;
   out?: string;
-}
-
-export interface PortfolioSummary {
-  name: string;
-  totalReturn: number;
-  maxDrawdown: number;
-  sharpe: number;
-  feesPaid: number;
-  turnover: number;
-}
-
-export interface PortfolioReport {
-  schema: typeof PORTFOLIO_REPORT_SCHEMA;
-  runId: string;
-  createdAt: string;
-  strategy: string;
-  data: {
-    series: { symbol: string; label: string; missing: number; costs: Costs }[];
-    informative?: { symbol: string; label: string }[];
-    timeline: string;
-  };
-  agent?: Record<string, unknown>;
-  summary: PortfolioSummary;
-  /** A learning strategy's seeds: each seed's summary and their mean ± sd. */
-  seeds?: { runs: PortfolioSummary[] } & PortfolioReport['randomWeights'];
-  baselines: PortfolioSummary[];
-  randomWeights: { seeds: number; mean: Omit<PortfolioSummary, 'name'>; sd: Omit<PortfolioSummary, 'name'> };
-  portfolio: {
-    symbols: string[];
-    /** Open time of each clock time, and each market's weight at its close (weights[m][t]; the rest is cash). */
-    timestamps: number[];
-    weights: number[][];
-    equity: number[];
-    markets: {
-      symbol: string;
-      contribution: number;
-      turnover: number;
-      feesPaid: number;
-      taxPaid: number;
-      rejected: Record<string, number>;
-      skipped: number;
-      waited: number;
-      missing: number;
-    }[];
-  };
 }
 
 function summarise(name: string, r: PortfolioResult): PortfolioSummary {

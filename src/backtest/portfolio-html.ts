@@ -3,7 +3,7 @@
  * weight over time as a stacked area (cash on top), and per market its contribution to P/L, turnover, fees and tax.
  * Self-contained (inline SVG, no script), written next to report.json.
  */
-import type { PortfolioReport } from './portfolio-backtest.ts';
+import type { PortfolioReport } from './portfolio-report.ts';
 
 const COLOURS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f'];
 const W = 900;

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { createLogger, setLogger, type Logger } from '../core/log.ts';
+import { UserError } from '../core/errors.ts';
 
 /** Flags shared by the commands that read config: each overrides the matching config key. */
 export interface CommonFlags {
@@ -13,6 +14,14 @@ export interface CommonFlags {
   symbol?: string;
   timeframe?: string;
   backend?: string;
+}
+
+/** A whole number ≥ min from a flag's text, or undefined when the flag is absent; anything else is one line. */
+export function wholeNumber(value: string | undefined, flag: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number ≥ ${min}, got "${value}"`);
+  return n;
 }
 
 interface CommandContext {

@@ -13,7 +13,7 @@ import { syntheticCandles } from '../../src/data/synthetic.ts';
 import type { AgentStrategy } from '../../src/agents/strategy.ts';
 import { runAgentBacktest } from '../../src/backtest/agent-backtest.ts';
 import { checkRecipe, type AgentRecipe } from '../../src/agents/recipe.ts';
-import { candidateRecipes } from '../../src/agents/learner-choice.ts';
+import { candidateRecipes } from '../../src/agents/candidate-recipes.ts';
 import { loadAgent } from '../../src/agents/load-agent.ts';
 import { UserError } from '../../src/core/errors.ts';
 import { trainOnFold } from '../../src/agents/train-fold.ts';

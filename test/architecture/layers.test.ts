@@ -2,7 +2,8 @@
  * The layering of src/, one way only (README, Layout). Every import of every src/**\/*.ts file (static imports and
  * re-exports, `import type`, side-effect imports and `import('…')` with a literal path) is mapped from its file's
  * folder to the imported file's folder, and fails when it runs back up the order, when two folders of one floor
- * import each other, or when folders import each other in a circle.
+ * import each other, or when folders import each other in a circle. Within a folder, files must not import each
+ * other in a circle either (a type-only import counts: the files are then one module in pieces).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -158,6 +159,18 @@ function circles(graph: Map<string, string[]>): string[][] {
   return out;
 }
 
+/** One line per circle of files that import each other, naming its files and the imports that tie it. */
+export function fileCircles(edges: readonly ImportEdge[]): string[] {
+  const graph = new Map<string, string[]>();
+  for (const e of edges) graph.set(e.file, [...(graph.get(e.file) ?? []), e.target]);
+  return circles(graph).map((component) => {
+    const ties = edges
+      .filter((e) => component.includes(e.file) && component.includes(e.target))
+      .map((e) => `${e.file} → '${e.spec}'`);
+    return `files ${component.join(', ')} import each other in a circle: ${ties.join('; ')}`;
+  });
+}
+
 test('every import in src/ runs down the layers, with no folder cycle', () => {
   const edges = srcImports();
   assert.ok(edges.length > 300, `read ${edges.length} imports: the reader finds the imports`);
@@ -202,4 +215,22 @@ test('the check fails on an import back up, on one floor importing both ways and
     /folder newfolder has no floor/,
   );
   assert.deepEqual(layeringProblems([edge('agents/x.ts', 'nn/y.ts'), edge('chart/a.ts', 'features/b.ts')]), []);
+});
+
+test('no files of src/ import each other in a circle', () => {
+  assert.deepEqual(fileCircles(srcImports()), []);
+});
+
+test('the file check finds a circle through a type import and leaves a one-way chain alone', () => {
+  const edge = (file: string, target: string): ImportEdge => ({ file, spec: target, target });
+  const found = fileCircles([
+    edge('agents/recipe.ts', 'agents/selection.ts'),
+    edge('agents/selection.ts', 'agents/splits.ts'),
+    edge('agents/splits.ts', 'agents/recipe.ts'),
+    edge('agents/setup.ts', 'agents/recipe.ts'),
+  ]);
+  assert.equal(found.length, 1);
+  assert.match(found[0], /^files agents\/recipe\.ts, agents\/selection\.ts, agents\/splits\.ts import each other/);
+  assert.doesNotMatch(found[0], /setup/);
+  assert.deepEqual(fileCircles([edge('a/x.ts', 'a/y.ts'), edge('a/y.ts', 'a/z.ts')]), []);
 });

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { PortfolioReport } from '../../src/backtest/portfolio-backtest.ts';
+import type { PortfolioReport } from '../../src/backtest/portfolio-report.ts';
 import { tempDir } from '../data/helpers.ts';
 import { runBot } from '../cli/run.ts';
 import { candlesToCsv } from '../../src/data/csv.ts';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { sliceCandles } from '../../src/core/candles.ts';
 import { candlesToCsv } from '../../src/data/csv.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import type { PortfolioReport } from '../../src/backtest/portfolio-backtest.ts';
+import type { PortfolioReport } from '../../src/backtest/portfolio-report.ts';
 import { tempDir } from '../data/helpers.ts';
 import { runBot } from '../cli/run.ts';
 

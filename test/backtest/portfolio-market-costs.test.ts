@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { candlesToCsv } from '../../src/data/csv.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import type { PortfolioReport } from '../../src/backtest/portfolio-backtest.ts';
+import type { PortfolioReport } from '../../src/backtest/portfolio-report.ts';
 import { tempDir } from '../data/helpers.ts';
 import { runBot } from '../cli/run.ts';
 import { loadConfig } from '../../src/config/load.ts';

@@ -15,14 +15,8 @@ import { PROJECT_ROOT } from '../../core/project-root.ts';
 import { candlesFromRows, type Candles } from '../../core/candles.ts';
 import { parseCandlesCsv } from '../../data/csv.ts';
 import { initBackend } from '../../nn/backend/backend.ts';
-import {
-  createLearner,
-  networkSpec,
-  prepareData,
-  recipeWarmup,
-  trainingEnvs,
-  type IndexRange,
-} from '../../agents/setup.ts';
+import { createLearner, networkSpec, prepareData, recipeWarmup, trainingEnvs } from '../../agents/setup.ts';
+import type { IndexRange } from '../../agents/splits.ts';
 import { EpochTrace } from '../../agents/learners/epoch-trace.ts';
 import { epsilonAt } from '../../agents/learners/schedule.ts';
 import type { AgentRecipe } from '../../agents/recipe.ts';

@@ -1,7 +1,7 @@
 /** `bot backtest` (rule, agent or saved-model runs) and `bot report`. */
 import type { Command } from 'commander';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import type { PortfolioReport } from '../../backtest/portfolio-backtest.ts';
+import { PORTFOLIO_REPORT_SCHEMA, type PortfolioReport } from '../../backtest/portfolio-report.ts';
 import path from 'node:path';
 import { readReport, summaryTable } from '../../backtest/report.ts';
 import { runRuleBacktest, type BacktestRun } from '../../backtest/rule-backtest.ts';
@@ -10,40 +10,10 @@ import { parseEnsembleKind } from '../../agents/ensemble.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
-import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
+import type { BacktestFlags } from '../backtest-flags.ts';
 import { checkColumnsFlag, COLUMNS_HELP } from './data.ts';
 import { isPortfolioRun, portfolioBacktest } from './portfolio-backtest.ts';
-
-export interface BacktestFlags extends CommonFlags {
-  strategy?: string;
-  data?: string;
-  columns?: string;
-  sample?: boolean;
-  from?: string;
-  to?: string;
-  out?: string;
-  seed?: string;
-  balance?: string;
-  epochs?: string;
-  seeds?: string;
-  ensemble?: string;
-  folds?: string;
-  name?: string;
-  model?: string;
-  json?: boolean;
-  symbols?: string;
-  informative?: string;
-  marketCosts?: string;
-  rebalanceEvery?: string;
-  band?: string;
-}
-
-function wholeNumber(value: string | undefined, flag: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number ≥ ${min}, got "${value}"`);
-  return n;
-}
 
 export function registerBacktest(program: Command): void {
   const cmd = program
@@ -220,7 +190,7 @@ export function registerReport(program: Command): void {
           `no run "${run}" (looked for ${path.join(run, 'report.json')} and ${path.join(root, run, 'report.json')})`,
         );
       const file = path.join(dir, 'report.json');
-      const { PORTFOLIO_REPORT_SCHEMA, portfolioTable } = await import('../../backtest/portfolio-backtest.ts');
+      const { portfolioTable } = await import('../../backtest/portfolio-backtest.ts');
       const stored = JSON.parse(readFileSync(file, 'utf8')) as PortfolioReport;
       if (stored.schema === PORTFOLIO_REPORT_SCHEMA) {
         console.log(flags.json ? JSON.stringify(stored, null, 2) : portfolioTable(stored));

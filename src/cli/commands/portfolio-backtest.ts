@@ -8,18 +8,10 @@ import { ruleCosts } from '../../agents/strategy.ts';
 import { UserError } from '../../core/errors.ts';
 import { parseTime } from '../../data/timeframe.ts';
 import { costPreset, portfolioCosts } from '../../market/costs.ts';
-import { setupCommand } from '../context.ts';
+import { setupCommand, wholeNumber } from '../context.ts';
 import { checkMarketCostsTraded, parseMarketCosts } from '../portfolio-flags.ts';
-import type { BacktestFlags } from './backtest.ts';
+import type { BacktestFlags } from '../backtest-flags.ts';
 import { checkColumnsFlag } from './data.ts';
-
-/** A whole number ≥ min from a flag, or undefined when the flag is absent. */
-function wholeNumber(value: string | undefined, flag: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number ≥ ${min}, got "${value}"`);
-  return n;
-}
 
 /** `bot backtest --symbols A,B …`: a portfolio strategy and its portfolio baselines (issue 14). */
 export async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unknown>): Promise<void> {

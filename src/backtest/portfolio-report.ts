@@ -1,0 +1,53 @@
+/**
+ * The shape of a portfolio run's report.json (issue 14; README, "Portfolios"): its schema name, the strategy's and
+ * baselines' summaries and the documented `portfolio` part. portfolio-backtest.ts writes it, portfolio-html.ts draws
+ * it.
+ */
+import type { Costs } from '../market/costs.ts';
+
+export const PORTFOLIO_REPORT_SCHEMA = 'bot-portfolio-report/1';
+
+export interface PortfolioSummary {
+  name: string;
+  totalReturn: number;
+  maxDrawdown: number;
+  sharpe: number;
+  feesPaid: number;
+  turnover: number;
+}
+
+export interface PortfolioReport {
+  schema: typeof PORTFOLIO_REPORT_SCHEMA;
+  runId: string;
+  createdAt: string;
+  strategy: string;
+  data: {
+    series: { symbol: string; label: string; missing: number; costs: Costs }[];
+    informative?: { symbol: string; label: string }[];
+    timeline: string;
+  };
+  agent?: Record<string, unknown>;
+  summary: PortfolioSummary;
+  /** A learning strategy's seeds: each seed's summary and their mean ± sd. */
+  seeds?: { runs: PortfolioSummary[] } & PortfolioReport['randomWeights'];
+  baselines: PortfolioSummary[];
+  randomWeights: { seeds: number; mean: Omit<PortfolioSummary, 'name'>; sd: Omit<PortfolioSummary, 'name'> };
+  portfolio: {
+    symbols: string[];
+    /** Open time of each clock time, and each market's weight at its close (weights[m][t]; the rest is cash). */
+    timestamps: number[];
+    weights: number[][];
+    equity: number[];
+    markets: {
+      symbol: string;
+      contribution: number;
+      turnover: number;
+      feesPaid: number;
+      taxPaid: number;
+      rejected: Record<string, number>;
+      skipped: number;
+      waited: number;
+      missing: number;
+    }[];
+  };
+}
