@@ -1,19 +1,8 @@
 /** Model homes (`models/<name>`): their versions and the CURRENT pointer that says which one serves; promotion. */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';
+import { syncDir, syncTree, writeFileSynced } from '../core/durable-files.ts';
 
 /**
  * A model home is a folder such as `models/btc-dqn`. It holds either a saved model directly (its first version,
@@ -101,6 +90,7 @@ export function stageVersion(home: string, version: string): StagedVersion {
     commit() {
       const final = versionDir(home, version);
       renameSync(staging, final);
+      syncDir(path.dirname(final));
       return final;
     },
     discard() {
@@ -129,17 +119,19 @@ export function removeStaging(home: string, isStale: (writerPid: number) => bool
   return removed;
 }
 
-/** Points the home at `version` with an atomic rename of the pointer file. */
+/**
+ * Points the home at `version` with an atomic rename of the pointer file. In this order, so that a power cut at any
+ * moment leaves CURRENT naming a version whose files are whole: the version's files and folders are fsynced (whoever
+ * wrote them), then the new pointer's file, then it is renamed over CURRENT and the home folder fsynced, which makes
+ * the switch itself durable. Without the first step a pointer could reach the disk before the weights it names.
+ */
 export function promoteVersion(home: string, version: string): void {
-  if (!isModelFolder(versionDir(home, version)))
-    throw new Error(`cannot promote ${version}: ${versionDir(home, version)} holds no model`);
+  const dir = versionDir(home, version);
+  if (!isModelFolder(dir)) throw new Error(`cannot promote ${version}: ${dir} holds no model`);
+  syncTree(dir);
+  if (dir !== home) syncDir(path.dirname(dir));
   const tmp = path.join(home, `.${POINTER}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, version + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeFileSynced(tmp, version + '\n');
   renameSync(tmp, path.join(home, POINTER));
+  syncDir(home);
 }
