@@ -196,7 +196,7 @@ async function retrainPortfolioOnce(
   const { traded, informative } = data;
   const db = data.store.db;
   ensureTradingSchema(db);
-  const lock = lockHome(db, home, config);
+  const lock = lockHome(home, config);
   // read under the lock: the champion this retrain's verdict is about (settleChallenger promotes only over it)
   let champion: ReturnType<typeof resolveModel>;
   try {

@@ -5,10 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
+import Database from 'better-sqlite3';
 import { CandleStore } from '../../src/data/store.ts';
 import { canonicalHome, currentVersion, INITIAL_VERSION } from '../../src/agents/model-pointer.ts';
 import { modelPolicySource } from '../../src/trading/model-policy-source.ts';
 import {
+  HOME_LOCK_FILE,
   promotionDecision,
   retrainHistory,
   retrainOnce,
@@ -123,12 +125,14 @@ champion serving; overlaps are refused`, async () => {
       'no half-written staging folder is left',
     );
 
-    // another live process holds the retrain lock
-    store.db
+    // another live process holds the retrain lock (in the home's lock file)
+    const lockFile = new Database(path.join(canonicalHome(home), HOME_LOCK_FILE));
+    lockFile
       .prepare('INSERT INTO trading_locks (name, pid, host, acquired_at, heartbeat) VALUES (?, ?, ?, ?, ?)')
       .run(`retrain:${canonicalHome(home)}`, process.ppid, os.hostname(), 0, Date.now());
     await assert.rejects(() => retrain(constant('sell'), Date.now()), /already running/);
-    store.db.prepare('DELETE FROM trading_locks').run();
+    lockFile.prepare('DELETE FROM trading_locks').run();
+    lockFile.close();
 
     const history = retrainHistory(store);
     assert.deepEqual(
@@ -264,8 +268,8 @@ challenger ever becomes a versions/ folder`, async () => {
   }
 });
 
-test(`a retrain does not promote over a version that another retrain of the home (through another database, so \
-another lock) promoted while it trained: it was not compared with it`, async () => {
+test(`a retrain does not promote over a version that another retrain of the home (on another host sharing the \
+folder, or one that took the lock over as stale) promoted while it trained: it was not compared with it`, async () => {
   const { tmp, candles, config, store } = retrainSetup();
   const home = path.join(tmp.dir, 'models', 'btc');
   const other = CandleStore.open(path.join(tmp.dir, 'other.db'));
@@ -284,6 +288,7 @@ another lock) promoted while it trained: it was not compared with it`, async () 
     const ours = await retrain(
       store,
       async (req) => {
+        // run in this process, it re-enters the home's lock (held by its own pid), as a takeover would take it
         theirs = await retrain(other, (q) => saveAgent(q.dir, 'sell', q.candles), Date.UTC(2025, 0, 7, 1));
         await saveAgent(req.dir, 'sell', req.candles);
       },
