@@ -61,16 +61,45 @@ export function resolveModel(home: string): ResolvedModel {
   return { dir, version };
 }
 
-/** A fresh, sortable version name; it ends in the writing process's pid (base 36), see `removeStaging`. */
-export function newVersionName(now = Date.now()): string {
+/** A version name newVersionName made: its time to the second (`20250101T030000Z`), then the writer's pid. */
+const MADE_NAME = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-[0-9a-z]+$/;
+
+/** The time (ms UTC) a version name made by newVersionName stands for; undefined for any other name. */
+function versionTime(name: string): number | undefined {
+  const m = MADE_NAME.exec(name);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
+  return Date.UTC(y, mo - 1, d, h, mi, s);
+}
+
+/**
+ * A fresh, sortable version name: the time `now` to the second, or one second after the newest of the names `taken`
+ * when that is not earlier, so that each name sorts after every one taken before it. A fixed clock (`--now`, a
+ * replay) gives every retrain the same `now`, and the names it made were all alike: a second promotion then failed on
+ * the first's folder. The name ends in the writing process's pid (base 36), see `removeStaging`.
+ */
+export function newVersionName(now = Date.now(), taken: Iterable<string> = []): string {
+  let t = Math.floor(now / 1000) * 1000;
+  for (const name of taken) {
+    const at = versionTime(name);
+    if (at !== undefined && at >= t) t = at + 1000;
+  }
   return (
-    new Date(now)
+    new Date(t)
       .toISOString()
       .replace(/[-:]/g, '')
       .replace(/\.\d+Z$/, 'Z') +
     '-' +
     process.pid.toString(36)
   );
+}
+
+/** The version names a home holds: CURRENT's, its `versions/` folders' and its staging folders'. */
+export function versionNames(home: string): string[] {
+  const root = path.join(home, 'versions');
+  const names = existsSync(root) ? readdirSync(root).map((n) => n.replace(/^\.staging-/, '')) : [];
+  const serving = existsSync(home) ? currentVersion(home) : undefined;
+  return serving === undefined ? names : [...names, serving];
 }
 
 /** A challenger's folder while it is written and judged; `commit()` moves it to `versions/<version>`. */

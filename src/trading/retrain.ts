@@ -25,6 +25,7 @@ import {
   removeStaging,
   stageVersion,
   versionDir,
+  versionNames,
   type StagedVersion,
 } from '../agents/model-pointer.ts';
 import { parseEnsembleKind, type EnsembleKind, type EnsembleMeta } from '../agents/ensemble.ts';
@@ -227,6 +228,21 @@ async function scoreModel(dir: string, candles: Candles, range: IndexRange, conf
 }
 
 /**
+ * A name for this retrain's challenger that sorts after every version the home holds and every challenger this
+ * database recorded for it (rejected ones leave no folder), so successive retrains on one fixed clock (`--now`) get
+ * distinct, ordered names. Called under the home's retrain lock.
+ */
+export function challengerName(db: CandleStore['db'], home: string, now: number): string {
+  const recorded = db
+    .prepare(
+      'SELECT challenger_version FROM trading_retrains WHERE model_dir IN (?, ?) AND challenger_version IS NOT NULL',
+    )
+    .pluck()
+    .all(canonicalHome(home), path.resolve(home)) as string[];
+  return newVersionName(now, [...versionNames(home), ...recorded]);
+}
+
+/**
  * The `trading_retrains` row of one retrain, inserted as running; the returned `finish` records the outcome and the
  * scores, logs one line, and hands the result back (single-market and portfolio retrains alike).
  */
@@ -256,7 +272,7 @@ export function retrainRecord(
         row.symbol,
         row.timeframe,
         row.strategy,
-        path.resolve(row.home),
+        canonicalHome(row.home),
         row.championVersion ?? null,
         row.challengerVersion,
       ).lastInsertRowid,
@@ -296,7 +312,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
   const lock = lockHome(home, config);
   removeStaleStaging(home, logger);
   const championVersion = existsSync(home) ? currentVersion(home) : undefined;
-  const challengerVersion = newVersionName(clock());
+  const challengerVersion = challengerName(db, home, clock());
   const finish = retrainRecord(
     db,
     {

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -347,6 +356,45 @@ by then, none after, though the store holds later ones`, async () => {
     assert.equal(r.holdout?.to, isoTime(candles.ts[299]), 'the holdout ends at the clock');
   } finally {
     await fake.close();
+    tmp.cleanup();
+  }
+});
+
+test(`successive retrains on one fixed clock (bot retrain --schedule … --now T) get distinct version names, each \
+sorting after the last, rejected ones included; trading_retrains names the home by its real, absolute path`, async () => {
+  const { tmp, candles, config, store } = retrainSetup();
+  const home = path.join(tmp.dir, 'models', 'btc');
+  // the home as a later process from another folder could not find it: a relative path through a symlink
+  const link = path.join(tmp.dir, 'btc-link');
+  try {
+    await promotedChampion(home, candles); // always long into a falling holdout
+    symlinkSync(home, link);
+    const given = path.relative(process.cwd(), link);
+    const names: string[] = [];
+    for (const [action, outcome] of [
+      ['buy', 'rejected'],
+      ['sell', 'promoted'],
+      ['sell', 'rejected'],
+    ] as const) {
+      const r = await smallRetrain({
+        config,
+        store,
+        home: given,
+        candles,
+        train: (req) => saveAgent(req.dir, action, req.candles),
+        clock: () => Date.UTC(2025, 0, 8, 3),
+      });
+      assert.equal(r.outcome, outcome, r.reason);
+      names.push(r.challengerVersion as string);
+    }
+    assert.equal(new Set(names).size, 3, `distinct names: ${names.join(', ')}`);
+    assert.deepEqual([...names].sort(), names, 'each sorts after the one before');
+    assert.match(names[0], /^20250108T030000Z-/, 'the first is named by the fixed clock');
+    assert.equal(currentVersion(home), names[1]);
+    const dirs = store.db.prepare('SELECT DISTINCT model_dir FROM trading_retrains').pluck().all();
+    assert.deepEqual(dirs, [realpathSync(home)]);
+  } finally {
+    store.close();
     tmp.cleanup();
   }
 });
