@@ -1,7 +1,7 @@
 /**
- * The candle store's writers against another process writing the same SQLite file (a trader's tick beside a `bot data
- * download`): each takes the write lock up front and waits out busy_timeout, instead of failing with SQLITE_BUSY when it
- * upgrades a read it began inside its transaction.
+ * The candle store's writers against another process writing the same SQLite file (a trader's tick beside a
+ * `bot data download`): each takes the write lock up front and waits out busy_timeout, instead of failing with
+ * SQLITE_BUSY when it upgrades a read it began inside its transaction.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -361,7 +361,8 @@ by then, none after, though the store holds later ones`, async () => {
 });
 
 test(`successive retrains on one fixed clock (bot retrain --schedule … --now T) get distinct version names, each \
-sorting after the last, rejected ones included; trading_retrains names the home by its real, absolute path`, async () => {
+sorting after the last, rejected ones included; trading_retrains names the home by its real, absolute \
+path`, async () => {
   const { tmp, candles, config, store } = retrainSetup();
   const home = path.join(tmp.dir, 'models', 'btc');
   // the home as a later process from another folder could not find it: a relative path through a symlink
