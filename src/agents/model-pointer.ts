@@ -1,19 +1,8 @@
 /** Model homes (`models/<name>`): their versions and the CURRENT pointer that says which one serves; promotion. */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';
+import { syncDir, syncTree, writeFileSynced } from '../core/durable-files.ts';
 
 /**
  * A model home is a folder such as `models/btc-dqn`. It holds either a saved model directly (its first version,
@@ -72,16 +61,45 @@ export function resolveModel(home: string): ResolvedModel {
   return { dir, version };
 }
 
-/** A fresh, sortable version name; it ends in the writing process's pid (base 36), see `removeStaging`. */
-export function newVersionName(now = Date.now()): string {
+/** A version name newVersionName made: its time to the second (`20250101T030000Z`), then the writer's pid. */
+const MADE_NAME = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-[0-9a-z]+$/;
+
+/** The time (ms UTC) a version name made by newVersionName stands for; undefined for any other name. */
+function versionTime(name: string): number | undefined {
+  const m = MADE_NAME.exec(name);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
+  return Date.UTC(y, mo - 1, d, h, mi, s);
+}
+
+/**
+ * A fresh, sortable version name: the time `now` to the second, or one second after the newest of the names `taken`
+ * when that is not earlier, so that each name sorts after every one taken before it. A fixed clock (`--now`, a
+ * replay) gives every retrain the same `now`, and the names it made were all alike: a second promotion then failed on
+ * the first's folder. The name ends in the writing process's pid (base 36), see `removeStaging`.
+ */
+export function newVersionName(now = Date.now(), taken: Iterable<string> = []): string {
+  let t = Math.floor(now / 1000) * 1000;
+  for (const name of taken) {
+    const at = versionTime(name);
+    if (at !== undefined && at >= t) t = at + 1000;
+  }
   return (
-    new Date(now)
+    new Date(t)
       .toISOString()
       .replace(/[-:]/g, '')
       .replace(/\.\d+Z$/, 'Z') +
     '-' +
     process.pid.toString(36)
   );
+}
+
+/** The version names a home holds: CURRENT's, its `versions/` folders' and its staging folders'. */
+export function versionNames(home: string): string[] {
+  const root = path.join(home, 'versions');
+  const names = existsSync(root) ? readdirSync(root).map((n) => n.replace(/^\.staging-/, '')) : [];
+  const serving = existsSync(home) ? currentVersion(home) : undefined;
+  return serving === undefined ? names : [...names, serving];
 }
 
 /** A challenger's folder while it is written and judged; `commit()` moves it to `versions/<version>`. */
@@ -101,6 +119,7 @@ export function stageVersion(home: string, version: string): StagedVersion {
     commit() {
       const final = versionDir(home, version);
       renameSync(staging, final);
+      syncDir(path.dirname(final));
       return final;
     },
     discard() {
@@ -129,17 +148,19 @@ export function removeStaging(home: string, isStale: (writerPid: number) => bool
   return removed;
 }
 
-/** Points the home at `version` with an atomic rename of the pointer file. */
+/**
+ * Points the home at `version` with an atomic rename of the pointer file. In this order, so that a power cut at any
+ * moment leaves CURRENT naming a version whose files are whole: the version's files and folders are fsynced (whoever
+ * wrote them), then the new pointer's file, then it is renamed over CURRENT and the home folder fsynced, which makes
+ * the switch itself durable. Without the first step a pointer could reach the disk before the weights it names.
+ */
 export function promoteVersion(home: string, version: string): void {
-  if (!isModelFolder(versionDir(home, version)))
-    throw new Error(`cannot promote ${version}: ${versionDir(home, version)} holds no model`);
+  const dir = versionDir(home, version);
+  if (!isModelFolder(dir)) throw new Error(`cannot promote ${version}: ${dir} holds no model`);
+  syncTree(dir);
+  if (dir !== home) syncDir(path.dirname(dir));
   const tmp = path.join(home, `.${POINTER}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, version + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeFileSynced(tmp, version + '\n');
   renameSync(tmp, path.join(home, POINTER));
+  syncDir(home);
 }

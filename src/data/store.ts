@@ -114,6 +114,10 @@ export function subtractRanges(want: TimeRange, have: readonly TimeRange[]): Tim
 /**
  * The candle store: one SQLite file (WAL) keyed by (exchange, symbol, timeframe, open time).
  * Other parts of the bot add their own tables to the same file through `db`.
+ * Every writer's transaction is IMMEDIATE: it takes the write lock at BEGIN, where SQLite waits out busy_timeout while
+ * another process (a trader, a download) writes. A deferred transaction that reads before it writes (storeDownload
+ * reads the coverage) fails at once with SQLITE_BUSY when it upgrades: SQLite calls no busy handler for a connection
+ * that already holds a read.
  */
 export class CandleStore {
   readonly db: Database.Database;
@@ -178,7 +182,7 @@ export class CandleStore {
       }
       return changed;
     });
-    return run(rows);
+    return run.immediate(rows);
   }
 
   /**
@@ -293,7 +297,7 @@ export class CandleStore {
         .run(exchange, symbol, timeframe, label);
       return rows.length;
     });
-    return run();
+    return run.immediate();
   }
 
   /**
@@ -354,7 +358,7 @@ export class CandleStore {
       for (const r of merged) insert.run(exchange, symbol, timeframe, r.from, r.to);
       return changed;
     });
-    return run();
+    return run.immediate();
   }
 
   /** Deletes one series (and its download record); returns the number of candles removed. */
@@ -370,7 +374,7 @@ export class CandleStore {
         .prepare('DELETE FROM candles WHERE exchange = ? AND symbol = ? AND timeframe = ?')
         .run(exchange, symbol, timeframe).changes;
     });
-    return run();
+    return run.immediate();
   }
 
   close(): void {

@@ -5,9 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';
+import { syncDir, writeFileSynced } from '../core/durable-files.ts';
 import type { NetworkSpec } from './spec.ts';
 // registers the custom layers saved cnnrnn models use, so they load
 import './frame-layers.ts';
@@ -62,6 +63,8 @@ async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts>
 /**
  * Saves `models` (the main network under key 'model', others under their own keys) and `meta` into `dir`.
  * Everything is written to a sibling temp folder first and renamed into place, so a crash never leaves half a model.
+ * Every file and the temp folder are fsynced before the rename, and the parent folder after it: a power cut
+ * otherwise could leave the folder's name on disk with empty files in it (src/core/durable-files.ts).
  */
 export async function saveModel(dir: string, models: Record<string, tf.LayersModel>, meta: ModelMeta): Promise<void> {
   const keys = Object.keys(models);
@@ -77,7 +80,7 @@ export async function saveModel(dir: string, models: Record<string, tf.LayersMod
       const a = await artifactsOf(models[key]);
       const f = files(key);
       const weights = a.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(a.weightData);
-      writeFileSync(path.join(tmp, f.weights), new Uint8Array(weights));
+      writeFileSynced(path.join(tmp, f.weights), new Uint8Array(weights));
       const json = {
         format: 'layers-model',
         generatedBy: a.generatedBy,
@@ -85,16 +88,19 @@ export async function saveModel(dir: string, models: Record<string, tf.LayersMod
         modelTopology: a.modelTopology,
         weightsManifest: [{ paths: [f.weights], weights: a.weightSpecs ?? [] }],
       };
-      writeFileSync(path.join(tmp, f.topology), JSON.stringify(json));
+      writeFileSynced(path.join(tmp, f.topology), JSON.stringify(json));
     }
-    writeFileSync(path.join(tmp, 'meta.json'), JSON.stringify({ format: FORMAT, models: keys, ...meta }, null, 2));
+    writeFileSynced(path.join(tmp, 'meta.json'), JSON.stringify({ format: FORMAT, models: keys, ...meta }, null, 2));
+    syncDir(tmp);
     if (existsSync(target)) {
       const old = `${target}.old-${process.pid}-${Date.now()}`;
       renameSync(target, old);
       renameSync(tmp, target);
+      syncDir(path.dirname(target));
       rmSync(old, { recursive: true, force: true });
     } else {
       renameSync(tmp, target);
+      syncDir(path.dirname(target));
     }
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });

@@ -4,9 +4,9 @@
  * come from a retrain in another process). Only the trader of a run sends its notices, so running `bot serve` beside
  * it never sends them twice.
  */
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../core/log.ts';
+import { canonicalHome } from '../agents/model-pointer.ts';
 import type { NotifySection } from './config.ts';
 import { DbWatcher } from './events.ts';
 import { noticeFor, Notifier } from './notify.ts';
@@ -49,7 +49,8 @@ export function startRunNotices(o: RunNoticeOptions): RunNotices | undefined {
   db.pragma('busy_timeout = 5000');
   const watcher = new DbWatcher(db, o.run.id, o.runIsNew === true);
   const label = `${o.run.mode} ${o.run.name} ${o.run.exchange} ${o.run.symbol} ${o.run.timeframe}`;
-  const home = o.run.policy.startsWith('model:') ? path.resolve(o.run.policy.slice('model:'.length)) : undefined;
+  // homes compared by their real paths: a retrain records the one it retrained so (also when the run names a symlink)
+  const home = o.run.policy.startsWith('model:') ? canonicalHome(o.run.policy.slice('model:'.length)) : undefined;
   let closed = false;
   const poll = () => {
     if (closed) return;
@@ -57,7 +58,7 @@ export function startRunNotices(o: RunNoticeOptions): RunNotices | undefined {
       for (const e of watcher.poll()) {
         if (
           (e.type === 'promotion' || e.type === 'retrain') &&
-          (home === undefined || path.resolve(e.modelDir) !== home)
+          (home === undefined || canonicalHome(e.modelDir) !== home)
         )
           continue;
         const n = noticeFor(e, () => label);

@@ -97,17 +97,19 @@ export class SweepStore {
       `INSERT INTO sweep_jobs (sweep_id, job_id, config_key, params, seed, market, fold) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT DO NOTHING`,
     );
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO sweep_runs (id, name, strategy, request, jobs,
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare(
+            `INSERT INTO sweep_runs (id, name, strategy, request, jobs,
            created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, name = excluded.name`,
-        )
-        .run(id, name, strategy, JSON.stringify(request), jobs.length, now, now);
-      for (const j of jobs)
-        insertJob.run(id, j.id, j.configKey, JSON.stringify(j.params), j.seed, j.market.label, j.fold.index);
-    })();
+          )
+          .run(id, name, strategy, JSON.stringify(request), jobs.length, now, now);
+        for (const j of jobs)
+          insertJob.run(id, j.id, j.configKey, JSON.stringify(j.params), j.seed, j.market.label, j.fold.index);
+      })
+      .immediate(); // the write lock up front, as every writer to a shared file takes it (src/data/store.ts)
   }
 
   /** Ids (of these) that already have a result. */
@@ -125,16 +127,18 @@ export class SweepStore {
 
   /** Stores a job's result unless one is already stored; true when this call stored it. */
   saveResult(configKey: string, result: JobResult): boolean {
-    return this.db.transaction(() => {
-      const changes = this.db
-        .prepare(
-          `INSERT INTO sweep_results (job_id, config_key, result, worker, code, finished_at) VALUES (?, ?, ?, ?, ?, ?)
+    return this.db
+      .transaction(() => {
+        const changes = this.db
+          .prepare(
+            `INSERT INTO sweep_results (job_id, config_key, result, worker, code, finished_at) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (job_id) DO NOTHING`,
-        )
-        .run(result.jobId, configKey, JSON.stringify(result), result.worker, result.code, Date.now()).changes;
-      this.db.prepare('DELETE FROM sweep_failures WHERE job_id = ?').run(result.jobId);
-      return changes === 1;
-    })();
+          )
+          .run(result.jobId, configKey, JSON.stringify(result), result.worker, result.code, Date.now()).changes;
+        this.db.prepare('DELETE FROM sweep_failures WHERE job_id = ?').run(result.jobId);
+        return changes === 1;
+      })
+      .immediate();
   }
 
   /** Marks a job failed after its last try (replaced if it fails again in a later run). */

@@ -22,7 +22,7 @@ import {
   readPortfolioRecipe,
   savePortfolioAgent,
 } from '../agents/portfolio-model.ts';
-import { newVersionName, resolveModel, stageVersion, type StagedVersion } from '../agents/model-pointer.ts';
+import { resolveModel, stageVersion, type StagedVersion } from '../agents/model-pointer.ts';
 import { downloadToStore } from '../data/download.ts';
 import { createExchange, retryOptionsFrom, shortError } from '../data/exchange.ts';
 import { CandleStore } from '../data/store.ts';
@@ -35,6 +35,7 @@ import type { TradingSettings } from './config.ts';
 import { ensureTradingSchema } from './db.ts';
 import { lastClosedOpen } from './run-holder.ts';
 import {
+  challengerName,
   lockHome,
   promotionDecision,
   removeStaleStaging,
@@ -196,7 +197,7 @@ async function retrainPortfolioOnce(
   const { traded, informative } = data;
   const db = data.store.db;
   ensureTradingSchema(db);
-  const lock = lockHome(db, home, config);
+  const lock = lockHome(home, config);
   // read under the lock: the champion this retrain's verdict is about (settleChallenger promotes only over it)
   let champion: ReturnType<typeof resolveModel>;
   try {
@@ -206,7 +207,7 @@ async function retrainPortfolioOnce(
     throw e;
   }
   removeStaleStaging(home, logger);
-  const challengerVersion = newVersionName(clock());
+  const challengerVersion = challengerName(db, home, clock());
   const baseline = `equal weights rebalanced every ${o.every}`;
   const finish = retrainRecord(
     db,

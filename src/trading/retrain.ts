@@ -1,5 +1,6 @@
 /** One retrain: a challenger trained on a sliding window, scored against the champion on a holdout, promoted or not. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { isoTime } from '../data/timeframe.ts';
@@ -24,6 +25,7 @@ import {
   removeStaging,
   stageVersion,
   versionDir,
+  versionNames,
   type StagedVersion,
 } from '../agents/model-pointer.ts';
 import { parseEnsembleKind, type EnsembleKind, type EnsembleMeta } from '../agents/ensemble.ts';
@@ -54,9 +56,9 @@ export interface RetrainResult {
  * now: a loser's is deleted (its scores stay in trading_retrains), so a retrain that fails or is killed before its
  * verdict leaves only a `.staging-*` folder, which removeStaleStaging clears, never a `versions/<version>` that was not
  * promoted (the dashboard lists those as the home's versions). A winner is committed to `versions/<version>` and
- * CURRENT switched to it, but only while CURRENT still names the champion it was judged against: a retrain of the
- * same home that holds another lock (through another database, or on another host sharing the folder) may have
- * promoted meanwhile, and a challenger is not put over a model it was not compared with.
+ * CURRENT switched to it, but only while CURRENT still names the champion it was judged against: a retrain on
+ * another host sharing the folder, or one that took the home's lock over as stale, may have promoted meanwhile, and a
+ * challenger is not put over a model it was not compared with.
  */
 export function settleChallenger(
   home: string,
@@ -83,21 +85,47 @@ export function settleChallenger(
   return { outcome: 'promoted', reason: decision.reason };
 }
 
+/** The file in a model home that holds its retrain lock (a SQLite file of its own, see lockHome). */
+export const HOME_LOCK_FILE = '.retrain-lock.db';
+
 /**
- * Takes the retrain lock of a model home. It is named by the home's real path (canonicalHome), so a home reached
- * through a symlink is the same home: named by the path as given, two retrains of one folder took two locks and
- * trained and promoted side by side.
+ * Takes the retrain lock of a model home, `retrain:<home>`. It lives in the home itself (HOME_LOCK_FILE), not in the
+ * `--db` database: held there, two retrains of one folder through two databases each took a lock of their own and
+ * both trained. It is named by the home's real path (canonicalHome), so a home reached through a symlink is the same
+ * home: named by the path as given, two retrains of one folder took two locks and trained and promoted side by side.
+ * Releasing it closes the lock file's connection; the file stays for the next retrain.
  */
-export function lockHome(db: CandleStore['db'], home: string, config: TradingSettings): Lock {
-  return acquireLock(db, `retrain:${canonicalHome(home)}`, config.trading.lockStaleSeconds * 1000);
+export function lockHome(home: string, config: TradingSettings): Lock {
+  const canonical = canonicalHome(home);
+  const file = path.join(canonical, HOME_LOCK_FILE);
+  let db: Database.Database | undefined;
+  try {
+    mkdirSync(canonical, { recursive: true });
+    db = new Database(file);
+    db.pragma('busy_timeout = 5000');
+    const lock = acquireLock(db, `retrain:${canonical}`, config.trading.lockStaleSeconds * 1000);
+    const held = db;
+    return {
+      name: lock.name,
+      heartbeat: () => lock.heartbeat(),
+      release() {
+        lock.release();
+        held.close();
+      },
+    };
+  } catch (e) {
+    db?.close();
+    if (e instanceof UserError) throw e;
+    throw new UserError(`cannot take the retrain lock of ${home} (${file}): ${shortError(e)}`);
+  }
 }
 
 /**
  * Removes the staging folders a killed retrain of `home` left behind (its child SIGKILLed after the grace period, a
  * crash, a power cut), logging one line naming them. Called with the home's retrain lock held, so no other retrain
- * through this database is writing one; a staging folder whose writer still runs on this host (a retrain of the same
- * home through another database) is kept. A writer on another host sharing the folder is not seen: its staging
- * folder could be removed, and that retrain then fails at its scoring or commit, leaving CURRENT untouched.
+ * of the home is writing one; a staging folder whose writer still runs on this host is kept all the same. A writer on
+ * another host that took the lock over as stale is not seen: its staging folder could be removed, and that retrain
+ * then fails at its scoring or commit, leaving CURRENT untouched.
  */
 export function removeStaleStaging(home: string, logger: Logger): void {
   try {
@@ -200,6 +228,21 @@ async function scoreModel(dir: string, candles: Candles, range: IndexRange, conf
 }
 
 /**
+ * A name for this retrain's challenger that sorts after every version the home holds and every challenger this
+ * database recorded for it (rejected ones leave no folder), so successive retrains on one fixed clock (`--now`) get
+ * distinct, ordered names. Called under the home's retrain lock.
+ */
+export function challengerName(db: CandleStore['db'], home: string, now: number): string {
+  const recorded = db
+    .prepare(
+      'SELECT challenger_version FROM trading_retrains WHERE model_dir IN (?, ?) AND challenger_version IS NOT NULL',
+    )
+    .pluck()
+    .all(canonicalHome(home), path.resolve(home)) as string[];
+  return newVersionName(now, [...versionNames(home), ...recorded]);
+}
+
+/**
  * The `trading_retrains` row of one retrain, inserted as running; the returned `finish` records the outcome and the
  * scores, logs one line, and hands the result back (single-market and portfolio retrains alike).
  */
@@ -229,7 +272,7 @@ export function retrainRecord(
         row.symbol,
         row.timeframe,
         row.strategy,
-        path.resolve(row.home),
+        canonicalHome(row.home),
         row.championVersion ?? null,
         row.challengerVersion,
       ).lastInsertRowid,
@@ -266,10 +309,10 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
   const clock = o.clock ?? Date.now;
   const db = store.db;
   ensureTradingSchema(db);
-  const lock = lockHome(db, home, config);
+  const lock = lockHome(home, config);
   removeStaleStaging(home, logger);
   const championVersion = existsSync(home) ? currentVersion(home) : undefined;
-  const challengerVersion = newVersionName(clock());
+  const challengerVersion = challengerName(db, home, clock());
   const finish = retrainRecord(
     db,
     {

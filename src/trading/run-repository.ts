@@ -183,7 +183,7 @@ export class RunRepository {
       }
       this.db.prepare('DELETE FROM trading_runs WHERE id = ?').run(id);
     });
-    tx();
+    tx.immediate(); // the write lock up front, as every writer to the shared file takes it (src/data/store.ts)
   }
 
   saveState(run: RunState): void {

@@ -112,6 +112,10 @@ export function openSession(
   const store = CandleStore.open(config.data.database);
   let lock: Lock | undefined;
   try {
+    // a live run commits an order as `submitting` before it goes out (live.ts): that commit must outlast a power cut,
+    // or the restarted run knows nothing of an order the exchange has. The store's WAL with synchronous=NORMAL may
+    // lose the last commits to a power cut (sqlite.org/pragma.html#pragma_synchronous); FULL syncs the WAL at each one.
+    if (key.mode === 'live') store.db.pragma('synchronous = FULL');
     const repo = new RunRepository(store.db);
     lock = acquireLock(
       store.db,

@@ -4,10 +4,12 @@
  * announced by its own watcher; a webhook that never answers does not delay a tick; no secret in any payload.
  */
 import assert from 'node:assert/strict';
+import { symlinkSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { canonicalHome } from '../../src/agents/model-pointer.ts';
 import { requestCommand } from '../../src/trading/commands.ts';
 import { Notifier, targetsFrom } from '../../src/server/notify.ts';
 import { startRunNotices } from '../../src/server/run-notices.ts';
@@ -139,7 +141,10 @@ secret sent`, async () => {
   const hook = await receiver();
   const hang = await receiver({ hang: true });
   try {
-    const run = { ...f.repo.list()[0], policy: 'model:' + path.join(f.modelsDir, 'btc-dqn') };
+    // the run serves its model through a symlink; a retrain records the home by its real path
+    const link = path.join(f.modelsDir, 'serving');
+    symlinkSync(path.join(f.modelsDir, 'btc-dqn'), link);
+    const run = { ...f.repo.list()[0], policy: 'model:' + link };
     const notices = startRunNotices({
       dbFile: f.dbFile,
       run,
@@ -170,7 +175,7 @@ secret sent`, async () => {
         model_dir, champion_version, challenger_version, champion_score, challenger_score, outcome, reason)
         VALUES (1, 2, 'upbit', 'BTC/KRW', '1h', 'dqn-dnn', ?, 'v2', 'v3', 0.01, 0.05, 'promoted', 'beats')`,
         )
-        .run(path.resolve(dir));
+        .run(canonicalHome(dir));
     }
     requestCommand(f.repo.db, {
       runId: f.runId,

@@ -47,10 +47,10 @@ function market(symbol: string, seed: number, price: number, start = Date.UTC(20
 }
 
 /** A config file for the fake exchange and a tiny retrain (150 training candles, the HOLDOUT, one epoch). */
-function retrainConfig(dir: string, fake: FakeUpbit): string {
+function retrainConfig(dir: string, fake: FakeUpbit, trading: Record<string, unknown> = {}): string {
   return writeFakeExchangeConfig(dir, fake, {
     ml: { backend: 'wasm' },
-    trading: { retrain: { trainCandles: 150, holdoutCandles: HOLDOUT, epochs: 1, minImprovement: 0 } },
+    trading: { retrain: { trainCandles: 150, holdoutCandles: HOLDOUT, epochs: 1, minImprovement: 0 }, ...trading },
   });
 }
 
@@ -398,8 +398,9 @@ candles closed by then, none after, though the store holds later ones`, async ()
   }
 });
 
-test(`bot retrain --symbols does not promote over a version that a retrain of the home through another database \
-promoted while it trained (it was judged against the champion before): CURRENT keeps that version`, async () => {
+test(`bot retrain --symbols does not promote over a version that another retrain of the home promoted while it \
+trained, having taken the home's lock over as stale (it was judged against the champion before): CURRENT keeps that \
+version`, async () => {
   const tmp = tempDir('bot-pf-retrain-two-db-');
   const series = [market('BTC/KRW', 1, 50_000_000), market('ETH/KRW', 2, 3_000_000), market('XRP/KRW', 3, 3_000)];
   const now = series[0].ts[COUNT - 1] + HOUR + 10_000;
@@ -409,7 +410,7 @@ promoted while it trained (it was judged against the champion before): CURRENT k
   });
   let paused: number | undefined;
   try {
-    const cfg = retrainConfig(tmp.dir, fake);
+    const cfg = retrainConfig(tmp.dir, fake, { lockStaleSeconds: 1 });
     const home = await saveAllInBtcChampion(tmp.dir, series);
     const versions = path.join(home, 'versions');
     mkdirSync(versions, { recursive: true });
@@ -433,7 +434,9 @@ promoted while it trained (it was judged against the champion before): CURRENT k
       if (Date.now() > until) assert.fail('timed out waiting for it to train');
     }
     process.kill(paused, 'SIGSTOP');
-    // theirs (a `bot retrain` by hand, on the config's database) runs whole meanwhile and promotes
+    // stopped, its lock's heartbeat goes stale (as a holder's does when its host hangs)
+    await new Promise((r) => setTimeout(r, 1_500));
+    // theirs (a `bot retrain` by hand, on another database) takes the lock over, runs whole meanwhile and promotes
     const theirs = await retrain('theirs.db').done;
     assert.equal(theirs.code, 0, theirs.stderr);
     const promoted = JSON.parse(theirs.stdout) as { outcome: string; reason: string; challengerVersion: string };

@@ -9,9 +9,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { resolveModel } from '../../src/agents/model-pointer.ts';
-import { CandleStore } from '../../src/data/store.ts';
+import Database from 'better-sqlite3';
 import { startTraderLoop } from '../../src/trading/loop.ts';
 import { retrainChildRunner } from '../../src/trading/retrain-child.ts';
+import { HOME_LOCK_FILE } from '../../src/trading/retrain.ts';
 import type { Trader } from '../../src/trading/trader.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
 import { promotedChampion, riseThenFall } from './agents.ts';
@@ -52,14 +53,15 @@ async function retrainSetup() {
         25_000,
         'the child to start training',
       );
-      const store = CandleStore.open(db);
+      // the retrain lock lives in the home (src/trading/retrain.ts, lockHome)
+      const lockFile = new Database(path.join(home, HOME_LOCK_FILE), { readonly: true, fileMustExist: true });
       try {
-        const row = store.db.prepare("SELECT pid FROM trading_locks WHERE name LIKE 'retrain:%'").get() as
+        const row = lockFile.prepare("SELECT pid FROM trading_locks WHERE name LIKE 'retrain:%'").get() as
           { pid: number } | undefined;
         assert.ok(row && row.pid !== process.pid && alive(row.pid), 'a live child holds the retrain lock');
         return { staging, pid: row.pid };
       } finally {
-        store.close();
+        lockFile.close();
       }
     },
     /** The champion still serves; no challenger version was committed. */

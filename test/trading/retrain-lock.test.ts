@@ -1,7 +1,8 @@
 /**
  * The retrain lock (`retrain:<model home>`) between real `bot retrain` processes: a second retrain of a home is refused
- * while the first trains, however long its training blocks its main thread, whichever path names the home (a symlink)
- * and whatever fixed clock (`--now`, as a replaying trader's child has) either side runs on.
+ * while the first trains, however long its training blocks its main thread, whichever path names the home (a symlink),
+ * whichever database (`--db`) it writes to and whatever fixed clock (`--now`, as a replaying trader's child has)
+ * either side runs on.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
@@ -20,8 +21,11 @@ interface Training {
   home: string;
   /** The pid of the first `bot retrain`, training. */
   pid: number;
-  /** Starts another `bot retrain` of `model` on the same database and config; its end, or that it began to train. */
-  second(model: string): Promise<{ result?: BotResult; trained: boolean }>;
+  /**
+   * Starts another `bot retrain` of `model` with the same config, on the same database unless `db` names another;
+   * its end, or that it began to train.
+   */
+  second(model: string, db?: string): Promise<{ result?: BotResult; trained: boolean }>;
 }
 
 /**
@@ -51,8 +55,18 @@ async function whileRetraining(
     const home = path.join(tmp.dir, 'models', 'btc');
     await promotedChampion(home, candles);
     const versions = path.join(home, 'versions');
-    const common = ['--strategy', 'dqn-dnn', '--db', path.join(tmp.dir, 'bot.db'), '--config', cfg];
-    const first = startBot(['retrain', '--model', home, ...common, ...o.firstFlags(end), '--log-level', 'warn']);
+    const common = ['--strategy', 'dqn-dnn', '--config', cfg];
+    const ownDb = ['--db', path.join(tmp.dir, 'bot.db')];
+    const first = startBot([
+      'retrain',
+      '--model',
+      home,
+      ...common,
+      ...ownDb,
+      ...o.firstFlags(end),
+      '--log-level',
+      'warn',
+    ]);
     const pid = first.child.pid;
     assert.ok(pid !== undefined);
     pids.push(pid);
@@ -72,8 +86,16 @@ async function whileRetraining(
       dir: tmp.dir,
       home,
       pid,
-      async second(model) {
-        const bot = startBot(['retrain', '--model', model, ...common, '--log-level', 'warn']);
+      async second(model, db) {
+        const bot = startBot([
+          'retrain',
+          '--model',
+          model,
+          ...common,
+          ...(db ? ['--db', db] : ownDb),
+          '--log-level',
+          'warn',
+        ]);
         const other = bot.child.pid;
         assert.ok(other !== undefined);
         pids.push(other);
@@ -113,7 +135,7 @@ function assertRefused(second: { result?: BotResult; trained: boolean }, holder:
 
 test(
   `a second bot retrain of a home is refused while the first trains longer than trading.lockStaleSeconds (its \
-training blocks its main thread), also through a symlink to the home`,
+training blocks its main thread), also through a symlink to the home or with another --db`,
   { timeout: 180_000 },
   () =>
     whileRetraining({ lockStaleSeconds: 2, firstFlags: () => [] }, async ({ dir, home, pid, second }) => {
@@ -121,9 +143,15 @@ training blocks its main thread), also through a symlink to the home`,
       await new Promise((r) => setTimeout(r, 3_000));
       const link = path.join(dir, 'btc-link');
       symlinkSync(home, link);
-      const [same, linked] = await Promise.all([second(home), second(link)]);
+      // the lock lives in the home, not in the database: a retrain through another --db is refused too
+      const [same, linked, otherDb] = await Promise.all([
+        second(home),
+        second(link),
+        second(home, path.join(dir, 'other.db')),
+      ]);
       assertRefused(same, pid);
       assertRefused(linked, pid);
+      assertRefused(otherDb, pid);
       assert.equal(readFileSync(path.join(home, 'CURRENT'), 'utf8').trim(), 'champion');
     }),
 );

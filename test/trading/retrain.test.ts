@@ -1,14 +1,25 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
+import Database from 'better-sqlite3';
 import { CandleStore } from '../../src/data/store.ts';
 import { canonicalHome, currentVersion, INITIAL_VERSION } from '../../src/agents/model-pointer.ts';
 import { modelPolicySource } from '../../src/trading/model-policy-source.ts';
 import {
+  HOME_LOCK_FILE,
   promotionDecision,
   retrainHistory,
   retrainOnce,
@@ -123,12 +134,14 @@ champion serving; overlaps are refused`, async () => {
       'no half-written staging folder is left',
     );
 
-    // another live process holds the retrain lock
-    store.db
+    // another live process holds the retrain lock (in the home's lock file)
+    const lockFile = new Database(path.join(canonicalHome(home), HOME_LOCK_FILE));
+    lockFile
       .prepare('INSERT INTO trading_locks (name, pid, host, acquired_at, heartbeat) VALUES (?, ?, ?, ?, ?)')
       .run(`retrain:${canonicalHome(home)}`, process.ppid, os.hostname(), 0, Date.now());
     await assert.rejects(() => retrain(constant('sell'), Date.now()), /already running/);
-    store.db.prepare('DELETE FROM trading_locks').run();
+    lockFile.prepare('DELETE FROM trading_locks').run();
+    lockFile.close();
 
     const history = retrainHistory(store);
     assert.deepEqual(
@@ -264,8 +277,8 @@ challenger ever becomes a versions/ folder`, async () => {
   }
 });
 
-test(`a retrain does not promote over a version that another retrain of the home (through another database, so \
-another lock) promoted while it trained: it was not compared with it`, async () => {
+test(`a retrain does not promote over a version that another retrain of the home (on another host sharing the \
+folder, or one that took the lock over as stale) promoted while it trained: it was not compared with it`, async () => {
   const { tmp, candles, config, store } = retrainSetup();
   const home = path.join(tmp.dir, 'models', 'btc');
   const other = CandleStore.open(path.join(tmp.dir, 'other.db'));
@@ -284,6 +297,7 @@ another lock) promoted while it trained: it was not compared with it`, async () 
     const ours = await retrain(
       store,
       async (req) => {
+        // run in this process, it re-enters the home's lock (held by its own pid), as a takeover would take it
         theirs = await retrain(other, (q) => saveAgent(q.dir, 'sell', q.candles), Date.UTC(2025, 0, 7, 1));
         await saveAgent(req.dir, 'sell', req.candles);
       },
@@ -342,6 +356,46 @@ by then, none after, though the store holds later ones`, async () => {
     assert.equal(r.holdout?.to, isoTime(candles.ts[299]), 'the holdout ends at the clock');
   } finally {
     await fake.close();
+    tmp.cleanup();
+  }
+});
+
+test(`successive retrains on one fixed clock (bot retrain --schedule … --now T) get distinct version names, each \
+sorting after the last, rejected ones included; trading_retrains names the home by its real, absolute \
+path`, async () => {
+  const { tmp, candles, config, store } = retrainSetup();
+  const home = path.join(tmp.dir, 'models', 'btc');
+  // the home as a later process from another folder could not find it: a relative path through a symlink
+  const link = path.join(tmp.dir, 'btc-link');
+  try {
+    await promotedChampion(home, candles); // always long into a falling holdout
+    symlinkSync(home, link);
+    const given = path.relative(process.cwd(), link);
+    const names: string[] = [];
+    for (const [action, outcome] of [
+      ['buy', 'rejected'],
+      ['sell', 'promoted'],
+      ['sell', 'rejected'],
+    ] as const) {
+      const r = await smallRetrain({
+        config,
+        store,
+        home: given,
+        candles,
+        train: (req) => saveAgent(req.dir, action, req.candles),
+        clock: () => Date.UTC(2025, 0, 8, 3),
+      });
+      assert.equal(r.outcome, outcome, r.reason);
+      names.push(r.challengerVersion as string);
+    }
+    assert.equal(new Set(names).size, 3, `distinct names: ${names.join(', ')}`);
+    assert.deepEqual([...names].sort(), names, 'each sorts after the one before');
+    assert.match(names[0], /^20250108T030000Z-/, 'the first is named by the fixed clock');
+    assert.equal(currentVersion(home), names[1]);
+    const dirs = store.db.prepare('SELECT DISTINCT model_dir FROM trading_retrains').pluck().all();
+    assert.deepEqual(dirs, [realpathSync(home)]);
+  } finally {
+    store.close();
     tmp.cleanup();
   }
 });

@@ -1,0 +1,38 @@
+/**
+ * A live run's commits are synced to disk before it acts on them: its order is committed as `submitting` before it
+ * is sent, and a power cut must not take that commit back (the store's WAL with synchronous=NORMAL may lose the last
+ * commits; a paper run loses nothing it cannot redo the same way).
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { loadConfig } from '../../src/config/load.ts';
+import { openTradingSession } from '../../src/trading/session.ts';
+import { quietLogger, tempDir } from './helpers.ts';
+
+test('a live session syncs every commit (synchronous=FULL); a paper session keeps the faster NORMAL', async () => {
+  const tmp = tempDir();
+  try {
+    const config = loadConfig({ overrides: { data: { database: path.join(tmp.dir, 'bot.db') }, log: { file: '' } } });
+    for (const [mode, level] of [
+      ['live', 2],
+      ['paper', 1],
+    ] as const) {
+      const session = await openTradingSession({
+        config,
+        logger: quietLogger(),
+        mode,
+        name: 'durable',
+        policy: { strategy: 'sma-cross' },
+        clock: () => Date.UTC(2025, 0, 1),
+      });
+      try {
+        assert.equal(session.store.db.pragma('synchronous', { simple: true }), level, mode);
+      } finally {
+        session.close();
+      }
+    }
+  } finally {
+    tmp.cleanup();
+  }
+});
