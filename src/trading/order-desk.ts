@@ -3,7 +3,7 @@
  * and read back as the fill the exchange made — the same rules as single-market live (src/trading/live.ts, issue 18),
  * through the same look-ups (src/trading/exchange-orders.ts).
  */
-import type { Exchange, Order as CcxtOrder } from 'ccxt';
+import ccxt, { type Exchange, type Order as CcxtOrder } from 'ccxt';
 import type { Logger } from '../core/log.ts';
 import { classifyError, shortError, withMarkets, withRetry, type RetryOptions } from '../data/exchange.ts';
 import { fillFromOrder, findOrderByClientId, isOpen, type Retried } from './exchange-orders.ts';
@@ -31,6 +31,12 @@ export function legacyOrderId(runId: number, ts: number, market?: number): strin
 type Placement = { order: CcxtOrder } | { refused: string } | { unknown: string };
 
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A failure that shows the exchange turned the request away before acting on it: a rate limit (429, 418). */
+function turnedAway(e: unknown): boolean {
+  const status = (e as { httpStatus?: number }).httpStatus;
+  return e instanceof ccxt.RateLimitExceeded || e instanceof ccxt.DDoSProtection || status === 429 || status === 418;
+}
 
 export class OrderDesk {
   readonly retried: Retried;
@@ -76,9 +82,12 @@ export class OrderDesk {
 
   /**
    * Places a market order under client id `id`, never twice: after a failure the exchange is asked for the id first
-   * (the order may have been taken and the reply lost); a retry under the same id is refused if the first landed.
-   * Once a try's outcome is unknown, a later refusal (the id already used, the funds it took) proves nothing was
-   * placed only if the order is found missing: it stays unknown, and the next tick settles it by its id.
+   * (the order may have been taken and the reply lost), and the order is sent again only when that look-up answered
+   * and did not find it, or the failure was the exchange turning the request away (429/418). A look-up that failed
+   * too leaves the outcome unknown (the next tick settles it by its id): a resend would rely on the exchange refusing
+   * a used id, which Upbit does but Binance does not once the first order filled (its client id is unique among open
+   * orders only), so the resend was a second order. Once a try's outcome is unknown, a later refusal (the id already
+   * used, the funds it took) proves nothing was placed only if the order is found missing: it stays unknown too.
    */
   async place(symbol: string, side: 'buy' | 'sell', amount: number, id: string): Promise<Placement> {
     const ex = this.ex;
@@ -101,8 +110,8 @@ export class OrderDesk {
         if (found) return { order: found };
         const why = shortError(e);
         if (classifyError(e) === 'fatal') return looked && !mayHaveLanded ? { refused: why } : { unknown: why };
-        mayHaveLanded = true;
-        if (attempt >= this.retry.retries) return { unknown: why };
+        if (!turnedAway(e)) mayHaveLanded = true;
+        if ((mayHaveLanded && !looked) || attempt >= this.retry.retries) return { unknown: why };
         this.logger.warn(`order ${id}: ${why}; retry ${attempt + 1}/${this.retry.retries}`);
         await this.sleep(Math.min(this.retry.maxBackoffMs, this.retry.backoffMs * 2 ** attempt));
       }

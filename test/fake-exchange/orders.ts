@@ -2,7 +2,8 @@
  * Upbit's private order endpoints for the fake exchange (plugs into startFakeUpbit through `fake.route`), behaving
  * as Upbit documents them, including the cases that lose a naive client's orders (issue 18):
  * - POST /v1/orders: market buy `ord_type=price` (a KRW amount) or market sell `ord_type=market` (a volume), with
- *   `identifier` = the client order id, unique forever (a second order under it is refused). The reply is the order
+ *   `identifier` = the client order id, unique forever (a second order under it is refused; `identifiersUnique:
+ *   'open'` plays Binance, whose client order id is unique among open orders only). The reply is the order
  *   as accepted (`state: wait`, nothing executed yet); matching happens at once at the open of the candle in
  *   progress, with Upbit's 0.05% fee.
  * - A market buy spends what whole satoshis allow and ends `cancel` with the sliver of KRW refunded (Upbit's
@@ -55,7 +56,10 @@ export interface FakeOrder {
 export type LostReply = '500' | 'drop' | 'timeout';
 
 export interface FakeOrderBook {
+  /** What each currency has available (Upbit's `balance`): what orders may spend. */
   balances: Map<string, number>;
+  /** What each currency has locked in orders the bot does not see (the user's own limit orders: Upbit's `locked`). */
+  locked: Map<string, number>;
   orders: FakeOrder[];
   feeRate: number;
   minOrderValue: number;
@@ -76,6 +80,11 @@ export interface FakeOrderBook {
   partialFill: number;
   /** Cancel the next N orders asked for but lose the reply (500): the order is cancelled on the exchange. */
   loseCancelReplies: number;
+  /**
+   * Which earlier orders a new order's identifier must differ from: every one (Upbit, the default) or only those
+   * still open (Binance's `newClientOrderId`, "unique among open orders": a filled market order's id is free again).
+   */
+  identifiersUnique: 'forever' | 'open';
   /** Open price of the candle in progress for a market, at the exchange's clock. */
   priceOf(market: string): number;
 }
@@ -114,6 +123,7 @@ export function addOrderEndpoints(
       ['KRW', init.KRW ?? 10_000_000],
       ['BTC', init.BTC ?? 0],
     ]),
+    locked: new Map(),
     orders: [],
     feeRate: 0.0005,
     minOrderValue: 5000,
@@ -124,6 +134,7 @@ export function addOrderEndpoints(
     lookupLag: 0,
     partialFill: 1,
     loseCancelReplies: 0,
+    identifiersUnique: 'forever',
     priceOf(market: string): number {
       const series = fake.state.series.get(`${market}|${step}`);
       if (!series) throw new Error(`no ${market} series`);
@@ -158,7 +169,9 @@ export function addOrderEndpoints(
     const p = params(ctx);
     const [quote, base] = (p.market ?? '').split('-');
     if (!quote || !base) return err(400, 'validation_error', 'market is missing');
-    if (p.identifier && book.orders.some((o) => o.identifier === p.identifier)) {
+    const taken = (o: FakeOrder) =>
+      o.identifier === p.identifier && (book.identifiersUnique === 'forever' || o.state === 'wait');
+    if (p.identifier && book.orders.some(taken)) {
       return err(400, 'validation_error', `identifier ${p.identifier} is already used`);
     }
     const price = book.priceOf(p.market);
@@ -325,7 +338,7 @@ export function addOrderEndpoints(
       json: [...book.balances].map(([currency, balance]) => ({
         currency,
         balance: amount(balance),
-        locked: '0',
+        locked: amount(book.locked.get(currency) ?? 0),
         avg_buy_price: '0',
         avg_buy_price_modified: false,
         unit_currency: 'KRW',

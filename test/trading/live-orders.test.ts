@@ -1,6 +1,7 @@
 /**
- * Issue 18's defects, each against the fake Upbit through real ccxt: orders found only through the lists, a sell
- * with nothing to sell, an amount that rounds to zero, a failed market load at start, status P&L of a live run,
+ * Issue 18's defects, each against the fake Upbit through real ccxt: orders found only through the lists, a lost
+ * reply whose look-up fails too (not sent again, also where client ids are unique among open orders only), a rate
+ * limit on placing an order, a sell with nothing to sell, an amount that rounds to zero, a failed market load at start, status P&L of a live run,
  * and `bot live` killed with SIGKILL between the exchange taking an order and the bot recording it.
  */
 import assert from 'node:assert/strict';
@@ -98,21 +99,53 @@ numbers`, async () => {
   }
 });
 
-test(`live: a lost reply whose look-up fails too: the retry is refused as a duplicate identifier and the order is \
-still found, once`, async () => {
+for (const ids of ['forever', 'open'] as const) {
+  test(`live: a lost reply whose look-up fails too is not sent again (client ids unique ${ids}${
+    ids === 'open' ? ', as on Binance: a second send is a second order' : ''
+  }): the next tick records the order, once`, async () => {
+    const s = await liveSetup(CAPS, { policies: constantSource('buy') });
+    try {
+      s.book.identifiersUnique = ids;
+      const trader = s.make();
+      await trader.tick(); // a first buy, answered normally
+      s.clock.now += HOUR;
+      const seen = s.fake.state.requests.length;
+      s.book.loseRepliesAfterAccept = 1;
+      // every look-up of the order by its identifier fails for one whole retry round (4 tries)
+      s.fake.addFault({ kind: '500', match: '/v1/order', method: 'GET', times: 4 });
+      await trader.tick();
+      const posts = s.fake.state.requests.slice(seen).filter((r) => r.method === 'POST' && r.path === '/v1/orders');
+      assert.equal(s.book.orders.length, 2, 'each decision placed once');
+      assert.equal(posts.length, 1, 'an order whose outcome no look-up could tell is not sent again');
+      const run = s.repo.list()[0];
+      assert.deepEqual(
+        s.repo.orders(run.id).map((o) => o.status),
+        ['filled', 'submitting'],
+      );
+      s.clock.now += HOUR;
+      await trader.tick();
+      assert.equal(s.book.orders.length, 3, 'each decision placed once');
+      assert.deepEqual(
+        s.repo.orders(run.id).map((o) => o.status),
+        ['filled', 'filled', 'filled'],
+      );
+      assertBooksAgree(s, run.id);
+    } finally {
+      await s.cleanup();
+    }
+  });
+}
+
+test(`live: an order turned away by a rate limit (429) is sent again in the same tick, also when the look-up after \
+it fails (a 429 proves nothing was placed)`, async () => {
   const s = await liveSetup(CAPS, { policies: constantSource('buy') });
   try {
     const trader = s.make();
     await trader.tick(); // a first buy, answered normally
     s.clock.now += HOUR;
-    const seen = s.fake.state.requests.length;
-    s.book.loseRepliesAfterAccept = 1;
-    // every look-up of the order by its identifier fails for one whole retry round (4 tries)
+    s.fake.addFault({ kind: '429', match: '/v1/orders', method: 'POST', times: 1 });
     s.fake.addFault({ kind: '500', match: '/v1/order', method: 'GET', times: 4 });
     await trader.tick();
-    const posts = s.fake.state.requests.slice(seen).filter((r) => r.method === 'POST' && r.path === '/v1/orders');
-    assert.equal(posts.length, 2, 'the order was sent again after the failed look-up');
-    assert.equal(posts[1].status, 400, 'and refused as a duplicate identifier');
     assert.equal(s.book.orders.length, 2, 'each decision placed once');
     const run = s.repo.list()[0];
     assert.deepEqual(
