@@ -2,14 +2,17 @@
  * Fees in the currency an exchange charges them in (src/trading/exchange-orders.ts `fillFromOrder`): Binance's replies
  * parsed by ccxt's own Binance parser (no network), booked into a live account whose cash and units must then match
  * what the exchange's balances did. A fee in the coin bought is fewer coins; a fee in a third currency (BNB) touches
- * neither side and is named for the log; a quote-currency fee is the fill's fee.
+ * neither side and is named for the log (the live broker's warning line, checked as OrderDesk writes it); a
+ * quote-currency fee is the fill's fee.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import ccxt from 'ccxt';
 import { fillFromOrder } from '../../src/trading/exchange-orders.ts';
 import { applyFill } from '../../src/trading/live-orders.ts';
+import { OrderDesk } from '../../src/trading/order-desk.ts';
 import type { AccountState } from '../../src/market/account.ts';
+import { capturingLogger } from './helpers.ts';
 
 /** ccxt's Binance client with its BTC/USDT market set by hand, so parseOrder runs without loading markets. */
 const BINANCE = (() => {
@@ -129,4 +132,24 @@ test("a fee in a third currency (BNB) touches neither the run's cash nor its uni
   assert.ok(fill);
   assert.deepEqual([fill.units, fill.value, fill.fee], [0.01, 500, 0]);
   assert.match(unbooked ?? '', /^0\.0003 BNB$/);
+});
+
+test(`the live broker settling a Binance order whose fee is in BNB logs one warning naming the fee, and records the \
+fill without it`, async () => {
+  const lines: string[] = [];
+  const retry = { retries: 0, backoffMs: 1, maxBackoffMs: 1 };
+  const desk = new OrderDesk({ exchange: BINANCE, retry, logger: capturingLogger(lines), sleep: async () => {} });
+  const placed = BINANCE.parseOrder(
+    binanceReply('BUY', [
+      ['0.00020000', 'BNB'],
+      ['0.00010000', 'BNB'],
+    ]),
+  );
+  // a filled order: settling reads it as it is, without asking the exchange
+  const { fill, exchangeId } = await desk.settle('BTC/USDT', placed);
+  assert.equal(exchangeId, '28');
+  assert.deepEqual([fill?.units, fill?.value, fill?.fee], [0.01, 500, 0]);
+  assert.deepEqual(lines, [
+    "warn order 28: a fee of 0.0003 BNB is in neither currency of BTC/USDT: it is not booked in the run's account",
+  ]);
 });
