@@ -1,10 +1,13 @@
 /**
  * Issue 18's defects, each against the fake Upbit through real ccxt: orders found only through the lists, a lost
  * reply whose look-up fails too (not sent again, also where client ids are unique among open orders only), a rate
- * limit on placing an order, a sell with nothing to sell, an amount that rounds to zero, a failed market load at start, status P&L of a live run,
- * and `bot live` killed with SIGKILL between the exchange taking an order and the bot recording it.
+ * limit on placing an order, a sell with nothing to sell, an amount that rounds to zero, a failed market load at
+ * start, status P&L of a live run, `bot live` killed with SIGKILL between the exchange taking an order and the bot
+ * recording it, and API keys an exchange echoes in its order errors.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import type { Decision, Policy } from '../../src/core/policy.ts';
 import { CandleStore } from '../../src/data/store.ts';
@@ -297,6 +300,54 @@ the fill`, async () => {
       assertBooksAgree({ book, repo, startKrw: 2_000_000 }, run.id);
     } finally {
       store.close();
+    }
+  } finally {
+    await fake.close();
+    tmp.cleanup();
+  }
+});
+
+test(`bot live: API keys an exchange echoes in its order errors (a 500, a refusal, a failed look-up) reach neither the \
+console nor the log file`, async () => {
+  const key = 'live-access-key-7c1d2e3f4a5b';
+  const secret = 'live-secret-key-0a9b8c7d6e5f';
+  const { tmp, now, fake, book, cfg, db } = await liveCliSetup(44, 2_000_000, (dir) => ({
+    log: { file: path.join(dir, 'bot.log'), level: 'debug' },
+  }));
+  // a careless exchange: an order fails with a 500, then is refused, both with the credentials in their messages; the
+  // look-up by identifier answers 404 after the 500 (so the order is sent again) and fails the same way after that
+  let posts = 0;
+  let lookups = 0;
+  fake.route('POST', '/v1/orders', () =>
+    ++posts === 1
+      ? { status: 500, json: { error: { name: 'server_error', message: `upstream refused ${key}` } } }
+      : { status: 400, json: { error: { name: 'invalid_query', message: `bad signature ${secret} for ${key}` } } },
+  );
+  fake.route('GET', '/v1/order', () =>
+    ++lookups === 1
+      ? { status: 404, json: { error: { name: 'order_not_found', message: 'no such order' } } }
+      : { status: 500, json: { error: { name: 'server_error', message: `look-up failed for ${key} / ${secret}` } } },
+  );
+  try {
+    const args = ['live', '--strategy', 'buy-and-hold', '--confirm-live', '--once', '--now', isoTime(now)];
+    const r = await runBot([...args, '--db', db, '--config', cfg], {
+      UPBIT_API_KEY: key,
+      UPBIT_API_SECRET: secret,
+      NO_COLOR: '1',
+    });
+    assert.equal(book.orders.length, 0);
+    assert.equal(posts, 2, `the order was sent, then sent again: ${r.stderr}`);
+    const logText = readFileSync(path.join(tmp.dir, 'bot.log'), 'utf8');
+    assert.match(r.stderr, /upstream refused \*\*\*/, 'the order error is on the console, masked');
+    assert.match(r.stderr, /bad signature \*\*\* for \*\*\*/, 'and the refusal');
+    assert.match(logText, /look-up failed for \*\*\* \/ \*\*\*/, 'the look-up error is in the log file, masked');
+    for (const [name, text] of [
+      ['stderr', r.stderr],
+      ['stdout', r.stdout],
+      ['log file', logText],
+    ] as const) {
+      assert.ok(!text.includes(secret), `${name} leaks the secret: ${text}`);
+      assert.ok(!text.includes(key), `${name} leaks the api key: ${text}`);
     }
   } finally {
     await fake.close();
