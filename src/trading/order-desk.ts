@@ -149,9 +149,15 @@ export class OrderDesk {
     if (read.needsDetail) {
       final = await fetch();
       read = fillFromOrder(final);
-      if (read.needsDetail)
-        throw new Error(`order ${exchangeId}: the exchange reports a volume executed but no value for it`);
     }
+    if (read.needsDetail && ex.has.fetchOrderTrades) {
+      // an order read back without its trades (Binance's order query, its lists): the trades give value and fees
+      const trades = await this.retried('order trades', () => ex.fetchOrderTrades(exchangeId, symbol));
+      final = { ...final, trades };
+      read = fillFromOrder(final);
+    }
+    if (read.needsDetail)
+      throw new Error(`order ${exchangeId}: the exchange reports a volume executed but no value for it`);
     if (read.unbooked)
       this.logger.warn(
         `order ${exchangeId}: a fee of ${read.unbooked} is in neither currency of ${symbol}: ` +
