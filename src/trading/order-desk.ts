@@ -32,6 +32,12 @@ type Placement = { order: CcxtOrder } | { refused: string } | { unknown: string 
 
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * Exchanges that refuse an order under a client id used before, whatever became of the first: Upbit's `identifier` is
+ * unique among all of an account's orders. Binance's `newClientOrderId` is unique among open orders only.
+ */
+const REFUSES_USED_IDS = new Set(['upbit']);
+
 /** A failure that shows the exchange turned the request away before acting on it: a rate limit (429, 418). */
 function turnedAway(e: unknown): boolean {
   const status = (e as { httpStatus?: number }).httpStatus;
@@ -82,12 +88,13 @@ export class OrderDesk {
 
   /**
    * Places a market order under client id `id`, never twice: after a failure the exchange is asked for the id first
-   * (the order may have been taken and the reply lost), and the order is sent again only when that look-up answered
-   * and did not find it, or the failure was the exchange turning the request away (429/418). A look-up that failed
-   * too leaves the outcome unknown (the next tick settles it by its id): a resend would rely on the exchange refusing
-   * a used id, which Upbit does but Binance does not once the first order filled (its client id is unique among open
-   * orders only), so the resend was a second order. Once a try's outcome is unknown, a later refusal (the id already
-   * used, the funds it took) proves nothing was placed only if the order is found missing: it stays unknown too.
+   * (the order may have been taken and the reply lost). The order is sent again after a failure that turned the
+   * request away (429/418), or, on an exchange that refuses a used client id for good (REFUSES_USED_IDS), after a
+   * look-up that answered without it. Otherwise the outcome stays unknown and the next tick settles the order by its
+   * id: Binance's client id is unique among open orders only, so once the first market order filled a resend was a
+   * second order, whether the look-up failed or did not show the order yet (Binance's -1007 "execution status
+   * unknown" orders can appear later). Once a try's outcome is unknown, a later refusal (the id already used, the
+   * funds it took) proves nothing was placed only if the order is found missing: it stays unknown too.
    */
   async place(symbol: string, side: 'buy' | 'sell', amount: number, id: string): Promise<Placement> {
     const ex = this.ex;
@@ -111,7 +118,8 @@ export class OrderDesk {
         const why = shortError(e);
         if (classifyError(e) === 'fatal') return looked && !mayHaveLanded ? { refused: why } : { unknown: why };
         if (!turnedAway(e)) mayHaveLanded = true;
-        if ((mayHaveLanded && !looked) || attempt >= this.retry.retries) return { unknown: why };
+        const resendRefusedIfLanded = looked && REFUSES_USED_IDS.has(ex.id);
+        if ((mayHaveLanded && !resendRefusedIfLanded) || attempt >= this.retry.retries) return { unknown: why };
         this.logger.warn(`order ${id}: ${why}; retry ${attempt + 1}/${this.retry.retries}`);
         await this.sleep(Math.min(this.retry.maxBackoffMs, this.retry.backoffMs * 2 ** attempt));
       }

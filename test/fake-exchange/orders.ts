@@ -113,6 +113,23 @@ function listed(o: FakeOrder): Omit<FakeOrder, 'trades'> & { trades_count: numbe
   return { ...rest, trades_count: trades.length };
 }
 
+/**
+ * An exchange that shows an order it took only after a lag: `lag(o, n)` hides `o` from the next n look-ups that would
+ * show it; `shown(o)` says whether a look-up sees it (a miss counts).
+ */
+export function lookupLag<T>(): { lag(o: T, n: number): void; shown(o: T): boolean } {
+  const left = new Map<T, number>();
+  return {
+    lag: (o, n) => void (n > 0 && left.set(o, n)),
+    shown(o) {
+      const n = left.get(o) ?? 0;
+      if (n <= 0) return true;
+      left.set(o, n - 1);
+      return false;
+    },
+  };
+}
+
 export function addOrderEndpoints(
   fake: FakeUpbit,
   init: { KRW?: number; BTC?: number; timeframe?: string } = {},
@@ -150,15 +167,7 @@ export function addOrderEndpoints(
   const iso = () => new Date(fake.state.now()).toISOString().replace('Z', '+00:00');
   const held = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
   const add = (code: string, x: number) => book.balances.set(code, (book.balances.get(code) ?? 0) + x);
-  /** Look-ups each lagging order still misses. */
-  const lagging = new Map<FakeOrder, number>();
-  /** Whether a look-up sees `o` (a lagging order is missed, and counts the miss). */
-  const shown = (o: FakeOrder): boolean => {
-    const left = lagging.get(o) ?? 0;
-    if (left <= 0) return true;
-    lagging.set(o, left - 1);
-    return false;
-  };
+  const { lag, shown } = lookupLag<FakeOrder>();
 
   fake.route('POST', '/v1/orders', async (ctx) => {
     if (!authed(ctx)) return unauthorized();
@@ -281,7 +290,7 @@ export function addOrderEndpoints(
       return err(400, 'validation_error', `unsupported order ${p.side} ${p.ord_type}`);
     }
     book.orders.push(order);
-    if (book.lookupLag > 0) lagging.set(order, book.lookupLag);
+    lag(order, book.lookupLag);
     if (book.replyDelayMs > 0) await held(book.replyDelayMs);
     if (book.loseRepliesAfterAccept > 0) {
       book.loseRepliesAfterAccept--;

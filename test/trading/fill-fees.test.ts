@@ -173,8 +173,7 @@ and the fee in the coin bought, which the order query does not carry; trades lis
     isBuyer: true,
     isMaker: false,
   });
-  const book = { orders: [order], trades: [trade(56, '0.00600000', '0.00000600')] };
-  addBinanceOrderQueries(fake, book);
+  const book = addBinanceOrderQueries(fake, { orders: [order], trades: [trade(56, '0.00600000', '0.00000600')] });
   try {
     const retry = { retries: 0, backoffMs: 1, maxBackoffMs: 1 };
     const desk = new OrderDesk({ exchange: binanceClient(fake), retry, logger: quietLogger(), sleep: async () => {} });

@@ -19,7 +19,7 @@ import { applyFill, cappedOrder } from '../../src/trading/live-orders.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { runStatus } from '../../src/trading/status.ts';
 import type { PolicySource } from '../../src/trading/types.ts';
-import { startBot, runBot } from './cli.ts';
+import { assertNoSecrets, startBot, runBot } from './cli.ts';
 import { assertBooksAgree, HOUR, liveCliSetup, liveSetup } from './live-setup.ts';
 
 const CAPS = { maxOrderValue: 3_000_000, maxDailyLoss: 1e12 };
@@ -341,14 +341,7 @@ console nor the log file`, async () => {
     assert.match(r.stderr, /upstream refused \*\*\*/, 'the order error is on the console, masked');
     assert.match(r.stderr, /bad signature \*\*\* for \*\*\*/, 'and the refusal');
     assert.match(logText, /look-up failed for \*\*\* \/ \*\*\*/, 'the look-up error is in the log file, masked');
-    for (const [name, text] of [
-      ['stderr', r.stderr],
-      ['stdout', r.stdout],
-      ['log file', logText],
-    ] as const) {
-      assert.ok(!text.includes(secret), `${name} leaks the secret: ${text}`);
-      assert.ok(!text.includes(key), `${name} leaks the api key: ${text}`);
-    }
+    assertNoSecrets({ stderr: r.stderr, stdout: r.stdout, 'log file': logText }, [key, secret]);
   } finally {
     await fake.close();
     tmp.cleanup();
