@@ -143,7 +143,7 @@ fill without it`, async () => {
 });
 
 test(`a Binance order read back by its client id (its reply lost, a restart) is settled from its trades: the value, \
-and the fee in the coin bought, which the order query does not carry; trades listed only in part are not booked`, async () => {
+and the fee in the coin bought, absent from the order query; trades listed in part are not booked`, async () => {
   const fake = await startFakeUpbit();
   const t0 = 1_700_000_000_000;
   const order: BinanceOrder = {
