@@ -5,7 +5,9 @@
  *   order can end in. On Upbit a filled market buy ends `cancel` when a sliver of KRW is refunded, and ccxt's
  *   `fetchClosedOrders` asks for `done` only, so the lists are open + closed + canceled.
  * - A fill is what was executed, whatever the final state: `canceled` with a volume executed is a (partial) fill.
- *   Its value comes from the trades when the reply has them and from `executed_funds` when it has none (order lists);
+ *   Its value comes from the trades when the reply has them (all of them: trades for less than the volume executed
+ *   value part of the fill) and from `executed_funds` when it has none (Upbit's order lists); where a reply has
+ *   neither (Binance's order query and lists), the broker attaches the trades the exchange lists for the order.
  *   ccxt hands some of these over as strings, so every figure is converted and checked finite here.
  */
 import ccxt, { type Exchange, type Order as CcxtOrder } from 'ccxt';
@@ -72,25 +74,41 @@ function figure(value: unknown, what: string, orderId: string): number | undefin
   return x;
 }
 
-/** Total value of the order's trades, or undefined when the reply carries none. */
-function tradesValue(o: CcxtOrder): number | undefined {
+/**
+ * Total value of the order's trades, or undefined when the reply carries none, or trades for less than the `units`
+ * executed (a trade list read a moment too early values part of the fill).
+ */
+function tradesValue(o: CcxtOrder, units: number): number | undefined {
   if (!o.trades?.length) return undefined;
   let sum = 0;
+  let amount = 0;
   for (const t of o.trades) {
+    const qty = figure(t.amount, 'a trade amount', String(o.id)) ?? NaN;
     const cost =
-      figure(t.cost, 'a trade cost', String(o.id)) ??
-      (figure(t.price, 'a trade price', String(o.id)) ?? NaN) *
-        (figure(t.amount, 'a trade amount', String(o.id)) ?? NaN);
+      figure(t.cost, 'a trade cost', String(o.id)) ?? (figure(t.price, 'a trade price', String(o.id)) ?? NaN) * qty;
     if (!Number.isFinite(cost)) return undefined;
     sum += cost;
+    amount += qty;
   }
-  return sum;
+  return Number.isFinite(amount) && Math.abs(amount - units) > 1e-8 * units ? undefined : sum;
 }
 
-/** An order's fees as ccxt reports them: its `fees` list when it has one (several currencies), else its `fee`. */
+type FeeEntry = { currency?: string; cost?: unknown } | undefined;
+
+/**
+ * An order's fees as ccxt reports them: its `fees` list when it has one (several currencies), else its `fee`, else
+ * its trades' fees (an order read back without them, with the trades the exchange lists for it attached: Binance's
+ * order query has `cummulativeQuoteQty` but neither the fee nor its currency).
+ */
 function feesOf(o: CcxtOrder): { currency?: string; cost: unknown }[] {
-  const list = (o as { fees?: { currency?: string; cost?: unknown }[] }).fees;
-  const all = list?.length ? list : o.fee ? [o.fee] : [];
+  const list = (o as { fees?: FeeEntry[] }).fees;
+  const own: FeeEntry[] = list?.length ? list : o.fee?.cost !== undefined ? [o.fee] : [];
+  const all = own.length
+    ? own
+    : (o.trades ?? []).flatMap((t): FeeEntry[] => {
+        const several = (t as { fees?: FeeEntry[] }).fees;
+        return several?.length ? several : t.fee ? [t.fee] : [];
+      });
   return all.map((f) => ({ currency: f?.currency ?? undefined, cost: f?.cost }));
 }
 
@@ -109,7 +127,7 @@ export function fillFromOrder(o: CcxtOrder): { fill?: FillRecord; needsDetail?: 
   const info = (o.info ?? {}) as Raw;
   const units = figure(info.executed_volume, 'executed_volume', id) ?? figure(o.filled, 'filled', id) ?? 0;
   if (!(units > 0)) return {};
-  const value = tradesValue(o) ?? figure(info.executed_funds, 'executed_funds', id);
+  const value = tradesValue(o, units) ?? figure(info.executed_funds, 'executed_funds', id);
   if (value === undefined || !(value > 0)) return { needsDetail: true };
   const side = o.side === 'sell' ? 'sell' : 'buy';
   const price = value / units;

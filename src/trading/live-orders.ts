@@ -1,6 +1,7 @@
 /**
  * The live broker's order arithmetic (issue 18): the capped and rounded amount of a market order, or the reason it
- * is a hold, and the account after a real fill, with every figure checked to be a finite number.
+ * is a hold, the cash a balance reply leaves to spend, and the account after a real fill, with every figure checked to
+ * be a finite number.
  */
 import type { AccountState, RejectReason } from '../market/account.ts';
 import { BUY, type Order } from '../market/execution.ts';
@@ -62,6 +63,15 @@ export function cappedOrder(
   const units = rounded(round.amount, want);
   if (!(units > 0)) return { amount: 0, skip: 'below_precision' };
   return units * close >= minOrderValue ? { amount: units } : { amount: 0, skip: 'below_min_order' };
+}
+
+/**
+ * One currency's amount in a ccxt balance, as a number (0 when absent): `free` is what orders can spend, `total` adds
+ * what open orders have locked.
+ */
+export function balanceOf(balance: object, code: string, kind: 'free' | 'total'): number {
+  const entry = (balance as Record<string, { free?: number | string; total?: number | string } | undefined>)[code];
+  return Number(entry?.[kind] ?? 0);
 }
 
 /** Throws unless every figure of a fill is a finite number (the account never holds a string or NaN). */

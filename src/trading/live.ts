@@ -7,7 +7,7 @@ import type { Decision } from '../core/policy.ts';
 import type { RetryOptions } from '../data/exchange.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { SELL, type Order } from '../market/execution.ts';
-import { applyFill, cappedOrder, type LiveCaps } from './live-orders.ts';
+import { applyFill, balanceOf, cappedOrder, type LiveCaps } from './live-orders.ts';
 import type { Retried } from './exchange-orders.ts';
 import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { HaltError, haltAfterSettling } from './halt.ts';
@@ -101,11 +101,12 @@ export class LiveTrader extends Trader {
     }
     const balance = await this.retried('balance', () => ex.fetchBalance());
     const [base, quote] = symbol.split('/');
-    const free = (code: string) =>
-      Number((balance as unknown as Record<string, { total?: number | string }>)[code]?.total ?? 0);
+    const held = (code: string) => balanceOf(balance, code, 'total');
     const acct = (this.run as RunState).account;
     if (this.repo.decisionCount(run.id) === 0) {
-      const cash = Math.min(acct.cash, free(quote));
+      // what orders can spend: the total also counts what the user's own open orders have locked
+      const free = balanceOf(balance, quote, 'free');
+      const cash = Math.min(acct.cash, free);
       const next: RunState = {
         ...(this.run as RunState),
         initialBalance: cash,
@@ -116,10 +117,10 @@ export class LiveTrader extends Trader {
         this.repo.setInitialBalance(run.id, cash);
       });
       this.run = next;
-      notes.push(`new live run: trading ${cash} ${quote} of the ${free(quote)} available`);
-    } else if (free(base) + 1e-9 < acct.units || free(quote) + 1e-6 < acct.cash) {
+      notes.push(`new live run: trading ${cash} ${quote} of the ${free} available`);
+    } else if (held(base) + 1e-9 < acct.units || held(quote) + 1e-6 < acct.cash) {
       notes.push(
-        `exchange holds ${free(base)} ${base} and ${free(quote)} ${quote}, ` +
+        `exchange holds ${held(base)} ${base} and ${held(quote)} ${quote}, ` +
           `less than this run's ${acct.units} ${base} / ${acct.cash} ${quote}`,
       );
     }

@@ -3,7 +3,7 @@
  * and read back as the fill the exchange made — the same rules as single-market live (src/trading/live.ts, issue 18),
  * through the same look-ups (src/trading/exchange-orders.ts).
  */
-import type { Exchange, Order as CcxtOrder } from 'ccxt';
+import ccxt, { type Exchange, type Order as CcxtOrder } from 'ccxt';
 import type { Logger } from '../core/log.ts';
 import { classifyError, shortError, withMarkets, withRetry, type RetryOptions } from '../data/exchange.ts';
 import { fillFromOrder, findOrderByClientId, isOpen, type Retried } from './exchange-orders.ts';
@@ -31,6 +31,18 @@ export function legacyOrderId(runId: number, ts: number, market?: number): strin
 type Placement = { order: CcxtOrder } | { refused: string } | { unknown: string };
 
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Exchanges that refuse an order under a client id used before, whatever became of the first: Upbit's `identifier` is
+ * unique among all of an account's orders. Binance's `newClientOrderId` is unique among open orders only.
+ */
+const REFUSES_USED_IDS = new Set(['upbit']);
+
+/** A failure that shows the exchange turned the request away before acting on it: a rate limit (429, 418). */
+function turnedAway(e: unknown): boolean {
+  const status = (e as { httpStatus?: number }).httpStatus;
+  return e instanceof ccxt.RateLimitExceeded || e instanceof ccxt.DDoSProtection || status === 429 || status === 418;
+}
 
 export class OrderDesk {
   readonly retried: Retried;
@@ -76,9 +88,13 @@ export class OrderDesk {
 
   /**
    * Places a market order under client id `id`, never twice: after a failure the exchange is asked for the id first
-   * (the order may have been taken and the reply lost); a retry under the same id is refused if the first landed.
-   * Once a try's outcome is unknown, a later refusal (the id already used, the funds it took) proves nothing was
-   * placed only if the order is found missing: it stays unknown, and the next tick settles it by its id.
+   * (the order may have been taken and the reply lost). The order is sent again after a failure that turned the
+   * request away (429/418), or, on an exchange that refuses a used client id for good (REFUSES_USED_IDS), after a
+   * look-up that answered without it. Otherwise the outcome stays unknown and the next tick settles the order by its
+   * id: Binance's client id is unique among open orders only, so once the first market order filled a resend was a
+   * second order, whether the look-up failed or did not show the order yet (Binance's -1007 "execution status
+   * unknown" orders can appear later). Once a try's outcome is unknown, a later refusal (the id already used, the
+   * funds it took) proves nothing was placed only if the order is found missing: it stays unknown too.
    */
   async place(symbol: string, side: 'buy' | 'sell', amount: number, id: string): Promise<Placement> {
     const ex = this.ex;
@@ -101,8 +117,9 @@ export class OrderDesk {
         if (found) return { order: found };
         const why = shortError(e);
         if (classifyError(e) === 'fatal') return looked && !mayHaveLanded ? { refused: why } : { unknown: why };
-        mayHaveLanded = true;
-        if (attempt >= this.retry.retries) return { unknown: why };
+        if (!turnedAway(e)) mayHaveLanded = true;
+        const resendRefusedIfLanded = looked && REFUSES_USED_IDS.has(ex.id);
+        if ((mayHaveLanded && !resendRefusedIfLanded) || attempt >= this.retry.retries) return { unknown: why };
         this.logger.warn(`order ${id}: ${why}; retry ${attempt + 1}/${this.retry.retries}`);
         await this.sleep(Math.min(this.retry.maxBackoffMs, this.retry.backoffMs * 2 ** attempt));
       }
@@ -140,9 +157,15 @@ export class OrderDesk {
     if (read.needsDetail) {
       final = await fetch();
       read = fillFromOrder(final);
-      if (read.needsDetail)
-        throw new Error(`order ${exchangeId}: the exchange reports a volume executed but no value for it`);
     }
+    if (read.needsDetail && ex.has.fetchOrderTrades) {
+      // an order read back without its trades (Binance's order query, its lists): the trades give value and fees
+      const trades = await this.retried('order trades', () => ex.fetchOrderTrades(exchangeId, symbol));
+      final = { ...final, trades };
+      read = fillFromOrder(final);
+    }
+    if (read.needsDetail)
+      throw new Error(`order ${exchangeId}: the exchange reports a volume executed but no value for it`);
     if (read.unbooked)
       this.logger.warn(
         `order ${exchangeId}: a fee of ${read.unbooked} is in neither currency of ${symbol}: ` +

@@ -16,7 +16,7 @@ import { fillTargets } from '../market/portfolio-step.ts';
 import type { PortfolioAccount } from '../market/portfolio-account.ts';
 import { pendingExits, takeExits } from './commands.ts';
 import { HaltError, haltAfterSettling } from './halt.ts';
-import { applyFill, cappedOrder, type LiveCaps } from './live-orders.ts';
+import { applyFill, balanceOf, cappedOrder, type LiveCaps } from './live-orders.ts';
 import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { clockTimes } from './portfolio-clock.ts';
 import { accountSummary, PortfolioTrader, type PortfolioTraderOptions } from './portfolio-trader.ts';
@@ -147,12 +147,13 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       }
     }
     const balance = await this.desk.retried('balance', () => ex.fetchBalance());
-    const total = (code: string) =>
-      Number((balance as unknown as Record<string, { total?: number | string }>)[code]?.total ?? 0);
+    const total = (code: string) => balanceOf(balance, code, 'total');
     const quote = this.o.symbols[0].split('/')[1];
     const pf = this.pf;
     if (this.o.repo.decisionCount(run.id) === 0) {
-      const cash = Math.min(pf.account.cash, total(quote));
+      // what orders can spend: the total also counts what the user's own open orders have locked
+      const free = balanceOf(balance, quote, 'free');
+      const cash = Math.min(pf.account.cash, free);
       const account = { ...pf.account, cash, initialBalance: cash };
       const next: RunState = {
         ...run,
@@ -165,7 +166,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
         this.o.repo.setInitialBalance(run.id, cash);
       });
       this.run = next;
-      notes.push(`new live portfolio run: trading ${cash} ${quote} of the ${total(quote)} available`);
+      notes.push(`new live portfolio run: trading ${cash} ${quote} of the ${free} available`);
     } else {
       this.o.symbols.forEach((symbol, m) => {
         const base = symbol.split('/')[0];

@@ -7,6 +7,7 @@ import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
 import { tempDir } from '../data/helpers.ts';
 import { runBot } from './run.ts';
+import { assertNoSecrets } from '../trading/cli.ts';
 
 const H = 3_600_000;
 
@@ -219,14 +220,7 @@ test('a secret from the environment never reaches the console or the log file, e
     assert.notEqual(r.code, 0);
     assert.equal(calls, 2);
     const logText = readFileSync(logFile, 'utf8');
-    for (const [name, text] of [
-      ['stderr', r.stderr],
-      ['stdout', r.stdout],
-      ['log file', logText],
-    ] as const) {
-      assert.ok(!text.includes(secret), `${name} leaks the secret: ${text}`);
-      assert.ok(!text.includes('access-key-1234567890'), `${name} leaks the api key`);
-    }
+    assertNoSecrets({ stderr: r.stderr, stdout: r.stdout, 'log file': logText }, [secret, 'access-key-1234567890']);
     assert.match(r.stderr, /error: upbit: loading markets failed: ExchangeError: .*bad signature for \*\*\*/);
     assert.match(r.stderr, /upstream rejected key \*\*\*/, 'the retry warning is on the console, masked');
     assert.match(logText, /upstream rejected key \*\*\*/, 'and in the log file, masked');

@@ -2,7 +2,8 @@
  * Upbit's private order endpoints for the fake exchange (plugs into startFakeUpbit through `fake.route`), behaving
  * as Upbit documents them, including the cases that lose a naive client's orders (issue 18):
  * - POST /v1/orders: market buy `ord_type=price` (a KRW amount) or market sell `ord_type=market` (a volume), with
- *   `identifier` = the client order id, unique forever (a second order under it is refused). The reply is the order
+ *   `identifier` = the client order id, unique forever (a second order under it is refused; `identifiersUnique:
+ *   'open'` plays Binance, whose client order id is unique among open orders only). The reply is the order
  *   as accepted (`state: wait`, nothing executed yet); matching happens at once at the open of the candle in
  *   progress, with Upbit's 0.05% fee.
  * - A market buy spends what whole satoshis allow and ends `cancel` with the sliver of KRW refunded (Upbit's
@@ -55,7 +56,10 @@ export interface FakeOrder {
 export type LostReply = '500' | 'drop' | 'timeout';
 
 export interface FakeOrderBook {
+  /** What each currency has available (Upbit's `balance`): what orders may spend. */
   balances: Map<string, number>;
+  /** What each currency has locked in orders the bot does not see (the user's own limit orders: Upbit's `locked`). */
+  locked: Map<string, number>;
   orders: FakeOrder[];
   feeRate: number;
   minOrderValue: number;
@@ -76,6 +80,11 @@ export interface FakeOrderBook {
   partialFill: number;
   /** Cancel the next N orders asked for but lose the reply (500): the order is cancelled on the exchange. */
   loseCancelReplies: number;
+  /**
+   * Which earlier orders a new order's identifier must differ from: every one (Upbit, the default) or only those
+   * still open (Binance's `newClientOrderId`, "unique among open orders": a filled market order's id is free again).
+   */
+  identifiersUnique: 'forever' | 'open';
   /** Open price of the candle in progress for a market, at the exchange's clock. */
   priceOf(market: string): number;
 }
@@ -104,6 +113,23 @@ function listed(o: FakeOrder): Omit<FakeOrder, 'trades'> & { trades_count: numbe
   return { ...rest, trades_count: trades.length };
 }
 
+/**
+ * An exchange that shows an order it took only after a lag: `lag(o, n)` hides `o` from the next n look-ups that would
+ * show it; `shown(o)` says whether a look-up sees it (a miss counts).
+ */
+export function lookupLag<T>(): { lag(o: T, n: number): void; shown(o: T): boolean } {
+  const left = new Map<T, number>();
+  return {
+    lag: (o, n) => void (n > 0 && left.set(o, n)),
+    shown(o) {
+      const n = left.get(o) ?? 0;
+      if (n <= 0) return true;
+      left.set(o, n - 1);
+      return false;
+    },
+  };
+}
+
 export function addOrderEndpoints(
   fake: FakeUpbit,
   init: { KRW?: number; BTC?: number; timeframe?: string } = {},
@@ -114,6 +140,7 @@ export function addOrderEndpoints(
       ['KRW', init.KRW ?? 10_000_000],
       ['BTC', init.BTC ?? 0],
     ]),
+    locked: new Map(),
     orders: [],
     feeRate: 0.0005,
     minOrderValue: 5000,
@@ -124,6 +151,7 @@ export function addOrderEndpoints(
     lookupLag: 0,
     partialFill: 1,
     loseCancelReplies: 0,
+    identifiersUnique: 'forever',
     priceOf(market: string): number {
       const series = fake.state.series.get(`${market}|${step}`);
       if (!series) throw new Error(`no ${market} series`);
@@ -139,15 +167,7 @@ export function addOrderEndpoints(
   const iso = () => new Date(fake.state.now()).toISOString().replace('Z', '+00:00');
   const held = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
   const add = (code: string, x: number) => book.balances.set(code, (book.balances.get(code) ?? 0) + x);
-  /** Look-ups each lagging order still misses. */
-  const lagging = new Map<FakeOrder, number>();
-  /** Whether a look-up sees `o` (a lagging order is missed, and counts the miss). */
-  const shown = (o: FakeOrder): boolean => {
-    const left = lagging.get(o) ?? 0;
-    if (left <= 0) return true;
-    lagging.set(o, left - 1);
-    return false;
-  };
+  const { lag, shown } = lookupLag<FakeOrder>();
 
   fake.route('POST', '/v1/orders', async (ctx) => {
     if (!authed(ctx)) return unauthorized();
@@ -158,7 +178,9 @@ export function addOrderEndpoints(
     const p = params(ctx);
     const [quote, base] = (p.market ?? '').split('-');
     if (!quote || !base) return err(400, 'validation_error', 'market is missing');
-    if (p.identifier && book.orders.some((o) => o.identifier === p.identifier)) {
+    const taken = (o: FakeOrder) =>
+      o.identifier === p.identifier && (book.identifiersUnique === 'forever' || o.state === 'wait');
+    if (p.identifier && book.orders.some(taken)) {
       return err(400, 'validation_error', `identifier ${p.identifier} is already used`);
     }
     const price = book.priceOf(p.market);
@@ -268,7 +290,7 @@ export function addOrderEndpoints(
       return err(400, 'validation_error', `unsupported order ${p.side} ${p.ord_type}`);
     }
     book.orders.push(order);
-    if (book.lookupLag > 0) lagging.set(order, book.lookupLag);
+    lag(order, book.lookupLag);
     if (book.replyDelayMs > 0) await held(book.replyDelayMs);
     if (book.loseRepliesAfterAccept > 0) {
       book.loseRepliesAfterAccept--;
@@ -325,7 +347,7 @@ export function addOrderEndpoints(
       json: [...book.balances].map(([currency, balance]) => ({
         currency,
         balance: amount(balance),
-        locked: '0',
+        locked: amount(book.locked.get(currency) ?? 0),
         avg_buy_price: '0',
         avg_buy_price_modified: false,
         unit_currency: 'KRW',

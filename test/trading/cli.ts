@@ -2,6 +2,7 @@
  * The real `bot` CLI as a child process for the end-to-end tests, and the pieces of a paper run's call they share:
  * a config file pointing ccxt at the fake exchange, and the flags that fix the run's start, clock and files.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -42,6 +43,12 @@ export function startBot(
     child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
   return { child, done };
+}
+
+/** Fails when one of `outputs` (name → text: stderr, a log file, …) contains one of `secrets`. */
+export function assertNoSecrets(outputs: Record<string, string>, secrets: string[]): void {
+  for (const [name, text] of Object.entries(outputs))
+    for (const secret of secrets) assert.ok(!text.includes(secret), `${name} leaks a secret: ${text}`);
 }
 
 export function runBot(args: string[], env: NodeJS.ProcessEnv = {}): Promise<BotResult> {

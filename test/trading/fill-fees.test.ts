@@ -2,36 +2,27 @@
  * Fees in the currency an exchange charges them in (src/trading/exchange-orders.ts `fillFromOrder`): Binance's replies
  * parsed by ccxt's own Binance parser (no network), booked into a live account whose cash and units must then match
  * what the exchange's balances did. A fee in the coin bought is fewer coins; a fee in a third currency (BNB) touches
- * neither side and is named for the log; a quote-currency fee is the fill's fee.
+ * neither side and is named for the log (the live broker's warning line, checked as OrderDesk writes it); a
+ * quote-currency fee is the fill's fee. An order read back by its client id (Binance's order query, served by
+ * test/fake-exchange/binance-orders.ts to ccxt's Binance client) is valued, with its fee, from its trades.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import ccxt from 'ccxt';
 import { fillFromOrder } from '../../src/trading/exchange-orders.ts';
 import { applyFill } from '../../src/trading/live-orders.ts';
+import { OrderDesk } from '../../src/trading/order-desk.ts';
 import type { AccountState } from '../../src/market/account.ts';
+import { capturingLogger, quietLogger } from './helpers.ts';
+import {
+  addBinanceOrderQueries,
+  binanceClient,
+  type BinanceOrder,
+  type BinanceTrade,
+} from '../fake-exchange/binance-orders.ts';
+import { startFakeUpbit } from '../fake-exchange/server.ts';
 
-/** ccxt's Binance client with its BTC/USDT market set by hand, so parseOrder runs without loading markets. */
-const BINANCE = (() => {
-  const ex = new ccxt.binance();
-  ex.setMarkets([
-    {
-      id: 'BTCUSDT',
-      symbol: 'BTC/USDT',
-      base: 'BTC',
-      quote: 'USDT',
-      baseId: 'BTC',
-      quoteId: 'USDT',
-      type: 'spot',
-      spot: true,
-      active: true,
-      precision: { amount: 1e-5, price: 0.01 },
-      limits: {},
-      info: {},
-    } as never,
-  ]);
-  return ex;
-})();
+/** ccxt's Binance client, for its parser. */
+const BINANCE = binanceClient();
 
 /** A filled MARKET order as Binance's `POST /api/v3/order` (newOrderRespType FULL) returns it, two fills at 50,000. */
 function binanceReply(side: 'BUY' | 'SELL', commission: [string, string][]) {
@@ -129,4 +120,77 @@ test("a fee in a third currency (BNB) touches neither the run's cash nor its uni
   assert.ok(fill);
   assert.deepEqual([fill.units, fill.value, fill.fee], [0.01, 500, 0]);
   assert.match(unbooked ?? '', /^0\.0003 BNB$/);
+});
+
+test(`the live broker settling a Binance order whose fee is in BNB logs one warning naming the fee, and records the \
+fill without it`, async () => {
+  const lines: string[] = [];
+  const retry = { retries: 0, backoffMs: 1, maxBackoffMs: 1 };
+  const desk = new OrderDesk({ exchange: BINANCE, retry, logger: capturingLogger(lines), sleep: async () => {} });
+  const placed = BINANCE.parseOrder(
+    binanceReply('BUY', [
+      ['0.00020000', 'BNB'],
+      ['0.00010000', 'BNB'],
+    ]),
+  );
+  // a filled order: settling reads it as it is, without asking the exchange
+  const { fill, exchangeId } = await desk.settle('BTC/USDT', placed);
+  assert.equal(exchangeId, '28');
+  assert.deepEqual([fill?.units, fill?.value, fill?.fee], [0.01, 500, 0]);
+  assert.deepEqual(lines, [
+    "warn order 28: a fee of 0.0003 BNB is in neither currency of BTC/USDT: it is not booked in the run's account",
+  ]);
+});
+
+test(`a Binance order read back by its client id (its reply lost, a restart) is settled from its trades: the value, \
+and the fee in the coin bought, absent from the order query; trades listed in part are not booked`, async () => {
+  const fake = await startFakeUpbit();
+  const t0 = 1_700_000_000_000;
+  const order: BinanceOrder = {
+    symbol: 'BTCUSDT',
+    orderId: 28,
+    clientOrderId: 'bot1-x-1',
+    price: '0.00000000',
+    origQty: '0.01000000',
+    executedQty: '0.01000000',
+    cummulativeQuoteQty: '500.00000000',
+    status: 'FILLED',
+    type: 'MARKET',
+    side: 'BUY',
+    time: t0,
+    updateTime: t0,
+  };
+  const trade = (id: number, qty: string, commission: string): BinanceTrade => ({
+    symbol: 'BTCUSDT',
+    id,
+    orderId: 28,
+    price: '50000.00',
+    qty,
+    quoteQty: String(Number(qty) * 50_000),
+    commission,
+    commissionAsset: 'BTC',
+    time: t0,
+    isBuyer: true,
+    isMaker: false,
+  });
+  const book = addBinanceOrderQueries(fake, { orders: [order], trades: [trade(56, '0.00600000', '0.00000600')] });
+  try {
+    const retry = { retries: 0, backoffMs: 1, maxBackoffMs: 1 };
+    const desk = new OrderDesk({ exchange: binanceClient(fake), retry, logger: quietLogger(), sleep: async () => {} });
+    const found = await desk.findOrAbsent('BTC/USDT', 'bot1-x-1');
+    assert.ok(found, 'found in the order lists by its client id');
+    // one trade of two listed yet: half the fill valued as all of it would be a wrong price
+    await assert.rejects(() => desk.settle('BTC/USDT', found), /a volume executed but no value/);
+    book.trades.push(trade(57, '0.00400000', '0.00000400'));
+    const { fill } = await desk.settle('BTC/USDT', found);
+    assert.ok(fill);
+    // the exchange: USDT −500, BTC +0.00999
+    assert.ok(close(fill.units, 0.00999), `units ${fill.units}`);
+    assert.ok(close(fill.value + fill.fee, 500), `value ${fill.value} + fee ${fill.fee}`);
+    assert.ok(close(fill.price, 50_000), `price ${fill.price}`);
+    const after = applyFill(account(1_000, 0), fill);
+    assert.ok(close(after.cash, 500) && close(after.units, 0.00999), JSON.stringify(after));
+  } finally {
+    await fake.close();
+  }
 });

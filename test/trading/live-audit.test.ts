@@ -3,7 +3,8 @@
  * a second `bot live` on a run whose trader idles between candles; an order the exchange shows only after a lag; an
  * order left submitting across the client-id format change; a client order id used again by a run created after
  * --reset; a halted run with an order in flight; a fifth of requests failing; a machine clock ahead of the
- * exchange's; part-filled market orders and a cancel whose reply is lost.
+ * exchange's; part-filled market orders and a cancel whose reply is lost; a new run on an account whose quote currency
+ * is partly locked in the user's own orders.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -267,9 +268,10 @@ test(`live: a run halted from the dashboard while an order's outcome is unknown 
     const trader = s.make();
     await trader.tick();
     s.clock.now += HOUR;
-    // the exchange takes the order, the reply is lost and every look-up fails for a while: the outcome is unknown
+    // the exchange takes the order, the reply is lost and the look-up fails through its retries: the outcome is
+    // unknown
     s.book.loseRepliesAfterAccept = 1;
-    s.fake.addFault({ kind: '500', match: '/v1/order', method: 'GET', times: 8 });
+    s.fake.addFault({ kind: '500', match: '/v1/order', method: 'GET', times: 4 });
     await trader.tick();
     const run = s.repo.list()[0];
     assert.deepEqual(
@@ -381,6 +383,25 @@ same tick, also when the exchange cancels but the reply to the cancel is lost`, 
       s.repo.orders(run.id).map((o) => [o.side, o.status, o.quantity]),
       s.book.orders.map((o) => [o.side === 'bid' ? 'buy' : 'sell', 'filled', Number(o.executed_volume)]),
       'each recorded in its own tick as the part the exchange executed',
+    );
+    assertBooksAgree(s, run.id);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test(`live: a new run starts from the quote currency the exchange has available, not what the user's own open orders \
+have locked: its first buy fits the cash there is`, async () => {
+  const s = await liveSetup(CAPS, { policies: alwaysBuy(), krw: 2_000_000 });
+  try {
+    s.book.locked.set('KRW', 18_000_000); // 20,000,000 KRW in all, 18,000,000 of it in the user's limit orders
+    const trader = s.make(); // --balance 10,000,000, orders capped at 3,000,000
+    await trader.tick();
+    const run = s.repo.list()[0];
+    assert.equal(run.initialBalance, 2_000_000, 'the run trades what is available');
+    assert.deepEqual(
+      s.repo.orders(run.id).map((o) => [o.status, o.reason ?? '']),
+      [['filled', '']],
     );
     assertBooksAgree(s, run.id);
   } finally {

@@ -1,9 +1,13 @@
 /**
- * Issue 18's defects, each against the fake Upbit through real ccxt: orders found only through the lists, a sell
- * with nothing to sell, an amount that rounds to zero, a failed market load at start, status P&L of a live run,
- * and `bot live` killed with SIGKILL between the exchange taking an order and the bot recording it.
+ * Issue 18's defects, each against the fake Upbit through real ccxt: orders found only through the lists, a lost
+ * reply whose look-up fails too (not sent again, also where client ids are unique among open orders only), a rate
+ * limit on placing an order, a sell with nothing to sell, an amount that rounds to zero, a failed market load at
+ * start, status P&L of a live run, `bot live` killed with SIGKILL between the exchange taking an order and the bot
+ * recording it, and API keys an exchange echoes in its order errors.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import type { Decision, Policy } from '../../src/core/policy.ts';
 import { CandleStore } from '../../src/data/store.ts';
@@ -15,7 +19,7 @@ import { applyFill, cappedOrder } from '../../src/trading/live-orders.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { runStatus } from '../../src/trading/status.ts';
 import type { PolicySource } from '../../src/trading/types.ts';
-import { startBot, runBot } from './cli.ts';
+import { assertNoSecrets, startBot, runBot } from './cli.ts';
 import { assertBooksAgree, HOUR, liveCliSetup, liveSetup } from './live-setup.ts';
 
 const CAPS = { maxOrderValue: 3_000_000, maxDailyLoss: 1e12 };
@@ -98,21 +102,53 @@ numbers`, async () => {
   }
 });
 
-test(`live: a lost reply whose look-up fails too: the retry is refused as a duplicate identifier and the order is \
-still found, once`, async () => {
+for (const ids of ['forever', 'open'] as const) {
+  test(`live: a lost reply whose look-up fails too is not sent again (client ids unique ${ids}${
+    ids === 'open' ? ', as on Binance: a second send is a second order' : ''
+  }): the next tick records the order, once`, async () => {
+    const s = await liveSetup(CAPS, { policies: constantSource('buy') });
+    try {
+      s.book.identifiersUnique = ids;
+      const trader = s.make();
+      await trader.tick(); // a first buy, answered normally
+      s.clock.now += HOUR;
+      const seen = s.fake.state.requests.length;
+      s.book.loseRepliesAfterAccept = 1;
+      // every look-up of the order by its identifier fails for one whole retry round (4 tries)
+      s.fake.addFault({ kind: '500', match: '/v1/order', method: 'GET', times: 4 });
+      await trader.tick();
+      const posts = s.fake.state.requests.slice(seen).filter((r) => r.method === 'POST' && r.path === '/v1/orders');
+      assert.equal(s.book.orders.length, 2, 'each decision placed once');
+      assert.equal(posts.length, 1, 'an order whose outcome no look-up could tell is not sent again');
+      const run = s.repo.list()[0];
+      assert.deepEqual(
+        s.repo.orders(run.id).map((o) => o.status),
+        ['filled', 'submitting'],
+      );
+      s.clock.now += HOUR;
+      await trader.tick();
+      assert.equal(s.book.orders.length, 3, 'each decision placed once');
+      assert.deepEqual(
+        s.repo.orders(run.id).map((o) => o.status),
+        ['filled', 'filled', 'filled'],
+      );
+      assertBooksAgree(s, run.id);
+    } finally {
+      await s.cleanup();
+    }
+  });
+}
+
+test(`live: an order turned away by a rate limit (429) is sent again in the same tick, also when the look-up after \
+it fails (a 429 proves nothing was placed)`, async () => {
   const s = await liveSetup(CAPS, { policies: constantSource('buy') });
   try {
     const trader = s.make();
     await trader.tick(); // a first buy, answered normally
     s.clock.now += HOUR;
-    const seen = s.fake.state.requests.length;
-    s.book.loseRepliesAfterAccept = 1;
-    // every look-up of the order by its identifier fails for one whole retry round (4 tries)
+    s.fake.addFault({ kind: '429', match: '/v1/orders', method: 'POST', times: 1 });
     s.fake.addFault({ kind: '500', match: '/v1/order', method: 'GET', times: 4 });
     await trader.tick();
-    const posts = s.fake.state.requests.slice(seen).filter((r) => r.method === 'POST' && r.path === '/v1/orders');
-    assert.equal(posts.length, 2, 'the order was sent again after the failed look-up');
-    assert.equal(posts[1].status, 400, 'and refused as a duplicate identifier');
     assert.equal(s.book.orders.length, 2, 'each decision placed once');
     const run = s.repo.list()[0];
     assert.deepEqual(
@@ -265,6 +301,47 @@ the fill`, async () => {
     } finally {
       store.close();
     }
+  } finally {
+    await fake.close();
+    tmp.cleanup();
+  }
+});
+
+test(`bot live: API keys an exchange echoes in its order errors (a 500, a refusal, a failed look-up) reach neither the \
+console nor the log file`, async () => {
+  const key = 'live-access-key-7c1d2e3f4a5b';
+  const secret = 'live-secret-key-0a9b8c7d6e5f';
+  const { tmp, now, fake, book, cfg, db } = await liveCliSetup(44, 2_000_000, (dir) => ({
+    log: { file: path.join(dir, 'bot.log'), level: 'debug' },
+  }));
+  // a careless exchange: an order fails with a 500, then is refused, both with the credentials in their messages; the
+  // look-up by identifier answers 404 after the 500 (so the order is sent again) and fails the same way after that
+  let posts = 0;
+  let lookups = 0;
+  fake.route('POST', '/v1/orders', () =>
+    ++posts === 1
+      ? { status: 500, json: { error: { name: 'server_error', message: `upstream refused ${key}` } } }
+      : { status: 400, json: { error: { name: 'invalid_query', message: `bad signature ${secret} for ${key}` } } },
+  );
+  fake.route('GET', '/v1/order', () =>
+    ++lookups === 1
+      ? { status: 404, json: { error: { name: 'order_not_found', message: 'no such order' } } }
+      : { status: 500, json: { error: { name: 'server_error', message: `look-up failed for ${key} / ${secret}` } } },
+  );
+  try {
+    const args = ['live', '--strategy', 'buy-and-hold', '--confirm-live', '--once', '--now', isoTime(now)];
+    const r = await runBot([...args, '--db', db, '--config', cfg], {
+      UPBIT_API_KEY: key,
+      UPBIT_API_SECRET: secret,
+      NO_COLOR: '1',
+    });
+    assert.equal(book.orders.length, 0);
+    assert.equal(posts, 2, `the order was sent, then sent again: ${r.stderr}`);
+    const logText = readFileSync(path.join(tmp.dir, 'bot.log'), 'utf8');
+    assert.match(r.stderr, /upstream refused \*\*\*/, 'the order error is on the console, masked');
+    assert.match(r.stderr, /bad signature \*\*\* for \*\*\*/, 'and the refusal');
+    assert.match(logText, /look-up failed for \*\*\* \/ \*\*\*/, 'the look-up error is in the log file, masked');
+    assertNoSecrets({ stderr: r.stderr, stdout: r.stdout, 'log file': logText }, [key, secret]);
   } finally {
     await fake.close();
     tmp.cleanup();

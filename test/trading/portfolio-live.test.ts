@@ -225,3 +225,25 @@ for (const legacy of [false, true]) {
     }
   });
 }
+
+test(`live portfolio: a new run starts from the KRW the exchange has available, not what the user's own open orders \
+have locked: its buys fit the cash there is`, async () => {
+  const s = await setup({ maxOrderValue: 3_000_000, maxDailyLoss: 1e12 }, 3);
+  try {
+    // 20,000,000 KRW in all, 18,000,000 of it in the user's limit orders
+    s.book.balances.set('KRW', 2_000_000);
+    s.book.locked.set('KRW', 18_000_000);
+    await s.make().tick(); // --balance 10,000,000
+    const run = s.repo.list()[0];
+    assert.equal(run.initialBalance, 2_000_000, 'the run trades what is available');
+    const orders = s.repo.orders(run.id);
+    assert.equal(orders.length, 2, 'a buy in each market');
+    assert.deepEqual(
+      orders.map((o) => [o.status, o.reason ?? '']),
+      orders.map(() => ['filled', '']),
+    );
+    assertBooksAgree({ ...s, startKrw: 2_000_000 }, run.id);
+  } finally {
+    await s.cleanup();
+  }
+});

@@ -1,0 +1,164 @@
+/**
+ * Binance's spot orders for tests that place and read orders through ccxt's own Binance client (plugs into the fake
+ * exchange's server through `fake.route`), as Binance documents them:
+ * - `POST /api/v3/order`: a MARKET order (`quoteOrderQty` for a buy, `quantity` for a sell) fills at once at `price`,
+ *   with a 0.1% fee in the currency received, and answers FULL (with its fills). `newClientOrderId` is unique among
+ *   open orders only: a filled order's id is free again, so a second order under it is taken.
+ * - `GET /api/v3/order` (by `orderId` or `origClientOrderId`), `openOrders`, `allOrders` and `myTrades` (by
+ *   `orderId`). An order as these queries show it carries `cummulativeQuoteQty` but no fills: what the fee was, and
+ *   in which currency, only its trades say ("Query order" and "Account trade list").
+ * - Faults: an order taken with its reply lost (`-1007`, "execution status unknown"), and a lag before a taken order
+ *   shows in the queries.
+ */
+import ccxt, { type Exchange } from 'ccxt';
+import { lookupLag } from './orders.ts';
+import type { FakeUpbit } from './server.ts';
+
+/** An order as `GET /api/v3/order` returns it. */
+export interface BinanceOrder {
+  symbol: string;
+  orderId: number;
+  clientOrderId: string;
+  price: string;
+  origQty: string;
+  executedQty: string;
+  cummulativeQuoteQty: string;
+  status: 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'EXPIRED';
+  type: 'MARKET';
+  side: 'BUY' | 'SELL';
+  time: number;
+  updateTime: number;
+}
+
+/** A trade as `GET /api/v3/myTrades` returns it. */
+export interface BinanceTrade {
+  symbol: string;
+  id: number;
+  orderId: number;
+  price: string;
+  qty: string;
+  quoteQty: string;
+  commission: string;
+  commissionAsset: string;
+  time: number;
+  isBuyer: boolean;
+  isMaker: boolean;
+}
+
+/**
+ * ccxt's Binance client with its BTC/USDT market set by hand (no `exchangeInfo` to serve), pointed at `fake` when one
+ * is given (its private API under `/api/v3`) with an API key, else for parsing replies only.
+ */
+export function binanceClient(fake?: FakeUpbit): Exchange {
+  const ex = fake
+    ? new ccxt.binance({
+        urls: { api: { public: `${fake.url}/api/v3`, private: `${fake.url}/api/v3` } },
+        apiKey: 'binance-test-key-0123456789',
+        secret: 'binance-test-secret-0123456789',
+      })
+    : new ccxt.binance();
+  ex.setMarkets([
+    {
+      id: 'BTCUSDT',
+      symbol: 'BTC/USDT',
+      base: 'BTC',
+      quote: 'USDT',
+      baseId: 'BTC',
+      quoteId: 'USDT',
+      type: 'spot',
+      spot: true,
+      active: true,
+      precision: { amount: 1e-5, price: 0.01 },
+      limits: {},
+      info: { orderTypes: ['LIMIT', 'MARKET'] },
+    } as never,
+  ]);
+  return ex;
+}
+
+export interface BinanceBook {
+  orders: BinanceOrder[];
+  trades: BinanceTrade[];
+  /** The BTCUSDT price market orders fill at. */
+  price: number;
+  /** Take the next N orders but lose the reply (`-1007`): the order exists on the exchange. */
+  loseRepliesAfterAccept: number;
+  /** Each order taken from now on is missing from the next N queries that would show it. */
+  lookupLag: number;
+}
+
+const open = (o: BinanceOrder) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED';
+
+/** Serves `book`'s orders and trades on Binance's order endpoints; `trades` may change between requests. */
+export function addBinanceOrderQueries(fake: FakeUpbit, init: Partial<BinanceBook> = {}): BinanceBook {
+  const book: BinanceBook = { orders: [], trades: [], price: 50_000, loseRepliesAfterAccept: 0, lookupLag: 0, ...init };
+  const { lag, shown } = lookupLag<BinanceOrder>();
+
+  const missing = { status: 400, json: { code: -2013, msg: 'Order does not exist.' } };
+  fake.route('POST', '/api/v3/order', (ctx) => {
+    const p = new URLSearchParams(ctx.body);
+    for (const [k, v] of ctx.query) p.set(k, v);
+    const clientOrderId = p.get('newClientOrderId') ?? `web_${book.orders.length}`;
+    if (book.orders.some((o) => o.clientOrderId === clientOrderId && open(o)))
+      return { status: 400, json: { code: -2010, msg: 'Duplicate order sent.' } };
+    const side = p.get('side') === 'SELL' ? 'SELL' : 'BUY';
+    const qty =
+      side === 'BUY'
+        ? Math.floor((Number(p.get('quoteOrderQty')) / book.price) * 1e5) / 1e5
+        : Number(p.get('quantity'));
+    if (!(qty > 0)) return { status: 400, json: { code: -1013, msg: 'Filter failure: LOT_SIZE' } };
+    const t = fake.state.now();
+    const orderId = 1000 + book.orders.length;
+    const fee = qty * 0.001;
+    const order: BinanceOrder = {
+      symbol: 'BTCUSDT',
+      orderId,
+      clientOrderId,
+      price: '0.00000000',
+      origQty: qty.toFixed(8),
+      executedQty: qty.toFixed(8),
+      cummulativeQuoteQty: (qty * book.price).toFixed(8),
+      status: 'FILLED',
+      type: 'MARKET',
+      side,
+      time: t,
+      updateTime: t,
+    };
+    const trade: BinanceTrade = {
+      symbol: 'BTCUSDT',
+      id: 5000 + book.trades.length,
+      orderId,
+      price: book.price.toFixed(2),
+      qty: qty.toFixed(8),
+      quoteQty: (qty * book.price).toFixed(8),
+      commission: (side === 'BUY' ? fee : fee * book.price).toFixed(8),
+      commissionAsset: side === 'BUY' ? 'BTC' : 'USDT',
+      time: t,
+      isBuyer: side === 'BUY',
+      isMaker: false,
+    };
+    book.orders.push(order);
+    book.trades.push(trade);
+    lag(order, book.lookupLag);
+    if (book.loseRepliesAfterAccept > 0) {
+      book.loseRepliesAfterAccept--;
+      const msg = 'Timeout waiting for response from backend server. Send status unknown; execution status unknown.';
+      return { status: 503, json: { code: -1007, msg } };
+    }
+    const { commission, commissionAsset, price } = trade;
+    return { json: { ...order, transactTime: t, fills: [{ price, qty: trade.qty, commission, commissionAsset }] } };
+  });
+  fake.route('GET', '/api/v3/order', (ctx) => {
+    const id = ctx.query.get('orderId');
+    const client = ctx.query.get('origClientOrderId');
+    const o = book.orders.find((x) => String(x.orderId) === id || x.clientOrderId === client);
+    return o && shown(o) ? { json: o } : missing;
+  });
+  fake.route('GET', '/api/v3/openOrders', () => ({ json: book.orders.filter((o) => open(o) && shown(o)) }));
+  fake.route('GET', '/api/v3/allOrders', () => ({ json: book.orders.filter(shown) }));
+  fake.route('GET', '/api/v3/myTrades', (ctx) => {
+    const id = ctx.query.get('orderId');
+    return { json: book.trades.filter((t) => id === null || String(t.orderId) === id) };
+  });
+  return book;
+}
