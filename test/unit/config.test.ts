@@ -53,6 +53,20 @@ test('a wrong type and a bad value are named', () => {
   );
 });
 
+test('API credentials in exchange.ccxt are refused in one line naming the key, without echoing the value', () => {
+  for (const key of ['apiKey', 'secret', 'password']) {
+    const secret = 'sk-live-0123456789abcdef';
+    assert.throws(
+      () => loadConfig({ configFile: configFile({ exchange: { ccxt: { [key]: secret } } }) }),
+      (e: unknown) =>
+        e instanceof UserError &&
+        e.message.includes(`: exchange.ccxt.${key}: API credentials are read from the environment only`) &&
+        !e.message.includes(secret) &&
+        !e.message.includes('\n'),
+    );
+  }
+});
+
 test('ccxt options pass through as an object', () => {
   const c = loadConfig({ overrides: { exchange: { ccxt: { urls: { api: { public: 'http://127.0.0.1:1' } } } } } });
   assert.deepEqual(c.exchange.ccxt, { urls: { api: { public: 'http://127.0.0.1:1' } } });
