@@ -34,6 +34,15 @@ export function sweepFolder(
   return { dir, csv, config };
 }
 
+/**
+ * A PATH with no programs on it: `nvidia-smi` cannot answer there, so the `node-gpu` backend is unavailable on every
+ * machine (not installed, or installed and no GPU answers; src/nn/backend/backend.ts). Bot processes need nothing
+ * from PATH (children are forked with process.execPath).
+ */
+export function pathWithoutGpu(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'no-programs-'));
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();

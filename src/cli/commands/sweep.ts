@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../core/errors.ts';
+import type { BackendName } from '../../nn/backend/backend.ts';
 import { loadStrategy } from '../../agents/strategy.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime } from '../../data/timeframe.ts';
@@ -126,6 +127,12 @@ function checkSaveStrategy(file: string | undefined): void {
   if (existsSync(file)) throw new UserError(`--save-strategy ${file} exists; choose another file or remove it`);
 }
 
+/** Refuses a named tfjs backend that cannot run here (one line); tfjs is loaded only when a backend is named. */
+export async function checkBackend(name: BackendName): Promise<void> {
+  const { requireBackend } = await import('../../nn/backend/backend.ts');
+  await requireBackend(name);
+}
+
 export function registerSweep(program: Command): void {
   const cmd = program
     .command('sweep')
@@ -178,6 +185,8 @@ export function registerSweep(program: Command): void {
     const strategy = await loadStrategy(request.strategy);
     if (strategy.kind !== 'agent') throw new UserError(`bot sweep trains agents; ${strategy.name} is a rule strategy`);
     const configs = configurations(request, strategy.recipe);
+    // the children would refuse a backend this machine lacks only after the sweep is recorded in SQLite
+    if (mode.kind === 'local' && config.ml.backend !== 'auto') await checkBackend(config.ml.backend);
     if (mode.kind === 'queue') await assertReachable(mode.url);
 
     const from = request.from !== undefined ? parseTime(request.from, '--from') : undefined;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import os from 'node:os';
 import { assertReachable, checkRedisUrl } from '../../sweep/redis.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
-import { whole } from './sweep.ts';
+import { checkBackend, whole } from './sweep.ts';
 
 export function registerWorker(program: Command): void {
   const cmd = program
@@ -20,9 +20,11 @@ export function registerWorker(program: Command): void {
       const { config, logger } = setupCommand(flags);
       const url = checkRedisUrl(flags.queue);
       const concurrency = whole(flags.concurrency, '--concurrency', 1) ?? os.availableParallelism();
+      const backend = flags.backend !== undefined ? config.ml.backend : flags.gpu ? 'node-gpu' : config.ml.backend;
+      // a worker on a backend it cannot start would take jobs and fail each of them
+      if (backend !== 'auto') await checkBackend(backend);
       await assertReachable(url);
       const { startWorker } = await import('../../sweep/worker.ts');
-      const backend = flags.backend ?? (flags.gpu ? 'node-gpu' : config.ml.backend);
       const w = startWorker({ url, concurrency, gpu: flags.gpu === true, backend, settings: config.sweep, logger });
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
