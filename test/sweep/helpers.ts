@@ -6,6 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/core/project-root.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { loadStrategy } from '../../src/agents/strategy.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import type { Candles } from '../../src/core/candles.ts';
+import { parseGridFlag } from '../../src/sweep/grid.ts';
+import { configurations, planSweep, type SweepPlan } from '../../src/sweep/plan.ts';
 
 /** Writes `count` synthetic hourly candles (a sine in the log price, so agents have something to learn) as CSV. */
 export function writeCandlesCsv(file: string, count = 600): string {
@@ -41,6 +46,17 @@ export function sweepFolder(
  */
 export function pathWithoutGpu(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'no-programs-'));
+}
+
+/** A planned two-job sweep of dqn-dnn (window=3,5) over synthetic candles, and its markets by data key. */
+export async function tinyPlan(): Promise<{ plan: SweepPlan; markets: Map<string, Candles> }> {
+  const strategy = await loadStrategy('dqn-dnn');
+  if (strategy.kind !== 'agent') throw new Error('dqn-dnn is not an agent strategy');
+  const candles = syntheticCandles({ seed: 1, count: 400 });
+  const request = { strategy: 'dqn-dnn', grid: [parseGridFlag('window=3,5')], seeds: 1, seed: 1, folds: 1 };
+  const series = [{ candles, label: 'syn', fromGiven: false }];
+  const plan = planSweep(request, configurations(request, strategy.recipe), series, loadConfig({}), 'c0de');
+  return { plan, markets: new Map([[plan.markets[0].ref.dataKey, candles]]) };
 }
 
 export function freePort(): Promise<number> {

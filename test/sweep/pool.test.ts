@@ -5,29 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig } from '../../src/config/load.ts';
 import { UserError } from '../../src/core/errors.ts';
-import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { parseGridFlag } from '../../src/sweep/grid.ts';
-import { configurations, planSweep } from '../../src/sweep/plan.ts';
 import { runInProcess } from '../../src/sweep/pool.ts';
-import { loadStrategy } from '../../src/agents/strategy.ts';
-import { pathWithoutGpu } from './helpers.ts';
+import { pathWithoutGpu, tinyPlan } from './helpers.ts';
 
 test('children that cannot start their backend end the pool with one line, not a loop of forks', async () => {
-  const strategy = await loadStrategy('dqn-dnn');
-  assert.equal(strategy.kind, 'agent');
-  if (strategy.kind !== 'agent') return;
-  const settings = loadConfig({});
-  const candles = syntheticCandles({ seed: 1, count: 400 });
-  const request = { strategy: 'dqn-dnn', grid: [parseGridFlag('window=3,5')], seeds: 1, seed: 1, folds: 1 };
-  const plan = planSweep(
-    request,
-    configurations(request, strategy.recipe),
-    [{ candles, label: 'syn', fromGiven: false }],
-    settings,
-    'c0de',
-  );
+  const { plan, markets } = await tinyPlan();
   const outcomes: string[] = [];
   const path = process.env.PATH;
   // the children inherit this PATH at fork (runInProcess forks before it returns)
@@ -38,7 +21,7 @@ test('children that cannot start their backend end the pool with one line, not a
       workers: 2,
       backend: 'node-gpu',
       attempts: 3,
-      markets: new Map([[plan.markets[0].ref.dataKey, candles]]),
+      markets,
       onResult: (job) => outcomes.push(`result ${job.id}`),
       onFailure: (job) => outcomes.push(`failure ${job.id}`),
       onRetry: (job) => outcomes.push(`retry ${job.id}`),
