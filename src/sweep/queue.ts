@@ -14,7 +14,7 @@ import type { Logger } from '../core/log.ts';
 import type { SweepSection } from './config.ts';
 import type { JobResult, JobSpec } from './jobs.ts';
 import type { JobEvents } from './pool.ts';
-import { bullConnection, putMarket, safeUrl } from './redis.ts';
+import { bullConnection, putMarket, watchOutages } from './redis.ts';
 
 interface QueueRunOptions extends JobEvents {
   url: string;
@@ -54,18 +54,7 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
     removeOnComplete: false,
     removeOnFail: false,
   });
-  // one line when the connection drops and one when it is back, not one per reconnect attempt
-  let down = false;
-  connection.on('error', (e: Error) => {
-    if (down) return;
-    down = true;
-    o.logger.warn(`lost Redis at ${safeUrl(o.url)} (${e.message.split('\n')[0]}); waiting for it to come back`);
-  });
-  connection.on('ready', () => {
-    if (!down) return;
-    down = false;
-    o.logger.info(`Redis at ${safeUrl(o.url)} is back`);
-  });
+  const outage = watchOutages(connection, o.url, o.logger);
   const requeued = new Set<string>();
 
   /** A pending job that is not in Redis: its stored result, or queued again (with its market). */
@@ -131,7 +120,7 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
   const reported = new Map<string, string>();
   const trouble = (id: string, doing: string, e: Error): void => {
     const line = `${doing}: ${e.message.split('\n')[0]}`;
-    if (down || reported.get(id) === line) return;
+    if (outage.down() || reported.get(id) === line) return;
     reported.set(id, line);
     o.logger.warn(`job ${id}: ${line}; trying again`);
   };

@@ -48,14 +48,17 @@ export function pathWithoutGpu(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'no-programs-'));
 }
 
-/** A planned two-job sweep of dqn-dnn (window=3,5) over synthetic candles, and its markets by data key. */
-export async function tinyPlan(): Promise<{ plan: SweepPlan; markets: Map<string, Candles> }> {
+/**
+ * A planned two-job sweep of dqn-dnn (window=3,5) over synthetic candles, and its markets by data key; `code` is the
+ * coordinator's code fingerprint the jobs carry (a worker runs only jobs with its own).
+ */
+export async function tinyPlan(code = 'c0de'): Promise<{ plan: SweepPlan; markets: Map<string, Candles> }> {
   const strategy = await loadStrategy('dqn-dnn');
   if (strategy.kind !== 'agent') throw new Error('dqn-dnn is not an agent strategy');
   const candles = syntheticCandles({ seed: 1, count: 400 });
   const request = { strategy: 'dqn-dnn', grid: [parseGridFlag('window=3,5')], seeds: 1, seed: 1, folds: 1 };
   const series = [{ candles, label: 'syn', fromGiven: false }];
-  const plan = planSweep(request, configurations(request, strategy.recipe), series, loadConfig({}), 'c0de');
+  const plan = planSweep(request, configurations(request, strategy.recipe), series, loadConfig({}), code);
   return { plan, markets: new Map([[plan.markets[0].ref.dataKey, candles]]) };
 }
 
@@ -148,9 +151,9 @@ export function startBot(args: string[], cwd = PROJECT_ROOT, root = PROJECT_ROOT
   };
 }
 
-/** Stops a bot process with SIGTERM and waits for it. */
-export async function stopBot(p: BotProcess): Promise<void> {
-  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
+/** Stops a bot process with SIGTERM (or `signal`: SIGKILL where a test may have left it hung) and waits for it. */
+export async function stopBot(p: BotProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
   await p.exited;
 }
 

@@ -26,13 +26,26 @@ export function registerWorker(program: Command): void {
       await assertReachable(url);
       const { startWorker } = await import('../../sweep/worker.ts');
       const w = startWorker({ url, concurrency, gpu: flags.gpu === true, backend, settings: config.sweep, logger });
-      await new Promise<void>((resolve) => {
+      await new Promise<void>((resolve, reject) => {
+        let stopping = false;
         const stop = (signal: string) => {
-          logger.info(`${signal}: finishing the jobs in hand, then stopping`);
-          void w.close().then(resolve);
+          if (stopping) {
+            // a second signal while the jobs in hand finish: the user wants out now (bot exits, its processor
+            // children follow their parent; the jobs' locks expire and other workers take them)
+            logger.info(`${signal} again: stopping now; the jobs in hand go back to the queue`);
+            return resolve();
+          }
+          stopping = true;
+          const now = w.down();
+          logger.info(
+            now
+              ? `${signal}: Redis is down, stopping now; the jobs in hand go back to the queue`
+              : `${signal}: finishing the jobs in hand, then stopping (${signal} again: stop now)`,
+          );
+          w.close(now).then(resolve, reject);
         };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGINT', () => stop('SIGINT'));
+        process.on('SIGTERM', () => stop('SIGTERM'));
       });
     },
   );
