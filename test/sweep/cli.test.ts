@@ -10,6 +10,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { runBot } from '../cli/run.ts';
+import { sessionCandles } from '../data/helpers.ts';
+import { candlesToCsv } from '../../src/data/csv.ts';
 import { freePort, pathWithoutGpu, startRedis, sweepFolder } from './helpers.ts';
 import type { SweepReport } from '../../src/sweep/summary.ts';
 
@@ -267,4 +269,26 @@ reached (sweep and worker)`, async () => {
   assert.equal(r.code, 1, r.stderr);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, notHere);
+});
+
+test(`--timeframe with --data names the file's timeframe (sessions of one candle each), as for bot backtest; it is \
+part of the job ids`, async () => {
+  // 2h candles opening 09:30 and 13:00 Shanghai time: steps of 3h30m and 20h30m cannot tell the timeframe
+  const file = path.join(dir, 'IF-2h.csv');
+  writeFileSync(file, candlesToCsv(sessionCandles({ seed: 8, count: 300, opens: ['01:30', '05:00'] })));
+  const sweep = ['sweep', ...TINY, '--epochs', '1', '--workers', '1', '--data', file];
+  await oneLine(sweep, /^error: \S*IF-2h\.csv:\d+: cannot tell the timeframe: .*; pass --timeframe$/);
+  await oneLine([...sweep, '--timeframe', '2x'], /^error: .*timeframe.*2x|^error: .*expected a timeframe/);
+  const db = path.join(dir, 'timeframe.db');
+  const run = (timeframe: string) =>
+    runBot([...sweep, '--timeframe', timeframe, '--db', db, '--config', config, '--out', path.join(dir, timeframe)]);
+  // before: --timeframe was taken as the store's key and the file still could not be read
+  const twoHours = await run('2h');
+  assert.equal(twoHours.code, 0, twoHours.stderr);
+  assert.match(readReport(path.join(dir, '2h')).markets[0].label, /IF-2h\.csv \(2h\)$/);
+  // the same numbers read as 1h candles annualise otherwise: their jobs are new, not the 2h results again
+  const oneHour = await run('1h');
+  assert.equal(oneHour.code, 0, oneHour.stderr);
+  assert.match(oneHour.stderr, /1 jobs; 0 already stored, 1 to run/);
+  assert.match(readReport(path.join(dir, '1h')).markets[0].label, /IF-2h\.csv \(1h\)$/);
 });

@@ -11,7 +11,7 @@ import { loadSeries } from '../../data/source.ts';
 import { parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
-import { checkColumnsFlag, COLUMNS_HELP } from './data.ts';
+import { checkColumnsFlag, COLUMNS_HELP, fileTimeframe } from './data.ts';
 import { isPortfolioRun, portfolioBacktest } from './portfolio-backtest.ts';
 
 export interface BacktestFlags extends CommonFlags {
@@ -103,13 +103,11 @@ export function registerBacktest(program: Command): void {
       throw new UserError('use either --model DIR or --strategy NAME, not both');
     // the bundled sample stands in for the exchange only in the main job with no market named
     const offlineFallback = flags.symbol === undefined && flags.exchange === undefined && flags.timeframe === undefined;
-    // with --data, --timeframe is the file's timeframe (for files whose session gaps hide it), not a store key
-    const fileTimeframe = flags.data !== undefined ? flags.timeframe : undefined;
     const source = {
       config,
       dataFile: flags.data,
       columns: flags.columns,
-      timeframe: fileTimeframe,
+      timeframe: fileTimeframe(flags),
       sample: flags.sample,
       offlineFallback,
     };

@@ -20,6 +20,7 @@ import { configurations, planSweep, type LoadedSeries } from '../../sweep/plan.t
 import { assertReachable, checkRedisUrl } from '../../sweep/redis.ts';
 import type { SweepMode } from '../../sweep/run.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+import { fileTimeframe } from './data.ts';
 
 interface SweepFlags extends CommonFlags {
   strategy?: string;
@@ -196,6 +197,8 @@ export function registerSweep(program: Command): void {
       const s = await loadSeries({
         config: symbol ? { ...config, symbol } : config,
         dataFile: request.data,
+        // as for bot backtest: beside --data (or "data" in --file) the file's timeframe
+        timeframe: fileTimeframe({ data: request.data, timeframe: flags.timeframe }),
         sample: request.sample,
         from,
         to,
