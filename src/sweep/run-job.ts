@@ -55,7 +55,7 @@ export function candlesFromJson(j: CandlesJson): Candles {
   };
 }
 
-/** The market key of a series: sha256 of its timeframe and numbers (not its label: a renamed file is the same market). */
+/** A market's key: sha256 of its timeframe and numbers (not its label: a renamed file is the same market). */
 export function candlesKey(c: Candles): string {
   // the timeframe too: the same numbers read as other candles (--timeframe) annualise otherwise, so are other jobs
   return hashData(new TextEncoder().encode(c.timeframe), c.ts, c.open, c.high, c.low, c.close, c.volume).slice(0, 32);
