@@ -79,6 +79,11 @@ test('an unreachable Redis is one clear line (sweep and worker)', async () => {
   assert.equal(r.code, 1);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+/);
+  // the coordinator trains nothing: a backend for it would be ignored in silence (before: 'cannot reach Redis')
+  await oneLine(
+    ['sweep', ...TINY, '--data', csv, '--queue', `redis://127.0.0.1:${port}`, '--backend', 'cpu'],
+    /^error: --backend chooses the in-process workers' backend; with --queue each bot worker chooses its own/,
+  );
   await oneLine(
     ['sweep', ...TINY, '--data', csv, '--queue', 'http://x:1'],
     /^error: --queue http:\/\/x:1: expected redis:\/\/host:port/,

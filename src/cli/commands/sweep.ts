@@ -178,6 +178,11 @@ export function registerSweep(program: Command): void {
     const workers = whole(flags.workers, '--workers', 1) ?? os.availableParallelism();
     if (flags.queue !== undefined && flags.workers !== undefined)
       throw new UserError('use either --workers N (in-process) or --queue URL (workers elsewhere), not both');
+    if (flags.queue !== undefined && flags.backend !== undefined)
+      throw new UserError(
+        "--backend chooses the in-process workers' backend; with --queue each bot worker chooses its own " +
+          '(bot worker --backend NAME)',
+      );
     const mode: SweepMode =
       flags.queue !== undefined ? { kind: 'queue', url: checkRedisUrl(flags.queue) } : { kind: 'local', workers };
     if (request.gpu && mode.kind === 'local')
