@@ -9,11 +9,12 @@
  */
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { SweepSection } from './config.ts';
 import type { JobResult, JobSpec } from './jobs.ts';
 import type { JobEvents } from './pool.ts';
-import { bullConnection, putMarket, safeUrl } from './redis.ts';
+import { bullConnection, putMarket, watchOutages } from './redis.ts';
 
 interface QueueRunOptions extends JobEvents {
   url: string;
@@ -39,6 +40,12 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
   const pending = new Map(jobs.map((j) => [j.id, j]));
   const inFlight = new Set<string>();
   let wake: () => void = () => undefined;
+  // an outcome the caller could not store ends the wait; the sweep then stops with it
+  let failure: UserError | undefined;
+  const fatal = (e: UserError) => {
+    failure ??= e;
+    wake();
+  };
   const queueOf = (spec: JobSpec) => queues.get(queueName(o.settings, spec.gpu))!;
   const jobOptions = (spec: JobSpec) => ({
     jobId: spec.id,
@@ -47,26 +54,14 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
     removeOnComplete: false,
     removeOnFail: false,
   });
-  // one line when the connection drops and one when it is back, not one per reconnect attempt
-  let down = false;
-  connection.on('error', (e: Error) => {
-    if (down) return;
-    down = true;
-    o.logger.warn(`lost Redis at ${safeUrl(o.url)} (${e.message.split('\n')[0]}); waiting for it to come back`);
-  });
-  connection.on('ready', () => {
-    if (!down) return;
-    down = false;
-    o.logger.info(`Redis at ${safeUrl(o.url)} is back`);
-  });
+  const outage = watchOutages(connection, o.url, o.logger);
   const requeued = new Set<string>();
 
   /** A pending job that is not in Redis: its stored result, or queued again (with its market). */
   const vanished = async (spec: JobSpec): Promise<void> => {
     const result = o.stored(spec.id);
     if (result) {
-      pending.delete(spec.id);
-      o.onResult(spec, result);
+      if (deliver(spec, () => o.onResult(spec, result))) pending.delete(spec.id);
       return;
     }
     if (!requeued.has(spec.id))
@@ -75,6 +70,24 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
     const candles = o.markets.get(spec.market.dataKey);
     if (candles) await putMarket(connection, spec.market.dataKey, candles);
     await queueOf(spec).add('sweep-job', spec, jobOptions(spec));
+  };
+
+  /**
+   * Hands a final outcome to the caller. The caller stores it in SQLite; if that throws (disk full, a locked file)
+   * the sweep stops with the error: the job is still in Redis, so a re-run stores it, whereas trying again every poll
+   * would hide the error and wait forever.
+   */
+  const deliver = (spec: JobSpec, hand: () => void): boolean => {
+    try {
+      hand();
+      return true;
+    } catch (e) {
+      const why = (e as Error).message.split('\n')[0];
+      fatal(
+        new UserError(`cannot store the outcome of job ${spec.id} (${why}); it stays in Redis: run the sweep again`),
+      );
+      return false;
+    }
   };
 
   /** Looks at one job: a final outcome is reported once and the job removed from Redis. */
@@ -86,14 +99,16 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
       const job = await Job.fromId<JobSpec, JobResult>(queueOf(spec), id);
       if (!job) return await vanished(spec);
       const state = await job.getState();
-      if (state === 'completed' && job.returnvalue) {
+      const result = job.returnvalue;
+      const done =
+        state === 'completed' && result
+          ? deliver(spec, () => o.onResult(spec, result))
+          : state === 'failed' &&
+            deliver(spec, () => o.onFailure(spec, job.failedReason?.split('\n')[0] ?? 'failed', job.attemptsMade));
+      if (done) {
         pending.delete(id);
-        o.onResult(spec, job.returnvalue);
-        await job.remove().catch(() => undefined);
-      } else if (state === 'failed') {
-        pending.delete(id);
-        o.onFailure(spec, job.failedReason?.split('\n')[0] ?? 'failed', job.attemptsMade);
-        await job.remove().catch(() => undefined);
+        // stored in SQLite already: a job left behind in Redis is only taken again as the same result
+        await job.remove().catch((e: Error) => trouble(id, 'removing it from Redis', e));
       }
     } finally {
       inFlight.delete(id);
@@ -101,10 +116,20 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
     }
   };
 
+  // one line per job and kind of error, not one per poll; none while the lost connection is reported already
+  const reported = new Map<string, string>();
+  const trouble = (id: string, doing: string, e: Error): void => {
+    const line = `${doing}: ${e.message.split('\n')[0]}`;
+    if (outage.down() || reported.get(id) === line) return;
+    reported.set(id, line);
+    o.logger.warn(`job ${id}: ${line}; trying again`);
+  };
+  const look = (id: string) => check(id).catch((e: Error) => trouble(id, 'checking it in Redis', e));
+
   try {
     for (const e of events) {
-      e.on('completed', ({ jobId }) => void check(jobId));
-      e.on('failed', ({ jobId }) => void check(jobId));
+      e.on('completed', ({ jobId }) => void look(jobId));
+      e.on('failed', ({ jobId }) => void look(jobId));
       await e.waitUntilReady();
     }
     for (const [key, candles] of o.markets) await putMarket(connection, key, candles);
@@ -118,19 +143,19 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
       await queue.addBulk(mine.map((j) => ({ name: 'sweep-job', data: j, opts: jobOptions(j) })));
     }
     await new Promise<void>((resolve) => {
-      wake = resolve;
+      if (failure) return resolve();
       const poll = async () => {
-        for (const id of [...pending.keys()]) await check(id).catch(() => undefined);
-        if (pending.size === 0) resolve();
+        for (const id of [...pending.keys()]) if (!failure) await look(id);
+        if (failure || pending.size === 0) resolve();
         else timer = setTimeout(() => void poll(), o.pollMs ?? 3000);
       };
       let timer = setTimeout(() => void poll(), 0);
-      const original = wake;
       wake = () => {
         clearTimeout(timer);
-        original();
+        resolve();
       };
     });
+    if (failure) throw failure;
   } finally {
     await Promise.all(events.map((e) => e.close()));
     await Promise.all([...queues.values()].map((q) => q.close()));

@@ -4,6 +4,7 @@
  */
 import { Redis } from 'ioredis';
 import type { Candles } from '../core/candles.ts';
+import type { Logger } from '../core/log.ts';
 import { UserError } from '../core/errors.ts';
 import { candlesFromJson, candlesToJson, type CandlesJson } from './run-job.ts';
 
@@ -49,6 +50,25 @@ export function bullConnection(url: string): Redis {
   const r = new Redis(withPassword(url), { maxRetriesPerRequest: null, enableReadyCheck: true });
   r.on('error', () => undefined); // reconnects on its own; a first-contact failure is caught by assertReachable
   return r;
+}
+
+/**
+ * Watches a reconnecting connection: one line when it drops and one when it is back, not one per reconnect attempt
+ * (ioredis retries every few hundred ms). `down()` says whether it is down now.
+ */
+export function watchOutages(r: Redis, url: string, logger: Logger): { down(): boolean } {
+  let down = false;
+  r.on('error', (e: Error) => {
+    if (down) return;
+    down = true;
+    logger.warn(`lost Redis at ${safeUrl(url)} (${e.message.split('\n')[0]}); waiting for it to come back`);
+  });
+  r.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger.info(`Redis at ${safeUrl(url)} is back`);
+  });
+  return { down: () => down };
 }
 
 /** Connects once with no retries: an unreachable server is one line naming the URL and the reason. */

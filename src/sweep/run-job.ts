@@ -55,9 +55,10 @@ export function candlesFromJson(j: CandlesJson): Candles {
   };
 }
 
-/** The market key of a series: sha256 of its numbers (not its label, so a renamed file is the same market). */
+/** A market's key: sha256 of its timeframe and numbers (not its label: a renamed file is the same market). */
 export function candlesKey(c: Candles): string {
-  return hashData(c.ts, c.open, c.high, c.low, c.close, c.volume).slice(0, 32);
+  // the timeframe too: the same numbers read as other candles (--timeframe) annualise otherwise, so are other jobs
+  return hashData(new TextEncoder().encode(c.timeframe), c.ts, c.open, c.high, c.low, c.close, c.volume).slice(0, 32);
 }
 
 function perCandleReturns(r: BacktestResult): number[] {

@@ -14,7 +14,7 @@ import { codeFingerprint, shortCode } from './fingerprint.ts';
 import type { JobResult, JobSpec } from './jobs.ts';
 import { ENV_BACKEND, ENV_REDIS } from './processor.ts';
 import { queueName } from './queue.ts';
-import { bullConnection, safeUrl } from './redis.ts';
+import { bullConnection, safeUrl, watchOutages } from './redis.ts';
 
 const PROCESSOR_FILE = fileURLToPath(new URL('./processor.ts', import.meta.url));
 
@@ -28,8 +28,19 @@ export interface WorkerOptions {
   logger: Logger;
 }
 
-/** Starts a worker; resolves with a function that closes it (waiting for the jobs in hand). */
-export function startWorker(o: WorkerOptions): { close(): Promise<void>; worker: Worker<JobSpec, JobResult> } {
+/** What ioredis reports while a connection is down (each reconnect attempt of each connection says it again). */
+const CONNECTION_ERROR = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|Connection is closed/;
+
+interface RunningWorker {
+  worker: Worker<JobSpec, JobResult>;
+  /** Stops taking jobs and waits for the jobs in hand; `now`, or Redis down: without waiting (they go back). */
+  close(now?: boolean): Promise<void>;
+  /** Whether Redis is unreachable at the moment. */
+  down(): boolean;
+}
+
+/** Starts a worker; `close` stops it. */
+export function startWorker(o: WorkerOptions): RunningWorker {
   const connection = bullConnection(o.url);
   const name = queueName(o.settings, o.gpu);
   const worker = new Worker<JobSpec, JobResult>(name, PROCESSOR_FILE, {
@@ -56,16 +67,25 @@ export function startWorker(o: WorkerOptions): { close(): Promise<void>; worker:
     ),
   );
   worker.on('failed', (job, e) => o.logger.warn(`job ${job?.id ?? '?'} failed: ${e.message.split('\n')[0]}`));
-  worker.on('error', (e) => o.logger.warn(`worker: ${e.message.split('\n')[0]}`));
+  const outage = watchOutages(connection, o.url, o.logger);
+  // a lost connection is one line (watchOutages), not one per reconnect attempt of each of BullMQ's connections
+  worker.on('error', (e) => {
+    if (!outage.down() && !CONNECTION_ERROR.test(e.message)) o.logger.warn(`worker: ${e.message.split('\n')[0]}`);
+  });
   o.logger.info(
     `worker on queue ${name} at ${safeUrl(o.url)}, ${o.concurrency} job(s) at a time, backend ${o.backend}, ` +
       `code ${shortCode(codeFingerprint())}`,
   );
   return {
     worker,
-    close: async () => {
-      await worker.close();
+    close: async (now = false) => {
+      // with Redis down a graceful close waits for connections that never come back (BullMQ quits them), and a job
+      // finished now could not be reported anyway: its lock expires and another worker runs it
+      const force = now || outage.down();
+      if (force) connection.disconnect();
+      await worker.close(force);
       connection.disconnect();
     },
+    down: () => outage.down(),
   };
 }

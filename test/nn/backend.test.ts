@@ -1,25 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import * as tf from '@tensorflow/tfjs';
-import winston from 'winston';
+import { capturingLogger } from '../helpers/log.ts';
 import { BACKEND_ORDER, initBackend, parseBackendChoice, probeBackend } from '../../src/nn/backend/backend.ts';
 import { backendOverride } from '../../src/nn/cli-options.ts';
 import { UserError } from '../../src/core/errors.ts';
-
-function capturingLogger(lines: string[]): winston.Logger {
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return winston.createLogger({
-    level: 'debug',
-    format: winston.format.json(),
-    transports: [new winston.transports.Stream({ stream })],
-  });
-}
 
 test('auto takes the first available backend in node-gpu > node > wasm > cpu order and logs why', async () => {
   const lines: string[] = [];

@@ -10,8 +10,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { runBot } from '../cli/run.ts';
-import { BACKEND_ORDER, probeBackend } from '../../src/nn/backend/backend.ts';
-import { exitWithin, freePort, startBot, startRedis, sweepFolder } from './helpers.ts';
+import { sessionCandles } from '../data/helpers.ts';
+import { candlesToCsv } from '../../src/data/csv.ts';
+import { freePort, pathWithoutGpu, startRedis, sweepFolder } from './helpers.ts';
 import type { SweepReport } from '../../src/sweep/summary.ts';
 
 const { dir, csv, config } = sweepFolder('sweep-cli-', 600);
@@ -26,9 +27,9 @@ const TINY = [
   'learner.batchSize=16',
 ];
 
-async function oneLine(args: string[], pattern: RegExp): Promise<void> {
+async function oneLine(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<void> {
   const db = path.join(dir, `untouched-${Math.random().toString(36).slice(2)}.db`);
-  const r = await runBot([...args, '--db', db, '--config', config]);
+  const r = await runBot([...args, '--db', db, '--config', config], env);
   assert.equal(r.code, 1, r.stderr);
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 1, `one line expected:\n${r.stderr}`);
@@ -78,6 +79,11 @@ test('an unreachable Redis is one clear line (sweep and worker)', async () => {
   assert.equal(r.code, 1);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+/);
+  // the coordinator trains nothing: a backend for it would be ignored in silence (before: 'cannot reach Redis')
+  await oneLine(
+    ['sweep', ...TINY, '--data', csv, '--queue', `redis://127.0.0.1:${port}`, '--backend', 'cpu'],
+    /^error: --backend chooses the in-process workers' backend; with --queue each bot worker chooses its own/,
+  );
   await oneLine(
     ['sweep', ...TINY, '--data', csv, '--queue', 'http://x:1'],
     /^error: --queue http:\/\/x:1: expected redis:\/\/host:port/,
@@ -254,20 +260,40 @@ test('a job that keeps failing is tried 3 times, marked failed with its error, a
   sqlite.close();
 });
 
-test('a backend the worker processes cannot start ends the sweep with one line, not a loop of forks', async (t) => {
-  let missing: string | undefined;
-  for (const name of BACKEND_ORDER) if (!(await probeBackend(name)).available) missing ??= name;
-  if (missing === undefined) return t.skip('every tfjs backend is available here');
-  // before: each child died on start and was forked again, forever
-  const files = ['--db', path.join(dir, 'nobackend.db'), '--out', path.join(dir, 'report-nobackend')];
-  const run = ['--epochs', '1', '--data', csv, '--workers', '2', '--backend', missing, '--config', config];
-  const p = startBot(['sweep', ...TINY, ...run, ...files]);
-  assert.equal(await exitWithin(p, 60_000), 1, p.output());
-  const errors = p
-    .output()
-    .split('\n')
-    .filter((l) => l.startsWith('error: '));
-  assert.equal(errors.length, 1, p.output());
-  assert.match(errors[0], new RegExp(`^error: a sweep worker process could not start: backend '${missing}'`));
-  assert.doesNotMatch(p.output(), /Node\.js v|at initBackend/, 'no stack traces from the children');
+test(`a backend that is not available here is one line naming it, before the database is opened or Redis is \
+reached (sweep and worker)`, async () => {
+  // before: the sweep recorded itself in SQLite, then its first child refused the backend; the worker took jobs
+  const env = { PATH: pathWithoutGpu() };
+  const notHere = /^error: backend 'node-gpu' is not available: /;
+  const local = ['--epochs', '1', '--workers', '2', '--backend', 'node-gpu'];
+  await oneLine(['sweep', ...TINY, ...local, '--data', csv], notHere, env);
+  await oneLine(['sweep', ...TINY, ...local, '--symbols', 'BTC/KRW'], notHere, env);
+  // a --gpu worker defaults to node-gpu: refused before it connects (the port has no Redis, which it would name)
+  const port = await freePort();
+  const r = await runBot(['worker', '--queue', `redis://127.0.0.1:${port}`, '--gpu', '--config', config], env);
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, notHere);
+});
+
+test(`--timeframe with --data names the file's timeframe (sessions of one candle each), as for bot backtest; it is \
+part of the job ids`, async () => {
+  // 2h candles opening 09:30 and 13:00 Shanghai time: steps of 3h30m and 20h30m cannot tell the timeframe
+  const file = path.join(dir, 'IF-2h.csv');
+  writeFileSync(file, candlesToCsv(sessionCandles({ seed: 8, count: 300, opens: ['01:30', '05:00'] })));
+  const sweep = ['sweep', ...TINY, '--epochs', '1', '--workers', '1', '--data', file];
+  await oneLine(sweep, /^error: \S*IF-2h\.csv:\d+: cannot tell the timeframe: .*; pass --timeframe$/);
+  await oneLine([...sweep, '--timeframe', '2x'], /^error: .*timeframe.*2x|^error: .*expected a timeframe/);
+  const db = path.join(dir, 'timeframe.db');
+  const run = (timeframe: string) =>
+    runBot([...sweep, '--timeframe', timeframe, '--db', db, '--config', config, '--out', path.join(dir, timeframe)]);
+  // before: --timeframe was taken as the store's key and the file still could not be read
+  const twoHours = await run('2h');
+  assert.equal(twoHours.code, 0, twoHours.stderr);
+  assert.match(readReport(path.join(dir, '2h')).markets[0].label, /IF-2h\.csv \(2h\)$/);
+  // the same numbers read as 1h candles annualise otherwise: their jobs are new, not the 2h results again
+  const oneHour = await run('1h');
+  assert.equal(oneHour.code, 0, oneHour.stderr);
+  assert.match(oneHour.stderr, /1 jobs; 0 already stored, 1 to run/);
+  assert.match(readReport(path.join(dir, '1h')).markets[0].label, /IF-2h\.csv \(1h\)$/);
 });

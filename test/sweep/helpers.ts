@@ -6,6 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/core/project-root.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { loadStrategy } from '../../src/agents/strategy.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import type { Candles } from '../../src/core/candles.ts';
+import { parseGridFlag } from '../../src/sweep/grid.ts';
+import { configurations, planSweep, type SweepPlan } from '../../src/sweep/plan.ts';
 
 /** Writes `count` synthetic hourly candles (a sine in the log price, so agents have something to learn) as CSV. */
 export function writeCandlesCsv(file: string, count = 600): string {
@@ -32,6 +37,29 @@ export function sweepFolder(
   const quiet = { log: { file: '' }, ml: { backend: 'wasm' }, agent: { patience: 0, summaryEvery: 0 } };
   writeFileSync(config, JSON.stringify({ ...quiet, ...extra }));
   return { dir, csv, config };
+}
+
+/**
+ * A PATH with no programs on it: `nvidia-smi` cannot answer there, so the `node-gpu` backend is unavailable on every
+ * machine (not installed, or installed and no GPU answers; src/nn/backend/backend.ts). Bot processes need nothing
+ * from PATH (children are forked with process.execPath).
+ */
+export function pathWithoutGpu(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'no-programs-'));
+}
+
+/**
+ * A planned two-job sweep of dqn-dnn (window=3,5) over synthetic candles, and its markets by data key; `code` is the
+ * coordinator's code fingerprint the jobs carry (a worker runs only jobs with its own).
+ */
+export async function tinyPlan(code = 'c0de'): Promise<{ plan: SweepPlan; markets: Map<string, Candles> }> {
+  const strategy = await loadStrategy('dqn-dnn');
+  if (strategy.kind !== 'agent') throw new Error('dqn-dnn is not an agent strategy');
+  const candles = syntheticCandles({ seed: 1, count: 400 });
+  const request = { strategy: 'dqn-dnn', grid: [parseGridFlag('window=3,5')], seeds: 1, seed: 1, folds: 1 };
+  const series = [{ candles, label: 'syn', fromGiven: false }];
+  const plan = planSweep(request, configurations(request, strategy.recipe), series, loadConfig({}), code);
+  return { plan, markets: new Map([[plan.markets[0].ref.dataKey, candles]]) };
 }
 
 export function freePort(): Promise<number> {
@@ -123,9 +151,9 @@ export function startBot(args: string[], cwd = PROJECT_ROOT, root = PROJECT_ROOT
   };
 }
 
-/** Stops a bot process with SIGTERM and waits for it. */
-export async function stopBot(p: BotProcess): Promise<void> {
-  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
+/** Stops a bot process with SIGTERM (or `signal`: SIGKILL where a test may have left it hung) and waits for it. */
+export async function stopBot(p: BotProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
   await p.exited;
 }
 

@@ -12,7 +12,8 @@ import { fillFromOrder } from '../../src/trading/exchange-orders.ts';
 import { applyFill } from '../../src/trading/live-orders.ts';
 import { OrderDesk } from '../../src/trading/order-desk.ts';
 import type { AccountState } from '../../src/market/account.ts';
-import { capturingLogger, quietLogger } from './helpers.ts';
+import { quietLogger } from './helpers.ts';
+import { capturingLogger } from '../helpers/log.ts';
 import {
   addBinanceOrderQueries,
   binanceClient,
@@ -137,9 +138,10 @@ fill without it`, async () => {
   const { fill, exchangeId } = await desk.settle('BTC/USDT', placed);
   assert.equal(exchangeId, '28');
   assert.deepEqual([fill?.units, fill?.value, fill?.fee], [0.01, 500, 0]);
-  assert.deepEqual(lines, [
-    "warn order 28: a fee of 0.0003 BNB is in neither currency of BTC/USDT: it is not booked in the run's account",
-  ]);
+  assert.deepEqual(
+    lines.map((l) => JSON.parse(l) as { level: string; message: string }).map((l) => `${l.level} ${l.message}`),
+    ["warn order 28: a fee of 0.0003 BNB is in neither currency of BTC/USDT: it is not booked in the run's account"],
+  );
 });
 
 test(`a Binance order read back by its client id (its reply lost, a restart) is settled from its trades: the value, \

@@ -4,7 +4,6 @@ import path from 'node:path';
 import type { Decision, Observation, Policy } from '../../src/core/policy.ts';
 import { candleRows, type CandleRow, type Candles } from '../../src/core/candles.ts';
 import winston from 'winston';
-import Transport from 'winston-transport';
 import type { Logger } from '../../src/core/log.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
 import type { CandleFeed, PolicySource } from '../../src/trading/types.ts';
@@ -51,16 +50,6 @@ export function quietLogger(): Logger {
     silent: true,
     transports: [new winston.transports.Console({ silent: true })],
   });
-}
-
-/** A logger that keeps every entry as `level message` in `lines`, for tests that check what was logged. */
-export function capturingLogger(lines: string[]): Logger {
-  const keep = new Transport();
-  keep.log = (info: { level: string; message: unknown }, next: () => void) => {
-    lines.push(`${info.level} ${String(info.message)}`);
-    next();
-  };
-  return winston.createLogger({ level: 'debug', transports: [keep] });
 }
 
 /** Momentum rule reading only closes ≤ t: buy after `lookback` rising closes' net gain, sell after a net loss. */

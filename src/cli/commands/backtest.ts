@@ -12,7 +12,7 @@ import { parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
 import type { BacktestFlags } from '../backtest-flags.ts';
-import { checkColumnsFlag, COLUMNS_HELP } from './data.ts';
+import { checkColumnsFlag, COLUMNS_HELP, fileTimeframe } from './data.ts';
 import { isPortfolioRun, portfolioBacktest } from './portfolio-backtest.ts';
 
 export function registerBacktest(program: Command): void {
@@ -73,13 +73,11 @@ export function registerBacktest(program: Command): void {
       throw new UserError('use either --model DIR or --strategy NAME, not both');
     // the bundled sample stands in for the exchange only in the main job with no market named
     const offlineFallback = flags.symbol === undefined && flags.exchange === undefined && flags.timeframe === undefined;
-    // with --data, --timeframe is the file's timeframe (for files whose session gaps hide it), not a store key
-    const fileTimeframe = flags.data !== undefined ? flags.timeframe : undefined;
     const source = {
       config,
       dataFile: flags.data,
       columns: flags.columns,
-      timeframe: fileTimeframe,
+      timeframe: fileTimeframe(flags),
       sample: flags.sample,
       offlineFallback,
     };

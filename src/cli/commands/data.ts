@@ -48,6 +48,14 @@ export function addDataSourceOptions(cmd: Command): Command {
     .option('--to <date>', 'end (exclusive) of the candles to use');
 }
 
+/**
+ * `--timeframe` beside `--data FILE` is the file's timeframe, for files whose steps cannot tell it (sessions of one
+ * candle each, src/data/csv-steps.ts); without `--data` it only names the stored series (a config override).
+ */
+export function fileTimeframe(flags: { data?: string; timeframe?: string }): string | undefined {
+  return flags.data !== undefined ? flags.timeframe : undefined;
+}
+
 export function seriesRequestFromFlags(config: Config, flags: DataSourceFlags): SeriesRequest {
   if (flags.data && flags.sample) throw new UserError('--data and --sample cannot be used together');
   checkColumnsFlag(flags);
@@ -55,7 +63,7 @@ export function seriesRequestFromFlags(config: Config, flags: DataSourceFlags): 
     config,
     dataFile: flags.data,
     columns: flags.columns,
-    ...(flags.data !== undefined && flags.timeframe !== undefined ? { timeframe: flags.timeframe } : {}),
+    ...(fileTimeframe(flags) !== undefined ? { timeframe: fileTimeframe(flags) } : {}),
     sample: flags.sample === true,
     from: flags.from !== undefined ? parseTime(flags.from, '--from') : undefined,
     to: flags.to !== undefined ? parseTime(flags.to, '--to') : undefined,

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../core/errors.ts';
+import type { BackendName } from '../../nn/backend/backend.ts';
 import { loadStrategy } from '../../agents/strategy.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime } from '../../data/timeframe.ts';
@@ -18,7 +19,8 @@ import {
 import { configurations, planSweep, type LoadedSeries } from '../../sweep/plan.ts';
 import { assertReachable, checkRedisUrl } from '../../sweep/redis.ts';
 import type { SweepMode } from '../../sweep/run.ts';
-import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
+import { fileTimeframe } from './data.ts';
 
 interface SweepFlags extends CommonFlags {
   strategy?: string;
@@ -43,13 +45,6 @@ interface SweepFlags extends CommonFlags {
   saveStrategy?: string;
 }
 
-export function whole(value: string | undefined, flag: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number ≥ ${min}, got "${value}"`);
-  return n;
-}
-
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** The request from flags, or from `--file` with flags given on the command line winning. Reads only that file. */
@@ -71,7 +66,7 @@ export function sweepRequest(flags: SweepFlags, defaultSeed: number): SweepReque
   const strategy = flags.strategy ?? file?.strategy;
   if (strategy === undefined) throw new UserError('name the agent with --strategy NAME (or "strategy" in --file)');
   if (grid.length === 0) throw new UserError('give at least one --grid KEY=V1,V2 (or "grid" in --file)');
-  const random = whole(flags.random, '--random', 1) ?? file?.random;
+  const random = wholeNumber(flags.random, '--random', 1) ?? file?.random;
   checkGrid(grid, random);
   const symbols = flags.symbols !== undefined ? flags.symbols.split(',').map((s) => s.trim()) : file?.symbols;
   if (symbols?.some((s) => !/^[A-Z0-9]+\/[A-Z0-9]+$/.test(s)))
@@ -94,11 +89,11 @@ export function sweepRequest(flags: SweepFlags, defaultSeed: number): SweepReque
     strategy,
     grid,
     ...(random !== undefined ? { random } : {}),
-    seeds: whole(flags.seeds, '--seeds', 1) ?? file?.seeds ?? 1,
-    seed: whole(flags.seed, '--seed', 0) ?? file?.seed ?? defaultSeed,
-    folds: whole(flags.folds, '--folds', 1) ?? file?.folds ?? 1,
-    ...((whole(flags.epochs, '--epochs', 1) ?? file?.epochs) !== undefined
-      ? { epochs: whole(flags.epochs, '--epochs', 1) ?? file?.epochs }
+    seeds: wholeNumber(flags.seeds, '--seeds', 1) ?? file?.seeds ?? 1,
+    seed: wholeNumber(flags.seed, '--seed', 0) ?? file?.seed ?? defaultSeed,
+    folds: wholeNumber(flags.folds, '--folds', 1) ?? file?.folds ?? 1,
+    ...((wholeNumber(flags.epochs, '--epochs', 1) ?? file?.epochs) !== undefined
+      ? { epochs: wholeNumber(flags.epochs, '--epochs', 1) ?? file?.epochs }
       : {}),
     ...(symbols ? { symbols } : {}),
     ...(data !== undefined ? { data } : {}),
@@ -124,6 +119,12 @@ function checkSaveStrategy(file: string | undefined): void {
   if (!existsSync(dir) || !statSync(dir).isDirectory())
     throw new UserError(`--save-strategy ${file}: no folder ${dir}`);
   if (existsSync(file)) throw new UserError(`--save-strategy ${file} exists; choose another file or remove it`);
+}
+
+/** Refuses a named tfjs backend that cannot run here (one line); tfjs is loaded only when a backend is named. */
+export async function checkBackend(name: BackendName): Promise<void> {
+  const { requireBackend } = await import('../../nn/backend/backend.ts');
+  await requireBackend(name);
 }
 
 export function registerSweep(program: Command): void {
@@ -167,9 +168,14 @@ export function registerSweep(program: Command): void {
     const { config, logger } = setupCommand(flags);
     // every flag and the grid are checked before any network or disk work
     const request = sweepRequest(flags, config.backtest.seed);
-    const workers = whole(flags.workers, '--workers', 1) ?? os.availableParallelism();
+    const workers = wholeNumber(flags.workers, '--workers', 1) ?? os.availableParallelism();
     if (flags.queue !== undefined && flags.workers !== undefined)
       throw new UserError('use either --workers N (in-process) or --queue URL (workers elsewhere), not both');
+    if (flags.queue !== undefined && flags.backend !== undefined)
+      throw new UserError(
+        "--backend chooses the in-process workers' backend; with --queue each bot worker chooses its own " +
+          '(bot worker --backend NAME)',
+      );
     const mode: SweepMode =
       flags.queue !== undefined ? { kind: 'queue', url: checkRedisUrl(flags.queue) } : { kind: 'local', workers };
     if (request.gpu && mode.kind === 'local')
@@ -178,6 +184,8 @@ export function registerSweep(program: Command): void {
     const strategy = await loadStrategy(request.strategy);
     if (strategy.kind !== 'agent') throw new UserError(`bot sweep trains agents; ${strategy.name} is a rule strategy`);
     const configs = configurations(request, strategy.recipe);
+    // the children would refuse a backend this machine lacks only after the sweep is recorded in SQLite
+    if (mode.kind === 'local' && config.ml.backend !== 'auto') await checkBackend(config.ml.backend);
     if (mode.kind === 'queue') await assertReachable(mode.url);
 
     const from = request.from !== undefined ? parseTime(request.from, '--from') : undefined;
@@ -187,6 +195,8 @@ export function registerSweep(program: Command): void {
       const s = await loadSeries({
         config: symbol ? { ...config, symbol } : config,
         dataFile: request.data,
+        // as for bot backtest: beside --data (or "data" in --file) the file's timeframe
+        timeframe: fileTimeframe({ data: request.data, timeframe: flags.timeframe }),
         sample: request.sample,
         from,
         to,

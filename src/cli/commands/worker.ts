@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import os from 'node:os';
 import { assertReachable, checkRedisUrl } from '../../sweep/redis.ts';
-import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
-import { whole } from './sweep.ts';
+import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
+import { checkBackend } from './sweep.ts';
 
 export function registerWorker(program: Command): void {
   const cmd = program
@@ -19,18 +19,33 @@ export function registerWorker(program: Command): void {
     async (flags: CommonFlags & { queue: string; concurrency?: string; gpu?: boolean }) => {
       const { config, logger } = setupCommand(flags);
       const url = checkRedisUrl(flags.queue);
-      const concurrency = whole(flags.concurrency, '--concurrency', 1) ?? os.availableParallelism();
+      const concurrency = wholeNumber(flags.concurrency, '--concurrency', 1) ?? os.availableParallelism();
+      const backend = flags.backend !== undefined ? config.ml.backend : flags.gpu ? 'node-gpu' : config.ml.backend;
+      // a worker on a backend it cannot start would take jobs and fail each of them
+      if (backend !== 'auto') await checkBackend(backend);
       await assertReachable(url);
       const { startWorker } = await import('../../sweep/worker.ts');
-      const backend = flags.backend ?? (flags.gpu ? 'node-gpu' : config.ml.backend);
       const w = startWorker({ url, concurrency, gpu: flags.gpu === true, backend, settings: config.sweep, logger });
-      await new Promise<void>((resolve) => {
+      await new Promise<void>((resolve, reject) => {
+        let stopping = false;
         const stop = (signal: string) => {
-          logger.info(`${signal}: finishing the jobs in hand, then stopping`);
-          void w.close().then(resolve);
+          if (stopping) {
+            // a second signal while the jobs in hand finish: the user wants out now (bot exits, its processor
+            // children follow their parent; the jobs' locks expire and other workers take them)
+            logger.info(`${signal} again: stopping now; the jobs in hand go back to the queue`);
+            return resolve();
+          }
+          stopping = true;
+          const now = w.down();
+          logger.info(
+            now
+              ? `${signal}: Redis is down, stopping now; the jobs in hand go back to the queue`
+              : `${signal}: finishing the jobs in hand, then stopping (${signal} again: stop now)`,
+          );
+          w.close(now).then(resolve, reject);
         };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGINT', () => stop('SIGINT'));
+        process.on('SIGTERM', () => stop('SIGTERM'));
       });
     },
   );

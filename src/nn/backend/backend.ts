@@ -121,6 +121,16 @@ export async function probeBackend(name: BackendName): Promise<Availability> {
   return { name, available: true, reason: 'plain JavaScript, always available', short: 'plain JavaScript' };
 }
 
+/**
+ * A named backend's availability, or a one-line UserError naming it and why it cannot run here. Commands that hand
+ * the backend to other processes (bot sweep's children, bot worker's processors) call it before any other work.
+ */
+export async function requireBackend(name: BackendName): Promise<Availability> {
+  const probe = await probeBackend(name);
+  if (!probe.available) throw new UserError(`backend '${name}' is not available: ${probe.reason}`);
+  return probe;
+}
+
 async function activate(name: BackendName): Promise<boolean> {
   // PROD silences tfjs's console banners ("install the node backend…"); our own log says which backend runs and why.
   tf.env().set('PROD', true);
@@ -161,8 +171,7 @@ export async function initBackend(
   }
   chosenAutomatically = preferred === 'auto';
   if (preferred !== 'auto') {
-    const probe = await probeBackend(preferred);
-    if (!probe.available) throw new UserError(`backend '${preferred}' is not available: ${probe.reason}`);
+    const probe = await requireBackend(preferred);
     if (!(await activate(preferred))) throw new UserError(`backend '${preferred}' failed to initialise`);
     current = { name: preferred, reason: `forced by --backend/ml.backend (${probe.reason})` };
   } else {
