@@ -11,6 +11,11 @@ interface TraderLoopOptions {
   trader: RunTrader;
   /** Cron expression (with seconds, UTC) of the ticks. */
   expression: string;
+  /**
+   * The ticks' cron expression for a market whose newest candle opened at `ts`; after a tick reports candles off the
+   * grid of the current expression (hourly candles at 09:30, 10:30, …), the ticks follow them (one log line).
+   */
+  followCandles?: (ts: number) => string;
   logger: Logger;
   lock?: Lock;
   /**
@@ -69,6 +74,7 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
         } else {
           o.logger.debug('tick: no new closed candle', { fetched: report.fetched });
         }
+        follow(report.newestOpen);
         o.onTick?.(report);
       } catch (e) {
         if (e instanceof HaltError) {
@@ -85,6 +91,22 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
     })();
     inFlight = run;
     await run;
+  };
+
+  let expression = o.expression;
+  /** Moves the ticks onto the grid of the market's candles (a cron fixed at :00 acted 30 minutes late at :30). */
+  const follow = (newestOpen: number | undefined): void => {
+    if (newestOpen === undefined || !o.followCandles || stopping) return;
+    const wanted = o.followCandles(newestOpen);
+    if (wanted === expression) return;
+    o.logger.info(`ticks follow the market's candles (the newest opened at ${isoTime(newestOpen)})`, {
+      cron: wanted,
+      was: expression,
+    });
+    const old = tasks[0];
+    expression = wanted;
+    tasks[0] = schedule(wanted, 'trader-tick', tick, onError);
+    void old.stop();
   };
 
   const onSignal = (sig: NodeJS.Signals) => {
