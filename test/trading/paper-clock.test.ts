@@ -4,6 +4,7 @@
  * markets whose candles open off the hour.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { CandleStore } from '../../src/data/store.ts';
@@ -116,4 +117,33 @@ move to :30:10 past the hour`, async () => {
   }
   const r = await bot.done;
   assert.equal(r.code, 0, r.stderr);
+});
+
+test(`the machine's clock 13 s ahead of the exchange's (tickDelaySeconds 1): the tick waits for the exchange to close \
+the candle and acts on it, with its full close and volume, not an interval later`, async () => {
+  const db = path.join(tmp.dir, 'skew.db');
+  const dir = path.join(tmp.dir, 'skew');
+  mkdirSync(dir);
+  const skewCfg = writeFakeExchangeConfig(dir, fake, { trading: { tickDelaySeconds: 1 } });
+  const fixed = fake.state.now;
+  const closes = candles.ts[300] + HOUR;
+  // the exchange's clock stands 3 s before candle 300 closes until the bot's first request, then runs
+  let started: number | undefined;
+  fake.state.now = () => closes - 3_000 + (Date.now() - (started ??= Date.now()));
+  try {
+    const args = ['paper', '--strategy', 'sma-cross', '--start', isoTime(candles.ts[290]), '--once'];
+    const r = await runBot([...args, '--now', isoTime(closes + 10_000), '--db', db, '--config', skewCfg]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr + r.stdout, /still open on the exchange/, 'the skew is named');
+  } finally {
+    fake.state.now = fixed;
+  }
+  assert.deepEqual(decisionTimes(db, 'default').map(isoTime), Array.from(candles.ts.slice(290, 301), isoTime));
+  const store = CandleStore.open(db);
+  try {
+    const stored = store.load('upbit', 'BTC/KRW', '1h', candles.ts[300], candles.ts[300] + 1);
+    assert.deepEqual([stored.close[0], stored.volume[0]], [candles.close[300], candles.volume[300]]);
+  } finally {
+    store.close();
+  }
 });
