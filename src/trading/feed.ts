@@ -15,7 +15,7 @@ import type { CandleFeed } from './types.ts';
  * ahead than this is broken enough to leave the candle for the next tick (one candle late, with the data layer's
  * warning naming the skew); a stop asked meanwhile waits for this too.
  */
-export const MAX_CLOSE_WAIT_MS = 120_000;
+const MAX_CLOSE_WAIT_MS = 120_000;
 
 /**
  * Closed candles from a ccxt exchange, paged and retried by the data layer, judged closed by the trader's clock. A

@@ -38,7 +38,7 @@ export interface NewRunKind {
 }
 
 /** Open time of the newest candle on the UTC grid (:00 for hourly candles) that has closed by `now`: a run's start. */
-export function lastClosedOpen(now: number, timeframe: string): number {
+function lastClosedOpen(now: number, timeframe: string): number {
   const tf = timeframeMs(timeframe);
   return Math.floor(now / tf) * tf - tf;
 }

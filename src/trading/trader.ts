@@ -46,10 +46,13 @@ export interface RunTrader {
   state(): RunState | undefined;
 }
 
-/** When the tick for the next candle close fires. */
-export function nextTickTime(now: number, timeframe: string, delaySeconds: number): number {
+/**
+ * When the tick for the next candle close fires: on the grid of `candleTs` (a candle of the market, e.g. the last one
+ * acted on: hourly candles at 09:30 close at :30, and the loop ticks there), else on the UTC grid.
+ */
+export function nextTickTime(now: number, timeframe: string, delaySeconds: number, candleTs = 0): number {
   const tf = timeframeMs(timeframe);
-  const next = Math.floor(now / tf) * tf + delaySeconds * 1000;
+  const next = candleTs + Math.floor((now - candleTs) / tf) * tf + delaySeconds * 1000;
   return next > now ? next : next + tf;
 }
 

@@ -94,6 +94,10 @@ Sunday', () => {
   assert.equal(follow('1d', Date.UTC(2024, 0, 1, 15)), '10 0 15 * * *');
   assert.equal(follow('1w', Date.UTC(2024, 0, 1)), '10 0 0 * * 1'); // a Monday
   assert.equal(follow('1w', Date.UTC(2024, 0, 7, 15)), '10 0 15 * * 0'); // a Sunday
+  // bot status's next tick, on the grid of the last candle acted on
+  const at0930 = Date.UTC(2024, 0, 1, 9, 30);
+  assert.equal(nextTickTime(Date.UTC(2024, 0, 1, 11, 40), '1h', 10, at0930), Date.UTC(2024, 0, 1, 12, 30, 10));
+  assert.equal(nextTickTime(Date.UTC(2024, 0, 1, 11, 20), '1h', 10, at0930), Date.UTC(2024, 0, 1, 11, 30, 10));
 });
 
 test('a scheduled retrain runs as a child process: its crash is logged and the trader process carries on', async () => {
