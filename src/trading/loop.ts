@@ -23,6 +23,11 @@ interface TraderLoopOptions {
    * flight when the loop stops, so that none outlives the trader; it must not throw.
    */
   retrain?: { expression: string; run: () => Promise<void>; stop?: () => Promise<void> };
+  /**
+   * A failed tick is tried again after `firstMs`, doubling up to `maxMs`, until one succeeds (a scheduled firing
+   * meanwhile ticks as usual): an exchange down for a few minutes at the close delayed the decision by a whole candle.
+   */
+  retryFailedTick?: { firstMs: number; maxMs: number };
   /** Stop on SIGINT / SIGTERM (default true). */
   handleSignals?: boolean;
   onTick?: (report: TickReport) => void;
@@ -51,6 +56,17 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
   const done = new Promise<{ reason: 'stopped' | 'halted'; message?: string }>((r) => (finish = r));
   const tasks: Scheduled[] = [];
   let busy = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryMs = o.retryFailedTick?.firstMs ?? 0;
+  /** After a failed tick: one more try later, each failure doubling the wait (a success resets it). */
+  const retryLater = (): void => {
+    const r = o.retryFailedTick;
+    if (!r || stopping) return;
+    clearTimeout(retryTimer);
+    o.logger.warn(`trying the tick again in ${Math.round(retryMs / 1000)} s`);
+    retryTimer = setTimeout(() => void tick(), retryMs);
+    retryMs = Math.min(r.maxMs, retryMs * 2);
+  };
 
   const tick = async (): Promise<void> => {
     if (stopping || busy) return;
@@ -75,6 +91,8 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
           o.logger.debug('tick: no new closed candle', { fetched: report.fetched });
         }
         follow(report.newestOpen);
+        clearTimeout(retryTimer);
+        retryMs = o.retryFailedTick?.firstMs ?? 0;
         o.onTick?.(report);
       } catch (e) {
         if (e instanceof HaltError) {
@@ -85,6 +103,7 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
         o.lock?.heartbeat();
         o.logger.error(`tick failed, the next tick catches up: ${shortError(e)}`);
         o.onTickError?.(shortError(e));
+        retryLater();
       } finally {
         busy = false;
       }
@@ -123,6 +142,7 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
+    clearTimeout(retryTimer);
     for (const t of tasks) await t.stop();
     await Promise.all([inFlight, retrainStopped]);
     finish({ reason, message });

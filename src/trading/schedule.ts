@@ -43,16 +43,25 @@ export function cronForTimeframe(timeframe: string, delaySeconds: number, offset
 }
 
 /**
- * The trader loop's ticks for a timeframe: the cron on the UTC grid to start with, and the cron for a market whose
- * candles open off it (the loop's followCandles).
+ * The trader loop's ticks for a timeframe: the cron on the UTC grid to start with, the cron for a market whose
+ * candles open off it (the loop's followCandles), and when a failed tick is tried again.
  */
 export function tickSchedule(
   timeframe: string,
   delaySeconds: number,
-): { expression: string; followCandles: (ts: number) => string } {
+  exchangeMaxBackoffMs: number,
+): {
+  expression: string;
+  followCandles: (ts: number) => string;
+  retryFailedTick: { firstMs: number; maxMs: number };
+} {
+  const tf = timeframeMs(timeframe);
   return {
     expression: cronForTimeframe(timeframe, delaySeconds),
     followCandles: (ts) => cronForTimeframe(timeframe, delaySeconds, candleOffsetMs(ts, timeframe)),
+    // a failed tick has spent the data layer's retries already: try it again from the longest wait between them,
+    // never waiting longer than a tenth of the timeframe
+    retryFailedTick: { firstMs: Math.min(exchangeMaxBackoffMs, tf / 10), maxMs: tf / 10 },
   };
 }
 

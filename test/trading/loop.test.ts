@@ -87,9 +87,9 @@ test('ticks fire just after each candle closes', () => {
 
 test('ticks follow candles that open off the UTC grid: hourly at :30, 4-hourly from 01:00, daily at 15:00, weekly on \
 Sunday', () => {
-  const follow = (tf: string, ts: number) => tickSchedule(tf, 10).followCandles(ts);
+  const follow = (tf: string, ts: number) => tickSchedule(tf, 10, 30_000).followCandles(ts);
   assert.equal(follow('1h', Date.UTC(2024, 0, 1, 9, 30)), '10 30 * * * *');
-  assert.equal(follow('1h', Date.UTC(2024, 0, 1, 9)), tickSchedule('1h', 10).expression);
+  assert.equal(follow('1h', Date.UTC(2024, 0, 1, 9)), tickSchedule('1h', 10, 30_000).expression);
   assert.equal(follow('4h', Date.UTC(2024, 0, 1, 5)), '10 0 1-23/4 * * *');
   assert.equal(follow('1d', Date.UTC(2024, 0, 1, 15)), '10 0 15 * * *');
   assert.equal(follow('1w', Date.UTC(2024, 0, 1)), '10 0 0 * * 1'); // a Monday

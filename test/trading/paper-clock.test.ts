@@ -4,7 +4,7 @@
  * markets whose candles open off the hour.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { CandleStore } from '../../src/data/store.ts';
@@ -146,4 +146,38 @@ the candle and acts on it, with its full close and volume, not an interval later
   } finally {
     store.close();
   }
+});
+
+test(`the exchange failing every try of the first tick: the loop tries the tick again soon, not at the next candle \
+(a day away for daily candles), and acts on the candles`, async () => {
+  const db = path.join(tmp.dir, 'outage.db');
+  fake.addFault({ kind: '500', times: 10 });
+  const args = ['paper', '--strategy', 'sma-cross', '--timeframe', '1d', '--start', '2024-01-10'];
+  const bot = startBot([...args, '--now', isoTime(tickAfter(380)), '--db', db, '--config', cfg, '--log-level', 'warn']);
+  let exited = false;
+  void bot.done.then(() => (exited = true));
+  // the run's last candle acted on, once the bot has made its database (polled while it writes)
+  const decided = () => {
+    if (!existsSync(db)) return undefined;
+    try {
+      const store = CandleStore.open(db);
+      try {
+        return new RunRepository(store.db).list()[0]?.lastTs;
+      } finally {
+        store.close();
+      }
+    } catch {
+      return undefined;
+    }
+  };
+  try {
+    await waitFor(decided, 30_000, 'a decision after the failed tick', () => exited);
+  } finally {
+    bot.child.kill('SIGTERM');
+  }
+  const r = await bot.done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /tick failed, the next tick catches up/);
+  assert.match(r.stderr, /trying the tick again in 0 s/);
+  assert.deepEqual(fake.state.faults, [], 'every injected failure was met');
 });

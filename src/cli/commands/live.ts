@@ -114,7 +114,7 @@ export function registerLive(program: Command): void {
       try {
         const loop = startTraderLoop({
           trader: session.trader,
-          ...tickSchedule(config.timeframe, config.trading.tickDelaySeconds),
+          ...tickSchedule(config.timeframe, config.trading.tickDelaySeconds, config.exchange.maxBackoffMs),
           logger,
           lock: session.lock,
           onTick: extras.onTick,

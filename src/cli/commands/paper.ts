@@ -118,7 +118,7 @@ export function registerPaper(program: Command): void {
         );
         return;
       }
-      const ticks = tickSchedule(config.timeframe, config.trading.tickDelaySeconds);
+      const ticks = tickSchedule(config.timeframe, config.trading.tickDelaySeconds, config.exchange.maxBackoffMs);
       const extras = await startTraderExtras(config, logger, session, port);
       // the loop stops a retrain child in flight when it stops (a signal or a halt): none outlives the trader
       const retrainChild = flags.retrain && flags.model ? retrainChildRunner(flags, flags.model, logger) : undefined;
