@@ -220,6 +220,11 @@ export interface FetchCandlesOptions {
   pageLimit?: number;
   /** Requests in flight at once (default 2); ccxt's rate limiter still spaces them. */
   inFlight?: number;
+  /**
+   * Called when a page was cut at a candle the exchange still has open by the clock of its reply: its open time and
+   * how long until it closes by that clock (the trader's feed waits that long rather than an interval).
+   */
+  onStillOpen?: (openTs: number, closesInMs: number) => void;
   /** Called after every page with the rows it brought and how far the download got. */
   onPage?: (rows: CandleRow[], progress: PageProgress) => void | Promise<void>;
 }
@@ -313,7 +318,10 @@ export async function* pageClosedCandles(
     const rows = toRows(reply.raw, what)
       .filter((r) => r.ts >= from && r.ts < from + span && r.ts < end)
       .sort((a, b) => a.ts - b.ts);
-    return withoutOpenCandle(rows, step, reply.at, now(), `${ex.id} ${symbol} ${timeframe}`);
+    const cut = withoutOpenCandle(rows, step, reply.at, now(), `${ex.id} ${symbol} ${timeframe}`);
+    if (cut.openTs !== undefined && reply.at !== undefined)
+      opts.onStillOpen?.(cut.openTs, cut.openTs + step - reply.at);
+    return cut;
   };
   const pending: { from: number; rows: Promise<Cut> }[] = [];
   let next = since;

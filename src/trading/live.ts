@@ -14,7 +14,7 @@ import { HaltError, haltAfterSettling } from './halt.ts';
 import { orderSide } from './paper-market.ts';
 import { pendingExits, takeExits } from './commands.ts';
 import type { RunRepository } from './run-repository.ts';
-import { lastClosedOpen } from './run-holder.ts';
+import { closedBy } from './run-holder.ts';
 import { Trader, type TickReport, type TraderOptions } from './trader.ts';
 import type { RunState } from './types.ts';
 
@@ -192,13 +192,14 @@ export class LiveTrader extends Trader {
     const notes = this.reconciled ? await this.settleSubmitting() : await this.reconcile();
     for (const note of notes) this.o.logger.warn(`reconcile: ${note}`);
     this.reconciled = true;
-    const closedOpen = lastClosedOpen(now, this.o.key.timeframe);
+    const closedOpen = closedBy(now, this.o.key.timeframe);
     const fetched = await this.backfill(this.run, closedOpen);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
     if (this.run.paused) return this.passWhilePaused(closedOpen, report);
     const { store, key, market } = this.o;
     const candles = store.load(key.exchange, key.symbol, key.timeframe, this.run.historyFrom, closedOpen + 1);
     const t = candles.ts.length - 1;
+    report.newestOpen = candles.ts.at(-1);
     if (
       t < 0 ||
       (this.run.lastTs !== undefined && candles.ts[t] <= this.run.lastTs) ||

@@ -11,6 +11,11 @@ interface TraderLoopOptions {
   trader: RunTrader;
   /** Cron expression (with seconds, UTC) of the ticks. */
   expression: string;
+  /**
+   * The ticks' cron expression for a market whose newest candle opened at `ts`; after a tick reports candles off the
+   * grid of the current expression (hourly candles at 09:30, 10:30, …), the ticks follow them (one log line).
+   */
+  followCandles?: (ts: number) => string;
   logger: Logger;
   lock?: Lock;
   /**
@@ -18,6 +23,11 @@ interface TraderLoopOptions {
    * flight when the loop stops, so that none outlives the trader; it must not throw.
    */
   retrain?: { expression: string; run: () => Promise<void>; stop?: () => Promise<void> };
+  /**
+   * A failed tick is tried again after `firstMs`, doubling up to `maxMs`, until one succeeds (a scheduled firing
+   * meanwhile ticks as usual): an exchange down for a few minutes at the close delayed the decision by a whole candle.
+   */
+  retryFailedTick?: { firstMs: number; maxMs: number };
   /** Stop on SIGINT / SIGTERM (default true). */
   handleSignals?: boolean;
   onTick?: (report: TickReport) => void;
@@ -46,6 +56,17 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
   const done = new Promise<{ reason: 'stopped' | 'halted'; message?: string }>((r) => (finish = r));
   const tasks: Scheduled[] = [];
   let busy = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryMs = o.retryFailedTick?.firstMs ?? 0;
+  /** After a failed tick: one more try later, each failure doubling the wait (a success resets it). */
+  const retryLater = (): void => {
+    const r = o.retryFailedTick;
+    if (!r || stopping) return;
+    clearTimeout(retryTimer);
+    o.logger.warn(`trying the tick again in ${Math.round(retryMs / 1000)} s`);
+    retryTimer = setTimeout(() => void tick(), retryMs);
+    retryMs = Math.min(r.maxMs, retryMs * 2);
+  };
 
   const tick = async (): Promise<void> => {
     if (stopping || busy) return;
@@ -69,6 +90,9 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
         } else {
           o.logger.debug('tick: no new closed candle', { fetched: report.fetched });
         }
+        follow(report.newestOpen);
+        clearTimeout(retryTimer);
+        retryMs = o.retryFailedTick?.firstMs ?? 0;
         o.onTick?.(report);
       } catch (e) {
         if (e instanceof HaltError) {
@@ -79,12 +103,29 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
         o.lock?.heartbeat();
         o.logger.error(`tick failed, the next tick catches up: ${shortError(e)}`);
         o.onTickError?.(shortError(e));
+        retryLater();
       } finally {
         busy = false;
       }
     })();
     inFlight = run;
     await run;
+  };
+
+  let expression = o.expression;
+  /** Moves the ticks onto the grid of the market's candles (a cron fixed at :00 acted 30 minutes late at :30). */
+  const follow = (newestOpen: number | undefined): void => {
+    if (newestOpen === undefined || !o.followCandles || stopping) return;
+    const wanted = o.followCandles(newestOpen);
+    if (wanted === expression) return;
+    o.logger.info(`ticks follow the market's candles (the newest opened at ${isoTime(newestOpen)})`, {
+      cron: wanted,
+      was: expression,
+    });
+    const old = tasks[0];
+    expression = wanted;
+    tasks[0] = schedule(wanted, 'trader-tick', tick, onError);
+    void old.stop();
   };
 
   const onSignal = (sig: NodeJS.Signals) => {
@@ -101,6 +142,7 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
+    clearTimeout(retryTimer);
     for (const t of tasks) await t.stop();
     await Promise.all([inFlight, retrainStopped]);
     finish({ reason, message });

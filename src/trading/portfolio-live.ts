@@ -20,7 +20,7 @@ import { applyFill, balanceOf, cappedOrder, type LiveCaps } from './live-orders.
 import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { clockTimes } from './portfolio-clock.ts';
 import { accountSummary, PortfolioTrader, type PortfolioTraderOptions } from './portfolio-trader.ts';
-import { lastClosedOpen } from './run-holder.ts';
+import { closedBy } from './run-holder.ts';
 import type { TickReport } from './trader.ts';
 import type { FillRecord, PortfolioPending, PortfolioRunState, RunState } from './types.ts';
 
@@ -227,12 +227,13 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const notes = this.reconciled ? await this.settleSubmitting() : await this.reconcile();
     for (const note of notes) logger.warn(`reconcile: ${note}`);
     this.reconciled = true;
-    const closedOpen = lastClosedOpen(clock(), this.o.key.timeframe);
+    const closedOpen = closedBy(clock(), this.o.key.timeframe);
     const fetched = await this.backfill(this.run, closedOpen);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
     const { series, informative } = this.loadSeries(this.run, closedOpen);
     const times = clockTimes(series, first, closedOpen);
+    report.newestOpen = series[0]?.ts.at(-1);
     if (times.length === 0) return report;
     const time = times[times.length - 1];
     if (this.run.paused) {

@@ -33,7 +33,7 @@ import { runPortfolioBacktest, type PortfolioPolicy } from '../market/portfolio-
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
 import { ensureTradingSchema } from './db.ts';
-import { lastClosedOpen } from './run-holder.ts';
+import { closedBy } from './run-holder.ts';
 import {
   challengerName,
   lockHome,
@@ -137,7 +137,7 @@ export async function runPortfolioRetrainJob(job: PortfolioRetrainJob): Promise<
       }
     }
     // the candles closed by the clock, none after (a replaying trader's child: see retrain-job.ts)
-    const closed = lastClosedOpen(clock(), config.timeframe) + 1;
+    const closed = closedBy(clock(), config.timeframe) + 1;
     const all = names.map((s) => store.load(config.exchange.id, s, config.timeframe, -Infinity, closed));
     const empty = all.find((c) => c.ts.length === 0);
     if (empty) throw new UserError(`no stored candles for ${config.exchange.id} ${empty.symbol} ${config.timeframe}`);

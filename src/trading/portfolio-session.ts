@@ -69,7 +69,8 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
     const exchange = createExchange(config);
     const retry = retryOptionsFrom(config);
     const names = [...o.symbols, ...(source.informative ?? [])];
-    const feeds = o.feeds ?? names.map((s) => exchangeFeed(exchange, s, config.timeframe, retry, o.clock));
+    const settleMs = config.trading.tickDelaySeconds * 1000;
+    const feeds = o.feeds ?? names.map((s) => exchangeFeed(exchange, s, config.timeframe, retry, o.clock, settleMs));
     const options = {
       repo,
       store,

@@ -19,6 +19,7 @@ import { restorePortfolio, snapshotPortfolio } from '../market/portfolio-state.t
 import { fillTargets } from '../market/portfolio-step.ts';
 import type { AccountState } from '../market/account.ts';
 import { catchUp } from './catch-up.ts';
+import { backfillSince } from './backfill.ts';
 import { applyCommands, pendingExits, takeExits } from './commands.ts';
 import type { PortfolioPolicyHandle, PortfolioPolicySource } from './portfolio-policy-source.ts';
 import { RunHolder, type NewRunKind, type RunHolderOptions } from './run-holder.ts';
@@ -84,7 +85,8 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
   }
 
   /**
-   * Pulls every market's missing closed candles into the store. The last few candle times acted on are asked again
+   * Pulls every market's missing closed candles into the store, from the oldest the next decisions read that it
+   * lacks (backfill.ts). The last few candle times acted on are asked again
    * (LATE_OVERLAP), so a candle that came late is stored when it shows up: history for later decisions, never a
    * second decision at its time.
    */
@@ -93,8 +95,8 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     const symbols = this.seriesNames();
     let fetched = 0;
     for (let m = 0; m < symbols.length; m++) {
-      const last = store.lastTs(key.exchange, symbols[m], key.timeframe);
-      let since = last !== undefined && last >= run.historyFrom ? last + this.tfMs : run.historyFrom;
+      const series = { exchange: key.exchange, symbol: symbols[m], timeframe: key.timeframe };
+      let since = backfillSince(store, series, this.historyNeededFrom(run), this.tfMs);
       if (run.lastTs !== undefined)
         since = Math.max(run.historyFrom, Math.min(since, run.lastTs - LATE_OVERLAP * this.tfMs));
       if (since > closedOpen) continue;
@@ -163,6 +165,7 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
     const { series, informative } = this.loadSeries(this.run, closedOpen);
     const times = clockTimes(series, first, closedOpen);
+    report.newestOpen = series[0]?.ts.at(-1);
     if (this.run.paused) {
       if (times.length > 0) {
         const next: RunState = { ...this.run, lastTs: times[times.length - 1].ts };

@@ -11,7 +11,7 @@ import { recipeWarmup } from '../agents/setup.ts';
 import { loadStrategy } from '../agents/strategy.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import { retrainOnce, type ChallengerTrainer, type RetrainResult } from './retrain.ts';
-import { lastClosedOpen } from './run-holder.ts';
+import { closedBy } from './run-holder.ts';
 import { trainChallenger } from './train-challenger.ts';
 import { currentVersion, versionDir } from '../agents/model-pointer.ts';
 import type { TradingSettings } from './config.ts';
@@ -72,7 +72,7 @@ export async function runRetrainJob(job: RetrainJob): Promise<RetrainResult> {
     }
     // the candles closed by the clock, none after: under `--now` (a replaying trader's child) the store may hold the
     // run's future, downloaded before the replay, and a retrain on it would promote with hindsight
-    const closed = lastClosedOpen(clock(), config.timeframe) + 1;
+    const closed = closedBy(clock(), config.timeframe) + 1;
     const all = store.load(config.exchange.id, config.symbol, config.timeframe, -Infinity, closed);
     const from = Math.max(0, all.ts.length - need);
     const candles = {

@@ -37,10 +37,18 @@ export interface NewRunKind {
   portfolio?: PortfolioRunState;
 }
 
-/** Open time of the newest candle that has closed by `now`. */
-export function lastClosedOpen(now: number, timeframe: string): number {
+/** Open time of the newest candle on the UTC grid (:00 for hourly candles) that has closed by `now`: a run's start. */
+function lastClosedOpen(now: number, timeframe: string): number {
   const tf = timeframeMs(timeframe);
   return Math.floor(now / tf) * tf - tf;
+}
+
+/**
+ * The newest open time whose candle has closed by `now`, on any grid: hourly candles at 09:30, 10:30, … included (the
+ * UTC grid's lastClosedOpen left the 09:30 candle out until 11:00, half an hour after it closed).
+ */
+export function closedBy(now: number, timeframe: string): number {
+  return now - timeframeMs(timeframe);
 }
 
 /** A trader's options and run: the run opened on the first tick, its state read by `bot status` before. */
@@ -79,8 +87,18 @@ export abstract class RunHolder<O extends RunHolderOptions> {
     this.applyControl();
     const run = this.run as RunState;
     if (run.halted) throw new HaltError(run.halted);
-    const closedOpen = lastClosedOpen(now, this.o.key.timeframe);
+    const closedOpen = closedBy(now, this.o.key.timeframe);
     return { closedOpen, fetched: await this.backfill(run, closedOpen) };
+  }
+
+  /**
+   * The oldest candle the run's next decisions read: its history before the first candle not acted on yet (never
+   * before the history it started with).
+   */
+  protected historyNeededFrom(run: RunState): number {
+    const first = run.lastTs !== undefined ? run.lastTs + this.tfMs : run.startTs;
+    const history = this.o.policies.history ?? this.o.historyCandles;
+    return Math.max(run.historyFrom, first - history * this.tfMs);
   }
 
   protected openRun(now: number): RunState {

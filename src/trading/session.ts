@@ -159,7 +159,9 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
   const { source, sizing, costs } = await resolvePolicy(config, o.policy);
   return openSession({ ...o, key }, source, (store, repo) => {
     const exchange = createExchange(config);
-    const feed = o.feed ?? exchangeFeed(exchange, key.symbol, key.timeframe, retryOptionsFrom(config), o.clock);
+    const settleMs = config.trading.tickDelaySeconds * 1000;
+    const feed =
+      o.feed ?? exchangeFeed(exchange, key.symbol, key.timeframe, retryOptionsFrom(config), o.clock, settleMs);
     const traderOptions = {
       repo,
       store,

@@ -93,7 +93,7 @@ export function runStatus(
       price: d.price,
       modelVersion: d.modelVersion,
     })),
-    nextTick: isoTime(nextTickTime(now, run.timeframe, tickDelaySeconds)),
+    nextTick: isoTime(nextTickTime(now, run.timeframe, tickDelaySeconds, run.lastTs)),
     ...(part ?? {}),
   };
 }

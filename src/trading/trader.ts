@@ -6,6 +6,7 @@ import type { Decision } from '../core/policy.ts';
 import { RunHolder, type NewRunKind, type RunHolderOptions } from './run-holder.ts';
 import { orderSide, type PaperMarket } from './paper-market.ts';
 import { catchUp } from './catch-up.ts';
+import { backfillSince } from './backfill.ts';
 import { applyCommands, pendingExits, takeExits } from './commands.ts';
 import { SELL, type Order } from '../market/execution.ts';
 import type { CandleFeed, PolicyHandle, PolicySource, RunState } from './types.ts';
@@ -33,6 +34,8 @@ export interface TickReport {
   paused?: boolean;
   /** Newest candle acted on so far. */
   lastTs?: number;
+  /** Open time of the newest closed candle in the store (the loop's ticks follow the market's candle grid). */
+  newestOpen?: number;
   decisions: { ts: number; action: string; confidence: number }[];
 }
 
@@ -43,10 +46,13 @@ export interface RunTrader {
   state(): RunState | undefined;
 }
 
-/** When the tick for the next candle close fires. */
-export function nextTickTime(now: number, timeframe: string, delaySeconds: number): number {
+/**
+ * When the tick for the next candle close fires: on the grid of `candleTs` (a candle of the market, e.g. the last one
+ * acted on: hourly candles at 09:30 close at :30, and the loop ticks there), else on the UTC grid.
+ */
+export function nextTickTime(now: number, timeframe: string, delaySeconds: number, candleTs = 0): number {
   const tf = timeframeMs(timeframe);
-  const next = Math.floor(now / tf) * tf + delaySeconds * 1000;
+  const next = candleTs + Math.floor((now - candleTs) / tf) * tf + delaySeconds * 1000;
   return next > now ? next : next + tf;
 }
 
@@ -66,11 +72,13 @@ export class Trader extends RunHolder<TraderOptions> {
     return { noun: 'run', markets: { symbol: this.o.key.symbol }, account: this.o.market.open(this.o.balance) };
   }
 
-  /** Pulls missing closed candles into the store; exchange errors propagate after the feed's own retries. */
+  /**
+   * Pulls missing closed candles into the store, from the oldest the next decisions read that it lacks (backfill.ts);
+   * exchange errors propagate after the feed's own retries.
+   */
   protected async backfill(run: RunState, closedOpen: number): Promise<number> {
     const { store, key, feed } = this.o;
-    const last = store.lastTs(key.exchange, key.symbol, key.timeframe);
-    const since = last !== undefined && last >= run.historyFrom ? last + this.tfMs : run.historyFrom;
+    const since = backfillSince(store, key, this.historyNeededFrom(run), this.tfMs);
     if (since > closedOpen) return 0;
     const rows = await feed.fetchClosed(since, closedOpen + this.tfMs);
     if (rows.length) store.upsert(key.exchange, key.symbol, key.timeframe, rows);
@@ -119,6 +127,7 @@ export class Trader extends RunHolder<TraderOptions> {
     if (this.run.paused) return this.passWhilePaused(closedOpen, report);
     const { store, key } = this.o;
     const candles = store.load(key.exchange, key.symbol, key.timeframe, this.run.historyFrom, closedOpen + 1);
+    report.newestOpen = candles.ts.at(-1);
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
     const from = lowerBound(candles.ts, first);
     if (from >= candles.ts.length) {

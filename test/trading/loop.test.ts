@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HaltError } from '../../src/trading/halt.ts';
 import { startTraderLoop } from '../../src/trading/loop.ts';
-import { cronForTimeframe } from '../../src/trading/schedule.ts';
+import { cronForTimeframe, tickSchedule } from '../../src/trading/schedule.ts';
 import type { Trader, TickReport } from '../../src/trading/trader.ts';
 import { nextTickTime } from '../../src/trading/trader.ts';
 import { writeFileSync } from 'node:fs';
@@ -83,6 +83,21 @@ test('ticks fire just after each candle closes', () => {
   assert.equal(cronForTimeframe('1d', 30), '30 0 0 * * *');
   assert.equal(nextTickTime(Date.UTC(2024, 0, 1, 5, 30), '1h', 10), Date.UTC(2024, 0, 1, 6, 0, 10));
   assert.equal(nextTickTime(Date.UTC(2024, 0, 1, 6, 0, 5), '1h', 10), Date.UTC(2024, 0, 1, 6, 0, 10));
+});
+
+test('ticks follow candles that open off the UTC grid: hourly at :30, 4-hourly from 01:00, daily at 15:00, weekly on \
+Sunday', () => {
+  const follow = (tf: string, ts: number) => tickSchedule(tf, 10, 30_000).followCandles(ts);
+  assert.equal(follow('1h', Date.UTC(2024, 0, 1, 9, 30)), '10 30 * * * *');
+  assert.equal(follow('1h', Date.UTC(2024, 0, 1, 9)), tickSchedule('1h', 10, 30_000).expression);
+  assert.equal(follow('4h', Date.UTC(2024, 0, 1, 5)), '10 0 1-23/4 * * *');
+  assert.equal(follow('1d', Date.UTC(2024, 0, 1, 15)), '10 0 15 * * *');
+  assert.equal(follow('1w', Date.UTC(2024, 0, 1)), '10 0 0 * * 1'); // a Monday
+  assert.equal(follow('1w', Date.UTC(2024, 0, 7, 15)), '10 0 15 * * 0'); // a Sunday
+  // bot status's next tick, on the grid of the last candle acted on
+  const at0930 = Date.UTC(2024, 0, 1, 9, 30);
+  assert.equal(nextTickTime(Date.UTC(2024, 0, 1, 11, 40), '1h', 10, at0930), Date.UTC(2024, 0, 1, 12, 30, 10));
+  assert.equal(nextTickTime(Date.UTC(2024, 0, 1, 11, 20), '1h', 10, at0930), Date.UTC(2024, 0, 1, 11, 30, 10));
 });
 
 test('a scheduled retrain runs as a child process: its crash is logged and the trader process carries on', async () => {

@@ -4,7 +4,7 @@ import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts'
 import { credentialsFromEnv } from '../../core/secrets.ts';
 import { UserError } from '../../core/errors.ts';
 import { startTraderLoop } from '../../trading/loop.ts';
-import { cronForTimeframe } from '../../trading/schedule.ts';
+import { tickSchedule } from '../../trading/schedule.ts';
 import { openTradingSession } from '../../trading/session.ts';
 import { parseAmount } from '../../trading/flags.ts';
 import { clockFrom } from './paper.ts';
@@ -114,7 +114,7 @@ export function registerLive(program: Command): void {
       try {
         const loop = startTraderLoop({
           trader: session.trader,
-          expression: cronForTimeframe(config.timeframe, config.trading.tickDelaySeconds),
+          ...tickSchedule(config.timeframe, config.trading.tickDelaySeconds, config.exchange.maxBackoffMs),
           logger,
           lock: session.lock,
           onTick: extras.onTick,

@@ -4,7 +4,7 @@ import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts'
 import { isoTime, parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { startTraderLoop } from '../../trading/loop.ts';
-import { checkCron, cronForTimeframe } from '../../trading/schedule.ts';
+import { checkCron, tickSchedule } from '../../trading/schedule.ts';
 import { openTradingSession } from '../../trading/session.ts';
 import { retrainChildRunner } from '../../trading/retrain-child.ts';
 import { parseAmount } from '../../trading/flags.ts';
@@ -118,14 +118,14 @@ export function registerPaper(program: Command): void {
         );
         return;
       }
-      const expression = cronForTimeframe(config.timeframe, config.trading.tickDelaySeconds);
+      const ticks = tickSchedule(config.timeframe, config.trading.tickDelaySeconds, config.exchange.maxBackoffMs);
       const extras = await startTraderExtras(config, logger, session, port);
       // the loop stops a retrain child in flight when it stops (a signal or a halt): none outlives the trader
       const retrainChild = flags.retrain && flags.model ? retrainChildRunner(flags, flags.model, logger) : undefined;
       try {
         const loop = startTraderLoop({
           trader: session.trader,
-          expression,
+          ...ticks,
           logger,
           lock: session.lock,
           retrain:
@@ -136,7 +136,7 @@ export function registerPaper(program: Command): void {
           onTickError: extras.onTickError,
         });
         logger.info(`paper trading ${session.key.symbol} ${config.timeframe} on ${config.exchange.id}`, {
-          cron: expression,
+          cron: ticks.expression,
           next: loop.nextTick()?.toISOString(),
         });
         const end = await loop.done;
