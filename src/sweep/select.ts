@@ -24,7 +24,8 @@ export interface ConfigSummary {
   planned: number;
   /** The ranking score: mean validation Sharpe (annualised, after costs) over seeds × folds × markets. */
   score: number;
-  scoreSd: number;
+  /** The score's sample sd over those runs; absent with fewer than two. */
+  scoreSd?: number;
   validation: MeanSd;
   /** Test metrics over the same runs: reported, never used to rank. */
   test: MeanSd;
@@ -46,7 +47,10 @@ export interface JobOutcome {
   error?: string;
 }
 
-/** Mean and sample sd of every finite numeric metric over runs. */
+/**
+ * Mean and sample sd of every finite numeric metric over runs. A metric with one finite value has no sd (absent,
+ * printed "–"): one run says nothing about the spread, and "± 0.000" read as a configuration that never varies.
+ */
 export function meanSd(runs: readonly MetricsJson[]): MeanSd {
   const mean: Record<string, number> = {};
   const sd: Record<string, number> = {};
@@ -56,7 +60,7 @@ export function meanSd(runs: readonly MetricsJson[]): MeanSd {
     if (xs.length === 0) continue;
     const m = xs.reduce((a, b) => a + b, 0) / xs.length;
     mean[key] = m;
-    sd[key] = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
+    if (xs.length > 1) sd[key] = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
   }
   return { mean, sd };
 }
@@ -95,7 +99,7 @@ export function rankConfigurations(
       failed: list.filter((o) => o.error !== undefined && !o.result).length,
       planned: list.length,
       score: done.length ? validation.mean.sharpe : -Infinity,
-      scoreSd: done.length ? validation.sd.sharpe : 0,
+      scoreSd: validation.sd.sharpe,
       validation,
       test: meanSd(done.map((o) => o.result!.test)),
       validationSeries: series,

@@ -58,7 +58,7 @@ export interface SweepReport {
     runs: number;
     failed: number;
     score: number;
-    scoreSd: number;
+    scoreSd?: number;
     validation: MeanSd;
   }[];
   baselines: Record<BaselineName, { description: string; validation: MeanSd; test: MeanSd; cleanTest: MeanSd }>;
