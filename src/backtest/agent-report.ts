@@ -79,7 +79,9 @@ interface AgentReportInput {
   sameWindows?: WalkForwardSummary;
 }
 
-function fmtMetric(v: number, format: string): string {
+/** A metric as the report prints it; `–` for an sd that does not exist (one run has no spread). */
+function fmtMetric(v: number | undefined, format: string): string {
+  if (v === undefined) return '–';
   if (!Number.isFinite(v)) return String(v);
   if (format === 'pct') return `${(v * 100).toFixed(2)}%`;
   if (format === 'int') return v.toFixed(1);
@@ -131,7 +133,7 @@ export function agentReport(input: AgentReportInput): {
         rows: metricRows.map((m) => [
           m.label,
           fmtMetric(summary.mean[m.key] as number, m.format),
-          fmtMetric(summary.sd[m.key] ?? 0, m.format),
+          fmtMetric(summary.sd[m.key], m.format),
           ...runs.map((r) => fmtMetric(r.metrics[m.key] as number, m.format)),
         ]),
       },
@@ -312,7 +314,7 @@ export function printAgentSummary(
       if (m)
         console.log(
           `  ${m.label}: ${fmtMetric(summary.mean[key] as number, m.format)} ` +
-            `± ${fmtMetric(summary.sd[key] ?? 0, m.format)}`,
+            `± ${fmtMetric(summary.sd[key], m.format)}`,
         );
     }
     console.log(`  ${selectionLine}`);

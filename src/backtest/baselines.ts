@@ -70,7 +70,10 @@ export function runBaselines(o: BaselineOptions): Baselines {
   };
 }
 
-/** Mean and sample sd of every numeric metric over several runs (nested counts averaged too). */
+/**
+ * Mean and sample sd of every numeric metric over several runs (nested counts averaged too). A metric with fewer
+ * than two finite values has no sd (absent; the report prints "–"): one run says nothing about the spread.
+ */
 export function meanAndSd(runs: readonly Metrics[]): { mean: Metrics; sd: Partial<Record<keyof Metrics, number>> } {
   const first = runs[0];
   const mean = structuredClone(first);
@@ -81,9 +84,8 @@ export function meanAndSd(runs: readonly Metrics[]): { mean: Metrics; sd: Partia
     if (typeof v === 'number') {
       const xs = runs.map((r) => r[key] as number).filter((x) => Number.isFinite(x));
       const m = xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
-      const s = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
       (mean as unknown as Record<string, number>)[key] = m;
-      sd[key] = s;
+      if (xs.length > 1) sd[key] = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
     } else if (typeof v === 'object') {
       const out: Record<string, number> = {};
       for (const sub of Object.keys(v)) {

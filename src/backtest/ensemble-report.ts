@@ -23,7 +23,7 @@ export function ensembleReport(
   runs: readonly EnsembleRun[],
   modelDir: string,
   metricRows: typeof METRIC_ROWS,
-  fmtMetric: (v: number, format: string) => string,
+  fmtMetric: (v: number | undefined, format: string) => string,
 ): { section: ReportSection; json: Record<string, unknown>; line: string } {
   const { mean, sd } = meanAndSd(runs.map((r) => r.metrics));
   const how =
@@ -42,7 +42,7 @@ export function ensembleReport(
         rows: metricRows.map((m) => [
           m.label,
           fmtMetric(mean[m.key] as number, m.format),
-          fmtMetric(sd[m.key] ?? 0, m.format),
+          fmtMetric(sd[m.key], m.format),
           ...runs.map((r) => fmtMetric(r.metrics[m.key] as number, m.format)),
         ]),
       },
@@ -57,8 +57,8 @@ export function ensembleReport(
   };
   const line =
     `${kind} ensemble of ${seeds} seed(s), ${runs.length} fold(s): return ` +
-    `${fmtMetric(mean.totalReturn, 'pct')} ± ${fmtMetric(sd.totalReturn ?? 0, 'pct')}, Sharpe ` +
-    `${fmtMetric(mean.sharpe, '')} ± ${fmtMetric(sd.sharpe ?? 0, '')}, trades ${fmtMetric(mean.trades, 'int')}`;
+    `${fmtMetric(mean.totalReturn, 'pct')} ± ${fmtMetric(sd.totalReturn, 'pct')}, Sharpe ` +
+    `${fmtMetric(mean.sharpe, '')} ± ${fmtMetric(sd.sharpe, '')}, trades ${fmtMetric(mean.trades, 'int')}`;
   return { section, json, line };
 }
 

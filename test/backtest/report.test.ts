@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { runBaselines } from '../../src/backtest/baselines.ts';
+import { meanAndSd, runBaselines } from '../../src/backtest/baselines.ts';
 import { runBacktest } from '../../src/market/backtest-engine.ts';
 import { computeMetrics } from '../../src/market/metrics.ts';
 import { readReport, summaryTable, writeReport } from '../../src/backtest/report.ts';
@@ -60,4 +60,25 @@ test('writeReport takes extra sections (images, tables, JSON) for agent runs and
   assert.equal(stored.trades, result.trades.length);
   assert.match(summaryTable(stored), /random \(mean ± sd\)/);
   assert.throws(() => readReport(path.join(dir, 'missing.json')), /no report at/);
+});
+
+test('meanAndSd: the sample sd over two or more runs; one run has none (the report prints "–", not 0)', () => {
+  const candles = syntheticCandles({ seed: 3, count: 120, timeframe: '1d', start: Date.UTC(2024, 0, 1) });
+  const metrics = [1, 2].map((seed) =>
+    computeMetrics(
+      runBacktest({
+        ...{ candles, window: 0, range: { from: 0, to: 119 }, costs: COST_PRESETS['upbit-krw'], balance: 1_000_000 },
+        ...{ sizing: { kind: 'all' }, policy: randomPolicy(seed) },
+      }),
+      '1d',
+    ),
+  );
+  const one = meanAndSd(metrics.slice(0, 1));
+  assert.deepEqual(one.sd, {});
+  assert.equal(one.mean.sharpe, metrics[0].sharpe);
+  const two = meanAndSd(metrics);
+  assert.notEqual(metrics[0].totalReturn, metrics[1].totalReturn, 'two seeds trade differently');
+  assert.ok(
+    Math.abs(two.sd.totalReturn! - Math.abs(metrics[0].totalReturn - metrics[1].totalReturn) / Math.SQRT2) < 1e-12,
+  );
 });
