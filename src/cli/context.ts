@@ -72,7 +72,11 @@ export function setupCommand(flags: CommonFlags, extra: Record<string, unknown> 
     overrides[k] = prev && typeof prev === 'object' && v && typeof v === 'object' ? { ...prev, ...v } : v;
   }
   const config = loadConfig({ configFile: flags.config, overrides });
-  const logger = createLogger({ level: config.log.level, file: config.log.file });
+  const logger = createLogger({
+    level: config.log.level,
+    file: config.log.file,
+    cap: { maxBytes: config.log.maxBytes, maxFiles: config.log.maxFiles },
+  });
   setLogger(logger);
   return { config, logger };
 }

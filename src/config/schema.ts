@@ -13,6 +13,10 @@ const logSection = z.strictObject({
   level: z.enum(['error', 'warn', 'info', 'debug']),
   /** JSON-lines log file; empty string turns file logging off. */
   file: z.string(),
+  /** The file is rotated (bot.log → bot1.log → …) before it passes this size, in bytes. */
+  maxBytes: z.number().int().min(1024),
+  /** Files kept, the current one included. */
+  maxFiles: z.number().int().min(2),
 });
 
 export const configSchema = z.strictObject({

@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import winston from 'winston';
+import { CappedFileTransport, type LogFileCap } from './log-file.ts';
 import { secretValuesFromEnv } from './secrets.ts';
 
 export type Logger = winston.Logger;
@@ -13,6 +14,8 @@ interface LogOptions {
   level: string;
   /** JSON-lines file; empty: no file. */
   file: string;
+  /** Rotation of the file (config `log.maxBytes`, `log.maxFiles`); required with a file, so none grows unbounded. */
+  cap?: LogFileCap;
   /** Console output (readable lines on stderr). */
   console?: boolean;
   /** Extra strings to mask besides the environment's secrets. */
@@ -88,9 +91,8 @@ export function createLogger(options: LogOptions): Logger {
   }
   if (options.file) {
     mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
-    const file = new winston.transports.File({ filename: options.file, format: winston.format.json() });
-    file.on('error', (e: Error) => process.stderr.write(`log file ${options.file}: ${e.message}\n`));
-    transports.push(file);
+    if (!options.cap) throw new Error(`log file ${options.file}: no size cap given`);
+    transports.push(new CappedFileTransport(options.file, options.cap, { format: winston.format.json() }));
   }
   return winston.createLogger({
     level: options.level,

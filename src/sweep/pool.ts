@@ -3,6 +3,8 @@
  * markets it needs once and then one job at a time. A job that throws, or whose child dies, is tried again (up to
  * `attempts` tries in all) and then reported failed with its error; the other jobs go on. A child that cannot start
  * (its tfjs backend is not available) ends the sweep with that one line: forking it again would fail the same way.
+ * A message sent to a child that has just died fails with an 'error' event (EPIPE, ERR_IPC_CHANNEL_CLOSED), which
+ * without a listener would crash the coordinator: the child is ended and its 'exit' retries the job like any death.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +29,8 @@ interface PoolOptions extends JobEvents {
   backend: string;
   attempts: number;
   markets: ReadonlyMap<string, Candles>;
+  /** The module each child runs (src/sweep/child.ts; tests fork a stand-in that dies on cue). */
+  childFile?: string;
 }
 
 interface Slot {
@@ -45,7 +49,7 @@ export function runInProcess(jobs: readonly JobSpec[], o: PoolOptions): Promise<
     const slots = new Set<Slot>();
     const finish = () => {
       if (open > 0) return;
-      for (const s of slots) s.child.disconnect();
+      for (const s of slots) if (s.child.connected) s.child.disconnect();
       resolve();
     };
     const failTry = (entry: { job: JobSpec; tries: number }, error: string) => {
@@ -57,6 +61,11 @@ export function runInProcess(jobs: readonly JobSpec[], o: PoolOptions): Promise<
         o.onRetry?.(entry.job, error, entry.tries);
         waiting.push(entry);
       }
+    };
+    const cannotStart = (message: string) => {
+      fatal ??= message;
+      for (const s of slots) s.child.kill('SIGTERM');
+      reject(new UserError(`a sweep worker process could not start: ${message}`));
     };
     const next = (slot: Slot) => {
       const entry = waiting.shift();
@@ -76,7 +85,7 @@ export function runInProcess(jobs: readonly JobSpec[], o: PoolOptions): Promise<
       slot.child.send({ type: 'job', job: entry.job } satisfies ToChild);
     };
     const start = () => {
-      const child = fork(CHILD_FILE, [], {
+      const child = fork(o.childFile ?? CHILD_FILE, [], {
         execArgv: tsxExecArgv(),
         serialization: 'advanced',
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -84,12 +93,15 @@ export function runInProcess(jobs: readonly JobSpec[], o: PoolOptions): Promise<
       const slot: Slot = { child, sent: new Set() };
       slots.add(slot);
       child.send({ type: 'init', backend: o.backend } satisfies ToChild);
+      child.on('error', (e: Error) => {
+        // fork itself failed (EAGAIN, ENOMEM): no process, so no 'exit' will come to retry anything
+        if (child.pid === undefined) cannotStart(e.message);
+        else if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      });
       child.on('message', (m: FromChild) => {
-        if (m.type === 'fatal') {
-          fatal ??= m.message;
-          for (const s of slots) s.child.kill('SIGTERM');
-          reject(new UserError(`a sweep worker process could not start: ${m.message}`));
-        } else if (m.type === 'ready') next(slot);
+        if (m.type === 'fatal') return cannotStart(m.message);
+        if (!slots.has(slot)) return; // a message read after its 'exit': the job was already put back in line
+        if (m.type === 'ready') next(slot);
         else if (m.type === 'result' && slot.job) {
           open--;
           o.onResult(slot.job.job, m.result);
@@ -101,9 +113,11 @@ export function runInProcess(jobs: readonly JobSpec[], o: PoolOptions): Promise<
       });
       child.on('exit', (code, signal) => {
         slots.delete(slot);
+        const job = slot.job;
+        slot.job = undefined;
         if (open === 0 || fatal !== undefined) return;
         // a child that dies mid-job (out of memory, a native abort, kill -9) costs that job one try
-        if (slot.job) failTry(slot.job, `worker process died (${signal ?? `exit ${code}`})`);
+        if (job) failTry(job, `worker process died (${signal ?? `exit ${code}`})`);
         if (open > 0 && waiting.length > 0) start();
         else finish();
       });

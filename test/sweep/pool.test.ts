@@ -4,10 +4,13 @@
  * that fails where the coordinator's check passed).
  */
 import { test } from 'node:test';
+import { existsSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { UserError } from '../../src/core/errors.ts';
 import { runInProcess } from '../../src/sweep/pool.ts';
 import { pathWithoutGpu, tinyPlan } from './helpers.ts';
+import type { DyingResult } from './dying-child.ts';
 
 test('children that cannot start their backend end the pool with one line, not a loop of forks', async () => {
   const { plan, markets } = await tinyPlan();
@@ -36,4 +39,28 @@ test('children that cannot start their backend end the pool with one line, not a
     return true;
   });
   assert.deepEqual(outcomes, [], 'no job was tried');
+});
+
+test(`a child that dies as the next job is sent (EPIPE / ERR_IPC_CHANNEL_CLOSED) costs that job one try and does not \
+crash the coordinator`, async () => {
+  const { plan, markets } = await tinyPlan();
+  const outcomes: string[] = [];
+  await runInProcess(plan.jobs, {
+    workers: 1,
+    backend: 'wasm',
+    attempts: 3,
+    markets,
+    childFile: fileURLToPath(new URL('./dying-child.ts', import.meta.url)),
+    onResult: (job, result) => {
+      outcomes.push(`result ${job.id}`);
+      // hold the coordinator (it sends the next job when this returns) until the child's channel is closed
+      const { closedMarker } = result as unknown as DyingResult;
+      while (!existsSync(closedMarker)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      rmSync(closedMarker);
+    },
+    onFailure: (job, error) => outcomes.push(`failure ${job.id}: ${error}`),
+    onRetry: (job, error) => outcomes.push(`retry ${job.id}: ${error}`),
+  });
+  const [first, second] = plan.jobs.map((j) => j.id);
+  assert.deepEqual(outcomes, [`result ${first}`, `retry ${second}: worker process died (exit 0)`, `result ${second}`]);
 });

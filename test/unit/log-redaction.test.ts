@@ -18,7 +18,7 @@ in the file`, async () => {
   process.stderr.write = capture;
   process.stdout.write = capture;
   try {
-    const logger = createLogger({ level: 'debug', file });
+    const logger = createLogger({ level: 'debug', file, cap: { maxBytes: 1 << 20, maxFiles: 2 } });
     const err = new ccxt.ExchangeError(`upbit {"error":{"message":"key ${secret} refused"}}`);
     logger.info(`connecting with ${secret}`);
     logger.warn('retrying', { detail: { nested: [`x${secret}x`] }, apiKey: 'plain-key-that-is-short', error: err });
