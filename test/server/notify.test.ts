@@ -15,7 +15,7 @@ import { Notifier, targetsFrom } from '../../src/server/notify.ts';
 import { startRunNotices } from '../../src/server/run-notices.ts';
 import type { NotifySection } from '../../src/server/config.ts';
 import { HaltError } from '../../src/trading/halt.ts';
-import { quietLogger } from '../trading/helpers.ts';
+import { quietLogger, waitFor } from '../trading/helpers.ts';
 import { paperFixture, type PaperFixture } from './fixture.ts';
 
 /** A JSON reply of one of many shapes; the assertions check what each test reads. */
@@ -186,7 +186,9 @@ secret sent`, async () => {
     });
     await assert.rejects(() => f.advance(1), HaltError);
     const closing = notices.close();
-    await new Promise((r) => setTimeout(r, 300));
+    // the hook's notices arrive while the other webhook hangs: wait for them, not for a fixed time (a loaded machine
+    // took longer than 300 ms)
+    await waitFor(() => hook.hits.length >= fills.length + 2 || undefined, 20_000, 'the notices at the hook');
     const events = hook.hits.map((h) => h.body.event);
     assert.equal(events.filter((e) => e === 'fill').length, fills.length, 'one notice per fill');
     assert.deepEqual(
