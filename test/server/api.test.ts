@@ -206,45 +206,53 @@ test('every parameter is validated: a 400 with a one-line JSON error; unknown th
 });
 
 /** Reads server-sent events until `until` says stop. */
+/**
+ * Reads an event stream until `until` holds. `connected` settles once the server's `: connected` line arrives: the
+ * server registers the stream before writing it, so an event after that reaches this reader (no fixed wait).
+ */
 function readEvents(
   path: string,
   until: (events: { event: string; data: Json }[]) => boolean,
-): Promise<{ event: string; data: Json }[]> {
-  return new Promise((resolve, reject) => {
-    const events: { event: string; data: Json }[] = [];
+): { connected: Promise<void>; events: Promise<{ event: string; data: Json }[]> } {
+  let isConnected!: () => void;
+  const connected = new Promise<void>((r) => (isConnected = r));
+  const events = new Promise<{ event: string; data: Json }[]>((resolve, reject) => {
+    const seen: { event: string; data: Json }[] = [];
     const req = http.get(s.url + path, { headers: { authorization: `Bearer ${s.token}` } }, (res) => {
       assert.equal(res.headers['content-type'], 'text/event-stream');
       let buf = '';
       res.on('data', (d: Buffer) => {
         buf += d.toString();
+        if (/^: connected$/m.test(buf)) isConnected();
         let i: number;
         while ((i = buf.indexOf('\n\n')) >= 0) {
           const frame = buf.slice(0, i);
           buf = buf.slice(i + 2);
           const event = /^event: (.*)$/m.exec(frame)?.[1];
           const data = /^data: (.*)$/m.exec(frame)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data) });
+          if (event && data) seen.push({ event, data: JSON.parse(data) });
         }
-        if (until(events)) {
+        if (until(seen)) {
           req.destroy();
-          resolve(events);
+          resolve(seen);
         }
       });
     });
     req.on('error', (e) =>
       e.message.includes('aborted') || e.message.includes('socket hang up') ? undefined : reject(e),
     );
-    setTimeout(() => reject(new Error(`timed out; got ${JSON.stringify(events)}`)), 10_000).unref();
+    setTimeout(() => reject(new Error(`timed out; got ${JSON.stringify(seen)}`)), 10_000).unref();
   });
+  return { connected, events };
 }
 
 test(`server-sent events carry a new decision when the trader ticks; a pause asked over the API is honoured and \
 pushed`, async () => {
   const before = f.repo.decisionCount(f.runId);
   const stream = readEvents('/api/v1/events', (ev) => ev.some((e) => e.event === 'decision'));
-  await new Promise((r) => setTimeout(r, 300));
+  await stream.connected;
   await f.advance(1);
-  const events = await stream;
+  const events = await stream.events;
   const d = events.find((e) => e.event === 'decision');
   assert.equal(d?.data.runId, f.runId);
   assert.equal(d?.data.ts, f.repo.list()[0].lastTs);
@@ -255,9 +263,9 @@ pushed`, async () => {
   assert.equal(queued.body.command.status, 'pending');
   assert.match(queued.body.command.requestedBy, /^token:[0-9a-f]{8}@127\.0\.0\.1$/);
   const paused = readEvents('/api/v1/events', (ev) => ev.some((e) => e.event === 'pause'));
-  await new Promise((r) => setTimeout(r, 300));
+  await paused.connected;
   await f.advance(2);
-  const ev = await paused;
+  const ev = await paused.events;
   assert.match(ev.find((e) => e.event === 'pause')?.data.by, /api test/);
   assert.equal(f.repo.decisionCount(f.runId), before + 1, 'no decision while paused');
   const cmds = await get(`/api/v1/runs/${f.runId}/commands`);

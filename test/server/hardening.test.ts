@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Credentials } from '../../src/server/auth.ts';
 import { paperFixture, serve, type PaperFixture } from './fixture.ts';
+import { waitFor } from '../trading/helpers.ts';
 
 const SECRET = 'sk-live-0123456789abcdef-very-secret';
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
@@ -159,8 +160,7 @@ test('an event stream opened with a session token ends when the session expires'
       });
       setTimeout(() => reject(new Error(`stream still open; got ${JSON.stringify(frames)}`)), 5000).unref();
     });
-    await new Promise((r) => setTimeout(r, 300));
-    assert.match(frames.join(''), /: connected/);
+    await waitFor(() => /: connected/.test(frames.join('')) || undefined, 5000, 'the stream to connect');
     now += 2 * 3_600_000; // the one-hour session is over
     await f.advance(1); // the trader decides: an event the expired session must not see
     await ended;
