@@ -104,7 +104,10 @@ async function withRetrainingTrader(body: (t: RetrainingTrader) => Promise<void>
   }
 }
 
-/** Stops the trader with `stopIt` while its child trains and checks the end: a stop, exit 0, nothing left. */
+/**
+ * Stops the trader with `stopIt` while its child trains and checks the end: a stop by `expectedSignal` (a regular
+ * expression), exit 0, nothing left.
+ */
 function stopWhileRetraining(
   stopIt: (pids: { parent: number; child: number }) => unknown,
   expectedSignal: string,
@@ -140,7 +143,9 @@ test(
   `Ctrl-C (SIGINT to the process group) on \`bot paper --retrain\` while its retrain child trains: the child's \
 SIGINT death is a stop, not a failure; exit 0, nothing left`,
   { timeout: 90_000 },
-  () => stopWhileRetraining(({ parent }) => process.kill(-parent, 'SIGINT'), 'SIGINT'),
+  // both get the SIGINT; on a loaded machine the trader's own stop (a SIGTERM to the child) may reach the child
+  // before its SIGINT has ended it, so the child's death names either signal: both are a stop
+  () => stopWhileRetraining(({ parent }) => process.kill(-parent, 'SIGINT'), '(?:SIGINT|SIGTERM)'),
 );
 
 test(
