@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameS
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { syncDir, syncTree, writeFileSynced } from '../core/durable-files.ts';
+import { foreignEntries, recoverInterruptedSave } from '../nn/model-files.ts';
 
 /**
  * A model home is a folder such as `models/btc-dqn`. It holds either a saved model directly (its first version,
@@ -53,12 +54,30 @@ export function currentVersion(home: string): string | undefined {
 
 /** Resolves `--model <home>` to the serving version's folder; a UserError when there is none. */
 export function resolveModel(home: string): ResolvedModel {
+  // a backtest's save over a plain model folder killed between its two renames left the model beside `home`
+  recoverInterruptedSave(home);
   if (!existsSync(home)) throw new UserError(`--model ${home}: no such folder`);
   const version = currentVersion(home);
   if (!version) throw new UserError(`--model ${home}: no saved model in it (expected meta.json or a CURRENT pointer)`);
   const dir = versionDir(home, version);
   if (!isModelFolder(dir)) throw new UserError(`--model ${home}: version ${version} has no saved model at ${dir}`);
   return { dir, version };
+}
+
+/**
+ * Refuses, before any training, to save a backtest's model into `dir` when `dir` holds more than a saved model: a
+ * home's `versions/`, `CURRENT` or retrain lock. Replacing it deleted the promoted versions and the lock of a
+ * running retrain, and a paper or live run serving the home lost its model on its next start. A plain model folder
+ * (an earlier backtest's) is replaced as before. saveModel checks again just before its switch (a retrain may start
+ * meanwhile).
+ */
+export function refuseModelHome(dir: string): void {
+  const foreign = foreignEntries(dir);
+  if (foreign.length)
+    throw new UserError(
+      `${dir} holds ${foreign.join(', ')} besides a saved model (a model home: it may serve a paper or live run or ` +
+        `be retraining); a backtest does not replace it: choose another --name`,
+    );
 }
 
 /** A version name newVersionName made: its time to the second (`20250101T030000Z`), then the writer's pid. */
@@ -128,16 +147,27 @@ export function stageVersion(home: string, version: string): StagedVersion {
   };
 }
 
+/** The pointer file promoteVersion writes before renaming it over CURRENT, named by the writing process's pid. */
+const pointerTemp = (pid: number) => `.${POINTER}.${pid}.tmp`;
+
 /**
- * Removes the home's `versions/.staging-*` folders whose writer (the pid that `newVersionName` put at the end of the
- * version name) `isStale` says is done with them, and returns their names. A staging folder whose name carries no
- * pid is left alone, and so are `versions/<version>` folders and CURRENT: only a writer that was killed before its
- * commit or discard (SIGKILL, a crash, a power cut) leaves a staging folder behind.
+ * Removes what a writer that `isStale` says is done with (the pid at the end of the name) left in the home, and
+ * returns the names: its `versions/.staging-*` folders (the pid that `newVersionName` put at the end of the version
+ * name, base 36) and its `.CURRENT.<pid>.tmp` pointer file (promoteVersion's, killed before its rename). A staging
+ * folder whose name carries no pid is left alone, and so are `versions/<version>` folders and CURRENT: only a writer
+ * that was killed before its commit, discard or rename (SIGKILL, a crash, a power cut) leaves these behind.
  */
 export function removeStaging(home: string, isStale: (writerPid: number) => boolean): string[] {
-  const root = path.join(home, 'versions');
-  if (!existsSync(root)) return [];
   const removed: string[] = [];
+  if (!existsSync(home)) return removed;
+  for (const name of readdirSync(home).sort()) {
+    const m = /^\.CURRENT\.(\d+)\.tmp$/.exec(name);
+    if (!m || name !== pointerTemp(Number(m[1])) || !isStale(Number(m[1]))) continue;
+    rmSync(path.join(home, name), { force: true });
+    removed.push(name);
+  }
+  const root = path.join(home, 'versions');
+  if (!existsSync(root)) return removed;
   for (const name of readdirSync(root).sort()) {
     const m = /^\.staging-.+-([0-9a-z]+)$/.exec(name);
     const pid = m ? parseInt(m[1], 36) : NaN;
@@ -159,7 +189,7 @@ export function promoteVersion(home: string, version: string): void {
   if (!isModelFolder(dir)) throw new Error(`cannot promote ${version}: ${dir} holds no model`);
   syncTree(dir);
   if (dir !== home) syncDir(path.dirname(dir));
-  const tmp = path.join(home, `.${POINTER}.${process.pid}.tmp`);
+  const tmp = path.join(home, pointerTemp(process.pid));
   writeFileSynced(tmp, version + '\n');
   renameSync(tmp, path.join(home, POINTER));
   syncDir(home);

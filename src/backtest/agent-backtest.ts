@@ -4,7 +4,8 @@
  * headline range; the report's agent sections and the terminal summary are agent-report.ts's.
  */
 import path from 'node:path';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { refuseModelHome } from '../agents/model-pointer.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Series } from '../data/source.ts';
@@ -106,12 +107,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       `--name "${modelName}" must be letters, digits, ., _ or - (it names a folder under ${settings.agent.modelsDir}/)`,
     );
   const modelDir = path.join(settings.agent.modelsDir, modelName);
-  if (existsSync(path.join(modelDir, 'CURRENT'))) {
-    throw new UserError(
-      `${modelDir} holds retrained versions (it may be serving a ` +
-        `paper run); choose another --name or remove the folder`,
-    );
-  }
+  refuseModelHome(modelDir);
   const span = (r: IndexRange) =>
     `${isoTime(candles.ts[r.from])} … ${isoTime(candles.ts[r.to - 1])} (${r.to - r.from})`;
   logger.info(

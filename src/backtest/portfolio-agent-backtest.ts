@@ -5,6 +5,7 @@
  * the portfolio baselines on the same candles. Several seeds: the first is the headline, all of them mean ± sd. The
  * last fold's agent of the first seed is saved as a model folder.
  */
+import { refuseModelHome } from '../agents/model-pointer.ts';
 import path from 'node:path';
 import {
   agentPolicy,
@@ -58,6 +59,7 @@ function foldBlocks(first: number, len: number, folds: number, testShare: number
 export async function runPortfolioAgentRun(
   req: PortfolioAgentRunRequest,
 ): Promise<{ report: PortfolioReport; dir: string }> {
+  refuseModelHome(req.modelDir);
   const { recipe } = req.strategy;
   const traded = req.traded.map((s) => s.candles);
   const informative = req.informative.map((s) => s.candles);

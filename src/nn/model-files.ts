@@ -5,10 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { syncDir, writeFileSynced } from '../core/durable-files.ts';
+import { processAlive } from '../core/process-alive.ts';
 import type { NetworkSpec } from './spec.ts';
 // registers the custom layers saved cnnrnn models use, so they load
 import './frame-layers.ts';
@@ -60,11 +61,61 @@ async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts>
   return saved;
 }
 
+/** The files saveModel writes into a model folder (files(key) of every key, and meta.json). */
+const MODEL_FILE = /^(meta\.json|model\.json|[A-Za-z0-9_-]+\.model\.json|[A-Za-z0-9_-]+\.weights\.bin)$/;
+
+/**
+ * The entries of `dir` that saveModel did not write: a model home's `versions/`, `CURRENT` and retrain lock
+ * (src/agents/model-pointer.ts), or anyone's files. saveModel does not replace a folder holding any: replacing it
+ * whole deleted a home's promoted versions and the lock of a running retrain when a backtest saved over it.
+ */
+export function foreignEntries(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => !MODEL_FILE.test(name))
+    .sort();
+}
+
+/** A save's temp folder (`<dir>.tmp-<pid>-<ms>`) or the replaced folder it set aside (`<dir>.old-<pid>-<ms>`). */
+const LEFTOVER = /^(.+)\.(old|tmp)-(\d+)-(\d+)$/;
+
+/**
+ * Finishes what a save of `dir` killed part-way (SIGKILL, a crash, a power cut) left beside it, so that `dir` is a
+ * whole model again. Replacing a folder takes two renames (`dir` to `.old-*`, the temp folder to `dir`); a save killed
+ * between them left no `dir` at all, only the old model under `.old-*`: that one is renamed back (the save did not
+ * happen). The temp folders and set-aside folders of dead writers are then removed. A live writer's (another process
+ * saving now, or this one) are left alone.
+ */
+export function recoverInterruptedSave(dir: string): void {
+  const target = path.resolve(dir);
+  const parent = path.dirname(target);
+  if (!existsSync(parent)) return;
+  const left = readdirSync(parent).flatMap((name) => {
+    const m = LEFTOVER.exec(name);
+    if (!m || m[1] !== path.basename(target)) return [];
+    const pid = Number(m[3]);
+    if (pid === process.pid || processAlive(pid)) return [];
+    return [{ name, kind: m[2], at: Number(m[4]) }];
+  });
+  if (!left.length) return;
+  if (!existsSync(target)) {
+    const old = left.filter((l) => l.kind === 'old').sort((a, b) => b.at - a.at)[0];
+    if (old) {
+      renameSync(path.join(parent, old.name), target);
+      syncDir(parent);
+    }
+  }
+  for (const l of left) rmSync(path.join(parent, l.name), { recursive: true, force: true });
+}
+
 /**
  * Saves `models` (the main network under key 'model', others under their own keys) and `meta` into `dir`.
  * Everything is written to a sibling temp folder first and renamed into place, so a crash never leaves half a model.
  * Every file and the temp folder are fsynced before the rename, and the parent folder after it: a power cut
- * otherwise could leave the folder's name on disk with empty files in it (src/core/durable-files.ts).
+ * otherwise could leave the folder's name on disk with empty files in it (src/core/durable-files.ts). Replacing a
+ * folder sets the old one aside first; a save stopped between the two renames puts it back (a failed rename at once,
+ * a killed process at the next save or load of `dir`, recoverInterruptedSave). A folder holding anything but a saved
+ * model (foreignEntries) is not replaced: a one-line UserError says what it holds.
  */
 export async function saveModel(dir: string, models: Record<string, tf.LayersModel>, meta: ModelMeta): Promise<void> {
   const keys = Object.keys(models);
@@ -73,6 +124,7 @@ export async function saveModel(dir: string, models: Record<string, tf.LayersMod
     if (!/^[A-Za-z0-9_-]+$/.test(k)) throw new Error(`model key '${k}' must be letters, digits, _ or -`);
   const target = path.resolve(dir);
   mkdirSync(path.dirname(target), { recursive: true });
+  recoverInterruptedSave(target);
   const tmp = `${target}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(tmp);
   try {
@@ -92,20 +144,35 @@ export async function saveModel(dir: string, models: Record<string, tf.LayersMod
     }
     writeFileSynced(path.join(tmp, 'meta.json'), JSON.stringify({ format: FORMAT, models: keys, ...meta }, null, 2));
     syncDir(tmp);
-    if (existsSync(target)) {
-      const old = `${target}.old-${process.pid}-${Date.now()}`;
-      renameSync(target, old);
-      renameSync(tmp, target);
-      syncDir(path.dirname(target));
-      rmSync(old, { recursive: true, force: true });
-    } else {
+    // checked after the (long) writing, just before the switch: a retrain may have made `dir` a home meanwhile
+    const foreign = foreignEntries(target);
+    if (foreign.length)
+      throw new UserError(
+        `${dir} holds ${foreign.join(', ')} besides a saved model (a model home with versions or a retrain lock?): ` +
+          `not replaced; save under another name`,
+      );
+    if (existsSync(target)) replaceFolder(target, tmp);
+    else {
       renameSync(tmp, target);
       syncDir(path.dirname(target));
     }
-  } catch (e) {
+  } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Puts the complete folder `tmp` in the place of `target`; on a failed switch, the old `target` goes back. */
+function replaceFolder(target: string, tmp: string): void {
+  const old = `${target}.old-${process.pid}-${Date.now()}`;
+  renameSync(target, old);
+  try {
+    renameSync(tmp, target);
+  } catch (e) {
+    renameSync(old, target);
     throw e;
   }
+  syncDir(path.dirname(target));
+  rmSync(old, { recursive: true, force: true });
 }
 
 function readJson(file: string, what: string): Record<string, unknown> {
@@ -161,6 +228,7 @@ async function loadOne(dir: string, key: string, what: string): Promise<tf.Layer
 /** Loads a model folder written by saveModel. A missing, truncated or foreign file is a one-line UserError. */
 export async function loadModel(dir: string): Promise<{ models: Record<string, tf.LayersModel>; meta: ModelMeta }> {
   const what = `model ${dir}`;
+  recoverInterruptedSave(dir);
   if (!existsSync(dir)) throw new UserError(`${what}: folder not found`);
   const raw = readJson(path.join(dir, 'meta.json'), what);
   if (raw.format !== FORMAT) throw new UserError(`${what}: meta.json is not a model description written by this bot`);

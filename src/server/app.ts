@@ -60,7 +60,9 @@ export function checkBind(host: string, credentials: Credentials): void {
 
 /**
  * Refuses a Host header that is not a loopback name (DNS rebinding: a page on evil.example whose name now resolves
- * to 127.0.0.1 is same-origin with this server in the browser, so CORS does not stop it reading the API).
+ * to 127.0.0.1 is same-origin with this server in the browser, so CORS does not stop it reading the API). Checked
+ * whenever the server is loopback-only: bound to a loopback address, or without credentials. With credentials on
+ * 127.0.0.1 the unchecked Host let such a page read the open health route and try passwords at /api/v1/login.
  * A request without a Host header (HTTP/1.0) is not a browser's.
  */
 function checkLoopbackHost(host: string | undefined): void {
@@ -74,7 +76,7 @@ function checkLoopbackHost(host: string | undefined): void {
   if (!isLoopback(name)) {
     throw new HttpError(
       403,
-      `host ${host.slice(0, 100)} is not a loopback name: without credentials the dashboard answers only ` +
+      `host ${host.slice(0, 100)} is not a loopback name: a loopback-only dashboard answers only ` +
         `127.0.0.1, localhost or [::1]`,
     );
   }
@@ -125,6 +127,8 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
       status >= 500 && !ours ? 'internal error' : status === 429 ? 'too many attempts: wait a minute' : err.message;
     void reply.code(status).send({ error: message.split('\n')[0] });
   });
+  // set by listen(): whether the bound address is a loopback one
+  let loopbackOnly = false;
   app.setNotFoundHandler((_req, reply) => void reply.code(404).send({ error: 'not found' }));
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
@@ -139,8 +143,9 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
       reply.header('access-control-allow-headers', 'authorization, content-type');
       reply.header('access-control-allow-methods', 'GET, POST');
     }
-    // without credentials the server is loopback-only, so a request naming another host came through DNS rebinding
-    if (!o.credentials.configured) checkLoopbackHost(req.headers.host);
+    // a loopback-only server (bound to loopback, or without credentials): a request naming another host came
+    // through DNS rebinding
+    if (loopbackOnly || !o.credentials.configured) checkLoopbackHost(req.headers.host);
     // the route fastify matched, not the raw URL: `/%61pi/v1/runs` is routed to /api/v1/runs (find-my-way decodes
     // the path) yet does not start with `/api/`, so a check on req.url let it through without a token
     const route = req.routeOptions.url;
@@ -168,7 +173,13 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     version,
     authConfigured: o.credentials.configured,
   });
-  registerControlRoutes(app, { writer, credentials: o.credentials, clock, loginPerMinute: 5 });
+  registerControlRoutes(app, {
+    writer,
+    credentials: o.credentials,
+    clock,
+    loginPerMinute: 5,
+    loginFailuresPerMinute: 20,
+  });
   registerStaticRoutes(app);
 
   // server-sent events: one watcher for every client
@@ -218,6 +229,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     app,
     async listen(host, port) {
       checkBind(host, o.credentials);
+      loopbackOnly = isLoopback(host);
       const address = await app.listen({ host, port });
       timer = setInterval(poll, o.pollMs);
       beat = setInterval(() => {

@@ -5,8 +5,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { REPORT_SCHEMA, type StoredReport } from '../backtest/report.ts';
-import { currentVersion } from '../agents/model-pointer.ts';
-import { listInside, resolveInside, safeSegment } from './files.ts';
+import { fileInside, listInside, resolveInside, safeSegment } from './files.ts';
 
 interface BacktestEntry {
   id: string;
@@ -88,9 +87,27 @@ interface ModelEntry {
   meta: Record<string, unknown> | null;
 }
 
-function metaOf(dir: string): Record<string, unknown> | null {
-  const m = readJson(path.join(dir, 'meta.json'));
+/** The meta.json at `parts` under `root`, read only when it is really inside root (fileInside). */
+function metaOf(root: string, parts: string[]): Record<string, unknown> | null {
+  const file = fileInside(root, [...parts, 'meta.json']);
+  const m = file === undefined ? undefined : readJson(file);
   return m && typeof m === 'object' ? (m as Record<string, unknown>) : null;
+}
+
+/**
+ * The version CURRENT names (as currentVersion in src/agents/model-pointer.ts reads it), `initial` without a pointer
+ * when the home holds a model itself, or null. A CURRENT leading out of `root` (a symlink) is not read: its first line
+ * was shown as the serving version.
+ */
+function pointerOf(root: string, name: string, initial: boolean): string | null {
+  const pointer = path.join(root, name, 'CURRENT');
+  if (existsSync(pointer)) {
+    const file = fileInside(root, [name, 'CURRENT']);
+    if (file === undefined) return null;
+    const v = readFileSync(file, 'utf8').trim();
+    if (v) return v;
+  }
+  return initial ? 'initial' : null;
 }
 
 /** The meta.json fields worth showing (the scaler and network spec are large and say little on a page). */
@@ -117,7 +134,7 @@ export function readModel(root: string, name: string): ModelEntry | undefined {
   if (!existsSync(home) || !statSync(home).isDirectory()) return undefined;
   if (!realpathSync(home).startsWith(realpathSync(root) + path.sep)) return undefined;
   const versions: ModelEntry['versions'] = [];
-  const initial = metaOf(home);
+  const initial = metaOf(root, [name]);
   if (initial)
     versions.push({
       version: 'initial',
@@ -128,7 +145,7 @@ export function readModel(root: string, name: string): ModelEntry | undefined {
   if (existsSync(vdir)) {
     for (const v of readdirSync(vdir).sort()) {
       if (!safeSegment(v)) continue;
-      const meta = metaOf(path.join(vdir, v));
+      const meta = metaOf(root, [name, 'versions', v]);
       if (meta)
         versions.push({
           version: v,
@@ -138,9 +155,9 @@ export function readModel(root: string, name: string): ModelEntry | undefined {
     }
   }
   if (versions.length === 0) return undefined;
-  const pointer = currentVersion(home) ?? null;
+  const pointer = pointerOf(root, name, initial !== null);
   const current = pointer !== null && (pointer === 'initial' || safeSegment(pointer)) ? pointer : null;
-  const serving = current === null ? null : current === 'initial' ? initial : metaOf(path.join(vdir, current));
+  const serving = current === null ? null : current === 'initial' ? initial : metaOf(root, [name, 'versions', current]);
   return { name, current, versions, meta: metaSummary(serving) };
 }
 

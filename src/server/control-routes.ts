@@ -18,6 +18,25 @@ interface ControlContext {
   clock: () => number;
   /** Login attempts per address per minute. */
   loginPerMinute: number;
+  /** Failed logins per minute from all addresses together; past it every login waits (see failedLogins). */
+  loginFailuresPerMinute: number;
+}
+
+/**
+ * The failed logins of the last minute, from every address. The per-address limit alone let a guesser with many
+ * addresses (an IPv6 /64 holds 2^64) try passwords without end; past `max` failures a login is refused with 429
+ * before the password is checked, so that an answer never says whether a guess was right. The owner's tokens keep
+ * working meanwhile; only password logins wait, for at most a minute after the last failure counted.
+ */
+function failedLogins(max: number, clock: () => number = Date.now): { full(): boolean; add(): void } {
+  const times: number[] = [];
+  const prune = () => {
+    while (times.length && times[0] <= clock() - 60_000) times.shift();
+  };
+  return {
+    full: () => (prune(), times.length >= max),
+    add: () => void times.push(clock()),
+  };
 }
 
 const commandBody = z.strictObject({
@@ -60,10 +79,16 @@ export function registerControlRoutes(app: FastifyInstance, ctx: ControlContext)
     return reply.code(202).send({ command, note: 'queued: the trader applies it at its next tick' });
   });
 
+  // wall time, as the per-address limit: a run's clock (--now) may stand still
+  const failures = failedLogins(ctx.loginFailuresPerMinute);
   app.post('/api/v1/login', { config: { rateLimit: { max: ctx.loginPerMinute, timeWindow: 60_000 } } }, async (req) => {
     const { password } = parse(loginBody, req.body, 'body');
+    if (failures.full()) throw new HttpError(429, 'too many failed logins');
     const session = ctx.credentials.login(password);
-    if (!session) throw new HttpError(401, 'wrong password');
+    if (!session) {
+      failures.add();
+      throw new HttpError(401, 'wrong password');
+    }
     return session;
   });
 }

@@ -27,22 +27,26 @@ export function safeSegment(name: string): boolean {
 }
 
 /**
- * The absolute path of `parts` under `root` if it is a regular file really inside root (symlinks followed), with a
- * content type we serve; otherwise undefined.
+ * The real path of `parts` under `root` if they are safe segments naming a regular file really inside root (symlinks
+ * followed); otherwise undefined. Whatever the dashboard reads from backtests/ or models/ goes through this.
  */
-export function resolveInside(root: string, parts: readonly string[]): { file: string; type: string } | undefined {
-  if (parts.length === 0 || parts.length > 8 || !parts.every(safeSegment)) return undefined;
-  const type = CONTENT_TYPES[path.extname(parts[parts.length - 1]).toLowerCase()];
-  if (!type || !existsSync(root)) return undefined;
+export function fileInside(root: string, parts: readonly string[]): string | undefined {
+  if (parts.length === 0 || parts.length > 8 || !parts.every(safeSegment) || !existsSync(root)) return undefined;
   try {
     const realRoot = realpathSync(root);
     const real = realpathSync(path.join(realRoot, ...parts));
     if (!real.startsWith(realRoot + path.sep)) return undefined;
-    if (!statSync(real).isFile()) return undefined;
-    return { file: real, type };
+    return statSync(real).isFile() ? real : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** fileInside's file, with the content type it is served as; undefined for a type we do not serve. */
+export function resolveInside(root: string, parts: readonly string[]): { file: string; type: string } | undefined {
+  const type = CONTENT_TYPES[path.extname(parts[parts.length - 1] ?? '').toLowerCase()];
+  const file = type ? fileInside(root, parts) : undefined;
+  return file && type ? { file, type } : undefined;
 }
 
 /**

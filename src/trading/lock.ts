@@ -4,6 +4,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { UserError } from '../core/errors.ts';
+import { processAlive } from '../core/process-alive.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { ensureTradingSchema } from './db.ts';
 
@@ -19,16 +20,6 @@ interface LockRow {
   host: string;
   acquired_at: number;
   heartbeat: number;
-}
-
-/** Whether a process with this pid runs on this host (EPERM: it does, as another user). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -16,7 +16,8 @@ import { buyAndHoldPolicy } from '../agents/rule-policies.ts';
 import type { CandleStore } from '../data/store.ts';
 import { shortError } from '../data/exchange.ts';
 import { ensureTradingSchema } from './db.ts';
-import { acquireLock, processAlive, type Lock } from './lock.ts';
+import { processAlive } from '../core/process-alive.ts';
+import { acquireLock, type Lock } from './lock.ts';
 import {
   canonicalHome,
   currentVersion,
@@ -131,9 +132,9 @@ export function removeStaleStaging(home: string, logger: Logger): void {
   try {
     const removed = removeStaging(home, (pid) => !processAlive(pid));
     if (removed.length)
-      logger.warn(`retrain: removed ${removed.length} staging folder(s) a killed retrain left: ${removed.join(', ')}`);
+      logger.warn(`retrain: removed ${removed.length} leftover(s) of a killed retrain: ${removed.join(', ')}`);
   } catch (e) {
-    logger.warn(`retrain: could not remove stale staging folders (${shortError(e)})`);
+    logger.warn(`retrain: could not remove a killed retrain's leftovers (${shortError(e)})`);
   }
 }
 

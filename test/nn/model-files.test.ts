@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildNetwork, type NetworkSpec } from '../../src/nn/index.ts';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { checkCompatible, hashData, loadModel, saveModel, type ModelMeta } from '../../src/nn/model-files.ts';
+import { resolveModel } from '../../src/agents/model-pointer.ts';
 import { UserError } from '../../src/core/errors.ts';
 
 await initBackend('wasm');
@@ -148,6 +150,59 @@ test('saving over an existing model replaces it whole; a failed save leaves the 
     [],
   );
   [other, ...Object.values(models)].forEach((m) => m.dispose());
+});
+
+const leftovers = () => readdirSync(root).filter((f) => f.includes('.tmp-') || f.includes('.old-'));
+
+/** Runs test/nn/save-crash-child.ts: a save over `dir` that SIGKILLs itself at `at`. */
+function crashSave(dir: string, at: 'switch' | 'write'): void {
+  const child = path.join(import.meta.dirname, 'save-crash-child.ts');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', child, dir, at], { encoding: 'utf8' });
+  assert.equal(r.signal, 'SIGKILL', `the save was to die at ${at}: ${r.stdout}${r.stderr}`);
+}
+
+test(`a save killed between its two renames (the old folder set aside, the new one not in place) leaves a model \
+that loads: the next load puts the old one back and removes the leftovers`, async () => {
+  const dir = await savedFolder('crash-switch');
+  crashSave(dir, 'switch');
+  assert.ok(!existsSync(dir), 'the kill came between the renames');
+  assert.equal(leftovers().filter((f) => f.startsWith('crash-switch.old-')).length, 1);
+  const { models, meta: m } = await loadModel(dir);
+  assert.equal(m.name, 'a2c-test', 'the model from before the interrupted save');
+  assert.deepEqual(Object.keys(models).sort(), ['critic', 'model']);
+  Object.values(models).forEach((x) => x.dispose());
+  assert.deepEqual(leftovers(), []);
+  // a model home reached by --model (bot paper, bot backtest --model) recovers the same way
+  crashSave(dir, 'switch');
+  assert.equal(resolveModel(dir).dir, dir);
+  assert.deepEqual(leftovers(), []);
+});
+
+test('a save killed while writing leaves the old model; the next save or load removes its temp folder', async () => {
+  const dir = await savedFolder('crash-write');
+  crashSave(dir, 'write');
+  assert.equal(leftovers().length, 1, "the killed writer's temp folder");
+  await savedFolder('crash-write');
+  assert.deepEqual(leftovers(), []);
+  crashSave(dir, 'write');
+  assert.equal((await loadModel(dir)).meta.name, 'a2c-test');
+  assert.deepEqual(leftovers(), []);
+});
+
+test(`saveModel does not replace a folder holding more than a saved model (a model home's versions, CURRENT, retrain \
+lock): a one-line UserError names what it holds, and nothing is touched`, async () => {
+  const dir = await savedFolder('home');
+  mkdirSync(path.join(dir, 'versions', 'v1'), { recursive: true });
+  writeFileSync(path.join(dir, '.retrain-lock.db'), '');
+  const other = buildNetwork(actorSpec);
+  await assertUserError(
+    () => saveModel(dir, { model: other }, meta('second')),
+    /home holds \.retrain-lock\.db, versions besides a saved model .*not replaced/,
+  );
+  other.dispose();
+  assert.equal((await loadModel(dir)).meta.name, 'a2c-test');
+  assert.ok(existsSync(path.join(dir, 'versions', 'v1')) && existsSync(path.join(dir, '.retrain-lock.db')));
+  assert.deepEqual(leftovers(), []);
 });
 
 test('a missing, truncated or foreign model is a one-line UserError', async () => {

@@ -2,7 +2,9 @@
  * The server-audit findings (each test failed before its fix): percent-encoded `/api` paths skipping the bearer
  * check, DNS rebinding against a credential-less loopback server (Host not checked), environment secrets inside
  * served files (the JSON masking did not reach streamed files), event streams outliving the session that opened them,
- * fastify's own error bodies for malformed or over-long paths, and event streams without a limit.
+ * fastify's own error bodies for malformed or over-long paths, and event streams without a limit; then (second
+ * audit) DNS rebinding against a loopback server with credentials (the health route and login were open to it) and
+ * password guessing from many addresses (the limit was per address only).
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -38,12 +40,27 @@ interface RawReply {
   body: Buffer;
 }
 
+interface RawRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** The client's own address (any 127.x.y.z on Linux): a login guesser with many addresses. */
+  from?: string;
+}
+
 /** A raw request: the path and Host go out exactly as written (fetch would normalise them). */
-function raw(url: string, p: string, o: { method?: string; headers?: Record<string, string> } = {}): Promise<RawReply> {
+function raw(url: string, p: string, o: RawRequest = {}): Promise<RawReply> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: u.hostname, port: u.port, path: p, method: o.method ?? 'GET', headers: o.headers },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: p,
+        method: o.method ?? 'GET',
+        headers: o.headers,
+        ...(o.from ? { localAddress: o.from } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => {
@@ -57,9 +74,17 @@ function raw(url: string, p: string, o: { method?: string; headers?: Record<stri
       },
     );
     req.on('error', reject);
-    req.end();
+    req.end(o.body);
   });
 }
+
+const login = (url: string, password: string, headers: Record<string, string> = {}, from?: string) =>
+  raw(url, '/api/v1/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ password }),
+    from,
+  });
 
 test('with credentials, a percent-encoded /api path is not a way around the bearer check', async () => {
   const s = await serve(f, { token: true, password: 'correct horse battery' });
@@ -111,6 +136,46 @@ reads nothing`, async () => {
     assert.equal(r.status, 200, 'with credentials any name reaches the server (the token guards it)');
   } finally {
     await open.server.close();
+  }
+});
+
+test(`with credentials on 127.0.0.1, a request naming another host is refused too: a DNS-rebinding page neither \
+reads the open health route nor tries passwords`, async () => {
+  const s = await serve(f, { password: 'right-password' });
+  const port = new URL(s.url).port;
+  try {
+    const session = JSON.parse((await login(s.url, 'right-password')).body.toString()) as { token: string };
+    for (const host of [`evil.example:${port}`, `127.0.0.1.evil.example:${port}`]) {
+      const bearer = { host, authorization: `Bearer ${session.token}` };
+      for (const p of ['/api/v1/health', '/api/v1/runs', '/'])
+        assert.equal((await raw(s.url, p, { headers: bearer })).status, 403, `Host ${host} ${p}`);
+      const tried = await login(s.url, 'right-password', { host });
+      assert.equal(tried.status, 403, `Host ${host} login`);
+      assert.match(tried.body.toString(), /^\{"error":"host [^"\n]+ is not a loopback name[^\n]*"\}$/);
+    }
+    assert.equal((await raw(s.url, '/api/v1/health', { headers: { host: `localhost:${port}` } })).status, 200);
+  } finally {
+    await s.server.close();
+  }
+});
+
+test(`password guessing from many addresses stops after 20 failures a minute in all: every login then gets 429 \
+before its password is checked (the right one too); tokens and sessions keep working`, async () => {
+  const s = await serve(f, { password: 'right-password' });
+  try {
+    const session = JSON.parse((await login(s.url, 'right-password')).body.toString()) as { token: string };
+    // five a minute from each address (the per-address limit), four addresses: twenty failures
+    for (const from of ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'])
+      for (let i = 0; i < 5; i++) assert.equal((await login(s.url, `guess-${from}-${i}`, {}, from)).status, 401);
+    for (const password of ['another-guess', 'right-password']) {
+      const r = await login(s.url, password, {}, '127.0.0.6');
+      assert.equal(r.status, 429, `${password} from a fresh address`);
+      assert.equal(r.body.toString(), '{"error":"too many attempts: wait a minute"}');
+    }
+    const runs = await raw(s.url, '/api/v1/runs', { headers: { authorization: `Bearer ${session.token}` } });
+    assert.equal(runs.status, 200, 'a session made before still reads');
+  } finally {
+    await s.server.close();
   }
 });
 

@@ -30,6 +30,15 @@ before(async () => {
   writeFileSync(path.join(f.dir, 'elsewhere', 'x.json'), '{"outside":"OUTSIDE-CONTENT"}');
   symlinkSync(path.join(f.dir, 'elsewhere'), path.join(f.backtestsDir, 'run-a', 'linkdir'));
   symlinkSync(path.join(f.dir, 'elsewhere'), path.join(f.backtestsDir, 'escape'));
+  // a model home whose version folder and CURRENT are symlinks out of models/ (an unpacked archive may hold them)
+  const linked = path.join(f.modelsDir, 'linked');
+  mkdirSync(path.join(linked, 'versions', 'v1'), { recursive: true });
+  writeFileSync(path.join(linked, 'versions', 'v1', 'meta.json'), '{"createdAt":"2024-01-01T00:00:00Z"}');
+  mkdirSync(path.join(f.dir, 'model-elsewhere'));
+  writeFileSync(path.join(f.dir, 'model-elsewhere', 'meta.json'), '{"metrics":{"note":"OUTSIDE-CONTENT"}}');
+  symlinkSync(path.join(f.dir, 'model-elsewhere'), path.join(linked, 'versions', 'v9'));
+  writeFileSync(path.join(f.dir, 'pointer-elsewhere'), 'OUTSIDEPOINTER\n');
+  symlinkSync(path.join(f.dir, 'pointer-elsewhere'), path.join(linked, 'CURRENT'));
 });
 after(() => {
   delete process.env.UPBIT_API_SECRET;
@@ -136,6 +145,9 @@ test(`no file outside backtests/ and models/: dots, encoded slashes, absolute pa
       '/api/v1/backtests/run-a/files/../../bot.db',
       '/api/v1/backtests/run-a/files/..%2F..%2Fbot.db',
       '/api/v1/backtests/run-a/files/%2e%2e/%2e%2e/bot.db',
+      '/api/v1/backtests/run-a/files/%252e%252e/%252e%252e/bot.db',
+      '/api/v1/backtests/run-a/files/%252e%252e%252f%252e%252e%252fbot.db',
+      '/api/v1/backtests/run-a/files/..\\..\\outside.txt',
       '/api/v1/backtests/run-a/files/%2E%2E%2F%2E%2E%2Foutside.txt',
       '/api/v1/backtests/run-a/files/..%5C..%5Coutside.txt',
       '/api/v1/backtests/run-a/files/%2Fetc%2Fpasswd',
@@ -163,6 +175,28 @@ test(`no file outside backtests/ and models/: dots, encoded slashes, absolute pa
       200,
       'a real file inside is served',
     );
+  } finally {
+    await s.server.close();
+  }
+});
+
+test(`a model home's version folder or CURRENT that is a symlink out of models/ is not read: the models routes \
+show nothing of what it points at`, async () => {
+  const s = await serve(f);
+  try {
+    for (const p of ['/api/v1/models', '/api/v1/models/linked']) {
+      const r = await raw(s.url, p);
+      assert.equal(r.status, 200, p);
+      assert.doesNotMatch(r.body, /OUTSIDE-CONTENT|OUTSIDEPOINTER/, p);
+    }
+    const { model } = JSON.parse((await raw(s.url, '/api/v1/models/linked')).body) as {
+      model: { current: string | null; versions: { version: string }[] };
+    };
+    assert.deepEqual(
+      model.versions.map((v) => v.version),
+      ['v1'],
+    );
+    assert.equal(model.current, null);
   } finally {
     await s.server.close();
   }

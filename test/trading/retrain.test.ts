@@ -209,8 +209,8 @@ test('an ensemble champion is challenged by an ensemble of as many seeds of the 
   }
 });
 
-test(`a retrain first removes the staging folders of killed retrains (their pid is gone), logging one line; a live \
-writer's staging folder, the versions and CURRENT are left alone`, async () => {
+test(`a retrain first removes the staging folders and pointer files of killed retrains (their pid is gone), logging \
+one line; a live writer's, the versions and CURRENT are left alone`, async () => {
   const { tmp, candles, config, store } = retrainSetup();
   const home = path.join(tmp.dir, 'models', 'btc');
   const lines: string[] = [];
@@ -228,6 +228,10 @@ writer's staging folder, the versions and CURRENT are left alone`, async () => {
       mkdirSync(path.join(versions, name));
       writeFileSync(path.join(versions, name, 'model.json'), '{}');
     }
+    // a promotion killed between writing its pointer file and renaming it over CURRENT leaves the file behind
+    const deadPointer = `.CURRENT.${dead}.tmp`;
+    const livePointer = `.CURRENT.${process.ppid}.tmp`;
+    for (const name of [deadPointer, livePointer]) writeFileSync(path.join(home, name), 'elsewhere\n');
     const r = await smallRetrain({
       config,
       logger,
@@ -241,8 +245,10 @@ writer's staging folder, the versions and CURRENT are left alone`, async () => {
     });
     assert.equal(r.outcome, 'failed');
     assert.deepEqual(readdirSync(versions).sort(), ['.staging-no-pid!', live, 'champion'].sort());
-    assert.deepEqual(lines, [`retrain: removed 1 staging folder(s) a killed retrain left: ${killed}`]);
+    assert.deepEqual(lines, [`retrain: removed 2 leftover(s) of a killed retrain: ${deadPointer}, ${killed}`]);
     assert.equal(currentVersion(home), 'champion');
+    assert.ok(!existsSync(path.join(home, deadPointer)), "the dead promotion's pointer file is removed");
+    assert.ok(existsSync(path.join(home, livePointer)), "a live process's pointer file is kept");
   } finally {
     store.close();
     tmp.cleanup();
