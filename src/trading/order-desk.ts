@@ -27,8 +27,26 @@ export function legacyOrderId(runId: number, ts: number, market?: number): strin
   return `bot${runId}-${ts}${market === undefined ? '' : `-${market}`}`;
 }
 
-/** How placing an order ended: the exchange's order, a refusal (nothing placed), or unknown (settled next tick). */
-type Placement = { order: CcxtOrder } | { refused: string } | { unknown: string };
+/**
+ * Why the exchange refused an order in a way that comes back at every candle until something changes: too little of
+ * the currency the order spends (ccxt InsufficientFunds: Upbit's `insufficient_funds_*`, Binance's -2010), or an order
+ * the market's rules refuse (ccxt InvalidOrder: Binance's -1013 NOTIONAL / LOT_SIZE filters; Upbit's
+ * `under_min_total_*`, which ccxt leaves a plain ExchangeError).
+ */
+export type RecurringRefusal = 'funds' | 'invalid';
+
+function recurringRefusal(e: unknown): RecurringRefusal | undefined {
+  if (e instanceof ccxt.InsufficientFunds) return 'funds';
+  if (e instanceof ccxt.InvalidOrder) return 'invalid';
+  if (e instanceof ccxt.ExchangeError && /under_min_total/.test(e.message)) return 'invalid';
+  return undefined;
+}
+
+/**
+ * How placing an order ended: the exchange's order, a refusal (nothing placed; `recurs` when it will come back), or
+ * unknown (settled next tick).
+ */
+type Placement = { order: CcxtOrder } | { refused: string; recurs?: RecurringRefusal } | { unknown: string };
 
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -116,7 +134,8 @@ export class OrderDesk {
         }
         if (found) return { order: found };
         const why = shortError(e);
-        if (classifyError(e) === 'fatal') return looked && !mayHaveLanded ? { refused: why } : { unknown: why };
+        if (classifyError(e) === 'fatal')
+          return looked && !mayHaveLanded ? { refused: why, recurs: recurringRefusal(e) } : { unknown: why };
         if (!turnedAway(e)) mayHaveLanded = true;
         const resendRefusedIfLanded = looked && REFUSES_USED_IDS.has(ex.id);
         if ((mayHaveLanded && !resendRefusedIfLanded) || attempt >= this.retry.retries) return { unknown: why };

@@ -24,7 +24,7 @@ import type { PolicySource } from '../../src/trading/types.ts';
 import { startBot } from './cli.ts';
 import { startFaultProxy } from './fault-proxy.ts';
 import { tempDir, waitFor } from './helpers.ts';
-import { assertBooksAgree, HOUR, liveSetup } from './live-setup.ts';
+import { alwaysBuy, assertBooksAgree, HOUR, liveSetup } from './live-setup.ts';
 
 test(`bot live: a second process on the same run is refused while the first idles between candles (longer than \
 trading.lockStaleSeconds)`, async () => {
@@ -89,18 +89,6 @@ function flip(): PolicySource {
     forCandles(candles) {
       const builder = new ObservationBuilder({ candles, window: 0 });
       return { policy, label: 'strategy:flip', warmup: 0, observe: (t, a) => builder.build(t, a) };
-    },
-  };
-}
-
-/** A policy that buys at every candle. */
-function alwaysBuy(): PolicySource {
-  const policy: Policy = { name: 'always-buy', decide: () => ({ action: 'buy', confidence: 1 }) };
-  return {
-    label: 'strategy:always-buy',
-    forCandles(candles) {
-      const builder = new ObservationBuilder({ candles, window: 0 });
-      return { policy, label: 'strategy:always-buy', warmup: 0, observe: (t, a) => builder.build(t, a) };
     },
   };
 }

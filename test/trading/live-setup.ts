@@ -16,6 +16,9 @@ import type { LiveCaps } from '../../src/trading/live-orders.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import type { PolicySource } from '../../src/trading/types.ts';
+import type { Logger } from '../../src/core/log.ts';
+import type { Policy } from '../../src/core/policy.ts';
+import { ObservationBuilder } from '../../src/market/observation.ts';
 import { addOrderEndpoints, type FakeOrderBook } from '../fake-exchange/orders.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { momentumSource, quietLogger, tempDir } from './helpers.ts';
@@ -29,6 +32,8 @@ export interface LiveSetupOptions {
   policies?: PolicySource;
   /** ccxt's request timeout (a reply held longer is lost). */
   timeoutMs?: number;
+  /** Where the traders log (default: nowhere). */
+  logger?: Logger;
 }
 
 /** The options every live trader of these tests takes alike: the test's clock, a quiet log, no waits between polls. */
@@ -44,6 +49,18 @@ export function liveCleanup(store: CandleStore, fake: FakeUpbit, tmp: { cleanup(
     tmp.cleanup();
     delete process.env.UPBIT_API_KEY;
     delete process.env.UPBIT_API_SECRET;
+  };
+}
+
+/** A policy that buys at every candle. */
+export function alwaysBuy(): PolicySource {
+  const policy: Policy = { name: 'always-buy', decide: () => ({ action: 'buy', confidence: 1 }) };
+  return {
+    label: 'strategy:always-buy',
+    forCandles(candles) {
+      const builder = new ObservationBuilder({ candles, window: 0 });
+      return { policy, label: 'strategy:always-buy', warmup: 0, observe: (t, a) => builder.build(t, a) };
+    },
   };
 }
 
@@ -94,6 +111,7 @@ export async function liveSetup(caps: LiveCaps, opts: LiveSetupOptions = {}) {
       balance: 10_000_000,
       historyCandles: 20,
       ...liveTraderBasics(clock, through, caps, retry),
+      ...(opts.logger ? { logger: opts.logger } : {}),
     });
   const cleanup = liveCleanup(store, fake, tmp);
   return { candles, clock, fake, book, store, repo, exchange, key, startKrw, make, cleanup };
