@@ -7,7 +7,7 @@ import type { Decision } from '../core/policy.ts';
 import type { RetryOptions } from '../data/exchange.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { SELL, type Order } from '../market/execution.ts';
-import { applyFill, balanceOf, cappedOrder, type LiveCaps } from './live-orders.ts';
+import { applyFill, balanceOf, cappedOrder, offBookFees, payOffBook, type LiveCaps } from './live-orders.ts';
 import type { Retried } from './exchange-orders.ts';
 import { legacyOrderId, OrderDesk, orderIdPrefix, type RecurringRefusal } from './order-desk.ts';
 import { HaltError, haltAfterSettling } from './halt.ts';
@@ -142,14 +142,18 @@ export class LiveTrader extends Trader {
    * An error leaves the order `submitting`, to be settled at the next tick.
    */
   private async settle(orderId: number, placed: CcxtOrder, decisionTs: number): Promise<void> {
-    const { fill, final, exchangeId } = await this.desk.settle(this.symbol, placed);
+    const { fill, final, exchangeId, offBookFee } = await this.desk.settle(
+      this.symbol,
+      placed,
+      this.o.market.costs.feeRate,
+    );
     this.commit(() => {
       const run = this.run as RunState;
       const next: RunState = { ...run, pending: undefined };
       if (fill) {
         this.repo.insertFill(run.id, orderId, Math.floor(final.timestamp ?? decisionTs), fill);
         this.repo.updateOrder(orderId, 'filled', { quantity: fill.units, exchangeId });
-        next.account = applyFill(run.account, fill);
+        next.account = payOffBook(applyFill(run.account, fill), offBookFee);
       } else {
         const status = final.status === 'canceled' ? 'cancelled' : 'rejected';
         this.repo.updateOrder(orderId, status, {
@@ -250,7 +254,9 @@ export class LiveTrader extends Trader {
     const close = candles.close[t];
     const handle = await this.o.policies.forCandles(candles);
     const account = market.restore(this.run.account);
-    const loss = this.dailyLoss(account.value(close), ts);
+    // net of the fees paid in a third currency (BNB), which the account's cash and units do not show
+    const equity = account.value(close) - offBookFees(this.run.account);
+    const loss = this.dailyLoss(equity, ts);
     if (loss > this.live.caps.maxDailyLoss) {
       this.halt(
         `daily loss ${loss.toFixed(0)} exceeds trading.live.maxDailyLoss ${this.live.caps.maxDailyLoss} ` +
@@ -318,7 +324,7 @@ export class LiveTrader extends Trader {
         cash: account.cash,
         units: account.units,
         price: close,
-        equity: account.value(close),
+        equity,
       });
       this.repo.saveState(next);
       this.run = next;

@@ -145,11 +145,51 @@ export class OrderDesk {
     }
   }
 
+  /**
+   * The quote-currency value of a fill's fees in a third currency (Binance's BNB), for the daily-loss cap: each at the
+   * last price of its own market against the quote (`BNB/USDT`) when the exchange lists one and answers, else, to
+   * keep the cap on the safe side, the fill's value at the configured `feeRate` (the fee without a discount). Logged
+   * in one line either way; the run's cash and units do not hold the third currency, so they stay as they are.
+   */
+  private async valueOffBook(
+    symbol: string,
+    exchangeId: string,
+    read: { fill?: FillRecord; unbooked?: string; offBook?: { currency: string; cost: number }[] },
+    feeRate: number,
+  ): Promise<number> {
+    const quote = symbol.split(/[/:]/)[1];
+    let total = 0;
+    try {
+      for (const f of read.offBook ?? []) {
+        const market = `${f.currency}/${quote}`;
+        if (!this.ex.markets?.[market]) throw new Error(`no ${market} market`);
+        const t = await this.retried(`${market} ticker`, () => this.ex.fetchTicker(market));
+        const price = Number(t.last ?? t.close ?? t.bid);
+        if (!(Number.isFinite(price) && price > 0)) throw new Error(`no price for ${market}`);
+        total += f.cost * price;
+      }
+      this.logger.warn(
+        `order ${exchangeId}: a fee of ${read.unbooked} is in neither currency of ${symbol}: ` +
+          `counted as ${total} ${quote} against trading.live.maxDailyLoss, not in the run's cash`,
+      );
+      return total;
+    } catch (e) {
+      const guess = (read.fill?.value ?? 0) * feeRate;
+      this.logger.warn(
+        `order ${exchangeId}: a fee of ${read.unbooked} is in neither currency of ${symbol} and cannot be valued ` +
+          `(${shortError(e)}): counted as ${guess} ${quote} (account.feeRate of the order) against ` +
+          "trading.live.maxDailyLoss, not in the run's cash",
+      );
+      return guess;
+    }
+  }
+
   /** Waits for an order to stop working (cancelling what is left after a few looks); what it executed, if anything. */
   async settle(
     symbol: string,
     placed: CcxtOrder,
-  ): Promise<{ fill?: FillRecord; final: CcxtOrder; exchangeId: string }> {
+    feeRate = 0,
+  ): Promise<{ fill?: FillRecord; final: CcxtOrder; exchangeId: string; offBookFee: number }> {
     const ex = this.ex;
     const exchangeId = String(placed.id);
     const fetch = () => this.retried('order', () => ex.fetchOrder(exchangeId, symbol));
@@ -185,11 +225,7 @@ export class OrderDesk {
     }
     if (read.needsDetail)
       throw new Error(`order ${exchangeId}: the exchange reports a volume executed but no value for it`);
-    if (read.unbooked)
-      this.logger.warn(
-        `order ${exchangeId}: a fee of ${read.unbooked} is in neither currency of ${symbol}: ` +
-          "it is not booked in the run's account",
-      );
-    return { fill: read.fill, final, exchangeId };
+    const offBookFee = read.offBook && read.fill ? await this.valueOffBook(symbol, exchangeId, read, feeRate) : 0;
+    return { fill: read.fill, final, exchangeId, offBookFee };
   }
 }
