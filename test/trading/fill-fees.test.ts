@@ -124,7 +124,8 @@ test("a fee in a third currency (BNB) touches neither the run's cash nor its uni
 });
 
 test(`the live broker settling a Binance order whose fee is in BNB logs one warning naming the fee and the value the \
-daily-loss cap counts (no BNB market on this client: account.feeRate of the order), and records the fill without it`, async () => {
+daily-loss cap counts (no BNB market on this client: account.feeRate of the order), and records the fill without \
+it`, async () => {
   const lines: string[] = [];
   const retry = { retries: 0, backoffMs: 1, maxBackoffMs: 1 };
   const desk = new OrderDesk({ exchange: BINANCE, retry, logger: capturingLogger(lines), sleep: async () => {} });
@@ -141,8 +142,9 @@ daily-loss cap counts (no BNB market on this client: account.feeRate of the orde
   assert.deepEqual(
     lines.map((l) => JSON.parse(l) as { level: string; message: string }).map((l) => `${l.level} ${l.message}`),
     [
-      'warn order 28: a fee of 0.0003 BNB is in neither currency of BTC/USDT and cannot be valued (Error: no BNB/USDT ' +
-        "market): counted as 0.5 USDT (account.feeRate of the order) against trading.live.maxDailyLoss, not in the run's cash",
+      'warn order 28: a fee of 0.0003 BNB is in neither currency of BTC/USDT and cannot be valued ' +
+        '(Error: no BNB/USDT market): counted as 0.5 USDT (account.feeRate of the order) against ' +
+        "trading.live.maxDailyLoss, not in the run's cash",
     ],
   );
 });
