@@ -7,10 +7,8 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { UserError } from '../core/errors.ts';
-import { shortError } from '../data/exchange.ts';
-import { acquireLock, type Lock } from './lock.ts';
+import { acquireFileLock, type Lock } from './lock.ts';
 
 /** The file that holds the account locks (a SQLite file of its own, shared by every database). */
 const ACCOUNT_LOCK_FILE = 'bot-live-accounts.db';
@@ -31,20 +29,14 @@ export function lockLiveAccount(
   o: { exchange: string; apiUrls: unknown; apiKey: string; run: string; dbFile: string },
   staleMs: number,
 ): Lock {
-  const file = path.join(os.tmpdir(), ACCOUNT_LOCK_FILE);
   const name = accountKey(o.exchange, o.apiUrls, o.apiKey);
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(file);
-    db.pragma('busy_timeout = 5000');
-    db.exec(
-      'CREATE TABLE IF NOT EXISTS live_account_runs (name TEXT PRIMARY KEY, run TEXT NOT NULL, db TEXT NOT NULL)',
-    );
-    let lock: Lock;
-    try {
-      lock = acquireLock(db, name, staleMs);
-    } catch (e) {
-      if (!(e instanceof UserError)) throw e;
+  return acquireFileLock(path.join(os.tmpdir(), ACCOUNT_LOCK_FILE), name, staleMs, 'the live account lock', {
+    prepare(db) {
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS live_account_runs (name TEXT PRIMARY KEY, run TEXT NOT NULL, db TEXT NOT NULL)',
+      );
+    },
+    refused(db, e) {
       const other = db.prepare('SELECT run, db FROM live_account_runs WHERE name = ?').get(name) as
         { run: string; db: string } | undefined;
       const holder = `${other?.run ?? 'unknown run'} in ${other?.db ?? 'an unknown database'}`;
@@ -53,23 +45,12 @@ export function lockLiveAccount(
           `${e.message.slice(name.length + 1)}; two runs would each count the same free cash as theirs and neither ` +
           'daily-loss cap would see the other: stop it, or add --allow-shared-account',
       );
-    }
-    db.prepare(
-      `INSERT INTO live_account_runs (name, run, db) VALUES (?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET run = excluded.run, db = excluded.db`,
-    ).run(name, o.run, path.resolve(o.dbFile));
-    const held = db;
-    return {
-      name,
-      heartbeat: () => lock.heartbeat(),
-      release() {
-        lock.release();
-        held.close();
-      },
-    };
-  } catch (e) {
-    db?.close();
-    if (e instanceof UserError) throw e;
-    throw new UserError(`cannot take the live account lock in ${file}: ${shortError(e)}`);
-  }
+    },
+    taken(db) {
+      db.prepare(
+        `INSERT INTO live_account_runs (name, run, db) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET run = excluded.run, db = excluded.db`,
+      ).run(name, o.run, path.resolve(o.dbFile));
+    },
+  });
 }

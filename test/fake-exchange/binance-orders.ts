@@ -48,7 +48,7 @@ export interface BinanceTrade {
 }
 
 /**
- * ccxt's Binance client with its BTC/USDT market set by hand (no `exchangeInfo` to serve), pointed at `fake` when one
+ * ccxt's Binance client with its BTC/USDT (and BNB/USDT) market set by hand (no `exchangeInfo` to serve), pointed at `fake` when one
  * is given (its private API under `/api/v3`) with an API key, else for parsing replies only.
  */
 export function binanceClient(fake?: FakeUpbit): Exchange {
@@ -59,38 +59,23 @@ export function binanceClient(fake?: FakeUpbit): Exchange {
         secret: 'binance-test-secret-0123456789',
       })
     : new ccxt.binance();
-  const bnb = {
-    id: 'BNBUSDT',
-    symbol: 'BNB/USDT',
-    base: 'BNB',
-    quote: 'USDT',
-    baseId: 'BNB',
-    quoteId: 'USDT',
-    type: 'spot',
-    spot: true,
-    active: true,
-    precision: { amount: 1e-3, price: 0.01 },
-    limits: {},
-    info: { orderTypes: ['LIMIT', 'MARKET'] },
-  };
-  // BNB/USDT (for valuing fees paid in BNB) only on a client with a fake to ask: a parser must never reach Binance
-  ex.setMarkets([
-    ...(fake ? [bnb as never] : []),
-    {
-      id: 'BTCUSDT',
-      symbol: 'BTC/USDT',
-      base: 'BTC',
+  const spot = (base: string, amount: number) =>
+    ({
+      id: `${base}USDT`,
+      symbol: `${base}/USDT`,
+      base,
       quote: 'USDT',
-      baseId: 'BTC',
+      baseId: base,
       quoteId: 'USDT',
       type: 'spot',
       spot: true,
       active: true,
-      precision: { amount: 1e-5, price: 0.01 },
+      precision: { amount, price: 0.01 },
       limits: {},
       info: { orderTypes: ['LIMIT', 'MARKET'] },
-    } as never,
-  ]);
+    }) as never;
+  // BNB/USDT (for valuing fees paid in BNB) only on a client with a fake to ask: a parser must never reach Binance
+  ex.setMarkets([...(fake ? [spot('BNB', 1e-3)] : []), spot('BTC', 1e-5)]);
   return ex;
 }
 

@@ -9,9 +9,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { isoTime } from '../../src/data/timeframe.ts';
-import { runBot, startBot } from './cli.ts';
-import { waitFor } from './helpers.ts';
-import { liveCliSetup } from './live-setup.ts';
+import { runBot } from './cli.ts';
+import { liveCliSetup, startTraderUntilOrder } from './live-setup.ts';
 
 test(`bot live: a second live run on the same exchange account (another --name, another --db) is refused with one \
 line naming the first; --allow-shared-account or another API key lets it run`, async () => {
@@ -37,16 +36,8 @@ line naming the first; --allow-shared-account or another API key lets it run`, a
     '1000000',
   ];
   // the first run ticks once, then waits for the next candle holding the account
-  const first = startBot(args('first', 'a.db'), env);
-  let firstExited = false;
-  void first.done.then(() => (firstExited = true));
+  const first = await startTraderUntilOrder(args('first', 'a.db'), env, book);
   try {
-    await waitFor(
-      () => (book.orders.length > 0 ? true : undefined),
-      60_000,
-      'the first order',
-      () => firstExited,
-    );
     const second = await runBot([...args('second', 'b.db'), '--once'], env);
     assert.equal(second.code, 1, `the second run traded the same account:\n${second.stderr}`);
     const errors = second.stderr.split('\n').filter((l) => l.startsWith('error:'));
@@ -74,7 +65,7 @@ line naming the first; --allow-shared-account or another API key lets it run`, a
       UPBIT_API_KEY: 'another-access-key-2',
     });
     assert.equal(otherKey.code, 0, otherKey.stderr);
-    assert.equal(firstExited, false, 'the first run still trades');
+    assert.equal(first.exited(), false, 'the first run still trades');
   } finally {
     first.child.kill('SIGTERM');
     await first.done;

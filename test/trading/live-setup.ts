@@ -21,7 +21,8 @@ import type { Policy } from '../../src/core/policy.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
 import { addOrderEndpoints, type FakeOrderBook } from '../fake-exchange/orders.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
-import { momentumSource, quietLogger, tempDir } from './helpers.ts';
+import { startBot } from './cli.ts';
+import { momentumSource, quietLogger, tempDir, waitFor } from './helpers.ts';
 
 export const HOUR = 3_600_000;
 const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 0, minOrderValue: 5000, quantityPrecision: 8 };
@@ -182,4 +183,27 @@ export async function liveCliSetup(
   const exchange = { ccxt: fake.ccxtOptions(), retries: 2, backoffMs: 10, maxBackoffMs: 50 };
   writeFileSync(cfg, JSON.stringify({ exchange, log: { file: '' }, ...extra(tmp.dir) }));
   return { tmp, candles, now, fake, book, cfg, db: path.join(tmp.dir, 'bot.db') };
+}
+
+/**
+ * Starts `bot <args>` (a trader that keeps running) and waits until `book` holds its first order; `exited()` says
+ * whether the process has stopped since. A trader that never orders is killed before the wait's error is thrown.
+ */
+export async function startTraderUntilOrder(args: string[], env: NodeJS.ProcessEnv, book: { orders: unknown[] }) {
+  const bot = startBot(args, env);
+  let exited = false;
+  void bot.done.then(() => (exited = true));
+  try {
+    await waitFor(
+      () => (book.orders.length > 0 ? true : undefined),
+      60_000,
+      'the first order',
+      () => exited,
+    );
+  } catch (e) {
+    bot.child.kill('SIGTERM');
+    await bot.done;
+    throw e;
+  }
+  return { ...bot, exited: () => exited };
 }
