@@ -48,8 +48,8 @@ export interface BinanceTrade {
 }
 
 /**
- * ccxt's Binance client with its BTC/USDT (and BNB/USDT) market set by hand (no `exchangeInfo` to serve), pointed at `fake` when one
- * is given (its private API under `/api/v3`) with an API key, else for parsing replies only.
+ * ccxt's Binance client with its BTC/USDT (and BNB/USDT) markets set by hand (no `exchangeInfo` to serve), pointed
+ * at `fake` when one is given (its private API under `/api/v3`) with an API key, else for parsing replies only.
  */
 export function binanceClient(fake?: FakeUpbit): Exchange {
   const ex = fake
