@@ -184,11 +184,14 @@ export class OrderDesk {
     }
   }
 
-  /** Waits for an order to stop working (cancelling what is left after a few looks); what it executed, if anything. */
+  /**
+   * Waits for an order to stop working (cancelling what is left after a few looks); what it executed, if anything,
+   * and, given the run's `feeRate`, the quote value of its fees in a third currency (valueOffBook).
+   */
   async settle(
     symbol: string,
     placed: CcxtOrder,
-    feeRate = 0,
+    feeRate?: number,
   ): Promise<{ fill?: FillRecord; final: CcxtOrder; exchangeId: string; offBookFee: number }> {
     const ex = this.ex;
     const exchangeId = String(placed.id);
@@ -225,7 +228,15 @@ export class OrderDesk {
     }
     if (read.needsDetail)
       throw new Error(`order ${exchangeId}: the exchange reports a volume executed but no value for it`);
-    const offBookFee = read.offBook && read.fill ? await this.valueOffBook(symbol, exchangeId, read, feeRate) : 0;
+    let offBookFee = 0;
+    // `feeRate`: the caller books the fee's value (single-market live); the portfolio trader does not yet
+    if (read.offBook && read.fill && feeRate !== undefined)
+      offBookFee = await this.valueOffBook(symbol, exchangeId, read, feeRate);
+    else if (read.unbooked)
+      this.logger.warn(
+        `order ${exchangeId}: a fee of ${read.unbooked} is in neither currency of ${symbol}: ` +
+          "it is not booked in the run's account",
+      );
     return { fill: read.fill, final, exchangeId, offBookFee };
   }
 }
