@@ -120,9 +120,15 @@ function feesOf(o: CcxtOrder): { currency?: string; cost: unknown }[] {
  * currency is the fill's fee. A fee taken in the base coin (Binance takes a buy's fee from the coins bought) changes
  * the units the account gets or gives instead: it is booked as fewer units bought (more sold) at the fill's price,
  * and counted in the fee at that price, so cash and units match the exchange's balances. A fee in a third currency
- * (Binance's BNB discount) touches neither: `unbooked` names it for the log.
+ * (Binance's BNB discount) touches neither: `unbooked` names it for the log, `offBook` lists it for the broker to value
+ * in the quote currency (the daily-loss cap counts it).
  */
-export function fillFromOrder(o: CcxtOrder): { fill?: FillRecord; needsDetail?: boolean; unbooked?: string } {
+export function fillFromOrder(o: CcxtOrder): {
+  fill?: FillRecord;
+  needsDetail?: boolean;
+  unbooked?: string;
+  offBook?: { currency: string; cost: number }[];
+} {
   const id = String(o.id);
   const info = (o.info ?? {}) as Raw;
   const units = figure(info.executed_volume, 'executed_volume', id) ?? figure(o.filled, 'filled', id) ?? 0;
@@ -136,13 +142,13 @@ export function fillFromOrder(o: CcxtOrder): { fill?: FillRecord; needsDetail?: 
   const [base, quote] = String(o.symbol ?? '').split(/[/:]/);
   let fee = 0;
   let inBase = 0;
-  const other: string[] = [];
+  const other: { currency: string; cost: number }[] = [];
   for (const f of feesOf(o)) {
     const cost = figure(f.cost, 'fee', id) ?? 0;
     if (!cost) continue;
     if (!f.currency || f.currency === quote) fee += cost;
     else if (f.currency === base) inBase += cost;
-    else other.push(`${cost} ${f.currency}`);
+    else other.push({ currency: f.currency, cost });
   }
   const sign = side === 'buy' ? -1 : 1;
   const fill: FillRecord = {
@@ -154,7 +160,8 @@ export function fillFromOrder(o: CcxtOrder): { fill?: FillRecord; needsDetail?: 
   };
   if (!(fill.units > 0))
     throw new Error(`order ${id}: a fee of ${inBase} ${base} is not less than the ${units} bought`);
-  return other.length ? { fill, unbooked: other.join(', ') } : { fill };
+  if (!other.length) return { fill };
+  return { fill, unbooked: other.map((f) => `${f.cost} ${f.currency}`).join(', '), offBook: other };
 }
 
 /** True when an order is still working on the exchange (more may fill). */

@@ -7,9 +7,9 @@ import type { Decision } from '../core/policy.ts';
 import type { RetryOptions } from '../data/exchange.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { SELL, type Order } from '../market/execution.ts';
-import { applyFill, balanceOf, cappedOrder, type LiveCaps } from './live-orders.ts';
+import { applyFill, balanceOf, cappedOrder, offBookFees, payOffBook, type LiveCaps } from './live-orders.ts';
 import type { Retried } from './exchange-orders.ts';
-import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
+import { legacyOrderId, OrderDesk, orderIdPrefix, type RecurringRefusal } from './order-desk.ts';
 import { HaltError, haltAfterSettling } from './halt.ts';
 import { orderSide } from './paper-market.ts';
 import { pendingExits, takeExits } from './commands.ts';
@@ -46,6 +46,12 @@ export class LiveTrader extends Trader {
   private readonly retried: Retried;
   /** Placing and reading back orders (shared with the portfolio live trader, src/trading/order-desk.ts). */
   private readonly desk: OrderDesk;
+  /**
+   * The last order the exchange refused for a reason that recurs (too little to spend, below its minimum): orders on
+   * that side are not sent again while the free balance they spend stays what it was (a deposit, a sale or a
+   * restart after a config change lifts it), so a refusal is one error line, not one a candle.
+   */
+  private blocked?: { side: 'buy' | 'sell'; why: string; free: number };
 
   constructor(options: LiveOptions) {
     super(options);
@@ -136,14 +142,18 @@ export class LiveTrader extends Trader {
    * An error leaves the order `submitting`, to be settled at the next tick.
    */
   private async settle(orderId: number, placed: CcxtOrder, decisionTs: number): Promise<void> {
-    const { fill, final, exchangeId } = await this.desk.settle(this.symbol, placed);
+    const { fill, final, exchangeId, offBookFee } = await this.desk.settle(
+      this.symbol,
+      placed,
+      this.o.market.costs.feeRate,
+    );
     this.commit(() => {
       const run = this.run as RunState;
       const next: RunState = { ...run, pending: undefined };
       if (fill) {
         this.repo.insertFill(run.id, orderId, Math.floor(final.timestamp ?? decisionTs), fill);
         this.repo.updateOrder(orderId, 'filled', { quantity: fill.units, exchangeId });
-        next.account = applyFill(run.account, fill);
+        next.account = payOffBook(applyFill(run.account, fill), offBookFee);
       } else {
         const status = final.status === 'canceled' ? 'cancelled' : 'rejected';
         this.repo.updateOrder(orderId, status, {
@@ -179,6 +189,40 @@ export class LiveTrader extends Trader {
     throw new HaltError(reason);
   }
 
+  /** What the exchange has free of the currency an order on `side` spends (quote for a buy, base for a sell). */
+  private async freeToSpend(side: 'buy' | 'sell'): Promise<{ code: string; free: number }> {
+    const [base, quote] = this.symbol.split('/');
+    const code = side === 'buy' ? quote : base;
+    const balance = await this.retried('balance', () => this.live.exchange.fetchBalance());
+    return { code, free: balanceOf(balance, code, 'free') };
+  }
+
+  /** Why an order on `side` is not sent: the last one was refused for good and the free balance has not changed. */
+  private async stillBlocked(side: 'buy' | 'sell'): Promise<string | undefined> {
+    const b = this.blocked;
+    if (!b || b.side !== side) return undefined;
+    const { free } = await this.freeToSpend(side);
+    if (Math.abs(free - b.free) <= 1e-9 * Math.max(1, Math.abs(b.free))) return `not sent: ${b.why}`;
+    this.blocked = undefined;
+    return undefined;
+  }
+
+  /** Remembers a refusal that recurs and says in one line what the user can change. */
+  private async noteRefusal(side: 'buy' | 'sell', why: string, kind: RecurringRefusal): Promise<string> {
+    // a balance that cannot be read now blocks nothing (NaN equals no later balance): the next order is sent
+    const { code, free } = await this.freeToSpend(side).catch(() => ({ code: '?', free: NaN }));
+    const acct = (this.run as RunState).account;
+    const counted = side === 'buy' ? `${acct.cash} ${code} of cash` : `${acct.units} ${code}`;
+    const fix =
+      kind === 'funds'
+        ? `the exchange has ${free} ${code} free and this run counts ${counted} (funds withdrawn, or spent by ` +
+          'another run or order): deposit the difference, or start a new run (--reset) on what is free'
+        : `below the exchange's minimum order or outside its rules: raise account.minOrderValue ` +
+          `(now ${this.o.market.costs.minOrderValue}) to the exchange's minimum and restart`;
+    this.blocked = { side, why: `the exchange refused the last ${side} (${why})`, free };
+    return `${fix}; ${side} orders are not sent again until the free ${code} changes or the bot restarts`;
+  }
+
   /** Places a market order under client id `id`, never twice (src/trading/order-desk.ts). */
   private place(side: 'buy' | 'sell', amount: number, id: string): ReturnType<OrderDesk['place']> {
     return this.desk.place(this.symbol, side, amount, id);
@@ -210,7 +254,9 @@ export class LiveTrader extends Trader {
     const close = candles.close[t];
     const handle = await this.o.policies.forCandles(candles);
     const account = market.restore(this.run.account);
-    const loss = this.dailyLoss(account.value(close), ts);
+    // net of the fees paid in a third currency (BNB), which the account's cash and units do not show
+    const equity = account.value(close) - offBookFees(this.run.account);
+    const loss = this.dailyLoss(equity, ts);
     if (loss > this.live.caps.maxDailyLoss) {
       this.halt(
         `daily loss ${loss.toFixed(0)} exceeds trading.live.maxDailyLoss ${this.live.caps.maxDailyLoss} ` +
@@ -237,6 +283,7 @@ export class LiveTrader extends Trader {
           amount: (x) => Number(ex.amountToPrecision(key.symbol, x)),
         })
       : undefined;
+    const held = planned && capped && !capped.skip ? await this.stillBlocked(orderSide(planned)) : undefined;
     let orderId: number | undefined;
     const run = this.run;
     // the id the order row stores is the id the order is sent under: computed once
@@ -257,12 +304,13 @@ export class LiveTrader extends Trader {
           ts,
           side,
           capped.amount,
-          capped.skip ? 'skipped' : 'submitting',
+          capped.skip || held ? 'skipped' : 'submitting',
           decidedAt,
           undefined,
-          capped.skip ? undefined : id,
+          capped.skip || held ? undefined : id,
         );
-        if (capped.skip) {
+        if (held) this.repo.updateOrder(orderId, 'skipped', { reason: held });
+        else if (capped.skip) {
           // a hold with a reason, counted as the paper account counts its refused orders
           this.repo.updateOrder(orderId, 'skipped', { reason: capped.skip });
           next.account = {
@@ -276,19 +324,21 @@ export class LiveTrader extends Trader {
         cash: account.cash,
         units: account.units,
         price: close,
-        equity: account.value(close),
+        equity,
       });
       this.repo.saveState(next);
       this.run = next;
     });
-    if (planned && capped && !capped.skip && orderId !== undefined) {
+    if (held) this.o.logger.debug(`order for ${isoTime(ts)} ${held}`);
+    else if (planned && capped && !capped.skip && orderId !== undefined) {
       const side = orderSide(planned);
       const placed = await this.place(side, capped.amount, id);
       if ('order' in placed) await this.settle(orderId, placed.order, ts);
       else if ('refused' in placed) {
         const oid = orderId;
         this.commit(() => this.repo.updateOrder(oid, 'rejected', { reason: placed.refused }));
-        this.o.logger.error(`order ${id} (${side} ${capped.amount}) refused: ${placed.refused}`);
+        const fix = placed.recurs ? `: ${await this.noteRefusal(side, placed.refused, placed.recurs)}` : '';
+        this.o.logger.error(`order ${id} (${side} ${capped.amount}) refused: ${placed.refused}${fix}`);
       } else {
         this.o.logger.warn(
           `order ${id} (${side} ${capped.amount}): outcome unknown ` +

@@ -2,9 +2,10 @@
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { UserError } from '../core/errors.ts';
 import { processAlive } from '../core/process-alive.ts';
+import { shortError } from '../data/exchange.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { ensureTradingSchema } from './db.ts';
 
@@ -140,4 +141,51 @@ export function acquireLock(db: Database.Database, name: string, staleMs: number
       db.prepare('DELETE FROM trading_locks WHERE name = ? AND pid = ? AND host = ?').run(name, process.pid, host);
     },
   };
+}
+
+/**
+ * A named lock held in a SQLite file of its own rather than a run's database, for what spans databases (a model
+ * home's retrain, an exchange account's live run). `prepare` runs on the opened file first; `refused` may turn the
+ * holder's refusal into a better line; `taken` runs once the lock is held (a throw there releases it). Releasing the
+ * lock closes the file, which stays for the next holder. `what` names the lock in the error when the file fails.
+ */
+export function acquireFileLock(
+  file: string,
+  name: string,
+  staleMs: number,
+  what: string,
+  hooks: {
+    prepare?(db: Database.Database): void;
+    refused?(db: Database.Database, e: UserError): never;
+    taken?(db: Database.Database): void;
+  } = {},
+): Lock {
+  let db: Database.Database | undefined;
+  let lock: Lock | undefined;
+  try {
+    db = new Database(file);
+    db.pragma('busy_timeout = 5000');
+    hooks.prepare?.(db);
+    try {
+      lock = acquireLock(db, name, staleMs);
+    } catch (e) {
+      if (e instanceof UserError && hooks.refused) hooks.refused(db, e);
+      throw e;
+    }
+    hooks.taken?.(db);
+    const [held, heldLock] = [db, lock];
+    return {
+      name,
+      heartbeat: () => heldLock.heartbeat(),
+      release() {
+        heldLock.release();
+        held.close();
+      },
+    };
+  } catch (e) {
+    lock?.release();
+    db?.close();
+    if (e instanceof UserError) throw e;
+    throw new UserError(`cannot take ${what} (${file}): ${shortError(e)}`);
+  }
 }

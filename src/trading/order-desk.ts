@@ -27,8 +27,26 @@ export function legacyOrderId(runId: number, ts: number, market?: number): strin
   return `bot${runId}-${ts}${market === undefined ? '' : `-${market}`}`;
 }
 
-/** How placing an order ended: the exchange's order, a refusal (nothing placed), or unknown (settled next tick). */
-type Placement = { order: CcxtOrder } | { refused: string } | { unknown: string };
+/**
+ * Why the exchange refused an order in a way that comes back at every candle until something changes: too little of
+ * the currency the order spends (ccxt InsufficientFunds: Upbit's `insufficient_funds_*`, Binance's -2010), or an order
+ * the market's rules refuse (ccxt InvalidOrder: Binance's -1013 NOTIONAL / LOT_SIZE filters; Upbit's
+ * `under_min_total_*`, which ccxt leaves a plain ExchangeError).
+ */
+export type RecurringRefusal = 'funds' | 'invalid';
+
+function recurringRefusal(e: unknown): RecurringRefusal | undefined {
+  if (e instanceof ccxt.InsufficientFunds) return 'funds';
+  if (e instanceof ccxt.InvalidOrder) return 'invalid';
+  if (e instanceof ccxt.ExchangeError && /under_min_total/.test(e.message)) return 'invalid';
+  return undefined;
+}
+
+/**
+ * How placing an order ended: the exchange's order, a refusal (nothing placed; `recurs` when it will come back), or
+ * unknown (settled next tick).
+ */
+type Placement = { order: CcxtOrder } | { refused: string; recurs?: RecurringRefusal } | { unknown: string };
 
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -116,7 +134,8 @@ export class OrderDesk {
         }
         if (found) return { order: found };
         const why = shortError(e);
-        if (classifyError(e) === 'fatal') return looked && !mayHaveLanded ? { refused: why } : { unknown: why };
+        if (classifyError(e) === 'fatal')
+          return looked && !mayHaveLanded ? { refused: why, recurs: recurringRefusal(e) } : { unknown: why };
         if (!turnedAway(e)) mayHaveLanded = true;
         const resendRefusedIfLanded = looked && REFUSES_USED_IDS.has(ex.id);
         if ((mayHaveLanded && !resendRefusedIfLanded) || attempt >= this.retry.retries) return { unknown: why };
@@ -126,11 +145,54 @@ export class OrderDesk {
     }
   }
 
-  /** Waits for an order to stop working (cancelling what is left after a few looks); what it executed, if anything. */
+  /**
+   * The quote-currency value of a fill's fees in a third currency (Binance's BNB), for the daily-loss cap: each at the
+   * last price of its own market against the quote (`BNB/USDT`) when the exchange lists one and answers, else, to
+   * keep the cap on the safe side, the fill's value at the configured `feeRate` (the fee without a discount). Logged
+   * in one line either way; the run's cash and units do not hold the third currency, so they stay as they are.
+   */
+  private async valueOffBook(
+    symbol: string,
+    exchangeId: string,
+    read: { fill?: FillRecord; unbooked?: string; offBook?: { currency: string; cost: number }[] },
+    feeRate: number,
+  ): Promise<number> {
+    const quote = symbol.split(/[/:]/)[1];
+    let total = 0;
+    try {
+      for (const f of read.offBook ?? []) {
+        const market = `${f.currency}/${quote}`;
+        if (!this.ex.markets?.[market]) throw new Error(`no ${market} market`);
+        const t = await this.retried(`${market} ticker`, () => this.ex.fetchTicker(market));
+        const price = Number(t.last ?? t.close ?? t.bid);
+        if (!(Number.isFinite(price) && price > 0)) throw new Error(`no price for ${market}`);
+        total += f.cost * price;
+      }
+      this.logger.warn(
+        `order ${exchangeId}: a fee of ${read.unbooked} is in neither currency of ${symbol}: ` +
+          `counted as ${total} ${quote} against trading.live.maxDailyLoss, not in the run's cash`,
+      );
+      return total;
+    } catch (e) {
+      const guess = (read.fill?.value ?? 0) * feeRate;
+      this.logger.warn(
+        `order ${exchangeId}: a fee of ${read.unbooked} is in neither currency of ${symbol} and cannot be valued ` +
+          `(${shortError(e)}): counted as ${guess} ${quote} (account.feeRate of the order) against ` +
+          "trading.live.maxDailyLoss, not in the run's cash",
+      );
+      return guess;
+    }
+  }
+
+  /**
+   * Waits for an order to stop working (cancelling what is left after a few looks); what it executed, if anything,
+   * and, given the run's `feeRate`, the quote value of its fees in a third currency (valueOffBook).
+   */
   async settle(
     symbol: string,
     placed: CcxtOrder,
-  ): Promise<{ fill?: FillRecord; final: CcxtOrder; exchangeId: string }> {
+    feeRate?: number,
+  ): Promise<{ fill?: FillRecord; final: CcxtOrder; exchangeId: string; offBookFee: number }> {
     const ex = this.ex;
     const exchangeId = String(placed.id);
     const fetch = () => this.retried('order', () => ex.fetchOrder(exchangeId, symbol));
@@ -166,11 +228,15 @@ export class OrderDesk {
     }
     if (read.needsDetail)
       throw new Error(`order ${exchangeId}: the exchange reports a volume executed but no value for it`);
-    if (read.unbooked)
+    let offBookFee = 0;
+    // `feeRate`: the caller books the fee's value (single-market live); the portfolio trader does not yet
+    if (read.offBook && read.fill && feeRate !== undefined)
+      offBookFee = await this.valueOffBook(symbol, exchangeId, read, feeRate);
+    else if (read.unbooked)
       this.logger.warn(
         `order ${exchangeId}: a fee of ${read.unbooked} is in neither currency of ${symbol}: ` +
           "it is not booked in the run's account",
       );
-    return { fill: read.fill, final, exchangeId };
+    return { fill: read.fill, final, exchangeId, offBookFee };
   }
 }

@@ -35,6 +35,8 @@ interface PortfolioSessionOptions {
   clock: () => number;
   reset?: boolean;
   clearHalt?: boolean;
+  /** Let this live run trade an exchange account another live run trades (src/trading/account-lock.ts). */
+  sharedAccount?: boolean;
   /** One candle source per market, then per informative series; default: the configured ccxt exchange. */
   feeds?: CandleFeed[];
 }

@@ -1,6 +1,5 @@
 /** One retrain: a challenger trained on a sliding window, scored against the champion on a holdout, promoted or not. */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { isoTime } from '../data/timeframe.ts';
@@ -17,7 +16,7 @@ import type { CandleStore } from '../data/store.ts';
 import { shortError } from '../data/exchange.ts';
 import { ensureTradingSchema } from './db.ts';
 import { processAlive } from '../core/process-alive.ts';
-import { acquireLock, type Lock } from './lock.ts';
+import { acquireFileLock, type Lock } from './lock.ts';
 import {
   canonicalHome,
   currentVersion,
@@ -98,27 +97,17 @@ export const HOME_LOCK_FILE = '.retrain-lock.db';
  */
 export function lockHome(home: string, config: TradingSettings): Lock {
   const canonical = canonicalHome(home);
-  const file = path.join(canonical, HOME_LOCK_FILE);
-  let db: Database.Database | undefined;
   try {
     mkdirSync(canonical, { recursive: true });
-    db = new Database(file);
-    db.pragma('busy_timeout = 5000');
-    const lock = acquireLock(db, `retrain:${canonical}`, config.trading.lockStaleSeconds * 1000);
-    const held = db;
-    return {
-      name: lock.name,
-      heartbeat: () => lock.heartbeat(),
-      release() {
-        lock.release();
-        held.close();
-      },
-    };
   } catch (e) {
-    db?.close();
-    if (e instanceof UserError) throw e;
-    throw new UserError(`cannot take the retrain lock of ${home} (${file}): ${shortError(e)}`);
+    throw new UserError(`cannot take the retrain lock of ${home}: ${shortError(e)}`);
   }
+  return acquireFileLock(
+    path.join(canonical, HOME_LOCK_FILE),
+    `retrain:${canonical}`,
+    config.trading.lockStaleSeconds * 1000,
+    `the retrain lock of ${home}`,
+  );
 }
 
 /**

@@ -7,6 +7,8 @@ import { loadStrategy, ruleCosts, ruleSizing } from '../agents/strategy.ts';
 import type { TradingSettings } from './config.ts';
 import { exchangeFeed } from './feed.ts';
 import { acquireLock, type Lock } from './lock.ts';
+import { lockLiveAccount } from './account-lock.ts';
+import { credentialsFromEnv } from '../core/secrets.ts';
 import { modelPolicySource } from './model-policy-source.ts';
 import { resolveModel } from '../agents/model-pointer.ts';
 import { portfolioModelSymbols } from '../agents/portfolio-model.ts';
@@ -75,6 +77,8 @@ interface TradingSessionOptions {
   reset?: boolean;
   /** Clear a halted run's kill-switch reason (live). */
   clearHalt?: boolean;
+  /** Let this live run trade an exchange account another live run trades (src/trading/account-lock.ts). */
+  sharedAccount?: boolean;
   /** Candle source; default: the configured ccxt exchange. */
   feed?: CandleFeed;
 }
@@ -97,6 +101,8 @@ interface SessionBase {
   reset?: boolean;
   /** Clear a halted run's kill-switch reason (live). */
   clearHalt?: boolean;
+  /** Let this live run trade an exchange account another live run trades (src/trading/account-lock.ts). */
+  sharedAccount?: boolean;
 }
 
 /**
@@ -111,17 +117,27 @@ export function openSession(
   const { config, key } = o;
   const store = CandleStore.open(config.data.database);
   let lock: Lock | undefined;
+  let accountLock: Lock | undefined;
   try {
     // a live run commits an order as `submitting` before it goes out (live.ts): that commit must outlast a power cut,
     // or the restarted run knows nothing of an order the exchange has. The store's WAL with synchronous=NORMAL may
     // lose the last commits to a power cut (sqlite.org/pragma.html#pragma_synchronous); FULL syncs the WAL at each one.
     if (key.mode === 'live') store.db.pragma('synchronous = FULL');
     const repo = new RunRepository(store.db);
-    lock = acquireLock(
-      store.db,
-      `${key.mode}:${key.name}:${key.exchange}:${key.symbol}:${key.timeframe}`,
-      config.trading.lockStaleSeconds * 1000,
-    );
+    const runName = `${key.mode}:${key.name}:${key.exchange}:${key.symbol}:${key.timeframe}`;
+    lock = acquireLock(store.db, runName, config.trading.lockStaleSeconds * 1000);
+    const apiKey = credentialsFromEnv(key.exchange)?.apiKey;
+    if (key.mode === 'live' && apiKey && !o.sharedAccount) {
+      const apiUrls = (config.exchange.ccxt as { urls?: unknown } | undefined)?.urls;
+      accountLock = lockLiveAccount(
+        { exchange: key.exchange, apiUrls, apiKey, run: runName, dbFile: config.data.database },
+        config.trading.lockStaleSeconds * 1000,
+      );
+    } else if (key.mode === 'live' && o.sharedAccount) {
+      o.logger.warn(
+        '--allow-shared-account: other live runs may trade this account; each counts its own cash and loss',
+      );
+    }
     const existing = repo.find(key);
     if (o.reset && existing) {
       repo.remove(existing.id);
@@ -132,6 +148,7 @@ export function openSession(
     }
     const trader = build(store, repo);
     const held = lock;
+    const heldAccount = accountLock;
     return {
       store,
       repo,
@@ -140,12 +157,14 @@ export function openSession(
       key,
       close() {
         source.dispose?.();
+        heldAccount?.release();
         held.release();
         store.close();
       },
     };
   } catch (e) {
     source.dispose?.();
+    accountLock?.release();
     lock?.release();
     store.close();
     throw e;

@@ -7,6 +7,8 @@
  * - `GET /api/v3/order` (by `orderId` or `origClientOrderId`), `openOrders`, `allOrders` and `myTrades` (by
  *   `orderId`). An order as these queries show it carries `cummulativeQuoteQty` but no fills: what the fee was, and
  *   in which currency, only its trades say ("Query order" and "Account trade list").
+ * - `GET /api/v3/account` (the balances orders move) and `GET /api/v3/ticker/24hr` for BNBUSDT; with `bnbFee` set, each
+ *   order's fee is that many BNB (the BNB discount) instead of 0.1% in the currency received.
  * - Faults: an order taken with its reply lost (`-1007`, "execution status unknown"), and a lag before a taken order
  *   shows in the queries.
  */
@@ -46,8 +48,8 @@ export interface BinanceTrade {
 }
 
 /**
- * ccxt's Binance client with its BTC/USDT market set by hand (no `exchangeInfo` to serve), pointed at `fake` when one
- * is given (its private API under `/api/v3`) with an API key, else for parsing replies only.
+ * ccxt's Binance client with its BTC/USDT (and BNB/USDT) markets set by hand (no `exchangeInfo` to serve), pointed
+ * at `fake` when one is given (its private API under `/api/v3`) with an API key, else for parsing replies only.
  */
 export function binanceClient(fake?: FakeUpbit): Exchange {
   const ex = fake
@@ -57,22 +59,23 @@ export function binanceClient(fake?: FakeUpbit): Exchange {
         secret: 'binance-test-secret-0123456789',
       })
     : new ccxt.binance();
-  ex.setMarkets([
-    {
-      id: 'BTCUSDT',
-      symbol: 'BTC/USDT',
-      base: 'BTC',
+  const spot = (base: string, amount: number) =>
+    ({
+      id: `${base}USDT`,
+      symbol: `${base}/USDT`,
+      base,
       quote: 'USDT',
-      baseId: 'BTC',
+      baseId: base,
       quoteId: 'USDT',
       type: 'spot',
       spot: true,
       active: true,
-      precision: { amount: 1e-5, price: 0.01 },
+      precision: { amount, price: 0.01 },
       limits: {},
       info: { orderTypes: ['LIMIT', 'MARKET'] },
-    } as never,
-  ]);
+    }) as never;
+  // BNB/USDT (for valuing fees paid in BNB) only on a client with a fake to ask: a parser must never reach Binance
+  ex.setMarkets([...(fake ? [spot('BNB', 1e-3)] : []), spot('BTC', 1e-5)]);
   return ex;
 }
 
@@ -85,13 +88,28 @@ export interface BinanceBook {
   loseRepliesAfterAccept: number;
   /** Each order taken from now on is missing from the next N queries that would show it. */
   lookupLag: number;
+  /** Free balances by asset (USDT, BTC, BNB), moved by every order. */
+  balances: Map<string, number>;
+  /** When set: each order's fee is this many BNB, taken from the BNB balance. */
+  bnbFee?: number;
+  /** BNBUSDT's last price for the ticker; undefined: the ticker answers -1121 (invalid symbol). */
+  bnbPrice?: number;
 }
 
 const open = (o: BinanceOrder) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED';
 
 /** Serves `book`'s orders and trades on Binance's order endpoints; `trades` may change between requests. */
 export function addBinanceOrderQueries(fake: FakeUpbit, init: Partial<BinanceBook> = {}): BinanceBook {
-  const book: BinanceBook = { orders: [], trades: [], price: 50_000, loseRepliesAfterAccept: 0, lookupLag: 0, ...init };
+  const book: BinanceBook = {
+    orders: [],
+    trades: [],
+    price: 50_000,
+    loseRepliesAfterAccept: 0,
+    lookupLag: 0,
+    balances: new Map(),
+    ...init,
+  };
+  const add = (asset: string, x: number) => book.balances.set(asset, (book.balances.get(asset) ?? 0) + x);
   const { lag, shown } = lookupLag<BinanceOrder>();
 
   const missing = { status: 400, json: { code: -2013, msg: 'Order does not exist.' } };
@@ -110,6 +128,11 @@ export function addBinanceOrderQueries(fake: FakeUpbit, init: Partial<BinanceBoo
     const t = fake.state.now();
     const orderId = 1000 + book.orders.length;
     const fee = qty * 0.001;
+    const value = qty * book.price;
+    const inBnb = book.bnbFee !== undefined;
+    add('BTC', side === 'BUY' ? qty - (inBnb ? 0 : fee) : -qty);
+    add('USDT', side === 'BUY' ? -value : value - (inBnb ? 0 : fee * book.price));
+    if (inBnb) add('BNB', -(book.bnbFee ?? 0));
     const order: BinanceOrder = {
       symbol: 'BTCUSDT',
       orderId,
@@ -131,8 +154,8 @@ export function addBinanceOrderQueries(fake: FakeUpbit, init: Partial<BinanceBoo
       price: book.price.toFixed(2),
       qty: qty.toFixed(8),
       quoteQty: (qty * book.price).toFixed(8),
-      commission: (side === 'BUY' ? fee : fee * book.price).toFixed(8),
-      commissionAsset: side === 'BUY' ? 'BTC' : 'USDT',
+      commission: (inBnb ? (book.bnbFee ?? 0) : side === 'BUY' ? fee : fee * book.price).toFixed(8),
+      commissionAsset: inBnb ? 'BNB' : side === 'BUY' ? 'BTC' : 'USDT',
       time: t,
       isBuyer: side === 'BUY',
       isMaker: false,
@@ -159,6 +182,18 @@ export function addBinanceOrderQueries(fake: FakeUpbit, init: Partial<BinanceBoo
   fake.route('GET', '/api/v3/myTrades', (ctx) => {
     const id = ctx.query.get('orderId');
     return { json: book.trades.filter((t) => id === null || String(t.orderId) === id) };
+  });
+  fake.route('GET', '/api/v3/account', () => ({
+    json: {
+      accountType: 'SPOT',
+      balances: [...book.balances].map(([asset, free]) => ({ asset, free: free.toFixed(8), locked: '0.00000000' })),
+    },
+  }));
+  fake.route('GET', '/api/v3/ticker/24hr', (ctx) => {
+    if (ctx.query.get('symbol') !== 'BNBUSDT' || book.bnbPrice === undefined)
+      return { status: 400, json: { code: -1121, msg: 'Invalid symbol.' } };
+    const p = book.bnbPrice.toFixed(2);
+    return { json: { symbol: 'BNBUSDT', lastPrice: p, bidPrice: p, askPrice: p, closeTime: fake.state.now() } };
   });
   return book;
 }

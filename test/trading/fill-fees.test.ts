@@ -123,8 +123,9 @@ test("a fee in a third currency (BNB) touches neither the run's cash nor its uni
   assert.match(unbooked ?? '', /^0\.0003 BNB$/);
 });
 
-test(`the live broker settling a Binance order whose fee is in BNB logs one warning naming the fee, and records the \
-fill without it`, async () => {
+test(`the live broker settling a Binance order whose fee is in BNB logs one warning naming the fee and the value the \
+daily-loss cap counts (no BNB market on this client: account.feeRate of the order), and records the fill without \
+it`, async () => {
   const lines: string[] = [];
   const retry = { retries: 0, backoffMs: 1, maxBackoffMs: 1 };
   const desk = new OrderDesk({ exchange: BINANCE, retry, logger: capturingLogger(lines), sleep: async () => {} });
@@ -135,12 +136,16 @@ fill without it`, async () => {
     ]),
   );
   // a filled order: settling reads it as it is, without asking the exchange
-  const { fill, exchangeId } = await desk.settle('BTC/USDT', placed);
+  const { fill, exchangeId, offBookFee } = await desk.settle('BTC/USDT', placed, 0.001);
   assert.equal(exchangeId, '28');
-  assert.deepEqual([fill?.units, fill?.value, fill?.fee], [0.01, 500, 0]);
+  assert.deepEqual([fill?.units, fill?.value, fill?.fee, offBookFee], [0.01, 500, 0, 0.5]);
   assert.deepEqual(
     lines.map((l) => JSON.parse(l) as { level: string; message: string }).map((l) => `${l.level} ${l.message}`),
-    ["warn order 28: a fee of 0.0003 BNB is in neither currency of BTC/USDT: it is not booked in the run's account"],
+    [
+      'warn order 28: a fee of 0.0003 BNB is in neither currency of BTC/USDT and cannot be valued ' +
+        '(Error: no BNB/USDT market): counted as 0.5 USDT (account.feeRate of the order) against ' +
+        "trading.live.maxDailyLoss, not in the run's cash",
+    ],
   );
 });
 

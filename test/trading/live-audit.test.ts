@@ -24,7 +24,7 @@ import type { PolicySource } from '../../src/trading/types.ts';
 import { startBot } from './cli.ts';
 import { startFaultProxy } from './fault-proxy.ts';
 import { tempDir, waitFor } from './helpers.ts';
-import { assertBooksAgree, HOUR, liveSetup } from './live-setup.ts';
+import { alwaysBuy, assertBooksAgree, HOUR, liveSetup, startTraderUntilOrder } from './live-setup.ts';
 
 test(`bot live: a second process on the same run is refused while the first idles between candles (longer than \
 trading.lockStaleSeconds)`, async () => {
@@ -43,16 +43,8 @@ trading.lockStaleSeconds)`, async () => {
   );
   const env = { UPBIT_API_KEY: 'lock-test-access-key', UPBIT_API_SECRET: 'lock-test-secret-key', NO_COLOR: '1' };
   const args = ['live', '--strategy', 'buy-and-hold', '--confirm-live', '--db', path.join(tmp.dir, 'bot.db')];
-  const first = startBot([...args, '--config', cfg, '--log-level', 'warn'], env);
-  let firstExited = false;
-  void first.done.then(() => (firstExited = true));
+  const first = await startTraderUntilOrder([...args, '--config', cfg, '--log-level', 'warn'], env, book);
   try {
-    await waitFor(
-      () => (book.orders.length > 0 ? true : undefined),
-      60_000,
-      'the first order',
-      () => firstExited,
-    );
     // idle well past the stale time, then a second trader on the same run
     await new Promise((r) => setTimeout(r, 3000));
     const second = startBot([...args, '--config', cfg, '--log-level', 'warn'], env);
@@ -69,7 +61,7 @@ trading.lockStaleSeconds)`, async () => {
     const r = await second.done;
     assert.equal(r.code, 1, `the second trader was let in beside the first:\n${r.stderr}`);
     assert.match(r.stderr, /^error: live:default:upbit:BTC\/KRW:1h is already running \(pid \d+/m);
-    assert.equal(firstExited, false, 'the first trader still runs');
+    assert.equal(first.exited(), false, 'the first trader still runs');
   } finally {
     first.child.kill('SIGTERM');
     await first.done;
@@ -89,18 +81,6 @@ function flip(): PolicySource {
     forCandles(candles) {
       const builder = new ObservationBuilder({ candles, window: 0 });
       return { policy, label: 'strategy:flip', warmup: 0, observe: (t, a) => builder.build(t, a) };
-    },
-  };
-}
-
-/** A policy that buys at every candle. */
-function alwaysBuy(): PolicySource {
-  const policy: Policy = { name: 'always-buy', decide: () => ({ action: 'buy', confidence: 1 }) };
-  return {
-    label: 'strategy:always-buy',
-    forCandles(candles) {
-      const builder = new ObservationBuilder({ candles, window: 0 });
-      return { policy, label: 'strategy:always-buy', warmup: 0, observe: (t, a) => builder.build(t, a) };
     },
   };
 }

@@ -16,9 +16,13 @@ import type { LiveCaps } from '../../src/trading/live-orders.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import type { PolicySource } from '../../src/trading/types.ts';
+import type { Logger } from '../../src/core/log.ts';
+import type { Policy } from '../../src/core/policy.ts';
+import { ObservationBuilder } from '../../src/market/observation.ts';
 import { addOrderEndpoints, type FakeOrderBook } from '../fake-exchange/orders.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
-import { momentumSource, quietLogger, tempDir } from './helpers.ts';
+import { startBot } from './cli.ts';
+import { momentumSource, quietLogger, tempDir, waitFor } from './helpers.ts';
 
 export const HOUR = 3_600_000;
 const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 0, minOrderValue: 5000, quantityPrecision: 8 };
@@ -29,6 +33,8 @@ export interface LiveSetupOptions {
   policies?: PolicySource;
   /** ccxt's request timeout (a reply held longer is lost). */
   timeoutMs?: number;
+  /** Where the traders log (default: nowhere). */
+  logger?: Logger;
 }
 
 /** The options every live trader of these tests takes alike: the test's clock, a quiet log, no waits between polls. */
@@ -44,6 +50,18 @@ export function liveCleanup(store: CandleStore, fake: FakeUpbit, tmp: { cleanup(
     tmp.cleanup();
     delete process.env.UPBIT_API_KEY;
     delete process.env.UPBIT_API_SECRET;
+  };
+}
+
+/** A policy that buys at every candle. */
+export function alwaysBuy(): PolicySource {
+  const policy: Policy = { name: 'always-buy', decide: () => ({ action: 'buy', confidence: 1 }) };
+  return {
+    label: 'strategy:always-buy',
+    forCandles(candles) {
+      const builder = new ObservationBuilder({ candles, window: 0 });
+      return { policy, label: 'strategy:always-buy', warmup: 0, observe: (t, a) => builder.build(t, a) };
+    },
   };
 }
 
@@ -94,6 +112,7 @@ export async function liveSetup(caps: LiveCaps, opts: LiveSetupOptions = {}) {
       balance: 10_000_000,
       historyCandles: 20,
       ...liveTraderBasics(clock, through, caps, retry),
+      ...(opts.logger ? { logger: opts.logger } : {}),
     });
   const cleanup = liveCleanup(store, fake, tmp);
   return { candles, clock, fake, book, store, repo, exchange, key, startKrw, make, cleanup };
@@ -164,4 +183,27 @@ export async function liveCliSetup(
   const exchange = { ccxt: fake.ccxtOptions(), retries: 2, backoffMs: 10, maxBackoffMs: 50 };
   writeFileSync(cfg, JSON.stringify({ exchange, log: { file: '' }, ...extra(tmp.dir) }));
   return { tmp, candles, now, fake, book, cfg, db: path.join(tmp.dir, 'bot.db') };
+}
+
+/**
+ * Starts `bot <args>` (a trader that keeps running) and waits until `book` holds its first order; `exited()` says
+ * whether the process has stopped since. A trader that never orders is killed before the wait's error is thrown.
+ */
+export async function startTraderUntilOrder(args: string[], env: NodeJS.ProcessEnv, book: { orders: unknown[] }) {
+  const bot = startBot(args, env);
+  let exited = false;
+  void bot.done.then(() => (exited = true));
+  try {
+    await waitFor(
+      () => (book.orders.length > 0 ? true : undefined),
+      60_000,
+      'the first order',
+      () => exited,
+    );
+  } catch (e) {
+    bot.child.kill('SIGTERM');
+    await bot.done;
+    throw e;
+  }
+  return { ...bot, exited: () => exited };
 }

@@ -21,6 +21,7 @@ interface LiveFlags extends CommonFlags, PortfolioFlags {
   maxDailyLoss?: string;
   balance?: string;
   clearHalt?: boolean;
+  allowSharedAccount?: boolean;
   once?: boolean;
   now?: string;
   serve?: string | boolean;
@@ -60,6 +61,10 @@ export function registerLive(program: Command): void {
     )
     .option('--balance <amount>', 'most quote currency this run may use (overrides account.balance)')
     .option('--clear-halt', 'resume a run the kill switch stopped')
+    .option(
+      '--allow-shared-account',
+      'run beside another live run on the same exchange account (each counts its own cash and daily loss)',
+    )
     .option('--once', 'run one tick and exit')
     .option('--now <time>', 'a fixed clock instead of the wall clock (tests against the fake exchange)')
     .option('--serve [port]', 'also serve the dashboard (bot serve) on 127.0.0.1 (default port: server.port)');
@@ -89,6 +94,7 @@ export function registerLive(program: Command): void {
           model: flags.model,
           clock,
           clearHalt: flags.clearHalt,
+          sharedAccount: flags.allowSharedAccount,
         })
       : await openTradingSession({
           config,
@@ -98,6 +104,7 @@ export function registerLive(program: Command): void {
           policy: { strategy: flags.strategy, model: flags.model },
           clock,
           clearHalt: flags.clearHalt,
+          sharedAccount: flags.allowSharedAccount,
         });
     try {
       logger.warn(

@@ -1,0 +1,75 @@
+/**
+ * One `bot live` run per exchange account (src/trading/account-lock.ts), with real `bot` processes against the fake
+ * Upbit: a second run on the same API key, under another --name and another --db, is refused in one line naming the
+ * first run and its database, unless --allow-shared-account; another API key is another account. The lock file lives
+ * in the OS temp folder, here the test's own (TMPDIR), and holds a hash of the key, never the key.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { isoTime } from '../../src/data/timeframe.ts';
+import { runBot } from './cli.ts';
+import { liveCliSetup, startTraderUntilOrder } from './live-setup.ts';
+
+test(`bot live: a second live run on the same exchange account (another --name, another --db) is refused with one \
+line naming the first; --allow-shared-account or another API key lets it run`, async () => {
+  const { tmp, now, fake, book, cfg } = await liveCliSetup(45, 20_000_000);
+  const key = 'account-lock-access-key-1';
+  const env = { UPBIT_API_KEY: key, UPBIT_API_SECRET: 'account-lock-secret-1', NO_COLOR: '1', TMPDIR: tmp.dir };
+  const args = (name: string, db: string) => [
+    'live',
+    '--strategy',
+    'buy-and-hold',
+    '--confirm-live',
+    '--now',
+    isoTime(now),
+    '--name',
+    name,
+    '--db',
+    path.join(tmp.dir, db),
+    '--config',
+    cfg,
+    '--log-level',
+    'warn',
+    '--max-order-value',
+    '1000000',
+  ];
+  // the first run ticks once, then waits for the next candle holding the account
+  const first = await startTraderUntilOrder(args('first', 'a.db'), env, book);
+  try {
+    const second = await runBot([...args('second', 'b.db'), '--once'], env);
+    assert.equal(second.code, 1, `the second run traded the same account:\n${second.stderr}`);
+    const errors = second.stderr.split('\n').filter((l) => l.startsWith('error:'));
+    assert.equal(errors.length, 1, second.stderr);
+    const firstDb = path.join(tmp.dir, 'a.db');
+    assert.ok(
+      errors[0].startsWith(
+        'error: this upbit account (same API key) is traded by another live run: live:first:upbit:BTC/KRW:1h in ' +
+          `${firstDb}, which is already running (pid ${first.child.pid}`,
+      ),
+      errors[0],
+    );
+    assert.match(errors[0], /--allow-shared-account$/);
+    assert.equal(book.orders.length, 1, 'the refused run placed nothing');
+    const lockFiles = readdirSync(tmp.dir).filter((f) => f.startsWith('bot-live-accounts'));
+    assert.ok(lockFiles.length > 0, 'the account lock lives in the temp folder');
+    for (const f of lockFiles)
+      assert.ok(!readFileSync(path.join(tmp.dir, f)).includes(key), `${f} holds the API key itself`);
+
+    const allowed = await runBot([...args('second', 'b.db'), '--once', '--allow-shared-account'], env);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.match(allowed.stderr, /--allow-shared-account: other live runs may trade this account/);
+    const otherKey = await runBot([...args('third', 'c.db'), '--once'], {
+      ...env,
+      UPBIT_API_KEY: 'another-access-key-2',
+    });
+    assert.equal(otherKey.code, 0, otherKey.stderr);
+    assert.equal(first.exited(), false, 'the first run still trades');
+  } finally {
+    first.child.kill('SIGTERM');
+    await first.done;
+    await fake.close();
+    tmp.cleanup();
+  }
+});

@@ -1,0 +1,81 @@
+/**
+ * Orders the exchange refuses for a reason that comes back at every candle (fake Upbit through real ccxt, real
+ * SQLite): a minimum order value the config puts below the exchange's, and funds withdrawn from under a run. One
+ * error line says what to change, the order is not sent again while nothing changed, and it goes out again once the
+ * free balance changes.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { capturingLogger } from '../helpers/log.ts';
+import { alwaysBuy, assertBooksAgree, HOUR, liveSetup } from './live-setup.ts';
+
+const CAPS = { maxOrderValue: 1_000_000, maxDailyLoss: 1e12 };
+
+type Setup = Awaited<ReturnType<typeof liveSetup>>;
+
+/** Order requests (POST /v1/orders) the fake exchange received. */
+const orderPosts = (s: Setup) => s.fake.state.requests.filter((r) => r.method === 'POST' && r.path === '/v1/orders');
+
+/** The logged lines at level error, as their messages. */
+function errors(lines: string[]): string[] {
+  return lines
+    .map((l) => JSON.parse(l) as { level: string; message: string })
+    .filter((l) => l.level === 'error')
+    .map((l) => l.message);
+}
+
+async function ticks(s: Setup, trader: ReturnType<Setup['make']>, n: number): Promise<void> {
+  for (let k = 0; k < n; k++) {
+    await trader.tick();
+    s.clock.now += HOUR;
+  }
+}
+
+test(`live: a buy below the exchange's minimum order (account.minOrderValue set too low) is refused once, with one \
+line naming the setting, and not sent again at every candle`, async () => {
+  const lines: string[] = [];
+  const s = await liveSetup(CAPS, { policies: alwaysBuy(), logger: capturingLogger(lines) });
+  try {
+    s.book.minOrderValue = 2_000_000; // the exchange's minimum; the run's config says 5,000
+    const trader = s.make();
+    await ticks(s, trader, 4);
+    assert.equal(orderPosts(s).length, 1, 'the refused buy was sent once, not at every candle');
+    const errs = errors(lines);
+    assert.equal(errs.length, 1, `one error line:\n${errs.join('\n')}`);
+    assert.match(errs[0], /raise account\.minOrderValue \(now 5000\)/);
+    const run = s.repo.list()[0];
+    const statuses = s.repo.orders(run.id).map((o) => o.status);
+    assert.deepEqual(statuses, ['rejected', 'skipped', 'skipped', 'skipped']);
+    assert.equal(s.book.orders.length, 0);
+    assertBooksAgree(s, run.id);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test(`live: after the user withdraws funds a buy refused for insufficient funds is logged once and held until the \
+free balance changes; a deposit lets the next buy out`, async () => {
+  const lines: string[] = [];
+  const s = await liveSetup(CAPS, { policies: alwaysBuy(), logger: capturingLogger(lines) });
+  try {
+    const trader = s.make();
+    await ticks(s, trader, 1); // one buy fills
+    s.book.balances.set('KRW', 10_000); // withdrawn
+    await ticks(s, trader, 3);
+    assert.equal(orderPosts(s).length, 2, 'the refused buy was sent once, not at every candle');
+    const errs = errors(lines);
+    assert.equal(errs.length, 1, `one error line:\n${errs.join('\n')}`);
+    assert.match(errs[0], /insufficient|InsufficientFunds/i);
+    assert.match(errs[0], /the exchange has 10000 KRW free/);
+    s.book.balances.set('KRW', 5_000_000); // deposited again
+    await ticks(s, trader, 1);
+    assert.equal(orderPosts(s).length, 3, 'a changed balance lets the next buy out');
+    const run = s.repo.list()[0];
+    assert.deepEqual(
+      s.repo.orders(run.id).map((o) => o.status),
+      ['filled', 'rejected', 'skipped', 'skipped', 'filled'],
+    );
+  } finally {
+    await s.cleanup();
+  }
+});
