@@ -18,6 +18,7 @@ import { pendingExits, takeExits } from './commands.ts';
 import { HaltError, haltAfterSettling } from './halt.ts';
 import { applyFill, balanceOf, cappedOrder, type LiveCaps } from './live-orders.ts';
 import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
+import { RefusalHolds } from './refusal-holds.ts';
 import { clockTimes } from './portfolio-clock.ts';
 import { accountSummary, PortfolioTrader, type PortfolioTraderOptions } from './portfolio-trader.ts';
 import { closedBy } from './run-holder.ts';
@@ -50,6 +51,8 @@ interface PlannedOrder {
 export class PortfolioLiveTrader extends PortfolioTrader {
   private readonly live: PortfolioLiveOptions;
   private readonly desk: OrderDesk;
+  /** Orders held back per market and side after a refusal that recurs (src/trading/refusal-holds.ts). */
+  private readonly holds: RefusalHolds;
   private reconciled = false;
 
   constructor(options: PortfolioLiveOptions) {
@@ -61,6 +64,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       logger: options.logger,
       sleep: options.sleep,
     });
+    this.holds = new RefusalHolds(options.exchange, this.desk.retried);
   }
 
   private get pf(): PortfolioRunState {
@@ -335,6 +339,12 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       amount = capped.amount;
       if (amount !== p.amount) this.commit(() => repo.updateOrder(p.orderId, 'submitting', { quantity: amount }));
     }
+    const held = await this.holds.holds(symbol, p.side);
+    if (held) {
+      this.commit(() => repo.updateOrder(p.orderId, 'skipped', { reason: held }));
+      logger.debug(`order ${id} (${p.side} ${amount} ${symbol}) ${held}`);
+      return;
+    }
     const placed = await this.desk.place(symbol, p.side, amount, id);
     if ('order' in placed) {
       const s = await this.desk.settle(symbol, placed.order);
@@ -348,7 +358,18 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       );
     } else if ('refused' in placed) {
       this.commit(() => repo.updateOrder(p.orderId, 'rejected', { reason: placed.refused }));
-      logger.error(`order ${id} (${p.side} ${amount} ${symbol}) refused: ${placed.refused}`);
+      const pf = this.pf.account;
+      const fix = placed.recurs
+        ? `: ${await this.holds.note({
+            symbol,
+            side: p.side,
+            why: placed.refused,
+            kind: placed.recurs,
+            counted: p.side === 'buy' ? pf.cash : pf.books[p.market].units,
+            minOrderValue: costs[p.market].minOrderValue,
+          })}`
+        : '';
+      logger.error(`order ${id} (${p.side} ${amount} ${symbol}) refused: ${placed.refused}${fix}`);
     } else {
       logger.warn(
         `order ${id} (${p.side} ${amount} ${symbol}): outcome unknown (${placed.unknown}); ` +

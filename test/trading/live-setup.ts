@@ -53,6 +53,27 @@ export function liveCleanup(store: CandleStore, fake: FakeUpbit, tmp: { cleanup(
   };
 }
 
+/** Order requests (POST /v1/orders) the fake Upbit received. */
+export function orderPosts(s: { fake: FakeUpbit }) {
+  return s.fake.state.requests.filter((r) => r.method === 'POST' && r.path === '/v1/orders');
+}
+
+/** The logged lines (capturingLogger's JSON) at level error, as their messages. */
+export function errorLines(lines: string[]): string[] {
+  return lines
+    .map((l) => JSON.parse(l) as { level: string; message: string })
+    .filter((l) => l.level === 'error')
+    .map((l) => l.message);
+}
+
+/** `n` ticks of a trader, the test's clock one hour on after each. */
+export async function ticks(s: { clock: { now: number } }, trader: { tick(): Promise<unknown> }, n: number) {
+  for (let k = 0; k < n; k++) {
+    await trader.tick();
+    s.clock.now += HOUR;
+  }
+}
+
 /** A policy that buys at every candle. */
 export function alwaysBuy(): PolicySource {
   const policy: Policy = { name: 'always-buy', decide: () => ({ action: 'buy', confidence: 1 }) };
