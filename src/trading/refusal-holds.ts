@@ -13,7 +13,7 @@ import type { RecurringRefusal } from './order-desk.ts';
 type Side = 'buy' | 'sell';
 
 /** A refusal that recurs, with what the run counts of the currency the order spends, for the line saying what to do. */
-export interface Refusal {
+interface Refusal {
   symbol: string;
   side: Side;
   /** The exchange's reason (shortError). */

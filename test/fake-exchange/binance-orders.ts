@@ -2,8 +2,9 @@
  * Binance's spot orders for tests that place and read orders through ccxt's own Binance client (plugs into the fake
  * exchange's server through `fake.route`), as Binance documents them:
  * - `POST /api/v3/order`: a MARKET order (`quoteOrderQty` for a buy, `quantity` for a sell) fills at once at `price`
- *   (BTCUSDT; ETHUSDT at `ethPrice` when set), with a 0.1% fee in the currency received, and answers FULL (with its fills). `newClientOrderId` is unique among
- *   open orders only: a filled order's id is free again, so a second order under it is taken.
+ *   (BTCUSDT; ETHUSDT at `ethPrice` when set), with a 0.1% fee in the currency received, and answers FULL (with its
+ *   fills). `newClientOrderId` is unique among open orders only: a filled order's id is free again, so a second order
+ *   under it is taken.
  * - `GET /api/v3/order` (by `orderId` or `origClientOrderId`), `openOrders`, `allOrders` and `myTrades` (by
  *   `orderId`). An order as these queries show it carries `cummulativeQuoteQty` but no fills: what the fee was, and
  *   in which currency, only its trades say ("Query order" and "Account trade list").
@@ -48,8 +49,8 @@ export interface BinanceTrade {
 }
 
 /**
- * ccxt's Binance client with its BTC/USDT (and BNB/USDT, ETH/USDT) markets set by hand (no `exchangeInfo` to serve), pointed
- * at `fake` when one is given (its private API under `/api/v3`) with an API key, else for parsing replies only.
+ * ccxt's Binance client with its BTC/USDT (and BNB/USDT, ETH/USDT) markets set by hand (no `exchangeInfo` to serve),
+ * pointed at `fake` when one is given (its private API under `/api/v3`) with an API key, else for parsing replies only.
  */
 export function binanceClient(fake?: FakeUpbit): Exchange {
   const ex = fake

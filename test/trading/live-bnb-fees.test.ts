@@ -17,14 +17,13 @@ import { HaltError } from '../../src/trading/halt.ts';
 import { LiveTrader } from '../../src/trading/live.ts';
 import type { LiveCaps } from '../../src/trading/live-orders.ts';
 import { portfolioRuleSource } from '../../src/trading/portfolio-policy-source.ts';
-import { PortfolioLiveTrader } from '../../src/trading/portfolio-live.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { addBinanceOrderQueries, binanceClient } from '../fake-exchange/binance-orders.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
 import { capturingLogger } from '../helpers/log.ts';
 import { seriesFeed, tempDir } from './helpers.ts';
-import { alwaysBuy, HOUR, liveTraderBasics } from './live-setup.ts';
+import { alwaysBuy, HOUR, liveTraderBasics, portfolioLiveTrader } from './live-setup.ts';
 
 const PRICE = 50_000;
 const COSTS = { feeRate: 0.001, sellTax: 0, slippageBps: 0, minOrderValue: 5, quantityPrecision: 5 };
@@ -65,19 +64,14 @@ function singleMarket(p: Parts): { tick(): Promise<unknown> } {
 async function portfolio(p: Parts): Promise<{ tick(): Promise<unknown> }> {
   const retry = { retries: 1, backoffMs: 1, maxBackoffMs: 1 };
   const strategy = await loadPortfolioStrategy('equal-weight');
-  return new PortfolioLiveTrader({
-    repo: p.repo,
-    store: p.store,
+  return portfolioLiveTrader({
+    ...p,
     feeds: p.candles.map((c) => seriesFeed(c, HOUR)),
     policies: portfolioRuleSource(strategy, { symbols: SYMBOLS, seed: 1, every: 1 }),
-    key: { mode: 'live', name: 'default', exchange: 'binance', symbol: SYMBOLS.join(','), timeframe: '1h' },
     symbols: SYMBOLS,
-    costs: SYMBOLS.map(() => COSTS),
-    band: 0.01,
+    costs: COSTS,
     balance: 10_000,
-    historyCandles: 5,
-    ...liveTraderBasics(p.clock, p.exchange, p.caps, retry),
-    logger: p.logger,
+    retry,
   });
 }
 

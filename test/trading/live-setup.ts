@@ -12,10 +12,13 @@ import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { exchangeFeed } from '../../src/trading/feed.ts';
 import { LiveTrader } from '../../src/trading/live.ts';
+import { PortfolioLiveTrader } from '../../src/trading/portfolio-live.ts';
+import type { PortfolioPolicySource } from '../../src/trading/portfolio-policy-source.ts';
+import type { Costs } from '../../src/market/costs.ts';
 import type { LiveCaps } from '../../src/trading/live-orders.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
-import type { PolicySource } from '../../src/trading/types.ts';
+import type { CandleFeed, PolicySource } from '../../src/trading/types.ts';
 import type { Logger } from '../../src/core/log.ts';
 import type { Policy } from '../../src/core/policy.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
@@ -72,6 +75,37 @@ export async function ticks(s: { clock: { now: number } }, trader: { tick(): Pro
     await trader.tick();
     s.clock.now += HOUR;
   }
+}
+
+/** A portfolio live trader (`bot live --symbols`) on `symbols` of `exchange`, each market with the same costs. */
+export function portfolioLiveTrader(o: {
+  repo: RunRepository;
+  store: CandleStore;
+  feeds: CandleFeed[];
+  policies: PortfolioPolicySource;
+  symbols: string[];
+  costs: Costs;
+  balance: number;
+  clock: { now: number };
+  exchange: Exchange;
+  caps: LiveCaps;
+  retry: RetryOptions;
+  logger?: Logger;
+}): PortfolioLiveTrader {
+  return new PortfolioLiveTrader({
+    repo: o.repo,
+    store: o.store,
+    feeds: o.feeds,
+    policies: o.policies,
+    key: { mode: 'live', name: 'default', exchange: o.exchange.id, symbol: o.symbols.join(','), timeframe: '1h' },
+    symbols: o.symbols,
+    costs: o.symbols.map(() => o.costs),
+    band: 0.01,
+    balance: o.balance,
+    historyCandles: 5,
+    ...liveTraderBasics(o.clock, o.exchange, o.caps, o.retry),
+    ...(o.logger ? { logger: o.logger } : {}),
+  });
 }
 
 /** A policy that buys at every candle. */

@@ -19,14 +19,13 @@ import { exchangeFeed } from '../../src/trading/feed.ts';
 import { HaltError } from '../../src/trading/halt.ts';
 import type { LiveCaps } from '../../src/trading/live-orders.ts';
 import { portfolioRuleSource } from '../../src/trading/portfolio-policy-source.ts';
-import { PortfolioLiveTrader } from '../../src/trading/portfolio-live.ts';
 import { legacyOrderId } from '../../src/trading/order-desk.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { addOrderEndpoints, type FakeOrderBook } from '../fake-exchange/orders.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
 import { runBot, startBot } from './cli.ts';
 import { tempDir } from './helpers.ts';
-import { errorLines, liveCleanup, liveTraderBasics, orderPosts, ticks } from './live-setup.ts';
+import { errorLines, liveCleanup, orderPosts, portfolioLiveTrader, ticks } from './live-setup.ts';
 import { capturingLogger } from '../helpers/log.ts';
 
 const HOUR = 3_600_000;
@@ -68,19 +67,15 @@ async function setup(caps: LiveCaps, every: number, logger?: Logger) {
   const retry = { retries: 3, backoffMs: 1, maxBackoffMs: 5 };
   const strategy = await loadPortfolioStrategy('equal-weight');
   const make = () =>
-    new PortfolioLiveTrader({
+    portfolioLiveTrader({
       repo,
       store,
       feeds: SYMBOLS.map((s) => exchangeFeed(exchange, s, '1h', retry, () => clock.now)),
       policies: portfolioRuleSource(strategy, { symbols: SYMBOLS, seed: 1, every }),
-      key: { mode: 'live', name: 'default', exchange: 'upbit', symbol: SYMBOLS.join(','), timeframe: '1h' },
       symbols: SYMBOLS,
-      costs: SYMBOLS.map(() => COSTS),
-      band: 0.01,
+      costs: COSTS,
       balance: 10_000_000,
-      historyCandles: 5,
-      ...liveTraderBasics(clock, exchange, caps, retry),
-      ...(logger ? { logger } : {}),
+      ...{ clock, exchange, caps, retry, logger },
     });
   const cleanup = liveCleanup(store, fake, tmp);
   return { series, clock, fake, book, store, repo, make, cleanup, startKrw, db, cfg, env };
