@@ -9,7 +9,8 @@ import { isoTime } from '../data/timeframe.ts';
 import { SELL, type Order } from '../market/execution.ts';
 import { applyFill, balanceOf, cappedOrder, offBookFees, payOffBook, type LiveCaps } from './live-orders.ts';
 import type { Retried } from './exchange-orders.ts';
-import { legacyOrderId, OrderDesk, orderIdPrefix, type RecurringRefusal } from './order-desk.ts';
+import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
+import { RefusalHolds } from './refusal-holds.ts';
 import { HaltError, haltAfterSettling } from './halt.ts';
 import { orderSide } from './paper-market.ts';
 import { pendingExits, takeExits } from './commands.ts';
@@ -46,12 +47,8 @@ export class LiveTrader extends Trader {
   private readonly retried: Retried;
   /** Placing and reading back orders (shared with the portfolio live trader, src/trading/order-desk.ts). */
   private readonly desk: OrderDesk;
-  /**
-   * The last order the exchange refused for a reason that recurs (too little to spend, below its minimum): orders on
-   * that side are not sent again while the free balance they spend stays what it was (a deposit, a sale or a
-   * restart after a config change lifts it), so a refusal is one error line, not one a candle.
-   */
-  private blocked?: { side: 'buy' | 'sell'; why: string; free: number };
+  /** Orders held back after a refusal that recurs (src/trading/refusal-holds.ts). */
+  private readonly holds: RefusalHolds;
 
   constructor(options: LiveOptions) {
     super(options);
@@ -59,6 +56,7 @@ export class LiveTrader extends Trader {
     const { exchange, retry, logger, sleep, pollTries } = options;
     this.desk = new OrderDesk({ exchange, retry, logger, sleep, pollTries });
     this.retried = this.desk.retried;
+    this.holds = new RefusalHolds(exchange, this.retried);
   }
 
   private get repo(): RunRepository {
@@ -189,40 +187,6 @@ export class LiveTrader extends Trader {
     throw new HaltError(reason);
   }
 
-  /** What the exchange has free of the currency an order on `side` spends (quote for a buy, base for a sell). */
-  private async freeToSpend(side: 'buy' | 'sell'): Promise<{ code: string; free: number }> {
-    const [base, quote] = this.symbol.split('/');
-    const code = side === 'buy' ? quote : base;
-    const balance = await this.retried('balance', () => this.live.exchange.fetchBalance());
-    return { code, free: balanceOf(balance, code, 'free') };
-  }
-
-  /** Why an order on `side` is not sent: the last one was refused for good and the free balance has not changed. */
-  private async stillBlocked(side: 'buy' | 'sell'): Promise<string | undefined> {
-    const b = this.blocked;
-    if (!b || b.side !== side) return undefined;
-    const { free } = await this.freeToSpend(side);
-    if (Math.abs(free - b.free) <= 1e-9 * Math.max(1, Math.abs(b.free))) return `not sent: ${b.why}`;
-    this.blocked = undefined;
-    return undefined;
-  }
-
-  /** Remembers a refusal that recurs and says in one line what the user can change. */
-  private async noteRefusal(side: 'buy' | 'sell', why: string, kind: RecurringRefusal): Promise<string> {
-    // a balance that cannot be read now blocks nothing (NaN equals no later balance): the next order is sent
-    const { code, free } = await this.freeToSpend(side).catch(() => ({ code: '?', free: NaN }));
-    const acct = (this.run as RunState).account;
-    const counted = side === 'buy' ? `${acct.cash} ${code} of cash` : `${acct.units} ${code}`;
-    const fix =
-      kind === 'funds'
-        ? `the exchange has ${free} ${code} free and this run counts ${counted} (funds withdrawn, or spent by ` +
-          'another run or order): deposit the difference, or start a new run (--reset) on what is free'
-        : `below the exchange's minimum order or outside its rules: raise account.minOrderValue ` +
-          `(now ${this.o.market.costs.minOrderValue}) to the exchange's minimum and restart`;
-    this.blocked = { side, why: `the exchange refused the last ${side} (${why})`, free };
-    return `${fix}; ${side} orders are not sent again until the free ${code} changes or the bot restarts`;
-  }
-
   /** Places a market order under client id `id`, never twice (src/trading/order-desk.ts). */
   private place(side: 'buy' | 'sell', amount: number, id: string): ReturnType<OrderDesk['place']> {
     return this.desk.place(this.symbol, side, amount, id);
@@ -283,7 +247,8 @@ export class LiveTrader extends Trader {
           amount: (x) => Number(ex.amountToPrecision(key.symbol, x)),
         })
       : undefined;
-    const held = planned && capped && !capped.skip ? await this.stillBlocked(orderSide(planned)) : undefined;
+    const held =
+      planned && capped && !capped.skip ? await this.holds.holds(this.symbol, orderSide(planned)) : undefined;
     let orderId: number | undefined;
     const run = this.run;
     // the id the order row stores is the id the order is sent under: computed once
@@ -337,7 +302,17 @@ export class LiveTrader extends Trader {
       else if ('refused' in placed) {
         const oid = orderId;
         this.commit(() => this.repo.updateOrder(oid, 'rejected', { reason: placed.refused }));
-        const fix = placed.recurs ? `: ${await this.noteRefusal(side, placed.refused, placed.recurs)}` : '';
+        const acct = (this.run as RunState).account;
+        const fix = placed.recurs
+          ? `: ${await this.holds.note({
+              symbol: this.symbol,
+              side,
+              why: placed.refused,
+              kind: placed.recurs,
+              counted: side === 'buy' ? acct.cash : acct.units,
+              minOrderValue: this.o.market.costs.minOrderValue,
+            })}`
+          : '';
         this.o.logger.error(`order ${id} (${side} ${capped.amount}) refused: ${placed.refused}${fix}`);
       } else {
         this.o.logger.warn(

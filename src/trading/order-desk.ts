@@ -229,7 +229,7 @@ export class OrderDesk {
     if (read.needsDetail)
       throw new Error(`order ${exchangeId}: the exchange reports a volume executed but no value for it`);
     let offBookFee = 0;
-    // `feeRate`: the caller books the fee's value (single-market live); the portfolio trader does not yet
+    // `feeRate`: the caller books the fee's value (both live traders); without one it is only logged
     if (read.offBook && read.fill && feeRate !== undefined)
       offBookFee = await this.valueOffBook(symbol, exchangeId, read, feeRate);
     else if (read.unbooked)

@@ -16,8 +16,9 @@ import { fillTargets } from '../market/portfolio-step.ts';
 import type { PortfolioAccount } from '../market/portfolio-account.ts';
 import { pendingExits, takeExits } from './commands.ts';
 import { HaltError, haltAfterSettling } from './halt.ts';
-import { applyFill, balanceOf, cappedOrder, type LiveCaps } from './live-orders.ts';
+import { applyFill, balanceOf, cappedOrder, payOffBook, type LiveCaps } from './live-orders.ts';
 import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
+import { RefusalHolds } from './refusal-holds.ts';
 import { clockTimes } from './portfolio-clock.ts';
 import { accountSummary, PortfolioTrader, type PortfolioTraderOptions } from './portfolio-trader.ts';
 import { closedBy } from './run-holder.ts';
@@ -50,6 +51,8 @@ interface PlannedOrder {
 export class PortfolioLiveTrader extends PortfolioTrader {
   private readonly live: PortfolioLiveOptions;
   private readonly desk: OrderDesk;
+  /** Orders held back per market and side after a refusal that recurs (src/trading/refusal-holds.ts). */
+  private readonly holds: RefusalHolds;
   private reconciled = false;
 
   constructor(options: PortfolioLiveOptions) {
@@ -61,13 +64,17 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       logger: options.logger,
       sleep: options.sleep,
     });
+    this.holds = new RefusalHolds(options.exchange, this.desk.retried);
   }
 
   private get pf(): PortfolioRunState {
     return (this.run as RunState).portfolio as PortfolioRunState;
   }
 
-  /** Records a fill (or its absence) of order `orderId` for market m into the account, in one transaction. */
+  /**
+   * Records a fill (or its absence) of order `orderId` for market m into the account, in one transaction; `offBookFee`:
+   * the quote value of its fee in a third currency (BNB), booked as market m's fee and added to the run's total.
+   */
   private record(
     orderId: number,
     m: number,
@@ -75,6 +82,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     ts: number,
     exchangeId: string,
     status: string,
+    offBookFee: number,
   ): void {
     const { repo, costs } = this.o;
     this.commit(() => {
@@ -84,7 +92,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       if (fill) {
         repo.insertFill(run.id, orderId, ts, fill);
         repo.updateOrder(orderId, 'filled', { quantity: fill.units, exchangeId });
-        const book = applyFill({ ...account.books[m].snapshot(), cash: account.cash }, fill);
+        const book = payOffBook(applyFill({ ...account.books[m].snapshot(), cash: account.cash }, fill), offBookFee);
         account.books[m].load({ ...book, cash: 0 });
         account.cash = book.cash;
       } else {
@@ -93,10 +101,11 @@ export class PortfolioLiveTrader extends PortfolioTrader {
           reason: `exchange status ${status}, nothing executed`,
         });
       }
+      const offBook = (pf.offBookFees ?? 0) + (fill && offBookFee > 0 ? offBookFee : 0);
       const next: RunState = {
         ...run,
         account: accountSummary(account),
-        portfolio: { ...pf, account: snapshotPortfolio(account) },
+        portfolio: { ...pf, account: snapshotPortfolio(account), ...(offBook > 0 ? { offBookFees: offBook } : {}) },
       };
       repo.saveState(next);
       this.run = next;
@@ -112,7 +121,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       const id = o.clientId ?? legacyOrderId(run.id, o.decisionTs, m);
       const found = await this.desk.findOrAbsent(o.market, id);
       if (found) {
-        const s = await this.desk.settle(o.market, found);
+        const s = await this.desk.settle(o.market, found, this.o.costs[m].feeRate);
         this.record(
           o.id,
           m,
@@ -120,6 +129,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
           Math.floor(s.final.timestamp ?? o.decisionTs),
           s.exchangeId,
           String(s.final.status),
+          s.offBookFee,
         );
         notes.push(`order ${id}: found on the exchange (${found.status}), recorded`);
       } else {
@@ -250,7 +260,9 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const hasCandle = time.index.map((j) => j >= 0);
     const value = account.value(closes);
     const weights = account.weights(closes);
-    const loss = this.dailyLoss(value, ts);
+    // net of the fees paid in a third currency (BNB), which the account's cash and units do not show
+    const equity = value - (pf.offBookFees ?? 0);
+    const loss = this.dailyLoss(equity, ts);
     if (loss > this.live.caps.maxDailyLoss) {
       this.halt(
         `daily loss ${loss.toFixed(0)} exceeds trading.live.maxDailyLoss ${this.live.caps.maxDailyLoss} ` +
@@ -308,7 +320,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       }
       const memory = handle.policy.memory?.save();
       const version = handle.version;
-      this.closeCandle({ run, pf, account, ts, marks: closes, weights, value, version, pending, memory });
+      this.closeCandle({ run, pf, account, ts, marks: closes, weights, value, equity, version, pending, memory });
     });
     // sells first, so the buys can spend what they brought
     planned.sort((a, b) => (a.side === b.side ? 0 : a.side === 'sell' ? -1 : 1));
@@ -335,9 +347,15 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       amount = capped.amount;
       if (amount !== p.amount) this.commit(() => repo.updateOrder(p.orderId, 'submitting', { quantity: amount }));
     }
+    const held = await this.holds.holds(symbol, p.side);
+    if (held) {
+      this.commit(() => repo.updateOrder(p.orderId, 'skipped', { reason: held }));
+      logger.debug(`order ${id} (${p.side} ${amount} ${symbol}) ${held}`);
+      return;
+    }
     const placed = await this.desk.place(symbol, p.side, amount, id);
     if ('order' in placed) {
-      const s = await this.desk.settle(symbol, placed.order);
+      const s = await this.desk.settle(symbol, placed.order, costs[p.market].feeRate);
       this.record(
         p.orderId,
         p.market,
@@ -345,10 +363,22 @@ export class PortfolioLiveTrader extends PortfolioTrader {
         Math.floor(s.final.timestamp ?? ts),
         s.exchangeId,
         String(s.final.status),
+        s.offBookFee,
       );
     } else if ('refused' in placed) {
       this.commit(() => repo.updateOrder(p.orderId, 'rejected', { reason: placed.refused }));
-      logger.error(`order ${id} (${p.side} ${amount} ${symbol}) refused: ${placed.refused}`);
+      const pf = this.pf.account;
+      const fix = placed.recurs
+        ? `: ${await this.holds.note({
+            symbol,
+            side: p.side,
+            why: placed.refused,
+            kind: placed.recurs,
+            counted: p.side === 'buy' ? pf.cash : pf.books[p.market].units,
+            minOrderValue: costs[p.market].minOrderValue,
+          })}`
+        : '';
+      logger.error(`order ${id} (${p.side} ${amount} ${symbol}) refused: ${placed.refused}${fix}`);
     } else {
       logger.warn(
         `order ${id} (${p.side} ${amount} ${symbol}): outcome unknown (${placed.unknown}); ` +

@@ -268,13 +268,15 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     marks: readonly number[];
     weights: readonly number[];
     value: number;
+    /** The equity row's value when it is not `value` (live: net of the fees paid in a third currency). */
+    equity?: number;
     version: string | undefined;
     pending: PortfolioPending | undefined;
     memory: number[] | undefined;
   }): void {
     const { repo, symbols } = this.o;
     const { run, pf, account, ts, marks, weights } = c;
-    repo.insertEquity(run.id, { ts, cash: account.cash, units: 0, price: 0, equity: c.value });
+    repo.insertEquity(run.id, { ts, cash: account.cash, units: 0, price: 0, equity: c.equity ?? c.value });
     repo.insertPositions(
       run.id,
       ts,

@@ -98,4 +98,9 @@ export interface PortfolioRunState {
   clock: number;
   /** The policy's memory after the last candle time acted on (PortfolioPolicy.memory; learned agents only). */
   policyMemory?: number[];
+  /**
+   * Live: the quote-currency value of the fees paid in a third currency (Binance's BNB) so far, which leave neither
+   * the cash nor any market's units; the daily-loss cap counts them (the equity is net of them, live-orders.ts).
+   */
+  offBookFees?: number;
 }

@@ -1,9 +1,10 @@
 /**
  * Binance's spot orders for tests that place and read orders through ccxt's own Binance client (plugs into the fake
  * exchange's server through `fake.route`), as Binance documents them:
- * - `POST /api/v3/order`: a MARKET order (`quoteOrderQty` for a buy, `quantity` for a sell) fills at once at `price`,
- *   with a 0.1% fee in the currency received, and answers FULL (with its fills). `newClientOrderId` is unique among
- *   open orders only: a filled order's id is free again, so a second order under it is taken.
+ * - `POST /api/v3/order`: a MARKET order (`quoteOrderQty` for a buy, `quantity` for a sell) fills at once at `price`
+ *   (BTCUSDT; ETHUSDT at `ethPrice` when set), with a 0.1% fee in the currency received, and answers FULL (with its
+ *   fills). `newClientOrderId` is unique among open orders only: a filled order's id is free again, so a second order
+ *   under it is taken.
  * - `GET /api/v3/order` (by `orderId` or `origClientOrderId`), `openOrders`, `allOrders` and `myTrades` (by
  *   `orderId`). An order as these queries show it carries `cummulativeQuoteQty` but no fills: what the fee was, and
  *   in which currency, only its trades say ("Query order" and "Account trade list").
@@ -48,8 +49,8 @@ export interface BinanceTrade {
 }
 
 /**
- * ccxt's Binance client with its BTC/USDT (and BNB/USDT) markets set by hand (no `exchangeInfo` to serve), pointed
- * at `fake` when one is given (its private API under `/api/v3`) with an API key, else for parsing replies only.
+ * ccxt's Binance client with its BTC/USDT (and BNB/USDT, ETH/USDT) markets set by hand (no `exchangeInfo` to serve),
+ * pointed at `fake` when one is given (its private API under `/api/v3`) with an API key, else for parsing replies only.
  */
 export function binanceClient(fake?: FakeUpbit): Exchange {
   const ex = fake
@@ -75,7 +76,7 @@ export function binanceClient(fake?: FakeUpbit): Exchange {
       info: { orderTypes: ['LIMIT', 'MARKET'] },
     }) as never;
   // BNB/USDT (for valuing fees paid in BNB) only on a client with a fake to ask: a parser must never reach Binance
-  ex.setMarkets([...(fake ? [spot('BNB', 1e-3)] : []), spot('BTC', 1e-5)]);
+  ex.setMarkets([...(fake ? [spot('BNB', 1e-3), spot('ETH', 1e-4)] : []), spot('BTC', 1e-5)]);
   return ex;
 }
 
@@ -84,6 +85,8 @@ export interface BinanceBook {
   trades: BinanceTrade[];
   /** The BTCUSDT price market orders fill at. */
   price: number;
+  /** When set: ETHUSDT's price, for orders in a second market (a portfolio run); unset, ETHUSDT is refused. */
+  ethPrice?: number;
   /** Take the next N orders but lose the reply (`-1007`): the order exists on the exchange. */
   loseRepliesAfterAccept: number;
   /** Each order taken from now on is missing from the next N queries that would show it. */
@@ -120,27 +123,28 @@ export function addBinanceOrderQueries(fake: FakeUpbit, init: Partial<BinanceBoo
     if (book.orders.some((o) => o.clientOrderId === clientOrderId && open(o)))
       return { status: 400, json: { code: -2010, msg: 'Duplicate order sent.' } };
     const side = p.get('side') === 'SELL' ? 'SELL' : 'BUY';
+    const symbol = p.get('symbol') === 'ETHUSDT' && book.ethPrice !== undefined ? 'ETHUSDT' : 'BTCUSDT';
+    if (symbol !== p.get('symbol')) return { status: 400, json: { code: -1121, msg: 'Invalid symbol.' } };
+    const [base, price, step] = symbol === 'ETHUSDT' ? ['ETH', book.ethPrice ?? 0, 1e4] : ['BTC', book.price, 1e5];
     const qty =
-      side === 'BUY'
-        ? Math.floor((Number(p.get('quoteOrderQty')) / book.price) * 1e5) / 1e5
-        : Number(p.get('quantity'));
+      side === 'BUY' ? Math.floor((Number(p.get('quoteOrderQty')) / price) * step) / step : Number(p.get('quantity'));
     if (!(qty > 0)) return { status: 400, json: { code: -1013, msg: 'Filter failure: LOT_SIZE' } };
     const t = fake.state.now();
     const orderId = 1000 + book.orders.length;
     const fee = qty * 0.001;
-    const value = qty * book.price;
+    const value = qty * price;
     const inBnb = book.bnbFee !== undefined;
-    add('BTC', side === 'BUY' ? qty - (inBnb ? 0 : fee) : -qty);
-    add('USDT', side === 'BUY' ? -value : value - (inBnb ? 0 : fee * book.price));
+    add(base, side === 'BUY' ? qty - (inBnb ? 0 : fee) : -qty);
+    add('USDT', side === 'BUY' ? -value : value - (inBnb ? 0 : fee * price));
     if (inBnb) add('BNB', -(book.bnbFee ?? 0));
     const order: BinanceOrder = {
-      symbol: 'BTCUSDT',
+      symbol,
       orderId,
       clientOrderId,
       price: '0.00000000',
       origQty: qty.toFixed(8),
       executedQty: qty.toFixed(8),
-      cummulativeQuoteQty: (qty * book.price).toFixed(8),
+      cummulativeQuoteQty: value.toFixed(8),
       status: 'FILLED',
       type: 'MARKET',
       side,
@@ -148,14 +152,14 @@ export function addBinanceOrderQueries(fake: FakeUpbit, init: Partial<BinanceBoo
       updateTime: t,
     };
     const trade: BinanceTrade = {
-      symbol: 'BTCUSDT',
+      symbol,
       id: 5000 + book.trades.length,
       orderId,
-      price: book.price.toFixed(2),
+      price: price.toFixed(2),
       qty: qty.toFixed(8),
-      quoteQty: (qty * book.price).toFixed(8),
-      commission: (inBnb ? (book.bnbFee ?? 0) : side === 'BUY' ? fee : fee * book.price).toFixed(8),
-      commissionAsset: inBnb ? 'BNB' : side === 'BUY' ? 'BTC' : 'USDT',
+      quoteQty: value.toFixed(8),
+      commission: (inBnb ? (book.bnbFee ?? 0) : side === 'BUY' ? fee : fee * price).toFixed(8),
+      commissionAsset: inBnb ? 'BNB' : side === 'BUY' ? base : 'USDT',
       time: t,
       isBuyer: side === 'BUY',
       isMaker: false,
@@ -168,8 +172,9 @@ export function addBinanceOrderQueries(fake: FakeUpbit, init: Partial<BinanceBoo
       const msg = 'Timeout waiting for response from backend server. Send status unknown; execution status unknown.';
       return { status: 503, json: { code: -1007, msg } };
     }
-    const { commission, commissionAsset, price } = trade;
-    return { json: { ...order, transactTime: t, fills: [{ price, qty: trade.qty, commission, commissionAsset }] } };
+    const { commission, commissionAsset } = trade;
+    const fill = { price: trade.price, qty: trade.qty, commission, commissionAsset };
+    return { json: { ...order, transactTime: t, fills: [fill] } };
   });
   fake.route('GET', '/api/v3/order', (ctx) => {
     const id = ctx.query.get('orderId');

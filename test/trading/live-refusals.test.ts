@@ -7,29 +7,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { capturingLogger } from '../helpers/log.ts';
-import { alwaysBuy, assertBooksAgree, HOUR, liveSetup } from './live-setup.ts';
+import { alwaysBuy, assertBooksAgree, errorLines, liveSetup, orderPosts, ticks } from './live-setup.ts';
 
 const CAPS = { maxOrderValue: 1_000_000, maxDailyLoss: 1e12 };
-
-type Setup = Awaited<ReturnType<typeof liveSetup>>;
-
-/** Order requests (POST /v1/orders) the fake exchange received. */
-const orderPosts = (s: Setup) => s.fake.state.requests.filter((r) => r.method === 'POST' && r.path === '/v1/orders');
-
-/** The logged lines at level error, as their messages. */
-function errors(lines: string[]): string[] {
-  return lines
-    .map((l) => JSON.parse(l) as { level: string; message: string })
-    .filter((l) => l.level === 'error')
-    .map((l) => l.message);
-}
-
-async function ticks(s: Setup, trader: ReturnType<Setup['make']>, n: number): Promise<void> {
-  for (let k = 0; k < n; k++) {
-    await trader.tick();
-    s.clock.now += HOUR;
-  }
-}
 
 test(`live: a buy below the exchange's minimum order (account.minOrderValue set too low) is refused once, with one \
 line naming the setting, and not sent again at every candle`, async () => {
@@ -40,7 +20,7 @@ line naming the setting, and not sent again at every candle`, async () => {
     const trader = s.make();
     await ticks(s, trader, 4);
     assert.equal(orderPosts(s).length, 1, 'the refused buy was sent once, not at every candle');
-    const errs = errors(lines);
+    const errs = errorLines(lines);
     assert.equal(errs.length, 1, `one error line:\n${errs.join('\n')}`);
     assert.match(errs[0], /raise account\.minOrderValue \(now 5000\)/);
     const run = s.repo.list()[0];
@@ -63,7 +43,7 @@ free balance changes; a deposit lets the next buy out`, async () => {
     s.book.balances.set('KRW', 10_000); // withdrawn
     await ticks(s, trader, 3);
     assert.equal(orderPosts(s).length, 2, 'the refused buy was sent once, not at every candle');
-    const errs = errors(lines);
+    const errs = errorLines(lines);
     assert.equal(errs.length, 1, `one error line:\n${errs.join('\n')}`);
     assert.match(errs[0], /insufficient|InsufficientFunds/i);
     assert.match(errs[0], /the exchange has 10000 KRW free/);

@@ -12,10 +12,13 @@ import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { exchangeFeed } from '../../src/trading/feed.ts';
 import { LiveTrader } from '../../src/trading/live.ts';
+import { PortfolioLiveTrader } from '../../src/trading/portfolio-live.ts';
+import type { PortfolioPolicySource } from '../../src/trading/portfolio-policy-source.ts';
+import type { Costs } from '../../src/market/costs.ts';
 import type { LiveCaps } from '../../src/trading/live-orders.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
-import type { PolicySource } from '../../src/trading/types.ts';
+import type { CandleFeed, PolicySource } from '../../src/trading/types.ts';
 import type { Logger } from '../../src/core/log.ts';
 import type { Policy } from '../../src/core/policy.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
@@ -51,6 +54,58 @@ export function liveCleanup(store: CandleStore, fake: FakeUpbit, tmp: { cleanup(
     delete process.env.UPBIT_API_KEY;
     delete process.env.UPBIT_API_SECRET;
   };
+}
+
+/** Order requests (POST /v1/orders) the fake Upbit received. */
+export function orderPosts(s: { fake: FakeUpbit }) {
+  return s.fake.state.requests.filter((r) => r.method === 'POST' && r.path === '/v1/orders');
+}
+
+/** The logged lines (capturingLogger's JSON) at level error, as their messages. */
+export function errorLines(lines: string[]): string[] {
+  return lines
+    .map((l) => JSON.parse(l) as { level: string; message: string })
+    .filter((l) => l.level === 'error')
+    .map((l) => l.message);
+}
+
+/** `n` ticks of a trader, the test's clock one hour on after each. */
+export async function ticks(s: { clock: { now: number } }, trader: { tick(): Promise<unknown> }, n: number) {
+  for (let k = 0; k < n; k++) {
+    await trader.tick();
+    s.clock.now += HOUR;
+  }
+}
+
+/** A portfolio live trader (`bot live --symbols`) on `symbols` of `exchange`, each market with the same costs. */
+export function portfolioLiveTrader(o: {
+  repo: RunRepository;
+  store: CandleStore;
+  feeds: CandleFeed[];
+  policies: PortfolioPolicySource;
+  symbols: string[];
+  costs: Costs;
+  balance: number;
+  clock: { now: number };
+  exchange: Exchange;
+  caps: LiveCaps;
+  retry: RetryOptions;
+  logger?: Logger;
+}): PortfolioLiveTrader {
+  return new PortfolioLiveTrader({
+    repo: o.repo,
+    store: o.store,
+    feeds: o.feeds,
+    policies: o.policies,
+    key: { mode: 'live', name: 'default', exchange: o.exchange.id, symbol: o.symbols.join(','), timeframe: '1h' },
+    symbols: o.symbols,
+    costs: o.symbols.map(() => o.costs),
+    band: 0.01,
+    balance: o.balance,
+    historyCandles: 5,
+    ...liveTraderBasics(o.clock, o.exchange, o.caps, o.retry),
+    ...(o.logger ? { logger: o.logger } : {}),
+  });
 }
 
 /** A policy that buys at every candle. */

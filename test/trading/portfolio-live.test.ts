@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Candles } from '../../src/core/candles.ts';
+import type { Logger } from '../../src/core/log.ts';
 import { createExchange } from '../../src/data/exchange.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
@@ -18,21 +19,21 @@ import { exchangeFeed } from '../../src/trading/feed.ts';
 import { HaltError } from '../../src/trading/halt.ts';
 import type { LiveCaps } from '../../src/trading/live-orders.ts';
 import { portfolioRuleSource } from '../../src/trading/portfolio-policy-source.ts';
-import { PortfolioLiveTrader } from '../../src/trading/portfolio-live.ts';
 import { legacyOrderId } from '../../src/trading/order-desk.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { addOrderEndpoints, type FakeOrderBook } from '../fake-exchange/orders.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
 import { runBot, startBot } from './cli.ts';
 import { tempDir } from './helpers.ts';
-import { liveCleanup, liveTraderBasics } from './live-setup.ts';
+import { errorLines, liveCleanup, orderPosts, portfolioLiveTrader, ticks } from './live-setup.ts';
+import { capturingLogger } from '../helpers/log.ts';
 
 const HOUR = 3_600_000;
 const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 0, minOrderValue: 5000, quantityPrecision: 8 };
 const SYMBOLS = ['BTC/KRW', 'ETH/KRW'];
 const MARKETS = ['KRW-BTC', 'KRW-ETH'];
 
-async function setup(caps: LiveCaps, every: number) {
+async function setup(caps: LiveCaps, every: number, logger?: Logger) {
   const tmp = tempDir('bot-pf-live-');
   const series: Candles[] = MARKETS.map((market, i) =>
     syntheticCandles({
@@ -66,18 +67,15 @@ async function setup(caps: LiveCaps, every: number) {
   const retry = { retries: 3, backoffMs: 1, maxBackoffMs: 5 };
   const strategy = await loadPortfolioStrategy('equal-weight');
   const make = () =>
-    new PortfolioLiveTrader({
+    portfolioLiveTrader({
       repo,
       store,
       feeds: SYMBOLS.map((s) => exchangeFeed(exchange, s, '1h', retry, () => clock.now)),
       policies: portfolioRuleSource(strategy, { symbols: SYMBOLS, seed: 1, every }),
-      key: { mode: 'live', name: 'default', exchange: 'upbit', symbol: SYMBOLS.join(','), timeframe: '1h' },
       symbols: SYMBOLS,
-      costs: SYMBOLS.map(() => COSTS),
-      band: 0.01,
+      costs: COSTS,
       balance: 10_000_000,
-      historyCandles: 5,
-      ...liveTraderBasics(clock, exchange, caps, retry),
+      ...{ clock, exchange, caps, retry, logger },
     });
   const cleanup = liveCleanup(store, fake, tmp);
   return { series, clock, fake, book, store, repo, make, cleanup, startKrw, db, cfg, env };
@@ -243,6 +241,67 @@ have locked: its buys fit the cash there is`, async () => {
       orders.map(() => ['filled', '']),
     );
     assertBooksAgree({ ...s, startKrw: 2_000_000 }, run.id);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+/** Each market's order statuses in the order they were written. */
+function statusesByMarket(s: { repo: RunRepository }, runId: number): Record<string, string[]> {
+  const by: Record<string, string[]> = {};
+  for (const o of s.repo.orders(runId)) (by[o.market] ??= []).push(o.status);
+  return by;
+}
+
+test(`live portfolio: buys below the exchange's minimum order (account.minOrderValue set too low) are refused once per \
+market, with one line naming the setting, and not sent again at every candle`, async () => {
+  const lines: string[] = [];
+  const s = await setup({ maxOrderValue: 1_000_000, maxDailyLoss: 1e12 }, 1, capturingLogger(lines));
+  try {
+    s.book.minOrderValue = 2_000_000; // the exchange's minimum; the run's config says 5,000
+    await ticks(s, s.make(), 4);
+    assert.equal(orderPosts(s).length, 2, "each market's refused buy was sent once, not at every candle");
+    const errs = errorLines(lines);
+    assert.equal(errs.length, 2, `one error line per market:\n${errs.join('\n')}`);
+    SYMBOLS.forEach((sym, m) => {
+      assert.match(errs[m], /raise account\.minOrderValue \(now 5000\)/);
+      assert.ok(errs[m].includes(`buy orders on ${sym} are not sent again`), errs[m]);
+    });
+    const run = s.repo.list()[0];
+    const expected = ['rejected', 'skipped', 'skipped', 'skipped'];
+    assert.deepEqual(statusesByMarket(s, run.id), { [SYMBOLS[0]]: expected, [SYMBOLS[1]]: expected });
+    for (const o of s.repo.orders(run.id, 'skipped')) assert.match(o.reason ?? '', /^not sent: the exchange refused/);
+    assert.equal(s.book.orders.length, 0);
+    assertBooksAgree(s, run.id);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test(`live portfolio: after the user withdraws funds the buys refused for insufficient funds are logged once per \
+market and held until the free KRW changes; a deposit lets the next buys out`, async () => {
+  const lines: string[] = [];
+  const s = await setup({ maxOrderValue: 1_000_000, maxDailyLoss: 1e12 }, 1, capturingLogger(lines));
+  try {
+    const trader = s.make();
+    await ticks(s, trader, 1); // one buy per market fills
+    assert.equal(s.book.orders.length, 2);
+    const left = s.book.balances.get('KRW') ?? 0;
+    s.book.balances.set('KRW', 10_000); // withdrawn
+    await ticks(s, trader, 3);
+    assert.equal(orderPosts(s).length, 4, 'each refused buy was sent once, not at every candle');
+    const errs = errorLines(lines);
+    assert.equal(errs.length, 2, `one error line per market:\n${errs.join('\n')}`);
+    for (const e of errs) {
+      assert.match(e, /insufficient|InsufficientFunds/i);
+      assert.match(e, /the exchange has 10000 KRW free/);
+    }
+    s.book.balances.set('KRW', left); // deposited again
+    await ticks(s, trader, 1);
+    assert.equal(orderPosts(s).length, 6, 'a changed balance lets the next buys out');
+    const run = s.repo.list()[0];
+    const expected = ['filled', 'rejected', 'skipped', 'skipped', 'filled'];
+    assert.deepEqual(statusesByMarket(s, run.id), { [SYMBOLS[0]]: expected, [SYMBOLS[1]]: expected });
   } finally {
     await s.cleanup();
   }
