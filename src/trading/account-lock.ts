@@ -3,6 +3,8 @@
  * the same free cash for theirs, and each one's daily-loss cap saw only its own losses. The lock is keyed by the
  * exchange, its API address and a hash of the API key (never the key itself), and lives in a SQLite file in the OS
  * temp folder, which runs on every database file share; the run holding it is named there for the refusal's line.
+ * The file is the OS user's own: a file one user created in a shared /tmp cannot be written by another, whose every
+ * `bot live` would then fail on it.
  */
 import { createHash } from 'node:crypto';
 import os from 'node:os';
@@ -10,8 +12,11 @@ import path from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { acquireFileLock, type Lock } from './lock.ts';
 
-/** The file that holds the account locks (a SQLite file of its own, shared by every database). */
-const ACCOUNT_LOCK_FILE = 'bot-live-accounts.db';
+/** The file that holds this OS user's account locks (a SQLite file of its own, shared by every database). */
+function accountLockFile(): string {
+  const user = process.getuid?.() ?? os.userInfo().username;
+  return path.join(os.tmpdir(), `bot-live-accounts-${user}.db`);
+}
 
 /** The account's key: exchange id, API address and API key, hashed (the key never reaches the disk). */
 function accountKey(exchange: string, apiUrls: unknown, apiKey: string): string {
@@ -30,7 +35,7 @@ export function lockLiveAccount(
   staleMs: number,
 ): Lock {
   const name = accountKey(o.exchange, o.apiUrls, o.apiKey);
-  return acquireFileLock(path.join(os.tmpdir(), ACCOUNT_LOCK_FILE), name, staleMs, 'the live account lock', {
+  return acquireFileLock(accountLockFile(), name, staleMs, 'the live account lock', {
     prepare(db) {
       db.exec(
         'CREATE TABLE IF NOT EXISTS live_account_runs (name TEXT PRIMARY KEY, run TEXT NOT NULL, db TEXT NOT NULL)',

@@ -53,7 +53,8 @@ line naming the first; --allow-shared-account or another API key lets it run`, a
     assert.match(errors[0], /--allow-shared-account$/);
     assert.equal(book.orders.length, 1, 'the refused run placed nothing');
     const lockFiles = readdirSync(tmp.dir).filter((f) => f.startsWith('bot-live-accounts'));
-    assert.ok(lockFiles.length > 0, 'the account lock lives in the temp folder');
+    // the OS user's own file: another user's file in a shared /tmp would not be writable
+    assert.ok(lockFiles.includes(`bot-live-accounts-${process.getuid?.()}.db`), lockFiles.join(', '));
     for (const f of lockFiles)
       assert.ok(!readFileSync(path.join(tmp.dir, f)).includes(key), `${f} holds the API key itself`);
 
