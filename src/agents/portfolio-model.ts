@@ -47,7 +47,14 @@ function codeVersion(): string {
 export async function savePortfolioAgent(
   dir: string,
   agent: PortfolioAgent,
-  m: { name: string; strategy: string; seed: number; trainingWindow: { from: string; to: string } },
+  m: {
+    name: string;
+    strategy: string;
+    seed: number;
+    trainingWindow: { from: string; to: string };
+    /** The exchange and timeframe of the traded series (the market is the agent's symbols). */
+    market: { exchange: string; timeframe: string };
+  },
 ): Promise<void> {
   const learner: PortfolioLearnerMeta = {
     portfolio: true,
@@ -69,6 +76,7 @@ export async function savePortfolioAgent(
       network: agent.spec,
       learner: learner as unknown as Record<string, unknown>,
       trainingWindow: m.trainingWindow,
+      market: { ...m.market, symbol: agent.symbols.join(',') },
       dataHash: '',
       seed: m.seed,
       metrics: {},

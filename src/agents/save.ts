@@ -5,6 +5,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { saveModel } from '../nn/model-files.ts';
 import type { AgentLearnerMeta } from './load-agent.ts';
 import type { AgentRecipe } from './recipe.ts';
+import type { ModelMarket } from './model-market.ts';
 import { headsFor, networkSpec, type PreparedData } from './setup.ts';
 
 interface AgentModelMeta {
@@ -16,6 +17,8 @@ interface AgentModelMeta {
   /** An ensemble's members after the first (`model`), saved as `member1`, `member2`, … (issue 13). */
   members?: tf.LayersModel[];
   trainingWindow: { from: string; to: string };
+  /** The series it was trained on. */
+  market?: ModelMarket;
   dataHash: string;
   metrics: Record<string, unknown>;
   codeVersion: string;
@@ -46,6 +49,7 @@ export async function saveAgentModel(
       network: networkSpec(recipe, prepared, m.seed),
       learner: learner as unknown as Record<string, unknown>,
       trainingWindow: m.trainingWindow,
+      ...(m.market ? { market: m.market } : {}),
       dataHash: m.dataHash,
       seed: m.seed,
       metrics: m.metrics,

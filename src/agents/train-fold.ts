@@ -35,6 +35,7 @@ import { EnsembleNet, ensembleRule, memberFallbacks, type EnsembleKind, type Ens
 import { candidateRecipes } from './candidate-recipes.ts';
 import { purgedSplit, selectionOptions, validationScore, type PurgedSplit } from './selection.ts';
 import { deflatedEvidence, gateVerdict, trialSharpe, type GateVerdict } from './validation-gate.ts';
+import { marketOf } from './model-market.ts';
 
 function codeVersion(): string {
   try {
@@ -124,6 +125,7 @@ export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: Save
     },
     members: others.map((a) => a.learner.net.model),
     trainingWindow: { from: isoTime(candles.ts[fold.train.from]), to: isoTime(candles.ts[fold.train.to - 1]) },
+    market: marketOf(candles),
     dataHash: hashData(
       candles.ts.subarray(fold.train.from, fold.train.to),
       candles.close.subarray(fold.train.from, fold.train.to),

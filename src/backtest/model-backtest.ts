@@ -3,6 +3,7 @@ import { isoTime } from '../data/timeframe.ts';
 import type { Series } from '../data/source.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
+import { checkModelMarket, marketOf } from '../agents/model-market.ts';
 import { loadAgent } from '../agents/load-agent.ts';
 import { resolveModel } from '../agents/model-pointer.ts';
 import { recipeCosts, recipeSizing } from '../agents/setup.ts';
@@ -31,6 +32,8 @@ export interface ModelBacktestRequest {
 export async function runModelBacktest(req: ModelBacktestRequest): Promise<BacktestRun> {
   const { settings, series, logger } = req;
   const { dir, version } = resolveModel(req.modelHome);
+  const otherMarket = checkModelMarket(req.modelHome, dir, marketOf(series.candles));
+  if (otherMarket) logger.warn(otherMarket);
   await initBackend(settings.ml.backend, logger);
   const agent = await loadAgent(dir);
   try {

@@ -5,6 +5,7 @@
  * the portfolio baselines on the same candles. Several seeds: the first is the headline, all of them mean ± sd. The
  * last fold's agent of the first seed is saved as a model folder.
  */
+import { checkModelMarket, marketOf } from '../agents/model-market.ts';
 import { refuseModelHome } from '../agents/model-pointer.ts';
 import path from 'node:path';
 import {
@@ -147,6 +148,7 @@ export async function runPortfolioAgentRun(
       strategy: name,
       seed: req.seed,
       trainingWindow: { from: iso(tl.ts[first]), to: iso(tl.ts[blocks[folds - 1] - 1]) },
+      market: { exchange: traded[0].exchange, timeframe: traded[0].timeframe },
     });
     return result;
   } finally {
@@ -180,6 +182,8 @@ export async function runPortfolioModelRun(
   req: PortfolioModelRunRequest,
 ): Promise<{ report: PortfolioReport; dir: string }> {
   const traded = req.series.map((s) => s.candles);
+  const otherMarket = checkModelMarket(req.modelDir, req.modelDir, marketOf(traded));
+  if (otherMarket) req.log(otherMarket);
   const agent = await loadPortfolioAgent(
     req.modelDir,
     traded,

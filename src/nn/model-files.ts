@@ -25,6 +25,8 @@ export interface ModelMeta {
   network: NetworkSpec;
   learner: Record<string, unknown>;
   trainingWindow: { from: string; to: string };
+  /** The series it was trained on (a portfolio's markets joined with commas); src/agents/model-market.ts checks it. */
+  market?: { exchange: string; symbol: string; timeframe: string };
   dataHash: string;
   seed: number;
   metrics: Record<string, unknown>;

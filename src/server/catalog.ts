@@ -118,6 +118,7 @@ function metaSummary(meta: Record<string, unknown> | null): Record<string, unkno
     'strategy',
     'seed',
     'trainingWindow',
+    'market',
     'dataHash',
     'metrics',
     'codeVersion',

@@ -8,20 +8,24 @@ import { ObservationBuilder } from '../market/observation.ts';
 import { shortError } from '../data/exchange.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import { currentVersion, resolveModel } from '../agents/model-pointer.ts';
+import { checkModelMarket } from '../agents/model-market.ts';
 import type { TradingSettings } from './config.ts';
 import type { PolicyChoiceResult } from './rule-policy-source.ts';
 import type { PolicyHandle, PolicySource } from './types.ts';
 
 /**
  * A saved model home (`models/<name>`) as a policy source. The pointer is re-read at every tick: a promoted
- * version is loaded and served from the next tick on, without a restart. A version that fails to load is logged
- * and the one already serving keeps trading.
+ * version is loaded and served from the next tick on, without a restart. A version that fails to load, or was trained
+ * on another timeframe than the run's, is logged and the one already serving keeps trading.
  */
 export async function modelPolicySource(
   home: string,
-  settings: Pick<TradingSettings, 'ml' | 'account' | 'backtest'>,
+  settings: Pick<TradingSettings, 'ml' | 'account' | 'backtest' | 'exchange' | 'symbol' | 'timeframe'>,
 ): Promise<PolicyChoiceResult> {
   const first = resolveModel(home);
+  const market = { exchange: settings.exchange.id, symbol: settings.symbol, timeframe: settings.timeframe };
+  const otherMarket = checkModelMarket(home, first.dir, market);
+  if (otherMarket) log().warn(otherMarket);
   await initBackend(settings.ml.backend);
   let agent: LoadedAgent = await loadAgent(first.dir);
   let version = first.version;
@@ -33,6 +37,7 @@ export async function modelPolicySource(
       if (pointed && pointed !== version) {
         try {
           const next = resolveModel(home);
+          checkModelMarket(home, next.dir, market);
           const loaded = await loadAgent(next.dir);
           agent.dispose();
           agent = loaded;

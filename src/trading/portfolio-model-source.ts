@@ -2,8 +2,8 @@
  * A saved portfolio model home (`models/<name>` whose meta.json records a portfolio learner, issue 14) as a
  * portfolio run's policy source: the network, scalers and features of the saved model (never refitted on live
  * candles), its informative series, and the model home's pointer followed from tick to tick as single-market runs do
- * (src/trading/model-policy-source.ts): a promoted version serves from the next tick; a version that fails to load is
- * logged and the one already serving keeps trading.
+ * (src/trading/model-policy-source.ts): a promoted version serves from the next tick; a version that fails to load, or
+ * was trained on another timeframe, is logged and the one already serving keeps trading.
  */
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
@@ -16,6 +16,7 @@ import {
   readPortfolioModelInfo,
 } from '../agents/portfolio-model.ts';
 import { currentVersion, resolveModel } from '../agents/model-pointer.ts';
+import { checkModelMarket } from '../agents/model-market.ts';
 import { shortError } from '../data/exchange.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
@@ -28,11 +29,14 @@ import type { PortfolioPolicySource } from './portfolio-policy-source.ts';
  */
 export async function portfolioModelSource(
   home: string,
-  settings: Pick<TradingSettings, 'ml'>,
+  settings: Pick<TradingSettings, 'ml' | 'exchange' | 'timeframe'>,
   symbols: readonly string[],
 ): Promise<PortfolioPolicySource & { costs: string }> {
   const first = resolveModel(home);
   checkModelSymbols(home, first.dir, symbols);
+  const market = { exchange: settings.exchange.id, symbol: symbols.join(','), timeframe: settings.timeframe };
+  const otherMarket = checkModelMarket(home, first.dir, market);
+  if (otherMarket) log().warn(otherMarket);
   const info = readPortfolioModelInfo(first.dir);
   await initBackend(settings.ml.backend);
   let agent: PortfolioAgent | undefined;
@@ -40,6 +44,7 @@ export async function portfolioModelSource(
   const label = `model:${path.normalize(home)}`;
   const load = async (traded: readonly Candles[], informative: readonly Candles[]) => {
     const next = resolveModel(home);
+    checkModelMarket(home, next.dir, market);
     const loaded = await loadPortfolioAgent(next.dir, traded, informative);
     agent?.dispose();
     agent = loaded;

@@ -9,6 +9,7 @@
  *
  * A rule portfolio strategy (equal-weight) has no learned parameters: asking to retrain it is refused with one line.
  */
+import { checkModelMarket, marketOf } from '../agents/model-market.ts';
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
@@ -63,6 +64,7 @@ async function trainPortfolioChallenger(req: PortfolioChallengerRequest): Promis
       strategy: req.strategyName,
       seed: req.seed,
       trainingWindow: { from: day(req.range.from), to: day(req.range.to - 1) },
+      market: { exchange: req.traded[0].exchange, timeframe: req.traded[0].timeframe },
     });
   } finally {
     agent.dispose();
@@ -225,6 +227,8 @@ async function retrainPortfolioOnce(
   );
   let stage: StagedVersion | undefined;
   try {
+    const otherMarket = checkModelMarket(home, champion.dir, marketOf(traded));
+    if (otherMarket) logger.warn(otherMarket);
     const recipe = readPortfolioRecipe(champion.dir);
     const { trainCandles, holdoutCandles, epochs, minImprovement } = config.trading.retrain;
     const tl = alignSeries(traded);

@@ -72,6 +72,7 @@ async function savedAndCausal(recipe: PortfolioRecipe): Promise<void> {
       strategy: 'test',
       seed: 3,
       trainingWindow: { from: 'a', to: 'b' },
+      market: { exchange: d.a.exchange, timeframe: d.a.timeframe },
     });
     const reference = decisions(trained, [d.a, d.b]);
     const loaded = await loadPortfolioAgent(dir, [d.a, d.b], [d.index]);

@@ -1,3 +1,4 @@
+import { marketOf } from '../../src/agents/model-market.ts';
 import * as tf from '@tensorflow/tfjs';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
 import { createNet, networkSpec, prepareData, recipeWarmup } from '../../src/agents/setup.ts';
@@ -38,6 +39,7 @@ export async function saveAgent(
     seed,
     learner: { kind: 'dqn', extraState: {}, bestEpoch: 0, epochs: 0 },
     trainingWindow: { from: '', to: '' },
+    market: marketOf(candles),
     dataHash: '',
     metrics: {},
     codeVersion: 'test',

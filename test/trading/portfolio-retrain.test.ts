@@ -72,6 +72,7 @@ async function saveAllInBtcChampion(dir: string, [btc, eth, xrp]: Candles[]): Pr
     strategy: 'ppo-portfolio',
     seed: 1,
     trainingWindow: { from: '', to: '' },
+    market: { exchange: btc.exchange, timeframe: btc.timeframe },
   });
   agent.dispose();
   return home;

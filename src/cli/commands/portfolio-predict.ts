@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../core/errors.ts';
+import { log } from '../../core/log.ts';
 import { isoTime, parseTime } from '../../data/timeframe.ts';
 import { setupCommand, type CommonFlags } from '../context.ts';
 
@@ -43,6 +44,9 @@ export async function portfolioPredict(home: string, dir: string, flags: Portfol
     sample: flags.sample,
   });
   const traded = series.slice(0, info.symbols.length).map((s) => s.candles);
+  const { checkModelMarket, marketOf } = await import('../../agents/model-market.ts');
+  const otherMarket = checkModelMarket(home, dir, marketOf(traded));
+  if (otherMarket) log().warn(otherMarket);
   const tl = alignSeries(traded);
   let t = tl.ts.length - 1;
   if (at !== undefined) while (t > 0 && tl.ts[t] > at) t--;

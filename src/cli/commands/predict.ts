@@ -105,9 +105,16 @@ export function registerPredict(program: Command): void {
     }
     if (flags.weights !== undefined) throw new UserError('--weights is for portfolio models; give --position');
     const { config } = setupCommand(flags);
+    const { checkModelMarket, marketOf } = await import('../../agents/model-market.ts');
+    // candles from the exchange are checked before they are fetched; a file's or the sample's once read
+    const fromExchange = flags.data === undefined && flags.sample !== true;
+    const configured = { exchange: config.exchange.id, symbol: config.symbol, timeframe: config.timeframe };
+    const early = fromExchange ? checkModelMarket(home, model.dir, configured) : undefined;
 
     const series = await freshSeries(config, flags.sample === true, flags.data, now, flags.timeframe);
     const c = series.candles;
+    const otherMarket = fromExchange ? early : checkModelMarket(home, model.dir, marketOf(c));
+    if (otherMarket) log().warn(otherMarket);
     const t = candleAt(series, at, flags.at);
 
     const { initBackend } = await import('../../nn/backend/backend.ts');

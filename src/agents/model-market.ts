@@ -1,0 +1,63 @@
+/**
+ * The market a saved model was trained on (meta.json `market`: exchange, symbol, timeframe) and the check made when
+ * a model is run on candles. Another timeframe is refused: the model's window, holding period, decision interval and
+ * scaler are all counted in candles of the timeframe it learned on, so a 1h model run on 1d candles would trade on
+ * numbers that mean something else. Another market is said in one line (trying a model elsewhere is a fair
+ * experiment). Models saved before the field existed carry no market and are not checked.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Candles } from '../core/candles.ts';
+import { UserError } from '../core/errors.ts';
+
+export interface ModelMarket {
+  exchange: string;
+  /** The market, or a portfolio's markets joined with commas. */
+  symbol: string;
+  timeframe: string;
+}
+
+/** The market key of a series of candles, or of a portfolio's traded series (their symbols joined with commas). */
+export function marketOf(
+  c: Pick<Candles, 'exchange' | 'symbol' | 'timeframe'> | readonly Pick<Candles, 'exchange' | 'symbol' | 'timeframe'>[],
+): ModelMarket {
+  const all = 'length' in c ? c : [c];
+  return { exchange: all[0].exchange, symbol: all.map((s) => s.symbol).join(','), timeframe: all[0].timeframe };
+}
+
+/** `dir`'s meta.json `market`, or undefined for a model saved without one. */
+function readModelMarket(dir: string): ModelMarket | undefined {
+  try {
+    const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { market?: Partial<ModelMarket> };
+    const m = meta.market;
+    if (typeof m?.exchange !== 'string' || typeof m.symbol !== 'string' || typeof m.timeframe !== 'string')
+      return undefined;
+    return { exchange: m.exchange, symbol: m.symbol, timeframe: m.timeframe };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A CSV's symbol is whatever --symbol or the config said while reading it: not a market to compare. */
+const UNNAMED_SOURCE = 'file';
+
+const describe = (m: ModelMarket) =>
+  m.exchange === UNNAMED_SOURCE ? `a file of ${m.timeframe} candles` : `${m.exchange} ${m.symbol} ${m.timeframe}`;
+
+/**
+ * Model `home` (version folder `dir`) about to run on `use`: throws a UserError when it was trained on another
+ * timeframe; returns the line to log when it was trained on another market (undefined: the same, or unknown).
+ */
+export function checkModelMarket(home: string, dir: string, use: ModelMarket): string | undefined {
+  const trained = readModelMarket(dir);
+  if (!trained) return undefined;
+  if (trained.timeframe !== use.timeframe)
+    throw new UserError(
+      `model ${home} was trained on ${describe(trained)}; this run uses ${use.timeframe} candles, and its window, ` +
+        `holding period and scaler count ${trained.timeframe} candles: give --timeframe ${trained.timeframe}, ` +
+        `or train a model on ${use.timeframe} candles`,
+    );
+  if (trained.exchange === UNNAMED_SOURCE || use.exchange === UNNAMED_SOURCE) return undefined;
+  if (trained.exchange === use.exchange && trained.symbol === use.symbol) return undefined;
+  return `model ${home} was trained on ${describe(trained)} and now runs on ${describe(use)}`;
+}
