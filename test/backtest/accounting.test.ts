@@ -1,14 +1,18 @@
 /**
- * Hand-checked account arithmetic of `bot backtest`'s numbers on tiny series through the real engine (runBacktest,
- * computeMetrics): the cases an audit of the report found wrong.
+ * Hand-checked numbers of `bot backtest` on tiny series through the real engine (runBacktest, computeMetrics) and the
+ * report's JSON: the cases an audit of the report found wrong.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { candlesFromRows, type Candles } from '../../src/core/candles.ts';
 import type { Decision, Policy } from '../../src/core/policy.ts';
-import { runBacktest } from '../../src/market/backtest-engine.ts';
+import { runBacktest, type BacktestResult } from '../../src/market/backtest-engine.ts';
 import { COST_PRESETS } from '../../src/market/costs.ts';
 import { computeMetrics } from '../../src/market/metrics.ts';
+import { agentReport, type SeedRun } from '../../src/backtest/agent-report.ts';
+import { meanAndSd } from '../../src/backtest/baselines.ts';
+import { selectionOptions } from '../../src/agents/selection.ts';
+import dqnDnn from '../../strategies/dqn-dnn.ts';
 
 const DAY = 86_400_000;
 
@@ -56,4 +60,68 @@ dust left to count as exposure)`, () => {
     [false, true, false, false, false],
   );
   assert.equal(computeMetrics(r).exposure, 1 / 5);
+});
+
+test(`an agent report keeps a profit factor without losing sells as "Infinity" in report.json (runs, walk-forward \
+and their mean, as its headline metrics do): JSON would write null, and the mean dropped it`, () => {
+  // bought at 100, sold at 120 (one winning sell, no losing one), or sold at 90 (one losing sell)
+  const roundTrip = (sellAt: number) =>
+    runBacktest({
+      candles: series([100, 100, sellAt, sellAt]),
+      window: 0,
+      range: { from: 0, to: 4 },
+      costs: COST_PRESETS['upbit-krw'],
+      balance: 1_000_000,
+      sizing: { kind: 'all' },
+      policy: scripted([
+        { action: 'buy', confidence: 1 },
+        { action: 'sell', confidence: 1 },
+      ]),
+    });
+  const won = roundTrip(120);
+  const lost = roundTrip(90);
+  assert.deepEqual([computeMetrics(won).profitFactor, computeMetrics(lost).profitFactor], [Infinity, 0]);
+  const recipe = dqnDnn.recipe;
+  const run = (seed: number, test: BacktestResult): SeedRun => ({
+    fold: 0,
+    seed,
+    training: {
+      epochs: [],
+      bestEpoch: 1,
+      bestSharpe: 0,
+      bestScore: 0,
+      bestMargin: 0,
+      stoppedEarly: false,
+      seconds: 0,
+      summaries: [],
+    },
+    test,
+    metrics: computeMetrics(test),
+    validationScore: 0,
+    testScore: 0,
+    margin: 0,
+    engines: { single: 'js-forward', batch: 'tfjs', train: 'tfjs', refused: {} },
+  });
+  const runs = [run(1, won), run(2, lost)];
+  const summary = meanAndSd(runs.map((r) => r.metrics));
+  assert.equal(summary.mean.profitFactor, Infinity, 'the mean of Infinity and 0 is not 0');
+  assert.equal(summary.sd.profitFactor, undefined);
+  const range = { from: 0, to: 4 };
+  const { extra } = agentReport({
+    ...{ strategyName: 'dqn-dnn', seriesLabel: 'test', recipe, epochs: 1, seeds: 2, baseSeed: 1, runs, summary },
+    folds: [{ index: 0, train: range, validation: range, test: range }],
+    ...{ walk: won, headline: won, headlineMetrics: runs[0].metrics },
+    ...{ rho: NaN, selection: selectionOptions(recipe), ensembleRuns: [], modelDir: 'models/x', backendName: 'cpu' },
+    ...{ images: [], span: () => '' },
+  });
+  type Stored = { metrics: { profitFactor: unknown } };
+  const stored = JSON.parse(JSON.stringify(extra.json)) as {
+    agent: { runs: Stored[]; walkForward: Stored; mean: { profitFactor: unknown } };
+  };
+  assert.deepEqual(
+    stored.agent.runs.map((r) => r.metrics.profitFactor),
+    ['Infinity', 0],
+  );
+  assert.equal(stored.agent.walkForward.metrics.profitFactor, 'Infinity');
+  assert.equal(stored.agent.mean.profitFactor, 'Infinity');
 });
