@@ -11,7 +11,7 @@ import { DSR_LEVEL, type GateVerdict } from '../agents/validation-gate.ts';
 import type { GateKind } from '../agents/selection.ts';
 import { formatDiagnostics, type TrainOutcome } from '../agents/train.ts';
 import type { BacktestResult } from '../market/backtest-engine.ts';
-import { METRIC_ROWS, type Metrics } from '../market/metrics.ts';
+import { METRIC_ROWS, metricsToJson, type Metrics } from '../market/metrics.ts';
 import type { NetPlan } from '../nn/plan.ts';
 import { ensembleReport, type EnsembleRun } from './ensemble-report.ts';
 import { summaryTable, type ReportExtra, type ReportSection, type StoredReport } from './report.ts';
@@ -257,9 +257,10 @@ export function agentReport(input: AgentReportInput): {
         seeds: runs.map((r) => r.seed),
         model: modelDir,
         backend: backendName,
-        ...(walk ? { walkForward: { range: headline.range, metrics: headlineMetrics } } : {}),
+        ...(walk ? { walkForward: { range: headline.range, metrics: metricsToJson(headlineMetrics) } } : {}),
         ...(ensemble ? { ensemble: ensemble.json } : {}),
-        mean: summary.mean,
+        // non-finite metrics (a profit factor without losing sells) as strings, as report.json's own metrics
+        mean: metricsToJson(summary.mean),
         sd: summary.sd,
         ...(same ? same.json : {}),
         selection: {
@@ -281,7 +282,7 @@ export function agentReport(input: AgentReportInput): {
           ...(r.judgeScore === undefined ? {} : { judgeScore: r.judgeScore }),
           stoppedEarly: r.training.stoppedEarly,
           seconds: r.training.seconds,
-          metrics: r.metrics,
+          metrics: metricsToJson(r.metrics),
           engines: r.engines,
           // per epoch: the loss and the training diagnostics stable-baselines3 reports (src/agents/train.ts)
           epochs: r.training.epochs.map((e) => ({ epoch: e.epoch, loss: e.stats.loss, ...e.stats.diagnostics })),

@@ -72,7 +72,9 @@ export function runBaselines(o: BaselineOptions): Baselines {
 
 /**
  * Mean and sample sd of every numeric metric over several runs (nested counts averaged too). A metric with fewer
- * than two finite values has no sd (absent; the report prints "–"): one run says nothing about the spread.
+ * than two values has no sd (absent; the report prints "–"): one run says nothing about the spread. An infinite value
+ * (a profit factor without losing sells) makes the mean infinite and leaves no sd; it is not dropped, which would
+ * report the mean of the other runs, or NaN when every run had one.
  */
 export function meanAndSd(runs: readonly Metrics[]): { mean: Metrics; sd: Partial<Record<keyof Metrics, number>> } {
   const first = runs[0];
@@ -82,10 +84,11 @@ export function meanAndSd(runs: readonly Metrics[]): { mean: Metrics; sd: Partia
   for (const key of Object.keys(first) as (keyof Metrics)[]) {
     const v = first[key];
     if (typeof v === 'number') {
-      const xs = runs.map((r) => r[key] as number).filter((x) => Number.isFinite(x));
+      const xs = runs.map((r) => r[key] as number).filter((x) => !Number.isNaN(x));
       const m = xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
       (mean as unknown as Record<string, number>)[key] = m;
-      if (xs.length > 1) sd[key] = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
+      if (xs.length > 1 && Number.isFinite(m))
+        sd[key] = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
     } else if (typeof v === 'object') {
       const out: Record<string, number> = {};
       for (const sub of Object.keys(v)) {

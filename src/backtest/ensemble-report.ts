@@ -2,7 +2,7 @@
 import type { DecisionRule } from '../agents/decision-rule.ts';
 import type { EnsembleKind } from '../agents/ensemble.ts';
 import type { BacktestResult } from '../market/backtest-engine.ts';
-import type { METRIC_ROWS, Metrics } from '../market/metrics.ts';
+import { metricsToJson, type METRIC_ROWS, type Metrics } from '../market/metrics.ts';
 import { meanAndSd } from './baselines.ts';
 import type { ReportSection } from './report.ts';
 
@@ -51,9 +51,14 @@ export function ensembleReport(
   const json = {
     kind,
     members: seeds,
-    mean,
+    mean: metricsToJson(mean),
     sd,
-    runs: runs.map((r) => ({ fold: r.fold, rule: r.rule, membersFellBack: r.membersFellBack, metrics: r.metrics })),
+    runs: runs.map((r) => ({
+      fold: r.fold,
+      rule: r.rule,
+      membersFellBack: r.membersFellBack,
+      metrics: metricsToJson(r.metrics),
+    })),
   };
   const line =
     `${kind} ensemble of ${seeds} seed(s), ${runs.length} fold(s): return ` +

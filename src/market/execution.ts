@@ -75,7 +75,10 @@ export function planOrder(
       out.spend = target >= 1 ? account.cash : diff * (1 + account.costs.feeRate);
     } else {
       out.side = SELL;
-      out.units = target <= 0 ? account.units : -diff / price;
+      // as for confidence sizing: a sell that would leave less than the minimum order behind (a remainder no later
+      // order could sell) sells everything
+      const rest = target * value;
+      out.units = target <= 0 || rest < Math.max(account.costs.minOrderValue, 1e-12) ? account.units : -diff / price;
     }
     return out;
   }

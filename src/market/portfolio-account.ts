@@ -127,7 +127,8 @@ export class PortfolioAccount {
    * open of the candle being filled; a market that cannot fill is valued at the price given, its last close).
    * Sells first, then buys with the cash that is there: when the buys want more than that, each is scaled down in
    * proportion. A move smaller than `band` × value or below the market's minimum order is skipped (counted in
-   * `skips`); an order the Account refuses is counted in that market's `rejected`.
+   * `skips`); a sell that would leave less than the minimum order sells everything; an order the Account refuses is
+   * counted in that market's `rejected`.
    */
   rebalance(targets: readonly number[], prices: readonly number[], opts: RebalanceOptions): RebalanceOutcome {
     checkTargets(targets, this.size);
@@ -153,7 +154,11 @@ export class PortfolioAccount {
     });
     for (let i = 0; i < n; i++) {
       if (!active[i] || delta[i] >= 0) continue;
-      const units = targets[i] === 0 ? this.books[i].units : -delta[i] / prices[i];
+      // as for one market (execution.ts): a sell whose remainder would be below the minimum order, which no later
+      // order could sell, sells everything
+      const rest = targets[i] * value;
+      const all = targets[i] === 0 || rest < Math.max(this.books[i].costs.minOrderValue, 1e-12);
+      const units = all ? this.books[i].units : -delta[i] / prices[i];
       if (this.sell(i, prices[i], units)) this.record(out, i);
     }
     let wanted = 0;

@@ -54,7 +54,7 @@ export function listBacktests(root: string): BacktestEntry[] {
       to: r.data.to,
       trades: r.trades,
       metrics: r.metrics,
-      buyHold: r.baselines['buy-and-hold' as keyof typeof r.baselines]?.metrics ?? null,
+      buyHold: r.baselines.buy_and_hold?.metrics ?? null,
     });
   }
   return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));

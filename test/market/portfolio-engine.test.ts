@@ -98,3 +98,36 @@ test('no look-ahead: rewriting the future of ONE series leaves every earlier dec
   assert.deepEqual(early(after), early(base), 'fills before the first rewritten candle');
   assert.deepEqual([...after.equity.subarray(0, t0)], [...base.equity.subarray(0, t0)]);
 });
+
+test(`a sell whose remainder would be below the market's minimum order sells everything (no unsellable dust, no \
+refused sell of it later)`, () => {
+  // Upbit KRW (5,000 KRW minimum): weight 0.03% of 10M KRW would leave ~3,000 KRW of BTC that no order could sell
+  const flat = (symbol: string, p: number) =>
+    candlesFromRows(
+      'x',
+      symbol,
+      '1h',
+      [0, 1, 2, 3, 4].map((h) => ({ ts: h * H, open: p, high: p, low: p, close: p, volume: 1 })),
+    );
+  const plan = [[0.5, 0.5], [0.0003, 0.5], [0, 0.5], null];
+  const policy: PortfolioPolicy = { name: 'scripted', decide: (v) => plan[v.t] };
+  const upbit = COST_PRESETS['upbit-krw'];
+  const r = runPortfolioBacktest({
+    series: [flat('BTC/KRW', 1e8), flat('ETH/KRW', 5e6)],
+    costs: [upbit, upbit],
+    balance: 10_000_000,
+    policy,
+    band: 0.01,
+  });
+  const btc = r.fills.filter((f) => f.market === 0);
+  assert.deepEqual(
+    btc.map((f) => [f.t, f.side]),
+    [
+      [1, 'buy'],
+      [2, 'sell'],
+    ],
+  );
+  assert.equal(btc[1].units, btc[0].units, 'the sell at weight 0.03% sells all that was bought');
+  assert.equal(r.weights[0][4], 0);
+  assert.equal(r.markets[0].rejected.below_min_order, 0);
+});

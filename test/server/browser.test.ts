@@ -153,13 +153,13 @@ test('backtests: list, report, two runs side by side; the models page; the log p
     assert.match(head, /run-b/);
     assert.match(
       (await page.locator('#compare-table tbody tr').first().textContent()) ?? '',
-      /totalReturn12\.00%-3\.00%/,
+      /totalReturn12\.00%-3\.00%5\.00%/,
     );
     assert.ok((await page.locator('#compare-chart canvas').count()) > 0);
     await screenshot(page, 'compare');
     await page.goto(`${s.url}/#/backtest/run-a`);
     await page.locator('#metrics-table').waitFor();
-    assert.match((await page.locator('#metrics-table thead').textContent()) ?? '', /buy-and-hold/);
+    assert.match((await page.locator('#metrics-table thead').textContent()) ?? '', /buy_and_hold/);
     await page.goto(`${s.url}/#/models`);
     await page.locator('h2', { hasText: 'btc-dqn — serving v2' }).waitFor();
     await screenshot(page, 'models');

@@ -68,7 +68,8 @@ export function writeBacktest(dir: string, id: string, totalReturn: number): voi
     settings: {},
     metrics,
     baselines: {
-      'buy-and-hold': {
+      // the key bot backtest writes (src/backtest/baselines.ts BASELINE_NAMES)
+      buy_and_hold: {
         description: 'buy and hold',
         metrics: { totalReturn: 0.05, sharpe: 0.5, maxDrawdown: 0.2, trades: 1 },
       },

@@ -171,7 +171,7 @@
     reports.forEach((r) => cols.push([r.runId, (k) => metric(r.metrics, k)]));
     cols.push([
       'buy & hold (first)',
-      (k) => metric(reports[0].baselines['buy-and-hold'] && reports[0].baselines['buy-and-hold'].metrics, k),
+      (k) => metric(reports[0].baselines.buy_and_hold && reports[0].baselines.buy_and_hold.metrics, k),
     ]);
     root.append(D.table(METRICS, cols, null, { id: 'compare-table' }));
     // equity at each trade (cash + units × price) from trades.csv, one line per run on one chart
