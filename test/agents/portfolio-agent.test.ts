@@ -107,3 +107,36 @@ async function savedAndCausal(recipe: PortfolioRecipe): Promise<void> {
     trained.dispose();
   }
 }
+
+for (const [what, recipe] of RECIPES)
+  test(`${what}: training reads no candle after its range — rewriting every series (traded and informative) \
+from the first test time leaves scalers and weights`, async () => {
+    await initBackend('wasm');
+    const d = alternatingPair(420, 7);
+    const range = { from: 0, to: 300 };
+    const train = (cut: number) => {
+      const agent = trainPortfolioAgent({
+        recipe,
+        traded: [rewriteAfter(d.a, cut), rewriteAfter(d.b, cut)],
+        informative: [rewriteAfter(d.index, cut)],
+        costs: [costs, costs],
+        balance: 1e6,
+        band: 0.01,
+        range,
+        seed: 5,
+      });
+      try {
+        return {
+          scalers: agent.scalers,
+          weights: agent.learner.net.model.getWeights().map((w) => Array.from(w.dataSync())),
+        };
+      } finally {
+        agent.dispose();
+      }
+    };
+    const clean = train(d.a.ts.length);
+    // the first test time is range.to: its candles (and all later ones) rewritten
+    assert.deepEqual(train(range.to - 1), clean, 'a rewritten future changed the training');
+    // and the check can fail: the range's last candle reaches the scalers
+    assert.notDeepEqual(train(range.to - 2).scalers, clean.scalers, 'the last training candle is read');
+  });
