@@ -7,7 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { agentPolicy, trainPortfolioAgent, type PortfolioAgent } from '../../src/agents/portfolio-agent.ts';
-import { aimPortfolioAgent, loadPortfolioAgent, savePortfolioAgent } from '../../src/agents/portfolio-model.ts';
+import {
+  aimPortfolioAgent,
+  loadPortfolioAgent,
+  readPortfolioModelInfo,
+  savePortfolioAgent,
+} from '../../src/agents/portfolio-model.ts';
+import { featureHistory } from '../../src/features/index.ts';
 import { sliceCandles, type Candles } from '../../src/core/candles.ts';
 import { COST_PRESETS } from '../../src/market/costs.ts';
 import { runPortfolioBacktest } from '../../src/market/portfolio-engine.ts';
@@ -140,3 +146,50 @@ from the first test time leaves scalers and weights`, async () => {
     // and the check can fail: the range's last candle reaches the scalers
     assert.notDeepEqual(train(range.to - 2).scalers, clean.scalers, 'the last training candle is read');
   });
+
+test(`a model reading recursive features (ta) asks a paper run for the history they need: loaded on candles cut that \
+far back it decides as over the whole series`, async () => {
+  await initBackend('wasm');
+  const d = alternatingPair(1000, 9);
+  const recipe = pairRecipe({ features: 'rltrader-v1+ta', epochs: 1 });
+  const trained = trainPortfolioAgent({
+    recipe,
+    traded: [d.a, d.b],
+    informative: [d.index],
+    costs: [costs, costs],
+    balance: 1e6,
+    band: 0.01,
+    range: { from: 0, to: 300 },
+    seed: 3,
+  });
+  const dir = path.join(tempDir('bot-pfhistory-'), 'model');
+  try {
+    await savePortfolioAgent(dir, trained, {
+      name: 'm',
+      strategy: 'test',
+      seed: 3,
+      trainingWindow: { from: 'a', to: 'b' },
+    });
+  } finally {
+    trained.dispose();
+  }
+  const history = readPortfolioModelInfo(dir).warmup;
+  assert.equal(history, featureHistory(recipe.features) + recipe.window);
+  const start = 800;
+  const run = async (from: number) => {
+    const cut = (c: Candles) => sliceCandles(c, from, c.ts.length);
+    const agent = await loadPortfolioAgent(dir, [cut(d.a), cut(d.b)], [cut(d.index)]);
+    try {
+      return runPortfolioBacktest({
+        series: [cut(d.a), cut(d.b)],
+        costs: [costs, costs],
+        balance: 1e6,
+        band: 0.01,
+        policy: agentPolicy('agent', (ts) => (ts >= d.a.ts[start] ? agent : null), recipe.episodeLength),
+      }).decisions.slice(start - from);
+    } finally {
+      agent.dispose();
+    }
+  };
+  assert.deepEqual(await run(start - history), await run(0), 'the paper run decides as the backtest');
+});

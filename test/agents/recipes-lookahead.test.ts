@@ -152,12 +152,7 @@ for (const { name, recipe } of cases) {
 outputs unchanged`, async () => {
     const { candles, fold } = foldFor(recipe);
     const a = await trained(name, recipe, candles, fold);
-    const b = await trained(
-      name,
-      recipe,
-      rewriteAfter(candles, fold.validation.to - 1),
-      fold,
-    );
+    const b = await trained(name, recipe, rewriteAfter(candles, fold.validation.to - 1), fold);
     assert.deepEqual(b.split, a.split);
     assert.deepEqual(b.weights, a.weights, 'the trained weights');
     assert.equal(b.bestEpoch, a.bestEpoch);
