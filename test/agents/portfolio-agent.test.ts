@@ -24,6 +24,37 @@ import { alternatingPair, imageRecipe, pairRecipe } from './portfolio-helpers.ts
 
 const costs = { ...COST_PRESETS['upbit-krw'], minOrderValue: 0 };
 
+/** A portfolio agent trained on the pair A, B reading I, over `range` (both markets at zero-fee Upbit costs). */
+function trainPair(
+  recipe: PortfolioRecipe,
+  d: { a: Candles; b: Candles; index: Candles },
+  seed: number,
+  range = { from: 0, to: 300 },
+): PortfolioAgent {
+  return trainPortfolioAgent({
+    recipe,
+    traded: [d.a, d.b],
+    informative: [d.index],
+    costs: [costs, costs],
+    balance: 1e6,
+    band: 0.01,
+    range,
+    seed,
+  });
+}
+
+/** Saves `agent` as model folder `model` in a fresh temporary folder; its path. */
+async function saveTiny(agent: PortfolioAgent, prefix: string): Promise<string> {
+  const dir = path.join(tempDir(prefix), 'model');
+  await savePortfolioAgent(dir, agent, {
+    name: 'm',
+    strategy: 'test',
+    seed: 3,
+    trainingWindow: { from: 'a', to: 'b' },
+  });
+  return dir;
+}
+
 function decisions(agent: PortfolioAgent, traded: Candles[]): (readonly number[] | null)[] {
   return runPortfolioBacktest({
     series: traded,
@@ -61,24 +92,9 @@ for (const [what, recipe] of RECIPES)
 async function savedAndCausal(recipe: PortfolioRecipe): Promise<void> {
   await initBackend('wasm');
   const d = alternatingPair(600, 7);
-  const trained = trainPortfolioAgent({
-    recipe,
-    traded: [d.a, d.b],
-    informative: [d.index],
-    costs: [costs, costs],
-    balance: 1e6,
-    band: 0.01,
-    range: { from: 0, to: 300 },
-    seed: 3,
-  });
-  const dir = path.join(tempDir('bot-pfmodel-'), 'model');
+  const trained = trainPair(recipe, d, 3);
   try {
-    await savePortfolioAgent(dir, trained, {
-      name: 'm',
-      strategy: 'test',
-      seed: 3,
-      trainingWindow: { from: 'a', to: 'b' },
-    });
+    const dir = await saveTiny(trained, 'bot-pfmodel-');
     const reference = decisions(trained, [d.a, d.b]);
     const loaded = await loadPortfolioAgent(dir, [d.a, d.b], [d.index]);
     try {
@@ -121,16 +137,8 @@ from the first test time leaves scalers and weights`, async () => {
     const d = alternatingPair(420, 7);
     const range = { from: 0, to: 300 };
     const train = (cut: number) => {
-      const agent = trainPortfolioAgent({
-        recipe,
-        traded: [rewriteAfter(d.a, cut), rewriteAfter(d.b, cut)],
-        informative: [rewriteAfter(d.index, cut)],
-        costs: [costs, costs],
-        balance: 1e6,
-        band: 0.01,
-        range,
-        seed: 5,
-      });
+      const rewritten = { a: rewriteAfter(d.a, cut), b: rewriteAfter(d.b, cut), index: rewriteAfter(d.index, cut) };
+      const agent = trainPair(recipe, rewritten, 5, range);
       try {
         return {
           scalers: agent.scalers,
@@ -152,24 +160,10 @@ far back it decides as over the whole series`, async () => {
   await initBackend('wasm');
   const d = alternatingPair(1000, 9);
   const recipe = pairRecipe({ features: 'rltrader-v1+ta', epochs: 1 });
-  const trained = trainPortfolioAgent({
-    recipe,
-    traded: [d.a, d.b],
-    informative: [d.index],
-    costs: [costs, costs],
-    balance: 1e6,
-    band: 0.01,
-    range: { from: 0, to: 300 },
-    seed: 3,
-  });
-  const dir = path.join(tempDir('bot-pfhistory-'), 'model');
+  const trained = trainPair(recipe, d, 3);
+  let dir: string;
   try {
-    await savePortfolioAgent(dir, trained, {
-      name: 'm',
-      strategy: 'test',
-      seed: 3,
-      trainingWindow: { from: 'a', to: 'b' },
-    });
+    dir = await saveTiny(trained, 'bot-pfhistory-');
   } finally {
     trained.dispose();
   }

@@ -17,12 +17,10 @@ import { listStrategies, loadStrategy } from '../../src/agents/strategy.ts';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
 import { envOptions, recipeWarmup } from '../../src/agents/setup.ts';
 import type { Fold, IndexRange } from '../../src/agents/splits.ts';
-import { trainOnFold, type TrainedAgent } from '../../src/agents/train-fold.ts';
+import type { TrainedAgent } from '../../src/agents/train-fold.ts';
 import { runBacktest } from '../../src/market/backtest-engine.ts';
 import dqnDnn from '../../strategies/dqn-dnn.ts';
-import { quietLogger, rewriteAfter, testConfig } from './helpers.ts';
-
-const config = testConfig();
+import { learned, rewriteAfter, trainQuietly } from './helpers.ts';
 
 before(async () => {
   await initBackend('wasm');
@@ -104,23 +102,10 @@ function outputsOver(agent: TrainedAgent, range: IndexRange): number[][] {
 }
 
 async function trained(name: string, recipe: AgentRecipe, candles: Candles, fold: Fold) {
-  const agent = await trainOnFold({
-    settings: config,
-    recipe,
-    strategyName: name,
-    candles,
-    fold,
-    seed: 3,
-    epochs: 2,
-    logger: quietLogger(),
-    label: name,
-  });
+  const agent = await trainQuietly({ recipe, name, candles, fold, seed: 3, epochs: 2 });
   try {
     return {
-      weights: agent.learner.net.model.getWeights().map((w) => Array.from(w.dataSync())),
-      bestEpoch: agent.training.bestEpoch,
-      bestScore: agent.training.bestScore,
-      rule: agent.rule,
+      ...learned(agent),
       gate: agent.gate,
       choice: agent.choice,
       split: agent.split,
