@@ -9,7 +9,7 @@ import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import { PROJECT_ROOT } from '../core/project-root.ts';
 import { createImageRenderer, parseImageSpec } from '../chart/index.ts';
-import { featureWarmup } from '../features/index.ts';
+import { featureHistory } from '../features/index.ts';
 import type { ScalerState } from '../features/scaler.ts';
 import { loadModel, saveModel } from '../nn/model-files.ts';
 import type { NetworkSpec } from '../nn/index.ts';
@@ -121,9 +121,12 @@ export function readPortfolioModelInfo(dir: string): {
   };
 }
 
-/** Candles of history before a first decision: the feature window's and, with images, the frames' warm-up. */
+/**
+ * Candles of history before a first decision: the feature window's (with what recursive features need to forget the
+ * data's start, so a paper run's rows equal a backtest's over a longer file) and, with images, the frames' warm-up.
+ */
 function portfolioWarmup(recipe: PortfolioRecipe): number {
-  const features = featureWarmup(recipe.features) + recipe.window;
+  const features = featureHistory(recipe.features) + recipe.window;
   const im = recipe.image;
   return im ? Math.max(features, createImageRenderer(parseImageSpec(im.spec)).warmup + im.frames) : features;
 }

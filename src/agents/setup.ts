@@ -6,7 +6,7 @@ import type { Candles } from '../core/candles.ts';
 import type { AccountSection, TradeValueBounds } from '../market/config.ts';
 import type { AgentMarketSettings } from './config.ts';
 import { UserError } from '../core/errors.ts';
-import { computeFeatures, featureWarmup, type FeatureMatrix } from '../features/index.ts';
+import { computeFeatures, featureHistory, featureWarmup, type FeatureMatrix } from '../features/index.ts';
 import { applyScaler, fitScaler, type ScalerKind, type ScalerState } from '../features/scaler.ts';
 import { createImageRenderer, parseImageSpec, type ImageRenderer, type ImageSpec } from '../chart/index.ts';
 import { costPreset, costsFromSettings, type Costs } from '../market/costs.ts';
@@ -49,6 +49,16 @@ export function recipeWarmup(recipe: AgentRecipe): number {
     const r = createImageRenderer(parseImageSpec(recipe.image.spec));
     first = Math.max(first, r.warmup + recipe.image.frames - 1);
   }
+  return first;
+}
+
+/**
+ * Candles of history before a decision for its observation to equal the one a backtest over any longer file builds
+ * (recipeWarmup plus the candles recursive features need to forget the data's start): what a paper run loads.
+ */
+export function recipeHistory(recipe: AgentRecipe): number {
+  let first = recipeWarmup(recipe);
+  if (recipe.features) first = Math.max(first, featureHistory(recipe.features) + Math.max(0, recipe.window - 1));
   return first;
 }
 

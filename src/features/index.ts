@@ -54,6 +54,14 @@ export function featureWarmup(spec: string): number {
 }
 
 /**
+ * Candles of history before a row for it to equal the row computed over any longer history: the warm-up, plus the
+ * candles recursive smoothing needs to forget the data's start (FeatureSet.settle).
+ */
+export function featureHistory(spec: string): number {
+  return Math.max(0, ...resolveFeatureSpec(spec).map((s) => s.warmup + s.settle));
+}
+
+/**
  * Computes every column of `spec` for every candle. Row t uses candles ≤ t only. Rows before `firstValidRow` are 0;
  * any value that is not finite (zero volume, flat candles, division by zero) becomes 0; nothing else is clipped.
  */

@@ -25,6 +25,12 @@ export interface FeatureSet {
   /** Rows before this index lack a full look-back for at least one column. */
   warmup: number;
   /**
+   * Candles after the warm-up until every column forgets where the data started: 0 for fixed windows; recursive
+   * smoothing (EMA, Wilder) keeps a trace of its seed that fades geometrically. A paper run loads this much history,
+   * so its rows equal those of a backtest over a longer file (src/agents/setup.ts recipeHistory).
+   */
+  settle: number;
+  /**
    * Fills `out[c]` (one Float64Array of length n per column) with values for every candle. Values at warm-up rows
    * and undefined values (division by zero) may be anything; the caller zeroes them.
    */

@@ -25,6 +25,7 @@ export const patternsSet: FeatureSet = {
   description: "technicalindicators' candlestick patterns (engulfing, harami, stars, doji, hammer, …) as 0/1",
   columns: PATTERN_DETECTORS.map((d) => d.column),
   warmup: Math.max(...PATTERN_DETECTORS.map((d) => d.candles)) - 1,
+  settle: 0,
   compute(c: Candles, out: Float64Array[]): void {
     const n = c.close.length;
     PATTERN_DETECTORS.forEach((d, col) => {

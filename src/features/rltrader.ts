@@ -29,6 +29,7 @@ export const rltraderV1: FeatureSet = {
     ...WINDOWS.flatMap((n) => [`close_ma${n}`, `volume_ma${n}`]),
   ],
   warmup: Math.max(...WINDOWS) - 1,
+  settle: 0,
   compute(c: Candles, out: Float64Array[]): void {
     const n = c.close.length;
     const [openLast, highClose, lowClose, closeLast, volumeLast] = out;

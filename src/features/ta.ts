@@ -36,6 +36,9 @@ export const taSet: FeatureSet = {
     ...EMA_PERIODS.map((p) => `close_ema${p}`),
   ],
   warmup: Math.max(...EMA_PERIODS) - 1,
+  // EMA50's seed fades as (49/51)^n, the Wilder/ADX smoothing faster: after 600 candles every column of a series
+  // started later equals the longer series' to float32 rounding (test/features/lookahead.test.ts; 200 are too few)
+  settle: 600,
   compute(c: Candles, out: Float64Array[]): void {
     const n = c.close.length;
     const close = c.close;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { log } from '../core/log.ts';
 import { loadAgent, type LoadedAgent } from '../agents/load-agent.ts';
-import { recipeCosts, recipeSizing } from '../agents/setup.ts';
+import { recipeCosts, recipeHistory, recipeSizing } from '../agents/setup.ts';
 import { ObservationBuilder } from '../market/observation.ts';
 import { shortError } from '../data/exchange.ts';
 import { initBackend } from '../nn/backend/backend.ts';
@@ -20,7 +20,7 @@ import type { PolicyHandle, PolicySource } from './types.ts';
  */
 export async function modelPolicySource(
   home: string,
-  settings: Pick<TradingSettings, 'ml' | 'account' | 'backtest' | 'exchange' | 'symbol' | 'timeframe'>,
+  settings: Pick<TradingSettings, 'ml' | 'account' | 'backtest' | 'trading' | 'exchange' | 'symbol' | 'timeframe'>,
 ): Promise<PolicyChoiceResult> {
   const first = resolveModel(home);
   const market = { exchange: settings.exchange.id, symbol: settings.symbol, timeframe: settings.timeframe };
@@ -32,6 +32,11 @@ export async function modelPolicySource(
   const label = `model:${path.normalize(home)}`;
   const source: PolicySource & { dispose(): void } = {
     label,
+    // trading.historyCandles, or more when the model's features need more to equal a backtest's over a longer file
+    // (recursive ones such as ta's EMAs keep a trace of where the data started)
+    get history() {
+      return Math.max(settings.trading.historyCandles, recipeHistory(agent.recipe));
+    },
     async forCandles(candles: Candles): Promise<PolicyHandle> {
       const pointed = currentVersion(home);
       if (pointed && pointed !== version) {

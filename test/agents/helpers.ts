@@ -9,6 +9,9 @@ import type { IndexRange } from '../../src/agents/splits.ts';
 import { runBacktest } from '../../src/market/backtest-engine.ts';
 import { SMALL_RECIPE } from '../trading/agents.ts';
 import type { Logger } from '../../src/core/log.ts';
+import type { AgentRecipe } from '../../src/agents/recipe.ts';
+import type { Fold } from '../../src/agents/splits.ts';
+import { trainOnFold, type TrainedAgent } from '../../src/agents/train-fold.ts';
 
 /** Default config with test-friendly agent settings; no log file. */
 export function testConfig(agent: Partial<Config['agent']> = {}, extra: Record<string, unknown> = {}): Config {
@@ -62,4 +65,37 @@ export function assertCausalPolicy(o: {
   const upto = o.cut - o.range.from + 1;
   assert.deepEqual(Array.from(b.subarray(0, upto)), Array.from(a.subarray(0, upto)), o.label);
   assert.notDeepEqual(Array.from(b), Array.from(a), `${o.label}: the rewritten future changes later decisions`);
+}
+
+/** Trains `recipe` on one fold with the test config and a silent log (`name` is the strategy's and the log label). */
+export function trainQuietly(o: {
+  recipe: AgentRecipe;
+  name: string;
+  candles: Candles;
+  fold: Fold;
+  seed: number;
+  epochs: number;
+}): Promise<TrainedAgent> {
+  const { recipe, name, candles, fold, seed, epochs } = o;
+  return trainOnFold({
+    settings: testConfig(),
+    recipe,
+    strategyName: name,
+    candles,
+    fold,
+    seed,
+    epochs,
+    logger: quietLogger(),
+    label: name,
+  });
+}
+
+/** What a trained agent learned and chose, as plain data a look-ahead check compares: weights, epoch, score, rule. */
+export function learned(agent: TrainedAgent) {
+  return {
+    weights: agent.learner.net.model.getWeights().map((w) => Array.from(w.dataSync())),
+    bestEpoch: agent.training.bestEpoch,
+    bestScore: agent.training.bestScore,
+    rule: agent.rule,
+  };
 }

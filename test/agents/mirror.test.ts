@@ -12,11 +12,8 @@ import { UserError } from '../../src/core/errors.ts';
 import { mirrorCandles } from '../../src/agents/mirror.ts';
 import { checkRecipe, type AgentRecipe } from '../../src/agents/recipe.ts';
 import type { Fold } from '../../src/agents/splits.ts';
-import { trainOnFold } from '../../src/agents/train-fold.ts';
 import { SMALL_RECIPE } from '../trading/agents.ts';
-import { quietLogger, rewriteAfter, testConfig } from './helpers.ts';
-
-const config = testConfig();
+import { learned, rewriteAfter, trainQuietly } from './helpers.ts';
 
 before(async () => {
   await initBackend('wasm');
@@ -75,23 +72,17 @@ function recipe(mirror: boolean): AgentRecipe {
 
 /** Trains a small DQN (seed 2, 2 epochs) on FOLD and reads its weights, choice and decisions. */
 async function train(candles: Candles, mirror: boolean) {
-  const agent = await trainOnFold({
-    settings: config,
+  const agent = await trainQuietly({
     recipe: recipe(mirror),
-    strategyName: 'mirrored',
+    name: 'mirrored',
     candles,
     fold: FOLD,
     seed: 2,
     epochs: 2,
-    logger: quietLogger(),
-    label: 'mirror',
   });
   try {
     return {
-      weights: agent.learner.net.model.getWeights().map((w) => Array.from(w.dataSync())),
-      bestEpoch: agent.training.bestEpoch,
-      bestScore: agent.training.bestScore,
-      rule: agent.rule,
+      ...learned(agent),
       validation: agent.split.validation.map((w) => Array.from(agent.backtest(w).actions)),
       test: Array.from(agent.backtest(FOLD.test).actions),
     };

@@ -7,7 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { agentPolicy, trainPortfolioAgent, type PortfolioAgent } from '../../src/agents/portfolio-agent.ts';
-import { aimPortfolioAgent, loadPortfolioAgent, savePortfolioAgent } from '../../src/agents/portfolio-model.ts';
+import {
+  aimPortfolioAgent,
+  loadPortfolioAgent,
+  readPortfolioModelInfo,
+  savePortfolioAgent,
+} from '../../src/agents/portfolio-model.ts';
+import { featureHistory } from '../../src/features/index.ts';
 import { sliceCandles, type Candles } from '../../src/core/candles.ts';
 import { COST_PRESETS } from '../../src/market/costs.ts';
 import { runPortfolioBacktest } from '../../src/market/portfolio-engine.ts';
@@ -17,6 +23,38 @@ import type { PortfolioRecipe } from '../../src/agents/portfolio-recipe.ts';
 import { alternatingPair, imageRecipe, pairRecipe } from './portfolio-helpers.ts';
 
 const costs = { ...COST_PRESETS['upbit-krw'], minOrderValue: 0 };
+
+/** A portfolio agent trained on the pair A, B reading I, over `range` (both markets at zero-fee Upbit costs). */
+function trainPair(
+  recipe: PortfolioRecipe,
+  d: { a: Candles; b: Candles; index: Candles },
+  seed: number,
+  range = { from: 0, to: 300 },
+): PortfolioAgent {
+  return trainPortfolioAgent({
+    recipe,
+    traded: [d.a, d.b],
+    informative: [d.index],
+    costs: [costs, costs],
+    balance: 1e6,
+    band: 0.01,
+    range,
+    seed,
+  });
+}
+
+/** Saves `agent` as model folder `model` in a fresh temporary folder; its path. */
+async function saveTiny(agent: PortfolioAgent, prefix: string): Promise<string> {
+  const dir = path.join(tempDir(prefix), 'model');
+  await savePortfolioAgent(dir, agent, {
+    name: 'm',
+    strategy: 'test',
+    seed: 3,
+    trainingWindow: { from: 'a', to: 'b' },
+    market: { exchange: 'synthetic', timeframe: '1h' }, // alternatingPair's series
+  });
+  return dir;
+}
 
 function decisions(agent: PortfolioAgent, traded: Candles[]): (readonly number[] | null)[] {
   return runPortfolioBacktest({
@@ -55,25 +93,9 @@ for (const [what, recipe] of RECIPES)
 async function savedAndCausal(recipe: PortfolioRecipe): Promise<void> {
   await initBackend('wasm');
   const d = alternatingPair(600, 7);
-  const trained = trainPortfolioAgent({
-    recipe,
-    traded: [d.a, d.b],
-    informative: [d.index],
-    costs: [costs, costs],
-    balance: 1e6,
-    band: 0.01,
-    range: { from: 0, to: 300 },
-    seed: 3,
-  });
-  const dir = path.join(tempDir('bot-pfmodel-'), 'model');
+  const trained = trainPair(recipe, d, 3);
   try {
-    await savePortfolioAgent(dir, trained, {
-      name: 'm',
-      strategy: 'test',
-      seed: 3,
-      trainingWindow: { from: 'a', to: 'b' },
-      market: { exchange: d.a.exchange, timeframe: d.a.timeframe },
-    });
+    const dir = await saveTiny(trained, 'bot-pfmodel-');
     const reference = decisions(trained, [d.a, d.b]);
     const loaded = await loadPortfolioAgent(dir, [d.a, d.b], [d.index]);
     try {
@@ -108,3 +130,61 @@ async function savedAndCausal(recipe: PortfolioRecipe): Promise<void> {
     trained.dispose();
   }
 }
+
+for (const [what, recipe] of RECIPES)
+  test(`${what}: training reads no candle after its range — rewriting every series (traded and informative) \
+from the first test time leaves scalers and weights`, async () => {
+    await initBackend('wasm');
+    const d = alternatingPair(420, 7);
+    const range = { from: 0, to: 300 };
+    const train = (cut: number) => {
+      const rewritten = { a: rewriteAfter(d.a, cut), b: rewriteAfter(d.b, cut), index: rewriteAfter(d.index, cut) };
+      const agent = trainPair(recipe, rewritten, 5, range);
+      try {
+        return {
+          scalers: agent.scalers,
+          weights: agent.learner.net.model.getWeights().map((w) => Array.from(w.dataSync())),
+        };
+      } finally {
+        agent.dispose();
+      }
+    };
+    const clean = train(d.a.ts.length);
+    // the first test time is range.to: its candles (and all later ones) rewritten
+    assert.deepEqual(train(range.to - 1), clean, 'a rewritten future changed the training');
+    // and the check can fail: the range's last candle reaches the scalers
+    assert.notDeepEqual(train(range.to - 2).scalers, clean.scalers, 'the last training candle is read');
+  });
+
+test(`a model reading recursive features (ta) asks a paper run for the history they need: loaded on candles cut that \
+far back it decides as over the whole series`, async () => {
+  await initBackend('wasm');
+  const d = alternatingPair(1000, 9);
+  const recipe = pairRecipe({ features: 'rltrader-v1+ta', epochs: 1 });
+  const trained = trainPair(recipe, d, 3);
+  let dir: string;
+  try {
+    dir = await saveTiny(trained, 'bot-pfhistory-');
+  } finally {
+    trained.dispose();
+  }
+  const history = readPortfolioModelInfo(dir).warmup;
+  assert.equal(history, featureHistory(recipe.features) + recipe.window);
+  const start = 800;
+  const run = async (from: number) => {
+    const cut = (c: Candles) => sliceCandles(c, from, c.ts.length);
+    const agent = await loadPortfolioAgent(dir, [cut(d.a), cut(d.b)], [cut(d.index)]);
+    try {
+      return runPortfolioBacktest({
+        series: [cut(d.a), cut(d.b)],
+        costs: [costs, costs],
+        balance: 1e6,
+        band: 0.01,
+        policy: agentPolicy('agent', (ts) => (ts >= d.a.ts[start] ? agent : null), recipe.episodeLength),
+      }).decisions.slice(start - from);
+    } finally {
+      agent.dispose();
+    }
+  };
+  assert.deepEqual(await run(start - history), await run(0), 'the paper run decides as the backtest');
+});

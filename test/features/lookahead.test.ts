@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Candles } from '../../src/core/candles.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { computeFeatures, listFeatureSets } from '../../src/features/index.ts';
+import { computeFeatures, featureHistory, listFeatureSets } from '../../src/features/index.ts';
+import { sliceCandles } from '../../src/core/candles.ts';
 import { Rng } from '../../src/core/random.ts';
 
 /** A copy of `c` whose candles after t are replaced by wild garbage (huge, zero, negative prices and volumes). */
@@ -67,3 +68,23 @@ for (const spec of specs) {
     }
   });
 }
+
+test(`featureHistory candles make a row independent of where the data starts (the history a paper run loads): rows \
+of a series cut that far back equal the whole series' rows`, () => {
+  const long = syntheticCandles({ seed: 41, count: 2400, volatility: 0.02 });
+  for (const spec of specs) {
+    const h = featureHistory(spec);
+    const whole = computeFeatures(long, spec);
+    for (const start of [900, 1500]) {
+      const cut = computeFeatures(sliceCandles(long, start - h, long.close.length), spec);
+      let worst = 0;
+      for (let r = start; r < long.close.length; r++)
+        for (let j = 0; j < whole.cols; j++) {
+          const d = Math.abs(cut.data[(r - start + h) * cut.cols + j] - whole.data[r * whole.cols + j]);
+          worst = Math.max(worst, d);
+        }
+      // a sum kept by adding and subtracting (MFI's) differs in the last bits of a float64, nothing more
+      assert.ok(worst <= 1e-12, `${spec} from ${start}: rows differ by up to ${worst} after ${h} candles of history`);
+    }
+  }
+});
