@@ -220,14 +220,22 @@ function formatCell(v: unknown, format: string): string {
   }
 }
 
+/** Rows measured per sell: a run that never sold (buy & hold, flat) has none to show, not a 0% win rate. */
+const PER_SELL = new Set<string>(['winRate', 'profitFactor', 'expectancy']);
+
+/** A stored metric as shown: NaN (a dash) for a per-sell row of a run without sells. */
+function shown(metrics: Record<string, unknown>, key: string): unknown {
+  return PER_SELL.has(key) && metrics.sells === 0 ? NaN : metrics[key];
+}
+
 /** Summary rows: metric label, strategy, then each baseline (random as mean ± sd). */
 function summaryRows(report: StoredReport): { head: string[]; rows: string[][] } {
   const head = ['metric', report.strategy.name, 'buy & hold', 'flat', 'random (mean ± sd)', 'sma-cross'];
   const rows = METRIC_ROWS.map(({ key, label, format }) => {
-    const cells = [label, formatCell(report.metrics[key], format)];
+    const cells = [label, formatCell(shown(report.metrics, key), format)];
     for (const name of BASELINE_NAMES) {
       const b = report.baselines[name];
-      let cell = formatCell(b.metrics[key], format);
+      let cell = formatCell(shown(b.metrics, key), format);
       const sd = b.sd?.[key];
       if (name === 'random' && typeof sd === 'number') cell += ` ± ${formatCell(sd, format)}`;
       cells.push(cell);

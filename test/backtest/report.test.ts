@@ -58,7 +58,19 @@ test('writeReport takes extra sections (images, tables, JSON) for agent runs and
   const stored = readReport(files.json);
   assert.deepEqual(stored.extra, { epochs: 3 });
   assert.equal(stored.trades, result.trades.length);
-  assert.match(summaryTable(stored), /random \(mean ± sd\)/);
+  const table = summaryTable(stored);
+  assert.match(table, /random \(mean ± sd\)/);
+  // buy & hold and flat never sell: their per-sell rows are dashes, not a 0% win rate beside the strategy's
+  const cellsOf = (label: string) =>
+    (table.split('\n').find((l) => l.startsWith(label)) ?? '')
+      .slice(label.length)
+      .trim()
+      .split(/\s{2,}/);
+  for (const label of ['win rate', 'profit factor', 'expectancy / sell']) {
+    const [strategy, buyHold, flat] = cellsOf(label);
+    assert.notEqual(strategy, '–', `${label}: the random strategy sold`);
+    assert.deepEqual([buyHold, flat], ['–', '–'], `${label}: ${cellsOf(label).join(' | ')}`);
+  }
   assert.throws(() => readReport(path.join(dir, 'missing.json')), /no report at/);
 });
 
