@@ -205,11 +205,23 @@ test('BlockTrainer declines networks it does not cover, so learners keep the tfj
   }
 });
 
-test('BlockTrainer equals tf gradients on edge batches: 1 or 2 rows, zero inputs, conv1d over 1 candle', () => {
+test('BlockTrainer equals tf gradients on edge batches: 1 or 2 rows, zero inputs, 1 candle or 1 frame', () => {
   const specs: NetworkSpec[] = [
     { kind: 'dnn', window: 1, features: 5, stateSize: 2, heads: { value: 3, policy: 3 }, hidden: [6, 4], seed: 7 },
     { kind: 'cnn', window: 1, features: 4, stateSize: 2, heads: { value: 3 }, hidden: [4], seed: 3 },
     { kind: 'cnn', window: 3, features: 4, stateSize: 2, heads: { value: 3, policy: 3 }, hidden: [4, 3], seed: 3 },
+    {
+      kind: 'cnnrnn',
+      window: 0,
+      features: 0,
+      image: { frames: 1, height: 5, width: 4, channels: 1 },
+      hidden: [2],
+      rnnUnits: 3,
+      embedding: 4,
+      stateSize: 2,
+      heads: { value: 3, policy: 3 },
+      seed: 5,
+    },
   ];
   for (const spec of specs)
     for (const n of [1, 2])
