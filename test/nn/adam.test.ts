@@ -95,30 +95,18 @@ test('a step with a NaN or infinite gradient is refused whole: weights and momen
   const clean = new JsAdam(0.1);
   const hit = new JsAdam(0.1);
   const g = Float32Array.from([0.3, -0.2, 0.1]);
-  clean.applyGradientArrays([
-    { variable: a, grad: g },
-    { variable: b, grad: g },
-  ]);
-  hit.applyGradientArrays([
-    { variable: c, grad: g },
-    { variable: d, grad: g },
-  ]);
-  for (const bad of [NaN, Infinity, -Infinity]) {
-    // the finite variable comes first: nothing of the step may be applied
-    hit.applyGradientArrays([
-      { variable: c, grad: g },
-      { variable: d, grad: Float32Array.from([0.1, bad, 0.2]) },
+  const step = (adam: JsAdam, first: tf.Variable, second: tf.Variable, secondGrad = g) =>
+    adam.applyGradientArrays([
+      { variable: first, grad: g },
+      { variable: second, grad: secondGrad },
     ]);
-  }
+  step(clean, a, b);
+  step(hit, c, d);
+  // the finite variable comes first: nothing of the step may be applied
+  for (const bad of [NaN, Infinity, -Infinity]) step(hit, c, d, Float32Array.from([0.1, bad, 0.2]));
   for (let k = 0; k < 2; k++) {
-    clean.applyGradientArrays([
-      { variable: a, grad: g },
-      { variable: b, grad: g },
-    ]);
-    hit.applyGradientArrays([
-      { variable: c, grad: g },
-      { variable: d, grad: g },
-    ]);
+    step(clean, a, b);
+    step(hit, c, d);
   }
   assert.deepEqual(Array.from(c.dataSync()), Array.from(a.dataSync()));
   assert.deepEqual(Array.from(d.dataSync()), Array.from(b.dataSync()));
