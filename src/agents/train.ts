@@ -74,6 +74,7 @@ const DIAGNOSTIC_LABELS: readonly (readonly [key: string, label: string])[] = [
   ['meanQ', 'MeanQ'],
   ['tdError', 'TDErr'],
   ['gradNorm', 'GradNorm'],
+  ['nonFiniteLosses', 'NaNLoss'],
 ];
 
 /** ` KL:0.001234 Entropy:1.092 …`: four significant digits each, only the diagnostics the learner reported. */

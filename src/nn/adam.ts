@@ -38,6 +38,8 @@ export class JsAdam implements GradientOptimizer, ArrayGradientOptimizer {
    * weightDecay of itself. 0: plain Adam.
    */
   weightDecay = 0;
+  /** Steps refused because a gradient held NaN or ±Infinity (applyGradientArrays). */
+  skippedSteps = 0;
 
   constructor(
     /** The step size; a learner with a schedule sets it between steps. */
@@ -64,6 +66,16 @@ export class JsAdam implements GradientOptimizer, ArrayGradientOptimizer {
 
   /** One step from gradients held in arrays (the JS trainer's), one entry per variable. */
   applyGradientArrays(entries: readonly ArrayGradient[]): void {
+    // A NaN or infinite gradient (a diverged loss, an overflow in one batch) would make every weight it reaches NaN
+    // for good, and a NaN network's argmax is action 0, buy. The whole step is refused and counted, weights and
+    // moments untouched, as dynamic loss scaling skips overflowed steps (Micikevicius et al. 2018, Mixed Precision
+    // Training). A float64 sum of float32 values is finite exactly when every value is.
+    let sum = 0;
+    for (const { grad } of entries) for (let i = 0; i < grad.length; i++) sum += grad[i];
+    if (!Number.isFinite(sum)) {
+      this.skippedSteps++;
+      return;
+    }
     const c1 = 1 - this.accBeta1;
     const c2 = 1 - this.accBeta2;
     const { beta1, beta2, epsilon, learningRate } = this;

@@ -158,6 +158,18 @@ function seedKernels(model: tf.LayersModel, seed: number): void {
  */
 export function buildNetwork(spec: NetworkSpec): tf.LayersModel {
   const s = resolveSpec(spec);
+  // Under tf.tidy: tfjs's LSTM cell with unitForgetBias builds its bias from four intermediate tensors it never frees
+  // (tfjs-layers recurrent.js, LSTMCell.build's CustomInit), so every LSTM layer built outside a scope leaked four
+  // tensors. The layers' weights are variables, which tidy keeps.
+  let model: tf.LayersModel | undefined;
+  tf.tidy(() => {
+    model = buildLayers(s);
+    seedKernels(model, s.seed);
+  });
+  return model!;
+}
+
+function buildLayers(s: ResolvedSpec): tf.LayersModel {
   const main =
     s.kind === 'cnnrnn'
       ? tf.input({ shape: [s.image!.frames, s.image!.height, s.image!.width, s.image!.channels], name: 'images' })
@@ -182,7 +194,5 @@ export function buildNetwork(spec: NetworkSpec): tf.LayersModel {
     const activation = s.policyActivation ?? 'softmax';
     outputs.push(apply(tf.layers.dense({ units: s.heads.policy, activation, name: 'policy' }), x));
   }
-  const model = tf.model({ inputs, outputs, name: `${s.kind}` });
-  seedKernels(model, s.seed);
-  return model;
+  return tf.model({ inputs, outputs, name: `${s.kind}` });
 }

@@ -184,3 +184,44 @@ test('every learner kind reports its diagnostics in EpochStats, and the epoch li
   }
   assert.equal(formatDiagnostics({ gradNorm: 1.5, approxKl: 0.00123456 }), ' KL:0.001235 GradNorm:1.500');
 });
+
+test('a NaN reward (a diverged step) leaves the weights of DQN and PPO finite and shows as nonFiniteLosses', () => {
+  /** SignalEnv whose rewards turn NaN from the 10th step on. */
+  class PoisonedEnv extends SignalEnv {
+    private steps = 0;
+    override step(action: number, confidence: number, target?: number) {
+      const s = super.step(action, confidence, target);
+      if (++this.steps >= 10) s.reward = NaN;
+      return s;
+    }
+  }
+  const spec = (heads: NetworkSpec['heads']): NetworkSpec => ({
+    kind: 'dnn',
+    window: 1,
+    features: 1,
+    stateSize: 3,
+    heads,
+    hidden: [4],
+    seed: 1,
+  });
+  for (const learner of [
+    { kind: 'dqn', warmup: 8, trainEvery: 2, batchSize: 8 },
+    { kind: 'ppo', rolloutSteps: 16, minibatchSize: 8 },
+  ] as AgentRecipe['learner'][]) {
+    const l = createLearner(
+      { learner } as AgentRecipe,
+      spec(learner.kind === 'dqn' ? { value: 3 } : { value: 1, policy: 3 }),
+      1,
+    );
+    try {
+      const stats = l.runEpoch([new PoisonedEnv(1, 64)], 0.2, new EpochTrace(3, 3));
+      assert.ok(stats.diagnostics.nonFiniteLosses > 0, `${learner.kind}: ${JSON.stringify(stats.diagnostics)}`);
+      for (const w of l.net.model.weights)
+        assert.ok(Array.from(w.read().dataSync()).every(Number.isFinite), `${learner.kind}: ${w.name} stays finite`);
+      assert.match(formatDiagnostics(stats.diagnostics), /NaNLoss:/);
+    } finally {
+      l.dispose();
+      l.net.dispose();
+    }
+  }
+});

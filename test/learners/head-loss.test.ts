@@ -10,7 +10,7 @@ import type { HeadLoss } from '../../src/nn/head-loss.ts';
 import type { HeadOutputs } from '../../src/nn/head-outputs.ts';
 import { createNet } from '../../src/agents/setup.ts';
 import { dqnLoss } from '../../src/agents/learners/dqn.ts';
-import { rltraderHeadLoss } from '../../src/agents/learners/rltrader.ts';
+import { rltraderHeadLoss, rltraderLossGradient } from '../../src/agents/learners/rltrader.ts';
 import { onPolicyLoss } from '../../src/agents/learners/onpolicy-loss.ts';
 import { ON_POLICY_DEFAULTS } from '../../src/agents/learners/onpolicy-params.ts';
 import { Rng } from '../../src/core/random.ts';
@@ -125,4 +125,59 @@ test('the continuous policy and logits heads give no hand-derived gradient: they
     logStd.dispose();
     net.dispose();
   }
+});
+
+test('on-policy edge rows: the taken action at p = 0 or 1, a batch of one, ratios far off the clip', () => {
+  const net = createNet(
+    { kind: 'dnn', window: 1, features: 1, stateSize: 3, heads: { value: 1, policy: 3 }, hidden: [4], seed: 1 },
+    false,
+  );
+  try {
+    // a saturated softmax puts out exact 0s and 1s; log(p + 1e-8) keeps them finite on both paths
+    const rows = [1, 0, 0, 0, 1, 0, 0.5, 0.5, 0, 0, 0, 1];
+    for (const n of [1, 4]) {
+      const p = Float32Array.from(rows.slice(0, 3 * n));
+      const act = Int32Array.from([1, 1, 2, 0].slice(0, n));
+      // old log-probabilities from log(1e-8) (ratio 1e8, clipped) to 0 (ratio 1e-8)
+      const oldLogp = Float32Array.from([Math.log(1e-8), 0, -0.7, Math.log(1e-8)].slice(0, n));
+      const mb = { act, pos: new Float32Array(n), oldLogp, adv: normals(n), ret: normals(n) };
+      for (const clip of [0.2, 0]) {
+        const params = { ...ON_POLICY_DEFAULTS, clip, entropyCoef: 0.05 };
+        const out = { value: normals(n), policy: p };
+        checkAgainstTape(onPolicyLoss(net, mb, n, params, undefined), out, { value: 1, policy: 3 }, n);
+      }
+    }
+  } finally {
+    net.dispose();
+  }
+});
+
+test('edge rows for RLTrader and DQN: policy outputs of exactly 0 and near 1, batch of one', () => {
+  const yPolicy = Float32Array.from([1, 0, 0.5, 0, 1, 1]);
+  for (const n of [1, 2]) {
+    const p = Float32Array.from([0.999, 0, 0.5, 0, 0.999, 1e-3].slice(0, 3 * n));
+    checkAgainstTape(
+      rltraderHeadLoss(normals(n * 3), yPolicy.subarray(0, 3 * n), n),
+      { value: normals(n * 3), policy: p },
+      { value: 3, policy: 3 },
+      n,
+    );
+    const actions = Int32Array.from([2, 0].slice(0, n));
+    checkAgainstTape(dqnLoss(normals(n, 2), actions, 1), { value: normals(n * 3, 2) }, { value: 3 }, n);
+  }
+});
+
+test('RLTrader at a policy output of exactly 1: finite, and the exact −1/(p + ε) where float32 tfjs rounds', () => {
+  // b = 1 + ε − p is one float32 ulp at p = 1, so tfjs's float32 chain (z = log(a/b), then its derivative) keeps
+  // only a digit or two; the hand gradient (σ(z) − y)(1/a + 1/b) simplifies to −1/a for y = 1, which it gets exactly
+  const grad = { value: new Float32Array(3), policy: new Float32Array(3) };
+  const loss = rltraderLossGradient(new Float32Array(3), Float32Array.from([1, 1, 0]))(
+    { value: new Float32Array(3), policy: Float32Array.from([1, 1, 0]) },
+    grad,
+    1,
+  );
+  assert.ok(Number.isFinite(loss), `loss ${loss}`);
+  const a = Math.fround(1 + 1e-7);
+  assert.ok(Math.abs(grad.policy[0] - -1 / a / 3) < 1e-6, `d/dp at p = 1, y = 1: ${grad.policy[0]}`);
+  assert.ok(grad.policy.every(Number.isFinite), `finite: ${grad.policy.join(', ')}`);
 });

@@ -88,3 +88,31 @@ test('JsAdam weightDecay shrinks kernels by lr × decay each step (AdamW) and le
   tf.dispose([kernel, bias, second]);
   adam.dispose();
 });
+
+test('a step with a NaN or infinite gradient is refused whole: weights and moments as if it never came', () => {
+  const make = (name: string) => tf.variable(tf.tensor1d([0.5, -1, 2]), true, `adam_nan_${name}/kernel`);
+  const [a, b, c, d] = ['a', 'b', 'c', 'd'].map(make);
+  const clean = new JsAdam(0.1);
+  const hit = new JsAdam(0.1);
+  const g = Float32Array.from([0.3, -0.2, 0.1]);
+  const step = (adam: JsAdam, first: tf.Variable, second: tf.Variable, secondGrad = g) =>
+    adam.applyGradientArrays([
+      { variable: first, grad: g },
+      { variable: second, grad: secondGrad },
+    ]);
+  step(clean, a, b);
+  step(hit, c, d);
+  // the finite variable comes first: nothing of the step may be applied
+  for (const bad of [NaN, Infinity, -Infinity]) step(hit, c, d, Float32Array.from([0.1, bad, 0.2]));
+  for (let k = 0; k < 2; k++) {
+    step(clean, a, b);
+    step(hit, c, d);
+  }
+  assert.deepEqual(Array.from(c.dataSync()), Array.from(a.dataSync()));
+  assert.deepEqual(Array.from(d.dataSync()), Array.from(b.dataSync()));
+  assert.equal(hit.skippedSteps, 3);
+  assert.equal(clean.skippedSteps, 0);
+  tf.dispose([a, b, c, d]);
+  clean.dispose();
+  hit.dispose();
+});

@@ -204,3 +204,63 @@ test('BlockTrainer declines networks it does not cover, so learners keep the tfj
     model.dispose();
   }
 });
+
+test('BlockTrainer equals tf gradients on edge batches: 1 or 2 rows, zero inputs, 1 candle or 1 frame', () => {
+  const specs: NetworkSpec[] = [
+    { kind: 'dnn', window: 1, features: 5, stateSize: 2, heads: { value: 3, policy: 3 }, hidden: [6, 4], seed: 7 },
+    { kind: 'cnn', window: 1, features: 4, stateSize: 2, heads: { value: 3 }, hidden: [4], seed: 3 },
+    { kind: 'cnn', window: 3, features: 4, stateSize: 2, heads: { value: 3, policy: 3 }, hidden: [4, 3], seed: 3 },
+    {
+      kind: 'cnnrnn',
+      window: 0,
+      features: 0,
+      image: { frames: 1, height: 5, width: 4, channels: 1 },
+      hidden: [2],
+      rnnUnits: 3,
+      embedding: 4,
+      stateSize: 2,
+      heads: { value: 3, policy: 3 },
+      seed: 5,
+    },
+  ];
+  for (const spec of specs)
+    for (const n of [1, 2])
+      for (const zero of [false, true]) {
+        const what = `${spec.kind} window ${spec.window}, ${n} row(s)${zero ? ', zero inputs' : ''}`;
+        const viaTf = new AgentNet(buildNetwork(spec), { heads: spec.heads });
+        const viaJs = new AgentNet(buildNetwork(spec), { heads: spec.heads });
+        const trainer = BlockTrainer.tryCreate(viaJs.model);
+        assert.ok(trainer, blockTrainerUnsupported(viaJs.model));
+        const tfSgd = new RecordingSgd();
+        const jsSgd = new RecordingSgd();
+        const rng = new Rng(1);
+        try {
+          for (let step = 0; step < 2; step++) {
+            const x = zero ? new Float32Array(n * viaJs.xSize) : randomArray(n * viaJs.xSize, rng);
+            const state = zero ? new Float32Array(n * spec.stateSize) : randomArray(n * spec.stateSize, rng);
+            const targets: HeadOutputs = { value: randomArray(n * 3, rng) };
+            if (spec.heads.policy) targets.policy = Float32Array.from({ length: n * 3 }, () => rng.next());
+            const inputs = viaTf.tensors(x, state, n);
+            const theirLoss = trainStep(viaTf, tfSgd, tfLoss(viaTf, inputs, targets, n));
+            tf.dispose(inputs);
+            const ourLoss = trainer.step(x, state, n, mseGradient(targets), jsSgd);
+            assert.ok(Math.abs(ourLoss - theirLoss) <= 1e-4 * Math.abs(theirLoss) + 1e-6, `${what}: loss`);
+            // a batch of one or of zeros has gradients that are 0 in exact arithmetic (a bias before batch norm):
+            // float32 leaves ~1e-6 of noise on tfjs's side, so the tolerance is relative to the step's largest gradient
+            let scale = 0;
+            for (const g of tfSgd.steps[step].values()) for (const v of g) scale = Math.max(scale, Math.abs(v));
+            for (const [name, g] of tfSgd.steps[step]) {
+              const ours = jsSgd.steps[step].get(name)!;
+              for (let i = 0; i < g.length; i++)
+                assert.ok(
+                  Math.abs(ours[i] - g[i]) <= 2e-4 * scale + 1e-6,
+                  `${what}, step ${step}, ${name}[${i}]: ${ours[i]} vs ${g[i]}`,
+                );
+            }
+          }
+        } finally {
+          viaTf.dispose();
+          viaJs.dispose();
+        }
+      }
+});

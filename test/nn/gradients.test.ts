@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { leanBatchNormGradFunc, originalBatchNormGradient } from '../../src/nn/backend/gradients.ts';
 import { Rng } from '../../src/core/random.ts';
+import { buildNetwork, type NetworkSpec } from '../../src/nn/index.ts';
+import { lossOf, randomBatch } from './helpers.ts';
 
 await initBackend('wasm');
 
@@ -66,5 +68,37 @@ test('batch-norm gradients through tf.grads match central differences (rank 2)',
       Math.abs(numeric - analytic[i]) < 1e-2 * Math.max(1, Math.abs(numeric)),
       `x[${i}] ${numeric} vs ${analytic[i]}`,
     );
+  }
+});
+
+test('the gradient through tf.unstack of a single slice (a recurrent layer over 1 step) is that slice’s', () => {
+  const x = tf.tensor3d([1, 2, 3, 4, 5, 6], [2, 1, 3]);
+  const w = tf.tensor2d([0.5, -1, 2, 3, 0, -0.25], [2, 3]);
+  const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.unstack(t, 1)[0], w)))(x);
+  assert.deepEqual(Array.from(g.dataSync()), Array.from(w.dataSync()));
+  assert.deepEqual(g.shape, [2, 1, 3]);
+  tf.dispose([x, w, g]);
+});
+
+test('stacked LSTM and GRU trunks over a window of 1 candle train on the tape', () => {
+  for (const rnn of ['lstm', 'gru'] as const) {
+    const spec: NetworkSpec = {
+      kind: 'lstm',
+      rnn,
+      window: 1,
+      features: 3,
+      stateSize: 2,
+      heads: { value: 1, policy: 3 },
+      hidden: [4, 3],
+      seed: 1,
+    };
+    const model = buildNetwork(spec);
+    const { xs, ys } = randomBatch(spec, 4, 2);
+    const { value, grads } = tf.variableGrads(() => lossOf(model, xs, ys, true));
+    assert.equal(Object.keys(grads).length, model.trainableWeights.length, `${rnn}: every weight has a gradient`);
+    for (const [name, g] of Object.entries(grads))
+      assert.ok(Array.from(g.dataSync()).every(Number.isFinite), `${rnn}: ${name} is finite`);
+    tf.dispose([value, ...Object.values(grads), ...xs, ...ys]);
+    model.dispose();
   }
 });

@@ -1,13 +1,14 @@
 /**
  * tf.memory().numTensors must be flat across 1,000 training steps and 10,000 predictions for every network:
- * long backtests and the paper trader run for days. Tiny layer sizes keep this quick.
+ * long backtests and the paper trader run for days. Tiny layer sizes keep this quick. Building and disposing a network
+ * leaves the count where it was (sweeps and retraining build many).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { buildNetwork, compileFastForward, type NetworkSpec } from '../../src/nn/index.ts';
 import { initBackend } from '../../src/nn/backend/backend.ts';
-import { inputSize, label, lossOf, randomBatch } from './helpers.ts';
+import { inputSize, label, lossOf, randomBatch, tinySpecs } from './helpers.ts';
 
 await initBackend('wasm');
 
@@ -58,3 +59,13 @@ for (const spec of specs) {
     model.dispose();
   });
 }
+
+test('building and disposing a network of every kind leaves no tensor behind (tfjs LSTM forget-gate bias)', () => {
+  for (const spec of [...tinySpecs(), ...specs]) {
+    const before = tf.memory().numTensors;
+    const model = buildNetwork(spec);
+    assert.equal(tf.memory().numTensors - before, model.weights.length, `${label(spec)}: only its weights are new`);
+    model.dispose();
+    assert.equal(tf.memory().numTensors, before, `${label(spec)} ${JSON.stringify(spec.hidden)}: after dispose`);
+  }
+});

@@ -16,6 +16,7 @@ export interface EpochStats {
   /**
    * Training diagnostics as stable-baselines3 logs them, each the mean over the epoch's updates: on-policy learners
    * approxKl, clipFraction, entropy, explainedVariance, gradNorm; DQN meanQ, tdError, gradNorm; RLTrader gradNorm.
+   * Any learner: nonFiniteLosses, the count of updates whose loss was NaN or infinite (absent when none).
    */
   diagnostics: Record<string, number>;
 }
@@ -94,6 +95,8 @@ export class EpochCounter {
   holds = 0;
   private lossSum = 0;
   updates = 0;
+  /** Updates whose loss was NaN or infinite: left out of the mean, reported as diagnostics.nonFiniteLosses. */
+  private nonFiniteLosses = 0;
   private readonly diagnosticSums = new Map<string, { sum: number; n: number }>();
 
   count(action: number, explored: boolean): void {
@@ -108,7 +111,7 @@ export class EpochCounter {
     if (Number.isFinite(loss)) {
       this.lossSum += loss;
       this.updates++;
-    }
+    } else this.nonFiniteLosses++;
   }
 
   /** One update's diagnostics (non-finite values are skipped); stats() reports each one's mean. */
@@ -125,6 +128,8 @@ export class EpochCounter {
   stats(portfolioValue: number): EpochStats {
     const diagnostics: Record<string, number> = {};
     for (const [key, { sum, n }] of this.diagnosticSums) diagnostics[key] = sum / n;
+    // a count, not a mean: a diverged run must not read as an epoch without updates (JsAdam refuses these steps)
+    if (this.nonFiniteLosses) diagnostics.nonFiniteLosses = this.nonFiniteLosses;
     return {
       steps: this.steps,
       explorations: this.explorations,

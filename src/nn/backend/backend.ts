@@ -8,7 +8,7 @@ import path from 'node:path';
 import { UserError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { BACKEND_CHOICES } from '../config.ts';
-import { registerLeanGradients } from './gradients.ts';
+import { registerLeanGradients, registerUnpackGradient } from './gradients.ts';
 import { registerWasmGradientKernels } from './wasm-kernels.ts';
 import { registerWasmFastKernels } from './wasm-fast-kernels.ts';
 
@@ -135,6 +135,7 @@ async function activate(name: BackendName): Promise<boolean> {
   // PROD silences tfjs's console banners ("install the node backend…"); our own log says which backend runs and why.
   tf.env().set('PROD', true);
   registerLeanGradients();
+  registerUnpackGradient();
   if (name === 'wasm') {
     if (!wasmPathsSet) {
       setWasmPaths(wasmDir() + path.sep);

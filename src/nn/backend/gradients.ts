@@ -1,9 +1,10 @@
 /**
- * A leaner gradient for FusedBatchNorm (tf.batchNorm, used by every batch-norm layer). tfjs 4.22 builds dL/dx with
- * tile(rsqrt(variance + ε), x.shape) before multiplying; broadcasting gives the same numbers without materialising
- * that tile, which on wasm was the largest single cost of a cnnrnn training step (0.75 s of 2.2 s, measured).
- * The other four gradients are tfjs's own formulas. Equality with tfjs's original is tested in
- * test/nn/gradients.test.ts.
+ * Gradients registered over tfjs's own. A leaner gradient for FusedBatchNorm (tf.batchNorm, used by every batch-norm
+ * layer). tfjs 4.22 builds dL/dx with tile(rsqrt(variance + ε), x.shape) before multiplying; broadcasting gives the
+ * same numbers without materialising that tile, which on wasm was the largest single cost of a cnnrnn training step
+ * (0.75 s of 2.2 s, measured). The other four gradients are tfjs's own formulas. Equality with tfjs's original is
+ * tested in test/nn/gradients.test.ts. And Unpack's (tf.unstack), which fails for a single slice
+ * (registerUnpackGradient).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, NamedAttrMap } from '@tensorflow/tfjs';
@@ -54,3 +55,19 @@ export function registerLeanGradients(): void {
 }
 
 export const leanBatchNormGradFunc = leanGradFunc;
+
+/**
+ * tfjs 4.22's Unpack gradient is stack(dy), but its engine hands an op with one output a tensor, not an array, so the
+ * gradient through tf.unstack of a length-1 axis throws "Argument tensors passed to stack must be a Tensor[]". Every
+ * recurrent layer unstacks its sequence: a stacked LSTM/GRU over a window of 1 candle, or cnnrnn over 1 frame on the
+ * tape, could not train. Same formula, with the single dy wrapped.
+ */
+export function registerUnpackGradient(): void {
+  tf.registerGradient({
+    kernelName: tf.Unpack,
+    gradFunc: (dy, _saved, attrs) => {
+      const { axis } = attrs as unknown as { axis: number };
+      return { value: () => tf.stack(Array.isArray(dy) ? dy : [dy], axis) };
+    },
+  });
+}
