@@ -29,9 +29,11 @@ export function positionAction(target: number, holdRatio: number): number {
 /**
  * The greedy decision from network outputs, RLTrader's way: policy head if there is one (confidence = its
  * probability), else the value head (confidence = sigmoid of the chosen action's value). A continuous head gives
- * a target position; the action then says which way the position moves.
+ * a target position; the action then says which way the position moves. Outputs that are not finite (a network
+ * whose weights went NaN) hold: argmax over NaN picks the first action, a buy.
  */
 export function greedyDecision(net: DecidingNet, outs: HeadOutputs, holdRatio: number, probs: Float32Array): Decision {
+  if (!finiteHead(outs.policy ?? outs.value)) return { action: 'hold', confidence: 0 };
   if (outs.policy && isContinuous(net)) {
     const target = Math.min(1, Math.max(0, outs.policy[0]));
     const action = positionAction(target, holdRatio);
@@ -46,6 +48,14 @@ export function greedyDecision(net: DecidingNet, outs: HeadOutputs, holdRatio: n
   const q = outs.value as Float32Array;
   const a = argmax(q, 0, 3);
   return { action: ACTIONS[a], confidence: sigmoid(q[a]) };
+}
+
+/** Whether every output of the head a decision reads is a finite number (their sum is finite only then). */
+function finiteHead(head: Float32Array | undefined): boolean {
+  if (!head) return false;
+  let sum = 0;
+  for (let i = 0; i < head.length; i++) sum += head[i];
+  return Number.isFinite(sum);
 }
 
 /** Hold ratios at or above this count as fully invested: an all-in buy would change nothing. */

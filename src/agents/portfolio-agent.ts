@@ -219,7 +219,9 @@ export function agentPolicy(
       if (!agent || view.ts < agent.builder.firstTs) return null;
       if (count % episodeLength === 0) ref = view.value;
       count++;
-      return agent.weights(agent.builder.build(view.ts, view.weights, view.value / ref - 1));
+      const weights = agent.weights(agent.builder.build(view.ts, view.weights, view.value / ref - 1));
+      // a network whose outputs went NaN keeps what is held instead of rebalancing to numbers that mean nothing
+      return weights.every(Number.isFinite) ? weights : null;
     },
     memory: {
       save: () => [ref, count],

@@ -83,6 +83,17 @@ margin`, () => {
   }
 });
 
+test('a network whose outputs are not finite holds (argmax over NaN would pick the first action, a buy)', () => {
+  const net = churner(NaN);
+  try {
+    const result = run(net);
+    assert.equal(result.trades.length, 0, `traded ${result.trades.length} times on NaN Q-values`);
+    assert.equal(run(net, { margin: 0.1, minHold: 2 }).trades.length, 0);
+  } finally {
+    net.dispose();
+  }
+});
+
 test(`switchAdvantage: Q difference against the best way of keeping the position, probability difference for \
 policies`, () => {
   const net = churner(0.01);

@@ -6,7 +6,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { agentPolicy, trainPortfolioAgent, type PortfolioAgent } from '../../src/agents/portfolio-agent.ts';
+import * as tf from '@tensorflow/tfjs';
+import {
+  agentPolicy,
+  createPortfolioAgent,
+  portfolioFeatures,
+  trainPortfolioAgent,
+  type PortfolioAgent,
+} from '../../src/agents/portfolio-agent.ts';
+import { PortfolioObservationBuilder } from '../../src/market/portfolio-observation.ts';
 import {
   aimPortfolioAgent,
   loadPortfolioAgent,
@@ -187,4 +195,29 @@ far back it decides as over the whole series`, async () => {
     }
   };
   assert.deepEqual(await run(start - history), await run(0), 'the paper run decides as the backtest');
+});
+
+test('a portfolio agent whose network outputs are not finite keeps what it holds', async () => {
+  await initBackend('wasm');
+  const d = alternatingPair(400, 7);
+  const recipe = pairRecipe({});
+  const { features, scalers } = portfolioFeatures(recipe, [d.a, d.b, d.index], d.a.ts[300]);
+  const agent = createPortfolioAgent(recipe, new PortfolioObservationBuilder(features, 2, recipe.window), scalers, 1);
+  try {
+    const head = agent.learner.net.model.getLayer('policy');
+    const [kernel, bias] = head.getWeights();
+    const nan = tf.fill(bias.shape, NaN);
+    head.setWeights([kernel, nan]);
+    nan.dispose();
+    agent.learner.net.sync();
+    const made = decisions(agent, [d.a, d.b]);
+    assert.ok(made.length > 0);
+    assert.deepEqual(
+      made.filter((w) => w !== null),
+      [],
+      'every decision keeps the holding',
+    );
+  } finally {
+    agent.dispose();
+  }
 });
