@@ -11,6 +11,7 @@ import { loadSeries } from '../../data/source.ts';
 import { parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
+import { checkOutFolder } from '../out-paths.ts';
 import type { BacktestFlags } from '../backtest-flags.ts';
 import { checkColumnsFlag, COLUMNS_HELP, fileTimeframe } from './data.ts';
 import { isPortfolioRun, portfolioBacktest } from './portfolio-backtest.ts';
@@ -68,6 +69,7 @@ export function registerBacktest(program: Command): void {
     const seeds = wholeNumber(flags.seeds, '--seeds', 1);
     const folds = wholeNumber(flags.folds, '--folds', 1);
     const ensemble = flags.ensemble !== undefined ? parseEnsembleKind(flags.ensemble) : undefined;
+    checkOutFolder(flags.out);
     if (ensemble && flags.model !== undefined) throw new UserError('--ensemble trains seeds: use it with --strategy');
     if (flags.model !== undefined && flags.strategy !== undefined)
       throw new UserError('use either --model DIR or --strategy NAME, not both');
