@@ -76,6 +76,13 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
     [[...paper, '--seed', 'abc'], /^error: --seed must be a whole number ≥ 0, got "abc"$/],
     // ignored without --retrain
     [[...paper, '--retrain-strategy', 'dqn-dnn'], /^error: --retrain-strategy names what --retrain CRON trains/],
+    // read by no single-market or rule run, which ran without them
+    [
+      ['backtest', ...rule, '--seeds', '3'],
+      /^error: --seeds is for agent strategies, not sma-cross \(a rule strategy\)$/,
+    ],
+    [['backtest', ...rule, '--band', '0.5'], /^error: --band is for portfolios: give --symbols A,B$/],
+    [['backtest', '--sample', '--model', 'models/x', '--epochs', '3'], /^error: --epochs is for training: use it with/],
     // found out after the backtest, with a stack trace
     [['backtest', ...rule, '--out', 'report.json'], /^error: --out report\.json is a file; give a folder/],
     [['sweep', '--strategy', 'dqn-dnn', '--grid', 'window=5', '--sample', '--out', 'report.json'], /is a file/],
