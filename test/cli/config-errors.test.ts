@@ -56,7 +56,7 @@ test('every data subcommand has --help naming its options', async () => {
   assert.match(help.derive, /--from <symbol>[\s\S]*--leverage <K>[\s\S]*--fee-annual <F>/);
 });
 
-test('flag mistakes stop in one line and leave the working folder as it was (no .bot/, database or report)', async () => {
+test('flag mistakes stop in one line and leave the working folder as it was (no .bot/, database, report)', async () => {
   const cwd = mkdtempSync(path.join(tmpdir(), 'bot-cli-untouched-'));
   // an exchange nothing listens on: a check that came too late fails fast instead of reaching the internet
   const offline = {
