@@ -67,8 +67,8 @@ export function seriesRequestFromFlags(config: Config, flags: DataSourceFlags): 
     columns: flags.columns,
     ...(fileTimeframe(flags) !== undefined ? { timeframe: fileTimeframe(flags) } : {}),
     sample: flags.sample === true,
-    from: flags.from !== undefined ? parseTime(flags.from, '--from') : undefined,
-    to: flags.to !== undefined ? parseTime(flags.to, '--to') : undefined,
+    // a reversed range used to end in "no candles for … in [2010-…, 2009-…)", which reads like missing data
+    ...timeRangeFlags(flags),
   };
 }
 
@@ -268,7 +268,7 @@ function list(flags: ListFlags): void {
 }
 
 /**
- * `--from` and `--to` of `bot data gaps`/`export`, checked before the store is opened: an empty range used to end in
+ * `--from` and `--to` of `bot data gaps`/`export` and `bot chart`, checked before the store is opened: an empty range used to end in
  * "no stored candles", which sends the user looking for a series that is there.
  */
 function timeRangeFlags(flags: { from?: string; to?: string }): { from?: number; to?: number } {
