@@ -268,8 +268,8 @@ function list(flags: ListFlags): void {
 }
 
 /**
- * `--from` and `--to` of `bot data gaps`/`export` and `bot chart`, checked before the store is opened: an empty range used to end in
- * "no stored candles", which sends the user looking for a series that is there.
+ * `--from` and `--to` of `bot data gaps`/`export` and `bot chart`, checked before the store is opened: an empty range
+ * used to end in "no stored candles", which sends the user looking for a series that is there.
  */
 function timeRangeFlags(flags: { from?: string; to?: string }): { from?: number; to?: number } {
   const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
