@@ -52,16 +52,21 @@ export function checkMarketCostsTraded(marketCosts: ReadonlyMap<string, Costs>, 
   if (unknown) throw new UserError(`--market-costs names ${unknown}, which is not traded (${symbols.join(', ')})`);
 }
 
+/** A single-market run given a flag that only portfolios read: one line, not a run that ignores it. */
+export function refusePortfolioOnlyFlags(flags: PortfolioFlags): void {
+  for (const [flag, v] of [
+    ['--rebalance-every', flags.rebalanceEvery],
+    ['--band', flags.band],
+    ['--market-costs', flags.marketCosts],
+  ] as const) {
+    if (v !== undefined) throw new UserError(`${flag} is for portfolios: give --symbols A,B`);
+  }
+}
+
 /** The portfolio flags, or undefined for a single-market command; one-line errors for bad values. */
 export function parsePortfolioFlags(flags: PortfolioFlags): PortfolioChoice | undefined {
   if (flags.symbols === undefined) {
-    for (const [flag, v] of [
-      ['--rebalance-every', flags.rebalanceEvery],
-      ['--band', flags.band],
-      ['--market-costs', flags.marketCosts],
-    ] as const) {
-      if (v !== undefined) throw new UserError(`${flag} is for portfolios: give --symbols A,B`);
-    }
+    refusePortfolioOnlyFlags(flags);
     return undefined;
   }
   if (flags.symbol !== undefined) throw new UserError('give either --symbol (one market) or --symbols (a portfolio)');

@@ -39,7 +39,9 @@ function readJson(file: string): JsonObject {
   try {
     parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (e) {
-    throw new UserError(`config file ${file} is not valid JSON: ${(e as Error).message}`);
+    // V8 quotes the start of the text in its message, newlines included: the error stays one line
+    const why = (e as Error).message.replace(/\s+/g, ' ');
+    throw new UserError(`config file ${file} is not valid JSON (config files are JSON, not YAML): ${why}`);
   }
   if (!isObject(parsed)) throw new UserError(`config file ${file} must hold a JSON object`);
   return parsed;

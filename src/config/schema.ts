@@ -22,7 +22,8 @@ const logSection = z.strictObject({
 export const configSchema = z.strictObject({
   exchange: exchangeSection,
   symbol: z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/, 'expected BASE/QUOTE such as BTC/KRW'),
-  timeframe: z.string().regex(/^\d+[mhdw]$/, 'expected a timeframe such as 1m, 1h, 1d'),
+  // a count of at least 1: "0h" used to pass here and fail later, after the store was opened
+  timeframe: z.string().regex(/^[1-9]\d*[mhdw]$/, 'expected a timeframe such as 1m, 1h, 1d'),
   data: dataSection,
   log: logSection,
   account: accountSection,

@@ -9,7 +9,7 @@
  * synchronously by path costs microseconds at a trader's few lines a minute, writes to whatever file is current when
  * another process (`bot serve`, a retrain child) rotated it, and leaves nothing buffered for a crash to lose.
  */
-import { appendFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Transport from 'winston-transport';
 
@@ -51,6 +51,11 @@ const MESSAGE = Symbol.for('message');
 
 export class CappedFileTransport extends Transport {
   private lastError = '';
+  /**
+   * The folder is made at the first line, not when the logger is set up: a command that stops on a bad flag or
+   * config value (checked after the logger exists) leaves no `.bot/` behind.
+   */
+  private folderMade = false;
 
   constructor(
     private readonly file: string,
@@ -63,6 +68,8 @@ export class CappedFileTransport extends Transport {
   override log(info: Record<string | symbol, unknown>, next: () => void): void {
     const line = `${String(info[MESSAGE])}\n`;
     try {
+      if (!this.folderMade) mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true });
+      this.folderMade = true;
       const size = sizeOf(this.file);
       if (size > 0 && size + Buffer.byteLength(line) > this.cap.maxBytes) rotate(this.file, this.cap.maxFiles);
       appendFileSync(this.file, line);

@@ -2,8 +2,6 @@
  * The process logger: readable lines on stderr (coloured only where colour belongs), a JSON-lines file, and secret
  * values masked in both.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import winston from 'winston';
 import { CappedFileTransport, type LogFileCap } from './log-file.ts';
 import { secretValuesFromEnv } from './secrets.ts';
@@ -90,7 +88,6 @@ export function createLogger(options: LogOptions): Logger {
     );
   }
   if (options.file) {
-    mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
     if (!options.cap) throw new Error(`log file ${options.file}: no size cap given`);
     transports.push(new CappedFileTransport(options.file, options.cap, { format: winston.format.json() }));
   }

@@ -23,15 +23,35 @@ export function periodsPerYear(timeframe: string, tradingDaysPerYear = 365): num
   return (365 * 86_400_000) / ms;
 }
 
-/** Parses a date flag (`2024-01-01`, `2024-03-01T00:00Z`, ms number) into ms UTC. */
+/**
+ * An ISO 8601 date, optionally with a time (`T` or a space) and a zone. Only this shape is read: `Date.parse` alone
+ * takes "1" for 2001-01-01, "01/02/2010" for a US month/day in local time and rolls 2024-02-30 over to March 1, so a
+ * mistyped date used to run silently on another range.
+ */
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * Parses a date flag (`2024-01-01`, `2024-03-01T00:00Z`, `2024-03-01T09:00+09:00`, ms number) into ms UTC; a date or
+ * time without a zone is UTC, like the candles.
+ */
 export function parseTime(value: string, flag: string): number {
   const trimmed = value.trim();
   if (/^\d{12,}$/.test(trimmed)) return Number(trimmed);
-  const iso = /^\d{4}-\d{2}-\d{2}$/.test(trimmed) ? `${trimmed}T00:00:00Z` : trimmed;
-  const t = Date.parse(iso);
-  if (!Number.isFinite(t))
-    throw new UserError(`${flag}: cannot read "${value}" as a date (use e.g. 2024-01-01 or 2024-03-01T00:00Z)`);
-  return t;
+  const m = ISO_TIME.exec(trimmed);
+  if (!m) throw new UserError(`${flag}: cannot read "${value}" as a date (use e.g. 2024-01-01 or 2024-03-01T00:00Z)`);
+  const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', zone = 'Z'] = m;
+  const daysInMonth = new Date(Date.UTC(Number(y), Number(mo), 0)).getUTCDate();
+  const inRange = ([v, lo, hi]: [string, number, number]) => Number(v) >= lo && Number(v) <= hi;
+  const fields: [string, number, number][] = [
+    [mo, 1, 12],
+    [d, 1, daysInMonth],
+    [h, 0, 23],
+    [mi, 0, 59],
+    [s, 0, 59],
+  ];
+  if (!fields.every(inRange)) throw new UserError(`${flag}: "${value}" is not a date and time of the calendar`);
+  const offset = zone.toUpperCase() === 'Z' ? 'Z' : `${zone.slice(0, 3)}:${zone.slice(-2)}`;
+  return Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${frac}${offset}`);
 }
 
 export function isoTime(ms: number): string {

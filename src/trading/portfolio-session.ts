@@ -66,9 +66,10 @@ async function resolvePortfolioPolicy(
 export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<TradingSession> {
   const { config } = o;
   const key = runKey({ ...config, symbol: o.symbols.join(',') }, o.mode, o.name);
+  // first: an unknown exchange.id is one line before the database is opened (made) and the policy loaded
+  const exchange = createExchange(config);
   const { source, costs } = await resolvePortfolioPolicy(o);
   return openSession({ ...o, key }, source, (store, repo) => {
-    const exchange = createExchange(config);
     const retry = retryOptionsFrom(config);
     const names = [...o.symbols, ...(source.informative ?? [])];
     const settleMs = config.trading.tickDelaySeconds * 1000;

@@ -175,9 +175,10 @@ export function openSession(
 export async function openTradingSession(o: TradingSessionOptions): Promise<TradingSession> {
   const { config } = o;
   const key = runKey(config, o.mode, o.name);
+  // first: an unknown exchange.id is one line before the database is opened (made) and the policy loaded
+  const exchange = createExchange(config);
   const { source, sizing, costs } = await resolvePolicy(config, o.policy);
   return openSession({ ...o, key }, source, (store, repo) => {
-    const exchange = createExchange(config);
     const settleMs = config.trading.tickDelaySeconds * 1000;
     const feed =
       o.feed ?? exchangeFeed(exchange, key.symbol, key.timeframe, retryOptionsFrom(config), o.clock, settleMs);

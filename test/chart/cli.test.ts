@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { seriesRequestFromFlags } from '../../src/cli/commands/data.ts';
+import { loadConfig } from '../../src/config/load.ts';
 import { candlesToCsv } from '../../src/data/csv.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { createImageRenderer, parseImageSpec, readPng, toBytes } from '../../src/chart/index.ts';
@@ -77,6 +79,14 @@ test('bot chart refuses bad input with one clear line and a non-zero exit', asyn
   assert.notEqual(early.code, 0);
   assert.match(early.stderr, /^error: ohlc:64x60:20.* needs 38 candles before/m);
   // Each CLI start costs seconds (tsx + every command's imports); bad --style/--spec are covered by the spec tests.
+});
+
+test('bot chart --from after --to is one line naming both, before any candles are read', () => {
+  // it used to load the series and say "no candles for … in [2010-01-01…, 2009-01-01…)", as if data were missing
+  assert.throws(
+    () => seriesRequestFromFlags(loadConfig(), { sample: true, from: '2010-01-01', to: '2009-01-01' }),
+    /^UserError: --to 2009-01-01 is not after --from 2010-01-01$/,
+  );
 });
 
 test('bot chart --data FILE --columns NAMES reads a headerless file in its order (a number: sheet width)', async () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -54,4 +54,58 @@ test('every data subcommand has --help naming its options', async () => {
   );
   assert.match(help.export, /--out <file>/);
   assert.match(help.derive, /--from <symbol>[\s\S]*--leverage <K>[\s\S]*--fee-annual <F>/);
+});
+
+test('flag mistakes stop in one line and leave the working folder as it was (no .bot/, database, report)', async () => {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'bot-cli-untouched-'));
+  // an exchange nothing listens on: a check that came too late fails fast instead of reaching the internet
+  const offline = {
+    exchange: { ccxt: { urls: { api: { public: 'http://127.0.0.1:1' } } }, retries: 1, backoffMs: 1, maxBackoffMs: 2 },
+  };
+  writeFileSync(path.join(cwd, 'offline.json'), JSON.stringify(offline));
+  writeFileSync(path.join(cwd, 'report.json'), '{}');
+  writeFileSync(path.join(cwd, 'config.yaml'), 'exchange:\n  id: upbit\n');
+  mkdirSync(path.join(cwd, 'charts'));
+  const before = readdirSync(cwd, { recursive: true }).sort();
+  const rule = ['--sample', '--strategy', 'sma-cross'];
+  const paper = ['paper', '--once', '--strategy', 'random', '--config', 'offline.json'];
+  const cases: [string[], RegExp][] = [
+    // checked after the logger was set up, which made .bot/ for its file
+    [['backtest', ...rule, '--seed', '-1'], /^error: --seed must be a whole number ≥ 0, got "-1"$/],
+    // not checked at all: the run started with a NaN seed
+    [[...paper, '--seed', 'abc'], /^error: --seed must be a whole number ≥ 0, got "abc"$/],
+    // ignored without --retrain
+    [[...paper, '--retrain-strategy', 'dqn-dnn'], /^error: --retrain-strategy names what --retrain CRON trains/],
+    // read by no single-market or rule run, which ran without them
+    [
+      ['backtest', ...rule, '--seeds', '3'],
+      /^error: --seeds is for agent strategies, not sma-cross \(a rule strategy\)$/,
+    ],
+    [['backtest', ...rule, '--band', '0.5'], /^error: --band is for portfolios: give --symbols A,B$/],
+    [['backtest', '--sample', '--model', 'models/x', '--epochs', '3'], /^error: --epochs is for training: use it with/],
+    // found out after the backtest, with a stack trace
+    [['backtest', ...rule, '--out', 'report.json'], /^error: --out report\.json is a file; give a folder/],
+    [['sweep', '--strategy', 'dqn-dnn', '--grid', 'window=5', '--sample', '--out', 'report.json'], /is a file/],
+    // found out after drawing, in the image library's three lines
+    [
+      ['chart', '--sample', '--out', 'charts'],
+      /^error: --out charts is a folder; give a file name, e\.g\. charts\/chart\.png$/,
+    ],
+    // a day off the calendar used to start a download from March 1
+    [['data', 'download', '--since', '2024-02-30', '--config', 'offline.json'], /^error: --since: "2024-02-30" is not/],
+    // read-only commands created the mistyped database
+    [['data', 'export', '--db', 'typo.db'], /^error: no stored candles for upbit BTC\/KRW 1h; see `bot data list`$/],
+    [['data', 'gaps', '--db', 'typo.db'], /^error: no stored candles for upbit BTC\/KRW 1h/],
+    [['data', 'list', '--db', 'typo.db'], /^$/],
+    [['backtest', ...rule, '--config', 'config.yaml'], /^error: config file config\.yaml is not valid JSON \(config/],
+  ];
+  const results = await Promise.all(cases.map(([args]) => runBot(args, {}, cwd)));
+  results.forEach((r, i) => {
+    const what = cases[i][0].join(' ');
+    const expectOk = cases[i][1].source === '^$';
+    assert.equal(r.code === 0, expectOk, `${what}: exit ${r.code}, stderr ${JSON.stringify(r.stderr)}`);
+    assert.match(r.stderr.trimEnd(), cases[i][1], what);
+  });
+  assert.match(results[results.length - 2].stdout, /^no candles stored in typo\.db/);
+  assert.deepEqual(readdirSync(cwd, { recursive: true }).sort(), before, 'nothing created in the working folder');
 });

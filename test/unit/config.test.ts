@@ -51,6 +51,21 @@ test('a wrong type and a bad value are named', () => {
     () => loadConfig({ configFile: configFile({ timeframe: 'hourly' }) }),
     /timeframe: expected a timeframe/,
   );
+  // "0h" passed the schema and failed later, after `bot data gaps` had opened (and created) the store
+  assert.throws(() => loadConfig({ overrides: { timeframe: '0h' } }), /timeframe: expected a timeframe/);
+});
+
+test('a config file that is not JSON (YAML, say) is refused in one line', () => {
+  const f = path.join(dir, 'config.yaml');
+  writeFileSync(f, 'exchange:\n  id: upbit\n');
+  // V8's message quotes the start of the file, newline included: it used to print as two lines
+  assert.throws(
+    () => loadConfig({ configFile: f }),
+    (e: unknown) =>
+      e instanceof UserError &&
+      e.message.startsWith(`config file ${f} is not valid JSON (config files are JSON, not YAML): `) &&
+      !e.message.includes('\n'),
+  );
 });
 
 test('API credentials in exchange.ccxt are refused in one line naming the key, without echoing the value', () => {

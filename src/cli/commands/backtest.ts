@@ -11,9 +11,19 @@ import { loadSeries } from '../../data/source.ts';
 import { parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
+import { checkOutFolder } from '../out-paths.ts';
 import type { BacktestFlags } from '../backtest-flags.ts';
 import { checkColumnsFlag, COLUMNS_HELP, fileTimeframe } from './data.ts';
 import { isPortfolioRun, portfolioBacktest } from './portfolio-backtest.ts';
+import { refusePortfolioOnlyFlags } from '../portfolio-flags.ts';
+
+/** The flags only an agent's training reads (`--ensemble` has its own messages). */
+const TRAINING_FLAGS = [
+  ['epochs', '--epochs'],
+  ['seeds', '--seeds'],
+  ['folds', '--folds'],
+  ['name', '--name'],
+] as const;
 
 export function registerBacktest(program: Command): void {
   const cmd = program
@@ -44,6 +54,10 @@ export function registerBacktest(program: Command): void {
     .option('--market-costs <list>', 'portfolio: a cost preset per market, SYMBOL=PRESET[,…] (e.g. X=krx-stock)');
   addCommonOptions(cmd, { market: true, db: true, backend: true }).action(async (flags: BacktestFlags) => {
     checkColumnsFlag(flags);
+    // a saved model is evaluated, not trained (single-market or portfolio): these used to be ignored
+    const training = TRAINING_FLAGS.find(([key]) => flags[key] !== undefined)?.[1];
+    if (training && flags.model !== undefined)
+      throw new UserError(`${training} is for training: use it with --strategy, not with --model (a saved model)`);
     const extra: Record<string, unknown> = {};
     if (flags.balance !== undefined) {
       const b = Number(flags.balance);
@@ -55,6 +69,8 @@ export function registerBacktest(program: Command): void {
       await portfolioBacktest(flags, extra);
       return;
     }
+    // the single-market run reads none of these; it used to run without a word (paper and live refuse them)
+    refusePortfolioOnlyFlags(flags);
     const { config, logger } = setupCommand(flags, extra);
     if (flags.data && flags.sample) throw new UserError('use either --data FILE or --sample, not both');
     if (flags.data && !existsSync(flags.data)) throw new UserError(`--data: no such file ${flags.data}`);
@@ -68,6 +84,7 @@ export function registerBacktest(program: Command): void {
     const seeds = wholeNumber(flags.seeds, '--seeds', 1);
     const folds = wholeNumber(flags.folds, '--folds', 1);
     const ensemble = flags.ensemble !== undefined ? parseEnsembleKind(flags.ensemble) : undefined;
+    checkOutFolder(flags.out);
     if (ensemble && flags.model !== undefined) throw new UserError('--ensemble trains seeds: use it with --strategy');
     if (flags.model !== undefined && flags.strategy !== undefined)
       throw new UserError('use either --model DIR or --strategy NAME, not both');
@@ -102,6 +119,9 @@ export function registerBacktest(program: Command): void {
 
     if (ensemble && strategy.kind !== 'agent')
       throw new UserError(`--ensemble needs an agent strategy, not ${strategy.name}`);
+    // a rule strategy trains nothing: --seeds 3 used to run once, as if it had not been given
+    if (training && strategy.kind !== 'agent')
+      throw new UserError(`${training} is for agent strategies, not ${strategy.name} (a rule strategy)`);
     if (strategy.kind === 'agent') {
       const series = await loadSeries({ ...source, from, to });
       const { runAgentBacktest } = await import('../../backtest/agent-backtest.ts');

@@ -15,6 +15,7 @@ import {
 } from '../../chart/index.ts';
 import { candleAt } from '../candle-at.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+import { checkOutFile } from '../out-paths.ts';
 import { addDataSourceOptions, COLUMNS_HELP, seriesRequestFromFlags, type DataSourceFlags } from './data.ts';
 
 interface ChartFlags extends CommonFlags, DataSourceFlags {
@@ -51,6 +52,7 @@ async function chart(flags: ChartFlags): Promise<void> {
   const every = positiveInt(flags.every, '--every', spec.bars);
   const scale = positiveInt(flags.scale, '--scale', 1);
   if (scale > 32) throw new UserError('--scale must be at most 32');
+  checkOutFile(flags.out, 'chart.png');
   const at = flags.at !== undefined ? parseTime(flags.at, '--at') : undefined;
 
   // --columns is the sheet's width when it is a number, the CSV's columns of --data when it names them

@@ -1,5 +1,5 @@
 /** `bot data` (download, list, gaps, import, export) and the flags every command that takes candles offers. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -8,11 +8,13 @@ import type { Config } from '../../config/schema.ts';
 import { UserError } from '../../core/errors.ts';
 import { candlesToCsv, parseCandlesCsvDetailed, parseColumnsSpec } from '../../data/csv.ts';
 import type { SeriesRequest } from '../../data/source.ts';
+import { emptyCandles } from '../../core/candles.ts';
 import { checkDeriveSpec, deriveLabel, deriveLeveraged } from '../../data/derive.ts';
 import { CandleStore, type GapRange, type SeriesInfo } from '../../data/store.ts';
 import { isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { parseSymbolsFlag } from '../../data/portfolio-source.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+import { checkOutFile } from '../out-paths.ts';
 
 /** Flags every command that takes candles offers: `--data FILE`, `--sample`, `--from`, `--to` (and `--columns`). */
 export interface DataSourceFlags {
@@ -65,8 +67,8 @@ export function seriesRequestFromFlags(config: Config, flags: DataSourceFlags): 
     columns: flags.columns,
     ...(fileTimeframe(flags) !== undefined ? { timeframe: fileTimeframe(flags) } : {}),
     sample: flags.sample === true,
-    from: flags.from !== undefined ? parseTime(flags.from, '--from') : undefined,
-    to: flags.to !== undefined ? parseTime(flags.to, '--to') : undefined,
+    // a reversed range used to end in "no candles for … in [2010-…, 2009-…)", which reads like missing data
+    ...timeRangeFlags(flags),
   };
 }
 
@@ -77,6 +79,14 @@ function withStore<T>(config: Config, fn: (store: CandleStore) => T): T {
   } finally {
     store.close();
   }
+}
+
+/**
+ * `withStore` for the commands that only read (list, gaps, export): a database file that does not exist reads as
+ * empty and is not created, so a mistyped `--db` leaves no stray file behind.
+ */
+function readStore<T>(config: Config, empty: T, fn: (store: CandleStore) => T): T {
+  return existsSync(config.data.database) ? withStore(config, fn) : empty;
 }
 
 function shortTime(ms: number): string {
@@ -221,7 +231,7 @@ async function downloadOne(
 
 function list(flags: ListFlags): void {
   const { config } = setupCommand(flags);
-  const series: SeriesInfo[] = withStore(config, (store) => store.series());
+  const series: SeriesInfo[] = readStore(config, [], (store) => store.series());
   if (flags.json) {
     console.log(
       JSON.stringify(
@@ -258,8 +268,8 @@ function list(flags: ListFlags): void {
 }
 
 /**
- * `--from` and `--to` of `bot data gaps`/`export`, checked before the store is opened: an empty range used to end in
- * "no stored candles", which sends the user looking for a series that is there.
+ * `--from` and `--to` of `bot data gaps`/`export` and `bot chart`, checked before the store is opened: an empty range
+ * used to end in "no stored candles", which sends the user looking for a series that is there.
  */
 function timeRangeFlags(flags: { from?: string; to?: string }): { from?: number; to?: number } {
   const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
@@ -274,7 +284,7 @@ function gaps(flags: GapFlags): void {
   const { id } = config.exchange;
   const { symbol, timeframe } = config;
   const { from, to } = timeRangeFlags(flags);
-  const { ranges, count } = withStore(config, (store) => ({
+  const { ranges, count } = readStore(config, { ranges: [], count: 0 }, (store) => ({
     ranges: store.gaps(id, symbol, timeframe, from, to),
     count: store.load(id, symbol, timeframe, from, to).ts.length,
   }));
@@ -338,7 +348,10 @@ function exportCsv(flags: ExportFlags): void {
   const { config } = setupCommand(flags);
   const { id } = config.exchange;
   const { from, to } = timeRangeFlags(flags);
-  const candles = withStore(config, (store) => store.load(id, config.symbol, config.timeframe, from, to));
+  checkOutFile(flags.out, 'candles.csv');
+  const candles = readStore(config, emptyCandles(id, config.symbol, config.timeframe), (store) =>
+    store.load(id, config.symbol, config.timeframe, from, to),
+  );
   if (candles.ts.length === 0)
     throw new UserError(`no stored candles for ${id} ${config.symbol} ${config.timeframe}; see \`bot data list\``);
   const csv = candlesToCsv(candles);

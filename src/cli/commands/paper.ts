@@ -1,6 +1,6 @@
 /** `bot paper`: the paper trader on a clock. */
 import type { Command } from 'commander';
-import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
 import { isoTime, parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { startTraderLoop } from '../../trading/loop.ts';
@@ -67,7 +67,11 @@ export function registerPaper(program: Command): void {
     // --once ticks once and exits, so a scheduled retrain never fires; without --once it fires on the wall clock
     // (also under --now) and the child gets --now, so it retrains on the candles the run sees, none after
     if (flags.retrain && flags.once) throw new UserError('--retrain runs beside the trader loop: drop --once');
+    if (flags.retrainStrategy !== undefined && !flags.retrain)
+      throw new UserError('--retrain-strategy names what --retrain CRON trains: give --retrain too');
     const balance = flags.balance !== undefined ? parseAmount(flags.balance, '--balance') : undefined;
+    // a seed that is not a whole number used to reach the random policy as NaN or a fraction
+    const seed = wholeNumber(flags.seed, '--seed', 0);
     const { config, logger } = setupCommand(flags, balance !== undefined ? { account: { balance } } : {});
     if (flags.retrain) {
       checkCron(flags.retrain, '--retrain');
@@ -76,7 +80,6 @@ export function registerPaper(program: Command): void {
     const port = servePort(flags.serve, config);
     if (port !== undefined && flags.once) throw new UserError('--serve runs beside the trader loop: drop --once');
     const clock = clockFrom(flags.now);
-    const seed = flags.seed !== undefined ? Number(flags.seed) : undefined;
     const start = flags.start !== undefined ? parseTime(flags.start, '--start') : undefined;
     const session = portfolio
       ? await openPortfolioSession({

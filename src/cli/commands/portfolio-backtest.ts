@@ -9,6 +9,7 @@ import { UserError } from '../../core/errors.ts';
 import { parseTime } from '../../data/timeframe.ts';
 import { costPreset, portfolioCosts } from '../../market/costs.ts';
 import { setupCommand, wholeNumber } from '../context.ts';
+import { checkOutFolder } from '../out-paths.ts';
 import { checkMarketCostsTraded, parseMarketCosts } from '../portfolio-flags.ts';
 import type { BacktestFlags } from '../backtest-flags.ts';
 import { checkColumnsFlag } from './data.ts';
@@ -48,6 +49,7 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   if (flags.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(flags.name))
     throw new UserError(`--name "${flags.name}" must be letters, digits, ., _ or -`);
   const marketCosts = parseMarketCosts(flags.marketCosts);
+  checkOutFolder(flags.out);
   const { config, logger } = setupCommand({ ...flags, symbol: undefined }, extra);
   const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;
   const strategy = modelInfo ? undefined : await loadPortfolioStrategy(flags.strategy ?? 'equal-weight');

@@ -21,6 +21,7 @@ import { assertReachable, checkRedisUrl } from '../../sweep/redis.ts';
 import type { SweepMode } from '../../sweep/run.ts';
 import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
 import { fileTimeframe } from './data.ts';
+import { checkOutFolder } from '../out-paths.ts';
 
 interface SweepFlags extends CommonFlags {
   strategy?: string;
@@ -181,6 +182,7 @@ export function registerSweep(program: Command): void {
     if (request.gpu && mode.kind === 'local')
       throw new UserError('--gpu sends jobs to the GPU queue: use it with --queue URL');
     checkSaveStrategy(flags.saveStrategy);
+    checkOutFolder(flags.out);
     const strategy = await loadStrategy(request.strategy);
     if (strategy.kind !== 'agent') throw new UserError(`bot sweep trains agents; ${strategy.name} is a rule strategy`);
     const configs = configurations(request, strategy.recipe);
