@@ -138,12 +138,31 @@ export interface DeflatedSharpe {
   kurtosis: number;
   /** DSR = PSR(SR₀): probability that the winner's true Sharpe is above what selection alone explains. */
   dsr: number;
+  /** Why `dsr` is NaN, when it is: what the data lacks for the test to mean anything. */
+  missing?: string;
+}
+
+/**
+ * Why a deflated Sharpe ratio cannot be computed, if it cannot. A series without spread has no Sharpe ratio to test
+ * (PSR would read its 0 as a coin flip); with more than one trial but fewer than two of their Sharpe ratios known,
+ * V, and so SR₀, is unknown, not 0 (a DSR against 0 would be the PSR passed off as deflated).
+ */
+function whyMissing(m: ReturnMoments, trials: number, known: number): string | undefined {
+  if (m.n < 2) return `${m.n} return(s): a Sharpe ratio needs at least 2`;
+  if (!(m.sd > 0)) return 'the returns do not vary (no position was held), so there is no Sharpe ratio to test';
+  if (trials > 1 && known < 2)
+    return (
+      `${trials} trials but the Sharpe ratio of only ${known}: the spread of their Sharpe ratios, and so what the ` +
+      'best of them would reach by luck, is unknown'
+    );
+  return undefined;
 }
 
 /**
  * Deflated Sharpe ratio of the selected series among trials whose per-period Sharpe ratios are `trialSharpes`.
  * `trials` (default: as many as there are Sharpe ratios) is N, the number of trials selection chose among; it may
  * exceed the Sharpe ratios known (trials that failed were still tried, and selection would have taken them).
+ * NaN, with `missing` saying why, when the data cannot support the test (whyMissing).
  */
 export function deflatedSharpe(
   selected: ArrayLike<number>,
@@ -156,6 +175,7 @@ export function deflatedSharpe(
   const mean = trialSharpes.reduce((a, b) => a + b, 0) / Math.max(1, known);
   const variance = known > 1 ? trialSharpes.reduce((a, b) => a + (b - mean) ** 2, 0) / (known - 1) : 0;
   const expectedMax = expectedMaxSharpe(k, variance);
+  const missing = whyMissing(m, k, known);
   return {
     sharpe: m.sharpe,
     expectedMax,
@@ -164,6 +184,7 @@ export function deflatedSharpe(
     observations: m.n,
     skewness: m.skewness,
     kurtosis: m.kurtosis,
-    dsr: probabilisticSharpe(m.sharpe, expectedMax, m.n, m.skewness, m.kurtosis),
+    dsr: missing ? NaN : probabilisticSharpe(m.sharpe, expectedMax, m.n, m.skewness, m.kurtosis),
+    ...(missing ? { missing } : {}),
   };
 }

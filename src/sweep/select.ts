@@ -163,13 +163,16 @@ export function verdict(
   const lines: string[] = [];
   if (!winnerCleanTest) return ['No configuration finished, so nothing was selected.'];
   const d = stats.dsr;
-  if (d && Number.isFinite(d.dsr) && d.trials <= 1) {
+  if (d && !Number.isFinite(d.dsr)) {
+    const what = d.trials <= 1 ? 'Probabilistic' : 'Deflated';
+    lines.push(`${what} Sharpe ratio not computed: ${d.missing ?? 'the validation returns do not support it'}.`);
+  } else if (d && d.trials <= 1) {
     // one configuration: nothing was selected, so there is nothing to deflate; say what the number is
     lines.push(
       `Only one configuration was run, so nothing was selected: probabilistic Sharpe ratio ${d.dsr.toFixed(3)} ` +
         `(${(d.dsr * 100).toFixed(0)}% confidence its true validation Sharpe is above 0).`,
     );
-  } else if (d && Number.isFinite(d.dsr)) {
+  } else if (d) {
     const pct = (d.dsr * 100).toFixed(0);
     const head = `Deflated Sharpe ratio ${d.dsr.toFixed(3)}: after allowing for ${d.trials} configuration(s) tried, `;
     lines.push(

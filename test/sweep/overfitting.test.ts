@@ -156,3 +156,48 @@ test('one configuration: the verdict says nothing was selected instead of "the b
   assert.match(lines[0], /^Only one configuration was run, so nothing was selected: probabilistic Sharpe ratio/);
   assert.ok(!lines.some((l) => /best of 1\b|after allowing for 1 configuration/.test(l)), lines.join('\n'));
 });
+
+test('the deflated Sharpe is not computed when the data cannot support it, and says why', () => {
+  const up = [0.02, -0.01, 0.02, -0.01];
+  // 3 trials, one Sharpe known: V is unknown, not 0 (before: SR₀ = 0 and the PSR against 0, Φ(0.5) = 0.691, passed as a DSR)
+  const unknownV = deflatedSharpe(up, [0.3], 3);
+  assert.ok(Number.isNaN(unknownV.dsr), `DSR ${unknownV.dsr}`);
+  assert.match(unknownV.missing ?? '', /3 trials but the Sharpe ratio of only 1/);
+  // returns without spread: no Sharpe ratio to test (before: PSR 0.5, read as a coin flip)
+  const flat = deflatedSharpe([0, 0, 0, 0], [0.3, 0.1]);
+  assert.ok(Number.isNaN(flat.dsr), `DSR ${flat.dsr}`);
+  assert.match(flat.missing ?? '', /do not vary/);
+  assert.match(deflatedSharpe([0.01], [0.3, 0.1]).missing ?? '', /1 return\(s\)/);
+  assert.equal(deflatedSharpe(up, [0.3, 0.1]).missing, undefined, 'a case that supports it has no note');
+});
+
+test('two configurations tried, one finished: the verdict gives no deflated Sharpe ratio, and says why', () => {
+  const up = Array.from({ length: 40 }, (_, i) => 0.01 + (i % 3) * 0.004);
+  const s = selectionStatistics([
+    summary('winner', up, 2, 0),
+    summary(
+      'all-failed',
+      Array.from({ length: 40 }, () => NaN),
+      0,
+      2,
+    ),
+  ]);
+  const lines = verdict(s, { mean: { sharpe: 1 }, sd: {} }, 0.5);
+  // before: "Deflated Sharpe ratio 1.000: after allowing for 2 configuration(s) tried, … unlikely to be luck alone"
+  assert.ok(!lines.some((l) => /after allowing for/.test(l)), lines.join('\n'));
+  assert.match(lines[0], /^Deflated Sharpe ratio not computed: 2 trials but the Sharpe ratio of only 1/);
+});
+
+test('one configuration that never held a position: no "50% confidence", the verdict says its returns do not vary', () => {
+  const s = selectionStatistics([
+    summary(
+      'flat',
+      Array.from({ length: 40 }, () => 0),
+      2,
+      0,
+    ),
+  ]);
+  const lines = verdict(s, { mean: { sharpe: 0 }, sd: {} }, 0.5);
+  assert.ok(!lines.some((l) => /confidence/.test(l)), lines.join('\n'));
+  assert.match(lines[0], /^Probabilistic Sharpe ratio not computed: the returns do not vary/);
+});
