@@ -211,7 +211,8 @@ function gated(req: AgentTrainRequest, agent: TrainedAgent): TrainedAgent {
         }
       : {}),
   });
-  const dsr = gate.deflated ? `, DSR ${gate.deflated.dsr.toFixed(3)} over ${gate.deflated.trials} trials` : '';
+  const d = gate.deflated;
+  const dsr = d ? `, DSR ${d.dsr.toFixed(3)} over ${d.trials} trials${d.missing ? ` (${d.missing})` : ''}` : '';
   req.logger.info(
     `[${req.label}] validation gate: agent ${gate.agentScore.toFixed(3)}${dsr}, flat ${gate.flatScore.toFixed(3)}, ` +
       `buy-and-hold ${gate.buyAndHoldScore.toFixed(3)} → ${gate.fallback ? `trades ${gate.fallback}` : 'agent trades'}`,

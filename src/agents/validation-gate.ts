@@ -31,6 +31,8 @@ interface DeflatedEvidence {
   sharpe: number;
   expectedMax: number;
   trials: number;
+  /** Why `dsr` is NaN, when it is (src/market/deflated-sharpe.ts). */
+  missing?: string;
 }
 
 /**
@@ -123,5 +125,6 @@ export function trialSharpe(runs: readonly BacktestResult[]): number {
 /** The deflated gate's evidence for the chosen epoch and margin's runs over the selection windows. */
 export function deflatedEvidence(chosen: readonly BacktestResult[], trialSharpes: readonly number[]): DeflatedEvidence {
   const d = deflatedSharpe(windowReturns(chosen), trialSharpes);
-  return { dsr: d.dsr, sharpe: d.sharpe, expectedMax: d.expectedMax, trials: d.trials };
+  const { dsr, sharpe, expectedMax, trials, missing } = d;
+  return { dsr, sharpe, expectedMax, trials, ...(missing ? { missing } : {}) };
 }

@@ -138,32 +138,67 @@ export interface DeflatedSharpe {
   kurtosis: number;
   /** DSR = PSR(SR₀): probability that the winner's true Sharpe is above what selection alone explains. */
   dsr: number;
+  /** Why `dsr` is NaN, when it is: what the data lacks for the test to mean anything. */
+  missing?: string;
+}
+
+/**
+ * Why a deflated Sharpe ratio cannot be computed, if it cannot. A series without spread has no Sharpe ratio to test
+ * (PSR would read its 0 as a coin flip); with more than one trial and their spread unknown (NaN `variance`: fewer
+ * than two of their Sharpe ratios known), SR₀ is unknown, not 0 (a DSR against 0 would be the PSR passed off as
+ * deflated).
+ */
+function whyMissing(m: ReturnMoments, trials: number, variance: number): string | undefined {
+  if (m.n < 2) return `${m.n} return(s): a Sharpe ratio needs at least 2`;
+  if (!(m.sd > 0)) return 'the returns do not vary (no position was held), so there is no Sharpe ratio to test';
+  if (trials > 1 && !Number.isFinite(variance))
+    return (
+      `${trials} trials, but the spread of their Sharpe ratios, and so what the best of them reaches by luck, ` +
+      'is unknown'
+    );
+  return undefined;
+}
+
+/** Sample variance; NaN with fewer than 2 values. */
+export function sampleVariance(xs: readonly number[]): number {
+  if (xs.length < 2) return NaN;
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1);
 }
 
 /**
  * Deflated Sharpe ratio of the selected series among trials whose per-period Sharpe ratios are `trialSharpes`.
  * `trials` (default: as many as there are Sharpe ratios) is N, the number of trials selection chose among; it may
  * exceed the Sharpe ratios known (trials that failed were still tried, and selection would have taken them).
+ * NaN, with `missing` saying why, when the data cannot support the test (whyMissing).
  */
 export function deflatedSharpe(
   selected: ArrayLike<number>,
   trialSharpes: readonly number[],
   trials = trialSharpes.length,
 ): DeflatedSharpe {
-  const m = returnMoments(selected);
   const k = Math.max(trials, trialSharpes.length);
-  const known = trialSharpes.length;
-  const mean = trialSharpes.reduce((a, b) => a + b, 0) / Math.max(1, known);
-  const variance = known > 1 ? trialSharpes.reduce((a, b) => a + (b - mean) ** 2, 0) / (known - 1) : 0;
-  const expectedMax = expectedMaxSharpe(k, variance);
+  // one trial: nothing selected, no spread needed
+  return deflatedSharpeOf(selected, k, k > 1 ? sampleVariance(trialSharpes) : 0);
+}
+
+/**
+ * The deflated Sharpe ratio of the selected series given N (`trials`) and V (`variance` of the trials' per-period
+ * Sharpe ratios, NaN when unknown), for a caller that estimates V itself (a sweep's nested selections).
+ */
+export function deflatedSharpeOf(selected: ArrayLike<number>, trials: number, variance: number): DeflatedSharpe {
+  const m = returnMoments(selected);
+  const missing = whyMissing(m, trials, variance);
+  const expectedMax = Number.isFinite(variance) ? expectedMaxSharpe(trials, variance) : NaN;
   return {
     sharpe: m.sharpe,
     expectedMax,
-    trials: k,
+    trials,
     trialVariance: variance,
     observations: m.n,
     skewness: m.skewness,
     kurtosis: m.kurtosis,
-    dsr: probabilisticSharpe(m.sharpe, expectedMax, m.n, m.skewness, m.kurtosis),
+    dsr: missing ? NaN : probabilisticSharpe(m.sharpe, expectedMax, m.n, m.skewness, m.kurtosis),
+    ...(missing ? { missing } : {}),
   };
 }

@@ -59,6 +59,11 @@ export interface JobResult {
   test: MetricsJson;
   /** Per-candle returns of the validation run (for the deflated Sharpe ratio and PBO). */
   validationReturns: number[];
+  /**
+   * Per-candle Sharpe ratio of every epoch × margin (× candidate learner) the job's training chose among on its
+   * validation windows: the selection inside each job, which the deflated Sharpe ratio counts as trials too.
+   */
+  trialSharpes: number[];
   /** Portfolio value per candle of the test run (the winner's equity chart). */
   testEquity: number[];
   training: { bestEpoch: number; bestSharpe: number; stoppedEarly: boolean; seconds: number; epochs: EpochLine[] };

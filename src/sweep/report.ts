@@ -114,8 +114,14 @@ function html(dir: string, r: SweepReport): string {
           ['deflated Sharpe ratio (winner)', num(d.dsr)],
           ['winner Sharpe per candle (seed-averaged validation returns)', num(d.sharpe, 4)],
           ['SR₀: best of the trials by luck', num(d.expectedMax, 4)],
-          ['trials (configurations tried, failed ones included)', String(d.trials)],
-          ['variance of trial Sharpes', d.trialVariance.toExponential(3)],
+          [
+            'trials N (configurations tried, failed ones included, × epoch × margin validations per job)',
+            `${d.trials} (${r.statistics.trials} configurations, up to ${r.statistics.validationsPerJob} per job)`,
+          ],
+          [
+            'variance of trial Sharpes V (between configurations + within a job)',
+            Number.isFinite(d.trialVariance) ? d.trialVariance.toExponential(3) : '–',
+          ],
           ['validation candles T', String(d.observations)],
           ['skewness', num(d.skewness)],
           ['kurtosis', num(d.kurtosis)],

@@ -98,6 +98,7 @@ export async function runSweepJob(
       validation: metricsToJson(computeMetrics(validation, candles.timeframe)),
       test: metricsToJson(computeMetrics(test, candles.timeframe)),
       validationReturns: perCandleReturns(validation),
+      trialSharpes: agent.trialSharpes,
       testEquity: [...test.equity],
       training: {
         bestEpoch: t.bestEpoch,

@@ -6,7 +6,7 @@
  */
 import type { Params } from './grid.ts';
 import type { JobResult, MetricsJson } from './jobs.ts';
-import { deflatedSharpe, returnMoments, type DeflatedSharpe } from '../market/deflated-sharpe.ts';
+import { deflatedSharpeOf, returnMoments, sampleVariance, type DeflatedSharpe } from '../market/deflated-sharpe.ts';
 import { cscvBlocks, probabilityOfOverfitting, type PboResult } from './overfitting.ts';
 
 export interface MeanSd {
@@ -31,6 +31,10 @@ export interface ConfigSummary {
   test: MeanSd;
   /** Seed-averaged per-candle validation returns, markets and folds in order (NaN where a whole window failed). */
   validationSeries: number[];
+  /** The most epoch × margin validations any of its finished jobs chose among (0 with none finished). */
+  validations: number;
+  /** Per finished job, the sample variance of its epoch × margin trial Sharpes (0 with one trial). */
+  jobTrialVariances: number[];
   complete: boolean;
 }
 
@@ -103,6 +107,8 @@ export function rankConfigurations(
       validation,
       test: meanSd(done.map((o) => o.result!.test)),
       validationSeries: series,
+      validations: Math.max(0, ...done.map((o) => o.result!.trialSharpes.length)),
+      jobTrialVariances: done.map((o) => sampleVariance(o.result!.trialSharpes) || 0),
       complete: complete && done.length === list.length,
     });
   }
@@ -111,10 +117,16 @@ export function rankConfigurations(
 
 export interface SelectionStatistics {
   /**
-   * Configurations tried (the N of the deflated Sharpe ratio): every one that ran a job, finished or failed. Failed
-   * ones still count: had they scored well, the selection would have taken them.
+   * Configurations tried: every one that ran a job, finished or failed. Failed ones still count: had they scored
+   * well, the selection would have taken them.
    */
   trials: number;
+  /**
+   * Epoch × margin validations a job chose among on its validation window (the most of any finished job). The
+   * deflated Sharpe ratio's N is the configurations tried times these: each job's epoch was chosen on the very
+   * candles the configurations are then ranked on.
+   */
+  validationsPerJob: number;
   /** Configurations whose every job finished (the columns PBO ranks). */
   complete: number;
   dsr?: DeflatedSharpe;
@@ -126,22 +138,43 @@ export interface SelectionStatistics {
 /** Sharpe of the finite part of a series (a configuration with a failed window still has the others). */
 const finiteSharpe = (series: readonly number[]) => returnMoments(series.filter((x) => Number.isFinite(x))).sharpe;
 
+/**
+ * The deflated Sharpe ratio of the winner. The selection is nested: each job chose its epoch × margin on its
+ * validation window, then the configurations were ranked on the same windows. So N counts every configuration tried
+ * times the validations of a job (a configuration whose jobs all failed is counted with the most any job had), and
+ * V is the variance of the configurations' Sharpe ratios (between) plus the mean variance of a job's epoch × margin
+ * trial Sharpes (within, on one window and seed). The between part is unknown when several configurations were
+ * tried and only one finished.
+ */
+function winnerDeflatedSharpe(ranked: readonly ConfigSummary[], winner: ConfigSummary, tried: number) {
+  const finished = ranked.filter((c) => c.runs > 0);
+  const perJob = Math.max(1, ...finished.map((c) => c.validations));
+  const trials = ranked
+    .filter((c) => c.runs > 0 || c.failed > 0)
+    .reduce((n, c) => n + (c.runs > 0 ? Math.max(1, c.validations) : perJob), 0);
+  const between = tried > 1 ? sampleVariance(finished.map((c) => finiteSharpe(c.validationSeries))) : 0;
+  const within = finished.flatMap((c) => c.jobTrialVariances);
+  const variance = between + within.reduce((a, b) => a + b, 0) / Math.max(1, within.length);
+  const series = winner.validationSeries.filter((x) => Number.isFinite(x));
+  return { perJob, dsr: deflatedSharpeOf(series, trials, variance) };
+}
+
 /** DSR of the winner among every configuration tried, and PBO by CSCV over the complete configurations' returns. */
 export function selectionStatistics(ranked: readonly ConfigSummary[]): SelectionStatistics {
   const notes: string[] = [];
   const winner = ranked.find((c) => c.runs > 0);
   const complete = ranked.filter((c) => c.complete);
   const tried = ranked.filter((c) => c.runs > 0 || c.failed > 0);
-  if (!winner) return { trials: tried.length, complete: 0, notes: ['no configuration finished'] };
-  const winnerSeries = winner.validationSeries.filter((x) => Number.isFinite(x));
-  const sharpes = ranked.filter((c) => c.runs > 0).map((c) => finiteSharpe(c.validationSeries));
+  if (!winner) return { trials: tried.length, validationsPerJob: 0, complete: 0, notes: ['no configuration finished'] };
   if (!winner.complete) notes.push('the winner has failed jobs: its deflated Sharpe uses the windows that finished');
   if (complete.length < ranked.length)
     notes.push(
       `${ranked.length - complete.length} configuration(s) with failed jobs are left out of PBO ` +
         '(the deflated Sharpe still counts them as tried)',
     );
-  const dsr = deflatedSharpe(winnerSeries, sharpes, tried.length);
+  const { perJob, dsr } = winnerDeflatedSharpe(ranked, winner, tried.length);
+  if (tried.length > 1 && ranked.filter((c) => c.runs > 0).length < 2)
+    notes.push(`only 1 of the ${tried.length} configurations tried finished: the others' Sharpe ratios are unknown`);
   let pbo: PboResult | undefined;
   const rows = complete[0]?.validationSeries.length ?? 0;
   const blocks = cscvBlocks(rows);
@@ -151,7 +184,14 @@ export function selectionStatistics(ranked: readonly ConfigSummary[]): Selection
     const matrix = Array.from({ length: rows }, (_, t) => complete.map((c) => c.validationSeries[t]));
     pbo = probabilityOfOverfitting(matrix, blocks);
   }
-  return { trials: tried.length, complete: complete.length, dsr, ...(pbo ? { pbo } : {}), notes };
+  return {
+    trials: tried.length,
+    validationsPerJob: perJob,
+    complete: complete.length,
+    dsr,
+    ...(pbo ? { pbo } : {}),
+    notes,
+  };
 }
 
 /** The statistics and the winner against buy-and-hold, in plain words. */
@@ -163,19 +203,25 @@ export function verdict(
   const lines: string[] = [];
   if (!winnerCleanTest) return ['No configuration finished, so nothing was selected.'];
   const d = stats.dsr;
-  if (d && Number.isFinite(d.dsr) && d.trials <= 1) {
+  if (d && !Number.isFinite(d.dsr)) {
+    const what = d.trials <= 1 ? 'Probabilistic' : 'Deflated';
+    lines.push(`${what} Sharpe ratio not computed: ${d.missing ?? 'the validation returns do not support it'}.`);
+  } else if (d && d.trials <= 1) {
     // one configuration: nothing was selected, so there is nothing to deflate; say what the number is
     lines.push(
       `Only one configuration was run, so nothing was selected: probabilistic Sharpe ratio ${d.dsr.toFixed(3)} ` +
         `(${(d.dsr * 100).toFixed(0)}% confidence its true validation Sharpe is above 0).`,
     );
-  } else if (d && Number.isFinite(d.dsr)) {
+  } else if (d) {
     const pct = (d.dsr * 100).toFixed(0);
-    const head = `Deflated Sharpe ratio ${d.dsr.toFixed(3)}: after allowing for ${d.trials} configuration(s) tried, `;
+    const trials =
+      `${d.trials} trials (${stats.trials} configuration(s) tried × up to ${stats.validationsPerJob} ` +
+      'epoch × margin validation(s) each job chose among on its validation window)';
+    const head = `Deflated Sharpe ratio ${d.dsr.toFixed(3)}: after allowing for ${trials}, `;
     lines.push(
       d.dsr >= 0.95
         ? `${head}the winner's validation Sharpe is unlikely to be luck alone (${pct}% confidence its true Sharpe ` +
-            `beats what the best of ${d.trials} would reach by chance).`
+            `beats what the best of ${d.trials} trials would reach by chance).`
         : `${head}the winner's validation Sharpe could well be the luck of the draw (only ${pct}% confidence; ` +
             '95% is the usual bar).',
     );

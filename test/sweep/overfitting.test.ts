@@ -13,7 +13,13 @@ import {
   returnMoments,
 } from '../../src/market/deflated-sharpe.ts';
 import { cscvBlocks, probabilityOfOverfitting } from '../../src/sweep/overfitting.ts';
-import { selectionStatistics, verdict, type ConfigSummary } from '../../src/sweep/select.ts';
+import {
+  rankConfigurations,
+  selectionStatistics,
+  verdict,
+  type ConfigSummary,
+  type JobOutcome,
+} from '../../src/sweep/select.ts';
 
 const close = (a: number, b: number, tol: number, what: string) =>
   assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
@@ -123,6 +129,7 @@ function summary(key: string, series: number[], runs: number, failed: number): C
   return {
     ...{ key, label: key, params: {}, runs, failed, planned: runs + failed, score: runs ? 1 : -Infinity },
     ...{ validation: empty, test: empty, validationSeries: series, complete: failed === 0 },
+    ...{ validations: runs ? 1 : 0, jobTrialVariances: Array.from({ length: runs }, () => 0) },
   };
 }
 
@@ -155,4 +162,106 @@ test('one configuration: the verdict says nothing was selected instead of "the b
   const lines = verdict(s, { mean: { sharpe: 1 }, sd: { sharpe: 0 } }, 0.5);
   assert.match(lines[0], /^Only one configuration was run, so nothing was selected: probabilistic Sharpe ratio/);
   assert.ok(!lines.some((l) => /best of 1\b|after allowing for 1 configuration/.test(l)), lines.join('\n'));
+});
+
+test('the deflated Sharpe is not computed when the data cannot support it, and says why', () => {
+  const up = [0.02, -0.01, 0.02, -0.01];
+  // 3 trials, one Sharpe known: V is unknown, not 0
+  // (before: SR₀ = 0 and the PSR against 0, Φ(0.5) = 0.691, passed as a DSR)
+  const unknownV = deflatedSharpe(up, [0.3], 3);
+  assert.ok(Number.isNaN(unknownV.dsr), `DSR ${unknownV.dsr}`);
+  assert.match(unknownV.missing ?? '', /3 trials, but the spread of their Sharpe ratios/);
+  // returns without spread: no Sharpe ratio to test (before: PSR 0.5, read as a coin flip)
+  const flat = deflatedSharpe([0, 0, 0, 0], [0.3, 0.1]);
+  assert.ok(Number.isNaN(flat.dsr), `DSR ${flat.dsr}`);
+  assert.match(flat.missing ?? '', /do not vary/);
+  assert.match(deflatedSharpe([0.01], [0.3, 0.1]).missing ?? '', /1 return\(s\)/);
+  assert.equal(deflatedSharpe(up, [0.3, 0.1]).missing, undefined, 'a case that supports it has no note');
+});
+
+test('two configurations tried, one finished: the verdict gives no deflated Sharpe ratio, and says why', () => {
+  const up = Array.from({ length: 40 }, (_, i) => 0.01 + (i % 3) * 0.004);
+  const s = selectionStatistics([
+    summary('winner', up, 2, 0),
+    summary(
+      'all-failed',
+      Array.from({ length: 40 }, () => NaN),
+      0,
+      2,
+    ),
+  ]);
+  const lines = verdict(s, { mean: { sharpe: 1 }, sd: {} }, 0.5);
+  // before: "Deflated Sharpe ratio 1.000: after allowing for 2 configuration(s) tried, … unlikely to be luck alone"
+  assert.ok(!lines.some((l) => /after allowing for/.test(l)), lines.join('\n'));
+  assert.match(lines[0], /^Deflated Sharpe ratio not computed: 2 trials, but the spread of their Sharpe ratios/);
+  assert.ok(
+    lines.includes("Note: only 1 of the 2 configurations tried finished: the others' Sharpe ratios are unknown."),
+  );
+});
+
+test('a configuration that held no position: no "50% confidence", the verdict says its returns do not vary', () => {
+  const s = selectionStatistics([
+    summary(
+      'flat',
+      Array.from({ length: 40 }, () => 0),
+      2,
+      0,
+    ),
+  ]);
+  const lines = verdict(s, { mean: { sharpe: 0 }, sd: {} }, 0.5);
+  assert.ok(!lines.some((l) => /confidence/.test(l)), lines.join('\n'));
+  assert.match(lines[0], /^Probabilistic Sharpe ratio not computed: the returns do not vary/);
+});
+
+/** A finished job of a configuration: its validation Sharpe (the ranking score), returns and epoch trial Sharpes. */
+function job(configKey: string, seed: number, sharpe: number, returns: number[], trialSharpes: number[]): JobOutcome {
+  const jobId = `${configKey}-${seed}`;
+  const result = {
+    ...{ jobId, validation: { sharpe }, test: { sharpe: 0 }, validationReturns: returns, trialSharpes, testEquity: [] },
+    training: { bestEpoch: 1, bestSharpe: sharpe, stoppedEarly: false, seconds: 0, epochs: [] },
+    ...{ modelHash: '', backend: 'cpu', worker: 'test:1', code: '', seconds: 0 },
+  };
+  return { jobId, configKey, params: {}, label: configKey, market: 0, fold: 0, seed, result };
+}
+
+const window4 = [{ market: 0, fold: 0, length: 4 }];
+const up = [0.02, -0.01, 0.02, -0.01];
+
+test('one configuration whose jobs chose their epoch on the validation window: deflated over them, by hand', () => {
+  // each job chose between 2 epochs on the window the report scores: trial Sharpes 0.3, 0.1 and 0.2, 0.0
+  //   within-job variances 0.02 and 0.02 → V = 0 (one configuration: no between part) + 0.02; N = 1 × 2
+  //   SR₀ = √0.02 · 0.5772157 · Φ⁻¹(1 − 1/(2e)) = 0.0735045; the winner's returns as in the DSR case above:
+  //   SR = 0.2886751, T = 4, γ₃ = 0, γ₄ = 1 → DSR = Φ((0.2886751 − 0.0735045) · √3) = 0.645309
+  // before: N = 1 configuration, "nothing was selected", and the PSR against 0, Φ(0.5) = 0.691, was shown
+  const ranked = rankConfigurations([job('only', 1, 1, up, [0.3, 0.1]), job('only', 2, 1, up, [0.2, 0.0])], window4);
+  const s = selectionStatistics(ranked);
+  assert.equal(s.validationsPerJob, 2);
+  assert.equal(s.dsr?.trials, 2);
+  close(s.dsr!.trialVariance, 0.02, 1e-12, 'V');
+  close(s.dsr!.expectedMax, 0.0735045, 1e-6, 'SR₀');
+  close(s.dsr!.dsr, 0.645309, 1e-6, 'DSR');
+  const lines = verdict(s, { mean: { sharpe: 1 }, sd: {} }, 0.5);
+  assert.match(
+    lines[0],
+    /^Deflated Sharpe ratio 0\.645: after allowing for 2 trials \(1 configuration\(s\) tried × up to 2/,
+  );
+});
+
+test('several configurations: N = configurations × validations per job, V = between + within, by hand', () => {
+  // winner a: returns 0.02, −0.01, … (SR 0.2886751); b: 0.01, −0.01, … (SR 0); both jobs' trials 0.3, 0.1
+  //   between = sample variance of 0.2886751 and 0 = 0.2886751² / 2 = 0.0416667; within = 0.02; V = 0.0616667
+  //   N = 2 × 2 = 4: SR₀ = √V · (0.4227843 · Φ⁻¹(0.75) + 0.5772157 · Φ⁻¹(1 − 1/(4e)))
+  //     = 0.2483277 · (0.4227843 · 0.6744898 + 0.5772157 · 1.3287219) = 0.2612713
+  //   DSR = Φ((0.2886751 − 0.2612713) · √3) = Φ(0.0474649) = 0.518929
+  // before: N = 2 and V = between only: SR₀ = √0.0416667 · 0.5772157 · 0.9004526 = 0.1060946, DSR 0.624
+  const ranked = rankConfigurations(
+    [job('a', 1, 2, up, [0.3, 0.1]), job('b', 1, 1, [0.01, -0.01, 0.01, -0.01], [0.3, 0.1])],
+    window4,
+  );
+  const s = selectionStatistics(ranked);
+  assert.equal(ranked[0].key, 'a');
+  assert.equal(s.dsr?.trials, 4);
+  close(s.dsr!.trialVariance, 0.0616667, 1e-6, 'V');
+  close(s.dsr!.expectedMax, 0.2612713, 1e-6, 'SR₀');
+  close(s.dsr!.dsr, 0.518929, 1e-6, 'DSR');
 });

@@ -10,6 +10,7 @@ function outcome(configKey: string, seed: number, sharpe: number): JobOutcome {
     validation: { sharpe, totalReturn: sharpe / 10 },
     test: { sharpe: 0 },
     validationReturns: [0.01, -0.005, 0.002],
+    trialSharpes: [0.1],
     testEquity: [],
     training: { bestEpoch: 1, bestSharpe: sharpe, stoppedEarly: false, seconds: 0, epochs: [] },
     ...{ modelHash: '', backend: 'cpu', worker: 'test:1', code: '', seconds: 0 },

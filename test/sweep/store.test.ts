@@ -15,6 +15,7 @@ function result(jobId: string, sharpe: number): JobResult {
     validation: { sharpe },
     test: { sharpe: 0 },
     validationReturns: [0.01],
+    trialSharpes: [0.1],
     testEquity: [1, 1.01],
     training: { bestEpoch: 1, bestSharpe: sharpe, stoppedEarly: false, seconds: 0.1, epochs: [] },
     modelHash: 'h',

@@ -164,6 +164,7 @@ export const sweepGroup: BenchGroup = {
         validation: {},
         test: {},
         validationReturns: [],
+        trialSharpes: [],
         testEquity: [],
         training: { bestEpoch: 0, bestSharpe: 0, stoppedEarly: false, seconds: 0, epochs: [] },
         modelHash: '',
