@@ -127,7 +127,7 @@ test('models, backtests (list, report, trades, files) and the log tail filtered 
     models.body.models[0].versions.map((v: { version: string }) => v.version),
     ['initial', 'v2'],
   );
-  assert.deepEqual(models.body.models[0].meta.metrics, { sharpe: 2 });
+  assert.equal(models.body.models[0].meta.metrics.validationSharpe, 2.5, 'the serving version v2');
   const list = await get('/api/v1/backtests');
   assert.deepEqual(
     list.body.backtests.map((b: { id: string }) => b.id),

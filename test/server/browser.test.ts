@@ -160,8 +160,27 @@ test('backtests: list, report, two runs side by side; the models page; the log p
     await page.goto(`${s.url}/#/backtest/run-a`);
     await page.locator('#metrics-table').waitFor();
     assert.match((await page.locator('#metrics-table thead').textContent()) ?? '', /buy_and_hold/);
+    // buy & hold sold nothing: its win rate is a dash, as in bot backtest's table, not 0.00%
+    assert.match(
+      (await page.locator('#metrics-table tbody tr', { hasText: 'winRate' }).textContent()) ?? '',
+      /^winRate50\.00%—/,
+    );
+    // a coin priced below one unit keeps its digits (2 decimals showed 0.00001234 as 0); KRW amounts stay whole
+    assert.deepEqual(await page.evaluate('[Dash.num(0.00001234), Dash.num(1234567.89, 0), Dash.num(58877000)]'), [
+      '0.00001234',
+      '1,234,568',
+      '58,877,000',
+    ]);
     await page.goto(`${s.url}/#/models`);
     await page.locator('h2', { hasText: 'btc-dqn — serving v2' }).waitFor();
+    // meta.json's nested metrics (the test set of bot backtest, a retrain's validation set), not "test NaN"
+    const versions = (await page.locator('.card table tbody tr').allTextContents()).join(' | ');
+    assert.match(
+      versions,
+      /initial.*test: return 4\.00%, Sharpe 1, max DD 10\.00%, 6 trades · validation Sharpe 1\.25/,
+    );
+    assert.match(versions, /v2 \(CURRENT\).*validation: return 7\.00%, Sharpe 2, .* · validation Sharpe 2\.5/);
+    assert.doesNotMatch(versions, /NaN/);
     await screenshot(page, 'models');
     // the log page: the tail at info and above, newest first; choosing a level re-reads the tail at that level
     await page.goto(`${s.url}/#/logs`);

@@ -48,7 +48,7 @@ export interface PaperFixture {
 export function writeBacktest(dir: string, id: string, totalReturn: number): void {
   const run = path.join(dir, id);
   mkdirSync(run, { recursive: true });
-  const metrics = { totalReturn, sharpe: totalReturn * 10, maxDrawdown: 0.1, trades: 4 };
+  const metrics = { totalReturn, sharpe: totalReturn * 10, maxDrawdown: 0.1, trades: 4, sells: 2, winRate: 0.5 };
   const report = {
     schema: REPORT_SCHEMA,
     runId: id,
@@ -71,7 +71,8 @@ export function writeBacktest(dir: string, id: string, totalReturn: number): voi
       // the key bot backtest writes (src/backtest/baselines.ts BASELINE_NAMES)
       buy_and_hold: {
         description: 'buy and hold',
-        metrics: { totalReturn: 0.05, sharpe: 0.5, maxDrawdown: 0.2, trades: 1 },
+        // a run without sells: metricsToJson keeps its per-sell metrics as 0
+        metrics: { totalReturn: 0.05, sharpe: 0.5, maxDrawdown: 0.2, trades: 1, sells: 0, winRate: 0 },
       },
     },
     tradesFingerprint: 'x',
@@ -99,13 +100,19 @@ export async function paperFixture(): Promise<PaperFixture> {
   writeBacktest(backtestsDir, 'run-b', -0.03);
   const home = path.join(modelsDir, 'btc-dqn');
   mkdirSync(path.join(home, 'versions', 'v2'), { recursive: true });
+  // meta.json's metrics as the writers nest them: bot backtest's test set (src/backtest/agent-backtest.ts), a
+  // retrain's validation set (src/trading/train-challenger.ts), each beside the validation Sharpe and the market
+  const market = { symbol: 'BTC/KRW', timeframe: '1h', exchange: 'upbit' };
+  const measured = (totalReturn: number, sharpe: number) => ({ totalReturn, sharpe, maxDrawdown: 0.1, trades: 6 });
+  const meta = (createdAt: string, metrics: Record<string, unknown>) =>
+    JSON.stringify({ name: 'btc-dqn', strategy: 'dqn-dnn', createdAt, metrics: { ...metrics, ...market } });
   writeFileSync(
     path.join(home, 'meta.json'),
-    JSON.stringify({ name: 'btc-dqn', strategy: 'dqn-dnn', createdAt: '2024-01-01T00:00:00Z', metrics: { sharpe: 1 } }),
+    meta('2024-01-01T00:00:00Z', { test: measured(0.04, 1), validationSharpe: 1.25 }),
   );
   writeFileSync(
     path.join(home, 'versions', 'v2', 'meta.json'),
-    JSON.stringify({ name: 'btc-dqn', strategy: 'dqn-dnn', createdAt: '2024-02-01T00:00:00Z', metrics: { sharpe: 2 } }),
+    meta('2024-02-01T00:00:00Z', { validation: measured(0.07, 2), validationSharpe: 2.5 }),
   );
   writeFileSync(path.join(home, 'CURRENT'), 'v2\n');
   writeFileSync(

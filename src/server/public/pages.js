@@ -47,8 +47,10 @@
   };
 
   const METRICS = ['totalReturn', 'annualReturn', 'sharpe', 'sortino', 'maxDrawdown', 'winRate', 'trades'];
+  // win rate of a run without sells (buy & hold, flat) measured nothing: a dash, as bot backtest's table shows it
+  const PER_SELL = ['winRate', 'profitFactor', 'expectancy'];
   const metric = (m, k) => {
-    const v = m ? m[k] : undefined;
+    const v = m ? (PER_SELL.includes(k) && m.sells === 0 ? undefined : m[k]) : undefined;
     if (typeof v !== 'number') return v === undefined ? '—' : String(v);
     return /Return|Drawdown|winRate/.test(k) ? D.pct(v) : D.num(v, 3);
   };
@@ -206,6 +208,30 @@
   }
   D.dedupe = dedupe;
 
+  /**
+   * A model version's meta.json metrics in a line. bot backtest saves `{ test: <metrics>, validationSharpe, symbol,
+   * timeframe, exchange }` (src/backtest/agent-backtest.ts), a retrain `{ validation: <metrics>, … }`
+   * (src/trading/train-challenger.ts): the measured set's return, Sharpe, drawdown and trades, then the validation
+   * Sharpe; a flat map of numbers (an older home) as it is. The nested set was shown as "test NaN".
+   */
+  function modelMetrics(m) {
+    if (!m) return '—';
+    const parts = [];
+    for (const set of ['test', 'validation']) {
+      const x = m[set];
+      if (!x || typeof x !== 'object') continue;
+      parts.push(
+        `${set}: return ${D.pct(x.totalReturn)}, Sharpe ${D.num(x.sharpe, 3)}, max DD ${D.pct(x.maxDrawdown)}, ` +
+          `${D.num(x.trades, 0)} trades`,
+      );
+    }
+    if (typeof m.validationSharpe === 'number') parts.push(`validation Sharpe ${D.num(m.validationSharpe, 3)}`);
+    if (parts.length === 0)
+      for (const [k, x] of Object.entries(m))
+        if (typeof x === 'number' && parts.length < 4) parts.push(`${k} ${D.num(x, 3)}`);
+    return parts.length ? parts.join(' · ') : '—';
+  }
+
   D.pages.models = async function (root) {
     const [{ models }, { retrains }] = await Promise.all([D.api('/models'), D.api('/retrains?limit=100')]);
     root.replaceChildren(h('h1', {}, 'Models'));
@@ -219,16 +245,7 @@
           D.table(m.versions, [
             ['version', (v) => v.version + (v.version === m.current ? ' (CURRENT)' : '')],
             ['created', (v) => v.createdAt],
-            [
-              'metrics',
-              (v) =>
-                v.metrics
-                  ? Object.entries(v.metrics)
-                      .slice(0, 4)
-                      .map(([k, x]) => `${k} ${D.num(x, 3)}`)
-                      .join(' · ')
-                  : '—',
-            ],
+            ['metrics', (v) => modelMetrics(v.metrics)],
           ]),
         ),
       );
