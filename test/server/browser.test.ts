@@ -171,6 +171,34 @@ test('backtests: list, report, two runs side by side; the models page; the log p
       '1,234,568',
       '58,877,000',
     ]);
+    // a portfolio backtest (bot backtest --symbols): listed, its page against the portfolio baselines, comparable
+    await page.goto(`${s.url}/#/backtests`);
+    await page.locator('#backtests-table tbody tr', { hasText: 'pf-run' }).waitFor();
+    const pf = f.portfolio;
+    const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+    const held = pf.baselines.find((b) => b.name === 'equal weights bought and held');
+    assert.ok(held);
+    assert.match(
+      (await page.locator('#backtests-table tbody tr', { hasText: 'pf-run' }).textContent()) ?? '',
+      new RegExp(
+        `equal-weightBTC/KRW, ETH/KRW2024-01-01 … 2024-01-05${pct(pf.summary.totalReturn)}${pct(held.totalReturn)}`,
+      ),
+    );
+    await page.goto(`${s.url}/#/backtest/pf-run`);
+    await page.locator('#portfolio-table').waitFor();
+    const pfRows = (await page.locator('#portfolio-table tbody tr').allTextContents()).join(' | ');
+    assert.match(pfRows, new RegExp(`^equal-weight${pct(pf.summary.totalReturn)}${pct(pf.summary.maxDrawdown)}`));
+    assert.match(pfRows, new RegExp(`equal weights bought and held${pct(held.totalReturn)}`));
+    assert.match(pfRows, /random weights \(3 seeds, mean ± sd\)/);
+    assert.equal(await page.locator('#markets-table tbody tr').count(), 2);
+    assert.ok((await page.locator('#portfolio-equity-chart canvas').count()) > 0);
+    assert.match((await page.locator('#trades-table thead').textContent()) ?? '', /^timemarketside/);
+    await page.goto(`${s.url}/#/compare/pf-run,run-a`);
+    await page.locator('#compare-table').waitFor();
+    assert.equal(
+      await page.locator('#compare-table tbody tr').first().textContent(),
+      `totalReturn${pct(pf.summary.totalReturn)}12.00%${pct(held.totalReturn)}`,
+    );
     await page.goto(`${s.url}/#/models`);
     await page.locator('h2', { hasText: 'btc-dqn — serving v2' }).waitFor();
     // meta.json's nested metrics (the test set of bot backtest, a retrain's validation set), not "test NaN"

@@ -13,6 +13,9 @@ import type { RunKey } from '../../src/trading/types.ts';
 import { createDashboardServer, type DashboardServer } from '../../src/server/app.ts';
 import { Credentials, readTokens, createToken } from '../../src/server/auth.ts';
 import { REPORT_SCHEMA } from '../../src/backtest/report.ts';
+import { runPortfolioRun } from '../../src/backtest/portfolio-backtest.ts';
+import type { PortfolioReport } from '../../src/backtest/portfolio-report.ts';
+import { equalWeightPolicy } from '../../src/agents/portfolio-strategy.ts';
 import { momentumSource, quietLogger, seriesFeed, tempDir } from '../trading/helpers.ts';
 
 export const HOUR = 3_600_000;
@@ -34,6 +37,8 @@ export interface PaperFixture {
   backtestsDir: string;
   modelsDir: string;
   logFile: string;
+  /** backtests/pf-run's report, a portfolio backtest's. */
+  portfolio: PortfolioReport;
   clock: { now: number };
   store: CandleStore;
   repo: RunRepository;
@@ -90,6 +95,33 @@ export function writeBacktest(dir: string, id: string, totalReturn: number): voi
   );
 }
 
+/**
+ * A portfolio report folder written by the writer `bot backtest --symbols` uses (runPortfolioRun: report.json of
+ * schema bot-portfolio-report/1, trades.csv with a market column, report.html): equal weights over two markets.
+ */
+export function writePortfolioBacktest(dir: string, id: string): PortfolioReport {
+  const series = [
+    { seed: 11, symbol: 'BTC/KRW', startPrice: 50_000_000 },
+    { seed: 12, symbol: 'ETH/KRW', startPrice: 3_000_000 },
+  ].map((o) => ({
+    candles: syntheticCandles({ ...o, count: 120, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000 }),
+    label: 'synthetic',
+  }));
+  return runPortfolioRun({
+    name: 'equal-weight',
+    policy: equalWeightPolicy(2, 24),
+    series,
+    costs: [COSTS, COSTS],
+    balance: 10_000_000,
+    seed: 1,
+    every: 24,
+    band: 0,
+    randomSeeds: 3,
+    outDir: dir,
+    out: path.join(dir, id),
+  }).report;
+}
+
 export async function paperFixture(): Promise<PaperFixture> {
   const tmp = tempDir('bot-dashboard-');
   const dbFile = path.join(tmp.dir, 'bot.db');
@@ -98,6 +130,7 @@ export async function paperFixture(): Promise<PaperFixture> {
   const logFile = path.join(tmp.dir, 'bot.log');
   writeBacktest(backtestsDir, 'run-a', 0.12);
   writeBacktest(backtestsDir, 'run-b', -0.03);
+  const portfolio = writePortfolioBacktest(backtestsDir, 'pf-run');
   const home = path.join(modelsDir, 'btc-dqn');
   mkdirSync(path.join(home, 'versions', 'v2'), { recursive: true });
   // meta.json's metrics as the writers nest them: bot backtest's test set (src/backtest/agent-backtest.ts), a
@@ -152,6 +185,7 @@ export async function paperFixture(): Promise<PaperFixture> {
     backtestsDir,
     modelsDir,
     logFile,
+    portfolio,
     clock,
     store,
     repo,

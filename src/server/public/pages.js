@@ -110,6 +110,7 @@
 
   D.pages.backtest = async function (root, id) {
     const { report, files } = await D.api('/backtests/' + encodeURIComponent(id));
+    if (report.schema === D.PORTFOLIO_SCHEMA) return D.pages.portfolioBacktest(root, id, report);
     root.replaceChildren(
       h('h1', {}, report.title),
       h(
@@ -138,17 +139,7 @@
         .then((u) => (img.src = u))
         .catch(() => img.remove());
     }
-    const { trades } = await D.api(`/backtests/${encodeURIComponent(id)}/trades`).catch(() => ({ trades: [] }));
-    if (trades.length) {
-      const keys = Object.keys(trades[0]);
-      root.append(
-        h('h2', {}, `Trades (${trades.length})`),
-        D.table(
-          trades.slice(-200),
-          keys.map((k) => [k, (t) => t[k]]),
-        ),
-      );
-    }
+    await D.backtestTrades(root, id);
     for (const s of report.extra && report.extra.agent && report.extra.agent.runs ? [report.extra.agent] : []) {
       root.append(
         h('h2', {}, 'Training runs'),
@@ -163,6 +154,29 @@
     }
   };
 
+  /** The run's trades.csv as a table (the last 200 rows), whatever its columns (a portfolio's name the market). */
+  D.backtestTrades = async function (root, id) {
+    const { trades } = await D.api(`/backtests/${encodeURIComponent(id)}/trades`).catch(() => ({ trades: [] }));
+    if (!trades.length) return;
+    const keys = Object.keys(trades[0]);
+    root.append(
+      h('h2', {}, `Trades (${trades.length})`),
+      D.table(
+        trades.slice(-200),
+        keys.map((k) => [k, (t) => t[k]]),
+        null,
+        { id: 'trades-table' },
+      ),
+    );
+  };
+
+  // a portfolio report keeps its figures in `summary` and its buy-and-hold (equal weights held) among `baselines`
+  const figuresOf = (r) => (r.schema === D.PORTFOLIO_SCHEMA ? r.summary : r.metrics);
+  const buyHoldOf = (r) =>
+    r.schema === D.PORTFOLIO_SCHEMA
+      ? r.baselines.find((b) => b.name === 'equal weights bought and held')
+      : r.baselines.buy_and_hold && r.baselines.buy_and_hold.metrics;
+
   D.pages.compare = async function (root, ids) {
     const list = ids.split(',').filter(Boolean);
     const reports = await Promise.all(
@@ -170,11 +184,8 @@
     );
     root.replaceChildren(h('h1', {}, 'Compare ' + list.join(' · ')));
     const cols = [['metric', (k) => k]];
-    reports.forEach((r) => cols.push([r.runId, (k) => metric(r.metrics, k)]));
-    cols.push([
-      'buy & hold (first)',
-      (k) => metric(reports[0].baselines.buy_and_hold && reports[0].baselines.buy_and_hold.metrics, k),
-    ]);
+    reports.forEach((r) => cols.push([r.runId, (k) => metric(figuresOf(r), k)]));
+    cols.push(['buy & hold (first)', (k) => metric(buyHoldOf(reports[0]), k)]);
     root.append(D.table(METRICS, cols, null, { id: 'compare-table' }));
     // equity at each trade (cash + units × price) from trades.csv, one line per run on one chart
     const box = h('div', { class: 'chart small', id: 'compare-chart' });
@@ -182,10 +193,8 @@
     const chart = LightweightCharts.createChart(box, { autoSize: true, layout: { attributionLogo: false } });
     const styles = [0, 2, 1, 3];
     for (const [i, id] of list.entries()) {
-      const { trades } = await D.api(`/backtests/${encodeURIComponent(id)}/trades`).catch(() => ({ trades: [] }));
-      const pts = trades
-        .filter((t) => typeof t.cash === 'number')
-        .map((t) => ({ time: Math.floor(Date.parse(t.time) / 1000), value: t.cash + t.units_after * t.price }));
+      // a portfolio's trades.csv has no cash column: its report holds the value at every clock time
+      const pts = reports[i].schema === D.PORTFOLIO_SCHEMA ? D.portfolioEquity(reports[i]) : await equityAtTrades(id);
       const series = chart.addSeries(LightweightCharts.LineSeries, {
         title: id,
         lineStyle: styles[i % 4],
@@ -195,6 +204,13 @@
     }
     chart.timeScale().fitContent();
   };
+
+  async function equityAtTrades(id) {
+    const { trades } = await D.api(`/backtests/${encodeURIComponent(id)}/trades`).catch(() => ({ trades: [] }));
+    return trades
+      .filter((t) => typeof t.cash === 'number')
+      .map((t) => ({ time: Math.floor(Date.parse(t.time) / 1000), value: t.cash + t.units_after * t.price }));
+  }
 
   /** Chart data wants strictly increasing times: keep the last point of each second. */
   function dedupe(points) {
