@@ -5,13 +5,15 @@
  */
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { PORTFOLIO_REPORT_SCHEMA, type PortfolioReport, type PortfolioSummary } from '../backtest/portfolio-report.ts';
+import {
+  EQUAL_WEIGHTS_HELD,
+  PORTFOLIO_REPORT_SCHEMA,
+  type PortfolioReport,
+  type PortfolioSummary,
+} from '../backtest/portfolio-report.ts';
 import { REPORT_SCHEMA, type StoredReport } from '../backtest/report.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { fileInside, listInside, resolveInside, safeSegment } from './files.ts';
-
-/** The portfolio baseline the list shows as buy-and-hold (src/backtest/portfolio-backtest.ts names it so). */
-const PORTFOLIO_HOLD = 'equal weights bought and held';
 
 interface BacktestEntry {
   id: string;
@@ -66,7 +68,7 @@ function figures(s: PortfolioSummary): Record<string, unknown> {
 /** A portfolio report's line in the list: its summary as metrics, equal weights held as buy-and-hold. */
 function portfolioEntry(root: string, id: string, r: PortfolioReport): BacktestEntry {
   const ts = r.portfolio.timestamps;
-  const hold = r.baselines.find((b) => b.name === PORTFOLIO_HOLD);
+  const hold = r.baselines.find((b) => b.name === EQUAL_WEIGHTS_HELD);
   return {
     id,
     kind: 'portfolio',

@@ -170,7 +170,8 @@
     );
   };
 
-  // a portfolio report keeps its figures in `summary` and its buy-and-hold (equal weights held) among `baselines`
+  // a portfolio report keeps its figures in `summary` and its buy-and-hold among `baselines` (named as
+  // EQUAL_WEIGHTS_HELD in src/backtest/portfolio-report.ts)
   const figuresOf = (r) => (r.schema === D.PORTFOLIO_SCHEMA ? r.summary : r.metrics);
   const buyHoldOf = (r) =>
     r.schema === D.PORTFOLIO_SCHEMA
