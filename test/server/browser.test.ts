@@ -2,7 +2,8 @@
  * The dashboard in a real headless Chromium (Debian's `chromium`, driven by playwright-core; installed for the tests
  * by scripts/ensure-system-tools.mjs): the overview lists the run, the run page draws its charts and shows every
  * decision row the database holds, a new tick arrives without reload, control without credentials is refused and
- * with a token is honoured by the trader, and two backtests compare side by side. Screenshots are real PNGs
+ * with a token is honoured by the trader, two backtests compare side by side, a portfolio backtest has its page, and
+ * the models page reads meta.json's metrics as bot backtest and bot retrain nest them. Screenshots are real PNGs
  * (SCREENSHOT_DIR=docs/screenshots writes the README's copies).
  */
 import assert from 'node:assert/strict';

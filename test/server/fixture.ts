@@ -1,6 +1,7 @@
 /**
- * A real paper run for the dashboard tests: a Trader on a recorded series writing a real SQLite file, a backtest
- * report folder and a model home on disk, and the dashboard server on 127.0.0.1 reading them.
+ * A real paper run for the dashboard tests: a Trader on a recorded series writing a real SQLite file, backtest
+ * report folders (two written by hand in bot backtest's shape, a portfolio one by its real writer) and a model home on
+ * disk, and the dashboard server on 127.0.0.1 reading them.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
