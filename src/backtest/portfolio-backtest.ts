@@ -14,7 +14,12 @@ import { annualisationPeriods } from '../market/metrics.ts';
 import { runPortfolioBacktest, type PortfolioPolicy, type PortfolioResult } from '../market/portfolio-engine.ts';
 import { portfolioHtml } from './portfolio-html.ts';
 import { newRunId } from './range.ts';
-import { PORTFOLIO_REPORT_SCHEMA, type PortfolioReport, type PortfolioSummary } from './portfolio-report.ts';
+import {
+  EQUAL_WEIGHTS_HELD,
+  PORTFOLIO_REPORT_SCHEMA,
+  type PortfolioReport,
+  type PortfolioSummary,
+} from './portfolio-report.ts';
 
 /** One series of a portfolio run and where it came from (derived series say so). */
 export interface PortfolioSeries {
@@ -100,7 +105,7 @@ export function runPortfolioRun(req: PortfolioRunRequest): { report: PortfolioRe
   const main = run(req.policy);
   const baselines: PortfolioSummary[] = [
     summarise(`equal weights rebalanced every ${req.every}`, run(equalWeightPolicy(n, req.every))),
-    summarise('equal weights bought and held', run(equalWeightPolicy(n, Infinity))),
+    summarise(EQUAL_WEIGHTS_HELD, run(equalWeightPolicy(n, Infinity))),
     ...symbols.map((s, i) =>
       summarise(`${s} bought and held`, run(fixedWeightsPolicy(`hold-${s}`, oneHot(n, i), Infinity))),
     ),

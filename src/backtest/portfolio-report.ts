@@ -7,6 +7,9 @@ import type { Costs } from '../market/costs.ts';
 
 export const PORTFOLIO_REPORT_SCHEMA = 'bot-portfolio-report/1';
 
+/** The baseline that is a portfolio's buy-and-hold (the dashboard lists it beside the strategy). */
+export const EQUAL_WEIGHTS_HELD = 'equal weights bought and held';
+
 export interface PortfolioSummary {
   name: string;
   totalReturn: number;

@@ -1,14 +1,24 @@
 /**
  * The backtests/ and models/ folders as the dashboard lists them: backtest runs with their key metrics (from each
- * report.json), a run's report and trades, model homes with their versions, the CURRENT pointer and meta.json.
+ * report.json, a single market's or a portfolio's), a run's report and trades, model homes with their versions, the
+ * CURRENT pointer and meta.json.
  */
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import {
+  EQUAL_WEIGHTS_HELD,
+  PORTFOLIO_REPORT_SCHEMA,
+  type PortfolioReport,
+  type PortfolioSummary,
+} from '../backtest/portfolio-report.ts';
 import { REPORT_SCHEMA, type StoredReport } from '../backtest/report.ts';
+import { isoTime } from '../data/timeframe.ts';
 import { fileInside, listInside, resolveInside, safeSegment } from './files.ts';
 
 interface BacktestEntry {
   id: string;
+  /** `portfolio`: a `bot backtest --symbols` report (schema bot-portfolio-report/1); its market lists the symbols. */
+  kind: 'single' | 'portfolio';
   title: string;
   createdAt: string;
   strategy: string;
@@ -28,12 +38,50 @@ function readJson(file: string): unknown {
   }
 }
 
-/** A run's report.json, or undefined when the id is not a safe name or holds no bot report. */
-export function readReport(root: string, id: string): StoredReport | undefined {
+/**
+ * A run's report.json, a single market's or a portfolio's, or undefined when the id is not a safe name or holds no
+ * bot report.
+ */
+export function readReport(root: string, id: string): StoredReport | PortfolioReport | undefined {
   const found = resolveInside(root, [id, 'report.json']);
   if (!found) return undefined;
-  const r = readJson(found.file) as StoredReport | undefined;
-  return r && typeof r === 'object' && r.schema === REPORT_SCHEMA ? r : undefined;
+  const r = readJson(found.file) as StoredReport | PortfolioReport | undefined;
+  return r && typeof r === 'object' && (r.schema === REPORT_SCHEMA || r.schema === PORTFOLIO_REPORT_SCHEMA)
+    ? r
+    : undefined;
+}
+
+const isPortfolio = (r: StoredReport | PortfolioReport): r is PortfolioReport => r.schema === PORTFOLIO_REPORT_SCHEMA;
+
+/** The fills in a run's trades.csv (its lines after the header), without parsing them. */
+function tradeRows(root: string, id: string): number {
+  const found = resolveInside(root, [id, 'trades.csv']);
+  if (!found) return 0;
+  return Math.max(0, readFileSync(found.file, 'utf8').trim().split('\n').length - 1);
+}
+
+/** A portfolio summary's figures (return, drawdown, Sharpe, fees, turnover) without its name. */
+function figures(s: PortfolioSummary): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(s).filter(([k]) => k !== 'name'));
+}
+
+/** A portfolio report's line in the list: its summary as metrics, equal weights held as buy-and-hold. */
+function portfolioEntry(root: string, id: string, r: PortfolioReport): BacktestEntry {
+  const ts = r.portfolio.timestamps;
+  const hold = r.baselines.find((b) => b.name === EQUAL_WEIGHTS_HELD);
+  return {
+    id,
+    kind: 'portfolio',
+    title: `${r.strategy} on ${r.portfolio.symbols.join(', ')}`,
+    createdAt: r.createdAt,
+    strategy: r.summary.name,
+    market: r.portfolio.symbols.join(', '),
+    from: ts.length ? isoTime(ts[0]) : '',
+    to: ts.length ? isoTime(ts[ts.length - 1]) : '',
+    trades: tradeRows(root, id),
+    metrics: figures(r.summary),
+    buyHold: hold ? figures(hold) : null,
+  };
 }
 
 /** Every backtest run under `root`, newest first. */
@@ -44,8 +92,13 @@ export function listBacktests(root: string): BacktestEntry[] {
     if (!safeSegment(id)) continue;
     const r = readReport(root, id);
     if (!r) continue;
+    if (isPortfolio(r)) {
+      out.push(portfolioEntry(root, id, r));
+      continue;
+    }
     out.push({
       id,
+      kind: 'single',
       title: r.title,
       createdAt: r.createdAt,
       strategy: r.strategy.name,

@@ -14,6 +14,10 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'style.css': { file: path.join(PUBLIC, 'style.css'), type: 'text/css; charset=utf-8' },
   'api.js': { file: path.join(PUBLIC, 'api.js'), type: 'text/javascript; charset=utf-8' },
   'pages.js': { file: path.join(PUBLIC, 'pages.js'), type: 'text/javascript; charset=utf-8' },
+  'portfolio-backtest-page.js': {
+    file: path.join(PUBLIC, 'portfolio-backtest-page.js'),
+    type: 'text/javascript; charset=utf-8',
+  },
   'run-parts.js': { file: path.join(PUBLIC, 'run-parts.js'), type: 'text/javascript; charset=utf-8' },
   'run-page.js': { file: path.join(PUBLIC, 'run-page.js'), type: 'text/javascript; charset=utf-8' },
   'portfolio-page.js': { file: path.join(PUBLIC, 'portfolio-page.js'), type: 'text/javascript; charset=utf-8' },

@@ -4,8 +4,11 @@
  * backtests, logs, validation errors, server-sent events and control commands the trader then honours.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { isoTime } from '../../src/data/timeframe.ts';
 import { paperFixture, serve, type PaperFixture, type Served } from './fixture.ts';
 
 /** A JSON reply of one of many shapes; the assertions check what each test reads. */
@@ -127,13 +130,45 @@ test('models, backtests (list, report, trades, files) and the log tail filtered 
     models.body.models[0].versions.map((v: { version: string }) => v.version),
     ['initial', 'v2'],
   );
-  assert.deepEqual(models.body.models[0].meta.metrics, { sharpe: 2 });
+  assert.equal(models.body.models[0].meta.metrics.validationSharpe, 2.5, 'the serving version v2');
   const list = await get('/api/v1/backtests');
   assert.deepEqual(
-    list.body.backtests.map((b: { id: string }) => b.id),
-    ['run-a', 'run-b'],
+    list.body.backtests.map((b: { id: string; kind: string }) => [b.id, b.kind]),
+    [
+      ['pf-run', 'portfolio'],
+      ['run-a', 'single'],
+      ['run-b', 'single'],
+    ],
   );
-  assert.equal(list.body.backtests[0].buyHold.totalReturn, 0.05);
+  assert.equal(list.body.backtests[1].buyHold.totalReturn, 0.05);
+  // a portfolio backtest (bot backtest --symbols) is listed too: its summary, and equal weights held as buy-and-hold
+  const pf = f.portfolio;
+  const held = pf.baselines.find((b) => b.name === 'equal weights bought and held');
+  const fills =
+    readFileSync(path.join(f.backtestsDir, 'pf-run', 'trades.csv'), 'utf8')
+      .trim()
+      .split('\n').length - 1;
+  assert.ok(fills > 0 && held);
+  const { name: _strategy, ...figures } = pf.summary;
+  const { name: _held, ...heldFigures } = held;
+  assert.deepEqual(list.body.backtests[0], {
+    id: 'pf-run',
+    kind: 'portfolio',
+    title: 'equal-weight/24 on BTC/KRW, ETH/KRW',
+    createdAt: pf.createdAt,
+    strategy: 'equal-weight',
+    market: 'BTC/KRW, ETH/KRW',
+    from: '2024-01-01T00:00:00Z',
+    to: isoTime(pf.portfolio.timestamps[pf.portfolio.timestamps.length - 1]),
+    trades: fills,
+    metrics: figures,
+    buyHold: heldFigures,
+  });
+  const pfReport = await get('/api/v1/backtests/pf-run');
+  assert.equal(pfReport.status, 200);
+  assert.equal(pfReport.body.report.summary.totalReturn, pf.summary.totalReturn);
+  assert.deepEqual(pfReport.body.files, ['report.html', 'report.json', 'trades.csv']);
+  assert.equal((await get('/api/v1/backtests/pf-run/trades')).body.trades[0].market, 'BTC/KRW');
   const report = await get('/api/v1/backtests/run-a');
   assert.equal(report.body.report.metrics.totalReturn, 0.12);
   assert.deepEqual(report.body.files, ['report.json', 'trades.csv']);

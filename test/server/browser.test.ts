@@ -2,7 +2,8 @@
  * The dashboard in a real headless Chromium (Debian's `chromium`, driven by playwright-core; installed for the tests
  * by scripts/ensure-system-tools.mjs): the overview lists the run, the run page draws its charts and shows every
  * decision row the database holds, a new tick arrives without reload, control without credentials is refused and
- * with a token is honoured by the trader, and two backtests compare side by side. Screenshots are real PNGs
+ * with a token is honoured by the trader, two backtests compare side by side, a portfolio backtest has its page, and
+ * the models page reads meta.json's metrics as bot backtest and bot retrain nest them. Screenshots are real PNGs
  * (SCREENSHOT_DIR=docs/screenshots writes the README's copies).
  */
 import assert from 'node:assert/strict';
@@ -160,8 +161,55 @@ test('backtests: list, report, two runs side by side; the models page; the log p
     await page.goto(`${s.url}/#/backtest/run-a`);
     await page.locator('#metrics-table').waitFor();
     assert.match((await page.locator('#metrics-table thead').textContent()) ?? '', /buy_and_hold/);
+    // buy & hold sold nothing: its win rate is a dash, as in bot backtest's table, not 0.00%
+    assert.match(
+      (await page.locator('#metrics-table tbody tr', { hasText: 'winRate' }).textContent()) ?? '',
+      /^winRate50\.00%—/,
+    );
+    // a coin priced below one unit keeps its digits (2 decimals showed 0.00001234 as 0); KRW amounts stay whole
+    assert.deepEqual(await page.evaluate('[Dash.num(0.00001234), Dash.num(1234567.89, 0), Dash.num(58877000)]'), [
+      '0.00001234',
+      '1,234,568',
+      '58,877,000',
+    ]);
+    // a portfolio backtest (bot backtest --symbols): listed, its page against the portfolio baselines, comparable
+    await page.goto(`${s.url}/#/backtests`);
+    await page.locator('#backtests-table tbody tr', { hasText: 'pf-run' }).waitFor();
+    const pf = f.portfolio;
+    const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+    const held = pf.baselines.find((b) => b.name === 'equal weights bought and held');
+    assert.ok(held);
+    assert.match(
+      (await page.locator('#backtests-table tbody tr', { hasText: 'pf-run' }).textContent()) ?? '',
+      new RegExp(
+        `equal-weightBTC/KRW, ETH/KRW2024-01-01 … 2024-01-05${pct(pf.summary.totalReturn)}${pct(held.totalReturn)}`,
+      ),
+    );
+    await page.goto(`${s.url}/#/backtest/pf-run`);
+    await page.locator('#portfolio-table').waitFor();
+    const pfRows = (await page.locator('#portfolio-table tbody tr').allTextContents()).join(' | ');
+    assert.match(pfRows, new RegExp(`^equal-weight${pct(pf.summary.totalReturn)}${pct(pf.summary.maxDrawdown)}`));
+    assert.match(pfRows, new RegExp(`equal weights bought and held${pct(held.totalReturn)}`));
+    assert.match(pfRows, /random weights \(3 seeds, mean ± sd\)/);
+    assert.equal(await page.locator('#markets-table tbody tr').count(), 2);
+    assert.ok((await page.locator('#portfolio-equity-chart canvas').count()) > 0);
+    assert.match((await page.locator('#trades-table thead').textContent()) ?? '', /^timemarketside/);
+    await page.goto(`${s.url}/#/compare/pf-run,run-a`);
+    await page.locator('#compare-table').waitFor();
+    assert.equal(
+      await page.locator('#compare-table tbody tr').first().textContent(),
+      `totalReturn${pct(pf.summary.totalReturn)}12.00%${pct(held.totalReturn)}`,
+    );
     await page.goto(`${s.url}/#/models`);
     await page.locator('h2', { hasText: 'btc-dqn — serving v2' }).waitFor();
+    // meta.json's nested metrics (the test set of bot backtest, a retrain's validation set), not "test NaN"
+    const versions = (await page.locator('.card table tbody tr').allTextContents()).join(' | ');
+    assert.match(
+      versions,
+      /initial.*test: return 4\.00%, Sharpe 1, max DD 10\.00%, 6 trades · validation Sharpe 1\.25/,
+    );
+    assert.match(versions, /v2 \(CURRENT\).*validation: return 7\.00%, Sharpe 2, .* · validation Sharpe 2\.5/);
+    assert.doesNotMatch(versions, /NaN/);
     await screenshot(page, 'models');
     // the log page: the tail at info and above, newest first; choosing a level re-reads the tail at that level
     await page.goto(`${s.url}/#/logs`);

@@ -1,6 +1,7 @@
 /**
- * A real paper run for the dashboard tests: a Trader on a recorded series writing a real SQLite file, a backtest
- * report folder and a model home on disk, and the dashboard server on 127.0.0.1 reading them.
+ * A real paper run for the dashboard tests: a Trader on a recorded series writing a real SQLite file, backtest
+ * report folders (two written by hand in bot backtest's shape, a portfolio one by its real writer) and a model home on
+ * disk, and the dashboard server on 127.0.0.1 reading them.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,9 @@ import type { RunKey } from '../../src/trading/types.ts';
 import { createDashboardServer, type DashboardServer } from '../../src/server/app.ts';
 import { Credentials, readTokens, createToken } from '../../src/server/auth.ts';
 import { REPORT_SCHEMA } from '../../src/backtest/report.ts';
+import { runPortfolioRun } from '../../src/backtest/portfolio-backtest.ts';
+import type { PortfolioReport } from '../../src/backtest/portfolio-report.ts';
+import { equalWeightPolicy } from '../../src/agents/portfolio-strategy.ts';
 import { momentumSource, quietLogger, seriesFeed, tempDir } from '../trading/helpers.ts';
 
 export const HOUR = 3_600_000;
@@ -34,6 +38,8 @@ export interface PaperFixture {
   backtestsDir: string;
   modelsDir: string;
   logFile: string;
+  /** backtests/pf-run's report, a portfolio backtest's. */
+  portfolio: PortfolioReport;
   clock: { now: number };
   store: CandleStore;
   repo: RunRepository;
@@ -48,7 +54,7 @@ export interface PaperFixture {
 export function writeBacktest(dir: string, id: string, totalReturn: number): void {
   const run = path.join(dir, id);
   mkdirSync(run, { recursive: true });
-  const metrics = { totalReturn, sharpe: totalReturn * 10, maxDrawdown: 0.1, trades: 4 };
+  const metrics = { totalReturn, sharpe: totalReturn * 10, maxDrawdown: 0.1, trades: 4, sells: 2, winRate: 0.5 };
   const report = {
     schema: REPORT_SCHEMA,
     runId: id,
@@ -71,7 +77,8 @@ export function writeBacktest(dir: string, id: string, totalReturn: number): voi
       // the key bot backtest writes (src/backtest/baselines.ts BASELINE_NAMES)
       buy_and_hold: {
         description: 'buy and hold',
-        metrics: { totalReturn: 0.05, sharpe: 0.5, maxDrawdown: 0.2, trades: 1 },
+        // a run without sells: metricsToJson keeps its per-sell metrics as 0
+        metrics: { totalReturn: 0.05, sharpe: 0.5, maxDrawdown: 0.2, trades: 1, sells: 0, winRate: 0 },
       },
     },
     tradesFingerprint: 'x',
@@ -89,6 +96,33 @@ export function writeBacktest(dir: string, id: string, totalReturn: number): voi
   );
 }
 
+/**
+ * A portfolio report folder written by the writer `bot backtest --symbols` uses (runPortfolioRun: report.json of
+ * schema bot-portfolio-report/1, trades.csv with a market column, report.html): equal weights over two markets.
+ */
+export function writePortfolioBacktest(dir: string, id: string): PortfolioReport {
+  const series = [
+    { seed: 11, symbol: 'BTC/KRW', startPrice: 50_000_000 },
+    { seed: 12, symbol: 'ETH/KRW', startPrice: 3_000_000 },
+  ].map((o) => ({
+    candles: syntheticCandles({ ...o, count: 120, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000 }),
+    label: 'synthetic',
+  }));
+  return runPortfolioRun({
+    name: 'equal-weight',
+    policy: equalWeightPolicy(2, 24),
+    series,
+    costs: [COSTS, COSTS],
+    balance: 10_000_000,
+    seed: 1,
+    every: 24,
+    band: 0,
+    randomSeeds: 3,
+    outDir: dir,
+    out: path.join(dir, id),
+  }).report;
+}
+
 export async function paperFixture(): Promise<PaperFixture> {
   const tmp = tempDir('bot-dashboard-');
   const dbFile = path.join(tmp.dir, 'bot.db');
@@ -97,15 +131,22 @@ export async function paperFixture(): Promise<PaperFixture> {
   const logFile = path.join(tmp.dir, 'bot.log');
   writeBacktest(backtestsDir, 'run-a', 0.12);
   writeBacktest(backtestsDir, 'run-b', -0.03);
+  const portfolio = writePortfolioBacktest(backtestsDir, 'pf-run');
   const home = path.join(modelsDir, 'btc-dqn');
   mkdirSync(path.join(home, 'versions', 'v2'), { recursive: true });
+  // meta.json's metrics as the writers nest them: bot backtest's test set (src/backtest/agent-backtest.ts), a
+  // retrain's validation set (src/trading/train-challenger.ts), each beside the validation Sharpe and the market
+  const market = { symbol: 'BTC/KRW', timeframe: '1h', exchange: 'upbit' };
+  const measured = (totalReturn: number, sharpe: number) => ({ totalReturn, sharpe, maxDrawdown: 0.1, trades: 6 });
+  const meta = (createdAt: string, metrics: Record<string, unknown>) =>
+    JSON.stringify({ name: 'btc-dqn', strategy: 'dqn-dnn', createdAt, metrics: { ...metrics, ...market } });
   writeFileSync(
     path.join(home, 'meta.json'),
-    JSON.stringify({ name: 'btc-dqn', strategy: 'dqn-dnn', createdAt: '2024-01-01T00:00:00Z', metrics: { sharpe: 1 } }),
+    meta('2024-01-01T00:00:00Z', { test: measured(0.04, 1), validationSharpe: 1.25 }),
   );
   writeFileSync(
     path.join(home, 'versions', 'v2', 'meta.json'),
-    JSON.stringify({ name: 'btc-dqn', strategy: 'dqn-dnn', createdAt: '2024-02-01T00:00:00Z', metrics: { sharpe: 2 } }),
+    meta('2024-02-01T00:00:00Z', { validation: measured(0.07, 2), validationSharpe: 2.5 }),
   );
   writeFileSync(path.join(home, 'CURRENT'), 'v2\n');
   writeFileSync(
@@ -145,6 +186,7 @@ export async function paperFixture(): Promise<PaperFixture> {
     backtestsDir,
     modelsDir,
     logFile,
+    portfolio,
     clock,
     store,
     repo,

@@ -87,10 +87,17 @@ window.Dash = window.Dash || {};
     return el;
   };
 
-  D.num = (x, digits = 2) =>
-    x === null || x === undefined || Number.isNaN(x)
-      ? '—'
-      : Number(x).toLocaleString('en-US', { maximumFractionDigits: digits });
+  /**
+   * A number with at most `digits` decimals; below 1 (a coin priced 0.00001234, its fee) as many as keep 4
+   * significant digits, which 2 decimals turned into 0. `digits` 0 (a KRW amount) stays whole.
+   */
+  D.num = (x, digits = 2) => {
+    if (x === null || x === undefined || Number.isNaN(x)) return '—';
+    const v = Number(x);
+    const small = digits > 0 && v !== 0 && Math.abs(v) < 1;
+    const most = small ? Math.min(20, Math.max(digits, 3 - Math.floor(Math.log10(Math.abs(v))))) : digits;
+    return v.toLocaleString('en-US', { maximumFractionDigits: most });
+  };
   D.pct = (x) => (x === null || x === undefined || typeof x !== 'number' ? '—' : (x * 100).toFixed(2) + '%');
   D.signClass = (x) => (typeof x === 'number' ? (x > 0 ? 'pos' : x < 0 ? 'neg' : '') : '');
   D.time = (ms) => (ms === null || ms === undefined ? '—' : new Date(ms).toISOString().replace('T', ' ').slice(0, 16));

@@ -47,8 +47,10 @@
   };
 
   const METRICS = ['totalReturn', 'annualReturn', 'sharpe', 'sortino', 'maxDrawdown', 'winRate', 'trades'];
+  // win rate of a run without sells (buy & hold, flat) measured nothing: a dash, as bot backtest's table shows it
+  const PER_SELL = ['winRate', 'profitFactor', 'expectancy'];
   const metric = (m, k) => {
-    const v = m ? m[k] : undefined;
+    const v = m ? (PER_SELL.includes(k) && m.sells === 0 ? undefined : m[k]) : undefined;
     if (typeof v !== 'number') return v === undefined ? '—' : String(v);
     return /Return|Drawdown|winRate/.test(k) ? D.pct(v) : D.num(v, 3);
   };
@@ -108,6 +110,7 @@
 
   D.pages.backtest = async function (root, id) {
     const { report, files } = await D.api('/backtests/' + encodeURIComponent(id));
+    if (report.schema === D.PORTFOLIO_SCHEMA) return D.pages.portfolioBacktest(root, id, report);
     root.replaceChildren(
       h('h1', {}, report.title),
       h(
@@ -136,17 +139,7 @@
         .then((u) => (img.src = u))
         .catch(() => img.remove());
     }
-    const { trades } = await D.api(`/backtests/${encodeURIComponent(id)}/trades`).catch(() => ({ trades: [] }));
-    if (trades.length) {
-      const keys = Object.keys(trades[0]);
-      root.append(
-        h('h2', {}, `Trades (${trades.length})`),
-        D.table(
-          trades.slice(-200),
-          keys.map((k) => [k, (t) => t[k]]),
-        ),
-      );
-    }
+    await D.backtestTrades(root, id);
     for (const s of report.extra && report.extra.agent && report.extra.agent.runs ? [report.extra.agent] : []) {
       root.append(
         h('h2', {}, 'Training runs'),
@@ -161,6 +154,30 @@
     }
   };
 
+  /** The run's trades.csv as a table (the last 200 rows), whatever its columns (a portfolio's name the market). */
+  D.backtestTrades = async function (root, id) {
+    const { trades } = await D.api(`/backtests/${encodeURIComponent(id)}/trades`).catch(() => ({ trades: [] }));
+    if (!trades.length) return;
+    const keys = Object.keys(trades[0]);
+    root.append(
+      h('h2', {}, `Trades (${trades.length})`),
+      D.table(
+        trades.slice(-200),
+        keys.map((k) => [k, (t) => t[k]]),
+        null,
+        { id: 'trades-table' },
+      ),
+    );
+  };
+
+  // a portfolio report keeps its figures in `summary` and its buy-and-hold among `baselines` (named as
+  // EQUAL_WEIGHTS_HELD in src/backtest/portfolio-report.ts)
+  const figuresOf = (r) => (r.schema === D.PORTFOLIO_SCHEMA ? r.summary : r.metrics);
+  const buyHoldOf = (r) =>
+    r.schema === D.PORTFOLIO_SCHEMA
+      ? r.baselines.find((b) => b.name === 'equal weights bought and held')
+      : r.baselines.buy_and_hold && r.baselines.buy_and_hold.metrics;
+
   D.pages.compare = async function (root, ids) {
     const list = ids.split(',').filter(Boolean);
     const reports = await Promise.all(
@@ -168,11 +185,8 @@
     );
     root.replaceChildren(h('h1', {}, 'Compare ' + list.join(' · ')));
     const cols = [['metric', (k) => k]];
-    reports.forEach((r) => cols.push([r.runId, (k) => metric(r.metrics, k)]));
-    cols.push([
-      'buy & hold (first)',
-      (k) => metric(reports[0].baselines.buy_and_hold && reports[0].baselines.buy_and_hold.metrics, k),
-    ]);
+    reports.forEach((r) => cols.push([r.runId, (k) => metric(figuresOf(r), k)]));
+    cols.push(['buy & hold (first)', (k) => metric(buyHoldOf(reports[0]), k)]);
     root.append(D.table(METRICS, cols, null, { id: 'compare-table' }));
     // equity at each trade (cash + units × price) from trades.csv, one line per run on one chart
     const box = h('div', { class: 'chart small', id: 'compare-chart' });
@@ -180,10 +194,8 @@
     const chart = LightweightCharts.createChart(box, { autoSize: true, layout: { attributionLogo: false } });
     const styles = [0, 2, 1, 3];
     for (const [i, id] of list.entries()) {
-      const { trades } = await D.api(`/backtests/${encodeURIComponent(id)}/trades`).catch(() => ({ trades: [] }));
-      const pts = trades
-        .filter((t) => typeof t.cash === 'number')
-        .map((t) => ({ time: Math.floor(Date.parse(t.time) / 1000), value: t.cash + t.units_after * t.price }));
+      // a portfolio's trades.csv has no cash column: its report holds the value at every clock time
+      const pts = reports[i].schema === D.PORTFOLIO_SCHEMA ? D.portfolioEquity(reports[i]) : await equityAtTrades(id);
       const series = chart.addSeries(LightweightCharts.LineSeries, {
         title: id,
         lineStyle: styles[i % 4],
@@ -193,6 +205,13 @@
     }
     chart.timeScale().fitContent();
   };
+
+  async function equityAtTrades(id) {
+    const { trades } = await D.api(`/backtests/${encodeURIComponent(id)}/trades`).catch(() => ({ trades: [] }));
+    return trades
+      .filter((t) => typeof t.cash === 'number')
+      .map((t) => ({ time: Math.floor(Date.parse(t.time) / 1000), value: t.cash + t.units_after * t.price }));
+  }
 
   /** Chart data wants strictly increasing times: keep the last point of each second. */
   function dedupe(points) {
@@ -205,6 +224,30 @@
     return out;
   }
   D.dedupe = dedupe;
+
+  /**
+   * A model version's meta.json metrics in a line. bot backtest saves `{ test: <metrics>, validationSharpe, symbol,
+   * timeframe, exchange }` (src/backtest/agent-backtest.ts), a retrain `{ validation: <metrics>, … }`
+   * (src/trading/train-challenger.ts): the measured set's return, Sharpe, drawdown and trades, then the validation
+   * Sharpe; a flat map of numbers (an older home) as it is. The nested set was shown as "test NaN".
+   */
+  function modelMetrics(m) {
+    if (!m) return '—';
+    const parts = [];
+    for (const set of ['test', 'validation']) {
+      const x = m[set];
+      if (!x || typeof x !== 'object') continue;
+      parts.push(
+        `${set}: return ${D.pct(x.totalReturn)}, Sharpe ${D.num(x.sharpe, 3)}, max DD ${D.pct(x.maxDrawdown)}, ` +
+          `${D.num(x.trades, 0)} trades`,
+      );
+    }
+    if (typeof m.validationSharpe === 'number') parts.push(`validation Sharpe ${D.num(m.validationSharpe, 3)}`);
+    if (parts.length === 0)
+      for (const [k, x] of Object.entries(m))
+        if (typeof x === 'number' && parts.length < 4) parts.push(`${k} ${D.num(x, 3)}`);
+    return parts.length ? parts.join(' · ') : '—';
+  }
 
   D.pages.models = async function (root) {
     const [{ models }, { retrains }] = await Promise.all([D.api('/models'), D.api('/retrains?limit=100')]);
@@ -219,16 +262,7 @@
           D.table(m.versions, [
             ['version', (v) => v.version + (v.version === m.current ? ' (CURRENT)' : '')],
             ['created', (v) => v.createdAt],
-            [
-              'metrics',
-              (v) =>
-                v.metrics
-                  ? Object.entries(v.metrics)
-                      .slice(0, 4)
-                      .map(([k, x]) => `${k} ${D.num(x, 3)}`)
-                      .join(' · ')
-                  : '—',
-            ],
+            ['metrics', (v) => modelMetrics(v.metrics)],
           ]),
         ),
       );
