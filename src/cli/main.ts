@@ -1,6 +1,6 @@
 /** The `bot` command line: command modules loaded on demand, errors printed as one line. */
 import { Command, CommanderError } from 'commander';
-import { UserError } from '../core/errors.ts';
+import { HaltError, UserError } from '../core/errors.ts';
 import { closeLogger, log, redactSecrets } from '../core/log.ts';
 type Register = (program: Command) => void;
 
@@ -57,6 +57,11 @@ async function main(argv: string[]): Promise<number> {
     }
     const err = e as Error;
     process.stderr.write(`error: ${redactSecrets(err.message)}\n`);
+    // a halted run (`--once`, live) stops as asked: its reason is the line, not an unexpected failure
+    if (e instanceof HaltError) {
+      log().debug(`trading halted: ${err.message}`);
+      return 1;
+    }
     log().error('unexpected failure', { error: err.stack ?? err.message });
     return 1;
   }

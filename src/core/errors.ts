@@ -10,3 +10,11 @@ export class UserError extends Error {
     this.exitCode = exitCode;
   }
 }
+
+/**
+ * Trading must stop (live kill switch, a halt asked from the dashboard, unreconcilable state); the message says why
+ * and is kept on the run. An expected stop: the CLI prints it as one line and exits 1, with no stack trace.
+ */
+export class HaltError extends Error {
+  override name = 'HaltError';
+}

@@ -1,11 +1,7 @@
-/** A halted trading run: the error that stops it, and stopping a live run after recording the orders it sent. */
+/** Stopping a live run after recording the orders it sent (the halt itself is core's HaltError). */
+import { HaltError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { shortError } from '../data/exchange.ts';
-
-/** Trading must stop (live kill switch, unreconcilable state); the message says why and is kept on the run. */
-export class HaltError extends Error {
-  override name = 'HaltError';
-}
 
 /**
  * Stops a halted live run, after recording the orders it already sent: it places nothing, but an order left

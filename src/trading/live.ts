@@ -11,7 +11,8 @@ import { applyFill, balanceOf, cappedOrder, offBookFees, payOffBook, type LiveCa
 import type { Retried } from './exchange-orders.ts';
 import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { RefusalHolds } from './refusal-holds.ts';
-import { HaltError, haltAfterSettling } from './halt.ts';
+import { HaltError } from '../core/errors.ts';
+import { haltAfterSettling } from './halt.ts';
 import { orderSide } from './paper-market.ts';
 import { pendingExits, takeExits } from './commands.ts';
 import type { RunRepository } from './run-repository.ts';

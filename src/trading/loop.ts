@@ -5,7 +5,7 @@ import { shortError } from '../data/exchange.ts';
 import type { Lock } from './lock.ts';
 import { scheduleTask, type Scheduled } from './schedule.ts';
 import type { RunTrader, TickReport } from './trader.ts';
-import { HaltError } from './halt.ts';
+import { HaltError } from '../core/errors.ts';
 
 interface TraderLoopOptions {
   trader: RunTrader;

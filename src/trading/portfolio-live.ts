@@ -15,7 +15,8 @@ import { restorePortfolio, snapshotPortfolio } from '../market/portfolio-state.t
 import { fillTargets } from '../market/portfolio-step.ts';
 import type { PortfolioAccount } from '../market/portfolio-account.ts';
 import { pendingExits, takeExits } from './commands.ts';
-import { HaltError, haltAfterSettling } from './halt.ts';
+import { HaltError } from '../core/errors.ts';
+import { haltAfterSettling } from './halt.ts';
 import { applyFill, balanceOf, cappedOrder, payOffBook, type LiveCaps } from './live-orders.ts';
 import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { RefusalHolds } from './refusal-holds.ts';

@@ -7,7 +7,7 @@ import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
 import type { AccountState } from '../market/account.ts';
-import { HaltError } from './halt.ts';
+import { HaltError } from '../core/errors.ts';
 import type { RunRepository } from './run-repository.ts';
 import type { PortfolioRunState, RunKey, RunState } from './types.ts';
 

@@ -14,7 +14,7 @@ import { requestCommand } from '../../src/trading/commands.ts';
 import { Notifier, targetsFrom } from '../../src/server/notify.ts';
 import { startRunNotices } from '../../src/server/run-notices.ts';
 import type { NotifySection } from '../../src/server/config.ts';
-import { HaltError } from '../../src/trading/halt.ts';
+import { HaltError } from '../../src/core/errors.ts';
 import { quietLogger, waitFor } from '../trading/helpers.ts';
 import { paperFixture, type PaperFixture } from './fixture.ts';
 

@@ -8,6 +8,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { CandleStore } from '../../src/data/store.ts';
+import { requestCommand } from '../../src/trading/commands.ts';
+import { RunRepository } from '../../src/trading/run-repository.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { dashboardUrl, paperRunFlags, runBot, startBot, writeFakeExchangeConfig } from '../trading/cli.ts';
 import { tempDir } from '../trading/helpers.ts';
@@ -119,4 +122,24 @@ test('bad --serve values and --serve with --once stop in one line before any wor
     '--once',
   ]);
   assert.equal(once.stderr.trim(), 'error: --serve runs beside the trader loop: drop --once');
+});
+
+test('bot paper --once on a run halted from the dashboard stops in one line, without a stack trace', async () => {
+  const db = path.join(tmp.dir, 'halted.db');
+  const flags = ['paper', '--strategy', 'sma-cross', '--once', ...paperRunFlags(START, END, db, cfg)];
+  const first = await runBot(flags);
+  assert.equal(first.code, 0, first.stderr);
+  const store = CandleStore.open(db);
+  try {
+    const run = new RunRepository(store.db).list()[0];
+    requestCommand(store.db, { runId: run.id, kind: 'halt', requestedBy: 'token:ci', reason: 'stop it', now: END });
+  } finally {
+    store.close();
+  }
+  const halted = await runBot([...flags, '--log-level', 'info']);
+  assert.equal(halted.code, 1, halted.stderr);
+  const lines = halted.stderr.split('\n').filter((l) => l.trim() !== '' && !/^\d\d:\d\d:\d\d (info|warn) /.test(l));
+  assert.equal(lines.length, 1, halted.stderr);
+  assert.match(lines[0], /^error: .*halted by token:ci/);
+  assert.doesNotMatch(halted.stderr, /unexpected failure|HaltError|\n\s+at /);
 });

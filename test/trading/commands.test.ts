@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { listCommands, requestCommand } from '../../src/trading/commands.ts';
-import { HaltError } from '../../src/trading/halt.ts';
+import { HaltError } from '../../src/core/errors.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { Trader } from '../../src/trading/trader.ts';

@@ -17,7 +17,7 @@ import type { Policy } from '../../src/core/policy.ts';
 import { createExchange } from '../../src/data/exchange.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
 import { requestCommand } from '../../src/trading/commands.ts';
-import { HaltError } from '../../src/trading/halt.ts';
+import { HaltError } from '../../src/core/errors.ts';
 import { clientOrderId } from '../../src/trading/live.ts';
 import { legacyOrderId } from '../../src/trading/order-desk.ts';
 import type { PolicySource } from '../../src/trading/types.ts';

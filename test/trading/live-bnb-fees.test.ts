@@ -13,7 +13,7 @@ import type { Candles } from '../../src/core/candles.ts';
 import type { Logger } from '../../src/core/log.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { HaltError } from '../../src/trading/halt.ts';
+import { HaltError } from '../../src/core/errors.ts';
 import { LiveTrader } from '../../src/trading/live.ts';
 import type { LiveCaps } from '../../src/trading/live-orders.ts';
 import { portfolioRuleSource } from '../../src/trading/portfolio-policy-source.ts';

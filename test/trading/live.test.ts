@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { HaltError } from '../../src/trading/halt.ts';
+import { HaltError } from '../../src/core/errors.ts';
 import { clientOrderId } from '../../src/trading/live.ts';
 import { runBot } from './cli.ts';
 import { checkLiveAllowed } from '../../src/cli/commands/live.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HaltError } from '../../src/trading/halt.ts';
+import { HaltError } from '../../src/core/errors.ts';
 import { startTraderLoop } from '../../src/trading/loop.ts';
 import { cronForTimeframe, tickSchedule } from '../../src/trading/schedule.ts';
 import type { Trader, TickReport } from '../../src/trading/trader.ts';

@@ -16,7 +16,7 @@ import { isoTime } from '../../src/data/timeframe.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { loadPortfolioStrategy } from '../../src/agents/portfolio-strategy.ts';
 import { exchangeFeed } from '../../src/trading/feed.ts';
-import { HaltError } from '../../src/trading/halt.ts';
+import { HaltError } from '../../src/core/errors.ts';
 import type { LiveCaps } from '../../src/trading/live-orders.ts';
 import { portfolioRuleSource } from '../../src/trading/portfolio-policy-source.ts';
 import { legacyOrderId } from '../../src/trading/order-desk.ts';
