@@ -29,7 +29,8 @@ export interface RunStatus {
   trades: number;
   pendingOrder: { side: string; quantity: number; decidedAt: string } | null;
   lastDecisions: { candle: string; action: string; confidence: number; price: number; modelVersion: string | null }[];
-  nextTick: string;
+  /** When the trader acts next; null for a halted run, whose trader stopped and acts no more until a clear-halt. */
+  nextTick: string | null;
   /** A portfolio run's markets at the last candle time it acted on (issue 14); absent for one market. */
   positions?: { market: string; units: number; price: number; value: number; weight: number }[];
   /** A portfolio run's targets still waiting for a market's next candle. */
@@ -93,7 +94,7 @@ export function runStatus(
       price: d.price,
       modelVersion: d.modelVersion,
     })),
-    nextTick: isoTime(nextTickTime(now, run.timeframe, tickDelaySeconds, run.lastTs)),
+    nextTick: run.halted ? null : isoTime(nextTickTime(now, run.timeframe, tickDelaySeconds, run.lastTs)),
     ...(part ?? {}),
   };
 }
@@ -157,7 +158,7 @@ export function formatStatus(s: RunStatus): string {
     `${s.mode} run "${s.name}"  ${s.exchange} ${s.symbol} ${s.timeframe}  ${s.policy}${version}`,
     ...(s.halted ? [`HALTED: ${s.halted}`] : []),
     ...(s.paused ? [`PAUSED: ${s.paused}`] : []),
-    `started      ${s.startedAt}   last candle ${s.lastCandle ?? '—'}   next tick ${s.nextTick}`,
+    `started      ${s.startedAt}   last candle ${s.lastCandle ?? '—'}   next tick ${s.nextTick ?? '— (halted)'}`,
     ...(s.positions
       ? portfolioLines(s)
       : [
@@ -187,7 +188,7 @@ export function formatRunTable(rows: RunStatus[]): string {
       num(s.equity),
       pct(s.pnl),
       last ? `${last.candle} ${last.action}` : '—',
-      s.nextTick,
+      s.nextTick ?? '—',
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));

@@ -12,6 +12,7 @@ import { HaltError } from '../../src/core/errors.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { Trader } from '../../src/trading/trader.ts';
+import { formatStatus, runStatus } from '../../src/trading/status.ts';
 import type { Policy } from '../../src/core/policy.ts';
 import type { PolicySource, RunKey } from '../../src/trading/types.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
@@ -151,6 +152,10 @@ again`, async () => {
       (e: unknown) => e instanceof HaltError && /halted by token:ci/.test(e.message),
     );
     assert.match(s.repo.list()[0].halted ?? '', /test halt/);
+    // its trader stopped: bot status and the dashboard show no next tick, not one that will never come
+    const status = runStatus(s.repo, KEY, now, 5, 10);
+    assert.equal(status?.nextTick, null);
+    assert.match(formatStatus(status!), /next tick — \(halted\)/);
     // a restarted trader stays halted until the clear-halt command is picked up
     s.store.close();
     const again = paper(path.join(tmp.dir, 'a.db'), () => now);

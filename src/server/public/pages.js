@@ -38,7 +38,7 @@
               return d ? `${d.candle.slice(0, 16)} ${d.action}` : '—';
             },
           ],
-          ['next tick', (r) => r.nextTick.slice(0, 16)],
+          ['next tick', (r) => (r.nextTick ? r.nextTick.slice(0, 16) : '— (halted)')],
         ],
         (r) => (location.hash = '#/run/' + r.id),
         { id: 'runs-table' },

@@ -39,7 +39,7 @@
           stat(holdLabel, D.pct(r.buyHoldPnl), D.signClass(r.buyHoldPnl)),
           ...own,
           stat('last candle', (r.lastCandle || '—').slice(0, 16)),
-          stat('next tick', r.nextTick.slice(0, 16)),
+          stat('next tick', r.nextTick ? r.nextTick.slice(0, 16) : '— (halted)'),
         ),
       );
   }
