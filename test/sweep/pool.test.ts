@@ -62,5 +62,8 @@ crash the coordinator`, async () => {
     onRetry: (job, error) => outcomes.push(`retry ${job.id}: ${error}`),
   });
   const [first, second] = plan.jobs.map((j) => j.id);
-  assert.deepEqual(outcomes, [`result ${first}`, `retry ${second}: worker process died (exit 0)`, `result ${second}`]);
+  // the child exits by itself, or, when the failed send comes first (a loaded machine), the pool kills it
+  const died = /^retry (\w+): worker process died \((exit 0|SIGKILL)\)$/.exec(outcomes[1] ?? '');
+  assert.equal(died?.[1], second, outcomes.join('\n'));
+  assert.deepEqual([outcomes[0], outcomes[2], outcomes.length], [`result ${first}`, `result ${second}`, 3]);
 });
