@@ -105,3 +105,32 @@ test('bot data derive stores the series with its label; bad flags are one-line e
   assert.match(zero.stderr, /--leverage must be a non-zero number/);
   assert.notEqual(zero.code, 0);
 });
+
+test('bot data derive writes the hyphenated names the README uses (SP500-INV/USD), and --symbol reads them back', async () => {
+  // the symbol check used to refuse a hyphen, so the documented `--symbol SP500-INV/USD` stopped with a config error
+  const dir = tempDir();
+  const db = path.join(dir, 'bot.db');
+  const csv = path.join(dir, 'idx.csv');
+  writeFileSync(csv, candlesToCsv(index));
+  const common = ['--exchange', 'demo', '--timeframe', '1d', '--db', db];
+  const imported = await runBot(['data', 'import', csv, '--symbol', 'IDX/USD', ...common]);
+  assert.equal(imported.code, 0, imported.stderr);
+  const r = await runBot([
+    'data',
+    'derive',
+    '--from',
+    'IDX/USD',
+    '--leverage',
+    '-1',
+    '--symbol',
+    'IDX-INV/USD',
+    ...common,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /stored 4 1d candles as demo IDX-INV\/USD/);
+  const exported = await runBot(['data', 'export', '--symbol', 'IDX-INV/USD', ...common]);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.equal(exported.stdout.trim().split('\n').length, 5);
+  const bad = await runBot(['data', 'export', '--symbol', 'IDX-/USD', ...common]);
+  assert.match(bad.stderr, /symbol: expected BASE\/QUOTE/);
+});
