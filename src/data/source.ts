@@ -10,7 +10,7 @@ import { candlesFromRows, sliceCandles, type Candles } from '../core/candles.ts'
 import { parseCandlesCsvDetailed } from './csv.ts';
 import { loadSample } from './sample.ts';
 import { CandleStore } from './store.ts';
-import { describeRange, isoTime, parseTime, timeframeMs } from './timeframe.ts';
+import { describeRange, parseTime, timeframeMs } from './timeframe.ts';
 
 export { loadSample } from './sample.ts';
 

@@ -83,7 +83,7 @@ test('bot data gaps / export with --to not after --from: one line, and no databa
   assert.equal(existsSync(db), false, 'checked before the store is opened');
 });
 
-test('bot data gaps / export of a range with nothing stored in it: the line names the range, not the whole series', async () => {
+test('bot data gaps / export of a range with nothing stored in it: the line names the range', async () => {
   // it used to say "no stored candles for upbit BTC/KRW 1h", which `bot data list` then contradicts
   const dir = tempDir('bot-cli-empty-range-');
   const db = path.join(dir, 'bot.db');

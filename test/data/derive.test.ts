@@ -106,7 +106,7 @@ test('bot data derive stores the series with its label; bad flags are one-line e
   assert.notEqual(zero.code, 0);
 });
 
-test('bot data derive writes the hyphenated names the README uses (SP500-INV/USD), and --symbol reads them back', async () => {
+test('bot data derive writes hyphenated names (SP500-INV/USD), and --symbol reads them back', async () => {
   // the symbol check used to refuse a hyphen, so the documented `--symbol SP500-INV/USD` stopped with a config error
   const dir = tempDir();
   const db = path.join(dir, 'bot.db');
