@@ -19,9 +19,15 @@ const logSection = z.strictObject({
   maxFiles: z.number().int().min(2),
 });
 
+/**
+ * A market name BASE/QUOTE. A hyphen may join parts of a name, as in the derived series `bot data derive` writes
+ * (SP500-2X/USD, SP500-INV/USD: issue 14); it used to be refused, so `--symbol` could not name them.
+ */
+export const SYMBOL_PATTERN = /^[A-Z0-9]+(?:-[A-Z0-9]+)*\/[A-Z0-9]+(?:-[A-Z0-9]+)*$/;
+
 export const configSchema = z.strictObject({
   exchange: exchangeSection,
-  symbol: z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/, 'expected BASE/QUOTE such as BTC/KRW'),
+  symbol: z.string().regex(SYMBOL_PATTERN, 'expected BASE/QUOTE such as BTC/KRW'),
   // a count of at least 1: "0h" used to pass here and fail later, after the store was opened
   timeframe: z.string().regex(/^[1-9]\d*[mhdw]$/, 'expected a timeframe such as 1m, 1h, 1d'),
   data: dataSection,

@@ -10,7 +10,7 @@ import { candlesFromRows, sliceCandles, type Candles } from '../core/candles.ts'
 import { parseCandlesCsvDetailed } from './csv.ts';
 import { loadSample } from './sample.ts';
 import { CandleStore } from './store.ts';
-import { isoTime, parseTime, timeframeMs } from './timeframe.ts';
+import { describeRange, parseTime, timeframeMs } from './timeframe.ts';
 
 export { loadSample } from './sample.ts';
 
@@ -62,11 +62,6 @@ export function filterRange(c: Candles, from?: number, to?: number): Candles {
   if (from !== undefined) while (lo < hi && c.ts[lo] < from) lo++;
   if (to !== undefined) while (hi > lo && c.ts[hi - 1] >= to) hi--;
   return lo === 0 && hi === c.ts.length ? c : sliceCandles(c, lo, hi);
-}
-
-function describeRange(from?: number, to?: number): string {
-  if (from === undefined && to === undefined) return '';
-  return ` in [${from !== undefined ? isoTime(from) : '…'}, ${to !== undefined ? isoTime(to) : '…'})`;
 }
 
 function nonEmpty(s: Series, from?: number, to?: number): Series {

@@ -57,3 +57,9 @@ export function parseTime(value: string, flag: string): number {
 export function isoTime(ms: number): string {
   return new Date(ms).toISOString().replace('.000Z', 'Z');
 }
+
+/** ` in [from, to)` for an error line about a time range, or '' when neither end is given. */
+export function describeRange(from?: number, to?: number): string {
+  if (from === undefined && to === undefined) return '';
+  return ` in [${from !== undefined ? isoTime(from) : '…'}, ${to !== undefined ? isoTime(to) : '…'})`;
+}

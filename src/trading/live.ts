@@ -262,7 +262,8 @@ export class LiveTrader extends Trader {
         const note = planned ? `market sell of ${capped?.amount ?? 0} after ${isoTime(ts)}` : 'no position to exit';
         takeExits(this.repo, exits, capped?.skip ? `exit skipped: ${capped.skip}` : note, decidedAt);
       }
-      const next: RunState = { ...run, lastTs: ts, modelVersion: handle.version };
+      // the close of the first candle acted on is the buy-and-hold reference `bot status` reads, as the paper trader's
+      const next: RunState = { ...run, lastTs: ts, modelVersion: handle.version, startPrice: run.startPrice ?? close };
       if (planned && capped) {
         const side = orderSide(planned);
         orderId = this.repo.insertOrder(

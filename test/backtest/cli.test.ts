@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,6 +110,23 @@ report reads it back`, async () => {
   assert.deepEqual(JSON.parse(json.stdout), report);
   assert.notEqual(none.code, 0);
   assert.match(none.stderr, /^error: no backtest runs in .*; run `bot backtest` first\n$/);
+});
+
+test('bot report with no run named skips a newer sweep folder and prints the latest backtest run', async () => {
+  // a sweep writes backtests/sweep-<id>/report.json; taken as the latest run it made `bot report` fail with
+  // "… is not a backtest report"
+  const cwd = mkdtempSync(path.join(dir, 'report-sweep-'));
+  const run = await bot(['backtest', '--strategy', 'sma-cross', '--data', csv], cwd);
+  assert.equal(run.code, 0, run.stderr);
+  const sweep = path.join(cwd, 'backtests', 'sweep-0123456789ab');
+  mkdirSync(sweep);
+  writeFileSync(
+    path.join(sweep, 'report.json'),
+    JSON.stringify({ schema: 'bot-sweep-report/1', sweepId: '0123456789ab' }),
+  );
+  const latest = await bot(['report'], cwd);
+  assert.equal(latest.code, 0, latest.stderr);
+  assert.match(latest.stdout, /^sma-cross on candles\.csv/);
 });
 
 test('bad input is a one-line error with a non-zero exit, and writes no report', async () => {

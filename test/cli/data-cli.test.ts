@@ -83,6 +83,27 @@ test('bot data gaps / export with --to not after --from: one line, and no databa
   assert.equal(existsSync(db), false, 'checked before the store is opened');
 });
 
+test('bot data gaps / export of a range with nothing stored in it: the line names the range', async () => {
+  // it used to say "no stored candles for upbit BTC/KRW 1h", which `bot data list` then contradicts
+  const dir = tempDir('bot-cli-empty-range-');
+  const db = path.join(dir, 'bot.db');
+  const store = CandleStore.open(db);
+  try {
+    store.upsert('upbit', 'BTC/KRW', '1h', [
+      { ts: Date.UTC(2024, 0, 1), open: 1, high: 1, low: 1, close: 1, volume: 1 },
+    ]);
+  } finally {
+    store.close();
+  }
+  const range = ['--from', '2024-06-01', '--db', db, '--log-level', 'error'];
+  const results = await Promise.all([runBot(['data', 'gaps', ...range]), runBot(['data', 'export', ...range])]);
+  for (const r of results) {
+    assert.equal(r.code, 1);
+    const want = 'error: no stored candles for upbit BTC/KRW 1h in [2024-06-01T00:00:00Z, …); see `bot data list`\n';
+    assert.equal(r.stderr, want);
+  }
+});
+
 test('bot data import reads headerless files: Binance klines (ms, µs), RLTrader v1 (tabs), --columns', async () => {
   const dir = tempDir('bot-cli-headerless-');
   const db = path.join(dir, 'bot.db');

@@ -75,7 +75,8 @@ test('the store keeps the derived series with its label; list shows it; remove d
   }
 });
 
-test('bot data derive stores the series with its label; bad flags are one-line errors', async () => {
+/** A database holding the index as demo IDX/USD 1d, imported through `bot data import`; the flags that name it. */
+async function storedIndex(): Promise<{ db: string; common: string[] }> {
   const dir = tempDir();
   const db = path.join(dir, 'bot.db');
   const csv = path.join(dir, 'idx.csv');
@@ -83,6 +84,11 @@ test('bot data derive stores the series with its label; bad flags are one-line e
   const common = ['--exchange', 'demo', '--timeframe', '1d', '--db', db];
   const imported = await runBot(['data', 'import', csv, '--symbol', 'IDX/USD', ...common]);
   assert.equal(imported.code, 0, imported.stderr);
+  return { db, common };
+}
+
+test('bot data derive stores the series with its label; bad flags are one-line errors', async () => {
+  const { db, common } = await storedIndex();
   const args = ['data', 'derive', '--from', 'IDX/USD', '--leverage', '-1', '--symbol', 'INV/USD', ...common];
   const r = await runBot(args);
   assert.equal(r.code, 0, r.stderr);
@@ -104,4 +110,27 @@ test('bot data derive stores the series with its label; bad flags are one-line e
   const zero = await runBot(['data', 'derive', '--from', 'IDX/USD', '--leverage', '0', '--symbol', 'X/USD', ...common]);
   assert.match(zero.stderr, /--leverage must be a non-zero number/);
   assert.notEqual(zero.code, 0);
+});
+
+test('bot data derive writes hyphenated names (SP500-INV/USD), and --symbol reads them back', async () => {
+  // the symbol check used to refuse a hyphen, so the documented `--symbol SP500-INV/USD` stopped with a config error
+  const { common } = await storedIndex();
+  const r = await runBot([
+    'data',
+    'derive',
+    '--from',
+    'IDX/USD',
+    '--leverage',
+    '-1',
+    '--symbol',
+    'IDX-INV/USD',
+    ...common,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /stored 4 1d candles as demo IDX-INV\/USD/);
+  const exported = await runBot(['data', 'export', '--symbol', 'IDX-INV/USD', ...common]);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.equal(exported.stdout.trim().split('\n').length, 5);
+  const bad = await runBot(['data', 'export', '--symbol', 'IDX-/USD', ...common]);
+  assert.match(bad.stderr, /symbol: expected BASE\/QUOTE/);
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { HaltError } from '../../src/core/errors.ts';
 import { clientOrderId } from '../../src/trading/live.ts';
+import { runStatus } from '../../src/trading/status.ts';
 import { runBot } from './cli.ts';
 import { checkLiveAllowed } from '../../src/cli/commands/live.ts';
 import { tempDir } from './helpers.ts';
@@ -188,5 +189,23 @@ test('bot live refuses to start without API keys, and without --confirm-live', a
     assert.match(noKeys.stderr, /^error: live trading needs API keys in the environment/m);
   } finally {
     tmp.cleanup();
+  }
+});
+
+test('live: bot status has the buy-and-hold P&L of a live run (the first acted close to the last)', async () => {
+  // the live trader never recorded its start price, so status printed "vs buy-and-hold —" for every live run
+  const s = await liveSetup({ maxOrderValue: 3_000_000, maxDailyLoss: 1e12 });
+  try {
+    const trader = s.make();
+    const first = s.clock.now;
+    for (let k = 0; k < 3; k++, s.clock.now += HOUR) await trader.tick();
+    const status = runStatus(s.repo, s.key, s.clock.now, 1, 10);
+    assert.ok(status, 'the run exists');
+    const firstClose = s.candles.close[s.candles.ts.indexOf(first - HOUR - 10_000)];
+    const lastClose = s.candles.close[s.candles.ts.indexOf(s.clock.now - 2 * HOUR - 10_000)];
+    assert.equal(status.lastPrice, lastClose);
+    assert.equal(status.buyHoldPnl, lastClose / firstClose - 1);
+  } finally {
+    await s.cleanup();
   }
 });

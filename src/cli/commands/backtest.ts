@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { PORTFOLIO_REPORT_SCHEMA, type PortfolioReport } from '../../backtest/portfolio-report.ts';
 import path from 'node:path';
-import { readReport, summaryTable } from '../../backtest/report.ts';
+import { readReport, REPORT_SCHEMA, summaryTable } from '../../backtest/report.ts';
 import { runRuleBacktest, type BacktestRun } from '../../backtest/rule-backtest.ts';
 import { loadStrategy, RULE_WARMUP_CANDLES } from '../../agents/strategy.ts';
 import { parseEnsembleKind } from '../../agents/ensemble.ts';
@@ -169,7 +169,7 @@ function printRun(run: BacktestRun, json: boolean): void {
   }
 }
 
-/** The newest report folder under `dir` (by report.json modification time), or undefined. */
+/** The newest run folder under `dir` (by report.json modification time) that `bot report` prints, or undefined. */
 export function latestRun(dir: string): string | undefined {
   let entries: string[];
   try {
@@ -177,14 +177,26 @@ export function latestRun(dir: string): string | undefined {
   } catch {
     return undefined;
   }
-  let best: { dir: string; mtime: number } | undefined;
+  const runs: { dir: string; mtime: number }[] = [];
   for (const e of entries) {
     const file = path.join(dir, e, 'report.json');
-    if (!existsSync(file)) continue;
-    const mtime = statSync(file).mtimeMs;
-    if (!best || mtime > best.mtime) best = { dir: path.join(dir, e), mtime };
+    if (existsSync(file)) runs.push({ dir: path.join(dir, e), mtime: statSync(file).mtimeMs });
   }
-  return best?.dir;
+  runs.sort((a, b) => b.mtime - a.mtime);
+  // a sweep writes its report under backtests/ too; taken as the latest, it made `bot report` fail with "not a
+  // backtest report". A report.json that cannot be read stays a candidate, so its own error is the one shown.
+  return runs.find((r) => !isOtherReport(path.join(r.dir, 'report.json')))?.dir;
+}
+
+/** A readable report.json of another kind than `bot report` prints (a sweep's, `bot-sweep-report/1`). */
+function isOtherReport(file: string): boolean {
+  let schema: unknown;
+  try {
+    schema = (JSON.parse(readFileSync(file, 'utf8')) as { schema?: unknown }).schema;
+  } catch {
+    return false;
+  }
+  return typeof schema === 'string' && schema !== REPORT_SCHEMA && schema !== PORTFOLIO_REPORT_SCHEMA;
 }
 
 export function registerReport(program: Command): void {

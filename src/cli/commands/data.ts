@@ -11,7 +11,7 @@ import type { SeriesRequest } from '../../data/source.ts';
 import { emptyCandles } from '../../core/candles.ts';
 import { checkDeriveSpec, deriveLabel, deriveLeveraged } from '../../data/derive.ts';
 import { CandleStore, type GapRange, type SeriesInfo } from '../../data/store.ts';
-import { isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
+import { describeRange, isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { parseSymbolsFlag } from '../../data/portfolio-source.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { checkOutFile } from '../out-paths.ts';
@@ -288,7 +288,11 @@ function gaps(flags: GapFlags): void {
     ranges: store.gaps(id, symbol, timeframe, from, to),
     count: store.load(id, symbol, timeframe, from, to).ts.length,
   }));
-  if (count === 0) throw new UserError(`no stored candles for ${id} ${symbol} ${timeframe}; see \`bot data list\``);
+  // with --from/--to the line names the range: candles stored outside it are not "no stored candles" at all
+  if (count === 0) {
+    const range = describeRange(from, to);
+    throw new UserError(`no stored candles for ${id} ${symbol} ${timeframe}${range}; see \`bot data list\``);
+  }
   if (flags.json) {
     console.log(
       JSON.stringify(
@@ -352,8 +356,12 @@ function exportCsv(flags: ExportFlags): void {
   const candles = readStore(config, emptyCandles(id, config.symbol, config.timeframe), (store) =>
     store.load(id, config.symbol, config.timeframe, from, to),
   );
-  if (candles.ts.length === 0)
-    throw new UserError(`no stored candles for ${id} ${config.symbol} ${config.timeframe}; see \`bot data list\``);
+  if (candles.ts.length === 0) {
+    const range = describeRange(from, to);
+    throw new UserError(
+      `no stored candles for ${id} ${config.symbol} ${config.timeframe}${range}; see \`bot data list\``,
+    );
+  }
   const csv = candlesToCsv(candles);
   if (flags.out) {
     writeFileSync(flags.out, csv);
