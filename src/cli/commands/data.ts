@@ -372,7 +372,8 @@ function exportCsv(flags: ExportFlags): void {
 /** `bot data derive`: a leveraged or inverse series from a stored index, stored with its "derived" label. */
 function derive(flags: DeriveFlags): void {
   if (!flags.from) throw new UserError('--from is required: the stored index to derive from, e.g. --from SP500/USD');
-  if (!flags.symbol) throw new UserError('--symbol is required: the derived series to write, e.g. --symbol SP500-2X/USD');
+  if (!flags.symbol)
+    throw new UserError('--symbol is required: the derived series to write, e.g. --symbol SP500-2X/USD');
   if (flags.leverage === undefined) throw new UserError('--leverage is required (2 for 2×, -1 for inverse)');
   const spec = { leverage: Number(flags.leverage), feeAnnual: Number(flags.feeAnnual ?? 0), symbol: flags.symbol };
   if (flags.symbol === flags.from) throw new UserError('--symbol must differ from --from (the index stays)');
