@@ -61,9 +61,10 @@ export interface JobResult {
   validationReturns: number[];
   /**
    * Per-candle Sharpe ratio of every epoch × margin (× candidate learner) the job's training chose among on its
-   * validation windows: the selection inside each job, which the deflated Sharpe ratio counts as trials too.
+   * validation windows: the selection inside each job, which the deflated Sharpe ratio counts as trials too. Absent
+   * from results stored by earlier versions (a sweep resumed on its database reuses them): counted as one trial.
    */
-  trialSharpes: number[];
+  trialSharpes?: number[];
   /** Portfolio value per candle of the test run (the winner's equity chart). */
   testEquity: number[];
   training: { bestEpoch: number; bestSharpe: number; stoppedEarly: boolean; seconds: number; epochs: EpochLine[] };

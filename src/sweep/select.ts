@@ -107,8 +107,8 @@ export function rankConfigurations(
       validation,
       test: meanSd(done.map((o) => o.result!.test)),
       validationSeries: series,
-      validations: Math.max(0, ...done.map((o) => o.result!.trialSharpes.length)),
-      jobTrialVariances: done.map((o) => sampleVariance(o.result!.trialSharpes) || 0),
+      validations: Math.max(0, ...done.map((o) => o.result!.trialSharpes?.length ?? 1)),
+      jobTrialVariances: done.map((o) => sampleVariance(o.result!.trialSharpes ?? []) || 0),
       complete: complete && done.length === list.length,
     });
   }

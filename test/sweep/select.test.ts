@@ -33,3 +33,11 @@ test('a configuration with one finished run has no score sd; with two it has the
   assert.equal(JSON.parse(JSON.stringify(one)).scoreSd, undefined, 'absent from report.json, not 0');
   assert.ok(Math.abs(two.scoreSd! - Math.SQRT1_2) < 1e-12);
 });
+
+test('a result stored before jobs recorded their trial Sharpes (a resumed sweep reuses it) counts as one trial', () => {
+  const old = outcome('old', 1, 0.8);
+  delete old.result!.trialSharpes;
+  const ranked = rankConfigurations([old, outcome('new', 1, 0.5)], [{ market: 0, fold: 0, length: 3 }]);
+  assert.equal(ranked.find((c) => c.key === 'old')?.validations, 1);
+  assert.deepEqual(ranked.find((c) => c.key === 'old')?.jobTrialVariances, [0]);
+});
