@@ -236,3 +236,28 @@ test('backtests: list, report, two runs side by side; the models page; the log p
     await s.server.close();
   }
 });
+
+test('a halted run: its page shows the halt and no next tick, the overview likewise', async () => {
+  const last = f.repo.get(f.runId);
+  const created = f.repo.create(
+    { mode: 'paper', name: 'halted', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' },
+    { ...last, policy: 'strategy:sma-cross', initialBalance: 10_000_000, now: f.clock.now },
+  );
+  f.repo.saveState({ ...created, lastTs: last.lastTs, halted: 'daily loss 5.1% > 5%' });
+  const s = await serve(f);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${s.url}/#/run/${created.id}`);
+    await page.locator('#halt-banner').waitFor();
+    assert.match((await page.locator('#halt-banner').textContent()) ?? '', /HALTED: daily loss 5\.1% > 5%/);
+    await page.locator('text=— (halted)').first().waitFor();
+    await page.goto(`${s.url}/#/`);
+    const row = page.locator('tr', { hasText: 'halted' }).first();
+    await row.waitFor();
+    assert.match((await row.textContent()) ?? '', /— \(halted\)/);
+  } finally {
+    await page.close();
+    await s.server.close();
+    f.repo.remove(created.id);
+  }
+});
