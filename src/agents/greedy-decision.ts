@@ -6,6 +6,7 @@ import { ACTIONS, type Decision } from '../core/policy.ts';
 import type { AgentNet } from '../nn/agent-net.ts';
 import { argmax, sigmoid, softmaxRow } from '../nn/head-math.ts';
 import type { HeadOutputs } from '../nn/head-outputs.ts';
+import { allFinite } from '../core/numbers.ts';
 
 /** What a decision needs of a network: its outputs for one observation and how to read them (an ensemble is one). */
 export type DecidingNet = Pick<AgentNet, 'forwardOne' | 'continuous' | 'policyOutput' | 'dispose'>;
@@ -33,7 +34,8 @@ export function positionAction(target: number, holdRatio: number): number {
  * whose weights went NaN) hold: argmax over NaN picks the first action, a buy.
  */
 export function greedyDecision(net: DecidingNet, outs: HeadOutputs, holdRatio: number, probs: Float32Array): Decision {
-  if (!finiteHead(outs.policy ?? outs.value)) return { action: 'hold', confidence: 0 };
+  const head = outs.policy ?? outs.value;
+  if (!head || !allFinite(head)) return { action: 'hold', confidence: 0 };
   if (outs.policy && isContinuous(net)) {
     const target = Math.min(1, Math.max(0, outs.policy[0]));
     const action = positionAction(target, holdRatio);
@@ -48,14 +50,6 @@ export function greedyDecision(net: DecidingNet, outs: HeadOutputs, holdRatio: n
   const q = outs.value as Float32Array;
   const a = argmax(q, 0, 3);
   return { action: ACTIONS[a], confidence: sigmoid(q[a]) };
-}
-
-/** Whether every output of the head a decision reads is a finite number (their sum is finite only then). */
-function finiteHead(head: Float32Array | undefined): boolean {
-  if (!head) return false;
-  let sum = 0;
-  for (let i = 0; i < head.length; i++) sum += head[i];
-  return Number.isFinite(sum);
 }
 
 /** Hold ratios at or above this count as fully invested: an all-in buy would change nothing. */

@@ -21,6 +21,7 @@ import type { PortfolioEpochStats, PortfolioLearner } from './learners/learner.t
 import { findPortfolioLearner } from './learners/registry.ts';
 import type { PortfolioRecipe } from './portfolio-recipe.ts';
 import { createNet } from './setup.ts';
+import { allFinite } from '../core/numbers.ts';
 
 /** A trained (or loaded) agent: what it trades and reads, how it sees, and its policy call. */
 export interface PortfolioAgent {
@@ -221,7 +222,7 @@ export function agentPolicy(
       count++;
       const weights = agent.weights(agent.builder.build(view.ts, view.weights, view.value / ref - 1));
       // a network whose outputs went NaN keeps what is held instead of rebalancing to numbers that mean nothing
-      return weights.every(Number.isFinite) ? weights : null;
+      return allFinite(weights) ? weights : null;
     },
     memory: {
       save: () => [ref, count],

@@ -6,6 +6,7 @@ import type { SizingOptions } from '../market/execution.ts';
 import { runBacktest, type BacktestResult } from '../market/backtest-engine.ts';
 import { computeMetrics, type Metrics } from '../market/metrics.ts';
 import { buyAndHoldPolicy, flatPolicy, randomPolicy, smaCrossPolicy } from '../agents/rule-policies.ts';
+import { mean as meanOf, sampleVariance } from '../core/numbers.ts';
 
 export type BaselineName = 'buy_and_hold' | 'flat' | 'random' | 'sma_cross';
 export const BASELINE_NAMES: readonly BaselineName[] = ['buy_and_hold', 'flat', 'random', 'sma_cross'];
@@ -85,10 +86,9 @@ export function meanAndSd(runs: readonly Metrics[]): { mean: Metrics; sd: Partia
     const v = first[key];
     if (typeof v === 'number') {
       const xs = runs.map((r) => r[key] as number).filter((x) => !Number.isNaN(x));
-      const m = xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+      const m = meanOf(xs);
       (mean as unknown as Record<string, number>)[key] = m;
-      if (xs.length > 1 && Number.isFinite(m))
-        sd[key] = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
+      if (xs.length > 1 && Number.isFinite(m)) sd[key] = Math.sqrt(sampleVariance(xs));
     } else if (typeof v === 'object') {
       const out: Record<string, number> = {};
       for (const sub of Object.keys(v)) {

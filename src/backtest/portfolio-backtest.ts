@@ -14,6 +14,7 @@ import { annualisationPeriods } from '../market/metrics.ts';
 import { runPortfolioBacktest, type PortfolioPolicy, type PortfolioResult } from '../market/portfolio-engine.ts';
 import { portfolioHtml } from './portfolio-html.ts';
 import { newRunId } from './range.ts';
+import { mean as meanOf, sampleVariance } from '../core/numbers.ts';
 import {
   EQUAL_WEIGHTS_HELD,
   PORTFOLIO_REPORT_SCHEMA,
@@ -81,9 +82,8 @@ function meanSd(list: readonly PortfolioSummary[]): PortfolioReport['randomWeigh
   const sd = {} as Omit<PortfolioSummary, 'name'>;
   for (const k of KEYS) {
     const xs = list.map((s) => s[k]);
-    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-    mean[k] = m;
-    sd[k] = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
+    mean[k] = meanOf(xs);
+    sd[k] = xs.length > 1 ? Math.sqrt(sampleVariance(xs)) : 0;
   }
   return { seeds: list.length, mean, sd };
 }

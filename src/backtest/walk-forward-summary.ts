@@ -13,6 +13,7 @@ import { buyAndHoldPolicy, flatPolicy, randomPolicy, smaCrossPolicy } from '../a
 import { runBacktest } from '../market/backtest-engine.ts';
 import type { Costs } from '../market/costs.ts';
 import { computeMetrics, type Metrics } from '../market/metrics.ts';
+import { mean, sampleVariance } from '../core/numbers.ts';
 
 /** One fold × seed run as report.json stores it (`extra.agent.runs[]`), the fields read here. */
 interface ReportRun {
@@ -124,11 +125,8 @@ export interface WalkForwardSummary extends Judged {
 const RANDOM_SEEDS = 10;
 const RANDOM_SEED_BASE = 7919;
 
-const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-
 function sd(xs: readonly number[]): number {
-  const m = mean(xs);
-  return xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
+  return xs.length > 1 ? Math.sqrt(sampleVariance(xs)) : 0;
 }
 
 function meanSd(xs: readonly number[]): MeanSd {

@@ -16,6 +16,14 @@ export interface Costs {
   quantityPrecision: number;
 }
 
+/**
+ * Whether a holding worth `value` could never be sold: below the minimum order (or nothing at all). A sell that would
+ * leave such a remainder sells everything instead (one market's confidence and target sizing, portfolio rebalancing).
+ */
+export function unsellable(value: number, costs: Pick<Costs, 'minOrderValue'>): boolean {
+  return value < Math.max(costs.minOrderValue, 1e-12);
+}
+
 export type CostPresetName = 'upbit-krw' | 'krx-stock' | 'zero';
 
 /**

@@ -4,6 +4,7 @@
  * by luck, and the probabilistic Sharpe ratio. Sharpe ratios here are per period (per candle), not annualised. Used by
  * a sweep's selection report (src/sweep) and by an agent's validation gate (src/agents/validation-gate.ts).
  */
+import { sampleVariance } from '../core/numbers.ts';
 
 /** Euler–Mascheroni constant, in the expected maximum of N standard normals (DSR paper, eq. for SR₀). */
 const EULER_GAMMA = 0.5772156649015329;
@@ -157,13 +158,6 @@ function whyMissing(m: ReturnMoments, trials: number, variance: number): string 
       'is unknown'
     );
   return undefined;
-}
-
-/** Sample variance; NaN with fewer than 2 values. */
-export function sampleVariance(xs: readonly number[]): number {
-  if (xs.length < 2) return NaN;
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1);
 }
 
 /**

@@ -1,6 +1,7 @@
 /** Order sizing and planning: from a decision to an order. */
 import { UserError } from '../core/errors.ts';
 import type { Account } from './account.ts';
+import { unsellable } from './costs.ts';
 
 /**
  * How big an order is.
@@ -75,10 +76,8 @@ export function planOrder(
       out.spend = target >= 1 ? account.cash : diff * (1 + account.costs.feeRate);
     } else {
       out.side = SELL;
-      // as for confidence sizing: a sell that would leave less than the minimum order behind (a remainder no later
-      // order could sell) sells everything
-      const rest = target * value;
-      out.units = target <= 0 || rest < Math.max(account.costs.minOrderValue, 1e-12) ? account.units : -diff / price;
+      // a sell that would leave a remainder no later order could sell sells everything
+      out.units = target <= 0 || unsellable(target * value, account.costs) ? account.units : -diff / price;
     }
     return out;
   }
@@ -95,8 +94,8 @@ export function planOrder(
     out.spend = tradeValue;
   } else {
     const units = tradeValue / price;
-    // selling all but a sliver that could never be sold (below the minimum order) sells everything
-    out.units = (account.units - units) * price < Math.max(account.costs.minOrderValue, 1e-12) ? account.units : units;
+    // selling all but a sliver that could never be sold sells everything
+    out.units = unsellable((account.units - units) * price, account.costs) ? account.units : units;
   }
   return out;
 }

@@ -6,7 +6,7 @@
  */
 import { UserError } from '../core/errors.ts';
 import { Account, type RejectReason } from './account.ts';
-import { checkCosts, type Costs } from './costs.ts';
+import { checkCosts, unsellable, type Costs } from './costs.ts';
 
 interface PortfolioMarket {
   symbol: string;
@@ -154,10 +154,8 @@ export class PortfolioAccount {
     });
     for (let i = 0; i < n; i++) {
       if (!active[i] || delta[i] >= 0) continue;
-      // as for one market (execution.ts): a sell whose remainder would be below the minimum order, which no later
-      // order could sell, sells everything
-      const rest = targets[i] * value;
-      const all = targets[i] === 0 || rest < Math.max(this.books[i].costs.minOrderValue, 1e-12);
+      // as for one market (execution.ts): a sell leaving a remainder no later order could sell sells everything
+      const all = targets[i] === 0 || unsellable(targets[i] * value, this.books[i].costs);
       const units = all ? this.books[i].units : -delta[i] / prices[i];
       if (this.sell(i, prices[i], units)) this.record(out, i);
     }

@@ -5,6 +5,7 @@
  * same float32 state as tfjs's AdamOptimizer; equality is tested in test/nn/adam.test.ts.
  */
 import * as tf from '@tensorflow/tfjs';
+import { allFinite } from '../core/numbers.ts';
 
 /** What a training step needs from an optimiser. */
 export interface GradientOptimizer {
@@ -69,10 +70,8 @@ export class JsAdam implements GradientOptimizer, ArrayGradientOptimizer {
     // A NaN or infinite gradient (a diverged loss, an overflow in one batch) would make every weight it reaches NaN
     // for good, and a NaN network's argmax is action 0, buy. The whole step is refused and counted, weights and
     // moments untouched, as dynamic loss scaling skips overflowed steps (Micikevicius et al. 2018, Mixed Precision
-    // Training). A float64 sum of float32 values is finite exactly when every value is.
-    let sum = 0;
-    for (const { grad } of entries) for (let i = 0; i < grad.length; i++) sum += grad[i];
-    if (!Number.isFinite(sum)) {
+    // Training).
+    if (!entries.every(({ grad }) => allFinite(grad))) {
       this.skippedSteps++;
       return;
     }

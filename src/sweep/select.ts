@@ -6,7 +6,8 @@
  */
 import type { Params } from './grid.ts';
 import type { JobResult, MetricsJson } from './jobs.ts';
-import { deflatedSharpeOf, returnMoments, sampleVariance, type DeflatedSharpe } from '../market/deflated-sharpe.ts';
+import { deflatedSharpeOf, returnMoments, type DeflatedSharpe } from '../market/deflated-sharpe.ts';
+import { mean as meanOf, sampleVariance } from '../core/numbers.ts';
 import { cscvBlocks, probabilityOfOverfitting, type PboResult } from './overfitting.ts';
 
 export interface MeanSd {
@@ -62,9 +63,8 @@ export function meanSd(runs: readonly MetricsJson[]): MeanSd {
   for (const key of Object.keys(runs[0])) {
     const xs = runs.map((r) => r[key]).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
     if (xs.length === 0) continue;
-    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-    mean[key] = m;
-    if (xs.length > 1) sd[key] = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
+    mean[key] = meanOf(xs);
+    if (xs.length > 1) sd[key] = Math.sqrt(sampleVariance(xs));
   }
   return { mean, sd };
 }
