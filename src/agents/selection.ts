@@ -33,13 +33,29 @@ export interface SelectionRecipe {
 export interface SelectionOptions {
   windows: number;
   purge: number;
+  /** Candles left out of training after each window: the recipe's `embargo`, raised to `lookback` when below it. */
   embargo: number;
+  /** The recipe's own `embargo` (0 when unset). */
+  embargoAsked: number;
+  /** Candles an observation reaches back (recipeWarmup): rows closer than this after a window would see its candles. */
+  lookback: number;
   turnoverCost: number;
 }
 
-export function selectionOptions(recipe: { selection?: SelectionRecipe }): SelectionOptions {
+/**
+ * A recipe's selection options. `lookback` is how many candles before its own an observation draws on (the recipe's
+ * feature warm-up plus its window, or its images'); with more than one window the embargo is at least that, since a
+ * training row closer after a window than that computes its features from the window's candles, and the issue asks
+ * for splits where "the training rows never touch the candles the score is computed on" (issue 13; López de Prado,
+ * Advances in Financial Machine Learning, ch. 7.4.2). Recursive features (EMAs) keep a fading trace of older candles
+ * beyond their warm-up; the embargo does not wait for that to vanish.
+ */
+export function selectionOptions(recipe: { selection?: SelectionRecipe }, lookback: number): SelectionOptions {
   const s = recipe.selection ?? {};
-  return { windows: s.windows ?? 1, purge: s.purge ?? 0, embargo: s.embargo ?? 0, turnoverCost: s.turnoverCost ?? 0 };
+  const windows = s.windows ?? 1;
+  const embargoAsked = s.embargo ?? 0;
+  const embargo = windows > 1 ? Math.max(embargoAsked, lookback) : embargoAsked;
+  return { windows, purge: s.purge ?? 0, embargo, embargoAsked, lookback, turnoverCost: s.turnoverCost ?? 0 };
 }
 
 /** Fewest candles a validation window may hold for its Sharpe to mean anything; fewer windows are used below it. */

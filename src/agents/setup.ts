@@ -23,6 +23,7 @@ import type { LearningEnv } from './learning-env.ts';
 import { STATE_SIZE } from '../market/observation.ts';
 import { mirrorCandles } from './mirror.ts';
 import type { IndexRange } from './splits.ts';
+import { selectionOptions, type SelectionOptions } from './selection.ts';
 
 /**
  * Everything an agent needs from its data, built once per training window: features for every candle (row t uses
@@ -50,6 +51,11 @@ export function recipeWarmup(recipe: AgentRecipe): number {
     first = Math.max(first, r.warmup + recipe.image.frames - 1);
   }
   return first;
+}
+
+/** A recipe's selection options, its embargo at least as long as its observations reach back (selectionOptions). */
+export function recipeSelection(recipe: AgentRecipe): SelectionOptions {
+  return selectionOptions(recipe, recipeWarmup(recipe));
 }
 
 /**

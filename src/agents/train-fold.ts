@@ -24,6 +24,7 @@ import {
   networkSpec,
   prepareData,
   recipeCosts,
+  recipeSelection,
   segmentEnvs,
   trainingPieces,
 } from './setup.ts';
@@ -33,7 +34,7 @@ import { trainAgent, type TrainOutcome, type ValidationResult } from './train.ts
 import { checkDecisionRule, isPlainRule, type DecisionRule } from './decision-rule.ts';
 import { EnsembleNet, ensembleRule, memberFallbacks, type EnsembleKind, type EnsembleMeta } from './ensemble.ts';
 import { candidateRecipes } from './candidate-recipes.ts';
-import { purgedSplit, selectionOptions, validationScore, type PurgedSplit } from './selection.ts';
+import { purgedSplit, validationScore, type PurgedSplit } from './selection.ts';
 import { deflatedEvidence, gateVerdict, trialSharpe, type GateVerdict } from './validation-gate.ts';
 import { marketOf } from './model-market.ts';
 
@@ -160,7 +161,7 @@ function judged(req: AgentTrainRequest, agent: TrainedAgent): TrainedAgent {
   const windows = agent.split.validation.slice(agent.selectionWindows.length);
   if (!windows.length) return agent;
   const costs = recipeCosts(agent.recipe, agent.settings.account);
-  const { turnoverCost } = selectionOptions(agent.recipe);
+  const { turnoverCost } = recipeSelection(agent.recipe);
   let judgeScore = 0;
   for (const w of windows) {
     const r = agent.backtest(w);
@@ -177,7 +178,7 @@ function judged(req: AgentTrainRequest, agent: TrainedAgent): TrainedAgent {
  * model saved from it) trades that baseline.
  */
 function gated(req: AgentTrainRequest, agent: TrainedAgent): TrainedAgent {
-  const selection = selectionOptions(agent.recipe);
+  const selection = recipeSelection(agent.recipe);
   const costs = recipeCosts(agent.recipe, agent.settings.account);
   const all = agent.split.validation;
   const heldOut =
@@ -273,7 +274,7 @@ async function trainChoosingLearner(req: AgentTrainRequest): Promise<TrainedAgen
  */
 async function trainOneLearner(req: AgentTrainRequest): Promise<TrainedAgent> {
   const { settings, recipe, fold, seed, candles } = req;
-  const selection = selectionOptions(recipe);
+  const selection = recipeSelection(recipe);
   const split = purgedSplit(fold, selection);
   // the held-out-window gate and the judge keep the last validation window out of the epoch and margin choice
   const holdOut =

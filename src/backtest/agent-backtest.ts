@@ -11,9 +11,9 @@ import type { Logger } from '../core/log.ts';
 import type { Series } from '../data/source.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { checkRecipe } from '../agents/recipe.ts';
-import { recipeCosts, recipeWarmup } from '../agents/setup.ts';
+import { recipeCosts, recipeSelection, recipeWarmup } from '../agents/setup.ts';
 import { walkForward, type IndexRange } from '../agents/splits.ts';
-import { rankCorrelation, selectionOptions, validationScore } from '../agents/selection.ts';
+import { rankCorrelation, validationScore } from '../agents/selection.ts';
 import type { AgentStrategy } from '../agents/strategy.ts';
 import { saveTrainedAgent, trainedEnsemble, trainOnFold, type TrainedAgent } from '../agents/train-fold.ts';
 import type { EnsembleKind } from '../agents/ensemble.ts';
@@ -84,7 +84,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   if (ctx.flags.ensemble && recipe.learnerChoice)
     throw new UserError('--ensemble needs one learner per fold; this recipe chooses among several (learnerChoice)');
   const warmup = recipeWarmup(recipe);
-  const selection = selectionOptions(recipe);
+  const selection = recipeSelection(recipe);
   const costs = recipeCosts(recipe, settings.account);
   // the warm-up rows come before the first decision; they only feed the first windows
   const usableFrom = Math.max(from + warmup, warmup);

@@ -164,7 +164,11 @@ export function agentReport(input: AgentReportInput): {
   const scoreText = kappa > 0 ? `Sharpe after costs less ${kappa} × the costs again` : 'validation Sharpe after costs';
   const purgeText =
     selection.windows > 1
-      ? ` with ${selection.purge} candles purged before and ${selection.embargo} embargoed after each`
+      ? ` with ${selection.purge} candles purged before and ${selection.embargo} embargoed after each` +
+        (selection.embargo > selection.embargoAsked
+          ? ` (the recipe asks ${selection.embargoAsked}; an observation reaches ${selection.lookback} candles ` +
+            `back, so a row closer after a window would see its candles)`
+          : '')
       : '';
   sections.push({
     title: 'Selection',

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { purgedSplit, rankCorrelation, validationScore } from '../../src/agents/selection.ts';
-import { prepareData, recipeWarmup, segmentEnvs, trainingPieces } from '../../src/agents/setup.ts';
+import { prepareData, recipeSelection, recipeWarmup, segmentEnvs, trainingPieces } from '../../src/agents/setup.ts';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
 import type { Fold } from '../../src/agents/splits.ts';
 import { computeMetrics } from '../../src/market/metrics.ts';
@@ -99,6 +99,58 @@ not', () => {
   }
   // the scaler is fitted on the training segments' rows only
   assert.deepEqual(prepared.scaler?.fittedRows, [s.train[0].from, s.train[s.train.length - 1].to]);
+});
+
+test('no training row sees a validation candle: rewriting the candles of every validation window leaves every \
+training observation, scaler row and reward unchanged (the embargo reaches as far back as an observation does)', () => {
+  const candles = syntheticCandles({ seed: 4, count: 2000 });
+  const config = testConfig();
+  // dqn-dnn's own selection: 3 windows, purge 24, embargo 24 asked; its observations reach 123 candles back
+  const selection = recipeSelection(SMALL_RECIPE);
+  assert.deepEqual([selection.embargoAsked, selection.lookback], [24, recipeWarmup(SMALL_RECIPE)]);
+  assert.ok(selection.embargo >= selection.lookback && selection.lookback > 24);
+  const s = purgedSplit(fold, selection);
+  assert.equal(s.validation.length, 3);
+  const rewritten = structuredClone(candles);
+  for (const w of s.validation) {
+    for (let i = w.from; i < w.to; i++) {
+      const k = 1 + 0.2 * Math.sin(i);
+      for (const col of [rewritten.open, rewritten.high, rewritten.low, rewritten.close]) col[i] *= k;
+      rewritten.volume[i] *= 2 + Math.cos(i);
+    }
+  }
+  // every observation and reward of three episodes over the training segments, under the same actions
+  const trace = (c: typeof candles) => {
+    const prepared = prepareData(SMALL_RECIPE, c, s.train);
+    const [env] = segmentEnvs(SMALL_RECIPE, config, trainingPieces(SMALL_RECIPE, prepared, s.train), 1);
+    const rng = new Rng(9);
+    const seen: number[] = [];
+    for (let episode = 0; episode < 3; episode++) {
+      let obs = env.reset();
+      for (;;) {
+        seen.push(obs.t, ...obs.features, ...obs.state);
+        const r = env.step(rng.int(3), 1);
+        seen.push(r.reward);
+        if (r.done) break;
+        obs = r.observation;
+      }
+    }
+    return { seen, scaler: prepared.scaler };
+  };
+  const a = trace(candles);
+  const b = trace(rewritten);
+  assert.ok(a.seen.length > 3000);
+  assert.deepEqual(b.scaler, a.scaler);
+  assert.deepEqual(b.seen, a.seen);
+  // so the check can fail: with the recipe's own embargo of 24, rows just after a window see its candles
+  const short = purgedSplit(fold, { ...selection, embargo: selection.embargoAsked });
+  const w = short.validation[0];
+  assert.ok(inside(w.to + 30, short.train));
+  const row = (c: typeof candles) => {
+    const p = prepareData(SMALL_RECIPE, c, short.train);
+    return Array.from(p.data!.subarray((w.to + 30) * p.cols, (w.to + 31) * p.cols));
+  };
+  assert.notDeepEqual(row(rewritten), row(candles));
 });
 
 test('validation score: Sharpe after costs less κ × the costs again, in Sharpe units (hand-computed)', () => {

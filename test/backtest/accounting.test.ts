@@ -111,7 +111,7 @@ and their mean, as its headline metrics do): JSON would write null, and the mean
     ...{ strategyName: 'dqn-dnn', seriesLabel: 'test', recipe, epochs: 1, seeds: 2, baseSeed: 1, runs, summary },
     folds: [{ index: 0, train: range, validation: range, test: range }],
     ...{ walk: won, headline: won, headlineMetrics: runs[0].metrics },
-    ...{ rho: NaN, selection: selectionOptions(recipe), ensembleRuns: [], modelDir: 'models/x', backendName: 'cpu' },
+    ...{ rho: NaN, selection: selectionOptions(recipe, 0), ensembleRuns: [], modelDir: 'models/x', backendName: 'cpu' },
     ...{ images: [], span: () => '' },
   });
   type Stored = { metrics: { profitFactor: unknown } };
