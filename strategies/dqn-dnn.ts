@@ -29,7 +29,8 @@ const recipe: AgentRecipe = {
   // (chosen by the README's validation rule: 24 over 0 and 6 in round two, 48 over 24 and 96 in round three; see
   // "Knowing when not to trade, third round")
   decision: { margins: [0, 0.1, 0.2, 0.4, 0.8, 1.6], minHold: 48 },
-  // issue 13: epoch and margin chosen on 3 purged (1 day) and embargoed (1 day) validation windows, costs charged twice
+  // issue 13: epoch and margin chosen on 3 purged (1 day) and embargoed validation windows, costs charged twice; the
+  // embargo is raised to the 123 candles an observation reaches back (selectionOptions), so no training row sees a window
   selection: { windows: 3, purge: 24, embargo: 24, turnoverCost: 1 },
   costs: 'config',
   epochs: 20,

@@ -65,8 +65,9 @@ export interface AgentRecipe {
   /**
    * How the epoch and margin are chosen (issue 13; src/agents/selection.ts): `windows` validation windows spread over
    * the fold's train + validation span (1 = the fold's validation window, as before), training rows `purge` candles
-   * before and `embargo` candles after each window left out, and `turnoverCost` the extra multiple of the costs a
-   * candidate is charged in its score (0 = plain validation Sharpe after costs). `gate`: after the choice, trade flat
+   * before and `embargo` candles (at least as many as an observation reaches back) after each window left out, and
+   * `turnoverCost` the extra multiple of the costs a candidate is charged in its score (0 = plain validation Sharpe
+   * after costs). `gate`: after the choice, trade flat
    * or buy-and-hold instead when the agent's score does not beat theirs — on the windows the epoch was chosen on
    * (`selectionWindows`), there and only when its deflated Sharpe ratio says its edge is more than the luck of its
    * epoch × margin trials (`deflated`), or on the last window, then left out of the epoch and margin choice
