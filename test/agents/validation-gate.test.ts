@@ -160,13 +160,13 @@ for (const gate of GATE_KINDS) {
 
 test(`the judge window is left out of every choice: rewriting it moves the judge score, not the epoch, margin or \
 verdict`, async (t) => {
-  const candles = CANDLES;
+  // long enough for three windows of 50 candles (each needs at least 48) with the 123-candle embargo after each
+  const candles = syntheticCandles({ seed: 5, count: 930, timeframe: '1h', start: Date.UTC(2024, 0, 1) });
   const fold: Fold = {
     index: 0,
-    train: { from: 130, to: 410 },
-    // three windows of 50 candles (each needs at least 48)
-    validation: { from: 410, to: 560 },
-    test: { from: 560, to: 640 },
+    train: { from: 130, to: 700 },
+    validation: { from: 700, to: 850 },
+    test: { from: 850, to: 930 },
   };
   const recipe = gatedRecipe({ windows: 3, purge: 4, embargo: 4, turnoverCost: 1, gate: 'deflated', judge: true });
   const run = (c: Candles, r: AgentRecipe = recipe) =>
