@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'backtests/**', 'models/**', '.bot/**', 'dist/**'] },
+  { ignores: ['node_modules/**', 'backtests/**', 'models/**', '.bot/**', 'dist/**', 'studies/**', 'held-back/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   // lines ≤ 120 characters everywhere (issue 11); long messages are split with `+` or template pieces

@@ -30,7 +30,7 @@ const recipe: AgentRecipe = {
   // "Knowing when not to trade, third round")
   decision: { margins: [0, 0.1, 0.2, 0.4, 0.8, 1.6], minHold: 48 },
   // issue 13: epoch and margin chosen on 3 purged (1 day) and embargoed validation windows, costs charged twice; the
-  // embargo is raised to the 123 candles an observation reaches back (selectionOptions), so no training row sees a window
+  // embargo is raised to the 123 candles an observation reaches back (selectionOptions): no training row sees a window
   selection: { windows: 3, purge: 24, embargo: 24, turnoverCost: 1 },
   costs: 'config',
   epochs: 20,
