@@ -61,3 +61,9 @@ export function checkModelMarket(home: string, dir: string, use: ModelMarket): s
   if (trained.exchange === use.exchange && trained.symbol === use.symbol) return undefined;
   return `model ${home} was trained on ${describe(trained)} and now runs on ${describe(use)}`;
 }
+
+/** checkModelMarket when a run starts: the other-market line, if any, goes to `say` (the caller's log). */
+export function sayModelMarket(home: string, dir: string, use: ModelMarket, say: (line: string) => void): void {
+  const otherMarket = checkModelMarket(home, dir, use);
+  if (otherMarket) say(otherMarket);
+}

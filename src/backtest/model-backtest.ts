@@ -3,7 +3,7 @@ import { isoTime } from '../data/timeframe.ts';
 import type { Series } from '../data/source.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { checkModelMarket, marketOf } from '../agents/model-market.ts';
+import { marketOf, sayModelMarket } from '../agents/model-market.ts';
 import { loadAgent } from '../agents/load-agent.ts';
 import { resolveModel } from '../agents/model-pointer.ts';
 import { recipeCosts, recipeSizing } from '../agents/setup.ts';
@@ -32,8 +32,7 @@ export interface ModelBacktestRequest {
 export async function runModelBacktest(req: ModelBacktestRequest): Promise<BacktestRun> {
   const { settings, series, logger } = req;
   const { dir, version } = resolveModel(req.modelHome);
-  const otherMarket = checkModelMarket(req.modelHome, dir, marketOf(series.candles));
-  if (otherMarket) logger.warn(otherMarket);
+  sayModelMarket(req.modelHome, dir, marketOf(series.candles), (line) => logger.warn(line));
   await initBackend(settings.ml.backend, logger);
   const agent = await loadAgent(dir);
   try {

@@ -5,7 +5,7 @@
  * the portfolio baselines on the same candles. Several seeds: the first is the headline, all of them mean ± sd. The
  * last fold's agent of the first seed is saved as a model folder.
  */
-import { checkModelMarket, marketOf } from '../agents/model-market.ts';
+import { marketOf, sayModelMarket } from '../agents/model-market.ts';
 import { refuseModelHome } from '../agents/model-pointer.ts';
 import path from 'node:path';
 import {
@@ -182,8 +182,7 @@ export async function runPortfolioModelRun(
   req: PortfolioModelRunRequest,
 ): Promise<{ report: PortfolioReport; dir: string }> {
   const traded = req.series.map((s) => s.candles);
-  const otherMarket = checkModelMarket(req.modelDir, req.modelDir, marketOf(traded));
-  if (otherMarket) req.log(otherMarket);
+  sayModelMarket(req.modelDir, req.modelDir, marketOf(traded), (line) => req.log(line));
   const agent = await loadPortfolioAgent(
     req.modelDir,
     traded,

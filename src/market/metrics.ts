@@ -15,7 +15,10 @@ export interface Metrics {
   /** Standard deviation of per-candle returns × √(periods per year). */
   volatility: number;
   sharpe: number;
-  /** Mean return over downside deviation (root mean square of negative returns), annualised. */
+  /**
+   * Mean return over downside deviation (root mean square of negative returns), annualised. Infinity when no return
+   * was negative and the mean is positive (a run that only rose: reward without downside), 0 when the mean is 0 (flat).
+   */
   sortino: number;
   /** Largest fall from a running peak, as a positive fraction. */
   maxDrawdown: number;
@@ -25,7 +28,10 @@ export interface Metrics {
    */
   maxDrawdownCandles: number;
   maxDrawdownDays: number;
-  /** annualReturn / maxDrawdown (0 when there was no drawdown). */
+  /**
+   * annualReturn / maxDrawdown. Without a drawdown: Infinity when the run gained (it never fell below a peak), 0 when
+   * it stayed level.
+   */
   calmar: number;
   /** Fills (buys + sells). */
   trades: number;
@@ -101,6 +107,13 @@ export function annualisationPeriods(timestamps: Float64Array, timeframe: string
   return timeframeMs(timeframe) >= 86_400_000 ? periodsPerYear(timeframe, 252) : observed;
 }
 
+/**
+ * A ratio whose risk denominator is 0 (no losing candle, no drawdown): +Infinity for a gain, as the profit factor
+ * without losing sells is, since 0 would read as "no risk-adjusted return" for a run that only rose; 0 for no gain.
+ * Without a loss the numerator cannot be negative.
+ */
+const unbounded = (gain: number): number => (gain > 0 ? Infinity : 0);
+
 export function computeMetrics(result: BacktestResult, timeframe: string = result.timeframe): Metrics {
   const eq = result.equity;
   const n = eq.length;
@@ -172,11 +185,11 @@ export function computeMetrics(result: BacktestResult, timeframe: string = resul
     annualReturn,
     volatility: sd * Math.sqrt(ppy),
     sharpe: sd > 0 ? (mean / sd) * Math.sqrt(ppy) : 0,
-    sortino: downside > 0 ? (mean / downside) * Math.sqrt(ppy) : 0,
+    sortino: downside > 0 ? (mean / downside) * Math.sqrt(ppy) : unbounded(mean),
     maxDrawdown: maxDd,
     maxDrawdownCandles: longestUnderwater,
     maxDrawdownDays: longestDays,
-    calmar: maxDd > 0 ? annualReturn / maxDd : 0,
+    calmar: maxDd > 0 ? annualReturn / maxDd : unbounded(annualReturn),
     trades: result.trades.length,
     buys: result.trades.length - sells,
     sells,

@@ -8,7 +8,7 @@ import { ObservationBuilder } from '../market/observation.ts';
 import { shortError } from '../data/exchange.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import { currentVersion, resolveModel } from '../agents/model-pointer.ts';
-import { checkModelMarket } from '../agents/model-market.ts';
+import { checkModelMarket, sayModelMarket } from '../agents/model-market.ts';
 import type { TradingSettings } from './config.ts';
 import type { PolicyChoiceResult } from './rule-policy-source.ts';
 import type { PolicyHandle, PolicySource } from './types.ts';
@@ -24,8 +24,7 @@ export async function modelPolicySource(
 ): Promise<PolicyChoiceResult> {
   const first = resolveModel(home);
   const market = { exchange: settings.exchange.id, symbol: settings.symbol, timeframe: settings.timeframe };
-  const otherMarket = checkModelMarket(home, first.dir, market);
-  if (otherMarket) log().warn(otherMarket);
+  sayModelMarket(home, first.dir, market, (line) => log().warn(line));
   await initBackend(settings.ml.backend);
   let agent: LoadedAgent = await loadAgent(first.dir);
   let version = first.version;

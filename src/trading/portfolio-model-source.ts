@@ -16,7 +16,7 @@ import {
   readPortfolioModelInfo,
 } from '../agents/portfolio-model.ts';
 import { currentVersion, resolveModel } from '../agents/model-pointer.ts';
-import { checkModelMarket } from '../agents/model-market.ts';
+import { checkModelMarket, sayModelMarket } from '../agents/model-market.ts';
 import { shortError } from '../data/exchange.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
@@ -35,8 +35,7 @@ export async function portfolioModelSource(
   const first = resolveModel(home);
   checkModelSymbols(home, first.dir, symbols);
   const market = { exchange: settings.exchange.id, symbol: symbols.join(','), timeframe: settings.timeframe };
-  const otherMarket = checkModelMarket(home, first.dir, market);
-  if (otherMarket) log().warn(otherMarket);
+  sayModelMarket(home, first.dir, market, (line) => log().warn(line));
   const info = readPortfolioModelInfo(first.dir);
   await initBackend(settings.ml.backend);
   let agent: PortfolioAgent | undefined;

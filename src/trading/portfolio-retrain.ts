@@ -9,7 +9,7 @@
  *
  * A rule portfolio strategy (equal-weight) has no learned parameters: asking to retrain it is refused with one line.
  */
-import { checkModelMarket, marketOf } from '../agents/model-market.ts';
+import { marketOf, sayModelMarket } from '../agents/model-market.ts';
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
@@ -227,8 +227,7 @@ async function retrainPortfolioOnce(
   );
   let stage: StagedVersion | undefined;
   try {
-    const otherMarket = checkModelMarket(home, champion.dir, marketOf(traded));
-    if (otherMarket) logger.warn(otherMarket);
+    sayModelMarket(home, champion.dir, marketOf(traded), (line) => logger.warn(line));
     const recipe = readPortfolioRecipe(champion.dir);
     const { trainCandles, holdoutCandles, epochs, minImprovement } = config.trading.retrain;
     const tl = alignSeries(traded);

@@ -6,7 +6,7 @@ import { isoTime } from '../data/timeframe.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { loadAgent } from '../agents/load-agent.ts';
-import { checkModelMarket, marketOf } from '../agents/model-market.ts';
+import { marketOf, sayModelMarket } from '../agents/model-market.ts';
 import type { AgentRecipe } from '../agents/recipe.ts';
 import { recipeCosts, recipeSizing, recipeWarmup } from '../agents/setup.ts';
 import type { Fold, IndexRange } from '../agents/splits.ts';
@@ -321,10 +321,8 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
   let stage: StagedVersion | undefined;
   try {
     // a champion of another timeframe would be judged, and replaced, on candles it does not read
-    if (championVersion) {
-      const otherMarket = checkModelMarket(home, versionDir(home, championVersion), marketOf(candles));
-      if (otherMarket) logger.warn(otherMarket);
-    }
+    if (championVersion)
+      sayModelMarket(home, versionDir(home, championVersion), marketOf(candles), (line) => logger.warn(line));
     const { trainCandles, holdoutCandles, epochs } = config.trading.retrain;
     const n = candles.ts.length;
     const warmup = recipeWarmup(o.recipe);

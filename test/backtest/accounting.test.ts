@@ -10,7 +10,7 @@ import { runBacktest, type BacktestResult } from '../../src/market/backtest-engi
 import { COST_PRESETS } from '../../src/market/costs.ts';
 import { computeMetrics } from '../../src/market/metrics.ts';
 import { agentReport, type SeedRun } from '../../src/backtest/agent-report.ts';
-import { meanAndSd } from '../../src/backtest/baselines.ts';
+import { meanAndSd, runBaselines } from '../../src/backtest/baselines.ts';
 import { selectionOptions } from '../../src/agents/selection.ts';
 import dqnDnn from '../../strategies/dqn-dnn.ts';
 
@@ -124,4 +124,45 @@ and their mean, as its headline metrics do): JSON would write null, and the mean
   );
   assert.equal(stored.agent.walkForward.metrics.profitFactor, 'Infinity');
   assert.equal(stored.agent.mean.profitFactor, 'Infinity');
+});
+
+/** Per-candle returns of an equity curve, as computeMetrics takes them. */
+const returnsOf = (equity: Float64Array) => [...equity].slice(1).map((v, i) => v / equity[i] - 1);
+
+test(`a run that only rose has Sortino and Calmar Infinity, not 0 ("no risk-adjusted return"); a flat run has 0, \
+and one losing candle makes them finite`, () => {
+  const baselines = runBaselines({
+    ...{
+      candles: series([100, 110, 121, 133.1, 146.41]),
+      range: { from: 0, to: 5 },
+      costs: COST_PRESETS.zero,
+      balance: 1000,
+    },
+    ...{ randomSeeds: 1, seed: 1 },
+  });
+  // bought at the second candle's open (110): 0%, then +10% three times; no negative return, no drawdown
+  const up = returnsOf(baselines.buy_and_hold.equity);
+  up.forEach((r, i) => assert.ok(Math.abs(r - [0, 0.1, 0.1, 0.1][i]) < 1e-9, `return ${i}: ${r}`));
+  const held = baselines.buy_and_hold.metrics;
+  assert.equal(held.maxDrawdown, 0);
+  assert.ok(held.annualReturn > 0 && held.sharpe > 0);
+  assert.deepEqual([held.sortino, held.calmar], [Infinity, Infinity]);
+  const flat = baselines.flat.metrics;
+  assert.deepEqual([flat.sortino, flat.calmar], [0, 0], 'no gain and no risk is 0');
+  // the same run with a 5% dip on the fourth candle: returns 0, +10%, -5%, +10%·121/115 …
+  const dipped = runBacktest({
+    ...{ candles: series([100, 110, 121, 115, 146.41]), window: 0, range: { from: 0, to: 5 } },
+    ...{
+      costs: COST_PRESETS.zero,
+      balance: 1000,
+      sizing: { kind: 'all' },
+      policy: scripted([{ action: 'buy', confidence: 1 }]),
+    },
+  });
+  const rs = returnsOf(dipped.equity);
+  const m = computeMetrics(dipped);
+  const mean = rs.reduce((a, b) => a + b) / rs.length;
+  const downside = Math.sqrt((115 / 121 - 1) ** 2 / rs.length);
+  assert.ok(Math.abs(m.sortino / ((mean / downside) * Math.sqrt(365)) - 1) < 1e-9, `Sortino ${m.sortino}`);
+  assert.ok(Math.abs(m.calmar / (m.annualReturn / (1 - 115 / 121)) - 1) < 1e-9, `Calmar ${m.calmar}`);
 });

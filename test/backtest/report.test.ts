@@ -4,13 +4,35 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { meanAndSd, runBaselines } from '../../src/backtest/baselines.ts';
-import { runBacktest } from '../../src/market/backtest-engine.ts';
+import { meanAndSd, runBaselines, type Baselines } from '../../src/backtest/baselines.ts';
+import { runBacktest, type BacktestResult } from '../../src/market/backtest-engine.ts';
+import { candlesFromRows } from '../../src/core/candles.ts';
 import { computeMetrics } from '../../src/market/metrics.ts';
-import { readReport, summaryTable, writeReport } from '../../src/backtest/report.ts';
+import { readReport, summaryTable, writeReport, type ReportExtra } from '../../src/backtest/report.ts';
 import { randomPolicy } from '../../src/agents/rule-policies.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { COST_PRESETS } from '../../src/market/costs.ts';
+
+/** A rule strategy's report of `result` in a fresh temporary folder. */
+function writeRuleReport(name: string, result: BacktestResult, baselines: Baselines, extra?: ReportExtra) {
+  return writeReport(path.join(mkdtempSync(path.join(tmpdir(), 'bot-report-')), 'run'), {
+    runId: 'run',
+    strategy: { name, kind: 'rule', description: name },
+    data: { label: 'synthetic', origin: 'file' },
+    settings: { balance: result.equity[0] },
+    result,
+    metrics: computeMetrics(result),
+    baselines,
+    extra,
+  });
+}
+
+/** The cells after `label` in a console summary table: strategy, buy & hold, flat, random, sma-cross. */
+const cellsOf = (table: string, label: string) =>
+  (table.split('\n').find((l) => l.startsWith(label)) ?? '')
+    .slice(label.length)
+    .trim()
+    .split(/\s{2,}/);
 
 test('writeReport takes extra sections (images, tables, JSON) for agent runs and stays self-contained', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'bot-report-'));
@@ -30,25 +52,17 @@ test('writeReport takes extra sections (images, tables, JSON) for agent runs and
   await sharp({ create: { width: 40, height: 20, channels: 3, background: { r: 200, g: 10, b: 10 } } })
     .png()
     .toFile(extraPng);
-  const files = await writeReport(path.join(dir, 'run'), {
-    runId: 'run',
-    strategy: { name: 'random', kind: 'rule', description: 'coin flips' },
-    data: { label: 'synthetic', origin: 'file' },
-    settings: { balance: 1_000_000 },
-    result,
-    metrics: computeMetrics(result),
-    baselines: runBaselines({ candles, range, costs, balance: 1_000_000, randomSeeds: 3, seed: 1 }),
-    extra: {
-      sections: [
-        {
-          title: 'Learning curves',
-          text: 'return per epoch',
-          images: [{ file: extraPng, caption: 'curve <1>' }],
-          tables: [{ columns: ['seed', 'sharpe'], rows: [[1, 0.5]] }],
-        },
-      ],
-      json: { epochs: 3 },
-    },
+  const baselines = runBaselines({ candles, range, costs, balance: 1_000_000, randomSeeds: 3, seed: 1 });
+  const files = await writeRuleReport('random', result, baselines, {
+    sections: [
+      {
+        title: 'Learning curves',
+        text: 'return per epoch',
+        images: [{ file: extraPng, caption: 'curve <1>' }],
+        tables: [{ columns: ['seed', 'sharpe'], rows: [[1, 0.5]] }],
+      },
+    ],
+    json: { epochs: 3 },
   });
   const html = readFileSync(files.html, 'utf8');
   assert.equal(html.match(/src="data:image\/png;base64,/g)?.length, 2);
@@ -61,15 +75,10 @@ test('writeReport takes extra sections (images, tables, JSON) for agent runs and
   const table = summaryTable(stored);
   assert.match(table, /random \(mean ± sd\)/);
   // buy & hold and flat never sell: their per-sell rows are dashes, not a 0% win rate beside the strategy's
-  const cellsOf = (label: string) =>
-    (table.split('\n').find((l) => l.startsWith(label)) ?? '')
-      .slice(label.length)
-      .trim()
-      .split(/\s{2,}/);
   for (const label of ['win rate', 'profit factor', 'expectancy / sell']) {
-    const [strategy, buyHold, flat] = cellsOf(label);
+    const [strategy, buyHold, flat] = cellsOf(table, label);
     assert.notEqual(strategy, '–', `${label}: the random strategy sold`);
-    assert.deepEqual([buyHold, flat], ['–', '–'], `${label}: ${cellsOf(label).join(' | ')}`);
+    assert.deepEqual([buyHold, flat], ['–', '–'], `${label}: ${cellsOf(table, label).join(' | ')}`);
   }
   assert.throws(() => readReport(path.join(dir, 'missing.json')), /no report at/);
 });
@@ -93,4 +102,43 @@ test('meanAndSd: the sample sd over two or more runs; one run has none (the repo
   assert.ok(
     Math.abs(two.sd.totalReturn! - Math.abs(metrics[0].totalReturn - metrics[1].totalReturn) / Math.SQRT2) < 1e-12,
   );
+});
+
+test(`the report shows an unbounded Sortino and Calmar as "Infinity" (console table, report.html, report.json), \
+and random's mean over seeds (some only rose, one never bought) is "Infinity" without an sd, as a profit factor \
+without losses is`, async () => {
+  // closes rising 10% a day (open = close), no costs: buying never loses a candle
+  const day = 86_400_000;
+  const rows = [100, 110, 121, 133.1, 146.41].map((p, i) => ({ ts: i * day, open: p, high: p, low: p, close: p }));
+  const candles = candlesFromRows(
+    'test',
+    'BTC/KRW',
+    '1d',
+    rows.map((r) => ({ ...r, volume: 1 })),
+  );
+  const range = { from: 0, to: 5 };
+  const costs = COST_PRESETS.zero;
+  const baselines = runBaselines({ candles, range, costs, balance: 1000, randomSeeds: 4, seed: 1 });
+  const buyOnce = { name: 'buy once', decide: () => ({ action: 'buy' as const, confidence: 1 }) };
+  const result = runBacktest({
+    candles,
+    window: 0,
+    range,
+    costs,
+    balance: 1000,
+    sizing: { kind: 'all' },
+    policy: buyOnce,
+  });
+  const files = await writeRuleReport('buy once', result, baselines);
+  const stored = readReport(files.json);
+  assert.deepEqual([stored.metrics.sortino, stored.metrics.calmar], ['Infinity', 'Infinity']);
+  assert.equal(stored.baselines.random.metrics.sortino, 'Infinity');
+  assert.equal(stored.baselines.random.sd?.sortino, undefined, 'an infinite mean has no sd');
+  const table = summaryTable(stored);
+  for (const label of ['Sortino', 'Calmar']) {
+    // strategy, buy & hold, flat, random (mean ± sd), sma-cross (never crosses in five candles: flat)
+    assert.deepEqual(cellsOf(table, label), ['Infinity', 'Infinity', '0.00', 'Infinity', '0.00'], label);
+  }
+  const html = readFileSync(files.html, 'utf8');
+  assert.match(html, /<td>Sortino<\/td><td>Infinity<\/td><td>Infinity<\/td><td>0\.00<\/td><td>Infinity<\/td>/);
 });

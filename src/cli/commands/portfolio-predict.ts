@@ -44,9 +44,8 @@ export async function portfolioPredict(home: string, dir: string, flags: Portfol
     sample: flags.sample,
   });
   const traded = series.slice(0, info.symbols.length).map((s) => s.candles);
-  const { checkModelMarket, marketOf } = await import('../../agents/model-market.ts');
-  const otherMarket = checkModelMarket(home, dir, marketOf(traded));
-  if (otherMarket) log().warn(otherMarket);
+  const { marketOf, sayModelMarket } = await import('../../agents/model-market.ts');
+  sayModelMarket(home, dir, marketOf(traded), (line) => log().warn(line));
   const tl = alignSeries(traded);
   let t = tl.ts.length - 1;
   if (at !== undefined) while (t > 0 && tl.ts[t] > at) t--;
