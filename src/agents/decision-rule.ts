@@ -6,6 +6,7 @@
 import type { Decision, Observation } from '../core/policy.ts';
 import { UserError } from '../core/errors.ts';
 import { timeframeMs } from '../data/timeframe.ts';
+import { firstAtOrAfter } from '../core/candles.ts';
 
 /**
  * - `margin`: trade only when the best action beats keeping the position by more than this, in the network's units
@@ -83,6 +84,8 @@ export function fallbackDecision(fallback: Fallback, holdRatio: number): Decisio
  */
 export class DecisionGate {
   private lastT = -Infinity;
+  /** Open time of candle lastT: finds it again in candles loaded from another first candle. */
+  private lastTs = NaN;
   private lastFills = -1;
   private lastTradeT = -Infinity;
   private tfMs = 0;
@@ -92,6 +95,7 @@ export class DecisionGate {
 
   /** Takes in candle t's observation; call once per decision, before the other questions. */
   see(obs: Observation): void {
+    this.follow(obs.candles.ts);
     const fills = obs.fills ?? -1;
     if (obs.t <= this.lastT || fills < this.lastFills) {
       this.lastFills = -1;
@@ -101,6 +105,20 @@ export class DecisionGate {
     if (this.lastFills >= 0 && fills !== this.lastFills) this.lastTradeT = obs.t;
     this.lastFills = fills;
     this.lastT = obs.t;
+    this.lastTs = obs.candles.ts[obs.t];
+  }
+
+  /**
+   * The same market's candles loaded again from another first candle (a paper tick loads only the history its
+   * decisions read, src/trading/trader.ts): the candle indices the gate remembers move with them, so the candles since
+   * the last trade count the same as over one long series.
+   */
+  private follow(ts: Float64Array): void {
+    if (!(this.lastT >= 0) || ts[this.lastT] === this.lastTs) return;
+    const j = firstAtOrAfter(ts, this.lastTs);
+    if (ts[j] !== this.lastTs) return;
+    this.lastTradeT += j - this.lastT;
+    this.lastT = j;
   }
 
   /**

@@ -23,6 +23,13 @@ export const STRATEGIES_DIR = path.join(PROJECT_ROOT, 'strategies');
  */
 export const RULE_WARMUP_CANDLES = 100;
 
+/**
+ * Candles a paper tick of a rule strategy loads before the first candle it decides, so that path-dependent
+ * indicators equal those over the run's whole history: RSI(14)'s Wilder smoothing forgets its start by (13/14)^n,
+ * below float64 rounding after about 500 candles; an EMA(50)'s by (49/51)^n after about 920.
+ */
+export const RULE_TICK_CANDLES = 1000;
+
 interface RuleContext {
   candles: Candles;
   seed: number;

@@ -78,3 +78,15 @@ export function sliceCandles(c: Candles, from: number, to: number): Candles {
     volume: c.volume.subarray(from, to),
   };
 }
+
+/** Index of the first open time ≥ `time` in ascending open times (their length when none is). */
+export function firstAtOrAfter(ts: Float64Array, time: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid] < time) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -206,7 +206,10 @@ export class LiveTrader extends Trader {
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
     if (this.run.paused) return this.passWhilePaused(closedOpen, report);
     const { store, key, market } = this.o;
-    const candles = store.load(key.exchange, key.symbol, key.timeframe, this.run.historyFrom, closedOpen + 1);
+    // a live tick decides the newest closed candle only: its lookback before it, not the run's whole history
+    const newest = store.openTimeBefore(key.exchange, key.symbol, key.timeframe, closedOpen + 1, 1) ?? closedOpen + 1;
+    const loadFrom = this.tickLoadFrom(store, key.symbol, this.run, newest);
+    const candles = store.load(key.exchange, key.symbol, key.timeframe, loadFrom, closedOpen + 1);
     const t = candles.ts.length - 1;
     report.newestOpen = candles.ts.at(-1);
     if (

@@ -8,6 +8,7 @@
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import type { PortfolioStrategy } from '../agents/portfolio-strategy.ts';
+import { RULE_TICK_CANDLES } from '../agents/strategy.ts';
 import type { PortfolioPolicy } from '../market/portfolio-engine.ts';
 
 export interface PortfolioPolicyHandle {
@@ -23,11 +24,13 @@ export interface PortfolioPolicySource {
   readonly label: string;
   /** Candles of history a new run loads before its first traded candle (default: trading.historyCandles). */
   readonly history?: number;
+  /** Candles of every series a tick loads before the first candle time it decides (default: `history`). */
+  readonly lookback?: number;
   /** Series the policy reads but the run does not trade (a model's informative series); the trader fetches them. */
   readonly informative?: readonly string[];
   /**
-   * The policy for these series (every market's closed candles so far, in the run's market order, then each
-   * informative series' in `informative` order).
+   * The policy for these series (every market's closed candles of the tick, `lookback` before its first candle time
+   * and then up to the newest, in the run's market order, then each informative series' in `informative` order).
    */
   forSeries(
     series: readonly Candles[],
@@ -55,6 +58,8 @@ export function portfolioRuleSource(
   return {
     label,
     history: 1,
+    // the view a user's rule may read at a tick (equal-weight reads only the clock index)
+    lookback: RULE_TICK_CANDLES,
     forSeries: () => ({ policy: rule.createPolicy(ctx), label }),
   };
 }

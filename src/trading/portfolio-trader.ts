@@ -134,11 +134,18 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     return [...this.o.symbols, ...(this.o.policies.informative ?? [])];
   }
 
-  /** Every market's closed candles since the run's history start, and the informative series' likewise. */
-  protected loadSeries(run: RunState, closedOpen: number): { series: Candles[]; informative: Candles[] } {
+  /**
+   * Every market's closed candles from its lookback before `first` (the first candle time the tick may decide) on,
+   * and the informative series' likewise.
+   */
+  protected loadSeries(
+    run: RunState,
+    first: number,
+    closedOpen: number,
+  ): { series: Candles[]; informative: Candles[] } {
     const { store, key, symbols } = this.o;
     const all = this.seriesNames().map((s) =>
-      store.load(key.exchange, s, key.timeframe, run.historyFrom, closedOpen + 1),
+      store.load(key.exchange, s, key.timeframe, this.tickLoadFrom(store, s, run, first), closedOpen + 1),
     );
     return { series: all.slice(0, symbols.length), informative: all.slice(symbols.length) };
   }
@@ -163,7 +170,7 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     const { closedOpen, fetched } = await this.controlAndBackfill(now);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
-    const { series, informative } = this.loadSeries(this.run, closedOpen);
+    const { series, informative } = this.loadSeries(this.run, first, closedOpen);
     const times = clockTimes(series, first, closedOpen);
     report.newestOpen = series[0]?.ts.at(-1);
     if (this.run.paused) {

@@ -1,6 +1,6 @@
 /** A rule strategy as the trader's policy source, and what every policy source comes with (its sizing and costs). */
 import type { Candles } from '../core/candles.ts';
-import { RULE_WARMUP_CANDLES, type RuleStrategy } from '../agents/strategy.ts';
+import { RULE_TICK_CANDLES, RULE_WARMUP_CANDLES, type RuleStrategy } from '../agents/strategy.ts';
 import type { SizingOptions } from '../market/execution.ts';
 import type { Costs } from '../market/costs.ts';
 import { ObservationBuilder } from '../market/observation.ts';
@@ -14,7 +14,7 @@ export interface PolicyChoiceResult {
 }
 
 /**
- * A rule strategy as a policy source: the policy is rebuilt over all closed candles at every tick (rule policies
+ * A rule strategy as a policy source: the policy is rebuilt over the tick's candles at every tick (rule policies
  * precompute their indicators from candles ≤ t, so a longer series never changes an earlier decision).
  */
 export function rulePolicySource(strategy: RuleStrategy, seed: number): PolicySource {
@@ -23,6 +23,8 @@ export function rulePolicySource(strategy: RuleStrategy, seed: number): PolicySo
     label,
     // the same warm-up `bot backtest --from` loads, so path-dependent indicators (RSI, EMA) start from the same candle
     history: RULE_WARMUP_CANDLES,
+    // a tick after that: enough for those indicators to equal the ones over the run's whole history
+    lookback: RULE_TICK_CANDLES,
     forCandles(candles: Candles): PolicyHandle {
       const policy = strategy.createPolicy({ candles, seed });
       const builder = new ObservationBuilder({ candles, window: 0 });

@@ -8,6 +8,7 @@ import type { Logger } from '../core/log.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
 import type { AccountState } from '../market/account.ts';
 import { HaltError } from '../core/errors.ts';
+import type { CandleStore } from '../data/store.ts';
 import type { RunRepository } from './run-repository.ts';
 import type { PortfolioRunState, RunKey, RunState } from './types.ts';
 
@@ -15,7 +16,7 @@ import type { PortfolioRunState, RunKey, RunState } from './types.ts';
 export interface RunHolderOptions {
   repo: RunRepository;
   key: RunKey;
-  policies: { readonly label: string; readonly history?: number };
+  policies: { readonly label: string; readonly history?: number; readonly lookback?: number };
   /** Starting balance of a new run (ignored when the run exists). */
   balance: number;
   /** Candles of history loaded before the first traded candle. */
@@ -99,6 +100,19 @@ export abstract class RunHolder<O extends RunHolderOptions> {
     const first = run.lastTs !== undefined ? run.lastTs + this.tfMs : run.startTs;
     const history = this.o.policies.history ?? this.o.historyCandles;
     return Math.max(run.historyFrom, first - history * this.tfMs);
+  }
+
+  /**
+   * The open time a tick loads one series from: the `lookback` candles stored before `first` (the first candle the
+   * tick may decide), counted in candles as a market's closed hours need, never before the run's history start.
+   * Loading from the history start instead made a months-old run re-read and re-featurise every candle it ever had,
+   * at every tick.
+   */
+  protected tickLoadFrom(store: CandleStore, symbol: string, run: RunState, first: number): number {
+    const { policies, historyCandles, key } = this.o;
+    const lookback = policies.lookback ?? policies.history ?? historyCandles;
+    const from = store.openTimeBefore(key.exchange, symbol, key.timeframe, first, lookback);
+    return Math.max(run.historyFrom, from ?? first);
   }
 
   protected openRun(now: number): RunState {

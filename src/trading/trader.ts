@@ -1,6 +1,6 @@
 /** The trader: each tick acts on every closed candle not yet acted on, one SQLite transaction per candle. */
 import type { CandleStore } from '../data/store.ts';
-import type { Candles } from '../core/candles.ts';
+import { firstAtOrAfter, type Candles } from '../core/candles.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
 import type { Decision } from '../core/policy.ts';
 import { RunHolder, type NewRunKind, type RunHolderOptions } from './run-holder.ts';
@@ -126,10 +126,11 @@ export class Trader extends RunHolder<TraderOptions> {
     const report: TickReport = { fetched, acted: 0, decisions: [] };
     if (this.run.paused) return this.passWhilePaused(closedOpen, report);
     const { store, key } = this.o;
-    const candles = store.load(key.exchange, key.symbol, key.timeframe, this.run.historyFrom, closedOpen + 1);
-    report.newestOpen = candles.ts.at(-1);
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
-    const from = lowerBound(candles.ts, first);
+    const loadFrom = this.tickLoadFrom(store, key.symbol, this.run, first);
+    const candles = store.load(key.exchange, key.symbol, key.timeframe, loadFrom, closedOpen + 1);
+    report.newestOpen = candles.ts.at(-1);
+    const from = firstAtOrAfter(candles.ts, first);
     if (from >= candles.ts.length) {
       report.lastTs = this.run.lastTs;
       return report;
@@ -219,15 +220,4 @@ export class Trader extends RunHolder<TraderOptions> {
     this.run = next;
     return decision;
   }
-}
-
-function lowerBound(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

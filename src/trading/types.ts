@@ -35,7 +35,12 @@ export interface PolicySource {
   readonly label: string;
   /** Candles of history a new run loads before its first traded candle (default: trading.historyCandles). */
   readonly history?: number;
-  /** The policy for these candles (all closed candles the run has so far). Reloads a promoted model. */
+  /**
+   * Candles a tick loads before the first candle it decides (never before the run's history start): enough for every
+   * observation and decision to equal those over all of the run's candles (default: `history`).
+   */
+  readonly lookback?: number;
+  /** The policy for these candles (the tick's: `lookback` before its first candle, then up to the newest one). */
   forCandles(candles: Candles): PolicyHandle | Promise<PolicyHandle>;
   /** Frees what the source holds (tfjs models). */
   dispose?(): void;

@@ -17,7 +17,7 @@ import type { AgentNet } from '../../src/nn/agent-net.ts';
 import { UserError } from '../../src/core/errors.ts';
 import { SMALL_RECIPE } from '../trading/agents.ts';
 import { assertCausalPolicy, testConfig } from './helpers.ts';
-import type { Candles } from '../../src/core/candles.ts';
+import { sliceCandles, type Candles } from '../../src/core/candles.ts';
 import { CHINA_FUTURE_OPENS, sessionCandles } from '../data/helpers.ts';
 
 const candles = syntheticCandles({
@@ -27,6 +27,7 @@ const candles = syntheticCandles({
   start: Date.UTC(2024, 0, 1),
 });
 const config = testConfig();
+const STATE = new Float32Array(3);
 const warm = recipeWarmup(SMALL_RECIPE);
 const prepared = prepareData(SMALL_RECIPE, candles, { from: warm, to: 200 });
 const range = { from: warm, to: 300 };
@@ -129,6 +130,21 @@ test('minHold: a position is kept at least minHold candles between fills', () =>
   } finally {
     net.dispose();
   }
+});
+
+test(`minHold counts from the fill when a paper tick shows the same candles loaded from a later first candle (each \
+tick loads only its lookback, so candle indices shift between ticks)`, () => {
+  const gate = new DecisionGate(checkDecisionRule({ minHold: 5 }, 'test'));
+  const seen = (from: number, t: number, fills: number) => {
+    const c = sliceCandles(candles, from, 250);
+    gate.see({ t: t - from, candles: c, fills, features: new Float32Array(0), window: 0, cols: 0, state: STATE });
+    return gate.heldLongEnough(t - from);
+  };
+  seen(0, 99, 0);
+  assert.equal(seen(0, 100, 1), false, 'a fill at candle 100: an order now would hold 1 candle');
+  assert.equal(seen(90, 101, 1), false, 'loaded from candle 90: 2 candles held');
+  assert.equal(seen(95, 103, 1), false, 'loaded from candle 95, a candle missed: 4 candles held');
+  assert.equal(seen(98, 104, 1), true, 'loaded from candle 98: 5 candles held');
 });
 
 test('every: decisions only at closes on the UTC grid of k candles, so fills open on it', () => {

@@ -22,6 +22,7 @@ import { modelPolicySource } from '../../src/trading/model-policy-source.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { Trader } from '../../src/trading/trader.ts';
+import type { PolicySource } from '../../src/trading/types.ts';
 import type { EnsembleMeta } from '../../src/agents/ensemble.ts';
 import type { AgentNet } from '../../src/nn/agent-net.ts';
 import { SMALL_RECIPE } from './agents.ts';
@@ -87,6 +88,7 @@ function pushed(net: AgentNet, push: number): AgentNet {
 async function paperAndEngine(
   rule: DecisionRule,
   ensemble?: EnsembleMeta,
+  perCandle?: { loaded: number[]; history: number[] },
 ): Promise<{ engineTrades: Fill[]; plainTrades: Fill[] }> {
   const tmp = tempDir();
   const candles = syntheticCandles({
@@ -109,7 +111,18 @@ async function paperAndEngine(
   try {
     await saveSeeded(home, candles, rule, ensemble);
     await saveSeeded(plainHome, candles, undefined, ensemble);
-    const { source, sizing, costs } = await modelPolicySource(home, config);
+    const { source: served, sizing, costs } = await modelPolicySource(home, config);
+    // the real source, with the length of the candles each tick hands it written down
+    const source: PolicySource = {
+      label: served.label,
+      history: served.history,
+      forCandles(c) {
+        perCandle?.loaded.push(c.ts.length);
+        perCandle?.history.push(served.history ?? 0);
+        return served.forCandles(c);
+      },
+      dispose: () => served.dispose?.(),
+    };
     const startIndex = 160;
     const mid = 300;
     let now = candles.ts[mid] + HOUR + 1000;
@@ -133,6 +146,15 @@ async function paperAndEngine(
       logger: quietLogger(),
     });
     await trader.tick();
+    if (perCandle) {
+      // a run that has traded for a while, ticking at every close: each tick decides one candle
+      perCandle.loaded.length = 0;
+      perCandle.history.length = 0;
+      for (let k = mid + 1; k < candles.ts.length; k++) {
+        now = candles.ts[k] + HOUR + 1000;
+        assert.equal((await trader.tick()).acted, 1);
+      }
+    }
     now = candles.ts[candles.ts.length - 1] + HOUR + 1000;
     await trader.tick();
     const repo = new RunRepository(store.db);
@@ -214,6 +236,18 @@ member votes its baseline`, async () => {
     assert.ok(one.engineTrades.length >= 1, `${kind}: the ensemble still trades (${one.engineTrades.length})`);
     assert.notDeepEqual(one.engineTrades, all.engineTrades, `${kind}: the member's fallback changes the trades`);
   }
+});
+
+test(`a run ticking at every close long after its start loads only the history its next decision reads (not every \
+candle since the run's history start), and still makes exactly the backtest trades`, async () => {
+  const perCandle = { loaded: [] as number[], history: [] as number[] };
+  const { engineTrades } = await paperAndEngine(RULE, undefined, perCandle);
+  assert.ok(engineTrades.length >= 4, `the ruled model trades (${engineTrades.length})`);
+  assert.ok(perCandle.loaded.length > 100, `ticks that decided (${perCandle.loaded.length})`);
+  perCandle.loaded.forEach((n, i) => {
+    // the history before the candle decided, and that candle
+    assert.equal(n, perCandle.history[i] + 1, `tick ${i}: ${n} candles handed to the policy`);
+  });
 });
 
 test('paper trading a model that fell back at the validation gate makes exactly the backtest trades', async () => {

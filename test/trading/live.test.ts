@@ -6,7 +6,7 @@ import { clientOrderId } from '../../src/trading/live.ts';
 import { runStatus } from '../../src/trading/status.ts';
 import { runBot } from './cli.ts';
 import { checkLiveAllowed } from '../../src/cli/commands/live.ts';
-import { tempDir } from './helpers.ts';
+import { momentumSource, tempDir } from './helpers.ts';
 import { assertBooksAgree, HOUR, liveSetup } from './live-setup.ts';
 
 test(`live: market orders fill at the next open, capped, recorded once; buys ending \`cancel\` and lost replies (500, \
@@ -205,6 +205,34 @@ test('live: bot status has the buy-and-hold P&L of a live run (the first acted c
     const lastClose = s.candles.close[s.candles.ts.indexOf(s.clock.now - 2 * HOUR - 10_000)];
     assert.equal(status.lastPrice, lastClose);
     assert.equal(status.buyHoldPnl, lastClose / firstClose - 1);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test(`live: a tick loads the policy's lookback before the newest closed candle, not every candle since the run's \
+history start, also after a downtime`, async () => {
+  const s = await liveSetup({ maxOrderValue: 3_000_000, maxDailyLoss: 1e12 });
+  try {
+    const loaded: number[] = [];
+    const momentum = momentumSource();
+    const trader = s.make({
+      ...momentum,
+      lookback: 8,
+      forCandles: (c) => {
+        loaded.push(c.ts.length);
+        return momentum.forCandles(c);
+      },
+    });
+    for (let k = 0; k < 40; k++, s.clock.now += HOUR) await trader.tick();
+    s.clock.now += 10 * HOUR; // ten candles missed: a live tick decides only the newest
+    await trader.tick();
+    assert.ok(loaded.length > 30, `ticks that decided: ${loaded.length}`);
+    assert.ok(
+      loaded.every((n) => n <= 9),
+      `8 candles before the one decided, and that one: ${loaded.join(',')}`,
+    );
+    assert.ok(s.repo.trades(s.repo.list()[0].id).length >= 2, 'the run trades');
   } finally {
     await s.cleanup();
   }

@@ -94,3 +94,65 @@ test('a late candle: valued at its last close, cannot fill at its time, fills at
     tmp.cleanup();
   }
 });
+
+test(`a portfolio run ticking at every close loads each market's lookback before the candle time it decides, not \
+every candle since its history start, and trades as a run that reads them all`, async () => {
+  const tmp = tempDir('bot-pf-lookback-');
+  try {
+    const make = (seed: number, startPrice: number) =>
+      syntheticCandles({ seed, count: 60, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 10, startPrice });
+    const a = make(3, 50_000_000);
+    const b = make(4, 3_000_000);
+    const symbols = ['A/KRW', 'B/KRW'];
+    const strategy = await loadPortfolioStrategy('equal-weight');
+    const outcome = async (name: string, lookback?: number) => {
+      const store = CandleStore.open(path.join(tmp.dir, `${name}.db`));
+      try {
+        const repo = new RunRepository(store.db);
+        const clock = { now: a.ts[10] + HOUR + 10_000 };
+        const rule = portfolioRuleSource(strategy, { symbols, seed: 1, every: 3 });
+        const loaded: number[] = [];
+        const trader = new PortfolioTrader({
+          repo,
+          store,
+          feeds: [feed(a, clock), feed(b, clock)],
+          // the real rule source, with a short lookback and the lengths it is handed written down
+          policies: {
+            ...rule,
+            ...(lookback !== undefined ? { lookback } : {}),
+            forSeries: (series, informative) => {
+              loaded.push(...series.map((s) => s.ts.length));
+              return rule.forSeries(series, informative);
+            },
+          },
+          key: { mode: 'paper', name, exchange: 'upbit', symbol: symbols.join(','), timeframe: '1h' },
+          symbols,
+          costs: [COSTS, COSTS],
+          band: 0,
+          balance: 10_000_000,
+          historyCandles: 5,
+          start: a.ts[10],
+          clock: () => clock.now,
+          logger: quietLogger(),
+        });
+        for (; clock.now < a.ts[59]; clock.now += HOUR) assert.equal((await trader.tick()).acted, 1);
+        const run = repo.list()[0];
+        const decisions = repo.decisions(run.id).map((d) => [d.ts, d.action, d.price]);
+        return { decisions, trades: repo.trades(run.id), account: repo.list()[0].account, loaded };
+      } finally {
+        store.close();
+      }
+    };
+    const short = await outcome('short', 3);
+    const full = await outcome('full');
+    assert.ok(short.trades.length >= 10, `the run trades (${short.trades.length})`);
+    assert.ok(
+      short.loaded.every((n) => n <= 4),
+      `3 candles before the time decided, and that one: ${short.loaded.join(',')}`,
+    );
+    assert.ok(Math.max(...full.loaded) > 40, 'the default lookback reads the whole run here');
+    assert.deepEqual({ ...short, loaded: [] }, { ...full, loaded: [] });
+  } finally {
+    tmp.cleanup();
+  }
+});
