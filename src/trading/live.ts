@@ -192,6 +192,9 @@ export class LiveTrader extends Trader {
     const run = this.run as RunState;
     if (this.repo.orders(run.id, 'submitting').length > 0) return;
     const balance = await this.retried('balance', () => this.live.exchange.fetchBalance());
+    // a reply that lists no currency at all says nothing about a withdrawal (an exchange omits only empty ones), and a
+    // cut is never undone
+    if (Object.keys(balance.total ?? {}).length === 0) return;
     const [base, quote] = this.symbol.split('/');
     const held = { cash: balanceOf(balance, quote, 'free'), units: balanceOf(balance, base, 'free') };
     const cut = shrinkToExchange(run.account, held, price);

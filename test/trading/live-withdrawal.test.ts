@@ -63,6 +63,11 @@ there and fills; the cut survives a restart and is not a loss`, async () => {
       const repo = new RunRepository(reopened.db);
       const kept = repo.get(runId);
       assert.ok(kept.account.cash <= cash + 1e-6, `the deposit was not added: ${kept.account.cash} vs ${cash}`);
+      // what is left is below the minimum order: a hold with its reason, not an order the exchange refuses
+      const last = repo.orders(runId).at(-1);
+      assert.equal(last?.status, 'skipped', JSON.stringify(last));
+      assert.equal(orderPosts(s).length, 2, 'no order sent after the restart');
+      assert.deepEqual(errorLines(lines), [], 'nothing refused');
       const status = runStatus(repo, s.key, s.clock.now, 5, 0);
       assert.ok(status, 'the run has a status');
       assert.ok(status.withdrawn > 6_000_000, `status shows what was taken out: ${status.withdrawn}`);
