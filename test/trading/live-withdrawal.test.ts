@@ -80,3 +80,27 @@ there and fills; the cut survives a restart and is not a loss`, async () => {
     await s.cleanup();
   }
 });
+
+test('live: a balance reply that lists no currency at all cuts nothing from the run', async () => {
+  const lines: string[] = [];
+  const s = await liveSetup(CAPS, { policies: alwaysBuy(), logger: capturingLogger(lines) });
+  try {
+    const trader = s.make();
+    await ticks(s, trader, 1);
+    const runId = s.repo.list()[0].id;
+    const before = s.repo.get(runId).account;
+    const kept = new Map(s.book.balances);
+    s.book.balances.clear(); // the next balance reply is an empty list
+    s.book.afterBalanceRead = () => kept.forEach((v, k) => s.book.balances.set(k, v));
+    await ticks(s, trader, 1);
+    assert.equal(lines.filter((l) => l.includes('withdrawal:')).length, 0, 'no withdrawal was seen');
+    assert.deepEqual(
+      s.repo.orders(runId).map((o) => o.status),
+      ['filled', 'filled'],
+      'the next buy went out as before',
+    );
+    assert.ok(s.repo.get(runId).account.units > before.units);
+  } finally {
+    await s.cleanup();
+  }
+});
