@@ -182,6 +182,12 @@ CREATE TABLE trading_positions (
       // none: they were sent under the old format, `bot<run>-<candle>[-<market>]` (legacyOrderId)
       up: (db) => db.exec('ALTER TABLE trading_orders ADD COLUMN client_id TEXT;'),
     },
+    {
+      version: 5,
+      name: 'what a live run had taken out for funds the exchange no longer held, per equity snapshot',
+      // the daily-loss cap compares equity plus what was taken out, so a withdrawal is not a trading loss
+      up: (db) => db.exec('ALTER TABLE trading_equity ADD COLUMN withdrawn REAL NOT NULL DEFAULT 0;'),
+    },
   ],
 };
 

@@ -11,6 +11,7 @@ import { applyFill, balanceOf, cappedOrder, offBookFees, payOffBook, type LiveCa
 import type { Retried } from './exchange-orders.ts';
 import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { RefusalHolds } from './refusal-holds.ts';
+import { shrinkToExchange, withdrawnValue } from './withdrawals.ts';
 import { HaltError } from '../core/errors.ts';
 import { haltAfterSettling } from './halt.ts';
 import { orderSide } from './paper-market.ts';
@@ -165,14 +166,51 @@ export class LiveTrader extends Trader {
     });
   }
 
-  /** Loss since the UTC day's first equity snapshot (or 0 on the day's first candle). */
+  /**
+   * Loss since the UTC day's first equity snapshot (or 0 on the day's first candle). What was taken out for funds the
+   * exchange no longer held (src/trading/withdrawals.ts) is added back on both sides: a withdrawal is not a loss.
+   */
   private dailyLoss(equityNow: number, ts: number): number {
     const run = this.run as RunState;
     const dayStart = Math.floor(ts / 86_400_000) * 86_400_000;
     const row = this.repo.db
-      .prepare('SELECT equity FROM trading_equity WHERE run_id = ? AND ts >= ? ORDER BY ts LIMIT 1')
+      .prepare(
+        'SELECT equity + withdrawn AS equity FROM trading_equity WHERE run_id = ? AND ts >= ? ORDER BY ts LIMIT 1',
+      )
       .get(run.id, dayStart) as { equity: number } | undefined;
-    return row ? row.equity - equityNow : 0;
+    return row ? row.equity - (equityNow + withdrawnValue(run.account)) : 0;
+  }
+
+  /**
+   * Takes out of the run's account what the exchange no longer holds free for it (withdrawn, moved, or spent by the
+   * user elsewhere), before it decides, so its order is sized from what is there and not refused. Skipped while an
+   * order of the run's is still `submitting`: the funds it holds on the exchange are the run's, in flight. Once
+   * orders are settled the run has none open (a market order still working is cancelled), so the free balance is
+   * all the run can spend; what the user's own open orders lock is not, as at a new run's start.
+   */
+  private async takeOutWithdrawn(price: number): Promise<void> {
+    const run = this.run as RunState;
+    if (this.repo.orders(run.id, 'submitting').length > 0) return;
+    const balance = await this.retried('balance', () => this.live.exchange.fetchBalance());
+    // a reply that lists no currency at all says nothing about a withdrawal (an exchange omits only empty ones), and a
+    // cut is never undone
+    if (Object.keys(balance.total ?? {}).length === 0) return;
+    const [base, quote] = this.symbol.split('/');
+    const held = { cash: balanceOf(balance, quote, 'free'), units: balanceOf(balance, base, 'free') };
+    const cut = shrinkToExchange(run.account, held, price);
+    if (!cut) return;
+    const next: RunState = { ...run, account: cut.account };
+    this.commit(() => this.repo.saveState(next));
+    this.run = next;
+    // a refusal for funds held orders back until the balance changed; the account now counts only what is there
+    this.holds.releaseFunds(this.symbol);
+    const { cash, units, value } = cut.taken;
+    this.o.logger.warn(
+      `withdrawal: the exchange holds ${held.cash} ${quote} and ${held.units} ${base} free, less than this run ` +
+        `counted (${run.account.cash} ${quote}, ${run.account.units} ${base}); taken out of the run: ` +
+        `${cash} ${quote} and ${units} ${base}, worth ${value.toFixed(2)} ${quote} ` +
+        `(not a trading loss; a deposit is not added back)`,
+    );
   }
 
   /** The larger of the configured minimum order and the exchange's own cost / amount minimums, in quote currency. */
@@ -220,6 +258,7 @@ export class LiveTrader extends Trader {
       return report;
     const ts = candles.ts[t];
     const close = candles.close[t];
+    await this.takeOutWithdrawn(close);
     const handle = await this.o.policies.forCandles(candles);
     const account = market.restore(this.run.account);
     // net of the fees paid in a third currency (BNB), which the account's cash and units do not show
@@ -295,6 +334,7 @@ export class LiveTrader extends Trader {
         units: account.units,
         price: close,
         equity,
+        withdrawn: withdrawnValue(run.account),
       });
       this.repo.saveState(next);
       this.run = next;

@@ -27,7 +27,7 @@ interface Refusal {
 
 export class RefusalHolds {
   /** Per `symbol side`: why its orders are held and the free balance they spend when the refusal came. */
-  private readonly held = new Map<string, { why: string; free: number }>();
+  private readonly held = new Map<string, { why: string; free: number; kind: RecurringRefusal }>();
 
   constructor(
     private readonly exchange: Exchange,
@@ -53,6 +53,13 @@ export class RefusalHolds {
     return undefined;
   }
 
+  /** Lets `symbol`'s orders held for want of funds out again (the run's account was cut to what the exchange holds). */
+  releaseFunds(symbol: string): void {
+    for (const side of ['buy', 'sell'] as const) {
+      if (this.held.get(`${symbol} ${side}`)?.kind === 'funds') this.held.delete(`${symbol} ${side}`);
+    }
+  }
+
   /** Remembers a refusal that recurs; what the user can change, for its one error line. */
   async note(r: Refusal): Promise<string> {
     const { symbol, side } = r;
@@ -65,7 +72,7 @@ export class RefusalHolds {
           'another run or order): deposit the difference, or start a new run (--reset) on what is free'
         : `below the exchange's minimum order or outside its rules: raise account.minOrderValue ` +
           `(now ${r.minOrderValue}) to the exchange's minimum and restart`;
-    this.held.set(`${symbol} ${side}`, { why: `the exchange refused the last ${side} (${r.why})`, free });
+    this.held.set(`${symbol} ${side}`, { why: `the exchange refused the last ${side} (${r.why})`, free, kind: r.kind });
     return `${fix}; ${side} orders on ${symbol} are not sent again until the free ${code} changes or the bot restarts`;
   }
 }

@@ -80,6 +80,8 @@ interface EquityRow {
   units: number;
   price: number;
   equity: number;
+  /** A live run: the quote-currency value taken out of it so far for funds the exchange no longer held. */
+  withdrawn?: number;
 }
 
 interface PositionRow {
@@ -287,8 +289,10 @@ export class RunRepository {
 
   insertEquity(runId: number, row: EquityRow): void {
     this.db
-      .prepare('INSERT INTO trading_equity (run_id, ts, cash, units, price, equity) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(runId, row.ts, row.cash, row.units, row.price, row.equity);
+      .prepare(
+        'INSERT INTO trading_equity (run_id, ts, cash, units, price, equity, withdrawn) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(runId, row.ts, row.cash, row.units, row.price, row.equity, row.withdrawn ?? 0);
   }
 
   decisions(runId: number, limit = -1): DecisionRow[] {

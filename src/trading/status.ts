@@ -1,6 +1,7 @@
 import { isoTime } from '../data/timeframe.ts';
 import type { RunRepository } from './run-repository.ts';
 import { nextTickTime } from './trader.ts';
+import { withdrawnValue } from './withdrawals.ts';
 import type { PortfolioRunState, RunKey } from './types.ts';
 
 export interface RunStatus {
@@ -22,8 +23,13 @@ export interface RunStatus {
   units: number;
   equity: number;
   initialBalance: number;
-  /** equity / initial balance − 1 */
+  /** (equity + withdrawn) / initial balance − 1 */
   pnl: number;
+  /**
+   * A live run: the value (quote currency, at the prices then) taken out of its account for funds the exchange no
+   * longer held, withdrawn or spent by the user elsewhere (src/trading/withdrawals.ts); 0 when none.
+   */
+  withdrawn: number;
   /** Buy-and-hold from the first acted candle's close to the last one's. */
   buyHoldPnl: number | null;
   trades: number;
@@ -59,6 +65,7 @@ export function runStatus(
   // the run's own starting value: a live run starts from what the exchange held (issue 18), which older databases
   // recorded only in the account
   const initialBalance = run.account.initialBalance > 0 ? run.account.initialBalance : run.initialBalance;
+  const withdrawn = withdrawnValue(run.account);
   return {
     id: run.id,
     mode: run.mode,
@@ -77,7 +84,9 @@ export function runStatus(
     units: run.account.units,
     equity,
     initialBalance,
-    pnl: equity / initialBalance - 1,
+    // what the user took out is not a loss of the run's
+    pnl: (equity + withdrawn) / initialBalance - 1,
+    withdrawn,
     buyHoldPnl: price !== null && run.startPrice ? price / run.startPrice - 1 : null,
     trades: repo.trades(run.id).length,
     pendingOrder: pending
@@ -164,6 +173,9 @@ export function formatStatus(s: RunStatus): string {
       : [
           `balance      ${num(s.cash)} cash + ${s.units} units${price} = ${num(s.equity)}`,
           `P&L          ${pct(s.pnl)} vs buy-and-hold ${buyHold}   (${s.trades} trades)`,
+          ...(s.withdrawn > 0
+            ? [`withdrawn    ${num(s.withdrawn)} taken out of the run: the exchange no longer held it (not a loss)`]
+            : []),
           `pending      ${pending}`,
         ]),
     'last decisions:',

@@ -85,6 +85,11 @@ export interface FakeOrderBook {
    * still open (Binance's `newClientOrderId`, "unique among open orders": a filled market order's id is free again).
    */
   identifiersUnique: 'forever' | 'open';
+  /**
+   * Runs once, right after the next balance reply is written (then is cleared): a change the user makes just after
+   * the bot read its balances, e.g. a withdrawal that lands between the read and the order.
+   */
+  afterBalanceRead?: () => void;
   /** Open price of the candle in progress for a market, at the exchange's clock. */
   priceOf(market: string): number;
 }
@@ -343,16 +348,18 @@ export function addOrderEndpoints(
   });
   fake.route('GET', '/v1/accounts', (ctx) => {
     if (!authed(ctx)) return unauthorized();
-    return {
-      json: [...book.balances].map(([currency, balance]) => ({
-        currency,
-        balance: amount(balance),
-        locked: amount(book.locked.get(currency) ?? 0),
-        avg_buy_price: '0',
-        avg_buy_price_modified: false,
-        unit_currency: 'KRW',
-      })),
-    };
+    const json = [...book.balances].map(([currency, balance]) => ({
+      currency,
+      balance: amount(balance),
+      locked: amount(book.locked.get(currency) ?? 0),
+      avg_buy_price: '0',
+      avg_buy_price_modified: false,
+      unit_currency: 'KRW',
+    }));
+    const after = book.afterBalanceRead;
+    book.afterBalanceRead = undefined;
+    after?.();
+    return { json };
   });
   return book;
 }

@@ -26,22 +26,22 @@
    */
   function renderHead(r, title, labels, own) {
     const [valueLabel, holdLabel] = labels;
-    document
-      .getElementById('run-head')
-      .replaceChildren(
-        h('h1', {}, title),
-        h(
-          'div',
-          { class: 'grid card' },
-          stat('policy', r.policy + (r.modelVersion ? ' @ ' + r.modelVersion : '')),
-          stat(valueLabel, D.num(r.equity, 0)),
-          stat('P&L', D.pct(r.pnl), D.signClass(r.pnl)),
-          stat(holdLabel, D.pct(r.buyHoldPnl), D.signClass(r.buyHoldPnl)),
-          ...own,
-          stat('last candle', (r.lastCandle || '—').slice(0, 16)),
-          stat('next tick', r.nextTick ? r.nextTick.slice(0, 16) : '— (halted)'),
-        ),
-      );
+    document.getElementById('run-head').replaceChildren(
+      h('h1', {}, title),
+      h(
+        'div',
+        { class: 'grid card' },
+        stat('policy', r.policy + (r.modelVersion ? ' @ ' + r.modelVersion : '')),
+        stat(valueLabel, D.num(r.equity, 0)),
+        stat('P&L', D.pct(r.pnl), D.signClass(r.pnl)),
+        stat(holdLabel, D.pct(r.buyHoldPnl), D.signClass(r.buyHoldPnl)),
+        // a live run's funds the exchange no longer held, taken out of its account (not a loss)
+        ...(r.withdrawn > 0 ? [stat('withdrawn', D.num(r.withdrawn, 0))] : []),
+        ...own,
+        stat('last candle', (r.lastCandle || '—').slice(0, 16)),
+        stat('next tick', r.nextTick ? r.nextTick.slice(0, 16) : '— (halted)'),
+      ),
+    );
   }
 
   /** Refreshes the page (debounced) on events of its run and of the `alsoOn` types; charts go with the page. */

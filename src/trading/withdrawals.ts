@@ -1,0 +1,49 @@
+/**
+ * A live run's account against the exchange's free balances (issue 18): funds the user withdrew, moved or spent in
+ * another tool are taken out of the run's account, so it sizes its orders from what the exchange holds instead of
+ * having them refused at every candle. The account only ever shrinks: a deposit is not the run's money (a new run
+ * takes at most `account.balance` of what is free, README "Live").
+ */
+import type { AccountState } from '../market/account.ts';
+
+/** The quote-currency value of what was taken out of the run so far (kept with its account, as `withdrawn`). */
+export function withdrawnValue(a: AccountState): number {
+  return (a as AccountState & { withdrawn?: number }).withdrawn ?? 0;
+}
+
+/** What the exchange no longer holds of the run's cash and units, and its value at the price it was seen at. */
+interface Shortfall {
+  cash: number;
+  units: number;
+  value: number;
+}
+
+/**
+ * The account cut down to what the exchange holds free for the run (`cash` of the quote, `units` of the base), or
+ * undefined when it holds at least what the run counts. Differences below a rounding's worth (1e-6 of the quote,
+ * 1e-9 of the base, or a billionth of the amount) are not a withdrawal.
+ */
+export function shrinkToExchange(
+  a: AccountState,
+  held: { cash: number; units: number },
+  price: number,
+): { account: AccountState; taken: Shortfall } | undefined {
+  const short = (counted: number, there: number, tol: number) =>
+    Number.isFinite(there) && counted - Math.max(0, there) > Math.max(tol, counted * 1e-9)
+      ? counted - Math.max(0, there)
+      : 0;
+  const cash = short(a.cash, held.cash, 1e-6);
+  const units = short(a.units, held.units, 1e-9);
+  if (!(cash > 0 || units > 0)) return undefined;
+  const value = cash + units * price;
+  const next = { ...a, rejected: { ...a.rejected }, cash: a.cash - cash, units: a.units - units } as AccountState;
+  if (next.units < 1e-12) {
+    next.units = 0;
+    next.avgBuyPrice = 0;
+    next.avgCost = 0;
+  }
+  return {
+    account: { ...next, withdrawn: withdrawnValue(a) + value } as AccountState,
+    taken: { cash, units, value },
+  };
+}

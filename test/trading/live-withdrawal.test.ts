@@ -1,0 +1,106 @@
+/**
+ * Funds the user withdraws from the exchange under a live run (fake Upbit through real ccxt, real SQLite): the run's
+ * account is cut to what the exchange holds before it decides, its next buy is sized from that and fills, the cut
+ * survives a restart (a deposit is not added back), is not counted as a loss by the daily-loss cap or `bot status`,
+ * and its one log line carries no API key.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CandleStore } from '../../src/data/store.ts';
+import { RunRepository } from '../../src/trading/run-repository.ts';
+import { runStatus } from '../../src/trading/status.ts';
+import { capturingLogger } from '../helpers/log.ts';
+import { alwaysBuy, errorLines, liveSetup, orderPosts, ticks } from './live-setup.ts';
+
+// a daily-loss cap far below the withdrawal: taking the withdrawal out must not halt the run
+const CAPS = { maxOrderValue: 3_000_000, maxDailyLoss: 1_000_000 };
+
+test(`live: a withdrawal from the exchange is taken out of the run's account; the next buy is sized to what is \
+there and fills; the cut survives a restart and is not a loss`, async () => {
+  const lines: string[] = [];
+  const s = await liveSetup(CAPS, { policies: alwaysBuy(), logger: capturingLogger(lines) });
+  try {
+    await ticks(s, s.make(), 1); // the run (10,000,000 KRW of the 20,000,000) buys 3,000,000
+    const runId = s.repo.list()[0].id;
+    const bought = s.repo.get(runId).account;
+    assert.ok(bought.units > 0 && bought.cash > 6_900_000, 'the first buy filled');
+    // the user withdraws: 2,000,000 KRW and half the coins stay on the exchange
+    s.book.balances.set('KRW', 2_000_000);
+    s.book.balances.set('BTC', Math.floor(bought.units * 0.5e8) / 1e8); // whole satoshis, as Upbit shows them
+    const trader = s.make(); // a restarted trader, as after a config change
+    await ticks(s, trader, 1);
+
+    assert.deepEqual(errorLines(lines), [], 'no order was refused');
+    const orders = s.repo.orders(runId);
+    assert.deepEqual(
+      orders.map((o) => o.status),
+      ['filled', 'filled'],
+    );
+    const posted = orderPosts(s);
+    assert.equal(posted.length, 2);
+    const second = s.book.orders[1];
+    const spent = Number(second.executed_funds) + Number(second.paid_fee);
+    assert.ok(spent > 1_990_000 && spent <= 2_000_000 + 1e-6, `the buy spent what was there: ${spent}`);
+    const after = s.repo.get(runId);
+    assert.equal(after.halted, undefined, 'the withdrawal is not a loss for the daily-loss cap');
+    assert.ok(Math.abs(after.account.cash - (s.book.balances.get('KRW') ?? 0)) < 1e-3, 'cash matches the exchange');
+    assert.ok(
+      Math.abs(after.account.units - (s.book.balances.get('BTC') ?? 0)) < 1e-9,
+      `units match the exchange: ${after.account.units} vs ${s.book.balances.get('BTC')}`,
+    );
+
+    const warns = lines.filter((l) => l.includes('withdrawal:'));
+    assert.equal(warns.length, 1, 'one line says what was taken out');
+    assert.match(warns[0], /2000000 KRW/);
+    for (const l of lines) assert.ok(!/test-access-key-123|test-secret-key-456/.test(l), `no key in: ${l}`);
+
+    // a deposit afterwards is not the run's; a restart on a new connection keeps the cut
+    s.book.balances.set('KRW', 30_000_000);
+    const cash = after.account.cash;
+    await ticks(s, s.make(), 1);
+    const reopened = CandleStore.open(s.store.db.name);
+    try {
+      const repo = new RunRepository(reopened.db);
+      const kept = repo.get(runId);
+      assert.ok(kept.account.cash <= cash + 1e-6, `the deposit was not added: ${kept.account.cash} vs ${cash}`);
+      // what is left is below the minimum order: a hold with its reason, not an order the exchange refuses
+      const last = repo.orders(runId).at(-1);
+      assert.equal(last?.status, 'skipped', JSON.stringify(last));
+      assert.equal(orderPosts(s).length, 2, 'no order sent after the restart');
+      assert.deepEqual(errorLines(lines), [], 'nothing refused');
+      const status = runStatus(repo, s.key, s.clock.now, 5, 0);
+      assert.ok(status, 'the run has a status');
+      assert.ok(status.withdrawn > 6_000_000, `status shows what was taken out: ${status.withdrawn}`);
+      assert.ok(status.pnl > -0.05, `the withdrawal is not counted in the P&L: ${status.pnl}`);
+    } finally {
+      reopened.close();
+    }
+    assert.equal(lines.filter((l) => l.includes('withdrawal:')).length, 1, 'the restart logged no new withdrawal');
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('live: a balance reply that lists no currency at all cuts nothing from the run', async () => {
+  const lines: string[] = [];
+  const s = await liveSetup(CAPS, { policies: alwaysBuy(), logger: capturingLogger(lines) });
+  try {
+    const trader = s.make();
+    await ticks(s, trader, 1);
+    const runId = s.repo.list()[0].id;
+    const before = s.repo.get(runId).account;
+    const kept = new Map(s.book.balances);
+    s.book.balances.clear(); // the next balance reply is an empty list
+    s.book.afterBalanceRead = () => kept.forEach((v, k) => s.book.balances.set(k, v));
+    await ticks(s, trader, 1);
+    assert.equal(lines.filter((l) => l.includes('withdrawal:')).length, 0, 'no withdrawal was seen');
+    assert.deepEqual(
+      s.repo.orders(runId).map((o) => o.status),
+      ['filled', 'filled'],
+      'the next buy went out as before',
+    );
+    assert.ok(s.repo.get(runId).account.units > before.units);
+  } finally {
+    await s.cleanup();
+  }
+});
