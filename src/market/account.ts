@@ -36,6 +36,11 @@ export interface AccountState {
   buys: number;
   sells: number;
   rejected: Record<RejectReason, number>;
+  /**
+   * A live run's: the quote-currency value taken out of it for funds the exchange no longer held (withdrawn by the
+   * user; src/trading/withdrawals.ts). Absent when nothing was; the account's arithmetic never reads it.
+   */
+  withdrawn?: number;
 }
 
 const CASH_EPSILON = 1e-6;
@@ -59,6 +64,8 @@ export class Account {
   buys = 0;
   sells = 0;
   rejected: Record<RejectReason, number> = { below_min_order: 0, no_cash: 0, no_position: 0, below_precision: 0 };
+  /** Carried for a live run (AccountState.withdrawn); 0 elsewhere. */
+  withdrawn = 0;
   /** Reason of the last refused order, null after a fill. */
   lastReject: RejectReason | null = null;
   readonly lastFill: Fill = { side: 'buy', refPrice: 0, price: 0, units: 0, gross: 0, fee: 0, tax: 0, realizedPnl: 0 };
@@ -94,6 +101,7 @@ export class Account {
     this.buys = state.buys;
     this.sells = state.sells;
     this.rejected = { ...state.rejected };
+    this.withdrawn = state.withdrawn ?? 0;
     this.lastReject = null;
   }
 
@@ -109,6 +117,7 @@ export class Account {
       buys: this.buys,
       sells: this.sells,
       rejected: { ...this.rejected },
+      ...(this.withdrawn > 0 ? { withdrawn: this.withdrawn } : {}),
     };
   }
 
@@ -129,6 +138,7 @@ export class Account {
     this.rejected.no_cash = 0;
     this.rejected.no_position = 0;
     this.rejected.below_precision = 0;
+    this.withdrawn = 0;
     this.lastReject = null;
   }
 

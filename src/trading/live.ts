@@ -191,12 +191,20 @@ export class LiveTrader extends Trader {
   private async takeOutWithdrawn(price: number): Promise<void> {
     const run = this.run as RunState;
     if (this.repo.orders(run.id, 'submitting').length > 0) return;
-    const balance = await this.retried('balance', () => this.live.exchange.fetchBalance());
-    // a reply that lists no currency at all says nothing about a withdrawal (an exchange omits only empty ones), and a
-    // cut is never undone
-    if (Object.keys(balance.total ?? {}).length === 0) return;
     const [base, quote] = this.symbol.split('/');
-    const held = { cash: balanceOf(balance, quote, 'free'), units: balanceOf(balance, base, 'free') };
+    const read = async () => {
+      const balance = await this.retried('balance', () => this.live.exchange.fetchBalance());
+      // a reply that lists no currency at all says nothing about a withdrawal (an exchange omits only empty ones)
+      if (Object.keys(balance.total ?? {}).length === 0) return undefined;
+      return { cash: balanceOf(balance, quote, 'free'), units: balanceOf(balance, base, 'free') };
+    };
+    const first = await read();
+    if (!first || !shrinkToExchange(run.account, first, price)) return;
+    // a cut is never undone, so one reply is not enough: the shortfall must still be there when read again (a balance
+    // that lags or glitches once takes nothing out)
+    const again = await read();
+    if (!again) return;
+    const held = { cash: Math.max(first.cash, again.cash), units: Math.max(first.units, again.units) };
     const cut = shrinkToExchange(run.account, held, price);
     if (!cut) return;
     const next: RunState = { ...run, account: cut.account };

@@ -8,7 +8,7 @@ import type { AccountState } from '../market/account.ts';
 
 /** The quote-currency value of what was taken out of the run so far (kept with its account, as `withdrawn`). */
 export function withdrawnValue(a: AccountState): number {
-  return (a as AccountState & { withdrawn?: number }).withdrawn ?? 0;
+  return a.withdrawn ?? 0;
 }
 
 /** What the exchange no longer holds of the run's cash and units, and its value at the price it was seen at. */
@@ -36,14 +36,14 @@ export function shrinkToExchange(
   const units = short(a.units, held.units, 1e-9);
   if (!(cash > 0 || units > 0)) return undefined;
   const value = cash + units * price;
-  const next = { ...a, rejected: { ...a.rejected }, cash: a.cash - cash, units: a.units - units } as AccountState;
+  const next: AccountState = { ...a, rejected: { ...a.rejected }, cash: a.cash - cash, units: a.units - units };
   if (next.units < 1e-12) {
     next.units = 0;
     next.avgBuyPrice = 0;
     next.avgCost = 0;
   }
   return {
-    account: { ...next, withdrawn: withdrawnValue(a) + value } as AccountState,
+    account: { ...next, withdrawn: withdrawnValue(a) + value },
     taken: { cash, units, value },
   };
 }

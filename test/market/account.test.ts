@@ -125,6 +125,13 @@ test('snapshot and restore give an identical account', () => {
   const b = Account.restore(JSON.parse(JSON.stringify(a.snapshot())), upbit);
   assert.deepEqual(b.snapshot(), a.snapshot());
   assert.equal(b.value(42_000_000), a.value(42_000_000));
+  // a live run's withdrawn value rides along (a restore and snapshot must not drop it), absent when there is none
+  assert.equal('withdrawn' in a.snapshot(), false);
+  const live = Account.restore({ ...a.snapshot(), withdrawn: 123_456 }, upbit);
+  live.buy(42_000_000, 100_000);
+  assert.equal(live.snapshot().withdrawn, 123_456);
+  live.reset();
+  assert.equal('withdrawn' in live.snapshot(), false);
 });
 
 test('confidence sizing trades between the minimum and maximum trade value; all and target sizing', () => {

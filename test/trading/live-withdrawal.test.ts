@@ -104,3 +104,28 @@ test('live: a balance reply that lists no currency at all cuts nothing from the 
     await s.cleanup();
   }
 });
+
+test('live: a shortfall seen in one balance reply only (a lagging or glitching balance) cuts nothing', async () => {
+  const lines: string[] = [];
+  const s = await liveSetup(CAPS, { policies: alwaysBuy(), logger: capturingLogger(lines) });
+  try {
+    const trader = s.make();
+    await ticks(s, trader, 1);
+    const runId = s.repo.list()[0].id;
+    const before = s.repo.get(runId).account;
+    const kept = new Map(s.book.balances);
+    s.book.balances.set('KRW', 1_000); // the next reply shows almost nothing; the one after it is whole again
+    s.book.afterBalanceRead = () => kept.forEach((v, k) => s.book.balances.set(k, v));
+    await ticks(s, trader, 1);
+    assert.equal(lines.filter((l) => l.includes('withdrawal:')).length, 0, 'no withdrawal was taken out');
+    assert.equal(s.repo.get(runId).account.withdrawn ?? 0, 0);
+    assert.deepEqual(
+      s.repo.orders(runId).map((o) => o.status),
+      ['filled', 'filled'],
+      'the next buy went out as before',
+    );
+    assert.ok(s.repo.get(runId).account.units > before.units);
+  } finally {
+    await s.cleanup();
+  }
+});
