@@ -9,6 +9,19 @@ import type Database from 'better-sqlite3';
 import { migrate, type Schema } from '../data/migrations.ts';
 
 /**
+ * The lock table (src/trading/lock.ts): part of the first migration, and all a lock file of its own holds (a model
+ * home's retrain lock, the per-user live account lock), which must not carry the trading schema's version: a newer
+ * bot's migration of a shared lock file made every older one refuse it.
+ */
+export const LOCKS_TABLE = `CREATE TABLE IF NOT EXISTS trading_locks (
+  name        TEXT PRIMARY KEY,
+  pid         INTEGER NOT NULL,
+  host        TEXT    NOT NULL,
+  acquired_at INTEGER NOT NULL,
+  heartbeat   INTEGER NOT NULL
+) WITHOUT ROWID;`;
+
+/**
  * Append new steps; never edit a released one. Version 1 is the DDL used before versioning (idempotent, so files
  * that already have these tables are adopted as they are).
  */
@@ -101,13 +114,7 @@ CREATE TABLE IF NOT EXISTS trading_retrains (
   outcome            TEXT    NOT NULL,
   reason             TEXT
 );
-CREATE TABLE IF NOT EXISTS trading_locks (
-  name        TEXT PRIMARY KEY,
-  pid         INTEGER NOT NULL,
-  host        TEXT    NOT NULL,
-  acquired_at INTEGER NOT NULL,
-  heartbeat   INTEGER NOT NULL
-) WITHOUT ROWID;
+${LOCKS_TABLE}
 `),
     },
     {

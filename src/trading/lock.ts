@@ -7,7 +7,7 @@ import { UserError } from '../core/errors.ts';
 import { processAlive } from '../core/process-alive.ts';
 import { shortError } from '../data/exchange.ts';
 import { isoTime } from '../data/timeframe.ts';
-import { ensureTradingSchema } from './db.ts';
+import { LOCKS_TABLE } from './db.ts';
 
 export interface Lock {
   readonly name: string;
@@ -102,7 +102,9 @@ function keepBeating(db: Database.Database, name: string, everyMs: number, beatH
  * abandoned to every process on the wall clock (or on a later `--now`), which then took the lock over.
  */
 export function acquireLock(db: Database.Database, name: string, staleMs: number): Lock {
-  ensureTradingSchema(db);
+  // the lock table only: a run's database has the whole trading schema already (RunRepository), and a lock file of
+  // its own must not take the schema's version (see LOCKS_TABLE)
+  db.exec(LOCKS_TABLE);
   const host = os.hostname();
   const take = db.transaction(() => {
     const row = db.prepare('SELECT pid, host, acquired_at, heartbeat FROM trading_locks WHERE name = ?').get(name) as

@@ -8,9 +8,12 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import { isoTime } from '../../src/data/timeframe.ts';
+import { lockLiveAccount } from '../../src/trading/account-lock.ts';
 import { runBot } from './cli.ts';
 import { liveCliSetup, startTraderUntilOrder } from './live-setup.ts';
+import { tempDir } from './helpers.ts';
 
 test(`bot live: a second live run on the same exchange account (another --name, another --db) is refused with one \
 line naming the first; --allow-shared-account or another API key lets it run`, async () => {
@@ -71,6 +74,35 @@ line naming the first; --allow-shared-account or another API key lets it run`, a
     first.child.kill('SIGTERM');
     await first.done;
     await fake.close();
+    tmp.cleanup();
+  }
+});
+
+test(`the account lock file holds the lock table only: a file a newer bot's trading schema reached (another version \
+running beside this one) still locks, and a new file gets no schema version`, () => {
+  const tmp = tempDir('bot-account-lock-');
+  const before = process.env.TMPDIR;
+  process.env.TMPDIR = tmp.dir;
+  try {
+    const o = { exchange: 'upbit', apiUrls: null, apiKey: 'k1', run: 'live:a', dbFile: path.join(tmp.dir, 'a.db') };
+    const lock = lockLiveAccount(o, 60_000);
+    const file = path.join(tmp.dir, `bot-live-accounts-${process.getuid?.()}.db`);
+    const db = new Database(file);
+    try {
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
+      assert.deepEqual(tables, [{ name: 'live_account_runs' }, { name: 'trading_locks' }]);
+      // as a newer bot that migrated the file would leave it
+      db.exec('CREATE TABLE schema_versions (owner TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+      db.prepare("INSERT INTO schema_versions VALUES ('trading', 99)").run();
+    } finally {
+      db.close();
+    }
+    lock.release();
+    const again = lockLiveAccount({ ...o, apiKey: 'k2', run: 'live:b' }, 60_000);
+    again.release();
+  } finally {
+    if (before === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = before;
     tmp.cleanup();
   }
 });
