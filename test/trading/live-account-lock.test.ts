@@ -39,8 +39,10 @@ line naming the first; --allow-shared-account or another API key lets it run`, a
     '1000000',
   ];
   // the first run ticks once, then waits for the next candle holding the account
-  const first = await startTraderUntilOrder(args('first', 'a.db'), env, book);
+  // a trader that fails to start must still close the fake exchange, or the test file never exits
+  let first: Awaited<ReturnType<typeof startTraderUntilOrder>> | undefined;
   try {
+    first = await startTraderUntilOrder(args('first', 'a.db'), env, book);
     const second = await runBot([...args('second', 'b.db'), '--once'], env);
     assert.equal(second.code, 1, `the second run traded the same account:\n${second.stderr}`);
     const errors = second.stderr.split('\n').filter((l) => l.startsWith('error:'));
@@ -71,8 +73,8 @@ line naming the first; --allow-shared-account or another API key lets it run`, a
     assert.equal(otherKey.code, 0, otherKey.stderr);
     assert.equal(first.exited(), false, 'the first run still trades');
   } finally {
-    first.child.kill('SIGTERM');
-    await first.done;
+    first?.child.kill('SIGTERM');
+    await first?.done;
     await fake.close();
     tmp.cleanup();
   }

@@ -43,8 +43,10 @@ trading.lockStaleSeconds)`, async () => {
   );
   const env = { UPBIT_API_KEY: 'lock-test-access-key', UPBIT_API_SECRET: 'lock-test-secret-key', NO_COLOR: '1' };
   const args = ['live', '--strategy', 'buy-and-hold', '--confirm-live', '--db', path.join(tmp.dir, 'bot.db')];
-  const first = await startTraderUntilOrder([...args, '--config', cfg, '--log-level', 'warn'], env, book);
+  // a trader that fails to start must still close the fake exchange, or the test file never exits
+  let first: Awaited<ReturnType<typeof startTraderUntilOrder>> | undefined;
   try {
+    first = await startTraderUntilOrder([...args, '--config', cfg, '--log-level', 'warn'], env, book);
     // idle well past the stale time, then a second trader on the same run
     await new Promise((r) => setTimeout(r, 3000));
     const second = startBot([...args, '--config', cfg, '--log-level', 'warn'], env);
@@ -63,8 +65,8 @@ trading.lockStaleSeconds)`, async () => {
     assert.match(r.stderr, /^error: live:default:upbit:BTC\/KRW:1h is already running \(pid \d+/m);
     assert.equal(first.exited(), false, 'the first trader still runs');
   } finally {
-    first.child.kill('SIGTERM');
-    await first.done;
+    first?.child.kill('SIGTERM');
+    await first?.done;
     await fake.close();
     tmp.cleanup();
   }
