@@ -10,6 +10,12 @@ export const tradingSection = z.strictObject({
   /** Seconds after a candle closes before the tick fires, so the exchange has finalised the candle. */
   tickDelaySeconds: z.number().int().min(0).max(3600),
   /**
+   * How long a tick looks again (after 1, 2, 4, 8, 8, … s) for the candle that should have closed when the exchange
+   * has not published it yet, acting on it as soon as it comes; 0: never, the next tick acts on it. At most half the
+   * timeframe is waited.
+   */
+  lateCandleWaitSeconds: z.number().int().min(0).max(600),
+  /**
    * Candles of history a model run loads before its first traded candle (features, windows); rule runs use `bot
    * backtest`'s warm-up.
    */

@@ -239,7 +239,7 @@ export class LiveTrader extends Trader {
     return this.desk.place(this.symbol, side, amount, id);
   }
 
-  override async tick(): Promise<TickReport> {
+  override async tick(opts: { shouldStop?: () => boolean } = {}): Promise<TickReport> {
     const now = this.o.clock();
     this.run ??= this.openRun(now);
     this.applyControl();
@@ -248,7 +248,7 @@ export class LiveTrader extends Trader {
     for (const note of notes) this.o.logger.warn(`reconcile: ${note}`);
     this.reconciled = true;
     const closedOpen = closedBy(now, this.o.key.timeframe);
-    const fetched = await this.backfill(this.run, closedOpen);
+    const fetched = await this.backfill(this.run, closedOpen, opts.shouldStop);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
     if (this.run.paused) return this.passWhilePaused(closedOpen, report);
     const { store, key, market } = this.o;

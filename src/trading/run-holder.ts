@@ -77,19 +77,25 @@ export abstract class RunHolder<O extends RunHolderOptions> {
   /** Applies the dashboard's commands asked since the last tick, in one transaction with the run state they change. */
   protected abstract applyControl(): void;
 
-  /** Pulls the run's missing closed candles (up to the one opened at `closedOpen`) into the store; returns how many. */
-  protected abstract backfill(run: RunState, closedOpen: number): Promise<number>;
+  /**
+   * Pulls the run's missing closed candles (up to the one opened at `closedOpen`) into the store; returns how many.
+   * It may wait for a candle the exchange publishes late, ending the wait as soon as `shouldStop` says so.
+   */
+  protected abstract backfill(run: RunState, closedOpen: number, shouldStop?: () => boolean): Promise<number>;
 
   /**
    * A paper tick's steps once its run is open: the dashboard's commands applied, a halted run stopped, the candles
    * closed by `now` pulled in. Returns the newest closed candle's open time and how many candles came.
    */
-  protected async controlAndBackfill(now: number): Promise<{ closedOpen: number; fetched: number }> {
+  protected async controlAndBackfill(
+    now: number,
+    shouldStop?: () => boolean,
+  ): Promise<{ closedOpen: number; fetched: number }> {
     this.applyControl();
     const run = this.run as RunState;
     if (run.halted) throw new HaltError(run.halted);
     const closedOpen = closedBy(now, this.o.key.timeframe);
-    return { closedOpen, fetched: await this.backfill(run, closedOpen) };
+    return { closedOpen, fetched: await this.backfill(run, closedOpen, shouldStop) };
   }
 
   /**

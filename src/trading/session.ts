@@ -191,6 +191,7 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
       key,
       balance: config.account.balance,
       historyCandles: config.trading.historyCandles,
+      lateCandleWaitMs: config.trading.lateCandleWaitSeconds * 1000,
       start: o.start,
       clock: o.clock,
       logger: o.logger,

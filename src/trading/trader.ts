@@ -7,6 +7,7 @@ import { RunHolder, type NewRunKind, type RunHolderOptions } from './run-holder.
 import { orderSide, type PaperMarket } from './paper-market.ts';
 import { catchUp } from './catch-up.ts';
 import { backfillSince } from './backfill.ts';
+import { lateCandle, lookAgainForLateCandle } from './late-candle.ts';
 import { applyCommands, pendingExits, takeExits } from './commands.ts';
 import { SELL, type Order } from '../market/execution.ts';
 import type { CandleFeed, PolicyHandle, PolicySource, RunState } from './types.ts';
@@ -16,6 +17,12 @@ export interface TraderOptions extends RunHolderOptions {
   feed: CandleFeed;
   market: PaperMarket;
   policies: PolicySource;
+  /**
+   * How long a tick looks again for the candle that should have closed when the exchange has not published it yet
+   * (trading.lateCandleWaitSeconds, in ms; at most half the timeframe); 0 or absent: not at all, the next tick acts on
+   * it.
+   */
+  lateCandleWaitMs?: number;
 }
 
 interface TickOptions {
@@ -74,9 +81,35 @@ export class Trader extends RunHolder<TraderOptions> {
 
   /**
    * Pulls missing closed candles into the store, from the oldest the next decisions read that it lacks (backfill.ts);
-   * exchange errors propagate after the feed's own retries.
+   * exchange errors propagate after the feed's own retries. When the candle that should have closed is not published
+   * yet, looks again for up to `lateCandleWaitMs` (late-candle.ts), so its decision is made in this tick.
    */
-  protected async backfill(run: RunState, closedOpen: number): Promise<number> {
+  protected async backfill(run: RunState, closedOpen: number, shouldStop?: () => boolean): Promise<number> {
+    let fetched = await this.fetchMissing(run, closedOpen);
+    const { store, key, logger } = this.o;
+    const waitMs = Math.min(this.o.lateCandleWaitMs ?? 0, this.tfMs / 2);
+    const late = lateCandle(store, key, closedOpen, this.tfMs);
+    if (late === undefined || waitMs <= 0 || run.paused || late < run.startTs) return fetched;
+    const outcome = await lookAgainForLateCandle({
+      waitMs,
+      shouldStop,
+      look: async () => {
+        fetched += await this.fetchMissing(run, closedOpen);
+        return lateCandle(store, key, closedOpen, this.tfMs) === undefined;
+      },
+    });
+    const what = `${key.symbol} ${key.timeframe}: the candle ${isoTime(late)}`;
+    if (outcome === 'arrived') logger.info(`${what} was published late; acting on it now`);
+    else if (outcome === 'gave-up')
+      logger.warn(
+        `${what} has closed but the exchange has not published it after ${Math.round(waitMs / 1000)} s ` +
+          '(trading.lateCandleWaitSeconds); the next tick acts on it',
+      );
+    return fetched;
+  }
+
+  /** One fetch of the closed candles the store lacks, from the oldest the next decisions read (backfill.ts). */
+  private async fetchMissing(run: RunState, closedOpen: number): Promise<number> {
     const { store, key, feed } = this.o;
     const since = backfillSince(store, key, this.historyNeededFrom(run), this.tfMs);
     if (since > closedOpen) return 0;
@@ -122,7 +155,7 @@ export class Trader extends RunHolder<TraderOptions> {
   async tick(opts: TickOptions = {}): Promise<TickReport> {
     const now = this.o.clock();
     this.run ??= this.openRun(now);
-    const { closedOpen, fetched } = await this.controlAndBackfill(now);
+    const { closedOpen, fetched } = await this.controlAndBackfill(now, opts.shouldStop);
     const report: TickReport = { fetched, acted: 0, decisions: [] };
     if (this.run.paused) return this.passWhilePaused(closedOpen, report);
     const { store, key } = this.o;

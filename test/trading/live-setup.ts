@@ -154,9 +154,10 @@ export async function liveSetup(caps: LiveCaps, opts: LiveSetupOptions = {}) {
   const key = { mode: 'live' as const, name: 'default', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' };
   /**
    * A live trader on the run (`policies`: another policy than the setup's, e.g. for a run created after --reset;
-   * `through`: another ccxt client, e.g. one behind a fault proxy).
+   * `through`: another ccxt client, e.g. one behind a fault proxy; `lateCandleWaitMs`: how long a tick looks again
+   * for a candle the exchange publishes late, default not at all).
    */
-  const make = (policies?: PolicySource, through: Exchange = exchange) =>
+  const make = (policies?: PolicySource, through: Exchange = exchange, lateCandleWaitMs?: number) =>
     new LiveTrader({
       repo,
       store,
@@ -166,6 +167,7 @@ export async function liveSetup(caps: LiveCaps, opts: LiveSetupOptions = {}) {
       key,
       balance: 10_000_000,
       historyCandles: 20,
+      lateCandleWaitMs,
       ...liveTraderBasics(clock, through, caps, retry),
       ...(opts.logger ? { logger: opts.logger } : {}),
     });

@@ -55,6 +55,15 @@ test('a wrong type and a bad value are named', () => {
   assert.throws(() => loadConfig({ overrides: { timeframe: '0h' } }), /timeframe: expected a timeframe/);
 });
 
+test('trading.lateCandleWaitSeconds defaults to 60 s; a negative, fractional or over-600 value is named', () => {
+  assert.equal(loadConfig().trading.lateCandleWaitSeconds, 60);
+  for (const bad of [-1, 1.5, 601, 'soon'])
+    assert.throws(
+      () => loadConfig({ configFile: configFile({ trading: { lateCandleWaitSeconds: bad } }) }),
+      /trading\.lateCandleWaitSeconds/,
+    );
+});
+
 test('a config file that is not JSON (YAML, say) is refused in one line', () => {
   const f = path.join(dir, 'config.yaml');
   writeFileSync(f, 'exchange:\n  id: upbit\n');

@@ -1,0 +1,193 @@
+/**
+ * A candle the exchange publishes seconds after it closes, against the fake Upbit (real ccxt, real SQLite): the tick
+ * looks again for it (trading.lateCandleWaitSeconds) and decides on it in the same tick, its order filling at the next
+ * open as an on-time run's does; a candle that never comes ends the tick at the bound and the next tick catches up.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { loadConfig } from '../../src/config/load.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { isoTime } from '../../src/data/timeframe.ts';
+import { openTradingSession, type TradingSession } from '../../src/trading/session.ts';
+import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
+import { capturingLogger } from '../helpers/log.ts';
+import { quietLogger, tempDir } from './helpers.ts';
+import { alwaysBuy, HOUR, liveSetup } from './live-setup.ts';
+
+const candles = syntheticCandles({
+  seed: 23,
+  count: 160,
+  timeframe: '1h',
+  start: Date.UTC(2024, 0, 1),
+  tick: 1000,
+  symbol: 'KRW-BTC',
+});
+/** Ten seconds after candle i closes: the tick for it (the default trading.tickDelaySeconds). */
+const tickAfter = (i: number) => candles.ts[i] + HOUR + 10_000;
+const tmp = tempDir('bot-late-candle-');
+const clock = { now: tickAfter(110) };
+const fake: FakeUpbit = await startFakeUpbit({ now: () => clock.now, series: [{ market: 'KRW-BTC', candles }] });
+const timers = new Set<NodeJS.Timeout>();
+after(async () => {
+  for (const t of timers) clearTimeout(t);
+  await fake.close();
+  tmp.cleanup();
+});
+
+/**
+ * The exchange leaves candle `i` out of its replies (as if not yet published); `publish` puts it back, `afterMs` of
+ * real time from now when given.
+ */
+function withhold(i: number, afterMs?: number): { publish(): void } {
+  fake.dropCandles('KRW-BTC', '1h', (ts) => ts === candles.ts[i]);
+  const publish = () => fake.setSeries('KRW-BTC', candles);
+  if (afterMs !== undefined) {
+    const t = setTimeout(() => (timers.delete(t), publish()), afterMs);
+    timers.add(t);
+  }
+  return { publish };
+}
+
+/** A paper run of `random` on the fake exchange from candle 100, waiting up to `waitSeconds` for a late candle. */
+function paperSession(db: string, waitSeconds: number, lines?: string[]): Promise<TradingSession> {
+  const url = fake.url;
+  const config = loadConfig({
+    overrides: {
+      exchange: { ccxt: { urls: { api: { public: url, private: url } } }, retries: 2, backoffMs: 1, maxBackoffMs: 5 },
+      data: { database: path.join(tmp.dir, db) },
+      log: { file: '' },
+      trading: { historyCandles: 60, lateCandleWaitSeconds: waitSeconds },
+    },
+  });
+  const logger = lines ? capturingLogger(lines) : quietLogger();
+  return openTradingSession({
+    config,
+    logger,
+    mode: 'paper',
+    name: 'late',
+    policy: { strategy: 'random' },
+    start: candles.ts[100],
+    clock: () => clock.now,
+  });
+}
+
+/** The run's decisions, orders and fills, for comparing two runs. */
+function record(s: TradingSession) {
+  const run = s.repo.find(s.key);
+  assert.ok(run, 'the run exists');
+  const orders = s.repo.orders(run.id).map(({ decisionTs, side, quantity, status }) => ({
+    decisionTs,
+    side,
+    quantity,
+    status,
+  }));
+  const decisions = s.repo.decisions(run.id).map(({ ts, action, price }) => ({ ts, action, price }));
+  return { decisions, orders, fills: s.repo.trades(run.id).map(({ orderId: _id, ...f }) => f) };
+}
+
+test(`a candle published 1.5 s after the tick asks for it is decided in that tick, and its order fills at the next \
+open exactly as an on-time run's`, async () => {
+  // the on-time run: every candle there at its tick
+  const onTime = await paperSession('on-time.db', 5);
+  const late = await paperSession('late.db', 5);
+  try {
+    for (clock.now = tickAfter(110); clock.now <= tickAfter(125); clock.now += HOUR) await onTime.trader.tick();
+    const filled = record(onTime).fills.map((f) => f.decisionTs);
+    const k = candles.ts.findIndex((ts) => ts > candles.ts[111] && filled.includes(ts));
+    assert.ok(k > 111 && k < 125, "the on-time run's order of some candle after 111 is filled");
+
+    for (clock.now = tickAfter(110); clock.now <= tickAfter(125); clock.now += HOUR) {
+      const i = Math.round((clock.now - 10_000 - HOUR - candles.ts[0]) / HOUR);
+      if (i === k) withhold(k, 1500);
+      const report = await late.trader.tick();
+      if (i === k) {
+        assert.deepEqual(
+          report.decisions.map((d) => isoTime(d.ts)),
+          [isoTime(candles.ts[k])],
+          'the late candle is decided in the tick that asked for it',
+        );
+      }
+    }
+    const got = record(late);
+    assert.deepEqual(got, record(onTime), 'the same decisions, orders and fills as the on-time run');
+    const fill = got.fills.find((f) => f.decisionTs === candles.ts[k]);
+    assert.ok(fill, "the late candle's order is filled");
+    assert.equal(fill.ts, candles.ts[k + 1], 'at the next candle (its open)');
+  } finally {
+    onTime.close();
+    late.close();
+  }
+});
+
+test(`a candle that never comes: the tick ends at the bound with one line naming it, and the next tick acts on it and \
+on the candle after`, async () => {
+  const lines: string[] = [];
+  const s = await paperSession('never.db', 2, lines);
+  try {
+    clock.now = tickAfter(110);
+    await s.trader.tick();
+    clock.now = tickAfter(111);
+    const held = withhold(111);
+    const report = await s.trader.tick();
+    assert.equal(report.acted, 0, 'nothing to act on');
+    const said = lines.filter((l) => l.includes('has not published it'));
+    assert.equal(said.length, 1, lines.join(''));
+    assert.match(said[0], new RegExp(`the candle ${isoTime(candles.ts[111])} has closed .* after 2 s`));
+    held.publish();
+    clock.now = tickAfter(112);
+    const next = await s.trader.tick();
+    assert.deepEqual(
+      next.decisions.map((d) => isoTime(d.ts)),
+      [isoTime(candles.ts[111]), isoTime(candles.ts[112])],
+    );
+  } finally {
+    s.close();
+  }
+});
+
+test('a stop asked while the tick waits for a late candle ends the wait: no look after it', async () => {
+  const s = await paperSession('stop.db', 5);
+  try {
+    clock.now = tickAfter(110);
+    await s.trader.tick();
+    clock.now = tickAfter(111);
+    const held = withhold(111);
+    const asked = fake.candleRequests().length;
+    // the stop is asked once the tick has fetched and looked again once (a Ctrl-C during the wait)
+    const report = await s.trader.tick({ shouldStop: () => fake.candleRequests().length - asked >= 2 });
+    assert.equal(report.acted, 0);
+    assert.equal(fake.candleRequests().length - asked, 2, 'the fetch and one look, then the stop ended the tick');
+    held.publish();
+  } finally {
+    s.close();
+  }
+});
+
+test(`live: a candle published 1.5 s late is decided and ordered in the tick that asked for it (the live trader acts \
+on the newest candle only, so the next tick passed it over for good)`, async () => {
+  const s = await liveSetup({ maxOrderValue: 100_000, maxDailyLoss: 1e12 }, { policies: alwaysBuy() });
+  try {
+    const trader = s.make(undefined, undefined, 5000);
+    await trader.tick();
+    s.clock.now += HOUR;
+    s.fake.dropCandles('KRW-BTC', '1h', (ts) => ts === s.candles.ts[101]);
+    const t = setTimeout(() => s.fake.setSeries('KRW-BTC', s.candles), 1500);
+    timers.add(t);
+    const report = await trader.tick();
+    assert.deepEqual(
+      report.decisions.map((d) => isoTime(d.ts)),
+      [isoTime(s.candles.ts[101])],
+    );
+    const run = s.repo.find(s.key);
+    assert.ok(run);
+    const fill = s.repo.trades(run.id).find((f) => f.decisionTs === s.candles.ts[101]);
+    assert.ok(fill, 'its order was placed and filled');
+    assert.ok(
+      fill.ts >= s.candles.ts[102] && fill.ts < s.candles.ts[102] + HOUR,
+      `filled in the next candle, at its open: ${isoTime(fill.ts)}`,
+    );
+  } finally {
+    await s.cleanup();
+  }
+});
