@@ -81,7 +81,11 @@ there and fills; the cut survives a restart and is not a loss`, async () => {
   }
 });
 
-test('live: a balance reply that lists no currency at all cuts nothing from the run', async () => {
+/**
+ * One balance reply spoiled by `spoil` (the one after it whole again): the tick takes nothing out of the run, and its
+ * next buy goes out as before.
+ */
+async function oneSpoiledReplyCutsNothing(spoil: (balances: Map<string, number>) => void): Promise<void> {
   const lines: string[] = [];
   const s = await liveSetup(CAPS, { policies: alwaysBuy(), logger: capturingLogger(lines) });
   try {
@@ -90,31 +94,7 @@ test('live: a balance reply that lists no currency at all cuts nothing from the 
     const runId = s.repo.list()[0].id;
     const before = s.repo.get(runId).account;
     const kept = new Map(s.book.balances);
-    s.book.balances.clear(); // the next balance reply is an empty list
-    s.book.afterBalanceRead = () => kept.forEach((v, k) => s.book.balances.set(k, v));
-    await ticks(s, trader, 1);
-    assert.equal(lines.filter((l) => l.includes('withdrawal:')).length, 0, 'no withdrawal was seen');
-    assert.deepEqual(
-      s.repo.orders(runId).map((o) => o.status),
-      ['filled', 'filled'],
-      'the next buy went out as before',
-    );
-    assert.ok(s.repo.get(runId).account.units > before.units);
-  } finally {
-    await s.cleanup();
-  }
-});
-
-test('live: a shortfall seen in one balance reply only (a lagging or glitching balance) cuts nothing', async () => {
-  const lines: string[] = [];
-  const s = await liveSetup(CAPS, { policies: alwaysBuy(), logger: capturingLogger(lines) });
-  try {
-    const trader = s.make();
-    await ticks(s, trader, 1);
-    const runId = s.repo.list()[0].id;
-    const before = s.repo.get(runId).account;
-    const kept = new Map(s.book.balances);
-    s.book.balances.set('KRW', 1_000); // the next reply shows almost nothing; the one after it is whole again
+    spoil(s.book.balances);
     s.book.afterBalanceRead = () => kept.forEach((v, k) => s.book.balances.set(k, v));
     await ticks(s, trader, 1);
     assert.equal(lines.filter((l) => l.includes('withdrawal:')).length, 0, 'no withdrawal was taken out');
@@ -128,4 +108,10 @@ test('live: a shortfall seen in one balance reply only (a lagging or glitching b
   } finally {
     await s.cleanup();
   }
-});
+}
+
+test('live: a balance reply that lists no currency at all cuts nothing from the run', () =>
+  oneSpoiledReplyCutsNothing((balances) => balances.clear()));
+
+test('live: a shortfall seen in one balance reply only (a lagging or glitching balance) cuts nothing', () =>
+  oneSpoiledReplyCutsNothing((balances) => balances.set('KRW', 1_000)));
