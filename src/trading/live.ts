@@ -11,7 +11,7 @@ import { applyFill, balanceOf, cappedOrder, offBookFees, payOffBook, type LiveCa
 import type { Retried } from './exchange-orders.ts';
 import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { RefusalHolds } from './refusal-holds.ts';
-import { shrinkToExchange, withdrawnValue } from './withdrawals.ts';
+import { heldFree, shrinkToExchange, withdrawnValue } from './withdrawals.ts';
 import { HaltError } from '../core/errors.ts';
 import { haltAfterSettling } from './halt.ts';
 import { orderSide } from './paper-market.ts';
@@ -196,7 +196,7 @@ export class LiveTrader extends Trader {
       const balance = await this.retried('balance', () => this.live.exchange.fetchBalance());
       // a reply that lists no currency at all says nothing about a withdrawal (an exchange omits only empty ones)
       if (Object.keys(balance.total ?? {}).length === 0) return undefined;
-      return { cash: balanceOf(balance, quote, 'free'), units: balanceOf(balance, base, 'free') };
+      return { cash: heldFree(balance, quote), units: heldFree(balance, base) };
     };
     const first = await read();
     if (!first || !shrinkToExchange(run.account, first, price)) return;

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { CandleStore } from '../../src/data/store.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { runStatus } from '../../src/trading/status.ts';
+import { heldFree } from '../../src/trading/withdrawals.ts';
 import { capturingLogger } from '../helpers/log.ts';
 import { alwaysBuy, errorLines, liveSetup, orderPosts, ticks } from './live-setup.ts';
 
@@ -128,4 +129,44 @@ test('live: a shortfall seen in one balance reply only (a lagging or glitching b
   } finally {
     await s.cleanup();
   }
+});
+
+test('live: a balance reply that does not say what is free cuts nothing from the run', async () => {
+  const lines: string[] = [];
+  const s = await liveSetup(CAPS, { policies: alwaysBuy(), logger: capturingLogger(lines) });
+  try {
+    const trader = s.make();
+    await ticks(s, trader, 1);
+    const runId = s.repo.list()[0].id;
+    const before = s.repo.get(runId).account;
+    // every currency is listed, with what its orders lock, but not what is free (ccxt's free is undefined)
+    s.book.omitFree = true;
+    s.book.afterBalanceRead = () => {
+      s.book.afterBalanceRead = () => (s.book.omitFree = false);
+    };
+    await ticks(s, trader, 1);
+    assert.deepEqual(
+      lines.filter((l) => l.includes('withdrawal:')),
+      [],
+      'no withdrawal was taken out',
+    );
+    const after = s.repo.get(runId).account;
+    assert.equal(after.withdrawn ?? 0, 0);
+    assert.deepEqual(
+      s.repo.orders(runId).map((o) => o.status),
+      ['filled', 'filled'],
+      'the next buy went out as before',
+    );
+    assert.ok(after.units > before.units);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('heldFree: free when the reply says it, else the total (an exchange that reports only totals), else unknown', () => {
+  const reply = { KRW: { free: 5, used: 1, total: 6 }, BTC: { free: undefined, used: undefined, total: 0.5 }, ETH: {} };
+  assert.equal(heldFree(reply, 'KRW'), 5);
+  assert.equal(heldFree(reply, 'BTC'), 0.5);
+  assert.ok(Number.isNaN(heldFree(reply, 'ETH')), 'neither said: unknown, which cuts nothing');
+  assert.equal(heldFree(reply, 'XRP'), 0, 'a currency the reply does not list is empty');
 });
