@@ -213,9 +213,11 @@ export class LiveTrader extends Trader {
     // a refusal for funds held orders back until the balance changed; the account now counts only what is there
     this.holds.releaseFunds(this.symbol);
     const { cash, units, value } = cut.taken;
+    // a currency whose free amount the reply did not say (heldFree) was not cut
+    const says = (x: number) => (Number.isFinite(x) ? String(x) : 'an unknown amount of');
     this.o.logger.warn(
-      `withdrawal: the exchange holds ${held.cash} ${quote} and ${held.units} ${base} free, less than this run ` +
-        `counted (${run.account.cash} ${quote}, ${run.account.units} ${base}); taken out of the run: ` +
+      `withdrawal: the exchange holds ${says(held.cash)} ${quote} and ${says(held.units)} ${base} free, less than ` +
+        `this run counted (${run.account.cash} ${quote}, ${run.account.units} ${base}); taken out of the run: ` +
         `${cash} ${quote} and ${units} ${base}, worth ${value.toFixed(2)} ${quote} ` +
         `(not a trading loss; a deposit is not added back)`,
     );

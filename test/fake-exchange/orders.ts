@@ -91,10 +91,10 @@ export interface FakeOrderBook {
    */
   afterBalanceRead?: () => void;
   /**
-   * Leave each currency's `balance` (what is free) out of the accounts reply: a reply that does not say what is free,
+   * Currencies whose `balance` (what is free) the accounts reply leaves out: a reply that does not say what is free,
    * as ccxt gives it for an exchange that reports only some fields (ccxt's free is then undefined).
    */
-  omitFree: boolean;
+  omitFree: Set<string>;
   /** Open price of the candle in progress for a market, at the exchange's clock. */
   priceOf(market: string): number;
 }
@@ -162,7 +162,7 @@ export function addOrderEndpoints(
     partialFill: 1,
     loseCancelReplies: 0,
     identifiersUnique: 'forever',
-    omitFree: false,
+    omitFree: new Set(),
     priceOf(market: string): number {
       const series = fake.state.series.get(`${market}|${step}`);
       if (!series) throw new Error(`no ${market} series`);
@@ -356,7 +356,7 @@ export function addOrderEndpoints(
     if (!authed(ctx)) return unauthorized();
     const json = [...book.balances].map(([currency, balance]) => ({
       currency,
-      ...(book.omitFree ? {} : { balance: amount(balance) }),
+      ...(book.omitFree.has(currency) ? {} : { balance: amount(balance) }),
       locked: amount(book.locked.get(currency) ?? 0),
       avg_buy_price: '0',
       avg_buy_price_modified: false,

@@ -140,9 +140,9 @@ test('live: a balance reply that does not say what is free cuts nothing from the
     const runId = s.repo.list()[0].id;
     const before = s.repo.get(runId).account;
     // every currency is listed, with what its orders lock, but not what is free (ccxt's free is undefined)
-    s.book.omitFree = true;
+    s.book.omitFree = new Set(['KRW', 'BTC']);
     s.book.afterBalanceRead = () => {
-      s.book.afterBalanceRead = () => (s.book.omitFree = false);
+      s.book.afterBalanceRead = () => s.book.omitFree.clear();
     };
     await ticks(s, trader, 1);
     assert.deepEqual(
@@ -158,6 +158,34 @@ test('live: a balance reply that does not say what is free cuts nothing from the
       'the next buy went out as before',
     );
     assert.ok(after.units > before.units);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('live: a withdrawal of coins is taken out when the reply does not say what cash is free; the cash is kept', async () => {
+  const lines: string[] = [];
+  const s = await liveSetup(CAPS, { policies: alwaysBuy(), logger: capturingLogger(lines) });
+  try {
+    const trader = s.make();
+    await ticks(s, trader, 1);
+    const runId = s.repo.list()[0].id;
+    const before = s.repo.get(runId).account;
+    const units = Math.floor(before.units * 0.5e8) / 1e8;
+    s.book.balances.set('BTC', units); // half the coins withdrawn
+    s.book.omitFree = new Set(['KRW']);
+    s.book.afterBalanceRead = () => {
+      s.book.afterBalanceRead = () => s.book.omitFree.clear();
+    };
+    await ticks(s, trader, 1);
+    const warns = lines.filter((l) => l.includes('withdrawal:'));
+    assert.equal(warns.length, 1, 'one line says what was taken out');
+    assert.match(warns[0], /holds an unknown amount of KRW and [0-9.]+ BTC free/);
+    const cut = s.repo.get(runId).account;
+    assert.ok(cut.withdrawn !== undefined && cut.withdrawn > 0, 'the coins were taken out');
+    assert.equal(s.book.orders.length, 2, 'the next buy went out');
+    const spent = Number(s.book.orders[1].executed_funds) + Number(s.book.orders[1].paid_fee);
+    assert.ok(Math.abs(cut.cash - (before.cash - spent)) < 1e-6, `the cash was not cut: ${cut.cash} vs ${before.cash}`);
   } finally {
     await s.cleanup();
   }
