@@ -14,8 +14,8 @@ export function withdrawnValue(a: AccountState): number {
 /**
  * What a ccxt balance reply says is free of `code` for the run: 0 when the reply does not list the currency (an
  * exchange omits empty ones); its total when the entry has no free amount (ccxt leaves free undefined when an exchange
- * reports only a total, as CoinSpot's does, or its reply lacks the field); NaN when it says neither, which cuts nothing.
- * Reading a missing free as 0 took the whole run out as a withdrawal.
+ * reports only a total, as CoinSpot's does, or its reply lacks the field); NaN when it says neither, which cuts
+ * nothing. Reading a missing free as 0 took the whole run out as a withdrawal.
  */
 export function heldFree(balance: object, code: string): number {
   const entry = (balance as Record<string, { free?: unknown; total?: unknown } | undefined>)[code];

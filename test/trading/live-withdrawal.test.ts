@@ -163,7 +163,8 @@ test('live: a balance reply that does not say what is free cuts nothing from the
   }
 });
 
-test('live: a withdrawal of coins is taken out when the reply does not say what cash is free; the cash is kept', async () => {
+test(`live: a withdrawal of coins is taken out when the reply does not say what cash is free; the cash is \
+kept`, async () => {
   const lines: string[] = [];
   const s = await liveSetup(CAPS, { policies: alwaysBuy(), logger: capturingLogger(lines) });
   try {
@@ -191,7 +192,8 @@ test('live: a withdrawal of coins is taken out when the reply does not say what 
   }
 });
 
-test('heldFree: free when the reply says it, else the total (an exchange that reports only totals), else unknown', () => {
+test(`heldFree: free when the reply says it, else the total (an exchange that reports only totals), else \
+unknown`, () => {
   const reply = { KRW: { free: 5, used: 1, total: 6 }, BTC: { free: undefined, used: undefined, total: 0.5 }, ETH: {} };
   assert.equal(heldFree(reply, 'KRW'), 5);
   assert.equal(heldFree(reply, 'BTC'), 0.5);
