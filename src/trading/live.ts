@@ -11,7 +11,7 @@ import { applyFill, balanceOf, cappedOrder, offBookFees, payOffBook, type LiveCa
 import type { Retried } from './exchange-orders.ts';
 import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { RefusalHolds } from './refusal-holds.ts';
-import { shrinkToExchange, withdrawnValue } from './withdrawals.ts';
+import { heldFree, shrinkToExchange, withdrawnValue } from './withdrawals.ts';
 import { HaltError } from '../core/errors.ts';
 import { haltAfterSettling } from './halt.ts';
 import { orderSide } from './paper-market.ts';
@@ -196,7 +196,7 @@ export class LiveTrader extends Trader {
       const balance = await this.retried('balance', () => this.live.exchange.fetchBalance());
       // a reply that lists no currency at all says nothing about a withdrawal (an exchange omits only empty ones)
       if (Object.keys(balance.total ?? {}).length === 0) return undefined;
-      return { cash: balanceOf(balance, quote, 'free'), units: balanceOf(balance, base, 'free') };
+      return { cash: heldFree(balance, quote), units: heldFree(balance, base) };
     };
     const first = await read();
     if (!first || !shrinkToExchange(run.account, first, price)) return;
@@ -213,9 +213,11 @@ export class LiveTrader extends Trader {
     // a refusal for funds held orders back until the balance changed; the account now counts only what is there
     this.holds.releaseFunds(this.symbol);
     const { cash, units, value } = cut.taken;
+    // a currency whose free amount the reply did not say (heldFree) was not cut
+    const says = (x: number) => (Number.isFinite(x) ? String(x) : 'an unknown amount of');
     this.o.logger.warn(
-      `withdrawal: the exchange holds ${held.cash} ${quote} and ${held.units} ${base} free, less than this run ` +
-        `counted (${run.account.cash} ${quote}, ${run.account.units} ${base}); taken out of the run: ` +
+      `withdrawal: the exchange holds ${says(held.cash)} ${quote} and ${says(held.units)} ${base} free, less than ` +
+        `this run counted (${run.account.cash} ${quote}, ${run.account.units} ${base}); taken out of the run: ` +
         `${cash} ${quote} and ${units} ${base}, worth ${value.toFixed(2)} ${quote} ` +
         `(not a trading loss; a deposit is not added back)`,
     );

@@ -11,6 +11,20 @@ export function withdrawnValue(a: AccountState): number {
   return a.withdrawn ?? 0;
 }
 
+/**
+ * What a ccxt balance reply says is free of `code` for the run: 0 when the reply does not list the currency (an
+ * exchange omits empty ones); its total when the entry has no free amount (ccxt leaves free undefined when an exchange
+ * reports only a total, as CoinSpot's does, or its reply lacks the field); NaN when it says neither, which cuts
+ * nothing. Reading a missing free as 0 took the whole run out as a withdrawal.
+ */
+export function heldFree(balance: object, code: string): number {
+  const entry = (balance as Record<string, { free?: unknown; total?: unknown } | undefined>)[code];
+  if (entry === undefined) return 0;
+  const amount = (x: unknown) => (typeof x === 'number' || typeof x === 'string' ? Number(x) : NaN);
+  const free = amount(entry.free);
+  return Number.isFinite(free) ? free : amount(entry.total);
+}
+
 /** What the exchange no longer holds of the run's cash and units, and its value at the price it was seen at. */
 interface Shortfall {
   cash: number;

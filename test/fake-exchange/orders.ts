@@ -90,6 +90,11 @@ export interface FakeOrderBook {
    * the bot read its balances, e.g. a withdrawal that lands between the read and the order.
    */
   afterBalanceRead?: () => void;
+  /**
+   * Currencies whose `balance` (what is free) the accounts reply leaves out: a reply that does not say what is free,
+   * as ccxt gives it for an exchange that reports only some fields (ccxt's free is then undefined).
+   */
+  omitFree: Set<string>;
   /** Open price of the candle in progress for a market, at the exchange's clock. */
   priceOf(market: string): number;
 }
@@ -157,6 +162,7 @@ export function addOrderEndpoints(
     partialFill: 1,
     loseCancelReplies: 0,
     identifiersUnique: 'forever',
+    omitFree: new Set(),
     priceOf(market: string): number {
       const series = fake.state.series.get(`${market}|${step}`);
       if (!series) throw new Error(`no ${market} series`);
@@ -350,7 +356,7 @@ export function addOrderEndpoints(
     if (!authed(ctx)) return unauthorized();
     const json = [...book.balances].map(([currency, balance]) => ({
       currency,
-      balance: amount(balance),
+      ...(book.omitFree.has(currency) ? {} : { balance: amount(balance) }),
       locked: amount(book.locked.get(currency) ?? 0),
       avg_buy_price: '0',
       avg_buy_price_modified: false,

@@ -7,8 +7,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CandleStore } from '../../src/data/store.ts';
+import type { AccountState } from '../../src/market/account.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { runStatus } from '../../src/trading/status.ts';
+import { heldFree } from '../../src/trading/withdrawals.ts';
 import { capturingLogger } from '../helpers/log.ts';
 import { alwaysBuy, errorLines, liveSetup, orderPosts, ticks } from './live-setup.ts';
 
@@ -81,11 +83,16 @@ there and fills; the cut survives a restart and is not a loss`, async () => {
   }
 });
 
+type Setup = Awaited<ReturnType<typeof liveSetup>>;
+
 /**
- * One balance reply spoiled by `spoil` (the one after it whole again): the tick takes nothing out of the run, and its
- * next buy goes out as before.
+ * A live run that bought at its first tick, then `change` made to the exchange (its balance replies), then a second
+ * tick of the same trader; `check` looks at what that tick left (the run's account before it: `before`).
  */
-async function oneSpoiledReplyCutsNothing(spoil: (balances: Map<string, number>) => void): Promise<void> {
+async function secondTick(
+  change: (s: Setup) => void,
+  check: (o: { s: Setup; lines: string[]; runId: number; before: AccountState }) => void,
+): Promise<void> {
   const lines: string[] = [];
   const s = await liveSetup(CAPS, { policies: alwaysBuy(), logger: capturingLogger(lines) });
   try {
@@ -93,25 +100,82 @@ async function oneSpoiledReplyCutsNothing(spoil: (balances: Map<string, number>)
     await ticks(s, trader, 1);
     const runId = s.repo.list()[0].id;
     const before = s.repo.get(runId).account;
-    const kept = new Map(s.book.balances);
-    spoil(s.book.balances);
-    s.book.afterBalanceRead = () => kept.forEach((v, k) => s.book.balances.set(k, v));
+    change(s);
     await ticks(s, trader, 1);
-    assert.equal(lines.filter((l) => l.includes('withdrawal:')).length, 0, 'no withdrawal was taken out');
-    assert.equal(s.repo.get(runId).account.withdrawn ?? 0, 0);
-    assert.deepEqual(
-      s.repo.orders(runId).map((o) => o.status),
-      ['filled', 'filled'],
-      'the next buy went out as before',
-    );
-    assert.ok(s.repo.get(runId).account.units > before.units);
+    check({ s, lines, runId, before });
   } finally {
     await s.cleanup();
   }
 }
 
+/** Nothing was taken out of the run and its next buy went out as before. */
+function nothingCut({ s, lines, runId, before }: { s: Setup; lines: string[]; runId: number; before: AccountState }) {
+  assert.deepEqual(
+    lines.filter((l) => l.includes('withdrawal:')),
+    [],
+    'no withdrawal was taken out',
+  );
+  const after = s.repo.get(runId).account;
+  assert.equal(after.withdrawn ?? 0, 0);
+  assert.deepEqual(
+    s.repo.orders(runId).map((o) => o.status),
+    ['filled', 'filled'],
+    'the next buy went out as before',
+  );
+  assert.ok(after.units > before.units);
+}
+
+/** The next balance reply shows the exchange as `set` leaves it; the one after it is as before again. */
+function forOneReply(s: Setup, set: () => void): void {
+  const kept = new Map(s.book.balances);
+  set();
+  s.book.afterBalanceRead = () => kept.forEach((v, k) => s.book.balances.set(k, v));
+}
+
 test('live: a balance reply that lists no currency at all cuts nothing from the run', () =>
-  oneSpoiledReplyCutsNothing((balances) => balances.clear()));
+  secondTick((s) => forOneReply(s, () => s.book.balances.clear()), nothingCut));
 
 test('live: a shortfall seen in one balance reply only (a lagging or glitching balance) cuts nothing', () =>
-  oneSpoiledReplyCutsNothing((balances) => balances.set('KRW', 1_000)));
+  // the next reply shows almost nothing; the one after it is whole again
+  secondTick((s) => forOneReply(s, () => s.book.balances.set('KRW', 1_000)), nothingCut));
+
+/** The next two balance replies (the check's two reads) leave out what `codes` have free. */
+function freeUnsaid(s: Setup, codes: string[]): void {
+  s.book.omitFree = new Set(codes);
+  s.book.afterBalanceRead = () => {
+    s.book.afterBalanceRead = () => s.book.omitFree.clear();
+  };
+}
+
+test('live: a balance reply that does not say what is free cuts nothing from the run', () =>
+  // every currency is listed, with what its orders lock, but not what is free (ccxt's free is undefined)
+  secondTick((s) => freeUnsaid(s, ['KRW', 'BTC']), nothingCut));
+
+test(`live: a withdrawal of coins is taken out when the reply does not say what cash is free; the cash is \
+kept`, () =>
+  secondTick(
+    (s) => {
+      const units = s.repo.get(s.repo.list()[0].id).account.units;
+      s.book.balances.set('BTC', Math.floor(units * 0.5e8) / 1e8); // half the coins withdrawn
+      freeUnsaid(s, ['KRW']);
+    },
+    ({ s, lines, runId, before }) => {
+      const warns = lines.filter((l) => l.includes('withdrawal:'));
+      assert.equal(warns.length, 1, 'one line says what was taken out');
+      assert.match(warns[0], /holds an unknown amount of KRW and [0-9.]+ BTC free/);
+      const cut = s.repo.get(runId).account;
+      assert.ok(cut.withdrawn !== undefined && cut.withdrawn > 0, 'the coins were taken out');
+      assert.equal(s.book.orders.length, 2, 'the next buy went out');
+      const spent = Number(s.book.orders[1].executed_funds) + Number(s.book.orders[1].paid_fee);
+      assert.ok(Math.abs(cut.cash - (before.cash - spent)) < 1e-6, `the cash was kept: ${cut.cash} vs ${before.cash}`);
+    },
+  ));
+
+test(`heldFree: free when the reply says it, else the total (an exchange that reports only totals), else \
+unknown`, () => {
+  const reply = { KRW: { free: 5, used: 1, total: 6 }, BTC: { free: undefined, used: undefined, total: 0.5 }, ETH: {} };
+  assert.equal(heldFree(reply, 'KRW'), 5);
+  assert.equal(heldFree(reply, 'BTC'), 0.5);
+  assert.ok(Number.isNaN(heldFree(reply, 'ETH')), 'neither said: unknown, which cuts nothing');
+  assert.equal(heldFree(reply, 'XRP'), 0, 'a currency the reply does not list is empty');
+});
