@@ -11,7 +11,7 @@ import { applyFill, balanceOf, cappedOrder, offBookFees, payOffBook, type LiveCa
 import type { Retried } from './exchange-orders.ts';
 import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { RefusalHolds } from './refusal-holds.ts';
-import { heldFree, shrinkToExchange, withdrawnValue } from './withdrawals.ts';
+import { heldFree, newRunCash, shrinkToExchange, withdrawnValue } from './withdrawals.ts';
 import { HaltError } from '../core/errors.ts';
 import { haltAfterSettling } from './halt.ts';
 import { orderSide } from './paper-market.ts';
@@ -111,7 +111,7 @@ export class LiveTrader extends Trader {
     const acct = (this.run as RunState).account;
     if (this.repo.decisionCount(run.id) === 0) {
       // what orders can spend: the total also counts what the user's own open orders have locked
-      const free = balanceOf(balance, quote, 'free');
+      const free = newRunCash(balance, quote);
       const cash = Math.min(acct.cash, free);
       const next: RunState = {
         ...(this.run as RunState),

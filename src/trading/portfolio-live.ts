@@ -18,6 +18,7 @@ import { pendingExits, takeExits } from './commands.ts';
 import { HaltError } from '../core/errors.ts';
 import { haltAfterSettling } from './halt.ts';
 import { applyFill, balanceOf, cappedOrder, payOffBook, type LiveCaps } from './live-orders.ts';
+import { newRunCash } from './withdrawals.ts';
 import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { RefusalHolds } from './refusal-holds.ts';
 import { clockTimes } from './portfolio-clock.ts';
@@ -163,7 +164,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const pf = this.pf;
     if (this.o.repo.decisionCount(run.id) === 0) {
       // what orders can spend: the total also counts what the user's own open orders have locked
-      const free = balanceOf(balance, quote, 'free');
+      const free = newRunCash(balance, quote);
       const cash = Math.min(pf.account.cash, free);
       const account = { ...pf.account, cash, initialBalance: cash };
       const next: RunState = {

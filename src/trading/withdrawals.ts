@@ -5,6 +5,7 @@
  * takes at most `account.balance` of what is free, README "Live").
  */
 import type { AccountState } from '../market/account.ts';
+import { UserError } from '../core/errors.ts';
 
 /** The quote-currency value of what was taken out of the run so far (kept with its account, as `withdrawn`). */
 export function withdrawnValue(a: AccountState): number {
@@ -23,6 +24,21 @@ export function heldFree(balance: object, code: string): number {
   const amount = (x: unknown) => (typeof x === 'number' || typeof x === 'string' ? Number(x) : NaN);
   const free = amount(entry.free);
   return Number.isFinite(free) ? free : amount(entry.total);
+}
+
+/**
+ * The quote a new live run may start from: what the exchange holds free (heldFree: the total where the exchange says
+ * only that). A reply that says neither is a one-line error: the run used to start from 0 (a missing `free` read as
+ * 0) and then never traded, without a word.
+ */
+export function newRunCash(balance: object, quote: string): number {
+  const free = heldFree(balance, quote);
+  if (!Number.isFinite(free))
+    throw new UserError(
+      `the exchange's balance reply says neither how much ${quote} is free nor how much is held: cannot size a new ` +
+        'live run',
+    );
+  return free;
 }
 
 /** What the exchange no longer holds of the run's cash and units, and its value at the price it was seen at. */

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { UserError } from '../../src/core/errors.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import type { AccountState } from '../../src/market/account.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
@@ -178,4 +179,23 @@ unknown`, () => {
   assert.equal(heldFree(reply, 'BTC'), 0.5);
   assert.ok(Number.isNaN(heldFree(reply, 'ETH')), 'neither said: unknown, which cuts nothing');
   assert.equal(heldFree(reply, 'XRP'), 0, 'a currency the reply does not list is empty');
+});
+
+test(`live: a new run on a balance reply that says neither what is free nor what is held stops with one line, \
+instead of starting from 0 and never trading`, async () => {
+  const s = await liveSetup(CAPS, { policies: alwaysBuy() });
+  try {
+    s.book.omitFree = new Set(['KRW']); // Upbit's 'balance' left out: ccxt has neither free nor total for KRW
+    await assert.rejects(
+      () => s.make().tick(),
+      (e: Error) =>
+        e instanceof UserError &&
+        e.message ===
+          "the exchange's balance reply says neither how much KRW is free nor how much is held: cannot " +
+            'size a new live run',
+    );
+    assert.equal(orderPosts(s).length, 0, 'nothing was sent');
+  } finally {
+    await s.cleanup();
+  }
 });
