@@ -1,9 +1,12 @@
 /**
  * A candle the exchange publishes late: which candle a tick misses, and looking for it again with a short backoff for
  * a bounded time (trading.lateCandleWaitSeconds), so its decision is made in this tick rather than the next one, a
- * whole timeframe later (the backtest fills it at the next open; a live run used to pass over it altogether).
+ * whole timeframe later (the backtest fills it at the next open; a live run used to pass over it altogether). One
+ * market's run and a portfolio run (every traded market and informative series) wait the same way.
  */
+import type { Logger } from '../core/log.ts';
 import type { CandleStore } from '../data/store.ts';
+import { isoTime } from '../data/timeframe.ts';
 
 /** The first wait between two looks; each look after doubles it, up to LOOK_MAX_MS. */
 const LOOK_FIRST_MS = 1000;
@@ -17,7 +20,7 @@ const STOP_LOOK_MS = 200;
  * included). Undefined when the newest closed candle is stored, or when the interval before is empty too (downtime,
  * an exchange with no trades for longer, a closed session: the catch-up's business, not a late publication).
  */
-export function lateCandle(
+function lateCandle(
   store: CandleStore,
   series: { exchange: string; symbol: string; timeframe: string },
   closedOpen: number,
@@ -34,7 +37,7 @@ export function lateCandle(
  * of real time has passed (measured on the monotonic clock: a trader on a fixed `--now` still gives up), the last look
  * at the bound. Stops between looks as soon as `shouldStop` says so.
  */
-export async function lookAgainForLateCandle(o: {
+async function lookAgainForLateCandle(o: {
   waitMs: number;
   look: () => Promise<boolean>;
   shouldStop?: () => boolean;
@@ -52,4 +55,66 @@ export async function lookAgainForLateCandle(o: {
     if (await o.look()) return 'arrived';
     if (performance.now() >= deadline) return 'gave-up';
   }
+}
+
+/** One series a run reads, as the store keys it. */
+interface SeriesKey {
+  exchange: string;
+  symbol: string;
+  timeframe: string;
+}
+
+/**
+ * After a tick's fetch: when any of `series` lacks its just-closed candle (`lateCandle`, not before `notBefore`, the
+ * run's first candle), calls `fetch` with the series still missing after 1 s, 2 s, 4 s, … until all are in or
+ * `waitMs` has passed, or `shouldStop` says so. Logs one line when they came (acting on them now) and one at the bound
+ * naming the series still missing. Returns how many candles the looks fetched.
+ */
+export async function waitForLateCandles(o: {
+  store: CandleStore;
+  series: readonly SeriesKey[];
+  closedOpen: number;
+  stepMs: number;
+  notBefore: number;
+  waitMs: number;
+  fetch: (missing: readonly SeriesKey[]) => Promise<number>;
+  shouldStop?: () => boolean;
+  logger: Logger;
+  /** What the run does without the missing candles, for the line at the bound. */
+  atBound: string;
+}): Promise<number> {
+  const missing = () =>
+    o.series.flatMap((s) => {
+      const ts = lateCandle(o.store, s, o.closedOpen, o.stepMs);
+      return ts !== undefined && ts >= o.notBefore ? [{ series: s, ts }] : [];
+    });
+  const late = missing();
+  if (late.length === 0 || o.waitMs <= 0) return 0;
+  let fetched = 0;
+  let still = late;
+  const outcome = await lookAgainForLateCandle({
+    waitMs: o.waitMs,
+    shouldStop: o.shouldStop,
+    look: async () => {
+      fetched += await o.fetch(still.map((m) => m.series));
+      still = missing();
+      return still.length === 0;
+    },
+  });
+  const one = (several: string, single: string, of = still) => (of.length > 1 ? several : single);
+  if (outcome === 'arrived')
+    o.logger.info(
+      `${named(late)} ${one('were', 'was', late)} published late; acting on ${one('them', 'it', late)} now`,
+    );
+  else if (outcome === 'gave-up')
+    o.logger.warn(
+      `${named(still)} ${one('have', 'has')} closed but the exchange has not published ${one('them', 'it')} after ` +
+        `${Math.round(o.waitMs / 1000)} s (trading.lateCandleWaitSeconds); ${o.atBound}`,
+    );
+  return fetched;
+}
+
+/** "BTC/KRW 1h: the candle 2024-01-05T10:00:00Z", several joined by "; ". */
+function named(late: readonly { series: SeriesKey; ts: number }[]): string {
+  return late.map(({ series: s, ts }) => `${s.symbol} ${s.timeframe}: the candle ${isoTime(ts)}`).join('; ');
 }

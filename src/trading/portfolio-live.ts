@@ -231,7 +231,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     );
   }
 
-  override async tick(): Promise<TickReport> {
+  override async tick(opts: { shouldStop?: () => boolean } = {}): Promise<TickReport> {
     const { repo, symbols, costs, band, clock, logger } = this.o;
     this.run ??= this.openRun(clock());
     this.applyControl();
@@ -240,7 +240,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     for (const note of notes) logger.warn(`reconcile: ${note}`);
     this.reconciled = true;
     const closedOpen = closedBy(clock(), this.o.key.timeframe);
-    const fetched = await this.backfill(this.run, closedOpen);
+    const fetched = await this.backfill(this.run, closedOpen, opts.shouldStop);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
     // a live tick decides the newest candle time only: each series' lookback before it, not the whole downtime

@@ -85,6 +85,7 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
       band: o.band,
       balance: config.account.balance,
       historyCandles: config.trading.historyCandles,
+      lateCandleWaitMs: config.trading.lateCandleWaitSeconds * 1000,
       start: o.start,
       clock: o.clock,
       logger: o.logger,

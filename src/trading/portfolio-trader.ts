@@ -20,6 +20,7 @@ import { fillTargets } from '../market/portfolio-step.ts';
 import type { AccountState } from '../market/account.ts';
 import { catchUp } from './catch-up.ts';
 import { backfillSince } from './backfill.ts';
+import { waitForLateCandles } from './late-candle.ts';
 import { applyCommands, pendingExits, takeExits } from './commands.ts';
 import type { PortfolioPolicyHandle, PortfolioPolicySource } from './portfolio-policy-source.ts';
 import { RunHolder, type NewRunKind, type RunHolderOptions } from './run-holder.ts';
@@ -39,6 +40,11 @@ export interface PortfolioTraderOptions extends RunHolderOptions {
   costs: readonly Costs[];
   /** Rebalance moves under this fraction of the value are skipped. */
   band: number;
+  /**
+   * How long a tick looks again for a market's just-closed candle the exchange has not published yet
+   * (trading.lateCandleWaitSeconds, in ms; at most half the timeframe); 0 or absent: not at all.
+   */
+  lateCandleWaitMs?: number;
 }
 
 /** Candle times before the last one acted on whose candles each tick asks for again (late candles). */
@@ -88,23 +94,47 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
    * Pulls every market's missing closed candles into the store, from the oldest the next decisions read that it
    * lacks (backfill.ts). The last few candle times acted on are asked again
    * (LATE_OVERLAP), so a candle that came late is stored when it shows up: history for later decisions, never a
-   * second decision at its time.
+   * second decision at its time. When a market's (or informative series') just-closed candle is not published yet,
+   * looks again for up to `lateCandleWaitMs` (late-candle.ts), so the time is decided once all are in, in this tick.
    */
-  protected async backfill(run: RunState, closedOpen: number): Promise<number> {
+  protected async backfill(run: RunState, closedOpen: number, shouldStop?: () => boolean): Promise<number> {
+    const { store, key, logger } = this.o;
+    const series = this.seriesNames().map((symbol) => ({ exchange: key.exchange, symbol, timeframe: key.timeframe }));
+    const fetchSome = async (some: readonly { symbol: string }[]) => {
+      let fetched = 0;
+      for (const s of some) fetched += await this.fetchSeries(run, closedOpen, s.symbol);
+      return fetched;
+    };
+    const fetched = await fetchSome(series);
+    if (run.paused) return fetched;
+    return (
+      fetched +
+      (await waitForLateCandles({
+        store,
+        series,
+        closedOpen,
+        stepMs: this.tfMs,
+        notBefore: run.startTs,
+        waitMs: Math.min(this.o.lateCandleWaitMs ?? 0, this.tfMs / 2),
+        fetch: fetchSome,
+        shouldStop,
+        logger,
+        atBound: 'the time is decided without them (a market is valued at its last close and fills at its next candle)',
+      }))
+    );
+  }
+
+  /** One fetch of a series' closed candles the store lacks, and the last LATE_OVERLAP times acted on again. */
+  private async fetchSeries(run: RunState, closedOpen: number, symbol: string): Promise<number> {
     const { store, key, feeds } = this.o;
-    const symbols = this.seriesNames();
-    let fetched = 0;
-    for (let m = 0; m < symbols.length; m++) {
-      const series = { exchange: key.exchange, symbol: symbols[m], timeframe: key.timeframe };
-      let since = backfillSince(store, series, this.historyNeededFrom(run), this.tfMs);
-      if (run.lastTs !== undefined)
-        since = Math.max(run.historyFrom, Math.min(since, run.lastTs - LATE_OVERLAP * this.tfMs));
-      if (since > closedOpen) continue;
-      const rows = await feeds[m].fetchClosed(since, closedOpen + this.tfMs);
-      if (rows.length) store.upsert(key.exchange, symbols[m], key.timeframe, rows);
-      fetched += rows.length;
-    }
-    return fetched;
+    const series = { exchange: key.exchange, symbol, timeframe: key.timeframe };
+    let since = backfillSince(store, series, this.historyNeededFrom(run), this.tfMs);
+    if (run.lastTs !== undefined)
+      since = Math.max(run.historyFrom, Math.min(since, run.lastTs - LATE_OVERLAP * this.tfMs));
+    if (since > closedOpen) return 0;
+    const rows = await feeds[this.seriesNames().indexOf(symbol)].fetchClosed(since, closedOpen + this.tfMs);
+    if (rows.length) store.upsert(key.exchange, symbol, key.timeframe, rows);
+    return rows.length;
   }
 
   protected commit<T>(fn: () => T): T {
@@ -167,7 +197,7 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
   async tick(opts: { shouldStop?: () => boolean } = {}): Promise<TickReport> {
     const now = this.o.clock();
     this.run ??= this.openRun(now);
-    const { closedOpen, fetched } = await this.controlAndBackfill(now);
+    const { closedOpen, fetched } = await this.controlAndBackfill(now, opts.shouldStop);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
     const { series, informative } = this.loadSeries(this.run, first, closedOpen);

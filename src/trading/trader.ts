@@ -7,7 +7,7 @@ import { RunHolder, type NewRunKind, type RunHolderOptions } from './run-holder.
 import { orderSide, type PaperMarket } from './paper-market.ts';
 import { catchUp } from './catch-up.ts';
 import { backfillSince } from './backfill.ts';
-import { lateCandle, lookAgainForLateCandle } from './late-candle.ts';
+import { waitForLateCandles } from './late-candle.ts';
 import { applyCommands, pendingExits, takeExits } from './commands.ts';
 import { SELL, type Order } from '../market/execution.ts';
 import type { CandleFeed, PolicyHandle, PolicySource, RunState } from './types.ts';
@@ -85,27 +85,24 @@ export class Trader extends RunHolder<TraderOptions> {
    * yet, looks again for up to `lateCandleWaitMs` (late-candle.ts), so its decision is made in this tick.
    */
   protected async backfill(run: RunState, closedOpen: number, shouldStop?: () => boolean): Promise<number> {
-    let fetched = await this.fetchMissing(run, closedOpen);
+    const fetched = await this.fetchMissing(run, closedOpen);
+    if (run.paused) return fetched;
     const { store, key, logger } = this.o;
-    const waitMs = Math.min(this.o.lateCandleWaitMs ?? 0, this.tfMs / 2);
-    const late = lateCandle(store, key, closedOpen, this.tfMs);
-    if (late === undefined || waitMs <= 0 || run.paused || late < run.startTs) return fetched;
-    const outcome = await lookAgainForLateCandle({
-      waitMs,
-      shouldStop,
-      look: async () => {
-        fetched += await this.fetchMissing(run, closedOpen);
-        return lateCandle(store, key, closedOpen, this.tfMs) === undefined;
-      },
-    });
-    const what = `${key.symbol} ${key.timeframe}: the candle ${isoTime(late)}`;
-    if (outcome === 'arrived') logger.info(`${what} was published late; acting on it now`);
-    else if (outcome === 'gave-up')
-      logger.warn(
-        `${what} has closed but the exchange has not published it after ${Math.round(waitMs / 1000)} s ` +
-          '(trading.lateCandleWaitSeconds); the next tick acts on it',
-      );
-    return fetched;
+    return (
+      fetched +
+      (await waitForLateCandles({
+        store,
+        series: [key],
+        closedOpen,
+        stepMs: this.tfMs,
+        notBefore: run.startTs,
+        waitMs: Math.min(this.o.lateCandleWaitMs ?? 0, this.tfMs / 2),
+        fetch: () => this.fetchMissing(run, closedOpen),
+        shouldStop,
+        logger,
+        atBound: 'the next tick acts on it',
+      }))
+    );
   }
 
   /** One fetch of the closed candles the store lacks, from the oldest the next decisions read (backfill.ts). */

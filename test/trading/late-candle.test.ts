@@ -2,6 +2,7 @@
  * A candle the exchange publishes seconds after it closes, against the fake Upbit (real ccxt, real SQLite): the tick
  * looks again for it (trading.lateCandleWaitSeconds) and decides on it in the same tick, its order filling at the next
  * open as an on-time run's does; a candle that never comes ends the tick at the bound and the next tick catches up.
+ * A portfolio run (`--symbols`) waits likewise for any market's candle and decides the time once all are in.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
 import { openTradingSession, type TradingSession } from '../../src/trading/session.ts';
+import { openPortfolioSession } from '../../src/trading/portfolio-session.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { capturingLogger } from '../helpers/log.ts';
 import { quietLogger, tempDir } from './helpers.ts';
@@ -23,11 +25,26 @@ const candles = syntheticCandles({
   tick: 1000,
   symbol: 'KRW-BTC',
 });
+const eth = syntheticCandles({
+  seed: 24,
+  count: 160,
+  timeframe: '1h',
+  start: Date.UTC(2024, 0, 1),
+  tick: 100,
+  symbol: 'KRW-ETH',
+  startPrice: 3_000_000,
+});
 /** Ten seconds after candle i closes: the tick for it (the default trading.tickDelaySeconds). */
 const tickAfter = (i: number) => candles.ts[i] + HOUR + 10_000;
 const tmp = tempDir('bot-late-candle-');
 const clock = { now: tickAfter(110) };
-const fake: FakeUpbit = await startFakeUpbit({ now: () => clock.now, series: [{ market: 'KRW-BTC', candles }] });
+const fake: FakeUpbit = await startFakeUpbit({
+  now: () => clock.now,
+  series: [
+    { market: 'KRW-BTC', candles },
+    { market: 'KRW-ETH', candles: eth },
+  ],
+});
 const timers = new Set<NodeJS.Timeout>();
 after(async () => {
   for (const t of timers) clearTimeout(t);
@@ -36,8 +53,8 @@ after(async () => {
 });
 
 /**
- * The exchange leaves candle `i` out of its replies (as if not yet published); `publish` puts it back, `afterMs` of
- * real time from now when given.
+ * The exchange leaves KRW-BTC's candle `i` out of its replies (as if not yet published); `publish` puts it back,
+ * `afterMs` of real time from now when given.
  */
 function withhold(i: number, afterMs?: number): { publish(): void } {
   fake.dropCandles('KRW-BTC', '1h', (ts) => ts === candles.ts[i]);
@@ -51,6 +68,28 @@ function withhold(i: number, afterMs?: number): { publish(): void } {
 
 /** A paper run of `random` on the fake exchange from candle 100, waiting up to `waitSeconds` for a late candle. */
 function paperSession(db: string, waitSeconds: number, lines?: string[]): Promise<TradingSession> {
+  return openTradingSession({
+    ...sessionBase(db, waitSeconds, lines),
+    policy: { strategy: 'random' },
+  });
+}
+
+/**
+ * A portfolio paper run of BTC and ETH on the fake exchange from candle 100, equal weights restored every candle (so
+ * every candle time fills the last decision's moves in both markets), waiting up to `waitSeconds` for a late candle.
+ */
+function portfolioSession(db: string, waitSeconds: number, lines?: string[]): Promise<TradingSession> {
+  return openPortfolioSession({
+    ...sessionBase(db, waitSeconds, lines),
+    symbols: ['BTC/KRW', 'ETH/KRW'],
+    strategy: 'equal-weight',
+    every: 1,
+    band: 0,
+  });
+}
+
+/** What a paper session of either kind is opened with: the fake exchange, a database in the temp folder, the clock. */
+function sessionBase(db: string, waitSeconds: number, lines?: string[]) {
   const url = fake.url;
   const config = loadConfig({
     overrides: {
@@ -61,15 +100,7 @@ function paperSession(db: string, waitSeconds: number, lines?: string[]): Promis
     },
   });
   const logger = lines ? capturingLogger(lines) : quietLogger();
-  return openTradingSession({
-    config,
-    logger,
-    mode: 'paper',
-    name: 'late',
-    policy: { strategy: 'random' },
-    start: candles.ts[100],
-    clock: () => clock.now,
-  });
+  return { config, logger, mode: 'paper' as const, name: 'late', start: candles.ts[100], clock: () => clock.now };
 }
 
 /** The run's decisions, orders and fills, for comparing two runs. */
@@ -84,6 +115,21 @@ function record(s: TradingSession) {
   }));
   const decisions = s.repo.decisions(run.id).map(({ ts, action, price }) => ({ ts, action, price }));
   return { decisions, orders, fills: s.repo.trades(run.id).map(({ orderId: _id, ...f }) => f) };
+}
+
+/**
+ * Ticks `s` at candle 110, then at 111 with KRW-BTC's candle 111 withheld (`held.publish()` puts it back). Returns
+ * the second tick's report, and how many candle requests it made.
+ */
+async function tickWith111Withheld(s: TradingSession, shouldStop?: (requests: number) => boolean) {
+  clock.now = tickAfter(110);
+  await s.trader.tick();
+  clock.now = tickAfter(111);
+  const held = withhold(111);
+  const asked = fake.candleRequests().length;
+  const requests = () => fake.candleRequests().length - asked;
+  const report = await s.trader.tick({ shouldStop: shouldStop && (() => shouldStop(requests())) });
+  return { report, held, requests: requests() };
 }
 
 test(`a candle published 1.5 s after the tick asks for it is decided in that tick, and its order fills at the next \
@@ -125,11 +171,7 @@ on the candle after`, async () => {
   const lines: string[] = [];
   const s = await paperSession('never.db', 2, lines);
   try {
-    clock.now = tickAfter(110);
-    await s.trader.tick();
-    clock.now = tickAfter(111);
-    const held = withhold(111);
-    const report = await s.trader.tick();
+    const { report, held } = await tickWith111Withheld(s);
     assert.equal(report.acted, 0, 'nothing to act on');
     const said = lines.filter((l) => l.includes('has not published it'));
     assert.equal(said.length, 1, lines.join(''));
@@ -149,15 +191,10 @@ on the candle after`, async () => {
 test('a stop asked while the tick waits for a late candle ends the wait: no look after it', async () => {
   const s = await paperSession('stop.db', 5);
   try {
-    clock.now = tickAfter(110);
-    await s.trader.tick();
-    clock.now = tickAfter(111);
-    const held = withhold(111);
-    const asked = fake.candleRequests().length;
     // the stop is asked once the tick has fetched and looked again once (a Ctrl-C during the wait)
-    const report = await s.trader.tick({ shouldStop: () => fake.candleRequests().length - asked >= 2 });
+    const { report, held, requests } = await tickWith111Withheld(s, (n) => n >= 2);
     assert.equal(report.acted, 0);
-    assert.equal(fake.candleRequests().length - asked, 2, 'the fetch and one look, then the stop ended the tick');
+    assert.equal(requests, 2, 'the fetch and one look, then the stop ended the tick');
     held.publish();
   } finally {
     s.close();
@@ -189,5 +226,82 @@ on the newest candle only, so the next tick passed it over for good)`, async () 
     );
   } finally {
     await s.cleanup();
+  }
+});
+
+test(`portfolio: BTC's candle published 1.5 s after the tick asks for it: the time is decided in that tick once both \
+markets' candles are in, with the same decisions, orders and fills as an on-time run`, async () => {
+  const lines: string[] = [];
+  const onTime = await portfolioSession('pf-on-time.db', 5);
+  const late = await portfolioSession('pf-late.db', 5, lines);
+  try {
+    for (clock.now = tickAfter(110); clock.now <= tickAfter(120); clock.now += HOUR) await onTime.trader.tick();
+    const k = 115;
+    assert.ok(
+      record(onTime).fills.some((f) => f.ts === candles.ts[k] && f.market === 'BTC/KRW'),
+      "the on-time run fills a BTC move at candle k's open (a late run that decided k without it could not)",
+    );
+    for (clock.now = tickAfter(110); clock.now <= tickAfter(120); clock.now += HOUR) {
+      const i = Math.round((clock.now - 10_000 - HOUR - candles.ts[0]) / HOUR);
+      if (i === k) withhold(k, 1500);
+      const report = await late.trader.tick();
+      if (i === k)
+        assert.deepEqual(
+          report.decisions.map((d) => isoTime(d.ts)),
+          [isoTime(candles.ts[k])],
+          'the time of the late candle is decided in the tick that asked for it',
+        );
+    }
+    assert.deepEqual(record(late), record(onTime), 'the same decisions, orders and fills as the on-time run');
+    const said = lines.filter((l) => l.includes('published late'));
+    assert.equal(said.length, 1, lines.join(''));
+    assert.match(said[0], new RegExp(`BTC/KRW 1h: the candle ${isoTime(candles.ts[k])} was published late`));
+  } finally {
+    onTime.close();
+    late.close();
+  }
+});
+
+test(`portfolio: a candle that never comes ends the wait at the bound with one line naming the market still \
+missing; the time is decided once, without it`, async () => {
+  const lines: string[] = [];
+  const s = await portfolioSession('pf-never.db', 2, lines);
+  try {
+    const { report, held } = await tickWith111Withheld(s);
+    assert.deepEqual(
+      report.decisions.map((d) => isoTime(d.ts)),
+      [isoTime(candles.ts[111])],
+      "ETH's candle is there: the time is decided, BTC valued at its last close",
+    );
+    const said = lines.filter((l) => l.includes('has not published'));
+    assert.equal(said.length, 1, lines.join(''));
+    assert.match(said[0], new RegExp(`^.*BTC/KRW 1h: the candle ${isoTime(candles.ts[111])} has closed .* after 2 s`));
+    assert.doesNotMatch(said[0], /ETH/);
+    held.publish();
+    clock.now = tickAfter(112);
+    const next = await s.trader.tick();
+    assert.deepEqual(
+      next.decisions.map((d) => isoTime(d.ts)),
+      [isoTime(candles.ts[112])],
+      'the late candle is history: no second decision at its time',
+    );
+  } finally {
+    s.close();
+  }
+});
+
+test('portfolio: a stop asked while the tick waits for a late candle ends the wait', async () => {
+  const s = await portfolioSession('pf-stop.db', 5);
+  try {
+    // both markets fetched, then one look for BTC's candle, then a Ctrl-C
+    const { report, held, requests } = await tickWith111Withheld(s, (n) => n >= 3);
+    assert.equal(requests, 3, 'the two fetches and one look, then the stop ended it');
+    assert.deepEqual(
+      report.decisions.map((d) => isoTime(d.ts)),
+      [isoTime(candles.ts[111])],
+    );
+    held.publish();
+  } finally {
+    s.close();
   }
 });

@@ -91,6 +91,8 @@ export function portfolioLiveTrader(o: {
   caps: LiveCaps;
   retry: RetryOptions;
   logger?: Logger;
+  /** How long a tick looks again for a late candle (trading.lateCandleWaitSeconds in ms); absent: not at all. */
+  lateCandleWaitMs?: number;
 }): PortfolioLiveTrader {
   return new PortfolioLiveTrader({
     repo: o.repo,
@@ -103,6 +105,7 @@ export function portfolioLiveTrader(o: {
     band: 0.01,
     balance: o.balance,
     historyCandles: 5,
+    lateCandleWaitMs: o.lateCandleWaitMs,
     ...liveTraderBasics(o.clock, o.exchange, o.caps, o.retry),
     ...(o.logger ? { logger: o.logger } : {}),
   });

@@ -66,8 +66,9 @@ async function setup(caps: LiveCaps, every: number, logger?: Logger) {
   const exchange = createExchange(config);
   const retry = { retries: 3, backoffMs: 1, maxBackoffMs: 5 };
   const strategy = await loadPortfolioStrategy('equal-weight');
-  const make = () =>
+  const make = (lateCandleWaitMs?: number) =>
     portfolioLiveTrader({
+      lateCandleWaitMs,
       repo,
       store,
       feeds: SYMBOLS.map((s) => exchangeFeed(exchange, s, '1h', retry, () => clock.now)),
@@ -302,6 +303,41 @@ market and held until the free KRW changes; a deposit lets the next buys out`, a
     const run = s.repo.list()[0];
     const expected = ['filled', 'rejected', 'skipped', 'skipped', 'filled'];
     assert.deepEqual(statusesByMarket(s, run.id), { [SYMBOLS[0]]: expected, [SYMBOLS[1]]: expected });
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test(`live portfolio: BTC's candle published 1.5 s late: the tick decides its time with both markets' candles (BTC \
+marked at that candle's close, not the one before), once`, async () => {
+  const s = await setup({ maxOrderValue: 3_000_000, maxDailyLoss: 1e12 }, 1);
+  try {
+    const trader = s.make(5000);
+    await trader.tick();
+    s.clock.now += HOUR;
+    const ts = s.series[0].ts[101];
+    s.fake.dropCandles('KRW-BTC', '1h', (t) => t === ts);
+    const t = setTimeout(() => s.fake.setSeries('KRW-BTC', s.series[0]), 1500);
+    let report;
+    try {
+      report = await trader.tick();
+    } finally {
+      clearTimeout(t);
+    }
+    assert.deepEqual(
+      report.decisions.map((d) => isoTime(d.ts)),
+      [isoTime(ts)],
+    );
+    const run = s.repo.list()[0];
+    const btc = s.repo.lastPositions(run.id).find((p) => p.market === 'BTC/KRW');
+    assert.equal(btc?.ts, ts);
+    assert.equal(btc?.price, s.series[0].close[101], "BTC is valued at its late candle's close");
+    s.clock.now += HOUR;
+    const next = await trader.tick();
+    assert.deepEqual(
+      next.decisions.map((d) => isoTime(d.ts)),
+      [isoTime(s.series[0].ts[102])],
+    );
   } finally {
     await s.cleanup();
   }
