@@ -67,8 +67,9 @@ interface SeriesKey {
 /**
  * After a tick's fetch: when any of `series` lacks its just-closed candle (`lateCandle`, not before `notBefore`, the
  * run's first candle), calls `fetch` with the series still missing after 1 s, 2 s, 4 s, … until all are in or
- * `waitMs` has passed, or `shouldStop` says so. Logs one line when they came (acting on them now) and one at the bound
- * naming the series still missing. Returns how many candles the looks fetched.
+ * `waitMs` (at most half of `stepMs`; 0: no wait, nothing looked at) has passed, or `shouldStop` says so. Logs one
+ * line when they came (acting on them now) and one at the bound naming the series still missing. Returns how many
+ * candles the looks fetched.
  */
 export async function waitForLateCandles(o: {
   store: CandleStore;
@@ -88,12 +89,15 @@ export async function waitForLateCandles(o: {
       const ts = lateCandle(o.store, s, o.closedOpen, o.stepMs);
       return ts !== undefined && ts >= o.notBefore ? [{ series: s, ts }] : [];
     });
+  // never past half a candle: the next candle's tick must not find this one still waiting
+  const waitMs = Math.min(o.waitMs, o.stepMs / 2);
+  if (!(waitMs > 0)) return 0;
   const late = missing();
-  if (late.length === 0 || o.waitMs <= 0) return 0;
+  if (late.length === 0) return 0;
   let fetched = 0;
   let still = late;
   const outcome = await lookAgainForLateCandle({
-    waitMs: o.waitMs,
+    waitMs,
     shouldStop: o.shouldStop,
     look: async () => {
       fetched += await o.fetch(still.map((m) => m.series));
@@ -109,7 +113,7 @@ export async function waitForLateCandles(o: {
   else if (outcome === 'gave-up')
     o.logger.warn(
       `${named(still)} ${one('have', 'has')} closed but the exchange has not published ${one('them', 'it')} after ` +
-        `${Math.round(o.waitMs / 1000)} s (trading.lateCandleWaitSeconds); ${o.atBound}`,
+        `${Math.round(waitMs / 1000)} s (trading.lateCandleWaitSeconds); ${o.atBound}`,
     );
   return fetched;
 }

@@ -255,7 +255,7 @@ export class LiveTrader extends Trader {
     if (this.run.paused) return this.passWhilePaused(closedOpen, report);
     const { store, key, market } = this.o;
     // a live tick decides the newest closed candle only: its lookback before it, not the run's whole history
-    const newest = store.openTimeBefore(key.exchange, key.symbol, key.timeframe, closedOpen + 1, 1) ?? closedOpen + 1;
+    const newest = this.newestStored(store, key.symbol, closedOpen) ?? closedOpen + 1;
     const loadFrom = this.tickLoadFrom(store, key.symbol, this.run, newest);
     const candles = store.load(key.exchange, key.symbol, key.timeframe, loadFrom, closedOpen + 1);
     const t = candles.ts.length - 1;

@@ -244,11 +244,8 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
     // a live tick decides the newest candle time only: each series' lookback before it, not the whole downtime
-    const { store, key } = this.o;
-    const newest = Math.max(
-      first,
-      ...this.o.symbols.map((s) => store.openTimeBefore(key.exchange, s, key.timeframe, closedOpen + 1, 1) ?? first),
-    );
+    const { store } = this.o;
+    const newest = Math.max(first, ...this.o.symbols.map((s) => this.newestStored(store, s, closedOpen) ?? first));
     const { series, informative } = this.loadSeries(this.run, newest, closedOpen);
     const times = clockTimes(series, first, closedOpen);
     report.newestOpen = series[0]?.ts.at(-1);

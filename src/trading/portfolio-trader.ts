@@ -115,7 +115,7 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
         closedOpen,
         stepMs: this.tfMs,
         notBefore: run.startTs,
-        waitMs: Math.min(this.o.lateCandleWaitMs ?? 0, this.tfMs / 2),
+        waitMs: this.o.lateCandleWaitMs ?? 0,
         fetch: fetchSome,
         shouldStop,
         logger,

@@ -121,6 +121,12 @@ export abstract class RunHolder<O extends RunHolderOptions> {
     return Math.max(run.historyFrom, from ?? first);
   }
 
+  /** Open time of the newest stored candle of `symbol` up to the one opened at `closedOpen` (a live tick's). */
+  protected newestStored(store: CandleStore, symbol: string, closedOpen: number): number | undefined {
+    const { key } = this.o;
+    return store.openTimeBefore(key.exchange, symbol, key.timeframe, closedOpen + 1, 1);
+  }
+
   protected openRun(now: number): RunState {
     const { repo, key, policies } = this.o;
     const existing = repo.find(key);

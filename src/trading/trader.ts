@@ -96,7 +96,7 @@ export class Trader extends RunHolder<TraderOptions> {
         closedOpen,
         stepMs: this.tfMs,
         notBefore: run.startTs,
-        waitMs: Math.min(this.o.lateCandleWaitMs ?? 0, this.tfMs / 2),
+        waitMs: this.o.lateCandleWaitMs ?? 0,
         fetch: () => this.fetchMissing(run, closedOpen),
         shouldStop,
         logger,
