@@ -58,7 +58,7 @@ export class LiveTrader extends Trader {
     const { exchange, retry, logger, sleep, pollTries } = options;
     this.desk = new OrderDesk({ exchange, retry, logger, sleep, pollTries });
     this.retried = this.desk.retried;
-    this.holds = new RefusalHolds(exchange, this.retried);
+    this.holds = new RefusalHolds(exchange, this.retried, logger);
   }
 
   private get repo(): RunRepository {
