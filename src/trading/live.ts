@@ -243,6 +243,7 @@ export class LiveTrader extends Trader {
 
   override async tick(opts: { shouldStop?: () => boolean } = {}): Promise<TickReport> {
     const now = this.o.clock();
+    await this.o.policies.follow?.(); // before the history it reads is backfilled and loaded, as a paper tick
     this.run ??= this.openRun(now);
     this.applyControl();
     if (this.run.halted) await haltAfterSettling(this.run.halted, () => this.settleSubmitting(), this.o.logger);

@@ -151,6 +151,8 @@ export class Trader extends RunHolder<TraderOptions> {
 
   async tick(opts: TickOptions = {}): Promise<TickReport> {
     const now = this.o.clock();
+    // the version a model source serves this tick decides how much history the tick backfills and loads
+    await this.o.policies.follow?.();
     this.run ??= this.openRun(now);
     const { closedOpen, fetched } = await this.controlAndBackfill(now, opts.shouldStop);
     const report: TickReport = { fetched, acted: 0, decisions: [] };

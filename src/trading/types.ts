@@ -40,6 +40,11 @@ export interface PolicySource {
    * observation and decision to equal those over all of the run's candles (default: `history`).
    */
   readonly lookback?: number;
+  /**
+   * Brings the source up to the policy the tick will serve (a saved model's pointer, moved by a promotion or by hand),
+   * before the tick reads `history` and `lookback` to backfill and load its candles: those of the version it serves.
+   */
+  follow?(): Promise<void>;
   /** The policy for these candles (the tick's: `lookback` before its first candle, then up to the newest one). */
   forCandles(candles: Candles): PolicyHandle | Promise<PolicyHandle>;
   /** Frees what the source holds (tfjs models). */
