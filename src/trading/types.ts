@@ -51,9 +51,13 @@ export interface PolicySource {
   dispose?(): void;
 }
 
-/** Closed candles from the exchange, oldest first, open time in [since, until), only candles closed by `until`. */
+/**
+ * Closed candles from the exchange, oldest first, open time in [since, until), only candles closed by `until`.
+ * `deadline` (on the monotonic clock, performance.now()): the end of the late-candle look asking (late-candle.ts); a
+ * wait of the feed's own that would end past it is not made.
+ */
 export interface CandleFeed {
-  fetchClosed(since: number, until: number): Promise<CandleRow[]>;
+  fetchClosed(since: number, until: number, deadline?: number): Promise<CandleRow[]>;
 }
 
 /** An order planned at a decision (candle t's close), waiting for candle t+1's open. */
