@@ -209,7 +209,7 @@ export function computeMetrics(result: BacktestResult, timeframe: string = resul
 }
 
 /** Metrics as JSON-safe numbers (Infinity → null is JSON's default; keep "Infinity" readable instead). */
-export function metricsToJson(m: Metrics): Record<string, unknown> {
+export function metricsToJson(m: Metrics | Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(m)) out[k] = typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
   return out;
