@@ -5,7 +5,7 @@
  * function, observation → weights, in the environment, the backtest and the paper trader.
  */
 import { createImageRenderer, parseImageSpec } from '../chart/index.ts';
-import type { Candles } from '../core/candles.ts';
+import { lastAtOrBefore, type Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import type { Observation } from '../core/policy.ts';
 import { alignSeries, type Timeline } from '../data/timeline.ts';
@@ -15,7 +15,6 @@ import type { Costs } from '../market/costs.ts';
 import { firstDecisionIndex, PortfolioEnv } from '../market/portfolio-env.ts';
 import type { PortfolioPolicy } from '../market/portfolio-engine.ts';
 import { PortfolioObservationBuilder, type FeatureSeries } from '../market/portfolio-observation.ts';
-import { lastAtOrBefore } from '../market/portfolio-sim.ts';
 import type { NetworkSpec } from '../nn/index.ts';
 import type { PortfolioEpochStats, PortfolioLearner } from './learners/learner.ts';
 import { findPortfolioLearner } from './learners/registry.ts';
@@ -47,7 +46,7 @@ export function portfolioFeatures(
   const fitted: ScalerState[] = [];
   const features = series.map((c, i) => {
     const m = computeFeatures(c, recipe.features);
-    const state = scalers?.[i] ?? fitScaler(recipe.scaler, m, 0, lastAtOrBefore(c, trainEnd - 1) + 1);
+    const state = scalers?.[i] ?? fitScaler(recipe.scaler, m, 0, lastAtOrBefore(c.ts, trainEnd - 1) + 1);
     fitted.push(state);
     return { candles: c, features: { data: applyScaler(state, m), cols: m.cols } };
   });

@@ -6,7 +6,7 @@ import type { Candles } from '../core/candles.ts';
 import type { AccountSection, TradeValueBounds } from '../market/config.ts';
 import type { AgentMarketSettings } from './config.ts';
 import { UserError } from '../core/errors.ts';
-import { computeFeatures, featureHistory, featureWarmup, type FeatureMatrix } from '../features/index.ts';
+import { computeFeatures, featureHistory, featureReach, featureWarmup, type FeatureMatrix } from '../features/index.ts';
 import { applyScaler, fitScaler, type ScalerKind, type ScalerState } from '../features/scaler.ts';
 import { createImageRenderer, parseImageSpec, type ImageRenderer, type ImageSpec } from '../chart/index.ts';
 import { costPreset, costsFromSettings, type Costs } from '../market/costs.ts';
@@ -44,8 +44,21 @@ export interface PreparedData {
 
 /** First candle index with full feature and image history for a recipe. */
 export function recipeWarmup(recipe: AgentRecipe): number {
+  return observationReach(recipe, featureWarmup);
+}
+
+/**
+ * Candles an observation draws on by more than a trace: recipeWarmup, with recursive features' fading reach
+ * (FeatureSet.reach) in place of their warm-up.
+ */
+export function recipeReach(recipe: AgentRecipe): number {
+  return observationReach(recipe, featureReach);
+}
+
+/** The candles before its own an observation reads: its features' (`featureCandles`) over its window, its images'. */
+function observationReach(recipe: AgentRecipe, featureCandles: (spec: string) => number): number {
   let first = 0;
-  if (recipe.features) first = Math.max(first, featureWarmup(recipe.features) + Math.max(0, recipe.window - 1));
+  if (recipe.features) first = Math.max(first, featureCandles(recipe.features) + Math.max(0, recipe.window - 1));
   if (recipe.image) {
     const r = createImageRenderer(parseImageSpec(recipe.image.spec));
     first = Math.max(first, r.warmup + recipe.image.frames - 1);
@@ -53,9 +66,12 @@ export function recipeWarmup(recipe: AgentRecipe): number {
   return first;
 }
 
-/** A recipe's selection options, its embargo at least as long as its observations reach back (selectionOptions). */
+/**
+ * A recipe's selection options, its embargo at least as long as its observations reach back, fading traces of
+ * recursive features included (selectionOptions, recipeReach).
+ */
 export function recipeSelection(recipe: AgentRecipe): SelectionOptions {
-  return selectionOptions(recipe, recipeWarmup(recipe));
+  return selectionOptions(recipe, recipeReach(recipe));
 }
 
 /**

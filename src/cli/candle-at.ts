@@ -2,20 +2,9 @@
  * `--at TIME` of `bot chart` and `bot predict`: the candle it names in a series, or one line saying which range exists.
  */
 import type { Series } from '../data/source.ts';
+import { lastAtOrBefore } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
-
-/** Index of the last candle that opened at or before `at`, or -1. */
-function candleAtOrBefore(ts: Float64Array, at: number): number {
-  let lo = 0;
-  let hi = ts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (ts[mid] <= at) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
-}
 
 /**
  * The candle `--at` names (the last one opening at or before it; the newest without `--at`). A time before the
@@ -26,7 +15,7 @@ export function candleAt(series: Series, at: number | undefined, raw: string | u
   const last = c.ts.length - 1;
   if (at === undefined) return last;
   const range = `${series.label} covers ${isoTime(c.ts[0])} … ${isoTime(c.ts[last])}`;
-  const t = candleAtOrBefore(c.ts, at);
+  const t = lastAtOrBefore(c.ts, at);
   if (t < 0) throw new UserError(`--at ${raw}: no candle opens at or before it; ${range}`);
   if (at >= c.ts[last] + timeframeMs(c.timeframe)) throw new UserError(`--at ${raw} is after the data; ${range}`);
   return t;

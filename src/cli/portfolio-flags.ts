@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { UserError } from '../core/errors.ts';
-import { parseSymbolsFlag } from '../data/portfolio-source.ts';
+import { parsePortfolioSymbols } from '../data/portfolio-source.ts';
 import { costPreset, type Costs } from '../market/costs.ts';
 import type { RunState } from '../trading/types.ts';
 
@@ -70,7 +70,7 @@ export function parsePortfolioFlags(flags: PortfolioFlags): PortfolioChoice | un
     return undefined;
   }
   if (flags.symbol !== undefined) throw new UserError('give either --symbol (one market) or --symbols (a portfolio)');
-  const symbols = parseSymbolsFlag(flags.symbols);
+  const symbols = parsePortfolioSymbols(flags.symbols);
   const every = flags.rebalanceEvery !== undefined ? Number(flags.rebalanceEvery) : 20;
   if (!(Number.isInteger(every) && every >= 1))
     throw new UserError(`--rebalance-every: "${flags.rebalanceEvery}" is not a whole number ≥ 1`);

@@ -79,14 +79,27 @@ export function sliceCandles(c: Candles, from: number, to: number): Candles {
   };
 }
 
-/** Index of the first open time ≥ `time` in ascending open times (their length when none is). */
-export function firstAtOrAfter(ts: Float64Array, time: number): number {
+/**
+ * How many of the ascending times `ts` are below `time` (`orEqual`: at or below it), by binary search: the one search
+ * the two below share.
+ */
+function countBelow(ts: Float64Array, time: number, orEqual: boolean): number {
   let lo = 0;
   let hi = ts.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (ts[mid] < time) lo = mid + 1;
+    if (ts[mid] < time || (orEqual && ts[mid] === time)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
+}
+
+/** Index of the first open time ≥ `time` in ascending open times (their length when none is). */
+export function firstAtOrAfter(ts: Float64Array, time: number): number {
+  return countBelow(ts, time, false);
+}
+
+/** Index of the last open time ≤ `time` in ascending open times (−1 when none is). */
+export function lastAtOrBefore(ts: Float64Array, time: number): number {
+  return countBelow(ts, time, true) - 1;
 }

@@ -42,6 +42,22 @@ export function parseSymbolsFlag(value: string): string[] {
   return symbols;
 }
 
+/**
+ * `--symbols` of a portfolio (one account), checked to share one quote: its one cash would otherwise add KRW to USDT
+ * in the account's value, and a live run would spend the first market's quote for all of them. (`bot data download
+ * --symbols` stores markets one by one and may mix quotes.)
+ */
+export function parsePortfolioSymbols(value: string): string[] {
+  const symbols = parseSymbolsFlag(value);
+  const quotes = [...new Set(symbols.map((s) => s.split('/')[1]).filter((q) => q !== undefined))];
+  if (quotes.length > 1)
+    throw new UserError(
+      `--symbols: the markets are priced in different currencies (${quotes.join(', ')}); a portfolio has one cash, ` +
+        'so its markets must share a quote',
+    );
+  return symbols;
+}
+
 /** The sample's three series: the index and its daily-rebalanced 2× and −1× (no fee), all labelled. */
 export function samplePortfolio(): LabelledSeries[] {
   const index = loadSample();

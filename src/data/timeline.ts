@@ -7,7 +7,7 @@
  * ends earlier) shortens the common range; the timeline names the series that limited each end.
  */
 import { UserError } from '../core/errors.ts';
-import { sliceCandles, type Candles } from '../core/candles.ts';
+import { firstAtOrAfter, sliceCandles, type Candles } from '../core/candles.ts';
 
 export interface Timeline {
   symbols: string[];
@@ -97,13 +97,7 @@ export function describeTimeline(t: Timeline): string {
  * started at `ts` does even when a market skipped that interval.
  */
 export function candlesFrom(c: Candles, ts: number): Candles {
-  let lo = 0;
-  let hi = c.ts.length; // first index opening at or after ts
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (c.ts[mid] < ts) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = firstAtOrAfter(c.ts, ts);
   const first = lo < c.ts.length && c.ts[lo] === ts ? lo : Math.max(0, lo - 1);
   return sliceCandles(c, first, c.ts.length);
 }

@@ -53,6 +53,11 @@ export function featureWarmup(spec: string): number {
   return Math.max(0, ...resolveFeatureSpec(spec).map((s) => s.warmup));
 }
 
+/** Candles back a row of `spec` still draws on by more than a trace (FeatureSet.reach; the warm-up by default). */
+export function featureReach(spec: string): number {
+  return Math.max(0, ...resolveFeatureSpec(spec).map((s) => Math.max(s.warmup, s.reach ?? 0)));
+}
+
 /**
  * Candles of history before a row for it to equal the row computed over any longer history: the warm-up, plus the
  * candles recursive smoothing needs to forget the data's start (FeatureSet.settle).

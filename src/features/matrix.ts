@@ -31,6 +31,13 @@ export interface FeatureSet {
    */
   settle: number;
   /**
+   * Candles back a row still draws on by more than a trace: the warm-up for fixed windows (absent: the warm-up); for
+   * recursive smoothing (EMA, Wilder), until all the candles before weigh under 1% in every column. Selection embargoes
+   * at least this after a validation window (src/agents/setup.ts recipeReach), so a training row does not carry a
+   * window's candles in its smoothed columns.
+   */
+  reach?: number;
+  /**
    * Fills `out[c]` (one Float64Array of length n per column) with values for every candle. Values at warm-up rows
    * and undefined values (division by zero) may be anything; the caller zeroes them.
    */

@@ -39,6 +39,9 @@ export const taSet: FeatureSet = {
   // EMA50's seed fades as (49/51)^n, the Wilder/ADX smoothing faster: after 600 candles every column of a series
   // started later equals the longer series' to float32 rounding (test/features/lookahead.test.ts; 200 are too few)
   settle: 600,
+  // every candle before a row weighs (1 − 2/51)^n in EMA50's value n candles later: under 1% from n = 116; MACD's
+  // EMA26 and its signal, and the Wilder (and ADX's double Wilder) smoothing, fade faster
+  reach: Math.ceil(Math.log(0.01) / Math.log(1 - 2 / (Math.max(...EMA_PERIODS) + 1))),
   compute(c: Candles, out: Float64Array[]): void {
     const n = c.close.length;
     const close = c.close;

@@ -41,6 +41,11 @@ export interface AccountState {
    * user; src/trading/withdrawals.ts). Absent when nothing was; the account's arithmetic never reads it.
    */
   withdrawn?: number;
+  /**
+   * A live run's: the quote-currency value of the fees it paid in a third currency (Binance's BNB), which leave
+   * neither its cash nor its units (src/trading/live-orders.ts). Absent when none; the arithmetic never reads it.
+   */
+  offBookFees?: number;
 }
 
 const CASH_EPSILON = 1e-6;
@@ -66,6 +71,8 @@ export class Account {
   rejected: Record<RejectReason, number> = { below_min_order: 0, no_cash: 0, no_position: 0, below_precision: 0 };
   /** Carried for a live run (AccountState.withdrawn); 0 elsewhere. */
   withdrawn = 0;
+  /** Carried for a live run (AccountState.offBookFees); 0 elsewhere. */
+  offBookFees = 0;
   /** Reason of the last refused order, null after a fill. */
   lastReject: RejectReason | null = null;
   readonly lastFill: Fill = { side: 'buy', refPrice: 0, price: 0, units: 0, gross: 0, fee: 0, tax: 0, realizedPnl: 0 };
@@ -102,6 +109,7 @@ export class Account {
     this.sells = state.sells;
     this.rejected = { ...state.rejected };
     this.withdrawn = state.withdrawn ?? 0;
+    this.offBookFees = state.offBookFees ?? 0;
     this.lastReject = null;
   }
 
@@ -118,6 +126,7 @@ export class Account {
       sells: this.sells,
       rejected: { ...this.rejected },
       ...(this.withdrawn > 0 ? { withdrawn: this.withdrawn } : {}),
+      ...(this.offBookFees > 0 ? { offBookFees: this.offBookFees } : {}),
     };
   }
 
@@ -139,6 +148,7 @@ export class Account {
     this.rejected.no_position = 0;
     this.rejected.below_precision = 0;
     this.withdrawn = 0;
+    this.offBookFees = 0;
     this.lastReject = null;
   }
 

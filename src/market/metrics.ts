@@ -90,21 +90,31 @@ function count(actions: Uint8Array): { buy: number; sell: number; hold: number }
   return { buy: c[0], sell: c[1], hold: c[2] };
 }
 
-const YEAR_MS = 365.25 * 86_400_000;
+const DAY_MS = 86_400_000;
+const YEAR_MS = 365.25 * DAY_MS;
+/** A span this long holds a weekend in every time zone: a market closed on weekends shows it as a gap. */
+const WEEK_MS = 7 * DAY_MS;
 
 /**
  * Periods per year for annualising: the calendar count of the timeframe (crypto trades around the clock), unless the
- * series is visibly sparser (a stock market's weekdays): then 252 trading days for daily-or-longer candles, or the
- * observed density for intraday ones.
+ * series is visibly sparser (a stock market's weekdays): then 252 trading days for daily-or-longer candles, or for
+ * intraday ones the observed density over a week or more, else (a few sessions, which do not show how many days of
+ * the week the market trades) the candles per trading day × 252, as a market that closes overnight closes on
+ * weekends too; a trading day is a UTC date with candles. A series with no gap and no week cannot tell (five daily
+ * candles Monday to Friday could be crypto's): the calendar.
  */
 export function annualisationPeriods(timestamps: Float64Array, timeframe: string): number {
   const calendar = periodsPerYear(timeframe);
   const n = timestamps.length;
   if (n < 3) return calendar;
-  const spanYears = (timestamps[n - 1] - timestamps[0]) / YEAR_MS;
-  const observed = (n - 1) / spanYears;
-  if (!(spanYears > 0) || observed >= 0.85 * calendar) return calendar;
-  return timeframeMs(timeframe) >= 86_400_000 ? periodsPerYear(timeframe, 252) : observed;
+  const spanMs = timestamps[n - 1] - timestamps[0];
+  const observed = (n - 1) / (spanMs / YEAR_MS);
+  if (!(spanMs > 0) || observed >= 0.85 * calendar) return calendar;
+  if (timeframeMs(timeframe) >= DAY_MS) return periodsPerYear(timeframe, 252);
+  if (spanMs >= WEEK_MS) return observed;
+  const days = new Set<number>();
+  for (const ts of timestamps) days.add(Math.floor(ts / DAY_MS));
+  return (n / days.size) * 252;
 }
 
 /**
@@ -209,7 +219,7 @@ export function computeMetrics(result: BacktestResult, timeframe: string = resul
 }
 
 /** Metrics as JSON-safe numbers (Infinity → null is JSON's default; keep "Infinity" readable instead). */
-export function metricsToJson(m: Metrics): Record<string, unknown> {
+export function metricsToJson(m: Metrics | Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(m)) out[k] = typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
   return out;

@@ -44,6 +44,8 @@ export class PortfolioAccount {
   cash: number;
   /** Per market: value skipped under the band or the minimum order, counted per rebalance. */
   readonly skips: number[];
+  /** Carried for a live run (PortfolioAccountState.withdrawn); 0 elsewhere. */
+  withdrawn = 0;
 
   constructor(balance: number, markets: readonly PortfolioMarket[]) {
     if (!(Number.isFinite(balance) && balance > 0))

@@ -6,11 +6,10 @@
  * traded market's weight, P/L since the start). The same builder serves the learning environment, the backtest
  * engine's policy and the paper trader.
  */
-import type { Candles } from '../core/candles.ts';
+import { lastAtOrBefore, type Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import type { Observation } from '../core/policy.ts';
 import { ObservationBuilder, type ImageSequenceRenderer } from './observation.ts';
-import { lastAtOrBefore } from './portfolio-sim.ts';
 
 /** One series and its scaled feature rows (row i = candle i, computed from candles ≤ i). */
 export interface FeatureSeries {
@@ -112,7 +111,7 @@ export class PortfolioObservationBuilder {
     const x = obs.features;
     for (let s = 0; s < this.series.length; s++) {
       const c = this.series[s].candles;
-      const idx = lastAtOrBefore(c, ts);
+      const idx = lastAtOrBefore(c.ts, ts);
       if (idx < this.builders[s].firstT) {
         throw new UserError(
           `${c.symbol} has no full feature window (and image warm-up) at ${new Date(ts).toISOString()}`,

@@ -5,7 +5,7 @@
  * market without a candle waits, and the account is marked at each close (a market without a candle at its last
  * close).
  */
-import type { Candles } from '../core/candles.ts';
+import { lastAtOrBefore, type Candles } from '../core/candles.ts';
 import type { Timeline } from '../data/timeline.ts';
 import type { Costs } from './costs.ts';
 import { PortfolioAccount } from './portfolio-account.ts';
@@ -83,7 +83,7 @@ export class PortfolioSim {
     this.pending.fill(false);
     for (let m = 0; m < this.n; m++) {
       const idx = this.timeline.index[m][t];
-      this.last[m] = idx >= 0 ? idx : lastAtOrBefore(this.series[m], this.timeline.ts[t]);
+      this.last[m] = idx >= 0 ? idx : lastAtOrBefore(this.series[m].ts, this.timeline.ts[t]);
       this.marks[m] = this.timeline.mark[m][t];
       this.cashFlow[m] = 0;
       this.turnover[m] = 0;
@@ -151,19 +151,4 @@ export class PortfolioSim {
   weights(): number[] {
     return this.account.weights(this.marks);
   }
-}
-
-/** Index of the last candle of `c` opening at or before `ts` (−1 when none). */
-export function lastAtOrBefore(c: Candles, ts: number): number {
-  let lo = 0;
-  let hi = c.ts.length - 1;
-  let j = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (c.ts[mid] <= ts) {
-      j = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return j;
 }

@@ -14,6 +14,11 @@ export interface PortfolioAccountState {
   books: AccountState[];
   /** Per market: rebalance moves skipped under the band or the minimum order. */
   skips: number[];
+  /**
+   * A live run's: the quote-currency value taken out of it for cash and coins the exchange no longer held (withdrawn
+   * by the user; src/trading/withdrawals.ts). Absent when nothing was; the arithmetic never reads it.
+   */
+  withdrawn?: number;
 }
 
 export function snapshotPortfolio(a: PortfolioAccount): PortfolioAccountState {
@@ -23,6 +28,7 @@ export function snapshotPortfolio(a: PortfolioAccount): PortfolioAccountState {
     cash: a.cash,
     books: a.books.map((b) => b.snapshot()),
     skips: [...a.skips],
+    ...(a.withdrawn > 0 ? { withdrawn: a.withdrawn } : {}),
   };
 }
 
@@ -34,6 +40,7 @@ export function restorePortfolio(s: PortfolioAccountState, costs: readonly Costs
     s.symbols.map((symbol, i) => ({ symbol, costs: costs[i] })),
   );
   a.cash = s.cash;
+  a.withdrawn = s.withdrawn ?? 0;
   s.books.forEach((b, i) => {
     a.books[i] = Account.restore({ ...b, cash: 0 }, costs[i]);
     a.books[i].cash = 0;

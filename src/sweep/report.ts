@@ -8,12 +8,16 @@ import { BASELINE_NAMES } from '../backtest/baselines.ts';
 import { equityLinesSvg, heatmapSvg, writeSvgPng } from './charts.ts';
 import type { MeanSd } from './select.ts';
 import type { SweepReport } from './summary.ts';
+import { metricsToJson } from '../market/metrics.ts';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const num = (v: number | undefined, d = 3) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
 const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(2)}%`);
-const pm = (m: MeanSd, key: string, f: (v: number | undefined) => string = num) =>
-  `${f(m.mean[key])} ± ${f(m.sd[key])}`;
+/** Mean ± sd; an infinite mean (a run without downside among them: select.ts's meanSd) has no sd to show. */
+const pm = (m: MeanSd, key: string, f: (v: number | undefined) => string = num) => {
+  const v = m.mean[key];
+  return v === Infinity || v === -Infinity ? String(v) : `${f(v)} ± ${f(m.sd[key])}`;
+};
 const value = (v: unknown) => JSON.stringify(v).replace(/"/g, '');
 
 /** Heatmaps: for each pair of swept keys, the mean score over configurations sharing that pair of values. */
@@ -196,6 +200,16 @@ ${
 </body></html>`;
 }
 
+/**
+ * report.json's text (also `bot sweep --json`). A mean over runs is written as a run's metrics are (metricsToJson):
+ * an infinite one as "Infinity", not JSON's null, which would read as a missing value.
+ */
+export function sweepReportJson(r: SweepReport): string {
+  const isRecord = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  return JSON.stringify(r, (key, v: unknown) => (key === 'mean' && isRecord(v) ? metricsToJson(v) : v), 2);
+}
+
 /** Writes the folder; returns the report with its file names filled in. */
 export async function writeSweepReport(dir: string, report: SweepReport): Promise<SweepReport> {
   mkdirSync(dir, { recursive: true });
@@ -212,7 +226,7 @@ export async function writeSweepReport(dir: string, report: SweepReport): Promis
     );
     r.files.equity.push(file);
   }
-  writeFileSync(path.join(dir, 'report.json'), JSON.stringify(r, null, 2));
+  writeFileSync(path.join(dir, 'report.json'), sweepReportJson(r));
   writeFileSync(path.join(dir, 'report.html'), html(dir, r));
   return r;
 }

@@ -17,7 +17,7 @@ import type { SweepPlan } from './plan.ts';
 import { runInProcess, type JobEvents } from './pool.ts';
 import { SweepProgress } from './progress.ts';
 import { runOnQueue } from './queue.ts';
-import { sweepSummaryText, writeSweepReport } from './report.ts';
+import { sweepReportJson, sweepSummaryText, writeSweepReport } from './report.ts';
 import type { JobOutcome } from './select.ts';
 import { SweepStore } from './store.ts';
 import { buildSweepReport, type SweepReport } from './summary.ts';
@@ -141,7 +141,7 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
       writeFileSync(o.saveStrategy, strategyFileText(name, plan.strategy, report.winner.label, report.winner.recipe));
       logger.info(`winning configuration saved as ${o.saveStrategy}`);
     }
-    if (o.json) console.log(JSON.stringify(report, null, 2));
+    if (o.json) console.log(sweepReportJson(report));
     else console.log(sweepSummaryText(report, dir));
     return { report, dir, ran: todo.length, skipped: done.size };
   } finally {

@@ -53,18 +53,30 @@ export interface JobOutcome {
 }
 
 /**
- * Mean and sample sd of every finite numeric metric over runs. A metric with one finite value has no sd (absent,
- * printed "–"): one run says nothing about the spread, and "± 0.000" read as a configuration that never varies.
+ * A metric of one run as a number: numbers as they are, and the strings "Infinity" / "-Infinity" that report JSON
+ * writes for an unbounded ratio (Sortino or Calmar without downside, a profit factor without losses); else undefined.
+ */
+function metricValue(x: unknown): number | undefined {
+  if (typeof x === 'number') return Number.isNaN(x) ? undefined : x;
+  return x === 'Infinity' ? Infinity : x === '-Infinity' ? -Infinity : undefined;
+}
+
+/**
+ * Mean and sample sd of every numeric metric over runs. A metric with one value has no sd (absent, printed "–"): one
+ * run says nothing about the spread, and "± 0.000" read as a configuration that never varies. An infinite value (a
+ * run without downside has an infinite Sortino and Calmar) makes the mean infinite and leaves no sd, as the
+ * backtest's means over runs do (src/backtest/baselines.ts): dropping it would report the other runs' mean as if
+ * the unbounded run had not happened.
  */
 export function meanSd(runs: readonly MetricsJson[]): MeanSd {
   const mean: Record<string, number> = {};
   const sd: Record<string, number> = {};
   if (runs.length === 0) return { mean, sd };
   for (const key of Object.keys(runs[0])) {
-    const xs = runs.map((r) => r[key]).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+    const xs = runs.map((r) => metricValue(r[key])).filter((x): x is number => x !== undefined);
     if (xs.length === 0) continue;
     mean[key] = meanOf(xs);
-    if (xs.length > 1) sd[key] = Math.sqrt(sampleVariance(xs));
+    if (xs.length > 1 && Number.isFinite(mean[key])) sd[key] = Math.sqrt(sampleVariance(xs));
   }
   return { mean, sd };
 }

@@ -8,6 +8,13 @@ import type { Logger } from '../core/log.ts';
 import type { CandleStore } from '../data/store.ts';
 import { isoTime } from '../data/timeframe.ts';
 
+/** One series a run reads, as the store keys it. */
+interface SeriesKey {
+  exchange: string;
+  symbol: string;
+  timeframe: string;
+}
+
 /** The first wait between two looks; each look after doubles it, up to LOOK_MAX_MS. */
 const LOOK_FIRST_MS = 1000;
 const LOOK_MAX_MS = 8000;
@@ -18,18 +25,31 @@ const STOP_LOOK_MS = 200;
  * The open time of the candle that has closed by `closedOpen` (the newest open time whose candle has closed) but the
  * store lacks: the one after the store's candle of the interval before, on that candle's grid (hourly candles at :30
  * included). Undefined when the newest closed candle is stored, or when the interval before is empty too (downtime,
- * an exchange with no trades for longer, a closed session: the catch-up's business, not a late publication).
+ * an exchange with no trades for longer, a closed session: the catch-up's business, not a late publication), or when
+ * the market keeps that slot closed every week (closedEveryWeek).
  */
-function lateCandle(
-  store: CandleStore,
-  series: { exchange: string; symbol: string; timeframe: string },
-  closedOpen: number,
-  stepMs: number,
-): number | undefined {
+function lateCandle(store: CandleStore, series: SeriesKey, closedOpen: number, stepMs: number): number | undefined {
   const { exchange, symbol, timeframe } = series;
   if (store.load(exchange, symbol, timeframe, closedOpen - stepMs + 1, closedOpen + 1).ts.length > 0) return undefined;
   const before = store.load(exchange, symbol, timeframe, closedOpen - 2 * stepMs + 1, closedOpen - stepMs + 1).ts;
-  return before.length > 0 ? before[before.length - 1] + stepMs : undefined;
+  if (before.length === 0) return undefined;
+  const ts = before[before.length - 1] + stepMs;
+  return closedEveryWeek(store, series, ts) ? undefined : ts;
+}
+
+const WEEK_MS = 7 * 24 * 3_600_000;
+
+/**
+ * Whether the market keeps the slot at `ts` closed every week: the store holds the week before that slot's time a week
+ * ago, but no candle at that time. A stock market's Saturday, or the first hour after its session closes, is not a late
+ * candle; waiting for it cost the whole bound and a false warning at every close. A 24/7 market has last week's candle
+ * and waits as before. A slot empty a week ago by chance (a holiday, an hour without trades) is not waited for once:
+ * the tick does what it did before it waited for late candles (a paper run's next tick catches up on the candle).
+ */
+function closedEveryWeek(store: CandleStore, s: SeriesKey, ts: number): boolean {
+  const weekAgo = ts - WEEK_MS;
+  if (store.load(s.exchange, s.symbol, s.timeframe, weekAgo, weekAgo + 1).ts.length > 0) return false;
+  return store.load(s.exchange, s.symbol, s.timeframe, weekAgo - WEEK_MS, weekAgo).ts.length > 0;
 }
 
 /**
@@ -56,13 +76,6 @@ async function lookAgainForLateCandle(o: {
     if (await o.look(deadline)) return 'arrived';
     if (performance.now() >= deadline) return 'gave-up';
   }
-}
-
-/** One series a run reads, as the store keys it. */
-interface SeriesKey {
-  exchange: string;
-  symbol: string;
-  timeframe: string;
 }
 
 /**

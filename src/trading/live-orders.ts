@@ -79,13 +79,13 @@ export function balanceOf(balance: object, code: string, kind: 'free' | 'total')
  * they leave neither its cash nor its units, yet the daily-loss cap counts them (its equity is net of them).
  */
 export function offBookFees(a: AccountState): number {
-  return (a as AccountState & { offBookFees?: number }).offBookFees ?? 0;
+  return a.offBookFees ?? 0;
 }
 
 /** The account after paying `value` (quote currency) in fees in a third currency. */
 export function payOffBook(a: AccountState, value: number): AccountState {
   if (!(value > 0)) return a;
-  return { ...a, feesPaid: a.feesPaid + value, offBookFees: offBookFees(a) + value } as AccountState;
+  return { ...a, feesPaid: a.feesPaid + value, offBookFees: offBookFees(a) + value };
 }
 
 /** Throws unless every figure of a fill is a finite number (the account never holds a string or NaN). */

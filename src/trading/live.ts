@@ -11,7 +11,14 @@ import { applyFill, balanceOf, cappedOrder, offBookFees, payOffBook, type LiveCa
 import type { Retried } from './exchange-orders.ts';
 import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { RefusalHolds } from './refusal-holds.ts';
-import { heldFree, newRunCash, shrinkToExchange, withdrawnValue } from './withdrawals.ts';
+import {
+  confirmedShortfall,
+  dailyLoss,
+  newRunCash,
+  shrinkToExchange,
+  withdrawalLine,
+  withdrawnValue,
+} from './withdrawals.ts';
 import { HaltError } from '../core/errors.ts';
 import { haltAfterSettling } from './halt.ts';
 import { orderSide } from './paper-market.ts';
@@ -167,21 +174,6 @@ export class LiveTrader extends Trader {
   }
 
   /**
-   * Loss since the UTC day's first equity snapshot (or 0 on the day's first candle). What was taken out for funds the
-   * exchange no longer held (src/trading/withdrawals.ts) is added back on both sides: a withdrawal is not a loss.
-   */
-  private dailyLoss(equityNow: number, ts: number): number {
-    const run = this.run as RunState;
-    const dayStart = Math.floor(ts / 86_400_000) * 86_400_000;
-    const row = this.repo.db
-      .prepare(
-        'SELECT equity + withdrawn AS equity FROM trading_equity WHERE run_id = ? AND ts >= ? ORDER BY ts LIMIT 1',
-      )
-      .get(run.id, dayStart) as { equity: number } | undefined;
-    return row ? row.equity - (equityNow + withdrawnValue(run.account)) : 0;
-  }
-
-  /**
    * Takes out of the run's account what the exchange no longer holds free for it (withdrawn, moved, or spent by the
    * user elsewhere), before it decides, so its order is sized from what is there and not refused. Skipped while an
    * order of the run's is still `submitting`: the funds it holds on the exchange are the run's, in flight. Once
@@ -192,35 +184,23 @@ export class LiveTrader extends Trader {
     const run = this.run as RunState;
     if (this.repo.orders(run.id, 'submitting').length > 0) return;
     const [base, quote] = this.symbol.split('/');
-    const read = async () => {
-      const balance = await this.retried('balance', () => this.live.exchange.fetchBalance());
-      // a reply that lists no currency at all says nothing about a withdrawal (an exchange omits only empty ones)
-      if (Object.keys(balance.total ?? {}).length === 0) return undefined;
-      return { cash: heldFree(balance, quote), units: heldFree(balance, base) };
-    };
-    const first = await read();
-    if (!first || !shrinkToExchange(run.account, first, price)) return;
-    // a cut is never undone, so one reply is not enough: the shortfall must still be there when read again (a balance
-    // that lags or glitches once takes nothing out)
-    const again = await read();
-    if (!again) return;
-    const held = { cash: Math.max(first.cash, again.cash), units: Math.max(first.units, again.units) };
-    const cut = shrinkToExchange(run.account, held, price);
-    if (!cut) return;
+    const found = await confirmedShortfall(
+      () => this.retried('balance', () => this.live.exchange.fetchBalance()),
+      [quote, base],
+      (free) => shrinkToExchange(run.account, { cash: free(quote), units: free(base) }, price),
+    );
+    if (!found) return;
+    const { cut, free } = found;
     const next: RunState = { ...run, account: cut.account };
     this.commit(() => this.repo.saveState(next));
     this.run = next;
     // a refusal for funds held orders back until the balance changed; the account now counts only what is there
     this.holds.releaseFunds(this.symbol);
-    const { cash, units, value } = cut.taken;
-    // a currency whose free amount the reply did not say (heldFree) was not cut
-    const says = (x: number) => (Number.isFinite(x) ? String(x) : 'an unknown amount of');
-    this.o.logger.warn(
-      `withdrawal: the exchange holds ${says(held.cash)} ${quote} and ${says(held.units)} ${base} free, less than ` +
-        `this run counted (${run.account.cash} ${quote}, ${run.account.units} ${base}); taken out of the run: ` +
-        `${cash} ${quote} and ${units} ${base}, worth ${value.toFixed(2)} ${quote} ` +
-        `(not a trading loss; a deposit is not added back)`,
-    );
+    const rows = [
+      { code: quote, free: free(quote), counted: run.account.cash, taken: cut.taken.cash },
+      { code: base, free: free(base), counted: run.account.units, taken: cut.taken.units },
+    ];
+    this.o.logger.warn(withdrawalLine(rows, cut.taken.value, quote));
   }
 
   /** The larger of the configured minimum order and the exchange's own cost / amount minimums, in quote currency. */
@@ -274,7 +254,7 @@ export class LiveTrader extends Trader {
     const account = market.restore(this.run.account);
     // net of the fees paid in a third currency (BNB), which the account's cash and units do not show
     const equity = account.value(close) - offBookFees(this.run.account);
-    const loss = this.dailyLoss(equity, ts);
+    const loss = dailyLoss(this.repo, this.run.id, { equity, withdrawn: withdrawnValue(this.run.account), ts });
     if (loss > this.live.caps.maxDailyLoss) {
       this.halt(
         `daily loss ${loss.toFixed(0)} exceeds trading.live.maxDailyLoss ${this.live.caps.maxDailyLoss} ` +

@@ -2,7 +2,7 @@
  * The candle times a portfolio run acts on (issue 14): the backtest clock's union of open times, with every market's
  * place at each (its candle there, or its last one before).
  */
-import type { Candles } from '../core/candles.ts';
+import { lastAtOrBefore, type Candles } from '../core/candles.ts';
 
 /** The candle times, with every market's place at each. */
 export interface ClockTime {
@@ -11,18 +11,6 @@ export interface ClockTime {
   index: number[];
   /** Per market: its last candle at or before ts. */
   last: number[];
-}
-
-/** Index of the last element ≤ x in an ascending array, or −1. */
-function lastAtOrBefore(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
 }
 
 /**

@@ -18,7 +18,15 @@ import { pendingExits, takeExits } from './commands.ts';
 import { HaltError } from '../core/errors.ts';
 import { haltAfterSettling } from './halt.ts';
 import { applyFill, balanceOf, cappedOrder, payOffBook, type LiveCaps } from './live-orders.ts';
-import { newRunCash } from './withdrawals.ts';
+import {
+  baseOf,
+  confirmedShortfall,
+  dailyLoss,
+  newRunCash,
+  shrinkPortfolioToExchange,
+  withdrawalLine,
+  withdrawnValue,
+} from './withdrawals.ts';
 import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { RefusalHolds } from './refusal-holds.ts';
 import { clockTimes } from './portfolio-clock.ts';
@@ -192,13 +200,42 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     return notes;
   }
 
-  /** Loss since the UTC day's first equity snapshot, across every market (0 on the day's first candle time). */
-  private dailyLoss(equityNow: number, ts: number): number {
-    const dayStart = Math.floor(ts / 86_400_000) * 86_400_000;
-    const row = this.o.repo.db
-      .prepare('SELECT equity FROM trading_equity WHERE run_id = ? AND ts >= ? ORDER BY ts LIMIT 1')
-      .get((this.run as RunState).id, dayStart) as { equity: number } | undefined;
-    return row ? row.equity - equityNow : 0;
+  /**
+   * Takes out of the run's account the quote cash and each market's coins the exchange no longer holds free for it
+   * (withdrawn, moved or spent by the user elsewhere), before it decides, so its orders are sized from what is there
+   * and not refused: as a single-market live run does (src/trading/withdrawals.ts), the run's one cash against the
+   * quote, each market's units against its base. Skipped while an order of the run's is still `submitting` (its
+   * funds are in flight); once orders are settled the run has none open, so what is free is all it can spend.
+   */
+  private async takeOutWithdrawn(closes: readonly number[]): Promise<void> {
+    const run = this.run as RunState;
+    if (this.o.repo.orders(run.id, 'submitting').length > 0) return;
+    const { symbols } = this.o;
+    const pf = this.pf;
+    const quote = symbols[0].split('/')[1];
+    const codes = [quote, ...new Set(symbols.map(baseOf))];
+    const found = await confirmedShortfall(
+      () => this.desk.retried('balance', () => this.live.exchange.fetchBalance()),
+      codes,
+      (free) => shrinkPortfolioToExchange(pf.account, quote, free, closes),
+    );
+    if (!found) return;
+    const { cut, free } = found;
+    const account = restorePortfolio(cut.account, this.o.costs);
+    const next: RunState = { ...run, account: accountSummary(account), portfolio: { ...pf, account: cut.account } };
+    this.commit(() => this.o.repo.saveState(next));
+    this.run = next;
+    // refusals for funds held orders back until the balance changed; the account now counts only what is there
+    for (const symbol of symbols) this.holds.releaseFunds(symbol);
+    const sum = (units: readonly number[], code: string) =>
+      units.reduce((a, u, m) => (baseOf(symbols[m]) === code ? a + u : a), 0);
+    const counted = pf.account.books.map((b) => b.units);
+    const rows = codes.map((code) =>
+      code === quote
+        ? { code, free: free(code), counted: pf.account.cash, taken: cut.taken.cash }
+        : { code, free: free(code), counted: sum(counted, code), taken: sum(cut.taken.units, code) },
+    );
+    this.o.logger.warn(withdrawalLine(rows, cut.taken.value, quote));
   }
 
   private halt(reason: string): never {
@@ -258,16 +295,17 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       return { ...report, paused: true, lastTs: time.ts };
     }
     const { ts } = time;
+    const closes = series.map((s, m) => s.close[time.last[m]]);
+    await this.takeOutWithdrawn(closes);
     const handle = await this.policyFor(series, informative);
     const pf = this.pf;
     const account = restorePortfolio(pf.account, costs);
-    const closes = series.map((s, m) => s.close[time.last[m]]);
     const hasCandle = time.index.map((j) => j >= 0);
     const value = account.value(closes);
     const weights = account.weights(closes);
     // net of the fees paid in a third currency (BNB), which the account's cash and units do not show
     const equity = value - (pf.offBookFees ?? 0);
-    const loss = this.dailyLoss(equity, ts);
+    const loss = dailyLoss(repo, this.run.id, { equity, withdrawn: withdrawnValue(this.run.account), ts });
     if (loss > this.live.caps.maxDailyLoss) {
       this.halt(
         `daily loss ${loss.toFixed(0)} exceeds trading.live.maxDailyLoss ${this.live.caps.maxDailyLoss} ` +

@@ -67,6 +67,7 @@ export function accountSummary(a: PortfolioAccount): AccountState {
     buys: sum((i) => a.books[i].buys),
     sells: sum((i) => a.books[i].sells),
     rejected,
+    ...(a.withdrawn > 0 ? { withdrawn: a.withdrawn } : {}),
   };
 }
 
@@ -316,7 +317,9 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
   }): void {
     const { repo, symbols } = this.o;
     const { run, pf, account, ts, marks, weights } = c;
-    repo.insertEquity(run.id, { ts, cash: account.cash, units: 0, price: 0, equity: c.equity ?? c.value });
+    const equity = c.equity ?? c.value;
+    // a live run's withdrawals so far: the daily-loss cap adds them back (withdrawals.ts)
+    repo.insertEquity(run.id, { ts, cash: account.cash, units: 0, price: 0, equity, withdrawn: account.withdrawn });
     repo.insertPositions(
       run.id,
       ts,

@@ -139,6 +139,7 @@ function portfolioLines(s: RunStatus): string[] {
   const waiting = s.waitingTargets;
   return [
     `value        ${num(s.equity)}   P&L ${pct(s.pnl)}   (${s.trades} trades)`,
+    ...withdrawnLine(s),
     `  ${'cash'.padEnd(w)}  ${num(s.cash).padStart(16)}  ${pct(cashWeight).padStart(7)}`,
     ...positions.map(
       (p) =>
@@ -154,6 +155,13 @@ function portfolioLines(s: RunStatus): string[] {
   ];
 }
 const num = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 2 });
+
+/** A live run's funds taken out for what the exchange no longer held (src/trading/withdrawals.ts); none: no line. */
+function withdrawnLine(s: RunStatus): string[] {
+  return s.withdrawn > 0
+    ? [`withdrawn    ${num(s.withdrawn)} taken out of the run: the exchange no longer held it (not a loss)`]
+    : [];
+}
 
 export function formatStatus(s: RunStatus): string {
   const version = s.modelVersion ? ` @ ${s.modelVersion}` : '';
@@ -173,9 +181,7 @@ export function formatStatus(s: RunStatus): string {
       : [
           `balance      ${num(s.cash)} cash + ${s.units} units${price} = ${num(s.equity)}`,
           `P&L          ${pct(s.pnl)} vs buy-and-hold ${buyHold}   (${s.trades} trades)`,
-          ...(s.withdrawn > 0
-            ? [`withdrawn    ${num(s.withdrawn)} taken out of the run: the exchange no longer held it (not a loss)`]
-            : []),
+          ...withdrawnLine(s),
           `pending      ${pending}`,
         ]),
     'last decisions:',

@@ -10,11 +10,10 @@ import * as tf from '@tensorflow/tfjs';
 import { portfolioBuilder, portfolioFeatures, trainPortfolioAgent } from '../../src/agents/portfolio-agent.ts';
 import { checkPortfolioRecipe } from '../../src/agents/portfolio-recipe.ts';
 import { createImageRenderer, parseImageSpec } from '../../src/chart/index.ts';
-import { candleRows, candlesFromRows, type Candles } from '../../src/core/candles.ts';
+import { candleRows, candlesFromRows, lastAtOrBefore, type Candles } from '../../src/core/candles.ts';
 import { Account } from '../../src/market/account.ts';
 import { COST_PRESETS } from '../../src/market/costs.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
-import { lastAtOrBefore } from '../../src/market/portfolio-sim.ts';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { alternatingPair, imageRecipe } from './portfolio-helpers.ts';
 
@@ -52,7 +51,7 @@ function framesAsSingleMarket(text: string): void {
     const obs = builder.build(ts, [0.25, 0.5], 0.03);
     assert.ok(obs.images, 'an image recipe gives images');
     series.forEach((c, s) => {
-      const idx = lastAtOrBefore(c, ts);
+      const idx = lastAtOrBefore(c.ts, ts);
       const want = single[s].build(idx, account).images!;
       assert.deepEqual(obs.images!.subarray(s * seq, (s + 1) * seq), want, `series ${c.symbol} at t ${t}`);
     });

@@ -8,7 +8,15 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { purgedSplit, rankCorrelation, validationScore } from '../../src/agents/selection.ts';
-import { prepareData, recipeSelection, recipeWarmup, segmentEnvs, trainingPieces } from '../../src/agents/setup.ts';
+import {
+  prepareData,
+  recipeReach,
+  recipeSelection,
+  recipeWarmup,
+  segmentEnvs,
+  trainingPieces,
+} from '../../src/agents/setup.ts';
+import { computeFeatures, featureReach } from '../../src/features/index.ts';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
 import type { Fold } from '../../src/agents/splits.ts';
 import { computeMetrics } from '../../src/market/metrics.ts';
@@ -151,6 +159,45 @@ training observation, scaler row and reward unchanged (the embargo reaches as fa
     return Array.from(p.data!.subarray((w.to + 30) * p.cols, (w.to + 31) * p.cols));
   };
   assert.notDeepEqual(row(rewritten), row(candles));
+});
+
+test(`recursive features: the embargo reaches until a window's candles weigh under 1% of the smoothed columns (EMA50's \
+116 candles for 'ta'), where the warm-up alone left rows after it carrying the window`, () => {
+  const recipe: AgentRecipe = { ...SMALL_RECIPE, features: 'ta' };
+  const selection = recipeSelection(recipe);
+  assert.equal(featureReach('ta'), 116);
+  assert.equal(selection.lookback, 116 + recipe.window - 1);
+  assert.deepEqual([recipeReach(recipe), recipeReach(SMALL_RECIPE)], [selection.lookback, recipeWarmup(SMALL_RECIPE)]);
+  assert.ok(recipeWarmup(recipe) < selection.lookback, 'the warm-up (EMA50 full from candle 49) is shorter');
+  const candles = syntheticCandles({ seed: 4, count: 2000 });
+  const rewritten = structuredClone(candles);
+  const split = purgedSplit(fold, selection);
+  for (const w of split.validation) {
+    for (let i = w.from; i < w.to; i++) {
+      for (const col of [rewritten.open, rewritten.high, rewritten.low, rewritten.close]) col[i] *= 1.2;
+      rewritten.volume[i] *= 2;
+    }
+  }
+  const a = computeFeatures(candles, 'ta');
+  const b = computeFeatures(rewritten, 'ta');
+  // per column, the largest change on the training rows as a share of the column's largest change anywhere; the most
+  // of any column
+  const columnChange = (c: number, rows: readonly { from: number; to: number }[]) => {
+    let most = 0;
+    for (const r of rows)
+      for (let i = r.from; i < r.to; i++)
+        most = Math.max(most, Math.abs(a.data[i * a.cols + c] - b.data[i * a.cols + c]));
+    return most;
+  };
+  const share = (rows: readonly { from: number; to: number }[]) => {
+    let most = 0;
+    for (let c = 0; c < a.cols; c++)
+      most = Math.max(most, columnChange(c, rows) / columnChange(c, [{ from: 0, to: candles.ts.length }]));
+    return most;
+  };
+  const warmupOnly = purgedSplit(fold, { ...selection, embargo: recipeWarmup(recipe) });
+  assert.ok(share(split.train) < 0.01, `${share(split.train)}`);
+  assert.ok(share(warmupOnly.train) > 0.05, `the warm-up's embargo: ${share(warmupOnly.train)}`);
 });
 
 test('validation score: Sharpe after costs less κ × the costs again, in Sharpe units (hand-computed)', () => {

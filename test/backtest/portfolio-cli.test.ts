@@ -59,6 +59,7 @@ test('bad portfolio flags are one-line errors before any work', async () => {
   const cases: [string[], RegExp][] = [
     [['--symbols', 'A/KRW'], /--symbols needs at least two markets/],
     [['--symbols', 'A/KRW,A/KRW'], /names a market twice/],
+    [['--symbols', 'A/KRW,B/USD', '--sample'], /priced in different currencies \(KRW, USD\)/],
     [['--symbols', 'A/KRW,B/KRW', '--data', 'x.csv'], /--data: no such file x.csv/],
     [['--symbols', 'A/KRW,B/KRW', '--strategy', 'sma-cross', '--sample'], /trades one market/],
     [['--symbols', 'A/KRW,B/KRW', '--band', '2'], /--band must be a fraction/],

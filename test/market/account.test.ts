@@ -134,6 +134,23 @@ test('snapshot and restore give an identical account', () => {
   assert.equal('withdrawn' in live.snapshot(), false);
 });
 
+test("a live run's fees paid in a third currency (offBookFees) survive a save and restore; reset clears them", () => {
+  const a = new Account(1_000_000, upbit);
+  assert.equal('offBookFees' in a.snapshot(), false, 'absent when there are none');
+  const saved = JSON.stringify({ ...a.snapshot(), offBookFees: 24, withdrawn: 5 });
+  const live = Account.restore(JSON.parse(saved), upbit);
+  live.buy(42_000_000, 100_000);
+  const again = Account.restore(JSON.parse(JSON.stringify(live.snapshot())), upbit);
+  assert.equal(again.snapshot().offBookFees, 24);
+  assert.equal(again.snapshot().withdrawn, 5);
+  // a portfolio's books go through the same snapshot (src/market/portfolio-state.ts)
+  const book = new Account(1_000_000, upbit);
+  book.load({ ...live.snapshot(), cash: 0 });
+  assert.equal(book.snapshot().offBookFees, 24);
+  again.reset();
+  assert.equal('offBookFees' in again.snapshot(), false);
+});
+
 test('confidence sizing trades between the minimum and maximum trade value; all and target sizing', () => {
   const a = new Account(10_000_000, upbit);
   const o = newOrder();

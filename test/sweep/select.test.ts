@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { meanSd, rankConfigurations, type JobOutcome } from '../../src/sweep/select.ts';
 import type { JobResult } from '../../src/sweep/jobs.ts';
+import { sweepReportJson } from '../../src/sweep/report.ts';
+import type { SweepReport } from '../../src/sweep/summary.ts';
 
 function outcome(configKey: string, seed: number, sharpe: number): JobOutcome {
   const result: JobResult = {
@@ -40,4 +42,23 @@ test('a result stored before jobs recorded their trial Sharpes (a resumed sweep 
   const ranked = rankConfigurations([old, outcome('new', 1, 0.5)], [{ market: 0, fold: 0, length: 3 }]);
   assert.equal(ranked.find((c) => c.key === 'old')?.validations, 1);
   assert.deepEqual(ranked.find((c) => c.key === 'old')?.jobTrialVariances, [0]);
+});
+
+test('a run without downside (Sortino, Calmar "Infinity") makes the mean infinite with no sd, not dropped', () => {
+  // as the runs' metrics arrive (metricsToJson): an unbounded ratio is the string "Infinity"
+  const runs = [
+    { sortino: 'Infinity', calmar: 'Infinity', sharpe: 2 },
+    { sortino: 1.5, calmar: 0.5, sharpe: 1 },
+  ];
+  const m = meanSd(runs);
+  assert.equal(m.mean.sortino, Infinity, 'the finite run alone would read 1.5');
+  assert.equal(m.mean.calmar, Infinity);
+  assert.equal(m.sd.sortino, undefined);
+  assert.equal(m.mean.sharpe, 1.5);
+  assert.ok(m.sd.sharpe! > 0);
+  assert.deepEqual(meanSd([{ sortino: 'Infinity' }, { sortino: 'Infinity' }]), { mean: { sortino: Infinity }, sd: {} });
+  // report.json (and --json) writes the infinite mean as a run's metrics are written, not as null
+  const json = JSON.parse(sweepReportJson({ leaderboard: [{ validation: m }] } as unknown as SweepReport));
+  assert.equal(json.leaderboard[0].validation.mean.sortino, 'Infinity');
+  assert.equal(json.leaderboard[0].validation.mean.sharpe, 1.5);
 });

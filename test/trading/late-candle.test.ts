@@ -35,6 +35,20 @@ const eth = syntheticCandles({
   symbol: 'KRW-ETH',
   startPrice: 3_000_000,
 });
+/**
+ * A market open 00:00–15:00 UTC (hourly candles of 15:00 to 23:00 never exist), with more than a week of history
+ * before the ticks that read it.
+ */
+const sessions = syntheticCandles({
+  seed: 25,
+  count: 300,
+  timeframe: '1h',
+  start: Date.UTC(2024, 0, 1),
+  tick: 1,
+  symbol: 'KRW-XRP',
+  startPrice: 800,
+});
+const closedHour = (ts: number) => new Date(ts).getUTCHours() >= 15;
 /** Ten seconds after candle i closes: the tick for it (the default trading.tickDelaySeconds). */
 const tickAfter = (i: number) => candles.ts[i] + HOUR + 10_000;
 const tmp = tempDir('bot-late-candle-');
@@ -44,8 +58,10 @@ const fake: FakeUpbit = await startFakeUpbit({
   series: [
     { market: 'KRW-BTC', candles },
     { market: 'KRW-ETH', candles: eth },
+    { market: 'KRW-XRP', candles: sessions },
   ],
 });
+fake.dropCandles('KRW-XRP', '1h', closedHour);
 const timers = new Set<NodeJS.Timeout>();
 after(async () => {
   for (const t of timers) clearTimeout(t);
@@ -90,14 +106,20 @@ function portfolioSession(db: string, waitSeconds: number, lines?: string[]): Pr
 }
 
 /** What a paper session of either kind is opened with: the fake exchange, a database in the temp folder, the clock. */
-function sessionBase(db: string, waitSeconds: number, lines?: string[]) {
+function sessionBase(
+  db: string,
+  waitSeconds: number,
+  lines?: string[],
+  market: { symbol?: string; historyCandles?: number } = {},
+) {
   const url = fake.url;
   const config = loadConfig({
     overrides: {
       exchange: { ccxt: { urls: { api: { public: url, private: url } } }, retries: 2, backoffMs: 1, maxBackoffMs: 5 },
       data: { database: path.join(tmp.dir, db) },
       log: { file: '' },
-      trading: { historyCandles: 60, lateCandleWaitSeconds: waitSeconds },
+      trading: { historyCandles: market.historyCandles ?? 60, lateCandleWaitSeconds: waitSeconds },
+      ...(market.symbol ? { symbol: market.symbol } : {}),
     },
   });
   const logger = lines ? capturingLogger(lines) : quietLogger();
@@ -227,6 +249,42 @@ wait for it to close is not made past the look's bound, and the tick ends at the
   } finally {
     fake.state.now = fixed;
     setLogger(before);
+    s.close();
+  }
+});
+
+test(`a slot the market keeps closed every week (stored a week before as missing) is not waited for: no look, no \
+warning at the session's close; an open hour's missing candle is still waited for`, async () => {
+  const lines: string[] = [];
+  const base = sessionBase('sessions.db', 2, lines, { symbol: 'XRP/KRW' });
+  // the run starts at day 8's 12:00 with 100 candles of history, so its store holds the day-4 session a week before
+  // the ticks below
+  const s = await openTradingSession({ ...base, start: sessions.ts[180], policy: { strategy: 'random' } });
+  const tickAt = (i: number) => {
+    clock.now = sessions.ts[i] + HOUR + 10_000;
+    const asked = fake.candleRequests().length;
+    return s.trader.tick().then((report) => ({ report, requests: fake.candleRequests().length - asked }));
+  };
+  try {
+    await tickAt(254);
+    assert.ok(closedHour(sessions.ts[255]) && !closedHour(sessions.ts[254]), 'candle 255 is the first closed hour');
+    const closed = await tickAt(255);
+    assert.equal(closed.requests, 1, 'one fetch, no look again for a candle the market never publishes');
+    assert.deepEqual(
+      lines.filter((l) => l.includes('has not published')),
+      [],
+      'no warning at the close of a session',
+    );
+    // the next day's 12:00 candle, an open hour, withheld: the tick looks again and warns at the bound
+    const open = 255 + 24 - 3;
+    for (let i = 256; i < open; i++) await tickAt(i);
+    fake.dropCandles('KRW-XRP', '1h', (ts) => ts === sessions.ts[open]);
+    const late = await tickAt(open);
+    assert.ok(late.requests > 1, `an open hour's missing candle is looked for again (${late.requests} requests)`);
+    assert.equal(lines.filter((l) => l.includes('has not published')).length, 1, lines.join(''));
+  } finally {
+    fake.setSeries('KRW-XRP', sessions);
+    fake.dropCandles('KRW-XRP', '1h', closedHour);
     s.close();
   }
 });

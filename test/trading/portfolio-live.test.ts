@@ -4,109 +4,16 @@
  * reconciliation per market, and a kill -9 between the exchange taking an order and the bot recording it.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
-import type { Candles } from '../../src/core/candles.ts';
-import type { Logger } from '../../src/core/log.ts';
-import { createExchange } from '../../src/data/exchange.ts';
-import { CandleStore } from '../../src/data/store.ts';
-import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
-import { loadConfig } from '../../src/config/load.ts';
-import { loadPortfolioStrategy } from '../../src/agents/portfolio-strategy.ts';
-import { exchangeFeed } from '../../src/trading/feed.ts';
 import { HaltError } from '../../src/core/errors.ts';
 import type { LiveCaps } from '../../src/trading/live-orders.ts';
-import { portfolioRuleSource } from '../../src/trading/portfolio-policy-source.ts';
 import { legacyOrderId } from '../../src/trading/order-desk.ts';
-import { RunRepository } from '../../src/trading/run-repository.ts';
-import { addOrderEndpoints, type FakeOrderBook } from '../fake-exchange/orders.ts';
-import { startFakeUpbit } from '../fake-exchange/server.ts';
+import type { RunRepository } from '../../src/trading/run-repository.ts';
 import { runBot, startBot } from './cli.ts';
-import { tempDir } from './helpers.ts';
-import { errorLines, liveCleanup, orderPosts, portfolioLiveTrader, ticks } from './live-setup.ts';
+import { errorLines, orderPosts, ticks } from './live-setup.ts';
+import { assertBooksAgree, assertHeldByRun, HOUR, MARKETS, setup, SYMBOLS } from './portfolio-live-setup.ts';
 import { capturingLogger } from '../helpers/log.ts';
-
-const HOUR = 3_600_000;
-const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 0, minOrderValue: 5000, quantityPrecision: 8 };
-const SYMBOLS = ['BTC/KRW', 'ETH/KRW'];
-const MARKETS = ['KRW-BTC', 'KRW-ETH'];
-
-async function setup(caps: LiveCaps, every: number, logger?: Logger) {
-  const tmp = tempDir('bot-pf-live-');
-  const series: Candles[] = MARKETS.map((market, i) =>
-    syntheticCandles({
-      seed: 51 + i,
-      count: 160,
-      timeframe: '1h',
-      start: Date.UTC(2024, 0, 1),
-      tick: 10,
-      symbol: market,
-      startPrice: i === 0 ? 50_000_000 : 3_000_000,
-      volatility: 0.02,
-    }),
-  );
-  const clock = { now: series[0].ts[100] + HOUR + 10_000 };
-  const fake = await startFakeUpbit({
-    now: () => clock.now,
-    series: series.map((candles, i) => ({ market: MARKETS[i], candles })),
-  });
-  const startKrw = 20_000_000;
-  const book = addOrderEndpoints(fake, { KRW: startKrw });
-  const env = { UPBIT_API_KEY: 'test-access-key-123', UPBIT_API_SECRET: 'test-secret-key-456' };
-  Object.assign(process.env, env);
-  const exchangeSection = { ccxt: fake.ccxtOptions(), retries: 3, backoffMs: 1, maxBackoffMs: 5, timeoutMs: 1500 };
-  const db = path.join(tmp.dir, 'bot.db');
-  const config = loadConfig({ overrides: { exchange: exchangeSection, data: { database: db }, log: { file: '' } } });
-  const cfg = path.join(tmp.dir, 'config.json');
-  writeFileSync(cfg, JSON.stringify({ exchange: exchangeSection, log: { file: '' } }));
-  const store = CandleStore.open(db);
-  const repo = new RunRepository(store.db);
-  const exchange = createExchange(config);
-  const retry = { retries: 3, backoffMs: 1, maxBackoffMs: 5 };
-  const strategy = await loadPortfolioStrategy('equal-weight');
-  const make = (lateCandleWaitMs?: number) =>
-    portfolioLiveTrader({
-      lateCandleWaitMs,
-      repo,
-      store,
-      feeds: SYMBOLS.map((s) => exchangeFeed(exchange, s, '1h', retry, () => clock.now)),
-      policies: portfolioRuleSource(strategy, { symbols: SYMBOLS, seed: 1, every }),
-      symbols: SYMBOLS,
-      costs: COSTS,
-      balance: 10_000_000,
-      ...{ clock, exchange, caps, retry, logger },
-    });
-  const cleanup = liveCleanup(store, fake, tmp);
-  return { series, clock, fake, book, store, repo, make, cleanup, startKrw, db, cfg, env };
-}
-
-/** Every currency the exchange holds equals the start plus the run's recorded fills, market by market. */
-function assertBooksAgree(s: { book: FakeOrderBook; repo: RunRepository; startKrw: number }, runId: number): void {
-  const held = new Map<string, number>([['KRW', s.startKrw]]);
-  const add = (k: string, x: number) => held.set(k, (held.get(k) ?? 0) + x);
-  for (const f of s.repo.trades(runId)) {
-    const base = f.market.split('/')[0];
-    add('KRW', f.side === 'buy' ? -(f.value + f.fee) : f.value - f.fee);
-    add(base, f.side === 'buy' ? f.units : -f.units);
-  }
-  for (const [code, x] of held) {
-    const tol = code === 'KRW' ? 1e-3 : 1e-9;
-    assert.ok(
-      Math.abs((s.book.balances.get(code) ?? 0) - x) < tol,
-      `${code}: exchange ${s.book.balances.get(code)}, fills ${x}`,
-    );
-  }
-  const run = s.repo.get(runId);
-  const pf = run.portfolio;
-  assert.ok(pf);
-  SYMBOLS.forEach((sym, m) => {
-    const units = held.get(sym.split('/')[0]) ?? 0;
-    assert.ok(Math.abs(pf.account.books[m].units - units) < 1e-9, `${sym}: the run holds what its fills bought`);
-  });
-  assert.ok(Math.abs(pf.account.cash - (run.initialBalance - (s.startKrw - (held.get('KRW') ?? 0)))) < 1e-3);
-}
 
 test('live portfolio: capped orders per market by client id, lost replies recorded once, books agree', async () => {
   const s = await setup({ maxOrderValue: 3_000_000, maxDailyLoss: 1e12 }, 3);
@@ -279,30 +186,31 @@ market, with one line naming the setting, and not sent again at every candle`, a
   }
 });
 
-test(`live portfolio: after the user withdraws funds the buys refused for insufficient funds are logged once per \
-market and held until the free KRW changes; a deposit lets the next buys out`, async () => {
+test(`live portfolio: buys refused for insufficient funds (a withdrawal lands between the bot's balance read and its \
+orders) are logged once per market; the next tick takes the withdrawal out of the run and sizes its orders to what \
+is there`, async () => {
   const lines: string[] = [];
   const s = await setup({ maxOrderValue: 1_000_000, maxDailyLoss: 1e12 }, 1, capturingLogger(lines));
   try {
     const trader = s.make();
     await ticks(s, trader, 1); // one buy per market fills
     assert.equal(s.book.orders.length, 2);
-    const left = s.book.balances.get('KRW') ?? 0;
-    s.book.balances.set('KRW', 10_000); // withdrawn
-    await ticks(s, trader, 3);
-    assert.equal(orderPosts(s).length, 4, 'each refused buy was sent once, not at every candle');
+    s.book.afterBalanceRead = () => s.book.balances.set('KRW', 10_000); // withdrawn just after the read
+    await ticks(s, trader, 1);
+    assert.equal(orderPosts(s).length, 4, 'each buy was sent and refused');
     const errs = errorLines(lines);
     assert.equal(errs.length, 2, `one error line per market:\n${errs.join('\n')}`);
     for (const e of errs) {
       assert.match(e, /insufficient|InsufficientFunds/i);
       assert.match(e, /the exchange has 10000 KRW free/);
     }
-    s.book.balances.set('KRW', left); // deposited again
-    await ticks(s, trader, 1);
-    assert.equal(orderPosts(s).length, 6, 'a changed balance lets the next buys out');
+    await ticks(s, trader, 2);
+    assert.equal(lines.filter((l) => l.includes('withdrawal:')).length, 1, 'one line says what was taken out');
+    assert.equal(errorLines(lines).length, 2, 'nothing refused after the withdrawal was taken out');
     const run = s.repo.list()[0];
-    const expected = ['filled', 'rejected', 'skipped', 'skipped', 'filled'];
+    const expected = ['filled', 'rejected', 'filled'];
     assert.deepEqual(statusesByMarket(s, run.id), { [SYMBOLS[0]]: expected, [SYMBOLS[1]]: expected });
+    assertHeldByRun(s, run.id);
   } finally {
     await s.cleanup();
   }

@@ -13,6 +13,7 @@ import { backtestRunFlags, paperRunFlags, runBot, writeFakeExchangeConfig } from
 import { tempDir } from './helpers.ts';
 import { backtestTrades, killAtRandomMoments, outcome, type Outcome } from './portfolio-outcome.ts';
 import { parsePortfolioFlags } from '../../src/cli/portfolio-flags.ts';
+import { parseSymbolsFlag } from '../../src/data/portfolio-source.ts';
 
 const HOUR = 3_600_000;
 const make = (seed: number, market: string, startPrice: number) =>
@@ -145,6 +146,7 @@ test('bad --symbols input: one line, non-zero exit, no database written', async 
     [{ symbols: 'BTC/KRW' }, /--symbols needs at least two markets/],
     [{ symbols: 'BTC/KRW,BTC/KRW' }, /names a market twice/],
     [{ symbols: 'BTC/KRW,,ETH/KRW' }, /empty name/],
+    [{ symbols: 'BTC/KRW,ETH/USDT' }, /different currencies \(KRW, USDT\); a portfolio has one cash/],
     [{ symbols: SYMBOLS, symbol: 'BTC/KRW' }, /either --symbol .* or --symbols/],
     [{ symbols: SYMBOLS, rebalanceEvery: '0' }, /--rebalance-every/],
     [{ symbols: SYMBOLS, band: '2' }, /--band must be a fraction/],
@@ -152,12 +154,19 @@ test('bad --symbols input: one line, non-zero exit, no database written', async 
   ] as const) {
     assert.throws(() => parsePortfolioFlags(flags), message);
   }
+  // one portfolio, one quote; `bot data download --symbols` stores markets one by one and may mix them
+  assert.deepEqual(parseSymbolsFlag('BTC/KRW,ETH/USDT'), ['BTC/KRW', 'ETH/USDT']);
   const db = path.join(tmp.dir, 'never.db');
   for (const command of ['paper', 'live', 'status']) {
-    const r = await runBot([command, '--symbols', 'BTC/KRW,BTC/KRW', '--db', db, '--config', cfg]);
-    assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /names a market twice/);
-    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    for (const [symbols, message] of [
+      ['BTC/KRW,BTC/KRW', /names a market twice/],
+      ['BTC/KRW,ETH/USDT', /priced in different currencies/],
+    ] as const) {
+      const r = await runBot([command, '--symbols', symbols, '--db', db, '--config', cfg]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
   }
   assert.equal(existsSync(db), false, 'checked before any disk work');
 });

@@ -16,7 +16,7 @@ import { checkColumnsFlag } from './data.ts';
 
 /** `bot backtest --symbols A,B …`: a portfolio strategy and its portfolio baselines (issue 14). */
 export async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unknown>): Promise<void> {
-  const { parseSymbolsFlag, loadPortfolioSeries, SAMPLE_2X, SAMPLE_INVERSE } =
+  const { parsePortfolioSymbols, loadPortfolioSeries, SAMPLE_2X, SAMPLE_INVERSE } =
     await import('../../data/portfolio-source.ts');
   const { runPortfolioRun, portfolioTable } = await import('../../backtest/portfolio-backtest.ts');
   const { loadPortfolioStrategy } = await import('../../agents/portfolio-strategy.ts');
@@ -26,7 +26,7 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   const { resolveModel } = await import('../../agents/model-pointer.ts');
   const modelDir = flags.model !== undefined ? resolveModel(flags.model).dir : undefined;
   const modelInfo = modelDir !== undefined ? readPortfolioModelInfo(modelDir) : undefined;
-  let symbols = flags.symbols !== undefined ? parseSymbolsFlag(flags.symbols) : [];
+  let symbols = flags.symbols !== undefined ? parsePortfolioSymbols(flags.symbols) : [];
   let informative = flags.informative !== undefined ? parseListFlag(flags.informative, '--informative') : [];
   const dataFiles = flags.data !== undefined ? flags.data.split(',').map((f) => f.trim()) : undefined;
   if (dataFiles && flags.sample) throw new UserError('use either --data FILES or --sample, not both');
