@@ -23,7 +23,9 @@ const MAX_CLOSE_WAIT_MS = 120_000;
  * open look closed; `pageClosedCandles` leaves it out by the exchange's Date header, with a warning naming the skew.
  * The feed then waits until that candle has closed by the exchange's clock, plus `settleMs` (the tick delay), and
  * asks again: the tick acts on it now, not an interval later. Without `settleMs` it does not wait (the candle is left
- * for the next tick, as before).
+ * for the next tick, as before), nor when the wait would end past the `deadline` of the late-candle look asking
+ * (late-candle.ts): the look's bound, trading.lateCandleWaitSeconds, holds for the whole wait (a look near its end
+ * used to wait up to MAX_CLOSE_WAIT_MS more).
  */
 export function exchangeFeed(
   ex: Exchange,
@@ -40,11 +42,12 @@ export function exchangeFeed(
     return { rows, held: held as { openTs: number; closesInMs: number } | undefined };
   };
   return {
-    async fetchClosed(since: number, until: number): Promise<CandleRow[]> {
+    async fetchClosed(since: number, until: number, deadline?: number): Promise<CandleRow[]> {
       const first = await fetch(since, until);
       const held = first.held;
       if (!held || settleMs === undefined || held.closesInMs + settleMs > MAX_CLOSE_WAIT_MS) return first.rows;
       const waitMs = Math.max(0, held.closesInMs) + settleMs;
+      if (deadline !== undefined && performance.now() + waitMs > deadline) return first.rows;
       log().info(
         `${symbol} ${timeframe}: waiting ${Math.ceil(waitMs / 1000)} s for the exchange to close the candle ` +
           `${isoTime(held.openTs)}`,

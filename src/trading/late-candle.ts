@@ -55,11 +55,12 @@ function closedEveryWeek(store: CandleStore, s: SeriesKey, ts: number): boolean 
 /**
  * Calls `look` (fetch again; true once the candle is in) after 1 s, 2 s, 4 s, 8 s, 8 s, … until it is true or `waitMs`
  * of real time has passed (measured on the monotonic clock: a trader on a fixed `--now` still gives up), the last look
- * at the bound. Stops between looks as soon as `shouldStop` says so.
+ * at the bound. Stops between looks as soon as `shouldStop` says so. Each look is given the bound's deadline
+ * (performance.now() time), so that a wait inside it (the feed's, for a candle the exchange still has open) ends by it.
  */
 async function lookAgainForLateCandle(o: {
   waitMs: number;
-  look: () => Promise<boolean>;
+  look: (deadline: number) => Promise<boolean>;
   shouldStop?: () => boolean;
 }): Promise<'arrived' | 'stopped' | 'gave-up'> {
   const deadline = performance.now() + o.waitMs;
@@ -72,7 +73,7 @@ async function lookAgainForLateCandle(o: {
       await new Promise((resolve) => setTimeout(resolve, Math.min(STOP_LOOK_MS, left)));
     }
     if (o.shouldStop?.()) return 'stopped';
-    if (await o.look()) return 'arrived';
+    if (await o.look(deadline)) return 'arrived';
     if (performance.now() >= deadline) return 'gave-up';
   }
 }
@@ -80,9 +81,10 @@ async function lookAgainForLateCandle(o: {
 /**
  * After a tick's fetch: when any of `series` lacks its just-closed candle (`lateCandle`, not before `notBefore`, the
  * run's first candle), calls `fetch` with the series still missing after 1 s, 2 s, 4 s, … until all are in or
- * `waitMs` (at most half of `stepMs`; 0: no wait, nothing looked at) has passed, or `shouldStop` says so. Logs one
- * line when they came (acting on them now) and one at the bound naming the series still missing. Returns how many
- * candles the looks fetched.
+ * `waitMs` (at most half of `stepMs`; 0: no wait, nothing looked at) has passed, or `shouldStop` says so; `fetch` is
+ * given the bound's deadline (performance.now() time) for the waits it makes itself. Logs one line when they came
+ * (acting on them now) and one at the bound naming the series still missing. Returns how many candles the looks
+ * fetched.
  */
 export async function waitForLateCandles(o: {
   store: CandleStore;
@@ -91,7 +93,7 @@ export async function waitForLateCandles(o: {
   stepMs: number;
   notBefore: number;
   waitMs: number;
-  fetch: (missing: readonly SeriesKey[]) => Promise<number>;
+  fetch: (missing: readonly SeriesKey[], deadline: number) => Promise<number>;
   shouldStop?: () => boolean;
   logger: Logger;
   /** What the run does without the missing candles, for the line at the bound. */
@@ -112,8 +114,11 @@ export async function waitForLateCandles(o: {
   const outcome = await lookAgainForLateCandle({
     waitMs,
     shouldStop: o.shouldStop,
-    look: async () => {
-      fetched += await o.fetch(still.map((m) => m.series));
+    look: async (deadline) => {
+      fetched += await o.fetch(
+        still.map((m) => m.series),
+        deadline,
+      );
       still = missing();
       return still.length === 0;
     },

@@ -65,7 +65,7 @@ export class LiveTrader extends Trader {
     const { exchange, retry, logger, sleep, pollTries } = options;
     this.desk = new OrderDesk({ exchange, retry, logger, sleep, pollTries });
     this.retried = this.desk.retried;
-    this.holds = new RefusalHolds(exchange, this.retried);
+    this.holds = new RefusalHolds(exchange, this.retried, logger);
   }
 
   private get repo(): RunRepository {
@@ -223,6 +223,7 @@ export class LiveTrader extends Trader {
 
   override async tick(opts: { shouldStop?: () => boolean } = {}): Promise<TickReport> {
     const now = this.o.clock();
+    await this.o.policies.follow?.(); // before the history it reads is backfilled and loaded, as a paper tick
     this.run ??= this.openRun(now);
     this.applyControl();
     if (this.run.halted) await haltAfterSettling(this.run.halted, () => this.settleSubmitting(), this.o.logger);

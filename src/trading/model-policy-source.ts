@@ -29,28 +29,39 @@ export async function modelPolicySource(
   let agent: LoadedAgent = await loadAgent(first.dir);
   let version = first.version;
   const label = `model:${path.normalize(home)}`;
+  /** Loads the version the pointer names when another one serves; one that fails to load leaves it serving. */
+  const followPointer = async () => {
+    const pointed = currentVersion(home);
+    if (!pointed || pointed === version) return;
+    try {
+      const next = resolveModel(home);
+      checkModelMarket(home, next.dir, market);
+      const loaded = await loadAgent(next.dir);
+      agent.dispose();
+      agent = loaded;
+      version = next.version;
+      log().info(`model ${home}: now serving version ${version}`);
+    } catch (e) {
+      log().error(`model ${home}: version ${pointed} cannot be loaded, still serving ${version}: ${shortError(e)}`);
+    }
+  };
+  let followed = false;
   const source: PolicySource & { dispose(): void } = {
     label,
     // trading.historyCandles, or more when the model's features need more to equal a backtest's over a longer file
-    // (recursive ones such as ta's EMAs keep a trace of where the data started)
+    // (recursive ones such as ta's EMAs keep a trace of where the data started); the serving version's
     get history() {
       return Math.max(settings.trading.historyCandles, recipeHistory(agent.recipe));
     },
+    async follow() {
+      await followPointer();
+      followed = true;
+    },
     async forCandles(candles: Candles): Promise<PolicyHandle> {
-      const pointed = currentVersion(home);
-      if (pointed && pointed !== version) {
-        try {
-          const next = resolveModel(home);
-          checkModelMarket(home, next.dir, market);
-          const loaded = await loadAgent(next.dir);
-          agent.dispose();
-          agent = loaded;
-          version = next.version;
-          log().info(`model ${home}: now serving version ${version}`);
-        } catch (e) {
-          log().error(`model ${home}: version ${pointed} cannot be loaded, still serving ${version}: ${shortError(e)}`);
-        }
-      }
+      // a tick that followed the pointer before loading its candles is served the version it loaded them for (a
+      // promotion in between waits for the next tick); a caller that did not follows it here
+      if (followed) followed = false;
+      else await followPointer();
       const builder = new ObservationBuilder(agent.observationSource(candles));
       const served = agent;
       return {

@@ -74,7 +74,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       logger: options.logger,
       sleep: options.sleep,
     });
-    this.holds = new RefusalHolds(options.exchange, this.desk.retried);
+    this.holds = new RefusalHolds(options.exchange, this.desk.retried, options.logger);
   }
 
   private get pf(): PortfolioRunState {

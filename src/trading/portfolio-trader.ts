@@ -101,9 +101,9 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
   protected async backfill(run: RunState, closedOpen: number, shouldStop?: () => boolean): Promise<number> {
     const { store, key, logger } = this.o;
     const series = this.seriesNames().map((symbol) => ({ exchange: key.exchange, symbol, timeframe: key.timeframe }));
-    const fetchSome = async (some: readonly { symbol: string }[]) => {
+    const fetchSome = async (some: readonly { symbol: string }[], deadline?: number) => {
       let fetched = 0;
-      for (const s of some) fetched += await this.fetchSeries(run, closedOpen, s.symbol);
+      for (const s of some) fetched += await this.fetchSeries(run, closedOpen, s.symbol, deadline);
       return fetched;
     };
     const fetched = await fetchSome(series);
@@ -125,15 +125,18 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     );
   }
 
-  /** One fetch of a series' closed candles the store lacks, and the last LATE_OVERLAP times acted on again. */
-  private async fetchSeries(run: RunState, closedOpen: number, symbol: string): Promise<number> {
+  /**
+   * One fetch of a series' closed candles the store lacks, and the last LATE_OVERLAP times acted on again; a late
+   * candle's look gives its `deadline` for the feed's own wait.
+   */
+  private async fetchSeries(run: RunState, closedOpen: number, symbol: string, deadline?: number): Promise<number> {
     const { store, key, feeds } = this.o;
     const series = { exchange: key.exchange, symbol, timeframe: key.timeframe };
     let since = backfillSince(store, series, this.historyNeededFrom(run), this.tfMs);
     if (run.lastTs !== undefined)
       since = Math.max(run.historyFrom, Math.min(since, run.lastTs - LATE_OVERLAP * this.tfMs));
     if (since > closedOpen) return 0;
-    const rows = await feeds[this.seriesNames().indexOf(symbol)].fetchClosed(since, closedOpen + this.tfMs);
+    const rows = await feeds[this.seriesNames().indexOf(symbol)].fetchClosed(since, closedOpen + this.tfMs, deadline);
     if (rows.length) store.upsert(key.exchange, symbol, key.timeframe, rows);
     return rows.length;
   }

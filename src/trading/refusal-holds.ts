@@ -4,11 +4,19 @@
  * saying what to change, and orders on that market and side are not sent again while the free balance they spend
  * (quote for a buy, base for a sell) stays what it was — a deposit, a sale or a restart after a config change lifts
  * it. Sending them at every candle only repeated the refusal and its error line.
+ *
+ * The free balance is read as the withdrawal check reads it (withdrawals.ts heldFree): the total on an exchange that
+ * reports only totals (CoinSpot), where a missing `free` read as 0 said "0 free" and never saw a deposit. A reply
+ * that says neither (unknown) is not a change: it neither lifts a hold (a glitching reply would send the refused
+ * order again) nor starts one's count; the hold's reason says the amount is unknown and one warning per hold says
+ * the orders wait for a reply that says it. A hold begun while the amount was unknown (or unreadable) is lifted by the
+ * first reply that says it: the order goes out once more and, refused again, is held against that amount.
  */
 import type { Exchange } from 'ccxt';
+import type { Logger } from '../core/log.ts';
 import type { Retried } from './exchange-orders.ts';
-import { balanceOf } from './live-orders.ts';
 import type { RecurringRefusal } from './order-desk.ts';
+import { heldFree } from './withdrawals.ts';
 
 type Side = 'buy' | 'sell';
 
@@ -25,21 +33,35 @@ interface Refusal {
   minOrderValue: number;
 }
 
+interface Hold {
+  why: string;
+  /** The free balance the orders spend when the refusal came; NaN when the exchange did not say it. */
+  free: number;
+  kind: RecurringRefusal;
+  /** Whether the warning that the free balance is unknown was logged for this hold. */
+  warned?: boolean;
+}
+
+/** The currency an order on `side` of `symbol` spends: the quote for a buy, the base for a sell. */
+function spentCode(symbol: string, side: Side): string {
+  const [base, quote] = symbol.split(/[/:]/);
+  return side === 'buy' ? quote : base;
+}
+
 export class RefusalHolds {
   /** Per `symbol side`: why its orders are held and the free balance they spend when the refusal came. */
-  private readonly held = new Map<string, { why: string; free: number; kind: RecurringRefusal }>();
+  private readonly held = new Map<string, Hold>();
 
   constructor(
     private readonly exchange: Exchange,
     private readonly retried: Retried,
+    private readonly logger: Logger,
   ) {}
 
-  /** What the exchange has free of the currency an order on `side` of `symbol` spends. */
-  private async freeToSpend(symbol: string, side: Side): Promise<{ code: string; free: number }> {
-    const [base, quote] = symbol.split(/[/:]/);
-    const code = side === 'buy' ? quote : base;
+  /** What the exchange has free of `code` (heldFree: the total where it reports only that; NaN when unsaid). */
+  private async freeOf(code: string): Promise<number> {
     const balance = await this.retried('balance', () => this.exchange.fetchBalance());
-    return { code, free: balanceOf(balance, code, 'free') };
+    return heldFree(balance, code);
   }
 
   /** Why an order on `side` of `symbol` is not sent (the last was refused for good, the free balance is unchanged). */
@@ -47,7 +69,17 @@ export class RefusalHolds {
     const key = `${symbol} ${side}`;
     const h = this.held.get(key);
     if (!h) return undefined;
-    const { free } = await this.freeToSpend(symbol, side);
+    const code = spentCode(symbol, side);
+    const free = await this.freeOf(code);
+    if (Number.isNaN(free)) {
+      if (!h.warned)
+        this.logger.warn(
+          `the exchange's balance reply does not say how much ${code} is free: ${side} orders on ${symbol} stay ` +
+            'held (their last was refused) until a reply says it, or the bot restarts',
+        );
+      h.warned = true;
+      return `not sent: ${h.why}; how much ${code} is free is not known`;
+    }
     if (Math.abs(free - h.free) <= 1e-9 * Math.max(1, Math.abs(h.free))) return `not sent: ${h.why}`;
     this.held.delete(key);
     return undefined;
@@ -63,12 +95,14 @@ export class RefusalHolds {
   /** Remembers a refusal that recurs; what the user can change, for its one error line. */
   async note(r: Refusal): Promise<string> {
     const { symbol, side } = r;
-    // a balance that cannot be read now holds nothing (NaN equals no later balance): the next order is sent
-    const { code, free } = await this.freeToSpend(symbol, side).catch(() => ({ code: '?', free: NaN }));
+    const code = spentCode(symbol, side);
+    // a balance that cannot be read now is unknown: the first reply that says it lifts the hold
+    const free = await this.freeOf(code).catch(() => NaN);
+    const has = Number.isNaN(free) ? `does not say how much ${code} is free` : `has ${free} ${code} free`;
     const counted = side === 'buy' ? `${r.counted} ${code} of cash` : `${r.counted} ${code}`;
     const fix =
       r.kind === 'funds'
-        ? `the exchange has ${free} ${code} free and this run counts ${counted} (funds withdrawn, or spent by ` +
+        ? `the exchange ${has} and this run counts ${counted} (funds withdrawn, or spent by ` +
           'another run or order): deposit the difference, or start a new run (--reset) on what is free'
         : `below the exchange's minimum order or outside its rules: raise account.minOrderValue ` +
           `(now ${r.minOrderValue}) to the exchange's minimum and restart`;

@@ -16,7 +16,7 @@ import type { PortfolioRunState, RunKey, RunState } from './types.ts';
 export interface RunHolderOptions {
   repo: RunRepository;
   key: RunKey;
-  policies: { readonly label: string; readonly history?: number; readonly lookback?: number };
+  policies: { readonly label: string; readonly history?: number; readonly lookback?: number; follow?(): Promise<void> };
   /** Starting balance of a new run (ignored when the run exists). */
   balance: number;
   /** Candles of history loaded before the first traded candle. */
@@ -99,26 +99,29 @@ export abstract class RunHolder<O extends RunHolderOptions> {
   }
 
   /**
-   * The oldest candle the run's next decisions read: its history before the first candle not acted on yet (never
-   * before the history it started with).
+   * The oldest candle the run's next decisions read: the policy's history before the first candle not acted on yet,
+   * the history of the version serving now (a model pointer switched to one that reads further back is given it).
    */
   protected historyNeededFrom(run: RunState): number {
     const first = run.lastTs !== undefined ? run.lastTs + this.tfMs : run.startTs;
-    const history = this.o.policies.history ?? this.o.historyCandles;
-    return Math.max(run.historyFrom, first - history * this.tfMs);
+    return first - (this.o.policies.history ?? this.o.historyCandles) * this.tfMs;
   }
 
   /**
    * The open time a tick loads one series from: the `lookback` candles stored before `first` (the first candle the
-   * tick may decide), counted in candles as a market's closed hours need, never before the run's history start.
+   * tick may decide), counted in candles as a market's closed hours need, never before the run's history start
+   * unless the policy serving now needs more history before `first` than the run started with (a model pointer
+   * switched to a version whose features or window reach further back: it used to be handed the old version's
+   * history and hold as its warm-up, or decide on unsettled features, until the run had aged enough).
    * Loading from the history start instead made a months-old run re-read and re-featurise every candle it ever had,
    * at every tick.
    */
   protected tickLoadFrom(store: CandleStore, symbol: string, run: RunState, first: number): number {
     const { policies, historyCandles, key } = this.o;
-    const lookback = policies.lookback ?? policies.history ?? historyCandles;
+    const history = policies.history ?? historyCandles;
+    const lookback = policies.lookback ?? history;
     const from = store.openTimeBefore(key.exchange, symbol, key.timeframe, first, lookback);
-    return Math.max(run.historyFrom, from ?? first);
+    return Math.max(Math.min(run.historyFrom, first - history * this.tfMs), from ?? first);
   }
 
   /** Open time of the newest stored candle of `symbol` up to the one opened at `closedOpen` (a live tick's). */

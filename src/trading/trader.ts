@@ -97,7 +97,7 @@ export class Trader extends RunHolder<TraderOptions> {
         stepMs: this.tfMs,
         notBefore: run.startTs,
         waitMs: this.o.lateCandleWaitMs ?? 0,
-        fetch: () => this.fetchMissing(run, closedOpen),
+        fetch: (_missing, deadline) => this.fetchMissing(run, closedOpen, deadline),
         shouldStop,
         logger,
         atBound: 'the next tick acts on it',
@@ -105,12 +105,15 @@ export class Trader extends RunHolder<TraderOptions> {
     );
   }
 
-  /** One fetch of the closed candles the store lacks, from the oldest the next decisions read (backfill.ts). */
-  private async fetchMissing(run: RunState, closedOpen: number): Promise<number> {
+  /**
+   * One fetch of the closed candles the store lacks, from the oldest the next decisions read (backfill.ts); a late
+   * candle's look gives its `deadline` for the feed's own wait.
+   */
+  private async fetchMissing(run: RunState, closedOpen: number, deadline?: number): Promise<number> {
     const { store, key, feed } = this.o;
     const since = backfillSince(store, key, this.historyNeededFrom(run), this.tfMs);
     if (since > closedOpen) return 0;
-    const rows = await feed.fetchClosed(since, closedOpen + this.tfMs);
+    const rows = await feed.fetchClosed(since, closedOpen + this.tfMs, deadline);
     if (rows.length) store.upsert(key.exchange, key.symbol, key.timeframe, rows);
     return rows.length;
   }
@@ -151,6 +154,8 @@ export class Trader extends RunHolder<TraderOptions> {
 
   async tick(opts: TickOptions = {}): Promise<TickReport> {
     const now = this.o.clock();
+    // the version a model source serves this tick decides how much history the tick backfills and loads
+    await this.o.policies.follow?.();
     this.run ??= this.openRun(now);
     const { closedOpen, fetched } = await this.controlAndBackfill(now, opts.shouldStop);
     const report: TickReport = { fetched, acted: 0, decisions: [] };

@@ -40,15 +40,24 @@ export interface PolicySource {
    * observation and decision to equal those over all of the run's candles (default: `history`).
    */
   readonly lookback?: number;
+  /**
+   * Brings the source up to the policy the tick will serve (a saved model's pointer, moved by a promotion or by hand),
+   * before the tick reads `history` and `lookback` to backfill and load its candles: those of the version it serves.
+   */
+  follow?(): Promise<void>;
   /** The policy for these candles (the tick's: `lookback` before its first candle, then up to the newest one). */
   forCandles(candles: Candles): PolicyHandle | Promise<PolicyHandle>;
   /** Frees what the source holds (tfjs models). */
   dispose?(): void;
 }
 
-/** Closed candles from the exchange, oldest first, open time in [since, until), only candles closed by `until`. */
+/**
+ * Closed candles from the exchange, oldest first, open time in [since, until), only candles closed by `until`.
+ * `deadline` (on the monotonic clock, performance.now()): the end of the late-candle look asking (late-candle.ts); a
+ * wait of the feed's own that would end past it is not made.
+ */
 export interface CandleFeed {
-  fetchClosed(since: number, until: number): Promise<CandleRow[]>;
+  fetchClosed(since: number, until: number, deadline?: number): Promise<CandleRow[]>;
 }
 
 /** An order planned at a decision (candle t's close), waiting for candle t+1's open. */

@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
+import { log, setLogger } from '../../src/core/log.ts';
 import { openTradingSession, type TradingSession } from '../../src/trading/session.ts';
 import { openPortfolioSession } from '../../src/trading/portfolio-session.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
@@ -206,6 +207,48 @@ on the candle after`, async () => {
       [isoTime(candles.ts[111]), isoTime(candles.ts[112])],
     );
   } finally {
+    s.close();
+  }
+});
+
+test(`a late candle the exchange shows still open when it comes (its clock behind the machine's): the feed's own \
+wait for it to close is not made past the look's bound, and the tick ends at the bound`, async () => {
+  const lines: string[] = [];
+  const feedLines: string[] = [];
+  const s = await paperSession('open-late.db', 2, lines);
+  const before = log();
+  setLogger(capturingLogger(feedLines));
+  const fixed = fake.state.now;
+  try {
+    let published = false;
+    // asked between the looks: inside the wait, before the first look, the candle comes, on an exchange whose clock
+    // stands 3 s before it closes (the feed would wait those and the 10 s tick delay, past the 2 s bound)
+    const { report } = await tickWith111Withheld(s, () => {
+      if (!published) {
+        published = true;
+        fake.setSeries('KRW-BTC', candles);
+        const closes = candles.ts[111] + HOUR;
+        fake.state.now = () => closes - 3_000;
+      }
+      return false;
+    });
+    assert.ok(published, 'the tick waited for the late candle');
+    assert.ok(
+      feedLines.some((l) => l.includes('still open on the exchange')),
+      `the looks saw the candle still open: ${feedLines.join('')}`,
+    );
+    assert.deepEqual(
+      feedLines.filter((l) => /waiting \d+ s for the exchange to close/.test(l)),
+      [],
+      "no wait of the feed's own inside the look",
+    );
+    assert.equal(report.acted, 0, 'still open on the exchange at the bound: the next tick acts on it');
+    const said = lines.filter((l) => l.includes('has not published it'));
+    assert.equal(said.length, 1, lines.join(''));
+    assert.match(said[0], /after 2 s \(trading\.lateCandleWaitSeconds\)/);
+  } finally {
+    fake.state.now = fixed;
+    setLogger(before);
     s.close();
   }
 });

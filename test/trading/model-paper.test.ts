@@ -1,10 +1,18 @@
+/**
+ * A saved model paper-traded (real SQLite, real tfjs model files) against the backtest engine with the same model on
+ * the same candles: the same trades, also when its features need a long history, and when the model home's pointer
+ * switches to a version that reads further back than the one the run started with.
+ */
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadAgent } from '../../src/agents/load-agent.ts';
 import { runBacktest } from '../../src/market/backtest-engine.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { sliceCandles } from '../../src/core/candles.ts';
+import { sliceCandles, type Candles } from '../../src/core/candles.ts';
+import { promoteVersion, stageVersion, versionDir } from '../../src/agents/model-pointer.ts';
+import { recipeHistory } from '../../src/agents/setup.ts';
+import type { PolicyChoiceResult } from '../../src/trading/rule-policy-source.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { modelPolicySource } from '../../src/trading/model-policy-source.ts';
@@ -18,6 +26,60 @@ import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
 
 const HOUR = 3_600_000;
 
+/** A temp folder, `count` hourly candles (seed 8) and a store, with trading.historyCandles 120. */
+function modelPaperSetup(count: number) {
+  const tmp = tempDir();
+  const candles = syntheticCandles({ seed: 8, count, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000 });
+  const config = loadConfig({
+    overrides: {
+      data: { database: path.join(tmp.dir, 'bot.db') },
+      log: { file: '' },
+      trading: { historyCandles: 120 },
+    },
+  });
+  return { tmp, candles, config, store: CandleStore.open(config.data.database) };
+}
+
+type Setup = ReturnType<typeof modelPaperSetup>;
+
+/** A paper trader of a model source on the setup's candles from candle `startIndex`, at the clock's time. */
+function modelTrader(s: Setup, served: PolicyChoiceResult, startIndex: number, clock: () => number): Trader {
+  return new Trader({
+    repo: new RunRepository(s.store.db),
+    store: s.store,
+    feed: seriesFeed(s.candles, HOUR),
+    market: new PaperMarket(served.costs, served.sizing),
+    policies: served.source,
+    key: { mode: 'paper', name: 'model', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' },
+    balance: s.config.account.balance,
+    historyCandles: s.config.trading.historyCandles,
+    start: s.candles.ts[startIndex],
+    clock,
+    logger: quietLogger(),
+  });
+}
+
+/** The backtest engine with the model saved in `dir` over `candles`, deciding from candle `from` on. */
+async function backtestOf(dir: string, candles: Candles, from: number, s: Setup, served: PolicyChoiceResult) {
+  const agent = await loadAgent(dir);
+  try {
+    return runBacktest({
+      ...agent.observationSource(candles),
+      range: { from, to: candles.ts.length },
+      costs: served.costs,
+      balance: s.config.account.balance,
+      sizing: served.sizing,
+      policy: agent.policy,
+    });
+  } finally {
+    agent.dispose();
+  }
+}
+
+/** A run's fills, or a backtest's trades, as rows to compare. */
+const tradeRows = (trades: readonly TradeRow[]): TradeRow[] =>
+  trades.map((t) => ({ ts: t.ts, side: t.side, price: t.price, units: t.units }));
+
 /**
  * Paper-trades a seeded network saved with `recipe` from candle `startIndex` on (history: trading.historyCandles 120)
  * and backtests the same model from the same candle over `candles` from `backtestFrom` on: both runs' trades.
@@ -28,63 +90,26 @@ async function paperAndBacktest(o: {
   startIndex: number;
   backtestFrom: number;
 }): Promise<{ paper: TradeRow[]; backtest: TradeRow[]; history: number }> {
-  const tmp = tempDir();
-  const candles = syntheticCandles({
-    seed: 8,
-    count: o.count,
-    timeframe: '1h',
-    start: Date.UTC(2024, 0, 1),
-    tick: 1000,
-  });
-  const config = loadConfig({
-    overrides: {
-      data: { database: path.join(tmp.dir, 'bot.db') },
-      log: { file: '' },
-      trading: { historyCandles: 120 },
-    },
-  });
-  const home = path.join(tmp.dir, 'models', 'seeded');
-  const store = CandleStore.open(config.data.database);
+  const s = modelPaperSetup(o.count);
+  const { candles, config } = s;
+  const home = path.join(s.tmp.dir, 'models', 'seeded');
   try {
     await saveAgent(home, 'seeded', candles, o.recipe, 3);
-    const { source, sizing, costs } = await modelPolicySource(home, config);
-    const history = source.history ?? config.trading.historyCandles;
-    const trader = new Trader({
-      repo: new RunRepository(store.db),
-      store,
-      feed: seriesFeed(candles, HOUR),
-      market: new PaperMarket(costs, sizing),
-      policies: source,
-      key: { mode: 'paper', name: 'model', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' },
-      balance: config.account.balance,
-      historyCandles: config.trading.historyCandles,
-      start: candles.ts[o.startIndex],
-      clock: () => candles.ts[candles.ts.length - 1] + HOUR + 1000,
-      logger: quietLogger(),
-    });
-    const repo = new RunRepository(store.db);
-    await trader.tick();
+    const served = await modelPolicySource(home, config);
+    const history = served.source.history ?? config.trading.historyCandles;
+    await modelTrader(s, served, o.startIndex, () => candles.ts[candles.ts.length - 1] + HOUR + 1000).tick();
+    const repo = new RunRepository(s.store.db);
     const run = repo.list()[0];
-    const paper = repo.trades(run.id).map((t) => ({ ts: t.ts, side: t.side, price: t.price, units: t.units }));
+    const paper = tradeRows(repo.trades(run.id));
     assert.equal(run.modelVersion, 'initial');
 
     const loaded = sliceCandles(candles, o.backtestFrom, candles.ts.length);
-    const agent = await loadAgent(home);
-    const bt = runBacktest({
-      ...agent.observationSource(loaded),
-      range: { from: o.startIndex - o.backtestFrom, to: loaded.ts.length },
-      costs,
-      balance: config.account.balance,
-      sizing,
-      policy: agent.policy,
-    });
-    agent.dispose();
-    source.dispose?.();
-    const backtest = bt.trades.map((t) => ({ ts: t.ts, side: t.side, price: t.price, units: t.units }));
-    return { paper, backtest, history };
+    const bt = await backtestOf(home, loaded, o.startIndex - o.backtestFrom, s, served);
+    served.source.dispose?.();
+    return { paper, backtest: tradeRows(bt.trades), history };
   } finally {
-    store.close();
-    tmp.cleanup();
+    s.store.close();
+    s.tmp.cleanup();
   }
 }
 
@@ -114,4 +139,58 @@ backtest over the whole file, not only over the candles a short trading.historyC
   assert.equal(history, featureHistory('rltrader-v1+ta') + recipe.window - 1, 'history: warm-up + settle + window');
   assert.ok(backtest.length >= 2, `the seeded network trades (${backtest.length})`);
   assert.deepEqual(paper, backtest);
+});
+
+test(`paper: a model pointer switched to a version that needs more history (ta's EMAs, a longer window) is served on \
+the history it needs: from then on the run decides and trades as a backtest of that version does`, async () => {
+  const s = modelPaperSetup(1100);
+  const { candles, config } = s;
+  const home = path.join(s.tmp.dir, 'models', 'switched');
+  // ta's EMAs settle over 600 candles, and a 60-candle window reaches past the history the first version loads
+  const longer: AgentRecipe = { ...SMALL_RECIPE, features: 'rltrader-v1+ta', window: 60 };
+  try {
+    // the version the run starts with stays flat (always sell), so the run's account is the backtest's at the switch
+    await saveAgent(home, 'sell', candles);
+    const served = await modelPolicySource(home, config);
+    const startIndex = 900;
+    let now = candles.ts[startIndex] + HOUR + 1000;
+    const trader = modelTrader(s, served, startIndex, () => now);
+    await trader.tick();
+    const repo = new RunRepository(s.store.db);
+    const run = repo.list()[0];
+    assert.equal(run.lastTs, candles.ts[startIndex]);
+    const before = served.source.history ?? 0;
+    assert.ok(recipeHistory(longer) > before + 500, `needs more history: ${recipeHistory(longer)} vs ${before}`);
+
+    const staged = stageVersion(home, 'longer');
+    await saveAgent(staged.dir, 'seeded', candles, longer, 3);
+    staged.commit();
+    promoteVersion(home, 'longer');
+    // a running loop's ticks, one candle each, then a catch-up after downtime
+    for (let i = startIndex + 1; i <= startIndex + 30; i++) {
+      now = candles.ts[i] + HOUR + 1000;
+      await trader.tick();
+    }
+    now = candles.ts[candles.ts.length - 1] + HOUR + 1000;
+    await trader.tick();
+    const decisions = repo.decisions(run.id).filter((d) => d.ts > candles.ts[startIndex]);
+    assert.equal(decisions.length, candles.ts.length - 1 - startIndex);
+    assert.deepEqual(new Set(decisions.map((d) => d.modelVersion)), new Set(['longer']));
+    const warm = decisions.filter((d) => d.policy === 'warm-up').length;
+    assert.equal(warm, 0, `${warm} candles after the switch were held as the new version's warm-up`);
+
+    const bt = await backtestOf(versionDir(home, 'longer'), candles, startIndex + 1, s, served);
+    served.source.dispose?.();
+    const names = ['buy', 'sell', 'hold'];
+    assert.deepEqual(
+      decisions.slice(0, -1).map((d) => d.action),
+      [...bt.actions].map((a) => names[a]),
+      "every decision is the backtest's",
+    );
+    assert.ok(bt.trades.length >= 2, `the seeded network trades (${bt.trades.length})`);
+    assert.deepEqual(tradeRows(repo.trades(run.id)), tradeRows(bt.trades));
+  } finally {
+    s.store.close();
+    s.tmp.cleanup();
+  }
 });
