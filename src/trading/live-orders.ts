@@ -66,12 +66,12 @@ export function cappedOrder(
 }
 
 /**
- * One currency's amount in a ccxt balance, as a number (0 when absent): `free` is what orders can spend, `total` adds
- * what open orders have locked.
+ * One currency's total in a ccxt balance, as a number (0 when absent): what is free plus what open orders have
+ * locked. What orders can spend is withdrawals.ts heldFree.
  */
-export function balanceOf(balance: object, code: string, kind: 'free' | 'total'): number {
-  const entry = (balance as Record<string, { free?: number | string; total?: number | string } | undefined>)[code];
-  return Number(entry?.[kind] ?? 0);
+export function totalOf(balance: object, code: string): number {
+  const entry = (balance as Record<string, { total?: number | string } | undefined>)[code];
+  return Number(entry?.total ?? 0);
 }
 
 /**

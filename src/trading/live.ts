@@ -7,7 +7,7 @@ import type { Decision } from '../core/policy.ts';
 import type { RetryOptions } from '../data/exchange.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { SELL, type Order } from '../market/execution.ts';
-import { applyFill, balanceOf, cappedOrder, offBookFees, payOffBook, type LiveCaps } from './live-orders.ts';
+import { applyFill, totalOf, cappedOrder, offBookFees, payOffBook, type LiveCaps } from './live-orders.ts';
 import type { Retried } from './exchange-orders.ts';
 import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { RefusalHolds } from './refusal-holds.ts';
@@ -114,7 +114,7 @@ export class LiveTrader extends Trader {
     }
     const balance = await this.retried('balance', () => ex.fetchBalance());
     const [base, quote] = symbol.split('/');
-    const held = (code: string) => balanceOf(balance, code, 'total');
+    const held = (code: string) => totalOf(balance, code);
     const acct = (this.run as RunState).account;
     if (this.repo.decisionCount(run.id) === 0) {
       // what orders can spend: the total also counts what the user's own open orders have locked

@@ -17,7 +17,7 @@ import type { PortfolioAccount } from '../market/portfolio-account.ts';
 import { pendingExits, takeExits } from './commands.ts';
 import { HaltError } from '../core/errors.ts';
 import { haltAfterSettling } from './halt.ts';
-import { applyFill, balanceOf, cappedOrder, payOffBook, type LiveCaps } from './live-orders.ts';
+import { applyFill, totalOf, cappedOrder, payOffBook, type LiveCaps } from './live-orders.ts';
 import {
   baseOf,
   confirmedShortfall,
@@ -167,7 +167,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       }
     }
     const balance = await this.desk.retried('balance', () => ex.fetchBalance());
-    const total = (code: string) => balanceOf(balance, code, 'total');
+    const total = (code: string) => totalOf(balance, code);
     const quote = this.o.symbols[0].split('/')[1];
     const pf = this.pf;
     if (this.o.repo.decisionCount(run.id) === 0) {
