@@ -12,7 +12,7 @@ import { listCostPresets, type CostPresetName } from '../market/costs.ts';
 import type { RewardOptions } from '../market/reward.ts';
 import { whole } from './learners/param-schemas.ts';
 import { findPortfolioLearner, PORTFOLIO_LEARNERS } from './learners/registry.ts';
-import { rewardSchema } from './recipe.ts';
+import { networkSchema, rewardSchema, type AgentRecipe } from './recipe.ts';
 
 export interface PortfolioRecipe {
   /** Feature spec (src/features) computed on every series, e.g. 'rltrader-v1'. */
@@ -30,15 +30,7 @@ export interface PortfolioRecipe {
    * when `informative` is true (default false: an index's chart is usually in its features already).
    */
   image?: { spec: string; frames: number; informative?: boolean };
-  network: {
-    kind: 'dnn' | 'lstm' | 'cnn' | 'cnnrnn';
-    hidden?: number[];
-    dropout?: number;
-    batchNorm?: boolean;
-    rnnUnits?: number;
-    rnn?: 'lstm' | 'gru';
-    activation?: string;
-  };
+  network: AgentRecipe['network'];
   /** The portfolio learner and its parameters other than the defaults (`kind: 'ppo-weights'`). */
   learner: { kind: string } & Record<string, unknown>;
   /** true: a cash category beside the markets; false: the whole account stays invested (the ETF-pair seed). */
@@ -71,15 +63,7 @@ const recipeSchema = z.strictObject({
       informative: z.boolean().optional(),
     })
     .optional(),
-  network: z.strictObject({
-    kind: z.enum(['dnn', 'lstm', 'cnn', 'cnnrnn']),
-    hidden: z.array(whole(1)).optional(),
-    dropout: z.number().min(0).lt(1).optional(),
-    batchNorm: z.boolean().optional(),
-    rnnUnits: whole(1).optional(),
-    rnn: z.enum(['lstm', 'gru']).optional(),
-    activation: z.string().min(1).optional(),
-  }),
+  network: networkSchema,
   learner: z.looseObject({ kind: z.string() }),
   cash: z.boolean(),
   reward: rewardSchema,

@@ -90,7 +90,8 @@ export interface AgentRecipe {
   augment?: { mirror?: boolean };
 }
 
-const networkSchema = z.strictObject({
+/** The network section, one schema for single-market and portfolio recipes. */
+export const networkSchema = z.strictObject({
   kind: z.enum(['dnn', 'lstm', 'cnn', 'cnnrnn']),
   hidden: z.array(whole(1)).optional(),
   dropout: z.number().min(0).lt(1).optional(),

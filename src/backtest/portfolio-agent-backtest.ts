@@ -21,7 +21,7 @@ import { UserError } from '../core/errors.ts';
 import { alignSeries, candlesFrom } from '../data/timeline.ts';
 import type { Costs } from '../market/costs.ts';
 import { firstDecisionIndex } from '../market/portfolio-env.ts';
-import { runPortfolioRun, type PortfolioSeries } from './portfolio-backtest.ts';
+import { runPortfolioRun, type PortfolioRunRequest, type PortfolioSeries } from './portfolio-backtest.ts';
 import type { PortfolioReport } from './portfolio-report.ts';
 
 export interface PortfolioAgentRunRequest {
@@ -46,6 +46,17 @@ export interface PortfolioAgentRunRequest {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** What both portfolio agent runs (train walk-forward, or a saved model) hand the portfolio backtest as they got it. */
+type RunSettings = Pick<
+  PortfolioRunRequest,
+  'informative' | 'costs' | 'balance' | 'seed' | 'every' | 'band' | 'randomSeeds' | 'outDir' | 'out'
+>;
+
+function runSettings(req: RunSettings): RunSettings {
+  const { informative, costs, balance, seed, every, band, randomSeeds, outDir, out } = req;
+  return { informative, costs, balance, seed, every, band, randomSeeds, outDir, out };
+}
 
 /** Cuts [first, len) into training and `folds` test blocks over the last `testShare`. */
 function foldBlocks(first: number, len: number, folds: number, testShare: number, episode: number): number[] {
@@ -115,15 +126,7 @@ export async function runPortfolioAgentRun(
       policy: policies[0],
       seedPolicies: policies,
       series: req.traded.map(cut),
-      informative: req.informative,
-      costs: req.costs,
-      balance: req.balance,
-      seed: req.seed,
-      every: req.every,
-      band: req.band,
-      randomSeeds: req.randomSeeds,
-      outDir: req.outDir,
-      out: req.out,
+      ...runSettings(req),
       agent: {
         learner: recipe.learner.kind,
         action: recipe.cash
@@ -204,15 +207,7 @@ export async function runPortfolioModelRun(
       name: meta.strategy,
       policy: agentPolicy(meta.strategy, () => agent, agent.recipe.episodeLength),
       series: req.series.map((s) => ({ ...s, candles: candlesFrom(s.candles, testFrom) })),
-      informative: req.informative,
-      costs: req.costs,
-      balance: req.balance,
-      seed: req.seed,
-      every: req.every,
-      band: req.band,
-      randomSeeds: req.randomSeeds,
-      outDir: req.outDir,
-      out: req.out,
+      ...runSettings(req),
       agent: { model: path.resolve(req.modelDir), trainingWindow: meta.trainingWindow },
     });
   } finally {

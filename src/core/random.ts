@@ -43,6 +43,17 @@ export class Rng {
     return Math.floor(this.next() * n);
   }
 
+  /** In place, Fisher–Yates from the last element down: one `int(i + 1)` draw per position i > 0. */
+  shuffle(xs: Int32Array): Int32Array {
+    for (let i = xs.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const tmp = xs[i];
+      xs[i] = xs[j];
+      xs[j] = tmp;
+    }
+    return xs;
+  }
+
   /** Standard normal (Box–Muller, caching the second value). */
   normal(): number {
     if (this.spare !== undefined) {

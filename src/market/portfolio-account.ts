@@ -102,22 +102,20 @@ export class PortfolioAccount {
 
   /** Buys market i for up to `spend` of the shared cash (fee included) at `refPrice` plus slippage. */
   buy(i: number, refPrice: number, spend: number): boolean {
-    const book = this.books[i];
-    book.cash = this.cash;
-    try {
-      return book.buy(refPrice, spend);
-    } finally {
-      this.cash = book.cash;
-      book.cash = 0;
-    }
+    return this.withSharedCash(i, (book) => book.buy(refPrice, spend));
   }
 
   /** Sells up to `units` of market i at `refPrice` minus slippage; proceeds go to the shared cash. */
   sell(i: number, refPrice: number, units: number): boolean {
+    return this.withSharedCash(i, (book) => book.sell(refPrice, units));
+  }
+
+  /** Lends market i's book the shared cash for one order and takes back what the order left (books hold none). */
+  private withSharedCash(i: number, order: (book: Account) => boolean): boolean {
     const book = this.books[i];
     book.cash = this.cash;
     try {
-      return book.sell(refPrice, units);
+      return order(book);
     } finally {
       this.cash = book.cash;
       book.cash = 0;

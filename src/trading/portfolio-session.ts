@@ -9,12 +9,11 @@ import type { Logger } from '../core/log.ts';
 import { modelMarketCosts, type Costs } from '../market/costs.ts';
 import { loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
 import type { TradingSettings } from './config.ts';
-import { exchangeFeed } from './feed.ts';
 import { portfolioRuleSource, type PortfolioPolicySource } from './portfolio-policy-source.ts';
 import { portfolioModelSource } from './portfolio-model-source.ts';
 import { PortfolioTrader } from './portfolio-trader.ts';
 import { PortfolioLiveTrader } from './portfolio-live.ts';
-import { openSession, runKey, type TradingSession } from './session.ts';
+import { configFeed, openSession, runKey, traderSettings, type TradingSession } from './session.ts';
 import type { CandleFeed, TradingMode } from './types.ts';
 
 interface PortfolioSessionOptions {
@@ -70,28 +69,20 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
   const exchange = createExchange(config);
   const { source, costs } = await resolvePortfolioPolicy(o);
   return openSession({ ...o, key }, source, (store, repo) => {
-    const retry = retryOptionsFrom(config);
     const names = [...o.symbols, ...(source.informative ?? [])];
-    const settleMs = config.trading.tickDelaySeconds * 1000;
-    const feeds = o.feeds ?? names.map((s) => exchangeFeed(exchange, s, config.timeframe, retry, o.clock, settleMs));
     const options = {
       repo,
       store,
-      feeds,
+      feeds: o.feeds ?? names.map((s) => configFeed(exchange, config, s, o.clock)),
       policies: source,
       key,
       symbols: o.symbols,
       costs,
       band: o.band,
-      balance: config.account.balance,
-      historyCandles: config.trading.historyCandles,
-      lateCandleWaitMs: config.trading.lateCandleWaitSeconds * 1000,
-      start: o.start,
-      clock: o.clock,
-      logger: o.logger,
+      ...traderSettings(o),
     };
     return o.mode === 'live'
-      ? new PortfolioLiveTrader({ ...options, exchange, caps: config.trading.live, retry })
+      ? new PortfolioLiveTrader({ ...options, exchange, caps: config.trading.live, retry: retryOptionsFrom(config) })
       : new PortfolioTrader(options);
   });
 }

@@ -1,4 +1,5 @@
 /** A trading session: the policy chosen (rule or saved model), the database, the run's lock and the trader. */
+import type { Exchange } from 'ccxt';
 import { CandleStore } from '../data/store.ts';
 import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
 import { UserError } from '../core/errors.ts';
@@ -171,6 +172,28 @@ export function openSession(
   }
 }
 
+/**
+ * What every trader (one market or a portfolio, paper or live) takes from the config and the session's options, so a
+ * trading setting reaches both kinds of run or neither.
+ */
+export function traderSettings(o: { config: TradingSettings; start?: number; clock: () => number; logger: Logger }) {
+  const { trading, account } = o.config;
+  return {
+    balance: account.balance,
+    historyCandles: trading.historyCandles,
+    lateCandleWaitMs: trading.lateCandleWaitSeconds * 1000,
+    start: o.start,
+    clock: o.clock,
+    logger: o.logger,
+  };
+}
+
+/** The configured exchange's candles of `symbol`, retried as configured, settled for trading.tickDelaySeconds. */
+export function configFeed(exchange: Exchange, config: TradingSettings, symbol: string, clock: () => number) {
+  const settleMs = config.trading.tickDelaySeconds * 1000;
+  return exchangeFeed(exchange, symbol, config.timeframe, retryOptionsFrom(config), clock, settleMs);
+}
+
 /** The policy, the database, the run's lock and the one-market trader. The caller closes the session. */
 export async function openTradingSession(o: TradingSessionOptions): Promise<TradingSession> {
   const { config } = o;
@@ -179,22 +202,14 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
   const exchange = createExchange(config);
   const { source, sizing, costs } = await resolvePolicy(config, o.policy);
   return openSession({ ...o, key }, source, (store, repo) => {
-    const settleMs = config.trading.tickDelaySeconds * 1000;
-    const feed =
-      o.feed ?? exchangeFeed(exchange, key.symbol, key.timeframe, retryOptionsFrom(config), o.clock, settleMs);
     const traderOptions = {
       repo,
       store,
-      feed,
+      feed: o.feed ?? configFeed(exchange, config, key.symbol, o.clock),
       market: new PaperMarket(costs, sizing),
       policies: source,
       key,
-      balance: config.account.balance,
-      historyCandles: config.trading.historyCandles,
-      lateCandleWaitMs: config.trading.lateCandleWaitSeconds * 1000,
-      start: o.start,
-      clock: o.clock,
-      logger: o.logger,
+      ...traderSettings(o),
     };
     return o.mode === 'live'
       ? new LiveTrader({ ...traderOptions, exchange, caps: config.trading.live, retry: retryOptionsFrom(config) })

@@ -263,12 +263,7 @@ export class OnPolicyLearner implements Learner {
     let lossSum = 0;
     let lossN = 0;
     for (let epoch = 0; epoch < p.epochsPerRollout; epoch++) {
-      for (let i = total - 1; i > 0; i--) {
-        const j = this.rng.int(i + 1);
-        const tmp = order[i];
-        order[i] = order[j];
-        order[j] = tmp;
-      }
+      this.rng.shuffle(order);
       for (let start = 0; start < total; start += mb) {
         const size = Math.min(mb, total - start);
         for (let i = 0; i < size; i++) {

@@ -184,10 +184,7 @@ class PpoWeightsLearner implements PortfolioLearner {
     let lossSum = 0;
     let lossN = 0;
     for (let pass = 0; pass < p.epochsPerRollout; pass++) {
-      for (let i = total - 1; i > 0; i--) {
-        const j = this.rng.int(i + 1);
-        [order[i], order[j]] = [order[j], order[i]];
-      }
+      this.rng.shuffle(order);
       for (let start = 0; start < total; start += mb) {
         const size = Math.min(mb, total - start);
         for (let i = 0; i < size; i++) {

@@ -5,12 +5,11 @@ import { credentialsFromEnv } from '../../core/secrets.ts';
 import { UserError } from '../../core/errors.ts';
 import { startTraderLoop } from '../../trading/loop.ts';
 import { tickSchedule } from '../../trading/schedule.ts';
-import { openTradingSession } from '../../trading/session.ts';
+import { openRunSession } from '../../trading/open-run.ts';
 import { parseAmount } from '../../trading/flags.ts';
 import { clockFrom } from './paper.ts';
 import { servePort, startTraderExtras } from '../trader-extras.ts';
 import { addPortfolioOptions, parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
-import { openPortfolioSession } from '../../trading/portfolio-session.ts';
 
 interface LiveFlags extends CommonFlags, PortfolioFlags {
   strategy?: string;
@@ -83,29 +82,17 @@ export function registerLive(program: Command): void {
     const port = servePort(flags.serve, config);
     if (port !== undefined && flags.once) throw new UserError('--serve runs beside the trader loop: drop --once');
     const clock = clockFrom(flags.now);
-    const session = portfolio
-      ? await openPortfolioSession({
-          ...portfolio,
-          config,
-          logger,
-          mode: 'live',
-          name: flags.name,
-          strategy: flags.strategy,
-          model: flags.model,
-          clock,
-          clearHalt: flags.clearHalt,
-          sharedAccount: flags.allowSharedAccount,
-        })
-      : await openTradingSession({
-          config,
-          logger,
-          mode: 'live',
-          name: flags.name,
-          policy: { strategy: flags.strategy, model: flags.model },
-          clock,
-          clearHalt: flags.clearHalt,
-          sharedAccount: flags.allowSharedAccount,
-        });
+    const session = await openRunSession(portfolio, {
+      config,
+      logger,
+      mode: 'live',
+      name: flags.name,
+      strategy: flags.strategy,
+      model: flags.model,
+      clock,
+      clearHalt: flags.clearHalt,
+      sharedAccount: flags.allowSharedAccount,
+    });
     try {
       logger.warn(
         `LIVE trading ${session.key.symbol} ${config.timeframe} on ${id}: ` +

@@ -5,12 +5,11 @@ import { isoTime, parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { startTraderLoop } from '../../trading/loop.ts';
 import { checkCron, tickSchedule } from '../../trading/schedule.ts';
-import { openTradingSession } from '../../trading/session.ts';
+import { openRunSession } from '../../trading/open-run.ts';
 import { retrainChildRunner } from '../../trading/retrain-child.ts';
 import { parseAmount } from '../../trading/flags.ts';
 import { servePort, startTraderExtras } from '../trader-extras.ts';
 import { addPortfolioOptions, describeHoldings, parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
-import { openPortfolioSession } from '../../trading/portfolio-session.ts';
 import type { RunRepository } from '../../trading/run-repository.ts';
 import type { RunState } from '../../trading/types.ts';
 
@@ -81,30 +80,18 @@ export function registerPaper(program: Command): void {
     if (port !== undefined && flags.once) throw new UserError('--serve runs beside the trader loop: drop --once');
     const clock = clockFrom(flags.now);
     const start = flags.start !== undefined ? parseTime(flags.start, '--start') : undefined;
-    const session = portfolio
-      ? await openPortfolioSession({
-          ...portfolio,
-          config,
-          logger,
-          mode: 'paper',
-          name: flags.name,
-          strategy: flags.strategy,
-          model: flags.model,
-          seed,
-          start,
-          clock,
-          reset: flags.reset,
-        })
-      : await openTradingSession({
-          config,
-          logger,
-          mode: 'paper',
-          name: flags.name,
-          policy: { strategy: flags.strategy, model: flags.model, seed },
-          start,
-          clock,
-          reset: flags.reset,
-        });
+    const session = await openRunSession(portfolio, {
+      config,
+      logger,
+      mode: 'paper',
+      name: flags.name,
+      strategy: flags.strategy,
+      model: flags.model,
+      seed,
+      start,
+      clock,
+      reset: flags.reset,
+    });
     try {
       if (flags.once) {
         const r = await session.trader.tick();
