@@ -324,6 +324,12 @@ export function printAgentSummary(
     }
     console.log(`  ${selectionLine}`);
     for (const line of sameWindowsLines ?? []) console.log(line);
+  } else {
+    // one seed on one window beating buy-and-hold says little (issue 13's studies: test Sharpe sd ≈ 1-2 over runs)
+    console.log(
+      '\none run (one seed on one test window): no spread to judge it by. `--folds 4 --seeds 3` gives the mean ± sd ' +
+        'over 12 runs, set against the baselines on the same windows',
+    );
   }
   if (ensembleLine !== undefined) console.log(ensembleLine);
   console.log(`\nmodel: ${path.resolve(modelDir)}\nreport: ${path.resolve(htmlFile)}`);

@@ -189,6 +189,13 @@ baselines on the same test windows and the targets agree with the scripts' summa
   const walk = ['--epochs', '1', '--folds', '2', '--seeds', '2'];
   const r = await bot(['backtest', '--strategy', 'dqn-dnn', '--data', file, ...walk, '--out', out, '--config', config]);
   assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /test over 4 runs \(mean ± sd\)/);
+  assert.doesNotMatch(r.stdout, /no spread to judge it by/);
+  // one run (the main job's shape) says it carries no spread, and how to get one
+  const single = ['--epochs', '1', '--out', path.join(home, 'single'), '--config', config];
+  const one = await bot(['backtest', '--strategy', 'dqn-dnn', '--data', file, ...single]);
+  assert.equal(one.code, 0, one.stderr);
+  assert.match(one.stdout, /one run \(one seed on one test window\): no spread to judge it by\. `--folds 4 --seeds 3`/);
   const html = readFileSync(path.join(out, 'report.html'), 'utf8');
   assert.match(html, /\.table-box\{overflow-x:auto/, 'the box scrolls sideways');
   const heading = /<h2>Test metrics over 4 run\(s\) \(2 fold\(s\) × 2 seed\(s\)\): mean ± sd<\/h2>\s*/;
