@@ -73,11 +73,12 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
     const retry = retryOptionsFrom(config);
     const names = [...o.symbols, ...(source.informative ?? [])];
     const settleMs = config.trading.tickDelaySeconds * 1000;
-    const feeds = o.feeds ?? names.map((s) => exchangeFeed(exchange, s, config.timeframe, retry, o.clock, settleMs));
+    const feedFor = (s: string) => exchangeFeed(exchange, s, config.timeframe, retry, o.clock, settleMs);
     const options = {
       repo,
       store,
-      feeds,
+      feeds: o.feeds ?? names.map(feedFor),
+      feedFor,
       policies: source,
       key,
       symbols: o.symbols,
