@@ -86,8 +86,8 @@ export async function savePortfolioAgent(
   );
 }
 
-/** Reads a model folder's symbols and strategy without loading the network (to pick the series to load). */
-export function readPortfolioModelInfo(dir: string): {
+/** What a portfolio model folder's meta.json says without the network (readPortfolioModelInfo). */
+export interface PortfolioModelInfo {
   strategy: string;
   symbols: string[];
   informative: string[];
@@ -96,7 +96,10 @@ export function readPortfolioModelInfo(dir: string): {
   costs: string;
   /** Candles before a decision that give its whole observation window full feature rows. */
   warmup: number;
-} {
+}
+
+/** Reads a model folder's symbols and strategy without loading the network (to pick the series to load). */
+export function readPortfolioModelInfo(dir: string): PortfolioModelInfo {
   let meta: {
     strategy?: string;
     learner?: Partial<PortfolioLearnerMeta>;
@@ -174,27 +177,65 @@ export function aimPortfolioAgent(
   agent.builder = portfolioBuilder(agent.recipe, features, traded.length);
 }
 
+/** A portfolio model folder checked and its network loaded, not aimed at candles yet (openPortfolioModel). */
+export interface OpenedPortfolioModel {
+  dir: string;
+  info: PortfolioModelInfo;
+  /** The agent over these series (in the model's symbol order); it owns the network from then on. */
+  over(traded: readonly Candles[], informative: readonly Candles[]): PortfolioAgent;
+  /** Frees the network of a model never aimed. */
+  dispose(): void;
+}
+
+/**
+ * Reads and checks a portfolio model folder and loads its network, without candles: a paper run follows the model
+ * pointer to a version this way before it loads the history that version reads (its warm-up, its informative series).
+ */
+export async function openPortfolioModel(dir: string): Promise<OpenedPortfolioModel> {
+  const info = readPortfolioModelInfo(dir);
+  const { models, meta } = await loadModel(dir);
+  const dispose = () => {
+    for (const m of Object.values(models)) m.dispose();
+  };
+  const l = meta.learner as unknown as PortfolioLearnerMeta;
+  let recipe: PortfolioRecipe;
+  try {
+    recipe = checkPortfolioRecipe(`model ${dir}`, l.recipe);
+    if (meta.featureVersion !== portfolioFeatureVersion(recipe))
+      throw new UserError(`model ${dir}: features ${meta.featureVersion} vs ${portfolioFeatureVersion(recipe)} here`);
+  } catch (e) {
+    dispose();
+    throw e;
+  }
+  const scalers = meta.scaler as ScalerState[];
+  const spec = meta.network as NetworkSpec;
+  return {
+    dir,
+    info,
+    over(traded, informative) {
+      const got = [...traded, ...informative].map((c) => c.symbol).join(',');
+      const want = [...info.symbols, ...info.informative].join(',');
+      if (got !== want) throw new UserError(`model ${dir} trades and reads ${want}; the series given are ${got}`);
+      const { features } = portfolioFeatures(recipe, [...traded, ...informative], 0, scalers);
+      const builder = portfolioBuilder(recipe, features, traded.length);
+      const net = wrapModel(models.model, spec, false);
+      return createPortfolioAgent(recipe, builder, scalers, meta.seed, { spec, net, extra: l.extraState });
+    },
+    dispose,
+  };
+}
+
 /** Loads a portfolio model over `traded` and `informative` candles (in the model's symbol order). */
 export async function loadPortfolioAgent(
   dir: string,
   traded: readonly Candles[],
   informative: readonly Candles[],
 ): Promise<PortfolioAgent> {
-  const info = readPortfolioModelInfo(dir);
-  const got = [...traded, ...informative].map((c) => c.symbol).join(',');
-  const want = [...info.symbols, ...info.informative].join(',');
-  if (got !== want) throw new UserError(`model ${dir} trades and reads ${want}; the series given are ${got}`);
-  const { models, meta } = await loadModel(dir);
-  const l = meta.learner as unknown as PortfolioLearnerMeta;
-  const recipe = checkPortfolioRecipe(`model ${dir}`, l.recipe);
-  if (meta.featureVersion !== portfolioFeatureVersion(recipe)) {
-    for (const m of Object.values(models)) m.dispose();
-    throw new UserError(`model ${dir}: features ${meta.featureVersion} vs ${portfolioFeatureVersion(recipe)} here`);
+  const opened = await openPortfolioModel(dir);
+  try {
+    return opened.over(traded, informative);
+  } catch (e) {
+    opened.dispose();
+    throw e;
   }
-  const scalers = meta.scaler as ScalerState[];
-  const { features } = portfolioFeatures(recipe, [...traded, ...informative], 0, scalers);
-  const builder = portfolioBuilder(recipe, features, traded.length);
-  const spec = meta.network as NetworkSpec;
-  const net = wrapModel(models.model, spec, false);
-  return createPortfolioAgent(recipe, builder, scalers, meta.seed, { spec, net, extra: l.extraState });
 }

@@ -273,7 +273,7 @@ export class LiveTrader extends Trader {
       ? account.units > 0
         ? { side: SELL, spend: 0, units: account.units }
         : undefined
-      : market.plan(account, decision, close);
+      : market.plan(account, decision, close, handle.sizing);
     const ex = this.live.exchange;
     const capped = planned
       ? cappedOrder(planned, this.run.account, close, this.live.caps, this.minOrderValue(close), market.costs.feeRate, {

@@ -5,6 +5,7 @@ import { log } from '../core/log.ts';
 import { loadAgent, type LoadedAgent } from '../agents/load-agent.ts';
 import { recipeCosts, recipeHistory, recipeSizing } from '../agents/setup.ts';
 import { ObservationBuilder } from '../market/observation.ts';
+import { checkSizing } from '../market/execution.ts';
 import { shortError } from '../data/exchange.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import { currentVersion, resolveModel } from '../agents/model-pointer.ts';
@@ -37,6 +38,12 @@ export async function modelPolicySource(
       const next = resolveModel(home);
       checkModelMarket(home, next.dir, market);
       const loaded = await loadAgent(next.dir);
+      try {
+        checkSizing(recipeSizing(loaded.recipe, settings.backtest)); // the bounds its confidence sizing reads
+      } catch (e) {
+        loaded.dispose();
+        throw e;
+      }
       agent.dispose();
       agent = loaded;
       version = next.version;
@@ -69,6 +76,8 @@ export async function modelPolicySource(
         version,
         label,
         warmup: Math.max(builder.firstT, served.warmup),
+        // the serving version's (the market's is the first version's)
+        sizing: recipeSizing(served.recipe, settings.backtest),
         observe: (t, account) => builder.build(t, account),
       };
     },

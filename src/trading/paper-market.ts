@@ -43,11 +43,14 @@ export class PaperMarket {
     return Account.restore(state, this.costs);
   }
 
-  /** The order a decision becomes at candle t's close, or undefined when there is nothing to do. */
-  plan(account: Account, decision: Decision, close: number): Order | undefined {
+  /**
+   * The order a decision becomes at candle t's close, or undefined when there is nothing to do; `sizing`: the serving
+   * policy's when it has its own (PolicyHandle.sizing).
+   */
+  plan(account: Account, decision: Decision, close: number, sizing = this.sizing): Order | undefined {
     const order = planOrder(
       account,
-      this.sizing,
+      sizing,
       ACTIONS.indexOf(decision.action),
       decision.confidence,
       decision.targetPosition,

@@ -270,6 +270,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
 
   override async tick(opts: { shouldStop?: () => boolean } = {}): Promise<TickReport> {
     const { repo, symbols, costs, band, clock, logger } = this.o;
+    await this.o.policies.follow?.(); // before the history and series it reads are backfilled and loaded, as on paper
     this.run ??= this.openRun(clock());
     this.applyControl();
     if (this.run.halted) await haltAfterSettling(this.run.halted, () => this.settleSubmitting(), this.o.logger);

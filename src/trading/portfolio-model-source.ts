@@ -2,18 +2,20 @@
  * A saved portfolio model home (`models/<name>` whose meta.json records a portfolio learner, issue 14) as a
  * portfolio run's policy source: the network, scalers and features of the saved model (never refitted on live
  * candles), its informative series, and the model home's pointer followed from tick to tick as single-market runs do
- * (src/trading/model-policy-source.ts): a promoted version serves from the next tick; a version that fails to load, or
- * was trained on another timeframe, is logged and the one already serving keeps trading.
+ * (src/trading/model-policy-source.ts): a promoted version serves from the next tick, on the history and informative
+ * series it reads; a version that fails to load, or was trained on another timeframe or other markets, is logged and
+ * the one already serving keeps trading.
  */
 import path from 'node:path';
-import type { Candles } from '../core/candles.ts';
 import { log } from '../core/log.ts';
 import { agentPolicy, type PortfolioAgent } from '../agents/portfolio-agent.ts';
 import {
   aimPortfolioAgent,
   checkModelSymbols,
-  loadPortfolioAgent,
+  openPortfolioModel,
   readPortfolioModelInfo,
+  type OpenedPortfolioModel,
+  type PortfolioModelInfo,
 } from '../agents/portfolio-model.ts';
 import { currentVersion, resolveModel } from '../agents/model-pointer.ts';
 import { checkModelMarket, sayModelMarket } from '../agents/model-market.ts';
@@ -24,7 +26,7 @@ import type { PortfolioPolicySource } from './portfolio-policy-source.ts';
 
 /**
  * The source, checked before any network or disk work: the home must hold a portfolio model trading `symbols` in
- * this order (one line saying what it trades otherwise). The network loads at the first tick, over the run's
+ * this order (one line saying what it trades otherwise). The network is aimed at the first tick, over the run's
  * candles (its observation builder needs them).
  */
 export async function portfolioModelSource(
@@ -36,44 +38,84 @@ export async function portfolioModelSource(
   checkModelSymbols(home, first.dir, symbols);
   const market = { exchange: settings.exchange.id, symbol: symbols.join(','), timeframe: settings.timeframe };
   sayModelMarket(home, first.dir, market, (line) => log().warn(line));
-  const info = readPortfolioModelInfo(first.dir);
+  let served: PortfolioModelInfo = readPortfolioModelInfo(first.dir);
+  const costs = served.costs;
   await initBackend(settings.ml.backend);
   let agent: PortfolioAgent | undefined;
   let version = first.version;
-  const label = `model:${path.normalize(home)}`;
-  const load = async (traded: readonly Candles[], informative: readonly Candles[]) => {
-    const next = resolveModel(home);
-    checkModelMarket(home, next.dir, market);
-    const loaded = await loadPortfolioAgent(next.dir, traded, informative);
-    agent?.dispose();
-    agent = loaded;
-    version = next.version;
+  // the version the next forSeries serves, loaded but not aimed yet: the first one, or the one the pointer moved to
+  let next: { version: string; opened: OpenedPortfolioModel } | undefined = {
+    version,
+    opened: await openPortfolioModel(first.dir),
   };
+  const label = `model:${path.normalize(home)}`;
+  /** What the tick loads its series for: the version it will serve. */
+  const coming = () => next?.opened.info ?? served;
   return {
     label,
     // every series' first decision reads full feature rows (moving averages of up to 120 candles, then the window)
-    history: info.warmup,
-    informative: info.informative,
-    costs: info.costs,
-    async forSeries(traded, informative) {
+    get history() {
+      return coming().warmup;
+    },
+    get informative() {
+      return coming().informative;
+    },
+    costs,
+    /**
+     * Loads the version the pointer names when another one serves, before the tick backfills and loads the series:
+     * its warm-up and its informative series (one the run did not read yet is fetched from then on).
+     */
+    async follow() {
       const pointed = currentVersion(home);
+      if (!pointed) return;
+      if (pointed === version && agent) {
+        next?.opened.dispose();
+        next = undefined;
+        return;
+      }
+      if (pointed === next?.version) return;
+      try {
+        const to = resolveModel(home);
+        checkModelMarket(home, to.dir, market);
+        checkModelSymbols(home, to.dir, symbols);
+        const opened = await openPortfolioModel(to.dir);
+        next?.opened.dispose();
+        next = { version: to.version, opened };
+      } catch (e) {
+        log().error(`model ${home}: version ${pointed} cannot be loaded, still serving ${version}: ${shortError(e)}`);
+      }
+    },
+    async forSeries(traded, informative) {
+      const switching = next;
+      next = undefined;
       let aimed = false;
-      if (!agent) {
-        await load(traded, informative);
-        aimed = true;
-      } else if (pointed && pointed !== version) {
+      if (switching) {
         try {
-          await load(traded, informative);
+          const loaded = switching.opened.over(traded, informative);
+          if (agent) log().info(`model ${home}: now serving version ${switching.version}`);
+          agent?.dispose();
+          agent = loaded;
+          version = switching.version;
+          served = switching.opened.info;
           aimed = true;
-          log().info(`model ${home}: now serving version ${version}`);
         } catch (e) {
-          log().error(`model ${home}: version ${pointed} cannot be loaded, still serving ${version}: ${shortError(e)}`);
+          switching.opened.dispose();
+          const reads = (a: PortfolioAgent) => [...a.symbols, ...a.informative].join(',');
+          const given = [...traded, ...informative].map((c) => c.symbol).join(',');
+          // the serving version can go on only over the series it reads
+          if (!agent || reads(agent) !== given) throw e;
+          log().error(
+            `model ${home}: version ${switching.version} cannot be loaded, still serving ${version}: ${shortError(e)}`,
+          );
         }
       }
-      const served = agent as PortfolioAgent;
-      if (!aimed) aimPortfolioAgent(served, traded, informative);
-      return { policy: agentPolicy(info.strategy, () => served, served.recipe.episodeLength), version, label };
+      const serving = agent as PortfolioAgent;
+      if (!aimed) aimPortfolioAgent(serving, traded, informative);
+      return { policy: agentPolicy(served.strategy, () => serving, serving.recipe.episodeLength), version, label };
     },
-    dispose: () => agent?.dispose(),
+    dispose: () => {
+      next?.opened.dispose();
+      agent?.dispose();
+    },
   };
 }

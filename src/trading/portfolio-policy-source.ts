@@ -26,8 +26,16 @@ export interface PortfolioPolicySource {
   readonly history?: number;
   /** Candles of every series a tick loads before the first candle time it decides (default: `history`). */
   readonly lookback?: number;
-  /** Series the policy reads but the run does not trade (a model's informative series); the trader fetches them. */
+  /**
+   * Series the policy reads but the run does not trade (a model's informative series); the trader fetches them (those
+   * of the version the tick serves).
+   */
   readonly informative?: readonly string[];
+  /**
+   * Brings the source up to the policy the tick will serve (a saved model's pointer, moved by a promotion or by hand),
+   * before the tick reads `history`, `lookback` and `informative` to backfill and load its series: the version's.
+   */
+  follow?(): Promise<void>;
   /**
    * The policy for these series (every market's closed candles of the tick, `lookback` before its first candle time
    * and then up to the newest, in the run's market order, then each informative series' in `informative` order).

@@ -70,10 +70,12 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
   const { source, costs } = await resolvePortfolioPolicy(o);
   return openSession({ ...o, key }, source, (store, repo) => {
     const names = [...o.symbols, ...(source.informative ?? [])];
+    const feedFor = (s: string) => configFeed(exchange, config, s, o.clock);
     const options = {
       repo,
       store,
-      feeds: o.feeds ?? names.map((s) => configFeed(exchange, config, s, o.clock)),
+      feeds: o.feeds ?? names.map(feedFor),
+      feedFor,
       policies: source,
       key,
       symbols: o.symbols,

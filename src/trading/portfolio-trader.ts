@@ -32,6 +32,11 @@ export interface PortfolioTraderOptions extends RunHolderOptions {
   store: CandleStore;
   /** One feed per market, in `symbols` order, then one per informative series of the policy source. */
   feeds: readonly CandleFeed[];
+  /**
+   * The feed of a series the policy starts reading mid-run (a model pointer switched to a version with another
+   * informative series); absent: such a series cannot be fetched.
+   */
+  feedFor?(symbol: string): CandleFeed;
   policies: PortfolioPolicySource;
   /** The run's key: its symbol is the markets joined by commas. */
   key: RunKey;
@@ -72,6 +77,25 @@ export function accountSummary(a: PortfolioAccount): AccountState {
 }
 
 export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
+  /** Each series' feed by name: the options' `feeds`, then those `feedFor` gave. */
+  private readonly feedsByName: Map<string, CandleFeed>;
+
+  constructor(options: PortfolioTraderOptions) {
+    super(options);
+    const names = this.seriesNames();
+    this.feedsByName = new Map(options.feeds.map((f, i) => [names[i], f]));
+  }
+
+  private feedOf(symbol: string): CandleFeed {
+    let feed = this.feedsByName.get(symbol);
+    if (!feed) {
+      if (!this.o.feedFor) throw new Error(`no candle feed for ${symbol}`);
+      feed = this.o.feedFor(symbol);
+      this.feedsByName.set(symbol, feed);
+    }
+    return feed;
+  }
+
   /** A stored single-market run under this key is refused like one of another policy. */
   protected isOwnKind(run: RunState): boolean {
     return Boolean(run.portfolio);
@@ -130,13 +154,15 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
    * candle's look gives its `deadline` for the feed's own wait.
    */
   private async fetchSeries(run: RunState, closedOpen: number, symbol: string, deadline?: number): Promise<number> {
-    const { store, key, feeds } = this.o;
+    const { store, key } = this.o;
     const series = { exchange: key.exchange, symbol, timeframe: key.timeframe };
-    let since = backfillSince(store, series, this.historyNeededFrom(run), this.tfMs);
+    const needed = this.historyNeededFrom(run);
+    let since = backfillSince(store, series, needed, this.tfMs);
+    // never before the history start, unless the version serving now reads further back (a model pointer switched)
     if (run.lastTs !== undefined)
-      since = Math.max(run.historyFrom, Math.min(since, run.lastTs - LATE_OVERLAP * this.tfMs));
+      since = Math.max(Math.min(run.historyFrom, needed), Math.min(since, run.lastTs - LATE_OVERLAP * this.tfMs));
     if (since > closedOpen) return 0;
-    const rows = await feeds[this.seriesNames().indexOf(symbol)].fetchClosed(since, closedOpen + this.tfMs, deadline);
+    const rows = await this.feedOf(symbol).fetchClosed(since, closedOpen + this.tfMs, deadline);
     if (rows.length) store.upsert(key.exchange, symbol, key.timeframe, rows);
     return rows.length;
   }
@@ -200,6 +226,8 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
 
   async tick(opts: { shouldStop?: () => boolean } = {}): Promise<TickReport> {
     const now = this.o.clock();
+    // the version a model source serves this tick decides the history and the series the tick backfills and loads
+    await this.o.policies.follow?.();
     this.run ??= this.openRun(now);
     const { closedOpen, fetched } = await this.controlAndBackfill(now, opts.shouldStop);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };

@@ -16,7 +16,7 @@ import type { Exchange } from 'ccxt';
 import type { Logger } from '../core/log.ts';
 import type { Retried } from './exchange-orders.ts';
 import type { RecurringRefusal } from './order-desk.ts';
-import { heldFree } from './withdrawals.ts';
+import { amountText, heldFree } from './withdrawals.ts';
 
 type Side = 'buy' | 'sell';
 
@@ -98,8 +98,8 @@ export class RefusalHolds {
     const code = spentCode(symbol, side);
     // a balance that cannot be read now is unknown: the first reply that says it lifts the hold
     const free = await this.freeOf(code).catch(() => NaN);
-    const has = Number.isNaN(free) ? `does not say how much ${code} is free` : `has ${free} ${code} free`;
-    const counted = side === 'buy' ? `${r.counted} ${code} of cash` : `${r.counted} ${code}`;
+    const has = Number.isNaN(free) ? `does not say how much ${code} is free` : `has ${amountText(free)} ${code} free`;
+    const counted = `${amountText(r.counted)} ${code}${side === 'buy' ? ' of cash' : ''}`;
     const fix =
       r.kind === 'funds'
         ? `the exchange ${has} and this run counts ${counted} (funds withdrawn, or spent by ` +

@@ -225,7 +225,7 @@ export class Trader extends RunHolder<TraderOptions> {
       }
       const decidedAt = clock();
       repo.insertDecision(run.id, ts, decision, close, policyName, handle.version, decidedAt);
-      if (policyName !== 'manual-exit') order = market.plan(account, decision, close);
+      if (policyName !== 'manual-exit') order = market.plan(account, decision, close, handle.sizing);
       if (order) {
         const side = orderSide(order);
         const orderId = repo.insertOrder(

@@ -2,7 +2,7 @@
 import type { CandleRow, Candles } from '../core/candles.ts';
 import type { Observation, Policy } from '../core/policy.ts';
 import type { Account, AccountState } from '../market/account.ts';
-import type { Order } from '../market/execution.ts';
+import type { Order, SizingOptions } from '../market/execution.ts';
 import type { PortfolioAccountState } from '../market/portfolio-state.ts';
 
 export type TradingMode = 'paper' | 'live';
@@ -27,6 +27,11 @@ export interface PolicyHandle {
   label: string;
   /** Candles of history the observation needs before the first decision. */
   warmup: number;
+  /**
+   * How its decisions become orders when it is not the market's (a saved model version's recipe: a version switched
+   * to mid-run trades with its own sizing, as its backtest does).
+   */
+  sizing?: SizingOptions;
   /** The observation at candle t (same builder as the backtest), with the agent state read from `account`. */
   observe(t: number, account: Account): Observation;
 }

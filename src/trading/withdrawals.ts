@@ -119,11 +119,18 @@ interface TakenRow {
   taken: number;
 }
 
+/**
+ * An amount of a currency as a line shows it: 12 significant digits, not the float noise of the arithmetic that made
+ * it (0.44323491, not 0.44323491000000004). The withdrawal line's, and the refusal holds' (refusal-holds.ts).
+ */
+export function amountText(x: number): string {
+  return String(Number(x.toPrecision(12)));
+}
+
 /** The one warning line of a withdrawal taken out of a run, currency by currency (the quote first). */
 export function withdrawalLine(rows: readonly TakenRow[], value: number, quote: string): string {
   // a currency whose free amount the reply did not say (heldFree) was not cut
-  // 12 significant digits: an amount, not the float noise of the subtraction that made it (0.44323491000000004)
-  const amount = (x: number) => String(Number(x.toPrecision(12)));
+  const amount = amountText;
   const says = (x: number) => (Number.isFinite(x) ? amount(x) : 'an unknown amount of');
   const and = (xs: string[]) => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}`);
   return (

@@ -11,7 +11,7 @@ import { runBacktest } from '../../src/market/backtest-engine.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { sliceCandles, type Candles } from '../../src/core/candles.ts';
 import { promoteVersion, stageVersion, versionDir } from '../../src/agents/model-pointer.ts';
-import { recipeHistory } from '../../src/agents/setup.ts';
+import { recipeHistory, recipeSizing } from '../../src/agents/setup.ts';
 import type { PolicyChoiceResult } from '../../src/trading/rule-policy-source.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
@@ -187,6 +187,41 @@ the history it needs: from then on the run decides and trades as a backtest of t
       [...bt.actions].map((a) => names[a]),
       "every decision is the backtest's",
     );
+    assert.ok(bt.trades.length >= 2, `the seeded network trades (${bt.trades.length})`);
+    assert.deepEqual(tradeRows(repo.trades(run.id)), tradeRows(bt.trades));
+  } finally {
+    s.store.close();
+    s.tmp.cleanup();
+  }
+});
+
+test(`paper: a model pointer switched to a version whose recipe sizes its orders otherwise (by its confidence, where \
+the first version puts all in) trades with that version's sizing, as its backtest does`, async () => {
+  const s = modelPaperSetup(400);
+  const { candles, config } = s;
+  const home = path.join(s.tmp.dir, 'models', 'resized');
+  const sized: AgentRecipe = { ...SMALL_RECIPE, sizing: 'confidence' };
+  try {
+    await saveAgent(home, 'sell', candles);
+    const served = await modelPolicySource(home, config);
+    assert.equal(served.sizing.kind, 'all', "the run's market sizes as the first version");
+    const startIndex = 250;
+    let now = candles.ts[startIndex] + HOUR + 1000;
+    const trader = modelTrader(s, served, startIndex, () => now);
+    await trader.tick();
+    const staged = stageVersion(home, 'sized');
+    await saveAgent(staged.dir, 'seeded', candles, sized, 3);
+    staged.commit();
+    promoteVersion(home, 'sized');
+    now = candles.ts[candles.ts.length - 1] + HOUR + 1000;
+    await trader.tick();
+    const repo = new RunRepository(s.store.db);
+    const run = repo.list()[0];
+    const bt = await backtestOf(versionDir(home, 'sized'), candles, startIndex + 1, s, {
+      ...served,
+      sizing: recipeSizing(sized, config.backtest),
+    });
+    served.source.dispose?.();
     assert.ok(bt.trades.length >= 2, `the seeded network trades (${bt.trades.length})`);
     assert.deepEqual(tradeRows(repo.trades(run.id)), tradeRows(bt.trades));
   } finally {

@@ -49,6 +49,12 @@ deposit lifts the hold`, async () => {
     aud.total = 100;
     const line = await holds.note({ ...REFUSED, counted: 500 });
     assert.match(line, /^the exchange has 100 AUD free and this run counts 500 AUD of cash/);
+    // amounts as the withdrawal line shows them, not the float noise of the arithmetic that made them
+    aud.total = 0.1 + 0.2;
+    const noisy = await holds.note({ ...REFUSED, side: 'sell', symbol: 'AUD/USDT', counted: 0.44323491000000004 });
+    assert.match(noisy, /^the exchange has 0\.3 AUD free and this run counts 0\.44323491 AUD \(funds/);
+    aud.total = 100;
+    await holds.note({ ...REFUSED, counted: 500 });
     assert.match((await holds.holds('BTC/AUD', 'buy')) ?? '', /^not sent: the exchange refused the last buy/);
     aud.total = 600; // a deposit
     assert.equal(await holds.holds('BTC/AUD', 'buy'), undefined, 'the deposit lifts the hold');

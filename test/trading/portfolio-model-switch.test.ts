@@ -1,0 +1,159 @@
+/**
+ * A portfolio paper run whose model pointer switches (by hand or by a `bot retrain` promotion) to a version that
+ * reads further back and reads another informative series (real SQLite, real saved portfolio model files): from the
+ * switch on, its decisions and trades are those of a backtest of that version over the whole file.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import type { Candles } from '../../src/core/candles.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { CandleStore } from '../../src/data/store.ts';
+import { agentPolicy, createPortfolioAgent, portfolioFeatures } from '../../src/agents/portfolio-agent.ts';
+import { loadPortfolioAgent, savePortfolioAgent } from '../../src/agents/portfolio-model.ts';
+import type { PortfolioRecipe } from '../../src/agents/portfolio-recipe.ts';
+import { promoteVersion, stageVersion, versionDir } from '../../src/agents/model-pointer.ts';
+import { runPortfolioBacktest } from '../../src/market/portfolio-engine.ts';
+import { PortfolioObservationBuilder } from '../../src/market/portfolio-observation.ts';
+import { initBackend } from '../../src/nn/backend/backend.ts';
+import { portfolioModelSource } from '../../src/trading/portfolio-model-source.ts';
+import { PortfolioTrader } from '../../src/trading/portfolio-trader.ts';
+import { RunRepository } from '../../src/trading/run-repository.ts';
+import { pairRecipe } from '../agents/portfolio-helpers.ts';
+import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
+
+const HOUR = 3_600_000;
+const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 0, minOrderValue: 5000, quantityPrecision: 8 };
+const BALANCE = 10_000_000;
+const BAND = 0.01;
+
+const make = (seed: number, symbol: string, startPrice: number) =>
+  syntheticCandles({ seed, count: 1000, timeframe: '1h', start: Date.UTC(2024, 0, 1), symbol, startPrice });
+
+/**
+ * A portfolio model of A and B reading `informative`, its scalers fitted on the first 300 candles, saved in `dir`;
+ * `head`: the policy head's bias (the network's weights otherwise as seeded).
+ */
+async function saveModel(
+  dir: string,
+  recipe: PortfolioRecipe,
+  series: Candles[],
+  exchange: string,
+  head?: number[],
+): Promise<void> {
+  const { features, scalers } = portfolioFeatures(recipe, series, series[0].ts[300]);
+  const agent = createPortfolioAgent(recipe, new PortfolioObservationBuilder(features, 2, recipe.window), scalers, 5);
+  if (head) {
+    const layer = agent.learner.net.model.getLayer('policy');
+    const [kernel, bias] = layer.getWeights();
+    layer.setWeights([tf.zerosLike(kernel), tf.tensor1d(head, bias.dtype)]);
+  }
+  await savePortfolioAgent(dir, agent, {
+    name: 'switched',
+    strategy: 'ppo-portfolio',
+    seed: 5,
+    trainingWindow: { from: '', to: '' },
+    market: { exchange, timeframe: '1h' },
+  });
+  agent.dispose();
+}
+
+test(`portfolio paper: a model pointer switched to a version with a longer warm-up (ta's EMAs, a longer window) and \
+another informative series is served on the history and series it reads: from then on the run decides and trades \
+as a backtest of that version over the whole file`, async () => {
+  const tmp = tempDir('bot-pf-switch-');
+  const a = make(71, 'A/KRW', 50_000_000);
+  const b = make(72, 'B/KRW', 3_000_000);
+  const i = make(73, 'I/KRW', 3_000);
+  const j = make(74, 'J/KRW', 800);
+  const config = loadConfig({
+    overrides: { ml: { backend: 'wasm' }, log: { file: '' }, data: { database: path.join(tmp.dir, 'bot.db') } },
+  });
+  await initBackend('wasm');
+  const store = CandleStore.open(config.data.database);
+  const home = path.join(tmp.dir, 'models', 'pf');
+  const ex = config.exchange.id;
+  try {
+    // the version the run starts with keeps everything in cash (a short warm-up, reading I): the run's account is
+    // the backtest's at the switch
+    await saveModel(home, pairRecipe({ cash: true }), [a, b, i], ex, [-30, -30]);
+    // ta's EMAs settle over ~650 candles and a 30-candle window: far past the ~120 candles the first version loads
+    const longer = pairRecipe({ features: 'rltrader-v1+ta', window: 30, episodeLength: 25 });
+    const source = await portfolioModelSource(home, config, ['A/KRW', 'B/KRW']);
+    const symbols = ['A/KRW', 'B/KRW'];
+    const feeds = new Map([a, b, i, j].map((c) => [c.symbol, seriesFeed(c, HOUR)]));
+    const startIndex = 800;
+    let now = a.ts[startIndex] + HOUR + 1000;
+    const trader = new PortfolioTrader({
+      repo: new RunRepository(store.db),
+      store,
+      feeds: [a, b, i].map((c) => seriesFeed(c, HOUR)),
+      feedFor: (s) => feeds.get(s) as ReturnType<typeof seriesFeed>,
+      policies: source,
+      key: { mode: 'paper', name: 'switch', exchange: ex, symbol: symbols.join(','), timeframe: '1h' },
+      symbols,
+      costs: [COSTS, COSTS],
+      band: BAND,
+      balance: BALANCE,
+      historyCandles: 5,
+      start: a.ts[startIndex],
+      clock: () => now,
+      logger: quietLogger(),
+    });
+    for (let k = startIndex; k < startIndex + 3; k++) {
+      now = a.ts[k] + HOUR + 1000;
+      await trader.tick();
+    }
+    const repo = new RunRepository(store.db);
+    const run = repo.list()[0];
+    const atSwitch = trader.state() as NonNullable<ReturnType<typeof trader.state>>;
+    assert.equal(atSwitch.lastTs, a.ts[startIndex + 2]);
+    assert.equal(repo.trades(run.id).length, 0, 'the first version holds cash');
+    const memory = atSwitch.portfolio?.policyMemory as number[];
+
+    const staged = stageVersion(home, 'longer');
+    await saveModel(staged.dir, longer, [a, b, i, j], ex);
+    staged.commit();
+    promoteVersion(home, 'longer');
+    // a running loop's ticks, one candle each, then a catch-up after downtime
+    for (let k = startIndex + 3; k < startIndex + 40; k++) {
+      now = a.ts[k] + HOUR + 1000;
+      await trader.tick();
+    }
+    now = a.ts[a.ts.length - 1] + HOUR + 1000;
+    await trader.tick();
+    const switchTs = a.ts[startIndex + 3];
+    const decisions = repo.decisions(run.id).filter((d) => d.ts >= switchTs);
+    assert.equal(decisions.length, a.ts.length - (startIndex + 3));
+    assert.deepEqual(new Set(decisions.map((d) => d.modelVersion)), new Set(['longer']));
+    assert.ok(store.load(ex, 'J/KRW', '1h').ts[0] < a.ts[startIndex - 600], 'the new informative series is fetched');
+
+    // the backtest of that version over the whole files, deciding from the switch on with the run's P/L memory
+    const agent = await loadPortfolioAgent(versionDir(home, 'longer'), [a, b], [i, j]);
+    try {
+      const policy = agentPolicy('bt', (ts) => (ts >= switchTs ? agent : null), agent.recipe.episodeLength);
+      policy.memory?.restore(memory);
+      const bt = runPortfolioBacktest({ series: [a, b], costs: [COSTS, COSTS], balance: BALANCE, band: BAND, policy });
+      // the backtest decides no last candle (nothing fills after it)
+      const paper = repo.targets(run.id).filter((d) => d.ts >= switchTs && d.ts < a.ts[a.ts.length - 1]);
+      const expected = paper.map((d) => ({ ts: d.ts, targets: bt.decisions[bt.timeline.ts.indexOf(d.ts)] }));
+      assert.ok(
+        expected.every((d) => d.targets !== null),
+        'the version decides from the switch on (no warm-up holds)',
+      );
+      assert.deepEqual(paper, expected, "every decision is the backtest's");
+      const trades = repo.trades(run.id).map((t) => ({ ts: t.ts, market: t.market, side: t.side, units: t.units }));
+      const btTrades = bt.fills.map((f) => ({ ts: f.ts, market: symbols[f.market], side: f.side, units: f.units }));
+      assert.ok(btTrades.length >= 2, `the version trades (${btTrades.length})`);
+      assert.deepEqual(trades, btTrades);
+    } finally {
+      agent.dispose();
+    }
+    source.dispose?.();
+  } finally {
+    store.close();
+    tmp.cleanup();
+  }
+});
