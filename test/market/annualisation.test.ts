@@ -55,3 +55,12 @@ close) keeps its observed density`, () => {
   // candles per UTC date × 252 read it as a market that closes (about 3,000 a year for one trading ~5,800)
   assert.equal(annualisationPeriods(ts, '1h'), (ts.length - 1) / years);
 });
+
+test(`a few sessions that cross midnight UTC (Sydney's 10:00-16:00 is 23:00-05:00 UTC in summer) count one trading \
+day each`, () => {
+  const asx = Float64Array.from(
+    [0, 1, 2].flatMap((d) => Array.from({ length: 7 }, (_, h) => MONDAY + d * DAY + 23 * HOUR + h * HOUR)),
+  );
+  // by UTC date the three sessions made four days: 21 / 4 × 252 = 1,323
+  assert.equal(annualisationPeriods(asx, '1h'), 7 * 252);
+});
