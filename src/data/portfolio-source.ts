@@ -43,19 +43,27 @@ export function parseSymbolsFlag(value: string): string[] {
 }
 
 /**
- * `--symbols` of a portfolio (one account), checked to share one quote: its one cash would otherwise add KRW to USDT
- * in the account's value, and a live run would spend the first market's quote for all of them. (`bot data download
- * --symbols` stores markets one by one and may mix quotes.)
+ * `--symbols` of a portfolio (one account), checked to share one quote (checkOneQuote). (`bot data download --symbols`
+ * stores markets one by one and may mix quotes.)
  */
 export function parsePortfolioSymbols(value: string): string[] {
   const symbols = parseSymbolsFlag(value);
+  checkOneQuote(symbols, '--symbols');
+  return symbols;
+}
+
+/**
+ * The markets of a portfolio (`where`: whence they came, --symbols, a recipe's `symbols` or a saved model's), checked
+ * to share one quote: its one cash would otherwise add KRW to USDT in the account's value, and a live run would spend
+ * the first market's quote for all of them.
+ */
+export function checkOneQuote(symbols: readonly string[], where: string): void {
   const quotes = [...new Set(symbols.map((s) => s.split('/')[1]).filter((q) => q !== undefined))];
   if (quotes.length > 1)
     throw new UserError(
-      `--symbols: the markets are priced in different currencies (${quotes.join(', ')}); a portfolio has one cash, ` +
+      `${where}: the markets are priced in different currencies (${quotes.join(', ')}); a portfolio has one cash, ` +
         'so its markets must share a quote',
     );
-  return symbols;
 }
 
 /** The sample's three series: the index and its daily-rebalanced 2× and −1× (no fee), all labelled. */

@@ -94,14 +94,18 @@ const DAY_MS = 86_400_000;
 const YEAR_MS = 365.25 * DAY_MS;
 /** A span this long holds a weekend in every time zone: a market closed on weekends shows it as a gap. */
 const WEEK_MS = 7 * DAY_MS;
+/** A gap longer than this (and than two candles) is a market closed overnight, not an interval without trades. */
+const OVERNIGHT_MS = DAY_MS / 4;
 
 /**
  * Periods per year for annualising: the calendar count of the timeframe (crypto trades around the clock), unless the
  * series is visibly sparser (a stock market's weekdays): then 252 trading days for daily-or-longer candles, or for
  * intraday ones the observed density over a week or more, else (a few sessions, which do not show how many days of
  * the week the market trades) the candles per trading day × 252, as a market that closes overnight closes on
- * weekends too; a trading day is a UTC date with candles. A series with no gap and no week cannot tell (five daily
- * candles Monday to Friday could be crypto's): the calendar.
+ * weekends too; a trading day is a session, the candles between two overnight closes (gaps over OVERNIGHT_MS and
+ * two candles). A series under a week with no overnight close trades around the clock, only sparsely (an exchange
+ * that skips intervals without trades, as Upbit does): its observed density. A series with no gap and no week cannot
+ * tell (five daily candles Monday to Friday could be crypto's): the calendar.
  */
 export function annualisationPeriods(timestamps: Float64Array, timeframe: string): number {
   const calendar = periodsPerYear(timeframe);
@@ -112,9 +116,11 @@ export function annualisationPeriods(timestamps: Float64Array, timeframe: string
   if (!(spanMs > 0) || observed >= 0.85 * calendar) return calendar;
   if (timeframeMs(timeframe) >= DAY_MS) return periodsPerYear(timeframe, 252);
   if (spanMs >= WEEK_MS) return observed;
-  const days = new Set<number>();
-  for (const ts of timestamps) days.add(Math.floor(ts / DAY_MS));
-  return (n / days.size) * 252;
+  // trading days: the sessions between overnight closes (not UTC dates, which split a session across midnight UTC)
+  const closed = Math.max(OVERNIGHT_MS, 2 * timeframeMs(timeframe));
+  let sessions = 1;
+  for (let i = 1; i < n; i++) if (timestamps[i] - timestamps[i - 1] > closed) sessions++;
+  return sessions === 1 ? observed : (n / sessions) * 252;
 }
 
 /**

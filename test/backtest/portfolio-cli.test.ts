@@ -1,7 +1,7 @@
 /** `bot backtest --strategy equal-weight --symbols A,B --data a.csv,b.csv` and `--sample`: report, baselines. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sliceCandles } from '../../src/core/candles.ts';
 import { candlesToCsv } from '../../src/data/csv.ts';
@@ -71,6 +71,18 @@ test('bad portfolio flags are one-line errors before any work', async () => {
   }
   const single = await runBot(['backtest', '--strategy', 'equal-weight', '--db', path.join(tempDir(), 'x.db')]);
   assert.match(single.stderr, /trades several markets: give --symbols/);
+});
+
+test(`a saved portfolio model whose markets mix quotes is refused with one line when no --symbols names them (the
+backtest takes the model's markets)`, async () => {
+  const dir = path.join(tempDir('bot-portfolio-'), 'mixed');
+  mkdirSync(dir);
+  const learner = { portfolio: true, symbols: ['A/KRW', 'B/USDT'], informative: [] };
+  writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ strategy: 'ppo-portfolio', learner }, null, 2));
+  const r = await runBot(['backtest', '--model', dir, '--sample', '--log-level', 'error']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /model .*mixed: the markets are priced in different currencies \(KRW, USDT\)/);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
 });
 
 test('--market-costs: one cost preset per market, in report.json per series; unknown markets refused', async () => {

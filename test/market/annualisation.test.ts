@@ -43,3 +43,24 @@ test('daily weekday candles: 252 once a weekend gap shows; Monday to Friday alon
   const monToFri = Float64Array.from([0, 1, 2, 3, 4], (d) => MONDAY + d * DAY);
   assert.equal(annualisationPeriods(monToFri, '1d'), 365);
 });
+
+test(`a short run of a thin market that trades around the clock (intervals without trades skipped, no overnight \
+close) keeps its observed density`, () => {
+  // three days of hourly candles from Monday 12:00 UTC, three in ten hours without a trade: the longest gap 2 hours
+  const ts = Float64Array.from(
+    Array.from({ length: 72 }, (_, i) => i).filter((i) => i % 10 !== 3 && i % 10 !== 6 && i % 10 !== 8),
+    (i) => MONDAY + 12 * HOUR + i * HOUR,
+  );
+  const years = (ts[ts.length - 1] - ts[0]) / (365.25 * DAY);
+  // candles per UTC date × 252 read it as a market that closes (about 3,000 a year for one trading ~5,800)
+  assert.equal(annualisationPeriods(ts, '1h'), (ts.length - 1) / years);
+});
+
+test(`a few sessions that cross midnight UTC (Sydney's 10:00-16:00 is 23:00-05:00 UTC in summer) count one trading \
+day each`, () => {
+  const asx = Float64Array.from(
+    [0, 1, 2].flatMap((d) => Array.from({ length: 7 }, (_, h) => MONDAY + d * DAY + 23 * HOUR + h * HOUR)),
+  );
+  // by UTC date the three sessions made four days: 21 / 4 × 252 = 1,323
+  assert.equal(annualisationPeriods(asx, '1h'), 7 * 252);
+});

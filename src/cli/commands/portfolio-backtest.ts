@@ -16,7 +16,7 @@ import { checkColumnsFlag } from './data.ts';
 
 /** `bot backtest --symbols A,B …`: a portfolio strategy and its portfolio baselines (issue 14). */
 export async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unknown>): Promise<void> {
-  const { parsePortfolioSymbols, loadPortfolioSeries, SAMPLE_2X, SAMPLE_INVERSE } =
+  const { checkOneQuote, parsePortfolioSymbols, loadPortfolioSeries, SAMPLE_2X, SAMPLE_INVERSE } =
     await import('../../data/portfolio-source.ts');
   const { runPortfolioRun, portfolioTable } = await import('../../backtest/portfolio-backtest.ts');
   const { loadPortfolioStrategy } = await import('../../agents/portfolio-strategy.ts');
@@ -74,6 +74,9 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
     const what = strategy ? `strategy "${strategy.name}"` : 'this model';
     throw new UserError(`${what} trades several markets: give --symbols A,B[,…] (and --data a.csv,b.csv or --sample)`);
   }
+  // markets named by the recipe or the saved model, not by --symbols (checked as it was parsed)
+  if (flags.symbols === undefined)
+    checkOneQuote(symbols, modelInfo ? `model ${modelDir}` : `strategy "${strategy?.name}"`);
   checkMarketCostsTraded(marketCosts, symbols);
   const overlap = informative.find((s) => symbols.includes(s));
   if (overlap) throw new UserError(`${overlap} is both traded and informative; an informative series is not traded`);
