@@ -48,6 +48,12 @@ export async function portfolioModelSource(
     version,
     opened: await openPortfolioModel(first.dir),
   };
+  // a version given up on (its series could not be loaded or aimed at): not tried again until the run restarts
+  let refused: string | undefined;
+  const giveUp = (pointed: string, why: string) => {
+    refused = pointed;
+    log().error(`model ${home}: version ${pointed} ${why}; still serving ${version} (restart the run to try it again)`);
+  };
   const label = `model:${path.normalize(home)}`;
   /** What the tick loads its series for: the version it will serve. */
   const coming = () => next?.opened.info ?? served;
@@ -73,7 +79,7 @@ export async function portfolioModelSource(
         next = undefined;
         return;
       }
-      if (pointed === next?.version) return;
+      if (pointed === next?.version || pointed === refused) return;
       try {
         const to = resolveModel(home);
         checkModelMarket(home, to.dir, market);
@@ -84,6 +90,16 @@ export async function portfolioModelSource(
       } catch (e) {
         log().error(`model ${home}: version ${pointed} cannot be loaded, still serving ${version}: ${shortError(e)}`);
       }
+    },
+    switchFailed(error) {
+      if (!next || !agent) return;
+      const reads = (info: PortfolioModelInfo) => [...info.informative].sort().join(',');
+      // a failure over the series the serving version reads too is not the new version's doing
+      if (reads(next.opened.info) === reads(served)) return;
+      const { version: pointed, opened } = next;
+      next = undefined;
+      opened.dispose();
+      giveUp(pointed, `reads series this run cannot load (${shortError(error)})`);
     },
     async forSeries(traded, informative) {
       const switching = next;
@@ -102,11 +118,10 @@ export async function portfolioModelSource(
           switching.opened.dispose();
           const reads = (a: PortfolioAgent) => [...a.symbols, ...a.informative].join(',');
           const given = [...traded, ...informative].map((c) => c.symbol).join(',');
-          // the serving version can go on only over the series it reads
-          if (!agent || reads(agent) !== given) throw e;
-          log().error(
-            `model ${home}: version ${switching.version} cannot be loaded, still serving ${version}: ${shortError(e)}`,
-          );
+          if (!agent) throw e;
+          giveUp(switching.version, `cannot be loaded over the run's candles (${shortError(e)})`);
+          // the serving version can go on only over the series it reads: from the next tick, which loads them
+          if (reads(agent) !== given) throw e;
         }
       }
       const serving = agent as PortfolioAgent;

@@ -37,6 +37,12 @@ export interface PortfolioPolicySource {
    */
   follow?(): Promise<void>;
   /**
+   * The tick's backfill failed (`error`): when `follow` brought up a version that reads a series the serving one does
+   * not, that series is the likely cause (an exchange that does not list it), and the source gives that version up
+   * and keeps serving the one before, instead of failing every tick.
+   */
+  switchFailed?(error: unknown): void;
+  /**
    * The policy for these series (every market's closed candles of the tick, `lookback` before its first candle time
    * and then up to the newest, in the run's market order, then each informative series' in `informative` order).
    */

@@ -123,6 +123,16 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
    * looks again for up to `lateCandleWaitMs` (late-candle.ts), so the time is decided once all are in, in this tick.
    */
   protected async backfill(run: RunState, closedOpen: number, shouldStop?: () => boolean): Promise<number> {
+    try {
+      return await this.backfillSeries(run, closedOpen, shouldStop);
+    } catch (e) {
+      // a version the pointer moved to may read a series this exchange does not list: the source gives it up
+      this.o.policies.switchFailed?.(e);
+      throw e;
+    }
+  }
+
+  private async backfillSeries(run: RunState, closedOpen: number, shouldStop?: () => boolean): Promise<number> {
     const { store, key, logger } = this.o;
     const series = this.seriesNames().map((symbol) => ({ exchange: key.exchange, symbol, timeframe: key.timeframe }));
     const fetchSome = async (some: readonly { symbol: string }[], deadline?: number) => {

@@ -20,9 +20,12 @@ import { PortfolioObservationBuilder } from '../../src/market/portfolio-observat
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { portfolioModelSource } from '../../src/trading/portfolio-model-source.ts';
 import { PortfolioTrader } from '../../src/trading/portfolio-trader.ts';
+import type { CandleFeed } from '../../src/trading/types.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { pairRecipe } from '../agents/portfolio-helpers.ts';
 import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
+import { capturingLogger } from '../helpers/log.ts';
+import { log, setLogger } from '../../src/core/log.ts';
 
 const HOUR = 3_600_000;
 const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 0, minOrderValue: 5000, quantityPrecision: 8 };
@@ -60,14 +63,19 @@ async function saveModel(
   agent.dispose();
 }
 
-test(`portfolio paper: a model pointer switched to a version with a longer warm-up (ta's EMAs, a longer window) and \
-another informative series is served on the history and series it reads: from then on the run decides and trades \
-as a backtest of that version over the whole file`, async () => {
+const a = make(71, 'A/KRW', 50_000_000);
+const b = make(72, 'B/KRW', 3_000_000);
+const i = make(73, 'I/KRW', 3_000);
+const j = make(74, 'J/KRW', 800);
+const symbols = ['A/KRW', 'B/KRW'];
+const startIndex = 800;
+
+/**
+ * A portfolio paper run of A and B from candle 800 on a model home whose first version keeps everything in cash (a
+ * short warm-up, reading I), ticked over its first 3 candles; `feedFor` serves a series a later version reads.
+ */
+async function openSwitchRun(feedFor: (symbol: string) => CandleFeed) {
   const tmp = tempDir('bot-pf-switch-');
-  const a = make(71, 'A/KRW', 50_000_000);
-  const b = make(72, 'B/KRW', 3_000_000);
-  const i = make(73, 'I/KRW', 3_000);
-  const j = make(74, 'J/KRW', 800);
   const config = loadConfig({
     overrides: { ml: { backend: 'wasm' }, log: { file: '' }, data: { database: path.join(tmp.dir, 'bot.db') } },
   });
@@ -75,38 +83,46 @@ as a backtest of that version over the whole file`, async () => {
   const store = CandleStore.open(config.data.database);
   const home = path.join(tmp.dir, 'models', 'pf');
   const ex = config.exchange.id;
+  // the version the run starts with keeps everything in cash: the run's account is the backtest's at the switch
+  await saveModel(home, pairRecipe({ cash: true }), [a, b, i], ex, [-30, -30]);
+  const source = await portfolioModelSource(home, config, symbols);
+  const clock = { now: a.ts[startIndex] + HOUR + 1000 };
+  const trader = new PortfolioTrader({
+    repo: new RunRepository(store.db),
+    store,
+    feeds: [a, b, i].map((c) => seriesFeed(c, HOUR)),
+    feedFor,
+    policies: source,
+    key: { mode: 'paper', name: 'switch', exchange: ex, symbol: symbols.join(','), timeframe: '1h' },
+    symbols,
+    costs: [COSTS, COSTS],
+    band: BAND,
+    balance: BALANCE,
+    historyCandles: 5,
+    start: a.ts[startIndex],
+    clock: () => clock.now,
+    logger: quietLogger(),
+  });
+  /** The tick after candle k closes. */
+  const tickAfter = (k: number) => {
+    clock.now = a.ts[k] + HOUR + 1000;
+    return trader.tick();
+  };
+  for (let k = startIndex; k < startIndex + 3; k++) await tickAfter(k);
+  const close = () => (source.dispose?.(), store.close(), tmp.cleanup());
+  return { store, home, ex, trader, tickAfter, repo: new RunRepository(store.db), close };
+}
+
+test(`portfolio paper: a model pointer switched to a version with a longer warm-up (ta's EMAs, a longer window) and \
+another informative series is served on the history and series it reads: from then on the run decides and trades \
+as a backtest of that version over the whole file`, async () => {
+  const feeds = new Map([a, b, i, j].map((c) => [c.symbol, seriesFeed(c, HOUR)]));
+  const { store, home, ex, trader, tickAfter, repo, close } = await openSwitchRun(
+    (s) => feeds.get(s) as ReturnType<typeof seriesFeed>,
+  );
   try {
-    // the version the run starts with keeps everything in cash (a short warm-up, reading I): the run's account is
-    // the backtest's at the switch
-    await saveModel(home, pairRecipe({ cash: true }), [a, b, i], ex, [-30, -30]);
     // ta's EMAs settle over ~650 candles and a 30-candle window: far past the ~120 candles the first version loads
     const longer = pairRecipe({ features: 'rltrader-v1+ta', window: 30, episodeLength: 25 });
-    const source = await portfolioModelSource(home, config, ['A/KRW', 'B/KRW']);
-    const symbols = ['A/KRW', 'B/KRW'];
-    const feeds = new Map([a, b, i, j].map((c) => [c.symbol, seriesFeed(c, HOUR)]));
-    const startIndex = 800;
-    let now = a.ts[startIndex] + HOUR + 1000;
-    const trader = new PortfolioTrader({
-      repo: new RunRepository(store.db),
-      store,
-      feeds: [a, b, i].map((c) => seriesFeed(c, HOUR)),
-      feedFor: (s) => feeds.get(s) as ReturnType<typeof seriesFeed>,
-      policies: source,
-      key: { mode: 'paper', name: 'switch', exchange: ex, symbol: symbols.join(','), timeframe: '1h' },
-      symbols,
-      costs: [COSTS, COSTS],
-      band: BAND,
-      balance: BALANCE,
-      historyCandles: 5,
-      start: a.ts[startIndex],
-      clock: () => now,
-      logger: quietLogger(),
-    });
-    for (let k = startIndex; k < startIndex + 3; k++) {
-      now = a.ts[k] + HOUR + 1000;
-      await trader.tick();
-    }
-    const repo = new RunRepository(store.db);
     const run = repo.list()[0];
     const atSwitch = trader.state() as NonNullable<ReturnType<typeof trader.state>>;
     assert.equal(atSwitch.lastTs, a.ts[startIndex + 2]);
@@ -118,12 +134,8 @@ as a backtest of that version over the whole file`, async () => {
     staged.commit();
     promoteVersion(home, 'longer');
     // a running loop's ticks, one candle each, then a catch-up after downtime
-    for (let k = startIndex + 3; k < startIndex + 40; k++) {
-      now = a.ts[k] + HOUR + 1000;
-      await trader.tick();
-    }
-    now = a.ts[a.ts.length - 1] + HOUR + 1000;
-    await trader.tick();
+    for (let k = startIndex + 3; k < startIndex + 40; k++) await tickAfter(k);
+    await tickAfter(a.ts.length - 1);
     const switchTs = a.ts[startIndex + 3];
     const decisions = repo.decisions(run.id).filter((d) => d.ts >= switchTs);
     assert.equal(decisions.length, a.ts.length - (startIndex + 3));
@@ -151,9 +163,37 @@ as a backtest of that version over the whole file`, async () => {
     } finally {
       agent.dispose();
     }
-    source.dispose?.();
   } finally {
-    store.close();
-    tmp.cleanup();
+    close();
+  }
+});
+
+test(`portfolio paper: a pointer switched to a version reading a series this run cannot load (the exchange does not \
+list it) fails one tick, with one line; the version before keeps serving from the next tick on`, async () => {
+  const feeds = new Map([a, b, i].map((c) => [c.symbol, seriesFeed(c, HOUR)]));
+  const unlisted: CandleFeed = {
+    fetchClosed: () => Promise.reject(new Error('upbit does not list J/KRW')),
+  };
+  const { home, ex, tickAfter, repo, close } = await openSwitchRun((s) => feeds.get(s) ?? unlisted);
+  const lines: string[] = [];
+  const previous = log();
+  setLogger(capturingLogger(lines));
+  try {
+    const staged = stageVersion(home, 'reads-j');
+    await saveModel(staged.dir, pairRecipe({ window: 4 }), [a, b, i, j], ex);
+    staged.commit();
+    promoteVersion(home, 'reads-j');
+    await assert.rejects(tickAfter(startIndex + 3), /does not list J\/KRW/);
+    for (let k = startIndex + 4; k < startIndex + 10; k++) await tickAfter(k);
+    const run = repo.list()[0];
+    const decided = repo.decisions(run.id).filter((d) => d.ts >= a.ts[startIndex + 3]);
+    assert.equal(decided.length, 7, 'every candle time since the switch is decided, the failed one caught up');
+    assert.deepEqual([...new Set(decided.map((d) => d.modelVersion))], [repo.decisions(run.id)[0].modelVersion]);
+    const said = lines.filter((l) => l.includes('reads-j'));
+    assert.equal(said.length, 1, lines.join(''));
+    assert.match(said[0], /version reads-j reads series this run cannot load \(.*J\/KRW.*\); still serving/);
+  } finally {
+    setLogger(previous);
+    close();
   }
 });
