@@ -130,13 +130,12 @@ export function amountText(x: number): string {
 /** The one warning line of a withdrawal taken out of a run, currency by currency (the quote first). */
 export function withdrawalLine(rows: readonly TakenRow[], value: number, quote: string): string {
   // a currency whose free amount the reply did not say (heldFree) was not cut
-  const amount = amountText;
-  const says = (x: number) => (Number.isFinite(x) ? amount(x) : 'an unknown amount of');
+  const says = (x: number) => (Number.isFinite(x) ? amountText(x) : 'an unknown amount of');
   const and = (xs: string[]) => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}`);
   return (
     `withdrawal: the exchange holds ${and(rows.map((r) => `${says(r.free)} ${r.code}`))} free, less than this run ` +
-    `counted (${rows.map((r) => `${amount(r.counted)} ${r.code}`).join(', ')}); taken out of the run: ` +
-    `${and(rows.map((r) => `${amount(r.taken)} ${r.code}`))}, worth ${value.toFixed(2)} ${quote} ` +
+    `counted (${rows.map((r) => `${amountText(r.counted)} ${r.code}`).join(', ')}); taken out of the run: ` +
+    `${and(rows.map((r) => `${amountText(r.taken)} ${r.code}`))}, worth ${value.toFixed(2)} ${quote} ` +
     '(not a trading loss; a deposit is not added back)'
   );
 }
