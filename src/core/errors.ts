@@ -18,3 +18,11 @@ export class UserError extends Error {
 export class HaltError extends Error {
   override name = 'HaltError';
 }
+
+/**
+ * A retried request that failed and was not tried again because its next try would start past the caller's deadline
+ * (a late candle's look: its bound, trading.lateCandleWaitSeconds). The caller ends its wait at the bound.
+ */
+export class PastDeadlineError extends UserError {
+  override name = 'PastDeadlineError';
+}

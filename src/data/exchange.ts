@@ -1,7 +1,7 @@
 import ccxt, { type Exchange } from 'ccxt';
 import type { ExchangeSettings } from './config.ts';
 import { credentialsFromEnv } from '../core/secrets.ts';
-import { UserError } from '../core/errors.ts';
+import { PastDeadlineError, UserError } from '../core/errors.ts';
 import { log, redactSecrets } from '../core/log.ts';
 import type { CandleRow } from '../core/candles.ts';
 import { isoTime, timeframeMs } from './timeframe.ts';
@@ -13,6 +13,12 @@ export interface RetryOptions {
   maxBackoffMs: number;
   /** Injectable for tests. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * On the monotonic clock (performance.now()): no retry, nor its backoff wait, when the retry would start past it; a
+   * try already under way finishes. Set only inside a late candle's look (its bound); a fault then throws
+   * PastDeadlineError.
+   */
+  deadline?: number;
   /** Called before each retry wait (besides the log line). */
   onRetry?: (info: { what: string; attempt: number; delayMs: number; error: Error }) => void;
 }
@@ -142,7 +148,8 @@ export function offlineHint(): string {
 
 /**
  * Runs `fn`, retrying transient faults with exponential backoff (backoffMs·2^n capped at maxBackoffMs).
- * An unreachable host gets at most 2 tries. Gives up with a UserError that says what failed and where to go.
+ * An unreachable host gets at most 2 tries. Gives up with a UserError that says what failed and where to go, or a
+ * PastDeadlineError when the next try would start past `deadline`.
  */
 export async function withRetry<T>(
   what: string,
@@ -170,6 +177,9 @@ export async function withRetry<T>(
         throw new UserError(message);
       }
       const delayMs = Math.min(opts.maxBackoffMs, opts.backoffMs * 2 ** attempt);
+      if (opts.deadline !== undefined && performance.now() + delayMs >= opts.deadline) {
+        throw new PastDeadlineError(`${what}: ${shortError(e)}; not retried past the deadline`);
+      }
       log().warn(`${what}: ${shortError(e)}; retry ${attempt + 1}/${limit} in ${delayMs} ms`);
       opts.onRetry?.({ what, attempt: attempt + 1, delayMs, error: e as Error });
       await sleep(delayMs);

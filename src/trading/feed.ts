@@ -25,7 +25,9 @@ const MAX_CLOSE_WAIT_MS = 120_000;
  * asks again: the tick acts on it now, not an interval later. Without `settleMs` it does not wait (the candle is left
  * for the next tick, as before), nor when the wait would end past the `deadline` of the late-candle look asking
  * (late-candle.ts): the look's bound, trading.lateCandleWaitSeconds, holds for the whole wait (a look near its end
- * used to wait up to MAX_CLOSE_WAIT_MS more).
+ * used to wait up to MAX_CLOSE_WAIT_MS more). The data layer's retries of a failed request keep to the `deadline`
+ * too (no retry would start past it: PastDeadlineError), where they used to add up to exchange.retries tries and
+ * backoffs past the bound.
  */
 export function exchangeFeed(
   ex: Exchange,
@@ -35,15 +37,16 @@ export function exchangeFeed(
   clock: () => number,
   settleMs?: number,
 ): CandleFeed {
-  const fetch = async (since: number, until: number) => {
+  const fetch = async (since: number, until: number, deadline: number | undefined) => {
     let held: { openTs: number; closesInMs: number } | undefined;
     const onStillOpen = (openTs: number, closesInMs: number) => (held = { openTs, closesInMs });
-    const rows = await fetchClosedCandles(ex, symbol, timeframe, since, until, { retry, now: clock, onStillOpen });
+    const opts = { retry: deadline === undefined ? retry : { ...retry, deadline }, now: clock, onStillOpen };
+    const rows = await fetchClosedCandles(ex, symbol, timeframe, since, until, opts);
     return { rows, held: held as { openTs: number; closesInMs: number } | undefined };
   };
   return {
     async fetchClosed(since: number, until: number, deadline?: number): Promise<CandleRow[]> {
-      const first = await fetch(since, until);
+      const first = await fetch(since, until, deadline);
       const held = first.held;
       if (!held || settleMs === undefined || held.closesInMs + settleMs > MAX_CLOSE_WAIT_MS) return first.rows;
       const waitMs = Math.max(0, held.closesInMs) + settleMs;
@@ -53,7 +56,7 @@ export function exchangeFeed(
           `${isoTime(held.openTs)}`,
       );
       await new Promise((resolve) => setTimeout(resolve, waitMs));
-      const rest = await fetch(held.openTs, until);
+      const rest = await fetch(held.openTs, until, deadline);
       return [...first.rows, ...rest.rows];
     },
   };

@@ -4,6 +4,7 @@
  * whole timeframe later (the backtest fills it at the next open; a live run used to pass over it altogether). One
  * market's run and a portfolio run (every traded market and informative series) wait the same way.
  */
+import { PastDeadlineError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { CandleStore } from '../data/store.ts';
 import { isoTime } from '../data/timeframe.ts';
@@ -56,7 +57,8 @@ function closedEveryWeek(store: CandleStore, s: SeriesKey, ts: number): boolean 
  * Calls `look` (fetch again; true once the candle is in) after 1 s, 2 s, 4 s, 8 s, 8 s, … until it is true or `waitMs`
  * of real time has passed (measured on the monotonic clock: a trader on a fixed `--now` still gives up), the last look
  * at the bound. Stops between looks as soon as `shouldStop` says so. Each look is given the bound's deadline
- * (performance.now() time), so that a wait inside it (the feed's, for a candle the exchange still has open) ends by it.
+ * (performance.now() time), so that a wait inside it (the feed's, for a candle the exchange still has open) ends by it
+ * and no retry of a failed request starts after it.
  */
 async function lookAgainForLateCandle(o: {
   waitMs: number;
@@ -82,9 +84,10 @@ async function lookAgainForLateCandle(o: {
  * After a tick's fetch: when any of `series` lacks its just-closed candle (`lateCandle`, not before `notBefore`, the
  * run's first candle), calls `fetch` with the series still missing after 1 s, 2 s, 4 s, … until all are in or
  * `waitMs` (at most half of `stepMs`; 0: no wait, nothing looked at) has passed, or `shouldStop` says so; `fetch` is
- * given the bound's deadline (performance.now() time) for the waits it makes itself. Logs one line when they came
- * (acting on them now) and one at the bound naming the series still missing. Returns how many candles the looks
- * fetched.
+ * given the bound's deadline (performance.now() time) for the waits and retries it makes itself; a look whose fetch
+ * failed with no retry left by then (PastDeadlineError) counts as one that found nothing, its fault named in the line
+ * at the bound, rather than failing the tick. Logs one line when they came (acting on them now) and one at the bound
+ * naming the series still missing. Returns how many candles the looks fetched.
  */
 export async function waitForLateCandles(o: {
   store: CandleStore;
@@ -111,14 +114,22 @@ export async function waitForLateCandles(o: {
   if (late.length === 0) return 0;
   let fetched = 0;
   let still = late;
+  // a look whose exchange fault could not be retried by the bound (PastDeadlineError): the bound stands
+  let cut: PastDeadlineError | undefined;
   const outcome = await lookAgainForLateCandle({
     waitMs,
     shouldStop: o.shouldStop,
     look: async (deadline) => {
-      fetched += await o.fetch(
-        still.map((m) => m.series),
-        deadline,
-      );
+      cut = undefined;
+      try {
+        fetched += await o.fetch(
+          still.map((m) => m.series),
+          deadline,
+        );
+      } catch (e) {
+        if (!(e instanceof PastDeadlineError)) throw e;
+        cut = e;
+      }
       still = missing();
       return still.length === 0;
     },
@@ -128,11 +139,13 @@ export async function waitForLateCandles(o: {
     o.logger.info(
       `${named(late)} ${one('were', 'was', late)} published late; acting on ${one('them', 'it', late)} now`,
     );
-  else if (outcome === 'gave-up')
+  else if (outcome === 'gave-up') {
+    const failed = cut ? `; the last look failed: ${cut.message}` : '';
     o.logger.warn(
       `${named(still)} ${one('have', 'has')} closed but the exchange has not published ${one('them', 'it')} after ` +
-        `${Math.round(waitMs / 1000)} s (trading.lateCandleWaitSeconds); ${o.atBound}`,
+        `${Math.round(waitMs / 1000)} s (trading.lateCandleWaitSeconds${failed}); ${o.atBound}`,
     );
+  }
   return fetched;
 }
 

@@ -59,7 +59,8 @@ export interface PolicySource {
 /**
  * Closed candles from the exchange, oldest first, open time in [since, until), only candles closed by `until`.
  * `deadline` (on the monotonic clock, performance.now()): the end of the late-candle look asking (late-candle.ts); a
- * wait of the feed's own that would end past it is not made.
+ * wait of the feed's own that would end past it is not made, nor a retry of a failed request that would start past it
+ * (the fault is thrown as PastDeadlineError).
  */
 export interface CandleFeed {
   fetchClosed(since: number, until: number, deadline?: number): Promise<CandleRow[]>;

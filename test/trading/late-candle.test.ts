@@ -211,6 +211,48 @@ on the candle after`, async () => {
   }
 });
 
+test(`a look at the bound that meets an exchange fault makes no retry past the bound: one request, no backoff, and the \
+tick ends with its one line naming the candle and the fault`, async () => {
+  const lines: string[] = [];
+  const dataLines: string[] = [];
+  // a 1 s bound: the first look is the one at the bound, so every retry of its request would start past it
+  const s = await paperSession('fault-late.db', 1, lines);
+  const before = log();
+  setLogger(capturingLogger(dataLines));
+  try {
+    let armed = false;
+    // after the tick's fetch (which finds the candle missing) every candle request fails with a retryable 503
+    const { report, requests } = await tickWith111Withheld(s, () => {
+      if (!armed) fake.addFault({ kind: '503', times: 100 });
+      armed = true;
+      return false;
+    });
+    assert.ok(armed, 'the tick looked again for the late candle');
+    assert.equal(report.acted, 0, 'the next tick acts on it');
+    assert.equal(requests, 2, "the tick's fetch and the look's one try: no retry past the bound (exchange.retries 2)");
+    assert.deepEqual(
+      fake
+        .candleRequests()
+        .slice(-2)
+        .map((r) => r.fault),
+      [undefined, '503'],
+    );
+    assert.deepEqual(
+      dataLines.filter((l) => /retry \d+\/\d+/.test(l)),
+      [],
+      'no backoff wait',
+    );
+    const said = lines.filter((l) => l.includes('has not published'));
+    assert.equal(said.length, 1, lines.join(''));
+    assert.match(said[0], new RegExp(`the candle ${isoTime(candles.ts[111])} has closed .* after 1 s`));
+    assert.match(said[0], /the last look failed: .*503.*not retried past the deadline/);
+  } finally {
+    fake.state.faults.length = 0;
+    setLogger(before);
+    s.close();
+  }
+});
+
 test(`a late candle the exchange shows still open when it comes (its clock behind the machine's): the feed's own \
 wait for it to close is not made past the look's bound, and the tick ends at the bound`, async () => {
   const lines: string[] = [];
