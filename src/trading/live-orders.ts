@@ -88,6 +88,41 @@ export function payOffBook(a: AccountState, value: number): AccountState {
   return { ...a, feesPaid: a.feesPaid + value, offBookFees: offBookFees(a) + value };
 }
 
+/** A fill's fee in a third currency (Binance's BNB): its amount and its value in the quote (OrderDesk.settle). */
+export interface ThirdFee {
+  currency: string;
+  units: number;
+  value: number;
+}
+
+/**
+ * A portfolio's books after market m's fill paid `fees` in a third currency. A fee in the base of another market of
+ * the run (BNB while it trades BNB/USDT) comes out of that market's units, as far as they go, since the exchange takes
+ * it from the coins the run counts; it is still market m's fee (its fill paid it), so the equity drops by it once, as
+ * those units' value. The rest is off the books (payOffBook): `offBook`, its quote value.
+ */
+export function payFromBooks(
+  books: readonly AccountState[],
+  bases: readonly string[],
+  m: number,
+  fees: readonly ThirdFee[],
+): { books: AccountState[]; offBook: number } {
+  const next = books.map((b) => ({ ...b }));
+  let offBook = 0;
+  for (const f of fees) {
+    const k = bases.indexOf(f.currency);
+    const taken = k >= 0 && k !== m && f.units > 0 ? Math.min(f.units, next[k].units) : 0;
+    const share = taken > 0 ? (f.value * taken) / f.units : 0;
+    if (taken > 0) {
+      const left = next[k].units - taken;
+      next[k] = left < 1e-12 ? { ...next[k], units: 0, avgBuyPrice: 0, avgCost: 0 } : { ...next[k], units: left };
+    }
+    next[m].feesPaid += share;
+    offBook += f.value - share;
+  }
+  return { books: next, offBook };
+}
+
 /** Throws unless every figure of a fill is a finite number (the account never holds a string or NaN). */
 function checkFill(f: FillRecord): void {
   for (const k of ['price', 'units', 'value', 'fee'] as const) {

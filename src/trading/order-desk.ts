@@ -7,6 +7,7 @@ import ccxt, { type Exchange, type Order as CcxtOrder } from 'ccxt';
 import type { Logger } from '../core/log.ts';
 import { classifyError, shortError, withMarkets, withRetry, type RetryOptions } from '../data/exchange.ts';
 import { fillFromOrder, findOrderByClientId, isOpen, type Retried } from './exchange-orders.ts';
+import type { ThirdFee } from './live-orders.ts';
 import type { FillRecord } from './types.ts';
 
 /**
@@ -146,33 +147,36 @@ export class OrderDesk {
   }
 
   /**
-   * The quote-currency value of a fill's fees in a third currency (Binance's BNB), for the daily-loss cap: each at the
-   * last price of its own market against the quote (`BNB/USDT`) when the exchange lists one and answers, else, to
+   * A fill's fees in a third currency (Binance's BNB) with their quote-currency value, for the daily-loss cap: each at
+   * the last price of its own market against the quote (`BNB/USDT`) when the exchange lists one and answers, else, to
    * keep the cap on the safe side, the fill's value at the configured `feeRate` (the fee without a discount). Logged
-   * in one line either way; the run's cash and units do not hold the third currency, so they stay as they are.
+   * in one line either way; the run's cash never pays them (a portfolio's units may: live-orders.ts payFromBooks).
    */
   private async valueOffBook(
     symbol: string,
     exchangeId: string,
     read: { fill?: FillRecord; unbooked?: string; offBook?: { currency: string; cost: number }[] },
     feeRate: number,
-  ): Promise<number> {
+  ): Promise<ThirdFee[]> {
     const quote = symbol.split(/[/:]/)[1];
+    const fees = read.offBook ?? [];
+    const valued: ThirdFee[] = [];
     let total = 0;
     try {
-      for (const f of read.offBook ?? []) {
+      for (const f of fees) {
         const market = `${f.currency}/${quote}`;
         if (!this.ex.markets?.[market]) throw new Error(`no ${market} market`);
         const t = await this.retried(`${market} ticker`, () => this.ex.fetchTicker(market));
         const price = Number(t.last ?? t.close ?? t.bid);
         if (!(Number.isFinite(price) && price > 0)) throw new Error(`no price for ${market}`);
         total += f.cost * price;
+        valued.push({ currency: f.currency, units: f.cost, value: f.cost * price });
       }
       this.logger.warn(
         `order ${exchangeId}: a fee of ${read.unbooked} is in neither currency of ${symbol}: ` +
           `counted as ${total} ${quote} against trading.live.maxDailyLoss, not in the run's cash`,
       );
-      return total;
+      return valued;
     } catch (e) {
       const guess = (read.fill?.value ?? 0) * feeRate;
       this.logger.warn(
@@ -180,19 +184,20 @@ export class OrderDesk {
           `(${shortError(e)}): counted as ${guess} ${quote} (account.feeRate of the order) against ` +
           "trading.live.maxDailyLoss, not in the run's cash",
       );
-      return guess;
+      // one fee in the usual case; several share the guess evenly
+      return fees.map((f) => ({ currency: f.currency, units: f.cost, value: guess / fees.length }));
     }
   }
 
   /**
    * Waits for an order to stop working (cancelling what is left after a few looks); what it executed, if anything,
-   * and, given the run's `feeRate`, the quote value of its fees in a third currency (valueOffBook).
+   * and, given the run's `feeRate`, its fees in a third currency (valueOffBook) and their total quote value.
    */
   async settle(
     symbol: string,
     placed: CcxtOrder,
     feeRate?: number,
-  ): Promise<{ fill?: FillRecord; final: CcxtOrder; exchangeId: string; offBookFee: number }> {
+  ): Promise<{ fill?: FillRecord; final: CcxtOrder; exchangeId: string; offBookFee: number; thirdFees: ThirdFee[] }> {
     const ex = this.ex;
     const exchangeId = String(placed.id);
     const fetch = () => this.retried('order', () => ex.fetchOrder(exchangeId, symbol));
@@ -228,15 +233,16 @@ export class OrderDesk {
     }
     if (read.needsDetail)
       throw new Error(`order ${exchangeId}: the exchange reports a volume executed but no value for it`);
-    let offBookFee = 0;
+    let thirdFees: ThirdFee[] = [];
     // `feeRate`: the caller books the fee's value (both live traders); without one it is only logged
     if (read.offBook && read.fill && feeRate !== undefined)
-      offBookFee = await this.valueOffBook(symbol, exchangeId, read, feeRate);
+      thirdFees = await this.valueOffBook(symbol, exchangeId, read, feeRate);
     else if (read.unbooked)
       this.logger.warn(
         `order ${exchangeId}: a fee of ${read.unbooked} is in neither currency of ${symbol}: ` +
           "it is not booked in the run's account",
       );
-    return { fill: read.fill, final, exchangeId, offBookFee };
+    const offBookFee = thirdFees.reduce((a, f) => a + f.value, 0);
+    return { fill: read.fill, final, exchangeId, offBookFee, thirdFees };
   }
 }

@@ -17,7 +17,15 @@ import type { PortfolioAccount } from '../market/portfolio-account.ts';
 import { pendingExits, takeExits } from './commands.ts';
 import { HaltError } from '../core/errors.ts';
 import { haltAfterSettling } from './halt.ts';
-import { applyFill, totalOf, cappedOrder, payOffBook, type LiveCaps } from './live-orders.ts';
+import {
+  applyFill,
+  totalOf,
+  cappedOrder,
+  payFromBooks,
+  payOffBook,
+  type LiveCaps,
+  type ThirdFee,
+} from './live-orders.ts';
 import {
   baseOf,
   confirmedShortfall,
@@ -82,8 +90,9 @@ export class PortfolioLiveTrader extends PortfolioTrader {
   }
 
   /**
-   * Records a fill (or its absence) of order `orderId` for market m into the account, in one transaction; `offBookFee`:
-   * the quote value of its fee in a third currency (BNB), booked as market m's fee and added to the run's total.
+   * Records a fill (or its absence) of order `orderId` for market m into the account, in one transaction. `fees`: its
+   * fees in a third currency (BNB), market m's fees; one in the base of another of the run's markets comes out of that
+   * market's units, the rest is off the books and added to the run's total (payFromBooks).
    */
   private record(
     orderId: number,
@@ -92,26 +101,36 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     ts: number,
     exchangeId: string,
     status: string,
-    offBookFee: number,
+    fees: readonly ThirdFee[],
   ): void {
     const { repo, costs } = this.o;
     this.commit(() => {
       const run = this.run as RunState;
       const pf = run.portfolio as PortfolioRunState;
       const account = restorePortfolio(pf.account, costs);
+      let offBookFee = 0;
       if (fill) {
         repo.insertFill(run.id, orderId, ts, fill);
         repo.updateOrder(orderId, 'filled', { quantity: fill.units, exchangeId });
-        const book = payOffBook(applyFill({ ...account.books[m].snapshot(), cash: account.cash }, fill), offBookFee);
+        const book = applyFill({ ...account.books[m].snapshot(), cash: account.cash }, fill);
         account.books[m].load({ ...book, cash: 0 });
         account.cash = book.cash;
+        const bases = this.o.symbols.map(baseOf);
+        const paid = payFromBooks(
+          account.books.map((b) => b.snapshot()),
+          bases,
+          m,
+          fees,
+        );
+        offBookFee = paid.offBook;
+        paid.books.forEach((b, k) => account.books[k].load(k === m ? payOffBook(b, offBookFee) : b));
       } else {
         repo.updateOrder(orderId, status === 'canceled' ? 'cancelled' : 'rejected', {
           exchangeId,
           reason: `exchange status ${status}, nothing executed`,
         });
       }
-      const offBook = (pf.offBookFees ?? 0) + (fill && offBookFee > 0 ? offBookFee : 0);
+      const offBook = (pf.offBookFees ?? 0) + (offBookFee > 0 ? offBookFee : 0);
       const next: RunState = {
         ...run,
         account: accountSummary(account),
@@ -139,7 +158,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
           Math.floor(s.final.timestamp ?? o.decisionTs),
           s.exchangeId,
           String(s.final.status),
-          s.offBookFee,
+          s.thirdFees,
         );
         notes.push(`order ${id}: found on the exchange (${found.status}), recorded`);
       } else {
@@ -407,7 +426,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
         Math.floor(s.final.timestamp ?? ts),
         s.exchangeId,
         String(s.final.status),
-        s.offBookFee,
+        s.thirdFees,
       );
     } else if ('refused' in placed) {
       this.commit(() => repo.updateOrder(p.orderId, 'rejected', { reason: placed.refused }));

@@ -119,8 +119,9 @@ export interface PortfolioRunState {
   /** The policy's memory after the last candle time acted on (PortfolioPolicy.memory; learned agents only). */
   policyMemory?: number[];
   /**
-   * Live: the quote-currency value of the fees paid in a third currency (Binance's BNB) so far, which leave neither
-   * the cash nor any market's units; the daily-loss cap counts them (the equity is net of them, live-orders.ts).
+   * Live: the quote-currency value of the fees paid in a third currency (Binance's BNB) so far that left neither the
+   * cash nor any market's units (one in a market's base comes out of its units: live-orders.ts payFromBooks); the
+   * daily-loss cap counts them (the equity is net of them).
    */
   offBookFees?: number;
 }

@@ -2,14 +2,14 @@
  * Binance's spot orders for tests that place and read orders through ccxt's own Binance client (plugs into the fake
  * exchange's server through `fake.route`), as Binance documents them:
  * - `POST /api/v3/order`: a MARKET order (`quoteOrderQty` for a buy, `quantity` for a sell) fills at once at `price`
- *   (BTCUSDT; ETHUSDT at `ethPrice` when set), with a 0.1% fee in the currency received, and answers FULL (with its
- *   fills). `newClientOrderId` is unique among open orders only: a filled order's id is free again, so a second order
- *   under it is taken.
+ *   (BTCUSDT; ETHUSDT at `ethPrice`, BNBUSDT at `bnbPrice` when set), with a 0.1% fee in the currency received, and
+ *   answers FULL (with its fills). `newClientOrderId` is unique among open orders only: a filled order's id is free
+ *   again, so a second order under it is taken.
  * - `GET /api/v3/order` (by `orderId` or `origClientOrderId`), `openOrders`, `allOrders` and `myTrades` (by
  *   `orderId`). An order as these queries show it carries `cummulativeQuoteQty` but no fills: what the fee was, and
  *   in which currency, only its trades say ("Query order" and "Account trade list").
  * - `GET /api/v3/account` (the balances orders move) and `GET /api/v3/ticker/24hr` for BNBUSDT; with `bnbFee` set, each
- *   order's fee is that many BNB (the BNB discount) instead of 0.1% in the currency received.
+ *   order's fee is that many BNB (the BNB discount) instead of 0.1% in the currency received, while BNB can pay it.
  * - Faults: an order taken with its reply lost (`-1007`, "execution status unknown"), and a lag before a taken order
  *   shows in the queries.
  */
@@ -93,9 +93,9 @@ export interface BinanceBook {
   lookupLag: number;
   /** Free balances by asset (USDT, BTC, BNB), moved by every order. */
   balances: Map<string, number>;
-  /** When set: each order's fee is this many BNB, taken from the BNB balance. */
+  /** When set: each order's fee is this many BNB, taken from the BNB balance while it holds that much. */
   bnbFee?: number;
-  /** BNBUSDT's last price for the ticker; undefined: the ticker answers -1121 (invalid symbol). */
+  /** BNBUSDT's price, for the ticker and for orders; undefined: both answer -1121 (invalid symbol). */
   bnbPrice?: number;
 }
 
@@ -123,9 +123,15 @@ export function addBinanceOrderQueries(fake: FakeUpbit, init: Partial<BinanceBoo
     if (book.orders.some((o) => o.clientOrderId === clientOrderId && open(o)))
       return { status: 400, json: { code: -2010, msg: 'Duplicate order sent.' } };
     const side = p.get('side') === 'SELL' ? 'SELL' : 'BUY';
-    const symbol = p.get('symbol') === 'ETHUSDT' && book.ethPrice !== undefined ? 'ETHUSDT' : 'BTCUSDT';
-    if (symbol !== p.get('symbol')) return { status: 400, json: { code: -1121, msg: 'Invalid symbol.' } };
-    const [base, price, step] = symbol === 'ETHUSDT' ? ['ETH', book.ethPrice ?? 0, 1e4] : ['BTC', book.price, 1e5];
+    const symbol = p.get('symbol') ?? '';
+    // base, price and amount step (the inverse of binanceClient's precision) of the markets this book trades
+    const markets: Record<string, [string, number | undefined, number]> = {
+      BTCUSDT: ['BTC', book.price, 1e5],
+      ETHUSDT: ['ETH', book.ethPrice, 1e4],
+      BNBUSDT: ['BNB', book.bnbPrice, 1e3],
+    };
+    const [base, price, step] = markets[symbol] ?? ['', undefined, 0];
+    if (price === undefined) return { status: 400, json: { code: -1121, msg: 'Invalid symbol.' } };
     const qty =
       side === 'BUY' ? Math.floor((Number(p.get('quoteOrderQty')) / price) * step) / step : Number(p.get('quantity'));
     if (!(qty > 0)) return { status: 400, json: { code: -1013, msg: 'Filter failure: LOT_SIZE' } };
@@ -133,7 +139,9 @@ export function addBinanceOrderQueries(fake: FakeUpbit, init: Partial<BinanceBoo
     const orderId = 1000 + book.orders.length;
     const fee = qty * 0.001;
     const value = qty * price;
-    const inBnb = book.bnbFee !== undefined;
+    // as Binance does, a fee BNB cannot pay (too little held, this order's BNB counted) is in the currency received
+    const bnbHeld = (book.balances.get('BNB') ?? 0) + (base !== 'BNB' ? 0 : side === 'BUY' ? qty : -qty);
+    const inBnb = book.bnbFee !== undefined && bnbHeld >= book.bnbFee;
     add(base, side === 'BUY' ? qty - (inBnb ? 0 : fee) : -qty);
     add('USDT', side === 'BUY' ? -value : value - (inBnb ? 0 : fee * price));
     if (inBnb) add('BNB', -(book.bnbFee ?? 0));

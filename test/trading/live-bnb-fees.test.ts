@@ -1,8 +1,9 @@
 /**
- * The daily-loss cap of a live run on Binance whose fees are paid in BNB (ccxt's Binance client against the fake
- * exchange's Binance endpoints, test/fake-exchange/binance-orders.ts; real SQLite): the fees leave neither the run's
- * cash nor its units, yet the kill switch counts them, valued at BNB/USDT's ticker, or at account.feeRate of the order
- * when the exchange has no price for BNB.
+ * Live runs on Binance whose fees are paid in BNB (ccxt's Binance client against the fake exchange's Binance
+ * endpoints, test/fake-exchange/binance-orders.ts; real SQLite): the fees leave neither the run's cash nor its units,
+ * yet the kill switch counts them, valued at BNB/USDT's ticker, or at account.feeRate of the order when the exchange
+ * has no price for BNB; a portfolio that trades BNB/USDT pays them from its BNB book's units, and a run of BNB/USDT
+ * alone books them as fewer units bought.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -29,7 +30,15 @@ const PRICE = 50_000;
 const COSTS = { feeRate: 0.001, sellTax: 0, slippageBps: 0, minOrderValue: 5, quantityPrecision: 5 };
 
 const ETH = 2_500;
-const SYMBOLS = ['BTC/USDT', 'ETH/USDT'];
+const BNB = 600;
+
+/** The markets a run of these tests trades, their flat prices and the BNB the exchange holds at the start. */
+interface Markets {
+  symbols: string[];
+  prices: number[];
+  bnb: number;
+}
+const BTC_ETH: Markets = { symbols: ['BTC/USDT', 'ETH/USDT'], prices: [PRICE, ETH], bnb: 1 };
 
 /** What a trader of these tests is made from: the fake Binance's ccxt client, the database and the test's clock. */
 interface Parts {
@@ -39,11 +48,12 @@ interface Parts {
   exchange: Exchange;
   caps: LiveCaps;
   logger: Logger;
-  /** Flat candles of BTC/USDT and ETH/USDT (only fees move a run's value). */
+  symbols: string[];
+  /** Flat candles of each market (only fees move a run's value). */
   candles: Candles[];
 }
 
-/** A single-market live run buying 500 USDT of BTC at every candle. */
+/** A single-market live run buying 500 USDT of its first market (BTC/USDT unless told) at every candle. */
 function singleMarket(p: Parts): { tick(): Promise<unknown> } {
   const retry = { retries: 1, backoffMs: 1, maxBackoffMs: 1 };
   return new LiveTrader({
@@ -52,7 +62,7 @@ function singleMarket(p: Parts): { tick(): Promise<unknown> } {
     feed: seriesFeed(p.candles[0], HOUR),
     market: new PaperMarket(COSTS, { kind: 'all' }),
     policies: alwaysBuy(),
-    key: { mode: 'live', name: 'default', exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
+    key: { mode: 'live', name: 'default', exchange: 'binance', symbol: p.symbols[0], timeframe: '1h' },
     balance: 10_000,
     historyCandles: 20,
     ...liveTraderBasics(p.clock, p.exchange, p.caps, retry),
@@ -60,15 +70,14 @@ function singleMarket(p: Parts): { tick(): Promise<unknown> } {
   });
 }
 
-/** A portfolio live run (`bot live --symbols BTC/USDT,ETH/USDT`) rebalancing to equal weights at every candle. */
+/** A portfolio live run (`bot live --symbols` of the test's markets) rebalancing to equal weights at every candle. */
 async function portfolio(p: Parts): Promise<{ tick(): Promise<unknown> }> {
   const retry = { retries: 1, backoffMs: 1, maxBackoffMs: 1 };
   const strategy = await loadPortfolioStrategy('equal-weight');
   return portfolioLiveTrader({
     ...p,
     feeds: p.candles.map((c) => seriesFeed(c, HOUR)),
-    policies: portfolioRuleSource(strategy, { symbols: SYMBOLS, seed: 1, every: 1 }),
-    symbols: SYMBOLS,
+    policies: portfolioRuleSource(strategy, { symbols: p.symbols, seed: 1, every: 1 }),
     costs: COSTS,
     balance: 10_000,
     retry,
@@ -76,16 +85,19 @@ async function portfolio(p: Parts): Promise<{ tick(): Promise<unknown> }> {
 }
 
 /**
- * Runs a live trader buying 500 USDT an order in flat markets (so only fees move the run's value) until the kill
- * switch stops it; the number of orders placed by then, and what was logged.
+ * Runs a live trader buying 500 USDT an order in flat markets (so only fees move the run's value) for `ticks` candles
+ * or until the kill switch stops it; the number of orders placed by then, what was logged, the run, its last equity
+ * and the exchange's balances now and before the last tick.
  */
 async function buyUntilHalted(
   bnbPrice: number | undefined,
   maxDailyLoss: number,
   make: (p: Parts) => { tick(): Promise<unknown> } | Promise<{ tick(): Promise<unknown> }> = singleMarket,
+  markets: Markets = BTC_ETH,
+  ticks = 8,
 ) {
   const tmp = tempDir('bot-live-bnb-');
-  const candles = [PRICE, ETH].map((price, i) => {
+  const candles = markets.prices.map((price, i) => {
     const c = syntheticCandles({ seed: 5 + i, count: 120, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1 });
     for (const a of [c.open, c.high, c.low, c.close]) a.fill(price);
     return c;
@@ -97,7 +109,7 @@ async function buyUntilHalted(
     ethPrice: ETH,
     balances: new Map([
       ['USDT', 10_000],
-      ['BNB', 1],
+      ['BNB', markets.bnb],
     ]),
     bnbFee: 0.01,
     bnbPrice,
@@ -108,9 +120,12 @@ async function buyUntilHalted(
     const caps = { maxOrderValue: 500, maxDailyLoss };
     const exchange = binanceClient(fake);
     const repo = new RunRepository(store.db);
-    const trader = await make({ store, repo, clock, exchange, caps, logger: capturingLogger(lines), candles });
+    const logger = capturingLogger(lines);
+    const trader = await make({ store, repo, clock, exchange, caps, logger, symbols: markets.symbols, candles });
     let halted: HaltError | undefined;
-    for (let k = 0; k < 8 && !halted; k++) {
+    let before = new Map(book.balances);
+    for (let k = 0; k < ticks && !halted; k++) {
+      before = new Map(book.balances);
       try {
         await trader.tick();
       } catch (e) {
@@ -120,7 +135,10 @@ async function buyUntilHalted(
       clock.now += HOUR;
     }
     const logged = lines.map((l) => (JSON.parse(l) as { message: string }).message);
-    return { halted, orders: book.orders.length, bnbLeft: book.balances.get('BNB'), logged, run: repo.list()[0] };
+    const run = repo.list()[0];
+    const [equity] = repo.equity(run.id, 1);
+    const { balances } = book;
+    return { halted, orders: book.orders.length, bnbLeft: balances.get('BNB'), logged, run, equity, balances, before };
   } finally {
     store.close();
     await fake.close();
@@ -167,4 +185,48 @@ markets, which stops the run once they pass it`, async () => {
   assert.equal(pf.offBookFees, 24, "the run keeps the fees' value");
   assert.equal(r.run.account.cash + 2_000, 10_000, "the BNB fees left the run's cash alone");
   assert.ok(Math.abs(r.run.account.feesPaid - 24) < 1e-9, 'booked as fees the run paid');
+});
+
+test(`live portfolio on Binance with BNB/USDT among its markets: the BNB fees of the other market's fills come out of \
+the run's BNB, so nothing is taken out as a withdrawal and the equity is what the exchange holds`, async () => {
+  // no BNB held at the start: the first BTC buy pays its fee in BTC, every later one 0.01 BNB of the BNB bought
+  const markets = { symbols: ['BTC/USDT', 'BNB/USDT'], prices: [PRICE, BNB], bnb: 0 };
+  const r = await buyUntilHalted(BNB, 1_000, portfolio, markets, 4);
+  assert.equal(r.halted, undefined);
+  assert.equal(r.orders, 8);
+  assert.deepEqual(
+    r.logged.filter((m) => m.startsWith('withdrawal')),
+    [],
+    'the BNB the fees took is not a withdrawal',
+  );
+  const pf = r.run.portfolio;
+  assert.ok(pf);
+  assert.equal(r.run.account.withdrawn ?? 0, 0);
+  assert.equal(pf.account.withdrawn ?? 0, 0);
+  const held = (b: Map<string, number>, code: string) => b.get(code) ?? 0;
+  const books = pf.account.books;
+  const near = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-6, `${what}: ${a} vs ${b}`);
+  near(books[0].units, held(r.balances, 'BTC'), "the BTC book's units are the exchange's BTC");
+  near(books[1].units, held(r.balances, 'BNB'), "the BNB book's units are the exchange's BNB");
+  near(pf.account.cash, held(r.balances, 'USDT'), "the run's cash is the exchange's USDT");
+  const worth = (b: Map<string, number>) => held(b, 'USDT') + held(b, 'BTC') * PRICE + held(b, 'BNB') * BNB;
+  near(r.equity.equity, worth(r.before), "the last equity is the exchange's holdings at the closes");
+  // three BTC buys paid 0.01 BNB each (6 USDT): the BTC market's fees, out of the BNB book's units, not off the books
+  assert.equal(pf.offBookFees ?? 0, 0);
+  near(books[0].feesPaid, 500 * 0.001 + 3 * 6, "the BTC market's fees: the first in BTC, three in BNB");
+});
+
+test(`live on Binance trading BNB/USDT alone: a fee in BNB is in the market's base, booked as fewer units bought, so \
+the run's units are the exchange's BNB and nothing is off the books`, async () => {
+  const markets = { symbols: ['BNB/USDT'], prices: [BNB], bnb: 0 };
+  const r = await buyUntilHalted(BNB, 1_000, singleMarket, markets, 4);
+  assert.equal(r.halted, undefined);
+  assert.equal(r.orders, 4);
+  assert.deepEqual(
+    r.logged.filter((m) => m.startsWith('withdrawal') || / BNB is in neither currency/.test(m)),
+    [],
+  );
+  assert.ok(Math.abs(r.run.account.units - (r.balances.get('BNB') ?? 0)) < 1e-9);
+  assert.equal(r.run.account.offBookFees ?? 0, 0);
+  assert.ok(Math.abs(r.run.account.feesPaid - 4 * 0.01 * BNB) < 1e-6, `${r.run.account.feesPaid}`);
 });
