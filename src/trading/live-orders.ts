@@ -113,14 +113,19 @@ export function payFromBooks(
     const k = bases.indexOf(f.currency);
     const taken = k >= 0 && k !== m && f.units > 0 ? Math.min(f.units, next[k].units) : 0;
     const share = taken > 0 ? (f.value * taken) / f.units : 0;
-    if (taken > 0) {
-      const left = next[k].units - taken;
-      next[k] = left < 1e-12 ? { ...next[k], units: 0, avgBuyPrice: 0, avgCost: 0 } : { ...next[k], units: left };
-    }
+    if (taken > 0) next[k] = withUnitsLeft(next[k], next[k].units - taken);
     next[m].feesPaid += share;
     offBook += f.value - share;
   }
   return { books: next, offBook };
+}
+
+/**
+ * The account holding `left` units (fewer than before: a sale, a withdrawal, a fee paid in its coin); an emptied
+ * position (below a rounding's worth) has no average buy price or cost left.
+ */
+export function withUnitsLeft(a: AccountState, left: number): AccountState {
+  return left < 1e-12 ? { ...a, units: 0, avgBuyPrice: 0, avgCost: 0 } : { ...a, units: left };
 }
 
 /** Throws unless every figure of a fill is a finite number (the account never holds a string or NaN). */
@@ -134,7 +139,7 @@ function checkFill(f: FillRecord): void {
 /** The account after a real fill (same bookkeeping as core's Account: average buy price, cost with fees, counters). */
 export function applyFill(a: AccountState, f: FillRecord): AccountState {
   checkFill(f);
-  const next: AccountState = { ...a, rejected: { ...a.rejected } };
+  let next: AccountState = { ...a, rejected: { ...a.rejected } };
   if (f.side === 'buy') {
     const held = a.units + f.units;
     next.avgBuyPrice = held > 0 ? (a.avgBuyPrice * a.units + f.value) / held : 0;
@@ -143,12 +148,7 @@ export function applyFill(a: AccountState, f: FillRecord): AccountState {
     next.cash = a.cash - f.value - f.fee;
     next.buys = a.buys + 1;
   } else {
-    next.units = Math.max(0, a.units - f.units);
-    if (next.units < 1e-12) {
-      next.units = 0;
-      next.avgBuyPrice = 0;
-      next.avgCost = 0;
-    }
+    next = withUnitsLeft(next, Math.max(0, a.units - f.units));
     next.cash = a.cash + f.value - f.fee;
     next.sells = a.sells + 1;
   }

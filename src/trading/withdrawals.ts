@@ -10,6 +10,7 @@ import type { AccountState } from '../market/account.ts';
 import type { PortfolioAccountState } from '../market/portfolio-state.ts';
 import { UserError } from '../core/errors.ts';
 import type { RunRepository } from './run-repository.ts';
+import { withUnitsLeft } from './live-orders.ts';
 
 /** The quote-currency value of what was taken out of the run so far (kept with its account, as `withdrawn`). */
 export function withdrawnValue(a: AccountState): number {
@@ -70,12 +71,7 @@ export function shrinkToExchange(
   const units = short(a.units, held.units, 1e-9);
   if (!(cash > 0 || units > 0)) return undefined;
   const value = cash + units * price;
-  const next: AccountState = { ...a, rejected: { ...a.rejected }, cash: a.cash - cash, units: a.units - units };
-  if (next.units < 1e-12) {
-    next.units = 0;
-    next.avgBuyPrice = 0;
-    next.avgCost = 0;
-  }
+  const next = withUnitsLeft({ ...a, rejected: { ...a.rejected }, cash: a.cash - cash }, a.units - units);
   return {
     account: { ...next, withdrawn: withdrawnValue(a) + value },
     taken: { cash, units, value },
