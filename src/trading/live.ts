@@ -16,6 +16,7 @@ import {
   dailyLoss,
   newRunCash,
   shrinkToExchange,
+  startingWith,
   withdrawalLine,
   withdrawnValue,
 } from './withdrawals.ts';
@@ -123,7 +124,7 @@ export class LiveTrader extends Trader {
       const next: RunState = {
         ...(this.run as RunState),
         initialBalance: cash,
-        account: { ...acct, cash, initialBalance: cash },
+        account: startingWith(acct, cash),
       };
       this.commit(() => {
         this.repo.saveState(next);

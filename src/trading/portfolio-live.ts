@@ -32,6 +32,7 @@ import {
   dailyLoss,
   newRunCash,
   shrinkPortfolioToExchange,
+  startingWith,
   withdrawalLine,
   withdrawnValue,
 } from './withdrawals.ts';
@@ -193,11 +194,11 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       // what orders can spend: the total also counts what the user's own open orders have locked
       const free = newRunCash(balance, quote);
       const cash = Math.min(pf.account.cash, free);
-      const account = { ...pf.account, cash, initialBalance: cash };
+      const account = startingWith(pf.account, cash);
       const next: RunState = {
         ...run,
         initialBalance: cash,
-        account: { ...run.account, cash, initialBalance: cash },
+        account: startingWith(run.account, cash),
         portfolio: { ...pf, account },
       };
       this.commit(() => {

@@ -18,6 +18,20 @@ export function withdrawnValue(a: AccountState): number {
 }
 
 /**
+ * A live run's account as it starts trading: `cash` of its quote as its initial balance, nothing withdrawn. A
+ * withdrawal taken out before the run's first decision (a tick that failed after its balance check, then a restart)
+ * happened before the run began: the run starts from what is left, and counting the withdrawal as well showed it
+ * as profit in `bot status`.
+ */
+export function startingWith<A extends { cash: number; initialBalance: number; withdrawn?: number }>(
+  a: A,
+  cash: number,
+): A {
+  const { withdrawn: _before, ...kept } = a;
+  return { ...kept, cash, initialBalance: cash } as A;
+}
+
+/**
  * What a ccxt balance reply says is free of `code` for the run: 0 when the reply does not list the currency (an
  * exchange omits empty ones); its total when the entry has no free amount (ccxt leaves free undefined when an exchange
  * reports only a total, as CoinSpot's does, or its reply lacks the field); NaN when it says neither, which cuts

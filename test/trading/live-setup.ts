@@ -18,6 +18,7 @@ import type { Costs } from '../../src/market/costs.ts';
 import type { LiveCaps } from '../../src/trading/live-orders.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
+import type { RunStatus } from '../../src/trading/status.ts';
 import type { CandleFeed, PolicySource } from '../../src/trading/types.ts';
 import type { Logger } from '../../src/core/log.ts';
 import type { Policy } from '../../src/core/policy.ts';
@@ -266,4 +267,32 @@ export async function startTraderUntilOrder(args: string[], env: NodeJS.ProcessE
     throw e;
   }
   return { ...bot, exited: () => exited };
+}
+
+/**
+ * A new live run (10,000,000 KRW of the exchange's 20,000,000) whose first two ticks fail after their withdrawal check,
+ * as on a model that does not load, the user withdrawing down to 4,000,000 KRW in between: the cut is taken out
+ * before the run ever decided. Returns the run's id.
+ */
+export async function withdrawnBeforeFirstDecision(
+  s: { clock: { now: number }; book: FakeOrderBook; repo: RunRepository },
+  trader: { tick(): Promise<unknown> },
+): Promise<number> {
+  await assert.rejects(() => trader.tick(), /cannot be loaded/);
+  s.clock.now += HOUR;
+  const runId = s.repo.list()[0].id;
+  assert.equal(s.repo.get(runId).initialBalance, 10_000_000);
+  s.book.balances.set('KRW', 4_000_000);
+  await assert.rejects(() => trader.tick(), /cannot be loaded/);
+  s.clock.now += HOUR;
+  assert.equal(s.repo.get(runId).account.withdrawn, 6_000_000, 'the withdrawal was taken out of the run');
+  return runId;
+}
+
+/** After a restart over withdrawnBeforeFirstDecision and one tick: the run started from what was there. */
+export function assertStartedFromWhatIsThere(status: RunStatus | undefined): void {
+  assert.ok(status, 'the run has a status');
+  assert.equal(status.initialBalance, 4_000_000, 'the run starts from what the exchange holds');
+  assert.equal(status.withdrawn, 0, 'nothing was withdrawn from the run since it started');
+  assert.ok(Math.abs(status.pnl) < 0.01, `no made-up profit: ${status.pnl}`);
 }

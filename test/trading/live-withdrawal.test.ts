@@ -13,7 +13,16 @@ import { RunRepository } from '../../src/trading/run-repository.ts';
 import { runStatus } from '../../src/trading/status.ts';
 import { heldFree } from '../../src/trading/withdrawals.ts';
 import { capturingLogger } from '../helpers/log.ts';
-import { alwaysBuy, errorLines, liveSetup, orderPosts, ticks } from './live-setup.ts';
+import type { PolicySource } from '../../src/trading/types.ts';
+import {
+  alwaysBuy,
+  assertStartedFromWhatIsThere,
+  errorLines,
+  liveSetup,
+  orderPosts,
+  ticks,
+  withdrawnBeforeFirstDecision,
+} from './live-setup.ts';
 
 // a daily-loss cap far below the withdrawal: taking the withdrawal out must not halt the run
 const CAPS = { maxOrderValue: 3_000_000, maxDailyLoss: 1_000_000 };
@@ -195,6 +204,30 @@ instead of starting from 0 and never trading`, async () => {
             'size a new live run',
     );
     assert.equal(orderPosts(s).length, 0, 'nothing was sent');
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test(`live: a withdrawal taken out before the run's first decision is not counted as the run's after a restart: \
+the restarted run starts from what is there, with nothing withdrawn and no made-up profit`, async () => {
+  const s = await liveSetup(CAPS, { logger: capturingLogger([]) });
+  try {
+    // a policy that cannot be served yet (a model that does not load): the ticks fail after the withdrawal check
+    let broken = true;
+    const buy = alwaysBuy();
+    const policies: PolicySource = {
+      label: buy.label,
+      forCandles(candles) {
+        if (broken) throw new Error('the model cannot be loaded');
+        return buy.forCandles(candles);
+      },
+    };
+    const runId = await withdrawnBeforeFirstDecision(s, s.make(policies));
+    broken = false;
+    await ticks(s, s.make(policies), 1); // restarted: the run's first decision
+    assertStartedFromWhatIsThere(runStatus(s.repo, s.key, s.clock.now, 5, 0));
+    assert.equal(s.repo.decisionCount(runId), 1);
   } finally {
     await s.cleanup();
   }

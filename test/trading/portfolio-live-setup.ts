@@ -14,7 +14,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { loadPortfolioStrategy } from '../../src/agents/portfolio-strategy.ts';
 import { exchangeFeed } from '../../src/trading/feed.ts';
 import type { LiveCaps } from '../../src/trading/live-orders.ts';
-import { portfolioRuleSource } from '../../src/trading/portfolio-policy-source.ts';
+import { portfolioRuleSource, type PortfolioPolicySource } from '../../src/trading/portfolio-policy-source.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { addOrderEndpoints, type FakeOrderBook } from '../fake-exchange/orders.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
@@ -60,13 +60,14 @@ export async function setup(caps: LiveCaps, every: number, logger?: Logger) {
   const exchange = createExchange(config);
   const retry = { retries: 3, backoffMs: 1, maxBackoffMs: 5 };
   const strategy = await loadPortfolioStrategy('equal-weight');
-  const make = (lateCandleWaitMs?: number) =>
+  /** A live trader on the run (`policies`: another source than equal-weight every `every` candles). */
+  const make = (lateCandleWaitMs?: number, policies?: PortfolioPolicySource) =>
     portfolioLiveTrader({
       lateCandleWaitMs,
       repo,
       store,
       feeds: SYMBOLS.map((s) => exchangeFeed(exchange, s, '1h', retry, () => clock.now)),
-      policies: portfolioRuleSource(strategy, { symbols: SYMBOLS, seed: 1, every }),
+      policies: policies ?? portfolioRuleSource(strategy, { symbols: SYMBOLS, seed: 1, every }),
       symbols: SYMBOLS,
       costs: COSTS,
       balance: 10_000_000,

@@ -12,8 +12,10 @@ import type { AccountState } from '../../src/market/account.ts';
 import { formatStatus, runStatus } from '../../src/trading/status.ts';
 import { shrinkPortfolioToExchange } from '../../src/trading/withdrawals.ts';
 import { capturingLogger } from '../helpers/log.ts';
-import { errorLines, ticks } from './live-setup.ts';
-import { assertBooksAgree, assertHeldByRun, setup } from './portfolio-live-setup.ts';
+import { loadPortfolioStrategy } from '../../src/agents/portfolio-strategy.ts';
+import { portfolioRuleSource, type PortfolioPolicySource } from '../../src/trading/portfolio-policy-source.ts';
+import { assertStartedFromWhatIsThere, errorLines, ticks, withdrawnBeforeFirstDecision } from './live-setup.ts';
+import { assertBooksAgree, assertHeldByRun, setup, SYMBOLS } from './portfolio-live-setup.ts';
 
 // a daily-loss cap far below the withdrawal: taking the withdrawal out must not halt the run
 const CAPS = { maxOrderValue: 3_000_000, maxDailyLoss: 1_000_000 };
@@ -157,4 +159,34 @@ the cash is compared once with the quote; nothing short, nothing cut`, () => {
   assert.equal(shrinkPortfolioToExchange(a, 'KRW', free({ KRW: 500, BTC: 9, ETH: 2 }), [10, 10, 5]), undefined);
   const unsaid = shrinkPortfolioToExchange(a, 'KRW', free({}), [10, 10, 5]);
   assert.equal(unsaid, undefined, 'a reply that does not say what is free cuts nothing');
+});
+
+test(`live portfolio: a withdrawal taken out before the run's first decision is not counted as the run's after a \
+restart: the restarted run starts from what is there, with nothing withdrawn and no made-up profit`, async () => {
+  const s = await setup(CAPS, 3, capturingLogger([]));
+  try {
+    // a policy that cannot be served yet (a model that does not load): the ticks fail after the withdrawal check
+    let broken = true;
+    const rule = portfolioRuleSource(await loadPortfolioStrategy('equal-weight'), {
+      symbols: SYMBOLS,
+      seed: 1,
+      every: 3,
+    });
+    const policies: PortfolioPolicySource = {
+      label: rule.label,
+      forSeries(traded, informative) {
+        if (broken) throw new Error('the model cannot be loaded');
+        return rule.forSeries(traded, informative);
+      },
+    };
+    const runId = await withdrawnBeforeFirstDecision(s, s.make(undefined, policies));
+    broken = false;
+    await ticks(s, s.make(undefined, policies), 1); // restarted: the run's first decision
+    const run = s.repo.get(runId);
+    assertStartedFromWhatIsThere(runStatus(s.repo, run, s.clock.now, 5, 0));
+    assert.equal(run.portfolio?.account.withdrawn ?? 0, 0);
+    assert.equal(s.repo.decisionCount(runId), 1);
+  } finally {
+    await s.cleanup();
+  }
 });
