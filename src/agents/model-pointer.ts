@@ -1,5 +1,5 @@
 /** Model homes (`models/<name>`): their versions and the CURRENT pointer that says which one serves; promotion. */
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { syncDir, syncTree, writeFileSynced } from '../core/durable-files.ts';
@@ -50,6 +50,20 @@ export function currentVersion(home: string): string | undefined {
     if (v) return v;
   }
   return isModelFolder(home) ? INITIAL_VERSION : undefined;
+}
+
+/**
+ * What tells one write of the home's pointer from the next, whatever it names: its file's inode (promoteVersion renames
+ * a new file over it), change and modification times and size (a write by hand in place); `none` without a pointer.
+ * Read it before currentVersion: a write in between then shows as a later write, never as none.
+ */
+export function pointerStamp(home: string): string {
+  try {
+    const s = statSync(path.join(home, POINTER), { bigint: true });
+    return `${s.ino}:${s.ctimeNs}:${s.mtimeNs}:${s.size}`;
+  } catch {
+    return 'none';
+  }
 }
 
 /** Resolves `--model <home>` to the serving version's folder; a UserError when there is none. */

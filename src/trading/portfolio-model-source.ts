@@ -4,7 +4,8 @@
  * candles), its informative series, and the model home's pointer followed from tick to tick as single-market runs do
  * (src/trading/model-policy-source.ts): a promoted version serves from the next tick, on the history and informative
  * series it reads; a version that fails to load, or was trained on another timeframe or other markets, is logged and
- * the one already serving keeps trading.
+ * the one already serving keeps trading; one whose series cannot be loaded or aimed at is given up until the pointer is
+ * written again or its retry wait is over (src/trading/version-refusal.ts).
  */
 import path from 'node:path';
 import { log } from '../core/log.ts';
@@ -17,22 +18,24 @@ import {
   type OpenedPortfolioModel,
   type PortfolioModelInfo,
 } from '../agents/portfolio-model.ts';
-import { currentVersion, resolveModel } from '../agents/model-pointer.ts';
+import { currentVersion, pointerStamp, resolveModel } from '../agents/model-pointer.ts';
 import { checkModelMarket, sayModelMarket } from '../agents/model-market.ts';
 import { shortError } from '../data/exchange.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
 import type { PortfolioPolicySource } from './portfolio-policy-source.ts';
+import { versionRefusal } from './version-refusal.ts';
 
 /**
  * The source, checked before any network or disk work: the home must hold a portfolio model trading `symbols` in
  * this order (one line saying what it trades otherwise). The network is aimed at the first tick, over the run's
- * candles (its observation builder needs them).
+ * candles (its observation builder needs them). `clock`: the trader's, which times the retries of a version given up.
  */
 export async function portfolioModelSource(
   home: string,
   settings: Pick<TradingSettings, 'ml' | 'exchange' | 'timeframe'>,
   symbols: readonly string[],
+  clock: () => number = Date.now,
 ): Promise<PortfolioPolicySource & { costs: string }> {
   const first = resolveModel(home);
   checkModelSymbols(home, first.dir, symbols);
@@ -44,15 +47,17 @@ export async function portfolioModelSource(
   let agent: PortfolioAgent | undefined;
   let version = first.version;
   // the version the next forSeries serves, loaded but not aimed yet: the first one, or the one the pointer moved to
-  let next: { version: string; opened: OpenedPortfolioModel } | undefined = {
+  // `stamp`: the write of the pointer it was read at (a version given up on is tried again after the next write)
+  let next: { version: string; stamp: string; opened: OpenedPortfolioModel } | undefined = {
     version,
+    stamp: pointerStamp(home),
     opened: await openPortfolioModel(first.dir),
   };
-  // a version given up on (its series could not be loaded or aimed at): not tried again until the run restarts
-  let refused: string | undefined;
-  const giveUp = (pointed: string, why: string) => {
-    refused = pointed;
-    log().error(`model ${home}: version ${pointed} ${why}; still serving ${version} (restart the run to try it again)`);
+  // a version given up on (its series could not be loaded or aimed at), with when it is tried again
+  const refusal = versionRefusal(clock);
+  const giveUp = (given: { version: string; stamp: string }, why: string) => {
+    const retry = refusal.refuse(given.version, given.stamp);
+    log().error(`model ${home}: version ${given.version} ${why}; still serving ${version} (${retry})`);
   };
   const label = `model:${path.normalize(home)}`;
   /** What the tick loads its series for: the version it will serve. */
@@ -72,6 +77,7 @@ export async function portfolioModelSource(
      * its warm-up and its informative series (one the run did not read yet is fetched from then on).
      */
     async follow() {
+      const stamp = pointerStamp(home);
       const pointed = currentVersion(home);
       if (!pointed) return;
       if (pointed === version && agent) {
@@ -79,14 +85,14 @@ export async function portfolioModelSource(
         next = undefined;
         return;
       }
-      if (pointed === next?.version || pointed === refused) return;
+      if (pointed === next?.version || refusal.holds(pointed, stamp)) return;
       try {
         const to = resolveModel(home);
         checkModelMarket(home, to.dir, market);
         checkModelSymbols(home, to.dir, symbols);
         const opened = await openPortfolioModel(to.dir);
         next?.opened.dispose();
-        next = { version: to.version, opened };
+        next = { version: to.version, stamp, opened };
       } catch (e) {
         log().error(`model ${home}: version ${pointed} cannot be loaded, still serving ${version}: ${shortError(e)}`);
       }
@@ -96,10 +102,10 @@ export async function portfolioModelSource(
       const reads = (info: PortfolioModelInfo) => [...info.informative].sort().join(',');
       // a failure over the series the serving version reads too is not the new version's doing
       if (reads(next.opened.info) === reads(served)) return;
-      const { version: pointed, opened } = next;
+      const given = next;
       next = undefined;
-      opened.dispose();
-      giveUp(pointed, `reads series this run cannot load (${shortError(error)})`);
+      given.opened.dispose();
+      giveUp(given, `reads series this run cannot load (${shortError(error)})`);
     },
     async forSeries(traded, informative) {
       const switching = next;
@@ -119,7 +125,7 @@ export async function portfolioModelSource(
           const reads = (a: PortfolioAgent) => [...a.symbols, ...a.informative].join(',');
           const given = [...traded, ...informative].map((c) => c.symbol).join(',');
           if (!agent) throw e;
-          giveUp(switching.version, `cannot be loaded over the run's candles (${shortError(e)})`);
+          giveUp(switching, `cannot be loaded over the run's candles (${shortError(e)})`);
           // the serving version can go on only over the series it reads: from the next tick, which loads them
           if (reads(agent) !== given) throw e;
         }

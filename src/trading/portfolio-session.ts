@@ -50,7 +50,7 @@ async function resolvePortfolioPolicy(
 ): Promise<{ source: PortfolioPolicySource; costs: Costs[] }> {
   if (o.strategy && o.model) throw new UserError('give either --strategy or --model, not both');
   if (o.model) {
-    const source = await portfolioModelSource(o.model, o.config, o.symbols);
+    const source = await portfolioModelSource(o.model, o.config, o.symbols, o.clock);
     return { source, costs: modelMarketCosts(o.symbols, source.costs, o.config.account, o.marketCosts) };
   }
   const strategy = await loadPortfolioStrategy(o.strategy ?? 'equal-weight');

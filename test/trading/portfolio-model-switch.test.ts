@@ -85,8 +85,8 @@ async function openSwitchRun(feedFor: (symbol: string) => CandleFeed) {
   const ex = config.exchange.id;
   // the version the run starts with keeps everything in cash: the run's account is the backtest's at the switch
   await saveModel(home, pairRecipe({ cash: true }), [a, b, i], ex, [-30, -30]);
-  const source = await portfolioModelSource(home, config, symbols);
   const clock = { now: a.ts[startIndex] + HOUR + 1000 };
+  const source = await portfolioModelSource(home, config, symbols, () => clock.now);
   const trader = new PortfolioTrader({
     repo: new RunRepository(store.db),
     store,
@@ -110,7 +110,7 @@ async function openSwitchRun(feedFor: (symbol: string) => CandleFeed) {
   };
   for (let k = startIndex; k < startIndex + 3; k++) await tickAfter(k);
   const close = () => (source.dispose?.(), store.close(), tmp.cleanup());
-  return { store, home, ex, trader, tickAfter, repo: new RunRepository(store.db), close };
+  return { store, home, ex, clock, trader, tickAfter, repo: new RunRepository(store.db), close };
 }
 
 test(`portfolio paper: a model pointer switched to a version with a longer warm-up (ta's EMAs, a longer window) and \
@@ -168,32 +168,96 @@ as a backtest of that version over the whole file`, async () => {
   }
 });
 
-test(`portfolio paper: a pointer switched to a version reading a series this run cannot load (the exchange does not \
-list it) fails one tick, with one line; the version before keeps serving from the next tick on`, async () => {
+/**
+ * A run as openSwitchRun opens it whose feeds serve A, B and I, and J only while `j.listed` (the exchange does not
+ * list J otherwise); the lines the source logs are captured. `promoteJ` promotes (again) a version reading J.
+ */
+async function openUnlistedRun() {
   const feeds = new Map([a, b, i].map((c) => [c.symbol, seriesFeed(c, HOUR)]));
-  const unlisted: CandleFeed = {
-    fetchClosed: () => Promise.reject(new Error('upbit does not list J/KRW')),
+  const jFeed = seriesFeed(j, HOUR);
+  const jListing = { listed: false };
+  const maybeJ: CandleFeed = {
+    fetchClosed: (since, until, deadline) =>
+      jListing.listed
+        ? jFeed.fetchClosed(since, until, deadline)
+        : Promise.reject(new Error('upbit does not list J/KRW')),
   };
-  const { home, ex, tickAfter, repo, close } = await openSwitchRun((s) => feeds.get(s) ?? unlisted);
+  const run = await openSwitchRun((s) => feeds.get(s) ?? maybeJ);
   const lines: string[] = [];
   const previous = log();
   setLogger(capturingLogger(lines));
+  const staged = stageVersion(run.home, 'reads-j');
+  await saveModel(staged.dir, pairRecipe({ window: 4 }), [a, b, i, j], run.ex);
+  staged.commit();
+  const close = () => (setLogger(previous), run.close());
+  const versions = () => {
+    const id = run.repo.list()[0].id;
+    return run.repo.decisions(id).map((d) => ({ ts: d.ts, version: d.modelVersion }));
+  };
+  return { ...run, jListing, lines, promoteJ: () => promoteVersion(run.home, 'reads-j'), versions, close };
+}
+
+test(`portfolio paper: a pointer switched to a version reading a series this run cannot load (the exchange does not \
+list it) fails that tick, with one line; the version before keeps serving, the version is tried again after 1 hour, \
+then 2, then 4 (each failing retry one line), and is served by the first retry once the exchange lists J`, async () => {
+  const run = await openUnlistedRun();
+  const { tickAfter, lines, versions } = run;
   try {
-    const staged = stageVersion(home, 'reads-j');
-    await saveModel(staged.dir, pairRecipe({ window: 4 }), [a, b, i, j], ex);
-    staged.commit();
-    promoteVersion(home, 'reads-j');
+    const first = versions()[0].version;
+    run.promoteJ();
     await assert.rejects(tickAfter(startIndex + 3), /does not list J\/KRW/);
-    for (let k = startIndex + 4; k < startIndex + 10; k++) await tickAfter(k);
-    const run = repo.list()[0];
-    const decided = repo.decisions(run.id).filter((d) => d.ts >= a.ts[startIndex + 3]);
-    assert.equal(decided.length, 7, 'every candle time since the switch is decided, the failed one caught up');
-    assert.deepEqual([...new Set(decided.map((d) => d.modelVersion))], [repo.decisions(run.id)[0].modelVersion]);
+    // the trader's clock: one candle an hour; the retries after 1 and 2 more hours fail again
+    const failed: number[] = [startIndex + 3];
+    for (let k = startIndex + 4; k < startIndex + 10; k++) {
+      const tick = tickAfter(k);
+      if (k === startIndex + 4 || k === startIndex + 6) {
+        await assert.rejects(tick, /does not list J\/KRW/, `candle ${k}`);
+        failed.push(k);
+        // the exchange lists J from now on: the version stays given up until its wait (4 hours) is over
+        if (k === startIndex + 6) run.jListing.listed = true;
+      } else await tick;
+    }
+    const decided = versions().filter((d) => d.ts >= a.ts[startIndex + 3]);
+    assert.equal(decided.length, 7, 'every candle time since the switch is decided, the failed ones caught up');
+    assert.deepEqual([...new Set(decided.map((d) => d.version))], [first]);
     const said = lines.filter((l) => l.includes('reads-j'));
-    assert.equal(said.length, 1, lines.join(''));
-    assert.match(said[0], /version reads-j reads series this run cannot load \(.*J\/KRW.*\); still serving/);
+    assert.equal(said.length, 3, lines.join(''));
+    const at = (k: number, hours: number) => new Date(a.ts[k] + HOUR + 1000 + hours * HOUR).toISOString();
+    failed.forEach((k, n) =>
+      assert.ok(
+        said[n].includes(
+          'version reads-j reads series this run cannot load (Error: upbit does not list J/KRW); ' +
+            `still serving ${first} ` +
+            `(tried again in ${2 ** n}h, at ${at(k, 2 ** n)}, or at once when CURRENT is written again)`,
+        ),
+        said[n],
+      ),
+    );
+
+    // the next retry (4 hours after the last) serves the version, without a restart
+    await tickAfter(startIndex + 10);
+    assert.deepEqual(versions().at(-1), { ts: a.ts[startIndex + 10], version: 'reads-j' });
+    assert.equal(lines.filter((l) => l.includes('reads-j')).length, 4, lines.join(''));
+    assert.match(lines.at(-1) as string, /now serving version reads-j/);
   } finally {
-    setLogger(previous);
-    close();
+    run.close();
+  }
+});
+
+test(`portfolio paper: a version given up on is tried again at once when the pointer is written again to it (a new \
+promotion of the same version), before its retry wait is over`, async () => {
+  const run = await openUnlistedRun();
+  const { tickAfter, versions, clock, trader } = run;
+  try {
+    run.promoteJ();
+    await assert.rejects(tickAfter(startIndex + 3), /does not list J\/KRW/);
+    run.jListing.listed = true;
+    run.promoteJ();
+    // a minute later (the retry wait is an hour): the failed candle time is decided by the version promoted again
+    clock.now += 60_000;
+    await trader.tick();
+    assert.deepEqual(versions().at(-1), { ts: a.ts[startIndex + 3], version: 'reads-j' });
+  } finally {
+    run.close();
   }
 });

@@ -1,0 +1,38 @@
+/**
+ * The model version a trader's policy source gave up on, and when it is tried again: at once when the home's pointer
+ * is written again (a new promotion, or a switch back to it by hand), or on its own after a wait that doubles with
+ * each retry that fails again (the cause can pass: an exchange that did not serve a series for a while).
+ */
+
+const HOUR = 3_600_000;
+/** The wait before a version given up on is tried again, the first time. */
+const FIRST_RETRY_WAIT = HOUR;
+/** The longest wait between two retries of a version that keeps failing. */
+const LONGEST_RETRY_WAIT = 24 * HOUR;
+
+interface VersionRefusal {
+  /**
+   * Whether `version`, named by the pointer whose write `stamp` tells (pointerStamp in src/agents/model-pointer.ts),
+   * is still given up on: the pointer was not written since it was given up and its wait is not over.
+   */
+  holds(version: string, stamp: string): boolean;
+  /** Gives `version` up (read at `stamp`); says when it is tried again, for the one line that tells the user. */
+  refuse(version: string, stamp: string): string;
+}
+
+/** The source's refusal, its waits measured with `clock` (the trader's: a replay's, or wall time). */
+export function versionRefusal(clock: () => number = Date.now): VersionRefusal {
+  let refused: { version: string; stamp: string; until: number; wait: number } | undefined;
+  return {
+    holds: (version, stamp) => refused?.version === version && refused.stamp === stamp && clock() < refused.until,
+    refuse(version, stamp) {
+      // a retry of the same write that fails again waits twice as long; a version given up anew waits the first wait
+      const again = refused?.version === version && refused.stamp === stamp;
+      const wait = again && refused ? Math.min(2 * refused.wait, LONGEST_RETRY_WAIT) : FIRST_RETRY_WAIT;
+      const until = clock() + wait;
+      refused = { version, stamp, until, wait };
+      const at = new Date(until).toISOString();
+      return `tried again in ${wait / HOUR}h, at ${at}, or at once when CURRENT is written again`;
+    },
+  };
+}
