@@ -109,7 +109,8 @@ test('a bad account.markets entry: one line naming the key; the CLI exits 1 befo
     [{ 'BBB/KRW': { fee: 0.001 } }, /account\.markets\.BBB\/KRW\.fee: unknown key/],
     [{ 'BBB/KRW': {} }, /account\.markets\.BBB\/KRW: give a preset or at least one cost field/],
     [{ 'BBB/KRW': { preset: 'cheap' } }, /account\.markets\.BBB\/KRW\.preset: Invalid option/],
-    [{ 'bad key': { preset: 'zero' } }, /account\.markets\.bad key: bad key, expected a market name/],
+    [{ 'bad key': { preset: 'zero' } }, /account\.markets\.bad key: bad key, "bad key" has a space; a market is BASE/],
+    [{ 'BBB/KRW:KRW': { preset: 'zero' } }, /account\.markets\.BBB\/KRW:KRW: bad key, BBB\/KRW:KRW is a derivative/],
     [{ 'BBB/KRW': { quantityPrecision: 2.5 } }, /account\.markets\.BBB\/KRW\.quantityPrecision/],
     [[], /account\.markets: Invalid input: expected record/],
   ] as const;
