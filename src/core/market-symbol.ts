@@ -11,7 +11,7 @@ import { UserError } from './errors.ts';
  */
 const SPOT_SYMBOL = /^([A-Z0-9]+(?:-[A-Z0-9]+)*)\/([A-Z0-9]+(?:-[A-Z0-9]+)*)$/;
 
-export interface SpotSymbol {
+interface SpotSymbol {
   base: string;
   quote: string;
 }
