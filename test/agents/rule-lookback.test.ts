@@ -12,6 +12,10 @@ import { UserError } from '../../src/core/errors.ts';
 import { rulePolicySource } from '../../src/trading/rule-policy-source.ts';
 import { portfolioRuleSource } from '../../src/trading/portfolio-policy-source.ts';
 import { fixedWeightsPolicy } from '../../src/agents/portfolio-strategy.ts';
+import { sliceCandles } from '../../src/core/candles.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { Account } from '../../src/market/account.ts';
+import { COST_PRESETS } from '../../src/market/costs.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bot-rule-lookback-'));
 const STRATEGY = path.resolve('src/agents/strategy.ts');
@@ -59,4 +63,48 @@ test('a bad lookback: one line naming the strategy file', async () => {
       bad,
     );
   }
+});
+
+/** Long while the close is above its EMA(800) seeded at the first close it is given, flat otherwise. */
+function longEmaRule(lookback?: number): RuleStrategy {
+  return {
+    kind: 'rule',
+    name: 'ema-800',
+    description: 'close against its EMA(800)',
+    ...(lookback === undefined ? {} : { lookback }),
+    createPolicy: ({ candles }) => {
+      const ema = new Float64Array(candles.close.length);
+      const a = 2 / 801;
+      candles.close.forEach((c, i) => (ema[i] = i === 0 ? c : a * c + (1 - a) * ema[i - 1]));
+      return {
+        name: 'ema-800',
+        decide: (obs) => ({ action: candles.close[obs.t] > ema[obs.t] ? 'buy' : 'sell', confidence: 1 }),
+      };
+    },
+  };
+}
+
+/**
+ * Which of candles 1,500…3,999 a paper tick decides otherwise than the backtest over the whole series: the tick's
+ * policy is built over the source's look-back before the candle, as the trader loads it.
+ */
+async function ticksThatDiffer(strategy: RuleStrategy): Promise<number[]> {
+  const candles = syntheticCandles({ seed: 7, count: 4000, timeframe: '1h', start: Date.UTC(2020, 0, 1) });
+  const source = rulePolicySource(strategy, 1);
+  const whole = await source.forCandles(candles);
+  const account = new Account(1_000_000, COST_PRESETS['upbit-krw']);
+  const differ: number[] = [];
+  for (let t = 1500; t < 4000; t++) {
+    const from = Math.max(0, t - (source.lookback ?? 0));
+    const tick = await source.forCandles(sliceCandles(candles, from, t + 1));
+    const mine = tick.policy.decide(tick.observe(t - from, account)).action;
+    if (mine !== whole.policy.decide(whole.observe(t, account)).action) differ.push(t);
+  }
+  return differ;
+}
+
+test(`paper = backtest for a rule whose EMA reaches past RULE_TICK_CANDLES only when it declares its lookback: \
+EMA(800) decides otherwise at the default look-back, the same with lookback 4000`, async () => {
+  assert.ok((await ticksThatDiffer(longEmaRule())).length > 0, 'the default look-back cuts the EMA short somewhere');
+  assert.deepEqual(await ticksThatDiffer(longEmaRule(4000)), []);
 });
