@@ -153,7 +153,7 @@ export async function loadStrategy(name: string): Promise<Strategy> {
     throw new UserError(`${label} does not load: ${String((e as Error).message ?? e).split('\n')[0]}`);
   }
   if ((exported as { kind?: unknown } | undefined)?.kind === 'portfolio') {
-    const hint = 'give --symbols A,B (and --data a.csv,b.csv or --sample)';
+    const hint = 'give --symbols BTC/KRW,ETH/KRW (and --data a.csv,b.csv or --sample)';
     throw new UserError(`strategy "${name}" trades several markets: ${hint}`);
   }
   if (!isStrategy(exported)) {

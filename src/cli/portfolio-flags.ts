@@ -61,7 +61,7 @@ export function refusePortfolioOnlyFlags(flags: PortfolioFlags): void {
     ['--band', flags.band],
     ['--market-costs', flags.marketCosts],
   ] as const) {
-    if (v !== undefined) throw new UserError(`${flag} is for portfolios: give --symbols A,B`);
+    if (v !== undefined) throw new UserError(`${flag} is for portfolios: give --symbols BTC/KRW,ETH/KRW`);
   }
 }
 

@@ -37,7 +37,7 @@ export interface LabelledSeries {
 export function parseSymbolsFlag(value: string): string[] {
   const symbols = parseSymbolList(value, '--symbols');
   if (symbols.length < 2)
-    throw new UserError('--symbols needs at least two markets for a portfolio, e.g. --symbols A,B');
+    throw new UserError('--symbols needs at least two markets for a portfolio, e.g. --symbols BTC/KRW,ETH/KRW');
   return symbols;
 }
 

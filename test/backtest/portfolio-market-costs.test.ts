@@ -143,7 +143,7 @@ test('--market-costs on paper and live: parsed with --symbols, refused without t
   assert.deepEqual(choice?.marketCosts.get('ETH/KRW'), COST_PRESETS['krx-stock']);
   assert.equal(choice?.marketCosts.has('BTC/KRW'), false);
   for (const [flags, message] of [
-    [{ marketCosts: 'ETH/KRW=zero' }, /--market-costs is for portfolios: give --symbols A,B/],
+    [{ marketCosts: 'ETH/KRW=zero' }, /--market-costs is for portfolios: give --symbols BTC\/KRW,ETH\/KRW/],
     [{ symbols, marketCosts: 'XRP/KRW=zero' }, /--market-costs names XRP\/KRW, which is not traded/],
     [{ symbols, marketCosts: 'ETH/KRW=cheap' }, /unknown cost preset "cheap"/],
   ] as const) {

@@ -33,7 +33,9 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   const dataFiles = flags.data !== undefined ? flags.data.split(',').map((f) => f.trim()) : undefined;
   if (dataFiles && flags.sample) throw new UserError('use either --data FILES or --sample, not both');
   if (dataFiles && symbols.length === 0) {
-    throw new UserError('--data a.csv,b.csv pairs with --symbols A,B (then --informative X); give --symbols');
+    throw new UserError(
+      '--data a.csv,b.csv pairs with --symbols BTC/KRW,ETH/KRW (then --informative X/KRW); give --symbols',
+    );
   }
   for (const f of dataFiles ?? []) if (!existsSync(f)) throw new UserError(`--data: no such file ${f}`);
   checkColumnsFlag(flags);
@@ -74,7 +76,9 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   }
   if (symbols.length === 0 && !flags.sample) {
     const what = strategy ? `strategy "${strategy.name}"` : 'this model';
-    throw new UserError(`${what} trades several markets: give --symbols A,B[,…] (and --data a.csv,b.csv or --sample)`);
+    throw new UserError(
+      `${what} trades several markets: give --symbols BTC/KRW,ETH/KRW[,…] (and --data a.csv,b.csv or --sample)`,
+    );
   }
   // markets named by the recipe or the saved model, not by --symbols (checked as it was parsed)
   if (flags.symbols === undefined)
