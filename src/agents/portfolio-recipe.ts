@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { parseImageSpec } from '../chart/index.ts';
 import { UserError } from '../core/errors.ts';
+import { spotSymbolField } from '../data/config.ts';
 import { SCALER_KINDS, type ScalerKind } from '../features/scaler.ts';
 import { listCostPresets, type CostPresetName } from '../market/costs.ts';
 import type { RewardOptions } from '../market/reward.ts';
@@ -51,8 +52,8 @@ const recipeSchema = z.strictObject({
   features: z.string().min(1),
   scaler: z.enum(SCALER_KINDS),
   window: whole(1),
-  symbols: z.array(z.string().min(1)).min(2).optional(),
-  informative: z.array(z.string().min(1)).optional(),
+  symbols: z.array(spotSymbolField).min(2).optional(),
+  informative: z.array(spotSymbolField).optional(),
   image: z
     .strictObject({
       spec: z.string().superRefine((text, ctx) => {

@@ -8,7 +8,7 @@ import { UserError } from '../core/errors.ts';
 import { Rng } from '../core/random.ts';
 import type { PortfolioPolicy } from '../market/portfolio-engine.ts';
 import { checkPortfolioRecipe, type PortfolioRecipe } from './portfolio-recipe.ts';
-import { listStrategies, STRATEGIES_DIR } from './strategy.ts';
+import { checkRuleLookback, listStrategies, STRATEGIES_DIR } from './strategy.ts';
 
 export interface PortfolioContext {
   symbols: readonly string[];
@@ -22,6 +22,8 @@ export type PortfolioStrategy = {
   kind: 'portfolio';
   name: string;
   description: string;
+  /** As a single-market rule's (RuleStrategy.lookback): candles a tick's view reaches back, over RULE_TICK_CANDLES. */
+  lookback?: number;
 } & ({ createPolicy(ctx: PortfolioContext): PortfolioPolicy; recipe?: undefined } | { recipe: PortfolioRecipe });
 
 export function isPortfolioStrategy(v: unknown): v is PortfolioStrategy {
@@ -43,6 +45,7 @@ export async function loadPortfolioStrategy(name: string): Promise<PortfolioStra
   }
   const strategy = mod.default;
   if (strategy.recipe) checkPortfolioRecipe(`strategies/${name}.ts`, strategy.recipe);
+  else checkRuleLookback(`strategies/${name}.ts`, strategy.lookback);
   return strategy;
 }
 

@@ -26,9 +26,22 @@ export const RULE_WARMUP_CANDLES = 100;
 /**
  * Candles a paper tick of a rule strategy loads before the first candle it decides, so that path-dependent
  * indicators equal those over the run's whole history: RSI(14)'s Wilder smoothing forgets its start by (13/14)^n,
- * below float64 rounding after about 500 candles; an EMA(50)'s by (49/51)^n after about 920.
+ * below float64 rounding after about 500 candles; an EMA(50)'s by (49/51)^n after about 920. A rule whose
+ * indicators reach further declares its own `lookback` (ruleTickCandles).
  */
 export const RULE_TICK_CANDLES = 1000;
+
+/** Candles a paper tick of `strategy` loads before the candle it decides: RULE_TICK_CANDLES or its own `lookback`. */
+export function ruleTickCandles(strategy: { lookback?: number }): number {
+  return Math.max(RULE_TICK_CANDLES, strategy.lookback ?? 0);
+}
+
+/** A rule's `lookback`, if given, is a whole number of candles ≥ 1: else one line naming the strategy's file. */
+export function checkRuleLookback(label: string, lookback: unknown): void {
+  if (lookback === undefined) return;
+  if (typeof lookback !== 'number' || !Number.isInteger(lookback) || lookback < 1)
+    throw new UserError(`${label}: lookback must be a whole number of candles ≥ 1, got ${JSON.stringify(lookback)}`);
+}
 
 interface RuleContext {
   candles: Candles;
@@ -40,6 +53,13 @@ export interface RuleStrategy {
   kind: 'rule';
   name: string;
   description: string;
+  /**
+   * How many candles back the rule's indicators reach before they stop changing a decision (optional). A paper or
+   * live tick loads max(RULE_TICK_CANDLES, lookback) candles before the candle it decides, so that path-dependent
+   * indicators equal the backtest's over the run's whole history: an EMA(n) forgets its start by ((n-1)/(n+1))^k,
+   * still 1.8% after 1000 candles for n = 500, so such a rule declares e.g. 20 × n.
+   */
+  lookback?: number;
   createPolicy(ctx: RuleContext): Policy;
 }
 
@@ -133,12 +153,13 @@ export async function loadStrategy(name: string): Promise<Strategy> {
     throw new UserError(`${label} does not load: ${String((e as Error).message ?? e).split('\n')[0]}`);
   }
   if ((exported as { kind?: unknown } | undefined)?.kind === 'portfolio') {
-    const hint = 'give --symbols A,B (and --data a.csv,b.csv or --sample)';
+    const hint = 'give --symbols BTC/KRW,ETH/KRW (and --data a.csv,b.csv or --sample)';
     throw new UserError(`strategy "${name}" trades several markets: ${hint}`);
   }
   if (!isStrategy(exported)) {
     throw new UserError(`${label} does not default-export a strategy (kind, name, description, …)`);
   }
   if (exported.kind === 'agent') checkRecipe(label, exported.recipe);
+  else checkRuleLookback(label, exported.lookback);
   return exported;
 }

@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { createLogger, setLogger, type Logger } from '../core/log.ts';
 import { UserError } from '../core/errors.ts';
+import { parseSpotSymbol } from '../core/market-symbol.ts';
 
 /** Flags shared by the commands that read config: each overrides the matching config key. */
 export interface CommonFlags {
@@ -56,7 +57,10 @@ export function addCommonOptions(cmd: Command, which: CommonOptionSet = { market
 function overridesFromFlags(flags: CommonFlags): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   if (flags.exchange !== undefined) o.exchange = { id: flags.exchange };
-  if (flags.symbol !== undefined) o.symbol = flags.symbol;
+  if (flags.symbol !== undefined) {
+    parseSpotSymbol(flags.symbol, '--symbol'); // the line names the flag, not the config key it overrides
+    o.symbol = flags.symbol;
+  }
   if (flags.timeframe !== undefined) o.timeframe = flags.timeframe;
   if (flags.db !== undefined) o.data = { database: flags.db };
   if (flags.logLevel !== undefined) o.log = { level: flags.logLevel };

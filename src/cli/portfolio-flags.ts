@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { UserError } from '../core/errors.ts';
+import { parseSpotSymbol } from '../core/market-symbol.ts';
 import { parsePortfolioSymbols } from '../data/portfolio-source.ts';
 import { costPreset, type Costs } from '../market/costs.ts';
 import type { RunState } from '../trading/types.ts';
@@ -32,7 +33,7 @@ export function addPortfolioOptions(cmd: Command): Command {
     .option('--market-costs <list>', 'portfolio: a cost preset per market, SYMBOL=PRESET[,…] (over account.markets)');
 }
 
-/** `--market-costs A/KRW=upbit-krw,KODEX=krx-stock`: a cost preset per market (the others keep the run's costs). */
+/** `--market-costs A/KRW=upbit-krw,B/KRW=krx-stock`: a cost preset per market (the others keep the run's costs). */
 export function parseMarketCosts(value: string | undefined): Map<string, Costs> {
   const out = new Map<string, Costs>();
   if (value === undefined) return out;
@@ -40,6 +41,7 @@ export function parseMarketCosts(value: string | undefined): Map<string, Costs> 
     const eq = part.lastIndexOf('=');
     const symbol = part.slice(0, eq).trim();
     if (eq <= 0 || symbol === '') throw new UserError(`--market-costs wants SYMBOL=PRESET pairs, got "${part}"`);
+    parseSpotSymbol(symbol, '--market-costs');
     if (out.has(symbol)) throw new UserError(`--market-costs names ${symbol} twice`);
     out.set(symbol, costPreset(part.slice(eq + 1).trim()));
   }
@@ -59,7 +61,7 @@ export function refusePortfolioOnlyFlags(flags: PortfolioFlags): void {
     ['--band', flags.band],
     ['--market-costs', flags.marketCosts],
   ] as const) {
-    if (v !== undefined) throw new UserError(`${flag} is for portfolios: give --symbols A,B`);
+    if (v !== undefined) throw new UserError(`${flag} is for portfolios: give --symbols BTC/KRW,ETH/KRW`);
   }
 }
 

@@ -1,7 +1,7 @@
 /** The whole config: every module's section assembled into one schema (the composition root's view). */
 import { z } from 'zod';
 import { mlSection } from '../nn/config.ts';
-import { exchangeSection, dataSection } from '../data/config.ts';
+import { exchangeSection, dataSection, spotSymbolField } from '../data/config.ts';
 import { accountSection } from '../market/config.ts';
 import { backtestSection } from '../backtest/config.ts';
 import { tradingSection } from '../trading/config.ts';
@@ -19,15 +19,9 @@ const logSection = z.strictObject({
   maxFiles: z.number().int().min(2),
 });
 
-/**
- * A market name BASE/QUOTE. A hyphen may join parts of a name, as in the derived series `bot data derive` writes
- * (SP500-2X/USD, SP500-INV/USD: issue 14); it used to be refused, so `--symbol` could not name them.
- */
-export const SYMBOL_PATTERN = /^[A-Z0-9]+(?:-[A-Z0-9]+)*\/[A-Z0-9]+(?:-[A-Z0-9]+)*$/;
-
 export const configSchema = z.strictObject({
   exchange: exchangeSection,
-  symbol: z.string().regex(SYMBOL_PATTERN, 'expected BASE/QUOTE such as BTC/KRW'),
+  symbol: spotSymbolField,
   // a count of at least 1: "0h" used to pass here and fail later, after the store was opened
   timeframe: z.string().regex(/^[1-9]\d*[mhdw]$/, 'expected a timeframe such as 1m, 1h, 1d'),
   data: dataSection,

@@ -1,5 +1,15 @@
 /** The config sections that the data layer owns (`exchange`, `data`) and the settings it receives. */
 import { z } from 'zod';
+import { spotSymbolProblem } from '../core/market-symbol.ts';
+
+/**
+ * A market name in a file (the config's `symbol`, a recipe's or a sweep file's `symbols`): the spot-symbol parser's
+ * problem, if any, is the message (`symbol: BTC/USDT:USDT is a derivative …`).
+ */
+export const spotSymbolField = z.string().superRefine((symbol, ctx) => {
+  const problem = spotSymbolProblem(symbol);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /**
  * ccxt's credential fields (an exchange's `requiredCredentials`). Secrets come only from the environment

@@ -4,6 +4,7 @@
  * (the PPO ETF-pair seed's setting offline), each labelled "derived from the bundled sample".
  */
 import { UserError } from '../core/errors.ts';
+import { parseSpotSymbol, parseSymbolList } from '../core/market-symbol.ts';
 import type { Candles } from '../core/candles.ts';
 import type { MarketDataSettings } from './config.ts';
 import { deriveLabel, deriveLeveraged } from './derive.ts';
@@ -32,13 +33,11 @@ export interface LabelledSeries {
   label: string;
 }
 
-/** `--symbols A,B,…` checked before any I/O: at least two, no blanks, no repeats. */
+/** `--symbols A,B,…` checked before any I/O: at least two spot markets, no blanks, no repeats. */
 export function parseSymbolsFlag(value: string): string[] {
-  const symbols = value.split(',').map((s) => s.trim());
-  if (symbols.some((s) => s === '')) throw new UserError(`--symbols has an empty name: "${value}"`);
-  if (new Set(symbols).size !== symbols.length) throw new UserError(`--symbols names a market twice: "${value}"`);
+  const symbols = parseSymbolList(value, '--symbols');
   if (symbols.length < 2)
-    throw new UserError('--symbols needs at least two markets for a portfolio, e.g. --symbols A,B');
+    throw new UserError('--symbols needs at least two markets for a portfolio, e.g. --symbols BTC/KRW,ETH/KRW');
   return symbols;
 }
 
@@ -58,7 +57,7 @@ export function parsePortfolioSymbols(value: string): string[] {
  * the first market's quote for all of them.
  */
 export function checkOneQuote(symbols: readonly string[], where: string): void {
-  const quotes = [...new Set(symbols.map((s) => s.split('/')[1]).filter((q) => q !== undefined))];
+  const quotes = [...new Set(symbols.map((s) => parseSpotSymbol(s, where).quote))];
   if (quotes.length > 1)
     throw new UserError(
       `${where}: the markets are priced in different currencies (${quotes.join(', ')}); a portfolio has one cash, ` +

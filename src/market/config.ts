@@ -1,5 +1,6 @@
 /** The config section that the market simulation owns (`account`) and the sizing bounds it receives. */
 import { z } from 'zod';
+import { spotSymbolField } from '../data/config.ts';
 
 /** Cost fields with the bounds `account` checks; a market's entry may give any of them (issue 14). */
 const costFields = {
@@ -39,12 +40,7 @@ export const accountSection = z.strictObject({
    * Per-market costs of portfolio runs, keyed by market (issue 14). A single-market run uses the fields above; a
    * portfolio market not listed here does too. `--market-costs SYMBOL=PRESET` overrides a market's entry.
    */
-  markets: z
-    .record(
-      z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'expected a market name such as BTC/KRW'),
-      marketCostsEntry,
-    )
-    .optional(),
+  markets: z.record(spotSymbolField, marketCostsEntry).optional(),
 });
 
 export type AccountSection = z.infer<typeof accountSection>;

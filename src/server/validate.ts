@@ -1,5 +1,6 @@
 /** Request validation with zod: a bad parameter is a 400 with one line naming it (issue 15). */
 import { z } from 'zod';
+import { spotSymbolField } from '../data/config.ts';
 
 /** An error with the HTTP status the server answers with; its message is the one-line JSON error. */
 export class HttpError extends Error {
@@ -46,11 +47,15 @@ export const pageQuery = (maxLimit: number, defaultLimit: number) =>
 /** A folder name under backtests/ or models/. */
 export const nameString = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$/, 'expected a folder name');
 
-/** A market name in a query (`?market=ETH/KRW`); whether the run trades it is checked against the run. */
+/**
+ * A market name in a query (`?market=ETH/KRW`), a spot BASE/QUOTE (the parser's line names a derivative's problem);
+ * other characters are refused unquoted first. Whether the run trades it is checked against the run.
+ */
 const marketString = z
   .string()
   .max(64, 'expected at most 64 characters')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'expected a market such as BTC/KRW');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/:-]*$/, 'expected a market such as BTC/KRW')
+  .pipe(spotSymbolField);
 
 /** Keyset paging over one market's rows (orders, fills) or every market's. */
 export const marketPageQuery = (maxLimit: number, defaultLimit: number) =>

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { UserError } from '../core/errors.ts';
+import { spotSymbolField } from '../data/config.ts';
 import { Rng } from '../core/random.ts';
 
 /** A hyper-parameter value: what a recipe field can hold. */
@@ -177,7 +178,7 @@ const fileSchema = z.strictObject({
   seed: whole(0).optional(),
   folds: whole(1).optional(),
   epochs: whole(1).optional(),
-  symbols: z.array(z.string().min(1)).min(1).optional(),
+  symbols: z.array(spotSymbolField).min(1).optional(),
   data: z.string().min(1).optional(),
   sample: z.boolean().optional(),
   from: z.string().optional(),

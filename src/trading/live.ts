@@ -21,6 +21,7 @@ import {
   withdrawnValue,
 } from './withdrawals.ts';
 import { HaltError } from '../core/errors.ts';
+import { parseSpotSymbol } from '../core/market-symbol.ts';
 import { haltAfterSettling } from './halt.ts';
 import { orderSide } from './paper-market.ts';
 import { pendingExits, takeExits } from './commands.ts';
@@ -114,7 +115,7 @@ export class LiveTrader extends Trader {
       notes.push(`open order ${o.id} (${o.side} ${o.amount ?? ''} ${symbol}) was not placed by this bot: left alone`);
     }
     const balance = await this.retried('balance', () => ex.fetchBalance());
-    const [base, quote] = symbol.split('/');
+    const { base, quote } = parseSpotSymbol(symbol, 'symbol');
     const held = (code: string) => totalOf(balance, code);
     const acct = (this.run as RunState).account;
     if (this.repo.decisionCount(run.id) === 0) {
@@ -184,7 +185,7 @@ export class LiveTrader extends Trader {
   private async takeOutWithdrawn(price: number): Promise<void> {
     const run = this.run as RunState;
     if (this.repo.orders(run.id, 'submitting').length > 0) return;
-    const [base, quote] = this.symbol.split('/');
+    const { base, quote } = parseSpotSymbol(this.symbol, 'symbol');
     const found = await confirmedShortfall(
       () => this.retried('balance', () => this.live.exchange.fetchBalance()),
       [quote, base],

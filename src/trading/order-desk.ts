@@ -5,6 +5,7 @@
  */
 import ccxt, { type Exchange, type Order as CcxtOrder } from 'ccxt';
 import type { Logger } from '../core/log.ts';
+import { parseSpotSymbol } from '../core/market-symbol.ts';
 import { classifyError, shortError, withMarkets, withRetry, type RetryOptions } from '../data/exchange.ts';
 import { fillFromOrder, findOrderByClientId, isOpen, type Retried } from './exchange-orders.ts';
 import type { ThirdFee } from './live-orders.ts';
@@ -158,7 +159,7 @@ export class OrderDesk {
     read: { fill?: FillRecord; unbooked?: string; offBook?: { currency: string; cost: number }[] },
     feeRate: number,
   ): Promise<ThirdFee[]> {
-    const quote = symbol.split(/[/:]/)[1];
+    const { quote } = parseSpotSymbol(symbol, 'market');
     const fees = read.offBook ?? [];
     const valued: ThirdFee[] = [];
     let total = 0;

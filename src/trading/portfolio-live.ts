@@ -16,6 +16,7 @@ import { fillTargets } from '../market/portfolio-step.ts';
 import type { PortfolioAccount } from '../market/portfolio-account.ts';
 import { pendingExits, takeExits } from './commands.ts';
 import { HaltError } from '../core/errors.ts';
+import { parseSpotSymbol } from '../core/market-symbol.ts';
 import { haltAfterSettling } from './halt.ts';
 import {
   applyFill,
@@ -188,7 +189,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     }
     const balance = await this.desk.retried('balance', () => ex.fetchBalance());
     const total = (code: string) => totalOf(balance, code);
-    const quote = this.o.symbols[0].split('/')[1];
+    const { quote } = parseSpotSymbol(this.o.symbols[0], '--symbols');
     const pf = this.pf;
     if (this.o.repo.decisionCount(run.id) === 0) {
       // what orders can spend: the total also counts what the user's own open orders have locked
@@ -209,7 +210,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       notes.push(`new live portfolio run: trading ${cash} ${quote} of the ${free} available`);
     } else {
       this.o.symbols.forEach((symbol, m) => {
-        const base = symbol.split('/')[0];
+        const base = baseOf(symbol);
         const units = pf.account.books[m].units;
         if (total(base) + 1e-9 < units)
           notes.push(`exchange holds ${total(base)} ${base}, less than this run's ${units}`);
@@ -232,7 +233,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     if (this.o.repo.orders(run.id, 'submitting').length > 0) return;
     const { symbols } = this.o;
     const pf = this.pf;
-    const quote = symbols[0].split('/')[1];
+    const { quote } = parseSpotSymbol(symbols[0], '--symbols');
     const codes = [quote, ...new Set(symbols.map(baseOf))];
     const found = await confirmedShortfall(
       () => this.desk.retried('balance', () => this.live.exchange.fetchBalance()),

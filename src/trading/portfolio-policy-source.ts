@@ -8,7 +8,7 @@
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import type { PortfolioStrategy } from '../agents/portfolio-strategy.ts';
-import { RULE_TICK_CANDLES } from '../agents/strategy.ts';
+import { ruleTickCandles } from '../agents/strategy.ts';
 import type { PortfolioPolicy } from '../market/portfolio-engine.ts';
 
 export interface PortfolioPolicyHandle {
@@ -72,8 +72,8 @@ export function portfolioRuleSource(
   return {
     label,
     history: 1,
-    // the view a user's rule may read at a tick (equal-weight reads only the clock index)
-    lookback: RULE_TICK_CANDLES,
+    // the view a user's rule may read at a tick (equal-weight reads only the clock index), or its own `lookback`
+    lookback: ruleTickCandles(rule),
     forSeries: () => ({ policy: rule.createPolicy(ctx), label }),
   };
 }

@@ -14,6 +14,7 @@
  */
 import type { Exchange } from 'ccxt';
 import type { Logger } from '../core/log.ts';
+import { parseSpotSymbol } from '../core/market-symbol.ts';
 import type { Retried } from './exchange-orders.ts';
 import type { RecurringRefusal } from './order-desk.ts';
 import { amountText, heldFree } from './withdrawals.ts';
@@ -44,7 +45,7 @@ interface Hold {
 
 /** The currency an order on `side` of `symbol` spends: the quote for a buy, the base for a sell. */
 function spentCode(symbol: string, side: Side): string {
-  const [base, quote] = symbol.split(/[/:]/);
+  const { base, quote } = parseSpotSymbol(symbol, 'market');
   return side === 'buy' ? quote : base;
 }
 

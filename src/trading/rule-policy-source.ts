@@ -1,6 +1,6 @@
 /** A rule strategy as the trader's policy source, and what every policy source comes with (its sizing and costs). */
 import type { Candles } from '../core/candles.ts';
-import { RULE_TICK_CANDLES, RULE_WARMUP_CANDLES, type RuleStrategy } from '../agents/strategy.ts';
+import { ruleTickCandles, RULE_WARMUP_CANDLES, type RuleStrategy } from '../agents/strategy.ts';
 import type { SizingOptions } from '../market/execution.ts';
 import type { Costs } from '../market/costs.ts';
 import { ObservationBuilder } from '../market/observation.ts';
@@ -23,8 +23,9 @@ export function rulePolicySource(strategy: RuleStrategy, seed: number): PolicySo
     label,
     // the same warm-up `bot backtest --from` loads, so path-dependent indicators (RSI, EMA) start from the same candle
     history: RULE_WARMUP_CANDLES,
-    // a tick after that: enough for those indicators to equal the ones over the run's whole history
-    lookback: RULE_TICK_CANDLES,
+    // a tick after that: enough for those indicators to equal the ones over the run's whole history (a rule whose
+    // indicators reach further says how far in its `lookback`)
+    lookback: ruleTickCandles(strategy),
     forCandles(candles: Candles): PolicyHandle {
       const policy = strategy.createPolicy({ candles, seed });
       const builder = new ObservationBuilder({ candles, window: 0 });

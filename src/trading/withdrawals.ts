@@ -9,6 +9,7 @@ import type { Balances } from 'ccxt';
 import type { AccountState } from '../market/account.ts';
 import type { PortfolioAccountState } from '../market/portfolio-state.ts';
 import { UserError } from '../core/errors.ts';
+import { parseSpotSymbol } from '../core/market-symbol.ts';
 import type { RunRepository } from './run-repository.ts';
 import { withUnitsLeft } from './live-orders.ts';
 
@@ -152,7 +153,7 @@ export function withdrawalLine(rows: readonly TakenRow[], value: number, quote: 
 
 /** A market's base currency (`BTC` of `BTC/KRW`). */
 export function baseOf(symbol: string): string {
-  return symbol.split(/[/:]/)[0];
+  return parseSpotSymbol(symbol, 'market').base;
 }
 
 /**

@@ -109,7 +109,8 @@ test('a bad account.markets entry: one line naming the key; the CLI exits 1 befo
     [{ 'BBB/KRW': { fee: 0.001 } }, /account\.markets\.BBB\/KRW\.fee: unknown key/],
     [{ 'BBB/KRW': {} }, /account\.markets\.BBB\/KRW: give a preset or at least one cost field/],
     [{ 'BBB/KRW': { preset: 'cheap' } }, /account\.markets\.BBB\/KRW\.preset: Invalid option/],
-    [{ 'bad key': { preset: 'zero' } }, /account\.markets\.bad key: bad key, expected a market name/],
+    [{ 'bad key': { preset: 'zero' } }, /account\.markets\.bad key: bad key, "bad key" has a space; a market is BASE/],
+    [{ 'BBB/KRW:KRW': { preset: 'zero' } }, /account\.markets\.BBB\/KRW:KRW: bad key, BBB\/KRW:KRW is a derivative/],
     [{ 'BBB/KRW': { quantityPrecision: 2.5 } }, /account\.markets\.BBB\/KRW\.quantityPrecision/],
     [[], /account\.markets: Invalid input: expected record/],
   ] as const;
@@ -142,7 +143,7 @@ test('--market-costs on paper and live: parsed with --symbols, refused without t
   assert.deepEqual(choice?.marketCosts.get('ETH/KRW'), COST_PRESETS['krx-stock']);
   assert.equal(choice?.marketCosts.has('BTC/KRW'), false);
   for (const [flags, message] of [
-    [{ marketCosts: 'ETH/KRW=zero' }, /--market-costs is for portfolios: give --symbols A,B/],
+    [{ marketCosts: 'ETH/KRW=zero' }, /--market-costs is for portfolios: give --symbols BTC\/KRW,ETH\/KRW/],
     [{ symbols, marketCosts: 'XRP/KRW=zero' }, /--market-costs names XRP\/KRW, which is not traded/],
     [{ symbols, marketCosts: 'ETH/KRW=cheap' }, /unknown cost preset "cheap"/],
   ] as const) {

@@ -81,7 +81,7 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
       ['backtest', ...rule, '--seeds', '3'],
       /^error: --seeds is for agent strategies, not sma-cross \(a rule strategy\)$/,
     ],
-    [['backtest', ...rule, '--band', '0.5'], /^error: --band is for portfolios: give --symbols A,B$/],
+    [['backtest', ...rule, '--band', '0.5'], /^error: --band is for portfolios: give --symbols BTC\/KRW,ETH\/KRW$/],
     [['backtest', '--sample', '--model', 'models/x', '--epochs', '3'], /^error: --epochs is for training: use it with/],
     // found out after the backtest, with a stack trace
     [['backtest', ...rule, '--out', 'report.json'], /^error: --out report\.json is a file; give a folder/],

@@ -185,6 +185,11 @@ test('bad parameters: one-line 400s naming them; nothing secret in any response'
   for (const [path, message] of [
     [`/runs/${pfId}/fills?market=XRP/KRW`, /query market: XRP\/KRW is not a market of run \d+ \(BTC\/KRW, ETH\/KRW\)/],
     [`/runs/${pfId}/orders?market=%3Cscript%3E`, /query market: expected a market such as BTC\/KRW/],
+    // a derivative used to pass as a name and then match no market: now the spot parser's line
+    [
+      `/runs/${pfId}/fills?market=BTC/KRW:KRW`,
+      /^query market: BTC\/KRW:KRW is a derivative \(settled in KRW\); this bot trades spot markets only, e\.g\. BTC/,
+    ],
     [`/runs/${pfId}/candles?market=${'A'.repeat(65)}`, /query market: expected at most 64 characters/],
     [`/runs/${singleId}/candles?market=ETH/KRW`, /ETH\/KRW is not a market of run/],
     [`/runs/${pfId}/weights?limit=abc`, /query limit: expected a whole number/],

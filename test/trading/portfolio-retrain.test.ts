@@ -289,9 +289,12 @@ test(`bot retrain --market-costs: a bad spec, the flag without --symbols, a mark
       ],
       [
         ['retrain', '--symbol', 'BTC/KRW', '--market-costs', 'BTC/KRW=zero'],
-        '--market-costs is for portfolios: give --symbols A,B',
+        '--market-costs is for portfolios: give --symbols BTC/KRW,ETH/KRW',
       ],
-      [['retrain', '--market-costs', 'BTC/KRW=zero'], '--market-costs is for portfolios: give --symbols A,B'],
+      [
+        ['retrain', '--market-costs', 'BTC/KRW=zero'],
+        '--market-costs is for portfolios: give --symbols BTC/KRW,ETH/KRW',
+      ],
       [
         ['paper', '--model', path.join(tmp.dir, 'models', 'pf'), '--retrain', '0 3 * * *', '--once'],
         '--retrain runs beside the trader loop: drop --once',

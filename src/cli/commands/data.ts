@@ -6,6 +6,7 @@ import cliProgress from 'cli-progress';
 import type { Exchange } from 'ccxt';
 import type { Config } from '../../config/schema.ts';
 import { UserError } from '../../core/errors.ts';
+import { parseSpotSymbol } from '../../core/market-symbol.ts';
 import { candlesToCsv, parseCandlesCsvDetailed, parseColumnsSpec } from '../../data/csv.ts';
 import type { SeriesRequest } from '../../data/source.ts';
 import { emptyCandles } from '../../core/candles.ts';
@@ -374,6 +375,7 @@ function derive(flags: DeriveFlags): void {
   if (!flags.from) throw new UserError('--from is required: the stored index to derive from, e.g. --from SP500/USD');
   if (!flags.symbol)
     throw new UserError('--symbol is required: the derived series to write, e.g. --symbol SP500-2X/USD');
+  parseSpotSymbol(flags.from, '--from');
   if (flags.leverage === undefined) throw new UserError('--leverage is required (2 for 2×, -1 for inverse)');
   const spec = { leverage: Number(flags.leverage), feeAnnual: Number(flags.feeAnnual ?? 0), symbol: flags.symbol };
   if (flags.symbol === flags.from) throw new UserError('--symbol must differ from --from (the index stays)');

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ruleCosts } from '../../agents/strategy.ts';
 import { UserError } from '../../core/errors.ts';
+import { parseSymbolList } from '../../core/market-symbol.ts';
 import { parseTime } from '../../data/timeframe.ts';
 import { costPreset, portfolioCosts } from '../../market/costs.ts';
 import { setupCommand, wholeNumber } from '../context.ts';
@@ -27,11 +28,14 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   const modelDir = flags.model !== undefined ? resolveModel(flags.model).dir : undefined;
   const modelInfo = modelDir !== undefined ? readPortfolioModelInfo(modelDir) : undefined;
   let symbols = flags.symbols !== undefined ? parsePortfolioSymbols(flags.symbols) : [];
-  let informative = flags.informative !== undefined ? parseListFlag(flags.informative, '--informative') : [];
+  let informative =
+    flags.informative !== undefined ? parseSymbolList(flags.informative, '--informative', 'series') : [];
   const dataFiles = flags.data !== undefined ? flags.data.split(',').map((f) => f.trim()) : undefined;
   if (dataFiles && flags.sample) throw new UserError('use either --data FILES or --sample, not both');
   if (dataFiles && symbols.length === 0) {
-    throw new UserError('--data a.csv,b.csv pairs with --symbols A,B (then --informative X); give --symbols');
+    throw new UserError(
+      '--data a.csv,b.csv pairs with --symbols BTC/KRW,ETH/KRW (then --informative X/KRW); give --symbols',
+    );
   }
   for (const f of dataFiles ?? []) if (!existsSync(f)) throw new UserError(`--data: no such file ${f}`);
   checkColumnsFlag(flags);
@@ -72,7 +76,9 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   }
   if (symbols.length === 0 && !flags.sample) {
     const what = strategy ? `strategy "${strategy.name}"` : 'this model';
-    throw new UserError(`${what} trades several markets: give --symbols A,B[,…] (and --data a.csv,b.csv or --sample)`);
+    throw new UserError(
+      `${what} trades several markets: give --symbols BTC/KRW,ETH/KRW[,…] (and --data a.csv,b.csv or --sample)`,
+    );
   }
   // markets named by the recipe or the saved model, not by --symbols (checked as it was parsed)
   if (flags.symbols === undefined)
@@ -156,14 +162,6 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
     if (report.agent?.model) console.log(`\nmodel: ${String(report.agent.model)}`);
     console.log(`\nreport: ${path.resolve(dir, 'report.html')}`);
   }
-}
-
-/** A comma list of names (at least one, no blanks, no repeats). */
-function parseListFlag(value: string, flag: string): string[] {
-  const names = value.split(',').map((s) => s.trim());
-  if (names.some((s) => s === '')) throw new UserError(`${flag} has an empty name: "${value}"`);
-  if (new Set(names).size !== names.length) throw new UserError(`${flag} names a series twice: "${value}"`);
-  return names;
 }
 
 /** Portfolio runs: --symbols or --informative, a portfolio strategy, or a portfolio model folder. */

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../core/errors.ts';
-import { SYMBOL_PATTERN } from '../../config/schema.ts';
+import { parseSymbolList } from '../../core/market-symbol.ts';
 import type { BackendName } from '../../nn/backend/backend.ts';
 import { loadStrategy } from '../../agents/strategy.ts';
 import { loadSeries } from '../../data/source.ts';
@@ -70,9 +70,7 @@ export function sweepRequest(flags: SweepFlags, defaultSeed: number): SweepReque
   if (grid.length === 0) throw new UserError('give at least one --grid KEY=V1,V2 (or "grid" in --file)');
   const random = wholeNumber(flags.random, '--random', 1) ?? file?.random;
   checkGrid(grid, random);
-  const symbols = flags.symbols !== undefined ? flags.symbols.split(',').map((s) => s.trim()) : file?.symbols;
-  if (symbols?.some((s) => !SYMBOL_PATTERN.test(s)))
-    throw new UserError(`--symbols "${symbols.join(',')}": expected BASE/QUOTE,… such as BTC/KRW,ETH/KRW`);
+  const symbols = flags.symbols !== undefined ? parseSymbolList(flags.symbols, '--symbols') : file?.symbols;
   const data = flags.data ?? file?.data;
   const sample = flags.sample ?? file?.sample;
   if ([symbols !== undefined, data !== undefined, sample === true].filter(Boolean).length > 1)
