@@ -329,6 +329,11 @@ async function trainOneLearner(req: AgentTrainRequest): Promise<TrainedAgent> {
     const b = best as Required<ValidationResult>;
     return scored ? b : { sharpe: b.sharpe, totalReturn: b.totalReturn };
   };
+  const dispose = () => {
+    learner.dispose();
+    learner.net.dispose();
+  };
+  // a training that fails (one that never learned, a diverged loss) frees its networks before the error goes on
   const training = await trainAgent({
     learner,
     envs: segmentEnvs(recipe, settings, pieces, seed),
@@ -344,6 +349,9 @@ async function trainOneLearner(req: AgentTrainRequest): Promise<TrainedAgent> {
     summaryDir: req.summaryDir,
     candles,
     progress: req.progress,
+  }).catch((e: unknown) => {
+    dispose();
+    throw e;
   });
   const rule = recipeRule(recipe, training.bestMargin);
   return {
@@ -357,10 +365,7 @@ async function trainOneLearner(req: AgentTrainRequest): Promise<TrainedAgent> {
     recipe,
     settings,
     backtest: (range, startState) => run(rule, range, startState),
-    dispose: () => {
-      learner.dispose();
-      learner.net.dispose();
-    },
+    dispose,
   };
 }
 

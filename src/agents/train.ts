@@ -3,6 +3,7 @@ import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type * as tf from '@tensorflow/tfjs';
 import cliProgress from 'cli-progress';
+import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Candles } from '../core/candles.ts';
 import type { LearningEnv } from './learning-env.ts';
@@ -102,6 +103,8 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
   const summaries: string[] = [];
   const chooser = new EpochChooser(o.smoothEpochs ?? 0);
   let stoppedEarly = false;
+  // learning updates so far: an epoch before the first one holds the network as it was drawn, not a learned agent
+  let learned = 0;
   const digits = String(o.epochs).length;
   const bar =
     o.progress && process.stderr.isTTY
@@ -131,7 +134,11 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
         portfolioValue: stats.portfolioValue,
         loss: stats.loss,
       };
-      if (o.validate && (epoch % o.validateEvery === 0 || epoch === o.epochs)) {
+      learned += stats.updates;
+      // a DQN learns once its replay holds `warmup` transitions: on a short series the first epochs never update the
+      // network, and their untrained weights, validated like the rest, were chosen and saved as the trained agent
+      const untrained = learned === 0;
+      if (o.validate && !untrained && (epoch % o.validateEvery === 0 || epoch === o.epochs)) {
         const v = o.validate();
         const sharpe = Number.isFinite(v.sharpe) ? v.sharpe : 0;
         const score = v.score === undefined ? sharpe : Number.isFinite(v.score) ? v.score : 0;
@@ -144,7 +151,11 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
       const v = record.validation;
       const scored =
         v?.score !== undefined ? ` Score ${v.score.toFixed(3)} Margin ${v.margin ?? 0} Trades ${v.trades ?? 0}` : '';
-      const val = v ? ` Val:Sharpe ${v.sharpe.toFixed(3)} Ret ${(v.totalReturn * 100).toFixed(2)}%${scored}` : '';
+      const val = v
+        ? ` Val:Sharpe ${v.sharpe.toFixed(3)} Ret ${(v.totalReturn * 100).toFixed(2)}%${scored}`
+        : untrained && o.validate
+          ? ' Val: none (no learning update yet: not a candidate)'
+          : '';
       o.logger.info(
         `[${o.label}][Epoch ${e}/${o.epochs}] Epsilon:${epsilon.toFixed(4)} ` +
           `#Expl.:${stats.explorations}/${stats.steps} ` +
@@ -186,6 +197,15 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
     bar?.stop();
   }
   chooser.finish();
+  if (learned === 0) {
+    chooser.dispose();
+    const steps = records[0]?.stats.steps ?? 0;
+    throw new UserError(
+      `[${o.label}] training never updated the network: ${records.length} epoch(s) of ${steps} steps, and the ` +
+        `${o.learner.kind} learner had not started learning (a DQN learns once its replay holds learner.warmup ` +
+        'transitions): give more data or epochs, or a smaller learner.warmup',
+    );
+  }
   const best = chooser.best;
   if (best) {
     net.model.setWeights(best.weights);

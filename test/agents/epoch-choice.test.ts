@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { EpochChooser } from '../../src/agents/epoch-choice.ts';
+import { UserError } from '../../src/core/errors.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { checkRecipe } from '../../src/agents/recipe.ts';
 import type { Fold } from '../../src/agents/splits.ts';
@@ -77,7 +78,8 @@ test('smoothing 2: the mean over five validations, hand-computed', () => {
   assert.equal(choose(0, [0, 0, 2, 2, 2, 1, 0]).epoch, 3);
 });
 
-test('a recipe with smoothEpochs trains, chooses by the smoothed scores and keeps that epoch’s weights', async () => {
+/** 640 synthetic hourly candles and one fold over them: 310 training, 100 validation and 100 test candles. */
+function smallFold(): { candles: ReturnType<typeof syntheticCandles>; fold: Fold } {
   const candles = syntheticCandles({ seed: 5, count: 640, timeframe: '1h', start: Date.UTC(2024, 0, 1) });
   const fold: Fold = {
     index: 0,
@@ -85,6 +87,11 @@ test('a recipe with smoothEpochs trains, chooses by the smoothed scores and keep
     validation: { from: 440, to: 540 },
     test: { from: 540, to: 640 },
   };
+  return { candles, fold };
+}
+
+test('a recipe with smoothEpochs trains, chooses by the smoothed scores and keeps that epoch’s weights', async () => {
+  const { candles, fold } = smallFold();
   const recipe = checkRecipe('test', {
     ...SMALL_RECIPE,
     learner: { ...SMALL_RECIPE.learner, warmup: 32, batchSize: 32, trainEvery: 2 },
@@ -124,5 +131,51 @@ test('a recipe with smoothEpochs trains, chooses by the smoothed scores and keep
   } finally {
     agent.dispose();
   }
+  assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
+});
+
+/** dqn-dnn's small variant on one fold of 640 synthetic candles, its replay warm-up `warmup` transitions. */
+function trainWithWarmup(warmup: number, epochs: number) {
+  const { candles, fold } = smallFold();
+  const recipe = checkRecipe('test', {
+    ...SMALL_RECIPE,
+    learner: { ...SMALL_RECIPE.learner, warmup, batchSize: 32, trainEvery: 2 },
+    decision: { margins: [0] },
+    selection: { windows: 2, purge: 4, embargo: 4, turnoverCost: 1 },
+  });
+  return trainOnFold({
+    settings: testConfig({ patience: 0 }),
+    recipe,
+    strategyName: 'warm-up',
+    candles,
+    fold,
+    seed: 2,
+    epochs,
+    logger: quietLogger(),
+    label: 'warm-up',
+  });
+}
+
+test(`an epoch before the network's first learning update is not a candidate: the untrained weights are never \
+the chosen agent; a run that never learns stops with one line`, async () => {
+  const before = tf.memory().numTensors;
+  const agent = await trainWithWarmup(250, 4);
+  try {
+    const [first, ...later] = agent.training.epochs;
+    assert.ok(first.stats.steps < 250, `the first epoch (${first.stats.steps} steps) ends inside the warm-up`);
+    assert.equal(first.stats.updates, 0);
+    assert.equal(first.validation, undefined, 'the untrained epoch is not validated, so it cannot be chosen');
+    assert.ok(later.every((e) => e.stats.updates > 0 && e.validation !== undefined));
+    assert.ok(agent.training.bestEpoch >= 2, `chosen epoch ${agent.training.bestEpoch}`);
+  } finally {
+    agent.dispose();
+  }
+  await assert.rejects(
+    () => trainWithWarmup(100_000, 2),
+    (e: Error) =>
+      e instanceof UserError &&
+      /^\[warm-up\] training never updated the network: 2 epoch\(s\) of \d+ steps/.test(e.message) &&
+      !e.message.includes('\n'),
+  );
   assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
 });

@@ -186,13 +186,13 @@ baselines on the same test windows and the targets agree with the scripts' summa
   const agent = { modelsDir: path.join(home, 'models'), summaryEvery: 0 };
   writeFileSync(config, JSON.stringify({ log: { level: 'error', file: '' }, ml: { backend: 'wasm' }, agent }));
   const out = path.join(home, 'run');
-  const walk = ['--epochs', '1', '--folds', '2', '--seeds', '2'];
+  const walk = ['--epochs', '3', '--folds', '2', '--seeds', '2'];
   const r = await bot(['backtest', '--strategy', 'dqn-dnn', '--data', file, ...walk, '--out', out, '--config', config]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /test over 4 runs \(mean ± sd\)/);
   assert.doesNotMatch(r.stdout, /no spread to judge it by/);
   // one run (the main job's shape) says it carries no spread, and how to get one
-  const single = ['--epochs', '1', '--out', path.join(home, 'single'), '--config', config];
+  const single = ['--epochs', '3', '--out', path.join(home, 'single'), '--config', config];
   const one = await bot(['backtest', '--strategy', 'dqn-dnn', '--data', file, ...single]);
   assert.equal(one.code, 0, one.stderr);
   assert.match(one.stdout, /one run \(one seed on one test window\): no spread to judge it by\. `--folds 4 --seeds 3`/);
@@ -287,7 +287,7 @@ folder`, async () => {
     }),
   );
   const out = path.join(home, 'run');
-  const flags = ['--epochs', '1', '--folds', '2', '--seeds', '3', '--ensemble', 'vote', '--name', 'ens'];
+  const flags = ['--epochs', '3', '--folds', '2', '--seeds', '3', '--ensemble', 'vote', '--name', 'ens'];
   const r = await bot([
     'backtest',
     '--strategy',

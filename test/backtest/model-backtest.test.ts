@@ -123,7 +123,7 @@ stdout`, async () => {
     '--timeframe',
     '1h',
     '--epochs',
-    '1',
+    '3',
     '--out',
     out,
     '--json',
@@ -137,7 +137,7 @@ stdout`, async () => {
   };
   assert.equal(report.strategy.name, 'dqn-dnn');
   assert.equal(report.strategy.kind, 'agent');
-  assert.equal(report.extra?.agent?.epochs, 1);
+  assert.equal(report.extra?.agent?.epochs, 3);
   assert.equal(report.extra?.agent?.runs.length, 1);
   assert.deepEqual(
     JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')),

@@ -36,7 +36,7 @@ const report = (out: string) => JSON.parse(readFileSync(path.join(out, 'report.j
 test(`bot backtest trains and judges an agent walk-forward on an index future's hourly candles (lunch, night and \
 weekend gaps), annualising by the ~1,000 candles such a market has a year, not 8,760`, async () => {
   const out = path.join(dir, 'agent');
-  const walk = ['--epochs', '1', '--folds', '2'];
+  const walk = ['--epochs', '3', '--folds', '2'];
   const r = await bot(['backtest', '--strategy', 'dqn-dnn', '--data', file, ...walk, '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   const rep = report(out);

@@ -18,6 +18,8 @@ export function tinyStudyHome(prefix: string): { dir: string; csv: string; confi
   const recipe = {
     ...dqnDnn.recipe,
     network: { kind: 'dnn', hidden: [4], dropout: 0, batchNorm: false, activation: 'relu' },
+    // learning within its one epoch: an epoch before the first update is never chosen; a run that never learns fails
+    learner: { ...dqnDnn.recipe.learner, warmup: 64 },
     epochs: 1,
   };
   const strategy = path.join(dir, 'tiny-a.ts');

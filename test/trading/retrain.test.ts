@@ -174,7 +174,9 @@ test('an ensemble champion is challenged by an ensemble of as many seeds of the 
     validation: { from: 180, to: 220 },
     test: { from: 220, to: 260 },
   };
-  const base = { config, recipe: SMALL_RECIPE, strategyName: 'dqn-dnn', modelName: 'ens', candles, fold, logger };
+  // 120 training candles: the replay's warm-up lowered so that one epoch learns (a run that never learns fails)
+  const recipe = { ...SMALL_RECIPE, learner: { ...SMALL_RECIPE.learner, warmup: 32 } };
+  const base = { config, recipe, strategyName: 'dqn-dnn', modelName: 'ens', candles, fold, logger };
   try {
     await initBackend('wasm');
     // the champion: a mean ensemble of three seeds, as `bot backtest --seeds 3 --ensemble mean` saves it
@@ -188,6 +190,7 @@ test('an ensemble champion is challenged by an ensemble of as many seeds of the 
       store,
       home,
       candles,
+      recipe,
       seed: 7,
       train: async (req) => {
         asked = req;
