@@ -6,22 +6,24 @@ import { loadAgent, type LoadedAgent } from '../agents/load-agent.ts';
 import { recipeCosts, recipeHistory, recipeSizing } from '../agents/setup.ts';
 import { ObservationBuilder } from '../market/observation.ts';
 import { checkSizing } from '../market/execution.ts';
-import { shortError } from '../data/exchange.ts';
 import { initBackend } from '../nn/backend/backend.ts';
-import { currentVersion, resolveModel } from '../agents/model-pointer.ts';
+import { currentVersion, pointerStamp, resolveModel } from '../agents/model-pointer.ts';
 import { checkModelMarket, sayModelMarket } from '../agents/model-market.ts';
 import type { TradingSettings } from './config.ts';
 import type { PolicyChoiceResult } from './rule-policy-source.ts';
 import type { PolicyHandle, PolicySource } from './types.ts';
+import { versionGiveUps } from './version-refusal.ts';
 
 /**
  * A saved model home (`models/<name>`) as a policy source. The pointer is re-read at every tick: a promoted
  * version is loaded and served from the next tick on, without a restart. A version that fails to load, or was trained
- * on another timeframe than the run's, is logged and the one already serving keeps trading.
+ * on another timeframe than the run's, is given up (one line) and the one already serving keeps trading, until the
+ * pointer is written again or its retry wait, on `clock` (the trader's), is over (src/trading/version-refusal.ts).
  */
 export async function modelPolicySource(
   home: string,
   settings: Pick<TradingSettings, 'ml' | 'account' | 'backtest' | 'trading' | 'exchange' | 'symbol' | 'timeframe'>,
+  clock: () => number = Date.now,
 ): Promise<PolicyChoiceResult> {
   const first = resolveModel(home);
   const market = { exchange: settings.exchange.id, symbol: settings.symbol, timeframe: settings.timeframe };
@@ -30,27 +32,29 @@ export async function modelPolicySource(
   let agent: LoadedAgent = await loadAgent(first.dir);
   let version = first.version;
   const label = `model:${path.normalize(home)}`;
-  /** Loads the version the pointer names when another one serves; one that fails to load leaves it serving. */
+  const giveUps = versionGiveUps(home, clock);
+  /** Loads the version the pointer names when another one serves; one that fails to load is given up. */
   const followPointer = async () => {
+    const stamp = pointerStamp(home);
     const pointed = currentVersion(home);
     if (!pointed || pointed === version) return;
-    try {
-      const next = resolveModel(home);
-      checkModelMarket(home, next.dir, market);
-      const loaded = await loadAgent(next.dir);
+    const next = await giveUps.load({ version: pointed, stamp }, version, async () => {
+      const to = resolveModel(home);
+      checkModelMarket(home, to.dir, market);
+      const loaded = await loadAgent(to.dir);
       try {
         checkSizing(recipeSizing(loaded.recipe, settings.backtest)); // the bounds its confidence sizing reads
       } catch (e) {
         loaded.dispose();
         throw e;
       }
-      agent.dispose();
-      agent = loaded;
-      version = next.version;
-      log().info(`model ${home}: now serving version ${version}`);
-    } catch (e) {
-      log().error(`model ${home}: version ${pointed} cannot be loaded, still serving ${version}: ${shortError(e)}`);
-    }
+      return { version: to.version, loaded };
+    });
+    if (!next) return;
+    agent.dispose();
+    agent = next.loaded;
+    version = next.version;
+    log().info(`model ${home}: now serving version ${version}`);
   };
   let followed = false;
   const source: PolicySource & { dispose(): void } = {

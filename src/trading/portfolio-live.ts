@@ -305,21 +305,24 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     // a live tick decides the newest candle time only: each series' lookback before it, not the whole downtime
     const { store } = this.o;
     const newest = Math.max(first, ...this.o.symbols.map((s) => this.newestStored(store, s, closedOpen) ?? first));
-    const { series, informative } = this.loadSeries(this.run, newest, closedOpen);
-    const times = clockTimes(series, first, closedOpen);
-    report.newestOpen = series[0]?.ts.at(-1);
-    if (times.length === 0) return report;
-    const time = times[times.length - 1];
+    const loaded = this.loadSeries(this.run, newest, closedOpen);
+    const loadedTimes = clockTimes(loaded.series, first, closedOpen);
+    report.newestOpen = loaded.series[0]?.ts.at(-1);
+    if (loadedTimes.length === 0) return report;
+    const loadedTime = loadedTimes[loadedTimes.length - 1];
     if (this.run.paused) {
-      const next: RunState = { ...this.run, lastTs: time.ts };
+      const next: RunState = { ...this.run, lastTs: loadedTime.ts };
       repo.saveState(next);
       this.run = next;
-      return { ...report, paused: true, lastTs: time.ts };
+      return { ...report, paused: true, lastTs: loadedTime.ts };
     }
+    await this.takeOutWithdrawn(loaded.series.map((s, m) => s.close[loadedTime.last[m]]));
+    const { handle, series } = await this.seriesPolicy(this.run, newest, closedOpen, loaded, opts.shouldStop);
+    // the series loaded again for the serving version when the version switched to was given up: indices anew
+    const times = series === loaded.series ? loadedTimes : clockTimes(series, first, closedOpen);
+    const time = times[times.length - 1];
     const { ts } = time;
     const closes = series.map((s, m) => s.close[time.last[m]]);
-    await this.takeOutWithdrawn(closes);
-    const handle = await this.policyFor(series, informative);
     const pf = this.pf;
     const account = restorePortfolio(pf.account, costs);
     const hasCandle = time.index.map((j) => j >= 0);

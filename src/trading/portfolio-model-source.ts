@@ -3,8 +3,8 @@
  * portfolio run's policy source: the network, scalers and features of the saved model (never refitted on live
  * candles), its informative series, and the model home's pointer followed from tick to tick as single-market runs do
  * (src/trading/model-policy-source.ts): a promoted version serves from the next tick, on the history and informative
- * series it reads; a version that fails to load, or was trained on another timeframe or other markets, is logged and
- * the one already serving keeps trading; one whose series cannot be loaded or aimed at is given up until the pointer is
+ * series it reads. A version that fails to load, was trained on another timeframe or other markets, or whose series
+ * cannot be loaded or aimed at is given up (one line) while the one already serving keeps trading, until the pointer is
  * written again or its retry wait is over (src/trading/version-refusal.ts).
  */
 import path from 'node:path';
@@ -24,7 +24,7 @@ import { shortError } from '../data/exchange.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
 import type { PortfolioPolicySource } from './portfolio-policy-source.ts';
-import { versionRefusal } from './version-refusal.ts';
+import { versionGiveUps } from './version-refusal.ts';
 
 /**
  * The source, checked before any network or disk work: the home must hold a portfolio model trading `symbols` in
@@ -53,12 +53,8 @@ export async function portfolioModelSource(
     stamp: pointerStamp(home),
     opened: await openPortfolioModel(first.dir),
   };
-  // a version given up on (its series could not be loaded or aimed at), with when it is tried again
-  const refusal = versionRefusal(clock);
-  const giveUp = (given: { version: string; stamp: string }, why: string) => {
-    const retry = refusal.refuse(given.version, given.stamp);
-    log().error(`model ${home}: version ${given.version} ${why}; still serving ${version} (${retry})`);
-  };
+  // a version given up on (it could not be loaded, or its series could not be), with when it is tried again
+  const giveUps = versionGiveUps(home, clock);
   const label = `model:${path.normalize(home)}`;
   /** What the tick loads its series for: the version it will serve. */
   const coming = () => next?.opened.info ?? served;
@@ -85,27 +81,27 @@ export async function portfolioModelSource(
         next = undefined;
         return;
       }
-      if (pointed === next?.version || refusal.holds(pointed, stamp)) return;
-      try {
+      if (pointed === next?.version) return;
+      const loaded = await giveUps.load({ version: pointed, stamp }, version, async () => {
         const to = resolveModel(home);
         checkModelMarket(home, to.dir, market);
         checkModelSymbols(home, to.dir, symbols);
-        const opened = await openPortfolioModel(to.dir);
-        next?.opened.dispose();
-        next = { version: to.version, stamp, opened };
-      } catch (e) {
-        log().error(`model ${home}: version ${pointed} cannot be loaded, still serving ${version}: ${shortError(e)}`);
-      }
+        return { version: to.version, stamp, opened: await openPortfolioModel(to.dir) };
+      });
+      if (!loaded) return;
+      next?.opened.dispose();
+      next = loaded;
     },
     switchFailed(error) {
-      if (!next || !agent) return;
+      if (!next || !agent) return false;
       const reads = (info: PortfolioModelInfo) => [...info.informative].sort().join(',');
       // a failure over the series the serving version reads too is not the new version's doing
-      if (reads(next.opened.info) === reads(served)) return;
+      if (reads(next.opened.info) === reads(served)) return false;
       const given = next;
       next = undefined;
       given.opened.dispose();
-      giveUp(given, `reads series this run cannot load (${shortError(error)})`);
+      giveUps.giveUp(given, `reads series this run cannot load (${shortError(error)})`, version);
+      return true;
     },
     async forSeries(traded, informative) {
       const switching = next;
@@ -122,12 +118,10 @@ export async function portfolioModelSource(
           aimed = true;
         } catch (e) {
           switching.opened.dispose();
-          const reads = (a: PortfolioAgent) => [...a.symbols, ...a.informative].join(',');
-          const given = [...traded, ...informative].map((c) => c.symbol).join(',');
           if (!agent) throw e;
-          giveUp(switching, `cannot be loaded over the run's candles (${shortError(e)})`);
-          // the serving version can go on only over the series it reads: from the next tick, which loads them
-          if (reads(agent) !== given) throw e;
+          giveUps.giveUp(switching, `cannot be loaded over the run's candles (${shortError(e)})`, version);
+          // these are the history and series the given-up version reads: the trader loads the serving version's
+          return undefined;
         }
       }
       const serving = agent as PortfolioAgent;

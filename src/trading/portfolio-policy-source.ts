@@ -39,17 +39,20 @@ export interface PortfolioPolicySource {
   /**
    * The tick's backfill failed (`error`): when `follow` brought up a version that reads a series the serving one does
    * not, that series is the likely cause (an exchange that does not list it), and the source gives that version up
-   * and keeps serving the one before, instead of failing every tick.
+   * and keeps serving the one before. Says whether it did: the trader then backfills the serving version's series
+   * (`history` and `informative` are its again) and the tick goes on; otherwise the failure fails the tick.
    */
-  switchFailed?(error: unknown): void;
+  switchFailed?(error: unknown): boolean;
   /**
    * The policy for these series (every market's closed candles of the tick, `lookback` before its first candle time
    * and then up to the newest, in the run's market order, then each informative series' in `informative` order).
+   * Undefined: the version `follow` brought up cannot be aimed over them and is given up; the trader backfills and
+   * loads the serving version's series (`history`, `lookback` and `informative` are its again) and asks again.
    */
   forSeries(
     series: readonly Candles[],
     informative: readonly Candles[],
-  ): PortfolioPolicyHandle | Promise<PortfolioPolicyHandle>;
+  ): PortfolioPolicyHandle | undefined | Promise<PortfolioPolicyHandle | undefined>;
   dispose?(): void;
 }
 

@@ -126,9 +126,10 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     try {
       return await this.backfillSeries(run, closedOpen, shouldStop);
     } catch (e) {
-      // a version the pointer moved to may read a series this exchange does not list: the source gives it up
-      this.o.policies.switchFailed?.(e);
-      throw e;
+      // a version the pointer moved to may read a series this exchange does not list: the source gives it up, and the
+      // serving version's series are backfilled instead, so the tick decides with it (a give-up never costs a tick)
+      if (!this.o.policies.switchFailed?.(e)) throw e;
+      return await this.backfillSeries(run, closedOpen, shouldStop);
     }
   }
 
@@ -224,14 +225,35 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
    * The policy for this tick, its memory given back from the run's state (what the last committed candle time
    * saved), so a restarted run decides exactly as the uninterrupted one.
    */
-  protected async policyFor(
+  private async policyFor(
     series: readonly Candles[],
     informative: readonly Candles[],
-  ): Promise<PortfolioPolicyHandle> {
+  ): Promise<PortfolioPolicyHandle | undefined> {
     const handle = await this.o.policies.forSeries(series, informative);
     const memory = this.run?.portfolio?.policyMemory;
-    if (memory) handle.policy.memory?.restore(memory);
+    if (handle && memory) handle.policy.memory?.restore(memory);
     return handle;
+  }
+
+  /**
+   * The tick's policy (policyFor) over `loaded`, the series loadSeries gave from `first`. When the source gives up the
+   * version it was switching to (it cannot be aimed over them), the serving version's history and series are
+   * backfilled and loaded again and it serves the tick: the series returned are those the policy reads.
+   */
+  protected async seriesPolicy(
+    run: RunState,
+    first: number,
+    closedOpen: number,
+    loaded: { series: Candles[]; informative: Candles[] },
+    shouldStop?: () => boolean,
+  ): Promise<{ handle: PortfolioPolicyHandle; series: Candles[] }> {
+    const handle = await this.policyFor(loaded.series, loaded.informative);
+    if (handle) return { handle, series: loaded.series };
+    await this.backfill(run, closedOpen, shouldStop);
+    const again = this.loadSeries(run, first, closedOpen);
+    const serving = await this.policyFor(again.series, again.informative);
+    if (!serving) throw new Error(`${this.o.policies.label}: no version can be aimed over the run's candles`);
+    return { handle: serving, series: again.series };
   }
 
   async tick(opts: { shouldStop?: () => boolean } = {}): Promise<TickReport> {
@@ -242,19 +264,21 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     const { closedOpen, fetched } = await this.controlAndBackfill(now, opts.shouldStop);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
-    const { series, informative } = this.loadSeries(this.run, first, closedOpen);
-    const times = clockTimes(series, first, closedOpen);
-    report.newestOpen = series[0]?.ts.at(-1);
+    const loaded = this.loadSeries(this.run, first, closedOpen);
+    const loadedTimes = clockTimes(loaded.series, first, closedOpen);
+    report.newestOpen = loaded.series[0]?.ts.at(-1);
     if (this.run.paused) {
-      if (times.length > 0) {
-        const next: RunState = { ...this.run, lastTs: times[times.length - 1].ts };
+      if (loadedTimes.length > 0) {
+        const next: RunState = { ...this.run, lastTs: loadedTimes[loadedTimes.length - 1].ts };
         this.o.repo.saveState(next);
         this.run = next;
       }
       return { ...report, paused: true, lastTs: this.run.lastTs };
     }
-    if (times.length === 0) return report;
-    const handle = await this.policyFor(series, informative);
+    if (loadedTimes.length === 0) return report;
+    const { handle, series } = await this.seriesPolicy(this.run, first, closedOpen, loaded, opts.shouldStop);
+    // the series loaded again for the serving version when the version switched to was given up: indices anew
+    const times = series === loaded.series ? loadedTimes : clockTimes(series, first, closedOpen);
     const exits = pendingExits(this.o.repo, this.run.id);
     await catchUp(times.length, report, opts.shouldStop, (i) => {
       const targets = this.act(series, times[i], handle, i === 0 ? exits : []);

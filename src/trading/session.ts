@@ -28,9 +28,13 @@ interface PolicyChoice {
 
 /**
  * `--strategy <rule>` or `--model <folder>` (default: the config's backtest strategy) as a policy source and its
- * sizing.
+ * sizing; `clock`: the trader's, which times the retries of a model version given up on.
  */
-async function resolvePolicy(config: TradingSettings, choice: PolicyChoice): Promise<PolicyChoiceResult> {
+async function resolvePolicy(
+  config: TradingSettings,
+  choice: PolicyChoice,
+  clock: () => number,
+): Promise<PolicyChoiceResult> {
   if (choice.strategy && choice.model) throw new UserError('give either --strategy or --model, not both');
   const seed = choice.seed ?? config.backtest.seed;
   if (choice.model) {
@@ -39,7 +43,7 @@ async function resolvePolicy(config: TradingSettings, choice: PolicyChoice): Pro
       throw new UserError(
         `--model ${choice.model} is a portfolio model trading ${traded.join(',')}: give --symbols ${traded.join(',')}`,
       );
-    return modelPolicySource(choice.model, config);
+    return modelPolicySource(choice.model, config, clock);
   }
   const name = choice.strategy ?? config.backtest.strategy;
   const strategy = await loadStrategy(name);
@@ -200,7 +204,7 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
   const key = runKey(config, o.mode, o.name);
   // first: an unknown exchange.id is one line before the database is opened (made) and the policy loaded
   const exchange = createExchange(config);
-  const { source, sizing, costs } = await resolvePolicy(config, o.policy);
+  const { source, sizing, costs } = await resolvePolicy(config, o.policy, o.clock);
   return openSession({ ...o, key }, source, (store, repo) => {
     const traderOptions = {
       repo,

@@ -1,8 +1,11 @@
 /**
  * The model version a trader's policy source gave up on, and when it is tried again: at once when the home's pointer
  * is written again (a new promotion, or a switch back to it by hand), or on its own after a wait that doubles with
- * each retry that fails again (the cause can pass: an exchange that did not serve a series for a while).
+ * each retry that fails again (the cause can pass: an exchange that did not serve a series for a while, files being
+ * copied in); and the one line a give-up logs, so a version the pointer names is not logged at every tick.
  */
+import { log } from '../core/log.ts';
+import { shortError } from '../data/exchange.ts';
 
 const HOUR = 3_600_000;
 /** The wait before a version given up on is tried again, the first time. */
@@ -33,6 +36,47 @@ export function versionRefusal(clock: () => number = Date.now): VersionRefusal {
       refused = { version, stamp, until, wait };
       const at = new Date(until).toISOString();
       return `tried again in ${wait / HOUR}h, at ${at}, or at once when CURRENT is written again`;
+    },
+  };
+}
+
+/** A version the pointer names, and the write of the pointer it was read at (pointerStamp). */
+interface PointedVersion {
+  version: string;
+  stamp: string;
+}
+
+/** A model home's give-ups, for both model sources (single market and portfolio). */
+interface VersionGiveUps {
+  /** Whether `pointed` is given up on still. */
+  holds(pointed: PointedVersion): boolean;
+  /** Gives `pointed` up, `why` it was (words after its name), with one line naming `serving`, which keeps trading. */
+  giveUp(pointed: PointedVersion, why: string, serving: string): void;
+  /**
+   * `load`'s version (the one `pointed` names), unless it is given up on; a failure gives it up (one line) and gives
+   * undefined: broken files, or a version trained on another timeframe or other markets, while `serving` trades.
+   */
+  load<T>(pointed: PointedVersion, serving: string, load: () => Promise<T>): Promise<T | undefined>;
+}
+
+/** The give-ups of the model home `home`, their waits measured with `clock` (the trader's). */
+export function versionGiveUps(home: string, clock: () => number = Date.now): VersionGiveUps {
+  const refusal = versionRefusal(clock);
+  const giveUp = (pointed: PointedVersion, why: string, serving: string) => {
+    const retry = refusal.refuse(pointed.version, pointed.stamp);
+    log().error(`model ${home}: version ${pointed.version} ${why}; still serving ${serving} (${retry})`);
+  };
+  return {
+    holds: (pointed) => refusal.holds(pointed.version, pointed.stamp),
+    giveUp,
+    async load(pointed, serving, load) {
+      if (refusal.holds(pointed.version, pointed.stamp)) return undefined;
+      try {
+        return await load();
+      } catch (e) {
+        giveUp(pointed, `cannot be loaded (${shortError(e)})`, serving);
+        return undefined;
+      }
     },
   };
 }

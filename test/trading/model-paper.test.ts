@@ -1,9 +1,11 @@
 /**
  * A saved model paper-traded (real SQLite, real tfjs model files) against the backtest engine with the same model on
  * the same candles: the same trades, also when its features need a long history, and when the model home's pointer
- * switches to a version that reads further back than the one the run started with.
+ * switches to a version that reads further back than the one the run started with, and when it names one that cannot
+ * be loaded.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadAgent } from '../../src/agents/load-agent.ts';
@@ -23,6 +25,8 @@ import { saveAgent, SMALL_RECIPE } from './agents.ts';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
 import { featureHistory } from '../../src/features/index.ts';
 import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
+import { capturingLogger } from '../helpers/log.ts';
+import { log, setLogger } from '../../src/core/log.ts';
 
 const HOUR = 3_600_000;
 
@@ -225,6 +229,75 @@ the first version puts all in) trades with that version's sizing, as its backtes
     assert.ok(bt.trades.length >= 2, `the seeded network trades (${bt.trades.length})`);
     assert.deepEqual(tradeRows(repo.trades(run.id)), tradeRows(bt.trades));
   } finally {
+    s.store.close();
+    s.tmp.cleanup();
+  }
+});
+
+test(`paper: a model pointer naming a version that cannot be loaded (broken files) is logged once, not at every tick, \
+while the serving version decides every candle; the version is tried again after 1 hour, then 2, and at once when \
+CURRENT is written again, and served once it loads`, async () => {
+  const s = modelPaperSetup(300);
+  const { candles, config } = s;
+  const home = path.join(s.tmp.dir, 'models', 'broken');
+  const lines: string[] = [];
+  const previous = log();
+  let now = 0;
+  const at = (k: number) => candles.ts[k] + HOUR + 1000;
+  const served = await (async () => {
+    await saveAgent(home, 'sell', candles);
+    return modelPolicySource(home, config, () => now);
+  })();
+  try {
+    const startIndex = 250;
+    now = at(startIndex);
+    const trader = modelTrader(s, served, startIndex, () => now);
+    await trader.tick();
+    mkdirSync(path.join(home, 'versions', 'broken'), { recursive: true });
+    writeFileSync(path.join(home, 'versions', 'broken', 'meta.json'), '{}');
+    writeFileSync(path.join(home, 'CURRENT'), 'broken');
+    setLogger(capturingLogger(lines));
+    // one tick an hour: given up at the first, tried again at the second (its 1-hour wait over), held at the third
+    for (let k = startIndex + 1; k <= startIndex + 3; k++) {
+      now = at(k);
+      await trader.tick();
+    }
+    const said = () => lines.filter((l) => l.includes('version broken'));
+    assert.equal(said().length, 2, lines.join(''));
+    [1, 2].forEach((hours, n) =>
+      assert.match(
+        said()[n],
+        new RegExp(
+          `version broken cannot be loaded \\(.*\\); still serving initial \\(tried again in ${hours}h, at ` +
+            `${new Date(at(startIndex + 1 + n) + hours * HOUR).toISOString()}, or at once when CURRENT is written`,
+        ),
+      ),
+    );
+    // CURRENT written again a minute later (its wait runs 2 hours): tried again at once, and given up again
+    writeFileSync(path.join(home, 'CURRENT'), 'broken');
+    now += 60_000;
+    await trader.tick();
+    assert.equal(said().length, 3, lines.join(''));
+    assert.match(said()[2], /cannot be loaded .*tried again in 1h/);
+    const repo = new RunRepository(s.store.db);
+    const run = repo.list()[0];
+    const decided = repo.decisions(run.id).map((d) => ({ ts: d.ts, version: d.modelVersion }));
+    const expected = [0, 1, 2, 3].map((n) => ({ ts: candles.ts[startIndex + n], version: 'initial' }));
+    assert.deepEqual(decided, expected, 'every candle is decided by the serving version');
+
+    // the files mended and CURRENT written again: served from that tick on
+    rmSync(path.join(home, 'versions', 'broken'), { recursive: true });
+    const staged = stageVersion(home, 'broken');
+    await saveAgent(staged.dir, 'buy', candles);
+    staged.commit();
+    promoteVersion(home, 'broken');
+    now = at(startIndex + 4);
+    await trader.tick();
+    assert.equal(repo.decisions(run.id).at(-1)?.modelVersion, 'broken');
+    assert.match(lines.at(-1) as string, /now serving version broken/);
+  } finally {
+    setLogger(previous);
+    served.source.dispose?.();
     s.store.close();
     s.tmp.cleanup();
   }

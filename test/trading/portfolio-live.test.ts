@@ -14,6 +14,8 @@ import { runBot, startBot } from './cli.ts';
 import { errorLines, orderPosts, ticks } from './live-setup.ts';
 import { assertBooksAgree, assertHeldByRun, HOUR, MARKETS, setup, SYMBOLS } from './portfolio-live-setup.ts';
 import { capturingLogger } from '../helpers/log.ts';
+import { loadPortfolioStrategy } from '../../src/agents/portfolio-strategy.ts';
+import { portfolioRuleSource, type PortfolioPolicySource } from '../../src/trading/portfolio-policy-source.ts';
 
 test('live portfolio: capped orders per market by client id, lost replies recorded once, books agree', async () => {
   const s = await setup({ maxOrderValue: 3_000_000, maxDailyLoss: 1e12 }, 3);
@@ -246,6 +248,64 @@ marked at that candle's close, not the one before), once`, async () => {
       next.decisions.map((d) => isoTime(d.ts)),
       [isoTime(s.series[0].ts[102])],
     );
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test(`live portfolio: a model version given up on costs no decision (the next live tick decides only the newest \
+candle): when the version brought up reads a series the run cannot fetch, or cannot be aimed over the run's candles, \
+the tick decides with the version serving, over the series it reads`, async () => {
+  const s = await setup({ maxOrderValue: 3_000_000, maxDailyLoss: 1e12 }, 3);
+  try {
+    const rule = portfolioRuleSource(await loadPortfolioStrategy('equal-weight'), {
+      symbols: SYMBOLS,
+      seed: 1,
+      every: 3,
+    });
+    // a source following a pointer by hand: `pointed` is the version it brings up at the next follow
+    type Version = 'serving' | 'reads-xrp' | 'unaimable';
+    let pointed = 'serving' as Version;
+    let coming = 'serving' as Version;
+    const givenUp: string[] = [];
+    const loadedFor: string[][] = [];
+    const policies: PortfolioPolicySource = {
+      label: rule.label,
+      get informative() {
+        return coming === 'reads-xrp' ? ['XRP/KRW'] : [];
+      },
+      follow: async () => {
+        coming = givenUp.includes(pointed) ? 'serving' : pointed;
+      },
+      switchFailed: () => {
+        if (coming !== 'reads-xrp') return false;
+        givenUp.push(coming);
+        coming = 'serving';
+        return true;
+      },
+      forSeries(traded, informative) {
+        loadedFor.push([...traded, ...informative].map((c) => c.symbol));
+        if (coming === 'unaimable') {
+          givenUp.push(coming);
+          coming = 'serving';
+          return undefined;
+        }
+        return rule.forSeries(traded, informative);
+      },
+    };
+    const trader = s.make(undefined, policies);
+    const newest = () => s.repo.decisions(s.repo.list()[0].id).at(-1)?.ts;
+    await trader.tick();
+    for (const next of ['reads-xrp', 'unaimable'] as const) {
+      pointed = next;
+      s.clock.now += HOUR;
+      await trader.tick();
+      assert.equal(newest(), s.clock.now - HOUR - (s.clock.now % HOUR), `the tick of ${next} decides its candle`);
+    }
+    assert.deepEqual(givenUp, ['reads-xrp', 'unaimable']);
+    // the tick of the unaimable version: its series, then the serving version's loaded again
+    assert.deepEqual(loadedFor.slice(-2), [SYMBOLS, SYMBOLS]);
+    assert.equal(s.repo.decisionCount(s.repo.list()[0].id), 3);
   } finally {
     await s.cleanup();
   }

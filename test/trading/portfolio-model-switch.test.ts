@@ -4,6 +4,7 @@
  * switch on, its decisions and trades are those of a backtest of that version over the whole file.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -175,12 +176,15 @@ as a backtest of that version over the whole file`, async () => {
 async function openUnlistedRun() {
   const feeds = new Map([a, b, i].map((c) => [c.symbol, seriesFeed(c, HOUR)]));
   const jFeed = seriesFeed(j, HOUR);
-  const jListing = { listed: false };
+  // `empty`: the exchange lists J but serves none of its candles (a market listed after them)
+  const jListing = { listed: false, empty: false };
   const maybeJ: CandleFeed = {
     fetchClosed: (since, until, deadline) =>
-      jListing.listed
-        ? jFeed.fetchClosed(since, until, deadline)
-        : Promise.reject(new Error('upbit does not list J/KRW')),
+      jListing.empty
+        ? Promise.resolve([])
+        : jListing.listed
+          ? jFeed.fetchClosed(since, until, deadline)
+          : Promise.reject(new Error('upbit does not list J/KRW')),
   };
   const run = await openSwitchRun((s) => feeds.get(s) ?? maybeJ);
   const lines: string[] = [];
@@ -198,28 +202,24 @@ async function openUnlistedRun() {
 }
 
 test(`portfolio paper: a pointer switched to a version reading a series this run cannot load (the exchange does not \
-list it) fails that tick, with one line; the version before keeps serving, the version is tried again after 1 hour, \
-then 2, then 4 (each failing retry one line), and is served by the first retry once the exchange lists J`, async () => {
+list it) never costs a tick: the version is given up with one line and the version before decides every candle, the \
+tick of the give-up and those of the retries included; it is tried again after 1 hour, then 2, then 4 (each failing \
+retry one line), and is served by the first retry once the exchange lists J`, async () => {
   const run = await openUnlistedRun();
   const { tickAfter, lines, versions } = run;
   try {
     const first = versions()[0].version;
     run.promoteJ();
-    await assert.rejects(tickAfter(startIndex + 3), /does not list J\/KRW/);
-    // the trader's clock: one candle an hour; the retries after 1 and 2 more hours fail again
-    const failed: number[] = [startIndex + 3];
-    for (let k = startIndex + 4; k < startIndex + 10; k++) {
-      const tick = tickAfter(k);
-      if (k === startIndex + 4 || k === startIndex + 6) {
-        await assert.rejects(tick, /does not list J\/KRW/, `candle ${k}`);
-        failed.push(k);
-        // the exchange lists J from now on: the version stays given up until its wait (4 hours) is over
-        if (k === startIndex + 6) run.jListing.listed = true;
-      } else await tick;
+    // the trader's clock: one candle an hour; the give-up, and the retries after 1 and 2 more hours, fail
+    const failed = [startIndex + 3, startIndex + 4, startIndex + 6];
+    for (let k = startIndex + 3; k < startIndex + 10; k++) {
+      await tickAfter(k);
+      assert.deepEqual(versions().at(-1), { ts: a.ts[k], version: first }, `candle ${k} is decided in its tick`);
+      // the exchange lists J from now on: the version stays given up until its wait (4 hours) is over
+      if (k === startIndex + 6) run.jListing.listed = true;
     }
     const decided = versions().filter((d) => d.ts >= a.ts[startIndex + 3]);
-    assert.equal(decided.length, 7, 'every candle time since the switch is decided, the failed ones caught up');
-    assert.deepEqual([...new Set(decided.map((d) => d.version))], [first]);
+    assert.equal(decided.length, 7, 'every candle time since the switch is decided');
     const said = lines.filter((l) => l.includes('reads-j'));
     assert.equal(said.length, 3, lines.join(''));
     const at = (k: number, hours: number) => new Date(a.ts[k] + HOUR + 1000 + hours * HOUR).toISOString();
@@ -249,14 +249,76 @@ promotion of the same version), before its retry wait is over`, async () => {
   const run = await openUnlistedRun();
   const { tickAfter, versions, clock, trader } = run;
   try {
+    const first = versions()[0].version;
     run.promoteJ();
-    await assert.rejects(tickAfter(startIndex + 3), /does not list J\/KRW/);
+    // the tick after candle 803 closes, half an hour in: given up, candle 803 decided by the first version
+    clock.now = a.ts[startIndex + 3] + HOUR + 1_800_000;
+    await trader.tick();
+    assert.deepEqual(versions().at(-1), { ts: a.ts[startIndex + 3], version: first });
     run.jListing.listed = true;
     run.promoteJ();
-    // a minute later (the retry wait is an hour): the failed candle time is decided by the version promoted again
+    // the next candle's tick, half an hour before the retry wait is over: decided by the version promoted again
+    await tickAfter(startIndex + 4);
+    assert.deepEqual(versions().at(-1), { ts: a.ts[startIndex + 4], version: 'reads-j' });
+  } finally {
+    run.close();
+  }
+});
+
+test(`portfolio paper: a pointer naming a version that cannot be loaded (broken files) is logged once, not at every \
+tick, while the serving version decides every candle; it is tried again after 1 hour, then 2, and at once when \
+CURRENT is written again`, async () => {
+  const run = await openUnlistedRun();
+  const { home, tickAfter, lines, versions, clock, trader } = run;
+  try {
+    const first = versions()[0].version;
+    mkdirSync(path.join(home, 'versions', 'broken'), { recursive: true });
+    writeFileSync(path.join(home, 'versions', 'broken', 'meta.json'), '{}');
+    writeFileSync(path.join(home, 'CURRENT'), 'broken');
+    // one tick an hour: given up at the first, tried again at the second (its 1-hour wait over), held at the third
+    for (let k = startIndex + 3; k <= startIndex + 5; k++) {
+      await tickAfter(k);
+      assert.deepEqual(versions().at(-1), { ts: a.ts[k], version: first }, `candle ${k} is decided in its tick`);
+    }
+    const said = () => lines.filter((l) => l.includes('version broken'));
+    assert.equal(said().length, 2, lines.join(''));
+    const at = (k: number, hours: number) => new Date(a.ts[k] + HOUR + 1000 + hours * HOUR).toISOString();
+    [1, 2].forEach((hours, n) =>
+      assert.ok(
+        said()[n].includes(`; still serving ${first} (tried again in ${hours}h, at ${at(startIndex + 3 + n, hours)},`),
+        said()[n],
+      ),
+    );
+    assert.match(said()[0], /version broken cannot be loaded \(/);
+    // CURRENT written again a minute later (its wait runs 2 hours): tried again at once, and given up again
+    writeFileSync(path.join(home, 'CURRENT'), 'broken');
     clock.now += 60_000;
     await trader.tick();
-    assert.deepEqual(versions().at(-1), { ts: a.ts[startIndex + 3], version: 'reads-j' });
+    assert.equal(said().length, 3, lines.join(''));
+    assert.match(said()[2], /cannot be loaded .*tried again in 1h/);
+  } finally {
+    run.close();
+  }
+});
+
+test(`portfolio paper: a version that cannot be aimed over the run's candles (the exchange lists its series J but \
+serves none of its candles) is given up with one line, and that same tick decides with the version before, over the \
+history and series that version reads`, async () => {
+  const run = await openUnlistedRun();
+  const { tickAfter, lines, versions, store, ex } = run;
+  try {
+    const first = versions()[0].version;
+    run.jListing.empty = true;
+    run.promoteJ();
+    for (let k = startIndex + 3; k <= startIndex + 4; k++) {
+      await tickAfter(k);
+      assert.deepEqual(versions().at(-1), { ts: a.ts[k], version: first }, `candle ${k} is decided in its tick`);
+    }
+    const said = lines.filter((l) => l.includes('reads-j'));
+    assert.equal(said.length, 2, lines.join(''));
+    assert.match(said[0], /version reads-j cannot be loaded over the run's candles \(.*\); still serving/);
+    assert.match(said[1], /tried again in 2h/);
+    assert.equal(store.load(ex, 'J/KRW', '1h').ts.length, 0);
   } finally {
     run.close();
   }
