@@ -84,6 +84,8 @@ interface TradingSessionOptions {
   sharedAccount?: boolean;
   /** Candle source; default: the configured ccxt exchange. */
   feed?: CandleFeed;
+  /** A paper replay on a fixed clock (--now): decide on the stored candles when the exchange cannot be reached. */
+  replay?: boolean;
 }
 
 export interface TradingSession {
@@ -183,7 +185,13 @@ export function openSession(
  * What every trader (one market or a portfolio, paper or live) takes from the config and the session's options, so a
  * trading setting reaches both kinds of run or neither.
  */
-export function traderSettings(o: { config: TradingSettings; start?: number; clock: () => number; logger: Logger }) {
+export function traderSettings(o: {
+  config: TradingSettings;
+  start?: number;
+  clock: () => number;
+  logger: Logger;
+  replay?: boolean;
+}) {
   const { trading, account } = o.config;
   return {
     balance: account.balance,
@@ -192,6 +200,7 @@ export function traderSettings(o: { config: TradingSettings; start?: number; clo
     start: o.start,
     clock: o.clock,
     logger: o.logger,
+    replay: o.replay,
   };
 }
 
