@@ -15,29 +15,18 @@ import { runBot } from './cli.ts';
 import { liveCliSetup, startTraderUntilOrder } from './live-setup.ts';
 import { tempDir } from './helpers.ts';
 
+/** `bot live` of buy-and-hold as the run `name` in database `db`, on the setup's clock and config. */
+function liveArgs(now: number, cfg: string, name: string, db: string): string[] {
+  const flags = ['--now', isoTime(now), '--name', name, '--db', db, '--config', cfg, '--log-level', 'warn'];
+  return ['live', '--strategy', 'buy-and-hold', '--confirm-live', ...flags, '--max-order-value', '1000000'];
+}
+
 test(`bot live: a second live run on the same exchange account (another --name, another --db) is refused with one \
 line naming the first; --allow-shared-account or another API key lets it run`, async () => {
   const { tmp, now, fake, book, cfg } = await liveCliSetup(45, 20_000_000);
   const key = 'account-lock-access-key-1';
   const env = { UPBIT_API_KEY: key, UPBIT_API_SECRET: 'account-lock-secret-1', NO_COLOR: '1', TMPDIR: tmp.dir };
-  const args = (name: string, db: string) => [
-    'live',
-    '--strategy',
-    'buy-and-hold',
-    '--confirm-live',
-    '--now',
-    isoTime(now),
-    '--name',
-    name,
-    '--db',
-    path.join(tmp.dir, db),
-    '--config',
-    cfg,
-    '--log-level',
-    'warn',
-    '--max-order-value',
-    '1000000',
-  ];
+  const args = (name: string, db: string) => liveArgs(now, cfg, name, path.join(tmp.dir, db));
   // the first run ticks once, then waits for the next candle holding the account
   // a trader that fails to start must still close the fake exchange, or the test file never exits
   let first: Awaited<ReturnType<typeof startTraderUntilOrder>> | undefined;
@@ -124,25 +113,7 @@ the same database or another, are refused with one line naming the run that clai
     TMPDIR: tmp.dir,
   };
   const db = path.join(tmp.dir, 'a.db');
-  const args = (name: string, file = db) => [
-    'live',
-    '--strategy',
-    'buy-and-hold',
-    '--confirm-live',
-    '--once',
-    '--now',
-    isoTime(now),
-    '--name',
-    name,
-    '--db',
-    file,
-    '--config',
-    cfg,
-    '--log-level',
-    'warn',
-    '--max-order-value',
-    '1000000',
-  ];
+  const args = (name: string, file = db) => [...liveArgs(now, cfg, name, file), '--once'];
   const refusedBy = async (run: string[], claimantDb: string) => {
     const r = await runBot(run, env);
     assert.equal(r.code, 1, `a second run counted the same cash:\n${r.stderr}`);
