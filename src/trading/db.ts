@@ -195,6 +195,13 @@ CREATE TABLE trading_positions (
       // the daily-loss cap compares equity plus what was taken out, so a withdrawal is not a trading loss
       up: (db) => db.exec('ALTER TABLE trading_equity ADD COLUMN withdrawn REAL NOT NULL DEFAULT 0;'),
     },
+    {
+      version: 6,
+      name: 'the exchange account a live run trades (a hash of the API key, never the key)',
+      // a run's claim on its account outlives its process: `--once` runs from cron never overlap, so the lock alone
+      // let each new run take the same free cash (src/trading/account-claims.ts)
+      up: (db) => db.exec('ALTER TABLE trading_runs ADD COLUMN account_key TEXT;'),
+    },
   ],
 };
 

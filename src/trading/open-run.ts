@@ -27,6 +27,7 @@ interface RunSessionOptions {
   reset?: boolean;
   clearHalt?: boolean;
   sharedAccount?: boolean;
+  replay?: boolean;
 }
 
 export function openRunSession(

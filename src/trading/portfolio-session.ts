@@ -36,6 +36,8 @@ interface PortfolioSessionOptions {
   clearHalt?: boolean;
   /** Let this live run trade an exchange account another live run trades (src/trading/account-lock.ts). */
   sharedAccount?: boolean;
+  /** A paper replay on a fixed clock (--now): decide on the stored candles when the exchange cannot be reached. */
+  replay?: boolean;
   /** One candle source per market, then per informative series; default: the configured ccxt exchange. */
   feeds?: CandleFeed[];
 }

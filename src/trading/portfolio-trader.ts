@@ -173,9 +173,11 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     if (run.lastTs !== undefined)
       since = Math.max(Math.min(run.historyFrom, needed), Math.min(since, run.lastTs - LATE_OVERLAP * this.tfMs));
     if (since > closedOpen) return 0;
-    const rows = await this.feedOf(symbol).fetchClosed(since, closedOpen + this.tfMs, deadline);
-    if (rows.length) store.upsert(key.exchange, symbol, key.timeframe, rows);
-    return rows.length;
+    return this.fetchOrStored(store, symbol, closedOpen, async () => {
+      const rows = await this.feedOf(symbol).fetchClosed(since, closedOpen + this.tfMs, deadline);
+      if (rows.length) store.upsert(key.exchange, symbol, key.timeframe, rows);
+      return rows.length;
+    });
   }
 
   protected commit<T>(fn: () => T): T {

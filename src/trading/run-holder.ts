@@ -9,6 +9,7 @@ import { isoTime, timeframeMs } from '../data/timeframe.ts';
 import type { AccountState } from '../market/account.ts';
 import { HaltError } from '../core/errors.ts';
 import type { CandleStore } from '../data/store.ts';
+import { shortError } from '../data/exchange.ts';
 import type { RunRepository } from './run-repository.ts';
 import type { PortfolioRunState, RunKey, RunState } from './types.ts';
 
@@ -25,6 +26,11 @@ export interface RunHolderOptions {
   start?: number;
   clock: () => number;
   logger: Logger;
+  /**
+   * A paper replay on a fixed clock (`--now`): when the exchange cannot be reached, a series whose newest closed
+   * candle is stored is decided on the stored candles (with a warning), as `bot predict` does.
+   */
+  replay?: boolean;
 }
 
 /** How a new run of one trader's kind starts, and the words its start log line uses. */
@@ -56,6 +62,8 @@ export function closedBy(now: number, timeframe: string): number {
 export abstract class RunHolder<O extends RunHolderOptions> {
   protected readonly o: O;
   protected readonly tfMs: number;
+  /** The id of the run this trader created (not resumed): one whose first tick fails before deciding is removed. */
+  private createdHere: number | undefined;
   protected run: RunState | undefined;
 
   constructor(options: O) {
@@ -95,7 +103,40 @@ export abstract class RunHolder<O extends RunHolderOptions> {
     const run = this.run as RunState;
     if (run.halted) throw new HaltError(run.halted);
     const closedOpen = closedBy(now, this.o.key.timeframe);
-    return { closedOpen, fetched: await this.backfill(run, closedOpen, shouldStop) };
+    try {
+      return { closedOpen, fetched: await this.backfill(run, closedOpen, shouldStop) };
+    } catch (e) {
+      // a run created by this tick has nothing yet: a tick that cannot start leaves no run behind
+      if (this.createdHere === run.id && run.lastTs === undefined && this.o.repo.decisionCount(run.id) === 0) {
+        this.o.repo.remove(run.id);
+        this.run = undefined;
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * `fetch` (one series' backfill), or, in a replay (`replay`) whose exchange cannot be reached, nothing when the store
+   * holds the series' newest candle closed by `closedOpen`: the replay decides on the stored candles, with a warning.
+   */
+  protected async fetchOrStored(
+    store: CandleStore,
+    symbol: string,
+    closedOpen: number,
+    fetch: () => Promise<number>,
+  ): Promise<number> {
+    try {
+      return await fetch();
+    } catch (e) {
+      const { key, logger } = this.o;
+      const last = store.openTimeBefore(key.exchange, symbol, key.timeframe, closedOpen + 1, 1);
+      if (!this.o.replay || !(e instanceof UserError) || last === undefined || last + this.tfMs <= closedOpen) throw e;
+      logger.warn(
+        `${key.exchange} cannot be reached (${shortError(e).split('\n')[0]}); replaying ${symbol} on the stored ` +
+          `candles up to ${isoTime(last)} (--now)`,
+      );
+      return 0;
+    }
   }
 
   /**
@@ -156,6 +197,7 @@ export abstract class RunHolder<O extends RunHolderOptions> {
       portfolio: kind.portfolio,
       now,
     });
+    this.createdHere = run.id;
     this.o.logger.info(`${key.mode} ${kind.noun} "${key.name}" started`, {
       ...kind.markets,
       timeframe: key.timeframe,

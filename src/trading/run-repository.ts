@@ -110,9 +110,23 @@ interface OrderRow {
 export class RunRepository {
   readonly db: Database.Database;
 
-  constructor(db: Database.Database) {
+  /** The exchange account a live run created here trades (account-claims.ts); absent: none recorded. */
+  private readonly accountKey: string | undefined;
+
+  constructor(db: Database.Database, o: { accountKey?: string } = {}) {
     this.db = db;
+    this.accountKey = o.accountKey;
     ensureTradingSchema(db);
+  }
+
+  /** Records that the live run `key` trades the account `accountKey` (its claim, until the run is removed). */
+  claimAccount(key: RunKey, accountKey: string): void {
+    this.db
+      .prepare(
+        `UPDATE trading_runs SET account_key = ?
+         WHERE mode = 'live' AND name = ? AND exchange = ? AND symbol = ? AND timeframe = ?`,
+      )
+      .run(accountKey, key.name, key.exchange, key.symbol, key.timeframe);
   }
 
   find(key: RunKey): RunState | undefined {
@@ -150,8 +164,8 @@ export class RunRepository {
     const info = this.db
       .prepare(
         `INSERT INTO trading_runs (mode, name, exchange, symbol, timeframe, policy, created_at, history_from, start_ts,
-           initial_balance, account, portfolio)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           initial_balance, account, portfolio, account_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         key.mode,
@@ -166,6 +180,7 @@ export class RunRepository {
         init.initialBalance,
         JSON.stringify(init.account),
         init.portfolio ? JSON.stringify(init.portfolio) : null,
+        key.mode === 'live' ? (this.accountKey ?? null) : null,
       );
     return this.get(Number(info.lastInsertRowid));
   }

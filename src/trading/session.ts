@@ -1,4 +1,5 @@
 /** A trading session: the policy chosen (rule or saved model), the database, the run's lock and the trader. */
+import path from 'node:path';
 import type { Exchange } from 'ccxt';
 import { CandleStore } from '../data/store.ts';
 import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
@@ -8,7 +9,8 @@ import { loadStrategy, ruleCosts, ruleSizing } from '../agents/strategy.ts';
 import type { TradingSettings } from './config.ts';
 import { exchangeFeed } from './feed.ts';
 import { acquireLock, type Lock } from './lock.ts';
-import { lockLiveAccount } from './account-lock.ts';
+import { accountKey, lockLiveAccount } from './account-lock.ts';
+import { accountClaimant, claimedAccountError } from './account-claims.ts';
 import { credentialsFromEnv } from '../core/secrets.ts';
 import { modelPolicySource } from './model-policy-source.ts';
 import { resolveModel } from '../agents/model-pointer.ts';
@@ -86,6 +88,8 @@ interface TradingSessionOptions {
   sharedAccount?: boolean;
   /** Candle source; default: the configured ccxt exchange. */
   feed?: CandleFeed;
+  /** A paper replay on a fixed clock (--now): decide on the stored candles when the exchange cannot be reached. */
+  replay?: boolean;
 }
 
 export interface TradingSession {
@@ -128,16 +132,20 @@ export function openSession(
     // or the restarted run knows nothing of an order the exchange has. The store's WAL with synchronous=NORMAL may
     // lose the last commits to a power cut (sqlite.org/pragma.html#pragma_synchronous); FULL syncs the WAL at each one.
     if (key.mode === 'live') store.db.pragma('synchronous = FULL');
-    const repo = new RunRepository(store.db);
+    const apiKey = key.mode === 'live' ? credentialsFromEnv(key.exchange)?.apiKey : undefined;
+    const apiUrls = (config.exchange.ccxt as { urls?: unknown } | undefined)?.urls;
+    const account = apiKey ? accountKey(key.exchange, apiUrls, apiKey) : undefined;
+    const repo = new RunRepository(store.db, { accountKey: account });
     const runName = `${key.mode}:${key.name}:${key.exchange}:${key.symbol}:${key.timeframe}`;
     lock = acquireLock(store.db, runName, config.trading.lockStaleSeconds * 1000);
-    const apiKey = credentialsFromEnv(key.exchange)?.apiKey;
-    if (key.mode === 'live' && apiKey && !o.sharedAccount) {
-      const apiUrls = (config.exchange.ccxt as { urls?: unknown } | undefined)?.urls;
+    if (apiKey && account && !o.sharedAccount) {
       accountLock = lockLiveAccount(
         { exchange: key.exchange, apiUrls, apiKey, run: runName, dbFile: config.data.database },
         config.trading.lockStaleSeconds * 1000,
       );
+      // a run that is not running still holds its cash and position (account-claims.ts)
+      const claimant = accountClaimant(store.db, account, key);
+      if (claimant) throw claimedAccountError(key.exchange, claimant, path.resolve(config.data.database));
     } else if (key.mode === 'live' && o.sharedAccount) {
       o.logger.warn(
         '--allow-shared-account: other live runs may trade this account; each counts its own cash and loss',
@@ -151,6 +159,7 @@ export function openSession(
       o.logger.warn(`--clear-halt: trading resumes after "${existing.halted}"`);
       repo.saveState({ ...existing, halted: undefined });
     }
+    if (account) repo.claimAccount(key, account);
     const trader = build(store, repo);
     const held = lock;
     const heldAccount = accountLock;
@@ -180,7 +189,13 @@ export function openSession(
  * What every trader (one market or a portfolio, paper or live) takes from the config and the session's options, so a
  * trading setting reaches both kinds of run or neither.
  */
-export function traderSettings(o: { config: TradingSettings; start?: number; clock: () => number; logger: Logger }) {
+export function traderSettings(o: {
+  config: TradingSettings;
+  start?: number;
+  clock: () => number;
+  logger: Logger;
+  replay?: boolean;
+}) {
   const { trading, account } = o.config;
   return {
     balance: account.balance,
@@ -189,6 +204,7 @@ export function traderSettings(o: { config: TradingSettings; start?: number; clo
     start: o.start,
     clock: o.clock,
     logger: o.logger,
+    replay: o.replay,
   };
 }
 

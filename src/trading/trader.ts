@@ -113,9 +113,11 @@ export class Trader extends RunHolder<TraderOptions> {
     const { store, key, feed } = this.o;
     const since = backfillSince(store, key, this.historyNeededFrom(run), this.tfMs);
     if (since > closedOpen) return 0;
-    const rows = await feed.fetchClosed(since, closedOpen + this.tfMs, deadline);
-    if (rows.length) store.upsert(key.exchange, key.symbol, key.timeframe, rows);
-    return rows.length;
+    return this.fetchOrStored(store, key.symbol, closedOpen, async () => {
+      const rows = await feed.fetchClosed(since, closedOpen + this.tfMs, deadline);
+      if (rows.length) store.upsert(key.exchange, key.symbol, key.timeframe, rows);
+      return rows.length;
+    });
   }
 
   /**

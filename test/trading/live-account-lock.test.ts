@@ -15,29 +15,18 @@ import { runBot } from './cli.ts';
 import { liveCliSetup, startTraderUntilOrder } from './live-setup.ts';
 import { tempDir } from './helpers.ts';
 
+/** `bot live` of buy-and-hold as the run `name` in database `db`, on the setup's clock and config. */
+function liveArgs(now: number, cfg: string, name: string, db: string): string[] {
+  const flags = ['--now', isoTime(now), '--name', name, '--db', db, '--config', cfg, '--log-level', 'warn'];
+  return ['live', '--strategy', 'buy-and-hold', '--confirm-live', ...flags, '--max-order-value', '1000000'];
+}
+
 test(`bot live: a second live run on the same exchange account (another --name, another --db) is refused with one \
 line naming the first; --allow-shared-account or another API key lets it run`, async () => {
   const { tmp, now, fake, book, cfg } = await liveCliSetup(45, 20_000_000);
   const key = 'account-lock-access-key-1';
   const env = { UPBIT_API_KEY: key, UPBIT_API_SECRET: 'account-lock-secret-1', NO_COLOR: '1', TMPDIR: tmp.dir };
-  const args = (name: string, db: string) => [
-    'live',
-    '--strategy',
-    'buy-and-hold',
-    '--confirm-live',
-    '--now',
-    isoTime(now),
-    '--name',
-    name,
-    '--db',
-    path.join(tmp.dir, db),
-    '--config',
-    cfg,
-    '--log-level',
-    'warn',
-    '--max-order-value',
-    '1000000',
-  ];
+  const args = (name: string, db: string) => liveArgs(now, cfg, name, path.join(tmp.dir, db));
   // the first run ticks once, then waits for the next candle holding the account
   // a trader that fails to start must still close the fake exchange, or the test file never exits
   let first: Awaited<ReturnType<typeof startTraderUntilOrder>> | undefined;
@@ -92,7 +81,11 @@ running beside this one) still locks, and a new file gets no schema version`, ()
     const db = new Database(file);
     try {
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
-      assert.deepEqual(tables, [{ name: 'live_account_runs' }, { name: 'trading_locks' }]);
+      assert.deepEqual(tables, [
+        { name: 'live_account_dbs' },
+        { name: 'live_account_runs' },
+        { name: 'trading_locks' },
+      ]);
       // as a newer bot that migrated the file would leave it
       db.exec('CREATE TABLE schema_versions (owner TEXT PRIMARY KEY, version INTEGER NOT NULL)');
       db.prepare("INSERT INTO schema_versions VALUES ('trading', 99)").run();
@@ -105,6 +98,62 @@ running beside this one) still locks, and a new file gets no schema version`, ()
   } finally {
     if (before === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = before;
+    tmp.cleanup();
+  }
+});
+
+test(`bot live: a live run's claim on its account outlives its process: sequential --once runs under other names, in \
+the same database or another, are refused with one line naming the run that claims it; the claimant itself restarts; \
+--allow-shared-account still lets one through`, async () => {
+  const { tmp, now, fake, book, cfg } = await liveCliSetup(46, 20_000_000);
+  const env = {
+    UPBIT_API_KEY: 'claim-access-key-1',
+    UPBIT_API_SECRET: 'claim-secret-1',
+    NO_COLOR: '1',
+    TMPDIR: tmp.dir,
+  };
+  const db = path.join(tmp.dir, 'a.db');
+  const args = (name: string, file = db) => [...liveArgs(now, cfg, name, file), '--once'];
+  const refusedBy = async (run: string[], claimantDb: string) => {
+    const r = await runBot(run, env);
+    assert.equal(r.code, 1, `a second run counted the same cash:\n${r.stderr}`);
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+    assert.equal(errors.length, 1, r.stderr);
+    assert.ok(
+      errors[0].startsWith(
+        'error: this upbit account (same API key) is claimed by the live run live:default:upbit:BTC/KRW:1h in ' +
+          `${claimantDb}, which still holds`,
+      ),
+      errors[0],
+    );
+    assert.match(errors[0], /--allow-shared-account$/);
+  };
+  const liveRuns = (file: string) => {
+    const d = new Database(file, { readonly: true });
+    try {
+      return (
+        d.prepare("SELECT name FROM trading_runs WHERE mode = 'live' ORDER BY id").all() as { name: string }[]
+      ).map((r) => r.name);
+    } finally {
+      d.close();
+    }
+  };
+  try {
+    const first = await runBot(args('default'), env);
+    assert.equal(first.code, 0, first.stderr);
+    const orders = book.orders.length;
+    assert.ok(orders > 0, 'the first run bought');
+    await refusedBy(args('bh'), db);
+    await refusedBy(args('bh2', path.join(tmp.dir, 'b.db')), db);
+    assert.equal(book.orders.length, orders, 'the refused runs placed nothing');
+    assert.deepEqual(liveRuns(db), ['default'], 'the refused run left no run behind');
+    const again = await runBot(args('default'), env);
+    assert.equal(again.code, 0, `the claimant's own restart: ${again.stderr}`);
+    const shared = await runBot([...args('bh'), '--allow-shared-account'], env);
+    assert.equal(shared.code, 0, shared.stderr);
+    assert.deepEqual(liveRuns(db), ['default', 'bh']);
+  } finally {
+    await fake.close();
     tmp.cleanup();
   }
 });

@@ -71,6 +71,15 @@ export function registerPaper(program: Command): void {
     const balance = flags.balance !== undefined ? parseAmount(flags.balance, '--balance') : undefined;
     // a seed that is not a whole number used to reach the random policy as NaN or a fraction
     const seed = wholeNumber(flags.seed, '--seed', 0);
+    const clock = clockFrom(flags.now);
+    const start = flags.start !== undefined ? parseTime(flags.start, '--start') : undefined;
+    // a run acts on candles closed by the clock: one starting after it created its run and acted on none
+    if (start !== undefined && start > clock()) {
+      const at = flags.now !== undefined ? `the clock (--now ${isoTime(clock())})` : `now (${isoTime(clock())})`;
+      throw new UserError(
+        `--start ${isoTime(start)} is after ${at}: no candle would be acted on; give an earlier --start`,
+      );
+    }
     const { config, logger } = setupCommand(flags, balance !== undefined ? { account: { balance } } : {});
     if (flags.retrain) {
       checkCron(flags.retrain, '--retrain');
@@ -78,8 +87,6 @@ export function registerPaper(program: Command): void {
     }
     const port = servePort(flags.serve, config);
     if (port !== undefined && flags.once) throw new UserError('--serve runs beside the trader loop: drop --once');
-    const clock = clockFrom(flags.now);
-    const start = flags.start !== undefined ? parseTime(flags.start, '--start') : undefined;
     const session = await openRunSession(portfolio, {
       config,
       logger,
@@ -91,6 +98,7 @@ export function registerPaper(program: Command): void {
       start,
       clock,
       reset: flags.reset,
+      replay: flags.now !== undefined,
     });
     try {
       if (flags.once) {

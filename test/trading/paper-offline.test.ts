@@ -1,0 +1,111 @@
+/**
+ * `bot paper --now` over candles the store already holds: a replay of a recorded series runs from the store when the
+ * exchange cannot be reached, and a tick that cannot start leaves no run behind; a `--start` after the clock is one
+ * line before any disk or network work. Real `bot` processes, the fake Upbit (real ccxt), a real SQLite file.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { CandleStore } from '../../src/data/store.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { isoTime } from '../../src/data/timeframe.ts';
+import { RunRepository } from '../../src/trading/run-repository.ts';
+import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
+import { paperRunFlags, runBot, writeFakeExchangeConfig } from './cli.ts';
+import { tempDir } from './helpers.ts';
+
+const DAY = 86_400_000;
+const candles = syntheticCandles({
+  seed: 32,
+  count: 120,
+  timeframe: '1d',
+  start: Date.UTC(2024, 11, 1),
+  tick: 1000,
+  symbol: 'KRW-BTC',
+});
+// the rule's warm-up reaches before the first candle the exchange has, so every tick asks it for those again
+const START = candles.ts[30];
+const NOW = candles.ts[candles.ts.length - 1] + DAY + 10_000;
+const tmp = tempDir('bot-paper-offline-');
+let fake: FakeUpbit;
+let cfg: string;
+let deadCfg: string;
+
+before(async () => {
+  fake = await startFakeUpbit({ now: () => NOW, series: [{ market: 'KRW-BTC', candles }] });
+  cfg = writeFakeExchangeConfig(tmp.dir, fake);
+  // nothing listens on port 9 (discard): every request is refused at once
+  const dead = 'http://127.0.0.1:9';
+  deadCfg = path.join(tmp.dir, 'dead.json');
+  writeFileSync(
+    deadCfg,
+    JSON.stringify({
+      exchange: { ccxt: { urls: { api: { public: dead, private: dead } } }, retries: 1, backoffMs: 1, maxBackoffMs: 2 },
+      log: { file: '' },
+    }),
+  );
+});
+after(async () => {
+  await fake.close();
+  tmp.cleanup();
+});
+
+const paper = (name: string, start: number, now: number, db: string, config: string) => [
+  'paper',
+  '--strategy',
+  'sma-cross',
+  '--timeframe',
+  '1d',
+  '--name',
+  name,
+  '--once',
+  ...paperRunFlags(start, now, db, config),
+];
+
+function runNames(db: string): string[] {
+  const store = CandleStore.open(db);
+  try {
+    return new RunRepository(store.db).list().map((r) => r.name);
+  } finally {
+    store.close();
+  }
+}
+
+test(`bot paper --now over stored candles with the exchange unreachable: a replay past the stored candles fails \
+leaving no run behind; one within them runs from the store and acts as it did online`, async () => {
+  const db = path.join(tmp.dir, 'replay.db');
+  const online = await runBot(paper('online', START, NOW, db, cfg), { NO_COLOR: '1' });
+  assert.equal(online.code, 0, online.stderr);
+  assert.match(online.stdout, /acted on [1-9]\d* candle/);
+  const past = await runBot(paper('past', START, NOW + 5 * DAY, db, deadCfg), { NO_COLOR: '1' });
+  assert.equal(past.code, 1, past.stdout);
+  assert.deepEqual(runNames(db), ['online'], `no run "past" left behind:\n${past.stderr}`);
+
+  const offline = await runBot(paper('offline', START, NOW, db, deadCfg), { NO_COLOR: '1' });
+  assert.equal(offline.code, 0, offline.stderr);
+  const acted = (out: string) => out.replace(/^.*?acted on/s, 'acted on').trim();
+  assert.equal(acted(offline.stdout), acted(online.stdout), 'the offline replay acts as the online run did');
+  assert.match(offline.stderr, /upbit cannot be reached \(.*\); replaying BTC\/KRW on the stored candles up to/);
+  assert.deepEqual(runNames(db), ['online', 'offline']);
+});
+
+test(`bot paper --start after the clock (--now) is one line before any disk or network work`, async () => {
+  const db = path.join(tmp.dir, 'late-start.db');
+  const cases: [number, number][] = [
+    [Date.UTC(2030, 0, 1), NOW],
+    [NOW + 6 * DAY, NOW],
+  ];
+  const asked = fake.state.requests.length;
+  for (const [start, now] of cases) {
+    const r = await runBot(paper('late', start, now, db, cfg), { NO_COLOR: '1' });
+    assert.equal(r.code, 1, r.stdout);
+    const errors = r.stderr.split('\n').filter((l) => l.trim());
+    assert.deepEqual(errors, [
+      `error: --start ${isoTime(start)} is after the clock (--now ${isoTime(now)}): ` +
+        'no candle would be acted on; give an earlier --start',
+    ]);
+  }
+  assert.equal(existsSync(db), false, 'no database was made');
+  assert.equal(fake.state.requests.length, asked, 'nothing was asked of the exchange');
+});
