@@ -1,5 +1,5 @@
 /** `bot data` (download, list, gaps, import, export) and the flags every command that takes candles offers. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -365,6 +365,8 @@ function exportCsv(flags: ExportFlags): void {
   }
   const csv = candlesToCsv(candles);
   if (flags.out) {
+    // missing folders are made, as for bot chart's --out (checkOutFile found where they go can hold them)
+    mkdirSync(path.dirname(path.resolve(flags.out)), { recursive: true });
     writeFileSync(flags.out, csv);
     console.log(`wrote ${candles.ts.length} candles to ${flags.out}`);
   } else process.stdout.write(csv);
