@@ -78,7 +78,8 @@ function stepSlack(step: number): number {
  * The timeframe of rows sorted by time (with distinct times): `timeframe` when given, else the most common step
  * between rows (ties to the shorter). Every step must be at least one timeframe (less stepSlack for daily and weekly
  * candles); longer steps are gaps of any length.
- * Refused with a UserError naming the first offending rows: a step shorter than the timeframe; without `timeframe`,
+ * Refused with a UserError naming the first offending rows: a step shorter than the timeframe; rows mostly a whole
+ * multiple of the timeframe apart with no step of one timeframe (a daily file given as 1h); without `timeframe`,
  * COARSER_RUN or more equal longer steps in a row, and a most common step that divides no day while other steps are
  * not multiples of it (sessions of one candle each: the steps never show the candle length).
  */
@@ -94,7 +95,7 @@ export function timeframeOfRows(rows: readonly TimedRow[], file: string, timefra
   }
   const step = timeframeMs(tf);
   const slack = stepSlack(step);
-  if (common !== undefined && common < step - slack)
+  if (common !== undefined && (common < step - slack || coarserFile(ts, common, step, slack)))
     throw new UserError(`${file}: rows are mostly ${stepText(common)} apart, but the timeframe is ${tf}`);
 
   const short: number[] = [];
@@ -133,6 +134,17 @@ export function timeframeOfRows(rows: readonly TimedRow[], file: string, timefra
     );
   }
   return tf;
+}
+
+/**
+ * Rows mostly a whole multiple of the timeframe apart with no step of one timeframe: coarser candles named with a
+ * finer --timeframe (a daily file as 1h would be stored with 23 missing candles between any two), not gaps. As for
+ * a stretch of coarser candles, it takes COARSER_RUN steps: a few rows with gaps between them are a thin market.
+ */
+function coarserFile(ts: readonly number[], common: number, step: number, slack: number): boolean {
+  if (ts.length <= COARSER_RUN || common <= step + slack || common % step !== 0) return false;
+  for (let i = 1; i < ts.length; i++) if (Math.abs(ts[i] - ts[i - 1] - step) <= slack) return false;
+  return true;
 }
 
 /** The first run of COARSER_RUN or more equal steps other than `step` (row indices of its ends), if any. */

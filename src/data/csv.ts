@@ -20,6 +20,11 @@ interface CsvParseOptions {
    * Omitted: read from the header, or a known headerless layout.
    */
   columns?: string;
+  /**
+   * The clock that tells which candles have closed (`bot data import`): a row opening after it is refused, and the
+   * last row when it is still open is left out (reported as `leftOpen`). Omitted: rows are not checked against time.
+   */
+  now?: number;
 }
 
 type CsvFlavour = 'generic' | 'pyupbit' | 'rltrader' | 'investing' | 'binance' | 'headerless' | 'columns';
@@ -31,6 +36,8 @@ interface ParsedCsv {
   tz: string;
   /** How the file was read, for people: `pyupbit CSV`, `Binance klines CSV without header`, … */
   layout: string;
+  /** With `now`: the open time of the last row, left out because its candle had not closed yet. */
+  leftOpen?: number;
 }
 
 const TIME_NAMES = [
@@ -279,7 +286,7 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
       if (v < 0) throw new UserError(`${where}: negative ${f} ${v}`);
       row[f] = v;
     }
-    if (row.high < row.low) throw new UserError(`${where}: high ${row.high} is below low ${row.low}`);
+    checkPrices(row, where);
     rows.push(row);
   }
   if (rows.length === 0) throw new UserError(`${file}: no candle rows after the header`);
@@ -294,9 +301,59 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
     }
   }
 
+  if (opts.now !== undefined) refuseFuture(rows, opts.now, file);
   const timeframe = timeframeOfRows(rows, file, opts.timeframe);
+  const leftOpen = opts.now !== undefined ? dropOpenCandle(rows, timeframe, opts.now, file) : undefined;
   const layoutText = sep === '\t' ? `${described}, tab-separated` : described;
-  return { rows: rows.map(({ line: _line, ...r }) => r), timeframe, flavour, tz, layout: layoutText };
+  return {
+    rows: rows.map(({ line: _line, ...r }) => r),
+    timeframe,
+    flavour,
+    tz,
+    layout: layoutText,
+    ...(leftOpen !== undefined ? { leftOpen } : {}),
+  };
+}
+
+/** A candle no market can print: high below low, open or close outside them, a price of 0 (negatives are refused). */
+function checkPrices(row: CandleRow, where: string): void {
+  if (row.high < row.low) throw new UserError(`${where}: high ${row.high} is below low ${row.low}`);
+  for (const f of ['open', 'high', 'low', 'close'] as const)
+    if (row[f] === 0) throw new UserError(`${where}: ${f} is 0 (a price must be above 0)`);
+  for (const f of ['open', 'close'] as const) {
+    if (row[f] > row.high) throw new UserError(`${where}: ${f} ${row[f]} is above high ${row.high}`);
+    if (row[f] < row.low) throw new UserError(`${where}: ${f} ${row[f]} is below low ${row.low}`);
+  }
+}
+
+/** Only closed candles are stored (`now`): a row opening after now is a broken row, refused with its line. */
+function refuseFuture(rows: readonly { ts: number; line: number }[], now: number, file: string): void {
+  const future = rows.filter((r) => r.ts > now);
+  if (future.length === 0) return;
+  const first = future.reduce((a, b) => (b.line < a.line ? b : a));
+  const more = future.length > 1 ? ` (${future.length} such rows)` : '';
+  throw new UserError(
+    `${file}:${first.line}: ${isoTime(first.ts)} is in the future (now ${isoTime(now)}): ` +
+      `only closed candles are stored${more}`,
+  );
+}
+
+/**
+ * The last row still open at `now` is the partial candle an export made during it ends with (pyupbit's does): it is
+ * taken out of `rows` and its open time returned, for the import to say so.
+ */
+function dropOpenCandle(
+  rows: { ts: number; line: number }[],
+  timeframe: string,
+  now: number,
+  file: string,
+): number | undefined {
+  const last = rows[rows.length - 1];
+  if (last.ts + timeframeMs(timeframe) <= now) return undefined;
+  if (rows.length === 1)
+    throw new UserError(`${file}:${last.line}: the only row, ${isoTime(last.ts)}, has not closed yet`);
+  rows.pop();
+  return last.ts;
 }
 
 export function parseCandlesCsv(text: string, opts: CsvParseOptions = {}): CandleRow[] {

@@ -271,3 +271,70 @@ test('bot data download from an unreachable exchange: one line that names the of
     /^error: .*cannot be reached \(no network\?\); work offline with --data FILE .*--sample .*bot data import FILE/,
   );
 });
+
+test('bot data import refuses impossible candles and rows not yet opened with their line; stores nothing', async () => {
+  const dir = tempDir('bot-cli-impossible-');
+  const db = path.join(dir, 'bot.db');
+  const head = 'timestamp,open,high,low,close,volume\n2023-12-31,1,2,0.5,1,10\n';
+  const cases: [string, string][] = [
+    ['2024-01-01,1,2,0.5,5,10', 'close 5 is above high 2'],
+    ['2024-01-01,0.4,2,0.5,1,10', 'open 0.4 is below low 0.5'],
+    ['2024-01-01,0,0,0,0,0', 'open is 0 (a price must be above 0)'],
+    [
+      '3024-01-01,1,2,0.5,1,10',
+      '3024-01-01T00:00:00Z is in the future (now 2024-06-01T00:00:00Z): only closed candles are stored',
+    ],
+  ];
+  const results = await Promise.all(
+    cases.map(([row], i) => {
+      const file = path.join(dir, `bad${i}.csv`);
+      writeFileSync(file, `${head}${row}\n`);
+      const args = ['data', 'import', file, '--symbol', 'BTC/KRW', '--timeframe', '1d', '--db', db];
+      // the wall clock for the prices (the code before --now read them so too), a fixed one for the future row
+      const now = i === cases.length - 1 ? ['--now', '2024-06-01'] : [];
+      return runBot([...args, ...now, '--log-level', 'error']);
+    }),
+  );
+  results.forEach((r, i) => {
+    assert.notEqual(r.code, 0, `case ${i}: ${r.stdout}`);
+    assert.equal(r.stderr, `error: bad${i}.csv:3: ${cases[i][1]}\n`);
+  });
+  assert.equal(existsSync(db), false, 'nothing stored');
+});
+
+test('bot data import leaves out a last candle still open at --now, with a note', async () => {
+  const dir = tempDir('bot-cli-open-');
+  const db = path.join(dir, 'bot.db');
+  const file = path.join(dir, 'a.csv');
+  const rows = ['2024-01-01,1,2,0.5,1,10', '2024-01-02,1,2,0.5,1,10', '2024-01-03,1,2,0.5,1.5,10'];
+  writeFileSync(file, `timestamp,open,high,low,close,volume\n${rows.join('\n')}\n`);
+  const args = ['data', 'import', file, '--symbol', 'BTC/KRW', '--db', db, '--log-level', 'error'];
+  const r = await runBot([...args, '--now', '2024-01-03T12:00Z']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^imported 2 1d candles .*: 2024-01-01 … 2024-01-02, 2 new, 0 replaced$/m);
+  assert.match(r.stdout, /^note: left out the last row, 2024-01-03: its candle had not closed yet/m);
+  const closed = await runBot([...args, '--now', '2024-01-04']);
+  assert.equal(closed.code, 0, closed.stderr);
+  assert.match(closed.stdout, /: 2024-01-01 … 2024-01-03, 1 new, 0 replaced\n$/);
+});
+
+test('bot data import --timeframe 1h of a daily file is refused as the reverse is', async () => {
+  const dir = tempDir('bot-cli-coarser-');
+  const db = path.join(dir, 'bot.db');
+  const day = (d: number) => `2024-01-${String(d).padStart(2, '0')},1,2,0.5,1,10`;
+  const daily = path.join(dir, 'daily.csv');
+  writeFileSync(
+    daily,
+    `timestamp,open,high,low,close,volume\n${[1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15].map(day).join('\n')}\n`,
+  );
+  const hourly = path.join(dir, 'hourly.csv');
+  const hour = (h: number) => `2024-01-01T${String(h).padStart(2, '0')}:00Z,1,2,0.5,1,10`;
+  writeFileSync(hourly, `timestamp,open,high,low,close,volume\n${[0, 1, 2, 3].map(hour).join('\n')}\n`);
+  const imp = (file: string, tf: string) =>
+    runBot(['data', 'import', file, '--symbol', 'Q/KRW', '--timeframe', tf, '--db', db, '--log-level', 'error']);
+  const [asHourly, asDaily] = await Promise.all([imp(daily, '1h'), imp(hourly, '1d')]);
+  assert.equal(asHourly.stderr, 'error: daily.csv: rows are mostly 1d apart, but the timeframe is 1h\n');
+  assert.equal(asDaily.stderr, 'error: hourly.csv: rows are mostly 1h apart, but the timeframe is 1d\n');
+  assert.ok(asHourly.code !== 0 && asDaily.code !== 0);
+  assert.equal(existsSync(db), false, 'nothing stored');
+});

@@ -138,27 +138,33 @@ test('bot backtest checks its flags before any network work', async () => {
 test(`console colour only on a terminal or when forced (FORCE_COLOR), none under NO_COLOR; the JSON log file never has \
 colour`, async () => {
   const log = path.join(dir, 'colour.log');
-  const args = [
-    'backtest',
-    '--strategy',
-    'sma-cross',
-    '--sample',
-    '--log-level',
-    'info',
-    '--out',
-    path.join(dir, 'bt'),
-    '--db',
-    path.join(dir, 'c.db'),
-  ];
+  // each run its own report folder: a backtest refuses a folder that holds an earlier run
+  const runs = { n: 0 };
+  const args = () => {
+    const out = ['--out', path.join(dir, `bt${++runs.n}`)];
+    return [
+      'backtest',
+      '--strategy',
+      'sma-cross',
+      '--sample',
+      '--log-level',
+      'info',
+      ...out,
+      '--db',
+      path.join(dir, 'c.db'),
+    ];
+  };
   const withFile = path.join(dir, 'file-log.json');
   writeFileSync(withFile, JSON.stringify({ log: { file: log } }));
-  const piped = await bot([...args, '--config', withFile]);
+  const piped = await bot([...args(), '--config', withFile]);
   assert.equal(piped.code, 0, piped.stderr);
   assert.match(piped.stderr, / info backtest sma-cross on bundled sample/);
   assert.ok(!piped.stderr.includes(ESC), 'stderr to a file: no escapes');
-  const forced = await bot([...args, '--config', withFile], { FORCE_COLOR: '1' });
+  const forced = await bot([...args(), '--config', withFile], { FORCE_COLOR: '1' });
+  assert.equal(forced.code, 0, forced.stderr);
   assert.ok(forced.stderr.includes(ESC), 'FORCE_COLOR=1 colours');
-  const noColour = await bot([...args, '--config', withFile], { NO_COLOR: '1' });
+  const noColour = await bot([...args(), '--config', withFile], { NO_COLOR: '1' });
+  assert.equal(noColour.code, 0, noColour.stderr);
   assert.ok(!noColour.stderr.includes(ESC), 'NO_COLOR');
   const file = readFileSync(log, 'utf8');
   assert.match(file, /"message":"backtest sma-cross on bundled sample/);

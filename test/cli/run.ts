@@ -8,11 +8,20 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `bot` command (node src/cli/bot.js …) in a child process; colour off unless `env` says otherwise. */
-export function runBot(args: string[], env: Record<string, string> = {}, cwd = PROJECT_ROOT): Promise<CliResult> {
+/**
+ * Runs the real `bot` command (node src/cli/bot.js …) in a child process; colour off unless `env` says otherwise.
+ * `killAfterMs` ends a child that would never end on the code before a fix (code null then), so a test fails instead.
+ */
+export function runBot(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd = PROJECT_ROOT,
+  killAfterMs?: number,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'src/cli/bot.js'), ...args], {
       cwd,
+      ...(killAfterMs !== undefined ? { timeout: killAfterMs, killSignal: 'SIGKILL' as const } : {}),
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

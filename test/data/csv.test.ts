@@ -255,9 +255,9 @@ test('bad --columns and unreadable headerless files: one line with the line numb
   one('time,_,open,high,low,close,volume', /^<csv>:1: 6 fields, expected at least 7$/);
 
   const t0 = Date.UTC(2025, 0, 1);
-  const us = `${kline(t0, 1, 2, true)}\n${kline(t0 + H, 2, 3, true).replace(/,0$/, '')}\n`;
+  const us = `${kline(t0, 2, 3, true)}\n${kline(t0 + H, 2, 3, true).replace(/,0$/, '')}\n`;
   rejects(us, /^bad\.csv:2: 11 fields, expected 12 \(Binance klines CSV without header\)$/);
-  const comma = `${kline(t0, 1, 2)}\n${kline(t0 + H, 2, 3).replace('3.00000000', '3,0')}\n`;
+  const comma = `${kline(t0, 2, 3)}\n${kline(t0 + H, 2, 3).replace('3.00000000', '3,0')}\n`;
   rejects(comma, /^bad\.csv:2: 13 fields, expected 12/);
   const v1 = `${V1[0]}\n\n${V1[1].replace('"184,900"', '"18x,900"')}\n`;
   rejects(v1, /^bad\.csv:3: unparseable number "18x,900" in column high$/);

@@ -84,7 +84,7 @@ export function registerBacktest(program: Command): void {
     const seeds = wholeNumber(flags.seeds, '--seeds', 1);
     const folds = wholeNumber(flags.folds, '--folds', 1);
     const ensemble = flags.ensemble !== undefined ? parseEnsembleKind(flags.ensemble) : undefined;
-    checkOutFolder(flags.out);
+    checkOutFolder(flags.out, { empty: true });
     if (ensemble && flags.model !== undefined) throw new UserError('--ensemble trains seeds: use it with --strategy');
     if (flags.model !== undefined && flags.strategy !== undefined)
       throw new UserError('use either --model DIR or --strategy NAME, not both');

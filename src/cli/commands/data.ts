@@ -1,5 +1,5 @@
 /** `bot data` (download, list, gaps, import, export) and the flags every command that takes candles offers. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -123,6 +123,7 @@ interface GapFlags extends CommonFlags {
 interface ImportFlags extends CommonFlags {
   tz?: string;
   columns?: string;
+  now?: string;
 }
 
 interface DeriveFlags extends CommonFlags {
@@ -319,6 +320,7 @@ function gaps(flags: GapFlags): void {
 function importFile(file: string, flags: ImportFlags): void {
   if (!flags.symbol) throw new UserError('--symbol is required (e.g. --symbol BTC/KRW)');
   if (flags.columns !== undefined) parseColumnsSpec(flags.columns);
+  const now = flags.now !== undefined ? parseTime(flags.now, '--now') : Date.now();
   const { config } = setupCommand({ ...flags, timeframe: undefined });
   let text: string;
   try {
@@ -331,6 +333,7 @@ function importFile(file: string, flags: ImportFlags): void {
     timeframe: flags.timeframe,
     tz: flags.tz,
     columns: flags.columns,
+    now,
   });
   const exchange = config.exchange.id;
   const { added, replaced } = withStore(config, (store) =>
@@ -346,6 +349,11 @@ function importFile(file: string, flags: ImportFlags): void {
     console.log(
       `note: ${plural(replaced, 'stored candle')} had other values and now hold the file's ` +
         '(check --tz and --exchange if the file should have matched them)',
+    );
+  if (parsed.leftOpen !== undefined)
+    console.log(
+      `note: left out the last row, ${shortTime(parsed.leftOpen)}: its candle had not closed yet ` +
+        '(only closed candles are stored; import the file again after it closes)',
     );
 }
 
@@ -365,6 +373,8 @@ function exportCsv(flags: ExportFlags): void {
   }
   const csv = candlesToCsv(candles);
   if (flags.out) {
+    // missing folders are made, as for bot chart's --out (checkOutFile found where they go can hold them)
+    mkdirSync(path.dirname(path.resolve(flags.out)), { recursive: true });
     writeFileSync(flags.out, csv);
     console.log(`wrote ${candles.ts.length} candles to ${flags.out}`);
   } else process.stdout.write(csv);
@@ -434,7 +444,8 @@ export function registerData(program: Command): void {
       )
       .argument('<file>', 'CSV file')
       .option('--tz <zone>', 'time zone of times without an offset (default UTC; Asia/Seoul for pyupbit exports)')
-      .option('--columns <names>', COLUMNS_HELP),
+      .option('--columns <names>', COLUMNS_HELP)
+      .option('--now <time>', 'a fixed clock instead of the wall clock: which candles have closed (tests)'),
   ).action((file: string, opts: ImportFlags) => importFile(file, opts));
 
   addCommonOptions(

@@ -53,7 +53,7 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   if (flags.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(flags.name))
     throw new UserError(`--name "${flags.name}" must be letters, digits, ., _ or -`);
   const marketCosts = parseMarketCosts(flags.marketCosts);
-  checkOutFolder(flags.out);
+  checkOutFolder(flags.out, { empty: true });
   const { config, logger } = setupCommand({ ...flags, symbol: undefined }, extra);
   const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;
   const strategy = modelInfo ? undefined : await loadPortfolioStrategy(flags.strategy ?? 'equal-weight');
