@@ -13,13 +13,13 @@
  *   --out        study folder (default studies/walk-forward): each run's report is DIR/<strategy>-<key>/report.json,
  *                its model models/study-<strategy>-<key>
  *   after `--`   flags passed to every `bot backtest` (e.g. -- --epochs 5 --config my.json)
- * A run whose report.json already exists in DIR is skipped, so an interrupted study resumes where it stopped (delete
- * the report to rerun it; a report made with other --folds or --seeds is an error). Progress goes to stderr, the
- * tables to stdout. Exit 2 for bad flags (checked before any run), 1 when any run failed (the others still run and
+ * A run whose report.json already exists in DIR is skipped, so an interrupted study resumes where it stopped (the
+ * folder of a run without one is cleared and run again; delete the report to rerun it; a report made with other
+ * --folds or --seeds is an error). Progress goes to stderr, the tables to stdout. Exit 2 for bad flags (checked before any run), 1 when any run failed (the others still run and
  * are summarised), else 0.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadStrategy } from '../src/agents/strategy.ts';
@@ -161,8 +161,13 @@ function checkExisting(run: Run, study: Study): void {
     );
 }
 
-/** Runs one backtest as a child process; resolves to undefined on success, else why it failed. */
+/**
+ * Runs one backtest as a child process; resolves to undefined on success, else why it failed. The run's folder is
+ * the study's own (DIR/<strategy>-<key>) and holds no report (a run with one is skipped): what it holds is what an
+ * interrupted run left, cleared so the backtest gets the new or empty --out it asks for.
+ */
 function runBacktest(run: Run, study: Study): Promise<string | undefined> {
+  rmSync(run.dir, { recursive: true, force: true });
   const { strategy, series } = run;
   const args = [BOT, 'backtest', '--strategy', strategy.arg, '--data', series.file];
   if (series.from) args.push('--from', series.from);

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/core/project-root.ts';
 import { tinyStudyHome } from './tiny-study.ts';
@@ -75,6 +75,17 @@ test('a study runs each strategy × series, prints rows, targets and the verdict
   assert.doesNotMatch(again.stderr, /^start /m);
   assert.equal(again.stdout, first.stdout);
   assert.equal(readFileSync(report, 'utf8'), before);
+
+  // a run interrupted before its report: its folder holds the backtest's other files, which the study clears and reruns
+  // (a backtest's --out must be new or empty)
+  const interrupted = path.join(out, 'tiny-b-syn');
+  rmSync(path.join(interrupted, 'report.json'));
+  assert.ok(readdirSync(interrupted).length > 0, 'the interrupted run left files');
+  const resumed = await study(flags);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /^2 runs: 1 to run \(--jobs 2\), 1 skipped$/m);
+  assert.match(resumed.stderr, /^done tiny-b × syn \(1 of 1\)$/m);
+  assert.ok(existsSync(path.join(interrupted, 'report.json')));
 
   // a report made with other folds is an error, not silently reused
   const other4 = await study([...args, '--folds', '4', '--seeds', '2', '--out', out]);
