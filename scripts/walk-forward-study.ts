@@ -15,8 +15,8 @@
  *   after `--`   flags passed to every `bot backtest` (e.g. -- --epochs 5 --config my.json)
  * A run whose report.json already exists in DIR is skipped, so an interrupted study resumes where it stopped (the
  * folder of a run without one is cleared and run again; delete the report to rerun it; a report made with other
- * --folds or --seeds is an error). Progress goes to stderr, the tables to stdout. Exit 2 for bad flags (checked before any run), 1 when any run failed (the others still run and
- * are summarised), else 0.
+ * --folds or --seeds is an error). Progress goes to stderr, the tables to stdout. Exit 2 for bad flags (checked
+ * before any run), 1 when any run failed (the others still run and are summarised), else 0.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
