@@ -226,3 +226,81 @@ test('bot predict on the store: tops it up from the exchange and decides at the 
     again.close();
   }
 });
+
+test(`bot predict --now decides on the newest candle closed by then: candles after it in the store change \
+nothing`, async () => {
+  const seeded = path.join(dir, 'models', 'seeded-now');
+  await saveAgent(seeded, 'seeded', candles, undefined, 5);
+  const t = 200;
+  const now = candles.ts[t] + 3_600_000 + 10_000; // candle 200 has closed; 201 is open; the store holds up to 299
+  const fake = await startFakeUpbit({ now: () => now, series: [{ market: 'KRW-BTC', candles }] });
+  const cfg = path.join(dir, 'fake-now.json');
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      exchange: { ccxt: fake.ccxtOptions(), retries: 1, backoffMs: 1, maxBackoffMs: 2 },
+      log: { file: '' },
+    }),
+  );
+  const ask = async (db: string, stored: typeof candles) => {
+    const store = CandleStore.open(db);
+    store.upsert('upbit', 'BTC/KRW', '1h', candleRows(stored));
+    store.close();
+    const args = ['predict', '--model', seeded, '--db', db, '--config', cfg, '--now', isoTime(now), '--json'];
+    const r = await runBot([...args, '--log-level', 'error', '--backend', 'cpu']);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as Predicted;
+  };
+  try {
+    const clean = await ask(path.join(dir, 'now-clean.db'), candles);
+    assert.equal(clean.candle, isoTime(candles.ts[t]), 'the candle closed by --now, not the newest stored');
+    assert.equal(clean.close, candles.close[t]);
+    // the candles after --now rewritten wildly: the same decision and outputs
+    const dirty = { ...candles, close: Float64Array.from(candles.close), volume: Float64Array.from(candles.volume) };
+    for (let i = t + 1; i < dirty.close.length; i++) {
+      dirty.close[i] = candles.close[i] * (i % 2 ? 3 : 0.2);
+      dirty.volume[i] = 1e12;
+    }
+    const rewritten = await ask(path.join(dir, 'now-dirty.db'), dirty);
+    assert.deepEqual(rewritten, clean);
+    const text = await runBot([
+      'predict',
+      '--model',
+      seeded,
+      '--db',
+      path.join(dir, 'now-clean.db'),
+      '--config',
+      cfg,
+      '--now',
+      isoTime(now),
+      '--log-level',
+      'error',
+      '--backend',
+      'cpu',
+    ]);
+    assert.match(text.stdout, new RegExp(`\\ncandle {6}${isoTime(candles.ts[t])} `));
+    const late = await runBot([
+      'predict',
+      '--model',
+      seeded,
+      '--db',
+      path.join(dir, 'now-clean.db'),
+      '--config',
+      cfg,
+      '--now',
+      isoTime(now),
+      '--at',
+      isoTime(now + 3_600_000),
+      '--log-level',
+      'error',
+    ]);
+    assert.equal(late.code, 1);
+    assert.equal(
+      late.stderr,
+      `error: --at ${isoTime(now + 3_600_000)} is after --now ${isoTime(now)}: ` +
+        'predict decides on candles closed by then\n',
+    );
+  } finally {
+    await fake.close();
+  }
+});
