@@ -20,6 +20,11 @@ test('config errors through the real CLI: one line naming the key, non-zero exit
     [['--config', configFile('unknown.json', { exchange: { colour: 'red' } })], /exchange\.colour: unknown key/],
     [['--config', configFile('type.json', { exchange: { retries: 'many' } })], /exchange\.retries: .*number/],
     [['--config', configFile('value.json', { exchange: { backoffMs: -5 } })], /exchange\.backoffMs: Too small/],
+    // as --balance refuses it: 1e308 used to run and print a total return of Infinity and a volatility of NaN
+    [
+      ['--config', configFile('huge.json', { account: { balance: 1e308 } })],
+      /account\.balance: at most 1000000000000000/,
+    ],
   ];
   const results = await Promise.all(cases.map(([args]) => runBot(['data', 'list', '--db', db, ...args])));
   results.forEach((r, i) => {
