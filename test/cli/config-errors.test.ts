@@ -103,6 +103,20 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
     [['data', 'gaps', '--db', 'typo.db'], /^error: no stored candles for upbit BTC\/KRW 1h/],
     [['data', 'list', '--db', 'typo.db'], /^$/],
     [['backtest', ...rule, '--config', 'config.yaml'], /^error: config file config\.yaml is not valid JSON \(config/],
+    // ignored: the sample is S&P 500 1d and a file's candles come from no exchange
+    [['backtest', ...rule, '--timeframe', '1h'], /^error: --timeframe does not apply to --sample \(the bundled S&P/],
+    [['backtest', ...rule, '--symbol', 'ETH/KRW'], /^error: --symbol does not apply to --sample \(the bundled S&P/],
+    [['backtest', '--data', 'c.csv', '--exchange', 'binance'], /^error: --exchange does not apply to --data FILE/],
+    // an ensemble of one seed, and a billion epochs read from exponent notation
+    [
+      ['backtest', '--sample', '--strategy', 'dqn-dnn', '--ensemble', 'vote', '--seeds', '1'],
+      /^error: --ensemble vote trades a fold's seeds as one model: give --seeds 2 or more$/,
+    ],
+    [['backtest', '--sample', '--strategy', 'dqn-dnn', '--ensemble', 'mean'], /give --seeds 2 or more$/],
+    [
+      ['backtest', '--sample', '--strategy', 'dqn-dnn', '--epochs', '1e9'],
+      /^error: --epochs must be a whole number ≥ 1, got "1e9"$/,
+    ],
   ];
   const results = await Promise.all(cases.map(([args]) => runBot(args, {}, cwd)));
   results.forEach((r, i) => {
@@ -111,6 +125,7 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
     assert.equal(r.code === 0, expectOk, `${what}: exit ${r.code}, stderr ${JSON.stringify(r.stderr)}`);
     assert.match(r.stderr.trimEnd(), cases[i][1], what);
   });
-  assert.match(results[results.length - 2].stdout, /^no candles stored in typo\.db/);
+  const list = cases.findIndex(([args]) => args.join(' ') === 'data list --db typo.db');
+  assert.match(results[list].stdout, /^no candles stored in typo\.db/);
   assert.deepEqual(readdirSync(cwd, { recursive: true }).sort(), before, 'nothing created in the working folder');
 });

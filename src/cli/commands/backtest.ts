@@ -15,7 +15,7 @@ import { checkOutFolder } from '../out-paths.ts';
 import { parseBalance } from '../../trading/flags.ts';
 import { checkBalance } from '../../market/costs.ts';
 import type { BacktestFlags } from '../backtest-flags.ts';
-import { checkColumnsFlag, COLUMNS_HELP, fileTimeframe } from './data.ts';
+import { checkColumnsFlag, COLUMNS_HELP, fileTimeframe, refuseMootMarketFlags } from './data.ts';
 import { isPortfolioRun, portfolioBacktest } from './portfolio-backtest.ts';
 import { refusePortfolioOnlyFlags } from '../portfolio-flags.ts';
 
@@ -70,6 +70,7 @@ export function registerBacktest(program: Command): void {
     refusePortfolioOnlyFlags(flags);
     const { config, logger } = setupCommand(flags, extra);
     if (flags.data && flags.sample) throw new UserError('use either --data FILE or --sample, not both');
+    refuseMootMarketFlags(flags);
     if (flags.data && !existsSync(flags.data)) throw new UserError(`--data: no such file ${flags.data}`);
     const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
     const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
@@ -83,6 +84,9 @@ export function registerBacktest(program: Command): void {
     const ensemble = flags.ensemble !== undefined ? parseEnsembleKind(flags.ensemble) : undefined;
     checkOutFolder(flags.out);
     if (ensemble && flags.model !== undefined) throw new UserError('--ensemble trains seeds: use it with --strategy');
+    // an ensemble of the one default seed used to be built without a word
+    if (ensemble && (seeds ?? 1) < 2)
+      throw new UserError(`--ensemble ${flags.ensemble} trades a fold's seeds as one model: give --seeds 2 or more`);
     if (flags.model !== undefined && flags.strategy !== undefined)
       throw new UserError('use either --model DIR or --strategy NAME, not both');
     // the bundled sample stands in for the exchange only in the main job with no market named
