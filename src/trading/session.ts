@@ -72,6 +72,8 @@ interface TradingSessionOptions {
   mode: TradingMode;
   name: string;
   policy: PolicyChoice;
+  /** `--balance` was given: resuming a run that started with another balance is refused, not ignored. */
+  balanceGiven?: boolean;
   start?: number;
   clock: () => number;
   /** Forget an existing run of this key first. */
@@ -176,10 +178,17 @@ export function openSession(
  * What every trader (one market or a portfolio, paper or live) takes from the config and the session's options, so a
  * trading setting reaches both kinds of run or neither.
  */
-export function traderSettings(o: { config: TradingSettings; start?: number; clock: () => number; logger: Logger }) {
+export function traderSettings(o: {
+  config: TradingSettings;
+  start?: number;
+  balanceGiven?: boolean;
+  clock: () => number;
+  logger: Logger;
+}) {
   const { trading, account } = o.config;
   return {
     balance: account.balance,
+    balanceGiven: o.balanceGiven,
     historyCandles: trading.historyCandles,
     lateCandleWaitMs: trading.lateCandleWaitSeconds * 1000,
     start: o.start,

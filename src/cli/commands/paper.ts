@@ -89,6 +89,7 @@ export function registerPaper(program: Command): void {
       model: flags.model,
       seed,
       start,
+      balanceGiven: balance !== undefined,
       clock,
       reset: flags.reset,
     });
