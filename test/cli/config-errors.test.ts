@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -128,4 +129,31 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
   const list = cases.findIndex(([args]) => args.join(' ') === 'data list --db typo.db');
   assert.match(results[list].stdout, /^no candles stored in typo\.db/);
   assert.deepEqual(readdirSync(cwd, { recursive: true }).sort(), before, 'nothing created in the working folder');
+});
+
+test('error messages name the flag or command that helps: --serve PORT, bot live, --model', async () => {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'bot-cli-pointers-'));
+  const offline = {
+    exchange: { ccxt: { urls: { api: { public: 'http://127.0.0.1:1' } } }, retries: 1, backoffMs: 1, maxBackoffMs: 2 },
+    log: { file: '' },
+  };
+  writeFileSync(path.join(cwd, 'offline.json'), JSON.stringify(offline));
+  const holder = net.createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const port = (holder.address() as net.AddressInfo).port;
+  try {
+    const paper = ['paper', '--strategy', 'random', '--serve', String(port), '--config', 'offline.json'];
+    const busy = await runBot([...paper, '--log-level', 'error'], {}, cwd);
+    assert.equal(busy.code, 1);
+    // paper's flag is --serve PORT; there is no --port to choose another with
+    assert.equal(busy.stderr, `error: port ${port} on 127.0.0.1 is in use: choose another with --serve PORT\n`);
+  } finally {
+    holder.close();
+  }
+  const live = await runBot(['status', '--live', '--config', 'offline.json'], {}, cwd);
+  assert.equal(live.code, 1);
+  assert.equal(live.stderr, 'error: no live runs in .bot/bot.db (start one with bot live)\n');
+  const retrain = await runBot(['retrain', '--config', 'offline.json'], {}, cwd);
+  assert.equal(retrain.code, 1);
+  assert.equal(retrain.stderr, 'error: give --model FOLDER (the model to retrain) or --strategy NAME\n');
 });
