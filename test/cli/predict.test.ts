@@ -242,12 +242,14 @@ nothing`, async () => {
       log: { file: '' },
     }),
   );
+  const predict = (db: string, extra: string[]) =>
+    runBot(['predict', '--model', seeded, '--db', db, '--config', cfg, '--now', isoTime(now), ...extra]);
+  const quiet = ['--log-level', 'error', '--backend', 'cpu'];
   const ask = async (db: string, stored: typeof candles) => {
     const store = CandleStore.open(db);
     store.upsert('upbit', 'BTC/KRW', '1h', candleRows(stored));
     store.close();
-    const args = ['predict', '--model', seeded, '--db', db, '--config', cfg, '--now', isoTime(now), '--json'];
-    const r = await runBot([...args, '--log-level', 'error', '--backend', 'cpu']);
+    const r = await predict(db, ['--json', ...quiet]);
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout) as Predicted;
   };
@@ -263,37 +265,9 @@ nothing`, async () => {
     }
     const rewritten = await ask(path.join(dir, 'now-dirty.db'), dirty);
     assert.deepEqual(rewritten, clean);
-    const text = await runBot([
-      'predict',
-      '--model',
-      seeded,
-      '--db',
-      path.join(dir, 'now-clean.db'),
-      '--config',
-      cfg,
-      '--now',
-      isoTime(now),
-      '--log-level',
-      'error',
-      '--backend',
-      'cpu',
-    ]);
+    const text = await predict(path.join(dir, 'now-clean.db'), quiet);
     assert.match(text.stdout, new RegExp(`\\ncandle {6}${isoTime(candles.ts[t])} `));
-    const late = await runBot([
-      'predict',
-      '--model',
-      seeded,
-      '--db',
-      path.join(dir, 'now-clean.db'),
-      '--config',
-      cfg,
-      '--now',
-      isoTime(now),
-      '--at',
-      isoTime(now + 3_600_000),
-      '--log-level',
-      'error',
-    ]);
+    const late = await predict(path.join(dir, 'now-clean.db'), ['--at', isoTime(now + 3_600_000), ...quiet]);
     assert.equal(late.code, 1);
     assert.equal(
       late.stderr,
