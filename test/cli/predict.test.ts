@@ -15,7 +15,7 @@ import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
-import { startFakeUpbit } from '../fake-exchange/server.ts';
+import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { saveAgent } from '../trading/agents.ts';
 import { runBot } from './run.ts';
 
@@ -31,6 +31,14 @@ const candles = syntheticCandles({
 const csv = path.join(dir, 'btc.csv');
 writeFileSync(csv, candlesToCsv(candles));
 const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 5, minOrderValue: 5000, quantityPrecision: 8 };
+
+/** A config file pointing at the fake exchange, retrying fast. */
+function fakeConfig(name: string, fake: FakeUpbit): string {
+  const cfg = path.join(dir, name);
+  const exchange = { ccxt: fake.ccxtOptions(), retries: 1, backoffMs: 1, maxBackoffMs: 2 };
+  writeFileSync(cfg, JSON.stringify({ exchange, log: { file: '' } }));
+  return cfg;
+}
 
 interface Predicted {
   version: string;
@@ -185,14 +193,7 @@ test('bot predict on the store: tops it up from the exchange and decides at the 
   const now = candles.ts[280] + 3_600_000 + 5_000; // candle 280 has just closed; 281 is still open
   const fake = await startFakeUpbit({ now: () => now, series: [{ market: 'KRW-BTC', candles }] });
   try {
-    const cfg = path.join(dir, 'fake.json');
-    writeFileSync(
-      cfg,
-      JSON.stringify({
-        exchange: { ccxt: fake.ccxtOptions(), retries: 1, backoffMs: 1, maxBackoffMs: 2 },
-        log: { file: '' },
-      }),
-    );
+    const cfg = fakeConfig('fake.json', fake);
     const r = await runBot([
       'predict',
       '--model',
@@ -234,14 +235,7 @@ nothing`, async () => {
   const t = 200;
   const now = candles.ts[t] + 3_600_000 + 10_000; // candle 200 has closed; 201 is open; the store holds up to 299
   const fake = await startFakeUpbit({ now: () => now, series: [{ market: 'KRW-BTC', candles }] });
-  const cfg = path.join(dir, 'fake-now.json');
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      exchange: { ccxt: fake.ccxtOptions(), retries: 1, backoffMs: 1, maxBackoffMs: 2 },
-      log: { file: '' },
-    }),
-  );
+  const cfg = fakeConfig('fake-now.json', fake);
   const predict = (db: string, extra: string[]) =>
     runBot(['predict', '--model', seeded, '--db', db, '--config', cfg, '--now', isoTime(now), ...extra]);
   const quiet = ['--log-level', 'error', '--backend', 'cpu'];
