@@ -90,6 +90,8 @@ export interface StoredReport {
   >;
   tradesFingerprint: string;
   trades: number;
+  /** Orders the account refused, by reason (only reasons that happened; absent when none). */
+  rejected?: Record<string, number>;
   files: { trades: string; png: string; html: string };
   extra?: Record<string, unknown>;
 }
@@ -120,6 +122,7 @@ function tradesCsv(trades: readonly Trade[]): string {
 
 function storedReport(input: ReportInput, files: ReportFiles): StoredReport {
   const r = input.result;
+  const refused = Object.entries(r.rejected).filter(([, n]) => n > 0);
   const baselines = {} as StoredReport['baselines'];
   for (const name of BASELINE_NAMES) {
     const b = input.baselines[name];
@@ -150,6 +153,7 @@ function storedReport(input: ReportInput, files: ReportFiles): StoredReport {
     baselines,
     tradesFingerprint: tradesFingerprint(r.trades),
     trades: r.trades.length,
+    ...(refused.length > 0 ? { rejected: Object.fromEntries(refused) } : {}),
     files: { trades: path.basename(files.trades), png: path.basename(files.png), html: path.basename(files.html) },
     ...(input.extra?.json ? { extra: input.extra.json } : {}),
   };
@@ -259,7 +263,16 @@ export function summaryTable(report: StoredReport): string {
     line(head),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.map(line),
+    ...rejectedLine(report),
   ].join('\n');
+}
+
+/** The strategy's refused orders with their reasons, e.g. a balance too small to trade: a run of 0 trades says why. */
+function rejectedLine(report: StoredReport): string[] {
+  const reasons = Object.entries(report.rejected ?? {});
+  if (reasons.length === 0) return [];
+  const total = reasons.reduce((a, [, n]) => a + n, 0);
+  return ['', `rejected orders: ${total} (${reasons.map(([why, n]) => `${why} ${n}`).join(', ')})`];
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

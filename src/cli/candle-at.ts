@@ -1,8 +1,9 @@
 /**
- * `--at TIME` of `bot chart` and `bot predict`: the candle it names in a series, or one line saying which range exists.
+ * `--at TIME` of `bot chart` and `bot predict`: the candle it names in a series, or one line saying which range exists;
+ * and the part of a series closed by a clock, so a decision never sees a candle from after `--now`.
  */
 import type { Series } from '../data/source.ts';
-import { lastAtOrBefore } from '../core/candles.ts';
+import { lastAtOrBefore, sliceCandles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
 
@@ -19,4 +20,19 @@ export function candleAt(series: Series, at: number | undefined, raw: string | u
   if (t < 0) throw new UserError(`--at ${raw}: no candle opens at or before it; ${range}`);
   if (at >= c.ts[last] + timeframeMs(c.timeframe)) throw new UserError(`--at ${raw} is after the data; ${range}`);
   return t;
+}
+
+/**
+ * The series cut to the candles closed by `now` (open + timeframe ≤ now): a store or file may hold candles after a
+ * fixed `--now`, and deciding on them would be look-ahead. None closed yet is one line naming the first candle.
+ */
+export function closedSeries(series: Series, now: number, raw: string | undefined): Series {
+  const c = series.candles;
+  const t = lastAtOrBefore(c.ts, now - timeframeMs(c.timeframe));
+  if (t === c.ts.length - 1) return series;
+  if (t < 0) {
+    const clock = raw !== undefined ? `--now ${raw}` : `the clock (${isoTime(now)})`;
+    throw new UserError(`no candle of ${series.label} has closed by ${clock}; the first opens at ${isoTime(c.ts[0])}`);
+  }
+  return { ...series, candles: sliceCandles(c, 0, t + 1) };
 }

@@ -17,11 +17,15 @@ export interface CommonFlags {
   backend?: string;
 }
 
-/** A whole number ≥ min from a flag's text, or undefined when the flag is absent; anything else is one line. */
+/**
+ * A whole number ≥ min from a flag's text (digits only, as `--serve PORT` reads them), or undefined when the flag is
+ * absent; anything else is one line. `--epochs 1e9` used to pass as a whole number of a billion epochs.
+ */
 export function wholeNumber(value: string | undefined, flag: string, min: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number ≥ ${min}, got "${value}"`);
+  if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min)
+    throw new UserError(`${flag} must be a whole number ≥ ${min}, got "${value}"`);
   return n;
 }
 

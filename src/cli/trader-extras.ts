@@ -30,7 +30,7 @@ export async function startTraderExtras(
 ): Promise<TraderExtras> {
   let server: DashboardServer | undefined;
   if (port !== undefined) {
-    const started = await startDashboard(config, logger, config.server.host, port);
+    const started = await startDashboard(config, logger, config.server.host, port, '--serve PORT');
     server = started.server;
     console.log(`dashboard: ${started.url}/`);
   }

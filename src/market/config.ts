@@ -29,12 +29,18 @@ const marketCostsEntry = z
 export type MarketCostsEntry = z.infer<typeof marketCostsEntry>;
 
 /**
+ * The largest starting balance, of the config and of `--balance`: money sums stay exact to the cent below 2^53 and
+ * finite through a run's returns (1e308 used to print a total return of Infinity and a volatility of NaN).
+ */
+export const MAX_BALANCE = 1e15;
+
+/**
  * Paper account and trading costs. Defaults are Upbit's KRW market. `preset` other than `custom` replaces the cost
  * fields with a named set from src/market/costs.ts (`upbit-krw`, `krx-stock` = RLTrader's stock costs, `zero`).
  */
 export const accountSection = z.strictObject({
   preset: z.enum(['custom', 'upbit-krw', 'krx-stock', 'zero']),
-  balance: z.number().positive(),
+  balance: z.number().positive().max(MAX_BALANCE, `at most ${MAX_BALANCE} (the largest balance)`),
   ...costFields,
   /**
    * Per-market costs of portfolio runs, keyed by market (issue 14). A single-market run uses the fields above; a

@@ -62,6 +62,19 @@ export function costsFromSettings(s: AccountSettings): Costs {
   };
 }
 
+/**
+ * A starting balance below the minimum order value could place no order: a run would report 0 trades and only
+ * rejections, so it is one line before any work instead.
+ */
+export function checkBalance(account: { balance: number; preset: string }, costs: Costs): void {
+  if (account.balance >= costs.minOrderValue) return;
+  const source = account.preset === 'custom' ? 'account.minOrderValue' : `the ${account.preset} preset's minimum order`;
+  throw new UserError(
+    `balance ${account.balance} is below the minimum order value ${costs.minOrderValue} (${source}): ` +
+      'no order could be placed',
+  );
+}
+
 /** Throws a UserError naming the first cost that makes no sense. */
 export function checkCosts(c: Costs): void {
   const bad = (what: string) => {

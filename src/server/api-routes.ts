@@ -156,7 +156,11 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
     parse(noQuery, req.query, 'query');
     const { id } = parse(backtestParams, req.params, 'path');
     const trades = readTrades(ctx.backtestsDir, id);
-    if (!trades) throw new HttpError(404, `no trades for backtest ${id}`);
+    if (!trades) {
+      // a run that does not exist is the common case, and was told as a run without trades
+      if (!readReport(ctx.backtestsDir, id)) throw new HttpError(404, `no backtest ${id}`);
+      throw new HttpError(404, `no trades for backtest ${id}`);
+    }
     return { trades };
   });
   app.get('/api/v1/backtests/:id/files', async (req) => {

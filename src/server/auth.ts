@@ -74,6 +74,11 @@ export class Credentials {
     return this.password !== undefined || this.tokens.length > 0;
   }
 
+  /** Whether a password login can succeed (BOT_API_PASSWORD is set). */
+  get passwordLogin(): boolean {
+    return this.password !== undefined;
+  }
+
   /** A password login: a session token, or undefined when the password is wrong (or none is set). */
   login(password: string): { token: string; expiresAt: number } | undefined {
     if (!this.password || !timingSafeEqual(sha256(password), this.password)) return undefined;

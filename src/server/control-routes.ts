@@ -84,6 +84,9 @@ export function registerControlRoutes(app: FastifyInstance, ctx: ControlContext)
   app.post('/api/v1/login', { config: { rateLimit: { max: ctx.loginPerMinute, timeWindow: 60_000 } } }, async (req) => {
     const { password } = parse(loginBody, req.body, 'body');
     if (failures.full()) throw new HttpError(429, 'too many failed logins');
+    // not a wrong guess: no password would do, which "wrong password" hid
+    if (!ctx.credentials.passwordLogin)
+      throw new HttpError(403, 'login by password is not configured (BOT_API_PASSWORD is not set on the server)');
     const session = ctx.credentials.login(password);
     if (!session) {
       failures.add();

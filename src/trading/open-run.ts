@@ -22,6 +22,8 @@ interface RunSessionOptions {
   strategy?: string;
   model?: string;
   seed?: number;
+  /** `--balance` was given: resuming a run that started with another balance is refused, not ignored. */
+  balanceGiven?: boolean;
   start?: number;
   clock: () => number;
   reset?: boolean;

@@ -30,6 +30,8 @@ interface PortfolioSessionOptions {
   band: number;
   /** `--market-costs` presets per market; they override the config's `account.markets` entries. */
   marketCosts?: ReadonlyMap<string, Costs>;
+  /** `--balance` was given: resuming a run that started with another balance is refused, not ignored. */
+  balanceGiven?: boolean;
   start?: number;
   clock: () => number;
   reset?: boolean;

@@ -47,6 +47,7 @@ export async function runRetrainJob(job: RetrainJob): Promise<RetrainResult> {
   const { config, logger } = job;
   const clock = job.clock ?? Date.now;
   const name = job.strategy ?? (job.model ? strategyOfHome(job.model) : undefined);
+  if (!name && !job.model) throw new UserError('give --model FOLDER (the model to retrain) or --strategy NAME');
   if (!name) throw new UserError('--strategy is needed (the model folder does not say which strategy trained it)');
   const strategy = await loadStrategy(name);
   if (strategy.kind !== 'agent')

@@ -18,8 +18,10 @@ export interface RunHolderOptions {
   repo: RunRepository;
   key: RunKey;
   policies: { readonly label: string; readonly history?: number; readonly lookback?: number; follow?(): Promise<void> };
-  /** Starting balance of a new run (ignored when the run exists). */
+  /** Starting balance of a new run; resuming a run that started with another is refused when `balanceGiven`. */
   balance: number;
+  /** `--balance` was given (a config's balance is the default of new runs, not a request to change this one). */
+  balanceGiven?: boolean;
   /** Candles of history loaded before the first traded candle. */
   historyCandles: number;
   /** Open time of the first candle to act on, for a new run; default: the newest closed candle. */
@@ -171,6 +173,27 @@ export abstract class RunHolder<O extends RunHolderOptions> {
     return store.openTimeBefore(key.exchange, symbol, key.timeframe, closedOpen + 1, 1);
   }
 
+  /**
+   * `--balance` and `--start` set up a new run: on a stored run with another starting balance or first candle they
+   * used to be ignored without a word (the account stayed as it was), so they are refused like another strategy.
+   */
+  private refuseNewRunSettings(existing: RunState): void {
+    const { key, balance, balanceGiven, start } = this.o;
+    const startTs = start !== undefined ? Math.floor(start / this.tfMs) * this.tfMs : undefined;
+    const flag =
+      balanceGiven && balance !== existing.initialBalance
+        ? `--balance ${balance}`
+        : startTs !== undefined && startTs !== existing.startTs
+          ? `--start ${isoTime(startTs)}`
+          : undefined;
+    if (flag === undefined) return;
+    throw new UserError(
+      `the ${key.mode} run "${key.name}" for ${key.symbol} ${key.timeframe} started with ` +
+        `${existing.initialBalance} at ${isoTime(existing.startTs)}; ${flag} is for a new run ` +
+        '(use --name for a new run, or --reset)',
+    );
+  }
+
   protected openRun(now: number): RunState {
     const { repo, key, policies } = this.o;
     const existing = repo.find(key);
@@ -181,6 +204,7 @@ export abstract class RunHolder<O extends RunHolderOptions> {
             `not ${policies.label} (use --name for a new run, or --reset)`,
         );
       }
+      this.refuseNewRunSettings(existing);
       return existing;
     }
     const startTs =

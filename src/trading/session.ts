@@ -78,6 +78,8 @@ interface TradingSessionOptions {
   mode: TradingMode;
   name: string;
   policy: PolicyChoice;
+  /** `--balance` was given: resuming a run that started with another balance is refused, not ignored. */
+  balanceGiven?: boolean;
   start?: number;
   clock: () => number;
   /** Forget an existing run of this key first. */
@@ -192,6 +194,7 @@ export function openSession(
 export function traderSettings(o: {
   config: TradingSettings;
   start?: number;
+  balanceGiven?: boolean;
   clock: () => number;
   logger: Logger;
   replay?: boolean;
@@ -199,6 +202,7 @@ export function traderSettings(o: {
   const { trading, account } = o.config;
   return {
     balance: account.balance,
+    balanceGiven: o.balanceGiven,
     historyCandles: trading.historyCandles,
     lateCandleWaitMs: trading.lateCandleWaitSeconds * 1000,
     start: o.start,

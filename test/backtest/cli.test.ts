@@ -134,7 +134,13 @@ test('bad input is a one-line error with a non-zero exit, and writes no report',
     [['--strategy', 'moon-shot'], /^error: unknown strategy "moon-shot" \(available: .*sma-cross.*\)\n$/],
     [['--from', '2030-01-01'], /^error: no candles .*2030-01-01/],
     [['--from', '2024-01-10', '--to', '2024-01-10T02:00Z'], /^error: range .* holds 2 candles .*at least 3\n$/],
-    [['--balance', '0'], /^error: --balance must be a positive amount, got "0"\n$/],
+    [['--balance', '0'], /^error: --balance: "0" is not a positive amount\n$/],
+    [['--balance', '1e308'], /^error: --balance: "1e308" is above the largest balance, 1000000000000000\n$/],
+    // no order could be placed: it used to run 0 trades with every order rejected, and say nothing
+    [
+      ['--balance', '0.0001'],
+      /^error: balance 0.0001 is below the minimum order value 5000 \(account\.minOrderValue\): no order could/,
+    ],
   ];
   const runs = await Promise.all(
     cases.map(([args]) => bot(['backtest', '--data', csv, '--out', path.join(dir, 'never'), ...args])),
@@ -344,4 +350,17 @@ folder`, async () => {
   assert.equal(predicted.code, 0, predicted.stderr);
   const bad = await bot(['backtest', '--strategy', 'dqn-dnn', '--data', file, '--ensemble', 'median'], home);
   assert.equal(bad.stderr, "error: --ensemble must be one of vote, mean, got 'median'\n");
+});
+
+test('rejected orders are on the console with their reasons (a balance whose buys fall under the minimum order after \
+the fee)', async () => {
+  const out = path.join(dir, 'rejections');
+  const r = await bot(['backtest', '--strategy', 'sma-cross', '--data', csv, '--balance', '5001', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+  assert.equal(report.trades, 0);
+  const n = report.metrics.rejected as number;
+  assert.ok(n > 0);
+  assert.deepEqual(report.rejected, { below_min_order: n });
+  assert.match(r.stdout, new RegExp(`\\nrejected orders: ${n} \\(below_min_order ${n}\\)\\n`));
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -20,6 +21,11 @@ test('config errors through the real CLI: one line naming the key, non-zero exit
     [['--config', configFile('unknown.json', { exchange: { colour: 'red' } })], /exchange\.colour: unknown key/],
     [['--config', configFile('type.json', { exchange: { retries: 'many' } })], /exchange\.retries: .*number/],
     [['--config', configFile('value.json', { exchange: { backoffMs: -5 } })], /exchange\.backoffMs: Too small/],
+    // as --balance refuses it: 1e308 used to run and print a total return of Infinity and a volatility of NaN
+    [
+      ['--config', configFile('huge.json', { account: { balance: 1e308 } })],
+      /account\.balance: at most 1000000000000000/,
+    ],
   ];
   const results = await Promise.all(cases.map(([args]) => runBot(['data', 'list', '--db', db, ...args])));
   results.forEach((r, i) => {
@@ -98,6 +104,20 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
     [['data', 'gaps', '--db', 'typo.db'], /^error: no stored candles for upbit BTC\/KRW 1h/],
     [['data', 'list', '--db', 'typo.db'], /^$/],
     [['backtest', ...rule, '--config', 'config.yaml'], /^error: config file config\.yaml is not valid JSON \(config/],
+    // ignored: the sample is S&P 500 1d and a file's candles come from no exchange
+    [['backtest', ...rule, '--timeframe', '1h'], /^error: --timeframe does not apply to --sample \(the bundled S&P/],
+    [['backtest', ...rule, '--symbol', 'ETH/KRW'], /^error: --symbol does not apply to --sample \(the bundled S&P/],
+    [['backtest', '--data', 'c.csv', '--exchange', 'binance'], /^error: --exchange does not apply to --data FILE/],
+    // an ensemble of one seed, and a billion epochs read from exponent notation
+    [
+      ['backtest', '--sample', '--strategy', 'dqn-dnn', '--ensemble', 'vote', '--seeds', '1'],
+      /^error: --ensemble vote trades a fold's seeds as one model: give --seeds 2 or more$/,
+    ],
+    [['backtest', '--sample', '--strategy', 'dqn-dnn', '--ensemble', 'mean'], /give --seeds 2 or more$/],
+    [
+      ['backtest', '--sample', '--strategy', 'dqn-dnn', '--epochs', '1e9'],
+      /^error: --epochs must be a whole number ≥ 1, got "1e9"$/,
+    ],
   ];
   const results = await Promise.all(cases.map(([args]) => runBot(args, {}, cwd)));
   results.forEach((r, i) => {
@@ -106,6 +126,34 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
     assert.equal(r.code === 0, expectOk, `${what}: exit ${r.code}, stderr ${JSON.stringify(r.stderr)}`);
     assert.match(r.stderr.trimEnd(), cases[i][1], what);
   });
-  assert.match(results[results.length - 2].stdout, /^no candles stored in typo\.db/);
+  const list = cases.findIndex(([args]) => args.join(' ') === 'data list --db typo.db');
+  assert.match(results[list].stdout, /^no candles stored in typo\.db/);
   assert.deepEqual(readdirSync(cwd, { recursive: true }).sort(), before, 'nothing created in the working folder');
+});
+
+test('error messages name the flag or command that helps: --serve PORT, bot live, --model', async () => {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'bot-cli-pointers-'));
+  const offline = {
+    exchange: { ccxt: { urls: { api: { public: 'http://127.0.0.1:1' } } }, retries: 1, backoffMs: 1, maxBackoffMs: 2 },
+    log: { file: '' },
+  };
+  writeFileSync(path.join(cwd, 'offline.json'), JSON.stringify(offline));
+  const holder = net.createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const port = (holder.address() as net.AddressInfo).port;
+  try {
+    const paper = ['paper', '--strategy', 'random', '--serve', String(port), '--config', 'offline.json'];
+    const busy = await runBot([...paper, '--log-level', 'error'], {}, cwd);
+    assert.equal(busy.code, 1);
+    // paper's flag is --serve PORT; there is no --port to choose another with
+    assert.equal(busy.stderr, `error: port ${port} on 127.0.0.1 is in use: choose another with --serve PORT\n`);
+  } finally {
+    holder.close();
+  }
+  const live = await runBot(['status', '--live', '--config', 'offline.json'], {}, cwd);
+  assert.equal(live.code, 1);
+  assert.equal(live.stderr, 'error: no live runs in .bot/bot.db (start one with bot live)\n');
+  const retrain = await runBot(['retrain', '--config', 'offline.json'], {}, cwd);
+  assert.equal(retrain.code, 1);
+  assert.equal(retrain.stderr, 'error: give --model FOLDER (the model to retrain) or --strategy NAME\n');
 });

@@ -15,7 +15,7 @@ import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
-import { startFakeUpbit } from '../fake-exchange/server.ts';
+import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { saveAgent } from '../trading/agents.ts';
 import { runBot } from './run.ts';
 
@@ -31,6 +31,14 @@ const candles = syntheticCandles({
 const csv = path.join(dir, 'btc.csv');
 writeFileSync(csv, candlesToCsv(candles));
 const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 5, minOrderValue: 5000, quantityPrecision: 8 };
+
+/** A config file pointing at the fake exchange, retrying fast. */
+function fakeConfig(name: string, fake: FakeUpbit): string {
+  const cfg = path.join(dir, name);
+  const exchange = { ccxt: fake.ccxtOptions(), retries: 1, backoffMs: 1, maxBackoffMs: 2 };
+  writeFileSync(cfg, JSON.stringify({ exchange, log: { file: '' } }));
+  return cfg;
+}
 
 interface Predicted {
   version: string;
@@ -185,14 +193,7 @@ test('bot predict on the store: tops it up from the exchange and decides at the 
   const now = candles.ts[280] + 3_600_000 + 5_000; // candle 280 has just closed; 281 is still open
   const fake = await startFakeUpbit({ now: () => now, series: [{ market: 'KRW-BTC', candles }] });
   try {
-    const cfg = path.join(dir, 'fake.json');
-    writeFileSync(
-      cfg,
-      JSON.stringify({
-        exchange: { ccxt: fake.ccxtOptions(), retries: 1, backoffMs: 1, maxBackoffMs: 2 },
-        log: { file: '' },
-      }),
-    );
+    const cfg = fakeConfig('fake.json', fake);
     const r = await runBot([
       'predict',
       '--model',
@@ -224,5 +225,50 @@ test('bot predict on the store: tops it up from the exchange and decides at the 
     assert.equal(runs.n, 0, 'no trading run or account was created');
   } finally {
     again.close();
+  }
+});
+
+test(`bot predict --now decides on the newest candle closed by then: candles after it in the store change \
+nothing`, async () => {
+  const seeded = path.join(dir, 'models', 'seeded-now');
+  await saveAgent(seeded, 'seeded', candles, undefined, 5);
+  const t = 200;
+  const now = candles.ts[t] + 3_600_000 + 10_000; // candle 200 has closed; 201 is open; the store holds up to 299
+  const fake = await startFakeUpbit({ now: () => now, series: [{ market: 'KRW-BTC', candles }] });
+  const cfg = fakeConfig('fake-now.json', fake);
+  const predict = (db: string, extra: string[]) =>
+    runBot(['predict', '--model', seeded, '--db', db, '--config', cfg, '--now', isoTime(now), ...extra]);
+  const quiet = ['--log-level', 'error', '--backend', 'cpu'];
+  const ask = async (db: string, stored: typeof candles) => {
+    const store = CandleStore.open(db);
+    store.upsert('upbit', 'BTC/KRW', '1h', candleRows(stored));
+    store.close();
+    const r = await predict(db, ['--json', ...quiet]);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as Predicted;
+  };
+  try {
+    const clean = await ask(path.join(dir, 'now-clean.db'), candles);
+    assert.equal(clean.candle, isoTime(candles.ts[t]), 'the candle closed by --now, not the newest stored');
+    assert.equal(clean.close, candles.close[t]);
+    // the candles after --now rewritten wildly: the same decision and outputs
+    const dirty = { ...candles, close: Float64Array.from(candles.close), volume: Float64Array.from(candles.volume) };
+    for (let i = t + 1; i < dirty.close.length; i++) {
+      dirty.close[i] = candles.close[i] * (i % 2 ? 3 : 0.2);
+      dirty.volume[i] = 1e12;
+    }
+    const rewritten = await ask(path.join(dir, 'now-dirty.db'), dirty);
+    assert.deepEqual(rewritten, clean);
+    const text = await predict(path.join(dir, 'now-clean.db'), quiet);
+    assert.match(text.stdout, new RegExp(`\\ncandle {6}${isoTime(candles.ts[t])} `));
+    const late = await predict(path.join(dir, 'now-clean.db'), ['--at', isoTime(now + 3_600_000), ...quiet]);
+    assert.equal(late.code, 1);
+    assert.equal(
+      late.stderr,
+      `error: --at ${isoTime(now + 3_600_000)} is after --now ${isoTime(now)}: ` +
+        'predict decides on candles closed by then\n',
+    );
+  } finally {
+    await fake.close();
   }
 });

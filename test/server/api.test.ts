@@ -220,6 +220,14 @@ test('every parameter is validated: a 400 with a one-line JSON error; unknown th
   }
   assert.equal((await get('/api/v1/runs/999')).status, 404);
   assert.equal((await get('/api/v1/backtests/nope')).status, 404);
+  // a backtest that does not exist is not one without trades
+  const noRun = await get('/api/v1/backtests/nope/trades');
+  assert.equal(noRun.status, 404);
+  assert.equal(noRun.body.error, 'no backtest nope');
+  // no BOT_API_PASSWORD on this server: no password could log in, which "wrong password" hid
+  const login = await post('/api/v1/login', { password: 'anything' }, undefined);
+  assert.equal(login.status, 403);
+  assert.equal(login.body.error, 'login by password is not configured (BOT_API_PASSWORD is not set on the server)');
   assert.equal((await get('/api/v1/nothing')).status, 404);
   const body = await post(`/api/v1/runs/${f.runId}/commands`, { kind: 'explode' });
   assert.equal(body.status, 400);

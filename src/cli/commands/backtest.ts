@@ -5,15 +5,17 @@ import { PORTFOLIO_REPORT_SCHEMA, type PortfolioReport } from '../../backtest/po
 import path from 'node:path';
 import { readReport, REPORT_SCHEMA, summaryTable } from '../../backtest/report.ts';
 import { runRuleBacktest, type BacktestRun } from '../../backtest/rule-backtest.ts';
-import { loadStrategy, RULE_WARMUP_CANDLES } from '../../agents/strategy.ts';
+import { loadStrategy, ruleCosts, RULE_WARMUP_CANDLES } from '../../agents/strategy.ts';
 import { parseEnsembleKind } from '../../agents/ensemble.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
 import { checkOutFolder } from '../out-paths.ts';
+import { parseBalance } from '../../trading/flags.ts';
+import { checkBalance } from '../../market/costs.ts';
 import type { BacktestFlags } from '../backtest-flags.ts';
-import { checkColumnsFlag, COLUMNS_HELP, fileTimeframe } from './data.ts';
+import { checkColumnsFlag, COLUMNS_HELP, fileTimeframe, refuseMootMarketFlags } from './data.ts';
 import { isPortfolioRun, portfolioBacktest } from './portfolio-backtest.ts';
 import { refusePortfolioOnlyFlags } from '../portfolio-flags.ts';
 
@@ -59,12 +61,7 @@ export function registerBacktest(program: Command): void {
     if (training && flags.model !== undefined)
       throw new UserError(`${training} is for training: use it with --strategy, not with --model (a saved model)`);
     const extra: Record<string, unknown> = {};
-    if (flags.balance !== undefined) {
-      const b = Number(flags.balance);
-      if (!(Number.isFinite(b) && b > 0))
-        throw new UserError(`--balance must be a positive amount, got "${flags.balance}"`);
-      extra.account = { balance: b };
-    }
+    if (flags.balance !== undefined) extra.account = { balance: parseBalance(flags.balance, '--balance') };
     if (await isPortfolioRun(flags)) {
       await portfolioBacktest(flags, extra);
       return;
@@ -73,6 +70,7 @@ export function registerBacktest(program: Command): void {
     refusePortfolioOnlyFlags(flags);
     const { config, logger } = setupCommand(flags, extra);
     if (flags.data && flags.sample) throw new UserError('use either --data FILE or --sample, not both');
+    refuseMootMarketFlags(flags);
     if (flags.data && !existsSync(flags.data)) throw new UserError(`--data: no such file ${flags.data}`);
     const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
     const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
@@ -86,6 +84,9 @@ export function registerBacktest(program: Command): void {
     const ensemble = flags.ensemble !== undefined ? parseEnsembleKind(flags.ensemble) : undefined;
     checkOutFolder(flags.out, { empty: true });
     if (ensemble && flags.model !== undefined) throw new UserError('--ensemble trains seeds: use it with --strategy');
+    // an ensemble of the one default seed used to be built without a word
+    if (ensemble && (seeds ?? 1) < 2)
+      throw new UserError(`--ensemble ${flags.ensemble} trades a fold's seeds as one model: give --seeds 2 or more`);
     if (flags.model !== undefined && flags.strategy !== undefined)
       throw new UserError('use either --model DIR or --strategy NAME, not both');
     // the bundled sample stands in for the exchange only in the main job with no market named
@@ -123,6 +124,8 @@ export function registerBacktest(program: Command): void {
     if (training && strategy.kind !== 'agent')
       throw new UserError(`${training} is for agent strategies, not ${strategy.name} (a rule strategy)`);
     if (strategy.kind === 'agent') {
+      const { recipeCosts } = await import('../../agents/setup.ts');
+      checkBalance(config.account, recipeCosts(strategy.recipe, config.account));
       const series = await loadSeries({ ...source, from, to });
       const { runAgentBacktest } = await import('../../backtest/agent-backtest.ts');
       await runAgentBacktest({
@@ -148,6 +151,7 @@ export function registerBacktest(program: Command): void {
 
     // rule indicators need history before --from: files load whole, the store with a warm-up margin of candles;
     // decisions start at --from
+    checkBalance(config.account, ruleCosts(config.account));
     const fromFile = flags.data !== undefined || flags.sample === true;
     const series = await loadSeries({
       ...source,

@@ -55,6 +55,20 @@ export function addDataSourceOptions(cmd: Command): Command {
  * `--timeframe` beside `--data FILE` is the file's timeframe, for files whose steps cannot tell it (sessions of one
  * candle each, src/data/csv-steps.ts); without `--data` it only names the stored series (a config override).
  */
+/**
+ * The market flags a file or the sample makes moot, refused in one line: `--sample` is S&P 500 1d whatever
+ * --exchange, --symbol or --timeframe say, and a file's candles come from no exchange. They used to be ignored.
+ */
+export function refuseMootMarketFlags(flags: { data?: string; sample?: boolean } & CommonFlags): void {
+  if (flags.sample) {
+    const moot = (['exchange', 'symbol', 'timeframe'] as const).find((k) => flags[k] !== undefined);
+    if (moot)
+      throw new UserError(`--${moot} does not apply to --sample (the bundled S&P 500 1d series): drop one of them`);
+  }
+  if (flags.data !== undefined && flags.exchange !== undefined)
+    throw new UserError('--exchange does not apply to --data FILE (its candles come from the file): drop one of them');
+}
+
 export function fileTimeframe(flags: { data?: string; timeframe?: string }): string | undefined {
   return flags.data !== undefined ? flags.timeframe : undefined;
 }

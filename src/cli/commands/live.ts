@@ -6,7 +6,7 @@ import { UserError } from '../../core/errors.ts';
 import { startTraderLoop } from '../../trading/loop.ts';
 import { tickSchedule } from '../../trading/schedule.ts';
 import { openRunSession } from '../../trading/open-run.ts';
-import { parseAmount } from '../../trading/flags.ts';
+import { parseAmount, parseBalance } from '../../trading/flags.ts';
 import { clockFrom } from './paper.ts';
 import { servePort, startTraderExtras } from '../trader-extras.ts';
 import { addPortfolioOptions, parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
@@ -75,7 +75,7 @@ export function registerLive(program: Command): void {
     if (flags.maxOrderValue !== undefined) live.maxOrderValue = parseAmount(flags.maxOrderValue, '--max-order-value');
     if (flags.maxDailyLoss !== undefined) live.maxDailyLoss = parseAmount(flags.maxDailyLoss, '--max-daily-loss');
     const extra: Record<string, unknown> = Object.keys(live).length ? { trading: { live } } : {};
-    if (flags.balance !== undefined) extra.account = { balance: parseAmount(flags.balance, '--balance') };
+    if (flags.balance !== undefined) extra.account = { balance: parseBalance(flags.balance, '--balance') };
     const { config, logger } = setupCommand(flags, extra);
     const id = config.exchange.id;
     checkLiveAllowed(id, flags.confirmLive === true);

@@ -7,7 +7,7 @@ import { startTraderLoop } from '../../trading/loop.ts';
 import { checkCron, tickSchedule } from '../../trading/schedule.ts';
 import { openRunSession } from '../../trading/open-run.ts';
 import { retrainChildRunner } from '../../trading/retrain-child.ts';
-import { parseAmount } from '../../trading/flags.ts';
+import { parseBalance } from '../../trading/flags.ts';
 import { servePort, startTraderExtras } from '../trader-extras.ts';
 import { addPortfolioOptions, describeHoldings, parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
 import type { RunRepository } from '../../trading/run-repository.ts';
@@ -68,7 +68,7 @@ export function registerPaper(program: Command): void {
     if (flags.retrain && flags.once) throw new UserError('--retrain runs beside the trader loop: drop --once');
     if (flags.retrainStrategy !== undefined && !flags.retrain)
       throw new UserError('--retrain-strategy names what --retrain CRON trains: give --retrain too');
-    const balance = flags.balance !== undefined ? parseAmount(flags.balance, '--balance') : undefined;
+    const balance = flags.balance !== undefined ? parseBalance(flags.balance, '--balance') : undefined;
     // a seed that is not a whole number used to reach the random policy as NaN or a fraction
     const seed = wholeNumber(flags.seed, '--seed', 0);
     const clock = clockFrom(flags.now);
@@ -96,6 +96,7 @@ export function registerPaper(program: Command): void {
       model: flags.model,
       seed,
       start,
+      balanceGiven: balance !== undefined,
       clock,
       reset: flags.reset,
       replay: flags.now !== undefined,

@@ -1,5 +1,6 @@
 /**
- * `bot predict`: a saved model's action for the newest closed candle (or `--at`), with its outputs; no account touched.
+ * `bot predict`: a saved model's action for the newest candle closed by the clock (`--now`) or `--at`, with its
+ * outputs; no account touched.
  */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { CandleStore } from '../../data/store.ts';
 import { isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
-import { candleAt } from '../candle-at.ts';
+import { candleAt, closedSeries } from '../candle-at.ts';
 import type { PlannedOrder } from '../../agents/predict.ts';
 import type { RejectReason } from '../../market/account.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
@@ -95,6 +96,8 @@ export function registerPredict(program: Command): void {
       throw new UserError(`--position must be a fraction from 0 to 1, got "${flags.position}"`);
     const fixed = flags.now !== undefined ? parseTime(flags.now, '--now') : undefined;
     const now = fixed !== undefined ? () => fixed : Date.now;
+    if (at !== undefined && fixed !== undefined && at > fixed)
+      throw new UserError(`--at ${flags.at} is after --now ${flags.now}: predict decides on candles closed by then`);
     const home = flags.model as string;
     const { resolveModel } = await import('../../agents/model-pointer.ts');
     const model = resolveModel(home);
@@ -111,7 +114,12 @@ export function registerPredict(program: Command): void {
     const configured = { exchange: config.exchange.id, symbol: config.symbol, timeframe: config.timeframe };
     const early = fromExchange ? checkModelMarket(home, model.dir, configured) : undefined;
 
-    const series = await freshSeries(config, flags.sample === true, flags.data, now, flags.timeframe);
+    // only candles closed by the clock: a store or file holding later ones must not reach the decision
+    const series = closedSeries(
+      await freshSeries(config, flags.sample === true, flags.data, now, flags.timeframe),
+      now(),
+      flags.now,
+    );
     const c = series.candles;
     const otherMarket = fromExchange ? early : checkModelMarket(home, model.dir, marketOf(c));
     if (otherMarket) log().warn(otherMarket);

@@ -31,12 +31,16 @@ export function credentialsFor(config: Config, env: NodeJS.ProcessEnv = process.
   });
 }
 
-/** Builds and starts the dashboard on `host:port` for this config; the bind is checked before anything is opened. */
+/**
+ * Builds and starts the dashboard on `host:port` for this config; the bind is checked before anything is opened. A
+ * port in use names `portFlag`, the flag that chose it (`bot paper` and `bot live` take `--serve PORT`).
+ */
 export async function startDashboard(
   config: Config,
   logger: Logger,
   host: string,
   port: number,
+  portFlag = '--port',
 ): Promise<{ server: DashboardServer; url: string }> {
   const credentials = credentialsFor(config);
   checkBind(host, credentials);
@@ -60,7 +64,7 @@ export async function startDashboard(
   } catch (e) {
     await server.close();
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
-      throw new UserError(`port ${port} on ${host} is in use: choose another with --port`);
+      throw new UserError(`port ${port} on ${host} is in use: choose another with ${portFlag}`);
     throw e;
   }
 }

@@ -46,7 +46,8 @@ export function registerStatus(program: Command): void {
       flags.timeframe !== undefined;
     if (!existsSync(config.data.database))
       throw new UserError(
-        `no database at ${config.data.database}: no paper or live run has started (start one with bot paper)`,
+        `no database at ${config.data.database}: no paper or live run has started ` +
+          `(start one with bot ${flags.live ? 'live' : 'paper'})`,
       );
     const store = CandleStore.open(config.data.database);
     try {
@@ -73,7 +74,8 @@ export function registerStatus(program: Command): void {
         .filter((s): s is RunStatus => s !== undefined);
       if (all.length === 0)
         throw new UserError(
-          `no ${flags.live ? 'live ' : ''}runs in ${config.data.database} (start one with bot paper)`,
+          `no ${flags.live ? 'live ' : ''}runs in ${config.data.database} ` +
+            `(start one with bot ${flags.live ? 'live' : 'paper'})`,
         );
       if (flags.json) console.log(JSON.stringify(all.length === 1 ? all[0] : all, null, 2));
       else console.log(all.length === 1 ? formatStatus(all[0]) : formatRunTable(all));
