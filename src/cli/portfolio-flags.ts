@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { UserError } from '../core/errors.ts';
 import { parseSpotSymbol } from '../core/market-symbol.ts';
 import { parsePortfolioSymbols } from '../data/portfolio-source.ts';
+import { wholeNumber } from './context.ts';
 import { costPreset, type Costs } from '../market/costs.ts';
 import type { RunState } from '../trading/types.ts';
 
@@ -73,9 +74,7 @@ export function parsePortfolioFlags(flags: PortfolioFlags): PortfolioChoice | un
   }
   if (flags.symbol !== undefined) throw new UserError('give either --symbol (one market) or --symbols (a portfolio)');
   const symbols = parsePortfolioSymbols(flags.symbols);
-  const every = flags.rebalanceEvery !== undefined ? Number(flags.rebalanceEvery) : 20;
-  if (!(Number.isInteger(every) && every >= 1))
-    throw new UserError(`--rebalance-every: "${flags.rebalanceEvery}" is not a whole number ≥ 1`);
+  const every = wholeNumber(flags.rebalanceEvery, '--rebalance-every', 1) ?? 20;
   const band = flags.band !== undefined ? Number(flags.band) : 0.01;
   if (!(band >= 0 && band < 1)) throw new UserError(`--band must be a fraction in [0, 1), got "${flags.band}"`);
   const marketCosts = parseMarketCosts(flags.marketCosts);

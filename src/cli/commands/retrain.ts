@@ -1,7 +1,6 @@
 /** `bot retrain`: one retrain of a model home. */
 import type { Command } from 'commander';
-import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
-import { UserError } from '../../core/errors.ts';
+import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
 import { runRetrainJob } from '../../trading/retrain-job.ts';
 import { checkCron, scheduleTask } from '../../trading/schedule.ts';
 import type { RetrainResult } from '../../trading/retrain.ts';
@@ -18,13 +17,6 @@ interface RetrainFlags extends CommonFlags, PortfolioFlags {
   seed?: string;
   json?: boolean;
   now?: string;
-}
-
-function wholeNumber(v: string | undefined, flag: string, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n >= min)) throw new UserError(`${flag}: "${v}" is not a whole number ≥ ${min}`);
-  return n;
 }
 
 function describe(r: RetrainResult): string {
