@@ -142,3 +142,42 @@ without losses is`, async () => {
   const html = readFileSync(files.html, 'utf8');
   assert.match(html, /<td>Sortino<\/td><td>Infinity<\/td><td>Infinity<\/td><td>0\.00<\/td><td>Infinity<\/td>/);
 });
+
+test(`a run too short to annualise (under 30 returns or a month) says so under the console table, in report.html \
+and as data.tooShortToAnnualise in report.json; a longer one does not`, async () => {
+  const costs = COST_PRESETS.zero;
+  const report = async (count: number, timeframe: string) => {
+    const candles = syntheticCandles({ seed: 3, count, timeframe });
+    const range = { from: 0, to: count };
+    const baselines = runBaselines({ candles, range, costs, balance: 1000, randomSeeds: 2, seed: 1 });
+    const result = runBacktest({
+      candles,
+      window: 0,
+      range,
+      costs,
+      balance: 1000,
+      sizing: { kind: 'all' },
+      policy: randomPolicy(1),
+    });
+    const files = await writeRuleReport('random', result, baselines);
+    const stored = readReport(files.json);
+    return { stored, table: summaryTable(stored), html: readFileSync(files.html, 'utf8') };
+  };
+  const note = /too short \(under 30 returns or a month\) for the annualised figures/;
+  // three daily candles (the user's `--from` two days before the end), then 400 hourly ones: many returns, 16 days
+  for (const [count, timeframe] of [
+    [3, '1d'],
+    [400, '1h'],
+  ] as const) {
+    const short = await report(count, timeframe);
+    assert.equal(short.stored.data.tooShortToAnnualise, true, `${count} × ${timeframe}`);
+    const last = short.table.split('\n').at(-1) ?? '';
+    assert.match(last, note, `${count} × ${timeframe}: the line under the table`);
+    assert.match(last, new RegExp(`^note: ${count} candles over `));
+    assert.match(short.html, note);
+  }
+  const long = await report(40, '1d');
+  assert.equal(long.stored.data.tooShortToAnnualise, false);
+  assert.doesNotMatch(long.table, note);
+  assert.doesNotMatch(long.html, note);
+});
