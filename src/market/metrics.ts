@@ -130,7 +130,7 @@ export function annualisationPeriods(timestamps: Float64Array, timeframe: string
  * the run's return to a power above 12.
  */
 export const MIN_ANNUALISED_RETURNS = 30;
-export const MIN_ANNUALISED_YEARS = 1 / 12;
+const MIN_ANNUALISED_YEARS = 1 / 12;
 
 /** Whether a run is too short for its annualised figures to mean much (MIN_ANNUALISED_RETURNS, _YEARS). */
 export function tooShortToAnnualise(m: Pick<Metrics, 'candles' | 'years'>): boolean {

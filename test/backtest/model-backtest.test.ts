@@ -100,21 +100,22 @@ function writeQuietConfig(dir: string): string {
   return f;
 }
 
-test(`bot backtest --strategy AGENT --json prints report.json (with the agent section) and nothing else on \
-stdout`, async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'agent-json-'));
+/** A folder with 500 synthetic hourly candles and a config: wasm, models in the folder, no epoch summaries. */
+function agentFolder(prefix: string, level: string) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   const csv = path.join(dir, 'candles.csv');
   writeFileSync(csv, candlesToCsv(syntheticCandles({ seed: 5, count: 500, timeframe: '1h' })));
-  const out = path.join(dir, 'run');
+  const models = path.join(dir, 'models');
   const config = path.join(dir, 'config.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      log: { level: 'error', file: '' },
-      ml: { backend: 'wasm' },
-      agent: { modelsDir: path.join(dir, 'models'), summaryEvery: 0 },
-    }),
-  );
+  const agent = { modelsDir: models, summaryEvery: 0 };
+  writeFileSync(config, JSON.stringify({ log: { level, file: '' }, ml: { backend: 'wasm' }, agent }));
+  return { dir, csv, models, config };
+}
+
+test(`bot backtest --strategy AGENT --json prints report.json (with the agent section) and nothing else on \
+stdout`, async () => {
+  const { dir, csv, config } = agentFolder('agent-json-', 'error');
+  const out = path.join(dir, 'run');
   const res = await runBot([
     'backtest',
     '--strategy',
@@ -149,15 +150,7 @@ stdout`, async () => {
 
 test(`bot backtest --model warns "not out of sample" over the validation windows the model's epoch and margin were \
 chosen on, and not over a later span`, async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'model-oos-'));
-  const csv = path.join(dir, 'candles.csv');
-  writeFileSync(csv, candlesToCsv(syntheticCandles({ seed: 5, count: 500, timeframe: '1h' })));
-  const models = path.join(dir, 'models');
-  const config = path.join(dir, 'config.json');
-  writeFileSync(
-    config,
-    JSON.stringify({ log: { level: 'warn', file: '' }, ml: { backend: 'wasm' }, agent: { modelsDir: models } }),
-  );
+  const { dir, csv, models, config } = agentFolder('model-oos-', 'warn');
   const common = ['--data', csv, '--timeframe', '1h', '--config', config];
   const trained = await runBot([
     'backtest',

@@ -6,7 +6,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { meanAndSd, runBaselines, type Baselines } from '../../src/backtest/baselines.ts';
 import { runBacktest, type BacktestResult } from '../../src/market/backtest-engine.ts';
-import { candlesFromRows } from '../../src/core/candles.ts';
+import { candlesFromRows, type Candles } from '../../src/core/candles.ts';
+import type { Policy } from '../../src/core/policy.ts';
 import { computeMetrics } from '../../src/market/metrics.ts';
 import { readReport, summaryTable, writeReport, type ReportExtra } from '../../src/backtest/report.ts';
 import { randomPolicy } from '../../src/agents/rule-policies.ts';
@@ -25,6 +26,15 @@ function writeRuleReport(name: string, result: BacktestResult, baselines: Baseli
     baselines,
     extra,
   });
+}
+
+/** `policy` over all of `candles` without costs from 1,000, and the baselines (`randomSeeds` random ones). */
+function runZeroCost(candles: Candles, policy: Policy, randomSeeds: number) {
+  const range = { from: 0, to: candles.ts.length };
+  const costs = COST_PRESETS.zero;
+  const baselines = runBaselines({ candles, range, costs, balance: 1000, randomSeeds, seed: 1 });
+  const result = runBacktest({ candles, window: 0, range, costs, balance: 1000, sizing: { kind: 'all' }, policy });
+  return { result, baselines };
 }
 
 /** The cells after `label` in a console summary table: strategy, buy & hold, flat, random, sma-cross. */
@@ -116,19 +126,8 @@ without losses is`, async () => {
     '1d',
     rows.map((r) => ({ ...r, volume: 1 })),
   );
-  const range = { from: 0, to: 5 };
-  const costs = COST_PRESETS.zero;
-  const baselines = runBaselines({ candles, range, costs, balance: 1000, randomSeeds: 4, seed: 1 });
   const buyOnce = { name: 'buy once', decide: () => ({ action: 'buy' as const, confidence: 1 }) };
-  const result = runBacktest({
-    candles,
-    window: 0,
-    range,
-    costs,
-    balance: 1000,
-    sizing: { kind: 'all' },
-    policy: buyOnce,
-  });
+  const { result, baselines } = runZeroCost(candles, buyOnce, 4);
   const files = await writeRuleReport('buy once', result, baselines);
   const stored = readReport(files.json);
   assert.deepEqual([stored.metrics.sortino, stored.metrics.calmar], ['Infinity', 'Infinity']);
@@ -145,20 +144,8 @@ without losses is`, async () => {
 
 test(`a run too short to annualise (under 30 returns or a month) says so under the console table, in report.html \
 and as data.tooShortToAnnualise in report.json; a longer one does not`, async () => {
-  const costs = COST_PRESETS.zero;
   const report = async (count: number, timeframe: string) => {
-    const candles = syntheticCandles({ seed: 3, count, timeframe });
-    const range = { from: 0, to: count };
-    const baselines = runBaselines({ candles, range, costs, balance: 1000, randomSeeds: 2, seed: 1 });
-    const result = runBacktest({
-      candles,
-      window: 0,
-      range,
-      costs,
-      balance: 1000,
-      sizing: { kind: 'all' },
-      policy: randomPolicy(1),
-    });
+    const { result, baselines } = runZeroCost(syntheticCandles({ seed: 3, count, timeframe }), randomPolicy(1), 2);
     const files = await writeRuleReport('random', result, baselines);
     const stored = readReport(files.json);
     return { stored, table: summaryTable(stored), html: readFileSync(files.html, 'utf8') };
