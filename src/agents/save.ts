@@ -17,6 +17,8 @@ interface AgentModelMeta {
   /** An ensemble's members after the first (`model`), saved as `member1`, `member2`, … (issue 13). */
   members?: tf.LayersModel[];
   trainingWindow: { from: string; to: string };
+  /** The validation windows its epoch, margin and gate were chosen on (open times of their first and last candles). */
+  validationWindows?: { from: string; to: string }[];
   /** The series it was trained on. */
   market?: ModelMarket;
   dataHash: string;
@@ -49,6 +51,7 @@ export async function saveAgentModel(
       network: networkSpec(recipe, prepared, m.seed),
       learner: learner as unknown as Record<string, unknown>,
       trainingWindow: m.trainingWindow,
+      ...(m.validationWindows ? { validationWindows: m.validationWindows } : {}),
       ...(m.market ? { market: m.market } : {}),
       dataHash: m.dataHash,
       seed: m.seed,

@@ -126,6 +126,7 @@ export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: Save
     },
     members: others.map((a) => a.learner.net.model),
     trainingWindow: { from: isoTime(candles.ts[fold.train.from]), to: isoTime(candles.ts[fold.train.to - 1]) },
+    validationWindows: validationWindows(candles, [agent, ...others]),
     market: marketOf(candles),
     dataHash: hashData(
       candles.ts.subarray(fold.train.from, fold.train.to),
@@ -134,6 +135,20 @@ export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: Save
     metrics: o.metrics,
     codeVersion: codeVersion(),
   });
+}
+
+/**
+ * The validation windows the agents' choices were made on (epoch and margin on the selection windows, the gate or
+ * judge on a held-out one), as open times; an ensemble's members share a fold, so their windows are joined.
+ */
+function validationWindows(candles: Candles, agents: TrainedAgent[]): { from: string; to: string }[] {
+  const byKey = new Map<string, { from: string; to: string }>();
+  for (const a of agents)
+    for (const w of a.split.validation) {
+      const span = { from: isoTime(candles.ts[w.from]), to: isoTime(candles.ts[w.to - 1]) };
+      byKey.set(`${span.from} ${span.to}`, span);
+    }
+  return [...byKey.values()].sort((a, b) => a.from.localeCompare(b.from));
 }
 
 /** The rule of a recipe with a given margin (minHold and every as the recipe says). */

@@ -9,6 +9,7 @@ import { resolveModel } from '../agents/model-pointer.ts';
 import { recipeCosts, recipeSizing } from '../agents/setup.ts';
 import { runBacktest } from '../market/backtest-engine.ts';
 import { initBackend } from '../nn/backend/backend.ts';
+import type { ModelMeta } from '../nn/model-files.ts';
 import type { BacktestSettings } from './config.ts';
 import { MIN_RANGE_CANDLES, rangeIndices } from './range.ts';
 import { reportBacktest, type BacktestRun } from './rule-backtest.ts';
@@ -49,13 +50,8 @@ export async function runModelBacktest(req: ModelBacktestRequest): Promise<Backt
       logger.info(
         `first decision at ${isoTime(candles.ts[from])}: the model's features need ${agent.warmup} earlier candles`,
       );
-    const trained = agent.meta.trainingWindow;
-    if (Date.parse(trained.to) >= candles.ts[from]) {
-      logger.warn(
-        `the range starts before the end of the model's training ` +
-          `window (${trained.from} … ${trained.to}): not out of sample`,
-      );
-    }
+    const inSample = inSampleWarning(agent.meta, candles.ts[from], candles.ts[asked.to - 1]);
+    if (inSample) logger.warn(inSample);
     const costs = recipeCosts(agent.recipe, settings.account);
     const sizing = recipeSizing(agent.recipe, settings.backtest);
     const result = runBacktest({
@@ -83,4 +79,29 @@ export async function runModelBacktest(req: ModelBacktestRequest): Promise<Backt
   } finally {
     agent.dispose();
   }
+}
+
+/**
+ * Why a range [first, last] (candle open times) of a model's backtest is not out of sample, if it is not: it starts
+ * before the end of the training window, or it overlaps a validation window the model's epoch and margin were chosen
+ * on (results there are biased upward too). Models saved before their validation windows were recorded are checked
+ * against the training window only.
+ */
+export function inSampleWarning(
+  meta: Pick<ModelMeta, 'trainingWindow' | 'validationWindows'>,
+  first: number,
+  last: number,
+): string | undefined {
+  const trained = meta.trainingWindow;
+  if (Date.parse(trained.to) >= first)
+    return (
+      `the range starts before the end of the model's training ` +
+      `window (${trained.from} … ${trained.to}): not out of sample`
+    );
+  const hit = (meta.validationWindows ?? []).filter((w) => Date.parse(w.from) <= last && Date.parse(w.to) >= first);
+  if (!hit.length) return undefined;
+  return (
+    `the range overlaps the validation windows the model's epoch and margin were chosen on ` +
+    `(${hit.map((w) => `${w.from} … ${w.to}`).join(', ')}): not out of sample`
+  );
 }

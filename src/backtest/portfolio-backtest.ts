@@ -18,6 +18,7 @@ import { mean as meanOf, sampleVariance } from '../core/numbers.ts';
 import {
   EQUAL_WEIGHTS_HELD,
   PORTFOLIO_REPORT_SCHEMA,
+  turnoverLabel,
   type PortfolioReport,
   type PortfolioSummary,
 } from './portfolio-report.ts';
@@ -199,7 +200,7 @@ export function portfolioTable(r: PortfolioReport): string {
     mean.feesPaid.toFixed(2),
     mean.turnover.toFixed(0),
   ]);
-  const head = ['run', 'return', 'max drawdown', 'sharpe', 'fees+tax', 'turnover'];
+  const head = ['run', 'return', 'max drawdown', 'sharpe', 'fees+tax', turnoverLabel(r.portfolio.symbols)];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
   const line = (x: string[]) =>
     x

@@ -3,7 +3,7 @@
  * weight over time as a stacked area (cash on top), and per market its contribution to P/L, turnover, fees and tax.
  * Self-contained (inline SVG, no script), written next to report.json.
  */
-import type { PortfolioReport } from './portfolio-report.ts';
+import { turnoverLabel, type PortfolioReport } from './portfolio-report.ts';
 
 const COLOURS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f'];
 const W = 900;
@@ -73,6 +73,7 @@ function equitySvg(r: PortfolioReport): string {
 }
 
 export function portfolioHtml(r: PortfolioReport): string {
+  const turnover = turnoverLabel(r.portfolio.symbols);
   const row = (name: string, s: PortfolioReport['summary']) =>
     `<tr><td>${esc(name)}</td><td>${pct(s.totalReturn)}</td><td>${pct(s.maxDrawdown)}</td>` +
     `<td>${s.sharpe.toFixed(2)}</td><td>${money(s.feesPaid)}</td><td>${money(s.turnover)}</td></tr>`;
@@ -104,7 +105,8 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:f
 <h1>${esc(r.strategy)} — ${esc(r.portfolio.symbols.join(', '))}</h1>
 <p>${esc(r.data.timeline)}</p><ul>${sources}</ul>
 <h2>Results</h2>
-<table><tr><th>run</th><th>return</th><th>max drawdown</th><th>sharpe</th><th>fees+tax</th><th>turnover</th></tr>
+<table><tr><th>run</th><th>return</th><th>max drawdown</th><th>sharpe</th><th>fees+tax</th>
+<th>${esc(turnover)}</th></tr>
 ${row(r.summary.name, r.summary)}
 ${seeds}
 ${r.baselines.map((b) => row(b.name, b)).join('\n')}
@@ -116,7 +118,8 @@ ${r.baselines.map((b) => row(b.name, b)).join('\n')}
 <h2>Value</h2>${equitySvg(r)}
 <h2>Weights over time</h2>${weightsSvg(r)}
 <h2>Per market (${esc(r.strategy)})</h2>
-<table><tr><th>market</th><th>contribution to P/L</th><th>turnover</th><th>fees</th><th>tax</th><th>rejected</th>
+<table><tr><th>market</th><th>contribution to P/L</th><th>${esc(turnover)}</th><th>fees</th><th>tax</th>
+<th>rejected</th>
 <th>waited</th><th>missing candles</th></tr>
 ${markets}</table>
 </body></html>

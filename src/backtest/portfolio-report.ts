@@ -10,6 +10,15 @@ export const PORTFOLIO_REPORT_SCHEMA = 'bot-portfolio-report/1';
 /** The baseline that is a portfolio's buy-and-hold (the dashboard lists it beside the strategy). */
 export const EQUAL_WEIGHTS_HELD = 'equal weights bought and held';
 
+/**
+ * The label of a portfolio's turnover: traded value in the markets' one quote currency (checkOneQuote), not the
+ * single-market report's `turnover (×)`, a ratio to the mean portfolio value.
+ */
+export function turnoverLabel(symbols: readonly string[]): string {
+  const quote = symbols[0]?.split('/')[1]?.split(':')[0];
+  return `turnover (${quote || 'quote currency'})`;
+}
+
 export interface PortfolioSummary {
   name: string;
   totalReturn: number;

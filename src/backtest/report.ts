@@ -10,7 +10,13 @@ import type { Baselines, BaselineName } from './baselines.ts';
 import { BASELINE_NAMES } from './baselines.ts';
 import { writeEquityPng } from './chart.ts';
 import { tradesFingerprint, type BacktestResult, type Trade } from '../market/backtest-engine.ts';
-import { METRIC_ROWS, metricsToJson, type Metrics } from '../market/metrics.ts';
+import {
+  METRIC_ROWS,
+  MIN_ANNUALISED_RETURNS,
+  metricsToJson,
+  tooShortToAnnualise,
+  type Metrics,
+} from '../market/metrics.ts';
 
 export const REPORT_SCHEMA = 'bot-backtest-report/1';
 
@@ -81,6 +87,8 @@ export interface StoredReport {
     from: string;
     to: string;
     candles: number;
+    /** The span is too short for the annualised figures to mean much (tooShortToAnnualise); absent in old reports. */
+    tooShortToAnnualise?: boolean;
   };
   settings: Record<string, unknown>;
   metrics: Record<string, unknown>;
@@ -147,6 +155,7 @@ function storedReport(input: ReportInput, files: ReportFiles): StoredReport {
       from: isoTime(r.timestamps[0]),
       to: isoTime(r.timestamps[r.timestamps.length - 1]),
       candles: r.timestamps.length,
+      tooShortToAnnualise: tooShortToAnnualise(input.metrics),
     },
     settings: input.settings,
     metrics: metricsToJson(input.metrics),
@@ -264,6 +273,7 @@ export function summaryTable(report: StoredReport): string {
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.map(line),
     ...rejectedLine(report),
+    ...(d.tooShortToAnnualise ? [shortSpanNote(d)] : []),
   ].join('\n');
 }
 
@@ -273,6 +283,15 @@ function rejectedLine(report: StoredReport): string[] {
   if (reasons.length === 0) return [];
   const total = reasons.reduce((a, [, n]) => a + n, 0);
   return ['', `rejected orders: ${total} (${reasons.map(([why, n]) => `${why} ${n}`).join(', ')})`];
+}
+
+/** The line under a summary table whose span is too short for its annualised figures to mean much. */
+function shortSpanNote(d: StoredReport['data']): string {
+  const days = (Date.parse(d.to) - Date.parse(d.from)) / 86_400_000;
+  return (
+    `note: ${d.candles} candles over ${days.toFixed(1)} days are too short (under ${MIN_ANNUALISED_RETURNS} returns ` +
+    `or a month) for the annualised figures (annual return, volatility, Sharpe, Sortino, Calmar) to mean much`
+  );
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -366,6 +385,7 @@ ${d.notice ? `<p class="note">${esc(d.notice)}</p>` : ''}
 <p>Run ${esc(report.runId)}, created ${esc(report.createdAt)}. ${fillRule}</p>
 <h2>Summary</h2>
 ${summary}
+${d.tooShortToAnnualise ? `<p class="note">${esc(shortSpanNote(d))}</p>` : ''}
 <h2>Equity</h2>
 ${equityImage}
 ${extraParts.join('\n')}

@@ -124,6 +124,20 @@ export function annualisationPeriods(timestamps: Float64Array, timeframe: string
 }
 
 /**
+ * Below either bound the annualised figures (annual return, volatility, Sharpe, Sortino, Calmar) extrapolate too
+ * little to a year to mean much: under 30 per-candle returns the standard deviation behind volatility, Sharpe and
+ * Sortino is itself mostly noise (the usual sample-size rule of thumb), and under a month the annual return raises
+ * the run's return to a power above 12.
+ */
+export const MIN_ANNUALISED_RETURNS = 30;
+const MIN_ANNUALISED_YEARS = 1 / 12;
+
+/** Whether a run is too short for its annualised figures to mean much (MIN_ANNUALISED_RETURNS, _YEARS). */
+export function tooShortToAnnualise(m: Pick<Metrics, 'candles' | 'years'>): boolean {
+  return m.candles - 1 < MIN_ANNUALISED_RETURNS || m.years < MIN_ANNUALISED_YEARS;
+}
+
+/**
  * A ratio whose risk denominator is 0 (no losing candle, no drawdown): +Infinity for a gain, as the profit factor
  * without losing sells is, since 0 would read as "no risk-adjusted return" for a run that only rose; 0 for no gain.
  * Without a loss the numerator cannot be negative.

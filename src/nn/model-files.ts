@@ -25,6 +25,11 @@ export interface ModelMeta {
   network: NetworkSpec;
   learner: Record<string, unknown>;
   trainingWindow: { from: string; to: string };
+  /**
+   * The validation windows the model's epoch, margin and gate were chosen on: results there are biased upward too.
+   * Absent in models saved before it was recorded, and in models chosen on no window (portfolio agents).
+   */
+  validationWindows?: { from: string; to: string }[];
   /** The series it was trained on (a portfolio's markets joined with commas); src/agents/model-market.ts checks it. */
   market?: { exchange: string; symbol: string; timeframe: string };
   dataHash: string;

@@ -171,6 +171,7 @@ function metaSummary(meta: Record<string, unknown> | null): Record<string, unkno
     'strategy',
     'seed',
     'trainingWindow',
+    'validationWindows',
     'market',
     'dataHash',
     'metrics',

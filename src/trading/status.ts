@@ -62,6 +62,7 @@ export function runStatus(
       ? run.account.cash + run.account.units * price
       : run.account.cash;
   const pending = run.pending;
+  const quantity = pending ? (pending.order.side === 0 ? pending.order.spend : pending.order.units) : 0;
   // the run's own starting value: a live run starts from what the exchange held (issue 18), which older databases
   // recorded only in the account
   const initialBalance = run.account.initialBalance > 0 ? run.account.initialBalance : run.initialBalance;
@@ -89,13 +90,11 @@ export function runStatus(
     withdrawn,
     buyHoldPnl: price !== null && run.startPrice ? price / run.startPrice - 1 : null,
     trades: repo.trades(run.id).length,
-    pendingOrder: pending
-      ? {
-          side: pending.order.side === 0 ? 'buy' : 'sell',
-          quantity: pending.order.side === 0 ? pending.order.spend : pending.order.units,
-          decidedAt: isoTime(pending.decisionTs),
-        }
-      : null,
+    // a sell decided while flat (or a buy without cash) waits as an order of 0, which fills nothing: none to show
+    pendingOrder:
+      pending && quantity > 0
+        ? { side: pending.order.side === 0 ? 'buy' : 'sell', quantity, decidedAt: isoTime(pending.decisionTs) }
+        : null,
     lastDecisions: repo.decisions(run.id, decisions).map((d) => ({
       candle: isoTime(d.ts),
       action: d.action,

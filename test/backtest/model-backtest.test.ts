@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { candlesToCsv, parseCandlesCsv } from '../../src/data/csv.ts';
 import { candlesFromRows } from '../../src/core/candles.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { inSampleWarning } from '../../src/backtest/model-backtest.ts';
 import { saveAgent } from '../trading/agents.ts';
 import { runBot } from '../trading/cli.ts';
 
@@ -99,21 +100,22 @@ function writeQuietConfig(dir: string): string {
   return f;
 }
 
-test(`bot backtest --strategy AGENT --json prints report.json (with the agent section) and nothing else on \
-stdout`, async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'agent-json-'));
+/** A folder with 500 synthetic hourly candles and a config: wasm, models in the folder, no epoch summaries. */
+function agentFolder(prefix: string, level: string) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   const csv = path.join(dir, 'candles.csv');
   writeFileSync(csv, candlesToCsv(syntheticCandles({ seed: 5, count: 500, timeframe: '1h' })));
-  const out = path.join(dir, 'run');
+  const models = path.join(dir, 'models');
   const config = path.join(dir, 'config.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      log: { level: 'error', file: '' },
-      ml: { backend: 'wasm' },
-      agent: { modelsDir: path.join(dir, 'models'), summaryEvery: 0 },
-    }),
-  );
+  const agent = { modelsDir: models, summaryEvery: 0 };
+  writeFileSync(config, JSON.stringify({ log: { level, file: '' }, ml: { backend: 'wasm' }, agent }));
+  return { dir, csv, models, config };
+}
+
+test(`bot backtest --strategy AGENT --json prints report.json (with the agent section) and nothing else on \
+stdout`, async () => {
+  const { dir, csv, config } = agentFolder('agent-json-', 'error');
+  const out = path.join(dir, 'run');
   const res = await runBot([
     'backtest',
     '--strategy',
@@ -143,5 +145,61 @@ stdout`, async () => {
     JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')),
     report,
     'stdout is the stored report',
+  );
+});
+
+test(`bot backtest --model warns "not out of sample" over the validation windows the model's epoch and margin were \
+chosen on, and not over a later span`, async () => {
+  const { dir, csv, models, config } = agentFolder('model-oos-', 'warn');
+  const common = ['--data', csv, '--timeframe', '1h', '--config', config];
+  const trained = await runBot([
+    'backtest',
+    '--strategy',
+    'dqn-dnn',
+    '--epochs',
+    '3',
+    '--name',
+    'tiny',
+    '--out',
+    path.join(dir, 'train'),
+    ...common,
+  ]);
+  assert.equal(trained.code, 0, trained.stderr);
+  const home = path.join(models, 'tiny');
+  const meta = JSON.parse(readFileSync(path.join(home, 'meta.json'), 'utf8')) as {
+    trainingWindow: { to: string };
+    validationWindows?: { from: string; to: string }[];
+  };
+  const windows = meta.validationWindows ?? [];
+  assert.ok(windows.length >= 1, 'meta.json records the validation windows');
+  const last = windows[windows.length - 1];
+  assert.ok(Date.parse(last.from) > Date.parse(meta.trainingWindow.to), 'the window follows the training window');
+
+  const over = (from: string, out: string) =>
+    runBot(['backtest', '--model', home, '--from', from, '--out', path.join(dir, out), ...common]);
+  const inWindow = await over(last.from, 'validation');
+  assert.equal(inWindow.code, 0, inWindow.stderr);
+  assert.match(
+    inWindow.stderr,
+    /overlaps the validation windows the model's epoch and margin were chosen on \(.*\): not out of sample/,
+  );
+  const later = await over(new Date(Date.parse(last.to) + 3_600_000).toISOString(), 'later');
+  assert.equal(later.code, 0, later.stderr);
+  assert.doesNotMatch(later.stderr, /not out of sample/);
+});
+
+test('a model saved without validation windows is checked against its training window only', () => {
+  const day = (d: string) => Date.parse(`${d}T00:00:00Z`);
+  const trainingWindow = { from: '2025-01-01T00:00:00Z', to: '2025-06-09T00:00:00Z' };
+  const validationWindows = [{ from: '2025-06-10T00:00:00Z', to: '2025-09-16T00:00:00Z' }];
+  assert.equal(inSampleWarning({ trainingWindow }, day('2025-07-01'), day('2025-12-01')), undefined);
+  assert.match(
+    inSampleWarning({ trainingWindow, validationWindows }, day('2025-07-01'), day('2025-12-01')) ?? '',
+    /overlaps the validation windows .*2025-06-10T00:00:00Z … 2025-09-16T00:00:00Z/,
+  );
+  assert.equal(inSampleWarning({ trainingWindow, validationWindows }, day('2025-09-17'), day('2025-12-01')), undefined);
+  assert.match(
+    inSampleWarning({ trainingWindow, validationWindows }, day('2025-01-01'), day('2025-12-01')) ?? '',
+    /starts before the end of the model's training window/,
   );
 });

@@ -31,6 +31,9 @@ test('two CSV markets, one starting later and one with holes: report.json has th
   assert.match(r.stdout, /AAA\/KRW bought and held/);
   assert.match(r.stdout, /fixed 50\/50 split/);
   assert.match(r.stdout, /random weights \(10 seeds, mean ± sd\)/);
+  // turnover is traded value in the quote currency, not the single-market report's ratio `turnover (×)`
+  assert.match(r.stdout, /^run .* fees\+tax +turnover \(KRW\)$/m);
+  assert.match(readFileSync(path.join(out, 'report.html'), 'utf8'), /<th>turnover \(KRW\)<\/th>/);
   const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as PortfolioReport;
   assert.equal(report.schema, 'bot-portfolio-report/1');
   assert.deepEqual(report.portfolio.symbols, ['AAA/KRW', 'BBB/KRW']);

@@ -6,7 +6,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { meanAndSd, runBaselines, type Baselines } from '../../src/backtest/baselines.ts';
 import { runBacktest, type BacktestResult } from '../../src/market/backtest-engine.ts';
-import { candlesFromRows } from '../../src/core/candles.ts';
+import { candlesFromRows, type Candles } from '../../src/core/candles.ts';
+import type { Policy } from '../../src/core/policy.ts';
 import { computeMetrics } from '../../src/market/metrics.ts';
 import { readReport, summaryTable, writeReport, type ReportExtra } from '../../src/backtest/report.ts';
 import { randomPolicy } from '../../src/agents/rule-policies.ts';
@@ -25,6 +26,15 @@ function writeRuleReport(name: string, result: BacktestResult, baselines: Baseli
     baselines,
     extra,
   });
+}
+
+/** `policy` over all of `candles` without costs from 1,000, and the baselines (`randomSeeds` random ones). */
+function runZeroCost(candles: Candles, policy: Policy, randomSeeds: number) {
+  const range = { from: 0, to: candles.ts.length };
+  const costs = COST_PRESETS.zero;
+  const baselines = runBaselines({ candles, range, costs, balance: 1000, randomSeeds, seed: 1 });
+  const result = runBacktest({ candles, window: 0, range, costs, balance: 1000, sizing: { kind: 'all' }, policy });
+  return { result, baselines };
 }
 
 /** The cells after `label` in a console summary table: strategy, buy & hold, flat, random, sma-cross. */
@@ -116,19 +126,8 @@ without losses is`, async () => {
     '1d',
     rows.map((r) => ({ ...r, volume: 1 })),
   );
-  const range = { from: 0, to: 5 };
-  const costs = COST_PRESETS.zero;
-  const baselines = runBaselines({ candles, range, costs, balance: 1000, randomSeeds: 4, seed: 1 });
   const buyOnce = { name: 'buy once', decide: () => ({ action: 'buy' as const, confidence: 1 }) };
-  const result = runBacktest({
-    candles,
-    window: 0,
-    range,
-    costs,
-    balance: 1000,
-    sizing: { kind: 'all' },
-    policy: buyOnce,
-  });
+  const { result, baselines } = runZeroCost(candles, buyOnce, 4);
   const files = await writeRuleReport('buy once', result, baselines);
   const stored = readReport(files.json);
   assert.deepEqual([stored.metrics.sortino, stored.metrics.calmar], ['Infinity', 'Infinity']);
@@ -141,4 +140,31 @@ without losses is`, async () => {
   }
   const html = readFileSync(files.html, 'utf8');
   assert.match(html, /<td>Sortino<\/td><td>Infinity<\/td><td>Infinity<\/td><td>0\.00<\/td><td>Infinity<\/td>/);
+});
+
+test(`a run too short to annualise (under 30 returns or a month) says so under the console table, in report.html \
+and as data.tooShortToAnnualise in report.json; a longer one does not`, async () => {
+  const report = async (count: number, timeframe: string) => {
+    const { result, baselines } = runZeroCost(syntheticCandles({ seed: 3, count, timeframe }), randomPolicy(1), 2);
+    const files = await writeRuleReport('random', result, baselines);
+    const stored = readReport(files.json);
+    return { stored, table: summaryTable(stored), html: readFileSync(files.html, 'utf8') };
+  };
+  const note = /too short \(under 30 returns or a month\) for the annualised figures/;
+  // three daily candles (the user's `--from` two days before the end), then 400 hourly ones: many returns, 16 days
+  for (const [count, timeframe] of [
+    [3, '1d'],
+    [400, '1h'],
+  ] as const) {
+    const short = await report(count, timeframe);
+    assert.equal(short.stored.data.tooShortToAnnualise, true, `${count} × ${timeframe}`);
+    const last = short.table.split('\n').at(-1) ?? '';
+    assert.match(last, note, `${count} × ${timeframe}: the line under the table`);
+    assert.match(last, new RegExp(`^note: ${count} candles over `));
+    assert.match(short.html, note);
+  }
+  const long = await report(40, '1d');
+  assert.equal(long.stored.data.tooShortToAnnualise, false);
+  assert.doesNotMatch(long.table, note);
+  assert.doesNotMatch(long.html, note);
 });

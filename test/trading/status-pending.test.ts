@@ -1,0 +1,66 @@
+/** `bot status` of a single-market run: the pending order line (no order of 0 when a sell is decided while flat). */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { CandleStore } from '../../src/data/store.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { PaperMarket } from '../../src/trading/paper-market.ts';
+import { RunRepository } from '../../src/trading/run-repository.ts';
+import { Trader } from '../../src/trading/trader.ts';
+import { formatStatus, runStatus } from '../../src/trading/status.ts';
+import type { PolicySource, RunKey } from '../../src/trading/types.ts';
+import { ObservationBuilder } from '../../src/market/observation.ts';
+import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
+import { HOUR } from './live-setup.ts';
+
+const KEY: RunKey = { mode: 'paper', name: 'default', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' };
+const candles = syntheticCandles({ seed: 5, count: 60, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000 });
+
+/** Always sells: flat from the start, it has nothing to sell. */
+const alwaysSell: PolicySource = {
+  label: 'strategy:always-sell',
+  forCandles(c) {
+    const builder = new ObservationBuilder({ candles: c, window: 0 });
+    return {
+      policy: { name: 'always-sell', decide: () => ({ action: 'sell', confidence: 1 }) },
+      label: 'strategy:always-sell',
+      warmup: 0,
+      observe: (t, a) => builder.build(t, a),
+    };
+  },
+};
+
+test('bot status of a flat run that decided to sell shows no pending order, not "pending sell 0"', async () => {
+  const tmp = tempDir();
+  try {
+    const now = candles.ts[40] + HOUR + 10_000;
+    const store = CandleStore.open(path.join(tmp.dir, 'a.db'));
+    const repo = new RunRepository(store.db);
+    const trader = new Trader({
+      repo,
+      store,
+      feed: seriesFeed(candles, HOUR),
+      market: new PaperMarket(
+        { feeRate: 0.0005, sellTax: 0, slippageBps: 5, minOrderValue: 5000, quantityPrecision: 8 },
+        { kind: 'all' },
+      ),
+      policies: alwaysSell,
+      key: KEY,
+      balance: 10_000_000,
+      historyCandles: 10,
+      start: candles.ts[40],
+      clock: () => now,
+      logger: quietLogger(),
+    });
+    await trader.tick();
+    const run = repo.list()[0];
+    assert.equal(run.account.units, 0, 'the run is flat');
+    assert.equal(repo.decisions(run.id).at(-1)?.action, 'sell');
+    const status = runStatus(repo, KEY, now, 5, 10);
+    assert.equal(status?.pendingOrder, null);
+    assert.match(formatStatus(status!), /^pending {6}none$/m);
+    store.close();
+  } finally {
+    tmp.cleanup();
+  }
+});
