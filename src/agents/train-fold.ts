@@ -106,8 +106,9 @@ interface SaveAgentOptions {
 
 /** Saves a trained agent as a model folder with everything `loadAgent` needs (one format for backtest and retrain). */
 export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: SaveAgentOptions): Promise<void> {
-  const { candles, fold } = o;
+  const { candles } = o;
   const others = o.ensemble?.agents.filter((a) => a !== agent) ?? [];
+  const span = trainingSpan([agent, ...others]);
   const ensemble = o.ensemble && trainedEnsemble(o.ensemble.kind, [agent, ...others]);
   const rule = ensemble?.rule ?? agent.rule;
   // the recipe the agent trained with: with a learner choice, the chosen candidate's, which loadAgent rebuilds
@@ -125,16 +126,29 @@ export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: Save
       engines: structuredClone(agent.learner.net.plan),
     },
     members: others.map((a) => a.learner.net.model),
-    trainingWindow: { from: isoTime(candles.ts[fold.train.from]), to: isoTime(candles.ts[fold.train.to - 1]) },
+    trainingWindow: trainingWindow(candles, [agent, ...others]),
     validationWindows: validationWindows(candles, [agent, ...others]),
     market: marketOf(candles),
-    dataHash: hashData(
-      candles.ts.subarray(fold.train.from, fold.train.to),
-      candles.close.subarray(fold.train.from, fold.train.to),
-    ),
+    dataHash: hashData(candles.ts.subarray(span.from, span.to), candles.close.subarray(span.from, span.to)),
     metrics: o.metrics,
     codeVersion: codeVersion(),
   });
+}
+
+/**
+ * The candles the agents trained on, first to last: with purged selection windows the training segments lie between
+ * the validation windows, up to the last one's purge, so the fold's `train` range alone understated it and a backtest
+ * over a segment between two windows read as out of sample.
+ */
+function trainingSpan(agents: TrainedAgent[]): IndexRange {
+  const segments = agents.flatMap((a) => a.split.train);
+  return { from: Math.min(...segments.map((r) => r.from)), to: Math.max(...segments.map((r) => r.to)) };
+}
+
+/** trainingSpan as open times, for meta.json. */
+function trainingWindow(candles: Candles, agents: TrainedAgent[]): { from: string; to: string } {
+  const span = trainingSpan(agents);
+  return { from: isoTime(candles.ts[span.from]), to: isoTime(candles.ts[span.to - 1]) };
 }
 
 /**

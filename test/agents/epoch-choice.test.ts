@@ -3,6 +3,9 @@
  * `smoothEpochs` k the best mean over an epoch and its k neighbouring validations each side, hand-computed; the weights
  * kept are the chosen epoch's; no tensor is left behind.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
@@ -12,7 +15,8 @@ import { UserError } from '../../src/core/errors.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { checkRecipe } from '../../src/agents/recipe.ts';
 import type { Fold } from '../../src/agents/splits.ts';
-import { trainOnFold } from '../../src/agents/train-fold.ts';
+import { saveTrainedAgent, trainOnFold } from '../../src/agents/train-fold.ts';
+import { isoTime } from '../../src/data/timeframe.ts';
 import { computeMetrics } from '../../src/market/metrics.ts';
 import { SMALL_RECIPE } from '../trading/agents.ts';
 import { quietLogger, testConfig } from './helpers.ts';
@@ -178,4 +182,25 @@ the chosen agent; a run that never learns stops with one line`, async () => {
       !e.message.includes('\n'),
   );
   assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
+});
+
+test(`a saved model's training window spans every training segment: with purged selection windows the rows between \
+the windows count, and a backtest over them is not out of sample`, async () => {
+  const agent = await trainWithWarmup(64, 2);
+  const dir = mkdtempSync(path.join(tmpdir(), 'training-window-'));
+  try {
+    const { candles, fold } = smallFold();
+    await saveTrainedAgent(dir, agent, { name: 'w', strategy: 'dqn-dnn', candles, fold, seed: 2, metrics: {} });
+    const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as {
+      trainingWindow: { from: string; to: string };
+      validationWindows: { from: string; to: string }[];
+    };
+    const { train, validation } = agent.split;
+    assert.equal(validation.length, 2, 'two purged selection windows');
+    assert.equal(meta.trainingWindow.to, isoTime(candles.ts[train[train.length - 1].to - 1]));
+    assert.ok(meta.trainingWindow.to > meta.validationWindows[0].to, 'the training rows after the first window count');
+  } finally {
+    agent.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
