@@ -248,6 +248,41 @@ test('every parameter is validated: a 400 with a one-line JSON error; unknown th
   assert.ok('error' in ((await huge.json()) as object));
 });
 
+test('a time range whose from is after its to is a 400 naming both, on every route that takes one', async () => {
+  for (const route of ['equity', 'weights']) {
+    const r = await get(`/api/v1/runs/${f.runId}/${route}?from=5&to=1`);
+    assert.equal(r.status, 400, route);
+    assert.deepEqual(r.body, { error: 'query from: must not be after to (from 5, to 1)' }, route);
+  }
+  // an equal pair is a range of one instant, and one end alone is open
+  for (const q of ['from=5&to=5', 'from=5', 'to=1'])
+    assert.equal((await get(`/api/v1/runs/${f.runId}/equity?${q}`)).status, 200);
+});
+
+test('a method a route does not take is a 405 with an Allow header naming the ones it takes', async () => {
+  const call = (method: string, path: string) =>
+    fetch(s.url + path, { method, headers: { authorization: `Bearer ${s.token}` } });
+  for (const [method, path, allow] of [
+    ['DELETE', `/api/v1/runs/${f.runId}`, 'GET, HEAD, OPTIONS'],
+    ['PUT', `/api/v1/runs/${f.runId}/equity?from=1`, 'GET, HEAD, OPTIONS'],
+    ['GET', `/api/v1/runs/${f.runId}/commands/pause`, null],
+    ['DELETE', '/api/v1/login', 'POST, OPTIONS'],
+    ['DELETE', '/', 'GET, HEAD'],
+  ] as const) {
+    const res = await call(method, path);
+    const body = (await res.json()) as Json;
+    if (allow === null) {
+      assert.equal(res.status, 404, path);
+      continue;
+    }
+    assert.equal(res.status, 405, `${method} ${path}`);
+    assert.equal(res.headers.get('allow'), allow, path);
+    assert.deepEqual(body, { error: `method ${method} is not allowed here: this route takes ${allow}` });
+  }
+  // a path no route has stays a 404, whatever the method
+  assert.equal((await call('DELETE', '/api/v1/nothing')).status, 404);
+});
+
 /** Reads server-sent events until `until` says stop. */
 /**
  * Reads an event stream until `until` holds. `connected` settles once the server's `: connected` line arrives: the
