@@ -28,6 +28,8 @@ interface DashboardOptions {
   modelsDir: string;
   logFile: string;
   tickDelaySeconds: number;
+  /** Config `trading.lockStaleSeconds`: a run whose lock heartbeat is older is shown as not running. */
+  lockStaleSeconds: number;
   credentials: Credentials;
   corsOrigins: readonly string[];
   pollMs: number;
@@ -102,7 +104,10 @@ function openDatabases(file: string): { reader: Database.Database; writer: Datab
 export async function createDashboardServer(o: DashboardOptions): Promise<DashboardServer> {
   const clock = o.clock ?? Date.now;
   const { reader: db, writer } = openDatabases(o.dbFile);
-  const reader = new DashboardReader(db, o.tickDelaySeconds);
+  const reader = new DashboardReader(db, {
+    tickDelaySeconds: o.tickDelaySeconds,
+    lockStaleSeconds: o.lockStaleSeconds,
+  });
   const version = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string })
     .version;
   const app = Fastify({

@@ -6,10 +6,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { isoTime } from '../../src/data/timeframe.ts';
-import { paperFixture, serve, type PaperFixture, type Served } from './fixture.ts';
+import { runLockName } from '../../src/trading/lock.ts';
+import { runBot } from '../trading/cli.ts';
+import { KEY, paperFixture, serve, type PaperFixture, type Served } from './fixture.ts';
 
 /** A JSON reply of one of many shapes; the assertions check what each test reads. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -281,6 +284,48 @@ test('a method a route does not take is a 405 with an Allow header naming the on
   }
   // a path no route has stays a 404, whatever the method
   assert.equal((await call('DELETE', '/api/v1/nothing')).status, 404);
+});
+
+test(`a run whose process is not running has no next tick: a crashed one shows its last heartbeat, a stopped one \
+none; in bot status (text, --json) and the API alike`, async () => {
+  const g = await paperFixture();
+  const t = await serve(g);
+  try {
+    const views = async () => {
+      const api = ((await (await fetch(`${t.url}/api/v1/runs`)).json()) as Json).runs[0];
+      const json = await runBot(['status', '--json', '--db', g.dbFile]);
+      const text = await runBot(['status', '--db', g.dbFile]);
+      assert.equal(json.code, 0, json.stderr);
+      assert.equal(text.code, 0, text.stderr);
+      const nextTick = /next tick (.*)$/m.exec(text.stdout)?.[1];
+      return { api, json: JSON.parse(json.stdout) as Json, nextTick };
+    };
+    const running = await views();
+    for (const v of [running.api, running.json]) assert.deepEqual([v.running, v.lastSeen], [true, null]);
+    assert.match(running.api.nextTick, /^\d{4}-/);
+    assert.match(running.nextTick ?? '', /^\d{4}-\d\d-\d\dT/);
+
+    // crashed: the lock's row stays with a heartbeat older than trading.lockStaleSeconds (120 s)
+    g.lock.release();
+    const beat = Date.now() - 600_000;
+    g.store.db
+      .prepare('INSERT INTO trading_locks (name, pid, host, acquired_at, heartbeat) VALUES (?, ?, ?, ?, ?)')
+      .run(runLockName(KEY), process.pid, os.hostname(), beat - 60_000, beat);
+    const crashed = await views();
+    for (const v of [crashed.api, crashed.json])
+      assert.deepEqual([v.nextTick, v.running, v.lastSeen], [null, false, isoTime(beat)]);
+    assert.equal(crashed.nextTick, `— (not running; last seen ${isoTime(beat)})`);
+
+    // stopped: a clean stop released the lock
+    g.store.db.prepare('DELETE FROM trading_locks').run();
+    const stopped = await views();
+    for (const v of [stopped.api, stopped.json])
+      assert.deepEqual([v.nextTick, v.running, v.lastSeen], [null, false, null]);
+    assert.equal(stopped.nextTick, '— (not running)');
+  } finally {
+    await t.server.close();
+    g.cleanup();
+  }
 });
 
 /** Reads server-sent events until `until` says stop. */

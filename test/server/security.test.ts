@@ -223,7 +223,7 @@ test('a secret in the environment never appears in any response', async () => {
   }
 });
 
-test('bot serve --new-token: an empty, over-long or unprintable label is one line and exit 1, nothing written', async () => {
+test('bot serve --new-token: an empty, over-long or unprintable label is one line, exit 1, no file', async () => {
   const tokens = path.join(f.dir, 'label-tokens.json');
   const cfg = path.join(f.dir, 'label-config.json');
   writeFileSync(cfg, JSON.stringify({ server: { tokensFile: tokens }, log: { file: '' } }));

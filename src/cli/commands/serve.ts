@@ -65,6 +65,7 @@ export async function startDashboard(
     modelsDir: config.agent.modelsDir,
     logFile: config.server.logFile || config.log.file,
     tickDelaySeconds: config.trading.tickDelaySeconds,
+    lockStaleSeconds: config.trading.lockStaleSeconds,
     credentials,
     corsOrigins: config.server.corsOrigins,
     pollMs: config.server.pollMs,
