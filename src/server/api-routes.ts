@@ -11,6 +11,7 @@ import {
   intString,
   marketPageQuery,
   nameString,
+  orderedRange,
   pageQuery,
   parse,
   runParams,
@@ -27,13 +28,15 @@ interface ApiContext {
 }
 
 const noQuery = z.strictObject({});
-const equityQuery = z.strictObject({
-  from: intString().optional(),
-  to: intString().optional(),
-  limit: intString(50_000)
-    .optional()
-    .transform((n) => n ?? 5000),
-});
+const equityQuery = z
+  .strictObject({
+    from: intString().optional(),
+    to: intString().optional(),
+    limit: intString(50_000)
+      .optional()
+      .transform((n) => n ?? 5000),
+  })
+  .superRefine(orderedRange);
 const limitQuery = (max: number, dflt: number) =>
   z.strictObject({
     limit: intString(max)

@@ -28,6 +28,8 @@ interface DashboardOptions {
   modelsDir: string;
   logFile: string;
   tickDelaySeconds: number;
+  /** Config `trading.lockStaleSeconds`: a run whose lock heartbeat is older is shown as not running. */
+  lockStaleSeconds: number;
   credentials: Credentials;
   corsOrigins: readonly string[];
   pollMs: number;
@@ -47,6 +49,8 @@ export interface DashboardServer {
 }
 
 const OPEN_ROUTES = new Set(['/api/v1/health', '/api/v1/login']);
+/** The methods a 405's Allow header may name (HEAD: fastify answers it on every GET route). */
+const ROUTE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /** Refuses, in one line, to bind anything but loopback without credentials. */
 export function checkBind(host: string, credentials: Credentials): void {
@@ -100,7 +104,10 @@ function openDatabases(file: string): { reader: Database.Database; writer: Datab
 export async function createDashboardServer(o: DashboardOptions): Promise<DashboardServer> {
   const clock = o.clock ?? Date.now;
   const { reader: db, writer } = openDatabases(o.dbFile);
-  const reader = new DashboardReader(db, o.tickDelaySeconds);
+  const reader = new DashboardReader(db, {
+    tickDelaySeconds: o.tickDelaySeconds,
+    lockStaleSeconds: o.lockStaleSeconds,
+  });
   const version = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string })
     .version;
   const app = Fastify({
@@ -129,7 +136,21 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   });
   // set by listen(): whether the bound address is a loopback one
   let loopbackOnly = false;
-  app.setNotFoundHandler((_req, reply) => void reply.code(404).send({ error: 'not found' }));
+  // a method a route does not take is a 405 naming the ones it does, for every route at once: find-my-way routes
+  // by method first, so such a request reaches the not-found handler, which told it the route did not exist
+  app.setNotFoundHandler((req, reply) => {
+    const url = req.url.split('?')[0];
+    const allowed = ROUTE_METHODS.filter((method) => app.findRoute({ method, url }) !== null);
+    // OPTIONS answers every /api/ path (CORS preflight): alone it does not make a route
+    if (allowed.some((m) => m !== 'OPTIONS')) {
+      void reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send({ error: `method ${req.method} is not allowed here: this route takes ${allowed.join(', ')}` });
+      return;
+    }
+    void reply.code(404).send({ error: 'not found' });
+  });
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     reply.header('x-content-type-options', 'nosniff');

@@ -77,12 +77,13 @@ const MAX_CURSOR = Number.MAX_SAFE_INTEGER;
 export class DashboardReader {
   private readonly db: Database.Database;
   private readonly repo: RunRepository;
-  private readonly tickDelaySeconds: number;
+  private readonly timing: { tickDelaySeconds: number; lockStaleSeconds: number };
 
-  constructor(db: Database.Database, tickDelaySeconds: number) {
+  /** `timing`: when a trader ticks after a candle closes, and how old a heartbeat is when its run is not running. */
+  constructor(db: Database.Database, timing: { tickDelaySeconds: number; lockStaleSeconds: number }) {
     this.db = db;
     this.repo = new RunRepository(db);
-    this.tickDelaySeconds = tickDelaySeconds;
+    this.timing = timing;
   }
 
   runIds(): number[] {
@@ -92,7 +93,7 @@ export class DashboardReader {
   run(id: number, now: number, decisions = 5): RunSummary | undefined {
     const state = this.repo.list().find((r) => r.id === id);
     if (!state) return undefined;
-    const status = runStatus(this.repo, state, now, decisions, this.tickDelaySeconds);
+    const status = runStatus(this.repo, state, now, decisions, this.timing);
     if (!status) return undefined;
     const spark = (
       this.db.prepare('SELECT equity FROM trading_equity WHERE run_id = ? ORDER BY ts DESC LIMIT 60').all(id) as {

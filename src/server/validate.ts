@@ -34,6 +34,15 @@ export const intString = (max = Number.MAX_SAFE_INTEGER) =>
 
 export const runParams = z.strictObject({ id: intString() });
 
+/**
+ * A time range's `from` and `to` in one query, each optional: `from` after `to` is refused naming both, rather than
+ * answered with an empty list that reads as a run without rows.
+ */
+export function orderedRange(q: { from?: number; to?: number }, ctx: z.RefinementCtx): void {
+  if (q.from !== undefined && q.to !== undefined && q.from > q.to)
+    ctx.addIssue({ code: 'custom', path: ['from'], message: `must not be after to (from ${q.from}, to ${q.to})` });
+}
+
 /** Keyset paging: newest first, `before` the cursor a page returned as `next`. */
 export const pageQuery = (maxLimit: number, defaultLimit: number) =>
   z.strictObject({

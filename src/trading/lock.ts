@@ -8,6 +8,7 @@ import { processAlive } from '../core/process-alive.ts';
 import { shortError } from '../data/exchange.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { LOCKS_TABLE } from './db.ts';
+import type { RunKey } from './types.ts';
 
 export interface Lock {
   readonly name: string;
@@ -31,6 +32,27 @@ interface LockRow {
 function isAbandoned(row: LockRow, staleMs: number, now: number): boolean {
   if (row.host === os.hostname() && !processAlive(row.pid)) return true;
   return now - row.heartbeat > staleMs;
+}
+
+/** The lock a run's trader holds while it runs (one trader per run). */
+export function runLockName(key: RunKey): string {
+  return `${key.mode}:${key.name}:${key.exchange}:${key.symbol}:${key.timeframe}`;
+}
+
+/**
+ * Whether the holder of lock `name` lives (as acquireLock judges it: a heartbeat within `staleMs`, its process alive
+ * on this host) and its last heartbeat; no row: released (a clean stop) or never taken. Read-only, on any connection.
+ */
+export function lockHolder(
+  db: Database.Database,
+  name: string,
+  staleMs: number,
+  now = Date.now(),
+): { alive: boolean; lastSeen?: number } {
+  const row = db.prepare('SELECT pid, host, acquired_at, heartbeat FROM trading_locks WHERE name = ?').get(name) as
+    LockRow | undefined;
+  if (!row) return { alive: false };
+  return { alive: !isAbandoned(row, staleMs, now), lastSeen: row.heartbeat };
 }
 
 /**

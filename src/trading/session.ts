@@ -8,7 +8,7 @@ import type { Logger } from '../core/log.ts';
 import { loadStrategy, ruleCosts, ruleSizing } from '../agents/strategy.ts';
 import type { TradingSettings } from './config.ts';
 import { exchangeFeed } from './feed.ts';
-import { acquireLock, type Lock } from './lock.ts';
+import { acquireLock, runLockName, type Lock } from './lock.ts';
 import { accountKey, lockLiveAccount } from './account-lock.ts';
 import { accountClaimant, claimedAccountError } from './account-claims.ts';
 import { credentialsFromEnv } from '../core/secrets.ts';
@@ -138,7 +138,7 @@ export function openSession(
     const apiUrls = (config.exchange.ccxt as { urls?: unknown } | undefined)?.urls;
     const account = apiKey ? accountKey(key.exchange, apiUrls, apiKey) : undefined;
     const repo = new RunRepository(store.db, { accountKey: account });
-    const runName = `${key.mode}:${key.name}:${key.exchange}:${key.symbol}:${key.timeframe}`;
+    const runName = runLockName(key);
     lock = acquireLock(store.db, runName, config.trading.lockStaleSeconds * 1000);
     if (apiKey && account && !o.sharedAccount) {
       accountLock = lockLiveAccount(

@@ -1,5 +1,6 @@
 import { isoTime } from '../data/timeframe.ts';
 import type { RunRepository } from './run-repository.ts';
+import { lockHolder, runLockName } from './lock.ts';
 import { nextTickTime } from './trader.ts';
 import { withdrawnValue } from './withdrawals.ts';
 import type { PortfolioRunState, RunKey } from './types.ts';
@@ -35,8 +36,15 @@ export interface RunStatus {
   trades: number;
   pendingOrder: { side: string; quantity: number; decidedAt: string } | null;
   lastDecisions: { candle: string; action: string; confidence: number; price: number; modelVersion: string | null }[];
-  /** When the trader acts next; null for a halted run, whose trader stopped and acts no more until a clear-halt. */
+  /**
+   * When the trader acts next; null for a halted run, whose trader stopped and acts no more until a clear-halt, and
+   * for a run whose process is not running (stopped or crashed): it acts at no time until started again.
+   */
   nextTick: string | null;
+  /** Whether a process holds the run's lock with a live heartbeat (src/trading/lock.ts). */
+  running: boolean;
+  /** A run not running: its process's last heartbeat, after a crash; null after a clean stop or while running. */
+  lastSeen: string | null;
   /** A portfolio run's markets at the last candle time it acted on (issue 14); absent for one market. */
   positions?: { market: string; units: number; price: number; value: number; weight: number }[];
   /** A portfolio run's targets still waiting for a market's next candle. */
@@ -48,10 +56,12 @@ export function runStatus(
   key: RunKey,
   now: number,
   decisions: number,
-  tickDelaySeconds: number,
+  timing: { tickDelaySeconds: number; lockStaleSeconds: number },
 ): RunStatus | undefined {
   const run = repo.find(key);
   if (!run) return undefined;
+  // the wall clock's, as the lock's heartbeat is, not the run's (a fixed --now or a test's clock)
+  const holder = lockHolder(repo.db, runLockName(run), timing.lockStaleSeconds * 1000);
   const lastEquity = repo.equity(run.id, 1)[0];
   const pf = run.portfolio;
   const part = pf ? portfolioPart(repo, run.id, pf) : undefined;
@@ -102,7 +112,12 @@ export function runStatus(
       price: d.price,
       modelVersion: d.modelVersion,
     })),
-    nextTick: run.halted ? null : isoTime(nextTickTime(now, run.timeframe, tickDelaySeconds, run.lastTs)),
+    nextTick:
+      run.halted || !holder.alive
+        ? null
+        : isoTime(nextTickTime(now, run.timeframe, timing.tickDelaySeconds, run.lastTs)),
+    running: holder.alive,
+    lastSeen: !holder.alive && holder.lastSeen !== undefined ? isoTime(holder.lastSeen) : null,
     ...(part ?? {}),
   };
 }
@@ -162,6 +177,13 @@ function withdrawnLine(s: RunStatus): string[] {
     : [];
 }
 
+/** The next tick, or why there is none: halted, or the run's process is not running. */
+function nextTickText(s: RunStatus): string {
+  if (s.nextTick) return s.nextTick;
+  if (s.halted) return '— (halted)';
+  return `— (not running${s.lastSeen ? `; last seen ${s.lastSeen}` : ''})`;
+}
+
 export function formatStatus(s: RunStatus): string {
   const version = s.modelVersion ? ` @ ${s.modelVersion}` : '';
   const price = s.lastPrice !== null ? ` @ ${num(s.lastPrice)}` : '';
@@ -174,7 +196,7 @@ export function formatStatus(s: RunStatus): string {
     `${s.mode} run "${s.name}"  ${s.exchange} ${s.symbol} ${s.timeframe}  ${s.policy}${version}`,
     ...(s.halted ? [`HALTED: ${s.halted}`] : []),
     ...(s.paused ? [`PAUSED: ${s.paused}`] : []),
-    `started      ${s.startedAt}   last candle ${s.lastCandle ?? '—'}   next tick ${s.nextTick ?? '— (halted)'}`,
+    `started      ${s.startedAt}   last candle ${s.lastCandle ?? '—'}   next tick ${nextTickText(s)}`,
     ...(s.positions
       ? portfolioLines(s)
       : [
@@ -205,7 +227,7 @@ export function formatRunTable(rows: RunStatus[]): string {
       num(s.equity),
       pct(s.pnl),
       last ? `${last.candle} ${last.action}` : '—',
-      s.nextTick ?? '—',
+      s.nextTick ?? (s.halted ? '—' : nextTickText(s)),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));

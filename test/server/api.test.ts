@@ -6,10 +6,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { isoTime } from '../../src/data/timeframe.ts';
-import { paperFixture, serve, type PaperFixture, type Served } from './fixture.ts';
+import { runLockName } from '../../src/trading/lock.ts';
+import { runBot } from '../trading/cli.ts';
+import { KEY, paperFixture, serve, type PaperFixture, type Served } from './fixture.ts';
 
 /** A JSON reply of one of many shapes; the assertions check what each test reads. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -246,6 +249,83 @@ test('every parameter is validated: a 400 with a one-line JSON error; unknown th
   });
   assert.equal(huge.status, 413);
   assert.ok('error' in ((await huge.json()) as object));
+});
+
+test('a time range whose from is after its to is a 400 naming both, on every route that takes one', async () => {
+  for (const route of ['equity', 'weights']) {
+    const r = await get(`/api/v1/runs/${f.runId}/${route}?from=5&to=1`);
+    assert.equal(r.status, 400, route);
+    assert.deepEqual(r.body, { error: 'query from: must not be after to (from 5, to 1)' }, route);
+  }
+  // an equal pair is a range of one instant, and one end alone is open
+  for (const q of ['from=5&to=5', 'from=5', 'to=1'])
+    assert.equal((await get(`/api/v1/runs/${f.runId}/equity?${q}`)).status, 200);
+});
+
+test('a method a route does not take is a 405 with an Allow header naming the ones it takes', async () => {
+  const call = (method: string, path: string) =>
+    fetch(s.url + path, { method, headers: { authorization: `Bearer ${s.token}` } });
+  for (const [method, path, allow] of [
+    ['DELETE', `/api/v1/runs/${f.runId}`, 'GET, HEAD, OPTIONS'],
+    ['PUT', `/api/v1/runs/${f.runId}/equity?from=1`, 'GET, HEAD, OPTIONS'],
+    ['GET', `/api/v1/runs/${f.runId}/commands/pause`, null],
+    ['DELETE', '/api/v1/login', 'POST, OPTIONS'],
+    ['DELETE', '/', 'GET, HEAD'],
+  ] as const) {
+    const res = await call(method, path);
+    const body = (await res.json()) as Json;
+    if (allow === null) {
+      assert.equal(res.status, 404, path);
+      continue;
+    }
+    assert.equal(res.status, 405, `${method} ${path}`);
+    assert.equal(res.headers.get('allow'), allow, path);
+    assert.deepEqual(body, { error: `method ${method} is not allowed here: this route takes ${allow}` });
+  }
+  // a path no route has stays a 404, whatever the method
+  assert.equal((await call('DELETE', '/api/v1/nothing')).status, 404);
+});
+
+test(`a run whose process is not running has no next tick: a crashed one shows its last heartbeat, a stopped one \
+none; in bot status (text, --json) and the API alike`, async () => {
+  const g = await paperFixture();
+  const t = await serve(g);
+  try {
+    const views = async () => {
+      const api = ((await (await fetch(`${t.url}/api/v1/runs`)).json()) as Json).runs[0];
+      const json = await runBot(['status', '--json', '--db', g.dbFile]);
+      const text = await runBot(['status', '--db', g.dbFile]);
+      assert.equal(json.code, 0, json.stderr);
+      assert.equal(text.code, 0, text.stderr);
+      const nextTick = /next tick (.*)$/m.exec(text.stdout)?.[1];
+      return { api, json: JSON.parse(json.stdout) as Json, nextTick };
+    };
+    const running = await views();
+    for (const v of [running.api, running.json]) assert.deepEqual([v.running, v.lastSeen], [true, null]);
+    assert.match(running.api.nextTick, /^\d{4}-/);
+    assert.match(running.nextTick ?? '', /^\d{4}-\d\d-\d\dT/);
+
+    // crashed: the lock's row stays with a heartbeat older than trading.lockStaleSeconds (120 s)
+    g.lock.release();
+    const beat = Date.now() - 600_000;
+    g.store.db
+      .prepare('INSERT INTO trading_locks (name, pid, host, acquired_at, heartbeat) VALUES (?, ?, ?, ?, ?)')
+      .run(runLockName(KEY), process.pid, os.hostname(), beat - 60_000, beat);
+    const crashed = await views();
+    for (const v of [crashed.api, crashed.json])
+      assert.deepEqual([v.nextTick, v.running, v.lastSeen], [null, false, isoTime(beat)]);
+    assert.equal(crashed.nextTick, `— (not running; last seen ${isoTime(beat)})`);
+
+    // stopped: a clean stop released the lock
+    g.store.db.prepare('DELETE FROM trading_locks').run();
+    const stopped = await views();
+    for (const v of [stopped.api, stopped.json])
+      assert.deepEqual([v.nextTick, v.running, v.lastSeen], [null, false, null]);
+    assert.equal(stopped.nextTick, '— (not running)');
+  } finally {
+    await t.server.close();
+    g.cleanup();
+  }
 });
 
 /** Reads server-sent events until `until` says stop. */

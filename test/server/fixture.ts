@@ -10,6 +10,7 @@ import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { Trader } from '../../src/trading/trader.ts';
+import { acquireLock, runLockName, type Lock } from '../../src/trading/lock.ts';
 import type { RunKey } from '../../src/trading/types.ts';
 import { createDashboardServer, type DashboardServer } from '../../src/server/app.ts';
 import { Credentials, readTokens, createToken } from '../../src/server/auth.ts';
@@ -30,7 +31,7 @@ export const candles = syntheticCandles({
 });
 export const START = candles.ts[100];
 const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 5, minOrderValue: 5000, quantityPrecision: 8 };
-const KEY: RunKey = { mode: 'paper', name: 'default', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' };
+export const KEY: RunKey = { mode: 'paper', name: 'default', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' };
 
 export interface PaperFixture {
   dir: string;
@@ -45,6 +46,8 @@ export interface PaperFixture {
   repo: RunRepository;
   trader: Trader;
   runId: number;
+  /** The run's lock, held as a running trader holds it. */
+  lock: Lock;
   /** Moves the clock on by `hours` and ticks. */
   advance(hours: number): Promise<void>;
   cleanup(): void;
@@ -165,6 +168,9 @@ export async function paperFixture(): Promise<PaperFixture> {
   const clock = { now: START + 60 * HOUR + 10_000 };
   const store = CandleStore.open(dbFile);
   const repo = new RunRepository(store.db);
+  // the trader's process holds the run's lock while it runs, as bot paper's session does: bot status and the API
+  // show a next tick only for a run that is running
+  const lock = acquireLock(store.db, runLockName(KEY), 120_000);
   const trader = new Trader({
     repo,
     store,
@@ -196,7 +202,9 @@ export async function paperFixture(): Promise<PaperFixture> {
       clock.now += hours * HOUR;
       await trader.tick();
     },
+    lock,
     cleanup() {
+      lock.release();
       store.close();
       tmp.cleanup();
     },
@@ -236,6 +244,7 @@ export async function serve(
     modelsDir: f.modelsDir,
     logFile: f.logFile,
     tickDelaySeconds: 10,
+    lockStaleSeconds: 120,
     credentials,
     corsOrigins: [],
     pollMs: o.pollMs ?? 100,

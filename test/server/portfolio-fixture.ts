@@ -95,6 +95,7 @@ export async function servePortfolio(f: PortfolioFixture): Promise<{ server: Das
     modelsDir: path.join(f.dir, 'models'),
     logFile: path.join(f.dir, 'bot.log'),
     tickDelaySeconds: 10,
+    lockStaleSeconds: 120,
     credentials: new Credentials({ tokens: [], sessionHours: 1 }),
     corsOrigins: [],
     pollMs: 100,

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { dashboardUrl, runBot, startBot } from '../trading/cli.ts';
@@ -221,6 +221,28 @@ test('a secret in the environment never appears in any response', async () => {
   } finally {
     await s.server.close();
   }
+});
+
+test('bot serve --new-token: an empty, over-long or unprintable label is one line, exit 1, no file', async () => {
+  const tokens = path.join(f.dir, 'label-tokens.json');
+  const cfg = path.join(f.dir, 'label-config.json');
+  writeFileSync(cfg, JSON.stringify({ server: { tokensFile: tokens }, log: { file: '' } }));
+  for (const [label, error] of [
+    ['', 'error: --new-token: the label is empty (give a name such as laptop)'],
+    ['   ', 'error: --new-token: the label is empty (give a name such as laptop)'],
+    ['x'.repeat(500), `error: --new-token: the label "${'x'.repeat(40)}…" is longer than 64 characters`],
+    ['lap\u001b[2Jtop', 'error: --new-token: the label "lap\\u001b[2Jtop" has a character that is not printable'],
+  ] as const) {
+    const r = await runBot(['serve', '--new-token', label, '--config', cfg]);
+    assert.equal(r.code, 1, label);
+    assert.equal(r.stderr.trim(), error);
+    assert.equal(r.stdout, '');
+  }
+  assert.ok(!existsSync(tokens), 'no tokens file was written');
+  // a label of 64 characters with spaces and punctuation is a name; it is stored trimmed
+  const ok = await runBot(['serve', '--new-token', ` my laptop (${'é'.repeat(50)}) `, '--config', cfg]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(readFileSync(tokens, 'utf8'), new RegExp(`"label": "my laptop \\(${'é'.repeat(50)}\\)"`));
 });
 
 test(`bot serve: --new-token prints a token once and stores only its hash; the server starts and answers; bad flags \

@@ -153,7 +153,7 @@ again`, async () => {
     );
     assert.match(s.repo.list()[0].halted ?? '', /test halt/);
     // its trader stopped: bot status and the dashboard show no next tick, not one that will never come
-    const status = runStatus(s.repo, KEY, now, 5, 10);
+    const status = runStatus(s.repo, KEY, now, 5, { tickDelaySeconds: 10, lockStaleSeconds: 120 });
     assert.equal(status?.nextTick, null);
     assert.match(formatStatus(status!), /next tick — \(halted\)/);
     // a restarted trader stays halted until the clear-halt command is picked up

@@ -227,7 +227,7 @@ test("live: status P&L is against the run's own starting value, not the configur
   const s = await liveSetup(CAPS, { krw: 1_000_000 });
   try {
     await s.make().tick();
-    const status = runStatus(s.repo, s.key, s.clock.now, 5, 10);
+    const status = runStatus(s.repo, s.key, s.clock.now, 5, { tickDelaySeconds: 10, lockStaleSeconds: 120 });
     assert.ok(status);
     assert.equal(
       status.initialBalance,

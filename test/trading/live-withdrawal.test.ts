@@ -80,7 +80,7 @@ there and fills; the cut survives a restart and is not a loss`, async () => {
       assert.equal(last?.status, 'skipped', JSON.stringify(last));
       assert.equal(orderPosts(s).length, 2, 'no order sent after the restart');
       assert.deepEqual(errorLines(lines), [], 'nothing refused');
-      const status = runStatus(repo, s.key, s.clock.now, 5, 0);
+      const status = runStatus(repo, s.key, s.clock.now, 5, { tickDelaySeconds: 0, lockStaleSeconds: 120 });
       assert.ok(status, 'the run has a status');
       assert.ok(status.withdrawn > 6_000_000, `status shows what was taken out: ${status.withdrawn}`);
       assert.ok(status.pnl > -0.05, `the withdrawal is not counted in the P&L: ${status.pnl}`);
@@ -226,7 +226,9 @@ the restarted run starts from what is there, with nothing withdrawn and no made-
     const runId = await withdrawnBeforeFirstDecision(s, s.make(policies));
     broken = false;
     await ticks(s, s.make(policies), 1); // restarted: the run's first decision
-    assertStartedFromWhatIsThere(runStatus(s.repo, s.key, s.clock.now, 5, 0));
+    assertStartedFromWhatIsThere(
+      runStatus(s.repo, s.key, s.clock.now, 5, { tickDelaySeconds: 0, lockStaleSeconds: 120 }),
+    );
     assert.equal(s.repo.decisionCount(runId), 1);
   } finally {
     await s.cleanup();

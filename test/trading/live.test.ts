@@ -199,7 +199,7 @@ test('live: bot status has the buy-and-hold P&L of a live run (the first acted c
     const trader = s.make();
     const first = s.clock.now;
     for (let k = 0; k < 3; k++, s.clock.now += HOUR) await trader.tick();
-    const status = runStatus(s.repo, s.key, s.clock.now, 1, 10);
+    const status = runStatus(s.repo, s.key, s.clock.now, 1, { tickDelaySeconds: 10, lockStaleSeconds: 120 });
     assert.ok(status, 'the run exists');
     const firstClose = s.candles.close[s.candles.ts.indexOf(first - HOUR - 10_000)];
     const lastClose = s.candles.close[s.candles.ts.indexOf(s.clock.now - 2 * HOUR - 10_000)];

@@ -59,12 +59,12 @@ the API show them, not as a loss; the next rebalance is sized to what is there a
     assert.match(warns[0], /taken out of the run: [0-9.]+ KRW, 0 BTC and [0-9.]+ ETH, worth [0-9.]+ KRW/);
     for (const l of lines) assert.ok(!/test-access-key-123|test-secret-key-456/.test(l), `no key in: ${l}`);
 
-    const status = runStatus(s.repo, after, s.clock.now, 5, 0);
+    const status = runStatus(s.repo, after, s.clock.now, 5, { tickDelaySeconds: 0, lockStaleSeconds: 120 });
     assert.ok(status);
     assert.ok(Math.abs(status.withdrawn - taken) < 1e-3, `status shows what was taken out: ${status.withdrawn}`);
     assert.ok(status.pnl > -0.05, `the withdrawal is not counted in the P&L: ${status.pnl}`);
     assert.match(formatStatus(status), /\nwithdrawn {4}[0-9,.]+ taken out of the run/);
-    const api = new DashboardReader(s.store.db, 0).run(runId, s.clock.now);
+    const api = new DashboardReader(s.store.db, { tickDelaySeconds: 0, lockStaleSeconds: 120 }).run(runId, s.clock.now);
     assert.ok(api && Math.abs(api.withdrawn - taken) < 1e-3, `the API shows it: ${api?.withdrawn}`);
 
     await ticks(s, trader, 2); // keep, then rebalance toward equal weights from what is there
@@ -183,7 +183,9 @@ restart: the restarted run starts from what is there, with nothing withdrawn and
     broken = false;
     await ticks(s, s.make(undefined, policies), 1); // restarted: the run's first decision
     const run = s.repo.get(runId);
-    assertStartedFromWhatIsThere(runStatus(s.repo, run, s.clock.now, 5, 0));
+    assertStartedFromWhatIsThere(
+      runStatus(s.repo, run, s.clock.now, 5, { tickDelaySeconds: 0, lockStaleSeconds: 120 }),
+    );
     assert.equal(run.portfolio?.account.withdrawn ?? 0, 0);
     assert.equal(s.repo.decisionCount(runId), 1);
   } finally {

@@ -56,7 +56,7 @@ test('bot status of a flat run that decided to sell shows no pending order, not 
     const run = repo.list()[0];
     assert.equal(run.account.units, 0, 'the run is flat');
     assert.equal(repo.decisions(run.id).at(-1)?.action, 'sell');
-    const status = runStatus(repo, KEY, now, 5, 10);
+    const status = runStatus(repo, KEY, now, 5, { tickDelaySeconds: 10, lockStaleSeconds: 120 });
     assert.equal(status?.pendingOrder, null);
     assert.match(formatStatus(status!), /^pending {6}none$/m);
     store.close();

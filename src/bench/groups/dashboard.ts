@@ -109,6 +109,7 @@ export const dashboardGroup: BenchGroup = {
         modelsDir: dir,
         logFile: '',
         tickDelaySeconds: 10,
+        lockStaleSeconds: 120,
         credentials: new Credentials({ tokens: [], sessionHours: 1 }),
         corsOrigins: [],
         pollMs: 1000,

@@ -20,6 +20,21 @@ export function parsePort(value: string, flag: string): number {
   return Number(value);
 }
 
+/**
+ * A `--new-token` label: trimmed, 1–64 printable characters (letters, digits, punctuation, symbols, spaces). It is
+ * stored in the tokens file and shown in the commands a token queues: an empty one named nothing, and a control
+ * character or a page of text garbled every line that shows it.
+ */
+function tokenLabel(value: string): string {
+  const label = value.trim();
+  const shown = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (!label) throw new UserError('--new-token: the label is empty (give a name such as laptop)');
+  if (label.length > 64) throw new UserError(`--new-token: the label ${shown} is longer than 64 characters`);
+  if (!/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]+$/u.test(label))
+    throw new UserError(`--new-token: the label ${shown} has a character that is not printable`);
+  return label;
+}
+
 /** Credentials from the environment (BOT_API_PASSWORD) and the tokens file. */
 export function credentialsFor(config: Config, env: NodeJS.ProcessEnv = process.env): Credentials {
   const password = env.BOT_API_PASSWORD || undefined;
@@ -50,6 +65,7 @@ export async function startDashboard(
     modelsDir: config.agent.modelsDir,
     logFile: config.server.logFile || config.log.file,
     tickDelaySeconds: config.trading.tickDelaySeconds,
+    lockStaleSeconds: config.trading.lockStaleSeconds,
     credentials,
     corsOrigins: config.server.corsOrigins,
     pollMs: config.server.pollMs,
@@ -81,9 +97,10 @@ export function registerServe(program: Command): void {
     const port = flags.port !== undefined ? parsePort(flags.port, '--port') : undefined;
     if (flags.host !== undefined && !/^[A-Za-z0-9.:-]{1,253}$/.test(flags.host))
       throw new UserError(`--host: "${flags.host}" is not an address`);
+    // checked before the config is read or anything is written
+    const label = typeof flags.newToken === 'string' ? tokenLabel(flags.newToken) : 'cli';
     const { config, logger } = setupCommand(flags);
     if (flags.newToken !== undefined) {
-      const label = typeof flags.newToken === 'string' ? flags.newToken : 'cli';
       const { token, id } = createToken(config.server.tokensFile, label);
       console.log(token);
       process.stderr.write(

@@ -53,10 +53,14 @@ export function registerStatus(program: Command): void {
     try {
       const repo = new RunRepository(store.db);
       const now = Date.now();
+      const timing = {
+        tickDelaySeconds: config.trading.tickDelaySeconds,
+        lockStaleSeconds: config.trading.lockStaleSeconds,
+      };
       if (named) {
         const market = portfolio ? { ...config, symbol: portfolio.symbols.join(',') } : config;
         const key = runKey(market, mode, flags.name ?? 'default');
-        const s = runStatus(repo, key, now, n, config.trading.tickDelaySeconds);
+        const s = runStatus(repo, key, now, n, timing);
         if (!s)
           throw new UserError(
             `no ${mode} run "${key.name}" for ${key.exchange} ${key.symbol} ${key.timeframe} in ` +
@@ -70,7 +74,7 @@ export function registerStatus(program: Command): void {
       const all = repo
         .list()
         .filter((r) => !flags.live || r.mode === 'live')
-        .map((r) => runStatus(repo, r, now, n, config.trading.tickDelaySeconds))
+        .map((r) => runStatus(repo, r, now, n, timing))
         .filter((s): s is RunStatus => s !== undefined);
       if (all.length === 0)
         throw new UserError(

@@ -38,7 +38,7 @@
               return d ? `${d.candle.slice(0, 16)} ${d.action}` : '—';
             },
           ],
-          ['next tick', (r) => (r.nextTick ? r.nextTick.slice(0, 16) : '— (halted)')],
+          ['next tick', D.nextTick],
         ],
         (r) => (location.hash = '#/run/' + r.id),
         { id: 'runs-table' },

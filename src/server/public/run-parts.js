@@ -39,7 +39,7 @@
         ...(r.withdrawn > 0 ? [stat('withdrawn', D.num(r.withdrawn, 0))] : []),
         ...own,
         stat('last candle', (r.lastCandle || '—').slice(0, 16)),
-        stat('next tick', r.nextTick ? r.nextTick.slice(0, 16) : '— (halted)'),
+        stat('next tick', D.nextTick(r)),
       ),
     );
   }
