@@ -132,5 +132,9 @@ test('bot data derive writes hyphenated names (SP500-INV/USD), and --symbol read
   assert.equal(exported.code, 0, exported.stderr);
   assert.equal(exported.stdout.trim().split('\n').length, 5);
   const bad = await runBot(['data', 'export', '--symbol', 'IDX-/USD', ...common]);
-  assert.match(bad.stderr, /symbol: expected BASE\/QUOTE/);
+  assert.equal(
+    bad.stderr,
+    'error: --symbol: "IDX-/USD": expected BASE/QUOTE in capitals and digits (a hyphen may join parts), e.g. BTC/KRW\n',
+  );
+  assert.equal(bad.code, 1);
 });
