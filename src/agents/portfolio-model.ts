@@ -92,6 +92,8 @@ export interface PortfolioModelInfo {
   symbols: string[];
   informative: string[];
   trainingWindow: string;
+  /** The training window's open times as meta.json records them (absent in folders that lack it). */
+  trained?: { from: string; to: string };
   /** The recipe's `costs` ('config' or a preset name). */
   costs: string;
   /** Candles before a decision that give its whole observation window full feature rows. */
@@ -119,6 +121,7 @@ export function readPortfolioModelInfo(dir: string): PortfolioModelInfo {
     symbols: l.symbols,
     informative: l.informative,
     trainingWindow: w ? `${w.from} … ${w.to}` : 'unknown',
+    ...(w ? { trained: w } : {}),
     costs: l.recipe?.costs ?? 'config',
     warmup: l.recipe ? portfolioWarmup(l.recipe) : 0,
   };

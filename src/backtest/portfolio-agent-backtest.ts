@@ -21,6 +21,7 @@ import { UserError } from '../core/errors.ts';
 import { alignSeries, candlesFrom } from '../data/timeline.ts';
 import type { Costs } from '../market/costs.ts';
 import { firstDecisionIndex } from '../market/portfolio-env.ts';
+import { inSampleWarning } from './model-backtest.ts';
 import { runPortfolioRun, type PortfolioRunRequest, type PortfolioSeries } from './portfolio-backtest.ts';
 import type { PortfolioReport } from './portfolio-report.ts';
 
@@ -175,6 +176,8 @@ export interface PortfolioModelRunRequest {
   /** First decision at or after this open time (the candles before it are the features' history). */
   from?: number;
   log(line: string): void;
+  /** Said when the range is not out of sample (inSampleWarning). */
+  warn(line: string): void;
 }
 
 /**
@@ -202,6 +205,10 @@ export async function runPortfolioModelRun(
       throw new UserError(`the range leaves ${tl.ts.length - first} candle times after warm-up`);
     const meta = readPortfolioModelInfo(req.modelDir);
     req.log(`model ${req.modelDir} (${meta.strategy}) from ${iso(tl.ts[first])}; trained on ${meta.trainingWindow}`);
+    // a portfolio agent trains its epochs through and chooses nothing on validation windows: the training window only
+    const last = tl.ts[tl.ts.length - 1];
+    const inSample = meta.trained && inSampleWarning({ trainingWindow: meta.trained }, tl.ts[first], last);
+    if (inSample) req.warn(inSample);
     const testFrom = tl.ts[first];
     return runPortfolioRun({
       name: meta.strategy,

@@ -10,7 +10,7 @@ import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import { describeTimeline } from '../data/timeline.ts';
 import type { Costs } from '../market/costs.ts';
-import { annualisationPeriods } from '../market/metrics.ts';
+import { annualisationPeriods, timelineTooShortToAnnualise } from '../market/metrics.ts';
 import { runPortfolioBacktest, type PortfolioPolicy, type PortfolioResult } from '../market/portfolio-engine.ts';
 import { portfolioHtml } from './portfolio-html.ts';
 import { newRunId } from './range.ts';
@@ -18,6 +18,7 @@ import { mean as meanOf, sampleVariance } from '../core/numbers.ts';
 import {
   EQUAL_WEIGHTS_HELD,
   PORTFOLIO_REPORT_SCHEMA,
+  portfolioShortSpanNote,
   turnoverLabel,
   type PortfolioReport,
   type PortfolioSummary,
@@ -136,6 +137,7 @@ export function runPortfolioRun(req: PortfolioRunRequest): { report: PortfolioRe
         ? { informative: req.informative.map((s) => ({ symbol: s.candles.symbol, label: s.label })) }
         : {}),
       timeline: describeTimeline(main.timeline),
+      tooShortToAnnualise: timelineTooShortToAnnualise(main.timeline.ts),
     },
     ...(req.agent ? { agent: req.agent } : {}),
     summary: summarise(req.name, main),
@@ -229,6 +231,7 @@ export function portfolioTable(r: PortfolioReport): string {
     '',
     line(head),
     ...rows.map(line),
+    ...portfolioShortSpanNote(r),
     '',
     `per market (${r.strategy}; P/L = its contribution to the run's P/L):`,
     ...markets,

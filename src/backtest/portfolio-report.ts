@@ -3,7 +3,9 @@
  * baselines' summaries and the documented `portfolio` part. portfolio-backtest.ts writes it, portfolio-html.ts draws
  * it.
  */
+import { isoTime } from '../data/timeframe.ts';
 import type { Costs } from '../market/costs.ts';
+import { shortSpanNote } from './report.ts';
 
 export const PORTFOLIO_REPORT_SCHEMA = 'bot-portfolio-report/1';
 
@@ -17,6 +19,13 @@ export const EQUAL_WEIGHTS_HELD = 'equal weights bought and held';
 export function turnoverLabel(symbols: readonly string[]): string {
   const quote = symbols[0]?.split('/')[1]?.split(':')[0];
   return `turnover (${quote || 'quote currency'})`;
+}
+
+/** The note under a portfolio's table when its span is too short to annualise (report.ts's, on its timeline). */
+export function portfolioShortSpanNote(r: PortfolioReport): string[] {
+  if (!r.data.tooShortToAnnualise) return [];
+  const ts = r.portfolio.timestamps;
+  return [shortSpanNote({ candles: ts.length, from: isoTime(ts[0]), to: isoTime(ts[ts.length - 1]) })];
 }
 
 export interface PortfolioSummary {
@@ -37,6 +46,8 @@ export interface PortfolioReport {
     series: { symbol: string; label: string; missing: number; costs: Costs }[];
     informative?: { symbol: string; label: string }[];
     timeline: string;
+    /** The span is too short for the annualised Sharpe to mean much (tooShortToAnnualise); absent in old reports. */
+    tooShortToAnnualise?: boolean;
   };
   agent?: Record<string, unknown>;
   summary: PortfolioSummary;

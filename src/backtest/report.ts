@@ -286,7 +286,7 @@ function rejectedLine(report: StoredReport): string[] {
 }
 
 /** The line under a summary table whose span is too short for its annualised figures to mean much. */
-function shortSpanNote(d: StoredReport['data']): string {
+export function shortSpanNote(d: Pick<StoredReport['data'], 'candles' | 'from' | 'to'>): string {
   const days = (Date.parse(d.to) - Date.parse(d.from)) / 86_400_000;
   return (
     `note: ${d.candles} candles over ${days.toFixed(1)} days are too short (under ${MIN_ANNUALISED_RETURNS} returns ` +

@@ -64,14 +64,21 @@ export function costsFromSettings(s: AccountSettings): Costs {
 
 /**
  * A starting balance below the minimum order value could place no order: a run would report 0 trades and only
- * rejections, so it is one line before any work instead.
+ * rejections, so it is one line before any work instead. A portfolio's markets each have theirs (the largest
+ * counts: below it a market could never be traded); a live run's balance is its cap (`what`).
  */
-export function checkBalance(account: { balance: number; preset: string }, costs: Costs): void {
-  if (account.balance >= costs.minOrderValue) return;
+export function checkBalance(
+  account: { balance: number; preset: string },
+  costs: Costs | readonly Costs[],
+  what = 'balance',
+): void {
+  const all: readonly Costs[] = 'minOrderValue' in costs ? [costs] : costs;
+  const min = Math.max(0, ...all.map((c) => c.minOrderValue));
+  if (account.balance >= min) return;
   const source = account.preset === 'custom' ? 'account.minOrderValue' : `the ${account.preset} preset's minimum order`;
   throw new UserError(
-    `balance ${account.balance} is below the minimum order value ${costs.minOrderValue} (${source}): ` +
-      'no order could be placed',
+    `${what} ${account.balance} is below the minimum order value ${min} (${source}): ` +
+      'no order could be placed; raise --balance or account.balance',
   );
 }
 

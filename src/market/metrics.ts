@@ -137,6 +137,12 @@ export function tooShortToAnnualise(m: Pick<Metrics, 'candles' | 'years'>): bool
   return m.candles - 1 < MIN_ANNUALISED_RETURNS || m.years < MIN_ANNUALISED_YEARS;
 }
 
+/** tooShortToAnnualise of a run known by its clock's open times (a portfolio's timeline). */
+export function timelineTooShortToAnnualise(ts: ArrayLike<number>): boolean {
+  const n = ts.length;
+  return tooShortToAnnualise({ candles: n, years: n > 1 ? (ts[n - 1] - ts[0]) / YEAR_MS : 0 });
+}
+
 /**
  * A ratio whose risk denominator is 0 (no losing candle, no drawdown): +Infinity for a gain, as the profit factor
  * without losing sells is, since 0 would read as "no risk-adjusted return" for a run that only rose; 0 for no gain.

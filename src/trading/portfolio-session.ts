@@ -6,14 +6,14 @@
 import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { modelMarketCosts, type Costs } from '../market/costs.ts';
+import { checkBalance, modelMarketCosts, type Costs } from '../market/costs.ts';
 import { loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
 import type { TradingSettings } from './config.ts';
 import { portfolioRuleSource, type PortfolioPolicySource } from './portfolio-policy-source.ts';
 import { portfolioModelSource } from './portfolio-model-source.ts';
 import { PortfolioTrader } from './portfolio-trader.ts';
 import { PortfolioLiveTrader } from './portfolio-live.ts';
-import { configFeed, openSession, runKey, traderSettings, type TradingSession } from './session.ts';
+import { balanceLabel, configFeed, openSession, runKey, traderSettings, type TradingSession } from './session.ts';
 import type { CandleFeed, TradingMode } from './types.ts';
 
 interface PortfolioSessionOptions {
@@ -72,6 +72,7 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
   // first: an unknown exchange.id is one line before the database is opened (made) and the policy loaded
   const exchange = createExchange(config);
   const { source, costs } = await resolvePortfolioPolicy(o);
+  checkBalance(config.account, costs, balanceLabel(o.mode));
   return openSession({ ...o, key }, source, (store, repo) => {
     const names = [...o.symbols, ...(source.informative ?? [])];
     const feedFor = (s: string) => configFeed(exchange, config, s, o.clock);

@@ -15,6 +15,7 @@ import { credentialsFromEnv } from '../core/secrets.ts';
 import { modelPolicySource } from './model-policy-source.ts';
 import { resolveModel } from '../agents/model-pointer.ts';
 import { portfolioModelSymbols } from '../agents/portfolio-model.ts';
+import { checkBalance } from '../market/costs.ts';
 import { PaperMarket } from './paper-market.ts';
 import { rulePolicySource, type PolicyChoiceResult } from './rule-policy-source.ts';
 import { RunRepository } from './run-repository.ts';
@@ -212,6 +213,9 @@ export function traderSettings(o: {
   };
 }
 
+/** What account.balance is to a run of `mode`, in the minimum-order check: live trades at most that much. */
+export const balanceLabel = (mode: TradingMode): string => (mode === 'live' ? 'balance cap' : 'balance');
+
 /** The configured exchange's candles of `symbol`, retried as configured, settled for trading.tickDelaySeconds. */
 export function configFeed(exchange: Exchange, config: TradingSettings, symbol: string, clock: () => number) {
   const settleMs = config.trading.tickDelaySeconds * 1000;
@@ -225,6 +229,8 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
   // first: an unknown exchange.id is one line before the database is opened (made) and the policy loaded
   const exchange = createExchange(config);
   const { source, sizing, costs } = await resolvePolicy(config, o.policy, o.clock);
+  // before the database: a new run's balance (live: its cap) below the minimum order would only be refused orders
+  checkBalance(config.account, costs, balanceLabel(o.mode));
   return openSession({ ...o, key }, source, (store, repo) => {
     const traderOptions = {
       repo,

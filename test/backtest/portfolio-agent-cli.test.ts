@@ -13,6 +13,8 @@ import { runBot } from '../cli/run.ts';
 import { candlesToCsv } from '../../src/data/csv.ts';
 import { alternatingPair } from '../agents/portfolio-helpers.ts';
 
+type Window = { from: string; to: string };
+
 function setup(): { dir: string; config: string; models: string } {
   const dir = tempDir('bot-pfagent-');
   const models = path.join(dir, 'models');
@@ -69,8 +71,22 @@ test('ppo-etf-pair --sample: index informative, derived instruments, baselines, 
   assert.match(html, /contribution to P\/L/);
   const modelDir = path.join(models, 'ppo-etf-pair');
   assert.ok(existsSync(path.join(modelDir, 'meta.json')));
-  const again = await runBot(['backtest', '--model', modelDir, '--sample', '--out', path.join(dir, 'again'), ...base]);
+  // the whole sample starts inside the training window: warned, as a one-market --model backtest is
+  const warn = ['--config', config, '--log-level', 'warn'];
+  const again = await runBot(['backtest', '--model', modelDir, '--sample', '--out', path.join(dir, 'again'), ...warn]);
   assert.equal(again.code, 0, again.stderr);
+  const trained = (JSON.parse(readFileSync(path.join(modelDir, 'meta.json'), 'utf8')) as { trainingWindow: Window })
+    .trainingWindow;
+  assert.match(
+    again.stderr,
+    new RegExp(`starts before the end of the model's training window \\(${trained.from} … ${trained.to}\\)`),
+  );
+  assert.match(again.stderr, /not out of sample/);
+  const after = new Date(Date.parse(trained.to) + 86_400_000).toISOString();
+  const later = ['backtest', '--model', modelDir, '--sample', '--from', after, '--out', path.join(dir, 'later')];
+  const outOfSample = await runBot([...later, ...warn]);
+  assert.equal(outOfSample.code, 0, outOfSample.stderr);
+  assert.doesNotMatch(outOfSample.stderr, /not out of sample/);
   assert.match(again.stdout, /^ppo-etf-pair /m);
   assert.match(again.stdout, /SP500\/USD \(informative, not traded\)/);
   const predict = await runBot(['predict', '--model', modelDir, '--sample', '--weights', '0.5,0.5', '--json', ...base]);

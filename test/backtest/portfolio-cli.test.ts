@@ -33,8 +33,14 @@ test('two CSV markets, one starting later and one with holes: report.json has th
   assert.match(r.stdout, /random weights \(10 seeds, mean ± sd\)/);
   // turnover is traded value in the quote currency, not the single-market report's ratio `turnover (×)`
   assert.match(r.stdout, /^run .* fees\+tax +turnover \(KRW\)$/m);
-  assert.match(readFileSync(path.join(out, 'report.html'), 'utf8'), /<th>turnover \(KRW\)<\/th>/);
+  const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+  assert.match(html, /<th>turnover \(KRW\)<\/th>/);
+  // 350 hourly times are two weeks: the annualised Sharpe is noted as too short to mean much, as on one market
+  const note = /note: 350 candles over 14\.5 days are too short .* for the annualised figures .* to mean much/;
+  assert.match(r.stdout, note);
+  assert.match(html, /<p class="note">note: 350 candles over 14\.5 days are too short/);
   const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as PortfolioReport;
+  assert.equal(report.data.tooShortToAnnualise, true);
   assert.equal(report.schema, 'bot-portfolio-report/1');
   assert.deepEqual(report.portfolio.symbols, ['AAA/KRW', 'BBB/KRW']);
   assert.equal(report.portfolio.weights.length, 2);
@@ -54,6 +60,10 @@ test('--sample: the 2× and −1× instruments labelled as derived from the bund
   const out = path.join(tempDir('bot-portfolio-'), 'run');
   const r = await runBot(['backtest', '--strategy', 'equal-weight', '--sample', '--out', out, '--log-level', 'error']);
   assert.equal(r.code, 0, r.stderr);
+  // years of daily candles: no short-span note
+  assert.doesNotMatch(r.stdout, /too short/);
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as PortfolioReport;
+  assert.equal(report.data.tooShortToAnnualise, false);
   assert.match(r.stdout, /SP500-2X\/USD: derived from the bundled sample \(derived: 2× daily-rebalanced SP500\/USD/);
   assert.match(r.stdout, /SP500-INV\/USD: derived from the bundled sample \(derived: -1× daily-rebalanced/);
 });

@@ -75,6 +75,10 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
   const before = readdirSync(cwd, { recursive: true }).sort();
   const rule = ['--sample', '--strategy', 'sma-cross'];
   const paper = ['paper', '--once', '--strategy', 'random', '--config', 'offline.json'];
+  const live = ['live', '--once', '--strategy', 'random', '--confirm-live', '--config', 'offline.json'];
+  const twoMarkets = ['--symbols', 'AAA/KRW,BBB/KRW', '--strategy', 'equal-weight'];
+  const tooSmall = (what: string) =>
+    new RegExp(`^error: ${what} 1 is below the minimum order value 5000 .*; raise --balance or account\\.balance$`);
   const cases: [string[], RegExp][] = [
     // checked after the logger was set up, which made .bot/ for its file
     [['backtest', ...rule, '--seed', '-1'], /^error: --seed must be a whole number ≥ 0, got "-1"$/],
@@ -118,8 +122,22 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
       ['backtest', '--sample', '--strategy', 'dqn-dnn', '--epochs', '1e9'],
       /^error: --epochs must be a whole number ≥ 1, got "1e9"$/,
     ],
+    // a portfolio run accepted --ensemble and ignored it
+    [
+      ['backtest', '--sample', '--strategy', 'ppo-etf-pair', '--ensemble', 'vote', '--seeds', '1'],
+      /^error: --ensemble is for one market; a portfolio run trades its first seed \(leave out --ensemble\)$/,
+    ],
+    // a balance below the minimum order was refused on one-market backtests only; the others ran to rejections
+    [['backtest', '--sample', '--strategy', 'equal-weight', '--balance', '1'], tooSmall('balance')],
+    [[...paper, '--balance', '1'], tooSmall('balance')],
+    [[...paper, ...twoMarkets, '--balance', '1'], tooSmall('balance')],
+    // live: the balance is the most the run may use
+    [[...live, '--balance', '1'], tooSmall('balance cap')],
+    [[...live, ...twoMarkets, '--balance', '1'], tooSmall('balance cap')],
   ];
-  const results = await Promise.all(cases.map(([args]) => runBot(args, {}, cwd)));
+  // live needs keys before anything else is checked; these reach no exchange
+  const keys = { BOT_API_KEY: 'test-key', BOT_API_SECRET: 'test-secret' };
+  const results = await Promise.all(cases.map(([args]) => runBot(args, args[0] === 'live' ? keys : {}, cwd)));
   results.forEach((r, i) => {
     const what = cases[i][0].join(' ');
     const expectOk = cases[i][1].source === '^$';

@@ -8,7 +8,7 @@ import { ruleCosts } from '../../agents/strategy.ts';
 import { UserError } from '../../core/errors.ts';
 import { parseSymbolList } from '../../core/market-symbol.ts';
 import { parseTime } from '../../data/timeframe.ts';
-import { costPreset, portfolioCosts } from '../../market/costs.ts';
+import { checkBalance, costPreset, portfolioCosts } from '../../market/costs.ts';
 import { setupCommand, wholeNumber } from '../context.ts';
 import { checkOutFolder } from '../out-paths.ts';
 import { checkMarketCostsTraded, parseMarketCosts } from '../portfolio-flags.ts';
@@ -49,6 +49,9 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   }
   const epochs = wholeNumber(flags.epochs, '--epochs', 1);
   const seeds = wholeNumber(flags.seeds, '--seeds', 1) ?? 1;
+  // portfolio agents train no ensemble: the flag used to be accepted and ignored, whatever --seeds said
+  if (flags.ensemble !== undefined)
+    throw new UserError('--ensemble is for one market; a portfolio run trades its first seed (leave out --ensemble)');
   const folds = wholeNumber(flags.folds, '--folds', 1);
   if (flags.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(flags.name))
     throw new UserError(`--name "${flags.name}" must be letters, digits, ., _ or -`);
@@ -92,6 +95,13 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
         'informative series; pair them in that order',
     );
   }
+  const baseCosts =
+    (recipe?.costs ?? modelInfo?.costs ?? 'config') === 'config'
+      ? ruleCosts(config.account)
+      : costPreset(recipe?.costs ?? modelInfo!.costs);
+  const costsOf = (traded: readonly string[]) => portfolioCosts(traded, baseCosts, config.account.markets, marketCosts);
+  // before the candles are loaded, as on one market (the bundled sample's markets are named when it loads)
+  checkBalance(config.account, symbols.length > 0 ? costsOf(symbols) : baseCosts);
   const { columns, sample } = flags;
   const all = loadPortfolioSeries({
     config,
@@ -106,18 +116,9 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   });
   const traded = all.slice(0, all.length - informative.length);
   const info = all.slice(all.length - informative.length);
-  const baseCosts =
-    (recipe?.costs ?? modelInfo?.costs ?? 'config') === 'config'
-      ? ruleCosts(config.account)
-      : costPreset(recipe?.costs ?? modelInfo!.costs);
   const common = {
     series: traded,
-    costs: portfolioCosts(
-      traded.map((s) => s.candles.symbol),
-      baseCosts,
-      config.account.markets,
-      marketCosts,
-    ),
+    costs: costsOf(traded.map((s) => s.candles.symbol)),
     balance: config.account.balance,
     seed,
     every,
@@ -134,7 +135,14 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
     const { initBackend } = await import('../../nn/backend/backend.ts');
     await initBackend(config.ml.backend, logger);
     result = modelInfo
-      ? await runPortfolioModelRun({ ...common, modelDir: modelDir!, informative: info, from, log })
+      ? await runPortfolioModelRun({
+          ...common,
+          modelDir: modelDir!,
+          informative: info,
+          from,
+          log,
+          warn: (line) => logger.warn(line),
+        })
       : await runPortfolioAgentRun({
           ...common,
           strategy: { name: strategy!.name, recipe: recipe! },
