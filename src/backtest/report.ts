@@ -277,9 +277,14 @@ export function summaryTable(report: StoredReport): string {
   ].join('\n');
 }
 
-/** The strategy's refused orders with their reasons, e.g. a balance too small to trade: a run of 0 trades says why. */
+/**
+ * Orders the market refused for their size, with their reasons, e.g. a balance too small to trade: a run of 0 trades
+ * says why. A buy while all in (`no_cash`) or a sell while flat (`no_position`) is an all-in / all-out policy asking
+ * for the position it holds: a hold, which report.json still counts, not a refusal worth a line under every table.
+ */
 function rejectedLine(report: StoredReport): string[] {
-  const reasons = Object.entries(report.rejected ?? {});
+  const holds = new Set(['no_cash', 'no_position']);
+  const reasons = Object.entries(report.rejected ?? {}).filter(([why]) => !holds.has(why));
   if (reasons.length === 0) return [];
   const total = reasons.reduce((a, [, n]) => a + n, 0);
   return ['', `rejected orders: ${total} (${reasons.map(([why, n]) => `${why} ${n}`).join(', ')})`];

@@ -363,4 +363,14 @@ the fee)', async () => {
   assert.ok(n > 0);
   assert.deepEqual(report.rejected, { below_min_order: n });
   assert.match(r.stdout, new RegExp(`\\nrejected orders: ${n} \\(below_min_order ${n}\\)\\n`));
+  // an all-in policy asking to buy while invested, or to sell while flat, holds: counted in report.json, no line
+  const plain = path.join(dir, 'holds');
+  const held = await bot(['backtest', '--strategy', 'random', '--data', csv, '--out', plain]);
+  assert.equal(held.code, 0, held.stderr);
+  const counted = (JSON.parse(readFileSync(path.join(plain, 'report.json'), 'utf8')).rejected ?? {}) as Record<
+    string,
+    number
+  >;
+  assert.ok((counted.no_cash ?? 0) + (counted.no_position ?? 0) > 0, JSON.stringify(counted));
+  assert.doesNotMatch(held.stdout, /rejected orders/);
 });
