@@ -5,22 +5,24 @@
  */
 import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
 import { UserError } from '../core/errors.ts';
-import type { Logger } from '../core/log.ts';
 import { checkBalance, modelMarketCosts, type Costs } from '../market/costs.ts';
 import { loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
-import type { TradingSettings } from './config.ts';
 import { portfolioRuleSource, type PortfolioPolicySource } from './portfolio-policy-source.ts';
 import { portfolioModelSource } from './portfolio-model-source.ts';
 import { PortfolioTrader } from './portfolio-trader.ts';
 import { PortfolioLiveTrader } from './portfolio-live.ts';
-import { balanceLabel, configFeed, openSession, runKey, traderSettings, type TradingSession } from './session.ts';
-import type { CandleFeed, TradingMode } from './types.ts';
+import {
+  balanceLabel,
+  configFeed,
+  openSession,
+  runKey,
+  traderSettings,
+  type RunStartOptions,
+  type TradingSession,
+} from './session.ts';
+import type { CandleFeed } from './types.ts';
 
-interface PortfolioSessionOptions {
-  config: TradingSettings;
-  logger: Logger;
-  mode: TradingMode;
-  name: string;
+interface PortfolioSessionOptions extends RunStartOptions {
   symbols: string[];
   strategy?: string;
   model?: string;
@@ -30,16 +32,6 @@ interface PortfolioSessionOptions {
   band: number;
   /** `--market-costs` presets per market; they override the config's `account.markets` entries. */
   marketCosts?: ReadonlyMap<string, Costs>;
-  /** `--balance` was given: resuming a run that started with another balance is refused, not ignored. */
-  balanceGiven?: boolean;
-  start?: number;
-  clock: () => number;
-  reset?: boolean;
-  clearHalt?: boolean;
-  /** Let this live run trade an exchange account another live run trades (src/trading/account-lock.ts). */
-  sharedAccount?: boolean;
-  /** A paper replay on a fixed clock (--now): decide on the stored candles when the exchange cannot be reached. */
-  replay?: boolean;
   /** One candle source per market, then per informative series; default: the configured ccxt exchange. */
   feeds?: CandleFeed[];
 }

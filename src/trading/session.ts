@@ -73,12 +73,12 @@ export function runKey(
   return { mode, name, exchange: config.exchange.id, symbol: config.symbol, timeframe: config.timeframe };
 }
 
-interface TradingSessionOptions {
+/** What a paper or live command asks of its run, one market or a portfolio alike (open-run.ts passes it on). */
+export interface RunStartOptions {
   config: TradingSettings;
   logger: Logger;
   mode: TradingMode;
   name: string;
-  policy: PolicyChoice;
   /** `--balance` was given: resuming a run that started with another balance is refused, not ignored. */
   balanceGiven?: boolean;
   start?: number;
@@ -89,10 +89,14 @@ interface TradingSessionOptions {
   clearHalt?: boolean;
   /** Let this live run trade an exchange account another live run trades (src/trading/account-lock.ts). */
   sharedAccount?: boolean;
-  /** Candle source; default: the configured ccxt exchange. */
-  feed?: CandleFeed;
   /** A paper replay on a fixed clock (--now): decide on the stored candles when the exchange cannot be reached. */
   replay?: boolean;
+}
+
+interface TradingSessionOptions extends RunStartOptions {
+  policy: PolicyChoice;
+  /** Candle source; default: the configured ccxt exchange. */
+  feed?: CandleFeed;
 }
 
 export interface TradingSession {
