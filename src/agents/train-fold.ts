@@ -126,7 +126,7 @@ export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: Save
       engines: structuredClone(agent.learner.net.plan),
     },
     members: others.map((a) => a.learner.net.model),
-    trainingWindow: trainingWindow(candles, [agent, ...others]),
+    trainingWindow: { from: isoTime(candles.ts[span.from]), to: isoTime(candles.ts[span.to - 1]) },
     validationWindows: validationWindows(candles, [agent, ...others]),
     market: marketOf(candles),
     dataHash: hashData(candles.ts.subarray(span.from, span.to), candles.close.subarray(span.from, span.to)),
@@ -143,12 +143,6 @@ export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: Save
 function trainingSpan(agents: TrainedAgent[]): IndexRange {
   const segments = agents.flatMap((a) => a.split.train);
   return { from: Math.min(...segments.map((r) => r.from)), to: Math.max(...segments.map((r) => r.to)) };
-}
-
-/** trainingSpan as open times, for meta.json. */
-function trainingWindow(candles: Candles, agents: TrainedAgent[]): { from: string; to: string } {
-  const span = trainingSpan(agents);
-  return { from: isoTime(candles.ts[span.from]), to: isoTime(candles.ts[span.to - 1]) };
 }
 
 /**
