@@ -3,7 +3,7 @@
  * and the part of a series closed by a clock, so a decision never sees a candle from after `--now`.
  */
 import type { Series } from '../data/source.ts';
-import { lastAtOrBefore, sliceCandles } from '../core/candles.ts';
+import { lastAtOrBefore, sliceCandles, type Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
 
@@ -24,9 +24,14 @@ export function candleAt(series: Series, at: number | undefined, raw: string | u
 
 /**
  * The series cut to the candles closed by `now` (open + timeframe ≤ now): a store or file may hold candles after a
- * fixed `--now`, and deciding on them would be look-ahead. None closed yet is one line naming the first candle.
+ * fixed `--now`, and deciding on them would be look-ahead. None closed yet is one line naming the first candle. One
+ * market's series or each of a portfolio's (traded and informative).
  */
-export function closedSeries(series: Series, now: number, raw: string | undefined): Series {
+export function closedSeries<S extends { candles: Candles; label: string }>(
+  series: S,
+  now: number,
+  raw: string | undefined,
+): S {
   const c = series.candles;
   const t = lastAtOrBefore(c.ts, now - timeframeMs(c.timeframe));
   if (t === c.ts.length - 1) return series;

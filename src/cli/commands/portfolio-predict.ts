@@ -1,12 +1,14 @@
 /**
  * `bot predict --model models/<portfolio model>` (issue 14): the target weights a saved portfolio model gives after
- * the newest common close (or `--at`), from the same observation builder and policy call as the backtest.
+ * the newest common close by the clock (`--now`) or `--at`, from the same observation builder and policy call as the
+ * backtest.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
-import { isoTime, parseTime } from '../../data/timeframe.ts';
+import { isoTime } from '../../data/timeframe.ts';
+import { closedSeries } from '../candle-at.ts';
 import { setupCommand, type CommonFlags } from '../context.ts';
 
 interface PortfolioPredictFlags extends CommonFlags {
@@ -15,6 +17,14 @@ interface PortfolioPredictFlags extends CommonFlags {
   at?: string;
   weights?: string;
   json?: boolean;
+  now?: string;
+}
+
+/** What `bot predict` parsed and checked for every model: `--at` (not after `--now`) and the clock's time. */
+export interface PredictClock {
+  at: number | undefined;
+  /** `--now` or the wall clock: only candles closed by it reach the decision. */
+  clock: number;
 }
 
 /** Is the model folder `dir` a portfolio model (its meta.json says so)? */
@@ -23,7 +33,12 @@ export function isPortfolioModelDir(dir: string): boolean {
   return existsSync(meta) && readFileSync(meta, 'utf8').includes('"portfolio": true');
 }
 
-export async function portfolioPredict(home: string, dir: string, flags: PortfolioPredictFlags): Promise<void> {
+export async function portfolioPredict(
+  home: string,
+  dir: string,
+  flags: PortfolioPredictFlags,
+  { at, clock }: PredictClock,
+): Promise<void> {
   const { readPortfolioModelInfo, loadPortfolioAgent } = await import('../../agents/portfolio-model.ts');
   const { loadPortfolioSeries } = await import('../../data/portfolio-source.ts');
   const { alignSeries } = await import('../../data/timeline.ts');
@@ -35,14 +50,14 @@ export async function portfolioPredict(home: string, dir: string, flags: Portfol
       `--weights wants ${info.symbols.length} fractions ≥ 0 summing to ≤ 1 (${info.symbols.join(', ')}), ` +
         `got "${flags.weights}"`,
     );
-  const at = flags.at !== undefined ? parseTime(flags.at, '--at') : undefined;
   const { config } = setupCommand({ ...flags, symbol: undefined });
+  // every series, traded and informative, cut to its candles closed by the clock: none after --now is read
   const series = loadPortfolioSeries({
     config,
     symbols: [...info.symbols, ...info.informative],
     dataFiles: flags.data?.split(',').map((f) => f.trim()),
     sample: flags.sample,
-  });
+  }).map((s) => closedSeries(s, clock, flags.now));
   const traded = series.slice(0, info.symbols.length).map((s) => s.candles);
   const { marketOf, sayModelMarket } = await import('../../agents/model-market.ts');
   sayModelMarket(home, dir, marketOf(traded), (line) => log().warn(line));

@@ -103,7 +103,8 @@ export function registerPredict(program: Command): void {
     const model = resolveModel(home);
     if (isPortfolioModelDir(model.dir)) {
       if (flags.position !== undefined) throw new UserError('--position is for one market; give --weights a,b,…');
-      await portfolioPredict(home, model.dir, flags);
+      // the same clock and --at as one market's: each series is cut to the candles closed by it
+      await portfolioPredict(home, model.dir, flags, { at, clock: now() });
       return;
     }
     if (flags.weights !== undefined) throw new UserError('--weights is for portfolio models; give --position');
