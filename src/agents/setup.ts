@@ -9,7 +9,7 @@ import { UserError } from '../core/errors.ts';
 import { computeFeatures, featureHistory, featureReach, featureWarmup, type FeatureMatrix } from '../features/index.ts';
 import { applyScaler, fitScaler, type ScalerKind, type ScalerState } from '../features/scaler.ts';
 import { createImageRenderer, parseImageSpec, type ImageRenderer, type ImageSpec } from '../chart/index.ts';
-import { costPreset, costsFromSettings, type Costs } from '../market/costs.ts';
+import { runCosts, type Costs } from '../market/costs.ts';
 import type { EnvOptions, EpisodeOptions, SizingOptions } from '../market/trading-env.ts';
 import type { ObservationSource } from '../market/observation.ts';
 import { TradingEnv } from '../market/trading-env.ts';
@@ -139,7 +139,7 @@ export function observationSource(p: PreparedData): ObservationSource {
 }
 
 export function recipeCosts(recipe: AgentRecipe, account: AccountSection): Costs {
-  return recipe.costs === 'config' ? costsFromSettings(account) : costPreset(recipe.costs);
+  return runCosts(recipe.costs, account).costs;
 }
 
 export function recipeSizing(recipe: AgentRecipe, bounds: TradeValueBounds): SizingOptions {

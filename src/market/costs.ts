@@ -62,22 +62,39 @@ export function costsFromSettings(s: AccountSettings): Costs {
   };
 }
 
+/** Costs and where their minimum order came from: the setting checkBalance names when a balance is below it. */
+export interface CostsFrom {
+  costs: Costs;
+  minimumFrom: string;
+}
+
+/** A run's own costs: a recipe's cost preset, or with `'config'` (rule strategies, recipes saying so) the account's. */
+export function runCosts(recipeCosts: string, account: AccountSettings): CostsFrom {
+  if (recipeCosts !== 'config')
+    return { costs: costPreset(recipeCosts), minimumFrom: `the recipe's costs ${recipeCosts}` };
+  const minimumFrom = account.preset === 'custom' ? 'account.minOrderValue' : `account.preset ${account.preset}`;
+  return { costs: costsFromSettings(account), minimumFrom };
+}
+
 /**
  * A starting balance below the minimum order value could place no order: a run would report 0 trades and only
- * rejections, so it is one line before any work instead. A portfolio's markets each have theirs (the largest
- * counts: below it a market could never be traded); a live run's balance is its cap (`what`).
+ * rejections, so it is one line before any work instead, naming where the minimum came from. A portfolio's markets
+ * each have theirs (the largest counts: below it a market could never be traded); a live run's balance is its cap
+ * (`what`).
  */
 export function checkBalance(
-  account: { balance: number; preset: string },
-  costs: Costs | readonly Costs[],
+  account: { balance: number },
+  costs: CostsFrom | readonly CostsFrom[],
   what = 'balance',
 ): void {
-  const all: readonly Costs[] = 'minOrderValue' in costs ? [costs] : costs;
-  const min = Math.max(0, ...all.map((c) => c.minOrderValue));
-  if (account.balance >= min) return;
-  const source = account.preset === 'custom' ? 'account.minOrderValue' : `the ${account.preset} preset's minimum order`;
+  const all: readonly CostsFrom[] = 'costs' in costs ? [costs] : costs;
+  const top = all.reduce<CostsFrom | undefined>(
+    (a, c) => (a === undefined || c.costs.minOrderValue > a.costs.minOrderValue ? c : a),
+    undefined,
+  );
+  if (top === undefined || account.balance >= top.costs.minOrderValue) return;
   throw new UserError(
-    `${what} ${account.balance} is below the minimum order value ${min} (${source}): ` +
+    `${what} ${account.balance} is below the minimum order value ${top.costs.minOrderValue} (${top.minimumFrom}): ` +
       'no order could be placed; raise --balance or account.balance',
   );
 }
@@ -103,17 +120,24 @@ export function checkCosts(c: Costs): void {
  */
 export function portfolioCosts(
   symbols: readonly string[],
-  base: Costs,
+  base: CostsFrom,
   entries: Readonly<Record<string, MarketCostsEntry>> | undefined,
   flagged: ReadonlyMap<string, Costs>,
-): Costs[] {
+): CostsFrom[] {
   return symbols.map((symbol) => {
     const fromFlag = flagged.get(symbol);
-    if (fromFlag) return { ...fromFlag };
+    if (fromFlag) return { costs: { ...fromFlag }, minimumFrom: `--market-costs ${symbol}` };
     const entry = entries?.[symbol];
-    if (!entry) return { ...base };
+    if (!entry) return { costs: { ...base.costs }, minimumFrom: base.minimumFrom };
     const { preset, ...fields } = entry;
-    return { ...(preset ? costPreset(preset) : base), ...fields };
+    const key = `account.markets["${symbol}"]`;
+    const minimumFrom =
+      fields.minOrderValue !== undefined
+        ? `${key}.minOrderValue`
+        : preset
+          ? `${key}.preset ${preset}`
+          : base.minimumFrom;
+    return { costs: { ...(preset ? costPreset(preset) : base.costs), ...fields }, minimumFrom };
   });
 }
 
@@ -127,7 +151,6 @@ export function modelMarketCosts(
   recipeCosts: string,
   account: AccountSection,
   flagged: ReadonlyMap<string, Costs> = new Map(),
-): Costs[] {
-  const base = recipeCosts === 'config' ? costsFromSettings(account) : costPreset(recipeCosts);
-  return portfolioCosts(symbols, base, account.markets, flagged);
+): CostsFrom[] {
+  return portfolioCosts(symbols, runCosts(recipeCosts, account), account.markets, flagged);
 }

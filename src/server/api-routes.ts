@@ -9,6 +9,7 @@ import {
   candleQuery,
   HttpError,
   intString,
+  limitString,
   marketPageQuery,
   nameString,
   orderedRange,
@@ -32,27 +33,19 @@ const equityQuery = z
   .strictObject({
     from: intString().optional(),
     to: intString().optional(),
-    limit: intString(50_000)
-      .optional()
-      .transform((n) => n ?? 5000),
+    limit: limitString(50_000, 5000),
   })
   .superRefine(orderedRange);
 const limitQuery = (max: number, dflt: number) =>
   z.strictObject({
-    limit: intString(max)
-      .refine((n) => n >= 1, 'expected at least 1')
-      .optional()
-      .transform((n) => n ?? dflt),
+    limit: limitString(max, dflt),
   });
 const logQuery = z.strictObject({
   level: z
     .enum(LOG_LEVELS)
     .optional()
     .transform((l) => l ?? 'info'),
-  limit: intString(2000)
-    .refine((n) => n >= 1, 'expected at least 1')
-    .optional()
-    .transform((n) => n ?? 200),
+  limit: limitString(2000, 200),
 });
 const backtestParams = z.strictObject({ id: nameString });
 const modelParams = z.strictObject({ name: nameString });

@@ -32,6 +32,13 @@ export const intString = (max = Number.MAX_SAFE_INTEGER) =>
     .transform(Number)
     .refine((n) => n <= max, `expected at most ${max}`);
 
+/** A query's `limit`: a whole number from 1 to `max`, `dflt` when absent (0 answered a list that read as empty). */
+export const limitString = (max: number, dflt: number) =>
+  intString(max)
+    .refine((n) => n >= 1, 'expected at least 1')
+    .optional()
+    .transform((n) => n ?? dflt);
+
 export const runParams = z.strictObject({ id: intString() });
 
 /**
@@ -46,10 +53,7 @@ export function orderedRange(q: { from?: number; to?: number }, ctx: z.Refinemen
 /** Keyset paging: newest first, `before` the cursor a page returned as `next`. */
 export const pageQuery = (maxLimit: number, defaultLimit: number) =>
   z.strictObject({
-    limit: intString(maxLimit)
-      .refine((n) => n >= 1, 'expected at least 1')
-      .optional()
-      .transform((n) => n ?? defaultLimit),
+    limit: limitString(maxLimit, defaultLimit),
     before: intString().optional(),
   });
 
@@ -73,9 +77,6 @@ export const marketPageQuery = (maxLimit: number, defaultLimit: number) =>
 /** The candle window: `limit` candles up to `to`, of `market` (a portfolio run's; default its first). */
 export const candleQuery = z.strictObject({
   to: intString().optional(),
-  limit: intString(5000)
-    .refine((n) => n >= 1, 'expected at least 1')
-    .optional()
-    .transform((n) => n ?? 300),
+  limit: limitString(5000, 300),
   market: marketString.optional(),
 });

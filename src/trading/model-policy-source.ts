@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { log } from '../core/log.ts';
 import { loadAgent, type LoadedAgent } from '../agents/load-agent.ts';
-import { recipeCosts, recipeHistory, recipeSizing } from '../agents/setup.ts';
+import { recipeHistory, recipeSizing } from '../agents/setup.ts';
+import { runCosts } from '../market/costs.ts';
 import { ObservationBuilder } from '../market/observation.ts';
 import { checkSizing } from '../market/execution.ts';
 import { initBackend } from '../nn/backend/backend.ts';
@@ -90,6 +91,6 @@ export async function modelPolicySource(
   return {
     source,
     sizing: recipeSizing(agent.recipe, settings.backtest),
-    costs: recipeCosts(agent.recipe, settings.account),
+    ...runCosts(agent.recipe.costs, settings.account),
   };
 }

@@ -244,7 +244,7 @@ async function retrainPortfolioOnce(
         `holdout ${isoTime(tl.ts[holdoutFrom])} … ${isoTime(tl.ts[n - 1])}`,
     );
     // each market's costs as its paper and live runs use them: the recipe's, then account.markets, then --market-costs
-    const costs = modelMarketCosts(symbols, recipe.costs, config.account, o.marketCosts);
+    const costs = modelMarketCosts(symbols, recipe.costs, config.account, o.marketCosts).map((c) => c.costs);
     const money = { costs, balance: config.account.balance, band: o.band };
     stage = stageVersion(home, challengerVersion);
     await trainPortfolioChallenger({

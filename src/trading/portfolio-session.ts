@@ -5,14 +5,13 @@
  */
 import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
 import { UserError } from '../core/errors.ts';
-import { checkBalance, modelMarketCosts, type Costs } from '../market/costs.ts';
+import { modelMarketCosts, type Costs, type CostsFrom } from '../market/costs.ts';
 import { loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
 import { portfolioRuleSource, type PortfolioPolicySource } from './portfolio-policy-source.ts';
 import { portfolioModelSource } from './portfolio-model-source.ts';
 import { PortfolioTrader } from './portfolio-trader.ts';
 import { PortfolioLiveTrader } from './portfolio-live.ts';
 import {
-  balanceLabel,
   configFeed,
   openSession,
   runKey,
@@ -43,7 +42,7 @@ interface PortfolioSessionOptions extends RunStartOptions {
  */
 async function resolvePortfolioPolicy(
   o: PortfolioSessionOptions,
-): Promise<{ source: PortfolioPolicySource; costs: Costs[] }> {
+): Promise<{ source: PortfolioPolicySource; costs: CostsFrom[] }> {
   if (o.strategy && o.model) throw new UserError('give either --strategy or --model, not both');
   if (o.model) {
     const source = await portfolioModelSource(o.model, o.config, o.symbols, o.clock);
@@ -64,8 +63,7 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
   // first: an unknown exchange.id is one line before the database is opened (made) and the policy loaded
   const exchange = createExchange(config);
   const { source, costs } = await resolvePortfolioPolicy(o);
-  checkBalance(config.account, costs, balanceLabel(o.mode));
-  return openSession({ ...o, key }, source, (store, repo) => {
+  return openSession({ ...o, key, newRunCosts: costs }, source, (store, repo) => {
     const names = [...o.symbols, ...(source.informative ?? [])];
     const feedFor = (s: string) => configFeed(exchange, config, s, o.clock);
     const options = {
@@ -76,7 +74,7 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
       policies: source,
       key,
       symbols: o.symbols,
-      costs,
+      costs: costs.map((c) => c.costs),
       band: o.band,
       ...traderSettings(o),
     };

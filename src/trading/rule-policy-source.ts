@@ -2,15 +2,14 @@
 import type { Candles } from '../core/candles.ts';
 import { ruleTickCandles, RULE_WARMUP_CANDLES, type RuleStrategy } from '../agents/strategy.ts';
 import type { SizingOptions } from '../market/execution.ts';
-import type { Costs } from '../market/costs.ts';
+import type { CostsFrom } from '../market/costs.ts';
 import { ObservationBuilder } from '../market/observation.ts';
 import type { PolicyHandle, PolicySource } from './types.ts';
 
-/** A policy source with the sizing and costs its backtest used. */
-export interface PolicyChoiceResult {
+/** A policy source with the sizing and costs its backtest used, and where their minimum order came from. */
+export interface PolicyChoiceResult extends CostsFrom {
   source: PolicySource;
   sizing: SizingOptions;
-  costs: Costs;
 }
 
 /**

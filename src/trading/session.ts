@@ -1,11 +1,12 @@
 /** A trading session: the policy chosen (rule or saved model), the database, the run's lock and the trader. */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Exchange } from 'ccxt';
 import { CandleStore } from '../data/store.ts';
 import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { loadStrategy, ruleCosts, ruleSizing } from '../agents/strategy.ts';
+import { loadStrategy, ruleSizing } from '../agents/strategy.ts';
 import type { TradingSettings } from './config.ts';
 import { exchangeFeed } from './feed.ts';
 import { acquireLock, runLockName, type Lock } from './lock.ts';
@@ -15,7 +16,7 @@ import { credentialsFromEnv } from '../core/secrets.ts';
 import { modelPolicySource } from './model-policy-source.ts';
 import { resolveModel } from '../agents/model-pointer.ts';
 import { portfolioModelSymbols } from '../agents/portfolio-model.ts';
-import { checkBalance } from '../market/costs.ts';
+import { checkBalance, runCosts, type CostsFrom } from '../market/costs.ts';
 import { PaperMarket } from './paper-market.ts';
 import { rulePolicySource, type PolicyChoiceResult } from './rule-policy-source.ts';
 import { RunRepository } from './run-repository.ts';
@@ -59,7 +60,7 @@ async function resolvePolicy(
   return {
     source: rulePolicySource(strategy, seed),
     sizing: ruleSizing(config.backtest),
-    costs: ruleCosts(config.account),
+    ...runCosts('config', config.account),
   };
 }
 
@@ -119,6 +120,8 @@ interface SessionBase {
   clearHalt?: boolean;
   /** Let this live run trade an exchange account another live run trades (src/trading/account-lock.ts). */
   sharedAccount?: boolean;
+  /** What a new run's balance (live: its cap) is checked against: a resumed run trades its stored account. */
+  newRunCosts: CostsFrom | readonly CostsFrom[];
 }
 
 /**
@@ -131,6 +134,10 @@ export function openSession(
   build: (store: CandleStore, repo: RunRepository) => RunTrader,
 ): TradingSession {
   const { config, key } = o;
+  // a new run's balance below the minimum order would only be refused orders: one line, and before a database file
+  // is made; not on a resumed run, which trades its stored account, not account.balance
+  const checkNewRun = () => checkBalance(config.account, o.newRunCosts, balanceLabel(key.mode));
+  if (!existsSync(path.resolve(config.data.database))) checkNewRun();
   const store = CandleStore.open(config.data.database);
   let lock: Lock | undefined;
   let accountLock: Lock | undefined;
@@ -159,6 +166,7 @@ export function openSession(
       );
     }
     const existing = repo.find(key);
+    if (!existing || o.reset) checkNewRun(); // before --reset removes the run
     if (o.reset && existing) {
       repo.remove(existing.id);
       o.logger.warn(`--reset: removed the ${key.mode} run "${key.name}" (${existing.policy})`);
@@ -218,7 +226,7 @@ export function traderSettings(o: {
 }
 
 /** What account.balance is to a run of `mode`, in the minimum-order check: live trades at most that much. */
-export const balanceLabel = (mode: TradingMode): string => (mode === 'live' ? 'balance cap' : 'balance');
+const balanceLabel = (mode: TradingMode): string => (mode === 'live' ? 'balance cap' : 'balance');
 
 /** The configured exchange's candles of `symbol`, retried as configured, settled for trading.tickDelaySeconds. */
 export function configFeed(exchange: Exchange, config: TradingSettings, symbol: string, clock: () => number) {
@@ -232,10 +240,8 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
   const key = runKey(config, o.mode, o.name);
   // first: an unknown exchange.id is one line before the database is opened (made) and the policy loaded
   const exchange = createExchange(config);
-  const { source, sizing, costs } = await resolvePolicy(config, o.policy, o.clock);
-  // before the database: a new run's balance (live: its cap) below the minimum order would only be refused orders
-  checkBalance(config.account, costs, balanceLabel(o.mode));
-  return openSession({ ...o, key }, source, (store, repo) => {
+  const { source, sizing, costs, minimumFrom } = await resolvePolicy(config, o.policy, o.clock);
+  return openSession({ ...o, key, newRunCosts: { costs, minimumFrom } }, source, (store, repo) => {
     const traderOptions = {
       repo,
       store,

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { registerData } from '../../src/cli/commands/data.ts';
+import { PROJECT_ROOT } from '../../src/core/project-root.ts';
 import { runBot } from './run.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bot-cli-config-'));
@@ -69,6 +70,19 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
     exchange: { ccxt: { urls: { api: { public: 'http://127.0.0.1:1' } } }, retries: 1, backoffMs: 1, maxBackoffMs: 2 },
   };
   writeFileSync(path.join(cwd, 'offline.json'), JSON.stringify(offline));
+  // minimums from elsewhere than account.minOrderValue (0 here): a preset, a market's entry, a recipe, --market-costs
+  const account = (a: Record<string, unknown>) => JSON.stringify({ ...offline, account: a });
+  writeFileSync(path.join(cwd, 'preset.json'), account({ preset: 'upbit-krw' }));
+  writeFileSync(path.join(cwd, 'no-min.json'), account({ minOrderValue: 0 }));
+  writeFileSync(
+    path.join(cwd, 'entry.json'),
+    account({ minOrderValue: 0, markets: { 'BBB/KRW': { minOrderValue: 7000 } } }),
+  );
+  const dqn = JSON.stringify(path.join(PROJECT_ROOT, 'strategies/dqn-dnn.ts'));
+  writeFileSync(
+    path.join(cwd, 'upbit-dqn.ts'),
+    `import dqn from ${dqn};\nexport default { ...dqn, recipe: { ...dqn.recipe, costs: 'upbit-krw' } };\n`,
+  );
   writeFileSync(path.join(cwd, 'report.json'), '{}');
   writeFileSync(path.join(cwd, 'config.yaml'), 'exchange:\n  id: upbit\n');
   mkdirSync(path.join(cwd, 'charts'));
@@ -77,8 +91,11 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
   const paper = ['paper', '--once', '--strategy', 'random', '--config', 'offline.json'];
   const live = ['live', '--once', '--strategy', 'random', '--confirm-live', '--config', 'offline.json'];
   const twoMarkets = ['--symbols', 'AAA/KRW,BBB/KRW', '--strategy', 'equal-weight'];
-  const tooSmall = (what: string) =>
-    new RegExp(`^error: ${what} 1 is below the minimum order value 5000 .*; raise --balance or account\\.balance$`);
+  const tooSmall = (what: string, from = 'account\\.minOrderValue', min = 5000) =>
+    new RegExp(
+      `^error: ${what} 1 is below the minimum order value ${min} \\(${from}\\): ` +
+        'no order could be placed; raise --balance or account\\.balance$',
+    );
   const cases: [string[], RegExp][] = [
     // checked after the logger was set up, which made .bot/ for its file
     [['backtest', ...rule, '--seed', '-1'], /^error: --seed must be a whole number ≥ 0, got "-1"$/],
@@ -134,6 +151,20 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
     // live: the balance is the most the run may use
     [[...live, '--balance', '1'], tooSmall('balance cap')],
     [[...live, ...twoMarkets, '--balance', '1'], tooSmall('balance cap')],
+    // the line named account.minOrderValue or the account's preset wherever the minimum came from
+    [[...paper, '--balance', '1', '--config', 'preset.json'], tooSmall('balance', 'account\\.preset upbit-krw')],
+    [
+      [...paper, ...twoMarkets, '--balance', '1', '--config', 'entry.json'],
+      tooSmall('balance', 'account\\.markets\\["BBB/KRW"\\]\\.minOrderValue', 7000),
+    ],
+    [
+      [...paper, ...twoMarkets, '--market-costs', 'AAA/KRW=upbit-krw', '--balance', '1', '--config', 'no-min.json'],
+      tooSmall('balance', '--market-costs AAA/KRW'),
+    ],
+    [
+      ['backtest', '--sample', '--strategy', 'upbit-dqn.ts', '--balance', '1', '--config', 'no-min.json'],
+      tooSmall('balance', "the recipe's costs upbit-krw"),
+    ],
   ];
   // live needs keys before anything else is checked; these reach no exchange
   const keys = { BOT_API_KEY: 'test-key', BOT_API_SECRET: 'test-secret' };

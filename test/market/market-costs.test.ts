@@ -14,7 +14,7 @@ const account: AccountSection = {
 const symbols = ['BTC/KRW', 'ETH/KRW', 'XRP/KRW'];
 
 test("a model recipe naming 'config' takes the account's costs, each listed market its own entry", () => {
-  const [btc, eth, xrp] = modelMarketCosts(symbols, 'config', account);
+  const [btc, eth, xrp] = modelMarketCosts(symbols, 'config', account).map((c) => c.costs);
   assert.equal(btc.feeRate, 0.001);
   assert.deepEqual(eth, { ...btc, feeRate: 0.004 }, 'fields without a preset override the run base');
   assert.deepEqual(xrp, { ...COST_PRESETS.zero, slippageBps: 7 });
@@ -22,7 +22,7 @@ test("a model recipe naming 'config' takes the account's costs, each listed mark
 
 test("a recipe's preset is the base of unlisted markets; --market-costs beats the file", () => {
   const flagged = new Map([['ETH/KRW', { ...COST_PRESETS['krx-stock'] }]]);
-  const [btc, eth, xrp] = modelMarketCosts(symbols, 'krx-stock', account, flagged);
+  const [btc, eth, xrp] = modelMarketCosts(symbols, 'krx-stock', account, flagged).map((c) => c.costs);
   assert.deepEqual(btc, COST_PRESETS['krx-stock']);
   assert.deepEqual(eth, COST_PRESETS['krx-stock']);
   assert.deepEqual(xrp, { ...COST_PRESETS.zero, slippageBps: 7 });

@@ -193,6 +193,8 @@ test('bad parameters: one-line 400s naming them; nothing secret in any response'
     [`/runs/${pfId}/candles?market=${'A'.repeat(65)}`, /query market: expected at most 64 characters/],
     [`/runs/${singleId}/candles?market=ETH/KRW`, /ETH\/KRW is not a market of run/],
     [`/runs/${pfId}/weights?limit=abc`, /query limit: expected a whole number/],
+    [`/runs/${pfId}/weights?limit=0`, /^query limit: expected at least 1$/],
+    [`/runs/${pfId}/equity?limit=0`, /^query limit: expected at least 1$/],
     [`/runs/${pfId}/weights?market=BTC/KRW`, /query market: Unrecognized key/],
     [`/runs/${pfId}/decisions?market=BTC/KRW`, /query market: Unrecognized key/],
     ['/runs/999/weights', /no run 999/],

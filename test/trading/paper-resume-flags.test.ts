@@ -1,8 +1,10 @@
 /**
  * `bot paper` on a stored run: `--balance` and `--start` set up a new run, so on a run that started otherwise they are
  * refused in one line naming --reset (they used to be ignored, the account staying as it was), as another strategy is.
+ * The config's account.balance is a new run's too: a resumed run is not checked against the minimum order with it.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { CandleStore } from '../../src/data/store.ts';
@@ -26,10 +28,28 @@ const now = candles.ts[150] + HOUR + 10_000;
 const tmp = tempDir('bot-paper-resume-');
 let fake: FakeUpbit;
 let cfg: string;
+/** The same exchange with account.balance 1, below the minimum order (5000). */
+let smallCfg: string;
 
 before(async () => {
-  fake = await startFakeUpbit({ now: () => now, series: [{ market: 'KRW-BTC', candles }] });
+  const eth = syntheticCandles({
+    seed: 8,
+    count: 200,
+    timeframe: '1h',
+    start: candles.ts[0],
+    tick: 100,
+    symbol: 'KRW-ETH',
+  });
+  fake = await startFakeUpbit({
+    now: () => now,
+    series: [
+      { market: 'KRW-BTC', candles },
+      { market: 'KRW-ETH', candles: eth },
+    ],
+  });
   cfg = writeFakeExchangeConfig(tmp.dir, fake);
+  mkdirSync(path.join(tmp.dir, 'small'));
+  smallCfg = writeFakeExchangeConfig(path.join(tmp.dir, 'small'), fake, { account: { balance: 1 } });
 });
 after(async () => {
   await fake.close();
@@ -87,4 +107,43 @@ test('bot paper refuses --balance or --start that differ from the stored run; --
   const reset = await paper(['--balance', '5000000', '--reset']);
   assert.equal(reset.code, 0, reset.stderr);
   assert.equal(initial().balance, 5_000_000);
+});
+
+test('a resumed run trades its stored account: a balance below the minimum order refuses new runs only', async () => {
+  const db = path.join(tmp.dir, 'resume-small.db');
+  const paper = (policy: string[], config: string, extra: string[] = []) =>
+    runBot(['paper', ...policy, '--now', isoTime(now), '--once', '--db', db, '--config', config, ...extra]);
+  const tooSmall =
+    'error: balance 1 is below the minimum order value 5000 (account.minOrderValue): no order could be placed; ' +
+    'raise --balance or account.balance\n';
+  const start = isoTime(candles.ts[140]);
+  for (const policy of [
+    ['--strategy', 'sma-cross'],
+    ['--symbols', 'BTC/KRW,ETH/KRW', '--strategy', 'equal-weight'],
+  ]) {
+    const what = policy.join(' ');
+    const first = await paper(policy, cfg, ['--balance', '10000000', '--start', start, '--log-level', 'error']);
+    assert.equal(first.code, 0, `${what}: ${first.stderr}`);
+    // the stored run, not account.balance, is what a resume trades: it used to be refused by the config's balance
+    const resumed = await paper(policy, smallCfg, ['--log-level', 'error']);
+    assert.equal(resumed.code, 0, `${what}: ${resumed.stderr}`);
+    // a new run (another name, or --reset) would trade account.balance: still refused, the stored run kept
+    const other = await paper(policy, smallCfg, ['--name', 'other']);
+    assert.deepEqual([other.code, other.stderr], [1, tooSmall], what);
+    const reset = await paper(policy, smallCfg, ['--reset']);
+    assert.deepEqual([reset.code, reset.stderr], [1, tooSmall], what);
+  }
+  const store = CandleStore.open(db);
+  try {
+    const runs = new RunRepository(store.db).list();
+    assert.deepEqual(
+      runs.map((r) => [r.name, r.symbol, r.initialBalance]),
+      [
+        ['default', 'BTC/KRW', 10_000_000],
+        ['default', 'BTC/KRW,ETH/KRW', 10_000_000],
+      ],
+    );
+  } finally {
+    store.close();
+  }
 });

@@ -5,7 +5,7 @@ import { PORTFOLIO_REPORT_SCHEMA, type PortfolioReport } from '../../backtest/po
 import path from 'node:path';
 import { readReport, REPORT_SCHEMA, summaryTable } from '../../backtest/report.ts';
 import { runRuleBacktest, type BacktestRun } from '../../backtest/rule-backtest.ts';
-import { loadStrategy, ruleCosts, RULE_WARMUP_CANDLES } from '../../agents/strategy.ts';
+import { loadStrategy, RULE_WARMUP_CANDLES } from '../../agents/strategy.ts';
 import { parseEnsembleKind } from '../../agents/ensemble.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime } from '../../data/timeframe.ts';
@@ -13,7 +13,7 @@ import { UserError } from '../../core/errors.ts';
 import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
 import { checkOutFolder } from '../out-paths.ts';
 import { parseBalance } from '../../trading/flags.ts';
-import { checkBalance } from '../../market/costs.ts';
+import { checkBalance, runCosts } from '../../market/costs.ts';
 import type { BacktestFlags } from '../backtest-flags.ts';
 import { checkColumnsFlag, COLUMNS_HELP, fileTimeframe, refuseMootMarketFlags } from './data.ts';
 import { isPortfolioRun, portfolioBacktest } from './portfolio-backtest.ts';
@@ -124,8 +124,7 @@ export function registerBacktest(program: Command): void {
     if (training && strategy.kind !== 'agent')
       throw new UserError(`${training} is for agent strategies, not ${strategy.name} (a rule strategy)`);
     if (strategy.kind === 'agent') {
-      const { recipeCosts } = await import('../../agents/setup.ts');
-      checkBalance(config.account, recipeCosts(strategy.recipe, config.account));
+      checkBalance(config.account, runCosts(strategy.recipe.costs, config.account));
       const series = await loadSeries({ ...source, from, to });
       const { runAgentBacktest } = await import('../../backtest/agent-backtest.ts');
       await runAgentBacktest({
@@ -151,7 +150,7 @@ export function registerBacktest(program: Command): void {
 
     // rule indicators need history before --from: files load whole, the store with a warm-up margin of candles;
     // decisions start at --from
-    checkBalance(config.account, ruleCosts(config.account));
+    checkBalance(config.account, runCosts('config', config.account));
     const fromFile = flags.data !== undefined || flags.sample === true;
     const series = await loadSeries({
       ...source,

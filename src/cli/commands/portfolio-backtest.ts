@@ -4,11 +4,10 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ruleCosts } from '../../agents/strategy.ts';
 import { UserError } from '../../core/errors.ts';
 import { parseSymbolList } from '../../core/market-symbol.ts';
 import { parseTime } from '../../data/timeframe.ts';
-import { checkBalance, costPreset, portfolioCosts } from '../../market/costs.ts';
+import { checkBalance, portfolioCosts, runCosts } from '../../market/costs.ts';
 import { setupCommand, wholeNumber } from '../context.ts';
 import { checkOutFolder } from '../out-paths.ts';
 import { checkMarketCostsTraded, parseMarketCosts } from '../portfolio-flags.ts';
@@ -95,10 +94,7 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
         'informative series; pair them in that order',
     );
   }
-  const baseCosts =
-    (recipe?.costs ?? modelInfo?.costs ?? 'config') === 'config'
-      ? ruleCosts(config.account)
-      : costPreset(recipe?.costs ?? modelInfo!.costs);
+  const baseCosts = runCosts(recipe?.costs ?? modelInfo?.costs ?? 'config', config.account);
   const costsOf = (traded: readonly string[]) => portfolioCosts(traded, baseCosts, config.account.markets, marketCosts);
   // before the candles are loaded, as on one market (the bundled sample's markets are named when it loads)
   checkBalance(config.account, symbols.length > 0 ? costsOf(symbols) : baseCosts);
@@ -118,7 +114,7 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   const info = all.slice(all.length - informative.length);
   const common = {
     series: traded,
-    costs: costsOf(traded.map((s) => s.candles.symbol)),
+    costs: costsOf(traded.map((s) => s.candles.symbol)).map((c) => c.costs),
     balance: config.account.balance,
     seed,
     every,
