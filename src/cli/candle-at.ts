@@ -2,7 +2,6 @@
  * `--at TIME` of `bot chart` and `bot predict`: the candle it names in a series, or one line saying which range exists;
  * and the part of a series closed by a clock, so a decision never sees a candle from after `--now`.
  */
-import type { Series } from '../data/source.ts';
 import { lastAtOrBefore, sliceCandles, type Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
@@ -10,8 +9,13 @@ import { isoTime, timeframeMs } from '../data/timeframe.ts';
 /**
  * The candle `--at` names (the last one opening at or before it; the newest without `--at`). A time before the
  * first candle or after the last one's close is not in the data: a UserError names the range that is (issue 17).
+ * One market's series, or a portfolio's common timeline (its open times, labelled as such).
  */
-export function candleAt(series: Series, at: number | undefined, raw: string | undefined): number {
+export function candleAt(
+  series: { candles: Pick<Candles, 'ts' | 'timeframe'>; label: string },
+  at: number | undefined,
+  raw: string | undefined,
+): number {
   const c = series.candles;
   const last = c.ts.length - 1;
   if (at === undefined) return last;

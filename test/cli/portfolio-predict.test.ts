@@ -1,12 +1,14 @@
 /**
- * `bot predict --now` of a portfolio model through the CLI: every series, traded and informative, read only up to its
- * candles closed by the clock, as for one market; `--at` after `--now` and a bad `--now` refused in the same line.
+ * `bot predict` of a portfolio model through the CLI, against the fake exchange: every series, traded and informative,
+ * topped up from the exchange first and read only up to its candles closed by the clock (`--now`), as for one market;
+ * offline, the stored candles with a warning; `--at` before or after the data, `--at` after `--now` and a bad `--now`
+ * refused in the same lines as for one market.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { candleRows, type Candles } from '../../src/core/candles.ts';
+import { candleRows, sliceCandles, type Candles } from '../../src/core/candles.ts';
 import { createPortfolioAgent, portfolioBuilder, portfolioFeatures } from '../../src/agents/portfolio-agent.ts';
 import { savePortfolioAgent } from '../../src/agents/portfolio-model.ts';
 import { CandleStore } from '../../src/data/store.ts';
@@ -15,6 +17,7 @@ import { isoTime } from '../../src/data/timeframe.ts';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { pairRecipe } from '../agents/portfolio-helpers.ts';
 import { tempDir } from '../data/helpers.ts';
+import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { runBot } from './run.ts';
 
 const HOUR = 3_600_000;
@@ -40,6 +43,31 @@ async function saveModel(dir: string): Promise<void> {
   } finally {
     agent.dispose();
   }
+}
+
+/** The fake exchange serving A, B and I in full (it answers only the candles its clock has closed). */
+function fakeOf(now: () => number): Promise<FakeUpbit> {
+  const markets = series.map((c) => {
+    const market = `KRW-${c.symbol.split('/')[0]}`;
+    return { market, korean_name: market, english_name: market };
+  });
+  return startFakeUpbit({
+    now,
+    markets,
+    series: series.map((c, i) => ({ market: markets[i].market, candles: c })),
+  });
+}
+
+/** A config file pointing at `api` (the fake exchange, or a port nothing listens on), retrying fast. */
+function configAt(file: string, api: string): string {
+  const exchange = {
+    ccxt: { urls: { api: { public: api, private: api } } },
+    retries: 1,
+    backoffMs: 1,
+    maxBackoffMs: 2,
+  };
+  writeFileSync(file, JSON.stringify({ exchange, log: { file: '' } }));
+  return file;
 }
 
 /** A real SQLite store holding `stored` as upbit 1h candles. */
@@ -85,50 +113,163 @@ candles after it change nothing; --at after --now and a bad --now refused as for
   const dir = tempDir('bot-pf-predict-');
   const model = path.join(dir, 'models', 'pf-now');
   await saveModel(model);
-  const cfg = path.join(dir, 'config.json');
-  writeFileSync(cfg, JSON.stringify({ log: { file: '' } }));
   const t = 350;
   const now = series[0].ts[t] + HOUR + 10_000; // candle 350 has closed; 351 is open; the store holds up to 399
-  const quiet = ['--config', cfg, '--timeframe', '1h', '--log-level', 'error', '--backend', 'cpu'];
-  const predict = (db: string, extra: string[]) =>
-    runBot(['predict', '--model', model, '--db', db, ...extra, ...quiet]);
-  const ask = async (db: string, clock: number) => {
-    const r = await predict(db, ['--now', isoTime(clock), '--json']);
+  let clock = now;
+  const fake = await fakeOf(() => clock);
+  try {
+    const cfg = configAt(path.join(dir, 'config.json'), fake.url);
+    const quiet = ['--config', cfg, '--timeframe', '1h', '--log-level', 'error', '--backend', 'cpu'];
+    const predict = (db: string, extra: string[]) =>
+      runBot(['predict', '--model', model, '--db', db, ...extra, ...quiet]);
+    const ask = async (db: string, at: number) => {
+      clock = at;
+      const r = await predict(db, ['--now', isoTime(at), '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout) as PortfolioPredicted;
+    };
+    const clean = storeOf(path.join(dir, 'clean.db'), series);
+    const dirty = storeOf(
+      path.join(dir, 'dirty.db'),
+      series.map((c) => corruptAfter(c, t)),
+    );
+
+    const before = await ask(clean, now);
+    // the candles after --now of A, B and I rewritten wildly: the same candle and weights
+    assert.deepEqual(await ask(dirty, now), before);
+    assert.equal(before.candle, isoTime(series[0].ts[t]), 'the candle closed by --now, not the newest stored');
+    // the rewrite reaches the decision once the clock lets those candles in: the check above can fail
+    const later = now + 5 * HOUR;
+    const [cleanLater, dirtyLater] = [await ask(clean, later), await ask(dirty, later)];
+    assert.equal(dirtyLater.candle, isoTime(series[0].ts[t + 5]));
+    assert.notDeepEqual(dirtyLater.weights, cleanLater.weights, 'the corrupted candles change the weights');
+
+    const text = await predict(clean, ['--now', isoTime(now)]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, new RegExp(`\\ncandle {6}${isoTime(series[0].ts[t])} `));
+    const late = await predict(clean, ['--now', isoTime(now), '--at', isoTime(now + HOUR)]);
+    assert.equal(late.code, 1);
+    assert.equal(
+      late.stderr,
+      `error: --at ${isoTime(now + HOUR)} is after --now ${isoTime(now)}: predict decides on candles closed by then\n`,
+    );
+    const bad = await predict(clean, ['--now', 'yesterday']);
+    assert.equal(bad.code, 1);
+    assert.equal(
+      bad.stderr,
+      'error: --now: cannot read "yesterday" as a date (use e.g. 2024-01-01 or 2024-03-01T00:00Z)\n',
+    );
+    const early = await predict(clean, ['--now', isoTime(series[0].ts[0])]);
+    assert.equal(early.code, 1);
+    assert.match(
+      early.stderr,
+      /^error: no candle of upbit A\/KRW 1h \(store\) has closed by --now \S+; the first opens/,
+    );
+  } finally {
+    await fake.close();
+  }
+});
+
+test(`bot predict of a portfolio model on the store tops up every series, traded and informative, from the exchange \
+first and decides on the newest candle closed by the clock; offline it decides on the stored candles with a warning, \
+as for one market`, async () => {
+  const dir = tempDir('bot-pf-fresh-');
+  const model = path.join(dir, 'models', 'pf-fresh');
+  await saveModel(model);
+  const t = 350;
+  const now = series[0].ts[t] + HOUR + 10_000; // candle 350 has closed; 351 is open
+  const stored = 340; // the store holds A, B and I up to candle 340: 341 … 350 are only on the exchange
+  const opts = ['--model', model, '--timeframe', '1h', '--now', isoTime(now), '--backend', 'cpu'];
+  const fake = await fakeOf(() => now);
+  try {
+    const db = storeOf(
+      path.join(dir, 'behind.db'),
+      series.map((c) => sliceCandles(c, 0, stored + 1)),
+    );
+    const cfg = configAt(path.join(dir, 'fake.json'), fake.url);
+    const r = await runBot(['predict', ...opts, '--db', db, '--config', cfg, '--json', '--log-level', 'error']);
     assert.equal(r.code, 0, r.stderr);
-    return JSON.parse(r.stdout) as PortfolioPredicted;
-  };
-  const clean = storeOf(path.join(dir, 'clean.db'), series);
-  const dirty = storeOf(
-    path.join(dir, 'dirty.db'),
-    series.map((c) => corruptAfter(c, t)),
-  );
+    const p = JSON.parse(r.stdout) as PortfolioPredicted;
+    assert.equal(p.candle, isoTime(series[0].ts[t]), 'the newest closed candle, fetched for this prediction');
+    const store = CandleStore.open(db);
+    try {
+      for (const c of series)
+        assert.equal(store.lastTs('upbit', c.symbol, '1h'), c.ts[t], `${c.symbol} topped up to the clock`);
+    } finally {
+      store.close();
+    }
+  } finally {
+    await fake.close();
+  }
 
-  const before = await ask(clean, now);
-  // the candles after --now of A, B and I rewritten wildly: the same candle and weights
-  assert.deepEqual(await ask(dirty, now), before);
-  assert.equal(before.candle, isoTime(series[0].ts[t]), 'the candle closed by --now, not the newest stored');
-  // the rewrite reaches the decision once the clock lets those candles in: the check above can fail
-  const later = now + 5 * HOUR;
-  const [cleanLater, dirtyLater] = [await ask(clean, later), await ask(dirty, later)];
-  assert.equal(dirtyLater.candle, isoTime(series[0].ts[t + 5]));
-  assert.notDeepEqual(dirtyLater.weights, cleanLater.weights, 'the corrupted candles change the weights');
+  // nothing listens on port 1: the stored candles, with one warning per series naming what it decides on
+  const offline = configAt(path.join(dir, 'offline.json'), 'http://127.0.0.1:1');
+  const db = storeOf(
+    path.join(dir, 'offline.db'),
+    series.map((c) => sliceCandles(c, 0, stored + 1)),
+  );
+  const r = await runBot(['predict', ...opts, '--db', db, '--config', offline, '--json', '--log-level', 'warn']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as PortfolioPredicted).candle, isoTime(series[0].ts[stored]));
+  for (const c of series)
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `upbit cannot be reached \\(.*\\); deciding on the stored ${c.symbol} candles up to ` + isoTime(c.ts[stored]),
+      ),
+    );
+  // a series with nothing stored and no exchange: the one line one market gives
+  const none = storeOf(path.join(dir, 'no-informative.db'), series.slice(0, 2));
+  const lone = await runBot(['predict', ...opts, '--db', none, '--config', offline, '--log-level', 'error']);
+  assert.equal(lone.code, 1);
+  assert.match(lone.stderr, /^error: nothing is stored for upbit I\/KRW 1h and upbit cannot be reached: /);
+});
 
-  const text = await predict(clean, ['--now', isoTime(now)]);
-  assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stdout, new RegExp(`\\ncandle {6}${isoTime(series[0].ts[t])} `));
-  const late = await predict(clean, ['--now', isoTime(now), '--at', isoTime(now + HOUR)]);
-  assert.equal(late.code, 1);
-  assert.equal(
-    late.stderr,
-    `error: --at ${isoTime(now + HOUR)} is after --now ${isoTime(now)}: predict decides on candles closed by then\n`,
-  );
-  const bad = await predict(clean, ['--now', 'yesterday']);
-  assert.equal(bad.code, 1);
-  assert.equal(
-    bad.stderr,
-    'error: --now: cannot read "yesterday" as a date (use e.g. 2024-01-01 or 2024-03-01T00:00Z)\n',
-  );
-  const early = await predict(clean, ['--now', isoTime(series[0].ts[0])]);
-  assert.equal(early.code, 1);
-  assert.match(early.stderr, /^error: no candle of upbit A\/KRW 1h \(store\) has closed by --now \S+; the first opens/);
+test(`bot predict --at of a portfolio model: a time before or after the common candles is refused in the line one \
+market gives, naming the range there is`, async () => {
+  const dir = tempDir('bot-pf-at-');
+  const model = path.join(dir, 'models', 'pf-at');
+  await saveModel(model);
+  const last = series[0].ts.length - 1;
+  const now = series[0].ts[last] + HOUR + 10_000; // every stored candle has closed: nothing to fetch
+  const fake = await fakeOf(() => now);
+  try {
+    const cfg = configAt(path.join(dir, 'config.json'), fake.url);
+    const db = storeOf(path.join(dir, 'all.db'), series);
+    const predictAt = (at: number) =>
+      runBot([
+        'predict',
+        '--model',
+        model,
+        '--db',
+        db,
+        '--config',
+        cfg,
+        '--timeframe',
+        '1h',
+        '--now',
+        isoTime(now),
+        '--at',
+        isoTime(at),
+        '--log-level',
+        'error',
+        '--backend',
+        'cpu',
+      ]);
+    const [first, end] = [isoTime(series[0].ts[0]), isoTime(series[0].ts[last])];
+    const range = `the common timeline of A/KRW, B/KRW covers ${first} … ${end}`;
+    const after = series[0].ts[last] + HOUR; // by --now, but after the last candle's close
+    const late = await predictAt(after);
+    assert.equal(late.stderr, `error: --at ${isoTime(after)} is after the data; ${range}\n`);
+    assert.equal(late.code, 1);
+    const before = series[0].ts[0] - HOUR;
+    const early = await predictAt(before);
+    assert.equal(early.stderr, `error: --at ${isoTime(before)}: no candle opens at or before it; ${range}\n`);
+    assert.equal(early.code, 1);
+    const inside = await predictAt(series[0].ts[200] + 60_000);
+    assert.equal(inside.code, 0, inside.stderr);
+    assert.match(inside.stdout, new RegExp(`\\ncandle {6}${isoTime(series[0].ts[200])} `));
+  } finally {
+    await fake.close();
+  }
 });

@@ -1,14 +1,14 @@
 /**
  * `bot predict --model models/<portfolio model>` (issue 14): the target weights a saved portfolio model gives after
  * the newest common close by the clock (`--now`) or `--at`, from the same observation builder and policy call as the
- * backtest.
+ * backtest; on the store, every series topped up from the exchange first, as one market's is.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
 import { isoTime } from '../../data/timeframe.ts';
-import { closedSeries } from '../candle-at.ts';
+import { candleAt, closedSeries } from '../candle-at.ts';
 import { setupCommand, type CommonFlags } from '../context.ts';
 
 interface PortfolioPredictFlags extends CommonFlags {
@@ -51,20 +51,25 @@ export async function portfolioPredict(
         `got "${flags.weights}"`,
     );
   const { config } = setupCommand({ ...flags, symbol: undefined });
-  // every series, traded and informative, cut to its candles closed by the clock: none after --now is read
-  const series = loadPortfolioSeries({
-    config,
-    symbols: [...info.symbols, ...info.informative],
-    dataFiles: flags.data?.split(',').map((f) => f.trim()),
-    sample: flags.sample,
-  }).map((s) => closedSeries(s, clock, flags.now));
+  const symbols = [...info.symbols, ...info.informative];
+  const dataFiles = flags.data?.split(',').map((f) => f.trim());
+  if (dataFiles === undefined && !flags.sample) {
+    // each series, traded and informative, topped up from the exchange first, as one market's is (offline: the stored
+    // candles, with a warning)
+    const { topUpStore } = await import('../fresh-series.ts');
+    for (const symbol of symbols) await topUpStore({ ...config, symbol }, () => clock);
+  }
+  // every series cut to its candles closed by the clock: none after --now is read
+  const series = loadPortfolioSeries({ config, symbols, dataFiles, sample: flags.sample }).map((s) =>
+    closedSeries(s, clock, flags.now),
+  );
   const traded = series.slice(0, info.symbols.length).map((s) => s.candles);
   const { marketOf, sayModelMarket } = await import('../../agents/model-market.ts');
   sayModelMarket(home, dir, marketOf(traded), (line) => log().warn(line));
   const tl = alignSeries(traded);
-  let t = tl.ts.length - 1;
-  if (at !== undefined) while (t > 0 && tl.ts[t] > at) t--;
-  if (at !== undefined && tl.ts[t] > at) throw new UserError(`--at ${flags.at} is before the first common candle`);
+  // --at on the common timeline, refused as for one market when it is before or after the data
+  const common = { ts: tl.ts, timeframe: traded[0].timeframe };
+  const t = candleAt({ candles: common, label: `the common timeline of ${info.symbols.join(', ')}` }, at, flags.at);
   const { initBackend } = await import('../../nn/backend/backend.ts');
   await initBackend(config.ml.backend);
   const agent = await loadPortfolioAgent(

@@ -4,13 +4,11 @@
  */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import type { Config } from '../../config/schema.ts';
-import { loadSeries, type Series } from '../../data/source.ts';
-import { CandleStore } from '../../data/store.ts';
-import { isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
+import { isoTime, parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
 import { candleAt, closedSeries } from '../candle-at.ts';
+import { freshSeries } from '../fresh-series.ts';
 import type { PlannedOrder } from '../../agents/predict.ts';
 import type { RejectReason } from '../../market/account.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
@@ -25,47 +23,6 @@ interface PredictFlags extends CommonFlags {
   weights?: string;
   json?: boolean;
   now?: string;
-}
-
-/** Stored candles topped up from the exchange first; when it cannot be reached, the stored ones with a warning. */
-async function freshSeries(
-  config: Config,
-  sample: boolean,
-  dataFile: string | undefined,
-  now: () => number,
-  fileTimeframe?: string,
-): Promise<Series> {
-  if (dataFile || sample)
-    return loadSeries({ config, dataFile, sample, timeframe: dataFile ? fileTimeframe : undefined });
-  const { id } = config.exchange;
-  const { symbol, timeframe } = config;
-  const store = CandleStore.open(config.data.database);
-  let last: number | undefined;
-  try {
-    last = store.lastTs(id, symbol, timeframe);
-  } finally {
-    store.close();
-  }
-  if (last === undefined) return loadSeries({ config, now });
-  const { createExchange, retryOptionsFrom } = await import('../../data/exchange.ts');
-  const { downloadToStore } = await import('../../data/download.ts');
-  const top = CandleStore.open(config.data.database);
-  try {
-    await downloadToStore(
-      top,
-      createExchange(config),
-      { exchange: id, symbol, timeframe, since: last + timeframeMs(timeframe) },
-      { retry: retryOptionsFrom(config), now },
-    );
-  } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    log().warn(
-      `${id} cannot be reached (${e.message.split('\n')[0]}); deciding on the stored candles up to ${isoTime(last)}`,
-    );
-  } finally {
-    top.close();
-  }
-  return loadSeries({ config, download: false });
 }
 
 export function registerPredict(program: Command): void {

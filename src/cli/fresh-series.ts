@@ -1,0 +1,63 @@
+/**
+ * `bot predict`'s candles: the store's series topped up from the exchange first, so a prediction decides on the newest
+ * closed candle; when the exchange cannot be reached, the stored ones with a warning. One market's series, or each of a
+ * portfolio's (traded and informative) in turn.
+ */
+import type { Config } from '../config/schema.ts';
+import { UserError } from '../core/errors.ts';
+import { log } from '../core/log.ts';
+import { loadSeries, type Series } from '../data/source.ts';
+import { CandleStore } from '../data/store.ts';
+import { isoTime, timeframeMs } from '../data/timeframe.ts';
+
+/**
+ * Fetches the candles of `config`'s market closed since its newest stored one into the store. Nothing stored: the
+ * first download of loadSeries (or its line saying nothing is stored and the exchange cannot be reached), whose series
+ * it returns; otherwise undefined, the store holding what there is.
+ */
+export async function topUpStore(config: Config, now: () => number): Promise<Series | undefined> {
+  const { id } = config.exchange;
+  const { symbol, timeframe } = config;
+  const store = CandleStore.open(config.data.database);
+  let last: number | undefined;
+  try {
+    last = store.lastTs(id, symbol, timeframe);
+  } finally {
+    store.close();
+  }
+  if (last === undefined) return loadSeries({ config, now });
+  // ccxt takes seconds to load: only the store's series pays for it
+  const { createExchange, retryOptionsFrom } = await import('../data/exchange.ts');
+  const { downloadToStore } = await import('../data/download.ts');
+  const top = CandleStore.open(config.data.database);
+  try {
+    await downloadToStore(
+      top,
+      createExchange(config),
+      { exchange: id, symbol, timeframe, since: last + timeframeMs(timeframe) },
+      { retry: retryOptionsFrom(config), now },
+    );
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    log().warn(
+      `${id} cannot be reached (${e.message.split('\n')[0]}); deciding on the stored ${symbol} candles up to ` +
+        isoTime(last),
+    );
+  } finally {
+    top.close();
+  }
+  return undefined;
+}
+
+/** One market's candles: a file or the sample as they are, the store's topped up from the exchange first. */
+export async function freshSeries(
+  config: Config,
+  sample: boolean,
+  dataFile: string | undefined,
+  now: () => number,
+  fileTimeframe?: string,
+): Promise<Series> {
+  if (dataFile || sample)
+    return loadSeries({ config, dataFile, sample, timeframe: dataFile ? fileTimeframe : undefined });
+  return (await topUpStore(config, now)) ?? loadSeries({ config, download: false });
+}
