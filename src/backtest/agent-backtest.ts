@@ -303,7 +303,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
           candles,
         )
       : undefined;
-  const { extra, selectionLine, ensembleLine, sameWindowsLines } = agentReport({
+  const { extra, selectionLine, ensembleLine, sameWindowsLines, chainLine } = agentReport({
     strategyName: ctx.strategy.name,
     seriesLabel: series.label,
     recipe,
@@ -353,6 +353,11 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     console.log(JSON.stringify(report, null, 2));
     return { runs, walk, summary, baselines, report, reportDir: outDir, modelDir };
   }
-  printAgentSummary(report, { runs, summary, selectionLine, ensembleLine, sameWindowsLines }, modelDir, files.html);
+  printAgentSummary(
+    report,
+    { runs, summary, selectionLine, ensembleLine, sameWindowsLines, chainLine },
+    modelDir,
+    files.html,
+  );
   return { runs, walk, summary, baselines, report, reportDir: outDir, modelDir };
 }

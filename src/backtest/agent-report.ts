@@ -79,6 +79,15 @@ interface AgentReportInput {
   sameWindows?: WalkForwardSummary;
 }
 
+/**
+ * Why a chained fold can trade differently from its own run: the agent state (RLTrader's) holds the profit or loss
+ * since the account started, which inside the chain includes what the earlier folds made.
+ */
+const STATE_CARRIES =
+  "A model's state includes the account's profit or loss since it started, which in the chain carries what the " +
+  "earlier folds made, so a fold's trades there can differ from its own run from a fresh account (the runs' " +
+  'figures), and the headline need not compound their returns.';
+
 /** A metric as the report prints it; `–` for an sd that does not exist (one run has no spread). */
 function fmtMetric(v: number | undefined, format: string): string {
   if (v === undefined) return '–';
@@ -96,6 +105,8 @@ export function agentReport(input: AgentReportInput): {
   ensembleLine?: string;
   /** The terminal's same-windows and targets lines (with two or more runs). */
   sameWindowsLines?: string[];
+  /** With walk-forward folds: what the headline chains, and why it need not compound the runs' own returns. */
+  chainLine?: string;
 } {
   const { strategyName, seriesLabel, recipe, epochs, folds, seeds, baseSeed, runs, walk, headline } = input;
   const { headlineMetrics, summary, rho, selection, ensembleKind, ensembleRuns, modelDir, backendName } = input;
@@ -155,6 +166,7 @@ export function agentReport(input: AgentReportInput): {
         `own test window, continuing with the cash and units the previous fold's model ended with, so every ` +
         `decision is made by a model trained and selected only on candles before its window. The baselines run over ` +
         `the same span. The table above scores each fold's test window on its own, each from a fresh account. ` +
+        `${STATE_CARRIES} ` +
         (folds.every((f) => f.train.from === folds[0].train.from)
           ? 'Training windows are anchored: every fold trains from the first usable candle.'
           : 'Training windows roll: each fold trains on as many candles, ending where its validation starts.'),
@@ -294,7 +306,11 @@ export function agentReport(input: AgentReportInput): {
       },
     },
   };
-  return { extra, selectionLine, ensembleLine: ensemble?.line, sameWindowsLines: same?.lines };
+  const chainLine = walk
+    ? `\nheadline: the ${folds.length} test windows chained on one account, each traded by its fold's model ` +
+      `(${ensembleKind ? `the ${ensembleKind} ensemble` : `seed ${baseSeed}`}). ${STATE_CARRIES}`
+    : undefined;
+  return { extra, selectionLine, ensembleLine: ensemble?.line, sameWindowsLines: same?.lines, chainLine };
 }
 
 /** The terminal summary after an agent backtest: the report's table, mean ± sd over runs, model and report paths. */
@@ -306,12 +322,14 @@ export function printAgentSummary(
     selectionLine: string;
     ensembleLine?: string;
     sameWindowsLines?: string[];
+    chainLine?: string;
   },
   modelDir: string,
   htmlFile: string,
 ): void {
-  const { runs, summary, selectionLine, ensembleLine, sameWindowsLines } = o;
+  const { runs, summary, selectionLine, ensembleLine, sameWindowsLines, chainLine } = o;
   console.log(summaryTable(report));
+  if (chainLine !== undefined) console.log(chainLine);
   if (runs.length > 1) {
     console.log(`\ntest over ${runs.length} runs (mean ± sd):`);
     for (const key of ['totalReturn', 'sharpe', 'maxDrawdown', 'trades', 'feesPaid'] as const) {

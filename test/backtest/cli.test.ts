@@ -197,12 +197,20 @@ baselines on the same test windows and the targets agree with the scripts' summa
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /test over 4 runs \(mean ± sd\)/);
   assert.doesNotMatch(r.stdout, /no spread to judge it by/);
+  // the headline chains the folds on one account whose profit so far is in each model's state: said under the table
+  assert.match(
+    r.stdout,
+    /\nheadline: the 2 test windows chained on one account, each traded by its fold's model \(seed 1\)\. /,
+  );
+  assert.match(r.stdout, /carries what the earlier folds made/);
   // one run (the main job's shape) says it carries no spread, and how to get one
   const single = ['--epochs', '3', '--out', path.join(home, 'single'), '--config', config];
   const one = await bot(['backtest', '--strategy', 'dqn-dnn', '--data', file, ...single]);
   assert.equal(one.code, 0, one.stderr);
   assert.match(one.stdout, /one run \(one seed on one test window\): no spread to judge it by\. `--folds 4 --seeds 3`/);
+  assert.doesNotMatch(one.stdout, /headline: the/);
   const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+  assert.match(html, /carries what the earlier folds made/);
   assert.match(html, /\.table-box\{overflow-x:auto/, 'the box scrolls sideways');
   const heading = /<h2>Test metrics over 4 run\(s\) \(2 fold\(s\) × 2 seed\(s\)\): mean ± sd<\/h2>\s*/;
   const perRun = new RegExp(heading.source + /(<[^>]*>)<table><thead><tr>(.*?)<\/tr>/.source).exec(html);
