@@ -23,6 +23,11 @@ function sampleFile(): string {
   return path.join(dir, 'data', 'sp500-2000.csv');
 }
 
+/** Whether a series names the bundled sample (exchange `sample`, `SP500/USD`, `1d`). */
+export function isSampleSeries(exchange: string, symbol: string, timeframe: string): boolean {
+  return exchange === SAMPLE_EXCHANGE && symbol === SAMPLE_SYMBOL && timeframe === SAMPLE_TIMEFRAME;
+}
+
 let cached: Candles | undefined;
 
 /** The bundled offline sample: S&P 500 daily candles, exchange `sample`, symbol `SP500/USD`, timeframe `1d`. */

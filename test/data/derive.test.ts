@@ -138,3 +138,31 @@ test('bot data derive writes hyphenated names (SP500-INV/USD), and --symbol read
   );
   assert.equal(bad.code, 1);
 });
+
+test("bot data derive from the bundled sample on a fresh database: the README's example stores the index and its inverse", async () => {
+  // it used to stop with "no stored candles for sample SP500/USD 1d", and nothing told a user how to store the sample
+  const db = path.join(tempDir(), 'bot.db');
+  const readme = ['data', 'derive', '--from', 'SP500/USD', '--leverage', '-1', '--symbol', 'SP500-INV/USD'];
+  const r = await runBot([...readme, '--exchange', 'sample', '--timeframe', '1d', '--db', db]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^stored (\d+) 1d candles of the bundled sample as sample SP500\/USD\n/);
+  const n = Number(/^stored (\d+)/.exec(r.stdout)?.[1]);
+  assert.ok(n > 5000, r.stdout);
+  assert.match(r.stdout, new RegExp(`stored ${n} 1d candles as sample SP500-INV/USD \\(derived: -1× daily-rebalanced`));
+  const store = CandleStore.open(db);
+  try {
+    const index = store.load('sample', 'SP500/USD', '1d');
+    const inverse = store.load('sample', 'SP500-INV/USD', '1d');
+    assert.equal(index.ts.length, n);
+    assert.deepEqual([...inverse.ts], [...index.ts]);
+    // the second candle is -1× the index's return
+    const r1 = index.close[1] / index.close[0] - 1;
+    assert.ok(Math.abs(inverse.close[1] / inverse.close[0] - 1 + r1) < 1e-9);
+  } finally {
+    store.close();
+  }
+  // another exchange's SP500/USD is not the sample: still the one-line error
+  const other = await runBot([...readme, '--exchange', 'demo', '--timeframe', '1d', '--db', db]);
+  assert.notEqual(other.code, 0);
+  assert.match(other.stderr, /no stored candles for demo SP500\/USD 1d/);
+});

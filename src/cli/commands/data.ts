@@ -9,8 +9,9 @@ import { UserError } from '../../core/errors.ts';
 import { parseSpotSymbol } from '../../core/market-symbol.ts';
 import { candlesToCsv, parseCandlesCsvDetailed, parseColumnsSpec } from '../../data/csv.ts';
 import type { SeriesRequest } from '../../data/source.ts';
-import { emptyCandles } from '../../core/candles.ts';
+import { candleRows, emptyCandles } from '../../core/candles.ts';
 import { checkDeriveSpec, deriveLabel, deriveLeveraged } from '../../data/derive.ts';
+import { isSampleSeries, loadSample } from '../../data/sample.ts';
 import { CandleStore, type GapRange, type SeriesInfo } from '../../data/store.ts';
 import { describeRange, isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { parseSymbolsFlag } from '../../data/portfolio-source.ts';
@@ -408,10 +409,17 @@ function derive(flags: DeriveFlags): void {
   const { id } = config.exchange;
   const { timeframe } = config;
   const label = deriveLabel(flags.from, spec);
+  const from = flags.from;
   const stored = withStore(config, (store) => {
-    const index = store.load(id, flags.from as string, timeframe);
+    let index = store.load(id, from, timeframe);
+    if (index.ts.length === 0 && isSampleSeries(id, from, timeframe)) {
+      // the README's example on a fresh install: the bundled sample is exchange `sample`'s index, stored beside it
+      index = loadSample();
+      const rows = store.upsert(id, from, timeframe, candleRows(index));
+      console.log(`stored ${rows} ${timeframe} candles of the bundled sample as ${id} ${from}`);
+    }
     if (index.ts.length === 0) {
-      throw new UserError(`no stored candles for ${id} ${flags.from} ${timeframe}; see \`bot data list\``);
+      throw new UserError(`no stored candles for ${id} ${from} ${timeframe}; see \`bot data list\``);
     }
     return store.replaceDerived(deriveLeveraged(index, spec), label);
   });
