@@ -139,7 +139,7 @@ test('bot data derive writes hyphenated names (SP500-INV/USD), and --symbol read
   assert.equal(bad.code, 1);
 });
 
-test("bot data derive from the bundled sample on a fresh database: the README's example stores the index and its inverse", async () => {
+test("bot data derive from the bundled sample on a fresh database: the README's example stores both", async () => {
   // it used to stop with "no stored candles for sample SP500/USD 1d", and nothing told a user how to store the sample
   const db = path.join(tempDir(), 'bot.db');
   const readme = ['data', 'derive', '--from', 'SP500/USD', '--leverage', '-1', '--symbol', 'SP500-INV/USD'];
