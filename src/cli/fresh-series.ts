@@ -1,10 +1,10 @@
 /**
  * `bot predict`'s candles: the store's series topped up from the exchange first, so a prediction decides on the newest
- * closed candle; when the exchange cannot be reached, the stored ones with a warning. One market's series, or each of a
- * portfolio's (traded and informative) in turn.
+ * closed candle; when the exchange cannot be reached or does not answer within its retries, the stored ones with a
+ * warning saying which; when it refuses the request (no such market, …), no prediction. One market's series, or each
+ * of a portfolio's (traded and informative) in turn.
  */
 import type { Config } from '../config/schema.ts';
-import { UserError } from '../core/errors.ts';
 import { log } from '../core/log.ts';
 import { loadSeries, type Series } from '../data/source.ts';
 import { CandleStore } from '../data/store.ts';
@@ -27,7 +27,7 @@ export async function topUpStore(config: Config, now: () => number): Promise<Ser
   }
   if (last === undefined) return loadSeries({ config, now });
   // ccxt takes seconds to load: only the store's series pays for it
-  const { createExchange, retryOptionsFrom } = await import('../data/exchange.ts');
+  const { createExchange, retryOptionsFrom, unansweredReason } = await import('../data/exchange.ts');
   const { downloadToStore } = await import('../data/download.ts');
   const top = CandleStore.open(config.data.database);
   try {
@@ -38,11 +38,10 @@ export async function topUpStore(config: Config, now: () => number): Promise<Ser
       { retry: retryOptionsFrom(config), now },
     );
   } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    log().warn(
-      `${id} cannot be reached (${e.message.split('\n')[0]}); deciding on the stored ${symbol} candles up to ` +
-        isoTime(last),
-    );
+    // a refusal (no such market, …) stops here: old stored candles would answer a question the exchange said no to
+    const reason = unansweredReason(id, e);
+    if (reason === undefined) throw e;
+    log().warn(`${reason}; deciding on the stored ${symbol} candles up to ${isoTime(last)}`);
   } finally {
     top.close();
   }

@@ -124,6 +124,44 @@ export class ExchangeUnreachableError extends UserError {
   override name = 'ExchangeUnreachableError';
 }
 
+/**
+ * The exchange answered and said no (no such market or timeframe, bad credentials, a rejected request): asking again,
+ * or deciding on stored candles instead, would hide a request that cannot succeed.
+ */
+export class ExchangeRefusedError extends UserError {
+  override name = 'ExchangeRefusedError';
+}
+
+/**
+ * The exchange answered only with transient faults (5xx, 429, replies that were not candles) until the retries ran
+ * out: it was reached, so it is not "cannot be reached"; callers that may decide on stored candles say so truthfully.
+ */
+export class ExchangeUnansweredError extends UserError {
+  override name = 'ExchangeUnansweredError';
+  constructor(
+    message: string,
+    readonly tries: number,
+    /** What was asked and the last fault, without the count of tries. */
+    readonly fault: string,
+  ) {
+    super(message);
+  }
+}
+
+const triesOf = (n: number) => `${n} ${n === 1 ? 'try' : 'tries'}`;
+
+/**
+ * Why a download that failed with `e` may be replaced by the stored candles, as a warning's opening words: the exchange
+ * cannot be reached, or did not answer within its retries (or its deadline). Undefined when it must stop the caller:
+ * the exchange refused the request, a bad flag or config, a bug.
+ */
+export function unansweredReason(id: string, e: unknown): string | undefined {
+  if (e instanceof ExchangeUnreachableError) return `${id} cannot be reached (${e.message.split('\n')[0]})`;
+  if (e instanceof ExchangeUnansweredError) return `${id} did not answer after ${triesOf(e.tries)} (${e.fault})`;
+  if (e instanceof PastDeadlineError) return `${id} did not answer in time (${e.message})`;
+  return undefined;
+}
+
 /** A reply that was not a list of candles. */
 export class BadCandlesError extends Error {
   override name = 'BadCandlesError';
@@ -148,8 +186,10 @@ export function offlineHint(): string {
 
 /**
  * Runs `fn`, retrying transient faults with exponential backoff (backoffMs·2^n capped at maxBackoffMs).
- * An unreachable host gets at most 2 tries. Gives up with a UserError that says what failed and where to go, or a
- * PastDeadlineError when the next try would start past `deadline`.
+ * An unreachable host gets at most 2 tries. Gives up with a UserError that says what failed and where to go, of a
+ * type saying which: ExchangeUnreachableError, ExchangeUnansweredError (transient faults until the retries ran out),
+ * ExchangeRefusedError (the exchange said no: never retried), or PastDeadlineError when the next try would start past
+ * `deadline`.
  */
 export async function withRetry<T>(
   what: string,
@@ -164,17 +204,17 @@ export async function withRetry<T>(
       const kind = classifyError(e);
       if (kind === 'fatal') {
         // the exchange said no (bad symbol, auth, …): the user's problem; anything else is a bug and keeps its stack
-        if (e instanceof ccxt.BaseError) throw new UserError(`${what} failed: ${shortError(e)}`);
+        if (e instanceof ccxt.BaseError) throw new ExchangeRefusedError(`${what} failed: ${shortError(e)}`);
         throw e;
       }
       const limit = kind === 'unreachable' ? Math.min(opts.retries, 1) : opts.retries;
       if (attempt >= limit || opts.stop?.stopped) {
         const tries = attempt + 1;
-        const message = `${what} failed after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${shortError(e)}`;
+        const message = `${what} failed after ${triesOf(tries)}: ${shortError(e)}`;
         if (kind === 'unreachable' || e instanceof ccxt.RequestTimeout) {
           throw new ExchangeUnreachableError(`${message} — the exchange cannot be reached (no network?)`);
         }
-        throw new UserError(message);
+        throw new ExchangeUnansweredError(message, tries, `${what}: ${shortError(e)}`);
       }
       const delayMs = Math.min(opts.maxBackoffMs, opts.backoffMs * 2 ** attempt);
       if (opts.deadline !== undefined && performance.now() + delayMs >= opts.deadline) {
@@ -302,15 +342,15 @@ export async function* pageClosedCandles(
   const limit = opts.pageLimit ?? 200;
   const now = opts.now ?? Date.now;
   const depth = Math.max(1, opts.inFlight ?? 2);
-  if (!ex.has.fetchOHLCV) throw new UserError(`${ex.id} does not offer candles (fetchOHLCV) through ccxt`);
+  if (!ex.has.fetchOHLCV) throw new ExchangeRefusedError(`${ex.id} does not offer candles (fetchOHLCV) through ccxt`);
   await loadMarkets(ex, opts.retry);
   const markets = ex.markets ?? {};
   if (!markets[symbol]) {
     const some = Object.keys(markets).slice(0, 5).join(', ');
-    throw new UserError(`--symbol: ${ex.id} has no market "${symbol}"${some ? ` (e.g. ${some})` : ''}`);
+    throw new ExchangeRefusedError(`--symbol: ${ex.id} has no market "${symbol}"${some ? ` (e.g. ${some})` : ''}`);
   }
   if (ex.timeframes && !(timeframe in ex.timeframes)) {
-    throw new UserError(
+    throw new ExchangeRefusedError(
       `--timeframe: ${ex.id} has no ${timeframe} candles (it has ${Object.keys(ex.timeframes).join(', ')})`,
     );
   }

@@ -9,7 +9,7 @@ import { isoTime, timeframeMs } from '../data/timeframe.ts';
 import type { AccountState } from '../market/account.ts';
 import { HaltError } from '../core/errors.ts';
 import type { CandleStore } from '../data/store.ts';
-import { shortError } from '../data/exchange.ts';
+import { unansweredReason } from '../data/exchange.ts';
 import type { RunRepository } from './run-repository.ts';
 import type { PortfolioRunState, RunKey, RunState } from './types.ts';
 
@@ -29,8 +29,8 @@ export interface RunHolderOptions {
   clock: () => number;
   logger: Logger;
   /**
-   * A paper replay on a fixed clock (`--now`): when the exchange cannot be reached, a series whose newest closed
-   * candle is stored is decided on the stored candles (with a warning), as `bot predict` does.
+   * A paper replay on a fixed clock (`--now`): when the exchange cannot be reached or does not answer, a series whose
+   * newest closed candle is stored is decided on the stored candles (with a warning), as `bot predict` does.
    */
   replay?: boolean;
 }
@@ -118,8 +118,9 @@ export abstract class RunHolder<O extends RunHolderOptions> {
   }
 
   /**
-   * `fetch` (one series' backfill), or, in a replay (`replay`) whose exchange cannot be reached, nothing when the store
-   * holds the series' newest candle closed by `closedOpen`: the replay decides on the stored candles, with a warning.
+   * `fetch` (one series' backfill), or, in a replay (`replay`) whose exchange cannot be reached or does not answer
+   * within its retries, nothing when the store holds the series' newest candle closed by `closedOpen`: the replay
+   * decides on the stored candles, with a warning saying which. A refusal by the exchange is thrown.
    */
   protected async fetchOrStored(
     store: CandleStore,
@@ -132,11 +133,10 @@ export abstract class RunHolder<O extends RunHolderOptions> {
     } catch (e) {
       const { key, logger } = this.o;
       const last = store.openTimeBefore(key.exchange, symbol, key.timeframe, closedOpen + 1, 1);
-      if (!this.o.replay || !(e instanceof UserError) || last === undefined || last + this.tfMs <= closedOpen) throw e;
-      logger.warn(
-        `${key.exchange} cannot be reached (${shortError(e).split('\n')[0]}); replaying ${symbol} on the stored ` +
-          `candles up to ${isoTime(last)} (--now)`,
-      );
+      // a refusal (no such market, …) stops the replay, as it stops `bot predict`
+      const reason = unansweredReason(key.exchange, e);
+      if (!this.o.replay || reason === undefined || last === undefined || last + this.tfMs <= closedOpen) throw e;
+      logger.warn(`${reason}; replaying ${symbol} on the stored candles up to ${isoTime(last)} (--now)`);
       return 0;
     }
   }

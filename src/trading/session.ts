@@ -90,7 +90,7 @@ export interface RunStartOptions {
   clearHalt?: boolean;
   /** Let this live run trade an exchange account another live run trades (src/trading/account-lock.ts). */
   sharedAccount?: boolean;
-  /** A paper replay on a fixed clock (--now): decide on the stored candles when the exchange cannot be reached. */
+  /** A paper replay on a fixed clock (--now): the stored candles when the exchange cannot be reached or answer. */
   replay?: boolean;
 }
 

@@ -272,3 +272,89 @@ nothing`, async () => {
     await fake.close();
   }
 });
+
+/** A store holding BTC/KRW up to candle 249 while the clock has closed candle 280: the top-up asks for 250 … 280. */
+const FAULT_STORED = 250;
+const FAULT_NOW = candles.ts[280] + 3_600_000 + 5_000;
+const faultStoredUpTo = isoTime(candles.ts[FAULT_STORED - 1]);
+
+/** `bot predict --json` of a buying model on a new store of candles 0 … 249, through `cfg`, warnings shown. */
+async function predictBehind(name: string, cfg: string) {
+  const model = path.join(dir, 'models', 'buyer-faults');
+  if (!existsSync(model)) await saveAgent(model, 'buy', candles);
+  const db = path.join(dir, name);
+  const store = CandleStore.open(db);
+  store.upsert('upbit', 'BTC/KRW', '1h', candleRows(sliceCandles(candles, 0, FAULT_STORED)));
+  store.close();
+  return runBot([
+    ...['predict', '--model', model, '--db', db, '--config', cfg, '--now', isoTime(FAULT_NOW)],
+    ...['--json', '--log-level', 'warn', '--backend', 'cpu'],
+  ]);
+}
+
+test(`bot predict on the store when the exchange refuses (no such market, a rejected request): one error line, no \
+prediction from the stored candles, nothing about the exchange being unreachable`, async () => {
+  const unlisted = await startFakeUpbit({
+    now: () => FAULT_NOW,
+    markets: [{ market: 'KRW-ETH', korean_name: 'ETH', english_name: 'Ethereum' }],
+  });
+  try {
+    const r = await predictBehind('unlisted.db', fakeConfig('unlisted.json', unlisted));
+    assert.equal(r.stderr, 'error: --symbol: upbit has no market "BTC/KRW" (e.g. ETH/KRW)\n');
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+  } finally {
+    await unlisted.close();
+  }
+  const fake = await startFakeUpbit({ now: () => FAULT_NOW, series: [{ market: 'KRW-BTC', candles }] });
+  try {
+    // the exchange answers the candles request with a 400 (the request rejected): asked once, never retried
+    fake.route('GET', '/v1/candles/minutes/:unit', () => ({
+      status: 400,
+      json: { error: { name: 'invalid_parameter', message: 'market is not traded' } },
+    }));
+    const r = await predictBehind('rejected.db', fakeConfig('rejected.json', fake));
+    assert.match(r.stderr, /^error: upbit: BTC\/KRW 1h candles from \S+ failed: \S+: .*not traded.*\n$/);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.equal(fake.candleRequests().length, 1, 'a refusal is not asked again');
+  } finally {
+    await fake.close();
+  }
+});
+
+test(`bot predict on the store when every candles request gets a 500 until the retries run out: the stored \
+candles, with a warning saying the exchange did not answer (not that it cannot be reached)`, async () => {
+  const fake = await startFakeUpbit({ now: () => FAULT_NOW, series: [{ market: 'KRW-BTC', candles }] });
+  try {
+    fake.addFault({ kind: '500', times: 100 });
+    const r = await predictBehind('storm.db', fakeConfig('storm.json', fake)); // retries: 1, so two tries
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as Predicted).candle, faultStoredUpTo);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        String.raw`upbit did not answer after 2 tries \(upbit: BTC/KRW 1h candles from \S+: \S+: .*500.*\); ` +
+          `deciding on the stored BTC/KRW candles up to ${faultStoredUpTo}`,
+      ),
+    );
+    assert.doesNotMatch(r.stderr, /cannot be reached/);
+  } finally {
+    await fake.close();
+  }
+});
+
+test(`bot predict on the store when nothing listens where the exchange should be: the stored candles, with the \
+warning that it cannot be reached`, async () => {
+  const offline = path.join(dir, 'offline.json');
+  const dead = 'http://127.0.0.1:1';
+  const exchange = { ccxt: { urls: { api: { public: dead, private: dead } } }, retries: 1, backoffMs: 1 };
+  writeFileSync(offline, JSON.stringify({ exchange: { ...exchange, maxBackoffMs: 2 }, log: { file: '' } }));
+  const r = await predictBehind('offline.db', offline);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as Predicted).candle, faultStoredUpTo);
+  assert.match(
+    r.stderr,
+    new RegExp(`upbit cannot be reached \\(.*\\); deciding on the stored BTC/KRW candles up to ${faultStoredUpTo}`),
+  );
+});

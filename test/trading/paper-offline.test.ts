@@ -1,10 +1,11 @@
 /**
  * `bot paper --now` over candles the store already holds: a replay of a recorded series runs from the store when the
- * exchange cannot be reached, and a tick that cannot start leaves no run behind; a `--start` after the clock is one
- * line before any disk or network work. Real `bot` processes, the fake Upbit (real ccxt), a real SQLite file.
+ * exchange cannot be reached or does not answer (and stops when it refuses), and a tick that cannot start leaves no run
+ * behind; a `--start` after the clock is one line before any disk or network work. Real `bot` processes, the fake
+ * Upbit (real ccxt), a real SQLite file.
  */
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { CandleStore } from '../../src/data/store.ts';
@@ -88,6 +89,45 @@ leaving no run behind; one within them runs from the store and acts as it did on
   assert.equal(acted(offline.stdout), acted(online.stdout), 'the offline replay acts as the online run did');
   assert.match(offline.stderr, /upbit cannot be reached \(.*\); replaying BTC\/KRW on the stored candles up to/);
   assert.deepEqual(runNames(db), ['online', 'offline']);
+});
+
+test(`bot paper --now over stored candles when the exchange refuses (no such market) or answers only 500s: the \
+refusal stops the replay with one line; the 500s replay from the store with a warning that says the exchange did not \
+answer, not that it cannot be reached`, async () => {
+  const db = path.join(tmp.dir, 'refused.db');
+  const online = await runBot(paper('online', START, NOW, db, cfg), { NO_COLOR: '1' });
+  assert.equal(online.code, 0, online.stderr);
+  const configOf = (name: string, f: FakeUpbit): string => {
+    const home = path.join(tmp.dir, name);
+    mkdirSync(home);
+    return writeFakeExchangeConfig(home, f);
+  };
+
+  const unlisted = await startFakeUpbit({
+    now: () => NOW,
+    markets: [{ market: 'KRW-ETH', korean_name: 'ETH', english_name: 'Ethereum' }],
+  });
+  try {
+    const r = await runBot(paper('refused', START, NOW, db, configOf('unlisted', unlisted)), { NO_COLOR: '1' });
+    assert.equal(r.code, 1, r.stdout);
+    const lines = r.stderr.split('\n').filter((l) => l.trim());
+    assert.match(lines[lines.length - 1], /^error: --symbol: upbit has no market "BTC\/KRW"/);
+    assert.doesNotMatch(r.stderr, /cannot be reached|replaying/);
+    assert.deepEqual(runNames(db), ['online'], 'no run "refused" left behind');
+  } finally {
+    await unlisted.close();
+  }
+
+  const failing = await startFakeUpbit({ now: () => NOW, series: [{ market: 'KRW-BTC', candles }] });
+  try {
+    failing.addFault({ kind: '500', times: 1000 });
+    const r = await runBot(paper('storm', START, NOW, db, configOf('storm', failing)), { NO_COLOR: '1' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /upbit did not answer after 4 tries \(.*\); replaying BTC\/KRW on the stored candles up to/);
+    assert.doesNotMatch(r.stderr, /cannot be reached/);
+  } finally {
+    await failing.close();
+  }
 });
 
 test(`bot paper --start after the clock (--now) is one line before any disk or network work`, async () => {
