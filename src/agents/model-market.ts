@@ -26,7 +26,7 @@ export function marketOf(
 }
 
 /** `dir`'s meta.json `market`, or undefined for a model saved without one. */
-function readModelMarket(dir: string): ModelMarket | undefined {
+export function readModelMarket(dir: string): ModelMarket | undefined {
   try {
     const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { market?: Partial<ModelMarket> };
     const m = meta.market;
@@ -39,9 +39,9 @@ function readModelMarket(dir: string): ModelMarket | undefined {
 }
 
 /** A CSV's symbol is whatever --symbol or the config said while reading it: not a market to compare. */
-const UNNAMED_SOURCE = 'file';
+export const UNNAMED_SOURCE = 'file';
 
-const describe = (m: ModelMarket) =>
+export const describeMarket = (m: ModelMarket): string =>
   m.exchange === UNNAMED_SOURCE ? `a file of ${m.timeframe} candles` : `${m.exchange} ${m.symbol} ${m.timeframe}`;
 
 /**
@@ -53,13 +53,13 @@ export function checkModelMarket(home: string, dir: string, use: ModelMarket): s
   if (!trained) return undefined;
   if (trained.timeframe !== use.timeframe)
     throw new UserError(
-      `model ${home} was trained on ${describe(trained)}; this run uses ${use.timeframe} candles, and its window, ` +
-        `holding period and scaler count ${trained.timeframe} candles: give --timeframe ${trained.timeframe}, ` +
-        `or train a model on ${use.timeframe} candles`,
+      `model ${home} was trained on ${describeMarket(trained)}; this run uses ${use.timeframe} candles, and its ` +
+        `window, holding period and scaler count ${trained.timeframe} candles: ` +
+        `give --timeframe ${trained.timeframe}, or train a model on ${use.timeframe} candles`,
     );
   if (trained.exchange === UNNAMED_SOURCE || use.exchange === UNNAMED_SOURCE) return undefined;
   if (trained.exchange === use.exchange && trained.symbol === use.symbol) return undefined;
-  return `model ${home} was trained on ${describe(trained)} and now runs on ${describe(use)}`;
+  return `model ${home} was trained on ${describeMarket(trained)} and now runs on ${describeMarket(use)}`;
 }
 
 /** checkModelMarket when a run starts: the other-market line, if any, goes to `say` (the caller's log). */

@@ -137,9 +137,13 @@ function strategyFile(nameOrFile: string): { file: string; label: string; outsid
 /**
  * Loads a strategy's default export: `name` is a strategy in strategies/ (unknown names get a one-line error listing
  * the available ones) or a path to a .ts file. An agent's recipe is checked here, against the recipe schema and its
- * learner's registry schema: a wrong or unknown key is one line naming the file and the key.
+ * learner's registry schema: a wrong or unknown key is one line naming the file and the key. A portfolio strategy is
+ * refused with `severalMarkets`, the caller's advice in its own options.
  */
-export async function loadStrategy(name: string): Promise<Strategy> {
+export async function loadStrategy(
+  name: string,
+  severalMarkets = 'give --symbols BTC/KRW,ETH/KRW (and --data a.csv,b.csv or --sample)',
+): Promise<Strategy> {
   const { file, label, outside } = strategyFile(name);
   let exported: unknown;
   try {
@@ -153,8 +157,7 @@ export async function loadStrategy(name: string): Promise<Strategy> {
     throw new UserError(`${label} does not load: ${String((e as Error).message ?? e).split('\n')[0]}`);
   }
   if ((exported as { kind?: unknown } | undefined)?.kind === 'portfolio') {
-    const hint = 'give --symbols BTC/KRW,ETH/KRW (and --data a.csv,b.csv or --sample)';
-    throw new UserError(`strategy "${name}" trades several markets: ${hint}`);
+    throw new UserError(`strategy "${name}" trades several markets: ${severalMarkets}`);
   }
   if (!isStrategy(exported)) {
     throw new UserError(`${label} does not default-export a strategy (kind, name, description, …)`);

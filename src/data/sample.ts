@@ -6,7 +6,7 @@ import { UserError } from '../core/errors.ts';
 import { candlesFromRows, type Candles } from '../core/candles.ts';
 import { parseCandlesCsv } from './csv.ts';
 
-const SAMPLE_EXCHANGE = 'sample';
+export const SAMPLE_EXCHANGE = 'sample';
 export const SAMPLE_SYMBOL = 'SP500/USD';
 const SAMPLE_TIMEFRAME = '1d';
 

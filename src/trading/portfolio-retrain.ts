@@ -9,7 +9,8 @@
  *
  * A rule portfolio strategy (equal-weight) has no learned parameters: asking to retrain it is refused with one line.
  */
-import { marketOf, sayModelMarket } from '../agents/model-market.ts';
+import { describeMarket, marketOf, sayModelMarket } from '../agents/model-market.ts';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
@@ -19,11 +20,12 @@ import { agentPolicy, trainPortfolioAgent, type PortfolioTrainRequest } from '..
 import {
   checkModelSymbols,
   loadPortfolioAgent,
+  portfolioModelSymbols,
   readPortfolioModelInfo,
   readPortfolioRecipe,
   savePortfolioAgent,
 } from '../agents/portfolio-model.ts';
-import { resolveModel, stageVersion, type StagedVersion } from '../agents/model-pointer.ts';
+import { currentVersion, resolveModel, stageVersion, versionDir, type StagedVersion } from '../agents/model-pointer.ts';
 import { downloadToStore } from '../data/download.ts';
 import { createExchange, retryOptionsFrom, shortError } from '../data/exchange.ts';
 import { CandleStore } from '../data/store.ts';
@@ -33,6 +35,7 @@ import { modelMarketCosts, type Costs } from '../market/costs.ts';
 import { runPortfolioBacktest, type PortfolioPolicy } from '../market/portfolio-engine.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
+import { retrainMarket, storeAdvice, type NamedMarket } from './retrain-market.ts';
 import { ensureTradingSchema } from './db.ts';
 import { closedBy } from './run-holder.ts';
 import {
@@ -85,6 +88,17 @@ interface PortfolioRetrainJob {
   epochs?: number;
   seed?: number;
   clock?: () => number;
+  /** The market flags given on the command line: checked against the market the home serves (retrain-market.ts). */
+  named?: NamedMarket;
+}
+
+/**
+ * The markets of the portfolio model `home` serves, or undefined when it serves none (no model yet, or one market):
+ * `bot retrain --model` of a portfolio home needs no --symbols, as a home serves one list of markets.
+ */
+export function portfolioHomeSymbols(home: string): string[] | undefined {
+  const version = existsSync(home) ? currentVersion(home) : undefined;
+  return version ? portfolioModelSymbols(versionDir(home, version)) : undefined;
 }
 
 /**
@@ -92,8 +106,8 @@ interface PortfolioRetrainJob {
  * `--symbols` in its order (a rule strategy, or a home that is not one, gets one line saying why).
  */
 export async function checkPortfolioRetrain(
-  job: Pick<PortfolioRetrainJob, 'config' | 'symbols' | 'strategy' | 'model'>,
-): Promise<{ home: string; dir: string }> {
+  job: Pick<PortfolioRetrainJob, 'config' | 'symbols' | 'strategy' | 'model' | 'named'>,
+): Promise<{ home: string; dir: string; config: TradingSettings }> {
   if (job.strategy !== undefined) {
     const strategy = await loadPortfolioStrategy(job.strategy);
     if (!strategy.recipe)
@@ -110,14 +124,14 @@ export async function checkPortfolioRetrain(
   const info = readPortfolioModelInfo(dir);
   if (job.strategy !== undefined && job.strategy !== info.strategy)
     throw new UserError(`--model ${home} was trained by ${info.strategy}, not ${job.strategy}: leave out --strategy`);
-  return { home, dir };
+  return { home, dir, config: retrainMarket(home, job.config, job.named, true) };
 }
 
 /** `bot retrain --symbols … --model …` once: refresh every series, then one retrain of the home. */
 export async function runPortfolioRetrainJob(job: PortfolioRetrainJob): Promise<RetrainResult> {
-  const { config, logger, symbols } = job;
+  const { logger, symbols } = job;
   const clock = job.clock ?? Date.now;
-  const { home, dir } = await checkPortfolioRetrain(job);
+  const { home, dir, config } = await checkPortfolioRetrain(job);
   const info = readPortfolioModelInfo(dir);
   const names = [...symbols, ...info.informative];
   const { trainCandles, holdoutCandles } = config.trading.retrain;
@@ -142,14 +156,17 @@ export async function runPortfolioRetrainJob(job: PortfolioRetrainJob): Promise<
     const closed = closedBy(clock(), config.timeframe) + 1;
     const all = names.map((s) => store.load(config.exchange.id, s, config.timeframe, -Infinity, closed));
     const empty = all.find((c) => c.ts.length === 0);
-    if (empty) throw new UserError(`no stored candles for ${config.exchange.id} ${empty.symbol} ${config.timeframe}`);
+    if (empty) {
+      const market = { exchange: config.exchange.id, symbol: empty.symbol, timeframe: config.timeframe };
+      throw new UserError(`no candles of ${describeMarket(market)} are stored: ${storeAdvice(market)}`);
+    }
     // the newest `need` clock times of the traded markets (the first `warmup` of them are the features' history)
     const tl = alignSeries(all.slice(0, symbols.length));
     const fromTs = tl.ts[Math.max(0, tl.ts.length - need)];
     const cut = all.map((c) => candlesFrom(c, fromTs));
     await initBackend(config.ml.backend, logger);
     return await retrainPortfolioOnce(
-      { ...job, clock, home, dir, strategyName: info.strategy, warmup: info.warmup },
+      { ...job, config, clock, home, dir, strategyName: info.strategy, warmup: info.warmup },
       {
         traded: cut.slice(0, symbols.length),
         informative: cut.slice(symbols.length),

@@ -15,6 +15,8 @@ import { closedBy } from './run-holder.ts';
 import { trainChallenger } from './train-challenger.ts';
 import { currentVersion, versionDir } from '../agents/model-pointer.ts';
 import type { TradingSettings } from './config.ts';
+import { retrainMarket, type NamedMarket } from './retrain-market.ts';
+import { describeMarket } from '../agents/model-market.ts';
 
 interface RetrainJob {
   config: TradingSettings;
@@ -27,6 +29,8 @@ interface RetrainJob {
   seed?: number;
   clock?: () => number;
   train?: ChallengerTrainer;
+  /** The market flags given on the command line: checked against the market the home serves (retrain-market.ts). */
+  named?: NamedMarket;
 }
 
 /** The strategy recorded in the serving version's meta.json, if the home has one. */
@@ -44,17 +48,23 @@ function strategyOfHome(home: string): string | undefined {
 
 /** `bot retrain` once: refresh history from the exchange (stored candles if it is down), then retrainOnce. */
 export async function runRetrainJob(job: RetrainJob): Promise<RetrainResult> {
-  const { config, logger } = job;
+  const { logger } = job;
   const clock = job.clock ?? Date.now;
   const name = job.strategy ?? (job.model ? strategyOfHome(job.model) : undefined);
   if (!name && !job.model) throw new UserError('give --model FOLDER (the model to retrain) or --strategy NAME');
   if (!name) throw new UserError('--strategy is needed (the model folder does not say which strategy trained it)');
-  const strategy = await loadStrategy(name);
+  // a portfolio strategy's home, when it holds a model, is retrained as a portfolio (src/cli/commands/retrain.ts)
+  const strategy = await loadStrategy(name, 'give --model FOLDER, the portfolio model home to retrain');
   if (strategy.kind !== 'agent')
     throw new UserError(`strategy "${name}" is a rule strategy: there is nothing to retrain`);
   // loadStrategy has checked the recipe against the recipe and learner schemas
   const recipe = strategy.recipe;
-  const home = job.model ?? path.join(config.agent.modelsDir, name);
+  const home = job.model ?? path.join(job.config.agent.modelsDir, name);
+  const config = retrainMarket(home, job.config, job.named);
+  const market = (c: TradingSettings) =>
+    describeMarket({ exchange: c.exchange.id, symbol: c.symbol, timeframe: c.timeframe });
+  if (market(config) !== market(job.config))
+    logger.info(`retrain: ${home} serves ${market(config)} (its meta.json), not the config's ${market(job.config)}`);
   const { trainCandles, holdoutCandles } = config.trading.retrain;
   const need = recipeWarmup(recipe) + trainCandles + holdoutCandles;
   const step = timeframeMs(config.timeframe);

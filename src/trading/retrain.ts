@@ -6,7 +6,8 @@ import { isoTime } from '../data/timeframe.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { loadAgent } from '../agents/load-agent.ts';
-import { marketOf, sayModelMarket } from '../agents/model-market.ts';
+import { describeMarket, marketOf, sayModelMarket } from '../agents/model-market.ts';
+import { storeAdvice } from './retrain-market.ts';
 import type { AgentRecipe } from '../agents/recipe.ts';
 import { recipeCosts, recipeSizing, recipeWarmup } from '../agents/setup.ts';
 import type { Fold, IndexRange } from '../agents/splits.ts';
@@ -328,9 +329,12 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
     const warmup = recipeWarmup(o.recipe);
     const validation = Math.max(20, Math.floor(trainCandles * 0.2));
     const need = warmup + trainCandles + holdoutCandles;
+    const market = marketOf(candles);
+    if (n === 0) throw new UserError(`no candles of ${describeMarket(market)} are stored: ${storeAdvice(market)}`);
     if (n < need)
       throw new UserError(
-        `${n} candles are too few to retrain (warm-up ${warmup} + window ${trainCandles} + holdout ${holdoutCandles})`,
+        `${n} candles of ${describeMarket(market)} are too few to retrain (warm-up ${warmup} + window ` +
+          `${trainCandles} + holdout ${holdoutCandles}): ${storeAdvice(market, 'older ones')}`,
       );
     const holdout: IndexRange = { from: n - holdoutCandles, to: n };
     const trainFrom = n - holdoutCandles - trainCandles;

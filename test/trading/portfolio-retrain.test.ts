@@ -177,8 +177,10 @@ next tick (a version that cannot load is not); an equal one is not promoted; oth
     assert.equal(versions[switched][0], btc.ts[COUNT - HOLDOUT + 5], 'from the tick after the promotion');
     assert.ok(versions.slice(switched).every(([, v]) => v === r.challengerVersion));
 
-    // the same window, recipe and seed train the same network: it does not beat itself, nothing changes
-    const same = await retrain();
+    // the same window, recipe and seed train the same network: it does not beat itself, nothing changes; the home
+    // names its markets, so --model alone retrains it as the portfolio it is (it used to be read as one market's)
+    const same = await runBot(['retrain', '--model', home, '--now', isoTime(clock.now), '--json', ...common]);
+    assert.equal(same.code, 0, same.stderr);
     const s = JSON.parse(same.stdout) as { outcome: string; reason: string; scores: { challenger: number } };
     assert.equal(s.outcome, 'rejected', s.reason);
     assert.match(s.reason, /does not beat champion/);
@@ -198,6 +200,16 @@ next tick (a version that cannot load is not); an equal one is not promoted; oth
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /trades BTC\/KRW,ETH\/KRW in that order and reads XRP\/KRW; --symbols names ETH/);
     assert.equal(wrong.stderr.trim().split('\n').length, 1);
+    // the home serves upbit 1h: another timeframe or a single market named is refused in one line
+    for (const [flag, value, says] of [
+      ['--timeframe', '1d', 'a model home serves one market'],
+      ['--symbol', 'BTC/KRW', 'a model home serves one list of markets'],
+    ]) {
+      const other = await runBot(['retrain', '--model', home, flag, value, ...common]);
+      assert.equal(other.code, 1);
+      assert.equal(other.stderr.trim().split('\n').length, 1, other.stderr);
+      assert.ok(other.stderr.includes(`${flag} names ${value}`) && other.stderr.includes(says), other.stderr);
+    }
   } finally {
     closeSession();
     await fake.close();

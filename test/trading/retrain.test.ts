@@ -28,6 +28,7 @@ import {
   type RetrainResult,
 } from '../../src/trading/retrain.ts';
 import { runRetrainJob } from '../../src/trading/retrain-job.ts';
+import { describe as describeRetrain } from '../../src/cli/commands/retrain.ts';
 import { trainChallenger } from '../../src/trading/train-challenger.ts';
 import { candleRows } from '../../src/core/candles.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
@@ -407,4 +408,24 @@ path`, async () => {
     store.close();
     tmp.cleanup();
   }
+});
+
+test("bot retrain's line gives each figure once: the reason's, then the scores it does not name", () => {
+  const scores = { challenger: 0.2127, champion: 0.3352, buyHold: 0.0441 };
+  const line = (s: typeof scores | { challenger: number; champion: null; buyHold: number }) =>
+    describeRetrain({
+      outcome: promotionDecision(s, 0).promote ? 'promoted' : 'rejected',
+      ...promotionDecision(s, 0),
+      scores: s,
+    });
+  assert.equal(line(scores), 'rejected: challenger 21.27% does not beat champion 33.52% (buy-and-hold 4.41%)');
+  assert.equal(
+    line({ ...scores, buyHold: 0.5 }),
+    'rejected: challenger 21.27% does not beat buy-and-hold 50.00% (champion 33.52%)',
+  );
+  assert.equal(
+    line({ ...scores, champion: 0.1 }),
+    'promoted: challenger 21.27% beats champion 10.00% and buy-and-hold 4.41%',
+  );
+  assert.equal(line({ ...scores, champion: null }), 'promoted: challenger 21.27% beats buy-and-hold 4.41%');
 });

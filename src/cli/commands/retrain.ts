@@ -1,10 +1,16 @@
 /** `bot retrain`: one retrain of a model home. */
+import path from 'node:path';
 import type { Command } from 'commander';
+import { UserError } from '../../core/errors.ts';
 import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
 import { runRetrainJob } from '../../trading/retrain-job.ts';
 import { checkCron, scheduleTask } from '../../trading/schedule.ts';
 import type { RetrainResult } from '../../trading/retrain.ts';
-import { checkPortfolioRetrain, runPortfolioRetrainJob } from '../../trading/portfolio-retrain.ts';
+import {
+  checkPortfolioRetrain,
+  portfolioHomeSymbols,
+  runPortfolioRetrainJob,
+} from '../../trading/portfolio-retrain.ts';
 import { parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
 import { clockFrom } from './paper.ts';
 import { watchRetrainParent } from '../../trading/parent-watch.ts';
@@ -19,13 +25,23 @@ interface RetrainFlags extends CommonFlags, PortfolioFlags {
   now?: string;
 }
 
-function describe(r: RetrainResult): string {
-  const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(2)}%`);
-  const scores = r.scores
-    ? `  challenger ${pct(r.scores.challenger)}  ` +
-      `champion ${pct(r.scores.champion)}  ${r.baseline ?? 'buy-and-hold'} ${pct(r.scores.buyHold)}`
-    : '';
-  return `${r.outcome}: ${r.reason}${scores}`;
+/** The outcome in one line: the reason, then each score it does not already give (each figure once). */
+export function describe(r: RetrainResult): string {
+  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  const s = r.scores;
+  const figures = s
+    ? (
+        [
+          ['challenger', s.challenger],
+          ['champion', s.champion],
+          [r.baseline ?? 'buy-and-hold', s.buyHold],
+        ] as const
+      )
+        .filter((f): f is readonly [string, number] => f[1] !== null)
+        .map(([name, x]) => `${name} ${pct(x)}`)
+        .filter((figure) => !r.reason.includes(figure))
+    : [];
+  return `${r.outcome}: ${r.reason}${figures.length ? ` (${figures.join(', ')})` : ''}`;
 }
 
 export function registerRetrain(program: Command): void {
@@ -50,8 +66,16 @@ export function registerRetrain(program: Command): void {
   cmd.action(async (flags: RetrainFlags) => {
     // a trader's scheduled retrain child stops itself if the trader dies (src/trading/parent-watch.ts)
     watchRetrainParent();
-    const portfolio = parsePortfolioFlags(flags);
     const { config, logger } = setupCommand(flags);
+    // a home serves one market, or one list of markets: a portfolio home's retrain reads them from it (no --symbols)
+    const home = flags.model ?? (flags.strategy ? path.join(config.agent.modelsDir, flags.strategy) : undefined);
+    const homeSymbols = flags.symbols === undefined && home ? portfolioHomeSymbols(home) : undefined;
+    if (homeSymbols && flags.symbol !== undefined)
+      throw new UserError(
+        `model ${home} is a portfolio model trading ${homeSymbols.join(',')}; --symbol names ${flags.symbol}: ` +
+          'a model home serves one list of markets (leave out --symbol)',
+      );
+    const portfolio = parsePortfolioFlags(homeSymbols ? { ...flags, symbols: homeSymbols.join(',') } : flags);
     const job = {
       config,
       logger,
@@ -60,6 +84,7 @@ export function registerRetrain(program: Command): void {
       epochs: wholeNumber(flags.epochs, '--epochs', 1),
       seed: wholeNumber(flags.seed, '--seed', 0),
       clock: clockFrom(flags.now),
+      named: { exchange: flags.exchange, symbol: flags.symbol, timeframe: flags.timeframe },
     };
     // a portfolio model: checked before any network or disk work (the model's markets, in its order)
     if (portfolio) await checkPortfolioRetrain({ ...job, symbols: portfolio.symbols });
