@@ -116,6 +116,25 @@ ETH: a BTC challenger is not promoted into it; --symbol BTC/KRW or --timeframe 1
       );
     }
     assert.equal(existsSync(other), false, 'refused before the database was opened');
+    // bot paper --retrain hands its market flags to the scheduled retrain, which would refuse them at every firing:
+    // the trader refuses them when it starts
+    const paper = await runBot([
+      'paper',
+      '--model',
+      home,
+      '--symbol',
+      'BTC/KRW',
+      '--retrain',
+      '0 * * * *',
+      '--config',
+      cfg,
+      '--db',
+      other,
+    ]);
+    assert.equal(paper.code, 1, paper.stdout);
+    assert.match(paper.stderr, new RegExp(`^error: model ${home} was trained on upbit ETH/KRW 1h; --symbol names BTC`));
+    assert.equal(paper.stderr.split('\n').length, 2, paper.stderr);
+    assert.equal(existsSync(other), false, 'paper refused before the database was opened');
   } finally {
     await fake.close();
     tmp.cleanup();

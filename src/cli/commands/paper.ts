@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
 import { isoTime, parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
+import { retrainMarket } from '../../trading/retrain-market.ts';
 import { startTraderLoop } from '../../trading/loop.ts';
 import { checkCron, tickSchedule } from '../../trading/schedule.ts';
 import { openRunSession } from '../../trading/open-run.ts';
@@ -84,6 +85,9 @@ export function registerPaper(program: Command): void {
     if (flags.retrain) {
       checkCron(flags.retrain, '--retrain');
       if (!flags.model) throw new UserError('--retrain needs --model (the folder a retrain promotes into)');
+      // the scheduled child retrains on the home's market and refuses another one named by these flags: say so now,
+      // not as a failed retrain at every firing
+      retrainMarket(flags.model, config, flags, portfolio !== undefined);
     }
     const port = servePort(flags.serve, config);
     if (port !== undefined && flags.once) throw new UserError('--serve runs beside the trader loop: drop --once');
