@@ -9,6 +9,7 @@ import type { Costs } from '../market/costs.ts';
 import type { SizingOptions } from '../market/execution.ts';
 import { runBacktest, type BacktestResult } from '../market/backtest-engine.ts';
 import { computeMetrics, type Metrics } from '../market/metrics.ts';
+import { futureCheckedPolicy } from './future-check.ts';
 import { runBaselines, type Baselines } from './baselines.ts';
 import type { BacktestSettings } from './config.ts';
 import { newRunId, rangeIndices } from './range.ts';
@@ -41,7 +42,8 @@ export async function runRuleBacktest(req: RuleBacktestRequest): Promise<Backtes
   const range = rangeIndices(candles, req.from, req.to, series.label);
   const costs = ruleCosts(settings.account);
   const sizing = ruleSizing(settings.backtest);
-  const policy = strategy.createPolicy({ candles, seed: req.seed });
+  const built = strategy.createPolicy({ candles, seed: req.seed });
+  const policy = futureCheckedPolicy(strategy, built, candles, req.seed, range);
   const result = runBacktest({ candles, window: 0, range, costs, balance: settings.account.balance, sizing, policy });
   return reportBacktest({
     ...req,

@@ -15,7 +15,8 @@ export interface Decision {
 
 /**
  * What a policy sees at candle t, after t's close. Nothing in here may depend on candles after t.
- * Rule strategies read `candles` at indices ≤ t; networks read `features` / `images` and `state`.
+ * Rule strategies read `candles` (ObservationBuilder's end at t: `close.length` is t + 1); networks read `features` /
+ * `images` and `state`.
  */
 export interface Observation {
   /** Index of the candle that just closed. */

@@ -1,4 +1,4 @@
-/** Building observations at candle t (features window, images, agent state), the same way everywhere. */
+/** Observations at candle t (candles cut at t, features window, images, agent state), built the same way everywhere. */
 import type { FeatureRows, Observation } from '../core/policy.ts';
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
@@ -39,6 +39,9 @@ export class ObservationBuilder {
   private readonly data: Float32Array;
   private readonly rows: FeatureRows | undefined;
   private readonly images?: { renderer: ImageSequenceRenderer; frames: number };
+  /** The last candles view handed out (candles 0…viewT), reused while t stays. */
+  private view: Candles | undefined;
+  private viewT = -1;
 
   constructor(src: ObservationSource) {
     const n = src.candles.close.length;
@@ -77,16 +80,21 @@ export class ObservationBuilder {
     return this.images?.frames;
   }
 
+  /**
+   * Candles 0…t as views of the series (no copy): what an observation at t shows a policy, so that `close[t + 1]` is
+   * undefined and `close.length` is t + 1 however a rule indexes it.
+   */
+  candlesThrough(t: number): Candles {
+    if (this.viewT !== t || !this.view) {
+      this.view = new CandlesThrough(this.candles, t);
+      this.viewT = t;
+    }
+    return this.view;
+  }
+
   /** A fresh observation for candle t (its arrays may be kept by the caller). */
   build(t: number, account: Account): Observation {
-    const obs: Observation = {
-      t,
-      candles: this.candles,
-      features: NO_FEATURES,
-      window: this.window,
-      cols: this.cols,
-      state: new Float32Array(STATE_SIZE),
-    };
+    const obs = new CutObservation(this, t, this.window, this.cols);
     if (this.rows) obs.featureRows = this.rows;
     if (this.images) obs.images = new Float32Array(this.images.frames * this.images.renderer.frameSize);
     return this.fill(obs, t, account);
@@ -114,6 +122,74 @@ export class ObservationBuilder {
   imageSequence(t: number, out: Float32Array, offset: number): void {
     if (!this.images) throw new Error(`ObservationBuilder.imageSequence: ${this.candles.symbol} has no image renderer`);
     this.images.renderer.renderSequence(this.candles, t, this.images.frames, out, offset);
+  }
+}
+
+const COLUMNS = ['ts', 'open', 'high', 'low', 'close', 'volume'] as const;
+
+/**
+ * Candles 0…t of a series, each column a view made when first read (a rule reading only `ts` or `close` at every
+ * candle makes one view, not six). The series is a private field: unreachable from the policy.
+ */
+class CandlesThrough implements Candles {
+  readonly #series: Candles;
+  readonly #end: number;
+  readonly #views: Partial<Record<(typeof COLUMNS)[number], Float64Array>> = {};
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly timeframe: string;
+  // getters on the prototype, defined below for every column
+  declare readonly ts: Float64Array;
+  declare readonly open: Float64Array;
+  declare readonly high: Float64Array;
+  declare readonly low: Float64Array;
+  declare readonly close: Float64Array;
+  declare readonly volume: Float64Array;
+
+  static {
+    for (const c of COLUMNS) {
+      Object.defineProperty(CandlesThrough.prototype, c, {
+        get(this: CandlesThrough): Float64Array {
+          return (this.#views[c] ??= this.#series[c].subarray(0, this.#end));
+        },
+      });
+    }
+  }
+
+  constructor(series: Candles, t: number) {
+    this.#series = series;
+    this.#end = t + 1;
+    this.exchange = series.exchange;
+    this.symbol = series.symbol;
+    this.timeframe = series.timeframe;
+  }
+}
+
+/**
+ * An observation whose `candles` are cut at its t when read: a prototype getter, so every observation has one shape
+ * and one that no policy reads candles from (networks) costs no views. The builder is a private field: the policy
+ * cannot reach the whole series through it.
+ */
+class CutObservation implements Observation {
+  readonly #builder: ObservationBuilder;
+  t: number;
+  features: Float32Array = NO_FEATURES;
+  featureRows?: FeatureRows = undefined;
+  window: number;
+  cols: number;
+  state = new Float32Array(STATE_SIZE);
+  images?: Float32Array = undefined;
+  fills?: number = undefined;
+
+  constructor(builder: ObservationBuilder, t: number, window: number, cols: number) {
+    this.#builder = builder;
+    this.t = t;
+    this.window = window;
+    this.cols = cols;
+  }
+
+  get candles(): Candles {
+    return this.#builder.candlesThrough(this.t);
   }
 }
 

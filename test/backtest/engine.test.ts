@@ -1,4 +1,7 @@
 import { test } from 'node:test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { runBaselines } from '../../src/backtest/baselines.ts';
 import { runBacktest, tradesFingerprint, type BacktestResult } from '../../src/market/backtest-engine.ts';
@@ -204,8 +207,41 @@ unchanged`, async () => {
       name,
     );
     assert.deepEqual(Array.from(a.equity.subarray(0, T + 1)), Array.from(b.equity.subarray(0, T + 1)), name);
-    assert.deepEqual(Array.from(a.actions.subarray(0, T)), Array.from(b.actions.subarray(0, T)), name);
+    // the decision at T itself too (actions[i] is the decision at candle i): it may read candle T, not T + 1
+    assert.deepEqual(Array.from(a.actions.subarray(0, T + 1)), Array.from(b.actions.subarray(0, T + 1)), name);
   }
+});
+
+/** Takes the observation's last close as "now" (close.length − 1): momentum on candles ≤ t only if that is t. */
+const LAST = `export default {
+  kind: 'rule',
+  name: 'last',
+  description: 'buys when the last close of the series is above the previous close',
+  createPolicy: () => ({
+    name: 'last',
+    decide: (o: { t: number; candles: { close: Float64Array } }) => {
+      const c = o.candles.close;
+      if (o.t === 0) return { action: 'hold', confidence: 0 };
+      return { action: c[c.length - 1] > c[o.t - 1] ? 'buy' : 'sell', confidence: 1 };
+    },
+  }),
+};
+`;
+
+test(`a strategy file that reads the observation's last close: corrupting every candle after T leaves its \
+decisions up to T unchanged`, async () => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'bot-engine-last-')), 'last.ts');
+  writeFileSync(file, LAST);
+  const s = await rule(file);
+  const T = 300;
+  const clean = syntheticCandles({ seed: 7, count: 600 });
+  const bad = syntheticCandles({ seed: 7, count: 600 });
+  for (let i = T + 1; i < 600; i++) bad.close[i] *= i % 2 ? 0.5 : 1.9;
+  const a = backtest(clean, s);
+  const b = backtest(bad, s);
+  // decisions at candles 0…T (actions[i] is the decision at candle i)
+  assert.deepEqual(Array.from(b.actions.subarray(0, T + 1)), Array.from(a.actions.subarray(0, T + 1)));
+  assert.ok(a.trades.length > 10, 'the rule trades');
 });
 
 test('strategies load by name; an unknown one is a one-line error listing the available names', async () => {

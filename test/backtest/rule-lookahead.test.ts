@@ -1,0 +1,95 @@
+/**
+ * A user's rule strategy file that tries to read candles after the one it decides: through the observation it sees
+ * only candles 0…t (so it cannot profit; test/backtest/engine.test.ts corrupts the future under one), through the
+ * series its createPolicy was given it is caught by the backtest with a one-line error; the paper trader's
+ * observations end at t as well.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { COST_PRESETS } from '../../src/market/costs.ts';
+import { Account } from '../../src/market/account.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { rulePolicySource } from '../../src/trading/rule-policy-source.ts';
+import { runBot } from '../cli/run.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'bot-rule-lookahead-'));
+const costs = COST_PRESETS['upbit-krw'];
+
+/**
+ * A strategy file that buys when the next close is higher, reading closes from `series`: `o.candles.close` (the
+ * walkthrough's, through the observation) or `candles.close` (the series createPolicy was handed, kept in the closure).
+ */
+function peekFile(name: string, series: string): string {
+  return `export default {
+  kind: 'rule',
+  name: '${name}',
+  description: 'buys when the next close is higher',
+  createPolicy: ({ candles }: { candles: { close: Float64Array } }) => ({
+    name: '${name}',
+    decide: (o: { t: number; candles: { close: Float64Array } }) => ({
+      action: ${series}[o.t + 1] > ${series}[o.t] ? 'buy' : 'sell',
+      confidence: 1,
+    }),
+  }),
+};
+`;
+}
+
+function strategyFile(name: string, text: string): string {
+  const file = path.join(dir, `${name}.ts`);
+  writeFileSync(file, text);
+  return file;
+}
+
+const bot = (args: string[]) => runBot([...args, '--log-level', 'error'], {}, dir);
+
+test(`bot backtest of a strategy file reading close[t + 1] from its observation: it sees undefined there and \
+never buys, instead of a fantastic return`, async () => {
+  strategyFile('peek', peekFile('peek', 'o.candles.close'));
+  const out = path.join(dir, 'peek-report');
+  const r = await bot(['backtest', '--strategy', './peek.ts', '--sample', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as {
+    metrics: { totalReturn: number; requested: { buy: number } };
+  };
+  // undefined > close is false: every decision asks to sell
+  assert.equal(report.metrics.requested.buy, 0);
+  assert.equal(report.metrics.totalReturn, 0);
+});
+
+test(`bot backtest of a strategy file whose createPolicy keeps the series and reads past t: one line naming the \
+strategy, exit 1`, async () => {
+  strategyFile('keep', peekFile('keep', 'candles.close'));
+  const r = await bot(['backtest', '--strategy', './keep.ts', '--sample']);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stderr, /^error: strategy "keep" decides (buy|sell) .* reads candles after the one it decides .*\n$/);
+});
+
+test('the paper trader catching up several candles hands the rule candles 0…t at each of them', () => {
+  const candles = syntheticCandles({ seed: 3, count: 50 });
+  const source = rulePolicySource(
+    {
+      kind: 'rule',
+      name: 'x',
+      description: 'x',
+      createPolicy: () => ({
+        name: 'x',
+        decide: () => ({ action: 'hold', confidence: 0 }),
+      }),
+    },
+    1,
+  );
+  const handle = source.forCandles(candles);
+  assert.ok(!(handle instanceof Promise));
+  const account = new Account(1_000_000, costs);
+  for (const t of [10, 11, 30]) {
+    const obs = handle.observe(t, account);
+    assert.equal(obs.candles.close.length, t + 1);
+    assert.equal(obs.candles.ts.length, t + 1);
+    assert.equal(obs.candles.close[t], candles.close[t]);
+    assert.equal(obs.candles.close[t + 1], undefined);
+  }
+});
