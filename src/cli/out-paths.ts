@@ -60,14 +60,16 @@ export function checkOutFolder(value: string | undefined, opts: { empty?: boolea
 }
 
 /**
- * An output file: absent or a file (it is replaced), not a folder, in a place that can hold it (missing folders are
- * made); `example` is a file name to suggest in it.
+ * An output file: absent or a file (it is replaced; with `replace: false` refused, as `bot data export` does without
+ * --force), not a folder, in a place that can hold it (missing folders are made); `example` is a file name to suggest.
  */
-export function checkOutFile(value: string | undefined, example: string): void {
+export function checkOutFile(value: string | undefined, example: string, opts: { replace?: boolean } = {}): void {
   if (value === undefined) return;
   const kind = kindOf(value);
   if (kind === 'folder')
     throw new UserError(`--out ${value} is a folder; give a file name, e.g. ${path.join(value, example)}`);
+  if (kind === 'file' && opts.replace === false)
+    throw new UserError(`--out ${value} already exists; pass --force to replace it`);
   if (kind === 'file') {
     try {
       accessSync(value, constants.W_OK);

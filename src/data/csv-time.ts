@@ -35,6 +35,18 @@ const DATE_RE = new RegExp(
   'i',
 );
 
+/**
+ * Whether a time cell says its own zone, so `--tz` does not apply to it: `utc` for epoch numbers, `Z` and `+00:00`,
+ * `offset` for another offset, undefined for a wall-clock time (read in `--tz`) or no time at all.
+ */
+export function timeZoneOfCell(raw: string): 'utc' | 'offset' | undefined {
+  const s = raw.trim();
+  if (/^(\d{10}|\d{13}|\d{16})$/.test(s)) return 'utc';
+  const offset = DATE_RE.exec(s)?.[8];
+  if (offset === undefined) return undefined;
+  return /^(z|[+-]00:?00)$/i.test(offset) ? 'utc' : 'offset';
+}
+
 /** Parses a time cell into ms UTC, or NaN. Wall-clock times without an offset are read in `tz`. */
 export function parseCsvTime(raw: string, tz: string, fmt: Intl.DateTimeFormat): number {
   const s = raw.trim();

@@ -1,8 +1,9 @@
 /** Reading candle CSVs (headered flavours, headerless Binance/RLTrader layouts, `--columns`) and writing them back. */
 import { UserError } from '../core/errors.ts';
 import type { CandleRow, Candles } from '../core/candles.ts';
-import { parseCsvTime, zoneFormatter } from './csv-time.ts';
+import { parseCsvTime, timeZoneOfCell, zoneFormatter } from './csv-time.ts';
 import { timeframeOfRows } from './csv-steps.ts';
+import { checkPrices, dropExactDuplicates, wildMoves, WILD_MOVE, type LinedRow } from './csv-checks.ts';
 import { isoTime, timeframeMs } from './timeframe.ts';
 
 interface CsvParseOptions {
@@ -38,6 +39,12 @@ interface ParsedCsv {
   layout: string;
   /** With `now`: the open time of the last row, left out because its candle had not closed yet. */
   leftOpen?: number;
+  /** How the times were read, for people: `times in Asia/Seoul`, `times in UTC`, `times at their own offsets`, … */
+  times: string;
+  /** Rows that repeated another exactly (time and values), left out. */
+  duplicates: number;
+  /** What to check in a file that was read (no volume column, wild moves), one line each, for a warning. */
+  notes: string[];
 }
 
 const TIME_NAMES = [
@@ -60,8 +67,11 @@ const COLUMN_NAMES: Record<'open' | 'high' | 'low' | 'close' | 'volume', string[
   volume: ['volume', '거래량', 'vol', 'vol.', 'candle_acc_trade_volume'],
 };
 const FIELDS = ['open', 'high', 'low', 'close', 'volume'] as const;
+type Field = (typeof FIELDS)[number];
+/** Column indices of the fields; volume may be absent (OHLC-only data: FX, indices), and is then stored as 0. */
+type Cols = Record<Exclude<Field, 'volume'>, number> & { volume?: number };
 
-/** Splits one CSV line into fields (double quotes, "" escapes); `sep` is `,` or a tab. */
+/** Splits one CSV line into fields (double quotes, "" escapes); `sep` is `,`, `;` or a tab. */
 function splitCsvLine(line: string, sep = ','): string[] {
   const out: string[] = [];
   let cur = '';
@@ -100,7 +110,7 @@ export function parseCsvNumber(raw: string): number {
 interface Layout {
   flavour: CsvFlavour;
   time: number;
-  cols: Record<(typeof FIELDS)[number], number>;
+  cols: Cols;
   /** Index of the first line with candles (after the header, if any). */
   dataFrom: number;
   /** Fields every row must have, when the layout fixes them (headerless dumps). */
@@ -121,7 +131,7 @@ function looksLikeRow(cells: readonly string[]): boolean {
   );
 }
 
-function detectLayout(header: string[], where: string, at: number): Layout {
+function detectLayout(header: string[], where: string, at: number, sep: string): Layout {
   const names = header.map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
   let time = names.findIndex((n) => TIME_NAMES.includes(n));
   let flavour: CsvFlavour = 'generic';
@@ -138,11 +148,11 @@ function detectLayout(header: string[], where: string, at: number): Layout {
   if (time < 0)
     throw new UserError(
       `${where}: no time column (expected one named timestamp or date, ` +
-        `or an unnamed first column); header is "${header.join(',')}"`,
+        `or an unnamed first column); header is "${header.join(sep)}"`,
     );
   if (names.includes('날짜') || names.includes('vol.') || names.includes('변동 %') || names.includes('change %'))
     flavour = 'investing';
-  const cols = {} as Layout['cols'];
+  const cols = {} as Cols;
   for (const f of FIELDS) {
     const candidates = COLUMN_NAMES[f];
     let idx = -1;
@@ -150,8 +160,8 @@ function detectLayout(header: string[], where: string, at: number): Layout {
       idx = names.indexOf(c);
       if (idx >= 0) break;
     }
-    if (idx < 0) throw new UserError(`${where}: no ${f} column in header "${header.join(',')}"`);
-    cols[f] = idx;
+    if (idx >= 0) cols[f] = idx;
+    else if (f !== 'volume') throw new UserError(`${where}: no ${f} column in header "${header.join(sep)}"`);
   }
   return { flavour, time, cols, dataFrom: at + 1, layout: `${flavour} CSV` };
 }
@@ -183,7 +193,8 @@ function headerlessLayout(cells: readonly string[], where: string, at: number): 
   const known = '(Binance klines: 12 fields; RLTrader v1: date,open,high,low,close,volume)';
   if (cells.length < 6) {
     const few = `${cells.length} fields are fewer than time,open,high,low,close,volume`;
-    throw new UserError(`${where}: no header, and ${few} ${known}`);
+    const ohlc = cells.length === 5 ? '; without volume, name them: --columns time,open,high,low,close' : '';
+    throw new UserError(`${where}: no header, and ${few} ${known}${ohlc}`);
   }
   const example = ['time', ...FIELDS, ...Array<string>(cells.length - 6).fill('_')].join(',');
   throw new UserError(
@@ -192,7 +203,7 @@ function headerlessLayout(cells: readonly string[], where: string, at: number): 
   );
 }
 
-const COLUMN_ALIASES: Record<string, 'time' | (typeof FIELDS)[number] | 'skip'> = {
+const COLUMN_ALIASES: Record<string, 'time' | Field | 'skip'> = {
   time: 'time',
   date: 'time',
   timestamp: 'time',
@@ -205,10 +216,13 @@ const COLUMN_ALIASES: Record<string, 'time' | (typeof FIELDS)[number] | 'skip'> 
   skip: 'skip',
 };
 
-/** What `--columns time,open,high,low,close,volume` says (file order; `_` or `skip` ignores a column). */
-export function parseColumnsSpec(spec: string): { time: number; cols: Layout['cols']; names: string[] } {
+/**
+ * What `--columns time,open,high,low,close,volume` says (file order; `_` or `skip` ignores a column; without volume
+ * the volume is stored as 0).
+ */
+export function parseColumnsSpec(spec: string): { time: number; cols: Cols; names: string[] } {
   const names = spec.split(',').map((n) => n.trim().toLowerCase());
-  const at: Partial<Record<'time' | (typeof FIELDS)[number], number>> = {};
+  const at: Partial<Record<'time' | Field, number>> = {};
   names.forEach((n, i) => {
     const role = COLUMN_ALIASES[n];
     if (role === undefined) {
@@ -219,28 +233,54 @@ export function parseColumnsSpec(spec: string): { time: number; cols: Layout['co
     if (at[role] !== undefined) throw new UserError(`--columns: ${role} is named twice in "${spec}"`);
     at[role] = i;
   });
-  const missing = (['time', ...FIELDS] as const).filter((r) => at[r] === undefined);
+  const missing = (['time', 'open', 'high', 'low', 'close'] as const).filter((r) => at[r] === undefined);
   if (missing.length > 0) {
     const hint = 'name every column in file order, e.g. time,open,high,low,close,volume';
     throw new UserError(`--columns: no ${missing.join(', ')} in "${spec}" (${hint})`);
   }
-  const { time, open, high, low, close, volume } = at as Record<'time' | (typeof FIELDS)[number], number>;
-  return { time, cols: { open, high, low, close, volume }, names };
+  const { time, open, high, low, close, volume } = at as Record<'time' | Exclude<Field, 'volume'>, number> & {
+    volume?: number;
+  };
+  return { time, cols: { open, high, low, close, ...(volume !== undefined ? { volume } : {}) }, names };
 }
 
 /** The layout `--columns` gives; a first line that holds no numbers where it names prices is a header and skipped. */
 function columnsLayout(spec: string, first: readonly string[], at: number): Layout {
   const { time, cols, names } = parseColumnsSpec(spec);
-  const header = FIELDS.every((f) => f === 'volume' || !Number.isFinite(parseCsvNumber(first[cols[f]] ?? '')));
+  const prices = ['open', 'high', 'low', 'close'] as const;
+  const header = prices.every((f) => !Number.isFinite(parseCsvNumber(first[cols[f]] ?? '')));
   const layout = `CSV read as --columns ${names.join(',')}`;
   return { flavour: 'columns', time, cols, dataFrom: header ? at + 1 : at, layout };
 }
 
 /**
- * Reads OHLCV candles from CSV text: a generic `timestamp|date,open,high,low,close,volume` file, a pyupbit export,
+ * The separator of a file from its first line: a tab in it makes the file tab-separated (RLTrader's KOSPI file),
+ * quoted "2,054" fields and all; four or more semicolons semicolon-separated (European spreadsheets, where a comma
+ * may be a decimal one); else commas.
+ */
+function separatorOf(line: string): string {
+  if (line.includes('\t')) return '\t';
+  return splitCsvLine(line, ';').length >= 5 ? ';' : ',';
+}
+
+const SEPARATOR_NAMES: Record<string, string> = { '\t': 'tab-separated', ';': 'semicolon-separated' };
+
+/** How the times were read: each in `tz`, each at its own offset (then `tz` did not apply), or some of both. */
+function timesText(zones: { utc: number; offset: number; wall: number }, tz: string, tzGiven: boolean): string {
+  if (zones.utc + zones.offset === 0) return `times in ${tz}`;
+  const own = zones.offset === 0 ? 'times in UTC' : 'times at their own UTC offsets';
+  if (zones.wall === 0)
+    return tz === 'UTC' || !tzGiven ? own : `${own}, not ${tz}: --tz applies only to times without an offset`;
+  const zoned = zones.utc + zones.offset;
+  return `times: ${zoned} at ${zoned === 1 ? 'its' : 'their'} own offset, ${zones.wall} in ${tz}`;
+}
+
+/**
+ * Reads OHLCV candles from CSV text: a generic `timestamp|date,open,high,low,close[,volume]` file, a pyupbit export,
  * RLTrader's CSV or an investing.com export (Korean headers); without a header, Binance's kline dumps and RLTrader's
- * v1 files (comma- or tab-separated); any layout with `columns`. Rows may be ascending or descending. Any bad row
- * is a UserError "FILE:LINE: reason" and nothing is returned.
+ * v1 files; any layout with `columns`. Commas, semicolons or tabs separate fields. Rows may be ascending or
+ * descending; rows repeating another exactly are dropped. Any bad row is a UserError "FILE:LINE: reason" and nothing
+ * is returned.
  */
 export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}): ParsedCsv {
   const file = opts.file ?? '<csv>';
@@ -249,8 +289,7 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
   if (opts.timeframe !== undefined) timeframeMs(opts.timeframe);
   const firstAt = lines.findIndex((l) => l.trim() !== '');
   if (firstAt < 0) throw new UserError(`${file}: the file is empty`);
-  // a tab in the first line makes the file tab-separated (RLTrader's KOSPI file), quoted "2,054" fields and all
-  const sep = lines[firstAt].includes('\t') ? '\t' : ',';
+  const sep = separatorOf(lines[firstAt]);
   const first = splitCsvLine(lines[firstAt], sep);
   const where1 = `${file}:${firstAt + 1}`;
   const layout =
@@ -258,13 +297,15 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
       ? columnsLayout(opts.columns, first, firstAt)
       : looksLikeRow(first)
         ? headerlessLayout(first, where1, firstAt)
-        : detectLayout(first, where1, firstAt);
+        : detectLayout(first, where1, firstAt, sep);
   const tz = opts.tz ?? (layout.flavour === 'pyupbit' ? 'Asia/Seoul' : 'UTC');
   const fmt = zoneFormatter(tz);
   const width = Math.max(layout.time, ...Object.values(layout.cols)) + 1;
 
-  const rows: (CandleRow & { line: number })[] = [];
+  const rows: LinedRow[] = [];
+  const zones = { utc: 0, offset: 0, wall: 0 };
   let rltrader = true;
+  let dashVolumes = 0;
   for (let i = layout.dataFrom; i < lines.length; i++) {
     const line = lines[i];
     if (line.trim() === '') continue;
@@ -278,11 +319,25 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
     if (!/^\d{8}$/.test(timeCell)) rltrader = false;
     const ts = parseCsvTime(timeCell, tz, fmt);
     if (!Number.isFinite(ts)) throw new UserError(`${where}: cannot read "${timeCell}" as a time`);
+    zones[timeZoneOfCell(timeCell) ?? 'wall']++;
     const row = { ts, open: 0, high: 0, low: 0, close: 0, volume: 0, line: i + 1 };
     for (const f of FIELDS) {
-      const cell = cells[layout.cols[f]];
-      const v = f === 'volume' && /^\s*-?\s*$/.test(cell) ? 0 : parseCsvNumber(cell);
-      if (!Number.isFinite(v)) throw new UserError(`${where}: unparseable number "${cell.trim()}" in column ${f}`);
+      const at = layout.cols[f];
+      if (at === undefined) continue;
+      const cell = cells[at].trim();
+      if (cell === '') throw new UserError(`${where}: empty ${f}`);
+      // investing.com's mark for no volume
+      if (f === 'volume' && cell === '-') {
+        dashVolumes++;
+        continue;
+      }
+      if (sep === ';' && cell.includes(','))
+        throw new UserError(
+          `${where}: "${cell}" in column ${f} has a comma, which in a semicolon-separated file may be a ` +
+            "decimal comma: write numbers with a '.' decimal point",
+        );
+      const v = parseCsvNumber(cell);
+      if (!Number.isFinite(v)) throw new UserError(`${where}: unparseable number "${cell}" in column ${f}`);
       if (v < 0) throw new UserError(`${where}: negative ${f} ${v}`);
       row[f] = v;
     }
@@ -290,40 +345,41 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
     rows.push(row);
   }
   if (rows.length === 0) throw new UserError(`${file}: no candle rows after the header`);
+  const noVolume =
+    layout.cols.volume === undefined
+      ? 'no volume column'
+      : dashVolumes === rows.length
+        ? 'every volume is "-"'
+        : undefined;
   const flavour: CsvFlavour = layout.flavour === 'generic' && rltrader ? 'rltrader' : layout.flavour;
   const described = flavour === layout.flavour ? layout.layout : `${flavour} CSV`;
 
   rows.sort((a, b) => a.ts - b.ts || a.line - b.line);
-  for (let i = 1; i < rows.length; i++) {
-    if (rows[i].ts === rows[i - 1].ts) {
-      const [first, second] = [rows[i - 1].line, rows[i].line].sort((a, b) => a - b);
-      throw new UserError(`${file}:${second}: duplicate time ${isoTime(rows[i].ts)} (also on line ${first})`);
-    }
-  }
+  const duplicates = dropExactDuplicates(rows, file);
 
   if (opts.now !== undefined) refuseFuture(rows, opts.now, file);
   const timeframe = timeframeOfRows(rows, file, opts.timeframe);
   const leftOpen = opts.now !== undefined ? dropOpenCandle(rows, timeframe, opts.now, file) : undefined;
-  const layoutText = sep === '\t' ? `${described}, tab-separated` : described;
+  const sepName = SEPARATOR_NAMES[sep];
+  const notes: string[] = [];
+  if (noVolume !== undefined) notes.push(`${noVolume}: volume stored as 0; features that use volume will see 0`);
+  const wild = wildMoves(rows);
+  if (wild !== undefined)
+    notes.push(
+      `${wild.count} ${wild.count === 1 ? 'candle moves' : 'candles move'} more than ${WILD_MOVE}× within or ` +
+        `between candles (first: line ${wild.firstLine}); check the file`,
+    );
   return {
     rows: rows.map(({ line: _line, ...r }) => r),
     timeframe,
     flavour,
     tz,
-    layout: layoutText,
+    layout: sepName !== undefined ? `${described}, ${sepName}` : described,
+    times: timesText(zones, tz, opts.tz !== undefined || layout.flavour === 'pyupbit'),
+    duplicates,
+    notes,
     ...(leftOpen !== undefined ? { leftOpen } : {}),
   };
-}
-
-/** A candle no market can print: high below low, open or close outside them, a price of 0 (negatives are refused). */
-function checkPrices(row: CandleRow, where: string): void {
-  if (row.high < row.low) throw new UserError(`${where}: high ${row.high} is below low ${row.low}`);
-  for (const f of ['open', 'high', 'low', 'close'] as const)
-    if (row[f] === 0) throw new UserError(`${where}: ${f} is 0 (a price must be above 0)`);
-  for (const f of ['open', 'close'] as const) {
-    if (row[f] > row.high) throw new UserError(`${where}: ${f} ${row[f]} is above high ${row.high}`);
-    if (row[f] < row.low) throw new UserError(`${where}: ${f} ${row[f]} is below low ${row.low}`);
-  }
 }
 
 /** Only closed candles are stored (`now`): a row opening after now is a broken row, refused with its line. */

@@ -6,7 +6,7 @@ import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
 import { tempDir } from '../data/helpers.ts';
-import { runBot } from './run.ts';
+import { runBot, type CliResult } from './run.ts';
 import { assertNoSecrets } from '../trading/cli.ts';
 
 const H = 3_600_000;
@@ -126,12 +126,12 @@ test('bot data import reads headerless files: Binance klines (ms, µs), RLTrader
   const args = (name: string, symbol: string, ...more: string[]) => {
     return ['data', 'import', path.join(dir, name), '--symbol', symbol, '--db', db, '--log-level', 'error', ...more];
   };
-  const [binance, kospi, columns, broken, badColumns] = await Promise.all([
+  const [binance, kospi, columns, broken, noVolume] = await Promise.all([
     runBot(args('BTCUSDT-1h-2025-01.csv', 'BTC/USDT', '--exchange', 'binance')),
     runBot(args('KOSPI.csv', 'KOSPI/KRW')),
     runBot(args('prices.csv', 'ETH/KRW', '--columns', 'skip,time,volume,open,high,low,close')),
     runBot(args('broken.csv', 'SEC/KRW')),
-    runBot(args('prices.csv', 'XRP/KRW', '--columns', 'time,open,high,low,close')),
+    runBot(args('prices.csv', 'XRP/KRW', '--columns', '_,time,_,open,high,low,close')),
   ]);
   assert.equal(binance.code, 0, binance.stderr);
   assert.equal(
@@ -148,8 +148,11 @@ test('bot data import reads headerless files: Binance klines (ms, µs), RLTrader
   assert.ok(columns.stdout.startsWith(`imported 2 1d candles (${columnsLayout}, `), columns.stdout);
   assert.notEqual(broken.code, 0);
   assert.equal(broken.stderr, 'error: broken.csv:2: 4 fields, expected 6 (RLTrader v1 CSV without header)\n');
-  assert.notEqual(badColumns.code, 0);
-  assert.match(badColumns.stderr, /^error: --columns: no volume in "time,open,high,low,close" \([^\n]*\)\n$/);
+  assert.equal(noVolume.code, 0, noVolume.stderr);
+  assert.match(
+    noVolume.stdout,
+    /\nwarning: no volume column: volume stored as 0; features that use volume will see 0\n$/,
+  );
 
   const store = CandleStore.open(db);
   try {
@@ -164,7 +167,8 @@ test('bot data import reads headerless files: Binance klines (ms, µs), RLTrader
     assert.deepEqual([k.open[0], k.close[1], k.volume[0]], [2054, 2049, 545_085]);
     const e = store.load('upbit', 'ETH/KRW', '1d');
     assert.deepEqual([e.open[1], e.high[1], e.low[1], e.close[1], e.volume[1]], [1.5, 2.5, 1, 2, 6]);
-    assert.equal(store.series().length, 3, 'nothing from the broken file or the bad --columns');
+    assert.deepEqual([...store.load('upbit', 'XRP/KRW', '1d').volume], [0, 0], 'OHLC-only: volume 0');
+    assert.equal(store.series().length, 4, 'nothing from the broken file');
   } finally {
     store.close();
   }
@@ -280,6 +284,9 @@ test('bot data import refuses impossible candles and rows not yet opened with th
     ['2024-01-01,1,2,0.5,5,10', 'close 5 is above high 2'],
     ['2024-01-01,0.4,2,0.5,1,10', 'open 0.4 is below low 0.5'],
     ['2024-01-01,0,0,0,0,0', 'open is 0 (a price must be above 0)'],
+    // prices no number type keeps sane: a backtest on 1e300 used to print an annual return of 17715290135591.53%
+    ['2024-01-01,1,1e300,0.5,1,10', 'high 1e+300 is above 1e15, the largest price'],
+    ['2024-01-01,1,2,1e-300,1e-300,10', 'low 1e-300 is below 1e-12, the smallest price'],
     [
       '3024-01-01,1,2,0.5,1,10',
       '3024-01-01T00:00:00Z is in the future (now 2024-06-01T00:00:00Z): only closed candles are stored',
@@ -337,4 +344,170 @@ test('bot data import --timeframe 1h of a daily file is refused as the reverse i
   assert.equal(asDaily.stderr, 'error: hourly.csv: rows are mostly 1h apart, but the timeframe is 1d\n');
   assert.ok(asHourly.code !== 0 && asDaily.code !== 0);
   assert.equal(existsSync(db), false, 'nothing stored');
+});
+
+/** `bot data import DIR/NAME --symbol SYMBOL` into the database `db`. */
+function importer(dir: string, db: string): (name: string, symbol: string, ...more: string[]) => Promise<CliResult> {
+  return (name, symbol, ...more) =>
+    runBot(['data', 'import', path.join(dir, name), '--symbol', symbol, '--db', db, '--log-level', 'error', ...more]);
+}
+
+/** One column of a stored upbit 1d series, and how many series the store holds. */
+function storedColumn(db: string, symbol: string, field: 'close' | 'volume'): { values: number[]; series: number } {
+  const store = CandleStore.open(db);
+  try {
+    return { values: [...store.load('upbit', symbol, '1d')[field]], series: store.series().length };
+  } finally {
+    store.close();
+  }
+}
+
+/** `n` hourly candles around 68 million from 2024-01-01 (a BTC/KRW file), each row changed by `edit` if it says so. */
+function hourlyRows(n: number, edit: (i: number) => string | undefined = () => undefined): string[] {
+  return Array.from({ length: n }, (_, i) => {
+    const t = new Date(Date.UTC(2024, 0, 1) + i * H).toISOString().replace('.000', '');
+    return `${t},${edit(i) ?? '68000000,69000000,67000000,68000000,1.5'}`;
+  });
+}
+
+test('bot data import warns once about candles moving over 100× (wicks, jumps) and still stores them', async () => {
+  const dir = tempDir('bot-cli-wild-');
+  const db = path.join(dir, 'bot.db');
+  const head = 'timestamp,open,high,low,close,volume\n';
+  const wild = hourlyRows(30, (i) =>
+    i === 10
+      ? '68000000,68000000000,67000000,68000000,1' // a wick 1000× the body (line 12)
+      : i === 20
+        ? '68000000,68000000,68000,68000,1' // the close falls 1000× (line 22) …
+        : i === 21
+          ? '68000,68000000,68000,68000000,1' // … and comes back (line 23)
+          : undefined,
+  );
+  const mild = hourlyRows(30, (i) => (i === 10 ? '68000000,3400000000,67000000,68000000,1' : undefined)); // 50×
+  writeFileSync(path.join(dir, 'wild.csv'), head + wild.join('\n') + '\n');
+  writeFileSync(path.join(dir, 'mild.csv'), head + mild.join('\n') + '\n');
+  const imp = importer(dir, db);
+  const [w, m] = await Promise.all([imp('wild.csv', 'BTC/KRW'), imp('mild.csv', 'ETH/KRW')]);
+  assert.equal(w.code, 0, w.stderr);
+  const lines = w.stdout.trim().split('\n');
+  assert.match(lines[0], /^imported 30 1h candles .* 30 new, 0 replaced$/);
+  assert.deepEqual(lines.slice(1), [
+    'warning: 3 candles move more than 100× within or between candles (first: line 12); check the file',
+  ]);
+  assert.equal(m.code, 0, m.stderr);
+  assert.doesNotMatch(m.stdout, /warning/, 'a 50× wick is a market, not a broken row');
+});
+
+test('bot data import reads semicolon-separated files and refuses a decimal comma with its line', async () => {
+  const dir = tempDir('bot-cli-semi-');
+  const db = path.join(dir, 'bot.db');
+  const head = 'timestamp;open;high;low;close;volume\n';
+  writeFileSync(path.join(dir, 'semi.csv'), head + '2024-01-01;1.5;2;1;1.8;10\n2024-01-02;1.8;2.5;1.5;2;12\n');
+  writeFileSync(path.join(dir, 'comma.csv'), head + '2024-01-01;1.5;2;1;1.8;10\n2024-01-02;1,8;2,5;1,5;2;12\n');
+  // a comma that reads as a thousands separator elsewhere is refused too: 1,500 may be one and a half here
+  writeFileSync(path.join(dir, 'thousands.csv'), head + '2024-01-01;1.5;2;1;1.8;1,500\n');
+  const imp = importer(dir, db);
+  const [semi, comma, thousands] = await Promise.all([
+    imp('semi.csv', 'BTC/KRW'),
+    imp('comma.csv', 'ETH/KRW'),
+    imp('thousands.csv', 'XRP/KRW'),
+  ]);
+  assert.equal(semi.code, 0, semi.stderr);
+  assert.match(semi.stdout, /^imported 2 1d candles \(generic CSV, semicolon-separated, times in UTC\)/);
+  const decimal = "which in a semicolon-separated file may be a decimal comma: write numbers with a '.' decimal point";
+  assert.equal(comma.stderr, `error: comma.csv:3: "1,8" in column open has a comma, ${decimal}\n`);
+  assert.equal(thousands.stderr, `error: thousands.csv:2: "1,500" in column volume has a comma, ${decimal}\n`);
+  assert.deepEqual(storedColumn(db, 'BTC/KRW', 'close'), { values: [1.8, 2], series: 1 }, 'none of the refused');
+});
+
+test('bot data import: no volume column stores 0 with a warning; an empty volume cell is refused', async () => {
+  const dir = tempDir('bot-cli-novol-');
+  const db = path.join(dir, 'bot.db');
+  writeFileSync(
+    path.join(dir, 'fx.csv'),
+    'date,open,high,low,close\n2024-01-01,1.1,1.2,1,1.15\n2024-01-02,1.15,1.2,1.1,1.1\n',
+  );
+  writeFileSync(
+    path.join(dir, 'holes.csv'),
+    'date,open,high,low,close,volume\n2024-01-01,1.1,1.2,1,1.15,3\n2024-01-02,1.15,1.2,1.1,1.1,\n',
+  );
+  const imp = importer(dir, db);
+  const [fx, holes] = await Promise.all([imp('fx.csv', 'EUR/USD'), imp('holes.csv', 'GBP/USD')]);
+  assert.equal(fx.code, 0, fx.stderr);
+  assert.match(
+    fx.stdout,
+    /^imported 2 1d candles .*\nwarning: no volume column: volume stored as 0; features that use volume will see 0\n$/,
+  );
+  assert.notEqual(holes.code, 0);
+  assert.equal(holes.stderr, 'error: holes.csv:3: empty volume\n');
+  assert.deepEqual(storedColumn(db, 'EUR/USD', 'volume'), { values: [0, 0], series: 1 }, 'none of holes.csv');
+});
+
+test('bot data import drops exact duplicate rows and counts them; same time with other values is refused', async () => {
+  const dir = tempDir('bot-cli-dups-');
+  const db = path.join(dir, 'bot.db');
+  const head = 'timestamp,open,high,low,close,volume\n';
+  const a = '2024-01-01,1,2,0.5,1.5,10';
+  const b = '2024-01-02,1.5,2,1,1.8,11';
+  writeFileSync(path.join(dir, 'twice.csv'), head + [a, b, a, b, '2024-01-03,1.8,2,1.5,1.9,12'].join('\n') + '\n');
+  writeFileSync(path.join(dir, 'clash.csv'), head + [a, b, '2024-01-01,1,2,0.5,1.6,10'].join('\n') + '\n');
+  const imp = importer(dir, db);
+  const [twice, clash] = await Promise.all([imp('twice.csv', 'BTC/KRW'), imp('clash.csv', 'ETH/KRW')]);
+  assert.equal(twice.code, 0, twice.stderr);
+  assert.match(
+    twice.stdout,
+    /^imported 3 1d candles .*: 2024-01-01 … 2024-01-03, 3 new, 0 replaced, 2 exact duplicate rows dropped\n$/,
+  );
+  assert.notEqual(clash.code, 0);
+  assert.equal(clash.stderr, 'error: clash.csv:4: duplicate time 2024-01-01T00:00:00Z with other values than line 2\n');
+});
+
+test('bot data import --tz on times with their own offset says --tz did not apply to them', async () => {
+  const dir = tempDir('bot-cli-tz-');
+  const db = path.join(dir, 'bot.db');
+  const head = 'timestamp,open,high,low,close,volume\n';
+  writeFileSync(path.join(dir, 'z.csv'), head + hourlyRows(3).join('\n') + '\n');
+  const mixed = ['2024-01-01T09:00:00+09:00,1,2,0.5,1.5,10', '2024-01-01 10:00,1,2,0.5,1.5,10'];
+  writeFileSync(path.join(dir, 'mixed.csv'), head + mixed.join('\n') + '\n');
+  const imp = importer(dir, db);
+  const [z, mix] = await Promise.all([
+    imp('z.csv', 'BTC/KRW', '--tz', 'Asia/Seoul'),
+    imp('mixed.csv', 'ETH/KRW', '--tz', 'Asia/Seoul'),
+  ]);
+  assert.equal(z.code, 0, z.stderr);
+  const times = 'times in UTC, not Asia/Seoul: --tz applies only to times without an offset';
+  assert.ok(z.stdout.startsWith(`imported 3 1h candles (generic CSV, ${times}) as upbit BTC/KRW 1h: `), z.stdout);
+  assert.equal(mix.code, 0, mix.stderr);
+  assert.match(mix.stdout, /\(generic CSV, times: 1 at its own offset, 1 in Asia\/Seoul\)/);
+});
+
+test('bot data gaps: --json gives the last missing candle the text ends on, beside the exclusive toTime', async () => {
+  const dir = tempDir('bot-cli-gaps-');
+  const db = path.join(dir, 'bot.db');
+  const store = CandleStore.open(db);
+  try {
+    const row = (h: number) => ({ ts: Date.UTC(2024, 0, 5) + h * H, open: 1, high: 1, low: 1, close: 1, volume: 1 });
+    store.upsert('upbit', 'BTC/KRW', '1h', [row(0), row(1), row(23)]);
+  } finally {
+    store.close();
+  }
+  const args = ['data', 'gaps', '--symbol', 'BTC/KRW', '--timeframe', '1h', '--db', db, '--log-level', 'error'];
+  const [text, json] = await Promise.all([runBot(args), runBot([...args, '--json'])]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(
+    text.stdout,
+    /each from its first to its last missing candle\n {2}2024-01-05T02:00Z … 2024-01-05T22:00Z {2}\(21 missing\)\n$/,
+  );
+  const ranges = JSON.parse(json.stdout) as Record<string, unknown>[];
+  assert.deepEqual(ranges, [
+    {
+      from: Date.UTC(2024, 0, 5, 2),
+      to: Date.UTC(2024, 0, 5, 23),
+      missing: 21,
+      fromTime: '2024-01-05T02:00:00Z',
+      toTime: '2024-01-05T23:00:00Z',
+      lastMissing: Date.UTC(2024, 0, 5, 22),
+      lastMissingTime: '2024-01-05T22:00:00Z',
+    },
+  ]);
 });

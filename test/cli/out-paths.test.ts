@@ -47,6 +47,26 @@ test('bot data export --out: a missing folder is made; under a file or in /proc 
     /^timestamp,open,high,low,close,volume\n2024-01-01T00:00:00Z,10,12,9,11,1\n/,
   );
 
+  // an existing file used to be overwritten silently (backtest --out refuses a folder that holds files)
+  oneLine(await exp(made), /^error: --out .*x\.csv already exists; pass --force to replace it$/, logFile);
+  writeFileSync(made, 'mine\n');
+  oneLine(await exp(made), /already exists/, logFile);
+  assert.equal(readFileSync(made, 'utf8'), 'mine\n', 'left as it was');
+  const forced = await runBot([
+    'data',
+    'export',
+    '--symbol',
+    'BTC/KRW',
+    '--timeframe',
+    '1d',
+    ...common,
+    '--out',
+    made,
+    '--force',
+  ]);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(readFileSync(made, 'utf8'), /^timestamp,open,high,low,close,volume\n/);
+
   oneLine(
     await exp(path.join(afile, 'x.csv')),
     /^error: --out .*afile.x\.csv: .*afile is a file, not a folder$/,

@@ -151,11 +151,16 @@ interface ExportFlags extends CommonFlags {
   from?: string;
   to?: string;
   out?: string;
+  force?: boolean;
+}
+
+/** The open time of a gap's last missing candle (its `to` is the next stored one, exclusive). */
+function lastMissingOf(g: GapRange, step: number): number {
+  return g.from + (g.missing - 1) * step;
 }
 
 function gapLine(g: GapRange, step: number): string {
-  const lastMissing = g.from + (g.missing - 1) * step;
-  const range = g.missing === 1 ? shortTime(g.from) : `${shortTime(g.from)} … ${shortTime(lastMissing)}`;
+  const range = g.missing === 1 ? shortTime(g.from) : `${shortTime(g.from)} … ${shortTime(lastMissingOf(g, step))}`;
   return `${range}  (${g.missing} missing)`;
 }
 
@@ -310,14 +315,20 @@ function gaps(flags: GapFlags): void {
     const range = describeRange(from, to);
     throw new UserError(`no stored candles for ${id} ${symbol} ${timeframe}${range}; see \`bot data list\``);
   }
+  const step = timeframeMs(timeframe);
   if (flags.json) {
-    console.log(
-      JSON.stringify(
-        ranges.map((g) => ({ ...g, fromTime: isoTime(g.from), toTime: isoTime(g.to) })),
-        null,
-        2,
-      ),
-    );
+    // `to` is exclusive (the next stored candle); `lastMissing` is the last missing candle, where the text ends
+    const json = ranges.map((g) => {
+      const lastMissing = lastMissingOf(g, step);
+      return {
+        ...g,
+        fromTime: isoTime(g.from),
+        toTime: isoTime(g.to),
+        lastMissing,
+        lastMissingTime: isoTime(lastMissing),
+      };
+    });
+    console.log(JSON.stringify(json, null, 2));
     return;
   }
   if (ranges.length === 0) {
@@ -327,9 +338,10 @@ function gaps(flags: GapFlags): void {
   const missing = ranges.reduce((s, g) => s + g.missing, 0);
   console.log(
     `${id} ${symbol} ${timeframe}: ${plural(missing, 'candle')} missing in ${plural(ranges.length, 'gap')} ` +
-      `(not an error: exchanges skip intervals without trades, markets close)`,
+      `(not an error: exchanges skip intervals without trades, markets close); ` +
+      'each from its first to its last missing candle',
   );
-  for (const g of ranges) console.log(`  ${gapLine(g, timeframeMs(timeframe))}`);
+  for (const g of ranges) console.log(`  ${gapLine(g, step)}`);
 }
 
 function importFile(file: string, flags: ImportFlags): void {
@@ -355,11 +367,13 @@ function importFile(file: string, flags: ImportFlags): void {
     store.upsertCounted(exchange, config.symbol, parsed.timeframe, parsed.rows),
   );
   const rows = parsed.rows;
+  const dropped = parsed.duplicates > 0 ? `, ${plural(parsed.duplicates, 'exact duplicate row')} dropped` : '';
   console.log(
-    `imported ${rows.length} ${parsed.timeframe} candles (${parsed.layout}, times in ${parsed.tz}) ` +
+    `imported ${rows.length} ${parsed.timeframe} candles (${parsed.layout}, ${parsed.times}) ` +
       `as ${exchange} ${config.symbol} ${parsed.timeframe}: ` +
-      `${shortTime(rows[0].ts)} … ${shortTime(rows[rows.length - 1].ts)}, ${added} new, ${replaced} replaced`,
+      `${shortTime(rows[0].ts)} … ${shortTime(rows[rows.length - 1].ts)}, ${added} new, ${replaced} replaced${dropped}`,
   );
+  for (const note of parsed.notes) console.log(`warning: ${note}`);
   if (replaced > 0)
     console.log(
       `note: ${plural(replaced, 'stored candle')} had other values and now hold the file's ` +
@@ -376,7 +390,8 @@ function exportCsv(flags: ExportFlags): void {
   const { config } = setupCommand(flags);
   const { id } = config.exchange;
   const { from, to } = timeRangeFlags(flags);
-  checkOutFile(flags.out, 'candles.csv');
+  if (flags.force && flags.out === undefined) throw new UserError('--force replaces the --out file: give --out too');
+  checkOutFile(flags.out, 'candles.csv', { replace: flags.force === true });
   const candles = readStore(config, emptyCandles(id, config.symbol, config.timeframe), (store) =>
     store.load(id, config.symbol, config.timeframe, from, to),
   );
@@ -475,7 +490,8 @@ export function registerData(program: Command): void {
   )
     .option('--from <date>', 'first candle open time')
     .option('--to <date>', 'end (exclusive)')
-    .option('--out <file>', 'output file (default: stdout)')
+    .option('--out <file>', 'output file (default: stdout); an existing one only with --force')
+    .option('--force', 'replace the --out file when it exists')
     .action((opts: ExportFlags) => exportCsv(opts));
 
   addCommonOptions(
