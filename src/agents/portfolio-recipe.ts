@@ -13,7 +13,7 @@ import { listCostPresets, type CostPresetName } from '../market/costs.ts';
 import type { RewardOptions } from '../market/reward.ts';
 import { whole } from './learners/param-schemas.ts';
 import { findPortfolioLearner, PORTFOLIO_LEARNERS } from './learners/registry.ts';
-import { networkSchema, rewardSchema, type AgentRecipe } from './recipe.ts';
+import { didYouMean, firstIssue, networkSchema, rewardSchema, type AgentRecipe } from './recipe.ts';
 
 export interface PortfolioRecipe {
   /** Feature spec (src/features) computed on every series, e.g. 'rltrader-v1'. */
@@ -94,15 +94,17 @@ export function checkPortfolioRecipe(where: string, r: unknown): PortfolioRecipe
   const learner = (r as { learner?: { kind?: unknown } } | undefined)?.learner;
   const entry = findPortfolioLearner(learner?.kind);
   if (!entry) throw bad(`recipe.learner.kind must be one of ${kinds} (got ${JSON.stringify(learner?.kind)})`);
-  const issue = (e: z.ZodError, prefix: string) => {
-    const i = e.issues[0];
+  const issue = (e: z.ZodError, prefix: string, schema: z.ZodType) => {
+    const i = firstIssue(e);
     const key = ['recipe', prefix, ...i.path.map(String)].filter(Boolean).join('.');
-    return bad(i.code === 'unrecognized_keys' ? `${key}: unknown key ${i.keys.join(', ')}` : `${key}: ${i.message}`);
+    if (i.code !== 'unrecognized_keys') return bad(`${key}: ${i.message}`);
+    const guess = didYouMean(i.keys, schema, i.path);
+    return bad(`${key}: unknown key ${i.keys.join(', ')}${guess ? `, ${guess}` : ''}`);
   };
   const top = recipeSchema.safeParse(r);
-  if (!top.success) throw issue(top.error, '');
+  if (!top.success) throw issue(top.error, '', recipeSchema);
   const own = entry.schema.safeParse(learner);
-  if (!own.success) throw issue(own.error, 'learner');
+  if (!own.success) throw issue(own.error, 'learner', entry.schema);
   const recipe = r as PortfolioRecipe;
   // only the cnnrnn trunk reads images (src/nn/build.ts); it reads nothing else as its trunk input
   if (recipe.network.kind === 'cnnrnn' && !recipe.image)

@@ -3,6 +3,7 @@
  * its check at load: the learner part is checked by the learner registry's schema for its kind.
  */
 import { z } from 'zod';
+import { closestName } from '../core/did-you-mean.ts';
 import { UserError } from '../core/errors.ts';
 import type { NetworkKind } from '../nn/spec.ts';
 import { SCALER_KINDS, type ScalerKind } from '../features/scaler.ts';
@@ -153,9 +154,33 @@ const recipeSchema = z.strictObject({
   augment: z.strictObject({ mirror: z.boolean().optional() }).optional(),
 });
 
-function keysOf(schema: z.ZodType): string[] {
-  const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape;
-  return shape ? Object.keys(shape) : [];
+/** The keys of the object schema at `path` under `schema` (through optional and default wrappers), or none. */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let at: unknown = schema;
+  for (const key of [...path, undefined]) {
+    while ((at as { def?: { innerType?: unknown } } | undefined)?.def?.innerType)
+      at = (at as { def: { innerType: unknown } }).def.innerType;
+    const shape = (at as { shape?: Record<string, unknown> } | undefined)?.shape;
+    if (!shape) return [];
+    if (key === undefined) return Object.keys(shape);
+    at = shape[String(key)];
+  }
+  return [];
+}
+
+/**
+ * The issue to report: an unknown key before all others, since a misspelt key also leaves the key it meant missing
+ * (`windw: 5` is both an unknown `windw` and a missing `window`, and only the first says what to fix).
+ */
+export function firstIssue(error: z.ZodError): z.core.$ZodIssue {
+  return error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0];
+}
+
+/** `did you mean window?` for an unknown key close to one the schema at `path` takes, else ''. */
+export function didYouMean(keys: readonly string[], schema: z.ZodType, path: readonly PropertyKey[]): string {
+  const known = keysAt(schema, path);
+  const guesses = keys.map((k) => closestName(k, known)).filter((k): k is string => k !== undefined);
+  return guesses.length ? `did you mean ${guesses.join(', ')}?` : '';
 }
 
 /** One zod issue as `recipe.<key>: <problem>`; an unknown key at the top of `schema` lists the keys it takes. */
@@ -163,9 +188,11 @@ function describeIssue(issue: z.core.$ZodIssue, prefix: string[], schema: z.ZodT
   const path = [...prefix, ...issue.path].map(String);
   const key = ['recipe', ...path].join('.');
   if (issue.code === 'unrecognized_keys') {
-    const known = issue.path.length ? [] : keysOf(schema).filter((k) => k !== 'kind');
+    const known = issue.path.length ? [] : keysAt(schema, []).filter((k) => k !== 'kind');
     const which = issue.keys.map((k) => `${key}.${k}`).join(', ');
-    return `${which}: unknown key${known.length ? ` (${owner} takes ${known.join(', ')})` : ''}`;
+    const guess = didYouMean(issue.keys, schema, issue.path);
+    const takes = known.length ? ` (${owner} takes ${known.join(', ')})` : '';
+    return `${which}: unknown key${guess ? `, ${guess}` : ''}${takes}`;
   }
   const got = 'input' in issue && issue.input !== undefined ? ` (got ${JSON.stringify(issue.input)})` : '';
   return `${key}: ${issue.message}${got}`;
@@ -186,10 +213,10 @@ export function checkRecipe(where: string, r: unknown): AgentRecipe {
     throw bad(`recipe.learner.kind must be one of ${LEARNER_KINDS.join(', ')}${got}`);
   }
   const top = recipeSchema.safeParse(r, { reportInput: true });
-  if (!top.success) throw bad(describeIssue(top.error.issues[0], [], recipeSchema, 'a recipe'));
+  if (!top.success) throw bad(describeIssue(firstIssue(top.error), [], recipeSchema, 'a recipe'));
   const entry = findLearner(learner.kind)!;
   const own = entry.schema.safeParse(learner, { reportInput: true });
-  if (!own.success) throw bad(describeIssue(own.error.issues[0], ['learner'], entry.schema, `learner ${entry.kind}`));
+  if (!own.success) throw bad(describeIssue(firstIssue(own.error), ['learner'], entry.schema, `learner ${entry.kind}`));
   const checkRule = (d: AgentRecipe['decision'], key: string) => {
     for (const margin of d?.margins ?? [0])
       checkDecisionRule({ margin, minHold: d?.minHold, every: d?.every }, `${where}: ${key}`);

@@ -43,7 +43,7 @@ export function checkRuleLookback(label: string, lookback: unknown): void {
     throw new UserError(`${label}: lookback must be a whole number of candles ≥ 1, got ${JSON.stringify(lookback)}`);
 }
 
-interface RuleContext {
+export interface RuleContext {
   candles: Candles;
   seed: number;
 }
@@ -135,6 +135,16 @@ function strategyFile(nameOrFile: string): { file: string; label: string; outsid
 }
 
 /**
+ * Why a strategy module did not load, in one line. A compile error's first line is only `Transform failed with N
+ * error(s):`; the first error under it is the message, with the file (named as the user did), line and column.
+ */
+function loadProblem(e: unknown, file: string, label: string): string {
+  const lines = String((e as Error | undefined)?.message ?? e).split('\n');
+  if (!/^Transform failed with \d+ errors?:$/.test(lines[0]) || !lines[1]) return lines[0];
+  return lines[1].replace(file, label).replace(/: ERROR: /, ': ');
+}
+
+/**
  * Loads a strategy's default export: `name` is a strategy in strategies/ (unknown names get a one-line error listing
  * the available ones) or a path to a .ts file. An agent's recipe is checked here, against the recipe schema and its
  * learner's registry schema: a wrong or unknown key is one line naming the file and the key. A portfolio strategy is
@@ -154,7 +164,7 @@ export async function loadStrategy(
     exported = mod.default;
     if (outside && !isStrategy(exported)) exported = (exported as { default?: unknown } | undefined)?.default;
   } catch (e) {
-    throw new UserError(`${label} does not load: ${String((e as Error).message ?? e).split('\n')[0]}`);
+    throw new UserError(`${label} does not load: ${loadProblem(e, file, label)}`);
   }
   if ((exported as { kind?: unknown } | undefined)?.kind === 'portfolio') {
     throw new UserError(`strategy "${name}" trades several markets: ${severalMarkets}`);

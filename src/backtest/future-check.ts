@@ -5,6 +5,7 @@
 import { sliceCandles, type Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import type { Decision, Policy } from '../core/policy.ts';
+import { createRulePolicy } from '../agents/rule-guard.ts';
 import type { RuleStrategy } from '../agents/strategy.ts';
 import { isoTime } from '../data/timeframe.ts';
 
@@ -44,7 +45,7 @@ export function futureCheckedPolicy(
       // copied: rule policies may hand out one decision object and rewrite it
       const full: Decision = { ...d };
       const past = sliceCandles(candles, 0, obs.t + 1);
-      const alone = strategy.createPolicy({ candles: past, seed }).decide({ ...obs, candles: past });
+      const alone = createRulePolicy(strategy, { candles: past, seed }).decide({ ...obs, candles: past });
       if (!same(full, alone)) {
         throw new UserError(
           `strategy "${strategy.name}" decides ${describe(full)} at ${isoTime(candles.ts[obs.t])} but ` +

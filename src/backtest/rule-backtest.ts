@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { Series } from '../data/source.ts';
+import { createRulePolicy } from '../agents/rule-guard.ts';
 import { ruleCosts, ruleSizing, type RuleStrategy } from '../agents/strategy.ts';
 import type { Costs } from '../market/costs.ts';
 import type { SizingOptions } from '../market/execution.ts';
@@ -42,7 +43,7 @@ export async function runRuleBacktest(req: RuleBacktestRequest): Promise<Backtes
   const range = rangeIndices(candles, req.from, req.to, series.label);
   const costs = ruleCosts(settings.account);
   const sizing = ruleSizing(settings.backtest);
-  const built = strategy.createPolicy({ candles, seed: req.seed });
+  const built = createRulePolicy(strategy, { candles, seed: req.seed });
   const policy = futureCheckedPolicy(strategy, built, candles, req.seed, range);
   const result = runBacktest({ candles, window: 0, range, costs, balance: settings.account.balance, sizing, policy });
   return reportBacktest({

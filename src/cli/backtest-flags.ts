@@ -1,4 +1,5 @@
 /** The flags of `bot backtest`, shared by its single-market path (commands/backtest.ts) and its portfolio path. */
+import { UserError } from '../core/errors.ts';
 import type { CommonFlags } from './context.ts';
 
 export interface BacktestFlags extends CommonFlags {
@@ -23,4 +24,26 @@ export interface BacktestFlags extends CommonFlags {
   marketCosts?: string;
   rebalanceEvery?: string;
   band?: string;
+}
+
+/** The flags only an agent's training reads (`--ensemble` has its own messages). */
+const TRAINING_FLAGS = [
+  ['epochs', '--epochs'],
+  ['seeds', '--seeds'],
+  ['folds', '--folds'],
+  ['name', '--name'],
+] as const;
+
+/** The first training flag given (`--epochs`, …), or undefined. */
+export function trainingFlag(flags: BacktestFlags): string | undefined {
+  return TRAINING_FLAGS.find(([key]) => flags[key] !== undefined)?.[1];
+}
+
+/**
+ * A rule strategy (one market or a portfolio) trains nothing: a training flag with one is refused, not ignored
+ * (`--seeds 3` used to run once, as if it had not been given).
+ */
+export function refuseTrainingFlag(flags: BacktestFlags, strategy: string): void {
+  const training = trainingFlag(flags);
+  if (training) throw new UserError(`${training} is for agent strategies, not ${strategy} (a rule strategy)`);
 }

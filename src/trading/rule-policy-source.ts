@@ -1,5 +1,6 @@
 /** A rule strategy as the trader's policy source, and what every policy source comes with (its sizing and costs). */
 import type { Candles } from '../core/candles.ts';
+import { createRulePolicy } from '../agents/rule-guard.ts';
 import { ruleTickCandles, RULE_WARMUP_CANDLES, type RuleStrategy } from '../agents/strategy.ts';
 import type { SizingOptions } from '../market/execution.ts';
 import type { CostsFrom } from '../market/costs.ts';
@@ -26,7 +27,7 @@ export function rulePolicySource(strategy: RuleStrategy, seed: number): PolicySo
     // indicators reach further says how far in its `lookback`)
     lookback: ruleTickCandles(strategy),
     forCandles(candles: Candles): PolicyHandle {
-      const policy = strategy.createPolicy({ candles, seed });
+      const policy = createRulePolicy(strategy, { candles, seed });
       const builder = new ObservationBuilder({ candles, window: 0 });
       return { policy, label, warmup: builder.firstT, observe: (t, account) => builder.build(t, account) };
     },

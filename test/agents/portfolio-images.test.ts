@@ -142,5 +142,11 @@ test('a bad image spec in a portfolio recipe is one line naming the key', () => 
     oneLine(/recipe\.image: chart images need network kind cnnrnn/),
   );
   assert.throws(bad({ image: undefined }), oneLine(/recipe\.network\.kind: cnnrnn reads chart images/));
+  // a misspelt key is named (it used to be the key it left missing: `recipe.network: Invalid input`)
+  const { network, ...rest } = imageRecipe();
+  assert.throws(
+    () => checkPortfolioRecipe('strategies/x.ts', { ...rest, netwrk: network }),
+    oneLine(/^strategies\/x\.ts: recipe: unknown key netwrk, did you mean network\?$/),
+  );
   assert.equal(checkPortfolioRecipe('strategies/x.ts', imageRecipe()).image?.spec, 'ohlc:16x9:3');
 });

@@ -70,7 +70,7 @@ test('checkRecipe: a wrong or unknown key is one line naming the file and the ke
   const cases: [unknown, RegExp][] = [
     [
       { ...base, learner: { kind: 'dqn', batchSise: 32 } },
-      /^f\.ts: recipe\.learner\.batchSise: unknown key \(learner dqn takes .*batchSize/,
+      /^f\.ts: recipe\.learner\.batchSise: unknown key, did you mean batchSize\? \(learner dqn takes .*batchSize/,
     ],
     [{ ...base, learner: { kind: 'dqn', batchSize: 0 } }, /^f\.ts: recipe\.learner\.batchSize: .*(got 0)/],
     [{ ...base, learner: { kind: 'ppo', envs: 2.5 } }, /^f\.ts: recipe\.learner\.envs: /],
@@ -81,8 +81,24 @@ test('checkRecipe: a wrong or unknown key is one line naming the file and the ke
       { ...base, learner: { kind: 'sarsa' } },
       /^f\.ts: recipe\.learner\.kind must be one of dqn, pg, a2c, ppo, rltrader \(got "sarsa"\)/,
     ],
-    [{ ...base, windows: 3 }, /^f\.ts: recipe\.windows: unknown key \(a recipe takes features, scaler, window/],
-    [{ ...base, network: { kind: 'dnn', hiden: [8] } }, /^f\.ts: recipe\.network\.hiden: unknown key/],
+    [
+      { ...base, windows: 3 },
+      /^f\.ts: recipe\.windows: unknown key, did you mean window\? \(a recipe takes features, scaler, window/,
+    ],
+    // a misspelt key leaves the key it meant missing: that used to be the line (`recipe.window: … received undefined`)
+    [
+      { ...base, window: undefined, windw: 5 },
+      /^f\.ts: recipe\.windw: unknown key, did you mean window\? \(a recipe takes features/,
+    ],
+    [
+      { ...base, learner: { kind: 'rltrader', nett: 'dqn' } },
+      /^f\.ts: recipe\.learner\.nett: unknown key, did you mean net\?/,
+    ],
+    [
+      { ...base, network: { kind: 'dnn', hiden: [8] } },
+      /^f\.ts: recipe\.network\.hiden: unknown key, did you mean hidden\?$/,
+    ],
+    [{ ...base, zzz: 1 }, /^f\.ts: recipe\.zzz: unknown key \(a recipe takes features/],
     [{ ...base, exploration: { kind: 'linear', start: 2 } }, /^f\.ts: recipe\.exploration\.start: /],
     [{ ...base, reward: { kind: 'sharpe' } }, /^f\.ts: recipe\.reward\.eta: /],
     [{ ...base, sizing: 'half' }, /^f\.ts: recipe\.sizing: /],
@@ -118,6 +134,7 @@ test('bot backtest --strategy FILE: a file outside strategies/ loads, and a bad 
     [write('value.ts', 'batchSize: 128', 'batchSize: -1'), /value\.ts: recipe\.learner\.batchSize: /],
     [write('kind.ts', "kind: 'dqn'", "kind: 'sarsa'"), /kind\.ts: recipe\.learner\.kind must be one of/],
     [write('top.ts', 'window: 5', 'window: 5, widow: 5'), /top\.ts: recipe\.widow: unknown key/],
+    [write('windw.ts', 'window: 5', 'windw: 5'), /windw\.ts: recipe\.windw: unknown key, did you mean window\?/],
   ];
   const results = await Promise.all(
     cases.map(([file]) => runBot(['backtest', '--strategy', file, '--sample', '--out', path.join(dir, 'never')])),

@@ -108,6 +108,12 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
       ['backtest', ...rule, '--seeds', '3'],
       /^error: --seeds is for agent strategies, not sma-cross \(a rule strategy\)$/,
     ],
+    // a portfolio rule strategy trains nothing either: it ran as if the flag had not been given
+    [
+      ['backtest', '--sample', '--strategy', 'equal-weight', '--epochs', '2'],
+      /^error: --epochs is for agent strategies, not equal-weight \(a rule strategy\)$/,
+    ],
+    [['backtest', ...twoMarkets, '--name', 'x'], /^error: --name is for agent strategies, not equal-weight \(a rule/],
     [['backtest', ...rule, '--band', '0.5'], /^error: --band is for portfolios: give --symbols BTC\/KRW,ETH\/KRW$/],
     [['backtest', '--sample', '--model', 'models/x', '--epochs', '3'], /^error: --epochs is for training: use it with/],
     // found out after the backtest, with a stack trace

@@ -14,18 +14,10 @@ import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '.
 import { checkOutFolder } from '../out-paths.ts';
 import { parseBalance } from '../../trading/flags.ts';
 import { checkBalance, runCosts } from '../../market/costs.ts';
-import type { BacktestFlags } from '../backtest-flags.ts';
+import { refuseTrainingFlag, trainingFlag, type BacktestFlags } from '../backtest-flags.ts';
 import { checkColumnsFlag, COLUMNS_HELP, fileTimeframe, refuseMootMarketFlags } from './data.ts';
 import { isPortfolioRun, portfolioBacktest } from './portfolio-backtest.ts';
 import { refusePortfolioOnlyFlags } from '../portfolio-flags.ts';
-
-/** The flags only an agent's training reads (`--ensemble` has its own messages). */
-const TRAINING_FLAGS = [
-  ['epochs', '--epochs'],
-  ['seeds', '--seeds'],
-  ['folds', '--folds'],
-  ['name', '--name'],
-] as const;
 
 export function registerBacktest(program: Command): void {
   const cmd = program
@@ -57,7 +49,7 @@ export function registerBacktest(program: Command): void {
   addCommonOptions(cmd, { market: true, db: true, backend: true }).action(async (flags: BacktestFlags) => {
     checkColumnsFlag(flags);
     // a saved model is evaluated, not trained (single-market or portfolio): these used to be ignored
-    const training = TRAINING_FLAGS.find(([key]) => flags[key] !== undefined)?.[1];
+    const training = trainingFlag(flags);
     if (training && flags.model !== undefined)
       throw new UserError(`${training} is for training: use it with --strategy, not with --model (a saved model)`);
     const extra: Record<string, unknown> = {};
@@ -120,9 +112,7 @@ export function registerBacktest(program: Command): void {
 
     if (ensemble && strategy.kind !== 'agent')
       throw new UserError(`--ensemble needs an agent strategy, not ${strategy.name}`);
-    // a rule strategy trains nothing: --seeds 3 used to run once, as if it had not been given
-    if (training && strategy.kind !== 'agent')
-      throw new UserError(`${training} is for agent strategies, not ${strategy.name} (a rule strategy)`);
+    if (strategy.kind !== 'agent') refuseTrainingFlag(flags, strategy.name);
     if (strategy.kind === 'agent') {
       checkBalance(config.account, runCosts(strategy.recipe.costs, config.account));
       const series = await loadSeries({ ...source, from, to });

@@ -11,7 +11,7 @@ import { checkBalance, portfolioCosts, runCosts } from '../../market/costs.ts';
 import { setupCommand, wholeNumber } from '../context.ts';
 import { checkOutFolder } from '../out-paths.ts';
 import { checkMarketCostsTraded, parseMarketCosts } from '../portfolio-flags.ts';
-import type { BacktestFlags } from '../backtest-flags.ts';
+import { refuseTrainingFlag, type BacktestFlags } from '../backtest-flags.ts';
 import { checkColumnsFlag } from './data.ts';
 
 /** `bot backtest --symbols A,B …`: a portfolio strategy and its portfolio baselines (issue 14). */
@@ -60,6 +60,7 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;
   const strategy = modelInfo ? undefined : await loadPortfolioStrategy(flags.strategy ?? 'equal-weight');
   const recipe = strategy?.recipe;
+  if (strategy && !recipe) refuseTrainingFlag(flags, strategy.name);
   if (informative.length > 0 && (modelInfo?.informative.length || recipe?.informative)) {
     throw new UserError('this recipe names its informative series; --informative is for recipes that do not');
   }
