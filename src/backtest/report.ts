@@ -5,7 +5,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isoTime } from '../data/timeframe.ts';
-import { UserError } from '../core/errors.ts';
 import type { Baselines, BaselineName } from './baselines.ts';
 import { BASELINE_NAMES } from './baselines.ts';
 import { writeEquityPng } from './chart.ts';
@@ -194,26 +193,6 @@ export async function writeReport(dir: string, input: ReportInput): Promise<Repo
   writeFileSync(files.json, JSON.stringify(stored, null, 2) + '\n');
   writeFileSync(files.html, renderHtml(stored, dir, files, input.extra, r.trades));
   return files;
-}
-
-/** Reads a stored report.json; a missing or foreign file is a UserError. */
-export function readReport(file: string): StoredReport {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError(`no report at ${file}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new UserError(`${file} is not valid JSON`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || (parsed as { schema?: unknown }).schema !== REPORT_SCHEMA) {
-    throw new UserError(`${file} is not a backtest report (${REPORT_SCHEMA})`);
-  }
-  return parsed as StoredReport;
 }
 
 function formatCell(v: unknown, format: string): string {

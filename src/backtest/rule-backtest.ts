@@ -14,7 +14,8 @@ import { futureCheckedPolicy } from './future-check.ts';
 import { runBaselines, type Baselines } from './baselines.ts';
 import type { BacktestSettings } from './config.ts';
 import { newRunId, rangeIndices } from './range.ts';
-import { writeReport, readReport, type ReportExtra, type ReportFiles, type StoredReport } from './report.ts';
+import { readReport } from './report-file.ts';
+import { writeReport, type ReportExtra, type ReportFiles, type StoredReport } from './report.ts';
 
 interface RuleBacktestRequest {
   settings: Pick<BacktestSettings, 'account' | 'backtest'>;

@@ -25,7 +25,8 @@ interface ApiContext {
   logFile: string;
   clock: () => number;
   version: string;
-  authConfigured: boolean;
+  /** Asked per request: a token made while the server runs configures it (Credentials follows the tokens file). */
+  authConfigured: () => boolean;
 }
 
 const noQuery = z.strictObject({});
@@ -69,7 +70,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
       version: ctx.version,
       time: new Date(ctx.clock()).toISOString(),
       runs: reader.runIds().length,
-      auth: ctx.authConfigured,
+      auth: ctx.authConfigured(),
     };
   });
   app.get('/api/v1/runs', async (req) => {
@@ -137,36 +138,46 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return reply.type(found.type).send(servedBody(found));
   });
 
+  /**
+   * The report of backtests/<id> (a single market's, a portfolio's or a sweep's), which every backtests route checks
+   * first: 404 without a report.json, 500 naming the problem when a bot report lacks a field (a crash before).
+   */
+  const backtest = (id: string) => {
+    const r = readReport(ctx.backtestsDir, id);
+    if (!r) throw new HttpError(404, `no backtest ${id}`);
+    if (r.kind !== 'unreadable') return r.report;
+    if (r.schema === undefined) throw new HttpError(404, `no backtest ${id} (its report.json is ${r.problem})`);
+    throw new HttpError(500, `backtest ${id}: report.json is ${r.problem}`);
+  };
+
   app.get('/api/v1/backtests', async (req) => {
     parse(noQuery, req.query, 'query');
-    return { backtests: listBacktests(ctx.backtestsDir) };
+    return listBacktests(ctx.backtestsDir);
   });
   app.get('/api/v1/backtests/:id', async (req) => {
     parse(noQuery, req.query, 'query');
     const { id } = parse(backtestParams, req.params, 'path');
-    const report = readReport(ctx.backtestsDir, id);
-    if (!report) throw new HttpError(404, `no backtest ${id}`);
-    return { report, files: backtestFiles(ctx.backtestsDir, id) };
+    return { report: backtest(id), files: backtestFiles(ctx.backtestsDir, id) };
   });
   app.get('/api/v1/backtests/:id/trades', async (req) => {
     parse(noQuery, req.query, 'query');
     const { id } = parse(backtestParams, req.params, 'path');
+    // a run that does not exist is the common case, and was told as a run without trades
+    backtest(id);
     const trades = readTrades(ctx.backtestsDir, id);
-    if (!trades) {
-      // a run that does not exist is the common case, and was told as a run without trades
-      if (!readReport(ctx.backtestsDir, id)) throw new HttpError(404, `no backtest ${id}`);
-      throw new HttpError(404, `no trades for backtest ${id}`);
-    }
+    if (!trades) throw new HttpError(404, `no trades for backtest ${id}`);
     return { trades };
   });
   app.get('/api/v1/backtests/:id/files', async (req) => {
     parse(noQuery, req.query, 'query');
     const { id } = parse(backtestParams, req.params, 'path');
-    if (!readReport(ctx.backtestsDir, id)) throw new HttpError(404, `no backtest ${id}`);
+    backtest(id);
     return { files: backtestFiles(ctx.backtestsDir, id) };
   });
   app.get('/api/v1/backtests/:id/files/*', async (req, reply) => {
     const p = parse(fileParams('id'), req.params, 'path');
+    // a folder's files are served only beside a report the list and the report route show (a sweep's too)
+    backtest(String(p.id));
     const found = resolveInside(ctx.backtestsDir, [String(p.id), ...segments(String(p['*']))]);
     if (!found) throw new HttpError(404, 'no such file');
     // a report page is shown, never run, in the dashboard's origin

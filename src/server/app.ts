@@ -192,7 +192,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     logFile: o.logFile,
     clock,
     version,
-    authConfigured: o.credentials.configured,
+    authConfigured: () => o.credentials.configured,
   });
   registerControlRoutes(app, {
     writer,

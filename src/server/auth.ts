@@ -4,7 +4,7 @@
  * Tokens are 256 random bits, so a plain hash is enough (no key stretching needed); comparisons are constant-time.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../core/errors.ts';
@@ -54,24 +54,71 @@ interface Session {
   expires: number;
 }
 
-/** Checks bearer tokens and passwords; holds login sessions in memory (a restart logs everyone out). */
+const hashes = (tokens: StoredToken[]) => tokens.map((t) => ({ id: t.id, hash: Buffer.from(t.sha256, 'hex') }));
+
+/** What tells a tokens file changed: its inode, size and modification time ('' when there is none). */
+function fileStamp(file: string): string {
+  try {
+    const st = statSync(file);
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Checks bearer tokens and passwords; holds login sessions in memory (a restart logs everyone out). With `tokensFile`
+ * the tokens are the file's as it is now: a token made (or removed) while the server runs counts from the next
+ * request, so a server started open requires tokens as soon as `bot serve --new-token` made one.
+ */
 export class Credentials {
   private readonly password: Buffer | undefined;
-  private readonly tokens: { id: string; hash: Buffer }[];
+  private tokens: { id: string; hash: Buffer }[];
+  private readonly tokensFile: string | undefined;
+  private stamp = '';
+  /** The tokens file changed into one that cannot be read: the server stays closed on the tokens it last read. */
+  private broken = false;
   private readonly sessions: Session[] = [];
   private readonly sessionMs: number;
   private readonly clock: () => number;
 
-  constructor(o: { password?: string; tokens: StoredToken[]; sessionHours: number; clock?: () => number }) {
+  constructor(o: {
+    password?: string;
+    /** Read once (tests, benchmarks); `tokensFile` instead follows the file. */
+    tokens?: StoredToken[];
+    tokensFile?: string;
+    sessionHours: number;
+    clock?: () => number;
+  }) {
     this.password = o.password ? sha256(o.password) : undefined;
-    this.tokens = o.tokens.map((t) => ({ id: t.id, hash: Buffer.from(t.sha256, 'hex') }));
+    this.tokensFile = o.tokensFile;
+    this.tokens = hashes(o.tokens ?? []);
+    // a broken file at start is the UserError readTokens throws
+    if (o.tokensFile !== undefined) this.reload(true);
     this.sessionMs = o.sessionHours * 3_600_000;
     this.clock = o.clock ?? Date.now;
   }
 
+  /** Re-reads the tokens file when its stamp changed (a stat per request: the file is a few hundred bytes). */
+  private reload(first = false): void {
+    if (this.tokensFile === undefined) return;
+    const stamp = fileStamp(this.tokensFile);
+    if (!first && stamp === this.stamp) return;
+    try {
+      this.tokens = hashes(readTokens(this.tokensFile));
+      this.stamp = stamp;
+      this.broken = false;
+    } catch (e) {
+      if (first) throw e;
+      // createToken renames a whole file into place, so this is a hand edit gone wrong: never open the server for it
+      this.broken = true;
+    }
+  }
+
   /** Whether any credential exists: without one the API is open on loopback only and control is refused. */
   get configured(): boolean {
-    return this.password !== undefined || this.tokens.length > 0;
+    this.reload();
+    return this.password !== undefined || this.tokens.length > 0 || this.broken;
   }
 
   /** Whether a password login can succeed (BOT_API_PASSWORD is set). */
@@ -95,6 +142,7 @@ export class Credentials {
     const m = /^Bearer ([A-Za-z0-9_-]{10,200})$/.exec(header ?? '');
     if (!m) return undefined;
     const hash = sha256(m[1]);
+    this.reload();
     let found: Principal | undefined;
     // every entry is compared (no early exit), so timing does not say how far a guess got
     for (const t of this.tokens) if (timingSafeEqual(hash, t.hash)) found = { name: `token:${t.id}` };

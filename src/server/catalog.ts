@@ -5,20 +5,19 @@
  */
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import {
-  EQUAL_WEIGHTS_HELD,
-  PORTFOLIO_REPORT_SCHEMA,
-  type PortfolioReport,
-  type PortfolioSummary,
-} from '../backtest/portfolio-report.ts';
-import { REPORT_SCHEMA, type StoredReport } from '../backtest/report.ts';
+import { EQUAL_WEIGHTS_HELD, type PortfolioReport, type PortfolioSummary } from '../backtest/portfolio-report.ts';
+import { readReportFile, type ParsedReport, type SweepHead } from '../backtest/report-file.ts';
+import type { StoredReport } from '../backtest/report.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { fileInside, listInside, resolveInside, safeSegment } from './files.ts';
 
 interface BacktestEntry {
   id: string;
-  /** `portfolio`: a `bot backtest --symbols` report (schema bot-portfolio-report/1); its market lists the symbols. */
-  kind: 'single' | 'portfolio';
+  /**
+   * `portfolio`: a `bot backtest --symbols` report (schema bot-portfolio-report/1); its market lists the symbols.
+   * `sweep`: a `bot sweep` report (bot-sweep-report/1): its metrics are the winner's mean test metrics, no trades.
+   */
+  kind: 'single' | 'portfolio' | 'sweep';
   title: string;
   createdAt: string;
   strategy: string;
@@ -39,19 +38,13 @@ function readJson(file: string): unknown {
 }
 
 /**
- * A run's report.json, a single market's or a portfolio's, or undefined when the id is not a safe name or holds no
- * bot report.
+ * A run's report.json checked by parseReport (a single market's, a portfolio's or a sweep's, or why it is unreadable),
+ * or undefined when the id is not a safe name or holds no report.json.
  */
-export function readReport(root: string, id: string): StoredReport | PortfolioReport | undefined {
+export function readReport(root: string, id: string): ParsedReport | undefined {
   const found = resolveInside(root, [id, 'report.json']);
-  if (!found) return undefined;
-  const r = readJson(found.file) as StoredReport | PortfolioReport | undefined;
-  return r && typeof r === 'object' && (r.schema === REPORT_SCHEMA || r.schema === PORTFOLIO_REPORT_SCHEMA)
-    ? r
-    : undefined;
+  return found ? readReportFile(found.file) : undefined;
 }
-
-const isPortfolio = (r: StoredReport | PortfolioReport): r is PortfolioReport => r.schema === PORTFOLIO_REPORT_SCHEMA;
 
 /** The fills in a run's trades.csv (its lines after the header), without parsing them. */
 function tradeRows(root: string, id: string): number {
@@ -84,33 +77,61 @@ function portfolioEntry(root: string, id: string, r: PortfolioReport): BacktestE
   };
 }
 
-/** Every backtest run under `root`, newest first. */
-export function listBacktests(root: string): BacktestEntry[] {
-  if (!existsSync(root)) return [];
-  const out: BacktestEntry[] = [];
-  for (const id of readdirSync(root)) {
+/** A sweep's line in the list: the winner's mean test metrics beside buy-and-hold's over the same test windows. */
+function sweepEntry(id: string, r: SweepHead): BacktestEntry {
+  return {
+    id,
+    kind: 'sweep',
+    title: r.winner ? `${r.name}: best ${r.winner.label}` : r.name,
+    createdAt: r.createdAt,
+    strategy: r.strategy,
+    market: r.markets.map((m) => m.label).join(', '),
+    from: r.markets[0]?.from ?? '',
+    to: r.markets[0]?.to ?? '',
+    trades: 0,
+    metrics: r.winner?.test.mean ?? {},
+    buyHold: r.baselines.buy_and_hold.test.mean,
+  };
+}
+
+/** A single market's report in the list. */
+function singleEntry(id: string, r: StoredReport): BacktestEntry {
+  return {
+    id,
+    kind: 'single',
+    title: r.title,
+    createdAt: r.createdAt,
+    strategy: r.strategy.name,
+    market: `${r.data.exchange} ${r.data.symbol} ${r.data.timeframe}`,
+    from: r.data.from,
+    to: r.data.to,
+    trades: r.trades,
+    metrics: r.metrics,
+    buyHold: r.baselines.buy_and_hold.metrics,
+  };
+}
+
+/**
+ * Every report under `root`, newest first, and the folders whose report.json cannot be read (not JSON, or a field
+ * missing): listed apart with their problem, so one broken file neither fails the list nor vanishes unexplained.
+ */
+export function listBacktests(root: string): {
+  backtests: BacktestEntry[];
+  unreadable: { id: string; problem: string }[];
+} {
+  const backtests: BacktestEntry[] = [];
+  const unreadable: { id: string; problem: string }[] = [];
+  if (!existsSync(root)) return { backtests, unreadable };
+  for (const id of readdirSync(root).sort()) {
     if (!safeSegment(id)) continue;
     const r = readReport(root, id);
     if (!r) continue;
-    if (isPortfolio(r)) {
-      out.push(portfolioEntry(root, id, r));
-      continue;
-    }
-    out.push({
-      id,
-      kind: 'single',
-      title: r.title,
-      createdAt: r.createdAt,
-      strategy: r.strategy.name,
-      market: `${r.data.exchange} ${r.data.symbol} ${r.data.timeframe}`,
-      from: r.data.from,
-      to: r.data.to,
-      trades: r.trades,
-      metrics: r.metrics,
-      buyHold: r.baselines.buy_and_hold?.metrics ?? null,
-    });
+    if (r.kind === 'unreadable') unreadable.push({ id, problem: r.problem });
+    else if (r.kind === 'portfolio') backtests.push(portfolioEntry(root, id, r.report));
+    else if (r.kind === 'sweep') backtests.push(sweepEntry(id, r.report));
+    else backtests.push(singleEntry(id, r.report));
   }
-  return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  return { backtests: backtests.sort((a, b) => b.createdAt.localeCompare(a.createdAt)), unreadable };
 }
 
 /** trades.csv of a run as objects (numbers where the column is numeric). */

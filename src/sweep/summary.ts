@@ -7,6 +7,7 @@
 import { isoTime } from '../data/timeframe.ts';
 import { recipeCosts } from '../agents/setup.ts';
 import { runBaselines, BASELINE_NAMES, type BaselineName } from '../backtest/baselines.ts';
+import { SWEEP_REPORT_SCHEMA } from '../backtest/report-file.ts';
 import { metricsToJson } from '../market/metrics.ts';
 import type { SweepSettings } from './config.ts';
 import type { SweepRequest } from './grid.ts';
@@ -21,8 +22,6 @@ import {
   type MeanSd,
   type SelectionStatistics,
 } from './select.ts';
-
-const SWEEP_REPORT_SCHEMA = 'bot-sweep-report/1';
 
 interface EquityCurves {
   market: string;

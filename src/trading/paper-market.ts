@@ -60,6 +60,17 @@ export class PaperMarket {
     return order.side === HOLD ? undefined : { ...order };
   }
 
+  /**
+   * Why an order for nothing is refused (an all-in sell while flat, an all-in buy without cash), or undefined for an
+   * order with a quantity. The account refuses it at any price, so the trader records the refusal at the decision, as
+   * live does (cappedOrder), instead of a pending order of 0 until the next open.
+   */
+  refuseEmpty(account: Account, order: Order): string | undefined {
+    if ((order.side === BUY ? order.spend : order.units) > 0) return undefined;
+    // refused before any price is read (Account.buy: no budget; Account.sell: flat, or 0 units rounds to nothing)
+    return this.execute(account, order, Number.NaN).skipped ?? 'nothing to trade';
+  }
+
   execute(account: Account, order: Order, openPrice: number): ExecutionOutcome {
     if (!executeOrder(account, order, openPrice)) return { skipped: account.lastReject ?? 'nothing to trade' };
     const f = account.lastFill;

@@ -230,15 +230,11 @@ export class Trader extends RunHolder<TraderOptions> {
       if (policyName !== 'manual-exit') order = market.plan(account, decision, close, handle.sizing);
       if (order) {
         const side = orderSide(order);
-        const orderId = repo.insertOrder(
-          run.id,
-          ts,
-          side,
-          side === 'buy' ? order.spend : order.units,
-          'pending',
-          decidedAt,
-        );
-        next.pending = { orderId, decisionTs: ts, order };
+        const refused = market.refuseEmpty(account, order);
+        const quantity = side === 'buy' ? order.spend : order.units;
+        const orderId = repo.insertOrder(run.id, ts, side, quantity, refused ? 'skipped' : 'pending', decidedAt);
+        if (refused) repo.updateOrder(orderId, 'skipped', { reason: refused });
+        else next.pending = { orderId, decisionTs: ts, order };
       }
       repo.insertEquity(run.id, {
         ts,

@@ -11,6 +11,7 @@ import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { BASELINE_NAMES } from '../../src/backtest/baselines.ts';
 import { loadCsvFile } from '../../src/data/source.ts';
 import { parseWalkForwardReport, summarizeWalkForward } from '../../src/backtest/walk-forward-summary.ts';
+import { sweepHead, SWEEP_ID } from '../server/sweep-head.ts';
 
 const BOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/bot.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'bot-backtest-cli-'));
@@ -127,6 +128,38 @@ test('bot report with no run named skips a newer sweep folder and prints the lat
   const latest = await bot(['report'], cwd);
   assert.equal(latest.code, 0, latest.stderr);
   assert.match(latest.stdout, /^sma-cross on candles\.csv/);
+});
+
+test('bot report of a sweep points at its report.html; of an incomplete report names the missing field', async () => {
+  const cwd = mkdtempSync(path.join(dir, 'report-kinds-'));
+  for (const [id, body] of [
+    [`sweep-${SWEEP_ID}`, sweepHead],
+    ['zz-nulls', { schema: 'bot-backtest-report/1', runId: 'zz-nulls', metrics: null }],
+  ] as const) {
+    mkdirSync(path.join(cwd, 'backtests', id), { recursive: true });
+    writeFileSync(path.join(cwd, 'backtests', id, 'report.json'), JSON.stringify(body));
+  }
+  const [sweep, json, nulls] = await Promise.all([
+    bot(['report', `sweep-${SWEEP_ID}`], cwd),
+    bot(['report', `sweep-${SWEEP_ID}`, '--json'], cwd),
+    bot(['report', 'zz-nulls'], cwd),
+  ]);
+  // the sweep was "not a backtest report"; the incomplete report a TypeError's stack
+  assert.equal(sweep.code, 1);
+  const html = path.join(cwd, 'backtests', `sweep-${SWEEP_ID}`, 'report.html');
+  assert.equal(
+    sweep.stderr,
+    `error: backtests/sweep-${SWEEP_ID} is a sweep (bot sweep), which bot report does not print: open ${html} ` +
+      `(or bot report sweep-${SWEEP_ID} --json)\n`,
+  );
+  assert.equal(json.code, 0, json.stderr);
+  assert.equal(JSON.parse(json.stdout).sweepId, SWEEP_ID);
+  assert.equal(nulls.code, 1);
+  assert.equal(
+    nulls.stderr,
+    'error: backtests/zz-nulls/report.json: an incomplete bot-backtest-report/1 report ' +
+      '(createdAt: Invalid input: expected string, received undefined)\n',
+  );
 });
 
 test('bad input is a one-line error with a non-zero exit, and writes no report', async () => {

@@ -9,7 +9,8 @@ import { runBacktest, type BacktestResult } from '../../src/market/backtest-engi
 import { candlesFromRows, type Candles } from '../../src/core/candles.ts';
 import type { Policy } from '../../src/core/policy.ts';
 import { computeMetrics } from '../../src/market/metrics.ts';
-import { readReport, summaryTable, writeReport, type ReportExtra } from '../../src/backtest/report.ts';
+import { readReport } from '../../src/backtest/report-file.ts';
+import { summaryTable, writeReport, type ReportExtra } from '../../src/backtest/report.ts';
 import { randomPolicy } from '../../src/agents/rule-policies.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { COST_PRESETS } from '../../src/market/costs.ts';

@@ -83,6 +83,10 @@ export function writeBacktest(dir: string, id: string, totalReturn: number): voi
         // a run without sells: metricsToJson keeps its per-sell metrics as 0
         metrics: { totalReturn: 0.05, sharpe: 0.5, maxDrawdown: 0.2, trades: 1, sells: 0, winRate: 0 },
       },
+      // every baseline bot backtest writes: a report without one is incomplete (src/backtest/report-file.ts)
+      flat: { description: 'flat', metrics: { totalReturn: 0, sharpe: 0, maxDrawdown: 0, trades: 0, sells: 0 } },
+      random: { description: 'random', metrics: { totalReturn: -0.01, sharpe: -0.1, maxDrawdown: 0.15, trades: 9 } },
+      sma_cross: { description: 'sma cross', metrics: { totalReturn: 0.02, sharpe: 0.2, maxDrawdown: 0.1, trades: 3 } },
     },
     tradesFingerprint: 'x',
     trades: 2,

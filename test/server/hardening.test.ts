@@ -11,7 +11,9 @@ import http from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Credentials } from '../../src/server/auth.ts';
+import { createToken, Credentials } from '../../src/server/auth.ts';
+import { credentialsFor } from '../../src/cli/commands/serve.ts';
+import { loadConfig } from '../../src/config/load.ts';
 import { paperFixture, serve, type PaperFixture } from './fixture.ts';
 import { waitFor } from '../trading/helpers.ts';
 
@@ -287,5 +289,35 @@ test("a malformed %-escape or an over-long path segment is the usual one-line er
     }
   } finally {
     await s.server.close();
+  }
+});
+
+test('a token made while an open server runs closes it at once; a token removed stops working', async () => {
+  const config = loadConfig({ overrides: { server: { tokensFile: path.join(f.dir, 'live-tokens.json') } } });
+  const tokensFile = config.server.tokensFile;
+  // what bot serve builds: no BOT_API_PASSWORD, no tokens file yet
+  const { server, url } = await serve(f, { credentials: credentialsFor(config, {}) });
+  try {
+    const runs = (token?: string) =>
+      fetch(`${url}/api/v1/runs`, { headers: token ? { authorization: `Bearer ${token}` } : {} }).then((r) => r.status);
+    const health = async () => ((await (await fetch(`${url}/api/v1/health`)).json()) as { auth: boolean }).auth;
+    assert.equal(await runs(), 200, 'open without credentials, as started');
+    assert.equal(await health(), false);
+    // bot serve --new-token laptop, in another process: the running server stayed open until restarted
+    const laptop = createToken(tokensFile, 'laptop').token;
+    assert.equal(await runs(), 401);
+    assert.equal(await runs(laptop), 200);
+    assert.equal(await health(), true);
+    const phone = createToken(tokensFile, 'phone').token;
+    const file = JSON.parse(readFileSync(tokensFile, 'utf8')) as { tokens: { label: string }[] };
+    writeFileSync(tokensFile, JSON.stringify({ tokens: file.tokens.filter((t) => t.label !== 'laptop') }));
+    assert.equal(await runs(laptop), 401, 'a token taken out of the file is refused');
+    assert.equal(await runs(phone), 200);
+    // a hand edit that breaks the file never opens the server: the tokens last read still hold
+    writeFileSync(tokensFile, '{"tokens": [');
+    assert.equal(await runs(), 401);
+    assert.equal(await runs(phone), 200);
+  } finally {
+    await server.close();
   }
 });

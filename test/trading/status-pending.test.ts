@@ -30,28 +30,34 @@ const alwaysSell: PolicySource = {
   },
 };
 
+/** A paper trader of the always-sell policy on an all-in account, ticking at `now`. */
+function flatSeller(dir: string, now: number): { store: CandleStore; repo: RunRepository; trader: Trader } {
+  const store = CandleStore.open(path.join(dir, 'a.db'));
+  const repo = new RunRepository(store.db);
+  const trader = new Trader({
+    repo,
+    store,
+    feed: seriesFeed(candles, HOUR),
+    market: new PaperMarket(
+      { feeRate: 0.0005, sellTax: 0, slippageBps: 5, minOrderValue: 5000, quantityPrecision: 8 },
+      { kind: 'all' },
+    ),
+    policies: alwaysSell,
+    key: KEY,
+    balance: 10_000_000,
+    historyCandles: 10,
+    start: candles.ts[40],
+    clock: () => now,
+    logger: quietLogger(),
+  });
+  return { store, repo, trader };
+}
+
 test('bot status of a flat run that decided to sell shows no pending order, not "pending sell 0"', async () => {
   const tmp = tempDir();
   try {
     const now = candles.ts[40] + HOUR + 10_000;
-    const store = CandleStore.open(path.join(tmp.dir, 'a.db'));
-    const repo = new RunRepository(store.db);
-    const trader = new Trader({
-      repo,
-      store,
-      feed: seriesFeed(candles, HOUR),
-      market: new PaperMarket(
-        { feeRate: 0.0005, sellTax: 0, slippageBps: 5, minOrderValue: 5000, quantityPrecision: 8 },
-        { kind: 'all' },
-      ),
-      policies: alwaysSell,
-      key: KEY,
-      balance: 10_000_000,
-      historyCandles: 10,
-      start: candles.ts[40],
-      clock: () => now,
-      logger: quietLogger(),
-    });
+    const { store, repo, trader } = flatSeller(tmp.dir, now);
     await trader.tick();
     const run = repo.list()[0];
     assert.equal(run.account.units, 0, 'the run is flat');
@@ -59,6 +65,27 @@ test('bot status of a flat run that decided to sell shows no pending order, not 
     const status = runStatus(repo, KEY, now, 5, { tickDelaySeconds: 10, lockStaleSeconds: 120 });
     assert.equal(status?.pendingOrder, null);
     assert.match(formatStatus(status!), /^pending {6}none$/m);
+    store.close();
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a sell decided while flat is refused at once (skipped, no_position, counted), never pending', async () => {
+  const tmp = tempDir();
+  try {
+    const { store, repo, trader } = flatSeller(tmp.dir, candles.ts[44] + HOUR + 10_000);
+    await trader.tick();
+    const run = repo.list()[0];
+    const orders = repo.orders(run.id);
+    assert.equal(orders.length, 5, 'one order row per sell decision (candles 40 to 44)');
+    // the order of the last candle was left `pending` with quantity 0 until the next open (the orders API showed it)
+    assert.deepEqual(
+      orders.map((o) => [o.side, o.quantity, o.status, o.reason]),
+      orders.map(() => ['sell', 0, 'skipped', 'no_position']),
+    );
+    assert.equal(run.pending, undefined, 'nothing waits for the next open');
+    assert.equal(run.account.rejected.no_position, 5, 'counted as the backtest and live count a refused order');
     store.close();
   } finally {
     tmp.cleanup();

@@ -1,9 +1,10 @@
 /** `bot backtest` (rule, agent or saved-model runs) and `bot report`. */
 import type { Command } from 'commander';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { PORTFOLIO_REPORT_SCHEMA, type PortfolioReport } from '../../backtest/portfolio-report.ts';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { PORTFOLIO_REPORT_SCHEMA } from '../../backtest/portfolio-report.ts';
 import path from 'node:path';
-import { readReport, REPORT_SCHEMA, summaryTable } from '../../backtest/report.ts';
+import { readReportFile } from '../../backtest/report-file.ts';
+import { REPORT_SCHEMA, summaryTable } from '../../backtest/report.ts';
 import { runRuleBacktest, type BacktestRun } from '../../backtest/rule-backtest.ts';
 import { loadStrategy, RULE_WARMUP_CANDLES } from '../../agents/strategy.ts';
 import { parseEnsembleKind } from '../../agents/ensemble.ts';
@@ -181,15 +182,16 @@ export function latestRun(dir: string): string | undefined {
   return runs.find((r) => !isOtherReport(path.join(r.dir, 'report.json')))?.dir;
 }
 
-/** A readable report.json of another kind than `bot report` prints (a sweep's, `bot-sweep-report/1`). */
+/** A report.json of another kind than a backtest run's (a sweep's, `bot-sweep-report/1`), complete or not. */
 function isOtherReport(file: string): boolean {
-  let schema: unknown;
-  try {
-    schema = (JSON.parse(readFileSync(file, 'utf8')) as { schema?: unknown }).schema;
-  } catch {
-    return false;
-  }
-  return typeof schema === 'string' && schema !== REPORT_SCHEMA && schema !== PORTFOLIO_REPORT_SCHEMA;
+  const r = readReportFile(file);
+  if (r.kind === 'sweep') return true;
+  return (
+    r.kind === 'unreadable' &&
+    r.schema !== undefined &&
+    r.schema !== REPORT_SCHEMA &&
+    r.schema !== PORTFOLIO_REPORT_SCHEMA
+  );
 }
 
 export function registerReport(program: Command): void {
@@ -213,19 +215,23 @@ export function registerReport(program: Command): void {
           `no run "${run}" (looked for ${path.join(run, 'report.json')} and ${path.join(root, run, 'report.json')})`,
         );
       const file = path.join(dir, 'report.json');
-      const { portfolioTable } = await import('../../backtest/portfolio-backtest.ts');
-      const stored = JSON.parse(readFileSync(file, 'utf8')) as PortfolioReport;
-      if (stored.schema === PORTFOLIO_REPORT_SCHEMA) {
-        console.log(flags.json ? JSON.stringify(stored, null, 2) : portfolioTable(stored));
-        if (!flags.json) console.log(`\nreport: ${path.resolve(dir, 'report.html')}`);
+      const parsed = readReportFile(file);
+      if (parsed.kind === 'unreadable') throw new UserError(`${file}: ${parsed.problem}`);
+      if (flags.json) {
+        console.log(JSON.stringify(parsed.report, null, 2));
         return;
       }
-      const report = readReport(file);
-      if (flags.json) console.log(JSON.stringify(report, null, 2));
-      else {
-        console.log(summaryTable(report));
-        console.log(`\nreport: ${path.resolve(dir, report.files.html)}`);
-      }
+      if (parsed.kind === 'sweep')
+        throw new UserError(
+          `${dir} is a sweep (bot sweep), which bot report does not print: open ` +
+            `${path.resolve(dir, parsed.report.files.html)} (or bot report ${run ?? dir} --json)`,
+        );
+      if (parsed.kind === 'portfolio') {
+        const { portfolioTable } = await import('../../backtest/portfolio-backtest.ts');
+        console.log(portfolioTable(parsed.report));
+      } else console.log(summaryTable(parsed.report));
+      const html = parsed.kind === 'single' ? parsed.report.files.html : 'report.html';
+      console.log(`\nreport: ${path.resolve(dir, html)}`);
     },
   );
 }

@@ -4,7 +4,7 @@ import { UserError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Config } from '../../config/schema.ts';
 import { createDashboardServer, checkBind, type DashboardServer } from '../../server/app.ts';
-import { createToken, Credentials, readTokens } from '../../server/auth.ts';
+import { createToken, Credentials } from '../../server/auth.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 
 interface ServeFlags extends CommonFlags {
@@ -41,7 +41,7 @@ export function credentialsFor(config: Config, env: NodeJS.ProcessEnv = process.
   if (password !== undefined && password.length < 8) throw new UserError('BOT_API_PASSWORD: use at least 8 characters');
   return new Credentials({
     password,
-    tokens: readTokens(config.server.tokensFile),
+    tokensFile: config.server.tokensFile,
     sessionHours: config.server.sessionHours,
   });
 }
@@ -104,7 +104,10 @@ export function registerServe(program: Command): void {
       const { token, id } = createToken(config.server.tokensFile, label);
       console.log(token);
       process.stderr.write(
-        `token ${id} (${label}) stored hashed in ${config.server.tokensFile}; it is shown only this once\n`,
+        `token ${id} (${label}) stored hashed in ${config.server.tokensFile}; it is shown only this once\n` +
+          // a running server reads the tokens file per request (Credentials), but its address was bound at start
+          'a running bot serve requires a token from its next request; it keeps its address (restart it with ' +
+          '--host to listen beyond loopback)\n',
       );
       return;
     }

@@ -56,8 +56,11 @@
   };
 
   D.pages.backtests = async function (root) {
-    const { backtests } = await D.api('/backtests');
+    const { backtests, unreadable } = await D.api('/backtests');
     root.replaceChildren(h('h1', {}, 'Backtests'));
+    // a report.json that cannot be read is named with its problem instead of failing the list
+    for (const u of unreadable)
+      root.append(h('p', { class: 'muted' }, `${u.id}: report.json is ${u.problem.split(' (')[0]} (not listed)`));
     if (backtests.length === 0) {
       root.append(h('p', { class: 'muted' }, 'No backtest reports yet (run bot backtest).'));
       return;
@@ -80,7 +83,9 @@
         [
           [
             '',
+            // a sweep has no equity at trades to compare
             (b) =>
+              b.kind !== 'sweep' &&
               h('input', {
                 type: 'checkbox',
                 'aria-label': 'compare ' + b.id,
@@ -108,9 +113,44 @@
     );
   };
 
+  const SWEEP_SCHEMA = 'bot-sweep-report/1';
+
+  /** A report folder's picture under its heading (fetched with the token; left out when it cannot be read). */
+  const picture = function (root, id, file, title, alt) {
+    const img = h('img', { class: 'report', alt });
+    root.append(h('h2', {}, title), img);
+    D.fileUrl(`/backtests/${encodeURIComponent(id)}/files/${file}`)
+      .then((u) => (img.src = u))
+      .catch(() => img.remove());
+  };
+
+  /** A `bot sweep` report: its verdict, leaderboard and pictures; the whole report is its report.html. */
+  const sweepPage = function (root, id, report, files) {
+    root.replaceChildren(
+      h('h1', {}, `sweep ${report.name}`),
+      h('p', { class: 'muted' }, `${report.strategy} on ${report.markets.map((m) => m.label).join(', ')}`),
+      ...report.verdict.map((v) => h('p', {}, v)),
+    );
+    const open = h('button', { type: 'button' }, 'Open report.html');
+    open.onclick = () =>
+      D.fileUrl(`/backtests/${encodeURIComponent(id)}/files/${report.files.html}`).then((u) => window.open(u));
+    if (files.includes(report.files.html)) root.append(h('div', { class: 'controls' }, open));
+    root.append(
+      h('h2', {}, 'Leaderboard (validation)'),
+      D.table(report.leaderboard, [
+        ['rank', (c) => c.rank],
+        ['configuration', (c) => c.label],
+        ['runs', (c) => c.runs],
+        ['score', (c) => D.num(c.score, 3)],
+      ]),
+    );
+    for (const f of files.filter((f) => f.endsWith('.png'))) picture(root, id, f, f, f);
+  };
+
   D.pages.backtest = async function (root, id) {
     const { report, files } = await D.api('/backtests/' + encodeURIComponent(id));
     if (report.schema === D.PORTFOLIO_SCHEMA) return D.pages.portfolioBacktest(root, id, report);
+    if (report.schema === SWEEP_SCHEMA) return sweepPage(root, id, report, files);
     root.replaceChildren(
       h('h1', {}, report.title),
       h(
@@ -125,20 +165,8 @@
     ];
     for (const [name, b] of Object.entries(report.baselines)) cols.push([name, (k) => metric(b.metrics, k)]);
     root.append(h('h2', {}, 'Metrics against every baseline'), D.table(METRICS, cols, null, { id: 'metrics-table' }));
-    if (files.includes(report.files.png)) {
-      const img = h('img', { class: 'report', alt: 'equity curve of ' + id });
-      root.append(h('h2', {}, 'Equity'), img);
-      D.fileUrl(`/backtests/${encodeURIComponent(id)}/files/${report.files.png}`)
-        .then((u) => (img.src = u))
-        .catch(() => img.remove());
-    }
-    for (const f of files.filter((f) => f.endsWith('.png') && f !== report.files.png)) {
-      const img = h('img', { class: 'report', alt: f });
-      root.append(h('h2', {}, f), img);
-      D.fileUrl(`/backtests/${encodeURIComponent(id)}/files/${f}`)
-        .then((u) => (img.src = u))
-        .catch(() => img.remove());
-    }
+    if (files.includes(report.files.png)) picture(root, id, report.files.png, 'Equity', 'equity curve of ' + id);
+    for (const f of files.filter((f) => f.endsWith('.png') && f !== report.files.png)) picture(root, id, f, f, f);
     await D.backtestTrades(root, id);
     for (const s of report.extra && report.extra.agent && report.extra.agent.runs ? [report.extra.agent] : []) {
       root.append(
