@@ -22,7 +22,7 @@ import {
   type SelectionStatistics,
 } from './select.ts';
 
-const SWEEP_REPORT_SCHEMA = 'bot-sweep-report/1';
+export const SWEEP_REPORT_SCHEMA = 'bot-sweep-report/1';
 
 interface EquityCurves {
   market: string;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { readReport, REPORT_SCHEMA, summaryTable } from '../../backtest/report.ts';
 import { runRuleBacktest, type BacktestRun } from '../../backtest/rule-backtest.ts';
 import { loadStrategy, RULE_WARMUP_CANDLES } from '../../agents/strategy.ts';
-import { parseEnsembleKind } from '../../agents/ensemble.ts';
+import { checkEnsembleRecipe, parseEnsembleKind } from '../../agents/ensemble.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
@@ -120,6 +120,7 @@ export function registerBacktest(program: Command): void {
 
     if (ensemble && strategy.kind !== 'agent')
       throw new UserError(`--ensemble needs an agent strategy, not ${strategy.name}`);
+    if (ensemble && strategy.kind === 'agent') checkEnsembleRecipe(ensemble, strategy.recipe);
     // a rule strategy trains nothing: --seeds 3 used to run once, as if it had not been given
     if (training && strategy.kind !== 'agent')
       throw new UserError(`${training} is for agent strategies, not ${strategy.name} (a rule strategy)`);
