@@ -79,7 +79,7 @@ export function runInProcess(jobs: readonly JobSpec[], o: PoolOptions): Promise<
     const cannotStart = (message: string) => {
       fatal ??= message;
       unlisten?.();
-      for (const s of slots) s.child.kill('SIGTERM');
+      for (const s of slots) s.child.kill('SIGKILL'); // they leave SIGTERM to the coordinator (child.ts)
       reject(new UserError(`a sweep worker process could not start: ${message}`));
     };
     const next = (slot: Slot) => {

@@ -6,7 +6,7 @@
  */
 import { constants } from 'node:os';
 
-export type StopLevel = 'running' | 'finish' | 'now';
+type StopLevel = 'running' | 'finish' | 'now';
 
 export class SweepStop {
   level: StopLevel = 'running';

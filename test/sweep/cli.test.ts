@@ -12,20 +12,11 @@ import Database from 'better-sqlite3';
 import { runBot } from '../cli/run.ts';
 import { sessionCandles } from '../data/helpers.ts';
 import { candlesToCsv } from '../../src/data/csv.ts';
-import { freePort, pathWithoutGpu, startRedis, sweepFolder } from './helpers.ts';
+import { freePort, pathWithoutGpu, startRedis, sweepFolder, TINY_SWEEP } from './helpers.ts';
 import type { SweepReport } from '../../src/sweep/summary.ts';
 
 const { dir, csv, config } = sweepFolder('sweep-cli-', 600);
-const TINY = [
-  '--strategy',
-  'dqn-dnn',
-  '--grid',
-  'network.hidden=[8]',
-  '--grid',
-  'learner.warmup=32',
-  '--grid',
-  'learner.batchSize=16',
-];
+const TINY = TINY_SWEEP;
 
 async function oneLine(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<void> {
   const db = path.join(dir, `untouched-${Math.random().toString(36).slice(2)}.db`);

@@ -10,29 +10,15 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { runBot } from '../cli/run.ts';
-import { exitWithin, startBot, stopBot, sweepFolder } from './helpers.ts';
+import { exitWithin, startBot, stopBot, sweepFolder, TINY_SWEEP } from './helpers.ts';
 
 const { dir, csv, config } = sweepFolder('sweep-stop-', 600);
 
 function sweepArgs(name: string): string[] {
-  return [
-    'sweep',
-    '--strategy',
-    'dqn-dnn',
-    '--grid',
-    'network.hidden=[8]',
-    '--grid',
-    'learner.warmup=32',
-    '--grid',
-    'window=3,5',
-    '--seeds',
-    '3',
-    '--epochs',
-    '2',
+  const small = '--grid window=3,5 --seeds 3 --epochs 2 --workers 2'.split(' ');
+  const files = [
     '--data',
     csv,
-    '--workers',
-    '2',
     '--db',
     path.join(dir, `${name}.db`),
     '--config',
@@ -40,6 +26,7 @@ function sweepArgs(name: string): string[] {
     '--out',
     path.join(dir, name),
   ];
+  return ['sweep', ...TINY_SWEEP, ...small, ...files];
 }
 
 function storedResults(name: string): number {
