@@ -15,6 +15,9 @@ import { softmaxRow } from '../nn/head-math.ts';
 import { changesPosition, greedyDecision, switchAdvantage, type DecidingNet } from './greedy-decision.ts';
 import { checkDecisionRule, checkFallback, fallbackDecision, PLAIN_RULE } from './decision-rule.ts';
 import type { DecisionRule, Fallback } from './decision-rule.ts';
+import { candidateRecipes } from './candidate-recipes.ts';
+import { learnerOf } from './learners/registry.ts';
+import type { AgentRecipe } from './recipe.ts';
 
 const ENSEMBLE_KINDS = ['vote', 'mean'] as const;
 export type EnsembleKind = (typeof ENSEMBLE_KINDS)[number];
@@ -28,6 +31,20 @@ export interface EnsembleMeta {
   kind: EnsembleKind;
   margins: number[];
   fallbacks?: (Fallback | null)[];
+}
+
+/** A vote needs each member's discrete action: a continuous head (a target position) has none to count. */
+function checkEnsembleHeads(kind: EnsembleKind, continuous: boolean): void {
+  if (kind === 'vote' && continuous)
+    throw new UserError('--ensemble vote needs discrete actions (this recipe has a continuous head): use mean');
+}
+
+/**
+ * The same refusal from the recipe, before anything is trained: the ensemble was built, and refused, only after
+ * every seed of the first fold had trained into a run folder left half written.
+ */
+export function checkEnsembleRecipe(kind: EnsembleKind, recipe: AgentRecipe): void {
+  for (const r of candidateRecipes(recipe)) checkEnsembleHeads(kind, learnerOf(r.learner).heads(r.learner).continuous);
 }
 
 /** The index of each vote in the vote shares: buy, sell, hold. */
@@ -54,8 +71,7 @@ export class EnsembleNet implements DecidingNet {
     const trading = members.filter((_, i) => !fallbacks[i]);
     this.trading = trading.length ? trading : members;
     this.continuous = members[0].continuous;
-    if (kind === 'vote' && this.continuous)
-      throw new UserError('--ensemble vote needs discrete actions (this recipe has a continuous head): use mean');
+    checkEnsembleHeads(kind, this.continuous);
     // vote shares and averaged probabilities are probabilities already
     this.policyOutput = kind === 'mean' && this.continuous ? members[0].policyOutput : 'softmax';
   }

@@ -222,6 +222,16 @@ export function checkRecipe(where: string, r: unknown): AgentRecipe {
       checkDecisionRule({ margin, minHold: d?.minHold, every: d?.every }, `${where}: ${key}`);
   };
   const recipe = r as AgentRecipe;
+  // what prepareData gives the network (src/agents/setup.ts): without this, such a recipe loaded and each training
+  // failed only after the data was read (a sweep's every job, then a winner from the other configurations)
+  if (recipe.network.kind === 'cnnrnn') {
+    if (!recipe.image) throw bad('recipe.network.kind cnnrnn reads chart images: give recipe.image');
+  } else if (!recipe.features || recipe.window < 1) {
+    throw bad(
+      `network ${recipe.network.kind} needs feature rows: recipe.features and a recipe.window of 1 or more ` +
+        `(got window ${recipe.window}${recipe.features ? '' : ', no features'})`,
+    );
+  }
   if (recipe.decision) checkRule(recipe.decision, 'recipe.decision');
   if (recipe.learnerChoice) {
     const problem = checkChoice(recipe.learnerChoice);

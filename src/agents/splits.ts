@@ -52,9 +52,13 @@ export function walkForward(
   const valLen = Math.floor(unit * fractions.validation);
   const testLen = Math.floor(unit * fractions.test);
   if (trainLen < MIN_WINDOW || valLen < MIN_WINDOW || testLen < MIN_WINDOW) {
+    // the parts as the folds would take them, so they add up to the count: the last test window takes the rounding
+    // remainder (the message used to show it without, e.g. 21 + 7 + 7 for 36 candles)
+    const last = total - trainLen - valLen - (folds - 1) * testLen;
+    const tests = folds > 1 ? `test windows ${folds - 1} × ${testLen} + ${last}` : `test ${last}`;
     throw new UserError(
-      `${total} usable candles are too few for ${folds} fold${folds > 1 ? 's' : ''} (train ${trainLen}, ` +
-        `validation ${valLen}, test ${testLen}; each needs ≥ ${MIN_WINDOW}): use more data or fewer folds`,
+      `${total} usable candles are too few for ${folds} fold${folds > 1 ? 's' : ''} (train ${trainLen} + ` +
+        `validation ${valLen} + ${tests} = ${total}; each window needs ≥ ${MIN_WINDOW}): use more data or fewer folds`,
     );
   }
   const out: Fold[] = [];

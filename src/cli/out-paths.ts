@@ -37,23 +37,34 @@ function checkCanMakeIn(value: string, target: string): void {
   }
 }
 
+/** What a command that wants a new or empty report folder says about it (`checkOutFolder`'s `empty`). */
+interface EmptyFolder {
+  /** Why the folder must be empty, in the refusal's brackets. */
+  why: string;
+  /** A folder that may be written into all the same: the command's own earlier files (a re-run's report). */
+  reuse?: (folder: string, held: readonly string[]) => boolean;
+}
+
+const BACKTEST_FOLDER: EmptyFolder = {
+  why: 'a backtest does not delete files, and an earlier run beside its report would read as part of it',
+};
+
 /**
- * A report folder: absent (it is made) or a folder, in a place that can hold it. With `empty` (a backtest's folder)
- * an existing folder must hold nothing: the run never deletes files it did not write.
+ * A report folder: absent (it is made) or a folder, in a place that can hold it. With `empty` (a backtest's or a
+ * sweep's folder) an existing folder must hold nothing but what `reuse` accepts: the run never deletes or overwrites
+ * files it did not write.
  */
-export function checkOutFolder(value: string | undefined, opts: { empty?: boolean } = {}): void {
+export function checkOutFolder(value: string | undefined, opts: { empty?: true | EmptyFolder } = {}): void {
   if (value === undefined) return;
   const kind = kindOf(value);
   if (kind === 'file')
     throw new UserError(`--out ${value} is a file; give a folder for the report (it is made if missing)`);
   if (kind === 'folder' && opts.empty) {
+    const empty = opts.empty === true ? BACKTEST_FOLDER : opts.empty;
     const held = readdirSync(value).sort();
-    if (held.length > 0) {
+    if (held.length > 0 && !empty.reuse?.(value, held)) {
       const names = held.length > 4 ? `${held.slice(0, 3).join(', ')}, … (${held.length} entries)` : held.join(', ');
-      throw new UserError(
-        `--out ${value} already holds ${names}: give a new or empty folder ` +
-          '(a backtest does not delete files, and an earlier run beside its report would read as part of it)',
-      );
+      throw new UserError(`--out ${value} already holds ${names}: give a new or empty folder (${empty.why})`);
     }
   }
   checkCanMakeIn(value, value);

@@ -1,7 +1,10 @@
 /**
  * An in-process sweep worker: a child process the coordinator forks (`bot sweep --workers N`). It receives markets
  * once and then jobs one at a time over IPC, runs each with runSweepJob (the code the BullMQ processor runs), and
- * answers with the result or the error. It exits when the coordinator goes away.
+ * answers with the result or the error. It exits when the coordinator goes away, and leaves SIGINT and SIGTERM to
+ * the coordinator (src/sweep/stop.ts): Ctrl-C reaches the whole process group, and the coordinator decides whether
+ * the job in hand is finished or the child killed. An answer the coordinator can no longer read (it was killed)
+ * ends the child quietly: it used to crash with EPIPE, a stack trace and the wasm backend's minified source.
  */
 import type { Candles } from '../core/candles.ts';
 import { createLogger } from '../core/log.ts';
@@ -25,7 +28,12 @@ const logger = createLogger({ level: 'warn', file: '' });
 let backend = 'unknown';
 // hashed as the modules are loaded, so a result records the code that actually ran it
 const code = codeFingerprint();
-const send = (m: FromChild) => process.send?.(m);
+const send = (m: FromChild) => {
+  if (!process.connected) process.exit(0);
+  process.send?.(m, undefined, {}, (e: Error | null) => {
+    if (e) process.exit(0);
+  });
+};
 
 // one message at a time: jobs run one after another in this process
 let chain: Promise<void> = Promise.resolve();
@@ -33,6 +41,8 @@ process.on('message', (msg: ToChild) => {
   chain = chain.then(() => handle(msg));
 });
 process.on('disconnect', () => process.exit(0));
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
 
 async function handle(msg: ToChild): Promise<void> {
   if (msg.type === 'init') {

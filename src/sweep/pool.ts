@@ -5,6 +5,8 @@
  * (its tfjs backend is not available) ends the sweep with that one line: forking it again would fail the same way.
  * A message sent to a child that has just died fails with an 'error' event (EPIPE, ERR_IPC_CHANNEL_CLOSED), which
  * without a listener would crash the coordinator: the child is ended and its 'exit' retries the job like any death.
+ * With `stop` (src/sweep/stop.ts) asking to finish, no job is handed out and each child is let go once its job in
+ * hand is answered; asking to stop now kills the children. A job lost to a stop costs no try.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +15,7 @@ import { UserError } from '../core/errors.ts';
 import type { FromChild, ToChild } from './child.ts';
 import { tsxExecArgv } from './child-args.ts';
 import type { JobResult, JobSpec } from './jobs.ts';
+import type { SweepStop } from './stop.ts';
 
 const CHILD_FILE = fileURLToPath(new URL('./child.ts', import.meta.url));
 
@@ -31,6 +34,8 @@ interface PoolOptions extends JobEvents {
   markets: ReadonlyMap<string, Candles>;
   /** The module each child runs (src/sweep/child.ts; tests fork a stand-in that dies on cue). */
   childFile?: string;
+  /** SIGINT/SIGTERM: finish the jobs in hand, or stop now; the promise then resolves with jobs left unrun. */
+  stop?: SweepStop;
 }
 
 interface Slot {
@@ -43,15 +48,24 @@ interface Slot {
 export function runInProcess(jobs: readonly JobSpec[], o: PoolOptions): Promise<void> {
   const waiting = jobs.map((job) => ({ job, tries: 0 }));
   let open = jobs.length;
+  const stopping = () => o.stop !== undefined && o.stop.level !== 'running';
   return new Promise<void>((resolve, reject) => {
-    if (open === 0) return resolve();
+    if (open === 0 || stopping()) return resolve();
     let fatal: string | undefined;
     const slots = new Set<Slot>();
     const finish = () => {
-      if (open > 0) return;
+      if (open > 0 && !(stopping() && [...slots].every((s) => !s.job))) return;
       for (const s of slots) if (s.child.connected) s.child.disconnect();
+      unlisten?.();
       resolve();
     };
+    const unlisten = o.stop?.onChange((level) => {
+      for (const s of slots) {
+        if (level === 'now') s.child.kill('SIGKILL');
+        else if (!s.job && s.child.connected) s.child.disconnect();
+      }
+      finish();
+    });
     const failTry = (entry: { job: JobSpec; tries: number }, error: string) => {
       entry.tries++;
       if (entry.tries >= o.attempts) {
@@ -64,11 +78,12 @@ export function runInProcess(jobs: readonly JobSpec[], o: PoolOptions): Promise<
     };
     const cannotStart = (message: string) => {
       fatal ??= message;
-      for (const s of slots) s.child.kill('SIGTERM');
+      unlisten?.();
+      for (const s of slots) s.child.kill('SIGKILL'); // they leave SIGTERM to the coordinator (child.ts)
       reject(new UserError(`a sweep worker process could not start: ${message}`));
     };
     const next = (slot: Slot) => {
-      const entry = waiting.shift();
+      const entry = stopping() ? undefined : waiting.shift();
       if (!entry) {
         slot.job = undefined;
         finish();
@@ -116,6 +131,7 @@ export function runInProcess(jobs: readonly JobSpec[], o: PoolOptions): Promise<
         const job = slot.job;
         slot.job = undefined;
         if (open === 0 || fatal !== undefined) return;
+        if (stopping()) return finish();
         // a child that dies mid-job (out of memory, a native abort, kill -9) costs that job one try
         if (job) failTry(job, `worker process died (${signal ?? `exit ${code}`})`);
         if (open > 0 && waiting.length > 0) start();

@@ -6,6 +6,8 @@
  * happens; a poll every few seconds catches whatever an event stream missed. A job that vanished from Redis (Redis
  * restarted without saving, or another coordinator of an overlapping sweep stored and removed it) is taken from
  * SQLite if its result is there, and otherwise queued again with its market, so the sweep never waits for nothing.
+ * A stop (SIGINT/SIGTERM, src/sweep/stop.ts) ends the wait at once: the jobs stay queued for the workers, and a
+ * re-run collects their results from Redis.
  */
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Candles } from '../core/candles.ts';
@@ -14,6 +16,7 @@ import type { Logger } from '../core/log.ts';
 import type { SweepSection } from './config.ts';
 import type { JobResult, JobSpec } from './jobs.ts';
 import type { JobEvents } from './pool.ts';
+import type { SweepStop } from './stop.ts';
 import { bullConnection, putMarket, watchOutages } from './redis.ts';
 
 interface QueueRunOptions extends JobEvents {
@@ -25,6 +28,7 @@ interface QueueRunOptions extends JobEvents {
   /** The stored result of a job, if any (a job that left Redis may have been finished by another coordinator). */
   stored(jobId: string): JobResult | undefined;
   logger: Logger;
+  stop?: SweepStop;
 }
 
 /** The queue a job goes to: GPU jobs on their own queue, which only `bot worker --gpu` takes. */
@@ -40,6 +44,8 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
   const pending = new Map(jobs.map((j) => [j.id, j]));
   const inFlight = new Set<string>();
   let wake: () => void = () => undefined;
+  const stopped = () => o.stop !== undefined && o.stop.level !== 'running';
+  const unlisten = o.stop?.onChange(() => wake());
   // an outcome the caller could not store ends the wait; the sweep then stops with it
   let failure: UserError | undefined;
   const fatal = (e: UserError) => {
@@ -143,10 +149,10 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
       await queue.addBulk(mine.map((j) => ({ name: 'sweep-job', data: j, opts: jobOptions(j) })));
     }
     await new Promise<void>((resolve) => {
-      if (failure) return resolve();
+      if (failure || stopped()) return resolve();
       const poll = async () => {
-        for (const id of [...pending.keys()]) if (!failure) await look(id);
-        if (failure || pending.size === 0) resolve();
+        for (const id of [...pending.keys()]) if (!failure && !stopped()) await look(id);
+        if (failure || stopped() || pending.size === 0) resolve();
         else timer = setTimeout(() => void poll(), o.pollMs ?? 3000);
       };
       let timer = setTimeout(() => void poll(), 0);
@@ -157,6 +163,7 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
     });
     if (failure) throw failure;
   } finally {
+    unlisten?.();
     await Promise.all(events.map((e) => e.close()));
     await Promise.all([...queues.values()].map((q) => q.close()));
     connection.disconnect();

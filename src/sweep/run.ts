@@ -3,7 +3,8 @@
  * in-process (child processes) or through the Redis queue, stores each result exactly once as it arrives, then
  * ranks, computes the statistics and writes `backtests/sweep-<id>/`. Optionally saves the winner as a strategy file.
  * A result made by code other than the coordinator's (a worker of an older bot that does not check) is not stored:
- * the job counts as failed with the reason, so one ranking never mixes code.
+ * the job counts as failed with the reason, so one ranking never mixes code. A sweep stopped by SIGINT/SIGTERM
+ * (src/sweep/stop.ts) writes no report: it says what is stored, and a re-run of the same command resumes from there.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,7 @@ import { SweepProgress } from './progress.ts';
 import { runOnQueue } from './queue.ts';
 import { sweepReportJson, sweepSummaryText, writeSweepReport } from './report.ts';
 import type { JobOutcome } from './select.ts';
+import type { SweepStop } from './stop.ts';
 import { SweepStore } from './store.ts';
 import { buildSweepReport, type SweepReport } from './summary.ts';
 
@@ -35,14 +37,14 @@ export interface SweepRunOptions {
   out?: string;
   json?: boolean;
   saveStrategy?: string;
+  /** SIGINT/SIGTERM: finish the jobs in hand (in-process) or leave them queued, then stop without a report. */
+  stop?: SweepStop;
 }
 
-export interface SweepOutcome {
-  report: SweepReport;
-  dir: string;
-  ran: number;
-  skipped: number;
-}
+export type SweepOutcome =
+  | { stopped: false; report: SweepReport; dir: string; ran: number; skipped: number }
+  /** Stopped by a signal: `stored` of the `planned` jobs have a result in SQLite. */
+  | { stopped: true; stored: number; planned: number };
 
 /** The strategy file for the winning configuration (a plain default export; loadStrategy reads it). */
 export function strategyFileText(name: string, base: string, label: string, recipe: unknown): string {
@@ -96,6 +98,15 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
         logger.warn(`try ${attempt} of ${labelOf(job)} failed (${error}); trying again`),
     };
     const markets = new Map<string, Candles>(plan.markets.map((m) => [m.ref.dataKey, m.candles]));
+    const unwatch = o.stop?.onChange((level) => {
+      if (o.mode.kind === 'queue') return; // the wait ends at once; the line below says the rest
+      const signal = o.stop?.signal ?? 'signal';
+      logger.warn(
+        level === 'finish'
+          ? `${signal}: finishing the jobs in hand, then stopping (${signal} again: stop now)`
+          : `${signal} again: stopping now; the jobs in hand are not stored`,
+      );
+    });
     try {
       if (o.mode.kind === 'local') {
         await runInProcess(todo, {
@@ -104,6 +115,7 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
           backend: o.settings.ml.backend,
           attempts: o.settings.sweep.attempts,
           markets,
+          stop: o.stop,
         });
       } else {
         await runOnQueue(todo, {
@@ -113,10 +125,21 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
           markets,
           stored: (id) => store.result(id),
           logger,
+          stop: o.stop,
         });
       }
     } finally {
+      unwatch?.();
       progress.stop();
+    }
+    if (o.stop && o.stop.level !== 'running') {
+      const count = store.finished(plan.jobs.map((j) => j.id)).size;
+      logger.warn(
+        `${o.stop.signal}: sweep stopped; ${count} of ${plan.jobs.length} job results stored` +
+          (o.mode.kind === 'queue' ? ' (the queued jobs stay in Redis for the workers)' : '') +
+          '; run the same command again to resume',
+      );
+      return { stopped: true, stored: count, planned: plan.jobs.length };
     }
     const stored = new Map(store.jobs(plan.id).map((j) => [j.jobId, j]));
     const marketIndex = new Map(plan.markets.map((m, i) => [m.ref.dataKey, i]));
@@ -143,7 +166,7 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
     }
     if (o.json) console.log(sweepReportJson(report));
     else console.log(sweepSummaryText(report, dir));
-    return { report, dir, ran: todo.length, skipped: done.size };
+    return { stopped: false, report, dir, ran: todo.length, skipped: done.size };
   } finally {
     store.close();
   }

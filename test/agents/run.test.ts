@@ -162,6 +162,17 @@ train from the start`, () => {
     () => walkForward(0, 200, { train: 0.6, validation: 0.2, test: 0.2 }, 10),
     (e: Error) => e instanceof UserError && /too few/.test(e.message),
   );
+  // the parts named add up to the candles counted (the last test window takes the rounding remainder)
+  const f = { train: 0.6, validation: 0.2, test: 0.2 };
+  assert.throws(
+    () => walkForward(0, 36, f),
+    (e: Error) =>
+      e.message.includes('36 usable candles are too few for 1 fold (train 21 + validation 7 + test 8 = 36;'),
+  );
+  assert.throws(
+    () => walkForward(0, 61, f, 3),
+    (e: Error) => e.message.includes('(train 26 + validation 8 + test windows 2 × 8 + 11 = 61;'),
+  );
 });
 
 test('a broken recipe is a one-line UserError naming what is missing', () => {
@@ -176,6 +187,15 @@ test('a broken recipe is a one-line UserError naming what is missing', () => {
   assert.throws(
     () => checkRecipe('x', undefined),
     (e: Error) => e instanceof UserError && /missing/.test(e.message),
+  );
+  // a recipe no network can train on is refused when loaded, not by each training after the data was read
+  assert.throws(
+    () => checkRecipe('x', { ...recipe, window: 0 }),
+    (e: Error) => e instanceof UserError && /^x: network dnn needs feature rows: .*got window 0/.test(e.message),
+  );
+  assert.throws(
+    () => checkRecipe('x', { ...recipe, network: { kind: 'cnnrnn' } }),
+    (e: Error) => e instanceof UserError && /cnnrnn reads chart images/.test(e.message),
   );
 });
 

@@ -141,6 +141,11 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
       /^error: --ensemble vote trades a fold's seeds as one model: give --seeds 2 or more$/,
     ],
     [['backtest', '--sample', '--strategy', 'dqn-dnn', '--ensemble', 'mean'], /give --seeds 2 or more$/],
+    // refused only once the ensemble was built: after every seed had trained, in a half-written run folder
+    [
+      ['backtest', '--sample', '--strategy', 'ppo-continuous', '--seeds', '2', '--ensemble', 'vote', '--epochs', '1'],
+      /^error: --ensemble vote needs discrete actions \(this recipe has a continuous head\): use mean$/,
+    ],
     [
       ['backtest', '--sample', '--strategy', 'dqn-dnn', '--epochs', '1e9'],
       /^error: --epochs must be a whole number ≥ 1, got "1e9"$/,

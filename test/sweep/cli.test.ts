@@ -5,27 +5,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { runBot } from '../cli/run.ts';
 import { sessionCandles } from '../data/helpers.ts';
 import { candlesToCsv } from '../../src/data/csv.ts';
-import { freePort, pathWithoutGpu, startRedis, sweepFolder } from './helpers.ts';
+import { freePort, pathWithoutGpu, startRedis, sweepFolder, TINY_SWEEP } from './helpers.ts';
 import type { SweepReport } from '../../src/sweep/summary.ts';
 
 const { dir, csv, config } = sweepFolder('sweep-cli-', 600);
-const TINY = [
-  '--strategy',
-  'dqn-dnn',
-  '--grid',
-  'network.hidden=[8]',
-  '--grid',
-  'learner.warmup=32',
-  '--grid',
-  'learner.batchSize=16',
-];
+const TINY = TINY_SWEEP;
 
 async function oneLine(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<void> {
   const db = path.join(dir, `untouched-${Math.random().toString(36).slice(2)}.db`);
@@ -67,6 +58,35 @@ test('malformed grid, flags or file: one line naming the problem, nothing writte
   );
   writeFileSync(bad, '{"strategy": "dqn-dnn", "grid": ');
   await oneLine(['sweep', '--file', bad, '--data', csv], /bad\.json: not valid JSON/);
+  // a value no job can run with, checked as bot backtest checks a recipe (before: every job with it failed, and the
+  // sweep ended with exit 0 and a winner among the others)
+  await oneLine(
+    ['sweep', ...TINY, '--grid', 'window=0,3', '--epochs', '1', '--workers', '1', '--data', csv],
+    /^error: with \{.*"window":0\}: strategies\/dqn-dnn\.ts: network dnn needs feature rows: .*got window 0/,
+  );
+});
+
+test(`--out: a folder holding a backtest (or another sweep's report) is refused as bot backtest refuses it, before \
+any job; the same sweep's own report folder is reused`, async () => {
+  const quick = [...TINY, '--epochs', '1', '--workers', '1', '--data', csv];
+  const backtest = path.join(dir, 'a-backtest');
+  mkdirSync(backtest);
+  const old = '{"schema": "bot-backtest-report/3"}';
+  writeFileSync(path.join(backtest, 'report.json'), old);
+  writeFileSync(path.join(backtest, 'report.html'), '<html></html>');
+  // before: the sweep ran and wrote its report.json and report.html over the backtest's
+  await oneLine(
+    ['sweep', ...quick, '--out', backtest],
+    /^error: --out \S*a-backtest already holds report\.html, report\.json: give a new or empty folder \(/,
+  );
+  assert.equal(readFileSync(path.join(backtest, 'report.json'), 'utf8'), old);
+  const other = path.join(dir, 'other-sweep');
+  mkdirSync(other);
+  writeFileSync(path.join(other, 'report.json'), JSON.stringify({ schema: 'bot-sweep-report/1', sweepId: 'feedbeef' }));
+  await oneLine(
+    ['sweep', ...quick, '--out', other],
+    /^error: --out \S*other-sweep holds the report of sweep feedbeef, not of this sweep \(\w+\): give a new or empty/,
+  );
 });
 
 test('an unreachable Redis is one clear line (sweep and worker)', async () => {
@@ -228,7 +248,8 @@ saved`, async (t) => {
   assert.deepEqual(r2.leaderboard, r.leaderboard, 'the same report from the stored results');
 });
 
-test('a job that keeps failing is tried 3 times, marked failed with its error, and the sweep goes on', async () => {
+test(`a job that keeps failing is tried 3 times, marked failed with its error, and the sweep goes on; it exits 1 \
+after its report, naming the failure`, async () => {
   const db = path.join(dir, 'fail.db');
   const out = path.join(dir, 'report-fail');
   const r = await runBot([
@@ -249,7 +270,13 @@ test('a job that keeps failing is tried 3 times, marked failed with its error, a
     '--out',
     out,
   ]);
-  assert.equal(r.code, 0, r.stderr);
+  // before: exit 0, as if every job had run
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stderr.trimEnd().split('\n').at(-1)!,
+    /^error: 1 of 2 jobs failed \(first: .*network\.activation=nosuch.* fold 1 seed \d+: .*nosuch.*\); the report /i,
+  );
+  assert.match(r.stdout, /chosen by validation: /);
   assert.equal(
     (r.stderr.match(/try \d of [^\n]*network\.activation=nosuch/g) ?? []).length,
     2,

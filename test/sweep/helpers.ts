@@ -22,6 +22,18 @@ export function writeCandlesCsv(file: string, count = 600): string {
   return file;
 }
 
+/** A dqn-dnn sweep small enough for tests: the strategy and a grid of one tiny configuration (add --grid keys). */
+export const TINY_SWEEP = [
+  '--strategy',
+  'dqn-dnn',
+  '--grid',
+  'network.hidden=[8]',
+  '--grid',
+  'learner.warmup=32',
+  '--grid',
+  'learner.batchSize=16',
+];
+
 /**
  * A test's folder: `syn.csv` with `candles` synthetic candles and `config.json` (no log file, wasm, no early stopping
  * or summaries, plus the `extra` sections).

@@ -16,6 +16,7 @@ import {
   startRedis,
   stopBot,
   sweepFolder,
+  TINY_SWEEP,
   type BotProcess,
   type RedisServer,
 } from './helpers.ts';
@@ -75,14 +76,7 @@ function results(db: string): Map<string, StoredResult> {
 
 const SWEEP = [
   'sweep',
-  '--strategy',
-  'dqn-dnn',
-  '--grid',
-  'network.hidden=[8]',
-  '--grid',
-  'learner.warmup=32',
-  '--grid',
-  'learner.batchSize=16',
+  ...TINY_SWEEP,
   '--grid',
   'learner.learningRate=1e-2,1e-3',
   '--seeds',

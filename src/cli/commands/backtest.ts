@@ -7,7 +7,7 @@ import { readReportFile } from '../../backtest/report-file.ts';
 import { REPORT_SCHEMA, summaryTable } from '../../backtest/report.ts';
 import { runRuleBacktest, type BacktestRun } from '../../backtest/rule-backtest.ts';
 import { loadStrategy, RULE_WARMUP_CANDLES } from '../../agents/strategy.ts';
-import { parseEnsembleKind } from '../../agents/ensemble.ts';
+import { checkEnsembleRecipe, parseEnsembleKind } from '../../agents/ensemble.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
@@ -113,6 +113,7 @@ export function registerBacktest(program: Command): void {
 
     if (ensemble && strategy.kind !== 'agent')
       throw new UserError(`--ensemble needs an agent strategy, not ${strategy.name}`);
+    if (ensemble && strategy.kind === 'agent') checkEnsembleRecipe(ensemble, strategy.recipe);
     if (strategy.kind !== 'agent') refuseTrainingFlag(flags, strategy.name);
     if (strategy.kind === 'agent') {
       checkBalance(config.account, runCosts(strategy.recipe.costs, config.account));

@@ -23,6 +23,8 @@ import type { SweepMode } from '../../sweep/run.ts';
 import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
 import { fileTimeframe } from './data.ts';
 import { checkOutFolder } from '../out-paths.ts';
+import { checkSweepOutId, holdsSweepReportOnly } from '../../sweep/out-folder.ts';
+import { SweepStop } from '../../sweep/stop.ts';
 
 interface SweepFlags extends CommonFlags {
   strategy?: string;
@@ -181,7 +183,13 @@ export function registerSweep(program: Command): void {
     if (request.gpu && mode.kind === 'local')
       throw new UserError('--gpu sends jobs to the GPU queue: use it with --queue URL');
     checkSaveStrategy(flags.saveStrategy);
-    checkOutFolder(flags.out);
+    // the check bot backtest makes: a folder holding anything but a sweep's report (a backtest's) is refused
+    checkOutFolder(flags.out, {
+      empty: {
+        why: "a sweep would write its report over it; a folder holding this sweep's report only is reused",
+        reuse: holdsSweepReportOnly,
+      },
+    });
     const strategy = await loadStrategy(request.strategy);
     if (strategy.kind !== 'agent') throw new UserError(`bot sweep trains agents; ${strategy.name} is a rule strategy`);
     const configs = configurations(request, strategy.recipe);
@@ -206,8 +214,11 @@ export function registerSweep(program: Command): void {
     }
     const { codeFingerprint } = await import('../../sweep/fingerprint.ts');
     const plan = planSweep(request, configs, series, config, codeFingerprint());
+    checkSweepOutId(flags.out, plan.id);
     const { runSweep } = await import('../../sweep/run.ts');
-    await runSweep({
+    const stop = new SweepStop();
+    const unlisten = stop.listen();
+    const outcome = await runSweep({
       plan,
       request,
       settings: config,
@@ -217,6 +228,22 @@ export function registerSweep(program: Command): void {
       out: flags.out,
       json: flags.json === true,
       saveStrategy: flags.saveStrategy,
-    });
+      stop,
+    }).finally(unlisten);
+    if (outcome.stopped) {
+      process.exitCode = stop.exitCode();
+      return;
+    }
+    // the report ranks the jobs that finished; a caller (a script chaining `bot backtest --strategy` on the saved
+    // winner) must still see that the sweep is not complete
+    const { failed, planned } = outcome.report.jobs;
+    if (failed > 0) {
+      const first = outcome.report.failures[0];
+      throw new UserError(
+        `${failed} of ${planned} jobs failed (first: ${first.label} ${first.market} fold ${first.fold} seed ` +
+          `${first.seed}: ${first.error}); the report ranks the finished ones; ` +
+          'run the same command again to retry them',
+      );
+    }
   });
 }
