@@ -330,7 +330,9 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
     const need = warmup + trainCandles + holdoutCandles;
     if (n < need)
       throw new UserError(
-        `${n} candles are too few to retrain (warm-up ${warmup} + window ${trainCandles} + holdout ${holdoutCandles})`,
+        `${n} candles are too few to retrain (warm-up ${warmup} + window ${trainCandles} + ` +
+          `holdout ${holdoutCandles}): store more candles, or lower trading.retrain.trainCandles / ` +
+          'trading.retrain.holdoutCandles',
       );
     const holdout: IndexRange = { from: n - holdoutCandles, to: n };
     const trainFrom = n - holdoutCandles - trainCandles;
