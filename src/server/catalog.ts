@@ -28,6 +28,8 @@ interface BacktestEntry {
   trades: number;
   metrics: Record<string, unknown>;
   buyHold: Record<string, unknown> | null;
+  /** A saved model's run over data it trained or chose its epoch on (report.json data.notOutOfSample). */
+  notOutOfSample: boolean;
 }
 
 function readJson(file: string): unknown {
@@ -81,6 +83,7 @@ function portfolioEntry(root: string, id: string, r: PortfolioReport): BacktestE
     trades: tradeRows(root, id),
     metrics: figures(r.summary),
     buyHold: hold ? figures(hold) : null,
+    notOutOfSample: r.data.notOutOfSample !== undefined,
   };
 }
 
@@ -108,6 +111,7 @@ export function listBacktests(root: string): BacktestEntry[] {
       trades: r.trades,
       metrics: r.metrics,
       buyHold: r.baselines.buy_and_hold?.metrics ?? null,
+      notOutOfSample: r.data.notOutOfSample !== undefined,
     });
   }
   return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));

@@ -140,8 +140,8 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
       ['backtest', '--sample', '--strategy', 'dqn-dnn', '--epochs', '1e9'],
       /^error: --epochs must be a whole number ≥ 1, got "1e9"$/,
     ],
-    // a billion epochs (or seeds, or folds) ran: bounded, one line naming the limit (checked before the data, which here
-    // has no candles in the range: the runs stop at once either way)
+    // a billion epochs (or seeds, or folds) ran: bounded, one line naming the limit (checked before the data, which
+    // here has no candles in the range: the runs stop at once either way)
     [
       ['backtest', ...noCandles, '--strategy', 'dqn-dnn', '--epochs', '1000000000'],
       /^error: --epochs 1000000000 is over the limit of 100000$/,
