@@ -3,10 +3,16 @@ import { z } from 'zod';
 import type { AccountSection, TradeValueBounds } from '../market/config.ts';
 import { WALK_SCHEMES } from './splits.ts';
 
+/**
+ * The most epochs, seeds and folds one training run may ask for (`--epochs`, `--seeds`, `--folds`, config and recipe
+ * epochs): a typo such as `--epochs 1000000000` is one line, not a run that never ends.
+ */
+export const TRAINING_LIMITS = { epochs: 100_000, seeds: 1_000, folds: 1_000 } as const;
+
 /** Training and evaluation of agent strategies (`bot backtest --strategy <agent>`, `bot retrain`). */
 export const agentSection = z.strictObject({
   /** Epochs when neither the recipe nor --epochs says (a recipe's own `epochs` wins over this). */
-  epochs: z.number().int().min(1).max(100_000),
+  epochs: z.number().int().min(1).max(TRAINING_LIMITS.epochs),
   /** Chronological split of the chosen range, as fractions that sum to 1. */
   split: z
     .strictObject({ train: z.number().gt(0).lt(1), validation: z.number().gt(0).lt(1), test: z.number().gt(0).lt(1) })

@@ -12,6 +12,7 @@ import type { RewardOptions } from '../market/reward.ts';
 import { findLearner, LEARNER_KINDS, type LearnerRecipe } from './learners/registry.ts';
 import { epsilonScheduleSchema, type EpsilonSchedule } from './learners/schedule.ts';
 import { whole } from './learners/param-schemas.ts';
+import { TRAINING_LIMITS } from './config.ts';
 import { checkDecisionRule, type DecisionRecipe } from './decision-rule.ts';
 import { GATE_KINDS, type SelectionRecipe } from './selection.ts';
 import { checkChoice, learnerChoiceSchema, type LearnerChoice } from './learner-choice.ts';
@@ -126,7 +127,7 @@ const recipeSchema = z.strictObject({
   sizing: z.enum(['all', 'confidence', 'target']),
   reward: rewardSchema,
   costs: z.enum(['config', ...listCostPresets()]),
-  epochs: whole(1).optional(),
+  epochs: whole(1).max(TRAINING_LIMITS.epochs).optional(),
   episodeLength: whole(2).optional(),
   stopLoss: z.number().gt(0).lt(1).optional(),
   decision: z

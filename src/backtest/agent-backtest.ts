@@ -4,7 +4,6 @@
  * headline range; the report's agent sections and the terminal summary are agent-report.ts's.
  */
 import path from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { refuseModelHome } from '../agents/model-pointer.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
@@ -24,6 +23,7 @@ import { initBackend } from '../nn/backend/backend.ts';
 import { meanAndSd, runBaselines, type Baselines } from './baselines.ts';
 import type { AgentBacktestSettings } from './config.ts';
 import { newRunId, rangeIndices } from './range.ts';
+import { claimOutFolder } from './out-folder.ts';
 import { readReport } from './report-file.ts';
 import { writeReport, type StoredReport } from './report.ts';
 import { stitchResults } from './stitch.ts';
@@ -120,245 +120,251 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       `fold ${f.index + 1}: train ${span(f.train)} | validation ${span(f.validation)} | test ${span(f.test)}`,
     );
 
-  mkdirSync(outDir, { recursive: true });
-  const runs: SeedRun[] = [];
-  const images: { file: string; caption: string }[] = [];
-  const lastFold = folds[folds.length - 1];
-  let saved = false;
-  // walk-forward (folds > 1): the base seed's models trade their test windows one after another on one account
-  const chain: BacktestResult[] = [];
-  const ensembleKind = ctx.flags.ensemble;
-  const ensembleRuns: EnsembleRun[] = [];
-  for (const fold of folds) {
-    // with --ensemble the fold's agents live until the ensemble of them has traded the test window
-    const members: TrainedAgent[] = [];
-    for (let s = 0; s < seeds; s++) {
-      const seed = baseSeed + s;
-      const tag = `${folds.length > 1 ? `fold${fold.index + 1}-` : ''}seed${seed}`;
-      const first = s === 0 && fold === lastFold;
-      const agent = await trainOnFold({
-        settings,
-        recipe,
-        strategyName: ctx.strategy.name,
-        candles,
-        fold,
-        seed,
-        epochs,
-        logger,
-        label: `${candles.symbol} ${tag}`,
-        summaryDir: first ? path.join(outDir, `epoch_summary_${tag}`) : undefined,
-        progress: true,
-      });
-      try {
-        const test = agent.backtest(fold.test);
-        const metrics = computeMetrics(test, candles.timeframe);
-        const kappa = selection.turnoverCost;
-        const testScore = validationScore(metrics, test.trades, test.equity, fold.test.from, costs, kappa);
-        if (folds.length > 1 && s === 0 && !ensembleKind) {
-          // to the next fold's first candle, where this fold's last decision fills and the next model takes over
-          const to = fold === lastFold ? fold.test.to : fold.test.to + 1;
-          chain.push(agent.backtest({ from: fold.test.from, to }, chain[chain.length - 1]?.endState));
-        }
-        const { bestEpoch, bestScore, bestMargin } = agent.training;
-        const training = agent.training;
-        const engines = structuredClone(agent.learner.net.plan);
-        runs.push({
-          fold: fold.index,
-          seed,
-          training,
-          test,
-          metrics,
-          validationScore: bestScore,
-          testScore,
-          margin: bestMargin,
-          ...(agent.choice ? { choice: agent.choice } : {}),
-          ...(agent.gate ? { gate: agent.gate } : {}),
-          ...(agent.judgeScore === undefined ? {} : { judgeScore: agent.judgeScore }),
-          engines,
-        });
-        logger.info(
-          `[${tag}] test: return ${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, ` +
-            `trades ${metrics.trades} (best epoch ${bestEpoch}, validation score ${bestScore.toFixed(3)}, ` +
-            `test score ${testScore.toFixed(3)}, margin ${bestMargin}` +
-            `${agent.choice ? `, learner ${agent.choice.chosen}` : ''}` +
-            `${agent.gate?.fallback ? `, gate: trades ${agent.gate.fallback}` : ''})`,
-        );
-        const curves = path.join(outDir, `learning_curves_${tag}.png`);
-        await writeLearningCurvesPng(
-          curves,
-          `${ctx.strategy.name} ${tag}: learning curves`,
-          agent.training.epochs,
-          agent.training.bestEpoch,
-        );
-        images.push({
-          file: path.basename(curves),
-          caption: `learning curves, ${tag} (best epoch ${agent.training.bestEpoch})`,
-        });
-        for (const f of agent.training.summaries)
-          images.push({
-            file: path.relative(outDir, f),
-            caption: `epoch summary ${path.basename(f, '.png').replace('epoch_summary_', '')}, ${tag}`,
-          });
-        if (first && !saved && !ensembleKind) {
-          await saveTrainedAgent(modelDir, agent, {
-            name: modelName,
-            strategy: ctx.strategy.name,
-            candles,
-            fold,
-            seed,
-            metrics: {
-              test: metrics,
-              validationSharpe: agent.training.bestSharpe,
-              symbol: candles.symbol,
-              timeframe: candles.timeframe,
-              exchange: candles.exchange,
-            },
-          });
-          saved = true;
-        }
-        if (ensembleKind) members.push(agent);
-      } finally {
-        if (!ensembleKind) agent.dispose();
-      }
-    }
-    if (ensembleKind) {
-      try {
-        const ens = trainedEnsemble(ensembleKind, members);
-        const test = ens.backtest(fold.test);
-        const metrics = computeMetrics(test, candles.timeframe);
-        const fellBack = (ens.meta.fallbacks ?? []).filter((f) => f);
-        ensembleRuns.push({ fold: fold.index, test, metrics, rule: ens.rule, membersFellBack: fellBack.length });
-        const gateNote =
-          (fellBack.length
-            ? ` (gate: ${fellBack.length} member(s) trade their baseline: ${fellBack.join(', ')})`
-            : '') + (ens.rule.fallback ? `, the ensemble trades ${ens.rule.fallback}` : '');
-        logger.info(
-          `[fold ${fold.index + 1} ${ensembleKind} ensemble of ${members.length}] test: return ` +
-            `${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, ` +
-            `trades ${metrics.trades}${gateNote}`,
-        );
-        if (folds.length > 1) {
-          const to = fold === lastFold ? fold.test.to : fold.test.to + 1;
-          chain.push(ens.backtest({ from: fold.test.from, to }, chain[chain.length - 1]?.endState));
-        }
-        if (fold === lastFold)
-          await saveTrainedAgent(modelDir, members[0], {
-            name: modelName,
-            strategy: ctx.strategy.name,
-            candles,
-            fold,
-            seed: baseSeed,
-            metrics: {
-              test: metrics,
-              symbol: candles.symbol,
-              timeframe: candles.timeframe,
-              exchange: candles.exchange,
-            },
-            ensemble: { kind: ensembleKind, agents: members },
-          });
-      } finally {
-        for (const a of members) a.dispose();
-      }
-    }
-  }
-
-  const main =
-    ensembleRuns[ensembleRuns.length - 1] ??
-    runs.find((r) => r.fold === lastFold.index && r.seed === baseSeed) ??
-    runs[runs.length - 1];
-  // the headline: one fold's test run, or with walk-forward the chained test windows of all folds
-  const walk = chain.length > 1 ? stitchResults(chain, chain[0].policy) : undefined;
-  const headline = walk ?? main.test;
-  const headlineMetrics = walk ? computeMetrics(walk, candles.timeframe) : main.metrics;
-  const baselines = runBaselines({
-    candles,
-    range: headline.range,
-    costs: recipeCosts(recipe, settings.account),
-    balance: settings.account.balance,
-    randomSeeds: settings.backtest.randomSeeds,
-    seed: baseSeed,
-  });
-  const summary = meanAndSd(runs.map((r) => r.metrics));
-  const rho = rankCorrelation(
-    runs.map((r) => r.validationScore),
-    runs.map((r) => r.testScore),
-  );
-  // issue 13: the baselines on the same test windows, aggregated as the runs are (the scripts' numbers, one code path)
-  const sameWindows =
-    runs.length > 1
-      ? summarizeRuns(
-          {
-            costs,
-            balance: settings.account.balance,
-            windows: folds.map((f) => f.test),
-            runs,
-            chained: walk ? headlineMetrics : undefined,
-            reportRandom: baselines.random,
-            ...(ensembleKind && ensembleRuns.length === folds.length
-              ? {
-                  // one ensemble run per fold, pushed in the folds' order
-                  ensemble: { kind: ensembleKind, metrics: ensembleRuns.map((e) => e.metrics) },
-                }
-              : {}),
-          },
+  // a failed run takes back what it wrote, so the same command can run again (it never removes what it did not write)
+  const folder = claimOutFolder(outDir);
+  try {
+    const runs: SeedRun[] = [];
+    const images: { file: string; caption: string }[] = [];
+    const lastFold = folds[folds.length - 1];
+    let saved = false;
+    // walk-forward (folds > 1): the base seed's models trade their test windows one after another on one account
+    const chain: BacktestResult[] = [];
+    const ensembleKind = ctx.flags.ensemble;
+    const ensembleRuns: EnsembleRun[] = [];
+    for (const fold of folds) {
+      // with --ensemble the fold's agents live until the ensemble of them has traded the test window
+      const members: TrainedAgent[] = [];
+      for (let s = 0; s < seeds; s++) {
+        const seed = baseSeed + s;
+        const tag = `${folds.length > 1 ? `fold${fold.index + 1}-` : ''}seed${seed}`;
+        const first = s === 0 && fold === lastFold;
+        const agent = await trainOnFold({
+          settings,
+          recipe,
+          strategyName: ctx.strategy.name,
           candles,
-        )
-      : undefined;
-  const { extra, selectionLine, ensembleLine, sameWindowsLines, chainLine } = agentReport({
-    strategyName: ctx.strategy.name,
-    seriesLabel: series.label,
-    recipe,
-    epochs,
-    folds,
-    seeds,
-    baseSeed,
-    runs,
-    walk,
-    headline,
-    headlineMetrics,
-    summary,
-    rho,
-    selection,
-    ensembleKind,
-    ensembleRuns,
-    modelDir,
-    backendName: backend.name,
-    images,
-    span,
-    sameWindows,
-  });
-  const files = await writeReport(outDir, {
-    runId,
-    strategy: { name: ctx.strategy.name, kind: 'agent', description: ctx.strategy.description },
-    data: { label: series.label, origin: series.origin, ...(series.notice ? { notice: series.notice } : {}) },
-    settings: {
-      balance: settings.account.balance,
+          fold,
+          seed,
+          epochs,
+          logger,
+          label: `${candles.symbol} ${tag}`,
+          summaryDir: first ? path.join(outDir, `epoch_summary_${tag}`) : undefined,
+          progress: true,
+        });
+        try {
+          const test = agent.backtest(fold.test);
+          const metrics = computeMetrics(test, candles.timeframe);
+          const kappa = selection.turnoverCost;
+          const testScore = validationScore(metrics, test.trades, test.equity, fold.test.from, costs, kappa);
+          if (folds.length > 1 && s === 0 && !ensembleKind) {
+            // to the next fold's first candle, where this fold's last decision fills and the next model takes over
+            const to = fold === lastFold ? fold.test.to : fold.test.to + 1;
+            chain.push(agent.backtest({ from: fold.test.from, to }, chain[chain.length - 1]?.endState));
+          }
+          const { bestEpoch, bestScore, bestMargin } = agent.training;
+          const training = agent.training;
+          const engines = structuredClone(agent.learner.net.plan);
+          runs.push({
+            fold: fold.index,
+            seed,
+            training,
+            test,
+            metrics,
+            validationScore: bestScore,
+            testScore,
+            margin: bestMargin,
+            ...(agent.choice ? { choice: agent.choice } : {}),
+            ...(agent.gate ? { gate: agent.gate } : {}),
+            ...(agent.judgeScore === undefined ? {} : { judgeScore: agent.judgeScore }),
+            engines,
+          });
+          logger.info(
+            `[${tag}] test: return ${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, ` +
+              `trades ${metrics.trades} (best epoch ${bestEpoch}, validation score ${bestScore.toFixed(3)}, ` +
+              `test score ${testScore.toFixed(3)}, margin ${bestMargin}` +
+              `${agent.choice ? `, learner ${agent.choice.chosen}` : ''}` +
+              `${agent.gate?.fallback ? `, gate: trades ${agent.gate.fallback}` : ''})`,
+          );
+          const curves = path.join(outDir, `learning_curves_${tag}.png`);
+          await writeLearningCurvesPng(
+            curves,
+            `${ctx.strategy.name} ${tag}: learning curves`,
+            agent.training.epochs,
+            agent.training.bestEpoch,
+          );
+          images.push({
+            file: path.basename(curves),
+            caption: `learning curves, ${tag} (best epoch ${agent.training.bestEpoch})`,
+          });
+          for (const f of agent.training.summaries)
+            images.push({
+              file: path.relative(outDir, f),
+              caption: `epoch summary ${path.basename(f, '.png').replace('epoch_summary_', '')}, ${tag}`,
+            });
+          if (first && !saved && !ensembleKind) {
+            await saveTrainedAgent(modelDir, agent, {
+              name: modelName,
+              strategy: ctx.strategy.name,
+              candles,
+              fold,
+              seed,
+              metrics: {
+                test: metrics,
+                validationSharpe: agent.training.bestSharpe,
+                symbol: candles.symbol,
+                timeframe: candles.timeframe,
+                exchange: candles.exchange,
+              },
+            });
+            saved = true;
+          }
+          if (ensembleKind) members.push(agent);
+        } finally {
+          if (!ensembleKind) agent.dispose();
+        }
+      }
+      if (ensembleKind) {
+        try {
+          const ens = trainedEnsemble(ensembleKind, members);
+          const test = ens.backtest(fold.test);
+          const metrics = computeMetrics(test, candles.timeframe);
+          const fellBack = (ens.meta.fallbacks ?? []).filter((f) => f);
+          ensembleRuns.push({ fold: fold.index, test, metrics, rule: ens.rule, membersFellBack: fellBack.length });
+          const gateNote =
+            (fellBack.length
+              ? ` (gate: ${fellBack.length} member(s) trade their baseline: ${fellBack.join(', ')})`
+              : '') + (ens.rule.fallback ? `, the ensemble trades ${ens.rule.fallback}` : '');
+          logger.info(
+            `[fold ${fold.index + 1} ${ensembleKind} ensemble of ${members.length}] test: return ` +
+              `${(metrics.totalReturn * 100).toFixed(2)}%, Sharpe ${metrics.sharpe.toFixed(3)}, ` +
+              `trades ${metrics.trades}${gateNote}`,
+          );
+          if (folds.length > 1) {
+            const to = fold === lastFold ? fold.test.to : fold.test.to + 1;
+            chain.push(ens.backtest({ from: fold.test.from, to }, chain[chain.length - 1]?.endState));
+          }
+          if (fold === lastFold)
+            await saveTrainedAgent(modelDir, members[0], {
+              name: modelName,
+              strategy: ctx.strategy.name,
+              candles,
+              fold,
+              seed: baseSeed,
+              metrics: {
+                test: metrics,
+                symbol: candles.symbol,
+                timeframe: candles.timeframe,
+                exchange: candles.exchange,
+              },
+              ensemble: { kind: ensembleKind, agents: members },
+            });
+        } finally {
+          for (const a of members) a.dispose();
+        }
+      }
+    }
+
+    const main =
+      ensembleRuns[ensembleRuns.length - 1] ??
+      runs.find((r) => r.fold === lastFold.index && r.seed === baseSeed) ??
+      runs[runs.length - 1];
+    // the headline: one fold's test run, or with walk-forward the chained test windows of all folds
+    const walk = chain.length > 1 ? stitchResults(chain, chain[0].policy) : undefined;
+    const headline = walk ?? main.test;
+    const headlineMetrics = walk ? computeMetrics(walk, candles.timeframe) : main.metrics;
+    const baselines = runBaselines({
+      candles,
+      range: headline.range,
       costs: recipeCosts(recipe, settings.account),
-      sizing: recipe.sizing,
-      reward: recipe.reward,
+      balance: settings.account.balance,
+      randomSeeds: settings.backtest.randomSeeds,
       seed: baseSeed,
-      seeds,
-      folds: folds.length,
+    });
+    const summary = meanAndSd(runs.map((r) => r.metrics));
+    const rho = rankCorrelation(
+      runs.map((r) => r.validationScore),
+      runs.map((r) => r.testScore),
+    );
+    // issue 13: the baselines on the same test windows, aggregated as the runs are (the scripts' numbers, one path)
+    const sameWindows =
+      runs.length > 1
+        ? summarizeRuns(
+            {
+              costs,
+              balance: settings.account.balance,
+              windows: folds.map((f) => f.test),
+              runs,
+              chained: walk ? headlineMetrics : undefined,
+              reportRandom: baselines.random,
+              ...(ensembleKind && ensembleRuns.length === folds.length
+                ? {
+                    // one ensemble run per fold, pushed in the folds' order
+                    ensemble: { kind: ensembleKind, metrics: ensembleRuns.map((e) => e.metrics) },
+                  }
+                : {}),
+            },
+            candles,
+          )
+        : undefined;
+    const { extra, selectionLine, ensembleLine, sameWindowsLines, chainLine } = agentReport({
+      strategyName: ctx.strategy.name,
+      seriesLabel: series.label,
+      recipe,
       epochs,
-      learner: recipe.learner.kind,
-      network: recipe.network.kind,
-      features: recipe.features,
-    },
-    result: headline,
-    metrics: headlineMetrics,
-    baselines,
-    extra,
-  });
-  const report = readReport(files.json);
-  if (ctx.flags.json) {
-    console.log(JSON.stringify(report, null, 2));
+      folds,
+      seeds,
+      baseSeed,
+      runs,
+      walk,
+      headline,
+      headlineMetrics,
+      summary,
+      rho,
+      selection,
+      ensembleKind,
+      ensembleRuns,
+      modelDir,
+      backendName: backend.name,
+      images,
+      span,
+      sameWindows,
+    });
+    const files = await writeReport(outDir, {
+      runId,
+      strategy: { name: ctx.strategy.name, kind: 'agent', description: ctx.strategy.description },
+      data: { label: series.label, origin: series.origin, ...(series.notice ? { notice: series.notice } : {}) },
+      settings: {
+        balance: settings.account.balance,
+        costs: recipeCosts(recipe, settings.account),
+        sizing: recipe.sizing,
+        reward: recipe.reward,
+        seed: baseSeed,
+        seeds,
+        folds: folds.length,
+        epochs,
+        learner: recipe.learner.kind,
+        network: recipe.network.kind,
+        features: recipe.features,
+      },
+      result: headline,
+      metrics: headlineMetrics,
+      baselines,
+      extra,
+    });
+    const report = readReport(files.json);
+    if (ctx.flags.json) {
+      console.log(JSON.stringify(report, null, 2));
+      return { runs, walk, summary, baselines, report, reportDir: outDir, modelDir };
+    }
+    printAgentSummary(
+      report,
+      { runs, summary, selectionLine, ensembleLine, sameWindowsLines, chainLine },
+      modelDir,
+      files.html,
+    );
     return { runs, walk, summary, baselines, report, reportDir: outDir, modelDir };
+  } catch (e) {
+    folder.undo();
+    throw e;
   }
-  printAgentSummary(
-    report,
-    { runs, summary, selectionLine, ensembleLine, sameWindowsLines, chainLine },
-    modelDir,
-    files.html,
-  );
-  return { runs, walk, summary, baselines, report, reportDir: outDir, modelDir };
 }

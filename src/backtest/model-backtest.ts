@@ -13,6 +13,7 @@ import type { ModelMeta } from '../nn/model-files.ts';
 import type { BacktestSettings } from './config.ts';
 import { MIN_RANGE_CANDLES, rangeIndices } from './range.ts';
 import { reportBacktest, type BacktestRun } from './rule-backtest.ts';
+import type { NotOutOfSample } from './report.ts';
 
 export interface ModelBacktestRequest {
   settings: BacktestSettings;
@@ -51,7 +52,7 @@ export async function runModelBacktest(req: ModelBacktestRequest): Promise<Backt
         `first decision at ${isoTime(candles.ts[from])}: the model's features need ${agent.warmup} earlier candles`,
       );
     const inSample = inSampleWarning(agent.meta, candles.ts[from], candles.ts[asked.to - 1]);
-    if (inSample) logger.warn(inSample);
+    if (inSample) logger.warn(inSample.reason);
     const costs = recipeCosts(agent.recipe, settings.account);
     const sizing = recipeSizing(agent.recipe, settings.backtest);
     const result = runBacktest({
@@ -75,6 +76,7 @@ export async function runModelBacktest(req: ModelBacktestRequest): Promise<Backt
       sizing,
       seed: req.seed,
       out: req.out,
+      ...(inSample ? { notOutOfSample: inSample } : {}),
     });
   } finally {
     agent.dispose();
@@ -82,7 +84,8 @@ export async function runModelBacktest(req: ModelBacktestRequest): Promise<Backt
 }
 
 /**
- * Why a range [first, last] (candle open times) of a model's backtest is not out of sample, if it is not: it starts
+ * Why a range [first, last] (candle open times) of a model's backtest is not out of sample, if it is not (said in its
+ * report too): it starts
  * before the end of the training window, or it overlaps a validation window the model's epoch and margin were chosen
  * on (results there are biased upward too). Models saved before their validation windows were recorded are checked
  * against the training window only.
@@ -91,17 +94,24 @@ export function inSampleWarning(
   meta: Pick<ModelMeta, 'trainingWindow' | 'validationWindows'>,
   first: number,
   last: number,
-): string | undefined {
+): NotOutOfSample | undefined {
   const trained = meta.trainingWindow;
+  const trainingWindow = { from: trained.from, to: trained.to };
   if (Date.parse(trained.to) >= first)
-    return (
-      `the range starts before the end of the model's training ` +
-      `window (${trained.from} … ${trained.to}): not out of sample`
-    );
+    return {
+      reason:
+        `the range starts before the end of the model's training ` +
+        `window (${trained.from} … ${trained.to}): not out of sample`,
+      trainingWindow,
+      validationWindows: [],
+    };
   const hit = (meta.validationWindows ?? []).filter((w) => Date.parse(w.from) <= last && Date.parse(w.to) >= first);
   if (!hit.length) return undefined;
-  return (
-    `the range overlaps the validation windows the model's epoch and margin were chosen on ` +
-    `(${hit.map((w) => `${w.from} … ${w.to}`).join(', ')}): not out of sample`
-  );
+  return {
+    reason:
+      `the range overlaps the validation windows the model's epoch and margin were chosen on ` +
+      `(${hit.map((w) => `${w.from} … ${w.to}`).join(', ')}): not out of sample`,
+    trainingWindow,
+    validationWindows: hit.map((w) => ({ from: w.from, to: w.to })),
+  };
 }

@@ -208,7 +208,7 @@ export async function runPortfolioModelRun(
     // a portfolio agent trains its epochs through and chooses nothing on validation windows: the training window only
     const last = tl.ts[tl.ts.length - 1];
     const inSample = meta.trained && inSampleWarning({ trainingWindow: meta.trained }, tl.ts[first], last);
-    if (inSample) req.warn(inSample);
+    if (inSample) req.warn(inSample.reason);
     const testFrom = tl.ts[first];
     return runPortfolioRun({
       name: meta.strategy,
@@ -216,6 +216,7 @@ export async function runPortfolioModelRun(
       series: req.series.map((s) => ({ ...s, candles: candlesFrom(s.candles, testFrom) })),
       ...runSettings(req),
       agent: { model: path.resolve(req.modelDir), trainingWindow: meta.trainingWindow },
+      ...(inSample ? { notOutOfSample: inSample } : {}),
     });
   } finally {
     agent.dispose();

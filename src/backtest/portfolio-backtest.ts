@@ -14,11 +14,12 @@ import { annualisationPeriods, timelineTooShortToAnnualise } from '../market/met
 import { runPortfolioBacktest, type PortfolioPolicy, type PortfolioResult } from '../market/portfolio-engine.ts';
 import { portfolioHtml } from './portfolio-html.ts';
 import { newRunId } from './range.ts';
+import type { NotOutOfSample } from './report.ts';
 import { mean as meanOf, sampleVariance } from '../core/numbers.ts';
 import {
   EQUAL_WEIGHTS_HELD,
   PORTFOLIO_REPORT_SCHEMA,
-  portfolioShortSpanNote,
+  portfolioNotes,
   turnoverLabel,
   type PortfolioReport,
   type PortfolioSummary,
@@ -41,6 +42,8 @@ export interface PortfolioRunRequest {
   seedPolicies?: readonly PortfolioPolicy[];
   /** What a learning strategy adds to report.json (folds, seeds, training), as `agent`. */
   agent?: Record<string, unknown>;
+  /** A saved model's range that is not out of sample (inSampleWarning): said in the report. */
+  notOutOfSample?: NotOutOfSample;
   /** Per market, in the order of `series`. */
   costs: readonly Costs[];
   balance: number;
@@ -138,6 +141,7 @@ export function runPortfolioRun(req: PortfolioRunRequest): { report: PortfolioRe
         : {}),
       timeline: describeTimeline(main.timeline),
       tooShortToAnnualise: timelineTooShortToAnnualise(main.timeline.ts),
+      ...(req.notOutOfSample ? { notOutOfSample: req.notOutOfSample } : {}),
     },
     ...(req.agent ? { agent: req.agent } : {}),
     summary: summarise(req.name, main),
@@ -231,7 +235,7 @@ export function portfolioTable(r: PortfolioReport): string {
     '',
     line(head),
     ...rows.map(line),
-    ...portfolioShortSpanNote(r),
+    ...portfolioNotes(r),
     '',
     `per market (${r.strategy}; P/L = its contribution to the run's P/L):`,
     ...markets,

@@ -3,7 +3,7 @@
  * weight over time as a stacked area (cash on top), and per market its contribution to P/L, turnover, fees and tax.
  * Self-contained (inline SVG, no script), written next to report.json.
  */
-import { portfolioShortSpanNote, turnoverLabel, type PortfolioReport } from './portfolio-report.ts';
+import { portfolioNotes, turnoverLabel, type PortfolioReport } from './portfolio-report.ts';
 
 const COLOURS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f'];
 const W = 900;
@@ -115,7 +115,7 @@ ${r.baselines.map((b) => row(b.name, b)).join('\n')}
 <td>${pct(rw.mean.maxDrawdown)} ± ${pct(rw.sd.maxDrawdown)}</td>
 <td>${rw.mean.sharpe.toFixed(2)} ± ${rw.sd.sharpe.toFixed(2)}</td><td>${money(rw.mean.feesPaid)}</td>
 <td>${money(rw.mean.turnover)}</td></tr></table>
-${portfolioShortSpanNote(r)
+${portfolioNotes(r)
   .map((n) => `<p class="note">${esc(n)}</p>`)
   .join('')}
 <h2>Value</h2>${equitySvg(r)}

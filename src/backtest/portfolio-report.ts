@@ -5,7 +5,7 @@
  */
 import { isoTime } from '../data/timeframe.ts';
 import type { Costs } from '../market/costs.ts';
-import { shortSpanNote } from './report.ts';
+import { notOutOfSampleNote, shortSpanNote, type NotOutOfSample } from './report.ts';
 
 export const PORTFOLIO_REPORT_SCHEMA = 'bot-portfolio-report/1';
 
@@ -21,11 +21,18 @@ export function turnoverLabel(symbols: readonly string[]): string {
   return `turnover (${quote || 'quote currency'})`;
 }
 
-/** The note under a portfolio's table when its span is too short to annualise (report.ts's, on its timeline). */
-export function portfolioShortSpanNote(r: PortfolioReport): string[] {
-  if (!r.data.tooShortToAnnualise) return [];
+/**
+ * The notes under a portfolio's table (report.ts's): a span too short to annualise (on its timeline), a saved model's
+ * range that is not out of sample.
+ */
+export function portfolioNotes(r: PortfolioReport): string[] {
   const ts = r.portfolio.timestamps;
-  return [shortSpanNote({ candles: ts.length, from: isoTime(ts[0]), to: isoTime(ts[ts.length - 1]) })];
+  return [
+    ...(r.data.tooShortToAnnualise
+      ? [shortSpanNote({ candles: ts.length, from: isoTime(ts[0]), to: isoTime(ts[ts.length - 1]) })]
+      : []),
+    ...notOutOfSampleNote(r.data.notOutOfSample),
+  ];
 }
 
 export interface PortfolioSummary {
@@ -48,6 +55,8 @@ export interface PortfolioReport {
     timeline: string;
     /** The span is too short for the annualised Sharpe to mean much (tooShortToAnnualise); absent in old reports. */
     tooShortToAnnualise?: boolean;
+    /** The range is not out of sample for the saved model it tests; absent when it is (or for a trained run). */
+    notOutOfSample?: NotOutOfSample;
   };
   agent?: Record<string, unknown>;
   summary: PortfolioSummary;

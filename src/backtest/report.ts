@@ -52,7 +52,7 @@ interface ReportInput {
   runId: string;
   title?: string;
   strategy: { name: string; kind: string; description: string };
-  data: { label: string; origin: string; notice?: string };
+  data: { label: string; origin: string; notice?: string; notOutOfSample?: NotOutOfSample };
   /** Balance, costs, sizing, seed… as given; stored as is. */
   settings: Record<string, unknown>;
   result: BacktestResult;
@@ -67,6 +67,24 @@ export interface ReportFiles {
   trades: string;
   png: string;
   html: string;
+}
+
+/**
+ * Why a saved model's backtest range is not out of sample (src/backtest/model-backtest.ts inSampleWarning): stored in
+ * report.json as `data.notOutOfSample` and said under the table, in report.html and by `bot report`.
+ */
+export interface NotOutOfSample {
+  /** The sentence the run warns with, e.g. "the range starts before the end of the model's training window …". */
+  reason: string;
+  /** The model's training window (open times, ISO). */
+  trainingWindow: { from: string; to: string };
+  /** The validation windows the range overlaps (the model's epoch was chosen on them); empty when none does. */
+  validationWindows: { from: string; to: string }[];
+}
+
+/** The line under a table (console, report.html, a portfolio's too) of a run that is not out of sample. */
+export function notOutOfSampleNote(n: NotOutOfSample | undefined): string[] {
+  return n ? [`note: NOT OUT OF SAMPLE: ${n.reason}`] : [];
 }
 
 /** report.json as stored; `bot report` reads it back. */
@@ -88,6 +106,8 @@ export interface StoredReport {
     candles: number;
     /** The span is too short for the annualised figures to mean much (tooShortToAnnualise); absent in old reports. */
     tooShortToAnnualise?: boolean;
+    /** The range is not out of sample for the saved model it tests; absent when it is (or for a trained run). */
+    notOutOfSample?: NotOutOfSample;
   };
   settings: Record<string, unknown>;
   metrics: Record<string, unknown>;
@@ -253,6 +273,7 @@ export function summaryTable(report: StoredReport): string {
     ...rows.map(line),
     ...rejectedLine(report),
     ...(d.tooShortToAnnualise ? [shortSpanNote(d)] : []),
+    ...notOutOfSampleNote(d.notOutOfSample),
   ].join('\n');
 }
 
@@ -370,6 +391,9 @@ ${d.notice ? `<p class="note">${esc(d.notice)}</p>` : ''}
 <h2>Summary</h2>
 ${summary}
 ${d.tooShortToAnnualise ? `<p class="note">${esc(shortSpanNote(d))}</p>` : ''}
+${notOutOfSampleNote(d.notOutOfSample)
+  .map((n) => `<p class="note">${esc(n)}</p>`)
+  .join('')}
 <h2>Equity</h2>
 ${equityImage}
 ${extraParts.join('\n')}

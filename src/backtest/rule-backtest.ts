@@ -15,7 +15,7 @@ import { runBaselines, type Baselines } from './baselines.ts';
 import type { BacktestSettings } from './config.ts';
 import { newRunId, rangeIndices } from './range.ts';
 import { readReport } from './report-file.ts';
-import { writeReport, type ReportExtra, type ReportFiles, type StoredReport } from './report.ts';
+import { writeReport, type NotOutOfSample, type ReportExtra, type ReportFiles, type StoredReport } from './report.ts';
 
 interface RuleBacktestRequest {
   settings: Pick<BacktestSettings, 'account' | 'backtest'>;
@@ -66,6 +66,8 @@ interface ReportBacktestRequest {
   seed: number;
   out?: string;
   extra?: ReportExtra;
+  /** A saved model's range that is not out of sample (inSampleWarning): said in the report. */
+  notOutOfSample?: NotOutOfSample;
 }
 
 /** Metrics and baselines over the result's range, written as a report folder (shared by rule and saved-model runs). */
@@ -88,7 +90,12 @@ export async function reportBacktest(req: ReportBacktestRequest): Promise<Backte
   const files = await writeReport(outDir, {
     runId,
     strategy,
-    data: { label: series.label, origin: series.origin, ...(series.notice ? { notice: series.notice } : {}) },
+    data: {
+      label: series.label,
+      origin: series.origin,
+      ...(series.notice ? { notice: series.notice } : {}),
+      ...(req.notOutOfSample ? { notOutOfSample: req.notOutOfSample } : {}),
+    },
     settings: { balance, costs, sizing, seed: req.seed, costPreset: account.preset, randomSeeds: backtest.randomSeeds },
     result,
     metrics,

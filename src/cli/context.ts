@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { createLogger, setLogger, type Logger } from '../core/log.ts';
 import { UserError } from '../core/errors.ts';
+import { TRAINING_LIMITS } from '../agents/config.ts';
 import { parseSpotSymbol } from '../core/market-symbol.ts';
 
 /** Flags shared by the commands that read config: each overrides the matching config key. */
@@ -21,12 +22,23 @@ export interface CommonFlags {
  * A whole number ≥ min from a flag's text (digits only, as `--serve PORT` reads them), or undefined when the flag is
  * absent; anything else is one line. `--epochs 1e9` used to pass as a whole number of a billion epochs.
  */
-export function wholeNumber(value: string | undefined, flag: string, min: number): number | undefined {
+export function wholeNumber(
+  value: string | undefined,
+  flag: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min)
     throw new UserError(`${flag} must be a whole number ≥ ${min}, got "${value}"`);
+  if (n > max) throw new UserError(`${flag} ${value} is over the limit of ${max}`);
   return n;
+}
+
+/** `--epochs`, `--seeds` or `--folds` of a training run: a whole number from 1 to its TRAINING_LIMITS bound. */
+export function trainingCount(value: string | undefined, key: keyof typeof TRAINING_LIMITS): number | undefined {
+  return wholeNumber(value, `--${key}`, 1, TRAINING_LIMITS[key]);
 }
 
 interface CommandContext {

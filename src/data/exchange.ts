@@ -169,9 +169,13 @@ export class BadCandlesError extends Error {
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** First line of an error's message, without secrets, at most 300 characters. */
+/**
+ * First line of an error's message, without secrets, at most 300 characters. A UserError's message is already written
+ * for the user: its class name is an internal word and is left off; any other error keeps its class (what failed).
+ */
 export function shortError(e: unknown): string {
-  const msg = e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e);
+  const msg =
+    e instanceof UserError ? e.message : e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e);
   const line = redactSecrets(msg.split('\n')[0]);
   return line.length > 300 ? line.slice(0, 297) + '...' : line;
 }

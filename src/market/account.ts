@@ -1,6 +1,6 @@
 /** The Account: cash, units, average prices, fills and rejections, as plain arithmetic. */
 import { UserError } from '../core/errors.ts';
-import { checkCosts, type Costs } from './costs.ts';
+import { checkCosts, largestBuyValue, type Costs } from './costs.ts';
 
 export type { Costs } from './costs.ts';
 
@@ -200,7 +200,7 @@ export class Account {
     if (!(budget > 0) || this.cash < this.costs.minOrderValue || this.cash <= CASH_EPSILON)
       return this.refuse('no_cash');
     const price = refPrice * (1 + this.slip);
-    const units = this.roundUnits(budget / (price * (1 + this.costs.feeRate)));
+    const units = this.roundUnits(largestBuyValue(budget, this.costs.feeRate) / price);
     if (units <= 0) return this.refuse('below_precision');
     const gross = units * price;
     if (gross < this.costs.minOrderValue) return this.refuse('below_min_order');

@@ -77,10 +77,19 @@ export function runCosts(recipeCosts: string, account: AccountSettings): CostsFr
 }
 
 /**
- * A starting balance below the minimum order value could place no order: a run would report 0 trades and only
- * rejections, so it is one line before any work instead, naming where the minimum came from. A portfolio's markets
- * each have theirs (the largest counts: below it a market could never be traded); a live run's balance is its cap
- * (`what`).
+ * The largest order value (before its fee) that `cash` can buy, the fee paid on top: a buy of all the cash
+ * (src/market/account.ts, the live order's room in src/trading/live-orders.ts) and the balance check use this one
+ * sum. Slippage moves the price, not the value bought: fewer units for the same value.
+ */
+export function largestBuyValue(cash: number, feeRate: number): number {
+  return cash / (1 + feeRate);
+}
+
+/**
+ * A starting balance whose largest buy (the balance less the fee, largestBuyValue) is below the minimum order value
+ * could place no order: a run would report 0 trades and only rejections, so it is one line before any work instead,
+ * naming where the minimum came from. A portfolio's markets each have theirs (the largest that refuses counts: below
+ * it a market could never be traded); a live run's balance is its cap (`what`).
  */
 export function checkBalance(
   account: { balance: number },
@@ -88,13 +97,21 @@ export function checkBalance(
   what = 'balance',
 ): void {
   const all: readonly CostsFrom[] = 'costs' in costs ? [costs] : costs;
-  const top = all.reduce<CostsFrom | undefined>(
-    (a, c) => (a === undefined || c.costs.minOrderValue > a.costs.minOrderValue ? c : a),
-    undefined,
-  );
-  if (top === undefined || account.balance >= top.costs.minOrderValue) return;
+  const top = all
+    .filter((c) => largestBuyValue(account.balance, c.costs.feeRate) < c.costs.minOrderValue)
+    .reduce<CostsFrom | undefined>(
+      (a, c) => (a === undefined || c.costs.minOrderValue > a.costs.minOrderValue ? c : a),
+      undefined,
+    );
+  if (top === undefined) return;
+  const { minOrderValue, feeRate } = top.costs;
+  const short =
+    account.balance < minOrderValue
+      ? `${what} ${account.balance} is below`
+      : `${what} ${account.balance} less the ${+(feeRate * 100).toPrecision(6)}% fee buys at most ` +
+        `${largestBuyValue(account.balance, feeRate).toFixed(2)}, below`;
   throw new UserError(
-    `${what} ${account.balance} is below the minimum order value ${top.costs.minOrderValue} (${top.minimumFrom}): ` +
+    `${short} the minimum order value ${minOrderValue} (${top.minimumFrom}): ` +
       'no order could be placed; raise --balance or account.balance',
   );
 }

@@ -27,6 +27,8 @@ interface BacktestEntry {
   trades: number;
   metrics: Record<string, unknown>;
   buyHold: Record<string, unknown> | null;
+  /** A saved model's run over data it trained or chose its epoch on (report.json data.notOutOfSample). */
+  notOutOfSample: boolean;
 }
 
 function readJson(file: string): unknown {
@@ -74,6 +76,7 @@ function portfolioEntry(root: string, id: string, r: PortfolioReport): BacktestE
     trades: tradeRows(root, id),
     metrics: figures(r.summary),
     buyHold: hold ? figures(hold) : null,
+    notOutOfSample: r.data.notOutOfSample !== undefined,
   };
 }
 
@@ -91,6 +94,8 @@ function sweepEntry(id: string, r: SweepHead): BacktestEntry {
     trades: 0,
     metrics: r.winner?.test.mean ?? {},
     buyHold: r.baselines.buy_and_hold.test.mean,
+    // a sweep's jobs train and test in their own folds: nothing of a saved model is replayed over its training data
+    notOutOfSample: false,
   };
 }
 
@@ -108,6 +113,7 @@ function singleEntry(id: string, r: StoredReport): BacktestEntry {
     trades: r.trades,
     metrics: r.metrics,
     buyHold: r.baselines.buy_and_hold.metrics,
+    notOutOfSample: r.data.notOutOfSample !== undefined,
   };
 }
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { UserError } from '../core/errors.ts';
 import { spotSymbolField } from '../data/config.ts';
 import { Rng } from '../core/random.ts';
+import { TRAINING_LIMITS } from '../agents/config.ts';
 
 /** A hyper-parameter value: what a recipe field can hold. */
 export type ParamValue = number | string | boolean | ParamValue[];
@@ -177,7 +178,7 @@ const fileSchema = z.strictObject({
   seeds: whole(1).optional(),
   seed: whole(0).optional(),
   folds: whole(1).optional(),
-  epochs: whole(1).optional(),
+  epochs: whole(1).max(TRAINING_LIMITS.epochs).optional(),
   symbols: z.array(spotSymbolField).min(1).optional(),
   data: z.string().min(1).optional(),
   sample: z.boolean().optional(),

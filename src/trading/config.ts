@@ -1,6 +1,6 @@
 /** The config section that the trader owns (`trading`) and the settings trading receives. */
 import { z } from 'zod';
-import type { AgentSettings } from '../agents/config.ts';
+import { TRAINING_LIMITS, type AgentSettings } from '../agents/config.ts';
 import type { StrategyDefaults } from '../agents/strategy.ts';
 import type { MarketDataSettings } from '../data/config.ts';
 import type { MlSection } from '../nn/config.ts';
@@ -38,7 +38,7 @@ export const tradingSection = z.strictObject({
     /** Most recent candles held out to compare challenger and champion. */
     holdoutCandles: z.number().int().min(10),
     /** Training epochs for a challenger. */
-    epochs: z.number().int().min(1),
+    epochs: z.number().int().min(1).max(TRAINING_LIMITS.epochs),
     /** The challenger must beat the champion's holdout return by at least this much (fraction, e.g. 0.001 = 0.1 pp). */
     minImprovement: z.number().min(0),
   }),

@@ -6,6 +6,7 @@
 import type { AccountState, RejectReason } from '../market/account.ts';
 import { BUY, type Order } from '../market/execution.ts';
 import type { FillRecord } from './types.ts';
+import { largestBuyValue } from '../market/costs.ts';
 
 export interface LiveCaps {
   /** Largest single order, quote currency. */
@@ -52,7 +53,7 @@ export function cappedOrder(
   round: OrderRounding,
 ): CappedOrder {
   if (order.side === BUY) {
-    const room = Math.min(order.spend, caps.maxOrderValue, account.cash / (1 + feeRate));
+    const room = Math.min(order.spend, caps.maxOrderValue, largestBuyValue(account.cash, feeRate));
     if (!(room > 0)) return { amount: 0, skip: 'no_cash' };
     const spend = rounded(round.cost, room);
     if (!(spend > 0)) return { amount: 0, skip: 'below_precision' };

@@ -252,7 +252,8 @@ async function retrainPortfolioOnce(
     if (n < o.warmup + trainCandles + holdoutCandles)
       throw new UserError(
         `${n} candle times are too few to retrain (warm-up ${o.warmup} + window ${trainCandles} + ` +
-          `holdout ${holdoutCandles})`,
+          `holdout ${holdoutCandles}): store more candles, or lower trading.retrain.trainCandles / ` +
+          'trading.retrain.holdoutCandles',
       );
     const holdoutFrom = n - holdoutCandles;
     const range = { from: holdoutFrom - trainCandles, to: holdoutFrom };

@@ -334,7 +334,8 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
     if (n < need)
       throw new UserError(
         `${n} candles of ${describeMarket(market)} are too few to retrain (warm-up ${warmup} + window ` +
-          `${trainCandles} + holdout ${holdoutCandles}): ${storeAdvice(market, 'older ones')}`,
+          `${trainCandles} + holdout ${holdoutCandles}): ${storeAdvice(market, 'older ones')}, or lower ` +
+          'trading.retrain.trainCandles / trading.retrain.holdoutCandles',
       );
     const holdout: IndexRange = { from: n - holdoutCandles, to: n };
     const trainFrom = n - holdoutCandles - trainCandles;

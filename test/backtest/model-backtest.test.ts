@@ -11,6 +11,7 @@ import { candlesToCsv, parseCandlesCsv } from '../../src/data/csv.ts';
 import { candlesFromRows } from '../../src/core/candles.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { inSampleWarning } from '../../src/backtest/model-backtest.ts';
+import { listBacktests } from '../../src/server/catalog.ts';
 import { saveAgent } from '../trading/agents.ts';
 import { runBot } from '../trading/cli.ts';
 
@@ -183,9 +184,31 @@ chosen on, and not over a later span`, async () => {
     inWindow.stderr,
     /overlaps the validation windows the model's epoch and margin were chosen on \(.*\): not out of sample/,
   );
+  // said in the report too, not only on stderr: under the table, in report.json and report.html, by `bot report`
+  const note = /^note: NOT OUT OF SAMPLE: the range overlaps the validation windows .*: not out of sample$/m;
+  assert.match(inWindow.stdout, note);
+  const stored = JSON.parse(readFileSync(path.join(dir, 'validation', 'report.json'), 'utf8')) as {
+    data: { notOutOfSample?: { reason: string; trainingWindow: { to: string }; validationWindows: unknown[] } };
+  };
+  assert.equal(stored.data.notOutOfSample?.trainingWindow.to, meta.trainingWindow.to);
+  assert.deepEqual(stored.data.notOutOfSample?.validationWindows, [{ from: last.from, to: last.to }]);
+  assert.match(readFileSync(path.join(dir, 'validation', 'report.html'), 'utf8'), /NOT OUT OF SAMPLE: the range/);
+  const reprinted = await runBot(['report', path.join(dir, 'validation'), '--config', config]);
+  assert.equal(reprinted.code, 0, reprinted.stderr);
+  assert.match(reprinted.stdout, note);
+  // a run on the model's training data says so just the same
+  const inTraining = await over(meta.trainingWindow.to, 'training');
+  assert.equal(inTraining.code, 0, inTraining.stderr);
+  assert.match(inTraining.stdout, /^note: NOT OUT OF SAMPLE: the range starts before the end of the model's training/m);
   const later = await over(new Date(Date.parse(last.to) + 3_600_000).toISOString(), 'later');
   assert.equal(later.code, 0, later.stderr);
   assert.doesNotMatch(later.stderr, /not out of sample/);
+  assert.doesNotMatch(later.stdout, /NOT OUT OF SAMPLE/);
+  const clean = JSON.parse(readFileSync(path.join(dir, 'later', 'report.json'), 'utf8')) as { data: object };
+  assert.ok(!('notOutOfSample' in clean.data), 'an out-of-sample run has no flag');
+  // the dashboard's list of stored reports marks the in-sample ones
+  const listed = new Map(listBacktests(dir).backtests.map((b) => [b.id, b.notOutOfSample]));
+  assert.deepEqual([listed.get('validation'), listed.get('training'), listed.get('later')], [true, true, false]);
 });
 
 test('a model saved without validation windows is checked against its training window only', () => {
@@ -194,12 +217,12 @@ test('a model saved without validation windows is checked against its training w
   const validationWindows = [{ from: '2025-06-10T00:00:00Z', to: '2025-09-16T00:00:00Z' }];
   assert.equal(inSampleWarning({ trainingWindow }, day('2025-07-01'), day('2025-12-01')), undefined);
   assert.match(
-    inSampleWarning({ trainingWindow, validationWindows }, day('2025-07-01'), day('2025-12-01')) ?? '',
+    inSampleWarning({ trainingWindow, validationWindows }, day('2025-07-01'), day('2025-12-01'))?.reason ?? '',
     /overlaps the validation windows .*2025-06-10T00:00:00Z … 2025-09-16T00:00:00Z/,
   );
   assert.equal(inSampleWarning({ trainingWindow, validationWindows }, day('2025-09-17'), day('2025-12-01')), undefined);
   assert.match(
-    inSampleWarning({ trainingWindow, validationWindows }, day('2025-01-01'), day('2025-12-01')) ?? '',
+    inSampleWarning({ trainingWindow, validationWindows }, day('2025-01-01'), day('2025-12-01'))?.reason ?? '',
     /starts before the end of the model's training window/,
   );
 });

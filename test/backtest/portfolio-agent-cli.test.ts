@@ -82,11 +82,19 @@ test('ppo-etf-pair --sample: index informative, derived instruments, baselines, 
     new RegExp(`starts before the end of the model's training window \\(${trained.from} … ${trained.to}\\)`),
   );
   assert.match(again.stderr, /not out of sample/);
+  // and in the report: under the table, in report.json and report.html, and in `bot report`
+  assert.match(again.stdout, /^note: NOT OUT OF SAMPLE: the range starts before the end of the model's training/m);
+  const stored = JSON.parse(readFileSync(path.join(dir, 'again', 'report.json'), 'utf8')) as PortfolioReport;
+  assert.deepEqual(stored.data.notOutOfSample?.trainingWindow, { from: trained.from, to: trained.to });
+  assert.match(readFileSync(path.join(dir, 'again', 'report.html'), 'utf8'), /NOT OUT OF SAMPLE/);
+  const reprinted = await runBot(['report', path.join(dir, 'again'), ...warn]);
+  assert.match(reprinted.stdout, /^note: NOT OUT OF SAMPLE: /m);
   const after = new Date(Date.parse(trained.to) + 86_400_000).toISOString();
   const later = ['backtest', '--model', modelDir, '--sample', '--from', after, '--out', path.join(dir, 'later')];
   const outOfSample = await runBot([...later, ...warn]);
   assert.equal(outOfSample.code, 0, outOfSample.stderr);
   assert.doesNotMatch(outOfSample.stderr, /not out of sample/);
+  assert.doesNotMatch(outOfSample.stdout, /NOT OUT OF SAMPLE/);
   assert.match(again.stdout, /^ppo-etf-pair /m);
   assert.match(again.stdout, /SP500\/USD \(informative, not traded\)/);
   const predict = await runBot(['predict', '--model', modelDir, '--sample', '--weights', '0.5,0.5', '--json', ...base]);

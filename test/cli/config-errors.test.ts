@@ -90,6 +90,7 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
   const rule = ['--sample', '--strategy', 'sma-cross'];
   const paper = ['paper', '--once', '--strategy', 'random', '--config', 'offline.json'];
   const live = ['live', '--once', '--strategy', 'random', '--confirm-live', '--config', 'offline.json'];
+  const noCandles = ['--sample', '--from', '2024-01-01', '--to', '2024-01-10'];
   const twoMarkets = ['--symbols', 'AAA/KRW,BBB/KRW', '--strategy', 'equal-weight'];
   const tooSmall = (what: string, from = 'account\\.minOrderValue', min = 5000) =>
     new RegExp(
@@ -150,6 +151,28 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
       ['backtest', '--sample', '--strategy', 'dqn-dnn', '--epochs', '1e9'],
       /^error: --epochs must be a whole number ≥ 1, got "1e9"$/,
     ],
+    // a billion epochs (or seeds, or folds) ran: bounded, one line naming the limit (checked before the data, which
+    // here has no candles in the range: the runs stop at once either way)
+    [
+      ['backtest', ...noCandles, '--strategy', 'dqn-dnn', '--epochs', '1000000000'],
+      /^error: --epochs 1000000000 is over the limit of 100000$/,
+    ],
+    [
+      ['backtest', ...noCandles, '--strategy', 'dqn-dnn', '--seeds', '1001'],
+      /^error: --seeds 1001 is over the limit of 1000$/,
+    ],
+    [
+      ['backtest', ...noCandles, '--strategy', 'dqn-dnn', '--folds', '1001'],
+      /^error: --folds 1001 is over the limit of 1000$/,
+    ],
+    [
+      ['backtest', ...noCandles, '--strategy', 'ppo-etf-pair', '--epochs', '100001'],
+      /^error: --epochs 100001 is over the limit/,
+    ],
+    [
+      ['retrain', '--strategy', 'dqn-dnn', '--epochs', '100001', '--config', 'offline.json'],
+      /^error: --epochs 100001 is over/,
+    ],
     // a portfolio run accepted --ensemble and ignored it
     [
       ['backtest', '--sample', '--strategy', 'ppo-etf-pair', '--ensemble', 'vote', '--seeds', '1'],
@@ -159,6 +182,20 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
     [['backtest', '--sample', '--strategy', 'equal-weight', '--balance', '1'], tooSmall('balance')],
     [[...paper, '--balance', '1'], tooSmall('balance')],
     [[...paper, ...twoMarkets, '--balance', '1'], tooSmall('balance')],
+    // at or just over the minimum, the fee on top left every buy under it: 0 trades and only rejections, exit 0
+    [
+      ['backtest', ...rule, '--balance', '5000'],
+      new RegExp(
+        '^error: balance 5000 less the 0\\.05% fee buys at most 4997\\.50, below the minimum order value 5000 ' +
+          '\\(account\\.minOrderValue\\): no order could be placed; raise --balance or account\\.balance$',
+      ),
+    ],
+    [
+      ['backtest', ...rule, '--balance', '5001'],
+      /^error: balance 5001 less the 0\.05% fee buys at most 4998\.50, below/,
+    ],
+    [[...paper, ...twoMarkets, '--balance', '5002'], /^error: balance 5002 less the 0\.05% fee buys at most 4999\.50/],
+    [[...live, '--balance', '5000'], /^error: balance cap 5000 less the 0\.05% fee buys at most 4997\.50, below/],
     // live: the balance is the most the run may use
     [[...live, '--balance', '1'], tooSmall('balance cap')],
     [[...live, ...twoMarkets, '--balance', '1'], tooSmall('balance cap')],

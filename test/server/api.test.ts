@@ -166,6 +166,7 @@ test('models, backtests (list, report, trades, files) and the log tail filtered 
     trades: fills,
     metrics: figures,
     buyHold: heldFigures,
+    notOutOfSample: false,
   });
   const pfReport = await get('/api/v1/backtests/pf-run');
   assert.equal(pfReport.status, 200);

@@ -179,7 +179,8 @@ and the exchange down says so and how to store it; too few candles say how to st
     assert.equal(few.outcome, 'failed');
     const fewLine =
       '10 candles of upbit BTC/KRW 1d are too few to retrain (warm-up 123 + window 100 + holdout 40): store older ' +
-      'ones with `bot data download` or `bot data import FILE` (--exchange upbit --symbol BTC/KRW --timeframe 1d)';
+      'ones with `bot data download` or `bot data import FILE` (--exchange upbit --symbol BTC/KRW --timeframe 1d), ' +
+      'or lower trading.retrain.trainCandles / trading.retrain.holdoutCandles';
     assert.ok(few.reason.endsWith(fewLine), few.reason);
   } finally {
     tmp.cleanup();

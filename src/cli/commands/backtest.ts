@@ -11,7 +11,7 @@ import { checkEnsembleRecipe, parseEnsembleKind } from '../../agents/ensemble.ts
 import { loadSeries } from '../../data/source.ts';
 import { parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
-import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
+import { addCommonOptions, setupCommand, trainingCount, wholeNumber, type CommonFlags } from '../context.ts';
 import { checkOutFolder } from '../out-paths.ts';
 import { parseBalance } from '../../trading/flags.ts';
 import { checkBalance, runCosts } from '../../market/costs.ts';
@@ -71,9 +71,9 @@ export function registerBacktest(program: Command): void {
       throw new UserError(`--to ${flags.to} is not after --from ${flags.from}`);
     const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;
     // every flag is checked before any network or disk work (issue 17)
-    const epochs = wholeNumber(flags.epochs, '--epochs', 1);
-    const seeds = wholeNumber(flags.seeds, '--seeds', 1);
-    const folds = wholeNumber(flags.folds, '--folds', 1);
+    const epochs = trainingCount(flags.epochs, 'epochs');
+    const seeds = trainingCount(flags.seeds, 'seeds');
+    const folds = trainingCount(flags.folds, 'folds');
     const ensemble = flags.ensemble !== undefined ? parseEnsembleKind(flags.ensemble) : undefined;
     checkOutFolder(flags.out, { empty: true });
     if (ensemble && flags.model !== undefined) throw new UserError('--ensemble trains seeds: use it with --strategy');

@@ -8,7 +8,7 @@ import { UserError } from '../../core/errors.ts';
 import { parseSymbolList } from '../../core/market-symbol.ts';
 import { parseTime } from '../../data/timeframe.ts';
 import { checkBalance, portfolioCosts, runCosts } from '../../market/costs.ts';
-import { setupCommand, wholeNumber } from '../context.ts';
+import { setupCommand, trainingCount, wholeNumber } from '../context.ts';
 import { checkOutFolder } from '../out-paths.ts';
 import { checkMarketCostsTraded, parseMarketCosts } from '../portfolio-flags.ts';
 import { refuseTrainingFlag, type BacktestFlags } from '../backtest-flags.ts';
@@ -46,12 +46,12 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   if (from !== undefined && to !== undefined && to <= from) {
     throw new UserError(`--to ${flags.to} is not after --from ${flags.from}`);
   }
-  const epochs = wholeNumber(flags.epochs, '--epochs', 1);
-  const seeds = wholeNumber(flags.seeds, '--seeds', 1) ?? 1;
+  const epochs = trainingCount(flags.epochs, 'epochs');
+  const seeds = trainingCount(flags.seeds, 'seeds') ?? 1;
   // portfolio agents train no ensemble: the flag used to be accepted and ignored, whatever --seeds said
   if (flags.ensemble !== undefined)
     throw new UserError('--ensemble is for one market; a portfolio run trades its first seed (leave out --ensemble)');
-  const folds = wholeNumber(flags.folds, '--folds', 1);
+  const folds = trainingCount(flags.folds, 'folds');
   if (flags.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(flags.name))
     throw new UserError(`--name "${flags.name}" must be letters, digits, ., _ or -`);
   const marketCosts = parseMarketCosts(flags.marketCosts);

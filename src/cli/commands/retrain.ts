@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors.ts';
-import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
+import { addCommonOptions, setupCommand, trainingCount, wholeNumber, type CommonFlags } from '../context.ts';
 import { runRetrainJob } from '../../trading/retrain-job.ts';
 import { checkCron, scheduleTask } from '../../trading/schedule.ts';
 import type { RetrainResult } from '../../trading/retrain.ts';
@@ -81,7 +81,7 @@ export function registerRetrain(program: Command): void {
       logger,
       strategy: flags.strategy,
       model: flags.model,
-      epochs: wholeNumber(flags.epochs, '--epochs', 1),
+      epochs: trainingCount(flags.epochs, 'epochs'),
       seed: wholeNumber(flags.seed, '--seed', 0),
       clock: clockFrom(flags.now),
       named: { exchange: flags.exchange, symbol: flags.symbol, timeframe: flags.timeframe },

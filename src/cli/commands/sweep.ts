@@ -20,7 +20,7 @@ import {
 import { configurations, planSweep, type LoadedSeries } from '../../sweep/plan.ts';
 import { assertReachable, checkRedisUrl } from '../../sweep/redis.ts';
 import type { SweepMode } from '../../sweep/run.ts';
-import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
+import { addCommonOptions, setupCommand, trainingCount, wholeNumber, type CommonFlags } from '../context.ts';
 import { fileTimeframe } from './data.ts';
 import { checkOutFolder } from '../out-paths.ts';
 import { checkSweepOutId, holdsSweepReportOnly } from '../../sweep/out-folder.ts';
@@ -94,8 +94,8 @@ export function sweepRequest(flags: SweepFlags, defaultSeed: number): SweepReque
     seeds: wholeNumber(flags.seeds, '--seeds', 1) ?? file?.seeds ?? 1,
     seed: wholeNumber(flags.seed, '--seed', 0) ?? file?.seed ?? defaultSeed,
     folds: wholeNumber(flags.folds, '--folds', 1) ?? file?.folds ?? 1,
-    ...((wholeNumber(flags.epochs, '--epochs', 1) ?? file?.epochs) !== undefined
-      ? { epochs: wholeNumber(flags.epochs, '--epochs', 1) ?? file?.epochs }
+    ...((trainingCount(flags.epochs, 'epochs') ?? file?.epochs) !== undefined
+      ? { epochs: trainingCount(flags.epochs, 'epochs') ?? file?.epochs }
       : {}),
     ...(symbols ? { symbols } : {}),
     ...(data !== undefined ? { data } : {}),

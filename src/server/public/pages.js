@@ -100,7 +100,10 @@
           ['run', (b) => b.id],
           ['strategy', (b) => b.strategy],
           ['market', (b) => b.market],
-          ['span', (b) => `${b.from.slice(0, 10)} … ${b.to.slice(0, 10)}`],
+          [
+            'span',
+            (b) => `${b.from.slice(0, 10)} … ${b.to.slice(0, 10)}${b.notOutOfSample ? ' (NOT out of sample)' : ''}`,
+          ],
           ['return', (b) => h('span', { class: D.signClass(b.metrics.totalReturn) }, metric(b.metrics, 'totalReturn'))],
           ['buy & hold', (b) => metric(b.buyHold, 'totalReturn')],
           ['sharpe', (b) => metric(b.metrics, 'sharpe')],
