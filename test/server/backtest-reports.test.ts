@@ -101,6 +101,7 @@ test('a sweep is listed (kind sweep) and its report, file list and files are ser
     trades: 0,
     metrics: sweepHead.winner.test.mean,
     buyHold: sweepHead.baselines.buy_and_hold.test.mean,
+    notOutOfSample: false,
   });
   const report = await get(`/api/v1/backtests/sweep-${SWEEP_ID}`);
   assert.equal(report.status, 200, report.text);
