@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
+import { SAMPLE_EXCHANGE } from '../data/sample.ts';
 
 export interface ModelMarket {
   exchange: string;
@@ -55,7 +56,11 @@ export function checkModelMarket(home: string, dir: string, use: ModelMarket): s
     throw new UserError(
       `model ${home} was trained on ${describeMarket(trained)}; this run uses ${use.timeframe} candles, and its ` +
         `window, holding period and scaler count ${trained.timeframe} candles: ` +
-        `give --timeframe ${trained.timeframe}, or train a model on ${use.timeframe} candles`,
+        // a model of the bundled sample runs again on the sample; --timeframe alone would look for a store of it
+        (trained.exchange === SAMPLE_EXCHANGE
+          ? `give --sample (the bundled sample it was trained on), or --timeframe ${trained.timeframe} with ` +
+            `${trained.timeframe} candles stored or --data FILE, or train a model on ${use.timeframe} candles`
+          : `give --timeframe ${trained.timeframe}, or train a model on ${use.timeframe} candles`),
     );
   if (trained.exchange === UNNAMED_SOURCE || use.exchange === UNNAMED_SOURCE) return undefined;
   if (trained.exchange === use.exchange && trained.symbol === use.symbol) return undefined;

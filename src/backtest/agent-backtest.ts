@@ -306,7 +306,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
             candles,
           )
         : undefined;
-    const { extra, selectionLine, ensembleLine, sameWindowsLines, chainLine } = agentReport({
+    const { extra } = agentReport({
       strategyName: ctx.strategy.name,
       seriesLabel: series.label,
       recipe,
@@ -356,12 +356,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       console.log(JSON.stringify(report, null, 2));
       return { runs, walk, summary, baselines, report, reportDir: outDir, modelDir };
     }
-    printAgentSummary(
-      report,
-      { runs, summary, selectionLine, ensembleLine, sameWindowsLines, chainLine },
-      modelDir,
-      files.html,
-    );
+    printAgentSummary(report, modelDir, files.html);
     return { runs, walk, summary, baselines, report, reportDir: outDir, modelDir };
   } catch (e) {
     folder.undo();

@@ -13,6 +13,7 @@ import { formatDiagnostics, type TrainOutcome } from '../agents/train.ts';
 import type { BacktestResult } from '../market/backtest-engine.ts';
 import { METRIC_ROWS, metricsToJson, type Metrics } from '../market/metrics.ts';
 import type { NetPlan } from '../nn/plan.ts';
+import { agentSummaryLines, fmtMetric, selectionLine, STATE_CARRIES } from './agent-summary.ts';
 import { ensembleReport, type EnsembleRun } from './ensemble-report.ts';
 import { summaryTable, type ReportExtra, type ReportSection, type StoredReport } from './report.ts';
 import { sameWindowsReport } from './same-windows-report.ts';
@@ -79,35 +80,8 @@ interface AgentReportInput {
   sameWindows?: WalkForwardSummary;
 }
 
-/**
- * Why a chained fold can trade differently from its own run: the agent state (RLTrader's) holds the profit or loss
- * since the account started, which inside the chain includes what the earlier folds made.
- */
-const STATE_CARRIES =
-  "A model's state includes the account's profit or loss since it started, which in the chain carries what the " +
-  "earlier folds made, so a fold's trades there can differ from its own run from a fresh account (the runs' " +
-  'figures), and the headline need not compound their returns.';
-
-/** A metric as the report prints it; `–` for an sd that does not exist (one run has no spread). */
-function fmtMetric(v: number | undefined, format: string): string {
-  if (v === undefined) return '–';
-  if (!Number.isFinite(v)) return String(v);
-  if (format === 'pct') return `${(v * 100).toFixed(2)}%`;
-  if (format === 'int') return v.toFixed(1);
-  if (format === 'money') return Math.round(v).toLocaleString('en-US');
-  return v.toFixed(3);
-}
-
 /** The report's agent sections and JSON, with the lines the terminal summary repeats. */
-export function agentReport(input: AgentReportInput): {
-  extra: ReportExtra;
-  selectionLine: string;
-  ensembleLine?: string;
-  /** The terminal's same-windows and targets lines (with two or more runs). */
-  sameWindowsLines?: string[];
-  /** With walk-forward folds: what the headline chains, and why it need not compound the runs' own returns. */
-  chainLine?: string;
-} {
+export function agentReport(input: AgentReportInput): { extra: ReportExtra } {
   const { strategyName, seriesLabel, recipe, epochs, folds, seeds, baseSeed, runs, walk, headline } = input;
   const { headlineMetrics, summary, rho, selection, ensembleKind, ensembleRuns, modelDir, backendName } = input;
   const { images, span } = input;
@@ -115,20 +89,8 @@ export function agentReport(input: AgentReportInput): {
   const fellBack = (f: string) => runs.filter((r) => r.gate?.fallback === f).length;
   const gateKind = recipe.selection?.gate;
   const gateJson = { kind: gateKind, runs: runs.length, flat: fellBack('flat'), buyAndHold: fellBack('buyAndHold') };
-  const gateText =
-    `; validation gate: ${gateJson.flat + gateJson.buyAndHold} of ${runs.length} run(s) fell back ` +
-    `(flat ${gateJson.flat}, buy-and-hold ${gateJson.buyAndHold})`;
   const judgeScores = runs.flatMap((r) => (r.judgeScore === undefined ? [] : [r.judgeScore]));
-  const judgeMean = judgeScores.reduce((a, b) => a + b, 0) / Math.max(1, judgeScores.length);
-  const judgeText = judgeScores.length
-    ? `; judge window (left out of every choice): mean score ${judgeMean.toFixed(3)} over ${judgeScores.length} run(s)`
-    : '';
-  const selectionLine =
-    `validation → test over ${runs.length} run(s): ` +
-    `Spearman ρ ${Number.isFinite(rho) ? rho.toFixed(2) : 'n/a (fewer than 3 runs or no spread)'} ` +
-    `between the chosen epoch's validation score and the same score on its test window` +
-    (gated ? gateText : '') +
-    judgeText;
+  const selectionText = selectionLine(runs.length, rho, gated ? gateJson : undefined, judgeScores);
   const sections: ReportSection[] = [];
   const metricRows = METRIC_ROWS.filter((m) => typeof summary.mean[m.key] === 'number');
   sections.push({
@@ -185,7 +147,7 @@ export function agentReport(input: AgentReportInput): {
   sections.push({
     title: 'Selection',
     text:
-      `${selectionLine}. Score: ${scoreText}, mean over ${selection.windows} validation window(s)${purgeText}; ` +
+      `${selectionText}. Score: ${scoreText}, mean over ${selection.windows} validation window(s)${purgeText}; ` +
       `switching margins tried: ${(recipe.decision?.margins ?? [0]).join(', ')}.` +
       (gated
         ? ` Validation gate (${GATE_TEXT[gateKind ?? 'selectionWindows']}): a run whose score there does not beat ` +
@@ -306,49 +268,15 @@ export function agentReport(input: AgentReportInput): {
       },
     },
   };
-  const chainLine = walk
-    ? `\nheadline: the ${folds.length} test windows chained on one account, each traded by its fold's model ` +
-      `(${ensembleKind ? `the ${ensembleKind} ensemble` : `seed ${baseSeed}`}). ${STATE_CARRIES}`
-    : undefined;
-  return { extra, selectionLine, ensembleLine: ensemble?.line, sameWindowsLines: same?.lines, chainLine };
+  return { extra };
 }
 
-/** The terminal summary after an agent backtest: the report's table, mean ± sd over runs, model and report paths. */
-export function printAgentSummary(
-  report: StoredReport,
-  o: {
-    runs: readonly SeedRun[];
-    summary: MetricSummary;
-    selectionLine: string;
-    ensembleLine?: string;
-    sameWindowsLines?: string[];
-    chainLine?: string;
-  },
-  modelDir: string,
-  htmlFile: string,
-): void {
-  const { runs, summary, selectionLine, ensembleLine, sameWindowsLines, chainLine } = o;
+/**
+ * The terminal summary after an agent backtest: the report's table and the lines under it (agent-summary.ts, from the
+ * stored report, as `bot report` prints them), then the model and report paths.
+ */
+export function printAgentSummary(report: StoredReport, modelDir: string, htmlFile: string): void {
   console.log(summaryTable(report));
-  if (chainLine !== undefined) console.log(chainLine);
-  if (runs.length > 1) {
-    console.log(`\ntest over ${runs.length} runs (mean ± sd):`);
-    for (const key of ['totalReturn', 'sharpe', 'maxDrawdown', 'trades', 'feesPaid'] as const) {
-      const m = METRIC_ROWS.find((r) => r.key === key);
-      if (m)
-        console.log(
-          `  ${m.label}: ${fmtMetric(summary.mean[key] as number, m.format)} ` +
-            `± ${fmtMetric(summary.sd[key], m.format)}`,
-        );
-    }
-    console.log(`  ${selectionLine}`);
-    for (const line of sameWindowsLines ?? []) console.log(line);
-  } else {
-    // one seed on one window beating buy-and-hold says little (issue 13's studies: test Sharpe sd ≈ 1-2 over runs)
-    console.log(
-      '\none run (one seed on one test window): no spread to judge it by. `--folds 4 --seeds 3` gives the mean ± sd ' +
-        'over 12 runs, set against the baselines on the same windows',
-    );
-  }
-  if (ensembleLine !== undefined) console.log(ensembleLine);
+  for (const line of agentSummaryLines(report)) console.log(line);
   console.log(`\nmodel: ${path.resolve(modelDir)}\nreport: ${path.resolve(htmlFile)}`);
 }

@@ -16,7 +16,7 @@ export interface EnsembleRun {
   membersFellBack: number;
 }
 
-/** The ensemble's report section (per-fold test metrics, mean ± sd), its report.json entry and its console line. */
+/** The ensemble's report section (per-fold test metrics, mean ± sd) and report.json entry (agent-summary: its line). */
 export function ensembleReport(
   kind: EnsembleKind,
   seeds: number,
@@ -24,7 +24,7 @@ export function ensembleReport(
   modelDir: string,
   metricRows: typeof METRIC_ROWS,
   fmtMetric: (v: number | undefined, format: string) => string,
-): { section: ReportSection; json: Record<string, unknown>; line: string } {
+): { section: ReportSection; json: Record<string, unknown> } {
   const { mean, sd } = meanAndSd(runs.map((r) => r.metrics));
   const how =
     kind === 'vote'
@@ -60,11 +60,7 @@ export function ensembleReport(
       metrics: metricsToJson(r.metrics),
     })),
   };
-  const line =
-    `${kind} ensemble of ${seeds} seed(s), ${runs.length} fold(s): return ` +
-    `${fmtMetric(mean.totalReturn, 'pct')} ± ${fmtMetric(sd.totalReturn, 'pct')}, Sharpe ` +
-    `${fmtMetric(mean.sharpe, '')} ± ${fmtMetric(sd.sharpe, '')}, trades ${fmtMetric(mean.trades, 'int')}`;
-  return { section, json, line };
+  return { section, json };
 }
 
 /** Which folds' members fell back at the validation gate, and what that means for the ensemble ('' when none did). */

@@ -15,7 +15,7 @@ import {
 import type { ReportSection, ReportTable } from './report.ts';
 
 /** `extra.agent.sameWindows`: the agent's runs and each baseline on the folds' test windows, mean ± sd. */
-interface SameWindowsJson {
+export interface SameWindowsJson {
   windows: number;
   runs: number;
   randomSeeds: number;
@@ -49,7 +49,7 @@ interface Targets {
 }
 
 /** `extra.agent.targets`: the seeds' runs, and with `--ensemble` the ensemble's under `ensemble`. */
-type AgentTargets = Targets & { ensemble?: Targets & { kind: string } };
+export type AgentTargets = Targets & { ensemble?: Targets & { kind: string } };
 
 const { pct, num, pm, met } = summaryFormat;
 
@@ -122,11 +122,10 @@ function targetsLine(t: Targets, label: string): string {
   );
 }
 
-/** The section, the two JSON keys and the terminal lines (each starting with two spaces). */
+/** The section and the two JSON keys (sameWindowsLines prints the terminal lines from the keys). */
 export function sameWindowsReport(s: WalkForwardSummary): {
   section: ReportSection;
   json: { sameWindows: SameWindowsJson; targets: AgentTargets };
-  lines: string[];
 } {
   const b = s.baselines;
   const agent = targetsOf(s, s);
@@ -164,13 +163,6 @@ export function sameWindowsReport(s: WalkForwardSummary): {
         : []),
     ],
   };
-  const lines = [
-    `  same windows (Sharpe, mean ± sd): buy-and-hold ${pm(b.buyAndHold.sharpe, num)} (max DD ` +
-      `${pm(b.buyAndHold.maxDrawdown, pct)}), ${random} ${pm(b.random.sharpe, num)}, ` +
-      `sma-cross ${pm(b.smaCross.sharpe, num)}, flat ${pm(b.flat.sharpe, num)}`,
-    targetsLine(agent, 'targets'),
-    ...(e && ensemble ? [targetsLine(ensemble, `${e.kind} ensemble targets`)] : []),
-  ];
   const sameWindows: SameWindowsJson = {
     windows: s.windows,
     runs: s.runs,
@@ -179,5 +171,21 @@ export function sameWindowsReport(s: WalkForwardSummary): {
     ...b,
     ...(e ? { ensemble: e.agent } : {}),
   };
-  return { section, json: { sameWindows, targets: { ...agent, ...(ensemble ? { ensemble } : {}) } }, lines };
+  const json = { sameWindows, targets: { ...agent, ...(ensemble ? { ensemble } : {}) } };
+  return { section, json };
+}
+
+/**
+ * The terminal's same-windows and targets lines, from the two report.json keys: the backtest prints them from the
+ * report it stored and `bot report` reprints them from the same file, so the two cannot differ.
+ */
+export function sameWindowsLines({ sameWindows: w, targets }: { sameWindows: SameWindowsJson; targets: AgentTargets }) {
+  const e = targets.ensemble;
+  return [
+    `  same windows (Sharpe, mean ± sd): buy-and-hold ${pm(w.buyAndHold.sharpe, num)} (max DD ` +
+      `${pm(w.buyAndHold.maxDrawdown, pct)}), random (${w.randomSeeds} seeds) ${pm(w.random.sharpe, num)}, ` +
+      `sma-cross ${pm(w.smaCross.sharpe, num)}, flat ${pm(w.flat.sharpe, num)}`,
+    targetsLine(targets, 'targets'),
+    ...(e ? [targetsLine(e, `${e.kind} ensemble targets`)] : []),
+  ];
 }

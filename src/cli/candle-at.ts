@@ -1,6 +1,7 @@
 /**
  * `--at TIME` of `bot chart` and `bot predict`: the candle it names in a series, or one line saying which range exists;
- * and the part of a series closed by a clock, so a decision never sees a candle from after `--now`.
+ * and the part of a series closed by a clock, so a decision never sees a candle from after `--now`; and the line saying
+ * a store's newest candle is old by that clock.
  */
 import { lastAtOrBefore, sliceCandles, type Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
@@ -44,4 +45,37 @@ export function closedSeries<S extends { candles: Candles; label: string }>(
     throw new UserError(`no candle of ${series.label} has closed by ${clock}; the first opens at ${isoTime(c.ts[0])}`);
   }
   return { ...series, candles: sliceCandles(c, 0, t + 1) };
+}
+
+/** How long ago, in the largest two units (2 years 8 months, 3 days 4 hours, 5 minutes). */
+function ageText(ms: number): string {
+  const units: [string, number][] = [
+    ['year', 365.25 * 86_400_000],
+    ['month', (365.25 / 12) * 86_400_000],
+    ['day', 86_400_000],
+    ['hour', 3_600_000],
+    ['minute', 60_000],
+  ];
+  const parts: string[] = [];
+  let left = ms;
+  for (const [name, size] of units) {
+    const n = Math.floor(left / size);
+    if (n > 0 || parts.length > 0) {
+      if (n > 0) parts.push(`${n} ${name}${n === 1 ? '' : 's'}`);
+      left -= n * size;
+    }
+    if (parts.length > 0 && (parts.length === 2 || n === 0)) break;
+  }
+  return parts.length ? parts.join(' ') : 'under a minute';
+}
+
+/**
+ * The warning when the stored candle a prediction decides on (opening at `open`) closed more than two timeframes
+ * before the clock: the store was not topped up to now (the exchange cannot be reached, or has nothing newer), and
+ * a decision on it is about the past. Undefined when it is recent.
+ */
+export function oldCandleLine(open: number, timeframe: string, now: number): string | undefined {
+  const close = open + timeframeMs(timeframe);
+  if (now - close <= 2 * timeframeMs(timeframe)) return undefined;
+  return `the newest stored candle (${isoTime(open)}) closed ${ageText(now - close)} ago: this decides on old data`;
 }

@@ -242,6 +242,19 @@ baselines on the same test windows and the targets agree with the scripts' summa
   assert.equal(one.code, 0, one.stderr);
   assert.match(one.stdout, /one run \(one seed on one test window\): no spread to judge it by\. `--folds 4 --seeds 3`/);
   assert.doesNotMatch(one.stdout, /headline: the/);
+  // bot report reprints the table and every line the backtest printed under it, from report.json
+  for (const [ran, folder, last] of [
+    [r, out, / {2}targets: Sharpe ≥ 0 (not )?met[^\n]*\n$/],
+    [one, path.join(home, 'single'), /over 12 runs, set against the baselines on the same windows\n$/],
+  ] as const) {
+    const again = await bot(['report', folder, '--config', config]);
+    assert.equal(again.code, 0, again.stderr);
+    const title = again.stdout.split('\n')[0];
+    assert.ok(ran.stdout.includes(`${title}\n`), title);
+    const printed = ran.stdout.slice(ran.stdout.indexOf(`${title}\n`), ran.stdout.indexOf('\nmodel: '));
+    assert.match(printed, last);
+    assert.equal(again.stdout.slice(0, again.stdout.indexOf('\nreport: ')), printed);
+  }
   const html = readFileSync(path.join(out, 'report.html'), 'utf8');
   assert.match(html, /carries what the earlier folds made/);
   assert.match(html, /\.table-box\{overflow-x:auto/, 'the box scrolls sideways');

@@ -218,6 +218,10 @@ as for one market`, async () => {
         `upbit cannot be reached \\(.*\\); deciding on the stored ${c.symbol} candles up to ` + isoTime(c.ts[stored]),
       ),
     );
+  // and one line saying how old the common candle it decides on is
+  const age =
+    `the newest stored candle (${isoTime(series[0].ts[stored])}) closed 10 hours ago: ` + 'this decides on old data';
+  assert.equal(r.stderr.split(age).length, 2, r.stderr);
   // a series with nothing stored and no exchange: the one line one market gives
   const none = storeOf(path.join(dir, 'no-informative.db'), series.slice(0, 2));
   const lone = await runBot(['predict', ...opts, '--db', none, '--config', offline, '--log-level', 'error']);

@@ -279,7 +279,7 @@ const FAULT_NOW = candles.ts[280] + 3_600_000 + 5_000;
 const faultStoredUpTo = isoTime(candles.ts[FAULT_STORED - 1]);
 
 /** `bot predict --json` of a buying model on a new store of candles 0 … 249, through `cfg`, warnings shown. */
-async function predictBehind(name: string, cfg: string) {
+async function predictBehind(name: string, cfg: string, more: string[] = []) {
   const model = path.join(dir, 'models', 'buyer-faults');
   if (!existsSync(model)) await saveAgent(model, 'buy', candles);
   const db = path.join(dir, name);
@@ -288,7 +288,7 @@ async function predictBehind(name: string, cfg: string) {
   store.close();
   return runBot([
     ...['predict', '--model', model, '--db', db, '--config', cfg, '--now', isoTime(FAULT_NOW)],
-    ...['--json', '--log-level', 'warn', '--backend', 'cpu'],
+    ...['--json', '--log-level', 'warn', '--backend', 'cpu', ...more],
   ]);
 }
 
@@ -357,4 +357,52 @@ warning that it cannot be reached`, async () => {
     r.stderr,
     new RegExp(`upbit cannot be reached \\(.*\\); deciding on the stored BTC/KRW candles up to ${faultStoredUpTo}`),
   );
+  // one line saying how old that candle is by the clock (candle 249 closed at 250's open, the clock is at 281's)
+  const age = `the newest stored candle (${faultStoredUpTo}) closed 1 day 7 hours ago: this decides on old data`;
+  assert.equal(r.stderr.split(age).length, 2, r.stderr);
+  // --at asks for a candle: its age is the question, not news
+  const at = await predictBehind('offline-at.db', offline, ['--at', isoTime(candles.ts[200])]);
+  assert.equal(at.code, 0, at.stderr);
+  assert.equal((JSON.parse(at.stdout) as Predicted).candle, isoTime(candles.ts[200]));
+  assert.doesNotMatch(at.stderr, /old data/);
+});
+
+test(`bot predict with a model of the bundled sample, offline after the quick start: each error names the command \
+that works, and --sample decides`, async () => {
+  const model = path.join(dir, 'models', 'of-sample');
+  const daily = syntheticCandles({ seed: 3, count: 300, timeframe: '1d', exchange: 'sample', symbol: 'SP500/USD' });
+  await saveAgent(model, 'seeded', daily);
+  const offline = path.join(dir, 'offline-sample.json');
+  const dead = 'http://127.0.0.1:1';
+  const exchange = { ccxt: { urls: { api: { public: dead, private: dead } } }, retries: 1, backoffMs: 1 };
+  writeFileSync(offline, JSON.stringify({ exchange: { ...exchange, maxBackoffMs: 2 }, log: { file: '' } }));
+  const predict = (more: string[]) =>
+    runBot([
+      ...['predict', '--model', model, '--db', path.join(dir, 'empty-sample.db'), '--config', offline],
+      ...['--log-level', 'warn', '--backend', 'cpu', ...more],
+    ]);
+  const hourly = await predict(['--symbol', 'BTC/KRW']);
+  assert.equal(hourly.code, 1);
+  assert.match(
+    hourly.stderr,
+    new RegExp(
+      String.raw`^error: model \S+ was trained on sample SP500/USD 1d; this run uses 1h candles, .*: give --sample ` +
+        String.raw`\(the bundled sample it was trained on\), or --timeframe 1d with 1d candles stored or ` +
+        String.raw`--data FILE, or train a model on 1h candles\n$`,
+    ),
+  );
+  const daily1 = await predict(['--symbol', 'BTC/KRW', '--timeframe', '1d']);
+  assert.equal(daily1.code, 1);
+  assert.match(
+    daily1.stderr,
+    new RegExp(
+      String.raw`^error: nothing is stored for upbit BTC/KRW 1d and upbit cannot be reached: store a CSV with ` +
+        String.raw`\x60bot data import FILE\x60, or use --data FILE or --sample\n$`,
+      'm',
+    ),
+  );
+  const works = await predict(['--sample', '--json']);
+  assert.equal(works.code, 0, works.stderr);
+  assert.match((JSON.parse(works.stdout) as Predicted).candle, /^2020-04-/);
+  assert.doesNotMatch(works.stderr, /old data/, 'the sample is old by design: not said');
 });

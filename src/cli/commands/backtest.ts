@@ -230,7 +230,12 @@ export function registerReport(program: Command): void {
       if (parsed.kind === 'portfolio') {
         const { portfolioTable } = await import('../../backtest/portfolio-backtest.ts');
         console.log(portfolioTable(parsed.report));
-      } else console.log(summaryTable(parsed.report));
+      } else {
+        console.log(summaryTable(parsed.report));
+        // an agent run's lines under the table, as its backtest printed them (the same function, from the same file)
+        const { agentSummaryLines } = await import('../../backtest/agent-summary.ts');
+        for (const line of agentSummaryLines(parsed.report)) console.log(line);
+      }
       const html = parsed.kind === 'single' ? parsed.report.files.html : 'report.html';
       console.log(`\nreport: ${path.resolve(dir, html)}`);
     },

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { UserError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
 import { isoTime } from '../../data/timeframe.ts';
-import { candleAt, closedSeries } from '../candle-at.ts';
+import { candleAt, closedSeries, oldCandleLine } from '../candle-at.ts';
 import { setupCommand, type CommonFlags } from '../context.ts';
 
 interface PortfolioPredictFlags extends CommonFlags {
@@ -53,7 +53,8 @@ export async function portfolioPredict(
   const { config } = setupCommand({ ...flags, symbol: undefined });
   const symbols = [...info.symbols, ...info.informative];
   const dataFiles = flags.data?.split(',').map((f) => f.trim());
-  if (dataFiles === undefined && !flags.sample) {
+  const fromStore = dataFiles === undefined && !flags.sample;
+  if (fromStore) {
     // each series, traded and informative, topped up from the exchange first, as one market's is (offline: the stored
     // candles, with a warning)
     const { topUpStore } = await import('../fresh-series.ts');
@@ -70,6 +71,9 @@ export async function portfolioPredict(
   // --at on the common timeline, refused as for one market when it is before or after the data
   const common = { ts: tl.ts, timeframe: traded[0].timeframe };
   const t = candleAt({ candles: common, label: `the common timeline of ${info.symbols.join(', ')}` }, at, flags.at);
+  // as one market's: the store's newest common candle may be long closed; not said for --at, a file or the sample
+  const old = fromStore && at === undefined ? oldCandleLine(tl.ts[t], common.timeframe, clock) : undefined;
+  if (old) log().warn(old);
   const { initBackend } = await import('../../nn/backend/backend.ts');
   await initBackend(config.ml.backend);
   const agent = await loadPortfolioAgent(

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { isoTime, parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
-import { candleAt, closedSeries } from '../candle-at.ts';
+import { candleAt, closedSeries, oldCandleLine } from '../candle-at.ts';
 import { freshSeries } from '../fresh-series.ts';
 import type { PlannedOrder } from '../../agents/predict.ts';
 import type { RejectReason } from '../../market/account.ts';
@@ -82,6 +82,9 @@ export function registerPredict(program: Command): void {
     const otherMarket = fromExchange ? early : checkModelMarket(home, model.dir, marketOf(c));
     if (otherMarket) log().warn(otherMarket);
     const t = candleAt(series, at, flags.at);
+    // the store's newest candle may be long closed (an exchange not reached): said, unless --at asked for a candle
+    const old = fromExchange && at === undefined ? oldCandleLine(c.ts[t], c.timeframe, now()) : undefined;
+    if (old) log().warn(old);
 
     const { initBackend } = await import('../../nn/backend/backend.ts');
     const { loadAgent } = await import('../../agents/load-agent.ts');
