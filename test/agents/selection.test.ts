@@ -91,7 +91,8 @@ not', () => {
         for (;;) {
           // the decision candle and the candle the step fills and marks at are both training rows
           assert.ok(inside(obs.t, s.train), `${label} decided at ${obs.t}`);
-          steps[obs.candles === candles ? 'real' : 'mirrored']++;
+          // an observation's candles are views cut at t (of the real series' buffers, or the mirror's)
+          steps[obs.candles.close.buffer === candles.close.buffer ? 'real' : 'mirrored']++;
           const r = env.step(rng.int(3), 1);
           if (r.done) break;
           assert.ok(inside(r.observation.t, s.train), `${label} stepped to ${r.observation.t}`);
