@@ -26,7 +26,7 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where: str
 }
 
 /** A whole number in a query or path string (digits only: no signs, exponents, spaces or fractions). */
-export const intString = (max = Number.MAX_SAFE_INTEGER) =>
+const intString = (max = Number.MAX_SAFE_INTEGER) =>
   z
     .string()
     .regex(/^\d{1,16}$/, 'expected a whole number')
