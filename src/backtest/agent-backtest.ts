@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { refuseModelHome } from '../agents/model-pointer.ts';
 import { UserError } from '../core/errors.ts';
+import { checkName } from '../core/names.ts';
 import type { Logger } from '../core/log.ts';
 import type { Series } from '../data/source.ts';
 import { isoTime } from '../data/timeframe.ts';
@@ -103,10 +104,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     path.join(settings.backtest.outDir, newRunId(ctx.strategy.name, candles.symbol, settings.backtest.outDir));
   const runId = path.basename(path.resolve(outDir));
   const modelName = ctx.flags.name ?? ctx.strategy.name;
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(modelName))
-    throw new UserError(
-      `--name "${modelName}" must be letters, digits, ., _ or - (it names a folder under ${settings.agent.modelsDir}/)`,
-    );
+  checkName(modelName, ` (it names a folder under ${settings.agent.modelsDir}/)`);
   const modelDir = path.join(settings.agent.modelsDir, modelName);
   refuseModelHome(modelDir);
   const span = (r: IndexRange) =>

@@ -3,6 +3,7 @@
  * markets. Checked before any network or disk work; `--symbol` and `--symbols` do not go together.
  */
 import type { Command } from 'commander';
+import { decimalFlag } from '../core/decimal.ts';
 import { UserError } from '../core/errors.ts';
 import { parseSpotSymbol } from '../core/market-symbol.ts';
 import { parsePortfolioSymbols } from '../data/portfolio-source.ts';
@@ -75,7 +76,7 @@ export function parsePortfolioFlags(flags: PortfolioFlags): PortfolioChoice | un
   if (flags.symbol !== undefined) throw new UserError('give either --symbol (one market) or --symbols (a portfolio)');
   const symbols = parsePortfolioSymbols(flags.symbols);
   const every = wholeNumber(flags.rebalanceEvery, '--rebalance-every', 1) ?? 20;
-  const band = flags.band !== undefined ? Number(flags.band) : 0.01;
+  const band = flags.band !== undefined ? decimalFlag(flags.band, '--band') : 0.01;
   if (!(band >= 0 && band < 1)) throw new UserError(`--band must be a fraction in [0, 1), got "${flags.band}"`);
   const marketCosts = parseMarketCosts(flags.marketCosts);
   checkMarketCostsTraded(marketCosts, symbols);

@@ -8,7 +8,6 @@ import type { DashboardReader } from './reader.ts';
 import {
   candleQuery,
   HttpError,
-  intString,
   limitString,
   marketPageQuery,
   nameString,
@@ -16,6 +15,7 @@ import {
   pageQuery,
   parse,
   runParams,
+  timeString,
 } from './validate.ts';
 
 interface ApiContext {
@@ -32,8 +32,8 @@ interface ApiContext {
 const noQuery = z.strictObject({});
 const equityQuery = z
   .strictObject({
-    from: intString().optional(),
-    to: intString().optional(),
+    from: timeString.optional(),
+    to: timeString.optional(),
     limit: limitString(50_000, 5000),
   })
   .superRefine(orderedRange);

@@ -1,6 +1,7 @@
 /** Request validation with zod: a bad parameter is a 400 with one line naming it (issue 15). */
 import { z } from 'zod';
 import { spotSymbolField } from '../data/config.ts';
+import { parseTime } from '../data/timeframe.ts';
 
 /** An error with the HTTP status the server answers with; its message is the one-line JSON error. */
 export class HttpError extends Error {
@@ -25,12 +26,28 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where: str
 }
 
 /** A whole number in a query or path string (digits only: no signs, exponents, spaces or fractions). */
-export const intString = (max = Number.MAX_SAFE_INTEGER) =>
+const intString = (max = Number.MAX_SAFE_INTEGER) =>
   z
     .string()
     .regex(/^\d{1,16}$/, 'expected a whole number')
     .transform(Number)
     .refine((n) => n <= max, `expected at most ${max}`);
+
+/**
+ * A time in a query (`from`, `to`): epoch milliseconds, or an ISO date or time read as the CLI's `--from` reads it
+ * (`2026-11-25`, `2026-11-25T09:00+09:00`; UTC without a zone).
+ */
+export const timeString = z.string().transform((s, ctx) => {
+  if (/^\d{1,16}$/.test(s)) return Number(s);
+  try {
+    const ms = parseTime(s, 'time');
+    if (Number.isSafeInteger(ms)) return ms;
+  } catch {
+    // not a time: the issue below names both forms
+  }
+  ctx.addIssue({ code: 'custom', message: 'expected epoch milliseconds or an ISO time such as 2026-11-25T09:00Z' });
+  return z.NEVER;
+});
 
 /** A query's `limit`: a whole number from 1 to `max`, `dflt` when absent (0 answered a list that read as empty). */
 export const limitString = (max: number, dflt: number) =>
@@ -76,7 +93,7 @@ export const marketPageQuery = (maxLimit: number, defaultLimit: number) =>
 
 /** The candle window: `limit` candles up to `to`, of `market` (a portfolio run's; default its first). */
 export const candleQuery = z.strictObject({
-  to: intString().optional(),
+  to: timeString.optional(),
   limit: limitString(5000, 300),
   market: marketString.optional(),
 });

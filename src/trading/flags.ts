@@ -1,11 +1,12 @@
 /** Amount flags of the trading commands. */
+import { decimalFlag } from '../core/decimal.ts';
 import { UserError } from '../core/errors.ts';
 import { MAX_BALANCE } from '../market/config.ts';
 
-/** A positive amount flag (`--balance 10000000`, `1e7`, `10_000_000`). */
+/** A positive amount flag (`--balance 10000000`, `1e7`, `10_000_000`; not `0x10`, `1,000,000` or ``). */
 export function parseAmount(value: string, flag: string): number {
-  const n = Number(value.replace(/_/g, ''));
-  if (!(Number.isFinite(n) && n > 0)) throw new UserError(`${flag}: "${value}" is not a positive amount`);
+  const n = decimalFlag(value, flag);
+  if (!(n > 0)) throw new UserError(`${flag}: "${value}" is not a positive amount`);
   return n;
 }
 

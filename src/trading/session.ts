@@ -5,6 +5,7 @@ import type { Exchange } from 'ccxt';
 import { CandleStore } from '../data/store.ts';
 import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
 import { UserError } from '../core/errors.ts';
+import { checkName } from '../core/names.ts';
 import type { Logger } from '../core/log.ts';
 import { loadStrategy, ruleSizing } from '../agents/strategy.ts';
 import type { TradingSettings } from './config.ts';
@@ -69,8 +70,7 @@ export function runKey(
   mode: TradingMode,
   name: string,
 ): RunKey {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))
-    throw new UserError(`--name "${name}": use letters, digits, dot, dash or underscore`);
+  checkName(name);
   return { mode, name, exchange: config.exchange.id, symbol: config.symbol, timeframe: config.timeframe };
 }
 

@@ -169,6 +169,11 @@ test('bad input is a one-line error with a non-zero exit, and writes no report',
     [['--from', '2024-01-10', '--to', '2024-01-10T02:00Z'], /^error: range .* holds 2 candles .*at least 3\n$/],
     [['--balance', '0'], /^error: --balance: "0" is not a positive amount\n$/],
     [['--balance', '1e308'], /^error: --balance: "1e308" is above the largest balance, 1000000000000000\n$/],
+    // plain decimals only: Number() read 0x10 as 16 and an empty or blank value as 0
+    ...['0x10', '1,000,000', '', ' ', 'Infinity'].map((v): [string[], RegExp] => [
+      ['--balance', v],
+      /^error: --balance: ".*" is not a decimal number \(write it as/,
+    ]),
     // no order could be placed: it used to run 0 trades with every order rejected, and say nothing
     [
       ['--balance', '0.0001'],

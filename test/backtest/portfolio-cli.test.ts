@@ -76,6 +76,8 @@ test('bad portfolio flags are one-line errors before any work', async () => {
     [['--symbols', 'A/KRW,B/KRW', '--data', 'x.csv'], /--data: no such file x.csv/],
     [['--symbols', 'A/KRW,B/KRW', '--strategy', 'sma-cross', '--sample'], /trades one market/],
     [['--symbols', 'A/KRW,B/KRW', '--band', '2'], /--band must be a fraction/],
+    [['--symbols', 'A/KRW,B/KRW', '--band', '0x0'], /--band: "0x0" is not a decimal number/],
+    [['--symbols', 'A/KRW,B/KRW', '--band', ' '], /--band: " " is not a decimal number/],
   ];
   for (const [args, re] of cases) {
     const r = await runBot(['backtest', ...args, '--log-level', 'error']);
@@ -113,6 +115,13 @@ test('--market-costs: one cost preset per market, in report.json per series; unk
     quantityPrecision: 0,
   });
   assert.ok(report.portfolio.markets[1].taxPaid > 0 && report.portfolio.markets[0].taxPaid === 0);
+  // --sample without --symbols trades the sample's two markets: another one is named, not ignored
+  const unknown = await runBot([...args, '--market-costs', 'FOO/USD=zero', '--out', path.join(out, 'never')]);
+  assert.equal(unknown.code, 1);
+  assert.equal(
+    unknown.stderr,
+    'error: --market-costs names FOO/USD, which is not traded (SP500-2X/USD, SP500-INV/USD)\n',
+  );
   const symbols = ['--symbols', 'SP500-2X/USD,SP500-INV/USD'];
   for (const [flag, re] of [
     ['X/USD=zero', /--market-costs names X\/USD, which is not traded/],

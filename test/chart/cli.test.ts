@@ -38,6 +38,8 @@ test('bot chart writes the very pixels the model sees for the window ending at -
   const res = await bot(['chart', '--data', csv, '--at', '2024-02-25T03:30Z', '--style', 'ohlc', '--out', out]);
   assert.equal(res.code, 0, res.stderr);
   assert.match(res.stdout, /wrote .*chart\.png: ohlc:64x60:20/);
+  // height first, as in the spec's HEIGHTxWIDTH (it printed 60×64 px, width first)
+  assert.match(res.stdout, /; 64 high × 60 wide px\n/);
   const r = createImageRenderer(parseImageSpec('ohlc:64x60:20'));
   const px = new Float32Array(r.frameSize);
   r.render(candles, t, px);

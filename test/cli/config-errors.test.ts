@@ -147,6 +147,25 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
       ['backtest', '--sample', '--strategy', 'ppo-continuous', '--seeds', '2', '--ensemble', 'vote', '--epochs', '1'],
       /^error: --ensemble vote needs discrete actions \(this recipe has a continuous head\): use mean$/,
     ],
+    // a rule strategy was asked for --seeds 2, then told --seeds is for agent strategies
+    [['backtest', ...rule, '--ensemble', 'vote'], /^error: --ensemble needs an agent strategy, not sma-cross$/],
+    // the line said "letters, digits, ., _ or -" and refused the "." it allowed as a first character
+    [
+      ['backtest', '--sample', '--strategy', 'dqn-dnn', '--name', '.hidden', '--log-level', 'error'],
+      /^error: --name "\.hidden" must start with a letter or digit and hold only letters, digits, \., _ or - \(it/,
+    ],
+    [[...paper, '--name', '.hidden'], /^error: --name "\.hidden" must start with a letter or digit and hold only/],
+    [
+      ['backtest', '--sample', '--strategy', 'equal-weight', '--name', '.hidden'],
+      /^error: --name "\.hidden" must start with a letter or digit and hold only/,
+    ],
+    // a mistyped folder used to be made, and an empty dashboard served from a new database in it
+    [['serve', '--db', 'no/such/bot.db', '--port', '0'], /^error: --db no\/such\/bot\.db: no folder \S*no\/such \(/],
+    // Number('') is 0: an empty --decisions showed none
+    [['status', '--decisions', '', '--db', 'typo.db'], /^error: --decisions must be a whole number ≥ 0, got ""$/],
+    // no database: no runs to list, not an error, and the file is not made
+    [['status', '--json', '--db', 'typo.db'], /^$/],
+    [['status', '--db', 'typo.db'], /^$/],
     [
       ['backtest', '--sample', '--strategy', 'dqn-dnn', '--epochs', '1e9'],
       /^error: --epochs must be a whole number ≥ 1, got "1e9"$/,
@@ -225,6 +244,9 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
   });
   const list = cases.findIndex(([args]) => args.join(' ') === 'data list --db typo.db');
   assert.match(results[list].stdout, /^no candles stored in typo\.db/);
+  const output = (args: string) => results[cases.findIndex(([a]) => a.join(' ') === args)].stdout;
+  assert.equal(output('status --json --db typo.db'), '[]\n');
+  assert.equal(output('status --db typo.db'), 'no runs (database typo.db does not exist; start one with bot paper)\n');
   assert.deepEqual(readdirSync(cwd, { recursive: true }).sort(), before, 'nothing created in the working folder');
 });
 
@@ -248,8 +270,9 @@ test('error messages name the flag or command that helps: --serve PORT, bot live
     holder.close();
   }
   const live = await runBot(['status', '--live', '--config', 'offline.json'], {}, cwd);
-  assert.equal(live.code, 1);
-  assert.equal(live.stderr, 'error: no live runs in .bot/bot.db (start one with bot live)\n');
+  // no runs to list is an answer, not an error
+  assert.equal(live.code, 0, live.stderr);
+  assert.equal(live.stdout, 'no live runs in .bot/bot.db (start one with bot live)\n');
   const retrain = await runBot(['retrain', '--config', 'offline.json'], {}, cwd);
   assert.equal(retrain.code, 1);
   assert.equal(retrain.stderr, 'error: give --model FOLDER (the model to retrain) or --strategy NAME\n');

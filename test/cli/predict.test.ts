@@ -158,6 +158,15 @@ test('bot predict checks its flags first and names the range for an --at outside
   const bad = await runBot(['predict', '--model', model, '--data', csv, '--position', '2', '--log-level', 'error']);
   assert.equal(bad.code, 1);
   assert.equal(bad.stderr, 'error: --position must be a fraction from 0 to 1, got "2"\n');
+  // Number() read an empty --position as 0 and 0x1 as 1
+  for (const v of ['', '0x1']) {
+    const odd = await runBot(['predict', '--model', model, '--data', csv, '--position', v, '--log-level', 'error']);
+    assert.equal(odd.code, 1);
+    assert.equal(
+      odd.stderr,
+      `error: --position: "${v}" is not a decimal number (write it as e.g. 0.5, 10000000 or 1e7)\n`,
+    );
+  }
   const none = await runBot(['predict', '--model', path.join(dir, 'nope'), '--sample', '--log-level', 'error']);
   assert.equal(none.code, 1);
   assert.match(none.stderr, /^error: --model .*nope: no such folder/);
@@ -405,4 +414,22 @@ that works, and --sample decides`, async () => {
   assert.equal(works.code, 0, works.stderr);
   assert.match((JSON.parse(works.stdout) as Predicted).candle, /^2020-04-/);
   assert.doesNotMatch(works.stderr, /old data/, 'the sample is old by design: not said');
+});
+
+test(`bot predict on a continuous policy prints its target position once (it read "target position target \
+0.2")`, async () => {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'bot-predict-continuous-'));
+  const cfg = path.join(cwd, 'cfg.json');
+  writeFileSync(cfg, JSON.stringify({ agent: { modelsDir: path.join(cwd, 'models') }, log: { file: '' } }));
+  const common = ['--sample', '--config', cfg, '--log-level', 'error', '--backend', 'cpu'];
+  const train = await runBot(
+    ['backtest', '--strategy', 'ppo-continuous', '--epochs', '1', '--out', path.join(cwd, 'run'), ...common],
+    {},
+    cwd,
+  );
+  assert.equal(train.code, 0, train.stderr);
+  const r = await runBot(['predict', '--model', path.join(cwd, 'models', 'ppo-continuous'), ...common], {}, cwd);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\ntarget position [\d.]+ {2}\(state value /);
+  assert.doesNotMatch(r.stdout, /target position target/);
 });

@@ -272,6 +272,21 @@ test('a time range whose from is after its to is a 400 naming both, on every rou
     assert.equal((await get(`/api/v1/runs/${f.runId}/equity?${q}`)).status, 200);
 });
 
+test('from and to are epoch milliseconds or ISO times, read as the CLI reads --from and --to', async () => {
+  const run = `/api/v1/runs/${f.runId}`;
+  const iso = await get(`${run}/equity?from=2024-01-06&to=2024-01-07T12:00Z`);
+  assert.equal(iso.status, 200, JSON.stringify(iso.body));
+  const ms = await get(`${run}/equity?from=${Date.UTC(2024, 0, 6)}&to=${Date.UTC(2024, 0, 7, 12)}`);
+  assert.ok(iso.body.points.length > 0);
+  assert.deepEqual(iso.body, ms.body);
+  const candles = await get(`${run}/candles?to=2024-01-07T12:00%2B09:00&limit=1`);
+  assert.deepEqual(candles.body, (await get(`${run}/candles?to=${Date.UTC(2024, 0, 7, 3)}&limit=1`)).body);
+  for (const q of ['from=2024-02-30', 'to=yesterday', 'from=1e9'])
+    assert.deepEqual((await get(`${run}/equity?${q}`)).body, {
+      error: `query ${q.split('=')[0]}: expected epoch milliseconds or an ISO time such as 2026-11-25T09:00Z`,
+    });
+});
+
 test('a method a route does not take is a 405 with an Allow header naming the ones it takes', async () => {
   const call = (method: string, path: string) =>
     fetch(s.url + path, { method, headers: { authorization: `Bearer ${s.token}` } });

@@ -77,9 +77,6 @@ export function registerBacktest(program: Command): void {
     const ensemble = flags.ensemble !== undefined ? parseEnsembleKind(flags.ensemble) : undefined;
     checkOutFolder(flags.out, { empty: true });
     if (ensemble && flags.model !== undefined) throw new UserError('--ensemble trains seeds: use it with --strategy');
-    // an ensemble of the one default seed used to be built without a word
-    if (ensemble && (seeds ?? 1) < 2)
-      throw new UserError(`--ensemble ${flags.ensemble} trades a fold's seeds as one model: give --seeds 2 or more`);
     if (flags.model !== undefined && flags.strategy !== undefined)
       throw new UserError('use either --model DIR or --strategy NAME, not both');
     // the bundled sample stands in for the exchange only in the main job with no market named
@@ -113,6 +110,10 @@ export function registerBacktest(program: Command): void {
 
     if (ensemble && strategy.kind !== 'agent')
       throw new UserError(`--ensemble needs an agent strategy, not ${strategy.name}`);
+    // after the strategy's kind: a rule strategy asked for --seeds 2 here, then refused --seeds
+    // an ensemble of the one default seed used to be built without a word
+    if (ensemble && (seeds ?? 1) < 2)
+      throw new UserError(`--ensemble ${flags.ensemble} trades a fold's seeds as one model: give --seeds 2 or more`);
     if (ensemble && strategy.kind === 'agent') checkEnsembleRecipe(ensemble, strategy.recipe);
     if (strategy.kind !== 'agent') refuseTrainingFlag(flags, strategy.name);
     if (strategy.kind === 'agent') {

@@ -97,7 +97,8 @@ async function chart(flags: ChartFlags): Promise<void> {
       : `window ending ${isoTime(c.ts[t])}`;
   console.log(
     `wrote ${flags.out}: ${formatImageSpec(spec)}, ${what}, ${series.label}; ` +
-      `${view.width * scale}×${view.height * scale} px`,
+      // height first, as the spec's HEIGHTxWIDTH
+      `${view.height * scale} high × ${view.width * scale} wide px`,
   );
   if (spec.layers) console.log('(layers in colour: candles white, MA/Bollinger orange, volume grey, RSI/MACD cyan)');
   else if (channels === 2 || channels === 4)

@@ -5,6 +5,7 @@ import { type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { Exchange } from 'ccxt';
 import type { Config } from '../../config/schema.ts';
+import { decimalFlag } from '../../core/decimal.ts';
 import { UserError } from '../../core/errors.ts';
 import { parseSpotSymbol } from '../../core/market-symbol.ts';
 import { candlesToCsv, parseCandlesCsvDetailed, parseColumnsSpec } from '../../data/csv.ts';
@@ -417,7 +418,11 @@ function derive(flags: DeriveFlags): void {
     throw new UserError('--symbol is required: the derived series to write, e.g. --symbol SP500-2X/USD');
   parseSpotSymbol(flags.from, '--from');
   if (flags.leverage === undefined) throw new UserError('--leverage is required (2 for 2×, -1 for inverse)');
-  const spec = { leverage: Number(flags.leverage), feeAnnual: Number(flags.feeAnnual ?? 0), symbol: flags.symbol };
+  const spec = {
+    leverage: decimalFlag(flags.leverage, '--leverage'),
+    feeAnnual: flags.feeAnnual !== undefined ? decimalFlag(flags.feeAnnual, '--fee-annual') : 0,
+    symbol: flags.symbol,
+  };
   if (flags.symbol === flags.from) throw new UserError('--symbol must differ from --from (the index stays)');
   checkDeriveSpec(spec);
   const { config } = setupCommand(flags);

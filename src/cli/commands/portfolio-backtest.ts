@@ -4,8 +4,10 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { decimalFlag } from '../../core/decimal.ts';
 import { UserError } from '../../core/errors.ts';
 import { parseSymbolList } from '../../core/market-symbol.ts';
+import { checkName } from '../../core/names.ts';
 import { parseTime } from '../../data/timeframe.ts';
 import { checkBalance, portfolioCosts, runCosts } from '../../market/costs.ts';
 import { setupCommand, trainingCount, wholeNumber } from '../context.ts';
@@ -39,7 +41,7 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   for (const f of dataFiles ?? []) if (!existsSync(f)) throw new UserError(`--data: no such file ${f}`);
   checkColumnsFlag(flags);
   const every = wholeNumber(flags.rebalanceEvery, '--rebalance-every', 1) ?? 20;
-  const band = flags.band !== undefined ? Number(flags.band) : 0.01;
+  const band = flags.band !== undefined ? decimalFlag(flags.band, '--band') : 0.01;
   if (!(band >= 0 && band < 1)) throw new UserError(`--band must be a fraction in [0, 1), got "${flags.band}"`);
   const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
   const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
@@ -52,8 +54,7 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   if (flags.ensemble !== undefined)
     throw new UserError('--ensemble is for one market; a portfolio run trades its first seed (leave out --ensemble)');
   const folds = trainingCount(flags.folds, 'folds');
-  if (flags.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(flags.name))
-    throw new UserError(`--name "${flags.name}" must be letters, digits, ., _ or -`);
+  if (flags.name !== undefined) checkName(flags.name);
   const marketCosts = parseMarketCosts(flags.marketCosts);
   checkOutFolder(flags.out, { empty: true });
   const { config, logger } = setupCommand({ ...flags, symbol: undefined }, extra);
@@ -83,6 +84,8 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
       `${what} trades several markets: give --symbols BTC/KRW,ETH/KRW[,…] (and --data a.csv,b.csv or --sample)`,
     );
   }
+  // a rule strategy on --sample trades the sample's two derived markets: named here, so --market-costs is checked
+  if (symbols.length === 0) symbols = [SAMPLE_2X, SAMPLE_INVERSE];
   // markets named by the recipe or the saved model, not by --symbols (checked as it was parsed)
   if (flags.symbols === undefined)
     checkOneQuote(symbols, modelInfo ? `model ${modelDir}` : `strategy "${strategy?.name}"`);
@@ -97,12 +100,12 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   }
   const baseCosts = runCosts(recipe?.costs ?? modelInfo?.costs ?? 'config', config.account);
   const costsOf = (traded: readonly string[]) => portfolioCosts(traded, baseCosts, config.account.markets, marketCosts);
-  // before the candles are loaded, as on one market (the bundled sample's markets are named when it loads)
-  checkBalance(config.account, symbols.length > 0 ? costsOf(symbols) : baseCosts);
+  // before the candles are loaded, as on one market
+  checkBalance(config.account, costsOf(symbols));
   const { columns, sample } = flags;
   const all = loadPortfolioSeries({
     config,
-    symbols: symbols.length > 0 ? [...symbols, ...informative] : [],
+    symbols: [...symbols, ...informative],
     dataFiles,
     columns,
     ...(dataFiles !== undefined && flags.timeframe !== undefined ? { timeframe: flags.timeframe } : {}),

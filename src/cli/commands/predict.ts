@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { isoTime, parseTime } from '../../data/timeframe.ts';
+import { decimalFlag } from '../../core/decimal.ts';
 import { UserError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
 import { candleAt, closedSeries, oldCandleLine } from '../candle-at.ts';
@@ -48,7 +49,7 @@ export function registerPredict(program: Command): void {
     if (flags.data && flags.sample) throw new UserError('use either --data FILE or --sample, not both');
     if (flags.data && !existsSync(flags.data)) throw new UserError(`--data: no such file ${flags.data}`);
     const at = flags.at !== undefined ? parseTime(flags.at, '--at') : undefined;
-    const position = flags.position !== undefined ? Number(flags.position) : 0;
+    const position = flags.position !== undefined ? decimalFlag(flags.position, '--position') : 0;
     if (!(Number.isFinite(position) && position >= 0 && position <= 1))
       throw new UserError(`--position must be a fraction from 0 to 1, got "${flags.position}"`);
     const fixed = flags.now !== undefined ? parseTime(flags.now, '--now') : undefined;
@@ -121,8 +122,9 @@ export function registerPredict(program: Command): void {
         return;
       }
       const fmt = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 6 });
+      // a continuous policy's one value is the target position its kind already names
       const values = Object.entries(p.outputs.values)
-        .map(([k, v]) => `${k} ${fmt(v)}`)
+        .map(([k, v]) => (k === 'target' ? fmt(v) : `${k} ${fmt(v)}`))
         .join('  ');
       const target = out.targetPosition !== undefined ? `  target position ${out.targetPosition.toFixed(3)}` : '';
       const stateValue = p.outputs.stateValue !== undefined ? `  (state value ${fmt(p.outputs.stateValue)})` : '';

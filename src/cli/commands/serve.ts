@@ -1,5 +1,7 @@
 /** `bot serve`: the dashboard and REST API over the traders' database, backtests/ and models/ (issue 15). */
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { UserError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Config } from '../../config/schema.ts';
@@ -98,6 +100,13 @@ export function registerServe(program: Command): void {
     if (flags.host !== undefined && !/^[A-Za-z0-9.:-]{1,253}$/.test(flags.host))
       throw new UserError(`--host: "${flags.host}" is not an address`);
     // checked before the config is read or anything is written
+    const dbFolder = flags.db !== undefined ? path.dirname(path.resolve(flags.db)) : undefined;
+    // the file itself is made when missing (an empty dashboard that the first paper run fills), a folder is not: a
+    // mistyped path used to start on an empty database made there
+    if (dbFolder !== undefined && !existsSync(dbFolder))
+      throw new UserError(
+        `--db ${flags.db}: no folder ${dbFolder} (bot serve shows the runs bot paper and live write)`,
+      );
     const label = typeof flags.newToken === 'string' ? tokenLabel(flags.newToken) : 'cli';
     const { config, logger } = setupCommand(flags);
     if (flags.newToken !== undefined) {

@@ -1,7 +1,7 @@
 /** `bot status`: every paper and live run in the database, or one in detail. */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
 import { CandleStore } from '../../data/store.ts';
 import { UserError } from '../../core/errors.ts';
 import { RunRepository } from '../../trading/run-repository.ts';
@@ -35,20 +35,21 @@ export function registerStatus(program: Command): void {
     const portfolio = parsePortfolioFlags(flags);
     const { config } = setupCommand(flags);
     const mode: TradingMode = flags.live ? 'live' : 'paper';
-    const n = flags.decisions !== undefined ? Number(flags.decisions) : config.trading.statusDecisions;
-    if (!(Number.isInteger(n) && n >= 0))
-      throw new UserError(`--decisions: "${flags.decisions}" is not a whole number`);
+    const n = wholeNumber(flags.decisions, '--decisions', 0) ?? config.trading.statusDecisions;
     const named =
       flags.name !== undefined ||
       flags.symbol !== undefined ||
       portfolio !== undefined ||
       flags.exchange !== undefined ||
       flags.timeframe !== undefined;
-    if (!existsSync(config.data.database))
-      throw new UserError(
-        `no database at ${config.data.database}: no paper or live run has started ` +
-          `(start one with bot ${flags.live ? 'live' : 'paper'})`,
-      );
+    const start = `start one with bot ${flags.live ? 'live' : 'paper'}`;
+    if (!existsSync(config.data.database)) {
+      // every run of a database not made yet is none (not an error, and the file is not made); one asked for is
+      if (named)
+        throw new UserError(`no database at ${config.data.database}: no paper or live run has started (${start})`);
+      console.log(flags.json ? '[]' : `no runs (database ${config.data.database} does not exist; ${start})`);
+      return;
+    }
     const store = CandleStore.open(config.data.database);
     try {
       const repo = new RunRepository(store.db);
@@ -76,11 +77,10 @@ export function registerStatus(program: Command): void {
         .filter((r) => !flags.live || r.mode === 'live')
         .map((r) => runStatus(repo, r, now, n, timing))
         .filter((s): s is RunStatus => s !== undefined);
-      if (all.length === 0)
-        throw new UserError(
-          `no ${flags.live ? 'live ' : ''}runs in ${config.data.database} ` +
-            `(start one with bot ${flags.live ? 'live' : 'paper'})`,
-        );
+      if (all.length === 0) {
+        console.log(flags.json ? '[]' : `no ${flags.live ? 'live ' : ''}runs in ${config.data.database} (${start})`);
+        return;
+      }
       if (flags.json) console.log(JSON.stringify(all.length === 1 ? all[0] : all, null, 2));
       else console.log(all.length === 1 ? formatStatus(all[0]) : formatRunTable(all));
     } finally {
