@@ -159,6 +159,10 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
       ['backtest', '--sample', '--strategy', 'equal-weight', '--name', '.hidden'],
       /^error: --name "\.hidden" must start with a letter or digit and hold only/,
     ],
+    [
+      ['sweep', '--sample', '--strategy', 'dqn-dnn', '--grid', 'window=3,4', '--name', '.hidden'],
+      /^error: --name "\.hidden" must start with a letter or digit and hold only/,
+    ],
     // a mistyped folder used to be made, and an empty dashboard served from a new database in it
     [['serve', '--db', 'no/such/bot.db', '--port', '0'], /^error: --db no\/such\/bot\.db: no folder \S*no\/such \(/],
     // Number('') is 0: an empty --decisions showed none

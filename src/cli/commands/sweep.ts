@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../core/errors.ts';
+import { checkName } from '../../core/names.ts';
 import { parseSymbolList } from '../../core/market-symbol.ts';
 import type { BackendName } from '../../nn/backend/backend.ts';
 import { loadStrategy } from '../../agents/strategy.ts';
@@ -85,8 +86,7 @@ export function sweepRequest(flags: SweepFlags, defaultSeed: number): SweepReque
   if (from !== undefined && to !== undefined && parseTime(to, '--to') <= parseTime(from, '--from'))
     throw new UserError(`--to ${to} is not after --from ${from}`);
   const name = flags.name ?? file?.name;
-  if (name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))
-    throw new UserError(`--name "${name}" must be letters, digits, ., _ or -`);
+  if (name !== undefined) checkName(name);
   const request: SweepRequest = {
     strategy,
     grid,
