@@ -67,6 +67,14 @@ export function refusePortfolioOnlyFlags(flags: PortfolioFlags): void {
   }
 }
 
+/** --rebalance-every K (default 20) and --band F (default 0.01) of a portfolio run or backtest. */
+export function rebalanceFlags(flags: { rebalanceEvery?: string; band?: string }): { every: number; band: number } {
+  const every = wholeNumber(flags.rebalanceEvery, '--rebalance-every', 1) ?? 20;
+  const band = flags.band !== undefined ? decimalFlag(flags.band, '--band') : 0.01;
+  if (!(band >= 0 && band < 1)) throw new UserError(`--band must be a fraction in [0, 1), got "${flags.band}"`);
+  return { every, band };
+}
+
 /** The portfolio flags, or undefined for a single-market command; one-line errors for bad values. */
 export function parsePortfolioFlags(flags: PortfolioFlags): PortfolioChoice | undefined {
   if (flags.symbols === undefined) {
@@ -75,9 +83,7 @@ export function parsePortfolioFlags(flags: PortfolioFlags): PortfolioChoice | un
   }
   if (flags.symbol !== undefined) throw new UserError('give either --symbol (one market) or --symbols (a portfolio)');
   const symbols = parsePortfolioSymbols(flags.symbols);
-  const every = wholeNumber(flags.rebalanceEvery, '--rebalance-every', 1) ?? 20;
-  const band = flags.band !== undefined ? decimalFlag(flags.band, '--band') : 0.01;
-  if (!(band >= 0 && band < 1)) throw new UserError(`--band must be a fraction in [0, 1), got "${flags.band}"`);
+  const { every, band } = rebalanceFlags(flags);
   const marketCosts = parseMarketCosts(flags.marketCosts);
   checkMarketCostsTraded(marketCosts, symbols);
   return { symbols, every, band, marketCosts };

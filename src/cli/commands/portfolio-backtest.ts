@@ -4,7 +4,6 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { decimalFlag } from '../../core/decimal.ts';
 import { UserError } from '../../core/errors.ts';
 import { parseSymbolList } from '../../core/market-symbol.ts';
 import { checkName } from '../../core/names.ts';
@@ -12,7 +11,7 @@ import { parseTime } from '../../data/timeframe.ts';
 import { checkBalance, portfolioCosts, runCosts } from '../../market/costs.ts';
 import { setupCommand, trainingCount, wholeNumber } from '../context.ts';
 import { checkOutFolder } from '../out-paths.ts';
-import { checkMarketCostsTraded, parseMarketCosts } from '../portfolio-flags.ts';
+import { checkMarketCostsTraded, parseMarketCosts, rebalanceFlags } from '../portfolio-flags.ts';
 import { refuseTrainingFlag, type BacktestFlags } from '../backtest-flags.ts';
 import { checkColumnsFlag } from './data.ts';
 
@@ -40,9 +39,7 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   }
   for (const f of dataFiles ?? []) if (!existsSync(f)) throw new UserError(`--data: no such file ${f}`);
   checkColumnsFlag(flags);
-  const every = wholeNumber(flags.rebalanceEvery, '--rebalance-every', 1) ?? 20;
-  const band = flags.band !== undefined ? decimalFlag(flags.band, '--band') : 0.01;
-  if (!(band >= 0 && band < 1)) throw new UserError(`--band must be a fraction in [0, 1), got "${flags.band}"`);
+  const { every, band } = rebalanceFlags(flags);
   const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
   const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
   if (from !== undefined && to !== undefined && to <= from) {
