@@ -66,12 +66,15 @@ test('malformed grid, flags or file: one line naming the problem, nothing writte
   );
 });
 
-test('a grid value the recipe check refuses (an unknown activation or feature set) is one line before any job', async () => {
+test('a grid value the recipe check refuses (unknown activation or feature set): one line before any job', async () => {
   // before: the recipe check took any activation name and every job with it failed in training ("Unknown activation:
   // bogus. This may be due to…"), the sweep ranking the other configurations
   await oneLine(
     ['sweep', ...TINY, '--grid', 'network.activation=relu,bogus', '--epochs', '1', '--workers', '1', '--data', csv],
-    /^error: with \{.*"network\.activation":"bogus".*\}: strategies\/dqn-dnn\.ts: recipe\.network\.activation: not an activation tfjs knows .*\(got "bogus"\)$/,
+    new RegExp(
+      '^error: with \\{.*"network\\.activation":"bogus".*\\}: strategies/dqn-dnn\\.ts: ' +
+        'recipe\\.network\\.activation: not an activation tfjs knows .*\\(got "bogus"\\)$',
+    ),
   );
   const file = path.join(dir, 'bad-activation.json');
   writeFileSync(file, JSON.stringify({ strategy: 'dqn-dnn', grid: { 'network.activation': ['tanh', 'Relu'] } }));
