@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { closestName } from '../core/did-you-mean.ts';
 import { UserError } from '../core/errors.ts';
 import type { NetworkKind } from '../nn/spec.ts';
+import { activationProblem } from '../nn/build.ts';
+import { featureNames } from '../features/index.ts';
 import { SCALER_KINDS, type ScalerKind } from '../features/scaler.ts';
 import { listCostPresets, type CostPresetName } from '../market/costs.ts';
 import type { RewardOptions } from '../market/reward.ts';
@@ -93,15 +95,21 @@ export interface AgentRecipe {
 }
 
 /** The network section, one schema for single-market and portfolio recipes. */
-export const networkSchema = z.strictObject({
-  kind: z.enum(['dnn', 'lstm', 'cnn', 'cnnrnn']),
-  hidden: z.array(whole(1)).optional(),
-  dropout: z.number().min(0).lt(1).optional(),
-  batchNorm: z.boolean().optional(),
-  rnnUnits: whole(1).optional(),
-  rnn: z.enum(['lstm', 'gru']).optional(),
-  activation: z.string().min(1).optional(),
-}) satisfies z.ZodType<AgentRecipe['network']>;
+export const networkSchema = z
+  .strictObject({
+    kind: z.enum(['dnn', 'lstm', 'cnn', 'cnnrnn']),
+    hidden: z.array(whole(1)).optional(),
+    dropout: z.number().min(0).lt(1).optional(),
+    batchNorm: z.boolean().optional(),
+    rnnUnits: whole(1).optional(),
+    rnn: z.enum(['lstm', 'gru']).optional(),
+    activation: z.string().min(1).optional(),
+  })
+  .superRefine((n, ctx) => {
+    // the builder's own check: an unknown name used to pass here and fail every training (each job of a sweep)
+    const problem = activationProblem(n.kind, n.activation);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['activation'], message: problem, input: n.activation });
+  }) satisfies z.ZodType<AgentRecipe['network']>;
 
 export const rewardSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('delayed'), threshold: z.number().gt(0).lt(1) }),
@@ -117,7 +125,16 @@ export const rewardSchema = z.discriminatedUnion('kind', [
 
 /** Everything but the learner's parameters, which its registry entry checks. */
 const recipeSchema = z.strictObject({
-  features: z.string(),
+  // the sets are looked up where they are computed (src/features), so an unknown one is refused at load, not by
+  // every training; '' is no feature rows (an image network)
+  features: z.string().superRefine((spec, ctx) => {
+    if (spec === '') return;
+    try {
+      featureNames(spec);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message, input: spec });
+    }
+  }),
   scaler: z.enum(SCALER_KINDS),
   window: whole(0),
   image: z.strictObject({ spec: z.string().min(1), frames: whole(1) }).optional(),

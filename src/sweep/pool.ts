@@ -6,7 +6,9 @@
  * A message sent to a child that has just died fails with an 'error' event (EPIPE, ERR_IPC_CHANNEL_CLOSED), which
  * without a listener would crash the coordinator: the child is ended and its 'exit' retries the job like any death.
  * With `stop` (src/sweep/stop.ts) asking to finish, no job is handed out and each child is let go once its job in
- * hand is answered; asking to stop now kills the children. A job lost to a stop costs no try.
+ * hand is answered; asking to stop now kills the children. A job lost to a stop costs no try. A child sent SIGTERM
+ * on its own says it is leaving: it is handed no more jobs, and when it exits (143, or killed by the signal) its job
+ * in hand, if unanswered, goes back to the front of the line without a try and another child takes its place.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +17,7 @@ import { UserError } from '../core/errors.ts';
 import type { FromChild, ToChild } from './child.ts';
 import { tsxExecArgv } from './child-args.ts';
 import type { JobResult, JobSpec } from './jobs.ts';
-import type { SweepStop } from './stop.ts';
+import { STOPPED_BY_SIGTERM, type SweepStop } from './stop.ts';
 
 const CHILD_FILE = fileURLToPath(new URL('./child.ts', import.meta.url));
 
@@ -42,6 +44,8 @@ interface Slot {
   child: ChildProcess;
   sent: Set<string>;
   job?: { job: JobSpec; tries: number };
+  /** The child got a SIGTERM of its own and exits once its job in hand is answered. */
+  leaving?: boolean;
 }
 
 /** Runs every job in child processes; resolves when each has a result or has failed its last try. */
@@ -83,7 +87,7 @@ export function runInProcess(jobs: readonly JobSpec[], o: PoolOptions): Promise<
       reject(new UserError(`a sweep worker process could not start: ${message}`));
     };
     const next = (slot: Slot) => {
-      const entry = stopping() ? undefined : waiting.shift();
+      const entry = stopping() || slot.leaving ? undefined : waiting.shift();
       if (!entry) {
         slot.job = undefined;
         finish();
@@ -111,12 +115,13 @@ export function runInProcess(jobs: readonly JobSpec[], o: PoolOptions): Promise<
       child.on('error', (e: Error) => {
         // fork itself failed (EAGAIN, ENOMEM): no process, so no 'exit' will come to retry anything
         if (child.pid === undefined) cannotStart(e.message);
-        else if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        else if (!slot.leaving && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       });
       child.on('message', (m: FromChild) => {
         if (m.type === 'fatal') return cannotStart(m.message);
         if (!slots.has(slot)) return; // a message read after its 'exit': the job was already put back in line
-        if (m.type === 'ready') next(slot);
+        if (m.type === 'leaving') slot.leaving = true;
+        else if (m.type === 'ready') next(slot);
         else if (m.type === 'result' && slot.job) {
           open--;
           o.onResult(slot.job.job, m.result);
@@ -132,8 +137,10 @@ export function runInProcess(jobs: readonly JobSpec[], o: PoolOptions): Promise<
         slot.job = undefined;
         if (open === 0 || fatal !== undefined) return;
         if (stopping()) return finish();
+        // stopped by a SIGTERM of its own (src/sweep/child.ts): its unanswered job runs next elsewhere, costing no try
+        if (job && (signal === 'SIGTERM' || code === STOPPED_BY_SIGTERM)) waiting.unshift(job);
         // a child that dies mid-job (out of memory, a native abort, kill -9) costs that job one try
-        if (job) failTry(job, `worker process died (${signal ?? `exit ${code}`})`);
+        else if (job) failTry(job, `worker process died (${signal ?? `exit ${code}`})`);
         if (open > 0 && waiting.length > 0) start();
         else finish();
       });

@@ -8,6 +8,9 @@ import { constants } from 'node:os';
 
 type StopLevel = 'running' | 'finish' | 'now';
 
+/** A sweep child's exit code after a SIGTERM of its own (src/sweep/child.ts): its job in hand costs no try. */
+export const STOPPED_BY_SIGTERM = 128 + constants.signals.SIGTERM;
+
 export class SweepStop {
   level: StopLevel = 'running';
   signal?: NodeJS.Signals;

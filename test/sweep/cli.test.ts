@@ -66,6 +66,29 @@ test('malformed grid, flags or file: one line naming the problem, nothing writte
   );
 });
 
+test('a grid value the recipe check refuses (unknown activation or feature set): one line before any job', async () => {
+  // before: the recipe check took any activation name and every job with it failed in training ("Unknown activation:
+  // bogus. This may be due to…"), the sweep ranking the other configurations
+  await oneLine(
+    ['sweep', ...TINY, '--grid', 'network.activation=relu,bogus', '--epochs', '1', '--workers', '1', '--data', csv],
+    new RegExp(
+      '^error: with \\{.*"network\\.activation":"bogus".*\\}: strategies/dqn-dnn\\.ts: ' +
+        'recipe\\.network\\.activation: not an activation tfjs knows .*\\(got "bogus"\\)$',
+    ),
+  );
+  const file = path.join(dir, 'bad-activation.json');
+  writeFileSync(file, JSON.stringify({ strategy: 'dqn-dnn', grid: { 'network.activation': ['tanh', 'Relu'] } }));
+  await oneLine(
+    ['sweep', '--file', file, '--epochs', '1', '--workers', '1', '--data', csv],
+    /^error: with \{"network\.activation":"Relu"\}: .*recipe\.network\.activation: not an activation tfjs knows/,
+  );
+  // before: refused only after the data was read, without naming the grid key
+  await oneLine(
+    ['sweep', ...TINY, '--grid', 'features=rltrader-v1,rltrader-v2', '--epochs', '1', '--data', csv],
+    /^error: with \{.*"features":"rltrader-v2".*\}: .*recipe\.features: unknown feature set "rltrader-v2"/,
+  );
+});
+
 test(`--out: a folder holding a backtest (or another sweep's report) is refused as bot backtest refuses it, before \
 any job; the same sweep's own report folder is reused`, async () => {
   const quick = [...TINY, '--epochs', '1', '--workers', '1', '--data', csv];

@@ -1,0 +1,87 @@
+/**
+ * A SIGTERM sent to one of `bot sweep`'s worker children itself (a user, a supervisor), as real processes: the child
+ * says so in one line, finishes its job in hand and exits while the sweep goes on; a second SIGTERM to another child
+ * makes it exit at once, its job put back in line without a try. The sweep completes, every job's result stored once.
+ * Before, children ignored SIGTERM and left only when the coordinator was gone.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { exitWithin, startBot, stopBot, sweepFolder, TINY_SWEEP } from './helpers.ts';
+
+const { dir, csv, config } = sweepFolder('sweep-child-sigterm-', 600);
+
+/** The pids of `parent`'s sweep children (not tsx's esbuild), read from /proc (stat field 4 is the parent's pid). */
+function childrenOf(parent: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (Number(fields[1]) === parent && fields[0] !== 'Z' && cmd.includes('child.ts')) out.push(Number(name));
+    } catch {
+      // the process ended while the list was read
+    }
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves once `pid` has exited; fails if it is still running after `ms` (a hang detector, not a speed check). */
+async function gone(pid: number, ms: number): Promise<void> {
+  for (let waited = 0; alive(pid); waited += 50) {
+    if (waited > ms) throw new Error(`process ${pid} still running after ${ms / 1000} s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test(`SIGTERM to a sweep worker child: it finishes its job and exits, a second SIGTERM to another exits it at once, \
+and the sweep completes with every result stored once`, async () => {
+  const db = path.join(dir, 'sweep.db');
+  const small = '--grid window=3,5 --seeds 8 --epochs 10 --workers 2'.split(' ');
+  const files = ['--data', csv, '--db', db, '--config', config, '--out', path.join(dir, 'out')];
+  const sweep = startBot(['sweep', ...TINY_SWEEP, ...small, ...files]);
+  try {
+    // one job done: both children are up and each has a job in hand, or is about to
+    await sweep.waitFor(/\[1\/16\] done /, 300_000);
+    const [first, second] = childrenOf(sweep.child.pid!);
+    assert.ok(first !== undefined && second !== undefined, `two children expected:\n${sweep.output()}`);
+    process.kill(first, 'SIGTERM');
+    // before: no line, and the child went on taking jobs until the sweep ended
+    await sweep.waitFor(new RegExp(`sweep worker process ${first}: SIGTERM: (finishing its job in hand|exiting)`));
+    await gone(first, 300_000);
+    assert.equal(sweep.child.exitCode, null, `the child left while the sweep went on:\n${sweep.output()}`);
+
+    process.kill(second, 'SIGTERM');
+    await sweep.waitFor(new RegExp(`sweep worker process ${second}: SIGTERM`));
+    if (alive(second)) process.kill(second, 'SIGTERM');
+    await gone(second, 300_000);
+
+    assert.equal(await exitWithin(sweep, 600_000), 0, sweep.output());
+    const out = sweep.output();
+    assert.match(out, /16\/16 jobs finished, 0 failed/);
+    // a job in hand at a SIGTERM is finished or put back in line, never counted as a failed try
+    assert.doesNotMatch(out, /worker process died|trying again|EPIPE|Error:/, out);
+    const sqlite = new Database(db, { readonly: true });
+    const rows = sqlite.prepare('SELECT job_id FROM sweep_results').pluck().all() as string[];
+    const planned = sqlite.prepare('SELECT count(*) FROM sweep_jobs').pluck().get() as number;
+    sqlite.close();
+    assert.equal(planned, 16);
+    assert.equal(rows.length, 16);
+    assert.equal(new Set(rows).size, 16, 'each job stored once');
+  } finally {
+    await stopBot(sweep, 'SIGKILL');
+  }
+});
