@@ -15,14 +15,7 @@ import type { RuleContext, RuleStrategy } from './strategy.ts';
 /** `strategy.createPolicy(ctx)`, its policy's decide checked at every candle. */
 export function createRulePolicy(strategy: RuleStrategy, ctx: RuleContext): Policy {
   const who = `strategy "${strategy.name}"`;
-  let policy: Policy;
-  try {
-    policy = strategy.createPolicy(ctx);
-  } catch (e) {
-    throw strategyError(`${who}: createPolicy`, e);
-  }
-  if (typeof (policy as Partial<Policy> | undefined)?.decide !== 'function')
-    throw new HaltError(`${who}: createPolicy returned no policy (an object with decide(observation))`);
+  const policy = createdPolicy(strategy, ctx, 'observation');
   const where = (obs: Observation) => `${who}: decide at ${isoTime(obs.candles.ts[obs.t])}`;
   return {
     name: policy.name,
@@ -38,6 +31,27 @@ export function createRulePolicy(strategy: RuleStrategy, ctx: RuleContext): Poli
       return d;
     },
   };
+}
+
+/**
+ * `strategy.createPolicy(ctx)`, or one line naming the strategy when it throws or returns no object with
+ * decide(`input`) (single-market and portfolio rules alike).
+ */
+export function createdPolicy<C, P extends { decide: unknown }>(
+  strategy: { name: string; createPolicy(ctx: C): P },
+  ctx: C,
+  input: string,
+): P {
+  const who = `strategy "${strategy.name}"`;
+  let policy: P;
+  try {
+    policy = strategy.createPolicy(ctx);
+  } catch (e) {
+    throw strategyError(`${who}: createPolicy`, e);
+  }
+  if (typeof (policy as Partial<P> | undefined)?.decide !== 'function')
+    throw new HaltError(`${who}: createPolicy returned no policy (an object with decide(${input}))`);
+  return policy;
 }
 
 function shown(v: unknown): string {
@@ -61,7 +75,7 @@ function decisionProblem(d: unknown): string | undefined {
  * An error thrown by the strategy's code as one line: its message and the first place in a file it came from. A file
  * outside a module package is compiled to a data: URL whose lines are not the file's: only the file is named then.
  */
-function strategyError(where: string, e: unknown): HaltError {
+export function strategyError(where: string, e: unknown): HaltError {
   if (e instanceof HaltError) return e;
   const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
   const at = e instanceof Error ? origin(e.stack) : undefined;

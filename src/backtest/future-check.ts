@@ -2,12 +2,13 @@
  * The spot check that a rule strategy's backtest decisions do not read the future: at a few decision candles the
  * strategy is rebuilt over the candles up to that one only (as a paper tick does) and must decide the same.
  */
-import { sliceCandles, type Candles } from '../core/candles.ts';
+import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import type { Decision, Policy } from '../core/policy.ts';
 import { createRulePolicy } from '../agents/rule-guard.ts';
 import type { RuleStrategy } from '../agents/strategy.ts';
 import { isoTime } from '../data/timeframe.ts';
+import { RevealedSeries } from '../market/revealed-candles.ts';
 
 /** Decision candles checked per run, spread evenly from the first decision to the last. */
 const CHECKS = 5;
@@ -44,7 +45,8 @@ export function futureCheckedPolicy(
       if (!at.has(obs.t)) return d;
       // copied: rule policies may hand out one decision object and rewrite it
       const full: Decision = { ...d };
-      const past = sliceCandles(candles, 0, obs.t + 1);
+      // copies, as the observation's are: a view of the whole series would reach later candles through its buffer
+      const past = new RevealedSeries(candles).through(obs.t + 1);
       const alone = createRulePolicy(strategy, { candles: past, seed }).decide({ ...obs, candles: past });
       if (!same(full, alone)) {
         throw new UserError(

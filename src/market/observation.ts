@@ -3,6 +3,7 @@ import type { FeatureRows, Observation } from '../core/policy.ts';
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import type { Account } from './account.ts';
+import { RevealedSeries } from './revealed-candles.ts';
 
 /** Size of the agent state vector: [hold ratio, profit/loss ratio, price / average buy price − 1]. */
 export const STATE_SIZE = 3;
@@ -39,6 +40,8 @@ export class ObservationBuilder {
   private readonly data: Float32Array;
   private readonly rows: FeatureRows | undefined;
   private readonly images?: { renderer: ImageSequenceRenderer; frames: number };
+  /** The candles revealed to a policy so far (made on the first cut: networks read none). */
+  private revealed: RevealedSeries | undefined;
   /** The last candles view handed out (candles 0…viewT), reused while t stays. */
   private view: Candles | undefined;
   private viewT = -1;
@@ -81,12 +84,13 @@ export class ObservationBuilder {
   }
 
   /**
-   * Candles 0…t as views of the series (no copy): what an observation at t shows a policy, so that `close[t + 1]` is
-   * undefined and `close.length` is t + 1 however a rule indexes it.
+   * Candles 0…t: what an observation at t shows a policy, so that `close[t + 1]` is undefined and `close.length` is
+   * t + 1 however a rule indexes it, and the views' `.buffer` holds no candle after the newest one revealed (see
+   * revealed-candles.ts; appended to as t advances, so no decision copies the series).
    */
   candlesThrough(t: number): Candles {
     if (this.viewT !== t || !this.view) {
-      this.view = new CandlesThrough(this.candles, t);
+      this.view = (this.revealed ??= new RevealedSeries(this.candles)).through(t + 1);
       this.viewT = t;
     }
     return this.view;
@@ -122,46 +126,6 @@ export class ObservationBuilder {
   imageSequence(t: number, out: Float32Array, offset: number): void {
     if (!this.images) throw new Error(`ObservationBuilder.imageSequence: ${this.candles.symbol} has no image renderer`);
     this.images.renderer.renderSequence(this.candles, t, this.images.frames, out, offset);
-  }
-}
-
-const COLUMNS = ['ts', 'open', 'high', 'low', 'close', 'volume'] as const;
-
-/**
- * Candles 0…t of a series, each column a view made when first read (a rule reading only `ts` or `close` at every
- * candle makes one view, not six). The series is a private field: unreachable from the policy.
- */
-class CandlesThrough implements Candles {
-  readonly #series: Candles;
-  readonly #end: number;
-  readonly #views: Partial<Record<(typeof COLUMNS)[number], Float64Array>> = {};
-  readonly exchange: string;
-  readonly symbol: string;
-  readonly timeframe: string;
-  // getters on the prototype, defined below for every column
-  declare readonly ts: Float64Array;
-  declare readonly open: Float64Array;
-  declare readonly high: Float64Array;
-  declare readonly low: Float64Array;
-  declare readonly close: Float64Array;
-  declare readonly volume: Float64Array;
-
-  static {
-    for (const c of COLUMNS) {
-      Object.defineProperty(CandlesThrough.prototype, c, {
-        get(this: CandlesThrough): Float64Array {
-          return (this.#views[c] ??= this.#series[c].subarray(0, this.#end));
-        },
-      });
-    }
-  }
-
-  constructor(series: Candles, t: number) {
-    this.#series = series;
-    this.#end = t + 1;
-    this.exchange = series.exchange;
-    this.symbol = series.symbol;
-    this.timeframe = series.timeframe;
   }
 }
 

@@ -182,11 +182,25 @@ function zeros(n: number): number[] {
 
 /** Throws a UserError unless targets are N finite weights ≥ 0 summing to at most 1 (spot only). */
 function checkTargets(targets: readonly number[], n: number): void {
-  if (targets.length !== n) throw new UserError(`target weights: expected ${n}, got ${targets.length}`);
+  const problem = targetsProblem(targets, n);
+  if (problem) throw new UserError(`target weights: ${problem}`);
+}
+
+/**
+ * What is wrong with target weights over n markets, or undefined: the portfolio contract (n finite weights ≥ 0, the
+ * sum at most 1, the rest cash), checked by the account and by the guard on a user's portfolio rule.
+ */
+export function targetsProblem(targets: ArrayLike<unknown>, n: number): string | undefined {
+  if (targets.length !== n) return `${targets.length} weights for ${n} markets`;
   let sum = 0;
-  for (const w of targets) {
-    if (!(Number.isFinite(w) && w >= 0)) throw new UserError(`target weights must be ≥ 0 (spot only), got ${w}`);
+  for (let i = 0; i < n; i++) {
+    const w = targets[i];
+    if (!(typeof w === 'number' && Number.isFinite(w) && w >= 0)) {
+      const shown = typeof w === 'string' ? JSON.stringify(w) : String(w);
+      return `weight ${shown} for market ${i + 1}: weights must be numbers ≥ 0 (spot only)`;
+    }
     sum += w;
   }
-  if (sum > 1 + 1e-9) throw new UserError(`target weights sum to ${sum}, more than 1 (no leverage)`);
+  if (sum > 1 + 1e-9) return `the weights sum to ${sum}, more than 1 (no leverage)`;
+  return undefined;
 }

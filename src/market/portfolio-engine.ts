@@ -3,12 +3,13 @@
  * from candles up to that close only, filled at the next open each market has plus slippage, through one
  * PortfolioAccount (the single-market Account's arithmetic per market).
  */
-import { sliceCandles, type Candles } from '../core/candles.ts';
+import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import { alignSeries, type Timeline } from '../data/timeline.ts';
 import type { RejectReason } from './account.ts';
 import type { Costs } from './costs.ts';
 import { PortfolioSim, type PortfolioFill } from './portfolio-sim.ts';
+import { RevealedSeries } from './revealed-candles.ts';
 
 /** What a portfolio policy sees at the close of clock time t: nothing after it. */
 interface PortfolioView {
@@ -97,6 +98,8 @@ export function runPortfolioBacktest(options: PortfolioBacktestOptions): Portfol
   const fills: PortfolioFill[] = [];
   sim.fills = fills;
   sim.start(0);
+  // what each market's view has shown so far: copies appended to as the clock runs, nothing later in their buffers
+  const revealed = series.map((s) => new RevealedSeries(s));
   for (let t = 0; t < len; t++) {
     if (t > 0) sim.advance();
     const value = sim.value();
@@ -108,7 +111,7 @@ export function runPortfolioBacktest(options: PortfolioBacktestOptions): Portfol
       t,
       ts: tl.ts[t],
       symbols: tl.symbols,
-      series: series.map((s, m) => sliceCandles(s, 0, sim.last[m] + 1)),
+      series: revealed.map((r, m) => r.through(sim.last[m] + 1)),
       hasCandle: tl.index.map((ix) => ix[t] >= 0),
       weights: w,
       value,

@@ -8,6 +8,7 @@
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import type { PortfolioStrategy } from '../agents/portfolio-strategy.ts';
+import { createPortfolioRulePolicy } from '../agents/portfolio-rule-guard.ts';
 import { ruleTickCandles } from '../agents/strategy.ts';
 import type { PortfolioPolicy } from '../market/portfolio-engine.ts';
 
@@ -71,12 +72,12 @@ export function portfolioRuleSource(
     );
   }
   const rule = strategy;
-  const label = `strategy:${rule.createPolicy(ctx).name}`;
+  const label = `strategy:${createPortfolioRulePolicy(rule, ctx).name}`;
   return {
     label,
     history: 1,
     // the view a user's rule may read at a tick (equal-weight reads only the clock index), or its own `lookback`
     lookback: ruleTickCandles(rule),
-    forSeries: () => ({ policy: rule.createPolicy(ctx), label }),
+    forSeries: () => ({ policy: createPortfolioRulePolicy(rule, ctx), label }),
   };
 }

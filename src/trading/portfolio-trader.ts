@@ -10,13 +10,13 @@
  * that arrives after its time was acted on is history for later decisions, never a second decision.
  */
 import type { Candles } from '../core/candles.ts';
-import { sliceCandles } from '../core/candles.ts';
 import type { CandleStore } from '../data/store.ts';
 import { isoTime } from '../data/timeframe.ts';
 import type { Costs } from '../market/costs.ts';
 import type { PortfolioAccount } from '../market/portfolio-account.ts';
 import { restorePortfolio, snapshotPortfolio } from '../market/portfolio-state.ts';
 import { fillTargets } from '../market/portfolio-step.ts';
+import { RevealedSeries } from '../market/revealed-candles.ts';
 import type { AccountState } from '../market/account.ts';
 import { catchUp } from './catch-up.ts';
 import { backfillSince } from './backfill.ts';
@@ -352,7 +352,7 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
       t: pf.clock,
       ts: time.ts,
       symbols: this.o.symbols,
-      series: series.map((s, m) => sliceCandles(s, 0, time.last[m] + 1)),
+      series: series.map((s, m) => new RevealedSeries(s).through(time.last[m] + 1)),
       hasCandle: at.hasCandle,
       weights: at.weights,
       value: at.value,

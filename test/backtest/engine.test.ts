@@ -228,10 +228,13 @@ const LAST = `export default {
 };
 `;
 
-test(`a strategy file that reads the observation's last close: corrupting every candle after T leaves its \
-decisions up to T unchanged`, async () => {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'bot-engine-last-')), 'last.ts');
-  writeFileSync(file, LAST);
+/**
+ * A strategy file's decisions at candles 0…T over clean candles and over the same candles with every close after T
+ * corrupted: equal (actions[i] is the decision at candle i), and the rule trades.
+ */
+async function decisionsUpToTUnchanged(name: string, text: string): Promise<void> {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), `bot-engine-${name}-`)), `${name}.ts`);
+  writeFileSync(file, text);
   const s = await rule(file);
   const T = 300;
   const clean = syntheticCandles({ seed: 7, count: 600 });
@@ -239,10 +242,38 @@ decisions up to T unchanged`, async () => {
   for (let i = T + 1; i < 600; i++) bad.close[i] *= i % 2 ? 0.5 : 1.9;
   const a = backtest(clean, s);
   const b = backtest(bad, s);
-  // decisions at candles 0…T (actions[i] is the decision at candle i)
   assert.deepEqual(Array.from(b.actions.subarray(0, T + 1)), Array.from(a.actions.subarray(0, T + 1)));
   assert.ok(a.trades.length > 10, 'the rule trades');
-});
+}
+
+test(`a strategy file that reads the observation's last close: corrupting every candle after T leaves its \
+decisions up to T unchanged`, () => decisionsUpToTUnchanged('last', LAST));
+
+/**
+ * Reads every close in the view's buffer: momentum on candles ≤ t, flipped by the parity of the sum of any closes the
+ * buffer holds after t (a view of the whole series would hold them all).
+ */
+const BUFFER = `export default {
+  kind: 'rule',
+  name: 'buffer',
+  description: 'momentum, flipped by what the buffer holds after t',
+  createPolicy: () => ({
+    name: 'buffer',
+    decide: (o: { t: number; candles: { close: Float64Array } }) => {
+      const c = o.candles.close;
+      if (o.t === 0) return { action: 'hold', confidence: 0 };
+      const all = new Float64Array(c.buffer);
+      let later = 0;
+      for (let i = o.t + 1; i < all.length; i++) if (Number.isFinite(all[i])) later += all[i];
+      return { action: (c[o.t] > c[o.t - 1]) !== Math.floor(later) % 2 > 0 ? 'buy' : 'sell', confidence: 1 };
+    },
+  }),
+};
+`;
+
+test(`a strategy file reading new Float64Array(obs.candles.close.buffer) past t: the buffer holds no later candle, \
+so corrupting every candle after T leaves its decisions up to T unchanged`, () =>
+  decisionsUpToTUnchanged('buffer', BUFFER));
 
 test('strategies load by name; an unknown one is a one-line error listing the available names', async () => {
   const names = listStrategies();

@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { COST_PRESETS } from '../../src/market/costs.ts';
+import { ObservationBuilder } from '../../src/market/observation.ts';
 import { Account } from '../../src/market/account.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { rulePolicySource } from '../../src/trading/rule-policy-source.ts';
@@ -91,5 +92,33 @@ test('the paper trader catching up several candles hands the rule candles 0…t 
     assert.equal(obs.candles.ts.length, t + 1);
     assert.equal(obs.candles.close[t], candles.close[t]);
     assert.equal(obs.candles.close[t + 1], undefined);
+    // nor through the view's buffer
+    assert.ok(
+      new Float64Array(obs.candles.close.buffer).slice(t + 1).every((x) => !Number.isFinite(x)),
+      `t=${t}`,
+    );
   }
+});
+
+/** Values a column view's whole buffer holds after index `t` that are candles (not its unused NaN room). */
+const beyond = (view: Float64Array, t: number) =>
+  new Float64Array(view.buffer).slice(t + 1).filter((x) => Number.isFinite(x)).length;
+
+test(`a column view kept from candle t and read again later reaches no more than the present through its buffer, \
+also after the copy grows and after t goes back`, () => {
+  const candles = syntheticCandles({ seed: 5, count: 200 });
+  const builder = new ObservationBuilder({ candles, window: 0 });
+  const account = new Account(1_000_000, costs);
+  const kept = builder.build(10, account).candles.close;
+  for (const now of [11, 15, 40, 150]) {
+    const view = builder.build(now, account).candles.close;
+    assert.deepEqual([...view], [...candles.close.subarray(0, now + 1)]);
+    assert.equal(beyond(view, now), 0, `t=${now}`);
+    assert.equal(beyond(kept, now), 0, `the view kept from t=10, at t=${now}`);
+    assert.deepEqual([...kept], [...candles.close.subarray(0, 11)]);
+  }
+  const back = builder.build(5, account).candles;
+  assert.equal(beyond(back.close, 5), 0, 'after going back to t=5');
+  assert.equal(beyond(back.open, 5), 0, 'a column first read at t=5');
+  assert.deepEqual([...back.close], [...candles.close.subarray(0, 6)]);
 });

@@ -99,6 +99,28 @@ test('no look-ahead: rewriting the future of ONE series leaves every earlier dec
   assert.deepEqual([...after.equity.subarray(0, t0)], [...base.equity.subarray(0, t0)]);
 });
 
+test(`a policy reading its view's buffers finds no candle after the one it decides (a view of the whole series \
+would hold them all)`, () => {
+  const mk = (seed: number, symbol: string) => ({ ...syntheticCandles({ seed, count: 120, timeframe: '1h' }), symbol });
+  const found: string[] = [];
+  const policy: PortfolioPolicy = {
+    name: 'peek',
+    decide: (v) => {
+      for (const s of v.series) {
+        const n = s.close.length;
+        for (const col of [s.close, s.open, s.ts]) {
+          const later = new Float64Array(col.buffer).slice(n).filter((x) => Number.isFinite(x)).length;
+          if (later > 0) found.push(`t=${v.t} ${s.symbol}: ${later}`);
+        }
+      }
+      return v.t % 10 === 0 ? [0.5, 0.5] : null;
+    },
+  };
+  const upbit = COST_PRESETS['upbit-krw'];
+  runPortfolioBacktest({ series: [mk(1, 'A/KRW'), mk(2, 'B/KRW')], costs: [upbit, upbit], balance: 1e7, policy });
+  assert.deepEqual(found.slice(0, 3), []);
+});
+
 test(`a sell whose remainder would be below the market's minimum order sells everything (no unsellable dust, no \
 refused sell of it later)`, () => {
   // Upbit KRW (5,000 KRW minimum): weight 0.03% of 10M KRW would leave ~3,000 KRW of BTC that no order could sell

@@ -154,10 +154,11 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   } else {
     const s = strategy!;
     if (s.recipe) throw new Error('unreachable');
+    const { createPortfolioRulePolicy } = await import('../../agents/portfolio-rule-guard.ts');
     result = runPortfolioRun({
       ...common,
       name: s.name,
-      policy: s.createPolicy({ symbols: traded.map((x) => x.candles.symbol), seed, every }),
+      policy: createPortfolioRulePolicy(s, { symbols: traded.map((x) => x.candles.symbol), seed, every }),
     });
   }
   const { report, dir } = result;
