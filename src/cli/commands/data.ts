@@ -452,7 +452,10 @@ function derive(flags: DeriveFlags): void {
 export function registerData(program: Command): void {
   const data = program
     .command('data')
-    .description('market data: download from the exchange, import/export CSV, list what is stored, find gaps');
+    .description(
+      'market data: download from the exchange, import/export CSV, list what is stored, find gaps, ' +
+        'derive leveraged or inverse series',
+    );
 
   addCommonOptions(
     data
