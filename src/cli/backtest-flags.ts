@@ -1,5 +1,6 @@
 /** The flags of `bot backtest`, shared by its single-market path (commands/backtest.ts) and its portfolio path. */
 import { UserError } from '../core/errors.ts';
+import { checkName } from '../core/names.ts';
 import type { CommonFlags } from './context.ts';
 
 export interface BacktestFlags extends CommonFlags {
@@ -46,4 +47,12 @@ export function trainingFlag(flags: BacktestFlags): string | undefined {
 export function refuseTrainingFlag(flags: BacktestFlags, strategy: string): void {
   const training = trainingFlag(flags);
   if (training) throw new UserError(`${training} is for agent strategies, not ${strategy} (a rule strategy)`);
+}
+
+/**
+ * `--name`, the trained model's folder, checked with the other flags (one market or a portfolio): a single-market
+ * agent run used to check it after choosing the backend and loading the candles.
+ */
+export function checkModelNameFlag(flags: BacktestFlags): void {
+  if (flags.name !== undefined) checkName(flags.name, " (it names the trained model's folder)");
 }

@@ -362,7 +362,7 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
   const leftOpen = opts.now !== undefined ? dropOpenCandle(rows, timeframe, opts.now, file) : undefined;
   const sepName = SEPARATOR_NAMES[sep];
   const notes: string[] = [];
-  if (noVolume !== undefined) notes.push(`${noVolume}: volume stored as 0; features that use volume will see 0`);
+  if (noVolume !== undefined) notes.push(`${noVolume}: volume read as 0; features that use volume will see 0`);
   const wild = wildMoves(rows);
   if (wild !== undefined)
     notes.push(

@@ -8,6 +8,7 @@ import { UserError } from '../core/errors.ts';
 import { log } from '../core/log.ts';
 import { candlesFromRows, sliceCandles, type Candles } from '../core/candles.ts';
 import { parseCandlesCsvDetailed } from './csv.ts';
+import { printCsvWarnings } from './csv-warnings.ts';
 import { loadSample } from './sample.ts';
 import { CandleStore } from './store.ts';
 import { describeRange, parseTime, timeframeMs } from './timeframe.ts';
@@ -69,7 +70,7 @@ function nonEmpty(s: Series, from?: number, to?: number): Series {
   return s;
 }
 
-/** Reads a CSV of candles (any flavour `bot data import` knows) without storing it. */
+/** Reads a CSV of candles (any flavour `bot data import` knows, with its warnings) without storing it. */
 export function loadCsvFile(
   file: string,
   config: Pick<MarketDataSettings, 'symbol'>,
@@ -83,6 +84,7 @@ export function loadCsvFile(
     throw new UserError(`--data: cannot read ${file}`);
   }
   const parsed = parseCandlesCsvDetailed(text, { file, timeframe, columns });
+  printCsvWarnings(file, parsed.notes);
   const symbol = path.basename(file).replace(/\.[^.]*$/, '');
   return candlesFromRows('file', symbol || config.symbol, parsed.timeframe, parsed.rows);
 }

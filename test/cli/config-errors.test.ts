@@ -49,6 +49,8 @@ test('every data subcommand has --help naming its options', async () => {
   const data = program.commands.find((c) => c.name() === 'data')!;
   const help = Object.fromEntries(data.commands.map((c) => [c.name(), c.helpInformation()]));
   assert.deepEqual(Object.keys(help).sort(), ['derive', 'download', 'export', 'gaps', 'import', 'list']);
+  // `bot data --help` named every subcommand's job but derive's
+  assert.match(data.description(), /derive leveraged or inverse series/);
   for (const [name, text] of Object.entries(help)) {
     assert.match(text, /-h, --help/, name);
     assert.match(text, /--db <file>/, `${name} touches the database`);

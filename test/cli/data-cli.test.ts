@@ -10,6 +10,9 @@ import { runBot, type CliResult } from './run.ts';
 import { assertNoSecrets } from '../trading/cli.ts';
 
 const H = 3_600_000;
+/** The warnings every command that reads a CSV prints for these tests' files (printCsvWarnings). */
+const NO_VOLUME = 'no volume column: volume read as 0; features that use volume will see 0';
+const WILD = '3 candles move more than 100× within or between candles (first: line 12); check the file';
 
 test('bot data import stores a good file; a broken one is rejected with its line and stores nothing', async () => {
   const dir = tempDir('bot-cli-import-');
@@ -149,10 +152,8 @@ test('bot data import reads headerless files: Binance klines (ms, µs), RLTrader
   assert.notEqual(broken.code, 0);
   assert.equal(broken.stderr, 'error: broken.csv:2: 4 fields, expected 6 (RLTrader v1 CSV without header)\n');
   assert.equal(noVolume.code, 0, noVolume.stderr);
-  assert.match(
-    noVolume.stdout,
-    /\nwarning: no volume column: volume stored as 0; features that use volume will see 0\n$/,
-  );
+  assert.match(noVolume.stdout, /^imported 2 1d candles .*\n$/);
+  assert.equal(noVolume.stderr, `warning: prices.csv: ${NO_VOLUME}\n`);
 
   const store = CandleStore.open(db);
   try {
@@ -370,11 +371,9 @@ function hourlyRows(n: number, edit: (i: number) => string | undefined = () => u
   });
 }
 
-test('bot data import warns once about candles moving over 100× (wicks, jumps) and still stores them', async () => {
-  const dir = tempDir('bot-cli-wild-');
-  const db = path.join(dir, 'bot.db');
-  const head = 'timestamp,open,high,low,close,volume\n';
-  const wild = hourlyRows(30, (i) =>
+/** 30 hourly candles, 3 of them moving over 100× (the warning WILD): a wick at line 12, a jump and back at 22, 23. */
+function wildRows(): string[] {
+  return hourlyRows(30, (i) =>
     i === 10
       ? '68000000,68000000000,67000000,68000000,1' // a wick 1000× the body (line 12)
       : i === 20
@@ -383,19 +382,23 @@ test('bot data import warns once about candles moving over 100× (wicks, jumps) 
           ? '68000,68000000,68000,68000000,1' // … and comes back (line 23)
           : undefined,
   );
+}
+
+test('bot data import warns once about candles moving over 100× (wicks, jumps) and still stores them', async () => {
+  const dir = tempDir('bot-cli-wild-');
+  const db = path.join(dir, 'bot.db');
+  const head = 'timestamp,open,high,low,close,volume\n';
+  const wild = wildRows();
   const mild = hourlyRows(30, (i) => (i === 10 ? '68000000,3400000000,67000000,68000000,1' : undefined)); // 50×
   writeFileSync(path.join(dir, 'wild.csv'), head + wild.join('\n') + '\n');
   writeFileSync(path.join(dir, 'mild.csv'), head + mild.join('\n') + '\n');
   const imp = importer(dir, db);
   const [w, m] = await Promise.all([imp('wild.csv', 'BTC/KRW'), imp('mild.csv', 'ETH/KRW')]);
   assert.equal(w.code, 0, w.stderr);
-  const lines = w.stdout.trim().split('\n');
-  assert.match(lines[0], /^imported 30 1h candles .* 30 new, 0 replaced$/);
-  assert.deepEqual(lines.slice(1), [
-    'warning: 3 candles move more than 100× within or between candles (first: line 12); check the file',
-  ]);
+  assert.match(w.stdout, /^imported 30 1h candles .* 30 new, 0 replaced\n$/);
+  assert.equal(w.stderr, `warning: wild.csv: ${WILD}\n`);
   assert.equal(m.code, 0, m.stderr);
-  assert.doesNotMatch(m.stdout, /warning/, 'a 50× wick is a market, not a broken row');
+  assert.equal(m.stderr, '', 'a 50× wick is a market, not a broken row');
 });
 
 test('bot data import reads semicolon-separated files and refuses a decimal comma with its line', async () => {
@@ -434,10 +437,8 @@ test('bot data import: no volume column stores 0 with a warning; an empty volume
   const imp = importer(dir, db);
   const [fx, holes] = await Promise.all([imp('fx.csv', 'EUR/USD'), imp('holes.csv', 'GBP/USD')]);
   assert.equal(fx.code, 0, fx.stderr);
-  assert.match(
-    fx.stdout,
-    /^imported 2 1d candles .*\nwarning: no volume column: volume stored as 0; features that use volume will see 0\n$/,
-  );
+  assert.match(fx.stdout, /^imported 2 1d candles .*\n$/);
+  assert.equal(fx.stderr, `warning: fx.csv: ${NO_VOLUME}\n`);
   assert.notEqual(holes.code, 0);
   assert.equal(holes.stderr, 'error: holes.csv:3: empty volume\n');
   assert.deepEqual(storedColumn(db, 'EUR/USD', 'volume'), { values: [0, 0], series: 1 }, 'none of holes.csv');
@@ -510,4 +511,29 @@ test('bot data gaps: --json gives the last missing candle the text ends on, besi
       lastMissingTime: '2024-01-05T22:00:00Z',
     },
   ]);
+});
+
+test('--data FILE warns as bot data import does (no volume column, wild moves), on stderr beside --json', async () => {
+  const dir = tempDir('bot-cli-data-warn-');
+  writeFileSync(path.join(dir, 'wild.csv'), 'timestamp,open,high,low,close,volume\n' + wildRows().join('\n') + '\n');
+  const noVolume = hourlyRows(60).map((r) => r.replace(/,1\.5$/, ''));
+  writeFileSync(path.join(dir, 'novol.csv'), 'timestamp,open,high,low,close\n' + noVolume.join('\n') + '\n');
+  const [wildFile, noVolumeFile] = [path.join(dir, 'wild.csv'), path.join(dir, 'novol.csv')];
+  const quiet = ['--json', '--log-level', 'error'];
+  const [single, portfolio, chart] = await Promise.all([
+    runBot(['backtest', '--data', wildFile, '--strategy', 'sma-cross', '--out', path.join(dir, 'r1'), ...quiet]),
+    runBot([
+      'backtest',
+      ...['--symbols', 'AAA/KRW,BBB/KRW', '--data', `${wildFile},${noVolumeFile}`, '--strategy', 'equal-weight'],
+      ...['--out', path.join(dir, 'r2'), ...quiet],
+    ]),
+    runBot(['chart', '--data', noVolumeFile, '--out', path.join(dir, 'c.png'), '--log-level', 'error']),
+  ]);
+  assert.equal(single.code, 0, single.stderr);
+  assert.equal(single.stderr, `warning: ${wildFile}: ${WILD}\n`);
+  assert.doesNotThrow(() => JSON.parse(single.stdout), 'stdout is the report alone');
+  assert.equal(portfolio.code, 0, portfolio.stderr);
+  assert.equal(portfolio.stderr, `warning: ${wildFile}: ${WILD}\nwarning: ${noVolumeFile}: ${NO_VOLUME}\n`);
+  assert.equal(chart.code, 0, chart.stderr);
+  assert.equal(chart.stderr, `warning: ${noVolumeFile}: ${NO_VOLUME}\n`);
 });

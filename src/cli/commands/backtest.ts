@@ -15,7 +15,7 @@ import { addCommonOptions, setupCommand, trainingCount, wholeNumber, type Common
 import { checkOutFolder } from '../out-paths.ts';
 import { parseBalance } from '../../trading/flags.ts';
 import { checkBalance, runCosts } from '../../market/costs.ts';
-import { refuseTrainingFlag, trainingFlag, type BacktestFlags } from '../backtest-flags.ts';
+import { checkModelNameFlag, refuseTrainingFlag, trainingFlag, type BacktestFlags } from '../backtest-flags.ts';
 import { checkColumnsFlag, COLUMNS_HELP, fileTimeframe, refuseMootMarketFlags } from './data.ts';
 import { isPortfolioRun, portfolioBacktest } from './portfolio-backtest.ts';
 import { refusePortfolioOnlyFlags } from '../portfolio-flags.ts';
@@ -61,24 +61,28 @@ export function registerBacktest(program: Command): void {
     }
     // the single-market run reads none of these; it used to run without a word (paper and live refuse them)
     refusePortfolioOnlyFlags(flags);
-    const { config, logger } = setupCommand(flags, extra);
     if (flags.data && flags.sample) throw new UserError('use either --data FILE or --sample, not both');
     refuseMootMarketFlags(flags);
-    if (flags.data && !existsSync(flags.data)) throw new UserError(`--data: no such file ${flags.data}`);
     const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
     const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
     if (from !== undefined && to !== undefined && to <= from)
       throw new UserError(`--to ${flags.to} is not after --from ${flags.from}`);
-    const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;
+    const seedFlag = wholeNumber(flags.seed, '--seed', 0);
     // every flag is checked before any network or disk work (issue 17)
     const epochs = trainingCount(flags.epochs, 'epochs');
     const seeds = trainingCount(flags.seeds, 'seeds');
     const folds = trainingCount(flags.folds, 'folds');
+    checkModelNameFlag(flags);
     const ensemble = flags.ensemble !== undefined ? parseEnsembleKind(flags.ensemble) : undefined;
-    checkOutFolder(flags.out, { empty: true });
     if (ensemble && flags.model !== undefined) throw new UserError('--ensemble trains seeds: use it with --strategy');
     if (flags.model !== undefined && flags.strategy !== undefined)
       throw new UserError('use either --model DIR or --strategy NAME, not both');
+    // then the files and folders the flags name (flags first, as on the portfolio path)
+    if (flags.data && !existsSync(flags.data)) throw new UserError(`--data: no such file ${flags.data}`);
+    checkOutFolder(flags.out, { empty: true });
+    // and the config last, as on the portfolio path (a bad --name used to be told the --config file was missing)
+    const { config, logger } = setupCommand(flags, extra);
+    const seed = seedFlag ?? config.backtest.seed;
     // the bundled sample stands in for the exchange only in the main job with no market named
     const offlineFallback = flags.symbol === undefined && flags.exchange === undefined && flags.timeframe === undefined;
     const source = {
@@ -126,7 +130,7 @@ export function registerBacktest(program: Command): void {
         strategy,
         flags: {
           epochs,
-          seed: flags.seed !== undefined ? seed : undefined,
+          seed: seedFlag !== undefined ? seed : undefined,
           seeds,
           ...(ensemble ? { ensemble } : {}),
           folds,

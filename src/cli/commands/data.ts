@@ -9,6 +9,7 @@ import { decimalFlag } from '../../core/decimal.ts';
 import { UserError } from '../../core/errors.ts';
 import { parseSpotSymbol } from '../../core/market-symbol.ts';
 import { candlesToCsv, parseCandlesCsvDetailed, parseColumnsSpec } from '../../data/csv.ts';
+import { printCsvWarnings } from '../../data/csv-warnings.ts';
 import type { SeriesRequest } from '../../data/source.ts';
 import { candleRows, emptyCandles } from '../../core/candles.ts';
 import { checkDeriveSpec, deriveLabel, deriveLeveraged } from '../../data/derive.ts';
@@ -356,8 +357,9 @@ function importFile(file: string, flags: ImportFlags): void {
   } catch {
     throw new UserError(`cannot read ${file}`);
   }
+  const name = path.basename(file);
   const parsed = parseCandlesCsvDetailed(text, {
-    file: path.basename(file),
+    file: name,
     timeframe: flags.timeframe,
     tz: flags.tz,
     columns: flags.columns,
@@ -374,7 +376,7 @@ function importFile(file: string, flags: ImportFlags): void {
       `as ${exchange} ${config.symbol} ${parsed.timeframe}: ` +
       `${shortTime(rows[0].ts)} … ${shortTime(rows[rows.length - 1].ts)}, ${added} new, ${replaced} replaced${dropped}`,
   );
-  for (const note of parsed.notes) console.log(`warning: ${note}`);
+  printCsvWarnings(name, parsed.notes);
   if (replaced > 0)
     console.log(
       `note: ${plural(replaced, 'stored candle')} had other values and now hold the file's ` +
@@ -450,7 +452,10 @@ function derive(flags: DeriveFlags): void {
 export function registerData(program: Command): void {
   const data = program
     .command('data')
-    .description('market data: download from the exchange, import/export CSV, list what is stored, find gaps');
+    .description(
+      'market data: download from the exchange, import/export CSV, list what is stored, find gaps, ' +
+        'derive leveraged or inverse series',
+    );
 
   addCommonOptions(
     data

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { credentialsFromEnv } from '../../core/secrets.ts';
 import { UserError } from '../../core/errors.ts';
+import { checkName } from '../../core/names.ts';
 import { startTraderLoop } from '../../trading/loop.ts';
 import { tickSchedule } from '../../trading/schedule.ts';
 import { openRunSession } from '../../trading/open-run.ts';
@@ -76,6 +77,7 @@ export function registerLive(program: Command): void {
     if (flags.maxDailyLoss !== undefined) live.maxDailyLoss = parseAmount(flags.maxDailyLoss, '--max-daily-loss');
     const extra: Record<string, unknown> = Object.keys(live).length ? { trading: { live } } : {};
     if (flags.balance !== undefined) extra.account = { balance: parseBalance(flags.balance, '--balance') };
+    checkName(flags.name); // with the other flags, before the config and the live checks
     const { config, logger } = setupCommand(flags, extra);
     const id = config.exchange.id;
     checkLiveAllowed(id, flags.confirmLive === true);

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
 import { isoTime, parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
+import { checkName } from '../../core/names.ts';
 import { retrainMarket } from '../../trading/retrain-market.ts';
 import { startTraderLoop } from '../../trading/loop.ts';
 import { checkCron, tickSchedule } from '../../trading/schedule.ts';
@@ -72,6 +73,8 @@ export function registerPaper(program: Command): void {
     const balance = flags.balance !== undefined ? parseBalance(flags.balance, '--balance') : undefined;
     // a seed that is not a whole number used to reach the random policy as NaN or a fraction
     const seed = wholeNumber(flags.seed, '--seed', 0);
+    // with the other flags: it was checked when the run opened, after the config, the clock and a --retrain model
+    checkName(flags.name);
     const clock = clockFrom(flags.now);
     const start = flags.start !== undefined ? parseTime(flags.start, '--start') : undefined;
     // a run acts on candles closed by the clock: one starting after it created its run and acted on none

@@ -6,13 +6,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../core/errors.ts';
 import { parseSymbolList } from '../../core/market-symbol.ts';
-import { checkName } from '../../core/names.ts';
 import { parseTime } from '../../data/timeframe.ts';
 import { checkBalance, portfolioCosts, runCosts } from '../../market/costs.ts';
 import { setupCommand, trainingCount, wholeNumber } from '../context.ts';
 import { checkOutFolder } from '../out-paths.ts';
 import { checkMarketCostsTraded, parseMarketCosts, rebalanceFlags } from '../portfolio-flags.ts';
-import { refuseTrainingFlag, type BacktestFlags } from '../backtest-flags.ts';
+import { checkModelNameFlag, refuseTrainingFlag, type BacktestFlags } from '../backtest-flags.ts';
 import { checkColumnsFlag } from './data.ts';
 
 /** `bot backtest --symbols A,B …`: a portfolio strategy and its portfolio baselines (issue 14). */
@@ -37,7 +36,6 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
       '--data a.csv,b.csv pairs with --symbols BTC/KRW,ETH/KRW (then --informative X/KRW); give --symbols',
     );
   }
-  for (const f of dataFiles ?? []) if (!existsSync(f)) throw new UserError(`--data: no such file ${f}`);
   checkColumnsFlag(flags);
   const { every, band } = rebalanceFlags(flags);
   const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
@@ -51,8 +49,10 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   if (flags.ensemble !== undefined)
     throw new UserError('--ensemble is for one market; a portfolio run trades its first seed (leave out --ensemble)');
   const folds = trainingCount(flags.folds, 'folds');
-  if (flags.name !== undefined) checkName(flags.name);
+  checkModelNameFlag(flags);
   const marketCosts = parseMarketCosts(flags.marketCosts);
+  // then the files and folders the flags name
+  for (const f of dataFiles ?? []) if (!existsSync(f)) throw new UserError(`--data: no such file ${f}`);
   checkOutFolder(flags.out, { empty: true });
   const { config, logger } = setupCommand({ ...flags, symbol: undefined }, extra);
   const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
 import { CandleStore } from '../../data/store.ts';
 import { UserError } from '../../core/errors.ts';
+import { checkName } from '../../core/names.ts';
 import { RunRepository } from '../../trading/run-repository.ts';
 import { runKey } from '../../trading/session.ts';
 import { formatRunTable, formatStatus, runStatus, type RunStatus } from '../../trading/status.ts';
@@ -33,6 +34,8 @@ export function registerStatus(program: Command): void {
   addCommonOptions(cmd);
   cmd.action((flags: StatusFlags) => {
     const portfolio = parsePortfolioFlags(flags);
+    // before the database: a bad name used to be told there is no database (or no run) instead
+    if (flags.name !== undefined) checkName(flags.name);
     const { config } = setupCommand(flags);
     const mode: TradingMode = flags.live ? 'live' : 'paper';
     const n = wholeNumber(flags.decisions, '--decisions', 0) ?? config.trading.statusDecisions;

@@ -78,7 +78,6 @@ export function sweepRequest(flags: SweepFlags, defaultSeed: number): SweepReque
   const sample = flags.sample ?? file?.sample;
   if ([symbols !== undefined, data !== undefined, sample === true].filter(Boolean).length > 1)
     throw new UserError('use one of --symbols, --data FILE or --sample');
-  if (data !== undefined && !existsSync(data)) throw new UserError(`--data: no such file ${data}`);
   const from = flags.from ?? file?.from;
   const to = flags.to ?? file?.to;
   if (from !== undefined) parseTime(from, '--from');
@@ -106,6 +105,8 @@ export function sweepRequest(flags: SweepFlags, defaultSeed: number): SweepReque
     ...((flags.gpu ?? file?.gpu) ? { gpu: true } : {}),
   };
   checkJobCount(request);
+  // the file --data names after every flag, as bot backtest does
+  if (data !== undefined && !existsSync(data)) throw new UserError(`--data: no such file ${data}`);
   return request;
 }
 
