@@ -33,8 +33,12 @@ export function flatPolicy(): Policy {
   return { name: 'flat', decide: () => HOLD };
 }
 
-/** Uniformly random buy / sell / hold with random confidence, seeded. */
-export function randomPolicy(seed: number): Policy {
+/**
+ * Uniformly random buy / sell / hold with random confidence, seeded. With `targets` (for 'target' sizing, where a
+ * continuous agent names the weight to hold) a buy or sell names that random draw as its target weight (0..1) and
+ * hold keeps the position: two decisions of three rebalance to a uniformly random weight.
+ */
+export function randomPolicy(seed: number, targets = false): Policy {
   const decisions: Decision[] = [
     { action: 'buy', confidence: 0 },
     { action: 'sell', confidence: 0 },
@@ -49,6 +53,7 @@ export function randomPolicy(seed: number): Policy {
       const rng = new Rng(Math.imul(seed ^ 0x5bd1e995, 0x01000193) ^ minutes ^ Math.floor(minutes / 4294967296));
       const d = decisions[rng.int(3)];
       d.confidence = rng.next();
+      if (targets && d.action !== 'hold') d.targetPosition = d.confidence;
       return d;
     },
   };

@@ -1,7 +1,7 @@
 /** Chronological train / validation / test folds over candle indices (walk-forward). */
 import { UserError } from '../core/errors.ts';
 
-/** Candle indices `from` … `to`, both included. */
+/** Candle indices `from` … `to` − 1: `from` included, `to` excluded. */
 export interface IndexRange {
   from: number;
   to: number;

@@ -11,9 +11,9 @@ import type { Logger } from '../core/log.ts';
 import type { Series } from '../data/source.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { checkRecipe } from '../agents/recipe.ts';
-import { recipeCosts, recipeSelection, recipeWarmup } from '../agents/setup.ts';
+import { recipeCosts, recipeSelection, recipeSizing, recipeWarmup } from '../agents/setup.ts';
 import { walkForward, type IndexRange } from '../agents/splits.ts';
-import { rankCorrelation, validationScore } from '../agents/selection.ts';
+import { purgedSplit, rankCorrelation, validationScore } from '../agents/selection.ts';
 import type { AgentStrategy } from '../agents/strategy.ts';
 import { saveTrainedAgent, trainedEnsemble, trainOnFold, type TrainedAgent } from '../agents/train-fold.ts';
 import type { EnsembleKind } from '../agents/ensemble.ts';
@@ -88,6 +88,8 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   const warmup = recipeWarmup(recipe);
   const selection = recipeSelection(recipe);
   const costs = recipeCosts(recipe, settings.account);
+  // the sizing object the agent's backtests trade with (envOptions): the random and sma-cross baselines share it
+  const sizing = recipeSizing(recipe, settings.backtest);
   // the warm-up rows come before the first decision; they only feed the first windows
   const usableFrom = Math.max(from + warmup, warmup);
   if (usableFrom >= to)
@@ -113,10 +115,15 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     `agent ${ctx.strategy.name} on ${series.label}: ${folds.length} fold(s) ` +
       `× ${seeds} seed(s), ${epochs} epochs, backend ${backend.name}`,
   );
-  for (const f of folds)
+  // what training really uses: the purged split's segments and windows (train-fold.ts), not the fold's two spans
+  const splits = folds.map((f) => purgedSplit(f, selection));
+  const spans = (rs: readonly IndexRange[]) => rs.map(span).join(', ');
+  folds.forEach((f, i) =>
     logger.info(
-      `fold ${f.index + 1}: train ${span(f.train)} | validation ${span(f.validation)} | test ${span(f.test)}`,
-    );
+      `fold ${f.index + 1}: train ${spans(splits[i].train)} | validation ${spans(splits[i].validation)} ` +
+        `| test ${span(f.test)}`,
+    ),
+  );
 
   // a failed run takes back what it wrote, so the same command can run again (it never removes what it did not write)
   const folder = claimOutFolder(outDir);
@@ -275,6 +282,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       range: headline.range,
       costs: recipeCosts(recipe, settings.account),
       balance: settings.account.balance,
+      sizing,
       randomSeeds: settings.backtest.randomSeeds,
       seed: baseSeed,
     });
@@ -290,6 +298,8 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
             {
               costs,
               balance: settings.account.balance,
+              sizing,
+              seed: baseSeed,
               windows: folds.map((f) => f.test),
               runs,
               chained: walk ? headlineMetrics : undefined,
@@ -310,6 +320,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       recipe,
       epochs,
       folds,
+      splits,
       seeds,
       baseSeed,
       runs,
@@ -334,7 +345,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       settings: {
         balance: settings.account.balance,
         costs: recipeCosts(recipe, settings.account),
-        sizing: recipe.sizing,
+        sizing,
         reward: recipe.reward,
         seed: baseSeed,
         seeds,

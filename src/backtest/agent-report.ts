@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { EnsembleKind } from '../agents/ensemble.ts';
 import type { AgentRecipe } from '../agents/recipe.ts';
-import type { SelectionOptions } from '../agents/selection.ts';
+import type { PurgedSplit, SelectionOptions } from '../agents/selection.ts';
 import type { IndexRange } from '../agents/splits.ts';
 import type { Fold } from '../agents/splits.ts';
 import type { LearnerChoiceOutcome } from '../agents/train-fold.ts';
@@ -13,7 +13,7 @@ import { formatDiagnostics, type TrainOutcome } from '../agents/train.ts';
 import type { BacktestResult } from '../market/backtest-engine.ts';
 import { METRIC_ROWS, metricsToJson, type Metrics } from '../market/metrics.ts';
 import type { NetPlan } from '../nn/plan.ts';
-import { agentSummaryLines, fmtMetric, selectionLine, STATE_CARRIES } from './agent-summary.ts';
+import { agentSummaryLines, fmtMetric, oneRunCaveat, selectionLine, STATE_CARRIES } from './agent-summary.ts';
 import { ensembleReport, type EnsembleRun } from './ensemble-report.ts';
 import { summaryTable, type ReportExtra, type ReportSection, type StoredReport } from './report.ts';
 import { sameWindowsReport } from './same-windows-report.ts';
@@ -59,6 +59,8 @@ interface AgentReportInput {
   recipe: AgentRecipe;
   epochs: number;
   folds: readonly Fold[];
+  /** Per fold, in order: the training segments and validation windows training really used (purgedSplit). */
+  splits: readonly PurgedSplit[];
   seeds: number;
   baseSeed: number;
   runs: readonly SeedRun[];
@@ -84,7 +86,8 @@ interface AgentReportInput {
 export function agentReport(input: AgentReportInput): { extra: ReportExtra } {
   const { strategyName, seriesLabel, recipe, epochs, folds, seeds, baseSeed, runs, walk, headline } = input;
   const { headlineMetrics, summary, rho, selection, ensembleKind, ensembleRuns, modelDir, backendName } = input;
-  const { images, span } = input;
+  const { images, span, splits } = input;
+  const spans = (rs: readonly IndexRange[]) => rs.map(span).join(', ');
   const gated = recipe.selection?.gate !== undefined;
   const fellBack = (f: string) => runs.filter((r) => r.gate?.fallback === f).length;
   const gateKind = recipe.selection?.gate;
@@ -92,6 +95,8 @@ export function agentReport(input: AgentReportInput): { extra: ReportExtra } {
   const judgeScores = runs.flatMap((r) => (r.judgeScore === undefined ? [] : [r.judgeScore]));
   const selectionText = selectionLine(runs.length, rho, gated ? gateJson : undefined, judgeScores);
   const sections: ReportSection[] = [];
+  // one seed on one window: the terminal's caveat, at the top of the page too
+  for (const text of oneRunCaveat(runs.length)) sections.push({ title: 'One run', text });
   const metricRows = METRIC_ROWS.filter((m) => typeof summary.mean[m.key] === 'number');
   sections.push({
     title: `Test metrics over ${runs.length} run(s) (${folds.length} fold(s) × ${seeds} seed(s)): mean ± sd`,
@@ -187,17 +192,21 @@ export function agentReport(input: AgentReportInput): { extra: ReportExtra } {
   });
   sections.push({
     title: 'Splits',
+    text:
+      "The training segments and validation windows training used: the fold's train + validation span less the " +
+      'purged and embargoed candles around each validation window (see Selection).',
     tables: [
       {
-        columns: ['fold', 'train', 'validation', 'test'],
-        rows: folds.map((f) => [f.index + 1, span(f.train), span(f.validation), span(f.test)]),
+        columns: ['fold', 'training segments', 'validation windows', 'test'],
+        rows: folds.map((f, i) => [f.index + 1, spans(splits[i].train), spans(splits[i].validation), span(f.test)]),
       },
     ],
   });
   sections.push({
     title: 'Learning',
     text:
-      `Each run trains on its train window, keeps the epoch (and switching margin) with the best validation ` +
+      `Each run trains on its training segments (see Splits), keeps the epoch (and switching margin) with the best ` +
+      `validation ` +
       `score (see Selection) and is evaluated once on its test window without exploration. The model ` +
       `of seed ${baseSeed}${folds.length > 1 ? ' on the last fold' : ''} is saved to ${modelDir}.`,
     images,
@@ -231,7 +240,14 @@ export function agentReport(input: AgentReportInput): { extra: ReportExtra } {
       agent: {
         recipe,
         epochs,
-        folds: folds.map((f) => ({ train: f.train, validation: f.validation, test: f.test })),
+        // train and validation are the fold's spans; training used trainingSegments and validationWindows
+        folds: folds.map((f, i) => ({
+          train: f.train,
+          validation: f.validation,
+          test: f.test,
+          trainingSegments: splits[i].train,
+          validationWindows: splits[i].validation,
+        })),
         seeds: runs.map((r) => r.seed),
         model: modelDir,
         backend: backendName,

@@ -90,6 +90,19 @@ function ensembleLine(e: NonNullable<StoredAgent['ensemble']>): string {
   );
 }
 
+/**
+ * The caveat of a run of one seed on one test window, for the terminal and report.html alike: one seed on one window
+ * beating buy-and-hold says little (issue 13's studies: test Sharpe sd ≈ 1-2 over runs). None for two or more runs.
+ */
+export function oneRunCaveat(runs: number): string[] {
+  return runs > 1
+    ? []
+    : [
+        'one run (one seed on one test window): no spread to judge it by. `--folds 4 --seeds 3` gives the mean ± sd ' +
+          'over 12 runs, set against the baselines on the same windows',
+      ];
+}
+
 /** The lines an agent run's report prints under its summary table (none for a report without `extra.agent`). */
 export function agentSummaryLines(report: StoredReport): string[] {
   const agent = report.extra?.agent as StoredAgent | undefined;
@@ -113,13 +126,7 @@ export function agentSummaryLines(report: StoredReport): string[] {
     lines.push(`  ${selectionLine(runs.length, rho, agent.selection?.gate, judged)}`);
     if (agent.sameWindows && agent.targets)
       lines.push(...sameWindowsLines({ sameWindows: agent.sameWindows, targets: agent.targets }));
-  } else {
-    // one seed on one window beating buy-and-hold says little (issue 13's studies: test Sharpe sd ≈ 1-2 over runs)
-    lines.push(
-      '\none run (one seed on one test window): no spread to judge it by. `--folds 4 --seeds 3` gives the mean ± sd ' +
-        'over 12 runs, set against the baselines on the same windows',
-    );
-  }
+  } else lines.push(...oneRunCaveat(runs.length).map((l) => `\n${l}`));
   if (agent.ensemble) lines.push(ensembleLine(agent.ensemble));
   return lines;
 }

@@ -13,11 +13,15 @@ export const BASELINE_NAMES: readonly BaselineName[] = ['buy_and_hold', 'flat', 
 
 interface BaselineEntry {
   description: string;
+  /** How it sized its orders (sizingText): all-in for buy-and-hold, none for flat, the strategy's for the rest. */
+  sizing: string;
   /** For `random`: the mean over seeds of every numeric metric. */
   metrics: Metrics;
   /** For `random`: the sample standard deviation over seeds of every numeric metric. */
   sd?: Partial<Record<keyof Metrics, number>>;
   seeds?: number;
+  /** For `random`: each seed's metrics, in seed order (randomBaselineSeed). */
+  runs?: Metrics[];
   /** Portfolio value per candle (for `random`: the first seed's). */
   equity: Float64Array;
 }
@@ -29,45 +33,79 @@ interface BaselineOptions {
   range: { from: number; to: number };
   costs: Costs;
   balance: number;
-  /** Sizing of every baseline; default all-in / all-out. */
-  sizing?: SizingOptions;
+  /**
+   * The strategy's own sizing, the object its backtest trades with: random and SMA cross trade with it so they
+   * compare like for like; buy-and-hold stays all-in (buy everything and hold) and flat never trades.
+   */
+  sizing: SizingOptions;
   /** Seeds of the random-actions baseline. */
   randomSeeds: number;
   seed: number;
   timeframe?: string;
 }
 
+/** The s-th seed of the random baseline of a run with base seed `seed`: one rule for every table that shows it. */
+function randomBaselineSeed(seed: number, s: number): number {
+  return seed * 7919 + s;
+}
+
+/** Flat's sizing: it never trades. */
+export const NO_SIZING = 'none (no trades)';
+
+/** A sizing in words, as the report says which sizing each baseline traded with. */
+export function sizingText(sizing: SizingOptions): string {
+  if (sizing.kind === 'all') return 'all-in / all-out';
+  if (sizing.kind === 'target')
+    return 'target weight (random: a buy or sell rebalances to a uniformly random weight 0..1, hold keeps)';
+  const { minTradeValue: min, maxTradeValue: max } = sizing;
+  return `confidence: ${min} + confidence × (${max} − ${min}) a trade`;
+}
+
 /**
  * Buy-and-hold, always flat, random actions (mean ± sd over seeds) and SMA(20/50) crossover, all on the same engine.
  */
 export function runBaselines(o: BaselineOptions): Baselines {
-  const sizing = o.sizing ?? { kind: 'all' };
   const tf = o.timeframe ?? o.candles.timeframe;
-  const run = (policy: Policy): BacktestResult =>
+  const run = (policy: Policy, sizing: SizingOptions): BacktestResult =>
     runBacktest({ candles: o.candles, window: 0, range: o.range, costs: o.costs, balance: o.balance, sizing, policy });
-  const single = (description: string, policy: Policy): BaselineEntry => {
-    const r = run(policy);
-    return { description, metrics: computeMetrics(r, tf), equity: r.equity };
+  const own = sizingText(o.sizing);
+  const single = (description: string, policy: Policy, sizing: SizingOptions, text: string): BaselineEntry => {
+    const r = run(policy, sizing);
+    return { description, sizing: text, metrics: computeMetrics(r, tf), equity: r.equity };
   };
   const randomRuns: Metrics[] = [];
   let randomEquity: Float64Array = new Float64Array(0);
   for (let s = 0; s < o.randomSeeds; s++) {
-    const r = run(randomPolicy(o.seed * 7919 + s));
+    const r = run(randomPolicy(randomBaselineSeed(o.seed, s), o.sizing.kind === 'target'), o.sizing);
     if (s === 0) randomEquity = r.equity;
     randomRuns.push(computeMetrics(r, tf));
   }
   const { mean, sd } = meanAndSd(randomRuns);
+  // with the default all-in sizing every baseline trades all-in and the descriptions need not say so
+  const sized = o.sizing.kind === 'all' ? '' : `; sized as the strategy is (${own})`;
   return {
-    buy_and_hold: single('buy everything at the first decision, hold to the end', buyAndHoldPolicy()),
-    flat: single('never trade (cash only)', flatPolicy()),
+    buy_and_hold: single(
+      `buy everything at the first decision, hold to the end${sized ? '; all-in, whatever the strategy sizes' : ''}`,
+      buyAndHoldPolicy(),
+      { kind: 'all' },
+      sizingText({ kind: 'all' }),
+    ),
+    flat: single('never trade (cash only)', flatPolicy(), o.sizing, NO_SIZING),
     random: {
-      description: `uniformly random buy/sell/hold, mean ± sd over ${o.randomSeeds} seeds`,
+      description: `uniformly random buy/sell/hold, mean ± sd over ${o.randomSeeds} seeds${sized}`,
+      sizing: own,
       metrics: mean,
       sd,
       seeds: o.randomSeeds,
+      runs: randomRuns,
       equity: randomEquity,
     },
-    sma_cross: single('long while SMA(20) > SMA(50) of closes', smaCrossPolicy(o.candles, 20, 50)),
+    sma_cross: single(
+      `long while SMA(20) > SMA(50) of closes${sized}`,
+      smaCrossPolicy(o.candles, 20, 50),
+      o.sizing,
+      own,
+    ),
   };
 }
 

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isoTime } from '../data/timeframe.ts';
 import type { Baselines, BaselineName } from './baselines.ts';
-import { BASELINE_NAMES } from './baselines.ts';
+import { BASELINE_NAMES, NO_SIZING, sizingText } from './baselines.ts';
 import { writeEquityPng } from './chart.ts';
 import { tradesFingerprint, type BacktestResult, type Trade } from '../market/backtest-engine.ts';
 import {
@@ -113,7 +113,14 @@ export interface StoredReport {
   metrics: Record<string, unknown>;
   baselines: Record<
     BaselineName,
-    { description: string; metrics: Record<string, unknown>; sd?: Record<string, number>; seeds?: number }
+    {
+      description: string;
+      /** How it sized its orders (baselines.ts sizingText); absent from older reports. */
+      sizing?: string;
+      metrics: Record<string, unknown>;
+      sd?: Record<string, number>;
+      seeds?: number;
+    }
   >;
   tradesFingerprint: string;
   trades: number;
@@ -155,6 +162,7 @@ function storedReport(input: ReportInput, files: ReportFiles): StoredReport {
     const b = input.baselines[name];
     baselines[name] = {
       description: b.description,
+      sizing: b.sizing,
       metrics: metricsToJson(b.metrics),
       ...(b.sd ? { sd: b.sd as Record<string, number> } : {}),
       ...(b.seeds !== undefined ? { seeds: b.seeds } : {}),
@@ -271,10 +279,29 @@ export function summaryTable(report: StoredReport): string {
     line(head),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.map(line),
+    ...baselineSizingLine(report).map((l) => `\n${l}`),
     ...rejectedLine(report),
     ...(d.tooShortToAnnualise ? [shortSpanNote(d)] : []),
     ...notOutOfSampleNote(d.notOutOfSample),
   ].join('\n');
+}
+
+const BASELINE_LABELS: Record<BaselineName, string> = {
+  buy_and_hold: 'buy & hold',
+  flat: 'flat',
+  random: 'random',
+  sma_cross: 'sma-cross',
+};
+
+/**
+ * Which sizing each baseline traded with, when the strategy's is not all-in (then random and sma-cross trade with
+ * the strategy's, buy & hold stays all-in): the columns are not all sized alike. None when every one is all-in.
+ */
+function baselineSizingLine(report: StoredReport): string[] {
+  const allIn = sizingText({ kind: 'all' });
+  const sized = BASELINE_NAMES.filter((n) => report.baselines[n].sizing !== undefined);
+  if (sized.every((n) => [allIn, NO_SIZING].includes(report.baselines[n].sizing!))) return [];
+  return [`baseline sizing: ${sized.map((n) => `${BASELINE_LABELS[n]} ${report.baselines[n].sizing}`).join('; ')}`];
 }
 
 /**
@@ -390,6 +417,9 @@ ${d.notice ? `<p class="note">${esc(d.notice)}</p>` : ''}
 <p>Run ${esc(report.runId)}, created ${esc(report.createdAt)}. ${fillRule}</p>
 <h2>Summary</h2>
 ${summary}
+${baselineSizingLine(report)
+  .map((n) => `<p class="note">${esc(n)}</p>`)
+  .join('')}
 ${d.tooShortToAnnualise ? `<p class="note">${esc(shortSpanNote(d))}</p>` : ''}
 ${notOutOfSampleNote(d.notOutOfSample)
   .map((n) => `<p class="note">${esc(n)}</p>`)

@@ -82,6 +82,7 @@ export async function reportBacktest(req: ReportBacktestRequest): Promise<Backte
     range: result.range,
     costs,
     balance,
+    sizing,
     randomSeeds: backtest.randomSeeds,
     seed: req.seed,
   });

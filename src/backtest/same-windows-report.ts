@@ -13,6 +13,7 @@ import {
   type WalkForwardSummary,
 } from './walk-forward-summary.ts';
 import type { ReportSection, ReportTable } from './report.ts';
+import { spreadNote } from './spread-note.ts';
 
 /** `extra.agent.sameWindows`: the agent's runs and each baseline on the folds' test windows, mean ± sd. */
 export interface SameWindowsJson {
@@ -53,6 +54,17 @@ export type AgentTargets = Targets & { ensemble?: Targets & { kind: string } };
 
 const { pct, num, pm, met } = summaryFormat;
 
+/**
+ * The verdicts of the two targets against buy-and-hold, each with whether the difference of the means stands out of
+ * their spread over the runs and windows (`agent`: the runs' columns, `hold`: buy-and-hold's on the same windows).
+ */
+function holdVerdicts(t: Targets, agent: MetricColumns, hold: MetricColumns): { drawdown: string; sharpe: string } {
+  return {
+    drawdown: met(t.drawdownBelowBuyAndHold) + spreadNote(agent.maxDrawdown, hold.maxDrawdown, pct),
+    sharpe: met(t.sharpeAboveBuyAndHold) + spreadNote(agent.sharpe, hold.sharpe, num),
+  };
+}
+
 /** The targets as report.json stores them, for the seeds' runs (`judged` = the summary) or the ensemble's. */
 function targetsOf(s: WalkForwardSummary, judged: WalkForwardSummary | EnsembleJudged): Targets {
   const hold = s.baselines.buyAndHold;
@@ -68,7 +80,8 @@ function targetsOf(s: WalkForwardSummary, judged: WalkForwardSummary | EnsembleJ
 }
 
 /** The targets table of one set of runs. */
-function targetsTable(s: WalkForwardSummary, t: Targets, caption: string, maxDrawdown: number): ReportTable {
+function targetsTable(s: WalkForwardSummary, t: Targets, caption: string, agent: MetricColumns): ReportTable {
+  const verdicts = holdVerdicts(t, agent, s.baselines.buyAndHold);
   const bars: [string, SharpeBar | undefined][] = [
     [
       `seed spread: sd over ${s.randomSeeds} seeds of each seed's mean over the ${s.windows} window(s)`,
@@ -97,28 +110,23 @@ function targetsTable(s: WalkForwardSummary, t: Targets, caption: string, maxDra
       [
         "mean max drawdown below buy-and-hold's",
         pct(t.buyAndHold.maxDrawdown),
-        pct(maxDrawdown),
-        met(t.drawdownBelowBuyAndHold),
+        pct(agent.maxDrawdown.mean),
+        verdicts.drawdown,
       ],
-      [
-        "mean test Sharpe above buy-and-hold's",
-        num(t.buyAndHold.sharpe),
-        num(t.sharpeMean),
-        met(t.sharpeAboveBuyAndHold),
-      ],
+      ["mean test Sharpe above buy-and-hold's", num(t.buyAndHold.sharpe), num(t.sharpeMean), verdicts.sharpe],
     ],
   };
 }
 
 /** The terminal's targets line of one set of runs, after `label` ("targets" or "ensemble targets"). */
-function targetsLine(t: Targets, label: string): string {
+function targetsLine(t: Targets, label: string, agent: MetricColumns, hold: MetricColumns): string {
   const { seedSpread, pooled, reportColumn } = t.randomPlusSd;
+  const verdicts = holdVerdicts(t, agent, hold);
   return (
     `  ${label}: Sharpe ≥ 0 ${met(t.sharpeNonNegative)}; ≥ random + 1 sd: seed spread ${num(seedSpread.bar)} ` +
     `${met(seedSpread.met)}, pooled ${num(pooled.bar)} ${met(pooled.met)}` +
     (reportColumn ? `, report column ${num(reportColumn.bar)} ${met(reportColumn.met)}` : '') +
-    `; max DD below buy-and-hold ${met(t.drawdownBelowBuyAndHold)}; ` +
-    `Sharpe above buy-and-hold ${met(t.sharpeAboveBuyAndHold)}`
+    `; max DD below buy-and-hold ${verdicts.drawdown}; Sharpe above buy-and-hold ${verdicts.sharpe}`
   );
 }
 
@@ -157,10 +165,8 @@ export function sameWindowsReport(s: WalkForwardSummary): {
           row('sma-cross', b.smaCross),
         ],
       },
-      targetsTable(s, agent, 'Targets (issue 13)', s.agent.maxDrawdown.mean),
-      ...(e && ensemble
-        ? [targetsTable(s, ensemble, `Targets (issue 13) of the ${e.kind} ensemble`, e.agent.maxDrawdown.mean)]
-        : []),
+      targetsTable(s, agent, 'Targets (issue 13)', s.agent),
+      ...(e && ensemble ? [targetsTable(s, ensemble, `Targets (issue 13) of the ${e.kind} ensemble`, e.agent)] : []),
     ],
   };
   const sameWindows: SameWindowsJson = {
@@ -185,7 +191,7 @@ export function sameWindowsLines({ sameWindows: w, targets }: { sameWindows: Sam
     `  same windows (Sharpe, mean ± sd): buy-and-hold ${pm(w.buyAndHold.sharpe, num)} (max DD ` +
       `${pm(w.buyAndHold.maxDrawdown, pct)}), random (${w.randomSeeds} seeds) ${pm(w.random.sharpe, num)}, ` +
       `sma-cross ${pm(w.smaCross.sharpe, num)}, flat ${pm(w.flat.sharpe, num)}`,
-    targetsLine(targets, 'targets'),
-    ...(e ? [targetsLine(e, `${e.kind} ensemble targets`)] : []),
+    targetsLine(targets, 'targets', w.agent, w.buyAndHold),
+    ...(e && w.ensemble ? [targetsLine(e, `${e.kind} ensemble targets`, w.ensemble, w.buyAndHold)] : []),
   ];
 }

@@ -8,11 +8,10 @@
  */
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
-import type { Policy } from '../core/policy.ts';
-import { buyAndHoldPolicy, flatPolicy, randomPolicy, smaCrossPolicy } from '../agents/rule-policies.ts';
-import { runBacktest } from '../market/backtest-engine.ts';
 import type { Costs } from '../market/costs.ts';
-import { computeMetrics, type Metrics } from '../market/metrics.ts';
+import type { SizingOptions } from '../market/execution.ts';
+import type { Metrics } from '../market/metrics.ts';
+import { runBaselines } from './baselines.ts';
 import { mean, sampleVariance } from '../core/numbers.ts';
 
 /** One fold × seed run as report.json stores it (`extra.agent.runs[]`), the fields read here. */
@@ -27,7 +26,16 @@ interface ReportRun {
 /** The fields of an agent walk-forward report.json that the summary reads. */
 interface WalkForwardReport {
   /** folds and seeds: what the run was asked for (a study checks a report it reuses against them). */
-  settings: { costs: Costs; balance: number; folds?: number; seeds?: number };
+  settings: {
+    costs: Costs;
+    balance: number;
+    /** The run's base seed (the random baseline's seeds derive from it); 1 when absent. */
+    seed?: number;
+    /** The sizing the run traded with; an older agent report names only its kind; all-in when absent. */
+    sizing?: string | SizingOptions;
+    folds?: number;
+    seeds?: number;
+  };
   /** The report's own baselines over the headline span (with folds: the chained test windows); random: mean and sd. */
   baselines?: { random?: { metrics: Metrics; sd?: Partial<Record<keyof Metrics, number>> } };
   extra: {
@@ -121,9 +129,8 @@ export interface WalkForwardSummary extends Judged {
   ensemble?: EnsembleJudged;
 }
 
-/** Random baseline seeds as the README's tables ran them: randomPolicy(7919 + s), s = 0 … 9. */
+/** Random baseline seeds per window: seed × 7919 + s (baselines.ts), s = 0 … 9, as the report's own column. */
 const RANDOM_SEEDS = 10;
-const RANDOM_SEED_BASE = 7919;
 
 function sd(xs: readonly number[]): number {
   return xs.length > 1 ? Math.sqrt(sampleVariance(xs)) : 0;
@@ -186,6 +193,10 @@ export function parseWalkForwardReport(text: string, label: string): WalkForward
 interface WalkForwardRuns {
   costs: Costs;
   balance: number;
+  /** The sizing the agent traded with: the random and sma-cross baselines trade with it too (baselines.ts). */
+  sizing: SizingOptions;
+  /** The run's base seed, from which the random baseline's seeds derive. */
+  seed: number;
   /** Each fold's test window, candle indices into the candles given with it. */
   windows: readonly { from: number; to: number }[];
   runs: readonly ReportRun[];
@@ -199,6 +210,14 @@ interface WalkForwardRuns {
   ensemble?: { kind: string; metrics: readonly Metrics[] };
 }
 
+/** The engine sizing a report traded with: an older agent report stored the recipe's kind alone. */
+function reportSizing(sizing: string | SizingOptions | undefined): SizingOptions {
+  if (sizing === undefined || sizing === 'all') return { kind: 'all' };
+  if (sizing === 'target') return { kind: 'target' };
+  if (typeof sizing === 'object') return sizing;
+  throw new UserError(`the report's sizing "${sizing}" has no trade value bounds (an older report): run it again`);
+}
+
 /** The summary of one report over `candles`: the series the report ran on, cut to its --from/--to as the run did. */
 export function summarizeWalkForward(report: WalkForwardReport, candles: Candles): WalkForwardSummary {
   const agent = report.extra.agent;
@@ -206,6 +225,8 @@ export function summarizeWalkForward(report: WalkForwardReport, candles: Candles
     {
       costs: report.settings.costs,
       balance: report.settings.balance,
+      sizing: reportSizing(report.settings.sizing),
+      seed: report.settings.seed ?? 1,
       windows: agent.folds.map((f) => f.test),
       runs: agent.runs,
       chained: agent.walkForward?.metrics,
@@ -230,31 +251,28 @@ export function summarizeRuns(input: WalkForwardRuns, candles: Candles): WalkFor
         : r.validationScore,
   );
   const ungated = runs.map((r) => r.gate?.agentScore ?? r.validationScore);
-  const bt = (policy: Policy, range: { from: number; to: number }): Metrics =>
-    computeMetrics(
-      runBacktest({
-        candles,
-        window: 0,
-        range,
-        costs: input.costs,
-        balance: input.balance,
-        sizing: { kind: 'all' },
-        policy,
-      }),
-      candles.timeframe,
-    );
   const windows = input.windows;
   const last = windows.reduce((a, w) => Math.max(a, w.to), 0);
   if (last > candles.ts.length)
     throw new UserError(
       `the report's test windows end at candle ${last}, past the ${candles.ts.length} given: not its series or range`,
     );
-  const hold = windows.map((w) => bt(buyAndHoldPolicy(), w));
-  const flat = windows.map((w) => bt(flatPolicy(), w));
-  const sma = windows.map((w) => bt(smaCrossPolicy(candles, 20, 50), w));
-  const randomBySeed: Metrics[][] = [];
-  for (let s = 0; s < RANDOM_SEEDS; s++)
-    randomBySeed.push(windows.map((w) => bt(randomPolicy(RANDOM_SEED_BASE + s), w)));
+  // the report's baselines, window by window: the same sizing and random seeds as its own columns
+  const each = windows.map((range) =>
+    runBaselines({
+      candles,
+      range,
+      costs: input.costs,
+      balance: input.balance,
+      sizing: input.sizing,
+      randomSeeds: RANDOM_SEEDS,
+      seed: input.seed,
+    }),
+  );
+  const hold = each.map((b) => b.buy_and_hold.metrics);
+  const flat = each.map((b) => b.flat.metrics);
+  const sma = each.map((b) => b.sma_cross.metrics);
+  const randomBySeed = Array.from({ length: RANDOM_SEEDS }, (_, s) => each.map((b) => b.random.runs![s]));
   const random = randomBySeed.flat();
 
   const seeds = [...new Set(runs.map((r) => r.seed))];

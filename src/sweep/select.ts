@@ -8,6 +8,7 @@ import type { Params } from './grid.ts';
 import type { JobResult, MetricsJson } from './jobs.ts';
 import { deflatedSharpeOf, returnMoments, type DeflatedSharpe } from '../market/deflated-sharpe.ts';
 import { mean as meanOf, sampleVariance } from '../core/numbers.ts';
+import { spreadNote, type MeanAndSpread } from '../backtest/spread-note.ts';
 import { cscvBlocks, probabilityOfOverfitting, type PboResult } from './overfitting.ts';
 
 export interface MeanSd {
@@ -210,7 +211,7 @@ export function selectionStatistics(ranked: readonly ConfigSummary[]): Selection
 export function verdict(
   stats: SelectionStatistics,
   winnerCleanTest: MeanSd | undefined,
-  buyAndHoldTestSharpe: number | undefined,
+  buyAndHoldTestSharpe: MeanAndSpread | undefined,
 ): string[] {
   const lines: string[] = [];
   if (!winnerCleanTest) return ['No configuration finished, so nothing was selected.'];
@@ -256,9 +257,12 @@ export function verdict(
   const test = winnerCleanTest.mean.sharpe;
   if (test !== undefined && buyAndHoldTestSharpe !== undefined) {
     const where = 'On the test window(s) after every validation candle (nothing there informed the choice)';
-    const beats = test > buyAndHoldTestSharpe ? 'beats' : 'does not beat';
-    const bh = buyAndHoldTestSharpe.toFixed(2);
-    lines.push(`${where} the winner's mean Sharpe ${test.toFixed(2)} ${beats} buy-and-hold's ${bh}.`);
+    const bh = buyAndHoldTestSharpe;
+    const beats = test > bh.mean ? 'beats' : 'does not beat';
+    const note = spreadNote({ mean: test, sd: winnerCleanTest.sd.sharpe }, bh, (v) => v.toFixed(2));
+    lines.push(
+      `${where} the winner's mean Sharpe ${test.toFixed(2)} ${beats} buy-and-hold's ${bh.mean.toFixed(2)}${note}.`,
+    );
   }
   for (const n of stats.notes) lines.push(`Note: ${n}.`);
   return lines;

@@ -5,7 +5,7 @@
  * curves the pictures draw.
  */
 import { isoTime } from '../data/timeframe.ts';
-import { recipeCosts } from '../agents/setup.ts';
+import { recipeCosts, recipeSizing } from '../agents/setup.ts';
 import { runBaselines, BASELINE_NAMES, type BaselineName } from '../backtest/baselines.ts';
 import { SWEEP_REPORT_SCHEMA } from '../backtest/report-file.ts';
 import { metricsToJson } from '../market/metrics.ts';
@@ -105,6 +105,8 @@ function baselineSummary(
   seed: number,
 ): { table: SweepReport['baselines']; bhTest: Float64Array[][] } {
   const costs = recipeCosts(plan.configurations[0].recipe, settings.account);
+  // the sizing the configurations trade with: random and sma-cross trade with it too (like for like)
+  const sizing = recipeSizing(plan.configurations[0].recipe, settings.backtest);
   const val: Record<string, Record<string, unknown>[]> = {};
   const test: Record<string, Record<string, unknown>[]> = {};
   const clean: Record<string, Record<string, unknown>[]> = {};
@@ -122,6 +124,7 @@ function baselineSummary(
           range,
           costs,
           balance: settings.account.balance,
+          sizing,
           randomSeeds: settings.backtest.randomSeeds,
           seed,
         });
@@ -195,6 +198,7 @@ export function buildSweepReport(
   const ranked = rankConfigurations(outcomes, windows);
   const stats = selectionStatistics(ranked);
   const { table: baselines, bhTest } = baselineSummary(plan, settings, request.seed);
+  const bhClean = baselines.buy_and_hold.cleanTest;
   const winner = ranked.find((c) => c.runs > 0);
   const winnerConfig = winner && plan.configurations.find((c) => c.key === winner.key);
   const finished = outcomes.filter((o) => o.result).length;
@@ -265,7 +269,11 @@ export function buildSweepReport(
         }
       : {}),
     statistics: stats,
-    verdict: verdict(stats, winner && cleanOf(winner.key).cleanTest, baselines.buy_and_hold.cleanTest.mean.sharpe),
+    verdict: verdict(
+      stats,
+      winner && cleanOf(winner.key).cleanTest,
+      bhClean.mean.sharpe === undefined ? undefined : { mean: bhClean.mean.sharpe, sd: bhClean.sd.sharpe },
+    ),
     testNotForSelection: ranked.map((c) => ({ key: c.key, label: c.label, test: c.test })),
     failures: outcomes
       .filter((o) => !o.result && o.error !== undefined)

@@ -163,6 +163,7 @@ churning`, async (t) => {
     range: fold.test,
     costs,
     balance: config.account.balance,
+    sizing: { kind: 'all' },
     randomSeeds: 10,
     seed: 1,
   });
@@ -194,6 +195,7 @@ their test losses with them`, async (t) => {
     range: fold.test,
     costs,
     balance: config.account.balance,
+    sizing: { kind: 'all' },
     randomSeeds: 1,
     seed: 1,
   });

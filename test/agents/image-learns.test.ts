@@ -63,6 +63,7 @@ const baselines = runBaselines({
   range: fold.test,
   costs: recipeCosts(recipe, config.account),
   balance: config.account.balance,
+  sizing: { kind: 'all' },
   randomSeeds: 10,
   seed: 1,
 });

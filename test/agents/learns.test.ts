@@ -76,6 +76,7 @@ const baselines = runBaselines({
   range: fold.test,
   costs: recipeCosts(dqn, config.account),
   balance: config.account.balance,
+  sizing: { kind: 'all' },
   randomSeeds: 10,
   seed: 1,
 });

@@ -62,46 +62,48 @@ dust left to count as exposure)`, () => {
   assert.equal(computeMetrics(r).exposure, 1 / 5);
 });
 
+// bought at 100, sold at 120 (one winning sell, no losing one), or sold at 90 (one losing sell)
+const roundTrip = (sellAt: number) =>
+  runBacktest({
+    candles: series([100, 100, sellAt, sellAt]),
+    window: 0,
+    range: { from: 0, to: 4 },
+    costs: COST_PRESETS['upbit-krw'],
+    balance: 1_000_000,
+    sizing: { kind: 'all' },
+    policy: scripted([
+      { action: 'buy', confidence: 1 },
+      { action: 'sell', confidence: 1 },
+    ]),
+  });
+
+const recipe = dqnDnn.recipe;
+const run = (seed: number, test: BacktestResult): SeedRun => ({
+  fold: 0,
+  seed,
+  training: {
+    epochs: [],
+    bestEpoch: 1,
+    bestSharpe: 0,
+    bestScore: 0,
+    bestMargin: 0,
+    stoppedEarly: false,
+    seconds: 0,
+    summaries: [],
+  },
+  test,
+  metrics: computeMetrics(test),
+  validationScore: 0,
+  testScore: 0,
+  margin: 0,
+  engines: { single: 'js-forward', batch: 'tfjs', train: 'tfjs', refused: {} },
+});
+
 test(`an agent report keeps a profit factor without losing sells as "Infinity" in report.json (runs, walk-forward \
 and their mean, as its headline metrics do): JSON would write null, and the mean dropped it`, () => {
-  // bought at 100, sold at 120 (one winning sell, no losing one), or sold at 90 (one losing sell)
-  const roundTrip = (sellAt: number) =>
-    runBacktest({
-      candles: series([100, 100, sellAt, sellAt]),
-      window: 0,
-      range: { from: 0, to: 4 },
-      costs: COST_PRESETS['upbit-krw'],
-      balance: 1_000_000,
-      sizing: { kind: 'all' },
-      policy: scripted([
-        { action: 'buy', confidence: 1 },
-        { action: 'sell', confidence: 1 },
-      ]),
-    });
   const won = roundTrip(120);
   const lost = roundTrip(90);
   assert.deepEqual([computeMetrics(won).profitFactor, computeMetrics(lost).profitFactor], [Infinity, 0]);
-  const recipe = dqnDnn.recipe;
-  const run = (seed: number, test: BacktestResult): SeedRun => ({
-    fold: 0,
-    seed,
-    training: {
-      epochs: [],
-      bestEpoch: 1,
-      bestSharpe: 0,
-      bestScore: 0,
-      bestMargin: 0,
-      stoppedEarly: false,
-      seconds: 0,
-      summaries: [],
-    },
-    test,
-    metrics: computeMetrics(test),
-    validationScore: 0,
-    testScore: 0,
-    margin: 0,
-    engines: { single: 'js-forward', batch: 'tfjs', train: 'tfjs', refused: {} },
-  });
   const runs = [run(1, won), run(2, lost)];
   const summary = meanAndSd(runs.map((r) => r.metrics));
   assert.equal(summary.mean.profitFactor, Infinity, 'the mean of Infinity and 0 is not 0');
@@ -110,6 +112,7 @@ and their mean, as its headline metrics do): JSON would write null, and the mean
   const { extra } = agentReport({
     ...{ strategyName: 'dqn-dnn', seriesLabel: 'test', recipe, epochs: 1, seeds: 2, baseSeed: 1, runs, summary },
     folds: [{ index: 0, train: range, validation: range, test: range }],
+    splits: [{ train: [range], validation: [range], excluded: [] }],
     ...{ walk: won, headline: won, headlineMetrics: runs[0].metrics },
     ...{ rho: NaN, selection: selectionOptions(recipe, 0), ensembleRuns: [], modelDir: 'models/x', backendName: 'cpu' },
     ...{ images: [], span: () => '' },
@@ -126,6 +129,36 @@ and their mean, as its headline metrics do): JSON would write null, and the mean
   assert.equal(stored.agent.mean.profitFactor, 'Infinity');
 });
 
+test(`an agent report shows the training segments and validation windows training used (the purged split, not the \
+fold's two spans) in Splits and report.json, and one run's caveat in report.html as on the console`, () => {
+  const won = roundTrip(120);
+  const fold = { index: 0, train: { from: 0, to: 2 }, validation: { from: 2, to: 3 }, test: { from: 3, to: 4 } };
+  const split = {
+    train: [{ from: 0, to: 1 }],
+    validation: [
+      { from: 1, to: 2 },
+      { from: 2, to: 3 },
+    ],
+    excluded: [],
+  };
+  const runs = [run(1, won)];
+  const { extra } = agentReport({
+    ...{ strategyName: 'dqn-dnn', seriesLabel: 'test', recipe, epochs: 1, seeds: 1, baseSeed: 1, runs },
+    ...{ folds: [fold], splits: [split], summary: meanAndSd(runs.map((r) => r.metrics)) },
+    ...{ headline: won, headlineMetrics: runs[0].metrics },
+    ...{ rho: NaN, selection: selectionOptions(recipe, 0), ensembleRuns: [], modelDir: 'models/x', backendName: 'cpu' },
+    ...{ images: [], span: (r: { from: number; to: number }) => `${r.from}-${r.to}` },
+  });
+  const splits = extra.sections?.find((x) => x.title === 'Splits');
+  // before: the fold's spans, train 0-2 and validation 2-3
+  assert.deepEqual(splits?.tables?.[0].rows, [[1, '0-1', '1-2, 2-3', '3-4']]);
+  const json = extra.json as { agent: { folds: { trainingSegments: unknown; validationWindows: unknown }[] } };
+  assert.deepEqual(json.agent.folds[0].trainingSegments, split.train);
+  assert.deepEqual(json.agent.folds[0].validationWindows, split.validation);
+  const oneRun = extra.sections?.find((x) => x.title === 'One run');
+  assert.match(oneRun?.text ?? '', /^one run \(one seed on one test window\): no spread to judge it by/);
+});
+
 /** Per-candle returns of an equity curve, as computeMetrics takes them. */
 const returnsOf = (equity: Float64Array) => [...equity].slice(1).map((v, i) => v / equity[i] - 1);
 
@@ -138,7 +171,7 @@ and one losing candle makes them finite`, () => {
       costs: COST_PRESETS.zero,
       balance: 1000,
     },
-    ...{ randomSeeds: 1, seed: 1 },
+    ...{ sizing: { kind: 'all' }, randomSeeds: 1, seed: 1 },
   });
   // bought at the second candle's open (110): 0%, then +10% three times; no negative return, no drawdown
   const up = returnsOf(baselines.buy_and_hold.equity);

@@ -10,7 +10,12 @@ import { candlesToCsv } from '../../src/data/csv.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { BASELINE_NAMES } from '../../src/backtest/baselines.ts';
 import { loadCsvFile } from '../../src/data/source.ts';
-import { parseWalkForwardReport, summarizeWalkForward } from '../../src/backtest/walk-forward-summary.ts';
+import {
+  parseWalkForwardReport,
+  summarizeWalkForward,
+  summaryFormat,
+} from '../../src/backtest/walk-forward-summary.ts';
+import { spreadNote } from '../../src/backtest/spread-note.ts';
 import { sweepHead, SWEEP_ID } from '../server/sweep-head.ts';
 
 const BOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/bot.js');
@@ -297,8 +302,9 @@ baselines on the same test windows and the targets agree with the scripts' summa
     `\n  targets: Sharpe ≥ 0 ${met(s.targets.sharpeNonNegative)}; ≥ random + 1 sd: ` +
     `seed spread ${seedSpread.bar.toFixed(2)} ${met(seedSpread.met)}, pooled ${pooled.bar.toFixed(2)} ` +
     `${met(pooled.met)}, report column ${reportColumn?.bar.toFixed(2)} ${met(reportColumn?.met)}; max DD below ` +
-    `buy-and-hold ${met(s.targets.drawdownBelowBuyAndHold)}; Sharpe above buy-and-hold ` +
-    `${met(s.targets.sharpeAboveBuyAndHold)}\n`;
+    `buy-and-hold ${met(s.targets.drawdownBelowBuyAndHold)}` +
+    `${spreadNote(s.agent.maxDrawdown, hold.maxDrawdown, summaryFormat.pct)}; Sharpe above buy-and-hold ` +
+    `${met(s.targets.sharpeAboveBuyAndHold)}${spreadNote(s.agent.sharpe, hold.sharpe, summaryFormat.num)}\n`;
   assert.ok(r.stdout.includes(targetsLine), `${targetsLine} in\n${r.stdout}`);
   assert.ok(r.stdout.includes(`\n  same windows (Sharpe, mean ± sd): buy-and-hold ${pm(hold.sharpe)} (max DD `));
 });

@@ -170,7 +170,8 @@ test('Sharpe is annualised by the timeframe: the same returns on 1h candles scal
 test('baselines: buy-and-hold matches a hand computation, flat never moves, random is mean ± sd over seeds', () => {
   const candles = syntheticCandles({ seed: 8, count: 600 });
   const range = { from: 50, to: 600 };
-  const b = runBaselines({ candles, range, costs, balance: 10_000_000, randomSeeds: 5, seed: 3 });
+  const sizing = { kind: 'all' } as const;
+  const b = runBaselines({ candles, range, costs, balance: 10_000_000, sizing, randomSeeds: 5, seed: 3 });
   const price = candles.open[51] * 1.0005;
   const units = Math.floor((10_000_000 / (price * 1.0005)) * 1e8) / 1e8;
   const cash = 10_000_000 - units * price * 1.0005;

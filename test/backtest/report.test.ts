@@ -33,7 +33,8 @@ function writeRuleReport(name: string, result: BacktestResult, baselines: Baseli
 function runZeroCost(candles: Candles, policy: Policy, randomSeeds: number) {
   const range = { from: 0, to: candles.ts.length };
   const costs = COST_PRESETS.zero;
-  const baselines = runBaselines({ candles, range, costs, balance: 1000, randomSeeds, seed: 1 });
+  const sizing = { kind: 'all' } as const;
+  const baselines = runBaselines({ candles, range, costs, balance: 1000, sizing, randomSeeds, seed: 1 });
   const result = runBacktest({ candles, window: 0, range, costs, balance: 1000, sizing: { kind: 'all' }, policy });
   return { result, baselines };
 }
@@ -63,7 +64,8 @@ test('writeReport takes extra sections (images, tables, JSON) for agent runs and
   await sharp({ create: { width: 40, height: 20, channels: 3, background: { r: 200, g: 10, b: 10 } } })
     .png()
     .toFile(extraPng);
-  const baselines = runBaselines({ candles, range, costs, balance: 1_000_000, randomSeeds: 3, seed: 1 });
+  const sizing = { kind: 'all' } as const;
+  const baselines = runBaselines({ candles, range, costs, balance: 1_000_000, sizing, randomSeeds: 3, seed: 1 });
   const files = await writeRuleReport('random', result, baselines, {
     sections: [
       {

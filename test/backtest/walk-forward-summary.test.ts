@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCsvFile } from '../../src/data/source.ts';
 import { tinyStudyHome } from './tiny-study.ts';
-import { buyAndHoldPolicy, randomPolicy } from '../../src/agents/rule-policies.ts';
+import { buyAndHoldPolicy, randomPolicy, smaCrossPolicy } from '../../src/agents/rule-policies.ts';
 import { runBacktest } from '../../src/market/backtest-engine.ts';
 import { computeMetrics } from '../../src/market/metrics.ts';
 import type { Policy } from '../../src/core/policy.ts';
@@ -103,6 +103,39 @@ test('the summary of a real 2-fold × 2-seed walk-forward equals the same number
     sharpeAboveBuyAndHold: agentSharpe > mean(hold.map((m) => m.sharpe)),
   });
   assert.throws(() => parseWalkForwardReport('{"extra":{}}', 'rule.json'), /rule\.json: not an agent walk-forward/);
+
+  // the report's own seed and sizing (before: always randomPolicy(7919 + s), all-in): random and sma-cross trade as
+  // the strategy does, buy-and-hold stays all-in
+  const confidence = { kind: 'confidence' as const, minTradeValue: 100_000, maxTradeValue: 1_000_000 };
+  const sized = summarizeWalkForward(
+    { ...report, settings: { ...report.settings, seed: 2, sizing: confidence } },
+    candles,
+  );
+  const sizedDirect = (policy: () => Policy) =>
+    windows.map((range) =>
+      computeMetrics(
+        runBacktest({
+          ...{ candles, window: 0, range, costs: report.settings.costs },
+          ...{ sizing: confidence, policy: policy() },
+          balance: report.settings.balance,
+        }),
+        candles.timeframe,
+      ),
+    );
+  const sizedRandom = Array.from({ length: 10 }, (_, k) =>
+    sizedDirect(() => randomPolicy(2 * 7919 + k)).map((m) => m.sharpe),
+  ).flat();
+  close(sized.sharpe.pooled.bar, mean(sizedRandom) + sd(sizedRandom), 'pooled random bar, confidence sizing, seed 2');
+  close(
+    sized.baselines.smaCross.sharpe.mean,
+    mean(sizedDirect(() => smaCrossPolicy(candles)).map((m) => m.sharpe)),
+    'sma',
+  );
+  close(sized.baselines.buyAndHold.sharpe.mean, mean(hold.map((m) => m.sharpe)), 'buy-and-hold stays all-in');
+  assert.throws(
+    () => summarizeWalkForward({ ...report, settings: { ...report.settings, sizing: 'confidence' } }, candles),
+    /sizing "confidence" has no trade value bounds/,
+  );
 });
 
 test('the replacement rule: a higher mean and higher on at least 3 of every 4 series; a tie is not higher', () => {

@@ -159,7 +159,7 @@ test('the deflated Sharpe counts every configuration tried, failed ones included
 test('one configuration: the verdict says nothing was selected instead of "the best of 1"', () => {
   const series = Array.from({ length: 40 }, (_, i) => 0.01 + (i % 3) * 0.004);
   const s = selectionStatistics([summary('only', series, 2, 0)]);
-  const lines = verdict(s, { mean: { sharpe: 1 }, sd: { sharpe: 0 } }, 0.5);
+  const lines = verdict(s, { mean: { sharpe: 1 }, sd: { sharpe: 0 } }, { mean: 0.5 });
   assert.match(lines[0], /^Only one configuration was run, so nothing was selected: probabilistic Sharpe ratio/);
   assert.ok(!lines.some((l) => /best of 1\b|after allowing for 1 configuration/.test(l)), lines.join('\n'));
 });
@@ -190,7 +190,7 @@ test('two configurations tried, one finished: the verdict gives no deflated Shar
       2,
     ),
   ]);
-  const lines = verdict(s, { mean: { sharpe: 1 }, sd: {} }, 0.5);
+  const lines = verdict(s, { mean: { sharpe: 1 }, sd: {} }, { mean: 0.5 });
   // before: "Deflated Sharpe ratio 1.000: after allowing for 2 configuration(s) tried, … unlikely to be luck alone"
   assert.ok(!lines.some((l) => /after allowing for/.test(l)), lines.join('\n'));
   assert.match(lines[0], /^Deflated Sharpe ratio not computed: 2 trials, but the spread of their Sharpe ratios/);
@@ -208,7 +208,7 @@ test('a configuration that held no position: no "50% confidence", the verdict sa
       0,
     ),
   ]);
-  const lines = verdict(s, { mean: { sharpe: 0 }, sd: {} }, 0.5);
+  const lines = verdict(s, { mean: { sharpe: 0 }, sd: {} }, { mean: 0.5 });
   assert.ok(!lines.some((l) => /confidence/.test(l)), lines.join('\n'));
   assert.match(lines[0], /^Probabilistic Sharpe ratio not computed: the returns do not vary/);
 });
@@ -240,7 +240,7 @@ test('one configuration whose jobs chose their epoch on the validation window: d
   close(s.dsr!.trialVariance, 0.02, 1e-12, 'V');
   close(s.dsr!.expectedMax, 0.0735045, 1e-6, 'SR₀');
   close(s.dsr!.dsr, 0.645309, 1e-6, 'DSR');
-  const lines = verdict(s, { mean: { sharpe: 1 }, sd: {} }, 0.5);
+  const lines = verdict(s, { mean: { sharpe: 1 }, sd: {} }, { mean: 0.5 });
   assert.match(
     lines[0],
     /^Deflated Sharpe ratio 0\.645: after allowing for 2 trials \(1 configuration\(s\) tried × up to 2/,
