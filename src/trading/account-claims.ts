@@ -1,6 +1,7 @@
 /**
  * A live run's claim on its exchange account, which outlives its process: the run's row records the account's key
- * (account-lock.ts's hash of exchange, API address and API key; never the key) until the run is removed (`--reset`).
+ * (account-lock.ts's hash of exchange, API address and API key; never the key) until the run is ended (`--end`,
+ * end-run.ts) or removed.
  * The account lock alone kept two runs from trading one account at the same time, but `--once` runs from cron never
  * overlap, so each new one took all the free cash as its own and read the others' trades as withdrawals. A halted or
  * paused run still holds its cash and position, so it still claims the account.
@@ -43,10 +44,11 @@ export function accountClaimant(db: Database.Database, accountKey: string, excep
 
 /** The one line a live run gets when another live run (`claimant` in database `dbFile`) claims its account. */
 export function claimedAccountError(exchange: string, claimant: string, dbFile: string): UserError {
+  const name = claimant.split(':')[1];
   return new UserError(
     `this ${exchange} account (same API key) is claimed by the live run ${claimant} in ${dbFile}, which still holds ` +
-      'its cash and position there until --reset, even while stopped or halted; two runs would each count the same ' +
-      "free cash as theirs and read the other's trades as withdrawals: trade under that run's --name (--reset " +
-      'starts it over), or add --allow-shared-account',
+      'its cash and position there until it is ended, even while stopped or halted; two runs would each count the ' +
+      "same free cash as theirs and read the other's trades as withdrawals: trade under that run's --name, end it " +
+      `(bot live --end --name ${name}, with its --db and market flags), or add --allow-shared-account`,
   );
 }

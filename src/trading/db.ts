@@ -202,6 +202,12 @@ CREATE TABLE trading_positions (
       // let each new run take the same free cash (src/trading/account-claims.ts)
       up: (db) => db.exec('ALTER TABLE trading_runs ADD COLUMN account_key TEXT;'),
     },
+    {
+      version: 7,
+      name: 'when a run was ended for good (--end)',
+      // an ended run keeps its history for status and reports but never trades again, and releases its account claim
+      up: (db) => db.exec('ALTER TABLE trading_runs ADD COLUMN ended_at INTEGER;'),
+    },
   ],
 };
 

@@ -133,7 +133,13 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     }
   }
 
-  private async backfillSeries(run: RunState, closedOpen: number, shouldStop?: () => boolean): Promise<number> {
+  /** `lateWait` false: the fetches only, no look again for a late candle (a tick waits for late candles once). */
+  private async backfillSeries(
+    run: RunState,
+    closedOpen: number,
+    shouldStop?: () => boolean,
+    lateWait = true,
+  ): Promise<number> {
     const { store, key, logger } = this.o;
     const series = this.seriesNames().map((symbol) => ({ exchange: key.exchange, symbol, timeframe: key.timeframe }));
     const fetchSome = async (some: readonly { symbol: string }[], deadline?: number) => {
@@ -142,7 +148,7 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
       return fetched;
     };
     const fetched = await fetchSome(series);
-    if (run.paused) return fetched;
+    if (run.paused || !lateWait) return fetched;
     return (
       fetched +
       (await waitForLateCandles({
@@ -240,7 +246,8 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
   /**
    * The tick's policy (policyFor) over `loaded`, the series loadSeries gave from `first`. When the source gives up the
    * version it was switching to (it cannot be aimed over them), the serving version's history and series are
-   * backfilled and loaded again and it serves the tick: the series returned are those the policy reads.
+   * backfilled and loaded again and it serves the tick: the series returned are those the policy reads. That backfill
+   * does not wait for late candles again: the tick's backfill waited its bound already (it used to wait it twice).
    */
   protected async seriesPolicy(
     run: RunState,
@@ -251,7 +258,7 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
   ): Promise<{ handle: PortfolioPolicyHandle; series: Candles[] }> {
     const handle = await this.policyFor(loaded.series, loaded.informative);
     if (handle) return { handle, series: loaded.series };
-    await this.backfill(run, closedOpen, shouldStop);
+    await this.backfillSeries(run, closedOpen, shouldStop, false);
     const again = this.loadSeries(run, first, closedOpen);
     const serving = await this.policyFor(again.series, again.informative);
     if (!serving) throw new Error(`${this.o.policies.label}: no version can be aimed over the run's candles`);

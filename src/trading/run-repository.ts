@@ -25,6 +25,7 @@ interface RunRow {
   halted: string | null;
   paused: string | null;
   portfolio: string | null;
+  ended_at: number | null;
 }
 
 function fromRow(r: RunRow): RunState {
@@ -47,6 +48,7 @@ function fromRow(r: RunRow): RunState {
     modelVersion: r.model_version ?? undefined,
     halted: r.halted ?? undefined,
     paused: r.paused ?? undefined,
+    endedAt: r.ended_at ?? undefined,
     portfolio: r.portfolio ? (JSON.parse(r.portfolio) as PortfolioRunState) : undefined,
   };
 }
@@ -127,6 +129,27 @@ export class RunRepository {
          WHERE mode = 'live' AND name = ? AND exchange = ? AND symbol = ? AND timeframe = ?`,
       )
       .run(accountKey, key.name, key.exchange, key.symbol, key.timeframe);
+  }
+
+  /**
+   * Ends the run for good at `at` (`--end`): its rows stay for status and reports, its account claim is released
+   * (account-claims.ts), and `pending` orders (a paper run's, waiting for an open it will not trade) are cancelled.
+   */
+  end(id: number, at: number): void {
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare(
+            `UPDATE trading_orders SET status = 'cancelled', reason = 'run ended'
+             WHERE run_id = ? AND status = 'pending'`,
+          )
+          .run(id);
+        const run = this.get(id);
+        const portfolio = run.portfolio ? { ...run.portfolio, pending: undefined } : undefined;
+        this.saveState({ ...run, pending: undefined, portfolio });
+        this.db.prepare('UPDATE trading_runs SET ended_at = ?, account_key = NULL WHERE id = ?').run(at, id);
+      })
+      .immediate();
   }
 
   find(key: RunKey): RunState | undefined {

@@ -21,6 +21,7 @@ import { checkBalance, runCosts, type CostsFrom } from '../market/costs.ts';
 import { PaperMarket } from './paper-market.ts';
 import { rulePolicySource, type PolicyChoiceResult } from './rule-policy-source.ts';
 import { RunRepository } from './run-repository.ts';
+import { endedRunError } from './end-run.ts';
 import { Trader, type RunTrader } from './trader.ts';
 import { LiveTrader } from './live.ts';
 import type { CandleFeed, RunKey, TradingMode } from './types.ts';
@@ -152,6 +153,9 @@ export function openSession(
     const repo = new RunRepository(store.db, { accountKey: account });
     const runName = runLockName(key);
     lock = acquireLock(store.db, runName, config.trading.lockStaleSeconds * 1000);
+    const existing = repo.find(key);
+    // first: an ended run never trades again, whoever else claims its account now
+    if (existing?.endedAt !== undefined && !o.reset) throw endedRunError(existing);
     if (apiKey && account && !o.sharedAccount) {
       accountLock = lockLiveAccount(
         { exchange: key.exchange, apiUrls, apiKey, run: runName, dbFile: config.data.database },
@@ -165,7 +169,6 @@ export function openSession(
         '--allow-shared-account: other live runs may trade this account; each counts its own cash and loss',
       );
     }
-    const existing = repo.find(key);
     if (!existing || o.reset) checkNewRun(); // before --reset removes the run
     if (o.reset && existing) {
       repo.remove(existing.id);

@@ -17,6 +17,8 @@ export interface RunStatus {
   halted: string | null;
   /** Who paused the run from the dashboard and when (issue 15). */
   paused: string | null;
+  /** When the run was ended for good (`--end`); null while it may trade. */
+  ended: string | null;
   startedAt: string;
   lastCandle: string | null;
   lastPrice: number | null;
@@ -88,6 +90,7 @@ export function runStatus(
     modelVersion: run.modelVersion ?? null,
     halted: run.halted ?? null,
     paused: run.paused ?? null,
+    ended: run.endedAt !== undefined ? isoTime(run.endedAt) : null,
     startedAt: isoTime(run.startTs),
     lastCandle: run.lastTs !== undefined ? isoTime(run.lastTs) : null,
     lastPrice: price,
@@ -113,7 +116,7 @@ export function runStatus(
       modelVersion: d.modelVersion,
     })),
     nextTick:
-      run.halted || !holder.alive
+      run.halted || run.endedAt !== undefined || !holder.alive
         ? null
         : isoTime(nextTickTime(now, run.timeframe, timing.tickDelaySeconds, run.lastTs)),
     running: holder.alive,
@@ -180,6 +183,7 @@ function withdrawnLine(s: RunStatus): string[] {
 /** The next tick, or why there is none: halted, or the run's process is not running. */
 function nextTickText(s: RunStatus): string {
   if (s.nextTick) return s.nextTick;
+  if (s.ended) return '— (ended)';
   if (s.halted) return '— (halted)';
   return `— (not running${s.lastSeen ? `; last seen ${s.lastSeen}` : ''})`;
 }
@@ -194,6 +198,7 @@ export function formatStatus(s: RunStatus): string {
     : 'none';
   const lines = [
     `${s.mode} run "${s.name}"  ${s.exchange} ${s.symbol} ${s.timeframe}  ${s.policy}${version}`,
+    ...(s.ended ? [`ENDED at ${s.ended} (--end): trades no more`] : []),
     ...(s.halted ? [`HALTED: ${s.halted}`] : []),
     ...(s.paused ? [`PAUSED: ${s.paused}`] : []),
     `started      ${s.startedAt}   last candle ${s.lastCandle ?? '—'}   next tick ${nextTickText(s)}`,
@@ -221,13 +226,13 @@ export function formatRunTable(rows: RunStatus[]): string {
   const cells = rows.map((s) => {
     const last = s.lastDecisions[s.lastDecisions.length - 1];
     return [
-      `${s.mode} ${s.name}${s.halted ? ' (HALTED)' : s.paused ? ' (PAUSED)' : ''}`,
+      `${s.mode} ${s.name}${s.ended ? ' (ENDED)' : s.halted ? ' (HALTED)' : s.paused ? ' (PAUSED)' : ''}`,
       `${s.exchange} ${s.symbol} ${s.timeframe}`,
       `${s.policy}${s.modelVersion ? ` @ ${s.modelVersion}` : ''}`,
       num(s.equity),
       pct(s.pnl),
       last ? `${last.candle} ${last.action}` : '—',
-      s.nextTick ?? (s.halted ? '—' : nextTickText(s)),
+      s.nextTick ?? (s.halted && !s.ended ? '—' : nextTickText(s)),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));

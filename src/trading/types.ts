@@ -96,6 +96,8 @@ export interface RunState extends RunKey {
   halted: string | undefined;
   /** Set while a dashboard pause holds (who asked and when); the trader moves past closed candles without acting. */
   paused?: string | undefined;
+  /** When the run was ended for good (`--end`): it keeps its history, never trades again and claims no account. */
+  endedAt?: number | undefined;
   /** A portfolio run's account and waiting targets (issue 14); undefined for a single-market run. */
   portfolio?: PortfolioRunState | undefined;
 }

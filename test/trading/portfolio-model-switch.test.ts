@@ -71,11 +71,29 @@ const j = make(74, 'J/KRW', 800);
 const symbols = ['A/KRW', 'B/KRW'];
 const startIndex = 800;
 
+/** `c`'s feed, without the candles `late` withholds. */
+function lateFeed(c: Candles, late?: LateA): CandleFeed {
+  const feed = seriesFeed(c, HOUR);
+  return {
+    fetchClosed: async (since, until) =>
+      (await feed.fetchClosed(since, until)).filter((row) => !late?.withheld.has(row.ts)),
+  };
+}
+
+/** A's candles the exchange has not published (late), and how long a tick looks again for them. */
+interface LateA {
+  waitMs: number;
+  withheld: Set<number>;
+  /** What the trader logs. */
+  lines: string[];
+}
+
 /**
  * A portfolio paper run of A and B from candle 800 on a model home whose first version keeps everything in cash (a
- * short warm-up, reading I), ticked over its first 3 candles; `feedFor` serves a series a later version reads.
+ * short warm-up, reading I), ticked over its first 3 candles; `feedFor` serves a series a later version reads; `late`
+ * leaves A's candles out of its feed and sets the run's late-candle wait.
  */
-async function openSwitchRun(feedFor: (symbol: string) => CandleFeed) {
+async function openSwitchRun(feedFor: (symbol: string) => CandleFeed, late?: LateA) {
   const tmp = tempDir('bot-pf-switch-');
   const config = loadConfig({
     overrides: { ml: { backend: 'wasm' }, log: { file: '' }, data: { database: path.join(tmp.dir, 'bot.db') } },
@@ -91,8 +109,9 @@ async function openSwitchRun(feedFor: (symbol: string) => CandleFeed) {
   const trader = new PortfolioTrader({
     repo: new RunRepository(store.db),
     store,
-    feeds: [a, b, i].map((c) => seriesFeed(c, HOUR)),
+    feeds: [lateFeed(a, late), seriesFeed(b, HOUR), seriesFeed(i, HOUR)],
     feedFor,
+    lateCandleWaitMs: late?.waitMs,
     policies: source,
     key: { mode: 'paper', name: 'switch', exchange: ex, symbol: symbols.join(','), timeframe: '1h' },
     symbols,
@@ -102,7 +121,7 @@ async function openSwitchRun(feedFor: (symbol: string) => CandleFeed) {
     historyCandles: 5,
     start: a.ts[startIndex],
     clock: () => clock.now,
-    logger: quietLogger(),
+    logger: late ? capturingLogger(late.lines) : quietLogger(),
   });
   /** The tick after candle k closes. */
   const tickAfter = (k: number) => {
@@ -173,7 +192,7 @@ as a backtest of that version over the whole file`, async () => {
  * A run as openSwitchRun opens it whose feeds serve A, B and I, and J only while `j.listed` (the exchange does not
  * list J otherwise); the lines the source logs are captured. `promoteJ` promotes (again) a version reading J.
  */
-async function openUnlistedRun() {
+async function openUnlistedRun(late?: LateA) {
   const feeds = new Map([a, b, i].map((c) => [c.symbol, seriesFeed(c, HOUR)]));
   const jFeed = seriesFeed(j, HOUR);
   // `empty`: the exchange lists J but serves none of its candles (a market listed after them)
@@ -186,7 +205,7 @@ async function openUnlistedRun() {
           ? jFeed.fetchClosed(since, until, deadline)
           : Promise.reject(new Error('upbit does not list J/KRW')),
   };
-  const run = await openSwitchRun((s) => feeds.get(s) ?? maybeJ);
+  const run = await openSwitchRun((s) => feeds.get(s) ?? maybeJ, late);
   const lines: string[] = [];
   const previous = log();
   setLogger(capturingLogger(lines));
@@ -319,6 +338,31 @@ history and series that version reads`, async () => {
     assert.match(said[0], /version reads-j cannot be loaded over the run's candles \(.*\); still serving/);
     assert.match(said[1], /tried again in 2h/);
     assert.equal(store.load(ex, 'J/KRW', '1h').ts.length, 0);
+  } finally {
+    run.close();
+  }
+});
+
+test(`portfolio paper: a tick whose version switched to is given up (it cannot be aimed over the run's candles) waits \
+for a late candle once: the backfill for the version before does not look again (it used to wait twice)`, async () => {
+  const late: LateA = { waitMs: 50, withheld: new Set<number>(), lines: [] };
+  const run = await openUnlistedRun(late);
+  const { tickAfter, lines, versions } = run;
+  try {
+    const first = versions()[0].version;
+    run.jListing.empty = true;
+    run.promoteJ();
+    const k = startIndex + 3;
+    // A's candle k has closed, but the exchange never publishes it in this tick
+    late.withheld.add(a.ts[k]);
+    await tickAfter(k);
+    assert.deepEqual(versions().at(-1), { ts: a.ts[k], version: first }, `candle ${k} is decided in its tick`);
+    assert.ok(
+      lines.some((l) => l.includes('reads-j')),
+      lines.join(''),
+    );
+    const waits = late.lines.filter((l) => l.includes('has closed but the exchange has not published it'));
+    assert.equal(waits.length, 1, `one late-candle wait in the tick:\n${late.lines.join('')}`);
   } finally {
     run.close();
   }

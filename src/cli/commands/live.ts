@@ -9,6 +9,7 @@ import { tickSchedule } from '../../trading/schedule.ts';
 import { openRunSession } from '../../trading/open-run.ts';
 import { parseAmount, parseBalance } from '../../trading/flags.ts';
 import { clockFrom } from './paper.ts';
+import { addEndOption, checkEndFlags, endNamedRun } from '../end-flag.ts';
 import { servePort, startTraderExtras } from '../trader-extras.ts';
 import { addPortfolioOptions, parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
 
@@ -25,6 +26,7 @@ interface LiveFlags extends CommonFlags, PortfolioFlags {
   once?: boolean;
   now?: string;
   serve?: string | boolean;
+  end?: boolean;
 }
 
 /** Live trading starts only with API keys in the environment and an explicit confirmation. */
@@ -68,10 +70,18 @@ export function registerLive(program: Command): void {
     .option('--once', 'run one tick and exit')
     .option('--now <time>', 'a fixed clock instead of the wall clock (tests against the fake exchange)')
     .option('--serve [port]', 'also serve the dashboard (bot serve) on 127.0.0.1 (default port: server.port)');
+  addEndOption(cmd);
   addPortfolioOptions(cmd);
   addCommonOptions(cmd, { market: true, db: true, backend: true });
   cmd.action(async (flags: LiveFlags) => {
     const portfolio = parsePortfolioFlags(flags);
+    checkEndFlags(flags);
+    if (flags.end) {
+      // ending places no order and reads no balance: no API keys or --confirm-live needed
+      const { config } = setupCommand(flags);
+      endNamedRun(config, 'live', flags.name, portfolio?.symbols, clockFrom(flags.now)());
+      return;
+    }
     const live: Record<string, number> = {};
     if (flags.maxOrderValue !== undefined) live.maxOrderValue = parseAmount(flags.maxOrderValue, '--max-order-value');
     if (flags.maxDailyLoss !== undefined) live.maxDailyLoss = parseAmount(flags.maxDailyLoss, '--max-daily-loss');

@@ -11,6 +11,7 @@ import { openRunSession } from '../../trading/open-run.ts';
 import { retrainChildRunner } from '../../trading/retrain-child.ts';
 import { parseBalance } from '../../trading/flags.ts';
 import { servePort, startTraderExtras } from '../trader-extras.ts';
+import { addEndOption, checkEndFlags, endNamedRun } from '../end-flag.ts';
 import { addPortfolioOptions, describeHoldings, parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
 import type { RunRepository } from '../../trading/run-repository.ts';
 import type { RunState } from '../../trading/types.ts';
@@ -28,6 +29,7 @@ interface PaperFlags extends CommonFlags, PortfolioFlags {
   retrainStrategy?: string;
   seed?: string;
   serve?: string | boolean;
+  end?: boolean;
 }
 
 /** A fixed clock for `--now` (tests and replays), else the wall clock. */
@@ -59,10 +61,17 @@ export function registerPaper(program: Command): void {
     .option('--retrain-strategy <name>', 'agent strategy the scheduled retrain trains (default: the model folder name)')
     .option('--seed <n>', 'seed of the policy (rule strategies with randomness)')
     .option('--serve [port]', 'also serve the dashboard (bot serve) on 127.0.0.1 (default port: server.port)');
+  addEndOption(cmd);
   addPortfolioOptions(cmd);
   addCommonOptions(cmd, { market: true, db: true, backend: true });
   cmd.action(async (flags: PaperFlags) => {
     const portfolio = parsePortfolioFlags(flags);
+    checkEndFlags(flags);
+    if (flags.end) {
+      const { config } = setupCommand(flags);
+      endNamedRun(config, 'paper', flags.name, portfolio?.symbols, clockFrom(flags.now)());
+      return;
+    }
     if (portfolio && flags.retrain && !flags.model)
       throw new UserError('--retrain with --symbols: a rule portfolio strategy has nothing to retrain (give --model)');
     // --once ticks once and exits, so a scheduled retrain never fires; without --once it fires on the wall clock
