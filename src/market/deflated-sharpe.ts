@@ -179,9 +179,17 @@ export function deflatedSharpe(
 /**
  * The deflated Sharpe ratio of the selected series given N (`trials`) and V (`variance` of the trials' per-period
  * Sharpe ratios, NaN when unknown), for a caller that estimates V itself (a sweep's nested selections).
+ * `observations`, T, defaults to the series' length; a caller whose series stacks returns of the same dates (several
+ * markets) gives the number of distinct dates.
  */
-export function deflatedSharpeOf(selected: ArrayLike<number>, trials: number, variance: number): DeflatedSharpe {
-  const m = returnMoments(selected);
+export function deflatedSharpeOf(
+  selected: ArrayLike<number>,
+  trials: number,
+  variance: number,
+  observations?: number,
+): DeflatedSharpe {
+  const moments = returnMoments(selected);
+  const m = observations === undefined ? moments : { ...moments, n: observations };
   const missing = whyMissing(m, trials, variance);
   const expectedMax = Number.isFinite(variance) ? expectedMaxSharpe(trials, variance) : NaN;
   return {

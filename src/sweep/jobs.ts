@@ -120,6 +120,25 @@ export function jobId(j: Omit<JobSpec, 'id' | 'configKey' | 'params' | 'gpu'>): 
   ).slice(0, 32);
 }
 
+/**
+ * The windows a job is judged on: market data, fold ranges and seed. Jobs of any sweep with the same window key were
+ * validated on the very same candles, so an earlier sweep's configurations count as trials of a later one's selection.
+ */
+export function windowKey(j: Pick<JobSpec, 'market' | 'fold' | 'seed'>): string {
+  const fold = { train: j.fold.train, validation: j.fold.validation, test: j.fold.test };
+  return sha256(canonicalJson({ data: j.market.dataKey, fold, seed: j.seed })).slice(0, 32);
+}
+
+/**
+ * What was tried, apart from the windows: strategy, recipe, epochs and training settings. Not the code fingerprint:
+ * the same configuration re-run by newer code is the same trial, not another one the user chose among.
+ */
+export function trialKey(j: Pick<JobSpec, 'strategy' | 'recipe' | 'epochs' | 'settings'>): string {
+  return sha256(
+    canonicalJson({ strategy: j.strategy, recipe: j.recipe, epochs: j.epochs, settings: j.settings }),
+  ).slice(0, 32);
+}
+
 /** A sweep's id: a hash of its job ids, so the same sweep always has the same id and report folder. */
 export function sweepId(jobIds: readonly string[]): string {
   return sha256([...jobIds].sort().join('\n')).slice(0, 12);

@@ -22,6 +22,11 @@ interface Configuration {
   recipe: AgentRecipe;
 }
 
+/** A configuration as its jobs train it: with the epochs they ran (a saved winner must train what was ranked). */
+interface PlannedConfiguration extends Configuration {
+  epochs: number;
+}
+
 interface MarketData {
   ref: MarketRef;
   /** The candles the jobs index into (the chosen range only). */
@@ -33,9 +38,10 @@ export interface SweepPlan {
   id: string;
   name: string;
   strategy: string;
-  configurations: Configuration[];
+  configurations: PlannedConfiguration[];
   markets: MarketData[];
   seeds: number[];
+  /** The first configuration's epochs (the same for all unless the grid sweeps `epochs`). */
   epochs: number;
   jobs: JobSpec[];
   /** The coordinator's code fingerprint (in every job and its id). */
@@ -66,7 +72,8 @@ export function planSweep(
   code: string,
 ): SweepPlan {
   const warmup = Math.max(...configs.map((c) => recipeWarmup(c.recipe)));
-  const epochs = req.epochs ?? configs[0].recipe.epochs ?? settings.agent.epochs;
+  // per configuration: a grid over `epochs` sets the recipe's (before, every job ran the first configuration's)
+  const planned = configs.map((c) => ({ ...c, epochs: req.epochs ?? c.recipe.epochs ?? settings.agent.epochs }));
   const markets: MarketData[] = series.map((s) => {
     let candles = s.candles;
     const max = settings.agent.maxCandles;
@@ -94,13 +101,13 @@ export function planSweep(
   });
   const seeds = Array.from({ length: req.seeds }, (_, i) => req.seed + i);
   // only what changes a job's numbers goes into it (and into its id): not report folders or summary settings
-  const agentSettings = {
+  const agentSettings = (epochs: number) => ({
     agent: { ...settings.agent, epochs, summaryEvery: 0, modelsDir: '-', maxCandles: 0 },
     account: settings.account,
     backtest: { minTradeValue: settings.backtest.minTradeValue, maxTradeValue: settings.backtest.maxTradeValue },
-  };
+  });
   const jobs: JobSpec[] = [];
-  for (const c of configs) {
+  for (const c of planned) {
     for (const m of markets) {
       for (const fold of m.folds) {
         for (const seed of seeds) {
@@ -110,8 +117,8 @@ export function planSweep(
             seed,
             market: m.ref,
             fold,
-            epochs,
-            settings: agentSettings,
+            epochs: c.epochs,
+            settings: agentSettings(c.epochs),
             code,
           };
           jobs.push({ ...base, id: jobId(base), configKey: c.key, params: c.params, gpu: req.gpu === true });
@@ -124,10 +131,10 @@ export function planSweep(
     id,
     name: req.name ?? `${req.strategy}-${id}`,
     strategy: req.strategy,
-    configurations: configs,
+    configurations: planned,
     markets,
     seeds,
-    epochs,
+    epochs: planned[0].epochs,
     jobs,
     code,
   };

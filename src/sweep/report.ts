@@ -5,6 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BASELINE_NAMES } from '../backtest/baselines.ts';
+import { shortSpanNote } from '../backtest/report.ts';
 import { equityLinesSvg, heatmapSvg, writeSvgPng } from './charts.ts';
 import type { MeanSd } from './select.ts';
 import type { SweepReport } from './summary.ts';
@@ -119,14 +120,17 @@ function html(dir: string, r: SweepReport): string {
           ['winner Sharpe per candle (seed-averaged validation returns)', num(d.sharpe, 4)],
           ['SR₀: best of the trials by luck', num(d.expectedMax, 4)],
           [
-            'trials N (configurations tried, failed ones included, × epoch × margin validations per job)',
-            `${d.trials} (${r.statistics.trials} configurations, up to ${r.statistics.validationsPerJob} per job)`,
+            'trials N (configurations tried, failed ones and those of earlier sweeps on the same windows ' +
+              'included, × epoch × margin validations per job)',
+            `${d.trials} (${r.statistics.trials} configurations` +
+              (r.statistics.earlierTrials ? `, ${r.statistics.earlierTrials} of them by earlier sweeps` : '') +
+              `, up to ${r.statistics.validationsPerJob} per job)`,
           ],
           [
             'variance of trial Sharpes V (between configurations + within a job)',
             Number.isFinite(d.trialVariance) ? d.trialVariance.toExponential(3) : '–',
           ],
-          ['validation candles T', String(d.observations)],
+          ['validation return dates T (a date in several markets counts once)', String(d.observations)],
           ['skewness', num(d.skewness)],
           ['kurtosis', num(d.kurtosis)],
         ]
@@ -167,6 +171,7 @@ ${testTable(r.winner.label, r.winner.test, 'test')}`
 <h1>Sweep ${esc(r.name)} <small>(${esc(r.sweepId)})</small></h1>
 <p>${esc(r.strategy)} · ${markets} · ${grid} · ${jobs}</p>
 <p>${esc(r.protocol)}</p>
+${r.shortWindow ? `<p>${esc(shortSpanNote(r.shortWindow))}</p>` : ''}
 <h2>Verdict</h2><ul class="verdict">${r.verdict.map((v) => `<li>${esc(v)}</li>`).join('')}</ul>
 <h2>Leaderboard (validation windows; ranked by mean Sharpe after costs)</h2>
 ${table([...boardColumns, 'max drawdown', 'trades', 'runs'], [...board, ...baseRows])}
@@ -210,6 +215,15 @@ export function sweepReportJson(r: SweepReport): string {
   return JSON.stringify(r, (key, v: unknown) => (key === 'mean' && isRecord(v) ? metricsToJson(v) : v), 2);
 }
 
+/**
+ * The winner's equity picture of a market: `equity-winner.png`, or with several markets one per market named after
+ * its symbol (`equity-winner-BTC-KRW.png`; the index for a report written before equity curves named their symbol).
+ */
+function equityFileName(symbol: string | undefined, markets: number, index: number): string {
+  if (markets <= 1) return 'equity-winner.png';
+  return `equity-winner-${symbol ? symbol.replace(/[^A-Za-z0-9]+/g, '-') : index + 1}.png`;
+}
+
 /** Writes the folder; returns the report with its file names filled in. */
 export async function writeSweepReport(dir: string, report: SweepReport): Promise<SweepReport> {
   mkdirSync(dir, { recursive: true });
@@ -219,7 +233,7 @@ export async function writeSweepReport(dir: string, report: SweepReport): Promis
   };
   for (const [i, e] of r.equity.entries()) {
     if (e.seeds.length === 0) continue;
-    const file = `equity-winner${r.equity.length > 1 ? `-${i + 1}` : ''}.png`;
+    const file = equityFileName(e.symbol, r.equity.length, i);
     await writeSvgPng(
       path.join(dir, file),
       equityLinesSvg({ title: `winner ${r.winner?.label ?? ''} on ${e.market}: test windows vs buy-and-hold`, ...e }),
@@ -243,7 +257,10 @@ export function sweepSummaryText(r: SweepReport, dir: string, top = 10): string 
       `${String(c.rank).padStart(4)}  ${`${num(c.score)} ± ${num(c.scoreSd)}`.padEnd(28)}  ` +
         `${c.label}${c.failed ? ` (${c.failed} failed)` : ''}`,
     );
-  lines.push(`      ${`${num(r.baselines.buy_and_hold.validation.mean.sharpe)}`.padEnd(28)}  buy-and-hold (baseline)`);
+  // every baseline, as report.json and report.html have them: one may sit right beside the winner
+  for (const n of BASELINE_NAMES)
+    lines.push(`      ${pm(r.baselines[n].validation, 'sharpe').padEnd(28)}  ${n.replace(/_/g, '-')} (baseline)`);
+  if (r.shortWindow) lines.push('', shortSpanNote(r.shortWindow));
   if (r.winner) {
     const bh = r.baselines.buy_and_hold;
     lines.push('', `chosen by validation: ${r.winner.label}`);

@@ -33,6 +33,8 @@ export interface ConfigSummary {
   test: MeanSd;
   /** Seed-averaged per-candle validation returns, markets and folds in order (NaN where a whole window failed). */
   validationSeries: number[];
+  /** The open time of the candle each return ends on, beside validationSeries (empty when the windows give none). */
+  validationTimes: number[];
   /** The most epoch × margin validations any of its finished jobs chose among (0 with none finished). */
   validations: number;
   /** Per finished job, the sample variance of its epoch × margin trial Sharpes (0 with one trial). */
@@ -82,13 +84,21 @@ export function meanSd(runs: readonly MetricsJson[]): MeanSd {
   return { mean, sd };
 }
 
+/** A (market, fold) validation window: its number of returns and, optionally, the time each return ends at. */
+interface ValidationWindow {
+  market: number;
+  fold: number;
+  length: number;
+  times?: readonly number[];
+}
+
 /**
  * One summary per configuration, best validation score first (ties by key, so the order is reproducible).
  * `windows` lists each (market, fold) validation window with its length, in the order the series stacks them.
  */
 export function rankConfigurations(
   outcomes: readonly JobOutcome[],
-  windows: readonly { market: number; fold: number; length: number }[],
+  windows: readonly ValidationWindow[],
 ): ConfigSummary[] {
   const byConfig = new Map<string, JobOutcome[]>();
   for (const o of outcomes) byConfig.set(o.configKey, [...(byConfig.get(o.configKey) ?? []), o]);
@@ -97,8 +107,10 @@ export function rankConfigurations(
     const done = list.filter((o) => o.result);
     const validation = meanSd(done.map((o) => o.result!.validation));
     const series: number[] = [];
+    const times: number[] = [];
     let complete = true;
     for (const w of windows) {
+      if (w.times) times.push(...w.times);
       const seeds = done
         .filter((o) => o.market === w.market && o.fold === w.fold)
         .map((o) => o.result!.validationReturns);
@@ -120,6 +132,7 @@ export function rankConfigurations(
       validation,
       test: meanSd(done.map((o) => o.result!.test)),
       validationSeries: series,
+      validationTimes: times,
       validations: Math.max(0, ...done.map((o) => o.result!.trialSharpes?.length ?? 1)),
       jobTrialVariances: done.map((o) => sampleVariance(o.result!.trialSharpes ?? []) || 0),
       complete: complete && done.length === list.length,
@@ -134,6 +147,11 @@ export interface SelectionStatistics {
    * well, the selection would have taken them.
    */
   trials: number;
+  /**
+   * Of those, the configurations earlier sweeps in the same database tried on the very same windows (candles, folds
+   * and seeds) and this one did not: the user chose among them too, by narrowing the grid.
+   */
+  earlierTrials: number;
   /**
    * Epoch × margin validations a job chose among on its validation window (the most of any finished job). The
    * deflated Sharpe ratio's N is the configurations tried times these: each job's epoch was chosen on the very
@@ -157,7 +175,7 @@ const finiteSharpe = (series: readonly number[]) => returnMoments(series.filter(
  * times the validations of a job (a configuration whose jobs all failed is counted with the most any job had), and
  * V is the variance of the configurations' Sharpe ratios (between) plus the mean variance of a job's epoch × margin
  * trial Sharpes (within, on one window and seed). The between part is unknown when several configurations were
- * tried and only one finished.
+ * tried and only one finished. `ranked` holds the configurations earlier sweeps tried on the same windows too.
  */
 function winnerDeflatedSharpe(ranked: readonly ConfigSummary[], winner: ConfigSummary, tried: number) {
   const finished = ranked.filter((c) => c.runs > 0);
@@ -168,25 +186,49 @@ function winnerDeflatedSharpe(ranked: readonly ConfigSummary[], winner: ConfigSu
   const between = tried > 1 ? sampleVariance(finished.map((c) => finiteSharpe(c.validationSeries))) : 0;
   const within = finished.flatMap((c) => c.jobTrialVariances);
   const variance = between + within.reduce((a, b) => a + b, 0) / Math.max(1, within.length);
-  const series = winner.validationSeries.filter((x) => Number.isFinite(x));
-  return { perJob, dsr: deflatedSharpeOf(series, trials, variance) };
+  const finite = winner.validationSeries.map((x) => Number.isFinite(x));
+  const series = winner.validationSeries.filter((_, i) => finite[i]);
+  // T, the track record's length (Bailey & López de Prado 2014, "The Deflated Sharpe Ratio": the number of returns
+  // the Sharpe ratio is estimated from), counts each return date once: the markets' returns stacked from the same
+  // dates are not independent observations (markets move together), so stacking 2 markets must not double T.
+  const dates =
+    winner.validationTimes.length === finite.length ? winner.validationTimes.filter((_, i) => finite[i]) : [];
+  const observations = dates.length ? new Set(dates).size : undefined;
+  return { perJob, dsr: deflatedSharpeOf(series, trials, variance, observations) };
 }
 
-/** DSR of the winner among every configuration tried, and PBO by CSCV over the complete configurations' returns. */
-export function selectionStatistics(ranked: readonly ConfigSummary[]): SelectionStatistics {
+/**
+ * DSR of the winner among every configuration tried, and PBO by CSCV over the complete configurations' returns.
+ * `earlier`: the configurations earlier sweeps tried on the same windows (summarised as `ranked` is), counted as
+ * trials of the DSR — a grid narrowed over successive sweeps on the same candles is still a selection among all of
+ * them — but not ranked and not in PBO.
+ */
+export function selectionStatistics(
+  ranked: readonly ConfigSummary[],
+  earlier: readonly ConfigSummary[] = [],
+): SelectionStatistics {
   const notes: string[] = [];
   const winner = ranked.find((c) => c.runs > 0);
   const complete = ranked.filter((c) => c.complete);
-  const tried = ranked.filter((c) => c.runs > 0 || c.failed > 0);
-  if (!winner) return { trials: tried.length, validationsPerJob: 0, complete: 0, notes: ['no configuration finished'] };
+  const earlierTried = earlier.filter((c) => c.runs > 0);
+  const tried = [...ranked.filter((c) => c.runs > 0 || c.failed > 0), ...earlierTried];
+  const earlierTrials = earlierTried.length;
+  if (!winner)
+    return {
+      trials: tried.length,
+      earlierTrials,
+      validationsPerJob: 0,
+      complete: 0,
+      notes: ['no configuration finished'],
+    };
   if (!winner.complete) notes.push('the winner has failed jobs: its deflated Sharpe uses the windows that finished');
   if (complete.length < ranked.length)
     notes.push(
       `${ranked.length - complete.length} configuration(s) with failed jobs are left out of PBO ` +
         '(the deflated Sharpe still counts them as tried)',
     );
-  const { perJob, dsr } = winnerDeflatedSharpe(ranked, winner, tried.length);
-  if (tried.length > 1 && ranked.filter((c) => c.runs > 0).length < 2)
+  const { perJob, dsr } = winnerDeflatedSharpe([...ranked, ...earlierTried], winner, tried.length);
+  if (tried.length > 1 && tried.filter((c) => c.runs > 0).length < 2)
     notes.push(`only 1 of the ${tried.length} configurations tried finished: the others' Sharpe ratios are unknown`);
   let pbo: PboResult | undefined;
   const rows = complete[0]?.validationSeries.length ?? 0;
@@ -199,6 +241,7 @@ export function selectionStatistics(ranked: readonly ConfigSummary[]): Selection
   }
   return {
     trials: tried.length,
+    earlierTrials,
     validationsPerJob: perJob,
     complete: complete.length,
     dsr,
@@ -227,8 +270,11 @@ export function verdict(
     );
   } else if (d) {
     const pct = (d.dsr * 100).toFixed(0);
+    const earlier = stats.earlierTrials
+      ? `, ${stats.earlierTrials} of them by earlier sweeps in this database on the same candles, windows and seeds`
+      : '';
     const trials =
-      `${d.trials} trials (${stats.trials} configuration(s) tried × up to ${stats.validationsPerJob} ` +
+      `${d.trials} trials (${stats.trials} configuration(s) tried${earlier} × up to ${stats.validationsPerJob} ` +
       'epoch × margin validation(s) each job chose among on its validation window)';
     const head = `Deflated Sharpe ratio ${d.dsr.toFixed(3)}: after allowing for ${trials}, `;
     lines.push(

@@ -9,7 +9,7 @@ import type Database from 'better-sqlite3';
 import { migrate, type Schema } from '../data/migrations.ts';
 import { CandleStore } from '../data/store.ts';
 import type { Params } from './grid.ts';
-import type { JobResult, JobSpec } from './jobs.ts';
+import { trialKey, windowKey, type JobResult, type JobSpec } from './jobs.ts';
 
 /** Append new steps; never edit a released one. */
 export const SWEEP_SCHEMA: Schema = {
@@ -59,6 +59,15 @@ CREATE TABLE IF NOT EXISTS sweep_failures (
       name: 'the code fingerprint of each result',
       up: (db) => db.exec(`ALTER TABLE sweep_results ADD COLUMN code TEXT NOT NULL DEFAULT ''`),
     },
+    {
+      version: 3,
+      name: 'the window and trial keys of each sweep job',
+      // empty for jobs recorded before; a re-run of their sweep fills them in (saveSweep)
+      up: (db) =>
+        db.exec(`ALTER TABLE sweep_jobs ADD COLUMN window_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE sweep_jobs ADD COLUMN trial_key TEXT NOT NULL DEFAULT '';
+CREATE INDEX IF NOT EXISTS sweep_jobs_window ON sweep_jobs (window_key);`),
+    },
   ],
 };
 
@@ -94,8 +103,9 @@ export class SweepStore {
   saveSweep(id: string, name: string, strategy: string, request: unknown, jobs: readonly JobSpec[]): void {
     const now = Date.now();
     const insertJob = this.db.prepare(
-      `INSERT INTO sweep_jobs (sweep_id, job_id, config_key, params, seed, market, fold) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT DO NOTHING`,
+      `INSERT INTO sweep_jobs (sweep_id, job_id, config_key, params, seed, market, fold, window_key, trial_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET window_key = excluded.window_key, trial_key = excluded.trial_key`,
     );
     this.db
       .transaction(() => {
@@ -107,7 +117,10 @@ export class SweepStore {
           )
           .run(id, name, strategy, JSON.stringify(request), jobs.length, now, now);
         for (const j of jobs)
-          insertJob.run(id, j.id, j.configKey, JSON.stringify(j.params), j.seed, j.market.label, j.fold.index);
+          insertJob.run(
+            ...[id, j.id, j.configKey, JSON.stringify(j.params), j.seed, j.market.label, j.fold.index],
+            ...[windowKey(j), trialKey(j)],
+          );
       })
       .immediate(); // the write lock up front, as every writer to a shared file takes it (src/data/store.ts)
   }
@@ -180,6 +193,37 @@ export class SweepStore {
       fold: r.fold,
       ...(r.result ? { result: JSON.parse(r.result) as JobResult } : {}),
       ...(r.error && !r.result ? { error: r.error } : {}),
+    }));
+  }
+
+  /**
+   * Results stored by any sweep for jobs judged on one of `windowKeys` (the same candles, folds and seed) whose trial
+   * is none of `exclude`: the configurations earlier sweeps tried on these windows. Each job once, whichever sweeps
+   * hold it.
+   */
+  earlierResults(
+    windowKeys: readonly string[],
+    exclude: readonly string[],
+  ): { trialKey: string; windowKey: string; params: Params; result: JobResult }[] {
+    const rows = this.db
+      .prepare(
+        `SELECT j.trial_key AS trialKey, j.window_key AS windowKey, min(j.params) AS params, r.result
+         FROM sweep_jobs j JOIN sweep_results r ON r.job_id = j.job_id
+         WHERE j.window_key IN (SELECT value FROM json_each(?)) AND j.trial_key <> ''
+           AND j.trial_key NOT IN (SELECT value FROM json_each(?))
+         GROUP BY j.job_id ORDER BY j.trial_key, j.job_id`,
+      )
+      .all(JSON.stringify(windowKeys), JSON.stringify(exclude)) as {
+      trialKey: string;
+      windowKey: string;
+      params: string;
+      result: string;
+    }[];
+    return rows.map((r) => ({
+      trialKey: r.trialKey,
+      windowKey: r.windowKey,
+      params: JSON.parse(r.params) as Params,
+      result: JSON.parse(r.result) as JobResult,
     }));
   }
 

@@ -8,7 +8,7 @@ import { isoTime } from '../data/timeframe.ts';
 import { recipeCosts, recipeSizing } from '../agents/setup.ts';
 import { runBaselines, BASELINE_NAMES, type BaselineName } from '../backtest/baselines.ts';
 import { SWEEP_REPORT_SCHEMA } from '../backtest/report-file.ts';
-import { metricsToJson } from '../market/metrics.ts';
+import { metricsToJson, timelineTooShortToAnnualise } from '../market/metrics.ts';
 import type { SweepSettings } from './config.ts';
 import type { SweepRequest } from './grid.ts';
 import type { SweepPlan } from './plan.ts';
@@ -25,6 +25,8 @@ import {
 
 interface EquityCurves {
   market: string;
+  /** The market's symbol (the PNG is named after it when the sweep has several markets). */
+  symbol: string;
   timestamps: number[];
   mean: number[];
   seeds: number[][];
@@ -88,6 +90,11 @@ export interface SweepReport {
   failures: { jobId: string; label: string; market: string; fold: number; seed: number; error: string }[];
   equity: EquityCurves[];
   files: { json: string; html: string; heatmaps: string[]; equity: string[] };
+  /**
+   * The shortest validation or test window, when it is too short for the annualised figures (Sharpe, the score
+   * among them) to mean much (tooShortToAnnualise); absent otherwise.
+   */
+  shortWindow?: { candles: number; from: string; to: string };
 }
 
 const span = (ts: Float64Array, r: { from: number; to: number }) =>
@@ -182,24 +189,63 @@ function winnerEquity(
       .filter((ws): ws is number[][] => ws.every((w) => w !== undefined))
       .map(chain);
     const mean = timestamps.map((_, i) => seeds.reduce((a, s) => a + s[i], 0) / Math.max(1, seeds.length));
-    return { market: m.ref.label, timestamps, mean, seeds, benchmark: chain(bhTest[mi]) };
+    return { market: m.ref.label, symbol: m.ref.symbol, timestamps, mean, seeds, benchmark: chain(bhTest[mi]) };
   });
 }
 
+/** The shortest validation or test window, if it is too short to annualise (as bot backtest notes a short run). */
+function shortestWindow(plan: SweepPlan): SweepReport['shortWindow'] {
+  const spans = plan.markets.flatMap((m) =>
+    m.folds.flatMap((f) => [f.validation, f.test].map((r) => m.candles.ts.subarray(r.from, r.to))),
+  );
+  const short = spans.filter((ts) => timelineTooShortToAnnualise(ts)).sort((a, b) => a.length - b.length)[0];
+  return short && { candles: short.length, from: isoTime(short[0]), to: isoTime(short[short.length - 1]) };
+}
+
+/**
+ * Lines of their own when the best configuration did not beat flat (a validation Sharpe ≤ 0, flat's) or buy-and-hold
+ * on the validation windows it was chosen on: a winner that loses to doing nothing is no finding.
+ */
+function baselineVerdict(winner: ConfigSummary | undefined, buyAndHold: number | undefined): string[] {
+  if (!winner) return [];
+  const best = winner.score.toFixed(3);
+  const lines: string[] = [];
+  if (!(winner.score > 0))
+    lines.push(`No configuration beat flat on validation: the best validation Sharpe is ${best}, flat's is 0.`);
+  if (buyAndHold !== undefined && !(winner.score > buyAndHold))
+    lines.push(
+      `No configuration beat buy-and-hold on validation: the best validation Sharpe is ${best}, ` +
+        `buy-and-hold's ${buyAndHold.toFixed(3)}.`,
+    );
+  return lines;
+}
+
+/**
+ * `earlier`: results stored by earlier sweeps of other configurations on this plan's windows (SweepStore's
+ * earlierResults), placed on the windows they share with this plan; they count as trials of the deflated Sharpe.
+ */
 export function buildSweepReport(
   plan: SweepPlan,
   request: SweepRequest,
   outcomes: readonly JobOutcome[],
   settings: SweepSettings,
+  earlier: readonly JobOutcome[] = [],
 ): SweepReport {
   const windows = plan.markets.flatMap((m, mi) =>
-    m.folds.map((f) => ({ market: mi, fold: f.index, length: f.validation.to - f.validation.from - 1 })),
+    m.folds.map((f) => ({
+      market: mi,
+      fold: f.index,
+      length: f.validation.to - f.validation.from - 1,
+      // the candle each per-candle return ends on: the same dates in two markets are one date
+      times: Array.from(m.candles.ts.subarray(f.validation.from + 1, f.validation.to)),
+    })),
   );
   const ranked = rankConfigurations(outcomes, windows);
-  const stats = selectionStatistics(ranked);
+  const stats = selectionStatistics(ranked, rankConfigurations(earlier, windows));
   const { table: baselines, bhTest } = baselineSummary(plan, settings, request.seed);
   const bhClean = baselines.buy_and_hold.cleanTest;
   const winner = ranked.find((c) => c.runs > 0);
+  const shortWindow = shortestWindow(plan);
   const winnerConfig = winner && plan.configurations.find((c) => c.key === winner.key);
   const finished = outcomes.filter((o) => o.result).length;
   const cleanOf = (key: string) => {
@@ -261,7 +307,8 @@ export function buildSweepReport(
             key: winner.key,
             label: winner.label,
             params: winner.params,
-            recipe: winnerConfig.recipe,
+            // the epochs its jobs trained (--epochs overrides the recipe's): bot backtest then trains what was ranked
+            recipe: { ...winnerConfig.recipe, epochs: winnerConfig.epochs },
             validation: winner.validation,
             test: winner.test,
             ...cleanOf(winner.key),
@@ -269,11 +316,14 @@ export function buildSweepReport(
         }
       : {}),
     statistics: stats,
-    verdict: verdict(
-      stats,
-      winner && cleanOf(winner.key).cleanTest,
-      bhClean.mean.sharpe === undefined ? undefined : { mean: bhClean.mean.sharpe, sd: bhClean.sd.sharpe },
-    ),
+    verdict: [
+      ...baselineVerdict(winner, baselines.buy_and_hold.validation.mean.sharpe),
+      ...verdict(
+        stats,
+        winner && cleanOf(winner.key).cleanTest,
+        bhClean.mean.sharpe === undefined ? undefined : { mean: bhClean.mean.sharpe, sd: bhClean.sd.sharpe },
+      ),
+    ],
     testNotForSelection: ranked.map((c) => ({ key: c.key, label: c.label, test: c.test })),
     failures: outcomes
       .filter((o) => !o.result && o.error !== undefined)
@@ -287,5 +337,6 @@ export function buildSweepReport(
       })),
     equity: winner ? winnerEquity(plan, outcomes, winner, bhTest) : [],
     files: { json: 'report.json', html: 'report.html', heatmaps: [], equity: [] },
+    ...(shortWindow ? { shortWindow } : {}),
   };
 }

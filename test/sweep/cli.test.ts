@@ -41,6 +41,11 @@ test('malformed grid, flags or file: one line naming the problem, nothing writte
     ['sweep', '--strategy', 'dqn-dnn', '--grid', 'window=5,x y', '--data', csv],
     /^error: --grid window: "x y" is not/,
   );
+  // before: --epochs silently overrode the grid's epochs, so its configurations were the same training
+  await oneLine(
+    ['sweep', ...TINY, '--grid', 'epochs=1,2', '--epochs', '3', '--data', csv],
+    /^error: --epochs and a grid over epochs both set the epochs: give one$/,
+  );
   await oneLine(
     ['sweep', ...TINY, '--seeds', '0', '--data', csv],
     /^error: --seeds must be a whole number ≥ 1, got "0"/,
@@ -234,7 +239,7 @@ saved`, async (t) => {
     'score = mean validation Sharpe over seeds and folds',
   );
   assert.equal(sqlite.prepare('SELECT count(*) FROM sweep_results').pluck().get(), 16);
-  assert.equal(sqlite.prepare("SELECT version FROM schema_versions WHERE owner = 'sweep'").pluck().get(), 2);
+  assert.equal(sqlite.prepare("SELECT version FROM schema_versions WHERE owner = 'sweep'").pluck().get(), 3);
   sqlite.close();
   assert.equal(r.testNotForSelection.length, 4);
   // with rolling folds only the last fold's test window lies after every validation candle
@@ -263,6 +268,7 @@ saved`, async (t) => {
   assert.equal(strategy.default.kind, 'agent');
   assert.equal(strategy.default.name, 'tuned-dqn');
   assert.deepEqual(strategy.default.recipe, r.winner?.recipe);
+  assert.equal((strategy.default.recipe as { epochs?: number }).epochs, 2, 'the --epochs the jobs ran with');
 
   const again = await runBot([...args, '--json']);
   assert.equal(again.code, 0, again.stderr);

@@ -128,7 +128,7 @@ function summary(key: string, series: number[], runs: number, failed: number): C
   const empty = { mean: {}, sd: {} };
   return {
     ...{ key, label: key, params: {}, runs, failed, planned: runs + failed, score: runs ? 1 : -Infinity },
-    ...{ validation: empty, test: empty, validationSeries: series, complete: failed === 0 },
+    ...{ validation: empty, test: empty, validationSeries: series, validationTimes: [], complete: failed === 0 },
     ...{ validations: runs ? 1 : 0, jobTrialVariances: Array.from({ length: runs }, () => 0) },
   };
 }

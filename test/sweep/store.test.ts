@@ -45,7 +45,7 @@ test('sweep tables migrate under their own owner, beside the candle tables', () 
   assert.equal(schemaVersion(s.db, SWEEP_SCHEMA), latestVersion(SWEEP_SCHEMA));
   s.close();
   const again = SweepStore.open(file); // reopening applies nothing twice
-  assert.equal(schemaVersion(again.db, SWEEP_SCHEMA), 2);
+  assert.equal(schemaVersion(again.db, SWEEP_SCHEMA), 3);
   again.close();
 });
 

@@ -104,6 +104,8 @@ export function sweepRequest(flags: SweepFlags, defaultSeed: number): SweepReque
     ...(name !== undefined ? { name } : {}),
     ...((flags.gpu ?? file?.gpu) ? { gpu: true } : {}),
   };
+  if (request.epochs !== undefined && grid.some((a) => a.key === 'epochs'))
+    throw new UserError('--epochs and a grid over epochs both set the epochs: give one');
   checkJobCount(request);
   // the file --data names after every flag, as bot backtest does
   if (data !== undefined && !existsSync(data)) throw new UserError(`--data: no such file ${data}`);

@@ -1,0 +1,200 @@
+/**
+ * What a sweep's report and saved winner claim, from a real plan over synthetic candles, a real SQLite store and the
+ * real report writer; only the jobs' results are made up (training is not what these tests check): the saved recipe
+ * trains what was ranked, the deflated Sharpe counts earlier sweeps' configurations on the same windows and each
+ * return date once, the console shows every baseline and says when nothing beat flat or buy-and-hold or the windows
+ * are too short to annualise, and the equity pictures are named after their markets.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadStrategy } from '../../src/agents/strategy.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { Rng } from '../../src/core/random.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { parseGridFlag, type SweepRequest } from '../../src/sweep/grid.ts';
+import type { JobResult, JobSpec } from '../../src/sweep/jobs.ts';
+import { configurations, planSweep, type SweepPlan } from '../../src/sweep/plan.ts';
+import { sweepSummaryText, writeSweepReport } from '../../src/sweep/report.ts';
+import { earlierOutcomes } from '../../src/sweep/run.ts';
+import type { JobOutcome } from '../../src/sweep/select.ts';
+import { SweepStore } from '../../src/sweep/store.ts';
+import { buildSweepReport } from '../../src/sweep/summary.ts';
+
+const settings = loadConfig({});
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sweep-honesty-'));
+
+async function planOf(
+  grid: string,
+  o: { symbols?: string[]; epochs?: number; dataSeed?: number } = {},
+): Promise<{ req: SweepRequest; plan: SweepPlan }> {
+  const strategy = await loadStrategy('dqn-dnn');
+  if (strategy.kind !== 'agent') throw new Error('dqn-dnn is not an agent strategy');
+  const req: SweepRequest = {
+    strategy: 'dqn-dnn',
+    grid: [parseGridFlag(grid)],
+    seeds: 1,
+    seed: 1,
+    folds: 2,
+    ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
+  };
+  const series = (o.symbols ?? ['SYN/KRW']).map((symbol, i) => ({
+    candles: syntheticCandles({ seed: (o.dataSeed ?? 3) + i, count: 400, symbol }),
+    label: symbol,
+    fromGiven: false,
+  }));
+  return { req, plan: planSweep(req, configurations(req, strategy.recipe), series, settings, 'c0de') };
+}
+
+/** A made-up result of a job: validation returns around `drift` per candle. */
+function resultOf(job: JobSpec, drift: number): JobResult {
+  const rng = new Rng(job.seed * 1009 + job.fold.index * 31 + Math.round(drift * 1e5) + job.market.candles);
+  const n = job.fold.validation.to - job.fold.validation.from - 1;
+  const returns = Array.from({ length: n }, () => drift + (rng.next() - 0.5) * 0.02);
+  const mean = returns.reduce((a, b) => a + b, 0) / n;
+  return {
+    jobId: job.id,
+    validation: { sharpe: mean * 100, totalReturn: mean * n },
+    test: { sharpe: 0.1, totalReturn: 0.01 },
+    validationReturns: returns,
+    trialSharpes: [0.01, 0.03],
+    testEquity: Array.from({ length: job.fold.test.to - job.fold.test.from }, (_, i) => 1000 + i),
+    training: { bestEpoch: 1, bestSharpe: 0, stoppedEarly: false, seconds: 0, epochs: [] },
+    ...{ modelHash: '', backend: 'cpu', worker: 'test:1', code: 'c0de', seconds: 0 },
+  };
+}
+
+/** The plan's outcomes as run.ts builds them, each configuration's drift from `drift` (its index). */
+function outcomesOf(plan: SweepPlan, drift: (config: number) => number): JobOutcome[] {
+  const keys = plan.configurations.map((c) => c.key);
+  return plan.jobs.map((j) => ({
+    jobId: j.id,
+    configKey: j.configKey,
+    params: j.params,
+    label: plan.configurations.find((c) => c.key === j.configKey)!.label,
+    market: plan.markets.findIndex((m) => m.ref.dataKey === j.market.dataKey),
+    fold: j.fold.index,
+    seed: j.seed,
+    result: resultOf(j, drift(keys.indexOf(j.configKey))),
+  }));
+}
+
+test('the winner saved by --save-strategy carries the epochs its jobs trained, not the recipe default', async () => {
+  const { req, plan } = await planOf('learner.learningRate=0.01,0.001', { epochs: 3 });
+  assert.ok(plan.jobs.every((j) => j.epochs === 3));
+  const report = buildSweepReport(
+    plan,
+    req,
+    outcomesOf(plan, (i) => 0.001 * (i + 1)),
+    settings,
+  );
+  // before: the recipe as the strategy file has it (epochs 20), which bot backtest --strategy then trained
+  assert.equal((report.winner?.recipe as { epochs?: number }).epochs, 3);
+});
+
+test('a grid over epochs trains each configuration with its own epochs (before: all with the first one)', async () => {
+  const { plan } = await planOf('epochs=1,2');
+  const byConfig = plan.configurations.map((c) => [
+    c.epochs,
+    new Set(plan.jobs.filter((j) => j.configKey === c.key).map((j) => j.epochs)),
+  ]);
+  assert.deepEqual(byConfig, [
+    [1, new Set([1])],
+    [2, new Set([2])],
+  ]);
+});
+
+test(`the deflated Sharpe counts the configurations earlier sweeps tried on the same windows; narrowing the grid \
+does not raise it`, async () => {
+  const store = SweepStore.open(path.join(tmp(), 'bot.db'));
+  try {
+    const wide = await planOf('learner.learningRate=0.01,0.001,0.0001,0.00001');
+    const drift = (lr: number) => [0.0004, 0.0012, -0.0002, 0.0001][lr];
+    store.saveSweep(wide.plan.id, wide.plan.name, 'dqn-dnn', wide.req, wide.plan.jobs);
+    for (const o of outcomesOf(wide.plan, drift)) store.saveResult(o.configKey, o.result!);
+    const wideReport = buildSweepReport(wide.plan, wide.req, outcomesOf(wide.plan, drift), settings);
+
+    const narrow = await planOf('learner.learningRate=0.001');
+    store.saveSweep(narrow.plan.id, narrow.plan.name, 'dqn-dnn', narrow.req, narrow.plan.jobs);
+    const outcomes = outcomesOf(narrow.plan, () => drift(1));
+    const earlier = earlierOutcomes(store, narrow.plan);
+    assert.equal(new Set(earlier.map((o) => o.configKey)).size, 3, 'the 3 configurations the narrow grid dropped');
+    const report = buildSweepReport(narrow.plan, narrow.req, outcomes, settings, earlier);
+    // before: 1 trial, and a probabilistic Sharpe ratio as if nothing had been selected
+    assert.equal(report.statistics.trials, 4);
+    assert.equal(report.statistics.earlierTrials, 3);
+    assert.equal(report.statistics.dsr?.trials, wideReport.statistics.dsr?.trials);
+    assert.ok(report.statistics.dsr!.dsr <= wideReport.statistics.dsr!.dsr + 1e-9, 'no higher than the wide grid');
+    assert.ok(
+      report.verdict.some((v) =>
+        /Deflated Sharpe ratio .*4 configuration\(s\) tried, 3 of them by earlier sweeps/.test(v),
+      ),
+      report.verdict.join('\n'),
+    );
+    // other candles are not the same windows: nothing counted
+    const other = await planOf('learner.learningRate=0.001', { dataSeed: 9 });
+    assert.equal(earlierOutcomes(store, other.plan).length, 0);
+  } finally {
+    store.close();
+  }
+});
+
+test('with two markets over the same dates the DSR counts each return date once (T), not each market', async () => {
+  const { req, plan } = await planOf('learner.learningRate=0.01,0.001', { symbols: ['A/KRW', 'B/KRW'] });
+  const report = buildSweepReport(
+    plan,
+    req,
+    outcomesOf(plan, (i) => 0.001 * (i + 1)),
+    settings,
+  );
+  const dates = plan.markets[0].folds.reduce((n, f) => n + f.validation.to - f.validation.from - 1, 0);
+  // before: 2 × dates, the second market's returns on the same dates counted as independent observations
+  assert.equal(report.statistics.dsr?.observations, dates);
+});
+
+test(`the console shows every baseline, says in a line of its own when nothing beat flat or buy-and-hold on \
+validation, and notes windows too short to annualise`, async () => {
+  const { req, plan } = await planOf('learner.learningRate=0.01,0.001');
+  const report = buildSweepReport(
+    plan,
+    req,
+    outcomesOf(plan, (i) => -0.002 * (i + 1)),
+    settings,
+  );
+  const text = sweepSummaryText(report, tmp());
+  // before: buy-and-hold only
+  for (const name of ['buy-and-hold', 'flat', 'random', 'sma-cross'])
+    assert.match(text, new RegExp(`^ {6}\\S.* {2}${name} \\(baseline\\)$`, 'm'), name);
+  assert.ok(report.winner && report.leaderboard[0].score < 0);
+  assert.match(text, /^No configuration beat flat on validation: the best validation Sharpe is -\d/m);
+  const bh = report.baselines.buy_and_hold.validation.mean.sharpe;
+  if (report.leaderboard[0].score <= bh) assert.match(text, /^No configuration beat buy-and-hold on validation: /m);
+  // 400 hourly candles in 2 folds: windows of a few days, too short for an annualised Sharpe to mean much
+  assert.match(text, /^note: \d+ candles over [\d.]+ days are too short \(under 30 returns or a month\)/m);
+  const winning = buildSweepReport(
+    plan,
+    req,
+    outcomesOf(plan, (i) => 0.01 * (i + 1)),
+    settings,
+  );
+  assert.doesNotMatch(winning.verdict.join('\n'), /beat flat/);
+});
+
+test('a sweep over two markets names each winner equity picture after its market', async () => {
+  const { req, plan } = await planOf('learner.learningRate=0.01,0.001', { symbols: ['A/KRW', 'B/KRW'] });
+  const dir = tmp();
+  const report = await writeSweepReport(
+    dir,
+    buildSweepReport(
+      plan,
+      req,
+      outcomesOf(plan, (i) => 0.001 * (i + 1)),
+      settings,
+    ),
+  );
+  // before: equity-winner-1.png and equity-winner-2.png, which the README did not mention
+  assert.deepEqual(report.files.equity, ['equity-winner-A-KRW.png', 'equity-winner-B-KRW.png']);
+  for (const f of report.files.equity) assert.ok(existsSync(path.join(dir, f)), f);
+});
