@@ -65,8 +65,8 @@ export function checkBind(host: string, credentials: Credentials): void {
 /**
  * Refuses a Host header that is not a loopback name (DNS rebinding: a page on evil.example whose name now resolves
  * to 127.0.0.1 is same-origin with this server in the browser, so CORS does not stop it reading the API). Checked
- * whenever the server is loopback-only: bound to a loopback address, or without credentials. With credentials on
- * 127.0.0.1 the unchecked Host let such a page read the open health route and try passwords at /api/v1/login.
+ * whenever the server is bound to a loopback address (one bound beyond it never serves without credentials). With
+ * credentials on 127.0.0.1 the unchecked Host let such a page read the open health route and try passwords at login.
  * A request without a Host header (HTTP/1.0) is not a browser's.
  */
 function checkLoopbackHost(host: string | undefined): void {
@@ -84,6 +84,15 @@ function checkLoopbackHost(host: string | undefined): void {
         `127.0.0.1, localhost or [::1]`,
     );
   }
+}
+
+/** Why a server bound beyond loopback refuses every request while no credential exists. */
+function noCredentialsMessage(host: string, credentials: Credentials): string {
+  const file = credentials.tokensFile !== undefined ? `the tokens file ${credentials.tokensFile}` : 'the server';
+  return (
+    `no credentials: this server listens on ${host}, beyond loopback, and ${file} holds no token now; ` +
+    `it answers nothing until one exists (bot serve --new-token)`
+  );
 }
 
 /** Opens the database for the dashboard: migrated first (so a reader sees the current schema), then read-only. */
@@ -134,8 +143,12 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
       status >= 500 && !ours ? 'internal error' : status === 429 ? 'too many attempts: wait a minute' : err.message;
     void reply.code(status).send({ error: message.split('\n')[0] });
   });
-  // set by listen(): whether the bound address is a loopback one
-  let loopbackOnly = false;
+  // set by listen(): the bound address and whether it is a loopback one (a server not yet bound counts as loopback)
+  let boundHost = '127.0.0.1';
+  let loopbackOnly = true;
+  // only a loopback-only server may serve without credentials: one bound beyond loopback whose tokens file went away
+  // or was emptied while it ran stays closed instead of opening to the network
+  const authRequired = () => !loopbackOnly || o.credentials.configured;
   // a method a route does not take is a 405 naming the ones it does, for every route at once: find-my-way routes
   // by method first, so such a request reaches the not-found handler, which told it the route did not exist
   app.setNotFoundHandler((req, reply) => {
@@ -164,16 +177,17 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
       reply.header('access-control-allow-headers', 'authorization, content-type');
       reply.header('access-control-allow-methods', 'GET, POST');
     }
-    // a loopback-only server (bound to loopback, or without credentials): a request naming another host came
-    // through DNS rebinding
-    if (loopbackOnly || !o.credentials.configured) checkLoopbackHost(req.headers.host);
+    // a loopback-only server: a request naming another host came through DNS rebinding (a server bound beyond
+    // loopback never serves without credentials, so the Host a client chose decides nothing there)
+    if (loopbackOnly) checkLoopbackHost(req.headers.host);
     // the route fastify matched, not the raw URL: `/%61pi/v1/runs` is routed to /api/v1/runs (find-my-way decodes
     // the path) yet does not start with `/api/`, so a check on req.url let it through without a token
     const route = req.routeOptions.url;
     if (!route?.startsWith('/api/')) return;
     const principal: Principal | undefined = o.credentials.check(req.headers.authorization);
     (req as FastifyRequest & { principal?: Principal }).principal = principal;
-    if (o.credentials.configured && !principal && !OPEN_ROUTES.has(route) && req.method !== 'OPTIONS') {
+    if (authRequired() && !principal && !OPEN_ROUTES.has(route) && req.method !== 'OPTIONS') {
+      if (!o.credentials.configured) throw new HttpError(401, noCredentialsMessage(boundHost, o.credentials));
       throw new HttpError(401, req.headers.authorization ? 'invalid or expired token' : 'a bearer token is required');
     }
   });
@@ -192,7 +206,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     logFile: o.logFile,
     clock,
     version,
-    authConfigured: () => o.credentials.configured,
+    authConfigured: authRequired,
   });
   registerControlRoutes(app, {
     writer,
@@ -210,7 +224,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   // when its session expires instead of outliving it
   const clients = new Map<FastifyReply, string | undefined>();
   const stillAllowed = (c: FastifyReply, header: string | undefined): boolean => {
-    if (!o.credentials.configured || o.credentials.check(header)) return true;
+    if (!authRequired() || o.credentials.check(header)) return true;
     clients.delete(c);
     c.raw.end();
     return false;
@@ -250,6 +264,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     app,
     async listen(host, port) {
       checkBind(host, o.credentials);
+      boundHost = host;
       loopbackOnly = isLoopback(host);
       const address = await app.listen({ host, port });
       timer = setInterval(poll, o.pollMs);

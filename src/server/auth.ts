@@ -74,7 +74,8 @@ function fileStamp(file: string): string {
 export class Credentials {
   private readonly password: Buffer | undefined;
   private tokens: { id: string; hash: Buffer }[];
-  private readonly tokensFile: string | undefined;
+  /** The tokens file followed (undefined: tokens given once). */
+  readonly tokensFile: string | undefined;
   private stamp = '';
   /** The tokens file changed into one that cannot be read: the server stays closed on the tokens it last read. */
   private broken = false;

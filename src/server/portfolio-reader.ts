@@ -1,8 +1,8 @@
 /**
  * What the dashboard reads about a portfolio run (issue 14: one account over several markets): its markets, the
  * weights per candle time (trading_positions, written at each close in the trader's transaction), per-market fill
- * totals, and the portfolio's buy-and-hold — equal weights bought at the first acted close and held, the report's
- * "equal weights bought and held" baseline without its costs. Every query is parameterised.
+ * totals. The portfolio's buy-and-hold is src/trading/portfolio-hold.ts's, shared with `bot status`. Every query is
+ * parameterised.
  */
 import type Database from 'better-sqlite3';
 
@@ -83,39 +83,4 @@ export function marketStats(db: Database.Database, runId: number, markets: reado
   return markets.map(
     (market) => rows.find((r) => r.market === market) ?? { market, fills: 0, buys: 0, sells: 0, traded: 0, fees: 0 },
   );
-}
-
-/**
- * Equal weights bought at the first acted candle time's close and held, as a value per candle time: the initial
- * balance × the mean of each market's close over its close at that first time (a portfolio's buy-and-hold).
- */
-export function equalWeightHold(
-  db: Database.Database,
-  runId: number,
-  markets: readonly string[],
-  initial: number,
-  times: readonly number[],
-): Map<number, number> {
-  const out = new Map<number, number>();
-  if (times.length === 0 || markets.length === 0) return out;
-  const first = db
-    .prepare(
-      `SELECT market, price FROM trading_positions
-       WHERE run_id = ? AND ts = (SELECT min(ts) FROM trading_positions WHERE run_id = ?)`,
-    )
-    .all(runId, runId) as { market: string; price: number }[];
-  const start = markets.map((m) => first.find((r) => r.market === m)?.price ?? 0);
-  if (start.some((p) => !(p > 0))) return out;
-  const rows = db
-    .prepare(
-      `SELECT ts, market, price FROM trading_positions WHERE run_id = ? AND ts >= ? AND ts <= ? ORDER BY ts, market`,
-    )
-    .all(runId, times[0], times[times.length - 1]) as { ts: number; market: string; price: number }[];
-  const ratio = new Map<number, number>();
-  for (const r of rows) {
-    const m = markets.indexOf(r.market);
-    if (m >= 0) ratio.set(r.ts, (ratio.get(r.ts) ?? 0) + r.price / start[m] / markets.length);
-  }
-  for (const [ts, x] of ratio) out.set(ts, initial * x);
-  return out;
 }

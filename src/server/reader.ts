@@ -9,13 +9,8 @@ import { listCommands, type CommandRow } from '../trading/commands.ts';
 import { RunRepository } from '../trading/run-repository.ts';
 import { runStatus, type RunStatus } from '../trading/status.ts';
 import { HttpError } from './validate.ts';
-import {
-  equalWeightHold,
-  marketStats,
-  portfolioMarkets,
-  weightsOverTime,
-  type WeightsView,
-} from './portfolio-reader.ts';
+import { equalWeightHold } from '../trading/portfolio-hold.ts';
+import { marketStats, portfolioMarkets, weightsOverTime, type WeightsView } from './portfolio-reader.ts';
 
 interface RunSummary extends RunStatus {
   /** The newest equity values (oldest first), for a sparkline. */
@@ -103,11 +98,8 @@ export class DashboardReader {
       .map((r) => r.equity)
       .reverse();
     const markets = portfolioMarkets(this.db, id);
-    if (!markets) return { ...status, spark };
-    const last = state.lastTs;
-    const hold = last !== undefined ? equalWeightHold(this.db, id, markets, status.initialBalance, [last]) : null;
-    const held = hold?.get(last as number);
-    return { ...status, spark, markets, buyHoldPnl: held !== undefined ? held / status.initialBalance - 1 : null };
+    // runStatus holds the portfolio's buy-and-hold (equal weights held) as bot status shows it
+    return markets ? { ...status, spark, markets } : { ...status, spark };
   }
 
   /** A run's markets (one for a single-market run), and whether it is a portfolio run. */

@@ -15,7 +15,7 @@ import { closedBy } from './run-holder.ts';
 import { trainChallenger } from './train-challenger.ts';
 import { currentVersion, versionDir } from '../agents/model-pointer.ts';
 import type { TradingSettings } from './config.ts';
-import { retrainMarket, type NamedMarket } from './retrain-market.ts';
+import { homeMarket, retrainMarket, type NamedMarket } from './retrain-market.ts';
 import { describeMarket } from '../agents/model-market.ts';
 
 interface RetrainJob {
@@ -46,6 +46,23 @@ function strategyOfHome(home: string): string | undefined {
   }
 }
 
+/**
+ * What to do when `--strategy` names a portfolio strategy on a home that is not a portfolio one (bot retrain reads a
+ * portfolio home's markets from it): `--model` was given, so asking for it again said nothing.
+ */
+function portfolioStrategyAdvice(model: string | undefined): string {
+  if (model === undefined) return 'give --model FOLDER, the portfolio model home to retrain';
+  const market = homeMarket(model);
+  const own = strategyOfHome(model);
+  if (market === undefined && own === undefined)
+    return `model ${model} holds no model to retrain; give --model FOLDER, a portfolio model home`;
+  const what = [market ? describeMarket(market) : undefined, own ? `strategy ${own}` : undefined].filter(Boolean);
+  return (
+    `model ${model} is a single-market model (${what.join(', ')}); leave out --strategy to retrain it with its own ` +
+    'strategy, or give --model FOLDER, a portfolio model home'
+  );
+}
+
 /** `bot retrain` once: refresh history from the exchange (stored candles if it is down), then retrainOnce. */
 export async function runRetrainJob(job: RetrainJob): Promise<RetrainResult> {
   const { logger } = job;
@@ -54,7 +71,7 @@ export async function runRetrainJob(job: RetrainJob): Promise<RetrainResult> {
   if (!name && !job.model) throw new UserError('give --model FOLDER (the model to retrain) or --strategy NAME');
   if (!name) throw new UserError('--strategy is needed (the model folder does not say which strategy trained it)');
   // a portfolio strategy's home, when it holds a model, is retrained as a portfolio (src/cli/commands/retrain.ts)
-  const strategy = await loadStrategy(name, 'give --model FOLDER, the portfolio model home to retrain');
+  const strategy = await loadStrategy(name, portfolioStrategyAdvice(job.model));
   if (strategy.kind !== 'agent')
     throw new UserError(`strategy "${name}" is a rule strategy: there is nothing to retrain`);
   // loadStrategy has checked the recipe against the recipe and learner schemas

@@ -24,7 +24,7 @@ export interface NamedMarket {
 type MarketSettings = Pick<TradingSettings, 'exchange' | 'symbol' | 'timeframe'>;
 
 /** The serving version's recorded market, if the home has a model that records one. */
-function homeMarket(home: string): ModelMarket | undefined {
+export function homeMarket(home: string): ModelMarket | undefined {
   const version = existsSync(home) ? currentVersion(home) : undefined;
   return version ? readModelMarket(versionDir(home, version)) : undefined;
 }

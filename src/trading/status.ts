@@ -1,6 +1,7 @@
 import { isoTime } from '../data/timeframe.ts';
 import type { RunRepository } from './run-repository.ts';
 import { lockHolder, runLockName } from './lock.ts';
+import { equalWeightHoldPnl } from './portfolio-hold.ts';
 import { nextTickTime } from './trader.ts';
 import { withdrawnValue } from './withdrawals.ts';
 import type { PortfolioRunState, RunKey } from './types.ts';
@@ -33,7 +34,7 @@ export interface RunStatus {
    * longer held, withdrawn or spent by the user elsewhere (src/trading/withdrawals.ts); 0 when none.
    */
   withdrawn: number;
-  /** Buy-and-hold from the first acted candle's close to the last one's. */
+  /** Buy-and-hold from the first acted candle's close to the last one's (a portfolio: equal weights held). */
   buyHoldPnl: number | null;
   trades: number;
   pendingOrder: { side: string; quantity: number; decidedAt: string } | null;
@@ -101,7 +102,12 @@ export function runStatus(
     // what the user took out is not a loss of the run's
     pnl: (equity + withdrawn) / initialBalance - 1,
     withdrawn,
-    buyHoldPnl: price !== null && run.startPrice ? price / run.startPrice - 1 : null,
+    // a portfolio's: equal weights bought at the first acted close and held, as the dashboard shows it
+    buyHoldPnl: pf
+      ? equalWeightHoldPnl(repo.db, run.id, pf.symbols, initialBalance, run.lastTs)
+      : price !== null && run.startPrice
+        ? price / run.startPrice - 1
+        : null,
     trades: repo.trades(run.id).length,
     // a sell decided while flat (or a buy without cash) waits as an order of 0, which fills nothing: none to show
     pendingOrder:
@@ -155,7 +161,9 @@ function portfolioLines(s: RunStatus): string[] {
   const w = Math.max(...positions.map((p) => p.market.length), 4);
   const waiting = s.waitingTargets;
   return [
-    `value        ${num(s.equity)}   P&L ${pct(s.pnl)}   (${s.trades} trades)`,
+    `value        ${num(s.equity)}   P&L ${pct(s.pnl)} vs equal weights held ${
+      s.buyHoldPnl !== null ? pct(s.buyHoldPnl) : '—'
+    }   (${s.trades} trades)`,
     ...withdrawnLine(s),
     `  ${'cash'.padEnd(w)}  ${num(s.cash).padStart(16)}  ${pct(cashWeight).padStart(7)}`,
     ...positions.map(

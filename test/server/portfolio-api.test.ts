@@ -4,6 +4,7 @@
  * orders, fills and candles per market, validated parameters, and nothing secret in a response.
  */
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Candles } from '../../src/core/candles.ts';
 import { CandleStore } from '../../src/data/store.ts';
@@ -11,6 +12,7 @@ import { RunRepository } from '../../src/trading/run-repository.ts';
 import type { DashboardServer } from '../../src/server/app.ts';
 import { DbWatcher } from '../../src/server/events.ts';
 import { noticeFor } from '../../src/server/notify.ts';
+import { runBot } from '../trading/cli.ts';
 import { ETH_FEE, portfolioFixture, servePortfolio, SYMBOLS, type PortfolioFixture } from './portfolio-fixture.ts';
 
 /** A JSON reply of one of many shapes; the assertions check what each test reads. */
@@ -85,6 +87,26 @@ test('the run lists its markets, each position and weight, and equal weights hel
   const single = body.runs.find((r: Json) => r.id === singleId);
   assert.equal(single.markets, undefined, 'a single-market run has no markets list');
   assert.equal(single.positions, undefined);
+});
+
+test("bot status --symbols: its buy-and-hold is the API's (equal weights held), in --json and the table", async () => {
+  const api = (await get(`/runs/${pfId}`)).body.run.buyHoldPnl as number;
+  assert.equal(typeof api, 'number');
+  const common = [
+    'status',
+    '--symbols',
+    SYMBOLS.join(','),
+    '--db',
+    f.dbFile,
+    '--config',
+    path.join(f.dir, 'config.json'),
+  ];
+  const json = await runBot([...common, '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  assert.equal((JSON.parse(json.stdout) as { buyHoldPnl: number | null }).buyHoldPnl, api);
+  const table = await runBot(common);
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, new RegExp(`P&L -?[\\d.]+% vs equal weights held ${(api * 100).toFixed(2)}%`));
 });
 
 test('GET /runs/:id: fills, traded value and fees per market; the config file gave ETH/KRW its own fee', async () => {

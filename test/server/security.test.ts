@@ -5,11 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { dashboardUrl, runBot, startBot } from '../trading/cli.ts';
 import { paperFixture, serve, type PaperFixture } from './fixture.ts';
+import { createToken } from '../../src/server/auth.ts';
 
 const SECRET = 'sk-live-0123456789abcdef-very-secret';
 let f: PaperFixture;
@@ -245,14 +247,19 @@ test('bot serve --new-token: an empty, over-long or unprintable label is one lin
   assert.match(readFileSync(tokens, 'utf8'), new RegExp(`"label": "my laptop \\(${'é'.repeat(50)}\\)"`));
 });
 
-test(`bot serve: --new-token prints a token once and stores only its hash; the server starts and answers; bad flags \
-are one line`, async () => {
-  const tokens = path.join(f.dir, 'cli-tokens.json');
-  const cfg = path.join(f.dir, 'serve-config.json');
+/** A config file naming `<prefix>-tokens.json`, and the token `bot serve --new-token laptop` printed for it. */
+async function newTokenCli(prefix: string): Promise<{ tokens: string; cfg: string; token: string }> {
+  const tokens = path.join(f.dir, `${prefix}-tokens.json`);
+  const cfg = path.join(f.dir, `${prefix}-config.json`);
   writeFileSync(cfg, JSON.stringify({ server: { tokensFile: tokens }, log: { file: '' } }));
   const made = await runBot(['serve', '--new-token', 'laptop', '--config', cfg]);
   assert.equal(made.code, 0, made.stderr);
-  const token = made.stdout.trim();
+  return { tokens, cfg, token: made.stdout.trim() };
+}
+
+test(`bot serve: --new-token prints a token once and stores only its hash; the server starts and answers; bad flags \
+are one line`, async () => {
+  const { tokens, cfg, token } = await newTokenCli('cli');
   assert.match(token, /^bot_[A-Za-z0-9_-]{43}$/);
   const stored = readFileSync(tokens, 'utf8');
   assert.ok(!stored.includes(token), 'the token itself is not stored');
@@ -273,5 +280,54 @@ are one line`, async () => {
     bot.child.kill('SIGTERM');
     const r = await bot.done;
     assert.equal(r.code, 0, r.stderr);
+  }
+});
+
+/** A non-loopback IPv4 address of this machine, or undefined (then 127.0.0.1 with a forged Host stands in for it). */
+function outsideAddress(): string | undefined {
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return undefined;
+}
+
+test(`bot serve --host 0.0.0.0: a tokens file deleted or emptied while it runs closes the API (health says auth), \
+whatever Host a client sends; a new token opens it again; the start-up line names the real bind`, async () => {
+  const { tokens, cfg, token: laptop } = await newTokenCli('wide');
+  const bot = startBot(['serve', '--host', '0.0.0.0', '--port', '0', '--db', f.dbFile, '--config', cfg]);
+  try {
+    const port = new URL(await dashboardUrl(bot)).port;
+    const outside = outsideAddress();
+    const base = `http://${outside ?? '127.0.0.1'}:${port}`;
+    // the client says it is the machine itself: that decided whether the server was open
+    const get = (p: string, token?: string) =>
+      raw(base, p, { host: `127.0.0.1:${port}`, ...(token ? { authorization: `Bearer ${token}` } : {}) });
+    const auth = async () => (JSON.parse((await get('/api/v1/health')).body) as { auth: boolean }).auth;
+    assert.equal((await get('/api/v1/runs')).status, 401);
+    assert.equal((await get('/api/v1/runs', laptop)).status, 200);
+    for (const edit of [() => rmSync(tokens), () => writeFileSync(tokens, '{"tokens":[]}')]) {
+      edit();
+      for (const p of ['/api/v1/runs', `/api/v1/runs/${f.runId}`, '/api/v1/backtests', '/api/v1/events']) {
+        const r = await get(p);
+        assert.equal(r.status, 401, p);
+        assert.match(
+          (JSON.parse(r.body) as { error: string }).error,
+          new RegExp(
+            '^no credentials: this server listens on 0\\.0\\.0\\.0, beyond loopback, and the tokens file ' +
+              `${tokens.replace(/[.]/g, '\\.')} holds no token now`,
+          ),
+        );
+      }
+      assert.equal((await get('/api/v1/runs', laptop)).status, 401, 'the removed token is refused too');
+      assert.equal(await auth(), true, 'health does not say the server is open');
+    }
+    const phone = createToken(tokens, 'phone').token;
+    assert.equal((await get('/api/v1/runs')).status, 401);
+    assert.equal((await get('/api/v1/runs', phone)).status, 200, 'a new token counts from the next request');
+  } finally {
+    bot.child.kill('SIGTERM');
+    const r = await bot.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /dashboard listening on all interfaces \(0\.0\.0\.0:\d+; here http:\/\/127\.0\.0\.1:\d+\)/);
+    assert.doesNotMatch(r.stderr, /dashboard on http:\/\/127\.0\.0\.1/);
   }
 });

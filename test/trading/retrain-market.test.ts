@@ -5,7 +5,7 @@
  * work; a home with nothing stored for its market says so and how to store it.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Candles } from '../../src/core/candles.ts';
@@ -182,6 +182,39 @@ and the exchange down says so and how to store it; too few candles say how to st
       'ones with `bot data download` or `bot data import FILE` (--exchange upbit --symbol BTC/KRW --timeframe 1d), ' +
       'or lower trading.retrain.trainCandles / trading.retrain.holdoutCandles';
     assert.ok(few.reason.endsWith(fewLine), few.reason);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test(`bot retrain --model of a single-market home --strategy ppo-portfolio names the home's market and what to do, \
+not --model again; an empty home says it holds no model`, async () => {
+  const tmp = tempDir();
+  try {
+    const home = path.join(tmp.dir, 'models', 'walk-dqn');
+    await promotedChampion(home, riseThenFall(200, 20)); // upbit BTC/KRW 1h, saved by strategy dqn-dnn
+    const cfg = path.join(tmp.dir, 'config.json');
+    writeFileSync(cfg, JSON.stringify({ log: { file: '' } }));
+    const db = path.join(tmp.dir, 'bot.db');
+    const retrain = (model: string) =>
+      runBot(['retrain', '--model', model, '--strategy', 'ppo-portfolio', '--config', cfg, '--db', db]);
+    const r = await retrain(home);
+    assert.equal(r.code, 1, r.stdout);
+    assert.equal(
+      r.stderr,
+      `error: strategy "ppo-portfolio" trades several markets: model ${home} is a single-market model ` +
+        '(upbit BTC/KRW 1h, strategy dqn-dnn); leave out --strategy to retrain it with its own strategy, or give ' +
+        '--model FOLDER, a portfolio model home\n',
+    );
+    const empty = path.join(tmp.dir, 'models', 'nothing');
+    const e = await retrain(empty);
+    assert.equal(e.code, 1, e.stdout);
+    assert.equal(
+      e.stderr,
+      `error: strategy "ppo-portfolio" trades several markets: model ${empty} holds no model to retrain; give ` +
+        '--model FOLDER, a portfolio model home\n',
+    );
+    assert.equal(existsSync(db), false, 'refused before the database was opened');
   } finally {
     tmp.cleanup();
   }

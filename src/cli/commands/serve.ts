@@ -37,6 +37,18 @@ function tokenLabel(value: string): string {
   return label;
 }
 
+/**
+ * Where the dashboard listens, as bound: fastify's URL for 0.0.0.0 or :: names 127.0.0.1 or [::], which hid that
+ * the server answers every interface.
+ */
+export function bindLine(host: string, url: string): string {
+  const port = new URL(url).port;
+  if (host === '0.0.0.0')
+    return `dashboard listening on all interfaces (0.0.0.0:${port}; here http://127.0.0.1:${port})`;
+  if (host === '::') return `dashboard listening on all interfaces ([::]:${port}; here http://[::1]:${port})`;
+  return `dashboard on ${url}`;
+}
+
 /** Credentials from the environment (BOT_API_PASSWORD) and the tokens file. */
 export function credentialsFor(config: Config, env: NodeJS.ProcessEnv = process.env): Credentials {
   const password = env.BOT_API_PASSWORD || undefined;
@@ -77,7 +89,7 @@ export async function startDashboard(
   try {
     const url = await server.listen(host, port);
     const access = credentials.configured ? 'bearer token required' : 'read-only, no credentials: control is refused';
-    logger.info(`dashboard on ${url} (${access})`);
+    logger.info(`${bindLine(host, url)} (${access})`);
     return { server, url };
   } catch (e) {
     await server.close();
