@@ -69,7 +69,7 @@ function describe(d: Decision): string {
 }
 
 /** A rule policy run under the check: `policy` to hand the engine, `verify()` to call when the run is over. */
-export interface FutureCheck {
+interface FutureCheck {
   policy: Policy;
   /** Rebuilds the strategy at the sampled decisions, earliest first; throws one line at the first that differs. */
   verify(): void;
