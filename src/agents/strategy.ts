@@ -71,7 +71,7 @@ export interface AgentStrategy {
   recipe: AgentRecipe;
 }
 
-type Strategy = RuleStrategy | AgentStrategy;
+export type Strategy = RuleStrategy | AgentStrategy;
 
 /** The `backtest` section's fields that rule strategies trade with, in a backtest and on the paper trader alike. */
 export interface StrategyDefaults extends TradeValueBounds {

@@ -10,7 +10,7 @@ import type { Costs } from '../market/costs.ts';
 import type { SizingOptions } from '../market/execution.ts';
 import { runBacktest, type BacktestResult } from '../market/backtest-engine.ts';
 import { computeMetrics, type Metrics } from '../market/metrics.ts';
-import { futureCheckedPolicy } from './future-check.ts';
+import { futureCheck } from './future-check.ts';
 import { runBaselines, type Baselines } from './baselines.ts';
 import type { BacktestSettings } from './config.ts';
 import { newRunId, rangeIndices } from './range.ts';
@@ -45,8 +45,11 @@ export async function runRuleBacktest(req: RuleBacktestRequest): Promise<Backtes
   const costs = ruleCosts(settings.account);
   const sizing = ruleSizing(settings.backtest);
   const built = createRulePolicy(strategy, { candles, seed: req.seed });
-  const policy = futureCheckedPolicy(strategy, built, candles, req.seed, range);
+  const check = futureCheck(strategy, built, candles, req.seed);
+  const { policy } = check;
   const result = runBacktest({ candles, window: 0, range, costs, balance: settings.account.balance, sizing, policy });
+  // before the report: a run that read the future writes none
+  check.verify();
   return reportBacktest({
     ...req,
     strategy: { name: strategy.name, kind: strategy.kind, description: strategy.description },

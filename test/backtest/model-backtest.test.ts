@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadAgent } from '../../src/agents/load-agent.ts';
@@ -12,7 +12,8 @@ import { candlesFromRows } from '../../src/core/candles.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { inSampleWarning } from '../../src/backtest/model-backtest.ts';
 import { listBacktests } from '../../src/server/catalog.ts';
-import { saveAgent } from '../trading/agents.ts';
+import type { AgentRecipe } from '../../src/agents/recipe.ts';
+import { saveAgent, SMALL_RECIPE } from '../trading/agents.ts';
 import { runBot } from '../trading/cli.ts';
 
 test(`bot backtest --model evaluates a saved agent without training: the trades of the engine with that \
@@ -93,6 +94,38 @@ model`, async () => {
   ]);
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /no such folder/);
+});
+
+test(`bot backtest --model with a balance below the minimum order of the costs the model trades under: one line, \
+exit 1, before any candles are read or a report is written`, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'model-balance-'));
+  const csv = path.join(dir, 'candles.csv');
+  const candles = syntheticCandles({ seed: 11, count: 400, timeframe: '1h' });
+  writeFileSync(csv, candlesToCsv(candles));
+  const config = path.join(dir, 'zero.json');
+  // the config's own costs have no minimum: only the model's recipe's can refuse
+  writeFileSync(
+    config,
+    JSON.stringify({ log: { level: 'error', file: '' }, ml: { backend: 'wasm' }, account: { preset: 'zero' } }),
+  );
+  const run = async (recipeCosts: AgentRecipe['costs']) => {
+    const home = path.join(dir, 'models', recipeCosts);
+    await saveAgent(home, 'seeded', candles, { ...SMALL_RECIPE, costs: recipeCosts });
+    const out = path.join(dir, `run-${recipeCosts}`);
+    const args = ['--data', csv, '--timeframe', '1h', '--balance', '3000', '--out', out, '--config', config];
+    return { res: await runBot(['backtest', '--model', home, ...args]), out };
+  };
+  const upbit = await run('upbit-krw');
+  assert.equal(upbit.res.code, 1, upbit.res.stdout);
+  assert.match(
+    upbit.res.stderr,
+    /^error: balance 3000 is below the minimum order value 5000 \(the recipe's costs upbit-krw\): .*\n$/,
+  );
+  assert.equal(existsSync(upbit.out), false);
+  // a model trading under krx-stock costs (no minimum) runs with the same balance
+  const krx = await run('krx-stock');
+  assert.equal(krx.res.code, 0, krx.res.stderr);
+  assert.ok(existsSync(path.join(krx.out, 'report.json')));
 });
 
 function writeQuietConfig(dir: string): string {

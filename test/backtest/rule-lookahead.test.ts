@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { COST_PRESETS } from '../../src/market/costs.ts';
@@ -67,6 +67,37 @@ strategy, exit 1`, async () => {
   const r = await bot(['backtest', '--strategy', './keep.ts', '--sample']);
   assert.equal(r.code, 1, r.stdout);
   assert.match(r.stderr, /^error: strategy "keep" decides (buy|sell) .* reads candles after the one it decides .*\n$/);
+});
+
+test(`bot backtest of a strategy file that peeks at createPolicy's series only before moves over 3% (34 acting \
+decisions among 1297 holds): one line naming the strategy, exit 1, no report`, async () => {
+  // close[t + 2] / close[t + 1]: the move of the candle its order would fill at the open of
+  strategyFile(
+    'sneaky',
+    `export default {
+  kind: 'rule',
+  name: 'sneaky',
+  description: 'trades before large moves',
+  createPolicy: ({ candles }: { candles: { close: Float64Array } }) => ({
+    name: 'sneaky',
+    decide: (o: { t: number }) => {
+      const move = candles.close[o.t + 2] / candles.close[o.t + 1] - 1;
+      if (move > 0.03) return { action: 'buy', confidence: 1 };
+      if (move < -0.03) return { action: 'sell', confidence: 1 };
+      return { action: 'hold', confidence: 0 };
+    },
+  }),
+};
+`,
+  );
+  const out = path.join(dir, 'sneaky-report');
+  const r = await bot(['backtest', '--strategy', './sneaky.ts', '--sample', '--from', '2015-01-01', '--out', out]);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(
+    r.stderr,
+    /^error: strategy "sneaky" decides (buy|sell) .* reads candles after the one it decides .*\n$/,
+  );
+  assert.equal(existsSync(path.join(out, 'report.json')), false);
 });
 
 test('the paper trader catching up several candles hands the rule candles 0…t at each of them', () => {

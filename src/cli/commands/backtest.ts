@@ -6,7 +6,7 @@ import path from 'node:path';
 import { readReportFile } from '../../backtest/report-file.ts';
 import { REPORT_SCHEMA, summaryTable } from '../../backtest/report.ts';
 import { runRuleBacktest, type BacktestRun } from '../../backtest/rule-backtest.ts';
-import { loadStrategy, RULE_WARMUP_CANDLES } from '../../agents/strategy.ts';
+import { loadStrategy, RULE_WARMUP_CANDLES, type Strategy } from '../../agents/strategy.ts';
 import { checkEnsembleRecipe, parseEnsembleKind } from '../../agents/ensemble.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime } from '../../data/timeframe.ts';
@@ -93,6 +93,21 @@ export function registerBacktest(program: Command): void {
       sample: flags.sample,
       offlineFallback,
     };
+    const strategy =
+      flags.model === undefined ? await loadStrategy(flags.strategy ?? config.backtest.strategy) : undefined;
+    if (strategy) {
+      if (ensemble && strategy.kind !== 'agent')
+        throw new UserError(`--ensemble needs an agent strategy, not ${strategy.name}`);
+      // after the strategy's kind: a rule strategy asked for --seeds 2 here, then refused --seeds
+      // an ensemble of the one default seed used to be built without a word
+      if (ensemble && (seeds ?? 1) < 2)
+        throw new UserError(`--ensemble ${flags.ensemble} trades a fold's seeds as one model: give --seeds 2 or more`);
+      if (ensemble && strategy.kind === 'agent') checkEnsembleRecipe(ensemble, strategy.recipe);
+      if (strategy.kind !== 'agent') refuseTrainingFlag(flags, strategy.name);
+    }
+    // one minimum-order check for every run, before any candles or model are loaded (a saved model's run used to
+    // print a report of zeros): against the costs it trades under, its recipe's or the config's
+    checkBalance(config.account, runCosts(await costsName(flags.model, strategy), config.account));
     if (flags.model !== undefined) {
       // loaded when used, like the agent runner below: rule backtests do not pay for loading tfjs
       const { runModelBacktest } = await import('../../backtest/model-backtest.ts');
@@ -110,18 +125,8 @@ export function registerBacktest(program: Command): void {
       printRun(run, flags.json === true);
       return;
     }
-    const strategy = await loadStrategy(flags.strategy ?? config.backtest.strategy);
-
-    if (ensemble && strategy.kind !== 'agent')
-      throw new UserError(`--ensemble needs an agent strategy, not ${strategy.name}`);
-    // after the strategy's kind: a rule strategy asked for --seeds 2 here, then refused --seeds
-    // an ensemble of the one default seed used to be built without a word
-    if (ensemble && (seeds ?? 1) < 2)
-      throw new UserError(`--ensemble ${flags.ensemble} trades a fold's seeds as one model: give --seeds 2 or more`);
-    if (ensemble && strategy.kind === 'agent') checkEnsembleRecipe(ensemble, strategy.recipe);
-    if (strategy.kind !== 'agent') refuseTrainingFlag(flags, strategy.name);
+    if (!strategy) throw new Error('unreachable: a run without --model has a strategy');
     if (strategy.kind === 'agent') {
-      checkBalance(config.account, runCosts(strategy.recipe.costs, config.account));
       const series = await loadSeries({ ...source, from, to });
       const { runAgentBacktest } = await import('../../backtest/agent-backtest.ts');
       await runAgentBacktest({
@@ -147,7 +152,6 @@ export function registerBacktest(program: Command): void {
 
     // rule indicators need history before --from: files load whole, the store with a warm-up margin of candles;
     // decisions start at --from
-    checkBalance(config.account, runCosts('config', config.account));
     const fromFile = flags.data !== undefined || flags.sample === true;
     const series = await loadSeries({
       ...source,
@@ -159,6 +163,14 @@ export function registerBacktest(program: Command): void {
     const run = await runRuleBacktest({ settings: config, series, strategy, from, to, seed, out: flags.out });
     printRun(run, flags.json === true);
   });
+}
+
+/** The cost preset a run trades under: a saved model's recipe's, an agent recipe's, or 'config' (rules). */
+async function costsName(model: string | undefined, strategy: Strategy | undefined): Promise<string> {
+  if (model === undefined) return strategy?.kind === 'agent' ? strategy.recipe.costs : 'config';
+  const { resolveModel } = await import('../../agents/model-pointer.ts');
+  const { savedModelCosts } = await import('../../agents/model-costs.ts');
+  return savedModelCosts(resolveModel(model).dir);
 }
 
 function printRun(run: BacktestRun, json: boolean): void {
