@@ -5,6 +5,7 @@ import { UserError } from '../core/errors.ts';
 import { migrate, type Schema } from './migrations.ts';
 import { candleRows, candlesFromRows, type CandleRow, type Candles } from '../core/candles.ts';
 import { timeframeMs } from './timeframe.ts';
+import { describeGrid, firstOffGrid, gridOf } from './grid.ts';
 
 /** One stored series as `bot data list` shows it. `gaps` counts missing ranges, `missing` the candles in them. */
 export interface SeriesInfo {
@@ -207,6 +208,29 @@ export class CandleStore {
       return { added, replaced: changed - added };
     });
     return run.immediate();
+  }
+
+  /**
+   * The first of `times` off the grid the stored series sits on (see grid.ts), with that grid for people
+   * ("stored 1d candles open at 09:00 UTC"); undefined when all are on it or nothing is stored.
+   */
+  offGrid(
+    exchange: string,
+    symbol: string,
+    timeframe: string,
+    times: readonly number[],
+  ): { ts: number; grid: string } | undefined {
+    const { period } = gridOf(timeframe);
+    const phases = (
+      this.db
+        .prepare(
+          `SELECT DISTINCT ((ts % @period) + @period) % @period AS phase FROM candles
+           WHERE exchange = @exchange AND symbol = @symbol AND timeframe = @timeframe`,
+        )
+        .all({ period, exchange, symbol, timeframe }) as { phase: number }[]
+    ).map((r) => r.phase);
+    const ts = firstOffGrid(times, phases, timeframe);
+    return ts === undefined ? undefined : { ts, grid: describeGrid(phases, timeframe) };
   }
 
   /** Candles of one series in ascending time, open time in [from, to). */
