@@ -4,6 +4,7 @@
  * warning saying which; when it refuses the request (no such market, …), no prediction. One market's series, or each
  * of a portfolio's (traded and informative) in turn.
  */
+import { existsSync } from 'node:fs';
 import type { Config } from '../config/schema.ts';
 import { log } from '../core/log.ts';
 import { loadSeries, type Series } from '../data/source.ts';
@@ -18,12 +19,15 @@ import { isoTime, timeframeMs } from '../data/timeframe.ts';
 export async function topUpStore(config: Config, now: () => number): Promise<Series | undefined> {
   const { id } = config.exchange;
   const { symbol, timeframe } = config;
-  const store = CandleStore.open(config.data.database);
   let last: number | undefined;
-  try {
-    last = store.lastTs(id, symbol, timeframe);
-  } finally {
-    store.close();
+  // no database yet: loadSeries opens (and, when nothing is stored, removes) it
+  if (existsSync(config.data.database)) {
+    const store = CandleStore.open(config.data.database);
+    try {
+      last = store.lastTs(id, symbol, timeframe);
+    } finally {
+      store.close();
+    }
   }
   if (last === undefined) return loadSeries({ config, now });
   // ccxt takes seconds to load: only the store's series pays for it

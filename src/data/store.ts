@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../core/errors.ts';
@@ -124,10 +124,13 @@ export class CandleStore {
   readonly db: Database.Database;
   readonly file: string;
   private readonly upsertStmt: Database.Statement;
+  /** What `open` made (the file, the first folder of its path it had to create), for `closeDiscardingIfNew`. */
+  private readonly made: { file: boolean; folder: string | undefined };
 
-  private constructor(db: Database.Database, file: string) {
+  private constructor(db: Database.Database, file: string, made: { file: boolean; folder: string | undefined }) {
     this.db = db;
     this.file = file;
+    this.made = made;
     this.upsertStmt = db.prepare(
       `INSERT INTO candles (exchange, symbol, timeframe, ts, open, high, low, close, volume)
        VALUES (@exchange, @symbol, @timeframe, @ts, @open, @high, @low, @close, @volume)
@@ -145,7 +148,8 @@ export class CandleStore {
    */
   static open(file: string): CandleStore {
     const resolved = path.resolve(file);
-    if (existsSync(resolved) === false) mkdirSync(path.dirname(resolved), { recursive: true });
+    const made = { file: !existsSync(resolved), folder: undefined as string | undefined };
+    if (made.file) made.folder = mkdirSync(path.dirname(resolved), { recursive: true });
     let db: Database.Database | undefined;
     try {
       db = new Database(resolved);
@@ -161,7 +165,7 @@ export class CandleStore {
         throw new UserError(`${file} is not a SQLite database (use --db to choose another file)`);
       throw new UserError(`cannot open database ${file}: ${msg}`);
     }
-    return new CandleStore(db, resolved);
+    return new CandleStore(db, resolved, made);
   }
 
   /** Inserts or updates rows in one transaction; returns how many rows were inserted or changed. */
@@ -403,6 +407,37 @@ export class CandleStore {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /**
+   * `close`, and when `open` created the file and nothing was stored in it since (a run that failed, or fell back to
+   * the sample, before its first candle), remove it with its WAL files and the folders `open` made, so a mistyped or
+   * new `--db` leaves nothing behind. A file that existed before is never removed.
+   */
+  closeDiscardingIfNew(): void {
+    if (!this.db.open) return;
+    const unused =
+      this.made.file &&
+      (
+        this.db
+          .prepare('SELECT EXISTS (SELECT 1 FROM candles) OR EXISTS (SELECT 1 FROM candle_coverage) AS used')
+          .get() as {
+          used: number;
+        }
+      ).used === 0;
+    this.close();
+    if (!unused) return;
+    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(this.file + suffix, { force: true });
+    if (this.made.folder === undefined) return;
+    // innermost first, each only while empty: rmdirSync refuses a folder anything else put a file in
+    for (let dir = path.dirname(this.file); ; dir = path.dirname(dir)) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        return;
+      }
+      if (dir === this.made.folder) return;
+    }
   }
 }
 
