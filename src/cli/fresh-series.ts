@@ -45,7 +45,14 @@ export async function topUpStore(config: Config, now: () => number): Promise<Ser
     // a refusal (no such market, …) stops here: old stored candles would answer a question the exchange said no to
     const reason = unansweredReason(id, e);
     if (reason === undefined) throw e;
-    log().warn(`${reason}; deciding on the stored ${symbol} candles up to ${isoTime(last)}`);
+    // the candle decided on is the newest stored one closed by the clock (--now in the past: not the store's last)
+    const step = timeframeMs(timeframe);
+    const decided = top.openTimeBefore(id, symbol, timeframe, now() - step + 1, 1);
+    log().warn(
+      decided !== undefined
+        ? `${reason}; deciding on the stored ${symbol} candles up to ${isoTime(decided)}`
+        : `${reason}; no stored ${symbol} ${timeframe} candle has closed by ${isoTime(now())}`,
+    );
   } finally {
     top.close();
   }
