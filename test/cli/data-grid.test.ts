@@ -4,9 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { startFakeUpbit } from '../fake-exchange/server.ts';
-import { tempDir } from '../data/helpers.ts';
+import { tempDir, withHourlyFake } from '../data/helpers.ts';
 import { runBot } from './run.ts';
 
 const DAY = 86_400_000;
@@ -109,19 +107,9 @@ test('import: daily candles an hour off (DST), session hours on two phases: welc
 });
 
 test('bot data download onto a series imported on another grid is refused in one line, storing nothing', async () => {
-  const start = Math.floor(Date.now() / H) * H - 300 * H;
-  const truth = syntheticCandles({ seed: 5, count: 200, timeframe: '1h', start, tick: 1000 });
-  const fake = await startFakeUpbit({ series: [{ market: 'KRW-BTC', candles: truth }] });
-  try {
-    const dir = tempDir('bot-cli-grid-download-');
-    const config = path.join(dir, 'config.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        exchange: { ccxt: fake.ccxtOptions(), backoffMs: 5 },
-        log: { file: path.join(dir, 'bot.log') },
-      }),
-    );
+  const o = { seed: 5, count: 200, hoursBack: 300, prefix: 'bot-cli-grid-download-' };
+  await withHourlyFake(o, async ({ dir, config, truth }) => {
+    const start = truth.ts[0];
     const db = path.join(dir, 'bot.db');
     // the exchange's hours, read as if they were India's wall clock: 30 minutes off its grid
     const rows = Array.from({ length: 5 }, (_, i) => {
@@ -130,16 +118,8 @@ test('bot data download onto a series imported on another grid is refused in one
     });
     writeFileSync(path.join(dir, 'ist.csv'), 'timestamp,open,high,low,close,volume\n' + rows.join(''));
     const base = ['--config', config, '--db', db, '--log-level', 'error'];
-    const imported = await runBot([
-      'data',
-      'import',
-      path.join(dir, 'ist.csv'),
-      '--symbol',
-      'BTC/KRW',
-      '--tz',
-      'Asia/Kolkata',
-      ...base,
-    ]);
+    const ist = ['--symbol', 'BTC/KRW', '--tz', 'Asia/Kolkata'];
+    const imported = await runBot(['data', 'import', path.join(dir, 'ist.csv'), ...ist, ...base]);
     assert.equal(imported.code, 0, imported.stderr);
     const since = new Date(start).toISOString();
     const down = await runBot(['data', 'download', '--since', since, ...base]);
@@ -156,7 +136,5 @@ test('bot data download onto a series imported on another grid is refused in one
       (await stored(db)).map((s) => s.count),
       [5],
     );
-  } finally {
-    await fake.close();
-  }
+  });
 });
