@@ -60,7 +60,11 @@ export function checkModelMarket(home: string, dir: string, use: ModelMarket): s
         (trained.exchange === SAMPLE_EXCHANGE
           ? `give --sample (the bundled sample it was trained on), or --timeframe ${trained.timeframe} with ` +
             `${trained.timeframe} candles stored or --data FILE, or train a model on ${use.timeframe} candles`
-          : `give --timeframe ${trained.timeframe}, or train a model on ${use.timeframe} candles`),
+          : use.exchange === SAMPLE_EXCHANGE
+            ? // --timeframe cannot go with --sample: it has daily candles only
+              `the bundled sample (--sample) has only 1d candles; give --data FILE of ${trained.timeframe} candles ` +
+              `or --exchange NAME --symbol X --timeframe ${trained.timeframe}, or train a model on the sample`
+            : `give --timeframe ${trained.timeframe}, or train a model on ${use.timeframe} candles`),
     );
   if (trained.exchange === UNNAMED_SOURCE || use.exchange === UNNAMED_SOURCE) return undefined;
   if (trained.exchange === use.exchange && trained.symbol === use.symbol) return undefined;

@@ -4,6 +4,7 @@
  * warning saying which; when it refuses the request (no such market, …), no prediction. One market's series, or each
  * of a portfolio's (traded and informative) in turn.
  */
+import { existsSync } from 'node:fs';
 import type { Config } from '../config/schema.ts';
 import { log } from '../core/log.ts';
 import { loadSeries, type Series } from '../data/source.ts';
@@ -18,12 +19,15 @@ import { isoTime, timeframeMs } from '../data/timeframe.ts';
 export async function topUpStore(config: Config, now: () => number): Promise<Series | undefined> {
   const { id } = config.exchange;
   const { symbol, timeframe } = config;
-  const store = CandleStore.open(config.data.database);
   let last: number | undefined;
-  try {
-    last = store.lastTs(id, symbol, timeframe);
-  } finally {
-    store.close();
+  // no database yet: loadSeries opens (and, when nothing is stored, removes) it
+  if (existsSync(config.data.database)) {
+    const store = CandleStore.open(config.data.database);
+    try {
+      last = store.lastTs(id, symbol, timeframe);
+    } finally {
+      store.close();
+    }
   }
   if (last === undefined) return loadSeries({ config, now });
   // ccxt takes seconds to load: only the store's series pays for it
@@ -41,7 +45,14 @@ export async function topUpStore(config: Config, now: () => number): Promise<Ser
     // a refusal (no such market, …) stops here: old stored candles would answer a question the exchange said no to
     const reason = unansweredReason(id, e);
     if (reason === undefined) throw e;
-    log().warn(`${reason}; deciding on the stored ${symbol} candles up to ${isoTime(last)}`);
+    // the candle decided on is the newest stored one closed by the clock (--now in the past: not the store's last)
+    const step = timeframeMs(timeframe);
+    const decided = top.openTimeBefore(id, symbol, timeframe, now() - step + 1, 1);
+    log().warn(
+      decided !== undefined
+        ? `${reason}; deciding on the stored ${symbol} candles up to ${isoTime(decided)}`
+        : `${reason}; no stored ${symbol} ${timeframe} candle has closed by ${isoTime(now())}`,
+    );
   } finally {
     top.close();
   }

@@ -71,14 +71,20 @@ export function checkOutFolder(value: string | undefined, opts: { empty?: true |
 }
 
 /**
- * An output file: absent or a file (it is replaced; with `replace: false` refused, as `bot data export` does without
- * --force), not a folder, in a place that can hold it (missing folders are made); `example` is a file name to suggest.
+ * An output file (a name, not one ending in /): absent or a file (it is replaced; with `replace: false` refused, as
+ * `bot data export` does without --force), not a folder, in a place that can hold it (missing folders are made);
+ * `example` is a file name to suggest.
  */
 export function checkOutFile(value: string | undefined, example: string, opts: { replace?: boolean } = {}): void {
   if (value === undefined) return;
   const kind = kindOf(value);
   if (kind === 'folder')
     throw new UserError(`--out ${value} is a folder; give a file name, e.g. ${path.join(value, example)}`);
+  // a missing folder's name: the writer's own error (libvips: four lines) came only after the work
+  if (/[/\\]$/.test(value))
+    throw new UserError(
+      `--out ${value} names a folder (it ends in /); give a file name, ` + `e.g. ${path.join(value, example)}`,
+    );
   if (kind === 'file' && opts.replace === false)
     throw new UserError(`--out ${value} already exists; pass --force to replace it`);
   if (kind === 'file') {

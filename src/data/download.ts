@@ -1,5 +1,6 @@
 /** Downloading closed candles from an exchange into the store. */
 import type { Exchange } from 'ccxt';
+import { UserError } from '../core/errors.ts';
 import { log } from '../core/log.ts';
 import type { FetchCandlesOptions } from './exchange.ts';
 import { pageClosedCandles } from './exchange.ts';
@@ -49,6 +50,19 @@ export async function downloadToStore(
     const pages = pageClosedCandles(ex, symbol, timeframe, range.from, range.to, {
       ...opts,
       onPage: async (rows, progress) => {
+        // the exchange's grid is its own; a series imported with the wrong --tz sits on another one
+        const off = store.offGrid(
+          exchange,
+          symbol,
+          timeframe,
+          rows.map((r) => r.ts),
+        );
+        if (off !== undefined)
+          throw new UserError(
+            `the exchange's ${exchange} ${symbol} ${timeframe} candle ${isoTime(off.ts)} is off the grid of the ` +
+              `stored series (${off.grid}): the stored candles were likely imported from a file read in another ` +
+              'time zone (--tz); this page not stored (use another --db, or re-import correctly there)',
+          );
         result.pages++;
         result.fetched += rows.length;
         result.stored += store.storeDownload(exchange, symbol, timeframe, rows, {

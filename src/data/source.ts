@@ -154,7 +154,7 @@ export async function loadSeries(req: SeriesRequest): Promise<Series> {
     const candles = store.load(id, symbol, timeframe, warmFrom(), to);
     return nonEmpty({ candles, label: `${label} (downloaded)`, origin: 'exchange' }, from, to);
   } finally {
-    store.close();
+    store.closeDiscardingIfNew();
   }
 }
 

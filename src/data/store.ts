@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../core/errors.ts';
 import { migrate, type Schema } from './migrations.ts';
 import { candleRows, candlesFromRows, type CandleRow, type Candles } from '../core/candles.ts';
 import { timeframeMs } from './timeframe.ts';
+import { describeGrid, firstOffGrid, gridOf } from './grid.ts';
 
 /** One stored series as `bot data list` shows it. `gaps` counts missing ranges, `missing` the candles in them. */
 export interface SeriesInfo {
@@ -123,10 +124,13 @@ export class CandleStore {
   readonly db: Database.Database;
   readonly file: string;
   private readonly upsertStmt: Database.Statement;
+  /** What `open` made (the file, the first folder of its path it had to create), for `closeDiscardingIfNew`. */
+  private readonly made: { file: boolean; folder: string | undefined };
 
-  private constructor(db: Database.Database, file: string) {
+  private constructor(db: Database.Database, file: string, made: { file: boolean; folder: string | undefined }) {
     this.db = db;
     this.file = file;
+    this.made = made;
     this.upsertStmt = db.prepare(
       `INSERT INTO candles (exchange, symbol, timeframe, ts, open, high, low, close, volume)
        VALUES (@exchange, @symbol, @timeframe, @ts, @open, @high, @low, @close, @volume)
@@ -144,7 +148,8 @@ export class CandleStore {
    */
   static open(file: string): CandleStore {
     const resolved = path.resolve(file);
-    if (existsSync(resolved) === false) mkdirSync(path.dirname(resolved), { recursive: true });
+    const made = { file: !existsSync(resolved), folder: undefined as string | undefined };
+    if (made.file) made.folder = mkdirSync(path.dirname(resolved), { recursive: true });
     let db: Database.Database | undefined;
     try {
       db = new Database(resolved);
@@ -160,7 +165,7 @@ export class CandleStore {
         throw new UserError(`${file} is not a SQLite database (use --db to choose another file)`);
       throw new UserError(`cannot open database ${file}: ${msg}`);
     }
-    return new CandleStore(db, resolved);
+    return new CandleStore(db, resolved, made);
   }
 
   /** Inserts or updates rows in one transaction; returns how many rows were inserted or changed. */
@@ -207,6 +212,29 @@ export class CandleStore {
       return { added, replaced: changed - added };
     });
     return run.immediate();
+  }
+
+  /**
+   * The first of `times` off the grid the stored series sits on (see grid.ts), with that grid for people
+   * ("stored 1d candles open at 09:00 UTC"); undefined when all are on it or nothing is stored.
+   */
+  offGrid(
+    exchange: string,
+    symbol: string,
+    timeframe: string,
+    times: readonly number[],
+  ): { ts: number; grid: string } | undefined {
+    const { period } = gridOf(timeframe);
+    const phases = (
+      this.db
+        .prepare(
+          `SELECT DISTINCT ((ts % @period) + @period) % @period AS phase FROM candles
+           WHERE exchange = @exchange AND symbol = @symbol AND timeframe = @timeframe`,
+        )
+        .all({ period, exchange, symbol, timeframe }) as { phase: number }[]
+    ).map((r) => r.phase);
+    const ts = firstOffGrid(times, phases, timeframe);
+    return ts === undefined ? undefined : { ts, grid: describeGrid(phases, timeframe) };
   }
 
   /** Candles of one series in ascending time, open time in [from, to). */
@@ -379,6 +407,37 @@ export class CandleStore {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /**
+   * `close`, and when `open` created the file and nothing was stored in it since (a run that failed, or fell back to
+   * the sample, before its first candle), remove it with its WAL files and the folders `open` made, so a mistyped or
+   * new `--db` leaves nothing behind. A file that existed before is never removed.
+   */
+  closeDiscardingIfNew(): void {
+    if (!this.db.open) return;
+    const unused =
+      this.made.file &&
+      (
+        this.db
+          .prepare('SELECT EXISTS (SELECT 1 FROM candles) OR EXISTS (SELECT 1 FROM candle_coverage) AS used')
+          .get() as {
+          used: number;
+        }
+      ).used === 0;
+    this.close();
+    if (!unused) return;
+    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(this.file + suffix, { force: true });
+    if (this.made.folder === undefined) return;
+    // innermost first, each only while empty: rmdirSync refuses a folder anything else put a file in
+    for (let dir = path.dirname(this.file); ; dir = path.dirname(dir)) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        return;
+      }
+      if (dir === this.made.folder) return;
+    }
   }
 }
 

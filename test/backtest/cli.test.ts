@@ -135,6 +135,16 @@ test('bot report with no run named skips a newer sweep folder and prints the lat
   assert.match(latest.stdout, /^sma-cross on candles\.csv/);
 });
 
+test('bot report takes an absolute or ./ path as given, never under backtests/', async () => {
+  const cwd = mkdtempSync(path.join(dir, 'report-paths-'));
+  const abs = path.join(cwd, 'elsewhere', 'run');
+  const [absolute, relative] = await Promise.all([bot(['report', abs], cwd), bot(['report', './run'], cwd)]);
+  assert.equal(absolute.code, 1);
+  // it said it looked for backtests/<cwd>/elsewhere/run/report.json too, an absolute path glued under backtests/
+  assert.equal(absolute.stderr, `error: no run "${abs}" (looked for ${path.join(abs, 'report.json')})\n`);
+  assert.equal(relative.stderr, 'error: no run "./run" (looked for run/report.json)\n');
+});
+
 test('bot report of a sweep points at its report.html; of an incomplete report names the missing field', async () => {
   const cwd = mkdtempSync(path.join(dir, 'report-kinds-'));
   for (const [id, body] of [

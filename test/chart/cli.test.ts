@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,6 +81,28 @@ test('bot chart refuses bad input with one clear line and a non-zero exit', asyn
   assert.notEqual(early.code, 0);
   assert.match(early.stderr, /^error: ohlc:64x60:20.* needs 38 candles before/m);
   // Each CLI start costs seconds (tsx + every command's imports); bad --style/--spec are covered by the spec tests.
+});
+
+test('bot chart --out: a missing folder ending in /, a name not .png: one line each, nothing written', async () => {
+  const nodir = path.join(dir, 'nodir') + '/';
+  const jpg = path.join(dir, 'c11.jpg');
+  const [folder, named] = await Promise.all([
+    bot(['chart', '--sample', '--out', nodir]),
+    bot(['chart', '--sample', '--out', jpg]),
+  ]);
+  // the folder was a libvips error of four lines; the .jpg held PNG bytes
+  assert.equal(folder.code, 1);
+  assert.equal(
+    folder.stderr,
+    `error: --out ${nodir} names a folder (it ends in /); give a file name, e.g. ${path.join(nodir, 'chart.png')}\n`,
+  );
+  assert.equal(named.code, 1);
+  assert.equal(
+    named.stderr,
+    `error: --out ${jpg}: bot chart writes PNG images; give a .png name, e.g. ${path.join(dir, 'c11.png')}\n`,
+  );
+  assert.equal(existsSync(jpg), false);
+  assert.equal(existsSync(nodir), false);
 });
 
 test('bot chart --from after --to is one line naming both, before any candles are read', () => {

@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CandleStore } from '../../src/data/store.ts';
-import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
-import { tempDir } from '../data/helpers.ts';
+import { DEAD_EXCHANGE, exchangeConfigFile, tempDir, withHourlyFake } from '../data/helpers.ts';
 import { runBot, type CliResult } from './run.ts';
 import { assertNoSecrets } from '../trading/cli.ts';
 
@@ -176,22 +175,11 @@ test('bot data import reads headerless files: Binance klines (ms, µs), RLTrader
 });
 
 test('bot data download against the fake exchange, with the config pointing ccxt at it', async () => {
-  // the CLI runs on the real clock: the series ends long before now, so which candles are closed cannot change mid-test
-  const start = Math.floor(Date.now() / H) * H - 1000 * H;
-  const truth = syntheticCandles({ seed: 3, count: 450, timeframe: '1h', start, tick: 1000 });
-  const fake = await startFakeUpbit({ series: [{ market: 'KRW-BTC', candles: truth }] });
-  try {
-    const dir = tempDir('bot-cli-download-');
-    const config = path.join(dir, 'config.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        exchange: { ccxt: fake.ccxtOptions(), backoffMs: 5 },
-        log: { file: path.join(dir, 'bot.log') },
-      }),
-    );
+  const o = { seed: 3, count: 450, hoursBack: 1000, prefix: 'bot-cli-download-' };
+  await withHourlyFake(o, async ({ dir, config, truth }) => {
     const db = path.join(dir, 'bot.db');
-    const args = [
+    const since = new Date(truth.ts[0]).toISOString();
+    const first = await runBot([
       'data',
       'download',
       '--config',
@@ -199,11 +187,10 @@ test('bot data download against the fake exchange, with the config pointing ccxt
       '--db',
       db,
       '--since',
-      new Date(start).toISOString(),
+      since,
       '--log-level',
       'warn',
-    ];
-    const first = await runBot(args);
+    ]);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /upbit BTC\/KRW 1h: 450 closed candles fetched in [5-6] requests, 450 new or changed/);
     assert.doesNotMatch(first.stderr, /\[|█|░/, 'no progress bar when stderr is not a TTY');
@@ -215,9 +202,7 @@ test('bot data download against the fake exchange, with the config pointing ccxt
     } finally {
       store.close();
     }
-  } finally {
-    await fake.close();
-  }
+  });
 });
 
 test('a secret from the environment never reaches the console or the log file, even inside a ccxt error', async () => {
@@ -257,17 +242,7 @@ test('a secret from the environment never reaches the console or the log file, e
 
 test('bot data download from an unreachable exchange: one line that names the offline ways in', async () => {
   const dir = tempDir('bot-cli-offline-');
-  const config = path.join(dir, 'config.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      exchange: {
-        ccxt: { urls: { api: { public: 'http://127.0.0.1:1', private: 'http://127.0.0.1:1' } } },
-        backoffMs: 5,
-      },
-      log: { file: '', level: 'error' },
-    }),
-  );
+  const config = exchangeConfigFile(dir, DEAD_EXCHANGE, { file: '', level: 'error' });
   const r = await runBot(['data', 'download', '--config', config, '--db', path.join(dir, 'bot.db')]);
   assert.notEqual(r.code, 0);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

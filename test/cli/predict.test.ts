@@ -376,6 +376,23 @@ warning that it cannot be reached`, async () => {
   assert.doesNotMatch(at.stderr, /old data/);
 });
 
+test('bot predict offline, --now before the stored candles end: the warning names the candle decided on', async () => {
+  const offline = path.join(dir, 'offline-past.json');
+  const dead = 'http://127.0.0.1:1';
+  const exchange = { ccxt: { urls: { api: { public: dead, private: dead } } }, retries: 1, backoffMs: 1 };
+  writeFileSync(offline, JSON.stringify({ exchange: { ...exchange, maxBackoffMs: 2 }, log: { file: '' } }));
+  // candle 200 closed at 201's open, 30 s before the clock; the store holds candles up to 249
+  const r = await predictBehind('offline-past.db', offline, ['--now', isoTime(candles.ts[201] + 30_000)]);
+  assert.equal(r.code, 0, r.stderr);
+  const decided = isoTime(candles.ts[200]);
+  assert.equal((JSON.parse(r.stdout) as Predicted).candle, decided);
+  // it named the store's last candle (249), which the clock had not reached
+  assert.match(
+    r.stderr,
+    new RegExp(`cannot be reached \\(.*\\); deciding on the stored BTC/KRW candles up to ${decided}\n`),
+  );
+});
+
 test(`bot predict with a model of the bundled sample, offline after the quick start: each error names the command \
 that works, and --sample decides`, async () => {
   const model = path.join(dir, 'models', 'of-sample');

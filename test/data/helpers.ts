@@ -1,9 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
-import type { FakeUpbit } from '../fake-exchange/server.ts';
+import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import type { Candles } from '../../src/core/candles.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 
@@ -61,4 +61,38 @@ export function sessionCandles(o: {
     day += 86_400_000;
   }
   return c;
+}
+
+/** Where nothing listens: an exchange that cannot be reached. */
+export const DEAD_EXCHANGE = 'http://127.0.0.1:1';
+
+/**
+ * A config.json in `dir` pointing ccxt at `url` (a fake exchange's, or DEAD_EXCHANGE) with quick retries, for the CLI
+ * in a child process; `log` defaults to a log file in `dir`. Returns its path.
+ */
+export function exchangeConfigFile(dir: string, url: string, log: Record<string, unknown> = {}): string {
+  const file = path.join(dir, 'config.json');
+  const exchange = { ccxt: { urls: { api: { public: url, private: url } } }, backoffMs: 5 };
+  writeFileSync(file, JSON.stringify({ exchange, log: { file: path.join(dir, 'bot.log'), ...log } }));
+  return file;
+}
+
+/**
+ * A fake Upbit serving `count` hourly KRW-BTC candles (seed `seed`) that end long before the real clock (so which are
+ * closed cannot change while the CLI runs), a temp folder and a config.json pointing ccxt at it; closed after `fn`.
+ */
+export async function withHourlyFake(
+  o: { seed: number; count: number; hoursBack: number; prefix: string },
+  fn: (f: { fake: FakeUpbit; dir: string; config: string; truth: Candles }) => Promise<void>,
+): Promise<void> {
+  const H = 3_600_000;
+  const start = Math.floor(Date.now() / H) * H - o.hoursBack * H;
+  const truth = syntheticCandles({ seed: o.seed, count: o.count, timeframe: '1h', start, tick: 1000 });
+  const fake = await startFakeUpbit({ series: [{ market: 'KRW-BTC', candles: truth }] });
+  try {
+    const dir = tempDir(o.prefix);
+    await fn({ fake, dir, config: exchangeConfigFile(dir, fake.url), truth });
+  } finally {
+    await fake.close();
+  }
 }

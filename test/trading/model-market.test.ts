@@ -62,6 +62,25 @@ test('checkModelMarket: the same market passes, another market is a line, anothe
   }
 });
 
+test('bot predict --sample with a 1h model: the sample has only daily candles, so --data or --exchange', async () => {
+  const tmp = tempDir();
+  const home = path.join(tmp.dir, 'models', 'btc');
+  try {
+    await saveAgent(home, 'buy', market('1h'));
+    const r = await runBot(['predict', '--model', home, '--sample', '--backend', 'cpu']);
+    assert.equal(r.code, 1, r.stderr);
+    // it said "give --timeframe 1h", which --sample cannot take
+    assert.equal(
+      r.stderr,
+      `error: model ${home} was trained on upbit BTC/KRW 1h; this run uses 1d candles, and its window, holding ` +
+        'period and scaler count 1h candles: the bundled sample (--sample) has only 1d candles; give --data FILE ' +
+        'of 1h candles or --exchange NAME --symbol X --timeframe 1h, or train a model on the sample\n',
+    );
+  } finally {
+    tmp.cleanup();
+  }
+});
+
 test(`bot paper with a model of another timeframe stops in one line before any database; a trader keeps serving \
 its version when one of another timeframe is promoted; a retrain refuses a champion of another timeframe`, async () => {
   const tmp = tempDir();

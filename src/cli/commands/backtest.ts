@@ -212,6 +212,15 @@ function isOtherReport(file: string): boolean {
   );
 }
 
+/**
+ * Where `bot report RUN` looks: an absolute or ./ ../ path only as given (under backtests/ it would be another path);
+ * a bare name as a folder from here, then as a run id under `root`.
+ */
+function runPlaces(run: string, root: string): string[] {
+  if (path.isAbsolute(run) || /^\.\.?([/\\]|$)/.test(run)) return [run];
+  return [run, path.join(root, run)];
+}
+
 export function registerReport(program: Command): void {
   const cmd = program
     .command('report')
@@ -226,12 +235,14 @@ export function registerReport(program: Command): void {
       if (run === undefined) {
         dir = latestRun(root);
         if (!dir) throw new UserError(`no backtest runs in ${path.resolve(root)}; run \`bot backtest\` first`);
-      } else if (existsSync(path.join(run, 'report.json'))) dir = run;
-      else if (existsSync(path.join(root, run, 'report.json'))) dir = path.join(root, run);
-      else
-        throw new UserError(
-          `no run "${run}" (looked for ${path.join(run, 'report.json')} and ${path.join(root, run, 'report.json')})`,
-        );
+      } else {
+        const places = runPlaces(run, root);
+        dir = places.find((d) => existsSync(path.join(d, 'report.json')));
+        if (dir === undefined) {
+          const looked = places.map((d) => path.join(d, 'report.json')).join(' and ');
+          throw new UserError(`no run "${run}" (looked for ${looked})`);
+        }
+      }
       const file = path.join(dir, 'report.json');
       const parsed = readReportFile(file);
       if (parsed.kind === 'unreadable') throw new UserError(`${file}: ${parsed.problem}`);

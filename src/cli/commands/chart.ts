@@ -1,4 +1,5 @@
 /** `bot chart`: the image a model sees for a window of candles, as a PNG or a contact sheet. */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { loadSeries } from '../../data/source.ts';
 import { isoTime, parseTime } from '../../data/timeframe.ts';
@@ -53,6 +54,13 @@ async function chart(flags: ChartFlags): Promise<void> {
   const scale = positiveInt(flags.scale, '--scale', 1);
   if (scale > 32) throw new UserError('--scale must be at most 32');
   checkOutFile(flags.out, 'chart.png');
+  // the image is PNG whatever the name says: a c11.jpg holding PNG bytes misleads every viewer and tool after it
+  const ext = path.extname(flags.out);
+  if (ext.toLowerCase() !== '.png')
+    throw new UserError(
+      `--out ${flags.out}: bot chart writes PNG images; give a .png name, ` +
+        `e.g. ${flags.out.slice(0, flags.out.length - ext.length)}.png`,
+    );
   const at = flags.at !== undefined ? parseTime(flags.at, '--at') : undefined;
 
   // --columns is the sheet's width when it is a number, the CSV's columns of --data when it names them

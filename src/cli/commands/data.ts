@@ -366,10 +366,23 @@ function importFile(file: string, flags: ImportFlags): void {
     now,
   });
   const exchange = config.exchange.id;
-  const { added, replaced } = withStore(config, (store) =>
-    store.upsertCounted(exchange, config.symbol, parsed.timeframe, parsed.rows),
-  );
   const rows = parsed.rows;
+  const { added, replaced } = withStore(config, (store) => {
+    // before writing: candles off the stored grid would sit beside the stored ones (two a day), not replace them
+    const off = store.offGrid(
+      exchange,
+      config.symbol,
+      parsed.timeframe,
+      rows.map((r) => r.ts),
+    );
+    if (off !== undefined)
+      throw new UserError(
+        `${name}: candle ${isoTime(off.ts)} is off the grid of the stored ${exchange} ${config.symbol} ` +
+          `${parsed.timeframe} series (${off.grid}): the file's times were likely read in another time zone ` +
+          '(check --tz); nothing stored',
+      );
+    return store.upsertCounted(exchange, config.symbol, parsed.timeframe, rows);
+  });
   const dropped = parsed.duplicates > 0 ? `, ${plural(parsed.duplicates, 'exact duplicate row')} dropped` : '';
   console.log(
     `imported ${rows.length} ${parsed.timeframe} candles (${parsed.layout}, ${parsed.times}) ` +

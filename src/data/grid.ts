@@ -1,0 +1,63 @@
+/**
+ * A stored series' time grid: the phases (open time modulo the candle length) its candles sit on, and whether new
+ * candles fall on them. A file read in the wrong time zone lands its daily candles at 00:00 next to stored 09:00 ones;
+ * the store's key (open time) takes both, and the series silently holds two candles a day.
+ */
+import { timeframeMs } from './timeframe.ts';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+/**
+ * The period and tolerance of a timeframe's grid. Daily candles read in a zone with daylight saving time sit an hour
+ * off across its changes; weekly candles stamped on the week's first trading day move by whole days after a holiday,
+ * so for weekly candles only the time of day is a grid (within the same hour's slack).
+ */
+export function gridOf(timeframe: string): { period: number; slack: number } {
+  const step = timeframeMs(timeframe);
+  if (step >= 7 * DAY) return { period: DAY, slack: HOUR };
+  return { period: step, slack: step >= DAY ? HOUR : 0 };
+}
+
+function phaseOf(ts: number, period: number): number {
+  return ((ts % period) + period) % period;
+}
+
+/** Whether `ts` sits within `slack` of one of the `phases` (ms into the period, both ways round). */
+function onGrid(ts: number, phases: readonly number[], period: number, slack: number): boolean {
+  const p = phaseOf(ts, period);
+  return phases.some((q) => {
+    const d = Math.abs(p - q);
+    return Math.min(d, period - d) <= slack;
+  });
+}
+
+/** The first of `times` off the grid of `phases`, or undefined when all sit on it (or nothing is stored yet). */
+export function firstOffGrid(
+  times: readonly number[],
+  phases: readonly number[],
+  timeframe: string,
+): number | undefined {
+  if (phases.length === 0) return undefined;
+  const { period, slack } = gridOf(timeframe);
+  return times.find((ts) => !onGrid(ts, phases, period, slack));
+}
+
+function clock(ms: number): string {
+  const d = new Date(ms);
+  return `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+}
+
+/**
+ * The grid for people: "stored 1d candles open at 09:00 UTC", "stored 1h candles open at 00:30, 01:30, … UTC".
+ * Phases of a period shorter than a day are shown as the first two open times of the UTC day they fit.
+ */
+export function describeGrid(phases: readonly number[], timeframe: string): string {
+  const { period } = gridOf(timeframe);
+  const shown = [...phases].sort((a, b) => a - b).slice(0, 3);
+  const times =
+    period >= DAY
+      ? shown.map(clock).join(', ')
+      : `${shown.map(clock).join(', ')}, ${shown.map((p) => clock(p + period)).join(', ')}, …`;
+  return `stored ${timeframe} candles open at ${times} UTC`;
+}
