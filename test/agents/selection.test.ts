@@ -91,8 +91,9 @@ not', () => {
         for (;;) {
           // the decision candle and the candle the step fills and marks at are both training rows
           assert.ok(inside(obs.t, s.train), `${label} decided at ${obs.t}`);
-          // an observation's candles are views cut at t (of the real series' buffers, or the mirror's)
-          steps[obs.candles.close.buffer === candles.close.buffer ? 'real' : 'mirrored']++;
+          // an observation's candles are copies cut at t, of the real series' prices or the mirror's
+          const real = obs.candles.close[0] === candles.close[0] && obs.candles.close[obs.t] === candles.close[obs.t];
+          steps[real ? 'real' : 'mirrored']++;
           const r = env.step(rng.int(3), 1);
           if (r.done) break;
           assert.ok(inside(r.observation.t, s.train), `${label} stepped to ${r.observation.t}`);

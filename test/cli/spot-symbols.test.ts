@@ -29,7 +29,7 @@ test('a derivative or malformed market: one line naming the flag, exit 1, the wo
   const paper = ['paper', '--once', '--strategy', 'random', '--config', 'offline.json'];
   const cases: [string[], RegExp][] = [
     [
-      ['backtest', '--sample', '--strategy', 'sma-cross', '--symbol', 'BTC/USDT:USDT'],
+      ['backtest', '--strategy', 'sma-cross', '--symbol', 'BTC/USDT:USDT'],
       derivative('--symbol', 'BTC/USDT:USDT', 'USDT', 'BTC/USDT'),
     ],
     [
