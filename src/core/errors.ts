@@ -26,3 +26,12 @@ export class HaltError extends Error {
 export class PastDeadlineError extends UserError {
   override name = 'PastDeadlineError';
 }
+
+/**
+ * What the user asked of a stored run that no retry can change: a run trading another policy or started with other
+ * settings, a clock before the candle the run last acted on. One line and exit 1, checked before the trader loop
+ * starts; a loop that meets one anyway stops on it rather than trying the tick again (it used to, every 30 s, forever).
+ */
+export class RunRefusedError extends UserError {
+  override name = 'RunRefusedError';
+}

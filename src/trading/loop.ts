@@ -5,7 +5,7 @@ import { shortError } from '../data/exchange.ts';
 import type { Lock } from './lock.ts';
 import { scheduleTask, type Scheduled } from './schedule.ts';
 import type { RunTrader, TickReport } from './trader.ts';
-import { HaltError } from '../core/errors.ts';
+import { HaltError, RunRefusedError } from '../core/errors.ts';
 
 interface TraderLoopOptions {
   trader: RunTrader;
@@ -38,7 +38,7 @@ interface TraderLoopOptions {
 
 interface RunningLoop {
   /** Resolves when the loop has stopped: after a signal (the tick in flight finishes first) or a halt. */
-  done: Promise<{ reason: 'stopped' | 'halted'; message?: string }>;
+  done: Promise<{ reason: 'stopped' | 'halted' | 'refused'; message?: string }>;
   stop(): Promise<void>;
   nextTick(): Date | null;
 }
@@ -46,14 +46,14 @@ interface RunningLoop {
 /**
  * The trader on a clock: one tick right away (catching up on anything missed while down), then one per cron firing.
  * Ticks never overlap. A failed tick (exchange down after all retries) is logged and the next one catches up;
- * only a halt (kill switch) ends the loop on its own.
+ * only a halt (kill switch) or a refusal no retry changes (RunRefusedError) ends the loop on its own.
  */
 export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
   const schedule = o.schedule ?? scheduleTask;
   let inFlight: Promise<void> = Promise.resolve();
   let stopping = false;
-  let finish!: (v: { reason: 'stopped' | 'halted'; message?: string }) => void;
-  const done = new Promise<{ reason: 'stopped' | 'halted'; message?: string }>((r) => (finish = r));
+  let finish!: (v: { reason: 'stopped' | 'halted' | 'refused'; message?: string }) => void;
+  const done = new Promise<{ reason: 'stopped' | 'halted' | 'refused'; message?: string }>((r) => (finish = r));
   const tasks: Scheduled[] = [];
   let busy = false;
   let retryTimer: NodeJS.Timeout | undefined;
@@ -100,6 +100,11 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
           void stop('halted', e.message);
           return;
         }
+        // no retry changes the stored run: the loop ends and the command says why in one line
+        if (e instanceof RunRefusedError) {
+          void stop('refused', e.message);
+          return;
+        }
         o.lock?.heartbeat();
         o.logger.error(`tick failed, the next tick catches up: ${shortError(e)}`);
         o.onTickError?.(shortError(e));
@@ -133,7 +138,7 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
     void stop('stopped');
   };
 
-  async function stop(reason: 'stopped' | 'halted' = 'stopped', message?: string): Promise<void> {
+  async function stop(reason: 'stopped' | 'halted' | 'refused' = 'stopped', message?: string): Promise<void> {
     if (stopping) return;
     stopping = true;
     // first, before any await: the retrain child is told now (a Ctrl-C may have reached it too)

@@ -266,6 +266,10 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
   }
 
   async tick(opts: { shouldStop?: () => boolean } = {}): Promise<TickReport> {
+    return this.leavingNoEmptyRun(() => this.step(opts));
+  }
+
+  private async step(opts: { shouldStop?: () => boolean }): Promise<TickReport> {
     const now = this.o.clock();
     // the version a model source serves this tick decides the history and the series the tick backfills and loads
     await this.o.policies.follow?.();

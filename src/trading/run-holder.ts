@@ -3,11 +3,10 @@
  * options, their run, opening it (the stored run under the key resumed when it trades the same policy, else a new one
  * created at its first candle with its history before), then the dashboard's commands and the candle backfill.
  */
-import { UserError } from '../core/errors.ts';
+import { HaltError, RunRefusedError, UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
 import type { AccountState } from '../market/account.ts';
-import { HaltError } from '../core/errors.ts';
 import type { CandleStore } from '../data/store.ts';
 import { unansweredReason } from '../data/exchange.ts';
 import type { RunRepository } from './run-repository.ts';
@@ -78,6 +77,16 @@ export abstract class RunHolder<O extends RunHolderOptions> {
     return this.run ?? this.o.repo.find(this.o.key);
   }
 
+  /**
+   * Refuses, before the first tick (the session calls it, no network asked), what the stored run under this key cannot
+   * do whatever the tick tries: trade another policy or kind, start with other settings, act at a clock before its
+   * last candle. A new run has nothing to refuse.
+   */
+  checkStart(): void {
+    const existing = this.o.repo.find(this.o.key);
+    if (existing) this.refuseStored(existing, this.o.clock());
+  }
+
   /** Whether a stored run under this key is of this trader's kind (another kind is refused like another policy). */
   protected abstract isOwnKind(run: RunState): boolean;
 
@@ -105,11 +114,20 @@ export abstract class RunHolder<O extends RunHolderOptions> {
     const run = this.run as RunState;
     if (run.halted) throw new HaltError(run.halted);
     const closedOpen = closedBy(now, this.o.key.timeframe);
+    return { closedOpen, fetched: await this.backfill(run, closedOpen, shouldStop) };
+  }
+
+  /**
+   * A paper tick (`step`) that leaves no empty run behind: a run this trader created whose first tick fails before it
+   * acted on a candle (the backfill, or the decision of its first candle: a strategy that throws) is removed, so the
+   * next start begins anew. A run that acted on a candle is never removed.
+   */
+  protected async leavingNoEmptyRun<T>(step: () => Promise<T>): Promise<T> {
     try {
-      return { closedOpen, fetched: await this.backfill(run, closedOpen, shouldStop) };
+      return await step();
     } catch (e) {
-      // a run created by this tick has nothing yet: a tick that cannot start leaves no run behind
-      if (this.createdHere === run.id && run.lastTs === undefined && this.o.repo.decisionCount(run.id) === 0) {
+      const run = this.run;
+      if (run && this.createdHere === run.id && run.lastTs === undefined && this.o.repo.decisionCount(run.id) === 0) {
         this.o.repo.remove(run.id);
         this.run = undefined;
       }
@@ -135,10 +153,27 @@ export abstract class RunHolder<O extends RunHolderOptions> {
       const last = store.openTimeBefore(key.exchange, symbol, key.timeframe, closedOpen + 1, 1);
       // a refusal (no such market, …) stops the replay, as it stops `bot predict`
       const reason = unansweredReason(key.exchange, e);
-      if (!this.o.replay || reason === undefined || last === undefined || last + this.tfMs <= closedOpen) throw e;
+      if (!this.o.replay || reason === undefined) throw e;
+      if (last === undefined || last + this.tfMs <= closedOpen) throw this.notStored(reason, symbol, closedOpen, last);
       logger.warn(`${reason}; replaying ${symbol} on the stored candles up to ${isoTime(last)} (--now)`);
       return 0;
     }
+  }
+
+  /**
+   * A replay whose exchange cannot be reached lacks the newest candle closed by its clock (a hole in the stored data,
+   * or a clock past them): the line names that candle and what would replay, not only the network error.
+   */
+  private notStored(reason: string, symbol: string, closedOpen: number, last: number | undefined): UserError {
+    const { timeframe } = this.o.key;
+    const now = isoTime(this.o.clock());
+    if (last === undefined)
+      return new UserError(`${reason}; no candle of ${symbol} ${timeframe} closed by --now ${now} is stored`);
+    return new UserError(
+      `${reason}; ${symbol} ${timeframe}: the candle ${isoTime(last + this.tfMs)}, closed by --now ${now}, is not ` +
+        `stored (the newest stored before it opened ${isoTime(last)}): store it, or give a --now before ` +
+        `${isoTime(last + 2 * this.tfMs)} to replay up to the stored candles`,
+    );
   }
 
   /**
@@ -187,24 +222,41 @@ export abstract class RunHolder<O extends RunHolderOptions> {
           ? `--start ${isoTime(startTs)}`
           : undefined;
     if (flag === undefined) return;
-    throw new UserError(
+    throw new RunRefusedError(
       `the ${key.mode} run "${key.name}" for ${key.symbol} ${key.timeframe} started with ` +
         `${existing.initialBalance} at ${isoTime(existing.startTs)}; ${flag} is for a new run ` +
         '(use --name for a new run, or --reset)',
     );
   }
 
+  /**
+   * What no tick can do with the stored run (RunRefusedError): trade another policy or kind, take another balance or
+   * start, or act at `now` before the close of the candle it last acted on (an earlier --now acted on no candle and
+   * exited 0, after asking the exchange).
+   */
+  private refuseStored(existing: RunState, now: number): void {
+    const { key, policies } = this.o;
+    if (existing.policy !== policies.label || !this.isOwnKind(existing)) {
+      throw new RunRefusedError(
+        `the ${key.mode} run "${key.name}" for ${key.symbol} ${key.timeframe} trades ${existing.policy}, ` +
+          `not ${policies.label} (use --name for a new run, or --reset)`,
+      );
+    }
+    this.refuseNewRunSettings(existing);
+    const last = existing.lastTs;
+    if (last !== undefined && closedBy(now, key.timeframe) < last) {
+      throw new RunRefusedError(
+        `the clock (${isoTime(now)}) is before the close of the candle ${isoTime(last)}, the last the ${key.mode} ` +
+          `run "${key.name}" acted on: give a --now at or after ${isoTime(last + this.tfMs)}, or --name for a new run`,
+      );
+    }
+  }
+
   protected openRun(now: number): RunState {
     const { repo, key, policies } = this.o;
     const existing = repo.find(key);
     if (existing) {
-      if (existing.policy !== policies.label || !this.isOwnKind(existing)) {
-        throw new UserError(
-          `the ${key.mode} run "${key.name}" for ${key.symbol} ${key.timeframe} trades ${existing.policy}, ` +
-            `not ${policies.label} (use --name for a new run, or --reset)`,
-        );
-      }
-      this.refuseNewRunSettings(existing);
+      this.refuseStored(existing, now);
       return existing;
     }
     const startTs =

@@ -179,6 +179,8 @@ export function openSession(
     }
     if (account) repo.claimAccount(key, account);
     const trader = build(store, repo);
+    // a stored run that cannot trade this way is one line before any tick (a clocked loop retried it forever)
+    trader.checkStart();
     const held = lock;
     const heldAccount = accountLock;
     return {

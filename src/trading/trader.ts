@@ -51,6 +51,8 @@ export interface RunTrader {
   tick(opts?: TickOptions): Promise<TickReport>;
   /** The run's persisted state (loaded or created on the first tick). */
   state(): RunState | undefined;
+  /** Refuses what the stored run cannot do whatever a tick tries (RunRefusedError), before the first tick. */
+  checkStart(): void;
 }
 
 /**
@@ -155,6 +157,10 @@ export class Trader extends RunHolder<TraderOptions> {
   }
 
   async tick(opts: TickOptions = {}): Promise<TickReport> {
+    return this.leavingNoEmptyRun(() => this.step(opts));
+  }
+
+  private async step(opts: TickOptions): Promise<TickReport> {
     const now = this.o.clock();
     // the version a model source serves this tick decides how much history the tick backfills and loads
     await this.o.policies.follow?.();

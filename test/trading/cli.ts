@@ -8,6 +8,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isoTime } from '../../src/data/timeframe.ts';
+import { CandleStore } from '../../src/data/store.ts';
+import { RunRepository } from '../../src/trading/run-repository.ts';
 import type { FakeUpbit } from '../fake-exchange/server.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -74,6 +76,33 @@ export function writeFakeExchangeConfig(dir: string, fake: FakeUpbit, extra: Rec
   const exchange = { ccxt: fake.ccxtOptions(), retries: 3, backoffMs: 10, maxBackoffMs: 50 };
   writeFileSync(cfg, JSON.stringify({ exchange, log: { file: '' }, ...extra }));
   return cfg;
+}
+
+/**
+ * Writes `dir`/dead.json: Upbit at 127.0.0.1:9, where nothing listens (discard), so every request is refused at once,
+ * one quick retry, no log file. Returns its path.
+ */
+export function writeDeadExchangeConfig(dir: string): string {
+  const dead = 'http://127.0.0.1:9';
+  const cfg = path.join(dir, 'dead.json');
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      exchange: { ccxt: { urls: { api: { public: dead, private: dead } } }, retries: 1, backoffMs: 1, maxBackoffMs: 2 },
+      log: { file: '' },
+    }),
+  );
+  return cfg;
+}
+
+/** The names of the runs stored in the database `db`, oldest first. */
+export function runNames(db: string): string[] {
+  const store = CandleStore.open(db);
+  try {
+    return new RunRepository(store.db).list().map((r) => r.name);
+  } finally {
+    store.close();
+  }
 }
 
 /** The flags ending a `bot paper` call in the CLI tests: first candle, the clock's now, database, config, warn logs. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HaltError } from '../../src/core/errors.ts';
+import { HaltError, RunRefusedError, UserError } from '../../src/core/errors.ts';
 import { startTraderLoop } from '../../src/trading/loop.ts';
 import { cronForTimeframe, tickSchedule } from '../../src/trading/schedule.ts';
 import type { Trader, TickReport } from '../../src/trading/trader.ts';
@@ -74,6 +74,42 @@ halt`, async () => {
     schedule: manualSchedule().schedule,
   });
   assert.deepEqual(await loop2.done, { reason: 'halted', message: 'daily loss over the cap' });
+});
+
+test(`a tick refused in a way no retry changes (RunRefusedError) ends the loop at once; an exchange fault, even a \
+UserError, is tried again`, async () => {
+  const refused = scriptedTrader(async () => {
+    throw new RunRefusedError('the paper run "default" trades strategy:a, not strategy:b');
+  });
+  const loop = startTraderLoop({
+    trader: refused.trader,
+    expression: '* * * * * *',
+    logger: quietLogger(),
+    handleSignals: false,
+    schedule: manualSchedule().schedule,
+    retryFailedTick: { firstMs: 1, maxMs: 1 },
+  });
+  assert.deepEqual(await loop.done, {
+    reason: 'refused',
+    message: 'the paper run "default" trades strategy:a, not strategy:b',
+  });
+  assert.equal(refused.calls(), 1, 'tried once, not again');
+
+  const down = scriptedTrader(async (n) => {
+    if (n < 2) throw new UserError('upbit cannot be reached');
+    return ok;
+  });
+  const loop2 = startTraderLoop({
+    trader: down.trader,
+    expression: '* * * * * *',
+    logger: quietLogger(),
+    handleSignals: false,
+    schedule: manualSchedule().schedule,
+    retryFailedTick: { firstMs: 1, maxMs: 1 },
+  });
+  while (down.calls() < 3) await new Promise((r) => setTimeout(r, 5));
+  await loop2.stop();
+  assert.equal((await loop2.done).reason, 'stopped');
 });
 
 test('ticks fire just after each candle closes', () => {

@@ -5,15 +5,13 @@
  * Upbit (real ccxt), a real SQLite file.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
-import { RunRepository } from '../../src/trading/run-repository.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
-import { paperRunFlags, runBot, writeFakeExchangeConfig } from './cli.ts';
+import { paperRunFlags, runBot, runNames, writeDeadExchangeConfig, writeFakeExchangeConfig } from './cli.ts';
 import { tempDir } from './helpers.ts';
 
 const DAY = 86_400_000;
@@ -36,16 +34,7 @@ let deadCfg: string;
 before(async () => {
   fake = await startFakeUpbit({ now: () => NOW, series: [{ market: 'KRW-BTC', candles }] });
   cfg = writeFakeExchangeConfig(tmp.dir, fake);
-  // nothing listens on port 9 (discard): every request is refused at once
-  const dead = 'http://127.0.0.1:9';
-  deadCfg = path.join(tmp.dir, 'dead.json');
-  writeFileSync(
-    deadCfg,
-    JSON.stringify({
-      exchange: { ccxt: { urls: { api: { public: dead, private: dead } } }, retries: 1, backoffMs: 1, maxBackoffMs: 2 },
-      log: { file: '' },
-    }),
-  );
+  deadCfg = writeDeadExchangeConfig(tmp.dir);
 });
 after(async () => {
   await fake.close();
@@ -63,15 +52,6 @@ const paper = (name: string, start: number, now: number, db: string, config: str
   '--once',
   ...paperRunFlags(start, now, db, config),
 ];
-
-function runNames(db: string): string[] {
-  const store = CandleStore.open(db);
-  try {
-    return new RunRepository(store.db).list().map((r) => r.name);
-  } finally {
-    store.close();
-  }
-}
 
 test(`bot paper --now over stored candles with the exchange unreachable: a replay past the stored candles fails \
 leaving no run behind; one within them runs from the store and acts as it did online`, async () => {

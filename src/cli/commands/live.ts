@@ -128,6 +128,7 @@ export function registerLive(program: Command): void {
         });
         const end = await loop.done;
         if (end.reason === 'halted') throw new UserError(`live trading halted: ${end.message}`);
+        if (end.reason === 'refused') throw new UserError(end.message ?? 'the run was refused');
       } finally {
         await extras.close();
       }

@@ -156,6 +156,7 @@ export function registerPaper(program: Command): void {
         });
         const end = await loop.done;
         if (end.reason === 'halted') throw new UserError(`trading halted: ${end.message}`);
+        if (end.reason === 'refused') throw new UserError(end.message ?? 'the run was refused');
       } finally {
         await extras.close();
       }
