@@ -54,6 +54,11 @@ export async function savePortfolioAgent(
     trainingWindow: { from: string; to: string };
     /** The exchange and timeframe of the traded series (the market is the agent's symbols). */
     market: { exchange: string; timeframe: string };
+    /**
+     * What was measured, nested as a single market's model has it (`{ test: <figures>, … }` from bot backtest); a
+     * retrain's challenger has none to give.
+     */
+    metrics?: Record<string, unknown>;
   },
 ): Promise<void> {
   const learner: PortfolioLearnerMeta = {
@@ -79,7 +84,7 @@ export async function savePortfolioAgent(
       market: { ...m.market, symbol: agent.symbols.join(',') },
       dataHash: '',
       seed: m.seed,
-      metrics: {},
+      metrics: m.metrics ?? {},
       codeVersion: codeVersion(),
       createdAt: new Date().toISOString(),
     },

@@ -147,12 +147,28 @@ export async function runPortfolioAgentRun(
         model: path.resolve(req.modelDir),
       },
     });
+    const summary = result.report.summary;
     await savePortfolioAgent(req.modelDir, agents[0][folds - 1], {
       name: path.basename(req.modelDir),
       strategy: name,
       seed: req.seed,
       trainingWindow: { from: iso(tl.ts[first]), to: iso(tl.ts[blocks[folds - 1] - 1]) },
       market: { exchange: traded[0].exchange, timeframe: traded[0].timeframe },
+      // the first seed's figures over the test windows, which the saved agent's fold traded last (the dashboard's
+      // Models page and a single market's meta.json read `test` alike)
+      metrics: {
+        test: {
+          totalReturn: summary.totalReturn,
+          sharpe: summary.sharpe,
+          maxDrawdown: summary.maxDrawdown,
+          trades: result.trades,
+          feesPaid: summary.feesPaid,
+          turnover: summary.turnover,
+        },
+        symbol: traded.map((c) => c.symbol).join(','),
+        exchange: traded[0].exchange,
+        timeframe: traded[0].timeframe,
+      },
     });
     return result;
   } finally {

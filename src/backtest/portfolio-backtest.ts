@@ -93,8 +93,8 @@ function meanSd(list: readonly PortfolioSummary[]): PortfolioReport['randomWeigh
   return { seeds: list.length, mean, sd };
 }
 
-/** Runs the strategy and its baselines, writes report.json, returns the report and its folder. */
-export function runPortfolioRun(req: PortfolioRunRequest): { report: PortfolioReport; dir: string } {
+/** Runs the strategy and its baselines, writes report.json, returns the report, its folder and the strategy's fills. */
+export function runPortfolioRun(req: PortfolioRunRequest): { report: PortfolioReport; dir: string; trades: number } {
   const n = req.series.length;
   if (n < 2) throw new UserError(`a portfolio needs at least 2 markets, got ${n}`);
   const candles = req.series.map((s) => s.candles);
@@ -165,7 +165,7 @@ export function runPortfolioRun(req: PortfolioRunRequest): { report: PortfolioRe
   writeFileSync(path.join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
   writeFileSync(path.join(dir, 'report.html'), portfolioHtml(report));
   writeFileSync(path.join(dir, 'trades.csv'), portfolioTradesCsv(main));
-  return { report, dir };
+  return { report, dir, trades: main.fills.length };
 }
 
 function oneHot(n: number, i: number): number[] {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PortfolioReport } from '../../src/backtest/portfolio-report.ts';
+import { readModel } from '../../src/server/catalog.ts';
 import { tempDir } from '../data/helpers.ts';
 import { runBot } from '../cli/run.ts';
 import { candlesToCsv } from '../../src/data/csv.ts';
@@ -71,6 +72,23 @@ test('ppo-etf-pair --sample: index informative, derived instruments, baselines, 
   assert.match(html, /contribution to P\/L/);
   const modelDir = path.join(models, 'ppo-etf-pair');
   assert.ok(existsSync(path.join(modelDir, 'meta.json')));
+  // the test figures this run measured, nested as a single market's model has them, as the models API serves them
+  // (it served `{}`, and the dashboard's Models page a dash)
+  const s = report.summary;
+  const fills = readFileSync(path.join(out, 'trades.csv'), 'utf8').trim().split('\n').length - 1;
+  assert.deepEqual(readModel(models, 'ppo-etf-pair')?.versions[0].metrics, {
+    test: {
+      totalReturn: s.totalReturn,
+      sharpe: s.sharpe,
+      maxDrawdown: s.maxDrawdown,
+      trades: fills,
+      feesPaid: s.feesPaid,
+      turnover: s.turnover,
+    },
+    symbol: 'SP500-2X/USD,SP500-INV/USD',
+    exchange: 'sample',
+    timeframe: '1d',
+  });
   // the whole sample starts inside the training window: warned, as a one-market --model backtest is
   const warn = ['--config', config, '--log-level', 'warn'];
   const again = await runBot(['backtest', '--model', modelDir, '--sample', '--out', path.join(dir, 'again'), ...warn]);

@@ -7,13 +7,14 @@
  * (SCREENSHOT_DIR=docs/screenshots writes the README's copies).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { launchChromium, requireChromium } from '../../src/bench/chromium.ts';
-import { paperFixture, serve, type PaperFixture, type Served } from './fixture.ts';
+import { paperFixture, serve, writeBacktest, type PaperFixture, type Served } from './fixture.ts';
+import { sweepHead, SWEEP_ID } from './sweep-head.ts';
 
 let f: PaperFixture;
 let context: BrowserContext;
@@ -259,5 +260,152 @@ test('a halted run: its page shows the halt and no next tick, the overview likew
     await page.close();
     await s.server.close();
     f.repo.remove(created.id);
+  }
+});
+
+/** Every failed request (status 400 and over) a page makes, and its console errors: a newcomer sees both. */
+function failures(page: Page): string[] {
+  const out: string[] = [];
+  page.on('response', (r) => (r.status() >= 400 ? out.push(`${r.status()} ${new URL(r.url()).pathname}`) : undefined));
+  page.on('console', (m) => (m.type() === 'error' ? out.push(`console: ${m.text()}`) : undefined));
+  return out;
+}
+
+test(`a sweep compared beside runs by its winner's figures, named so, first or not; no request fails`, async () => {
+  const sweep = `sweep-${SWEEP_ID}`;
+  const folder = path.join(f.backtestsDir, sweep);
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(path.join(folder, 'report.json'), JSON.stringify(sweepHead));
+  const s = await serve(f);
+  const page = await context.newPage();
+  const failed = failures(page);
+  try {
+    await page.goto(`${s.url}/#/compare/run-a,${sweep}`);
+    await page.locator('#compare-table thead th', { hasText: 'buy & hold (first)' }).waitFor();
+    assert.equal(await page.locator('#compare-table tbody tr').first().textContent(), 'totalReturn12.00%5.00%5.00%');
+    await page.locator('p', { hasText: `${sweep}: no line` }).waitFor();
+    await page.goto(`${s.url}/#/backtests`);
+    await page.check(`input[aria-label="compare ${sweep}"]`);
+    await page.check('input[aria-label="compare run-a"]');
+    await page.check('input[aria-label="compare run-b"]');
+    await page.click('#compare');
+    await page.locator('#compare-table').waitFor();
+    const head = await page.locator('#compare-table thead th').allTextContents();
+    // the list's order is newest first: the sweep (2024-06-02) before run-a and run-b
+    assert.deepEqual(head, [
+      'metric',
+      `${sweep} (winner lr=0.001, mean of test windows)`,
+      'run-a',
+      'run-b',
+      'buy & hold (first, mean of test windows)',
+    ]);
+    assert.equal(
+      await page.locator('#compare-table tbody tr').first().textContent(),
+      'totalReturn5.00%12.00%-3.00%3.00%',
+    );
+    await page.locator('p', { hasText: `${sweep}: no line` }).waitFor();
+    assert.ok((await page.locator('#compare-chart canvas').count()) > 0);
+    assert.deepEqual(failed, []);
+  } finally {
+    await page.close();
+    await s.server.close();
+    rmSync(folder, { recursive: true });
+  }
+});
+
+test(`a backtest's trades: the cut to the last 200 said, numbers formatted; no favicon 404 on any page`, async () => {
+  writeBacktest(f.backtestsDir, 'run-many', 0.01);
+  const rows = Array.from(
+    { length: 250 },
+    (_, i) =>
+      `${i},2024-01-${String(1 + (i % 28)).padStart(2, '0')}T00:00:00Z,${i % 2 ? 'sell' : 'buy'},58877000.5,` +
+      `0.000007973752872203477,469.47,0.23473752872,0,0,1234567.891234,0.000007973752872203477`,
+  );
+  writeFileSync(
+    path.join(f.backtestsDir, 'run-many', 'trades.csv'),
+    'index,time,side,price,units,gross,fee,tax,realized_pnl,cash,units_after\n' + rows.join('\n') + '\n',
+  );
+  const s = await serve(f);
+  const page = await context.newPage();
+  const failed = failures(page);
+  try {
+    await page.goto(`${s.url}/#/backtest/run-many`);
+    await page.locator('#trades-table').waitFor();
+    assert.equal(await page.locator('h2', { hasText: /^Trades/ }).textContent(), 'Trades (last 200 of 250)');
+    assert.equal(await page.locator('#trades-table tbody tr').count(), 200);
+    const last = await page.locator('#trades-table tbody tr').last().locator('td').allTextContents();
+    assert.deepEqual(last, [
+      '249',
+      '2024-01-26T00:00:00Z',
+      'sell',
+      '58,877,000.5',
+      '0.000007974',
+      '469.47',
+      '0.2347',
+      '0',
+      '0',
+      '1,234,567.89',
+      '0.000007974',
+    ]);
+    await page.goto(`${s.url}/#/backtest/run-a`);
+    await page.locator('h2', { hasText: /^Trades \(2\)$/ }).waitFor();
+    await page.goto(`${s.url}/#/models`);
+    await page.locator('h2', { hasText: 'btc-dqn' }).waitFor();
+    // the browser asks for a page's icon once it has loaded; the inline one is no request at all
+    const icon = await page.locator('link[rel="icon"]').getAttribute('href');
+    assert.match(icon ?? '', /^data:image\/svg\+xml,/);
+    assert.deepEqual(failed, []);
+  } finally {
+    await page.close();
+    await s.server.close();
+    rmSync(path.join(f.backtestsDir, 'run-many'), { recursive: true });
+  }
+});
+
+test(`the runs overview's badge says "not running" for a run no process holds, as bot status does`, async () => {
+  const last = f.repo.get(f.runId);
+  const created = f.repo.create(
+    { mode: 'paper', name: 'stopped', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' },
+    { ...last, policy: 'strategy:sma-cross', initialBalance: 10_000_000, now: f.clock.now },
+  );
+  f.repo.saveState({ ...created, lastTs: last.lastTs });
+  const s = await serve(f);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${s.url}/#/`);
+    const stopped = page.locator('#runs-table tbody tr', { hasText: 'paper stopped' });
+    await stopped.waitFor();
+    assert.equal(await stopped.locator('td').nth(1).textContent(), 'not running');
+    assert.match((await stopped.textContent()) ?? '', /— \(not running\)/);
+    const running = page.locator('#runs-table tbody tr', { hasText: 'paper default' });
+    assert.equal(await running.locator('td').nth(1).textContent(), 'trading');
+  } finally {
+    await page.close();
+    await s.server.close();
+    f.repo.remove(created.id);
+  }
+});
+
+test('a portfolio model saved without metrics: a dash with the reason as its tooltip, not a bare dash', async () => {
+  const home = path.join(f.modelsDir, 'pf-old');
+  mkdirSync(home, { recursive: true });
+  // what savePortfolioAgent wrote before it recorded bot backtest's test figures
+  writeFileSync(
+    path.join(home, 'meta.json'),
+    JSON.stringify({ name: 'pf-old', strategy: 'ppo-etf-pair', createdAt: '2024-03-01T00:00:00Z', metrics: {} }),
+  );
+  const s = await serve(f);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${s.url}/#/models`);
+    const card = page.locator('.card', { hasText: 'pf-old' });
+    await card.waitFor();
+    const cell = card.locator('tbody td').nth(2).locator('span');
+    assert.equal(await cell.textContent(), '— (none recorded)');
+    assert.match((await cell.getAttribute('title')) ?? '', /saved before bot backtest recorded its test set/);
+  } finally {
+    await page.close();
+    await s.server.close();
+    rmSync(home, { recursive: true });
   }
 });

@@ -99,13 +99,16 @@ window.Dash = window.Dash || {};
     return v.toLocaleString('en-US', { maximumFractionDigits: most });
   };
   D.pct = (x) => (x === null || x === undefined || typeof x !== 'number' ? '—' : (x * 100).toFixed(2) + '%');
-  // the next tick, or why there is none: a halted run, or one whose process is not running (stopped or crashed)
+  // the next tick, or why there is none (as bot status says it): an ended run, a halted one, or one whose process is
+  // not running (stopped or crashed)
   D.nextTick = (r) =>
     r.nextTick
       ? r.nextTick.slice(0, 16)
-      : r.halted
-        ? '— (halted)'
-        : `— (not running${r.lastSeen ? `; last seen ${r.lastSeen.slice(0, 16)}` : ''})`;
+      : r.ended
+        ? '— (ended)'
+        : r.halted
+          ? '— (halted)'
+          : `— (not running${r.lastSeen ? `; last seen ${r.lastSeen.slice(0, 16)}` : ''})`;
   D.signClass = (x) => (typeof x === 'number' ? (x > 0 ? 'pos' : x < 0 ? 'neg' : '') : '');
   D.time = (ms) => (ms === null || ms === undefined ? '—' : new Date(ms).toISOString().replace('T', ' ').slice(0, 16));
 

@@ -12,13 +12,24 @@
       root.append(h('p', { class: 'muted' }, 'No paper or live run in this database yet (start one with bot paper).'));
       return;
     }
-    const status = (r) => (r.halted ? 'HALTED' : r.paused ? 'PAUSED' : 'trading');
+    // as bot status has it (src/trading/status.ts): `running` is whether a process holds the run's lock with a live
+    // heartbeat; a run without one trades nothing, whatever its last state was
+    const status = (r) =>
+      r.ended
+        ? 'ENDED'
+        : r.halted
+          ? 'HALTED'
+          : !r.running
+            ? 'not running' + (r.paused ? ' · PAUSED' : '')
+            : r.paused
+              ? 'PAUSED'
+              : 'trading';
     root.append(
       D.table(
         runs,
         [
           ['run', (r) => `${r.mode} ${r.name}`],
-          ['status', (r) => h('span', { class: 'badge ' + (r.halted ? 'neg' : '') }, status(r))],
+          ['status', (r) => h('span', { class: 'badge ' + (r.halted ? 'neg' : r.running ? '' : 'muted') }, status(r))],
           ['market', (r) => `${r.exchange} ${r.symbol} ${r.timeframe}`],
           ['policy', (r) => r.policy + (r.modelVersion ? ' @ ' + r.modelVersion : '')],
           ['equity', (r) => h('span', {}, D.spark(r.spark), ' ', D.num(r.equity, 0))],
@@ -83,9 +94,8 @@
         [
           [
             '',
-            // a sweep has no equity at trades to compare
+            // a sweep is compared by its winner's mean test figures (see figuresOf)
             (b) =>
-              b.kind !== 'sweep' &&
               h('input', {
                 type: 'checkbox',
                 'aria-label': 'compare ' + b.id,
@@ -185,16 +195,22 @@
     }
   };
 
-  /** The run's trades.csv as a table (the last 200 rows), whatever its columns (a portfolio's name the market). */
+  const TRADE_ROWS = 200;
+
+  /**
+   * The run's trades.csv as a table, whatever its columns (a portfolio's name the market): the last 200 rows, said in
+   * the heading (a cut without a word read as the whole list); numbers formatted as the rest of the page.
+   */
   D.backtestTrades = async function (root, id) {
     const { trades } = await D.api(`/backtests/${encodeURIComponent(id)}/trades`).catch(() => ({ trades: [] }));
     if (!trades.length) return;
     const keys = Object.keys(trades[0]);
+    const n = trades.length;
     root.append(
-      h('h2', {}, `Trades (${trades.length})`),
+      h('h2', {}, n > TRADE_ROWS ? `Trades (last ${TRADE_ROWS} of ${n})` : `Trades (${n})`),
       D.table(
-        trades.slice(-200),
-        keys.map((k) => [k, (t) => t[k]]),
+        trades.slice(-TRADE_ROWS),
+        keys.map((k) => [k, (t) => (typeof t[k] === 'number' ? D.num(t[k]) : t[k])]),
         null,
         { id: 'trades-table' },
       ),
@@ -202,12 +218,21 @@
   };
 
   // a portfolio report keeps its figures in `summary` and its buy-and-hold among `baselines` (named as
-  // EQUAL_WEIGHTS_HELD in src/backtest/portfolio-report.ts)
-  const figuresOf = (r) => (r.schema === D.PORTFOLIO_SCHEMA ? r.summary : r.metrics);
+  // EQUAL_WEIGHTS_HELD in src/backtest/portfolio-report.ts); a sweep, which has no run of its own, its winner's mean
+  // test metrics and buy-and-hold's mean over the same test windows (as the list shows them)
+  const isSweep = (r) => r.schema === SWEEP_SCHEMA;
+  const figuresOf = (r) =>
+    r.schema === D.PORTFOLIO_SCHEMA ? r.summary : isSweep(r) ? r.winner && r.winner.test.mean : r.metrics;
   const buyHoldOf = (r) =>
     r.schema === D.PORTFOLIO_SCHEMA
       ? r.baselines.find((b) => b.name === 'equal weights bought and held')
-      : r.baselines.buy_and_hold && r.baselines.buy_and_hold.metrics;
+      : isSweep(r)
+        ? r.baselines.buy_and_hold.test.mean
+        : r.baselines.buy_and_hold && r.baselines.buy_and_hold.metrics;
+  const SWEEP_MEAN = 'mean of test windows';
+  /** A column's name: the id as picked; a sweep's says whose figures they are. */
+  const columnOf = (id, r) =>
+    isSweep(r) ? `${id} (${r.winner ? 'winner ' + r.winner.label : 'no winner'}, ${SWEEP_MEAN})` : id;
 
   D.pages.compare = async function (root, ids) {
     const list = ids.split(',').filter(Boolean);
@@ -216,8 +241,9 @@
     );
     root.replaceChildren(h('h1', {}, 'Compare ' + list.join(' · ')));
     const cols = [['metric', (k) => k]];
-    reports.forEach((r) => cols.push([r.runId, (k) => metric(figuresOf(r), k)]));
-    cols.push(['buy & hold (first)', (k) => metric(buyHoldOf(reports[0]), k)]);
+    reports.forEach((r, i) => cols.push([columnOf(list[i], r), (k) => metric(figuresOf(r), k)]));
+    const hold = isSweep(reports[0]) ? `buy & hold (first, ${SWEEP_MEAN})` : 'buy & hold (first)';
+    cols.push([hold, (k) => metric(buyHoldOf(reports[0]), k)]);
     root.append(D.table(METRICS, cols, null, { id: 'compare-table' }));
     // equity at each trade (cash + units × price) from trades.csv, one line per run on one chart
     const box = h('div', { class: 'chart small', id: 'compare-chart' });
@@ -225,6 +251,10 @@
     const chart = LightweightCharts.createChart(box, { autoSize: true, layout: { attributionLogo: false } });
     const styles = [0, 2, 1, 3];
     for (const [i, id] of list.entries()) {
+      if (isSweep(reports[i])) {
+        root.append(h('p', { class: 'muted' }, `${id}: no line (a sweep's figures are means over test windows)`));
+        continue;
+      }
       // a portfolio's trades.csv has no cash column: its report holds the value at every clock time
       const pts = reports[i].schema === D.PORTFOLIO_SCHEMA ? D.portfolioEquity(reports[i]) : await equityAtTrades(id);
       const series = chart.addSeries(LightweightCharts.LineSeries, {
@@ -280,6 +310,16 @@
     return parts.length ? parts.join(' · ') : '—';
   }
 
+  // meta.json without measured figures: a portfolio model saved before bot backtest recorded its test set, or a
+  // portfolio retrain's challenger (its scores are in the retrain history below)
+  const NO_METRICS =
+    'meta.json holds no metrics: a portfolio model saved before bot backtest recorded its test set ' +
+    "(run it again to have them), or a portfolio retrain's challenger (see the retrain history)";
+  const metricsCell = (m) => {
+    const text = modelMetrics(m);
+    return text === '—' ? h('span', { class: 'muted', title: NO_METRICS }, '— (none recorded)') : text;
+  };
+
   D.pages.models = async function (root) {
     const [{ models }, { retrains }] = await Promise.all([D.api('/models'), D.api('/retrains?limit=100')]);
     root.replaceChildren(h('h1', {}, 'Models'));
@@ -293,7 +333,7 @@
           D.table(m.versions, [
             ['version', (v) => v.version + (v.version === m.current ? ' (CURRENT)' : '')],
             ['created', (v) => v.createdAt],
-            ['metrics', (v) => modelMetrics(v.metrics)],
+            ['metrics', (v) => metricsCell(v.metrics)],
           ]),
         ),
       );
