@@ -76,7 +76,7 @@ export function samplePortfolio(): LabelledSeries[] {
       { leverage: -1, symbol: SAMPLE_INVERSE },
     ].map((spec) => ({
       candles: deriveLeveraged(index, spec),
-      label: `${note} (${deriveLabel(SAMPLE_SYMBOL, spec)})`,
+      label: `${note} (${deriveLabel(SAMPLE_SYMBOL, spec, index.timeframe)})`,
     })),
   ];
 }
