@@ -1,7 +1,8 @@
 /**
  * Derived series (issue 14): a leveraged (K = 2) or inverse (K = −1) series built from an index the way such ETFs are
  * built, rebalanced every candle (daily for daily candles, as those ETFs are) — each candle returns K × the index's
- * close-to-close return, minus the annual fee pro rata for the time the candle spans. Such a series is labelled as derived wherever it is stored or shown.
+ * close-to-close return, minus the annual fee pro rata for the time the candle spans. Such a series is labelled as
+ * derived wherever it is stored or shown.
  */
 import { UserError } from '../core/errors.ts';
 import { emptyCandles, type Candles } from '../core/candles.ts';

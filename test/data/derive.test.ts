@@ -173,7 +173,8 @@ test("bot data derive from the bundled sample on a fresh database: the README's 
   assert.match(other.stderr, /no stored candles for demo SP500\/USD 1d/);
 });
 
-test('bot data derive refuses a --symbol holding downloaded or imported candles; a derived one is derived again', async () => {
+test(`bot data derive refuses a --symbol holding downloaded or imported candles; a derived one is derived \
+again`, async () => {
   // it used to replace them (real upbit ETH/KRW candles became 2× BTC/KRW, exit 0), and paper or live traded those
   const { db, common } = await storedIndex();
   const dir = path.dirname(db);

@@ -50,7 +50,8 @@ skipped`, async () => {
   }
 });
 
-test('serve.ts --help prints its options and exits 0; an unknown flag is one line, exit 2 (it crashed with a stack)', () => {
+test(`serve.ts --help prints its options and exits 0; an unknown flag is one line, exit 2 (it crashed with a \
+stack)`, () => {
   const serve = (arg: string) =>
     spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'test/fake-exchange/serve.ts'), arg], {
       cwd: PROJECT_ROOT,

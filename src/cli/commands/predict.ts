@@ -36,7 +36,8 @@ export function registerPredict(program: Command): void {
     .requiredOption('--model <folder>', 'saved model home (models/<name>; its serving version)')
     .option(
       '--data <file>',
-      'candles from a CSV file instead of the store (a portfolio model: a.csv,b.csv,… paired with its markets in order)',
+      'candles from a CSV file instead of the store (a portfolio model: a.csv,b.csv,… paired with its markets, ' +
+        'in order)',
     )
     .option('--sample', 'the bundled sample series (S&P 500 daily)')
     .option('--at <time>', 'decide after the candle opening at or before this time (default: the newest closed candle)')
