@@ -37,7 +37,10 @@ const recipe: AgentRecipe = {
 const strategy: AgentStrategy = {
   kind: 'agent',
   name: 'cnnrnn-ppo',
-  description: 'PPO on a CNN (16/32 filters) + GRU over 5 candlestick images with MA/Bollinger, volume and RSI layers',
+  // the numbers come from the recipe, so the text cannot drift from it again (it said 5 images for frames: 3)
+  description:
+    `PPO on a CNN (${recipe.network.hidden?.join('/')} filters) + GRU over ${recipe.image?.frames} candlestick ` +
+    'images with MA/Bollinger, volume and RSI layers',
   recipe,
 };
 export default strategy;

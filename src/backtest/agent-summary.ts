@@ -14,9 +14,10 @@ export const STATE_CARRIES =
   "earlier folds made, so a fold's trades there can differ from its own run from a fresh account (the runs' " +
   'figures), and the headline need not compound their returns.';
 
-/** A metric as the report prints it; `–` for an sd that does not exist (one run has no spread). */
+/** A metric as the report prints it; `–` for an sd that does not exist (one run has no spread), ∞ unbounded. */
 export function fmtMetric(v: number | undefined, format: string): string {
   if (v === undefined) return '–';
+  if (v === Infinity) return '∞';
   if (!Number.isFinite(v)) return String(v);
   if (format === 'pct') return `${(v * 100).toFixed(2)}%`;
   if (format === 'int') return v.toFixed(1);

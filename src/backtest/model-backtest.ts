@@ -13,7 +13,7 @@ import type { ModelMeta } from '../nn/model-files.ts';
 import type { BacktestSettings } from './config.ts';
 import { MIN_RANGE_CANDLES, rangeIndices } from './range.ts';
 import { reportBacktest, type BacktestRun } from './rule-backtest.ts';
-import type { NotOutOfSample } from './report.ts';
+import { notOutOfSampleWarning, type NotOutOfSample } from './report.ts';
 
 export interface ModelBacktestRequest {
   settings: BacktestSettings;
@@ -52,7 +52,7 @@ export async function runModelBacktest(req: ModelBacktestRequest): Promise<Backt
         `first decision at ${isoTime(candles.ts[from])}: the model's features need ${agent.warmup} earlier candles`,
       );
     const inSample = inSampleWarning(agent.meta, candles.ts[from], candles.ts[asked.to - 1]);
-    if (inSample) logger.warn(inSample.reason);
+    if (inSample) logger.warn(notOutOfSampleWarning(inSample));
     const costs = recipeCosts(agent.recipe, settings.account);
     const sizing = recipeSizing(agent.recipe, settings.backtest);
     const result = runBacktest({
@@ -99,9 +99,7 @@ export function inSampleWarning(
   const trainingWindow = { from: trained.from, to: trained.to };
   if (Date.parse(trained.to) >= first)
     return {
-      reason:
-        `the range starts before the end of the model's training ` +
-        `window (${trained.from} … ${trained.to}): not out of sample`,
+      reason: `the range starts before the end of the model's training ` + `window (${trained.from} … ${trained.to})`,
       trainingWindow,
       validationWindows: [],
     };
@@ -110,7 +108,7 @@ export function inSampleWarning(
   return {
     reason:
       `the range overlaps the validation windows the model's epoch and margin were chosen on ` +
-      `(${hit.map((w) => `${w.from} … ${w.to}`).join(', ')}): not out of sample`,
+      `(${hit.map((w) => `${w.from} … ${w.to}`).join(', ')})`,
     trainingWindow,
     validationWindows: hit.map((w) => ({ from: w.from, to: w.to })),
   };

@@ -24,6 +24,7 @@ import { firstDecisionIndex } from '../market/portfolio-env.ts';
 import { inSampleWarning } from './model-backtest.ts';
 import { runPortfolioRun, type PortfolioRunRequest, type PortfolioSeries } from './portfolio-backtest.ts';
 import type { PortfolioReport } from './portfolio-report.ts';
+import { notOutOfSampleWarning } from './report.ts';
 
 export interface PortfolioAgentRunRequest {
   strategy: { name: string; recipe: PortfolioRecipe };
@@ -212,11 +213,14 @@ export async function runPortfolioModelRun(
   );
   try {
     const tl = alignSeries(traded);
-    let first = firstDecisionIndex(tl, agent.builder);
+    const warmedUp = firstDecisionIndex(tl, agent.builder);
+    let first = warmedUp;
     if (req.from !== undefined) {
       const asked = req.from;
       while (first < tl.ts.length && tl.ts[first] < asked) first++;
     }
+    // the data line names what set the first time: --from, the model's warm-up, or (neither) the latest-starting series
+    const startSetBy = first > warmedUp ? '--from' : first > 0 ? "the model's warm-up" : undefined;
     if (tl.ts.length - first < 2)
       throw new UserError(`the range leaves ${tl.ts.length - first} candle times after warm-up`);
     const meta = readPortfolioModelInfo(req.modelDir);
@@ -224,7 +228,7 @@ export async function runPortfolioModelRun(
     // a portfolio agent trains its epochs through and chooses nothing on validation windows: the training window only
     const last = tl.ts[tl.ts.length - 1];
     const inSample = meta.trained && inSampleWarning({ trainingWindow: meta.trained }, tl.ts[first], last);
-    if (inSample) req.warn(inSample.reason);
+    if (inSample) req.warn(notOutOfSampleWarning(inSample));
     const testFrom = tl.ts[first];
     return runPortfolioRun({
       name: meta.strategy,
@@ -233,6 +237,7 @@ export async function runPortfolioModelRun(
       ...runSettings(req),
       agent: { model: path.resolve(req.modelDir), trainingWindow: meta.trainingWindow },
       ...(inSample ? { notOutOfSample: inSample } : {}),
+      ...(startSetBy !== undefined ? { startSetBy } : {}),
     });
   } finally {
     agent.dispose();

@@ -42,6 +42,11 @@ export interface PortfolioRunRequest {
   seedPolicies?: readonly PortfolioPolicy[];
   /** What a learning strategy adds to report.json (folds, seeds, training), as `agent`. */
   agent?: Record<string, unknown>;
+  /**
+   * What set the first time when the series were cut before the run (a saved model's warm-up or --from), for the
+   * report's data line; without it, the series whose first candle is the latest.
+   */
+  startSetBy?: string;
   /** A saved model's range that is not out of sample (inSampleWarning): said in the report. */
   notOutOfSample?: NotOutOfSample;
   /** Per market, in the order of `series`. */
@@ -139,7 +144,7 @@ export function runPortfolioRun(req: PortfolioRunRequest): { report: PortfolioRe
       ...(req.informative?.length
         ? { informative: req.informative.map((s) => ({ symbol: s.candles.symbol, label: s.label })) }
         : {}),
-      timeline: describeTimeline(main.timeline),
+      timeline: describeTimeline(main.timeline, req.startSetBy),
       tooShortToAnnualise: timelineTooShortToAnnualise(main.timeline.ts),
       ...(req.notOutOfSample ? { notOutOfSample: req.notOutOfSample } : {}),
     },

@@ -74,12 +74,17 @@ export interface ReportFiles {
  * report.json as `data.notOutOfSample` and said under the table, in report.html and by `bot report`.
  */
 export interface NotOutOfSample {
-  /** The sentence the run warns with, e.g. "the range starts before the end of the model's training window …". */
+  /** Why, e.g. "the range starts before the end of the model's training window (…)"; warning and note add the rest. */
   reason: string;
   /** The model's training window (open times, ISO). */
   trainingWindow: { from: string; to: string };
   /** The validation windows the range overlaps (the model's epoch was chosen on them); empty when none does. */
   validationWindows: { from: string; to: string }[];
+}
+
+/** The warning a run that is not out of sample logs when it starts: the reason, then what it means. */
+export function notOutOfSampleWarning(n: NotOutOfSample): string {
+  return `${n.reason}: not out of sample`;
 }
 
 /** The line under a table (console, report.html, a portfolio's too) of a run that is not out of sample. */
@@ -223,7 +228,12 @@ export async function writeReport(dir: string, input: ReportInput): Promise<Repo
   return files;
 }
 
+/**
+ * A cell of the console table and report.html. An unbounded ratio (a profit factor without losing sells, Sortino or
+ * Calmar without downside) is ∞ there; report.json keeps "Infinity", valid JSON.
+ */
 function formatCell(v: unknown, format: string): string {
+  if (v === Infinity || v === 'Infinity') return '∞';
   if (typeof v === 'string') return v;
   if (typeof v !== 'number' || Number.isNaN(v)) return '–';
   switch (format) {

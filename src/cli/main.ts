@@ -34,8 +34,22 @@ const program = new Command();
 program
   .name('bot')
   .description('A trading bot that learns: market data, features, RL agents, backtests and paper trading.')
-  .showHelpAfterError('(run with --help for usage)')
+  .configureOutput({ outputError: (message, write) => write(`${oneLineError(message)}\n`) })
   .exitOverride();
+
+/**
+ * commander's error as one line, the usage hint inside it. Its did-you-mean for an option is kept only when the name
+ * starts as the one typed does (a typo such as --symbl → --symbol); it offered --name for --sample.
+ */
+function oneLineError(message: string): string {
+  const [first, ...rest] = message.trim().split('\n');
+  const typed = /unknown option '--([^'=]*)/.exec(first)?.[1];
+  const hints = rest.filter((line) => {
+    const offered = /^\(Did you mean --(\S+?)\?\)$/.exec(line)?.[1];
+    return typed === undefined || offered === undefined || offered.slice(0, 3) === typed.slice(0, 3);
+  });
+  return [first, ...hints, '(run with --help for usage)'].join(' ');
+}
 
 async function registerCommands(argv: string[]): Promise<void> {
   const name = argv[2];

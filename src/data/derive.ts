@@ -1,13 +1,14 @@
 /**
- * Derived series (issue 14): a daily-rebalanced leveraged (K = 2) or inverse (K = −1) series built from an index the
- * way such ETFs are built — each candle returns K × the index's close-to-close return, minus the annual fee pro rata
- * for the time the candle spans. Such a series is labelled as derived wherever it is stored or shown.
+ * Derived series (issue 14): a leveraged (K = 2) or inverse (K = −1) series built from an index the way such ETFs are
+ * built, rebalanced every candle (daily for daily candles, as those ETFs are) — each candle returns K × the index's
+ * close-to-close return, minus the annual fee pro rata for the time the candle spans. Such a series is labelled as
+ * derived wherever it is stored or shown.
  */
 import { UserError } from '../core/errors.ts';
 import { emptyCandles, type Candles } from '../core/candles.ts';
 
 interface DeriveSpec {
-  /** Daily multiple of the index return: 2 for a 2× ETF, −1 for an inverse one. */
+  /** Per-candle multiple of the index return: 2 for a 2× ETF, −1 for an inverse one. */
   leverage: number;
   /** Management fee per year as a fraction (0.0064 = 0.64 %), charged pro rata per candle; default 0. */
   feeAnnual?: number;
@@ -28,10 +29,13 @@ export function checkDeriveSpec(spec: DeriveSpec): void {
   if (spec.symbol.trim() === '') throw new UserError('--symbol (the derived series) must not be empty');
 }
 
-/** The label stored with a derived series, e.g. "derived: 2× daily-rebalanced SP500/USD, fee 0.64%/yr". */
-export function deriveLabel(from: string, spec: DeriveSpec): string {
+/**
+ * The label stored with a derived series, e.g. "derived: 2× SP500/USD rebalanced every 1d candle, fee 0.64%/yr":
+ * `deriveLeveraged` resets the exposure at every candle, so the period is the series' timeframe.
+ */
+export function deriveLabel(from: string, spec: DeriveSpec, timeframe: string): string {
   const fee = spec.feeAnnual ?? 0;
-  return `derived: ${spec.leverage}× daily-rebalanced ${from}, fee ${+(fee * 100).toFixed(4)}%/yr`;
+  return `derived: ${spec.leverage}× ${from} rebalanced every ${timeframe} candle, fee ${+(fee * 100).toFixed(4)}%/yr`;
 }
 
 /**

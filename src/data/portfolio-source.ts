@@ -3,6 +3,7 @@
  * `--symbols` in order, or `--sample`: the bundled S&P 500 as the index with a 2× and a −1× series derived from it
  * (the PPO ETF-pair seed's setting offline), each labelled "derived from the bundled sample".
  */
+import { existsSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import { parseSpotSymbol, parseSymbolList } from '../core/market-symbol.ts';
 import type { Candles } from '../core/candles.ts';
@@ -31,6 +32,16 @@ export interface PortfolioSeriesRequest {
 export interface LabelledSeries {
   candles: Candles;
   label: string;
+}
+
+/** `--data a.csv,b.csv,…` as its files, in order (one market's `--data` is one of them). */
+export function dataFilesFlag(value: string): string[] {
+  return value.split(',').map((f) => f.trim());
+}
+
+/** Each `--data` file must exist: one line naming the first that does not, before anything is read. */
+export function checkDataFiles(files: readonly string[]): void {
+  for (const f of files) if (!existsSync(f)) throw new UserError(`--data: no such file ${f}`);
 }
 
 /** `--symbols A,B,…` checked before any I/O: at least two spot markets, no blanks, no repeats. */
@@ -76,7 +87,7 @@ export function samplePortfolio(): LabelledSeries[] {
       { leverage: -1, symbol: SAMPLE_INVERSE },
     ].map((spec) => ({
       candles: deriveLeveraged(index, spec),
-      label: `${note} (${deriveLabel(SAMPLE_SYMBOL, spec)})`,
+      label: `${note} (${deriveLabel(SAMPLE_SYMBOL, spec, index.timeframe)})`,
     })),
   ];
 }
@@ -96,8 +107,10 @@ export function loadPortfolioSeries(req: PortfolioSeriesRequest): LabelledSeries
     });
   } else if (req.dataFiles) {
     if (req.dataFiles.length !== req.symbols.length) {
+      // no flag named: bot predict takes the series from the model, bot backtest from --symbols
       throw new UserError(
-        `--data names ${req.dataFiles.length} files for ${req.symbols.length} --symbols; pair them in order`,
+        `--data names ${req.dataFiles.length} file${req.dataFiles.length === 1 ? '' : 's'} for ` +
+          `${req.symbols.length} series (${req.symbols.join(', ')}): one file each, in that order`,
       );
     }
     out = req.dataFiles.map((file, i) => {

@@ -74,8 +74,11 @@ export function alignSeries(series: readonly Candles[]): Timeline {
   return { symbols, ts, index, mark, start, end, startLimitedBy, endLimitedBy, missing };
 }
 
-/** One line for a report's data section: the common range, what limited it, and each market's missing candles. */
-export function describeTimeline(t: Timeline): string {
+/**
+ * One line for a report's data section: the common range, what limited it (`startSetBy` when the caller cut the
+ * series there, e.g. a model's first decision), and each market's missing candles.
+ */
+export function describeTimeline(t: Timeline, startSetBy = t.startLimitedBy): string {
   const iso = (ms: number) =>
     new Date(ms).toISOString().slice(0, 16).replace('T00:00', '') + (ms % 86_400_000 ? 'Z' : '');
   const holes = t.symbols
@@ -83,7 +86,7 @@ export function describeTimeline(t: Timeline): string {
     .filter((s) => s !== '');
   return (
     `${t.ts.length} times ${iso(t.start)} … ${iso(t.end)} ` +
-    `(start set by ${t.startLimitedBy}, end by ${t.endLimitedBy})` +
+    `(start set by ${startSetBy}, end by ${t.endLimitedBy})` +
     (holes.length > 0
       ? `; ${holes.join('; ')} (valued at its last close there, its orders wait for its next candle)`
       : '')

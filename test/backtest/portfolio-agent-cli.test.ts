@@ -102,6 +102,9 @@ test('ppo-etf-pair --sample: index informative, derived instruments, baselines, 
   assert.match(again.stderr, /not out of sample/);
   // and in the report: under the table, in report.json and report.html, and in `bot report`
   assert.match(again.stdout, /^note: NOT OUT OF SAMPLE: the range starts before the end of the model's training/m);
+  assert.doesNotMatch(again.stdout, /not out of sample/, 'said once, not twice in the note');
+  // the first time is the model's first decision (its warm-up), not the start of any one series
+  assert.match(again.stdout, /\(start set by the model's warm-up, end by /);
   const stored = JSON.parse(readFileSync(path.join(dir, 'again', 'report.json'), 'utf8')) as PortfolioReport;
   assert.deepEqual(stored.data.notOutOfSample?.trainingWindow, { from: trained.from, to: trained.to });
   assert.match(readFileSync(path.join(dir, 'again', 'report.html'), 'utf8'), /NOT OUT OF SAMPLE/);
@@ -113,6 +116,7 @@ test('ppo-etf-pair --sample: index informative, derived instruments, baselines, 
   assert.equal(outOfSample.code, 0, outOfSample.stderr);
   assert.doesNotMatch(outOfSample.stderr, /not out of sample/);
   assert.doesNotMatch(outOfSample.stdout, /NOT OUT OF SAMPLE/);
+  assert.match(outOfSample.stdout, /\(start set by --from, end by /);
   assert.match(again.stdout, /^ppo-etf-pair /m);
   assert.match(again.stdout, /SP500\/USD \(informative, not traded\)/);
   const predict = await runBot(['predict', '--model', modelDir, '--sample', '--weights', '0.5,0.5', '--json', ...base]);

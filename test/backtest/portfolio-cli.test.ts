@@ -64,8 +64,14 @@ test('--sample: the 2× and −1× instruments labelled as derived from the bund
   assert.doesNotMatch(r.stdout, /too short/);
   const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as PortfolioReport;
   assert.equal(report.data.tooShortToAnnualise, false);
-  assert.match(r.stdout, /SP500-2X\/USD: derived from the bundled sample \(derived: 2× daily-rebalanced SP500\/USD/);
-  assert.match(r.stdout, /SP500-INV\/USD: derived from the bundled sample \(derived: -1× daily-rebalanced/);
+  assert.match(
+    r.stdout,
+    /SP500-2X\/USD: derived from the bundled sample \(derived: 2× SP500\/USD rebalanced every 1d candle/,
+  );
+  assert.match(
+    r.stdout,
+    /SP500-INV\/USD: derived from the bundled sample \(derived: -1× SP500\/USD rebalanced every 1d candle/,
+  );
 });
 
 test('bad portfolio flags are one-line errors before any work', async () => {

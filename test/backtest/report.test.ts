@@ -117,7 +117,8 @@ test('meanAndSd: the sample sd over two or more runs; one run has none (the repo
   );
 });
 
-test(`the report shows an unbounded Sortino and Calmar as "Infinity" (console table, report.html, report.json), \
+test(`the report shows an unbounded Sortino and Calmar as ∞ in the console table and report.html (it printed \
+"Infinity"), "Infinity" in report.json, \
 and random's mean over seeds (some only rose, one never bought) is "Infinity" without an sd, as a profit factor \
 without losses is`, async () => {
   // closes rising 10% a day (open = close), no costs: buying never loses a candle
@@ -139,10 +140,11 @@ without losses is`, async () => {
   const table = summaryTable(stored);
   for (const label of ['Sortino', 'Calmar']) {
     // strategy, buy & hold, flat, random (mean ± sd), sma-cross (never crosses in five candles: flat)
-    assert.deepEqual(cellsOf(table, label), ['Infinity', 'Infinity', '0.00', 'Infinity', '0.00'], label);
+    assert.deepEqual(cellsOf(table, label), ['∞', '∞', '0.00', '∞', '0.00'], label);
   }
   const html = readFileSync(files.html, 'utf8');
-  assert.match(html, /<td>Sortino<\/td><td>Infinity<\/td><td>Infinity<\/td><td>0\.00<\/td><td>Infinity<\/td>/);
+  assert.match(html, /<td>Sortino<\/td><td>∞<\/td><td>∞<\/td><td>0\.00<\/td><td>∞<\/td>/);
+  assert.doesNotMatch(table + html, /Infinity/);
 });
 
 test(`a run too short to annualise (under 30 returns or a month) says so under the console table, in report.html \

@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { candleRows, sliceCandles, type Candles } from '../../src/core/candles.ts';
 import { createPortfolioAgent, portfolioBuilder, portfolioFeatures } from '../../src/agents/portfolio-agent.ts';
 import { savePortfolioAgent } from '../../src/agents/portfolio-model.ts';
+import { candlesToCsv } from '../../src/data/csv.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
@@ -276,4 +277,33 @@ market gives, naming the range there is`, async () => {
   } finally {
     await fake.close();
   }
+});
+
+test(`bot predict --data a.csv,b.csv,i.csv of a portfolio model pairs the files with its markets in order, as bot \
+backtest --symbols does; a wrong count names the model's series and no flag predict lacks`, async () => {
+  // it checked the whole list as one file ("no such file a.csv,b.csv,i.csv"), and one file named "--symbols"
+  const dir = tempDir('bot-pf-predict-data-');
+  const model = path.join(dir, 'models', 'pf-files');
+  await saveModel(model);
+  const files = series.map((c) => {
+    const file = path.join(dir, `${c.symbol.split('/')[0].toLowerCase()}.csv`);
+    writeFileSync(file, candlesToCsv(c));
+    return file;
+  });
+  const quiet = ['--timeframe', '1h', '--log-level', 'error', '--backend', 'cpu', '--db', path.join(dir, 'no.db')];
+  const now = ['--now', isoTime(series[0].ts[399] + 2 * HOUR)];
+  const r = await runBot(['predict', '--model', model, '--data', files.join(','), ...now, '--json', ...quiet]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as PortfolioPredicted;
+  assert.equal(out.candle, isoTime(series[0].ts[399]));
+  assert.deepEqual(Object.keys(out.weights), ['A/KRW', 'B/KRW']);
+  const one = await runBot(['predict', '--model', model, '--data', files[0], ...now, ...quiet]);
+  assert.equal(one.code, 1);
+  assert.equal(
+    one.stderr,
+    'error: --data names 1 file for 3 series (A/KRW, B/KRW, I/KRW): one file each, in that order\n',
+  );
+  const missing = await runBot(['predict', '--model', model, '--data', `${files[0]},nope.csv`, ...now, ...quiet]);
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stderr, 'error: --data: no such file nope.csv\n');
 });

@@ -61,8 +61,8 @@ test('the store keeps the derived series with its label; list shows it; remove d
   try {
     store.upsert('demo', 'IDX/USD', '1d', [{ ts: 0, open: 1, high: 1, low: 1, close: 1, volume: 1 }]);
     const spec = { leverage: 2, feeAnnual: 0.0064, symbol: 'IDX2X/USD' };
-    const label = deriveLabel('IDX/USD', spec);
-    assert.equal(label, 'derived: 2× daily-rebalanced IDX/USD, fee 0.64%/yr');
+    const label = deriveLabel('IDX/USD', spec, '1d');
+    assert.equal(label, 'derived: 2× IDX/USD rebalanced every 1d candle, fee 0.64%/yr');
     assert.equal(store.replaceDerived(deriveLeveraged(index, spec), label), 4);
     assert.equal(store.load('demo', 'IDX2X/USD', '1d').ts.length, 4);
     const listed = store.series();
@@ -92,9 +92,12 @@ test('bot data derive stores the series with its label; bad flags are one-line e
   const args = ['data', 'derive', '--from', 'IDX/USD', '--leverage', '-1', '--symbol', 'INV/USD', ...common];
   const r = await runBot(args);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /stored 4 1d candles as demo INV\/USD \(derived: -1× daily-rebalanced IDX\/USD, fee 0%\/yr\)/);
+  assert.match(
+    r.stdout,
+    /stored 4 1d candles as demo INV\/USD \(derived: -1× IDX\/USD rebalanced every 1d candle, fee 0%\/yr\)/,
+  );
   const list = await runBot(['data', 'list', '--db', db]);
-  assert.match(list.stdout, /demo INV\/USD 1d: derived: -1× daily-rebalanced IDX\/USD/);
+  assert.match(list.stdout, /demo INV\/USD 1d: derived: -1× IDX\/USD rebalanced every 1d candle/);
   const missing = await runBot([
     'data',
     'derive',
@@ -148,7 +151,10 @@ test("bot data derive from the bundled sample on a fresh database: the README's 
   assert.match(r.stdout, /^stored (\d+) 1d candles of the bundled sample as sample SP500\/USD\n/);
   const n = Number(/^stored (\d+)/.exec(r.stdout)?.[1]);
   assert.ok(n > 5000, r.stdout);
-  assert.match(r.stdout, new RegExp(`stored ${n} 1d candles as sample SP500-INV/USD \\(derived: -1× daily-rebalanced`));
+  assert.match(
+    r.stdout,
+    new RegExp(`stored ${n} 1d candles as sample SP500-INV/USD \\(derived: -1× SP500/USD rebalanced every 1d candle`),
+  );
   const store = CandleStore.open(db);
   try {
     const index = store.load('sample', 'SP500/USD', '1d');
@@ -165,4 +171,84 @@ test("bot data derive from the bundled sample on a fresh database: the README's 
   const other = await runBot([...readme, '--exchange', 'demo', '--timeframe', '1d', '--db', db]);
   assert.notEqual(other.code, 0);
   assert.match(other.stderr, /no stored candles for demo SP500\/USD 1d/);
+});
+
+test(`bot data derive refuses a --symbol holding downloaded or imported candles; a derived one is derived \
+again`, async () => {
+  // it used to replace them (real upbit ETH/KRW candles became 2× BTC/KRW, exit 0), and paper or live traded those
+  const { db, common } = await storedIndex();
+  const dir = path.dirname(db);
+  const eth = candlesFromRows('demo', 'ETH/USD', '1d', [
+    { ts: 0, open: 10, high: 11, low: 9, close: 10.5, volume: 3 },
+    { ts: D, open: 10.5, high: 12, low: 10, close: 11, volume: 3 },
+  ]);
+  const csv = path.join(dir, 'eth.csv');
+  writeFileSync(csv, candlesToCsv(eth));
+  assert.equal((await runBot(['data', 'import', csv, '--symbol', 'ETH/USD', ...common])).code, 0);
+  const derive = ['data', 'derive', '--from', 'IDX/USD', '--leverage', '2', '--symbol'];
+  const r = await runBot([...derive, 'ETH/USD', ...common]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, '');
+  assert.equal(
+    r.stderr,
+    'error: --symbol ETH/USD: demo ETH/USD 1d holds 2 candles not derived by the bot (downloaded or imported), ' +
+      'which deriving would replace; nothing stored: name a new series, e.g. --symbol ETH-2X/USD\n',
+  );
+  const store = CandleStore.open(db);
+  try {
+    const kept = store.load('demo', 'ETH/USD', '1d');
+    assert.deepEqual([...kept.close], [10.5, 11]);
+    assert.equal(store.label('demo', 'ETH/USD', '1d'), undefined);
+  } finally {
+    store.close();
+  }
+  // a series derived earlier carries its label and is replaced by a new derivation
+  assert.equal((await runBot([...derive, 'IDX-2X/USD', ...common])).code, 0);
+  const again = await runBot([
+    'data',
+    'derive',
+    '--from',
+    'IDX/USD',
+    '--leverage',
+    '3',
+    '--symbol',
+    'IDX-2X/USD',
+    ...common,
+  ]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /stored 4 1d candles as demo IDX-2X\/USD \(derived: 3× IDX\/USD rebalanced every 1d/);
+});
+
+test('an hourly derived series says it is rebalanced every 1h candle, not daily', async () => {
+  const H = 3_600_000;
+  const dir = tempDir();
+  const db = path.join(dir, 'bot.db');
+  const csv = path.join(dir, 'btc.csv');
+  const rows = [0, 1, 2].map((i) => ({
+    ts: i * H,
+    open: 100 + i,
+    high: 102 + i,
+    low: 99 + i,
+    close: 101 + i,
+    volume: 1,
+  }));
+  writeFileSync(csv, candlesToCsv(candlesFromRows('demo', 'BTC/KRW', '1h', rows)));
+  const common = ['--exchange', 'demo', '--timeframe', '1h', '--db', db];
+  assert.equal((await runBot(['data', 'import', csv, '--symbol', 'BTC/KRW', ...common])).code, 0);
+  const r = await runBot([
+    'data',
+    'derive',
+    '--from',
+    'BTC/KRW',
+    '--leverage',
+    '2',
+    '--symbol',
+    'BTC-2X/KRW',
+    ...common,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(
+    r.stdout,
+    'stored 3 1h candles as demo BTC-2X/KRW (derived: 2× BTC/KRW rebalanced every 1h candle, fee 0%/yr)\n',
+  );
 });

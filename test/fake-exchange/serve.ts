@@ -14,17 +14,43 @@ import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { startFakeUpbit } from './server.ts';
 import { addOrderEndpoints } from './orders.ts';
 
-const { values } = parseArgs({
-  options: {
-    'config-out': { type: 'string', default: '/tmp/fake-upbit.json' },
-    count: { type: 'string' },
-    start: { type: 'string' },
-    timeframe: { type: 'string', default: '1h' },
-    now: { type: 'string' },
-    rate: { type: 'string', default: '10' },
-    orders: { type: 'string' },
-  },
-});
+const USAGE = `usage: node --import tsx test/fake-exchange/serve.ts [options]
+  --config-out FILE  where to write the config pointing ccxt at the fake (default /tmp/fake-upbit.json)
+  --count N          serve N synthetic KRW-BTC candles (none without it)
+  --start MS         open time of the first candle, epoch ms (default 2024-01-01)
+  --timeframe TF     the candles' timeframe (default 1h)
+  --now MS           a fixed clock, epoch ms (default: the wall clock)
+  --rate N           requests per second before it answers 429 (default 10)
+  --orders KRW       add order and account endpoints holding this much KRW (for bot live demos)
+  -h, --help         this text
+`;
+
+function parseFlags() {
+  try {
+    return parseArgs({
+      options: {
+        'config-out': { type: 'string', default: '/tmp/fake-upbit.json' },
+        count: { type: 'string' },
+        start: { type: 'string' },
+        timeframe: { type: 'string', default: '1h' },
+        now: { type: 'string' },
+        rate: { type: 'string', default: '10' },
+        orders: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    // parseArgs throws with a stack trace; one line and the usage hint instead
+    process.stderr.write(`error: ${(e as Error).message} (--help lists the options)\n`);
+    process.exit(2);
+  }
+}
+
+const { values } = parseFlags();
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const fixedNow = values.now !== undefined ? Number(values.now) : undefined;
 const series =
   values.count !== undefined

@@ -1,4 +1,7 @@
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../../src/core/project-root.ts';
 import assert from 'node:assert/strict';
 import { createExchange } from '../../src/data/exchange.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
@@ -45,4 +48,20 @@ skipped`, async () => {
   } finally {
     await fake.close();
   }
+});
+
+test(`serve.ts --help prints its options and exits 0; an unknown flag is one line, exit 2 (it crashed with a \
+stack)`, () => {
+  const serve = (arg: string) =>
+    spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'test/fake-exchange/serve.ts'), arg], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+    });
+  const help = serve('--help');
+  assert.equal(help.status, 0, help.stderr);
+  for (const flag of ['--config-out', '--count', '--start', '--timeframe', '--now', '--rate', '--orders', '--help'])
+    assert.match(help.stdout, new RegExp(`^ +(-h, )?${flag} `, 'm'), flag);
+  const bad = serve('--bogus');
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr, "error: Unknown option '--bogus' (--help lists the options)\n");
 });

@@ -443,9 +443,10 @@ function derive(flags: DeriveFlags): void {
   const { config } = setupCommand(flags);
   const { id } = config.exchange;
   const { timeframe } = config;
-  const label = deriveLabel(flags.from, spec);
+  const label = deriveLabel(flags.from, spec, timeframe);
   const from = flags.from;
   const stored = withStore(config, (store) => {
+    refuseFetchedTarget(store, id, spec.symbol, timeframe);
     let index = store.load(id, from, timeframe);
     if (index.ts.length === 0 && isSampleSeries(id, from, timeframe)) {
       // the README's example on a fresh install: the bundled sample is exchange `sample`'s index, stored beside it
@@ -459,6 +460,27 @@ function derive(flags: DeriveFlags): void {
     return store.replaceDerived(deriveLeveraged(index, spec), label);
   });
   console.log(`stored ${stored} ${timeframe} candles as ${id} ${spec.symbol} (${label})`);
+}
+
+/**
+ * Deriving replaces the target series, so a --symbol holding downloaded or imported candles is refused (they would be
+ * lost, and paper or live on that market would trade synthetic prices); a series derived earlier has a label and may
+ * be derived again.
+ */
+function refuseFetchedTarget(store: CandleStore, id: string, symbol: string, timeframe: string): void {
+  if (store.lastTs(id, symbol, timeframe) === undefined || store.label(id, symbol, timeframe) !== undefined) return;
+  const n = store.load(id, symbol, timeframe).ts.length;
+  throw new UserError(
+    `--symbol ${symbol}: ${id} ${symbol} ${timeframe} holds ${plural(n, 'candle')} not derived by the bot ` +
+      '(downloaded or imported), which deriving would replace; nothing stored: name a new series, e.g. ' +
+      `--symbol ${derivedExample(symbol)}`,
+  );
+}
+
+/** A free-looking name for a derived series of `symbol`: BASE-2X/QUOTE. */
+function derivedExample(symbol: string): string {
+  const [base, quote] = symbol.split('/');
+  return `${base}-2X/${quote}`;
 }
 
 /** `bot data …`: download, list, gaps, import, export, derive. */
@@ -521,11 +543,12 @@ export function registerData(program: Command): void {
     data
       .command('derive')
       .description(
-        'build a daily-rebalanced leveraged (--leverage 2) or inverse (--leverage -1) series from a stored index ' +
-          'and store it as --symbol, labelled as derived (each candle: K × the index return − the annual fee pro rata)',
+        'build a leveraged (--leverage 2) or inverse (--leverage -1) series from a stored index ' +
+          'and store it as --symbol, labelled as derived (rebalanced every candle: K × the index return − the annual ' +
+          'fee pro rata); a --symbol holding downloaded or imported candles is refused',
       )
       .requiredOption('--from <symbol>', 'stored index to derive from (same exchange and timeframe)')
-      .requiredOption('--leverage <K>', 'daily multiple of the index return: 2, -1, …')
+      .requiredOption('--leverage <K>', "multiple of each candle's index return: 2, -1, …")
       .option('--fee-annual <F>', 'annual fee as a fraction, charged pro rata per candle (default 0)'),
   ).action((opts: DeriveFlags) => derive(opts));
 }

@@ -2,7 +2,6 @@
  * `bot backtest` over several markets (issue 14): `--symbols`, `--informative`, `--market-costs`, a portfolio rule
  * strategy, a learning portfolio strategy trained walk-forward, or a saved portfolio model; portfolio baselines beside.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../core/errors.ts';
 import { parseSymbolList } from '../../core/market-symbol.ts';
@@ -16,8 +15,9 @@ import { checkColumnsFlag } from './data.ts';
 
 /** `bot backtest --symbols A,B …`: a portfolio strategy and its portfolio baselines (issue 14). */
 export async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unknown>): Promise<void> {
-  const { checkOneQuote, parsePortfolioSymbols, loadPortfolioSeries, SAMPLE_2X, SAMPLE_INVERSE } =
-    await import('../../data/portfolio-source.ts');
+  const portfolioSource = await import('../../data/portfolio-source.ts');
+  const { checkDataFiles, checkOneQuote, dataFilesFlag, parsePortfolioSymbols, loadPortfolioSeries } = portfolioSource;
+  const { SAMPLE_2X, SAMPLE_INVERSE } = portfolioSource;
   const { runPortfolioRun, portfolioTable } = await import('../../backtest/portfolio-backtest.ts');
   const { loadPortfolioStrategy } = await import('../../agents/portfolio-strategy.ts');
   const { readPortfolioModelInfo } = await import('../../agents/portfolio-model.ts');
@@ -29,7 +29,7 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   let symbols = flags.symbols !== undefined ? parsePortfolioSymbols(flags.symbols) : [];
   let informative =
     flags.informative !== undefined ? parseSymbolList(flags.informative, '--informative', 'series') : [];
-  const dataFiles = flags.data !== undefined ? flags.data.split(',').map((f) => f.trim()) : undefined;
+  const dataFiles = flags.data !== undefined ? dataFilesFlag(flags.data) : undefined;
   if (dataFiles && flags.sample) throw new UserError('use either --data FILES or --sample, not both');
   if (dataFiles && symbols.length === 0) {
     throw new UserError(
@@ -52,7 +52,7 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   checkModelNameFlag(flags);
   const marketCosts = parseMarketCosts(flags.marketCosts);
   // then the files and folders the flags name
-  for (const f of dataFiles ?? []) if (!existsSync(f)) throw new UserError(`--data: no such file ${f}`);
+  checkDataFiles(dataFiles ?? []);
   checkOutFolder(flags.out, { empty: true });
   const { config, logger } = setupCommand({ ...flags, symbol: undefined }, extra);
   const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;

@@ -40,7 +40,7 @@ export async function portfolioPredict(
   { at, clock }: PredictClock,
 ): Promise<void> {
   const { readPortfolioModelInfo, loadPortfolioAgent } = await import('../../agents/portfolio-model.ts');
-  const { loadPortfolioSeries } = await import('../../data/portfolio-source.ts');
+  const { dataFilesFlag, loadPortfolioSeries } = await import('../../data/portfolio-source.ts');
   const { alignSeries } = await import('../../data/timeline.ts');
   const info = readPortfolioModelInfo(dir);
   const held = flags.weights !== undefined ? flags.weights.split(',').map(Number) : info.symbols.map(() => 0);
@@ -52,7 +52,7 @@ export async function portfolioPredict(
     );
   const { config } = setupCommand({ ...flags, symbol: undefined });
   const symbols = [...info.symbols, ...info.informative];
-  const dataFiles = flags.data?.split(',').map((f) => f.trim());
+  const dataFiles = flags.data !== undefined ? dataFilesFlag(flags.data) : undefined;
   const fromStore = dataFiles === undefined && !flags.sample;
   if (fromStore) {
     // each series, traded and informative, topped up from the exchange first, as one market's is (offline: the stored

@@ -3,7 +3,7 @@
  * outputs; no account touched.
  */
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { checkDataFiles, dataFilesFlag } from '../../data/portfolio-source.ts';
 import { isoTime, parseTime } from '../../data/timeframe.ts';
 import { decimalFlag } from '../../core/decimal.ts';
 import { UserError } from '../../core/errors.ts';
@@ -34,7 +34,11 @@ export function registerPredict(program: Command): void {
         'outputs; no account is touched',
     )
     .requiredOption('--model <folder>', 'saved model home (models/<name>; its serving version)')
-    .option('--data <file>', 'candles from a CSV file instead of the store')
+    .option(
+      '--data <file>',
+      'candles from a CSV file instead of the store (a portfolio model: a.csv,b.csv,… paired with its markets, ' +
+        'in order)',
+    )
     .option('--sample', 'the bundled sample series (S&P 500 daily)')
     .option('--at <time>', 'decide after the candle opening at or before this time (default: the newest closed candle)')
     .option(
@@ -47,7 +51,9 @@ export function registerPredict(program: Command): void {
   addCommonOptions(cmd, { market: true, db: true, backend: true }).action(async (flags: PredictFlags) => {
     // every flag first, before any disk or network work
     if (flags.data && flags.sample) throw new UserError('use either --data FILE or --sample, not both');
-    if (flags.data && !existsSync(flags.data)) throw new UserError(`--data: no such file ${flags.data}`);
+    // a portfolio model pairs a.csv,b.csv,… with its markets in order, as bot backtest --symbols does
+    const dataFiles = flags.data !== undefined ? dataFilesFlag(flags.data) : undefined;
+    checkDataFiles(dataFiles ?? []);
     const at = flags.at !== undefined ? parseTime(flags.at, '--at') : undefined;
     const position = flags.position !== undefined ? decimalFlag(flags.position, '--position') : 0;
     if (!(Number.isFinite(position) && position >= 0 && position <= 1))
@@ -66,6 +72,8 @@ export function registerPredict(program: Command): void {
       return;
     }
     if (flags.weights !== undefined) throw new UserError('--weights is for portfolio models; give --position');
+    if (dataFiles !== undefined && dataFiles.length > 1)
+      throw new UserError(`--data names ${dataFiles.length} files; model ${home} trades one market: give one file`);
     const { config } = setupCommand(flags);
     const { checkModelMarket, marketOf } = await import('../../agents/model-market.ts');
     // candles from the exchange are checked before they are fetched; a file's or the sample's once read
