@@ -109,12 +109,21 @@ export abstract class RunHolder<O extends RunHolderOptions> {
       return { closedOpen, fetched: await this.backfill(run, closedOpen, shouldStop) };
     } catch (e) {
       // a run created by this tick has nothing yet: a tick that cannot start leaves no run behind
-      if (this.createdHere === run.id && run.lastTs === undefined && this.o.repo.decisionCount(run.id) === 0) {
-        this.o.repo.remove(run.id);
-        this.run = undefined;
-      }
+      this.forgetUnstarted();
       throw e;
     }
+  }
+
+  /**
+   * Removes the run when this trader created it and it has decided nothing yet (its start failed): it traded nothing,
+   * and a live run's row would go on claiming its exchange account. A resumed or started run is left as it is.
+   */
+  forgetUnstarted(): void {
+    const run = this.run;
+    if (!run || this.createdHere !== run.id || run.lastTs !== undefined) return;
+    if (this.o.repo.decisionCount(run.id) > 0 || this.o.repo.orders(run.id).length > 0) return;
+    this.o.repo.remove(run.id);
+    this.run = undefined;
   }
 
   /**

@@ -51,6 +51,8 @@ export interface RunTrader {
   tick(opts?: TickOptions): Promise<TickReport>;
   /** The run's persisted state (loaded or created on the first tick). */
   state(): RunState | undefined;
+  /** Removes the run this trader created if it decided nothing (run-holder.ts). */
+  forgetUnstarted(): void;
 }
 
 /**
