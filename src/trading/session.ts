@@ -143,7 +143,7 @@ export function openSession(
   // a new run's balance below the minimum order would only be refused orders: one line, and before a database file
   // is made; not on a resumed run, which trades its stored account, not account.balance
   const checkNewRun = () => checkBalance(config.account, o.newRunCosts, balanceLabel(key.mode));
-  if (!existsSync(path.resolve(config.data.database))) checkNewRun();
+  checkRunInNewFile(config, o.newRunCosts, key.mode);
   const store = CandleStore.open(config.data.database);
   let lock: Lock | undefined;
   let accountLock: Lock | undefined;
@@ -238,6 +238,11 @@ export function traderSettings(o: {
 
 const CAP_KEY = 'trading.live.maxOrderValue';
 
+/** The balance check of a run in a database file not made yet (a new run, so no stored account it would trade). */
+function checkRunInNewFile(config: TradingSettings, costs: CostsFrom | readonly CostsFrom[], mode: TradingMode) {
+  if (!existsSync(path.resolve(config.data.database))) checkBalance(config.account, costs, balanceLabel(mode));
+}
+
 /**
  * A live start's checks (src/trading/live-start.ts) of the order cap against the policy's `costs`, then of the clock
  * against the exchange's, after the policy is loaded and before the run is opened; the policy source is disposed when
@@ -252,6 +257,7 @@ export async function liveStartChecks(
   if (o.mode !== 'live') return;
   try {
     checkOrderCap(o.config.trading.live.maxOrderValue, costs, o.maxOrderFrom ?? CAP_KEY);
+    checkRunInNewFile(o.config, costs, o.mode); // bad input before the network
     await checkExchangeClock(exchange, retryOptionsFrom(o.config), o.clock, o.clockFrom ?? "this machine's clock");
   } catch (e) {
     source.dispose?.();
