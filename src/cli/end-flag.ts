@@ -15,6 +15,19 @@ interface EndFlags {
   clearHalt?: boolean;
   reset?: boolean;
   retrain?: string;
+  retrainStrategy?: string;
+  strategy?: string;
+  model?: string;
+  balance?: string;
+  start?: string;
+  seed?: string;
+  confirmLive?: boolean;
+  maxOrderValue?: string;
+  maxDailyLoss?: string;
+  allowSharedAccount?: boolean;
+  rebalanceEvery?: string;
+  band?: string;
+  marketCosts?: string;
 }
 
 export function addEndOption(cmd: Command): void {
@@ -24,7 +37,10 @@ export function addEndOption(cmd: Command): void {
   );
 }
 
-/** The flags that start or change a run, which `--end` does not: one line naming the first given. */
+/**
+ * The flags that start, change or trade a run, which `--end` does not (it only names the run: --name, --symbols and
+ * the market flags, and takes its time from --now): one line naming the first given, rather than ended silently.
+ */
 export function checkEndFlags(flags: EndFlags): void {
   if (!flags.end) return;
   const given = (
@@ -34,6 +50,19 @@ export function checkEndFlags(flags: EndFlags): void {
       ['--clear-halt', flags.clearHalt],
       ['--reset', flags.reset],
       ['--retrain', flags.retrain],
+      ['--retrain-strategy', flags.retrainStrategy],
+      ['--strategy', flags.strategy],
+      ['--model', flags.model],
+      ['--balance', flags.balance],
+      ['--start', flags.start],
+      ['--seed', flags.seed],
+      ['--confirm-live', flags.confirmLive],
+      ['--max-order-value', flags.maxOrderValue],
+      ['--max-daily-loss', flags.maxDailyLoss],
+      ['--allow-shared-account', flags.allowSharedAccount],
+      ['--rebalance-every', flags.rebalanceEvery],
+      ['--band', flags.band],
+      ['--market-costs', flags.marketCosts],
     ] as const
   ).find(([, v]) => v !== undefined && v !== false);
   if (given) throw new UserError(`--end ends the run and starts nothing: drop ${given[0]}`);

@@ -55,6 +55,13 @@ export function createExchange(config: ExchangeSettings): Exchange {
     throw new UserError(`exchange.id: unknown exchange "${id}" (ccxt knows e.g. upbit, binance, bithumb, kraken)`);
   }
   const creds = credentialsFromEnv(id);
+  // ccxt's verbose mode prints every request with its headers: a signed one's Authorization header carries a token
+  // whose payload holds the API key (base64, which no redaction of the raw key catches)
+  if (creds && config.exchange.ccxt.verbose)
+    throw new UserError(
+      'exchange.ccxt.verbose prints each signed request with its Authorization header, which carries the API key: ' +
+        'remove it while API keys are set',
+    );
   const ex = new classes[id]({
     enableRateLimit: true,
     timeout: config.exchange.timeoutMs,
@@ -296,7 +303,7 @@ function toRows(raw: unknown, what: string): CandleRow[] {
 }
 
 /** The exchange's clock at its last reply (the Date header, whole seconds), or undefined when it sent none. */
-function replyTime(ex: Exchange): number | undefined {
+export function replyTime(ex: Exchange): number | undefined {
   const headers = (ex as unknown as { last_response_headers?: Record<string, unknown> }).last_response_headers ?? {};
   const date = Object.entries(headers).find(([k]) => k.toLowerCase() === 'date')?.[1];
   const t = typeof date === 'string' ? Date.parse(date) : NaN;

@@ -120,7 +120,7 @@ export class LiveTrader extends Trader {
     const acct = (this.run as RunState).account;
     if (this.repo.decisionCount(run.id) === 0) {
       // what orders can spend: the total also counts what the user's own open orders have locked
-      const free = newRunCash(balance, quote);
+      const free = newRunCash(balance, quote, this.o.market.costs.minOrderValue);
       const cash = Math.min(acct.cash, free);
       const next: RunState = {
         ...(this.run as RunState),

@@ -193,7 +193,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const pf = this.pf;
     if (this.o.repo.decisionCount(run.id) === 0) {
       // what orders can spend: the total also counts what the user's own open orders have locked
-      const free = newRunCash(balance, quote);
+      const free = newRunCash(balance, quote, Math.min(...this.o.costs.map((c) => c.minOrderValue)));
       const cash = Math.min(pf.account.cash, free);
       const account = startingWith(pf.account, cash);
       const next: RunState = {

@@ -13,6 +13,7 @@ import { PortfolioTrader } from './portfolio-trader.ts';
 import { PortfolioLiveTrader } from './portfolio-live.ts';
 import {
   configFeed,
+  liveStartChecks,
   openSession,
   runKey,
   traderSettings,
@@ -63,6 +64,7 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
   // first: an unknown exchange.id is one line before the database is opened (made) and the policy loaded
   const exchange = createExchange(config);
   const { source, costs } = await resolvePortfolioPolicy(o);
+  await liveStartChecks(o, exchange, source, costs);
   return openSession({ ...o, key, newRunCosts: costs }, source, (store, repo) => {
     const names = [...o.symbols, ...(source.informative ?? [])];
     const feedFor = (s: string) => configFeed(exchange, config, s, o.clock);

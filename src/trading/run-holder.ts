@@ -126,13 +126,22 @@ export abstract class RunHolder<O extends RunHolderOptions> {
     try {
       return await step();
     } catch (e) {
-      const run = this.run;
-      if (run && this.createdHere === run.id && run.lastTs === undefined && this.o.repo.decisionCount(run.id) === 0) {
-        this.o.repo.remove(run.id);
-        this.run = undefined;
-      }
+      // a run created by this tick has nothing yet: a tick that cannot start leaves no run behind
+      this.forgetUnstarted();
       throw e;
     }
+  }
+
+  /**
+   * Removes the run when this trader created it and it has decided nothing yet (its start failed): it traded nothing,
+   * and a live run's row would go on claiming its exchange account. A resumed or started run is left as it is.
+   */
+  forgetUnstarted(): void {
+    const run = this.run;
+    if (!run || this.createdHere !== run.id || run.lastTs !== undefined) return;
+    if (this.o.repo.decisionCount(run.id) > 0 || this.o.repo.orders(run.id).length > 0) return;
+    this.o.repo.remove(run.id);
+    this.run = undefined;
   }
 
   /**
@@ -215,8 +224,16 @@ export abstract class RunHolder<O extends RunHolderOptions> {
   private refuseNewRunSettings(existing: RunState): void {
     const { key, balance, balanceGiven, start } = this.o;
     const startTs = start !== undefined ? Math.floor(start / this.tfMs) * this.tfMs : undefined;
+    // a live run starts from the smaller of --balance and the exchange's free cash (live.ts reconcile), so a larger
+    // --balance is what a restarted service gives every time: it is said, not refused; a smaller one is refused
+    const cappedLive = key.mode === 'live' && balance > existing.initialBalance;
+    if (balanceGiven && cappedLive)
+      this.o.logger.warn(
+        `the live run "${key.name}" started with ${existing.initialBalance} (its --balance or the free cash then, ` +
+          `the smaller); --balance ${balance} applies to a new run only`,
+      );
     const flag =
-      balanceGiven && balance !== existing.initialBalance
+      balanceGiven && balance !== existing.initialBalance && !cappedLive
         ? `--balance ${balance}`
         : startTs !== undefined && startTs !== existing.startTs
           ? `--start ${isoTime(startTs)}`

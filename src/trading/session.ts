@@ -24,6 +24,7 @@ import { RunRepository } from './run-repository.ts';
 import { endedRunError } from './end-run.ts';
 import { Trader, type RunTrader } from './trader.ts';
 import { LiveTrader } from './live.ts';
+import { checkExchangeClock, checkOrderCap } from './live-start.ts';
 import type { CandleFeed, RunKey, TradingMode } from './types.ts';
 
 interface PolicyChoice {
@@ -93,6 +94,10 @@ export interface RunStartOptions {
   sharedAccount?: boolean;
   /** A paper replay on a fixed clock (--now): the stored candles when the exchange cannot be reached or answer. */
   replay?: boolean;
+  /** Live: what `clock` is in the start's clock check ('--now' or this machine's clock), src/trading/live-start.ts. */
+  clockFrom?: string;
+  /** Live: the flag or config key that set trading.live.maxOrderValue, for the cap check's line. */
+  maxOrderFrom?: string;
 }
 
 interface TradingSessionOptions extends RunStartOptions {
@@ -138,7 +143,7 @@ export function openSession(
   // a new run's balance below the minimum order would only be refused orders: one line, and before a database file
   // is made; not on a resumed run, which trades its stored account, not account.balance
   const checkNewRun = () => checkBalance(config.account, o.newRunCosts, balanceLabel(key.mode));
-  if (!existsSync(path.resolve(config.data.database))) checkNewRun();
+  checkRunInNewFile(config, o.newRunCosts, key.mode);
   const store = CandleStore.open(config.data.database);
   let lock: Lock | undefined;
   let accountLock: Lock | undefined;
@@ -190,6 +195,9 @@ export function openSession(
       lock: held,
       key,
       close() {
+        // a live run created by this start that never decided (its start failed: the exchange did not answer, …)
+        // has traded nothing: it leaves no run behind, nor the claim on the account its row holds
+        if (key.mode === 'live') trader.forgetUnstarted();
         source.dispose?.();
         heldAccount?.release();
         held.release();
@@ -230,6 +238,35 @@ export function traderSettings(o: {
   };
 }
 
+const CAP_KEY = 'trading.live.maxOrderValue';
+
+/** The balance check of a run in a database file not made yet (a new run, so no stored account it would trade). */
+function checkRunInNewFile(config: TradingSettings, costs: CostsFrom | readonly CostsFrom[], mode: TradingMode) {
+  if (!existsSync(path.resolve(config.data.database))) checkBalance(config.account, costs, balanceLabel(mode));
+}
+
+/**
+ * A live start's checks (src/trading/live-start.ts) of the order cap against the policy's `costs`, then of the clock
+ * against the exchange's, after the policy is loaded and before the run is opened; the policy source is disposed when
+ * one fails. Nothing for a paper run.
+ */
+export async function liveStartChecks(
+  o: RunStartOptions,
+  exchange: Exchange,
+  source: { dispose?(): void },
+  costs: CostsFrom | readonly CostsFrom[],
+): Promise<void> {
+  if (o.mode !== 'live') return;
+  try {
+    checkOrderCap(o.config.trading.live.maxOrderValue, costs, o.maxOrderFrom ?? CAP_KEY);
+    checkRunInNewFile(o.config, costs, o.mode); // bad input before the network
+    await checkExchangeClock(exchange, retryOptionsFrom(o.config), o.clock, o.clockFrom ?? "this machine's clock");
+  } catch (e) {
+    source.dispose?.();
+    throw e;
+  }
+}
+
 /** What account.balance is to a run of `mode`, in the minimum-order check: live trades at most that much. */
 const balanceLabel = (mode: TradingMode): string => (mode === 'live' ? 'balance cap' : 'balance');
 
@@ -246,6 +283,7 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
   // first: an unknown exchange.id is one line before the database is opened (made) and the policy loaded
   const exchange = createExchange(config);
   const { source, sizing, costs, minimumFrom } = await resolvePolicy(config, o.policy, o.clock);
+  await liveStartChecks(o, exchange, source, { costs, minimumFrom });
   return openSession({ ...o, key, newRunCosts: { costs, minimumFrom } }, source, (store, repo) => {
     const traderOptions = {
       repo,

@@ -53,6 +53,8 @@ export interface RunTrader {
   state(): RunState | undefined;
   /** Refuses what the stored run cannot do whatever a tick tries (RunRefusedError), before the first tick. */
   checkStart(): void;
+  /** Removes the run this trader created if it decided nothing (run-holder.ts). */
+  forgetUnstarted(): void;
 }
 
 /**

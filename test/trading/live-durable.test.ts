@@ -8,12 +8,22 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
 import { openTradingSession } from '../../src/trading/session.ts';
+import { startFakeUpbit } from '../fake-exchange/server.ts';
 import { quietLogger, tempDir } from './helpers.ts';
 
 test('a live session syncs every commit (synchronous=FULL); a paper session keeps the faster NORMAL', async () => {
   const tmp = tempDir();
+  // a live session's start checks its clock against the exchange's (src/trading/live-start.ts): the fake's agrees
+  const now = Date.UTC(2025, 0, 1);
+  const fake = await startFakeUpbit({ now: () => now });
   try {
-    const config = loadConfig({ overrides: { data: { database: path.join(tmp.dir, 'bot.db') }, log: { file: '' } } });
+    const config = loadConfig({
+      overrides: {
+        exchange: { ccxt: fake.ccxtOptions() },
+        data: { database: path.join(tmp.dir, 'bot.db') },
+        log: { file: '' },
+      },
+    });
     for (const [mode, level] of [
       ['live', 2],
       ['paper', 1],
@@ -24,7 +34,7 @@ test('a live session syncs every commit (synchronous=FULL); a paper session keep
         mode,
         name: 'durable',
         policy: { strategy: 'sma-cross' },
-        clock: () => Date.UTC(2025, 0, 1),
+        clock: () => now,
       });
       try {
         assert.equal(session.store.db.pragma('synchronous', { simple: true }), level, mode);
@@ -33,6 +43,7 @@ test('a live session syncs every commit (synchronous=FULL); a paper session keep
       }
     }
   } finally {
+    await fake.close();
     tmp.cleanup();
   }
 });

@@ -96,7 +96,7 @@ refused in one line until --reset; --end with --once is refused`, async () => {
     const first = await runBot([...paper, '--once'], env);
     assert.equal(first.code, 0, first.stderr);
     assert.match(oneError(await runBot([...paper, '--end', '--once'], env)), /--end .*: drop --once$/);
-    const ended = await runBot([...paper, '--end'], env);
+    const ended = await runBot(['paper', '--end', '--now', isoTime(now), '--db', db, '--config', cfg], env);
     assert.equal(ended.code, 0, ended.stderr);
     const file = new Database(db, { readonly: true });
     const statuses = file.prepare('SELECT status, reason FROM trading_orders').all() as { status: string }[];

@@ -102,6 +102,10 @@ export function registerLive(program: Command): void {
       strategy: flags.strategy,
       model: flags.model,
       clock,
+      // the clock and the cap are checked against the exchange and the policy's minimum order (live-start.ts)
+      clockFrom: flags.now !== undefined ? '--now' : "this machine's clock",
+      maxOrderFrom: flags.maxOrderValue !== undefined ? '--max-order-value' : undefined,
+      balanceGiven: flags.balance !== undefined,
       clearHalt: flags.clearHalt,
       sharedAccount: flags.allowSharedAccount,
     });
