@@ -10,7 +10,7 @@ import { isoTime } from '../../src/data/timeframe.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { runBot, startBot } from './cli.ts';
-import { assertBooksAgree, HOUR, liveCliSetup } from './live-setup.ts';
+import { assertFilledOnce, HOUR, liveCliSetup } from './live-setup.ts';
 
 const ENV = { UPBIT_API_KEY: 'unknown-test-access-key', UPBIT_API_SECRET: 'unknown-test-secret-key', NO_COLOR: '1' };
 const MINUTE = 60_000;
@@ -70,16 +70,7 @@ it in flight, and a later tick records the fill`, async () => {
       found = /found on the exchange \(canceled\), recorded/.test(r.stderr);
     }
     assert.ok(found, 'the order was recorded once the exchange showed it');
-    const store = CandleStore.open(db);
-    try {
-      const repo = new RunRepository(store.db);
-      const run = repo.list()[0];
-      assert.equal(repo.orders(run.id)[0].status, 'filled');
-      assert.equal(book.orders.length, 1, 'placed once');
-      assertBooksAgree({ book, repo, startKrw: 2_000_000 }, run.id);
-    } finally {
-      store.close();
-    }
+    assertFilledOnce(db, book, 2_000_000);
   } finally {
     await fake.close();
     tmp.cleanup();
