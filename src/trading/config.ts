@@ -31,6 +31,12 @@ export const tradingSection = z.strictObject({
      * Kill switch: stop trading when today's (UTC) loss from the day's starting equity exceeds this, in quote currency.
      */
     maxDailyLoss: z.number().positive(),
+    /**
+     * How long an order the exchange does not show under its client id stays unknown (no new order in its market)
+     * before it is written off as never placed, from when it was sent. Exchanges show an order they took within
+     * seconds; writing off one they took leaves a position the run does not know about, so the default is generous.
+     */
+    unknownOrderGraceSeconds: z.number().int().min(60).max(86_400),
   }),
   retrain: z.strictObject({
     /** Candles in the sliding training window. */

@@ -208,6 +208,16 @@ CREATE TABLE trading_positions (
       // an ended run keeps its history for status and reports but never trades again, and releases its account claim
       up: (db) => db.exec('ALTER TABLE trading_runs ADD COLUMN ended_at INTEGER;'),
     },
+    {
+      version: 8,
+      name: "a random nonce in each new run's client order ids; a live order's proof that the exchange has it",
+      // run ids restart at 1 in every database file and --now fixes the creation time: two runs' ids were the same,
+      // and one booked the other's fill. Runs from before keep their old ids (orderIdPrefix), so their orders in
+      // flight are still found. `exists_proof`: why an order not found yet must never be written off as never placed
+      up: (db) =>
+        db.exec(`ALTER TABLE trading_runs ADD COLUMN order_nonce TEXT;
+ALTER TABLE trading_orders ADD COLUMN exists_proof TEXT;`),
+    },
   ],
 };
 

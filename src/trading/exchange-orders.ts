@@ -31,6 +31,30 @@ const BY_CLIENT_ID: Record<string, (ex: Exchange, id: string) => Promise<CcxtOrd
   },
 };
 
+/**
+ * The size an order asked for, in the unit the bot sends it: a market buy's quote amount (Upbit's `price` of an
+ * `ord_type=price` order, Binance's `origQuoteOrderQty`), a sell's volume; undefined when the reply does not say.
+ */
+function requestedSize(o: CcxtOrder): number | undefined {
+  const info = (o.info ?? {}) as Raw;
+  const raw = o.side === 'buy' ? (info.ord_type === 'price' ? info.price : info.origQuoteOrderQty) : o.amount;
+  const x = Number(raw);
+  return raw !== undefined && raw !== null && Number.isFinite(x) && x > 0 ? x : undefined;
+}
+
+/**
+ * How an order found under a client id differs from the one the run sent under it, in one phrase naming both, or
+ * undefined when it is that order (same side; same size where the exchange reports it). An order under a run's id
+ * that is not the run's (another run drew the same id) must never be booked as its fill.
+ */
+export function otherOrder(o: CcxtOrder, sent: { side: 'buy' | 'sell'; quantity: number }): string | undefined {
+  const size = requestedSize(o);
+  const sameSize = size === undefined || Math.abs(size - sent.quantity) <= 1e-9 * Math.max(1, sent.quantity);
+  if (o.side === sent.side && sameSize) return undefined;
+  const theirs = `${o.side} of ${size ?? 'an unreported size'}`;
+  return `the exchange's order ${o.id} under this id is a ${theirs}, this run sent a ${sent.side} of ${sent.quantity}`;
+}
+
 /** The order placed under client order id `id`, from the exchange, or undefined when the exchange has none. */
 export async function findOrderByClientId(
   ex: Exchange,

@@ -13,6 +13,11 @@ export interface LiveCaps {
   maxOrderValue: number;
   /** Kill switch: loss from the UTC day's first equity, quote currency. */
   maxDailyLoss: number;
+  /**
+   * Seconds an order not found under its client id stays unknown, from when it was sent, before it is written off as
+   * never placed (trading.live; default UNKNOWN_ORDER_GRACE_SECONDS in order-desk.ts).
+   */
+  unknownOrderGraceSeconds?: number;
 }
 
 /** The rounding an exchange applies to order amounts; it may throw for an amount below its precision. */

@@ -9,7 +9,7 @@ import { isoTime } from '../data/timeframe.ts';
 import { SELL, type Order } from '../market/execution.ts';
 import { applyFill, totalOf, cappedOrder, offBookFees, payOffBook, type LiveCaps } from './live-orders.ts';
 import type { Retried } from './exchange-orders.ts';
-import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
+import { inFlightHold, legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { RefusalHolds } from './refusal-holds.ts';
 import {
   confirmedShortfall,
@@ -65,7 +65,8 @@ export class LiveTrader extends Trader {
     super(options);
     this.live = options;
     const { exchange, retry, logger, sleep, pollTries } = options;
-    this.desk = new OrderDesk({ exchange, retry, logger, sleep, pollTries });
+    const graceSeconds = options.caps.unknownOrderGraceSeconds;
+    this.desk = new OrderDesk({ exchange, retry, logger, sleep, pollTries, graceSeconds });
     this.retried = this.desk.retried;
     this.holds = new RefusalHolds(exchange, this.retried, logger);
   }
@@ -78,27 +79,32 @@ export class LiveTrader extends Trader {
     return this.o.key.symbol;
   }
 
-  /** Settles every order still `submitting` from an earlier tick or process; returns what it found, for the log. */
+  /**
+   * Settles every order still `submitting` from an earlier tick or process (OrderDesk.lookUp): records the fill the
+   * exchange made, writes off one never placed, leaves one not found yet for a later tick, and halts on another
+   * order under its id. Returns what it found, for the log.
+   */
   private async settleSubmitting(): Promise<string[]> {
     const notes: string[] = [];
     const run = this.run as RunState;
     for (const o of this.repo.orders(run.id, 'submitting')) {
       const id = o.clientId ?? legacyOrderId(run.id, o.decisionTs);
-      const found = await this.desk.findOrAbsent(this.symbol, id);
-      if (found) {
-        await this.settle(o.id, found, o.decisionTs);
-        notes.push(`order ${id}: found on the exchange (${found.status}), recorded`);
-      } else {
+      const seen = await this.desk.lookUp(this.symbol, { ...o, clientId: id }, this.o.clock());
+      if ('order' in seen) {
+        await this.settle(o.id, seen.order, o.decisionTs);
+        notes.push(`order ${id}: found on the exchange (${seen.order.status}), recorded`);
+      } else if ('mismatch' in seen) {
+        this.commit(() => this.repo.updateOrder(o.id, 'rejected', { reason: `not booked: ${seen.mismatch}` }));
+        this.halt(`order ${id}: ${seen.mismatch}: not booked; trading stopped`);
+      } else if ('absent' in seen) {
         this.commit(() => {
-          this.repo.updateOrder(o.id, 'cancelled', {
-            reason: 'not on the exchange under its client id (never placed)',
-          });
+          this.repo.updateOrder(o.id, 'cancelled', { reason: seen.absent });
           const next = { ...(this.run as RunState), pending: undefined };
           this.repo.saveState(next);
           this.run = next;
         });
-        notes.push(`order ${id}: not on the exchange (never placed), cancelled`);
-      }
+        notes.push(`order ${id}: ${seen.absent}, cancelled`);
+      } else notes.push(`order ${id}: outcome unknown, ${seen.unknown}: no new order in ${this.symbol} until settled`);
     }
     return notes;
   }
@@ -283,8 +289,11 @@ export class LiveTrader extends Trader {
           amount: (x) => Number(ex.amountToPrecision(key.symbol, x)),
         })
       : undefined;
+    const inFlight = inFlightHold(this.repo, this.run.id, this.symbol);
     const held =
-      planned && capped && !capped.skip ? await this.holds.holds(this.symbol, orderSide(planned)) : undefined;
+      planned && capped && !capped.skip
+        ? (inFlight ?? (await this.holds.holds(this.symbol, orderSide(planned))))
+        : undefined;
     let orderId: number | undefined;
     const run = this.run;
     // the id the order row stores is the id the order is sent under: computed once
@@ -352,7 +361,14 @@ export class LiveTrader extends Trader {
             })}`
           : '';
         this.o.logger.error(`order ${id} (${side} ${capped.amount}) refused: ${placed.refused}${fix}`);
+      } else if ('mismatch' in placed) {
+        const oid = orderId;
+        this.commit(() => this.repo.updateOrder(oid, 'rejected', { reason: `not booked: ${placed.mismatch}` }));
+        this.halt(`order ${id}: ${placed.mismatch}: not booked; trading stopped`);
       } else {
+        const oid = orderId;
+        const proof = placed.exists;
+        if (proof) this.commit(() => this.repo.updateOrder(oid, 'submitting', { existsProof: proof }));
         this.o.logger.warn(
           `order ${id} (${side} ${capped.amount}): outcome unknown ` +
             `(${placed.unknown}); settled by its client id at the next tick`,

@@ -7,18 +7,20 @@ import ccxt, { type Exchange, type Order as CcxtOrder } from 'ccxt';
 import type { Logger } from '../core/log.ts';
 import { parseSpotSymbol } from '../core/market-symbol.ts';
 import { classifyError, shortError, withMarkets, withRetry, type RetryOptions } from '../data/exchange.ts';
-import { fillFromOrder, findOrderByClientId, isOpen, type Retried } from './exchange-orders.ts';
+import { fillFromOrder, findOrderByClientId, isOpen, otherOrder, type Retried } from './exchange-orders.ts';
 import type { ThirdFee } from './live-orders.ts';
+import type { RunRepository } from './run-repository.ts';
 import type { FillRecord } from './types.ts';
 
 /**
- * The start of every client order id a run uses: its id and its creation time (base 36). Run ids alone repeat: SQLite
- * gives a run created after `--reset` the removed run's id, and another database file starts at 1 again; an exchange
- * refuses an id used before, and the look-up that follows the refusal found the earlier run's order (another side,
- * another amount) and recorded it as the new run's fill.
+ * The start of every client order id a run uses: its id and the random nonce drawn when it was created (trading
+ * schema 8). Run ids repeat (SQLite gives a run created after `--reset` the removed run's id, another database file
+ * starts at 1) and so do creation times (`--now`): an exchange refuses an id used before, and the look-up that
+ * followed the refusal found the other run's order and recorded it as this run's fill. A run created before schema 8
+ * keeps its creation time (base 36) in the nonce's place, so orders it has in flight are still found.
  */
-export function orderIdPrefix(run: { id: number; createdAt: number }): string {
-  return `bot${run.id}-${Math.max(0, Math.floor(run.createdAt)).toString(36)}-`;
+export function orderIdPrefix(run: { id: number; createdAt: number; orderNonce?: string }): string {
+  return `bot${run.id}-${run.orderNonce ?? Math.max(0, Math.floor(run.createdAt)).toString(36)}-`;
 }
 
 /**
@@ -45,10 +47,53 @@ function recurringRefusal(e: unknown): RecurringRefusal | undefined {
 }
 
 /**
- * How placing an order ended: the exchange's order, a refusal (nothing placed; `recurs` when it will come back), or
- * unknown (settled next tick).
+ * How placing an order ended: the exchange's order, a refusal (nothing placed; `recurs` when it will come back),
+ * unknown (settled at a later tick; `exists`: the refusal that proves the exchange has an order under its id), or
+ * an order under its id that is not the one sent (`mismatch` names both; never booked).
  */
-type Placement = { order: CcxtOrder } | { refused: string; recurs?: RecurringRefusal } | { unknown: string };
+type Placement =
+  | { order: CcxtOrder }
+  | { refused: string; recurs?: RecurringRefusal }
+  | { unknown: string; exists?: string }
+  | { mismatch: string };
+
+/** An order row still `submitting`: what was sent, when (the run's clock), and any proof the exchange has it. */
+interface SentOrder {
+  clientId: string;
+  side: 'buy' | 'sell';
+  quantity: number;
+  createdAt: number;
+  existsProof: string | null;
+}
+
+/**
+ * What a look-up of an order left `submitting` settled: the exchange's order, another order under its id
+ * (`mismatch`), proof enough that it was never placed (`absent`), or nothing yet (`unknown`: looked up again later).
+ */
+type LookUp = { order: CcxtOrder } | { mismatch: string } | { absent: string } | { unknown: string };
+
+/**
+ * How long an order not found under its client id stays unknown before it is written off as never placed, from when
+ * it was sent, unless trading.live.unknownOrderGraceSeconds says otherwise. Exchanges show an order they took within
+ * seconds (Upbit's look-up lag, Binance's -1007 "execution status unknown"); ten minutes covers a slow one many times
+ * over, and the run only waits that long after a crash or a lost reply, with no new order in that market meanwhile.
+ */
+const UNKNOWN_ORDER_GRACE_SECONDS = 600;
+
+/**
+ * Why a run sends no new order in `market` now: another order of its own there still `submitting` (its outcome unknown;
+ * a second order could double the position), or undefined.
+ */
+export function inFlightHold(
+  repo: RunRepository,
+  runId: number,
+  market: string,
+  /** The order row about to be sent, itself `submitting`. */
+  except?: number,
+): string | undefined {
+  const o = repo.orders(runId, 'submitting').find((x) => x.market === market && x.id !== except);
+  return o && `held back: order ${o.clientId ?? o.id} in ${market} is still unknown (submitting)`;
+}
 
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -57,6 +102,16 @@ const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * unique among all of an account's orders. Binance's `newClientOrderId` is unique among open orders only.
  */
 const REFUSES_USED_IDS = new Set(['upbit']);
+
+/**
+ * A refusal because an order under the id exists already, on an exchange that keeps ids for good: proof the exchange
+ * has that order (Upbit answers a validation_error naming the identifier; ccxt's DuplicateOrderId elsewhere).
+ */
+function usedIdRefusal(exchangeId: string, e: unknown): boolean {
+  if (!REFUSES_USED_IDS.has(exchangeId)) return false;
+  if (e instanceof ccxt.DuplicateOrderId) return true;
+  return e instanceof ccxt.ExchangeError && /identifier\b.*\b(already used|duplicat)/i.test(e.message);
+}
 
 /** A failure that shows the exchange turned the request away before acting on it: a rate limit (429, 418). */
 function turnedAway(e: unknown): boolean {
@@ -71,6 +126,7 @@ export class OrderDesk {
   private readonly logger: Logger;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly pollTries: number;
+  private readonly graceMs: number;
 
   constructor(o: {
     exchange: Exchange;
@@ -78,12 +134,15 @@ export class OrderDesk {
     logger: Logger;
     sleep?: (ms: number) => Promise<void>;
     pollTries?: number;
+    /** trading.live.unknownOrderGraceSeconds (default UNKNOWN_ORDER_GRACE_SECONDS). */
+    graceSeconds?: number;
   }) {
     this.ex = o.exchange;
     this.retry = o.retry;
     this.logger = o.logger;
     this.sleep = o.sleep ?? sleepMs;
     this.pollTries = o.pollTries ?? 5;
+    this.graceMs = (o.graceSeconds ?? UNKNOWN_ORDER_GRACE_SECONDS) * 1000;
     const ex = o.exchange;
     this.retried = <T>(what: string, fn: () => Promise<T>) =>
       withRetry(`${ex.id}: ${what}`, () => withMarkets(ex, fn), o.retry);
@@ -107,6 +166,26 @@ export class OrderDesk {
   }
 
   /**
+   * Settles what became of an order left `submitting`, at `now` on the run's clock. It is written off as never placed
+   * only when it stayed missing for the grace period since it was sent and nothing proved the exchange has it: an
+   * order written off while it exists is a real position the run does not know about. The account's balances are no
+   * proof either way: the account may hold funds beyond the run's (other runs, the user's own coins) and the user may
+   * trade or withdraw meanwhile, so a change of the order's size can be neither pinned on it nor ruled out.
+   */
+  async lookUp(symbol: string, sent: SentOrder, now: number): Promise<LookUp> {
+    const found = await this.findOrAbsent(symbol, sent.clientId);
+    if (found) {
+      const other = otherOrder(found, sent);
+      return other ? { mismatch: other } : { order: found };
+    }
+    const since = `sent ${Math.max(0, Math.round((now - sent.createdAt) / 1000))} s ago`;
+    if (sent.existsProof) return { unknown: `not found yet, but the exchange has it (${sent.existsProof}); ${since}` };
+    if (now - sent.createdAt < this.graceMs)
+      return { unknown: `not found yet (${since}; written off after ${this.graceMs / 1000} s missing)` };
+    return { absent: `not on the exchange under its client id, ${since} (never placed)` };
+  }
+
+  /**
    * Places a market order under client id `id`, never twice: after a failure the exchange is asked for the id first
    * (the order may have been taken and the reply lost). The order is sent again after a failure that turned the
    * request away (429/418), or, on an exchange that refuses a used client id for good (REFUSES_USED_IDS), after a
@@ -114,7 +193,9 @@ export class OrderDesk {
    * id: Binance's client id is unique among open orders only, so once the first market order filled a resend was a
    * second order, whether the look-up failed or did not show the order yet (Binance's -1007 "execution status
    * unknown" orders can appear later). Once a try's outcome is unknown, a later refusal (the id already used, the
-   * funds it took) proves nothing was placed only if the order is found missing: it stays unknown too.
+   * funds it took) proves nothing was placed only if the order is found missing: it stays unknown too. A refusal for
+   * the id itself (usedIdRefusal) proves an order exists under it: unknown, with that proof. An order found under
+   * the id that is not this one (another side or size) is a `mismatch`, never booked.
    */
   async place(symbol: string, side: 'buy' | 'sell', amount: number, id: string): Promise<Placement> {
     const ex = this.ex;
@@ -134,8 +215,12 @@ export class OrderDesk {
           looked = false;
           this.logger.warn(`order ${id}: looking it up failed: ${shortError(lookup)}`);
         }
-        if (found) return { order: found };
+        if (found) {
+          const other = otherOrder(found, { side, quantity: amount });
+          return other ? { mismatch: other } : { order: found };
+        }
         const why = shortError(e);
+        if (usedIdRefusal(ex.id, e)) return { unknown: why, exists: why };
         if (classifyError(e) === 'fatal')
           return looked && !mayHaveLanded ? { refused: why, recurs: recurringRefusal(e) } : { unknown: why };
         if (!turnedAway(e)) mayHaveLanded = true;

@@ -37,7 +37,7 @@ import {
   withdrawalLine,
   withdrawnValue,
 } from './withdrawals.ts';
-import { legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
+import { inFlightHold, legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { RefusalHolds } from './refusal-holds.ts';
 import { clockTimes } from './portfolio-clock.ts';
 import { accountSummary, PortfolioTrader, type PortfolioTraderOptions } from './portfolio-trader.ts';
@@ -83,6 +83,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       retry: options.retry,
       logger: options.logger,
       sleep: options.sleep,
+      graceSeconds: options.caps.unknownOrderGraceSeconds,
     });
     this.holds = new RefusalHolds(options.exchange, this.desk.retried, options.logger);
   }
@@ -143,16 +144,20 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     });
   }
 
-  /** Settles every order still `submitting` by its client id, market by market; returns notes for the log. */
+  /**
+   * Settles every order still `submitting` by its client id, market by market, as single-market live does
+   * (OrderDesk.lookUp): recorded, written off as never placed, left for a later tick, or a halt on another order
+   * under its id. Returns notes for the log.
+   */
   private async settleSubmitting(): Promise<string[]> {
     const notes: string[] = [];
     const run = this.run as RunState;
     for (const o of this.o.repo.orders(run.id, 'submitting')) {
       const m = this.o.symbols.indexOf(o.market);
       const id = o.clientId ?? legacyOrderId(run.id, o.decisionTs, m);
-      const found = await this.desk.findOrAbsent(o.market, id);
-      if (found) {
-        const s = await this.desk.settle(o.market, found, this.o.costs[m].feeRate);
+      const seen = await this.desk.lookUp(o.market, { ...o, clientId: id }, this.o.clock());
+      if ('order' in seen) {
+        const s = await this.desk.settle(o.market, seen.order, this.o.costs[m].feeRate);
         this.record(
           o.id,
           m,
@@ -162,15 +167,14 @@ export class PortfolioLiveTrader extends PortfolioTrader {
           String(s.final.status),
           s.thirdFees,
         );
-        notes.push(`order ${id}: found on the exchange (${found.status}), recorded`);
-      } else {
-        this.commit(() =>
-          this.o.repo.updateOrder(o.id, 'cancelled', {
-            reason: 'not on the exchange under its client id (never placed)',
-          }),
-        );
-        notes.push(`order ${id}: not on the exchange (never placed), cancelled`);
-      }
+        notes.push(`order ${id}: found on the exchange (${seen.order.status}), recorded`);
+      } else if ('mismatch' in seen) {
+        this.commit(() => this.o.repo.updateOrder(o.id, 'rejected', { reason: `not booked: ${seen.mismatch}` }));
+        this.halt(`order ${id}: ${seen.mismatch}: not booked; trading stopped`);
+      } else if ('absent' in seen) {
+        this.commit(() => this.o.repo.updateOrder(o.id, 'cancelled', { reason: seen.absent }));
+        notes.push(`order ${id}: ${seen.absent}, cancelled`);
+      } else notes.push(`order ${id}: outcome unknown, ${seen.unknown}: no new order in ${o.market} until settled`);
     }
     return notes;
   }
@@ -415,7 +419,8 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       amount = capped.amount;
       if (amount !== p.amount) this.commit(() => repo.updateOrder(p.orderId, 'submitting', { quantity: amount }));
     }
-    const held = await this.holds.holds(symbol, p.side);
+    const inFlight = inFlightHold(repo, (this.run as RunState).id, symbol, p.orderId);
+    const held = inFlight ?? (await this.holds.holds(symbol, p.side));
     if (held) {
       this.commit(() => repo.updateOrder(p.orderId, 'skipped', { reason: held }));
       logger.debug(`order ${id} (${p.side} ${amount} ${symbol}) ${held}`);
@@ -447,7 +452,12 @@ export class PortfolioLiveTrader extends PortfolioTrader {
           })}`
         : '';
       logger.error(`order ${id} (${p.side} ${amount} ${symbol}) refused: ${placed.refused}${fix}`);
+    } else if ('mismatch' in placed) {
+      this.commit(() => repo.updateOrder(p.orderId, 'rejected', { reason: `not booked: ${placed.mismatch}` }));
+      this.halt(`order ${id}: ${placed.mismatch}: not booked; trading stopped`);
     } else {
+      const proof = placed.exists;
+      if (proof) this.commit(() => repo.updateOrder(p.orderId, 'submitting', { existsProof: proof }));
       logger.warn(
         `order ${id} (${p.side} ${amount} ${symbol}): outcome unknown (${placed.unknown}); ` +
           'settled by its client id at the next tick',

@@ -1,4 +1,5 @@
 /** The trading runs' state in SQLite: runs, decisions, trades, equity and orders (RunRepository). */
+import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Decision } from '../core/policy.ts';
 import { ensureTradingSchema } from './db.ts';
@@ -26,6 +27,7 @@ interface RunRow {
   paused: string | null;
   portfolio: string | null;
   ended_at: number | null;
+  order_nonce: string | null;
 }
 
 function fromRow(r: RunRow): RunState {
@@ -49,6 +51,7 @@ function fromRow(r: RunRow): RunState {
     halted: r.halted ?? undefined,
     paused: r.paused ?? undefined,
     endedAt: r.ended_at ?? undefined,
+    orderNonce: r.order_nonce ?? undefined,
     portfolio: r.portfolio ? (JSON.parse(r.portfolio) as PortfolioRunState) : undefined,
   };
 }
@@ -106,6 +109,10 @@ interface OrderRow {
   reason: string | null;
   /** The client order id a live order was sent under (null: paper, or a live order from before schema 4). */
   clientId: string | null;
+  /** When the order row was written, on the run's clock: a live order is sent right after. */
+  createdAt: number;
+  /** What proved the exchange has a live order not found yet (a resend refused for its id), or null. */
+  existsProof: string | null;
 }
 
 /** Reads and writes trading state. Every method is synchronous, so a tick can run them inside one transaction. */
@@ -187,8 +194,8 @@ export class RunRepository {
     const info = this.db
       .prepare(
         `INSERT INTO trading_runs (mode, name, exchange, symbol, timeframe, policy, created_at, history_from, start_ts,
-           initial_balance, account, portfolio, account_key)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           initial_balance, account, portfolio, account_key, order_nonce)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         key.mode,
@@ -204,6 +211,8 @@ export class RunRepository {
         JSON.stringify(init.account),
         init.portfolio ? JSON.stringify(init.portfolio) : null,
         key.mode === 'live' ? (this.accountKey ?? null) : null,
+        // 40 random bits: two runs' client order ids differ whatever their ids, databases and clocks (orderIdPrefix)
+        randomBytes(5).toString('hex'),
       );
     return this.get(Number(info.lastInsertRowid));
   }
@@ -306,14 +315,22 @@ export class RunRepository {
   updateOrder(
     orderId: number,
     status: OrderRow['status'],
-    fields: { quantity?: number; exchangeId?: string; reason?: string } = {},
+    fields: { quantity?: number; exchangeId?: string; reason?: string; existsProof?: string } = {},
   ): void {
     this.db
       .prepare(
         `UPDATE trading_orders SET status = ?, quantity = coalesce(?, quantity),
-          exchange_id = coalesce(?, exchange_id), reason = coalesce(?, reason) WHERE id = ?`,
+          exchange_id = coalesce(?, exchange_id), reason = coalesce(?, reason),
+          exists_proof = coalesce(?, exists_proof) WHERE id = ?`,
       )
-      .run(status, fields.quantity ?? null, fields.exchangeId ?? null, fields.reason ?? null, orderId);
+      .run(
+        status,
+        fields.quantity ?? null,
+        fields.exchangeId ?? null,
+        fields.reason ?? null,
+        fields.existsProof ?? null,
+        orderId,
+      );
   }
 
   insertFill(runId: number, orderId: number, ts: number, f: FillRecord): void {
@@ -355,7 +372,7 @@ export class RunRepository {
 
   orders(runId: number, status?: OrderRow['status']): OrderRow[] {
     const sql = `SELECT id, market, decision_ts AS decisionTs, side, quantity, status, exchange_id AS exchangeId,
-                        reason, client_id AS clientId
+                        reason, client_id AS clientId, created_at AS createdAt, exists_proof AS existsProof
                  FROM trading_orders
                  WHERE run_id = ? ${status ? 'AND status = ?' : ''} ORDER BY id`;
     return (status ? this.db.prepare(sql).all(runId, status) : this.db.prepare(sql).all(runId)) as OrderRow[];

@@ -37,7 +37,13 @@ export interface RunStatus {
   /** Buy-and-hold from the first acted candle's close to the last one's (a portfolio: equal weights held). */
   buyHoldPnl: number | null;
   trades: number;
-  pendingOrder: { side: string; quantity: number; decidedAt: string } | null;
+  /**
+   * The order waiting to be filled: a paper run's for the next open, or a live run's sent with its outcome unknown
+   * yet (`clientId`, `state`: it stays `submitting` until the exchange shows it or it is written off).
+   */
+  pendingOrder: { side: string; quantity: number; decidedAt: string; clientId?: string; state?: string } | null;
+  /** A live run's orders sent whose outcome is unknown yet (`submitting`), every market's. */
+  inFlight: InFlightOrder[];
   lastDecisions: { candle: string; action: string; confidence: number; price: number; modelVersion: string | null }[];
   /**
    * When the trader acts next; null for a halted run, whose trader stopped and acts no more until a clear-halt, and
@@ -75,6 +81,7 @@ export function runStatus(
       ? run.account.cash + run.account.units * price
       : run.account.cash;
   const pending = run.pending;
+  const inFlight = inFlightOrders(repo, run.id);
   const quantity = pending ? (pending.order.side === 0 ? pending.order.spend : pending.order.units) : 0;
   // the run's own starting value: a live run starts from what the exchange held (issue 18), which older databases
   // recorded only in the account
@@ -113,7 +120,16 @@ export function runStatus(
     pendingOrder:
       pending && quantity > 0
         ? { side: pending.order.side === 0 ? 'buy' : 'sell', quantity, decidedAt: isoTime(pending.decisionTs) }
-        : null,
+        : inFlight[0]
+          ? {
+              side: inFlight[0].side,
+              quantity: inFlight[0].quantity,
+              decidedAt: inFlight[0].decidedAt,
+              clientId: inFlight[0].clientId ?? undefined,
+              state: inFlight[0].state,
+            }
+          : null,
+    inFlight,
     lastDecisions: repo.decisions(run.id, decisions).map((d) => ({
       candle: isoTime(d.ts),
       action: d.action,
@@ -177,6 +193,7 @@ function portfolioLines(s: RunStatus): string[] {
           `${waiting.waiting.join(', ')} fill at their next open`
         : 'none'
     }`,
+    ...s.inFlight.map((o) => `in flight    ${inFlightText(o)}`),
   ];
 }
 const num = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 2 });
@@ -196,14 +213,42 @@ function nextTickText(s: RunStatus): string {
   return `— (not running${s.lastSeen ? `; last seen ${s.lastSeen}` : ''})`;
 }
 
+/** A live order sent whose outcome is not known yet (trading_orders row `submitting`). */
+interface InFlightOrder {
+  market: string;
+  side: string;
+  quantity: number;
+  decidedAt: string;
+  clientId: string | null;
+  state: string;
+}
+
+function inFlightOrders(repo: RunRepository, runId: number): InFlightOrder[] {
+  return repo.orders(runId, 'submitting').map((o) => ({
+    market: o.market,
+    side: o.side,
+    quantity: o.quantity,
+    decidedAt: isoTime(o.decisionTs),
+    clientId: o.clientId,
+    state: `submitting: outcome unknown${o.existsProof ? ', the exchange has it' : ''}, sent ${isoTime(o.createdAt)}`,
+  }));
+}
+
+/** A live order in flight, in one phrase: side, amount (a buy's in quote currency), client id and state. */
+const inFlightText = (o: InFlightOrder) =>
+  `${o.side} ${num(o.quantity)} ${o.market} as order ${o.clientId ?? '?'} (${o.state})`;
+
 export function formatStatus(s: RunStatus): string {
   const version = s.modelVersion ? ` @ ${s.modelVersion}` : '';
   const price = s.lastPrice !== null ? ` @ ${num(s.lastPrice)}` : '';
   const buyHold = s.buyHoldPnl !== null ? pct(s.buyHoldPnl) : '—';
   const order = s.pendingOrder;
-  const pending = order
-    ? `${order.side} ${num(order.quantity)} (decided at ${order.decidedAt} close, fills at the next open)`
-    : 'none';
+  const pending =
+    s.inFlight.length > 0
+      ? s.inFlight.map(inFlightText).join('; ')
+      : order
+        ? `${order.side} ${num(order.quantity)} (decided at ${order.decidedAt} close, fills at the next open)`
+        : 'none';
   const lines = [
     `${s.mode} run "${s.name}"  ${s.exchange} ${s.symbol} ${s.timeframe}  ${s.policy}${version}`,
     ...(s.ended ? [`ENDED at ${s.ended} (--end): trades no more`] : []),

@@ -98,6 +98,8 @@ export interface RunState extends RunKey {
   paused?: string | undefined;
   /** When the run was ended for good (`--end`): it keeps its history, never trades again and claims no account. */
   endedAt?: number | undefined;
+  /** Random, drawn at creation (trading schema 8): in the run's client order ids; absent for older runs. */
+  orderNonce?: string | undefined;
   /** A portfolio run's account and waiting targets (issue 14); undefined for a single-market run. */
   portfolio?: PortfolioRunState | undefined;
 }

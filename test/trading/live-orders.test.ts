@@ -20,7 +20,7 @@ import { RunRepository } from '../../src/trading/run-repository.ts';
 import { runStatus } from '../../src/trading/status.ts';
 import type { PolicySource } from '../../src/trading/types.ts';
 import { assertNoSecrets, startBot, runBot } from './cli.ts';
-import { assertBooksAgree, HOUR, liveCliSetup, liveSetup } from './live-setup.ts';
+import { assertBooksAgree, assertFilledOnce, HOUR, liveCliSetup, liveSetup } from './live-setup.ts';
 
 const CAPS = { maxOrderValue: 3_000_000, maxDailyLoss: 1e12 };
 
@@ -287,20 +287,8 @@ the fill`, async () => {
       restarted.stderr,
       /reconcile: order bot\d+-[0-9a-z]+-\d+: found on the exchange \(canceled\), recorded/,
     );
-    const store = CandleStore.open(db);
-    try {
-      const repo = new RunRepository(store.db);
-      const run = repo.list()[0];
-      assert.deepEqual(
-        repo.orders(run.id).map((o) => o.status),
-        ['filled'],
-      );
-      assert.equal(book.orders.length, 1, 'placed once');
-      assert.equal(book.orders[0].state, 'cancel', 'a market buy with a refunded sliver');
-      assertBooksAgree({ book, repo, startKrw: 2_000_000 }, run.id);
-    } finally {
-      store.close();
-    }
+    assertFilledOnce(db, book, 2_000_000);
+    assert.equal(book.orders[0].state, 'cancel', 'a market buy with a refunded sliver');
   } finally {
     await fake.close();
     tmp.cleanup();

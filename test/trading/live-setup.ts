@@ -219,6 +219,26 @@ export function assertBooksAgree(
 }
 
 /**
+ * After a `bot live` process in `db` settled its one order: recorded `filled`, placed once on `book`, and the books
+ * agree with the exchange's balances from `startKrw`.
+ */
+export function assertFilledOnce(db: string, book: FakeOrderBook, startKrw: number): void {
+  const store = CandleStore.open(db);
+  try {
+    const repo = new RunRepository(store.db);
+    const run = repo.list()[0];
+    assert.deepEqual(
+      repo.orders(run.id).map((o) => o.status),
+      ['filled'],
+    );
+    assert.equal(book.orders.length, 1, 'placed once');
+    assertBooksAgree({ book, repo, startKrw }, run.id);
+  } finally {
+    store.close();
+  }
+}
+
+/**
  * For `bot live` run as a process: a temp folder, the fake Upbit with order endpoints holding `krw`, a config file
  * pointing ccxt at it (plus the sections `extra` gives for the temp folder), the database path and the candle time
  * the clock stands after.

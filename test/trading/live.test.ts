@@ -87,13 +87,14 @@ halted`, async () => {
       undefined,
       clientOrderId(run, tsA),
     );
+    // sent past the grace period: the exchange would have shown it by now
     const idB = s.repo.insertOrder(
       run.id,
       tsB,
       'buy',
       1_000_000,
       'submitting',
-      now,
+      now - 600_001,
       undefined,
       clientOrderId(run, tsB),
     );
@@ -105,7 +106,7 @@ halted`, async () => {
       ord_type: 'price',
       state: 'cancel',
       created_at: new Date(now).toISOString(),
-      price: '1000100',
+      price: '1000000',
       executed_volume: '0.01',
       executed_funds: '1000000',
       paid_fee: '500',
