@@ -258,12 +258,17 @@ export async function liveCliSetup(
     symbol: 'KRW-BTC',
   });
   const now = candles.ts[100] + HOUR + 10_000;
-  const fake = await startFakeUpbit({ now: () => now, series: [{ market: 'KRW-BTC', candles }] });
+  // the exchange's clock: a live run's --now must agree with it (live-start.ts), so a test that moves on moves it
+  let exchangeNow = now;
+  const setExchangeNow = (t: number) => {
+    exchangeNow = t;
+  };
+  const fake = await startFakeUpbit({ now: () => exchangeNow, series: [{ market: 'KRW-BTC', candles }] });
   const book = addOrderEndpoints(fake, { KRW: krw });
   const cfg = path.join(tmp.dir, 'config.json');
   const exchange = { ccxt: fake.ccxtOptions(), retries: 2, backoffMs: 10, maxBackoffMs: 50 };
   writeFileSync(cfg, JSON.stringify({ exchange, log: { file: '' }, ...extra(tmp.dir) }));
-  return { tmp, candles, now, fake, book, cfg, db: path.join(tmp.dir, 'bot.db') };
+  return { tmp, candles, now, setExchangeNow, fake, book, cfg, db: path.join(tmp.dir, 'bot.db') };
 }
 
 /**

@@ -34,7 +34,7 @@ function ordersIn(db: string) {
 test(`bot live killed with SIGKILL while the exchange holds the reply and shows the order only after a lag: the \
 restart leaves the order unknown (never "never placed", no made-up withdrawal), places nothing else, status shows \
 it in flight, and a later tick records the fill`, async () => {
-  const { tmp, now, book, cfg, db, fake } = await liveCliSetup(45, 2_000_000);
+  const { tmp, now, setExchangeNow, book, cfg, db, fake } = await liveCliSetup(45, 2_000_000);
   book.replyDelayMs = 8000;
   book.lookupLag = 60; // more look-ups than any two starts make
   try {
@@ -57,6 +57,7 @@ it in flight, and a later tick records the fill`, async () => {
     const inFlight = /pending +buy 1,000,000 BTC\/KRW as order bot\d+-[0-9a-f]{10}-\d+ \(submitting: outcome/;
     assert.match(status.stdout, inFlight);
     // five minutes on, inside the grace period: still unknown, nothing else sent
+    setExchangeNow(now + 5 * MINUTE);
     const later = await runBot(liveArgs(db, cfg, now + 5 * MINUTE), ENV);
     assert.equal(later.code, 0, later.stderr);
     assert.doesNotMatch(later.stderr, /never placed|withdraw/);
@@ -79,7 +80,7 @@ it in flight, and a later tick records the fill`, async () => {
 
 test(`bot live: a lost reply whose resend is refused because the id is used proves the order exists: it stays \
 unknown past the grace period`, async () => {
-  const { tmp, now, book, cfg, db, fake } = await liveCliSetup(46, 2_000_000);
+  const { tmp, now, setExchangeNow, book, cfg, db, fake } = await liveCliSetup(46, 2_000_000);
   book.loseRepliesAfterAccept = 1;
   book.lookupLag = 80;
   try {
@@ -90,6 +91,7 @@ unknown past the grace period`, async () => {
     assert.equal(sent.status, 'submitting');
     assert.match(sent.existsProof ?? '', /is already used/);
     // 20 minutes on: past the 10-minute grace period, yet the exchange refused the id, so the order exists
+    setExchangeNow(now + 20 * MINUTE);
     const second = await runBot(liveArgs(db, cfg, now + 20 * MINUTE), ENV);
     assert.equal(second.code, 0, second.stderr);
     assert.doesNotMatch(second.stderr, /never placed/);
@@ -124,7 +126,7 @@ are placed`, async () => {
 
 test(`bot live: an order found under a run's client id that is not the one it sent (another side or amount) is \
 never booked: the run halts with one line naming both`, async () => {
-  const { tmp, now, cfg, db, fake } = await liveCliSetup(48, 2_000_000);
+  const { tmp, now, setExchangeNow, cfg, db, fake } = await liveCliSetup(48, 2_000_000);
   const db2 = db.replace(/bot\.db$/, 'bot2.db');
   try {
     const a = await runBot(liveArgs(db, cfg, now, ['--allow-shared-account']), ENV);
@@ -142,6 +144,7 @@ never booked: the run halts with one line naming both`, async () => {
       store.close();
     }
     const trades = ordersIn(db2).filter((o) => o.status === 'filled').length;
+    setExchangeNow(now + HOUR);
     const c = await runBot(liveArgs(db2, cfg, now + HOUR, ['--allow-shared-account']), ENV);
     assert.notEqual(c.code, 0);
     const halt = c.stderr.split('\n').filter((l) => l.includes('not booked'));
