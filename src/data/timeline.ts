@@ -4,10 +4,12 @@
  *
  * Rules: a market with no candle at t (Upbit skips intervals without trades; stock markets close) is valued at its
  * last close and cannot fill at t — an order for it waits for the next candle it has. A series that starts later (or
- * ends earlier) shortens the common range; the timeline names the series that limited each end.
+ * ends earlier) shortens the common range; the timeline names the series that limited each end. Series whose candles
+ * open on offset grids (A at :00, B at :30) are refused (`checkOneGrid`).
  */
 import { UserError } from '../core/errors.ts';
 import { firstAtOrAfter, sliceCandles, type Candles } from '../core/candles.ts';
+import { isoTime, timeframeMs } from './timeframe.ts';
 
 export interface Timeline {
   symbols: string[];
@@ -49,6 +51,7 @@ export function alignSeries(series: readonly Candles[]): Timeline {
     if (last < end) [end, endLimitedBy] = [last, s.symbol];
   }
   if (start > end) throw new UserError(`series ${startLimitedBy} starts after ${endLimitedBy} ends: no common range`);
+  checkOneGrid(series);
   const times = new Set<number>();
   for (const s of series) for (const t of s.ts) if (t >= start && t <= end) times.add(t);
   const ts = Float64Array.from([...times].sort((a, b) => a - b));
@@ -72,6 +75,46 @@ export function alignSeries(series: readonly Candles[]): Timeline {
     missing.push(gaps);
   }
   return { symbols, ts, index, mark, start, end, startLimitedBy, endLimitedBy, missing };
+}
+
+/**
+ * Refuses series whose candles open on offset grids: two open times in the range every series covers, of two series,
+ * less than one timeframe apart (hourly A at :00 and B at :30; daily crypto at 00:00 UTC and US stocks at 14:30 UTC).
+ * On their union clock the next time comes before a candle the decision at the previous one read has closed, so the
+ * decision would fill at a price from before it was made (an audit's policy reading B's close made +1,974% at zero
+ * cost) and the clock holds more times than the timeframe's, inflating annualised metrics. Holes, session gaps and
+ * daylight saving shifts keep steps of at least one timeframe and pass.
+ */
+export function checkOneGrid(series: readonly Candles[]): void {
+  if (series.length < 2 || series.some((s) => s.ts.length === 0)) return;
+  const tf = timeframeMs(series[0].timeframe);
+  const start = Math.max(...series.map((s) => s.ts[0]));
+  const end = Math.min(...series.map((s) => s.ts[s.ts.length - 1]));
+  const opens: { ts: number; m: number }[] = [];
+  series.forEach((s, m) => {
+    for (const ts of s.ts) if (ts >= start && ts <= end) opens.push({ ts, m });
+  });
+  opens.sort((x, y) => x.ts - y.ts || x.m - y.m);
+  for (let i = 1; i < opens.length; i++) {
+    const [a, b] = [opens[i - 1], opens[i]];
+    if (a.m === b.m || b.ts === a.ts || b.ts - a.ts >= tf) continue;
+    const [x, y] = a.m < b.m ? [a, b] : [b, a]; // in the order the markets were named
+    const [sx, sy] = [series[x.m].symbol, series[y.m].symbol];
+    throw new UserError(
+      `${sx} and ${sy} candles open on different ${series[0].timeframe} grids (${sx} at ${gridPlace(x.ts, tf)}, ` +
+        `${sy} at ${gridPlace(y.ts, tf)}; from ${isoTime(a.ts)}), so a decision would fill before a candle it read ` +
+        'had closed; give series whose candles open at the same times, or trade them in separate runs',
+    );
+  }
+}
+
+/** Where an open time sits on its timeframe's grid: `:30` for hourly and shorter, `14:30 UTC` up to daily. */
+function gridPlace(ts: number, tf: number): string {
+  const iso = new Date(ts).toISOString();
+  const sec = iso.slice(17, 19) === '00' ? '' : iso.slice(16, 19);
+  if (tf <= 3_600_000 && 3_600_000 % tf === 0) return `:${iso.slice(14, 16)}${sec}`;
+  if (tf <= 86_400_000 && 86_400_000 % tf === 0) return `${iso.slice(11, 16)}${sec} UTC`;
+  return isoTime(ts);
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * The candle times a portfolio run acts on (issue 14): the backtest clock's union of open times, with every market's
- * place at each (its candle there, or its last one before).
+ * place at each (its candle there, or its last one before). Series on offset grids are refused as in the backtest.
  */
 import { lastAtOrBefore, type Candles } from '../core/candles.ts';
+import { checkOneGrid } from '../data/timeline.ts';
 
 /** The candle times, with every market's place at each. */
 export interface ClockTime {
@@ -18,6 +19,8 @@ export interface ClockTime {
  * of open times), from the first time at which every market has some candle (so each can be valued).
  */
 export function clockTimes(series: readonly Candles[], from: number, to: number): ClockTime[] {
+  // over the loaded candles, history included: a tick's own range may hold one time only
+  checkOneGrid(series);
   const set = new Set<number>();
   for (const s of series) for (const ts of s.ts) if (ts >= from && ts <= to) set.add(ts);
   const out: ClockTime[] = [];

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { candlesFromRows, type Candles } from '../../src/core/candles.ts';
-import { alignSeries, candlesFrom, describeTimeline } from '../../src/data/timeline.ts';
+import { alignSeries, candlesFrom, checkOneGrid, describeTimeline } from '../../src/data/timeline.ts';
 
 const H = 3_600_000;
 
@@ -82,4 +82,55 @@ test('bad input: no common range, duplicate symbols, mixed timeframes, empty ser
   assert.throws(() => alignSeries([series('A', [0]), d]), /D is 1d, A is 1h/);
   assert.throws(() => alignSeries([series('E', [])]), /E has no candles/);
   assert.throws(() => alignSeries([]), /no series/);
+});
+
+/** A series of `tf` candles opening at each of `opens` (ms). */
+function at(symbol: string, tf: string, opens: number[]): Candles {
+  const rows = opens.map((ts, i) => ({ ts, open: 100 + i, high: 101 + i, low: 99 + i, close: 100.5 + i, volume: 1 }));
+  return candlesFromRows('x', symbol, tf, rows);
+}
+
+test(`offset grids are refused in one line naming both markets and where each opens (a decision at one would fill \
+before a candle it read had closed); one grid with holes, sessions or a DST shift passes`, () => {
+  const hours = (from: number, n: number, off = 0) => Array.from({ length: n }, (_, i) => (from + i) * H + off);
+  assert.throws(
+    () => alignSeries([at('A/USD', '1h', hours(0, 10)), at('B/USD', '1h', hours(0, 11, -H / 2))]),
+    (e: Error) =>
+      e.message ===
+      'A/USD and B/USD candles open on different 1h grids (A/USD at :00, B/USD at :30; from 1970-01-01T00:00:00Z), ' +
+        'so a decision would fill before a candle it read had closed; give series whose candles open at the same ' +
+        'times, or trade them in separate runs',
+  );
+  const D = 24 * H;
+  const days = (n: number, off: number) => Array.from({ length: n }, (_, i) => Date.UTC(2024, 0, 1) + i * D + off);
+  // crypto daily at 00:00 UTC with US stocks at 14:30 UTC: offset
+  assert.throws(() => checkOneGrid([at('BTC/USD', '1d', days(20, 0)), at('SPY/USD', '1d', days(20, 14.5 * H))]), {
+    message: /BTC\/USD at 00:00 UTC, SPY\/USD at 14:30 UTC; from 2024-01-01T14:30:00Z/,
+  });
+  // Korean stocks at 09:00 KST = 00:00 UTC with crypto at 00:00 UTC, with weekends missing: one grid
+  const kr = days(20, 0).filter((_, i) => i % 7 < 5);
+  checkOneGrid([at('BTC/KRW', '1d', days(20, 0)), at('005930/KRW', '1d', kr)]);
+  // two US stocks across a daylight saving change (13:30 UTC, then 14:30 UTC): the same times, steps ≥ 1 day
+  const us = [...days(5, 13.5 * H), ...days(10, 14.5 * H).slice(5)];
+  checkOneGrid([at('SPY/USD', '1d', us), at('QQQ/USD', '1d', us)]);
+  // holes in one market and a series that only starts later: one grid
+  checkOneGrid([
+    at('A/USD', '1h', hours(0, 10)),
+    at(
+      'B/USD',
+      '1h',
+      [2, 3, 5, 9].map((h) => h * H),
+    ),
+  ]);
+  // an offset only outside the range both cover does not reach the clock
+  checkOneGrid([at('A/USD', '1h', [H / 2, ...hours(1, 9)]), at('B/USD', '1h', hours(1, 9))]);
+  // hourly stock bars at :30 with crypto at :00 (the stocks' session gap does not hide the offset)
+  assert.throws(
+    () =>
+      checkOneGrid([
+        at('BTC/USD', '1h', hours(0, 48)),
+        at('AAPL/USD', '1h', [...hours(14, 7, H / 2), ...hours(38, 7, H / 2)]),
+      ]),
+    { message: /BTC\/USD and AAPL\/USD .*BTC\/USD at :00, AAPL\/USD at :30/ },
+  );
 });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { UserError } from '../../core/errors.ts';
 import { parseSymbolList } from '../../core/market-symbol.ts';
 import { parseTime } from '../../data/timeframe.ts';
+import { checkOneGrid } from '../../data/timeline.ts';
 import { checkBalance, portfolioCosts, runCosts } from '../../market/costs.ts';
 import { setupCommand, trainingCount, wholeNumber } from '../context.ts';
 import { checkOutFolder } from '../out-paths.ts';
@@ -113,6 +114,8 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   });
   const traded = all.slice(0, all.length - informative.length);
   const info = all.slice(all.length - informative.length);
+  // offset grids would fill decisions before the candles they read had closed: one line before any training
+  checkOneGrid(traded.map((s) => s.candles));
   const common = {
     series: traded,
     costs: costsOf(traded.map((s) => s.candles.symbol)).map((c) => c.costs),
