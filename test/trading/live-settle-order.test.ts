@@ -14,6 +14,7 @@ import { RunRepository } from '../../src/trading/run-repository.ts';
 import type { FakeOrder } from '../fake-exchange/orders.ts';
 import { runBot } from './cli.ts';
 import { assertFilledOnce, HOUR, liveCliSetup, ordersIn } from './live-setup.ts';
+import { assertBooksAgree as assertPfBooksAgree, setup as pfSetup, SYMBOLS } from './portfolio-live-setup.ts';
 
 const ENV = { UPBIT_API_KEY: 'settle-test-access-key', UPBIT_API_SECRET: 'settle-test-secret-key', NO_COLOR: '1' };
 const MINUTE = 60_000;
@@ -171,5 +172,49 @@ given together, a flag that starts or trades the run, and a run whose trader is 
   } finally {
     await fake.close();
     tmp.cleanup();
+  }
+});
+
+test(`bot live --symbols --settle-order books a portfolio order no look-up finds into its market's book, and writes \
+off another with --never-placed; the books agree with the exchange`, async () => {
+  const s = await pfSetup({ maxOrderValue: 3_000_000, maxDailyLoss: 1e12 }, 3);
+  try {
+    s.book.loseRepliesAfterAccept = 2;
+    s.book.onlyByUuid = 2;
+    await s.make().tick();
+    const run = s.repo.list()[0];
+    const unknown = s.repo.orders(run.id, 'submitting');
+    assert.equal(unknown.length, 2, 'both buys unknown');
+    assert.ok(unknown.every((o) => /is already used/.test(o.existsProof ?? '')));
+    const flags = ['--symbols', SYMBOLS.join(','), '--db', s.db, '--config', s.cfg, '--log-level', 'warn'];
+    const [btc, eth] = SYMBOLS.map((sym) => unknown.find((o) => o.market === sym));
+    const taken = s.book.orders.find((o) => o.identifier === btc?.clientId);
+    assert.ok(btc?.clientId && eth?.clientId && taken);
+    const wrong = await runBot(
+      ['live', ...flags, '--settle-order', eth.clientId, '--exchange-order-id', taken.uuid],
+      s.env,
+    );
+    assert.match(oneLine(wrong), /is in BTC\/KRW, order .* in ETH\/KRW: not booked$/);
+    const booked = await runBot(
+      ['live', ...flags, '--settle-order', btc.clientId, '--exchange-order-id', taken.uuid],
+      s.env,
+    );
+    assert.equal(booked.code, 0, booked.stderr);
+    assert.match(booked.stdout, /recorded as filled/);
+    // the ETH order the exchange has too: written off on the user's (here mistaken) word, and its fill undone on the
+    // exchange's side so that the books can be compared
+    const off = await runBot(['live', ...flags, '--settle-order', eth.clientId, '--never-placed'], s.env);
+    assert.equal(off.code, 0, off.stderr);
+    const ethOrder = s.book.orders.find((o) => o.identifier === eth.clientId);
+    assert.ok(ethOrder);
+    s.book.balances.set('ETH', 0);
+    s.book.balances.set('KRW', (s.book.balances.get('KRW') ?? 0) + Number(ethOrder.executed_funds) * 1.0005);
+    assert.deepEqual(
+      s.repo.orders(run.id).map((o) => o.status),
+      ['filled', 'cancelled'],
+    );
+    assertPfBooksAgree(s, run.id);
+  } finally {
+    await s.cleanup();
   }
 });
