@@ -30,6 +30,9 @@ interface EndFlags {
   marketCosts?: string;
 }
 
+/** The flags of a paper or live command that start, change or trade a run. */
+export type StartFlags = Omit<EndFlags, 'end' | 'name'>;
+
 export function addEndOption(cmd: Command): void {
   cmd.option(
     '--end',
@@ -42,7 +45,14 @@ export function addEndOption(cmd: Command): void {
  * the market flags, and takes its time from --now): one line naming the first given, rather than ended silently.
  */
 export function checkEndFlags(flags: EndFlags): void {
-  if (!flags.end) return;
+  if (flags.end) refuseStartFlags(flags, '--end ends the run and starts nothing');
+}
+
+/**
+ * One line naming the first flag given that starts, changes or trades a run, for a flag that only does `doing` to a
+ * run it names (--end, --settle-order).
+ */
+export function refuseStartFlags(flags: StartFlags, doing: string): void {
   const given = (
     [
       ['--once', flags.once],
@@ -65,7 +75,7 @@ export function checkEndFlags(flags: EndFlags): void {
       ['--market-costs', flags.marketCosts],
     ] as const
   ).find(([, v]) => v !== undefined && v !== false);
-  if (given) throw new UserError(`--end ends the run and starts nothing: drop ${given[0]}`);
+  if (given) throw new UserError(`${doing}: drop ${given[0]}`);
 }
 
 /** Ends the run the flags name (a portfolio's key is its markets joined by commas) and prints the line. */

@@ -49,7 +49,8 @@ export function endRun(config: Pick<TradingSettings, 'data' | 'trading'>, key: R
         const ids = unsettled.map((o) => o.clientId ?? `row ${o.id}`).join(', ');
         throw new UserError(
           `${runTitle(key)} has ${unsettled.length} order(s) the exchange has not settled (client id ${ids}): ` +
-            `run it once (bot ${key.mode} --once with its flags) to settle them, then --end`,
+            `run it once (bot ${key.mode} --once with its flags) to settle them, then --end` +
+            (key.mode === 'live' ? ' (one no look-up finds: --settle-order, as bot status --live says)' : ''),
         );
       }
       repo.end(run.id, now);

@@ -52,7 +52,7 @@ export function otherOrder(o: CcxtOrder, sent: { side: 'buy' | 'sell'; quantity:
   const sameSize = size === undefined || Math.abs(size - sent.quantity) <= 1e-9 * Math.max(1, sent.quantity);
   if (o.side === sent.side && sameSize) return undefined;
   const theirs = `${o.side} of ${size ?? 'an unreported size'}`;
-  return `the exchange's order ${o.id} under this id is a ${theirs}, this run sent a ${sent.side} of ${sent.quantity}`;
+  return `the exchange's order ${o.id} is a ${theirs}, this run sent a ${sent.side} of ${sent.quantity}`;
 }
 
 /** The order placed under client order id `id`, from the exchange, or undefined when the exchange has none. */

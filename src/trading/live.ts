@@ -44,6 +44,52 @@ export function clientOrderId(run: { id: number; createdAt: number }, ts: number
   return `${orderIdPrefix(run)}${ts}`;
 }
 
+/** What OrderDesk.settle read of an order that stopped working: its fill (none: nothing executed) and end state. */
+export type SettledOrder = Pick<
+  Awaited<ReturnType<OrderDesk['settle']>>,
+  'fill' | 'final' | 'exchangeId' | 'offBookFee'
+>;
+
+/**
+ * Books order row `orderId` of a one-market live run as the exchange settled it (`decisionTs`: its candle, the fill's
+ * time when the exchange gives none): the fill into the account, fees in a third currency off the books, or the end
+ * state of an order that executed nothing. Writes the rows and returns the run's state, saved; the caller commits.
+ * Every way an order is settled goes through here: placed, found by a later look-up, or named by the user.
+ */
+export function bookSettled(
+  repo: RunRepository,
+  run: RunState,
+  orderId: number,
+  s: SettledOrder,
+  decisionTs: number,
+): RunState {
+  const next: RunState = { ...run, pending: undefined };
+  if (s.fill) {
+    repo.insertFill(run.id, orderId, Math.floor(s.final.timestamp ?? decisionTs), s.fill);
+    repo.updateOrder(orderId, 'filled', { quantity: s.fill.units, exchangeId: s.exchangeId });
+    next.account = payOffBook(applyFill(run.account, s.fill), s.offBookFee);
+  } else {
+    const status = s.final.status === 'canceled' ? 'cancelled' : 'rejected';
+    repo.updateOrder(orderId, status, {
+      exchangeId: s.exchangeId,
+      reason: `exchange status ${s.final.status}, nothing executed`,
+    });
+  }
+  repo.saveState(next);
+  return next;
+}
+
+/**
+ * Writes off order row `orderId`, left `submitting`, as never placed (`reason`: what decided it, for bot status):
+ * nothing booked. Returns the run's state, saved; the caller commits.
+ */
+export function writeOff(repo: RunRepository, run: RunState, orderId: number, reason: string): RunState {
+  repo.updateOrder(orderId, 'cancelled', { reason });
+  const next = { ...run, pending: undefined };
+  repo.saveState(next);
+  return next;
+}
+
 /**
  * The trader with a broker that places real market orders through ccxt. It acts on the newest closed candle only
  * (a stale decision is not worth a real order): the decision and an order marked `submitting` are committed first,
@@ -98,10 +144,7 @@ export class LiveTrader extends Trader {
         this.halt(`order ${id}: ${seen.mismatch}: not booked; trading stopped`);
       } else if ('absent' in seen) {
         this.commit(() => {
-          this.repo.updateOrder(o.id, 'cancelled', { reason: seen.absent });
-          const next = { ...(this.run as RunState), pending: undefined };
-          this.repo.saveState(next);
-          this.run = next;
+          this.run = writeOff(this.repo, this.run as RunState, o.id, seen.absent);
         });
         notes.push(`order ${id}: ${seen.absent}, cancelled`);
       } else notes.push(`order ${id}: outcome unknown, ${seen.unknown}: no new order in ${this.symbol} until settled`);
@@ -157,27 +200,9 @@ export class LiveTrader extends Trader {
    * An error leaves the order `submitting`, to be settled at the next tick.
    */
   private async settle(orderId: number, placed: CcxtOrder, decisionTs: number): Promise<void> {
-    const { fill, final, exchangeId, offBookFee } = await this.desk.settle(
-      this.symbol,
-      placed,
-      this.o.market.costs.feeRate,
-    );
+    const settled = await this.desk.settle(this.symbol, placed, this.o.market.costs.feeRate);
     this.commit(() => {
-      const run = this.run as RunState;
-      const next: RunState = { ...run, pending: undefined };
-      if (fill) {
-        this.repo.insertFill(run.id, orderId, Math.floor(final.timestamp ?? decisionTs), fill);
-        this.repo.updateOrder(orderId, 'filled', { quantity: fill.units, exchangeId });
-        next.account = payOffBook(applyFill(run.account, fill), offBookFee);
-      } else {
-        const status = final.status === 'canceled' ? 'cancelled' : 'rejected';
-        this.repo.updateOrder(orderId, status, {
-          exchangeId,
-          reason: `exchange status ${final.status}, nothing executed`,
-        });
-      }
-      this.repo.saveState(next);
-      this.run = next;
+      this.run = bookSettled(this.repo, this.run as RunState, orderId, settled, decisionTs);
     });
   }
 

@@ -78,7 +78,13 @@ type LookUp = { order: CcxtOrder } | { mismatch: string } | { absent: string } |
  * seconds (Upbit's look-up lag, Binance's -1007 "execution status unknown"); ten minutes covers a slow one many times
  * over, and the run only waits that long after a crash or a lost reply, with no new order in that market meanwhile.
  */
-const UNKNOWN_ORDER_GRACE_SECONDS = 600;
+export const UNKNOWN_ORDER_GRACE_SECONDS = 600;
+
+/**
+ * The reason an order left `submitting` carries once the user wrote it off (`bot live --settle-order ID
+ * --never-placed`): their statement that the exchange has no such order, not the bot's finding (bot status shows it).
+ */
+export const NEVER_PLACED_REASON = 'written off by hand: --never-placed';
 
 /**
  * Why a run sends no new order in `market` now: another order of its own there still `submitting` (its outcome unknown;
@@ -183,6 +189,40 @@ export class OrderDesk {
     if (now - sent.createdAt < this.graceMs)
       return { unknown: `not found yet (${since}; written off after ${this.graceMs / 1000} s missing)` };
     return { absent: `not on the exchange under its client id, ${since} (never placed)` };
+  }
+
+  /**
+   * The exchange's order `exchangeId` (ccxt fetchOrder), named by the user for an order left `submitting` that no
+   * look-up by its client id finds (`bot live --settle-order`): the order, as a look-up that found it would give it,
+   * or why it is not booked: no order under that id (`missing`), still open (`open`), or not the order sent
+   * (`mismatch` names both: another market or client id, or the side or size otherOrder checks of an order found).
+   */
+  async fetchSent(
+    symbol: string,
+    exchangeId: string,
+    sent: Pick<SentOrder, 'clientId' | 'side' | 'quantity'>,
+  ): Promise<{ order: CcxtOrder } | { open: string } | { mismatch: string } | { missing: string }> {
+    const found = await this.retried('order', async () => {
+      try {
+        return await this.ex.fetchOrder(exchangeId, symbol);
+      } catch (e) {
+        if (e instanceof ccxt.OrderNotFound) return undefined;
+        throw e;
+      }
+    });
+    if (!found) return { missing: `${this.ex.id} has no order ${exchangeId} in ${symbol}` };
+    if (found.symbol !== undefined && found.symbol !== symbol)
+      return {
+        mismatch: `the exchange's order ${exchangeId} is in ${found.symbol}, order ${sent.clientId} in ${symbol}`,
+      };
+    if (found.clientOrderId && found.clientOrderId !== sent.clientId)
+      return {
+        mismatch: `the exchange's order ${exchangeId} has client id ${found.clientOrderId}, not ${sent.clientId}`,
+      };
+    const other = otherOrder(found, sent);
+    if (other) return { mismatch: other };
+    if (isOpen(found)) return { open: `the exchange's order ${exchangeId} is still open: settle it after it ends` };
+    return { order: found };
   }
 
   /**

@@ -43,7 +43,10 @@ import { clockTimes } from './portfolio-clock.ts';
 import { accountSummary, PortfolioTrader, type PortfolioTraderOptions } from './portfolio-trader.ts';
 import { closedBy } from './run-holder.ts';
 import type { TickReport } from './trader.ts';
-import type { FillRecord, PortfolioPending, PortfolioRunState, RunState } from './types.ts';
+import type { PortfolioPending, PortfolioRunState, RunState } from './types.ts';
+import type { Costs } from '../market/costs.ts';
+import type { RunRepository } from './run-repository.ts';
+import type { SettledOrder } from './live.ts';
 
 interface PortfolioLiveOptions extends PortfolioTraderOptions {
   exchange: Exchange;
@@ -66,6 +69,57 @@ interface PlannedOrder {
   amount: number;
   /** The market's close at the decision (its exchange minimum in quote currency needs a price). */
   close: number;
+}
+
+/**
+ * Books order row `orderId` of a portfolio live run, for market m, as the exchange settled it (`ts`: the fill's time
+ * when the exchange gives none): its fill into market m's book and the run's one cash, or the end state of an order
+ * that executed nothing. `thirdFees`: its fees in a third currency (BNB), market m's; one in the base of another of the
+ * run's markets comes out of that market's units, the rest is off the books and added to the run's total
+ * (payFromBooks). Writes the rows and returns the run's state, saved; the caller commits. Every way an order is
+ * settled goes through here: placed, found by a later look-up, or named by the user (settle-order.ts).
+ */
+export function bookPortfolioSettled(
+  repo: RunRepository,
+  run: RunState,
+  o: { symbols: readonly string[]; costs: readonly Costs[] },
+  order: { orderId: number; m: number; ts: number },
+  s: Pick<SettledOrder, 'fill' | 'final' | 'exchangeId'> & { thirdFees: readonly ThirdFee[] },
+): RunState {
+  const { orderId, m } = order;
+  const { fill, exchangeId } = s;
+  const pf = run.portfolio as PortfolioRunState;
+  const account = restorePortfolio(pf.account, o.costs);
+  let offBookFee = 0;
+  if (fill) {
+    repo.insertFill(run.id, orderId, Math.floor(s.final.timestamp ?? order.ts), fill);
+    repo.updateOrder(orderId, 'filled', { quantity: fill.units, exchangeId });
+    const book = applyFill({ ...account.books[m].snapshot(), cash: account.cash }, fill);
+    account.books[m].load({ ...book, cash: 0 });
+    account.cash = book.cash;
+    const paid = payFromBooks(
+      account.books.map((b) => b.snapshot()),
+      o.symbols.map(baseOf),
+      m,
+      s.thirdFees,
+    );
+    offBookFee = paid.offBook;
+    paid.books.forEach((b, k) => account.books[k].load(k === m ? payOffBook(b, offBookFee) : b));
+  } else {
+    const status = String(s.final.status);
+    repo.updateOrder(orderId, status === 'canceled' ? 'cancelled' : 'rejected', {
+      exchangeId,
+      reason: `exchange status ${status}, nothing executed`,
+    });
+  }
+  const offBook = (pf.offBookFees ?? 0) + (offBookFee > 0 ? offBookFee : 0);
+  const next: RunState = {
+    ...run,
+    account: accountSummary(account),
+    portfolio: { ...pf, account: snapshotPortfolio(account), ...(offBook > 0 ? { offBookFees: offBook } : {}) },
+  };
+  repo.saveState(next);
+  return next;
 }
 
 export class PortfolioLiveTrader extends PortfolioTrader {
@@ -92,55 +146,10 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     return (this.run as RunState).portfolio as PortfolioRunState;
   }
 
-  /**
-   * Records a fill (or its absence) of order `orderId` for market m into the account, in one transaction. `fees`: its
-   * fees in a third currency (BNB), market m's fees; one in the base of another of the run's markets comes out of that
-   * market's units, the rest is off the books and added to the run's total (payFromBooks).
-   */
-  private record(
-    orderId: number,
-    m: number,
-    fill: FillRecord | undefined,
-    ts: number,
-    exchangeId: string,
-    status: string,
-    fees: readonly ThirdFee[],
-  ): void {
-    const { repo, costs } = this.o;
+  /** Records what the exchange settled of a placed or found order, in one transaction (bookPortfolioSettled). */
+  private record(order: { orderId: number; m: number; ts: number }, s: Parameters<typeof bookPortfolioSettled>[4]) {
     this.commit(() => {
-      const run = this.run as RunState;
-      const pf = run.portfolio as PortfolioRunState;
-      const account = restorePortfolio(pf.account, costs);
-      let offBookFee = 0;
-      if (fill) {
-        repo.insertFill(run.id, orderId, ts, fill);
-        repo.updateOrder(orderId, 'filled', { quantity: fill.units, exchangeId });
-        const book = applyFill({ ...account.books[m].snapshot(), cash: account.cash }, fill);
-        account.books[m].load({ ...book, cash: 0 });
-        account.cash = book.cash;
-        const bases = this.o.symbols.map(baseOf);
-        const paid = payFromBooks(
-          account.books.map((b) => b.snapshot()),
-          bases,
-          m,
-          fees,
-        );
-        offBookFee = paid.offBook;
-        paid.books.forEach((b, k) => account.books[k].load(k === m ? payOffBook(b, offBookFee) : b));
-      } else {
-        repo.updateOrder(orderId, status === 'canceled' ? 'cancelled' : 'rejected', {
-          exchangeId,
-          reason: `exchange status ${status}, nothing executed`,
-        });
-      }
-      const offBook = (pf.offBookFees ?? 0) + (offBookFee > 0 ? offBookFee : 0);
-      const next: RunState = {
-        ...run,
-        account: accountSummary(account),
-        portfolio: { ...pf, account: snapshotPortfolio(account), ...(offBook > 0 ? { offBookFees: offBook } : {}) },
-      };
-      repo.saveState(next);
-      this.run = next;
+      this.run = bookPortfolioSettled(this.o.repo, this.run as RunState, this.o, order, s);
     });
   }
 
@@ -158,15 +167,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       const seen = await this.desk.lookUp(o.market, { ...o, clientId: id }, this.o.clock());
       if ('order' in seen) {
         const s = await this.desk.settle(o.market, seen.order, this.o.costs[m].feeRate);
-        this.record(
-          o.id,
-          m,
-          s.fill,
-          Math.floor(s.final.timestamp ?? o.decisionTs),
-          s.exchangeId,
-          String(s.final.status),
-          s.thirdFees,
-        );
+        this.record({ orderId: o.id, m, ts: o.decisionTs }, s);
         notes.push(`order ${id}: found on the exchange (${seen.order.status}), recorded`);
       } else if ('mismatch' in seen) {
         this.commit(() => this.o.repo.updateOrder(o.id, 'rejected', { reason: `not booked: ${seen.mismatch}` }));
@@ -429,15 +430,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const placed = await this.desk.place(symbol, p.side, amount, id);
     if ('order' in placed) {
       const s = await this.desk.settle(symbol, placed.order, costs[p.market].feeRate);
-      this.record(
-        p.orderId,
-        p.market,
-        s.fill,
-        Math.floor(s.final.timestamp ?? ts),
-        s.exchangeId,
-        String(s.final.status),
-        s.thirdFees,
-      );
+      this.record({ orderId: p.orderId, m: p.market, ts }, s);
     } else if ('refused' in placed) {
       this.commit(() => repo.updateOrder(p.orderId, 'rejected', { reason: placed.refused }));
       const pf = this.pf.account;

@@ -4,7 +4,8 @@ import { lockHolder, runLockName } from './lock.ts';
 import { equalWeightHoldPnl } from './portfolio-hold.ts';
 import { nextTickTime } from './trader.ts';
 import { withdrawnValue } from './withdrawals.ts';
-import type { PortfolioRunState, RunKey } from './types.ts';
+import { NEVER_PLACED_REASON, UNKNOWN_ORDER_GRACE_SECONDS } from './order-desk.ts';
+import type { PortfolioRunState, RunKey, RunState } from './types.ts';
 
 export interface RunStatus {
   id: number;
@@ -44,6 +45,8 @@ export interface RunStatus {
   pendingOrder: { side: string; quantity: number; decidedAt: string; clientId?: string; state?: string } | null;
   /** A live run's orders sent whose outcome is unknown yet (`submitting`), every market's. */
   inFlight: InFlightOrder[];
+  /** A live run's orders the user wrote off as never placed (--never-placed), in one phrase each. */
+  writtenOff: string[];
   lastDecisions: { candle: string; action: string; confidence: number; price: number; modelVersion: string | null }[];
   /**
    * When the trader acts next; null for a halted run, whose trader stopped and acts no more until a clear-halt, and
@@ -65,7 +68,7 @@ export function runStatus(
   key: RunKey,
   now: number,
   decisions: number,
-  timing: { tickDelaySeconds: number; lockStaleSeconds: number },
+  timing: { tickDelaySeconds: number; lockStaleSeconds: number; unknownOrderGraceSeconds?: number },
 ): RunStatus | undefined {
   const run = repo.find(key);
   if (!run) return undefined;
@@ -81,7 +84,7 @@ export function runStatus(
       ? run.account.cash + run.account.units * price
       : run.account.cash;
   const pending = run.pending;
-  const inFlight = inFlightOrders(repo, run.id);
+  const inFlight = inFlightOrders(repo, run, now, timing.unknownOrderGraceSeconds ?? UNKNOWN_ORDER_GRACE_SECONDS);
   const quantity = pending ? (pending.order.side === 0 ? pending.order.spend : pending.order.units) : 0;
   // the run's own starting value: a live run starts from what the exchange held (issue 18), which older databases
   // recorded only in the account
@@ -130,6 +133,10 @@ export function runStatus(
             }
           : null,
     inFlight,
+    writtenOff: repo
+      .orders(run.id, 'cancelled')
+      .filter((o) => o.reason === NEVER_PLACED_REASON)
+      .map((o) => `${o.side} ${num(o.quantity)} ${o.market} as order ${o.clientId ?? o.id}: ${o.reason}`),
     lastDecisions: repo.decisions(run.id, decisions).map((d) => ({
       candle: isoTime(d.ts),
       action: d.action,
@@ -194,6 +201,7 @@ function portfolioLines(s: RunStatus): string[] {
         : 'none'
     }`,
     ...s.inFlight.map((o) => `in flight    ${inFlightText(o)}`),
+    ...settleLines(s),
   ];
 }
 const num = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 2 });
@@ -221,18 +229,43 @@ interface InFlightOrder {
   decidedAt: string;
   clientId: string | null;
   state: string;
+  /**
+   * The command that settles it by hand once the exchange's order history is checked (--settle-order), when no look-up
+   * will: the exchange refused a resend for its id, or it has been missing past the grace period; else null.
+   */
+  settle: string | null;
 }
 
-function inFlightOrders(repo: RunRepository, runId: number): InFlightOrder[] {
-  return repo.orders(runId, 'submitting').map((o) => ({
+/**
+ * `bot live` flags naming `run` and its order `clientId`, to settle it as the exchange's order history says: by its id
+ * there, or as never placed.
+ */
+function settleCommand(run: RunState, clientId: string): string {
+  const market = run.portfolio ? `--symbols ${run.portfolio.symbols.join(',')}` : `--symbol ${run.symbol}`;
+  return (
+    `bot live --name ${run.name} --exchange ${run.exchange} ${market} --timeframe ${run.timeframe} ` +
+    `--settle-order ${clientId} --exchange-order-id ID (the exchange's id; --never-placed if it has none)`
+  );
+}
+
+function inFlightOrders(repo: RunRepository, run: RunState, now: number, graceSeconds: number): InFlightOrder[] {
+  return repo.orders(run.id, 'submitting').map((o) => ({
     market: o.market,
     side: o.side,
     quantity: o.quantity,
     decidedAt: isoTime(o.decisionTs),
     clientId: o.clientId,
     state: `submitting: outcome unknown${o.existsProof ? ', the exchange has it' : ''}, sent ${isoTime(o.createdAt)}`,
+    settle:
+      o.clientId && (o.existsProof || now - o.createdAt >= graceSeconds * 1000) ? settleCommand(run, o.clientId) : null,
   }));
 }
+
+/** How to settle by hand each order in flight no look-up will settle: the command, once the exchange is checked. */
+const settleLines = (s: RunStatus): string[] => [
+  ...s.inFlight.flatMap((o) => (o.settle ? [`settle by hand once checked on the exchange: ${o.settle}`] : [])),
+  ...s.writtenOff.map((x) => `written off  ${x}`),
+];
 
 /** A live order in flight, in one phrase: side, amount (a buy's in quote currency), client id and state. */
 const inFlightText = (o: InFlightOrder) =>
@@ -262,6 +295,7 @@ export function formatStatus(s: RunStatus): string {
           `P&L          ${pct(s.pnl)} vs buy-and-hold ${buyHold}   (${s.trades} trades)`,
           ...withdrawnLine(s),
           `pending      ${pending}`,
+          ...settleLines(s),
         ]),
     'last decisions:',
     ...s.lastDecisions.map(

@@ -15,7 +15,8 @@
  *   order and the client recording it), replies lost after the order is taken (500, a dropped connection, or a
  *   reply held past the client's timeout), refusals before anything is taken, a lag before a taken order shows
  *   in look-ups (`lookupLag`: the order endpoints answer as if it did not exist yet), market orders only partly
- *   executed and left `wait` until cancelled (`partialFill`), and cancels done with their reply lost.
+ *   executed and left `wait` until cancelled (`partialFill`), cancels done with their reply lost, and orders shown only
+ *   by their uuid (`onlyByUuid`: archived, missing from look-ups by identifier and from the lists).
  * Requests without a Bearer token are 401.
  */
 import { randomUUID } from 'node:crypto';
@@ -73,6 +74,11 @@ export interface FakeOrderBook {
   failBeforeAccept: number;
   /** Each order taken from now on is missing from the next N look-ups that would show it (404, absent from lists). */
   lookupLag: number;
+  /**
+   * The next N orders taken are shown only when asked for by their uuid (GET /v1/order?uuid=): a look-up under their
+   * identifier answers 404 and the lists leave them out, as for orders an exchange has archived.
+   */
+  onlyByUuid: number;
   /**
    * Share of each market order executed at once (1: all of it); below 1 the order stays `wait` with the rest
    * unexecuted until it is cancelled, as in a thin book.
@@ -159,6 +165,7 @@ export function addOrderEndpoints(
     replyDelayMs: 0,
     failBeforeAccept: 0,
     lookupLag: 0,
+    onlyByUuid: 0,
     partialFill: 1,
     loseCancelReplies: 0,
     identifiersUnique: 'forever',
@@ -179,6 +186,8 @@ export function addOrderEndpoints(
   const held = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
   const add = (code: string, x: number) => book.balances.set(code, (book.balances.get(code) ?? 0) + x);
   const { lag, shown } = lookupLag<FakeOrder>();
+  /** Orders shown only by their uuid (onlyByUuid). */
+  const archived = new Set<FakeOrder>();
 
   fake.route('POST', '/v1/orders', async (ctx) => {
     if (!authed(ctx)) return unauthorized();
@@ -302,6 +311,10 @@ export function addOrderEndpoints(
     }
     book.orders.push(order);
     lag(order, book.lookupLag);
+    if (book.onlyByUuid > 0) {
+      book.onlyByUuid--;
+      archived.add(order);
+    }
     if (book.replyDelayMs > 0) await held(book.replyDelayMs);
     if (book.loseRepliesAfterAccept > 0) {
       book.loseRepliesAfterAccept--;
@@ -318,7 +331,9 @@ export function addOrderEndpoints(
     if (!authed(ctx)) return unauthorized();
     const p = params(ctx);
     if (!p.uuid && !p.identifier) return err(400, 'validation_error', 'uuid or identifier is required');
-    const o = book.orders.find((x) => (p.uuid && x.uuid === p.uuid) || (p.identifier && x.identifier === p.identifier));
+    const o = book.orders.find(
+      (x) => (p.uuid && x.uuid === p.uuid) || (p.identifier && x.identifier === p.identifier && !archived.has(x)),
+    );
     return o && shown(o)
       ? { json: { ...o, trades_count: o.trades.length } }
       : err(404, 'order_not_found', '주문을 찾지 못했습니다.');
@@ -335,7 +350,9 @@ export function addOrderEndpoints(
     if (!want) return err(400, 'validation_error', `state must be one of ${allowed.join(', ')}`);
     const market = ctx.query.get('market');
     const limit = Number(ctx.query.get('limit') ?? 100);
-    const rows = book.orders.filter((o) => want.includes(o.state) && (!market || o.market === market) && shown(o));
+    const rows = book.orders.filter(
+      (o) => want.includes(o.state) && (!market || o.market === market) && !archived.has(o) && shown(o),
+    );
     return { json: rows.slice().reverse().slice(0, limit).map(listed) };
   };
   fake.route('GET', '/v1/orders/open', (ctx) => list(ctx, ['wait', 'watch'], ['wait']));

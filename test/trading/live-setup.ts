@@ -238,6 +238,17 @@ export function assertFilledOnce(db: string, book: FakeOrderBook, startKrw: numb
   }
 }
 
+/** The run's orders in `db`: status, client id and proof, read through a fresh connection. */
+export function ordersIn(db: string) {
+  const store = CandleStore.open(db);
+  try {
+    const repo = new RunRepository(store.db);
+    return repo.orders(repo.list()[0].id);
+  } finally {
+    store.close();
+  }
+}
+
 /**
  * For `bot live` run as a process: a temp folder, the fake Upbit with order endpoints holding `krw`, a config file
  * pointing ccxt at it (plus the sections `extra` gives for the temp folder), the database path and the candle time

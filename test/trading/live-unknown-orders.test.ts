@@ -10,7 +10,7 @@ import { isoTime } from '../../src/data/timeframe.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { runBot, startBot } from './cli.ts';
-import { assertFilledOnce, HOUR, liveCliSetup } from './live-setup.ts';
+import { assertFilledOnce, HOUR, liveCliSetup, ordersIn } from './live-setup.ts';
 
 const ENV = { UPBIT_API_KEY: 'unknown-test-access-key', UPBIT_API_SECRET: 'unknown-test-secret-key', NO_COLOR: '1' };
 const MINUTE = 60_000;
@@ -18,17 +18,6 @@ const MINUTE = 60_000;
 function liveArgs(db: string, cfg: string, now: number, extra: string[] = []): string[] {
   const clock = ['--now', isoTime(now), '--db', db, '--config', cfg, '--log-level', 'warn'];
   return ['live', '--strategy', 'buy-and-hold', '--confirm-live', '--once', ...clock, ...extra];
-}
-
-/** The run's orders in `db`: status, client id and proof, read through a fresh connection. */
-function ordersIn(db: string) {
-  const store = CandleStore.open(db);
-  try {
-    const repo = new RunRepository(store.db);
-    return repo.orders(repo.list()[0].id);
-  } finally {
-    store.close();
-  }
 }
 
 test(`bot live killed with SIGKILL while the exchange holds the reply and shows the order only after a lag: the \

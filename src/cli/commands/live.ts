@@ -12,8 +12,9 @@ import { clockFrom } from './paper.ts';
 import { addEndOption, checkEndFlags, endNamedRun } from '../end-flag.ts';
 import { servePort, startTraderExtras } from '../trader-extras.ts';
 import { addPortfolioOptions, parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
+import { addSettleOptions, parseSettleFlags, settleNamedOrder, type SettleFlags } from '../settle-flags.ts';
 
-interface LiveFlags extends CommonFlags, PortfolioFlags {
+interface LiveFlags extends CommonFlags, PortfolioFlags, SettleFlags {
   strategy?: string;
   model?: string;
   name: string;
@@ -71,11 +72,22 @@ export function registerLive(program: Command): void {
     .option('--now <time>', 'a fixed clock instead of the wall clock (tests against the fake exchange)')
     .option('--serve [port]', 'also serve the dashboard (bot serve) on 127.0.0.1 (default port: server.port)');
   addEndOption(cmd);
+  addSettleOptions(cmd);
   addPortfolioOptions(cmd);
   addCommonOptions(cmd, { market: true, db: true, backend: true });
   cmd.action(async (flags: LiveFlags) => {
     const portfolio = parsePortfolioFlags(flags);
+    const settle = parseSettleFlags(flags);
     checkEndFlags(flags);
+    if (settle && flags.settleOrder !== undefined) {
+      checkName(flags.name);
+      const { config, logger } = setupCommand(flags);
+      // booking reads the exchange's order: its API keys; writing one off asks nothing of the exchange
+      if ('exchangeOrderId' in settle) checkLiveAllowed(config.exchange.id, true);
+      const { name, settleOrder: clientId } = flags;
+      await settleNamedOrder(config, { name, symbols: portfolio?.symbols, clientId, by: settle, logger });
+      return;
+    }
     if (flags.end) {
       // ending places no order and reads no balance: no API keys or --confirm-live needed
       const { config } = setupCommand(flags);

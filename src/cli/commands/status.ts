@@ -60,6 +60,7 @@ export function registerStatus(program: Command): void {
       const timing = {
         tickDelaySeconds: config.trading.tickDelaySeconds,
         lockStaleSeconds: config.trading.lockStaleSeconds,
+        unknownOrderGraceSeconds: config.trading.live.unknownOrderGraceSeconds,
       };
       if (named) {
         const market = portfolio ? { ...config, symbol: portfolio.symbols.join(',') } : config;
