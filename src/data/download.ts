@@ -1,11 +1,12 @@
 /** Downloading closed candles from an exchange into the store. */
 import type { Exchange } from 'ccxt';
-import { UserError } from '../core/errors.ts';
+import type { CandleRow } from '../core/candles.ts';
 import { log } from '../core/log.ts';
 import type { FetchCandlesOptions } from './exchange.ts';
 import { pageClosedCandles } from './exchange.ts';
 import { subtractRanges, type CandleStore, type TimeRange } from './store.ts';
 import { isoTime } from './timeframe.ts';
+import { OffGridError } from './grid.ts';
 
 export interface DownloadRequest {
   /** Name the series is stored under (config exchange.id). */
@@ -22,6 +23,32 @@ export interface DownloadResult {
   pages: number;
   /** The ranges asked from the exchange, [from, to); `to` undefined: up to the last closed candle. */
   ranges: { from: number; to: number | undefined }[];
+}
+
+/**
+ * Refuses candles fetched from the exchange when one falls off the grid of the stored series (`series`): the exchange's
+ * grid is its own, and a series imported with the wrong --tz sits on another one. OffGridError names the first such
+ * candle and the grid; `then` says what the caller does instead of storing them.
+ */
+export function refuseOffGrid(
+  store: CandleStore,
+  series: { exchange: string; symbol: string; timeframe: string },
+  rows: readonly CandleRow[],
+  then: string,
+): void {
+  const { exchange, symbol, timeframe } = series;
+  const off = store.offGrid(
+    exchange,
+    symbol,
+    timeframe,
+    rows.map((r) => r.ts),
+  );
+  if (off === undefined) return;
+  throw new OffGridError(
+    `the exchange's ${exchange} ${symbol} ${timeframe} candle ${isoTime(off.ts)} is off the grid of the ` +
+      `stored series (${off.grid}): the stored candles were likely imported from a file read in another ` +
+      `time zone (--tz); ${then}`,
+  );
 }
 
 /**
@@ -50,19 +77,7 @@ export async function downloadToStore(
     const pages = pageClosedCandles(ex, symbol, timeframe, range.from, range.to, {
       ...opts,
       onPage: async (rows, progress) => {
-        // the exchange's grid is its own; a series imported with the wrong --tz sits on another one
-        const off = store.offGrid(
-          exchange,
-          symbol,
-          timeframe,
-          rows.map((r) => r.ts),
-        );
-        if (off !== undefined)
-          throw new UserError(
-            `the exchange's ${exchange} ${symbol} ${timeframe} candle ${isoTime(off.ts)} is off the grid of the ` +
-              `stored series (${off.grid}): the stored candles were likely imported from a file read in another ` +
-              'time zone (--tz); this page not stored (use another --db, or re-import correctly there)',
-          );
+        refuseOffGrid(store, req, rows, 'this page not stored (use another --db, or re-import correctly there)');
         result.pages++;
         result.fetched += rows.length;
         result.stored += store.storeDownload(exchange, symbol, timeframe, rows, {

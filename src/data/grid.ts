@@ -3,7 +3,13 @@
  * candles fall on them. A file read in the wrong time zone lands its daily candles at 00:00 next to stored 09:00 ones;
  * the store's key (open time) takes both, and the series silently holds two candles a day.
  */
+import { UserError } from '../core/errors.ts';
 import { timeframeMs } from './timeframe.ts';
+
+/** Candles refused for falling off the stored series' grid: bad data no retry changes (nothing was stored). */
+export class OffGridError extends UserError {
+  override name = 'OffGridError';
+}
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;

@@ -11,6 +11,7 @@ import { applyFill, totalOf, cappedOrder, offBookFees, payOffBook, type LiveCaps
 import type { Retried } from './exchange-orders.ts';
 import { inFlightHold, legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { RefusalHolds } from './refusal-holds.ts';
+import { TickClockCheck } from './live-start.ts';
 import {
   confirmedShortfall,
   dailyLoss,
@@ -34,6 +35,8 @@ interface LiveOptions extends TraderOptions {
   exchange: Exchange;
   caps: LiveCaps;
   retry: RetryOptions;
+  /** What the run's clock is in the clock check before each decision ('--now' or this machine's clock). */
+  clockFrom?: string;
   /** How often to ask for a market order's state before cancelling what is left (default 5). */
   pollTries?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -106,6 +109,8 @@ export class LiveTrader extends Trader {
   private readonly desk: OrderDesk;
   /** Orders held back after a refusal that recurs (src/trading/refusal-holds.ts). */
   private readonly holds: RefusalHolds;
+  /** The run's clock against the exchange's before each decision (src/trading/live-start.ts). */
+  private readonly clockCheck: TickClockCheck;
 
   constructor(options: LiveOptions) {
     super(options);
@@ -115,6 +120,7 @@ export class LiveTrader extends Trader {
     this.desk = new OrderDesk({ exchange, retry, logger, sleep, pollTries, graceSeconds });
     this.retried = this.desk.retried;
     this.holds = new RefusalHolds(exchange, this.retried, logger);
+    this.clockCheck = new TickClockCheck(exchange, retry, options.clockFrom);
   }
 
   private get repo(): RunRepository {
@@ -255,6 +261,7 @@ export class LiveTrader extends Trader {
   }
 
   override async tick(opts: { shouldStop?: () => boolean } = {}): Promise<TickReport> {
+    this.clockCheck.begin();
     const now = this.o.clock();
     await this.o.policies.follow?.(); // before the history it reads is backfilled and loaded, as a paper tick
     this.run ??= this.openRun(now);
@@ -283,6 +290,12 @@ export class LiveTrader extends Trader {
     const ts = candles.ts[t];
     const close = candles.close[t];
     await this.takeOutWithdrawn(close);
+    // a clock that drifted since the start picks the wrong candle: nothing decided or sent until it agrees again
+    const skew = await this.clockCheck.skew(this.o.clock);
+    if (skew !== undefined) {
+      this.o.logger.error(skew);
+      return report;
+    }
     const handle = await this.o.policies.forCandles(candles);
     const account = market.restore(this.run.account);
     // net of the fees paid in a third currency (BNB), which the account's cash and units do not show

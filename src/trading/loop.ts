@@ -1,11 +1,12 @@
 /** The trader on a clock: ticks on a schedule, catch-up, retrains and stopping. */
 import type { Logger } from '../core/log.ts';
 import { isoTime } from '../data/timeframe.ts';
-import { shortError } from '../data/exchange.ts';
+import { ExchangeRefusedError, shortError } from '../data/exchange.ts';
+import { OffGridError } from '../data/grid.ts';
 import type { Lock } from './lock.ts';
 import { scheduleTask, type Scheduled } from './schedule.ts';
 import type { RunTrader, TickReport } from './trader.ts';
-import { HaltError, RunRefusedError } from '../core/errors.ts';
+import { HaltError, RunRefusedError, type UserError } from '../core/errors.ts';
 
 interface TraderLoopOptions {
   trader: RunTrader;
@@ -44,9 +45,20 @@ interface RunningLoop {
 }
 
 /**
+ * What fails a first tick for good, as it fails an unclocked start (--once): the exchange refusing the run's requests
+ * (bad keys, no such market) and fetched candles off the stored series' grid. The run's own refusals (RunRefusedError:
+ * a new run without the minimum order free, a stored run that cannot trade) end the loop at any tick. An exchange that
+ * did not answer is tried again, as at any tick.
+ */
+function refusesStart(e: unknown): e is UserError {
+  return e instanceof ExchangeRefusedError || e instanceof OffGridError;
+}
+
+/**
  * The trader on a clock: one tick right away (catching up on anything missed while down), then one per cron firing.
  * Ticks never overlap. A failed tick (exchange down after all retries) is logged and the next one catches up;
- * only a halt (kill switch) or a refusal no retry changes (RunRefusedError) ends the loop on its own.
+ * only a halt (kill switch) or a refusal no retry changes (RunRefusedError; before a tick succeeded, refusesStart)
+ * ends the loop on its own.
  */
 export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
   const schedule = o.schedule ?? scheduleTask;
@@ -56,6 +68,8 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
   const done = new Promise<{ reason: 'stopped' | 'halted' | 'refused'; message?: string }>((r) => (finish = r));
   const tasks: Scheduled[] = [];
   let busy = false;
+  /** A tick has succeeded: from then on, a failed tick is tried again whatever failed. */
+  let started = false;
   let retryTimer: NodeJS.Timeout | undefined;
   let retryMs = o.retryFailedTick?.firstMs ?? 0;
   /** After a failed tick: one more try later, each failure doubling the wait (a success resets it). */
@@ -90,6 +104,7 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
         } else {
           o.logger.debug('tick: no new closed candle', { fetched: report.fetched });
         }
+        started = true;
         follow(report.newestOpen);
         clearTimeout(retryTimer);
         retryMs = o.retryFailedTick?.firstMs ?? 0;
@@ -101,7 +116,7 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
           return;
         }
         // no retry changes the stored run: the loop ends and the command says why in one line
-        if (e instanceof RunRefusedError) {
+        if (e instanceof RunRefusedError || (!started && refusesStart(e))) {
           void stop('refused', e.message);
           return;
         }

@@ -39,6 +39,7 @@ import {
 } from './withdrawals.ts';
 import { inFlightHold, legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { RefusalHolds } from './refusal-holds.ts';
+import { TickClockCheck } from './live-start.ts';
 import { clockTimes } from './portfolio-clock.ts';
 import { accountSummary, PortfolioTrader, type PortfolioTraderOptions } from './portfolio-trader.ts';
 import { closedBy } from './run-holder.ts';
@@ -52,6 +53,8 @@ interface PortfolioLiveOptions extends PortfolioTraderOptions {
   exchange: Exchange;
   caps: LiveCaps;
   retry: RetryOptions;
+  /** What the run's clock is in the clock check before each decision ('--now' or this machine's clock). */
+  clockFrom?: string;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -127,6 +130,8 @@ export class PortfolioLiveTrader extends PortfolioTrader {
   private readonly desk: OrderDesk;
   /** Orders held back per market and side after a refusal that recurs (src/trading/refusal-holds.ts). */
   private readonly holds: RefusalHolds;
+  /** The run's clock against the exchange's before each decision (src/trading/live-start.ts). */
+  private readonly clockCheck: TickClockCheck;
   private reconciled = false;
 
   constructor(options: PortfolioLiveOptions) {
@@ -140,6 +145,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       graceSeconds: options.caps.unknownOrderGraceSeconds,
     });
     this.holds = new RefusalHolds(options.exchange, this.desk.retried, options.logger);
+    this.clockCheck = new TickClockCheck(options.exchange, options.retry, options.clockFrom);
   }
 
   private get pf(): PortfolioRunState {
@@ -295,6 +301,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
   }
 
   override async tick(opts: { shouldStop?: () => boolean } = {}): Promise<TickReport> {
+    this.clockCheck.begin();
     const { repo, symbols, costs, band, clock, logger } = this.o;
     await this.o.policies.follow?.(); // before the history and series it reads are backfilled and loaded, as on paper
     this.run ??= this.openRun(clock());
@@ -322,6 +329,12 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       return { ...report, paused: true, lastTs: loadedTime.ts };
     }
     await this.takeOutWithdrawn(loaded.series.map((s, m) => s.close[loadedTime.last[m]]));
+    // a clock that drifted since the start picks the wrong candle time: nothing decided or sent until it agrees again
+    const skew = await this.clockCheck.skew(clock);
+    if (skew !== undefined) {
+      logger.error(skew);
+      return report;
+    }
     const { handle, series } = await this.seriesPolicy(this.run, newest, closedOpen, loaded, opts.shouldStop);
     // the series loaded again for the serving version when the version switched to was given up: indices anew
     const times = series === loaded.series ? loadedTimes : clockTimes(series, first, closedOpen);

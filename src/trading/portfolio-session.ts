@@ -3,7 +3,7 @@
  * portfolio strategy, or a learned portfolio model home with `--model`), the database, the run's lock, one candle
  * feed per market and per informative series the model reads, and the portfolio trader (paper or live).
  */
-import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
+import { createExchange } from '../data/exchange.ts';
 import { UserError } from '../core/errors.ts';
 import { modelMarketCosts, type Costs, type CostsFrom } from '../market/costs.ts';
 import { loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
@@ -14,6 +14,7 @@ import { PortfolioLiveTrader } from './portfolio-live.ts';
 import {
   configFeed,
   liveStartChecks,
+  liveTraderSettings,
   openSession,
   runKey,
   traderSettings,
@@ -81,7 +82,7 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
       ...traderSettings(o),
     };
     return o.mode === 'live'
-      ? new PortfolioLiveTrader({ ...options, exchange, caps: config.trading.live, retry: retryOptionsFrom(config) })
+      ? new PortfolioLiveTrader({ ...options, ...liveTraderSettings(o, exchange) })
       : new PortfolioTrader(options);
   });
 }

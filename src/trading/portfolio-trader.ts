@@ -181,8 +181,7 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     if (since > closedOpen) return 0;
     return this.fetchOrStored(store, symbol, closedOpen, async () => {
       const rows = await this.feedOf(symbol).fetchClosed(since, closedOpen + this.tfMs, deadline);
-      if (rows.length) store.upsert(key.exchange, symbol, key.timeframe, rows);
-      return rows.length;
+      return this.storeFetched(store, symbol, rows);
     });
   }
 

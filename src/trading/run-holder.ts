@@ -9,6 +9,8 @@ import { isoTime, timeframeMs } from '../data/timeframe.ts';
 import type { AccountState } from '../market/account.ts';
 import type { CandleStore } from '../data/store.ts';
 import { unansweredReason } from '../data/exchange.ts';
+import { refuseOffGrid } from '../data/download.ts';
+import type { CandleRow } from '../core/candles.ts';
 import type { RunRepository } from './run-repository.ts';
 import type { PortfolioRunState, RunKey, RunState } from './types.ts';
 
@@ -167,6 +169,18 @@ export abstract class RunHolder<O extends RunHolderOptions> {
       logger.warn(`${reason}; replaying ${symbol} on the stored candles up to ${isoTime(last)} (--now)`);
       return 0;
     }
+  }
+
+  /**
+   * Stores the candles of `symbol` a tick fetched; returns how many. None is stored when one falls off the grid of the
+   * stored series (a series imported in another time zone: two candles a day), and the tick fails in one line naming
+   * the first such candle (OffGridError), so it never decides on a series mixing two grids.
+   */
+  protected storeFetched(store: CandleStore, symbol: string, rows: readonly CandleRow[]): number {
+    const { exchange, timeframe } = this.o.key;
+    refuseOffGrid(store, { exchange, symbol, timeframe }, rows, 'not stored, no decision this tick (use another --db)');
+    if (rows.length) store.upsert(exchange, symbol, timeframe, rows);
+    return rows.length;
   }
 
   /**

@@ -238,6 +238,11 @@ export function traderSettings(o: {
   };
 }
 
+/** What a live trader (one market or a portfolio) takes besides a paper trader's settings. */
+export function liveTraderSettings(o: Pick<RunStartOptions, 'config' | 'clockFrom'>, exchange: Exchange) {
+  return { exchange, caps: o.config.trading.live, retry: retryOptionsFrom(o.config), clockFrom: o.clockFrom };
+}
+
 const CAP_KEY = 'trading.live.maxOrderValue';
 
 /** The balance check of a run in a database file not made yet (a new run, so no stored account it would trade). */
@@ -295,7 +300,7 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
       ...traderSettings(o),
     };
     return o.mode === 'live'
-      ? new LiveTrader({ ...traderOptions, exchange, caps: config.trading.live, retry: retryOptionsFrom(config) })
+      ? new LiveTrader({ ...traderOptions, ...liveTraderSettings(o, exchange) })
       : new Trader(traderOptions);
   });
 }

@@ -118,9 +118,7 @@ export class Trader extends RunHolder<TraderOptions> {
     const since = backfillSince(store, key, this.historyNeededFrom(run), this.tfMs);
     if (since > closedOpen) return 0;
     return this.fetchOrStored(store, key.symbol, closedOpen, async () => {
-      const rows = await feed.fetchClosed(since, closedOpen + this.tfMs, deadline);
-      if (rows.length) store.upsert(key.exchange, key.symbol, key.timeframe, rows);
-      return rows.length;
+      return this.storeFetched(store, key.symbol, await feed.fetchClosed(since, closedOpen + this.tfMs, deadline));
     });
   }
 

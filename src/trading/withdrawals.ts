@@ -8,7 +8,7 @@
 import type { Balances } from 'ccxt';
 import type { AccountState } from '../market/account.ts';
 import type { PortfolioAccountState } from '../market/portfolio-state.ts';
-import { UserError } from '../core/errors.ts';
+import { RunRefusedError } from '../core/errors.ts';
 import { parseSpotSymbol } from '../core/market-symbol.ts';
 import type { RunRepository } from './run-repository.ts';
 import { withUnitsLeft } from './live-orders.ts';
@@ -50,17 +50,18 @@ export function heldFree(balance: object, code: string): number {
  * The quote a new live run may start from: what the exchange holds free (heldFree: the total where the exchange says
  * only that). A reply that says neither is a one-line error: the run used to start from 0 (a missing `free` read as
  * 0) and then never traded, without a word. So is less than `minOrderValue` (the smallest a market of the run
- * takes): the run would be made, claim the account and never place an order.
+ * takes): the run would be made, claim the account and never place an order. Both refuse the start, as a stored run
+ * that cannot trade is refused (RunRefusedError): a clocked start tried its first tick again for good.
  */
 export function newRunCash(balance: object, quote: string, minOrderValue: number): number {
   const free = heldFree(balance, quote);
   if (!Number.isFinite(free))
-    throw new UserError(
+    throw new RunRefusedError(
       `the exchange's balance reply says neither how much ${quote} is free nor how much is held: cannot size a new ` +
         'live run',
     );
   if (free < minOrderValue)
-    throw new UserError(
+    throw new RunRefusedError(
       `the exchange holds ${free} ${quote} free, below the minimum order value ${minOrderValue}: a new live run ` +
         `could place no order; deposit ${quote} first`,
     );

@@ -135,7 +135,12 @@ export async function liveSetup(caps: LiveCaps, opts: LiveSetupOptions = {}) {
     symbol: 'KRW-BTC',
   });
   const clock = { now: candles.ts[100] + HOUR + 10_000 };
-  const fake = await startFakeUpbit({ now: () => clock.now, series: [{ market: 'KRW-BTC', candles }] });
+  // how far the exchange's clock stands from the trader's (a machine clock that drifted): none unless a test says
+  const exchangeSkew = { ms: 0 };
+  const fake = await startFakeUpbit({
+    now: () => clock.now + exchangeSkew.ms,
+    series: [{ market: 'KRW-BTC', candles }],
+  });
   const startKrw = opts.krw ?? 20_000_000;
   const book = addOrderEndpoints(fake, { KRW: startKrw });
   process.env.UPBIT_API_KEY = 'test-access-key-123';
@@ -176,7 +181,7 @@ export async function liveSetup(caps: LiveCaps, opts: LiveSetupOptions = {}) {
       ...(opts.logger ? { logger: opts.logger } : {}),
     });
   const cleanup = liveCleanup(store, fake, tmp);
-  return { candles, clock, fake, book, store, repo, exchange, key, startKrw, make, cleanup };
+  return { candles, clock, exchangeSkew, fake, book, store, repo, exchange, key, startKrw, make, cleanup };
 }
 
 /** The exchange's balances equal the start plus the run's recorded fills, and the run's account agrees with them. */

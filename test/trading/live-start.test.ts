@@ -10,8 +10,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { isoTime } from '../../src/data/timeframe.ts';
-import { assertNoSecrets, paperRunFlags, runBot, type BotResult } from './cli.ts';
-import { HOUR, liveCliSetup } from './live-setup.ts';
+import { assertNoSecrets, paperRunFlags, runBot, startBot, type BotResult } from './cli.ts';
+import { waitFor } from './helpers.ts';
+import { HOUR, liveCliSetup, startTraderUntilOrder } from './live-setup.ts';
 
 const KEY = 'start-access-key-789';
 const SECRET = 'start-secret-key-012';
@@ -119,6 +120,47 @@ on the account: another run starts on it`, async () => {
     assert.equal(other.code, 0, other.stderr);
     assert.deepEqual(liveRuns(s.db), ['second']);
   } finally {
+    await s.close();
+  }
+});
+
+test(`a clocked bot live (no --once) whose first tick is refused for good (less free cash than the minimum order) \
+exits 1 in one line, leaving no run and no claim; one whose first tick meets an exchange fault tries it again and \
+trades`, async () => {
+  const poor = await setup(66, 0.17);
+  const s = await setup(67, 20_000_000);
+  const clocked = (t: typeof s, name: string) => [
+    ...['live', '--strategy', 'buy-and-hold', '--confirm-live', '--name', name, '--now', isoTime(t.now)],
+    ...['--db', t.db, '--config', t.cfg, '--log-level', 'warn'],
+  ];
+  try {
+    const bot = startBot(clocked(poor, 'clocked'), poor.env);
+    let stderr = '';
+    bot.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    let exited = false;
+    void bot.done.then(() => (exited = true));
+    // the refusal used to be logged as a failed tick and tried again, for as long as the service ran
+    const retried = await waitFor(
+      () => (/trying the tick again/.test(stderr) ? true : undefined),
+      60_000,
+      'a retry',
+      () => exited,
+    ).catch(() => false);
+    if (retried) bot.child.kill('SIGTERM');
+    const r = await bot.done;
+    assert.equal(retried, false, `the refused first tick was tried again: ${r.stderr}`);
+    assert.match(oneError(r), /the exchange holds 0\.17 KRW free, below the minimum order value 5000/);
+    assert.deepEqual(liveRuns(poor.db), [], 'no run claims the account');
+
+    s.fake.addFault({ kind: '500', match: '/v1/orders/open', times: 3 });
+    const trading = await startTraderUntilOrder(clocked(s, 'flaky'), s.env, s.book);
+    trading.child.kill('SIGTERM');
+    const ok = await trading.done;
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /tick failed, the next tick catches up: .*orders/);
+    assert.match(ok.stderr, /trying the tick again/);
+  } finally {
+    await poor.close();
     await s.close();
   }
 });

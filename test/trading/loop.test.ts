@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HaltError, RunRefusedError, UserError } from '../../src/core/errors.ts';
+import { ExchangeRefusedError } from '../../src/data/exchange.ts';
+import { OffGridError } from '../../src/data/grid.ts';
 import { startTraderLoop } from '../../src/trading/loop.ts';
 import { cronForTimeframe, tickSchedule } from '../../src/trading/schedule.ts';
 import type { Trader, TickReport } from '../../src/trading/trader.ts';
@@ -28,6 +30,18 @@ function manualSchedule() {
 }
 
 const ok: TickReport = { fetched: 0, acted: 0, decisions: [] };
+
+/** The loop on `trader`, ticking when `schedule` fires (default: never), a failed tick tried again after 1 ms. */
+function retryingLoop(trader: Trader, schedule = manualSchedule().schedule) {
+  return startTraderLoop({
+    trader,
+    expression: '* * * * * *',
+    logger: quietLogger(),
+    handleSignals: false,
+    schedule,
+    retryFailedTick: { firstMs: 1, maxMs: 1 },
+  });
+}
 
 test(`the loop survives failing ticks, never overlaps them, stops after the tick in flight, and ends on a \
 halt`, async () => {
@@ -81,14 +95,7 @@ UserError, is tried again`, async () => {
   const refused = scriptedTrader(async () => {
     throw new RunRefusedError('the paper run "default" trades strategy:a, not strategy:b');
   });
-  const loop = startTraderLoop({
-    trader: refused.trader,
-    expression: '* * * * * *',
-    logger: quietLogger(),
-    handleSignals: false,
-    schedule: manualSchedule().schedule,
-    retryFailedTick: { firstMs: 1, maxMs: 1 },
-  });
+  const loop = retryingLoop(refused.trader);
   assert.deepEqual(await loop.done, {
     reason: 'refused',
     message: 'the paper run "default" trades strategy:a, not strategy:b',
@@ -99,17 +106,47 @@ UserError, is tried again`, async () => {
     if (n < 2) throw new UserError('upbit cannot be reached');
     return ok;
   });
-  const loop2 = startTraderLoop({
-    trader: down.trader,
-    expression: '* * * * * *',
-    logger: quietLogger(),
-    handleSignals: false,
-    schedule: manualSchedule().schedule,
-    retryFailedTick: { firstMs: 1, maxMs: 1 },
-  });
+  const loop2 = retryingLoop(down.trader);
   while (down.calls() < 3) await new Promise((r) => setTimeout(r, 5));
   await loop2.stop();
   assert.equal((await loop2.done).reason, 'stopped');
+});
+
+test(`a first tick the exchange refuses (bad keys, no such market) or whose candles are off the stored grid ends \
+the loop as refused; after a tick succeeded, either is tried again`, async () => {
+  for (const refusal of [
+    new ExchangeRefusedError('upbit: balance failed: AuthenticationError: invalid access key'),
+    new OffGridError(
+      "the exchange's upbit BTC/KRW 1h candle 2024-01-04T08:00:00Z is off the grid of the stored series",
+    ),
+  ]) {
+    const first = scriptedTrader(async () => {
+      throw refusal;
+    });
+    const loop = retryingLoop(first.trader);
+    // the loop's end, or nothing once the tick was tried again (it used to be, for good)
+    let ended = false;
+    void loop.done.then(() => (ended = true));
+    const triedAgain = (async () => {
+      while (first.calls() < 2 && !ended) await new Promise((r) => setTimeout(r, 5));
+    })();
+    const end = await Promise.race([loop.done, triedAgain.then(() => undefined)]);
+    await loop.stop();
+    assert.deepEqual(end, { reason: 'refused', message: refusal.message });
+    assert.equal(first.calls(), 1, 'tried once, not again');
+
+    const later = scriptedTrader(async (n) => {
+      if (n === 1 || n === 2) throw refusal;
+      return ok;
+    });
+    const clock = manualSchedule();
+    const loop2 = retryingLoop(later.trader, clock.schedule);
+    await new Promise((r) => setImmediate(r));
+    await clock.fire();
+    while (later.calls() < 4) await new Promise((r) => setTimeout(r, 5));
+    await loop2.stop();
+    assert.equal((await loop2.done).reason, 'stopped');
+  }
 });
 
 test('ticks fire just after each candle closes', () => {

@@ -42,8 +42,10 @@ export async function setup(caps: LiveCaps, every: number, logger?: Logger) {
     }),
   );
   const clock = { now: series[0].ts[100] + HOUR + 10_000 };
+  // how far the exchange's clock stands from the trader's (a machine clock that drifted): none unless a test says
+  const exchangeSkew = { ms: 0 };
   const fake = await startFakeUpbit({
-    now: () => clock.now,
+    now: () => clock.now + exchangeSkew.ms,
     series: series.map((candles, i) => ({ market: MARKETS[i], candles })),
   });
   const startKrw = 20_000_000;
@@ -74,7 +76,7 @@ export async function setup(caps: LiveCaps, every: number, logger?: Logger) {
       ...{ clock, exchange, caps, retry, logger },
     });
   const cleanup = liveCleanup(store, fake, tmp);
-  return { series, clock, fake, book, store, repo, make, cleanup, startKrw, db, cfg, env };
+  return { series, clock, exchangeSkew, fake, book, store, repo, make, cleanup, startKrw, db, cfg, env };
 }
 
 /** Every currency the exchange holds equals the start plus the run's recorded fills, market by market. */

@@ -1,0 +1,74 @@
+/**
+ * The paper and live traders store the candles they fetch only when they sit on the stored series' time grid
+ * (src/data/grid.ts, as `bot data import` / `download` check): against the fake Upbit (real ccxt, real SQLite), a
+ * store whose hourly candles open at :30 (imported in another time zone) refuses the exchange's candles at :00, and
+ * the tick decides nothing, in one line naming the first such candle.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { candleRows } from '../../src/core/candles.ts';
+import { isoTime } from '../../src/data/timeframe.ts';
+import { exchangeFeed } from '../../src/trading/feed.ts';
+import { PaperMarket } from '../../src/trading/paper-market.ts';
+import { Trader } from '../../src/trading/trader.ts';
+import { momentumSource, quietLogger } from './helpers.ts';
+import { alwaysBuy, HOUR, liveSetup, orderPosts } from './live-setup.ts';
+
+const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 0, minOrderValue: 5000, quantityPrecision: 8 };
+
+/** Six stored candles of the series half an hour off the exchange's grid, before the run's history. */
+function storeOffGrid(s: Awaited<ReturnType<typeof liveSetup>>): number {
+  const rows = candleRows(s.candles)
+    .slice(70, 76)
+    .map((r) => ({ ...r, ts: r.ts + HOUR / 2 }));
+  s.store.upsert('upbit', 'BTC/KRW', '1h', rows);
+  return rows.length;
+}
+
+const refusal = (first: number) =>
+  new RegExp(
+    `the exchange's upbit BTC/KRW 1h candle ${isoTime(first)} is off the grid of the stored series \\(stored 1h ` +
+      'candles open at 00:30, 01:30, … UTC\\): .*; not stored, no decision this tick',
+  );
+
+test(`a live tick fetching candles off the stored series' grid stores none, decides nothing and places no order, \
+in one line naming the first such candle`, async () => {
+  const s = await liveSetup({ maxOrderValue: 1_000_000, maxDailyLoss: 1e12 }, { policies: alwaysBuy() });
+  try {
+    const stored = storeOffGrid(s);
+    const trader = s.make();
+    // the history the run reads starts 20 candles before its first (trading.historyCandles in the setup)
+    await assert.rejects(() => trader.tick(), refusal(s.candles.ts[80]));
+    assert.equal(s.store.load('upbit', 'BTC/KRW', '1h').ts.length, stored, 'nothing stored beside them');
+    assert.equal(orderPosts(s).length, 0, 'no order');
+    const run = s.repo.list()[0];
+    assert.equal(s.repo.decisionCount(run.id), 0, 'no decision');
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test(`a paper tick fetching candles off the stored series' grid stores none and decides nothing, in one line \
+naming the first such candle`, async () => {
+  const s = await liveSetup({ maxOrderValue: 1_000_000, maxDailyLoss: 1e12 });
+  try {
+    const stored = storeOffGrid(s);
+    const trader = new Trader({
+      repo: s.repo,
+      store: s.store,
+      feed: exchangeFeed(s.exchange, 'BTC/KRW', '1h', { retries: 1, backoffMs: 1, maxBackoffMs: 1 }, () => s.clock.now),
+      market: new PaperMarket(COSTS, { kind: 'all' }),
+      policies: momentumSource(),
+      key: { ...s.key, mode: 'paper' },
+      balance: 10_000_000,
+      historyCandles: 20,
+      clock: () => s.clock.now,
+      logger: quietLogger(),
+    });
+    await assert.rejects(() => trader.tick(), refusal(s.candles.ts[80]));
+    assert.equal(s.store.load('upbit', 'BTC/KRW', '1h').ts.length, stored, 'nothing stored beside them');
+    assert.deepEqual(s.repo.list(), [], 'the new run that decided nothing is not kept');
+  } finally {
+    await s.cleanup();
+  }
+});
