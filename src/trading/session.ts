@@ -27,6 +27,7 @@ import { Trader, type RunTrader } from './trader.ts';
 import { LiveTrader } from './live.ts';
 import { checkExchangeClock, checkOrderCap } from './live-start.ts';
 import type { CandleFeed, RunKey, TradingMode } from './types.ts';
+import { eitherNotBoth } from '../core/flag-conflicts.ts';
 
 interface PolicyChoice {
   strategy?: string;
@@ -250,7 +251,7 @@ function checkRunInNewFile(config: TradingSettings, costs: CostsFrom | readonly 
  * model's from its meta.json (savedModelCosts), so its minimum order is known before TensorFlow starts.
  */
 export function choiceCostsName(choice: { strategy?: string; model?: string }): string {
-  if (choice.strategy && choice.model) throw new UserError('give either --strategy or --model, not both');
+  eitherNotBoth(['--strategy NAME', choice.strategy], ['--model DIR', choice.model]);
   return choice.model ? savedModelCosts(resolveModel(choice.model).dir) : 'config';
 }
 
