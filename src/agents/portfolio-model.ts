@@ -55,8 +55,8 @@ export async function savePortfolioAgent(
     /** The exchange and timeframe of the traded series (the market is the agent's symbols). */
     market: { exchange: string; timeframe: string };
     /**
-     * What was measured, nested as a single market's model has it (`{ test: <figures>, … }` from bot backtest); a
-     * retrain's challenger has none to give.
+     * What was measured, nested as a single market's model has it: `{ test: <figures>, … }` from bot backtest, a
+     * retrain's challenger `{ holdout: <figures>, … }` (src/trading/portfolio-retrain.ts).
      */
     metrics?: Record<string, unknown>;
   },

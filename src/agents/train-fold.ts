@@ -60,6 +60,11 @@ interface AgentTrainRequest {
   label: string;
   summaryDir?: string;
   progress?: boolean;
+  /**
+   * The fold's purged split when the caller made it (bot backtest reports it): the same for every seed and candidate
+   * learner (it reads the recipe's selection, features and window, which candidates share); made here otherwise.
+   */
+  split?: PurgedSplit;
 }
 
 export interface TrainedAgent {
@@ -298,7 +303,7 @@ async function trainChoosingLearner(req: AgentTrainRequest): Promise<TrainedAgen
 async function trainOneLearner(req: AgentTrainRequest): Promise<TrainedAgent> {
   const { settings, recipe, fold, seed, candles } = req;
   const selection = recipeSelection(recipe);
-  const split = purgedSplit(fold, selection);
+  const split = req.split ?? purgedSplit(fold, selection);
   // the held-out-window gate and the judge keep the last validation window out of the epoch and margin choice
   const holdOut =
     (recipe.selection?.gate === 'heldOutWindow' || !!recipe.selection?.judge) && split.validation.length > 1;

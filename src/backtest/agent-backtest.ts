@@ -136,7 +136,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     const chain: BacktestResult[] = [];
     const ensembleKind = ctx.flags.ensemble;
     const ensembleRuns: EnsembleRun[] = [];
-    for (const fold of folds) {
+    for (const [foldAt, fold] of folds.entries()) {
       // with --ensemble the fold's agents live until the ensemble of them has traded the test window
       const members: TrainedAgent[] = [];
       for (let s = 0; s < seeds; s++) {
@@ -155,6 +155,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
           label: `${candles.symbol} ${tag}`,
           summaryDir: first ? path.join(outDir, `epoch_summary_${tag}`) : undefined,
           progress: true,
+          split: splits[foldAt],
         });
         try {
           const test = agent.backtest(fold.test);

@@ -22,7 +22,13 @@ import { alignSeries, candlesFrom } from '../data/timeline.ts';
 import type { Costs } from '../market/costs.ts';
 import { firstDecisionIndex } from '../market/portfolio-env.ts';
 import { inSampleWarning } from './model-backtest.ts';
-import { runPortfolioRun, type PortfolioRunRequest, type PortfolioSeries } from './portfolio-backtest.ts';
+import {
+  modelFigures,
+  portfolioModelMetrics,
+  runPortfolioRun,
+  type PortfolioRunRequest,
+  type PortfolioSeries,
+} from './portfolio-backtest.ts';
 import type { PortfolioReport } from './portfolio-report.ts';
 import { notOutOfSampleWarning } from './report.ts';
 
@@ -148,7 +154,6 @@ export async function runPortfolioAgentRun(
         model: path.resolve(req.modelDir),
       },
     });
-    const summary = result.report.summary;
     await savePortfolioAgent(req.modelDir, agents[0][folds - 1], {
       name: path.basename(req.modelDir),
       strategy: name,
@@ -157,19 +162,7 @@ export async function runPortfolioAgentRun(
       market: { exchange: traded[0].exchange, timeframe: traded[0].timeframe },
       // the first seed's figures over the test windows, which the saved agent's fold traded last (the dashboard's
       // Models page and a single market's meta.json read `test` alike)
-      metrics: {
-        test: {
-          totalReturn: summary.totalReturn,
-          sharpe: summary.sharpe,
-          maxDrawdown: summary.maxDrawdown,
-          trades: result.trades,
-          feesPaid: summary.feesPaid,
-          turnover: summary.turnover,
-        },
-        symbol: traded.map((c) => c.symbol).join(','),
-        exchange: traded[0].exchange,
-        timeframe: traded[0].timeframe,
-      },
+      metrics: portfolioModelMetrics(traded, { test: modelFigures(result.report.summary, result.trades) }),
     });
     return result;
   } finally {

@@ -85,6 +85,33 @@ function summarise(name: string, r: PortfolioResult): PortfolioSummary {
   };
 }
 
+/**
+ * A run's figures as a portfolio model's meta.json records them: `metrics.test` (bot backtest --symbols, its test
+ * windows) and `metrics.holdout` (a retrain's challenger, its judging window); the dashboard's Models page reads both.
+ */
+export function modelFigures(s: Omit<PortfolioSummary, 'name'>, trades: number) {
+  const { totalReturn, sharpe, maxDrawdown, feesPaid, turnover } = s;
+  return { totalReturn, sharpe, maxDrawdown, trades, feesPaid, turnover };
+}
+
+/** modelFigures of one run of the engine. */
+export function resultFigures(r: PortfolioResult) {
+  return modelFigures(summarise('', r), r.fills.length);
+}
+
+/** A portfolio model's meta.json `metrics`: its measured sets (`test`, `holdout`) and the markets they are of. */
+export function portfolioModelMetrics(
+  traded: readonly Candles[],
+  sets: Record<string, ReturnType<typeof modelFigures>>,
+): Record<string, unknown> {
+  return {
+    ...sets,
+    symbol: traded.map((c) => c.symbol).join(','),
+    exchange: traded[0].exchange,
+    timeframe: traded[0].timeframe,
+  };
+}
+
 const KEYS = ['totalReturn', 'maxDrawdown', 'sharpe', 'feesPaid', 'turnover'] as const;
 
 function meanSd(list: readonly PortfolioSummary[]): PortfolioReport['randomWeights'] {

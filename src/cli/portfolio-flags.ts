@@ -10,6 +10,7 @@ import { parsePortfolioSymbols } from '../data/portfolio-source.ts';
 import { wholeNumber } from './context.ts';
 import { costPreset, type Costs } from '../market/costs.ts';
 import type { RunState } from '../trading/types.ts';
+import { eitherNotBoth } from '../core/flag-conflicts.ts';
 
 export interface PortfolioFlags {
   symbol?: string;
@@ -81,7 +82,7 @@ export function parsePortfolioFlags(flags: PortfolioFlags): PortfolioChoice | un
     refusePortfolioOnlyFlags(flags);
     return undefined;
   }
-  if (flags.symbol !== undefined) throw new UserError('give either --symbol (one market) or --symbols (a portfolio)');
+  eitherNotBoth(['--symbol (one market)', flags.symbol], ['--symbols (a portfolio)', flags.symbols]);
   const symbols = parsePortfolioSymbols(flags.symbols);
   const { every, band } = rebalanceFlags(flags);
   const marketCosts = parseMarketCosts(flags.marketCosts);

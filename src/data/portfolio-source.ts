@@ -12,6 +12,7 @@ import { deriveLabel, deriveLeveraged } from './derive.ts';
 import { SAMPLE_SYMBOL } from './sample.ts';
 import { filterRange, loadCsvFile, loadSample } from './source.ts';
 import { CandleStore } from './store.ts';
+import { eitherNotBoth } from '../core/flag-conflicts.ts';
 
 export const SAMPLE_2X = 'SP500-2X/USD';
 export const SAMPLE_INVERSE = 'SP500-INV/USD';
@@ -95,7 +96,7 @@ export function samplePortfolio(): LabelledSeries[] {
 /** Loads the series of a portfolio run, in `--symbols` order. */
 export function loadPortfolioSeries(req: PortfolioSeriesRequest): LabelledSeries[] {
   const { config, from, to } = req;
-  if (req.sample && req.dataFiles) throw new UserError('use either --data FILES or --sample, not both');
+  eitherNotBoth(['--data FILES', req.dataFiles], ['--sample', req.sample]);
   let out: LabelledSeries[];
   if (req.sample) {
     const all = samplePortfolio();

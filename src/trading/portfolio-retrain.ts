@@ -33,6 +33,7 @@ import { alignSeries, candlesFrom } from '../data/timeline.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
 import { modelMarketCosts, type Costs } from '../market/costs.ts';
 import { runPortfolioBacktest, type PortfolioPolicy } from '../market/portfolio-engine.ts';
+import { portfolioModelMetrics, resultFigures } from '../backtest/portfolio-backtest.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
 import { retrainMarket, storeAdvice, type NamedMarket } from './retrain-market.ts';
@@ -54,20 +55,29 @@ interface PortfolioChallengerRequest extends Omit<PortfolioTrainRequest, 'onEpoc
   modelName: string;
   epochs: number;
   dir: string;
+  /** Open time of the holdout's first candle: the window the challenger is judged on. */
+  holdoutFrom: number;
 }
 
-/** The real challenger: the portfolio learner on random episodes of the window, saved as `bot backtest` saves. */
+/**
+ * The real challenger: the portfolio learner on random episodes of the window, saved as `bot backtest` saves, with
+ * its figures over the holdout (return, Sharpe, drawdown, trades) as meta.json `metrics.holdout`: it has no
+ * validation set of its own to record, as a single market's challenger has (the verdict scores the saved folder).
+ */
 async function trainPortfolioChallenger(req: PortfolioChallengerRequest): Promise<void> {
   const agent = trainPortfolioAgent(req);
   try {
     const tl = alignSeries(req.traded);
     const day = (i: number) => isoTime(tl.ts[i]).slice(0, 10);
+    const policy = agentPolicy(req.modelName, () => agent, agent.recipe.episodeLength);
+    const holdout = resultFigures(holdoutRun(req.traded, req.holdoutFrom, req, policy));
     await savePortfolioAgent(req.dir, agent, {
       name: req.modelName,
       strategy: req.strategyName,
       seed: req.seed,
       trainingWindow: { from: day(req.range.from), to: day(req.range.to - 1) },
       market: { exchange: req.traded[0].exchange, timeframe: req.traded[0].timeframe },
+      metrics: portfolioModelMetrics(req.traded, { holdout }),
     });
   } finally {
     agent.dispose();
@@ -178,17 +188,22 @@ export async function runPortfolioRetrainJob(job: PortfolioRetrainJob): Promise<
   }
 }
 
-/** Total return of a policy over the traded series from `fromTs` on, through the portfolio engine. */
-function holdoutReturn(
-  traded: readonly Candles[],
-  fromTs: number,
-  costs: readonly Costs[],
-  balance: number,
-  band: number,
-  policy: PortfolioPolicy,
-): number {
-  const r = runPortfolioBacktest({ series: traded.map((c) => candlesFrom(c, fromTs)), costs, balance, band, policy });
-  return r.finalValue / balance - 1;
+/** What a holdout run is charged and starts with (the markets' costs, the balance, the rebalance band). */
+interface HoldoutMoney {
+  costs: readonly Costs[];
+  balance: number;
+  band: number;
+}
+
+/** A policy over the traded series from `fromTs` on, through the portfolio engine. */
+function holdoutRun(traded: readonly Candles[], fromTs: number, o: HoldoutMoney, policy: PortfolioPolicy) {
+  const { costs, balance, band } = o;
+  return runPortfolioBacktest({ series: traded.map((c) => candlesFrom(c, fromTs)), costs, balance, band, policy });
+}
+
+/** Total return of a policy over the holdout (holdoutRun). */
+function holdoutReturn(traded: readonly Candles[], fromTs: number, o: HoldoutMoney, policy: PortfolioPolicy): number {
+  return holdoutRun(traded, fromTs, o, policy).finalValue / o.balance - 1;
 }
 
 /** Holdout return of a saved portfolio model folder (its own scalers; P/L reference from the holdout's start). */
@@ -197,12 +212,12 @@ async function scoreModel(
   traded: readonly Candles[],
   informative: readonly Candles[],
   fromTs: number,
-  o: { costs: readonly Costs[]; balance: number; band: number },
+  o: HoldoutMoney,
 ): Promise<number> {
   const agent = await loadPortfolioAgent(dir, traded, informative);
   try {
     const policy = agentPolicy(path.basename(dir), () => agent, agent.recipe.episodeLength);
-    return holdoutReturn(traded, fromTs, o.costs, o.balance, o.band, policy);
+    return holdoutReturn(traded, fromTs, o, policy);
   } finally {
     agent.dispose();
   }
@@ -264,6 +279,7 @@ async function retrainPortfolioOnce(
     // each market's costs as its paper and live runs use them: the recipe's, then account.markets, then --market-costs
     const costs = modelMarketCosts(symbols, recipe.costs, config.account, o.marketCosts).map((c) => c.costs);
     const money = { costs, balance: config.account.balance, band: o.band };
+    const fromTs = tl.ts[holdoutFrom];
     stage = stageVersion(home, challengerVersion);
     await trainPortfolioChallenger({
       recipe,
@@ -276,12 +292,12 @@ async function retrainPortfolioOnce(
       seed: o.seed ?? config.backtest.seed,
       epochs: o.epochs ?? epochs,
       dir: stage.dir,
+      holdoutFrom: fromTs,
     });
-    const fromTs = tl.ts[holdoutFrom];
     const scores = {
       challenger: await scoreModel(stage.dir, traded, informative, fromTs, money),
       champion: await scoreModel(champion.dir, traded, informative, fromTs, money),
-      buyHold: holdoutReturn(traded, fromTs, costs, money.balance, o.band, equalWeightPolicy(traded.length, o.every)),
+      buyHold: holdoutReturn(traded, fromTs, money, equalWeightPolicy(traded.length, o.every)),
     };
     const decision = promotionDecision(scores, minImprovement, baseline);
     const versions = { champion: champion.version, challenger: challengerVersion };

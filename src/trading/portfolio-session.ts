@@ -4,7 +4,6 @@
  * feed per market and per informative series the model reads, and the portfolio trader (paper or live).
  */
 import { createExchange } from '../data/exchange.ts';
-import { UserError } from '../core/errors.ts';
 import { modelMarketCosts, type Costs, type CostsFrom } from '../market/costs.ts';
 import { loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
 import { portfolioRuleSource, type PortfolioPolicySource } from './portfolio-policy-source.ts';
@@ -12,11 +11,13 @@ import { portfolioModelSource } from './portfolio-model-source.ts';
 import { PortfolioTrader } from './portfolio-trader.ts';
 import { PortfolioLiveTrader } from './portfolio-live.ts';
 import {
+  choiceCostsName,
   configFeed,
   liveStartChecks,
   liveTraderSettings,
   openSession,
   runKey,
+  startInputChecks,
   traderSettings,
   type RunStartOptions,
   type TradingSession,
@@ -45,7 +46,6 @@ interface PortfolioSessionOptions extends RunStartOptions {
 async function resolvePortfolioPolicy(
   o: PortfolioSessionOptions,
 ): Promise<{ source: PortfolioPolicySource; costs: CostsFrom[] }> {
-  if (o.strategy && o.model) throw new UserError('give either --strategy or --model, not both');
   if (o.model) {
     const source = await portfolioModelSource(o.model, o.config, o.symbols, o.clock);
     return { source, costs: modelMarketCosts(o.symbols, source.costs, o.config.account, o.marketCosts) };
@@ -64,8 +64,9 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
   const key = runKey({ ...config, symbol: o.symbols.join(',') }, o.mode, o.name);
   // first: an unknown exchange.id is one line before the database is opened (made) and the policy loaded
   const exchange = createExchange(config);
+  startInputChecks(o, modelMarketCosts(o.symbols, choiceCostsName(o), config.account, o.marketCosts));
   const { source, costs } = await resolvePortfolioPolicy(o);
-  await liveStartChecks(o, exchange, source, costs);
+  await liveStartChecks(o, exchange, source);
   return openSession({ ...o, key, newRunCosts: costs }, source, (store, repo) => {
     const names = [...o.symbols, ...(source.informative ?? [])];
     const feedFor = (s: string) => configFeed(exchange, config, s, o.clock);

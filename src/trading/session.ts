@@ -16,6 +16,7 @@ import { accountClaimant, claimedAccountError } from './account-claims.ts';
 import { credentialsFromEnv } from '../core/secrets.ts';
 import { modelPolicySource } from './model-policy-source.ts';
 import { resolveModel } from '../agents/model-pointer.ts';
+import { savedModelCosts } from '../agents/model-costs.ts';
 import { portfolioModelSymbols } from '../agents/portfolio-model.ts';
 import { checkBalance, runCosts, type CostsFrom } from '../market/costs.ts';
 import { PaperMarket } from './paper-market.ts';
@@ -26,6 +27,7 @@ import { Trader, type RunTrader } from './trader.ts';
 import { LiveTrader } from './live.ts';
 import { checkExchangeClock, checkOrderCap } from './live-start.ts';
 import type { CandleFeed, RunKey, TradingMode } from './types.ts';
+import { eitherNotBoth } from '../core/flag-conflicts.ts';
 
 interface PolicyChoice {
   strategy?: string;
@@ -42,7 +44,6 @@ async function resolvePolicy(
   choice: PolicyChoice,
   clock: () => number,
 ): Promise<PolicyChoiceResult> {
-  if (choice.strategy && choice.model) throw new UserError('give either --strategy or --model, not both');
   const seed = choice.seed ?? config.backtest.seed;
   if (choice.model) {
     const traded = portfolioModelSymbols(resolveModel(choice.model).dir);
@@ -251,20 +252,35 @@ function checkRunInNewFile(config: TradingSettings, costs: CostsFrom | readonly 
 }
 
 /**
- * A live start's checks (src/trading/live-start.ts) of the order cap against the policy's `costs`, then of the clock
- * against the exchange's, after the policy is loaded and before the run is opened; the policy source is disposed when
- * one fails. Nothing for a paper run.
+ * The cost preset a policy choice trades under ('config': the account's), read without loading a network: a saved
+ * model's from its meta.json (savedModelCosts), so its minimum order is known before TensorFlow starts.
+ */
+export function choiceCostsName(choice: { strategy?: string; model?: string }): string {
+  eitherNotBoth(['--strategy NAME', choice.strategy], ['--model DIR', choice.model]);
+  return choice.model ? savedModelCosts(resolveModel(choice.model).dir) : 'config';
+}
+
+/**
+ * The start's checks of bad input against the costs it will trade with (`costs`, from choiceCostsName): a live
+ * run's order cap (src/trading/live-start.ts), then a new run's balance. Before the policy is loaded (a model's
+ * network in TensorFlow), the database opened or the exchange asked.
+ */
+export function startInputChecks(o: RunStartOptions, costs: CostsFrom | readonly CostsFrom[]): void {
+  if (o.mode === 'live') checkOrderCap(o.config.trading.live.maxOrderValue, costs, o.maxOrderFrom ?? CAP_KEY);
+  checkRunInNewFile(o.config, costs, o.mode);
+}
+
+/**
+ * A live start's check of the clock against the exchange's (src/trading/live-start.ts), after the policy is loaded
+ * and before the run is opened; the policy source is disposed when it fails. Nothing for a paper run.
  */
 export async function liveStartChecks(
   o: RunStartOptions,
   exchange: Exchange,
   source: { dispose?(): void },
-  costs: CostsFrom | readonly CostsFrom[],
 ): Promise<void> {
   if (o.mode !== 'live') return;
   try {
-    checkOrderCap(o.config.trading.live.maxOrderValue, costs, o.maxOrderFrom ?? CAP_KEY);
-    checkRunInNewFile(o.config, costs, o.mode); // bad input before the network
     await checkExchangeClock(exchange, retryOptionsFrom(o.config), o.clock, o.clockFrom ?? "this machine's clock");
   } catch (e) {
     source.dispose?.();
@@ -287,8 +303,9 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
   const key = runKey(config, o.mode, o.name);
   // first: an unknown exchange.id is one line before the database is opened (made) and the policy loaded
   const exchange = createExchange(config);
+  startInputChecks(o, runCosts(choiceCostsName(o.policy), config.account));
   const { source, sizing, costs, minimumFrom } = await resolvePolicy(config, o.policy, o.clock);
-  await liveStartChecks(o, exchange, source, { costs, minimumFrom });
+  await liveStartChecks(o, exchange, source);
   return openSession({ ...o, key, newRunCosts: { costs, minimumFrom } }, source, (store, repo) => {
     const traderOptions = {
       repo,

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { launchChromium, requireChromium } from '../../src/bench/chromium.ts';
 import { paperFixture, serve, writeBacktest, type PaperFixture, type Served } from './fixture.ts';
@@ -386,26 +386,38 @@ test(`the runs overview's badge says "not running" for a run no process holds, a
   }
 });
 
-test('a portfolio model saved without metrics: a dash with the reason as its tooltip, not a bare dash', async () => {
-  const home = path.join(f.modelsDir, 'pf-old');
+/** A model home `name` holding only `meta`, its metrics cell on the models page handed to `check`. */
+async function modelsCell(name: string, meta: Record<string, unknown>, check: (cell: Locator) => Promise<void>) {
+  const home = path.join(f.modelsDir, name);
   mkdirSync(home, { recursive: true });
-  // what savePortfolioAgent wrote before it recorded bot backtest's test figures
-  writeFileSync(
-    path.join(home, 'meta.json'),
-    JSON.stringify({ name: 'pf-old', strategy: 'ppo-etf-pair', createdAt: '2024-03-01T00:00:00Z', metrics: {} }),
-  );
+  writeFileSync(path.join(home, 'meta.json'), JSON.stringify({ name, createdAt: '2024-03-01T00:00:00Z', ...meta }));
   const s = await serve(f);
   const page = await context.newPage();
   try {
     await page.goto(`${s.url}/#/models`);
-    const card = page.locator('.card', { hasText: 'pf-old' });
+    const card = page.locator('.card', { hasText: name });
     await card.waitFor();
-    const cell = card.locator('tbody td').nth(2).locator('span');
-    assert.equal(await cell.textContent(), '— (none recorded)');
-    assert.match((await cell.getAttribute('title')) ?? '', /saved before bot backtest recorded its test set/);
+    await check(card.locator('tbody td').nth(2));
   } finally {
     await page.close();
     await s.server.close();
     rmSync(home, { recursive: true });
   }
+}
+
+test('a portfolio model saved without metrics: a dash with the reason as its tooltip, not a bare dash', async () => {
+  // what savePortfolioAgent wrote before it recorded bot backtest's test figures
+  await modelsCell('pf-old', { strategy: 'ppo-etf-pair', metrics: {} }, async (td) => {
+    const cell = td.locator('span');
+    assert.equal(await cell.textContent(), '— (none recorded)');
+    assert.match((await cell.getAttribute('title')) ?? '', /saved before bot backtest recorded its test set/);
+  });
+});
+
+test("a portfolio retrain's challenger: its holdout figures in the models page's line", async () => {
+  // what a portfolio retrain's challenger records (src/trading/portfolio-retrain.ts)
+  const holdout = { totalReturn: 0.031, sharpe: 1.5, maxDrawdown: 0.02, trades: 7, feesPaid: 12, turnover: 3 };
+  await modelsCell('pf-retrained', { metrics: { holdout, symbol: 'A,B' } }, async (cell) => {
+    assert.equal(await cell.textContent(), 'holdout: return 3.10%, Sharpe 1.5, max DD 2.00%, 7 trades');
+  });
 });

@@ -5,7 +5,7 @@
  * A rule portfolio strategy, and --symbols that the model does not trade, are refused in one line.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -165,6 +165,19 @@ next tick (a version that cannot load is not); an equal one is not promoted; oth
     assert.ok(r.scores.challenger > r.scores.champion && r.scores.challenger > r.scores.buyHold);
     assert.equal(r.holdout.from, isoTime(btc.ts[COUNT - HOLDOUT]), 'the holdout is the newest candles');
     assert.equal(currentVersion(home), r.challengerVersion);
+    // the challenger's meta.json records its figures over the holdout it was judged on (it had none): the same return
+    // as its score, and the Sharpe, drawdown and trades the dashboard's Models page shows
+    const meta = JSON.parse(readFileSync(path.join(home, 'versions', r.challengerVersion, 'meta.json'), 'utf8')) as {
+      metrics: { holdout?: Record<string, number>; symbol?: string };
+    };
+    const figures = meta.metrics.holdout;
+    assert.ok(figures, JSON.stringify(meta.metrics));
+    assert.ok(Math.abs(figures.totalReturn - r.scores.challenger) < 1e-9, `${figures.totalReturn}`);
+    assert.ok(
+      Number.isFinite(figures.sharpe) && figures.maxDrawdown >= 0 && figures.trades > 0,
+      JSON.stringify(figures),
+    );
+    assert.equal(meta.metrics.symbol, 'BTC/KRW,ETH/KRW');
 
     await session.trader.tick();
     const { store, repo } = session;

@@ -19,6 +19,7 @@ import { checkModelNameFlag, refuseTrainingFlag, trainingFlag, type BacktestFlag
 import { checkColumnsFlag, COLUMNS_HELP, fileTimeframe, refuseMootMarketFlags } from './data.ts';
 import { isPortfolioRun, portfolioBacktest } from './portfolio-backtest.ts';
 import { refusePortfolioOnlyFlags } from '../portfolio-flags.ts';
+import { eitherNotBoth } from '../../core/flag-conflicts.ts';
 
 export function registerBacktest(program: Command): void {
   const cmd = program
@@ -61,7 +62,7 @@ export function registerBacktest(program: Command): void {
     }
     // the single-market run reads none of these; it used to run without a word (paper and live refuse them)
     refusePortfolioOnlyFlags(flags);
-    if (flags.data && flags.sample) throw new UserError('use either --data FILE or --sample, not both');
+    eitherNotBoth(['--data FILE', flags.data], ['--sample', flags.sample]);
     refuseMootMarketFlags(flags);
     const from = flags.from !== undefined ? parseTime(flags.from, '--from') : undefined;
     const to = flags.to !== undefined ? parseTime(flags.to, '--to') : undefined;
@@ -75,8 +76,7 @@ export function registerBacktest(program: Command): void {
     checkModelNameFlag(flags);
     const ensemble = flags.ensemble !== undefined ? parseEnsembleKind(flags.ensemble) : undefined;
     if (ensemble && flags.model !== undefined) throw new UserError('--ensemble trains seeds: use it with --strategy');
-    if (flags.model !== undefined && flags.strategy !== undefined)
-      throw new UserError('use either --model DIR or --strategy NAME, not both');
+    eitherNotBoth(['--model DIR', flags.model], ['--strategy NAME', flags.strategy]);
     // then the files and folders the flags name (flags first, as on the portfolio path)
     if (flags.data && !existsSync(flags.data)) throw new UserError(`--data: no such file ${flags.data}`);
     checkOutFolder(flags.out, { empty: true });

@@ -19,6 +19,7 @@ import { describeRange, isoTime, parseTime, timeframeMs } from '../../data/timef
 import { parseSymbolsFlag } from '../../data/portfolio-source.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { checkOutFile } from '../out-paths.ts';
+import { eitherNotBoth } from '../../core/flag-conflicts.ts';
 
 /** Flags every command that takes candles offers: `--data FILE`, `--sample`, `--from`, `--to` (and `--columns`). */
 export interface DataSourceFlags {
@@ -77,7 +78,7 @@ export function fileTimeframe(flags: { data?: string; timeframe?: string }): str
 }
 
 export function seriesRequestFromFlags(config: Config, flags: DataSourceFlags): SeriesRequest {
-  if (flags.data && flags.sample) throw new UserError('--data and --sample cannot be used together');
+  eitherNotBoth(['--data FILE', flags.data], ['--sample', flags.sample]);
   checkColumnsFlag(flags);
   return {
     config,
@@ -172,8 +173,7 @@ function plural(n: number, word: string): string {
 
 async function download(flags: DownloadFlags): Promise<void> {
   // --symbols A,B (issue 14): each market into the store, one after the other, checked before any work
-  if (flags.symbols !== undefined && flags.symbol !== undefined)
-    throw new UserError('give either --symbol (one market) or --symbols (several)');
+  eitherNotBoth(['--symbol (one market)', flags.symbol], ['--symbols (several)', flags.symbols]);
   const symbols = flags.symbols !== undefined ? parseSymbolsFlag(flags.symbols) : undefined;
   const { config } = setupCommand(flags);
   const since = parseTime(flags.since ?? config.data.since, flags.since !== undefined ? '--since' : 'data.since');

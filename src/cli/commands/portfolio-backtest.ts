@@ -13,6 +13,7 @@ import { checkOutFolder } from '../out-paths.ts';
 import { checkMarketCostsTraded, parseMarketCosts, rebalanceFlags } from '../portfolio-flags.ts';
 import { checkModelNameFlag, refuseTrainingFlag, type BacktestFlags } from '../backtest-flags.ts';
 import { checkColumnsFlag } from './data.ts';
+import { eitherNotBoth } from '../../core/flag-conflicts.ts';
 
 /** `bot backtest --symbols A,B …`: a portfolio strategy and its portfolio baselines (issue 14). */
 export async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unknown>): Promise<void> {
@@ -22,8 +23,7 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   const { runPortfolioRun, portfolioTable } = await import('../../backtest/portfolio-backtest.ts');
   const { loadPortfolioStrategy } = await import('../../agents/portfolio-strategy.ts');
   const { readPortfolioModelInfo } = await import('../../agents/portfolio-model.ts');
-  if (flags.model !== undefined && flags.strategy !== undefined)
-    throw new UserError('use either --model DIR or --strategy NAME, not both');
+  eitherNotBoth(['--model DIR', flags.model], ['--strategy NAME', flags.strategy]);
   const { resolveModel } = await import('../../agents/model-pointer.ts');
   const modelDir = flags.model !== undefined ? resolveModel(flags.model).dir : undefined;
   const modelInfo = modelDir !== undefined ? readPortfolioModelInfo(modelDir) : undefined;
@@ -31,7 +31,7 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   let informative =
     flags.informative !== undefined ? parseSymbolList(flags.informative, '--informative', 'series') : [];
   const dataFiles = flags.data !== undefined ? dataFilesFlag(flags.data) : undefined;
-  if (dataFiles && flags.sample) throw new UserError('use either --data FILES or --sample, not both');
+  eitherNotBoth(['--data FILES', dataFiles], ['--sample', flags.sample]);
   if (dataFiles && symbols.length === 0) {
     throw new UserError(
       '--data a.csv,b.csv pairs with --symbols BTC/KRW,ETH/KRW (then --informative X/KRW); give --symbols',

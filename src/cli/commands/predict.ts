@@ -14,6 +14,7 @@ import type { PlannedOrder } from '../../agents/predict.ts';
 import type { RejectReason } from '../../market/account.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { isPortfolioModelDir, portfolioPredict } from './portfolio-predict.ts';
+import { eitherNotBoth } from '../../core/flag-conflicts.ts';
 
 interface PredictFlags extends CommonFlags {
   model?: string;
@@ -50,7 +51,7 @@ export function registerPredict(program: Command): void {
     .option('--now <time>', 'a fixed clock instead of the wall clock (tests against the fake exchange)');
   addCommonOptions(cmd, { market: true, db: true, backend: true }).action(async (flags: PredictFlags) => {
     // every flag first, before any disk or network work
-    if (flags.data && flags.sample) throw new UserError('use either --data FILE or --sample, not both');
+    eitherNotBoth(['--data FILE', flags.data], ['--sample', flags.sample]);
     // a portfolio model pairs a.csv,b.csv,… with its markets in order, as bot backtest --symbols does
     const dataFiles = flags.data !== undefined ? dataFilesFlag(flags.data) : undefined;
     checkDataFiles(dataFiles ?? []);

@@ -26,6 +26,7 @@ import { fileTimeframe } from './data.ts';
 import { checkOutFolder } from '../out-paths.ts';
 import { checkSweepOutId, holdsSweepReportOnly } from '../../sweep/out-folder.ts';
 import { SweepStop } from '../../sweep/stop.ts';
+import { eitherNotBoth } from '../../core/flag-conflicts.ts';
 
 interface SweepFlags extends CommonFlags {
   strategy?: string;
@@ -56,7 +57,7 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 export function sweepRequest(flags: SweepFlags, defaultSeed: number): SweepRequest {
   let file: ReturnType<typeof parseSweepFile> | undefined;
   if (flags.file !== undefined) {
-    if (flags.grid?.length) throw new UserError('use either --file or --grid, not both (put the grid in the file)');
+    eitherNotBoth(['--file', flags.file], ['--grid', flags.grid], ' (put the grid in the file)');
     let text: string;
     try {
       text = readFileSync(flags.file, 'utf8');
@@ -174,8 +175,7 @@ export function registerSweep(program: Command): void {
     // every flag and the grid are checked before any network or disk work
     const request = sweepRequest(flags, config.backtest.seed);
     const workers = wholeNumber(flags.workers, '--workers', 1) ?? os.availableParallelism();
-    if (flags.queue !== undefined && flags.workers !== undefined)
-      throw new UserError('use either --workers N (in-process) or --queue URL (workers elsewhere), not both');
+    eitherNotBoth(['--workers N (in-process)', flags.workers], ['--queue URL (workers elsewhere)', flags.queue]);
     if (flags.queue !== undefined && flags.backend !== undefined)
       throw new UserError(
         "--backend chooses the in-process workers' backend; with --queue each bot worker chooses its own " +

@@ -289,13 +289,14 @@
   /**
    * A model version's meta.json metrics in a line. bot backtest saves `{ test: <metrics>, validationSharpe, symbol,
    * timeframe, exchange }` (src/backtest/agent-backtest.ts), a retrain `{ validation: <metrics>, … }`
-   * (src/trading/train-challenger.ts): the measured set's return, Sharpe, drawdown and trades, then the validation
+   * (src/trading/train-challenger.ts), a portfolio retrain `{ holdout: <metrics>, … }` (its judging window,
+   * src/trading/portfolio-retrain.ts): the measured set's return, Sharpe, drawdown and trades, then the validation
    * Sharpe; a flat map of numbers (an older home) as it is. The nested set was shown as "test NaN".
    */
   function modelMetrics(m) {
     if (!m) return '—';
     const parts = [];
-    for (const set of ['test', 'validation']) {
+    for (const set of ['test', 'validation', 'holdout']) {
       const x = m[set];
       if (!x || typeof x !== 'object') continue;
       parts.push(
@@ -311,10 +312,10 @@
   }
 
   // meta.json without measured figures: a portfolio model saved before bot backtest recorded its test set, or a
-  // portfolio retrain's challenger (its scores are in the retrain history below)
+  // portfolio retrain's challenger saved before it recorded its holdout (its scores are in the retrain history below)
   const NO_METRICS =
     'meta.json holds no metrics: a portfolio model saved before bot backtest recorded its test set ' +
-    "(run it again to have them), or a portfolio retrain's challenger (see the retrain history)";
+    "(run it again to have them), or an older portfolio retrain's challenger (see the retrain history)";
   const metricsCell = (m) => {
     const text = modelMetrics(m);
     return text === '—' ? h('span', { class: 'muted', title: NO_METRICS }, '— (none recorded)') : text;
