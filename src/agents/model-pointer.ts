@@ -161,6 +161,13 @@ export function stageVersion(home: string, version: string): StagedVersion {
   };
 }
 
+/** The pid of the process that named `version` (newVersionName's base-36 end); undefined for a name without one. */
+export function versionWriter(version: string): number | undefined {
+  const m = /^.+-([0-9a-z]+)$/.exec(version);
+  const pid = m ? parseInt(m[1], 36) : NaN;
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+}
+
 /** The pointer file promoteVersion writes before renaming it over CURRENT, named by the writing process's pid. */
 const pointerTemp = (pid: number) => `.${POINTER}.${pid}.tmp`;
 
@@ -183,9 +190,8 @@ export function removeStaging(home: string, isStale: (writerPid: number) => bool
   const root = path.join(home, 'versions');
   if (!existsSync(root)) return removed;
   for (const name of readdirSync(root).sort()) {
-    const m = /^\.staging-.+-([0-9a-z]+)$/.exec(name);
-    const pid = m ? parseInt(m[1], 36) : NaN;
-    if (!Number.isSafeInteger(pid) || pid <= 0 || !isStale(pid)) continue;
+    const pid = name.startsWith('.staging-') ? versionWriter(name.slice('.staging-'.length)) : undefined;
+    if (pid === undefined || !isStale(pid)) continue;
     rmSync(path.join(root, name), { recursive: true, force: true });
     removed.push(name);
   }

@@ -37,6 +37,7 @@ import { portfolioModelMetrics, resultFigures } from '../backtest/portfolio-back
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
 import { retrainMarket, storeAdvice, type NamedMarket } from './retrain-market.ts';
+import { fairHoldout } from './retrain-holdout.ts';
 import { ensureTradingSchema } from './db.ts';
 import { closedBy } from './run-holder.ts';
 import {
@@ -68,14 +69,16 @@ async function trainPortfolioChallenger(req: PortfolioChallengerRequest): Promis
   const agent = trainPortfolioAgent(req);
   try {
     const tl = alignSeries(req.traded);
-    const day = (i: number) => isoTime(tl.ts[i]).slice(0, 10);
+    // open times, not days: a day would reach past the window's end into the holdout, and the next retrain would
+    // take this model, once promoted, to be in sample there (retrain-holdout.ts)
+    const at = (i: number) => isoTime(tl.ts[i]);
     const policy = agentPolicy(req.modelName, () => agent, agent.recipe.episodeLength);
     const holdout = resultFigures(holdoutRun(req.traded, req.holdoutFrom, req, policy));
     await savePortfolioAgent(req.dir, agent, {
       name: req.modelName,
       strategy: req.strategyName,
       seed: req.seed,
-      trainingWindow: { from: day(req.range.from), to: day(req.range.to - 1) },
+      trainingWindow: { from: at(req.range.from), to: at(req.range.to - 1) },
       market: { exchange: req.traded[0].exchange, timeframe: req.traded[0].timeframe },
       metrics: portfolioModelMetrics(req.traded, { holdout }),
     });
@@ -240,7 +243,7 @@ async function retrainPortfolioOnce(
     lock.release();
     throw e;
   }
-  removeStaleStaging(home, logger);
+  removeStaleStaging(home, db, clock, logger);
   const challengerVersion = challengerName(db, home, clock());
   const baseline = `equal weights rebalanced every ${o.every}`;
   const finish = retrainRecord(
@@ -270,7 +273,19 @@ async function retrainPortfolioOnce(
           `holdout ${holdoutCandles}): store more candles, or lower trading.retrain.trainCandles / ` +
           'trading.retrain.holdoutCandles',
       );
-    const holdoutFrom = n - holdoutCandles;
+    // the champion judged out of its own sample (retrain-holdout.ts); the challenger trains right before the holdout
+    const fair = fairHoldout(tl.ts, holdoutCandles, champion.dir, config.timeframe, logger);
+    const { championTrainedTo } = fair;
+    const said = {
+      baseline,
+      championVersion: champion.version,
+      challengerVersion,
+      ...(championTrainedTo ? { championTrainedTo } : {}),
+    };
+    const spanFrom = (from: number) => ({ from: isoTime(tl.ts[from]), to: isoTime(tl.ts[n - 1]) });
+    if ('refused' in fair)
+      return finish({ outcome: 'skipped', reason: fair.refused, ...said, holdout: spanFrom(n - holdoutCandles) });
+    const holdoutFrom = fair.from;
     const range = { from: holdoutFrom - trainCandles, to: holdoutFrom };
     logger.info(
       `retrain ${o.strategyName}: window ${isoTime(tl.ts[range.from])} … ${isoTime(tl.ts[range.to - 1])}, ` +
@@ -303,14 +318,7 @@ async function retrainPortfolioOnce(
     const versions = { champion: champion.version, challenger: challengerVersion };
     const verdict = settleChallenger(home, stage, versions, decision);
     stage = undefined;
-    return finish({
-      ...verdict,
-      baseline,
-      scores,
-      championVersion: champion.version,
-      challengerVersion,
-      holdout: { from: isoTime(fromTs), to: isoTime(tl.ts[n - 1]) },
-    });
+    return finish({ ...verdict, ...said, scores, holdout: spanFrom(holdoutFrom) });
   } catch (e) {
     stage?.discard();
     return finish({

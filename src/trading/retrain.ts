@@ -18,6 +18,7 @@ import type { CandleStore } from '../data/store.ts';
 import { shortError } from '../data/exchange.ts';
 import { ensureTradingSchema } from './db.ts';
 import { processAlive } from '../core/process-alive.ts';
+import { fairHoldout } from './retrain-holdout.ts';
 import { acquireFileLock, type Lock } from './lock.ts';
 import {
   canonicalHome,
@@ -28,6 +29,7 @@ import {
   stageVersion,
   versionDir,
   versionNames,
+  versionWriter,
   type StagedVersion,
 } from '../agents/model-pointer.ts';
 import { parseEnsembleKind, type EnsembleKind, type EnsembleMeta } from '../agents/ensemble.ts';
@@ -40,7 +42,8 @@ interface HoldoutScores {
   buyHold: number;
 }
 
-type RetrainOutcome = 'promoted' | 'rejected' | 'failed';
+/** `skipped`: no verdict, the champion could not be judged out of its own sample (retrain-holdout.ts). */
+type RetrainOutcome = 'promoted' | 'rejected' | 'failed' | 'skipped';
 
 export interface RetrainResult {
   outcome: RetrainOutcome;
@@ -51,6 +54,8 @@ export interface RetrainResult {
   championVersion?: string;
   challengerVersion?: string;
   holdout?: { from: string; to: string };
+  /** The end of the champion's training window as its meta.json records it ('not recorded' when it does not). */
+  championTrainedTo?: string;
 }
 
 /**
@@ -114,18 +119,37 @@ export function lockHome(home: string, config: TradingSettings): Lock {
 
 /**
  * Removes the staging folders a killed retrain of `home` left behind (its child SIGKILLed after the grace period, a
- * crash, a power cut), logging one line naming them. Called with the home's retrain lock held, so no other retrain
- * of the home is writing one; a staging folder whose writer still runs on this host is kept all the same. A writer on
- * another host that took the lock over as stale is not seen: its staging folder could be removed, and that retrain
- * then fails at its scoring or commit, leaving CURRENT untouched.
+ * crash, a power cut), logging one line naming them, and closes the `trading_retrains` rows such a retrain left
+ * `running` in `db` (outcome `failed`, the reason saying it was killed), which the dashboard read as running for good.
+ * Called with the home's retrain lock held, so no other retrain of the home runs (the lock's heartbeat and pid say
+ * so); a staging folder or row whose writer (the pid its version name ends in) still runs on this host is kept all
+ * the same: this process's own, or one whose lock was taken over as stale. A writer on another host that took the
+ * lock over as stale is not seen: its staging folder could be removed, and that retrain then fails at its scoring or
+ * commit, leaving CURRENT untouched.
  */
-export function removeStaleStaging(home: string, logger: Logger): void {
+export function removeStaleStaging(home: string, db: CandleStore['db'], clock: () => number, logger: Logger): void {
   try {
     const removed = removeStaging(home, (pid) => !processAlive(pid));
     if (removed.length)
       logger.warn(`retrain: removed ${removed.length} leftover(s) of a killed retrain: ${removed.join(', ')}`);
   } catch (e) {
     logger.warn(`retrain: could not remove a killed retrain's leftovers (${shortError(e)})`);
+  }
+  const rows = db
+    .prepare(
+      `SELECT id, challenger_version AS version FROM trading_retrains
+       WHERE outcome = 'running' AND model_dir IN (?, ?) ORDER BY id`,
+    )
+    .all(canonicalHome(home), path.resolve(home)) as { id: number; version: string | null }[];
+  const close = db.prepare(
+    `UPDATE trading_retrains SET finished_at = ?, outcome = 'failed', reason = ? WHERE id = ? AND outcome = 'running'`,
+  );
+  for (const { id, version } of rows) {
+    const pid = version === null ? undefined : versionWriter(version);
+    if (pid === undefined || processAlive(pid)) continue;
+    const reason = `killed: its process (pid ${pid}) ended before the verdict; nothing was promoted`;
+    close.run(clock(), reason, id);
+    logger.warn(`retrain: closed the trading_retrains row ${id} of a killed retrain (${version}) as failed`);
   }
 }
 
@@ -284,8 +308,10 @@ export function retrainRecord(
     );
     const line = `retrain ${row.strategy} → ${row.home}: ${r.outcome} (${r.reason})`;
     const { championVersion, challengerVersion } = row;
+    const { holdout, championTrainedTo } = r;
     if (r.outcome === 'failed') logger.error(line, { ...r.scores });
-    else logger.info(line, { scores: r.scores, championVersion, challengerVersion });
+    else if (r.outcome === 'skipped') logger.warn(line, { holdout, championTrainedTo });
+    else logger.info(line, { scores: r.scores, championVersion, challengerVersion, holdout, championTrainedTo });
     return r;
   };
 }
@@ -302,7 +328,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
   const db = store.db;
   ensureTradingSchema(db);
   const lock = lockHome(home, config);
-  removeStaleStaging(home, logger);
+  removeStaleStaging(home, db, clock, logger);
   const championVersion = existsSync(home) ? currentVersion(home) : undefined;
   const challengerVersion = challengerName(db, home, clock());
   const finish = retrainRecord(
@@ -337,8 +363,17 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
           `${trainCandles} + holdout ${holdoutCandles}): ${storeAdvice(market, 'older ones')}, or lower ` +
           'trading.retrain.trainCandles / trading.retrain.holdoutCandles',
       );
-    const holdout: IndexRange = { from: n - holdoutCandles, to: n };
-    const trainFrom = n - holdoutCandles - trainCandles;
+    // the champion judged out of its own sample: the holdout starts after it, or there is no verdict
+    const champion = championVersion ? versionDir(home, championVersion) : undefined;
+    const fair = fairHoldout(candles.ts, holdoutCandles, champion, candles.timeframe, logger);
+    const { championTrainedTo } = fair;
+    const said = { championVersion, challengerVersion, ...(championTrainedTo ? { championTrainedTo } : {}) };
+    const spanFrom = (from: number) => ({ from: isoTime(candles.ts[from]), to: isoTime(candles.ts[n - 1]) });
+    if ('refused' in fair)
+      return finish({ outcome: 'skipped', reason: fair.refused, ...said, holdout: spanFrom(n - holdoutCandles) });
+    // the challenger trains and selects on the window right before the holdout, never in it
+    const holdout: IndexRange = { from: fair.from, to: n };
+    const trainFrom = holdout.from - trainCandles;
     const fold: Fold = {
       index: 0,
       train: { from: trainFrom, to: holdout.from - validation },
@@ -384,7 +419,6 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       ).totalReturn,
     };
     const decision = promotionDecision(scores, config.trading.retrain.minImprovement);
-    const span = { from: isoTime(candles.ts[holdout.from]), to: isoTime(candles.ts[n - 1]) };
     const verdict = settleChallenger(
       home,
       stage,
@@ -392,7 +426,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       decision,
     );
     stage = undefined;
-    return finish({ ...verdict, scores, championVersion, challengerVersion, holdout: span });
+    return finish({ ...verdict, scores, ...said, holdout: spanFrom(holdout.from) });
   } catch (e) {
     stage?.discard();
     return finish({ outcome: 'failed', reason: shortError(e), championVersion, challengerVersion });

@@ -58,7 +58,11 @@ function retrainConfig(dir: string, fake: FakeUpbit, trading: Record<string, unk
  * The champion in `dir`/models/pf: a real portfolio model of BTC and ETH reading XRP whose policy head puts the whole
  * account in BTC (worst in the fall). Returns the model home.
  */
-async function saveAllInBtcChampion(dir: string, [btc, eth, xrp]: Candles[]): Promise<string> {
+async function saveAllInBtcChampion(
+  dir: string,
+  [btc, eth, xrp]: Candles[],
+  trainingWindow = { from: '', to: '' },
+): Promise<string> {
   await initBackend('wasm');
   const recipe = pairRecipe({ cash: true, costs: 'config' });
   const home = path.join(dir, 'models', 'pf');
@@ -71,11 +75,43 @@ async function saveAllInBtcChampion(dir: string, [btc, eth, xrp]: Candles[]): Pr
     name: 'pf',
     strategy: 'ppo-portfolio',
     seed: 1,
-    trainingWindow: { from: '', to: '' },
+    trainingWindow,
     market: { exchange: btc.exchange, timeframe: btc.timeframe },
   });
   agent.dispose();
   return home;
+}
+
+/**
+ * BTC and ETH with XRP read, on a fake Upbit whose clock stands after their last candle (so it serves all of them and
+ * nothing newer), and that clock.
+ */
+async function marketsAtEnd(): Promise<{ series: Candles[]; now: number; fake: FakeUpbit }> {
+  const series = [market('BTC/KRW', 1, 50_000_000), market('ETH/KRW', 2, 3_000_000), market('XRP/KRW', 3, 3_000)];
+  const now = series[0].ts[COUNT - 1] + HOUR + 10_000;
+  const fake = await startFakeUpbit({
+    now: () => now,
+    series: series.map((candles) => ({ market: `KRW-${candles.symbol.split('/')[0]}`, candles })),
+  });
+  return { series, now, fake };
+}
+
+/**
+ * Waits until a started `bot retrain` trains: its staging folder in `versions`, named by its pid, is there (polled
+ * often: the test acts between its reading the champion and its verdict, however short its training). Returns its
+ * pid and the folder's pid mark.
+ */
+async function training(bot: ReturnType<typeof startBot>, versions: string): Promise<{ pid: number; mark: string }> {
+  const pid = bot.child.pid;
+  assert.ok(pid !== undefined);
+  const mark = `-${pid.toString(36)}`;
+  let early: BotResult | undefined;
+  void bot.done.then((r) => (early = r));
+  for (const until = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 10))) {
+    if (readdirSync(versions).some((f) => f.startsWith('.staging-') && f.endsWith(mark))) return { pid, mark };
+    if (early) assert.fail(`it exited before training:\n${early.stderr}`);
+    if (Date.now() > until) assert.fail('timed out waiting for it to train');
+  }
 }
 
 test('bot retrain --symbols: a rule portfolio strategy is refused in one line, before any disk work', async () => {
@@ -339,14 +375,8 @@ test(`bot retrain --symbols --market-costs judges challenger and champion with t
 bot paper --market-costs … --now T --retrain CRON starts gets both: its trading_retrains row is on the run's clock and \
 costs`, async () => {
   const tmp = tempDir('bot-pf-retrain-costs-');
-  const series = [market('BTC/KRW', 1, 50_000_000), market('ETH/KRW', 2, 3_000_000), market('XRP/KRW', 3, 3_000)];
-  const [btc] = series;
   // a fixed clock after the last candle: the child fetches nothing newer than T (and nothing at all on the wall clock)
-  const now = btc.ts[COUNT - 1] + HOUR + 10_000;
-  const fake = await startFakeUpbit({
-    now: () => now,
-    series: series.map((candles) => ({ market: `KRW-${candles.symbol.split('/')[0]}`, candles })),
-  });
+  const { series, now, fake } = await marketsAtEnd();
   try {
     const db = path.join(tmp.dir, 'bot.db');
     const config = retrainConfig(tmp.dir, fake);
@@ -431,12 +461,7 @@ test(`bot retrain --symbols does not promote over a version that another retrain
 trained, having taken the home's lock over as stale (it was judged against the champion before): CURRENT keeps that \
 version`, async () => {
   const tmp = tempDir('bot-pf-retrain-two-db-');
-  const series = [market('BTC/KRW', 1, 50_000_000), market('ETH/KRW', 2, 3_000_000), market('XRP/KRW', 3, 3_000)];
-  const now = series[0].ts[COUNT - 1] + HOUR + 10_000;
-  const fake = await startFakeUpbit({
-    now: () => now,
-    series: series.map((candles) => ({ market: `KRW-${candles.symbol.split('/')[0]}`, candles })),
-  });
+  const { series, now, fake } = await marketsAtEnd();
   let paused: number | undefined;
   try {
     const cfg = retrainConfig(tmp.dir, fake, { lockStaleSeconds: 1 });
@@ -452,17 +477,8 @@ version`, async () => {
     // ours (a trader's child, say, on the trader's --db) is held still once it trains: its champion is read
     const ours = retrain('ours.db');
     paused = ours.child.pid;
-    assert.ok(paused !== undefined);
-    const mark = `-${paused.toString(36)}`;
-    let early: BotResult | undefined;
-    void ours.done.then((r) => (early = r));
-    // polled often: it is to be held between reading its champion and its verdict, however short its training
-    for (const until = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 10))) {
-      if (readdirSync(versions).some((f) => f.startsWith('.staging-') && f.endsWith(mark))) break;
-      if (early) assert.fail(`it exited before training:\n${early.stderr}`);
-      if (Date.now() > until) assert.fail('timed out waiting for it to train');
-    }
-    process.kill(paused, 'SIGSTOP');
+    const { pid } = await training(ours, versions);
+    process.kill(pid, 'SIGSTOP');
     // stopped, its lock's heartbeat goes stale (as a holder's does when its host hangs)
     await new Promise((r) => setTimeout(r, 1_500));
     // theirs (a `bot retrain` by hand, on another database) takes the lock over, runs whole meanwhile and promotes
@@ -470,7 +486,7 @@ version`, async () => {
     assert.equal(theirs.code, 0, theirs.stderr);
     const promoted = JSON.parse(theirs.stdout) as { outcome: string; reason: string; challengerVersion: string };
     assert.equal(promoted.outcome, 'promoted', promoted.reason);
-    process.kill(paused, 'SIGCONT');
+    process.kill(pid, 'SIGCONT');
     const r = await ours.done;
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { outcome: string; reason: string; championVersion: string };
@@ -483,6 +499,127 @@ version`, async () => {
     if (paused !== undefined) {
       try {
         process.kill(paused, 'SIGKILL'); // only when the test failed with it still running
+      } catch {
+        // already gone
+      }
+    }
+    await fake.close();
+    tmp.cleanup();
+  }
+});
+
+test(`bot retrain --symbols judges the champion out of its own sample: a champion that bot backtest trained to a day \
+inside the holdout is judged from the next day on (the challenger trained before it); one trained to a day that leaves \
+fewer than half the holdout gets no verdict, in one line, with nothing trained or promoted`, async () => {
+  const tmp = tempDir('bot-pf-retrain-sample-');
+  const { series, now, fake } = await marketsAtEnd();
+  const [btc] = series;
+  try {
+    const db = path.join(tmp.dir, 'bot.db');
+    const common = ['--now', isoTime(now), '--db', db, '--config', retrainConfig(tmp.dir, fake), '--log-level', 'info'];
+    const retrain = async (name: string, to: string, json: string[]) => {
+      // days, as bot backtest --symbols records a portfolio model's training window
+      const home = await saveAllInBtcChampion(path.join(tmp.dir, name), series, { from: '2024-01-01', to });
+      const r = await runBot(['retrain', '--symbols', 'BTC/KRW,ETH/KRW', '--model', home, ...json, ...common]);
+      return { home, r };
+    };
+    // the newest 60 candle times start at 2024-01-15T04:00Z: a champion trained through that day is judged on the
+    // 40 from 2024-01-16T00:00Z on, and the challenger's window ends right before them
+    const into = await retrain('into', '2024-01-15', ['--json']);
+    assert.equal(into.r.code, 0, into.r.stderr);
+    const out = JSON.parse(into.r.stdout) as {
+      outcome: string;
+      reason: string;
+      holdout: { from: string; to: string };
+      championTrainedTo: string;
+      challengerVersion: string;
+    };
+    assert.notEqual(out.outcome, 'failed', out.reason);
+    assert.deepEqual(out.holdout, { from: '2024-01-16T00:00:00Z', to: isoTime(btc.ts[COUNT - 1]) });
+    assert.equal(out.championTrainedTo, '2024-01-15');
+    const window = `window ${isoTime(btc.ts[360 - 150])} … 2024-01-15T23:00:00Z, holdout 2024-01-16T00:00:00Z`;
+    assert.ok(into.r.stderr.includes(window), into.r.stderr);
+
+    // through 2024-01-16: 16 candle times after it, fewer than 30
+    const late = await retrain('late', '2024-01-16', []);
+    assert.equal(late.r.code, 0, late.r.stderr);
+    assert.equal(
+      late.r.stdout,
+      'skipped: no verdict: the holdout 2024-01-15T04:00:00Z … 2024-01-17T15:00:00Z reaches into the ' +
+        "champion's sample (the champion trained to 2024-01-16), and 16 candle(s) after it are fewer than the 30 a " +
+        'shortened holdout keeps (half of trading.retrain.holdoutCandles, at least 10): the champion would be ' +
+        'judged in sample; a retrain from 2024-01-18T06:00:00Z on can judge it\n',
+    );
+    assert.equal(currentVersion(late.home), INITIAL_VERSION);
+    assert.ok(!existsSync(path.join(late.home, 'versions')), 'no challenger was trained');
+    const st = CandleStore.open(db);
+    try {
+      const [row] = retrainHistory(st);
+      assert.equal(row.outcome, 'skipped');
+      assert.equal(`skipped: ${row.reason}`, late.r.stdout.trim());
+    } finally {
+      st.close();
+    }
+  } finally {
+    await fake.close();
+    tmp.cleanup();
+  }
+});
+
+test(`a bot retrain killed with kill -9 leaves its trading_retrains row running only until the next retrain of the \
+home, which removes its staging folder and closes the row as failed (killed); a row whose process lives stays \
+running`, async () => {
+  const tmp = tempDir('bot-pf-retrain-kill-');
+  const { series, now, fake } = await marketsAtEnd();
+  let killed: number | undefined;
+  try {
+    const db = path.join(tmp.dir, 'bot.db');
+    const home = await saveAllInBtcChampion(tmp.dir, series);
+    const versions = path.join(home, 'versions');
+    mkdirSync(versions, { recursive: true });
+    const args = ['retrain', '--symbols', 'BTC/KRW,ETH/KRW', '--model', home, '--now', isoTime(now), '--json'];
+    const common = ['--db', db, '--config', retrainConfig(tmp.dir, fake), '--log-level', 'warn'];
+    const rows = () => {
+      const st = CandleStore.open(db);
+      try {
+        return retrainHistory(st).reverse();
+      } finally {
+        st.close();
+      }
+    };
+    const first = startBot([...args, ...common]);
+    killed = first.child.pid;
+    const { pid, mark } = await training(first, versions);
+    process.kill(pid, 'SIGKILL');
+    assert.equal((await first.done).signal, 'SIGKILL');
+    const [left] = rows();
+    assert.equal(left.outcome, 'running');
+    assert.ok(left.challengerVersion?.endsWith(mark));
+    // a retrain of the home that still runs, in this test's own process: its row is not closed
+    const st = CandleStore.open(db);
+    st.db
+      .prepare(
+        `INSERT INTO trading_retrains (started_at, exchange, symbol, timeframe, strategy, model_dir,
+         challenger_version, outcome) VALUES (0, 'upbit', 'BTC/KRW,ETH/KRW', '1h', 'ppo-portfolio', ?, ?, 'running')`,
+      )
+      .run(left.modelDir, `20240101T000000Z-${process.pid.toString(36)}`);
+    st.close();
+
+    const next = await runBot([...args, ...common]);
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stderr, new RegExp(`removed 1 leftover\\(s\\) of a killed retrain: \\.staging-\\S+${mark}`));
+    const [closed, alive, own] = rows();
+    assert.equal(closed.id, left.id);
+    assert.equal(closed.outcome, 'failed');
+    assert.equal(closed.reason, `killed: its process (pid ${killed}) ended before the verdict; nothing was promoted`);
+    assert.equal(closed.finishedAt, now, "closed on the next retrain's clock");
+    assert.equal(alive.outcome, 'running', 'a live process is never taken for a killed one');
+    assert.notEqual(own.outcome, 'running');
+    assert.ok(!readdirSync(versions).some((f) => f.endsWith(mark)), 'its staging folder is removed');
+  } finally {
+    if (killed !== undefined) {
+      try {
+        process.kill(killed, 'SIGKILL'); // only when the test failed before killing it
       } catch {
         // already gone
       }

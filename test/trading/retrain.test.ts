@@ -222,6 +222,7 @@ one line; a live writer's, the versions and CURRENT are left alone`, async () =>
   logger.warn = ((msg: string) => (lines.push(msg), logger)) as typeof logger.warn;
   try {
     await promotedChampion(home, candles);
+    recordSample(path.join(home, 'versions', 'champion'), isoTime(candles.ts[100])); // out of the holdout's sample
     // a finished process's pid is gone; this test's parent (the test runner) is alive
     const dead = spawnSync(process.execPath, ['-e', '']).pid;
     assert.ok(dead > 0);
@@ -404,6 +405,80 @@ path`, async () => {
     assert.equal(currentVersion(home), names[1]);
     const dirs = store.db.prepare('SELECT DISTINCT model_dir FROM trading_retrains').pluck().all();
     assert.deepEqual(dirs, [realpathSync(home)]);
+  } finally {
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+/** Records a training window (and validation windows) in a saved model's meta.json, as a trained model has them. */
+function recordSample(dir: string, to: string, validationWindows?: { from: string; to: string }[]): void {
+  const file = path.join(dir, 'meta.json');
+  const meta = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const trainingWindow = { from: '2024-01-01T00:00:00Z', to };
+  writeFileSync(file, JSON.stringify({ ...meta, trainingWindow, validationWindows }));
+}
+
+test(`a retrain judges the champion out of its own sample: a holdout reaching into the champion's training window, or \
+a validation window it was selected on, starts after it (the challenger training before it) while at least half of \
+holdoutCandles remain; with fewer it gives no verdict (skipped), trains nothing and says why`, async () => {
+  const { tmp, candles, config, store } = retrainSetup(); // 300 candles, holdout 40
+  const at = (i: number) => isoTime(candles.ts[i]);
+  const run = async (name: string, to: number, validationWindows?: { from: string; to: string }[]) => {
+    const home = path.join(tmp.dir, 'models', name);
+    await saveAgent(home, 'buy', candles);
+    recordSample(home, at(to), validationWindows);
+    const asked: ChallengerRequest[] = [];
+    const r = await smallRetrain({
+      ...{ config, store, candles, home },
+      train: async (req) => {
+        asked.push(req);
+        await saveAgent(req.dir, 'sell', req.candles);
+      },
+      clock: () => Date.UTC(2025, 0, 9),
+    });
+    return { r, fold: asked[0]?.fold, trained: asked.length, home };
+  };
+  try {
+    // out of sample already: the newest 40
+    const before = await run('before', 259);
+    assert.equal(before.r.holdout?.from, at(260));
+    assert.equal(before.r.championTrainedTo, at(259));
+
+    // trained to candle 269: the holdout is the 30 candles from 270 on, the challenger's window right before them
+    const into = await run('into', 269);
+    assert.equal(into.r.outcome, 'promoted', into.r.reason);
+    assert.deepEqual(into.r.holdout, { from: at(270), to: at(299) });
+    assert.deepEqual(into.fold?.test, { from: 270, to: 300 });
+    assert.equal(into.fold?.validation.to, 270, 'the challenger selects on nothing in the holdout');
+    assert.equal(into.fold?.train.from, 170);
+    assert.equal(
+      describeRetrain(into.r),
+      `${into.r.outcome}: ${into.r.reason}; holdout ${at(270)} … ${at(299)}, champion trained to ${at(269)}`,
+    );
+
+    // trained to 250 but selected on a window to 274: the holdout starts at 275
+    const selected = await run('selected', 250, [{ from: at(255), to: at(274) }]);
+    assert.deepEqual(selected.r.holdout, { from: at(275), to: at(299) });
+    assert.equal(selected.r.championTrainedTo, `${at(250)} (selected on candles to ${at(274)})`);
+
+    // trained to 285: 14 candles after it, fewer than 20; nothing is trained, CURRENT stays
+    const late = await run('late', 285);
+    assert.equal(late.r.outcome, 'skipped');
+    assert.equal(late.trained, 0);
+    assert.equal(
+      late.r.reason,
+      `no verdict: the holdout ${at(260)} … ${at(299)} reaches into the champion's sample (the champion trained to ` +
+        `${at(285)}), and 14 candle(s) after it are fewer than the 20 a shortened holdout keeps (half of ` +
+        'trading.retrain.holdoutCandles, at least 10): the champion would be judged in sample; a retrain from ' +
+        `${isoTime(candles.ts[286] + 20 * 3_600_000)} on can judge it`,
+    );
+    assert.equal(describeRetrain(late.r), `skipped: ${late.r.reason}`);
+    assert.equal(currentVersion(late.home), INITIAL_VERSION);
+    const versions = path.join(late.home, 'versions');
+    assert.ok(!existsSync(versions) || readdirSync(versions).length === 0, 'no challenger folder is made');
+    const row = retrainHistory(store)[0];
+    assert.deepEqual([row.outcome, row.reason, row.challengerScore], ['skipped', late.r.reason, null]);
   } finally {
     store.close();
     tmp.cleanup();

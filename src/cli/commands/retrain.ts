@@ -25,7 +25,10 @@ interface RetrainFlags extends CommonFlags, PortfolioFlags {
   now?: string;
 }
 
-/** The outcome in one line: the reason, then each score it does not already give (each figure once). */
+/**
+ * The outcome in one line: the reason, then each score it does not already give (each figure once), then the holdout
+ * and the champion's training end (the holdout starts after it: src/trading/retrain-holdout.ts).
+ */
 export function describe(r: RetrainResult): string {
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   const s = r.scores;
@@ -41,7 +44,16 @@ export function describe(r: RetrainResult): string {
         .map(([name, x]) => `${name} ${pct(x)}`)
         .filter((figure) => !r.reason.includes(figure))
     : [];
-  return `${r.outcome}: ${r.reason}${figures.length ? ` (${figures.join(', ')})` : ''}`;
+  const judged = [
+    r.holdout && !r.reason.includes(r.holdout.from) ? `holdout ${r.holdout.from} … ${r.holdout.to}` : undefined,
+    r.championTrainedTo && !r.reason.includes(r.championTrainedTo)
+      ? `champion trained to ${r.championTrainedTo}`
+      : undefined,
+  ].filter((part) => part !== undefined);
+  return (
+    `${r.outcome}: ${r.reason}${figures.length ? ` (${figures.join(', ')})` : ''}` +
+    (judged.length ? `; ${judged.join(', ')}` : '')
+  );
 }
 
 export function registerRetrain(program: Command): void {
