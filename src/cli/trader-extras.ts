@@ -8,7 +8,7 @@ import type { TradingSession } from '../trading/session.ts';
 import type { TickReport } from '../trading/trader.ts';
 import { startRunNotices, type RunNotices } from '../server/run-notices.ts';
 import type { DashboardServer } from '../server/app.ts';
-import { parsePort, startDashboard } from './commands/serve.ts';
+import { parsePort } from './port-flag.ts';
 
 interface TraderExtras {
   onTick(report: TickReport): void;
@@ -30,6 +30,8 @@ export async function startTraderExtras(
 ): Promise<TraderExtras> {
   let server: DashboardServer | undefined;
   if (port !== undefined) {
+    // loaded only here: the web server's modules are no part of a run without --serve
+    const { startDashboard } = await import('./commands/serve.ts');
     const started = await startDashboard(config, logger, config.server.host, port, '--serve PORT');
     server = started.server;
     console.log(`dashboard: ${started.url}/`);

@@ -1,4 +1,5 @@
-import ccxt, { type Exchange } from 'ccxt';
+import type { Exchange } from 'ccxt';
+import { ccxtLib } from './ccxt.ts';
 import type { ExchangeSettings } from './config.ts';
 import { credentialsFromEnv } from '../core/secrets.ts';
 import { PastDeadlineError, UserError } from '../core/errors.ts';
@@ -49,6 +50,7 @@ type WithHttpStatus = Error & { httpStatus?: number };
  * plus the timeout, the rate limiter on, and credentials from the environment when present.
  */
 export function createExchange(config: ExchangeSettings): Exchange {
+  const ccxt = ccxtLib();
   const id = config.exchange.id;
   const classes = ccxt as unknown as Record<string, new (options: Record<string, unknown>) => Exchange>;
   if (!ccxt.exchanges.includes(id) || typeof classes[id] !== 'function') {
@@ -114,6 +116,7 @@ const UNREACHABLE = new RegExp(
 export function classifyError(error: unknown, httpStatus?: number): FaultKind {
   const e = error as WithHttpStatus;
   const status = httpStatus ?? e.httpStatus;
+  const ccxt = ccxtLib();
   if (e instanceof ccxt.NetworkError && UNREACHABLE.test(e.message)) return 'unreachable';
   if (e instanceof ccxt.NetworkError || e instanceof ccxt.BadResponse || e instanceof ccxt.NullResponse)
     return 'transient';
@@ -215,14 +218,14 @@ export async function withRetry<T>(
       const kind = classifyError(e);
       if (kind === 'fatal') {
         // the exchange said no (bad symbol, auth, …): the user's problem; anything else is a bug and keeps its stack
-        if (e instanceof ccxt.BaseError) throw new ExchangeRefusedError(`${what} failed: ${shortError(e)}`);
+        if (e instanceof ccxtLib().BaseError) throw new ExchangeRefusedError(`${what} failed: ${shortError(e)}`);
         throw e;
       }
       const limit = kind === 'unreachable' ? Math.min(opts.retries, 1) : opts.retries;
       if (attempt >= limit || opts.stop?.stopped) {
         const tries = attempt + 1;
         const message = `${what} failed after ${triesOf(tries)}: ${shortError(e)}`;
-        if (kind === 'unreachable' || e instanceof ccxt.RequestTimeout) {
+        if (kind === 'unreachable' || e instanceof ccxtLib().RequestTimeout) {
           throw new ExchangeUnreachableError(`${message} — the exchange cannot be reached (no network?)`);
         }
         throw new ExchangeUnansweredError(message, tries, `${what}: ${shortError(e)}`);

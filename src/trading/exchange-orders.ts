@@ -10,7 +10,8 @@
  *   neither (Binance's order query and lists), the broker attaches the trades the exchange lists for the order.
  *   ccxt hands some of these over as strings, so every figure is converted and checked finite here.
  */
-import ccxt, { type Exchange, type Order as CcxtOrder } from 'ccxt';
+import type { Exchange, Order as CcxtOrder } from 'ccxt';
+import { ccxtLib } from '../data/ccxt.ts';
 import type { FillRecord } from './types.ts';
 
 /** Runs one exchange call with the broker's retries (and market-load recovery). */
@@ -25,7 +26,7 @@ const BY_CLIENT_ID: Record<string, (ex: Exchange, id: string) => Promise<CcxtOrd
     try {
       return ex.parseOrder(await get({ identifier: id }));
     } catch (e) {
-      if (e instanceof ccxt.OrderNotFound) return undefined;
+      if (e instanceof ccxtLib().OrderNotFound) return undefined;
       throw e;
     }
   },

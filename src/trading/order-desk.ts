@@ -3,7 +3,8 @@
  * and read back as the fill the exchange made — the same rules as single-market live (src/trading/live.ts, issue 18),
  * through the same look-ups (src/trading/exchange-orders.ts).
  */
-import ccxt, { type Exchange, type Order as CcxtOrder } from 'ccxt';
+import type { Exchange, Order as CcxtOrder } from 'ccxt';
+import { ccxtLib } from '../data/ccxt.ts';
 import type { Logger } from '../core/log.ts';
 import { parseSpotSymbol } from '../core/market-symbol.ts';
 import { classifyError, shortError, withMarkets, withRetry, type RetryOptions } from '../data/exchange.ts';
@@ -40,6 +41,7 @@ export function legacyOrderId(runId: number, ts: number, market?: number): strin
 export type RecurringRefusal = 'funds' | 'invalid';
 
 function recurringRefusal(e: unknown): RecurringRefusal | undefined {
+  const ccxt = ccxtLib();
   if (e instanceof ccxt.InsufficientFunds) return 'funds';
   if (e instanceof ccxt.InvalidOrder) return 'invalid';
   if (e instanceof ccxt.ExchangeError && /under_min_total/.test(e.message)) return 'invalid';
@@ -115,6 +117,7 @@ const REFUSES_USED_IDS = new Set(['upbit']);
  */
 function usedIdRefusal(exchangeId: string, e: unknown): boolean {
   if (!REFUSES_USED_IDS.has(exchangeId)) return false;
+  const ccxt = ccxtLib();
   if (e instanceof ccxt.DuplicateOrderId) return true;
   return e instanceof ccxt.ExchangeError && /identifier\b.*\b(already used|duplicat)/i.test(e.message);
 }
@@ -122,6 +125,7 @@ function usedIdRefusal(exchangeId: string, e: unknown): boolean {
 /** A failure that shows the exchange turned the request away before acting on it: a rate limit (429, 418). */
 function turnedAway(e: unknown): boolean {
   const status = (e as { httpStatus?: number }).httpStatus;
+  const ccxt = ccxtLib();
   return e instanceof ccxt.RateLimitExceeded || e instanceof ccxt.DDoSProtection || status === 429 || status === 418;
 }
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import ccxt from 'ccxt';
+import { ccxtLib } from '../../src/data/ccxt.ts';
 import type { Candles } from '../../src/core/candles.ts';
 import { downloadToStore } from '../../src/data/download.ts';
 import { classifyError, createExchange, retryOptionsFrom, withRetry } from '../../src/data/exchange.ts';
@@ -14,6 +14,8 @@ import { UserError } from '../../src/core/errors.ts';
 import { createLogger, log, setLogger } from '../../src/core/log.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { fakeConfig, tempDir } from './helpers.ts';
+
+const ccxt = ccxtLib();
 
 const H = 3_600_000;
 const START = Date.UTC(2024, 0, 1);

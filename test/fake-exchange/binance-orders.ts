@@ -13,9 +13,12 @@
  * - Faults: an order taken with its reply lost (`-1007`, "execution status unknown"), and a lag before a taken order
  *   shows in the queries.
  */
-import ccxt, { type Exchange } from 'ccxt';
+import type { Exchange } from 'ccxt';
+import { ccxtLib } from '../../src/data/ccxt.ts';
 import { lookupLag } from './orders.ts';
 import type { FakeUpbit } from './server.ts';
+
+const ccxt = ccxtLib();
 
 /** An order as `GET /api/v3/order` returns it. */
 export interface BinanceOrder {

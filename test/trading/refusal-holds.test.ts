@@ -5,10 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import ccxt, { type Exchange } from 'ccxt';
+import type { Exchange } from 'ccxt';
+import { ccxtLib } from '../../src/data/ccxt.ts';
 import { RefusalHolds } from '../../src/trading/refusal-holds.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { capturingLogger } from '../helpers/log.ts';
+
+const ccxt = ccxtLib();
 
 /** A fake CoinSpot balance endpoint (`POST /api/my/balances`): AUD's total as `aud` says, absent: amount left out. */
 async function coinspot(): Promise<{ fake: FakeUpbit; ex: Exchange; aud: { total?: number } }> {

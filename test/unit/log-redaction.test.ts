@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import ccxt from 'ccxt';
+import { ccxtLib } from '../../src/data/ccxt.ts';
 import { closeLogger, createLogger, redactSecrets } from '../../src/core/log.ts';
+
+const ccxt = ccxtLib();
 
 test(`the logger masks environment secrets in messages, metadata, errors and credential-named fields, on console and \
 in the file`, async () => {

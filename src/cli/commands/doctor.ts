@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { loadConfig } from '../../config/load.ts';
+import { ccxtLib } from '../../data/ccxt.ts';
 import { BACKEND_ORDER, initBackend, probeBackend } from '../../nn/backend/backend.ts';
 import { addBackendOption, backendOverride } from '../../nn/cli-options.ts';
 
@@ -38,8 +39,7 @@ async function collectFacts(flags: { config?: string; backend?: string }): Promi
   facts.backend = chosen.name;
   facts['backend reason'] = chosen.reason;
   facts['backend order'] = `${BACKEND_ORDER.join(' > ')} (config ml.backend = ${config.ml.backend})`;
-  const ccxt = (await import('ccxt')).default;
-  facts.ccxt = ccxt.version;
+  facts.ccxt = ccxtLib().version;
   const native = await checkNativeParts();
   for (const part of native) facts[part.name] = part.ok ? part.detail : `FAILED: ${part.detail}`;
   return facts;

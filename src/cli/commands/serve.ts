@@ -8,18 +8,12 @@ import type { Config } from '../../config/schema.ts';
 import { createDashboardServer, checkBind, type DashboardServer } from '../../server/app.ts';
 import { createToken, Credentials } from '../../server/auth.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+import { parsePort } from '../port-flag.ts';
 
 interface ServeFlags extends CommonFlags {
   host?: string;
   port?: string;
   newToken?: string | boolean;
-}
-
-/** `--port` / `--serve PORT`: a whole number 0–65535. */
-export function parsePort(value: string, flag: string): number {
-  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
-    throw new UserError(`${flag}: "${value}" is not a port (0-65535)`);
-  return Number(value);
 }
 
 /**
