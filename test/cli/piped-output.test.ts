@@ -10,7 +10,7 @@ import path from 'node:path';
 import { CandleStore } from '../../src/data/store.ts';
 import { PROJECT_ROOT } from '../../src/core/project-root.ts';
 import { tempDir } from '../data/helpers.ts';
-import { runBot } from './run.ts';
+import { outputOf, runBot } from './run.ts';
 
 const H = 3_600_000;
 const ROWS = 6000; // about 350 KB of CSV: several times a pipe's buffer
@@ -88,15 +88,9 @@ test('bot data export | head: the bot ends quietly when its reader goes away', a
   const cmd =
     `${bot} data export --exchange binance --symbol BTC/USDT --timeframe 1h --db ${JSON.stringify(db)} ` +
     '--log-level error | head -n 3; echo "bot=${PIPESTATUS[0]}" >&2';
-  const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn('bash', ['-c', cmd], { env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const result = await outputOf(
+    spawn('bash', ['-c', cmd], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   assert.equal(result.stdout.split('\n').length, 4, result.stdout);
   assert.match(result.stdout, /^timestamp,open,high,low,close,volume\n/);
   assert.equal(result.stderr, 'bot=0\n', 'no error line, exit code 0');
