@@ -7,7 +7,7 @@ import { UserError } from '../../core/errors.ts';
 import { checkName } from '../../core/names.ts';
 import { parseSymbolList } from '../../core/market-symbol.ts';
 import type { BackendName } from '../../nn/backend/backend.ts';
-import { loadStrategy } from '../../agents/strategy.ts';
+import { loadStrategy, STRATEGIES_DIR } from '../../agents/strategy.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime } from '../../data/timeframe.ts';
 import {
@@ -122,7 +122,10 @@ function checkSaveStrategy(file: string | undefined): void {
     );
   const dir = path.dirname(path.resolve(file));
   if (!existsSync(dir) || !statSync(dir).isDirectory())
-    throw new UserError(`--save-strategy ${file}: no folder ${dir}`);
+    throw new UserError(
+      `--save-strategy ${file}: no folder ${dir}; make it first, or save to ` +
+        `${path.join(STRATEGIES_DIR, path.basename(file))} (then --strategy ${path.basename(file, '.ts')} loads it)`,
+    );
   if (existsSync(file)) throw new UserError(`--save-strategy ${file} exists; choose another file or remove it`);
 }
 
