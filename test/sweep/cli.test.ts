@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
@@ -124,6 +125,19 @@ any job; the same sweep's own report folder is reused`, async () => {
     ['sweep', ...quick, '--out', other],
     /^error: --out \S*other-sweep holds the report of sweep feedbeef, not of this sweep \(\w+\): give a new or empty/,
   );
+});
+
+test('more job processes than 4 per core: one line before Redis or data is touched (worker and sweep)', async () => {
+  const port = await freePort();
+  const cores = os.availableParallelism();
+  const refused = (flag: string) =>
+    new RegExp(`^error: ${flag} 100000: at most ${4 * cores} here \\(4 × the ${cores} cores\\): each job is a process`);
+  // before: accepted, one tfjs process per job up to that number (here: 'cannot reach Redis')
+  const r = await runBot(['worker', '--queue', `redis://127.0.0.1:${port}`, '--concurrency', '100000']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, refused('--concurrency'));
+  await oneLine(['sweep', ...TINY, '--data', csv, '--workers', '100000'], refused('--workers'));
 });
 
 test('an unreachable Redis is one clear line (sweep and worker)', async () => {
