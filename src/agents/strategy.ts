@@ -107,6 +107,16 @@ export function listStrategies(): string[] {
     .sort();
 }
 
+/**
+ * The `--strategy` value that loads the strategy file `file` from any folder: its name when it is in strategies/
+ * (the only folder a name is looked up in), else its absolute path (a relative one is read from the current folder).
+ */
+export function strategyArgument(file: string): string {
+  const resolved = path.resolve(file);
+  if (path.dirname(resolved) === STRATEGIES_DIR) return path.basename(resolved, '.ts');
+  return /^[\w./-]+$/.test(resolved) ? resolved : JSON.stringify(resolved);
+}
+
 function isStrategy(v: unknown): v is Strategy {
   if (typeof v !== 'object' || v === null) return false;
   const s = v as Record<string, unknown>;

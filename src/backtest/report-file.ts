@@ -63,13 +63,23 @@ const sweepShape = z.object({
   name: text,
   createdAt: text,
   strategy: text,
-  markets: z.array(z.object({ label: text, from: text, to: text })),
+  markets: z.array(
+    z.object({ label: text, from: text, to: text, folds: z.array(z.object({ test: text })).optional() }),
+  ),
   leaderboard: z.array(z.object({ rank: z.number(), label: text, runs: z.number() })),
-  baselines: z.object({ buy_and_hold: z.object({ test: meanSd }) }),
-  winner: z.object({ label: text, test: meanSd }).optional(),
+  // cleanTest and cleanFolds are absent from reports written before the clean test figure existed
+  baselines: z.object({ buy_and_hold: z.object({ test: meanSd, cleanTest: meanSd.optional() }) }),
+  winner: z
+    .object({ label: text, test: meanSd, cleanTest: meanSd.optional(), cleanFolds: z.array(text).optional() })
+    .optional(),
   verdict: z.array(text),
   files: z.object({ html: text }),
 });
+
+/** A (market, fold) window as a sweep report names it in winner.cleanFolds: the market's label only among several. */
+export function sweepFoldLabel(markets: readonly { label: string }[], market: number, fold: number): string {
+  return `${markets.length > 1 ? `${markets[market].label} ` : ''}fold ${fold + 1}`;
+}
 
 export type SweepHead = z.infer<typeof sweepShape> & { schema: typeof SWEEP_REPORT_SCHEMA };
 

@@ -81,6 +81,14 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Resolves once what was written to `stream` has left the process (a pipe's writes are asynchronous). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => (stream.writableLength === 0 ? resolve() : stream.write('', () => resolve())));
+}
+
 const code = await main(process.argv);
 await closeLogger(log());
+// exiting with output still queued for a pipe would cut it off (`bot data export | gzip`); a reader that went away
+// ends the wait through the EPIPE handler above
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
 process.exit(code);

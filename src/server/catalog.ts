@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { EQUAL_WEIGHTS_HELD, type PortfolioReport, type PortfolioSummary } from '../backtest/portfolio-report.ts';
-import { readReportFile, type ParsedReport, type SweepHead } from '../backtest/report-file.ts';
+import { readReportFile, sweepFoldLabel, type ParsedReport, type SweepHead } from '../backtest/report-file.ts';
 import type { StoredReport } from '../backtest/report.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { fileInside, listInside, resolveInside, safeSegment } from './files.ts';
@@ -15,7 +15,7 @@ interface BacktestEntry {
   id: string;
   /**
    * `portfolio`: a `bot backtest --symbols` report (schema bot-portfolio-report/1); its market lists the symbols.
-   * `sweep`: a `bot sweep` report (bot-sweep-report/1): its metrics are the winner's mean test metrics, no trades.
+   * `sweep`: a `bot sweep` report (bot-sweep-report/1): its metrics are the winner's mean clean test metrics.
    */
   kind: 'single' | 'portfolio' | 'sweep';
   title: string;
@@ -80,8 +80,35 @@ function portfolioEntry(root: string, id: string, r: PortfolioReport): BacktestE
   };
 }
 
-/** A sweep's line in the list: the winner's mean test metrics beside buy-and-hold's over the same test windows. */
+/**
+ * The (market, fold) test windows the winner's clean test figures cover (winner.cleanFolds) and their span: the first
+ * candle of the earliest to the last of the latest. Undefined for a report without them (no winner, or written before
+ * the clean figure).
+ */
+function cleanWindows(r: SweepHead): { windows: number; from: string; to: string } | undefined {
+  const clean = r.winner?.cleanFolds;
+  if (!clean?.length) return undefined;
+  const spans = r.markets.flatMap((m, mi) =>
+    (m.folds ?? []).flatMap((f, fi) => {
+      const span = /^(\S+) … (\S+) \(/.exec(f.test);
+      return span && clean.includes(sweepFoldLabel(r.markets, mi, fi)) ? [{ from: span[1], to: span[2] }] : [];
+    }),
+  );
+  if (!spans.length) return undefined;
+  const from = spans.map((s) => s.from).sort()[0];
+  const to = spans.map((s) => s.to).sort()[spans.length - 1];
+  return { windows: spans.length, from, to };
+}
+
+/**
+ * A sweep's line in the list: the winner's clean test figures (the test windows after every validation candle, as the
+ * console's headline and the verdict; every fold's mean would count windows the ranking saw as validation) beside
+ * buy-and-hold's on the same windows, their span, and the winner's trades over them (mean over seeds).
+ */
 function sweepEntry(id: string, r: SweepHead): BacktestEntry {
+  const clean = r.winner?.cleanTest?.mean;
+  const windows = cleanWindows(r);
+  const tradesPerWindow = clean?.trades;
   return {
     id,
     kind: 'sweep',
@@ -89,11 +116,12 @@ function sweepEntry(id: string, r: SweepHead): BacktestEntry {
     createdAt: r.createdAt,
     strategy: r.strategy,
     market: r.markets.map((m) => m.label).join(', '),
-    from: r.markets[0]?.from ?? '',
-    to: r.markets[0]?.to ?? '',
-    trades: 0,
-    metrics: r.winner?.test.mean ?? {},
-    buyHold: r.baselines.buy_and_hold.test.mean,
+    from: windows?.from ?? r.markets[0]?.from ?? '',
+    to: windows?.to ?? r.markets[0]?.to ?? '',
+    trades:
+      typeof tradesPerWindow === 'number' && windows ? Math.round(tradesPerWindow * windows.windows * 10) / 10 : 0,
+    metrics: clean ?? {},
+    buyHold: r.baselines.buy_and_hold.cleanTest?.mean ?? null,
     // a sweep's jobs train and test in their own folds: nothing of a saved model is replayed over its training data
     notOutOfSample: false,
   };

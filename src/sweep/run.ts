@@ -8,6 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { strategyArgument } from '../agents/strategy.ts';
 import type { Candles } from '../core/candles.ts';
 import type { Logger } from '../core/log.ts';
 import type { SweepSettings } from './config.ts';
@@ -189,7 +190,10 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
     if (o.saveStrategy && report.winner) {
       const name = path.basename(o.saveStrategy, '.ts');
       writeFileSync(o.saveStrategy, strategyFileText(name, plan.strategy, report.winner.label, report.winner.recipe));
-      logger.info(`winning configuration saved as ${o.saveStrategy}`);
+      // strategies are looked up by name in the checkout's strategies/ only: a file saved elsewhere loads by its path
+      logger.info(
+        `winning configuration saved as ${o.saveStrategy}; run it with --strategy ${strategyArgument(o.saveStrategy)}`,
+      );
     }
     if (o.json) console.log(sweepReportJson(report));
     else console.log(sweepSummaryText(report, dir));

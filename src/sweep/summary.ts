@@ -7,7 +7,7 @@
 import { isoTime } from '../data/timeframe.ts';
 import { recipeCosts, recipeSizing } from '../agents/setup.ts';
 import { runBaselines, BASELINE_NAMES, type BaselineName } from '../backtest/baselines.ts';
-import { SWEEP_REPORT_SCHEMA } from '../backtest/report-file.ts';
+import { SWEEP_REPORT_SCHEMA, sweepFoldLabel } from '../backtest/report-file.ts';
 import { metricsToJson, timelineTooShortToAnnualise } from '../market/metrics.ts';
 import type { SweepSettings } from './config.ts';
 import type { SweepRequest } from './grid.ts';
@@ -252,11 +252,8 @@ export function buildSweepReport(
     const runs = outcomes.filter(
       (o) => o.configKey === key && o.result && isClean(plan.markets[o.market], plan.markets[o.market].folds[o.fold]),
     );
-    const folds = [
-      ...new Set(
-        runs.map((o) => `${plan.markets.length > 1 ? `${plan.markets[o.market].ref.label} ` : ''}fold ${o.fold + 1}`),
-      ),
-    ];
+    const labels = plan.markets.map((m) => m.ref);
+    const folds = [...new Set(runs.map((o) => sweepFoldLabel(labels, o.market, o.fold)))];
     return { cleanTest: meanSd(runs.map((o) => o.result!.test)), cleanFolds: folds };
   };
   return {

@@ -210,7 +210,7 @@ export class OrderDesk {
       try {
         return await this.ex.fetchOrder(exchangeId, symbol);
       } catch (e) {
-        if (e instanceof ccxt.OrderNotFound) return undefined;
+        if (e instanceof ccxtLib().OrderNotFound) return undefined;
         throw e;
       }
     });

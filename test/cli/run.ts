@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { PROJECT_ROOT } from '../../src/core/project-root.ts';
 
 export interface CliResult {
@@ -18,13 +19,18 @@ export function runBot(
   cwd = PROJECT_ROOT,
   killAfterMs?: number,
 ): Promise<CliResult> {
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'src/cli/bot.js'), ...args], {
+    cwd,
+    ...(killAfterMs !== undefined ? { timeout: killAfterMs, killSignal: 'SIGKILL' as const } : {}),
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return outputOf(child);
+}
+
+/** A child's exit code and its stdout and stderr as text, once it has ended. */
+export function outputOf(child: ChildProcessByStdio<null, Readable, Readable>): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'src/cli/bot.js'), ...args], {
-      cwd,
-      ...(killAfterMs !== undefined ? { timeout: killAfterMs, killSignal: 'SIGKILL' as const } : {}),
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -86,7 +86,7 @@ test("an incomplete report's own routes are a one-line 500 with the problem; no 
   assert.equal((await get('/api/v1/backtests/loose/files/report.html')).status, 404);
 });
 
-test('a sweep is listed (kind sweep) and its report, file list and files are served alike', async () => {
+test('a sweep is listed by its clean test figures, span and trades; its report and files are served', async () => {
   const list = await get('/api/v1/backtests');
   const entry = list.body.backtests.find((b: { kind: string }) => b.kind === 'sweep');
   assert.deepEqual(entry, {
@@ -96,11 +96,13 @@ test('a sweep is listed (kind sweep) and its report, file list and files are ser
     createdAt: sweepHead.createdAt,
     strategy: 'dqn',
     market: 'upbit BTC/KRW 1h',
-    from: '2024-01-01T00:00:00Z',
-    to: '2024-03-01T00:00:00Z',
-    trades: 0,
-    metrics: sweepHead.winner.test.mean,
-    buyHold: sweepHead.baselines.buy_and_hold.test.mean,
+    // the clean test window's figures (fold 2's: fold 1's test window is fold 2's validation window), as the console's
+    // headline and the verdict; the list used to show the mean over both folds, the whole data range and 0 trades
+    from: '2024-02-14T00:00:00Z',
+    to: '2024-02-25T23:00:00Z',
+    trades: 7.5,
+    metrics: { totalReturn: 0.02, sharpe: 0.2, trades: 7.5 },
+    buyHold: { totalReturn: 0.01, sharpe: 0.1 },
     notOutOfSample: false,
   });
   const report = await get(`/api/v1/backtests/sweep-${SWEEP_ID}`);

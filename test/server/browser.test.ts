@@ -282,7 +282,8 @@ test(`a sweep compared beside runs by its winner's figures, named so, first or n
   try {
     await page.goto(`${s.url}/#/compare/run-a,${sweep}`);
     await page.locator('#compare-table thead th', { hasText: 'buy & hold (first)' }).waitFor();
-    assert.equal(await page.locator('#compare-table tbody tr').first().textContent(), 'totalReturn12.00%5.00%5.00%');
+    // the sweep's clean test figures (fold 2's window: 2.00%), not the mean over both folds' (5.00%)
+    assert.equal(await page.locator('#compare-table tbody tr').first().textContent(), 'totalReturn12.00%2.00%5.00%');
     await page.locator('p', { hasText: `${sweep}: no line` }).waitFor();
     await page.goto(`${s.url}/#/backtests`);
     await page.check(`input[aria-label="compare ${sweep}"]`);
@@ -294,14 +295,14 @@ test(`a sweep compared beside runs by its winner's figures, named so, first or n
     // the list's order is newest first: the sweep (2024-06-02) before run-a and run-b
     assert.deepEqual(head, [
       'metric',
-      `${sweep} (winner lr=0.001, mean of test windows)`,
+      `${sweep} (winner lr=0.001, mean of test windows after every validation candle)`,
       'run-a',
       'run-b',
-      'buy & hold (first, mean of test windows)',
+      'buy & hold (first, mean of test windows after every validation candle)',
     ]);
     assert.equal(
       await page.locator('#compare-table tbody tr').first().textContent(),
-      'totalReturn5.00%12.00%-3.00%3.00%',
+      'totalReturn2.00%12.00%-3.00%1.00%',
     );
     await page.locator('p', { hasText: `${sweep}: no line` }).waitFor();
     assert.ok((await page.locator('#compare-chart canvas').count()) > 0);

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
@@ -14,9 +15,13 @@ import { sessionCandles } from '../data/helpers.ts';
 import { candlesToCsv } from '../../src/data/csv.ts';
 import { freePort, pathWithoutGpu, startRedis, sweepFolder, TINY_SWEEP } from './helpers.ts';
 import type { SweepReport } from '../../src/sweep/summary.ts';
+import { STRATEGIES_DIR } from '../../src/agents/strategy.ts';
 
 const { dir, csv, config } = sweepFolder('sweep-cli-', 600);
 const TINY = TINY_SWEEP;
+
+/** `text` matched literally inside a RegExp. */
+const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 async function oneLine(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<void> {
   const db = path.join(dir, `untouched-${Math.random().toString(36).slice(2)}.db`);
@@ -57,9 +62,14 @@ test('malformed grid, flags or file: one line naming the problem, nothing writte
   );
   const bad = path.join(dir, 'bad.json');
   writeFileSync(bad, JSON.stringify({ strategy: 'dqn-dnn', grid: { window: [3, 5] }, folds: 'two' }));
+  await oneLine(['sweep', '--file', bad, '--data', csv], new RegExp(`^error: ${literal(bad)}: folds: `));
+  // a folder that is not there: what to do (before: only `no folder …`)
   await oneLine(
-    ['sweep', '--file', bad, '--data', csv],
-    new RegExp(`^error: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: folds: `),
+    ['sweep', ...TINY, '--save-strategy', path.join(dir, 'nowhere', 'mine.ts'), '--data', csv],
+    new RegExp(
+      `^error: --save-strategy .*mine\\.ts: no folder .*nowhere; make it first, or save to ` +
+        `${literal(STRATEGIES_DIR)}/mine\\.ts \\(then --strategy mine loads it\\)$`,
+    ),
   );
   writeFileSync(bad, '{"strategy": "dqn-dnn", "grid": ');
   await oneLine(['sweep', '--file', bad, '--data', csv], /bad\.json: not valid JSON/);
@@ -115,6 +125,19 @@ any job; the same sweep's own report folder is reused`, async () => {
     ['sweep', ...quick, '--out', other],
     /^error: --out \S*other-sweep holds the report of sweep feedbeef, not of this sweep \(\w+\): give a new or empty/,
   );
+});
+
+test('more job processes than 4 per core: one line before Redis or data is touched (worker and sweep)', async () => {
+  const port = await freePort();
+  const cores = os.availableParallelism();
+  const refused = (flag: string) =>
+    new RegExp(`^error: ${flag} 100000: at most ${4 * cores} here \\(4 × the ${cores} cores\\): each job is a process`);
+  // before: accepted, one tfjs process per job up to that number (here: 'cannot reach Redis')
+  const r = await runBot(['worker', '--queue', `redis://127.0.0.1:${port}`, '--concurrency', '100000']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, refused('--concurrency'));
+  await oneLine(['sweep', ...TINY, '--data', csv, '--workers', '100000'], refused('--workers'));
 });
 
 test('an unreachable Redis is one clear line (sweep and worker)', async () => {
@@ -217,6 +240,11 @@ saved`, async (t) => {
   t.diagnostic(`first run ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stderr, /16 jobs; 0 already stored, 16 to run on 2 local worker process/);
+  // saved outside strategies/: the --strategy value that loads it is its path (its name is looked up there only)
+  assert.ok(
+    first.stderr.includes(`winning configuration saved as ${saved}; run it with --strategy ${saved}\n`),
+    first.stderr,
+  );
   const r = readReport(out);
   assert.equal(r.jobs.planned, 16);
   assert.equal(r.jobs.finished, 16);

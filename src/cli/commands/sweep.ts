@@ -7,7 +7,7 @@ import { UserError } from '../../core/errors.ts';
 import { checkName } from '../../core/names.ts';
 import { parseSymbolList } from '../../core/market-symbol.ts';
 import type { BackendName } from '../../nn/backend/backend.ts';
-import { loadStrategy } from '../../agents/strategy.ts';
+import { loadStrategy, STRATEGIES_DIR } from '../../agents/strategy.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime } from '../../data/timeframe.ts';
 import {
@@ -123,8 +123,26 @@ function checkSaveStrategy(file: string | undefined): void {
     );
   const dir = path.dirname(path.resolve(file));
   if (!existsSync(dir) || !statSync(dir).isDirectory())
-    throw new UserError(`--save-strategy ${file}: no folder ${dir}`);
+    throw new UserError(
+      `--save-strategy ${file}: no folder ${dir}; make it first, or save to ` +
+        `${path.join(STRATEGIES_DIR, path.basename(file))} (then --strategy ${path.basename(file, '.ts')} loads it)`,
+    );
   if (existsSync(file)) throw new UserError(`--save-strategy ${file} exists; choose another file or remove it`);
+}
+
+/**
+ * `--workers`/`--concurrency`: job processes at a time, each training its own tfjs model; at most 4 per core (more only
+ * wait for the cores, each holding its memory). Default: the cores.
+ */
+export function jobProcesses(value: string | undefined, flag: string): number {
+  const cores = os.availableParallelism();
+  const n = wholeNumber(value, flag, 1) ?? cores;
+  if (n > 4 * cores)
+    throw new UserError(
+      `${flag} ${n}: at most ${4 * cores} here (4 × the ${cores} cores): each job is a process training its own ` +
+        'model, and more than that only wait for the cores, each holding its memory',
+    );
+  return n;
 }
 
 /** Refuses a named tfjs backend that cannot run here (one line); tfjs is loaded only when a backend is named. */
@@ -158,7 +176,7 @@ export function registerSweep(program: Command): void {
     .option('--to <date>', 'end (candles opening before this)')
     .option('--name <name>', 'a name for the sweep (shown in the report)')
     .option('--file <sweep.json>', 'the sweep in a JSON file (same names as the flags; grid as {"key": [values]})')
-    .option('--workers <n>', 'in-process mode: child processes (default: the cores)')
+    .option('--workers <n>', 'in-process mode: child processes (default: the cores; at most 4 × the cores)')
     .option(
       '--queue <url>',
       'distributed mode: put the jobs on the BullMQ queue at redis://host:port and wait for bot worker',
@@ -174,7 +192,7 @@ export function registerSweep(program: Command): void {
     const { config, logger } = setupCommand(flags);
     // every flag and the grid are checked before any network or disk work
     const request = sweepRequest(flags, config.backtest.seed);
-    const workers = wholeNumber(flags.workers, '--workers', 1) ?? os.availableParallelism();
+    const workers = jobProcesses(flags.workers, '--workers');
     eitherNotBoth(['--workers N (in-process)', flags.workers], ['--queue URL (workers elsewhere)', flags.queue]);
     if (flags.queue !== undefined && flags.backend !== undefined)
       throw new UserError(

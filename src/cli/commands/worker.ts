@@ -1,16 +1,15 @@
 /** `bot worker`: takes sweep jobs from the BullMQ queue in Redis; run it on any number of machines. */
 import type { Command } from 'commander';
-import os from 'node:os';
 import { assertReachable, checkRedisUrl } from '../../sweep/redis.ts';
-import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
-import { checkBackend } from './sweep.ts';
+import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
+import { checkBackend, jobProcesses } from './sweep.ts';
 
 export function registerWorker(program: Command): void {
   const cmd = program
     .command('worker')
     .description('take sweep jobs from the BullMQ queue at redis://host:port (run on any number of machines)')
     .requiredOption('--queue <url>', 'Redis URL, e.g. redis://10.0.0.5:6379')
-    .option('--concurrency <n>', 'jobs at a time, each in its own process (default: the cores)')
+    .option('--concurrency <n>', 'jobs at a time, each in its own process (default: the cores; at most 4 × the cores)')
     .option(
       '--gpu',
       'take only the jobs that want a GPU (the GPU queue), on the node-gpu backend unless --backend says otherwise',
@@ -19,7 +18,7 @@ export function registerWorker(program: Command): void {
     async (flags: CommonFlags & { queue: string; concurrency?: string; gpu?: boolean }) => {
       const { config, logger } = setupCommand(flags);
       const url = checkRedisUrl(flags.queue);
-      const concurrency = wholeNumber(flags.concurrency, '--concurrency', 1) ?? os.availableParallelism();
+      const concurrency = jobProcesses(flags.concurrency, '--concurrency');
       const backend = flags.backend !== undefined ? config.ml.backend : flags.gpu ? 'node-gpu' : config.ml.backend;
       // a worker on a backend it cannot start would take jobs and fail each of them
       if (backend !== 'auto') await checkBackend(backend);

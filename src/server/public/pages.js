@@ -219,17 +219,22 @@
 
   // a portfolio report keeps its figures in `summary` and its buy-and-hold among `baselines` (named as
   // EQUAL_WEIGHTS_HELD in src/backtest/portfolio-report.ts); a sweep, which has no run of its own, its winner's mean
-  // test metrics and buy-and-hold's mean over the same test windows (as the list shows them)
+  // over the test windows after every validation candle (cleanTest: every fold's mean counts windows the ranking saw)
+  // and buy-and-hold's over the same windows, as the list, the console and the verdict
   const isSweep = (r) => r.schema === SWEEP_SCHEMA;
   const figuresOf = (r) =>
-    r.schema === D.PORTFOLIO_SCHEMA ? r.summary : isSweep(r) ? r.winner && r.winner.test.mean : r.metrics;
+    r.schema === D.PORTFOLIO_SCHEMA
+      ? r.summary
+      : isSweep(r)
+        ? r.winner && r.winner.cleanTest && r.winner.cleanTest.mean
+        : r.metrics;
   const buyHoldOf = (r) =>
     r.schema === D.PORTFOLIO_SCHEMA
       ? r.baselines.find((b) => b.name === 'equal weights bought and held')
       : isSweep(r)
-        ? r.baselines.buy_and_hold.test.mean
+        ? r.baselines.buy_and_hold.cleanTest && r.baselines.buy_and_hold.cleanTest.mean
         : r.baselines.buy_and_hold && r.baselines.buy_and_hold.metrics;
-  const SWEEP_MEAN = 'mean of test windows';
+  const SWEEP_MEAN = 'mean of test windows after every validation candle';
   /** A column's name: the id as picked; a sweep's says whose figures they are. */
   const columnOf = (id, r) =>
     isSweep(r) ? `${id} (${r.winner ? 'winner ' + r.winner.label : 'no winner'}, ${SWEEP_MEAN})` : id;
