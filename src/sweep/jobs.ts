@@ -21,6 +21,14 @@ export interface MarketRef {
   candles: number;
 }
 
+/** A window of candles in time (ms: the open of its first candle, the close of its last) and their hash. */
+export interface ValidationSpan {
+  from: number;
+  to: number;
+  /** candlesKey of the window's candles: whether another series holds the same candles over this span. */
+  dataKey: string;
+}
+
 export interface JobSpec {
   id: string;
   /** Hash of strategy + recipe: the configuration this job is one run of. */
@@ -32,6 +40,11 @@ export interface JobSpec {
   seed: number;
   market: MarketRef;
   fold: Fold;
+  /**
+   * The fold's validation window in time and its candles' hash: earlier sweeps' jobs on the same market whose
+   * validation windows overlap this one count as trials of this sweep's selection (src/sweep/earlier.ts).
+   */
+  validationSpan: ValidationSpan;
   epochs: number;
   /** Training settings (agent section, account, sizing bounds) from the coordinator's config. */
   settings: AgentSettings;
@@ -103,7 +116,7 @@ export function configKey(strategy: string, recipe: AgentRecipe): string {
  * The job's id: a hash of strategy, recipe (parameters applied), seed, market data, fold, epochs, settings and the
  * code fingerprint.
  */
-export function jobId(j: Omit<JobSpec, 'id' | 'configKey' | 'params' | 'gpu'>): string {
+export function jobId(j: Omit<JobSpec, 'id' | 'configKey' | 'params' | 'gpu' | 'validationSpan'>): string {
   const fold = { train: j.fold.train, validation: j.fold.validation, test: j.fold.test };
   return sha256(
     canonicalJson({
@@ -122,11 +135,21 @@ export function jobId(j: Omit<JobSpec, 'id' | 'configKey' | 'params' | 'gpu'>): 
 
 /**
  * The windows a job is judged on: market data, fold ranges and seed. Jobs of any sweep with the same window key were
- * validated on the very same candles, so an earlier sweep's configurations count as trials of a later one's selection.
+ * validated on the very same candles. The exact match of earlier sweeps' jobs stored before their market and
+ * validation span were (sweep schema 4); later ones are matched by overlap too (src/sweep/earlier.ts).
  */
 export function windowKey(j: Pick<JobSpec, 'market' | 'fold' | 'seed'>): string {
   const fold = { train: j.fold.train, validation: j.fold.validation, test: j.fold.test };
   return sha256(canonicalJson({ data: j.market.dataKey, fold, seed: j.seed })).slice(0, 32);
+}
+
+/**
+ * The market's identity, not its candles' hash: exchange, symbol and timeframe (a file's are `file`, its base name and
+ * its timeframe). A store refresh adds candles and `--from` moves the range, but the candles a window covers are the
+ * same market's, so an earlier sweep's jobs on it can be matched by the time their validation windows overlap.
+ */
+export function marketId(m: Pick<MarketRef, 'exchange' | 'symbol' | 'timeframe'>): string {
+  return JSON.stringify([m.exchange, m.symbol, m.timeframe]);
 }
 
 /**

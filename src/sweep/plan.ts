@@ -8,9 +8,10 @@ import { sliceCandles, type Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import type { AgentRecipe } from '../agents/recipe.ts';
 import { recipeWarmup } from '../agents/setup.ts';
-import { walkForward, type Fold } from '../agents/splits.ts';
+import { walkForward, type Fold, type IndexRange } from '../agents/splits.ts';
+import { timeframeMs } from '../data/timeframe.ts';
 import { expandGrid, paramsLabel, type Params, type SweepRequest } from './grid.ts';
-import { configKey, jobId, sweepId, type JobSpec, type MarketRef } from './jobs.ts';
+import { configKey, jobId, sweepId, type JobSpec, type MarketRef, type ValidationSpan } from './jobs.ts';
 import { applyParams } from './params.ts';
 import { candlesKey } from './run-job.ts';
 import type { SweepSettings } from './config.ts';
@@ -61,6 +62,15 @@ export interface LoadedSeries {
   label: string;
   /** The user gave a start (--from): keep it, do not trim to agent.maxCandles. */
   fromGiven: boolean;
+}
+
+/** A window of candles in time (the open of its first, the close of its last) and its candles' hash. */
+function spanOf(candles: Candles, range: IndexRange): ValidationSpan {
+  return {
+    from: candles.ts[range.from],
+    to: candles.ts[range.to - 1] + timeframeMs(candles.timeframe),
+    dataKey: candlesKey(sliceCandles(candles, range.from, range.to)),
+  };
 }
 
 /** Lays the jobs out (`code`: the coordinator's code fingerprint). Pure apart from hashing: no I/O. */
@@ -121,7 +131,9 @@ export function planSweep(
             settings: agentSettings(c.epochs),
             code,
           };
-          jobs.push({ ...base, id: jobId(base), configKey: c.key, params: c.params, gpu: req.gpu === true });
+          const validationSpan = spanOf(m.candles, fold.validation);
+          const ids = { id: jobId(base), configKey: c.key, params: c.params };
+          jobs.push({ ...base, ...ids, validationSpan, gpu: req.gpu === true });
         }
       }
     }

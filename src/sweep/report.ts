@@ -120,7 +120,7 @@ function html(dir: string, r: SweepReport): string {
           ['winner Sharpe per candle (seed-averaged validation returns)', num(d.sharpe, 4)],
           ['SR₀: best of the trials by luck', num(d.expectedMax, 4)],
           [
-            'trials N (configurations tried, failed ones and those of earlier sweeps on the same windows ' +
+            'trials N (configurations tried, failed ones and those of earlier sweeps on overlapping candles ' +
               'included, × epoch × margin validations per job)',
             `${d.trials} (${r.statistics.trials} configurations` +
               (r.statistics.earlierTrials ? `, ${r.statistics.earlierTrials} of them by earlier sweeps` : '') +

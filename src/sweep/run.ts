@@ -14,8 +14,8 @@ import type { Logger } from '../core/log.ts';
 import type { SweepSettings } from './config.ts';
 import { shortCode } from './fingerprint.ts';
 import type { SweepRequest } from './grid.ts';
-import { trialKey, windowKey, type JobResult, type JobSpec } from './jobs.ts';
-import { paramsLabel } from './grid.ts';
+import { earlierOutcomes } from './earlier.ts';
+import type { JobResult, JobSpec } from './jobs.ts';
 import type { SweepPlan } from './plan.ts';
 import { runInProcess, type JobEvents } from './pool.ts';
 import { SweepProgress } from './progress.ts';
@@ -58,29 +58,6 @@ export default {
   recipe: ${JSON.stringify(recipe, null, 2).replace(/\n/g, '\n  ')},
 };
 `;
-}
-
-/**
- * The results earlier sweeps in this database stored for other configurations on this plan's windows (the same
- * candles, folds and seeds), placed on those windows: the deflated Sharpe counts them as trials.
- */
-export function earlierOutcomes(store: SweepStore, plan: SweepPlan): JobOutcome[] {
-  const windows = new Map<string, JobSpec>(plan.jobs.map((j) => [windowKey(j), j]));
-  const current = [...new Set(plan.jobs.map(trialKey))];
-  const marketIndex = new Map(plan.markets.map((m, i) => [m.ref.dataKey, i]));
-  return store.earlierResults([...windows.keys()], current).map((r) => {
-    const j = windows.get(r.windowKey)!;
-    return {
-      jobId: r.result.jobId,
-      configKey: r.trialKey,
-      params: r.params,
-      label: paramsLabel(r.params),
-      market: marketIndex.get(j.market.dataKey) ?? 0,
-      fold: j.fold.index,
-      seed: j.seed,
-      result: r.result,
-    };
-  });
 }
 
 export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {

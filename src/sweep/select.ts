@@ -148,8 +148,9 @@ export interface SelectionStatistics {
    */
   trials: number;
   /**
-   * Of those, the configurations earlier sweeps in the same database tried on the very same windows (candles, folds
-   * and seeds) and this one did not: the user chose among them too, by narrowing the grid.
+   * Of those, the configurations earlier sweeps in the same database tried on overlapping candles (the same market
+   * and seed, validation windows sharing at least half their candles: src/sweep/earlier.ts) and this one did not:
+   * the user chose among them too, by narrowing the grid.
    */
   earlierTrials: number;
   /**
@@ -175,7 +176,7 @@ const finiteSharpe = (series: readonly number[]) => returnMoments(series.filter(
  * times the validations of a job (a configuration whose jobs all failed is counted with the most any job had), and
  * V is the variance of the configurations' Sharpe ratios (between) plus the mean variance of a job's epoch × margin
  * trial Sharpes (within, on one window and seed). The between part is unknown when several configurations were
- * tried and only one finished. `ranked` holds the configurations earlier sweeps tried on the same windows too.
+ * tried and only one finished. `ranked` holds the configurations earlier sweeps tried on overlapping windows too.
  */
 function winnerDeflatedSharpe(ranked: readonly ConfigSummary[], winner: ConfigSummary, tried: number) {
   const finished = ranked.filter((c) => c.runs > 0);
@@ -199,7 +200,7 @@ function winnerDeflatedSharpe(ranked: readonly ConfigSummary[], winner: ConfigSu
 
 /**
  * DSR of the winner among every configuration tried, and PBO by CSCV over the complete configurations' returns.
- * `earlier`: the configurations earlier sweeps tried on the same windows (summarised as `ranked` is), counted as
+ * `earlier`: the configurations earlier sweeps tried on overlapping windows (each over its own), counted as
  * trials of the DSR — a grid narrowed over successive sweeps on the same candles is still a selection among all of
  * them — but not ranked and not in PBO.
  */
@@ -271,7 +272,8 @@ export function verdict(
   } else if (d) {
     const pct = (d.dsr * 100).toFixed(0);
     const earlier = stats.earlierTrials
-      ? `, ${stats.earlierTrials} of them by earlier sweeps in this database on the same candles, windows and seeds`
+      ? `, ${stats.earlierTrials} of them by earlier sweeps in this database on overlapping candles ` +
+        '(the same market and seed, validation windows sharing at least half their candles)'
       : '';
     const trials =
       `${d.trials} trials (${stats.trials} configuration(s) tried${earlier} × up to ${stats.validationsPerJob} ` +

@@ -9,7 +9,7 @@ import type Database from 'better-sqlite3';
 import { migrate, type Schema } from '../data/migrations.ts';
 import { CandleStore } from '../data/store.ts';
 import type { Params } from './grid.ts';
-import { trialKey, windowKey, type JobResult, type JobSpec } from './jobs.ts';
+import { marketId, trialKey, windowKey, type JobResult, type JobSpec, type ValidationSpan } from './jobs.ts';
 
 /** Append new steps; never edit a released one. */
 export const SWEEP_SCHEMA: Schema = {
@@ -68,6 +68,17 @@ CREATE TABLE IF NOT EXISTS sweep_failures (
 ALTER TABLE sweep_jobs ADD COLUMN trial_key TEXT NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS sweep_jobs_window ON sweep_jobs (window_key);`),
     },
+    {
+      version: 4,
+      name: 'the market identity, validation span and its candles hash of each sweep job',
+      // empty and NULL for jobs recorded before (matched by their window key only); a re-run of their sweep fills them
+      up: (db) =>
+        db.exec(`ALTER TABLE sweep_jobs ADD COLUMN market_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE sweep_jobs ADD COLUMN validation_from INTEGER;
+ALTER TABLE sweep_jobs ADD COLUMN validation_to INTEGER;
+ALTER TABLE sweep_jobs ADD COLUMN validation_data TEXT NOT NULL DEFAULT '';
+CREATE INDEX IF NOT EXISTS sweep_jobs_market ON sweep_jobs (market_id, seed);`),
+    },
   ],
 };
 
@@ -78,6 +89,17 @@ interface StoredJob {
   seed: number;
   market: string;
   fold: number;
+}
+
+/** A job a sweep stored a result for, with what it was judged on (market and span absent from jobs stored before). */
+export interface EarlierJob {
+  jobId: string;
+  trialKey: string;
+  windowKey: string;
+  seed: number;
+  params: Params;
+  marketId?: string;
+  validationSpan?: ValidationSpan;
 }
 
 export class SweepStore {
@@ -103,9 +125,11 @@ export class SweepStore {
   saveSweep(id: string, name: string, strategy: string, request: unknown, jobs: readonly JobSpec[]): void {
     const now = Date.now();
     const insertJob = this.db.prepare(
-      `INSERT INTO sweep_jobs (sweep_id, job_id, config_key, params, seed, market, fold, window_key, trial_key)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT DO UPDATE SET window_key = excluded.window_key, trial_key = excluded.trial_key`,
+      `INSERT INTO sweep_jobs (sweep_id, job_id, config_key, params, seed, market, fold, window_key, trial_key,
+         market_id, validation_from, validation_to, validation_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET window_key = excluded.window_key, trial_key = excluded.trial_key,
+         market_id = excluded.market_id, validation_from = excluded.validation_from,
+         validation_to = excluded.validation_to, validation_data = excluded.validation_data`,
     );
     this.db
       .transaction(() => {
@@ -119,7 +143,8 @@ export class SweepStore {
         for (const j of jobs)
           insertJob.run(
             ...[id, j.id, j.configKey, JSON.stringify(j.params), j.seed, j.market.label, j.fold.index],
-            ...[windowKey(j), trialKey(j)],
+            ...[windowKey(j), trialKey(j), marketId(j.market)],
+            ...[j.validationSpan.from, j.validationSpan.to, j.validationSpan.dataKey],
           );
       })
       .immediate(); // the write lock up front, as every writer to a shared file takes it (src/data/store.ts)
@@ -197,33 +222,43 @@ export class SweepStore {
   }
 
   /**
-   * Results stored by any sweep for jobs judged on one of `windowKeys` (the same candles, folds and seed) whose trial
-   * is none of `exclude`: the configurations earlier sweeps tried on these windows. Each job once, whichever sweeps
-   * hold it.
+   * The jobs with a result any sweep stored whose trial is none of `exclude` and that were judged on one of
+   * `windowKeys` (the same candles, folds and seed) or with one of `seeds` on a known market and span (which of those
+   * count is src/sweep/earlier.ts's rule): what earlier sweeps tried. Each job once, whichever sweeps hold it; no
+   * results (the caller reads the few it keeps). Jobs stored before sweep schema 4 match by window key only.
    */
-  earlierResults(
-    windowKeys: readonly string[],
-    exclude: readonly string[],
-  ): { trialKey: string; windowKey: string; params: Params; result: JobResult }[] {
+  earlierJobs(windowKeys: readonly string[], seeds: readonly number[], exclude: readonly string[]): EarlierJob[] {
     const rows = this.db
       .prepare(
-        `SELECT j.trial_key AS trialKey, j.window_key AS windowKey, min(j.params) AS params, r.result
+        `SELECT j.job_id AS jobId, j.trial_key AS trialKey, j.window_key AS windowKey, min(j.params) AS params,
+           max(j.market_id) AS marketId, j.seed, max(j.validation_from) AS spanFrom, max(j.validation_to) AS spanTo,
+           max(j.validation_data) AS spanData
          FROM sweep_jobs j JOIN sweep_results r ON r.job_id = j.job_id
-         WHERE j.window_key IN (SELECT value FROM json_each(?)) AND j.trial_key <> ''
-           AND j.trial_key NOT IN (SELECT value FROM json_each(?))
+         WHERE (j.window_key IN (SELECT value FROM json_each(?))
+             OR (j.market_id <> '' AND j.seed IN (SELECT value FROM json_each(?))))
+           AND j.trial_key <> '' AND j.trial_key NOT IN (SELECT value FROM json_each(?))
          GROUP BY j.job_id ORDER BY j.trial_key, j.job_id`,
       )
-      .all(JSON.stringify(windowKeys), JSON.stringify(exclude)) as {
+      .all(JSON.stringify(windowKeys), JSON.stringify(seeds), JSON.stringify(exclude)) as {
+      jobId: string;
       trialKey: string;
       windowKey: string;
       params: string;
-      result: string;
+      marketId: string;
+      seed: number;
+      spanFrom: number | null;
+      spanTo: number | null;
+      spanData: string;
     }[];
     return rows.map((r) => ({
+      jobId: r.jobId,
       trialKey: r.trialKey,
       windowKey: r.windowKey,
+      seed: r.seed,
       params: JSON.parse(r.params) as Params,
-      result: JSON.parse(r.result) as JobResult,
+      ...(r.marketId && r.spanFrom !== null && r.spanTo !== null
+        ? { marketId: r.marketId, validationSpan: { from: r.spanFrom, to: r.spanTo, dataKey: r.spanData } }
+        : {}),
     }));
   }
 

@@ -221,8 +221,28 @@ function baselineVerdict(winner: ConfigSummary | undefined, buyAndHold: number |
 }
 
 /**
- * `earlier`: results stored by earlier sweeps of other configurations on this plan's windows (SweepStore's
- * earlierResults), placed on the windows they share with this plan; they count as trials of the deflated Sharpe.
+ * Earlier sweeps' configurations, each summarised over its own validation windows: a window matched by overlap
+ * (src/sweep/earlier.ts) is shifted from this plan's and has its own number of returns.
+ */
+function rankEarlier(earlier: readonly JobOutcome[]): ConfigSummary[] {
+  const byConfig = new Map<string, JobOutcome[]>();
+  for (const o of earlier) byConfig.set(o.configKey, [...(byConfig.get(o.configKey) ?? []), o]);
+  return [...byConfig.values()].flatMap((list) => {
+    const windows = new Map<string, { market: number; fold: number; length: number }>();
+    for (const o of [...list].sort((a, b) => a.market - b.market || a.fold - b.fold))
+      if (!windows.has(`${o.market}:${o.fold}`))
+        windows.set(`${o.market}:${o.fold}`, {
+          market: o.market,
+          fold: o.fold,
+          length: o.result?.validationReturns.length ?? 0,
+        });
+    return rankConfigurations(list, [...windows.values()]);
+  });
+}
+
+/**
+ * `earlier`: results stored by earlier sweeps of other configurations on this plan's windows or windows overlapping
+ * them (src/sweep/earlier.ts), placed on this plan's windows; they count as trials of the deflated Sharpe.
  */
 export function buildSweepReport(
   plan: SweepPlan,
@@ -241,7 +261,7 @@ export function buildSweepReport(
     })),
   );
   const ranked = rankConfigurations(outcomes, windows);
-  const stats = selectionStatistics(ranked, rankConfigurations(earlier, windows));
+  const stats = selectionStatistics(ranked, rankEarlier(earlier));
   const { table: baselines, bhTest } = baselineSummary(plan, settings, request.seed);
   const bhClean = baselines.buy_and_hold.cleanTest;
   const winner = ranked.find((c) => c.runs > 0);

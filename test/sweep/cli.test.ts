@@ -267,7 +267,7 @@ saved`, async (t) => {
     'score = mean validation Sharpe over seeds and folds',
   );
   assert.equal(sqlite.prepare('SELECT count(*) FROM sweep_results').pluck().get(), 16);
-  assert.equal(sqlite.prepare("SELECT version FROM schema_versions WHERE owner = 'sweep'").pluck().get(), 3);
+  assert.equal(sqlite.prepare("SELECT version FROM schema_versions WHERE owner = 'sweep'").pluck().get(), 4);
   sqlite.close();
   assert.equal(r.testNotForSelection.length, 4);
   // with rolling folds only the last fold's test window lies after every validation candle
@@ -303,6 +303,28 @@ saved`, async (t) => {
   assert.match(again.stderr, /16 already stored, 0 to run/);
   const r2 = JSON.parse(again.stdout) as SweepReport;
   assert.deepEqual(r2.leaderboard, r.leaderboard, 'the same report from the stored results');
+});
+
+test(`a sweep narrowed on window (its folds laid out after a smaller warm-up, so a few candles later) still counts \
+the configurations the wider sweep in the same database tried on those candles`, async () => {
+  const db = path.join(dir, 'narrowed.db');
+  const sweep = async (windows: string): Promise<SweepReport> => {
+    const out = path.join(dir, `narrowed-${windows.replace(/,/g, '-')}`);
+    const r = await runBot([
+      ...['sweep', ...TINY, '--grid', `window=${windows}`, '--seeds', '1', '--folds', '2', '--epochs', '1'],
+      ...['--data', csv, '--workers', '2', '--db', db, '--config', config, '--out', out, '--json'],
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as SweepReport;
+  };
+  const wide = await sweep('3,5,20');
+  const narrow = await sweep('3');
+  const validation = (r: SweepReport) => r.markets[0].folds.map((f) => f.validation);
+  assert.notDeepEqual(validation(narrow), validation(wide), 'dropping window=20 moved the folds');
+  // before: 1 configuration tried and earlierTrials 0, as if nothing had been chosen among
+  assert.equal(narrow.statistics.earlierTrials, 2);
+  assert.equal(narrow.statistics.trials, 3);
+  assert.equal(narrow.statistics.dsr?.trials, wide.statistics.dsr?.trials);
 });
 
 test(`a job that keeps failing is tried 3 times, marked failed with its error, and the sweep goes on; it exits 1 \

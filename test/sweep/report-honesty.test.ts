@@ -14,11 +14,11 @@ import { loadStrategy } from '../../src/agents/strategy.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { Rng } from '../../src/core/random.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { earlierOutcomes } from '../../src/sweep/earlier.ts';
 import { parseGridFlag, type SweepRequest } from '../../src/sweep/grid.ts';
 import type { JobResult, JobSpec } from '../../src/sweep/jobs.ts';
 import { configurations, planSweep, type SweepPlan } from '../../src/sweep/plan.ts';
 import { sweepSummaryText, writeSweepReport } from '../../src/sweep/report.ts';
-import { earlierOutcomes } from '../../src/sweep/run.ts';
 import type { JobOutcome } from '../../src/sweep/select.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
 import { buildSweepReport } from '../../src/sweep/summary.ts';
@@ -28,7 +28,7 @@ const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sweep-honesty-'));
 
 async function planOf(
   grid: string,
-  o: { symbols?: string[]; epochs?: number; dataSeed?: number } = {},
+  o: { symbols?: string[]; epochs?: number; dataSeed?: number; count?: number } = {},
 ): Promise<{ req: SweepRequest; plan: SweepPlan }> {
   const strategy = await loadStrategy('dqn-dnn');
   if (strategy.kind !== 'agent') throw new Error('dqn-dnn is not an agent strategy');
@@ -41,7 +41,7 @@ async function planOf(
     ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
   };
   const series = (o.symbols ?? ['SYN/KRW']).map((symbol, i) => ({
-    candles: syntheticCandles({ seed: (o.dataSeed ?? 3) + i, count: 400, symbol }),
+    candles: syntheticCandles({ seed: (o.dataSeed ?? 3) + i, count: o.count ?? 400, symbol }),
     label: symbol,
     fromGiven: false,
   }));
@@ -136,6 +136,91 @@ does not raise it`, async () => {
     // other candles are not the same windows: nothing counted
     const other = await planOf('learner.learningRate=0.001', { dataSeed: 9 });
     assert.equal(earlierOutcomes(store, other.plan).length, 0);
+  } finally {
+    store.close();
+  }
+});
+
+/** A sweep run and stored: its jobs and a made-up result for each (configuration i's drift `drift(i)`). */
+async function storedSweep(store: SweepStore, grid: string, drift: (config: number) => number, count?: number) {
+  const sweep = await planOf(grid, count !== undefined ? { count } : {});
+  store.saveSweep(sweep.plan.id, sweep.plan.name, 'dqn-dnn', sweep.req, sweep.plan.jobs);
+  for (const o of outcomesOf(sweep.plan, drift)) store.saveResult(o.configKey, o.result!);
+  return { ...sweep, report: buildSweepReport(sweep.plan, sweep.req, outcomesOf(sweep.plan, drift), settings) };
+}
+
+test(`narrowing the grid on window, which lays every fold out after a smaller warm-up, still counts the \
+configurations the wider sweep tried on the shifted windows`, async () => {
+  const store = SweepStore.open(path.join(tmp(), 'bot.db'));
+  try {
+    const drift = (i: number) => [0.0012, 0.0004, -0.0002][i];
+    const wide = await storedSweep(store, 'window=5,10,20', drift);
+    const narrow = await planOf('window=5');
+    const validation = (p: SweepPlan) => p.markets[0].folds.map((f) => f.validation);
+    assert.notDeepEqual(validation(narrow.plan), validation(wide.plan), 'dropping window=20 moved the folds');
+    const earlier = earlierOutcomes(store, narrow.plan);
+    assert.equal(new Set(earlier.map((o) => o.configKey)).size, 2, 'window=10 and window=20');
+    const outcomes = outcomesOf(narrow.plan, () => drift(0));
+    const report = buildSweepReport(narrow.plan, narrow.req, outcomes, settings, earlier);
+    // before: 1 configuration tried, earlierTrials 0, a DSR above the wide sweep's
+    assert.equal(report.statistics.trials, 3);
+    assert.equal(report.statistics.earlierTrials, 2);
+    assert.equal(report.statistics.dsr?.trials, wide.report.statistics.dsr?.trials);
+    assert.ok(Number.isFinite(report.statistics.dsr?.dsr), "the earlier windows' own lengths, not NaN");
+    assert.ok(
+      report.verdict.some((v) =>
+        v.includes('3 configuration(s) tried, 2 of them by earlier sweeps in this database on overlapping candles'),
+      ),
+      report.verdict.join('\n'),
+    );
+  } finally {
+    store.close();
+  }
+});
+
+test(`after a store refresh appends candles the earlier sweep still counts while the validation windows share at \
+least half their candles; the same candles under another name count, other candles named alike do not`, async () => {
+  const store = SweepStore.open(path.join(tmp(), 'bot.db'));
+  try {
+    await storedSweep(store, 'learner.learningRate=0.01,0.001,0.0001', (i) => [0.0004, 0.0012, -0.0002][i]);
+    const counted = async (o: { count?: number; symbols?: string[]; dataSeed?: number }) => {
+      const later = await planOf('learner.learningRate=0.001', o);
+      return new Set(earlierOutcomes(store, later.plan).map((e) => e.configKey)).size;
+    };
+    // 40 candles more: each window moves by a few candles (before: nothing counted, the data hash changed)
+    assert.equal(await counted({ count: 440 }), 2);
+    // twice the candles: the windows no longer overlap, so the user did not choose on these candles
+    assert.equal(await counted({ count: 800 }), 0);
+    assert.equal(await counted({ count: 440, symbols: ['RENAMED/KRW'] }), 2, 'the very candles, renamed');
+    assert.equal(await counted({ dataSeed: 9 }), 0, 'other candles named alike');
+  } finally {
+    store.close();
+  }
+});
+
+test(`an earlier window partly outside this series (--to moved earlier) counts when the market's exchange, symbol and \
+timeframe are the same`, async () => {
+  const store = SweepStore.open(path.join(tmp(), 'bot.db'));
+  try {
+    const later = await planOf('learner.learningRate=0.001');
+    const wide = await planOf('learner.learningRate=0.01');
+    // the earlier sweep's windows, as they were on a series that went on past this one's last candle
+    const end = later.plan.markets[0].candles.ts.at(-1)! + 2 * 3_600_000;
+    const beyond = (j: JobSpec, symbol: string): JobSpec => ({
+      ...j,
+      market: { ...j.market, symbol, dataKey: 'longer' },
+      validationSpan: { ...j.validationSpan, to: end, dataKey: 'not held here' },
+    });
+    const save = (id: string, symbol: string) => {
+      const jobs = wide.plan.jobs.map((j) => ({ ...beyond(j, symbol), id: `${id}-${j.id}` }));
+      store.saveSweep(id, id, 'dqn-dnn', wide.req, jobs);
+      for (const j of jobs) store.saveResult(j.configKey, { ...resultOf(j, 0.001), jobId: j.id });
+    };
+    save('other', 'OTHER/KRW');
+    assert.equal(earlierOutcomes(store, later.plan).length, 0, 'another market by name');
+    save('same', 'SYN/KRW');
+    assert.equal(new Set(earlierOutcomes(store, later.plan).map((e) => e.jobId.split('-')[0])).size, 1);
+    assert.ok(earlierOutcomes(store, later.plan).every((e) => e.jobId.startsWith('same-')));
   } finally {
     store.close();
   }

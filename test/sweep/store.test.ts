@@ -5,9 +5,9 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CandleStore } from '../../src/data/store.ts';
-import { schemaVersion, latestVersion } from '../../src/data/migrations.ts';
+import { migrate, schemaVersion, latestVersion } from '../../src/data/migrations.ts';
 import { SWEEP_SCHEMA, SweepStore } from '../../src/sweep/store.ts';
-import type { JobResult, JobSpec } from '../../src/sweep/jobs.ts';
+import { windowKey, type JobResult, type JobSpec } from '../../src/sweep/jobs.ts';
 
 function result(jobId: string, sharpe: number): JobResult {
   return {
@@ -32,8 +32,9 @@ const job = (id: string): JobSpec =>
     configKey: 'c1',
     params: { window: 3 },
     seed: 1,
-    market: { label: 'syn' },
+    market: { label: 'syn', exchange: 'file', symbol: 'syn', timeframe: '1h', dataKey: 'd1' },
     fold: { index: 0 },
+    validationSpan: { from: 0, to: 3_600_000, dataKey: 'v1' },
   }) as unknown as JobSpec;
 
 test('sweep tables migrate under their own owner, beside the candle tables', () => {
@@ -45,7 +46,7 @@ test('sweep tables migrate under their own owner, beside the candle tables', () 
   assert.equal(schemaVersion(s.db, SWEEP_SCHEMA), latestVersion(SWEEP_SCHEMA));
   s.close();
   const again = SweepStore.open(file); // reopening applies nothing twice
-  assert.equal(schemaVersion(again.db, SWEEP_SCHEMA), 3);
+  assert.equal(schemaVersion(again.db, SWEEP_SCHEMA), 4);
   again.close();
 });
 
@@ -68,4 +69,41 @@ test('a job result is stored once: a second result for the same job (a stalled j
   assert.equal(jobs.find((j) => j.jobId === 'j1')?.error, undefined, 'a success clears an earlier failure');
   assert.equal(jobs.find((j) => j.jobId === 'j2')?.error, 'it broke');
   s.close();
+});
+
+test(`sweep schema 4 adds each job's market identity and validation span; a job stored at schema 3 keeps matching \
+by its window key until a re-run of its sweep fills them in`, () => {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'sweep-store-')), 'bot.db');
+  const old = CandleStore.open(file);
+  migrate(old.db, { ...SWEEP_SCHEMA, migrations: SWEEP_SCHEMA.migrations.slice(0, 3) });
+  const j1 = { ...job('j1'), configKey: 'c2' };
+  old.db
+    .prepare(
+      `INSERT INTO sweep_jobs (sweep_id, job_id, config_key, params, seed, market, fold, window_key, trial_key)
+       VALUES ('sw0', 'j1', 'c2', '{"window":3}', 1, 'syn', 0, ?, 't-old')`,
+    )
+    .run(windowKey(j1));
+  old.db
+    .prepare(
+      `INSERT INTO sweep_results (job_id, config_key, result, worker, code, finished_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    )
+    .run('j1', 'c2', JSON.stringify(result('j1', 1)), 'here:1', 'c0de', 0);
+  old.close();
+  const s = SweepStore.open(file);
+  try {
+    assert.equal(schemaVersion(s.db, SWEEP_SCHEMA), 4);
+    // the old row has no market or span: found by its exact window key, not by its seed alone
+    assert.deepEqual(
+      s.earlierJobs([windowKey(j1)], [], ['t-new']).map((e) => [e.jobId, e.marketId]),
+      [['j1', undefined]],
+    );
+    assert.deepEqual(s.earlierJobs([], [1], ['t-new']), []);
+    s.saveSweep('sw0', 'n', 'tiny', {}, [j1]); // a re-run of the old sweep
+    const [again] = s.earlierJobs([], [1], ['t-new']);
+    assert.equal(again.jobId, 'j1');
+    assert.equal(again.marketId, JSON.stringify(['file', 'syn', '1h']));
+    assert.deepEqual(again.validationSpan, { from: 0, to: 3_600_000, dataKey: 'v1' });
+  } finally {
+    s.close();
+  }
 });
