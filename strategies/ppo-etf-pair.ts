@@ -5,7 +5,8 @@ import type { PortfolioStrategy } from '../src/agents/portfolio-strategy.ts';
  * leveraged and an inverse instrument — one number, the leveraged share = sigmoid(u) with u Gaussian, the rest in the
  * inverse — decided from 10 candles of the index's features (min-max scaled, fitted on training rows) beside the two
  * instruments' own; 30-candle episodes, a −5% stop ends one. With `--sample` the index is the bundled S&P 500 and the
- * instruments its 2× and −1× daily-rebalanced series, derived from the bundled sample.
+ * instruments its 2× and −1× daily-rebalanced series, derived from the bundled sample. On series derived from another
+ * index (`bot data derive`), `--symbols` names the pair and `--informative` the index, replacing these.
  */
 const strategy: PortfolioStrategy = {
   kind: 'portfolio',

@@ -1,14 +1,12 @@
 /**
- * Portfolio strategies (issue 14): strategies/<name>.ts files of kind `portfolio` that give target weights over N
- * markets, and the rule policies they and the portfolio baselines are made of.
+ * Portfolio strategies (issue 14): strategies/<name>.ts or .ts files anywhere, of kind `portfolio`, that give target
+ * weights over N markets, and the rule policies they and the portfolio baselines are made of.
  */
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { UserError } from '../core/errors.ts';
 import { Rng } from '../core/random.ts';
 import type { PortfolioPolicy } from '../market/portfolio-engine.ts';
 import { checkPortfolioRecipe, type PortfolioRecipe } from './portfolio-recipe.ts';
-import { checkRuleLookback, listStrategies, STRATEGIES_DIR } from './strategy.ts';
+import { checkRuleLookback, importStrategy } from './strategy.ts';
 
 export interface PortfolioContext {
   symbols: readonly string[];
@@ -33,27 +31,28 @@ export function isPortfolioStrategy(v: unknown): v is PortfolioStrategy {
   return s.kind === 'portfolio' && typeof s.name === 'string' && body;
 }
 
-/** Loads strategies/<name>.ts as a portfolio strategy; a one-line error for unknown names or other kinds. */
+/**
+ * Loads a portfolio strategy: strategies/<name>.ts or a .ts file anywhere, found as single-market ones are
+ * (importStrategy); a one-line error for unknown names, missing files and other kinds.
+ */
 export async function loadPortfolioStrategy(name: string): Promise<PortfolioStrategy> {
-  const available = listStrategies();
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name) || !available.includes(name)) {
-    throw new UserError(`unknown strategy "${name}" (available: ${available.join(', ') || 'none'})`);
-  }
-  const mod = (await import(pathToFileURL(path.join(STRATEGIES_DIR, `${name}.ts`)).href)) as { default?: unknown };
-  if (!isPortfolioStrategy(mod.default)) {
+  const { exported, label } = await importStrategy(name);
+  if (!isPortfolioStrategy(exported)) {
     throw new UserError(`strategy "${name}" trades one market; with --symbols use a portfolio strategy (equal-weight)`);
   }
-  const strategy = mod.default;
-  if (strategy.recipe) checkPortfolioRecipe(`strategies/${name}.ts`, strategy.recipe);
-  else checkRuleLookback(`strategies/${name}.ts`, strategy.lookback);
-  return strategy;
+  if (exported.recipe) checkPortfolioRecipe(label, exported.recipe);
+  else checkRuleLookback(label, exported.lookback);
+  return exported;
 }
 
-/** Is strategies/<name>.ts a portfolio strategy? (false for unknown names and files: their loader says why.) */
+/** Is `name` (in strategies/ or a .ts file) a portfolio strategy? (false when it does not load: the loader says why) */
 export async function isPortfolioStrategyName(name: string): Promise<boolean> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name) || !listStrategies().includes(name)) return false;
-  const mod = (await import(pathToFileURL(path.join(STRATEGIES_DIR, `${name}.ts`)).href)) as { default?: unknown };
-  return isPortfolioStrategy(mod.default);
+  try {
+    return isPortfolioStrategy((await importStrategy(name)).exported);
+  } catch (e) {
+    if (e instanceof UserError) return false;
+    throw e;
+  }
 }
 
 /**

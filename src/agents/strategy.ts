@@ -15,7 +15,7 @@ import { costsFromSettings, type Costs } from '../market/costs.ts';
 import type { SizingOptions } from '../market/execution.ts';
 import { checkRecipe, type AgentRecipe } from './recipe.ts';
 
-export const STRATEGIES_DIR = path.join(PROJECT_ROOT, 'strategies');
+const STRATEGIES_DIR = path.join(PROJECT_ROOT, 'strategies');
 
 /**
  * Candles loaded before the first decision so that rule indicators are warm (backtest `--from` and paper trading
@@ -155,27 +155,36 @@ function loadProblem(e: unknown, file: string, label: string): string {
 }
 
 /**
- * Loads a strategy's default export: `name` is a strategy in strategies/ (unknown names get a one-line error listing
- * the available ones) or a path to a .ts file. An agent's recipe is checked here, against the recipe schema and its
- * learner's registry schema: a wrong or unknown key is one line naming the file and the key. A portfolio strategy is
- * refused with `severalMarkets`, the caller's advice in its own options.
+ * A strategy module's default export, of any kind, and the label errors name it by: `name` is a strategy in
+ * strategies/ (unknown names get a one-line error listing the available ones) or a path to a .ts file. Single-market
+ * and portfolio strategies are found and loaded by this one resolver.
  */
-export async function loadStrategy(
-  name: string,
-  severalMarkets = 'give --symbols BTC/KRW,ETH/KRW (and --data a.csv,b.csv or --sample)',
-): Promise<Strategy> {
+export async function importStrategy(name: string): Promise<{ exported: unknown; label: string }> {
   const { file, label, outside } = strategyFile(name);
-  let exported: unknown;
   try {
     const url = pathToFileURL(file).href;
     // a file outside this package may sit under no "type": "module": tsImport compiles it either way, and a CommonJS
     // compile wraps the default export once more
     const mod = (outside ? await tsImport(url, import.meta.url) : await import(url)) as { default?: unknown };
-    exported = mod.default;
-    if (outside && !isStrategy(exported)) exported = (exported as { default?: unknown } | undefined)?.default;
+    let exported = mod.default;
+    const kind = (exported as { kind?: unknown } | undefined)?.kind;
+    if (outside && kind === undefined) exported = (exported as { default?: unknown } | undefined)?.default;
+    return { exported, label };
   } catch (e) {
     throw new UserError(`${label} does not load: ${loadProblem(e, file, label)}`);
   }
+}
+
+/**
+ * Loads a single-market strategy (importStrategy). An agent's recipe is checked here, against the recipe schema and
+ * its learner's registry schema: a wrong or unknown key is one line naming the file and the key. A portfolio strategy
+ * is refused with `severalMarkets`, the caller's advice in its own options.
+ */
+export async function loadStrategy(
+  name: string,
+  severalMarkets = 'give --symbols BTC/KRW,ETH/KRW (and --data a.csv,b.csv or --sample)',
+): Promise<Strategy> {
+  const { exported, label } = await importStrategy(name);
   if ((exported as { kind?: unknown } | undefined)?.kind === 'portfolio') {
     throw new UserError(`strategy "${name}" trades several markets: ${severalMarkets}`);
   }

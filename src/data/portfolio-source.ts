@@ -28,6 +28,8 @@ export interface PortfolioSeriesRequest {
   sample?: boolean;
   from?: number;
   to?: number;
+  /** Whence a series came when the command did not name it (a recipe's informative): said when none is stored. */
+  whence?: (symbol: string) => string | undefined;
 }
 
 export interface LabelledSeries {
@@ -124,8 +126,12 @@ export function loadPortfolioSeries(req: PortfolioSeriesRequest): LabelledSeries
       const { id } = config.exchange;
       out = req.symbols.map((s) => {
         const c = store.load(id, s, config.timeframe);
-        if (c.ts.length === 0)
-          throw new UserError(`no stored candles for ${id} ${s} ${config.timeframe}; see \`bot data list\``);
+        if (c.ts.length === 0) {
+          const whence = req.whence?.(s);
+          throw new UserError(
+            `no stored candles for ${id} ${s} ${config.timeframe}${whence ? `, ${whence}` : ''}; see \`bot data list\``,
+          );
+        }
         const derived = store.label(id, s, config.timeframe);
         return { candles: c, label: `${id} ${s} ${config.timeframe} (store${derived ? `; ${derived}` : ''})` };
       });

@@ -13,6 +13,7 @@ import { tempDir } from '../data/helpers.ts';
 import { runBot } from '../cli/run.ts';
 import { candlesToCsv } from '../../src/data/csv.ts';
 import { alternatingPair } from '../agents/portfolio-helpers.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
 
 type Window = { from: string; to: string };
 
@@ -119,6 +120,9 @@ test('ppo-etf-pair --sample: index informative, derived instruments, baselines, 
   assert.match(outOfSample.stdout, /\(start set by --from, end by /);
   assert.match(again.stdout, /^ppo-etf-pair /m);
   assert.match(again.stdout, /SP500\/USD \(informative, not traded\)/);
+  // a saved model's scalers were fitted on its informative series: --informative (which replaces a recipe's) is refused
+  const other = await runBot(['backtest', '--model', modelDir, '--sample', '--informative', 'SP500-2X/USD', ...base]);
+  assert.match(other.stderr, /reads the informative series it was trained on \(SP500\/USD\); --informative is for str/);
   const predict = await runBot(['predict', '--model', modelDir, '--sample', '--weights', '0.5,0.5', '--json', ...base]);
   assert.equal(predict.code, 0, predict.stderr);
   const p = JSON.parse(predict.stdout) as { weights: Record<string, number>; cash: number; candle: string };
@@ -141,7 +145,7 @@ test('ppo-portfolio --sample: three markets and cash; --informative rules', asyn
   assert.match(String((report.agent as { action: string }).action), /cash/);
   const cases: [string[], RegExp][] = [
     [['--strategy', 'equal-weight', '--sample', '--informative', 'SP500/USD'], /a rule strategy reads no other/],
-    [['--strategy', 'ppo-etf-pair', '--sample', '--informative', 'SP500/USD'], /names its informative series/],
+    [['--strategy', 'ppo-etf-pair', '--sample', '--informative', 'SP500-2X/USD'], /both traded and informative/],
     [
       ['--strategy', 'ppo-portfolio', '--sample', '--symbols', 'SP500-2X/USD,SP500/USD', '--informative', 'SP500/USD'],
       /both traded and informative/,
@@ -203,4 +207,46 @@ test('--data a.csv,b.csv,i.csv pairs with --symbols then --informative', async (
     config,
   ]);
   assert.match(few.stderr, /--data names 2 files for 2 --symbols and 1 informative series/);
+});
+
+test(`ppo-etf-pair on series stored by \`bot data derive\`: --informative replaces the recipe's index (it was refused,
+and without it the missing SP500/USD did not say whence it came)`, async () => {
+  const { dir, config } = setup();
+  const db = path.join(dir, 'bot.db');
+  const csv = path.join(dir, 'btc.csv');
+  writeFileSync(csv, candlesToCsv(syntheticCandles({ seed: 7, count: 400, timeframe: '1d', symbol: 'BTC/USDT' })));
+  const store = ['--exchange', 'binance', '--timeframe', '1d', '--db', db, '--config', config];
+  const imported = await runBot(['data', 'import', csv, '--symbol', 'BTC/USDT', ...store]);
+  assert.equal(imported.code, 0, imported.stderr);
+  for (const [k, symbol] of [
+    ['2', 'BTC-2X/USDT'],
+    ['-1', 'BTC-INV/USDT'],
+  ]) {
+    const d = await runBot(['data', 'derive', '--from', 'BTC/USDT', '--leverage', k, '--symbol', symbol, ...store]);
+    assert.equal(d.code, 0, d.stderr);
+  }
+  const args = ['backtest', '--strategy', 'ppo-etf-pair', '--symbols', 'BTC-2X/USDT,BTC-INV/USDT', ...store];
+  const missing = await runBot([...args, '--log-level', 'error']);
+  assert.equal(missing.code, 1);
+  assert.equal(
+    missing.stderr,
+    'error: no stored candles for binance SP500/USD 1d, the informative series strategy "ppo-etf-pair" names: ' +
+      '--informative SYMBOL[,…] reads another (e.g. the index your traded series were derived from); ' +
+      'see `bot data list`\n',
+  );
+  const out = path.join(dir, 'run');
+  const train = ['--epochs', '1', '--folds', '1', '--out', out, '--log-level', 'info'];
+  const r = await runBot([...args, '--informative', 'BTC/USDT', ...train]);
+  assert.equal(r.code, 0, r.stderr);
+  const said = `${r.stdout}${r.stderr}`.split('\n').filter((l) => /replaces/.test(l));
+  assert.equal(said.length, 1, `one info line: ${said.join(' | ')}`);
+  assert.match(said[0], /--informative BTC\/USDT replaces strategy "ppo-etf-pair"'s informative SP500\/USD/);
+  assert.match(r.stdout, /BTC\/USDT \(informative, not traded\): binance BTC\/USDT 1d/);
+  assert.match(r.stdout, /BTC-2X\/USDT: binance BTC-2X\/USDT 1d \(store; derived: 2× BTC\/USDT rebalanced/);
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as PortfolioReport;
+  assert.deepEqual(report.portfolio.symbols, ['BTC-2X/USDT', 'BTC-INV/USDT']);
+  assert.deepEqual(
+    report.data.informative?.map((s) => s.symbol),
+    ['BTC/USDT'],
+  );
 });

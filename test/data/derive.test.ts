@@ -1,7 +1,7 @@
 /** Derived leveraged / inverse series: hand-computed candles, consistent OHLC, the stored label. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { candlesFromRows } from '../../src/core/candles.ts';
 import { candlesToCsv } from '../../src/data/csv.ts';
@@ -251,4 +251,25 @@ test('an hourly derived series says it is rebalanced every 1h candle, not daily'
     r.stdout,
     'stored 3 1h candles as demo BTC-2X/KRW (derived: 2× BTC/KRW rebalanced every 1h candle, fee 0%/yr)\n',
   );
+});
+
+test("bot data derive refuses a quote other than the index's in one line, before any disk work", async () => {
+  const { db, common } = await storedIndex();
+  // it stored USD prices labelled KRW (exit 0), which then passed the portfolio's one-quote check beside KRW markets
+  const krw = ['--from', 'IDX/USD', '--leverage', '2', '--symbol', 'IDX-2X/KRW'];
+  const r = await runBot(['data', 'derive', ...krw, ...common]);
+  assert.equal(r.code, 1, r.stdout);
+  assert.equal(
+    r.stderr,
+    'error: --symbol IDX-2X/KRW is priced in KRW but --from IDX/USD in USD: ' +
+      "a derived series keeps its index's quote, e.g. --symbol IDX-2X/USD\n",
+  );
+  const list = await runBot(['data', 'list', '--db', db]);
+  assert.doesNotMatch(list.stdout, /IDX-2X/);
+  // a database not there yet is not made for a refusal
+  const fresh = path.join(tempDir(), 'fresh.db');
+  const flags = ['--exchange', 'binance', '--timeframe', '1d', '--leverage', '2', '--db', fresh];
+  const other = await runBot(['data', 'derive', '--from', 'BTC/USDT', '--symbol', 'ETH-2X/KRW', ...flags]);
+  assert.match(other.stderr, /^error: --symbol ETH-2X\/KRW is priced in KRW but --from BTC\/USDT in USDT: /);
+  assert.equal(existsSync(fresh), false);
 });

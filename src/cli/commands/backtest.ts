@@ -46,7 +46,7 @@ export function registerBacktest(program: Command): void {
     .option('--symbols <list>', 'portfolio: markets A,B[,…] on one account (with a portfolio strategy: equal-weight)')
     .option('--rebalance-every <K>', 'portfolio: equal-weight rebalance period in candles (default 20)')
     .option('--band <fraction>', 'portfolio: skip moves under this share of the value (default 0.01)')
-    .option('--informative <list>', 'portfolio agents: series X[,…] read as features, not traded')
+    .option('--informative <list>', "portfolio agents: series X[,…] as features, not traded (replaces the recipe's)")
     .option('--market-costs <list>', 'portfolio: a cost preset per market, SYMBOL=PRESET[,…] (e.g. X=krx-stock)');
   addCommonOptions(cmd, { market: true, db: true, backend: true }).action(async (flags: BacktestFlags) => {
     checkColumnsFlag(flags);

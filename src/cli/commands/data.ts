@@ -431,7 +431,16 @@ function derive(flags: DeriveFlags): void {
   if (!flags.from) throw new UserError('--from is required: the stored index to derive from, e.g. --from SP500/USD');
   if (!flags.symbol)
     throw new UserError('--symbol is required: the derived series to write, e.g. --symbol SP500-2X/USD');
-  parseSpotSymbol(flags.from, '--from');
+  const indexMarket = parseSpotSymbol(flags.from, '--from');
+  const derived = parseSpotSymbol(flags.symbol, '--symbol');
+  // the derived prices are the index's, in its quote: another quote would label them wrongly and pass the portfolio's
+  // one-quote check beside markets priced in it
+  if (derived.quote !== indexMarket.quote) {
+    throw new UserError(
+      `--symbol ${flags.symbol} is priced in ${derived.quote} but --from ${flags.from} in ${indexMarket.quote}: ` +
+        `a derived series keeps its index's quote, e.g. --symbol ${derived.base}/${indexMarket.quote}`,
+    );
+  }
   if (flags.leverage === undefined) throw new UserError('--leverage is required (2 for 2×, -1 for inverse)');
   const spec = {
     leverage: decimalFlag(flags.leverage, '--leverage'),

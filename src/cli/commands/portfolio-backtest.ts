@@ -60,8 +60,12 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   const strategy = modelInfo ? undefined : await loadPortfolioStrategy(flags.strategy ?? 'equal-weight');
   const recipe = strategy?.recipe;
   if (strategy && !recipe) refuseTrainingFlag(flags, strategy.name);
-  if (informative.length > 0 && (modelInfo?.informative.length || recipe?.informative)) {
-    throw new UserError('this recipe names its informative series; --informative is for recipes that do not');
+  // a saved model's features and scalers were fitted on its informative series: it reads those or none
+  if (informative.length > 0 && modelInfo?.informative.length) {
+    throw new UserError(
+      `model ${modelDir} reads the informative series it was trained on (${modelInfo.informative.join(', ')}); ` +
+        '--informative is for strategies',
+    );
   }
   if (informative.length > 0 && !recipe && !modelInfo)
     throw new UserError('--informative feeds a learning portfolio strategy; a rule strategy reads no other series');
@@ -70,7 +74,14 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
     informative = modelInfo.informative;
   } else if (recipe) {
     if (symbols.length === 0 && recipe.symbols) symbols = recipe.symbols;
-    if (recipe.informative) informative = recipe.informative;
+    // --informative replaces the recipe's (the ETF-pair seed's SP500/USD, on series derived from another index)
+    if (recipe.informative && informative.length === 0) informative = recipe.informative;
+    else if (recipe.informative) {
+      const named = recipe.informative.join(', ');
+      logger.info(
+        `--informative ${informative.join(', ')} replaces strategy "${strategy!.name}"'s informative ${named}`,
+      );
+    }
     if (symbols.length === 0 && flags.sample)
       symbols = informative.includes('SP500/USD')
         ? [SAMPLE_2X, SAMPLE_INVERSE]
@@ -111,6 +122,11 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
     // a saved model reads the candles before --from as the history of its features; it decides from --from on
     from: modelInfo ? undefined : from,
     to,
+    whence: (s) =>
+      recipe?.informative?.includes(s) && flags.informative === undefined
+        ? `the informative series strategy "${strategy!.name}" names: --informative SYMBOL[,…] reads another ` +
+          '(e.g. the index your traded series were derived from)'
+        : undefined,
   });
   const traded = all.slice(0, all.length - informative.length);
   const info = all.slice(all.length - informative.length);
