@@ -15,7 +15,7 @@ import { costsFromSettings, type Costs } from '../market/costs.ts';
 import type { SizingOptions } from '../market/execution.ts';
 import { checkRecipe, type AgentRecipe } from './recipe.ts';
 
-const STRATEGIES_DIR = path.join(PROJECT_ROOT, 'strategies');
+export const STRATEGIES_DIR = path.join(PROJECT_ROOT, 'strategies');
 
 /**
  * Candles loaded before the first decision so that rule indicators are warm (backtest `--from` and paper trading
