@@ -11,7 +11,7 @@ import { loadStrategy, ruleSizing } from '../agents/strategy.ts';
 import type { TradingSettings } from './config.ts';
 import { exchangeFeed } from './feed.ts';
 import { acquireLock, runLockName, type Lock } from './lock.ts';
-import { accountKey, lockLiveAccount } from './account-lock.ts';
+import { accountKey, accountLockFile, lockLiveAccount } from './account-lock.ts';
 import { accountClaimant, claimedAccountError } from './account-claims.ts';
 import { credentialsFromEnv } from '../core/secrets.ts';
 import { modelPolicySource } from './model-policy-source.ts';
@@ -145,6 +145,9 @@ export function openSession(
   // is made; not on a resumed run, which trades its stored account, not account.balance
   const checkNewRun = () => checkBalance(config.account, o.newRunCosts, balanceLabel(key.mode));
   checkRunInNewFile(config, o.newRunCosts, key.mode);
+  const apiKey = key.mode === 'live' ? credentialsFromEnv(key.exchange)?.apiKey : undefined;
+  // a state folder that cannot hold the account lock is one line before a database file is made
+  if (apiKey && !o.sharedAccount) accountLockFile();
   const store = CandleStore.open(config.data.database);
   let lock: Lock | undefined;
   let accountLock: Lock | undefined;
@@ -153,7 +156,6 @@ export function openSession(
     // or the restarted run knows nothing of an order the exchange has. The store's WAL with synchronous=NORMAL may
     // lose the last commits to a power cut (sqlite.org/pragma.html#pragma_synchronous); FULL syncs the WAL at each one.
     if (key.mode === 'live') store.db.pragma('synchronous = FULL');
-    const apiKey = key.mode === 'live' ? credentialsFromEnv(key.exchange)?.apiKey : undefined;
     const apiUrls = (config.exchange.ccxt as { urls?: unknown } | undefined)?.urls;
     const account = apiKey ? accountKey(key.exchange, apiUrls, apiKey) : undefined;
     const repo = new RunRepository(store.db, { accountKey: account });

@@ -11,6 +11,7 @@ import { isoTime } from '../../src/data/timeframe.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import type { FakeUpbit } from '../fake-exchange/server.ts';
+import { TEST_STATE_DIR } from '../helpers/state-dir.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BOT = path.join(ROOT, 'src/cli/bot.js');
@@ -33,7 +34,7 @@ export function startBot(
 ): { child: ChildProcess; done: Promise<BotResult> } {
   const child = spawn(process.execPath, [BOT, ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, BOT_STATE_DIR: TEST_STATE_DIR, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached === true,
   });

@@ -6,6 +6,8 @@ import { candleRows, type CandleRow, type Candles } from '../../src/core/candles
 import winston from 'winston';
 import type { Logger } from '../../src/core/log.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
+// live sessions opened in-process take their account lock in this process's own state folder
+import '../helpers/state-dir.ts';
 import type { CandleFeed, PolicySource } from '../../src/trading/types.ts';
 
 export function tempDir(prefix = 'bot-trading-'): { dir: string; cleanup(): void } {
