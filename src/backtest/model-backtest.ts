@@ -1,5 +1,5 @@
 /** `bot backtest --model <dir>`: a saved agent evaluated greedily over a range, without training, and reported. */
-import { isoTime } from '../data/timeframe.ts';
+import { afterWindowEnd, isoTime } from '../data/timeframe.ts';
 import type { Series } from '../data/source.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
@@ -97,13 +97,14 @@ export function inSampleWarning(
 ): NotOutOfSample | undefined {
   const trained = meta.trainingWindow;
   const trainingWindow = { from: trained.from, to: trained.to };
-  if (Date.parse(trained.to) >= first)
+  // a date-only end ('2025-02-20', older portfolio models) is the whole day, not its midnight
+  if (afterWindowEnd(trained.to) > first)
     return {
       reason: `the range starts before the end of the model's training ` + `window (${trained.from} … ${trained.to})`,
       trainingWindow,
       validationWindows: [],
     };
-  const hit = (meta.validationWindows ?? []).filter((w) => Date.parse(w.from) <= last && Date.parse(w.to) >= first);
+  const hit = (meta.validationWindows ?? []).filter((w) => Date.parse(w.from) <= last && afterWindowEnd(w.to) > first);
   if (!hit.length) return undefined;
   return {
     reason:

@@ -54,6 +54,18 @@ export function parseTime(value: string, flag: string): number {
   return Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${frac}${offset}`);
 }
 
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * The first open time after a recorded window's end (a model's meta.json training or validation window): a day
+ * ("2025-02-20", as `bot backtest --symbols` wrote for older portfolio models) covers the whole day. NaN for none.
+ */
+export function afterWindowEnd(to: unknown): number {
+  if (typeof to !== 'string') return NaN;
+  const t = Date.parse(to);
+  return DAY.test(to) ? t + 86_400_000 : t + 1;
+}
+
 export function isoTime(ms: number): string {
   return new Date(ms).toISOString().replace('.000Z', 'Z');
 }

@@ -7,7 +7,7 @@ import type { Exchange, Order as CcxtOrder } from 'ccxt';
 import { ccxtLib } from '../data/ccxt.ts';
 import type { Logger } from '../core/log.ts';
 import { parseSpotSymbol } from '../core/market-symbol.ts';
-import { classifyError, shortError, withMarkets, withRetry, type RetryOptions } from '../data/exchange.ts';
+import { classifyError, replyTime, shortError, withMarkets, withRetry, type RetryOptions } from '../data/exchange.ts';
 import { fillFromOrder, findOrderByClientId, isOpen, otherOrder, type Retried } from './exchange-orders.ts';
 import type { ThirdFee } from './live-orders.ts';
 import type { RunRepository } from './run-repository.ts';
@@ -181,6 +181,10 @@ export class OrderDesk {
    * order written off while it exists is a real position the run does not know about. The account's balances are no
    * proof either way: the account may hold funds beyond the run's (other runs, the user's own coins) and the user may
    * trade or withdraw meanwhile, so a change of the order's size can be neither pinned on it nor ruled out.
+   * The grace must have passed by the exchange's clock too (the Date header of the look-up's last reply): a tick
+   * settles its orders before it checks the run's clock (src/trading/live-start.ts), and a machine clock that jumped
+   * ahead (a VM resumed, a time step) would write off an order the exchange may still show. The sent time is on the
+   * run's clock, which the tick that sent it had checked against the exchange's.
    */
   async lookUp(symbol: string, sent: SentOrder, now: number): Promise<LookUp> {
     const found = await this.findOrAbsent(symbol, sent.clientId);
@@ -188,9 +192,11 @@ export class OrderDesk {
       const other = otherOrder(found, sent);
       return other ? { mismatch: other } : { order: found };
     }
-    const since = `sent ${Math.max(0, Math.round((now - sent.createdAt) / 1000))} s ago`;
+    // an exchange that sends no Date header leaves the run's clock alone, as the clock checks do
+    const elapsed = Math.min(now, replyTime(this.ex) ?? now) - sent.createdAt;
+    const since = `sent ${Math.max(0, Math.round(elapsed / 1000))} s ago`;
     if (sent.existsProof) return { unknown: `not found yet, but the exchange has it (${sent.existsProof}); ${since}` };
-    if (now - sent.createdAt < this.graceMs)
+    if (elapsed < this.graceMs)
       return { unknown: `not found yet (${since}; written off after ${this.graceMs / 1000} s missing)` };
     return { absent: `not on the exchange under its client id, ${since} (never placed)` };
   }

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../core/log.ts';
-import { isoTime, timeframeMs } from '../data/timeframe.ts';
+import { afterWindowEnd, isoTime, timeframeMs } from '../data/timeframe.ts';
 
 /** The share of `holdoutCandles` a holdout shortened past the champion's sample keeps at least (and 10 candles). */
 const MIN_HOLDOUT_SHARE = 0.5;
@@ -24,15 +24,6 @@ interface ChampionSample {
   outFrom: number;
 }
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
-/** The first open time after a recorded window's end: a day ("2025-02-20") covers the whole day. */
-function after(to: unknown): number {
-  if (typeof to !== 'string') return NaN;
-  const t = Date.parse(to);
-  return DAY.test(to) ? t + 86_400_000 : t + 1;
-}
-
 /** The champion model folder's sample, from its meta.json (unreadable: none recorded; its scoring then fails). */
 function championSample(dir: string): ChampionSample {
   let meta: { trainingWindow?: { to?: unknown }; validationWindows?: unknown };
@@ -42,12 +33,12 @@ function championSample(dir: string): ChampionSample {
     return { trainedTo: null, outFrom: NaN };
   }
   const trainedTo = meta.trainingWindow?.to;
-  let outFrom = after(trainedTo);
+  let outFrom = afterWindowEnd(trainedTo);
   if (typeof trainedTo !== 'string' || Number.isNaN(outFrom)) return { trainedTo: null, outFrom: NaN };
   let selectedTo: string | undefined;
   const windows = Array.isArray(meta.validationWindows) ? (meta.validationWindows as { to?: unknown }[]) : [];
   for (const w of windows) {
-    const end = after(w?.to);
+    const end = afterWindowEnd(w?.to);
     if (end > outFrom) [outFrom, selectedTo] = [end, w.to as string];
   }
   return { trainedTo, ...(selectedTo ? { selectedTo } : {}), outFrom };

@@ -261,3 +261,21 @@ test('a model saved without validation windows is checked against its training w
     /starts before the end of the model's training window/,
   );
 });
+
+test(`a date-only training or validation end (older portfolio models: '2025-02-20') covers the whole day: a range \
+starting later that day is not out of sample, one starting the next day is`, () => {
+  const at = (t: string) => Date.parse(t);
+  const trainingWindow = { from: '2025-01-01', to: '2025-02-20' };
+  const last = at('2025-06-01T00:00:00Z');
+  assert.match(
+    inSampleWarning({ trainingWindow }, at('2025-02-20T15:00:00Z'), last)?.reason ?? '',
+    /starts before the end of the model's training window \(2025-01-01 … 2025-02-20\)/,
+  );
+  assert.equal(inSampleWarning({ trainingWindow }, at('2025-02-21T00:00:00Z'), last), undefined);
+  const validationWindows = [{ from: '2025-02-21', to: '2025-03-10' }];
+  assert.match(
+    inSampleWarning({ trainingWindow, validationWindows }, at('2025-03-10T23:00:00Z'), last)?.reason ?? '',
+    /overlaps the validation windows .*2025-02-21 … 2025-03-10/,
+  );
+  assert.equal(inSampleWarning({ trainingWindow, validationWindows }, at('2025-03-11T00:00:00Z'), last), undefined);
+});
