@@ -44,7 +44,7 @@ export class PortfolioObservationBuilder {
   readonly imageSize: number;
   /**
    * First open time at which every series has a full feature window (its features' first valid row plus the window)
-   * and image warm-up: decisions and training start there. Infinity while a series has too few candles for one.
+   * and image warm-up: decisions and training start there.
    */
   readonly firstTs: number;
   /** The series that set `firstTs`. */
@@ -88,19 +88,15 @@ export class PortfolioObservationBuilder {
     let by = series[0].candles.symbol;
     this.builders.forEach((b, i) => {
       const c = series[i].candles;
-      // a series without a full window yet (a paper run's history with a hole in it): no decision until it has one
-      const ts = b.firstT < c.ts.length ? c.ts[b.firstT] : Infinity;
-      if (ts > first) [first, by] = [ts, c.symbol];
+      if (b.firstT >= c.ts.length)
+        throw new UserError(
+          `series ${c.symbol}: ${c.ts.length} candles, fewer than its features' warm-up and window (and image ` +
+            `warm-up) need: ${b.firstT + 1}`,
+        );
+      if (c.ts[b.firstT] > first) [first, by] = [c.ts[b.firstT], c.symbol];
     });
     this.firstTs = first;
     this.firstLimitedBy = by;
-  }
-
-  /** When the features are full: firstTs, or after the last candle of the series that is too short. */
-  fullFrom(): string {
-    if (Number.isFinite(this.firstTs)) return isoTime(this.firstTs);
-    const c = this.series.find((s) => s.candles.symbol === this.firstLimitedBy)!.candles;
-    return `after ${isoTime(c.ts[c.ts.length - 1])}, ${c.symbol}'s last candle`;
   }
 
   /** A fresh observation at the close of ts: weights of the traded markets and P/L (value / start − 1). */
@@ -128,7 +124,7 @@ export class PortfolioObservationBuilder {
       const idx = lastAtOrBefore(c.ts, ts);
       if (idx < this.builders[s].firstT) {
         throw new UserError(
-          `features are not full until ${this.fullFrom()} (${this.firstLimitedBy}'s warm-up): ` +
+          `features are not full until ${isoTime(this.firstTs)} (${this.firstLimitedBy}'s warm-up): ` +
             `no observation at ${isoTime(ts)}`,
         );
       }

@@ -86,7 +86,7 @@ export async function portfolioPredict(
     const { firstDecisionIndex } = await import('../../market/portfolio-env.ts');
     const first = firstDecisionIndex(tl, agent.builder);
     if (t < first) {
-      const until = first < tl.ts.length ? isoTime(tl.ts[first]) : agent.builder.fullFrom();
+      const until = isoTime(first < tl.ts.length ? tl.ts[first] : agent.builder.firstTs);
       throw new UserError(
         `features are not full until ${until} (the warm-up of ${symbols.join(', ')}): no decision at ` +
           isoTime(tl.ts[t]),
