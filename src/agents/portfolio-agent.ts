@@ -48,7 +48,7 @@ export function portfolioFeatures(
     const m = computeFeatures(c, recipe.features);
     const state = scalers?.[i] ?? fitScaler(recipe.scaler, m, 0, lastAtOrBefore(c.ts, trainEnd - 1) + 1);
     fitted.push(state);
-    return { candles: c, features: { data: applyScaler(state, m), cols: m.cols } };
+    return { candles: c, features: { data: applyScaler(state, m), cols: m.cols, firstValidRow: m.firstValidRow } };
   });
   return { features, scalers: fitted };
 }

@@ -20,7 +20,7 @@ import type { Learner, LearnerHeads } from './learners/learner.ts';
 import { learnerOf } from './learners/registry.ts';
 import { chainedEnv, learningEnv } from './market-learning-env.ts';
 import type { LearningEnv } from './learning-env.ts';
-import { STATE_SIZE } from '../market/observation.ts';
+import { firstObservation, STATE_SIZE } from '../market/observation.ts';
 import { mirrorCandles } from './mirror.ts';
 import type { IndexRange } from './splits.ts';
 import { selectionOptions, type SelectionOptions } from './selection.ts';
@@ -57,13 +57,13 @@ export function recipeReach(recipe: AgentRecipe): number {
 
 /** The candles before its own an observation reads: its features' (`featureCandles`) over its window, its images'. */
 function observationReach(recipe: AgentRecipe, featureCandles: (spec: string) => number): number {
-  let first = 0;
-  if (recipe.features) first = Math.max(first, featureCandles(recipe.features) + Math.max(0, recipe.window - 1));
-  if (recipe.image) {
-    const r = createImageRenderer(parseImageSpec(recipe.image.spec));
-    first = Math.max(first, r.warmup + recipe.image.frames - 1);
-  }
-  return first;
+  const { features, window, image } = recipe;
+  return firstObservation({
+    ...(features ? { features: { warmup: featureCandles(features), window } } : {}),
+    ...(image
+      ? { images: { warmup: createImageRenderer(parseImageSpec(image.spec)).warmup, frames: image.frames } }
+      : {}),
+  });
 }
 
 /**

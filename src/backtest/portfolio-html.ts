@@ -77,13 +77,14 @@ export function portfolioHtml(r: PortfolioReport): string {
   const row = (name: string, s: PortfolioReport['summary']) =>
     `<tr><td>${esc(name)}</td><td>${pct(s.totalReturn)}</td><td>${pct(s.maxDrawdown)}</td>` +
     `<td>${s.sharpe.toFixed(2)}</td><td>${money(s.feesPaid)}</td><td>${money(s.turnover)}</td></tr>`;
+  // the seeds' and the random weights' rows as the console prints them: mean ± sd, then the mean fees+tax and turnover
+  const spread = (name: string, { mean, sd }: PortfolioReport['randomWeights']) =>
+    `<tr><td>${esc(name)}</td><td>${pct(mean.totalReturn)} ± ${pct(sd.totalReturn)}</td>` +
+    `<td>${pct(mean.maxDrawdown)} ± ${pct(sd.maxDrawdown)}</td>` +
+    `<td>${mean.sharpe.toFixed(2)} ± ${sd.sharpe.toFixed(2)}</td><td>${money(mean.feesPaid)}</td>` +
+    `<td>${money(mean.turnover)}</td></tr>`;
   const rw = r.randomWeights;
-  const seeds = r.seeds
-    ? `<tr><td>${esc(r.summary.name)} (${r.seeds.seeds} seeds, mean ± sd)</td>` +
-      `<td>${pct(r.seeds.mean.totalReturn)} ± ${pct(r.seeds.sd.totalReturn)}</td>` +
-      `<td>${pct(r.seeds.mean.maxDrawdown)} ± ${pct(r.seeds.sd.maxDrawdown)}</td>` +
-      `<td>${r.seeds.mean.sharpe.toFixed(2)} ± ${r.seeds.sd.sharpe.toFixed(2)}</td><td></td><td></td></tr>`
-    : '';
+  const seeds = r.seeds ? spread(`${r.summary.name} (${r.seeds.seeds} seeds, mean ± sd)`, r.seeds) : '';
   const markets = r.portfolio.markets
     .map(
       (m) =>
@@ -110,11 +111,7 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:f
 ${row(r.summary.name, r.summary)}
 ${seeds}
 ${r.baselines.map((b) => row(b.name, b)).join('\n')}
-<tr><td>random weights (${rw.seeds} seeds, mean ± sd)</td>
-<td>${pct(rw.mean.totalReturn)} ± ${pct(rw.sd.totalReturn)}</td>
-<td>${pct(rw.mean.maxDrawdown)} ± ${pct(rw.sd.maxDrawdown)}</td>
-<td>${rw.mean.sharpe.toFixed(2)} ± ${rw.sd.sharpe.toFixed(2)}</td><td>${money(rw.mean.feesPaid)}</td>
-<td>${money(rw.mean.turnover)}</td></tr></table>
+${spread(`random weights (${rw.seeds} seeds, mean ± sd)`, rw)}</table>
 ${portfolioNotes(r)
   .map((n) => `<p class="note">${esc(n)}</p>`)
   .join('')}

@@ -114,7 +114,7 @@ export async function loadSeries(req: SeriesRequest): Promise<Series> {
   const label = `${id} ${symbol} ${timeframe}`;
   const store = CandleStore.open(config.data.database);
   const warmFrom = (): number | undefined =>
-    from !== undefined && req.warmup ? warmupStart(store, id, symbol, timeframe, from, req.warmup) : from;
+    from !== undefined && req.warmup ? warmupStart(store, { exchange: id, symbol, timeframe }, from, req.warmup) : from;
   try {
     const stored = store.load(id, symbol, timeframe, warmFrom(), to);
     if (stored.ts.length > 0) return { candles: stored, label: `${label} (store)`, origin: 'store' };
@@ -162,13 +162,24 @@ export async function loadSeries(req: SeriesRequest): Promise<Series> {
  * Where `warmup` candles of history before `from` start in the store: `warmup` timeframes back, as the paper trader's
  * history starts (so `bot paper --start T` and `bot backtest --from T` compute indicators from the same candle, holes
  * and all), unless fewer than half of them are stored there because the market closes (nights, weekends, lunch): then
- * at the `warmup`-th stored candle before `from`.
+ * at the `warmup`-th stored candle before `from`. `every`: never later than that candle either (a portfolio run's
+ * series, whose model reads `warmup` full feature rows: one hole in the span left it a row short at its first
+ * decision).
  */
-function warmupStart(store: CandleStore, id: string, symbol: string, tf: string, from: number, warmup: number): number {
+export function warmupStart(
+  store: CandleStore,
+  series: { exchange: string; symbol: string; timeframe: string },
+  from: number,
+  warmup: number,
+  every = false,
+): number {
+  const { exchange: id, symbol, timeframe: tf } = series;
   const byTime = from - warmup * timeframeMs(tf);
+  const counted = store.openTimeBefore(id, symbol, tf, from, warmup) ?? byTime;
+  if (every) return Math.min(byTime, counted);
   const half = store.openTimeBefore(id, symbol, tf, from, Math.ceil(warmup / 2));
   if (half === undefined || half >= byTime) return byTime;
-  return store.openTimeBefore(id, symbol, tf, from, warmup) ?? byTime;
+  return counted;
 }
 
 /** Where a first download starts: `from` less the warm-up in timeframes, or data.since. */

@@ -21,14 +21,32 @@ export interface ImageSequenceRenderer {
 
 export interface ObservationSource {
   candles: Candles;
-  /** Already scaled feature rows × cols, row i = candle i. */
-  features?: { data: Float32Array; cols: number };
+  /**
+   * Already scaled feature rows × cols, row i = candle i; rows before `firstValidRow` (FeatureMatrix's, 0 if absent)
+   * are the features' warm-up zeros, which no observation's window reaches.
+   */
+  features?: { data: Float32Array; cols: number; firstValidRow?: number };
   /** Feature rows per observation, ending at t. 0: no features. */
   window: number;
   images?: { renderer: ImageSequenceRenderer; frames: number };
 }
 
 const NO_FEATURES = new Float32Array(0);
+
+/**
+ * First candle an observation can be built for: its `window` feature rows all past the features' warm-up (`warmup`
+ * candles: their first valid row) and its image frames past the renderer's. The one rule for a recipe before any
+ * candles (recipeWarmup) and for a builder over computed features, single-market and portfolio alike.
+ */
+export function firstObservation(o: {
+  features?: { warmup: number; window: number };
+  images?: { warmup: number; frames: number };
+}): number {
+  let first = 0;
+  if (o.features) first = Math.max(first, o.features.warmup + Math.max(0, o.features.window - 1));
+  if (o.images) first = Math.max(first, o.images.warmup + o.images.frames - 1);
+  return first;
+}
 
 /** Builds observations for candle t with the same code in the environment, the engine and the paper trader. */
 export class ObservationBuilder {
@@ -67,12 +85,12 @@ export class ObservationBuilder {
       this.rows = undefined;
     }
     this.images = src.images;
-    let first = Math.max(0, this.window - 1);
-    if (src.images) {
-      if (!(src.images.frames >= 1)) throw new UserError(`images.frames must be ≥ 1, got ${src.images.frames}`);
-      first = Math.max(first, src.images.renderer.warmup + src.images.frames - 1);
-    }
-    this.firstT = first;
+    if (src.images && !(src.images.frames >= 1))
+      throw new UserError(`images.frames must be ≥ 1, got ${src.images.frames}`);
+    this.firstT = firstObservation({
+      features: { warmup: this.rows ? (src.features?.firstValidRow ?? 0) : 0, window: this.window },
+      ...(src.images ? { images: { warmup: src.images.renderer.warmup, frames: src.images.frames } } : {}),
+    });
   }
 
   get imageFrameSize(): number | undefined {

@@ -8,6 +8,7 @@ import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import type { Observation } from '../core/policy.ts';
 import { Rng } from '../core/random.ts';
+import { isoTime } from '../data/timeframe.ts';
 import type { Timeline } from '../data/timeline.ts';
 import type { Costs } from './costs.ts';
 import type { PortfolioObservationBuilder } from './portfolio-observation.ts';
@@ -40,7 +41,10 @@ interface PortfolioStep {
   end: 'none' | 'end' | 'stop_loss' | 'bankrupt';
 }
 
-/** First clock index at which every series of the builder has a full feature window. */
+/**
+ * First clock index at which every series of the builder, traded and informative, has a full feature window past its
+ * features' warm-up (and image warm-up): the first decision and the first training row.
+ */
 export function firstDecisionIndex(tl: Timeline, obs: PortfolioObservationBuilder): number {
   let t = 0;
   while (t < tl.ts.length && tl.ts[t] < obs.firstTs) t++;
@@ -62,8 +66,12 @@ export class PortfolioEnv {
     const first = firstDecisionIndex(tl, options.observation);
     if (!(Number.isInteger(range.from) && Number.isInteger(range.to) && range.to <= tl.ts.length))
       throw new UserError(`range [${range.from}, ${range.to}) is outside the ${tl.ts.length} clock times`);
-    if (range.from < first)
-      throw new UserError(`range starts at clock time ${range.from}; features are full from ${first}`);
+    if (range.from < first) {
+      const at = first < tl.ts.length ? ` (${isoTime(tl.ts[first])})` : '';
+      throw new UserError(
+        `range starts at clock time ${range.from}; features (first valid row + window) are full from ${first}${at}`,
+      );
+    }
     if (range.to - range.from < 2) throw new UserError(`range [${range.from}, ${range.to}) holds < 2 clock times`);
     if (options.stopLoss !== undefined && !(options.stopLoss > 0 && options.stopLoss < 1))
       throw new UserError(`stopLoss must be in (0, 1), got ${options.stopLoss}`);

@@ -8,13 +8,17 @@
  */
 import { lastAtOrBefore, type Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
+import { isoTime } from '../data/timeframe.ts';
 import type { Observation } from '../core/policy.ts';
 import { ObservationBuilder, type ImageSequenceRenderer } from './observation.ts';
 
-/** One series and its scaled feature rows (row i = candle i, computed from candles ≤ i). */
+/**
+ * One series and its scaled feature rows (row i = candle i, computed from candles ≤ i); rows before `firstValidRow`
+ * (the FeatureMatrix's) are the warm-up's zeros, so no decision's window starts before it.
+ */
 export interface FeatureSeries {
   candles: Candles;
-  features: { data: Float32Array; cols: number };
+  features: { data: Float32Array; cols: number; firstValidRow: number };
 }
 
 /** Chart-image frames for the first `series` series (traded first): `frames` images per series, one renderer. */
@@ -38,7 +42,10 @@ export class PortfolioObservationBuilder {
   readonly stateSize: number;
   /** Values of `images` per observation (series × frames × frame size); 0 without images. */
   readonly imageSize: number;
-  /** First open time at which every series has a full feature window and image warm-up (decisions start there). */
+  /**
+   * First open time at which every series has a full feature window (its features' first valid row plus the window)
+   * and image warm-up: decisions and training start there.
+   */
   readonly firstTs: number;
   /** The series that set `firstTs`. */
   readonly firstLimitedBy: string;
@@ -82,7 +89,10 @@ export class PortfolioObservationBuilder {
     this.builders.forEach((b, i) => {
       const c = series[i].candles;
       if (b.firstT >= c.ts.length)
-        throw new UserError(`series ${c.symbol} is shorter than its feature window (and image warm-up)`);
+        throw new UserError(
+          `series ${c.symbol}: ${c.ts.length} candles, fewer than its features' warm-up and window (and image ` +
+            `warm-up) need: ${b.firstT + 1}`,
+        );
       if (c.ts[b.firstT] > first) [first, by] = [c.ts[b.firstT], c.symbol];
     });
     this.firstTs = first;
@@ -114,7 +124,8 @@ export class PortfolioObservationBuilder {
       const idx = lastAtOrBefore(c.ts, ts);
       if (idx < this.builders[s].firstT) {
         throw new UserError(
-          `${c.symbol} has no full feature window (and image warm-up) at ${new Date(ts).toISOString()}`,
+          `features are not full until ${isoTime(this.firstTs)} (${this.firstLimitedBy}'s warm-up): ` +
+            `no observation at ${isoTime(ts)}`,
         );
       }
       const rows = this.builders[s].featureWindow(idx);

@@ -203,9 +203,22 @@ export abstract class RunHolder<O extends RunHolderOptions> {
    * The oldest candle the run's next decisions read: the policy's history before the first candle not acted on yet,
    * the history of the version serving now (a model pointer switched to one that reads further back is given it).
    */
-  protected historyNeededFrom(run: RunState): number {
+  protected historyNeededFrom(store: CandleStore, symbol: string, run: RunState): number {
     const first = run.lastTs !== undefined ? run.lastTs + this.tfMs : run.startTs;
-    return first - (this.o.policies.history ?? this.o.historyCandles) * this.tfMs;
+    return this.historyStart(store, symbol, first, this.o.policies.history ?? this.o.historyCandles);
+  }
+
+  /**
+   * Where `count` candles of history of `symbol` before `before` start: `count` timeframes back (a portfolio trader
+   * counts them in its stored candles instead).
+   */
+  protected historyStart(_store: CandleStore, _symbol: string, before: number, count: number): number {
+    return before - count * this.tfMs;
+  }
+
+  /** Where the run's history of `symbol` starts: the history it started with, before its first candle. */
+  protected runHistoryFrom(store: CandleStore, symbol: string, run: RunState): number {
+    return this.historyStart(store, symbol, run.startTs, Math.round((run.startTs - run.historyFrom) / this.tfMs));
   }
 
   /**
@@ -222,7 +235,8 @@ export abstract class RunHolder<O extends RunHolderOptions> {
     const history = policies.history ?? historyCandles;
     const lookback = policies.lookback ?? history;
     const from = store.openTimeBefore(key.exchange, symbol, key.timeframe, first, lookback);
-    return Math.max(Math.min(run.historyFrom, first - history * this.tfMs), from ?? first);
+    const floor = Math.min(this.runHistoryFrom(store, symbol, run), this.historyStart(store, symbol, first, history));
+    return Math.max(floor, from ?? first);
   }
 
   /** Open time of the newest stored candle of `symbol` up to the one opened at `closedOpen` (a live tick's). */

@@ -115,7 +115,7 @@ export class Trader extends RunHolder<TraderOptions> {
    */
   private async fetchMissing(run: RunState, closedOpen: number, deadline?: number): Promise<number> {
     const { store, key, feed } = this.o;
-    const since = backfillSince(store, key, this.historyNeededFrom(run), this.tfMs);
+    const since = backfillSince(store, key, this.historyNeededFrom(store, key.symbol, run), this.tfMs);
     if (since > closedOpen) return 0;
     return this.fetchOrStored(store, key.symbol, closedOpen, async () => {
       return this.storeFetched(store, key.symbol, await feed.fetchClosed(since, closedOpen + this.tfMs, deadline));

@@ -62,6 +62,9 @@ test('ppo-etf-pair --sample: index informative, derived instruments, baselines, 
   const agent = report.agent as { folds: { train: string[]; test: string[] }[]; action: string };
   assert.equal(agent.folds.length, 2);
   assert.ok(agent.folds[0].train[1] < agent.folds[0].test[0], 'each fold trades after what it trained on');
+  // every sample series opens 2000-01-03; rltrader-v1's rows before the 120th candle are its warm-up's zeros and the
+  // window is 10 rows: training starts at the 129th candle, 2000-07-06 (it started at the 10th, on constant input)
+  for (const f of agent.folds) assert.equal(f.train[0], '2000-07-06');
   assert.match(agent.action, /sigmoid/);
   // fully invested: the two weights add up to ~1 once invested
   const w = report.portfolio.weights;
@@ -100,6 +103,7 @@ test('ppo-etf-pair --sample: index informative, derived instruments, baselines, 
     again.stderr,
     new RegExp(`starts before the end of the model's training window \\(${trained.from} … ${trained.to}\\)`),
   );
+  assert.equal(trained.from, '2000-07-06');
   assert.match(again.stderr, /not out of sample/);
   // and in the report: under the table, in report.json and report.html, and in `bot report`
   assert.match(again.stdout, /^note: NOT OUT OF SAMPLE: the range starts before the end of the model's training/m);
@@ -107,6 +111,7 @@ test('ppo-etf-pair --sample: index informative, derived instruments, baselines, 
   // the first time is the model's first decision (its warm-up), not the start of any one series
   assert.match(again.stdout, /\(start set by the model's warm-up, end by /);
   const stored = JSON.parse(readFileSync(path.join(dir, 'again', 'report.json'), 'utf8')) as PortfolioReport;
+  assert.equal(stored.portfolio.timestamps[0], Date.parse('2000-07-06'), 'the first decision: the first full window');
   assert.deepEqual(stored.data.notOutOfSample?.trainingWindow, { from: trained.from, to: trained.to });
   assert.match(readFileSync(path.join(dir, 'again', 'report.html'), 'utf8'), /NOT OUT OF SAMPLE/);
   const reprinted = await runBot(['report', path.join(dir, 'again'), ...warn]);
@@ -129,6 +134,13 @@ test('ppo-etf-pair --sample: index informative, derived instruments, baselines, 
   assert.deepEqual(Object.keys(p.weights), ['SP500-2X/USD', 'SP500-INV/USD']);
   assert.ok(Math.abs(p.weights['SP500-2X/USD'] + p.weights['SP500-INV/USD'] - 1) < 1e-9, 'fully invested');
   assert.equal(p.candle, '2020-04-17T00:00:00Z');
+  const early = await runBot(['predict', '--model', modelDir, '--sample', '--at', '2000-07-05', ...base]);
+  assert.equal(
+    early.stderr,
+    'error: features are not full until 2000-07-06T00:00:00Z (the warm-up of SP500-2X/USD, SP500-INV/USD, ' +
+      'SP500/USD): no decision at 2000-07-05T00:00:00Z\n',
+  );
+  assert.equal(early.code, 1);
   const bad = await runBot(['predict', '--model', modelDir, '--sample', '--position', '0.5', ...base]);
   assert.match(bad.stderr, /--position is for one market/);
 });

@@ -2,7 +2,7 @@
  * `bot predict` of a portfolio model through the CLI, against the fake exchange: every series, traded and informative,
  * topped up from the exchange first and read only up to its candles closed by the clock (`--now`), as for one market;
  * offline, the stored candles with a warning; `--at` before or after the data, `--at` after `--now` and a bad `--now`
- * refused in the same lines as for one market.
+ * refused in the same lines as for one market; `--at` before the features' warm-up ends refused in one line.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -231,7 +231,7 @@ as for one market`, async () => {
 });
 
 test(`bot predict --at of a portfolio model: a time before or after the common candles is refused in the line one \
-market gives, naming the range there is`, async () => {
+market gives, naming the range there is; before the features' warm-up ends, one line saying until when`, async () => {
   const dir = tempDir('bot-pf-at-');
   const model = path.join(dir, 'models', 'pf-at');
   await saveModel(model);
@@ -271,6 +271,15 @@ market gives, naming the range there is`, async () => {
     const early = await predictAt(before);
     assert.equal(early.stderr, `error: --at ${isoTime(before)}: no candle opens at or before it; ${range}\n`);
     assert.equal(early.code, 1);
+    // rltrader-v1's rows before 119 are warm-up zeros: with a 2-candle window the first decision is at candle 120
+    const warm = await predictAt(series[0].ts[119]);
+    assert.equal(
+      warm.stderr,
+      `error: features are not full until ${isoTime(series[0].ts[120])} (the warm-up of A/KRW, B/KRW, I/KRW): ` +
+        `no decision at ${isoTime(series[0].ts[119])}\n`,
+    );
+    assert.equal(warm.code, 1);
+    assert.equal((await predictAt(series[0].ts[120])).code, 0);
     const inside = await predictAt(series[0].ts[200] + 60_000);
     assert.equal(inside.code, 0, inside.stderr);
     assert.match(inside.stdout, new RegExp(`\\ncandle {6}${isoTime(series[0].ts[200])} `));

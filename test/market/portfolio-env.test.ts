@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { candleRows, candlesFromRows, type Candles } from '../../src/core/candles.ts';
+import { candleRows, candlesFromRows, sliceCandles, type Candles } from '../../src/core/candles.ts';
+import { isoTime } from '../../src/data/timeframe.ts';
 import { Rng } from '../../src/core/random.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { alignSeries } from '../../src/data/timeline.ts';
@@ -21,7 +22,10 @@ const costs: Costs = { ...COST_PRESETS['upbit-krw'], minOrderValue: 1000 };
 
 function featured(c: Candles): FeatureSeries {
   const m = computeFeatures(c, 'rltrader-v1');
-  return { candles: c, features: { data: applyScaler(fitScaler('zscore', m, 0, 300), m), cols: m.cols } };
+  return {
+    candles: c,
+    features: { data: applyScaler(fitScaler('zscore', m, 0, 300), m), cols: m.cols, firstValidRow: m.firstValidRow },
+  };
 }
 
 function market(seed: number, symbol: string, count = 600, holesEvery = 0): Candles {
@@ -92,6 +96,38 @@ test('env = engine: the same weights give the same account path, fills and waits
     engine.markets.map((m) => m.waited),
     env.sim.waited,
   );
+});
+
+test(`decisions start where every series' window holds feature rows past its warm-up (informative series too): \
+no earlier observation, no earlier range`, () => {
+  const traded = [market(1, 'A/KRW'), market(2, 'B/KRW')];
+  const index = sliceCandles(market(5, 'I/KRW'), 30, 600); // opens 30 candles after the traded ones
+  const builder = new PortfolioObservationBuilder([...traded, index].map(featured), 2, 5);
+  // rltrader-v1's rows before 119 are the warm-up's zeros; a 5-row window ending at 123 is the first without them
+  assert.equal(builder.firstTs, index.ts[123]);
+  assert.equal(builder.firstLimitedBy, 'I/KRW');
+  const tl = alignSeries(traded);
+  const first = firstDecisionIndex(tl, builder);
+  assert.equal(tl.ts[first], index.ts[123]);
+  const x = builder.build(tl.ts[first], [0, 0], 0).features;
+  for (let r = 0; r < builder.window; r++)
+    for (let s = 0; s < 3; s++) {
+      const row = x.subarray(r * builder.width + s * builder.cols, r * builder.width + (s + 1) * builder.cols);
+      assert.ok(
+        row.some((v) => v !== 0),
+        `row ${r} of series ${s} is a feature row, not warm-up zeros`,
+      );
+    }
+  assert.throws(() => builder.build(tl.ts[first - 1], [0, 0], 0), {
+    message:
+      `features are not full until ${isoTime(index.ts[123])} (I/KRW's warm-up): ` +
+      `no observation at ${isoTime(tl.ts[first - 1])}`,
+  });
+  assert.throws(() => envOver(traded, [index], { range: { from: first - 1, to: tl.ts.length } }), {
+    message:
+      `range starts at clock time ${first - 1}; features (first valid row + window) are full from ${first} ` +
+      `(${isoTime(tl.ts[first])})`,
+  });
 });
 
 test('observations read each series up to t only: rewriting the future of one series changes nothing before it', () => {

@@ -133,6 +133,7 @@ async function backtestFromStart(
   modelDir: string,
   db: string,
   outName: string,
+  from = START,
 ): Promise<{ stdout: string; trades: ReturnType<typeof backtestTrades> }> {
   const out = path.join(tmp.dir, outName);
   const bt = await runBot([
@@ -142,7 +143,7 @@ async function backtestFromStart(
     '--symbols',
     SYMBOLS,
     '--from',
-    isoTime(START),
+    isoTime(from),
     '--out',
     out,
     ...common(db),
@@ -194,6 +195,25 @@ test('kill -9 at random moments, restarts: a learned model ends exactly where th
   const r = await runBot(paperArgs(db));
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(outcome(db), reference);
+});
+
+test('holes in a series warm-up: the paper run decides from its first candle as bot backtest --model', async () => {
+  // ETH/KRW lacks three candles in the 129 hours before this start (its first decision's history, counted in time)
+  const start = btc.ts[TRAIN + 45];
+  const missing = eth.ts.filter((ts) => ts < start && ts >= start - 129 * HOUR && (ts === START || hole(ts, 17, 5)));
+  assert.equal(missing.length, 3);
+  const db = path.join(tmp.dir, 'holes.db');
+  const r = await runBot(paperArgs(db).map((a) => (a === isoTime(START) ? isoTime(start) : a)));
+  assert.equal(r.code, 0, r.stderr);
+  const paper = outcome(db);
+  assert.equal(paper.decisions[0][0], start, 'the first candle is decided: every series has its whole warm-up');
+  const times = btc.ts.filter((ts) => ts >= start && !(hole(ts, 23, 7) && hole(ts, 17, 5)));
+  assert.equal(paper.decisions.length, times.length, 'every candle time was a decision');
+  assert.ok(paper.trades.length >= 2, `the model traded ${paper.trades.length} times`);
+  // the backtest reads a store holding every candle from long before (a run from START stored them)
+  const full = path.join(tmp.dir, 'holes-full.db');
+  assert.equal((await runBot(paperArgs(full))).code, 0);
+  assert.deepEqual(paper.trades, (await backtestFromStart(model, full, 'bt-holes', start)).trades);
 });
 
 test('bot live --symbols --model: the learned model trades both markets under the per-order cap', async () => {

@@ -68,7 +68,14 @@ async function envAndPpo(report: Parameters<BenchGroup['run']>[0]): Promise<void
   const costs = series.map(() => COST_PRESETS['upbit-krw']);
   const features = series.map((c) => {
     const m = computeFeatures(c, 'rltrader-v1');
-    return { candles: c, features: { data: applyScaler(fitScaler('zscore', m, 0, m.rows), m), cols: m.cols } };
+    return {
+      candles: c,
+      features: {
+        data: applyScaler(fitScaler('zscore', m, 0, m.rows), m),
+        cols: m.cols,
+        firstValidRow: m.firstValidRow,
+      },
+    };
   });
   const builder = new PortfolioObservationBuilder(features, MARKETS, 10);
   const timeline = alignSeries(series);

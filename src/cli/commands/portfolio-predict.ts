@@ -82,6 +82,16 @@ export async function portfolioPredict(
     series.slice(info.symbols.length).map((s) => s.candles),
   );
   try {
+    // as one market's predict: no decision on a window that reaches the features' warm-up rows (zeros, not data)
+    const { firstDecisionIndex } = await import('../../market/portfolio-env.ts');
+    const first = firstDecisionIndex(tl, agent.builder);
+    if (t < first) {
+      const until = isoTime(first < tl.ts.length ? tl.ts[first] : agent.builder.firstTs);
+      throw new UserError(
+        `features are not full until ${until} (the warm-up of ${symbols.join(', ')}): no decision at ` +
+          isoTime(tl.ts[t]),
+      );
+    }
     const weights = agent.weights(agent.builder.build(tl.ts[t], held, 0));
     const cash = 1 - weights.reduce((a, b) => a + b, 0);
     const out = {
