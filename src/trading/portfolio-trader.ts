@@ -11,7 +11,6 @@
  */
 import type { Candles } from '../core/candles.ts';
 import type { CandleStore } from '../data/store.ts';
-import { warmupStart } from '../data/source.ts';
 import { isoTime } from '../data/timeframe.ts';
 import type { Costs } from '../market/costs.ts';
 import type { PortfolioAccount } from '../market/portfolio-account.ts';
@@ -184,41 +183,9 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     if (since > closedOpen) return 0;
     return this.fetchOrStored(store, symbol, closedOpen, async () => {
       const rows = await this.feedOf(symbol).fetchClosed(since, closedOpen + this.tfMs, deadline);
-      return this.storeFetched(store, symbol, rows) + (await this.fetchEarlier(run, symbol, deadline));
+      const stored = this.storeFetched(store, symbol, rows);
+      return stored + (await this.fetchEarlier(store, run, { symbol, feed: this.feedOf(symbol) }, deadline));
     });
-  }
-
-  /**
-   * The candles before the history start a series with holes lacks: its history is counted in its candles (a model
-   * reads full feature rows of each series from its first decision on, as `bot backtest --model` does), and the
-   * exchange's holes are known once the span is fetched. Asks again from one timeframe earlier per candle missing,
-   * until the history is full or the exchange has none earlier.
-   */
-  private async fetchEarlier(run: RunState, symbol: string, deadline?: number): Promise<number> {
-    const { store, key } = this.o;
-    const first = run.lastTs !== undefined ? run.lastTs + this.tfMs : run.startTs;
-    const history = this.o.policies.history ?? this.o.historyCandles;
-    let fetched = 0;
-    let before = Infinity;
-    for (;;) {
-      const from = this.historyStart(store, symbol, first, history);
-      const missing = history - store.load(key.exchange, symbol, key.timeframe, from, first).ts.length;
-      // done, or the last page added nothing the history counts (an exchange answering with candles already stored)
-      if (missing <= 0 || missing >= before) return fetched;
-      before = missing;
-      const rows = await this.feedOf(symbol).fetchClosed(from - missing * this.tfMs, from, deadline);
-      if (rows.length === 0) return fetched;
-      fetched += this.storeFetched(store, symbol, rows);
-    }
-  }
-
-  /**
-   * Where `count` candles of a series before `before` start, counted in its stored candles (never later than `count`
-   * timeframes back): the warm-up of a series with holes is as long as the backtest's (warmupStart).
-   */
-  protected override historyStart(store: CandleStore, symbol: string, before: number, count: number): number {
-    const { exchange, timeframe } = this.o.key;
-    return warmupStart(store, { exchange, symbol, timeframe }, before, count, true);
   }
 
   protected commit<T>(fn: () => T): T {

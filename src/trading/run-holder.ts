@@ -11,14 +11,25 @@ import type { CandleStore } from '../data/store.ts';
 import { unansweredReason } from '../data/exchange.ts';
 import { refuseOffGrid } from '../data/download.ts';
 import type { CandleRow } from '../core/candles.ts';
+import { warmupStart } from '../data/source.ts';
 import type { RunRepository } from './run-repository.ts';
-import type { PortfolioRunState, RunKey, RunState } from './types.ts';
+import type { CandleFeed, PortfolioRunState, RunKey, RunState } from './types.ts';
 
 /** What a trader's options give for holding and opening its run. */
 export interface RunHolderOptions {
   repo: RunRepository;
   key: RunKey;
-  policies: { readonly label: string; readonly history?: number; readonly lookback?: number; follow?(): Promise<void> };
+  policies: {
+    readonly label: string;
+    readonly history?: number;
+    readonly lookback?: number;
+    /**
+     * The history is `history` timeframes back, holes and all, as `bot backtest --from`'s rule warm-up (a rule's
+     * path-dependent indicators start from the same candle); absent: counted in each series' stored candles.
+     */
+    readonly historyInTime?: boolean;
+    follow?(): Promise<void>;
+  };
   /** Starting balance of a new run; resuming a run that started with another is refused when `balanceGiven`. */
   balance: number;
   /** `--balance` was given (a config's balance is the default of new runs, not a request to change this one). */
@@ -209,11 +220,45 @@ export abstract class RunHolder<O extends RunHolderOptions> {
   }
 
   /**
-   * Where `count` candles of history of `symbol` before `before` start: `count` timeframes back (a portfolio trader
-   * counts them in its stored candles instead).
+   * Where `count` candles of history of `symbol` before `before` start, counted in its stored candles (never later
+   * than `count` timeframes back, warmupStart): a model reads full feature rows from its first decision on, as
+   * `bot backtest --model` over every stored candle does, so a series with holes (Upbit's missing hours) needs candles
+   * from further back. A policy whose history is counted in time (`historyInTime`): `count` timeframes back.
    */
-  protected historyStart(_store: CandleStore, _symbol: string, before: number, count: number): number {
-    return before - count * this.tfMs;
+  protected historyStart(store: CandleStore, symbol: string, before: number, count: number): number {
+    if (this.o.policies.historyInTime) return before - count * this.tfMs;
+    const { exchange, timeframe } = this.o.key;
+    return warmupStart(store, { exchange, symbol, timeframe }, before, count, true);
+  }
+
+  /**
+   * The candles before the history start a series with holes lacks: the exchange's holes are known once the span is
+   * fetched (historyStart). Asks `feed` again from one timeframe earlier per candle missing, until the history is
+   * full or the exchange has none earlier; returns how many candles came.
+   */
+  protected async fetchEarlier(
+    store: CandleStore,
+    run: RunState,
+    series: { symbol: string; feed: CandleFeed },
+    deadline?: number,
+  ): Promise<number> {
+    if (this.o.policies.historyInTime) return 0;
+    const { exchange, timeframe } = this.o.key;
+    const { symbol, feed } = series;
+    const first = run.lastTs !== undefined ? run.lastTs + this.tfMs : run.startTs;
+    const history = this.o.policies.history ?? this.o.historyCandles;
+    let fetched = 0;
+    let before = Infinity;
+    for (;;) {
+      const from = this.historyStart(store, symbol, first, history);
+      const missing = history - store.load(exchange, symbol, timeframe, from, first).ts.length;
+      // done, or the last page added nothing the history counts (an exchange answering with candles already stored)
+      if (missing <= 0 || missing >= before) return fetched;
+      before = missing;
+      const rows = await feed.fetchClosed(from - missing * this.tfMs, from, deadline);
+      if (rows.length === 0) return fetched;
+      fetched += this.storeFetched(store, symbol, rows);
+    }
   }
 
   /** Where the run's history of `symbol` starts: the history it started with, before its first candle. */

@@ -118,7 +118,9 @@ export class Trader extends RunHolder<TraderOptions> {
     const since = backfillSince(store, key, this.historyNeededFrom(store, key.symbol, run), this.tfMs);
     if (since > closedOpen) return 0;
     return this.fetchOrStored(store, key.symbol, closedOpen, async () => {
-      return this.storeFetched(store, key.symbol, await feed.fetchClosed(since, closedOpen + this.tfMs, deadline));
+      const rows = await feed.fetchClosed(since, closedOpen + this.tfMs, deadline);
+      const stored = this.storeFetched(store, key.symbol, rows);
+      return stored + (await this.fetchEarlier(store, run, { symbol: key.symbol, feed }, deadline));
     });
   }
 

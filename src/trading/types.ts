@@ -45,6 +45,8 @@ export interface PolicySource {
    * observation and decision to equal those over all of the run's candles (default: `history`).
    */
   readonly lookback?: number;
+  /** A rule's: its history is counted in time, not in stored candles (RunHolderOptions.policies). */
+  readonly historyInTime?: boolean;
   /**
    * Brings the source up to the policy the tick will serve (a saved model's pointer, moved by a promotion or by hand),
    * before the tick reads `history` and `lookback` to backfill and load its candles: those of the version it serves.

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { loadAgent } from '../../src/agents/load-agent.ts';
 import { runBacktest } from '../../src/market/backtest-engine.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { sliceCandles, type Candles } from '../../src/core/candles.ts';
+import { candleRows, candlesFromRows, sliceCandles, type Candles } from '../../src/core/candles.ts';
 import { promoteVersion, stageVersion, versionDir } from '../../src/agents/model-pointer.ts';
 import { recipeHistory, recipeSizing } from '../../src/agents/setup.ts';
 import type { PolicyChoiceResult } from '../../src/trading/rule-policy-source.ts';
@@ -86,15 +86,21 @@ const tradeRows = (trades: readonly TradeRow[]): TradeRow[] =>
 
 /**
  * Paper-trades a seeded network saved with `recipe` from candle `startIndex` on (history: trading.historyCandles 120)
- * and backtests the same model from the same candle over `candles` from `backtestFrom` on: both runs' trades.
+ * and backtests the same model from the same candle over `candles` from `backtestFrom` on: both runs' trades. `holes`:
+ * candles (indices) the exchange lacks, left out of both; `startIndex` and `backtestFrom` count the candles left.
  */
 async function paperAndBacktest(o: {
   recipe?: AgentRecipe;
   count: number;
   startIndex: number;
   backtestFrom: number;
-}): Promise<{ paper: TradeRow[]; backtest: TradeRow[]; history: number }> {
+  holes?: readonly number[];
+}): Promise<{ paper: TradeRow[]; backtest: TradeRow[]; history: number; warm: number }> {
   const s = modelPaperSetup(o.count);
+  if (o.holes) {
+    const rows = candleRows(s.candles).filter((_, i) => !o.holes?.includes(i));
+    s.candles = candlesFromRows(s.candles.exchange, s.candles.symbol, s.candles.timeframe, rows);
+  }
   const { candles, config } = s;
   const home = path.join(s.tmp.dir, 'models', 'seeded');
   try {
@@ -105,12 +111,13 @@ async function paperAndBacktest(o: {
     const repo = new RunRepository(s.store.db);
     const run = repo.list()[0];
     const paper = tradeRows(repo.trades(run.id));
+    const warm = repo.decisions(run.id).filter((d) => d.policy === 'warm-up').length;
     assert.equal(run.modelVersion, 'initial');
 
     const loaded = sliceCandles(candles, o.backtestFrom, candles.ts.length);
     const bt = await backtestOf(home, loaded, o.startIndex - o.backtestFrom, s, served);
     served.source.dispose?.();
-    return { paper, backtest: tradeRows(bt.trades), history };
+    return { paper, backtest: tradeRows(bt.trades), history, warm };
   } finally {
     s.store.close();
     s.tmp.cleanup();
@@ -141,6 +148,22 @@ backtest over the whole file, not only over the candles a short trading.historyC
     backtestFrom: 0,
   });
   assert.equal(history, featureHistory('rltrader-v1+ta') + recipe.window - 1, 'history: warm-up + settle + window');
+  assert.ok(backtest.length >= 2, `the seeded network trades (${backtest.length})`);
+  assert.deepEqual(paper, backtest);
+});
+
+test(`holes in the exchange's series before the start (Upbit's missing hours): a model whose warm-up and window are \
+its whole history decides from its first candle, with the trades of a backtest over every candle stored`, async () => {
+  // SMALL_RECIPE reads 123 candles (rltrader-v1's 119 rows, window 5) before a decision, over historyCandles 120
+  const holes = [60, 90, 91, 150];
+  const { paper, backtest, history, warm } = await paperAndBacktest({
+    count: 320,
+    startIndex: 160 - holes.length,
+    backtestFrom: 0,
+    holes,
+  });
+  assert.equal(history, 123, 'the history is the warm-up and the window, the holes inside its 123 hours');
+  assert.equal(warm, 0, `${warm} candles from the start were held as the warm-up`);
   assert.ok(backtest.length >= 2, `the seeded network trades (${backtest.length})`);
   assert.deepEqual(paper, backtest);
 });

@@ -9,6 +9,8 @@ import { ObservationBuilder } from '../../src/market/observation.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { Trader } from '../../src/trading/trader.ts';
+import { rulePolicySource } from '../../src/trading/rule-policy-source.ts';
+import { RULE_WARMUP_CANDLES } from '../../src/agents/strategy.ts';
 import type { RunKey } from '../../src/trading/types.ts';
 import { momentumPolicy, momentumSource, quietLogger, seriesFeed, tempDir } from './helpers.ts';
 
@@ -201,6 +203,49 @@ uninterrupted run`, async () => {
     whole.store.close();
     cut.store.close();
   } finally {
+    tmp.cleanup();
+  }
+});
+
+test(`a rule's history is counted in time, as bot backtest --from's warm-up: holes in its 100 hours are not fetched \
+from further back, so its path-dependent indicators start from the candle the backtest's start from`, async () => {
+  const start = candles.ts[140];
+  const from = start - RULE_WARMUP_CANDLES * HOUR;
+  assert.ok(candles.ts.filter((ts) => ts >= from && ts < start).length < RULE_WARMUP_CANDLES, 'holes in the span');
+  const tmp = tempDir();
+  const store = CandleStore.open(path.join(tmp.dir, 'rule.db'));
+  try {
+    const seen: number[] = [];
+    const rule = rulePolicySource(
+      {
+        kind: 'rule',
+        name: 'hold',
+        description: 'hold',
+        createPolicy: ({ candles: given }) => {
+          seen.push(given.ts[0]);
+          return { name: 'hold', decide: () => ({ action: 'hold', confidence: 0 }) };
+        },
+      },
+      1,
+    );
+    const trader = new Trader({
+      repo: new RunRepository(store.db),
+      store,
+      feed: seriesFeed(candles, HOUR),
+      market: new PaperMarket(COSTS, { kind: 'all' }),
+      policies: rule,
+      key: KEY,
+      balance: 10_000_000,
+      historyCandles: HISTORY,
+      start,
+      clock: () => start + HOUR + 1000,
+      logger: quietLogger(),
+    });
+    await trader.tick();
+    assert.equal(store.load(KEY.exchange, KEY.symbol, KEY.timeframe, 0, from).ts.length, 0, 'nothing fetched earlier');
+    assert.deepEqual(seen, [candles.ts[candles.ts.findIndex((ts) => ts >= from)]]);
+  } finally {
+    store.close();
     tmp.cleanup();
   }
 });
