@@ -159,12 +159,12 @@ export async function loadSeries(req: SeriesRequest): Promise<Series> {
 }
 
 /**
- * Where `warmup` candles of history before `from` start in the store: `warmup` timeframes back, as the paper trader's
- * history starts (so `bot paper --start T` and `bot backtest --from T` compute indicators from the same candle, holes
- * and all), unless fewer than half of them are stored there because the market closes (nights, weekends, lunch): then
- * at the `warmup`-th stored candle before `from`. `every`: never later than that candle either (a portfolio run's
- * series, whose model reads `warmup` full feature rows: one hole in the span left it a row short at its first
- * decision).
+ * Where `warmup` candles of history before `from` start in the store: `warmup` timeframes back, holes and all, unless
+ * fewer than half of them are stored there because the market closes (nights, weekends, lunch): then at the
+ * `warmup`-th stored candle before `from`. A rule's paper/live history starts here too (RunHolder.historyStart), so
+ * `bot paper --start T` and `bot backtest --from T` compute its indicators from the same candle. `every`: never
+ * later than that candle either (a portfolio run's series, whose model reads `warmup` full feature rows: one hole in
+ * the span left it a row short at its first decision).
  */
 export function warmupStart(
   store: CandleStore,

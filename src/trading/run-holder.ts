@@ -24,7 +24,8 @@ export interface RunHolderOptions {
     readonly history?: number;
     readonly lookback?: number;
     /**
-     * The history is `history` timeframes back, holes and all, as `bot backtest --from`'s rule warm-up (a rule's
+     * The history starts where `bot backtest --from`'s rule warm-up does (warmupStart): `history` timeframes back,
+     * holes and all, or the `history`-th stored candle back on a market closed in most of them (a rule's
      * path-dependent indicators start from the same candle); absent: counted in each series' stored candles.
      */
     readonly historyInTime?: boolean;
@@ -223,12 +224,12 @@ export abstract class RunHolder<O extends RunHolderOptions> {
    * Where `count` candles of history of `symbol` before `before` start, counted in its stored candles (never later
    * than `count` timeframes back, warmupStart): a model reads full feature rows from its first decision on, as
    * `bot backtest --model` over every stored candle does, so a series with holes (Upbit's missing hours) needs candles
-   * from further back. A policy whose history is counted in time (`historyInTime`): `count` timeframes back.
+   * from further back. A policy whose history is counted in time (`historyInTime`, a rule): where `bot backtest --from`
+   * starts its warm-up on the same store, `count` timeframes back unless the market is closed in most of them.
    */
   protected historyStart(store: CandleStore, symbol: string, before: number, count: number): number {
-    if (this.o.policies.historyInTime) return before - count * this.tfMs;
     const { exchange, timeframe } = this.o.key;
-    return warmupStart(store, { exchange, symbol, timeframe }, before, count, true);
+    return warmupStart(store, { exchange, symbol, timeframe }, before, count, !this.o.policies.historyInTime);
   }
 
   /**

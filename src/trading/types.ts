@@ -45,7 +45,7 @@ export interface PolicySource {
    * observation and decision to equal those over all of the run's candles (default: `history`).
    */
   readonly lookback?: number;
-  /** A rule's: its history is counted in time, not in stored candles (RunHolderOptions.policies). */
+  /** A rule's: its history starts where `bot backtest --from`'s warm-up does (RunHolderOptions.policies). */
   readonly historyInTime?: boolean;
   /**
    * Brings the source up to the policy the tick will serve (a saved model's pointer, moved by a promotion or by hand),

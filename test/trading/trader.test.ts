@@ -10,7 +10,15 @@ import { PaperMarket } from '../../src/trading/paper-market.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { Trader } from '../../src/trading/trader.ts';
 import { rulePolicySource } from '../../src/trading/rule-policy-source.ts';
-import { RULE_WARMUP_CANDLES } from '../../src/agents/strategy.ts';
+import { RULE_WARMUP_CANDLES, type RuleStrategy } from '../../src/agents/strategy.ts';
+import { createRulePolicy } from '../../src/agents/rule-guard.ts';
+import { candleRows } from '../../src/core/candles.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { loadSeries } from '../../src/data/source.ts';
+import { runBacktest } from '../../src/market/backtest-engine.ts';
+import { rangeIndices } from '../../src/backtest/range.ts';
+import rsiReversion from '../../strategies/rsi-reversion.ts';
+import { sessionCandles } from '../data/helpers.ts';
 import type { RunKey } from '../../src/trading/types.ts';
 import { momentumPolicy, momentumSource, quietLogger, seriesFeed, tempDir } from './helpers.ts';
 
@@ -244,6 +252,81 @@ from further back, so its path-dependent indicators start from the candle the ba
     await trader.tick();
     assert.equal(store.load(KEY.exchange, KEY.symbol, KEY.timeframe, 0, from).ts.length, 0, 'nothing fetched earlier');
     assert.deepEqual(seen, [candles.ts[candles.ts.findIndex((ts) => ts >= from)]]);
+  } finally {
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+test(`a rule on a market that closes (7 hours a weekday): paper from T starts its RSI at the candle bot backtest \
+--from T's warm-up does on the same store, the 100th stored candle back; decides and fills as it`, async () => {
+  const opens = ['14:00', '15:00', '16:00', '17:00', '18:00', '19:00', '20:00'];
+  const c = sessionCandles({ seed: 7, count: 420, opens });
+  const start = c.ts[300];
+  assert.ok(
+    c.ts.filter((ts) => ts >= start - RULE_WARMUP_CANDLES * HOUR && ts < start).length < RULE_WARMUP_CANDLES / 2,
+    'the market is closed in most of the 100 hours before the start',
+  );
+  const tmp = tempDir();
+  const database = path.join(tmp.dir, 'stock.db');
+  const store = CandleStore.open(database);
+  try {
+    // the full store: every candle before the start, as `bot data download` leaves it
+    store.upsert(
+      KEY.exchange,
+      KEY.symbol,
+      KEY.timeframe,
+      candleRows(c).filter(({ ts }) => ts < start),
+    );
+    const firstSeen: number[] = [];
+    const rule: RuleStrategy = {
+      ...rsiReversion,
+      createPolicy: (ctx) => {
+        firstSeen.push(ctx.candles.ts[0]);
+        return rsiReversion.createPolicy(ctx);
+      },
+    };
+    const repo = new RunRepository(store.db);
+    const trader = new Trader({
+      repo,
+      store,
+      feed: seriesFeed(c, HOUR),
+      market: new PaperMarket(COSTS, { kind: 'all' }),
+      policies: rulePolicySource(rule, 1),
+      key: KEY,
+      balance: 10_000_000,
+      historyCandles: HISTORY,
+      start,
+      clock: () => c.ts[c.ts.length - 1] + HOUR + 1000,
+      logger: quietLogger(),
+    });
+    await trader.tick();
+    const run = repo.list()[0];
+    const paperTrades = repo.trades(run.id).map((t) => ({ ts: t.ts, side: t.side, price: t.price, units: t.units }));
+    const paperDecisions = repo.decisions(run.id).map((d) => [d.ts, d.action]);
+
+    // bot backtest --from start on that store (now holding every candle the paper run fetched)
+    const config = loadConfig({
+      overrides: { exchange: { id: KEY.exchange }, symbol: KEY.symbol, timeframe: KEY.timeframe, data: { database } },
+    });
+    const series = await loadSeries({ config, from: start, warmup: RULE_WARMUP_CANDLES, download: false });
+    const loaded = series.candles;
+    assert.equal(loaded.ts[0], c.ts[200], "the backtest's warm-up: the 100 stored candles before --from");
+    assert.deepEqual(firstSeen, [loaded.ts[0]], "paper's indicators start from the backtest's first candle");
+    const result = runBacktest({
+      candles: loaded,
+      window: 0,
+      range: rangeIndices(loaded, start),
+      costs: COSTS,
+      balance: 10_000_000,
+      sizing: { kind: 'all' },
+      policy: createRulePolicy(rule, { candles: loaded, seed: 1 }),
+    });
+    const decisions = [...result.actions].map((a, i) => [result.timestamps[i], ACTIONS[a]]);
+    assert.ok(result.trades.length > 0, 'the rule trades in the range');
+    assert.deepEqual(paperDecisions.slice(0, decisions.length), decisions);
+    const trades = result.trades.map((t) => ({ ts: t.ts, side: t.side, price: t.price, units: t.units }));
+    assert.deepEqual(paperTrades, trades);
   } finally {
     store.close();
     tmp.cleanup();
