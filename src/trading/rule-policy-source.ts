@@ -23,7 +23,7 @@ export function rulePolicySource(strategy: RuleStrategy, seed: number): PolicySo
     label,
     // the same warm-up `bot backtest --from` loads, so path-dependent indicators (RSI, EMA) start from the same candle
     history: RULE_WARMUP_CANDLES,
-    historyInTime: true,
+    historyAsRuleWarmup: true,
     // a tick after that: enough for those indicators to equal the ones over the run's whole history (a rule whose
     // indicators reach further says how far in its `lookback`)
     lookback: ruleTickCandles(strategy),

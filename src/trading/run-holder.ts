@@ -28,7 +28,7 @@ export interface RunHolderOptions {
      * holes and all, or the `history`-th stored candle back on a market closed in most of them (a rule's
      * path-dependent indicators start from the same candle); absent: counted in each series' stored candles.
      */
-    readonly historyInTime?: boolean;
+    readonly historyAsRuleWarmup?: boolean;
     follow?(): Promise<void>;
   };
   /** Starting balance of a new run; resuming a run that started with another is refused when `balanceGiven`. */
@@ -224,12 +224,12 @@ export abstract class RunHolder<O extends RunHolderOptions> {
    * Where `count` candles of history of `symbol` before `before` start, counted in its stored candles (never later
    * than `count` timeframes back, warmupStart): a model reads full feature rows from its first decision on, as
    * `bot backtest --model` over every stored candle does, so a series with holes (Upbit's missing hours) needs candles
-   * from further back. A policy whose history is counted in time (`historyInTime`, a rule): where `bot backtest --from`
+   * from further back. A rule's (`historyAsRuleWarmup`): where `bot backtest --from`
    * starts its warm-up on the same store, `count` timeframes back unless the market is closed in most of them.
    */
   protected historyStart(store: CandleStore, symbol: string, before: number, count: number): number {
     const { exchange, timeframe } = this.o.key;
-    return warmupStart(store, { exchange, symbol, timeframe }, before, count, !this.o.policies.historyInTime);
+    return warmupStart(store, { exchange, symbol, timeframe }, before, count, !this.o.policies.historyAsRuleWarmup);
   }
 
   /**
@@ -243,7 +243,7 @@ export abstract class RunHolder<O extends RunHolderOptions> {
     series: { symbol: string; feed: CandleFeed },
     deadline?: number,
   ): Promise<number> {
-    if (this.o.policies.historyInTime) return 0;
+    if (this.o.policies.historyAsRuleWarmup) return 0;
     const { exchange, timeframe } = this.o.key;
     const { symbol, feed } = series;
     const first = run.lastTs !== undefined ? run.lastTs + this.tfMs : run.startTs;

@@ -46,7 +46,7 @@ export interface PolicySource {
    */
   readonly lookback?: number;
   /** A rule's: its history starts where `bot backtest --from`'s warm-up does (RunHolderOptions.policies). */
-  readonly historyInTime?: boolean;
+  readonly historyAsRuleWarmup?: boolean;
   /**
    * Brings the source up to the policy the tick will serve (a saved model's pointer, moved by a promotion or by hand),
    * before the tick reads `history` and `lookback` to backfill and load its candles: those of the version it serves.
