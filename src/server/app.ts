@@ -30,6 +30,11 @@ interface DashboardOptions {
   tickDelaySeconds: number;
   /** Config `trading.lockStaleSeconds`: a run whose lock heartbeat is older is shown as not running. */
   lockStaleSeconds: number;
+  /**
+   * Config `trading.live.unknownOrderGraceSeconds`: past it an unknown order shows the command that settles it by
+   * hand, as `bot status` shows it (default 600 s).
+   */
+  unknownOrderGraceSeconds?: number;
   credentials: Credentials;
   corsOrigins: readonly string[];
   pollMs: number;
@@ -116,6 +121,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   const reader = new DashboardReader(db, {
     tickDelaySeconds: o.tickDelaySeconds,
     lockStaleSeconds: o.lockStaleSeconds,
+    unknownOrderGraceSeconds: o.unknownOrderGraceSeconds,
   });
   const version = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string })
     .version;

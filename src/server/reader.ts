@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { timeframeMs } from '../data/timeframe.ts';
 import { listCommands, type CommandRow } from '../trading/commands.ts';
 import { RunRepository } from '../trading/run-repository.ts';
-import { runStatus, type RunStatus } from '../trading/status.ts';
+import { runStatus, type RunStatus, type StatusTiming } from '../trading/status.ts';
 import { HttpError } from './validate.ts';
 import { equalWeightHold } from '../trading/portfolio-hold.ts';
 import { marketStats, portfolioMarkets, weightsOverTime, type WeightsView } from './portfolio-reader.ts';
@@ -72,10 +72,13 @@ const MAX_CURSOR = Number.MAX_SAFE_INTEGER;
 export class DashboardReader {
   private readonly db: Database.Database;
   private readonly repo: RunRepository;
-  private readonly timing: { tickDelaySeconds: number; lockStaleSeconds: number };
+  private readonly timing: StatusTiming;
 
-  /** `timing`: when a trader ticks after a candle closes, and how old a heartbeat is when its run is not running. */
-  constructor(db: Database.Database, timing: { tickDelaySeconds: number; lockStaleSeconds: number }) {
+  /**
+   * `timing`: when a trader ticks after a candle closes, how old a heartbeat is when its run is not running, and how
+   * long an unknown live order waits before its settle-by-hand command is shown.
+   */
+  constructor(db: Database.Database, timing: StatusTiming) {
     this.db = db;
     this.repo = new RunRepository(db);
     this.timing = timing;

@@ -94,3 +94,18 @@ export function earlierOutcomes(store: SweepStore, plan: SweepPlan): JobOutcome[
     ];
   });
 }
+
+/**
+ * What earlier sweeps stored before sweep schema 4 on this plan's markets (by label) and seeds that earlierOutcomes
+ * cannot compare: no validation span to overlap, and not on this plan's exact windows. Not counted as trials, so the
+ * verdict says so (a narrowed grid would otherwise look like the only one tried).
+ */
+export function uncomparedEarlier(store: SweepStore, plan: SweepPlan): { jobs: number; sweeps: string[] } {
+  return store.uncomparedEarlierJobs(
+    plan.markets.map((m) => m.ref.label),
+    plan.seeds,
+    plan.jobs.map(windowKey),
+    plan.configurations.map((c) => c.key),
+    [...new Set(plan.jobs.map(trialKey))],
+  );
+}

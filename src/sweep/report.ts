@@ -124,7 +124,11 @@ function html(dir: string, r: SweepReport): string {
               'included, × epoch × margin validations per job)',
             `${d.trials} (${r.statistics.trials} configurations` +
               (r.statistics.earlierTrials ? `, ${r.statistics.earlierTrials} of them by earlier sweeps` : '') +
-              `, up to ${r.statistics.validationsPerJob} per job)`,
+              `, up to ${r.statistics.validationsPerJob} per job)` +
+              (r.statistics.uncompared
+                ? `; not counted: ${r.statistics.uncompared.jobs} job(s) stored before overlap matching ` +
+                  `(rerun ${r.statistics.uncompared.sweeps.join(', ')} to count them)`
+                : ''),
           ],
           [
             'variance of trial Sharpes V (between configurations + within a job)',

@@ -14,7 +14,7 @@ import type { Logger } from '../core/log.ts';
 import type { SweepSettings } from './config.ts';
 import { shortCode } from './fingerprint.ts';
 import type { SweepRequest } from './grid.ts';
-import { earlierOutcomes } from './earlier.ts';
+import { earlierOutcomes, uncomparedEarlier } from './earlier.ts';
 import type { JobResult, JobSpec } from './jobs.ts';
 import type { SweepPlan } from './plan.ts';
 import { runInProcess, type JobEvents } from './pool.ts';
@@ -162,7 +162,14 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
     const dir = o.out ?? path.join(o.settings.sweep.outDir, `sweep-${plan.id}`);
     const report = await writeSweepReport(
       dir,
-      buildSweepReport(plan, o.request, outcomes, o.settings, earlierOutcomes(store, plan)),
+      buildSweepReport(
+        plan,
+        o.request,
+        outcomes,
+        o.settings,
+        earlierOutcomes(store, plan),
+        uncomparedEarlier(store, plan),
+      ),
     );
     if (o.saveStrategy && report.winner) {
       const name = path.basename(o.saveStrategy, '.ts');

@@ -154,6 +154,12 @@ export interface SelectionStatistics {
    */
   earlierTrials: number;
   /**
+   * Jobs earlier sweeps stored before sweep schema 4 on this plan's markets and seeds, not on its exact windows:
+   * without a stored validation span they cannot be compared by overlap, so they are not in `trials` (and the DSR may
+   * be too high) until their sweeps are run again. Absent when there are none.
+   */
+  uncompared?: { jobs: number; sweeps: string[] };
+  /**
    * Epoch × margin validations a job chose among on its validation window (the most of any finished job). The
    * deflated Sharpe ratio's N is the configurations tried times these: each job's epoch was chosen on the very
    * candles the configurations are then ranked on.
@@ -260,6 +266,12 @@ export function verdict(
   const lines: string[] = [];
   if (!winnerCleanTest) return ['No configuration finished, so nothing was selected.'];
   const d = stats.dsr;
+  const unc = stats.uncompared;
+  const clause = unc
+    ? `; ${unc.jobs} job(s) of earlier sweep(s) on this market, stored before overlap matching, could not be ` +
+      `compared and are not counted (the figure may be too high): rerun ${unc.sweeps.join(', ')} to count them`
+    : '';
+  const startAt = lines.length;
   if (d && !Number.isFinite(d.dsr)) {
     const what = d.trials <= 1 ? 'Probabilistic' : 'Deflated';
     lines.push(`${what} Sharpe ratio not computed: ${d.missing ?? 'the validation returns do not support it'}.`);
@@ -287,6 +299,8 @@ export function verdict(
             '95% is the usual bar).',
     );
   }
+  // the deflated (or probabilistic) Sharpe line, when there is one, says what it could not count
+  if (clause && lines.length > startAt) lines[startAt] = lines[startAt].replace(/\.$/, `${clause}.`);
   const p = stats.pbo;
   if (p) {
     const pct = (p.pbo * 100).toFixed(0);

@@ -262,6 +262,37 @@ export class SweepStore {
     }));
   }
 
+  /**
+   * The jobs with a result stored before sweep schema 4 (no market identity or span, also where another sweep holds
+   * the same job) on one of `labels` (the market label each job recorded) with one of `seeds`, judged on none of
+   * `windowKeys` and of none of the configurations `configKeys` / trials `exclude`: what earlier sweeps tried on this
+   * market that src/sweep/earlier.ts cannot compare by overlap. Their count and the sweeps holding them, by name.
+   */
+  uncomparedEarlierJobs(
+    labels: readonly string[],
+    seeds: readonly number[],
+    windowKeys: readonly string[],
+    configKeys: readonly string[],
+    exclude: readonly string[],
+  ): { jobs: number; sweeps: string[] } {
+    const rows = this.db
+      .prepare(
+        `SELECT j.job_id AS jobId, group_concat(DISTINCT s.name) AS names
+         FROM sweep_jobs j JOIN sweep_results r ON r.job_id = j.job_id JOIN sweep_runs s ON s.id = j.sweep_id
+         WHERE j.market IN (SELECT value FROM json_each(?)) AND j.seed IN (SELECT value FROM json_each(?))
+         GROUP BY j.job_id
+         HAVING max(j.market_id) = '' AND max(j.window_key IN (SELECT value FROM json_each(?))) = 0
+           AND max(j.config_key IN (SELECT value FROM json_each(?))) = 0
+           AND max(j.trial_key IN (SELECT value FROM json_each(?))) = 0`,
+      )
+      .all(
+        ...[JSON.stringify(labels), JSON.stringify(seeds), JSON.stringify(windowKeys)],
+        ...[JSON.stringify(configKeys), JSON.stringify(exclude)],
+      ) as { jobId: string; names: string }[];
+    const sweeps = [...new Set(rows.flatMap((r) => r.names.split(',')))].sort();
+    return { jobs: rows.length, sweeps };
+  }
+
   /** How many results are stored for a job id (the exactly-once check; always 0 or 1). */
   resultCount(jobId: string): number {
     return this.db.prepare('SELECT count(*) FROM sweep_results WHERE job_id = ?').pluck().get(jobId) as number;

@@ -243,6 +243,7 @@ function rankEarlier(earlier: readonly JobOutcome[]): ConfigSummary[] {
 /**
  * `earlier`: results stored by earlier sweeps of other configurations on this plan's windows or windows overlapping
  * them (src/sweep/earlier.ts), placed on this plan's windows; they count as trials of the deflated Sharpe.
+ * `uncompared`: earlier jobs stored before sweep schema 4 that could not be compared (earlier.ts uncomparedEarlier).
  */
 export function buildSweepReport(
   plan: SweepPlan,
@@ -250,6 +251,7 @@ export function buildSweepReport(
   outcomes: readonly JobOutcome[],
   settings: SweepSettings,
   earlier: readonly JobOutcome[] = [],
+  uncompared: { jobs: number; sweeps: string[] } = { jobs: 0, sweeps: [] },
 ): SweepReport {
   const windows = plan.markets.flatMap((m, mi) =>
     m.folds.map((f) => ({
@@ -261,7 +263,10 @@ export function buildSweepReport(
     })),
   );
   const ranked = rankConfigurations(outcomes, windows);
-  const stats = selectionStatistics(ranked, rankEarlier(earlier));
+  const stats = {
+    ...selectionStatistics(ranked, rankEarlier(earlier)),
+    ...(uncompared.jobs > 0 ? { uncompared } : {}),
+  };
   const { table: baselines, bhTest } = baselineSummary(plan, settings, request.seed);
   const bhClean = baselines.buy_and_hold.cleanTest;
   const winner = ranked.find((c) => c.runs > 0);

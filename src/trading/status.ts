@@ -63,12 +63,22 @@ export interface RunStatus {
   waitingTargets?: { decidedAt: string; targets: number[]; waiting: string[] } | null;
 }
 
+/**
+ * Config `trading.tickDelaySeconds`, `trading.lockStaleSeconds` and `trading.live.unknownOrderGraceSeconds` (default
+ * UNKNOWN_ORDER_GRACE_SECONDS): `bot status` and the dashboard pass the same ones, so both show the same.
+ */
+export interface StatusTiming {
+  tickDelaySeconds: number;
+  lockStaleSeconds: number;
+  unknownOrderGraceSeconds?: number;
+}
+
 export function runStatus(
   repo: RunRepository,
   key: RunKey,
   now: number,
   decisions: number,
-  timing: { tickDelaySeconds: number; lockStaleSeconds: number; unknownOrderGraceSeconds?: number },
+  timing: StatusTiming,
 ): RunStatus | undefined {
   const run = repo.find(key);
   if (!run) return undefined;

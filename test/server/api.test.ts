@@ -4,7 +4,7 @@
  * backtests, logs, validation errors, server-sent events and control commands the trader then honours.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -347,6 +347,36 @@ none; in bot status (text, --json) and the API alike`, async () => {
     for (const v of [stopped.api, stopped.json])
       assert.deepEqual([v.nextTick, v.running, v.lastSeen], [null, false, null]);
     assert.equal(stopped.nextTick, '— (not running)');
+  } finally {
+    await t.server.close();
+    g.cleanup();
+  }
+});
+
+test(`an order of unknown outcome past the configured trading.live.unknownOrderGraceSeconds shows the command that \
+settles it by hand in the API as in bot status; before it, in neither`, async () => {
+  const g = await paperFixture();
+  const t = await serve(g, { unknownOrderGraceSeconds: 120 });
+  try {
+    const cfg = path.join(g.dir, 'grace.json');
+    writeFileSync(cfg, JSON.stringify({ log: { file: '' }, trading: { live: { unknownOrderGraceSeconds: 120 } } }));
+    // sent 5 minutes ago: past the configured 120 s, inside the default 600 s; the API and bot status by the wall clock
+    g.clock.now = Date.now();
+    const sent = g.clock.now - 300_000;
+    g.repo.insertOrder(g.runId, sent, 'buy', 100_000, 'submitting', sent, undefined, 'bot1-grace-1');
+    const views = async () => {
+      const api = ((await (await fetch(`${t.url}/api/v1/runs/${g.runId}`)).json()) as Json).run;
+      const cli = await runBot(['status', '--json', '--db', g.dbFile, '--config', cfg]);
+      assert.equal(cli.code, 0, cli.stderr);
+      return [api, JSON.parse(cli.stdout) as Json];
+    };
+    for (const v of await views()) {
+      assert.equal(v.inFlight.length, 1);
+      assert.match(v.inFlight[0].settle ?? '', /--settle-order bot1-grace-1 --exchange-order-id ID/);
+    }
+    // sent a minute ago: inside the grace period, no way out shown yet
+    g.store.db.prepare("UPDATE trading_orders SET created_at = ? WHERE client_id = 'bot1-grace-1'").run(sent + 240_000);
+    for (const v of await views()) assert.equal(v.inFlight[0].settle, null);
   } finally {
     await t.server.close();
     g.cleanup();

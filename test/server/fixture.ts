@@ -236,6 +236,8 @@ export async function serve(
     pollMs?: number;
     credentials?: Credentials;
     maxEventStreams?: number;
+    /** Config `trading.live.unknownOrderGraceSeconds` (the server's default 600 s when not given). */
+    unknownOrderGraceSeconds?: number;
   } = {},
 ): Promise<Served> {
   const tokensFile = path.join(f.dir, `api-tokens-${++served}.json`);
@@ -249,6 +251,7 @@ export async function serve(
     logFile: f.logFile,
     tickDelaySeconds: 10,
     lockStaleSeconds: 120,
+    unknownOrderGraceSeconds: o.unknownOrderGraceSeconds,
     credentials,
     corsOrigins: [],
     pollMs: o.pollMs ?? 100,

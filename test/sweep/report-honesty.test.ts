@@ -7,20 +7,22 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadStrategy } from '../../src/agents/strategy.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { Rng } from '../../src/core/random.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { earlierOutcomes } from '../../src/sweep/earlier.ts';
+import { earlierOutcomes, uncomparedEarlier } from '../../src/sweep/earlier.ts';
 import { parseGridFlag, type SweepRequest } from '../../src/sweep/grid.ts';
-import type { JobResult, JobSpec } from '../../src/sweep/jobs.ts';
+import { trialKey, windowKey, type JobResult, type JobSpec } from '../../src/sweep/jobs.ts';
 import { configurations, planSweep, type SweepPlan } from '../../src/sweep/plan.ts';
 import { sweepSummaryText, writeSweepReport } from '../../src/sweep/report.ts';
 import type { JobOutcome } from '../../src/sweep/select.ts';
-import { SweepStore } from '../../src/sweep/store.ts';
+import { SWEEP_SCHEMA, SweepStore } from '../../src/sweep/store.ts';
+import { CandleStore } from '../../src/data/store.ts';
+import { migrate } from '../../src/data/migrations.ts';
 import { buildSweepReport } from '../../src/sweep/summary.ts';
 
 const settings = loadConfig({});
@@ -221,6 +223,81 @@ timeframe are the same`, async () => {
     save('same', 'SYN/KRW');
     assert.equal(new Set(earlierOutcomes(store, later.plan).map((e) => e.jobId.split('-')[0])).size, 1);
     assert.ok(earlierOutcomes(store, later.plan).every((e) => e.jobId.startsWith('same-')));
+  } finally {
+    store.close();
+  }
+});
+
+test(`jobs an earlier sweep stored before sweep schema 4 on this market, which cannot be matched by overlap once a \
+narrowed grid moved the windows, are named as not counted in the verdict and report.html`, async () => {
+  const file = path.join(tmp(), 'bot.db');
+  const old = CandleStore.open(file);
+  // a database of sweep schema 3: its jobs hold window and trial keys, no market identity or validation span
+  migrate(old.db, { ...SWEEP_SCHEMA, migrations: SWEEP_SCHEMA.migrations.slice(0, 3) });
+  const drift = (i: number) => [0.0012, 0.0004, -0.0002][i];
+  const stored = async (id: string, symbol: string, dataSeed: number) => {
+    const wide = await planOf('window=5,10,20', { symbols: [symbol], dataSeed });
+    old.db
+      .prepare(
+        `INSERT INTO sweep_runs (id, name, strategy, request, jobs, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 0, 0)`,
+      )
+      .run(id, `wide-${symbol}`, 'dqn-dnn', JSON.stringify(wide.req), wide.plan.jobs.length);
+    const job = old.db.prepare(
+      `INSERT INTO sweep_jobs (sweep_id, job_id, config_key, params, seed, market, fold, window_key, trial_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const result = old.db.prepare(
+      `INSERT INTO sweep_results (job_id, config_key, result, worker, code, finished_at)
+       VALUES (?, ?, ?, 'w', 'c0de', 0)`,
+    );
+    for (const o of outcomesOf(wide.plan, drift)) {
+      const j = wide.plan.jobs.find((x) => x.id === o.jobId)!;
+      job.run(
+        id,
+        j.id,
+        j.configKey,
+        JSON.stringify(j.params),
+        j.seed,
+        j.market.label,
+        j.fold.index,
+        windowKey(j),
+        trialKey(j),
+      );
+      result.run(j.id, j.configKey, JSON.stringify(o.result));
+    }
+    return wide.plan.jobs.length;
+  };
+  const wideJobs = await stored('sw-old', 'SYN/KRW', 3);
+  await stored('sw-other', 'OTHER/KRW', 9); // another market: nothing to say about it
+  old.close();
+  const store = SweepStore.open(file);
+  try {
+    const narrow = await planOf('window=5');
+    store.saveSweep(narrow.plan.id, narrow.plan.name, 'dqn-dnn', narrow.req, narrow.plan.jobs);
+    const earlier = earlierOutcomes(store, narrow.plan);
+    assert.equal(earlier.length, 0, 'the windows moved: the old rows have no span to overlap');
+    const uncompared = uncomparedEarlier(store, narrow.plan);
+    // the window=10 and window=20 jobs; window=5 is this sweep's own configuration
+    assert.deepEqual(uncompared, { jobs: (wideJobs * 2) / 3, sweeps: ['wide-SYN/KRW'] });
+    const outcomes = outcomesOf(narrow.plan, () => drift(0));
+    const report = buildSweepReport(narrow.plan, narrow.req, outcomes, settings, earlier, uncompared);
+    const clause =
+      `; ${uncompared.jobs} job(s) of earlier sweep(s) on this market, stored before overlap matching, could not be ` +
+      'compared and are not counted (the figure may be too high): rerun wide-SYN/KRW to count them.';
+    // before: "Only one configuration was run, so nothing was selected", with nothing said of the earlier sweep
+    const line = report.verdict.find((v) => /Sharpe ratio/.test(v)) ?? '';
+    assert.ok(line.endsWith(clause), report.verdict.join('\n'));
+    const dir = path.join(tmp(), 'out');
+    await writeSweepReport(dir, report);
+    assert.ok(sweepSummaryText(report, dir).includes(clause));
+    const html = readFileSync(path.join(dir, 'report.html'), 'utf8');
+    assert.ok(html.includes(`not counted: ${uncompared.jobs} job(s) stored before overlap matching`), 'report.html');
+    // once the old sweep is run again its jobs carry their span: compared, and no longer named
+    const wide = await planOf('window=5,10,20');
+    store.saveSweep('sw-old', 'wide-SYN/KRW', 'dqn-dnn', wide.req, wide.plan.jobs);
+    assert.deepEqual(uncomparedEarlier(store, narrow.plan), { jobs: 0, sweeps: [] });
+    assert.equal(new Set(earlierOutcomes(store, narrow.plan).map((o) => o.configKey)).size, 2);
   } finally {
     store.close();
   }

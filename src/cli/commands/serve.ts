@@ -74,6 +74,7 @@ export async function startDashboard(
     logFile: config.server.logFile || config.log.file,
     tickDelaySeconds: config.trading.tickDelaySeconds,
     lockStaleSeconds: config.trading.lockStaleSeconds,
+    unknownOrderGraceSeconds: config.trading.live.unknownOrderGraceSeconds,
     credentials,
     corsOrigins: config.server.corsOrigins,
     pollMs: config.server.pollMs,
