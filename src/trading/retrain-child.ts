@@ -4,7 +4,9 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../core/project-root.ts';
 import type { Logger } from '../core/log.ts';
 import { currentVersion, removeStaging } from '../agents/model-pointer.ts';
+import type { CandleStore } from '../data/store.ts';
 import { RETRAIN_PARENT_ENV } from './parent-watch.ts';
+import { closeKilledRetrains } from './retrain.ts';
 
 interface RetrainFlags {
   config?: string;
@@ -41,6 +43,14 @@ type RetrainChildRunner = (() => Promise<void>) & { stop(): Promise<void> };
 /** How long a retrain child has to exit after SIGTERM before it gets SIGKILL. */
 const STOP_GRACE_MS = 5_000;
 
+interface RetrainChildOptions {
+  /** The database the child records its retrain in (the trader's own): a killed child's `running` row is closed. */
+  db?: CandleStore['db'];
+  /** The trader's clock, for such a row's finish time (the wall clock by default). */
+  clock?: () => number;
+  graceMs?: number;
+}
+
 /**
  * The signals that stop a whole bot, not just its child: a terminal's Ctrl-C (SIGINT) and hangup (SIGHUP) reach
  * its foreground process group, `kill -- -PGID` and a supervisor (systemd stops a unit's whole cgroup with SIGTERM)
@@ -58,7 +68,9 @@ const SHUTDOWN_SETTLE_MS = 1_000;
  * `stop()` (the trader is shutting down) sends the running child SIGTERM, then SIGKILL after a grace period, and
  * resolves once it has exited and its line is logged, so that nothing of the bot keeps running (or promotes) after it
  * stopped. A child killed before its one atomic pointer switch leaves CURRENT, and so the serving model, untouched;
- * the runner removes the staging folder such a child leaves (named by its pid, see `removeStaging`).
+ * the runner removes the staging folder such a child leaves (named by its pid, see `removeStaging`), and closes the
+ * `trading_retrains` row it left `running` in `db` as failed (closeKilledRetrains): only the next retrain of the home
+ * would close it otherwise, and until then `bot status` and the dashboard showed a dead retrain as running.
  *
  * The child stays in the trader's process group, so a Ctrl-C reaches both and the child may die of SIGINT before
  * the trader's own SIGINT handler has called `stop()` (the order of the two events is not fixed). That death is a
@@ -73,7 +85,7 @@ export function retrainChildRunner(
   flags: RetrainFlags,
   modelHome: string,
   logger: Logger,
-  graceMs = STOP_GRACE_MS,
+  { db, clock = Date.now, graceMs = STOP_GRACE_MS }: RetrainChildOptions = {},
 ): RetrainChildRunner {
   let running: { child: ChildProcess; done: Promise<void>; stopped: boolean } | undefined;
   let shutDown = false;
@@ -87,7 +99,10 @@ export function retrainChildRunner(
     clearTimeout(timer);
   };
 
-  /** The child's one line, then its leftover staging folders removed; never throws (it runs in an exit handler). */
+  /**
+   * The child's one line, then its leftover staging folders removed and, after a death not its own (a signal, a
+   * crash), its `running` row closed; never throws (it runs in an exit handler).
+   */
   const settle = async (
     entry: { child: ChildProcess; stopped: boolean },
     serving: string | undefined,
@@ -112,6 +127,12 @@ export function retrainChildRunner(
       if (removed.length) logger.warn(`scheduled retrain: removed its staging folder(s) ${removed.join(', ')}`);
     } catch (e) {
       logger.warn(`scheduled retrain: could not remove its staging folder (${(e as Error).message})`);
+    }
+    if (code === 0 || !db || pid === undefined) return;
+    try {
+      closeKilledRetrains(modelHome, db, clock, logger, (writer) => writer === pid);
+    } catch (e) {
+      logger.warn(`scheduled retrain: could not close its trading_retrains row (${(e as Error).message})`);
     }
   };
 

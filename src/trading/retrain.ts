@@ -135,6 +135,22 @@ export function removeStaleStaging(home: string, db: CandleStore['db'], clock: (
   } catch (e) {
     logger.warn(`retrain: could not remove a killed retrain's leftovers (${shortError(e)})`);
   }
+  closeKilledRetrains(home, db, clock, logger, (pid) => !processAlive(pid));
+}
+
+/**
+ * Closes the `trading_retrains` rows of `home` that a retrain left `running` when its writer (the pid its challenger's
+ * version name ends in) is one `ended` names: outcome `failed`, the reason saying it was killed. removeStaleStaging
+ * closes those of any dead writer; the trader those of its own retrain child that died (src/trading/retrain-child.ts),
+ * which would otherwise read as running until the home's next retrain.
+ */
+export function closeKilledRetrains(
+  home: string,
+  db: CandleStore['db'],
+  clock: () => number,
+  logger: Logger,
+  ended: (writerPid: number) => boolean,
+): void {
   const rows = db
     .prepare(
       `SELECT id, challenger_version AS version FROM trading_retrains
@@ -146,7 +162,7 @@ export function removeStaleStaging(home: string, db: CandleStore['db'], clock: (
   );
   for (const { id, version } of rows) {
     const pid = version === null ? undefined : versionWriter(version);
-    if (pid === undefined || processAlive(pid)) continue;
+    if (pid === undefined || !ended(pid)) continue;
     const reason = `killed: its process (pid ${pid}) ended before the verdict; nothing was promoted`;
     close.run(clock(), reason, id);
     logger.warn(`retrain: closed the trading_retrains row ${id} of a killed retrain (${version}) as failed`);

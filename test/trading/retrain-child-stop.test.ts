@@ -13,6 +13,8 @@ import Database from 'better-sqlite3';
 import { startTraderLoop } from '../../src/trading/loop.ts';
 import { retrainChildRunner } from '../../src/trading/retrain-child.ts';
 import { HOME_LOCK_FILE } from '../../src/trading/retrain.ts';
+import { CandleStore } from '../../src/data/store.ts';
+import { ensureTradingSchema } from '../../src/trading/db.ts';
 import type { Trader } from '../../src/trading/trader.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
 import { promotedChampion, riseThenFall } from './agents.ts';
@@ -129,16 +131,21 @@ resolves, one line says so, CURRENT does not move and no new retrain starts`, as
 });
 
 test(
-  'a retrain child that ignores SIGTERM is killed with SIGKILL after the grace period',
+  `a retrain child that ignores SIGTERM is killed with SIGKILL after the grace period, and its trading_retrains row \
+is closed as failed (killed) when stop() resolves, not left running until the home's next retrain`,
   { timeout: 60_000 },
   async () => {
     const s = await retrainSetup();
     let pid: number | undefined;
+    let store: CandleStore | undefined;
     try {
       // the real child bot retrain, with a preload that ignores SIGTERM (it reaches the child through NODE_OPTIONS)
       const preload = path.join(s.dir, 'ignore-sigterm.mjs');
       writeFileSync(preload, "process.on('SIGTERM', () => {});\n");
-      const runner = retrainChildRunner(s.flags, s.home, s.logger, 1_000);
+      // the trader's own connection to the database the child records its retrain in (as bot paper's session)
+      store = CandleStore.open(s.flags.db);
+      ensureTradingSchema(store.db);
+      const runner = retrainChildRunner(s.flags, s.home, s.logger, { db: store.db, graceMs: 1_000 });
       const saved = process.env.NODE_OPTIONS;
       process.env.NODE_OPTIONS = `${saved ?? ''} --import=${pathToFileURL(preload).href}`.trim();
       let firing: Promise<void>;
@@ -156,16 +163,27 @@ test(
       );
       await Promise.race([runner.stop(), late]);
       assert.equal(alive(pid), false, 'the child is gone once stop() resolved');
+      const version = child.staging.slice('.staging-'.length);
+      assert.deepEqual(store.db.prepare('SELECT id, challenger_version, outcome, reason FROM trading_retrains').all(), [
+        {
+          id: 1,
+          challenger_version: version,
+          outcome: 'failed',
+          reason: `killed: its process (pid ${pid}) ended before the verdict; nothing was promoted`,
+        },
+      ]);
       await firing;
       assert.deepEqual(s.lines, [
         'info scheduled retrain starting',
         'warn scheduled retrain stopped by the shutdown (SIGKILL); nothing was promoted, ' +
           'the current model keeps serving',
         `warn scheduled retrain: removed its staging folder(s) ${child.staging}`,
+        `warn retrain: closed the trading_retrains row 1 of a killed retrain (${version}) as failed`,
       ]);
       assert.ok(!existsSync(path.join(s.home, 'versions', child.staging)));
       s.assertChampionServes();
     } finally {
+      store?.close();
       await s.cleanup(pid);
     }
   },

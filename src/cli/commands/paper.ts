@@ -136,7 +136,10 @@ export function registerPaper(program: Command): void {
       const ticks = tickSchedule(config.timeframe, config.trading.tickDelaySeconds, config.exchange.maxBackoffMs);
       const extras = await startTraderExtras(config, logger, session, port);
       // the loop stops a retrain child in flight when it stops (a signal or a halt): none outlives the trader
-      const retrainChild = flags.retrain && flags.model ? retrainChildRunner(flags, flags.model, logger) : undefined;
+      const retrainChild =
+        flags.retrain && flags.model
+          ? retrainChildRunner(flags, flags.model, logger, { db: session.store.db, clock })
+          : undefined;
       try {
         const loop = startTraderLoop({
           trader: session.trader,
