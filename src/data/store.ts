@@ -248,6 +248,16 @@ export class CandleStore {
     return candlesFromRows(exchange, symbol, timeframe, rows);
   }
 
+  /** How many candles of the series are stored with open times in [from, to): load's range, without the rows. */
+  countIn(exchange: string, symbol: string, timeframe: string, from: number, to: number): number {
+    const row = this.db
+      .prepare(
+        'SELECT count(*) AS n FROM candles WHERE exchange = ? AND symbol = ? AND timeframe = ? AND ts >= ? AND ts < ?',
+      )
+      .get(exchange, symbol, timeframe, finiteOr(from, -8.64e15), finiteOr(to, 8.64e15)) as { n: number };
+    return row.n;
+  }
+
   /**
    * Open time of the `count`-th stored candle before `before` (the first stored one when fewer are), or undefined
    * when none is: history counted in candles, which a market's closed hours make longer than `count` timeframes.

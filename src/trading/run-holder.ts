@@ -252,7 +252,7 @@ export abstract class RunHolder<O extends RunHolderOptions> {
     let before = Infinity;
     for (;;) {
       const from = this.historyStart(store, symbol, first, history);
-      const missing = history - store.load(exchange, symbol, timeframe, from, first).ts.length;
+      const missing = history - store.countIn(exchange, symbol, timeframe, from, first);
       // done, or the last page added nothing the history counts (an exchange answering with candles already stored)
       if (missing <= 0 || missing >= before) return fetched;
       before = missing;
