@@ -300,7 +300,6 @@ function separatorOf(line: string): string {
 
 const SEPARATOR_NAMES: Record<string, string> = { '\t': 'tab-separated', ';': 'semicolon-separated' };
 
-/** How the times were read: each in `tz`, each at its own offset (then `tz` did not apply), or some of both. */
 /**
  * The time of a `Date,Time` row as one cell (`2024-01-02 09:00`), read as a single time column is: without an offset
  * in the time zone of the file.
@@ -315,6 +314,7 @@ function dateAndTime(cells: readonly string[], dateAt: number, clockAt: number, 
   return `${iso} ${clock}`;
 }
 
+/** How the times were read: each in `tz`, each at its own offset (then `tz` did not apply), or some of both. */
 function timesText(zones: { utc: number; offset: number; wall: number }, tz: string, tzGiven: boolean): string {
   if (zones.utc + zones.offset === 0) return `times in ${tz}`;
   const own = zones.offset === 0 ? 'times in UTC' : 'times at their own UTC offsets';
@@ -325,11 +325,11 @@ function timesText(zones: { utc: number; offset: number; wall: number }, tz: str
 }
 
 /**
- * Reads OHLCV candles from CSV text: a generic `timestamp|date,open,high,low,close[,volume]` file, a pyupbit export,
- * RLTrader's CSV or an investing.com export (Korean headers); without a header, Binance's kline dumps and RLTrader's
- * v1 files; any layout with `columns`. Commas, semicolons or tabs separate fields. Rows may be ascending or
- * descending; rows repeating another exactly are dropped. Any bad row is a UserError "FILE:LINE: reason" and nothing
- * is returned.
+ * Reads OHLCV candles from CSV text: a generic `timestamp|date[,time],open,high,low,close[,volume]` file, a pyupbit
+ * export, RLTrader's CSV or an investing.com export (Korean headers); without a header, Binance's kline dumps and
+ * RLTrader's v1 files; any layout with `columns`. Commas, semicolons or tabs separate fields; with a header every row
+ * has its number of fields. Rows may be ascending or descending; rows repeating another exactly are dropped. Any
+ * bad row is a UserError "FILE:LINE: reason" and nothing is returned.
  */
 export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}): ParsedCsv {
   const file = opts.file ?? '<csv>';
