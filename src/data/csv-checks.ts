@@ -51,17 +51,18 @@ function sameValues(a: CandleRow, b: CandleRow): boolean {
  * and counted; a row at the same time with other values is refused with both lines.
  */
 export function dropExactDuplicates(rows: LinedRow[], file: string): number {
-  const kept: LinedRow[] = [];
+  // compacted in place: spreading the kept rows into splice() overflows the stack past ~120k rows
+  let kept = 0;
   for (const r of rows) {
-    const prev = kept[kept.length - 1];
-    if (prev === undefined || prev.ts !== r.ts) kept.push(r);
+    const prev = kept > 0 ? rows[kept - 1] : undefined;
+    if (prev === undefined || prev.ts !== r.ts) rows[kept++] = r;
     else if (!sameValues(prev, r)) {
       const [first, second] = [prev.line, r.line].sort((a, b) => a - b);
       throw new UserError(`${file}:${second}: duplicate time ${isoTime(r.ts)} with other values than line ${first}`);
     }
   }
-  const dropped = rows.length - kept.length;
-  rows.splice(0, rows.length, ...kept);
+  const dropped = rows.length - kept;
+  rows.length = kept;
   return dropped;
 }
 

@@ -70,13 +70,22 @@ export function parseCsvTime(raw: string, tz: string, fmt: Intl.DateTimeFormat):
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59) return NaN;
   const offset = m[8];
   if (offset) {
-    const utc = Date.UTC(y, mo - 1, d, h, mi, sec, ms);
+    const utc = calendarUtc(y, mo, d, h, mi, sec, ms);
     if (offset.toUpperCase() === 'Z') return utc;
     const om = /^([+-])(\d{2}):?(\d{2})$/.exec(offset)!;
     const sign = om[1] === '-' ? -1 : 1;
     return utc - sign * (Number(om[2]) * 60 + Number(om[3])) * 60_000;
   }
   return wallToUtc(y, mo, d, h, mi, sec, ms, tz, fmt);
+}
+
+/**
+ * Date.UTC of a calendar date and time (month 1–12), or NaN for a day the month does not have: Date.UTC rolls
+ * 2024-02-30 over to 2024-03-01.
+ */
+function calendarUtc(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number {
+  const t = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  return new Date(t).getUTCDate() === d ? t : NaN;
 }
 
 function wallToUtc(
@@ -90,9 +99,8 @@ function wallToUtc(
   tz: string,
   fmt: Intl.DateTimeFormat,
 ): number {
-  const wall = Date.UTC(y, mo - 1, d, h, mi, s, ms);
-  if (new Date(wall).getUTCDate() !== d) return NaN;
-  if (tz === 'UTC') return wall;
+  const wall = calendarUtc(y, mo, d, h, mi, s, ms);
+  if (tz === 'UTC' || Number.isNaN(wall)) return wall;
   let guess = wall - zoneOffsetMs(wall, tz, fmt);
   guess = wall - zoneOffsetMs(guess, tz, fmt);
   return guess;

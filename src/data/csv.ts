@@ -59,6 +59,9 @@ const TIME_NAMES = [
   '일자',
   '일시',
 ];
+/** A date column that a separate `time` column (time of day: `09:00`, `09:00:00`) completes. */
+const DATE_NAMES = ['date', '날짜', '일자'];
+const TIME_OF_DAY = /^\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$/i;
 const COLUMN_NAMES: Record<'open' | 'high' | 'low' | 'close' | 'volume', string[]> = {
   open: ['open', '시가', 'opening_price'],
   high: ['high', '고가', 'high_price'],
@@ -110,11 +113,15 @@ export function parseCsvNumber(raw: string): number {
 interface Layout {
   flavour: CsvFlavour;
   time: number;
+  /** A separate time-of-day column read with the date in `time` (`Date,Time` files). */
+  clock?: number;
   cols: Cols;
   /** Index of the first line with candles (after the header, if any). */
   dataFrom: number;
-  /** Fields every row must have, when the layout fixes them (headerless dumps). */
+  /** Fields every row must have, when the layout fixes them (the header's count, headerless dumps). */
   exact?: number;
+  /** What fixes `exact`, after "N fields, ": `expected 12 (Binance klines CSV without header)`. */
+  exactText?: string;
   layout: string;
 }
 
@@ -131,9 +138,19 @@ function looksLikeRow(cells: readonly string[]): boolean {
   );
 }
 
+/** Names this reader looks for; one named twice leaves it unsaid which column holds the prices or the time. */
+const KNOWN_NAMES = new Set([...TIME_NAMES, ...Object.values(COLUMN_NAMES).flat()]);
+
 function detectLayout(header: string[], where: string, at: number, sep: string): Layout {
   const names = header.map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
+  const twice = names.find((n, i) => KNOWN_NAMES.has(n) && names.indexOf(n) < i);
+  if (twice !== undefined) throw new UserError(`${where}: the header names column "${twice}" twice`);
   let time = names.findIndex((n) => TIME_NAMES.includes(n));
+  // `Date,Time` (MetaTrader, many stock exports): the time of day is in a column of its own
+  const dateAt = names.findIndex((n) => DATE_NAMES.includes(n));
+  const clockAt = names.indexOf('time');
+  const clock = dateAt >= 0 && clockAt >= 0 && (time === dateAt || time === clockAt) ? clockAt : undefined;
+  if (clock !== undefined) time = dateAt;
   let flavour: CsvFlavour = 'generic';
   if (time < 0 && names[0] === '') {
     time = 0;
@@ -163,7 +180,16 @@ function detectLayout(header: string[], where: string, at: number, sep: string):
     if (idx >= 0) cols[f] = idx;
     else if (f !== 'volume') throw new UserError(`${where}: no ${f} column in header "${header.join(sep)}"`);
   }
-  return { flavour, time, cols, dataFrom: at + 1, layout: `${flavour} CSV` };
+  return {
+    flavour,
+    time,
+    ...(clock !== undefined ? { clock } : {}),
+    cols,
+    dataFrom: at + 1,
+    exact: header.length,
+    exactText: `but the header (line ${at + 1}) has ${header.length}`,
+    layout: clock !== undefined ? `${flavour} CSV, date and time columns` : `${flavour} CSV`,
+  };
 }
 
 const OHLCV_FROM_1 = { open: 1, high: 2, low: 3, close: 4, volume: 5 };
@@ -177,7 +203,15 @@ function headerlessLayout(cells: readonly string[], where: string, at: number): 
   const first = cells[0].trim();
   if (cells.length === 12 && EPOCH_MS_OR_US.test(first) && EPOCH_MS_OR_US.test(cells[6].trim())) {
     const layout = 'Binance klines CSV without header';
-    return { flavour: 'binance', time: 0, cols: OHLCV_FROM_1, dataFrom: at, exact: 12, layout };
+    return {
+      flavour: 'binance',
+      time: 0,
+      cols: OHLCV_FROM_1,
+      dataFrom: at,
+      exact: 12,
+      exactText: 'expected 12',
+      layout,
+    };
   }
   if (cells.length === 6) {
     const rltrader = PLAIN_DATE.test(first);
@@ -187,6 +221,7 @@ function headerlessLayout(cells: readonly string[], where: string, at: number): 
       cols: OHLCV_FROM_1,
       dataFrom: at,
       exact: 6,
+      exactText: 'expected 6',
       layout: rltrader ? 'RLTrader v1 CSV without header' : 'CSV without header (time,open,high,low,close,volume)',
     };
   }
@@ -265,6 +300,20 @@ function separatorOf(line: string): string {
 
 const SEPARATOR_NAMES: Record<string, string> = { '\t': 'tab-separated', ';': 'semicolon-separated' };
 
+/**
+ * The time of a `Date,Time` row as one cell (`2024-01-02 09:00`), read as a single time column is: without an offset
+ * in the time zone of the file.
+ */
+function dateAndTime(cells: readonly string[], dateAt: number, clockAt: number, where: string): string {
+  const clock = cells[clockAt].trim();
+  if (!TIME_OF_DAY.test(clock))
+    throw new UserError(`${where}: "${clock}" in the time column is not a time of day (09:00 or 09:00:00)`);
+  const date = cells[dateAt].trim();
+  // RLTrader-style 20240102
+  const iso = /^\d{8}$/.test(date) ? `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6)}` : date;
+  return `${iso} ${clock}`;
+}
+
 /** How the times were read: each in `tz`, each at its own offset (then `tz` did not apply), or some of both. */
 function timesText(zones: { utc: number; offset: number; wall: number }, tz: string, tzGiven: boolean): string {
   if (zones.utc + zones.offset === 0) return `times in ${tz}`;
@@ -276,11 +325,11 @@ function timesText(zones: { utc: number; offset: number; wall: number }, tz: str
 }
 
 /**
- * Reads OHLCV candles from CSV text: a generic `timestamp|date,open,high,low,close[,volume]` file, a pyupbit export,
- * RLTrader's CSV or an investing.com export (Korean headers); without a header, Binance's kline dumps and RLTrader's
- * v1 files; any layout with `columns`. Commas, semicolons or tabs separate fields. Rows may be ascending or
- * descending; rows repeating another exactly are dropped. Any bad row is a UserError "FILE:LINE: reason" and nothing
- * is returned.
+ * Reads OHLCV candles from CSV text: a generic `timestamp|date[,time],open,high,low,close[,volume]` file, a pyupbit
+ * export, RLTrader's CSV or an investing.com export (Korean headers); without a header, Binance's kline dumps and
+ * RLTrader's v1 files; any layout with `columns`. Commas, semicolons or tabs separate fields; with a header every row
+ * has its number of fields. Rows may be ascending or descending; rows repeating another exactly are dropped. Any
+ * bad row is a UserError "FILE:LINE: reason" and nothing is returned.
  */
 export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}): ParsedCsv {
   const file = opts.file ?? '<csv>';
@@ -300,7 +349,7 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
         : detectLayout(first, where1, firstAt, sep);
   const tz = opts.tz ?? (layout.flavour === 'pyupbit' ? 'Asia/Seoul' : 'UTC');
   const fmt = zoneFormatter(tz);
-  const width = Math.max(layout.time, ...Object.values(layout.cols)) + 1;
+  const width = Math.max(layout.time, layout.clock ?? 0, ...Object.values(layout.cols)) + 1;
 
   const rows: LinedRow[] = [];
   const zones = { utc: 0, offset: 0, wall: 0 };
@@ -312,10 +361,13 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
     const where = `${file}:${i + 1}`;
     const cells = splitCsvLine(line, sep);
     if (layout.exact !== undefined && cells.length !== layout.exact) {
-      throw new UserError(`${where}: ${cells.length} fields, expected ${layout.exact} (${layout.layout})`);
+      // a number like 1,234 unquoted is two fields: the row would be read with the wrong volume
+      const split = cells.length > layout.exact ? '; a number with a comma (1,234) must be quoted' : '';
+      throw new UserError(`${where}: ${cells.length} fields, ${layout.exactText} (${layout.layout})${split}`);
     }
     if (cells.length < width) throw new UserError(`${where}: ${cells.length} fields, expected at least ${width}`);
-    const timeCell = cells[layout.time].trim();
+    const timeCell =
+      layout.clock === undefined ? cells[layout.time].trim() : dateAndTime(cells, layout.time, layout.clock, where);
     if (!/^\d{8}$/.test(timeCell)) rltrader = false;
     const ts = parseCsvTime(timeCell, tz, fmt);
     if (!Number.isFinite(ts)) throw new UserError(`${where}: cannot read "${timeCell}" as a time`);

@@ -85,8 +85,13 @@ export function equityLinesSvg(e: EquityLinesInput): string {
   const T = 40;
   const B = 50;
   const all = [...e.mean, ...e.benchmark, ...e.seeds.flat()].filter(Number.isFinite);
-  const lo = Math.min(...all);
-  const hi = Math.max(...all);
+  // a loop, not Math.min(...all): curves as long as a candle series overflow the stack as arguments
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of all) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
   const span = hi - lo || 1;
   const n = Math.max(2, e.timestamps.length);
   const x = (i: number) => L + ((W - L - R) * i) / (n - 1);

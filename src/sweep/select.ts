@@ -110,7 +110,8 @@ export function rankConfigurations(
     const times: number[] = [];
     let complete = true;
     for (const w of windows) {
-      if (w.times) times.push(...w.times);
+      // one at a time: push(...w.times) overflows the stack for a window as long as a candle series
+      for (const t of w.times ?? []) times.push(t);
       const seeds = done
         .filter((o) => o.market === w.market && o.fold === w.fold)
         .map((o) => o.result!.validationReturns);

@@ -142,7 +142,10 @@ test('rejections name the file, the line and the reason', () => {
     { timeframe: '1d' },
   );
   rejects(HEAD + '2024-01-01,1,2,1,1,1\nyesterday,1,2,1,1,1\n', /^bad\.csv:3: cannot read "yesterday" as a time$/);
-  rejects(HEAD + '2024-01-01,1,2,1,1,1\n2024-01-02,1,2\n', /^bad\.csv:3: 3 fields, expected at least 6$/);
+  rejects(
+    HEAD + '2024-01-01,1,2,1,1,1\n2024-01-02,1,2\n',
+    /^bad\.csv:3: 3 fields, but the header \(line 1\) has 6 \(generic CSV\)$/,
+  );
   rejects('when,open,high,low,close,volume\n2024-01-01,1,2,1,1,1\n', /bad\.csv:1: no time column/);
   rejects('timestamp,open,high,low,volume\n2024-01-01,1,2,1,1\n', /bad\.csv:1: no close column/);
   rejects(HEAD, /no candle rows/);
@@ -268,4 +271,85 @@ test('bad --columns and unreadable headerless files: one line with the line numb
   rejects('2024-01-01,1,2,0.5,1.5,3,7\n', seven);
   rejects('2024-01-01,1,2,0.5,1.5\n', /^bad\.csv:1: no header, and 5 fields are fewer than time,open,high,low,close/);
   rejects('yesterday,1,2,0.5,1.5,3\n', /^bad\.csv:1: no header, and "yesterday" in the first column is not a time/);
+});
+
+test('200k one-minute rows import (duplicates dropped without spreading them as arguments)', () => {
+  const start = Date.UTC(2024, 0, 1);
+  const lines = [HEAD.trimEnd()];
+  for (let i = 0; i < 200_000; i++) lines.push(`${new Date(start + i * 60_000).toISOString()},10,11,9,10.5,1`);
+  lines.push(lines[lines.length - 1]);
+  const p = parseCandlesCsvDetailed(lines.join('\n'));
+  assert.equal(p.rows.length, 200_000);
+  assert.equal(p.duplicates, 1);
+  assert.equal(p.timeframe, '1m');
+  assert.equal(p.rows[199_999].ts, start + 199_999 * 60_000);
+});
+
+test('with a header, a row with more or fewer fields than it is refused; a column named twice is refused', () => {
+  rejects(
+    HEAD + '2024-01-01T00:00:00Z,10,11,9,10.5,1\n2024-01-02T00:00:00Z,10,11,9,10.5,1,234\n',
+    new RegExp(
+      String.raw`^bad\.csv:3: 7 fields, but the header \(line 1\) has 6 \(generic CSV\); ` +
+        String.raw`a number with a comma \(1,234\) must be quoted$`,
+    ),
+  );
+  // a trailing comma is an empty seventh field: no export this reader knows writes one after its last column
+  rejects(HEAD + '2024-01-01,10,11,9,10.5,1,\n2024-01-02,10,11,9,10.5,1\n', /^bad\.csv:2: 7 fields, but the header/);
+  const extra = 'date,open,high,low,close,volume,value\n';
+  rejects(extra + '2024-01-01,10,11,9,10.5,1,5\n2024-01-02,10,11,9,10.5,1\n', /^bad\.csv:3: 6 fields, but the header/);
+  rejects(
+    'timestamp,open,high,low,close,close,volume\n2024-01-01,10,11,9,10.5,10.5,1\n',
+    /^bad\.csv:1: the header names column "close" twice$/,
+  );
+  rejects(
+    'date,open,high,low,close,Date\n2024-01-01,10,11,9,10.5,2024-01-01\n',
+    /^bad\.csv:1: the header names column "date" twice$/,
+  );
+  // a header with a trailing comma and rows with one each: the counts agree
+  const trailing = 'timestamp,open,high,low,close,volume,\n2024-01-01,10,11,9,10.5,1,\n2024-01-02,10,11,9,10.5,2,\n';
+  assert.equal(parseCandlesCsv(trailing)[1].volume, 2);
+  // quoted thousands separators are one field
+  const quoted = HEAD + '2024-01-01,10,11,9,10.5,"1,234"\n2024-01-02,10,11,9,10.5,1\n';
+  assert.equal(parseCandlesCsv(quoted)[0].volume, 1234);
+});
+
+test('a day the month does not have is refused with an explicit offset too, not rolled over to the next month', () => {
+  rejects(HEAD + '2024-02-30T00:00:00Z,10,11,9,10.5,1\n', /^bad\.csv:2: cannot read "2024-02-30T00:00:00Z" as a time$/);
+  rejects(HEAD + '2023-02-29T00:00:00+09:00,10,11,9,10.5,1\n', /^bad\.csv:2: cannot read "2023-02-29T00:00:00\+09:00"/);
+  rejects(HEAD + '2024-04-31 00:00:00,10,11,9,10.5,1\n', /^bad\.csv:2: cannot read "2024-04-31 00:00:00"/);
+  const leap = parseCandlesCsv(HEAD + '2024-02-29T00:00:00Z,10,11,9,10.5,1\n', { timeframe: '1d' });
+  assert.equal(leap[0].ts, Date.UTC(2024, 1, 29));
+});
+
+test('Date and Time columns are read together, in the time zone a single time column is read in', () => {
+  const daily =
+    'Date,Time,Open,High,Low,Close,Volume\n2024-01-02,09:00,10,11,9,10.5,1\n2024-01-03,09:00,10,11,9,10.5,1\n';
+  const p = parseCandlesCsvDetailed(daily);
+  assert.deepEqual(
+    p.rows.map((r) => r.ts),
+    [Date.UTC(2024, 0, 2, 9), Date.UTC(2024, 0, 3, 9)],
+  );
+  assert.equal(p.timeframe, '1d');
+  assert.equal(p.layout, 'generic CSV, date and time columns');
+  const seoul = parseCandlesCsvDetailed(daily, { tz: 'Asia/Seoul' });
+  assert.equal(seoul.rows[0].ts, Date.UTC(2024, 0, 2), '09:00 KST is 00:00 UTC');
+  assert.equal(seoul.times, 'times in Asia/Seoul');
+  // intraday, time column first, YYYYMMDD dates and seconds (MetaTrader-like)
+  const intraday = 'time,date,open,high,low,close\n09:00:00,20240102,10,11,9,10.5\n09:15:00,20240102,10,11,9,10.5\n';
+  const rows = parseCandlesCsv(intraday);
+  assert.deepEqual(
+    rows.map((r) => r.ts),
+    [Date.UTC(2024, 0, 2, 9), Date.UTC(2024, 0, 2, 9, 15)],
+  );
+  assert.equal(parseCandlesCsvDetailed(intraday).timeframe, '15m');
+  const offset = 'date,time,open,high,low,close\n2024-01-02,09:00+09:00,10,11,9,10.5\n';
+  assert.equal(parseCandlesCsv(offset, { timeframe: '1h' })[0].ts, Date.UTC(2024, 0, 2));
+  rejects(
+    'date,time,open,high,low,close\n2024-01-02,9h,10,11,9,10.5\n',
+    /^bad\.csv:2: "9h" in the time column is not a time of day/,
+  );
+  rejects(
+    'date,time,open,high,low,close\n2024-02-30,09:00,10,11,9,10.5\n',
+    /^bad\.csv:2: cannot read "2024-02-30 09:00"/,
+  );
 });

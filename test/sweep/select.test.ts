@@ -62,3 +62,13 @@ test('a run without downside (Sortino, Calmar "Infinity") makes the mean infinit
   assert.equal(json.leaderboard[0].validation.mean.sortino, 'Infinity');
   assert.equal(json.leaderboard[0].validation.mean.sharpe, 1.5);
 });
+
+test('validation windows as long as a minute-candle series: their times are joined without spreading them', () => {
+  const n = 300_000;
+  const times = Array.from({ length: n }, (_, i) => i * 60_000);
+  const o = outcome('long', 1, 1);
+  o.result!.validationReturns = new Array<number>(n).fill(0.0001);
+  const [ranked] = rankConfigurations([o], [{ market: 0, fold: 0, length: n, times }]);
+  assert.equal(ranked.validationTimes.length, n);
+  assert.equal(ranked.validationTimes[n - 1], (n - 1) * 60_000);
+});
