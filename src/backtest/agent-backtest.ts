@@ -301,6 +301,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
               balance: settings.account.balance,
               sizing,
               seed: baseSeed,
+              randomSeeds: settings.backtest.randomSeeds,
               windows: folds.map((f) => f.test),
               runs,
               chained: walk ? headlineMetrics : undefined,
