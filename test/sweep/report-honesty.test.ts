@@ -347,18 +347,15 @@ validation, and notes windows too short to annualise`, async () => {
   assert.doesNotMatch(winning.verdict.join('\n'), /beat flat/);
 });
 
+/** The plan's report (outcomes as outcomesOf makes them) written by the real writer into a new folder. */
+async function writtenReport(req: SweepRequest, plan: SweepPlan, drift: (config: number) => number) {
+  const dir = tmp();
+  return { dir, report: await writeSweepReport(dir, buildSweepReport(plan, req, outcomesOf(plan, drift), settings)) };
+}
+
 test('a sweep over two markets names each winner equity picture after its market', async () => {
   const { req, plan } = await planOf('learner.learningRate=0.01,0.001', { symbols: ['A/KRW', 'B/KRW'] });
-  const dir = tmp();
-  const report = await writeSweepReport(
-    dir,
-    buildSweepReport(
-      plan,
-      req,
-      outcomesOf(plan, (i) => 0.001 * (i + 1)),
-      settings,
-    ),
-  );
+  const { dir, report } = await writtenReport(req, plan, (i) => 0.001 * (i + 1));
   // before: equity-winner-1.png and equity-winner-2.png, which the README did not mention
   assert.deepEqual(report.files.equity, ['equity-winner-A-KRW.png', 'equity-winner-B-KRW.png']);
   for (const f of report.files.equity) assert.ok(existsSync(path.join(dir, f)), f);
@@ -367,16 +364,7 @@ test('a sweep over two markets names each winner equity picture after its market
 test(`the Windows of a sweep's report show what training used, the purged split's segments and epoch windows as \
 bot backtest prints them, per configuration where the grid moves them (before: the fold's windows only)`, async () => {
   const { req, plan } = await planOf('window=5,10', { count: 2000 });
-  const dir = tmp();
-  const report = await writeSweepReport(
-    dir,
-    buildSweepReport(
-      plan,
-      req,
-      outcomesOf(plan, () => 0.001),
-      settings,
-    ),
-  );
+  const { dir, report } = await writtenReport(req, plan, () => 0.001);
   const m = plan.markets[0];
   const text = (rs: IndexRange | readonly IndexRange[]) => rangesText(m.candles.ts, rs);
   report.markets[0].folds.forEach((f, i) => {
