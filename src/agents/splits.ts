@@ -1,10 +1,20 @@
 /** Chronological train / validation / test folds over candle indices (walk-forward). */
 import { UserError } from '../core/errors.ts';
+import { isoTime } from '../data/timeframe.ts';
 
 /** Candle indices `from` … `to` − 1: `from` included, `to` excluded. */
 export interface IndexRange {
   from: number;
   to: number;
+}
+
+/**
+ * Candle ranges as the reports print them, `first open … last open (candles)`, several joined by commas: `bot
+ * backtest`'s fold lines and Splits table and a sweep's Windows, one text for both.
+ */
+export function rangesText(ts: ArrayLike<number>, ranges: IndexRange | readonly IndexRange[]): string {
+  const list: readonly IndexRange[] = 'from' in ranges ? [ranges] : ranges;
+  return list.map((r) => `${isoTime(ts[r.from])} … ${isoTime(ts[r.to - 1])} (${r.to - r.from})`).join(', ');
 }
 
 export interface Fold {

@@ -9,10 +9,9 @@ import { UserError } from '../core/errors.ts';
 import { checkName } from '../core/names.ts';
 import type { Logger } from '../core/log.ts';
 import type { Series } from '../data/source.ts';
-import { isoTime } from '../data/timeframe.ts';
 import { checkRecipe } from '../agents/recipe.ts';
 import { recipeCosts, recipeSelection, recipeSizing, recipeWarmup } from '../agents/setup.ts';
-import { walkForward, type IndexRange } from '../agents/splits.ts';
+import { rangesText, walkForward, type IndexRange } from '../agents/splits.ts';
 import { purgedSplit, rankCorrelation, validationScore } from '../agents/selection.ts';
 import type { AgentStrategy } from '../agents/strategy.ts';
 import { saveTrainedAgent, trainedEnsemble, trainOnFold, type TrainedAgent } from '../agents/train-fold.ts';
@@ -109,18 +108,16 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   checkName(modelName, ` (it names a folder under ${settings.agent.modelsDir}/)`);
   const modelDir = path.join(settings.agent.modelsDir, modelName);
   refuseModelHome(modelDir);
-  const span = (r: IndexRange) =>
-    `${isoTime(candles.ts[r.from])} … ${isoTime(candles.ts[r.to - 1])} (${r.to - r.from})`;
+  const span = (r: IndexRange | readonly IndexRange[]) => rangesText(candles.ts, r);
   logger.info(
     `agent ${ctx.strategy.name} on ${series.label}: ${folds.length} fold(s) ` +
       `× ${seeds} seed(s), ${epochs} epochs, backend ${backend.name}`,
   );
   // what training really uses: the purged split's segments and windows (train-fold.ts), not the fold's two spans
   const splits = folds.map((f) => purgedSplit(f, selection));
-  const spans = (rs: readonly IndexRange[]) => rs.map(span).join(', ');
   folds.forEach((f, i) =>
     logger.info(
-      `fold ${f.index + 1}: train ${spans(splits[i].train)} | validation ${spans(splits[i].validation)} ` +
+      `fold ${f.index + 1}: train ${span(splits[i].train)} | validation ${span(splits[i].validation)} ` +
         `| test ${span(f.test)}`,
     ),
   );
@@ -301,6 +298,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
               balance: settings.account.balance,
               sizing,
               seed: baseSeed,
+              randomSeeds: settings.backtest.randomSeeds,
               windows: folds.map((f) => f.test),
               runs,
               chained: walk ? headlineMetrics : undefined,

@@ -12,6 +12,7 @@ import { tradesFingerprint, type BacktestResult, type Trade } from '../market/ba
 import {
   METRIC_ROWS,
   MIN_ANNUALISED_RETURNS,
+  annualisationText,
   metricsToJson,
   tooShortToAnnualise,
   type Metrics,
@@ -291,7 +292,7 @@ export function summaryTable(report: StoredReport): string {
     ...rows.map(line),
     ...baselineSizingLine(report).map((l) => `\n${l}`),
     ...rejectedLine(report),
-    ...(d.tooShortToAnnualise ? [shortSpanNote(d)] : []),
+    ...(d.tooShortToAnnualise ? [reportSpanNote(report)] : []),
     ...notOutOfSampleNote(d.notOutOfSample),
   ].join('\n');
 }
@@ -327,13 +328,28 @@ function rejectedLine(report: StoredReport): string[] {
   return ['', `rejected orders: ${total} (${reasons.map(([why, n]) => `${why} ${n}`).join(', ')})`];
 }
 
-/** The line under a summary table whose span is too short for its annualised figures to mean much. */
-export function shortSpanNote(d: Pick<StoredReport['data'], 'candles' | 'from' | 'to'>): string {
-  const days = (Date.parse(d.to) - Date.parse(d.from)) / 86_400_000;
+/**
+ * The line under a summary table whose span is too short for its annualised figures to mean much; with the periods a
+ * year they used and the timeframe (a single series' report), which annualisation that was (annualisationText).
+ */
+export function shortSpanNote(
+  d: Pick<StoredReport['data'], 'candles' | 'from' | 'to'>,
+  used?: { periodsPerYear: number; timeframe: string },
+): string {
+  const spanMs = Date.parse(d.to) - Date.parse(d.from);
   return (
-    `note: ${d.candles} candles over ${days.toFixed(1)} days are too short (under ${MIN_ANNUALISED_RETURNS} returns ` +
-    `or a month) for the annualised figures (annual return, volatility, Sharpe, Sortino, Calmar) to mean much`
+    `note: ${d.candles} candles over ${(spanMs / 86_400_000).toFixed(1)} days are too short (under ` +
+    `${MIN_ANNUALISED_RETURNS} returns or a month) for the annualised figures (annual return, volatility, Sharpe, ` +
+    `Sortino, Calmar) to mean much` +
+    (used ? `; ${annualisationText(used.periodsPerYear, used.timeframe, spanMs)}` : '')
   );
+}
+
+/** shortSpanNote of a single series' report, naming its annualisation when report.json stores it. */
+function reportSpanNote(report: StoredReport): string {
+  const d = report.data;
+  const ppy = report.metrics.periodsPerYear;
+  return shortSpanNote(d, typeof ppy === 'number' ? { periodsPerYear: ppy, timeframe: d.timeframe } : undefined);
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -430,7 +446,7 @@ ${summary}
 ${baselineSizingLine(report)
   .map((n) => `<p class="note">${esc(n)}</p>`)
   .join('')}
-${d.tooShortToAnnualise ? `<p class="note">${esc(shortSpanNote(d))}</p>` : ''}
+${d.tooShortToAnnualise ? `<p class="note">${esc(reportSpanNote(report))}</p>` : ''}
 ${notOutOfSampleNote(d.notOutOfSample)
   .map((n) => `<p class="note">${esc(n)}</p>`)
   .join('')}

@@ -2,9 +2,9 @@
  * The per-series walk-forward summary of issue 13 ("Defaults chosen by evidence") from one
  * `bot backtest --strategy S --folds K --seeds N --json` report and its candles: the agent's runs (mean ± sd of the
  * validation score and the test columns), the baselines on the same test windows (buy-and-hold, flat, SMA cross and
- * random over 10 seeds), the three readings of the "mean test Sharpe ≥ random's mean + 1 sd" target, the other
- * targets and the chained headline; and the README's rule for replacing a recipe by a candidate. Pure: the caller
- * reads the files (scripts/walk-forward-table.ts, scripts/walk-forward-study.ts).
+ * random over the report's own `backtest.randomSeeds` seeds), the three readings of the "mean test Sharpe ≥ random's
+ * mean + 1 sd" target, the other targets and the chained headline; and the README's rule for replacing a recipe by
+ * a candidate. Pure: the caller reads the files (scripts/walk-forward-table.ts, scripts/walk-forward-study.ts).
  */
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
@@ -37,7 +37,7 @@ interface WalkForwardReport {
     seeds?: number;
   };
   /** The report's own baselines over the headline span (with folds: the chained test windows); random: mean and sd. */
-  baselines?: { random?: { metrics: Metrics; sd?: Partial<Record<keyof Metrics, number>> } };
+  baselines?: { random?: { metrics: Metrics; sd?: Partial<Record<keyof Metrics, number>>; seeds?: number } };
   extra: {
     agent: {
       folds: { test: { from: number; to: number } }[];
@@ -129,8 +129,8 @@ export interface WalkForwardSummary extends Judged {
   ensemble?: EnsembleJudged;
 }
 
-/** Random baseline seeds per window: seed × 7919 + s (baselines.ts), s = 0 … 9, as the report's own column. */
-const RANDOM_SEEDS = 10;
+/** The random baseline's seeds of a report that does not store their number: the default `backtest.randomSeeds`. */
+const OLD_REPORT_RANDOM_SEEDS = 10;
 
 function sd(xs: readonly number[]): number {
   return xs.length > 1 ? Math.sqrt(sampleVariance(xs)) : 0;
@@ -197,6 +197,11 @@ interface WalkForwardRuns {
   sizing: SizingOptions;
   /** The run's base seed, from which the random baseline's seeds derive. */
   seed: number;
+  /**
+   * How many random seeds per window (seed × 7919 + s, s = 0 … n − 1, baselines.ts): the run's `backtest.randomSeeds`,
+   * the number its own random column used, so the two random rows of one report are over the same seeds.
+   */
+  randomSeeds: number;
   /** Each fold's test window, candle indices into the candles given with it. */
   windows: readonly { from: number; to: number }[];
   runs: readonly ReportRun[];
@@ -227,6 +232,7 @@ export function summarizeWalkForward(report: WalkForwardReport, candles: Candles
       balance: report.settings.balance,
       sizing: reportSizing(report.settings.sizing),
       seed: report.settings.seed ?? 1,
+      randomSeeds: report.baselines?.random?.seeds ?? OLD_REPORT_RANDOM_SEEDS,
       windows: agent.folds.map((f) => f.test),
       runs: agent.runs,
       chained: agent.walkForward?.metrics,
@@ -265,14 +271,14 @@ export function summarizeRuns(input: WalkForwardRuns, candles: Candles): WalkFor
       costs: input.costs,
       balance: input.balance,
       sizing: input.sizing,
-      randomSeeds: RANDOM_SEEDS,
+      randomSeeds: input.randomSeeds,
       seed: input.seed,
     }),
   );
   const hold = each.map((b) => b.buy_and_hold.metrics);
   const flat = each.map((b) => b.flat.metrics);
   const sma = each.map((b) => b.sma_cross.metrics);
-  const randomBySeed = Array.from({ length: RANDOM_SEEDS }, (_, s) => each.map((b) => b.random.runs![s]));
+  const randomBySeed = Array.from({ length: input.randomSeeds }, (_, s) => each.map((b) => b.random.runs![s]));
   const random = randomBySeed.flat();
 
   const seeds = [...new Set(runs.map((r) => r.seed))];
@@ -340,7 +346,7 @@ export function summarizeRuns(input: WalkForwardRuns, candles: Candles): WalkFor
     agent: agentColumns,
     agentSeedSharpeSd: sd(seeds.map((s) => mean(runs.filter((r) => r.seed === s).map((r) => r.metrics.sharpe)))),
     baselines: { buyAndHold: holdColumns, flat: columns(flat), random: columns(random), smaCross: columns(sma) },
-    randomSeeds: RANDOM_SEEDS,
+    randomSeeds: input.randomSeeds,
     ...judge(agentColumns),
     ...(ens && ensembleColumns
       ? { ensemble: { kind: ens.kind, agent: ensembleColumns, ...judge(ensembleColumns) } }

@@ -124,6 +124,23 @@ export function annualisationPeriods(timestamps: Float64Array, timeframe: string
 }
 
 /**
+ * Which annualisation a run's figures used, for the note under a span too short to annualise: its periods a year, and
+ * when a span under a week with no gap took the calendar count (annualisationPeriods cannot tell), that a market
+ * closed on weekends would have taken fewer, 252 trading days' worth for daily candles.
+ */
+export function annualisationText(ppy: number, timeframe: string, spanMs: number): string {
+  const round = (v: number) => Math.round(v).toLocaleString('en-US');
+  const undecided = spanMs < WEEK_MS && Math.abs(ppy - periodsPerYear(timeframe)) < 1e-9;
+  const weekdays = timeframeMs(timeframe) >= DAY_MS ? `, whose would be ${round(periodsPerYear(timeframe, 252))}` : '';
+  return (
+    `annualised at ${round(ppy)} periods a year` +
+    (undecided
+      ? ` (the calendar's: a span under a week with no gap cannot show a market closed on weekends${weekdays})`
+      : '')
+  );
+}
+
+/**
  * Below either bound the annualised figures (annual return, volatility, Sharpe, Sortino, Calmar) extrapolate too
  * little to a year to mean much: under 30 per-candle returns the standard deviation behind volatility, Sharpe and
  * Sortino is itself mostly noise (the usual sample-size rule of thumb), and under a month the annual return raises

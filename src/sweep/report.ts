@@ -85,6 +85,13 @@ const NOT_FOR_SELECTION_TEXT =
   'Shown for completeness. Choosing a configuration by these numbers is tuning on the test windows and makes ' +
   'them worthless as an out-of-sample check.';
 
+const WINDOWS_TEXT =
+  "Each fold's train, validation and test windows; the ranking's validation Sharpe is over the validation window and " +
+  "each job's test over the test window. Training used the purged split of the fold's train + validation span, as " +
+  '`bot backtest` prints it: the training segments, and the windows each epoch was scored on to choose it. With ' +
+  "more than one such window (the recipe's selection.windows) training segments lie inside the validation window, " +
+  "so the ranking's validation Sharpe is partly over candles the jobs trained on.";
+
 function html(dir: string, r: SweepReport): string {
   const board = r.leaderboard.map((c) => [
     String(c.rank),
@@ -197,11 +204,11 @@ ${
       )}`
     : ''
 }
-<h2>Windows</h2>${r.markets
+<h2>Windows</h2><p>${WINDOWS_TEXT}</p>${r.markets
     .map((m) =>
       table(
-        ['fold', 'train', 'validation', 'test'],
-        m.folds.map((f, i) => [String(i + 1), f.train, f.validation, f.test]),
+        ['fold', 'train', 'validation (ranked on)', 'test', 'training segments', 'epoch chosen on'],
+        m.folds.map((f, i) => [String(i + 1), f.train, f.validation, f.test, f.trainingSegments, f.epochWindows]),
         m.label,
       ),
     )

@@ -5,7 +5,9 @@
  * curves the pictures draw.
  */
 import { isoTime } from '../data/timeframe.ts';
-import { recipeCosts, recipeSizing } from '../agents/setup.ts';
+import { recipeCosts, recipeSelection, recipeSizing } from '../agents/setup.ts';
+import { purgedSplit } from '../agents/selection.ts';
+import { rangesText, type Fold } from '../agents/splits.ts';
 import { runBaselines, BASELINE_NAMES, type BaselineName } from '../backtest/baselines.ts';
 import { SWEEP_REPORT_SCHEMA, sweepFoldLabel } from '../backtest/report-file.ts';
 import { metricsToJson, timelineTooShortToAnnualise } from '../market/metrics.ts';
@@ -46,7 +48,11 @@ export interface SweepReport {
     candles: number;
     from: string;
     to: string;
-    folds: { train: string; validation: string; test: string }[];
+    /**
+     * train, validation, test: the fold's windows (validation: the one the ranking's validation Sharpe is over; test:
+     * the one each job is tested on); trainingSegments and epochWindows: what training used (trainingUsed).
+     */
+    folds: { train: string; validation: string; test: string; trainingSegments: string; epochWindows: string }[];
   }[];
   seeds: number[];
   epochs: number;
@@ -97,8 +103,27 @@ export interface SweepReport {
   shortWindow?: { candles: number; from: string; to: string };
 }
 
-const span = (ts: Float64Array, r: { from: number; to: number }) =>
-  `${isoTime(ts[r.from])} … ${isoTime(ts[r.to - 1])} (${r.to - r.from})`;
+/**
+ * What training used in a fold, as `bot backtest`'s Splits table prints it: the purged split of the fold's train +
+ * validation span (train-fold.ts makes the same one from the recipe), its training segments and the windows the epoch
+ * was chosen on. Configurations whose recipes split alike share one text; else each is named (a grid over `window`
+ * moves the embargo).
+ */
+function trainingUsed(
+  plan: SweepPlan,
+  ts: Float64Array,
+  fold: Fold,
+): Record<'trainingSegments' | 'epochWindows', string> {
+  const texts = plan.configurations.map((c) => {
+    const split = purgedSplit(fold, recipeSelection(c.recipe));
+    return { label: c.label, segments: rangesText(ts, split.train), windows: rangesText(ts, split.validation) };
+  });
+  const one = (key: 'segments' | 'windows') => {
+    const distinct = new Set(texts.map((t) => t[key]));
+    return distinct.size === 1 ? texts[0][key] : texts.map((t) => `${t.label}: ${t[key]}`).join('; ');
+  };
+  return { trainingSegments: one('segments'), epochWindows: one('windows') };
+}
 
 /** A fold's test window starts after every validation candle of its market (nothing in it informed the ranking). */
 function isClean(m: SweepPlan['markets'][number], f: SweepPlan['markets'][number]['folds'][number]): boolean {
@@ -299,9 +324,10 @@ export function buildSweepReport(
       from: isoTime(m.candles.ts[0]),
       to: isoTime(m.candles.ts[m.candles.ts.length - 1]),
       folds: m.folds.map((f) => ({
-        train: span(m.candles.ts, f.train),
-        validation: span(m.candles.ts, f.validation),
-        test: span(m.candles.ts, f.test),
+        train: rangesText(m.candles.ts, f.train),
+        validation: rangesText(m.candles.ts, f.validation),
+        test: rangesText(m.candles.ts, f.test),
+        ...trainingUsed(plan, m.candles.ts, f),
       })),
     })),
     seeds: plan.seeds,

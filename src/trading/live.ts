@@ -9,7 +9,7 @@ import { isoTime } from '../data/timeframe.ts';
 import { SELL, type Order } from '../market/execution.ts';
 import { applyFill, totalOf, cappedOrder, offBookFees, payOffBook, type LiveCaps } from './live-orders.ts';
 import type { Retried } from './exchange-orders.ts';
-import { inFlightHold, legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
+import { inFlightHold, OrderDesk, orderIdPrefix, sentOrderId } from './order-desk.ts';
 import { RefusalHolds } from './refusal-holds.ts';
 import { TickClockCheck } from './live-start.ts';
 import {
@@ -140,7 +140,7 @@ export class LiveTrader extends Trader {
     const notes: string[] = [];
     const run = this.run as RunState;
     for (const o of this.repo.orders(run.id, 'submitting')) {
-      const id = o.clientId ?? legacyOrderId(run.id, o.decisionTs);
+      const id = sentOrderId(run, o);
       const seen = await this.desk.lookUp(this.symbol, { ...o, clientId: id }, this.o.clock());
       if ('order' in seen) {
         await this.settle(o.id, seen.order, o.decisionTs);

@@ -33,6 +33,18 @@ export function legacyOrderId(runId: number, ts: number, market?: number): strin
 }
 
 /**
+ * The client order id an order row was sent under, which look-ups, `bot live --settle-order` and `bot status` name
+ * it by: its stored one, else (a row from before trading schema 4) legacyOrderId's, with a portfolio market's index.
+ */
+export function sentOrderId(
+  run: { id: number; portfolio?: { symbols: readonly string[] } },
+  o: { clientId: string | null; decisionTs: number; market: string },
+): string {
+  const symbols = run.portfolio?.symbols;
+  return o.clientId ?? legacyOrderId(run.id, o.decisionTs, symbols ? symbols.indexOf(o.market) : undefined);
+}
+
+/**
  * Why the exchange refused an order in a way that comes back at every candle until something changes: too little of
  * the currency the order spends (ccxt InsufficientFunds: Upbit's `insufficient_funds_*`, Binance's -2010), or an order
  * the market's rules refuse (ccxt InvalidOrder: Binance's -1013 NOTIONAL / LOT_SIZE filters; Upbit's

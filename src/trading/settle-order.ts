@@ -16,7 +16,7 @@ import { modelMarketCosts, runCosts } from '../market/costs.ts';
 import type { TradingSettings } from './config.ts';
 import { bookSettled, writeOff } from './live.ts';
 import { acquireLock, runLockName } from './lock.ts';
-import { legacyOrderId, NEVER_PLACED_REASON, OrderDesk } from './order-desk.ts';
+import { NEVER_PLACED_REASON, OrderDesk, sentOrderId } from './order-desk.ts';
 import { bookPortfolioSettled } from './portfolio-live.ts';
 import { RunRepository } from './run-repository.ts';
 import type { RunKey, RunState } from './types.ts';
@@ -49,9 +49,7 @@ export async function settleOrder(
       const run = repo.find(key);
       if (!run) throw new UserError(`no live run "${key.name}" for ${key.symbol} ${key.timeframe} in ${file}`);
       const symbols = run.portfolio?.symbols;
-      const idOf = (o: { clientId: string | null; decisionTs: number; market: string }) =>
-        o.clientId ?? legacyOrderId(run.id, o.decisionTs, symbols ? symbols.indexOf(o.market) : undefined);
-      const order = repo.orders(run.id).find((o) => idOf(o) === clientId);
+      const order = repo.orders(run.id).find((o) => sentOrderId(run, o) === clientId);
       if (!order) throw new UserError(`--settle-order: the live run "${key.name}" has no order ${clientId}`);
       if (order.status !== 'submitting')
         throw new UserError(`--settle-order: order ${clientId} is ${order.status}, not unknown: nothing to settle`);
@@ -68,7 +66,8 @@ export async function settleOrder(
       const booked = repo.orders(run.id).find((o) => o.exchangeId === exchangeId);
       if (booked)
         throw new UserError(
-          `--exchange-order-id: the exchange's order ${exchangeId} is booked already, as order ${idOf(booked)}`,
+          `--exchange-order-id: the exchange's order ${exchangeId} is booked already, ` +
+            `as order ${sentOrderId(run, booked)}`,
         );
       const ex = createExchange(config);
       const desk = new OrderDesk({ exchange: ex, retry: retryOptionsFrom(config), logger });

@@ -4,7 +4,7 @@ import { lockHolder, runLockName } from './lock.ts';
 import { equalWeightHoldPnl } from './portfolio-hold.ts';
 import { nextTickTime } from './trader.ts';
 import { withdrawnValue } from './withdrawals.ts';
-import { NEVER_PLACED_REASON, UNKNOWN_ORDER_GRACE_SECONDS } from './order-desk.ts';
+import { NEVER_PLACED_REASON, sentOrderId, UNKNOWN_ORDER_GRACE_SECONDS } from './order-desk.ts';
 import type { PortfolioRunState, RunKey, RunState } from './types.ts';
 
 export interface RunStatus {
@@ -138,7 +138,7 @@ export function runStatus(
               side: inFlight[0].side,
               quantity: inFlight[0].quantity,
               decidedAt: inFlight[0].decidedAt,
-              clientId: inFlight[0].clientId ?? undefined,
+              clientId: inFlight[0].clientId,
               state: inFlight[0].state,
             }
           : null,
@@ -146,7 +146,7 @@ export function runStatus(
     writtenOff: repo
       .orders(run.id, 'cancelled')
       .filter((o) => o.reason === NEVER_PLACED_REASON)
-      .map((o) => `${o.side} ${num(o.quantity)} ${o.market} as order ${o.clientId ?? o.id}: ${o.reason}`),
+      .map((o) => `${o.side} ${num(o.quantity)} ${o.market} as order ${sentOrderId(run, o)}: ${o.reason}`),
     lastDecisions: repo.decisions(run.id, decisions).map((d) => ({
       candle: isoTime(d.ts),
       action: d.action,
@@ -237,7 +237,8 @@ interface InFlightOrder {
   side: string;
   quantity: number;
   decidedAt: string;
-  clientId: string | null;
+  /** The client id it was sent under: its row's, or before trading schema 4 the legacy one (sentOrderId). */
+  clientId: string;
   state: string;
   /**
    * The command that settles it by hand once the exchange's order history is checked (--settle-order), when no look-up
@@ -259,16 +260,19 @@ function settleCommand(run: RunState, clientId: string): string {
 }
 
 function inFlightOrders(repo: RunRepository, run: RunState, now: number, graceSeconds: number): InFlightOrder[] {
-  return repo.orders(run.id, 'submitting').map((o) => ({
-    market: o.market,
-    side: o.side,
-    quantity: o.quantity,
-    decidedAt: isoTime(o.decisionTs),
-    clientId: o.clientId,
-    state: `submitting: outcome unknown${o.existsProof ? ', the exchange has it' : ''}, sent ${isoTime(o.createdAt)}`,
-    settle:
-      o.clientId && (o.existsProof || now - o.createdAt >= graceSeconds * 1000) ? settleCommand(run, o.clientId) : null,
-  }));
+  return repo.orders(run.id, 'submitting').map((o) => {
+    // a row from before trading schema 4 stores no client id: it was sent, and is settled, under the legacy one
+    const clientId = sentOrderId(run, o);
+    return {
+      market: o.market,
+      side: o.side,
+      quantity: o.quantity,
+      decidedAt: isoTime(o.decisionTs),
+      clientId,
+      state: `submitting: outcome unknown${o.existsProof ? ', the exchange has it' : ''}, sent ${isoTime(o.createdAt)}`,
+      settle: o.existsProof || now - o.createdAt >= graceSeconds * 1000 ? settleCommand(run, clientId) : null,
+    };
+  });
 }
 
 /** How to settle by hand each order in flight no look-up will settle: the command, once the exchange is checked. */
@@ -279,7 +283,7 @@ const settleLines = (s: RunStatus): string[] => [
 
 /** A live order in flight, in one phrase: side, amount (a buy's in quote currency), client id and state. */
 const inFlightText = (o: InFlightOrder) =>
-  `${o.side} ${num(o.quantity)} ${o.market} as order ${o.clientId ?? '?'} (${o.state})`;
+  `${o.side} ${num(o.quantity)} ${o.market} as order ${o.clientId} (${o.state})`;
 
 export function formatStatus(s: RunStatus): string {
   const version = s.modelVersion ? ` @ ${s.modelVersion}` : '';

@@ -173,3 +173,32 @@ and as data.tooShortToAnnualise in report.json; a longer one does not`, async ()
   assert.doesNotMatch(long.table, note);
   assert.doesNotMatch(long.html, note);
 });
+
+test(`the note under a span too short to annualise says which annualisation its figures used: daily candles Monday \
+to Friday cannot show a weekday market and take the calendar's 365, which it says; across a weekend 252`, async () => {
+  const day = 86_400_000;
+  const monday = Date.UTC(2024, 0, 8);
+  const noteOf = async (days: number[]) => {
+    const rows = days.map((d, i) => ({ ts: monday + d * day, open: 100 + i, high: 101 + i, low: 99 + i }));
+    const candles = candlesFromRows(
+      'test',
+      '005930/KRW',
+      '1d',
+      rows.map((r) => ({ ...r, close: r.open, volume: 1 })),
+    );
+    const { result, baselines } = runZeroCost(candles, randomPolicy(1), 2);
+    const files = await writeRuleReport('random', result, baselines);
+    const stored = readReport(files.json);
+    const html = readFileSync(files.html, 'utf8');
+    return { line: summaryTable(stored).split('\n').at(-1) ?? '', html };
+  };
+  // before: the same note without the number, so a Sharpe over a weekday stock's week read as one annualised at 252
+  const week = await noteOf([0, 1, 2, 3, 4]);
+  const calendar =
+    "; annualised at 365 periods a year (the calendar's: a span under a week with no gap cannot show a market " +
+    'closed on weekends, whose would be 252)';
+  assert.ok(week.line.endsWith(calendar), week.line);
+  assert.ok(week.html.includes(calendar), 'report.html');
+  const weekend = await noteOf([3, 4, 7, 8]);
+  assert.ok(weekend.line.endsWith('to mean much; annualised at 252 periods a year'), weekend.line);
+});

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCsvFile } from '../../src/data/source.ts';
@@ -30,6 +30,10 @@ const close = (actual: number, expected: number, what: string) =>
 
 test('the summary of a real 2-fold × 2-seed walk-forward equals the same numbers computed by hand', async () => {
   const home = tinyStudyHome('walk-forward-summary-');
+  // random over 3 seeds, not the default 10: the same-windows table runs the configured number, as the report's own
+  // random column does (before: always 10, whatever the config said)
+  const config = JSON.parse(readFileSync(home.config, 'utf8')) as Record<string, unknown>;
+  writeFileSync(home.config, JSON.stringify({ ...config, backtest: { randomSeeds: 3 } }));
   const out = path.join(home.dir, 'run');
   const args = ['backtest', '--strategy', home.strategy, '--data', home.csv, '--folds', '2', '--seeds', '2'];
   const stdout = await new Promise<string>((resolve, reject) =>
@@ -64,6 +68,10 @@ test('the summary of a real 2-fold × 2-seed walk-forward equals the same number
     trades: seed1[0].metrics.trades + seed1[1].metrics.trades,
   });
   assert.equal(s.chained?.sharpe, report.extra.agent.walkForward?.metrics.sharpe);
+  assert.equal(report.baselines?.random?.seeds, 3, "the report's own random column");
+  assert.equal(s.randomSeeds, 3);
+  const stored = report.extra.agent as { sameWindows?: { randomSeeds: number } };
+  assert.equal(stored.sameWindows?.randomSeeds, 3, "the run's own same-windows table");
 
   // the baselines: direct backtests of each test window
   const windows = report.extra.agent.folds.map((f) => f.test);
@@ -87,7 +95,7 @@ test('the summary of a real 2-fold × 2-seed walk-forward equals the same number
     close(s.baselines.buyAndHold[key].mean, mean(hold.map((m) => m[key])), `buy-and-hold ${key} mean`);
     close(s.baselines.buyAndHold[key].sd, sd(hold.map((m) => m[key])), `buy-and-hold ${key} sd`);
   }
-  const randomBySeed = Array.from({ length: 10 }, (_, k) => direct(() => randomPolicy(7919 + k)).map((m) => m.sharpe));
+  const randomBySeed = Array.from({ length: 3 }, (_, k) => direct(() => randomPolicy(7919 + k)).map((m) => m.sharpe));
   const pooled = randomBySeed.flat();
   close(s.sharpe.pooled.bar, mean(pooled) + sd(pooled), 'pooled random bar');
   const seedMeans = randomBySeed.map(mean);
@@ -122,7 +130,7 @@ test('the summary of a real 2-fold × 2-seed walk-forward equals the same number
         candles.timeframe,
       ),
     );
-  const sizedRandom = Array.from({ length: 10 }, (_, k) =>
+  const sizedRandom = Array.from({ length: 3 }, (_, k) =>
     sizedDirect(() => randomPolicy(2 * 7919 + k)).map((m) => m.sharpe),
   ).flat();
   close(sized.sharpe.pooled.bar, mean(sizedRandom) + sd(sizedRandom), 'pooled random bar, confidence sizing, seed 2');

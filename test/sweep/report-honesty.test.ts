@@ -24,6 +24,9 @@ import { SWEEP_SCHEMA, SweepStore } from '../../src/sweep/store.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { migrate } from '../../src/data/migrations.ts';
 import { buildSweepReport } from '../../src/sweep/summary.ts';
+import { recipeSelection } from '../../src/agents/setup.ts';
+import { purgedSplit } from '../../src/agents/selection.ts';
+import { rangesText, type IndexRange } from '../../src/agents/splits.ts';
 
 const settings = loadConfig({});
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sweep-honesty-'));
@@ -344,19 +347,54 @@ validation, and notes windows too short to annualise`, async () => {
   assert.doesNotMatch(winning.verdict.join('\n'), /beat flat/);
 });
 
+/** The plan's report (outcomes as outcomesOf makes them) written by the real writer into a new folder. */
+async function writtenReport(req: SweepRequest, plan: SweepPlan, drift: (config: number) => number) {
+  const dir = tmp();
+  return { dir, report: await writeSweepReport(dir, buildSweepReport(plan, req, outcomesOf(plan, drift), settings)) };
+}
+
 test('a sweep over two markets names each winner equity picture after its market', async () => {
   const { req, plan } = await planOf('learner.learningRate=0.01,0.001', { symbols: ['A/KRW', 'B/KRW'] });
-  const dir = tmp();
-  const report = await writeSweepReport(
-    dir,
-    buildSweepReport(
-      plan,
-      req,
-      outcomesOf(plan, (i) => 0.001 * (i + 1)),
-      settings,
-    ),
-  );
+  const { dir, report } = await writtenReport(req, plan, (i) => 0.001 * (i + 1));
   // before: equity-winner-1.png and equity-winner-2.png, which the README did not mention
   assert.deepEqual(report.files.equity, ['equity-winner-A-KRW.png', 'equity-winner-B-KRW.png']);
   for (const f of report.files.equity) assert.ok(existsSync(path.join(dir, f)), f);
+});
+
+test(`the Windows of a sweep's report show what training used, the purged split's segments and epoch windows as \
+bot backtest prints them, per configuration where the grid moves them (before: the fold's windows only)`, async () => {
+  const { req, plan } = await planOf('window=5,10', { count: 2000 });
+  const { dir, report } = await writtenReport(req, plan, () => 0.001);
+  const m = plan.markets[0];
+  const text = (rs: IndexRange | readonly IndexRange[]) => rangesText(m.candles.ts, rs);
+  report.markets[0].folds.forEach((f, i) => {
+    const fold = m.folds[i];
+    assert.equal(f.train, text(fold.train));
+    assert.equal(f.test, text(fold.test));
+    // dqn-dnn's three selection windows: training runs over the fold's train + validation span between them
+    const splits = plan.configurations.map((c) => purgedSplit(fold, recipeSelection(c.recipe)));
+    assert.notDeepEqual(splits[0].train, splits[1].train, 'the window moves the embargo');
+    assert.ok(
+      splits[0].train.some((s) => s.to > fold.validation.from),
+      'a segment inside the validation window',
+    );
+    assert.equal(
+      f.trainingSegments,
+      plan.configurations.map((c, k) => `${c.label}: ${text(splits[k].train)}`).join('; '),
+    );
+    // the windows themselves do not move: one text for both
+    assert.deepEqual(splits[0].validation, splits[1].validation);
+    assert.equal(f.epochWindows, text(splits[0].validation));
+  });
+  const html = readFileSync(path.join(dir, report.files.html), 'utf8');
+  assert.match(html, /<th>training segments<\/th><th>epoch chosen on<\/th>/);
+  const one = await planOf('learner.learningRate=0.01,0.001', { count: 2000 });
+  const shared = buildSweepReport(
+    one.plan,
+    one.req,
+    outcomesOf(one.plan, () => 0.001),
+    settings,
+  );
+  const split = purgedSplit(one.plan.markets[0].folds[0], recipeSelection(one.plan.configurations[0].recipe));
+  assert.equal(shared.markets[0].folds[0].trainingSegments, rangesText(one.plan.markets[0].candles.ts, split.train));
 });

@@ -10,6 +10,7 @@ import test from 'node:test';
 import { isoTime } from '../../src/data/timeframe.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { acquireLock, runLockName } from '../../src/trading/lock.ts';
+import { legacyOrderId } from '../../src/trading/order-desk.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import type { FakeOrder } from '../fake-exchange/orders.ts';
 import { runBot } from './cli.ts';
@@ -216,5 +217,49 @@ off another with --never-placed; the books agree with the exchange`, async () =>
     assertPfBooksAgree(s, run.id);
   } finally {
     await s.cleanup();
+  }
+});
+
+test(`bot status --live prints the settle-by-hand command for an unknown order from before trading schema 4 (no \
+stored client id) with the legacy id it was sent under, which --settle-order takes`, async () => {
+  const { tmp, fake, cfg, db } = await archivedUnknownOrder(64);
+  try {
+    // the row as an order in flight across the schema 4 upgrade has it: sent under the legacy id, none stored
+    const store = CandleStore.open(db);
+    let legacy: string;
+    try {
+      const repo = new RunRepository(store.db);
+      const run = repo.list()[0];
+      const [o] = repo.orders(run.id);
+      store.db.prepare('UPDATE trading_orders SET client_id = NULL WHERE id = ?').run(o.id);
+      legacy = legacyOrderId(run.id, o.decisionTs);
+    } finally {
+      store.close();
+    }
+    const status = await runBot(['status', '--live', '--db', db, '--config', cfg], ENV);
+    assert.equal(status.code, 0, status.stderr);
+    // before: `as order ?` and no way out
+    assert.ok(status.stdout.includes(`as order ${legacy} (submitting: outcome unknown`), status.stdout);
+    assert.ok(
+      status.stdout.includes(
+        `settle by hand once checked on the exchange: bot live --name default --exchange upbit --symbol BTC/KRW ` +
+          `--timeframe 1h --settle-order ${legacy} --exchange-order-id ID`,
+      ),
+      status.stdout,
+    );
+    const off = await runBot(settleArgs(db, cfg, legacy, ['--never-placed']), ENV);
+    assert.equal(off.code, 0, off.stderr);
+    assert.deepEqual(
+      ordersIn(db).map((o) => o.status),
+      ['cancelled'],
+    );
+    const after = await runBot(['status', '--live', '--db', db, '--config', cfg], ENV);
+    assert.match(
+      after.stdout,
+      new RegExp(`written off +buy 1,000,000 BTC/KRW as order ${legacy}: written off by hand`),
+    );
+  } finally {
+    await fake.close();
+    tmp.cleanup();
   }
 });
