@@ -139,3 +139,14 @@ test('--market-costs: one cost preset per market, in report.json per series; unk
     assert.match(e.stderr, re);
   }
 });
+
+test('the random-weights baseline runs over backtest.randomSeeds seeds, as on one market (it was fixed at 10)', async () => {
+  const dir = tempDir('bot-portfolio-');
+  const config = path.join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ backtest: { randomSeeds: 3 } }));
+  const out = path.join(dir, 'run');
+  const args = ['backtest', '--strategy', 'equal-weight', '--sample', '--config', config, '--out', out];
+  const r = await runBot([...args, '--log-level', 'error']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /random weights \(3 seeds, mean ± sd\)/);
+});

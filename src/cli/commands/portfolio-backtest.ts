@@ -139,7 +139,7 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
     seed,
     every,
     band,
-    randomSeeds: 10,
+    randomSeeds: config.backtest.randomSeeds,
     outDir: config.backtest.outDir,
     out: flags.out,
   };
