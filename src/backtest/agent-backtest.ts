@@ -11,7 +11,7 @@ import type { Logger } from '../core/log.ts';
 import type { Series } from '../data/source.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { checkRecipe } from '../agents/recipe.ts';
-import { recipeCosts, recipeSelection, recipeSizing, recipeWarmup } from '../agents/setup.ts';
+import { recipeCosts, recipeSchedule, recipeSelection, recipeSizing, recipeWarmup } from '../agents/setup.ts';
 import { walkForward, type IndexRange } from '../agents/splits.ts';
 import { purgedSplit, rankCorrelation, validationScore } from '../agents/selection.ts';
 import type { AgentStrategy } from '../agents/strategy.ts';
@@ -90,6 +90,8 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   const costs = recipeCosts(recipe, settings.account);
   // the sizing object the agent's backtests trade with (envOptions): the random and sma-cross baselines share it
   const sizing = recipeSizing(recipe, settings.backtest);
+  // the schedule and holding period its agents trade by: the random baseline follows them (issue 13)
+  const rule = recipeSchedule(recipe);
   // the warm-up rows come before the first decision; they only feed the first windows
   const usableFrom = Math.max(from + warmup, warmup);
   if (usableFrom >= to)
@@ -284,6 +286,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       costs: recipeCosts(recipe, settings.account),
       balance: settings.account.balance,
       sizing,
+      rule,
       randomSeeds: settings.backtest.randomSeeds,
       seed: baseSeed,
     });
@@ -301,6 +304,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
               balance: settings.account.balance,
               sizing,
               seed: baseSeed,
+              rule,
               windows: folds.map((f) => f.test),
               runs,
               chained: walk ? headlineMetrics : undefined,
