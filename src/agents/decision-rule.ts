@@ -3,10 +3,11 @@
  * decision interval, and the baseline it falls back to when validation said it should not trade) and the gate that
  * applies its stateful parts, the same in backtest, paper and live.
  */
-import type { Decision, Observation } from '../core/policy.ts';
+import type { Decision, Observation, Policy } from '../core/policy.ts';
 import { UserError } from '../core/errors.ts';
 import { timeframeMs } from '../data/timeframe.ts';
 import { firstAtOrAfter } from '../core/candles.ts';
+import { changesPosition } from './greedy-decision.ts';
 
 /**
  * - `margin`: trade only when the best action beats keeping the position by more than this, in the network's units
@@ -147,8 +148,52 @@ export class DecisionGate {
     return t + 1 - this.lastTradeT >= this.rule.minHold;
   }
 
+  /**
+   * The rule applied to a policy's own choice at candle t (see first, then the schedule, margin and holding period):
+   * off schedule it holds without asking `propose`; a proposal that changes the position goes through only when
+   * `beatsMargin` says so (absent: no margin) and the position has been held `minHold` candles.
+   */
+  gated(
+    obs: Observation,
+    propose: (obs: Observation) => Decision,
+    beatsMargin?: (d: Decision, obs: Observation) => boolean,
+  ): Decision {
+    this.see(obs);
+    if (!this.onSchedule(obs)) return DecisionGate.hold();
+    const d = propose(obs);
+    if (!changesPosition(d, obs.state[0] ?? 0)) return d;
+    if (beatsMargin && !beatsMargin(d, obs)) return DecisionGate.hold();
+    if (!this.heldLongEnough(obs.t)) return DecisionGate.hold();
+    return d;
+  }
+
   /** Hold, as the rule's answer off schedule or inside the margin or holding period. */
   static hold(): Decision {
     return { action: 'hold', confidence: 0 };
   }
+}
+
+/** The part of a rule a policy without value estimates can follow: when it may decide and how long it holds. */
+export type ScheduleRule = Pick<DecisionRule, 'minHold' | 'every'>;
+
+/** Whether a schedule changes nothing (every candle, no holding period). */
+export function isPlainSchedule(r: ScheduleRule): boolean {
+  return r.minHold <= 1 && r.every === 1;
+}
+
+/**
+ * `policy` traded under a strategy's schedule and holding period (issue 13: the random baseline), through the same
+ * gate an agent trades by: it decides on the agent's decision candles and keeps a position as long. No margin: the
+ * policy has no value estimates to hold it to.
+ */
+export function underSchedule(policy: Policy, rule: ScheduleRule): Policy {
+  if (isPlainSchedule(rule)) return policy;
+  const gate = new DecisionGate({ margin: 0, minHold: rule.minHold, every: rule.every });
+  const propose = (obs: Observation) => policy.decide(obs);
+  return { name: policy.name, decide: (obs) => gate.gated(obs, propose) };
+}
+
+/** A schedule in words, as a report says which rule a baseline followed. */
+export function scheduleText(rule: ScheduleRule): string {
+  return `every ${rule.every}, minHold ${rule.minHold}`;
 }

@@ -9,11 +9,12 @@ import type { ObservationSource } from '../market/observation.ts';
 import type { Decision, Observation, Policy } from '../core/policy.ts';
 import type { AgentRecipe } from './recipe.ts';
 import type { Learner } from './learners/learner.ts';
-import { changesPosition, greedyDecision, switchAdvantage, type DecidingNet } from './greedy-decision.ts';
+import { greedyDecision, switchAdvantage, type DecidingNet } from './greedy-decision.ts';
 import { checkDecisionRule, DecisionGate, fallbackDecision, isPlainRule, PLAIN_RULE } from './decision-rule.ts';
 import type { DecisionRule } from './decision-rule.ts';
 import { checkMemberFallbacks, EnsembleNet, parseEnsembleKind, type EnsembleMeta } from './ensemble.ts';
 import type { NetPlan } from '../nn/plan.ts';
+import type { HeadOutputs } from '../nn/head-outputs.ts';
 import { observationSource, prepareData, recipeWarmup, wrapModel } from './setup.ts';
 
 /**
@@ -25,6 +26,8 @@ import { observationSource, prepareData, recipeWarmup, wrapModel } from './setup
 export class AgentPolicy implements Policy {
   private readonly probs = new Float32Array(3);
   private readonly gate: DecisionGate | undefined;
+  /** The outputs of the last decision candle's forward pass (the margin reads them). */
+  private outs: HeadOutputs | undefined;
   readonly rule: DecisionRule;
   constructor(
     readonly name: string,
@@ -41,16 +44,19 @@ export class AgentPolicy implements Policy {
     if (this.rule.fallback) return fallbackDecision(this.rule.fallback, holdRatio);
     const gate = this.gate;
     if (!gate) return greedyDecision(this.net, this.net.forwardOne(obs), holdRatio, this.probs);
-    gate.see(obs);
-    if (!gate.onSchedule(obs)) return DecisionGate.hold();
-    const outs = this.net.forwardOne(obs);
-    const d = greedyDecision(this.net, outs, holdRatio, this.probs);
-    if (!changesPosition(d, holdRatio)) return d;
-    const margin = this.rule.margin;
-    if (margin > 0 && !(switchAdvantage(this.net, outs, holdRatio, d, this.probs) > margin)) return DecisionGate.hold();
-    if (!gate.heldLongEnough(obs.t)) return DecisionGate.hold();
-    return d;
+    return gate.gated(obs, this.greedy, this.rule.margin > 0 ? this.beatsMargin : undefined);
   }
+
+  /** The network's greedy choice on a decision candle (its outputs kept for the margin). */
+  private readonly greedy = (obs: Observation): Decision => {
+    this.outs = this.net.forwardOne(obs);
+    return greedyDecision(this.net, this.outs, obs.state[0] ?? 0, this.probs);
+  };
+
+  /** Whether the network prefers switching to `d` over keeping its position by more than the margin. */
+  private readonly beatsMargin = (d: Decision, obs: Observation): boolean =>
+    this.outs !== undefined &&
+    switchAdvantage(this.net, this.outs, obs.state[0] ?? 0, d, this.probs) > this.rule.margin;
 }
 
 /**

@@ -24,6 +24,8 @@ import { firstObservation, STATE_SIZE } from '../market/observation.ts';
 import { mirrorCandles } from './mirror.ts';
 import type { IndexRange } from './splits.ts';
 import { selectionOptions, type SelectionOptions } from './selection.ts';
+import { candidateRecipes } from './candidate-recipes.ts';
+import type { ScheduleRule } from './decision-rule.ts';
 
 /**
  * Everything an agent needs from its data, built once per training window: features for every candle (row t uses
@@ -146,6 +148,19 @@ export function recipeSizing(recipe: AgentRecipe, bounds: TradeValueBounds): Siz
   if (recipe.sizing === 'confidence')
     return { kind: 'confidence', minTradeValue: bounds.minTradeValue, maxTradeValue: bounds.maxTradeValue };
   return { kind: recipe.sizing };
+}
+
+/**
+ * The schedule and holding period the recipe's agents trade by (its `decision`, issue 13), for the random baseline to
+ * follow. With `learnerChoice` each candidate's own: the loosest of them (the smallest `every` and `minHold`), so the
+ * baseline is held to no more than the chosen learner is.
+ */
+export function recipeSchedule(recipe: AgentRecipe): ScheduleRule {
+  const rules = candidateRecipes(recipe).map((r) => r.decision);
+  return {
+    every: Math.min(...rules.map((d) => d?.every ?? 1)),
+    minHold: Math.min(...rules.map((d) => d?.minHold ?? 0)),
+  };
 }
 
 /** What the environment and the engine share for one range (reward and episode are the env's alone). */

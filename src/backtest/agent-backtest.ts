@@ -10,7 +10,7 @@ import { checkName } from '../core/names.ts';
 import type { Logger } from '../core/log.ts';
 import type { Series } from '../data/source.ts';
 import { checkRecipe } from '../agents/recipe.ts';
-import { recipeCosts, recipeSelection, recipeSizing, recipeWarmup } from '../agents/setup.ts';
+import { recipeCosts, recipeSchedule, recipeSelection, recipeSizing, recipeWarmup } from '../agents/setup.ts';
 import { rangesText, walkForward, type IndexRange } from '../agents/splits.ts';
 import { purgedSplit, rankCorrelation, validationScore } from '../agents/selection.ts';
 import type { AgentStrategy } from '../agents/strategy.ts';
@@ -89,6 +89,8 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   const costs = recipeCosts(recipe, settings.account);
   // the sizing object the agent's backtests trade with (envOptions): the random and sma-cross baselines share it
   const sizing = recipeSizing(recipe, settings.backtest);
+  // the schedule and holding period its agents trade by: the random baseline follows them (issue 13)
+  const rule = recipeSchedule(recipe);
   // the warm-up rows come before the first decision; they only feed the first windows
   const usableFrom = Math.max(from + warmup, warmup);
   if (usableFrom >= to)
@@ -281,6 +283,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       costs: recipeCosts(recipe, settings.account),
       balance: settings.account.balance,
       sizing,
+      rule,
       randomSeeds: settings.backtest.randomSeeds,
       seed: baseSeed,
     });
@@ -299,6 +302,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
               sizing,
               seed: baseSeed,
               randomSeeds: settings.backtest.randomSeeds,
+              rule,
               windows: folds.map((f) => f.test),
               runs,
               chained: walk ? headlineMetrics : undefined,

@@ -3,9 +3,10 @@ import type { Policy } from '../core/policy.ts';
 import type { Candles } from '../core/candles.ts';
 import type { Costs } from '../market/account.ts';
 import type { SizingOptions } from '../market/execution.ts';
-import { runBacktest, type BacktestResult } from '../market/backtest-engine.ts';
+import { runBacktest, type BacktestResult, type Trade } from '../market/backtest-engine.ts';
 import { computeMetrics, type Metrics } from '../market/metrics.ts';
 import { buyAndHoldPolicy, flatPolicy, randomPolicy, smaCrossPolicy } from '../agents/rule-policies.ts';
+import { isPlainSchedule, scheduleText, underSchedule, type ScheduleRule } from '../agents/decision-rule.ts';
 import { mean as meanOf, sampleVariance } from '../core/numbers.ts';
 
 export type BaselineName = 'buy_and_hold' | 'flat' | 'random' | 'sma_cross';
@@ -20,10 +21,14 @@ interface BaselineEntry {
   /** For `random`: the sample standard deviation over seeds of every numeric metric. */
   sd?: Partial<Record<keyof Metrics, number>>;
   seeds?: number;
+  /** For `random` under an agent's decision rule: the schedule and holding period it traded by (absent: none). */
+  rule?: ScheduleRule;
   /** For `random`: each seed's metrics, in seed order (randomBaselineSeed). */
   runs?: Metrics[];
   /** Portfolio value per candle (for `random`: the first seed's). */
   equity: Float64Array;
+  /** Its fills (for `random`: the first seed's). */
+  trades: readonly Trade[];
 }
 
 export type Baselines = Record<BaselineName, BaselineEntry>;
@@ -38,6 +43,12 @@ interface BaselineOptions {
    * compare like for like; buy-and-hold stays all-in (buy everything and hold) and flat never trades.
    */
   sizing: SizingOptions;
+  /**
+   * The strategy's decision rule (an agent recipe's `decision`, issue 13): random decides only on its decision candles
+   * and keeps a position at least `minHold` candles, so it is the coin-flipper the agent's rule would make of it.
+   * Absent (rule strategies, recipes without one): every candle. Buy-and-hold, flat and SMA cross ignore it.
+   */
+  rule?: ScheduleRule;
   /** Seeds of the random-actions baseline. */
   randomSeeds: number;
   seed: number;
@@ -62,7 +73,8 @@ export function sizingText(sizing: SizingOptions): string {
 }
 
 /**
- * Buy-and-hold, always flat, random actions (mean ± sd over seeds) and SMA(20/50) crossover, all on the same engine.
+ * Buy-and-hold, always flat, random actions (mean ± sd over seeds; under the strategy's decision rule when it has
+ * one) and SMA(20/50) crossover, all on the same engine.
  */
 export function runBaselines(o: BaselineOptions): Baselines {
   const tf = o.timeframe ?? o.candles.timeframe;
@@ -71,13 +83,17 @@ export function runBaselines(o: BaselineOptions): Baselines {
   const own = sizingText(o.sizing);
   const single = (description: string, policy: Policy, sizing: SizingOptions, text: string): BaselineEntry => {
     const r = run(policy, sizing);
-    return { description, sizing: text, metrics: computeMetrics(r, tf), equity: r.equity };
+    return { description, sizing: text, metrics: computeMetrics(r, tf), equity: r.equity, trades: r.trades };
   };
+  const rule = o.rule && !isPlainSchedule(o.rule) ? o.rule : undefined;
+  // no margin: random has no value estimates to hold it to
+  const ruled = rule ? `, under the strategy's decision rule: ${scheduleText(rule)} (no margin)` : '';
   const randomRuns: Metrics[] = [];
-  let randomEquity: Float64Array = new Float64Array(0);
+  let first: BacktestResult | undefined;
   for (let s = 0; s < o.randomSeeds; s++) {
-    const r = run(randomPolicy(randomBaselineSeed(o.seed, s), o.sizing.kind === 'target'), o.sizing);
-    if (s === 0) randomEquity = r.equity;
+    const coin = randomPolicy(randomBaselineSeed(o.seed, s), o.sizing.kind === 'target');
+    const r = run(rule ? underSchedule(coin, rule) : coin, o.sizing);
+    first ??= r;
     randomRuns.push(computeMetrics(r, tf));
   }
   const { mean, sd } = meanAndSd(randomRuns);
@@ -92,13 +108,15 @@ export function runBaselines(o: BaselineOptions): Baselines {
     ),
     flat: single('never trade (cash only)', flatPolicy(), o.sizing, NO_SIZING),
     random: {
-      description: `uniformly random buy/sell/hold, mean ± sd over ${o.randomSeeds} seeds${sized}`,
+      description: `uniformly random buy/sell/hold, mean ± sd over ${o.randomSeeds} seeds${ruled}${sized}`,
       sizing: own,
       metrics: mean,
       sd,
       seeds: o.randomSeeds,
+      ...(rule ? { rule: { every: rule.every, minHold: rule.minHold } } : {}),
       runs: randomRuns,
-      equity: randomEquity,
+      equity: first?.equity ?? new Float64Array(0),
+      trades: first?.trades ?? [],
     },
     sma_cross: single(
       `long while SMA(20) > SMA(50) of closes${sized}`,

@@ -74,6 +74,7 @@ export async function runModelBacktest(req: ModelBacktestRequest): Promise<Backt
       result,
       costs,
       sizing,
+      rule: agent.policy.rule,
       seed: req.seed,
       out: req.out,
       ...(inSample ? { notOutOfSample: inSample } : {}),

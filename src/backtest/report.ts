@@ -126,6 +126,8 @@ export interface StoredReport {
       metrics: Record<string, unknown>;
       sd?: Record<string, number>;
       seeds?: number;
+      /** `random` under an agent's decision rule: the schedule it traded by; absent without one (and old reports). */
+      rule?: { every: number; minHold: number };
     }
   >;
   tradesFingerprint: string;
@@ -172,6 +174,7 @@ function storedReport(input: ReportInput, files: ReportFiles): StoredReport {
       metrics: metricsToJson(b.metrics),
       ...(b.sd ? { sd: b.sd as Record<string, number> } : {}),
       ...(b.seeds !== undefined ? { seeds: b.seeds } : {}),
+      ...(b.rule ? { rule: { every: b.rule.every, minHold: b.rule.minHold } } : {}),
     };
   }
   return {

@@ -12,6 +12,7 @@ import { runBacktest, type BacktestResult } from '../market/backtest-engine.ts';
 import { computeMetrics, type Metrics } from '../market/metrics.ts';
 import { futureCheck } from './future-check.ts';
 import { runBaselines, type Baselines } from './baselines.ts';
+import type { ScheduleRule } from '../agents/decision-rule.ts';
 import type { BacktestSettings } from './config.ts';
 import { newRunId, rangeIndices } from './range.ts';
 import { readReport } from './report-file.ts';
@@ -71,6 +72,8 @@ interface ReportBacktestRequest {
   extra?: ReportExtra;
   /** A saved model's range that is not out of sample (inSampleWarning): said in the report. */
   notOutOfSample?: NotOutOfSample;
+  /** A saved model's decision rule: the random baseline trades under its schedule (baselines.ts). */
+  rule?: ScheduleRule;
 }
 
 /** Metrics and baselines over the result's range, written as a report folder (shared by rule and saved-model runs). */
@@ -86,6 +89,7 @@ export async function reportBacktest(req: ReportBacktestRequest): Promise<Backte
     costs,
     balance,
     sizing,
+    rule: req.rule,
     randomSeeds: backtest.randomSeeds,
     seed: req.seed,
   });

@@ -12,6 +12,7 @@ import type { Costs } from '../market/costs.ts';
 import type { SizingOptions } from '../market/execution.ts';
 import type { Metrics } from '../market/metrics.ts';
 import { runBaselines } from './baselines.ts';
+import type { ScheduleRule } from '../agents/decision-rule.ts';
 import { mean, sampleVariance } from '../core/numbers.ts';
 
 /** One fold × seed run as report.json stores it (`extra.agent.runs[]`), the fields read here. */
@@ -37,7 +38,10 @@ interface WalkForwardReport {
     seeds?: number;
   };
   /** The report's own baselines over the headline span (with folds: the chained test windows); random: mean and sd. */
-  baselines?: { random?: { metrics: Metrics; sd?: Partial<Record<keyof Metrics, number>>; seeds?: number } };
+  baselines?: {
+    /** `rule`: the decision rule's schedule it traded under (baselines.ts); absent without one or in older reports. */
+    random?: { metrics: Metrics; sd?: Partial<Record<keyof Metrics, number>>; seeds?: number; rule?: ScheduleRule };
+  };
   extra: {
     agent: {
       folds: { test: { from: number; to: number } }[];
@@ -202,6 +206,8 @@ interface WalkForwardRuns {
    * the number its own random column used, so the two random rows of one report are over the same seeds.
    */
   randomSeeds: number;
+  /** The agent's decision rule's schedule, which the random baseline follows (baselines.ts); absent: none. */
+  rule?: ScheduleRule;
   /** Each fold's test window, candle indices into the candles given with it. */
   windows: readonly { from: number; to: number }[];
   runs: readonly ReportRun[];
@@ -233,6 +239,7 @@ export function summarizeWalkForward(report: WalkForwardReport, candles: Candles
       sizing: reportSizing(report.settings.sizing),
       seed: report.settings.seed ?? 1,
       randomSeeds: report.baselines?.random?.seeds ?? OLD_REPORT_RANDOM_SEEDS,
+      ...(report.baselines?.random?.rule ? { rule: report.baselines.random.rule } : {}),
       windows: agent.folds.map((f) => f.test),
       runs: agent.runs,
       chained: agent.walkForward?.metrics,
@@ -271,6 +278,7 @@ export function summarizeRuns(input: WalkForwardRuns, candles: Candles): WalkFor
       costs: input.costs,
       balance: input.balance,
       sizing: input.sizing,
+      rule: input.rule,
       randomSeeds: input.randomSeeds,
       seed: input.seed,
     }),

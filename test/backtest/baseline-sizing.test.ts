@@ -16,6 +16,7 @@ import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { runBacktest } from '../../src/market/backtest-engine.ts';
 import { COST_PRESETS } from '../../src/market/costs.ts';
 import type { SizingOptions } from '../../src/market/execution.ts';
+import type { ScheduleRule } from '../../src/agents/decision-rule.ts';
 import { computeMetrics } from '../../src/market/metrics.ts';
 
 const candles = syntheticCandles({ seed: 8, count: 400 });
@@ -54,19 +55,21 @@ test('with target sizing, a random buy or sell rebalances to a random weight (no
   assert.ok(partial, 'some close holds a partial position');
 });
 
+/** SMA cross's report folder through the report step rule and saved-model runs share (with a saved model's rule). */
+async function run(sizing: SizingOptions, rule?: ScheduleRule) {
+  const result = runBacktest({ candles, window: 0, range, costs, balance, sizing, policy: smaCrossPolicy(candles) });
+  const out = path.join(mkdtempSync(path.join(tmpdir(), 'bot-baseline-sizing-')), 'run');
+  const settings = {
+    account: { balance, preset: 'upbit-krw' },
+    backtest: { randomSeeds: 2 },
+  } as Parameters<typeof reportBacktest>[0]['settings'];
+  const series = { candles, label: 'synthetic', origin: 'file' as const };
+  const strategy = { name: 'sma', kind: 'rule' as const, description: 'sma' };
+  return reportBacktest({ settings, series, strategy, result, costs, sizing, seed: 1, out, rule });
+}
+
 test(`a rule backtest with confidence sizing says in the console table, report.html and report.json which sizing \
 each baseline used; with all-in sizing nothing is added`, async () => {
-  const run = async (sizing: SizingOptions) => {
-    const result = runBacktest({ candles, window: 0, range, costs, balance, sizing, policy: smaCrossPolicy(candles) });
-    const out = path.join(mkdtempSync(path.join(tmpdir(), 'bot-baseline-sizing-')), 'run');
-    const settings = {
-      account: { balance, preset: 'upbit-krw' },
-      backtest: { randomSeeds: 2 },
-    } as Parameters<typeof reportBacktest>[0]['settings'];
-    const series = { candles, label: 'synthetic', origin: 'file' as const };
-    const strategy = { name: 'sma', kind: 'rule' as const, description: 'sma' };
-    return reportBacktest({ settings, series, strategy, result, costs, sizing, seed: 1, out });
-  };
   const sized = await run(confidence);
   const line = new RegExp(
     'baseline sizing: buy &(amp;)? hold all-in / all-out; flat none \\(no trades\\); ' +
@@ -81,4 +84,13 @@ each baseline used; with all-in sizing nothing is added`, async () => {
   const allIn = await run({ kind: 'all' });
   assert.doesNotMatch(summaryTable(allIn.report), /baseline sizing/);
   assert.doesNotMatch(allIn.baselines.random.description, /sized/);
+});
+
+test("a saved model's report (the same report step) records the random baseline's rule in report.json", async () => {
+  const ruled = await run({ kind: 'all' }, { every: 4, minHold: 6 });
+  const json = JSON.parse(readFileSync(ruled.files.json, 'utf8')) as {
+    baselines: { random: { description: string; rule?: unknown } };
+  };
+  assert.deepEqual(json.baselines.random.rule, { every: 4, minHold: 6 });
+  assert.match(json.baselines.random.description, /decision rule: every 4, minHold 6/);
 });

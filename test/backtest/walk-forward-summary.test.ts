@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { loadCsvFile } from '../../src/data/source.ts';
 import { tinyStudyHome } from './tiny-study.ts';
 import { buyAndHoldPolicy, randomPolicy, smaCrossPolicy } from '../../src/agents/rule-policies.ts';
+import { underSchedule } from '../../src/agents/decision-rule.ts';
 import { runBacktest } from '../../src/market/backtest-engine.ts';
 import { computeMetrics } from '../../src/market/metrics.ts';
 import type { Policy } from '../../src/core/policy.ts';
@@ -95,7 +96,11 @@ test('the summary of a real 2-fold × 2-seed walk-forward equals the same number
     close(s.baselines.buyAndHold[key].mean, mean(hold.map((m) => m[key])), `buy-and-hold ${key} mean`);
     close(s.baselines.buyAndHold[key].sd, sd(hold.map((m) => m[key])), `buy-and-hold ${key} sd`);
   }
-  const randomBySeed = Array.from({ length: 3 }, (_, k) => direct(() => randomPolicy(7919 + k)).map((m) => m.sharpe));
+  // random trades under the agent's decision rule (dqn-dnn's minHold 48; the report records it), as its own column
+  const rule = { every: 1, minHold: 48 };
+  assert.deepEqual(report.baselines?.random?.rule, rule);
+  const coin = (seed: number) => underSchedule(randomPolicy(seed), rule);
+  const randomBySeed = Array.from({ length: 3 }, (_, k) => direct(() => coin(7919 + k)).map((m) => m.sharpe));
   const pooled = randomBySeed.flat();
   close(s.sharpe.pooled.bar, mean(pooled) + sd(pooled), 'pooled random bar');
   const seedMeans = randomBySeed.map(mean);
@@ -131,7 +136,7 @@ test('the summary of a real 2-fold × 2-seed walk-forward equals the same number
       ),
     );
   const sizedRandom = Array.from({ length: 3 }, (_, k) =>
-    sizedDirect(() => randomPolicy(2 * 7919 + k)).map((m) => m.sharpe),
+    sizedDirect(() => coin(2 * 7919 + k)).map((m) => m.sharpe),
   ).flat();
   close(sized.sharpe.pooled.bar, mean(sizedRandom) + sd(sizedRandom), 'pooled random bar, confidence sizing, seed 2');
   close(

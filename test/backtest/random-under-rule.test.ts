@@ -1,0 +1,77 @@
+/**
+ * The random baseline follows the strategy's decision rule (issue 13): a coin-flipper that may switch only on the
+ * agent's decision candles and keeps a position `minHold` candles, so the random bar is not a fee bar. Real engine,
+ * synthetic candles (the report's record of the rule: baseline-sizing.test.ts).
+ */
+import '../helpers/state-dir.ts';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runBaselines } from '../../src/backtest/baselines.ts';
+import { recipeSchedule } from '../../src/agents/setup.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
+import { COST_PRESETS } from '../../src/market/costs.ts';
+import dqnDnn from '../../strategies/dqn-dnn.ts';
+import finrlDnn from '../../strategies/finrl-dnn.ts';
+
+const candles = syntheticCandles({ seed: 8, count: 400, timeframe: '1h', start: Date.UTC(2024, 0, 1) });
+const range = { from: 60, to: 400 };
+const costs = COST_PRESETS['upbit-krw'];
+const balance = 10_000_000;
+const base = { candles, range, costs, balance, sizing: { kind: 'all' as const }, randomSeeds: 5, seed: 3 };
+const HOUR = 3_600_000;
+
+test(`random under a rule of every 4 and minHold 10: every seed trades only on the 4-hour grid and keeps a position \
+at least 10 candles; the description and the entry say which rule`, () => {
+  const b = runBaselines({ ...base, rule: { every: 4, minHold: 10 } });
+  // fills at least 12 candles apart (10, rounded up to the grid): at most one per 12 candles of the range
+  const most = Math.floor((range.to - range.from) / 12) + 1;
+  for (const [s, m] of b.random.runs!.entries()) assert.ok(m.trades <= most, `seed ${s}: ${m.trades} fills`);
+  const fills = b.random.trades;
+  assert.ok(fills.length >= 5, `the first seed trades (${fills.length} fills)`);
+  for (const f of fills) assert.equal(f.ts % (4 * HOUR), 0, `fill at ${new Date(f.ts).toISOString()}: off the grid`);
+  for (let i = 1; i < fills.length; i++) assert.ok(fills[i].index - fills[i - 1].index >= 10, `fill ${i}`);
+  assert.match(b.random.description, /under the strategy's decision rule: every 4, minHold 10 \(no margin\)/);
+  assert.deepEqual(b.random.rule, { every: 4, minHold: 10 });
+});
+
+test('a holding period alone (every candle, minHold 7): fills at least 7 candles apart', () => {
+  const plain = runBaselines(base).random.trades;
+  assert.ok(
+    plain.some((f, i) => i > 0 && f.index - plain[i - 1].index < 7),
+    'without the rule some fills are closer',
+  );
+  const fills = runBaselines({ ...base, rule: { every: 1, minHold: 7 } }).random.trades;
+  assert.ok(fills.length >= 5, `${fills.length} fills`);
+  for (let i = 1; i < fills.length; i++) assert.ok(fills[i].index - fills[i - 1].index >= 7, `fill ${i}`);
+});
+
+test(`a plain rule (every 1, minHold 0 or 1) changes nothing; buy-and-hold, flat and SMA cross ignore the rule`, () => {
+  const none = runBaselines(base);
+  for (const rule of [
+    { every: 1, minHold: 0 },
+    { every: 1, minHold: 1 },
+  ]) {
+    const b = runBaselines({ ...base, rule });
+    assert.deepEqual(b.random.runs, none.random.runs);
+    assert.equal(b.random.description, none.random.description);
+    assert.equal(b.random.rule, undefined);
+  }
+  const ruled = runBaselines({ ...base, rule: { every: 4, minHold: 10 } });
+  for (const name of ['buy_and_hold', 'flat', 'sma_cross'] as const)
+    assert.deepEqual(ruled[name].metrics, none[name].metrics, name);
+  assert.notDeepEqual(ruled.random.runs, none.random.runs);
+});
+
+test(`the rule a recipe's agents trade by: dqn-dnn's minHold 48; with learnerChoice the loosest of the candidates'; \
+none for finrl-dnn`, () => {
+  assert.deepEqual(recipeSchedule(dqnDnn.recipe), { every: 1, minHold: 48 });
+  assert.deepEqual(recipeSchedule(finrlDnn.recipe), { every: 1, minHold: 0 });
+  const candidates = finrlDnn.recipe.learnerChoice!.candidates;
+  const choice = {
+    candidates: [
+      { ...candidates[0], decision: { minHold: 24, every: 4 } },
+      { ...candidates[1], decision: { minHold: 6, every: 2 } },
+    ],
+  };
+  assert.deepEqual(recipeSchedule({ ...finrlDnn.recipe, learnerChoice: choice }), { every: 2, minHold: 6 });
+});
