@@ -140,7 +140,7 @@ test('--market-costs: one cost preset per market, in report.json per series; unk
   }
 });
 
-test('the random-weights baseline runs over backtest.randomSeeds seeds, as on one market (was fixed at 10)', async () => {
+test('the random-weights baseline runs over backtest.randomSeeds seeds, as on one market (it was 10)', async () => {
   const dir = tempDir('bot-portfolio-');
   const config = path.join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ backtest: { randomSeeds: 3 } }));
