@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { UserError } from '../core/errors.ts';
 import { migrate, type Schema } from './migrations.ts';
 import { candleRows, candlesFromRows, type CandleRow, type Candles } from '../core/candles.ts';
-import { timeframeMs } from './timeframe.ts';
+import { stepSlack, timeframeMs } from './timeframe.ts';
 import { describeGrid, firstOffGrid, gridOf } from './grid.ts';
 
 /** One stored series as `bot data list` shows it. `gaps` counts missing ranges, `missing` the candles in them. */
@@ -342,11 +342,12 @@ export class CandleStore {
    * Missing candle ranges of one series (an exchange that skips empty intervals leaves these, and a market that closes
    * does; they are facts, not errors). `missing` counts the timeframe slots that fit between the two candles, so a
    * session gap that is no multiple of the timeframe (10:30 → 13:00 for 1h candles: 11:30 and 12:30) counts whole
-   * slots; daily and longer candles an hour off (daylight saving time in the file's zone) leave no gap.
+   * slots; a step within stepSlack of one timeframe leaves no gap (the importer's rule: daily candles an hour off across
+   * a daylight saving change, weekly ones days off after a holiday).
    */
   gaps(exchange: string, symbol: string, timeframe: string, from = -Infinity, to = Infinity): GapRange[] {
     const step = timeframeMs(timeframe);
-    const slack = step >= 86_400_000 ? 3_600_000 : 0;
+    const slack = stepSlack(step);
     const rows = this.db
       .prepare(
         `SELECT prev, ts FROM (
