@@ -80,6 +80,12 @@ CREATE TABLE IF NOT EXISTS series_labels (
   ],
 };
 
+/** What a counted write did: candles new to the store, and stored ones replaced by other values. */
+export interface UpsertCounts {
+  added: number;
+  replaced: number;
+}
+
 /** A time range [from, to) in ms UTC. */
 export interface TimeRange {
   from: number;
@@ -195,23 +201,22 @@ export class CandleStore {
    * downloaded candles (a file in another time zone, another exchange's prices) replaced them without a word, and the
    * download record kept a later download from fetching them again.
    */
-  upsertCounted(
-    exchange: string,
-    symbol: string,
-    timeframe: string,
-    rows: readonly CandleRow[],
-  ): { added: number; replaced: number } {
-    const count = this.db.prepare(
-      'SELECT count(*) AS n FROM candles WHERE exchange = ? AND symbol = ? AND timeframe = ?',
-    );
-    const size = () => (count.get(exchange, symbol, timeframe) as { n: number }).n;
-    const run = this.db.transaction(() => {
-      const before = size();
-      const changed = this.upsert(exchange, symbol, timeframe, rows);
-      const added = size() - before;
-      return { added, replaced: changed - added };
-    });
-    return run.immediate();
+  upsertCounted(exchange: string, symbol: string, timeframe: string, rows: readonly CandleRow[]): UpsertCounts {
+    return this.db.transaction(() => this.countedIn(exchange, symbol, timeframe, rows)).immediate();
+  }
+
+  /** `upsert`, counting new candles apart from stored ones replaced, inside the caller's transaction. */
+  private countedIn(exchange: string, symbol: string, timeframe: string, rows: readonly CandleRow[]): UpsertCounts {
+    const size = () =>
+      (
+        this.db
+          .prepare('SELECT count(*) AS n FROM candles WHERE exchange = ? AND symbol = ? AND timeframe = ?')
+          .get(exchange, symbol, timeframe) as { n: number }
+      ).n;
+    const before = size();
+    const changed = this.upsert(exchange, symbol, timeframe, rows);
+    const added = size() - before;
+    return { added, replaced: changed - added };
   }
 
   /**
@@ -376,7 +381,8 @@ export class CandleStore {
   }
 
   /**
-   * Stores downloaded rows and marks [from, to) as downloaded, in one transaction. Returns rows inserted or changed.
+   * Stores downloaded rows and marks [from, to) as downloaded, in one transaction. Returns the candles new to the store
+   * and the stored ones replaced by other values (as an import counts them).
    */
   storeDownload(
     exchange: string,
@@ -384,9 +390,9 @@ export class CandleStore {
     timeframe: string,
     rows: readonly CandleRow[],
     range: TimeRange,
-  ): number {
+  ): UpsertCounts {
     const run = this.db.transaction(() => {
-      const changed = this.upsert(exchange, symbol, timeframe, rows);
+      const counts = this.countedIn(exchange, symbol, timeframe, rows);
       const merged = mergeRanges([...this.coverage(exchange, symbol, timeframe), range]);
       this.db
         .prepare('DELETE FROM candle_coverage WHERE exchange = ? AND symbol = ? AND timeframe = ?')
@@ -395,7 +401,7 @@ export class CandleStore {
         'INSERT INTO candle_coverage (exchange, symbol, timeframe, from_ts, to_ts) VALUES (?, ?, ?, ?, ?)',
       );
       for (const r of merged) insert.run(exchange, symbol, timeframe, r.from, r.to);
-      return changed;
+      return counts;
     });
     return run.immediate();
   }

@@ -148,7 +148,10 @@ test('download coverage: ranges merge, and what is wanted minus what is covered 
 
   const store = CandleStore.open(path.join(tempDir(), 'c.db'));
   try {
-    assert.equal(store.storeDownload('upbit', 'BTC/KRW', '1h', [row(0), row(1)], { from: t0, to: t0 + 2 * H }), 2);
+    assert.deepEqual(store.storeDownload('upbit', 'BTC/KRW', '1h', [row(0), row(1)], { from: t0, to: t0 + 2 * H }), {
+      added: 2,
+      replaced: 0,
+    });
     store.storeDownload('upbit', 'BTC/KRW', '1h', [], { from: t0 + 2 * H, to: t0 + 5 * H });
     assert.deepEqual(
       store.coverage('upbit', 'BTC/KRW', '1h'),
