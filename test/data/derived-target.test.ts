@@ -10,6 +10,8 @@ import '../helpers/state-dir.ts';
 import { candlesFromRows } from '../../src/core/candles.ts';
 import { candlesToCsv } from '../../src/data/csv.ts';
 import { CandleStore } from '../../src/data/store.ts';
+import { Account } from '../../src/market/account.ts';
+import { RunRepository } from '../../src/trading/run-repository.ts';
 import { DEAD_EXCHANGE, exchangeConfigFile, tempDir } from './helpers.ts';
 import { runBot } from '../cli/run.ts';
 
@@ -81,4 +83,77 @@ and that derive rebuilds it; nothing stored`, async () => {
       '`bot data derive` rebuilds it from its index, or download under another --symbol\n',
   );
   assert.equal(storedCount(db, 'INV/USD'), 4);
+});
+
+/** Opens a paper run in `db` as `bot paper` records one (RunRepository); `portfolio`: its markets and informative. */
+function openRun(db: string, name: string, symbol: string, portfolio?: { symbols: string[]; informative: string[] }) {
+  const store = CandleStore.open(db);
+  try {
+    const repo = new RunRepository(store.db);
+    const costs = { feeRate: 0.0005, sellTax: 0, slippageBps: 0, minOrderValue: 1, quantityPrecision: 8 };
+    const account = new Account(1_000, costs).snapshot();
+    const init = { policy: 'strategy:sma-cross', historyFrom: 0, startTs: 0, initialBalance: 1_000, account, now: 0 };
+    const pf = portfolio && {
+      ...portfolio,
+      account: { symbols: portfolio.symbols, initialBalance: 1_000, cash: 1_000, books: [], skips: [0, 0] },
+      clock: 0,
+    };
+    return repo.create(
+      { mode: 'paper', name, exchange: 'demo', symbol, timeframe: '1d' },
+      { ...init, ...(pf ? { portfolio: pf } : {}) },
+    );
+  } finally {
+    store.close();
+  }
+}
+
+function endRunIn(db: string, id: number): void {
+  const store = CandleStore.open(db);
+  try {
+    new RunRepository(store.db).end(id, 5 * D);
+  } finally {
+    store.close();
+  }
+}
+
+function closes(db: string, symbol: string): number[] {
+  const store = CandleStore.open(db);
+  try {
+    return [...store.load('demo', symbol, '1d').close];
+  } finally {
+    store.close();
+  }
+}
+
+test(`bot data derive refuses to rewrite a series a paper run that has not ended trades, or a portfolio run reads \
+(informative), naming the run and how to end it; once ended, the series is derived again`, async () => {
+  // it rewrote the series under the run (exit 0), whose next decisions and buy-and-hold used the new prices
+  const { db, common } = await derivedSeries();
+  const before = closes(db, 'INV/USD');
+  const run = openRun(db, 'inv', 'INV/USD');
+  const derive = ['data', 'derive', '--from', 'IDX/USD', '--leverage', '2', '--symbol', 'INV/USD', ...common];
+  const r = await runBot(derive);
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.stderr,
+    `error: --symbol INV/USD: the paper run "inv" (id ${run.id}) trades demo INV/USD 1d and has not ended; deriving ` +
+      'would rewrite the prices under it; nothing stored: end it first ' +
+      '(bot paper --end --name inv --symbol INV/USD --timeframe 1d) or name a new series\n',
+  );
+  assert.deepEqual(closes(db, 'INV/USD'), before, 'nothing rewritten');
+  endRunIn(db, run.id);
+  const pf = openRun(db, 'pf', 'IDX/USD,OTHER/USD', { symbols: ['IDX/USD', 'OTHER/USD'], informative: ['INV/USD'] });
+  const read = await runBot(derive);
+  assert.equal(read.code, 1);
+  assert.match(
+    read.stderr,
+    new RegExp(
+      `^error: --symbol INV/USD: the paper run "pf" \\(id ${pf.id}\\) reads demo INV/USD 1d and has not ended; .*` +
+        '\\(bot paper --end --name pf --symbols IDX/USD,OTHER/USD --timeframe 1d\\)',
+    ),
+  );
+  endRunIn(db, pf.id);
+  const again = await runBot(derive);
+  assert.equal(again.code, 0, again.stderr);
+  assert.notDeepEqual(closes(db, 'INV/USD'), before, 'ended runs keep their fills; the series is derived anew');
 });

@@ -19,6 +19,7 @@ import { describeRange, isoTime, parseTime, timeframeMs } from '../../data/timef
 import { parseSymbolsFlag } from '../../data/portfolio-source.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { checkOutFile } from '../out-paths.ts';
+import { openRunsUsing } from '../../trading/series-users.ts';
 import { eitherNotBoth } from '../../core/flag-conflicts.ts';
 
 /** Flags every command that takes candles offers: `--data FILE`, `--sample`, `--from`, `--to` (and `--columns`). */
@@ -491,6 +492,7 @@ function derive(flags: DeriveFlags): void {
   const from = flags.from;
   const stored = withStore(config, (store) => {
     refuseFetchedTarget(store, id, spec.symbol, timeframe);
+    refuseTradedTarget(store, { exchange: id, symbol: spec.symbol, timeframe });
     let index = store.load(id, from, timeframe);
     if (index.ts.length === 0 && isSampleSeries(id, from, timeframe)) {
       // the README's example on a fresh install: the bundled sample is exchange `sample`'s index, stored beside it
@@ -518,6 +520,24 @@ function refuseFetchedTarget(store: CandleStore, id: string, symbol: string, tim
     `--symbol ${symbol}: ${id} ${symbol} ${timeframe} holds ${plural(n, 'candle')} not derived by the bot ` +
       '(downloaded or imported), which deriving would replace; nothing stored: name a new series, e.g. ' +
       `--symbol ${derivedExample(symbol)}`,
+  );
+}
+
+/**
+ * Deriving rewrites every candle of the target: a paper or live run that trades it (or reads it, a portfolio model's
+ * informative series) and has not ended would go on deciding, and comparing itself with buy-and-hold, on the new prices
+ * beside fills made on the old ones. Ended runs are not asked about: their fills and equity stay as recorded.
+ */
+function refuseTradedTarget(store: CandleStore, series: { exchange: string; symbol: string; timeframe: string }): void {
+  const [run, ...more] = openRunsUsing(store.db, series);
+  if (run === undefined) return;
+  const { exchange, symbol, timeframe } = series;
+  const markets = run.portfolio ? `--symbols ${run.symbol}` : `--symbol ${run.symbol}`;
+  const others = more.length > 0 ? ` (and ${plural(more.length, 'other run')})` : '';
+  throw new UserError(
+    `--symbol ${symbol}: the ${run.mode} run "${run.name}" (id ${run.id}) ${run.use} ${exchange} ${symbol} ` +
+      `${timeframe} and has not ended${others}; deriving would rewrite the prices under it; nothing stored: end it ` +
+      `first (bot ${run.mode} --end --name ${run.name} ${markets} --timeframe ${timeframe}) or name a new series`,
   );
 }
 
