@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../core/errors.ts';
+import { noteDatabaseFile } from '../core/sqlite-busy.ts';
 import { migrate, type Schema } from './migrations.ts';
 import { candleRows, candlesFromRows, type CandleRow, type Candles } from '../core/candles.ts';
 import { stepSlack, timeframeMs } from './timeframe.ts';
@@ -171,6 +172,7 @@ export class CandleStore {
         throw new UserError(`${file} is not a SQLite database (use --db to choose another file)`);
       throw new UserError(`cannot open database ${file}: ${msg}`);
     }
+    noteDatabaseFile(file);
     return new CandleStore(db, resolved, made);
   }
 

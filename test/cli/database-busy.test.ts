@@ -1,0 +1,62 @@
+/**
+ * A command that finds its database's write lock held by another process past busy_timeout: one line naming the file
+ * and what to do, exit 1, no stack trace. It used to print a bare `error: database is locked` and an "unexpected
+ * failure" log line with the stack.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import '../helpers/state-dir.ts';
+import { CandleStore } from '../../src/data/store.ts';
+import { tempDir } from '../data/helpers.ts';
+import { runBot } from './run.ts';
+
+/** Another process holding `file`'s write lock (BEGIN IMMEDIATE) until it is killed; resolves once it holds it. */
+async function holdWriteLock(file: string): Promise<{ release(): void }> {
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const source = `
+const Database = require(${JSON.stringify(driver)});
+const db = new Database(${JSON.stringify(file)});
+db.exec('BEGIN IMMEDIATE');
+db.prepare("INSERT OR IGNORE INTO candle_coverage VALUES ('other', 'X/KRW', '1h', 0, 1)").run();
+process.stdout.write('locked\\n');
+setInterval(() => {}, 60_000);
+`;
+  const child = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  for await (const chunk of child.stdout) {
+    out += String(chunk);
+    if (out.includes('locked')) break;
+  }
+  assert.match(out, /locked/, 'the other process never took the write lock');
+  return { release: () => child.kill('SIGKILL') };
+}
+
+test(`bot data import and bot paper --end while another process holds the database's write lock: one line naming \
+the file, exit 1, no stack trace`, async () => {
+  const dir = tempDir('bot-busy-');
+  const db = path.join(dir, 'bot.db');
+  CandleStore.open(db).close();
+  const csv = path.join(dir, 'a.csv');
+  writeFileSync(csv, 'timestamp,open,high,low,close,volume\n2024-01-01,10,12,9,11,1\n2024-01-02,11,13,10,12,2\n');
+  const other = await holdWriteLock(db);
+  try {
+    const results = await Promise.all([
+      runBot(['data', 'import', csv, '--symbol', 'BTC/KRW', '--db', db, '--log-level', 'error']),
+      runBot(['paper', '--end', '--name', 'x', '--db', db, '--log-level', 'error']),
+    ]);
+    for (const r of results) {
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(
+        r.stderr,
+        `error: ${db} is locked: another process is writing to it (a download, a paper or live run, a retrain) ` +
+          'and held it past the 5 s wait; try again later\n',
+      );
+    }
+  } finally {
+    other.release();
+  }
+});
