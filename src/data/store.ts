@@ -82,7 +82,7 @@ CREATE TABLE IF NOT EXISTS series_labels (
 };
 
 /** What a counted write did: candles new to the store, and stored ones replaced by other values. */
-export interface UpsertCounts {
+interface UpsertCounts {
   added: number;
   replaced: number;
 }
@@ -349,8 +349,8 @@ export class CandleStore {
    * Missing candle ranges of one series (an exchange that skips empty intervals leaves these, and a market that closes
    * does; they are facts, not errors). `missing` counts the timeframe slots that fit between the two candles, so a
    * session gap that is no multiple of the timeframe (10:30 → 13:00 for 1h candles: 11:30 and 12:30) counts whole
-   * slots; a step within stepSlack of one timeframe leaves no gap (the importer's rule: daily candles an hour off across
-   * a daylight saving change, weekly ones days off after a holiday).
+   * slots; a step within stepSlack of one timeframe leaves no gap (the importer's rule: daily candles an hour off
+   * across a daylight saving change, weekly ones days off after a holiday).
    */
   gaps(exchange: string, symbol: string, timeframe: string, from = -Infinity, to = Infinity): GapRange[] {
     const step = timeframeMs(timeframe);

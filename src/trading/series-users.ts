@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { TradingMode } from './types.ts';
 
 /** A run that uses the series: how it names its markets (`symbol`, or a portfolio's `symbols` joined) and how. */
-export interface SeriesUser {
+interface SeriesUser {
   id: number;
   mode: TradingMode;
   name: string;

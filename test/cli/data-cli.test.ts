@@ -174,23 +174,17 @@ test('bot data import reads headerless files: Binance klines (ms, µs), RLTrader
   }
 });
 
+/** `bot data download` with `config` into `db` from `since` (ms), warnings on stderr. */
+function downloadFrom(config: string, db: string, since: number): Promise<CliResult> {
+  const args = ['data', 'download', '--config', config, '--db', db, '--since', new Date(since).toISOString()];
+  return runBot([...args, '--log-level', 'warn']);
+}
+
 test('bot data download against the fake exchange, with the config pointing ccxt at it', async () => {
   const o = { seed: 3, count: 450, hoursBack: 1000, prefix: 'bot-cli-download-' };
   await withHourlyFake(o, async ({ dir, config, truth }) => {
     const db = path.join(dir, 'bot.db');
-    const since = new Date(truth.ts[0]).toISOString();
-    const first = await runBot([
-      'data',
-      'download',
-      '--config',
-      config,
-      '--db',
-      db,
-      '--since',
-      since,
-      '--log-level',
-      'warn',
-    ]);
+    const first = await downloadFrom(config, db, truth.ts[0]);
     assert.equal(first.code, 0, first.stderr);
     assert.match(
       first.stdout,
@@ -222,19 +216,7 @@ import gives`, async () => {
     writeFileSync(csv, `timestamp,open,high,low,close,volume\n${rows.join('\n')}\n`);
     const imported = await runBot(['data', 'import', csv, '--symbol', 'BTC/KRW', '--db', db, '--log-level', 'error']);
     assert.equal(imported.code, 0, imported.stderr);
-    const since = new Date(truth.ts[0]).toISOString();
-    const r = await runBot([
-      'data',
-      'download',
-      '--config',
-      config,
-      '--db',
-      db,
-      '--since',
-      since,
-      '--log-level',
-      'warn',
-    ]);
+    const r = await downloadFrom(config, db, truth.ts[0]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /upbit BTC\/KRW 1h: 30 closed candles fetched in \d+ requests, 20 new, 10 replaced\n/);
     assert.match(r.stdout, /^note: 10 stored candles had other values and now hold the exchange's \(/m);

@@ -5,35 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import '../helpers/state-dir.ts';
 import { CandleStore } from '../../src/data/store.ts';
-import { tempDir } from '../data/helpers.ts';
+import { holdWriteLock, tempDir } from '../data/helpers.ts';
 import { runBot } from './run.ts';
-
-/** Another process holding `file`'s write lock (BEGIN IMMEDIATE) until it is killed; resolves once it holds it. */
-async function holdWriteLock(file: string): Promise<{ release(): void }> {
-  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const source = `
-const Database = require(${JSON.stringify(driver)});
-const db = new Database(${JSON.stringify(file)});
-db.exec('BEGIN IMMEDIATE');
-db.prepare("INSERT OR IGNORE INTO candle_coverage VALUES ('other', 'X/KRW', '1h', 0, 1)").run();
-process.stdout.write('locked\\n');
-setInterval(() => {}, 60_000);
-`;
-  const child = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  for await (const chunk of child.stdout) {
-    out += String(chunk);
-    if (out.includes('locked')) break;
-  }
-  assert.match(out, /locked/, 'the other process never took the write lock');
-  return { release: () => child.kill('SIGKILL') };
-}
 
 test(`bot data import and bot paper --end while another process holds the database's write lock: one line naming \
 the file, exit 1, no stack trace`, async () => {

@@ -13,7 +13,7 @@ import { CandleStore } from '../../src/data/store.ts';
 import { Account } from '../../src/market/account.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { DEAD_EXCHANGE, exchangeConfigFile, tempDir } from './helpers.ts';
-import { runBot } from '../cli/run.ts';
+import { runBot, type CliResult } from '../cli/run.ts';
 
 const D = 86_400_000;
 const index = candlesFromRows(
@@ -22,6 +22,18 @@ const index = candlesFromRows(
   '1d',
   [100, 101, 103, 98].map((c, i) => ({ ts: i * D, open: c, high: c + 2, low: c - 2, close: c, volume: 10 })),
 );
+
+/** `bot data derive` of IDX/USD with leverage `k` as `symbol`. */
+const deriveArgs = (k: string, symbol: string) => [
+  'data',
+  'derive',
+  '--from',
+  'IDX/USD',
+  '--leverage',
+  k,
+  '--symbol',
+  symbol,
+];
 
 /** A database holding the index as demo IDX/USD 1d and its inverse as INV/USD; the flags that name them. */
 async function derivedSeries(): Promise<{ dir: string; db: string; common: string[] }> {
@@ -32,31 +44,36 @@ async function derivedSeries(): Promise<{ dir: string; db: string; common: strin
   const common = ['--exchange', 'demo', '--timeframe', '1d', '--db', db, '--log-level', 'error'];
   const imported = await runBot(['data', 'import', csv, '--symbol', 'IDX/USD', ...common]);
   assert.equal(imported.code, 0, imported.stderr);
-  const derived = await runBot([
-    'data',
-    'derive',
-    '--from',
-    'IDX/USD',
-    '--leverage',
-    '-1',
-    '--symbol',
-    'INV/USD',
-    ...common,
-  ]);
+  const derived = await runBot([...deriveArgs('-1', 'INV/USD'), ...common]);
   assert.equal(derived.code, 0, derived.stderr);
   return { dir, db, common };
 }
 
-function storedCount(db: string, symbol: string): number {
+/** `fn` on the store in `db`, closed after. */
+function inStore<T>(db: string, fn: (store: CandleStore) => T): T {
   const store = CandleStore.open(db);
   try {
-    return store.load('demo', symbol, '1d').ts.length;
+    return fn(store);
   } finally {
     store.close();
   }
 }
 
+const storedCount = (db: string, symbol: string) => inStore(db, (s) => s.load('demo', symbol, '1d').ts.length);
+const closes = (db: string, symbol: string) => inStore(db, (s) => [...s.load('demo', symbol, '1d').close]);
+
 const LABEL = 'derived: -1× IDX/USD rebalanced every 1d candle, fee 0%/yr';
+
+/** The one line a download or import into INV/USD gets, exit 1, and the derived series left as it was. */
+function assertRefused(r: CliResult, article: string, verb: string, db: string): void {
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.stderr,
+    `error: demo INV/USD 1d is ${LABEL}: ${article} ${verb} into it would mix real prices with derived ones; nothing ` +
+      `stored: \`bot data derive\` rebuilds it from its index, or ${verb} under another --symbol\n`,
+  );
+  assert.equal(storedCount(db, 'INV/USD'), 4);
+}
 
 test(`bot data import and download into a derived series are refused in one line saying what it is derived from \
 and that derive rebuilds it; nothing stored`, async () => {
@@ -64,31 +81,16 @@ and that derive rebuilds it; nothing stored`, async () => {
   const { dir, db, common } = await derivedSeries();
   const more = path.join(dir, 'more.csv');
   writeFileSync(more, 'timestamp,open,high,low,close,volume\n1970-01-04,1,2,1,1,1\n1970-01-05,1,2,1,1,1\n');
-  const imported = await runBot(['data', 'import', more, '--symbol', 'INV/USD', ...common]);
-  assert.equal(imported.code, 1);
-  assert.equal(
-    imported.stderr,
-    `error: demo INV/USD 1d is ${LABEL}: an import into it would mix real prices with derived ones; nothing stored: ` +
-      '`bot data derive` rebuilds it from its index, or import under another --symbol\n',
-  );
-  assert.equal(storedCount(db, 'INV/USD'), 4);
+  assertRefused(await runBot(['data', 'import', more, '--symbol', 'INV/USD', ...common]), 'an', 'import', db);
   // checked before the exchange is asked (this one cannot be reached), every market of --symbols first
   const config = exchangeConfigFile(dir, DEAD_EXCHANGE, { file: '', level: 'error' });
   const download = ['data', 'download', '--config', config, '--since', '1970-01-01', ...common];
-  const r = await runBot([...download, '--symbols', 'IDX/USD,INV/USD']);
-  assert.equal(r.code, 1);
-  assert.equal(
-    r.stderr,
-    `error: demo INV/USD 1d is ${LABEL}: a download into it would mix real prices with derived ones; nothing stored: ` +
-      '`bot data derive` rebuilds it from its index, or download under another --symbol\n',
-  );
-  assert.equal(storedCount(db, 'INV/USD'), 4);
+  assertRefused(await runBot([...download, '--symbols', 'IDX/USD,INV/USD']), 'a', 'download', db);
 });
 
 /** Opens a paper run in `db` as `bot paper` records one (RunRepository); `portfolio`: its markets and informative. */
 function openRun(db: string, name: string, symbol: string, portfolio?: { symbols: string[]; informative: string[] }) {
-  const store = CandleStore.open(db);
-  try {
+  return inStore(db, (store) => {
     const repo = new RunRepository(store.db);
     const costs = { feeRate: 0.0005, sellTax: 0, slippageBps: 0, minOrderValue: 1, quantityPrecision: 8 };
     const account = new Account(1_000, costs).snapshot();
@@ -102,28 +104,10 @@ function openRun(db: string, name: string, symbol: string, portfolio?: { symbols
       { mode: 'paper', name, exchange: 'demo', symbol, timeframe: '1d' },
       { ...init, ...(pf ? { portfolio: pf } : {}) },
     );
-  } finally {
-    store.close();
-  }
+  });
 }
 
-function endRunIn(db: string, id: number): void {
-  const store = CandleStore.open(db);
-  try {
-    new RunRepository(store.db).end(id, 5 * D);
-  } finally {
-    store.close();
-  }
-}
-
-function closes(db: string, symbol: string): number[] {
-  const store = CandleStore.open(db);
-  try {
-    return [...store.load('demo', symbol, '1d').close];
-  } finally {
-    store.close();
-  }
-}
+const endRunIn = (db: string, id: number) => inStore(db, (s) => new RunRepository(s.db).end(id, 5 * D));
 
 test(`bot data derive refuses to rewrite a series a paper run that has not ended trades, or a portfolio run reads \
 (informative), naming the run and how to end it; once ended, the series is derived again`, async () => {
@@ -131,7 +115,7 @@ test(`bot data derive refuses to rewrite a series a paper run that has not ended
   const { db, common } = await derivedSeries();
   const before = closes(db, 'INV/USD');
   const run = openRun(db, 'inv', 'INV/USD');
-  const derive = ['data', 'derive', '--from', 'IDX/USD', '--leverage', '2', '--symbol', 'INV/USD', ...common];
+  const derive = [...deriveArgs('2', 'INV/USD'), ...common];
   const r = await runBot(derive);
   assert.equal(r.code, 1);
   assert.equal(

@@ -206,7 +206,8 @@ function refuseDerivedTarget(
   const label = store.label(exchange, symbol, timeframe);
   if (label === undefined) return;
   throw new UserError(
-    `${exchange} ${symbol} ${timeframe} is ${label}: ${verb === 'import' ? 'an' : 'a'} ${verb} into it would mix real prices with derived ones; ` +
+    `${exchange} ${symbol} ${timeframe} is ${label}: ${verb === 'import' ? 'an' : 'a'} ${verb} into it would mix ` +
+      'real prices with derived ones; ' +
       `nothing stored: \`bot data derive\` rebuilds it from its index, or ${verb} under another --symbol`,
   );
 }
