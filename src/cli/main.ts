@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { HaltError, UserError } from '../core/errors.ts';
 import { closeLogger, log, redactSecrets } from '../core/log.ts';
+import { busyUserError } from '../core/sqlite-busy.ts';
 type Register = (program: Command) => void;
 
 /**
@@ -62,8 +63,9 @@ async function main(argv: string[]): Promise<number> {
     await registerCommands(argv);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
+  } catch (caught) {
+    if (caught instanceof CommanderError) return caught.exitCode;
+    const e = busyUserError(caught) ?? caught;
     if (e instanceof UserError) {
       process.stderr.write(`error: ${redactSecrets(e.message)}\n`);
       log().debug(e.message);

@@ -8,7 +8,7 @@
  * stretch of coarser candles); those are refused with one line naming the first offending rows.
  */
 import { UserError } from '../core/errors.ts';
-import { isoTime, timeframeMs } from './timeframe.ts';
+import { isoTime, stepSlack, timeframeMs } from './timeframe.ts';
 
 /** A row's open time and the file line it came from (for error messages). */
 interface TimedRow {
@@ -63,15 +63,6 @@ function commonStep(ts: readonly number[]): number | undefined {
   for (const [d, n] of counts)
     if (n > bestCount || (n === bestCount && best !== undefined && d < best)) [best, bestCount] = [d, n];
   return best;
-}
-
-/**
- * How much shorter than a timeframe a step may be and still be one candle: daily candles read in a zone with daylight
- * saving time sit an hour off across its changes; weekly candles stamped on the week's first trading day move to the
- * Tuesday (or later) after a Monday holiday, so one step is 6 days (or fewer) and the next 8.
- */
-function stepSlack(step: number): number {
-  return step >= 7 * DAY ? 3 * DAY : step >= DAY ? HOUR : 0;
 }
 
 /**

@@ -19,7 +19,10 @@ export interface DownloadRequest {
 
 export interface DownloadResult {
   fetched: number;
-  stored: number;
+  /** Candles new to the store. */
+  added: number;
+  /** Stored candles the exchange's replaced with other values (the note `bot data` prints: replacedNote). */
+  replaced: number;
   pages: number;
   /** The ranges asked from the exchange, [from, to); `to` undefined: up to the last closed candle. */
   ranges: { from: number; to: number | undefined }[];
@@ -68,7 +71,7 @@ export async function downloadToStore(
     from: r.from,
     to: Number.isFinite(r.to) ? r.to : undefined,
   }));
-  const result: DownloadResult = { fetched: 0, stored: 0, pages: 0, ranges };
+  const result: DownloadResult = { fetched: 0, added: 0, replaced: 0, pages: 0, ranges };
   for (const range of ranges) {
     log().info(
       `downloading ${exchange} ${symbol} ${timeframe} ` +
@@ -80,10 +83,12 @@ export async function downloadToStore(
         refuseOffGrid(store, req, rows, 'this page not stored (use another --db, or re-import correctly there)');
         result.pages++;
         result.fetched += rows.length;
-        result.stored += store.storeDownload(exchange, symbol, timeframe, rows, {
+        const { added, replaced } = store.storeDownload(exchange, symbol, timeframe, rows, {
           from: progress.windowTs,
           to: progress.reachedTs,
         });
+        result.added += added;
+        result.replaced += replaced;
         await opts.onPage?.(rows, progress);
       },
     });
@@ -91,6 +96,9 @@ export async function downloadToStore(
       // stored in onPage, with the range the page covered
     }
   }
-  log().info(`downloaded ${result.fetched} candles in ${result.pages} requests, ${result.stored} new or changed`);
+  log().info(
+    `downloaded ${result.fetched} candles in ${result.pages} requests, ` +
+      `${result.added} new, ${result.replaced} replaced`,
+  );
   return result;
 }

@@ -2,9 +2,10 @@ import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../core/errors.ts';
+import { noteDatabaseFile } from '../core/sqlite-busy.ts';
 import { migrate, type Schema } from './migrations.ts';
 import { candleRows, candlesFromRows, type CandleRow, type Candles } from '../core/candles.ts';
-import { timeframeMs } from './timeframe.ts';
+import { stepSlack, timeframeMs } from './timeframe.ts';
 import { describeGrid, firstOffGrid, gridOf } from './grid.ts';
 
 /** One stored series as `bot data list` shows it. `gaps` counts missing ranges, `missing` the candles in them. */
@@ -79,6 +80,12 @@ CREATE TABLE IF NOT EXISTS series_labels (
     },
   ],
 };
+
+/** What a counted write did: candles new to the store, and stored ones replaced by other values. */
+interface UpsertCounts {
+  added: number;
+  replaced: number;
+}
 
 /** A time range [from, to) in ms UTC. */
 export interface TimeRange {
@@ -165,6 +172,7 @@ export class CandleStore {
         throw new UserError(`${file} is not a SQLite database (use --db to choose another file)`);
       throw new UserError(`cannot open database ${file}: ${msg}`);
     }
+    noteDatabaseFile(file);
     return new CandleStore(db, resolved, made);
   }
 
@@ -195,23 +203,22 @@ export class CandleStore {
    * downloaded candles (a file in another time zone, another exchange's prices) replaced them without a word, and the
    * download record kept a later download from fetching them again.
    */
-  upsertCounted(
-    exchange: string,
-    symbol: string,
-    timeframe: string,
-    rows: readonly CandleRow[],
-  ): { added: number; replaced: number } {
-    const count = this.db.prepare(
-      'SELECT count(*) AS n FROM candles WHERE exchange = ? AND symbol = ? AND timeframe = ?',
-    );
-    const size = () => (count.get(exchange, symbol, timeframe) as { n: number }).n;
-    const run = this.db.transaction(() => {
-      const before = size();
-      const changed = this.upsert(exchange, symbol, timeframe, rows);
-      const added = size() - before;
-      return { added, replaced: changed - added };
-    });
-    return run.immediate();
+  upsertCounted(exchange: string, symbol: string, timeframe: string, rows: readonly CandleRow[]): UpsertCounts {
+    return this.db.transaction(() => this.countedIn(exchange, symbol, timeframe, rows)).immediate();
+  }
+
+  /** `upsert`, counting new candles apart from stored ones replaced, inside the caller's transaction. */
+  private countedIn(exchange: string, symbol: string, timeframe: string, rows: readonly CandleRow[]): UpsertCounts {
+    const size = () =>
+      (
+        this.db
+          .prepare('SELECT count(*) AS n FROM candles WHERE exchange = ? AND symbol = ? AND timeframe = ?')
+          .get(exchange, symbol, timeframe) as { n: number }
+      ).n;
+    const before = size();
+    const changed = this.upsert(exchange, symbol, timeframe, rows);
+    const added = size() - before;
+    return { added, replaced: changed - added };
   }
 
   /**
@@ -342,11 +349,12 @@ export class CandleStore {
    * Missing candle ranges of one series (an exchange that skips empty intervals leaves these, and a market that closes
    * does; they are facts, not errors). `missing` counts the timeframe slots that fit between the two candles, so a
    * session gap that is no multiple of the timeframe (10:30 → 13:00 for 1h candles: 11:30 and 12:30) counts whole
-   * slots; daily and longer candles an hour off (daylight saving time in the file's zone) leave no gap.
+   * slots; a step within stepSlack of one timeframe leaves no gap (the importer's rule: daily candles an hour off
+   * across a daylight saving change, weekly ones days off after a holiday).
    */
   gaps(exchange: string, symbol: string, timeframe: string, from = -Infinity, to = Infinity): GapRange[] {
     const step = timeframeMs(timeframe);
-    const slack = step >= 86_400_000 ? 3_600_000 : 0;
+    const slack = stepSlack(step);
     const rows = this.db
       .prepare(
         `SELECT prev, ts FROM (
@@ -375,7 +383,8 @@ export class CandleStore {
   }
 
   /**
-   * Stores downloaded rows and marks [from, to) as downloaded, in one transaction. Returns rows inserted or changed.
+   * Stores downloaded rows and marks [from, to) as downloaded, in one transaction. Returns the candles new to the store
+   * and the stored ones replaced by other values (as an import counts them).
    */
   storeDownload(
     exchange: string,
@@ -383,9 +392,9 @@ export class CandleStore {
     timeframe: string,
     rows: readonly CandleRow[],
     range: TimeRange,
-  ): number {
+  ): UpsertCounts {
     const run = this.db.transaction(() => {
-      const changed = this.upsert(exchange, symbol, timeframe, rows);
+      const counts = this.countedIn(exchange, symbol, timeframe, rows);
       const merged = mergeRanges([...this.coverage(exchange, symbol, timeframe), range]);
       this.db
         .prepare('DELETE FROM candle_coverage WHERE exchange = ? AND symbol = ? AND timeframe = ?')
@@ -394,7 +403,7 @@ export class CandleStore {
         'INSERT INTO candle_coverage (exchange, symbol, timeframe, from_ts, to_ts) VALUES (?, ?, ?, ?, ?)',
       );
       for (const r of merged) insert.run(exchange, symbol, timeframe, r.from, r.to);
-      return changed;
+      return counts;
     });
     return run.immediate();
   }

@@ -16,6 +16,17 @@ export function timeframeMs(timeframe: string): number {
   return Number(m[1]) * UNIT_MS[m[2]];
 }
 
+/**
+ * How far a step between two stored candles may miss one timeframe and still be the next candle (one rule for the
+ * importer's steps, src/data/csv-steps.ts, and the store's gaps): daily candles read in a zone with daylight saving
+ * time sit an hour off across its changes; weekly candles stamped on the week's first trading day move to the Tuesday
+ * (or later) after a Monday holiday, so one step is 6 days (or fewer) and the next 8.
+ */
+export function stepSlack(step: number): number {
+  const day = UNIT_MS.d;
+  return step >= UNIT_MS.w ? 3 * day : step >= day ? UNIT_MS.h : 0;
+}
+
 /** Candles per year of a timeframe, for annualising metrics (crypto trades every hour of every day). */
 export function periodsPerYear(timeframe: string, tradingDaysPerYear = 365): number {
   const ms = timeframeMs(timeframe);

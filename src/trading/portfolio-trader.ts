@@ -111,8 +111,14 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
       noun: 'portfolio run',
       markets: { symbols: symbols.join(',') },
       account: accountSummary(account),
-      portfolio: { symbols: [...symbols], account: snapshotPortfolio(account), clock: 0 },
+      portfolio: { symbols: [...symbols], account: snapshotPortfolio(account), clock: 0, ...this.informativeState() },
     };
+  }
+
+  /** The informative series the policy reads now, as the run's state records them (PortfolioRunState). */
+  private informativeState(): { informative?: string[] } {
+    const informative = this.o.policies.informative ?? [];
+    return informative.length > 0 ? { informative: [...informative] } : {};
   }
 
   /**
@@ -413,6 +419,7 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
         pending: c.pending,
         clock: pf.clock + 1,
         policyMemory: c.memory ?? pf.policyMemory,
+        informative: this.informativeState().informative,
       },
     };
     repo.saveState(next);

@@ -118,6 +118,11 @@ export interface PortfolioPending {
 
 export interface PortfolioRunState {
   symbols: string[];
+  /**
+   * The series the policy read at the last candle time acted on (a model's informative series), so `bot data derive`
+   * can refuse to rewrite one under the run (src/trading/series-users.ts); absent: none, or a run from before.
+   */
+  informative?: string[];
   account: PortfolioAccountState;
   pending?: PortfolioPending;
   /** Clock times acted on so far: the clock index t the policy sees next. */

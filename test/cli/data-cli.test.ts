@@ -174,25 +174,22 @@ test('bot data import reads headerless files: Binance klines (ms, µs), RLTrader
   }
 });
 
+/** `bot data download` with `config` into `db` from `since` (ms), warnings on stderr. */
+function downloadFrom(config: string, db: string, since: number): Promise<CliResult> {
+  const args = ['data', 'download', '--config', config, '--db', db, '--since', new Date(since).toISOString()];
+  return runBot([...args, '--log-level', 'warn']);
+}
+
 test('bot data download against the fake exchange, with the config pointing ccxt at it', async () => {
   const o = { seed: 3, count: 450, hoursBack: 1000, prefix: 'bot-cli-download-' };
   await withHourlyFake(o, async ({ dir, config, truth }) => {
     const db = path.join(dir, 'bot.db');
-    const since = new Date(truth.ts[0]).toISOString();
-    const first = await runBot([
-      'data',
-      'download',
-      '--config',
-      config,
-      '--db',
-      db,
-      '--since',
-      since,
-      '--log-level',
-      'warn',
-    ]);
+    const first = await downloadFrom(config, db, truth.ts[0]);
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /upbit BTC\/KRW 1h: 450 closed candles fetched in [5-6] requests, 450 new or changed/);
+    assert.match(
+      first.stdout,
+      /upbit BTC\/KRW 1h: 450 closed candles fetched in [5-6] requests, 450 new, 0 replaced\n/,
+    );
     assert.doesNotMatch(first.stderr, /\[|█|░/, 'no progress bar when stderr is not a TTY');
     const store = CandleStore.open(db);
     try {
@@ -202,6 +199,27 @@ test('bot data download against the fake exchange, with the config pointing ccxt
     } finally {
       store.close();
     }
+  });
+});
+
+test(`bot data download over stored candles with other values counts them apart from new ones, with the note an \
+import gives`, async () => {
+  // it said "10 new or changed" of 10 candles replaced and none new
+  const o = { seed: 4, count: 30, hoursBack: 100, prefix: 'bot-cli-download-replace-' };
+  await withHourlyFake(o, async ({ dir, config, truth }) => {
+    const db = path.join(dir, 'bot.db');
+    const csv = path.join(dir, 'other.csv');
+    const rows = [...truth.ts.slice(0, 10)].map((ts, i) => {
+      const [op, hi, lo, cl] = [truth.open[i], truth.high[i], truth.low[i], truth.close[i]].map((v) => v * 2);
+      return `${new Date(ts).toISOString()},${op},${hi},${lo},${cl},${truth.volume[i]}`;
+    });
+    writeFileSync(csv, `timestamp,open,high,low,close,volume\n${rows.join('\n')}\n`);
+    const imported = await runBot(['data', 'import', csv, '--symbol', 'BTC/KRW', '--db', db, '--log-level', 'error']);
+    assert.equal(imported.code, 0, imported.stderr);
+    const r = await downloadFrom(config, db, truth.ts[0]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /upbit BTC\/KRW 1h: 30 closed candles fetched in \d+ requests, 20 new, 10 replaced\n/);
+    assert.match(r.stdout, /^note: 10 stored candles had other values and now hold the exchange's \(/m);
   });
 });
 

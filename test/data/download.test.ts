@@ -91,18 +91,18 @@ test('download pages through Upbit 200 at a time, stores closed candles only, an
       'pages move forward',
     );
     assert.equal(first.fetched, 1499);
-    assert.equal(first.stored, 1499);
+    assert.deepEqual([first.added, first.replaced], [1499, 0]);
     assertStoredEqualsClosed(s);
 
     const again = await run(s);
-    assert.equal(again.stored, 0, 're-running changes nothing');
+    assert.deepEqual([again.added, again.replaced], [0, 0], 're-running changes nothing');
     assert.equal(s.fake.candleRequests().length, candleReqs.length, 'nothing new has closed, so nothing is asked');
 
     // three hours later the open candle has closed (with its final values) and two more exist
     s.fake.setSeries('KRW-BTC', (s.truth = series(1503)));
     s.clock.now += 3 * H;
     const later = await run(s);
-    assert.equal(later.stored, 3);
+    assert.deepEqual([later.added, later.replaced], [3, 0]);
     assertStoredEqualsClosed(s);
     const lastReq = s.fake.candleRequests().at(-1)!;
     assert.ok(Date.parse(lastReq.query.to) > s.truth.ts[1498], 'incremental request starts after the stored end');
@@ -125,7 +125,7 @@ test('an interrupted download resumes where it stopped, with no duplicate and no
     s.fake.state.faults.length = 0;
     const before = s.fake.candleRequests().length;
     const rest = await run(s);
-    assert.equal(rest.stored, 1199 - partial);
+    assert.equal(rest.added, 1199 - partial);
     assert.ok(s.fake.candleRequests().length - before <= 5, 'only the rest is fetched');
     assertStoredEqualsClosed(s);
   } finally {

@@ -1,3 +1,7 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -95,4 +99,36 @@ export async function withHourlyFake(
   } finally {
     await fake.close();
   }
+}
+
+/**
+ * Another process that takes `file`'s write lock (BEGIN IMMEDIATE), says `locked` on stdout, holds it for `holdMs`
+ * (undefined: until `release` kills it) and commits; resolves once it holds the lock, with its exit.
+ */
+export async function holdWriteLock(
+  file: string,
+  holdMs?: number,
+): Promise<{ exited: Promise<number | null>; release(): void }> {
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const hold =
+    holdMs !== undefined
+      ? `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${holdMs});\ndb.exec('COMMIT');`
+      : 'setInterval(() => {}, 60_000);';
+  const source = `
+const Database = require(${JSON.stringify(driver)});
+const db = new Database(${JSON.stringify(file)});
+db.exec('BEGIN IMMEDIATE');
+db.prepare("INSERT OR IGNORE INTO candle_coverage VALUES ('other', 'X/KRW', '1h', 0, 1)").run();
+process.stdout.write('locked\\n');
+${hold}
+`;
+  const child = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  let out = '';
+  for await (const chunk of child.stdout) {
+    out += String(chunk);
+    if (out.includes('locked')) break;
+  }
+  assert.match(out, /locked/, 'the other process never took the write lock');
+  return { exited, release: () => child.kill('SIGKILL') };
 }

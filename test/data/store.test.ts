@@ -148,7 +148,10 @@ test('download coverage: ranges merge, and what is wanted minus what is covered 
 
   const store = CandleStore.open(path.join(tempDir(), 'c.db'));
   try {
-    assert.equal(store.storeDownload('upbit', 'BTC/KRW', '1h', [row(0), row(1)], { from: t0, to: t0 + 2 * H }), 2);
+    assert.deepEqual(store.storeDownload('upbit', 'BTC/KRW', '1h', [row(0), row(1)], { from: t0, to: t0 + 2 * H }), {
+      added: 2,
+      replaced: 0,
+    });
     store.storeDownload('upbit', 'BTC/KRW', '1h', [], { from: t0 + 2 * H, to: t0 + 5 * H });
     assert.deepEqual(
       store.coverage('upbit', 'BTC/KRW', '1h'),
@@ -157,6 +160,23 @@ test('download coverage: ranges merge, and what is wanted minus what is covered 
     );
     assert.equal(store.remove('upbit', 'BTC/KRW', '1h'), 2);
     assert.deepEqual(store.coverage('upbit', 'BTC/KRW', '1h'), []);
+  } finally {
+    store.close();
+  }
+});
+
+test(`gaps() of weekly candles stamped on each week's first trading day: a week opening on a Tuesday after a Monday \
+holiday (steps of 8 and 6 days, which the importer takes) is no gap; a week left out is one`, () => {
+  const store = CandleStore.open(path.join(tempDir(), 'weekly.db'));
+  const at = (ts: number) => ({ ts, open: 1, high: 2, low: 1, close: 1, volume: 1 });
+  try {
+    const D = 24 * H;
+    const mondays = [0, 1, 2, 3, 4, 5].map((w) => Date.UTC(2024, 1, 26) + w * 7 * D);
+    const weeks = [mondays[0], mondays[1], mondays[2] + D, mondays[3], mondays[5]]; // 2024-03-12 a Tuesday
+    store.upsert('x', 'IDX', '1w', weeks.map(at));
+    assert.deepEqual(store.gaps('x', 'IDX', '1w'), [{ from: mondays[4], to: mondays[5], missing: 1 }]);
+    const info = store.series().find((s) => s.symbol === 'IDX');
+    assert.deepEqual([info?.gaps, info?.missing], [1, 1]);
   } finally {
     store.close();
   }

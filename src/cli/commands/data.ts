@@ -19,6 +19,7 @@ import { describeRange, isoTime, parseTime, timeframeMs } from '../../data/timef
 import { parseSymbolsFlag } from '../../data/portfolio-source.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { checkOutFile } from '../out-paths.ts';
+import { openRunsUsing } from '../../trading/series-users.ts';
 import { eitherNotBoth } from '../../core/flag-conflicts.ts';
 
 /** Flags every command that takes candles offers: `--data FILE`, `--sample`, `--from`, `--to` (and `--columns`). */
@@ -180,10 +181,44 @@ async function download(flags: DownloadFlags): Promise<void> {
   const until = flags.until !== undefined ? parseTime(flags.until, '--until') : undefined;
   if (until !== undefined && until <= since)
     throw new UserError(`--until (${flags.until}) must be after --since (${isoTime(since)})`);
+  const markets = symbols ?? [config.symbol];
+  // before any market is fetched: a derived one among them would stop the download half done
+  readStore(config, undefined, (store) => {
+    for (const symbol of markets) refuseDerivedTarget(store, config.exchange.id, symbol, config.timeframe, 'download');
+  });
   // ccxt takes seconds to load: only the commands that talk to an exchange pay for it
   const { createExchange } = await import('../../data/exchange.ts');
   const ex = createExchange(config);
-  for (const symbol of symbols ?? [config.symbol]) await downloadOne(config, ex, symbol, since, until);
+  for (const symbol of markets) await downloadOne(config, ex, symbol, since, until);
+}
+
+/**
+ * A download or import into a series `bot data derive` built is refused: it kept the "derived" label over real
+ * prices, and the next derive replaced the whole series, the imported candles with it, without a word.
+ */
+function refuseDerivedTarget(
+  store: CandleStore,
+  exchange: string,
+  symbol: string,
+  timeframe: string,
+  verb: 'download' | 'import',
+): void {
+  const label = store.label(exchange, symbol, timeframe);
+  if (label === undefined) return;
+  throw new UserError(
+    `${exchange} ${symbol} ${timeframe} is ${label}: ${verb === 'import' ? 'an' : 'a'} ${verb} into it would mix ` +
+      'real prices with derived ones; ' +
+      `nothing stored: \`bot data derive\` rebuilds it from its index, or ${verb} under another --symbol`,
+  );
+}
+
+/**
+ * The note after a download or import that replaced stored candles with other values (`theirs`: whose values they now
+ * hold), so neither overwrites stored prices silently.
+ */
+function replacedNote(replaced: number, theirs: string, check: string): void {
+  if (replaced > 0)
+    console.log(`note: ${plural(replaced, 'stored candle')} had other values and now hold the ${theirs} (${check})`);
 }
 
 async function downloadOne(
@@ -240,7 +275,12 @@ async function downloadOne(
     const info = store.series().find((s) => s.exchange === id && s.symbol === symbol && s.timeframe === timeframe);
     console.log(
       `${id} ${symbol} ${timeframe}: ${result.fetched} closed candles ` +
-        `fetched in ${result.pages} requests, ${result.stored} new or changed`,
+        `fetched in ${result.pages} requests, ${result.added} new, ${result.replaced} replaced`,
+    );
+    replacedNote(
+      result.replaced,
+      "exchange's",
+      'the exchange revised them, or they came from a file: `bot data import` of another source or --tz',
     );
     if (info) {
       console.log(`stored ${shortTime(info.first)} … ${shortTime(info.last)}: ${info.count} candles`);
@@ -368,6 +408,7 @@ function importFile(file: string, flags: ImportFlags): void {
   const exchange = config.exchange.id;
   const rows = parsed.rows;
   const { added, replaced } = withStore(config, (store) => {
+    refuseDerivedTarget(store, exchange, config.symbol, parsed.timeframe, 'import');
     // before writing: candles off the stored grid would sit beside the stored ones (two a day), not replace them
     const off = store.offGrid(
       exchange,
@@ -390,11 +431,7 @@ function importFile(file: string, flags: ImportFlags): void {
       `${shortTime(rows[0].ts)} … ${shortTime(rows[rows.length - 1].ts)}, ${added} new, ${replaced} replaced${dropped}`,
   );
   printCsvWarnings(name, parsed.notes);
-  if (replaced > 0)
-    console.log(
-      `note: ${plural(replaced, 'stored candle')} had other values and now hold the file's ` +
-        '(check --tz and --exchange if the file should have matched them)',
-    );
+  replacedNote(replaced, "file's", 'check --tz and --exchange if the file should have matched them');
   if (parsed.leftOpen !== undefined)
     console.log(
       `note: left out the last row, ${shortTime(parsed.leftOpen)}: its candle had not closed yet ` +
@@ -456,6 +493,7 @@ function derive(flags: DeriveFlags): void {
   const from = flags.from;
   const stored = withStore(config, (store) => {
     refuseFetchedTarget(store, id, spec.symbol, timeframe);
+    refuseTradedTarget(store, { exchange: id, symbol: spec.symbol, timeframe });
     let index = store.load(id, from, timeframe);
     if (index.ts.length === 0 && isSampleSeries(id, from, timeframe)) {
       // the README's example on a fresh install: the bundled sample is exchange `sample`'s index, stored beside it
@@ -483,6 +521,24 @@ function refuseFetchedTarget(store: CandleStore, id: string, symbol: string, tim
     `--symbol ${symbol}: ${id} ${symbol} ${timeframe} holds ${plural(n, 'candle')} not derived by the bot ` +
       '(downloaded or imported), which deriving would replace; nothing stored: name a new series, e.g. ' +
       `--symbol ${derivedExample(symbol)}`,
+  );
+}
+
+/**
+ * Deriving rewrites every candle of the target: a paper or live run that trades it (or reads it, a portfolio model's
+ * informative series) and has not ended would go on deciding, and comparing itself with buy-and-hold, on the new prices
+ * beside fills made on the old ones. Ended runs are not asked about: their fills and equity stay as recorded.
+ */
+function refuseTradedTarget(store: CandleStore, series: { exchange: string; symbol: string; timeframe: string }): void {
+  const [run, ...more] = openRunsUsing(store.db, series);
+  if (run === undefined) return;
+  const { exchange, symbol, timeframe } = series;
+  const markets = run.portfolio ? `--symbols ${run.symbol}` : `--symbol ${run.symbol}`;
+  const others = more.length > 0 ? ` (and ${plural(more.length, 'other run')})` : '';
+  throw new UserError(
+    `--symbol ${symbol}: the ${run.mode} run "${run.name}" (id ${run.id}) ${run.use} ${exchange} ${symbol} ` +
+      `${timeframe} and has not ended${others}; deriving would rewrite the prices under it; nothing stored: end it ` +
+      `first (bot ${run.mode} --end --name ${run.name} ${markets} --timeframe ${timeframe}) or name a new series`,
   );
 }
 
