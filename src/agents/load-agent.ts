@@ -12,7 +12,8 @@ import type { Learner } from './learners/learner.ts';
 import { changesPosition, greedyDecision, switchAdvantage, type DecidingNet } from './greedy-decision.ts';
 import { checkDecisionRule, DecisionGate, fallbackDecision, isPlainRule, PLAIN_RULE } from './decision-rule.ts';
 import type { DecisionRule } from './decision-rule.ts';
-import { checkMemberFallbacks, EnsembleNet, parseEnsembleKind, type EnsembleMeta } from './ensemble.ts';
+import { checkMemberFallbacks, EnsembleNet, type EnsembleMeta } from './ensemble.ts';
+import { parseEnsembleKind } from './ensemble-kind.ts';
 import type { NetPlan } from '../nn/plan.ts';
 import { observationSource, prepareData, recipeWarmup, wrapModel } from './setup.ts';
 
