@@ -45,7 +45,7 @@ test('bot paper / live with a flag mistake and bot status load neither ccxt nor 
   );
 });
 
-test('status, flag mistakes, rule strategies and the data commands do not load TensorFlow.js', async () => {
+test('status, flag mistakes, rule strategies and the data commands do not load TensorFlow.js or fastify', async () => {
   const cwd = mkdtempSync(path.join(tmpdir(), 'bot-startup-tf-'));
   // [args, what it prints on stderr]; each stops before any network work (no candles stored, or a flag refused)
   const cases: [string[], RegExp][] = [
@@ -69,6 +69,10 @@ test('status, flag mistakes, rule strategies and the data commands do not load T
         assert.equal(code === 0, said.source === '^$', `${args.join(' ')}: exit ${code}, ${stderr}`);
         assert.match(stderr, said, args.join(' '));
         assert.doesNotMatch(loaded, /node_modules\/@tensorflow\//, `${args.join(' ')} loaded TensorFlow.js`);
+        // nor the dashboard's web server (`bot --help` lists serve), nor the image library but for bot chart's help
+        assert.doesNotMatch(loaded, /node_modules\/fastify\//, `${args.join(' ')} loaded fastify`);
+        if (args[0] !== '--help')
+          assert.doesNotMatch(loaded, /node_modules\/sharp\//, `${args.join(' ')} loaded sharp`);
       }),
     );
 });
