@@ -30,8 +30,8 @@ export function runBot(
 }
 
 /**
- * Runs `bot` once per entry of `runs` in `cwd`, at most `limit` at a time, and gives the results in the order of `runs`.
- * Each run is a whole node process: sixty started at once on two cores thrash (and hold sixty heaps) for no gain.
+ * Runs `bot` once per entry of `runs` in `cwd`, at most `limit` at a time; the results in the order of `runs`. Each
+ * run is a whole node process: sixty started at once on two cores thrash (and hold sixty heaps) for no gain.
  */
 export async function runBots(
   runs: readonly { args: string[]; env?: Record<string, string> }[],
