@@ -19,8 +19,9 @@ import { candidateRecipes } from './candidate-recipes.ts';
 import { learnerOf } from './learners/registry.ts';
 import type { AgentRecipe } from './recipe.ts';
 
-const ENSEMBLE_KINDS = ['vote', 'mean'] as const;
-export type EnsembleKind = (typeof ENSEMBLE_KINDS)[number];
+import type { EnsembleKind } from './ensemble-kind.ts';
+
+export type { EnsembleKind } from './ensemble-kind.ts';
 
 /**
  * What `meta.learner.ensemble` holds: how the members combine, each member's switching margin (vote) and, when the
@@ -157,11 +158,4 @@ export function checkMemberFallbacks(meta: EnsembleMeta, where: string): (Fallba
   if (!Array.isArray(meta.fallbacks) || meta.fallbacks.length !== n)
     throw new UserError(`${where}: ensemble.fallbacks must list one entry per member (${n})`);
   return meta.fallbacks.map((f) => (f === null ? null : checkFallback(f, where)));
-}
-
-/** `--ensemble` as given on the command line, checked. */
-export function parseEnsembleKind(v: string): EnsembleKind {
-  if (!(ENSEMBLE_KINDS as readonly string[]).includes(v))
-    throw new UserError(`--ensemble must be one of ${ENSEMBLE_KINDS.join(', ')}, got '${v}'`);
-  return v as EnsembleKind;
 }

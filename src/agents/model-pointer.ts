@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameS
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { syncDir, syncTree, writeFileSynced } from '../core/durable-files.ts';
-import { foreignEntries, recoverInterruptedSave } from '../nn/model-files.ts';
+import { foreignEntries, recoverInterruptedSave } from '../nn/model-folder.ts';
 
 /**
  * A model home is a folder such as `models/btc-dqn`. It holds either a saved model directly (its first version,

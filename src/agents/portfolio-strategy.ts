@@ -5,7 +5,7 @@
 import { UserError } from '../core/errors.ts';
 import { Rng } from '../core/random.ts';
 import type { PortfolioPolicy } from '../market/portfolio-engine.ts';
-import { checkPortfolioRecipe, type PortfolioRecipe } from './portfolio-recipe.ts';
+import type { PortfolioRecipe } from './portfolio-recipe.ts';
 import { checkRuleLookback, importStrategy } from './strategy.ts';
 
 export interface PortfolioContext {
@@ -40,7 +40,8 @@ export async function loadPortfolioStrategy(name: string): Promise<PortfolioStra
   if (!isPortfolioStrategy(exported)) {
     throw new UserError(`strategy "${name}" trades one market; with --symbols use a portfolio strategy (equal-weight)`);
   }
-  if (exported.recipe) checkPortfolioRecipe(label, exported.recipe);
+  // as for one market (loadStrategy): the recipe schema, and TensorFlow.js with it, loads for agents only
+  if (exported.recipe) (await import('./portfolio-recipe.ts')).checkPortfolioRecipe(label, exported.recipe);
   else checkRuleLookback(label, exported.lookback);
   return exported;
 }

@@ -13,7 +13,7 @@ import { PROJECT_ROOT } from '../core/project-root.ts';
 import type { AccountSection, TradeValueBounds } from '../market/config.ts';
 import { costsFromSettings, type Costs } from '../market/costs.ts';
 import type { SizingOptions } from '../market/execution.ts';
-import { checkRecipe, type AgentRecipe } from './recipe.ts';
+import type { AgentRecipe } from './recipe.ts';
 
 export const STRATEGIES_DIR = path.join(PROJECT_ROOT, 'strategies');
 
@@ -191,7 +191,9 @@ export async function loadStrategy(
   if (!isStrategy(exported)) {
     throw new UserError(`${label} does not default-export a strategy (kind, name, description, …)`);
   }
-  if (exported.kind === 'agent') checkRecipe(label, exported.recipe);
+  // the recipe schema reaches every learner and TensorFlow.js with them: loaded for agents only, so that a rule
+  // strategy's run does not pay for it
+  if (exported.kind === 'agent') (await import('./recipe.ts')).checkRecipe(label, exported.recipe);
   else checkRuleLookback(label, exported.lookback);
   return exported;
 }

@@ -7,7 +7,6 @@ import path from 'node:path';
 import { isoTime } from '../data/timeframe.ts';
 import type { Baselines, BaselineName } from './baselines.ts';
 import { BASELINE_NAMES, NO_SIZING, sizingText } from './baselines.ts';
-import { writeEquityPng } from './chart.ts';
 import { tradesFingerprint, type BacktestResult, type Trade } from '../market/backtest-engine.ts';
 import {
   METRIC_ROWS,
@@ -217,6 +216,8 @@ export async function writeReport(dir: string, input: ReportInput): Promise<Repo
   const r = input.result;
   const stored = storedReport(input, files);
   writeFileSync(files.trades, tradesCsv(r.trades));
+  // the image library (sharp) loads when a report is written, not with the backtest command's flags
+  const { writeEquityPng } = await import('./chart.ts');
   await writeEquityPng(files.png, {
     title: stored.title,
     timestamps: r.timestamps,

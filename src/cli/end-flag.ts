@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { UserError } from '../core/errors.ts';
 import type { Config } from '../config/schema.ts';
 import { endRun } from '../trading/end-run.ts';
-import { runKey } from '../trading/session.ts';
+import { runKey } from '../trading/run-key.ts';
 import type { TradingMode } from '../trading/types.ts';
 
 /** What `--end` reads of a paper or live command's flags. */

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Config } from '../config/schema.ts';
-import { runKey } from '../trading/session.ts';
+import { runKey } from '../trading/run-key.ts';
 import { settleOrder, type SettleBy } from '../trading/settle-order.ts';
 import { refuseStartFlags, type StartFlags } from './end-flag.ts';
 

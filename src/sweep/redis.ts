@@ -1,37 +1,13 @@
 /**
- * Redis for sweeps: the `--queue redis://host:port` URL checked before any I/O, a reachability check that turns an
- * unreachable server into one line, connections for BullMQ, and the market data that workers fetch once by key.
+ * Redis for sweeps: a reachability check that turns an unreachable server into one line, connections for BullMQ, and
+ * the market data that workers fetch once by key. The `--queue` URL's form is checked in redis-url.ts.
  */
 import { Redis } from 'ioredis';
 import type { Candles } from '../core/candles.ts';
 import type { Logger } from '../core/log.ts';
 import { UserError } from '../core/errors.ts';
 import { candlesFromJson, candlesToJson, type CandlesJson } from './run-job.ts';
-
-/** The URL without its password, for messages. */
-export function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
-/** Checks the URL's form (redis:// or rediss://, a host); a one-line UserError otherwise. No network. */
-export function checkRedisUrl(url: string, flag = '--queue'): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new UserError(`${flag} "${url}" is not a URL: expected redis://host:port`);
-  }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
-    throw new UserError(`${flag} ${safeUrl(url)}: expected redis://host:port (or rediss://)`);
-  if (!u.hostname) throw new UserError(`${flag} ${safeUrl(url)}: no host`);
-  return url;
-}
+import { safeUrl } from './redis-url.ts';
 
 /** The environment variable a Redis password may come from (kept off the command line and out of `ps`). */
 const ENV_REDIS_PASSWORD = 'BOT_REDIS_PASSWORD';

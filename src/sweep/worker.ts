@@ -14,7 +14,8 @@ import { codeFingerprint, shortCode } from './fingerprint.ts';
 import type { JobResult, JobSpec } from './jobs.ts';
 import { ENV_BACKEND, ENV_REDIS } from './processor.ts';
 import { queueName } from './queue.ts';
-import { bullConnection, safeUrl, watchOutages } from './redis.ts';
+import { bullConnection, watchOutages } from './redis.ts';
+import { safeUrl } from './redis-url.ts';
 
 const PROCESSOR_FILE = fileURLToPath(new URL('./processor.ts', import.meta.url));
 

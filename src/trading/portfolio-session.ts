@@ -7,7 +7,6 @@ import { createExchange } from '../data/exchange.ts';
 import { modelMarketCosts, type Costs, type CostsFrom } from '../market/costs.ts';
 import { loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
 import { portfolioRuleSource, type PortfolioPolicySource } from './portfolio-policy-source.ts';
-import { portfolioModelSource } from './portfolio-model-source.ts';
 import { PortfolioTrader } from './portfolio-trader.ts';
 import { PortfolioLiveTrader } from './portfolio-live.ts';
 import {
@@ -16,13 +15,13 @@ import {
   liveStartChecks,
   liveTraderSettings,
   openSession,
-  runKey,
   startInputChecks,
   traderSettings,
   type RunStartOptions,
   type TradingSession,
 } from './session.ts';
 import type { CandleFeed } from './types.ts';
+import { runKey } from './run-key.ts';
 
 interface PortfolioSessionOptions extends RunStartOptions {
   symbols: string[];
@@ -47,6 +46,8 @@ async function resolvePortfolioPolicy(
   o: PortfolioSessionOptions,
 ): Promise<{ source: PortfolioPolicySource; costs: CostsFrom[] }> {
   if (o.model) {
+    // loaded for model runs only, as on one market (session.ts)
+    const { portfolioModelSource } = await import('./portfolio-model-source.ts');
     const source = await portfolioModelSource(o.model, o.config, o.symbols, o.clock);
     return { source, costs: modelMarketCosts(o.symbols, source.costs, o.config.account, o.marketCosts) };
   }

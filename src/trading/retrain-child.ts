@@ -6,7 +6,7 @@ import type { Logger } from '../core/log.ts';
 import { currentVersion, removeStaging } from '../agents/model-pointer.ts';
 import type { CandleStore } from '../data/store.ts';
 import { RETRAIN_PARENT_ENV } from './parent-watch.ts';
-import { closeKilledRetrains } from './retrain.ts';
+import { closeKilledRetrains } from './killed-retrains.ts';
 
 interface RetrainFlags {
   config?: string;

@@ -17,6 +17,7 @@ import { buyAndHoldPolicy } from '../agents/rule-policies.ts';
 import type { CandleStore } from '../data/store.ts';
 import { shortError } from '../data/exchange.ts';
 import { ensureTradingSchema } from './db.ts';
+import { closeKilledRetrains } from './killed-retrains.ts';
 import { processAlive } from '../core/process-alive.ts';
 import { fairHoldout } from './retrain-holdout.ts';
 import { acquireFileLock, type Lock } from './lock.ts';
@@ -29,10 +30,10 @@ import {
   stageVersion,
   versionDir,
   versionNames,
-  versionWriter,
   type StagedVersion,
 } from '../agents/model-pointer.ts';
-import { parseEnsembleKind, type EnsembleKind, type EnsembleMeta } from '../agents/ensemble.ts';
+import type { EnsembleKind, EnsembleMeta } from '../agents/ensemble.ts';
+import { parseEnsembleKind } from '../agents/ensemble-kind.ts';
 import type { TradingSettings } from './config.ts';
 
 /** What a challenger is judged on: total return over the holdout after costs, through the backtest engine. */
@@ -136,37 +137,6 @@ export function removeStaleStaging(home: string, db: CandleStore['db'], clock: (
     logger.warn(`retrain: could not remove a killed retrain's leftovers (${shortError(e)})`);
   }
   closeKilledRetrains(home, db, clock, logger, (pid) => !processAlive(pid));
-}
-
-/**
- * Closes the `trading_retrains` rows of `home` that a retrain left `running` when its writer (the pid its challenger's
- * version name ends in) is one `ended` names: outcome `failed`, the reason saying it was killed. removeStaleStaging
- * closes those of any dead writer; the trader those of its own retrain child that died (src/trading/retrain-child.ts),
- * which would otherwise read as running until the home's next retrain.
- */
-export function closeKilledRetrains(
-  home: string,
-  db: CandleStore['db'],
-  clock: () => number,
-  logger: Logger,
-  ended: (writerPid: number) => boolean,
-): void {
-  const rows = db
-    .prepare(
-      `SELECT id, challenger_version AS version FROM trading_retrains
-       WHERE outcome = 'running' AND model_dir IN (?, ?) ORDER BY id`,
-    )
-    .all(canonicalHome(home), path.resolve(home)) as { id: number; version: string | null }[];
-  const close = db.prepare(
-    `UPDATE trading_retrains SET finished_at = ?, outcome = 'failed', reason = ? WHERE id = ? AND outcome = 'running'`,
-  );
-  for (const { id, version } of rows) {
-    const pid = version === null ? undefined : versionWriter(version);
-    if (pid === undefined || !ended(pid)) continue;
-    const reason = `killed: its process (pid ${pid}) ended before the verdict; nothing was promoted`;
-    close.run(clock(), reason, id);
-    logger.warn(`retrain: closed the trading_retrains row ${id} of a killed retrain (${version}) as failed`);
-  }
 }
 
 /**

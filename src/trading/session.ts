@@ -5,7 +5,6 @@ import type { Exchange } from 'ccxt';
 import { CandleStore } from '../data/store.ts';
 import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
 import { UserError } from '../core/errors.ts';
-import { checkName } from '../core/names.ts';
 import type { Logger } from '../core/log.ts';
 import { loadStrategy, ruleSizing } from '../agents/strategy.ts';
 import type { TradingSettings } from './config.ts';
@@ -14,10 +13,8 @@ import { acquireLock, runLockName, type Lock } from './lock.ts';
 import { accountKey, accountLockFile, lockLiveAccount } from './account-lock.ts';
 import { accountClaimant, claimedAccountError } from './account-claims.ts';
 import { credentialsFromEnv } from '../core/secrets.ts';
-import { modelPolicySource } from './model-policy-source.ts';
 import { resolveModel } from '../agents/model-pointer.ts';
 import { savedModelCosts } from '../agents/model-costs.ts';
-import { portfolioModelSymbols } from '../agents/portfolio-model.ts';
 import { checkBalance, runCosts, type CostsFrom } from '../market/costs.ts';
 import { PaperMarket } from './paper-market.ts';
 import { rulePolicySource, type PolicyChoiceResult } from './rule-policy-source.ts';
@@ -27,6 +24,7 @@ import { Trader, type RunTrader } from './trader.ts';
 import { LiveTrader } from './live.ts';
 import { checkExchangeClock, checkOrderCap } from './live-start.ts';
 import type { CandleFeed, RunKey, TradingMode } from './types.ts';
+import { runKey } from './run-key.ts';
 import { eitherNotBoth } from '../core/flag-conflicts.ts';
 
 interface PolicyChoice {
@@ -46,6 +44,9 @@ async function resolvePolicy(
 ): Promise<PolicyChoiceResult> {
   const seed = choice.seed ?? config.backtest.seed;
   if (choice.model) {
+    // the model code, and TensorFlow.js with it, loads for model runs only: a rule strategy's run does not pay for it
+    const { portfolioModelSymbols } = await import('../agents/portfolio-model.ts');
+    const { modelPolicySource } = await import('./model-policy-source.ts');
     const traded = portfolioModelSymbols(resolveModel(choice.model).dir);
     if (traded)
       throw new UserError(
@@ -66,15 +67,6 @@ async function resolvePolicy(
     sizing: ruleSizing(config.backtest),
     ...runCosts('config', config.account),
   };
-}
-
-export function runKey(
-  config: Pick<TradingSettings, 'exchange' | 'symbol' | 'timeframe'>,
-  mode: TradingMode,
-  name: string,
-): RunKey {
-  checkName(name);
-  return { mode, name, exchange: config.exchange.id, symbol: config.symbol, timeframe: config.timeframe };
 }
 
 /** What a paper or live command asks of its run, one market or a portfolio alike (open-run.ts passes it on). */

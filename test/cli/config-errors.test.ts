@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { registerData } from '../../src/cli/commands/data.ts';
 import { PROJECT_ROOT } from '../../src/core/project-root.ts';
-import { runBot } from './run.ts';
+import { runBot, runBots } from './run.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bot-cli-config-'));
 function configFile(name: string, content: unknown): string {
@@ -28,7 +28,7 @@ test('config errors through the real CLI: one line naming the key, non-zero exit
       /account\.balance: at most 1000000000000000/,
     ],
   ];
-  const results = await Promise.all(cases.map(([args]) => runBot(['data', 'list', '--db', db, ...args])));
+  const results = await runBots(cases.map(([args]) => ({ args: ['data', 'list', '--db', db, ...args] })));
   results.forEach((r, i) => {
     assert.notEqual(r.code, 0, `case ${i} exits non-zero`);
     const lines = r.stderr.trim().split('\n');
@@ -241,7 +241,10 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
   ];
   // live needs keys before anything else is checked; these reach no exchange
   const keys = { BOT_API_KEY: 'test-key', BOT_API_SECRET: 'test-secret' };
-  const results = await Promise.all(cases.map(([args]) => runBot(args, args[0] === 'live' ? keys : {}, cwd)));
+  const results = await runBots(
+    cases.map(([args]) => ({ args, env: args[0] === 'live' ? keys : {} })),
+    cwd,
+  );
   results.forEach((r, i) => {
     const what = cases[i][0].join(' ');
     const expectOk = cases[i][1].source === '^$';

@@ -1,7 +1,8 @@
 /**
  * What a `bot` command loads before its flags are checked: a run that stops at a flag mistake, and `bot status`, load
  * neither ccxt (about a thousand files) nor the dashboard's web server; each loads when a run reaches an exchange or
- * `--serve` asks for the dashboard.
+ * `--serve` asks for the dashboard. Nor do they, or the data commands, load TensorFlow.js: it loads when a run trains,
+ * loads a model or predicts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,9 +10,23 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/core/project-root.ts';
-import { runBot } from './run.ts';
+import { runBot, type CliResult } from './run.ts';
 
 const PRELOAD = path.join(PROJECT_ROOT, 'test/cli/loaded-modules.mjs');
+
+/** Runs `bot args` with the preload and returns the modules it loaded, one URL or path a line. */
+async function loadedBy(args: string[], file: string, cwd: string): Promise<CliResult & { loaded: string }> {
+  const env = {
+    NODE_OPTIONS: `--import=${PRELOAD}`,
+    LOADED_MODULES_FILE: file,
+    BOT_API_KEY: 'k',
+    BOT_API_SECRET: 's',
+  };
+  const r = await runBot(args, env, cwd);
+  const loaded = readFileSync(file, 'utf8');
+  assert.match(loaded, /commander/, 'the preload saw the modules');
+  return { ...r, loaded };
+}
 
 test('bot paper / live with a flag mistake and bot status load neither ccxt nor fastify', async () => {
   const cwd = mkdtempSync(path.join(tmpdir(), 'bot-startup-'));
@@ -22,19 +37,42 @@ test('bot paper / live with a flag mistake and bot status load neither ccxt nor 
   ];
   await Promise.all(
     cases.map(async (args, i) => {
-      const file = path.join(cwd, `loaded-${i}.txt`);
-      const env = {
-        NODE_OPTIONS: `--import=${PRELOAD}`,
-        LOADED_MODULES_FILE: file,
-        BOT_API_KEY: 'k',
-        BOT_API_SECRET: 's',
-      };
-      const r = await runBot(args, env, cwd);
-      assert.equal(r.code === 0, args[0] === 'status', `${args.join(' ')}: ${r.stderr}`);
-      const loaded = readFileSync(file, 'utf8');
-      assert.match(loaded, /commander/, 'the preload saw the modules');
+      const { code, stderr, loaded } = await loadedBy(args, path.join(cwd, `loaded-${i}.txt`), cwd);
+      assert.equal(code === 0, args[0] === 'status', `${args.join(' ')}: ${stderr}`);
       for (const pkg of ['ccxt', 'fastify'])
         assert.doesNotMatch(loaded, new RegExp(`node_modules/${pkg}/`), `${args.join(' ')} loaded ${pkg}`);
     }),
   );
+});
+
+test('status, flag mistakes, rule strategies and the data commands do not load TensorFlow.js or fastify', async () => {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'bot-startup-tf-'));
+  // [args, what it prints on stderr]; each stops before any network work (no candles stored, or a flag refused)
+  const cases: [string[], RegExp][] = [
+    [['status', '--db', 'none.db'], /^$/],
+    [['backtest', '--sample', '--strategy', 'dqn-dnn', '--folds', '0'], /^error: --folds must be a whole number/],
+    // a rule strategy trains nothing: its flag mistake is found after the strategy loaded
+    [['backtest', '--sample', '--strategy', 'sma-cross', '--seeds', '3'], /^error: --seeds is for agent strategies/],
+    [['paper', '--once', '--strategy', 'random', '--seed', 'abc'], /^error: --seed must be a whole number/],
+    [['paper', '--once', '--symbols', 'AAA/KRW,BBB/KRW', '--balance', '1'], /^error: balance 1 is below the minimum/],
+    [['retrain', '--strategy', 'dqn-dnn', '--epochs', '100001'], /^error: --epochs 100001 is over the limit/],
+    [['sweep', '--strategy', 'dqn-dnn', '--grid', 'window=3,4', '--name', '.hidden', '--sample'], /^error: --name/],
+    [['data', 'list', '--db', 'none.db'], /^$/],
+    [['data', 'gaps', '--db', 'none.db'], /^error: no stored candles/],
+    [['--help'], /^$/],
+  ];
+  // four at a time: each is a whole node process
+  for (let at = 0; at < cases.length; at += 4)
+    await Promise.all(
+      cases.slice(at, at + 4).map(async ([args, said], j) => {
+        const { code, stderr, loaded } = await loadedBy(args, path.join(cwd, `loaded-${at + j}.txt`), cwd);
+        assert.equal(code === 0, said.source === '^$', `${args.join(' ')}: exit ${code}, ${stderr}`);
+        assert.match(stderr, said, args.join(' '));
+        assert.doesNotMatch(loaded, /node_modules\/@tensorflow\//, `${args.join(' ')} loaded TensorFlow.js`);
+        // nor the dashboard's web server (`bot --help` lists serve), nor the image library but for bot chart's help
+        assert.doesNotMatch(loaded, /node_modules\/fastify\//, `${args.join(' ')} loaded fastify`);
+        if (args[0] !== '--help')
+          assert.doesNotMatch(loaded, /node_modules\/sharp\//, `${args.join(' ')} loaded sharp`);
+      }),
+    );
 });

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { capturingLogger } from '../helpers/log.ts';
-import { BACKEND_ORDER, initBackend, parseBackendChoice, probeBackend } from '../../src/nn/backend/backend.ts';
+import { BACKEND_ORDER, initBackend, probeBackend } from '../../src/nn/backend/backend.ts';
+import { parseBackendChoice } from '../../src/nn/cli-options.ts';
 import { backendOverride } from '../../src/nn/cli-options.ts';
 import { UserError } from '../../src/core/errors.ts';
 

@@ -7,7 +7,7 @@ import { readReportFile } from '../../backtest/report-file.ts';
 import { REPORT_SCHEMA, summaryTable } from '../../backtest/report.ts';
 import { runRuleBacktest, type BacktestRun } from '../../backtest/rule-backtest.ts';
 import { loadStrategy, RULE_WARMUP_CANDLES, type Strategy } from '../../agents/strategy.ts';
-import { checkEnsembleRecipe, parseEnsembleKind } from '../../agents/ensemble.ts';
+import { parseEnsembleKind } from '../../agents/ensemble-kind.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
@@ -102,7 +102,8 @@ export function registerBacktest(program: Command): void {
       // an ensemble of the one default seed used to be built without a word
       if (ensemble && (seeds ?? 1) < 2)
         throw new UserError(`--ensemble ${flags.ensemble} trades a fold's seeds as one model: give --seeds 2 or more`);
-      if (ensemble && strategy.kind === 'agent') checkEnsembleRecipe(ensemble, strategy.recipe);
+      if (ensemble && strategy.kind === 'agent')
+        (await import('../../agents/ensemble.ts')).checkEnsembleRecipe(ensemble, strategy.recipe);
       if (strategy.kind !== 'agent') refuseTrainingFlag(flags, strategy.name);
     }
     // one minimum-order check for every run, before any candles or model are loaded (a saved model's run used to

@@ -2,7 +2,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command } from 'commander';
-import cliProgress from 'cli-progress';
 import type { Exchange } from 'ccxt';
 import type { Config } from '../../config/schema.ts';
 import { decimalFlag } from '../../core/decimal.ts';
@@ -233,7 +232,9 @@ async function downloadOne(
   const step = timeframeMs(timeframe);
   const { retryOptionsFrom, ExchangeUnreachableError, offlineHint } = await import('../../data/exchange.ts');
   const { downloadToStore } = await import('../../data/download.ts');
-  const bar = process.stderr.isTTY
+  // the progress bar's library loads for a terminal only
+  const cliProgress = process.stderr.isTTY ? (await import('cli-progress')).default : undefined;
+  const bar = cliProgress
     ? new cliProgress.SingleBar(
         {
           stream: process.stderr,

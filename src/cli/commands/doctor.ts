@@ -4,7 +4,6 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { loadConfig } from '../../config/load.ts';
 import { ccxtLib } from '../../data/ccxt.ts';
-import { BACKEND_ORDER, initBackend, probeBackend } from '../../nn/backend/backend.ts';
 import { addBackendOption, backendOverride } from '../../nn/cli-options.ts';
 
 const require = createRequire(import.meta.url);
@@ -20,6 +19,7 @@ function packageVersion(pkg: string): string {
 async function collectFacts(flags: { config?: string; backend?: string }): Promise<Record<string, string | number>> {
   const config = loadConfig({ configFile: flags.config, overrides: backendOverride(flags) });
   const tf = await import('@tensorflow/tfjs');
+  const { BACKEND_ORDER, initBackend, probeBackend } = await import('../../nn/backend/backend.ts');
   const facts: Record<string, string | number> = {
     node: process.version,
     platform: `${os.platform()} ${os.arch()}`,

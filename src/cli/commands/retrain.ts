@@ -3,14 +3,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors.ts';
 import { addCommonOptions, setupCommand, trainingCount, wholeNumber, type CommonFlags } from '../context.ts';
-import { runRetrainJob } from '../../trading/retrain-job.ts';
 import { checkCron, scheduleTask } from '../../trading/schedule.ts';
 import type { RetrainResult } from '../../trading/retrain.ts';
-import {
-  checkPortfolioRetrain,
-  portfolioHomeSymbols,
-  runPortfolioRetrainJob,
-} from '../../trading/portfolio-retrain.ts';
 import { parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
 import { clockFrom } from './paper.ts';
 import { watchRetrainParent } from '../../trading/parent-watch.ts';
@@ -79,6 +73,12 @@ export function registerRetrain(program: Command): void {
     // a trader's scheduled retrain child stops itself if the trader dies (src/trading/parent-watch.ts)
     watchRetrainParent();
     const { config, logger } = setupCommand(flags);
+    const epochs = trainingCount(flags.epochs, 'epochs');
+    const seed = wholeNumber(flags.seed, '--seed', 0);
+    // the training code, and TensorFlow.js with it, loads once the flags are checked
+    const { checkPortfolioRetrain, portfolioHomeSymbols, runPortfolioRetrainJob } =
+      await import('../../trading/portfolio-retrain.ts');
+    const { runRetrainJob } = await import('../../trading/retrain-job.ts');
     // a home serves one market, or one list of markets: a portfolio home's retrain reads them from it (no --symbols)
     const home = flags.model ?? (flags.strategy ? path.join(config.agent.modelsDir, flags.strategy) : undefined);
     const homeSymbols = flags.symbols === undefined && home ? portfolioHomeSymbols(home) : undefined;
@@ -93,8 +93,8 @@ export function registerRetrain(program: Command): void {
       logger,
       strategy: flags.strategy,
       model: flags.model,
-      epochs: trainingCount(flags.epochs, 'epochs'),
-      seed: wholeNumber(flags.seed, '--seed', 0),
+      epochs,
+      seed,
       clock: clockFrom(flags.now),
       named: { exchange: flags.exchange, symbol: flags.symbol, timeframe: flags.timeframe },
     };

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { UserError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Config } from '../../config/schema.ts';
-import { createDashboardServer, checkBind, type DashboardServer } from '../../server/app.ts';
+import type { DashboardServer } from '../../server/app.ts';
 import { createToken, Credentials } from '../../server/auth.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { parsePort } from '../port-flag.ts';
@@ -66,6 +66,8 @@ export async function startDashboard(
   portFlag = '--port',
 ): Promise<{ server: DashboardServer; url: string }> {
   const credentials = credentialsFor(config);
+  // the web server (fastify) loads when a dashboard starts, not with the command list (`bot --help`)
+  const { checkBind, createDashboardServer } = await import('../../server/app.ts');
   checkBind(host, credentials);
   const server = await createDashboardServer({
     dbFile: config.data.database,

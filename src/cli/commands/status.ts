@@ -6,7 +6,7 @@ import { CandleStore } from '../../data/store.ts';
 import { UserError } from '../../core/errors.ts';
 import { checkName } from '../../core/names.ts';
 import { RunRepository } from '../../trading/run-repository.ts';
-import { runKey } from '../../trading/session.ts';
+import { runKey } from '../../trading/run-key.ts';
 import { formatRunTable, formatStatus, runStatus, type RunStatus } from '../../trading/status.ts';
 import type { TradingMode } from '../../trading/types.ts';
 import { parsePortfolioFlags } from '../portfolio-flags.ts';

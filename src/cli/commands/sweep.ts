@@ -18,8 +18,8 @@ import {
   type GridAxis,
   type SweepRequest,
 } from '../../sweep/grid.ts';
-import { configurations, planSweep, type LoadedSeries } from '../../sweep/plan.ts';
-import { assertReachable, checkRedisUrl } from '../../sweep/redis.ts';
+import type { LoadedSeries } from '../../sweep/plan.ts';
+import { checkRedisUrl } from '../../sweep/redis-url.ts';
 import type { SweepMode } from '../../sweep/run.ts';
 import { addCommonOptions, setupCommand, trainingCount, wholeNumber, type CommonFlags } from '../context.ts';
 import { fileTimeframe } from './data.ts';
@@ -213,10 +213,12 @@ export function registerSweep(program: Command): void {
     });
     const strategy = await loadStrategy(request.strategy);
     if (strategy.kind !== 'agent') throw new UserError(`bot sweep trains agents; ${strategy.name} is a rule strategy`);
+    // the planner reaches the training code and TensorFlow.js: loaded once the strategy is known to be an agent
+    const { configurations, planSweep } = await import('../../sweep/plan.ts');
     const configs = configurations(request, strategy.recipe);
     // the children would refuse a backend this machine lacks only after the sweep is recorded in SQLite
     if (mode.kind === 'local' && config.ml.backend !== 'auto') await checkBackend(config.ml.backend);
-    if (mode.kind === 'queue') await assertReachable(mode.url);
+    if (mode.kind === 'queue') await (await import('../../sweep/redis.ts')).assertReachable(mode.url);
 
     const from = request.from !== undefined ? parseTime(request.from, '--from') : undefined;
     const to = request.to !== undefined ? parseTime(request.to, '--to') : undefined;

@@ -1,6 +1,6 @@
 /** `bot worker`: takes sweep jobs from the BullMQ queue in Redis; run it on any number of machines. */
 import type { Command } from 'commander';
-import { assertReachable, checkRedisUrl } from '../../sweep/redis.ts';
+import { checkRedisUrl } from '../../sweep/redis-url.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { checkBackend, jobProcesses } from './sweep.ts';
 
@@ -22,7 +22,7 @@ export function registerWorker(program: Command): void {
       const backend = flags.backend !== undefined ? config.ml.backend : flags.gpu ? 'node-gpu' : config.ml.backend;
       // a worker on a backend it cannot start would take jobs and fail each of them
       if (backend !== 'auto') await checkBackend(backend);
-      await assertReachable(url);
+      await (await import('../../sweep/redis.ts')).assertReachable(url);
       const { startWorker } = await import('../../sweep/worker.ts');
       const w = startWorker({ url, concurrency, gpu: flags.gpu === true, backend, settings: config.sweep, logger });
       await new Promise<void>((resolve, reject) => {

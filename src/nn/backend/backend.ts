@@ -7,7 +7,6 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { UserError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
-import { BACKEND_CHOICES } from '../config.ts';
 import { registerLeanGradients, registerUnpackGradient } from './gradients.ts';
 import { registerWasmGradientKernels } from './wasm-kernels.ts';
 import { registerWasmFastKernels } from './wasm-fast-kernels.ts';
@@ -39,12 +38,6 @@ export interface Availability {
 let current: { name: BackendName; reason: string } | undefined;
 let chosenAutomatically = false;
 let wasmPathsSet = false;
-
-/** Parses a `--backend` flag or config value; a bad name is a UserError listing the choices. */
-export function parseBackendChoice(value: string): BackendChoice {
-  if ((BACKEND_CHOICES as readonly string[]).includes(value)) return value as BackendChoice;
-  throw new UserError(`unknown backend '${value}' (choose one of ${BACKEND_CHOICES.join(', ')})`);
-}
 
 function isResolvable(pkg: string): boolean {
   try {
