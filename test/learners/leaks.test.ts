@@ -62,8 +62,10 @@ const RECIPES = [
 const recipeLabel = (r: LearnerRecipe) =>
   'action' in r && r.action === 'continuous' ? `${r.kind} (continuous)` : r.kind;
 
+const NAME = 'flat tensor count over epochs and nothing left after dispose, on every network kind';
+
 for (const recipe of RECIPES) {
-  test(`${recipeLabel(recipe)}: flat tensor count over epochs and nothing left after dispose, on every network kind`, () => {
+  test(`${recipeLabel(recipe)}: ${NAME}`, () => {
     for (const base of tinySpecs(3)) {
       const def = learnerOf(recipe);
       const { heads, continuous } = def.heads(recipe);
@@ -115,7 +117,7 @@ class PortfolioSignalEnv implements PortfolioLearningEnv {
   }
 }
 
-test('ppo-weights (portfolio): flat tensor count over epochs and nothing left after dispose, on every network kind', () => {
+test(`ppo-weights (portfolio): ${NAME}`, () => {
   const def = findPortfolioLearner('ppo-weights');
   assert.ok(def);
   const recipe = { kind: 'ppo-weights', envs: 2, rolloutSteps: 16, minibatchSize: 8 };
