@@ -3,7 +3,7 @@
  * decision interval, and the baseline it falls back to when validation said it should not trade) and the gate that
  * applies its stateful parts, the same in backtest, paper and live.
  */
-import type { Decision, Observation } from '../core/policy.ts';
+import type { Decision, LastTrade, Observation } from '../core/policy.ts';
 import { UserError } from '../core/errors.ts';
 import { timeframeMs } from '../data/timeframe.ts';
 import { firstAtOrAfter } from '../core/candles.ts';
@@ -79,8 +79,8 @@ export function fallbackDecision(fallback: Fallback, holdRatio: number): Decisio
  * The stateful part of a rule. Its only memory is derived from the observations it is shown, in order: the fill
  * count (`Observation.fills`) says when a trade happened, so "candles since the last trade" is the same for the
  * backtest engine and the paper trader that feed it the same candles and account. A gate that has not yet seen a
- * fill (a fresh run, or a restarted trader) counts the position as held long enough. Going back in time or a
- * smaller fill count (a new run on the same policy) starts over.
+ * fill counts the position as held long enough, unless told where the run's last trade was (`resume`: a restarted
+ * trader). Going back in time or a smaller fill count (a new run on the same policy) starts over.
  */
 export class DecisionGate {
   private lastT = -Infinity;
@@ -106,6 +106,17 @@ export class DecisionGate {
     this.lastFills = fills;
     this.lastT = obs.t;
     this.lastTs = obs.candles.ts[obs.t];
+  }
+
+  /**
+   * Picks up a run whose past this gate did not see (Policy.resume): the next observation is the first after it, and
+   * the candles since the last trade count from `lastTrade.t` (in the candles that observation is cut from).
+   */
+  resume(lastTrade: LastTrade): void {
+    this.lastT = -Infinity;
+    this.lastTs = NaN;
+    this.lastFills = lastTrade.fills;
+    this.lastTradeT = lastTrade.t;
   }
 
   /**

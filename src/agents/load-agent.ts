@@ -6,7 +6,7 @@ import { scalerFromJSON } from '../features/scaler.ts';
 import { featureSpecVersion } from '../features/index.ts';
 import { loadModel, type ModelMeta } from '../nn/model-files.ts';
 import type { ObservationSource } from '../market/observation.ts';
-import type { Decision, Observation, Policy } from '../core/policy.ts';
+import type { Decision, LastTrade, Observation, Policy } from '../core/policy.ts';
 import type { AgentRecipe } from './recipe.ts';
 import type { Learner } from './learners/learner.ts';
 import { changesPosition, greedyDecision, switchAdvantage, type DecidingNet } from './greedy-decision.ts';
@@ -26,6 +26,8 @@ export class AgentPolicy implements Policy {
   private readonly probs = new Float32Array(3);
   private readonly gate: DecisionGate | undefined;
   readonly rule: DecisionRule;
+  /** Which part of the rule made the last decision a hold (undefined: none did): what `bot predict` says. */
+  heldBy: HoldReason | undefined;
   constructor(
     readonly name: string,
     readonly net: DecidingNet,
@@ -40,18 +42,34 @@ export class AgentPolicy implements Policy {
     // the validation gate chose a baseline over the network (issue 13): the network is not asked
     if (this.rule.fallback) return fallbackDecision(this.rule.fallback, holdRatio);
     const gate = this.gate;
+    this.heldBy = undefined;
     if (!gate) return greedyDecision(this.net, this.net.forwardOne(obs), holdRatio, this.probs);
     gate.see(obs);
-    if (!gate.onSchedule(obs)) return DecisionGate.hold();
+    if (!gate.onSchedule(obs)) return this.hold('interval');
     const outs = this.net.forwardOne(obs);
     const d = greedyDecision(this.net, outs, holdRatio, this.probs);
     if (!changesPosition(d, holdRatio)) return d;
     const margin = this.rule.margin;
-    if (margin > 0 && !(switchAdvantage(this.net, outs, holdRatio, d, this.probs) > margin)) return DecisionGate.hold();
-    if (!gate.heldLongEnough(obs.t)) return DecisionGate.hold();
+    if (margin > 0 && !(switchAdvantage(this.net, outs, holdRatio, d, this.probs) > margin)) return this.hold('margin');
+    if (!gate.heldLongEnough(obs.t)) return this.hold('minHold');
     return d;
   }
+
+  private hold(by: HoldReason): Decision {
+    this.heldBy = by;
+    return DecisionGate.hold();
+  }
+
+  resume(lastTrade: LastTrade): void {
+    this.gate?.resume(lastTrade);
+  }
 }
+
+/**
+ * The part of a decision rule that turned a decision into a hold: `interval` (not a decision candle of `every`),
+ * `margin` (the switch did not beat it), `minHold` (the position was not held long enough).
+ */
+export type HoldReason = 'interval' | 'margin' | 'minHold';
 
 /**
  * A learner's current network as a Policy (validation and test runs during training): the same AgentPolicy a saved
