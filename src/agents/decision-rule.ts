@@ -3,7 +3,7 @@
  * decision interval, and the baseline it falls back to when validation said it should not trade) and the gate that
  * applies its stateful parts, the same in backtest, paper and live.
  */
-import type { Decision, Observation, Policy } from '../core/policy.ts';
+import type { Decision, LastTrade, Observation, Policy } from '../core/policy.ts';
 import { UserError } from '../core/errors.ts';
 import { timeframeMs } from '../data/timeframe.ts';
 import { firstAtOrAfter } from '../core/candles.ts';
@@ -77,11 +77,17 @@ export function fallbackDecision(fallback: Fallback, holdRatio: number): Decisio
 }
 
 /**
+ * The part of a decision rule that turned a decision into a hold: `interval` (not a decision candle of `every`),
+ * `margin` (the switch did not beat it), `minHold` (the position was not held long enough).
+ */
+export type HoldReason = 'interval' | 'margin' | 'minHold';
+
+/**
  * The stateful part of a rule. Its only memory is derived from the observations it is shown, in order: the fill
  * count (`Observation.fills`) says when a trade happened, so "candles since the last trade" is the same for the
  * backtest engine and the paper trader that feed it the same candles and account. A gate that has not yet seen a
- * fill (a fresh run, or a restarted trader) counts the position as held long enough. Going back in time or a
- * smaller fill count (a new run on the same policy) starts over.
+ * fill counts the position as held long enough, unless told where the run's last trade was (`resume`: a restarted
+ * trader). Going back in time or a smaller fill count (a new run on the same policy) starts over.
  */
 export class DecisionGate {
   private lastT = -Infinity;
@@ -91,6 +97,8 @@ export class DecisionGate {
   private lastTradeT = -Infinity;
   private tfMs = 0;
   private tfName = '';
+  /** Which part of the rule made the last `gated` decision a hold (undefined: none did): what `bot predict` says. */
+  heldBy: HoldReason | undefined;
 
   constructor(readonly rule: DecisionRule) {}
 
@@ -107,6 +115,17 @@ export class DecisionGate {
     this.lastFills = fills;
     this.lastT = obs.t;
     this.lastTs = obs.candles.ts[obs.t];
+  }
+
+  /**
+   * Picks up a run whose past this gate did not see (Policy.resume): the next observation is the first after it, and
+   * the candles since the last trade count from `lastTrade.t` (in the candles that observation is cut from).
+   */
+  resume(lastTrade: LastTrade): void {
+    this.lastT = -Infinity;
+    this.lastTs = NaN;
+    this.lastFills = lastTrade.fills;
+    this.lastTradeT = lastTrade.t;
   }
 
   /**
@@ -159,12 +178,18 @@ export class DecisionGate {
     beatsMargin?: (d: Decision, obs: Observation) => boolean,
   ): Decision {
     this.see(obs);
-    if (!this.onSchedule(obs)) return DecisionGate.hold();
+    this.heldBy = undefined;
+    if (!this.onSchedule(obs)) return this.holdBy('interval');
     const d = propose(obs);
     if (!changesPosition(d, obs.state[0] ?? 0)) return d;
-    if (beatsMargin && !beatsMargin(d, obs)) return DecisionGate.hold();
-    if (!this.heldLongEnough(obs.t)) return DecisionGate.hold();
+    if (beatsMargin && !beatsMargin(d, obs)) return this.holdBy('margin');
+    if (!this.heldLongEnough(obs.t)) return this.holdBy('minHold');
     return d;
+  }
+
+  private holdBy(reason: HoldReason): Decision {
+    this.heldBy = reason;
+    return DecisionGate.hold();
   }
 
   /** Hold, as the rule's answer off schedule or inside the margin or holding period. */

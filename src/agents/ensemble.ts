@@ -48,6 +48,11 @@ export function checkEnsembleRecipe(kind: EnsembleKind, recipe: AgentRecipe): vo
   for (const r of candidateRecipes(recipe)) checkEnsembleHeads(kind, learnerOf(r.learner).heads(r.learner).continuous);
 }
 
+/** Whether a trade (buy or sell) has a strict majority of the vote shares; without one the ensemble holds. */
+export function hasMajority(shares: ArrayLike<number>): boolean {
+  return shares[0] > 0.5 || shares[1] > 0.5;
+}
+
 /** The index of each vote in the vote shares: buy, sell, hold. */
 const VOTE_INDEX = { buy: 0, sell: 1, hold: 2 } as const;
 
@@ -101,7 +106,15 @@ export class EnsembleNet implements DecidingNet {
     return { ...(value ? { value } : {}), ...(policy ? { policy } : {}) };
   }
 
+  /** The outputs the policy decides on: the vote shares, with hold at 1 when no trade has a strict majority. */
   private vote(obs: Observation): HeadOutputs {
+    const votes = this.shares(obs);
+    if (!hasMajority(votes)) votes[2] = 1;
+    return { policy: votes };
+  }
+
+  /** The share of the members voting buy, sell and hold at `obs` (summing to 1): what `bot predict` prints. */
+  shares(obs: Observation): Float32Array {
     const holdRatio = obs.state[0] ?? 0;
     const votes = new Float32Array(3);
     const n = this.members.length;
@@ -118,9 +131,7 @@ export class EnsembleNet implements DecidingNet {
         !moves || this.margins[i] <= 0 || switchAdvantage(m, outs, holdRatio, d, this.probs) > this.margins[i];
       votes[moves && beats ? (d.action === 'buy' ? 0 : 1) : 2] += 1 / n;
     });
-    // no strict majority for a trade: keep the position
-    if (!(votes[0] > 0.5 || votes[1] > 0.5)) votes[2] = 1;
-    return { policy: votes };
+    return votes;
   }
 
   dispose(): void {

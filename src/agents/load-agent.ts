@@ -6,12 +6,12 @@ import { scalerFromJSON } from '../features/scaler.ts';
 import { featureSpecVersion } from '../features/index.ts';
 import { loadModel, type ModelMeta } from '../nn/model-files.ts';
 import type { ObservationSource } from '../market/observation.ts';
-import type { Decision, Observation, Policy } from '../core/policy.ts';
+import type { Decision, LastTrade, Observation, Policy } from '../core/policy.ts';
 import type { AgentRecipe } from './recipe.ts';
 import type { Learner } from './learners/learner.ts';
 import { greedyDecision, switchAdvantage, type DecidingNet } from './greedy-decision.ts';
 import { checkDecisionRule, DecisionGate, fallbackDecision, isPlainRule, PLAIN_RULE } from './decision-rule.ts';
-import type { DecisionRule } from './decision-rule.ts';
+import type { DecisionRule, HoldReason } from './decision-rule.ts';
 import { checkMemberFallbacks, EnsembleNet, type EnsembleMeta } from './ensemble.ts';
 import { parseEnsembleKind } from './ensemble-kind.ts';
 import type { NetPlan } from '../nn/plan.ts';
@@ -30,6 +30,8 @@ export class AgentPolicy implements Policy {
   /** The outputs of the last decision candle's forward pass (the margin reads them). */
   private outs: HeadOutputs | undefined;
   readonly rule: DecisionRule;
+  /** Which part of the rule made the last decision a hold (undefined: none did): what `bot predict` says. */
+  heldBy: HoldReason | undefined;
   constructor(
     readonly name: string,
     readonly net: DecidingNet,
@@ -44,8 +46,11 @@ export class AgentPolicy implements Policy {
     // the validation gate chose a baseline over the network (issue 13): the network is not asked
     if (this.rule.fallback) return fallbackDecision(this.rule.fallback, holdRatio);
     const gate = this.gate;
+    this.heldBy = undefined;
     if (!gate) return greedyDecision(this.net, this.net.forwardOne(obs), holdRatio, this.probs);
-    return gate.gated(obs, this.greedy, this.rule.margin > 0 ? this.beatsMargin : undefined);
+    const d = gate.gated(obs, this.greedy, this.rule.margin > 0 ? this.beatsMargin : undefined);
+    this.heldBy = gate.heldBy;
+    return d;
   }
 
   /** The network's greedy choice on a decision candle (its outputs kept for the margin). */
@@ -58,6 +63,10 @@ export class AgentPolicy implements Policy {
   private readonly beatsMargin = (d: Decision, obs: Observation): boolean =>
     this.outs !== undefined &&
     switchAdvantage(this.net, this.outs, obs.state[0] ?? 0, d, this.probs) > this.rule.margin;
+
+  resume(lastTrade: LastTrade): void {
+    this.gate?.resume(lastTrade);
+  }
 }
 
 /**

@@ -6,15 +6,17 @@
  */
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
-import { isoTime } from '../data/timeframe.ts';
+import { isoTime, timeframeMs } from '../data/timeframe.ts';
+import { firstAtOrAfter } from '../core/candles.ts';
 import { Account, type Costs, type RejectReason } from '../market/account.ts';
 import { executeOrder, newOrder, planOrder, BUY, SELL, type SizingOptions } from '../market/execution.ts';
 import { ObservationBuilder } from '../market/observation.ts';
 import type { LoadedAgent } from './load-agent.ts';
+import type { DecisionRule, HoldReason } from './decision-rule.ts';
 import { ACTIONS, type Decision } from '../core/policy.ts';
 import { softmaxRow } from '../nn/head-math.ts';
 import { isContinuous } from './greedy-decision.ts';
-import { EnsembleNet } from './ensemble.ts';
+import { EnsembleNet, hasMajority } from './ensemble.ts';
 
 export interface NetworkOutputs {
   /**
@@ -34,6 +36,13 @@ export interface Prediction {
   close: number;
   decision: Decision;
   outputs: NetworkOutputs;
+  /**
+   * Why the decision is a hold when the network's outputs alone do not say it: a part of the decision rule, or a vote
+   * ensemble's lack of a majority; with the line predict prints.
+   */
+  held?: { by: HoldReason | 'noMajority'; note: string };
+  /** Said when the model has a holding period that could not be applied: no time of the last trade was given. */
+  minHoldNote?: string;
 }
 
 /**
@@ -51,8 +60,18 @@ export function accountHolding(balance: number, costs: Costs, position: number, 
   return account;
 }
 
-/** The agent's decision after candle t's close and the outputs it came from. */
-export function predictAt(agent: LoadedAgent, candles: Candles, t: number, account: Account): Prediction {
+/**
+ * The agent's decision after candle t's close and the outputs it came from. `lastTrade`: when the position's last
+ * fill was (a time in the candle it filled in), so a holding period counts from it as the trader's does; without it
+ * the policy has seen no trade and `minHold` lets any switch through (said in `minHoldNote`).
+ */
+export function predictAt(
+  agent: LoadedAgent,
+  candles: Candles,
+  t: number,
+  account: Account,
+  lastTrade?: number,
+): Prediction {
   const builder = new ObservationBuilder(agent.observationSource(candles));
   const first = Math.max(builder.firstT, agent.warmup);
   if (t < first) {
@@ -61,20 +80,51 @@ export function predictAt(agent: LoadedAgent, candles: Candles, t: number, accou
     );
   }
   const obs = builder.build(t, account);
-  const net = agent.policy.net;
+  const policy = agent.policy;
+  const net = policy.net;
+  if (lastTrade !== undefined) policy.resume({ t: candleOf(candles, t, lastTrade), fills: obs.fills ?? 0 });
   const outs = net.forwardOne(obs);
+  const vote = net instanceof EnsembleNet && net.kind === 'vote' ? net.shares(obs) : undefined;
   let outputs: NetworkOutputs;
   const byAction = (row: Float32Array) => Object.fromEntries(ACTIONS.map((a, i) => [a, row[i]]));
   if (outs.policy && isContinuous(net)) outputs = { kind: 'target position', values: { target: outs.policy[0] } };
   else if (outs.policy) {
     const p = net.policyOutput === 'logits' ? softmaxRow(outs.policy, 0, 3, new Float32Array(3)) : outs.policy;
-    // a vote ensemble puts out the share of its members voting each action, not a probability
-    const kind = net instanceof EnsembleNet && net.kind === 'vote' ? 'vote shares' : 'probabilities';
-    outputs = { kind, values: byAction(p) };
+    // a vote ensemble puts out the share of its members voting each action (the real shares, not the outputs the
+    // policy decides on, where hold is 1 when no trade has a majority), not a probability
+    outputs = vote ? { kind: 'vote shares', values: byAction(vote) } : { kind: 'probabilities', values: byAction(p) };
   } else outputs = { kind: 'q-values', values: byAction(outs.value as Float32Array) };
   if (outs.policy && outs.value) outputs.stateValue = outs.value[0];
-  const decision = agent.policy.decide(obs);
-  return { t, ts: candles.ts[t], close: candles.close[t], decision, outputs };
+  const decision = policy.decide(obs);
+  const p: Prediction = { t, ts: candles.ts[t], close: candles.close[t], decision, outputs };
+  const rule = policy.rule;
+  if (policy.heldBy) p.held = { by: policy.heldBy, note: holdNote(policy.heldBy, rule) };
+  else if (vote && decision.action === 'hold' && !hasMajority(vote) && !(vote[2] > 0.5))
+    p.held = { by: 'noMajority', note: 'no action has a majority of the votes: the ensemble keeps the position' };
+  if (lastTrade === undefined && rule.minHold > 1 && !rule.fallback)
+    p.minHoldNote = `minHold ${rule.minHold} not applied: the time of the last trade is unknown (give --last-trade)`;
+  return p;
+}
+
+/** What predict says of a hold the decision rule made. */
+function holdNote(by: HoldReason, rule: DecisionRule): string {
+  if (by === 'interval') return `not a decision candle (every ${rule.every} candles on the UTC grid): the rule holds`;
+  if (by === 'margin') return `the switch does not beat the margin ${rule.margin}: the rule holds`;
+  return `the position is held at least ${rule.minHold} candles after the last trade: the rule holds`;
+}
+
+/**
+ * The candle index, in `candles`, of the candle a trade at time `at` filled in (the last opening at or before it), as
+ * the trader counts it; before the first candle, as many timeframes before it. Refuses one after candle t's close.
+ */
+function candleOf(candles: Candles, t: number, at: number): number {
+  const tf = timeframeMs(candles.timeframe);
+  if (at >= candles.ts[t] + tf)
+    throw new UserError(
+      `--last-trade ${isoTime(at)} is after the close of the candle decided (${isoTime(candles.ts[t])})`,
+    );
+  const i = firstAtOrAfter(candles.ts, at + 1) - 1;
+  return i >= 0 ? i : -Math.ceil((candles.ts[0] - at) / tf);
 }
 
 /** What the trader would do with a decision on the given account: the order it plans, or why there is none. */

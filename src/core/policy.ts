@@ -51,4 +51,18 @@ export interface FeatureRows {
 export interface Policy {
   readonly name: string;
   decide(observation: Observation): Decision;
+  /**
+   * A run picked up by a policy that did not see its past (a restarted or cron'd trader, a model version served
+   * from now on): its last trade filled in candle `lastTrade.t` of the candles the next observations are cut from
+   * (negative: that many stored candles before the first of them), and the account has made `lastTrade.fills` fills
+   * so far. A policy whose decisions count candles since the last trade (a decision rule's minHold) counts from
+   * there, as it would have after seeing the whole run; others need not implement it.
+   */
+  resume?(lastTrade: LastTrade): void;
+}
+
+/** Where a run's last trade was, for Policy.resume. */
+export interface LastTrade {
+  t: number;
+  fills: number;
 }

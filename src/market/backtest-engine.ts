@@ -157,14 +157,13 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
   };
 }
 
-/** sha256 of the trade list (every field, full precision): pins fills and fees in a golden test. */
+/**
+ * sha256 of the trade list: each fill's time, side, price and units at full precision (fees, cash and P&L follow
+ * from them and the costs). Not the candle index, which depends on where the loaded series begins: the trainer's
+ * report and `bot backtest --model … --from` give one fill the same fingerprint.
+ */
 export function tradesFingerprint(trades: readonly Trade[]): string {
   const h = createHash('sha256');
-  for (const t of trades) {
-    h.update(
-      `${t.index},${t.ts},${t.side},${t.price},${t.units},${t.gross},${t.fee},` +
-        `${t.tax},${t.realizedPnl},${t.cash},${t.unitsAfter}\n`,
-    );
-  }
+  for (const t of trades) h.update(`${t.ts},${t.side},${t.price},${t.units}\n`);
   return h.digest('hex');
 }

@@ -297,6 +297,7 @@ export class LiveTrader extends Trader {
       return report;
     }
     const handle = await this.o.policies.forCandles(candles);
+    this.resumePolicy(handle, candles);
     const account = market.restore(this.run.account);
     // net of the fees paid in a third currency (BNB), which the account's cash and units do not show
     const equity = account.value(close) - offBookFees(this.run.account);

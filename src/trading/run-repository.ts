@@ -360,6 +360,17 @@ export class RunRepository {
     return rows.reverse();
   }
 
+  /** Decision candle (open time) of the order behind the run's last fill; undefined before its first fill. */
+  lastFillDecisionTs(runId: number): number | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT o.decision_ts AS ts FROM trading_fills f JOIN trading_orders o ON o.id = f.order_id
+         WHERE f.run_id = ? ORDER BY f.ts DESC, f.order_id DESC LIMIT 1`,
+      )
+      .get(runId) as { ts: number } | undefined;
+    return row?.ts;
+  }
+
   trades(runId: number): TradeRow[] {
     return this.db
       .prepare(

@@ -184,6 +184,7 @@ export class Trader extends RunHolder<TraderOptions> {
     if (handle.version !== this.run.modelVersion && this.run.modelVersion !== undefined) {
       this.o.logger.info('serving a new model version', { from: this.run.modelVersion, to: handle.version });
     }
+    this.resumePolicy(handle, candles);
     const exits = pendingExits(this.o.repo, this.run.id);
     await catchUp(candles.ts.length - from, report, opts.shouldStop, (i) => {
       const d = this.act(candles, from + i, handle, i === 0 ? exits : []);
@@ -191,6 +192,28 @@ export class Trader extends RunHolder<TraderOptions> {
     });
     report.lastTs = this.run.lastTs;
     return report;
+  }
+
+  /**
+   * Tells the tick's policy where the run's last trade was (Policy.resume), in the tick's candles: a policy built by
+   * this process (a restart, a cron'd `--once`, a newly served version) would otherwise not know it, and a decision
+   * rule's minHold let the first switch through. The order behind the last fill was decided at a stored candle and
+   * filled in the next one (paper: at its open; live: during it), where a policy that saw it happen counts it from.
+   */
+  protected resumePolicy(handle: PolicyHandle, candles: Candles): void {
+    const run = this.run as RunState;
+    const policy = handle.policy;
+    if (!policy.resume || candles.ts.length === 0) return;
+    const decided = this.o.repo.lastFillDecisionTs(run.id);
+    if (decided === undefined) return;
+    const { store, key } = this.o;
+    const first = candles.ts[0];
+    // a decision before the loaded candles: as many stored candles before them as lie from it to the first
+    const at =
+      decided >= first
+        ? firstAtOrAfter(candles.ts, decided)
+        : -store.countIn(key.exchange, key.symbol, key.timeframe, decided, first);
+    policy.resume({ t: at + 1, fills: run.account.buys + run.account.sells });
   }
 
   /**

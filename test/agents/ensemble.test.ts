@@ -120,6 +120,61 @@ test('vote: a trade needs a strict majority of members, each voting under its ow
   held.dispose();
 });
 
+test(`bot predict on a vote without a majority prints the real shares (summing to 1) and says the ensemble holds \
+for lack of one`, async () => {
+  const loaded = await saveAndLoad('vote', [0, 0, 0]);
+  // A votes buy, B hold: half and half, no strict majority
+  const net = new EnsembleNet('vote', [Q[0], Q[1]].map(constant), [0, 0]);
+  try {
+    const agent = { ...loaded, policy: new AgentPolicy('vote', net, PLAIN_RULE) };
+    const p = predictAt(agent, candles, 250, accountHolding(10_000_000, COSTS, 0, candles.close[250]));
+    assert.equal(p.outputs.kind, 'vote shares');
+    assert.deepEqual(p.outputs.values, { buy: 0.5, sell: 0, hold: 0.5 });
+    assert.equal(p.decision.action, 'hold');
+    assert.equal(p.held?.by, 'noMajority');
+    assert.match(p.held?.note ?? '', /no action has a majority of the votes/);
+  } finally {
+    net.dispose();
+    loaded.dispose();
+  }
+});
+
+test(`bot predict says when the decision rule holds: off its interval, or inside minHold after --last-trade (and \
+that minHold is not applied without it)`, async () => {
+  const loaded = await saveAndLoad('vote', [0, 0, 0]);
+  const net = constant(Q[0]); // buys whatever it sees
+  const flat = (t: number) => accountHolding(10_000_000, COSTS, 0, candles.close[t]);
+  const ask = (rule: DecisionRule, t: number, lastTrade?: number) => {
+    const agent = { ...loaded, policy: new AgentPolicy('buyer', net, rule) };
+    return predictAt(agent, candles, t, flat(t), lastTrade);
+  };
+  try {
+    // 1h candles, every 4: the candle opening at 01:00 closes at 02:00, off the grid
+    const off = candles.ts.findIndex((ts, i) => i > 200 && new Date(ts).getUTCHours() === 1);
+    const interval = ask(checkDecisionRule({ every: 4 }, 't'), off);
+    assert.equal(interval.decision.action, 'hold');
+    assert.equal(interval.held?.by, 'interval');
+    assert.match(interval.held?.note ?? '', /every 4 candles/);
+    const hold = checkDecisionRule({ minHold: 6 }, 't');
+    const unknown = ask(hold, 250);
+    assert.equal(unknown.decision.action, 'buy');
+    assert.equal(unknown.held, undefined);
+    assert.match(unknown.minHoldNote ?? '', /minHold 6 not applied/);
+    // the last fill 2 candles before the one decided (a time inside that candle): held; 6 before: free to switch
+    const recent = ask(hold, 250, candles.ts[248] + 60_000);
+    assert.equal(recent.decision.action, 'hold');
+    assert.equal(recent.held?.by, 'minHold');
+    assert.equal(recent.minHoldNote, undefined);
+    assert.equal(ask(hold, 250, candles.ts[245]).decision.action, 'buy');
+    assert.equal(ask(hold, 250, candles.ts[244]).decision.action, 'buy');
+    assert.equal(ask(hold, 250, candles.ts[246]).decision.action, 'hold');
+    assert.throws(() => ask(hold, 250, candles.ts[251]), /--last-trade .* is after the close of the candle decided/);
+  } finally {
+    net.dispose();
+    loaded.dispose();
+  }
+});
+
 test('mean: the mean Q-values decide, with the members mean margin applied on them', async () => {
   // mean Q = [0.7, 0, 0.367]: buy beats keeping (hold) by 0.333
   const mean = ensembleRule(

@@ -60,11 +60,19 @@ function goldenSeries(): Candles {
   return c;
 }
 
-test(`golden: the sha256 of the sma-cross trade list on a fixed series is pinned (any change to fills or fees \
-shows)`, async () => {
+test(`golden: the sha256 of the sma-cross trade list on a fixed series is pinned (any change to fill times, sides, \
+prices or units shows)`, async () => {
   const r = backtest(goldenSeries(), await rule('sma-cross'));
   assert.equal(r.trades.length, 63);
-  assert.equal(tradesFingerprint(r.trades), '8c60d590b19f83802adb301d83f50d32aaba9934f70eea2782551c3eb0cd6f96');
+  assert.equal(tradesFingerprint(r.trades), '5a496edc6e4c23c44526fc1172d5b8aa2cc5d06f5a577fd8f47cc7b79383d1d7');
+});
+
+test('the trade fingerprint does not depend on where the loaded series begins (the candle index)', async () => {
+  const r = backtest(goldenSeries(), await rule('sma-cross'));
+  const shifted = r.trades.map((t) => ({ ...t, index: t.index + 100 }));
+  assert.equal(tradesFingerprint(shifted), tradesFingerprint(r.trades));
+  const moved = r.trades.map((t, i) => (i === 0 ? { ...t, units: t.units * 1.5 } : t));
+  assert.notEqual(tradesFingerprint(moved), tradesFingerprint(r.trades), 'units are in it');
 });
 
 test('metrics of a hand-made equity curve', () => {

@@ -167,6 +167,29 @@ test('bot predict checks its flags first and names the range for an --at outside
       `error: --position: "${v}" is not a decimal number (write it as e.g. 0.5, 10000000 or 1e7)\n`,
     );
   }
+  const when = await runBot([
+    'predict',
+    '--model',
+    model,
+    '--data',
+    csv,
+    '--last-trade',
+    'soon',
+    '--log-level',
+    'error',
+  ]);
+  assert.equal(when.code, 1);
+  assert.match(when.stderr, /^error: --last-trade: cannot read "soon" as a date/);
+  const after = await runBot([
+    ...['predict', '--model', model, '--data', csv, '--at', isoTime(candles.ts[200])],
+    ...['--last-trade', isoTime(candles.ts[201]), '--log-level', 'error', '--backend', 'cpu'],
+  ]);
+  assert.equal(after.code, 1);
+  assert.equal(
+    after.stderr,
+    `error: --last-trade ${isoTime(candles.ts[201])} is after the close of the candle decided ` +
+      `(${isoTime(candles.ts[200])})\n`,
+  );
   const none = await runBot(['predict', '--model', path.join(dir, 'nope'), '--sample', '--log-level', 'error']);
   assert.equal(none.code, 1);
   assert.match(none.stderr, /^error: --model .*nope: no such folder/);

@@ -9,10 +9,10 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import type { NetworkSpec } from '../../src/nn/index.ts';
 import { createNet } from '../../src/agents/setup.ts';
-import { learnerOf } from '../../src/agents/learners/registry.ts';
+import { learnerOf, findPortfolioLearner } from '../../src/agents/learners/registry.ts';
 import type { LearnerRecipe } from '../../src/agents/learners/registry.ts';
 import { EpochTrace } from '../../src/agents/learners/epoch-trace.ts';
-import type { EnvStep, LearningEnv } from '../../src/agents/learning-env.ts';
+import type { EnvStep, LearningEnv, PortfolioLearningEnv } from '../../src/agents/learning-env.ts';
 import type { Observation } from '../../src/core/policy.ts';
 import { inputSize, label, tinySpecs } from '../nn/helpers.ts';
 import { SignalEnv } from './toy-env.ts';
@@ -55,11 +55,17 @@ const RECIPES = [
   { kind: 'pg', rolloutSteps: 16 },
   { kind: 'a2c', rolloutSteps: 8 },
   { kind: 'ppo', rolloutSteps: 16, minibatchSize: 8 },
+  { kind: 'ppo', action: 'continuous', rolloutSteps: 16, minibatchSize: 8 },
   { kind: 'rltrader' },
 ] as LearnerRecipe[];
 
+const recipeLabel = (r: LearnerRecipe) =>
+  'action' in r && r.action === 'continuous' ? `${r.kind} (continuous)` : r.kind;
+
+const NAME = 'flat tensor count over epochs and nothing left after dispose, on every network kind';
+
 for (const recipe of RECIPES) {
-  test(`${recipe.kind}: flat tensor count over epochs and nothing left after dispose, on every network kind`, () => {
+  test(`${recipeLabel(recipe)}: ${NAME}`, () => {
     for (const base of tinySpecs(3)) {
       const def = learnerOf(recipe);
       const { heads, continuous } = def.heads(recipe);
@@ -84,10 +90,53 @@ for (const recipe of RECIPES) {
       }
       learner.dispose();
       learner.net.dispose();
-      const what = `${recipe.kind} on ${label(base)}`;
+      const what = `${recipeLabel(recipe)} on ${label(base)}`;
       // the first epoch creates what lives as long as the learner (optimizer state, caches)
       assert.equal(counts[2], counts[1], `${what}: tensors per epoch ${counts.join(', ')}`);
       assert.equal(tf.memory().numTensors, start, `${what}: tensors after dispose`);
     }
   });
 }
+
+/** ShapedSignalEnv as a portfolio environment of `markets` markets: the weights' first market is the position. */
+class PortfolioSignalEnv implements PortfolioLearningEnv {
+  readonly initialValue = 100;
+  private readonly inner: ShapedSignalEnv;
+
+  constructor(seed: number, spec: NetworkSpec) {
+    this.inner = new ShapedSignalEnv(seed, spec);
+  }
+
+  reset(): Observation {
+    return this.inner.reset();
+  }
+
+  step(weights: readonly number[]) {
+    const s = this.inner.step(2, 0, weights[0]);
+    return { observation: s.observation, reward: s.reward, done: s.done, value: s.portfolioValue };
+  }
+}
+
+test(`ppo-weights (portfolio): ${NAME}`, () => {
+  const def = findPortfolioLearner('ppo-weights');
+  assert.ok(def);
+  const recipe = { kind: 'ppo-weights', envs: 2, rolloutSteps: 16, minibatchSize: 8 };
+  for (const base of tinySpecs(3)) {
+    const spec: NetworkSpec = { ...base, heads: def.heads(2, false), policyActivation: 'linear' };
+    const start = tf.memory().numTensors;
+    const learner = def.create(recipe, { net: createNet(spec, false), seed: 1, markets: 2, cash: false });
+    const envs = [new PortfolioSignalEnv(1, spec), new PortfolioSignalEnv(2, spec)];
+    const counts: number[] = [];
+    for (let epoch = 0; epoch < 3; epoch++) {
+      learner.runEpoch(envs);
+      let obs = envs[0].reset();
+      for (let i = 0; i < 5; i++) obs = envs[0].step(learner.weights(obs)).observation;
+      counts.push(tf.memory().numTensors);
+    }
+    learner.dispose();
+    learner.net.dispose();
+    const what = `ppo-weights on ${label(base)}`;
+    assert.equal(counts[2], counts[1], `${what}: tensors per epoch ${counts.join(', ')}`);
+    assert.equal(tf.memory().numTensors, start, `${what}: tensors after dispose`);
+  }
+});

@@ -1,8 +1,9 @@
 /**
  * Paper = backtest parity with a decision rule (issue 13): a saved model whose meta carries a switching margin, a
  * holding period and a decision interval makes exactly the backtest engine's trades when the paper trader runs it
- * over the same candles, across two ticks (the rule's state lives on in the served policy between them); so does a
- * model that fell back to a baseline at the validation gate.
+ * over the same candles, across two ticks (the rule's state lives on in the served policy between them) and across
+ * restarts (a new policy learns the last trade from the run's stored fills); so does a model that fell back to a
+ * baseline at the validation gate.
  */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
@@ -89,6 +90,7 @@ async function paperAndEngine(
   rule: DecisionRule,
   ensemble?: EnsembleMeta,
   perCandle?: { loaded: number[]; history: number[] },
+  restartEvery?: number,
 ): Promise<{ engineTrades: Fill[]; plainTrades: Fill[] }> {
   const tmp = tempDir();
   const candles = syntheticCandles({
@@ -126,26 +128,41 @@ async function paperAndEngine(
     const startIndex = 160;
     const mid = 300;
     let now = candles.ts[mid] + HOUR + 1000;
-    const trader = new Trader({
-      repo: new RunRepository(store.db),
-      store,
-      feed: seriesFeed(candles, HOUR),
-      market: new PaperMarket(costs, sizing),
-      policies: source,
-      key: {
-        mode: 'paper',
-        name: 'ruled',
-        exchange: 'upbit',
-        symbol: 'BTC/KRW',
-        timeframe: '1h',
-      },
-      balance: config.account.balance,
-      historyCandles: config.trading.historyCandles,
-      start: candles.ts[startIndex],
-      clock: () => now,
-      logger: quietLogger(),
-    });
+    const traderOn = (policies: PolicySource) =>
+      new Trader({
+        repo: new RunRepository(store.db),
+        store,
+        feed: seriesFeed(candles, HOUR),
+        market: new PaperMarket(costs, sizing),
+        policies,
+        key: {
+          mode: 'paper',
+          name: 'ruled',
+          exchange: 'upbit',
+          symbol: 'BTC/KRW',
+          timeframe: '1h',
+        },
+        balance: config.account.balance,
+        historyCandles: config.trading.historyCandles,
+        start: candles.ts[startIndex],
+        clock: () => now,
+        logger: quietLogger(),
+      });
+    const trader = traderOn(source);
     await trader.tick();
+    if (restartEvery) {
+      // a cron'd `bot paper --once` every few closes: a new process each time, with a new policy that saw nothing
+      const last = candles.ts.length - 1;
+      for (let k = mid + restartEvery; k < last + restartEvery; k += restartEvery) {
+        now = candles.ts[Math.min(k, last)] + HOUR + 1000;
+        const fresh = (await modelPolicySource(home, config)).source;
+        try {
+          await traderOn(fresh).tick();
+        } finally {
+          fresh.dispose?.();
+        }
+      }
+    }
     if (perCandle) {
       // a run that has traded for a while, ticking at every close: each tick decides one candle
       perCandle.loaded.length = 0;
@@ -156,7 +173,7 @@ async function paperAndEngine(
       }
     }
     now = candles.ts[candles.ts.length - 1] + HOUR + 1000;
-    await trader.tick();
+    if (!restartEvery) await trader.tick();
     const repo = new RunRepository(store.db);
     const run = repo.list()[0];
     const paperTrades = repo.trades(run.id).map((t) => ({ ts: t.ts, side: t.side, price: t.price, units: t.units }));
@@ -248,6 +265,18 @@ candle since the run's history start), and still makes exactly the backtest trad
     // the history before the candle decided, and that candle
     assert.equal(n, perCandle.history[i] + 1, `tick ${i}: ${n} candles handed to the policy`);
   });
+});
+
+test(`a paper run restarted every few closes (a new process and policy each time, as a cron'd --once) keeps the \
+holding period from its stored fills: exactly the trades of an uninterrupted run and of the backtest`, async () => {
+  // a holding period longer than the restarts' spacing, and an interval whose grid the restarts cut across
+  const rule: DecisionRule = { margin: 0, minHold: 6, every: 2 };
+  const { engineTrades, plainTrades } = await paperAndEngine(rule, undefined, undefined, 3);
+  assert.ok(engineTrades.length >= 4, `the ruled model trades (${engineTrades.length})`);
+  assert.ok(plainTrades.length > engineTrades.length, 'the holding period changes the trades');
+  // longer than the history a tick loads: the last fill lies before the tick's candles, counted in stored ones
+  const long = await paperAndEngine({ margin: 0, minHold: 130, every: 1 }, undefined, undefined, 3);
+  assert.ok(long.engineTrades.length >= 2, `the long-holding model trades (${long.engineTrades.length})`);
 });
 
 test('paper trading a model that fell back at the validation gate makes exactly the backtest trades', async () => {

@@ -83,7 +83,9 @@ export class OnPolicyLearner implements Learner {
     }
     this.rng = new Rng(seed);
     this.logStdValue = logStd ?? params.initialLogStd;
-    this.logStd = this.continuous ? tf.variable(tf.scalar(this.logStdValue), true) : undefined;
+    // tidy frees the scalar the variable is made from (the variable keeps its own reference to the data)
+    const v = this.logStdValue;
+    this.logStd = this.continuous ? tf.tidy(() => tf.variable(tf.scalar(v), true)) : undefined;
   }
 
   private sampleAction(

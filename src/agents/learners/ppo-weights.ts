@@ -69,7 +69,9 @@ class PpoWeightsLearner implements PortfolioLearner {
     net.useTape('the Gaussian-on-logits loss has no hand-derived gradient');
     this.rng = new Rng(seed);
     this.logStdValue = Float32Array.from(logStd ?? new Array<number>(this.d).fill(params.initialLogStd));
-    this.logStd = tf.variable(tf.tensor1d(this.logStdValue), true);
+    // tidy frees the tensor the variable is made from (the variable keeps its own reference to the data)
+    const v = this.logStdValue;
+    this.logStd = tf.tidy(() => tf.variable(tf.tensor1d(v), true));
   }
 
   weights(obs: Observation): number[] {

@@ -22,6 +22,7 @@ interface PredictFlags extends CommonFlags {
   sample?: boolean;
   at?: string;
   position?: string;
+  lastTrade?: string;
   weights?: string;
   json?: boolean;
   now?: string;
@@ -46,6 +47,11 @@ export function registerPredict(program: Command): void {
       '--position <fraction>',
       'the agent sees an account holding this fraction of its value in the asset (default 0: flat)',
     )
+    .option(
+      '--last-trade <time>',
+      "when the position's last fill was: a model's holding period (minHold) counts from it (default: unknown, " +
+        'not applied)',
+    )
     .option('--weights <list>', 'portfolio models: the weights the agent sees held, a,b,… (default: all cash)')
     .option('--json', 'machine-readable output')
     .option('--now <time>', 'a fixed clock instead of the wall clock (tests against the fake exchange)');
@@ -59,6 +65,7 @@ export function registerPredict(program: Command): void {
     const position = flags.position !== undefined ? decimalFlag(flags.position, '--position') : 0;
     if (!(Number.isFinite(position) && position >= 0 && position <= 1))
       throw new UserError(`--position must be a fraction from 0 to 1, got "${flags.position}"`);
+    const lastTrade = flags.lastTrade !== undefined ? parseTime(flags.lastTrade, '--last-trade') : undefined;
     const fixed = flags.now !== undefined ? parseTime(flags.now, '--now') : undefined;
     const now = fixed !== undefined ? () => fixed : Date.now;
     if (at !== undefined && fixed !== undefined && at > fixed)
@@ -68,6 +75,7 @@ export function registerPredict(program: Command): void {
     const model = resolveModel(home);
     if (isPortfolioModelDir(model.dir)) {
       if (flags.position !== undefined) throw new UserError('--position is for one market; give --weights a,b,…');
+      if (lastTrade !== undefined) throw new UserError('--last-trade is for one-market models (a holding period)');
       // the same clock and --at as one market's: each series is cut to the candles closed by it
       await portfolioPredict(home, model.dir, flags, { at, clock: now() });
       return;
@@ -109,7 +117,7 @@ export function registerPredict(program: Command): void {
         position,
         c.close[t],
       );
-      const p = predictAt(agent, c, t, account);
+      const p = predictAt(agent, c, t, account, lastTrade);
       const order = plannedOrder(p, account, recipeSizing(agent.recipe, config.backtest));
       const out = {
         model: home,
@@ -124,6 +132,8 @@ export function registerPredict(program: Command): void {
         ...(p.decision.targetPosition !== undefined ? { targetPosition: p.decision.targetPosition } : {}),
         outputs: p.outputs,
         ...(agent.policy.rule.fallback ? { fallback: agent.policy.rule.fallback } : {}),
+        ...(p.held ? { heldBy: p.held.by, held: p.held.note } : {}),
+        ...(p.minHoldNote ? { minHold: p.minHoldNote } : {}),
         order,
       };
       if (flags.json) {
@@ -147,6 +157,8 @@ export function registerPredict(program: Command): void {
           `${p.outputs.kind.padEnd(11)} ${values}${stateValue}`,
           // the validation gate (issue 13): the outputs are shown, but the model trades a baseline
           ...(out.fallback ? [`gate        trades ${out.fallback}: the network did not beat it on validation`] : []),
+          ...(p.held ? [`${p.held.by === 'noMajority' ? 'vote' : 'rule'}        ${p.held.note}`] : []),
+          ...(p.minHoldNote ? [`minHold     ${p.minHoldNote}`] : []),
           `account     ${holding}: --position sets what the agent sees`,
           `order       ${orderLine(order)}`,
         ].join('\n'),
