@@ -96,9 +96,10 @@ export function earlierOutcomes(store: SweepStore, plan: SweepPlan): JobOutcome[
 }
 
 /**
- * What earlier sweeps stored before sweep schema 4 on this plan's markets (by label) and seeds that earlierOutcomes
- * cannot compare: no validation span to overlap, and not on this plan's exact windows. Not counted as trials, so the
- * verdict says so (a narrowed grid would otherwise look like the only one tried).
+ * What earlier sweeps stored on this plan's markets (by label) and seeds that earlierOutcomes cannot compare: before
+ * sweep schema 4, no validation span to overlap and not on this plan's exact windows; before schema 5, validated on
+ * candles their training used (store.ts uncomparedEarlierJobs). Not counted as trials, so the verdict says so (a
+ * narrowed grid would otherwise look like the only one tried).
  */
 export function uncomparedEarlier(store: SweepStore, plan: SweepPlan): { jobs: number; sweeps: string[] } {
   return store.uncomparedEarlierJobs(

@@ -66,12 +66,22 @@ export type MetricsJson = Record<string, unknown>;
 
 export interface JobResult {
   jobId: string;
-  /** The selected epoch's greedy run over the fold's validation window (selection uses only this). */
+  /**
+   * The selected epoch's greedy runs over the fold's epoch windows (the purged split's validation windows, which no
+   * training segment touches; with one window the fold's validation window): one window's metrics, or each metric's
+   * mean over the windows (selection uses only this).
+   */
   validation: MetricsJson;
   /** The same model once over the fold's test window (reported, never used to select). */
   test: MetricsJson;
-  /** Per-candle returns of the validation run (for the deflated Sharpe ratio and PBO). */
+  /** Per-candle returns of the validation runs, window after window (for the deflated Sharpe ratio and PBO). */
   validationReturns: number[];
+  /**
+   * `epochWindows`: validation and validationReturns are over the epoch windows. Absent from results stored before
+   * sweep schema 5, which ran over the fold's whole validation window, training segments inside it included: they are
+   * neither ranked with newer results nor counted as their trials (src/sweep/store.ts).
+   */
+  validationOn?: 'epochWindows';
   /**
    * Per-candle Sharpe ratio of every epoch × margin (× candidate learner) the job's training chose among on its
    * validation windows: the selection inside each job, which the deflated Sharpe ratio counts as trials too. Absent

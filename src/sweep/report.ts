@@ -7,7 +7,7 @@ import path from 'node:path';
 import { BASELINE_NAMES } from '../backtest/baselines.ts';
 import { shortSpanNote } from '../backtest/report.ts';
 import { equityLinesSvg, heatmapSvg, writeSvgPng } from './charts.ts';
-import type { MeanSd } from './select.ts';
+import { UNCOMPARED_WHY, type MeanSd } from './select.ts';
 import type { SweepReport } from './summary.ts';
 import { metricsToJson } from '../market/metrics.ts';
 
@@ -86,11 +86,11 @@ const NOT_FOR_SELECTION_TEXT =
   'them worthless as an out-of-sample check.';
 
 const WINDOWS_TEXT =
-  "Each fold's train, validation and test windows; the ranking's validation Sharpe is over the validation window and " +
-  "each job's test over the test window. Training used the purged split of the fold's train + validation span, as " +
-  '`bot backtest` prints it: the training segments, and the windows each epoch was scored on to choose it. With ' +
-  "more than one such window (the recipe's selection.windows) training segments lie inside the validation window, " +
-  "so the ranking's validation Sharpe is partly over candles the jobs trained on.";
+  "Each fold's train, validation and test windows. Training used the purged split of the fold's train + validation " +
+  'span, as `bot backtest` prints it: the training segments, and the windows each epoch was scored on to choose it. ' +
+  "The ranking's validation Sharpe (and the returns the deflated Sharpe and PBO read) is over those epoch windows " +
+  "only, which no training segment touches: with more than one (the recipe's selection.windows) training segments " +
+  "lie inside the fold's validation window, so it is not ranked on. Each job's test is over the test window.";
 
 function html(dir: string, r: SweepReport): string {
   const board = r.leaderboard.map((c) => [
@@ -133,7 +133,7 @@ function html(dir: string, r: SweepReport): string {
               (r.statistics.earlierTrials ? `, ${r.statistics.earlierTrials} of them by earlier sweeps` : '') +
               `, up to ${r.statistics.validationsPerJob} per job)` +
               (r.statistics.uncompared
-                ? `; not counted: ${r.statistics.uncompared.jobs} job(s) stored before overlap matching ` +
+                ? `; not counted: ${r.statistics.uncompared.jobs} job(s) stored ${UNCOMPARED_WHY} ` +
                   `(rerun ${r.statistics.uncompared.sweeps.join(', ')} to count them)`
                 : ''),
           ],
@@ -207,7 +207,7 @@ ${
 <h2>Windows</h2><p>${WINDOWS_TEXT}</p>${r.markets
     .map((m) =>
       table(
-        ['fold', 'train', 'validation (ranked on)', 'test', 'training segments', 'epoch chosen on'],
+        ['fold', 'train', 'validation', 'test', 'training segments', 'epoch windows (ranked on)'],
         m.folds.map((f, i) => [String(i + 1), f.train, f.validation, f.test, f.trainingSegments, f.epochWindows]),
         m.label,
       ),

@@ -1,7 +1,8 @@
 /**
  * Runs one sweep job: the agent training of one fold (src/agents/train-fold.ts, the epoch chosen by validation Sharpe
- * after costs), the selected model once over the validation window and once over the test window, the metrics of
- * both, the training record and a hash of the weights. The same function runs in an in-process child and in a
+ * after costs), the selected model once over each of the fold's epoch windows (the purged split's validation windows,
+ * which no training segment touches) and once over the test window, the metrics of both, the training record and a
+ * hash of the weights. The same function runs in an in-process child and in a
  * BullMQ sandboxed processor, so both modes give the same numbers for the same seeds.
  */
 import os from 'node:os';
@@ -12,6 +13,7 @@ import type { BacktestResult } from '../market/backtest-engine.ts';
 import { computeMetrics, metricsToJson } from '../market/metrics.ts';
 import { hashData } from '../nn/model-files.ts';
 import type { JobResult, JobSpec } from './jobs.ts';
+import { windowsMetrics } from './select.ts';
 
 /** Candles as plain arrays (JSON through Redis) and back. */
 export interface CandlesJson {
@@ -89,15 +91,18 @@ export async function runSweepJob(
     progress: false,
   });
   try {
-    const validation = agent.backtest(job.fold.validation);
+    // the split's windows, not the fold's validation window: with `selection.windows` > 1 training segments lie inside
+    // that, and a configuration that memorised them would rank on them (one window: the fold's validation window)
+    const validation = agent.split.validation.map((w) => agent.backtest(w));
     const test = agent.backtest(job.fold.test);
     const weights = agent.learner.net.model.getWeights().map((w) => w.dataSync() as Float32Array);
     const t = agent.training;
     return {
       jobId: job.id,
-      validation: metricsToJson(computeMetrics(validation, candles.timeframe)),
+      validation: windowsMetrics(validation.map((r) => metricsToJson(computeMetrics(r, candles.timeframe)))),
       test: metricsToJson(computeMetrics(test, candles.timeframe)),
-      validationReturns: perCandleReturns(validation),
+      validationReturns: validation.flatMap(perCandleReturns),
+      validationOn: 'epochWindows',
       trialSharpes: agent.trialSharpes,
       testEquity: [...test.equity],
       training: {

@@ -8,6 +8,7 @@ import type { Params } from './grid.ts';
 import type { JobResult, MetricsJson } from './jobs.ts';
 import { deflatedSharpeOf, returnMoments, type DeflatedSharpe } from '../market/deflated-sharpe.ts';
 import { mean as meanOf, sampleVariance } from '../core/numbers.ts';
+import { metricsToJson } from '../market/metrics.ts';
 import { spreadNote, type MeanAndSpread } from '../backtest/spread-note.ts';
 import { cscvBlocks, probabilityOfOverfitting, type PboResult } from './overfitting.ts';
 
@@ -84,12 +85,25 @@ export function meanSd(runs: readonly MetricsJson[]): MeanSd {
   return { mean, sd };
 }
 
-/** A (market, fold) validation window: its number of returns and, optionally, the time each return ends at. */
+/**
+ * The metrics of one job's validation: over one window, that run's; over several (the purged split's epoch windows,
+ * src/agents/selection.ts), the mean of each metric over the windows, as the epoch choice scores them (train-fold.ts).
+ */
+export function windowsMetrics(runs: readonly MetricsJson[]): MetricsJson {
+  return runs.length === 1 ? runs[0] : metricsToJson(meanSd(runs).mean);
+}
+
+/**
+ * A (market, fold) validation window: its number of returns and, optionally, the time each return ends at. With
+ * `config`, the window of that configuration only (configurations whose recipes split the fold otherwise are
+ * validated on other epoch windows); without, of every configuration.
+ */
 interface ValidationWindow {
   market: number;
   fold: number;
   length: number;
   times?: readonly number[];
+  config?: string;
 }
 
 /**
@@ -109,7 +123,7 @@ export function rankConfigurations(
     const series: number[] = [];
     const times: number[] = [];
     let complete = true;
-    for (const w of windows) {
+    for (const w of windows.filter((v) => v.config === undefined || v.config === key)) {
       // one at a time: push(...w.times) overflows the stack for a window as long as a candle series
       for (const t of w.times ?? []) times.push(t);
       const seeds = done
@@ -155,9 +169,10 @@ export interface SelectionStatistics {
    */
   earlierTrials: number;
   /**
-   * Jobs earlier sweeps stored before sweep schema 4 on this plan's markets and seeds, not on its exact windows:
-   * without a stored validation span they cannot be compared by overlap, so they are not in `trials` (and the DSR may
-   * be too high) until their sweeps are run again. Absent when there are none.
+   * Jobs earlier sweeps stored on this plan's markets and seeds that cannot be compared: before sweep schema 4 and not
+   * on its exact windows (no stored validation span to overlap), or before schema 5 (validated on candles their
+   * training used). They are not in `trials` (and the DSR may be too high) until their sweeps are run again. Absent
+   * when there are none.
    */
   uncompared?: { jobs: number; sweeps: string[] };
   /**
@@ -173,6 +188,9 @@ export interface SelectionStatistics {
   /** Why a statistic is missing. */
   notes: string[];
 }
+
+const sameTimes = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((t, i) => t === b[i]);
 
 /** Sharpe of the finite part of a series (a configuration with a failed window still has the others). */
 const finiteSharpe = (series: readonly number[]) => returnMoments(series.filter((x) => Number.isFinite(x))).sharpe;
@@ -241,7 +259,13 @@ export function selectionStatistics(
   let pbo: PboResult | undefined;
   const rows = complete[0]?.validationSeries.length ?? 0;
   const blocks = cscvBlocks(rows);
+  const sameCandles = complete.every((c) => sameTimes(c.validationTimes, complete[0].validationTimes));
   if (complete.length < 2) notes.push('PBO needs at least 2 complete configurations');
+  else if (!sameCandles)
+    notes.push(
+      'PBO needs every configuration validated on the same candles; their epoch windows differ ' +
+        '(recipes that split the folds otherwise: selection.windows, purge or embargo)',
+    );
   else if (blocks === 0) notes.push(`PBO needs at least 20 validation candles (have ${rows})`);
   else {
     const matrix = Array.from({ length: rows }, (_, t) => complete.map((c) => c.validationSeries[t]));
@@ -258,6 +282,9 @@ export function selectionStatistics(
   };
 }
 
+/** Why earlier jobs could not be compared, as the verdict and report.html say it. */
+export const UNCOMPARED_WHY = 'before overlap matching or validated on candles their training used';
+
 /** The statistics and the winner against buy-and-hold, in plain words. */
 export function verdict(
   stats: SelectionStatistics,
@@ -269,7 +296,7 @@ export function verdict(
   const d = stats.dsr;
   const unc = stats.uncompared;
   const clause = unc
-    ? `; ${unc.jobs} job(s) of earlier sweep(s) on this market, stored before overlap matching, could not be ` +
+    ? `; ${unc.jobs} job(s) of earlier sweep(s) on this market, stored ${UNCOMPARED_WHY}, could not be ` +
       `compared and are not counted (the figure may be too high): rerun ${unc.sweeps.join(', ')} to count them`
     : '';
   const startAt = lines.length;

@@ -79,6 +79,13 @@ ALTER TABLE sweep_jobs ADD COLUMN validation_to INTEGER;
 ALTER TABLE sweep_jobs ADD COLUMN validation_data TEXT NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS sweep_jobs_market ON sweep_jobs (market_id, seed);`),
     },
+    {
+      version: 5,
+      name: 'the candles each result was validated on',
+      // '' for results stored before: over the fold's whole validation window, training segments inside it included
+      // (a recipe's selection.windows > 1); 'epochWindows' after: over the purged split's windows only (run-job.ts)
+      up: (db) => db.exec(`ALTER TABLE sweep_results ADD COLUMN validation_on TEXT NOT NULL DEFAULT ''`),
+    },
   ],
 };
 
@@ -169,10 +176,13 @@ export class SweepStore {
       .transaction(() => {
         const changes = this.db
           .prepare(
-            `INSERT INTO sweep_results (job_id, config_key, result, worker, code, finished_at) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (job_id) DO NOTHING`,
+            `INSERT INTO sweep_results (job_id, config_key, result, worker, code, validation_on, finished_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING`,
           )
-          .run(result.jobId, configKey, JSON.stringify(result), result.worker, result.code, Date.now()).changes;
+          .run(
+            ...[result.jobId, configKey, JSON.stringify(result), result.worker, result.code],
+            ...[result.validationOn ?? '', Date.now()],
+          ).changes;
         this.db.prepare('DELETE FROM sweep_failures WHERE job_id = ?').run(result.jobId);
         return changes === 1;
       })
@@ -225,7 +235,8 @@ export class SweepStore {
    * The jobs with a result any sweep stored whose trial is none of `exclude` and that were judged on one of
    * `windowKeys` (the same candles, folds and seed) or with one of `seeds` on a known market and span (which of those
    * count is src/sweep/earlier.ts's rule): what earlier sweeps tried. Each job once, whichever sweeps hold it; no
-   * results (the caller reads the few it keeps). Jobs stored before sweep schema 4 match by window key only.
+   * results (the caller reads the few it keeps). Jobs stored before sweep schema 4 match by window key only; results
+   * stored before schema 5 (validated on candles their training used) never match: uncomparedEarlierJobs names them.
    */
   earlierJobs(windowKeys: readonly string[], seeds: readonly number[], exclude: readonly string[]): EarlierJob[] {
     const rows = this.db
@@ -236,7 +247,7 @@ export class SweepStore {
          FROM sweep_jobs j JOIN sweep_results r ON r.job_id = j.job_id
          WHERE (j.window_key IN (SELECT value FROM json_each(?))
              OR (j.market_id <> '' AND j.seed IN (SELECT value FROM json_each(?))))
-           AND j.trial_key <> '' AND j.trial_key NOT IN (SELECT value FROM json_each(?))
+           AND j.trial_key <> '' AND j.trial_key NOT IN (SELECT value FROM json_each(?)) AND r.validation_on <> ''
          GROUP BY j.job_id ORDER BY j.trial_key, j.job_id`,
       )
       .all(JSON.stringify(windowKeys), JSON.stringify(seeds), JSON.stringify(exclude)) as {
@@ -263,10 +274,12 @@ export class SweepStore {
   }
 
   /**
-   * The jobs with a result stored before sweep schema 4 (no market identity or span, also where another sweep holds
-   * the same job) on one of `labels` (the market label each job recorded) with one of `seeds`, judged on none of
-   * `windowKeys` and of none of the configurations `configKeys` / trials `exclude`: what earlier sweeps tried on this
-   * market that src/sweep/earlier.ts cannot compare by overlap. Their count and the sweeps holding them, by name.
+   * What earlier sweeps tried on this market that src/sweep/earlier.ts cannot compare, on one of `labels` (the market
+   * label each job recorded) with one of `seeds`, of none of the configurations `configKeys` / trials `exclude`: jobs
+   * with a result stored before sweep schema 4 (no market identity or span, also where another sweep holds the same
+   * job) judged on none of `windowKeys`, and results stored before schema 5 (validated over the fold's whole
+   * validation window, training segments inside it included), whatever their windows, until a newer result of the
+   * same trial, market and seed (its sweep run again) replaces them. Their count and the sweeps holding them, by name.
    */
   uncomparedEarlierJobs(
     labels: readonly string[],
@@ -281,7 +294,10 @@ export class SweepStore {
          FROM sweep_jobs j JOIN sweep_results r ON r.job_id = j.job_id JOIN sweep_runs s ON s.id = j.sweep_id
          WHERE j.market IN (SELECT value FROM json_each(?)) AND j.seed IN (SELECT value FROM json_each(?))
          GROUP BY j.job_id
-         HAVING max(j.market_id) = '' AND max(j.window_key IN (SELECT value FROM json_each(?))) = 0
+         HAVING ((max(r.validation_on) = '' AND NOT EXISTS (
+               SELECT 1 FROM sweep_jobs k JOIN sweep_results q ON q.job_id = k.job_id
+               WHERE k.trial_key = j.trial_key AND k.market = j.market AND k.seed = j.seed AND q.validation_on <> ''))
+             OR (max(j.market_id) = '' AND max(j.window_key IN (SELECT value FROM json_each(?))) = 0))
            AND max(j.config_key IN (SELECT value FROM json_each(?))) = 0
            AND max(j.trial_key IN (SELECT value FROM json_each(?))) = 0`,
       )

@@ -7,7 +7,8 @@
 import { isoTime } from '../data/timeframe.ts';
 import { recipeCosts, recipeSelection, recipeSizing } from '../agents/setup.ts';
 import { purgedSplit } from '../agents/selection.ts';
-import { rangesText, type Fold } from '../agents/splits.ts';
+import { rangesText, type Fold, type IndexRange } from '../agents/splits.ts';
+import type { AgentRecipe } from '../agents/recipe.ts';
 import { runBaselines, BASELINE_NAMES, type BaselineName } from '../backtest/baselines.ts';
 import { SWEEP_REPORT_SCHEMA, sweepFoldLabel } from '../backtest/report-file.ts';
 import { metricsToJson, timelineTooShortToAnnualise } from '../market/metrics.ts';
@@ -23,6 +24,7 @@ import {
   type JobOutcome,
   type MeanSd,
   type SelectionStatistics,
+  windowsMetrics,
 } from './select.ts';
 
 interface EquityCurves {
@@ -49,8 +51,8 @@ export interface SweepReport {
     from: string;
     to: string;
     /**
-     * train, validation, test: the fold's windows (validation: the one the ranking's validation Sharpe is over; test:
-     * the one each job is tested on); trainingSegments and epochWindows: what training used (trainingUsed).
+     * train, validation, test: the fold's windows (test: the one each job is tested on); trainingSegments and
+     * epochWindows: what training used (trainingUsed); the ranking's validation Sharpe is over epochWindows only.
      */
     folds: { train: string; validation: string; test: string; trainingSegments: string; epochWindows: string }[];
   }[];
@@ -104,6 +106,12 @@ export interface SweepReport {
 }
 
 /**
+ * A configuration's split of a fold: the one train-fold.ts makes from the same recipe, whose validation windows (the
+ * epoch windows) its jobs are ranked on (run-job.ts).
+ */
+const splitOf = (recipe: AgentRecipe, fold: Fold) => purgedSplit(fold, recipeSelection(recipe));
+
+/**
  * What training used in a fold, as `bot backtest`'s Splits table prints it: the purged split of the fold's train +
  * validation span (train-fold.ts makes the same one from the recipe), its training segments and the windows the epoch
  * was chosen on. Configurations whose recipes split alike share one text; else each is named (a grid over `window`
@@ -115,7 +123,7 @@ function trainingUsed(
   fold: Fold,
 ): Record<'trainingSegments' | 'epochWindows', string> {
   const texts = plan.configurations.map((c) => {
-    const split = purgedSplit(fold, recipeSelection(c.recipe));
+    const split = splitOf(c.recipe, fold);
     return { label: c.label, segments: rangesText(ts, split.train), windows: rangesText(ts, split.validation) };
   });
   const one = (key: 'segments' | 'windows') => {
@@ -130,11 +138,15 @@ function isClean(m: SweepPlan['markets'][number], f: SweepPlan['markets'][number
   return m.folds.every((g) => g.validation.to <= f.test.from);
 }
 
-/** Baselines on each (market, fold) validation and test window, summarised as mean ± sd over windows. */
+/**
+ * Baselines on each (market, fold) validation and test window, summarised as mean ± sd over windows. Validation is
+ * over the epoch windows of `recipe`'s split (the winner's), each fold's metrics the mean over them as a job's are.
+ */
 function baselineSummary(
   plan: SweepPlan,
   settings: SweepSettings,
   seed: number,
+  recipe: AgentRecipe,
 ): { table: SweepReport['baselines']; bhTest: Float64Array[][] } {
   const costs = recipeCosts(plan.configurations[0].recipe, settings.account);
   // the sizing the configurations trade with: random and sma-cross trade with it too (like for like)
@@ -147,11 +159,8 @@ function baselineSummary(
   for (const m of plan.markets) {
     const curves: Float64Array[] = [];
     for (const f of m.folds) {
-      for (const [range, into] of [
-        [f.validation, val],
-        [f.test, test],
-      ] as const) {
-        const b = runBaselines({
+      const run = (range: IndexRange) =>
+        runBaselines({
           candles: m.candles,
           range,
           costs,
@@ -160,13 +169,15 @@ function baselineSummary(
           randomSeeds: settings.backtest.randomSeeds,
           seed,
         });
-        for (const name of BASELINE_NAMES) {
-          (into[name] ??= []).push(metricsToJson(b[name].metrics));
-          if (into === test && isClean(m, f)) (clean[name] ??= []).push(metricsToJson(b[name].metrics));
-          descriptions[name] = b[name].description;
-        }
-        if (into === test) curves.push(b.buy_and_hold.equity);
+      const windows = splitOf(recipe, f).validation.map(run);
+      const b = run(f.test);
+      for (const name of BASELINE_NAMES) {
+        (val[name] ??= []).push(windowsMetrics(windows.map((w) => metricsToJson(w[name].metrics))));
+        (test[name] ??= []).push(metricsToJson(b[name].metrics));
+        if (isClean(m, f)) (clean[name] ??= []).push(metricsToJson(b[name].metrics));
+        descriptions[name] = b[name].description;
       }
+      curves.push(b.buy_and_hold.equity);
     }
     bhTest.push(curves);
   }
@@ -218,10 +229,17 @@ function winnerEquity(
   });
 }
 
-/** The shortest validation or test window, if it is too short to annualise (as bot backtest notes a short run). */
+/**
+ * The shortest epoch or test window, if it is too short to annualise (as bot backtest notes a short run): a job's
+ * validation metrics are annualised over each epoch window.
+ */
 function shortestWindow(plan: SweepPlan): SweepReport['shortWindow'] {
   const spans = plan.markets.flatMap((m) =>
-    m.folds.flatMap((f) => [f.validation, f.test].map((r) => m.candles.ts.subarray(r.from, r.to))),
+    m.folds.flatMap((f) =>
+      [...plan.configurations.flatMap((c) => splitOf(c.recipe, f).validation), f.test].map((r) =>
+        m.candles.ts.subarray(r.from, r.to),
+      ),
+    ),
   );
   const short = spans.filter((ts) => timelineTooShortToAnnualise(ts)).sort((a, b) => a.length - b.length)[0];
   return short && { candles: short.length, from: isoTime(short[0]), to: isoTime(short[short.length - 1]) };
@@ -278,23 +296,26 @@ export function buildSweepReport(
   earlier: readonly JobOutcome[] = [],
   uncompared: { jobs: number; sweeps: string[] } = { jobs: 0, sweeps: [] },
 ): SweepReport {
-  const windows = plan.markets.flatMap((m, mi) =>
-    m.folds.map((f) => ({
-      market: mi,
-      fold: f.index,
-      length: f.validation.to - f.validation.from - 1,
-      // the candle each per-candle return ends on: the same dates in two markets are one date
-      times: Array.from(m.candles.ts.subarray(f.validation.from + 1, f.validation.to)),
-    })),
+  // each configuration's epoch windows, as its jobs' returns run (run-job.ts): every window's returns, in order
+  const windows = plan.configurations.flatMap((c) =>
+    plan.markets.flatMap((m, mi) =>
+      m.folds.map((f) => {
+        const epochWindows = splitOf(c.recipe, f).validation;
+        // the candle each per-candle return ends on: the same dates in two markets are one date
+        const times = epochWindows.flatMap((w) => Array.from(m.candles.ts.subarray(w.from + 1, w.to)));
+        return { market: mi, fold: f.index, length: times.length, times, config: c.key };
+      }),
+    ),
   );
   const ranked = rankConfigurations(outcomes, windows);
   const stats = {
     ...selectionStatistics(ranked, rankEarlier(earlier)),
     ...(uncompared.jobs > 0 ? { uncompared } : {}),
   };
-  const { table: baselines, bhTest } = baselineSummary(plan, settings, request.seed);
-  const bhClean = baselines.buy_and_hold.cleanTest;
   const winner = ranked.find((c) => c.runs > 0);
+  const baselineRecipe = (plan.configurations.find((c) => c.key === winner?.key) ?? plan.configurations[0]).recipe;
+  const { table: baselines, bhTest } = baselineSummary(plan, settings, request.seed, baselineRecipe);
+  const bhClean = baselines.buy_and_hold.cleanTest;
   const shortWindow = shortestWindow(plan);
   const winnerConfig = winner && plan.configurations.find((c) => c.key === winner.key);
   const finished = outcomes.filter((o) => o.result).length;
@@ -314,8 +335,9 @@ export function buildSweepReport(
     strategy: plan.strategy,
     request,
     protocol:
-      "Each job trains on its fold's training window and keeps the epoch with the best validation Sharpe; " +
-      'configurations are ranked by validation Sharpe after costs (mean over seeds, folds and markets) only. ' +
+      "Each job trains on its fold's training segments and keeps the epoch with the best validation Sharpe on the " +
+      'epoch windows between them; configurations are ranked by validation Sharpe after costs on those windows only ' +
+      '(no training segment touches them; mean over windows, seeds, folds and markets). ' +
       'Test windows come after the validation windows they follow and are evaluated once per job; their ' +
       'metrics are reported for the chosen configuration and, separately, for all, and never used to choose.',
     markets: plan.markets.map((m) => ({

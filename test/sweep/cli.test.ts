@@ -267,7 +267,7 @@ saved`, async (t) => {
     'score = mean validation Sharpe over seeds and folds',
   );
   assert.equal(sqlite.prepare('SELECT count(*) FROM sweep_results').pluck().get(), 16);
-  assert.equal(sqlite.prepare("SELECT version FROM schema_versions WHERE owner = 'sweep'").pluck().get(), 4);
+  assert.equal(sqlite.prepare("SELECT version FROM schema_versions WHERE owner = 'sweep'").pluck().get(), 5);
   sqlite.close();
   assert.equal(r.testNotForSelection.length, 4);
   // with rolling folds only the last fold's test window lies after every validation candle

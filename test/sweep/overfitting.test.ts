@@ -265,3 +265,16 @@ test('several configurations: N = configurations × validations per job, V = bet
   close(s.dsr!.expectedMax, 0.2612713, 1e-6, 'SR₀');
   close(s.dsr!.dsr, 0.518929, 1e-6, 'DSR');
 });
+
+test(`PBO is left out, with a note, when the configurations were validated on other candles (their recipes split \
+the folds into other epoch windows); on the same candles it is computed`, () => {
+  const up = Array.from({ length: 40 }, (_, i) => 0.01 + (i % 3) * 0.004);
+  const flat = Array.from({ length: 40 }, (_, i) => (i % 2 ? 0.003 : -0.002));
+  const times = (from: number) => Array.from({ length: 40 }, (_, i) => (from + i) * 3_600_000);
+  const at = (c: ConfigSummary, from: number) => ({ ...c, validationTimes: times(from) });
+  const same = selectionStatistics([at(summary('a', up, 1, 0), 0), at(summary('b', flat, 1, 0), 0)]);
+  assert.ok(same.pbo);
+  const other = selectionStatistics([at(summary('a', up, 1, 0), 0), at(summary('b', flat, 1, 0), 5)]);
+  assert.equal(other.pbo, undefined);
+  assert.ok(other.notes.some((n) => n.startsWith('PBO needs every configuration validated on the same candles')));
+});

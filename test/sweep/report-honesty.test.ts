@@ -19,7 +19,7 @@ import { parseGridFlag, type SweepRequest } from '../../src/sweep/grid.ts';
 import { trialKey, windowKey, type JobResult, type JobSpec } from '../../src/sweep/jobs.ts';
 import { configurations, planSweep, type SweepPlan } from '../../src/sweep/plan.ts';
 import { sweepSummaryText, writeSweepReport } from '../../src/sweep/report.ts';
-import type { JobOutcome } from '../../src/sweep/select.ts';
+import { UNCOMPARED_WHY, type JobOutcome } from '../../src/sweep/select.ts';
 import { SWEEP_SCHEMA, SweepStore } from '../../src/sweep/store.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { migrate } from '../../src/data/migrations.ts';
@@ -53,10 +53,10 @@ async function planOf(
   return { req, plan: planSweep(req, configurations(req, strategy.recipe), series, settings, 'c0de') };
 }
 
-/** A made-up result of a job: validation returns around `drift` per candle. */
+/** A made-up result of a job: validation returns around `drift`, one per epoch window candle but its first. */
 function resultOf(job: JobSpec, drift: number): JobResult {
   const rng = new Rng(job.seed * 1009 + job.fold.index * 31 + Math.round(drift * 1e5) + job.market.candles);
-  const n = job.fold.validation.to - job.fold.validation.from - 1;
+  const n = purgedSplit(job.fold, recipeSelection(job.recipe)).validation.reduce((k, w) => k + w.to - w.from - 1, 0);
   const returns = Array.from({ length: n }, () => drift + (rng.next() - 0.5) * 0.02);
   const mean = returns.reduce((a, b) => a + b, 0) / n;
   return {
@@ -64,6 +64,7 @@ function resultOf(job: JobSpec, drift: number): JobResult {
     validation: { sharpe: mean * 100, totalReturn: mean * n },
     test: { sharpe: 0.1, totalReturn: 0.01 },
     validationReturns: returns,
+    validationOn: 'epochWindows',
     trialSharpes: [0.01, 0.03],
     testEquity: Array.from({ length: job.fold.test.to - job.fold.test.from }, (_, i) => 1000 + i),
     training: { bestEpoch: 1, bestSharpe: 0, stoppedEarly: false, seconds: 0, epochs: [] },
@@ -267,7 +268,8 @@ narrowed grid moved the windows, are named as not counted in the verdict and rep
         windowKey(j),
         trialKey(j),
       );
-      result.run(j.id, j.configKey, JSON.stringify(o.result));
+      // stored before sweep schema 5: validated over the fold's whole validation window
+      result.run(j.id, j.configKey, JSON.stringify({ ...o.result, validationOn: undefined }));
     }
     return wide.plan.jobs.length;
   };
@@ -286,7 +288,7 @@ narrowed grid moved the windows, are named as not counted in the verdict and rep
     const outcomes = outcomesOf(narrow.plan, () => drift(0));
     const report = buildSweepReport(narrow.plan, narrow.req, outcomes, settings, earlier, uncompared);
     const clause =
-      `; ${uncompared.jobs} job(s) of earlier sweep(s) on this market, stored before overlap matching, could not be ` +
+      `; ${uncompared.jobs} job(s) of earlier sweep(s) on this market, stored ${UNCOMPARED_WHY}, could not be ` +
       'compared and are not counted (the figure may be too high): rerun wide-SYN/KRW to count them.';
     // before: "Only one configuration was run, so nothing was selected", with nothing said of the earlier sweep
     const line = report.verdict.find((v) => /Sharpe ratio/.test(v)) ?? '';
@@ -295,10 +297,18 @@ narrowed grid moved the windows, are named as not counted in the verdict and rep
     await writeSweepReport(dir, report);
     assert.ok(sweepSummaryText(report, dir).includes(clause));
     const html = readFileSync(path.join(dir, 'report.html'), 'utf8');
-    assert.ok(html.includes(`not counted: ${uncompared.jobs} job(s) stored before overlap matching`), 'report.html');
-    // once the old sweep is run again its jobs carry their span: compared, and no longer named
+    assert.ok(html.includes(`not counted: ${uncompared.jobs} job(s) stored ${UNCOMPARED_WHY}`), 'report.html');
+    // once the old sweep is run again its jobs carry their span, but their results were validated over the fold's
+    // whole validation window (before sweep schema 5): still named until newer code stores theirs
     const wide = await planOf('window=5,10,20');
     store.saveSweep('sw-old', 'wide-SYN/KRW', 'dqn-dnn', wide.req, wide.plan.jobs);
+    assert.deepEqual(uncomparedEarlier(store, narrow.plan), uncompared);
+    assert.deepEqual(earlierOutcomes(store, narrow.plan), []);
+    // run again by this code: other job ids (the code fingerprint is in them) with results over the epoch windows
+    const rerun = wide.plan.jobs.map((j) => ({ ...j, id: `new-${j.id}` }));
+    store.saveSweep('sw-new', 'wide-SYN/KRW', 'dqn-dnn', wide.req, rerun);
+    for (const o of outcomesOf(wide.plan, drift))
+      store.saveResult(o.configKey, { ...o.result!, jobId: `new-${o.jobId}` });
     assert.deepEqual(uncomparedEarlier(store, narrow.plan), { jobs: 0, sweeps: [] });
     assert.equal(new Set(earlierOutcomes(store, narrow.plan).map((o) => o.configKey)).size, 2);
   } finally {
@@ -387,7 +397,7 @@ bot backtest prints them, per configuration where the grid moves them (before: t
     assert.equal(f.epochWindows, text(splits[0].validation));
   });
   const html = readFileSync(path.join(dir, report.files.html), 'utf8');
-  assert.match(html, /<th>training segments<\/th><th>epoch chosen on<\/th>/);
+  assert.match(html, /<th>training segments<\/th><th>epoch windows \(ranked on\)<\/th>/);
   const one = await planOf('learner.learningRate=0.01,0.001', { count: 2000 });
   const shared = buildSweepReport(
     one.plan,

@@ -15,6 +15,7 @@ function result(jobId: string, sharpe: number): JobResult {
     validation: { sharpe },
     test: { sharpe: 0 },
     validationReturns: [0.01],
+    validationOn: 'epochWindows',
     trialSharpes: [0.1],
     testEquity: [1, 1.01],
     training: { bestEpoch: 1, bestSharpe: sharpe, stoppedEarly: false, seconds: 0.1, epochs: [] },
@@ -46,7 +47,7 @@ test('sweep tables migrate under their own owner, beside the candle tables', () 
   assert.equal(schemaVersion(s.db, SWEEP_SCHEMA), latestVersion(SWEEP_SCHEMA));
   s.close();
   const again = SweepStore.open(file); // reopening applies nothing twice
-  assert.equal(schemaVersion(again.db, SWEEP_SCHEMA), 4);
+  assert.equal(schemaVersion(again.db, SWEEP_SCHEMA), 5);
   again.close();
 });
 
@@ -91,7 +92,9 @@ by its window key until a re-run of its sweep fills them in`, () => {
   old.close();
   const s = SweepStore.open(file);
   try {
-    assert.equal(schemaVersion(s.db, SWEEP_SCHEMA), 4);
+    assert.equal(schemaVersion(s.db, SWEEP_SCHEMA), 5);
+    // its result is of sweep schema 5's meaning for this test (schema 4's matching is what it checks)
+    s.db.prepare(`UPDATE sweep_results SET validation_on = 'epochWindows'`).run();
     // the old row has no market or span: found by its exact window key, not by its seed alone
     assert.deepEqual(
       s.earlierJobs([windowKey(j1)], [], ['t-new']).map((e) => [e.jobId, e.marketId]),
@@ -103,6 +106,35 @@ by its window key until a re-run of its sweep fills them in`, () => {
     assert.equal(again.jobId, 'j1');
     assert.equal(again.marketId, JSON.stringify(['file', 'syn', '1h']));
     assert.deepEqual(again.validationSpan, { from: 0, to: 3_600_000, dataKey: 'v1' });
+  } finally {
+    s.close();
+  }
+});
+
+test(`sweep schema 5 marks the candles each result was validated on: a result stored before (over the fold's whole \
+validation window, training segments inside it) is no earlier trial, but named as uncompared until its trial is run \
+again`, () => {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'sweep-store-')), 'bot.db');
+  const old = CandleStore.open(file);
+  migrate(old.db, { ...SWEEP_SCHEMA, migrations: SWEEP_SCHEMA.migrations.slice(0, 4) });
+  old.close();
+  const s = SweepStore.open(file);
+  try {
+    const j1 = { ...job('j1'), configKey: 'c2' };
+    s.saveSweep('sw0', 'old sweep', 'tiny', {}, [j1]);
+    const { validationOn: _, ...before } = result('j1', 1);
+    s.saveResult('c2', before);
+    const earlier = () => s.earlierJobs([windowKey(j1)], [1], []).map((e) => e.jobId);
+    const uncompared = () => s.uncomparedEarlierJobs(['syn'], [1], [windowKey(j1)], [], []);
+    // before: counted as a trial of a sweep on the same window, its validation Sharpe partly over training candles
+    assert.deepEqual(earlier(), []);
+    assert.deepEqual(uncompared(), { jobs: 1, sweeps: ['old sweep'] });
+    // the same trial run again by this code (another job id): counted, and the old row no longer named
+    const j2 = { ...j1, id: 'j2' };
+    s.saveSweep('sw1', 'new sweep', 'tiny', {}, [j2]);
+    s.saveResult('c2', result('j2', 1));
+    assert.deepEqual(earlier(), ['j2']);
+    assert.deepEqual(uncompared(), { jobs: 0, sweeps: [] });
   } finally {
     s.close();
   }
