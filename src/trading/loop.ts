@@ -6,7 +6,7 @@ import { OffGridError } from '../data/grid.ts';
 import type { Lock } from './lock.ts';
 import { scheduleTask, type Scheduled } from './schedule.ts';
 import type { RunTrader, TickReport } from './trader.ts';
-import { HaltError, RunRefusedError, type UserError } from '../core/errors.ts';
+import { HaltError, ModelRefusedError, RunRefusedError, type UserError } from '../core/errors.ts';
 
 interface TraderLoopOptions {
   trader: RunTrader;
@@ -46,12 +46,13 @@ interface RunningLoop {
 
 /**
  * What fails a first tick for good, as it fails an unclocked start (--once): the exchange refusing the run's requests
- * (bad keys, no such market) and fetched candles off the stored series' grid. The run's own refusals (RunRefusedError:
- * a new run without the minimum order free, a stored run that cannot trade) end the loop at any tick. An exchange that
- * did not answer is tried again, as at any tick.
+ * (bad keys, no such market), fetched candles off the stored series' grid and a model whose files loaded but that
+ * cannot serve the run's candles (ModelRefusedError). The run's own refusals (RunRefusedError: a new run without the
+ * minimum order free, a stored run that cannot trade) end the loop at any tick. An exchange that did not answer is
+ * tried again, as at any tick.
  */
 function refusesStart(e: unknown): e is UserError {
-  return e instanceof ExchangeRefusedError || e instanceof OffGridError;
+  return e instanceof ExchangeRefusedError || e instanceof OffGridError || e instanceof ModelRefusedError;
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HaltError, RunRefusedError, UserError } from '../../src/core/errors.ts';
+import { HaltError, ModelRefusedError, RunRefusedError, UserError } from '../../src/core/errors.ts';
 import { ExchangeRefusedError } from '../../src/data/exchange.ts';
 import { OffGridError } from '../../src/data/grid.ts';
 import { startTraderLoop } from '../../src/trading/loop.ts';
@@ -112,13 +112,14 @@ UserError, is tried again`, async () => {
   assert.equal((await loop2.done).reason, 'stopped');
 });
 
-test(`a first tick the exchange refuses (bad keys, no such market) or whose candles are off the stored grid ends \
-the loop as refused; after a tick succeeded, either is tried again`, async () => {
+test(`a first tick the exchange refuses (bad keys, no such market), whose candles are off the stored grid or whose \
+model cannot serve the candles ends the loop as refused; after a tick succeeded, each is tried again`, async () => {
   for (const refusal of [
     new ExchangeRefusedError('upbit: balance failed: AuthenticationError: invalid access key'),
     new OffGridError(
       "the exchange's upbit BTC/KRW 1h candle 2024-01-04T08:00:00Z is off the grid of the stored series",
     ),
+    new ModelRefusedError("model models/x: version initial cannot be loaded over the run's candles (scaler …)"),
   ]) {
     const first = scriptedTrader(async () => {
       throw refusal;
