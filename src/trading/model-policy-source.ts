@@ -80,6 +80,7 @@ export async function modelPolicySource(
         log().info(`model ${home}: now serving version ${version}`);
         return builder;
       } catch (e) {
+        // the version serving decides this tick, over the candles loaded for the history the given-up one read
         switching.loaded.dispose();
         giveUps.giveUp(switching, `cannot be loaded over the run's candles (${shortError(e)})`, version);
       }
