@@ -124,7 +124,14 @@ export async function loadAgent(dir: string): Promise<LoadedAgent> {
         `this code computes ${featureSpecVersion(recipe.features)}`,
     );
   }
-  const scaler = meta.scaler ? scalerFromJSON(meta.scaler) : undefined;
+  let scaler: ReturnType<typeof scalerFromJSON> | undefined;
+  try {
+    scaler = meta.scaler ? scalerFromJSON(meta.scaler) : undefined;
+  } catch (e) {
+    for (const m of Object.values(models)) m.dispose();
+    // the scaler's own line does not say which model's meta.json it was read from
+    throw new UserError(`model ${dir}: meta.json ${e instanceof Error ? e.message : String(e)}`);
+  }
   const ens = learnerMeta.ensemble;
   const net = ens
     ? ensembleOf(dir, models, meta, learnerMeta, ens)

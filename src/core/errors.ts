@@ -35,3 +35,12 @@ export class PastDeadlineError extends UserError {
 export class RunRefusedError extends UserError {
   override name = 'RunRefusedError';
 }
+
+/**
+ * A saved model that cannot serve the run's candles although its files loaded (a scaler fitted on other feature
+ * columns, a network that does not fit its features): what is wrong is in the model folder, which the message names.
+ * No retry changes it: a clocked start whose first tick meets it ends in one line, as a --once start does.
+ */
+export class ModelRefusedError extends UserError {
+  override name = 'ModelRefusedError';
+}

@@ -99,9 +99,13 @@ export function applyScaler(
   out = new Float32Array(m.rows * m.cols),
 ): Float32Array {
   if (state.columns.length !== m.cols || state.columns.some((name, i) => name !== m.names[i])) {
+    // the same count: the first column that differs says more than two equal counts
+    const at = state.columns.findIndex((name, i) => name !== m.names[i]);
+    const which =
+      state.columns.length === m.cols ? `; column ${at + 1} is ${state.columns[at]}, here ${m.names[at]}` : '';
     throw new UserError(
       `scaler was fitted on columns of ${state.version} (${state.columns.length} ` +
-        `columns) but the features are ${m.version} (${m.cols} columns)`,
+        `columns) but the features are ${m.version} (${m.cols} columns)${which}`,
     );
   }
   if (out.length < m.rows * m.cols)

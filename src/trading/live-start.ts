@@ -20,15 +20,22 @@ const MAX_CLOCK_SKEW_MS = 60_000;
  * said in a line naming both, when more than MAX_CLOCK_SKEW_MS either way; undefined when within it.
  */
 function clockSkew(ex: Exchange, now: number, at: number, clockFrom: string): string | undefined {
-  // the header drops the milliseconds: the exchange's time is in [at, at + 1 s)
-  const off = now - at;
-  if (off >= -MAX_CLOCK_SKEW_MS && off <= MAX_CLOCK_SKEW_MS + 999) return undefined;
-  const ahead = off > 0 ? 'ahead of' : 'behind';
+  const off = skewMs(now, at);
+  if (off === undefined) return undefined;
   return (
-    `${clockFrom} (${isoTime(now)}) is ${Math.round(Math.abs(off) / 1000)} s ${ahead} ${ex.id}'s clock ` +
+    `${clockFrom} (${isoTime(now)}) is ${offText(off)} ${ex.id}'s clock ` +
     `(${isoTime(at)}): live trading acts on the exchange's candles and prices now`
   );
 }
+
+/** How far `now` stands from the exchange's clock `at` (its Date header), when more than MAX_CLOCK_SKEW_MS. */
+function skewMs(now: number, at: number): number | undefined {
+  // the header drops the milliseconds: the exchange's time is in [at, at + 1 s)
+  const off = now - at;
+  return off >= -MAX_CLOCK_SKEW_MS && off <= MAX_CLOCK_SKEW_MS + 999 ? undefined : off;
+}
+
+const offText = (off: number) => `${Math.round(Math.abs(off) / 1000)} s ${off > 0 ? 'ahead of' : 'behind'}`;
 
 const clockAdvice = (clockFrom: string) => (clockFrom === '--now' ? 'drop --now' : 'sync the clock of this machine');
 
@@ -75,18 +82,50 @@ export class TickClockCheck {
     (this.ex as unknown as WithReplyHeaders).last_response_headers = undefined;
   }
 
+  /** The exchange's clock by a reply of this tick's (undefined: no Date header), asking the markets when none came. */
+  private async replyTime(): Promise<number | undefined> {
+    const ex = this.ex;
+    if ((ex as unknown as WithReplyHeaders).last_response_headers === undefined)
+      await withRetry(`${ex.id}: loading markets`, () => ex.loadMarkets(true), this.retry);
+    return replyTime(ex);
+  }
+
   /**
    * The line saying how far the run's clock at `now` stands from the exchange's, when more than MAX_CLOCK_SKEW_MS;
    * undefined when within it, or when the exchange sends no Date header (the start refused a --now then).
    */
   async skew(now: () => number): Promise<string | undefined> {
     const ex = this.ex;
-    if ((ex as unknown as WithReplyHeaders).last_response_headers === undefined)
-      await withRetry(`${ex.id}: loading markets`, () => ex.loadMarkets(true), this.retry);
-    const at = replyTime(ex);
+    const at = await this.replyTime();
     const skew = at === undefined ? undefined : clockSkew(ex, now(), at, this.clockFrom);
     return (
       skew && `${skew}: no decision or order this tick, the next tick checks again (${clockAdvice(this.clockFrom)})`
+    );
+  }
+
+  /**
+   * The line for a tick whose clock (`now`) puts the newest closed candle (opened at `closedOpen`) before the run's
+   * last decided one (`lastTs`): the clock went back (a VM restored, a bad time sync), so no candle is new and the
+   * tick decides nothing. It names the run's clock and the exchange's, read as `skew` reads it (a reply of this tick's,
+   * the markets asked for only when there was none). Undefined when the newest closed candle is not before the last
+   * decided one: no new candle yet, the normal case, stays quiet.
+   */
+  async behindRun(now: () => number, closedOpen: number, lastTs: number | undefined): Promise<string | undefined> {
+    if (lastTs === undefined || closedOpen >= lastTs) return undefined;
+    const ex = this.ex;
+    const at = await this.replyTime();
+    const t = now();
+    const off = at === undefined ? undefined : skewMs(t, at);
+    const exchange =
+      at === undefined
+        ? `${ex.id} sends no Date header to compare it with`
+        : off === undefined
+          ? `${ex.id}'s clock (${isoTime(at)}) agrees with it: the run decided those candles on a clock ahead`
+          : `it is ${offText(off)} ${ex.id}'s clock (${isoTime(at)}): ${clockAdvice(this.clockFrom)}`;
+    return (
+      `${this.clockFrom} (${isoTime(t)}) puts the newest closed candle at ${isoTime(closedOpen)}, before ` +
+      `${isoTime(lastTs)}, the run's last decided candle; ${exchange}; no decision or order until a candle after ` +
+      `${isoTime(lastTs)} closes`
     );
   }
 }

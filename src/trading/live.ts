@@ -273,6 +273,12 @@ export class LiveTrader extends Trader {
     const closedOpen = closedBy(now, this.o.key.timeframe);
     const fetched = await this.backfill(this.run, closedOpen, opts.shouldStop);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
+    // a clock gone back before the last decided candle: no candle is new, and one line says why (not a silent tick)
+    const behind = await this.clockCheck.behindRun(this.o.clock, closedOpen, this.run.lastTs);
+    if (behind !== undefined) {
+      this.o.logger.error(behind);
+      return report;
+    }
     if (this.run.paused) return this.passWhilePaused(closedOpen, report);
     const { store, key, market } = this.o;
     // a live tick decides the newest closed candle only: its lookback before it, not the run's whole history

@@ -6,7 +6,7 @@ import { OffGridError } from '../data/grid.ts';
 import type { Lock } from './lock.ts';
 import { scheduleTask, type Scheduled } from './schedule.ts';
 import type { RunTrader, TickReport } from './trader.ts';
-import { HaltError, RunRefusedError, type UserError } from '../core/errors.ts';
+import { HaltError, ModelRefusedError, RunRefusedError, type UserError } from '../core/errors.ts';
 
 interface TraderLoopOptions {
   trader: RunTrader;
@@ -46,17 +46,19 @@ interface RunningLoop {
 
 /**
  * What fails a first tick for good, as it fails an unclocked start (--once): the exchange refusing the run's requests
- * (bad keys, no such market) and fetched candles off the stored series' grid. The run's own refusals (RunRefusedError:
- * a new run without the minimum order free, a stored run that cannot trade) end the loop at any tick. An exchange that
- * did not answer is tried again, as at any tick.
+ * (bad keys, no such market), fetched candles off the stored series' grid and a model whose files loaded but that
+ * cannot serve the run's candles (ModelRefusedError). The run's own refusals (RunRefusedError: a new run without the
+ * minimum order free, a stored run that cannot trade) end the loop at any tick. An exchange that did not answer is
+ * tried again, as at any tick.
  */
 function refusesStart(e: unknown): e is UserError {
-  return e instanceof ExchangeRefusedError || e instanceof OffGridError;
+  return e instanceof ExchangeRefusedError || e instanceof OffGridError || e instanceof ModelRefusedError;
 }
 
 /**
  * The trader on a clock: one tick right away (catching up on anything missed while down), then one per cron firing.
- * Ticks never overlap. A failed tick (exchange down after all retries) is logged and the next one catches up;
+ * Ticks never overlap. A failed tick (exchange down after all retries) is logged and the next one catches up; fetched
+ * candles off the stored grid after a tick succeeded are one line and wait for the scheduled ticks (sayDataFault);
  * only a halt (kill switch) or a refusal no retry changes (RunRefusedError; before a tick succeeded, refusesStart)
  * ends the loop on its own.
  */
@@ -82,6 +84,27 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
     retryMs = Math.min(r.maxMs, retryMs * 2);
   };
 
+  /** The data fault the ticks since the last one that succeeded failed on (said once), see sayDataFault. */
+  let dataFault: string | undefined;
+  /**
+   * After a tick succeeded, fetched candles off the stored series' grid (OffGridError) fail the tick with nothing
+   * stored or decided, as at the first tick; but the run has decided before, and the exchange's data may be mended:
+   * the loop carries on at its scheduled ticks, each looking again. The fault is one error line until a tick succeeds
+   * (then one line says so), not a quick retry: trying again in seconds finds the same candles, and each try logged
+   * its line. As a model version given up or an order refusal held (refusal-holds.ts): said once, no halt, since no
+   * decision and no order is made on the data; a halt is kept for what needs the user before trading goes on.
+   */
+  const sayDataFault = (e: OffGridError): void => {
+    const message = shortError(e);
+    if (dataFault !== undefined) {
+      o.logger.debug(`tick: still no decision, the fetched candles are off the stored grid: ${message}`);
+      return;
+    }
+    dataFault = message;
+    o.logger.error(`tick decided nothing, the next scheduled tick looks again: ${message}`);
+    o.onTickError?.(message);
+  };
+
   const tick = async (): Promise<void> => {
     if (stopping || busy) return;
     busy = true;
@@ -105,6 +128,8 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
           o.logger.debug('tick: no new closed candle', { fetched: report.fetched });
         }
         started = true;
+        if (dataFault) o.logger.info(`tick: the fetched candles are stored and decided on again (after: ${dataFault})`);
+        dataFault = undefined;
         follow(report.newestOpen);
         clearTimeout(retryTimer);
         retryMs = o.retryFailedTick?.firstMs ?? 0;
@@ -121,6 +146,10 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
           return;
         }
         o.lock?.heartbeat();
+        if (e instanceof OffGridError) {
+          sayDataFault(e);
+          return;
+        }
         o.logger.error(`tick failed, the next tick catches up: ${shortError(e)}`);
         o.onTickError?.(shortError(e));
         retryLater();

@@ -2,6 +2,8 @@
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { log } from '../core/log.ts';
+import { ModelRefusedError } from '../core/errors.ts';
+import { shortError } from '../data/exchange.ts';
 import { loadAgent, type LoadedAgent } from '../agents/load-agent.ts';
 import { recipeHistory, recipeSizing } from '../agents/setup.ts';
 import { runCosts } from '../market/costs.ts';
@@ -17,9 +19,11 @@ import { versionGiveUps } from './version-refusal.ts';
 
 /**
  * A saved model home (`models/<name>`) as a policy source. The pointer is re-read at every tick: a promoted
- * version is loaded and served from the next tick on, without a restart. A version that fails to load, or was trained
- * on another timeframe than the run's, is given up (one line) and the one already serving keeps trading, until the
- * pointer is written again or its retry wait, on `clock` (the trader's), is over (src/trading/version-refusal.ts).
+ * version is loaded and served from the next tick on, without a restart. A version that fails to load, was trained
+ * on another timeframe than the run's, or cannot build observations over the run's candles (a scaler fitted on other
+ * feature columns) is given up (one line) and the one already serving keeps trading, until the pointer is written
+ * again or its retry wait, on `clock` (the trader's), is over (src/trading/version-refusal.ts). The version the run
+ * starts with has none to fall back on: one that cannot serve the candles is a ModelRefusedError naming the folder.
  */
 export async function modelPolicySource(
   home: string,
@@ -32,13 +36,21 @@ export async function modelPolicySource(
   await initBackend(settings.ml.backend);
   let agent: LoadedAgent = await loadAgent(first.dir);
   let version = first.version;
+  // the version the pointer moved to, its files loaded: it takes over at the first candles it builds observations
+  // for, so a version broken that way never replaces the one serving (`stamp`: the pointer's write it was read at)
+  let pending: { version: string; stamp: string; loaded: LoadedAgent } | undefined;
   const label = `model:${path.normalize(home)}`;
   const giveUps = versionGiveUps(home, clock);
+  const dropPending = () => {
+    pending?.loaded.dispose();
+    pending = undefined;
+  };
   /** Loads the version the pointer names when another one serves; one that fails to load is given up. */
   const followPointer = async () => {
     const stamp = pointerStamp(home);
     const pointed = currentVersion(home);
-    if (!pointed || pointed === version) return;
+    if (!pointed || pointed === pending?.version) return;
+    if (pointed === version) return dropPending(); // switched back before the pending one served
     const next = await giveUps.load({ version: pointed, stamp }, version, async () => {
       const to = resolveModel(home);
       checkModelMarket(home, to.dir, market);
@@ -52,18 +64,42 @@ export async function modelPolicySource(
       return { version: to.version, loaded };
     });
     if (!next) return;
-    agent.dispose();
-    agent = next.loaded;
-    version = next.version;
-    log().info(`model ${home}: now serving version ${version}`);
+    dropPending();
+    pending = { ...next, stamp };
+  };
+  /** The observations over `candles` of the version serving them: the pending one when it can build them. */
+  const builderFor = (candles: Candles): ObservationBuilder => {
+    const switching = pending;
+    pending = undefined;
+    if (switching) {
+      try {
+        const builder = new ObservationBuilder(switching.loaded.observationSource(candles));
+        agent.dispose();
+        agent = switching.loaded;
+        version = switching.version;
+        log().info(`model ${home}: now serving version ${version}`);
+        return builder;
+      } catch (e) {
+        // the version serving decides this tick, over the candles loaded for the history the given-up one read
+        switching.loaded.dispose();
+        giveUps.giveUp(switching, `cannot be loaded over the run's candles (${shortError(e)})`, version);
+      }
+    }
+    try {
+      return new ObservationBuilder(agent.observationSource(candles));
+    } catch (e) {
+      throw new ModelRefusedError(
+        `model ${home}: version ${version} cannot be loaded over the run's candles (${shortError(e)})`,
+      );
+    }
   };
   let followed = false;
   const source: PolicySource & { dispose(): void } = {
     label,
     // trading.historyCandles, or more when the model's features need more to equal a backtest's over a longer file
-    // (recursive ones such as ta's EMAs keep a trace of where the data started); the serving version's
+    // (recursive ones such as ta's EMAs keep a trace of where the data started); the version the tick will serve's
     get history() {
-      return Math.max(settings.trading.historyCandles, recipeHistory(agent.recipe));
+      return Math.max(settings.trading.historyCandles, recipeHistory((pending?.loaded ?? agent).recipe));
     },
     async follow() {
       await followPointer();
@@ -74,7 +110,7 @@ export async function modelPolicySource(
       // promotion in between waits for the next tick); a caller that did not follows it here
       if (followed) followed = false;
       else await followPointer();
-      const builder = new ObservationBuilder(agent.observationSource(candles));
+      const builder = builderFor(candles);
       const served = agent;
       return {
         policy: served.policy,
@@ -86,7 +122,10 @@ export async function modelPolicySource(
         observe: (t, account) => builder.build(t, account),
       };
     },
-    dispose: () => agent.dispose(),
+    dispose: () => {
+      dropPending();
+      agent.dispose();
+    },
   };
   return {
     source,

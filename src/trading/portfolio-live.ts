@@ -313,6 +313,12 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const closedOpen = closedBy(clock(), this.o.key.timeframe);
     const fetched = await this.backfill(this.run, closedOpen, opts.shouldStop);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
+    // a clock gone back before the last decided candle time: none is new, and one line says why (not a silent tick)
+    const behind = await this.clockCheck.behindRun(clock, closedOpen, this.run.lastTs);
+    if (behind !== undefined) {
+      logger.error(behind);
+      return report;
+    }
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
     // a live tick decides the newest candle time only: each series' lookback before it, not the whole downtime
     const { store } = this.o;

@@ -9,6 +9,7 @@
  */
 import path from 'node:path';
 import { log } from '../core/log.ts';
+import { ModelRefusedError } from '../core/errors.ts';
 import { agentPolicy, type PortfolioAgent } from '../agents/portfolio-agent.ts';
 import {
   aimPortfolioAgent,
@@ -118,7 +119,11 @@ export async function portfolioModelSource(
           aimed = true;
         } catch (e) {
           switching.opened.dispose();
-          if (!agent) throw e;
+          // the version the run starts with has none to fall back on: what is wrong is in its folder
+          if (!agent)
+            throw new ModelRefusedError(
+              `model ${home}: version ${switching.version} cannot be loaded over the run's candles (${shortError(e)})`,
+            );
           giveUps.giveUp(switching, `cannot be loaded over the run's candles (${shortError(e)})`, version);
           // these are the history and series the given-up version reads: the trader loads the serving version's
           return undefined;

@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { marketOf } from '../../src/agents/model-market.ts';
 import * as tf from '@tensorflow/tfjs';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
@@ -45,6 +47,17 @@ export async function saveAgent(
     codeVersion: 'test',
   });
   net.dispose();
+}
+
+/**
+ * Renames the first scaler column in `dir`'s meta.json (a one-market model's scaler, or each of a portfolio model's):
+ * the files load, but no observation can be built over candles.
+ */
+export function spoilScalerColumns(dir: string): void {
+  const file = path.join(dir, 'meta.json');
+  const meta = JSON.parse(readFileSync(file, 'utf8')) as { scaler: { columns: string[] } | { columns: string[] }[] };
+  for (const scaler of Array.isArray(meta.scaler) ? meta.scaler : [meta.scaler]) scaler.columns[0] = 'not-a-feature';
+  writeFileSync(file, JSON.stringify(meta));
 }
 
 /** A model home whose CURRENT names `version`: a saved 'buy' agent staged, committed and promoted. */

@@ -90,3 +90,55 @@ places no order, in one error line; the next tick with the clocks agreeing rebal
     await s.cleanup();
   }
 });
+
+test(`a live tick whose clock went back before the run's last decided candle (a VM restored, a bad time sync) says so \
+in one error line naming both clocks, one market or a portfolio; a tick with no new candle yet is quiet`, async () => {
+  const lines: string[] = [];
+  const caps = { maxOrderValue: 1_000_000, maxDailyLoss: 1e12 };
+  const single = await liveSetup(caps, { policies: alwaysBuy(), logger: capturingLogger(lines) });
+  const portfolio = await portfolioSetup(caps, 1, capturingLogger(lines));
+  try {
+    for (const s of [single, portfolio]) {
+      lines.length = 0;
+      const trader = s.make();
+      const start = s.clock.now;
+      await trader.tick();
+      const runId = s.repo.list()[0].id;
+      const placed = orderPosts(s).length;
+      const marketLoads = () => s.fake.state.requests.filter((r) => r.path === '/v1/market/all').length;
+      const loadsBefore = marketLoads();
+      // ten minutes later: the candle decided is still the newest closed one, the normal case
+      s.clock.now = start + 10 * MINUTE;
+      s.exchangeSkew.ms = 0;
+      assert.equal((await trader.tick()).acted, 0);
+      assert.deepEqual(errorLines(lines), [], 'no new candle yet: quiet');
+      assert.equal(marketLoads(), loadsBefore, 'no request added');
+
+      // this machine's clock set three hours back while the exchange's went on: the tick used to be silent
+      s.clock.now = start - 3 * HOUR;
+      s.exchangeSkew.ms = 3 * HOUR + 10 * MINUTE;
+      assert.equal((await trader.tick()).acted, 0);
+      const [line, ...more] = errorLines(lines);
+      assert.deepEqual(more, [], 'one error line');
+      assert.match(
+        line,
+        new RegExp(
+          "^this machine's clock \\(\\S+\\) puts the newest closed candle at \\S+, before \\S+, the run's last " +
+            "decided candle; it is 11400 s behind upbit's clock \\(\\S+\\): sync the clock of this machine; no " +
+            'decision or order until a candle after \\S+ closes$',
+        ),
+      );
+      // both clocks back (the exchange's agrees): said too, naming both
+      lines.length = 0;
+      s.exchangeSkew.ms = 0;
+      await trader.tick();
+      assert.equal(errorLines(lines).length, 1);
+      assert.match(errorLines(lines)[0], /; upbit's clock \(\S+\) agrees with it: the run decided those candles on/);
+      assert.equal(orderPosts(s).length, placed, 'no order');
+      assert.equal(s.repo.decisionCount(runId), 1);
+    }
+  } finally {
+    await single.cleanup();
+    await portfolio.cleanup();
+  }
+});

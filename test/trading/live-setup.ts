@@ -25,7 +25,7 @@ import type { Policy } from '../../src/core/policy.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
 import { addOrderEndpoints, type FakeOrderBook } from '../fake-exchange/orders.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
-import { startBot } from './cli.ts';
+import { startBot, type BotResult } from './cli.ts';
 import { momentumSource, quietLogger, tempDir, waitFor } from './helpers.ts';
 
 export const HOUR = 3_600_000;
@@ -308,6 +308,29 @@ export async function startTraderUntilOrder(args: string[], env: NodeJS.ProcessE
     throw e;
   }
   return { ...bot, exited: () => exited };
+}
+
+/**
+ * Runs `bot <args>`, a trader that keeps running, until it exits or tries a failed tick again (`retried`: then it is
+ * stopped), for a start that must end at its first tick rather than retry it.
+ */
+export async function untilExitOrRetry(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ r: BotResult; retried: boolean }> {
+  const bot = startBot(args, env);
+  let stderr = '';
+  bot.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  let exited = false;
+  void bot.done.then(() => (exited = true));
+  const retried = await waitFor(
+    () => (/trying the tick again/.test(stderr) ? true : undefined),
+    60_000,
+    'a retry',
+    () => exited,
+  ).catch(() => false);
+  if (retried) bot.child.kill('SIGTERM');
+  return { r: await bot.done, retried };
 }
 
 /**

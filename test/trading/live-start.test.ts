@@ -10,9 +10,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { isoTime } from '../../src/data/timeframe.ts';
-import { assertNoSecrets, paperRunFlags, runBot, startBot, type BotResult } from './cli.ts';
-import { waitFor } from './helpers.ts';
-import { HOUR, liveCliSetup, startTraderUntilOrder } from './live-setup.ts';
+import { assertNoSecrets, paperRunFlags, runBot, type BotResult } from './cli.ts';
+import { HOUR, liveCliSetup, startTraderUntilOrder, untilExitOrRetry } from './live-setup.ts';
 
 const KEY = 'start-access-key-789';
 const SECRET = 'start-secret-key-012';
@@ -134,20 +133,8 @@ trades`, async () => {
     ...['--db', t.db, '--config', t.cfg, '--log-level', 'warn'],
   ];
   try {
-    const bot = startBot(clocked(poor, 'clocked'), poor.env);
-    let stderr = '';
-    bot.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    let exited = false;
-    void bot.done.then(() => (exited = true));
     // the refusal used to be logged as a failed tick and tried again, for as long as the service ran
-    const retried = await waitFor(
-      () => (/trying the tick again/.test(stderr) ? true : undefined),
-      60_000,
-      'a retry',
-      () => exited,
-    ).catch(() => false);
-    if (retried) bot.child.kill('SIGTERM');
-    const r = await bot.done;
+    const { r, retried } = await untilExitOrRetry(clocked(poor, 'clocked'), poor.env);
     assert.equal(retried, false, `the refused first tick was tried again: ${r.stderr}`);
     assert.match(oneError(r), /the exchange holds 0\.17 KRW free, below the minimum order value 5000/);
     assert.deepEqual(liveRuns(poor.db), [], 'no run claims the account');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HaltError, RunRefusedError, UserError } from '../../src/core/errors.ts';
+import { HaltError, ModelRefusedError, RunRefusedError, UserError } from '../../src/core/errors.ts';
 import { ExchangeRefusedError } from '../../src/data/exchange.ts';
 import { OffGridError } from '../../src/data/grid.ts';
 import { startTraderLoop } from '../../src/trading/loop.ts';
@@ -10,6 +10,7 @@ import { nextTickTime } from '../../src/trading/trader.ts';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { quietLogger, tempDir } from './helpers.ts';
+import { capturingLogger } from '../helpers/log.ts';
 
 /** A trader stand-in whose ticks follow a script; the loop only sees `tick()`. */
 function scriptedTrader(script: (n: number) => Promise<TickReport>): { trader: Trader; calls: () => number } {
@@ -112,13 +113,14 @@ UserError, is tried again`, async () => {
   assert.equal((await loop2.done).reason, 'stopped');
 });
 
-test(`a first tick the exchange refuses (bad keys, no such market) or whose candles are off the stored grid ends \
-the loop as refused; after a tick succeeded, either is tried again`, async () => {
+test(`a first tick the exchange refuses (bad keys, no such market), whose candles are off the stored grid or whose \
+model cannot serve the candles ends the loop as refused; after a tick succeeded, each is tried again`, async () => {
   for (const refusal of [
     new ExchangeRefusedError('upbit: balance failed: AuthenticationError: invalid access key'),
     new OffGridError(
       "the exchange's upbit BTC/KRW 1h candle 2024-01-04T08:00:00Z is off the grid of the stored series",
     ),
+    new ModelRefusedError("model models/x: version initial cannot be loaded over the run's candles (scaler …)"),
   ]) {
     const first = scriptedTrader(async () => {
       throw refusal;
@@ -142,11 +144,65 @@ the loop as refused; after a tick succeeded, either is tried again`, async () =>
     const clock = manualSchedule();
     const loop2 = retryingLoop(later.trader, clock.schedule);
     await new Promise((r) => setImmediate(r));
-    await clock.fire();
-    while (later.calls() < 4) await new Promise((r) => setTimeout(r, 5));
+    // an off-grid fetch waits for the next scheduled tick (below), the others are tried again sooner
+    while (later.calls() < 4) {
+      await clock.fire();
+      await new Promise((r) => setTimeout(r, 5));
+    }
     await loop2.stop();
     assert.equal((await loop2.done).reason, 'stopped');
   }
+});
+
+test(`after a tick succeeded, fetched candles off the stored grid are one error line until a tick succeeds again \
+(then one line says so), and the loop waits for its scheduled ticks instead of trying again in seconds`, async () => {
+  const logged: string[] = [];
+  const logger = capturingLogger(logged);
+  // what the loop said above debug: its level and message
+  const lines = () =>
+    logged
+      .map((l) => JSON.parse(l) as { level: string; message: string })
+      .filter((l) => l.level !== 'debug')
+      .map(({ level, message }) => ({ level, message }));
+  const offGrid = new OffGridError(
+    "the exchange's upbit BTC/KRW 1h candle 2024-01-04T08:30:00Z is off the grid of the stored series",
+  );
+  // the first tick succeeds, the next three meet the off-grid candles, the fifth finds them mended
+  const trader = scriptedTrader(async (n) => {
+    if (n >= 1 && n <= 3) throw offGrid;
+    return ok;
+  });
+  const clock = manualSchedule();
+  const notified: string[] = [];
+  let succeeded = 0;
+  const loop = startTraderLoop({
+    trader: trader.trader,
+    expression: '* * * * * *',
+    logger,
+    handleSignals: false,
+    schedule: clock.schedule,
+    retryFailedTick: { firstMs: 1, maxMs: 1 },
+    onTickError: (m) => notified.push(m),
+    onTick: () => succeeded++,
+  });
+  while (succeeded < 1) await new Promise((r) => setTimeout(r, 1));
+  for (let fired = 1; fired <= 4; fired++) {
+    await clock.fire();
+    // a retry storm would tick again on its own within these milliseconds (it used to, every time)
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(trader.calls(), fired + 1, `tick ${fired}: only the scheduled firing ticks`);
+  }
+  await loop.stop();
+  assert.equal((await loop.done).reason, 'stopped');
+  const said = lines().filter((l) => l.level !== 'info');
+  assert.deepEqual(said, [
+    { level: 'error', message: `tick decided nothing, the next scheduled tick looks again: ${offGrid.message}` },
+  ]);
+  assert.deepEqual(notified, [offGrid.message], 'one notification');
+  assert.match(
+    lines().at(-1)?.message ?? '',
+    /^tick: the fetched candles are stored and decided on again \(after: the exchange's upbit BTC\/KRW 1h candle/,
+  );
 });
 
 test('ticks fire just after each candle closes', () => {

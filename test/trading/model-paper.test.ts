@@ -21,7 +21,7 @@ import { modelPolicySource } from '../../src/trading/model-policy-source.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { Trader } from '../../src/trading/trader.ts';
-import { saveAgent, SMALL_RECIPE } from './agents.ts';
+import { saveAgent, SMALL_RECIPE, spoilScalerColumns } from './agents.ts';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
 import { featureHistory } from '../../src/features/index.ts';
 import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
@@ -257,34 +257,48 @@ the first version puts all in) trades with that version's sizing, as its backtes
   }
 });
 
+/**
+ * A paper run from candle 250 of the model home `models/<name>` whose first version ('initial') sells, ticked once;
+ * what is logged from then on is kept in `lines`. `tickAfter(k)`: the tick after candle k closes.
+ */
+async function startedModelRun(name: string) {
+  const s = modelPaperSetup(300);
+  const home = path.join(s.tmp.dir, 'models', name);
+  const clock = { now: 0 };
+  const at = (k: number) => s.candles.ts[k] + HOUR + 1000;
+  await saveAgent(home, 'sell', s.candles);
+  const served = await modelPolicySource(home, s.config, () => clock.now);
+  const startIndex = 250;
+  clock.now = at(startIndex);
+  const trader = modelTrader(s, served, startIndex, () => clock.now);
+  await trader.tick();
+  const lines: string[] = [];
+  const previous = log();
+  setLogger(capturingLogger(lines));
+  const tickAfter = (k: number) => {
+    clock.now = at(k);
+    return trader.tick();
+  };
+  const close = () => {
+    setLogger(previous);
+    served.source.dispose?.();
+    s.store.close();
+    s.tmp.cleanup();
+  };
+  return { s, home, clock, at, startIndex, trader, tickAfter, lines, repo: new RunRepository(s.store.db), close };
+}
+
 test(`paper: a model pointer naming a version that cannot be loaded (broken files) is logged once, not at every tick, \
 while the serving version decides every candle; the version is tried again after 1 hour, then 2, and at once when \
 CURRENT is written again, and served once it loads`, async () => {
-  const s = modelPaperSetup(300);
-  const { candles, config } = s;
-  const home = path.join(s.tmp.dir, 'models', 'broken');
-  const lines: string[] = [];
-  const previous = log();
-  let now = 0;
-  const at = (k: number) => candles.ts[k] + HOUR + 1000;
-  const served = await (async () => {
-    await saveAgent(home, 'sell', candles);
-    return modelPolicySource(home, config, () => now);
-  })();
+  const { s, home, clock, at, startIndex, trader, tickAfter, lines, repo, close } = await startedModelRun('broken');
+  const { candles } = s;
   try {
-    const startIndex = 250;
-    now = at(startIndex);
-    const trader = modelTrader(s, served, startIndex, () => now);
-    await trader.tick();
     mkdirSync(path.join(home, 'versions', 'broken'), { recursive: true });
     writeFileSync(path.join(home, 'versions', 'broken', 'meta.json'), '{}');
     writeFileSync(path.join(home, 'CURRENT'), 'broken');
-    setLogger(capturingLogger(lines));
     // one tick an hour: given up at the first, tried again at the second (its 1-hour wait over), held at the third
-    for (let k = startIndex + 1; k <= startIndex + 3; k++) {
-      now = at(k);
-      await trader.tick();
-    }
+    for (let k = startIndex + 1; k <= startIndex + 3; k++) await tickAfter(k);
     const said = () => lines.filter((l) => l.includes('version broken'));
     assert.equal(said().length, 2, lines.join(''));
     [1, 2].forEach((hours, n) =>
@@ -298,11 +312,10 @@ CURRENT is written again, and served once it loads`, async () => {
     );
     // CURRENT written again a minute later (its wait runs 2 hours): tried again at once, and given up again
     writeFileSync(path.join(home, 'CURRENT'), 'broken');
-    now += 60_000;
+    clock.now += 60_000;
     await trader.tick();
     assert.equal(said().length, 3, lines.join(''));
     assert.match(said()[2], /cannot be loaded .*tried again in 1h/);
-    const repo = new RunRepository(s.store.db);
     const run = repo.list()[0];
     const decided = repo.decisions(run.id).map((d) => ({ ts: d.ts, version: d.modelVersion }));
     const expected = [0, 1, 2, 3].map((n) => ({ ts: candles.ts[startIndex + n], version: 'initial' }));
@@ -314,14 +327,36 @@ CURRENT is written again, and served once it loads`, async () => {
     await saveAgent(staged.dir, 'buy', candles);
     staged.commit();
     promoteVersion(home, 'broken');
-    now = at(startIndex + 4);
-    await trader.tick();
+    await tickAfter(startIndex + 4);
     assert.equal(repo.decisions(run.id).at(-1)?.modelVersion, 'broken');
     assert.match(lines.at(-1) as string, /now serving version broken/);
   } finally {
-    setLogger(previous);
-    served.source.dispose?.();
-    s.store.close();
-    s.tmp.cleanup();
+    close();
+  }
+});
+
+test(`paper: a promoted version whose files load but whose scaler does not fit the features is given up in one line \
+when the tick meets the run's candles; the version serving before keeps deciding every candle`, async () => {
+  const { s, home, startIndex, tickAfter, lines, repo, close } = await startedModelRun('columns');
+  try {
+    const staged = stageVersion(home, 'columns');
+    await saveAgent(staged.dir, 'buy', s.candles);
+    spoilScalerColumns(staged.dir);
+    staged.commit();
+    promoteVersion(home, 'columns');
+    // it used to replace the serving version, then fail every tick (tried again and again) with no decision; given
+    // up at the first tick, tried again at the second (its 1-hour wait over), held at the third
+    for (let k = startIndex + 1; k <= startIndex + 3; k++) await tickAfter(k);
+    const said = lines.filter((l) => l.includes('version columns'));
+    assert.equal(said.length, 2, lines.join(''));
+    assert.match(
+      said[0],
+      /version columns cannot be loaded over the run's candles \(scaler .*not-a-feature.*\); still serving initial/,
+    );
+    const decided = repo.decisions(repo.list()[0].id).map((d) => ({ ts: d.ts, version: d.modelVersion }));
+    const expected = [0, 1, 2, 3].map((n) => ({ ts: s.candles.ts[startIndex + n], version: 'initial' }));
+    assert.deepEqual(decided, expected, 'every candle is decided by the serving version');
+  } finally {
+    close();
   }
 });

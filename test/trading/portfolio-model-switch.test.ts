@@ -24,6 +24,8 @@ import { PortfolioTrader } from '../../src/trading/portfolio-trader.ts';
 import type { CandleFeed } from '../../src/trading/types.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { pairRecipe } from '../agents/portfolio-helpers.ts';
+import { spoilScalerColumns } from './agents.ts';
+import { ModelRefusedError } from '../../src/core/errors.ts';
 import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
 import { capturingLogger } from '../helpers/log.ts';
 import { log, setLogger } from '../../src/core/log.ts';
@@ -90,10 +92,11 @@ interface LateA {
 
 /**
  * A portfolio paper run of A and B from candle 800 on a model home whose first version keeps everything in cash (a
- * short warm-up, reading I), ticked over its first 3 candles; `feedFor` serves a series a later version reads; `late`
- * leaves A's candles out of its feed and sets the run's late-candle wait.
+ * short warm-up, reading I), not ticked yet; `feedFor` serves a series a later version reads; `late` leaves A's
+ * candles out of its feed and sets the run's late-candle wait; `spoil`: the version's scalers do not fit the features.
  */
-async function openSwitchRun(feedFor: (symbol: string) => CandleFeed, late?: LateA) {
+async function portfolioModelRun(o: { feedFor?: (symbol: string) => CandleFeed; late?: LateA; spoil?: boolean }) {
+  const { feedFor, late } = o;
   const tmp = tempDir('bot-pf-switch-');
   const config = loadConfig({
     overrides: { ml: { backend: 'wasm' }, log: { file: '' }, data: { database: path.join(tmp.dir, 'bot.db') } },
@@ -104,6 +107,7 @@ async function openSwitchRun(feedFor: (symbol: string) => CandleFeed, late?: Lat
   const ex = config.exchange.id;
   // the version the run starts with keeps everything in cash: the run's account is the backtest's at the switch
   await saveModel(home, pairRecipe({ cash: true }), [a, b, i], ex, [-30, -30]);
+  if (o.spoil) spoilScalerColumns(home);
   const clock = { now: a.ts[startIndex] + HOUR + 1000 };
   const source = await portfolioModelSource(home, config, symbols, () => clock.now);
   const trader = new PortfolioTrader({
@@ -128,9 +132,15 @@ async function openSwitchRun(feedFor: (symbol: string) => CandleFeed, late?: Lat
     clock.now = a.ts[k] + HOUR + 1000;
     return trader.tick();
   };
-  for (let k = startIndex; k < startIndex + 3; k++) await tickAfter(k);
   const close = () => (source.dispose?.(), store.close(), tmp.cleanup());
   return { store, home, ex, clock, trader, tickAfter, repo: new RunRepository(store.db), close };
+}
+
+/** portfolioModelRun ticked over its first 3 candles. */
+async function openSwitchRun(feedFor: (symbol: string) => CandleFeed, late?: LateA) {
+  const run = await portfolioModelRun({ feedFor, late });
+  for (let k = startIndex; k < startIndex + 3; k++) await run.tickAfter(k);
+  return run;
 }
 
 test(`portfolio paper: a model pointer switched to a version with a longer warm-up (ta's EMAs, a longer window) and \
@@ -365,5 +375,23 @@ for a late candle once: the backfill for the version before does not look again 
     assert.equal(waits.length, 1, `one late-candle wait in the tick:\n${late.lines.join('')}`);
   } finally {
     run.close();
+  }
+});
+
+test(`portfolio paper: a model whose files load but whose scalers do not fit the features fails the run's first tick \
+with a ModelRefusedError naming the model folder (a clocked start ends on it in one line), no run left`, async () => {
+  const { home, repo, tickAfter, close } = await portfolioModelRun({ spoil: true });
+  try {
+    // it failed with the scaler's own error, which the loop tried again for as long as the service ran
+    await assert.rejects(
+      () => tickAfter(startIndex),
+      (e) =>
+        e instanceof ModelRefusedError &&
+        e.message.startsWith(`model ${home}: version `) &&
+        /cannot be loaded over the run's candles \(scaler .*not-a-feature/.test(e.message),
+    );
+    assert.deepEqual(repo.list(), [], 'no run left');
+  } finally {
+    close();
   }
 });
