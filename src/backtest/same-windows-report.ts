@@ -14,12 +14,15 @@ import {
 } from './walk-forward-summary.ts';
 import type { ReportSection, ReportTable } from './report.ts';
 import { spreadNote } from './spread-note.ts';
+import { scheduleText, type ScheduleRule } from '../agents/decision-rule.ts';
 
 /** `extra.agent.sameWindows`: the agent's runs and each baseline on the folds' test windows, mean ± sd. */
 export interface SameWindowsJson {
   windows: number;
   runs: number;
   randomSeeds: number;
+  /** The decision rule's schedule the random column traded under (absent: it decided every candle). */
+  randomRule?: ScheduleRule;
   agent: MetricColumns;
   buyAndHold: MetricColumns;
   flat: MetricColumns;
@@ -140,6 +143,8 @@ export function sameWindowsReport(s: WalkForwardSummary): {
   const e = s.ensemble;
   const ensemble = e ? { kind: e.kind, ...targetsOf(s, e) } : undefined;
   const random = `random (${s.randomSeeds} seeds)`;
+  // the random baseline of an agent with a decision rule trades under its schedule (baselines.ts): say so beside it
+  const randomRule = s.randomRule ? `, under the agent's decision rule (${scheduleText(s.randomRule)}; no margin)` : '';
   const row = (name: string, c: MetricColumns) => [name, ...metricCells(c)];
   const ensembleText = e
     ? ` The ${e.kind} ensemble row is the model this run trades and saves, one run per window from a fresh ` +
@@ -150,7 +155,7 @@ export function sameWindowsReport(s: WalkForwardSummary): {
     text:
       `Each fold's test window scored on its own from a fresh account, as the agent's runs are: the agent's row is ` +
       `mean ± sd over its ${s.runs} runs, buy-and-hold, flat and sma-cross over the ${s.windows} window(s), random ` +
-      `over ${s.randomSeeds} seeds × ${s.windows} window(s). (The table at the top runs the baselines over the ` +
+      `over ${s.randomSeeds} seeds × ${s.windows} window(s)${randomRule}. (The table at the top runs the baselines over the ` +
       `headline span instead.) The targets are issue 13's, on the agent's mean test Sharpe and max drawdown.` +
       ensembleText,
     tables: [
@@ -173,6 +178,7 @@ export function sameWindowsReport(s: WalkForwardSummary): {
     windows: s.windows,
     runs: s.runs,
     randomSeeds: s.randomSeeds,
+    ...(s.randomRule ? { randomRule: s.randomRule } : {}),
     agent: s.agent,
     ...b,
     ...(e ? { ensemble: e.agent } : {}),

@@ -130,6 +130,8 @@ export interface WalkForwardSummary extends Judged {
   agentSeedSharpeSd: number;
   baselines: { buyAndHold: MetricColumns; flat: MetricColumns; random: MetricColumns; smaCross: MetricColumns };
   randomSeeds: number;
+  /** The decision rule's schedule the random baseline traded under (absent: it decided every candle). */
+  randomRule?: ScheduleRule;
   ensemble?: EnsembleJudged;
 }
 
@@ -355,6 +357,7 @@ export function summarizeRuns(input: WalkForwardRuns, candles: Candles): WalkFor
     agentSeedSharpeSd: sd(seeds.map((s) => mean(runs.filter((r) => r.seed === s).map((r) => r.metrics.sharpe)))),
     baselines: { buyAndHold: holdColumns, flat: columns(flat), random: columns(random), smaCross: columns(sma) },
     randomSeeds: input.randomSeeds,
+    ...(input.rule ? { randomRule: input.rule } : {}),
     ...judge(agentColumns),
     ...(ens && ensembleColumns
       ? { ensemble: { kind: ens.kind, agent: ensembleColumns, ...judge(ensembleColumns) } }

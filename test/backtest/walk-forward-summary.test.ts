@@ -99,6 +99,15 @@ test('the summary of a real 2-fold × 2-seed walk-forward equals the same number
   // random trades under the agent's decision rule (dqn-dnn's minHold 48; the report records it), as its own column
   const rule = { every: 1, minHold: 48 };
   assert.deepEqual(report.baselines?.random?.rule, rule);
+  // the same-windows table says so beside its random column, in the summary, report.json and report.html
+  assert.deepEqual(s.randomRule, rule);
+  const sameRule = report.extra.agent as { sameWindows?: { randomRule?: unknown } };
+  assert.deepEqual(sameRule.sameWindows?.randomRule, rule);
+  const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+  assert.match(
+    html,
+    /random over 3 seeds × 2 window\(s\), under the agent's decision rule \(every 1, minHold 48; no margin\)/,
+  );
   const coin = (seed: number) => underSchedule(randomPolicy(seed), rule);
   const randomBySeed = Array.from({ length: 3 }, (_, k) => direct(() => coin(7919 + k)).map((m) => m.sharpe));
   const pooled = randomBySeed.flat();
