@@ -155,8 +155,8 @@ export function sameWindowsReport(s: WalkForwardSummary): {
     text:
       `Each fold's test window scored on its own from a fresh account, as the agent's runs are: the agent's row is ` +
       `mean ± sd over its ${s.runs} runs, buy-and-hold, flat and sma-cross over the ${s.windows} window(s), random ` +
-      `over ${s.randomSeeds} seeds × ${s.windows} window(s)${randomRule}. (The table at the top runs the baselines over the ` +
-      `headline span instead.) The targets are issue 13's, on the agent's mean test Sharpe and max drawdown.` +
+      `over ${s.randomSeeds} seeds × ${s.windows} window(s)${randomRule}. (The table at the top runs the baselines ` +
+      `over the headline span instead.) The targets are issue 13's, on the agent's mean test Sharpe and max drawdown.` +
       ensembleText,
     tables: [
       {
