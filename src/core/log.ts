@@ -29,22 +29,53 @@ function redactString(s: string, secrets: readonly string[]): string {
   return out;
 }
 
-function redactValue(v: unknown, secrets: readonly string[], depth: number): unknown {
+/**
+ * `v` with every secret masked in its strings, keys included, down to `maxDepth` (a guard against cycles); numbers,
+ * booleans and null stay as they are, so masked JSON data is still valid JSON. `keys`: a field named like a
+ * credential is masked whole (in log entries, the program's own; not in an API answer, whose `token` is login's).
+ */
+function redactValue(v: unknown, secrets: readonly string[], depth: number, keys = true, maxDepth = 6): unknown {
   if (typeof v === 'string') return redactString(v, secrets);
-  if (depth > 6 || v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map((x) => redactValue(x, secrets, depth + 1));
+  if (depth > maxDepth || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => redactValue(x, secrets, depth + 1, keys, maxDepth));
   if (v instanceof Error) return redactString(v.stack ?? v.message, secrets);
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) out[k] = SECRET_KEY.test(k) ? MASK : redactValue(x, secrets, depth + 1);
+  for (const [k, x] of Object.entries(v)) {
+    out[redactString(k, secrets)] =
+      keys && SECRET_KEY.test(k) ? MASK : redactValue(x, secrets, depth + 1, keys, maxDepth);
+  }
   return out;
 }
 
+const envSecrets = (extra: readonly string[]) => [...secretValuesFromEnv(), ...extra].filter((s) => s.length > 0);
+
 /** Masks every secret from the environment (and `extra`) in a string, for output that bypasses the logger. */
 export function redactSecrets(text: string, extra: readonly string[] = []): string {
-  return redactString(
-    text,
-    [...secretValuesFromEnv(), ...extra].filter((s) => s.length > 0),
-  );
+  return redactString(text, envSecrets(extra));
+}
+
+/**
+ * Parsed JSON data (an API answer, an event, a log entry) with the environment's secrets masked in its strings, to
+ * serialise afterwards: masking the finished text turned a number equal to a secret into a bare `***`.
+ */
+export function redactSecretsIn<T>(data: T): T {
+  return redactValue(data, envSecrets([]), 0, false, 100) as T;
+}
+
+/**
+ * JSON text with the environment's secrets masked in its strings: parsed, masked and written again when a secret
+ * occurs in it at all; text that does not parse is masked as text.
+ */
+export function redactJsonText(text: string): string {
+  const secrets = envSecrets([]);
+  if (!secrets.some((s) => text.includes(s))) return text;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return redactString(text, secrets);
+  }
+  return JSON.stringify(redactValue(data, secrets, 0, false, 100));
 }
 
 /** A winston format that masks secret values anywhere in a log entry and any field named like a credential. */

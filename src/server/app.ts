@@ -10,7 +10,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import rateLimit from '@fastify/rate-limit';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { redactSecrets } from '../core/log.ts';
+import { redactJsonText, redactSecretsIn } from '../core/log.ts';
 import { PROJECT_ROOT } from '../core/project-root.ts';
 import { CandleStore } from '../data/store.ts';
 import { RunRepository } from '../trading/run-repository.ts';
@@ -197,10 +197,11 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
       throw new HttpError(401, req.headers.authorization ? 'invalid or expired token' : 'a bearer token is required');
     }
   });
-  // a last guard: no environment secret leaves in a JSON body, whatever a file or a row holds
+  // a last guard: no environment secret leaves in a JSON body, whatever a file or a row holds; masked in the parsed
+  // strings, so a number that happens to equal a secret stays a number and the body stays JSON
   app.addHook('onSend', async (_req, reply, payload) => {
     const type = String(reply.getHeader('content-type') ?? '');
-    return typeof payload === 'string' && type.includes('json') ? redactSecrets(payload) : payload;
+    return typeof payload === 'string' && type.includes('json') ? redactJsonText(payload) : payload;
   });
   app.options('/api/*', async (_req, reply) => reply.code(204).send());
 
@@ -252,7 +253,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     req.raw.on('close', () => clients.delete(reply));
   });
   const broadcast = (e: DashboardEvent) => {
-    const frame = redactSecrets(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+    const frame = `event: ${e.type}\ndata: ${JSON.stringify(redactSecretsIn(e))}\n\n`;
     for (const [c, header] of clients) if (stillAllowed(c, header)) c.raw.write(frame);
     for (const f of listeners) f(e);
   };
