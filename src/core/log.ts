@@ -100,6 +100,10 @@ function consoleColour(stream: { isTTY?: boolean } = process.stderr, env: NodeJS
   return stream.isTTY === true;
 }
 
+/** Marks an entry for the log file only: the line the console would show is already on stderr. */
+const FILE_ONLY = Symbol.for('bot.fileOnly');
+const consoleSkip = winston.format((info) => (info[FILE_ONLY] === true ? false : info));
+
 export function createLogger(options: LogOptions): Logger {
   const secrets = [...secretValuesFromEnv(), ...(options.secrets ?? [])].filter((s) => s.length > 0);
   const transports: winston.transport[] = [];
@@ -108,6 +112,7 @@ export function createLogger(options: LogOptions): Logger {
       new winston.transports.Console({
         stderrLevels: ['error', 'warn', 'info', 'debug'],
         format: winston.format.combine(
+          consoleSkip(),
           ...(consoleColour() ? [winston.format.colorize({ level: true })] : []),
           winston.format.printf((info) => {
             const { level, message, timestamp, ...meta } = info;
@@ -151,4 +156,23 @@ export function log(): Logger {
 
 export function setLogger(logger: Logger): void {
   current = logger;
+}
+
+let runUnderWay = false;
+
+/**
+ * Marks that a run (paper, live, a worker) is under way, its flags checked: from here the error that ends the process
+ * goes to the log file, where a service manager's user looks for why a run stopped.
+ */
+export function markRunUnderWay(): void {
+  runUnderWay = true;
+}
+
+/**
+ * Logs the error that ends the process (already printed on stderr as one line): at error level to the log file only
+ * once a run is under way, at debug before (a flag mistake is no event of a run). Masked as every entry is.
+ */
+export function logEndingError(message: string): void {
+  if (runUnderWay) log().log({ level: 'error', message, [FILE_ONLY]: true });
+  else log().debug(message);
 }

@@ -189,6 +189,46 @@ worker and sweep`, async () => {
   }
 });
 
+test(`the error that ends a worker reaches the log file at error level, masked; a flag mistake before it does \
+not`, async () => {
+  const port = await freePort();
+  const logFile = path.join(dir, 'worker-end.log');
+  const logged = path.join(dir, 'worker-end-config.json');
+  writeFileSync(logged, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), log: { file: logFile } }));
+  const errors = () =>
+    (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as { level: string; message: string })
+      .filter((e) => e.level === 'error');
+  // a flag mistake: no run began, nothing for the log
+  const flag = await runBot([
+    'worker',
+    '--queue',
+    `redis://127.0.0.1:${port}`,
+    '--concurrency',
+    '0',
+    '--config',
+    logged,
+  ]);
+  assert.equal(flag.code, 1, flag.stderr);
+  assert.deepEqual(errors(), []);
+  // the host stands in for a secret (an environment value under a secret's name): masked in the file as on stderr
+  const r = await runBot(['worker', '--queue', `redis://127.0.0.1:${port}`, '--config', logged], {
+    UPBIT_API_SECRET: '127.0.0.1',
+  });
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  // before: logged at debug, so the file (level info) had nothing of why the worker stopped
+  assert.deepEqual(
+    errors().map((e) => e.message),
+    [
+      `cannot reach Redis at redis://***:${port} (connect ECONNREFUSED ***:${port}): start redis-server there, or \
+check the host and port`,
+    ],
+  );
+});
+
 test('a Redis that wants a password: a missing or wrong BOT_REDIS_PASSWORD is one line, never the secret', async () => {
   const secret = 'right-secret-0123456789';
   const redis = await startRedis(undefined, ['--requirepass', secret]);

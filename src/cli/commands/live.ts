@@ -1,4 +1,5 @@
 /** `bot live`: live trading, allowed only with API keys and an explicit confirmation. */
+import { markRunUnderWay } from '../../core/log.ts';
 import type { Command } from 'commander';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { credentialsFromEnv } from '../../core/secrets.ts';
@@ -106,6 +107,8 @@ export function registerLive(program: Command): void {
     const port = servePort(flags.serve, config);
     if (port !== undefined && flags.once) throw new UserError('--serve runs beside the trader loop: drop --once');
     const clock = clockFrom(flags.now);
+    // the flags are checked: an error from here on ends a run and goes to the log file too
+    markRunUnderWay();
     const session = await openRunSession(portfolio, {
       config,
       logger,

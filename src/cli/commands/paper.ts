@@ -1,4 +1,5 @@
 /** `bot paper`: the paper trader on a clock. */
+import { markRunUnderWay } from '../../core/log.ts';
 import type { Command } from 'commander';
 import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
 import { isoTime, parseTime } from '../../data/timeframe.ts';
@@ -103,6 +104,8 @@ export function registerPaper(program: Command): void {
     }
     const port = servePort(flags.serve, config);
     if (port !== undefined && flags.once) throw new UserError('--serve runs beside the trader loop: drop --once');
+    // the flags are checked: an error from here on ends a run and goes to the log file too
+    markRunUnderWay();
     const session = await openRunSession(portfolio, {
       config,
       logger,
