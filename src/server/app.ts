@@ -12,6 +12,7 @@ import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { redactJsonText, redactSecretsIn } from '../core/log.ts';
 import { PROJECT_ROOT } from '../core/project-root.ts';
+import { existingBotDatabase } from '../data/bot-file.ts';
 import { CandleStore } from '../data/store.ts';
 import { RunRepository } from '../trading/run-repository.ts';
 import { registerApiRoutes } from './api-routes.ts';
@@ -100,8 +101,17 @@ function noCredentialsMessage(host: string, credentials: Credentials): string {
   );
 }
 
-/** Opens the database for the dashboard: migrated first (so a reader sees the current schema), then read-only. */
+/**
+ * Opens the database for the dashboard: migrated first (so a reader sees the current schema), then read-only. A
+ * missing file is refused, not made (the runs it shows are written by bot paper and bot live), and so is a SQLite
+ * file that is not the bot's, before the migration adds tables to it.
+ */
 function openDatabases(file: string): { reader: Database.Database; writer: Database.Database } {
+  if (!existingBotDatabase(file))
+    throw new UserError(
+      `no database at ${file}: bot serve shows the runs bot paper and bot live write there (start one first, ` +
+        'or give --db the database they use)',
+    );
   const store = CandleStore.open(file);
   try {
     new RunRepository(store.db);
