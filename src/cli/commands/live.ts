@@ -107,8 +107,6 @@ export function registerLive(program: Command): void {
     const port = servePort(flags.serve, config);
     if (port !== undefined && flags.once) throw new UserError('--serve runs beside the trader loop: drop --once');
     const clock = clockFrom(flags.now);
-    // the flags are checked: an error from here on ends a run and goes to the log file too
-    markRunUnderWay();
     const session = await openRunSession(portfolio, {
       config,
       logger,
@@ -124,6 +122,8 @@ export function registerLive(program: Command): void {
       clearHalt: flags.clearHalt,
       sharedAccount: flags.allowSharedAccount,
     });
+    // the session is open (the flags, the policy and the run checked): an error from here on ends a run, for the log
+    markRunUnderWay();
     try {
       logger.warn(
         `LIVE trading ${session.key.symbol} ${config.timeframe} on ${id}: ` +

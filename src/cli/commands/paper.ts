@@ -104,8 +104,6 @@ export function registerPaper(program: Command): void {
     }
     const port = servePort(flags.serve, config);
     if (port !== undefined && flags.once) throw new UserError('--serve runs beside the trader loop: drop --once');
-    // the flags are checked: an error from here on ends a run and goes to the log file too
-    markRunUnderWay();
     const session = await openRunSession(portfolio, {
       config,
       logger,
@@ -120,6 +118,8 @@ export function registerPaper(program: Command): void {
       reset: flags.reset,
       replay: flags.now !== undefined,
     });
+    // the session is open (the flags, the policy and the run checked): an error from here on ends a run, for the log
+    markRunUnderWay();
     try {
       if (flags.once) {
         const r = await session.trader.tick();
