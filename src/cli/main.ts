@@ -1,7 +1,7 @@
 /** The `bot` command line: command modules loaded on demand, errors printed as one line. */
 import { Command, CommanderError } from 'commander';
 import { HaltError, UserError } from '../core/errors.ts';
-import { closeLogger, log, redactSecrets } from '../core/log.ts';
+import { closeLogger, log, logEndingError, redactSecrets } from '../core/log.ts';
 import { busyUserError } from '../core/sqlite-busy.ts';
 type Register = (program: Command) => void;
 
@@ -68,14 +68,14 @@ async function main(argv: string[]): Promise<number> {
     const e = busyUserError(caught) ?? caught;
     if (e instanceof UserError) {
       process.stderr.write(`error: ${redactSecrets(e.message)}\n`);
-      log().debug(e.message);
+      logEndingError(e.message);
       return e.exitCode;
     }
     const err = e as Error;
     process.stderr.write(`error: ${redactSecrets(err.message)}\n`);
     // a halted run (`--once`, live) stops as asked: its reason is the line, not an unexpected failure
     if (e instanceof HaltError) {
-      log().debug(`trading halted: ${err.message}`);
+      logEndingError(`trading halted: ${err.message}`);
       return 1;
     }
     log().error('unexpected failure', { error: err.stack ?? err.message });

@@ -68,11 +68,12 @@ export class CappedFileTransport extends Transport {
   override log(info: Record<string | symbol, unknown>, next: () => void): void {
     const line = `${String(info[MESSAGE])}\n`;
     try {
-      if (!this.folderMade) mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true });
+      // private, as the database beside it: a new folder 0700 and a new file 0600 (an existing one keeps its mode)
+      if (!this.folderMade) mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true, mode: 0o700 });
       this.folderMade = true;
       const size = sizeOf(this.file);
       if (size > 0 && size + Buffer.byteLength(line) > this.cap.maxBytes) rotate(this.file, this.cap.maxFiles);
-      appendFileSync(this.file, line);
+      appendFileSync(this.file, line, { mode: 0o600 });
       this.lastError = '';
     } catch (e) {
       // A full disk fails every write: say so once, not once per entry.

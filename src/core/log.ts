@@ -29,22 +29,53 @@ function redactString(s: string, secrets: readonly string[]): string {
   return out;
 }
 
-function redactValue(v: unknown, secrets: readonly string[], depth: number): unknown {
+/**
+ * `v` with every secret masked in its strings, keys included, down to `maxDepth` (a guard against cycles); numbers,
+ * booleans and null stay as they are, so masked JSON data is still valid JSON. `keys`: a field named like a
+ * credential is masked whole (in log entries, the program's own; not in an API answer, whose `token` is login's).
+ */
+function redactValue(v: unknown, secrets: readonly string[], depth: number, keys = true, maxDepth = 6): unknown {
   if (typeof v === 'string') return redactString(v, secrets);
-  if (depth > 6 || v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map((x) => redactValue(x, secrets, depth + 1));
+  if (depth > maxDepth || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => redactValue(x, secrets, depth + 1, keys, maxDepth));
   if (v instanceof Error) return redactString(v.stack ?? v.message, secrets);
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) out[k] = SECRET_KEY.test(k) ? MASK : redactValue(x, secrets, depth + 1);
+  for (const [k, x] of Object.entries(v)) {
+    out[redactString(k, secrets)] =
+      keys && SECRET_KEY.test(k) ? MASK : redactValue(x, secrets, depth + 1, keys, maxDepth);
+  }
   return out;
 }
 
+const envSecrets = (extra: readonly string[]) => [...secretValuesFromEnv(), ...extra].filter((s) => s.length > 0);
+
 /** Masks every secret from the environment (and `extra`) in a string, for output that bypasses the logger. */
 export function redactSecrets(text: string, extra: readonly string[] = []): string {
-  return redactString(
-    text,
-    [...secretValuesFromEnv(), ...extra].filter((s) => s.length > 0),
-  );
+  return redactString(text, envSecrets(extra));
+}
+
+/**
+ * Parsed JSON data (an API answer, an event, a log entry) with the environment's secrets masked in its strings, to
+ * serialise afterwards: masking the finished text turned a number equal to a secret into a bare `***`.
+ */
+export function redactSecretsIn<T>(data: T): T {
+  return redactValue(data, envSecrets([]), 0, false, 100) as T;
+}
+
+/**
+ * JSON text with the environment's secrets masked in its strings: parsed, masked and written again when a secret
+ * occurs in it at all; text that does not parse is masked as text.
+ */
+export function redactJsonText(text: string): string {
+  const secrets = envSecrets([]);
+  if (!secrets.some((s) => text.includes(s))) return text;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return redactString(text, secrets);
+  }
+  return JSON.stringify(redactValue(data, secrets, 0, false, 100));
 }
 
 /** A winston format that masks secret values anywhere in a log entry and any field named like a credential. */
@@ -69,6 +100,10 @@ function consoleColour(stream: { isTTY?: boolean } = process.stderr, env: NodeJS
   return stream.isTTY === true;
 }
 
+/** Marks an entry for the log file only: the line the console would show is already on stderr. */
+const FILE_ONLY = Symbol.for('bot.fileOnly');
+const consoleSkip = winston.format((info) => (info[FILE_ONLY] === true ? false : info));
+
 export function createLogger(options: LogOptions): Logger {
   const secrets = [...secretValuesFromEnv(), ...(options.secrets ?? [])].filter((s) => s.length > 0);
   const transports: winston.transport[] = [];
@@ -77,6 +112,7 @@ export function createLogger(options: LogOptions): Logger {
       new winston.transports.Console({
         stderrLevels: ['error', 'warn', 'info', 'debug'],
         format: winston.format.combine(
+          consoleSkip(),
           ...(consoleColour() ? [winston.format.colorize({ level: true })] : []),
           winston.format.printf((info) => {
             const { level, message, timestamp, ...meta } = info;
@@ -120,4 +156,23 @@ export function log(): Logger {
 
 export function setLogger(logger: Logger): void {
   current = logger;
+}
+
+let runUnderWay = false;
+
+/**
+ * Marks that a run (paper, live, a worker) is under way, its flags checked: from here the error that ends the process
+ * goes to the log file, where a service manager's user looks for why a run stopped.
+ */
+export function markRunUnderWay(): void {
+  runUnderWay = true;
+}
+
+/**
+ * Logs the error that ends the process (already printed on stderr as one line): at error level to the log file only
+ * once a run is under way, at debug before (a flag mistake is no event of a run). Masked as every entry is.
+ */
+export function logEndingError(message: string): void {
+  if (runUnderWay) log().log({ level: 'error', message, [FILE_ONLY]: true });
+  else log().debug(message);
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../core/errors.ts';
@@ -156,7 +156,12 @@ export class CandleStore {
   static open(file: string): CandleStore {
     const resolved = path.resolve(file);
     const made = { file: !existsSync(resolved), folder: undefined as string | undefined };
-    if (made.file) made.folder = mkdirSync(path.dirname(resolved), { recursive: true });
+    if (made.file) {
+      // private from the start (the account's orders and balances): a new folder 0700, the file 0600, whose mode
+      // SQLite gives its -wal and -shm files too; a file that exists keeps the mode its owner gave it
+      made.folder = mkdirSync(path.dirname(resolved), { recursive: true, mode: 0o700 });
+      writeFileSync(resolved, '', { flag: 'a', mode: 0o600 });
+    }
     let db: Database.Database | undefined;
     try {
       db = new Database(resolved);

@@ -10,8 +10,9 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import rateLimit from '@fastify/rate-limit';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { redactSecrets } from '../core/log.ts';
+import { redactJsonText, redactSecretsIn } from '../core/log.ts';
 import { PROJECT_ROOT } from '../core/project-root.ts';
+import { existingBotDatabase } from '../data/bot-file.ts';
 import { CandleStore } from '../data/store.ts';
 import { RunRepository } from '../trading/run-repository.ts';
 import { registerApiRoutes } from './api-routes.ts';
@@ -100,8 +101,17 @@ function noCredentialsMessage(host: string, credentials: Credentials): string {
   );
 }
 
-/** Opens the database for the dashboard: migrated first (so a reader sees the current schema), then read-only. */
+/**
+ * Opens the database for the dashboard: migrated first (so a reader sees the current schema), then read-only. A
+ * missing file is refused, not made (the runs it shows are written by bot paper and bot live), and so is a SQLite
+ * file that is not the bot's, before the migration adds tables to it.
+ */
 function openDatabases(file: string): { reader: Database.Database; writer: Database.Database } {
+  if (!existingBotDatabase(file))
+    throw new UserError(
+      `no database at ${file}: bot serve shows the runs bot paper and bot live write there (start one first, ` +
+        'or give --db the database they use)',
+    );
   const store = CandleStore.open(file);
   try {
     new RunRepository(store.db);
@@ -197,10 +207,11 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
       throw new HttpError(401, req.headers.authorization ? 'invalid or expired token' : 'a bearer token is required');
     }
   });
-  // a last guard: no environment secret leaves in a JSON body, whatever a file or a row holds
+  // a last guard: no environment secret leaves in a JSON body, whatever a file or a row holds; masked in the parsed
+  // strings, so a number that happens to equal a secret stays a number and the body stays JSON
   app.addHook('onSend', async (_req, reply, payload) => {
     const type = String(reply.getHeader('content-type') ?? '');
-    return typeof payload === 'string' && type.includes('json') ? redactSecrets(payload) : payload;
+    return typeof payload === 'string' && type.includes('json') ? redactJsonText(payload) : payload;
   });
   app.options('/api/*', async (_req, reply) => reply.code(204).send());
 
@@ -252,7 +263,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
     req.raw.on('close', () => clients.delete(reply));
   });
   const broadcast = (e: DashboardEvent) => {
-    const frame = redactSecrets(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+    const frame = `event: ${e.type}\ndata: ${JSON.stringify(redactSecretsIn(e))}\n\n`;
     for (const [c, header] of clients) if (stillAllowed(c, header)) c.raw.write(frame);
     for (const f of listeners) f(e);
   };

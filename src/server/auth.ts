@@ -138,9 +138,9 @@ export class Credentials {
     return { token, expiresAt: expires };
   }
 
-  /** The principal of an `Authorization: Bearer …` header, or undefined. */
+  /** The principal of an `Authorization: Bearer …` header (the scheme in any case, RFC 7235), or undefined. */
   check(header: string | undefined): Principal | undefined {
-    const m = /^Bearer ([A-Za-z0-9_-]{10,200})$/.exec(header ?? '');
+    const m = /^Bearer +([A-Za-z0-9_-]{10,200})$/i.exec(header ?? '');
     if (!m) return undefined;
     const hash = sha256(m[1]);
     this.reload();

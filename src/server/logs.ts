@@ -3,7 +3,7 @@
  * was just rotated (src/core/log-file.ts) the newest entries continue in the previous file, so that one is read too.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { redactSecrets } from '../core/log.ts';
+import { redactSecretsIn } from '../core/log.ts';
 import { rotatedLogFile } from '../core/log-file.ts';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -48,7 +48,7 @@ export function tailLog(file: string, level: LogLevel, limit: number): Record<st
       if (!lines[i].trim()) continue;
       let entry: Record<string, unknown>;
       try {
-        entry = JSON.parse(redactSecrets(lines[i])) as Record<string, unknown>;
+        entry = redactSecretsIn(JSON.parse(lines[i]) as Record<string, unknown>);
       } catch {
         continue;
       }

@@ -87,8 +87,8 @@ refused`, async () => {
   }
 });
 
-test(`with credentials: every API route wants the bearer token (wrong token 401); password login is \
-rate-limited`, async () => {
+test(`with credentials: every API route wants the bearer token (wrong token 401, scheme in any case); password login \
+is rate-limited`, async () => {
   const s = await serve(f, { token: true, password: 'correct horse battery', host: '0.0.0.0' });
   const base = s.url.replace('0.0.0.0', '127.0.0.1');
   try {
@@ -107,7 +107,12 @@ rate-limited`, async () => {
         p,
       );
     }
-    assert.equal((await fetch(`${base}/api/v1/runs`, { headers: { authorization: `Bearer ${s.token}` } })).status, 200);
+    // the scheme is case-insensitive (RFC 7235): before, `bearer …` and `BEARER …` were refused as invalid tokens
+    for (const scheme of ['Bearer', 'bearer', 'BEARER'])
+      assert.equal(
+        (await fetch(`${base}/api/v1/runs`, { headers: { authorization: `${scheme} ${s.token}` } })).status,
+        200,
+      );
     assert.equal((await fetch(`${base}/api/v1/health`)).status, 200, 'health stays open');
     const login = (password: string) =>
       fetch(`${base}/api/v1/login`, {

@@ -161,6 +161,74 @@ test('an unreachable Redis is one clear line (sweep and worker)', async () => {
   );
 });
 
+test(`a malformed --queue URL: one line with the user and password masked, on stderr and in the log file, for \
+worker and sweep`, async () => {
+  const logFile = path.join(dir, 'queue-url.log');
+  const logged = path.join(dir, 'queue-url-config.json');
+  writeFileSync(logged, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), log: { file: logFile } }));
+  // before: the first two printed the raw URL, password and all; the third died in ioredis with "URI malformed"
+  // and a stack trace
+  for (const [url, shown] of [
+    ['redis://:WRONGpass3@127.0.0.1:99999', /^error: --queue redis:\/\/\*\*\*@127\.0\.0\.1:99999 is not a URL/],
+    ['redis:/:WRONGpass1@127.0.0.1:16399', /^error: --queue redis:\/\*\*\*@127\.0\.0\.1:16399: no host$/m],
+    ['redis://user:WRONGpass2@127.0.0.1:9 x', /^error: --queue redis:\/\/\*\*\*@127\.0\.0\.1:9 x is not a URL/],
+    [
+      'redis://:WRONG%zzpass@127.0.0.1:16399',
+      /^error: --queue redis:\/\/\*\*\*@127\.0\.0\.1:16399: a malformed %-escape in the user or password/,
+    ],
+  ] as const) {
+    for (const args of [['worker'], ['sweep', ...TINY, '--data', csv]]) {
+      const r = await runBot([...args, '--queue', url, '--config', logged, '--log-level', 'debug']);
+      assert.equal(r.code, 1, r.stderr);
+      // --log-level debug: the error line, then the logger's own copy of it at debug
+      assert.match(r.stderr, shown);
+      assert.doesNotMatch(r.stderr, /unexpected failure|URI malformed|\n\s+at /);
+      const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
+      assert.doesNotMatch(r.stderr + r.stdout + log, /WRONG/);
+    }
+  }
+});
+
+test(`the error that ends a worker reaches the log file at error level, masked; a flag mistake before it does \
+not`, async () => {
+  const port = await freePort();
+  const logFile = path.join(dir, 'worker-end.log');
+  const logged = path.join(dir, 'worker-end-config.json');
+  writeFileSync(logged, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), log: { file: logFile } }));
+  const errors = () =>
+    (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as { level: string; message: string })
+      .filter((e) => e.level === 'error');
+  // a flag mistake: no run began, nothing for the log
+  const flag = await runBot([
+    'worker',
+    '--queue',
+    `redis://127.0.0.1:${port}`,
+    '--concurrency',
+    '0',
+    '--config',
+    logged,
+  ]);
+  assert.equal(flag.code, 1, flag.stderr);
+  assert.deepEqual(errors(), []);
+  // the host stands in for a secret (an environment value under a secret's name): masked in the file as on stderr
+  const r = await runBot(['worker', '--queue', `redis://127.0.0.1:${port}`, '--config', logged], {
+    UPBIT_API_SECRET: '127.0.0.1',
+  });
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  // before: logged at debug, so the file (level info) had nothing of why the worker stopped
+  assert.deepEqual(
+    errors().map((e) => e.message),
+    [
+      `cannot reach Redis at redis://***:${port} (connect ECONNREFUSED ***:${port}): start redis-server there, or \
+check the host and port`,
+    ],
+  );
+});
+
 test('a Redis that wants a password: a missing or wrong BOT_REDIS_PASSWORD is one line, never the secret', async () => {
   const secret = 'right-secret-0123456789';
   const redis = await startRedis(undefined, ['--requirepass', secret]);

@@ -6,7 +6,7 @@
  * where (it used to say only `Transform failed with 1 error:`).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { isoTime } from '../../src/data/timeframe.ts';
@@ -113,16 +113,35 @@ test('bot paper and bot live: the same one line, before any order', async () => 
       NO_COLOR: '1',
     });
     const kill = setTimeout(() => clock.child.kill('SIGKILL'), 120_000);
+    // a live run with a log file: the error that ends it goes there too (before: at debug, so not at all)
+    const logFile = path.join(live.dir, 'bot.log');
+    const logged = path.join(live.dir, 'logged.json');
+    writeFileSync(logged, JSON.stringify({ ...JSON.parse(readFileSync(cfg, 'utf8')), log: { file: logFile } }));
+    const toLog = at.map((a) => (a === cfg ? logged : a));
     const runs = await Promise.all([
       runBot(['paper', ...at, '--db', db], { NO_COLOR: '1' }),
       runBot(['live', ...at, '--confirm-live', '--db', path.join(live.dir, 'live.db')], keys),
       clock.done.finally(() => clearTimeout(kill)),
     ]);
+    // after the other live run: one account, one live run at a time
+    const loggedRun = await runBot(
+      ['live', ...toLog, '--confirm-live', '--db', path.join(live.dir, 'logged.db')],
+      keys,
+    );
     const line = `error: strategy "moon": decide at ${WHEN} returned action "moon" \\(allowed: buy, sell, hold\\)`;
-    for (const r of runs.slice(0, 2)) {
+    for (const r of [...runs.slice(0, 2), loggedRun]) {
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, new RegExp(`^${line}\n$`));
     }
+    const entries = readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { level: string; message: string });
+    assert.deepEqual(
+      entries.map((e) => e.level),
+      ['error'],
+    );
+    assert.match(`error: ${entries[0].message}`, new RegExp(`^${line.replace('error: ', 'error: trading halted: ')}$`));
     // a trader on a clock stops as on any halt: the log's `trading halted: …` line, then the command's
     const [, , onClock] = runs;
     assert.equal(onClock.code, 1, onClock.stderr);

@@ -1,5 +1,5 @@
 /** `bot data` (download, list, gaps, import, export) and the flags every command that takes candles offers. */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command } from 'commander';
 import type { Exchange } from 'ccxt';
@@ -13,6 +13,7 @@ import type { SeriesRequest } from '../../data/source.ts';
 import { candleRows, emptyCandles } from '../../core/candles.ts';
 import { checkDeriveSpec, deriveLabel, deriveLeveraged } from '../../data/derive.ts';
 import { isSampleSeries, loadSample } from '../../data/sample.ts';
+import { existingBotDatabase } from '../../data/bot-file.ts';
 import { CandleStore, type GapRange, type SeriesInfo } from '../../data/store.ts';
 import { describeRange, isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { parseSymbolsFlag } from '../../data/portfolio-source.ts';
@@ -102,10 +103,11 @@ function withStore<T>(config: Config, fn: (store: CandleStore) => T): T {
 
 /**
  * `withStore` for the commands that only read (list, gaps, export): a database file that does not exist reads as
- * empty and is not created, so a mistyped `--db` leaves no stray file behind.
+ * empty and is not created, so a mistyped `--db` leaves no stray file behind; another program's SQLite file is
+ * refused unchanged (existingBotDatabase).
  */
 function readStore<T>(config: Config, empty: T, fn: (store: CandleStore) => T): T {
-  return existsSync(config.data.database) ? withStore(config, fn) : empty;
+  return existingBotDatabase(config.data.database) ? withStore(config, fn) : empty;
 }
 
 function shortTime(ms: number): string {

@@ -1,4 +1,5 @@
 /** `bot live`: live trading, allowed only with API keys and an explicit confirmation. */
+import { markRunUnderWay } from '../../core/log.ts';
 import type { Command } from 'commander';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { credentialsFromEnv } from '../../core/secrets.ts';
@@ -121,6 +122,8 @@ export function registerLive(program: Command): void {
       clearHalt: flags.clearHalt,
       sharedAccount: flags.allowSharedAccount,
     });
+    // the session is open (the flags, the policy and the run checked): an error from here on ends a run, for the log
+    markRunUnderWay();
     try {
       logger.warn(
         `LIVE trading ${session.key.symbol} ${config.timeframe} on ${id}: ` +

@@ -1,4 +1,5 @@
 /** `bot paper`: the paper trader on a clock. */
+import { markRunUnderWay } from '../../core/log.ts';
 import type { Command } from 'commander';
 import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
 import { isoTime, parseTime } from '../../data/timeframe.ts';
@@ -117,6 +118,8 @@ export function registerPaper(program: Command): void {
       reset: flags.reset,
       replay: flags.now !== undefined,
     });
+    // the session is open (the flags, the policy and the run checked): an error from here on ends a run, for the log
+    markRunUnderWay();
     try {
       if (flags.once) {
         const r = await session.trader.tick();

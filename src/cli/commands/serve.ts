@@ -110,8 +110,8 @@ export function registerServe(program: Command): void {
       throw new UserError(`--host: "${flags.host}" is not an address`);
     // checked before the config is read or anything is written
     const dbFolder = flags.db !== undefined ? path.dirname(path.resolve(flags.db)) : undefined;
-    // the file itself is made when missing (an empty dashboard that the first paper run fills), a folder is not: a
-    // mistyped path used to start on an empty database made there
+    // a mistyped path used to start on an empty database made there; a missing file in a folder that exists is refused
+    // too, when the server opens it (openDatabases)
     if (dbFolder !== undefined && !existsSync(dbFolder))
       throw new UserError(
         `--db ${flags.db}: no folder ${dbFolder} (bot serve shows the runs bot paper and live write)`,

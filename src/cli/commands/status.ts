@@ -1,7 +1,7 @@
 /** `bot status`: every paper and live run in the database, or one in detail. */
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
 import { addCommonOptions, setupCommand, wholeNumber, type CommonFlags } from '../context.ts';
+import { existingBotDatabase } from '../../data/bot-file.ts';
 import { CandleStore } from '../../data/store.ts';
 import { UserError } from '../../core/errors.ts';
 import { checkName } from '../../core/names.ts';
@@ -46,7 +46,7 @@ export function registerStatus(program: Command): void {
       flags.exchange !== undefined ||
       flags.timeframe !== undefined;
     const start = `start one with bot ${flags.live ? 'live' : 'paper'}`;
-    if (!existsSync(config.data.database)) {
+    if (!existingBotDatabase(config.data.database)) {
       // every run of a database not made yet is none (not an error, and the file is not made); one asked for is
       if (named)
         throw new UserError(`no database at ${config.data.database}: no paper or live run has started (${start})`);

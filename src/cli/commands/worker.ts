@@ -1,4 +1,5 @@
 /** `bot worker`: takes sweep jobs from the BullMQ queue in Redis; run it on any number of machines. */
+import { markRunUnderWay } from '../../core/log.ts';
 import type { Command } from 'commander';
 import { checkRedisUrl } from '../../sweep/redis-url.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
@@ -22,6 +23,8 @@ export function registerWorker(program: Command): void {
       const backend = flags.backend !== undefined ? config.ml.backend : flags.gpu ? 'node-gpu' : config.ml.backend;
       // a worker on a backend it cannot start would take jobs and fail each of them
       if (backend !== 'auto') await checkBackend(backend);
+      // the flags are checked: an error from here on ends a run and goes to the log file too
+      markRunUnderWay();
       await (await import('../../sweep/redis.ts')).assertReachable(url);
       const { startWorker } = await import('../../sweep/worker.ts');
       const w = startWorker({ url, concurrency, gpu: flags.gpu === true, backend, settings: config.sweep, logger });

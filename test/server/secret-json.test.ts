@@ -1,0 +1,90 @@
+/**
+ * Secret masking keeps the dashboard's JSON valid: an environment secret of digits that also appears as a number in
+ * the data (a price, a timestamp) stays a number in API answers, log entries and server-sent events, while a secret
+ * inside a string is still masked.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { appendFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { HOUR, paperFixture, serve, type PaperFixture, type Served } from './fixture.ts';
+
+let f: PaperFixture;
+let s: Served;
+
+before(async () => {
+  f = await paperFixture();
+  s = await serve(f);
+});
+after(async () => {
+  delete process.env.BOT_API_PASSWORD;
+  await s.server.close();
+  f.cleanup();
+});
+
+async function getText(p: string): Promise<string> {
+  const r = await fetch(s.url + p);
+  assert.equal(r.status, 200, p);
+  return r.text();
+}
+
+test('a secret equal to a number in the data leaves API answers valid JSON, the number as it was', async () => {
+  const plain = await getText(`/api/v1/runs/${f.runId}/equity?limit=1`);
+  const price = (JSON.parse(plain) as { points: { price: number }[] }).points[0].price;
+  assert.ok(String(price).length >= 8, `price ${price} is long enough to count as a secret`);
+  process.env.BOT_API_PASSWORD = String(price);
+  try {
+    for (const p of [`/api/v1/runs/${f.runId}/equity?limit=1`, '/api/v1/runs', `/api/v1/runs/${f.runId}`]) {
+      const body = await getText(p);
+      assert.doesNotThrow(() => JSON.parse(body), `${p} is not JSON: ${body.slice(0, 200)}`);
+    }
+    assert.equal(await getText(`/api/v1/runs/${f.runId}/equity?limit=1`), plain);
+  } finally {
+    delete process.env.BOT_API_PASSWORD;
+  }
+});
+
+test('a log entry holding the secret as a number is kept; the secret inside its message is masked', async () => {
+  process.env.BOT_API_PASSWORD = '94511000';
+  try {
+    appendFileSync(
+      f.logFile,
+      JSON.stringify({ level: 'error', message: 'login 94511000 failed', price: 94511000 }) + '\n',
+    );
+    const body = JSON.parse(await getText('/api/v1/logs?level=error')) as { entries: Record<string, unknown>[] };
+    const last = body.entries[body.entries.length - 1];
+    assert.deepEqual({ message: last.message, price: last.price }, { message: 'login *** failed', price: 94511000 });
+  } finally {
+    delete process.env.BOT_API_PASSWORD;
+  }
+});
+
+test('a server-sent event whose timestamp equals a secret still parses', async () => {
+  const next = Number(f.repo.list()[0].lastTs) + HOUR;
+  process.env.BOT_API_PASSWORD = String(next);
+  try {
+    const frames = new Promise<string>((resolve, reject) => {
+      const req = http.get(`${s.url}/api/v1/events`, (res) => {
+        let buf = '';
+        let advanced = false;
+        res.on('data', (d: Buffer) => {
+          buf += d.toString();
+          if (/^: connected$/m.test(buf) && !advanced) {
+            advanced = true;
+            f.advance(1).catch(reject);
+          }
+          const decision = /^event: decision\ndata: (.*)$/m.exec(buf);
+          if (decision) {
+            req.destroy();
+            resolve(decision[1]);
+          }
+        });
+      });
+      req.on('error', (e) => (e.message.includes('socket hang up') ? undefined : reject(e)));
+    });
+    const data = JSON.parse(await frames) as { ts: number };
+    assert.equal(data.ts, next);
+  } finally {
+    delete process.env.BOT_API_PASSWORD;
+  }
+});
