@@ -291,7 +291,10 @@ baselines on the same test windows and the targets agree with the scripts' summa
   const json = readFileSync(path.join(out, 'report.json'), 'utf8');
   const s = summarizeWalkForward(parseWalkForwardReport(json, 'report.json'), loadCsvFile(file, { symbol: 'X' }));
   const stored = JSON.parse(json).extra.agent;
-  assert.deepEqual(stored.sameWindows, { windows: 2, runs: 4, randomSeeds: 10, agent: s.agent, ...s.baselines });
+  // dqn-dnn's minHold 48: the random column traded under it, and the table says so
+  assert.deepEqual(s.randomRule, { every: 1, minHold: 48 });
+  const same = { windows: 2, runs: 4, randomSeeds: 10, randomRule: s.randomRule, agent: s.agent, ...s.baselines };
+  assert.deepEqual(stored.sameWindows, same);
   const hold = s.baselines.buyAndHold;
   assert.deepEqual(stored.targets, {
     sharpeMean: s.sharpe.agentMean,
