@@ -82,8 +82,8 @@ export function backtestTrades(outDir: string): Trade[] {
 
 /**
  * Starts `bot ARGS` on `db` up to `attempts` times and SIGKILLs each start at a random decision between those already
- * committed and half of what is left of `total` (the first start after a random sleep when `sleepFirst`: before or
- * during its backfill); stops after 3 kills. Returns how many starts were killed mid-run.
+ * committed and half of what is left of `total` (the first start after a random sleep under 300 ms when `sleepFirst`:
+ * during its start-up); stops after 3 kills. Returns how many starts were killed mid-run.
  */
 export async function killAtRandomMoments(
   db: string,
@@ -99,7 +99,9 @@ export async function killAtRandomMoments(
     let exited = false;
     void done.then(() => (exited = true));
     const deadline = Date.now() + 60_000;
-    if (attempt === 0 && o.sleepFirst) await new Promise((r) => setTimeout(r, 200 + rng.int(1500)));
+    // within the first 300 ms: node and tsx alone take longer to start, so the kill lands before the first decision
+    // (a random sleep of up to 1.7 s outlived a whole rule portfolio run once bot stopped loading tfjs for rules)
+    if (attempt === 0 && o.sleepFirst) await new Promise((r) => setTimeout(r, rng.int(300)));
     else
       while (!exited && Date.now() < deadline && decisionCount(db) < target) await new Promise((r) => setTimeout(r, 2));
     if (!exited) {
