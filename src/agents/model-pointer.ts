@@ -42,6 +42,12 @@ export function versionDir(home: string, version: string): string {
   return version === INITIAL_VERSION ? home : path.join(home, 'versions', version);
 }
 
+/** The folder of the home's saved `version`, or undefined when the home holds no such version (any more). */
+export function savedVersionDir(home: string, version: string): string | undefined {
+  const dir = versionDir(home, version);
+  return isModelFolder(dir) ? dir : undefined;
+}
+
 /** The version that serves now, or undefined when the home holds no model yet. */
 export function currentVersion(home: string): string | undefined {
   const pointer = path.join(home, POINTER);

@@ -101,11 +101,14 @@ export function applyScaler(
   if (state.columns.length !== m.cols || state.columns.some((name, i) => name !== m.names[i])) {
     // the same count: the first column that differs says more than two equal counts
     const at = state.columns.findIndex((name, i) => name !== m.names[i]);
-    const which =
-      state.columns.length === m.cols ? `; column ${at + 1} is ${state.columns[at]}, here ${m.names[at]}` : '';
+    const which = `column ${at + 1} is ${state.columns[at]} in the scaler but ${m.names[at]} in the features`;
+    // the same spec and count said twice read as a contradiction: then only the column that differs is named
+    if (state.version === m.version && state.columns.length === m.cols)
+      throw new UserError(`scaler does not fit the features of ${m.version}: ${which}`);
     throw new UserError(
       `scaler was fitted on columns of ${state.version} (${state.columns.length} ` +
-        `columns) but the features are ${m.version} (${m.cols} columns)${which}`,
+        `columns) but the features are ${m.version} (${m.cols} columns)` +
+        (state.columns.length === m.cols ? `; ${which}` : ''),
     );
   }
   if (out.length < m.rows * m.cols)

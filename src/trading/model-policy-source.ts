@@ -10,7 +10,7 @@ import { runCosts } from '../market/costs.ts';
 import { ObservationBuilder } from '../market/observation.ts';
 import { checkSizing } from '../market/execution.ts';
 import { initBackend } from '../nn/backend/backend.ts';
-import { currentVersion, pointerStamp, resolveModel } from '../agents/model-pointer.ts';
+import { currentVersion, pointerStamp, resolveModel, savedVersionDir } from '../agents/model-pointer.ts';
 import { checkModelMarket, sayModelMarket } from '../agents/model-market.ts';
 import type { TradingSettings } from './config.ts';
 import type { PolicyChoiceResult } from './rule-policy-source.ts';
@@ -22,14 +22,16 @@ import { versionGiveUps } from './version-refusal.ts';
  * version is loaded and served from the next tick on, without a restart. A version that fails to load, was trained
  * on another timeframe than the run's, or cannot build observations over the run's candles (a scaler fitted on other
  * feature columns) is given up (one line) and the one already serving keeps trading, until the pointer is written
- * again or its retry wait, on `clock` (the trader's), is over (src/trading/version-refusal.ts). The version the run
- * starts with has none to fall back on: one that cannot serve the candles is a ModelRefusedError naming the folder.
+ * again or its retry wait, on `clock` (the trader's), is over (src/trading/version-refusal.ts). The version the
+ * process starts with falls back on the one the run last served (a run started again by each tick, `--once`, keeps
+ * trading the same way); a new run's, or one with no other version to serve, is a ModelRefusedError naming the folder.
  */
 export async function modelPolicySource(
   home: string,
   settings: Pick<TradingSettings, 'ml' | 'account' | 'backtest' | 'trading' | 'exchange' | 'symbol' | 'timeframe'>,
   clock: () => number = Date.now,
 ): Promise<PolicyChoiceResult> {
+  const firstStamp = pointerStamp(home); // read before the pointer, as followPointer does
   const first = resolveModel(home);
   const market = { exchange: settings.exchange.id, symbol: settings.symbol, timeframe: settings.timeframe };
   sayModelMarket(home, first.dir, market, (line) => log().warn(line));
@@ -41,6 +43,18 @@ export async function modelPolicySource(
   let pending: { version: string; stamp: string; loaded: LoadedAgent } | undefined;
   const label = `model:${path.normalize(home)}`;
   const giveUps = versionGiveUps(home, clock);
+  /** The version saved in `dir`, its files loaded and checked against the run's market and sizing. */
+  const loadChecked = async (dir: string): Promise<LoadedAgent> => {
+    checkModelMarket(home, dir, market);
+    const loaded = await loadAgent(dir);
+    try {
+      checkSizing(recipeSizing(loaded.recipe, settings.backtest)); // the bounds its confidence sizing reads
+    } catch (e) {
+      loaded.dispose();
+      throw e;
+    }
+    return loaded;
+  };
   const dropPending = () => {
     pending?.loaded.dispose();
     pending = undefined;
@@ -53,22 +67,37 @@ export async function modelPolicySource(
     if (pointed === version) return dropPending(); // switched back before the pending one served
     const next = await giveUps.load({ version: pointed, stamp }, version, async () => {
       const to = resolveModel(home);
-      checkModelMarket(home, to.dir, market);
-      const loaded = await loadAgent(to.dir);
-      try {
-        checkSizing(recipeSizing(loaded.recipe, settings.backtest)); // the bounds its confidence sizing reads
-      } catch (e) {
-        loaded.dispose();
-        throw e;
-      }
-      return { version: to.version, loaded };
+      return { version: to.version, loaded: await loadChecked(to.dir) };
     });
     if (!next) return;
     dropPending();
     pending = { ...next, stamp };
   };
+  // whether a version served a tick: until then the one serving is the one this process started with
+  let servedOnce = false;
+  /**
+   * The version the run last served (`runVersion`) over `candles`, given that the one this process started with
+   * cannot serve them (`why`): one line names both, as a promotion given up does; undefined when there is none.
+   */
+  const fallBack = async (candles: Candles, runVersion: string | undefined, why: string) => {
+    const dir = runVersion === undefined || runVersion === version ? undefined : savedVersionDir(home, runVersion);
+    if (servedOnce || runVersion === undefined || !dir) return undefined;
+    let loaded: LoadedAgent | undefined;
+    try {
+      loaded = await loadChecked(dir);
+      const builder = new ObservationBuilder(loaded.observationSource(candles));
+      giveUps.giveUp({ version, stamp: firstStamp }, why, runVersion);
+      agent.dispose();
+      agent = loaded;
+      version = runVersion;
+      return builder;
+    } catch {
+      loaded?.dispose();
+      return undefined; // the started version's failure is the one the run is refused with
+    }
+  };
   /** The observations over `candles` of the version serving them: the pending one when it can build them. */
-  const builderFor = (candles: Candles): ObservationBuilder => {
+  const builderFor = async (candles: Candles, runVersion: string | undefined): Promise<ObservationBuilder> => {
     const switching = pending;
     pending = undefined;
     if (switching) {
@@ -88,9 +117,10 @@ export async function modelPolicySource(
     try {
       return new ObservationBuilder(agent.observationSource(candles));
     } catch (e) {
-      throw new ModelRefusedError(
-        `model ${home}: version ${version} cannot be loaded over the run's candles (${shortError(e)})`,
-      );
+      const why = `cannot be loaded over the run's candles (${shortError(e)})`;
+      const builder = await fallBack(candles, runVersion, why);
+      if (builder) return builder;
+      throw new ModelRefusedError(`model ${home}: version ${version} ${why}`);
     }
   };
   let followed = false;
@@ -105,12 +135,13 @@ export async function modelPolicySource(
       await followPointer();
       followed = true;
     },
-    async forCandles(candles: Candles): Promise<PolicyHandle> {
+    async forCandles(candles: Candles, runVersion?: string): Promise<PolicyHandle> {
       // a tick that followed the pointer before loading its candles is served the version it loaded them for (a
       // promotion in between waits for the next tick); a caller that did not follows it here
       if (followed) followed = false;
       else await followPointer();
-      const builder = builderFor(candles);
+      const builder = await builderFor(candles, runVersion);
+      servedOnce = true;
       const served = agent;
       return {
         policy: served.policy,

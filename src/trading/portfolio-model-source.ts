@@ -5,7 +5,8 @@
  * (src/trading/model-policy-source.ts): a promoted version serves from the next tick, on the history and informative
  * series it reads. A version that fails to load, was trained on another timeframe or other markets, or whose series
  * cannot be loaded or aimed at is given up (one line) while the one already serving keeps trading, until the pointer is
- * written again or its retry wait is over (src/trading/version-refusal.ts).
+ * written again or its retry wait is over (src/trading/version-refusal.ts). The version the process starts with falls
+ * back on the one the run last served, as on one market.
  */
 import path from 'node:path';
 import { log } from '../core/log.ts';
@@ -19,7 +20,7 @@ import {
   type OpenedPortfolioModel,
   type PortfolioModelInfo,
 } from '../agents/portfolio-model.ts';
-import { currentVersion, pointerStamp, resolveModel } from '../agents/model-pointer.ts';
+import { currentVersion, pointerStamp, resolveModel, savedVersionDir } from '../agents/model-pointer.ts';
 import { checkModelMarket, sayModelMarket } from '../agents/model-market.ts';
 import { shortError } from '../data/exchange.ts';
 import { initBackend } from '../nn/backend/backend.ts';
@@ -59,6 +60,18 @@ export async function portfolioModelSource(
   const label = `model:${path.normalize(home)}`;
   /** What the tick loads its series for: the version it will serve. */
   const coming = () => next?.opened.info ?? served;
+  /** The version the run last served, opened, when it is another one still saved in the home (else undefined). */
+  const openRunVersion = async (runVersion: string | undefined, failed: string) => {
+    const dir = runVersion === undefined || runVersion === failed ? undefined : savedVersionDir(home, runVersion);
+    if (runVersion === undefined || !dir) return undefined;
+    try {
+      checkModelMarket(home, dir, market);
+      checkModelSymbols(home, dir, symbols);
+      return { version: runVersion, opened: await openPortfolioModel(dir) };
+    } catch {
+      return undefined; // the started version's failure is the one the run is refused with
+    }
+  };
   return {
     label,
     // every series' first decision reads full feature rows (moving averages of up to 120 candles, then the window)
@@ -104,7 +117,7 @@ export async function portfolioModelSource(
       giveUps.giveUp(given, `reads series this run cannot load (${shortError(error)})`, version);
       return true;
     },
-    async forSeries(traded, informative) {
+    async forSeries(traded, informative, runVersion) {
       const switching = next;
       next = undefined;
       let aimed = false;
@@ -119,12 +132,13 @@ export async function portfolioModelSource(
           aimed = true;
         } catch (e) {
           switching.opened.dispose();
-          // the version the run starts with has none to fall back on: what is wrong is in its folder
-          if (!agent)
-            throw new ModelRefusedError(
-              `model ${home}: version ${switching.version} cannot be loaded over the run's candles (${shortError(e)})`,
-            );
-          giveUps.giveUp(switching, `cannot be loaded over the run's candles (${shortError(e)})`, version);
+          const why = `cannot be loaded over the run's candles (${shortError(e)})`;
+          // the version the process starts with falls back on the one the run last served, if any: the trader loads
+          // that one's series and asks again; a new run's has none, and what is wrong is in its folder
+          const fallback = agent ? undefined : await openRunVersion(runVersion, switching.version);
+          if (!agent && !fallback) throw new ModelRefusedError(`model ${home}: version ${switching.version} ${why}`);
+          giveUps.giveUp(switching, why, fallback?.version ?? version);
+          if (fallback) next = { ...fallback, stamp: switching.stamp };
           // these are the history and series the given-up version reads: the trader loads the serving version's
           return undefined;
         }

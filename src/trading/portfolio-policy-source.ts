@@ -49,10 +49,12 @@ export interface PortfolioPolicySource {
    * and then up to the newest, in the run's market order, then each informative series' in `informative` order).
    * Undefined: the version `follow` brought up cannot be aimed over them and is given up; the trader backfills and
    * loads the serving version's series (`history`, `lookback` and `informative` are its again) and asks again.
+   * `runVersion`: the model version the run last served, as PolicySource.forCandles's.
    */
   forSeries(
     series: readonly Candles[],
     informative: readonly Candles[],
+    runVersion?: string,
   ): PortfolioPolicyHandle | undefined | Promise<PortfolioPolicyHandle | undefined>;
   dispose?(): void;
 }

@@ -245,7 +245,7 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     series: readonly Candles[],
     informative: readonly Candles[],
   ): Promise<PortfolioPolicyHandle | undefined> {
-    const handle = await this.o.policies.forSeries(series, informative);
+    const handle = await this.o.policies.forSeries(series, informative, this.run?.modelVersion);
     const memory = this.run?.portfolio?.policyMemory;
     if (handle && memory) handle.policy.memory?.restore(memory);
     return handle;

@@ -52,8 +52,12 @@ export interface PolicySource {
    * before the tick reads `history` and `lookback` to backfill and load its candles: those of the version it serves.
    */
   follow?(): Promise<void>;
-  /** The policy for these candles (the tick's: `lookback` before its first candle, then up to the newest one). */
-  forCandles(candles: Candles): PolicyHandle | Promise<PolicyHandle>;
+  /**
+   * The policy for these candles (the tick's: `lookback` before its first candle, then up to the newest one).
+   * `runVersion`: the model version the run last served (RunState.modelVersion; none for a new run), which a saved
+   * model's source serves when the version it started with cannot serve them (a run started again by each tick).
+   */
+  forCandles(candles: Candles, runVersion?: string): PolicyHandle | Promise<PolicyHandle>;
   /** Frees what the source holds (tfjs models). */
   dispose?(): void;
 }

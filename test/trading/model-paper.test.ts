@@ -47,14 +47,20 @@ function modelPaperSetup(count: number) {
 type Setup = ReturnType<typeof modelPaperSetup>;
 
 /** A paper trader of a model source on the setup's candles from candle `startIndex`, at the clock's time. */
-function modelTrader(s: Setup, served: PolicyChoiceResult, startIndex: number, clock: () => number): Trader {
+function modelTrader(
+  s: Setup,
+  served: PolicyChoiceResult,
+  startIndex: number,
+  clock: () => number,
+  name = 'model',
+): Trader {
   return new Trader({
     repo: new RunRepository(s.store.db),
     store: s.store,
     feed: seriesFeed(s.candles, HOUR),
     market: new PaperMarket(served.costs, served.sizing),
     policies: served.source,
-    key: { mode: 'paper', name: 'model', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' },
+    key: { mode: 'paper', name, exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' },
     balance: s.config.account.balance,
     historyCandles: s.config.trading.historyCandles,
     start: s.candles.ts[startIndex],
@@ -358,5 +364,59 @@ when the tick meets the run's candles; the version serving before keeps deciding
     assert.deepEqual(decided, expected, 'every candle is decided by the serving version');
   } finally {
     close();
+  }
+});
+
+test(`paper --once (a process per tick): while CURRENT names a version whose scaler does not fit the features, the \
+run's last served version decides its candles with one line naming both, and a new run is refused`, async () => {
+  const s = modelPaperSetup(300);
+  const home = path.join(s.tmp.dir, 'models', 'once');
+  const lines: string[] = [];
+  const previous = log();
+  setLogger(capturingLogger(lines));
+  const repo = new RunRepository(s.store.db);
+  const startIndex = 250;
+  /** A fresh source and trader, as each `bot paper --once` starts, ticked once after candle k closes. */
+  const onceAfter = async (k: number, name = 'model') => {
+    const now = s.candles.ts[k] + HOUR + 1000;
+    const served = await modelPolicySource(home, s.config, () => now);
+    try {
+      await modelTrader(s, served, startIndex, () => now, name).tick();
+    } finally {
+      served.source.dispose?.();
+    }
+  };
+  try {
+    await saveAgent(home, 'sell', s.candles); // 'initial'
+    await onceAfter(startIndex);
+    const staged = stageVersion(home, 'columns');
+    await saveAgent(staged.dir, 'buy', s.candles);
+    spoilScalerColumns(staged.dir);
+    staged.commit();
+    promoteVersion(home, 'columns');
+    // each tick used to end in a ModelRefusedError, its candle never decided
+    await onceAfter(startIndex + 1);
+    await onceAfter(startIndex + 2);
+    writeFileSync(path.join(home, 'CURRENT'), 'initial');
+    await onceAfter(startIndex + 3);
+    const said = lines.filter((l) => l.includes('version columns'));
+    assert.equal(said.length, 2, lines.join(''));
+    const givenUp = /version columns cannot be loaded over the run's candles \(scaler .*\); still serving initial/;
+    for (const line of said) assert.match(line, givenUp);
+    // the scaler's and the features' spec and count are equal: only the column that differs is named
+    assert.match(said[0], /\(scaler does not fit the features of \S+: column 1 is not-a-feature in the scaler but /);
+    const run = repo.list()[0];
+    const decided = repo.decisions(run.id).map((d) => ({ ts: d.ts, version: d.modelVersion }));
+    const expected = [0, 1, 2, 3].map((n) => ({ ts: s.candles.ts[startIndex + n], version: 'initial' }));
+    assert.deepEqual(decided, expected, 'every candle is decided by the version the run served');
+    assert.equal(repo.list()[0].modelVersion, 'initial');
+
+    // a new run has no version served to fall back on: refused at its first tick, as before
+    promoteVersion(home, 'columns');
+    await assert.rejects(onceAfter(startIndex + 4, 'new'), /version columns cannot be loaded over the run's candles/);
+  } finally {
+    setLogger(previous);
+    s.store.close();
+    s.tmp.cleanup();
   }
 });

@@ -22,6 +22,7 @@ import { initBackend } from '../../src/nn/backend/backend.ts';
 import { portfolioModelSource } from '../../src/trading/portfolio-model-source.ts';
 import { PortfolioTrader } from '../../src/trading/portfolio-trader.ts';
 import type { CandleFeed } from '../../src/trading/types.ts';
+import type { PortfolioPolicySource } from '../../src/trading/portfolio-policy-source.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { pairRecipe } from '../agents/portfolio-helpers.ts';
 import { spoilScalerColumns } from './agents.ts';
@@ -90,6 +91,35 @@ interface LateA {
   lines: string[];
 }
 
+/** The paper trader of the run 'switch' of A and B from candle 800, served by `source`. */
+function switchTrader(o: {
+  store: CandleStore;
+  ex: string;
+  source: PortfolioPolicySource;
+  clock: () => number;
+  feedFor?: (symbol: string) => CandleFeed;
+  late?: LateA;
+}): PortfolioTrader {
+  const { late } = o;
+  return new PortfolioTrader({
+    repo: new RunRepository(o.store.db),
+    store: o.store,
+    feeds: [lateFeed(a, late), seriesFeed(b, HOUR), seriesFeed(i, HOUR)],
+    feedFor: o.feedFor,
+    lateCandleWaitMs: late?.waitMs,
+    policies: o.source,
+    key: { mode: 'paper', name: 'switch', exchange: o.ex, symbol: symbols.join(','), timeframe: '1h' },
+    symbols,
+    costs: [COSTS, COSTS],
+    band: BAND,
+    balance: BALANCE,
+    historyCandles: 5,
+    start: a.ts[startIndex],
+    clock: o.clock,
+    logger: late ? capturingLogger(late.lines) : quietLogger(),
+  });
+}
+
 /**
  * A portfolio paper run of A and B from candle 800 on a model home whose first version keeps everything in cash (a
  * short warm-up, reading I), not ticked yet; `feedFor` serves a series a later version reads; `late` leaves A's
@@ -110,23 +140,7 @@ async function portfolioModelRun(o: { feedFor?: (symbol: string) => CandleFeed; 
   if (o.spoil) spoilScalerColumns(home);
   const clock = { now: a.ts[startIndex] + HOUR + 1000 };
   const source = await portfolioModelSource(home, config, symbols, () => clock.now);
-  const trader = new PortfolioTrader({
-    repo: new RunRepository(store.db),
-    store,
-    feeds: [lateFeed(a, late), seriesFeed(b, HOUR), seriesFeed(i, HOUR)],
-    feedFor,
-    lateCandleWaitMs: late?.waitMs,
-    policies: source,
-    key: { mode: 'paper', name: 'switch', exchange: ex, symbol: symbols.join(','), timeframe: '1h' },
-    symbols,
-    costs: [COSTS, COSTS],
-    band: BAND,
-    balance: BALANCE,
-    historyCandles: 5,
-    start: a.ts[startIndex],
-    clock: () => clock.now,
-    logger: late ? capturingLogger(late.lines) : quietLogger(),
-  });
+  const trader = switchTrader({ store, ex, source, clock: () => clock.now, feedFor, late });
   /** The tick after candle k closes. */
   const tickAfter = (k: number) => {
     clock.now = a.ts[k] + HOUR + 1000;
@@ -392,6 +406,47 @@ with a ModelRefusedError naming the model folder (a clocked start ends on it in 
     );
     assert.deepEqual(repo.list(), [], 'no run left');
   } finally {
+    close();
+  }
+});
+
+test(`portfolio paper --once (a process per tick): while CURRENT names a version whose scalers do not fit the \
+features, the run's last served version decides with one line naming both`, async () => {
+  const { store, home, ex, repo, close } = await portfolioModelRun({});
+  const lines: string[] = [];
+  const previous = log();
+  setLogger(capturingLogger(lines));
+  /** A fresh source and trader, as each `bot paper --once` starts, ticked once after candle k closes. */
+  const onceAfter = async (k: number) => {
+    const now = a.ts[k] + HOUR + 1000;
+    const config = loadConfig({ overrides: { ml: { backend: 'wasm' }, log: { file: '' } } });
+    const source = await portfolioModelSource(home, config, symbols, () => now);
+    try {
+      await switchTrader({ store, ex, source, clock: () => now }).tick();
+    } finally {
+      source.dispose?.();
+    }
+  };
+  try {
+    await onceAfter(startIndex);
+    const staged = stageVersion(home, 'columns');
+    await saveModel(staged.dir, pairRecipe({ cash: true }), [a, b, i], ex, [-30, -30]);
+    spoilScalerColumns(staged.dir);
+    staged.commit();
+    promoteVersion(home, 'columns');
+    // each tick used to end in a ModelRefusedError, its candles never decided
+    await onceAfter(startIndex + 1);
+    await onceAfter(startIndex + 2);
+    const said = lines.filter((l) => l.includes('version columns'));
+    assert.equal(said.length, 2, lines.join(''));
+    for (const line of said)
+      assert.match(line, /version columns cannot be loaded over the run's candles \(.*\); still serving initial/);
+    const run = repo.list()[0];
+    const decided = repo.decisions(run.id).map((d) => ({ ts: d.ts, version: d.modelVersion }));
+    const expected = [0, 1, 2].map((n) => ({ ts: a.ts[startIndex + n], version: 'initial' }));
+    assert.deepEqual(decided, expected, 'every candle is decided by the version the run served');
+  } finally {
+    setLogger(previous);
     close();
   }
 });
