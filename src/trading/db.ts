@@ -218,6 +218,13 @@ CREATE TABLE trading_positions (
         db.exec(`ALTER TABLE trading_runs ADD COLUMN order_nonce TEXT;
 ALTER TABLE trading_orders ADD COLUMN exists_proof TEXT;`),
     },
+    {
+      version: 9,
+      name: 'when a look-up first missed a live order left submitting',
+      // the grace before an order not found is written off as never placed counted from when it was sent only, so a
+      // run restarted after a longer downtime (cron's hourly --once) wrote one off after a single look-up that missed
+      up: (db) => db.exec('ALTER TABLE trading_orders ADD COLUMN missing_since INTEGER;'),
+    },
   ],
 };
 

@@ -153,7 +153,10 @@ export class LiveTrader extends Trader {
           this.run = writeOff(this.repo, this.run as RunState, o.id, seen.absent);
         });
         notes.push(`order ${id}: ${seen.absent}, cancelled`);
-      } else notes.push(`order ${id}: outcome unknown, ${seen.unknown}: no new order in ${this.symbol} until settled`);
+      } else {
+        this.commit(() => this.repo.markMissing(o.id, seen.missingSince));
+        notes.push(`order ${id}: outcome unknown, ${seen.unknown}: no new order in ${this.symbol} until settled`);
+      }
     }
     return notes;
   }

@@ -8,6 +8,7 @@ import { ccxtLib } from '../data/ccxt.ts';
 import type { Logger } from '../core/log.ts';
 import { parseSpotSymbol } from '../core/market-symbol.ts';
 import { classifyError, replyTime, shortError, withMarkets, withRetry, type RetryOptions } from '../data/exchange.ts';
+import { isoTime } from '../data/timeframe.ts';
 import { fillFromOrder, findOrderByClientId, isOpen, otherOrder, type Retried } from './exchange-orders.ts';
 import type { ThirdFee } from './live-orders.ts';
 import type { RunRepository } from './run-repository.ts';
@@ -78,19 +79,24 @@ interface SentOrder {
   quantity: number;
   createdAt: number;
   existsProof: string | null;
+  /** When a look-up first missed it (the look-up's time), or null: none has yet. */
+  missingSince: number | null;
 }
 
 /**
  * What a look-up of an order left `submitting` settled: the exchange's order, another order under its id
- * (`mismatch`), proof enough that it was never placed (`absent`), or nothing yet (`unknown`: looked up again later).
+ * (`mismatch`), proof enough that it was never placed (`absent`), or nothing yet (`unknown`: looked up again later;
+ * `missingSince`, when a look-up first missed it, is for the caller to keep with the order: RunRepository.markMissing).
  */
-type LookUp = { order: CcxtOrder } | { mismatch: string } | { absent: string } | { unknown: string };
+type LookUp =
+  { order: CcxtOrder } | { mismatch: string } | { absent: string } | { unknown: string; missingSince: number };
 
 /**
- * How long an order not found under its client id stays unknown before it is written off as never placed, from when
- * it was sent, unless trading.live.unknownOrderGraceSeconds says otherwise. Exchanges show an order they took within
- * seconds (Upbit's look-up lag, Binance's -1007 "execution status unknown"); ten minutes covers a slow one many times
- * over, and the run only waits that long after a crash or a lost reply, with no new order in that market meanwhile.
+ * How long an order not found under its client id stays unknown before it is written off as never placed, both from
+ * when it was sent and from the first look-up that missed it, unless trading.live.unknownOrderGraceSeconds says
+ * otherwise. Exchanges show an order they took within seconds (Upbit's look-up lag, Binance's -1007 "execution status
+ * unknown"); ten minutes covers a slow one many times over, and the run only waits that long after a crash or a
+ * lost reply, with no new order in that market meanwhile.
  */
 export const UNKNOWN_ORDER_GRACE_SECONDS = 600;
 
@@ -189,14 +195,17 @@ export class OrderDesk {
 
   /**
    * Settles what became of an order left `submitting`, at `now` on the run's clock. It is written off as never placed
-   * only when it stayed missing for the grace period since it was sent and nothing proved the exchange has it: an
-   * order written off while it exists is a real position the run does not know about. The account's balances are no
-   * proof either way: the account may hold funds beyond the run's (other runs, the user's own coins) and the user may
-   * trade or withdraw meanwhile, so a change of the order's size can be neither pinned on it nor ruled out.
+   * only when nothing proved the exchange has it and the grace period has passed both since it was sent and since the
+   * first look-up that missed it (`missingSince`, which an `unknown` answer gives the caller to keep): an order
+   * written off while it exists is a real position the run does not know about, and a run restarted after a longer
+   * downtime (cron's hourly `--once`) had used the grace up before its first look-up, so one pass of a few seconds
+   * that missed an order the exchange showed late wrote it off. The account's balances are no proof either way: the
+   * account may hold funds beyond the run's (other runs, the user's own coins) and the user may trade or withdraw
+   * meanwhile, so a change of the order's size can be neither pinned on it nor ruled out.
    * The grace must have passed by the exchange's clock too (the Date header of the look-up's last reply): a tick
    * settles its orders before it checks the run's clock (src/trading/live-start.ts), and a machine clock that jumped
    * ahead (a VM resumed, a time step) would write off an order the exchange may still show. The sent time is on the
-   * run's clock, which the tick that sent it had checked against the exchange's.
+   * run's clock, which the tick that sent it had checked against the exchange's; a miss is timed on both, the earlier.
    */
   async lookUp(symbol: string, sent: SentOrder, now: number): Promise<LookUp> {
     const found = await this.findOrAbsent(symbol, sent.clientId);
@@ -205,12 +214,19 @@ export class OrderDesk {
       return other ? { mismatch: other } : { order: found };
     }
     // an exchange that sends no Date header leaves the run's clock alone, as the clock checks do
-    const elapsed = Math.min(now, replyTime(this.ex) ?? now) - sent.createdAt;
-    const since = `sent ${Math.max(0, Math.round(elapsed / 1000))} s ago`;
-    if (sent.existsProof) return { unknown: `not found yet, but the exchange has it (${sent.existsProof}); ${since}` };
-    if (elapsed < this.graceMs)
-      return { unknown: `not found yet (${since}; written off after ${this.graceMs / 1000} s missing)` };
-    return { absent: `not on the exchange under its client id, ${since} (never placed)` };
+    const looked = Math.min(now, replyTime(this.ex) ?? now);
+    const missingSince = sent.missingSince ?? looked;
+    const secs = (ms: number) => `${Math.max(0, Math.round(ms / 1000))} s`;
+    const since = `sent ${secs(looked - sent.createdAt)} ago`;
+    if (sent.existsProof)
+      return { unknown: `not found yet, but the exchange has it (${sent.existsProof}); ${since}`, missingSince };
+    const writeOffAt = Math.max(sent.createdAt, missingSince) + this.graceMs;
+    const missing = `missing for ${secs(looked - missingSince)}`;
+    if (looked < writeOffAt) {
+      const at = `written off if still missing at a look-up from ${isoTime(writeOffAt)}`;
+      return { unknown: `not found yet (${since}, ${missing}; ${at})`, missingSince };
+    }
+    return { absent: `not on the exchange under its client id, ${since}, ${missing} (never placed)` };
   }
 
   /**

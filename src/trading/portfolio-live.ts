@@ -181,7 +181,10 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       } else if ('absent' in seen) {
         this.commit(() => this.o.repo.updateOrder(o.id, 'cancelled', { reason: seen.absent }));
         notes.push(`order ${id}: ${seen.absent}, cancelled`);
-      } else notes.push(`order ${id}: outcome unknown, ${seen.unknown}: no new order in ${o.market} until settled`);
+      } else {
+        this.commit(() => this.o.repo.markMissing(o.id, seen.missingSince));
+        notes.push(`order ${id}: outcome unknown, ${seen.unknown}: no new order in ${o.market} until settled`);
+      }
     }
     return notes;
   }

@@ -113,6 +113,8 @@ interface OrderRow {
   createdAt: number;
   /** What proved the exchange has a live order not found yet (a resend refused for its id), or null. */
   existsProof: string | null;
+  /** When a look-up first missed a live order left `submitting` (the look-up's time, OrderDesk.lookUp), or null. */
+  missingSince: number | null;
 }
 
 /** Reads and writes trading state. Every method is synchronous, so a tick can run them inside one transaction. */
@@ -333,6 +335,13 @@ export class RunRepository {
       );
   }
 
+  /** Records when a look-up first missed order `orderId` (kept once set: the grace counts from the first miss). */
+  markMissing(orderId: number, since: number): void {
+    this.db
+      .prepare('UPDATE trading_orders SET missing_since = coalesce(missing_since, ?) WHERE id = ?')
+      .run(since, orderId);
+  }
+
   insertFill(runId: number, orderId: number, ts: number, f: FillRecord): void {
     this.db
       .prepare(
@@ -383,7 +392,8 @@ export class RunRepository {
 
   orders(runId: number, status?: OrderRow['status']): OrderRow[] {
     const sql = `SELECT id, market, decision_ts AS decisionTs, side, quantity, status, exchange_id AS exchangeId,
-                        reason, client_id AS clientId, created_at AS createdAt, exists_proof AS existsProof
+                        reason, client_id AS clientId, created_at AS createdAt, exists_proof AS existsProof,
+                        missing_since AS missingSince
                  FROM trading_orders
                  WHERE run_id = ? ${status ? 'AND status = ?' : ''} ORDER BY id`;
     return (status ? this.db.prepare(sql).all(runId, status) : this.db.prepare(sql).all(runId)) as OrderRow[];

@@ -103,6 +103,8 @@ export interface FakeOrderBook {
   omitFree: Set<string>;
   /** Open price of the candle in progress for a market, at the exchange's clock. */
   priceOf(market: string): number;
+  /** Ends every lag lookupLag still holds: each order taken shows in look-ups from now on. */
+  endLags(): void;
 }
 
 const err = (status: number, name: string, message: string): Reply => ({ status, json: { error: { name, message } } });
@@ -131,12 +133,13 @@ function listed(o: FakeOrder): Omit<FakeOrder, 'trades'> & { trades_count: numbe
 
 /**
  * An exchange that shows an order it took only after a lag: `lag(o, n)` hides `o` from the next n look-ups that would
- * show it; `shown(o)` says whether a look-up sees it (a miss counts).
+ * show it; `shown(o)` says whether a look-up sees it (a miss counts); `end()` shows every order from now on.
  */
-export function lookupLag<T>(): { lag(o: T, n: number): void; shown(o: T): boolean } {
+export function lookupLag<T>(): { lag(o: T, n: number): void; shown(o: T): boolean; end(): void } {
   const left = new Map<T, number>();
   return {
     lag: (o, n) => void (n > 0 && left.set(o, n)),
+    end: () => left.clear(),
     shown(o) {
       const n = left.get(o) ?? 0;
       if (n <= 0) return true;
@@ -151,7 +154,9 @@ export function addOrderEndpoints(
   init: { KRW?: number; BTC?: number; timeframe?: string } = {},
 ): FakeOrderBook {
   const step = timeframeMs(init.timeframe ?? '1h');
+  const lags = lookupLag<FakeOrder>();
   const book: FakeOrderBook = {
+    endLags: lags.end,
     balances: new Map([
       ['KRW', init.KRW ?? 10_000_000],
       ['BTC', init.BTC ?? 0],
@@ -185,7 +190,7 @@ export function addOrderEndpoints(
   const iso = () => new Date(fake.state.now()).toISOString().replace('Z', '+00:00');
   const held = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
   const add = (code: string, x: number) => book.balances.set(code, (book.balances.get(code) ?? 0) + x);
-  const { lag, shown } = lookupLag<FakeOrder>();
+  const { lag, shown } = lags;
   /** Orders shown only by their uuid (onlyByUuid). */
   const archived = new Set<FakeOrder>();
 
