@@ -145,7 +145,12 @@ halted`, async () => {
     );
     const orders = s.repo.orders(run.id);
     assert.equal(orders.find((o) => o.id === idA)?.status, 'filled');
-    assert.equal(orders.find((o) => o.id === idB)?.status, 'cancelled');
+    // past the grace since it was sent, but this look-up is the first to miss it: still unknown, written off only once
+    // it has been missing for the grace too (a restart after a long downtime must not write off an order shown late)
+    assert.equal(orders.find((o) => o.id === idB)?.status, 'submitting');
+    s.clock.now += 600_000;
+    await restarted.reconcile();
+    assert.equal(s.repo.orders(run.id).find((o) => o.id === idB)?.status, 'cancelled');
     assert.equal(s.book.orders.find((o) => o.uuid === 'u-foreign')?.state, 'wait', 'a foreign order is not touched');
     assert.ok(Math.abs(s.repo.list()[0].account.units - 0.01) < 1e-12);
 
