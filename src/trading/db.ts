@@ -225,6 +225,13 @@ ALTER TABLE trading_orders ADD COLUMN exists_proof TEXT;`),
       // run restarted after a longer downtime (cron's hourly --once) wrote one off after a single look-up that missed
       up: (db) => db.exec('ALTER TABLE trading_orders ADD COLUMN missing_since INTEGER;'),
     },
+    {
+      version: 10,
+      name: "an index on a run's fills",
+      // every paper and live tick looks up the run's last fill (RunRepository.lastFillDecisionTs: a restarted run's
+      // minHold); without it that look-up scanned every run's fills
+      up: (db) => db.exec('CREATE INDEX IF NOT EXISTS trading_fills_run ON trading_fills (run_id, ts, order_id);'),
+    },
   ],
 };
 
