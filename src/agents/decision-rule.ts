@@ -209,13 +209,21 @@ export function isPlainSchedule(r: ScheduleRule): boolean {
 /**
  * `policy` traded under a strategy's schedule and holding period (issue 13: the random baseline), through the same
  * gate an agent trades by: it decides on the agent's decision candles and keeps a position as long. No margin: the
- * policy has no value estimates to hold it to.
+ * policy has no value estimates to hold it to. `restarts`: candles at which a new gate takes over, as each fold's
+ * agent of a chained walk-forward starts with its own (its holding period counts from that fold's first fill).
  */
-export function underSchedule(policy: Policy, rule: ScheduleRule): Policy {
+export function underSchedule(policy: Policy, rule: ScheduleRule, restarts: readonly number[] = []): Policy {
   if (isPlainSchedule(rule)) return policy;
-  const gate = new DecisionGate({ margin: 0, minHold: rule.minHold, every: rule.every });
+  const fresh = () => new DecisionGate({ margin: 0, minHold: rule.minHold, every: rule.every });
+  let gate = fresh();
+  let lastT = -Infinity;
   const propose = (obs: Observation) => policy.decide(obs);
-  return { name: policy.name, decide: (obs) => gate.gated(obs, propose) };
+  const decide = (obs: Observation): Decision => {
+    if (restarts.some((r) => lastT < r && r <= obs.t)) gate = fresh();
+    lastT = obs.t;
+    return gate.gated(obs, propose);
+  };
+  return { name: policy.name, decide };
 }
 
 /** A schedule in words, as a report says which rule a baseline followed. */

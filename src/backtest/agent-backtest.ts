@@ -284,6 +284,8 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       balance: settings.account.balance,
       sizing,
       rule,
+      // each fold's agent (or ensemble) trades its test window with a gate of its own: random's starts over there too
+      ...(walk ? { restarts: folds.slice(1).map((f) => f.test.from) } : {}),
       randomSeeds: settings.backtest.randomSeeds,
       seed: baseSeed,
     });

@@ -49,6 +49,11 @@ interface BaselineOptions {
    * Absent (rule strategies, recipes without one): every candle. Buy-and-hold, flat and SMA cross ignore it.
    */
   rule?: ScheduleRule;
+  /**
+   * A chained walk-forward's later folds' first test candles: random's gate starts over at each, as each fold's agent
+   * trades with a new one (its holding period counts from that fold's own first fill). Absent: one gate throughout.
+   */
+  restarts?: readonly number[];
   /** Seeds of the random-actions baseline. */
   randomSeeds: number;
   seed: number;
@@ -72,33 +77,62 @@ export function sizingText(sizing: SizingOptions): string {
   return `confidence: ${min} + confidence × (${max} − ${min}) a trade`;
 }
 
+/** The random-actions baseline alone: mean ± sd over seeds, under the strategy's decision rule when it has one. */
+export function randomBaseline(o: BaselineOptions): BaselineEntry {
+  const tf = o.timeframe ?? o.candles.timeframe;
+  const rule = o.rule && !isPlainSchedule(o.rule) ? o.rule : undefined;
+  const restarts = rule ? (o.restarts ?? []).filter((t) => t > o.range.from && t < o.range.to) : [];
+  // no margin: random has no value estimates to hold it to
+  const ruled = rule
+    ? `, under the strategy's decision rule: ${scheduleText(rule)} (no margin)` +
+      (restarts.length
+        ? `, its gate new at each of the ${restarts.length + 1} folds' test windows as each agent's is`
+        : '')
+    : '';
+  const randomRuns: Metrics[] = [];
+  let first: BacktestResult | undefined;
+  for (let s = 0; s < o.randomSeeds; s++) {
+    const coin = randomPolicy(randomBaselineSeed(o.seed, s), o.sizing.kind === 'target');
+    const r = runOn(o, rule ? underSchedule(coin, rule, restarts) : coin, o.sizing);
+    first ??= r;
+    randomRuns.push(computeMetrics(r, tf));
+  }
+  const { mean, sd } = meanAndSd(randomRuns);
+  return {
+    description: `uniformly random buy/sell/hold, mean ± sd over ${o.randomSeeds} seeds${ruled}${sizedText(o.sizing)}`,
+    sizing: sizingText(o.sizing),
+    metrics: mean,
+    sd,
+    seeds: o.randomSeeds,
+    ...(rule ? { rule: { every: rule.every, minHold: rule.minHold } } : {}),
+    runs: randomRuns,
+    equity: first?.equity ?? new Float64Array(0),
+    trades: first?.trades ?? [],
+  };
+}
+
+function runOn(o: BaselineOptions, policy: Policy, sizing: SizingOptions): BacktestResult {
+  const { candles, range, costs, balance } = o;
+  return runBacktest({ candles, window: 0, range, costs, balance, sizing, policy });
+}
+
+/** With the default all-in sizing every baseline trades all-in and the descriptions need not say so. */
+function sizedText(sizing: SizingOptions): string {
+  return sizing.kind === 'all' ? '' : `; sized as the strategy is (${sizingText(sizing)})`;
+}
+
 /**
  * Buy-and-hold, always flat, random actions (mean ± sd over seeds; under the strategy's decision rule when it has
  * one) and SMA(20/50) crossover, all on the same engine.
  */
 export function runBaselines(o: BaselineOptions): Baselines {
   const tf = o.timeframe ?? o.candles.timeframe;
-  const run = (policy: Policy, sizing: SizingOptions): BacktestResult =>
-    runBacktest({ candles: o.candles, window: 0, range: o.range, costs: o.costs, balance: o.balance, sizing, policy });
   const own = sizingText(o.sizing);
   const single = (description: string, policy: Policy, sizing: SizingOptions, text: string): BaselineEntry => {
-    const r = run(policy, sizing);
+    const r = runOn(o, policy, sizing);
     return { description, sizing: text, metrics: computeMetrics(r, tf), equity: r.equity, trades: r.trades };
   };
-  const rule = o.rule && !isPlainSchedule(o.rule) ? o.rule : undefined;
-  // no margin: random has no value estimates to hold it to
-  const ruled = rule ? `, under the strategy's decision rule: ${scheduleText(rule)} (no margin)` : '';
-  const randomRuns: Metrics[] = [];
-  let first: BacktestResult | undefined;
-  for (let s = 0; s < o.randomSeeds; s++) {
-    const coin = randomPolicy(randomBaselineSeed(o.seed, s), o.sizing.kind === 'target');
-    const r = run(rule ? underSchedule(coin, rule) : coin, o.sizing);
-    first ??= r;
-    randomRuns.push(computeMetrics(r, tf));
-  }
-  const { mean, sd } = meanAndSd(randomRuns);
-  // with the default all-in sizing every baseline trades all-in and the descriptions need not say so
-  const sized = o.sizing.kind === 'all' ? '' : `; sized as the strategy is (${own})`;
+  const sized = sizedText(o.sizing);
   return {
     buy_and_hold: single(
       `buy everything at the first decision, hold to the end${sized ? '; all-in, whatever the strategy sizes' : ''}`,
@@ -107,17 +141,7 @@ export function runBaselines(o: BaselineOptions): Baselines {
       sizingText({ kind: 'all' }),
     ),
     flat: single('never trade (cash only)', flatPolicy(), o.sizing, NO_SIZING),
-    random: {
-      description: `uniformly random buy/sell/hold, mean ± sd over ${o.randomSeeds} seeds${ruled}${sized}`,
-      sizing: own,
-      metrics: mean,
-      sd,
-      seeds: o.randomSeeds,
-      ...(rule ? { rule: { every: rule.every, minHold: rule.minHold } } : {}),
-      runs: randomRuns,
-      equity: first?.equity ?? new Float64Array(0),
-      trades: first?.trades ?? [],
-    },
+    random: randomBaseline(o),
     sma_cross: single(
       `long while SMA(20) > SMA(50) of closes${sized}`,
       smaCrossPolicy(o.candles, 20, 50),

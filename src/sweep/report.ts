@@ -4,7 +4,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BASELINE_NAMES } from '../backtest/baselines.ts';
+import { BASELINE_NAMES, type BaselineName } from '../backtest/baselines.ts';
+import { scheduleText } from '../agents/decision-rule.ts';
 import { shortSpanNote } from '../backtest/report.ts';
 import { equityLinesSvg, heatmapSvg, writeSvgPng } from './charts.ts';
 import { UNCOMPARED_WHY, type MeanSd } from './select.ts';
@@ -20,6 +21,17 @@ const pm = (m: MeanSd, key: string, f: (v: number | undefined) => string = num) 
   return v === Infinity || v === -Infinity ? String(v) : `${f(v)} ± ${f(m.sd[key])}`;
 };
 const value = (v: unknown) => JSON.stringify(v).replace(/"/g, '');
+
+/** A baseline's name in the tables: random's with the decision rule it traded under (the winner's), if any. */
+function baselineLabel(r: SweepReport, n: BaselineName): string {
+  const rule = r.baselines[n].rule;
+  return `${n.replace(/_/g, '-')}${rule ? ` (under ${scheduleText(rule)})` : ''}`;
+}
+
+/** Random under a configuration's own rule, when the configurations' rules differ: its validation Sharpe. */
+function randomText(c: SweepReport['leaderboard'][number]): string {
+  return c.random ? `${pm(c.random.validation, 'sharpe')} (${scheduleText(c.random.rule)})` : '';
+}
 
 /** Heatmaps: for each pair of swept keys, the mean score over configurations sharing that pair of values. */
 async function writeHeatmaps(dir: string, r: SweepReport): Promise<string[]> {
@@ -93,6 +105,8 @@ const WINDOWS_TEXT =
   "lie inside the fold's validation window, so it is not ranked on. Each job's test is over the test window.";
 
 function html(dir: string, r: SweepReport): string {
+  // configurations trading by different decision rules: each row's own random beside it
+  const ruled = r.leaderboard.some((c) => c.random);
   const board = r.leaderboard.map((c) => [
     String(c.rank),
     c.label,
@@ -101,15 +115,17 @@ function html(dir: string, r: SweepReport): string {
     pm(c.validation, 'maxDrawdown', pct),
     pm(c.validation, 'trades', (v) => num(v, 1)),
     `${c.runs}${c.failed ? ` (${c.failed} failed)` : ''}`,
+    ...(ruled ? [randomText(c)] : []),
   ]);
   const baseRows = BASELINE_NAMES.map((n) => [
     'baseline',
-    n.replace(/_/g, '-'),
+    baselineLabel(r, n),
     pm(r.baselines[n].validation, 'sharpe'),
     pm(r.baselines[n].validation, 'totalReturn', pct),
     pm(r.baselines[n].validation, 'maxDrawdown', pct),
     pm(r.baselines[n].validation, 'trades', (v) => num(v, 1)),
     '',
+    ...(ruled ? [''] : []),
   ]);
   const testCols = ['Sharpe', 'total return', 'max drawdown', 'trades'];
   const testRow = (m: MeanSd) => [
@@ -165,7 +181,7 @@ function html(dir: string, r: SweepReport): string {
       ['', ...testCols],
       [
         [label, ...testRow(winnerTest)],
-        ...BASELINE_NAMES.map((n) => [n.replace(/_/g, '-'), ...testRow(r.baselines[n][pick])]),
+        ...BASELINE_NAMES.map((n) => [baselineLabel(r, n), ...testRow(r.baselines[n][pick])]),
       ],
     );
   const winner = r.winner
@@ -185,7 +201,10 @@ ${testTable(r.winner.label, r.winner.test, 'test')}`
 ${r.shortWindow ? `<p>${esc(shortSpanNote(r.shortWindow))}</p>` : ''}
 <h2>Verdict</h2><ul class="verdict">${r.verdict.map((v) => `<li>${esc(v)}</li>`).join('')}</ul>
 <h2>Leaderboard (validation windows; ranked by mean Sharpe after costs)</h2>
-${table([...boardColumns, 'max drawdown', 'trades', 'runs'], [...board, ...baseRows])}
+${table(
+  [...boardColumns, 'max drawdown', 'trades', 'runs', ...(ruled ? ['random under its rule (validation Sharpe)'] : [])],
+  [...board, ...baseRows],
+)}
 ${winner}
 ${r.files.equity.map((f) => img(dir, f, 'winner equity')).join('\n')}
 <h2>Overfitting statistics</h2>${table(['statistic', 'value'], stats)}
@@ -266,11 +285,12 @@ export function sweepSummaryText(r: SweepReport, dir: string, top = 10): string 
   for (const c of r.leaderboard.slice(0, top))
     lines.push(
       `${String(c.rank).padStart(4)}  ${`${num(c.score)} ± ${num(c.scoreSd)}`.padEnd(28)}  ` +
-        `${c.label}${c.failed ? ` (${c.failed} failed)` : ''}`,
+        `${c.label}${c.failed ? ` (${c.failed} failed)` : ''}` +
+        (c.random ? `; random under its rule ${randomText(c)}` : ''),
     );
   // every baseline, as report.json and report.html have them: one may sit right beside the winner
   for (const n of BASELINE_NAMES)
-    lines.push(`      ${pm(r.baselines[n].validation, 'sharpe').padEnd(28)}  ${n.replace(/_/g, '-')} (baseline)`);
+    lines.push(`      ${pm(r.baselines[n].validation, 'sharpe').padEnd(28)}  ${baselineLabel(r, n)} (baseline)`);
   if (r.shortWindow) lines.push('', shortSpanNote(r.shortWindow));
   if (r.winner) {
     const bh = r.baselines.buy_and_hold;

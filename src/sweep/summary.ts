@@ -5,11 +5,12 @@
  * curves the pictures draw.
  */
 import { isoTime } from '../data/timeframe.ts';
-import { recipeCosts, recipeSelection, recipeSizing } from '../agents/setup.ts';
+import { recipeCosts, recipeSchedule, recipeSelection, recipeSizing } from '../agents/setup.ts';
 import { purgedSplit } from '../agents/selection.ts';
 import { rangesText, type Fold, type IndexRange } from '../agents/splits.ts';
 import type { AgentRecipe } from '../agents/recipe.ts';
-import { runBaselines, BASELINE_NAMES, type BaselineName } from '../backtest/baselines.ts';
+import { randomBaseline, runBaselines, BASELINE_NAMES, type BaselineName } from '../backtest/baselines.ts';
+import { scheduleText, type ScheduleRule } from '../agents/decision-rule.ts';
 import { SWEEP_REPORT_SCHEMA, sweepFoldLabel } from '../backtest/report-file.ts';
 import { metricsToJson, timelineTooShortToAnnualise } from '../market/metrics.ts';
 import type { SweepSettings } from './config.ts';
@@ -69,8 +70,20 @@ export interface SweepReport {
     score: number;
     scoreSd?: number;
     validation: MeanSd;
+    /**
+     * When the configurations trade by different decision rules: random under this configuration's rule, on its own
+     * epoch windows (as `baselines.random` is on the winner's), mean ± sd over (market, fold) of its metrics.
+     */
+    random?: { rule: ScheduleRule; validation: MeanSd };
   }[];
-  baselines: Record<BaselineName, { description: string; validation: MeanSd; test: MeanSd; cleanTest: MeanSd }>;
+  /**
+   * On the same windows as the winner's jobs. `random.rule`: the schedule and holding period random traded under, the
+   * winner's recipe's decision rule (absent: every candle; also in reports written before random followed it).
+   */
+  baselines: Record<
+    BaselineName,
+    { description: string; validation: MeanSd; test: MeanSd; cleanTest: MeanSd; rule?: ScheduleRule }
+  >;
   /**
    * The winner's test metrics: `test` over every fold; `cleanTest` only over the test windows that start after every
    * validation candle of their market (with rolling folds, an earlier fold's test window is a later fold's
@@ -140,7 +153,9 @@ function isClean(m: SweepPlan['markets'][number], f: SweepPlan['markets'][number
 
 /**
  * Baselines on each (market, fold) validation and test window, summarised as mean ± sd over windows. Validation is
- * over the epoch windows of `recipe`'s split (the winner's), each fold's metrics the mean over them as a job's are.
+ * over the epoch windows of `recipe`'s split (the winner's), each fold's metrics the mean over them as a job's are;
+ * random trades under `recipe`'s decision rule (issue 13), so the winner is set against the coin-flipper its own
+ * schedule and holding period make.
  */
 function baselineSummary(
   plan: SweepPlan,
@@ -151,6 +166,8 @@ function baselineSummary(
   const costs = recipeCosts(plan.configurations[0].recipe, settings.account);
   // the sizing the configurations trade with: random and sma-cross trade with it too (like for like)
   const sizing = recipeSizing(plan.configurations[0].recipe, settings.backtest);
+  const rule = recipeSchedule(recipe);
+  let randomRule: ScheduleRule | undefined;
   const val: Record<string, Record<string, unknown>[]> = {};
   const test: Record<string, Record<string, unknown>[]> = {};
   const clean: Record<string, Record<string, unknown>[]> = {};
@@ -166,6 +183,7 @@ function baselineSummary(
           costs,
           balance: settings.account.balance,
           sizing,
+          rule,
           randomSeeds: settings.backtest.randomSeeds,
           seed,
         });
@@ -177,6 +195,7 @@ function baselineSummary(
         if (isClean(m, f)) (clean[name] ??= []).push(metricsToJson(b[name].metrics));
         descriptions[name] = b[name].description;
       }
+      randomRule = b.random.rule;
       curves.push(b.buy_and_hold.equity);
     }
     bhTest.push(curves);
@@ -189,10 +208,50 @@ function baselineSummary(
         validation: meanSd(val[n]),
         test: meanSd(test[n]),
         cleanTest: meanSd(clean[n] ?? []),
+        ...(n === 'random' && randomRule ? { rule: randomRule } : {}),
       },
     ]),
   ) as SweepReport['baselines'];
   return { table, bhTest };
+}
+
+/**
+ * Random under each configuration's own decision rule on its own epoch windows, when the configurations' rules
+ * differ (else `baselines.random` is every configuration's): configurations sharing a rule and split share one run.
+ */
+function randomByConfiguration(
+  plan: SweepPlan,
+  settings: SweepSettings,
+  seed: number,
+): Map<string, { rule: ScheduleRule; validation: MeanSd }> {
+  const byConfig = new Map<string, { rule: ScheduleRule; validation: MeanSd }>();
+  const rules = plan.configurations.map((c) => recipeSchedule(c.recipe));
+  if (new Set(rules.map(scheduleText)).size < 2) return byConfig;
+  const costs = recipeCosts(plan.configurations[0].recipe, settings.account);
+  const sizing = recipeSizing(plan.configurations[0].recipe, settings.backtest);
+  const done = new Map<string, MeanSd>();
+  plan.configurations.forEach((c, i) => {
+    const rule = rules[i];
+    const splits = plan.markets.map((m) => m.folds.map((f) => splitOf(c.recipe, f).validation));
+    const key = JSON.stringify([rule, splits]);
+    let validation = done.get(key);
+    if (!validation) {
+      const folds = plan.markets.flatMap((m, mi) =>
+        splits[mi].map((windows) =>
+          windowsMetrics(
+            windows.map((range) => {
+              const o = { candles: m.candles, range, costs, balance: settings.account.balance, sizing, rule };
+              return metricsToJson(randomBaseline({ ...o, randomSeeds: settings.backtest.randomSeeds, seed }).metrics);
+            }),
+          ),
+        ),
+      );
+      validation = meanSd(folds);
+      done.set(key, validation);
+    }
+    byConfig.set(c.key, { rule: { every: rule.every, minHold: rule.minHold }, validation });
+  });
+  return byConfig;
 }
 
 /** Chains normalised windows: each starts where the previous one ended. */
@@ -315,6 +374,7 @@ export function buildSweepReport(
   const winner = ranked.find((c) => c.runs > 0);
   const baselineRecipe = (plan.configurations.find((c) => c.key === winner?.key) ?? plan.configurations[0]).recipe;
   const { table: baselines, bhTest } = baselineSummary(plan, settings, request.seed, baselineRecipe);
+  const randomOf = randomByConfiguration(plan, settings, request.seed);
   const bhClean = baselines.buy_and_hold.cleanTest;
   const shortWindow = shortestWindow(plan);
   const winnerConfig = winner && plan.configurations.find((c) => c.key === winner.key);
@@ -369,6 +429,7 @@ export function buildSweepReport(
       score: c.score,
       scoreSd: c.scoreSd,
       validation: c.validation,
+      ...(randomOf.has(c.key) ? { random: randomOf.get(c.key) } : {}),
     })),
     baselines,
     ...(winner && winnerConfig

@@ -293,6 +293,8 @@ baselines on the same test windows and the targets agree with the scripts' summa
   const stored = JSON.parse(json).extra.agent;
   // dqn-dnn's minHold 48: the random column traded under it, and the table says so
   assert.deepEqual(s.randomRule, { every: 1, minHold: 48 });
+  // the headline's random chains the folds too, its gate new at each as each fold's agent's (before: one gate)
+  assert.match(JSON.parse(json).baselines.random.description, /its gate new at each of the 2 folds' test windows/);
   const same = { windows: 2, runs: 4, randomSeeds: 10, randomRule: s.randomRule, agent: s.agent, ...s.baselines };
   assert.deepEqual(stored.sameWindows, same);
   const hold = s.baselines.buyAndHold;

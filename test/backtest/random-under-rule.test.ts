@@ -1,13 +1,19 @@
 /**
  * The random baseline follows the strategy's decision rule (issue 13): a coin-flipper that may switch only on the
  * agent's decision candles and keeps a position `minHold` candles, so the random bar is not a fee bar. Real engine,
- * synthetic candles (the report's record of the rule: baseline-sizing.test.ts).
+ * synthetic candles (the report's record of the rule: baseline-sizing.test.ts). Over a chained walk-forward its gate
+ * starts over at each fold, as each fold's agent's does.
  */
 import '../helpers/state-dir.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runBaselines } from '../../src/backtest/baselines.ts';
+import { stitchResults } from '../../src/backtest/stitch.ts';
 import { recipeSchedule } from '../../src/agents/setup.ts';
+import { underSchedule } from '../../src/agents/decision-rule.ts';
+import { randomPolicy } from '../../src/agents/rule-policies.ts';
+import { runBacktest, type BacktestResult } from '../../src/market/backtest-engine.ts';
+import { computeMetrics } from '../../src/market/metrics.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { COST_PRESETS } from '../../src/market/costs.ts';
 import dqnDnn from '../../strategies/dqn-dnn.ts';
@@ -74,4 +80,36 @@ none for finrl-dnn`, () => {
     ],
   };
   assert.deepEqual(recipeSchedule({ ...finrlDnn.recipe, learnerChoice: choice }), { every: 2, minHold: 6 });
+});
+
+test(`over a chained walk-forward (restarts at the later folds' first test candles) each seed of random equals its \
+folds traded one after another on one account, each with a new gate as each fold's agent; one gate throughout \
+differs`, () => {
+  const rule = { every: 1, minHold: 48 };
+  const restarts = [180, 290];
+  const chained = runBaselines({ ...base, rule, restarts }).random;
+  const oneGate = runBaselines({ ...base, rule }).random;
+  // the folds as agent-backtest.ts chains them: each to the next one's first candle, where its last decision fills
+  const bounds = [range.from, ...restarts, range.to];
+  for (let s = 0; s < base.randomSeeds; s++) {
+    const coin = randomPolicy(base.seed * 7919 + s);
+    const parts: BacktestResult[] = [];
+    for (let k = 0; k + 1 < bounds.length; k++) {
+      const to = k + 2 < bounds.length ? bounds[k + 1] + 1 : bounds[k + 1];
+      parts.push(
+        runBacktest({
+          ...base,
+          window: 0,
+          range: { from: bounds[k], to },
+          policy: underSchedule(coin, rule),
+          startState: parts[k - 1]?.endState,
+        }),
+      );
+    }
+    assert.deepEqual(chained.runs![s], computeMetrics(stitchResults(parts, 'random'), candles.timeframe), `seed ${s}`);
+  }
+  // before: one gate held a position bought late in a fold into the next one
+  assert.notDeepEqual(chained.runs, oneGate.runs);
+  assert.match(chained.description, /minHold 48 \(no margin\), its gate new at each of the 3 folds' test windows/);
+  assert.deepEqual(chained.rule, rule);
 });

@@ -19,12 +19,14 @@ import { parseGridFlag, type SweepRequest } from '../../src/sweep/grid.ts';
 import { trialKey, windowKey, type JobResult, type JobSpec } from '../../src/sweep/jobs.ts';
 import { configurations, planSweep, type SweepPlan } from '../../src/sweep/plan.ts';
 import { sweepSummaryText, writeSweepReport } from '../../src/sweep/report.ts';
-import { UNCOMPARED_WHY, type JobOutcome } from '../../src/sweep/select.ts';
+import { meanSd, UNCOMPARED_WHY, windowsMetrics, type JobOutcome } from '../../src/sweep/select.ts';
 import { SWEEP_SCHEMA, SweepStore } from '../../src/sweep/store.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { migrate } from '../../src/data/migrations.ts';
 import { buildSweepReport } from '../../src/sweep/summary.ts';
-import { recipeSelection } from '../../src/agents/setup.ts';
+import { recipeCosts, recipeSelection } from '../../src/agents/setup.ts';
+import { runBaselines } from '../../src/backtest/baselines.ts';
+import { metricsToJson } from '../../src/market/metrics.ts';
 import { purgedSplit } from '../../src/agents/selection.ts';
 import { rangesText, type IndexRange } from '../../src/agents/splits.ts';
 
@@ -340,7 +342,8 @@ validation, and notes windows too short to annualise`, async () => {
   );
   const text = sweepSummaryText(report, tmp());
   // before: buy-and-hold only
-  for (const name of ['buy-and-hold', 'flat', 'random', 'sma-cross'])
+  // dqn-dnn's minHold 48: random traded under it (the winner's rule), and its line says so
+  for (const name of ['buy-and-hold', 'flat', 'random \\(under every 1, minHold 48\\)', 'sma-cross'])
     assert.match(text, new RegExp(`^ {6}\\S.* {2}${name} \\(baseline\\)$`, 'm'), name);
   assert.ok(report.winner && report.leaderboard[0].score < 0);
   assert.match(text, /^No configuration beat flat on validation: the best validation Sharpe is -\d/m);
@@ -407,4 +410,60 @@ bot backtest prints them, per configuration where the grid moves them (before: t
   );
   const split = purgedSplit(one.plan.markets[0].folds[0], recipeSelection(one.plan.configurations[0].recipe));
   assert.equal(shared.markets[0].folds[0].trainingSegments, rangesText(one.plan.markets[0].candles.ts, split.train));
+});
+
+test(`the random baseline trades under the chosen configuration's decision rule, named in report.json, the console \
+and report.html; with rules that differ each leaderboard row has random under its own`, async () => {
+  const { req, plan } = await planOf('decision.minHold=0,48');
+  const keyOf = (minHold: number) => plan.configurations.find((c) => c.recipe.decision?.minHold === minHold)!.key;
+  const random = (minHold: number, recipe = plan.configurations.find((c) => c.key === keyOf(minHold))!.recipe) => {
+    // what the report's random column should be: under that rule, on that configuration's epoch windows
+    const m = plan.markets[0];
+    const fold = (f: (typeof m.folds)[number]) =>
+      windowsMetrics(
+        purgedSplit(f, recipeSelection(recipe)).validation.map((range) =>
+          metricsToJson(
+            runBaselines({
+              candles: m.candles,
+              range,
+              costs: recipeCosts(recipe, settings.account),
+              balance: settings.account.balance,
+              sizing: { kind: 'all' },
+              rule: { every: 1, minHold },
+              randomSeeds: settings.backtest.randomSeeds,
+              seed: req.seed,
+            }).random.metrics,
+          ),
+        ),
+      );
+    return meanSd(m.folds.map(fold));
+  };
+  const drifts = { [keyOf(0)]: 0.001, [keyOf(48)]: 0.01 };
+  const keys = plan.configurations.map((c) => c.key);
+  const { dir, report } = await writtenReport(req, plan, (i) => drifts[keys[i]]);
+  assert.equal(report.winner?.key, keyOf(48));
+  // before: plain random (deciding every candle) whatever the winner's rule, and no rule named
+  assert.deepEqual(report.baselines.random.rule, { every: 1, minHold: 48 });
+  assert.match(report.baselines.random.description, /under the strategy's decision rule: every 1, minHold 48/);
+  assert.deepEqual(report.baselines.random.validation, random(48));
+  const rows = Object.fromEntries(report.leaderboard.map((c) => [c.key, c.random]));
+  assert.deepEqual(rows[keyOf(48)], { rule: { every: 1, minHold: 48 }, validation: random(48) });
+  assert.deepEqual(rows[keyOf(0)], { rule: { every: 1, minHold: 0 }, validation: random(0) });
+  assert.ok(random(0).mean.trades > random(48).mean.trades, 'the rules make different coin-flippers');
+  const json = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8'));
+  assert.deepEqual(json.baselines.random.rule, { every: 1, minHold: 48 });
+  const html = readFileSync(path.join(dir, 'report.html'), 'utf8');
+  assert.match(html, /<td>random \(under every 1, minHold 48\)<\/td>/);
+  assert.match(html, /<th>random under its rule \(validation Sharpe\)<\/th>/);
+  assert.match(sweepSummaryText(report, dir), /minHold=0; random under its rule -?\d.* \(every 1, minHold 0\)$/m);
+  // the other configuration chosen: random decides every candle, as that one does
+  const other = buildSweepReport(
+    plan,
+    req,
+    outcomesOf(plan, (i) => 0.011 - drifts[keys[i]]),
+    settings,
+  );
+  assert.equal(other.winner?.key, keyOf(0));
+  assert.equal(other.baselines.random.rule, undefined);
+  assert.deepEqual(other.baselines.random.validation, random(0));
 });
