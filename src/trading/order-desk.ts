@@ -101,6 +101,21 @@ type LookUp =
 export const UNKNOWN_ORDER_GRACE_SECONDS = 600;
 
 /**
+ * From when a look-up (at `looked`) that still misses order `sent` writes it off as never placed: the grace period
+ * after both its sending and the first look-up that missed it (this one when none has yet); undefined when the
+ * exchange proved it has the order (never written off). OrderDesk.lookUp decides by it, and `bot status` and the
+ * dashboard's API show the settle-by-hand command by it, so they tell what the trader will do.
+ */
+export function writeOffFrom(
+  sent: Pick<SentOrder, 'createdAt' | 'missingSince' | 'existsProof'>,
+  looked: number,
+  graceMs: number,
+): number | undefined {
+  if (sent.existsProof) return undefined;
+  return Math.max(sent.createdAt, sent.missingSince ?? looked) + graceMs;
+}
+
+/**
  * The reason an order left `submitting` carries once the user wrote it off (`bot live --settle-order ID
  * --never-placed`): their statement that the exchange has no such order, not the bot's finding (bot status shows it).
  */
@@ -218,9 +233,9 @@ export class OrderDesk {
     const missingSince = sent.missingSince ?? looked;
     const secs = (ms: number) => `${Math.max(0, Math.round(ms / 1000))} s`;
     const since = `sent ${secs(looked - sent.createdAt)} ago`;
-    if (sent.existsProof)
+    const writeOffAt = writeOffFrom(sent, looked, this.graceMs);
+    if (writeOffAt === undefined)
       return { unknown: `not found yet, but the exchange has it (${sent.existsProof}); ${since}`, missingSince };
-    const writeOffAt = Math.max(sent.createdAt, missingSince) + this.graceMs;
     const missing = `missing for ${secs(looked - missingSince)}`;
     if (looked < writeOffAt) {
       const at = `written off if still missing at a look-up from ${isoTime(writeOffAt)}`;

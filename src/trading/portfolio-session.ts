@@ -67,6 +67,7 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
   const exchange = createExchange(config);
   startInputChecks(o, modelMarketCosts(o.symbols, choiceCostsName(o), config.account, o.marketCosts));
   const { source, costs } = await resolvePortfolioPolicy(o);
+  o.inputChecked?.();
   await liveStartChecks(o, exchange, source);
   return openSession({ ...o, key, newRunCosts: costs }, source, (store, repo) => {
     const names = [...o.symbols, ...(source.informative ?? [])];

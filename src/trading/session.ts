@@ -91,6 +91,11 @@ export interface RunStartOptions {
   clockFrom?: string;
   /** Live: the flag or config key that set trading.live.maxOrderValue, for the cap check's line. */
   maxOrderFrom?: string;
+  /**
+   * Called once the start's bad input is checked (flags, config, the policy loaded), before the exchange's clock is
+   * checked or the database opened: from there an error ends a run, which the CLI logs to the file (markRunUnderWay).
+   */
+  inputChecked?: () => void;
 }
 
 interface TradingSessionOptions extends RunStartOptions {
@@ -299,6 +304,7 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
   const exchange = createExchange(config);
   startInputChecks(o, runCosts(choiceCostsName(o.policy), config.account));
   const { source, sizing, costs, minimumFrom } = await resolvePolicy(config, o.policy, o.clock);
+  o.inputChecked?.();
   await liveStartChecks(o, exchange, source);
   return openSession({ ...o, key, newRunCosts: { costs, minimumFrom } }, source, (store, repo) => {
     const traderOptions = {

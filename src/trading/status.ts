@@ -4,7 +4,7 @@ import { lockHolder, runLockName } from './lock.ts';
 import { equalWeightHoldPnl } from './portfolio-hold.ts';
 import { nextTickTime } from './trader.ts';
 import { withdrawnValue } from './withdrawals.ts';
-import { NEVER_PLACED_REASON, sentOrderId, UNKNOWN_ORDER_GRACE_SECONDS } from './order-desk.ts';
+import { NEVER_PLACED_REASON, sentOrderId, UNKNOWN_ORDER_GRACE_SECONDS, writeOffFrom } from './order-desk.ts';
 import type { PortfolioRunState, RunKey, RunState } from './types.ts';
 
 export interface RunStatus {
@@ -242,7 +242,8 @@ interface InFlightOrder {
   state: string;
   /**
    * The command that settles it by hand once the exchange's order history is checked (--settle-order), when no look-up
-   * will: the exchange refused a resend for its id, or it has been missing past the grace period; else null.
+   * will: the exchange refused a resend for its id, or it has been missing past the grace period by the trader's rule
+   * (since it was sent and since the first look-up that missed it: writeOffFrom); else null.
    */
   settle: string | null;
 }
@@ -259,18 +260,33 @@ function settleCommand(run: RunState, clientId: string): string {
   );
 }
 
+/**
+ * Since when a look-up has missed an order, and from when one that still misses it writes it off (as the trader's
+ * log line says); nothing for an order the exchange proved it has (`writeOff` undefined: never written off).
+ */
+function missingText(missingSince: number | null, writeOff: number | undefined): string {
+  if (writeOff === undefined) return '';
+  if (missingSince === null) return ', no look-up has missed it yet';
+  const from = `written off if still missing at a look-up from ${isoTime(writeOff)}`;
+  return `, missing since ${isoTime(missingSince)}, ${from}`;
+}
+
 function inFlightOrders(repo: RunRepository, run: RunState, now: number, graceSeconds: number): InFlightOrder[] {
   return repo.orders(run.id, 'submitting').map((o) => {
     // a row from before trading schema 4 stores no client id: it was sent, and is settled, under the legacy one
     const clientId = sentOrderId(run, o);
+    // as a look-up now would time it: one that found no earlier miss starts the grace from now
+    const writeOff = writeOffFrom(o, now, graceSeconds * 1000);
     return {
       market: o.market,
       side: o.side,
       quantity: o.quantity,
       decidedAt: isoTime(o.decisionTs),
       clientId,
-      state: `submitting: outcome unknown${o.existsProof ? ', the exchange has it' : ''}, sent ${isoTime(o.createdAt)}`,
-      settle: o.existsProof || now - o.createdAt >= graceSeconds * 1000 ? settleCommand(run, clientId) : null,
+      state:
+        `submitting: outcome unknown${o.existsProof ? ', the exchange has it' : ''}, sent ${isoTime(o.createdAt)}` +
+        missingText(o.missingSince, writeOff),
+      settle: writeOff === undefined || now >= writeOff ? settleCommand(run, clientId) : null,
     };
   });
 }

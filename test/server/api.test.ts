@@ -353,8 +353,10 @@ none; in bot status (text, --json) and the API alike`, async () => {
   }
 });
 
-test(`an order of unknown outcome past the configured trading.live.unknownOrderGraceSeconds shows the command that \
-settles it by hand in the API as in bot status; before it, in neither`, async () => {
+test(`an order of unknown outcome missing past the configured trading.live.unknownOrderGraceSeconds shows the command \
+that settles it by hand in the API as in bot status; before it, in neither, by the trader's rule: the grace counts \
+from the sending and from the first look-up that missed it (trading_orders.missing_since), so an order sent long ago \
+but first missed a minute ago, or not looked up yet, is still within it`, async () => {
   const g = await paperFixture();
   const t = await serve(g, { unknownOrderGraceSeconds: 120 });
   try {
@@ -370,12 +372,32 @@ settles it by hand in the API as in bot status; before it, in neither`, async ()
       assert.equal(cli.code, 0, cli.stderr);
       return [api, JSON.parse(cli.stdout) as Json];
     };
+    const update = (column: string, value: number | null) =>
+      g.store.db.prepare(`UPDATE trading_orders SET ${column} = ? WHERE client_id = 'bot1-grace-1'`).run(value);
+    // missed by a look-up right after it was sent: past the grace on both counts, the next look-up writes it off
+    update('missing_since', sent);
     for (const v of await views()) {
       assert.equal(v.inFlight.length, 1);
       assert.match(v.inFlight[0].settle ?? '', /--settle-order bot1-grace-1 --exchange-order-id ID/);
+      assert.match(v.inFlight[0].state, new RegExp(`missing since ${isoTime(sent)}, written off if still missing`));
     }
-    // sent a minute ago: inside the grace period, no way out shown yet
-    g.store.db.prepare("UPDATE trading_orders SET created_at = ? WHERE client_id = 'bot1-grace-1'").run(sent + 240_000);
+    // first missed a minute ago (a restart after a long downtime): the trader waits the grace from that miss
+    const missed = g.clock.now - 60_000;
+    update('missing_since', missed);
+    for (const v of await views()) {
+      assert.equal(v.inFlight[0].settle, null, v.inFlight[0].state);
+      const from = isoTime(missed + 120_000);
+      assert.match(v.inFlight[0].state, new RegExp(`missing since ${isoTime(missed)}, .* from ${from}$`));
+    }
+    // no look-up has missed it yet: the first one starts the grace
+    update('missing_since', null);
+    for (const v of await views()) {
+      assert.equal(v.inFlight[0].settle, null);
+      assert.match(v.inFlight[0].state, /, no look-up has missed it yet$/);
+    }
+    // sent a minute ago and missed since: inside the grace period, no way out shown yet
+    update('created_at', sent + 240_000);
+    update('missing_since', sent + 240_000);
     for (const v of await views()) assert.equal(v.inFlight[0].settle, null);
   } finally {
     await t.server.close();

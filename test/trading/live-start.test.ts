@@ -2,7 +2,8 @@
  * `bot live`'s start (src/trading/live-start.ts, session.ts), as real `bot` processes against the fake Upbit: a clock
  * that disagrees with the exchange's, a --balance on a resumed run, a cap or a free balance below the minimum order and
  * flags --end does not take are each one line before any order; a start that fails before its first decision leaves
- * no run claiming the account; ccxt's verbose mode is refused while API keys are set, so no token reaches the output.
+ * no run claiming the account; an error once the flags are checked reaches the log file; ccxt's verbose mode is
+ * refused while API keys are set, so no token reaches the output.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -70,6 +71,40 @@ line before any order or run; the exchange's own time is accepted`, async () => 
     const ok = await s.live('same', s.now + 20_000);
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(s.book.orders.length, 1, 'a clock within the tolerance trades');
+  } finally {
+    await s.close();
+  }
+});
+
+test(`an error at a run's start once its flags are checked (live: the clock check; paper: an ended run) reaches the \
+log file at error level, without the API keys; a flag mistake before it (a cap below the minimum order) does \
+not`, async () => {
+  const s = await setup(65, 20_000_000, (dir) => ({ log: { file: path.join(dir, 'bot.log') } }));
+  const logFile = path.join(s.tmp.dir, 'bot.log');
+  const logged = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+  const errors = () =>
+    logged()
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as { level: string; message: string })
+      .filter((e) => e.level === 'error')
+      .map((e) => e.message);
+  try {
+    assert.match(oneError(await s.live('tiny', s.now, '--max-order-value', '200')), /below the minimum order value/);
+    assert.deepEqual(errors(), [], 'a flag mistake is no event of a run');
+    // before: logged at debug, so the file said nothing of why a service's live run never started
+    const skewed = oneError(await s.live('skewed', s.now - 9 * 24 * HOUR));
+    assert.match(skewed, /--now \(.*\) is \d+ s behind upbit's clock/);
+    assert.deepEqual(errors(), [skewed.replace(/^error: /, '')]);
+    const paper = ['paper', '--strategy', 'buy-and-hold', ...paperRunFlags(s.candles.ts[95], s.now, s.db, s.cfg)];
+    const first = await runBot([...paper, '--once'], s.env);
+    assert.equal(first.code, 0, first.stderr);
+    const ended = await runBot(['paper', '--end', '--now', isoTime(s.now), '--db', s.db, '--config', s.cfg], s.env);
+    assert.equal(ended.code, 0, ended.stderr);
+    const refused = oneError(await runBot([...paper, '--once'], s.env));
+    assert.match(refused, /was ended at .* and does not trade again/);
+    assert.deepEqual(errors().slice(1), [refused.replace(/^error: /, '')]);
+    assertNoSecrets({ log: logged() }, [KEY, SECRET]);
   } finally {
     await s.close();
   }

@@ -121,9 +121,10 @@ export function registerLive(program: Command): void {
       balanceGiven: flags.balance !== undefined,
       clearHalt: flags.clearHalt,
       sharedAccount: flags.allowSharedAccount,
+      // the flags and the policy checked: an error from here on (the clock check, the start checks) ends a run, for
+      // the log file
+      inputChecked: markRunUnderWay,
     });
-    // the session is open (the flags, the policy and the run checked): an error from here on ends a run, for the log
-    markRunUnderWay();
     try {
       logger.warn(
         `LIVE trading ${session.key.symbol} ${config.timeframe} on ${id}: ` +

@@ -117,9 +117,9 @@ export function registerPaper(program: Command): void {
       clock,
       reset: flags.reset,
       replay: flags.now !== undefined,
+      // the flags and the policy checked: an error from here on (the start checks) ends a run, for the log file
+      inputChecked: markRunUnderWay,
     });
-    // the session is open (the flags, the policy and the run checked): an error from here on ends a run, for the log
-    markRunUnderWay();
     try {
       if (flags.once) {
         const r = await session.trader.tick();
