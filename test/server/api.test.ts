@@ -381,8 +381,9 @@ but first missed a minute ago, or not looked up yet, is still within it`, async 
       assert.match(v.inFlight[0].settle ?? '', /--settle-order bot1-grace-1 --exchange-order-id ID/);
       assert.match(v.inFlight[0].state, new RegExp(`missing since ${isoTime(sent)}, written off if still missing`));
     }
-    // first missed a minute ago (a restart after a long downtime): the trader waits the grace from that miss
-    const missed = g.clock.now - 60_000;
+    // first missed just now (a restart after a long downtime): the trader waits the grace from that miss; a few
+    // seconds back, so the two views below have most of the 120 s grace to run in before it would end by the wall clock
+    const missed = g.clock.now - 5_000;
     update('missing_since', missed);
     for (const v of await views()) {
       assert.equal(v.inFlight[0].settle, null, v.inFlight[0].state);
