@@ -2,12 +2,7 @@
 import { z } from 'zod';
 import type { AccountSection, TradeValueBounds } from '../market/config.ts';
 import { WALK_SCHEMES } from './splits.ts';
-
-/**
- * The most epochs, seeds and folds one training run may ask for (`--epochs`, `--seeds`, `--folds`, config and recipe
- * epochs): a typo such as `--epochs 1000000000` is one line, not a run that never ends.
- */
-export const TRAINING_LIMITS = { epochs: 100_000, seeds: 1_000, folds: 1_000 } as const;
+import { TRAINING_LIMITS } from '../config/limits.ts';
 
 /** Training and evaluation of agent strategies (`bot backtest --strategy <agent>`, `bot retrain`). */
 export const agentSection = z.strictObject({

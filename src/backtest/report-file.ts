@@ -9,9 +9,7 @@ import { UserError } from '../core/errors.ts';
 import { BASELINE_NAMES } from './baselines.ts';
 import { PORTFOLIO_REPORT_SCHEMA, type PortfolioReport } from './portfolio-report.ts';
 import { REPORT_SCHEMA, type StoredReport } from './report.ts';
-
-/** The schema of a `bot sweep` report (src/sweep/summary.ts writes it). */
-export const SWEEP_REPORT_SCHEMA = 'bot-sweep-report/1';
+import { SWEEP_REPORT_SCHEMA } from '../sweep/report-schema.ts';
 
 const text = z.string();
 const numbers = z.record(z.string(), z.unknown());

@@ -1,10 +1,9 @@
 /** What every command shares: common flags, config loading with overrides, the logger. */
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { createLogger, setLogger, type Logger } from '../core/log.ts';
 import { UserError } from '../core/errors.ts';
-import { TRAINING_LIMITS } from '../agents/config.ts';
+import { TRAINING_LIMITS } from '../config/limits.ts';
 import { parseSpotSymbol } from '../core/market-symbol.ts';
 
 /** Flags shared by the commands that read config: each overrides the matching config key. */
@@ -84,8 +83,12 @@ function overridesFromFlags(flags: CommonFlags): Record<string, unknown> {
   return o;
 }
 
-/** Loads and validates config (default + --config + flags + `extra`), then sets up the process logger. */
-export function setupCommand(flags: CommonFlags, extra: Record<string, unknown> = {}): CommandContext {
+/**
+ * Loads and validates config (default + --config + flags + `extra`), then sets up the process logger. The config
+ * loader (and zod with its schemas) loads here, after a command's flags are checked: `bot --help` needs none of it.
+ */
+export async function setupCommand(flags: CommonFlags, extra: Record<string, unknown> = {}): Promise<CommandContext> {
+  const { loadConfig } = await import('../config/load.ts');
   const overrides = { ...overridesFromFlags(flags) };
   for (const [k, v] of Object.entries(extra)) {
     const prev = overrides[k];

@@ -1,6 +1,7 @@
 /** The config section that the market simulation owns (`account`) and the sizing bounds it receives. */
 import { z } from 'zod';
 import { spotSymbolField } from '../data/config.ts';
+import { MAX_BALANCE } from '../config/limits.ts';
 
 /** Cost fields with the bounds `account` checks; a market's entry may give any of them (issue 14). */
 const costFields = {
@@ -27,12 +28,6 @@ const marketCostsEntry = z
   .refine((e) => Object.keys(e).length > 0, 'give a preset or at least one cost field');
 
 export type MarketCostsEntry = z.infer<typeof marketCostsEntry>;
-
-/**
- * The largest starting balance, of the config and of `--balance`: money sums stay exact to the cent below 2^53 and
- * finite through a run's returns (1e308 used to print a total return of Infinity and a volatility of NaN).
- */
-export const MAX_BALANCE = 1e15;
 
 /**
  * Paper account and trading costs. Defaults are Upbit's KRW market. `preset` other than `custom` replaces the cost

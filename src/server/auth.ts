@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, w
 import path from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../core/errors.ts';
+import type { Config } from '../config/schema.ts';
 
 const tokensFileSchema = z.object({
   tokens: z.array(
@@ -162,4 +163,15 @@ export class Credentials {
 /** Loopback addresses: the only ones the server binds without credentials. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Credentials from the environment (BOT_API_PASSWORD) and the tokens file. */
+export function credentialsFor(config: Config, env: NodeJS.ProcessEnv = process.env): Credentials {
+  const password = env.BOT_API_PASSWORD || undefined;
+  if (password !== undefined && password.length < 8) throw new UserError('BOT_API_PASSWORD: use at least 8 characters');
+  return new Credentials({
+    password,
+    tokensFile: config.server.tokensFile,
+    sessionHours: config.server.sessionHours,
+  });
 }

@@ -2,7 +2,8 @@
  * What a `bot` command loads before its flags are checked: a run that stops at a flag mistake, and `bot status`, load
  * neither ccxt (about a thousand files) nor the dashboard's web server; each loads when a run reaches an exchange or
  * `--serve` asks for the dashboard. Nor do they, or the data commands, load TensorFlow.js: it loads when a run trains,
- * loads a model or predicts.
+ * loads a model or predicts. `bot --help` and a flag mistake found before the config is read load no zod (the config
+ * and report schemas' library), and none of them loads sharp (bot chart's PNG writer).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,34 +46,46 @@ test('bot paper / live with a flag mistake and bot status load neither ccxt nor 
   );
 });
 
-test('status, flag mistakes, rule strategies and the data commands do not load TensorFlow.js or fastify', async () => {
+test('status, flag mistakes, rule strategies and the data commands load no tfjs, fastify or sharp', async () => {
   const cwd = mkdtempSync(path.join(tmpdir(), 'bot-startup-tf-'));
-  // [args, what it prints on stderr]; each stops before any network work (no candles stored, or a flag refused)
-  const cases: [string[], RegExp][] = [
-    [['status', '--db', 'none.db'], /^$/],
-    [['backtest', '--sample', '--strategy', 'dqn-dnn', '--folds', '0'], /^error: --folds must be a whole number/],
+  // [args, what it prints on stderr, whether it reads the config first]; each stops before any network work (no
+  // candles stored, or a flag refused)
+  const cases: [string[], RegExp, boolean][] = [
+    [['status', '--db', 'none.db'], /^$/, true],
+    [
+      ['backtest', '--sample', '--strategy', 'dqn-dnn', '--folds', '0'],
+      /^error: --folds must be a whole number/,
+      false,
+    ],
     // a rule strategy trains nothing: its flag mistake is found after the strategy loaded
-    [['backtest', '--sample', '--strategy', 'sma-cross', '--seeds', '3'], /^error: --seeds is for agent strategies/],
-    [['paper', '--once', '--strategy', 'random', '--seed', 'abc'], /^error: --seed must be a whole number/],
-    [['paper', '--once', '--symbols', 'AAA/KRW,BBB/KRW', '--balance', '1'], /^error: balance 1 is below the minimum/],
-    [['retrain', '--strategy', 'dqn-dnn', '--epochs', '100001'], /^error: --epochs 100001 is over the limit/],
-    [['sweep', '--strategy', 'dqn-dnn', '--grid', 'window=3,4', '--name', '.hidden', '--sample'], /^error: --name/],
-    [['data', 'list', '--db', 'none.db'], /^$/],
-    [['data', 'gaps', '--db', 'none.db'], /^error: no stored candles/],
-    [['--help'], /^$/],
+    [['backtest', '--sample', '--strategy', 'sma-cross', '--seeds', '3'], /^error: --seeds is for agent/, true],
+    [['paper', '--once', '--strategy', 'random', '--seed', 'abc'], /^error: --seed must be a whole number/, false],
+    [['paper', '--once', '--symbols', 'AAA/KRW,BBB/KRW', '--balance', '1'], /^error: balance 1 is below/, true],
+    [['retrain', '--strategy', 'dqn-dnn', '--epochs', '100001'], /^error: --epochs 100001 is over the limit/, true],
+    [
+      ['sweep', '--strategy', 'dqn-dnn', '--grid', 'window=3,4', '--name', '.hidden', '--sample'],
+      /^error: --name/,
+      true,
+    ],
+    [['data', 'list', '--db', 'none.db'], /^$/, true],
+    [['data', 'gaps', '--db', 'none.db'], /^error: no stored candles/, true],
+    [['serve', '--port', 'x'], /^error: --port/, false],
+    [['chart', '--scale', '0'], /^error: --scale must be a whole number/, true],
+    [['--help'], /^$/, false],
   ];
   // four at a time: each is a whole node process
   for (let at = 0; at < cases.length; at += 4)
     await Promise.all(
-      cases.slice(at, at + 4).map(async ([args, said], j) => {
+      cases.slice(at, at + 4).map(async ([args, said, readsConfig], j) => {
         const { code, stderr, loaded } = await loadedBy(args, path.join(cwd, `loaded-${at + j}.txt`), cwd);
         assert.equal(code === 0, said.source === '^$', `${args.join(' ')}: exit ${code}, ${stderr}`);
         assert.match(stderr, said, args.join(' '));
         assert.doesNotMatch(loaded, /node_modules\/@tensorflow\//, `${args.join(' ')} loaded TensorFlow.js`);
-        // nor the dashboard's web server (`bot --help` lists serve), nor the image library but for bot chart's help
+        // nor the dashboard's web server (`bot --help` lists serve), nor the image library (nor bot chart's help)
         assert.doesNotMatch(loaded, /node_modules\/fastify\//, `${args.join(' ')} loaded fastify`);
-        if (args[0] !== '--help')
-          assert.doesNotMatch(loaded, /node_modules\/sharp\//, `${args.join(' ')} loaded sharp`);
+        assert.doesNotMatch(loaded, /node_modules\/sharp\//, `${args.join(' ')} loaded sharp`);
+        // the schemas' library loads with the config, or with what is read (a report, a sweep file, a recipe)
+        if (!readsConfig) assert.doesNotMatch(loaded, /node_modules\/zod\//, `${args.join(' ')} loaded zod`);
       }),
     );
 });

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createToken, Credentials } from '../../src/server/auth.ts';
-import { credentialsFor } from '../../src/cli/commands/serve.ts';
+import { credentialsFor } from '../../src/server/auth.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { paperFixture, serve, type PaperFixture } from './fixture.ts';
 import { waitFor } from '../trading/helpers.ts';

@@ -3,9 +3,9 @@ import type { Command } from 'commander';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { PORTFOLIO_REPORT_SCHEMA } from '../../backtest/portfolio-report.ts';
 import path from 'node:path';
-import { readReportFile } from '../../backtest/report-file.ts';
+import type { readReportFile } from '../../backtest/report-file.ts';
 import { REPORT_SCHEMA, summaryTable } from '../../backtest/report.ts';
-import { runRuleBacktest, type BacktestRun } from '../../backtest/rule-backtest.ts';
+import type { BacktestRun } from '../../backtest/rule-backtest.ts';
 import { loadStrategy, RULE_WARMUP_CANDLES, type Strategy } from '../../agents/strategy.ts';
 import { parseEnsembleKind } from '../../agents/ensemble-kind.ts';
 import { loadSeries } from '../../data/source.ts';
@@ -81,7 +81,7 @@ export function registerBacktest(program: Command): void {
     if (flags.data && !existsSync(flags.data)) throw new UserError(`--data: no such file ${flags.data}`);
     checkOutFolder(flags.out, { empty: true });
     // and the config last, as on the portfolio path (a bad --name used to be told the --config file was missing)
-    const { config, logger } = setupCommand(flags, extra);
+    const { config, logger } = await setupCommand(flags, extra);
     const seed = seedFlag ?? config.backtest.seed;
     // the bundled sample stands in for the exchange only in the main job with no market named
     const offlineFallback = flags.symbol === undefined && flags.exchange === undefined && flags.timeframe === undefined;
@@ -161,6 +161,7 @@ export function registerBacktest(program: Command): void {
       ...(fromFile ? {} : { warmup: RULE_WARMUP_CANDLES }),
     });
     logger.info(`backtest ${strategy.name} on ${series.label}`);
+    const { runRuleBacktest } = await import('../../backtest/rule-backtest.ts');
     const run = await runRuleBacktest({ settings: config, series, strategy, from, to, seed, out: flags.out });
     printRun(run, flags.json === true);
   });
@@ -183,7 +184,9 @@ function printRun(run: BacktestRun, json: boolean): void {
 }
 
 /** The newest run folder under `dir` (by report.json modification time) that `bot report` prints, or undefined. */
-export function latestRun(dir: string): string | undefined {
+export async function latestRun(dir: string): Promise<string | undefined> {
+  // the report reader's schemas (zod) load when a report is read, not with the command list (`bot --help`)
+  const { readReportFile } = await import('../../backtest/report-file.ts');
   let entries: string[];
   try {
     entries = readdirSync(dir);
@@ -198,12 +201,11 @@ export function latestRun(dir: string): string | undefined {
   runs.sort((a, b) => b.mtime - a.mtime);
   // a sweep writes its report under backtests/ too; taken as the latest, it made `bot report` fail with "not a
   // backtest report". A report.json that cannot be read stays a candidate, so its own error is the one shown.
-  return runs.find((r) => !isOtherReport(path.join(r.dir, 'report.json')))?.dir;
+  return runs.find((r) => !isOtherReport(readReportFile(path.join(r.dir, 'report.json'))))?.dir;
 }
 
 /** A report.json of another kind than a backtest run's (a sweep's, `bot-sweep-report/1`), complete or not. */
-function isOtherReport(file: string): boolean {
-  const r = readReportFile(file);
+function isOtherReport(r: ReturnType<typeof readReportFile>): boolean {
   if (r.kind === 'sweep') return true;
   return (
     r.kind === 'unreadable' &&
@@ -230,11 +232,11 @@ export function registerReport(program: Command): void {
     .option('--json', 'print report.json');
   addCommonOptions(cmd, { market: false, db: false }).action(
     async (run: string | undefined, flags: CommonFlags & { json?: boolean }) => {
-      const { config } = setupCommand(flags);
+      const { config } = await setupCommand(flags);
       const root = config.backtest.outDir;
       let dir: string | undefined;
       if (run === undefined) {
-        dir = latestRun(root);
+        dir = await latestRun(root);
         if (!dir) throw new UserError(`no backtest runs in ${path.resolve(root)}; run \`bot backtest\` first`);
       } else {
         const places = runPlaces(run, root);
@@ -245,6 +247,7 @@ export function registerReport(program: Command): void {
         }
       }
       const file = path.join(dir, 'report.json');
+      const { readReportFile } = await import('../../backtest/report-file.ts');
       const parsed = readReportFile(file);
       if (parsed.kind === 'unreadable') throw new UserError(`${file}: ${parsed.problem}`);
       if (flags.json) {

@@ -4,16 +4,8 @@ import type { Command } from 'commander';
 import { loadSeries } from '../../data/source.ts';
 import { isoTime, parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
-import {
-  contactSheet,
-  createImageRenderer,
-  enlarge,
-  formatImageSpec,
-  parseImageSpec,
-  viewable,
-  writePng,
-  type ImageSpec,
-} from '../../chart/index.ts';
+import { createImageRenderer } from '../../chart/renderer.ts';
+import { formatImageSpec, parseImageSpec, type ImageSpec } from '../../chart/spec.ts';
 import { candleAt } from '../candle-at.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { checkOutFile } from '../out-paths.ts';
@@ -44,7 +36,7 @@ function positiveInt(value: string | undefined, flag: string, fallback: number):
 }
 
 async function chart(flags: ChartFlags): Promise<void> {
-  const { config } = setupCommand(flags);
+  const { config } = await setupCommand(flags);
   if (!flags.spec && !DEFAULT_SPECS[flags.style])
     throw new UserError(`--style must be ohlc or candles (got "${flags.style}")`);
   const spec: ImageSpec = parseImageSpec(flags.spec ?? DEFAULT_SPECS[flags.style]);
@@ -77,6 +69,8 @@ async function chart(flags: ChartFlags): Promise<void> {
     );
   }
 
+  // the PNG writer (sharp, a native library) loads here: `bot --help` lists this command without drawing
+  const { contactSheet, enlarge, viewable, writePng } = await import('../../chart/png.ts');
   const { width, height, channels } = spec;
   const frames: Float32Array[] = [];
   for (let k = 0; k < sheet; k++) {

@@ -177,7 +177,7 @@ async function download(flags: DownloadFlags): Promise<void> {
   // --symbols A,B (issue 14): each market into the store, one after the other, checked before any work
   eitherNotBoth(['--symbol (one market)', flags.symbol], ['--symbols (several)', flags.symbols]);
   const symbols = flags.symbols !== undefined ? parseSymbolsFlag(flags.symbols) : undefined;
-  const { config } = setupCommand(flags);
+  const { config } = await setupCommand(flags);
   const since = parseTime(flags.since ?? config.data.since, flags.since !== undefined ? '--since' : 'data.since');
   const until = flags.until !== undefined ? parseTime(flags.until, '--until') : undefined;
   if (until !== undefined && until <= since)
@@ -296,8 +296,8 @@ async function downloadOne(
   });
 }
 
-function list(flags: ListFlags): void {
-  const { config } = setupCommand(flags);
+async function list(flags: ListFlags): Promise<void> {
+  const { config } = await setupCommand(flags);
   const series: SeriesInfo[] = readStore(config, [], (store) => store.series());
   if (flags.json) {
     console.log(
@@ -346,8 +346,8 @@ function timeRangeFlags(flags: { from?: string; to?: string }): { from?: number;
   return { from, to };
 }
 
-function gaps(flags: GapFlags): void {
-  const { config } = setupCommand(flags);
+async function gaps(flags: GapFlags): Promise<void> {
+  const { config } = await setupCommand(flags);
   const { id } = config.exchange;
   const { symbol, timeframe } = config;
   const { from, to } = timeRangeFlags(flags);
@@ -389,11 +389,11 @@ function gaps(flags: GapFlags): void {
   for (const g of ranges) console.log(`  ${gapLine(g, step)}`);
 }
 
-function importFile(file: string, flags: ImportFlags): void {
+async function importFile(file: string, flags: ImportFlags): Promise<void> {
   if (!flags.symbol) throw new UserError('--symbol is required (e.g. --symbol BTC/KRW)');
   if (flags.columns !== undefined) parseColumnsSpec(flags.columns);
   const now = flags.now !== undefined ? parseTime(flags.now, '--now') : Date.now();
-  const { config } = setupCommand({ ...flags, timeframe: undefined });
+  const { config } = await setupCommand({ ...flags, timeframe: undefined });
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -442,8 +442,8 @@ function importFile(file: string, flags: ImportFlags): void {
     );
 }
 
-function exportCsv(flags: ExportFlags): void {
-  const { config } = setupCommand(flags);
+async function exportCsv(flags: ExportFlags): Promise<void> {
+  const { config } = await setupCommand(flags);
   const { id } = config.exchange;
   const { from, to } = timeRangeFlags(flags);
   if (flags.force && flags.out === undefined) throw new UserError('--force replaces the --out file: give --out too');
@@ -467,7 +467,7 @@ function exportCsv(flags: ExportFlags): void {
 }
 
 /** `bot data derive`: a leveraged or inverse series from a stored index, stored with its "derived" label. */
-function derive(flags: DeriveFlags): void {
+async function derive(flags: DeriveFlags): Promise<void> {
   if (!flags.from) throw new UserError('--from is required: the stored index to derive from, e.g. --from SP500/USD');
   if (!flags.symbol)
     throw new UserError('--symbol is required: the derived series to write, e.g. --symbol SP500-2X/USD');
@@ -489,7 +489,7 @@ function derive(flags: DeriveFlags): void {
   };
   if (flags.symbol === flags.from) throw new UserError('--symbol must differ from --from (the index stays)');
   checkDeriveSpec(spec);
-  const { config } = setupCommand(flags);
+  const { config } = await setupCommand(flags);
   const { id } = config.exchange;
   const { timeframe } = config;
   const label = deriveLabel(flags.from, spec, timeframe);

@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { loadConfig } from '../../config/load.ts';
 import { ccxtLib } from '../../data/ccxt.ts';
 import { addBackendOption, backendOverride } from '../../nn/cli-options.ts';
 
@@ -17,6 +16,7 @@ function packageVersion(pkg: string): string {
 }
 
 async function collectFacts(flags: { config?: string; backend?: string }): Promise<Record<string, string | number>> {
+  const { loadConfig } = await import('../../config/load.ts');
   const config = loadConfig({ configFile: flags.config, overrides: backendOverride(flags) });
   const tf = await import('@tensorflow/tfjs');
   const { BACKEND_ORDER, initBackend, probeBackend } = await import('../../nn/backend/backend.ts');

@@ -82,7 +82,7 @@ export function registerLive(program: Command): void {
     checkEndFlags(flags);
     if (settle && flags.settleOrder !== undefined) {
       checkName(flags.name);
-      const { config, logger } = setupCommand(flags);
+      const { config, logger } = await setupCommand(flags);
       // booking reads the exchange's order: its API keys; writing one off asks nothing of the exchange
       if ('exchangeOrderId' in settle) checkLiveAllowed(config.exchange.id, true);
       const { name, settleOrder: clientId } = flags;
@@ -91,7 +91,7 @@ export function registerLive(program: Command): void {
     }
     if (flags.end) {
       // ending places no order and reads no balance: no API keys or --confirm-live needed
-      const { config } = setupCommand(flags);
+      const { config } = await setupCommand(flags);
       endNamedRun(config, 'live', flags.name, portfolio?.symbols, clockFrom(flags.now)());
       return;
     }
@@ -101,7 +101,7 @@ export function registerLive(program: Command): void {
     const extra: Record<string, unknown> = Object.keys(live).length ? { trading: { live } } : {};
     if (flags.balance !== undefined) extra.account = { balance: parseBalance(flags.balance, '--balance') };
     checkName(flags.name); // with the other flags, before the config and the live checks
-    const { config, logger } = setupCommand(flags, extra);
+    const { config, logger } = await setupCommand(flags, extra);
     const id = config.exchange.id;
     checkLiveAllowed(id, flags.confirmLive === true);
     const port = servePort(flags.serve, config);

@@ -69,7 +69,7 @@ export function registerPaper(program: Command): void {
     const portfolio = parsePortfolioFlags(flags);
     checkEndFlags(flags);
     if (flags.end) {
-      const { config } = setupCommand(flags);
+      const { config } = await setupCommand(flags);
       endNamedRun(config, 'paper', flags.name, portfolio?.symbols, clockFrom(flags.now)());
       return;
     }
@@ -94,7 +94,7 @@ export function registerPaper(program: Command): void {
         `--start ${isoTime(start)} is after ${at}: no candle would be acted on; give an earlier --start`,
       );
     }
-    const { config, logger } = setupCommand(flags, balance !== undefined ? { account: { balance } } : {});
+    const { config, logger } = await setupCommand(flags, balance !== undefined ? { account: { balance } } : {});
     if (flags.retrain) {
       checkCron(flags.retrain, '--retrain');
       if (!flags.model) throw new UserError('--retrain needs --model (the folder a retrain promotes into)');

@@ -55,7 +55,7 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   // then the files and folders the flags name
   checkDataFiles(dataFiles ?? []);
   checkOutFolder(flags.out, { empty: true });
-  const { config, logger } = setupCommand({ ...flags, symbol: undefined }, extra);
+  const { config, logger } = await setupCommand({ ...flags, symbol: undefined }, extra);
   const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;
   const strategy = modelInfo ? undefined : await loadPortfolioStrategy(flags.strategy ?? 'equal-weight');
   const recipe = strategy?.recipe;

@@ -50,7 +50,7 @@ export async function portfolioPredict(
       `--weights wants ${info.symbols.length} fractions ≥ 0 summing to ≤ 1 (${info.symbols.join(', ')}), ` +
         `got "${flags.weights}"`,
     );
-  const { config } = setupCommand({ ...flags, symbol: undefined });
+  const { config } = await setupCommand({ ...flags, symbol: undefined });
   const symbols = [...info.symbols, ...info.informative];
   const dataFiles = flags.data !== undefined ? dataFilesFlag(flags.data) : undefined;
   const fromStore = dataFiles === undefined && !flags.sample;

@@ -83,7 +83,7 @@ export function registerPredict(program: Command): void {
     if (flags.weights !== undefined) throw new UserError('--weights is for portfolio models; give --position');
     if (dataFiles !== undefined && dataFiles.length > 1)
       throw new UserError(`--data names ${dataFiles.length} files; model ${home} trades one market: give one file`);
-    const { config } = setupCommand(flags);
+    const { config } = await setupCommand(flags);
     const { checkModelMarket, marketOf } = await import('../../agents/model-market.ts');
     // candles from the exchange are checked before they are fetched; a file's or the sample's once read
     const fromExchange = flags.data === undefined && flags.sample !== true;

@@ -72,7 +72,7 @@ export function registerRetrain(program: Command): void {
   cmd.action(async (flags: RetrainFlags) => {
     // a trader's scheduled retrain child stops itself if the trader dies (src/trading/parent-watch.ts)
     watchRetrainParent();
-    const { config, logger } = setupCommand(flags);
+    const { config, logger } = await setupCommand(flags);
     const epochs = trainingCount(flags.epochs, 'epochs');
     const seed = wholeNumber(flags.seed, '--seed', 0);
     // the training code, and TensorFlow.js with it, loads once the flags are checked

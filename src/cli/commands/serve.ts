@@ -6,7 +6,6 @@ import { UserError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Config } from '../../config/schema.ts';
 import type { DashboardServer } from '../../server/app.ts';
-import { createToken, Credentials } from '../../server/auth.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { parsePort } from '../port-flag.ts';
 
@@ -43,17 +42,6 @@ export function bindLine(host: string, url: string): string {
   return `dashboard on ${url}`;
 }
 
-/** Credentials from the environment (BOT_API_PASSWORD) and the tokens file. */
-export function credentialsFor(config: Config, env: NodeJS.ProcessEnv = process.env): Credentials {
-  const password = env.BOT_API_PASSWORD || undefined;
-  if (password !== undefined && password.length < 8) throw new UserError('BOT_API_PASSWORD: use at least 8 characters');
-  return new Credentials({
-    password,
-    tokensFile: config.server.tokensFile,
-    sessionHours: config.server.sessionHours,
-  });
-}
-
 /**
  * Builds and starts the dashboard on `host:port` for this config; the bind is checked before anything is opened. A
  * port in use names `portFlag`, the flag that chose it (`bot paper` and `bot live` take `--serve PORT`).
@@ -65,8 +53,10 @@ export async function startDashboard(
   port: number,
   portFlag = '--port',
 ): Promise<{ server: DashboardServer; url: string }> {
+  // the web server (fastify) and the tokens file's schema (zod) load when a dashboard starts, not with the command
+  // list (`bot --help`)
+  const { credentialsFor } = await import('../../server/auth.ts');
   const credentials = credentialsFor(config);
-  // the web server (fastify) loads when a dashboard starts, not with the command list (`bot --help`)
   const { checkBind, createDashboardServer } = await import('../../server/app.ts');
   checkBind(host, credentials);
   const server = await createDashboardServer({
@@ -117,8 +107,9 @@ export function registerServe(program: Command): void {
         `--db ${flags.db}: no folder ${dbFolder} (bot serve shows the runs bot paper and live write)`,
       );
     const label = typeof flags.newToken === 'string' ? tokenLabel(flags.newToken) : 'cli';
-    const { config, logger } = setupCommand(flags);
+    const { config, logger } = await setupCommand(flags);
     if (flags.newToken !== undefined) {
+      const { createToken } = await import('../../server/auth.ts');
       const { token, id } = createToken(config.server.tokensFile, label);
       console.log(token);
       process.stderr.write(

@@ -32,11 +32,11 @@ export function registerStatus(program: Command): void {
     .option('--decisions <n>', 'how many recent decisions to show (default trading.statusDecisions)')
     .option('--symbols <list>', "a portfolio run's markets A,B[,…]: every position and the weights");
   addCommonOptions(cmd);
-  cmd.action((flags: StatusFlags) => {
+  cmd.action(async (flags: StatusFlags) => {
     const portfolio = parsePortfolioFlags(flags);
     // before the database: a bad name used to be told there is no database (or no run) instead
     if (flags.name !== undefined) checkName(flags.name);
-    const { config } = setupCommand(flags);
+    const { config } = await setupCommand(flags);
     const mode: TradingMode = flags.live ? 'live' : 'paper';
     const n = wholeNumber(flags.decisions, '--decisions', 0) ?? config.trading.statusDecisions;
     const named =

@@ -10,14 +10,7 @@ import type { BackendName } from '../../nn/backend/backend.ts';
 import { loadStrategy, STRATEGIES_DIR } from '../../agents/strategy.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime } from '../../data/timeframe.ts';
-import {
-  checkGrid,
-  checkJobCount,
-  parseGridFlag,
-  parseSweepFile,
-  type GridAxis,
-  type SweepRequest,
-} from '../../sweep/grid.ts';
+import type { GridAxis, SweepRequest } from '../../sweep/grid.ts';
 import type { LoadedSeries } from '../../sweep/plan.ts';
 import { checkRedisUrl } from '../../sweep/redis-url.ts';
 import type { SweepMode } from '../../sweep/run.ts';
@@ -54,7 +47,9 @@ interface SweepFlags extends CommonFlags {
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** The request from flags, or from `--file` with flags given on the command line winning. Reads only that file. */
-export function sweepRequest(flags: SweepFlags, defaultSeed: number): SweepRequest {
+export async function sweepRequest(flags: SweepFlags, defaultSeed: number): Promise<SweepRequest> {
+  // the sweep file's schema (zod) loads with the run, not with the command list (`bot --help`)
+  const { checkGrid, checkJobCount, parseGridFlag, parseSweepFile } = await import('../../sweep/grid.ts');
   let file: ReturnType<typeof parseSweepFile> | undefined;
   if (flags.file !== undefined) {
     eitherNotBoth(['--file', flags.file], ['--grid', flags.grid], ' (put the grid in the file)');
@@ -189,9 +184,9 @@ export function registerSweep(program: Command): void {
       'write the winning configuration as a strategy file (e.g. strategies/dqn-tuned.ts)',
     );
   addCommonOptions(cmd, { market: true, db: true, backend: true }).action(async (flags: SweepFlags) => {
-    const { config, logger } = setupCommand(flags);
+    const { config, logger } = await setupCommand(flags);
     // every flag and the grid are checked before any network or disk work
-    const request = sweepRequest(flags, config.backtest.seed);
+    const request = await sweepRequest(flags, config.backtest.seed);
     const workers = jobProcesses(flags.workers, '--workers');
     eitherNotBoth(['--workers N (in-process)', flags.workers], ['--queue URL (workers elsewhere)', flags.queue]);
     if (flags.queue !== undefined && flags.backend !== undefined)

@@ -17,7 +17,7 @@ export function registerWorker(program: Command): void {
     );
   addCommonOptions(cmd, { market: false, db: false, backend: true }).action(
     async (flags: CommonFlags & { queue: string; concurrency?: string; gpu?: boolean }) => {
-      const { config, logger } = setupCommand(flags);
+      const { config, logger } = await setupCommand(flags);
       const url = checkRedisUrl(flags.queue);
       const concurrency = jobProcesses(flags.concurrency, '--concurrency');
       const backend = flags.backend !== undefined ? config.ml.backend : flags.gpu ? 'node-gpu' : config.ml.backend;
