@@ -232,6 +232,15 @@ ALTER TABLE trading_orders ADD COLUMN exists_proof TEXT;`),
       // minHold); without it that look-up scanned every run's fills
       up: (db) => db.exec('CREATE INDEX IF NOT EXISTS trading_fills_run ON trading_fills (run_id, ts, order_id);'),
     },
+    {
+      version: 11,
+      name: "a run's ongoing data fault: fetched candles off the stored grid, since when",
+      // such a tick stores and decides nothing and the run goes on at its scheduled ticks: bot status showed a healthy
+      // run that decided nothing. Set by the failing tick, cleared by the next tick that succeeds (run-holder.ts)
+      up: (db) =>
+        db.exec(`ALTER TABLE trading_runs ADD COLUMN data_fault TEXT;
+ALTER TABLE trading_runs ADD COLUMN data_fault_since INTEGER;`),
+    },
   ],
 };
 

@@ -1,6 +1,7 @@
 /**
- * The clock checks of a `bot live` run (the clock the run decides by, the machine's or --now, against the exchange's:
- * at its start, and before each tick decides) and a start's check that the per-order cap can buy the minimum order.
+ * The clock checks of a run (the clock the run decides by, the machine's or --now, against the exchange's): a live
+ * run's at its start and before each tick decides; every run's, paper or live, when the clock went back before the
+ * run's last decided candle. And a live start's check that the per-order cap can buy the minimum order.
  */
 import type { Exchange } from 'ccxt';
 import { UserError } from '../core/errors.ts';
@@ -68,10 +69,12 @@ type WithReplyHeaders = { last_response_headers?: Record<string, unknown> };
  * The start's clock check again before each live tick decides: a service whose machine clock drifts later (time sync
  * stopped, a VM suspended and resumed) would trade the wrong candle. It reads the Date header of a reply the tick got
  * anyway (orders looked up, the balance, candles), asking for the markets only when the tick asked nothing yet.
+ * Every trader holds one (src/trading/run-holder.ts), paper and live alike: a paper tick's clock gone back is said as a
+ * live tick's (behindRun). Without an exchange (a trader on a feed of its own, in tests) it has no clock to compare.
  */
 export class TickClockCheck {
   constructor(
-    private readonly ex: Exchange,
+    private readonly ex: Exchange | undefined,
     private readonly retry: RetryOptions,
     /** '--now' or "this machine's clock", as at the start. */
     private readonly clockFrom = "this machine's clock",
@@ -79,12 +82,11 @@ export class TickClockCheck {
 
   /** At a tick's start: forgets the replies of earlier ticks, so that the check reads one of this tick's. */
   begin(): void {
-    (this.ex as unknown as WithReplyHeaders).last_response_headers = undefined;
+    if (this.ex) (this.ex as unknown as WithReplyHeaders).last_response_headers = undefined;
   }
 
   /** The exchange's clock by a reply of this tick's (undefined: no Date header), asking the markets when none came. */
-  private async replyTime(): Promise<number | undefined> {
-    const ex = this.ex;
+  private async replyTime(ex: Exchange): Promise<number | undefined> {
     if ((ex as unknown as WithReplyHeaders).last_response_headers === undefined)
       await withRetry(`${ex.id}: loading markets`, () => ex.loadMarkets(true), this.retry);
     return replyTime(ex);
@@ -96,7 +98,8 @@ export class TickClockCheck {
    */
   async skew(now: () => number): Promise<string | undefined> {
     const ex = this.ex;
-    const at = await this.replyTime();
+    if (ex === undefined) return undefined;
+    const at = await this.replyTime(ex);
     const skew = at === undefined ? undefined : clockSkew(ex, now(), at, this.clockFrom);
     return (
       skew && `${skew}: no decision or order this tick, the next tick checks again (${clockAdvice(this.clockFrom)})`
@@ -113,15 +116,17 @@ export class TickClockCheck {
   async behindRun(now: () => number, closedOpen: number, lastTs: number | undefined): Promise<string | undefined> {
     if (lastTs === undefined || closedOpen >= lastTs) return undefined;
     const ex = this.ex;
-    const at = await this.replyTime();
+    const at = ex === undefined ? undefined : await this.replyTime(ex);
     const t = now();
     const off = at === undefined ? undefined : skewMs(t, at);
     const exchange =
-      at === undefined
-        ? `${ex.id} sends no Date header to compare it with`
-        : off === undefined
-          ? `${ex.id}'s clock (${isoTime(at)}) agrees with it: the run decided those candles on a clock ahead`
-          : `it is ${offText(off)} ${ex.id}'s clock (${isoTime(at)}): ${clockAdvice(this.clockFrom)}`;
+      ex === undefined
+        ? 'no exchange clock to compare it with'
+        : at === undefined
+          ? `${ex.id} sends no Date header to compare it with`
+          : off === undefined
+            ? `${ex.id}'s clock (${isoTime(at)}) agrees with it: the run decided those candles on a clock ahead`
+            : `it is ${offText(off)} ${ex.id}'s clock (${isoTime(at)}): ${clockAdvice(this.clockFrom)}`;
     return (
       `${this.clockFrom} (${isoTime(t)}) puts the newest closed candle at ${isoTime(closedOpen)}, before ` +
       `${isoTime(lastTs)}, the run's last decided candle; ${exchange}; no decision or order until a candle after ` +

@@ -11,7 +11,6 @@ import { applyFill, totalOf, cappedOrder, offBookFees, payOffBook, type LiveCaps
 import type { Retried } from './exchange-orders.ts';
 import { inFlightHold, OrderDesk, orderIdPrefix, sentOrderId } from './order-desk.ts';
 import { RefusalHolds } from './refusal-holds.ts';
-import { TickClockCheck } from './live-start.ts';
 import {
   confirmedShortfall,
   dailyLoss,
@@ -35,8 +34,6 @@ interface LiveOptions extends TraderOptions {
   exchange: Exchange;
   caps: LiveCaps;
   retry: RetryOptions;
-  /** What the run's clock is in the clock check before each decision ('--now' or this machine's clock). */
-  clockFrom?: string;
   /** How often to ask for a market order's state before cancelling what is left (default 5). */
   pollTries?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -109,8 +106,6 @@ export class LiveTrader extends Trader {
   private readonly desk: OrderDesk;
   /** Orders held back after a refusal that recurs (src/trading/refusal-holds.ts). */
   private readonly holds: RefusalHolds;
-  /** The run's clock against the exchange's before each decision (src/trading/live-start.ts). */
-  private readonly clockCheck: TickClockCheck;
 
   constructor(options: LiveOptions) {
     super(options);
@@ -120,7 +115,6 @@ export class LiveTrader extends Trader {
     this.desk = new OrderDesk({ exchange, retry, logger, sleep, pollTries, graceSeconds });
     this.retried = this.desk.retried;
     this.holds = new RefusalHolds(exchange, this.retried, logger);
-    this.clockCheck = new TickClockCheck(exchange, retry, options.clockFrom);
   }
 
   private get repo(): RunRepository {
@@ -264,7 +258,10 @@ export class LiveTrader extends Trader {
   }
 
   override async tick(opts: { shouldStop?: () => boolean } = {}): Promise<TickReport> {
-    this.clockCheck.begin();
+    return this.runTick(() => this.liveStep(opts));
+  }
+
+  private async liveStep(opts: { shouldStop?: () => boolean }): Promise<TickReport> {
     const now = this.o.clock();
     await this.o.policies.follow?.(); // before the history it reads is backfilled and loaded, as a paper tick
     this.run ??= this.openRun(now);
@@ -277,11 +274,7 @@ export class LiveTrader extends Trader {
     const fetched = await this.backfill(this.run, closedOpen, opts.shouldStop);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
     // a clock gone back before the last decided candle: no candle is new, and one line says why (not a silent tick)
-    const behind = await this.clockCheck.behindRun(this.o.clock, closedOpen, this.run.lastTs);
-    if (behind !== undefined) {
-      this.o.logger.error(behind);
-      return report;
-    }
+    if (await this.clockWentBack(closedOpen)) return report;
     if (this.run.paused) return this.passWhilePaused(closedOpen, report);
     const { store, key, market } = this.o;
     // a live tick decides the newest closed candle only: its lookback before it, not the run's whole history

@@ -39,7 +39,6 @@ import {
 } from './withdrawals.ts';
 import { inFlightHold, legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
 import { RefusalHolds } from './refusal-holds.ts';
-import { TickClockCheck } from './live-start.ts';
 import { clockTimes } from './portfolio-clock.ts';
 import { accountSummary, PortfolioTrader, type PortfolioTraderOptions } from './portfolio-trader.ts';
 import { closedBy } from './run-holder.ts';
@@ -53,8 +52,6 @@ interface PortfolioLiveOptions extends PortfolioTraderOptions {
   exchange: Exchange;
   caps: LiveCaps;
   retry: RetryOptions;
-  /** What the run's clock is in the clock check before each decision ('--now' or this machine's clock). */
-  clockFrom?: string;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -130,8 +127,6 @@ export class PortfolioLiveTrader extends PortfolioTrader {
   private readonly desk: OrderDesk;
   /** Orders held back per market and side after a refusal that recurs (src/trading/refusal-holds.ts). */
   private readonly holds: RefusalHolds;
-  /** The run's clock against the exchange's before each decision (src/trading/live-start.ts). */
-  private readonly clockCheck: TickClockCheck;
   private reconciled = false;
 
   constructor(options: PortfolioLiveOptions) {
@@ -145,7 +140,6 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       graceSeconds: options.caps.unknownOrderGraceSeconds,
     });
     this.holds = new RefusalHolds(options.exchange, this.desk.retried, options.logger);
-    this.clockCheck = new TickClockCheck(options.exchange, options.retry, options.clockFrom);
   }
 
   private get pf(): PortfolioRunState {
@@ -304,7 +298,10 @@ export class PortfolioLiveTrader extends PortfolioTrader {
   }
 
   override async tick(opts: { shouldStop?: () => boolean } = {}): Promise<TickReport> {
-    this.clockCheck.begin();
+    return this.runTick(() => this.liveStep(opts));
+  }
+
+  private async liveStep(opts: { shouldStop?: () => boolean }): Promise<TickReport> {
     const { repo, symbols, costs, band, clock, logger } = this.o;
     await this.o.policies.follow?.(); // before the history and series it reads are backfilled and loaded, as on paper
     this.run ??= this.openRun(clock());
@@ -317,11 +314,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const fetched = await this.backfill(this.run, closedOpen, opts.shouldStop);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
     // a clock gone back before the last decided candle time: none is new, and one line says why (not a silent tick)
-    const behind = await this.clockCheck.behindRun(clock, closedOpen, this.run.lastTs);
-    if (behind !== undefined) {
-      logger.error(behind);
-      return report;
-    }
+    if (await this.clockWentBack(closedOpen)) return report;
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
     // a live tick decides the newest candle time only: each series' lookback before it, not the whole downtime
     const { store } = this.o;

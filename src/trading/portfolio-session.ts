@@ -82,10 +82,10 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
       symbols: o.symbols,
       costs: costs.map((c) => c.costs),
       band: o.band,
-      ...traderSettings(o),
+      ...traderSettings(o, exchange),
     };
     return o.mode === 'live'
-      ? new PortfolioLiveTrader({ ...options, ...liveTraderSettings(o, exchange) })
+      ? new PortfolioLiveTrader({ ...options, ...liveTraderSettings(o) })
       : new PortfolioTrader(options);
   });
 }

@@ -274,7 +274,7 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
   }
 
   async tick(opts: { shouldStop?: () => boolean } = {}): Promise<TickReport> {
-    return this.leavingNoEmptyRun(() => this.step(opts));
+    return this.runTick(() => this.leavingNoEmptyRun(() => this.step(opts)));
   }
 
   private async step(opts: { shouldStop?: () => boolean }): Promise<TickReport> {
@@ -284,6 +284,8 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     this.run ??= this.openRun(now);
     const { closedOpen, fetched } = await this.controlAndBackfill(now, opts.shouldStop);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
+    // a clock gone back before the last decided candle time: none is new, and one line says why, as a live tick's
+    if (await this.clockWentBack(closedOpen)) return report;
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
     const loaded = this.loadSeries(this.run, first, closedOpen);
     const loadedTimes = clockTimes(loaded.series, first, closedOpen);

@@ -8,10 +8,13 @@ import type { Logger } from '../core/log.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
 import type { AccountState } from '../market/account.ts';
 import type { CandleStore } from '../data/store.ts';
-import { unansweredReason } from '../data/exchange.ts';
+import { unansweredReason, type RetryOptions } from '../data/exchange.ts';
 import { refuseOffGrid } from '../data/download.ts';
 import type { CandleRow } from '../core/candles.ts';
 import { warmupStart } from '../data/source.ts';
+import type { Exchange } from 'ccxt';
+import { OffGridError } from '../data/grid.ts';
+import { TickClockCheck } from './live-start.ts';
 import type { RunRepository } from './run-repository.ts';
 import type { CandleFeed, PortfolioRunState, RunKey, RunState } from './types.ts';
 
@@ -46,6 +49,14 @@ export interface RunHolderOptions {
    * newest closed candle is stored is decided on the stored candles (with a warning), as `bot predict` does.
    */
   replay?: boolean;
+  /**
+   * The exchange the run's candles come from and its requests' retries: every tick's clock check reads its clock
+   * (TickClockCheck, paper and live alike); absent (a trader on a feed of its own): no exchange clock to compare with.
+   */
+  exchange?: Exchange;
+  retry?: RetryOptions;
+  /** What `clock` is in the clock checks' lines: '--now' or this machine's clock (the default). */
+  clockFrom?: string;
 }
 
 /** How a new run of one trader's kind starts, and the words its start log line uses. */
@@ -80,10 +91,48 @@ export abstract class RunHolder<O extends RunHolderOptions> {
   /** The id of the run this trader created (not resumed): one whose first tick fails before deciding is removed. */
   private createdHere: number | undefined;
   protected run: RunState | undefined;
+  /** The run's clock against the exchange's (src/trading/live-start.ts): every tick's; a live one's before deciding. */
+  protected readonly clockCheck: TickClockCheck;
 
   constructor(options: O) {
     this.o = options;
     this.tfMs = timeframeMs(options.key.timeframe);
+    const { exchange, retry, clockFrom } = options;
+    this.clockCheck = new TickClockCheck(exchange, retry ?? { retries: 0, backoffMs: 0, maxBackoffMs: 0 }, clockFrom);
+  }
+
+  /**
+   * Every trader's tick (paper and live, one market or a portfolio) runs its `step` here. The clock check starts on
+   * this tick's replies. A tick whose fetched candles fall off the stored series' grid (OffGridError: nothing stored
+   * or decided) records that fault with the run, which `bot status` and the dashboard show until a tick succeeds: a
+   * clocked run carries on at its scheduled ticks (loop.ts) and looked healthy while it decided nothing.
+   */
+  protected async runTick<T>(step: () => Promise<T>): Promise<T> {
+    this.clockCheck.begin();
+    let result: T;
+    try {
+      result = await step();
+    } catch (e) {
+      const run = this.run;
+      if (e instanceof OffGridError && run) this.o.repo.setDataFault(run.id, e.message, this.o.clock());
+      throw e;
+    }
+    const run = this.run;
+    if (run && this.o.repo.dataFault(run.id)) this.o.repo.setDataFault(run.id, undefined, this.o.clock());
+    return result;
+  }
+
+  /**
+   * Whether the tick's clock went back before the run's last decided candle: the newest closed candle (opened at
+   * `closedOpen`) is before it, so none is new and the tick decides nothing. Then one error line names the run's clock
+   * and the exchange's (TickClockCheck.behindRun), paper and live alike, instead of a silent tick. No new candle yet,
+   * the normal case, is false and asks nothing.
+   */
+  protected async clockWentBack(closedOpen: number): Promise<boolean> {
+    const behind = await this.clockCheck.behindRun(this.o.clock, closedOpen, this.run?.lastTs);
+    if (behind === undefined) return false;
+    this.o.logger.error(behind);
+    return true;
   }
 
   /** The run's persisted state (loaded or created on the first tick). */

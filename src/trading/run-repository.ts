@@ -257,6 +257,28 @@ export class RunRepository {
       );
   }
 
+  /**
+   * Records the data fault a tick of the run failed on (its line), at `at` on the run's clock; a fault already recorded
+   * keeps its first time (the fault is ongoing). `undefined` clears it: a tick succeeded.
+   */
+  setDataFault(runId: number, fault: string | undefined, at: number): void {
+    this.db
+      .prepare(
+        `UPDATE trading_runs SET data_fault = ?,
+           data_fault_since = CASE WHEN ? IS NULL THEN NULL ELSE coalesce(data_fault_since, ?) END
+         WHERE id = ?`,
+      )
+      .run(fault ?? null, fault ?? null, at, runId);
+  }
+
+  /** The data fault the run's last tick failed on and since when (setDataFault); undefined while its ticks succeed. */
+  dataFault(runId: number): { fault: string; since: number } | undefined {
+    const row = this.db
+      .prepare('SELECT data_fault AS fault, data_fault_since AS since FROM trading_runs WHERE id = ?')
+      .get(runId) as { fault: string | null; since: number | null } | undefined;
+    return row?.fault != null && row.since != null ? { fault: row.fault, since: row.since } : undefined;
+  }
+
   /** The value a run starts from, for P&L (a live run trades what the exchange holds, up to the configured balance). */
   setInitialBalance(runId: number, value: number): void {
     this.db.prepare('UPDATE trading_runs SET initial_balance = ? WHERE id = ?').run(value, runId);

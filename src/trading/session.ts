@@ -87,7 +87,7 @@ export interface RunStartOptions {
   sharedAccount?: boolean;
   /** A paper replay on a fixed clock (--now): the stored candles when the exchange cannot be reached or answer. */
   replay?: boolean;
-  /** Live: what `clock` is in the start's clock check ('--now' or this machine's clock), src/trading/live-start.ts. */
+  /** What `clock` is in the clock checks' lines ('--now' or this machine's clock), src/trading/live-start.ts. */
   clockFrom?: string;
   /** Live: the flag or config key that set trading.live.maxOrderValue, for the cap check's line. */
   maxOrderFrom?: string;
@@ -215,18 +215,26 @@ export function openSession(
 
 /**
  * What every trader (one market or a portfolio, paper or live) takes from the config and the session's options, so a
- * trading setting reaches both kinds of run or neither.
+ * trading setting reaches both kinds of run or neither; `exchange`: the one its candles come from, whose clock every
+ * tick's clock check reads (src/trading/live-start.ts).
  */
-export function traderSettings(o: {
-  config: TradingSettings;
-  start?: number;
-  balanceGiven?: boolean;
-  clock: () => number;
-  logger: Logger;
-  replay?: boolean;
-}) {
+export function traderSettings(
+  o: {
+    config: TradingSettings;
+    start?: number;
+    balanceGiven?: boolean;
+    clock: () => number;
+    clockFrom?: string;
+    logger: Logger;
+    replay?: boolean;
+  },
+  exchange: Exchange,
+) {
   const { trading, account } = o.config;
   return {
+    exchange,
+    retry: retryOptionsFrom(o.config),
+    clockFrom: o.clockFrom,
     balance: account.balance,
     balanceGiven: o.balanceGiven,
     historyCandles: trading.historyCandles,
@@ -238,9 +246,9 @@ export function traderSettings(o: {
   };
 }
 
-/** What a live trader (one market or a portfolio) takes besides a paper trader's settings. */
-export function liveTraderSettings(o: Pick<RunStartOptions, 'config' | 'clockFrom'>, exchange: Exchange) {
-  return { exchange, caps: o.config.trading.live, retry: retryOptionsFrom(o.config), clockFrom: o.clockFrom };
+/** What a live trader (one market or a portfolio) takes besides a paper trader's settings (traderSettings). */
+export function liveTraderSettings(o: Pick<RunStartOptions, 'config'>) {
+  return { caps: o.config.trading.live };
 }
 
 const CAP_KEY = 'trading.live.maxOrderValue';
@@ -314,10 +322,10 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
       market: new PaperMarket(costs, sizing),
       policies: source,
       key,
-      ...traderSettings(o),
+      ...traderSettings(o, exchange),
     };
     return o.mode === 'live'
-      ? new LiveTrader({ ...traderOptions, ...liveTraderSettings(o, exchange) })
+      ? new LiveTrader({ ...traderOptions, ...liveTraderSettings(o) })
       : new Trader(traderOptions);
   });
 }

@@ -21,6 +21,11 @@ export interface RunStatus {
   paused: string | null;
   /** When the run was ended for good (`--end`); null while it may trade. */
   ended: string | null;
+  /**
+   * The fault the run's ticks fail on since `since` (the run's clock), while they fail: fetched candles off the stored
+   * series' grid, so no candle is stored or decided (each scheduled tick looks again); null once a tick succeeds.
+   */
+  dataFault: { message: string; since: string } | null;
   startedAt: string;
   lastCandle: string | null;
   lastPrice: number | null;
@@ -100,6 +105,7 @@ export function runStatus(
   // recorded only in the account
   const initialBalance = run.account.initialBalance > 0 ? run.account.initialBalance : run.initialBalance;
   const withdrawn = withdrawnValue(run.account);
+  const fault = repo.dataFault(run.id);
   return {
     id: run.id,
     mode: run.mode,
@@ -112,6 +118,7 @@ export function runStatus(
     halted: run.halted ?? null,
     paused: run.paused ?? null,
     ended: run.endedAt !== undefined ? isoTime(run.endedAt) : null,
+    dataFault: fault ? { message: fault.fault, since: isoTime(fault.since) } : null,
     startedAt: isoTime(run.startTs),
     lastCandle: run.lastTs !== undefined ? isoTime(run.lastTs) : null,
     lastPrice: price,
@@ -317,6 +324,7 @@ export function formatStatus(s: RunStatus): string {
     ...(s.ended ? [`ENDED at ${s.ended} (--end): trades no more`] : []),
     ...(s.halted ? [`HALTED: ${s.halted}`] : []),
     ...(s.paused ? [`PAUSED: ${s.paused}`] : []),
+    ...(s.dataFault ? [`NO DECISIONS since ${s.dataFault.since}, each tick looks again: ${s.dataFault.message}`] : []),
     `started      ${s.startedAt}   last candle ${s.lastCandle ?? '—'}   next tick ${nextTickText(s)}`,
     ...(s.positions
       ? portfolioLines(s)
@@ -337,13 +345,21 @@ export function formatStatus(s: RunStatus): string {
   return lines.join('\n');
 }
 
+/** What the run table says after a run's name: why it trades not, or fails its ticks; nothing while it trades. */
+function runFlag(s: RunStatus): string {
+  if (s.ended) return ' (ENDED)';
+  if (s.halted) return ' (HALTED)';
+  if (s.paused) return ' (PAUSED)';
+  return s.dataFault ? ' (NO DECISIONS)' : '';
+}
+
 /** One line per run: what `bot status` prints when the database holds several runs and none was named. */
 export function formatRunTable(rows: RunStatus[]): string {
   const header = ['run', 'market', 'policy', 'value', 'P&L', 'last decision', 'next tick'];
   const cells = rows.map((s) => {
     const last = s.lastDecisions[s.lastDecisions.length - 1];
     return [
-      `${s.mode} ${s.name}${s.ended ? ' (ENDED)' : s.halted ? ' (HALTED)' : s.paused ? ' (PAUSED)' : ''}`,
+      `${s.mode} ${s.name}${runFlag(s)}`,
       `${s.exchange} ${s.symbol} ${s.timeframe}`,
       `${s.policy}${s.modelVersion ? ` @ ${s.modelVersion}` : ''}`,
       num(s.equity),

@@ -159,7 +159,7 @@ export class Trader extends RunHolder<TraderOptions> {
   }
 
   async tick(opts: TickOptions = {}): Promise<TickReport> {
-    return this.leavingNoEmptyRun(() => this.step(opts));
+    return this.runTick(() => this.leavingNoEmptyRun(() => this.step(opts)));
   }
 
   private async step(opts: TickOptions): Promise<TickReport> {
@@ -168,7 +168,9 @@ export class Trader extends RunHolder<TraderOptions> {
     await this.o.policies.follow?.();
     this.run ??= this.openRun(now);
     const { closedOpen, fetched } = await this.controlAndBackfill(now, opts.shouldStop);
-    const report: TickReport = { fetched, acted: 0, decisions: [] };
+    const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
+    // a clock gone back before the last decided candle: no candle is new, and one line says why, as a live tick's
+    if (await this.clockWentBack(closedOpen)) return report;
     if (this.run.paused) return this.passWhilePaused(closedOpen, report);
     const { store, key } = this.o;
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;

@@ -68,13 +68,22 @@ test('a database written before versioning is adopted in place: current versions
     assert.equal(schemaVersion(store.db, TRADING_SCHEMA), TRADING_LATEST);
     const after = dumpTables(store.db);
     // later migrations add columns (trading_runs.paused, issue 15; .portfolio, issue 14; .account_key, the account a
-    // live run claims; .ended_at, a run ended by --end; .order_nonce, the random part of a new run's client order ids):
-    // new columns are null, the old ones unchanged; migration 3
-    // rebuilds trading_orders with a market column, filled with the run's symbol
+    // live run claims; .ended_at, a run ended by --end; .order_nonce, the random part of a new run's client order ids;
+    // .data_fault and its _since, a run's ongoing off-grid fault): new columns are null, the old ones unchanged;
+    // migration 3 rebuilds trading_orders with a market column, filled with the run's symbol
     const added = (rows: unknown[]) =>
       rows.map((r) => Object.keys(r as object).filter((k) => !(k in (before.trading_runs[0] as object))));
-    assert.deepEqual(added(after.trading_runs)[0], ['paused', 'portfolio', 'account_key', 'ended_at', 'order_nonce']);
+    assert.deepEqual(added(after.trading_runs)[0], [
+      'paused',
+      'portfolio',
+      'account_key',
+      'ended_at',
+      'order_nonce',
+      'data_fault',
+      'data_fault_since',
+    ]);
     assert.ok(after.trading_runs.every((r) => (r as { order_nonce: unknown }).order_nonce === null));
+    assert.ok(after.trading_runs.every((r) => (r as { data_fault: unknown }).data_fault === null));
     assert.ok(after.trading_runs.every((r) => (r as { account_key: unknown }).account_key === null));
     assert.ok(after.trading_runs.every((r) => (r as { ended_at: unknown }).ended_at === null));
     assert.ok(after.trading_runs.every((r) => (r as { paused: unknown }).paused === null));

@@ -9,7 +9,7 @@ import { startTraderLoop } from '../../trading/loop.ts';
 import { tickSchedule } from '../../trading/schedule.ts';
 import { openRunSession } from '../../trading/open-run.ts';
 import { parseAmount, parseBalance } from '../../trading/flags.ts';
-import { clockFrom } from './paper.ts';
+import { clockFrom, clockName } from './paper.ts';
 import { addEndOption, checkEndFlags, endNamedRun } from '../end-flag.ts';
 import { servePort, startTraderExtras } from '../trader-extras.ts';
 import { addPortfolioOptions, parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
@@ -116,7 +116,7 @@ export function registerLive(program: Command): void {
       model: flags.model,
       clock,
       // the clock and the cap are checked against the exchange and the policy's minimum order (live-start.ts)
-      clockFrom: flags.now !== undefined ? '--now' : "this machine's clock",
+      clockFrom: clockName(flags.now),
       maxOrderFrom: flags.maxOrderValue !== undefined ? '--max-order-value' : undefined,
       balanceGiven: flags.balance !== undefined,
       clearHalt: flags.clearHalt,

@@ -40,6 +40,9 @@ export function clockFrom(now: string | undefined): () => number {
   return () => t;
 }
 
+/** What clockFrom's clock is in the clock checks' lines (src/trading/live-start.ts). */
+export const clockName = (now: string | undefined): string => (now !== undefined ? '--now' : "this machine's clock");
+
 export function registerPaper(program: Command): void {
   const cmd = program
     .command('paper')
@@ -115,6 +118,7 @@ export function registerPaper(program: Command): void {
       start,
       balanceGiven: balance !== undefined,
       clock,
+      clockFrom: clockName(flags.now),
       reset: flags.reset,
       replay: flags.now !== undefined,
       // the flags and the policy checked: an error from here on (the start checks) ends a run, for the log file

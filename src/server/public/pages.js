@@ -23,7 +23,9 @@
             ? 'not running' + (r.paused ? ' · PAUSED' : '')
             : r.paused
               ? 'PAUSED'
-              : 'trading';
+              : r.dataFault
+                ? 'NO DECISIONS'
+                : 'trading';
     root.append(
       D.table(
         runs,

@@ -214,7 +214,10 @@
     );
   }
 
-  /** The halt and pause banners (words and symbols, not only colour) and which control buttons apply. */
+  /**
+   * The halt, pause and data-fault banners (words and symbols, not only colour) and which control buttons apply. A
+   * data fault (bot status's NO DECISIONS line): the run's ticks fail on fetched candles off the stored grid.
+   */
   function renderBanner(r) {
     const banner = document.getElementById('banner');
     banner.replaceChildren(
@@ -223,6 +226,15 @@
         : []),
       ...(r.paused
         ? [h('div', { class: 'banner pause', id: 'pause-banner', role: 'status' }, '❚❚ PAUSED: ' + r.paused)]
+        : []),
+      ...(r.dataFault
+        ? [
+            h(
+              'div',
+              { class: 'banner pause', id: 'fault-banner', role: 'alert' },
+              `⚠ NO DECISIONS since ${r.dataFault.since}, each tick looks again: ${r.dataFault.message}`,
+            ),
+          ]
         : []),
     );
     document.getElementById('btn-pause').disabled = !!r.paused;
