@@ -118,10 +118,10 @@ interface Layout {
   cols: Cols;
   /** Index of the first line with candles (after the header, if any). */
   dataFrom: number;
-  /** Fields every row must have, when the layout fixes them (the header's count, headerless dumps). */
-  exact?: number;
-  /** What fixes `exact`, after "N fields, ": `expected 12 (Binance klines CSV without header)`. */
-  exactText?: string;
+  /** Fields every row must have: the header's count, a headerless dump's, or the columns `--columns` names. */
+  exact: number;
+  /** What fixes `exact`, after "N fields, ": `expected 12`, `but the header (line 1) has 6`. */
+  exactText: string;
   layout: string;
 }
 
@@ -285,7 +285,9 @@ function columnsLayout(spec: string, first: readonly string[], at: number): Layo
   const prices = ['open', 'high', 'low', 'close'] as const;
   const header = prices.every((f) => !Number.isFinite(parseCsvNumber(first[cols[f]] ?? '')));
   const layout = `CSV read as --columns ${names.join(',')}`;
-  return { flavour: 'columns', time, cols, dataFrom: header ? at + 1 : at, layout };
+  // every row has the columns it names: a row with one more or less is shifted, its prices read from the wrong place
+  const exactText = `but --columns names ${names.length}`;
+  return { flavour: 'columns', time, cols, dataFrom: header ? at + 1 : at, exact: names.length, exactText, layout };
 }
 
 /**
@@ -349,7 +351,6 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
         : detectLayout(first, where1, firstAt, sep);
   const tz = opts.tz ?? (layout.flavour === 'pyupbit' ? 'Asia/Seoul' : 'UTC');
   const fmt = zoneFormatter(tz);
-  const width = Math.max(layout.time, layout.clock ?? 0, ...Object.values(layout.cols)) + 1;
 
   const rows: LinedRow[] = [];
   const zones = { utc: 0, offset: 0, wall: 0 };
@@ -360,12 +361,11 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
     if (line.trim() === '') continue;
     const where = `${file}:${i + 1}`;
     const cells = splitCsvLine(line, sep);
-    if (layout.exact !== undefined && cells.length !== layout.exact) {
+    if (cells.length !== layout.exact) {
       // a number like 1,234 unquoted is two fields: the row would be read with the wrong volume
       const split = cells.length > layout.exact ? '; a number with a comma (1,234) must be quoted' : '';
       throw new UserError(`${where}: ${cells.length} fields, ${layout.exactText} (${layout.layout})${split}`);
     }
-    if (cells.length < width) throw new UserError(`${where}: ${cells.length} fields, expected at least ${width}`);
     const timeCell =
       layout.clock === undefined ? cells[layout.time].trim() : dateAndTime(cells, layout.time, layout.clock, where);
     if (!/^\d{8}$/.test(timeCell)) rltrader = false;

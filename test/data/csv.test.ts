@@ -103,7 +103,7 @@ test('epoch milliseconds and ISO times with offsets', () => {
   );
 });
 
-function rejects(csv: string, pattern: RegExp, opts: { timeframe?: string } = {}): void {
+function rejects(csv: string, pattern: RegExp, opts: { timeframe?: string; columns?: string } = {}): void {
   assert.throws(
     () => parseCandlesCsv(csv, { file: 'bad.csv', ...opts }),
     (e: unknown) => {
@@ -255,7 +255,7 @@ test('bad --columns and unreadable headerless files: one line with the line numb
   one('time,open,high,low,close,vol', /^--columns: unknown column "vol" \(use time, open/);
   one('time,open,high,close,volume', /^--columns: no low in "time,open,high,close,volume"/);
   one('time,open,open,low,close,volume', /^--columns: open is named twice/);
-  one('time,_,open,high,low,close,volume', /^<csv>:1: 6 fields, expected at least 7$/);
+  one('time,_,open,high,low,close,volume', /^<csv>:1: 6 fields, but --columns names 7 \(CSV read as --columns /);
 
   const t0 = Date.UTC(2025, 0, 1);
   const us = `${kline(t0, 2, 3, true)}\n${kline(t0 + H, 2, 3, true).replace(/,0$/, '')}\n`;
@@ -271,6 +271,20 @@ test('bad --columns and unreadable headerless files: one line with the line numb
   rejects('2024-01-01,1,2,0.5,1.5,3,7\n', seven);
   rejects('2024-01-01,1,2,0.5,1.5\n', /^bad\.csv:1: no header, and 5 fields are fewer than time,open,high,low,close/);
   rejects('yesterday,1,2,0.5,1.5,3\n', /^bad\.csv:1: no header, and "yesterday" in the first column is not a time/);
+});
+
+test(`--columns holds every row to the columns it names: a row with one more or less is refused in one line naming \
+file:line, a header line under it too`, () => {
+  // both were read (the longer one's prices from its first fields, whatever the extra one shifted)
+  const spec = 'time,open,high,low,close,volume';
+  const named = (n: number, got: number, line: number) =>
+    new RegExp(String.raw`^bad\.csv:${line}: ${got} fields, but --columns names ${n} \(CSV read as --columns `);
+  const rows = '2024-01-01,1,2,0.5,1.5,3\n2024-01-02,1,2,0.5,1.5,3\n';
+  rejects(rows + '2024-01-03,1,2,0.5,1.5,3,99\n', named(6, 7, 3), { columns: spec });
+  rejects(rows + '2024-01-03,1,2,0.5,1,5,3\n', /a number with a comma \(1,234\) must be quoted$/, { columns: spec });
+  rejects(rows, named(7, 6, 1), { columns: `${spec},_` });
+  rejects('day,o,h,l,c,v\n2024-01-01,1,2,0.5,1.5\n', named(6, 5, 2), { columns: spec });
+  assert.equal(parseCandlesCsv('day,o,h,l,c,v\n' + rows, { columns: spec }).length, 2);
 });
 
 test('200k one-minute rows import (duplicates dropped without spreading them as arguments)', () => {
