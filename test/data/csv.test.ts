@@ -367,3 +367,49 @@ test('Date and Time columns are read together, in the time zone a single time co
     /^bad\.csv:2: cannot read "2024-02-30 09:00"/,
   );
 });
+
+test(`times without colons (Kiwoom, KRX exports) are read: a Time column's HHMM or HHMMSS (its hour's zero dropped \
+too), a date cell's 0930, YYYYMMDDHHMMSS; an impossible one is refused naming file:line and the part out of \
+range`, () => {
+  // each was refused: "0900" in the time column is not a time of day, cannot read "20240102 0930" as a time
+  const krx = 'date,time,open,high,low,close,volume\n20240102,0900,10,11,9,10.5,1\n20240102,0930,10,11,9,10.5,1\n';
+  const p = parseCandlesCsvDetailed(krx);
+  assert.deepEqual(
+    p.rows.map((r) => r.ts),
+    [Date.UTC(2024, 0, 2, 9), Date.UTC(2024, 0, 2, 9, 30)],
+  );
+  assert.equal(p.timeframe, '30m');
+  const seoul = parseCandlesCsv(krx, { tz: 'Asia/Seoul' });
+  assert.equal(seoul[0].ts, Date.UTC(2024, 0, 2), '0900 KST is 00:00 UTC');
+  const seconds = 'Date,Time,Open,High,Low,Close\n2024-01-02,93000,10,11,9,10.5\n2024-01-02,100000,10,11,9,10.5\n';
+  assert.deepEqual(
+    parseCandlesCsv(seconds).map((r) => r.ts),
+    [Date.UTC(2024, 0, 2, 9, 30), Date.UTC(2024, 0, 2, 10)],
+  );
+  const t = [Date.UTC(2024, 0, 2, 9), Date.UTC(2024, 0, 2, 9, 1)];
+  for (const [a, b] of [
+    ['20240102 0900', '20240102 0901'],
+    ['2024-01-02 090000', '2024-01-02 090100'],
+    ['20240102090000', '20240102090100'],
+  ]) {
+    const one = parseCandlesCsvDetailed(`${HEAD}${a},10,11,9,10.5,1\n${b},10,11,9,10.5,1\n`);
+    assert.deepEqual(
+      one.rows.map((r) => r.ts),
+      t,
+      a,
+    );
+    assert.equal(one.timeframe, '1m');
+  }
+  const dated = (time: string) => `date,time,open,high,low,close\n2024-01-02,${time},10,11,9,10.5\n`;
+  rejects(dated('2460'), /^bad\.csv:2: "2460" in the time column is not a time of day: hour 24 is past 23$/);
+  rejects(dated('0975'), /^bad\.csv:2: "0975" in the time column is not a time of day: minute 75 is past 59$/);
+  rejects(dated('093075'), /^bad\.csv:2: "093075" in the time column is not a time of day: second 75 is past 59$/);
+  rejects(
+    dated('09'),
+    /^bad\.csv:2: "09" in the time column is not a time of day \(09:00, 09:00:00, 0900 or 090000\)$/,
+  );
+  rejects(
+    `${HEAD}20240102 0900,10,11,9,10.5,1\n20240102 2460,10,11,9,10.5,1\n`,
+    /^bad\.csv:3: cannot read "20240102 2460" as a time: hour 24 is past 23$/,
+  );
+});
