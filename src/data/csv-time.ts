@@ -27,13 +27,48 @@ export function zoneFormatter(tz: string): Intl.DateTimeFormat {
   }
 }
 
-// date, then an optional time (with seconds and milliseconds), then an optional zone
-const DATE_RE = new RegExp(
-  String.raw`^(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})` +
-    String.raw`(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?` +
-    String.raw`\s*(Z|[+-]\d{2}:?\d{2})?$`,
+/**
+ * A time of day: `09:30`, `09:30:15`, `09:30:15.250`, or without colons, as Korean exports (Kiwoom, KRX) write it:
+ * HHMM or HHMMSS (`0930`, `093015`; `930`, `93015` once a spreadsheet dropped the hour's zero). The digit count
+ * tells which, so no other reading is possible.
+ */
+const CLOCK = String.raw`\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?|\d{3,6}`;
+/** An offset after a time: `Z`, `+09:00`, `-0500`. */
+const ZONE = String.raw`Z|[+-]\d{2}:?\d{2}`;
+// the same, its parts captured, the cell ending after it or after an offset
+const CLOCK_RE = new RegExp(
+  String.raw`^(?:(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?|(\d{1,2})(\d{2})(\d{2})?)(?=\s*(?:${ZONE})?$)`,
   'i',
 );
+
+// a date (2024-01-02, 2024/1/2, 20240102), then an optional time of day, then an optional zone
+const DATE_RE = new RegExp(
+  String.raw`^(?:(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})|(\d{4})(\d{2})(\d{2}))` +
+    String.raw`(?:[ T]+(${CLOCK}))?\s*(${ZONE})?$`,
+  'i',
+);
+
+interface Clock {
+  h: number;
+  mi: number;
+  s: number;
+  ms: number;
+}
+
+/**
+ * A time of day (CLOCK, an offset after it allowed: a `Time` column's cell), or why it is none: `hour 24 is past 23`,
+ * `minute 75 is past 59`; undefined when it is not written as one.
+ */
+export function readClock(raw: string): Clock | string | undefined {
+  const m = CLOCK_RE.exec(raw.trim());
+  if (!m) return undefined;
+  const colon = m[1] !== undefined;
+  const [h, mi, s] = (colon ? [m[1], m[2], m[3]] : [m[5], m[6], m[7]]).map((v) => Number(v ?? '0'));
+  if (h > 23) return `hour ${h} is past 23`;
+  if (mi > 59) return `minute ${mi} is past 59`;
+  if (s > 59) return `second ${s} is past 59`;
+  return { h, mi, s, ms: Number((m[4] ?? '0').padEnd(3, '0')) };
+}
 
 /**
  * Whether a time cell says its own zone, so `--tz` does not apply to it: `utc` for epoch numbers, `Z` and `+00:00`,
@@ -49,25 +84,29 @@ export function timeZoneOfCell(raw: string): 'utc' | 'offset' | undefined {
 
 /** Parses a time cell into ms UTC, or NaN. Wall-clock times without an offset are read in `tz`. */
 export function parseCsvTime(raw: string, tz: string, fmt: Intl.DateTimeFormat): number {
+  const t = readCsvTime(raw, tz, fmt);
+  return typeof t === 'number' ? t : NaN;
+}
+
+/**
+ * A time cell read into ms UTC (NaN when it is none), or why its time of day is impossible (readClock). Wall-clock
+ * times without an offset are read in `tz`.
+ */
+export function readCsvTime(raw: string, tz: string, fmt: Intl.DateTimeFormat): number | string {
   const s = raw.trim();
-  if (/^\d{8}$/.test(s))
-    return wallToUtc(Number(s.slice(0, 4)), Number(s.slice(4, 6)), Number(s.slice(6, 8)), 0, 0, 0, 0, tz, fmt);
   if (/^\d{13}$/.test(s)) return Number(s);
   // Binance's spot dumps count microseconds since 2025
   if (/^\d{16}$/.test(s)) return Math.floor(Number(s) / 1000);
   if (/^\d{10}$/.test(s)) return Number(s) * 1000;
-  const m = DATE_RE.exec(s);
+  // Kiwoom's minute charts: YYYYMMDDHHMMSS (not 12 digits, YYYYMMDDHHMM: as many as epoch ms before 2001)
+  const compact = /^(\d{8})(\d{6})$/.exec(s);
+  const m = DATE_RE.exec(compact ? `${compact[1]} ${compact[2]}` : s);
   if (!m) return NaN;
-  const [y, mo, d, h, mi, sec, ms] = [
-    m[1],
-    m[2],
-    m[3],
-    m[4] ?? '0',
-    m[5] ?? '0',
-    m[6] ?? '0',
-    (m[7] ?? '0').padEnd(3, '0'),
-  ].map(Number);
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59) return NaN;
+  const [y, mo, d] = (m[1] !== undefined ? [m[1], m[2], m[3]] : [m[4], m[5], m[6]]).map(Number);
+  const clock = m[7] !== undefined ? readClock(m[7]) : { h: 0, mi: 0, s: 0, ms: 0 };
+  if (typeof clock === 'string') return clock;
+  if (clock === undefined || mo < 1 || mo > 12 || d < 1 || d > 31) return NaN;
+  const { h, mi, s: sec, ms } = clock;
   const offset = m[8];
   if (offset) {
     const utc = calendarUtc(y, mo, d, h, mi, sec, ms);

@@ -1,7 +1,7 @@
 /** Reading candle CSVs (headered flavours, headerless Binance/RLTrader layouts, `--columns`) and writing them back. */
 import { UserError } from '../core/errors.ts';
 import type { CandleRow, Candles } from '../core/candles.ts';
-import { parseCsvTime, timeZoneOfCell, zoneFormatter } from './csv-time.ts';
+import { parseCsvTime, readClock, readCsvTime, timeZoneOfCell, zoneFormatter } from './csv-time.ts';
 import { timeframeOfRows } from './csv-steps.ts';
 import { checkPrices, dropExactDuplicates, wildMoves, WILD_MOVE, type LinedRow } from './csv-checks.ts';
 import { isoTime, timeframeMs } from './timeframe.ts';
@@ -59,9 +59,8 @@ const TIME_NAMES = [
   '일자',
   '일시',
 ];
-/** A date column that a separate `time` column (time of day: `09:00`, `09:00:00`) completes. */
+/** A date column that a separate `time` column (time of day: `09:00`, `09:00:00`, `0900`, `090000`) completes. */
 const DATE_NAMES = ['date', '날짜', '일자'];
-const TIME_OF_DAY = /^\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$/i;
 const COLUMN_NAMES: Record<'open' | 'high' | 'low' | 'close' | 'volume', string[]> = {
   open: ['open', '시가', 'opening_price'],
   high: ['high', '고가', 'high_price'],
@@ -118,10 +117,10 @@ interface Layout {
   cols: Cols;
   /** Index of the first line with candles (after the header, if any). */
   dataFrom: number;
-  /** Fields every row must have, when the layout fixes them (the header's count, headerless dumps). */
-  exact?: number;
-  /** What fixes `exact`, after "N fields, ": `expected 12 (Binance klines CSV without header)`. */
-  exactText?: string;
+  /** Fields every row must have: the header's count, a headerless dump's, or the columns `--columns` names. */
+  exact: number;
+  /** What fixes `exact`, after "N fields, ": `expected 12`, `but the header (line 1) has 6`. */
+  exactText: string;
   layout: string;
 }
 
@@ -285,7 +284,9 @@ function columnsLayout(spec: string, first: readonly string[], at: number): Layo
   const prices = ['open', 'high', 'low', 'close'] as const;
   const header = prices.every((f) => !Number.isFinite(parseCsvNumber(first[cols[f]] ?? '')));
   const layout = `CSV read as --columns ${names.join(',')}`;
-  return { flavour: 'columns', time, cols, dataFrom: header ? at + 1 : at, layout };
+  // every row has the columns it names: a row with one more or less is shifted, its prices read from the wrong place
+  const exactText = `but --columns names ${names.length}`;
+  return { flavour: 'columns', time, cols, dataFrom: header ? at + 1 : at, exact: names.length, exactText, layout };
 }
 
 /**
@@ -301,17 +302,17 @@ function separatorOf(line: string): string {
 const SEPARATOR_NAMES: Record<string, string> = { '\t': 'tab-separated', ';': 'semicolon-separated' };
 
 /**
- * The time of a `Date,Time` row as one cell (`2024-01-02 09:00`), read as a single time column is: without an offset
- * in the time zone of the file.
+ * The time of a `Date,Time` row as one cell (`2024-01-02 09:00`, `20240102 0900`), read as a single time column is:
+ * without an offset in the time zone of the file.
  */
 function dateAndTime(cells: readonly string[], dateAt: number, clockAt: number, where: string): string {
   const clock = cells[clockAt].trim();
-  if (!TIME_OF_DAY.test(clock))
-    throw new UserError(`${where}: "${clock}" in the time column is not a time of day (09:00 or 09:00:00)`);
-  const date = cells[dateAt].trim();
-  // RLTrader-style 20240102
-  const iso = /^\d{8}$/.test(date) ? `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6)}` : date;
-  return `${iso} ${clock}`;
+  const read = readClock(clock);
+  if (typeof read !== 'object') {
+    const why = read !== undefined ? `: ${read}` : ' (09:00, 09:00:00, 0900 or 090000)';
+    throw new UserError(`${where}: "${clock}" in the time column is not a time of day${why}`);
+  }
+  return `${cells[dateAt].trim()} ${clock}`;
 }
 
 /** How the times were read: each in `tz`, each at its own offset (then `tz` did not apply), or some of both. */
@@ -349,7 +350,6 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
         : detectLayout(first, where1, firstAt, sep);
   const tz = opts.tz ?? (layout.flavour === 'pyupbit' ? 'Asia/Seoul' : 'UTC');
   const fmt = zoneFormatter(tz);
-  const width = Math.max(layout.time, layout.clock ?? 0, ...Object.values(layout.cols)) + 1;
 
   const rows: LinedRow[] = [];
   const zones = { utc: 0, offset: 0, wall: 0 };
@@ -360,16 +360,16 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
     if (line.trim() === '') continue;
     const where = `${file}:${i + 1}`;
     const cells = splitCsvLine(line, sep);
-    if (layout.exact !== undefined && cells.length !== layout.exact) {
+    if (cells.length !== layout.exact) {
       // a number like 1,234 unquoted is two fields: the row would be read with the wrong volume
       const split = cells.length > layout.exact ? '; a number with a comma (1,234) must be quoted' : '';
       throw new UserError(`${where}: ${cells.length} fields, ${layout.exactText} (${layout.layout})${split}`);
     }
-    if (cells.length < width) throw new UserError(`${where}: ${cells.length} fields, expected at least ${width}`);
     const timeCell =
       layout.clock === undefined ? cells[layout.time].trim() : dateAndTime(cells, layout.time, layout.clock, where);
     if (!/^\d{8}$/.test(timeCell)) rltrader = false;
-    const ts = parseCsvTime(timeCell, tz, fmt);
+    const ts = readCsvTime(timeCell, tz, fmt);
+    if (typeof ts === 'string') throw new UserError(`${where}: cannot read "${timeCell}" as a time: ${ts}`);
     if (!Number.isFinite(ts)) throw new UserError(`${where}: cannot read "${timeCell}" as a time`);
     zones[timeZoneOfCell(timeCell) ?? 'wall']++;
     const row = { ts, open: 0, high: 0, low: 0, close: 0, volume: 0, line: i + 1 };

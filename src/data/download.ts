@@ -7,6 +7,7 @@ import { pageClosedCandles } from './exchange.ts';
 import { subtractRanges, type CandleStore, type TimeRange } from './store.ts';
 import { isoTime } from './timeframe.ts';
 import { OffGridError } from './grid.ts';
+import { refuseDerivedTarget } from './derived-target.ts';
 
 export interface DownloadRequest {
   /** Name the series is stored under (config exchange.id). */
@@ -58,6 +59,7 @@ export function refuseOffGrid(
  * Downloads closed candles into the store. Each page is stored together with the time range it covered, in one
  * transaction, so a download that is interrupted (or fails) resumes exactly where it stopped, and a second run
  * asks the exchange only for time it has not answered for yet — new candles, or what an earlier run missed.
+ * A series `bot data derive` built is refused before the exchange is asked (DerivedTargetError), for every caller.
  */
 export async function downloadToStore(
   store: CandleStore,
@@ -66,6 +68,7 @@ export async function downloadToStore(
   opts: FetchCandlesOptions,
 ): Promise<DownloadResult> {
   const { exchange, symbol, timeframe } = req;
+  refuseDerivedTarget(store, req, 'download');
   const want: TimeRange = { from: req.since, to: req.until ?? Infinity };
   const ranges = subtractRanges(want, store.coverage(exchange, symbol, timeframe)).map((r) => ({
     from: r.from,

@@ -10,6 +10,7 @@ import type { AccountState } from '../market/account.ts';
 import type { CandleStore } from '../data/store.ts';
 import { unansweredReason, type RetryOptions } from '../data/exchange.ts';
 import { refuseOffGrid } from '../data/download.ts';
+import { refuseDerivedTarget } from '../data/derived-target.ts';
 import type { CandleRow } from '../core/candles.ts';
 import { warmupStart } from '../data/source.ts';
 import type { Exchange } from 'ccxt';
@@ -17,6 +18,10 @@ import { OffGridError } from '../data/grid.ts';
 import { TickClockCheck } from './live-start.ts';
 import type { RunRepository } from './run-repository.ts';
 import type { CandleFeed, PortfolioRunState, RunKey, RunState } from './types.ts';
+
+/** What a paper or live run on a derived series does instead (its backfill is refused: fetchOrStored). */
+const DERIVED_NOT_TRADED =
+  'a derived series is for backtests (`bot backtest`): paper and live fetch their candles from the exchange';
 
 /** What a trader's options give for holding and opening its run. */
 export interface RunHolderOptions {
@@ -210,7 +215,9 @@ export abstract class RunHolder<O extends RunHolderOptions> {
   /**
    * `fetch` (one series' backfill), or, in a replay (`replay`) whose exchange cannot be reached or does not answer
    * within its retries, nothing when the store holds the series' newest candle closed by `closedOpen`: the replay
-   * decides on the stored candles, with a warning saying which. A refusal by the exchange is thrown.
+   * decides on the stored candles, with a warning saying which. A refusal by the exchange is thrown, and so is a
+   * series `bot data derive` built, before the exchange is asked: the market of its name would fill it with its
+   * real prices (derived-target.ts).
    */
   protected async fetchOrStored(
     store: CandleStore,
@@ -218,6 +225,8 @@ export abstract class RunHolder<O extends RunHolderOptions> {
     closedOpen: number,
     fetch: () => Promise<number>,
   ): Promise<number> {
+    const { exchange, timeframe } = this.o.key;
+    refuseDerivedTarget(store, { exchange, symbol, timeframe }, 'download', DERIVED_NOT_TRADED);
     try {
       return await fetch();
     } catch (e) {

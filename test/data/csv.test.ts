@@ -103,7 +103,7 @@ test('epoch milliseconds and ISO times with offsets', () => {
   );
 });
 
-function rejects(csv: string, pattern: RegExp, opts: { timeframe?: string } = {}): void {
+function rejects(csv: string, pattern: RegExp, opts: { timeframe?: string; columns?: string } = {}): void {
   assert.throws(
     () => parseCandlesCsv(csv, { file: 'bad.csv', ...opts }),
     (e: unknown) => {
@@ -255,7 +255,7 @@ test('bad --columns and unreadable headerless files: one line with the line numb
   one('time,open,high,low,close,vol', /^--columns: unknown column "vol" \(use time, open/);
   one('time,open,high,close,volume', /^--columns: no low in "time,open,high,close,volume"/);
   one('time,open,open,low,close,volume', /^--columns: open is named twice/);
-  one('time,_,open,high,low,close,volume', /^<csv>:1: 6 fields, expected at least 7$/);
+  one('time,_,open,high,low,close,volume', /^<csv>:1: 6 fields, but --columns names 7 \(CSV read as --columns /);
 
   const t0 = Date.UTC(2025, 0, 1);
   const us = `${kline(t0, 2, 3, true)}\n${kline(t0 + H, 2, 3, true).replace(/,0$/, '')}\n`;
@@ -271,6 +271,20 @@ test('bad --columns and unreadable headerless files: one line with the line numb
   rejects('2024-01-01,1,2,0.5,1.5,3,7\n', seven);
   rejects('2024-01-01,1,2,0.5,1.5\n', /^bad\.csv:1: no header, and 5 fields are fewer than time,open,high,low,close/);
   rejects('yesterday,1,2,0.5,1.5,3\n', /^bad\.csv:1: no header, and "yesterday" in the first column is not a time/);
+});
+
+test(`--columns holds every row to the columns it names: a row with one more or less is refused in one line naming \
+file:line, a header line under it too`, () => {
+  // both were read (the longer one's prices from its first fields, whatever the extra one shifted)
+  const spec = 'time,open,high,low,close,volume';
+  const named = (n: number, got: number, line: number) =>
+    new RegExp(String.raw`^bad\.csv:${line}: ${got} fields, but --columns names ${n} \(CSV read as --columns `);
+  const rows = '2024-01-01,1,2,0.5,1.5,3\n2024-01-02,1,2,0.5,1.5,3\n';
+  rejects(rows + '2024-01-03,1,2,0.5,1.5,3,99\n', named(6, 7, 3), { columns: spec });
+  rejects(rows + '2024-01-03,1,2,0.5,1,5,3\n', /a number with a comma \(1,234\) must be quoted$/, { columns: spec });
+  rejects(rows, named(7, 6, 1), { columns: `${spec},_` });
+  rejects('day,o,h,l,c,v\n2024-01-01,1,2,0.5,1.5\n', named(6, 5, 2), { columns: spec });
+  assert.equal(parseCandlesCsv('day,o,h,l,c,v\n' + rows, { columns: spec }).length, 2);
 });
 
 test('200k one-minute rows import (duplicates dropped without spreading them as arguments)', () => {
@@ -351,5 +365,51 @@ test('Date and Time columns are read together, in the time zone a single time co
   rejects(
     'date,time,open,high,low,close\n2024-02-30,09:00,10,11,9,10.5\n',
     /^bad\.csv:2: cannot read "2024-02-30 09:00"/,
+  );
+});
+
+test(`times without colons (Kiwoom, KRX exports) are read: a Time column's HHMM or HHMMSS (its hour's zero dropped \
+too), a date cell's 0930, YYYYMMDDHHMMSS; an impossible one is refused naming file:line and the part out of \
+range`, () => {
+  // each was refused: "0900" in the time column is not a time of day, cannot read "20240102 0930" as a time
+  const krx = 'date,time,open,high,low,close,volume\n20240102,0900,10,11,9,10.5,1\n20240102,0930,10,11,9,10.5,1\n';
+  const p = parseCandlesCsvDetailed(krx);
+  assert.deepEqual(
+    p.rows.map((r) => r.ts),
+    [Date.UTC(2024, 0, 2, 9), Date.UTC(2024, 0, 2, 9, 30)],
+  );
+  assert.equal(p.timeframe, '30m');
+  const seoul = parseCandlesCsv(krx, { tz: 'Asia/Seoul' });
+  assert.equal(seoul[0].ts, Date.UTC(2024, 0, 2), '0900 KST is 00:00 UTC');
+  const seconds = 'Date,Time,Open,High,Low,Close\n2024-01-02,93000,10,11,9,10.5\n2024-01-02,100000,10,11,9,10.5\n';
+  assert.deepEqual(
+    parseCandlesCsv(seconds).map((r) => r.ts),
+    [Date.UTC(2024, 0, 2, 9, 30), Date.UTC(2024, 0, 2, 10)],
+  );
+  const t = [Date.UTC(2024, 0, 2, 9), Date.UTC(2024, 0, 2, 9, 1)];
+  for (const [a, b] of [
+    ['20240102 0900', '20240102 0901'],
+    ['2024-01-02 090000', '2024-01-02 090100'],
+    ['20240102090000', '20240102090100'],
+  ]) {
+    const one = parseCandlesCsvDetailed(`${HEAD}${a},10,11,9,10.5,1\n${b},10,11,9,10.5,1\n`);
+    assert.deepEqual(
+      one.rows.map((r) => r.ts),
+      t,
+      a,
+    );
+    assert.equal(one.timeframe, '1m');
+  }
+  const dated = (time: string) => `date,time,open,high,low,close\n2024-01-02,${time},10,11,9,10.5\n`;
+  rejects(dated('2460'), /^bad\.csv:2: "2460" in the time column is not a time of day: hour 24 is past 23$/);
+  rejects(dated('0975'), /^bad\.csv:2: "0975" in the time column is not a time of day: minute 75 is past 59$/);
+  rejects(dated('093075'), /^bad\.csv:2: "093075" in the time column is not a time of day: second 75 is past 59$/);
+  rejects(
+    dated('09'),
+    /^bad\.csv:2: "09" in the time column is not a time of day \(09:00, 09:00:00, 0900 or 090000\)$/,
+  );
+  rejects(
+    `${HEAD}20240102 0900,10,11,9,10.5,1\n20240102 2460,10,11,9,10.5,1\n`,
+    /^bad\.csv:3: cannot read "20240102 2460" as a time: hour 24 is past 23$/,
   );
 });

@@ -7,13 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { candleRows } from '../../src/core/candles.ts';
-import { exchangeFeed } from '../../src/trading/feed.ts';
-import { PaperMarket } from '../../src/trading/paper-market.ts';
-import { Trader } from '../../src/trading/trader.ts';
-import { momentumSource, quietLogger } from './helpers.ts';
 import { alwaysBuy, HOUR, liveSetup, orderPosts } from './live-setup.ts';
-
-const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 0, minOrderValue: 5000, quantityPrecision: 8 };
 
 /** Six stored candles of the series half an hour off the exchange's grid, before the run's history. */
 function storeOffGrid(s: Awaited<ReturnType<typeof liveSetup>>): number {
@@ -64,18 +58,7 @@ naming the first such candle`, async () => {
   const s = await liveSetup({ maxOrderValue: 1_000_000, maxDailyLoss: 1e12 });
   try {
     const stored = storeOffGrid(s);
-    const trader = new Trader({
-      repo: s.repo,
-      store: s.store,
-      feed: exchangeFeed(s.exchange, 'BTC/KRW', '1h', { retries: 1, backoffMs: 1, maxBackoffMs: 1 }, () => s.clock.now),
-      market: new PaperMarket(COSTS, { kind: 'all' }),
-      policies: momentumSource(),
-      key: { ...s.key, mode: 'paper' },
-      balance: 10_000_000,
-      historyCandles: 20,
-      clock: () => s.clock.now,
-      logger: quietLogger(),
-    });
+    const trader = s.makePaper();
     await refusedNaming(() => trader.tick(), s.candles.ts[80]);
     assert.equal(s.store.load('upbit', 'BTC/KRW', '1h').ts.length, stored, 'nothing stored beside them');
     assert.deepEqual(s.repo.list(), [], 'the new run that decided nothing is not kept');

@@ -17,6 +17,7 @@ import type { PortfolioPolicySource } from '../../src/trading/portfolio-policy-s
 import type { Costs } from '../../src/market/costs.ts';
 import type { LiveCaps } from '../../src/trading/live-orders.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
+import { Trader } from '../../src/trading/trader.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import type { RunStatus } from '../../src/trading/status.ts';
 import type { CandleFeed, PolicySource } from '../../src/trading/types.ts';
@@ -180,8 +181,22 @@ export async function liveSetup(caps: LiveCaps, opts: LiveSetupOptions = {}) {
       ...liveTraderBasics(clock, through, caps, retry),
       ...(opts.logger ? { logger: opts.logger } : {}),
     });
+  /** A paper trader of the market on the same store and exchange, as `bot paper` makes one. */
+  const makePaper = () =>
+    new Trader({
+      repo,
+      store,
+      feed: exchangeFeed(exchange, 'BTC/KRW', '1h', { retries: 1, backoffMs: 1, maxBackoffMs: 1 }, () => clock.now),
+      market: new PaperMarket(COSTS, { kind: 'all' }),
+      policies: momentumSource(),
+      key: { ...key, mode: 'paper' },
+      balance: 10_000_000,
+      historyCandles: 20,
+      clock: () => clock.now,
+      logger: quietLogger(),
+    });
   const cleanup = liveCleanup(store, fake, tmp);
-  return { candles, clock, exchangeSkew, fake, book, store, repo, exchange, key, startKrw, make, cleanup };
+  return { candles, clock, exchangeSkew, fake, book, store, repo, exchange, key, startKrw, make, makePaper, cleanup };
 }
 
 /** The exchange's balances equal the start plus the run's recorded fills, and the run's account agrees with them. */

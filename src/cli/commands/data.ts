@@ -12,6 +12,7 @@ import { printCsvWarnings } from '../../data/csv-warnings.ts';
 import type { SeriesRequest } from '../../data/source.ts';
 import { candleRows, emptyCandles } from '../../core/candles.ts';
 import { checkDeriveSpec, deriveLabel, deriveLeveraged } from '../../data/derive.ts';
+import { refuseDerivedTarget } from '../../data/derived-target.ts';
 import { isSampleSeries, loadSample } from '../../data/sample.ts';
 import { existingBotDatabase } from '../../data/bot-file.ts';
 import { CandleStore, type GapRange, type SeriesInfo } from '../../data/store.ts';
@@ -185,32 +186,14 @@ async function download(flags: DownloadFlags): Promise<void> {
   const markets = symbols ?? [config.symbol];
   // before any market is fetched: a derived one among them would stop the download half done
   readStore(config, undefined, (store) => {
-    for (const symbol of markets) refuseDerivedTarget(store, config.exchange.id, symbol, config.timeframe, 'download');
+    for (const symbol of markets) {
+      refuseDerivedTarget(store, { exchange: config.exchange.id, symbol, timeframe: config.timeframe }, 'download');
+    }
   });
   // ccxt takes seconds to load: only the commands that talk to an exchange pay for it
   const { createExchange } = await import('../../data/exchange.ts');
   const ex = createExchange(config);
   for (const symbol of markets) await downloadOne(config, ex, symbol, since, until);
-}
-
-/**
- * A download or import into a series `bot data derive` built is refused: it kept the "derived" label over real
- * prices, and the next derive replaced the whole series, the imported candles with it, without a word.
- */
-function refuseDerivedTarget(
-  store: CandleStore,
-  exchange: string,
-  symbol: string,
-  timeframe: string,
-  verb: 'download' | 'import',
-): void {
-  const label = store.label(exchange, symbol, timeframe);
-  if (label === undefined) return;
-  throw new UserError(
-    `${exchange} ${symbol} ${timeframe} is ${label}: ${verb === 'import' ? 'an' : 'a'} ${verb} into it would mix ` +
-      'real prices with derived ones; ' +
-      `nothing stored: \`bot data derive\` rebuilds it from its index, or ${verb} under another --symbol`,
-  );
 }
 
 /**
@@ -411,7 +394,7 @@ async function importFile(file: string, flags: ImportFlags): Promise<void> {
   const exchange = config.exchange.id;
   const rows = parsed.rows;
   const { added, replaced } = withStore(config, (store) => {
-    refuseDerivedTarget(store, exchange, config.symbol, parsed.timeframe, 'import');
+    refuseDerivedTarget(store, { exchange, symbol: config.symbol, timeframe: parsed.timeframe }, 'import');
     // before writing: candles off the stored grid would sit beside the stored ones (two a day), not replace them
     const off = store.offGrid(
       exchange,
