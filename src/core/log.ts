@@ -29,22 +29,56 @@ function redactString(s: string, secrets: readonly string[]): string {
   return out;
 }
 
+type Copy = unknown[] | Record<string, unknown>;
+
 /**
- * `v` with every secret masked in its strings, keys included, down to `maxDepth` (a guard against cycles); numbers,
- * booleans and null stay as they are, so masked JSON data is still valid JSON. `keys`: a field named like a
- * credential is masked whole (in log entries, the program's own; not in an API answer, whose `token` is login's).
+ * A function copying a value with every secret masked in its strings, keys included, at any depth; numbers, booleans
+ * and null stay as they are, so masked JSON data is still valid JSON. `keys`: a field named like a credential is
+ * masked whole (in log entries, the program's own; not in an API answer, whose `token` is login's). The walk keeps
+ * its own stack, so a deep entry cannot overflow the call stack, and copies each object once (a shared one is shared
+ * in the copy too), so the work is bounded by the value's size; a reference back to an object being copied (a cycle)
+ * becomes `[Circular]`, as the log file's serialiser writes it, so the copy always serialises. One function may copy
+ * several values (a log entry's fields): an object they share is copied once.
  */
-function redactValue(v: unknown, secrets: readonly string[], depth: number, keys = true, maxDepth = 6): unknown {
-  if (typeof v === 'string') return redactString(v, secrets);
-  if (depth > maxDepth || v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map((x) => redactValue(x, secrets, depth + 1, keys, maxDepth));
-  if (v instanceof Error) return redactString(v.stack ?? v.message, secrets);
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) {
-    out[redactString(k, secrets)] =
-      keys && SECRET_KEY.test(k) ? MASK : redactValue(x, secrets, depth + 1, keys, maxDepth);
-  }
-  return out;
+function masker(secrets: readonly string[], keys: boolean): (v: unknown) => unknown {
+  const copies = new Map<object, Copy>();
+  const open = new Set<object>();
+  const stack: { entries: [string, unknown][]; out: Copy; from: object; next: number }[] = [];
+  const copy = (x: unknown): unknown => {
+    if (typeof x === 'string') return redactString(x, secrets);
+    if (x === null || typeof x !== 'object') return x;
+    if (x instanceof Error) return redactString(x.stack ?? x.message, secrets);
+    if (open.has(x)) return '[Circular]';
+    const done = copies.get(x);
+    if (done) return done;
+    const out: Copy = Array.isArray(x) ? [] : {};
+    copies.set(x, out);
+    open.add(x);
+    stack.push({
+      entries: Array.isArray(x)
+        ? Array.from(x as unknown[], (y, i): [string, unknown] => [String(i), y])
+        : Object.entries(x),
+      out,
+      from: x,
+      next: 0,
+    });
+    return out;
+  };
+  return (v) => {
+    const root = copy(v);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      if (top.next === top.entries.length) {
+        open.delete(top.from);
+        stack.pop();
+        continue;
+      }
+      const [k, x] = top.entries[top.next++];
+      if (Array.isArray(top.out)) top.out.push(copy(x));
+      else top.out[redactString(k, secrets)] = keys && SECRET_KEY.test(k) ? MASK : copy(x);
+    }
+    return root;
+  };
 }
 
 const envSecrets = (extra: readonly string[]) => [...secretValuesFromEnv(), ...extra].filter((s) => s.length > 0);
@@ -59,7 +93,7 @@ export function redactSecrets(text: string, extra: readonly string[] = []): stri
  * serialise afterwards: masking the finished text turned a number equal to a secret into a bare `***`.
  */
 export function redactSecretsIn<T>(data: T): T {
-  return redactValue(data, envSecrets([]), 0, false, 100) as T;
+  return masker(envSecrets([]), false)(data) as T;
 }
 
 /**
@@ -75,15 +109,15 @@ export function redactJsonText(text: string): string {
   } catch {
     return redactString(text, secrets);
   }
-  return JSON.stringify(redactValue(data, secrets, 0, false, 100));
+  return JSON.stringify(masker(secrets, false)(data));
 }
 
 /** A winston format that masks secret values anywhere in a log entry and any field named like a credential. */
 const redact = winston.format((info, opts: unknown) => {
-  const secrets = (opts as { secrets?: string[] } | undefined)?.secrets ?? [];
+  const mask = masker((opts as { secrets?: string[] } | undefined)?.secrets ?? [], true);
   for (const key of Object.keys(info)) {
     const k = key as keyof typeof info;
-    info[k] = SECRET_KEY.test(key) ? MASK : redactValue(info[k], secrets, 0);
+    info[k] = SECRET_KEY.test(key) ? MASK : mask(info[k]);
   }
   return info;
 });
