@@ -96,20 +96,28 @@ export function redactSecretsIn<T>(data: T): T {
   return masker(envSecrets([]), false)(data) as T;
 }
 
+/** A string token of JSON text: in text that parses, every `"` outside an escape opens or closes one. */
+const JSON_STRING = /"(?:[^"\\]|\\.)*"/g;
+
 /**
- * JSON text with the environment's secrets masked in its strings: parsed, masked and written again when a secret
- * occurs in it at all; text that does not parse is masked as text.
+ * JSON text with the environment's secrets masked in its strings (keys included), when a secret occurs in it at all:
+ * each string token is decoded, masked and written again, so a number equal to a secret stays a number, and the
+ * rest of the text (numbers beyond a double's precision, the layout of a served report) stays byte for byte. Text
+ * that does not parse is masked as text.
  */
 export function redactJsonText(text: string): string {
   const secrets = envSecrets([]);
   if (!secrets.some((s) => text.includes(s))) return text;
-  let data: unknown;
   try {
-    data = JSON.parse(text);
+    JSON.parse(text);
   } catch {
     return redactString(text, secrets);
   }
-  return JSON.stringify(masker(secrets, false)(data));
+  return text.replace(JSON_STRING, (token) => {
+    const value = JSON.parse(token) as string;
+    const masked = redactString(value, secrets);
+    return masked === value ? token : JSON.stringify(masked);
+  });
 }
 
 /** A winston format that masks secret values anywhere in a log entry and any field named like a credential. */

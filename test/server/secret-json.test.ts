@@ -1,11 +1,12 @@
 /**
  * Secret masking keeps the dashboard's JSON valid: an environment secret of digits that also appears as a number in
  * the data (a price, a timestamp) stays a number in API answers, log entries and server-sent events, while a secret
- * inside a string is still masked.
+ * inside a string is still masked; a served JSON report stays JSON too, byte for byte but for the masked string.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { HOUR, paperFixture, serve, type PaperFixture, type Served } from './fixture.ts';
 
@@ -84,6 +85,29 @@ test('a server-sent event whose timestamp equals a secret still parses', async (
     });
     const data = JSON.parse(await frames) as { ts: number };
     assert.equal(data.ts, next);
+  } finally {
+    delete process.env.BOT_API_PASSWORD;
+  }
+});
+
+test(`a served report.json holding a number equal to the secret stays JSON, as written but for the masked string; \
+a CSV beside it is masked as text`, async () => {
+  const dir = path.join(f.backtestsDir, 'run-a');
+  const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as Record<string, unknown>;
+  report.settings = { note: 'key 94511000 here', price: 94511000 };
+  // laid out as a person reads it, with an id beyond a double's precision: neither is rewritten when served
+  const written = JSON.stringify(report, null, 2).replace(
+    '"price": 94511000',
+    '"price": 94511000, "id": 12345678901234567890123',
+  );
+  writeFileSync(path.join(dir, 'report.json'), written);
+  writeFileSync(path.join(dir, 'notes.csv'), 'price,note\n94511000,key 94511000\n');
+  process.env.BOT_API_PASSWORD = '94511000';
+  try {
+    const body = await getText('/api/v1/backtests/run-a/files/report.json');
+    assert.doesNotThrow(() => JSON.parse(body), `the served report is not JSON: ${body.slice(0, 300)}`);
+    assert.equal(body, written.replace('key 94511000 here', 'key *** here'));
+    assert.equal(await getText('/api/v1/backtests/run-a/files/notes.csv'), 'price,note\n***,key ***\n');
   } finally {
     delete process.env.BOT_API_PASSWORD;
   }
