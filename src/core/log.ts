@@ -44,13 +44,25 @@ function masker(secrets: readonly string[], keys: boolean): (v: unknown) => unkn
   const copies = new Map<object, Copy>();
   const open = new Set<object>();
   const stack: { entries: [string, unknown][]; out: Copy; from: object; next: number }[] = [];
-  const copy = (x: unknown): unknown => {
+  const copy = (x: unknown, serialised = false): unknown => {
     if (typeof x === 'string') return redactString(x, secrets);
     if (x === null || typeof x !== 'object') return x;
     if (x instanceof Error) return redactString(x.stack ?? x.message, secrets);
     if (open.has(x)) return '[Circular]';
     const done = copies.get(x);
     if (done) return done;
+    // what JSON.stringify would write for it (a Date's ISO time, a Buffer's bytes), not its own fields (a Date was
+    // written `{}`); as there, toJSON is called once, not again on what it returns
+    const json = (x as { toJSON?: unknown }).toJSON;
+    if (!serialised && typeof json === 'function') {
+      let value: unknown = x;
+      try {
+        value = json.call(x);
+      } catch {
+        // a toJSON that throws must not turn a log call into a crash: its fields are copied instead
+      }
+      return copy(value, true);
+    }
     const out: Copy = Array.isArray(x) ? [] : {};
     copies.set(x, out);
     open.add(x);
@@ -75,7 +87,8 @@ function masker(secrets: readonly string[], keys: boolean): (v: unknown) => unkn
       }
       const [k, x] = top.entries[top.next++];
       if (Array.isArray(top.out)) top.out.push(copy(x));
-      else top.out[redactString(k, secrets)] = keys && SECRET_KEY.test(k) ? MASK : copy(x);
+      // a method is no data (JSON leaves it out), and a toJSON kept in the copy would be called by the serialiser
+      else if (typeof x !== 'function') top.out[redactString(k, secrets)] = keys && SECRET_KEY.test(k) ? MASK : copy(x);
     }
     return root;
   };

@@ -104,3 +104,28 @@ whole, on console and in the file`, async () => {
   assert.deepEqual(second.cyclic, { note: 'again ***', self: '[Circular]' });
   assert.deepEqual((second.shared as unknown[])[1], first.deep, 'an object logged twice is written twice');
 });
+
+test('a Date in a log entry is written as JSON.stringify writes it, its ISO time, with a secret in a toJSON masked', async () => {
+  const secret = 'json-secret-value-4711';
+  process.env.TESTEXCHANGE_API_SECRET = secret;
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'bot-log-')), 'bot.log');
+  try {
+    const logger = createLogger({ level: 'debug', file, cap: { maxBytes: 1 << 20, maxFiles: 2 }, console: false });
+    const own = { toJSON: () => ({ note: `own ${secret}` }) };
+    const broken = {
+      note: 'kept',
+      toJSON: () => {
+        throw new Error('no');
+      },
+    };
+    logger.info('dated', { at: new Date(0), own, broken });
+    await closeLogger(logger);
+  } finally {
+    delete process.env.TESTEXCHANGE_API_SECRET;
+  }
+  const entry = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  // the walk copied a Date's own fields, none: `{}`
+  assert.equal(entry.at, '1970-01-01T00:00:00.000Z');
+  assert.deepEqual(entry.own, { note: 'own ***' });
+  assert.deepEqual(entry.broken, { note: 'kept' }, 'a toJSON that throws leaves the fields');
+});
