@@ -133,6 +133,15 @@ export function redactJsonText(text: string): string {
   });
 }
 
+/**
+ * Prints a command's `--json` answer on stdout with the environment's secrets masked in its strings, as every
+ * dashboard answer is (a run's halt reason may quote an exchange's error): serialised as JSON.stringify writes it,
+ * then masked in its string tokens, so a number that equals a secret stays a number and the output stays JSON.
+ */
+export function printJson(value: unknown, indent = 2): void {
+  console.log(redactJsonText(JSON.stringify(value, null, indent)));
+}
+
 /** A winston format that masks secret values anywhere in a log entry and any field named like a credential. */
 const redact = winston.format((info, opts: unknown) => {
   const mask = masker((opts as { secrets?: string[] } | undefined)?.secrets ?? [], true);

@@ -105,7 +105,8 @@ whole, on console and in the file`, async () => {
   assert.deepEqual((second.shared as unknown[])[1], first.deep, 'an object logged twice is written twice');
 });
 
-test('a Date in a log entry is written as JSON.stringify writes it, its ISO time, with a secret in a toJSON masked', async () => {
+test(`a Date in a log entry is written as JSON.stringify writes it, its ISO time, with a secret in a toJSON \
+masked`, async () => {
   const secret = 'json-secret-value-4711';
   process.env.TESTEXCHANGE_API_SECRET = secret;
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'bot-log-')), 'bot.log');

@@ -21,6 +21,7 @@ import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts'
 import { checkOutFile } from '../out-paths.ts';
 import { openRunsUsing } from '../../trading/series-users.ts';
 import { eitherNotBoth } from '../../core/flag-conflicts.ts';
+import { printJson } from '../../core/log.ts';
 
 /** Flags every command that takes candles offers: `--data FILE`, `--sample`, `--from`, `--to` (and `--columns`). */
 export interface DataSourceFlags {
@@ -300,13 +301,7 @@ function list(flags: ListFlags): void {
   const { config } = setupCommand(flags);
   const series: SeriesInfo[] = readStore(config, [], (store) => store.series());
   if (flags.json) {
-    console.log(
-      JSON.stringify(
-        series.map((s) => ({ ...s, firstTime: isoTime(s.first), lastTime: isoTime(s.last) })),
-        null,
-        2,
-      ),
-    );
+    printJson(series.map((s) => ({ ...s, firstTime: isoTime(s.first), lastTime: isoTime(s.last) })));
     return;
   }
   if (series.length === 0) {
@@ -373,7 +368,7 @@ function gaps(flags: GapFlags): void {
         lastMissingTime: isoTime(lastMissing),
       };
     });
-    console.log(JSON.stringify(json, null, 2));
+    printJson(json);
     return;
   }
   if (ranges.length === 0) {
