@@ -7,7 +7,7 @@ import path from 'node:path';
 import { refuseModelHome } from '../agents/model-pointer.ts';
 import { UserError } from '../core/errors.ts';
 import { checkName } from '../core/names.ts';
-import type { Logger } from '../core/log.ts';
+import { type Logger, printJson } from '../core/log.ts';
 import type { Series } from '../data/source.ts';
 import { checkRecipe } from '../agents/recipe.ts';
 import { recipeCosts, recipeSchedule, recipeSelection, recipeSizing, recipeWarmup } from '../agents/setup.ts';
@@ -367,7 +367,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     });
     const report = readReport(files.json);
     if (ctx.flags.json) {
-      console.log(JSON.stringify(report, null, 2));
+      printJson(report);
       return { runs, walk, summary, baselines, report, reportDir: outDir, modelDir };
     }
     printAgentSummary(report, modelDir, files.html);

@@ -135,7 +135,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const p = parse(fileParams('name'), req.params, 'path');
     const found = resolveInside(ctx.modelsDir, [String(p.name), ...segments(String(p['*']))]);
     if (!found) throw new HttpError(404, 'no such file');
-    return reply.type(found.type).send(servedBody(found));
+    return reply.type(found.type).send(await servedBody(found));
   });
 
   /**
@@ -186,7 +186,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
         'content-security-policy',
         "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'",
       );
-    return reply.type(found.type).send(servedBody(found));
+    return reply.type(found.type).send(await servedBody(found));
   });
 
   app.get('/api/v1/logs', async (req) => {

@@ -4,9 +4,10 @@
  * real path (symlinks resolved) is still inside the folder's real path. Anything else is "not found".
  */
 import { createReadStream, existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
-import { redactSecrets } from '../core/log.ts';
+import { redactJsonText, redactSecrets } from '../core/log.ts';
 import { secretValuesFromEnv } from '../core/secrets.ts';
 
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$/;
@@ -50,13 +51,14 @@ export function resolveInside(root: string, parts: readonly string[]): { file: s
 }
 
 /**
- * What a served file sends: a text file (JSON, CSV, HTML, text) with the environment's secrets masked, as every JSON
- * answer is (a report or a copied log may hold a key); a binary file (PNG, weights) as it is. Both are streamed, so a
- * large file costs no more memory than a chunk.
+ * What a served file sends, with the environment's secrets masked as in every JSON answer (a report or a copied log
+ * may hold a key): a JSON file read whole and masked in its parsed strings, so a number equal to a secret stays a
+ * number and the file stays JSON (masking the text wrote a bare `***`); another text file (CSV, HTML, text) masked as
+ * text and streamed, so a large one costs no more memory than a chunk; a binary file (PNG, weights) streamed as it is.
  */
-export function servedBody(found: { file: string; type: string }): Readable {
-  const text = found.type.startsWith('text/') || found.type.startsWith('application/json');
-  if (!text) return createReadStream(found.file);
+export async function servedBody(found: { file: string; type: string }): Promise<Readable | string> {
+  if (found.type.startsWith('application/json')) return redactJsonText(await readFile(found.file, 'utf8'));
+  if (!found.type.startsWith('text/')) return createReadStream(found.file);
   const keep = Math.max(0, ...secretValuesFromEnv().map((v) => v.length - 1));
   let carry = '';
   // complete secrets in carry + chunk are masked; the last `keep` characters wait for the next chunk, since a secret

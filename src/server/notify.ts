@@ -1,10 +1,11 @@
 /**
  * Notifications (issue 15): a webhook POST (the bot's JSON, or a Slack / Discord message body) and a Telegram Bot API
  * message for every fill, halt, promotion and failing tick. Deliveries run in the background with retries and
- * exponential backoff, so they never delay or fail a tick. A payload carries market facts only: never a key, a
- * token or the webhook's own URL (log lines name only the URL's origin, as Slack's and Discord's URLs are secrets).
+ * exponential backoff, so they never delay or fail a tick. A payload carries market facts only: never a key (an
+ * environment secret quoted in a reason is masked), a token or the webhook's own URL (log lines name only the URL's
+ * origin, as Slack's and Discord's URLs are secrets).
  */
-import type { Logger } from '../core/log.ts';
+import { redactSecretsIn, type Logger } from '../core/log.ts';
 import type { NotifyEventType, NotifySection } from './config.ts';
 import type { DashboardEvent } from './events.ts';
 
@@ -136,7 +137,9 @@ export class Notifier {
   }
 
   private async deliver(t: Target, n: Notice, at: string): Promise<void> {
-    const body = JSON.stringify(t.body(n, at));
+    // a halt's reason may quote an exchange's error, which may quote the key: masked in the parsed strings, as an API
+    // answer is, so a price equal to a secret stays a number
+    const body = JSON.stringify(redactSecretsIn(t.body(n, at)));
     for (let attempt = 0; ; attempt++) {
       let why: string;
       try {

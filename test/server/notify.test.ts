@@ -110,6 +110,39 @@ bodies`, async () => {
   }
 });
 
+test(`an environment secret quoted in a halt reason is masked in the webhook's JSON and in Slack's text; a price \
+equal to a secret stays a number`, async () => {
+  const hook = await receiver();
+  const slack = await receiver();
+  process.env.BOT_API_PASSWORD = '94511000';
+  try {
+    const n = new Notifier({
+      config: base([
+        { url: hook.url, format: 'json' },
+        { url: slack.url, format: 'slack' },
+      ]),
+      logger: quietLogger(),
+    });
+    const reason = `exchange refused key ${SECRET}`;
+    n.send({ type: 'halt', text: `live default: HALTED: ${reason}`, data: { reason, price: 94511000 } });
+    await n.flush();
+    assert.deepEqual(
+      { ...hook.hits[0].body, at: undefined },
+      {
+        event: 'halt',
+        at: undefined,
+        text: 'live default: HALTED: exchange refused key ***',
+        reason: 'exchange refused key ***',
+        price: 94511000,
+      },
+    );
+    assert.deepEqual(slack.hits[0].body, { text: 'live default: HALTED: exchange refused key ***' });
+  } finally {
+    delete process.env.BOT_API_PASSWORD;
+    await Promise.all([hook.close(), slack.close()]);
+  }
+});
+
 test('Telegram through a local fake of the Bot API when the token and chat id are in the environment', async () => {
   const tg = await receiver();
   try {

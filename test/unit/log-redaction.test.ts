@@ -65,3 +65,68 @@ test('redactSecrets masks strings that bypass the logger', () => {
     delete process.env.OTHER_TOKEN;
   }
 });
+
+test(`the logger masks a secret nested deeper than a few levels, and an entry with a cycle is masked and written \
+whole, on console and in the file`, async () => {
+  const secret = 'deep-secret-value-4711';
+  process.env.TESTEXCHANGE_API_SECRET = secret;
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'bot-log-')), 'bot.log');
+  const captured: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => (captured.push(String(chunk)), true)) as typeof write;
+  try {
+    const logger = createLogger({ level: 'debug', file, cap: { maxBytes: 1 << 20, maxFiles: 2 } });
+    // 8 levels of objects and arrays down to the secret: the masking walk stopped at 6 and wrote it as it was
+    let deep: unknown = { note: `key ${secret} refused`, price: 94511000 };
+    for (let i = 0; i < 8; i++) deep = i % 2 ? [deep] : { inner: deep };
+    const cyclic: Record<string, unknown> = { note: `again ${secret}` };
+    cyclic.self = cyclic;
+    logger.warn('deep', { deep });
+    logger.warn('cyclic', { cyclic, shared: [deep, deep] });
+    await closeLogger(logger);
+  } finally {
+    process.stderr.write = write;
+    delete process.env.TESTEXCHANGE_API_SECRET;
+  }
+  const text = readFileSync(file, 'utf8');
+  const consoleText = captured.join('');
+  assert.ok(!text.includes(secret), text);
+  // the console line is JSON.stringify's: a cycle left in the masked copy threw out of logger.warn
+  assert.ok(!consoleText.includes(secret), consoleText);
+  assert.match(consoleText, /warn cyclic \{"cyclic":\{"note":"again \*\*\*","self":"\[Circular\]"\}/);
+  const [first, second] = text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  let inner: unknown = first.deep;
+  for (let i = 7; i >= 0; i--) inner = i % 2 ? (inner as unknown[])[0] : (inner as { inner: unknown }).inner;
+  assert.deepEqual(inner, { note: 'key *** refused', price: 94511000 });
+  assert.deepEqual(second.cyclic, { note: 'again ***', self: '[Circular]' });
+  assert.deepEqual((second.shared as unknown[])[1], first.deep, 'an object logged twice is written twice');
+});
+
+test(`a Date in a log entry is written as JSON.stringify writes it, its ISO time, with a secret in a toJSON \
+masked`, async () => {
+  const secret = 'json-secret-value-4711';
+  process.env.TESTEXCHANGE_API_SECRET = secret;
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'bot-log-')), 'bot.log');
+  try {
+    const logger = createLogger({ level: 'debug', file, cap: { maxBytes: 1 << 20, maxFiles: 2 }, console: false });
+    const own = { toJSON: () => ({ note: `own ${secret}` }) };
+    const broken = {
+      note: 'kept',
+      toJSON: () => {
+        throw new Error('no');
+      },
+    };
+    logger.info('dated', { at: new Date(0), own, broken });
+    await closeLogger(logger);
+  } finally {
+    delete process.env.TESTEXCHANGE_API_SECRET;
+  }
+  const entry = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  // the walk copied a Date's own fields, none: `{}`
+  assert.equal(entry.at, '1970-01-01T00:00:00.000Z');
+  assert.deepEqual(entry.own, { note: 'own ***' });
+  assert.deepEqual(entry.broken, { note: 'kept' }, 'a toJSON that throws leaves the fields');
+});

@@ -20,6 +20,7 @@ import { checkColumnsFlag, COLUMNS_HELP, fileTimeframe, refuseMootMarketFlags } 
 import { isPortfolioRun, portfolioBacktest } from './portfolio-backtest.ts';
 import { refusePortfolioOnlyFlags } from '../portfolio-flags.ts';
 import { eitherNotBoth } from '../../core/flag-conflicts.ts';
+import { printJson } from '../../core/log.ts';
 
 export function registerBacktest(program: Command): void {
   const cmd = program
@@ -176,7 +177,7 @@ async function costsName(model: string | undefined, strategy: Strategy | undefin
 }
 
 function printRun(run: BacktestRun, json: boolean): void {
-  if (json) console.log(JSON.stringify(run.report, null, 2));
+  if (json) printJson(run.report);
   else {
     console.log(summaryTable(run.report));
     console.log(`\nreport: ${path.resolve(run.files.html)}`);
@@ -251,7 +252,7 @@ export function registerReport(program: Command): void {
       const parsed = readReportFile(file);
       if (parsed.kind === 'unreadable') throw new UserError(`${file}: ${parsed.problem}`);
       if (flags.json) {
-        console.log(JSON.stringify(parsed.report, null, 2));
+        printJson(parsed.report);
         return;
       }
       if (parsed.kind === 'sweep')

@@ -22,6 +22,7 @@ import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts'
 import { checkOutFile } from '../out-paths.ts';
 import { openRunsUsing } from '../../trading/series-users.ts';
 import { eitherNotBoth } from '../../core/flag-conflicts.ts';
+import { printJson } from '../../core/log.ts';
 
 /** Flags every command that takes candles offers: `--data FILE`, `--sample`, `--from`, `--to` (and `--columns`). */
 export interface DataSourceFlags {
@@ -283,13 +284,7 @@ async function list(flags: ListFlags): Promise<void> {
   const { config } = await setupCommand(flags);
   const series: SeriesInfo[] = readStore(config, [], (store) => store.series());
   if (flags.json) {
-    console.log(
-      JSON.stringify(
-        series.map((s) => ({ ...s, firstTime: isoTime(s.first), lastTime: isoTime(s.last) })),
-        null,
-        2,
-      ),
-    );
+    printJson(series.map((s) => ({ ...s, firstTime: isoTime(s.first), lastTime: isoTime(s.last) })));
     return;
   }
   if (series.length === 0) {
@@ -356,7 +351,7 @@ async function gaps(flags: GapFlags): Promise<void> {
         lastMissingTime: isoTime(lastMissing),
       };
     });
-    console.log(JSON.stringify(json, null, 2));
+    printJson(json);
     return;
   }
   if (ranges.length === 0) {

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { ccxtLib } from '../../data/ccxt.ts';
 import { addBackendOption, backendOverride } from '../../nn/cli-options.ts';
+import { printJson } from '../../core/log.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -108,7 +109,7 @@ export function registerDoctor(program: Command): void {
     .option('--config <file>', 'config file layered over config/default.json');
   addBackendOption(cmd).action(async (opts: { json?: boolean; config?: string; backend?: string }) => {
     const facts = await collectFacts(opts);
-    if (opts.json) console.log(JSON.stringify(facts, null, 2));
+    if (opts.json) printJson(facts);
     else for (const [k, v] of Object.entries(facts)) console.log(`${k.padEnd(18)} ${v}`);
     // a missing native part is an install problem the user must fix: say so in the exit code too
     if (Object.values(facts).some((v) => String(v).startsWith('FAILED:'))) process.exitCode = 1;

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../core/errors.ts';
-import { log } from '../../core/log.ts';
+import { log, printJson } from '../../core/log.ts';
 import { isoTime } from '../../data/timeframe.ts';
 import { candleAt, closedSeries, oldCandleLine } from '../candle-at.ts';
 import { setupCommand, type CommonFlags } from '../context.ts';
@@ -104,7 +104,7 @@ export async function portfolioPredict(
       cash,
     };
     if (flags.json) {
-      console.log(JSON.stringify(out, null, 2));
+      printJson(out);
       return;
     }
     console.log(

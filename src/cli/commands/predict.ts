@@ -7,7 +7,7 @@ import { checkDataFiles, dataFilesFlag } from '../../data/portfolio-source.ts';
 import { isoTime, parseTime } from '../../data/timeframe.ts';
 import { decimalFlag } from '../../core/decimal.ts';
 import { UserError } from '../../core/errors.ts';
-import { log } from '../../core/log.ts';
+import { log, printJson } from '../../core/log.ts';
 import { candleAt, closedSeries, oldCandleLine } from '../candle-at.ts';
 import { freshSeries } from '../fresh-series.ts';
 import type { PlannedOrder } from '../../agents/predict.ts';
@@ -137,7 +137,7 @@ export function registerPredict(program: Command): void {
         order,
       };
       if (flags.json) {
-        console.log(JSON.stringify(out, null, 2));
+        printJson(out);
         return;
       }
       const fmt = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 6 });

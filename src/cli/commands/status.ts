@@ -10,6 +10,7 @@ import { runKey } from '../../trading/run-key.ts';
 import { formatRunTable, formatStatus, runStatus, type RunStatus } from '../../trading/status.ts';
 import type { TradingMode } from '../../trading/types.ts';
 import { parsePortfolioFlags } from '../portfolio-flags.ts';
+import { printJson } from '../../core/log.ts';
 
 interface StatusFlags extends CommonFlags {
   json?: boolean;
@@ -72,7 +73,8 @@ export function registerStatus(program: Command): void {
               `${config.data.database} ` +
               `(start one with bot ${mode} ${portfolio ? '--symbols' : '--symbol'} ${key.symbol})`,
           );
-        console.log(flags.json ? JSON.stringify(s, null, 2) : formatStatus(s));
+        if (flags.json) printJson(s);
+        else console.log(formatStatus(s));
         return;
       }
       // no market named: every run in the database (issue 17), in detail when there is just one
@@ -85,7 +87,7 @@ export function registerStatus(program: Command): void {
         console.log(flags.json ? '[]' : `no ${flags.live ? 'live ' : ''}runs in ${config.data.database} (${start})`);
         return;
       }
-      if (flags.json) console.log(JSON.stringify(all.length === 1 ? all[0] : all, null, 2));
+      if (flags.json) printJson(all.length === 1 ? all[0] : all);
       else console.log(all.length === 1 ? formatStatus(all[0]) : formatRunTable(all));
     } finally {
       store.close();
