@@ -232,6 +232,13 @@ ALTER TABLE trading_orders ADD COLUMN exists_proof TEXT;`),
       // minHold); without it that look-up scanned every run's fills
       up: (db) => db.exec('CREATE INDEX IF NOT EXISTS trading_fills_run ON trading_fills (run_id, ts, order_id);'),
     },
+    {
+      version: 11,
+      name: 'the model version a run gave up on',
+      // kept only in the process's memory, the give-up was forgotten by a cron'd --once (a process per tick): each
+      // tick tried the broken version again, logged it again and fell back again
+      up: (db) => db.exec('ALTER TABLE trading_runs ADD COLUMN model_refusal TEXT;'),
+    },
   ],
 };
 

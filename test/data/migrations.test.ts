@@ -73,7 +73,14 @@ test('a database written before versioning is adopted in place: current versions
     // rebuilds trading_orders with a market column, filled with the run's symbol
     const added = (rows: unknown[]) =>
       rows.map((r) => Object.keys(r as object).filter((k) => !(k in (before.trading_runs[0] as object))));
-    assert.deepEqual(added(after.trading_runs)[0], ['paused', 'portfolio', 'account_key', 'ended_at', 'order_nonce']);
+    assert.deepEqual(added(after.trading_runs)[0], [
+      'paused',
+      'portfolio',
+      'account_key',
+      'ended_at',
+      'order_nonce',
+      'model_refusal',
+    ]);
     assert.ok(after.trading_runs.every((r) => (r as { order_nonce: unknown }).order_nonce === null));
     assert.ok(after.trading_runs.every((r) => (r as { account_key: unknown }).account_key === null));
     assert.ok(after.trading_runs.every((r) => (r as { ended_at: unknown }).ended_at === null));
