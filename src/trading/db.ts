@@ -241,6 +241,13 @@ ALTER TABLE trading_orders ADD COLUMN exists_proof TEXT;`),
         db.exec(`ALTER TABLE trading_runs ADD COLUMN data_fault TEXT;
 ALTER TABLE trading_runs ADD COLUMN data_fault_since INTEGER;`),
     },
+    {
+      version: 12,
+      name: 'the model version a run gave up on',
+      // kept only in the process's memory, the give-up was forgotten by a cron'd --once (a process per tick): each
+      // tick tried the broken version again, logged it again and fell back again
+      up: (db) => db.exec('ALTER TABLE trading_runs ADD COLUMN model_refusal TEXT;'),
+    },
   ],
 };
 

@@ -298,7 +298,7 @@ export class LiveTrader extends Trader {
       this.o.logger.error(skew);
       return report;
     }
-    const handle = await this.o.policies.forCandles(candles, this.run.modelVersion);
+    const handle = await this.o.policies.forCandles(candles, this.run.modelVersion, this.run.modelRefusal);
     this.resumePolicy(handle, candles);
     const account = market.restore(this.run.account);
     // net of the fees paid in a third currency (BNB), which the account's cash and units do not show
@@ -348,7 +348,13 @@ export class LiveTrader extends Trader {
         takeExits(this.repo, exits, capped?.skip ? `exit skipped: ${capped.skip}` : note, decidedAt);
       }
       // the close of the first candle acted on is the buy-and-hold reference `bot status` reads, as the paper trader's
-      const next: RunState = { ...run, lastTs: ts, modelVersion: handle.version, startPrice: run.startPrice ?? close };
+      const next: RunState = {
+        ...run,
+        lastTs: ts,
+        modelVersion: handle.version,
+        modelRefusal: handle.refusal,
+        startPrice: run.startPrice ?? close,
+      };
       if (planned && capped) {
         const side = orderSide(planned);
         orderId = this.repo.insertOrder(

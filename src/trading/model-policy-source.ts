@@ -2,20 +2,42 @@
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { log } from '../core/log.ts';
-import { ModelRefusedError } from '../core/errors.ts';
+import { ModelRefusedError, UserError } from '../core/errors.ts';
 import { shortError } from '../data/exchange.ts';
 import { loadAgent, type LoadedAgent } from '../agents/load-agent.ts';
 import { recipeHistory, recipeSizing } from '../agents/setup.ts';
 import { runCosts } from '../market/costs.ts';
 import { ObservationBuilder } from '../market/observation.ts';
 import { checkSizing } from '../market/execution.ts';
+import { Account } from '../market/account.ts';
+import type { Costs } from '../market/costs.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import { currentVersion, pointerStamp, resolveModel, savedVersionDir } from '../agents/model-pointer.ts';
 import { checkModelMarket, sayModelMarket } from '../agents/model-market.ts';
 import type { TradingSettings } from './config.ts';
 import type { PolicyChoiceResult } from './rule-policy-source.ts';
-import type { PolicyHandle, PolicySource } from './types.ts';
+import type { PolicyHandle, PolicySource, VersionRefusalRecord } from './types.ts';
 import { versionGiveUps } from './version-refusal.ts';
+
+/**
+ * The observations over `candles` of `loaded`, its network asked once at the newest candle it decides (`costs`: its
+ * run's, for an account of the state a decision reads): a version whose network cannot run on them (weights of
+ * another shape) cannot serve the run, as one whose features cannot be built. Decisions are never asked twice: the
+ * policy's decision rule is not asked, only the network's stateless pass.
+ */
+function servable(loaded: LoadedAgent, candles: Candles, costs: Costs): ObservationBuilder {
+  const builder = new ObservationBuilder(loaded.observationSource(candles));
+  const t = candles.ts.length - 1;
+  // a validation gate's baseline trades without the network
+  if (loaded.policy.rule.fallback || t < Math.max(builder.firstT, loaded.warmup)) return builder;
+  try {
+    loaded.policy.net.forwardOne(builder.build(t, new Account(1, costs)));
+  } catch (e) {
+    // the tfjs error's own words, without its class name (what the user reads is the one line the give-up logs)
+    throw new UserError(`its network cannot decide them: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return builder;
+}
 
 /**
  * A saved model home (`models/<name>`) as a policy source. The pointer is re-read at every tick: a promoted
@@ -75,18 +97,22 @@ export async function modelPolicySource(
   };
   // whether a version served a tick: until then the one serving is the one this process started with
   let servedOnce = false;
+  const started = { version, stamp: firstStamp };
+  /** The observations over `candles` of `loaded`, which must be able to decide them (servable). */
+  const servableBy = (loaded: LoadedAgent, candles: Candles) =>
+    servable(loaded, candles, runCosts(loaded.recipe.costs, settings.account).costs);
   /**
    * The version the run last served (`runVersion`) over `candles`, given that the one this process started with
-   * cannot serve them (`why`): one line names both, as a promotion given up does; undefined when there is none.
+   * cannot serve them: `say` (naming it) tells why in one line; undefined when there is none.
    */
-  const fallBack = async (candles: Candles, runVersion: string | undefined, why: string) => {
+  const fallBack = async (candles: Candles, runVersion: string | undefined, say: (serving: string) => void) => {
     const dir = runVersion === undefined || runVersion === version ? undefined : savedVersionDir(home, runVersion);
     if (servedOnce || runVersion === undefined || !dir) return undefined;
     let loaded: LoadedAgent | undefined;
     try {
       loaded = await loadChecked(dir);
-      const builder = new ObservationBuilder(loaded.observationSource(candles));
-      giveUps.giveUp({ version, stamp: firstStamp }, why, runVersion);
+      const builder = servableBy(loaded, candles);
+      say(runVersion);
       agent.dispose();
       agent = loaded;
       version = runVersion;
@@ -102,7 +128,7 @@ export async function modelPolicySource(
     pending = undefined;
     if (switching) {
       try {
-        const builder = new ObservationBuilder(switching.loaded.observationSource(candles));
+        const builder = servableBy(switching.loaded, candles);
         agent.dispose();
         agent = switching.loaded;
         version = switching.version;
@@ -114,11 +140,16 @@ export async function modelPolicySource(
         giveUps.giveUp(switching, `cannot be loaded over the run's candles (${shortError(e)})`, version);
       }
     }
+    // the started version, given up on by the process of an earlier tick (a cron'd --once): not tried again
+    if (!servedOnce && giveUps.holds(started)) {
+      const builder = await fallBack(candles, runVersion, (serving) => giveUps.skip(started, serving));
+      if (builder) return builder;
+    }
     try {
-      return new ObservationBuilder(agent.observationSource(candles));
+      return servableBy(agent, candles);
     } catch (e) {
       const why = `cannot be loaded over the run's candles (${shortError(e)})`;
-      const builder = await fallBack(candles, runVersion, why);
+      const builder = await fallBack(candles, runVersion, (serving) => giveUps.giveUp(started, why, serving));
       if (builder) return builder;
       throw new ModelRefusedError(`model ${home}: version ${version} ${why}`);
     }
@@ -135,7 +166,8 @@ export async function modelPolicySource(
       await followPointer();
       followed = true;
     },
-    async forCandles(candles: Candles, runVersion?: string): Promise<PolicyHandle> {
+    async forCandles(candles: Candles, runVersion?: string, refusal?: VersionRefusalRecord): Promise<PolicyHandle> {
+      if (!servedOnce) giveUps.adopt(refusal);
       // a tick that followed the pointer before loading its candles is served the version it loaded them for (a
       // promotion in between waits for the next tick); a caller that did not follows it here
       if (followed) followed = false;
@@ -151,6 +183,7 @@ export async function modelPolicySource(
         // the serving version's (the market's is the first version's)
         sizing: recipeSizing(served.recipe, settings.backtest),
         observe: (t, account) => builder.build(t, account),
+        refusal: giveUps.record(),
       };
     },
     dispose: () => {

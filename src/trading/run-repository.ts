@@ -4,7 +4,15 @@ import type Database from 'better-sqlite3';
 import type { Decision } from '../core/policy.ts';
 import { ensureTradingSchema } from './db.ts';
 import type { AccountState } from '../market/account.ts';
-import type { FillRecord, PendingOrder, PortfolioRunState, RunKey, RunState, TradingMode } from './types.ts';
+import type {
+  FillRecord,
+  PendingOrder,
+  PortfolioRunState,
+  RunKey,
+  RunState,
+  TradingMode,
+  VersionRefusalRecord,
+} from './types.ts';
 
 interface RunRow {
   id: number;
@@ -23,6 +31,7 @@ interface RunRow {
   pending: string | null;
   last_ts: number | null;
   model_version: string | null;
+  model_refusal: string | null;
   halted: string | null;
   paused: string | null;
   portfolio: string | null;
@@ -48,6 +57,7 @@ function fromRow(r: RunRow): RunState {
     pending: r.pending ? (JSON.parse(r.pending) as PendingOrder) : undefined,
     lastTs: r.last_ts ?? undefined,
     modelVersion: r.model_version ?? undefined,
+    modelRefusal: r.model_refusal ? (JSON.parse(r.model_refusal) as VersionRefusalRecord) : undefined,
     halted: r.halted ?? undefined,
     paused: r.paused ?? undefined,
     endedAt: r.ended_at ?? undefined,
@@ -241,7 +251,7 @@ export class RunRepository {
     this.db
       .prepare(
         `UPDATE trading_runs SET account = ?, pending = ?, last_ts = ?, model_version = ?, start_price = ?, halted = ?,
-           paused = ?, portfolio = ?
+           paused = ?, portfolio = ?, model_refusal = ?
          WHERE id = ?`,
       )
       .run(
@@ -253,6 +263,7 @@ export class RunRepository {
         run.halted ?? null,
         run.paused ?? null,
         run.portfolio ? JSON.stringify(run.portfolio) : null,
+        run.modelRefusal ? JSON.stringify(run.modelRefusal) : null,
         run.id,
       );
   }

@@ -182,7 +182,7 @@ export class Trader extends RunHolder<TraderOptions> {
       report.lastTs = this.run.lastTs;
       return report;
     }
-    const handle = await this.o.policies.forCandles(candles, this.run.modelVersion);
+    const handle = await this.o.policies.forCandles(candles, this.run.modelVersion, this.run.modelRefusal);
     if (handle.version !== this.run.modelVersion && this.run.modelVersion !== undefined) {
       this.o.logger.info('serving a new model version', { from: this.run.modelVersion, to: handle.version });
     }
@@ -279,6 +279,7 @@ export class Trader extends RunHolder<TraderOptions> {
       next.account = account.snapshot();
       next.lastTs = ts;
       next.modelVersion = handle.version;
+      next.modelRefusal = handle.refusal;
       repo.saveState(next);
       return decision;
     });

@@ -34,6 +34,19 @@ export interface PolicyHandle {
   sizing?: SizingOptions;
   /** The observation at candle t (same builder as the backtest), with the agent state read from `account`. */
   observe(t: number, account: Account): Observation;
+  /** The model version the source gives up on, stored with the run as it decides (RunState.modelRefusal). */
+  refusal?: VersionRefusalRecord;
+}
+
+/**
+ * A model version given up on because it cannot serve the run (src/trading/version-refusal.ts): the version, the
+ * write of the home's pointer it was read at (pointerStamp), when it is tried again and the wait that led there.
+ */
+export interface VersionRefusalRecord {
+  version: string;
+  stamp: string;
+  until: number;
+  wait: number;
 }
 
 export interface PolicySource {
@@ -56,8 +69,14 @@ export interface PolicySource {
    * The policy for these candles (the tick's: `lookback` before its first candle, then up to the newest one).
    * `runVersion`: the model version the run last served (RunState.modelVersion; none for a new run), which a saved
    * model's source serves when the version it started with cannot serve them (a run started again by each tick).
+   * `refusal`: the version the run's source gave up on (RunState.modelRefusal), which a process started for one tick
+   * skips as the process that gave it up would.
    */
-  forCandles(candles: Candles, runVersion?: string): PolicyHandle | Promise<PolicyHandle>;
+  forCandles(
+    candles: Candles,
+    runVersion?: string,
+    refusal?: VersionRefusalRecord,
+  ): PolicyHandle | Promise<PolicyHandle>;
   /** Frees what the source holds (tfjs models). */
   dispose?(): void;
 }
@@ -99,6 +118,11 @@ export interface RunState extends RunKey {
   pending: PendingOrder | undefined;
   lastTs: number | undefined;
   modelVersion: string | undefined;
+  /**
+   * The model version given up on for this run (trading schema 12), so a cron'd `--once` (a process per tick) skips it
+   * until the pointer is written again or its wait is over, instead of trying it and logging it at every tick.
+   */
+  modelRefusal?: VersionRefusalRecord | undefined;
   halted: string | undefined;
   /** Set while a dashboard pause holds (who asked and when); the trader moves past closed candles without acting. */
   paused?: string | undefined;

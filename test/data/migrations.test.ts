@@ -81,6 +81,7 @@ test('a database written before versioning is adopted in place: current versions
       'order_nonce',
       'data_fault',
       'data_fault_since',
+      'model_refusal',
     ]);
     assert.ok(after.trading_runs.every((r) => (r as { order_nonce: unknown }).order_nonce === null));
     assert.ok(after.trading_runs.every((r) => (r as { data_fault: unknown }).data_fault === null));

@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { marketOf } from '../../src/agents/model-market.ts';
 import * as tf from '@tensorflow/tfjs';
@@ -58,6 +59,25 @@ export function spoilScalerColumns(dir: string): void {
   const meta = JSON.parse(readFileSync(file, 'utf8')) as { scaler: { columns: string[] } | { columns: string[] }[] };
   for (const scaler of Array.isArray(meta.scaler) ? meta.scaler : [meta.scaler]) scaler.columns[0] = 'not-a-feature';
   writeFileSync(file, JSON.stringify(meta));
+}
+
+/**
+ * Puts in `dir` (a saved single-market agent) the network of one saved with a window one candle longer: the files load
+ * and the features build, but the network fails on the observations (as weights of another shape do).
+ */
+export async function spoilNetworkShape(
+  dir: string,
+  candles: Candles,
+  recipe: AgentRecipe = SMALL_RECIPE,
+): Promise<void> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'bot-network-'));
+  try {
+    const other = path.join(tmp, 'longer');
+    await saveAgent(other, 'buy', candles, { ...recipe, window: recipe.window + 1 });
+    for (const f of ['model.json', 'model.weights.bin']) copyFileSync(path.join(other, f), path.join(dir, f));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 /** A model home whose CURRENT names `version`: a saved 'buy' agent staged, committed and promoted. */

@@ -21,7 +21,7 @@ import { modelPolicySource } from '../../src/trading/model-policy-source.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { Trader } from '../../src/trading/trader.ts';
-import { saveAgent, SMALL_RECIPE, spoilScalerColumns } from './agents.ts';
+import { saveAgent, SMALL_RECIPE, spoilNetworkShape, spoilScalerColumns } from './agents.ts';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
 import { featureHistory } from '../../src/features/index.ts';
 import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
@@ -341,51 +341,74 @@ CURRENT is written again, and served once it loads`, async () => {
   }
 });
 
-test(`paper: a promoted version whose files load but whose scaler does not fit the features is given up in one line \
-when the tick meets the run's candles; the version serving before keeps deciding every candle`, async () => {
-  const { s, home, startIndex, tickAfter, lines, repo, close } = await startedModelRun('columns');
+/**
+ * A version `name` saved, `spoil`ed and promoted under a started run, then three hourly ticks: it is given up in one
+ * line matching `why` at the first, tried again at the second (its 1-hour wait over), held at the third, while the
+ * version serving before decides every candle.
+ */
+async function promotedBrokenVersion(name: string, spoil: (dir: string, candles: Candles) => unknown, why: RegExp) {
+  const { s, home, startIndex, tickAfter, lines, repo, close } = await startedModelRun(name);
   try {
-    const staged = stageVersion(home, 'columns');
+    const staged = stageVersion(home, name);
     await saveAgent(staged.dir, 'buy', s.candles);
-    spoilScalerColumns(staged.dir);
+    await spoil(staged.dir, s.candles);
     staged.commit();
-    promoteVersion(home, 'columns');
-    // it used to replace the serving version, then fail every tick (tried again and again) with no decision; given
-    // up at the first tick, tried again at the second (its 1-hour wait over), held at the third
+    promoteVersion(home, name);
     for (let k = startIndex + 1; k <= startIndex + 3; k++) await tickAfter(k);
-    const said = lines.filter((l) => l.includes('version columns'));
+    const said = lines.filter((l) => l.includes(`version ${name}`));
     assert.equal(said.length, 2, lines.join(''));
-    assert.match(
-      said[0],
-      /version columns cannot be loaded over the run's candles \(scaler .*not-a-feature.*\); still serving initial/,
-    );
+    assert.match(said[0], why);
     const decided = repo.decisions(repo.list()[0].id).map((d) => ({ ts: d.ts, version: d.modelVersion }));
     const expected = [0, 1, 2, 3].map((n) => ({ ts: s.candles.ts[startIndex + n], version: 'initial' }));
     assert.deepEqual(decided, expected, 'every candle is decided by the serving version');
   } finally {
     close();
   }
+}
+
+test(`paper: a promoted version whose files load but whose scaler does not fit the features is given up in one line \
+when the tick meets the run's candles; the version serving before keeps deciding every candle`, async () => {
+  // it used to replace the serving version, then fail every tick (tried again and again) with no decision
+  await promotedBrokenVersion(
+    'columns',
+    spoilScalerColumns,
+    /version columns cannot be loaded over the run's candles \(scaler .*not-a-feature.*\); still serving initial/,
+  );
 });
 
-test(`paper --once (a process per tick): while CURRENT names a version whose scaler does not fit the features, the \
-run's last served version decides its candles with one line naming both, and a new run is refused`, async () => {
+/**
+ * `bot paper --once` in the model home `models/<name>` (not saved yet): `onceAfter(k)` starts a fresh source and
+ * trader, as each process does, and ticks it once after candle k closes (`at(k)`); the runs start at candle 250, and
+ * what is logged is kept in `lines`.
+ */
+function onceRuns(name: string) {
   const s = modelPaperSetup(300);
-  const home = path.join(s.tmp.dir, 'models', 'once');
+  const home = path.join(s.tmp.dir, 'models', name);
   const lines: string[] = [];
   const previous = log();
   setLogger(capturingLogger(lines));
-  const repo = new RunRepository(s.store.db);
   const startIndex = 250;
-  /** A fresh source and trader, as each `bot paper --once` starts, ticked once after candle k closes. */
-  const onceAfter = async (k: number, name = 'model') => {
-    const now = s.candles.ts[k] + HOUR + 1000;
-    const served = await modelPolicySource(home, s.config, () => now);
+  const at = (k: number) => s.candles.ts[k] + HOUR + 1000;
+  const onceAfter = async (k: number, runName = 'model') => {
+    const served = await modelPolicySource(home, s.config, () => at(k));
     try {
-      await modelTrader(s, served, startIndex, () => now, name).tick();
+      await modelTrader(s, served, startIndex, () => at(k), runName).tick();
     } finally {
       served.source.dispose?.();
     }
   };
+  const close = () => {
+    setLogger(previous);
+    s.store.close();
+    s.tmp.cleanup();
+  };
+  return { s, home, lines, repo: new RunRepository(s.store.db), startIndex, at, onceAfter, close };
+}
+
+test(`paper --once (a process per tick): while CURRENT names a version whose scaler does not fit the features, the \
+run's last served version decides its candles with one line naming both; the give-up is stored with the run, so a \
+later tick skips the version in one line while its wait runs; a new run is refused`, async () => {
+  const { s, home, lines, repo, startIndex, onceAfter, close } = onceRuns('once');
   try {
     await saveAgent(home, 'sell', s.candles); // 'initial'
     await onceAfter(startIndex);
@@ -394,29 +417,100 @@ run's last served version decides its candles with one line naming both, and a n
     spoilScalerColumns(staged.dir);
     staged.commit();
     promoteVersion(home, 'columns');
-    // each tick used to end in a ModelRefusedError, its candle never decided
-    await onceAfter(startIndex + 1);
-    await onceAfter(startIndex + 2);
+    // each tick used to end in a ModelRefusedError, its candle never decided; then each process tried it again (its
+    // give-up was in memory only) and said so at every tick: the run stores it, and the next process skips it
+    for (let k = startIndex + 1; k <= startIndex + 3; k++) await onceAfter(k);
     writeFileSync(path.join(home, 'CURRENT'), 'initial');
-    await onceAfter(startIndex + 3);
+    await onceAfter(startIndex + 4);
     const said = lines.filter((l) => l.includes('version columns'));
-    assert.equal(said.length, 2, lines.join(''));
+    assert.equal(said.length, 3, lines.join(''));
     const givenUp = /version columns cannot be loaded over the run's candles \(scaler .*\); still serving initial/;
-    for (const line of said) assert.match(line, givenUp);
+    for (const line of said.slice(0, 2)) assert.match(line, givenUp);
     // the scaler's and the features' spec and count are equal: only the column that differs is named
     assert.match(said[0], /\(scaler does not fit the features of \S+: column 1 is not-a-feature in the scaler but /);
+    // given up again at the second tick (its 1-hour wait over), skipped at the third (its 2-hour wait runs)
+    assert.match(said[1], /tried again in 2h/);
+    assert.match(said[2], /version columns is skipped, as this run gave it up; still serving initial \(tried again/);
     const run = repo.list()[0];
     const decided = repo.decisions(run.id).map((d) => ({ ts: d.ts, version: d.modelVersion }));
-    const expected = [0, 1, 2, 3].map((n) => ({ ts: s.candles.ts[startIndex + n], version: 'initial' }));
+    const expected = [0, 1, 2, 3, 4].map((n) => ({ ts: s.candles.ts[startIndex + n], version: 'initial' }));
     assert.deepEqual(decided, expected, 'every candle is decided by the version the run served');
     assert.equal(repo.list()[0].modelVersion, 'initial');
 
     // a new run has no version served to fall back on: refused at its first tick, as before
     promoteVersion(home, 'columns');
-    await assert.rejects(onceAfter(startIndex + 4, 'new'), /version columns cannot be loaded over the run's candles/);
+    await assert.rejects(onceAfter(startIndex + 5, 'new'), /version columns cannot be loaded over the run's candles/);
   } finally {
-    setLogger(previous);
-    s.store.close();
-    s.tmp.cleanup();
+    close();
+  }
+});
+
+test(`paper: a promoted version whose files load and features build but whose network fails on them (weights of \
+another shape) is given up in one line; the version serving before keeps deciding every candle`, async () => {
+  // it used to replace the serving version, then fail at every decision (the tick thrown, tried again for good)
+  await promotedBrokenVersion(
+    'network',
+    spoilNetworkShape,
+    new RegExp(
+      "version network cannot be loaded over the run's candles \\(its network cannot decide them: observation " +
+        'has .*\\); still serving initial \\(tried again in 1h',
+    ),
+  );
+});
+
+test(`paper --once (a process per tick): a CURRENT version whose network fails on the run's candles is given up with \
+the run: later ticks skip it in one line while its wait runs (as a clocked process does), the run's last served \
+version deciding every candle; a newly promoted version is tried at once; a new run is refused`, async () => {
+  const { s, home, lines, repo, startIndex, at, onceAfter, close } = onceRuns('once-network');
+  const promoteBroken = async (version: string) => {
+    const staged = stageVersion(home, version);
+    await saveAgent(staged.dir, 'buy', s.candles);
+    await spoilNetworkShape(staged.dir, s.candles);
+    staged.commit();
+    promoteVersion(home, version);
+  };
+  try {
+    await saveAgent(home, 'sell', s.candles); // 'initial'
+    await onceAfter(startIndex);
+    await promoteBroken('network');
+    // each process tried it again (its give-up was in memory only) and said so at every tick, waiting 1h each time
+    for (let k = startIndex + 1; k <= startIndex + 4; k++) await onceAfter(k);
+    const said = lines.filter((l) => l.includes('version network'));
+    const givenUp = (k: number, hours: number) =>
+      new RegExp(
+        "version network cannot be loaded over the run's candles \\(its network cannot decide them: .*\\); still " +
+          `serving initial \\(tried again in ${hours}h, at ${new Date(at(k) + hours * HOUR).toISOString()}`,
+      );
+    assert.equal(said.length, 4, lines.join(''));
+    assert.match(said[0], givenUp(startIndex + 1, 1));
+    assert.match(said[1], givenUp(startIndex + 2, 2), 'its 1-hour wait over, tried again: twice the wait');
+    assert.match(
+      said[2],
+      new RegExp(
+        'version network is skipped, as this run gave it up; still serving initial \\(tried again in 2h, at ' +
+          new Date(at(startIndex + 2) + 2 * HOUR).toISOString(),
+      ),
+    );
+    assert.match(said[3], givenUp(startIndex + 4, 4));
+    const run = repo.list()[0];
+    const decided = repo.decisions(run.id).map((d) => ({ ts: d.ts, version: d.modelVersion }));
+    const expected = [0, 1, 2, 3, 4].map((n) => ({ ts: s.candles.ts[startIndex + n], version: 'initial' }));
+    assert.deepEqual(decided, expected, 'every candle is decided by the version the run served');
+    assert.equal(repo.get(run.id).modelRefusal?.version, 'network', 'the give-up is stored with the run');
+
+    // another version promoted while the give-up holds: tried at the next tick (and given up in its own line)
+    await promoteBroken('network2');
+    await onceAfter(startIndex + 5);
+    const next = lines.filter((l) => l.includes('version network2'));
+    assert.equal(next.length, 1, lines.join(''));
+    assert.match(next[0], /version network2 cannot be loaded over the run's candles \(its network cannot decide/);
+
+    // a new run has no version served to fall back on: refused at its first tick
+    await assert.rejects(
+      onceAfter(startIndex + 6, 'new'),
+      (e: Error) => e.name === 'ModelRefusedError' && /version network2 cannot be loaded over/.test(e.message),
+    );
+  } finally {
+    close();
   }
 });
