@@ -16,8 +16,7 @@ import { checkModelMarket, sayModelMarket } from '../agents/model-market.ts';
 import type { TradingSettings } from './config.ts';
 import type { PolicyChoiceResult } from './rule-policy-source.ts';
 import type { PolicyHandle, PolicySource, ServedRun, VersionRefusalRecord } from './types.ts';
-import { askNetwork, loadStarted, versionGiveUps } from './version-refusal.ts';
-import { savedModelCosts } from '../agents/model-costs.ts';
+import { askNetwork, loadStarted, startedCosts, versionGiveUps } from './version-refusal.ts';
 import { ruleSizing } from '../agents/strategy.ts';
 
 /**
@@ -219,10 +218,10 @@ export async function modelPolicySource(
       agent?.dispose();
     },
   };
-  // a started version that could not be loaded: its meta.json's costs when it can be read, as the start checked
+  // a started version that could not be loaded: its costs when its meta.json reads, else another version's
   return {
     source,
     sizing: startedAgent ? recipeSizing(startedAgent.recipe, settings.backtest) : ruleSizing(settings.backtest),
-    ...runCosts(startedAgent?.recipe.costs ?? savedModelCosts(first.dir), settings.account),
+    ...runCosts(startedAgent?.recipe.costs ?? startedCosts(home, started, first.dir), settings.account),
   };
 }

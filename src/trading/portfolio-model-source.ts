@@ -21,13 +21,12 @@ import {
 } from '../agents/portfolio-model.ts';
 import { currentVersion, pointerStamp, resolveModel, savedVersionDir } from '../agents/model-pointer.ts';
 import { checkModelMarket, sayModelMarket } from '../agents/model-market.ts';
-import { savedModelCosts } from '../agents/model-costs.ts';
 import { shortError } from '../data/exchange.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
 import type { PortfolioPolicySource } from './portfolio-policy-source.ts';
 import type { ServedRun } from './types.ts';
-import { askNetwork, loadStarted, versionGiveUps } from './version-refusal.ts';
+import { askNetwork, loadStarted, startedCosts, versionGiveUps } from './version-refusal.ts';
 import type { Candles } from '../core/candles.ts';
 
 /** `agent`, aimed over `traded`, its network asked once at their newest candle time (askNetwork). */
@@ -67,8 +66,8 @@ export async function portfolioModelSource(
     return openPortfolioModel(first.dir);
   });
   let served: PortfolioModelInfo | undefined = opened?.info;
-  // a started version that could not be loaded: its meta.json's costs when it can be read, as the start checked
-  const costs = opened?.info.costs ?? savedModelCosts(first.dir);
+  // a started version that could not be loaded: its costs when its meta.json reads, else another version's
+  const costs = opened?.info.costs ?? startedCosts(home, started, first.dir);
   let agent: PortfolioAgent | undefined;
   let version = first.version;
   // the version the next forSeries serves, loaded but not aimed yet: the first one, or the one the pointer moved to

@@ -5,12 +5,13 @@
  * copied in); and the one line a give-up logs, so a version the pointer names is not logged at every tick. The give-up
  * is stored with the run (RunState.modelRefusal) and taken up by the next process, so a cron'd `--once` skips it too.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { log } from '../core/log.ts';
 import { ModelRefusedError, UserError } from '../core/errors.ts';
 import { shortError } from '../data/exchange.ts';
 import { INITIAL_VERSION, savedVersionDir } from '../agents/model-pointer.ts';
+import { savedModelCosts } from '../agents/model-costs.ts';
 import type { ServedRun, VersionRefusalRecord } from './types.ts';
 
 const HOUR = 3_600_000;
@@ -73,10 +74,28 @@ interface StartedVersion extends PointedVersion {
   failure?: { why: string; error: unknown };
 }
 
-/** Whether `home` holds a saved version besides `version`, which a run may have served. */
-function holdsOtherVersion(home: string, version: string): boolean {
-  const others = [...safeReaddir(path.join(home, 'versions')), INITIAL_VERSION].filter((v) => v !== version);
-  return others.some((v) => savedVersionDir(home, v) !== undefined);
+/** The folders of the versions `home` holds besides `version`, the newest name first: one a run may have served. */
+function otherVersionDirs(home: string, version: string): string[] {
+  const others = [...safeReaddir(path.join(home, 'versions')).sort().reverse(), INITIAL_VERSION];
+  return others.filter((v) => v !== version).flatMap((v) => savedVersionDir(home, v) ?? []);
+}
+
+/**
+ * The cost preset (meta.json's recipe `costs`) the run trades under when the version it started with could not be
+ * loaded: its own when its meta.json reads, else another version's of the home (a retrain keeps the recipe's costs),
+ * so the version standing in fills at its costs, not the config's.
+ */
+export function startedCosts(home: string, started: StartedVersion, dir: string): string {
+  const readable = (d: string) => {
+    try {
+      JSON.parse(readFileSync(path.join(d, 'meta.json'), 'utf8'));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const from = [dir, ...otherVersionDirs(home, started.version)].find(readable);
+  return from ? savedModelCosts(from) : 'config';
 }
 
 const safeReaddir = (dir: string): string[] => {
@@ -100,7 +119,7 @@ export async function loadStarted<T>(
   try {
     return { started: { ...pointed }, loaded: await load() };
   } catch (e) {
-    if (!holdsOtherVersion(home, pointed.version)) throw e;
+    if (otherVersionDirs(home, pointed.version).length === 0) throw e;
     return { started: { ...pointed, failure: { why: `cannot be loaded (${shortError(e)})`, error: e } } };
   }
 }

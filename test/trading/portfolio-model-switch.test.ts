@@ -515,6 +515,8 @@ refused`, async () => {
 
       // a new run has nothing to fall back on: refused before its first tick with the files' own line, and at it
       const served = await run.source(startIndex + 4);
+      // the costs its versions trade under (a meta.json that is not JSON used to give the config's)
+      assert.equal(served.costs, 'zero', `${name}: the recipe's costs`);
       try {
         const clock = () => run.at(startIndex + 4);
         const trader = switchTrader({ store, ex, source: served, clock, name: 'new', feedFor: run.feedFor });
