@@ -13,7 +13,7 @@ import { Account } from '../market/account.ts';
 import type { Costs } from '../market/costs.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import { currentVersion, pointerStamp, resolveModel, savedVersionDir } from '../agents/model-pointer.ts';
-import { checkModelMarket, sayModelMarket } from '../agents/model-market.ts';
+import { checkModelMarket, sayModelMarket, STORE_ONLY } from '../agents/model-market.ts';
 import type { TradingSettings } from './config.ts';
 import type { PolicyChoiceResult } from './rule-policy-source.ts';
 import type { PolicyHandle, PolicySource, VersionRefusalRecord } from './types.ts';
@@ -56,7 +56,7 @@ export async function modelPolicySource(
   const firstStamp = pointerStamp(home); // read before the pointer, as followPointer does
   const first = resolveModel(home);
   const market = { exchange: settings.exchange.id, symbol: settings.symbol, timeframe: settings.timeframe };
-  sayModelMarket(home, first.dir, market, (line) => log().warn(line));
+  sayModelMarket(home, first.dir, market, (line) => log().warn(line), STORE_ONLY);
   await initBackend(settings.ml.backend);
   let agent: LoadedAgent = await loadAgent(first.dir);
   let version = first.version;
@@ -67,7 +67,7 @@ export async function modelPolicySource(
   const giveUps = versionGiveUps(home, clock);
   /** The version saved in `dir`, its files loaded and checked against the run's market and sizing. */
   const loadChecked = async (dir: string): Promise<LoadedAgent> => {
-    checkModelMarket(home, dir, market);
+    checkModelMarket(home, dir, market, STORE_ONLY);
     const loaded = await loadAgent(dir);
     try {
       checkSizing(recipeSizing(loaded.recipe, settings.backtest)); // the bounds its confidence sizing reads

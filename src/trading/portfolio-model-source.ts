@@ -21,7 +21,7 @@ import {
   type PortfolioModelInfo,
 } from '../agents/portfolio-model.ts';
 import { currentVersion, pointerStamp, resolveModel, savedVersionDir } from '../agents/model-pointer.ts';
-import { checkModelMarket, sayModelMarket } from '../agents/model-market.ts';
+import { checkModelMarket, sayModelMarket, STORE_ONLY } from '../agents/model-market.ts';
 import { shortError } from '../data/exchange.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
@@ -42,7 +42,7 @@ export async function portfolioModelSource(
   const first = resolveModel(home);
   checkModelSymbols(home, first.dir, symbols);
   const market = { exchange: settings.exchange.id, symbol: symbols.join(','), timeframe: settings.timeframe };
-  sayModelMarket(home, first.dir, market, (line) => log().warn(line));
+  sayModelMarket(home, first.dir, market, (line) => log().warn(line), STORE_ONLY);
   let served: PortfolioModelInfo = readPortfolioModelInfo(first.dir);
   const costs = served.costs;
   await initBackend(settings.ml.backend);
@@ -65,7 +65,7 @@ export async function portfolioModelSource(
     const dir = runVersion === undefined || runVersion === failed ? undefined : savedVersionDir(home, runVersion);
     if (runVersion === undefined || !dir) return undefined;
     try {
-      checkModelMarket(home, dir, market);
+      checkModelMarket(home, dir, market, STORE_ONLY);
       checkModelSymbols(home, dir, symbols);
       return { version: runVersion, opened: await openPortfolioModel(dir) };
     } catch {
@@ -98,7 +98,7 @@ export async function portfolioModelSource(
       if (pointed === next?.version) return;
       const loaded = await giveUps.load({ version: pointed, stamp }, version, async () => {
         const to = resolveModel(home);
-        checkModelMarket(home, to.dir, market);
+        checkModelMarket(home, to.dir, market, STORE_ONLY);
         checkModelSymbols(home, to.dir, symbols);
         return { version: to.version, stamp, opened: await openPortfolioModel(to.dir) };
       });
