@@ -305,7 +305,7 @@ export class LiveTrader extends Trader {
       this.o.logger.error(skew);
       return report;
     }
-    const handle = await this.o.policies.forCandles(candles, this.run.modelVersion);
+    const handle = await this.o.policies.forCandles(candles, this.run.modelVersion, ts);
     this.resumePolicy(handle, candles);
     const account = market.restore(this.run.account);
     // net of the fees paid in a third currency (BNB), which the account's cash and units do not show

@@ -34,6 +34,12 @@ export interface PolicyHandle {
   sizing?: SizingOptions;
   /** The observation at candle t (same builder as the backtest), with the agent state read from `account`. */
   observe(t: number, account: Account): Observation;
+  /**
+   * The open time of the first candle this handle must not decide: a version promoted meanwhile saw the candles
+   * before it (its training, selection and holdout), and serves from there on; the trader asks forCandles again from
+   * it. Absent: it decides every candle of the tick.
+   */
+  until?: number;
 }
 
 export interface PolicySource {
@@ -55,9 +61,10 @@ export interface PolicySource {
   /**
    * The policy for these candles (the tick's: `lookback` before its first candle, then up to the newest one).
    * `runVersion`: the model version the run last served (RunState.modelVersion; none for a new run), which a saved
-   * model's source serves when the version it started with cannot serve them (a run started again by each tick).
+   * model's source serves when the version it started with cannot serve them (a run started again by each tick), or
+   * saw the candles to decide. `from`: the open time of the first candle the handle decides (default: the newest).
    */
-  forCandles(candles: Candles, runVersion?: string): PolicyHandle | Promise<PolicyHandle>;
+  forCandles(candles: Candles, runVersion?: string, from?: number): PolicyHandle | Promise<PolicyHandle>;
   /** Frees what the source holds (tfjs models). */
   dispose?(): void;
 }
