@@ -9,7 +9,7 @@ import path from 'node:path';
 import { syncDir, writeFileSynced } from '../core/durable-files.ts';
 import { afterWindowEnd, isoTime } from '../data/timeframe.ts';
 
-export interface VersionSample {
+interface VersionSample {
   /** The last window end it saw, as recorded ('2024-08-09T23:00:00Z'; a day for older portfolio models). */
   seenTo: string;
   /** The first candle open time out of its sample. */

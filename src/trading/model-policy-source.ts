@@ -108,8 +108,7 @@ export async function modelPolicySource(
    */
   const serveRunVersionFirst = async (candles: Candles, runVersion: string | undefined, from: number) => {
     const started = sampleOf(agent.meta);
-    if (servedOnce || runVersion === undefined || runVersion === version || !started || started.outFrom <= from)
-      return;
+    if (servedOnce || runVersion === undefined || runVersion === version || !started || started.outFrom <= from) return;
     const dir = savedVersionDir(home, runVersion);
     if (!dir) return;
     let loaded: LoadedAgent | undefined;

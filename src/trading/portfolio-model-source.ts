@@ -93,8 +93,7 @@ export async function portfolioModelSource(
     const before = await openRunVersion(runVersion, version);
     if (!before) return;
     try {
-      if (before.opened.info.informative.join(',') !== served.informative.join(','))
-        throw new Error('other series');
+      if (before.opened.info.informative.join(',') !== served.informative.join(',')) throw new Error('other series');
       agent = before.opened.over(traded, informative);
     } catch {
       before.opened.dispose();

@@ -18,7 +18,9 @@ export interface PortfolioPolicyHandle {
   /** Saved-model version that serves (undefined for rule strategies). */
   version?: string;
   label: string;
-  /** As PolicyHandle.until: the first candle time it must not decide (a version promoted meanwhile saw those before). */
+  /**
+   * As PolicyHandle.until: the first candle time it may not decide (a version promoted meanwhile saw the ones before).
+   */
   until?: number;
 }
 

@@ -321,7 +321,7 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     const exits = pendingExits(this.o.repo, this.run.id);
     // one handle per version serving: a version promoted meanwhile takes over after the candles it saw (its `until`)
     let handle = served.handle;
-    for (let at = 0; at < times.length && !report.interrupted; ) {
+    for (let at = 0; at < times.length && !report.interrupted;) {
       if (at > 0) handle = await this.policyFrom(served, times[at].ts);
       const until = handle.until;
       const stop = until === undefined ? -1 : times.findIndex((c) => c.ts >= until);

@@ -182,7 +182,7 @@ export class Trader extends RunHolder<TraderOptions> {
     }
     const exits = pendingExits(this.o.repo, this.run.id);
     // one handle per version serving: a version promoted meanwhile takes over after the candles it saw (its `until`)
-    for (let at = from; at < candles.ts.length && !report.interrupted; ) {
+    for (let at = from; at < candles.ts.length && !report.interrupted;) {
       const handle = await this.handleFrom(candles, at);
       const end = handle.until === undefined ? candles.ts.length : firstAtOrAfter(candles.ts, handle.until);
       const start = at;
@@ -196,7 +196,7 @@ export class Trader extends RunHolder<TraderOptions> {
     return report;
   }
 
-  /** The policy deciding `candles` from index `at` on (PolicySource.forCandles), told where the run's last trade was. */
+  /** The policy deciding `candles` from index `at` on (PolicySource.forCandles), told where the last trade was. */
   private async handleFrom(candles: Candles, at: number): Promise<PolicyHandle> {
     const run = this.run as RunState;
     const handle = await this.o.policies.forCandles(candles, run.modelVersion, candles.ts[at]);
