@@ -18,6 +18,7 @@ import type { TradingSettings } from './config.ts';
 import type { PolicyChoiceResult } from './rule-policy-source.ts';
 import type { PolicyHandle, PolicySource, VersionRefusalRecord } from './types.ts';
 import { versionGiveUps } from './version-refusal.ts';
+import { inSampleLine, sampleOf } from '../agents/version-sample.ts';
 
 /**
  * The observations over `candles` of `loaded`, its network asked once at the newest candle it decides (`costs`: its
@@ -47,6 +48,11 @@ function servable(loaded: LoadedAgent, candles: Candles, costs: Costs): Observat
  * again or its retry wait, on `clock` (the trader's), is over (src/trading/version-refusal.ts). The version the
  * process starts with falls back on the one the run last served (a run started again by each tick, `--once`, keeps
  * trading the same way); a new run's, or one with no other version to serve, is a ModelRefusedError naming the folder.
+ * A version never decides a candle up to the end of what it saw (its meta.json's training, selection and holdout
+ * windows, src/agents/version-sample.ts): one promoted meanwhile waits, and the one serving before, or the run's last
+ * served one at a process's first tick (a catch-up after downtime), decides those candles; it takes over at the first
+ * candle after them, in the same tick (PolicyHandle.until). With no version before it, it decides them, with a warning
+ * that they are not out of sample, as `bot backtest --model` gives.
  */
 export async function modelPolicySource(
   home: string,
@@ -122,37 +128,78 @@ export async function modelPolicySource(
       return undefined; // the started version's failure is the one the run is refused with
     }
   };
-  /** The observations over `candles` of the version serving them: the pending one when it can build them. */
-  const builderFor = async (candles: Candles, runVersion: string | undefined): Promise<ObservationBuilder> => {
-    const switching = pending;
-    pending = undefined;
+  /**
+   * The version the run last served (`runVersion`) serves first when the one this process started with saw the
+   * candles from `from` (a catch-up after a promotion, or a `--once` tick): the started one waits as the pending one.
+   */
+  const serveRunVersionFirst = async (candles: Candles, runVersion: string | undefined, from: number) => {
+    const started = sampleOf(agent.meta);
+    if (servedOnce || runVersion === undefined || runVersion === version || !started || started.outFrom <= from) return;
+    const dir = savedVersionDir(home, runVersion);
+    if (!dir) return;
+    let loaded: LoadedAgent | undefined;
+    try {
+      loaded = await loadChecked(dir);
+      servableBy(loaded, candles); // it can serve these candles
+    } catch {
+      loaded?.dispose();
+      return; // the started version serves, said to be in sample
+    }
+    if (pending) agent.dispose();
+    else pending = { version, stamp: firstStamp, loaded: agent };
+    agent = loaded;
+    version = runVersion;
+  };
+  /**
+   * The observations over `candles` of the version serving them from `from`: the pending one when it can build them
+   * and saw no candle from `from` on; else the one serving, `until` the pending one's first candle out of its sample.
+   */
+  const builderFor = async (
+    candles: Candles,
+    runVersion: string | undefined,
+    from: number,
+  ): Promise<{ builder: ObservationBuilder; until?: number }> => {
+    await serveRunVersionFirst(candles, runVersion, from);
+    const waitsTo = pending ? sampleOf(pending.loaded.meta)?.outFrom : undefined;
+    const switching = waitsTo !== undefined && waitsTo > from ? undefined : pending;
     if (switching) {
+      pending = undefined;
       try {
         const builder = servableBy(switching.loaded, candles);
         agent.dispose();
         agent = switching.loaded;
         version = switching.version;
         log().info(`model ${home}: now serving version ${version}`);
-        return builder;
+        return { builder };
       } catch (e) {
         // the version serving decides this tick, over the candles loaded for the history the given-up one read
         switching.loaded.dispose();
         giveUps.giveUp(switching, `cannot be loaded over the run's candles (${shortError(e)})`, version);
       }
     }
+    const until = pending ? waitsTo : undefined;
     // the started version, given up on by the process of an earlier tick (a cron'd --once): not tried again
     if (!servedOnce && giveUps.holds(started)) {
       const builder = await fallBack(candles, runVersion, (serving) => giveUps.skip(started, serving));
-      if (builder) return builder;
+      if (builder) return { builder, until };
     }
     try {
-      return servableBy(agent, candles);
+      return { builder: servableBy(agent, candles), until };
     } catch (e) {
       const why = `cannot be loaded over the run's candles (${shortError(e)})`;
       const builder = await fallBack(candles, runVersion, (serving) => giveUps.giveUp(started, why, serving));
-      if (builder) return builder;
+      if (builder) return { builder, until };
       throw new ModelRefusedError(`model ${home}: version ${version} ${why}`);
     }
+  };
+  // versions said to decide candles in their own sample, said once each
+  const saidInSample = new Set<string>();
+  /** One warning line when the version serving decides candles from `from` that it saw (no earlier one could). */
+  const sayInSample = (from: number) => {
+    const sample = sampleOf(agent.meta);
+    if (!sample || sample.outFrom <= from || saidInSample.has(version)) return;
+    saidInSample.add(version);
+    log().warn(inSampleLine(home, version, sample, from));
   };
   let followed = false;
   const source: PolicySource & { dispose(): void } = {
@@ -166,16 +213,25 @@ export async function modelPolicySource(
       await followPointer();
       followed = true;
     },
-    async forCandles(candles: Candles, runVersion?: string, refusal?: VersionRefusalRecord): Promise<PolicyHandle> {
+    async forCandles(
+      candles: Candles,
+      runVersion?: string,
+      refusal?: VersionRefusalRecord,
+      from = candles.ts.at(-1) ?? 0,
+    ): Promise<PolicyHandle> {
       if (!servedOnce) giveUps.adopt(refusal);
       // a tick that followed the pointer before loading its candles is served the version it loaded them for (a
       // promotion in between waits for the next tick); a caller that did not follows it here
       if (followed) followed = false;
       else await followPointer();
-      const builder = await builderFor(candles, runVersion);
+      const { builder, until } = await builderFor(candles, runVersion, from);
       servedOnce = true;
+      sayInSample(from);
+      // the tick asks again from `until`, over the same candles: the pointer is not read again in between
+      if (until !== undefined) followed = true;
       const served = agent;
       return {
+        ...(until !== undefined ? { until } : {}),
         policy: served.policy,
         version,
         label,

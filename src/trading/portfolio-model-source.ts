@@ -20,7 +20,9 @@ import {
   type OpenedPortfolioModel,
   type PortfolioModelInfo,
 } from '../agents/portfolio-model.ts';
-import { currentVersion, pointerStamp, resolveModel, savedVersionDir } from '../agents/model-pointer.ts';
+import { currentVersion, pointerStamp, resolveModel, savedVersionDir, versionDir } from '../agents/model-pointer.ts';
+import { inSampleLine, versionSample } from '../agents/version-sample.ts';
+import type { Candles } from '../core/candles.ts';
 import { checkModelMarket, sayModelMarket, STORE_ONLY } from '../agents/model-market.ts';
 import { shortError } from '../data/exchange.ts';
 import { initBackend } from '../nn/backend/backend.ts';
@@ -72,6 +74,43 @@ export async function portfolioModelSource(
       return undefined; // the started version's failure is the one the run is refused with
     }
   };
+  /** Whether `info`'s version reads the informative series the serving version reads (so the tick loaded them). */
+  const sameSeries = (info: PortfolioModelInfo | undefined) =>
+    info !== undefined && info.informative.join(',') === served.informative.join(',');
+  /**
+   * The version the run last served (`runVersion`) serves first when the one this process started with saw the
+   * candles from `from` and reads the same series (a catch-up after a promotion, a `--once` tick): the started one
+   * waits as `next`.
+   */
+  const serveRunVersionFirst = async (
+    traded: readonly Candles[],
+    informative: readonly Candles[],
+    runVersion: string | undefined,
+    from: number,
+  ) => {
+    const started = next && versionSample(next.opened.dir);
+    if (!started || started.outFrom <= from || runVersion === undefined || runVersion === version) return;
+    const before = await openRunVersion(runVersion, version);
+    if (!before) return;
+    try {
+      if (before.opened.info.informative.join(',') !== served.informative.join(',')) throw new Error('other series');
+      agent = before.opened.over(traded, informative);
+    } catch {
+      before.opened.dispose();
+      return; // the started version serves, said to be in sample
+    }
+    version = runVersion;
+    served = before.opened.info;
+  };
+  // versions said to decide candles in their own sample, said once each
+  const saidInSample = new Set<string>();
+  /** One warning line when the version serving decides candles from `from` that it saw (no earlier one could). */
+  const sayInSample = (from: number) => {
+    const sample = versionSample(versionDir(home, version));
+    if (!sample || sample.outFrom <= from || saidInSample.has(version)) return;
+    saidInSample.add(version);
+    log().warn(inSampleLine(home, version, sample, from));
+  };
   return {
     label,
     // every series' first decision reads full feature rows (moving averages of up to 120 candles, then the window)
@@ -117,9 +156,13 @@ export async function portfolioModelSource(
       giveUps.giveUp(given, `reads series this run cannot load (${shortError(error)})`, version);
       return true;
     },
-    async forSeries(traded, informative, runVersion) {
-      const switching = next;
-      next = undefined;
+    async forSeries(traded, informative, runVersion, from = traded[0]?.ts.at(-1) ?? 0) {
+      if (!agent && next) await serveRunVersionFirst(traded, informative, runVersion, from);
+      // a version that saw the candles from `from` waits while the one serving reads the same series (else it serves)
+      const waitsTo = next ? versionSample(next.opened.dir)?.outFrom : undefined;
+      const waits = agent !== undefined && waitsTo !== undefined && waitsTo > from && sameSeries(next?.opened.info);
+      const switching = waits ? undefined : next;
+      if (switching) next = undefined;
       let aimed = false;
       if (switching) {
         try {
@@ -145,7 +188,9 @@ export async function portfolioModelSource(
       }
       const serving = agent as PortfolioAgent;
       if (!aimed) aimPortfolioAgent(serving, traded, informative);
-      return { policy: agentPolicy(served.strategy, () => serving, serving.recipe.episodeLength), version, label };
+      sayInSample(from);
+      const policy = agentPolicy(served.strategy, () => serving, serving.recipe.episodeLength);
+      return { policy, version, label, ...(waits ? { until: waitsTo } : {}) };
     },
     dispose: () => {
       next?.opened.dispose();

@@ -18,6 +18,10 @@ export interface PortfolioPolicyHandle {
   /** Saved-model version that serves (undefined for rule strategies). */
   version?: string;
   label: string;
+  /**
+   * As PolicyHandle.until: the first candle time it may not decide (a version promoted meanwhile saw the ones before).
+   */
+  until?: number;
 }
 
 export interface PortfolioPolicySource {
@@ -49,12 +53,14 @@ export interface PortfolioPolicySource {
    * and then up to the newest, in the run's market order, then each informative series' in `informative` order).
    * Undefined: the version `follow` brought up cannot be aimed over them and is given up; the trader backfills and
    * loads the serving version's series (`history`, `lookback` and `informative` are its again) and asks again.
-   * `runVersion`: the model version the run last served, as PolicySource.forCandles's.
+   * `runVersion`: the model version the run last served, and `from`: the first candle time the handle decides, as
+   * PolicySource.forCandles's.
    */
   forSeries(
     series: readonly Candles[],
     informative: readonly Candles[],
     runVersion?: string,
+    from?: number,
   ): PortfolioPolicyHandle | undefined | Promise<PortfolioPolicyHandle | undefined>;
   dispose?(): void;
 }

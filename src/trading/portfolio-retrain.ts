@@ -320,7 +320,7 @@ async function retrainPortfolioOnce(
     };
     const decision = promotionDecision(scores, minImprovement, baseline);
     const versions = { champion: champion.version, challenger: challengerVersion };
-    const verdict = settleChallenger(home, stage, versions, decision);
+    const verdict = settleChallenger(home, stage, versions, decision, spanFrom(holdoutFrom));
     stage = undefined;
     return finish({ ...verdict, ...said, scores, holdout: spanFrom(holdoutFrom) });
   } catch (e) {

@@ -34,6 +34,7 @@ import {
 } from '../agents/model-pointer.ts';
 import type { EnsembleKind, EnsembleMeta } from '../agents/ensemble.ts';
 import { parseEnsembleKind } from '../agents/ensemble-kind.ts';
+import { recordHoldout } from '../agents/version-sample.ts';
 import type { TradingSettings } from './config.ts';
 
 /** What a challenger is judged on: total return over the holdout after costs, through the backtest engine. */
@@ -66,13 +67,14 @@ export interface RetrainResult {
  * promoted (the dashboard lists those as the home's versions). A winner is committed to `versions/<version>` and
  * CURRENT switched to it, but only while CURRENT still names the champion it was judged against: a retrain on
  * another host sharing the folder, or one that took the home's lock over as stale, may have promoted meanwhile, and a
- * challenger is not put over a model it was not compared with.
+ * challenger is not put over a model it was not compared with. A winner's meta.json records the `holdout` it won on.
  */
 export function settleChallenger(
   home: string,
   stage: StagedVersion,
   versions: { champion: string | undefined; challenger: string },
   decision: { promote: boolean; reason: string },
+  holdout: { from: string; to: string },
 ): { outcome: 'promoted' | 'rejected'; reason: string } {
   if (!decision.promote) {
     stage.discard();
@@ -88,6 +90,8 @@ export function settleChallenger(
         `during this retrain (another retrain of the home?): not promoted over a model it was not compared with`,
     };
   }
+  // chosen on the holdout: a paper run lets it decide no candle up to the holdout's end (version-sample.ts)
+  recordHoldout(stage.dir, holdout);
   stage.commit();
   promoteVersion(home, versions.challenger);
   return { outcome: 'promoted', reason: decision.reason };
@@ -410,6 +414,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       stage,
       { champion: championVersion, challenger: challengerVersion },
       decision,
+      spanFrom(holdout.from),
     );
     stage = undefined;
     return finish({ ...verdict, scores, ...said, holdout: spanFrom(holdout.from) });

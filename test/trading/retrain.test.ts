@@ -99,13 +99,17 @@ champion serving; overlaps are refused`, async () => {
         better.scores.challenger > better.scores.buyHold,
     );
     assert.equal(currentVersion(home), better.challengerVersion);
-    const handle = await serving.source.forCandles(candles);
+    const t = candles.ts.length - 1;
+    // the newest candle ends its holdout: the champion decides it, the promoted version the next one
+    const waiting = await serving.source.forCandles(candles);
+    assert.equal(waiting.version, INITIAL_VERSION, 'a version decides no candle of its holdout');
+    assert.equal(waiting.until, candles.ts[t] + 1);
+    const handle = await serving.source.forCandles(candles, undefined, undefined, candles.ts[t] + 3_600_000);
     assert.equal(
       handle.version,
       better.challengerVersion,
       'the paper loop picks the promoted model up without a restart',
     );
-    const t = candles.ts.length - 1;
     const { Account } = await import('../../src/market/account.ts');
     const acct = new Account(1e7, serving.costs);
     assert.equal(handle.policy.decide(handle.observe(t, acct)).action, 'sell');
