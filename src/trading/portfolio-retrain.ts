@@ -315,6 +315,7 @@ async function retrainPortfolioOnce(
       buyHold: holdoutReturn(traded, fromTs, money, equalWeightPolicy(traded.length, o.every)),
     };
     const decision = promotionDecision(scores, minImprovement, baseline);
+    finish.judged(scores, decision.reason);
     const versions = { champion: champion.version, challenger: challengerVersion };
     const verdict = settleChallenger(home, stage, versions, decision);
     stage = undefined;

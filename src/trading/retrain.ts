@@ -62,8 +62,9 @@ export interface RetrainResult {
 /**
  * A retrain's verdict carried out (one-market and portfolio alike). The challenger waits in its staging folder until
  * now: a loser's is deleted (its scores stay in trading_retrains), so a retrain that fails or is killed before its
- * verdict leaves only a `.staging-*` folder, which removeStaleStaging clears, never a `versions/<version>` that was not
- * promoted (the dashboard lists those as the home's versions). A winner is committed to `versions/<version>` and
+ * verdict leaves only a `.staging-*` folder, which removeStaleStaging clears; one killed between the commit and the
+ * switch of CURRENT leaves a `versions/<version>` that was not promoted (the dashboard lists those as the home's
+ * versions), which closeKilledRetrains removes. A winner is committed to `versions/<version>` and
  * CURRENT switched to it, but only while CURRENT still names the champion it was judged against: a retrain on
  * another host sharing the folder, or one that took the home's lock over as stale, may have promoted meanwhile, and a
  * challenger is not put over a model it was not compared with.
@@ -244,6 +245,16 @@ export function challengerName(db: CandleStore['db'], home: string, now: number)
   return newVersionName(now, [...versionNames(home), ...recorded]);
 }
 
+/** Records a retrain's outcome (RetrainRecord). */
+interface RetrainFinish {
+  (r: RetrainResult): RetrainResult;
+  /**
+   * Writes the scores and the verdict's reason into the row, still `running`, before the verdict is carried out: a
+   * retrain killed right after switching CURRENT is then closed as promoted with them (closeKilledRetrains).
+   */
+  judged(scores: HoldoutScores, reason: string): void;
+}
+
 /**
  * The `trading_retrains` row of one retrain, inserted as running; the returned `finish` records the outcome and the
  * scores, logs one line, and hands the result back (single-market and portfolio retrains alike).
@@ -261,7 +272,7 @@ export function retrainRecord(
   },
   clock: () => number,
   logger: Logger,
-): (r: RetrainResult) => RetrainResult {
+): RetrainFinish {
   const rowId = Number(
     db
       .prepare(
@@ -279,7 +290,7 @@ export function retrainRecord(
         row.challengerVersion,
       ).lastInsertRowid,
   );
-  return (r) => {
+  const finish = (r: RetrainResult): RetrainResult => {
     db.prepare(
       `UPDATE trading_retrains SET finished_at = ?, champion_score = ?,
         challenger_score = ?, buy_hold_score = ?, outcome = ?, reason = ? WHERE id = ?`,
@@ -300,6 +311,13 @@ export function retrainRecord(
     else logger.info(line, { scores: r.scores, championVersion, challengerVersion, holdout, championTrainedTo });
     return r;
   };
+  const judged = (s: HoldoutScores, reason: string): void => {
+    db.prepare(
+      `UPDATE trading_retrains SET champion_score = ?, challenger_score = ?, buy_hold_score = ?, reason = ?
+       WHERE id = ? AND outcome = 'running'`,
+    ).run(s.champion, s.challenger, s.buyHold, reason, rowId);
+  };
+  return Object.assign(finish, { judged });
 }
 
 /**
@@ -405,6 +423,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       ).totalReturn,
     };
     const decision = promotionDecision(scores, config.trading.retrain.minImprovement);
+    finish.judged(scores, decision.reason);
     const verdict = settleChallenger(
       home,
       stage,
