@@ -35,6 +35,7 @@ import {
 import type { EnsembleKind, EnsembleMeta } from '../agents/ensemble.ts';
 import { parseEnsembleKind } from '../agents/ensemble-kind.ts';
 import type { TradingSettings } from './config.ts';
+import type { Costs } from '../market/costs.ts';
 
 /** What a challenger is judged on: total return over the holdout after costs, through the backtest engine. */
 interface HoldoutScores {
@@ -57,6 +58,8 @@ export interface RetrainResult {
   holdout?: { from: string; to: string };
   /** The end of the champion's training window as its meta.json records it ('not recorded' when it does not). */
   championTrainedTo?: string;
+  /** The costs all three were judged at (the challenger's recipe's: what the home's runs pay once it is promoted). */
+  costs?: string;
 }
 
 /**
@@ -212,19 +215,38 @@ interface RetrainOptions {
   clock?: () => number;
 }
 
-/** Total return of a saved agent over `range` of `candles`, with the backtest engine and the agent's own scaler. */
-async function scoreModel(dir: string, candles: Candles, range: IndexRange, config: TradingSettings): Promise<number> {
+/**
+ * The costs a recipe's `costs` stands for, named as the user sets them: a preset the recipe names, or the config's
+ * `account` (its preset, or its own figures).
+ */
+function costsName(recipeCosts: string, account: TradingSettings['account']): string {
+  if (recipeCosts !== 'config') return `cost preset ${recipeCosts}`;
+  return account.preset === 'custom' ? "the config's account costs" : `account.preset ${account.preset}`;
+}
+
+/**
+ * Total return of a saved agent over `range` of `candles`, with the backtest engine, the agent's own scaler and
+ * sizing, and the `costs` every score of one retrain is judged at (not the agent's own recipe's: a champion trained by
+ * another strategy was charged other costs than the challenger and buy-and-hold, see retrainOnce).
+ */
+async function scoreModel(
+  dir: string,
+  candles: Candles,
+  range: IndexRange,
+  config: TradingSettings,
+  costs: Costs,
+): Promise<{ totalReturn: number; ownCosts: string }> {
   const agent = await loadAgent(dir);
   try {
     const result = runBacktest({
       ...agent.observationSource(candles),
       range,
-      costs: recipeCosts(agent.recipe, config.account),
+      costs,
       balance: config.account.balance,
       sizing: recipeSizing(agent.recipe, config.backtest),
       policy: agent.policy,
     });
-    return computeMetrics(result, candles.timeframe).totalReturn;
+    return { totalReturn: computeMetrics(result, candles.timeframe).totalReturn, ownCosts: agent.recipe.costs };
   } finally {
     agent.dispose();
   }
@@ -405,16 +427,28 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       logger,
       ...(ensemble ? { ensemble } : {}),
     });
+    // one set of costs for all three: the challenger's recipe's, which the home's runs pay once it is promoted
+    const costs = recipeCosts(o.recipe, config.account);
+    const judgedAt = costsName(o.recipe.costs, config.account);
     // the champion scored is the version read under the lock, the one the verdict is about (settleChallenger)
+    const judgedChampion = championVersion
+      ? await scoreModel(versionDir(home, championVersion), candles, holdout, config, costs)
+      : undefined;
+    const championCosts = judgedChampion && costsName(judgedChampion.ownCosts, config.account);
+    if (championCosts !== undefined && championCosts !== judgedAt)
+      logger.info(
+        `retrain: the champion trades at ${championCosts}; champion, challenger and buy-and-hold are all judged ` +
+          `at the challenger's ${judgedAt}, which the home's runs pay once it is promoted`,
+      );
     const scores: HoldoutScores = {
-      challenger: await scoreModel(stage.dir, candles, holdout, config),
-      champion: championVersion ? await scoreModel(versionDir(home, championVersion), candles, holdout, config) : null,
+      challenger: (await scoreModel(stage.dir, candles, holdout, config, costs)).totalReturn,
+      champion: judgedChampion ? judgedChampion.totalReturn : null,
       buyHold: computeMetrics(
         runBacktest({
           candles,
           window: 0,
           range: holdout,
-          costs: recipeCosts(o.recipe, config.account),
+          costs,
           balance: config.account.balance,
           sizing: { kind: 'all' },
           policy: buyAndHoldPolicy(),
@@ -431,7 +465,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       decision,
     );
     stage = undefined;
-    return finish({ ...verdict, scores, ...said, holdout: spanFrom(holdout.from) });
+    return finish({ ...verdict, scores, ...said, holdout: spanFrom(holdout.from), costs: judgedAt });
   } catch (e) {
     stage?.discard();
     return finish({ outcome: 'failed', reason: shortError(e), championVersion, challengerVersion });

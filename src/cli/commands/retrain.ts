@@ -20,8 +20,9 @@ interface RetrainFlags extends CommonFlags, PortfolioFlags {
 }
 
 /**
- * The outcome in one line: the reason, then each score it does not already give (each figure once), then the holdout
- * and the champion's training end (the holdout starts after it: src/trading/retrain-holdout.ts).
+ * The outcome in one line: the reason, then each score it does not already give (each figure once), then the holdout,
+ * the costs the scores were judged at and the champion's training end (the holdout starts after it:
+ * src/trading/retrain-holdout.ts).
  */
 export function describe(r: RetrainResult): string {
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -40,6 +41,7 @@ export function describe(r: RetrainResult): string {
     : [];
   const judged = [
     r.holdout && !r.reason.includes(r.holdout.from) ? `holdout ${r.holdout.from} … ${r.holdout.to}` : undefined,
+    r.costs ? `all judged at ${r.costs}` : undefined,
     r.championTrainedTo && !r.reason.includes(r.championTrainedTo)
       ? `champion trained to ${r.championTrainedTo}`
       : undefined,
