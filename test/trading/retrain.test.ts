@@ -487,7 +487,8 @@ holdoutCandles remain; with fewer it gives no verdict (skipped), trains nothing 
     assert.equal(into.fold?.train.from, 170);
     assert.equal(
       describeRetrain(into.r),
-      `${into.r.outcome}: ${into.r.reason}; holdout ${at(270)} … ${at(299)}, champion trained to ${at(269)}`,
+      `${into.r.outcome}: ${into.r.reason}; holdout ${at(270)} … ${at(299)}, all judged at the config's account ` +
+        `costs, champion trained to ${at(269)}`,
     );
 
     // trained to 250 but selected on a window to 274: the holdout starts at 275
