@@ -1,12 +1,12 @@
 /** One retrain: a challenger trained on a sliding window, scored against the champion on a holdout, promoted or not. */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { loadAgent } from '../agents/load-agent.ts';
-import { describeMarket, marketOf, sayModelMarket } from '../agents/model-market.ts';
+import { describeMarket, marketOf, sayModelMarket, type ModelMarket } from '../agents/model-market.ts';
 import { storeAdvice } from './retrain-market.ts';
 import type { AgentRecipe } from '../agents/recipe.ts';
 import { recipeCosts, recipeSizing, recipeWarmup } from '../agents/setup.ts';
@@ -343,6 +343,19 @@ export function retrainRecord(
 }
 
 /**
+ * Why a retrain has no candles: none stored for the market, or (a `--now` before them) all stored ones open after
+ * the clock's newest closed candle, which "none are stored" misstated.
+ */
+function noneClosed(store: CandleStore, market: ModelMarket, now: number): string {
+  const first = store.firstTs(market.exchange, market.symbol, market.timeframe);
+  if (first === undefined) return `no candles of ${describeMarket(market)} are stored: ${storeAdvice(market)}`;
+  return (
+    `candles of ${describeMarket(market)} are stored, but none closed by ${isoTime(now)} (the clock, --now): the ` +
+    `first opens at ${isoTime(first)}; ${storeAdvice(market, 'older ones')}, or give a later --now`
+  );
+}
+
+/**
  * One retrain: sliding window of the newest candles → train a challenger on it → score challenger and champion on
  * the most recent holdout → promote (new version folder, then one pointer switch) only if the challenger wins and
  * beats buy-and-hold. Overlapping retrains of one model are refused by a lock. Every outcome, a failure included,
@@ -353,6 +366,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
   const clock = o.clock ?? Date.now;
   const db = store.db;
   ensureTradingSchema(db);
+  const made = !existsSync(home);
   const lock = lockHome(home, config);
   removeStaleStaging(home, db, clock, logger);
   const championVersion = existsSync(home) ? currentVersion(home) : undefined;
@@ -382,7 +396,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
     const validation = Math.max(20, Math.floor(trainCandles * 0.2));
     const need = warmup + trainCandles + holdoutCandles;
     const market = marketOf(candles);
-    if (n === 0) throw new UserError(`no candles of ${describeMarket(market)} are stored: ${storeAdvice(market)}`);
+    if (n === 0) throw new UserError(noneClosed(store, market, clock()));
     if (n < need)
       throw new UserError(
         `${n} candles of ${describeMarket(market)} are too few to retrain (warm-up ${warmup} + window ` +
@@ -471,6 +485,22 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
     return finish({ outcome: 'failed', reason: shortError(e), championVersion, challengerVersion });
   } finally {
     lock.release();
+    if (made) removeIdleHome(home);
+  }
+}
+
+/**
+ * Removes a model home that this retrain made (lockHome) and that holds nothing but its lock file and an empty
+ * `versions/`: a first retrain of a new home that failed, or promoted nothing, leaves no folder behind. Best effort: a
+ * folder left there is no harm.
+ */
+function removeIdleHome(home: string): void {
+  try {
+    const idle = (name: string) =>
+      name.startsWith(HOME_LOCK_FILE) || (name === 'versions' && readdirSync(path.join(home, name)).length === 0);
+    if (readdirSync(home).every(idle)) rmSync(home, { recursive: true, force: true });
+  } catch {
+    // kept
   }
 }
 

@@ -60,7 +60,10 @@ export function registerRetrain(program: Command): void {
         'serving model on the latest holdout, promote only a winner',
     )
     .option('--strategy <name>', 'agent strategy from strategies/ (default: the one that trained --model)')
-    .option('--model <folder>', 'model folder to promote into (default: <agent.modelsDir>/<strategy>)')
+    .option(
+      '--model <folder>',
+      'model home to promote into, an existing folder (default: <agent.modelsDir>/<strategy>)',
+    )
     .option('--schedule <cron>', 'keep running and retrain on this cron schedule (UTC), e.g. "0 3 * * *"')
     .option('--epochs <n>', 'training epochs (default trading.retrain.epochs)')
     .option('--seed <n>', 'training seed (default backtest.seed)')
@@ -101,7 +104,7 @@ export function registerRetrain(program: Command): void {
       named: { exchange: flags.exchange, symbol: flags.symbol, timeframe: flags.timeframe },
     };
     // a portfolio model: checked before any network or disk work (the model's markets, in its order)
-    if (portfolio) await checkPortfolioRetrain({ ...job, symbols: portfolio.symbols });
+    if (portfolio) await checkPortfolioRetrain({ ...job, symbols: portfolio.symbols, symbolsOfHome: !!homeSymbols });
     const once = () => (portfolio ? runPortfolioRetrainJob({ ...job, ...portfolio }) : runRetrainJob(job));
     const print = (r: RetrainResult) => console.log(flags.json ? JSON.stringify(r) : describe(r));
     if (!flags.schedule) {
