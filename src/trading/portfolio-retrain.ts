@@ -121,10 +121,19 @@ export function portfolioHomeSymbols(home: string): string[] | undefined {
  * `--symbols` in its order (a rule strategy, or a home that is not one, gets one line saying why).
  */
 export async function checkPortfolioRetrain(
-  job: Pick<PortfolioRetrainJob, 'config' | 'symbols' | 'strategy' | 'model' | 'named'>,
+  job: Pick<PortfolioRetrainJob, 'config' | 'symbols' | 'strategy' | 'model' | 'named'> & {
+    /** The markets are the home's (portfolioHomeSymbols), not a --symbols the user gave. */
+    symbolsOfHome?: boolean;
+  },
 ): Promise<{ home: string; dir: string; config: TradingSettings }> {
   if (job.strategy !== undefined) {
-    const strategy = await loadPortfolioStrategy(job.strategy);
+    // without --symbols, the portfolio home is what made this a portfolio retrain: say so, not to use --symbols
+    const ofHome =
+      job.symbolsOfHome && job.model !== undefined
+        ? `model ${job.model} is a portfolio model trading ${job.symbols.join(',')}: leave out --strategy to ` +
+          'retrain it with its own strategy'
+        : undefined;
+    const strategy = await loadPortfolioStrategy(job.strategy, ofHome);
     if (!strategy.recipe)
       throw new UserError(
         `strategy "${strategy.name}" is a rule portfolio strategy: nothing to retrain; trade it with ` +
@@ -319,6 +328,7 @@ async function retrainPortfolioOnce(
       buyHold: holdoutReturn(traded, fromTs, money, equalWeightPolicy(traded.length, o.every)),
     };
     const decision = promotionDecision(scores, minImprovement, baseline);
+    finish.judged(scores, decision.reason);
     const versions = { champion: champion.version, challenger: challengerVersion };
     const verdict = settleChallenger(home, stage, versions, decision, spanFrom(holdoutFrom));
     stage = undefined;

@@ -117,7 +117,8 @@ async function training(bot: ReturnType<typeof startBot>, versions: string): Pro
   }
 }
 
-test('bot retrain --symbols: a rule portfolio strategy is refused in one line, before any disk work', async () => {
+test(`bot retrain --symbols: a rule portfolio strategy is refused in one line, before any disk work; a single-market \
+strategy on a portfolio home without --symbols is told to leave out --strategy`, async () => {
   const tmp = tempDir('bot-pf-retrain-');
   try {
     const db = path.join(tmp.dir, 'bot.db');
@@ -132,6 +133,19 @@ test('bot retrain --symbols: a rule portfolio strategy is refused in one line, b
     assert.match(one.stderr, /trades one market/);
     const none = await runBot(['retrain', '--symbols', 'BTC/KRW,ETH/KRW', '--db', db]);
     assert.match(none.stderr, /--model is needed with --symbols/);
+    // a portfolio home without --symbols: the home, not a --symbols, asked for a portfolio strategy
+    const home = await saveAllInBtcChampion(tmp.dir, [
+      market('BTC/KRW', 1, 50_000_000),
+      market('ETH/KRW', 2, 3_000_000),
+      market('XRP/KRW', 3, 3_000),
+    ]);
+    const own = await runBot(['retrain', '--model', home, '--strategy', 'dqn-dnn', '--db', db]);
+    assert.equal(own.code, 1);
+    assert.equal(
+      own.stderr.trim(),
+      `error: strategy "dqn-dnn" trades one market; model ${home} is a portfolio model trading BTC/KRW,ETH/KRW: ` +
+        'leave out --strategy to retrain it with its own strategy',
+    );
     assert.equal(existsSync(db), false);
   } finally {
     tmp.cleanup();
