@@ -20,7 +20,7 @@ import { checkColumnsFlag, COLUMNS_HELP, fileTimeframe, refuseMootMarketFlags } 
 import { isPortfolioRun, portfolioBacktest } from './portfolio-backtest.ts';
 import { refusePortfolioOnlyFlags } from '../portfolio-flags.ts';
 import { eitherNotBoth } from '../../core/flag-conflicts.ts';
-import { printJson } from '../../core/log.ts';
+import { printJson } from '../../core/redact.ts';
 
 export function registerBacktest(program: Command): void {
   const cmd = program

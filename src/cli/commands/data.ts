@@ -22,7 +22,7 @@ import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts'
 import { checkOutFile } from '../out-paths.ts';
 import { openRunsUsing } from '../../trading/series-users.ts';
 import { eitherNotBoth } from '../../core/flag-conflicts.ts';
-import { printJson } from '../../core/log.ts';
+import { printJson } from '../../core/redact.ts';
 
 /** Flags every command that takes candles offers: `--data FILE`, `--sample`, `--from`, `--to` (and `--columns`). */
 export interface DataSourceFlags {

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { ccxtLib } from '../../data/ccxt.ts';
 import { addBackendOption, backendOverride } from '../../nn/cli-options.ts';
-import { printJson } from '../../core/log.ts';
+import { printJson } from '../../core/redact.ts';
 
 const require = createRequire(import.meta.url);
 

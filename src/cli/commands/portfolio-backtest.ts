@@ -14,7 +14,7 @@ import { checkMarketCostsTraded, parseMarketCosts, rebalanceFlags } from '../por
 import { checkModelNameFlag, refuseTrainingFlag, type BacktestFlags } from '../backtest-flags.ts';
 import { checkColumnsFlag } from './data.ts';
 import { eitherNotBoth } from '../../core/flag-conflicts.ts';
-import { printJson } from '../../core/log.ts';
+import { printJson } from '../../core/redact.ts';
 
 /** `bot backtest --symbols A,B …`: a portfolio strategy and its portfolio baselines (issue 14). */
 export async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unknown>): Promise<void> {

@@ -8,7 +8,7 @@ import type { RetrainResult } from '../../trading/retrain.ts';
 import { parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
 import { clockFrom } from './paper.ts';
 import { watchRetrainParent } from '../../trading/parent-watch.ts';
-import { printJson } from '../../core/log.ts';
+import { printJson } from '../../core/redact.ts';
 
 interface RetrainFlags extends CommonFlags, PortfolioFlags {
   strategy?: string;

@@ -10,7 +10,7 @@ import { runKey } from '../../trading/run-key.ts';
 import { formatRunTable, formatStatus, runStatus, type RunStatus } from '../../trading/status.ts';
 import type { TradingMode } from '../../trading/types.ts';
 import { parsePortfolioFlags } from '../portfolio-flags.ts';
-import { printJson } from '../../core/log.ts';
+import { printJson } from '../../core/redact.ts';
 
 interface StatusFlags extends CommonFlags {
   json?: boolean;
