@@ -8,7 +8,7 @@ import type { RetrainResult } from '../../trading/retrain.ts';
 import { parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
 import { clockFrom } from './paper.ts';
 import { watchRetrainParent } from '../../trading/parent-watch.ts';
-import { printJson } from '../../core/log.ts';
+import { printJson, printText } from '../../core/redact.ts';
 
 interface RetrainFlags extends CommonFlags, PortfolioFlags {
   strategy?: string;
@@ -107,7 +107,7 @@ export function registerRetrain(program: Command): void {
     // a portfolio model: checked before any network or disk work (the model's markets, in its order)
     if (portfolio) await checkPortfolioRetrain({ ...job, symbols: portfolio.symbols, symbolsOfHome: !!homeSymbols });
     const once = () => (portfolio ? runPortfolioRetrainJob({ ...job, ...portfolio }) : runRetrainJob(job));
-    const print = (r: RetrainResult) => (flags.json ? printJson(r, 0) : console.log(describe(r)));
+    const print = (r: RetrainResult) => (flags.json ? printJson(r, 0) : printText(describe(r)));
     if (!flags.schedule) {
       const r = await once();
       print(r);
