@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { AccountSection, TradeValueBounds } from '../market/config.ts';
 import { WALK_SCHEMES } from './splits.ts';
-import { TRAINING_LIMITS } from '../config/limits.ts';
+import { TRAINING_LIMITS } from '../core/limits.ts';
 
 /** Training and evaluation of agent strategies (`bot backtest --strategy <agent>`, `bot retrain`). */
 export const agentSection = z.strictObject({

@@ -45,11 +45,24 @@ export const UNNAMED_SOURCE = 'file';
 export const describeMarket = (m: ModelMarket): string =>
   m.exchange === UNNAMED_SOURCE ? `a file of ${m.timeframe} candles` : `${m.exchange} ${m.symbol} ${m.timeframe}`;
 
+/** What the command running a model takes: `--sample` (backtest, predict), or only the store (paper, live). */
+export interface ModelRunFlags {
+  sampleFlag: boolean;
+}
+
+/** A paper or live run reads its candles from the exchange or the store: it takes no --sample. */
+export const STORE_ONLY: ModelRunFlags = { sampleFlag: false };
+
 /**
  * Model `home` (version folder `dir`) about to run on `use`: throws a UserError when it was trained on another
  * timeframe; returns the line to log when it was trained on another market (undefined: the same, or unknown).
  */
-export function checkModelMarket(home: string, dir: string, use: ModelMarket): string | undefined {
+export function checkModelMarket(
+  home: string,
+  dir: string,
+  use: ModelMarket,
+  run: ModelRunFlags = { sampleFlag: true },
+): string | undefined {
   const trained = readModelMarket(dir);
   if (!trained) return undefined;
   if (trained.timeframe !== use.timeframe)
@@ -57,14 +70,19 @@ export function checkModelMarket(home: string, dir: string, use: ModelMarket): s
       `model ${home} was trained on ${describeMarket(trained)}; this run uses ${use.timeframe} candles, and its ` +
         `window, holding period and scaler count ${trained.timeframe} candles: ` +
         // a model of the bundled sample runs again on the sample; --timeframe alone would look for a store of it
-        (trained.exchange === SAMPLE_EXCHANGE
-          ? `give --sample (the bundled sample it was trained on), or --timeframe ${trained.timeframe} with ` +
-            `${trained.timeframe} candles stored or --data FILE, or train a model on ${use.timeframe} candles`
-          : use.exchange === SAMPLE_EXCHANGE
-            ? // --timeframe cannot go with --sample: it has daily candles only
-              `the bundled sample (--sample) has only 1d candles; give --data FILE of ${trained.timeframe} candles ` +
-              `or --exchange NAME --symbol X --timeframe ${trained.timeframe}, or train a model on the sample`
-            : `give --timeframe ${trained.timeframe}, or train a model on ${use.timeframe} candles`),
+        (trained.exchange === SAMPLE_EXCHANGE && !run.sampleFlag
+          ? // a paper run has no --sample: it replays the sample's series stored under the exchange `sample`
+            `give --exchange ${SAMPLE_EXCHANGE} --timeframe ${trained.timeframe} (the bundled sample's series in ` +
+            `the store, where \`bot data derive --exchange ${SAMPLE_EXCHANGE}\` puts them), or train a model on ` +
+            `${use.timeframe} candles`
+          : trained.exchange === SAMPLE_EXCHANGE
+            ? `give --sample (the bundled sample it was trained on), or --timeframe ${trained.timeframe} with ` +
+              `${trained.timeframe} candles stored or --data FILE, or train a model on ${use.timeframe} candles`
+            : use.exchange === SAMPLE_EXCHANGE
+              ? // --timeframe cannot go with --sample: it has daily candles only
+                `the bundled sample (--sample) has only 1d candles; give --data FILE of ${trained.timeframe} candles ` +
+                `or --exchange NAME --symbol X --timeframe ${trained.timeframe}, or train a model on the sample`
+              : `give --timeframe ${trained.timeframe}, or train a model on ${use.timeframe} candles`),
     );
   if (trained.exchange === UNNAMED_SOURCE || use.exchange === UNNAMED_SOURCE) return undefined;
   if (trained.exchange === use.exchange && trained.symbol === use.symbol) return undefined;
@@ -72,7 +90,13 @@ export function checkModelMarket(home: string, dir: string, use: ModelMarket): s
 }
 
 /** checkModelMarket when a run starts: the other-market line, if any, goes to `say` (the caller's log). */
-export function sayModelMarket(home: string, dir: string, use: ModelMarket, say: (line: string) => void): void {
-  const otherMarket = checkModelMarket(home, dir, use);
+export function sayModelMarket(
+  home: string,
+  dir: string,
+  use: ModelMarket,
+  say: (line: string) => void,
+  run?: ModelRunFlags,
+): void {
+  const otherMarket = checkModelMarket(home, dir, use, run);
   if (otherMarket) say(otherMarket);
 }

@@ -33,13 +33,15 @@ export function isPortfolioStrategy(v: unknown): v is PortfolioStrategy {
 
 /**
  * Loads a portfolio strategy: strategies/<name>.ts or a .ts file anywhere, found as single-market ones are
- * (importStrategy); a one-line error for unknown names, missing files and other kinds.
+ * (importStrategy); a one-line error for unknown names, missing files and other kinds (`oneMarket`: what to do about
+ * a single-market strategy, when it is not to use a portfolio strategy with --symbols).
  */
-export async function loadPortfolioStrategy(name: string): Promise<PortfolioStrategy> {
+export async function loadPortfolioStrategy(
+  name: string,
+  oneMarket = 'with --symbols use a portfolio strategy (equal-weight)',
+): Promise<PortfolioStrategy> {
   const { exported, label } = await importStrategy(name);
-  if (!isPortfolioStrategy(exported)) {
-    throw new UserError(`strategy "${name}" trades one market; with --symbols use a portfolio strategy (equal-weight)`);
-  }
+  if (!isPortfolioStrategy(exported)) throw new UserError(`strategy "${name}" trades one market; ${oneMarket}`);
   // as for one market (loadStrategy): the recipe schema, and TensorFlow.js with it, loads for agents only
   if (exported.recipe) (await import('./portfolio-recipe.ts')).checkPortfolioRecipe(label, exported.recipe);
   else checkRuleLookback(label, exported.lookback);

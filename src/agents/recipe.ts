@@ -14,7 +14,7 @@ import type { RewardOptions } from '../market/reward.ts';
 import { findLearner, LEARNER_KINDS, type LearnerRecipe } from './learners/registry.ts';
 import { epsilonScheduleSchema, type EpsilonSchedule } from './learners/schedule.ts';
 import { whole } from './learners/param-schemas.ts';
-import { TRAINING_LIMITS } from '../config/limits.ts';
+import { TRAINING_LIMITS } from '../core/limits.ts';
 import { checkDecisionRule, type DecisionRecipe } from './decision-rule.ts';
 import { GATE_KINDS, type SelectionRecipe } from './selection.ts';
 import { checkChoice, learnerChoiceSchema, type LearnerChoice } from './learner-choice.ts';

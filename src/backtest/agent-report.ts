@@ -8,6 +8,7 @@ import type { IndexRange } from '../agents/splits.ts';
 import type { Fold } from '../agents/splits.ts';
 import type { LearnerChoiceOutcome } from '../agents/train-fold.ts';
 import { DSR_LEVEL, type GateVerdict } from '../agents/validation-gate.ts';
+import { printText } from '../core/redact.ts';
 import type { GateKind } from '../agents/selection.ts';
 import { formatDiagnostics, type TrainOutcome } from '../agents/train.ts';
 import type { BacktestResult } from '../market/backtest-engine.ts';
@@ -292,7 +293,7 @@ export function agentReport(input: AgentReportInput): { extra: ReportExtra } {
  * stored report, as `bot report` prints them), then the model and report paths.
  */
 export function printAgentSummary(report: StoredReport, modelDir: string, htmlFile: string): void {
-  console.log(summaryTable(report));
-  for (const line of agentSummaryLines(report)) console.log(line);
-  console.log(`\nmodel: ${path.resolve(modelDir)}\nreport: ${path.resolve(htmlFile)}`);
+  printText(summaryTable(report));
+  for (const line of agentSummaryLines(report)) printText(line);
+  printText(`\nmodel: ${path.resolve(modelDir)}\nreport: ${path.resolve(htmlFile)}`);
 }

@@ -9,7 +9,7 @@ import { UserError } from '../core/errors.ts';
 import { BASELINE_NAMES } from './baselines.ts';
 import { PORTFOLIO_REPORT_SCHEMA, type PortfolioReport } from './portfolio-report.ts';
 import { REPORT_SCHEMA, type StoredReport } from './report.ts';
-import { SWEEP_REPORT_SCHEMA } from '../sweep/report-schema.ts';
+import { SWEEP_REPORT_SCHEMA } from './report-schema.ts';
 
 const text = z.string();
 const numbers = z.record(z.string(), z.unknown());

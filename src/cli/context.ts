@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Config } from '../config/schema.ts';
 import { createLogger, setLogger, type Logger } from '../core/log.ts';
 import { UserError } from '../core/errors.ts';
-import { TRAINING_LIMITS } from '../config/limits.ts';
+import { TRAINING_LIMITS } from '../core/limits.ts';
 import { parseSpotSymbol } from '../core/market-symbol.ts';
 
 /** Flags shared by the commands that read config: each overrides the matching config key. */

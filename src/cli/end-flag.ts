@@ -1,6 +1,7 @@
 /** `--end` of `bot live` and `bot paper`: the flag, the flags it cannot go with, and ending the named run. */
 import type { Command } from 'commander';
 import { UserError } from '../core/errors.ts';
+import { printText } from '../core/redact.ts';
 import type { Config } from '../config/schema.ts';
 import { endRun } from '../trading/end-run.ts';
 import { runKey } from '../trading/run-key.ts';
@@ -87,5 +88,5 @@ export function endNamedRun(
   now: number,
 ) {
   const key = runKey(symbols ? { ...config, symbol: symbols.join(',') } : config, mode, name);
-  console.log(endRun(config, key, now));
+  printText(endRun(config, key, now));
 }

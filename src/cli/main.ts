@@ -1,7 +1,8 @@
 /** The `bot` command line: command modules loaded on demand, errors printed as one line. */
 import { Command, CommanderError } from 'commander';
 import { HaltError, UserError } from '../core/errors.ts';
-import { closeLogger, log, logEndingError, redactSecrets } from '../core/log.ts';
+import { closeLogger, log, logEndingError } from '../core/log.ts';
+import { redactSecrets } from '../core/redact.ts';
 import { busyUserError } from '../core/sqlite-busy.ts';
 type Register = (program: Command) => void;
 

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
+import { printText } from '../core/redact.ts';
 import type { Config } from '../config/schema.ts';
 import { runKey } from '../trading/run-key.ts';
 import { settleOrder, type SettleBy } from '../trading/settle-order.ts';
@@ -61,5 +62,5 @@ export async function settleNamedOrder(
   o: { name: string; symbols: string[] | undefined; clientId: string; by: SettleBy; logger: Logger },
 ): Promise<void> {
   const key = runKey(o.symbols ? { ...config, symbol: o.symbols.join(',') } : config, 'live', o.name);
-  console.log(await settleOrder(config, key, o.clientId.trim(), o.by, o.logger));
+  printText(await settleOrder(config, key, o.clientId.trim(), o.by, o.logger));
 }

@@ -3,7 +3,8 @@ import { ccxtLib } from './ccxt.ts';
 import type { ExchangeSettings } from './config.ts';
 import { credentialsFromEnv } from '../core/secrets.ts';
 import { PastDeadlineError, UserError } from '../core/errors.ts';
-import { log, redactSecrets } from '../core/log.ts';
+import { log } from '../core/log.ts';
+import { redactSecrets } from '../core/redact.ts';
 import type { CandleRow } from '../core/candles.ts';
 import { isoTime, timeframeMs } from './timeframe.ts';
 

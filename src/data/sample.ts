@@ -23,6 +23,13 @@ function sampleFile(): string {
   return path.join(dir, 'data', 'sp500-2000.csv');
 }
 
+/**
+ * Whether an exchange id names an origin held only in the candle store: the bundled sample's series, stored by `bot
+ * data derive --exchange sample` (or imported under it). No exchange serves them: nothing is fetched, and nothing
+ * new ever arrives.
+ */
+export const storedOnly = (exchange: string): boolean => exchange === SAMPLE_EXCHANGE;
+
 /** Whether a series names the bundled sample (exchange `sample`, `SP500/USD`, `1d`). */
 export function isSampleSeries(exchange: string, symbol: string, timeframe: string): boolean {
   return exchange === SAMPLE_EXCHANGE && symbol === SAMPLE_SYMBOL && timeframe === SAMPLE_TIMEFRAME;

@@ -1,7 +1,7 @@
 /** The config section that the market simulation owns (`account`) and the sizing bounds it receives. */
 import { z } from 'zod';
 import { spotSymbolField } from '../data/config.ts';
-import { MAX_BALANCE } from '../config/limits.ts';
+import { MAX_BALANCE } from '../core/limits.ts';
 
 /** Cost fields with the bounds `account` checks; a market's entry may give any of them (issue 14). */
 const costFields = {

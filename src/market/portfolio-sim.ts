@@ -9,7 +9,7 @@ import { lastAtOrBefore, type Candles } from '../core/candles.ts';
 import type { Timeline } from '../data/timeline.ts';
 import type { Costs } from './costs.ts';
 import { PortfolioAccount } from './portfolio-account.ts';
-import { fillTargets } from './portfolio-step.ts';
+import { executionOrder, fillTargets } from './portfolio-step.ts';
 
 /** One fill of a rebalance, copied out of the account's book. */
 export interface PortfolioFill {
@@ -117,9 +117,10 @@ export class PortfolioSim {
         this.prices[m] = idx >= 0 ? this.series[m].open[idx] : tl.mark[m][t - 1];
       }
       const outcomes = fillTargets(this.account, this.target, this.pending, this.hasCandle, this.prices, this.band);
-      for (let m = 0; m < n; m++) {
+      for (let m = 0; m < n; m++) if (outcomes[m].kind === 'waiting') this.waited[m]++;
+      // in execution order (sells first): trades.csv lists them so, and a buy never precedes the sell paying for it
+      for (const m of executionOrder(outcomes)) {
         const o = outcomes[m];
-        if (o.kind === 'waiting') this.waited[m]++;
         if (o.kind !== 'filled') continue;
         const f = o.fill;
         this.fills?.push({

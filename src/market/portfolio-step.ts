@@ -69,3 +69,14 @@ export function fillTargets(
     return reason ? { kind: 'rejected', reason } : { kind: 'none' };
   });
 }
+
+/**
+ * The markets of `outcomes` in the order their fills executed: the sells, then the buys the sells paid for (each in
+ * market order, as PortfolioAccount.rebalance places them), so a record of them replayed row by row never spends
+ * cash before it is there; markets that did not fill are left out.
+ */
+export function executionOrder(outcomes: readonly TargetOutcome[]): number[] {
+  const filled = (side: 'buy' | 'sell') =>
+    outcomes.flatMap((o, m) => (o.kind === 'filled' && o.fill.side === side ? [m] : []));
+  return [...filled('sell'), ...filled('buy')];
+}

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { UserError } from '../core/errors.ts';
-import { BACKEND_CHOICES } from '../config/limits.ts';
+import { BACKEND_CHOICES } from '../core/limits.ts';
 import type { BackendChoice } from './backend/backend.ts';
 
 /** Parses a `--backend` flag or config value; a bad name is a UserError listing the choices. */

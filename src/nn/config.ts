@@ -1,6 +1,6 @@
 /** The config section that the network engines own (`ml`: which tfjs backend runs them). */
 import { z } from 'zod';
-import { BACKEND_CHOICES } from '../config/limits.ts';
+import { BACKEND_CHOICES } from '../core/limits.ts';
 
 /** Which TensorFlow.js backend runs the networks. `auto` picks the fastest one that works on this machine. */
 export const mlSection = z.strictObject({

@@ -30,6 +30,8 @@ export interface ModelMeta {
    * Absent in models saved before it was recorded, and in models chosen on no window (portfolio agents).
    */
   validationWindows?: { from: string; to: string }[];
+  /** The holdout a retrain promoted it on (its results there chose it); absent in versions not promoted so. */
+  holdoutWindow?: { from: string; to: string };
   /** The series it was trained on (a portfolio's markets joined with commas); src/agents/model-market.ts checks it. */
   market?: { exchange: string; symbol: string; timeframe: string };
   dataHash: string;

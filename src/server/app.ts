@@ -10,7 +10,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import rateLimit from '@fastify/rate-limit';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { redactJsonText, redactSecretsIn } from '../core/log.ts';
+import { redactJsonText, redactSecretsIn } from '../core/redact.ts';
 import { PROJECT_ROOT } from '../core/project-root.ts';
 import { existingBotDatabase } from '../data/bot-file.ts';
 import { CandleStore } from '../data/store.ts';

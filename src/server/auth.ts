@@ -8,7 +8,6 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, w
 import path from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../core/errors.ts';
-import type { Config } from '../config/schema.ts';
 
 const tokensFileSchema = z.object({
   tokens: z.array(
@@ -166,7 +165,10 @@ export function isLoopback(host: string): boolean {
 }
 
 /** Credentials from the environment (BOT_API_PASSWORD) and the tokens file. */
-export function credentialsFor(config: Config, env: NodeJS.ProcessEnv = process.env): Credentials {
+export function credentialsFor(
+  config: { server: { tokensFile: string; sessionHours: number } },
+  env: NodeJS.ProcessEnv = process.env,
+): Credentials {
   const password = env.BOT_API_PASSWORD || undefined;
   if (password !== undefined && password.length < 8) throw new UserError('BOT_API_PASSWORD: use at least 8 characters');
   return new Credentials({

@@ -7,7 +7,7 @@ import { createReadStream, existsSync, readdirSync, realpathSync, statSync } fro
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
-import { redactJsonText, redactSecrets } from '../core/log.ts';
+import { redactJsonText, redactSecrets } from '../core/redact.ts';
 import { secretValuesFromEnv } from '../core/secrets.ts';
 
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$/;

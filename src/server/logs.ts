@@ -3,7 +3,7 @@
  * was just rotated (src/core/log-file.ts) the newest entries continue in the previous file, so that one is read too.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { redactSecretsIn } from '../core/log.ts';
+import { redactSecretsIn } from '../core/redact.ts';
 import { rotatedLogFile } from '../core/log-file.ts';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;

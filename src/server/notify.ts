@@ -5,7 +5,8 @@
  * environment secret quoted in a reason is masked), a token or the webhook's own URL (log lines name only the URL's
  * origin, as Slack's and Discord's URLs are secrets).
  */
-import { redactSecretsIn, type Logger } from '../core/log.ts';
+import { type Logger } from '../core/log.ts';
+import { redactSecretsIn } from '../core/redact.ts';
 import type { NotifyEventType, NotifySection } from './config.ts';
 import type { DashboardEvent } from './events.ts';
 

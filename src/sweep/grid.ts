@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { UserError } from '../core/errors.ts';
 import { spotSymbolField } from '../data/config.ts';
 import { Rng } from '../core/random.ts';
-import { TRAINING_LIMITS } from '../config/limits.ts';
+import { TRAINING_LIMITS } from '../core/limits.ts';
 
 /** A hyper-parameter value: what a recipe field can hold. */
 export type ParamValue = number | string | boolean | ParamValue[];

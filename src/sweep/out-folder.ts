@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';
-import { SWEEP_REPORT_SCHEMA } from './report-schema.ts';
+import { SWEEP_REPORT_SCHEMA } from '../backtest/report-schema.ts';
 
 /** The names writeSweepReport gives its files (src/sweep/report.ts). */
 const REPORT_FILE = /^(report\.json|report\.html|heatmap-[A-Za-z0-9_.-]+\.png|equity-winner(-\d+)?\.png)$/;

@@ -10,7 +10,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { strategyArgument } from '../agents/strategy.ts';
 import type { Candles } from '../core/candles.ts';
-import { type Logger, redactJsonText } from '../core/log.ts';
+import { type Logger } from '../core/log.ts';
+import { printText, redactJsonText } from '../core/redact.ts';
 import type { SweepSettings } from './config.ts';
 import { shortCode } from './fingerprint.ts';
 import type { SweepRequest } from './grid.ts';
@@ -180,7 +181,7 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
       );
     }
     if (o.json) console.log(redactJsonText(sweepReportJson(report)));
-    else console.log(sweepSummaryText(report, dir));
+    else printText(sweepSummaryText(report, dir));
     return { stopped: false, report, dir, ran: todo.length, skipped: done.size };
   } finally {
     store.close();

@@ -12,7 +12,7 @@ import type { AgentRecipe } from '../agents/recipe.ts';
 import { randomBaseline, runBaselines, BASELINE_NAMES, type BaselineName } from '../backtest/baselines.ts';
 import { scheduleText, type ScheduleRule } from '../agents/decision-rule.ts';
 import { sweepFoldLabel } from '../backtest/report-file.ts';
-import { SWEEP_REPORT_SCHEMA } from './report-schema.ts';
+import { SWEEP_REPORT_SCHEMA } from '../backtest/report-schema.ts';
 import { metricsToJson, timelineTooShortToAnnualise } from '../market/metrics.ts';
 import type { SweepSettings } from './config.ts';
 import type { SweepRequest } from './grid.ts';

@@ -1,7 +1,7 @@
 /** The config section that the trader owns (`trading`) and the settings trading receives. */
 import { z } from 'zod';
 import type { AgentSettings } from '../agents/config.ts';
-import { TRAINING_LIMITS } from '../config/limits.ts';
+import { TRAINING_LIMITS } from '../core/limits.ts';
 import type { StrategyDefaults } from '../agents/strategy.ts';
 import type { MarketDataSettings } from '../data/config.ts';
 import type { MlSection } from '../nn/config.ts';

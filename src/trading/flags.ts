@@ -1,7 +1,7 @@
 /** Amount flags of the trading commands. */
 import { decimalFlag } from '../core/decimal.ts';
 import { UserError } from '../core/errors.ts';
-import { MAX_BALANCE } from '../config/limits.ts';
+import { MAX_BALANCE } from '../core/limits.ts';
 
 /** A positive amount flag (`--balance 10000000`, `1e7`, `10_000_000`; not `0x10`, `1,000,000` or ``). */
 export function parseAmount(value: string, flag: string): number {

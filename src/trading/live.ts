@@ -299,7 +299,7 @@ export class LiveTrader extends Trader {
       this.o.logger.error(skew);
       return report;
     }
-    const handle = await this.o.policies.forCandles(candles, this.run.modelVersion, this.run.modelRefusal);
+    const handle = await this.o.policies.forCandles(candles, this.run.modelVersion, this.run.modelRefusal, ts);
     this.resumePolicy(handle, candles);
     const account = market.restore(this.run.account);
     // net of the fees paid in a third currency (BNB), which the account's cash and units do not show

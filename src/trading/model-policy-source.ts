@@ -12,12 +12,13 @@ import { Account } from '../market/account.ts';
 import type { Costs } from '../market/costs.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import { currentVersion, pointerStamp, resolveModel, savedVersionDir } from '../agents/model-pointer.ts';
-import { checkModelMarket, sayModelMarket } from '../agents/model-market.ts';
+import { checkModelMarket, sayModelMarket, STORE_ONLY } from '../agents/model-market.ts';
 import type { TradingSettings } from './config.ts';
 import type { PolicyChoiceResult } from './rule-policy-source.ts';
 import type { PolicyHandle, PolicySource, ServedRun, VersionRefusalRecord } from './types.ts';
 import { askNetwork, loadStarted, startedCosts, versionGiveUps } from './version-refusal.ts';
 import { ruleSizing } from '../agents/strategy.ts';
+import { inSampleLine, sampleOf } from '../agents/version-sample.ts';
 
 /**
  * The observations over `candles` of `loaded`, its network asked once at the newest candle it decides (`costs`: its
@@ -41,6 +42,11 @@ function servable(loaded: LoadedAgent, candles: Candles, costs: Costs): Observat
  * process starts with, when it cannot serve or even be loaded, falls back on the one the run last served (a run started
  * again by each tick, `--once`, keeps trading the same way); a new run's, or one with no other version to serve, is
  * refused in one line naming the folder.
+ * A version never decides a candle up to the end of what it saw (its meta.json's training, selection and holdout
+ * windows, src/agents/version-sample.ts): one promoted meanwhile waits, and the one serving before, or the run's last
+ * served one at a process's first tick (a catch-up after downtime), decides those candles; it takes over at the first
+ * candle after them, in the same tick (PolicyHandle.until). With no version before it, it decides them, with a warning
+ * that they are not out of sample, as `bot backtest --model` gives.
  */
 export async function modelPolicySource(
   home: string,
@@ -56,7 +62,7 @@ export async function modelPolicySource(
     home,
     { version: first.version, stamp: firstStamp },
     () => {
-      sayModelMarket(home, first.dir, market, (line) => log().warn(line));
+      sayModelMarket(home, first.dir, market, (line) => log().warn(line), STORE_ONLY);
       return loadAgent(first.dir);
     },
   );
@@ -69,7 +75,7 @@ export async function modelPolicySource(
   const giveUps = versionGiveUps(home, clock);
   /** The version saved in `dir`, its files loaded and checked against the run's market and sizing. */
   const loadChecked = async (dir: string): Promise<LoadedAgent> => {
-    checkModelMarket(home, dir, market);
+    checkModelMarket(home, dir, market, STORE_ONLY);
     const loaded = await loadAgent(dir);
     try {
       checkSizing(recipeSizing(loaded.recipe, settings.backtest)); // the bounds its confidence sizing reads
@@ -140,42 +146,87 @@ export async function modelPolicySource(
       return undefined; // the started version's failure is the one the run is refused with
     }
   };
-  /** The observations over `candles` of the version serving them: the pending one when it can build them. */
-  const builderFor = async (candles: Candles, runVersion: string | undefined): Promise<ObservationBuilder> => {
-    const switching = pending;
-    pending = undefined;
+  /**
+   * The version the run last served (`runVersion`) serves first when the one this process started with saw the
+   * candles from `from` (a catch-up after a promotion, or a `--once` tick): the started one waits as the pending one.
+   * A started version given up on, or not loaded, is not kept: the run's version stands in for it (fallBack, standIn).
+   */
+  const serveRunVersionFirst = async (candles: Candles, runVersion: string | undefined, from: number) => {
+    if (servedOnce || !agent || runVersion === undefined || runVersion === version || giveUps.holds(started)) return;
+    const sample = sampleOf(agent.meta);
+    if (!sample || sample.outFrom <= from) return;
+    const dir = savedVersionDir(home, runVersion);
+    if (!dir) return;
+    let loaded: LoadedAgent | undefined;
+    try {
+      loaded = await loadChecked(dir);
+      servableBy(loaded, candles); // it can serve these candles
+    } catch {
+      loaded?.dispose();
+      return; // the started version serves, said to be in sample
+    }
+    if (pending) agent.dispose();
+    else pending = { version, stamp: firstStamp, loaded: agent };
+    agent = loaded;
+    version = runVersion;
+  };
+  /**
+   * The observations over `candles` of the version serving them from `from`: the pending one when it can build them
+   * and saw no candle from `from` on; else the one serving, `until` the pending one's first candle out of its sample.
+   */
+  const builderFor = async (
+    candles: Candles,
+    runVersion: string | undefined,
+    from: number,
+  ): Promise<{ builder: ObservationBuilder; until?: number }> => {
+    await serveRunVersionFirst(candles, runVersion, from);
+    const waitsTo = pending ? sampleOf(pending.loaded.meta)?.outFrom : undefined;
+    const switching = waitsTo !== undefined && waitsTo > from ? undefined : pending;
     if (switching) {
+      pending = undefined;
       try {
         const builder = servableBy(switching.loaded, candles);
         agent?.dispose();
         agent = switching.loaded;
         version = switching.version;
         log().info(`model ${home}: now serving version ${version}`);
-        return builder;
+        return { builder };
       } catch (e) {
         // the version serving decides this tick, over the candles loaded for the history the given-up one read
         switching.loaded.dispose();
         giveUps.giveUp(switching, `cannot be loaded over the run's candles (${shortError(e)})`, version);
       }
     }
+    const until = pending ? waitsTo : undefined;
     // the started version, given up on by the process of an earlier tick (a cron'd --once): not tried again
     if (!servedOnce && giveUps.holds(started)) {
       const builder = await fallBack(candles, runVersion, (serving) => giveUps.skip(started, serving));
-      if (builder) return builder;
+      if (builder) return { builder, until };
     }
     // the started version's files could not be loaded: the run's last served version, loaded in its stead, serves
     if (!agent) throw giveUps.refused(started);
     try {
       const builder = servableBy(agent, candles);
-      if (!servedOnce && version !== started.version) giveUps.fellBack(started, version);
-      return builder;
+      // a version standing in for the started one that could not be loaded (not the run's serving first, a catch-up)
+      if (!servedOnce && started.failure && version !== started.version) giveUps.fellBack(started, version);
+      return { builder, until };
     } catch (e) {
       const why = `cannot be loaded over the run's candles (${shortError(e)})`;
-      if (version !== started.version) throw giveUps.refused(started);
+      // the stand-in for a started version that could not be loaded: the started one's failure refuses the run
+      if (!servedOnce && started.failure) throw giveUps.refused(started);
       const builder = await fallBack(candles, runVersion, (serving) => giveUps.giveUp(started, why, serving));
-      if (builder) return builder;
-      throw giveUps.refused(started, why);
+      if (builder) return { builder, until };
+      throw giveUps.refused({ ...started, version }, why);
     }
+  };
+  // versions said to decide candles in their own sample, said once each
+  const saidInSample = new Set<string>();
+  /** One warning line when the version serving decides candles from `from` that it saw (no earlier one could). */
+  const sayInSample = (served: LoadedAgent, from: number) => {
+    const sample = sampleOf(served.meta);
+    if (!sample || sample.outFrom <= from || saidInSample.has(version)) return;
+    saidInSample.add(version);
+    log().warn(inSampleLine(home, version, sample, from));
   };
   let followed = false;
   const source: PolicySource & { dispose(): void } = {
@@ -193,16 +244,25 @@ export async function modelPolicySource(
     checkNewRun() {
       if (started.failure) throw started.failure.error;
     },
-    async forCandles(candles: Candles, runVersion?: string, refusal?: VersionRefusalRecord): Promise<PolicyHandle> {
+    async forCandles(
+      candles: Candles,
+      runVersion?: string,
+      refusal?: VersionRefusalRecord,
+      from = candles.ts.at(-1) ?? 0,
+    ): Promise<PolicyHandle> {
       if (!servedOnce) giveUps.adopt(refusal);
       // a tick that followed the pointer before loading its candles is served the version it loaded them for (a
       // promotion in between waits for the next tick); a caller that did not follows it here
       if (followed) followed = false;
       else await followPointer({ modelVersion: runVersion, modelRefusal: refusal });
-      const builder = await builderFor(candles, runVersion);
+      const { builder, until } = await builderFor(candles, runVersion, from);
       servedOnce = true;
       const served = agent as LoadedAgent;
+      sayInSample(served, from);
+      // the tick asks again from `until`, over the same candles: the pointer is not read again in between
+      if (until !== undefined) followed = true;
       return {
+        ...(until !== undefined ? { until } : {}),
         policy: served.policy,
         version,
         label,

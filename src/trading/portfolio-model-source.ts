@@ -19,15 +19,16 @@ import {
   type OpenedPortfolioModel,
   type PortfolioModelInfo,
 } from '../agents/portfolio-model.ts';
-import { currentVersion, pointerStamp, resolveModel, savedVersionDir } from '../agents/model-pointer.ts';
-import { checkModelMarket, sayModelMarket } from '../agents/model-market.ts';
+import { currentVersion, pointerStamp, resolveModel, savedVersionDir, versionDir } from '../agents/model-pointer.ts';
+import { inSampleLine, versionSample } from '../agents/version-sample.ts';
+import type { Candles } from '../core/candles.ts';
+import { checkModelMarket, sayModelMarket, STORE_ONLY } from '../agents/model-market.ts';
 import { shortError } from '../data/exchange.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
 import type { PortfolioPolicySource } from './portfolio-policy-source.ts';
 import type { ServedRun } from './types.ts';
 import { askNetwork, loadStarted, startedCosts, versionGiveUps } from './version-refusal.ts';
-import type { Candles } from '../core/candles.ts';
 
 /** `agent`, aimed over `traded`, its network asked once at their newest candle time (askNetwork). */
 function checkNetwork(agent: PortfolioAgent, traded: readonly Candles[]): void {
@@ -62,7 +63,7 @@ export async function portfolioModelSource(
   // a version that cannot be loaded is kept as such: the run's last served one may stand in (follow)
   const { started, loaded: opened } = await loadStarted(home, { version: first.version, stamp: firstStamp }, () => {
     checkModelSymbols(home, first.dir, symbols);
-    sayModelMarket(home, first.dir, market, (line) => log().warn(line));
+    sayModelMarket(home, first.dir, market, (line) => log().warn(line), STORE_ONLY);
     return openPortfolioModel(first.dir);
   });
   let served: PortfolioModelInfo | undefined = opened?.info;
@@ -84,7 +85,7 @@ export async function portfolioModelSource(
   const coming = () => next?.opened.info ?? served;
   /** A saved version checked against the run's markets and opened. */
   const openChecked = async (dir: string) => {
-    checkModelMarket(home, dir, market);
+    checkModelMarket(home, dir, market, STORE_ONLY);
     checkModelSymbols(home, dir, symbols);
     return openPortfolioModel(dir);
   };
@@ -116,6 +117,45 @@ export async function portfolioModelSource(
     } catch {
       return undefined; // the started version's failure is the one the run is refused with
     }
+  };
+  /** Whether `info`'s version reads the informative series the serving version reads (so the tick loaded them). */
+  const sameSeries = (info: PortfolioModelInfo | undefined) =>
+    info !== undefined && info.informative.join(',') === served?.informative.join(',');
+  /**
+   * The version the run last served (`runVersion`) serves first when the one this process started with saw the
+   * candles from `from` and reads the same series (a catch-up after a promotion, a `--once` tick): the started one
+   * waits as `next`. Not when `next` stands in for the started one (standIn): it is the run's version already.
+   */
+  const serveRunVersionFirst = async (
+    traded: readonly Candles[],
+    informative: readonly Candles[],
+    runVersion: string | undefined,
+    from: number,
+  ) => {
+    const sample = next && !standsIn && versionSample(next.opened.dir);
+    if (!sample || sample.outFrom <= from || runVersion === undefined || runVersion === version) return;
+    const before = await openRunVersion(runVersion, version);
+    if (!before) return;
+    try {
+      if (!sameSeries(before.opened.info)) throw new Error('other series');
+      const loaded = before.opened.over(traded, informative);
+      checkNetwork(loaded, traded); // a failure disposes its network with the opened files below
+      agent = loaded;
+    } catch {
+      before.opened.dispose();
+      return; // the started version serves, said to be in sample
+    }
+    version = runVersion;
+    served = before.opened.info;
+  };
+  // versions said to decide candles in their own sample, said once each
+  const saidInSample = new Set<string>();
+  /** One warning line when the version serving decides candles from `from` that it saw (no earlier one could). */
+  const sayInSample = (from: number) => {
+    const sample = versionSample(versionDir(home, version));
+    if (!sample || sample.outFrom <= from || saidInSample.has(version)) return;
+    saidInSample.add(version);
+    log().warn(inSampleLine(home, version, sample, from));
   };
   return {
     label,
@@ -162,10 +202,14 @@ export async function portfolioModelSource(
       giveUps.giveUp(given, `reads series this run cannot load (${shortError(error)})`, version);
       return true;
     },
-    async forSeries(traded, informative, runVersion, refusal) {
+    async forSeries(traded, informative, runVersion, refusal, from = traded[0]?.ts.at(-1) ?? 0) {
       if (!agent) giveUps.adopt(refusal);
-      const switching = next;
-      next = undefined;
+      if (!agent && next) await serveRunVersionFirst(traded, informative, runVersion, from);
+      // a version that saw the candles from `from` waits while the one serving reads the same series (else it serves)
+      const waitsTo = next ? versionSample(next.opened.dir)?.outFrom : undefined;
+      const waits = agent !== undefined && waitsTo !== undefined && waitsTo > from && sameSeries(next?.opened.info);
+      const switching = waits ? undefined : next;
+      if (switching) next = undefined;
       let aimed = false;
       // before any version served, one standing in for the started one (the run's last served) or nothing to serve
       const standing = !agent && standsIn && switching?.version !== started.version;
@@ -198,9 +242,10 @@ export async function portfolioModelSource(
       }
       const serving = agent as PortfolioAgent;
       if (!aimed) aimPortfolioAgent(serving, traded, informative);
+      sayInSample(from);
       const strategy = (served as PortfolioModelInfo).strategy;
       const policy = agentPolicy(strategy, () => serving, serving.recipe.episodeLength);
-      return { policy, version, label, refusal: giveUps.record() };
+      return { policy, version, label, refusal: giveUps.record(), ...(waits ? { until: waitsTo } : {}) };
     },
     checkNewRun() {
       if (started.failure) throw started.failure.error;

@@ -21,6 +21,10 @@ export interface PortfolioPolicyHandle {
   label: string;
   /** The model version the source gives up on, stored with the run as it decides (RunState.modelRefusal). */
   refusal?: VersionRefusalRecord;
+  /**
+   * As PolicyHandle.until: the first candle time it may not decide (a version promoted meanwhile saw the ones before).
+   */
+  until?: number;
 }
 
 export interface PortfolioPolicySource {
@@ -54,14 +58,15 @@ export interface PortfolioPolicySource {
    * and then up to the newest, in the run's market order, then each informative series' in `informative` order).
    * Undefined: the version `follow` brought up cannot be aimed over them and is given up; the trader backfills and
    * loads the serving version's series (`history`, `lookback` and `informative` are its again) and asks again.
-   * `runVersion` and `refusal`: the model version the run last served and the one it gave up on, as
-   * PolicySource.forCandles's.
+   * `runVersion` and `refusal`: the model version the run last served and the one it gave up on, and `from`: the
+   * first candle time the handle decides, as PolicySource.forCandles's.
    */
   forSeries(
     series: readonly Candles[],
     informative: readonly Candles[],
     runVersion?: string,
     refusal?: VersionRefusalRecord,
+    from?: number,
   ): PortfolioPolicyHandle | undefined | Promise<PortfolioPolicyHandle | undefined>;
   dispose?(): void;
 }

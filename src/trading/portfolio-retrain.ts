@@ -5,7 +5,8 @@
  * with the model's own recipe (from its meta.json) on the sliding window before the holdout, into a staged version,
  * scores challenger and champion over the same holdout through the portfolio engine beside equal weights rebalanced
  * every K, and promotes with one pointer switch only a challenger that beats both (the champion by
- * `trading.retrain.minImprovement`). A paper or live run of the home serves the new version from its next tick.
+ * `trading.retrain.minImprovement`). A model of the bundled sample retrains offline on the store's `sample`
+ * series. A paper or live run of the home serves the new version from its next tick.
  *
  * A rule portfolio strategy (equal-weight) has no learned parameters: asking to retrain it is refused with one line.
  */
@@ -28,6 +29,7 @@ import {
 import { currentVersion, resolveModel, stageVersion, versionDir, type StagedVersion } from '../agents/model-pointer.ts';
 import { downloadToStore } from '../data/download.ts';
 import { createExchange, retryOptionsFrom, shortError } from '../data/exchange.ts';
+import { storedOnly } from '../data/sample.ts';
 import { CandleStore } from '../data/store.ts';
 import { alignSeries, candlesFrom } from '../data/timeline.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
@@ -119,10 +121,19 @@ export function portfolioHomeSymbols(home: string): string[] | undefined {
  * `--symbols` in its order (a rule strategy, or a home that is not one, gets one line saying why).
  */
 export async function checkPortfolioRetrain(
-  job: Pick<PortfolioRetrainJob, 'config' | 'symbols' | 'strategy' | 'model' | 'named'>,
+  job: Pick<PortfolioRetrainJob, 'config' | 'symbols' | 'strategy' | 'model' | 'named'> & {
+    /** The markets are the home's (portfolioHomeSymbols), not a --symbols the user gave. */
+    symbolsOfHome?: boolean;
+  },
 ): Promise<{ home: string; dir: string; config: TradingSettings }> {
   if (job.strategy !== undefined) {
-    const strategy = await loadPortfolioStrategy(job.strategy);
+    // without --symbols, the portfolio home is what made this a portfolio retrain: say so, not to use --symbols
+    const ofHome =
+      job.symbolsOfHome && job.model !== undefined
+        ? `model ${job.model} is a portfolio model trading ${job.symbols.join(',')}: leave out --strategy to ` +
+          'retrain it with its own strategy'
+        : undefined;
+    const strategy = await loadPortfolioStrategy(job.strategy, ofHome);
     if (!strategy.recipe)
       throw new UserError(
         `strategy "${strategy.name}" is a rule portfolio strategy: nothing to retrain; trade it with ` +
@@ -152,8 +163,10 @@ export async function runPortfolioRetrainJob(job: PortfolioRetrainJob): Promise<
   const since = clock() - (need + 2) * timeframeMs(config.timeframe);
   const store = CandleStore.open(config.data.database);
   try {
-    const exchange = createExchange(config);
+    // the bundled sample's series are only in the store: no exchange to ask (sample.ts, storedOnly)
+    const exchange = storedOnly(config.exchange.id) ? undefined : createExchange(config);
     for (const symbol of names) {
+      if (!exchange) break;
       try {
         await downloadToStore(
           store,
@@ -315,8 +328,9 @@ async function retrainPortfolioOnce(
       buyHold: holdoutReturn(traded, fromTs, money, equalWeightPolicy(traded.length, o.every)),
     };
     const decision = promotionDecision(scores, minImprovement, baseline);
+    finish.judged(scores, decision.reason);
     const versions = { champion: champion.version, challenger: challengerVersion };
-    const verdict = settleChallenger(home, stage, versions, decision);
+    const verdict = settleChallenger(home, stage, versions, decision, spanFrom(holdoutFrom));
     stage = undefined;
     return finish({ ...verdict, ...said, scores, holdout: spanFrom(holdoutFrom) });
   } catch (e) {

@@ -3,7 +3,6 @@
  * portfolio strategy, or a learned portfolio model home with `--model`), the database, the run's lock, one candle
  * feed per market and per informative series the model reads, and the portfolio trader (paper or live).
  */
-import { createExchange } from '../data/exchange.ts';
 import { modelMarketCosts, type Costs, type CostsFrom } from '../market/costs.ts';
 import { loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
 import { portfolioRuleSource, type PortfolioPolicySource } from './portfolio-policy-source.ts';
@@ -22,6 +21,7 @@ import {
 } from './session.ts';
 import type { CandleFeed } from './types.ts';
 import { runKey } from './run-key.ts';
+import { runExchange } from './run-exchange.ts';
 
 interface PortfolioSessionOptions extends RunStartOptions {
   symbols: string[];
@@ -64,7 +64,7 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
   const { config } = o;
   const key = runKey({ ...config, symbol: o.symbols.join(',') }, o.mode, o.name);
   // first: an unknown exchange.id is one line before the database is opened (made) and the policy loaded
-  const exchange = createExchange(config);
+  const exchange = runExchange(config, o.mode);
   startInputChecks(o, modelMarketCosts(o.symbols, choiceCostsName(o), config.account, o.marketCosts));
   const { source, costs } = await resolvePortfolioPolicy(o);
   o.inputChecked?.();
@@ -84,8 +84,8 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
       band: o.band,
       ...traderSettings(o, exchange),
     };
-    return o.mode === 'live'
-      ? new PortfolioLiveTrader({ ...options, ...liveTraderSettings(o) })
+    return o.mode === 'live' && exchange
+      ? new PortfolioLiveTrader({ ...options, exchange, ...liveTraderSettings(o) })
       : new PortfolioTrader(options);
   });
 }

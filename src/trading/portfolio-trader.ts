@@ -244,8 +244,10 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
   private async policyFor(
     series: readonly Candles[],
     informative: readonly Candles[],
+    from: number,
   ): Promise<PortfolioPolicyHandle | undefined> {
-    const handle = await this.o.policies.forSeries(series, informative, this.run?.modelVersion, this.run?.modelRefusal);
+    const run = this.run;
+    const handle = await this.o.policies.forSeries(series, informative, run?.modelVersion, run?.modelRefusal, from);
     const memory = this.run?.portfolio?.policyMemory;
     if (handle && memory) handle.policy.memory?.restore(memory);
     return handle;
@@ -263,14 +265,30 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     closedOpen: number,
     loaded: { series: Candles[]; informative: Candles[] },
     shouldStop?: () => boolean,
-  ): Promise<{ handle: PortfolioPolicyHandle; series: Candles[] }> {
-    const handle = await this.policyFor(loaded.series, loaded.informative);
-    if (handle) return { handle, series: loaded.series };
+  ): Promise<{ handle: PortfolioPolicyHandle; series: Candles[]; informative: Candles[] }> {
+    const from = clockTimes(loaded.series, first, closedOpen)[0]?.ts ?? first;
+    const handle = await this.policyFor(loaded.series, loaded.informative, from);
+    if (handle) return { handle, ...loaded };
     await this.backfillSeries(run, closedOpen, shouldStop, false);
     const again = this.loadSeries(run, first, closedOpen);
-    const serving = await this.policyFor(again.series, again.informative);
+    const serving = await this.policyFor(again.series, again.informative, from);
     if (!serving) throw new Error(`${this.o.policies.label}: no version can be aimed over the run's candles`);
-    return { handle: serving, series: again.series };
+    return { handle: serving, ...again };
+  }
+
+  /**
+   * The policy from candle time `from` on, after a handle whose `until` it is (a version promoted meanwhile takes
+   * over after the candles it saw), over the tick's series: a version given up there leaves the serving one.
+   */
+  private async policyFrom(
+    loaded: { series: Candles[]; informative: Candles[] },
+    from: number,
+  ): Promise<PortfolioPolicyHandle> {
+    const handle =
+      (await this.policyFor(loaded.series, loaded.informative, from)) ??
+      (await this.policyFor(loaded.series, loaded.informative, from));
+    if (!handle) throw new Error(`${this.o.policies.label}: no version can be aimed over the run's candles`);
+    return handle;
   }
 
   async tick(opts: { shouldStop?: () => boolean } = {}): Promise<TickReport> {
@@ -299,14 +317,25 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
       return { ...report, paused: true, lastTs: this.run.lastTs };
     }
     if (loadedTimes.length === 0) return report;
-    const { handle, series } = await this.seriesPolicy(this.run, first, closedOpen, loaded, opts.shouldStop);
+    const served = await this.seriesPolicy(this.run, first, closedOpen, loaded, opts.shouldStop);
+    const { series } = served;
     // the series loaded again for the serving version when the version switched to was given up: indices anew
     const times = series === loaded.series ? loadedTimes : clockTimes(series, first, closedOpen);
     const exits = pendingExits(this.o.repo, this.run.id);
-    await catchUp(times.length, report, opts.shouldStop, (i) => {
-      const targets = this.act(series, times[i], handle, i === 0 ? exits : []);
-      return { ts: times[i].ts, action: targets ? 'rebalance' : 'keep', confidence: targets ? 1 : 0 };
-    });
+    // one handle per version serving: a version promoted meanwhile takes over after the candles it saw (its `until`)
+    let handle = served.handle;
+    for (let at = 0; at < times.length && !report.interrupted;) {
+      if (at > 0) handle = await this.policyFrom(served, times[at].ts);
+      const until = handle.until;
+      const stop = until === undefined ? -1 : times.findIndex((c) => c.ts >= until);
+      const end = Math.max(stop < 0 ? times.length : stop, at + 1);
+      const [start, current] = [at, handle];
+      await catchUp(end - start, report, opts.shouldStop, (i) => {
+        const targets = this.act(series, times[start + i], current, start + i === 0 ? exits : []);
+        return { ts: times[start + i].ts, action: targets ? 'rebalance' : 'keep', confidence: targets ? 1 : 0 };
+      });
+      at = end;
+    }
     report.lastTs = this.run.lastTs;
     return report;
   }

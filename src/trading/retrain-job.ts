@@ -1,10 +1,10 @@
 /** `bot retrain` once: refresh history, then one retrain of a model home. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { downloadToStore } from '../data/download.ts';
 import { createExchange, retryOptionsFrom, shortError } from '../data/exchange.ts';
 import { CandleStore } from '../data/store.ts';
-import { timeframeMs } from '../data/timeframe.ts';
+import { isoTime, timeframeMs } from '../data/timeframe.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { recipeWarmup } from '../agents/setup.ts';
@@ -15,8 +15,9 @@ import { closedBy } from './run-holder.ts';
 import { trainChallenger } from './train-challenger.ts';
 import { currentVersion, versionDir } from '../agents/model-pointer.ts';
 import type { TradingSettings } from './config.ts';
-import { homeMarket, retrainMarket, type NamedMarket } from './retrain-market.ts';
-import { describeMarket } from '../agents/model-market.ts';
+import { homeMarket, retrainMarket, storeAdvice, type NamedMarket } from './retrain-market.ts';
+import { describeMarket, marketOf } from '../agents/model-market.ts';
+import type { Candles } from '../core/candles.ts';
 
 interface RetrainJob {
   config: TradingSettings;
@@ -63,12 +64,53 @@ function portfolioStrategyAdvice(model: string | undefined): string {
   );
 }
 
+/**
+ * Warns when the newest candle closed by the clock that the store holds is more than one candle older than the newest
+ * the clock has closed (a `--now` far after the stored history, with the exchange down or serving nothing newer): the
+ * retrain then trains and judges on stale data, which one "could not refresh" line did not say.
+ */
+function warnStale(candles: Candles, now: number, logger: Logger): void {
+  const n = candles.ts.length;
+  if (n === 0) return;
+  const step = timeframeMs(candles.timeframe);
+  const missing = Math.floor((closedBy(now, candles.timeframe) - candles.ts[n - 1]) / step);
+  if (missing < 2) return;
+  const hours = (missing * step) / 3_600_000;
+  const age = hours >= 48 ? `${(hours / 24).toFixed(1)} days` : `${hours.toFixed(1)} hours`;
+  const market = marketOf(candles);
+  logger.warn(
+    `retrain: the newest stored candle of ${describeMarket(market)} opens at ${isoTime(candles.ts[n - 1])}, ` +
+      `${missing} candles (${age}) before the newest the clock (${isoTime(now)}) has closed: this retrain trains ` +
+      `and judges on stale data; ${storeAdvice(market, 'the later ones')}`,
+  );
+}
+
+/**
+ * Refuses a `--model` that is a file, or that does not exist unless it is the strategy's default home
+ * (`<agent.modelsDir>/<strategy>`, which a first retrain may start): a typo in --model made a new home, with a lock
+ * file and a failed retrain, or a newly trained model that the runs serving the intended home never saw.
+ */
+function checkModelPath(model: string, defaultHome?: string): void {
+  if (existsSync(model)) {
+    if (!statSync(model).isDirectory())
+      throw new UserError(`--model ${model} is a file, not a model folder (a model home: a folder with the model)`);
+    return;
+  }
+  if (defaultHome !== undefined && path.resolve(model) === path.resolve(defaultHome)) return;
+  throw new UserError(
+    `--model ${model}: no such folder; a retrain promotes into an existing model home (to start a new one, ` +
+      `create the folder${defaultHome ? `, or leave out --model for ${defaultHome}` : ''})`,
+  );
+}
+
 /** `bot retrain` once: refresh history from the exchange (stored candles if it is down), then retrainOnce. */
 export async function runRetrainJob(job: RetrainJob): Promise<RetrainResult> {
   const { logger } = job;
   const clock = job.clock ?? Date.now;
+  if (job.model !== undefined && existsSync(job.model)) checkModelPath(job.model);
   const name = job.strategy ?? (job.model ? strategyOfHome(job.model) : undefined);
   if (!name && !job.model) throw new UserError('give --model FOLDER (the model to retrain) or --strategy NAME');
+  if (!name && job.model !== undefined) checkModelPath(job.model);
   if (!name) throw new UserError('--strategy is needed (the model folder does not say which strategy trained it)');
   // a portfolio strategy's home, when it holds a model, is retrained as a portfolio (src/cli/commands/retrain.ts)
   const strategy = await loadStrategy(name, portfolioStrategyAdvice(job.model));
@@ -76,7 +118,9 @@ export async function runRetrainJob(job: RetrainJob): Promise<RetrainResult> {
     throw new UserError(`strategy "${name}" is a rule strategy: there is nothing to retrain`);
   // loadStrategy has checked the recipe against the recipe and learner schemas
   const recipe = strategy.recipe;
-  const home = job.model ?? path.join(job.config.agent.modelsDir, name);
+  const defaultHome = path.join(job.config.agent.modelsDir, name);
+  if (job.model !== undefined) checkModelPath(job.model, defaultHome);
+  const home = job.model ?? defaultHome;
   const config = retrainMarket(home, job.config, job.named);
   const market = (c: TradingSettings) =>
     describeMarket({ exchange: c.exchange.id, symbol: c.symbol, timeframe: c.timeframe });
@@ -102,6 +146,7 @@ export async function runRetrainJob(job: RetrainJob): Promise<RetrainResult> {
     // run's future, downloaded before the replay, and a retrain on it would promote with hindsight
     const closed = closedBy(clock(), config.timeframe) + 1;
     const all = store.load(config.exchange.id, config.symbol, config.timeframe, -Infinity, closed);
+    warnStale(all, clock(), logger);
     const from = Math.max(0, all.ts.length - need);
     const candles = {
       ...all,

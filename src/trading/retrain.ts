@@ -1,12 +1,12 @@
 /** One retrain: a challenger trained on a sliding window, scored against the champion on a holdout, promoted or not. */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { loadAgent } from '../agents/load-agent.ts';
-import { describeMarket, marketOf, sayModelMarket } from '../agents/model-market.ts';
+import { describeMarket, marketOf, sayModelMarket, type ModelMarket } from '../agents/model-market.ts';
 import { storeAdvice } from './retrain-market.ts';
 import type { AgentRecipe } from '../agents/recipe.ts';
 import { recipeCosts, recipeSizing, recipeWarmup } from '../agents/setup.ts';
@@ -34,7 +34,9 @@ import {
 } from '../agents/model-pointer.ts';
 import type { EnsembleKind, EnsembleMeta } from '../agents/ensemble.ts';
 import { parseEnsembleKind } from '../agents/ensemble-kind.ts';
+import { recordHoldout } from '../agents/version-sample.ts';
 import type { TradingSettings } from './config.ts';
+import type { Costs } from '../market/costs.ts';
 
 /** What a challenger is judged on: total return over the holdout after costs, through the backtest engine. */
 interface HoldoutScores {
@@ -57,22 +59,26 @@ export interface RetrainResult {
   holdout?: { from: string; to: string };
   /** The end of the champion's training window as its meta.json records it ('not recorded' when it does not). */
   championTrainedTo?: string;
+  /** The costs all three were judged at (the challenger's recipe's: what the home's runs pay once it is promoted). */
+  costs?: string;
 }
 
 /**
  * A retrain's verdict carried out (one-market and portfolio alike). The challenger waits in its staging folder until
  * now: a loser's is deleted (its scores stay in trading_retrains), so a retrain that fails or is killed before its
- * verdict leaves only a `.staging-*` folder, which removeStaleStaging clears, never a `versions/<version>` that was not
- * promoted (the dashboard lists those as the home's versions). A winner is committed to `versions/<version>` and
+ * verdict leaves only a `.staging-*` folder, which removeStaleStaging clears; one killed between the commit and the
+ * switch of CURRENT leaves a `versions/<version>` that was not promoted (the dashboard lists those as the home's
+ * versions), which closeKilledRetrains removes. A winner is committed to `versions/<version>` and
  * CURRENT switched to it, but only while CURRENT still names the champion it was judged against: a retrain on
  * another host sharing the folder, or one that took the home's lock over as stale, may have promoted meanwhile, and a
- * challenger is not put over a model it was not compared with.
+ * challenger is not put over a model it was not compared with. A winner's meta.json records the `holdout` it won on.
  */
 export function settleChallenger(
   home: string,
   stage: StagedVersion,
   versions: { champion: string | undefined; challenger: string },
   decision: { promote: boolean; reason: string },
+  holdout: { from: string; to: string },
 ): { outcome: 'promoted' | 'rejected'; reason: string } {
   if (!decision.promote) {
     stage.discard();
@@ -88,6 +94,8 @@ export function settleChallenger(
         `during this retrain (another retrain of the home?): not promoted over a model it was not compared with`,
     };
   }
+  // chosen on the holdout: a paper run lets it decide no candle up to the holdout's end (version-sample.ts)
+  recordHoldout(stage.dir, holdout);
   stage.commit();
   promoteVersion(home, versions.challenger);
   return { outcome: 'promoted', reason: decision.reason };
@@ -211,19 +219,38 @@ interface RetrainOptions {
   clock?: () => number;
 }
 
-/** Total return of a saved agent over `range` of `candles`, with the backtest engine and the agent's own scaler. */
-async function scoreModel(dir: string, candles: Candles, range: IndexRange, config: TradingSettings): Promise<number> {
+/**
+ * The costs a recipe's `costs` stands for, named as the user sets them: a preset the recipe names, or the config's
+ * `account` (its preset, or its own figures).
+ */
+function costsName(recipeCosts: string, account: TradingSettings['account']): string {
+  if (recipeCosts !== 'config') return `cost preset ${recipeCosts}`;
+  return account.preset === 'custom' ? "the config's account costs" : `account.preset ${account.preset}`;
+}
+
+/**
+ * Total return of a saved agent over `range` of `candles`, with the backtest engine, the agent's own scaler and
+ * sizing, and the `costs` every score of one retrain is judged at (not the agent's own recipe's: a champion trained by
+ * another strategy was charged other costs than the challenger and buy-and-hold, see retrainOnce).
+ */
+async function scoreModel(
+  dir: string,
+  candles: Candles,
+  range: IndexRange,
+  config: TradingSettings,
+  costs: Costs,
+): Promise<{ totalReturn: number; ownCosts: string }> {
   const agent = await loadAgent(dir);
   try {
     const result = runBacktest({
       ...agent.observationSource(candles),
       range,
-      costs: recipeCosts(agent.recipe, config.account),
+      costs,
       balance: config.account.balance,
       sizing: recipeSizing(agent.recipe, config.backtest),
       policy: agent.policy,
     });
-    return computeMetrics(result, candles.timeframe).totalReturn;
+    return { totalReturn: computeMetrics(result, candles.timeframe).totalReturn, ownCosts: agent.recipe.costs };
   } finally {
     agent.dispose();
   }
@@ -244,6 +271,16 @@ export function challengerName(db: CandleStore['db'], home: string, now: number)
   return newVersionName(now, [...versionNames(home), ...recorded]);
 }
 
+/** Records a retrain's outcome (RetrainRecord). */
+interface RetrainFinish {
+  (r: RetrainResult): RetrainResult;
+  /**
+   * Writes the scores and the verdict's reason into the row, still `running`, before the verdict is carried out: a
+   * retrain killed right after switching CURRENT is then closed as promoted with them (closeKilledRetrains).
+   */
+  judged(scores: HoldoutScores, reason: string): void;
+}
+
 /**
  * The `trading_retrains` row of one retrain, inserted as running; the returned `finish` records the outcome and the
  * scores, logs one line, and hands the result back (single-market and portfolio retrains alike).
@@ -261,7 +298,7 @@ export function retrainRecord(
   },
   clock: () => number,
   logger: Logger,
-): (r: RetrainResult) => RetrainResult {
+): RetrainFinish {
   const rowId = Number(
     db
       .prepare(
@@ -279,7 +316,7 @@ export function retrainRecord(
         row.challengerVersion,
       ).lastInsertRowid,
   );
-  return (r) => {
+  const finish = (r: RetrainResult): RetrainResult => {
     db.prepare(
       `UPDATE trading_retrains SET finished_at = ?, champion_score = ?,
         challenger_score = ?, buy_hold_score = ?, outcome = ?, reason = ? WHERE id = ?`,
@@ -300,6 +337,26 @@ export function retrainRecord(
     else logger.info(line, { scores: r.scores, championVersion, challengerVersion, holdout, championTrainedTo });
     return r;
   };
+  const judged = (s: HoldoutScores, reason: string): void => {
+    db.prepare(
+      `UPDATE trading_retrains SET champion_score = ?, challenger_score = ?, buy_hold_score = ?, reason = ?
+       WHERE id = ? AND outcome = 'running'`,
+    ).run(s.champion, s.challenger, s.buyHold, reason, rowId);
+  };
+  return Object.assign(finish, { judged });
+}
+
+/**
+ * Why a retrain has no candles: none stored for the market, or (a `--now` before them) all stored ones open after
+ * the clock's newest closed candle, which "none are stored" misstated.
+ */
+function noneClosed(store: CandleStore, market: ModelMarket, now: number): string {
+  const first = store.firstTs(market.exchange, market.symbol, market.timeframe);
+  if (first === undefined) return `no candles of ${describeMarket(market)} are stored: ${storeAdvice(market)}`;
+  return (
+    `candles of ${describeMarket(market)} are stored, but none closed by ${isoTime(now)} (the clock, --now): the ` +
+    `first opens at ${isoTime(first)}; ${storeAdvice(market, 'older ones')}, or give a later --now`
+  );
 }
 
 /**
@@ -313,6 +370,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
   const clock = o.clock ?? Date.now;
   const db = store.db;
   ensureTradingSchema(db);
+  const made = !existsSync(home);
   const lock = lockHome(home, config);
   removeStaleStaging(home, db, clock, logger);
   const championVersion = existsSync(home) ? currentVersion(home) : undefined;
@@ -342,7 +400,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
     const validation = Math.max(20, Math.floor(trainCandles * 0.2));
     const need = warmup + trainCandles + holdoutCandles;
     const market = marketOf(candles);
-    if (n === 0) throw new UserError(`no candles of ${describeMarket(market)} are stored: ${storeAdvice(market)}`);
+    if (n === 0) throw new UserError(noneClosed(store, market, clock()));
     if (n < need)
       throw new UserError(
         `${n} candles of ${describeMarket(market)} are too few to retrain (warm-up ${warmup} + window ` +
@@ -387,16 +445,28 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       logger,
       ...(ensemble ? { ensemble } : {}),
     });
+    // one set of costs for all three: the challenger's recipe's, which the home's runs pay once it is promoted
+    const costs = recipeCosts(o.recipe, config.account);
+    const judgedAt = costsName(o.recipe.costs, config.account);
     // the champion scored is the version read under the lock, the one the verdict is about (settleChallenger)
+    const judgedChampion = championVersion
+      ? await scoreModel(versionDir(home, championVersion), candles, holdout, config, costs)
+      : undefined;
+    const championCosts = judgedChampion && costsName(judgedChampion.ownCosts, config.account);
+    if (championCosts !== undefined && championCosts !== judgedAt)
+      logger.info(
+        `retrain: the champion trades at ${championCosts}; champion, challenger and buy-and-hold are all judged ` +
+          `at the challenger's ${judgedAt}, which the home's runs pay once it is promoted`,
+      );
     const scores: HoldoutScores = {
-      challenger: await scoreModel(stage.dir, candles, holdout, config),
-      champion: championVersion ? await scoreModel(versionDir(home, championVersion), candles, holdout, config) : null,
+      challenger: (await scoreModel(stage.dir, candles, holdout, config, costs)).totalReturn,
+      champion: judgedChampion ? judgedChampion.totalReturn : null,
       buyHold: computeMetrics(
         runBacktest({
           candles,
           window: 0,
           range: holdout,
-          costs: recipeCosts(o.recipe, config.account),
+          costs,
           balance: config.account.balance,
           sizing: { kind: 'all' },
           policy: buyAndHoldPolicy(),
@@ -405,19 +475,37 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       ).totalReturn,
     };
     const decision = promotionDecision(scores, config.trading.retrain.minImprovement);
+    finish.judged(scores, decision.reason);
     const verdict = settleChallenger(
       home,
       stage,
       { champion: championVersion, challenger: challengerVersion },
       decision,
+      spanFrom(holdout.from),
     );
     stage = undefined;
-    return finish({ ...verdict, scores, ...said, holdout: spanFrom(holdout.from) });
+    return finish({ ...verdict, scores, ...said, holdout: spanFrom(holdout.from), costs: judgedAt });
   } catch (e) {
     stage?.discard();
     return finish({ outcome: 'failed', reason: shortError(e), championVersion, challengerVersion });
   } finally {
     lock.release();
+    if (made) removeIdleHome(home);
+  }
+}
+
+/**
+ * Removes a model home that this retrain made (lockHome) and that holds nothing but its lock file and an empty
+ * `versions/`: a first retrain of a new home that failed, or promoted nothing, leaves no folder behind. Best effort: a
+ * folder left there is no harm.
+ */
+function removeIdleHome(home: string): void {
+  try {
+    const idle = (name: string) =>
+      name.startsWith(HOME_LOCK_FILE) || (name === 'versions' && readdirSync(path.join(home, name)).length === 0);
+    if (readdirSync(home).every(idle)) rmSync(home, { recursive: true, force: true });
+  } catch {
+    // kept
   }
 }
 

@@ -9,6 +9,7 @@ import { isoTime, timeframeMs } from '../data/timeframe.ts';
 import type { AccountState } from '../market/account.ts';
 import type { CandleStore } from '../data/store.ts';
 import { unansweredReason, type RetryOptions } from '../data/exchange.ts';
+import { storedOnly } from '../data/sample.ts';
 import { refuseOffGrid } from '../data/download.ts';
 import { refuseDerivedTarget } from '../data/derived-target.ts';
 import type { CandleRow } from '../core/candles.ts';
@@ -229,7 +230,10 @@ export abstract class RunHolder<O extends RunHolderOptions> {
     fetch: () => Promise<number>,
   ): Promise<number> {
     const { exchange, timeframe } = this.o.key;
-    refuseDerivedTarget(store, { exchange, symbol, timeframe }, 'download', DERIVED_NOT_TRADED);
+    // a stored-only origin (the bundled sample's series, run-exchange.ts) has no exchange to fill it: its feed fetches
+    // nothing, and its derived series are what such a run replays
+    if (!storedOnly(exchange))
+      refuseDerivedTarget(store, { exchange, symbol, timeframe }, 'download', DERIVED_NOT_TRADED);
     try {
       return await fetch();
     } catch (e) {

@@ -413,12 +413,14 @@ export class RunRepository {
     return row?.ts;
   }
 
+  /** The run's fills in execution order: by time, then a time's sells before its buys (their cash pays the buys). */
   trades(runId: number): TradeRow[] {
     return this.db
       .prepare(
         `SELECT f.order_id AS orderId, o.market, o.decision_ts AS decisionTs, f.ts, f.side, f.price, f.units, f.value,
            f.fee
-         FROM trading_fills f JOIN trading_orders o ON o.id = f.order_id WHERE f.run_id = ? ORDER BY f.ts, f.order_id`,
+         FROM trading_fills f JOIN trading_orders o ON o.id = f.order_id WHERE f.run_id = ?
+         ORDER BY f.ts, f.side = 'buy', f.order_id`,
       )
       .all(runId) as TradeRow[];
   }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Exchange } from 'ccxt';
 import { CandleStore } from '../data/store.ts';
-import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
+import { retryOptionsFrom } from '../data/exchange.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { loadStrategy, ruleSizing } from '../agents/strategy.ts';
@@ -25,6 +25,7 @@ import { LiveTrader } from './live.ts';
 import { checkExchangeClock, checkOrderCap } from './live-start.ts';
 import type { CandleFeed, RunKey, TradingMode } from './types.ts';
 import { runKey } from './run-key.ts';
+import { runExchange, storedFeed } from './run-exchange.ts';
 import { eitherNotBoth } from '../core/flag-conflicts.ts';
 
 interface PolicyChoice {
@@ -228,7 +229,7 @@ export function traderSettings(
     logger: Logger;
     replay?: boolean;
   },
-  exchange: Exchange,
+  exchange: Exchange | undefined,
 ) {
   const { trading, account } = o.config;
   return {
@@ -283,10 +284,11 @@ export function startInputChecks(o: RunStartOptions, costs: CostsFrom | readonly
  */
 export async function liveStartChecks(
   o: RunStartOptions,
-  exchange: Exchange,
+  exchange: Exchange | undefined,
   source: { dispose?(): void },
 ): Promise<void> {
-  if (o.mode !== 'live') return;
+  // (no exchange: a paper replay of a stored-only origin, run-exchange.ts)
+  if (o.mode !== 'live' || !exchange) return;
   try {
     await checkExchangeClock(exchange, retryOptionsFrom(o.config), o.clock, o.clockFrom ?? "this machine's clock");
   } catch (e) {
@@ -298,8 +300,17 @@ export async function liveStartChecks(
 /** What account.balance is to a run of `mode`, in the minimum-order check: live trades at most that much. */
 const balanceLabel = (mode: TradingMode): string => (mode === 'live' ? 'balance cap' : 'balance');
 
-/** The configured exchange's candles of `symbol`, retried as configured, settled for trading.tickDelaySeconds. */
-export function configFeed(exchange: Exchange, config: TradingSettings, symbol: string, clock: () => number) {
+/**
+ * The configured exchange's candles of `symbol`, retried as configured, settled for trading.tickDelaySeconds; with no
+ * exchange (a stored-only origin, run-exchange.ts) the store's candles, fetching nothing.
+ */
+export function configFeed(
+  exchange: Exchange | undefined,
+  config: TradingSettings,
+  symbol: string,
+  clock: () => number,
+): CandleFeed {
+  if (!exchange) return storedFeed;
   const settleMs = config.trading.tickDelaySeconds * 1000;
   return exchangeFeed(exchange, symbol, config.timeframe, retryOptionsFrom(config), clock, settleMs);
 }
@@ -309,7 +320,7 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
   const { config } = o;
   const key = runKey(config, o.mode, o.name);
   // first: an unknown exchange.id is one line before the database is opened (made) and the policy loaded
-  const exchange = createExchange(config);
+  const exchange = runExchange(config, o.mode);
   startInputChecks(o, runCosts(choiceCostsName(o.policy), config.account));
   const { source, sizing, costs, minimumFrom } = await resolvePolicy(config, o.policy, o.clock);
   o.inputChecked?.();
@@ -324,8 +335,8 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
       key,
       ...traderSettings(o, exchange),
     };
-    return o.mode === 'live'
-      ? new LiveTrader({ ...traderOptions, ...liveTraderSettings(o) })
+    return o.mode === 'live' && exchange
+      ? new LiveTrader({ ...traderOptions, exchange, ...liveTraderSettings(o) })
       : new Trader(traderOptions);
   });
 }

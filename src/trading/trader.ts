@@ -182,18 +182,31 @@ export class Trader extends RunHolder<TraderOptions> {
       report.lastTs = this.run.lastTs;
       return report;
     }
-    const handle = await this.o.policies.forCandles(candles, this.run.modelVersion, this.run.modelRefusal);
-    if (handle.version !== this.run.modelVersion && this.run.modelVersion !== undefined) {
-      this.o.logger.info('serving a new model version', { from: this.run.modelVersion, to: handle.version });
-    }
-    this.resumePolicy(handle, candles);
     const exits = pendingExits(this.o.repo, this.run.id);
-    await catchUp(candles.ts.length - from, report, opts.shouldStop, (i) => {
-      const d = this.act(candles, from + i, handle, i === 0 ? exits : []);
-      return { ts: candles.ts[from + i], action: d.action, confidence: d.confidence };
-    });
+    // one handle per version serving: a version promoted meanwhile takes over after the candles it saw (its `until`)
+    for (let at = from; at < candles.ts.length && !report.interrupted;) {
+      const handle = await this.handleFrom(candles, at);
+      const end = handle.until === undefined ? candles.ts.length : firstAtOrAfter(candles.ts, handle.until);
+      const start = at;
+      await catchUp(Math.max(end, at + 1) - at, report, opts.shouldStop, (i) => {
+        const d = this.act(candles, start + i, handle, start + i === from ? exits : []);
+        return { ts: candles.ts[start + i], action: d.action, confidence: d.confidence };
+      });
+      at = Math.max(end, at + 1);
+    }
     report.lastTs = this.run.lastTs;
     return report;
+  }
+
+  /** The policy deciding `candles` from index `at` on (PolicySource.forCandles), told where the last trade was. */
+  private async handleFrom(candles: Candles, at: number): Promise<PolicyHandle> {
+    const run = this.run as RunState;
+    const handle = await this.o.policies.forCandles(candles, run.modelVersion, run.modelRefusal, candles.ts[at]);
+    if (handle.version !== run.modelVersion && run.modelVersion !== undefined) {
+      this.o.logger.info('serving a new model version', { from: run.modelVersion, to: handle.version });
+    }
+    this.resumePolicy(handle, candles);
+    return handle;
   }
 
   /**

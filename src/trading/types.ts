@@ -36,6 +36,12 @@ export interface PolicyHandle {
   observe(t: number, account: Account): Observation;
   /** The model version the source gives up on, stored with the run as it decides (RunState.modelRefusal). */
   refusal?: VersionRefusalRecord;
+  /**
+   * The open time of the first candle this handle must not decide: a version promoted meanwhile saw the candles
+   * before it (its training, selection and holdout), and serves from there on; the trader asks forCandles again from
+   * it. Absent: it decides every candle of the tick.
+   */
+  until?: number;
 }
 
 /**
@@ -77,14 +83,16 @@ export interface PolicySource {
   /**
    * The policy for these candles (the tick's: `lookback` before its first candle, then up to the newest one).
    * `runVersion`: the model version the run last served (RunState.modelVersion; none for a new run), which a saved
-   * model's source serves when the version it started with cannot serve them (a run started again by each tick).
-   * `refusal`: the version the run's source gave up on (RunState.modelRefusal), which a process started for one tick
-   * skips as the process that gave it up would.
+   * model's source serves when the version it started with cannot serve them (a run started again by each tick), or
+   * saw the candles to decide. `refusal`: the version the run's source gave up on (RunState.modelRefusal), which a
+   * process started for one tick skips as the process that gave it up would. `from`: the open time of the first
+   * candle the handle decides (default: the newest).
    */
   forCandles(
     candles: Candles,
     runVersion?: string,
     refusal?: VersionRefusalRecord,
+    from?: number,
   ): PolicyHandle | Promise<PolicyHandle>;
   /** Frees what the source holds (tfjs models). */
   dispose?(): void;

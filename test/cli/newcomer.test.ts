@@ -12,9 +12,9 @@ import { after, before, test } from 'node:test';
 import { checkSqlite } from '../../src/cli/commands/doctor.ts';
 import { PROJECT_ROOT } from '../../src/core/project-root.ts';
 import { CandleStore } from '../../src/data/store.ts';
-import { Account } from '../../src/market/account.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
+import { createRun } from '../helpers/runs.ts';
 import { runBot } from './run.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bot-newcomer-'));
@@ -176,18 +176,12 @@ one`, async () => {
   const db = path.join(dir, 'runs.db');
   const store = CandleStore.open(db);
   const repo = new RunRepository(store.db);
-  const costs = { feeRate: 0.0005, sellTax: 0, slippageBps: 0, minOrderValue: 5000, quantityPrecision: 8 };
   const open = (timeframe: string, symbol: string) =>
-    repo.create(
+    createRun(
+      repo,
       { mode: 'paper', name: 'default', exchange: 'upbit', symbol, timeframe },
-      {
-        policy: 'strategy:sma-cross',
-        historyFrom: 0,
-        startTs: Date.UTC(2024, 0, 1),
-        initialBalance: 1_000_000,
-        account: new Account(1_000_000, costs).snapshot(),
-        now: 0,
-      },
+      1_000_000,
+      'strategy:sma-cross',
     );
   open('1m', 'BTC/KRW');
   store.close();
@@ -199,16 +193,11 @@ one`, async () => {
     'a 1m run is found without --timeframe 1m',
   );
   const again = CandleStore.open(db);
-  new RunRepository(again.db).create(
+  createRun(
+    new RunRepository(again.db),
     { mode: 'live', name: 'eth', exchange: 'upbit', symbol: 'ETH/KRW', timeframe: '1h' },
-    {
-      policy: 'model:models/x',
-      historyFrom: 0,
-      startTs: Date.UTC(2024, 0, 1),
-      initialBalance: 500_000,
-      account: new Account(500_000, costs).snapshot(),
-      now: 0,
-    },
+    500_000,
+    'model:models/x',
   );
   again.close();
   const all = await bot(['status', '--db', db]);

@@ -81,10 +81,15 @@ export async function spoilNetworkShape(
   }
 }
 
-/** A model home whose CURRENT names `version`: a saved 'buy' agent staged, committed and promoted. */
-export async function promotedChampion(home: string, candles: Candles, version = 'champion'): Promise<void> {
+/** A model home whose CURRENT names `version`: a saved 'buy' agent (of `recipe`) staged, committed and promoted. */
+export async function promotedChampion(
+  home: string,
+  candles: Candles,
+  version = 'champion',
+  recipe: AgentRecipe = SMALL_RECIPE,
+): Promise<void> {
   const staged = stageVersion(home, version);
-  await saveAgent(staged.dir, 'buy', candles);
+  await saveAgent(staged.dir, 'buy', candles, recipe);
   staged.commit();
   promoteVersion(home, version);
 }

@@ -16,6 +16,8 @@ import { agentPolicy, createPortfolioAgent, portfolioFeatures } from '../../src/
 import { loadPortfolioAgent, savePortfolioAgent } from '../../src/agents/portfolio-model.ts';
 import type { PortfolioRecipe } from '../../src/agents/portfolio-recipe.ts';
 import { promoteVersion, stageVersion, versionDir } from '../../src/agents/model-pointer.ts';
+import { recordHoldout } from '../../src/agents/version-sample.ts';
+import { isoTime } from '../../src/data/timeframe.ts';
 import { runPortfolioBacktest } from '../../src/market/portfolio-engine.ts';
 import { PortfolioObservationBuilder } from '../../src/market/portfolio-observation.ts';
 import { initBackend } from '../../src/nn/backend/backend.ts';
@@ -91,7 +93,7 @@ interface LateA {
   lines: string[];
 }
 
-/** The paper trader of the run 'switch' of A and B from candle 800, served by `source`. */
+/** The paper trader of the run 'switch' (or `name`) of A and B from candle 800, served by `source`. */
 function switchTrader(o: {
   store: CandleStore;
   ex: string;
@@ -558,5 +560,50 @@ every candle, later processes skip it in one line`, async () => {
     assert.equal(repo.list()[0].modelRefusal?.version, 'network', 'the give-up is stored with the run');
   } finally {
     run.close();
+  }
+});
+
+test(`portfolio paper: a version promoted under the run decides no candle of its holdout: a --once run catching up \
+after the promotion decides those with the version it served before and switches at the next candle time, as the \
+clocked run does`, async () => {
+  const { store, home, ex, repo, tickAfter, close } = await portfolioModelRun({});
+  /** A fresh source and trader of the run 'once', as each `bot paper --once` starts, ticked after candle k closes. */
+  const onceAfter = async (k: number) => {
+    const now = a.ts[k] + HOUR + 1000;
+    const config = loadConfig({ overrides: { ml: { backend: 'wasm' }, log: { file: '' } } });
+    const source = await portfolioModelSource(home, config, symbols, () => now);
+    try {
+      await switchTrader({ store, ex, source, clock: () => now, name: 'once' }).tick();
+    } finally {
+      source.dispose?.();
+    }
+  };
+  const holdoutEnd = startIndex + 15;
+  try {
+    await onceAfter(startIndex);
+    for (let k = startIndex; k <= holdoutEnd; k++) await tickAfter(k);
+    // promoted after candle 815 closed, on a holdout that ends there
+    const staged = stageVersion(home, 'v2');
+    await saveModel(staged.dir, pairRecipe({ cash: true }), [a, b, i], ex);
+    recordHoldout(staged.dir, { from: isoTime(a.ts[holdoutEnd - 9]), to: isoTime(a.ts[holdoutEnd]) });
+    staged.commit();
+    promoteVersion(home, 'v2');
+    for (let k = holdoutEnd + 1; k <= startIndex + 25; k++) await tickAfter(k);
+    await onceAfter(startIndex + 25);
+    const decided = (name: string) => {
+      const run = repo.list().find((r) => r.name === name);
+      assert.ok(run, name);
+      return repo.decisions(run.id).map((d) => ({ ts: d.ts, version: d.modelVersion, action: d.action }));
+    };
+    const expected = Array.from({ length: 26 }, (_, n) => ({
+      ts: a.ts[startIndex + n],
+      version: startIndex + n <= holdoutEnd ? 'initial' : 'v2',
+    }));
+    const versions = (rows: ReturnType<typeof decided>) => rows.map(({ ts, version }) => ({ ts, version }));
+    assert.deepEqual(versions(decided('switch')), expected, 'the clocked run switches after the holdout');
+    assert.deepEqual(versions(decided('once')), expected, 'the caught-up run decides with the same versions');
+    assert.deepEqual(decided('once'), decided('switch'), 'and makes the same decisions');
+  } finally {
+    close();
   }
 });

@@ -31,11 +31,14 @@ const HOUR = 3_600_000;
 const COUNT = 400;
 const HOLDOUT = 60;
 
-/** A market from `start` on that drifts up with noise, then falls 0.5% a candle over the last HOLDOUT candles. */
-function market(symbol: string, seed: number, price: number, start = Date.UTC(2024, 0, 1)): Candles {
+/**
+ * A market from `start` on that drifts up with noise, then falls 0.5% a candle from candle COUNT - HOLDOUT on (the last
+ * HOLDOUT candles, and the `after` candles that follow them).
+ */
+function market(symbol: string, seed: number, price: number, start = Date.UTC(2024, 0, 1), after = 0): Candles {
   const rng = new Rng(seed);
   let close = price;
-  const rows = Array.from({ length: COUNT }, (_, i) => {
+  const rows = Array.from({ length: COUNT + after }, (_, i) => {
     const open = close;
     const drift = i >= COUNT - HOLDOUT ? -0.005 : 0.0005;
     close = open * (1 + drift + 0.003 * rng.normal());
@@ -114,7 +117,8 @@ async function training(bot: ReturnType<typeof startBot>, versions: string): Pro
   }
 }
 
-test('bot retrain --symbols: a rule portfolio strategy is refused in one line, before any disk work', async () => {
+test(`bot retrain --symbols: a rule portfolio strategy is refused in one line, before any disk work; a single-market \
+strategy on a portfolio home without --symbols is told to leave out --strategy`, async () => {
   const tmp = tempDir('bot-pf-retrain-');
   try {
     const db = path.join(tmp.dir, 'bot.db');
@@ -129,6 +133,19 @@ test('bot retrain --symbols: a rule portfolio strategy is refused in one line, b
     assert.match(one.stderr, /trades one market/);
     const none = await runBot(['retrain', '--symbols', 'BTC/KRW,ETH/KRW', '--db', db]);
     assert.match(none.stderr, /--model is needed with --symbols/);
+    // a portfolio home without --symbols: the home, not a --symbols, asked for a portfolio strategy
+    const home = await saveAllInBtcChampion(tmp.dir, [
+      market('BTC/KRW', 1, 50_000_000),
+      market('ETH/KRW', 2, 3_000_000),
+      market('XRP/KRW', 3, 3_000),
+    ]);
+    const own = await runBot(['retrain', '--model', home, '--strategy', 'dqn-dnn', '--db', db]);
+    assert.equal(own.code, 1);
+    assert.equal(
+      own.stderr.trim(),
+      `error: strategy "dqn-dnn" trades one market; model ${home} is a portfolio model trading BTC/KRW,ETH/KRW: ` +
+        'leave out --strategy to retrain it with its own strategy',
+    );
     assert.equal(existsSync(db), false);
   } finally {
     tmp.cleanup();
@@ -136,11 +153,14 @@ test('bot retrain --symbols: a rule portfolio strategy is refused in one line, b
 });
 
 test(`bot retrain --symbols --model: a winning challenger is promoted and served by the running paper trader from its \
-next tick (a version that cannot load is not); an equal one is not promoted; other --symbols are refused`, async () => {
+first candle after its holdout (a version that cannot load is not); an equal one is not promoted; other --symbols are \
+refused`, async () => {
   const tmp = tempDir('bot-pf-retrain-');
-  const btc = market('BTC/KRW', 1, 50_000_000);
-  const eth = market('ETH/KRW', 2, 3_000_000);
-  const xrp = market('XRP/KRW', 3, 3_000);
+  // 3 candles close after the retrain: the first ones the promoted version has not seen
+  const start = Date.UTC(2024, 0, 1);
+  const btc = market('BTC/KRW', 1, 50_000_000, start, 3);
+  const eth = market('ETH/KRW', 2, 3_000_000, start, 3);
+  const xrp = market('XRP/KRW', 3, 3_000, start, 3);
   const clock = { now: btc.ts[COUNT - HOLDOUT - 1] + HOUR + 10_000 };
   const fake = await startFakeUpbit({
     now: () => clock.now,
@@ -185,8 +205,9 @@ next tick (a version that cannot load is not); an equal one is not promoted; oth
     rmSync(path.join(home, 'CURRENT'));
     rmSync(path.join(home, 'versions', 'broken'), { recursive: true });
 
-    clock.now = btc.ts[COUNT - 1] + HOUR + 10_000;
-    const retrain = () => runBot(['retrain', ...symbols, '--now', isoTime(clock.now), '--json', ...common]);
+    const retrainedAt = btc.ts[COUNT - 1] + HOUR + 10_000;
+    clock.now = retrainedAt;
+    const retrain = () => runBot(['retrain', ...symbols, '--now', isoTime(retrainedAt), '--json', ...common]);
     const won = await retrain();
     assert.equal(won.code, 0, won.stderr);
     const r = JSON.parse(won.stdout) as {
@@ -215,20 +236,30 @@ next tick (a version that cannot load is not); an equal one is not promoted; oth
     );
     assert.equal(meta.metrics.symbol, 'BTC/KRW,ETH/KRW');
 
+    // the tick after the promotion catches up to its holdout's end: the version before decides all of it (the new
+    // one used to, in sample); the candles after it are the new version's
     await session.trader.tick();
     const { store, repo } = session;
     assert.equal(store.lastTs('upbit', 'XRP/KRW', '1h'), xrp.ts[COUNT - 1], 'the informative series is fetched');
     const run = repo.list()[0];
-    const versions = repo.decisions(run.id).map((d) => [d.ts, d.modelVersion] as const);
+    const byVersion = () => repo.decisions(run.id).map((d) => [d.ts, d.modelVersion] as const);
+    assert.ok(
+      byVersion().every(([, v]) => v === INITIAL_VERSION),
+      'the new version decides no candle of its holdout',
+    );
+    assert.equal(byVersion().at(-1)?.[0], btc.ts[COUNT - 1]);
+    clock.now += 3 * HOUR;
+    await session.trader.tick();
+    const versions = byVersion();
     const switched = versions.findIndex(([, v]) => v === r.challengerVersion);
     assert.ok(switched > 0, 'the new version serves');
     assert.ok(versions.slice(0, switched).every(([, v]) => v === INITIAL_VERSION));
-    assert.equal(versions[switched][0], btc.ts[COUNT - HOLDOUT + 5], 'from the tick after the promotion');
+    assert.equal(versions[switched][0], btc.ts[COUNT], 'from the first candle after its holdout');
     assert.ok(versions.slice(switched).every(([, v]) => v === r.challengerVersion));
 
     // the same window, recipe and seed train the same network: it does not beat itself, nothing changes; the home
     // names its markets, so --model alone retrains it as the portfolio it is (it used to be read as one market's)
-    const same = await runBot(['retrain', '--model', home, '--now', isoTime(clock.now), '--json', ...common]);
+    const same = await runBot(['retrain', '--model', home, '--now', isoTime(retrainedAt), '--json', ...common]);
     assert.equal(same.code, 0, same.stderr);
     const s = JSON.parse(same.stdout) as { outcome: string; reason: string; scores: { challenger: number } };
     assert.equal(s.outcome, 'rejected', s.reason);

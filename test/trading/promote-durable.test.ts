@@ -78,13 +78,14 @@ stopped before that rename, the champion stays current and loads`, async () => {
 
     const versions = { champion: 'champion', challenger: 'v2' };
     const promote = { promote: true, reason: 'test' };
+    const holdout = { from: '2024-01-05T00:00:00Z', to: '2024-01-06T23:00:00Z' };
     const pointer = path.join(home, 'CURRENT');
     // stopped just before the pointer's rename: the challenger is committed, CURRENT still names the champion
     const stage = stageVersion(home, 'v2');
     await saveAgent(stage.dir, 'sell', candles);
     await assert.rejects(
       traceFs(
-        () => void settleChallenger(home, stage, versions, promote),
+        () => void settleChallenger(home, stage, versions, promote, holdout),
         (to) => to === pointer,
       ),
       /stopped before renaming onto/,
@@ -95,7 +96,7 @@ stopped before that rename, the champion stays current and loads`, async () => {
     fs.rmSync(path.join(home, 'versions', 'v2'), { recursive: true });
     const again = stageVersion(home, 'v2');
     await saveAgent(again.dir, 'sell', candles);
-    const events = await traceFs(() => void settleChallenger(home, again, versions, promote));
+    const events = await traceFs(() => void settleChallenger(home, again, versions, promote, holdout));
     assert.equal(currentVersion(home), 'v2');
     const switched = indexOf(events, 'rename onto CURRENT', (e) => e.op === 'rename' && e.to === pointer);
     const v2 = path.join(home, 'versions', 'v2');

@@ -99,13 +99,17 @@ champion serving; overlaps are refused`, async () => {
         better.scores.challenger > better.scores.buyHold,
     );
     assert.equal(currentVersion(home), better.challengerVersion);
-    const handle = await serving.source.forCandles(candles);
+    const t = candles.ts.length - 1;
+    // the newest candle ends its holdout: the champion decides it, the promoted version the next one
+    const waiting = await serving.source.forCandles(candles);
+    assert.equal(waiting.version, INITIAL_VERSION, 'a version decides no candle of its holdout');
+    assert.equal(waiting.until, candles.ts[t] + 1);
+    const handle = await serving.source.forCandles(candles, undefined, undefined, candles.ts[t] + 3_600_000);
     assert.equal(
       handle.version,
       better.challengerVersion,
       'the paper loop picks the promoted model up without a restart',
     );
-    const t = candles.ts.length - 1;
     const { Account } = await import('../../src/market/account.ts');
     const acct = new Account(1e7, serving.costs);
     assert.equal(handle.policy.decide(handle.observe(t, acct)).action, 'sell');
@@ -411,6 +415,39 @@ path`, async () => {
   }
 });
 
+test(`bot retrain --strategy X on a home another strategy trained judges champion, challenger and buy-and-hold at \
+one set of costs, the challenger's (what the home's runs pay once it is promoted), and names them`, async () => {
+  const { tmp, candles, config, store } = retrainSetup();
+  try {
+    // one champion twice, trained by a strategy of the config's costs and by one of the krx-stock preset
+    const same = path.join(tmp.dir, 'models', 'same');
+    const krx = path.join(tmp.dir, 'models', 'krx');
+    await promotedChampion(same, candles);
+    await promotedChampion(krx, candles, 'champion', { ...SMALL_RECIPE, costs: 'krx-stock' });
+    const results: RetrainResult[] = [];
+    for (const home of [same, krx])
+      results.push(
+        await smallRetrain({
+          config,
+          store,
+          home,
+          candles,
+          train: (req) => saveAgent(req.dir, 'sell', req.candles),
+          clock: () => Date.UTC(2025, 0, 11),
+        }),
+      );
+    const [onOwn, onOther] = results;
+    assert.notEqual(onOther.scores?.champion, undefined);
+    assert.equal(onOther.scores?.champion, onOwn.scores?.champion, "not charged its own recipe's costs");
+    assert.equal(onOther.scores?.buyHold, onOwn.scores?.buyHold);
+    assert.equal(onOther.costs, "the config's account costs");
+    assert.match(describeRetrain(onOther), /; holdout [^,]+, all judged at the config's account costs(,|$)/);
+  } finally {
+    store.close();
+    tmp.cleanup();
+  }
+});
+
 /** Records a training window (and validation windows) in a saved model's meta.json, as a trained model has them. */
 function recordSample(dir: string, to: string, validationWindows?: { from: string; to: string }[]): void {
   const file = path.join(dir, 'meta.json');
@@ -454,7 +491,8 @@ holdoutCandles remain; with fewer it gives no verdict (skipped), trains nothing 
     assert.equal(into.fold?.train.from, 170);
     assert.equal(
       describeRetrain(into.r),
-      `${into.r.outcome}: ${into.r.reason}; holdout ${at(270)} … ${at(299)}, champion trained to ${at(269)}`,
+      `${into.r.outcome}: ${into.r.reason}; holdout ${at(270)} … ${at(299)}, all judged at the config's account ` +
+        `costs, champion trained to ${at(269)}`,
     );
 
     // trained to 250 but selected on a window to 274: the holdout starts at 275

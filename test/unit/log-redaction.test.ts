@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ccxtLib } from '../../src/data/ccxt.ts';
-import { closeLogger, createLogger, redactSecrets } from '../../src/core/log.ts';
+import { closeLogger, createLogger } from '../../src/core/log.ts';
+import { redactSecrets } from '../../src/core/redact.ts';
 
 const ccxt = ccxtLib();
 

@@ -20,7 +20,7 @@ import { checkColumnsFlag, COLUMNS_HELP, fileTimeframe, refuseMootMarketFlags } 
 import { isPortfolioRun, portfolioBacktest } from './portfolio-backtest.ts';
 import { refusePortfolioOnlyFlags } from '../portfolio-flags.ts';
 import { eitherNotBoth } from '../../core/flag-conflicts.ts';
-import { printJson } from '../../core/log.ts';
+import { printJson, printText } from '../../core/redact.ts';
 
 export function registerBacktest(program: Command): void {
   const cmd = program
@@ -179,8 +179,8 @@ async function costsName(model: string | undefined, strategy: Strategy | undefin
 function printRun(run: BacktestRun, json: boolean): void {
   if (json) printJson(run.report);
   else {
-    console.log(summaryTable(run.report));
-    console.log(`\nreport: ${path.resolve(run.files.html)}`);
+    printText(summaryTable(run.report));
+    printText(`\nreport: ${path.resolve(run.files.html)}`);
   }
 }
 
@@ -262,15 +262,15 @@ export function registerReport(program: Command): void {
         );
       if (parsed.kind === 'portfolio') {
         const { portfolioTable } = await import('../../backtest/portfolio-backtest.ts');
-        console.log(portfolioTable(parsed.report));
+        printText(portfolioTable(parsed.report));
       } else {
-        console.log(summaryTable(parsed.report));
+        printText(summaryTable(parsed.report));
         // an agent run's lines under the table, as its backtest printed them (the same function, from the same file)
         const { agentSummaryLines } = await import('../../backtest/agent-summary.ts');
-        for (const line of agentSummaryLines(parsed.report)) console.log(line);
+        for (const line of agentSummaryLines(parsed.report)) printText(line);
       }
       const html = parsed.kind === 'single' ? parsed.report.files.html : 'report.html';
-      console.log(`\nreport: ${path.resolve(dir, html)}`);
+      printText(`\nreport: ${path.resolve(dir, html)}`);
     },
   );
 }

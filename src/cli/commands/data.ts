@@ -22,7 +22,7 @@ import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts'
 import { checkOutFile } from '../out-paths.ts';
 import { openRunsUsing } from '../../trading/series-users.ts';
 import { eitherNotBoth } from '../../core/flag-conflicts.ts';
-import { printJson } from '../../core/log.ts';
+import { printJson, printText } from '../../core/redact.ts';
 
 /** Flags every command that takes candles offers: `--data FILE`, `--sample`, `--from`, `--to` (and `--columns`). */
 export interface DataSourceFlags {
@@ -293,7 +293,7 @@ async function list(flags: ListFlags): Promise<void> {
     );
     return;
   }
-  console.log(
+  printText(
     table(
       ['exchange', 'symbol', 'timeframe', 'first', 'last', 'count', 'gaps'],
       series.map((s) => [
@@ -308,7 +308,7 @@ async function list(flags: ListFlags): Promise<void> {
     ),
   );
   for (const s of series) {
-    if (s.label !== undefined) console.log(`${s.exchange} ${s.symbol} ${s.timeframe}: ${s.label}`);
+    if (s.label !== undefined) printText(`${s.exchange} ${s.symbol} ${s.timeframe}: ${s.label}`);
   }
 }
 

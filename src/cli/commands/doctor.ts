@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { ccxtLib } from '../../data/ccxt.ts';
 import { addBackendOption, backendOverride } from '../../nn/cli-options.ts';
-import { printJson } from '../../core/log.ts';
+import { printJson, printText } from '../../core/redact.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -110,7 +110,7 @@ export function registerDoctor(program: Command): void {
   addBackendOption(cmd).action(async (opts: { json?: boolean; config?: string; backend?: string }) => {
     const facts = await collectFacts(opts);
     if (opts.json) printJson(facts);
-    else for (const [k, v] of Object.entries(facts)) console.log(`${k.padEnd(18)} ${v}`);
+    else for (const [k, v] of Object.entries(facts)) printText(`${k.padEnd(18)} ${v}`);
     // a missing native part is an install problem the user must fix: say so in the exit code too
     if (Object.values(facts).some((v) => String(v).startsWith('FAILED:'))) process.exitCode = 1;
   });

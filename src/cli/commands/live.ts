@@ -14,6 +14,7 @@ import { addEndOption, checkEndFlags, endNamedRun } from '../end-flag.ts';
 import { servePort, startTraderExtras } from '../trader-extras.ts';
 import { addPortfolioOptions, parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
 import { addSettleOptions, parseSettleFlags, settleNamedOrder, type SettleFlags } from '../settle-flags.ts';
+import { checkLiveOrigin } from '../../trading/run-exchange.ts';
 
 interface LiveFlags extends CommonFlags, PortfolioFlags, SettleFlags {
   strategy?: string;
@@ -103,6 +104,7 @@ export function registerLive(program: Command): void {
     checkName(flags.name); // with the other flags, before the config and the live checks
     const { config, logger } = await setupCommand(flags, extra);
     const id = config.exchange.id;
+    checkLiveOrigin(id);
     checkLiveAllowed(id, flags.confirmLive === true);
     const port = servePort(flags.serve, config);
     if (port !== undefined && flags.once) throw new UserError('--serve runs beside the trader loop: drop --once');

@@ -9,6 +9,8 @@ import { retrainMarket } from '../../trading/retrain-market.ts';
 import { startTraderLoop } from '../../trading/loop.ts';
 import { checkCron, tickSchedule } from '../../trading/schedule.ts';
 import { openRunSession } from '../../trading/open-run.ts';
+import { storedOnlyReplay } from '../../trading/run-exchange.ts';
+import { storedOnly } from '../../data/sample.ts';
 import { retrainChildRunner } from '../../trading/retrain-child.ts';
 import { parseBalance } from '../../trading/flags.ts';
 import { servePort, startTraderExtras } from '../trader-extras.ts';
@@ -98,6 +100,11 @@ export function registerPaper(program: Command): void {
       );
     }
     const { config, logger } = await setupCommand(flags, balance !== undefined ? { account: { balance } } : {});
+    if (storedOnly(config.exchange.id) && !flags.once)
+      throw new UserError(
+        `${storedOnlyReplay(config.exchange.id)}: a paper run on a clock would wait for a new candle forever; ` +
+          'replay the stored candles with --once --start T',
+      );
     if (flags.retrain) {
       checkCron(flags.retrain, '--retrain');
       if (!flags.model) throw new UserError('--retrain needs --model (the folder a retrain promotes into)');

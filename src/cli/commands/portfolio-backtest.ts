@@ -14,7 +14,7 @@ import { checkMarketCostsTraded, parseMarketCosts, rebalanceFlags } from '../por
 import { checkModelNameFlag, refuseTrainingFlag, type BacktestFlags } from '../backtest-flags.ts';
 import { checkColumnsFlag } from './data.ts';
 import { eitherNotBoth } from '../../core/flag-conflicts.ts';
-import { printJson } from '../../core/log.ts';
+import { printJson, printText } from '../../core/redact.ts';
 
 /** `bot backtest --symbols A,B …`: a portfolio strategy and its portfolio baselines (issue 14). */
 export async function portfolioBacktest(flags: BacktestFlags, extra: Record<string, unknown>): Promise<void> {
@@ -184,9 +184,9 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   const { report, dir } = result;
   if (flags.json === true) printJson(report);
   else {
-    console.log(portfolioTable(report));
-    if (report.agent?.model) console.log(`\nmodel: ${String(report.agent.model)}`);
-    console.log(`\nreport: ${path.resolve(dir, 'report.html')}`);
+    printText(portfolioTable(report));
+    if (report.agent?.model) printText(`\nmodel: ${String(report.agent.model)}`);
+    printText(`\nreport: ${path.resolve(dir, 'report.html')}`);
   }
 }
 

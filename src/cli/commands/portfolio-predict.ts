@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../core/errors.ts';
-import { log, printJson } from '../../core/log.ts';
+import { log } from '../../core/log.ts';
+import { printJson } from '../../core/redact.ts';
 import { isoTime } from '../../data/timeframe.ts';
 import { candleAt, closedSeries, oldCandleLine } from '../candle-at.ts';
 import { setupCommand, type CommonFlags } from '../context.ts';

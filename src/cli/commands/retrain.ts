@@ -8,7 +8,7 @@ import type { RetrainResult } from '../../trading/retrain.ts';
 import { parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
 import { clockFrom } from './paper.ts';
 import { watchRetrainParent } from '../../trading/parent-watch.ts';
-import { printJson } from '../../core/log.ts';
+import { printJson, printText } from '../../core/redact.ts';
 
 interface RetrainFlags extends CommonFlags, PortfolioFlags {
   strategy?: string;
@@ -21,8 +21,9 @@ interface RetrainFlags extends CommonFlags, PortfolioFlags {
 }
 
 /**
- * The outcome in one line: the reason, then each score it does not already give (each figure once), then the holdout
- * and the champion's training end (the holdout starts after it: src/trading/retrain-holdout.ts).
+ * The outcome in one line: the reason, then each score it does not already give (each figure once), then the holdout,
+ * the costs the scores were judged at and the champion's training end (the holdout starts after it:
+ * src/trading/retrain-holdout.ts).
  */
 export function describe(r: RetrainResult): string {
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -41,6 +42,7 @@ export function describe(r: RetrainResult): string {
     : [];
   const judged = [
     r.holdout && !r.reason.includes(r.holdout.from) ? `holdout ${r.holdout.from} … ${r.holdout.to}` : undefined,
+    r.costs ? `all judged at ${r.costs}` : undefined,
     r.championTrainedTo && !r.reason.includes(r.championTrainedTo)
       ? `champion trained to ${r.championTrainedTo}`
       : undefined,
@@ -59,7 +61,10 @@ export function registerRetrain(program: Command): void {
         'serving model on the latest holdout, promote only a winner',
     )
     .option('--strategy <name>', 'agent strategy from strategies/ (default: the one that trained --model)')
-    .option('--model <folder>', 'model folder to promote into (default: <agent.modelsDir>/<strategy>)')
+    .option(
+      '--model <folder>',
+      'model home to promote into, an existing folder (default: <agent.modelsDir>/<strategy>)',
+    )
     .option('--schedule <cron>', 'keep running and retrain on this cron schedule (UTC), e.g. "0 3 * * *"')
     .option('--epochs <n>', 'training epochs (default trading.retrain.epochs)')
     .option('--seed <n>', 'training seed (default backtest.seed)')
@@ -100,9 +105,9 @@ export function registerRetrain(program: Command): void {
       named: { exchange: flags.exchange, symbol: flags.symbol, timeframe: flags.timeframe },
     };
     // a portfolio model: checked before any network or disk work (the model's markets, in its order)
-    if (portfolio) await checkPortfolioRetrain({ ...job, symbols: portfolio.symbols });
+    if (portfolio) await checkPortfolioRetrain({ ...job, symbols: portfolio.symbols, symbolsOfHome: !!homeSymbols });
     const once = () => (portfolio ? runPortfolioRetrainJob({ ...job, ...portfolio }) : runRetrainJob(job));
-    const print = (r: RetrainResult) => (flags.json ? printJson(r, 0) : console.log(describe(r)));
+    const print = (r: RetrainResult) => (flags.json ? printJson(r, 0) : printText(describe(r)));
     if (!flags.schedule) {
       const r = await once();
       print(r);

@@ -10,7 +10,7 @@ import { runKey } from '../../trading/run-key.ts';
 import { formatRunTable, formatStatus, runStatus, type RunStatus } from '../../trading/status.ts';
 import type { TradingMode } from '../../trading/types.ts';
 import { parsePortfolioFlags } from '../portfolio-flags.ts';
-import { printJson } from '../../core/log.ts';
+import { printJson, printText } from '../../core/redact.ts';
 
 interface StatusFlags extends CommonFlags {
   json?: boolean;
@@ -74,7 +74,7 @@ export function registerStatus(program: Command): void {
               `(start one with bot ${mode} ${portfolio ? '--symbols' : '--symbol'} ${key.symbol})`,
           );
         if (flags.json) printJson(s);
-        else console.log(formatStatus(s));
+        else printText(formatStatus(s));
         return;
       }
       // no market named: every run in the database (issue 17), in detail when there is just one
@@ -88,7 +88,7 @@ export function registerStatus(program: Command): void {
         return;
       }
       if (flags.json) printJson(all.length === 1 ? all[0] : all);
-      else console.log(all.length === 1 ? formatStatus(all[0]) : formatRunTable(all));
+      else printText(all.length === 1 ? formatStatus(all[0]) : formatRunTable(all));
     } finally {
       store.close();
     }

@@ -1,0 +1,148 @@
+/**
+ * Masking of secrets (the environment's exchange keys, passwords and tokens) in whatever leaves the process: strings,
+ * parsed JSON data, JSON text, log entries, and a command's printed answer, `--json` (printJson) or plain text
+ * (printText). The logger (log.ts) masks its entries with the masker this module gives it.
+ */
+import { secretValuesFromEnv } from './secrets.ts';
+
+const SECRET_KEY = /^(api_?key|secret|password|passphrase|token|private_?key|access_?key|authorization)$/i;
+const MASK = '***';
+
+function redactString(s: string, secrets: readonly string[]): string {
+  let out = s;
+  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(MASK);
+  return out;
+}
+
+type Copy = unknown[] | Record<string, unknown>;
+
+/**
+ * A function copying a value with every secret masked in its strings, keys included, at any depth; numbers, booleans
+ * and null stay as they are, so masked JSON data is still valid JSON. `keys`: a field named like a credential is
+ * masked whole (in log entries, the program's own; not in an API answer, whose `token` is login's). The walk keeps
+ * its own stack, so a deep entry cannot overflow the call stack, and copies each object once (a shared one is shared
+ * in the copy too), so the work is bounded by the value's size; a reference back to an object being copied (a cycle)
+ * becomes `[Circular]`, as the log file's serialiser writes it, so the copy always serialises. One function may copy
+ * several values (a log entry's fields): an object they share is copied once.
+ */
+function masker(secrets: readonly string[], keys: boolean): (v: unknown) => unknown {
+  const copies = new Map<object, Copy>();
+  const open = new Set<object>();
+  const stack: { entries: [string, unknown][]; out: Copy; from: object; next: number }[] = [];
+  const copy = (x: unknown, serialised = false): unknown => {
+    if (typeof x === 'string') return redactString(x, secrets);
+    if (x === null || typeof x !== 'object') return x;
+    if (x instanceof Error) return redactString(x.stack ?? x.message, secrets);
+    if (open.has(x)) return '[Circular]';
+    const done = copies.get(x);
+    if (done) return done;
+    // what JSON.stringify would write for it (a Date's ISO time, a Buffer's bytes), not its own fields (a Date was
+    // written `{}`); as there, toJSON is called once, not again on what it returns
+    const json = (x as { toJSON?: unknown }).toJSON;
+    if (!serialised && typeof json === 'function') {
+      let value: unknown = x;
+      try {
+        value = json.call(x);
+      } catch {
+        // a toJSON that throws must not turn a log call into a crash: its fields are copied instead
+      }
+      return copy(value, true);
+    }
+    const out: Copy = Array.isArray(x) ? [] : {};
+    copies.set(x, out);
+    open.add(x);
+    stack.push({
+      entries: Array.isArray(x)
+        ? Array.from(x as unknown[], (y, i): [string, unknown] => [String(i), y])
+        : Object.entries(x),
+      out,
+      from: x,
+      next: 0,
+    });
+    return out;
+  };
+  return (v) => {
+    const root = copy(v);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      if (top.next === top.entries.length) {
+        open.delete(top.from);
+        stack.pop();
+        continue;
+      }
+      const [k, x] = top.entries[top.next++];
+      if (Array.isArray(top.out)) top.out.push(copy(x));
+      // a method is no data (JSON leaves it out), and a toJSON kept in the copy would be called by the serialiser
+      else if (typeof x !== 'function') top.out[redactString(k, secrets)] = keys && SECRET_KEY.test(k) ? MASK : copy(x);
+    }
+    return root;
+  };
+}
+
+/** The environment's secrets (the longest first), then `extra`; none empty. */
+export const envSecrets = (extra: readonly string[]) =>
+  [...secretValuesFromEnv(), ...extra].filter((s) => s.length > 0);
+
+/** Masks every secret from the environment (and `extra`) in a string, for output that bypasses the logger. */
+export function redactSecrets(text: string, extra: readonly string[] = []): string {
+  return redactString(text, envSecrets(extra));
+}
+
+/**
+ * Parsed JSON data (an API answer, an event, a log entry) with the environment's secrets masked in its strings, to
+ * serialise afterwards: masking the finished text turned a number equal to a secret into a bare `***`.
+ */
+export function redactSecretsIn<T>(data: T): T {
+  return masker(envSecrets([]), false)(data) as T;
+}
+
+/** A string token of JSON text: in text that parses, every `"` outside an escape opens or closes one. */
+const JSON_STRING = /"(?:[^"\\]|\\.)*"/g;
+
+/**
+ * JSON text with the environment's secrets masked in its strings (keys included), when a secret occurs in it at all:
+ * each string token is decoded, masked and written again, so a number equal to a secret stays a number, and the
+ * rest of the text (numbers beyond a double's precision, the layout of a served report) stays byte for byte. Text
+ * that does not parse is masked as text.
+ */
+export function redactJsonText(text: string): string {
+  const secrets = envSecrets([]);
+  if (!secrets.some((s) => text.includes(s))) return text;
+  try {
+    JSON.parse(text);
+  } catch {
+    return redactString(text, secrets);
+  }
+  return text.replace(JSON_STRING, (token) => {
+    const value = JSON.parse(token) as string;
+    const masked = redactString(value, secrets);
+    return masked === value ? token : JSON.stringify(masked);
+  });
+}
+
+/**
+ * Prints a command's `--json` answer on stdout with the environment's secrets masked in its strings, as every
+ * dashboard answer is (a run's halt reason may quote an exchange's error): serialised as JSON.stringify writes it,
+ * then masked in its string tokens, so a number that equals a secret stays a number and the output stays JSON.
+ */
+export function printJson(value: unknown, indent = 2): void {
+  console.log(redactJsonText(JSON.stringify(value, null, indent)));
+}
+
+/**
+ * Prints a command's plain-text answer (a table, a run's detail, a result line) on stdout with the environment's
+ * secrets masked, as printJson does for `--json`: the text may quote what an exchange or an error said (a run's halt
+ * reason, a retrain's failure), and such a message may quote a key.
+ */
+export function printText(text: string): void {
+  console.log(redactSecrets(text));
+}
+
+/**
+ * A function masking one field of a log entry: a field named like a credential whole, secrets in any other at any
+ * depth (one function per entry, so an object its fields share is copied once).
+ */
+export function logEntryMasker(secrets: readonly string[]): (key: string, value: unknown) => unknown {
+  const mask = masker(secrets, true);
+  return (key, value) => (SECRET_KEY.test(key) ? MASK : mask(value));
+}

@@ -1,0 +1,140 @@
+/**
+ * A version promoted by `bot retrain` under a running paper run never decides a candle it saw (its training,
+ * selection and holdout windows): an uninterrupted clocked run and a `--once` run that catches up after the
+ * promotion decide the same candles with the same versions (real SQLite, real tfjs models, a real one-epoch retrain).
+ */
+import '../helpers/state-dir.ts';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { loadConfig } from '../../src/config/load.ts';
+import { sliceCandles } from '../../src/core/candles.ts';
+import { log, setLogger } from '../../src/core/log.ts';
+import { currentVersion, INITIAL_VERSION, versionDir } from '../../src/agents/model-pointer.ts';
+import { CandleStore } from '../../src/data/store.ts';
+import { isoTime } from '../../src/data/timeframe.ts';
+import { initBackend } from '../../src/nn/backend/backend.ts';
+import { modelPolicySource } from '../../src/trading/model-policy-source.ts';
+import { PaperMarket } from '../../src/trading/paper-market.ts';
+import { retrainOnce } from '../../src/trading/retrain.ts';
+import { RunRepository } from '../../src/trading/run-repository.ts';
+import { trainChallenger } from '../../src/trading/train-challenger.ts';
+import { Trader } from '../../src/trading/trader.ts';
+import { capturingLogger } from '../helpers/log.ts';
+import { riseThenFall, saveAgent, SMALL_RECIPE } from './agents.ts';
+import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
+
+const HOUR = 3_600_000;
+
+test(`a version promoted under a paper run decides no candle it saw: a --once tick catching up after the promotion \
+decides the candles up to the end of its holdout with the version the run served before, and switches at the next \
+candle, as the uninterrupted clocked run does; a new run started in the past is warned that it is not out of \
+sample`, async () => {
+  const tmp = tempDir();
+  // a rise, then a fall: the always-long champion loses over a holdout in the fall, so the challenger is promoted
+  const candles = riseThenFall(260, 80);
+  // one epoch over a 100-candle window, judged on the 40 newest candles the retrain reads
+  const retrain = { trainCandles: 100, holdoutCandles: 40, epochs: 1, minImprovement: 0 };
+  const database = path.join(tmp.dir, 'bot.db');
+  const config = loadConfig({ overrides: { data: { database }, log: { file: '' }, trading: { retrain } } });
+  const store = CandleStore.open(config.data.database);
+  const repo = new RunRepository(store.db);
+  const home = path.join(tmp.dir, 'models', 'p2');
+  const lines: string[] = [];
+  const previous = log();
+  setLogger(capturingLogger(lines));
+  const startIndex = 200;
+  const retrainAt = 299; // the retrain reads candles to 299: its holdout is 260 … 299
+  const at = (k: number) => candles.ts[k] + HOUR + 1000;
+  const trader = (name: string, clock: () => number, served: Awaited<ReturnType<typeof modelPolicySource>>) =>
+    new Trader({
+      repo,
+      store,
+      feed: seriesFeed(candles, HOUR),
+      market: new PaperMarket(served.costs, served.sizing),
+      policies: served.source,
+      key: { mode: 'paper', name, exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' },
+      balance: config.account.balance,
+      historyCandles: config.trading.historyCandles,
+      start: candles.ts[startIndex],
+      clock,
+      logger: quietLogger(),
+    });
+  /** A fresh source and trader, as each `bot paper --once` starts, ticked once after candle k closes. */
+  const onceAfter = async (name: string, k: number) => {
+    const served = await modelPolicySource(home, config, () => at(k));
+    try {
+      await trader(name, () => at(k), served).tick();
+    } finally {
+      served.source.dispose?.();
+    }
+  };
+  const decided = (name: string) => {
+    const run = repo.list().find((r) => r.name === name);
+    assert.ok(run, name);
+    return repo.decisions(run.id).map((d) => ({ ts: isoTime(d.ts), version: d.modelVersion, action: d.action }));
+  };
+  try {
+    await initBackend('wasm');
+    await saveAgent(home, 'buy', candles); // V1: 'initial'
+    let now = at(startIndex);
+    const clocked = await modelPolicySource(home, config, () => now);
+    const loop = trader('clocked', () => now, clocked);
+    await onceAfter('once', startIndex);
+    for (let k = startIndex; k <= retrainAt; k++) {
+      now = at(k);
+      await loop.tick();
+    }
+    // `bot retrain` after candle 299 closed: one real epoch (the replay's warm-up lowered so that it learns)
+    const learning = { ...SMALL_RECIPE, learner: { ...SMALL_RECIPE.learner, warmup: 32 } };
+    const r = await retrainOnce({
+      config,
+      logger: quietLogger(),
+      store,
+      home,
+      candles: sliceCandles(candles, 0, retrainAt + 1),
+      strategyName: 'dqn-dnn',
+      recipe: learning,
+      train: trainChallenger,
+      clock: () => at(retrainAt),
+    });
+    assert.equal(r.outcome, 'promoted', r.reason);
+    const v2 = currentVersion(home) as string;
+    const meta = JSON.parse(readFileSync(path.join(versionDir(home, v2), 'meta.json'), 'utf8')) as {
+      holdoutWindow?: { to: string };
+    };
+    assert.equal(meta.holdoutWindow?.to, isoTime(candles.ts[retrainAt]), 'the promoted version records its holdout');
+
+    for (let k = retrainAt + 1; k < candles.ts.length; k++) {
+      now = at(k);
+      await loop.tick();
+    }
+    clocked.source.dispose?.();
+    // the cron'd --once run, down since candle 200, catches up in one tick
+    await onceAfter('once', candles.ts.length - 1);
+
+    const expected = Array.from(candles.ts.slice(startIndex), (ts, i) => ({
+      ts: isoTime(ts),
+      version: startIndex + i <= retrainAt ? INITIAL_VERSION : v2,
+    }));
+    const versions = (rows: ReturnType<typeof decided>) => rows.map(({ ts, version }) => ({ ts, version }));
+    assert.deepEqual(versions(decided('clocked')), expected, 'the clocked run switches after the holdout');
+    assert.deepEqual(versions(decided('once')), expected, 'the caught-up run decides with the same versions');
+    assert.deepEqual(decided('once'), decided('clocked'), 'and makes the same decisions');
+    assert.ok(new Set(decided('once').map((d) => d.action)).size > 1, 'the new version decides otherwise');
+
+    // a new run started in the past has no version served before: V2 decides its sample, with a warning
+    lines.length = 0;
+    await onceAfter('past', candles.ts.length - 1);
+    assert.equal(decided('past')[0].version, v2);
+    const warned = lines.filter((l) => l.includes('not out of sample'));
+    assert.equal(warned.length, 1, lines.join(''));
+    assert.match(warned[0], new RegExp(`version ${v2} decides candles from ${isoTime(candles.ts[startIndex])}`));
+    assert.match(warned[0], new RegExp(`saw candles to ${isoTime(candles.ts[retrainAt])}`));
+  } finally {
+    setLogger(previous);
+    store.close();
+    tmp.cleanup();
+  }
+});

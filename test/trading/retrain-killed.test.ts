@@ -1,0 +1,181 @@
+/**
+ * A retrain killed (SIGKILL) in the middle of its promotion, in a real child process: right after its rename over
+ * CURRENT, the challenger serves and the next retrain records it as promoted (a `promotion` event follows); right
+ * after moving the challenger to `versions/<version>` but before CURRENT, the next retrain removes that folder, which
+ * was never promoted, and records that nothing was. test/trading/kill-after-rename.ts does the killing.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { loadConfig } from '../../src/config/load.ts';
+import { CandleStore } from '../../src/data/store.ts';
+import { currentVersion } from '../../src/agents/model-pointer.ts';
+import { retrainHistory, retrainOnce } from '../../src/trading/retrain.ts';
+import { ensureTradingSchema } from '../../src/trading/db.ts';
+import { closeKilledRetrains } from '../../src/trading/killed-retrains.ts';
+import { DbWatcher } from '../../src/server/events.ts';
+import { promotedChampion, riseThenFall, SMALL_RECIPE } from './agents.ts';
+import { quietLogger, tempDir } from './helpers.ts';
+
+const here = import.meta.dirname;
+
+/** The retrain of test/trading/retrain-kill-child.ts, SIGKILLed right after the rename whose destination matches. */
+function killedRetrain(home: string, db: string, after: RegExp): void {
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--import',
+      path.join(here, 'kill-after-rename.ts'),
+      path.join(here, 'retrain-kill-child.ts'),
+      home,
+      db,
+    ],
+    { encoding: 'utf8', env: { ...process.env, KILL_AFTER_RENAME: after.source } },
+  );
+  assert.equal(r.signal, 'SIGKILL', `the retrain was to die after a rename to ${after}: ${r.stdout}${r.stderr}`);
+}
+
+/** The next retrain of `home`, whose training fails: all it does to the home is its start's clean-up. */
+async function nextRetrain(home: string, db: string, warnings: string[] = []): Promise<void> {
+  const config = loadConfig({
+    overrides: {
+      data: { database: db },
+      log: { file: '' },
+      trading: { retrain: { trainCandles: 100, holdoutCandles: 40, epochs: 1, minImprovement: 0 } },
+    },
+  });
+  const logger = quietLogger();
+  logger.warn = ((msg: string) => (warnings.push(msg), logger)) as typeof logger.warn;
+  const store = CandleStore.open(db);
+  try {
+    await retrainOnce({
+      config,
+      logger,
+      store,
+      home,
+      strategyName: 'dqn-dnn',
+      recipe: SMALL_RECIPE,
+      candles: riseThenFall(260, 40),
+      train: () => Promise.reject(new Error('no training here')),
+      clock: () => Date.UTC(2025, 0, 10),
+    });
+  } finally {
+    store.close();
+  }
+}
+
+/** The first trading_retrains row of `db`: the killed retrain's. */
+function killedRow(db: string) {
+  const store = CandleStore.open(db);
+  try {
+    return retrainHistory(store).at(-1);
+  } finally {
+    store.close();
+  }
+}
+
+test(`a retrain killed right after switching CURRENT to its challenger is recorded by the next retrain as promoted, \
+with the scores and verdict it judged, and a promotion event follows`, async () => {
+  const tmp = tempDir('bot-retrain-killed-');
+  const home = path.join(tmp.dir, 'models', 'btc');
+  const db = path.join(tmp.dir, 'bot.db');
+  try {
+    await promotedChampion(home, riseThenFall(260, 40));
+    killedRetrain(home, db, /[\\/]CURRENT$/);
+    const challenger = killedRow(db)?.challengerVersion;
+    assert.ok(challenger);
+    assert.equal(currentVersion(home), challenger, 'the kill came after the switch: the challenger serves');
+    const watching = new Database(db);
+    try {
+      const watcher = new DbWatcher(watching);
+      await nextRetrain(home, db);
+      const row = killedRow(db);
+      assert.equal(row?.outcome, 'promoted', row?.reason ?? '');
+      assert.match(row?.reason ?? '', /^challenger -?\d+\.\d+% beats champion -?\d+\.\d+% and buy-and-hold/);
+      assert.match(row?.reason ?? '', /; its process \(pid \d+\) ended right after promoting it \(CURRENT names it\)$/);
+      assert.ok(row?.challengerScore !== null && row?.championScore !== null && row?.buyHoldScore !== null);
+      const promotions = watcher.poll().filter((e) => e.type === 'promotion');
+      assert.deepEqual(
+        promotions.map((e) => 'challengerVersion' in e && e.challengerVersion),
+        [challenger],
+      );
+    } finally {
+      watching.close();
+    }
+    assert.ok(readdirSync(path.join(home, 'versions')).includes(challenger));
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test(`a retrain killed after moving its challenger to versions/<version> but before switching CURRENT leaves no \
+version behind: the next retrain removes the folder and records that nothing was promoted`, async () => {
+  const tmp = tempDir('bot-retrain-killed-');
+  const home = path.join(tmp.dir, 'models', 'btc');
+  const db = path.join(tmp.dir, 'bot.db');
+  try {
+    await promotedChampion(home, riseThenFall(260, 40));
+    killedRetrain(home, db, /[\\/]versions[\\/][^.\\/][^\\/]*$/);
+    const challenger = killedRow(db)?.challengerVersion;
+    assert.ok(challenger);
+    assert.equal(currentVersion(home), 'champion');
+    assert.deepEqual(readdirSync(path.join(home, 'versions')).sort(), ['champion', challenger].sort());
+    const warnings: string[] = [];
+    await nextRetrain(home, db, warnings);
+    const row = killedRow(db);
+    assert.equal(row?.outcome, 'failed');
+    assert.match(row?.reason ?? '', /^killed: its process \(pid \d+\) ended before its verdict \(challenger .*\) was/);
+    assert.match(row?.reason ?? '', /nothing was promoted$/);
+    assert.deepEqual(readdirSync(path.join(home, 'versions')), ['champion'], 'only a promoted challenger stays');
+    const removed = `retrain: removed versions/${challenger}, the unpromoted challenger of a killed retrain`;
+    assert.ok(warnings.includes(removed), warnings.join('\n'));
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test(`a killed retrain's versions/<version> folder is kept when a run's decision names it: it served`, async () => {
+  const tmp = tempDir('bot-retrain-killed-');
+  const home = path.join(tmp.dir, 'models', 'btc');
+  const store = CandleStore.open(path.join(tmp.dir, 'bot.db'));
+  try {
+    await promotedChampion(home, riseThenFall(260, 40));
+    ensureTradingSchema(store.db);
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const served = `20250101T000000Z-${dead.toString(36)}`;
+    const never = `20250101T000001Z-${dead.toString(36)}`;
+    for (const v of [served, never]) {
+      mkdirSync(path.join(home, 'versions', v));
+      writeFileSync(path.join(home, 'versions', v, 'model.json'), '{}');
+      store.db
+        .prepare(
+          `INSERT INTO trading_retrains (started_at, exchange, symbol, timeframe, strategy, model_dir,
+           challenger_version, outcome) VALUES (0, 'upbit', 'BTC/KRW', '1h', 'dqn-dnn', ?, ?, 'running')`,
+        )
+        .run(home, v);
+    }
+    store.db
+      .prepare(
+        `INSERT INTO trading_decisions (run_id, ts, action, confidence, price, policy, model_version, decided_at)
+         VALUES (1, 0, 'buy', 1, 1, 'model', ?, 0)`,
+      )
+      .run(served);
+    closeKilledRetrains(
+      home,
+      store.db,
+      () => 1,
+      quietLogger(),
+      (pid) => pid === dead,
+    );
+    assert.deepEqual(readdirSync(path.join(home, 'versions')).sort(), ['champion', served].sort());
+    assert.ok(existsSync(path.join(home, 'versions', served, 'model.json')));
+  } finally {
+    store.close();
+    tmp.cleanup();
+  }
+});
