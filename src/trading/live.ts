@@ -263,7 +263,8 @@ export class LiveTrader extends Trader {
 
   private async liveStep(opts: { shouldStop?: () => boolean }): Promise<TickReport> {
     const now = this.o.clock();
-    await this.o.policies.follow?.(); // before the history it reads is backfilled and loaded, as a paper tick
+    // before the history it reads is backfilled and loaded, as a paper tick
+    await this.o.policies.follow?.(this.state());
     this.run ??= this.openRun(now);
     this.applyControl();
     if (this.run.halted) await haltAfterSettling(this.run.halted, () => this.settleSubmitting(), this.o.logger);

@@ -2,7 +2,6 @@
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { log } from '../core/log.ts';
-import { ModelRefusedError, UserError } from '../core/errors.ts';
 import { shortError } from '../data/exchange.ts';
 import { loadAgent, type LoadedAgent } from '../agents/load-agent.ts';
 import { recipeHistory, recipeSizing } from '../agents/setup.ts';
@@ -16,27 +15,21 @@ import { currentVersion, pointerStamp, resolveModel, savedVersionDir } from '../
 import { checkModelMarket, sayModelMarket, STORE_ONLY } from '../agents/model-market.ts';
 import type { TradingSettings } from './config.ts';
 import type { PolicyChoiceResult } from './rule-policy-source.ts';
-import type { PolicyHandle, PolicySource, VersionRefusalRecord } from './types.ts';
-import { versionGiveUps } from './version-refusal.ts';
+import type { PolicyHandle, PolicySource, ServedRun, VersionRefusalRecord } from './types.ts';
+import { askNetwork, loadStarted, startedCosts, versionGiveUps } from './version-refusal.ts';
+import { ruleSizing } from '../agents/strategy.ts';
 import { inSampleLine, sampleOf } from '../agents/version-sample.ts';
 
 /**
  * The observations over `candles` of `loaded`, its network asked once at the newest candle it decides (`costs`: its
- * run's, for an account of the state a decision reads): a version whose network cannot run on them (weights of
- * another shape) cannot serve the run, as one whose features cannot be built. Decisions are never asked twice: the
- * policy's decision rule is not asked, only the network's stateless pass.
+ * run's, for an account of the state a decision reads): one that cannot run on them cannot serve (askNetwork).
  */
 function servable(loaded: LoadedAgent, candles: Candles, costs: Costs): ObservationBuilder {
   const builder = new ObservationBuilder(loaded.observationSource(candles));
   const t = candles.ts.length - 1;
   // a validation gate's baseline trades without the network
   if (loaded.policy.rule.fallback || t < Math.max(builder.firstT, loaded.warmup)) return builder;
-  try {
-    loaded.policy.net.forwardOne(builder.build(t, new Account(1, costs)));
-  } catch (e) {
-    // the tfjs error's own words, without its class name (what the user reads is the one line the give-up logs)
-    throw new UserError(`its network cannot decide them: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  askNetwork(() => loaded.policy.net.forwardOne(builder.build(t, new Account(1, costs))));
   return builder;
 }
 
@@ -46,8 +39,9 @@ function servable(loaded: LoadedAgent, candles: Candles, costs: Costs): Observat
  * on another timeframe than the run's, or cannot build observations over the run's candles (a scaler fitted on other
  * feature columns) is given up (one line) and the one already serving keeps trading, until the pointer is written
  * again or its retry wait, on `clock` (the trader's), is over (src/trading/version-refusal.ts). The version the
- * process starts with falls back on the one the run last served (a run started again by each tick, `--once`, keeps
- * trading the same way); a new run's, or one with no other version to serve, is a ModelRefusedError naming the folder.
+ * process starts with, when it cannot serve or even be loaded, falls back on the one the run last served (a run started
+ * again by each tick, `--once`, keeps trading the same way); a new run's, or one with no other version to serve, is
+ * refused in one line naming the folder.
  * A version never decides a candle up to the end of what it saw (its meta.json's training, selection and holdout
  * windows, src/agents/version-sample.ts): one promoted meanwhile waits, and the one serving before, or the run's last
  * served one at a process's first tick (a catch-up after downtime), decides those candles; it takes over at the first
@@ -62,9 +56,17 @@ export async function modelPolicySource(
   const firstStamp = pointerStamp(home); // read before the pointer, as followPointer does
   const first = resolveModel(home);
   const market = { exchange: settings.exchange.id, symbol: settings.symbol, timeframe: settings.timeframe };
-  sayModelMarket(home, first.dir, market, (line) => log().warn(line), STORE_ONLY);
   await initBackend(settings.ml.backend);
-  let agent: LoadedAgent = await loadAgent(first.dir);
+  // the version the process starts with: undefined until the run's last served one stands in when it cannot be loaded
+  const { started, loaded: startedAgent } = await loadStarted(
+    home,
+    { version: first.version, stamp: firstStamp },
+    () => {
+      sayModelMarket(home, first.dir, market, (line) => log().warn(line), STORE_ONLY);
+      return loadAgent(first.dir);
+    },
+  );
+  let agent: LoadedAgent | undefined = startedAgent;
   let version = first.version;
   // the version the pointer moved to, its files loaded: it takes over at the first candles it builds observations
   // for, so a version broken that way never replaces the one serving (`stamp`: the pointer's write it was read at)
@@ -87,11 +89,30 @@ export async function modelPolicySource(
     pending?.loaded.dispose();
     pending = undefined;
   };
+  // whether a version served a tick: until then the one serving is the one this process started with
+  let servedOnce = false;
+  /**
+   * The run's last served version in the stead of the started one that could not be loaded (before the tick loads
+   * the history it reads); left undefined when it cannot be loaded either: the started one's failure refuses the run.
+   */
+  const standIn = async (run: ServedRun | undefined) => {
+    const to = agent || servedOnce ? undefined : giveUps.standIn(started, run);
+    if (!to || !started.failure) return;
+    try {
+      agent = await loadChecked(to.dir);
+      version = to.version;
+    } catch {
+      // the started version's failure is the one the run is refused with
+    }
+  };
   /** Loads the version the pointer names when another one serves; one that fails to load is given up. */
-  const followPointer = async () => {
+  const followPointer = async (run: ServedRun | undefined) => {
+    await standIn(run);
     const stamp = pointerStamp(home);
     const pointed = currentVersion(home);
     if (!pointed || pointed === pending?.version) return;
+    // the started version, not loaded, the pointer still names: the give-up is said when the stand-in serves
+    if (pointed === started.version && stamp === started.stamp && !servedOnce) return;
     if (pointed === version) return dropPending(); // switched back before the pending one served
     const next = await giveUps.load({ version: pointed, stamp }, version, async () => {
       const to = resolveModel(home);
@@ -101,9 +122,6 @@ export async function modelPolicySource(
     dropPending();
     pending = { ...next, stamp };
   };
-  // whether a version served a tick: until then the one serving is the one this process started with
-  let servedOnce = false;
-  const started = { version, stamp: firstStamp };
   /** The observations over `candles` of `loaded`, which must be able to decide them (servable). */
   const servableBy = (loaded: LoadedAgent, candles: Candles) =>
     servable(loaded, candles, runCosts(loaded.recipe.costs, settings.account).costs);
@@ -119,7 +137,7 @@ export async function modelPolicySource(
       loaded = await loadChecked(dir);
       const builder = servableBy(loaded, candles);
       say(runVersion);
-      agent.dispose();
+      agent?.dispose();
       agent = loaded;
       version = runVersion;
       return builder;
@@ -131,10 +149,12 @@ export async function modelPolicySource(
   /**
    * The version the run last served (`runVersion`) serves first when the one this process started with saw the
    * candles from `from` (a catch-up after a promotion, or a `--once` tick): the started one waits as the pending one.
+   * A started version given up on, or not loaded, is not kept: the run's version stands in for it (fallBack, standIn).
    */
   const serveRunVersionFirst = async (candles: Candles, runVersion: string | undefined, from: number) => {
-    const started = sampleOf(agent.meta);
-    if (servedOnce || runVersion === undefined || runVersion === version || !started || started.outFrom <= from) return;
+    if (servedOnce || !agent || runVersion === undefined || runVersion === version || giveUps.holds(started)) return;
+    const sample = sampleOf(agent.meta);
+    if (!sample || sample.outFrom <= from) return;
     const dir = savedVersionDir(home, runVersion);
     if (!dir) return;
     let loaded: LoadedAgent | undefined;
@@ -166,7 +186,7 @@ export async function modelPolicySource(
       pending = undefined;
       try {
         const builder = servableBy(switching.loaded, candles);
-        agent.dispose();
+        agent?.dispose();
         agent = switching.loaded;
         version = switching.version;
         log().info(`model ${home}: now serving version ${version}`);
@@ -183,20 +203,27 @@ export async function modelPolicySource(
       const builder = await fallBack(candles, runVersion, (serving) => giveUps.skip(started, serving));
       if (builder) return { builder, until };
     }
+    // the started version's files could not be loaded: the run's last served version, loaded in its stead, serves
+    if (!agent) throw giveUps.refused(started);
     try {
-      return { builder: servableBy(agent, candles), until };
+      const builder = servableBy(agent, candles);
+      // a version standing in for the started one that could not be loaded (not the run's serving first, a catch-up)
+      if (!servedOnce && started.failure && version !== started.version) giveUps.fellBack(started, version);
+      return { builder, until };
     } catch (e) {
       const why = `cannot be loaded over the run's candles (${shortError(e)})`;
+      // the stand-in for a started version that could not be loaded: the started one's failure refuses the run
+      if (!servedOnce && started.failure) throw giveUps.refused(started);
       const builder = await fallBack(candles, runVersion, (serving) => giveUps.giveUp(started, why, serving));
       if (builder) return { builder, until };
-      throw new ModelRefusedError(`model ${home}: version ${version} ${why}`);
+      throw giveUps.refused({ ...started, version }, why);
     }
   };
   // versions said to decide candles in their own sample, said once each
   const saidInSample = new Set<string>();
   /** One warning line when the version serving decides candles from `from` that it saw (no earlier one could). */
-  const sayInSample = (from: number) => {
-    const sample = sampleOf(agent.meta);
+  const sayInSample = (served: LoadedAgent, from: number) => {
+    const sample = sampleOf(served.meta);
     if (!sample || sample.outFrom <= from || saidInSample.has(version)) return;
     saidInSample.add(version);
     log().warn(inSampleLine(home, version, sample, from));
@@ -207,11 +234,15 @@ export async function modelPolicySource(
     // trading.historyCandles, or more when the model's features need more to equal a backtest's over a longer file
     // (recursive ones such as ta's EMAs keep a trace of where the data started); the version the tick will serve's
     get history() {
-      return Math.max(settings.trading.historyCandles, recipeHistory((pending?.loaded ?? agent).recipe));
+      const recipe = (pending?.loaded ?? agent)?.recipe;
+      return Math.max(settings.trading.historyCandles, recipe ? recipeHistory(recipe) : 0);
     },
-    async follow() {
-      await followPointer();
+    async follow(run?: ServedRun) {
+      await followPointer(run);
       followed = true;
+    },
+    checkNewRun() {
+      if (started.failure) throw started.failure.error;
     },
     async forCandles(
       candles: Candles,
@@ -223,13 +254,13 @@ export async function modelPolicySource(
       // a tick that followed the pointer before loading its candles is served the version it loaded them for (a
       // promotion in between waits for the next tick); a caller that did not follows it here
       if (followed) followed = false;
-      else await followPointer();
+      else await followPointer({ modelVersion: runVersion, modelRefusal: refusal });
       const { builder, until } = await builderFor(candles, runVersion, from);
       servedOnce = true;
-      sayInSample(from);
+      const served = agent as LoadedAgent;
+      sayInSample(served, from);
       // the tick asks again from `until`, over the same candles: the pointer is not read again in between
       if (until !== undefined) followed = true;
-      const served = agent;
       return {
         ...(until !== undefined ? { until } : {}),
         policy: served.policy,
@@ -244,12 +275,13 @@ export async function modelPolicySource(
     },
     dispose: () => {
       dropPending();
-      agent.dispose();
+      agent?.dispose();
     },
   };
+  // a started version that could not be loaded: its costs when its meta.json reads, else another version's
   return {
     source,
-    sizing: recipeSizing(agent.recipe, settings.backtest),
-    ...runCosts(agent.recipe.costs, settings.account),
+    sizing: startedAgent ? recipeSizing(startedAgent.recipe, settings.backtest) : ruleSizing(settings.backtest),
+    ...runCosts(startedAgent?.recipe.costs ?? startedCosts(home, started, first.dir), settings.account),
   };
 }

@@ -303,7 +303,8 @@ export class PortfolioLiveTrader extends PortfolioTrader {
 
   private async liveStep(opts: { shouldStop?: () => boolean }): Promise<TickReport> {
     const { repo, symbols, costs, band, clock, logger } = this.o;
-    await this.o.policies.follow?.(); // before the history and series it reads are backfilled and loaded, as on paper
+    // before the history and series it reads are backfilled and loaded, as on paper
+    await this.o.policies.follow?.(this.state());
     this.run ??= this.openRun(clock());
     this.applyControl();
     if (this.run.halted) await haltAfterSettling(this.run.halted, () => this.settleSubmitting(), this.o.logger);
@@ -407,8 +408,8 @@ export class PortfolioLiveTrader extends PortfolioTrader {
         } else planned.push({ market: m, orderId, clientId, side, amount: capped.amount, close: closes[m] });
       }
       const memory = handle.policy.memory?.save();
-      const version = handle.version;
-      this.closeCandle({ run, pf, account, ts, marks: closes, weights, value, equity, version, pending, memory });
+      const served = handle;
+      this.closeCandle({ run, pf, account, ts, marks: closes, weights, value, equity, served, pending, memory });
     });
     // sells first, so the buys can spend what they brought
     planned.sort((a, b) => (a.side === b.side ? 0 : a.side === 'sell' ? -1 : 1));

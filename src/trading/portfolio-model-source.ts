@@ -5,18 +5,17 @@
  * (src/trading/model-policy-source.ts): a promoted version serves from the next tick, on the history and informative
  * series it reads. A version that fails to load, was trained on another timeframe or other markets, or whose series
  * cannot be loaded or aimed at is given up (one line) while the one already serving keeps trading, until the pointer is
- * written again or its retry wait is over (src/trading/version-refusal.ts). The version the process starts with falls
- * back on the one the run last served, as on one market.
+ * written again or its retry wait is over (src/trading/version-refusal.ts), and stored with the run. The version the
+ * process starts with, when it cannot serve or even be loaded, falls back on the one the run last served, and a version
+ * about to serve has its network asked once, as on one market.
  */
 import path from 'node:path';
 import { log } from '../core/log.ts';
-import { ModelRefusedError } from '../core/errors.ts';
 import { agentPolicy, type PortfolioAgent } from '../agents/portfolio-agent.ts';
 import {
   aimPortfolioAgent,
   checkModelSymbols,
   openPortfolioModel,
-  readPortfolioModelInfo,
   type OpenedPortfolioModel,
   type PortfolioModelInfo,
 } from '../agents/portfolio-model.ts';
@@ -28,7 +27,23 @@ import { shortError } from '../data/exchange.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
 import type { PortfolioPolicySource } from './portfolio-policy-source.ts';
-import { versionGiveUps } from './version-refusal.ts';
+import type { ServedRun } from './types.ts';
+import { askNetwork, loadStarted, startedCosts, versionGiveUps } from './version-refusal.ts';
+
+/** `agent`, aimed over `traded`, its network asked once at their newest candle time (askNetwork). */
+function checkNetwork(agent: PortfolioAgent, traded: readonly Candles[]): void {
+  const newest = Math.max(...traded.map((c) => c.ts.at(-1) ?? -Infinity));
+  if (!(newest >= agent.builder.firstTs)) return;
+  askNetwork(() =>
+    agent.weights(
+      agent.builder.build(
+        newest,
+        traded.map(() => 0),
+        0,
+      ),
+    ),
+  );
+}
 
 /**
  * The source, checked before any network or disk work: the home must hold a portfolio model trading `symbols` in
@@ -42,45 +57,74 @@ export async function portfolioModelSource(
   clock: () => number = Date.now,
 ): Promise<PortfolioPolicySource & { costs: string }> {
   const first = resolveModel(home);
-  checkModelSymbols(home, first.dir, symbols);
+  const firstStamp = pointerStamp(home);
   const market = { exchange: settings.exchange.id, symbol: symbols.join(','), timeframe: settings.timeframe };
-  sayModelMarket(home, first.dir, market, (line) => log().warn(line), STORE_ONLY);
-  let served: PortfolioModelInfo = readPortfolioModelInfo(first.dir);
-  const costs = served.costs;
   await initBackend(settings.ml.backend);
+  // a version that cannot be loaded is kept as such: the run's last served one may stand in (follow)
+  const { started, loaded: opened } = await loadStarted(home, { version: first.version, stamp: firstStamp }, () => {
+    checkModelSymbols(home, first.dir, symbols);
+    sayModelMarket(home, first.dir, market, (line) => log().warn(line), STORE_ONLY);
+    return openPortfolioModel(first.dir);
+  });
+  let served: PortfolioModelInfo | undefined = opened?.info;
+  // a started version that could not be loaded: its costs when its meta.json reads, else another version's
+  const costs = opened?.info.costs ?? startedCosts(home, started, first.dir);
   let agent: PortfolioAgent | undefined;
   let version = first.version;
   // the version the next forSeries serves, loaded but not aimed yet: the first one, or the one the pointer moved to
   // `stamp`: the write of the pointer it was read at (a version given up on is tried again after the next write)
-  let next: { version: string; stamp: string; opened: OpenedPortfolioModel } | undefined = {
+  let next: { version: string; stamp: string; opened: OpenedPortfolioModel } | undefined = opened && {
     version,
-    stamp: pointerStamp(home),
-    opened: await openPortfolioModel(first.dir),
+    stamp: firstStamp,
+    opened,
   };
   // a version given up on (it could not be loaded, or its series could not be), with when it is tried again
   const giveUps = versionGiveUps(home, clock);
   const label = `model:${path.normalize(home)}`;
   /** What the tick loads its series for: the version it will serve. */
   const coming = () => next?.opened.info ?? served;
+  /** A saved version checked against the run's markets and opened. */
+  const openChecked = async (dir: string) => {
+    checkModelMarket(home, dir, market, STORE_ONLY);
+    checkModelSymbols(home, dir, symbols);
+    return openPortfolioModel(dir);
+  };
+  // whether `next` is the run's last served version standing in for the started one (its line said when it serves)
+  let standsIn = false;
+  /**
+   * Before any version served: the run's last served version, opened to serve instead of the started one when that
+   * one could not be loaded or is given up on still (giveUps.standIn); says whether it stands in.
+   */
+  const standIn = async (run: ServedRun | undefined) => {
+    const to = agent ? undefined : giveUps.standIn(started, run);
+    if (!to) return false;
+    if (next?.version === to.version) return (standsIn = true);
+    try {
+      const loaded = await openChecked(to.dir);
+      next?.opened.dispose();
+      next = { version: to.version, stamp: started.stamp, opened: loaded };
+      return (standsIn = true);
+    } catch {
+      return false; // the started version's failure is the one the run is refused with
+    }
+  };
   /** The version the run last served, opened, when it is another one still saved in the home (else undefined). */
   const openRunVersion = async (runVersion: string | undefined, failed: string) => {
     const dir = runVersion === undefined || runVersion === failed ? undefined : savedVersionDir(home, runVersion);
     if (runVersion === undefined || !dir) return undefined;
     try {
-      checkModelMarket(home, dir, market, STORE_ONLY);
-      checkModelSymbols(home, dir, symbols);
-      return { version: runVersion, opened: await openPortfolioModel(dir) };
+      return { version: runVersion, opened: await openChecked(dir) };
     } catch {
       return undefined; // the started version's failure is the one the run is refused with
     }
   };
   /** Whether `info`'s version reads the informative series the serving version reads (so the tick loaded them). */
   const sameSeries = (info: PortfolioModelInfo | undefined) =>
-    info !== undefined && info.informative.join(',') === served.informative.join(',');
+    info !== undefined && info.informative.join(',') === served?.informative.join(',');
   /**
    * The version the run last served (`runVersion`) serves first when the one this process started with saw the
    * candles from `from` and reads the same series (a catch-up after a promotion, a `--once` tick): the started one
-   * waits as `next`.
+   * waits as `next`. Not when `next` stands in for the started one (standIn): it is the run's version already.
    */
   const serveRunVersionFirst = async (
     traded: readonly Candles[],
@@ -88,13 +132,15 @@ export async function portfolioModelSource(
     runVersion: string | undefined,
     from: number,
   ) => {
-    const started = next && versionSample(next.opened.dir);
-    if (!started || started.outFrom <= from || runVersion === undefined || runVersion === version) return;
+    const sample = next && !standsIn && versionSample(next.opened.dir);
+    if (!sample || sample.outFrom <= from || runVersion === undefined || runVersion === version) return;
     const before = await openRunVersion(runVersion, version);
     if (!before) return;
     try {
-      if (before.opened.info.informative.join(',') !== served.informative.join(',')) throw new Error('other series');
-      agent = before.opened.over(traded, informative);
+      if (!sameSeries(before.opened.info)) throw new Error('other series');
+      const loaded = before.opened.over(traded, informative);
+      checkNetwork(loaded, traded); // a failure disposes its network with the opened files below
+      agent = loaded;
     } catch {
       before.opened.dispose();
       return; // the started version serves, said to be in sample
@@ -115,19 +161,21 @@ export async function portfolioModelSource(
     label,
     // every series' first decision reads full feature rows (moving averages of up to 120 candles, then the window)
     get history() {
-      return coming().warmup;
+      return coming()?.warmup ?? 0;
     },
     get informative() {
-      return coming().informative;
+      return coming()?.informative ?? [];
     },
     costs,
     /**
      * Loads the version the pointer names when another one serves, before the tick backfills and loads the series:
      * its warm-up and its informative series (one the run did not read yet is fetched from then on).
      */
-    async follow() {
+    async follow(run?: ServedRun) {
       const stamp = pointerStamp(home);
       const pointed = currentVersion(home);
+      // the started version the pointer still names cannot serve: the run's last served version stands in for it
+      if ((await standIn(run)) && pointed === started.version && stamp === started.stamp) return;
       if (!pointed) return;
       if (pointed === version && agent) {
         next?.opened.dispose();
@@ -137,9 +185,7 @@ export async function portfolioModelSource(
       if (pointed === next?.version) return;
       const loaded = await giveUps.load({ version: pointed, stamp }, version, async () => {
         const to = resolveModel(home);
-        checkModelMarket(home, to.dir, market, STORE_ONLY);
-        checkModelSymbols(home, to.dir, symbols);
-        return { version: to.version, stamp, opened: await openPortfolioModel(to.dir) };
+        return { version: to.version, stamp, opened: await openChecked(to.dir) };
       });
       if (!loaded) return;
       next?.opened.dispose();
@@ -149,14 +195,15 @@ export async function portfolioModelSource(
       if (!next || !agent) return false;
       const reads = (info: PortfolioModelInfo) => [...info.informative].sort().join(',');
       // a failure over the series the serving version reads too is not the new version's doing
-      if (reads(next.opened.info) === reads(served)) return false;
+      if (served && reads(next.opened.info) === reads(served)) return false;
       const given = next;
       next = undefined;
       given.opened.dispose();
       giveUps.giveUp(given, `reads series this run cannot load (${shortError(error)})`, version);
       return true;
     },
-    async forSeries(traded, informative, runVersion, from = traded[0]?.ts.at(-1) ?? 0) {
+    async forSeries(traded, informative, runVersion, refusal, from = traded[0]?.ts.at(-1) ?? 0) {
+      if (!agent) giveUps.adopt(refusal);
       if (!agent && next) await serveRunVersionFirst(traded, informative, runVersion, from);
       // a version that saw the candles from `from` waits while the one serving reads the same series (else it serves)
       const waitsTo = next ? versionSample(next.opened.dir)?.outFrom : undefined;
@@ -164,10 +211,16 @@ export async function portfolioModelSource(
       const switching = waits ? undefined : next;
       if (switching) next = undefined;
       let aimed = false;
+      // before any version served, one standing in for the started one (the run's last served) or nothing to serve
+      const standing = !agent && standsIn && switching?.version !== started.version;
+      standsIn = false;
+      if (!switching && !agent) throw giveUps.refused(started);
       if (switching) {
         try {
           const loaded = switching.opened.over(traded, informative);
+          checkNetwork(loaded, traded); // a failure disposes its network with the opened files below
           if (agent) log().info(`model ${home}: now serving version ${switching.version}`);
+          else if (standing) giveUps.fellBack(started, switching.version);
           agent?.dispose();
           agent = loaded;
           version = switching.version;
@@ -175,11 +228,12 @@ export async function portfolioModelSource(
           aimed = true;
         } catch (e) {
           switching.opened.dispose();
+          if (standing) throw giveUps.refused(started);
           const why = `cannot be loaded over the run's candles (${shortError(e)})`;
           // the version the process starts with falls back on the one the run last served, if any: the trader loads
           // that one's series and asks again; a new run's has none, and what is wrong is in its folder
           const fallback = agent ? undefined : await openRunVersion(runVersion, switching.version);
-          if (!agent && !fallback) throw new ModelRefusedError(`model ${home}: version ${switching.version} ${why}`);
+          if (!agent && !fallback) throw giveUps.refused(switching, why);
           giveUps.giveUp(switching, why, fallback?.version ?? version);
           if (fallback) next = { ...fallback, stamp: switching.stamp };
           // these are the history and series the given-up version reads: the trader loads the serving version's
@@ -189,8 +243,12 @@ export async function portfolioModelSource(
       const serving = agent as PortfolioAgent;
       if (!aimed) aimPortfolioAgent(serving, traded, informative);
       sayInSample(from);
-      const policy = agentPolicy(served.strategy, () => serving, serving.recipe.episodeLength);
-      return { policy, version, label, ...(waits ? { until: waitsTo } : {}) };
+      const strategy = (served as PortfolioModelInfo).strategy;
+      const policy = agentPolicy(strategy, () => serving, serving.recipe.episodeLength);
+      return { policy, version, label, refusal: giveUps.record(), ...(waits ? { until: waitsTo } : {}) };
+    },
+    checkNewRun() {
+      if (started.failure) throw started.failure.error;
     },
     dispose: () => {
       next?.opened.dispose();

@@ -11,6 +11,7 @@ import type { PortfolioStrategy } from '../agents/portfolio-strategy.ts';
 import { createPortfolioRulePolicy } from '../agents/portfolio-rule-guard.ts';
 import { ruleTickCandles } from '../agents/strategy.ts';
 import type { PortfolioPolicy } from '../market/portfolio-engine.ts';
+import type { ServedRun, VersionRefusalRecord } from './types.ts';
 
 export interface PortfolioPolicyHandle {
   /** Gives target weights at a close from what the view shows (candles up to that close, current weights). */
@@ -18,6 +19,8 @@ export interface PortfolioPolicyHandle {
   /** Saved-model version that serves (undefined for rule strategies). */
   version?: string;
   label: string;
+  /** The model version the source gives up on, stored with the run as it decides (RunState.modelRefusal). */
+  refusal?: VersionRefusalRecord;
   /**
    * As PolicyHandle.until: the first candle time it may not decide (a version promoted meanwhile saw the ones before).
    */
@@ -40,7 +43,9 @@ export interface PortfolioPolicySource {
    * Brings the source up to the policy the tick will serve (a saved model's pointer, moved by a promotion or by hand),
    * before the tick reads `history`, `lookback` and `informative` to backfill and load its series: the version's.
    */
-  follow?(): Promise<void>;
+  follow?(run?: ServedRun): Promise<void>;
+  /** Throws what a new run is refused with before its first tick, as PolicySource.checkNewRun. */
+  checkNewRun?(): void;
   /**
    * The tick's backfill failed (`error`): when `follow` brought up a version that reads a series the serving one does
    * not, that series is the likely cause (an exchange that does not list it), and the source gives that version up
@@ -53,13 +58,14 @@ export interface PortfolioPolicySource {
    * and then up to the newest, in the run's market order, then each informative series' in `informative` order).
    * Undefined: the version `follow` brought up cannot be aimed over them and is given up; the trader backfills and
    * loads the serving version's series (`history`, `lookback` and `informative` are its again) and asks again.
-   * `runVersion`: the model version the run last served, and `from`: the first candle time the handle decides, as
-   * PolicySource.forCandles's.
+   * `runVersion` and `refusal`: the model version the run last served and the one it gave up on, and `from`: the
+   * first candle time the handle decides, as PolicySource.forCandles's.
    */
   forSeries(
     series: readonly Candles[],
     informative: readonly Candles[],
     runVersion?: string,
+    refusal?: VersionRefusalRecord,
     from?: number,
   ): PortfolioPolicyHandle | undefined | Promise<PortfolioPolicyHandle | undefined>;
   dispose?(): void;

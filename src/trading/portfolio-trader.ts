@@ -246,7 +246,8 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     informative: readonly Candles[],
     from: number,
   ): Promise<PortfolioPolicyHandle | undefined> {
-    const handle = await this.o.policies.forSeries(series, informative, this.run?.modelVersion, from);
+    const run = this.run;
+    const handle = await this.o.policies.forSeries(series, informative, run?.modelVersion, run?.modelRefusal, from);
     const memory = this.run?.portfolio?.policyMemory;
     if (handle && memory) handle.policy.memory?.restore(memory);
     return handle;
@@ -297,7 +298,7 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
   private async step(opts: { shouldStop?: () => boolean }): Promise<TickReport> {
     const now = this.o.clock();
     // the version a model source serves this tick decides the history and the series the tick backfills and loads
-    await this.o.policies.follow?.();
+    await this.o.policies.follow?.(this.state());
     this.run ??= this.openRun(now);
     const { closedOpen, fetched } = await this.controlAndBackfill(now, opts.shouldStop);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
@@ -384,7 +385,7 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
         pending = this.planOrders(account, targets, marks, value, ts, decidedAt);
       }
       const memory = handle.policy.memory?.save();
-      this.closeCandle({ run, pf, account, ts, marks, weights, value, version: handle.version, pending, memory });
+      this.closeCandle({ run, pf, account, ts, marks, weights, value, served: handle, pending, memory });
       return targets;
     });
   }
@@ -424,7 +425,8 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     value: number;
     /** The equity row's value when it is not `value` (live: net of the fees paid in a third currency). */
     equity?: number;
-    version: string | undefined;
+    /** The version that decided and the one its source gave up on (RunState.modelVersion, modelRefusal). */
+    served: Pick<PortfolioPolicyHandle, 'version' | 'refusal'>;
     pending: PortfolioPending | undefined;
     memory: number[] | undefined;
   }): void {
@@ -442,7 +444,8 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
       ...run,
       account: accountSummary(account),
       lastTs: ts,
-      modelVersion: c.version,
+      modelVersion: c.served.version,
+      modelRefusal: c.served.refusal,
       portfolio: {
         ...pf,
         account: snapshotPortfolio(account),

@@ -18,7 +18,7 @@ import type { Exchange } from 'ccxt';
 import { OffGridError } from '../data/grid.ts';
 import { TickClockCheck } from './live-start.ts';
 import type { RunRepository } from './run-repository.ts';
-import type { CandleFeed, PortfolioRunState, RunKey, RunState } from './types.ts';
+import type { CandleFeed, PortfolioRunState, RunKey, RunState, ServedRun } from './types.ts';
 
 /** What a paper or live run on a derived series does instead (its backfill is refused: fetchOrStored). */
 const DERIVED_NOT_TRADED =
@@ -38,7 +38,8 @@ export interface RunHolderOptions {
      * path-dependent indicators start from the same candle); absent: counted in each series' stored candles.
      */
     readonly historyAsRuleWarmup?: boolean;
-    follow?(): Promise<void>;
+    follow?(run?: ServedRun): Promise<void>;
+    checkNewRun?(): void;
   };
   /** Starting balance of a new run; resuming a run that started with another is refused when `balanceGiven`. */
   balance: number;
@@ -154,6 +155,8 @@ export abstract class RunHolder<O extends RunHolderOptions> {
   checkStart(): void {
     const existing = this.o.repo.find(this.o.key);
     if (existing) this.refuseStored(existing, this.o.clock());
+    // a saved model version that cannot be loaded: a stored run goes on with the one it served, a new one is refused
+    else this.o.policies.checkNewRun?.();
   }
 
   /** Whether a stored run under this key is of this trader's kind (another kind is refused like another policy). */

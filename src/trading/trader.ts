@@ -165,7 +165,7 @@ export class Trader extends RunHolder<TraderOptions> {
   private async step(opts: TickOptions): Promise<TickReport> {
     const now = this.o.clock();
     // the version a model source serves this tick decides how much history the tick backfills and loads
-    await this.o.policies.follow?.();
+    await this.o.policies.follow?.(this.state());
     this.run ??= this.openRun(now);
     const { closedOpen, fetched } = await this.controlAndBackfill(now, opts.shouldStop);
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };

@@ -55,6 +55,9 @@ export interface VersionRefusalRecord {
   wait: number;
 }
 
+/** What a model source reads of the run it serves: the version it last served and the one it gave up on. */
+export type ServedRun = Pick<RunState, 'modelVersion' | 'modelRefusal'>;
+
 export interface PolicySource {
   readonly label: string;
   /** Candles of history a new run loads before its first traded candle (default: trading.historyCandles). */
@@ -69,8 +72,14 @@ export interface PolicySource {
   /**
    * Brings the source up to the policy the tick will serve (a saved model's pointer, moved by a promotion or by hand),
    * before the tick reads `history` and `lookback` to backfill and load its candles: those of the version it serves.
+   * `run`: the run's stored state (none for a new run), whose last served version stands in for one that cannot.
    */
-  follow?(): Promise<void>;
+  follow?(run?: ServedRun): Promise<void>;
+  /**
+   * Throws what a new run is refused with before its first tick (a saved model whose files cannot be loaded); a
+   * stored run goes on with the version it served (forCandles).
+   */
+  checkNewRun?(): void;
   /**
    * The policy for these candles (the tick's: `lookback` before its first candle, then up to the newest one).
    * `runVersion`: the model version the run last served (RunState.modelVersion; none for a new run), which a saved

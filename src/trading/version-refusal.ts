@@ -5,9 +5,14 @@
  * copied in); and the one line a give-up logs, so a version the pointer names is not logged at every tick. The give-up
  * is stored with the run (RunState.modelRefusal) and taken up by the next process, so a cron'd `--once` skips it too.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { log } from '../core/log.ts';
+import { ModelRefusedError, UserError } from '../core/errors.ts';
 import { shortError } from '../data/exchange.ts';
-import type { VersionRefusalRecord } from './types.ts';
+import { INITIAL_VERSION, savedVersionDir } from '../agents/model-pointer.ts';
+import { savedModelCosts } from '../agents/model-costs.ts';
+import type { ServedRun, VersionRefusalRecord } from './types.ts';
 
 const HOUR = 3_600_000;
 /** The wait before a version given up on is tried again, the first time. */
@@ -60,6 +65,79 @@ interface PointedVersion {
   stamp: string;
 }
 
+/**
+ * The version a process starts with (the one CURRENT names then); `failure`: why its files could not be loaded (a
+ * truncated weights file, a meta.json that is not JSON, another timeframe), kept for the run's last served version to
+ * stand in (see VersionGiveUps.standIn), and `error`, thrown as it was when a new run would start on it.
+ */
+interface StartedVersion extends PointedVersion {
+  failure?: { why: string; error: unknown };
+}
+
+/** The folders of the versions `home` holds besides `version`, the newest name first: one a run may have served. */
+function otherVersionDirs(home: string, version: string): string[] {
+  const others = [...safeReaddir(path.join(home, 'versions')).sort().reverse(), INITIAL_VERSION];
+  return others.filter((v) => v !== version).flatMap((v) => savedVersionDir(home, v) ?? []);
+}
+
+/**
+ * The cost preset (meta.json's recipe `costs`) the run trades under when the version it started with could not be
+ * loaded: its own when its meta.json reads, else another version's of the home (a retrain keeps the recipe's costs),
+ * so the version standing in fills at its costs, not the config's.
+ */
+export function startedCosts(home: string, started: StartedVersion, dir: string): string {
+  const readable = (d: string) => {
+    try {
+      JSON.parse(readFileSync(path.join(d, 'meta.json'), 'utf8'));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const from = [dir, ...otherVersionDirs(home, started.version)].find(readable);
+  return from ? savedModelCosts(from) : 'config';
+}
+
+const safeReaddir = (dir: string): string[] => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+};
+
+/**
+ * `load`s the version a process starts with (`pointed`). Its failure is kept with it (StartedVersion.failure) when the
+ * home holds another saved version: a run that served that one goes on with it (a cron'd `--once` used to exit 1 at
+ * every tick). With none, it is thrown as it was, before any other work: no run can fall back.
+ */
+export async function loadStarted<T>(
+  home: string,
+  pointed: PointedVersion,
+  load: () => Promise<T>,
+): Promise<{ started: StartedVersion; loaded?: T }> {
+  try {
+    return { started: { ...pointed }, loaded: await load() };
+  } catch (e) {
+    if (otherVersionDirs(home, pointed.version).length === 0) throw e;
+    return { started: { ...pointed, failure: { why: `cannot be loaded (${shortError(e)})`, error: e } } };
+  }
+}
+
+/**
+ * `net`, the network of a version about to serve, asked once (its stateless pass, never the policy's decision rule): a
+ * version whose network cannot run on the run's observations (weights of another shape) cannot serve the run, as one
+ * whose features cannot be built.
+ */
+export function askNetwork(net: () => unknown): void {
+  try {
+    net();
+  } catch (e) {
+    // the tfjs error's own words, without its class name (what the user reads is the one line the give-up logs)
+    throw new UserError(`its network cannot decide them: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 /** A model home's give-ups, for both model sources (single market and portfolio). */
 interface VersionGiveUps {
   /** Whether `pointed` is given up on still. */
@@ -77,6 +155,19 @@ interface VersionGiveUps {
    * undefined: broken files, or a version trained on another timeframe or other markets, while `serving` trades.
    */
   load<T>(pointed: PointedVersion, serving: string, load: () => Promise<T>): Promise<T | undefined>;
+  /**
+   * The version to serve instead of `started` before any served in this process: the run's last served one
+   * (`run.modelVersion`, another one still saved in the home), when `started` could not be loaded or is given up on
+   * still (taken up from `run.modelRefusal`); undefined otherwise.
+   */
+  standIn(started: StartedVersion, run: ServedRun | undefined): { version: string; dir: string } | undefined;
+  /**
+   * One line: `serving` decides instead of `started`, which is given up on still (skipped) or could not be loaded
+   * (given up now).
+   */
+  fellBack(started: StartedVersion, serving: string): void;
+  /** What a run is refused with when `started` cannot serve, `why`, and no version stands in. */
+  refused(started: StartedVersion, why?: string): ModelRefusedError;
 }
 
 /** The give-ups of the model home `home`, their waits measured with `clock` (the trader's). */
@@ -86,18 +177,35 @@ export function versionGiveUps(home: string, clock: () => number = Date.now): Ve
     const retry = refusal.refuse(pointed.version, pointed.stamp);
     log().error(`model ${home}: version ${pointed.version} ${why}; still serving ${serving} (${retry})`);
   };
+  const skip = (pointed: PointedVersion, serving: string) => {
+    const r = refusal.record();
+    const retry = r ? ` (${retryText(r)})` : '';
+    const line = `version ${pointed.version} is skipped, as this run gave it up; still serving ${serving}${retry}`;
+    log().warn(`model ${home}: ${line}`);
+  };
+  const adopt = (stored: VersionRefusalRecord | undefined) => {
+    if (stored && !refusal.record()) refusal.adopt(stored);
+  };
   return {
     holds: (pointed) => refusal.holds(pointed.version, pointed.stamp),
     giveUp,
-    skip(pointed, serving) {
-      const r = refusal.record();
-      const retry = r ? ` (${retryText(r)})` : '';
-      const line = `version ${pointed.version} is skipped, as this run gave it up; still serving ${serving}${retry}`;
-      log().warn(`model ${home}: ${line}`);
-    },
+    skip,
     record: () => refusal.record(),
-    adopt(stored) {
-      if (stored && !refusal.record()) refusal.adopt(stored);
+    adopt,
+    standIn(started, run) {
+      adopt(run?.modelRefusal);
+      const version = run?.modelVersion;
+      if (version === undefined || version === started.version) return undefined;
+      if (!started.failure && !refusal.holds(started.version, started.stamp)) return undefined;
+      const dir = savedVersionDir(home, version);
+      return dir ? { version, dir } : undefined;
+    },
+    fellBack(started, serving) {
+      if (refusal.holds(started.version, started.stamp)) skip(started, serving);
+      else giveUp(started, started.failure?.why ?? 'cannot serve the run', serving);
+    },
+    refused(started, why = started.failure?.why) {
+      return new ModelRefusedError(`model ${home}: version ${started.version} ${why ?? 'cannot serve the run'}`);
     },
     async load(pointed, serving, load) {
       if (refusal.holds(pointed.version, pointed.stamp)) return undefined;

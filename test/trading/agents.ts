@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -118,4 +119,47 @@ export function riseThenFall(up: number, down: number, start = Date.UTC(2024, 0,
     c.volume[i] = 10 + 5 * Math.cos(i / 7);
   }
   return c;
+}
+
+/**
+ * Ways a saved version's files cannot be loaded at all (single-market or portfolio): weights cut short, a meta.json
+ * that is not JSON, a model of another timeframe (1d) than the runs' 1h. Each names what its one line says.
+ */
+export const UNLOADABLE: readonly { name: string; spoil: (dir: string) => void; says: RegExp }[] = [
+  {
+    name: 'truncated',
+    spoil: (dir) => writeFileSync(path.join(dir, 'model.weights.bin'), Buffer.alloc(100)),
+    says: /model\.weights\.bin has 100 bytes, model\.json expects \d+ \(truncated or foreign\)/,
+  },
+  {
+    name: 'corrupt',
+    spoil: (dir) => writeFileSync(path.join(dir, 'meta.json'), '{"learner": '),
+    says: /meta\.json is not valid JSON|no readable meta\.json/,
+  },
+  {
+    name: 'daily',
+    spoil: (dir) => {
+      const file = path.join(dir, 'meta.json');
+      const meta = JSON.parse(readFileSync(file, 'utf8')) as { market: { timeframe: string } };
+      meta.market.timeframe = '1d';
+      writeFileSync(file, JSON.stringify(meta));
+    },
+    says: /was trained on .*1d.*; this run uses 1h candles/,
+  },
+];
+
+/**
+ * The lines of three hourly `--once` ticks (`lines`) over a CURRENT version `name` that cannot be loaded (`says`):
+ * given up (1h), given up again when its wait is over (2h), then skipped by the next process while it waits, the
+ * version `initial` serving.
+ */
+export function assertFellBackThrice(lines: readonly string[], name: string, says: RegExp): void {
+  const said = lines.filter((l) => l.includes(`version ${name}`));
+  assert.equal(said.length, 3, lines.join(''));
+  for (const [n, hours] of [1, 2].entries()) {
+    assert.match(said[n], new RegExp(`version ${name} cannot be loaded \\(.*\\); still serving initial`));
+    assert.match(said[n], new RegExp(`\\(tried again in ${hours}h`));
+    assert.match(said[n], says);
+  }
+  assert.match(said[2], new RegExp(`version ${name} is skipped, as this run gave it up; still serving initial`));
 }

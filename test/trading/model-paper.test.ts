@@ -21,7 +21,14 @@ import { modelPolicySource } from '../../src/trading/model-policy-source.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { Trader } from '../../src/trading/trader.ts';
-import { saveAgent, SMALL_RECIPE, spoilNetworkShape, spoilScalerColumns } from './agents.ts';
+import {
+  saveAgent,
+  SMALL_RECIPE,
+  spoilNetworkShape,
+  spoilScalerColumns,
+  UNLOADABLE,
+  assertFellBackThrice,
+} from './agents.ts';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
 import { featureHistory } from '../../src/features/index.ts';
 import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
@@ -512,5 +519,43 @@ version deciding every candle; a newly promoted version is tried at once; a new 
     );
   } finally {
     close();
+  }
+});
+
+test(`paper --once (a process per tick): a CURRENT version whose files cannot be loaded at all (weights cut short, a \
+meta.json that is not JSON, a 1d model for a 1h run) does not stop the run: the run's last served version decides \
+with one line, the give-up stored so the next process skips it; a new run is refused in one line`, async () => {
+  for (const { name, spoil, says } of UNLOADABLE) {
+    const { s, home, lines, repo, startIndex, at, onceAfter, close } = onceRuns(`unloadable-${name}`);
+    try {
+      await saveAgent(home, 'sell', s.candles); // 'initial'
+      await onceAfter(startIndex);
+      const staged = stageVersion(home, name);
+      await saveAgent(staged.dir, 'buy', s.candles);
+      spoil(staged.dir);
+      staged.commit();
+      promoteVersion(home, name);
+      // each process exited 1 when it loaded CURRENT, before any tick: the run's candles went undecided
+      for (let k = startIndex + 1; k <= startIndex + 3; k++) await onceAfter(k);
+      assertFellBackThrice(lines, name, says);
+      const run = repo.list()[0];
+      const decided = repo.decisions(run.id).map((d) => ({ ts: d.ts, version: d.modelVersion }));
+      const expected = [0, 1, 2, 3].map((n) => ({ ts: s.candles.ts[startIndex + n], version: 'initial' }));
+      assert.deepEqual(decided, expected, `${name}: every candle is decided by the version the run served`);
+      assert.equal(repo.get(run.id).modelRefusal?.version, name, 'the give-up is stored with the run');
+
+      // a new run has nothing to fall back on: refused before its first tick with the files' own line, and at it
+      const served = await modelPolicySource(home, s.config, () => at(startIndex + 4));
+      try {
+        const trader = modelTrader(s, served, startIndex, () => at(startIndex + 4), 'new');
+        assert.throws(() => trader.checkStart(), says);
+        await assert.rejects(trader.tick(), (e: Error) => e.name === 'ModelRefusedError' && says.test(e.message));
+        assert.equal(repo.list().length, 1, 'no new run left');
+      } finally {
+        served.source.dispose?.();
+      }
+    } finally {
+      close();
+    }
   }
 });

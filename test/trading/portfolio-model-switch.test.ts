@@ -4,7 +4,7 @@
  * switch on, its decisions and trades are those of a backtest of that version over the whole file.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -27,7 +27,7 @@ import type { CandleFeed } from '../../src/trading/types.ts';
 import type { PortfolioPolicySource } from '../../src/trading/portfolio-policy-source.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { pairRecipe } from '../agents/portfolio-helpers.ts';
-import { spoilScalerColumns } from './agents.ts';
+import { assertFellBackThrice, spoilScalerColumns, UNLOADABLE } from './agents.ts';
 import { ModelRefusedError } from '../../src/core/errors.ts';
 import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
 import { capturingLogger } from '../helpers/log.ts';
@@ -101,6 +101,7 @@ function switchTrader(o: {
   clock: () => number;
   feedFor?: (symbol: string) => CandleFeed;
   late?: LateA;
+  /** The run's name (default 'switch'). */
   name?: string;
 }): PortfolioTrader {
   const { late } = o;
@@ -451,6 +452,114 @@ features, the run's last served version decides with one line naming both`, asyn
   } finally {
     setLogger(previous);
     close();
+  }
+});
+
+/**
+ * `bot paper --symbols A/KRW,B/KRW --model … --once` on portfolioModelRun's home (a process per tick): `onceAfter(k)`
+ * starts a fresh source and trader of the run `name` and ticks it once after candle k closes; `promote(version,
+ * spoil)` saves, spoils and promotes a version keeping everything in cash; what is logged is kept in `lines`.
+ */
+async function portfolioOnceRuns() {
+  const run = await portfolioModelRun({});
+  const { store, home, ex } = run;
+  const lines: string[] = [];
+  const previous = log();
+  setLogger(capturingLogger(lines));
+  const at = (k: number) => a.ts[k] + HOUR + 1000;
+  const config = loadConfig({ overrides: { ml: { backend: 'wasm' }, log: { file: '' } } });
+  const source = (k: number) => portfolioModelSource(home, config, symbols, () => at(k));
+  // a process whose CURRENT cannot be loaded knows no informative series before the version standing in is opened
+  const feedFor = (symbol: string) => {
+    assert.equal(symbol, 'I/KRW');
+    return seriesFeed(i, HOUR);
+  };
+  const onceAfter = async (k: number) => {
+    const served = await source(k);
+    try {
+      await switchTrader({ store, ex, source: served, clock: () => at(k), feedFor }).tick();
+    } finally {
+      served.dispose?.();
+    }
+  };
+  const promote = async (version: string, spoil: (dir: string) => unknown) => {
+    const staged = stageVersion(home, version);
+    await saveModel(staged.dir, pairRecipe({ cash: true }), [a, b, i], ex, [-30, -30]);
+    await spoil(staged.dir);
+    staged.commit();
+    promoteVersion(home, version);
+  };
+  /** The run's decisions from candle 800 on, each with the version that made it. */
+  const decided = () => {
+    const id = run.repo.list()[0].id;
+    return run.repo.decisions(id).map((d) => ({ ts: d.ts, version: d.modelVersion }));
+  };
+  const close = () => (setLogger(previous), run.close());
+  return { ...run, lines, at, config, source, feedFor, onceAfter, promote, decided, close };
+}
+
+test(`portfolio paper --once (a process per tick): a CURRENT version whose files cannot be loaded at all (weights cut \
+short, a meta.json that is not JSON, a 1d model for a 1h run) does not stop the run: the run's last served version \
+decides with one line, the give-up stored with the run so the next process skips it; a new run is \
+refused`, async () => {
+  for (const { name, spoil, says } of UNLOADABLE) {
+    const run = await portfolioOnceRuns();
+    const { lines, onceAfter, repo, store, ex } = run;
+    try {
+      await onceAfter(startIndex);
+      await run.promote(name, spoil);
+      // each process exited 1 when it loaded CURRENT, before any tick: the run's candles went undecided
+      for (let k = startIndex + 1; k <= startIndex + 3; k++) await onceAfter(k);
+      assertFellBackThrice(lines, name, says);
+      const expected = [0, 1, 2, 3].map((n) => ({ ts: a.ts[startIndex + n], version: 'initial' }));
+      assert.deepEqual(run.decided(), expected, `${name}: every candle is decided by the version the run served`);
+      assert.equal(repo.list()[0].modelRefusal?.version, name, 'the give-up is stored with the run');
+
+      // a new run has nothing to fall back on: refused before its first tick with the files' own line, and at it
+      const served = await run.source(startIndex + 4);
+      // the costs its versions trade under (a meta.json that is not JSON used to give the config's)
+      assert.equal(served.costs, 'zero', `${name}: the recipe's costs`);
+      try {
+        const clock = () => run.at(startIndex + 4);
+        const trader = switchTrader({ store, ex, source: served, clock, name: 'new', feedFor: run.feedFor });
+        assert.throws(() => trader.checkStart(), says);
+        await assert.rejects(trader.tick(), (e: Error) => e instanceof ModelRefusedError && says.test(e.message));
+        assert.equal(repo.list().length, 1, 'no new run left');
+      } finally {
+        served.dispose?.();
+      }
+    } finally {
+      run.close();
+    }
+  }
+});
+
+test(`portfolio paper --once: a CURRENT version whose files load and aim but whose network cannot decide the run's \
+series (weights of another shape) is given up with the run before it serves: the run's last served version decides \
+every candle, later processes skip it in one line`, async () => {
+  const run = await portfolioOnceRuns();
+  const { lines, onceAfter, repo, home, ex } = run;
+  try {
+    await onceAfter(startIndex);
+    // the network of a model with a window one candle longer: its first layer expects more inputs
+    const other = path.join(home, '..', 'longer');
+    await saveModel(other, pairRecipe({ cash: true, window: 3 }), [a, b, i], ex, [-30, -30]);
+    await run.promote('network', (dir) => {
+      for (const f of ['model.json', 'model.weights.bin']) copyFileSync(path.join(other, f), path.join(dir, f));
+    });
+    // it used to serve and fail at every decision, tick after tick, each process trying it anew (nothing stored)
+    for (let k = startIndex + 1; k <= startIndex + 3; k++) await onceAfter(k);
+    const said = lines.filter((l) => l.includes('version network'));
+    assert.equal(said.length, 3, lines.join(''));
+    assert.match(said[0], /version network cannot be loaded over the run's candles \(its network cannot decide them: /);
+    assert.match(said[0], /\); still serving initial \(tried again in 1h/);
+    assert.match(said[1], /tried again in 2h/);
+    assert.match(said[2], /version network is skipped, as this run gave it up; still serving initial/);
+    const expected = [0, 1, 2, 3].map((n) => ({ ts: a.ts[startIndex + n], version: 'initial' }));
+    assert.deepEqual(run.decided(), expected, 'every candle is decided by the version the run served');
+    assert.equal(repo.list()[0].modelRefusal?.version, 'network', 'the give-up is stored with the run');
+  } finally {
+    run.close();
   }
 });
 
