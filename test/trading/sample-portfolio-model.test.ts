@@ -32,18 +32,9 @@ offline; nothing stored names bot data derive, a paper run on a clock and a live
     );
     const home = path.join(tmp.dir, 'models', 'ppo-etf-pair');
     const out = path.join(tmp.dir, 'out');
-    const trained = await runBot([
-      'backtest',
-      '--strategy',
-      'ppo-etf-pair',
-      '--sample',
-      '--epochs',
-      '1',
-      '--config',
-      cfg,
-      '--out',
-      out,
-    ]);
+    // one epoch of the ETF-pair recipe on the bundled sample, the model saved into the config's modelsDir
+    const train = ['backtest', '--strategy', 'ppo-etf-pair', '--sample', '--epochs', '1'];
+    const trained = await runBot([...train, '--config', cfg, '--out', out]);
     assert.equal(trained.code, 0, trained.stderr);
 
     // nothing stored yet: the way to store the sample's series, not a download from an exchange that lacks them
