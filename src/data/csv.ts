@@ -252,12 +252,20 @@ const COLUMN_ALIASES: Record<string, 'time' | Field | 'skip'> = {
 
 /**
  * What `--columns time,open,high,low,close,volume` says (file order; `_` or `skip` ignores a column; without volume
- * the volume is stored as 0).
+ * the volume is stored as 0). `date` and `time` both named: the date and its time of day (`clock`), read together as
+ * the header reader reads `Date,Time` files.
  */
-export function parseColumnsSpec(spec: string): { time: number; cols: Cols; names: string[] } {
+export function parseColumnsSpec(spec: string): { time: number; clock?: number; cols: Cols; names: string[] } {
   const names = spec.split(',').map((n) => n.trim().toLowerCase());
   const at: Partial<Record<'time' | Field, number>> = {};
+  const dated = names.includes('date');
+  let clock: number | undefined;
   names.forEach((n, i) => {
+    if (dated && n === 'time') {
+      if (clock !== undefined) throw new UserError(`--columns: time is named twice in "${spec}"`);
+      clock = i;
+      return;
+    }
     const role = COLUMN_ALIASES[n];
     if (role === undefined) {
       const known = 'use time, open, high, low, close, volume, and _ or skip for a column to ignore';
@@ -275,18 +283,34 @@ export function parseColumnsSpec(spec: string): { time: number; cols: Cols; name
   const { time, open, high, low, close, volume } = at as Record<'time' | Exclude<Field, 'volume'>, number> & {
     volume?: number;
   };
-  return { time, cols: { open, high, low, close, ...(volume !== undefined ? { volume } : {}) }, names };
+  const fields = { open, high, low, close, ...(volume !== undefined ? { volume } : {}) };
+  return { time, ...(clock !== undefined ? { clock } : {}), cols: fields, names };
 }
 
-/** The layout `--columns` gives; a first line that holds no numbers where it names prices is a header and skipped. */
-function columnsLayout(spec: string, first: readonly string[], at: number): Layout {
-  const { time, cols, names } = parseColumnsSpec(spec);
+/**
+ * The layout `--columns` gives; a first line that holds no numbers where it names prices is a header and skipped, once
+ * it has as many fields as the columns named (one more or fewer: the layout does not describe the file).
+ */
+function columnsLayout(spec: string, first: readonly string[], at: number, file: string): Layout {
+  const { time, clock, cols, names } = parseColumnsSpec(spec);
   const prices = ['open', 'high', 'low', 'close'] as const;
   const header = prices.every((f) => !Number.isFinite(parseCsvNumber(first[cols[f]] ?? '')));
   const layout = `CSV read as --columns ${names.join(',')}`;
   // every row has the columns it names: a row with one more or less is shifted, its prices read from the wrong place
   const exactText = `but --columns names ${names.length}`;
-  return { flavour: 'columns', time, cols, dataFrom: header ? at + 1 : at, exact: names.length, exactText, layout };
+  if (header && first.length !== names.length)
+    throw new UserError(`${file}:${at + 1}: the header has ${first.length} fields, ${exactText} (${layout})`);
+  const dataFrom = header ? at + 1 : at;
+  return {
+    flavour: 'columns',
+    time,
+    ...(clock !== undefined ? { clock } : {}),
+    cols,
+    dataFrom,
+    exact: names.length,
+    exactText,
+    layout,
+  };
 }
 
 /**
@@ -344,7 +368,7 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
   const where1 = `${file}:${firstAt + 1}`;
   const layout =
     opts.columns !== undefined
-      ? columnsLayout(opts.columns, first, firstAt)
+      ? columnsLayout(opts.columns, first, firstAt, file)
       : looksLikeRow(first)
         ? headerlessLayout(first, where1, firstAt)
         : detectLayout(first, where1, firstAt, sep);

@@ -42,6 +42,7 @@ import { retrainMarket, storeAdvice, type NamedMarket } from './retrain-market.t
 import { fairHoldout } from './retrain-holdout.ts';
 import { ensureTradingSchema } from './db.ts';
 import { closedBy } from './run-holder.ts';
+import { derivedNotRefreshed } from './derived-refresh.ts';
 import {
   challengerName,
   lockHome,
@@ -167,13 +168,10 @@ export async function runPortfolioRetrainJob(job: PortfolioRetrainJob): Promise<
     const exchange = storedOnly(config.exchange.id) ? undefined : createExchange(config);
     for (const symbol of names) {
       if (!exchange) break;
+      const series = { exchange: config.exchange.id, symbol, timeframe: config.timeframe };
+      if (derivedNotRefreshed(store, series, logger)) continue;
       try {
-        await downloadToStore(
-          store,
-          exchange,
-          { exchange: config.exchange.id, symbol, timeframe: config.timeframe, since },
-          { retry: retryOptionsFrom(config), now: clock },
-        );
+        await downloadToStore(store, exchange, { ...series, since }, { retry: retryOptionsFrom(config), now: clock });
       } catch (e) {
         logger.warn(`retrain: could not refresh ${symbol} (${shortError(e)}); using the stored candles`);
       }

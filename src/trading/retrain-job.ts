@@ -12,6 +12,7 @@ import { loadStrategy } from '../agents/strategy.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import { retrainOnce, type ChallengerTrainer, type RetrainResult } from './retrain.ts';
 import { closedBy } from './run-holder.ts';
+import { derivedNotRefreshed } from './derived-refresh.ts';
 import { trainChallenger } from './train-challenger.ts';
 import { currentVersion, versionDir } from '../agents/model-pointer.ts';
 import type { TradingSettings } from './config.ts';
@@ -132,13 +133,15 @@ export async function runRetrainJob(job: RetrainJob): Promise<RetrainResult> {
   const store = CandleStore.open(config.data.database);
   try {
     const since = clock() - (need + 2) * step;
+    const series = { exchange: config.exchange.id, symbol: config.symbol, timeframe: config.timeframe };
     try {
-      await downloadToStore(
-        store,
-        createExchange(config),
-        { exchange: config.exchange.id, symbol: config.symbol, timeframe: config.timeframe, since },
-        { retry: retryOptionsFrom(config), now: clock },
-      );
+      if (!derivedNotRefreshed(store, series, logger))
+        await downloadToStore(
+          store,
+          createExchange(config),
+          { ...series, since },
+          { retry: retryOptionsFrom(config), now: clock },
+        );
     } catch (e) {
       logger.warn(`retrain: could not refresh history (${shortError(e)}); using the stored candles`);
     }

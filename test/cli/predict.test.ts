@@ -399,6 +399,40 @@ warning that it cannot be reached`, async () => {
   assert.doesNotMatch(at.stderr, /old data/);
 });
 
+test(`bot predict on a derived series (\`bot data derive\`): no top-up, the stored candles, one line saying so, \
+nothing written into the series`, async () => {
+  const model = path.join(dir, 'models', 'buyer-faults');
+  if (!existsSync(model)) await saveAgent(model, 'buy', candles);
+  const db = path.join(dir, 'derived.db');
+  const label = 'derived: 2× BTC/KRW rebalanced every 1h candle, fee 0%/yr';
+  const store = CandleStore.open(db);
+  store.replaceDerived({ ...sliceCandles(candles, 0, FAULT_STORED), exchange: 'upbit', symbol: 'BTC/KRW' }, label);
+  store.close();
+  // the exchange serves the real BTC/KRW, newer than the stored series: a top-up would mix them (and is refused)
+  const fake = await startFakeUpbit({ now: () => FAULT_NOW, series: [{ market: 'KRW-BTC', candles }] });
+  try {
+    const r = await runBot([
+      ...['predict', '--model', model, '--db', db, '--config', fakeConfig('derived.json', fake)],
+      ...['--now', isoTime(FAULT_NOW), '--json', '--log-level', 'warn', '--backend', 'cpu'],
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as Predicted).candle, faultStoredUpTo);
+    const line = `upbit BTC/KRW 1h is ${label}, not topped up from the exchange; deciding on the stored BTC/KRW `;
+    assert.equal(r.stderr.split(`${line}candles up to ${faultStoredUpTo}\n`).length, 2, r.stderr);
+    assert.doesNotMatch(r.stderr, /mix|cannot be reached/);
+    assert.equal(fake.candleRequests().length, 0, 'the exchange is not asked for candles');
+  } finally {
+    await fake.close();
+  }
+  const again = CandleStore.open(db);
+  try {
+    assert.equal(again.lastTs('upbit', 'BTC/KRW', '1h'), candles.ts[FAULT_STORED - 1]);
+    assert.equal(again.label('upbit', 'BTC/KRW', '1h'), label);
+  } finally {
+    again.close();
+  }
+});
+
 test('bot predict offline, --now before the stored candles end: the warning names the candle decided on', async () => {
   const offline = path.join(dir, 'offline-past.json');
   const dead = 'http://127.0.0.1:1';

@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { candlesToCsv, parseCandlesCsv, parseCandlesCsvDetailed, parseCsvNumber } from '../../src/data/csv.ts';
+import {
+  candlesToCsv,
+  parseCandlesCsv,
+  parseCandlesCsvDetailed,
+  parseColumnsSpec,
+  parseCsvNumber,
+} from '../../src/data/csv.ts';
 import { candlesFromRows } from '../../src/core/candles.ts';
 import { UserError } from '../../src/core/errors.ts';
 
@@ -285,6 +291,39 @@ file:line, a header line under it too`, () => {
   rejects(rows, named(7, 6, 1), { columns: `${spec},_` });
   rejects('day,o,h,l,c,v\n2024-01-01,1,2,0.5,1.5\n', named(6, 5, 2), { columns: spec });
   assert.equal(parseCandlesCsv('day,o,h,l,c,v\n' + rows, { columns: spec }).length, 2);
+  // a header with one more or less was skipped unchecked: it says the layout does not describe the file
+  const header = (got: number, n: number) =>
+    new RegExp(
+      String.raw`^bad\.csv:1: the header has ${got} fields, but --columns names ${n} \(CSV read as --columns `,
+    );
+  rejects('day,o,h,l,c\n' + rows, header(5, 6), { columns: spec });
+  rejects('day,o,h,l,c,v,n\n' + rows, header(7, 6), { columns: spec });
+});
+
+test(`--columns date,time,…: the date and the time of day, read together as a Date,Time header is; naming time \
+twice, or time and timestamp, is still refused`, () => {
+  const body = '2024-01-02,09:00,10,11,9,10.5,1\n2024-01-02,10:00,10,11,9,10.5,1\n';
+  for (const text of [body, 'D,T,O,H,L,C,V\n' + body]) {
+    const p = parseCandlesCsvDetailed(text, { columns: 'date,time,open,high,low,close,volume' });
+    assert.deepEqual(
+      p.rows.map((r) => r.ts),
+      [Date.UTC(2024, 0, 2, 9), Date.UTC(2024, 0, 2, 10)],
+    );
+    assert.equal(p.timeframe, '1h');
+  }
+  // time first, in Seoul
+  const swapped = '09:00,20240102,10,11,9,10.5\n';
+  const seoul = parseCandlesCsv(swapped, {
+    columns: 'time,date,open,high,low,close',
+    tz: 'Asia/Seoul',
+    timeframe: '1h',
+  });
+  assert.equal(seoul[0].ts, Date.UTC(2024, 0, 2));
+  rejects('2024-01-02,9h,10,11,9,10.5,1\n', /^bad\.csv:1: "9h" in the time column is not a time of day/, {
+    columns: 'date,time,open,high,low,close,volume',
+  });
+  assert.throws(() => parseColumnsSpec('date,time,time,open,high,low,close'), /--columns: time is named twice/);
+  assert.throws(() => parseColumnsSpec('timestamp,time,open,high,low,close'), /--columns: time is named twice/);
 });
 
 test('200k one-minute rows import (duplicates dropped without spreading them as arguments)', () => {

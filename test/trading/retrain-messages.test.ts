@@ -84,6 +84,44 @@ after the newest warns how stale the data is`, async () => {
   }
 });
 
+test(`a retrain of a derived series (\`bot data derive\`) does not refresh it: one info line, once for a scheduled \
+retrain's logger, no warning`, async () => {
+  const candles = riseThenFall(260, 40);
+  const { tmp, config, db } = await offline();
+  const label = 'derived: 2× IDX/KRW rebalanced every 1h candle, fee 0%/yr';
+  const store = CandleStore.open(db);
+  store.replaceDerived({ ...candles, exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' }, label);
+  store.close();
+  try {
+    const home = path.join(tmp.dir, 'models', 'btc');
+    await promotedChampion(home, candles);
+    const said: string[] = [];
+    const logger = quietLogger();
+    logger.warn = ((msg: string) => (said.push(`warn ${msg}`), logger)) as typeof logger.warn;
+    logger.info = ((msg: string) => (said.push(`info ${msg}`), logger)) as typeof logger.info;
+    const job = { config, logger, model: home, train: () => Promise.reject(new Error('no training here')) };
+    const clock = () => (candles.ts.at(-1) as number) + HOUR + 60_000;
+    // a scheduled retrain: the same logger, twice
+    for (let i = 0; i < 2; i++) await runRetrainJob({ ...job, clock });
+    assert.deepEqual(
+      said.filter((l) => l.includes('derived') || l.includes('refresh')),
+      [
+        `info retrain: upbit BTC/KRW 1h is ${label}: not refreshed from the exchange (its prices are not the ` +
+          'derived ones); retraining on its stored candles (`bot data derive` again brings it up to date)',
+      ],
+    );
+    const kept = CandleStore.open(db);
+    try {
+      assert.deepEqual([...kept.load('upbit', 'BTC/KRW', '1h').close], [...candles.close]);
+      assert.equal(kept.label('upbit', 'BTC/KRW', '1h'), label);
+    } finally {
+      kept.close();
+    }
+  } finally {
+    tmp.cleanup();
+  }
+});
+
 test(`--model naming a file says it is a file, not a model folder; a --model that does not exist is refused (a \
 typo made a new home) before the database is opened, and nothing is made`, async () => {
   const { tmp, config, db } = await offline();
