@@ -248,6 +248,17 @@ ALTER TABLE trading_runs ADD COLUMN data_fault_since INTEGER;`),
       // tick tried the broken version again, logged it again and fell back again
       up: (db) => db.exec('ALTER TABLE trading_runs ADD COLUMN model_refusal TEXT;'),
     },
+    {
+      version: 13,
+      name: "a retrain's holdout, how many challengers were judged on it before, and whether a schedule ran it",
+      // without them a user could retry a retrain (--seed 1…5) on one holdout until a challenger won, and the
+      // verdict never said so (src/trading/holdout-trials.ts)
+      up: (db) =>
+        db.exec(`ALTER TABLE trading_retrains ADD COLUMN holdout_from INTEGER;
+ALTER TABLE trading_retrains ADD COLUMN holdout_to INTEGER;
+ALTER TABLE trading_retrains ADD COLUMN holdout_trial INTEGER;
+ALTER TABLE trading_retrains ADD COLUMN scheduled INTEGER NOT NULL DEFAULT 0;`),
+    },
   ],
 };
 

@@ -40,6 +40,7 @@ import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
 import { retrainMarket, storeAdvice, type NamedMarket } from './retrain-market.ts';
 import { fairHoldout } from './retrain-holdout.ts';
+import { honestDecision, type TrialOptions } from './holdout-trials.ts';
 import { ensureTradingSchema } from './db.ts';
 import { closedBy } from './run-holder.ts';
 import { derivedNotRefreshed } from './derived-refresh.ts';
@@ -90,7 +91,7 @@ async function trainPortfolioChallenger(req: PortfolioChallengerRequest): Promis
   }
 }
 
-interface PortfolioRetrainJob {
+interface PortfolioRetrainJob extends TrialOptions {
   config: TradingSettings;
   logger: Logger;
   symbols: readonly string[];
@@ -267,6 +268,7 @@ async function retrainPortfolioOnce(
       home,
       championVersion: champion.version,
       challengerVersion,
+      scheduled: o.scheduled,
     },
     clock,
     logger,
@@ -325,12 +327,19 @@ async function retrainPortfolioOnce(
       champion: await scoreModel(champion.dir, traded, informative, fromTs, money),
       buyHold: holdoutReturn(traded, fromTs, money, equalWeightPolicy(traded.length, o.every)),
     };
-    const decision = promotionDecision(scores, minImprovement, baseline);
-    finish.judged(scores, decision.reason);
+    const span = { from: fromTs, to: tl.ts[n - 1] };
+    const { trial, ...decision } = honestDecision(
+      db,
+      home,
+      span,
+      promotionDecision(scores, minImprovement, baseline),
+      o,
+    );
+    finish.judged(scores, decision.reason, { ...span, trial });
     const versions = { champion: champion.version, challenger: challengerVersion };
     const verdict = settleChallenger(home, stage, versions, decision, spanFrom(holdoutFrom));
     stage = undefined;
-    return finish({ ...verdict, ...said, scores, holdout: spanFrom(holdoutFrom) });
+    return finish({ ...verdict, ...said, scores, holdout: spanFrom(holdoutFrom), holdoutTrial: trial });
   } catch (e) {
     stage?.discard();
     return finish({

@@ -3,51 +3,54 @@
  * portfolio retrains alike). The challenger trains on the window before the holdout; a champion saved by `bot
  * backtest` may have trained on candles the newest `holdoutCandles` reach, and a verdict there compared an
  * out-of-sample challenger with a partly in-sample champion. Such a holdout starts after the champion's sample (its
- * meta.json training window and any validation window it was selected on) when at least MIN_HOLDOUT_SHARE of
- * `trading.retrain.holdoutCandles` remain there; else the retrain gives no verdict (outcome `skipped`).
+ * meta.json training window, any validation window it was selected on and the holdout it was promoted on) when at
+ * least MIN_HOLDOUT_SHARE of `trading.retrain.holdoutCandles` remain there; else the retrain gives no verdict
+ * (outcome `skipped`).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../core/log.ts';
 import { afterWindowEnd, isoTime, timeframeMs } from '../data/timeframe.ts';
+import { sampleOf } from '../agents/version-sample.ts';
 
 /** The share of `holdoutCandles` a holdout shortened past the champion's sample keeps at least (and 10 candles). */
 const MIN_HOLDOUT_SHARE = 0.5;
 
-/** Where the champion's own sample ends, as its meta.json records it. */
+/** Where the champion's own sample ends, as its meta.json records it (sampleOf, src/agents/version-sample.ts). */
 interface ChampionSample {
   /** The training window's end as recorded (a day for a portfolio model saved by bot backtest); null: none recorded. */
   trainedTo: string | null;
-  /** The end of a validation window it was selected on, when that is later than its training. */
-  selectedTo?: string;
+  /** The last window end it saw, when later than its training: a validation window or the holdout it won on. */
+  seenTo?: string;
   /** The first candle open time out of its sample (NaN when no training window is recorded). */
   outFrom: number;
 }
 
-/** The champion model folder's sample, from its meta.json (unreadable: none recorded; its scoring then fails). */
+/**
+ * The champion model folder's sample, from its meta.json (unreadable: none recorded; its scoring then fails): the
+ * training window, the validation windows it was selected on and the holdout a retrain promoted it on, one definition
+ * with the paper run's (sampleOf): judged again on the holdout it was promoted on, it was flattered by candles it
+ * won on.
+ */
 function championSample(dir: string): ChampionSample {
-  let meta: { trainingWindow?: { to?: unknown }; validationWindows?: unknown };
+  let meta: Parameters<typeof sampleOf>[0];
   try {
     meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as typeof meta;
   } catch {
     return { trainedTo: null, outFrom: NaN };
   }
   const trainedTo = meta.trainingWindow?.to;
-  let outFrom = afterWindowEnd(trainedTo);
-  if (typeof trainedTo !== 'string' || Number.isNaN(outFrom)) return { trainedTo: null, outFrom: NaN };
-  let selectedTo: string | undefined;
-  const windows = Array.isArray(meta.validationWindows) ? (meta.validationWindows as { to?: unknown }[]) : [];
-  for (const w of windows) {
-    const end = afterWindowEnd(w?.to);
-    if (end > outFrom) [outFrom, selectedTo] = [end, w.to as string];
-  }
-  return { trainedTo, ...(selectedTo ? { selectedTo } : {}), outFrom };
+  const sample = sampleOf(meta);
+  if (typeof trainedTo !== 'string' || Number.isNaN(afterWindowEnd(trainedTo)) || !sample)
+    return { trainedTo: null, outFrom: NaN };
+  const seenTo = sample.seenTo !== trainedTo ? { seenTo: sample.seenTo } : {};
+  return { trainedTo, ...seenTo, outFrom: sample.outFrom };
 }
 
-/** How the verdict line names the champion's training end (and the later validation window it was selected on). */
+/** How the verdict line names the champion's training end (and the later window it saw: selection or holdout). */
 function trainedToText(s: ChampionSample): string {
   if (s.trainedTo === null) return 'not recorded';
-  return s.selectedTo ? `${s.trainedTo} (selected on candles to ${s.selectedTo})` : s.trainedTo;
+  return s.seenTo ? `${s.trainedTo} (selected or promoted on candles to ${s.seenTo})` : s.trainedTo;
 }
 
 /** The fewest candles a holdout shortened past the champion's sample may keep. */

@@ -11,6 +11,7 @@ import { recipeWarmup } from '../agents/setup.ts';
 import { loadStrategy } from '../agents/strategy.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import { retrainOnce, type ChallengerTrainer, type RetrainResult } from './retrain.ts';
+import type { TrialOptions } from './holdout-trials.ts';
 import { closedBy } from './run-holder.ts';
 import { derivedNotRefreshed } from './derived-refresh.ts';
 import { trainChallenger } from './train-challenger.ts';
@@ -20,7 +21,7 @@ import { homeMarket, retrainMarket, storeAdvice, type NamedMarket } from './retr
 import { describeMarket, marketOf } from '../agents/model-market.ts';
 import type { Candles } from '../core/candles.ts';
 
-interface RetrainJob {
+interface RetrainJob extends TrialOptions {
   config: TradingSettings;
   logger: Logger;
   /** Agent strategy in strategies/; default: the strategy recorded in the model home's meta.json. */
@@ -173,6 +174,8 @@ export async function runRetrainJob(job: RetrainJob): Promise<RetrainResult> {
       seed: job.seed,
       epochs: job.epochs,
       clock,
+      scheduled: job.scheduled,
+      retryHoldout: job.retryHoldout,
     });
   } finally {
     store.close();

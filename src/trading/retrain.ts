@@ -20,6 +20,7 @@ import { ensureTradingSchema } from './db.ts';
 import { closeKilledRetrains } from './killed-retrains.ts';
 import { processAlive } from '../core/process-alive.ts';
 import { fairHoldout } from './retrain-holdout.ts';
+import { honestDecision, type HoldoutSpan, type TrialOptions } from './holdout-trials.ts';
 import { acquireFileLock, type Lock } from './lock.ts';
 import {
   canonicalHome,
@@ -61,6 +62,8 @@ export interface RetrainResult {
   championTrainedTo?: string;
   /** The costs all three were judged at (the challenger's recipe's: what the home's runs pay once it is promoted). */
   costs?: string;
+  /** This challenger's place among those judged on candles of its holdout (1: the first; holdout-trials.ts). */
+  holdoutTrial?: number;
 }
 
 /**
@@ -203,7 +206,7 @@ function championEnsemble(home: string, version: string): { kind: EnsembleKind; 
 /** Trains a challenger and saves it into `req.dir` (default: src/trading/train-challenger.ts; tests inject others). */
 export type ChallengerTrainer = (req: ChallengerRequest) => Promise<void>;
 
-interface RetrainOptions {
+interface RetrainOptions extends TrialOptions {
   config: TradingSettings;
   logger: Logger;
   store: CandleStore;
@@ -276,9 +279,10 @@ interface RetrainFinish {
   (r: RetrainResult): RetrainResult;
   /**
    * Writes the scores and the verdict's reason into the row, still `running`, before the verdict is carried out: a
-   * retrain killed right after switching CURRENT is then closed as promoted with them (closeKilledRetrains).
+   * retrain killed right after switching CURRENT is then closed as promoted with them (closeKilledRetrains); and the
+   * holdout's span with this challenger's place among those judged on it (holdout-trials.ts).
    */
-  judged(scores: HoldoutScores, reason: string): void;
+  judged(scores: HoldoutScores, reason: string, holdout: HoldoutSpan & { trial: number }): void;
 }
 
 /**
@@ -295,6 +299,8 @@ export function retrainRecord(
     home: string;
     championVersion: string | undefined;
     challengerVersion: string;
+    /** A schedule runs it (`--schedule`, or a trader's `--retrain` child): see holdout-trials.ts. */
+    scheduled?: boolean;
   },
   clock: () => number,
   logger: Logger,
@@ -303,7 +309,7 @@ export function retrainRecord(
     db
       .prepare(
         `INSERT INTO trading_retrains (started_at, exchange, symbol, timeframe, strategy, model_dir,
-          champion_version, challenger_version, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
+          champion_version, challenger_version, scheduled, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
       )
       .run(
         clock(),
@@ -314,6 +320,7 @@ export function retrainRecord(
         canonicalHome(row.home),
         row.championVersion ?? null,
         row.challengerVersion,
+        row.scheduled ? 1 : 0,
       ).lastInsertRowid,
   );
   const finish = (r: RetrainResult): RetrainResult => {
@@ -337,11 +344,11 @@ export function retrainRecord(
     else logger.info(line, { scores: r.scores, championVersion, challengerVersion, holdout, championTrainedTo });
     return r;
   };
-  const judged = (s: HoldoutScores, reason: string): void => {
+  const judged = (s: HoldoutScores, reason: string, h: HoldoutSpan & { trial: number }): void => {
     db.prepare(
-      `UPDATE trading_retrains SET champion_score = ?, challenger_score = ?, buy_hold_score = ?, reason = ?
-       WHERE id = ? AND outcome = 'running'`,
-    ).run(s.champion, s.challenger, s.buyHold, reason, rowId);
+      `UPDATE trading_retrains SET champion_score = ?, challenger_score = ?, buy_hold_score = ?, reason = ?,
+        holdout_from = ?, holdout_to = ?, holdout_trial = ? WHERE id = ? AND outcome = 'running'`,
+    ).run(s.champion, s.challenger, s.buyHold, reason, h.from, h.to, h.trial, rowId);
   };
   return Object.assign(finish, { judged });
 }
@@ -385,6 +392,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       home,
       championVersion,
       challengerVersion,
+      scheduled: o.scheduled,
     },
     clock,
     logger,
@@ -474,8 +482,15 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
         candles.timeframe,
       ).totalReturn,
     };
-    const decision = promotionDecision(scores, config.trading.retrain.minImprovement);
-    finish.judged(scores, decision.reason);
+    const span = { from: candles.ts[holdout.from], to: candles.ts[n - 1] };
+    const { trial, ...decision } = honestDecision(
+      db,
+      home,
+      span,
+      promotionDecision(scores, config.trading.retrain.minImprovement),
+      o,
+    );
+    finish.judged(scores, decision.reason, { ...span, trial });
     const verdict = settleChallenger(
       home,
       stage,
@@ -484,7 +499,14 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       spanFrom(holdout.from),
     );
     stage = undefined;
-    return finish({ ...verdict, scores, ...said, holdout: spanFrom(holdout.from), costs: judgedAt });
+    return finish({
+      ...verdict,
+      scores,
+      ...said,
+      holdout: spanFrom(holdout.from),
+      costs: judgedAt,
+      holdoutTrial: trial,
+    });
   } catch (e) {
     stage?.discard();
     return finish({ outcome: 'failed', reason: shortError(e), championVersion, challengerVersion });

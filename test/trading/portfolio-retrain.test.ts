@@ -257,15 +257,16 @@ refused`, async () => {
     assert.equal(versions[switched][0], btc.ts[COUNT], 'from the first candle after its holdout');
     assert.ok(versions.slice(switched).every(([, v]) => v === r.challengerVersion));
 
-    // the same window, recipe and seed train the same network: it does not beat itself, nothing changes; the home
-    // names its markets, so --model alone retrains it as the portfolio it is (it used to be read as one market's)
+    // the same candles again: the new champion won its promotion on this whole holdout (meta.json holdoutWindow),
+    // so it would be judged in sample there: no verdict, nothing changes; the home names its markets, so --model
+    // alone retrains it as the portfolio it is (it used to be read as one market's)
     const same = await runBot(['retrain', '--model', home, '--now', isoTime(retrainedAt), '--json', ...common]);
     assert.equal(same.code, 0, same.stderr);
     const s = JSON.parse(same.stdout) as { outcome: string; reason: string; scores: { challenger: number } };
-    assert.equal(s.outcome, 'rejected', s.reason);
-    assert.match(s.reason, /does not beat champion/);
+    assert.equal(s.outcome, 'skipped', s.reason);
+    assert.match(s.reason, /^no verdict: .*\(selected or promoted on candles to [^)]+\)\), and 0 candle/);
     assert.equal(currentVersion(home), r.challengerVersion);
-    assert.deepEqual(readdirSync(path.join(home, 'versions')), [r.challengerVersion], 'the loser is not kept');
+    assert.deepEqual(readdirSync(path.join(home, 'versions')), [r.challengerVersion], 'nothing else is kept');
     const history = (() => {
       const st = CandleStore.open(db);
       try {
@@ -274,7 +275,7 @@ refused`, async () => {
         st.close();
       }
     })();
-    assert.deepEqual(history, ['rejected', 'promoted']);
+    assert.deepEqual(history, ['skipped', 'promoted']);
 
     const wrong = await runBot(['retrain', '--symbols', 'ETH/KRW,BTC/KRW', '--model', home, ...common]);
     assert.equal(wrong.code, 1);
@@ -325,8 +326,12 @@ exits 0, records its verdict on the joined markets and moves CURRENT if and only
       const st = CandleStore.open(db);
       try {
         return st.db
-          .prepare('SELECT symbol, model_dir, outcome, reason, challenger_version FROM trading_retrains ORDER BY id')
+          .prepare(
+            `SELECT symbol, model_dir, outcome, reason, challenger_version, scheduled
+             FROM trading_retrains ORDER BY id`,
+          )
           .all() as {
+          scheduled: number;
           symbol: string;
           model_dir: string;
           outcome: string;
@@ -337,9 +342,9 @@ exits 0, records its verdict on the joined markets and moves CURRENT if and only
         st.close();
       }
     };
-    // two firings: a champion all in BTC through the fall loses to a trained challenger; that challenger, trained
-    // again on the same window with the same seed, does not beat itself
-    for (const expected of ['promoted', 'rejected']) {
+    // two firings: a champion all in BTC through the fall loses to a trained challenger; on the same candles that
+    // challenger, promoted on this whole holdout, cannot be judged out of its sample: no verdict
+    for (const expected of ['promoted', 'skipped']) {
       const before = currentVersion(home);
       lines.length = 0;
       await fire();
@@ -347,6 +352,7 @@ exits 0, records its verdict on the joined markets and moves CURRENT if and only
       const rows = retrains();
       const row = rows[rows.length - 1];
       assert.equal(row.symbol, 'BTC/KRW,ETH/KRW');
+      assert.equal(row.scheduled, 1, "a trader's --retrain child is a scheduled retrain (holdout-trials.ts)");
       assert.equal(row.model_dir, path.resolve(home));
       assert.equal(row.outcome, expected, row.reason);
       assert.equal(currentVersion(home), row.outcome === 'promoted' ? row.challenger_version : before);
@@ -354,11 +360,11 @@ exits 0, records its verdict on the joined markets and moves CURRENT if and only
     const rows = retrains();
     assert.deepEqual(
       rows.map((r) => r.outcome),
-      ['promoted', 'rejected'],
+      ['promoted', 'skipped'],
     );
     // judged against the run's baseline (--rebalance-every 10), not the retrain's default of 20
     assert.match(rows[0].reason, /beats champion -?\d+\.\d\d% and equal weights rebalanced every 10 /);
-    assert.match(rows[1].reason, /does not beat champion/);
+    assert.match(rows[1].reason, /^no verdict: the holdout .* reaches into the champion's sample/);
     assert.notEqual(currentVersion(home), INITIAL_VERSION);
   } finally {
     await fake.close();

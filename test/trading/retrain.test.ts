@@ -30,7 +30,7 @@ import {
 import { runRetrainJob } from '../../src/trading/retrain-job.ts';
 import { describe as describeRetrain } from '../../src/cli/commands/retrain.ts';
 import { trainChallenger } from '../../src/trading/train-challenger.ts';
-import { candleRows } from '../../src/core/candles.ts';
+import { candleRows, sliceCandles } from '../../src/core/candles.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
 import { initBackend } from '../../src/nn/backend/backend.ts';
@@ -399,6 +399,8 @@ path`, async () => {
         candles,
         train: (req) => saveAgent(req.dir, action, req.candles),
         clock: () => Date.UTC(2025, 0, 8, 3),
+        // one fixed clock, one holdout: the winner after a loser there is promoted only when acknowledged
+        retryHoldout: true,
       });
       assert.equal(r.outcome, outcome, r.reason);
       names.push(r.challengerVersion as string);
@@ -498,7 +500,7 @@ holdoutCandles remain; with fewer it gives no verdict (skipped), trains nothing 
     // trained to 250 but selected on a window to 274: the holdout starts at 275
     const selected = await run('selected', 250, [{ from: at(255), to: at(274) }]);
     assert.deepEqual(selected.r.holdout, { from: at(275), to: at(299) });
-    assert.equal(selected.r.championTrainedTo, `${at(250)} (selected on candles to ${at(274)})`);
+    assert.equal(selected.r.championTrainedTo, `${at(250)} (selected or promoted on candles to ${at(274)})`);
 
     // trained to 285: 14 candles after it, fewer than 20; nothing is trained, CURRENT stays
     const late = await run('late', 285);
@@ -517,6 +519,107 @@ holdoutCandles remain; with fewer it gives no verdict (skipped), trains nothing 
     assert.ok(!existsSync(versions) || readdirSync(versions).length === 0, 'no challenger folder is made');
     const row = retrainHistory(store)[0];
     assert.deepEqual([row.outcome, row.reason, row.challengerScore], ['skipped', late.r.reason, null]);
+  } finally {
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+test(`a champion promoted on a holdout is judged out of it too: the next retrain's holdout starts after the holdout \
+its meta.json records (holdoutWindow), not only after its training window`, async () => {
+  const { tmp, candles, config, store } = retrainSetup(); // 300 candles, holdout 40
+  const at = (i: number) => isoTime(candles.ts[i]);
+  const home = path.join(tmp.dir, 'models', 'won');
+  try {
+    await saveAgent(home, 'buy', candles);
+    recordSample(home, at(250));
+    const file = path.join(home, 'meta.json');
+    const meta = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify({ ...meta, holdoutWindow: { from: at(251), to: at(269) } }));
+    const r = await smallRetrain({
+      ...{ config, store, candles, home },
+      train: (req) => saveAgent(req.dir, 'sell', req.candles),
+      clock: () => Date.UTC(2025, 0, 12),
+    });
+    assert.deepEqual(r.holdout, { from: at(270), to: at(299) }, 'not judged on the candles it won on');
+    assert.equal(r.championTrainedTo, `${at(250)} (selected or promoted on candles to ${at(269)})`);
+  } finally {
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+test(`retrying a retrain on one holdout (--seed 1…5) until a challenger wins is not a promotion: the verdict names \
+the challenger's place among those judged on the holdout, records it, and a winner after losers is promoted only \
+with --retry-holdout`, async () => {
+  const { tmp, candles, config, store } = retrainSetup();
+  const home = path.join(tmp.dir, 'models', 'shop');
+  const retrain = (action: 'buy' | 'sell', retryHoldout?: boolean) =>
+    smallRetrain({
+      ...{ config, store, candles, home, retryHoldout },
+      train: (req) => saveAgent(req.dir, action, req.candles),
+      clock: () => Date.UTC(2025, 0, 13),
+    });
+  try {
+    await promotedChampion(home, candles); // always long into a falling holdout
+    const first = await retrain('buy');
+    assert.equal(first.outcome, 'rejected');
+    assert.doesNotMatch(first.reason, /judged on this holdout/, 'the first says nothing of trials');
+    const second = await retrain('buy');
+    assert.match(second.reason, /^the 2nd challenger judged on this holdout: challenger /);
+    const shopped = await retrain('sell'); // the one that beats the champion, after two losers
+    assert.equal(shopped.outcome, 'rejected', shopped.reason);
+    assert.match(
+      describeRetrain(shopped),
+      /^rejected: the 3rd challenger judged on this holdout: challenger \S+ beats champion .*, but 2 earlier /,
+    );
+    assert.match(shopped.reason, /not promoted \(--retry-holdout promotes it all the same/);
+    assert.equal(currentVersion(home), 'champion');
+    const acknowledged = await retrain('sell', true);
+    assert.equal(acknowledged.outcome, 'promoted', acknowledged.reason);
+    assert.match(
+      acknowledged.reason,
+      /^the 4th challenger judged on this holdout: .*\(promoted with --retry-holdout\)$/,
+    );
+    assert.equal(currentVersion(home), acknowledged.challengerVersion);
+    const rows = store.db
+      .prepare('SELECT holdout_trial, holdout_from, holdout_to FROM trading_retrains ORDER BY id')
+      .raw()
+      .all();
+    const span = [candles.ts[260], candles.ts[299]];
+    assert.deepEqual(
+      rows,
+      [1, 2, 3, 4].map((n) => [n, ...span]),
+    );
+  } finally {
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+test(`a scheduled retrain, whose holdout the newest candles have moved forward since its last firing, still \
+promotes a winner after that firing's loser; a retrain by hand on the same candles does not`, async () => {
+  const { tmp, candles, config, store } = retrainSetup();
+  const earlier = sliceCandles(candles, 0, 295); // the last firing saw five candles fewer
+  const retrain = (home: string, c: typeof candles, action: 'buy' | 'sell', scheduled: boolean) =>
+    smallRetrain({
+      ...{ config, store, home, candles: c, scheduled },
+      train: (req) => saveAgent(req.dir, action, req.candles),
+      clock: () => c.ts[c.ts.length - 1] + 3_600_000,
+    });
+  try {
+    for (const scheduled of [true, false]) {
+      const home = path.join(tmp.dir, 'models', scheduled ? 'cron' : 'hand');
+      await promotedChampion(home, candles);
+      assert.equal((await retrain(home, earlier, 'buy', scheduled)).outcome, 'rejected');
+      const next = await retrain(home, candles, 'sell', scheduled);
+      assert.match(next.reason, /^the 2nd challenger judged on this holdout: /);
+      assert.equal(next.outcome, scheduled ? 'promoted' : 'rejected', next.reason);
+    }
+    assert.deepEqual(
+      store.db.prepare('SELECT scheduled FROM trading_retrains ORDER BY id').pluck().all(),
+      [1, 1, 0, 0],
+    );
   } finally {
     store.close();
     tmp.cleanup();

@@ -7,7 +7,7 @@ import { checkCron, scheduleTask } from '../../trading/schedule.ts';
 import type { RetrainResult } from '../../trading/retrain.ts';
 import { parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
 import { clockFrom } from './paper.ts';
-import { watchRetrainParent } from '../../trading/parent-watch.ts';
+import { RETRAIN_PARENT_ENV, watchRetrainParent } from '../../trading/parent-watch.ts';
 import { printJson, printText } from '../../core/redact.ts';
 
 interface RetrainFlags extends CommonFlags, PortfolioFlags {
@@ -18,6 +18,7 @@ interface RetrainFlags extends CommonFlags, PortfolioFlags {
   seed?: string;
   json?: boolean;
   now?: string;
+  retryHoldout?: boolean;
 }
 
 /**
@@ -68,6 +69,7 @@ export function registerRetrain(program: Command): void {
     .option('--schedule <cron>', 'keep running and retrain on this cron schedule (UTC), e.g. "0 3 * * *"')
     .option('--epochs <n>', 'training epochs (default trading.retrain.epochs)')
     .option('--seed <n>', 'training seed (default backtest.seed)')
+    .option('--retry-holdout', 'promote a winner although earlier challengers lost on candles of its holdout')
     .option('--json', 'print the outcome as JSON')
     .option('--now <time>', 'a fixed clock instead of the wall clock (tests against the fake exchange)')
     .option('--symbols <list>', 'portfolio: the markets A,B[,…] of a portfolio model (--model), in its order')
@@ -102,6 +104,9 @@ export function registerRetrain(program: Command): void {
       epochs,
       seed,
       clock: clockFrom(flags.now),
+      // a schedule's firings are not retries (src/trading/holdout-trials.ts): this one, or a trader's --retrain child
+      scheduled: flags.schedule !== undefined || process.env[RETRAIN_PARENT_ENV] !== undefined,
+      retryHoldout: flags.retryHoldout === true,
       named: { exchange: flags.exchange, symbol: flags.symbol, timeframe: flags.timeframe },
     };
     // a portfolio model: checked before any network or disk work (the model's markets, in its order)
