@@ -74,14 +74,28 @@ export function pointerStamp(home: string): string {
 
 /** Resolves `--model <home>` to the serving version's folder; a UserError when there is none. */
 export function resolveModel(home: string): ResolvedModel {
+  const pointed = pointedModel(home);
+  checkPointedModel(home, pointed);
+  return pointed;
+}
+
+/**
+ * The version `home`'s pointer names and its folder, which may hold no saved model (a version deleted by hand): a
+ * trader's source falls back on the version its run last served then (checkPointedModel says why it cannot load).
+ */
+export function pointedModel(home: string): ResolvedModel {
   // a backtest's save over a plain model folder killed between its two renames left the model beside `home`
   recoverInterruptedSave(home);
   if (!existsSync(home)) throw new UserError(`--model ${home}: no such folder`);
   const version = currentVersion(home);
   if (!version) throw new UserError(`--model ${home}: no saved model in it (expected meta.json or a CURRENT pointer)`);
-  const dir = versionDir(home, version);
+  return { dir: versionDir(home, version), version };
+}
+
+/** One line naming the folder when the version `pointed` (pointedModel) holds no saved model. */
+export function checkPointedModel(home: string, pointed: ResolvedModel): void {
+  const { dir, version } = pointed;
   if (!isModelFolder(dir)) throw new UserError(`--model ${home}: version ${version} has no saved model at ${dir}`);
-  return { dir, version };
 }
 
 /**

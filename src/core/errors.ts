@@ -43,4 +43,14 @@ export class RunRefusedError extends UserError {
  */
 export class ModelRefusedError extends UserError {
   override name = 'ModelRefusedError';
+  /**
+   * `unserved`: a new run's model failed at the first tick its network was asked, after ticks whose candles were all
+   * in its warm-up; no retry changes it, so the start ends in one line, as when a first tick meets it.
+   */
+  constructor(
+    message: string,
+    readonly unserved = false,
+  ) {
+    super(message);
+  }
 }

@@ -56,10 +56,17 @@ function refusesStart(e: unknown): e is UserError {
 }
 
 /**
+ * A refusal no retry changes at any tick: the run's own (RunRefusedError), or a new run's model met first after ticks
+ * all in its warm-up (ModelRefusedError.unserved): as a first tick's, the loop used to retry it at every tick.
+ */
+const refusesRun = (e: unknown): e is UserError =>
+  e instanceof RunRefusedError || (e instanceof ModelRefusedError && e.unserved);
+
+/**
  * The trader on a clock: one tick right away (catching up on anything missed while down), then one per cron firing.
  * Ticks never overlap. A failed tick (exchange down after all retries) is logged and the next one catches up; fetched
  * candles off the stored grid after a tick succeeded are one line and wait for the scheduled ticks (sayDataFault);
- * only a halt (kill switch) or a refusal no retry changes (RunRefusedError; before a tick succeeded, refusesStart)
+ * only a halt (kill switch) or a refusal no retry changes (refusesRun; before a tick succeeded, refusesStart)
  * ends the loop on its own.
  */
 export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
@@ -141,7 +148,7 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
           return;
         }
         // no retry changes the stored run: the loop ends and the command says why in one line
-        if (e instanceof RunRefusedError || (!started && refusesStart(e))) {
+        if (refusesRun(e) || (!started && refusesStart(e))) {
           void stop('refused', e.message);
           return;
         }

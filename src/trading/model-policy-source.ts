@@ -11,26 +11,32 @@ import { checkSizing } from '../market/execution.ts';
 import { Account } from '../market/account.ts';
 import type { Costs } from '../market/costs.ts';
 import { initBackend } from '../nn/backend/backend.ts';
-import { currentVersion, pointerStamp, resolveModel, savedVersionDir } from '../agents/model-pointer.ts';
+import { currentVersion, pointedModel, pointerStamp, resolveModel, savedVersionDir } from '../agents/model-pointer.ts';
 import { checkModelMarket, sayModelMarket, STORE_ONLY } from '../agents/model-market.ts';
 import type { TradingSettings } from './config.ts';
 import type { PolicyChoiceResult } from './rule-policy-source.ts';
 import type { PolicyHandle, PolicySource, ServedRun, VersionRefusalRecord } from './types.ts';
-import { askNetwork, loadStarted, startedCosts, versionGiveUps } from './version-refusal.ts';
+import { askNetwork, loadStarted, startedCosts, versionGiveUps, type PointedVersion } from './version-refusal.ts';
 import { ruleSizing } from '../agents/strategy.ts';
 import { inSampleLine, sampleOf } from '../agents/version-sample.ts';
 
 /**
  * The observations over `candles` of `loaded`, its network asked once at the newest candle it decides (`costs`: its
  * run's, for an account of the state a decision reads): one that cannot run on them cannot serve (askNetwork).
+ * `asked`: whether it was, or needs not be; not when every candle is in its warm-up (a later tick asks it).
  */
-function servable(loaded: LoadedAgent, candles: Candles, costs: Costs): ObservationBuilder {
+function servable(
+  loaded: LoadedAgent,
+  candles: Candles,
+  costs: Costs,
+): { builder: ObservationBuilder; asked: boolean } {
   const builder = new ObservationBuilder(loaded.observationSource(candles));
   const t = candles.ts.length - 1;
   // a validation gate's baseline trades without the network
-  if (loaded.policy.rule.fallback || t < Math.max(builder.firstT, loaded.warmup)) return builder;
+  if (loaded.policy.rule.fallback) return { builder, asked: true };
+  if (t < Math.max(builder.firstT, loaded.warmup)) return { builder, asked: false };
   askNetwork(() => loaded.policy.net.forwardOne(builder.build(t, new Account(1, costs))));
-  return builder;
+  return { builder, asked: true };
 }
 
 /**
@@ -41,7 +47,8 @@ function servable(loaded: LoadedAgent, candles: Candles, costs: Costs): Observat
  * again or its retry wait, on `clock` (the trader's), is over (src/trading/version-refusal.ts). The version the
  * process starts with, when it cannot serve or even be loaded, falls back on the one the run last served (a run started
  * again by each tick, `--once`, keeps trading the same way); a new run's, or one with no other version to serve, is
- * refused in one line naming the folder.
+ * refused in one line naming the folder. A version's network is asked at its first tick with a candle past its
+ * warm-up, a later one when the exchange served too few before: its failure is handled there alike (unasked).
  * A version never decides a candle up to the end of what it saw (its meta.json's training, selection and holdout
  * windows, src/agents/version-sample.ts): one promoted meanwhile waits, and the one serving before, or the run's last
  * served one at a process's first tick (a catch-up after downtime), decides those candles; it takes over at the first
@@ -54,18 +61,14 @@ export async function modelPolicySource(
   clock: () => number = Date.now,
 ): Promise<PolicyChoiceResult> {
   const firstStamp = pointerStamp(home); // read before the pointer, as followPointer does
-  const first = resolveModel(home);
+  const first = pointedModel(home);
   const market = { exchange: settings.exchange.id, symbol: settings.symbol, timeframe: settings.timeframe };
   await initBackend(settings.ml.backend);
   // the version the process starts with: undefined until the run's last served one stands in when it cannot be loaded
-  const { started, loaded: startedAgent } = await loadStarted(
-    home,
-    { version: first.version, stamp: firstStamp },
-    () => {
-      sayModelMarket(home, first.dir, market, (line) => log().warn(line), STORE_ONLY);
-      return loadAgent(first.dir);
-    },
-  );
+  const { started, loaded: startedAgent } = await loadStarted(home, { ...first, stamp: firstStamp }, () => {
+    sayModelMarket(home, first.dir, market, (line) => log().warn(line), STORE_ONLY);
+    return loadAgent(first.dir);
+  });
   let agent: LoadedAgent | undefined = startedAgent;
   let version = first.version;
   // the version the pointer moved to, its files loaded: it takes over at the first candles it builds observations
@@ -91,6 +94,11 @@ export async function modelPolicySource(
   };
   // whether a version served a tick: until then the one serving is the one this process started with
   let servedOnce = false;
+  /**
+   * The version serving whose network was not asked yet (each tick's candles all in its warm-up), and the one that
+   * served `before` it: its failure, met at a later tick, is handled as at its first (fallBack, or the run refused).
+   */
+  let unasked: (PointedVersion & { before?: string }) | undefined;
   /**
    * The run's last served version in the stead of the started one that could not be loaded (before the tick loads
    * the history it reads); left undefined when it cannot be loaded either: the started one's failure refuses the run.
@@ -131,15 +139,16 @@ export async function modelPolicySource(
    */
   const fallBack = async (candles: Candles, runVersion: string | undefined, say: (serving: string) => void) => {
     const dir = runVersion === undefined || runVersion === version ? undefined : savedVersionDir(home, runVersion);
-    if (servedOnce || runVersion === undefined || !dir) return undefined;
+    if (runVersion === undefined || !dir) return undefined;
     let loaded: LoadedAgent | undefined;
     try {
       loaded = await loadChecked(dir);
-      const builder = servableBy(loaded, candles);
+      const { builder } = servableBy(loaded, candles);
       say(runVersion);
       agent?.dispose();
       agent = loaded;
       version = runVersion;
+      unasked = undefined;
       return builder;
     } catch {
       loaded?.dispose();
@@ -185,9 +194,10 @@ export async function modelPolicySource(
     if (switching) {
       pending = undefined;
       try {
-        const builder = servableBy(switching.loaded, candles);
+        const { builder, asked } = servableBy(switching.loaded, candles);
         agent?.dispose();
         agent = switching.loaded;
+        unasked = asked ? undefined : { version: switching.version, stamp: switching.stamp, before: version };
         version = switching.version;
         log().info(`model ${home}: now serving version ${version}`);
         return { builder };
@@ -206,7 +216,9 @@ export async function modelPolicySource(
     // the started version's files could not be loaded: the run's last served version, loaded in its stead, serves
     if (!agent) throw giveUps.refused(started);
     try {
-      const builder = servableBy(agent, candles);
+      const { builder, asked } = servableBy(agent, candles);
+      if (asked) unasked = undefined;
+      else if (!servedOnce && version === started.version) unasked = { ...started, before: runVersion };
       // a version standing in for the started one that could not be loaded (not the run's serving first, a catch-up)
       if (!servedOnce && started.failure && version !== started.version) giveUps.fellBack(started, version);
       return { builder, until };
@@ -214,8 +226,14 @@ export async function modelPolicySource(
       const why = `cannot be loaded over the run's candles (${shortError(e)})`;
       // the stand-in for a started version that could not be loaded: the started one's failure refuses the run
       if (!servedOnce && started.failure) throw giveUps.refused(started);
-      const builder = await fallBack(candles, runVersion, (serving) => giveUps.giveUp(started, why, serving));
-      if (builder) return { builder, until };
+      // the version serving, its network met first now (at this process's first tick, or after ticks all warm-up):
+      // the one served before it serves, and it is given up, as at a first tick; a new run is refused
+      const failing = !servedOnce ? { ...started, before: runVersion } : unasked?.version === version && unasked;
+      if (failing) {
+        const builder = await fallBack(candles, failing.before, (serving) => giveUps.giveUp(failing, why, serving));
+        if (builder) return { builder, until };
+        if (failing.before === undefined) throw giveUps.refused({ ...failing, version }, why, true);
+      }
       throw giveUps.refused({ ...started, version }, why);
     }
   };

@@ -19,7 +19,14 @@ import {
   type OpenedPortfolioModel,
   type PortfolioModelInfo,
 } from '../agents/portfolio-model.ts';
-import { currentVersion, pointerStamp, resolveModel, savedVersionDir, versionDir } from '../agents/model-pointer.ts';
+import {
+  currentVersion,
+  pointedModel,
+  pointerStamp,
+  resolveModel,
+  savedVersionDir,
+  versionDir,
+} from '../agents/model-pointer.ts';
 import { inSampleLine, versionSample } from '../agents/version-sample.ts';
 import type { Candles } from '../core/candles.ts';
 import { checkModelMarket, sayModelMarket, STORE_ONLY } from '../agents/model-market.ts';
@@ -56,12 +63,12 @@ export async function portfolioModelSource(
   symbols: readonly string[],
   clock: () => number = Date.now,
 ): Promise<PortfolioPolicySource & { costs: string }> {
-  const first = resolveModel(home);
+  const first = pointedModel(home);
   const firstStamp = pointerStamp(home);
   const market = { exchange: settings.exchange.id, symbol: symbols.join(','), timeframe: settings.timeframe };
   await initBackend(settings.ml.backend);
   // a version that cannot be loaded is kept as such: the run's last served one may stand in (follow)
-  const { started, loaded: opened } = await loadStarted(home, { version: first.version, stamp: firstStamp }, () => {
+  const { started, loaded: opened } = await loadStarted(home, { ...first, stamp: firstStamp }, () => {
     checkModelSymbols(home, first.dir, symbols);
     sayModelMarket(home, first.dir, market, (line) => log().warn(line), STORE_ONLY);
     return openPortfolioModel(first.dir);

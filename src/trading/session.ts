@@ -13,7 +13,7 @@ import { acquireLock, runLockName, type Lock } from './lock.ts';
 import { accountKey, accountLockFile, lockLiveAccount } from './account-lock.ts';
 import { accountClaimant, claimedAccountError } from './account-claims.ts';
 import { credentialsFromEnv } from '../core/secrets.ts';
-import { resolveModel } from '../agents/model-pointer.ts';
+import { pointedModel } from '../agents/model-pointer.ts';
 import { savedModelCosts } from '../agents/model-costs.ts';
 import { checkBalance, runCosts, type CostsFrom } from '../market/costs.ts';
 import { PaperMarket } from './paper-market.ts';
@@ -48,7 +48,8 @@ async function resolvePolicy(
     // the model code, and TensorFlow.js with it, loads for model runs only: a rule strategy's run does not pay for it
     const { portfolioModelSymbols } = await import('../agents/portfolio-model.ts');
     const { modelPolicySource } = await import('./model-policy-source.ts');
-    const traded = portfolioModelSymbols(resolveModel(choice.model).dir);
+    // a CURRENT naming a deleted folder is the source's to handle: an existing run falls back on its last version
+    const traded = portfolioModelSymbols(pointedModel(choice.model).dir);
     if (traded)
       throw new UserError(
         `--model ${choice.model} is a portfolio model trading ${traded.join(',')}: give --symbols ${traded.join(',')}`,
@@ -265,7 +266,7 @@ function checkRunInNewFile(config: TradingSettings, costs: CostsFrom | readonly 
  */
 export function choiceCostsName(choice: { strategy?: string; model?: string }): string {
   eitherNotBoth(['--strategy NAME', choice.strategy], ['--model DIR', choice.model]);
-  return choice.model ? savedModelCosts(resolveModel(choice.model).dir) : 'config';
+  return choice.model ? savedModelCosts(pointedModel(choice.model).dir) : 'config';
 }
 
 /**

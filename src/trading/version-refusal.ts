@@ -10,7 +10,7 @@ import path from 'node:path';
 import { log } from '../core/log.ts';
 import { ModelRefusedError, UserError } from '../core/errors.ts';
 import { shortError } from '../data/exchange.ts';
-import { INITIAL_VERSION, savedVersionDir } from '../agents/model-pointer.ts';
+import { checkPointedModel, INITIAL_VERSION, savedVersionDir } from '../agents/model-pointer.ts';
 import { savedModelCosts } from '../agents/model-costs.ts';
 import type { ServedRun, VersionRefusalRecord } from './types.ts';
 
@@ -60,7 +60,7 @@ export function versionRefusal(clock: () => number = Date.now): VersionRefusal {
 }
 
 /** A version the pointer names, and the write of the pointer it was read at (pointerStamp). */
-interface PointedVersion {
+export interface PointedVersion {
   version: string;
   stamp: string;
 }
@@ -107,17 +107,19 @@ const safeReaddir = (dir: string): string[] => {
 };
 
 /**
- * `load`s the version a process starts with (`pointed`). Its failure is kept with it (StartedVersion.failure) when the
- * home holds another saved version: a run that served that one goes on with it (a cron'd `--once` used to exit 1 at
- * every tick). With none, it is thrown as it was, before any other work: no run can fall back.
+ * `load`s the version a process starts with (`pointed`, saved in `dir`: a folder deleted by hand holds none). Its
+ * failure is kept with it (StartedVersion.failure) when the home holds another saved version: a run that served that
+ * one goes on with it (a cron'd `--once` used to exit 1 at every tick). With none, it is thrown as it was, before any
+ * other work: no run can fall back.
  */
 export async function loadStarted<T>(
   home: string,
-  pointed: PointedVersion,
+  { dir, ...pointed }: PointedVersion & { dir: string },
   load: () => Promise<T>,
 ): Promise<{ started: StartedVersion; loaded?: T }> {
   try {
-    return { started: { ...pointed }, loaded: await load() };
+    checkPointedModel(home, { dir, version: pointed.version });
+    return { started: pointed, loaded: await load() };
   } catch (e) {
     if (otherVersionDirs(home, pointed.version).length === 0) throw e;
     return { started: { ...pointed, failure: { why: `cannot be loaded (${shortError(e)})`, error: e } } };
@@ -166,8 +168,11 @@ interface VersionGiveUps {
    * (given up now).
    */
   fellBack(started: StartedVersion, serving: string): void;
-  /** What a run is refused with when `started` cannot serve, `why`, and no version stands in. */
-  refused(started: StartedVersion, why?: string): ModelRefusedError;
+  /**
+   * What a run is refused with when `started` cannot serve, `why`, and no version stands in; `unserved`: a new run's,
+   * met after ticks all in warm-up (ModelRefusedError.unserved).
+   */
+  refused(started: StartedVersion, why?: string, unserved?: boolean): ModelRefusedError;
 }
 
 /** The give-ups of the model home `home`, their waits measured with `clock` (the trader's). */
@@ -204,8 +209,9 @@ export function versionGiveUps(home: string, clock: () => number = Date.now): Ve
       if (refusal.holds(started.version, started.stamp)) skip(started, serving);
       else giveUp(started, started.failure?.why ?? 'cannot serve the run', serving);
     },
-    refused(started, why = started.failure?.why) {
-      return new ModelRefusedError(`model ${home}: version ${started.version} ${why ?? 'cannot serve the run'}`);
+    refused(started, why = started.failure?.why, unserved = false) {
+      const line = `model ${home}: version ${started.version} ${why ?? 'cannot serve the run'}`;
+      return new ModelRefusedError(line, unserved);
     },
     async load(pointed, serving, load) {
       if (refusal.holds(pointed.version, pointed.stamp)) return undefined;

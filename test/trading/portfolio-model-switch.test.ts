@@ -607,3 +607,21 @@ clocked run does`, async () => {
     close();
   }
 });
+
+test(`portfolio --once (a process per tick): a CURRENT naming a version folder deleted by hand does not stop the run: \
+the run's last served version decides with one line, the give-up stored so the next process skips it`, async () => {
+  const run = await portfolioOnceRuns();
+  const { lines, onceAfter, repo, home } = run;
+  try {
+    await onceAfter(startIndex);
+    writeFileSync(path.join(home, 'CURRENT'), 'gone');
+    // each process exited 1 when it resolved CURRENT, before any tick: the run's candles went undecided
+    for (let k = startIndex + 1; k <= startIndex + 3; k++) await onceAfter(k);
+    assertFellBackThrice(lines, 'gone', /--model \S+: version gone has no saved model at \S+/);
+    const expected = [0, 1, 2, 3].map((n) => ({ ts: a.ts[startIndex + n], version: 'initial' }));
+    assert.deepEqual(run.decided(), expected, 'every candle is decided by the version the run served');
+    assert.equal(repo.list()[0].modelRefusal?.version, 'gone', 'the give-up is stored with the run');
+  } finally {
+    run.close();
+  }
+});
