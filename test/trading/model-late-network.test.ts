@@ -159,6 +159,8 @@ ends in one line naming the model folder, as at a first tick (logged and tried a
         end.message ?? '',
         new RegExp(`^model ${s.home}: version network cannot be loaded over the run's candles \\(its network cannot`),
       );
+      // a run left with its warm-up decisions: its next start resumed it on the broken version, nothing before it
+      assert.equal(s.repo.list().length, 0, 'no run left');
     } finally {
       await loop.stop();
       served.source.dispose?.();
