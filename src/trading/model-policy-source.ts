@@ -16,7 +16,7 @@ import { checkModelMarket, sayModelMarket, STORE_ONLY } from '../agents/model-ma
 import type { TradingSettings } from './config.ts';
 import type { PolicyChoiceResult } from './rule-policy-source.ts';
 import type { PolicyHandle, PolicySource, ServedRun, VersionRefusalRecord } from './types.ts';
-import { askNetwork, loadStarted, startedCosts, versionGiveUps, type PointedVersion } from './version-refusal.ts';
+import { askNetwork, loadStarted, startedCosts, unaskedVersion, versionGiveUps } from './version-refusal.ts';
 import { ruleSizing } from '../agents/strategy.ts';
 import { inSampleLine, sampleOf } from '../agents/version-sample.ts';
 
@@ -94,11 +94,8 @@ export async function modelPolicySource(
   };
   // whether a version served a tick: until then the one serving is the one this process started with
   let servedOnce = false;
-  /**
-   * The version serving whose network was not asked yet (each tick's candles all in its warm-up), and the one that
-   * served `before` it: its failure, met at a later tick, is handled as at its first (fallBack, or the run refused).
-   */
-  let unasked: (PointedVersion & { before?: string }) | undefined;
+  // the version serving whose network was not asked yet: its failure is handled as at its first (fallBack, or refused)
+  const unasked = unaskedVersion();
   /**
    * The run's last served version in the stead of the started one that could not be loaded (before the tick loads
    * the history it reads); left undefined when it cannot be loaded either: the started one's failure refuses the run.
@@ -148,7 +145,7 @@ export async function modelPolicySource(
       agent?.dispose();
       agent = loaded;
       version = runVersion;
-      unasked = undefined;
+      unasked.asked();
       return builder;
     } catch {
       loaded?.dispose();
@@ -197,7 +194,7 @@ export async function modelPolicySource(
         const { builder, asked } = servableBy(switching.loaded, candles);
         agent?.dispose();
         agent = switching.loaded;
-        unasked = asked ? undefined : { version: switching.version, stamp: switching.stamp, before: version };
+        unasked.serves(switching, asked, version);
         version = switching.version;
         log().info(`model ${home}: now serving version ${version}`);
         return { builder };
@@ -217,8 +214,8 @@ export async function modelPolicySource(
     if (!agent) throw giveUps.refused(started);
     try {
       const { builder, asked } = servableBy(agent, candles);
-      if (asked) unasked = undefined;
-      else if (!servedOnce && version === started.version) unasked = { ...started, before: runVersion };
+      if (asked) unasked.asked();
+      else if (!servedOnce && version === started.version) unasked.serves(started, false, runVersion);
       // a version standing in for the started one that could not be loaded (not the run's serving first, a catch-up)
       if (!servedOnce && started.failure && version !== started.version) giveUps.fellBack(started, version);
       return { builder, until };
@@ -228,7 +225,7 @@ export async function modelPolicySource(
       if (!servedOnce && started.failure) throw giveUps.refused(started);
       // the version serving, its network met first now (at this process's first tick, or after ticks all warm-up):
       // the one served before it serves, and it is given up, as at a first tick; a new run is refused
-      const failing = !servedOnce ? { ...started, before: runVersion } : unasked?.version === version && unasked;
+      const failing = !servedOnce ? { ...started, before: runVersion } : unasked.of(version);
       if (failing) {
         const builder = await fallBack(candles, failing.before, (serving) => giveUps.giveUp(failing, why, serving));
         if (builder) return { builder, until };

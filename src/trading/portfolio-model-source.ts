@@ -35,12 +35,22 @@ import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
 import type { PortfolioPolicySource } from './portfolio-policy-source.ts';
 import type { ServedRun } from './types.ts';
-import { askNetwork, loadStarted, startedCosts, versionGiveUps } from './version-refusal.ts';
+import {
+  askNetwork,
+  loadStarted,
+  startedCosts,
+  unaskedVersion,
+  versionGiveUps,
+  type UnaskedVersion,
+} from './version-refusal.ts';
 
-/** `agent`, aimed over `traded`, its network asked once at their newest candle time (askNetwork). */
-function checkNetwork(agent: PortfolioAgent, traded: readonly Candles[]): void {
+/**
+ * `agent`, aimed over `traded`, its network asked once at their newest candle time (askNetwork); says whether it was:
+ * not when every candle is in its warm-up (a later tick asks it).
+ */
+function checkNetwork(agent: PortfolioAgent, traded: readonly Candles[]): boolean {
   const newest = Math.max(...traded.map((c) => c.ts.at(-1) ?? -Infinity));
-  if (!(newest >= agent.builder.firstTs)) return;
+  if (!(newest >= agent.builder.firstTs)) return false;
   askNetwork(() =>
     agent.weights(
       agent.builder.build(
@@ -50,6 +60,7 @@ function checkNetwork(agent: PortfolioAgent, traded: readonly Candles[]): void {
       ),
     ),
   );
+  return true;
 }
 
 /**
@@ -96,6 +107,8 @@ export async function portfolioModelSource(
     checkModelSymbols(home, dir, symbols);
     return openPortfolioModel(dir);
   };
+  // the version serving whose network was not asked yet: its failure is handled as at its first (lateFailure)
+  const unasked = unaskedVersion();
   // whether `next` is the run's last served version standing in for the started one (its line said when it serves)
   let standsIn = false;
   /**
@@ -154,6 +167,28 @@ export async function portfolioModelSource(
     }
     version = runVersion;
     served = before.opened.info;
+  };
+  /**
+   * Asks the network of `serving` (`late`, not asked at the ticks before, all in its warm-up) over `traded`; when it
+   * cannot decide them, it is given up as at its first tick and the version served before it is opened to serve (the
+   * trader loads its series and asks again: says so), or the run is refused (a new run's: ModelRefusedError.unserved).
+   */
+  const lateFailure = async (late: UnaskedVersion, serving: PortfolioAgent, traded: readonly Candles[]) => {
+    try {
+      if (checkNetwork(serving, traded)) unasked.asked();
+      return false;
+    } catch (e) {
+      const why = `cannot be loaded over the run's candles (${shortError(e)})`;
+      const fallback = await openRunVersion(late.before, late.version);
+      if (!fallback) throw giveUps.refused(late, why, late.before === undefined);
+      giveUps.giveUp(late, why, fallback.version);
+      unasked.asked();
+      serving.dispose();
+      agent = undefined;
+      next?.opened.dispose();
+      next = { ...fallback, stamp: late.stamp };
+      return true;
+    }
   };
   // versions said to decide candles in their own sample, said once each
   const saidInSample = new Set<string>();
@@ -225,7 +260,8 @@ export async function portfolioModelSource(
       if (switching) {
         try {
           const loaded = switching.opened.over(traded, informative);
-          checkNetwork(loaded, traded); // a failure disposes its network with the opened files below
+          const asked = checkNetwork(loaded, traded); // a failure disposes its network with the opened files below
+          unasked.serves(switching, asked, agent ? version : runVersion);
           if (agent) log().info(`model ${home}: now serving version ${switching.version}`);
           else if (standing) giveUps.fellBack(started, switching.version);
           agent?.dispose();
@@ -248,7 +284,11 @@ export async function portfolioModelSource(
         }
       }
       const serving = agent as PortfolioAgent;
-      if (!aimed) aimPortfolioAgent(serving, traded, informative);
+      if (!aimed) {
+        aimPortfolioAgent(serving, traded, informative);
+        const late = unasked.of(version);
+        if (late && (await lateFailure(late, serving, traded))) return undefined;
+      }
       sayInSample(from);
       const strategy = (served as PortfolioModelInfo).strategy;
       const policy = agentPolicy(strategy, () => serving, serving.recipe.episodeLength);

@@ -3,7 +3,7 @@
  * options, their run, opening it (the stored run under the key resumed when it trades the same policy, else a new one
  * created at its first candle with its history before), then the dashboard's commands and the candle backfill.
  */
-import { HaltError, RunRefusedError, UserError } from '../core/errors.ts';
+import { HaltError, ModelRefusedError, RunRefusedError, UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
 import type { AccountState } from '../market/account.ts';
@@ -198,21 +198,27 @@ export abstract class RunHolder<O extends RunHolderOptions> {
     try {
       return await step();
     } catch (e) {
-      // a run created by this tick has nothing yet: a tick that cannot start leaves no run behind
-      this.forgetUnstarted();
+      // a run created by this tick has nothing yet: a tick that cannot start leaves no run behind; nor does a new run
+      // whose model is refused at its first tick past warm-up (its next start would resume on the broken version)
+      this.forgetUnstarted(e instanceof ModelRefusedError && e.unserved);
       throw e;
     }
   }
 
   /**
    * Removes the run when this trader created it and it has decided nothing yet (its start failed): it traded nothing,
-   * and a live run's row would go on claiming its exchange account. A resumed or started run is left as it is.
+   * and a live run's row would go on claiming its exchange account. `warmedUp`: also when it decided only holds (or
+   * keeps) of its warm-up, its model refused at the first candle past it (ModelRefusedError.unserved). A resumed run,
+   * or one with an order or a fill, is left as it is.
    */
-  forgetUnstarted(): void {
+  forgetUnstarted(warmedUp = false): void {
     const run = this.run;
-    if (!run || this.createdHere !== run.id || run.lastTs !== undefined) return;
-    if (this.o.repo.decisionCount(run.id) > 0 || this.o.repo.orders(run.id).length > 0) return;
-    this.o.repo.remove(run.id);
+    if (!run || this.createdHere !== run.id || (run.lastTs !== undefined && !warmedUp)) return;
+    const { repo } = this.o;
+    if (repo.orders(run.id).length > 0 || repo.trades(run.id).length > 0) return;
+    const decided = repo.decisions(run.id);
+    if (warmedUp ? decided.some((d) => d.action !== 'hold' && d.action !== 'keep') : decided.length > 0) return;
+    repo.remove(run.id);
     this.run = undefined;
   }
 

@@ -60,7 +60,7 @@ export function versionRefusal(clock: () => number = Date.now): VersionRefusal {
 }
 
 /** A version the pointer names, and the write of the pointer it was read at (pointerStamp). */
-export interface PointedVersion {
+interface PointedVersion {
   version: string;
   stamp: string;
 }
@@ -138,6 +138,35 @@ export function askNetwork(net: () => unknown): void {
     // the tfjs error's own words, without its class name (what the user reads is the one line the give-up logs)
     throw new UserError(`its network cannot decide them: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+/**
+ * A version serving whose network was not asked yet (every candle of its ticks in its warm-up), and the one that
+ * served `before` it (none: a new run's first).
+ */
+export interface UnaskedVersion extends PointedVersion {
+  before?: string;
+}
+
+/**
+ * The version serving whose network was not asked yet, for both model sources: its failure, met at a later tick, is
+ * handled as at its first (the one before it serves, or the run is refused: a new run's as unserved, see refused).
+ * A source that asked only when a version switched in retried such a version's failure at every tick.
+ */
+export function unaskedVersion() {
+  let unasked: UnaskedVersion | undefined;
+  return {
+    /** `pointed` serves from now after `before`: kept when its network was not `asked`. */
+    serves(pointed: PointedVersion, asked: boolean, before: string | undefined) {
+      unasked = asked ? undefined : { version: pointed.version, stamp: pointed.stamp, before };
+    },
+    /** The network of the one serving was asked (or another one serves): nothing is left unasked. */
+    asked() {
+      unasked = undefined;
+    },
+    /** The version unasked when it is `version`, the one serving. */
+    of: (version: string): UnaskedVersion | undefined => (unasked?.version === version ? unasked : undefined),
+  };
 }
 
 /** A model home's give-ups, for both model sources (single market and portfolio). */

@@ -23,7 +23,9 @@ import { openTradingSession } from '../../src/trading/session.ts';
 import { startTraderLoop } from '../../src/trading/loop.ts';
 import { Trader } from '../../src/trading/trader.ts';
 import { saveAgent, SMALL_RECIPE, spoilNetworkShape } from './agents.ts';
-import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
+import { momentumSource, quietLogger, seriesFeed, tempDir } from './helpers.ts';
+import { ModelRefusedError } from '../../src/core/errors.ts';
+import type { PolicyHandle, PolicySource } from '../../src/trading/types.ts';
 import { capturingLogger } from '../helpers/log.ts';
 
 const HOUR = 3_600_000;
@@ -50,14 +52,14 @@ async function lateSetup(name: string) {
   /** The time of the tick after candle k closes. */
   const after = (k: number) => candles.ts[k] + HOUR + 1000;
   const key = { mode: 'paper' as const, name: 'model', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' };
-  const trader = (served: PolicyChoiceResult) =>
+  const trader = (served: PolicyChoiceResult, name = key.name) =>
     new Trader({
       repo: new RunRepository(store.db),
       store,
       feed: seriesFeed(candles, HOUR),
       market: new PaperMarket(served.costs, served.sizing),
       policies: served.source,
-      key,
+      key: { ...key, name },
       balance: config.account.balance,
       historyCandles: config.trading.historyCandles,
       start: candles.ts[START],
@@ -159,6 +161,8 @@ ends in one line naming the model folder, as at a first tick (logged and tried a
         end.message ?? '',
         new RegExp(`^model ${s.home}: version network cannot be loaded over the run's candles \\(its network cannot`),
       );
+      // a run left with its warm-up decisions: its next start resumed it on the broken version, nothing before it
+      assert.equal(s.repo.list().length, 0, 'no run left');
     } finally {
       await loop.stop();
       served.source.dispose?.();
@@ -215,6 +219,44 @@ one line, the give-up stored; a new run is refused in one line naming the folder
       new RegExp(`^--model ${s.home}: version gone has no saved model at ${s.home}`).test(e.message),
     );
     assert.equal(s.repo.list().length, 1, 'no new run left');
+  } finally {
+    s.close();
+  }
+});
+
+test(`a tick refused as unserved removes no run that traded, nor one an earlier trader created (warm-up holds \
+only): only a run this trader created that never traded`, async () => {
+  const s = await lateSetup('kept');
+  try {
+    const served = await modelPolicySource(s.home, s.config, () => s.clock.now);
+    /** A source deciding as momentumSource (`warmup`: candles held first), refusing every tick once `refuse` is set. */
+    const sourceOf = (o: { warmup?: number; refuse?: boolean }): PolicySource => ({
+      label: 'strategy:momentum-test',
+      forCandles(candles) {
+        if (o.refuse) throw new ModelRefusedError('model: version broken cannot be loaded', true);
+        const handle = momentumSource().forCandles(candles) as PolicyHandle;
+        return { ...handle, warmup: o.warmup ?? 0 };
+      },
+    });
+    try {
+      s.clock.now = s.after(WARMUP + 60);
+      // a run this trader created that traded
+      const trading = { refuse: false };
+      const traded = s.trader({ ...served, source: sourceOf(trading) }, 'traded');
+      await traded.tick();
+      const id = s.repo.list().find((r) => r.name === 'traded')?.id ?? -1;
+      assert.ok(s.repo.orders(id).length > 0, 'it traded');
+      // a run an earlier trader created, warm-up holds only
+      await s.trader({ ...served, source: sourceOf({ warmup: 1e9 }) }, 'earlier').tick();
+      s.clock.now = s.after(WARMUP + 61);
+      trading.refuse = true;
+      await assert.rejects(traded.tick(), ModelRefusedError);
+      await assert.rejects(s.trader({ ...served, source: sourceOf({ refuse: true }) }, 'earlier').tick());
+      const names = s.repo.list().map((r) => r.name);
+      assert.deepEqual(names.sort(), ['earlier', 'traded'], 'both kept');
+    } finally {
+      served.source.dispose?.();
+    }
   } finally {
     s.close();
   }

@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import type { Candles } from '../../src/core/candles.ts';
+import { sliceCandles, type Candles } from '../../src/core/candles.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { CandleStore } from '../../src/data/store.ts';
@@ -103,6 +103,8 @@ function switchTrader(o: {
   late?: LateA;
   /** The run's name (default 'switch'). */
   name?: string;
+  /** The candle the run starts at (default 800). */
+  startAt?: number;
 }): PortfolioTrader {
   const { late } = o;
   return new PortfolioTrader({
@@ -118,7 +120,7 @@ function switchTrader(o: {
     band: BAND,
     balance: BALANCE,
     historyCandles: 5,
-    start: a.ts[startIndex],
+    start: a.ts[o.startAt ?? startIndex],
     clock: o.clock,
     logger: late ? capturingLogger(late.lines) : quietLogger(),
   });
@@ -621,6 +623,78 @@ the run's last served version decides with one line, the give-up stored so the n
     const expected = [0, 1, 2, 3].map((n) => ({ ts: a.ts[startIndex + n], version: 'initial' }));
     assert.deepEqual(run.decided(), expected, 'every candle is decided by the version the run served');
     assert.equal(repo.list()[0].modelRefusal?.version, 'gone', 'the give-up is stored with the run');
+  } finally {
+    run.close();
+  }
+});
+
+/**
+ * portfolioOnceRuns' home, where a version 'network' is promoted whose network cannot decide the series (a window one
+ * candle longer), and its source. `series(k)`: A and B up to candle k and I, listed at candle 798, up to candle
+ * k + 130 (published ahead of the traded markets): with k = 800 every candle time of A and B is in the warm-up of I's
+ * features (a model with too few candles for it is refused when aimed), so the network is not asked over them; with
+ * k = 950 it is past it.
+ */
+async function lateNetworkSource() {
+  const run = await portfolioOnceRuns();
+  const { home, ex } = run;
+  const other = path.join(home, '..', 'longer');
+  await saveModel(other, pairRecipe({ cash: true, window: 3 }), [a, b, i], ex, [-30, -30]);
+  await run.promote('network', (dir) => {
+    for (const f of ['model.json', 'model.weights.bin']) copyFileSync(path.join(other, f), path.join(dir, f));
+  });
+  const source = await run.source(startIndex);
+  const series = (k: number) => ({
+    traded: [sliceCandles(a, 0, k + 1), sliceCandles(b, 0, k + 1)],
+    informative: [sliceCandles(i, startIndex - 2, k + 131)],
+  });
+  const close = () => (source.dispose?.(), run.close());
+  return { ...run, source, series, close };
+}
+
+test(`portfolio model source: a started version whose network cannot decide the run's series, met first after a tick \
+whose candle times were all in its warm-up, is given up with one line, the version the run served before opened to \
+serve, as at a first tick (it was never asked again: it failed at every decision, tick after tick)`, async () => {
+  const run = await lateNetworkSource();
+  const { lines, source, series } = run;
+  try {
+    await source.follow?.({ modelVersion: 'initial' });
+    const early = series(startIndex);
+    const first = await source.forSeries(early.traded, early.informative, 'initial', undefined);
+    assert.equal(first?.version, 'network', 'all warm-up: it serves, its network not asked');
+    const late = series(startIndex + 150);
+    // it gave a handle whose decisions threw
+    const refused = await source.forSeries(late.traded, late.informative, 'network', undefined);
+    assert.equal(refused, undefined, 'the trader loads the series of the version before and asks again');
+    const said = lines.filter((l) => l.includes('version network'));
+    assert.equal(said.length, 1, lines.join(''));
+    assert.match(said[0], /version network cannot be loaded over the run's candles \(its network cannot decide them: /);
+    assert.match(said[0], /\); still serving initial \(tried again in 1h/);
+    const again = await source.forSeries(late.traded, late.informative, 'network', undefined);
+    assert.equal(again?.version, 'initial');
+    assert.equal(again?.refusal?.version, 'network', 'the give-up is stored with the run');
+  } finally {
+    run.close();
+  }
+});
+
+test(`portfolio model source: a new run's version whose network cannot decide its series, met first after a tick \
+whose candle times were all in its warm-up, is refused in one line as a refusal the loop ends on (unserved), as at \
+a first tick`, async () => {
+  const run = await lateNetworkSource();
+  const { source, series } = run;
+  try {
+    await source.follow?.(undefined);
+    const early = series(startIndex);
+    assert.equal((await source.forSeries(early.traded, early.informative, undefined, undefined))?.version, 'network');
+    const late = series(startIndex + 150);
+    await assert.rejects(
+      async () => source.forSeries(late.traded, late.informative, 'network', undefined),
+      (e: Error) =>
+        e instanceof ModelRefusedError &&
+        e.unserved &&
+        /^model \S+: version network cannot be loaded over the run's candles \(its network cannot/.test(e.message),
+    );
   } finally {
     run.close();
   }
