@@ -23,17 +23,19 @@ import { inSampleLine, sampleOf } from '../agents/version-sample.ts';
 /**
  * The observations over `candles` of `loaded`, its network asked once at the newest candle it decides (`costs`: its
  * run's, for an account of the state a decision reads): one that cannot run on them cannot serve (askNetwork).
- * `asked`: whether it was, or needs not be; not when every candle is in its warm-up (a later tick asks it).
+ * `asked`: whether it was, or needs not be (`ask` false: it answered before); not when every candle is in its warm-up
+ * (a later tick asks it).
  */
 function servable(
   loaded: LoadedAgent,
   candles: Candles,
   costs: Costs,
+  ask: boolean,
 ): { builder: ObservationBuilder; asked: boolean } {
   const builder = new ObservationBuilder(loaded.observationSource(candles));
   const t = candles.ts.length - 1;
-  // a validation gate's baseline trades without the network
-  if (loaded.policy.rule.fallback) return { builder, asked: true };
+  // a validation gate's baseline trades without the network; one that answered before is not asked again
+  if (loaded.policy.rule.fallback || !ask) return { builder, asked: true };
   if (t < Math.max(builder.firstT, loaded.warmup)) return { builder, asked: false };
   askNetwork(() => loaded.policy.net.forwardOne(builder.build(t, new Account(1, costs))));
   return { builder, asked: true };
@@ -127,9 +129,16 @@ export async function modelPolicySource(
     dropPending();
     pending = { ...next, stamp };
   };
+  // versions whose network answered once: its weights and the observation's shape do not change, so a tick's serving
+  // asks it no second forward pass (a version is asked once, not at every tick)
+  const answered = new WeakSet<LoadedAgent>();
   /** The observations over `candles` of `loaded`, which must be able to decide them (servable). */
-  const servableBy = (loaded: LoadedAgent, candles: Candles) =>
-    servable(loaded, candles, runCosts(loaded.recipe.costs, settings.account).costs);
+  const servableBy = (loaded: LoadedAgent, candles: Candles) => {
+    const costs = runCosts(loaded.recipe.costs, settings.account).costs;
+    const served = servable(loaded, candles, costs, !answered.has(loaded));
+    if (served.asked) answered.add(loaded);
+    return served;
+  };
   /**
    * The version the run last served (`runVersion`) over `candles`, given that the one this process started with
    * cannot serve them: `say` (naming it) tells why in one line; undefined when there is none.
