@@ -21,7 +21,7 @@ export interface HoldoutSpan {
 }
 
 /** A retrain's holdout length (`trading.retrain.holdoutCandles`) and its candles' timeframe. */
-export interface HoldoutShape {
+interface HoldoutShape {
   holdoutCandles: number;
   timeframe: string;
 }
