@@ -1,5 +1,6 @@
 /** Model homes (`models/<name>`): their versions and the CURRENT pointer that says which one serves; promotion. */
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { syncDir, syncTree, writeFileSynced } from '../core/durable-files.ts';
@@ -188,6 +189,55 @@ export function versionWriter(version: string): number | undefined {
   return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
 }
 
+/**
+ * The file a challenger carries from its staging folder into `versions/<version>` until CURRENT names it: which
+ * process (on which host, since when) is promoting it. Without it a folder that a retrain killed between its commit
+ * and its switch left behind looked like any promoted version, and only that retrain's row in one database could
+ * tell (src/trading/unpromoted-versions.ts reads it).
+ */
+export const PROMOTING_MARK = '.promoting';
+
+/** Who is promoting a version folder (PROMOTING_MARK): pid and host of the writer, and the wall-clock time (ms). */
+export interface PromotingMark {
+  pid: number;
+  host: string;
+  at: number;
+}
+
+/** Marks the staged challenger in `dir` as being promoted by this process, before its commit (settleChallenger). */
+export function markPromoting(dir: string): void {
+  const mark: PromotingMark = { pid: process.pid, host: os.hostname(), at: Date.now() };
+  writeFileSynced(path.join(dir, PROMOTING_MARK), JSON.stringify(mark) + '\n');
+}
+
+/**
+ * The PROMOTING_MARK of a version folder: undefined when it has none (promoted, or saved before marks existed);
+ * `unreadable` with the file's time when it cannot be read as one.
+ */
+export function readPromoting(dir: string): PromotingMark | { unreadable: number } | undefined {
+  const file = path.join(dir, PROMOTING_MARK);
+  if (!existsSync(file)) return undefined;
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8')) as Partial<PromotingMark>;
+    if (Number.isSafeInteger(m.pid) && typeof m.host === 'string' && Number.isFinite(m.at)) return m as PromotingMark;
+  } catch {
+    // unreadable: judged by its time
+  }
+  try {
+    return { unreadable: statSync(file).mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes a version's PROMOTING_MARK once CURRENT names it (or a run served it): its promotion happened. */
+export function clearPromoting(dir: string): void {
+  const file = path.join(dir, PROMOTING_MARK);
+  if (!existsSync(file)) return;
+  rmSync(file, { force: true });
+  syncDir(dir);
+}
+
 /** The pointer file promoteVersion writes before renaming it over CURRENT, named by the writing process's pid. */
 const pointerTemp = (pid: number) => `.${POINTER}.${pid}.tmp`;
 
@@ -233,4 +283,6 @@ export function promoteVersion(home: string, version: string): void {
   writeFileSynced(tmp, version + '\n');
   renameSync(tmp, path.join(home, POINTER));
   syncDir(home);
+  // a challenger's mark goes once CURRENT names it; one killed before this is cleared by the next retrain
+  if (dir !== home) clearPromoting(dir);
 }

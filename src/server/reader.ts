@@ -254,15 +254,28 @@ export class DashboardReader {
     return { ...run, candles, markers };
   }
 
+  /**
+   * The newest retrains with their verdicts: the holdout and this challenger's place among those judged on it, a
+   * schedule's or `--retry-holdout`'s part, the costs the verdict named, whether the row was closed after its process
+   * was killed, and when a winner refused after earlier losers may be promoted (src/trading/holdout-trials.ts).
+   */
   retrains(limit: number): Record<string, unknown>[] {
-    return this.db
+    const rows = this.db
       .prepare(
         `SELECT id, started_at AS startedAt, finished_at AS finishedAt, exchange, symbol, timeframe, strategy,
          model_dir AS modelDir, champion_version AS championVersion, challenger_version AS challengerVersion,
          champion_score AS championScore, challenger_score AS challengerScore, buy_hold_score AS buyHoldScore,
-         outcome, reason FROM trading_retrains ORDER BY id DESC LIMIT ?`,
+         outcome, reason, holdout_from AS holdoutFrom, holdout_to AS holdoutTo, holdout_trial AS holdoutTrial,
+         scheduled, retry_holdout AS retryHoldout, costs, killed, free_from AS freeFrom
+         FROM trading_retrains ORDER BY id DESC LIMIT ?`,
       )
       .all(limit) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      ...r,
+      scheduled: r.scheduled === 1,
+      retryHoldout: r.retryHoldout === 1,
+      killed: r.killed === 1,
+    }));
   }
 
   commands(runId: number, limit: number): CommandRow[] {

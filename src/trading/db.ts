@@ -259,6 +259,19 @@ ALTER TABLE trading_retrains ADD COLUMN holdout_to INTEGER;
 ALTER TABLE trading_retrains ADD COLUMN holdout_trial INTEGER;
 ALTER TABLE trading_retrains ADD COLUMN scheduled INTEGER NOT NULL DEFAULT 0;`),
     },
+    {
+      version: 14,
+      name: "a retrain's costs, its --retry-holdout, a killed process's close and when a barred holdout is free",
+      // the dashboard and the API read them from the row; a row closed after its process was killed said so only in
+      // its reason, which the migration reads for the rows before it (src/trading/killed-retrains.ts wrote them)
+      up: (db) =>
+        db.exec(`ALTER TABLE trading_retrains ADD COLUMN costs TEXT;
+ALTER TABLE trading_retrains ADD COLUMN retry_holdout INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE trading_retrains ADD COLUMN killed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE trading_retrains ADD COLUMN free_from INTEGER;
+UPDATE trading_retrains SET killed = 1 WHERE reason LIKE 'killed: its process (pid %'
+  OR reason LIKE '%; its process (pid %) ended right after promoting it (CURRENT names it)';`),
+    },
   ],
 };
 

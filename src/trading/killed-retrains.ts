@@ -5,35 +5,11 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../core/log.ts';
-import { canonicalHome, currentVersion, versionWriter } from '../agents/model-pointer.ts';
+import { canonicalHome, versionWriter } from '../agents/model-pointer.ts';
 import type { CandleStore } from '../data/store.ts';
+import { everServed, servingVersion } from './unpromoted-versions.ts';
 
 type Db = CandleStore['db'];
-
-/** The version CURRENT names, or undefined when the home holds none or its pointer cannot be read. */
-function servingVersion(home: string): string | undefined {
-  try {
-    return existsSync(home) ? currentVersion(home) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Whether `version` ever served: a run or a decision of `db` names it, or a retrain of the home judged it as the
- * champion. Such a folder is kept though CURRENT no longer names it (a later promotion replaced it).
- */
-function everServed(db: Db, home: string, version: string): boolean {
-  const row = db
-    .prepare(
-      `SELECT 1 FROM trading_runs WHERE model_version = @version
-       UNION ALL SELECT 1 FROM trading_decisions WHERE model_version = @version
-       UNION ALL SELECT 1 FROM trading_retrains WHERE champion_version = @version AND model_dir IN (@home, @given)
-       LIMIT 1`,
-    )
-    .get({ version, home: canonicalHome(home), given: path.resolve(home) });
-  return row !== undefined;
-}
 
 /**
  * Removes `versions/<version>`, the challenger a killed retrain committed but did not promote (killed between the two
@@ -78,7 +54,8 @@ export function closeKilledRetrains(
     )
     .all(canonicalHome(home), path.resolve(home)) as { id: number; version: string | null; reason: string | null }[];
   const close = db.prepare(
-    `UPDATE trading_retrains SET finished_at = ?, outcome = ?, reason = ? WHERE id = ? AND outcome = 'running'`,
+    `UPDATE trading_retrains SET finished_at = ?, outcome = ?, reason = ?, killed = 1
+     WHERE id = ? AND outcome = 'running'`,
   );
   for (const { id, version, reason: verdict } of rows) {
     const pid = version === null ? undefined : versionWriter(version);

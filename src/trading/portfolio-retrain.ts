@@ -269,6 +269,7 @@ async function retrainPortfolioOnce(
       championVersion: champion.version,
       challengerVersion,
       scheduled: o.scheduled,
+      retryHoldout: o.retryHoldout,
     },
     clock,
     logger,
@@ -328,18 +329,20 @@ async function retrainPortfolioOnce(
       buyHold: holdoutReturn(traded, fromTs, money, equalWeightPolicy(traded.length, o.every)),
     };
     const span = { from: fromTs, to: tl.ts[n - 1] };
-    const { trial, ...decision } = honestDecision(
+    const { trial, freeFrom, ...decision } = honestDecision(
       db,
       home,
       span,
+      { holdoutCandles, timeframe: config.timeframe },
       promotionDecision(scores, minImprovement, baseline),
       o,
     );
-    finish.judged(scores, decision.reason, { ...span, trial });
+    finish.judged(scores, decision.reason, { ...span, trial, freeFrom });
     const versions = { champion: champion.version, challenger: challengerVersion };
     const verdict = settleChallenger(home, stage, versions, decision, spanFrom(holdoutFrom));
     stage = undefined;
-    return finish({ ...verdict, ...said, scores, holdout: spanFrom(holdoutFrom), holdoutTrial: trial });
+    const free = freeFrom !== undefined ? { freeFrom: isoTime(freeFrom) } : {};
+    return finish({ ...verdict, ...said, scores, holdout: spanFrom(holdoutFrom), holdoutTrial: trial, ...free });
   } catch (e) {
     stage?.discard();
     return finish({

@@ -18,6 +18,7 @@ import type { CandleStore } from '../data/store.ts';
 import { shortError } from '../data/exchange.ts';
 import { ensureTradingSchema } from './db.ts';
 import { closeKilledRetrains } from './killed-retrains.ts';
+import { sweepUnpromoted } from './unpromoted-versions.ts';
 import { processAlive } from '../core/process-alive.ts';
 import { fairHoldout } from './retrain-holdout.ts';
 import { honestDecision, type HoldoutSpan, type TrialOptions } from './holdout-trials.ts';
@@ -25,6 +26,7 @@ import { acquireFileLock, type Lock } from './lock.ts';
 import {
   canonicalHome,
   currentVersion,
+  markPromoting,
   newVersionName,
   promoteVersion,
   removeStaging,
@@ -64,6 +66,11 @@ export interface RetrainResult {
   costs?: string;
   /** This challenger's place among those judged on candles of its holdout (1: the first; holdout-trials.ts). */
   holdoutTrial?: number;
+  /**
+   * A winner not promoted because earlier challengers lost on its holdout: the first time a retrain is free of them
+   * (holdout-trials.ts), as the reason names it.
+   */
+  freeFrom?: string;
 }
 
 /**
@@ -99,6 +106,8 @@ export function settleChallenger(
   }
   // chosen on the holdout: a paper run lets it decide no candle up to the holdout's end (version-sample.ts)
   recordHoldout(stage.dir, holdout);
+  // marked until CURRENT names it: a kill before that leaves a folder any later retrain can tell from a promoted one
+  markPromoting(stage.dir);
   stage.commit();
   promoteVersion(home, versions.challenger);
   return { outcome: 'promoted', reason: decision.reason };
@@ -148,6 +157,8 @@ export function removeStaleStaging(home: string, db: CandleStore['db'], clock: (
     logger.warn(`retrain: could not remove a killed retrain's leftovers (${shortError(e)})`);
   }
   closeKilledRetrains(home, db, clock, logger, (pid) => !processAlive(pid));
+  // whatever database recorded them: a killed retrain's unpromoted versions/<version>, by its promotion mark
+  sweepUnpromoted(home, db, logger);
 }
 
 /**
@@ -282,7 +293,7 @@ interface RetrainFinish {
    * retrain killed right after switching CURRENT is then closed as promoted with them (closeKilledRetrains); and the
    * holdout's span with this challenger's place among those judged on it (holdout-trials.ts).
    */
-  judged(scores: HoldoutScores, reason: string, holdout: HoldoutSpan & { trial: number }): void;
+  judged(scores: HoldoutScores, reason: string, holdout: HoldoutSpan & { trial: number; freeFrom?: number }): void;
 }
 
 /**
@@ -301,6 +312,8 @@ export function retrainRecord(
     challengerVersion: string;
     /** A schedule runs it (`--schedule`, or a trader's `--retrain` child): see holdout-trials.ts. */
     scheduled?: boolean;
+    /** The user gave `--retry-holdout` (holdout-trials.ts). */
+    retryHoldout?: boolean;
   },
   clock: () => number,
   logger: Logger,
@@ -309,7 +322,8 @@ export function retrainRecord(
     db
       .prepare(
         `INSERT INTO trading_retrains (started_at, exchange, symbol, timeframe, strategy, model_dir,
-          champion_version, challenger_version, scheduled, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
+          champion_version, challenger_version, scheduled, retry_holdout, outcome)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
       )
       .run(
         clock(),
@@ -321,12 +335,13 @@ export function retrainRecord(
         row.championVersion ?? null,
         row.challengerVersion,
         row.scheduled ? 1 : 0,
+        row.retryHoldout ? 1 : 0,
       ).lastInsertRowid,
   );
   const finish = (r: RetrainResult): RetrainResult => {
     db.prepare(
       `UPDATE trading_retrains SET finished_at = ?, champion_score = ?,
-        challenger_score = ?, buy_hold_score = ?, outcome = ?, reason = ? WHERE id = ?`,
+        challenger_score = ?, buy_hold_score = ?, outcome = ?, reason = ?, costs = ? WHERE id = ?`,
     ).run(
       clock(),
       r.scores?.champion ?? null,
@@ -334,6 +349,7 @@ export function retrainRecord(
       r.scores?.buyHold ?? null,
       r.outcome,
       r.reason,
+      r.costs ?? null,
       rowId,
     );
     const line = `retrain ${row.strategy} → ${row.home}: ${r.outcome} (${r.reason})`;
@@ -344,11 +360,11 @@ export function retrainRecord(
     else logger.info(line, { scores: r.scores, championVersion, challengerVersion, holdout, championTrainedTo });
     return r;
   };
-  const judged = (s: HoldoutScores, reason: string, h: HoldoutSpan & { trial: number }): void => {
+  const judged = (s: HoldoutScores, reason: string, h: HoldoutSpan & { trial: number; freeFrom?: number }): void => {
     db.prepare(
       `UPDATE trading_retrains SET champion_score = ?, challenger_score = ?, buy_hold_score = ?, reason = ?,
-        holdout_from = ?, holdout_to = ?, holdout_trial = ? WHERE id = ? AND outcome = 'running'`,
-    ).run(s.champion, s.challenger, s.buyHold, reason, h.from, h.to, h.trial, rowId);
+        holdout_from = ?, holdout_to = ?, holdout_trial = ?, free_from = ? WHERE id = ? AND outcome = 'running'`,
+    ).run(s.champion, s.challenger, s.buyHold, reason, h.from, h.to, h.trial, h.freeFrom ?? null, rowId);
   };
   return Object.assign(finish, { judged });
 }
@@ -393,6 +409,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       championVersion,
       challengerVersion,
       scheduled: o.scheduled,
+      retryHoldout: o.retryHoldout,
     },
     clock,
     logger,
@@ -483,14 +500,15 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       ).totalReturn,
     };
     const span = { from: candles.ts[holdout.from], to: candles.ts[n - 1] };
-    const { trial, ...decision } = honestDecision(
+    const { trial, freeFrom, ...decision } = honestDecision(
       db,
       home,
       span,
+      { holdoutCandles, timeframe: candles.timeframe },
       promotionDecision(scores, config.trading.retrain.minImprovement),
       o,
     );
-    finish.judged(scores, decision.reason, { ...span, trial });
+    finish.judged(scores, decision.reason, { ...span, trial, freeFrom });
     const verdict = settleChallenger(
       home,
       stage,
@@ -506,6 +524,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       holdout: spanFrom(holdout.from),
       costs: judgedAt,
       holdoutTrial: trial,
+      ...(freeFrom !== undefined ? { freeFrom: isoTime(freeFrom) } : {}),
     });
   } catch (e) {
     stage?.discard();

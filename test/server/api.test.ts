@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { isoTime } from '../../src/data/timeframe.ts';
 import { runLockName } from '../../src/trading/lock.ts';
 import { runBot } from '../trading/cli.ts';
-import { KEY, paperFixture, serve, type PaperFixture, type Served } from './fixture.ts';
+import { KEY, paperFixture, serve, writeRetrains, type PaperFixture, type Served } from './fixture.ts';
 
 /** A JSON reply of one of many shapes; the assertions check what each test reads. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -476,4 +476,39 @@ pushed`, async () => {
   await post(`/api/v1/runs/${f.runId}/commands`, { kind: 'resume' });
   await f.advance(1);
   assert.equal(f.repo.decisionCount(f.runId), before + 2);
+});
+
+test(`retrains: the holdout and the challenger's place on it, schedule and --retry-holdout, the costs judged at, a \
+row closed after its process was killed, and when a refused winner's home is free; secrets masked`, async () => {
+  const secret = 'sk-retrain-0123456789';
+  process.env.BOT_TEST_RETRAIN_KEY = secret;
+  const remove = writeRetrains(f, secret);
+  try {
+    const { status, body, text } = await get('/api/v1/retrains');
+    assert.equal(status, 200);
+    assert.doesNotMatch(text, /sk-retrain-0123456789/);
+    const pick = (r: Json) => [
+      r.challengerVersion,
+      r.outcome,
+      r.holdoutFrom,
+      r.holdoutTo,
+      r.holdoutTrial,
+      r.scheduled,
+      r.retryHoldout,
+      r.costs,
+      r.killed,
+      r.freeFrom,
+    ];
+    const from = Date.UTC(2024, 0, 10);
+    const to = Date.UTC(2024, 0, 11);
+    assert.deepEqual(body.retrains.map(pick), [
+      ['v4', 'promoted', from, to, 1, false, false, 'account.preset upbit-krw', true, null],
+      ['v3', 'promoted', from, to, 3, true, true, 'cost preset ***', false, null],
+      ['v2', 'rejected', from, to, 2, false, false, 'account.preset upbit-krw', false, Date.UTC(2024, 0, 12, 17)],
+    ]);
+    assert.match(body.retrains[0].reason, /\(CURRENT names it\) \*\*\*$/);
+  } finally {
+    remove();
+    delete process.env.BOT_TEST_RETRAIN_KEY;
+  }
 });

@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { launchChromium, requireChromium } from '../../src/bench/chromium.ts';
-import { paperFixture, serve, writeBacktest, type PaperFixture, type Served } from './fixture.ts';
+import { paperFixture, serve, writeBacktest, writeRetrains, type PaperFixture, type Served } from './fixture.ts';
 import { sweepHead, SWEEP_ID } from './sweep-head.ts';
 
 let f: PaperFixture;
@@ -421,4 +421,49 @@ test("a portfolio retrain's challenger: its holdout figures in the models page's
   await modelsCell('pf-retrained', { metrics: { holdout, symbol: 'A,B' } }, async (cell) => {
     assert.equal(await cell.textContent(), 'holdout: return 3.10%, Sharpe 1.5, max DD 2.00%, 7 trades');
   });
+});
+
+test(`the models page's retrains: the holdout with the challenger's place on it and when a refused winner's home is \
+free, the costs, schedule and --retry-holdout, a promotion whose process was killed; secrets masked`, async () => {
+  const secret = 'sk-retrain-0123456789';
+  process.env.BOT_TEST_RETRAIN_KEY = secret;
+  const remove = writeRetrains(f, secret);
+  const s = await serve(f);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${s.url}/#/models`);
+    const rows = page.locator('#retrains-table tbody tr');
+    await rows.nth(2).waitFor();
+    const headers = await page.locator('#retrains-table thead th').allTextContents();
+    const cells = async (i: number) => {
+      const texts = await rows.nth(i).locator('td').allTextContents();
+      const at = (name: string) => texts[headers.indexOf(name)];
+      return [at('outcome'), at('holdout'), at('judged at'), at('run by')];
+    };
+    assert.deepEqual(await cells(0), [
+      'promoted (its process killed right after)',
+      '2024-01-10 00:00 … 2024-01-11 00:00, challenger 1 on it',
+      'account.preset upbit-krw',
+      'hand',
+    ]);
+    assert.deepEqual(await cells(1), [
+      'promoted',
+      '2024-01-10 00:00 … 2024-01-11 00:00, challenger 3 on it',
+      'cost preset ***',
+      'schedule --retry-holdout',
+    ]);
+    assert.deepEqual(await cells(2), [
+      'rejected',
+      '2024-01-10 00:00 … 2024-01-11 00:00, challenger 2 on it; free of its trials from 2024-01-12 17:00',
+      'account.preset upbit-krw',
+      'hand',
+    ]);
+    assert.doesNotMatch((await page.locator('#retrains-table').textContent()) ?? '', /sk-retrain/);
+    await screenshot(page, 'models-retrains');
+  } finally {
+    await page.close();
+    await s.server.close();
+    remove();
+    delete process.env.BOT_TEST_RETRAIN_KEY;
+  }
 });

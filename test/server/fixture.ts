@@ -262,3 +262,65 @@ export async function serve(
   const url = await server.listen(o.host ?? '127.0.0.1', 0);
   return { server, url, token };
 }
+
+/**
+ * Three retrains in the fixture's database as `bot retrain` records them (trading schema 14): a winner refused after
+ * an earlier loser on its holdout (with the time a retrain is free of it), one promoted with --retry-holdout by a
+ * schedule, and one whose process was killed right after promoting; `secret` stands in the costs and a reason, as an
+ * exchange's error might quote a key. Returns a function that removes them.
+ */
+export function writeRetrains(f: PaperFixture, secret: string): () => void {
+  const insert = f.repo.db.prepare(
+    `INSERT INTO trading_retrains (started_at, finished_at, exchange, symbol, timeframe, strategy, model_dir,
+     champion_version, challenger_version, champion_score, challenger_score, buy_hold_score, outcome, reason,
+     holdout_from, holdout_to, holdout_trial, scheduled, retry_holdout, costs, killed, free_from)
+     VALUES (@at, @at, 'upbit', 'BTC/KRW', '1h', 'dqn-dnn', @dir, 'v1', @v, 0.01, 0.05, -0.02, @outcome, @reason,
+     @from, @to, @trial, @scheduled, @retry, @costs, @killed, @free)`,
+  );
+  const common = { dir: path.join(f.modelsDir, 'btc-dqn'), from: Date.UTC(2024, 0, 10), to: Date.UTC(2024, 0, 11) };
+  const rows = [
+    {
+      ...common,
+      at: 1,
+      v: 'v2',
+      outcome: 'rejected',
+      reason: 'the 2nd challenger judged on this holdout: … not promoted',
+      trial: 2,
+      scheduled: 0,
+      retry: 0,
+      costs: 'account.preset upbit-krw',
+      killed: 0,
+      free: Date.UTC(2024, 0, 12, 17),
+    },
+    {
+      ...common,
+      at: 2,
+      v: 'v3',
+      outcome: 'promoted',
+      reason: 'the 3rd challenger judged on this holdout: … (promoted with --retry-holdout)',
+      trial: 3,
+      scheduled: 1,
+      retry: 1,
+      costs: `cost preset ${secret}`,
+      killed: 0,
+      free: null,
+    },
+    {
+      ...common,
+      at: 3,
+      v: 'v4',
+      outcome: 'promoted',
+      reason: `beats; its process (pid 7) ended right after promoting it (CURRENT names it) ${secret}`,
+      trial: 1,
+      scheduled: 0,
+      retry: 0,
+      costs: 'account.preset upbit-krw',
+      killed: 1,
+      free: null,
+    },
+  ];
+  const ids = rows.map((r) => Number(insert.run(r).lastInsertRowid));
+  return () => {
+    for (const id of ids) f.repo.db.prepare('DELETE FROM trading_retrains WHERE id = ?').run(id);
+  };
+}

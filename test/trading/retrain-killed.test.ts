@@ -7,15 +7,17 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../../src/config/load.ts';
 import { CandleStore } from '../../src/data/store.ts';
-import { currentVersion } from '../../src/agents/model-pointer.ts';
+import { currentVersion, PROMOTING_MARK } from '../../src/agents/model-pointer.ts';
 import { retrainHistory, retrainOnce } from '../../src/trading/retrain.ts';
 import { ensureTradingSchema } from '../../src/trading/db.ts';
 import { closeKilledRetrains } from '../../src/trading/killed-retrains.ts';
+import { PROMOTION_STALE_MS, sweepUnpromoted } from '../../src/trading/unpromoted-versions.ts';
 import { DbWatcher } from '../../src/server/events.ts';
 import { promotedChampion, riseThenFall, SMALL_RECIPE } from './agents.ts';
 import { quietLogger, tempDir } from './helpers.ts';
@@ -174,6 +176,80 @@ test(`a killed retrain's versions/<version> folder is kept when a run's decision
     );
     assert.deepEqual(readdirSync(path.join(home, 'versions')).sort(), ['champion', served].sort());
     assert.ok(existsSync(path.join(home, 'versions', served, 'model.json')));
+  } finally {
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+test(`a killed retrain's unpromoted versions/<version> is removed by the next retrain through another database (its \
+row is not there): the folder's promotion mark says so; a promoted one's mark is cleared, kept`, async () => {
+  const tmp = tempDir('bot-retrain-killed-');
+  const home = path.join(tmp.dir, 'models', 'btc');
+  try {
+    await promotedChampion(home, riseThenFall(260, 40));
+    killedRetrain(home, path.join(tmp.dir, 'first.db'), /[\\/]versions[\\/][^.\\/][^\\/]*$/);
+    const orphan = killedRow(path.join(tmp.dir, 'first.db'))?.challengerVersion;
+    assert.ok(orphan);
+    assert.ok(existsSync(path.join(home, 'versions', orphan, PROMOTING_MARK)), 'marked while it is promoted');
+    const warnings: string[] = [];
+    await nextRetrain(home, path.join(tmp.dir, 'other.db'), warnings);
+    assert.deepEqual(readdirSync(path.join(home, 'versions')), ['champion'], 'only a promoted challenger stays');
+    const pid = /-([0-9a-z]+)$/.exec(orphan)?.[1];
+    const removed =
+      `retrain: removed versions/${orphan}, a challenger whose retrain (pid ${parseInt(pid ?? '', 36)}) was ` +
+      'killed before promoting it: CURRENT never named it';
+    assert.deepEqual(
+      warnings.filter((w) => w.includes('versions/')),
+      [removed],
+    );
+
+    // killed right after the switch: CURRENT names it, so it was promoted; the next retrain clears its mark
+    killedRetrain(home, path.join(tmp.dir, 'third.db'), /[\\/]CURRENT$/);
+    const promoted = currentVersion(home);
+    assert.notEqual(promoted, 'champion');
+    assert.ok(existsSync(path.join(home, 'versions', String(promoted), PROMOTING_MARK)));
+    await nextRetrain(home, path.join(tmp.dir, 'fourth.db'));
+    assert.ok(existsSync(path.join(home, 'versions', String(promoted), 'meta.json')));
+    assert.equal(existsSync(path.join(home, 'versions', String(promoted), PROMOTING_MARK)), false);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test(`a promotion mark this host cannot check is reported, not deleted, once old: another host's, and a live pid's; \
+a young one and a folder without a mark are left alone`, () => {
+  const tmp = tempDir('bot-retrain-killed-');
+  const home = path.join(tmp.dir, 'models', 'btc');
+  const store = CandleStore.open(path.join(tmp.dir, 'bot.db'));
+  try {
+    ensureTradingSchema(store.db);
+    const now = Date.UTC(2025, 0, 10);
+    const old = now - PROMOTION_STALE_MS;
+    const folders: Record<string, object | undefined> = {
+      elsewhere: { pid: 1234, host: `not-${os.hostname()}`, at: old },
+      alive: { pid: process.ppid, host: os.hostname(), at: old }, // runs: perhaps a reused pid
+      young: { pid: 1234, host: `not-${os.hostname()}`, at: old + 1 },
+      unmarked: undefined,
+    };
+    for (const [v, mark] of Object.entries(folders)) {
+      mkdirSync(path.join(home, 'versions', v), { recursive: true });
+      writeFileSync(path.join(home, 'versions', v, 'model.json'), '{}');
+      if (mark) writeFileSync(path.join(home, 'versions', v, PROMOTING_MARK), JSON.stringify(mark));
+    }
+    const warnings: string[] = [];
+    const logger = quietLogger();
+    logger.warn = ((msg: string) => (warnings.push(msg), logger)) as typeof logger.warn;
+    sweepUnpromoted(home, store.db, logger, () => now);
+    assert.deepEqual(readdirSync(path.join(home, 'versions')).sort(), ['alive', 'elsewhere', 'unmarked', 'young']);
+    const line = (v: string, by: string) =>
+      `retrain: versions/${v} was being promoted since 2025-01-09T23:00:00Z (${by}) and CURRENT never named it; ` +
+      `no run of this database served it: if none of another does, remove it with rm -r ` +
+      `'${path.join(home, 'versions', v)}'`;
+    assert.deepEqual(warnings, [
+      line('alive', `pid ${process.ppid} on ${os.hostname()}`),
+      line('elsewhere', `pid 1234 on not-${os.hostname()}`),
+    ]);
   } finally {
     store.close();
     tmp.cleanup();

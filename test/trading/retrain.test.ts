@@ -591,6 +591,61 @@ with --retry-holdout`, async () => {
       rows,
       [1, 2, 3, 4].map((n) => [n, ...span]),
     );
+    // the row says whether --retry-holdout was given and the costs the verdict named (the dashboard reads them)
+    assert.ok(shopped.costs);
+    assert.deepEqual(
+      store.db.prepare('SELECT retry_holdout, costs FROM trading_retrains ORDER BY id').raw().all(),
+      [0, 0, 0, 1].map((retry) => [retry, shopped.costs]),
+    );
+  } finally {
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+test(`a winner refused after earlier losers on its holdout is told from when a retrain is free of them: the first \
+close at which the newest holdoutCandles start after every candle judged there; a retrain then promotes`, async () => {
+  const { tmp, config, store } = retrainSetup(); // holdout 40 hourly candles
+  const longest = riseThenFall(260, 120); // its first 300 candles are retrainSetup's
+  const home = path.join(tmp.dir, 'models', 'free');
+  const retrain = (n: number, action: 'buy' | 'sell') => {
+    const candles = sliceCandles(longest, 0, n);
+    return smallRetrain({
+      ...{ config, store, candles, home },
+      train: (req) => saveAgent(req.dir, action, req.candles),
+      clock: () => candles.ts[n - 1] + 3_600_000,
+    });
+  };
+  const pct = (x: number | null | undefined) => `${((x ?? NaN) * 100).toFixed(2)}%`;
+  try {
+    await promotedChampion(home, longest); // always long into a falling holdout
+    assert.equal((await retrain(300, 'buy')).outcome, 'rejected');
+    const shopped = await retrain(300, 'sell');
+    assert.equal(shopped.outcome, 'rejected', shopped.reason);
+    const s = shopped.scores;
+    // the last candle judged: 2024-01-13T11:00Z (index 299); 40 candles after it the newest opens at 2024-01-15T03:00Z
+    assert.equal(
+      shopped.reason,
+      `the 2nd challenger judged on this holdout: challenger ${pct(s?.challenger)} beats champion ` +
+        `${pct(s?.champion)} and buy-and-hold ${pct(s?.buyHold)}, but 1 earlier challenger(s) lost on candles of ` +
+        'it: a win after retries there may be luck, not skill; not promoted (--retry-holdout promotes it all the ' +
+        'same; a retrain from 2024-01-15T04:00:00Z on needs none: its 40-candle holdout then starts after ' +
+        '2024-01-13T11:00:00Z, the last candle judged on this one)',
+    );
+    assert.equal(shopped.freeFrom, '2024-01-15T04:00:00Z', '--json says it too');
+    const row = () =>
+      store.db.prepare('SELECT free_from, outcome FROM trading_retrains ORDER BY id DESC LIMIT 1').raw().get();
+    assert.deepEqual(row(), [Date.parse('2024-01-15T04:00:00Z'), 'rejected']);
+    // one candle before that close the holdout still holds the last candle judged: barred, and the refused one is
+    // judged there too, so the time moves on with it
+    const early = await retrain(339, 'sell');
+    assert.equal(early.outcome, 'rejected', early.reason);
+    assert.match(early.reason, /^the 3rd challenger judged on this holdout: .* a retrain from 2024-01-16T19:00:00Z on/);
+    const free = await retrain(379, 'sell'); // its newest candle closes at 2024-01-16T19:00Z
+    assert.equal(free.outcome, 'promoted', free.reason);
+    assert.equal(free.holdoutTrial, 1);
+    assert.equal(free.freeFrom, undefined);
+    assert.deepEqual(row(), [null, 'promoted']);
   } finally {
     store.close();
     tmp.cleanup();

@@ -348,16 +348,37 @@
     }
     root.append(h('h2', {}, 'Retrains and promotions'));
     root.append(
-      D.table(retrains, [
-        ['started', (r) => D.time(r.startedAt)],
-        ['model', (r) => r.modelDir.split('/').pop()],
-        ['outcome', (r) => r.outcome],
-        ['champion', (r) => `${r.championVersion || '—'} ${D.pct(r.championScore)}`],
-        ['challenger', (r) => `${r.challengerVersion || '—'} ${D.pct(r.challengerScore)}`],
-        ['buy & hold', (r) => D.pct(r.buyHoldScore)],
-        ['reason', (r) => r.reason],
-      ]),
+      D.table(
+        retrains,
+        [
+          ['started', (r) => D.time(r.startedAt)],
+          ['model', (r) => r.modelDir.split('/').pop()],
+          ['outcome', retrainOutcome],
+          ['champion', (r) => `${r.championVersion || '—'} ${D.pct(r.championScore)}`],
+          ['challenger', (r) => `${r.challengerVersion || '—'} ${D.pct(r.challengerScore)}`],
+          ['buy & hold', (r) => D.pct(r.buyHoldScore)],
+          ['holdout', retrainHoldout],
+          ['judged at', (r) => r.costs || '—'],
+          ['run by', (r) => (r.scheduled ? 'schedule' : 'hand') + (r.retryHoldout ? ' --retry-holdout' : '')],
+          ['reason', (r) => r.reason],
+        ],
+        undefined,
+        { id: 'retrains-table' },
+      ),
     );
+  };
+
+  // a row closed by the next retrain (or the trader) after its process was killed (src/trading/killed-retrains.ts)
+  const retrainOutcome = (r) =>
+    r.killed ? `${r.outcome} (${r.outcome === 'promoted' ? 'its process killed right after' : 'killed'})` : r.outcome;
+
+  // the holdout judged on, this challenger's place among those judged on it, and from when a refused winner's home
+  // is free of the earlier trials (src/trading/holdout-trials.ts)
+  const retrainHoldout = (r) => {
+    if (r.holdoutFrom === null || r.holdoutFrom === undefined) return '—';
+    const trial = r.holdoutTrial ? `, challenger ${r.holdoutTrial} on it` : '';
+    const free = r.freeFrom ? `; free of its trials from ${D.time(r.freeFrom)}` : '';
+    return `${D.time(r.holdoutFrom)} … ${D.time(r.holdoutTo)}${trial}${free}`;
   };
 
   D.pages.logs = async function (root, level) {
