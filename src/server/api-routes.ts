@@ -12,6 +12,7 @@ import {
   limitString,
   marketPageQuery,
   nameString,
+  noQuery,
   orderedRange,
   pageQuery,
   parse,
@@ -30,7 +31,6 @@ interface ApiContext {
   authConfigured: () => boolean;
 }
 
-const noQuery = z.strictObject({});
 const equityQuery = z
   .strictObject({
     from: timeString.optional(),
