@@ -84,6 +84,10 @@ test(`a secret written escaped in a served text or HTML page (JSON escapes in a 
 page) is masked`, async () => {
   writeFileSync(path.join(dir, 'copied.txt'), `{"message":"login \\u0073k-live-escaped\\/secret-0123 refused"}\n`);
   assert.equal(await served('copied.txt'), '{"message":"login *** refused"}\n');
+  // escaped, it is longer than the secret: across the 64 KiB read chunks it must still be held back whole
+  const pad = 'x'.repeat(65_536 - 30);
+  writeFileSync(path.join(dir, 'long.txt'), `${pad}\\u0073k-live-esc\\u0061ped\\/secret-0123\nend\n`);
+  assert.equal(await served('long.txt'), `${pad}***\nend\n`);
   writeFileSync(
     path.join(dir, 'page.html'),
     '<p>sk&#45;live&#x2D;escaped&#0047;secret-0123</p><p>pass&quot;word&amp;&lt;more&gt;,x</p>\n',
