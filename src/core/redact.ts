@@ -96,22 +96,89 @@ export function redactSecretsIn<T>(data: T): T {
   return masker(envSecrets([]), false)(data) as T;
 }
 
+/** Named HTML entities a report page may write a character as (numeric ones are built for every character). */
+const HTML_NAMED: Record<string, string> = { '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' };
+/** JSON's (and JavaScript's) two-character escapes. */
+const JSON_SHORT: Record<string, string> = {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  '\b': 'b',
+  '\f': 'f',
+  '\n': 'n',
+  '\r': 'r',
+  '\t': 't',
+};
+
+/** Hex digits as a pattern matching either case. */
+const hexPattern = (n: number, width = 0) =>
+  Array.from(n.toString(16).padStart(width, '0'), (d) => (/[a-f]/.test(d) ? `[${d}${d.toUpperCase()}]` : d)).join('');
+const literal = (s: string) => s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+
+/**
+ * The longest one character of a secret may be written as: HTML's `&#x` and `&#`, three leading zeros, up to seven
+ * digits and `;` (JSON writes a character beyond U+FFFF as two six-character `\uXXXX`).
+ */
+export const LONGEST_WRITTEN_CHAR = 13;
+
+/**
+ * A pattern for one secret as a reader of the text may decode it: each character as it is or escaped (JSON's
+ * `\u0061` and `\/`, HTML's `&#97;`, `&#x61;` and `&amp;`, CSV's `""`), so a hand-edited or generated file that
+ * escapes a secret does not hand it to whoever decodes the text. No match is longer than LONGEST_WRITTEN_CHAR per
+ * character of the secret.
+ */
+function writtenPattern(secret: string): string {
+  return Array.from(secret, (c) => {
+    const cp = c.codePointAt(0) ?? 0;
+    const forms = [literal(c)];
+    forms.push(Array.from({ length: c.length }, (_, i) => '\\\\u' + hexPattern(c.charCodeAt(i), 4)).join(''));
+    if (JSON_SHORT[c]) forms.push('\\\\' + literal(JSON_SHORT[c]));
+    forms.push(`&#0{0,3}${cp};`, `&#[xX]0{0,3}${hexPattern(cp)};`);
+    if (HTML_NAMED[c]) forms.push(`&${HTML_NAMED[c]};`);
+    if (c === '"') forms.push('""');
+    return `(?:${forms.join('|')})`;
+  }).join('');
+}
+
+let written: { key: string; pattern: RegExp } | undefined;
+/** One pattern for all `secrets` (the longest first, so a secret inside another is masked as part of it). */
+function writtenSecrets(secrets: readonly string[]): RegExp {
+  const key = JSON.stringify(secrets);
+  if (written?.key !== key) written = { key, pattern: new RegExp(secrets.map(writtenPattern).join('|'), 'g') };
+  written.pattern.lastIndex = 0;
+  return written.pattern;
+}
+
+/**
+ * Text (a served CSV, HTML or text file; JSON that does not parse) with the environment's secrets masked, each
+ * written as it is or escaped (writtenPattern). `runs` (a global pattern): when given, only each run of a match it
+ * matches becomes `***`, the rest staying in place, so a CSV keeps its delimiters and quotes (the same fields per
+ * row) when a secret holds one.
+ */
+export function redactWritten(text: string, runs?: RegExp): string {
+  const secrets = envSecrets([]);
+  if (secrets.length === 0) return text;
+  return text.replace(writtenSecrets(secrets), (m) => (runs ? m.replace(runs, MASK) : MASK));
+}
+
 /** A string token of JSON text: in text that parses, every `"` outside an escape opens or closes one. */
 const JSON_STRING = /"(?:[^"\\]|\\.)*"/g;
 
 /**
- * JSON text with the environment's secrets masked in its strings (keys included), when a secret occurs in it at all:
- * each string token is decoded, masked and written again, so a number equal to a secret stays a number, and the
- * rest of the text (numbers beyond a double's precision, the layout of a served report) stays byte for byte. Text
- * that does not parse is masked as text.
+ * JSON text with the environment's secrets masked in its strings (keys included), when a secret occurs in it at all
+ * (as it is or escaped): each string token is decoded, masked and written again, so a number equal to a secret stays
+ * a number, and the rest of the text (numbers beyond a double's precision, the layout of a served report) stays byte
+ * for byte. Text that does not parse is masked as text, escaped secrets too (redactWritten).
  */
 export function redactJsonText(text: string): string {
   const secrets = envSecrets([]);
-  if (!secrets.some((s) => text.includes(s))) return text;
+  // a string token decoding to a secret holds it literally or JSON-escaped (`\u0061`, `\/`): checking the text for
+  // the literal secret alone served a hand-edited report's escaped key as written
+  if (secrets.length === 0 || !writtenSecrets(secrets).test(text)) return text;
   try {
     JSON.parse(text);
   } catch {
-    return redactString(text, secrets);
+    return redactWritten(text);
   }
   return text.replace(JSON_STRING, (token) => {
     const value = JSON.parse(token) as string;

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { backtestFiles, listBacktests, listModels, readModel, readReport, readTrades } from './catalog.ts';
 import { resolveInside, servedBody } from './files.ts';
+import { ServedJson } from './served-json.ts';
 import { LOG_LEVELS, tailLog } from './logs.ts';
 import type { DashboardReader } from './reader.ts';
 import {
@@ -11,6 +12,7 @@ import {
   limitString,
   marketPageQuery,
   nameString,
+  noQuery,
   orderedRange,
   pageQuery,
   parse,
@@ -29,7 +31,6 @@ interface ApiContext {
   authConfigured: () => boolean;
 }
 
-const noQuery = z.strictObject({});
 const equityQuery = z
   .strictObject({
     from: timeString.optional(),
@@ -57,6 +58,7 @@ const segments = (p: string) => p.split('/');
 
 export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { reader } = ctx;
+  const servedJson = new ServedJson();
   const run = (params: unknown) => {
     const { id } = parse(runParams, params, 'path');
     if (!reader.runIds().includes(id)) throw new HttpError(404, `no run ${id}`);
@@ -132,10 +134,11 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return { model };
   });
   app.get('/api/v1/models/:name/files/*', async (req, reply) => {
+    parse(noQuery, req.query, 'query');
     const p = parse(fileParams('name'), req.params, 'path');
     const found = resolveInside(ctx.modelsDir, [String(p.name), ...segments(String(p['*']))]);
     if (!found) throw new HttpError(404, 'no such file');
-    return reply.type(found.type).send(await servedBody(found));
+    return reply.type(found.type).send(await servedBody(found, `models/${p.name}/${p['*']}`, servedJson));
   });
 
   /**
@@ -175,6 +178,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return { files: backtestFiles(ctx.backtestsDir, id) };
   });
   app.get('/api/v1/backtests/:id/files/*', async (req, reply) => {
+    parse(noQuery, req.query, 'query');
     const p = parse(fileParams('id'), req.params, 'path');
     // a folder's files are served only beside a report the list and the report route show (a sweep's too)
     backtest(String(p.id));
@@ -186,7 +190,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
         'content-security-policy',
         "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'",
       );
-    return reply.type(found.type).send(await servedBody(found));
+    return reply.type(found.type).send(await servedBody(found, `backtests/${p.id}/${p['*']}`, servedJson));
   });
 
   app.get('/api/v1/logs', async (req) => {

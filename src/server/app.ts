@@ -21,7 +21,7 @@ import { registerControlRoutes } from './control-routes.ts';
 import { DbWatcher, type DashboardEvent } from './events.ts';
 import { DashboardReader } from './reader.ts';
 import { registerStaticRoutes } from './static-routes.ts';
-import { HttpError } from './validate.ts';
+import { HttpError, noQuery, parse } from './validate.ts';
 
 interface DashboardOptions {
   dbFile: string;
@@ -248,6 +248,7 @@ export async function createDashboardServer(o: DashboardOptions): Promise<Dashbo
   };
   const maxStreams = o.maxEventStreams ?? 32;
   app.get('/api/v1/events', async (req, reply) => {
+    parse(noQuery, req.query, 'query');
     // each stream holds a socket and a write per event: a page opening streams in a loop must not exhaust the server
     if (clients.size >= maxStreams)
       throw new HttpError(503, `events: ${maxStreams} event streams are open (server.maxEventStreams); close one`);

@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { COMMAND_KINDS, requestCommand } from '../trading/commands.ts';
 import type { Credentials, Principal } from './auth.ts';
-import { HttpError, parse, runParams } from './validate.ts';
+import { HttpError, noQuery, parse, runParams } from './validate.ts';
 
 interface ControlContext {
   /** A read-write connection used for nothing but inserting command rows. */
@@ -65,6 +65,7 @@ export function registerControlRoutes(app: FastifyInstance, ctx: ControlContext)
           : 'control needs credentials: set BOT_API_PASSWORD or make a token with bot serve --new-token',
       );
     }
+    parse(noQuery, req.query, 'query');
     const { id } = parse(runParams, req.params, 'path');
     const body = parse(commandBody, req.body, 'body');
     const exists = ctx.writer.prepare('SELECT 1 FROM trading_runs WHERE id = ?').get(id);
@@ -82,6 +83,7 @@ export function registerControlRoutes(app: FastifyInstance, ctx: ControlContext)
   // wall time, as the per-address limit: a run's clock (--now) may stand still
   const failures = failedLogins(ctx.loginFailuresPerMinute);
   app.post('/api/v1/login', { config: { rateLimit: { max: ctx.loginPerMinute, timeWindow: 60_000 } } }, async (req) => {
+    parse(noQuery, req.query, 'query');
     const { password } = parse(loginBody, req.body, 'body');
     if (failures.full()) throw new HttpError(429, 'too many failed logins');
     // not a wrong guess: no password would do, which "wrong password" hid

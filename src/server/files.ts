@@ -4,11 +4,10 @@
  * real path (symlinks resolved) is still inside the folder's real path. Anything else is "not found".
  */
 import { createReadStream, existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
-import { redactJsonText, redactSecrets } from '../core/redact.ts';
-import { secretValuesFromEnv } from '../core/secrets.ts';
+import { envSecrets, LONGEST_WRITTEN_CHAR, redactWritten } from '../core/redact.ts';
+import type { ServedJson } from './served-json.ts';
 
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$/;
 
@@ -50,23 +49,33 @@ export function resolveInside(root: string, parts: readonly string[]): { file: s
   return file && type ? { file, type } : undefined;
 }
 
+/** The characters a CSV's fields are told apart by: masking keeps them in place (redactWritten's `runs`). */
+const CSV_FIELD_TEXT = /[^,"\r\n]+/g;
+
 /**
  * What a served file sends, with the environment's secrets masked as in every JSON answer (a report or a copied log
- * may hold a key): a JSON file read whole and masked in its parsed strings, so a number equal to a secret stays a
- * number and the file stays JSON (masking the text wrote a bare `***`); another text file (CSV, HTML, text) masked as
- * text and streamed, so a large one costs no more memory than a chunk; a binary file (PNG, weights) streamed as it is.
+ * may hold a key), written as they are or escaped (`\u0061`, `&#97;`; redactWritten): a JSON file masked in its parsed
+ * strings, so a number equal to a secret stays a number and the file stays JSON (masking the text wrote a bare `***`),
+ * read whole, so only up to a size and kept while unchanged (ServedJson); another text file (CSV, HTML, text) masked
+ * as text and streamed, so a large one costs no more memory than a chunk (a CSV's delimiters and quotes inside a
+ * secret stay in place, so every row keeps its fields); a binary file (PNG, weights) streamed as it is.
  */
-export async function servedBody(found: { file: string; type: string }): Promise<Readable | string> {
-  if (found.type.startsWith('application/json')) return redactJsonText(await readFile(found.file, 'utf8'));
+export async function servedBody(
+  found: { file: string; type: string },
+  name: string,
+  json: ServedJson,
+): Promise<Readable | Buffer> {
+  if (found.type.startsWith('application/json')) return json.body(found.file, name);
   if (!found.type.startsWith('text/')) return createReadStream(found.file);
-  const keep = Math.max(0, ...secretValuesFromEnv().map((v) => v.length - 1));
+  const runs = found.type.startsWith('text/csv') ? CSV_FIELD_TEXT : undefined;
+  const keep = Math.max(0, ...envSecrets([]).map((v) => v.length * LONGEST_WRITTEN_CHAR - 1));
   let carry = '';
   // complete secrets in carry + chunk are masked; the last `keep` characters wait for the next chunk, since a secret
   // split across two chunks ends there
   const mask = new Transform({
     decodeStrings: false,
     transform(chunk: string, _enc, done) {
-      const masked = redactSecrets(carry + chunk);
+      const masked = redactWritten(carry + chunk, runs);
       const cut = Math.max(0, masked.length - keep);
       carry = masked.slice(cut);
       done(null, masked.slice(0, cut));

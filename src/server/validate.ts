@@ -58,6 +58,9 @@ export const limitString = (max: number, dflt: number) =>
 
 export const runParams = z.strictObject({ id: intString() });
 
+/** The query of a route that takes none: any parameter is refused, not ignored. */
+export const noQuery = z.strictObject({});
+
 /**
  * A time range's `from` and `to` in one query, each optional: `from` after `to` is refused naming both, rather than
  * answered with an empty list that reads as a run without rows.

@@ -321,3 +321,22 @@ test('a token made while an open server runs closes it at once; a token removed 
     await server.close();
   }
 });
+
+test(`a query on the event stream, login or a command is a one-line 400, as on every other API route (it was \
+ignored)`, async () => {
+  const s = await serve(f, { password: 'hunter22-password', token: true });
+  const auth = { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' };
+  try {
+    for (const [p, method, body] of [
+      ['/api/v1/events?x=1', 'GET', undefined],
+      ['/api/v1/login?x=1', 'POST', JSON.stringify({ password: 'hunter22-password' })],
+      [`/api/v1/runs/${f.runId}/commands?x=1`, 'POST', JSON.stringify({ kind: 'pause' })],
+    ] as const) {
+      const r = await raw(s.url, p, { method, headers: auth, body });
+      assert.equal(r.status, 400, p);
+      assert.match((JSON.parse(r.body.toString()) as { error: string }).error, /^query x: /, p);
+    }
+  } finally {
+    await s.server.close();
+  }
+});
