@@ -17,6 +17,7 @@ import type { PortfolioPolicy } from '../market/portfolio-engine.ts';
 import { PortfolioObservationBuilder, type FeatureSeries } from '../market/portfolio-observation.ts';
 import type { NetworkSpec } from '../nn/index.ts';
 import type { PortfolioEpochStats, PortfolioLearner } from './learners/learner.ts';
+import { findPortfolioBuild } from './learners/factories.ts';
 import { findPortfolioLearner } from './learners/registry.ts';
 import type { PortfolioRecipe } from './portfolio-recipe.ts';
 import { createNet } from './setup.ts';
@@ -77,13 +78,12 @@ export function portfolioBuilder(
  * laid end to end (series by series, oldest frame first) as one sequence of series × frames for its GRU.
  */
 function portfolioSpec(recipe: PortfolioRecipe, b: PortfolioObservationBuilder, seed: number): NetworkSpec {
-  const def = learnerDefinition(recipe);
   const spec: NetworkSpec = {
     ...recipe.network,
     window: b.window,
     features: b.width,
     stateSize: b.stateSize,
-    heads: def.heads(b.traded, recipe.cash),
+    heads: learnerBuild(recipe).heads(b.traded, recipe.cash),
     policyActivation: 'linear',
     seed,
   };
@@ -100,6 +100,12 @@ function learnerDefinition(recipe: PortfolioRecipe) {
   return def;
 }
 
+function learnerBuild(recipe: PortfolioRecipe) {
+  const build = findPortfolioBuild(recipe.learner.kind);
+  if (!build) throw new UserError(`unknown portfolio learner "${recipe.learner.kind}"`);
+  return build;
+}
+
 /** An agent around a fresh (or given) network. */
 export function createPortfolioAgent(
   recipe: PortfolioRecipe,
@@ -110,7 +116,7 @@ export function createPortfolioAgent(
 ): PortfolioAgent {
   const spec = restore?.spec ?? portfolioSpec(recipe, builder, seed);
   const net = restore?.net ?? createNet(spec, false);
-  const learner = learnerDefinition(recipe).create(recipe.learner, {
+  const learner = learnerBuild(recipe).create(recipe.learner, {
     net,
     seed,
     markets: builder.traded,

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { closestName } from '../core/did-you-mean.ts';
 import { UserError } from '../core/errors.ts';
 import type { NetworkKind } from '../nn/spec.ts';
-import { activationProblem } from '../nn/build.ts';
+import { activationProblem } from '../nn/activation.ts';
 import { featureNames } from '../features/index.ts';
 import { SCALER_KINDS, type ScalerKind } from '../features/scaler.ts';
 import { listCostPresets, type CostPresetName } from '../market/costs.ts';

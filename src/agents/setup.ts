@@ -17,6 +17,7 @@ import { buildNetwork, type NetworkSpec } from '../nn/index.ts';
 import type { AgentRecipe } from './recipe.ts';
 import { AgentNet } from '../nn/agent-net.ts';
 import type { Learner, LearnerHeads } from './learners/learner.ts';
+import { createLearnerOf } from './learners/factories.ts';
 import { learnerOf } from './learners/registry.ts';
 import { chainedEnv, learningEnv } from './market-learning-env.ts';
 import type { LearningEnv } from './learning-env.ts';
@@ -297,5 +298,5 @@ export function createNet(spec: NetworkSpec, continuous: boolean): AgentNet {
 export function createLearner(recipe: AgentRecipe, spec: NetworkSpec, seed: number): Learner {
   const { continuous } = headsFor(recipe);
   const net = createNet(spec, continuous);
-  return learnerOf(recipe.learner).create(recipe.learner, { net, newNet: () => createNet(spec, false), seed });
+  return createLearnerOf(recipe.learner, { net, newNet: () => createNet(spec, false), seed });
 }

@@ -3,25 +3,10 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/random.ts';
 import { BatchToFrames, FramesToBatch } from './frame-layers.ts';
 import { dropoutSeed, SeededDropout } from './seeded-dropout.ts';
-import { resolveSpec, type NetworkKind, type NetworkSpec, type ResolvedSpec } from './spec.ts';
+import { resolveSpec, type NetworkSpec, type ResolvedSpec } from './spec.ts';
 
 type Sym = tf.SymbolicTensor;
 type ActivationName = Parameters<typeof tf.layers.activation>[0]['activation'];
-
-/**
- * Why the trunk of `kind` cannot apply `activation`, or undefined. Only dnn and cnn trunks apply it (lstm and cnnrnn
- * have their own), and they hand it to tfjs, whose lookup is asked here: a recipe is checked by the code that builds
- * it, not by a list of names that could drift from it.
- */
-export function activationProblem(kind: NetworkKind, activation: string | undefined): string | undefined {
-  if (activation === undefined || (kind !== 'dnn' && kind !== 'cnn')) return undefined;
-  try {
-    tf.layers.activation({ activation: activation as ActivationName });
-    return undefined;
-  } catch {
-    return 'not an activation tfjs knows (it takes e.g. relu, sigmoid, tanh, elu, linear)';
-  }
-}
 
 function apply(layer: tf.layers.Layer, x: Sym | Sym[]): Sym {
   return layer.apply(x) as Sym;

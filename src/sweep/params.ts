@@ -5,9 +5,9 @@
  */
 import { UserError } from '../core/errors.ts';
 import { checkRecipe, type AgentRecipe } from '../agents/recipe.ts';
-import { DQN_DEFAULTS } from '../agents/learners/dqn.ts';
+import { DQN_DEFAULTS } from '../agents/learners/dqn-params.ts';
 import { ON_POLICY_DEFAULTS } from '../agents/learners/onpolicy-params.ts';
-import { RLTRADER_DEFAULTS } from '../agents/learners/rltrader.ts';
+import { RLTRADER_DEFAULTS } from '../agents/learners/rltrader-params.ts';
 import type { ParamValue, Params } from './grid.ts';
 
 /** Optional recipe fields a strategy file may leave out but a sweep may set. */

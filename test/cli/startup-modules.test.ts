@@ -2,8 +2,9 @@
  * What a `bot` command loads before its flags are checked: a run that stops at a flag mistake, and `bot status`, load
  * neither ccxt (about a thousand files) nor the dashboard's web server; each loads when a run reaches an exchange or
  * `--serve` asks for the dashboard. Nor do they, or the data commands, load TensorFlow.js: it loads when a run trains,
- * loads a model or predicts. `bot --help` and a flag mistake found before the config is read load no zod (the config
- * and report schemas' library), and none of them loads sharp (bot chart's PNG writer).
+ * loads a model or predicts, not when an agent strategy's recipe is checked. `bot --help` and a flag mistake (bot
+ * retrain, sweep and chart check their flags before the config is read) load no zod (the config and report schemas'
+ * library), and none of them loads sharp (bot chart's PNG writer).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,20 +58,29 @@ test('status, flag mistakes, rule strategies and the data commands load no tfjs,
       /^error: --folds must be a whole number/,
       false,
     ],
+    // an agent strategy's recipe is checked without TensorFlow.js: it loads when a network is built or loaded
+    [
+      ['backtest', '--sample', '--strategy', 'dqn-dnn', '--ensemble', 'vote'],
+      /^error: --ensemble vote trades a fold's seeds as one model/,
+      true,
+    ],
+    [['backtest', '--sample', '--strategy', 'dqn-dnn', '--balance', '1'], /^error: balance 1 is below/, true],
     // a rule strategy trains nothing: its flag mistake is found after the strategy loaded
     [['backtest', '--sample', '--strategy', 'sma-cross', '--seeds', '3'], /^error: --seeds is for agent/, true],
     [['paper', '--once', '--strategy', 'random', '--seed', 'abc'], /^error: --seed must be a whole number/, false],
     [['paper', '--once', '--symbols', 'AAA/KRW,BBB/KRW', '--balance', '1'], /^error: balance 1 is below/, true],
-    [['retrain', '--strategy', 'dqn-dnn', '--epochs', '100001'], /^error: --epochs 100001 is over the limit/, true],
+    [['retrain', '--strategy', 'dqn-dnn', '--epochs', '100001'], /^error: --epochs 100001 is over the limit/, false],
+    [['retrain', '--schedule', 'often'], /^error: --schedule: "often" is not a cron expression/, false],
     [
       ['sweep', '--strategy', 'dqn-dnn', '--grid', 'window=3,4', '--name', '.hidden', '--sample'],
       /^error: --name/,
-      true,
+      false,
     ],
+    [['sweep', '--strategy', 'dqn-dnn', '--grid', 'window=3,4', '--workers', '0'], /^error: --workers must be/, false],
     [['data', 'list', '--db', 'none.db'], /^$/, true],
     [['data', 'gaps', '--db', 'none.db'], /^error: no stored candles/, true],
     [['serve', '--port', 'x'], /^error: --port/, false],
-    [['chart', '--scale', '0'], /^error: --scale must be a whole number/, true],
+    [['chart', '--scale', '0'], /^error: --scale must be a whole number/, false],
     [['--help'], /^$/, false],
   ];
   // four at a time: each is a whole node process

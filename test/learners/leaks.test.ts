@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import type { NetworkSpec } from '../../src/nn/index.ts';
 import { createNet } from '../../src/agents/setup.ts';
-import { learnerOf, findPortfolioLearner } from '../../src/agents/learners/registry.ts';
+import { learnerOf } from '../../src/agents/learners/registry.ts';
+import { createLearnerOf, findPortfolioBuild } from '../../src/agents/learners/factories.ts';
 import type { LearnerRecipe } from '../../src/agents/learners/registry.ts';
 import { EpochTrace } from '../../src/agents/learners/epoch-trace.ts';
 import type { EnvStep, LearningEnv, PortfolioLearningEnv } from '../../src/agents/learning-env.ts';
@@ -71,7 +72,7 @@ for (const recipe of RECIPES) {
       const { heads, continuous } = def.heads(recipe);
       const spec: NetworkSpec = { ...base, heads };
       const start = tf.memory().numTensors;
-      const learner = def.create(recipe, {
+      const learner = createLearnerOf(recipe, {
         net: createNet(spec, continuous),
         newNet: () => createNet(spec, false),
         seed: 1,
@@ -118,7 +119,7 @@ class PortfolioSignalEnv implements PortfolioLearningEnv {
 }
 
 test(`ppo-weights (portfolio): ${NAME}`, () => {
-  const def = findPortfolioLearner('ppo-weights');
+  const def = findPortfolioBuild('ppo-weights');
   assert.ok(def);
   const recipe = { kind: 'ppo-weights', envs: 2, rolloutSteps: 16, minibatchSize: 8 };
   for (const base of tinySpecs(3)) {

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NStepQueue } from '../../src/agents/learners/nstep.ts';
-import { learningRateAt, dqnLearner } from '../../src/agents/learners/dqn.ts';
+import { learningRateAt } from '../../src/agents/learners/dqn.ts';
+import { dqnLearner } from '../../src/agents/learners/dqn-params.ts';
 
 interface Emitted {
   x: number;

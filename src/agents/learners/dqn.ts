@@ -10,94 +10,11 @@ import type { Decision, Observation } from '../../core/policy.ts';
 import { argmax, sigmoid } from '../../nn/head-math.ts';
 import { EpochCounter, type EpochStats, type EpochTrace } from './epoch-trace.ts';
 import { greedyDecision } from '../greedy-decision.ts';
-import { defineLearner, type Learner } from './learner.ts';
-import { nonNegative, positive, unitInterval, whole } from './param-schemas.ts';
-import { z } from 'zod';
+import type { Learner } from './learner.ts';
+import type { DqnParams } from './dqn-params.ts';
 import type { AgentNet } from '../../nn/agent-net.ts';
 import { ReplayBuffer, type ReplayBatch as Batch } from './replay.ts';
 import { NStepQueue, type TransitionSink } from './nstep.ts';
-
-interface DqnParams {
-  gamma: number;
-  learningRate: number;
-  batchSize: number;
-  replayCapacity: number;
-  /** Transitions collected before the first update. */
-  warmup: number;
-  /** One update every this many env steps … */
-  trainEvery: number;
-  /** … of this many gradient steps. */
-  gradientSteps: number;
-  /** Target network: hard copy every `every` updates, or Polyak averaging with rate `tau` after each update. */
-  target: { kind: 'periodic'; every: number } | { kind: 'soft'; tau: number };
-  /** Double DQN: the online network picks the next action, the target network values it. */
-  double: boolean;
-  huberDelta: number;
-  /** Rewards are multiplied by this before learning (log returns per candle are tiny). */
-  rewardScale: number;
-  clipNorm: number;
-  /** Rewards summed over this many steps before bootstrapping (n-step returns, nstep.ts); 1 = one-step Q-learning. */
-  nStep: number;
-  /** Decoupled weight decay of the kernels (AdamW); 0 = plain Adam. */
-  weightDecay: number;
-  /** The learning rate over training: constant, or halved every `halfLife` updates down to `min`. */
-  learningRateSchedule: { kind: 'constant' } | { kind: 'exponential'; halfLife: number; min: number };
-}
-
-export const DQN_DEFAULTS: DqnParams = {
-  gamma: 0.9,
-  learningRate: 1e-3,
-  batchSize: 64,
-  replayCapacity: 50_000,
-  warmup: 256,
-  trainEvery: 8,
-  gradientSteps: 1,
-  target: { kind: 'periodic', every: 100 },
-  double: true,
-  huberDelta: 1,
-  rewardScale: 100,
-  clipNorm: 0,
-  nStep: 1,
-  weightDecay: 0,
-  learningRateSchedule: { kind: 'constant' },
-};
-
-const dqnParamsShape = {
-  gamma: unitInterval,
-  learningRate: positive,
-  batchSize: whole(1),
-  replayCapacity: whole(1),
-  warmup: whole(0),
-  trainEvery: whole(1),
-  gradientSteps: whole(1),
-  target: z.discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('periodic'), every: whole(1) }),
-    z.strictObject({ kind: z.literal('soft'), tau: z.number().gt(0).max(1) }),
-  ]),
-  double: z.boolean(),
-  huberDelta: positive,
-  rewardScale: positive,
-  clipNorm: nonNegative,
-  nStep: whole(1),
-  weightDecay: nonNegative,
-  learningRateSchedule: z.discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('constant') }),
-    z.strictObject({ kind: z.literal('exponential'), halfLife: whole(1), min: z.number().min(0) }),
-  ]),
-} satisfies Record<keyof DqnParams, z.ZodType>;
-
-/** The registry entry: one value head of 3 (buy, sell, hold), ε-greedy (RLTrader's linear ε by default). */
-export const dqnLearner = defineLearner({
-  kind: 'dqn',
-  schema: z
-    .strictObject(dqnParamsShape)
-    .partial()
-    .extend({ kind: z.literal('dqn') }),
-  exploration: { kind: 'linear', start: 0.5, end: 0.02 },
-  heads: () => ({ heads: { value: 3 }, continuous: false }),
-  create: ({ kind: _k, ...params }, { net, newNet, seed }) =>
-    new DqnLearner(net, newNet(), { ...DQN_DEFAULTS, ...params }, seed),
-});
 
 /** Deep Q-learning (Mnih et al. 2015) with replay, a target network, Huber loss and optional double-DQN targets. */
 export class DqnLearner implements Learner {

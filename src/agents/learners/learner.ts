@@ -1,6 +1,7 @@
 /**
- * The learner contract: what every learner kind offers the training loop and policies (`Learner`), and what one
- * learner kind registers (`LearnerDefinition`: recipe schema, heads, environments, default exploration, factory).
+ * The learner contract: what every learner kind offers the training loop and policies (`Learner`), what one learner
+ * kind registers for its recipes (`LearnerDefinition`: recipe schema, heads, environments, default exploration) and
+ * how it is built (`LearnerFactory`, listed apart in factories.ts: a recipe is checked without loading TensorFlow.js).
  */
 import type { z } from 'zod';
 import type { Decision, Observation } from '../../core/policy.ts';
@@ -30,7 +31,7 @@ export interface LearnerHeads {
 }
 
 /** What a learner's factory receives: its network, a way to build another like it (DQN's target), the seed. */
-interface LearnerContext {
+export interface LearnerContext {
   net: AgentNet;
   /** A fresh network of the same spec (not continuous), e.g. DQN's target network. */
   newNet(): AgentNet;
@@ -39,7 +40,7 @@ interface LearnerContext {
 
 /**
  * One learner kind as the registry (registry.ts) lists it. `R` is the recipe's `learner` object, kind included;
- * `schema` checks it at strategy load (unknown keys refused), the rest read it.
+ * `schema` checks it at strategy load (unknown keys refused), the rest read it. Its factory is in factories.ts.
  */
 export interface LearnerDefinition<R extends { kind: string } = { kind: string }> {
   readonly kind: R['kind'];
@@ -49,8 +50,10 @@ export interface LearnerDefinition<R extends { kind: string } = { kind: string }
   heads(recipe: R): LearnerHeads;
   /** Environments stepped together (default 1). */
   envs?(recipe: R): number;
-  create(recipe: R, ctx: LearnerContext): Learner;
 }
+
+/** Builds a learner of one kind from its recipe around its network (factories.ts lists one per kind). */
+export type LearnerFactory<R extends { kind: string }> = (recipe: R, ctx: LearnerContext) => Learner;
 
 /** Declares a learner kind with its recipe type inferred from the schema. */
 export function defineLearner<S extends z.ZodType<{ kind: string }>>(
@@ -87,6 +90,13 @@ export interface PortfolioLearnerDefinition<R extends { kind: string } = { kind:
   readonly schema: z.ZodType<R>;
   /** Environments stepped together. */
   envs(recipe: R): number;
+}
+
+/**
+ * How a portfolio learner kind is built (factories.ts lists one per kind): its heads, sized by its action
+ * distribution, and the learner around its network.
+ */
+export interface PortfolioLearnerBuild<R extends { kind: string } = { kind: string }> {
   /** Units of the value and policy heads for `markets` markets, with or without a cash category. */
   heads(markets: number, cash: boolean): { value: number; policy: number };
   create(

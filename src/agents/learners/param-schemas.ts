@@ -9,3 +9,11 @@ export const positive = z.number().gt(0);
 export const nonNegative = z.number().min(0);
 /** A whole number ≥ `min`. */
 export const whole = (min: number) => z.number().int().min(min);
+
+/**
+ * A learner's recipe schema: every parameter of `params` optional (its defaults fill the rest), unknown keys refused,
+ * and `own`: its `kind` literal and the keys only that learner reads.
+ */
+export function learnerSchema<P extends z.ZodRawShape, O extends z.ZodRawShape>(params: P, own: O) {
+  return z.strictObject(params).partial().extend(own);
+}

@@ -5,14 +5,13 @@
  * seed's one-number split when two markets stay fully invested).
  */
 import * as tf from '@tensorflow/tfjs';
-import { z } from 'zod';
 import type { Observation } from '../../core/policy.ts';
 import { Rng } from '../../core/random.ts';
 import { JsAdam } from '../../nn/adam.ts';
 import type { AgentNet } from '../../nn/agent-net.ts';
 import type { HeadLoss } from '../../nn/head-loss.ts';
 import type { PortfolioLearningEnv } from '../learning-env.ts';
-import type { PortfolioEpochStats, PortfolioLearner, PortfolioLearnerDefinition } from './learner.ts';
+import type { PortfolioEpochStats, PortfolioLearner, PortfolioLearnerBuild } from './learner.ts';
 import {
   gaussianEntropy,
   gaussianEntropyTf,
@@ -21,8 +20,8 @@ import {
   latentSize,
   weightsFromLatent,
 } from './logit-gaussian.ts';
-import { ON_POLICY_DEFAULTS, onPolicyParamsShape, type OnPolicyParams } from './onpolicy-params.ts';
-import { whole } from './param-schemas.ts';
+import { ON_POLICY_DEFAULTS, type OnPolicyParams } from './onpolicy-params.ts';
+import type { PpoWeightsRecipe } from './onpolicy-recipes.ts';
 import { gae, normalise } from './returns.ts';
 
 const DEFAULTS: OnPolicyParams = {
@@ -37,14 +36,6 @@ const DEFAULTS: OnPolicyParams = {
   entropyCoef: 0.001,
   initialLogStd: -0.5,
 };
-
-const schema = z
-  .strictObject(onPolicyParamsShape)
-  .omit({ advantage: true, nSteps: true })
-  .partial()
-  .extend({ kind: z.literal('ppo-weights'), envs: whole(1).optional() });
-
-type PpoWeightsRecipe = z.infer<typeof schema>;
 
 class PpoWeightsLearner implements PortfolioLearner {
   readonly kind = 'ppo-weights';
@@ -271,11 +262,8 @@ class Rollout {
   }
 }
 
-/** The registry entry: value head of 1, a linear policy head of D = markets + cash − 1; `envs` default 8. */
-export const ppoWeightsLearner: PortfolioLearnerDefinition<PpoWeightsRecipe> = {
-  kind: 'ppo-weights',
-  schema,
-  envs: (l) => l.envs ?? 8,
+/** How ppo-weights is built: a value head of 1, a linear policy head of D = markets + cash − 1. */
+export const ppoWeightsBuild: PortfolioLearnerBuild<PpoWeightsRecipe> = {
   heads: (markets, cash) => ({ value: 1, policy: latentSize(markets, cash) }),
   create: ({ kind: _k, envs: _e, ...params }, { net, seed, markets, cash, extra }) =>
     new PpoWeightsLearner(net, { ...DEFAULTS, ...params }, seed, markets, cash, extra?.logStd),

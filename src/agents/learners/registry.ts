@@ -1,23 +1,21 @@
 /**
- * The learner registry: one line per learner kind. Each kind's file exports its definition (recipe schema, heads,
- * environments, default exploration, factory; see learner.ts's LearnerDefinition); the recipe type, the strategy
- * check and the setup read this table. Adding a learner = one new file + one line here (issue 11).
+ * The learner registry: one line per learner kind. Each kind's recipe side exports its definition (recipe schema,
+ * heads, environments, default exploration; see learner.ts's LearnerDefinition); the recipe type, the strategy check
+ * and the setup read this table. Adding a learner = its learner file, its definition, one line here and one in
+ * factories.ts (issue 11). Nothing here loads TensorFlow.js: checking a recipe builds no network.
  */
 import { UserError } from '../../core/errors.ts';
 import type { z } from 'zod';
 import type { LearnerDefinition, PortfolioLearnerDefinition } from './learner.ts';
-import { ppoWeightsLearner } from './ppo-weights.ts';
-import { dqnLearner } from './dqn.ts';
-import { pgLearner } from './pg.ts';
-import { a2cLearner } from './a2c.ts';
-import { ppoLearner } from './ppo.ts';
-import { rltraderLearner } from './rltrader.ts';
+import { dqnLearner } from './dqn-params.ts';
+import { a2cLearner, pgLearner, ppoLearner, ppoWeightsLearner } from './onpolicy-recipes.ts';
+import { rltraderLearner } from './rltrader-params.ts';
 
 export const LEARNERS = [dqnLearner, pgLearner, a2cLearner, ppoLearner, rltraderLearner] as const;
 
 /** A recipe's `learner` object: which learner trains the network, with the parameters that differ from its defaults. */
 export type LearnerRecipe = z.infer<(typeof LEARNERS)[number]['schema']>;
-type LearnerKind = LearnerRecipe['kind'];
+export type LearnerKind = LearnerRecipe['kind'];
 
 export const LEARNER_KINDS: readonly LearnerKind[] = LEARNERS.map((l) => l.kind);
 

@@ -9,9 +9,8 @@ import type { Decision, Observation } from '../../core/policy.ts';
 import { argmax, sigmoid } from '../../nn/head-math.ts';
 import { EpochCounter, type EpochStats, type EpochTrace } from './epoch-trace.ts';
 import { greedyDecision } from '../greedy-decision.ts';
-import { defineLearner, type Learner } from './learner.ts';
-import { positive, unitInterval } from './param-schemas.ts';
-import { z } from 'zod';
+import type { Learner } from './learner.ts';
+import type { RltraderParams } from './rltrader-params.ts';
 import type { AgentNet } from '../../nn/agent-net.ts';
 import type { HeadTensors } from '../../nn/head-outputs.ts';
 
@@ -23,33 +22,6 @@ import type { HeadTensors } from '../../nn/head-outputs.ts';
  * `fitOnDelayedReward` adds v2's mini-batch fits whenever the delayed reward (threshold crossed) is non-zero.
  * Exploration: with probability ε a random action, buy with probability `exploration base` ∈ [0.5, 1) drawn per epoch.
  */
-interface RltraderParams {
-  gamma: number;
-  learningRate: number;
-  fitOnDelayedReward: boolean;
-}
-
-export const RLTRADER_DEFAULTS: RltraderParams = { gamma: 0.9, learningRate: 1e-4, fitOnDelayedReward: false };
-
-const rltraderParamsShape = {
-  gamma: unitInterval,
-  learningRate: positive,
-  fitOnDelayedReward: z.boolean(),
-} satisfies Record<keyof RltraderParams, z.ZodType>;
-
-/** The registry entry: `net: 'dqn'` a value head of 3, `net: 'a2c'` value and policy heads of 3 on one trunk. */
-export const rltraderLearner = defineLearner({
-  kind: 'rltrader',
-  schema: z
-    .strictObject(rltraderParamsShape)
-    .partial()
-    .extend({ kind: z.literal('rltrader'), net: z.enum(['dqn', 'a2c']) }),
-  exploration: { kind: 'linear', start: 0.5, end: 0.02 },
-  heads: (l) => ({ heads: l.net === 'a2c' ? { value: 3, policy: 3 } : { value: 3 }, continuous: false }),
-  create: ({ kind: _k, net: _n, ...params }, { net, seed }) =>
-    new RltraderLearner(net, { ...RLTRADER_DEFAULTS, ...params }, seed),
-});
-
 export class RltraderLearner implements Learner {
   readonly kind = 'rltrader' as const;
   private readonly optimizer: JsAdam;

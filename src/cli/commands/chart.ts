@@ -36,7 +36,6 @@ function positiveInt(value: string | undefined, flag: string, fallback: number):
 }
 
 async function chart(flags: ChartFlags): Promise<void> {
-  const { config } = await setupCommand(flags);
   if (!flags.spec && !DEFAULT_SPECS[flags.style])
     throw new UserError(`--style must be ohlc or candles (got "${flags.style}")`);
   const spec: ImageSpec = parseImageSpec(flags.spec ?? DEFAULT_SPECS[flags.style]);
@@ -54,6 +53,8 @@ async function chart(flags: ChartFlags): Promise<void> {
         `e.g. ${flags.out.slice(0, flags.out.length - ext.length)}.png`,
     );
   const at = flags.at !== undefined ? parseTime(flags.at, '--at') : undefined;
+  // the config (and zod with its schemas) once the flags are checked: a flag mistake is one line without them
+  const { config } = await setupCommand(flags);
 
   // --columns is the sheet's width when it is a number, the CSV's columns of --data when it names them
   const csvColumns = flags.columns !== undefined && /[a-z_]/i.test(flags.columns) ? flags.columns : undefined;

@@ -80,9 +80,12 @@ export function registerRetrain(program: Command): void {
   cmd.action(async (flags: RetrainFlags) => {
     // a trader's scheduled retrain child stops itself if the trader dies (src/trading/parent-watch.ts)
     watchRetrainParent();
-    const { config, logger } = await setupCommand(flags);
+    // the flags first, then the config (and zod with its schemas): a flag mistake is one line before either loads
     const epochs = trainingCount(flags.epochs, 'epochs');
     const seed = wholeNumber(flags.seed, '--seed', 0);
+    const clock = clockFrom(flags.now);
+    if (flags.schedule !== undefined) checkCron(flags.schedule, '--schedule');
+    const { config, logger } = await setupCommand(flags);
     // the training code, and TensorFlow.js with it, loads once the flags are checked
     const { checkPortfolioRetrain, portfolioHomeSymbols, runPortfolioRetrainJob } =
       await import('../../trading/portfolio-retrain.ts');
@@ -103,7 +106,7 @@ export function registerRetrain(program: Command): void {
       model: flags.model,
       epochs,
       seed,
-      clock: clockFrom(flags.now),
+      clock,
       // a schedule's firings are not retries (src/trading/holdout-trials.ts): this one, or a trader's --retrain child
       scheduled: flags.schedule !== undefined || process.env[RETRAIN_PARENT_ENV] !== undefined,
       retryHoldout: flags.retryHoldout === true,
@@ -119,7 +122,6 @@ export function registerRetrain(program: Command): void {
       if (r.outcome === 'failed') process.exitCode = 1;
       return;
     }
-    checkCron(flags.schedule, '--schedule');
     const task = scheduleTask(
       flags.schedule,
       'retrain',

@@ -108,6 +108,22 @@ export async function sweepRequest(flags: SweepFlags, defaultSeed: number): Prom
   return request;
 }
 
+/**
+ * The values given on the command line, each checked alone as sweepRequest checks it (a flag wins over --file, so its
+ * mistake is one whatever the file says): before the config and the sweep file's schema load.
+ */
+function checkSweepFlags(flags: SweepFlags): void {
+  wholeNumber(flags.random, '--random', 1);
+  if (flags.symbols !== undefined) parseSymbolList(flags.symbols, '--symbols');
+  if (flags.from !== undefined) parseTime(flags.from, '--from');
+  if (flags.to !== undefined) parseTime(flags.to, '--to');
+  if (flags.name !== undefined) checkName(flags.name);
+  wholeNumber(flags.seeds, '--seeds', 1);
+  wholeNumber(flags.seed, '--seed', 0);
+  wholeNumber(flags.folds, '--folds', 1);
+  trainingCount(flags.epochs, 'epochs');
+}
+
 function checkSaveStrategy(file: string | undefined): void {
   if (file === undefined) return;
   if (!file.endsWith('.ts'))
@@ -184,9 +200,9 @@ export function registerSweep(program: Command): void {
       'write the winning configuration as a strategy file (e.g. strategies/dqn-tuned.ts)',
     );
   addCommonOptions(cmd, { market: true, db: true, backend: true }).action(async (flags: SweepFlags) => {
-    const { config, logger } = await setupCommand(flags);
-    // every flag and the grid are checked before any network or disk work
-    const request = await sweepRequest(flags, config.backtest.seed);
+    // every flag and the grid are checked before any network or disk work; the flags' own values before the config
+    // (and zod with its schemas) loads
+    checkSweepFlags(flags);
     const workers = jobProcesses(flags.workers, '--workers');
     eitherNotBoth(['--workers N (in-process)', flags.workers], ['--queue URL (workers elsewhere)', flags.queue]);
     if (flags.queue !== undefined && flags.backend !== undefined)
@@ -196,6 +212,8 @@ export function registerSweep(program: Command): void {
       );
     const mode: SweepMode =
       flags.queue !== undefined ? { kind: 'queue', url: checkRedisUrl(flags.queue) } : { kind: 'local', workers };
+    const { config, logger } = await setupCommand(flags);
+    const request = await sweepRequest(flags, config.backtest.seed);
     if (request.gpu && mode.kind === 'local')
       throw new UserError('--gpu sends jobs to the GPU queue: use it with --queue URL');
     checkSaveStrategy(flags.saveStrategy);
