@@ -1,9 +1,11 @@
 /** A saved model home as the trader's policy source, following its pointer from tick to tick. */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { log } from '../core/log.ts';
 import { shortError } from '../data/exchange.ts';
 import { loadAgent, type LoadedAgent } from '../agents/load-agent.ts';
+import type { AgentRecipe } from '../agents/recipe.ts';
 import { recipeHistory, recipeSizing } from '../agents/setup.ts';
 import { runCosts } from '../market/costs.ts';
 import { ObservationBuilder } from '../market/observation.ts';
@@ -17,6 +19,7 @@ import type { TradingSettings } from './config.ts';
 import type { PolicyChoiceResult } from './rule-policy-source.ts';
 import type { PolicyHandle, PolicySource, ServedRun, VersionRefusalRecord } from './types.ts';
 import { askNetwork, loadStarted, startedCosts, unaskedVersion, versionGiveUps } from './version-refusal.ts';
+import { runVersionHistory } from './run-version-history.ts';
 import { ruleSizing } from '../agents/strategy.ts';
 import { inSampleLine, sampleOf } from '../agents/version-sample.ts';
 
@@ -39,6 +42,12 @@ function servable(
   if (t < Math.max(builder.firstT, loaded.warmup)) return { builder, asked: false };
   askNetwork(() => loaded.policy.net.forwardOne(builder.build(t, new Account(1, costs))));
   return { builder, asked: true };
+}
+
+/** The history the version saved in `dir` reads (its meta.json's recipe), without loading its network. */
+function savedHistory(dir: string): number {
+  const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { learner: { recipe: AgentRecipe } };
+  return recipeHistory(meta.learner.recipe);
 }
 
 /**
@@ -253,17 +262,23 @@ export async function modelPolicySource(
     log().warn(inSampleLine(home, version, sample, from));
   };
   let followed = false;
+  // at a process's first tick, the history of the run's last served version: it may decide the candles the started
+  // one saw (serveRunVersionFirst), over the candles the tick loads (runVersionHistory)
+  let runHistory = 0;
   const source: PolicySource & { dispose(): void } = {
     label,
     // trading.historyCandles, or more when the model's features need more to equal a backtest's over a longer file
     // (recursive ones such as ta's EMAs keep a trace of where the data started); the version the tick will serve's
+    // the versions the tick may serve's: one promoted waits while the one serving decides the candles it saw
     get history() {
-      const recipe = (pending?.loaded ?? agent)?.recipe;
-      return Math.max(settings.trading.historyCandles, recipe ? recipeHistory(recipe) : 0);
+      const recipes = [pending?.loaded.recipe, agent?.recipe].flatMap((r) => (r ? [recipeHistory(r)] : []));
+      return Math.max(settings.trading.historyCandles, ...recipes, runHistory);
     },
     async follow(run?: ServedRun) {
       await followPointer(run);
       followed = true;
+      const first = !servedOnce && agent && sampleOf(agent.meta) ? version : undefined;
+      runHistory = first ? runVersionHistory(home, run, first, savedHistory) : 0;
     },
     checkNewRun() {
       if (started.failure) throw started.failure.error;

@@ -16,6 +16,7 @@ import {
   aimPortfolioAgent,
   checkModelSymbols,
   openPortfolioModel,
+  readPortfolioModelInfo,
   type OpenedPortfolioModel,
   type PortfolioModelInfo,
 } from '../agents/portfolio-model.ts';
@@ -35,14 +36,8 @@ import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
 import type { PortfolioPolicySource } from './portfolio-policy-source.ts';
 import type { ServedRun } from './types.ts';
-import {
-  askNetwork,
-  loadStarted,
-  startedCosts,
-  unaskedVersion,
-  versionGiveUps,
-  type UnaskedVersion,
-} from './version-refusal.ts';
+import { askNetwork, loadStarted, startedCosts, unaskedVersion, versionGiveUps } from './version-refusal.ts';
+import { runVersionHistory } from './run-version-history.ts';
 
 /**
  * `agent`, aimed over `traded`, its network asked once at their newest candle time (askNetwork); says whether it was:
@@ -169,16 +164,27 @@ export async function portfolioModelSource(
     served = before.opened.info;
   };
   /**
-   * Asks the network of `serving` (`late`, not asked at the ticks before, all in its warm-up) over `traded`; when it
-   * cannot decide them, it is given up as at its first tick and the version served before it is opened to serve (the
-   * trader loads its series and asks again: says so), or the run is refused (a new run's: ModelRefusedError.unserved).
+   * Aims `serving`, the version serving already, over the tick's series, and asks its network when it was not asked
+   * yet (its ticks before all in its warm-up: unasked). When it cannot serve them (fewer candles than its warm-up and
+   * window, a network that cannot decide them), it is handled as a version switched in is, and as one market's whose
+   * observations cannot be built: one not asked yet is given up as at its first tick and the version served before it
+   * is opened to serve (the trader loads its series and asks again: says so), or the run is refused (a new run's:
+   * ModelRefusedError.unserved); one asked before refuses the tick in one line (ModelRefusedError). Too few candles
+   * used to fail as a plain error.
    */
-  const lateFailure = async (late: UnaskedVersion, serving: PortfolioAgent, traded: readonly Candles[]) => {
+  const servingFailure = async (
+    serving: PortfolioAgent,
+    traded: readonly Candles[],
+    informative: readonly Candles[],
+  ) => {
+    const late = unasked.of(version);
     try {
-      if (checkNetwork(serving, traded)) unasked.asked();
+      aimPortfolioAgent(serving, traded, informative);
+      if (late && checkNetwork(serving, traded)) unasked.asked();
       return false;
     } catch (e) {
       const why = `cannot be loaded over the run's candles (${shortError(e)})`;
+      if (!late) throw giveUps.refused({ ...started, version }, why);
       const fallback = await openRunVersion(late.before, late.version);
       if (!fallback) throw giveUps.refused(late, why, late.before === undefined);
       giveUps.giveUp(late, why, fallback.version);
@@ -199,11 +205,36 @@ export async function portfolioModelSource(
     saidInSample.add(version);
     log().warn(inSampleLine(home, version, sample, from));
   };
+  // at a process's first tick, the history of the run's last served version: it may decide the candles the started
+  // one saw (serveRunVersionFirst), over the series the tick loads (runVersionHistory)
+  let runHistory = 0;
+  /** Loads the version the pointer names when another one serves (follow). */
+  const followPointer = async (run: ServedRun | undefined) => {
+    const stamp = pointerStamp(home);
+    const pointed = currentVersion(home);
+    // the started version the pointer still names cannot serve: the run's last served version stands in for it
+    if ((await standIn(run)) && pointed === started.version && stamp === started.stamp) return;
+    if (!pointed) return;
+    if (pointed === version && agent) {
+      next?.opened.dispose();
+      next = undefined;
+      return;
+    }
+    if (pointed === next?.version) return;
+    const loaded = await giveUps.load({ version: pointed, stamp }, version, async () => {
+      const to = resolveModel(home);
+      return { version: to.version, stamp, opened: await openChecked(to.dir) };
+    });
+    if (!loaded) return;
+    next?.opened.dispose();
+    next = loaded;
+  };
   return {
     label,
-    // every series' first decision reads full feature rows (moving averages of up to 120 candles, then the window)
+    // every series' first decision reads full feature rows (moving averages of up to 120 candles, then the window):
+    // those of each version the tick may serve (one promoted waits while the one serving decides what it saw)
     get history() {
-      return coming()?.warmup ?? 0;
+      return Math.max(coming()?.warmup ?? 0, served?.warmup ?? 0, runHistory);
     },
     get informative() {
       return coming()?.informative ?? [];
@@ -214,24 +245,9 @@ export async function portfolioModelSource(
      * its warm-up and its informative series (one the run did not read yet is fetched from then on).
      */
     async follow(run?: ServedRun) {
-      const stamp = pointerStamp(home);
-      const pointed = currentVersion(home);
-      // the started version the pointer still names cannot serve: the run's last served version stands in for it
-      if ((await standIn(run)) && pointed === started.version && stamp === started.stamp) return;
-      if (!pointed) return;
-      if (pointed === version && agent) {
-        next?.opened.dispose();
-        next = undefined;
-        return;
-      }
-      if (pointed === next?.version) return;
-      const loaded = await giveUps.load({ version: pointed, stamp }, version, async () => {
-        const to = resolveModel(home);
-        return { version: to.version, stamp, opened: await openChecked(to.dir) };
-      });
-      if (!loaded) return;
-      next?.opened.dispose();
-      next = loaded;
+      await followPointer(run);
+      const first = !agent && next && versionSample(next.opened.dir) ? next.version : undefined;
+      runHistory = first ? runVersionHistory(home, run, first, (dir) => readPortfolioModelInfo(dir).warmup) : 0;
     },
     switchFailed(error) {
       if (!next || !agent) return false;
@@ -284,11 +300,7 @@ export async function portfolioModelSource(
         }
       }
       const serving = agent as PortfolioAgent;
-      if (!aimed) {
-        aimPortfolioAgent(serving, traded, informative);
-        const late = unasked.of(version);
-        if (late && (await lateFailure(late, serving, traded))) return undefined;
-      }
+      if (!aimed && (await servingFailure(serving, traded, informative))) return undefined;
       sayInSample(from);
       const strategy = (served as PortfolioModelInfo).strategy;
       const policy = agentPolicy(strategy, () => serving, serving.recipe.episodeLength);

@@ -144,7 +144,7 @@ export function askNetwork(net: () => unknown): void {
  * A version serving whose network was not asked yet (every candle of its ticks in its warm-up), and the one that
  * served `before` it (none: a new run's first).
  */
-export interface UnaskedVersion extends PointedVersion {
+interface UnaskedVersion extends PointedVersion {
   before?: string;
 }
 

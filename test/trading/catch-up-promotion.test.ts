@@ -9,9 +9,18 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
-import { sliceCandles } from '../../src/core/candles.ts';
+import { sliceCandles, type Candles } from '../../src/core/candles.ts';
 import { log, setLogger } from '../../src/core/log.ts';
-import { currentVersion, INITIAL_VERSION, versionDir } from '../../src/agents/model-pointer.ts';
+import {
+  currentVersion,
+  INITIAL_VERSION,
+  promoteVersion,
+  stageVersion,
+  versionDir,
+} from '../../src/agents/model-pointer.ts';
+import { recipeHistory } from '../../src/agents/setup.ts';
+import { recordHoldout } from '../../src/agents/version-sample.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
 import { initBackend } from '../../src/nn/backend/backend.ts';
@@ -27,25 +36,19 @@ import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
 
 const HOUR = 3_600_000;
 
-test(`a version promoted under a paper run decides no candle it saw: a --once tick catching up after the promotion \
-decides the candles up to the end of its holdout with the version the run served before, and switches at the next \
-candle, as the uninterrupted clocked run does; a new run started in the past is warned that it is not out of \
-sample`, async () => {
+/**
+ * Paper runs of the model home `models/p2` on `candles` from candle 200, in a fresh store with `trading` settings:
+ * `trader(name, clock, served)` a run's trader, `onceAfter(name, k)` a fresh source and trader, as each
+ * `bot paper --once` starts, ticked once after candle k closes, `decided(name)` its decisions.
+ */
+function promotionRuns(candles: Candles, trading: Record<string, unknown>) {
   const tmp = tempDir();
-  // a rise, then a fall: the always-long champion loses over a holdout in the fall, so the challenger is promoted
-  const candles = riseThenFall(260, 80);
-  // one epoch over a 100-candle window, judged on the 40 newest candles the retrain reads
-  const retrain = { trainCandles: 100, holdoutCandles: 40, epochs: 1, minImprovement: 0 };
   const database = path.join(tmp.dir, 'bot.db');
-  const config = loadConfig({ overrides: { data: { database }, log: { file: '' }, trading: { retrain } } });
+  const config = loadConfig({ overrides: { data: { database }, log: { file: '' }, trading } });
   const store = CandleStore.open(config.data.database);
   const repo = new RunRepository(store.db);
   const home = path.join(tmp.dir, 'models', 'p2');
-  const lines: string[] = [];
-  const previous = log();
-  setLogger(capturingLogger(lines));
   const startIndex = 200;
-  const retrainAt = 299; // the retrain reads candles to 299: its holdout is 260 … 299
   const at = (k: number) => candles.ts[k] + HOUR + 1000;
   const trader = (name: string, clock: () => number, served: Awaited<ReturnType<typeof modelPolicySource>>) =>
     new Trader({
@@ -61,7 +64,6 @@ sample`, async () => {
       clock,
       logger: quietLogger(),
     });
-  /** A fresh source and trader, as each `bot paper --once` starts, ticked once after candle k closes. */
   const onceAfter = async (name: string, k: number) => {
     const served = await modelPolicySource(home, config, () => at(k));
     try {
@@ -73,19 +75,57 @@ sample`, async () => {
   const decided = (name: string) => {
     const run = repo.list().find((r) => r.name === name);
     assert.ok(run, name);
-    return repo.decisions(run.id).map((d) => ({ ts: isoTime(d.ts), version: d.modelVersion, action: d.action }));
+    return repo.decisions(run.id).map((d) => ({
+      ts: isoTime(d.ts),
+      version: d.modelVersion,
+      action: d.action,
+      policy: d.policy,
+    }));
   };
+  /**
+   * The run 'clocked' of one process, and the run 'once' ticked after candle 200: `tickTo(k)` ticks the clocked run
+   * after each candle closes, up to k.
+   */
+  const startRuns = async () => {
+    let now = at(startIndex);
+    let next = startIndex;
+    const served = await modelPolicySource(home, config, () => now);
+    const loop = trader('clocked', () => now, served);
+    await onceAfter('once', startIndex);
+    const tickTo = async (k: number) => {
+      for (; next <= k; next++) {
+        now = at(next);
+        await loop.tick();
+      }
+    };
+    return { tickTo, dispose: () => served.source.dispose?.() };
+  };
+  const close = () => (store.close(), tmp.cleanup());
+  return { config, store, home, startIndex, at, onceAfter, startRuns, decided, close };
+}
+
+const versionsOf = (rows: { ts: string; version: string | null }[]) => rows.map(({ ts, version }) => ({ ts, version }));
+
+test(`a version promoted under a paper run decides no candle it saw: a --once tick catching up after the promotion \
+decides the candles up to the end of its holdout with the version the run served before, and switches at the next \
+candle, as the uninterrupted clocked run does; a new run started in the past is warned that it is not out of \
+sample`, async () => {
+  // a rise, then a fall: the always-long champion loses over a holdout in the fall, so the challenger is promoted
+  const candles = riseThenFall(260, 80);
+  // one epoch over a 100-candle window, judged on the 40 newest candles the retrain reads
+  const retrain = { trainCandles: 100, holdoutCandles: 40, epochs: 1, minImprovement: 0 };
+  const { config, store, home, startIndex, at, onceAfter, startRuns, decided, close } = promotionRuns(candles, {
+    retrain,
+  });
+  const lines: string[] = [];
+  const previous = log();
+  setLogger(capturingLogger(lines));
+  const retrainAt = 299; // the retrain reads candles to 299: its holdout is 260 … 299
   try {
     await initBackend('wasm');
     await saveAgent(home, 'buy', candles); // V1: 'initial'
-    let now = at(startIndex);
-    const clocked = await modelPolicySource(home, config, () => now);
-    const loop = trader('clocked', () => now, clocked);
-    await onceAfter('once', startIndex);
-    for (let k = startIndex; k <= retrainAt; k++) {
-      now = at(k);
-      await loop.tick();
-    }
+    const clocked = await startRuns();
+    await clocked.tickTo(retrainAt);
     // `bot retrain` after candle 299 closed: one real epoch (the replay's warm-up lowered so that it learns)
     const learning = { ...SMALL_RECIPE, learner: { ...SMALL_RECIPE.learner, warmup: 32 } };
     const r = await retrainOnce({
@@ -106,11 +146,8 @@ sample`, async () => {
     };
     assert.equal(meta.holdoutWindow?.to, isoTime(candles.ts[retrainAt]), 'the promoted version records its holdout');
 
-    for (let k = retrainAt + 1; k < candles.ts.length; k++) {
-      now = at(k);
-      await loop.tick();
-    }
-    clocked.source.dispose?.();
+    await clocked.tickTo(candles.ts.length - 1);
+    clocked.dispose();
     // the cron'd --once run, down since candle 200, catches up in one tick
     await onceAfter('once', candles.ts.length - 1);
 
@@ -118,9 +155,8 @@ sample`, async () => {
       ts: isoTime(ts),
       version: startIndex + i <= retrainAt ? INITIAL_VERSION : v2,
     }));
-    const versions = (rows: ReturnType<typeof decided>) => rows.map(({ ts, version }) => ({ ts, version }));
-    assert.deepEqual(versions(decided('clocked')), expected, 'the clocked run switches after the holdout');
-    assert.deepEqual(versions(decided('once')), expected, 'the caught-up run decides with the same versions');
+    assert.deepEqual(versionsOf(decided('clocked')), expected, 'the clocked run switches after the holdout');
+    assert.deepEqual(versionsOf(decided('once')), expected, 'the caught-up run decides with the same versions');
     assert.deepEqual(decided('once'), decided('clocked'), 'and makes the same decisions');
     assert.ok(new Set(decided('once').map((d) => d.action)).size > 1, 'the new version decides otherwise');
 
@@ -134,7 +170,52 @@ sample`, async () => {
     assert.match(warned[0], new RegExp(`saw candles to ${isoTime(candles.ts[retrainAt])}`));
   } finally {
     setLogger(previous);
-    store.close();
-    tmp.cleanup();
+    close();
+  }
+});
+
+test(`a version promoted under a paper run that reads less history than the version serving before (a 60-candle \
+window, then 5): the ticks load the history of every version deciding in them, so the version serving before decides \
+the candles the promoted one saw on its own history (no warm-up holds), and a --once tick catching up decides the \
+same candles with the same versions and actions as the clocked run (the tick loaded the incoming version's \
+history)`, async () => {
+  const candles = syntheticCandles({ seed: 8, count: 330, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000 });
+  // the versions' own history, not trading.historyCandles, decides what a tick loads
+  const { home, startIndex, onceAfter, startRuns, decided, close } = promotionRuns(candles, {
+    historyCandles: 5,
+  });
+  const longer = { ...SMALL_RECIPE, window: 60 };
+  assert.ok(recipeHistory(longer) > recipeHistory(SMALL_RECIPE) + 50);
+  const [promotedAt, holdoutEnd, last] = [280, 290, 310];
+  try {
+    await initBackend('wasm');
+    // the version serving first decides on its features (an untrained seeded network)
+    await saveAgent(home, 'seeded', candles, longer);
+    const clocked = await startRuns();
+    await clocked.tickTo(promotedAt);
+    // promoted after candle 280 closed on a holdout that ends at 290 (the run's ticks behind the retrain's data): the
+    // clocked run's next ticks decide those candles with the version serving before, as a catch-up does
+    const staged = stageVersion(home, 'v2');
+    await saveAgent(staged.dir, 'sell', candles);
+    recordHoldout(staged.dir, { from: isoTime(candles.ts[holdoutEnd - 39]), to: isoTime(candles.ts[holdoutEnd]) });
+    staged.commit();
+    promoteVersion(home, 'v2');
+    await clocked.tickTo(last);
+    clocked.dispose();
+    await onceAfter('once', last);
+
+    const expected = Array.from(candles.ts.slice(startIndex, last + 1), (ts, i) => ({
+      ts: isoTime(ts),
+      version: startIndex + i <= holdoutEnd ? INITIAL_VERSION : 'v2',
+    }));
+    assert.deepEqual(versionsOf(decided('clocked')), expected, 'the clocked run switches after the holdout');
+    assert.deepEqual(versionsOf(decided('once')), expected, 'the caught-up run decides with the same versions');
+    const held = decided('clocked').filter((d) => d.policy === 'warm-up');
+    assert.deepEqual(held, [], 'the version serving before decides every candle on its own history');
+    assert.deepEqual(decided('once'), decided('clocked'), 'and makes the same decisions');
+    const before = decided('once').filter((d) => d.version === INITIAL_VERSION);
+    assert.ok(new Set(before.map((d) => d.action)).size > 1, 'on its features');
+  } finally {
+    close();
   }
 });

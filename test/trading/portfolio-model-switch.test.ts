@@ -129,9 +129,15 @@ function switchTrader(o: {
 /**
  * A portfolio paper run of A and B from candle 800 on a model home whose first version keeps everything in cash (a
  * short warm-up, reading I), not ticked yet; `feedFor` serves a series a later version reads; `late` leaves A's
- * candles out of its feed and sets the run's late-candle wait; `spoil`: the version's scalers do not fit the features.
+ * candles out of its feed and sets the run's late-candle wait; `spoil`: the version's scalers do not fit the features;
+ * `first`: the first version's recipe and policy head instead (one that decides on its features: no head).
  */
-async function portfolioModelRun(o: { feedFor?: (symbol: string) => CandleFeed; late?: LateA; spoil?: boolean }) {
+async function portfolioModelRun(o: {
+  feedFor?: (symbol: string) => CandleFeed;
+  late?: LateA;
+  spoil?: boolean;
+  first?: { recipe: PortfolioRecipe; head?: number[] };
+}) {
   const { feedFor, late } = o;
   const tmp = tempDir('bot-pf-switch-');
   const config = loadConfig({
@@ -142,7 +148,8 @@ async function portfolioModelRun(o: { feedFor?: (symbol: string) => CandleFeed; 
   const home = path.join(tmp.dir, 'models', 'pf');
   const ex = config.exchange.id;
   // the version the run starts with keeps everything in cash: the run's account is the backtest's at the switch
-  await saveModel(home, pairRecipe({ cash: true }), [a, b, i], ex, [-30, -30]);
+  const first = o.first ?? { recipe: pairRecipe({ cash: true }), head: [-30, -30] };
+  await saveModel(home, first.recipe, [a, b, i], ex, first.head);
   if (o.spoil) spoilScalerColumns(home);
   const clock = { now: a.ts[startIndex] + HOUR + 1000 };
   const source = await portfolioModelSource(home, config, symbols, () => clock.now);
@@ -565,10 +572,14 @@ every candle, later processes skip it in one line`, async () => {
   }
 });
 
-test(`portfolio paper: a version promoted under the run decides no candle of its holdout: a --once run catching up \
-after the promotion decides those with the version it served before and switches at the next candle time, as the \
-clocked run does`, async () => {
-  const { store, home, ex, repo, tickAfter, close } = await portfolioModelRun({});
+/**
+ * portfolioModelRun (its first version `first`) ticked by the clock after each candle from 800 to 825 and a --once run
+ * 'once' ticked after candle 800 and then after 825: a version 'v2' is promoted after candle `promotedAfter` closed,
+ * on a holdout that ends at 815. Gives each run's decisions, with the version that made each, its action and targets,
+ * and the versions expected (the first to 815, v2 after).
+ */
+async function promotedUnderRun(promotedAfter: number, first?: { recipe: PortfolioRecipe }) {
+  const { store, home, ex, repo, tickAfter, close } = await portfolioModelRun({ first });
   /** A fresh source and trader of the run 'once', as each `bot paper --once` starts, ticked after candle k closes. */
   const onceAfter = async (k: number) => {
     const now = a.ts[k] + HOUR + 1000;
@@ -583,31 +594,59 @@ clocked run does`, async () => {
   const holdoutEnd = startIndex + 15;
   try {
     await onceAfter(startIndex);
-    for (let k = startIndex; k <= holdoutEnd; k++) await tickAfter(k);
-    // promoted after candle 815 closed, on a holdout that ends there
+    for (let k = startIndex; k <= promotedAfter; k++) await tickAfter(k);
     const staged = stageVersion(home, 'v2');
     await saveModel(staged.dir, pairRecipe({ cash: true }), [a, b, i], ex);
     recordHoldout(staged.dir, { from: isoTime(a.ts[holdoutEnd - 9]), to: isoTime(a.ts[holdoutEnd]) });
     staged.commit();
     promoteVersion(home, 'v2');
-    for (let k = holdoutEnd + 1; k <= startIndex + 25; k++) await tickAfter(k);
+    for (let k = promotedAfter + 1; k <= startIndex + 25; k++) await tickAfter(k);
     await onceAfter(startIndex + 25);
     const decided = (name: string) => {
       const run = repo.list().find((r) => r.name === name);
       assert.ok(run, name);
-      return repo.decisions(run.id).map((d) => ({ ts: d.ts, version: d.modelVersion, action: d.action }));
+      const targets = repo.targets(run.id);
+      return repo.decisions(run.id).map((d, n) => ({
+        ts: d.ts,
+        version: d.modelVersion,
+        action: d.action,
+        targets: targets[n].targets?.map((w) => w.toFixed(6)),
+      }));
     };
     const expected = Array.from({ length: 26 }, (_, n) => ({
       ts: a.ts[startIndex + n],
       version: startIndex + n <= holdoutEnd ? 'initial' : 'v2',
     }));
-    const versions = (rows: ReturnType<typeof decided>) => rows.map(({ ts, version }) => ({ ts, version }));
-    assert.deepEqual(versions(decided('switch')), expected, 'the clocked run switches after the holdout');
-    assert.deepEqual(versions(decided('once')), expected, 'the caught-up run decides with the same versions');
-    assert.deepEqual(decided('once'), decided('switch'), 'and makes the same decisions');
+    return { clocked: decided('switch'), once: decided('once'), expected };
   } finally {
     close();
   }
+}
+
+const versionsOf = (rows: { ts: number; version: string | null }[]) => rows.map(({ ts, version }) => ({ ts, version }));
+
+test(`portfolio paper: a version promoted under the run decides no candle of its holdout: a --once run catching up \
+after the promotion decides those with the version it served before and switches at the next candle time, as the \
+clocked run does`, async () => {
+  // promoted after candle 815 closed, on a holdout that ends there
+  const { clocked, once, expected } = await promotedUnderRun(startIndex + 15);
+  assert.deepEqual(versionsOf(clocked), expected, 'the clocked run switches after the holdout');
+  assert.deepEqual(versionsOf(once), expected, 'the caught-up run decides with the same versions');
+  assert.deepEqual(once, clocked, 'and makes the same decisions');
+});
+
+test(`portfolio paper: a version promoted under the run that reads less history than the version serving before \
+(ta's EMAs and a 30-candle window, then a short window): the ticks load the history of every version deciding in \
+them, so a --once run catching up decides the same candles with the same versions and targets as the clocked run \
+(the tick loaded the incoming version's history: the one serving before was aimed over too few candles)`, async () => {
+  // the version serving first decides on its features (no head): its targets show the history it was given
+  const longer = pairRecipe({ cash: true, features: 'rltrader-v1+ta', window: 30, episodeLength: 25 });
+  // promoted after candle 810 closed (the run's ticks behind the retrain's data): the clocked run's next ticks wait
+  const { clocked, once, expected } = await promotedUnderRun(startIndex + 10, { recipe: longer });
+  assert.deepEqual(versionsOf(clocked), expected, 'the clocked run switches after the holdout');
+  assert.deepEqual(versionsOf(once), expected, 'the caught-up run decides with the same versions');
+  assert.deepEqual(once, clocked, 'and makes the same decisions');
+  assert.ok(new Set(once.map((d) => JSON.stringify(d.targets))).size > 2, 'on their features');
 });
 
 test(`portfolio --once (a process per tick): a CURRENT naming a version folder deleted by hand does not stop the run: \
@@ -635,22 +674,84 @@ the run's last served version decides with one line, the give-up stored so the n
  * features (a model with too few candles for it is refused when aimed), so the network is not asked over them; with
  * k = 950 it is past it.
  */
-async function lateNetworkSource() {
+async function lateNetworkSource(o: { version: string; broken: boolean } = { version: 'network', broken: true }) {
   const run = await portfolioOnceRuns();
   const { home, ex } = run;
   const other = path.join(home, '..', 'longer');
   await saveModel(other, pairRecipe({ cash: true, window: 3 }), [a, b, i], ex, [-30, -30]);
-  await run.promote('network', (dir) => {
+  await run.promote(o.version, (dir) => {
+    if (!o.broken) return;
     for (const f of ['model.json', 'model.weights.bin']) copyFileSync(path.join(other, f), path.join(dir, f));
   });
   const source = await run.source(startIndex);
-  const series = (k: number) => ({
-    traded: [sliceCandles(a, 0, k + 1), sliceCandles(b, 0, k + 1)],
+  // `from`: the first candle of A and B the exchange served (fewer than the version's warm-up and window after it)
+  const series = (k: number, from = 0) => ({
+    traded: [sliceCandles(a, from, k + 1), sliceCandles(b, from, k + 1)],
     informative: [sliceCandles(i, startIndex - 2, k + 131)],
   });
   const close = () => (source.dispose?.(), run.close());
   return { ...run, source, series, close };
 }
+
+test(`portfolio model source: the version serving meets fewer candles than its warm-up and window at a tick that does \
+not switch versions: refused in one line naming the version (ModelRefusedError), as a version switched in is, \
+not a plain error; one whose network was not asked yet (its ticks before all warm-up) is given up as at \
+a first tick: the version the run served before is opened to serve, a new run is refused (unserved)`, async () => {
+  const isTooFew = (version: string) => (e: Error) =>
+    e instanceof ModelRefusedError &&
+    new RegExp(
+      `^model \\S+: version ${version} cannot be loaded over the run's candles \\(series A/KRW: 10 candles, `,
+    ).test(e.message);
+  // served before over enough candles, its network asked: the tick is refused (it used to throw a plain UserError)
+  const asked = await lateNetworkSource({ version: 'plain', broken: false });
+  try {
+    await asked.source.follow?.({ modelVersion: 'initial' });
+    const full = asked.series(startIndex + 150);
+    assert.equal((await asked.source.forSeries(full.traded, full.informative, 'initial', undefined))?.version, 'plain');
+    const few = asked.series(startIndex + 151, startIndex + 142);
+    await assert.rejects(
+      async () => asked.source.forSeries(few.traded, few.informative, 'plain', undefined),
+      (e: Error) => isTooFew('plain')(e) && !(e as ModelRefusedError).unserved,
+    );
+  } finally {
+    asked.close();
+  }
+  // its network not asked yet: the version the run served before serves, the give-up stored
+  const late = await lateNetworkSource({ version: 'plain', broken: false });
+  try {
+    const { source, series, lines } = late;
+    await source.follow?.({ modelVersion: 'initial' });
+    const early = series(startIndex);
+    assert.equal((await source.forSeries(early.traded, early.informative, 'initial', undefined))?.version, 'plain');
+    const few = series(startIndex + 150, startIndex + 141);
+    assert.equal(await source.forSeries(few.traded, few.informative, 'plain', undefined), undefined);
+    const said = lines.filter((l) => l.includes('version plain'));
+    assert.equal(said.length, 1, lines.join(''));
+    assert.match(said[0], /version plain cannot be loaded over the run's candles \(series A\/KRW: 10 candles, /);
+    assert.match(said[0], /\); still serving initial \(tried again in 1h/);
+    const full = series(startIndex + 150);
+    const again = await source.forSeries(full.traded, full.informative, 'plain', undefined);
+    assert.equal(again?.version, 'initial');
+    assert.equal(again?.refusal?.version, 'plain', 'the give-up is stored with the run');
+  } finally {
+    late.close();
+  }
+  // a new run's: refused as unserved (the loop ends on it)
+  const fresh = await lateNetworkSource({ version: 'plain', broken: false });
+  try {
+    const { source, series } = fresh;
+    await source.follow?.(undefined);
+    const early = series(startIndex);
+    assert.equal((await source.forSeries(early.traded, early.informative, undefined, undefined))?.version, 'plain');
+    const few = series(startIndex + 150, startIndex + 141);
+    await assert.rejects(
+      async () => source.forSeries(few.traded, few.informative, 'plain', undefined),
+      (e: Error) => isTooFew('plain')(e) && (e as ModelRefusedError).unserved,
+    );
+  } finally {
+    fresh.close();
+  }
+});
 
 test(`portfolio model source: a started version whose network cannot decide the run's series, met first after a tick \
 whose candle times were all in its warm-up, is given up with one line, the version the run served before opened to \
