@@ -352,7 +352,8 @@ export class LiveTrader extends Trader {
       const next: RunState = {
         ...run,
         lastTs: ts,
-        modelVersion: handle.version,
+        // a warm-up hold or an exit is no decision of the version's: a run no version served stays new (trader.ts)
+        modelVersion: exiting || t < handle.warmup ? run.modelVersion : handle.version,
         modelRefusal: handle.refusal,
         startPrice: run.startPrice ?? close,
       };

@@ -105,6 +105,10 @@ export async function modelPolicySource(
   };
   // whether a version served a tick: until then the one serving is the one this process started with
   let servedOnce = false;
+  // whether the version serving is the run's earlier one in the stead of the started one (standIn, fallBack, a
+  // catch-up's serveRunVersionFirst): its fills are charged its own recipe's costs, not the market's (the started
+  // one's, or another version's when the started one's meta.json cannot be read: startedCosts)
+  let inStead = false;
   // the version serving whose network was not asked yet: its failure is handled as at its first (fallBack, or refused)
   const unasked = unaskedVersion();
   /**
@@ -117,6 +121,7 @@ export async function modelPolicySource(
     try {
       agent = await loadChecked(to.dir);
       version = to.version;
+      inStead = true;
     } catch {
       // the started version's failure is the one the run is refused with
     }
@@ -163,6 +168,7 @@ export async function modelPolicySource(
       agent?.dispose();
       agent = loaded;
       version = runVersion;
+      inStead = true;
       unasked.asked();
       return builder;
     } catch {
@@ -193,6 +199,7 @@ export async function modelPolicySource(
     else pending = { version, stamp: firstStamp, loaded: agent };
     agent = loaded;
     version = runVersion;
+    inStead = true;
   };
   /**
    * The observations over `candles` of the version serving them from `from`: the pending one when it can build them
@@ -214,6 +221,7 @@ export async function modelPolicySource(
         agent = switching.loaded;
         unasked.serves(switching, asked, version);
         version = switching.version;
+        inStead = false;
         log().info(`model ${home}: now serving version ${version}`);
         return { builder };
       } catch (e) {
@@ -308,6 +316,7 @@ export async function modelPolicySource(
         warmup: Math.max(builder.firstT, served.warmup),
         // the serving version's (the market's is the first version's)
         sizing: recipeSizing(served.recipe, settings.backtest),
+        ...(inStead ? { costs: runCosts(served.recipe.costs, settings.account).costs } : {}),
         observe: (t, account) => builder.build(t, account),
         refusal: giveUps.record(),
       };

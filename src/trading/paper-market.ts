@@ -35,6 +35,11 @@ export class PaperMarket {
     this.sizing = sizing;
   }
 
+  /** This market at other `costs` (a policy handle's own, PolicyHandle.costs), with the same sizing. */
+  at(costs: Costs | undefined): PaperMarket {
+    return costs ? new PaperMarket(costs, this.sizing) : this;
+  }
+
   open(balance: number): AccountState {
     return new Account(balance, this.costs).snapshot();
   }

@@ -12,6 +12,7 @@ import {
   choiceCostsName,
   configFeed,
   liveStartChecks,
+  checkNewRunPolicy,
   liveTraderSettings,
   openSession,
   startInputChecks,
@@ -67,6 +68,7 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
   const exchange = runExchange(config, o.mode);
   startInputChecks(o, modelMarketCosts(o.symbols, choiceCostsName(o), config.account, o.marketCosts));
   const { source, costs } = await resolvePortfolioPolicy(o);
+  checkNewRunPolicy(o, key, source);
   o.inputChecked?.();
   await liveStartChecks(o, exchange, source);
   return openSession({ ...o, key, newRunCosts: costs }, source, (store, repo) => {

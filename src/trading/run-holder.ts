@@ -208,12 +208,14 @@ export abstract class RunHolder<O extends RunHolderOptions> {
   /**
    * Removes the run when this trader created it and it has decided nothing yet (its start failed): it traded nothing,
    * and a live run's row would go on claiming its exchange account. `warmedUp`: also when it decided only holds (or
-   * keeps) of its warm-up, its model refused at the first candle past it (ModelRefusedError.unserved). A resumed run,
-   * or one with an order or a fill, is left as it is.
+   * keeps) of its warm-up, its model refused at the first candle past it (ModelRefusedError.unserved), and so a run
+   * an earlier process created when no version served it yet (RunState.modelVersion: a `--once` whose first process
+   * only warmed up). A resumed run a version served, or one with an order or a fill, is left as it is.
    */
   forgetUnstarted(warmedUp = false): void {
     const run = this.run;
-    if (!run || this.createdHere !== run.id || (run.lastTs !== undefined && !warmedUp)) return;
+    const ours = this.createdHere === run?.id || (warmedUp && run?.modelVersion === undefined);
+    if (!run || !ours || (run.lastTs !== undefined && !warmedUp)) return;
     const { repo } = this.o;
     if (repo.orders(run.id).length > 0 || repo.trades(run.id).length > 0) return;
     const decided = repo.decisions(run.id);

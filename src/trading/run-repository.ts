@@ -1,6 +1,7 @@
 /** The trading runs' state in SQLite: runs, decisions, trades, equity and orders (RunRepository). */
 import { randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import type { Decision } from '../core/policy.ts';
 import { ensureTradingSchema } from './db.ts';
 import type { AccountState } from '../market/account.ts';
@@ -127,6 +128,33 @@ interface OrderRow {
   missingSince: number | null;
 }
 
+/** The stored row of the run under `key` in `db`, if any. */
+function findRow(db: Database.Database, key: RunKey): RunRow | undefined {
+  return db
+    .prepare('SELECT * FROM trading_runs WHERE mode = ? AND name = ? AND exchange = ? AND symbol = ? AND timeframe = ?')
+    .get(key.mode, key.name, key.exchange, key.symbol, key.timeframe) as RunRow | undefined;
+}
+
+/**
+ * Whether the database `file` holds a run under `key`, read without writing (no file made, no schema written): a
+ * start's checks of a new run come before the database is opened. Undefined when it cannot be read so (not a
+ * database, a schema without runs' keys): opening it says why, and the start's checks run after it.
+ */
+export function runStored(file: string, key: RunKey): boolean | undefined {
+  if (!existsSync(file)) return false;
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    const runs = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'trading_runs'").get();
+    return runs !== undefined && findRow(db, key) !== undefined;
+  } catch {
+    return undefined;
+  } finally {
+    db?.close();
+  }
+}
+
 /** Reads and writes trading state. Every method is synchronous, so a tick can run them inside one transaction. */
 export class RunRepository {
   readonly db: Database.Database;
@@ -172,11 +200,7 @@ export class RunRepository {
   }
 
   find(key: RunKey): RunState | undefined {
-    const r = this.db
-      .prepare(
-        'SELECT * FROM trading_runs WHERE mode = ? AND name = ? AND exchange = ? AND symbol = ? AND timeframe = ?',
-      )
-      .get(key.mode, key.name, key.exchange, key.symbol, key.timeframe) as RunRow | undefined;
+    const r = findRow(this.db, key);
     return r ? fromRow(r) : undefined;
   }
 

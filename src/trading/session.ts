@@ -18,7 +18,7 @@ import { savedModelCosts } from '../agents/model-costs.ts';
 import { checkBalance, runCosts, type CostsFrom } from '../market/costs.ts';
 import { PaperMarket } from './paper-market.ts';
 import { rulePolicySource, type PolicyChoiceResult } from './rule-policy-source.ts';
-import { RunRepository } from './run-repository.ts';
+import { RunRepository, runStored } from './run-repository.ts';
 import { endedRunError } from './end-run.ts';
 import { Trader, type RunTrader } from './trader.ts';
 import { LiveTrader } from './live.ts';
@@ -136,7 +136,7 @@ interface SessionBase {
  */
 export function openSession(
   o: SessionBase,
-  source: { dispose?(): void },
+  source: { checkNewRun?(): void; dispose?(): void },
   build: (store: CandleStore, repo: RunRepository) => RunTrader,
 ): TradingSession {
   const { config, key } = o;
@@ -176,7 +176,11 @@ export function openSession(
         '--allow-shared-account: other live runs may trade this account; each counts its own cash and loss',
       );
     }
-    if (!existing || o.reset) checkNewRun(); // before --reset removes the run
+    // before --reset removes the run; the policy's refusal as checkNewRunPolicy's, for a file it could not read
+    if (!existing || o.reset) {
+      checkNewRun();
+      source.checkNewRun?.();
+    }
     if (o.reset && existing) {
       repo.remove(existing.id);
       o.logger.warn(`--reset: removed the ${key.mode} run "${key.name}" (${existing.policy})`);
@@ -280,6 +284,26 @@ export function startInputChecks(o: RunStartOptions, costs: CostsFrom | readonly
 }
 
 /**
+ * The policy's refusal of a new run (PolicySource.checkNewRun: a saved model whose CURRENT cannot be loaded), when the
+ * start is one (no run under `key` in the database, read without writing, or `--reset`): bad input, before the
+ * database is opened or made and the exchange asked; the policy source is disposed when it fails. A database that
+ * cannot be read so is checked once opened (openSession).
+ */
+export function checkNewRunPolicy(
+  o: Pick<RunStartOptions, 'config' | 'reset'>,
+  key: RunKey,
+  source: { checkNewRun?(): void; dispose?(): void },
+): void {
+  if (!o.reset && runStored(path.resolve(o.config.data.database), key) !== false) return;
+  try {
+    source.checkNewRun?.();
+  } catch (e) {
+    source.dispose?.();
+    throw e;
+  }
+}
+
+/**
  * A live start's check of the clock against the exchange's (src/trading/live-start.ts), after the policy is loaded
  * and before the run is opened; the policy source is disposed when it fails. Nothing for a paper run.
  */
@@ -324,6 +348,7 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
   const exchange = runExchange(config, o.mode);
   startInputChecks(o, runCosts(choiceCostsName(o.policy), config.account));
   const { source, sizing, costs, minimumFrom } = await resolvePolicy(config, o.policy, o.clock);
+  checkNewRunPolicy(o, key, source);
   o.inputChecked?.();
   await liveStartChecks(o, exchange, source);
   return openSession({ ...o, key, newRunCosts: { costs, minimumFrom } }, source, (store, repo) => {

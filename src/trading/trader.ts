@@ -236,7 +236,8 @@ export class Trader extends RunHolder<TraderOptions> {
    * whole position at this close, filled at the next open like any order.
    */
   private act(candles: Candles, t: number, handle: PolicyHandle, exits: readonly number[]): Decision {
-    const { repo, market, clock } = this.o;
+    const { repo, clock } = this.o;
+    const market = this.o.market.at(handle.costs);
     const run = this.run as RunState;
     const ts = candles.ts[t];
     const close = candles.close[t];
@@ -291,7 +292,9 @@ export class Trader extends RunHolder<TraderOptions> {
       });
       next.account = account.snapshot();
       next.lastTs = ts;
-      next.modelVersion = handle.version;
+      // the version that served the run: a warm-up hold (or an exit) is no decision of its, and a run no version
+      // served is a new run to its model source (an unservable CURRENT refuses it, with no version to fall back on)
+      if (exits.length === 0 && t >= handle.warmup) next.modelVersion = handle.version;
       next.modelRefusal = handle.refusal;
       repo.saveState(next);
       return decision;

@@ -1,7 +1,7 @@
 /** The trader's shared types: modes, fills, policy handles and sources, feeds, run state. */
 import type { CandleRow, Candles } from '../core/candles.ts';
 import type { Observation, Policy } from '../core/policy.ts';
-import type { Account, AccountState } from '../market/account.ts';
+import type { Account, AccountState, Costs } from '../market/account.ts';
 import type { Order, SizingOptions } from '../market/execution.ts';
 import type { PortfolioAccountState } from '../market/portfolio-state.ts';
 
@@ -32,6 +32,11 @@ export interface PolicyHandle {
    * to mid-run trades with its own sizing, as its backtest does).
    */
   sizing?: SizingOptions;
+  /**
+   * The costs its fills are charged when they are not the market's: a saved model version serving in the stead of
+   * the one the process started with (the run's earlier version it fell back on), at its own recipe's costs.
+   */
+  costs?: Costs;
   /** The observation at candle t (same builder as the backtest), with the agent state read from `account`. */
   observe(t: number, account: Account): Observation;
   /** The model version the source gives up on, stored with the run as it decides (RunState.modelRefusal). */
@@ -134,6 +139,10 @@ export interface RunState extends RunKey {
   account: AccountState;
   pending: PendingOrder | undefined;
   lastTs: number | undefined;
+  /**
+   * The saved model version that last decided a candle past its warm-up (a single-market run's: a warm-up hold or an
+   * exit records none), so a run no version served is still a new run to its model source.
+   */
   modelVersion: string | undefined;
   /**
    * The model version given up on for this run (trading schema 12), so a cron'd `--once` (a process per tick) skips it

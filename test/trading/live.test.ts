@@ -8,6 +8,7 @@ import { runBot } from './cli.ts';
 import { checkLiveAllowed } from '../../src/cli/commands/live.ts';
 import { momentumSource, tempDir } from './helpers.ts';
 import { assertBooksAgree, HOUR, liveSetup } from './live-setup.ts';
+import type { PolicyHandle, PolicySource } from '../../src/trading/types.ts';
 
 test(`live: market orders fill at the next open, capped, recorded once; buys ending \`cancel\` and lost replies (500, \
 dropped, timed out) are fills`, async () => {
@@ -239,6 +240,35 @@ history start, also after a downtime`, async () => {
       `8 candles before the one decided, and that one: ${loaded.join(',')}`,
     );
     assert.ok(s.repo.trades(s.repo.list()[0].id).length >= 2, 'the run trades');
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test(`live: a warm-up hold records no served model version with the run (a run no version served is a new run to its \
+model source); the first decision past the warm-up does`, async () => {
+  const warm = { until: 1e9 };
+  const source: PolicySource = {
+    label: 'strategy:momentum-test',
+    forCandles(candles) {
+      const handle = momentumSource().forCandles(candles) as PolicyHandle;
+      return { ...handle, version: 'v1', warmup: warm.until };
+    },
+  };
+  const s = await liveSetup({ maxOrderValue: 3_000_000, maxDailyLoss: 1e12 }, { policies: source });
+  try {
+    const trader = s.make();
+    await trader.tick();
+    const id = s.repo.list()[0].id;
+    assert.deepEqual(
+      s.repo.decisions(id).map((d) => d.modelVersion),
+      ['v1'],
+    );
+    assert.equal(s.repo.get(id).modelVersion, undefined, 'a warm-up hold: no version served the run');
+    warm.until = 0;
+    s.clock.now += HOUR;
+    await trader.tick();
+    assert.equal(s.repo.get(id).modelVersion, 'v1');
   } finally {
     await s.cleanup();
   }

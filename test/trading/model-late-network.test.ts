@@ -9,20 +9,18 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadConfig } from '../../src/config/load.ts';
 import { promoteVersion, stageVersion } from '../../src/agents/model-pointer.ts';
 import { recipeWarmup } from '../../src/agents/setup.ts';
 import { CandleStore } from '../../src/data/store.ts';
-import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { log, setLogger } from '../../src/core/log.ts';
 import { modelPolicySource } from '../../src/trading/model-policy-source.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
 import type { PolicyChoiceResult } from '../../src/trading/rule-policy-source.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
-import { openTradingSession } from '../../src/trading/session.ts';
 import { startTraderLoop } from '../../src/trading/loop.ts';
 import { Trader } from '../../src/trading/trader.ts';
 import { saveAgent, SMALL_RECIPE, spoilNetworkShape } from './agents.ts';
+import { modelRunBasics, paperOnce } from './model-once.ts';
 import { momentumSource, quietLogger, seriesFeed, tempDir } from './helpers.ts';
 import { ModelRefusedError } from '../../src/core/errors.ts';
 import type { PolicyHandle, PolicySource } from '../../src/trading/types.ts';
@@ -33,18 +31,14 @@ const HOUR = 3_600_000;
 const WARMUP = recipeWarmup(SMALL_RECIPE);
 /** The run starts at candle 2, when the exchange has served three: every candle of its first ticks is warm-up. */
 const START = 2;
+/** A recipe reading 20 candles more than SMALL_RECIPE: its warm-up goes on past a run SMALL_RECIPE served. */
+const LONGER = { ...SMALL_RECIPE, window: SMALL_RECIPE.window + 20 };
+const LONGER_WARMUP = recipeWarmup(LONGER);
 
 /** A model home `models/<name>` whose first version ('initial') sells, a store, and a paper trader per process. */
 async function lateSetup(name: string) {
   const tmp = tempDir('bot-late-network-');
-  const candles = syntheticCandles({ seed: 8, count: 300, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000 });
-  const config = loadConfig({
-    overrides: {
-      data: { database: path.join(tmp.dir, 'bot.db') },
-      log: { file: '' },
-      trading: { historyCandles: 120 },
-    },
-  });
+  const { candles, config } = modelRunBasics(tmp.dir);
   const store = CandleStore.open(config.data.database);
   const home = path.join(tmp.dir, 'models', name);
   await saveAgent(home, 'sell', candles);
@@ -66,11 +60,11 @@ async function lateSetup(name: string) {
       clock: () => clock.now,
       logger: quietLogger(),
     });
-  /** A version `version` saved and promoted whose network does not fit its observations. */
-  const promoteBroken = async (version: string) => {
+  /** A version `version` (of `recipe`) saved and promoted whose network does not fit its observations. */
+  const promoteBroken = async (version: string, recipe = SMALL_RECIPE) => {
     const staged = stageVersion(home, version);
-    await saveAgent(staged.dir, 'buy', candles);
-    await spoilNetworkShape(staged.dir, candles);
+    await saveAgent(staged.dir, 'buy', candles, recipe);
+    await spoilNetworkShape(staged.dir, candles, recipe);
     staged.commit();
     promoteVersion(home, version);
   };
@@ -83,30 +77,35 @@ async function lateSetup(name: string) {
     tmp.cleanup();
   };
   const repo = new RunRepository(store.db);
-  return { tmp, candles, config, home, clock, after, trader, promoteBroken, lines, repo, close };
+  /** One `--once` process of the run `name` after candle k closes. */
+  const once = (k: number, name?: string) => {
+    clock.now = after(k);
+    return paperOnce({ config, home, candles, start: START, now: clock.now, name });
+  };
+  return { tmp, candles, config, home, clock, after, trader, promoteBroken, lines, repo, once, close };
 }
 
 test(`a clocked process whose started version's network cannot decide the run's candles, met first after ticks all \
-in its warm-up, falls back on the version the run served before with one line, the give-up stored with the run, as \
-at a first tick`, async () => {
+in its warm-up (a longer one than the run's version's), falls back on the version that served the run before with \
+one line, the give-up stored with the run, as at a first tick`, async () => {
   const s = await lateSetup('late');
   try {
-    // the run's first process, on 'initial': its tick is all warm-up
+    // the run's first process, on 'initial': it decides past its warm-up
     const first = await modelPolicySource(s.home, s.config, () => s.clock.now);
-    s.clock.now = s.after(START);
+    s.clock.now = s.after(WARMUP + 2);
     await s.trader(first).tick();
     first.source.dispose?.();
-    await s.promoteBroken('network');
-    // the next process starts on 'network': its first tick is all warm-up, its network is met at the second
+    await s.promoteBroken('network', LONGER);
+    // the next process starts on 'network': its first tick is all in its warm-up, its network is met at the second
     const served = await modelPolicySource(s.home, s.config, () => s.clock.now);
     try {
       const trader = s.trader(served);
-      s.clock.now = s.after(START + 1);
+      s.clock.now = s.after(WARMUP + 3);
       await trader.tick();
-      s.clock.now = s.after(WARMUP + 5);
+      s.clock.now = s.after(LONGER_WARMUP + 5);
       // it used to throw at this tick and at every later one, the run's candles never decided
       await trader.tick();
-      s.clock.now = s.after(WARMUP + 6);
+      s.clock.now = s.after(LONGER_WARMUP + 6);
       await trader.tick();
     } finally {
       served.source.dispose?.();
@@ -120,7 +119,8 @@ at a first tick`, async () => {
     );
     const run = s.repo.list()[0];
     const versions = s.repo.decisions(run.id).map((d) => d.modelVersion);
-    const expected = ['initial', 'network', ...Array.from({ length: WARMUP + 6 - START - 1 }, () => 'initial')];
+    const initial = (n: number) => Array.from({ length: n }, () => 'initial');
+    const expected = [...initial(WARMUP + 2 - START + 1), 'network', ...initial(LONGER_WARMUP + 6 - WARMUP - 3)];
     assert.deepEqual(versions, expected, 'the version served before decides from the tick that met the network');
     assert.equal(s.repo.get(run.id).modelRefusal?.version, 'network', 'the give-up is stored with the run');
   } finally {
@@ -176,25 +176,7 @@ test(`--once whose CURRENT names a version folder deleted by hand: an existing r
 one line, the give-up stored; a new run is refused in one line naming the folder`, async () => {
   const s = await lateSetup('gone');
   try {
-    const once = async (k: number, name = 'model') => {
-      s.clock.now = s.after(k);
-      const session = await openTradingSession({
-        config: s.config,
-        logger: quietLogger(),
-        mode: 'paper',
-        name,
-        clock: () => s.clock.now,
-        start: s.candles.ts[START],
-        policy: { model: s.home },
-        feed: seriesFeed(s.candles, HOUR),
-      });
-      try {
-        session.trader.checkStart();
-        await session.trader.tick();
-      } finally {
-        session.close();
-      }
-    };
+    const once = s.once;
     await once(WARMUP + 5);
     await s.promoteBroken('network'); // a second version, then CURRENT pointed at a folder that is not there
     writeFileSync(path.join(s.home, 'CURRENT'), 'gone');
@@ -224,18 +206,46 @@ one line, the give-up stored; a new run is refused in one line naming the folder
   }
 });
 
-test(`a tick refused as unserved removes no run that traded, nor one an earlier trader created (warm-up holds \
-only): only a run this trader created that never traded`, async () => {
+test(`--once: a new run whose first process decided only warm-up candles, its CURRENT's network unable to decide \
+them, is still a new run at the next process: refused in one line as unserved, and its row removed`, async () => {
+  const s = await lateSetup('once-late');
+  try {
+    await s.promoteBroken('network'); // 'initial' is saved too: the home holds a version to fall back on
+    const once = s.once;
+    await once(START); // all warm-up: 'network' is not asked, the run is kept
+    assert.equal(s.repo.list().length, 1);
+    // it was refused as an existing run whose last version cannot serve, at every later process, its row kept
+    for (const k of [WARMUP + 5, WARMUP + 6])
+      await assert.rejects(
+        once(k),
+        (e: Error) =>
+          e instanceof ModelRefusedError &&
+          e.unserved &&
+          new RegExp(`^model ${s.home}: version network cannot be loaded over the run's candles`).test(e.message),
+      );
+    assert.equal(s.repo.list().length, 0, 'no run left');
+  } finally {
+    s.close();
+  }
+});
+
+test(`a tick refused as unserved removes no run that traded, nor one an earlier trader created that a version \
+served (holds past its warm-up); it removes a run no version served (warm-up holds only), whichever trader created \
+it`, async () => {
   const s = await lateSetup('kept');
   try {
     const served = await modelPolicySource(s.home, s.config, () => s.clock.now);
-    /** A source deciding as momentumSource (`warmup`: candles held first), refusing every tick once `refuse` is set. */
-    const sourceOf = (o: { warmup?: number; refuse?: boolean }): PolicySource => ({
+    /**
+     * A source deciding as momentumSource (`warmup`: candles held first; `holds`: version v1, holding past it),
+     * refusing every tick once `refuse` is set.
+     */
+    const sourceOf = (o: { warmup?: number; holds?: boolean; refuse?: boolean }): PolicySource => ({
       label: 'strategy:momentum-test',
       forCandles(candles) {
         if (o.refuse) throw new ModelRefusedError('model: version broken cannot be loaded', true);
         const handle = momentumSource().forCandles(candles) as PolicyHandle;
-        return { ...handle, warmup: o.warmup ?? 0 };
+        const policy = { name: 'hold-test', decide: () => ({ action: 'hold' as const, confidence: 0 }) };
+        return { ...handle, warmup: o.warmup ?? 0, ...(o.holds ? { version: 'v1', policy } : {}) };
       },
     });
     try {
@@ -246,14 +256,17 @@ only): only a run this trader created that never traded`, async () => {
       await traded.tick();
       const id = s.repo.list().find((r) => r.name === 'traded')?.id ?? -1;
       assert.ok(s.repo.orders(id).length > 0, 'it traded');
-      // a run an earlier trader created, warm-up holds only
+      // runs an earlier trader created: one a version served (holds only), one of warm-up holds only
+      await s.trader({ ...served, source: sourceOf({ warmup: WARMUP, holds: true }) }, 'held').tick();
       await s.trader({ ...served, source: sourceOf({ warmup: 1e9 }) }, 'earlier').tick();
       s.clock.now = s.after(WARMUP + 61);
       trading.refuse = true;
       await assert.rejects(traded.tick(), ModelRefusedError);
+      await assert.rejects(s.trader({ ...served, source: sourceOf({ refuse: true }) }, 'held').tick());
+      // a `--once` whose first process only warmed up: no version served it, it is a new run refused
       await assert.rejects(s.trader({ ...served, source: sourceOf({ refuse: true }) }, 'earlier').tick());
       const names = s.repo.list().map((r) => r.name);
-      assert.deepEqual(names.sort(), ['earlier', 'traded'], 'both kept');
+      assert.deepEqual(names.sort(), ['held', 'traded'], 'both kept, the warm-up one removed');
     } finally {
       served.source.dispose?.();
     }
