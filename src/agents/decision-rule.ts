@@ -201,25 +201,41 @@ export class DecisionGate {
 /** The part of a rule a policy without value estimates can follow: when it may decide and how long it holds. */
 export type ScheduleRule = Pick<DecisionRule, 'minHold' | 'every'>;
 
+/** Every candle, no holding period. */
+export const PLAIN_SCHEDULE: ScheduleRule = { every: 1, minHold: 0 };
+
+/** Only the schedule of a rule (a decision rule also carries a margin and fallback), for a report to name. */
+export function scheduleOf(rule: ScheduleRule): ScheduleRule {
+  return { every: rule.every, minHold: rule.minHold };
+}
+
 /** Whether a schedule changes nothing (every candle, no holding period). */
 export function isPlainSchedule(r: ScheduleRule): boolean {
   return r.minHold <= 1 && r.every === 1;
+}
+
+/** A candle at which a new gate takes over, and the schedule it follows from there on. */
+export interface ScheduleRestart {
+  at: number;
+  rule: ScheduleRule;
 }
 
 /**
  * `policy` traded under a strategy's schedule and holding period (issue 13: the random baseline), through the same
  * gate an agent trades by: it decides on the agent's decision candles and keeps a position as long. No margin: the
  * policy has no value estimates to hold it to. `restarts`: candles at which a new gate takes over, as each fold's
- * agent of a chained walk-forward starts with its own (its holding period counts from that fold's first fill).
+ * agent of a chained walk-forward starts with its own (its holding period counts from that fold's first fill), with
+ * that agent's schedule (with `learnerChoice` each fold's chosen learner has its own).
  */
-export function underSchedule(policy: Policy, rule: ScheduleRule, restarts: readonly number[] = []): Policy {
-  if (isPlainSchedule(rule)) return policy;
-  const fresh = () => new DecisionGate({ margin: 0, minHold: rule.minHold, every: rule.every });
-  let gate = fresh();
+export function underSchedule(policy: Policy, rule: ScheduleRule, restarts: readonly ScheduleRestart[] = []): Policy {
+  if (isPlainSchedule(rule) && restarts.every((r) => isPlainSchedule(r.rule))) return policy;
+  const fresh = (r: ScheduleRule) => new DecisionGate({ margin: 0, minHold: r.minHold, every: r.every });
+  let gate = fresh(rule);
   let lastT = -Infinity;
   const propose = (obs: Observation) => policy.decide(obs);
   const decide = (obs: Observation): Decision => {
-    if (restarts.some((r) => lastT < r && r <= obs.t)) gate = fresh();
+    const started = restarts.filter((r) => lastT < r.at && r.at <= obs.t);
+    if (started.length) gate = fresh(started[started.length - 1].rule);
     lastT = obs.t;
     return gate.gated(obs, propose);
   };
@@ -229,4 +245,9 @@ export function underSchedule(policy: Policy, rule: ScheduleRule, restarts: read
 /** A schedule in words, as a report says which rule a baseline followed. */
 export function scheduleText(rule: ScheduleRule): string {
   return `every ${rule.every}, minHold ${rule.minHold}`;
+}
+
+/** Schedules named where each applied (`f2s3: every 1, minHold 6; …`), as a report says which rule random followed. */
+export function rulesText(rules: readonly { run: string; rule: ScheduleRule }[]): string {
+  return rules.map((r) => `${r.run}: ${scheduleText(r.rule)}`).join('; ');
 }

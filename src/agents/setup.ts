@@ -152,9 +152,10 @@ export function recipeSizing(recipe: AgentRecipe, bounds: TradeValueBounds): Siz
 }
 
 /**
- * The schedule and holding period the recipe's agents trade by (its `decision`, issue 13), for the random baseline to
- * follow. With `learnerChoice` each candidate's own: the loosest of them (the smallest `every` and `minHold`), so the
- * baseline is held to no more than the chosen learner is.
+ * The schedule and holding period the recipe's agents trade by (its `decision`, issue 13), before any is trained. With
+ * `learnerChoice` each candidate has its own and a trained agent trades the chosen one's (its `rule`, which the random
+ * baseline follows); this is the loosest of them (the smallest `every` and `minHold`), what a sweep's random falls back
+ * on for a job stored without its rule.
  */
 export function recipeSchedule(recipe: AgentRecipe): ScheduleRule {
   const rules = candidateRecipes(recipe).map((r) => r.decision);

@@ -11,7 +11,8 @@ import { type Logger } from '../core/log.ts';
 import { printJson } from '../core/redact.ts';
 import type { Series } from '../data/source.ts';
 import { checkRecipe } from '../agents/recipe.ts';
-import { recipeCosts, recipeSchedule, recipeSelection, recipeSizing, recipeWarmup } from '../agents/setup.ts';
+import { recipeCosts, recipeSelection, recipeSizing, recipeWarmup } from '../agents/setup.ts';
+import { scheduleOf, type ScheduleRule } from '../agents/decision-rule.ts';
 import { rangesText, walkForward, type IndexRange } from '../agents/splits.ts';
 import { purgedSplit, rankCorrelation, validationScore } from '../agents/selection.ts';
 import type { AgentStrategy } from '../agents/strategy.ts';
@@ -90,8 +91,6 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   const costs = recipeCosts(recipe, settings.account);
   // the sizing object the agent's backtests trade with (envOptions): the random and sma-cross baselines share it
   const sizing = recipeSizing(recipe, settings.backtest);
-  // the schedule and holding period its agents trade by: the random baseline follows them (issue 13)
-  const rule = recipeSchedule(recipe);
   // the warm-up rows come before the first decision; they only feed the first windows
   const usableFrom = Math.max(from + warmup, warmup);
   if (usableFrom >= to)
@@ -179,6 +178,9 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
             validationScore: bestScore,
             testScore,
             margin: bestMargin,
+            // the schedule the random baseline follows on this run's window (issue 13): with learnerChoice, the one of
+            // the learner chosen on validation, so the random learns nothing from the test window either
+            rule: scheduleOf(agent.rule),
             ...(agent.choice ? { choice: agent.choice } : {}),
             ...(agent.gate ? { gate: agent.gate } : {}),
             ...(agent.judgeScore === undefined ? {} : { judgeScore: agent.judgeScore }),
@@ -278,15 +280,22 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
     const walk = chain.length > 1 ? stitchResults(chain, chain[0].policy) : undefined;
     const headline = walk ?? main.test;
     const headlineMetrics = walk ? computeMetrics(walk, candles.timeframe) : main.metrics;
+    // the schedule each fold's headline model traded by (the base seed's or the ensemble's): the random follows it
+    const foldRule = (fold: number): ScheduleRule =>
+      scheduleOf(
+        (ensembleRuns.find((e) => e.fold === fold) ?? runs.find((r) => r.fold === fold && r.seed === baseSeed) ?? main)
+          .rule,
+      );
     const baselines = runBaselines({
       candles,
       range: headline.range,
       costs: recipeCosts(recipe, settings.account),
       balance: settings.account.balance,
       sizing,
-      rule,
-      // each fold's agent (or ensemble) trades its test window with a gate of its own: random's starts over there too
-      ...(walk ? { restarts: folds.slice(1).map((f) => f.test.from) } : {}),
+      rule: foldRule(walk ? folds[0].index : main.fold),
+      // each fold's agent (or ensemble) trades its test window with a gate of its own and by its own rule (with
+      // learnerChoice its chosen learner's): random's starts over there too, under that rule
+      ...(walk ? { restarts: folds.slice(1).map((f) => ({ at: f.test.from, rule: foldRule(f.index) })) } : {}),
       randomSeeds: settings.backtest.randomSeeds,
       seed: baseSeed,
     });
@@ -305,7 +314,6 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
               sizing,
               seed: baseSeed,
               randomSeeds: settings.backtest.randomSeeds,
-              rule,
               windows: folds.map((f) => f.test),
               runs,
               chained: walk ? headlineMetrics : undefined,

@@ -2,6 +2,7 @@
 // report.html and report.json show for an agent run, and the summary printed to the terminal after it.
 import path from 'node:path';
 import type { EnsembleKind } from '../agents/ensemble.ts';
+import { scheduleOf, type ScheduleRule } from '../agents/decision-rule.ts';
 import type { AgentRecipe } from '../agents/recipe.ts';
 import type { PurgedSplit, SelectionOptions } from '../agents/selection.ts';
 import type { IndexRange } from '../agents/splits.ts';
@@ -39,6 +40,8 @@ export interface SeedRun {
   judgeScore?: number;
   /** The engines the network ran on (src/nn/plan.ts). */
   engines: NetPlan;
+  /** The schedule its agent traded by (with learnerChoice: the chosen learner's), which the random baseline follows. */
+  rule: ScheduleRule;
 }
 
 /** Where each gate kind compares, for the report's Selection section. */
@@ -272,6 +275,7 @@ export function agentReport(input: AgentReportInput): { extra: ReportExtra } {
           validationScore: r.validationScore,
           testScore: r.testScore,
           margin: r.margin,
+          rule: scheduleOf(r.rule),
           ...(r.choice ? { learner: r.choice.chosen, learnerValidationSharpes: r.choice.validationSharpes } : {}),
           ...(r.gate ? { gate: r.gate } : {}),
           ...(r.judgeScore === undefined ? {} : { judgeScore: r.judgeScore }),

@@ -6,7 +6,15 @@ import type { SizingOptions } from '../market/execution.ts';
 import { runBacktest, type BacktestResult, type Trade } from '../market/backtest-engine.ts';
 import { computeMetrics, type Metrics } from '../market/metrics.ts';
 import { buyAndHoldPolicy, flatPolicy, randomPolicy, smaCrossPolicy } from '../agents/rule-policies.ts';
-import { isPlainSchedule, scheduleText, underSchedule, type ScheduleRule } from '../agents/decision-rule.ts';
+import {
+  isPlainSchedule,
+  PLAIN_SCHEDULE,
+  scheduleOf,
+  scheduleText,
+  underSchedule,
+  type ScheduleRestart,
+  type ScheduleRule,
+} from '../agents/decision-rule.ts';
 import { mean as meanOf, sampleVariance } from '../core/numbers.ts';
 
 export type BaselineName = 'buy_and_hold' | 'flat' | 'random' | 'sma_cross';
@@ -21,8 +29,16 @@ interface BaselineEntry {
   /** For `random`: the sample standard deviation over seeds of every numeric metric. */
   sd?: Partial<Record<keyof Metrics, number>>;
   seeds?: number;
-  /** For `random` under an agent's decision rule: the schedule and holding period it traded by (absent: none). */
+  /**
+   * For `random` under an agent's decision rule: the schedule and holding period it traded by (absent: none, or one
+   * per fold in `foldRules`).
+   */
   rule?: ScheduleRule;
+  /**
+   * For `random` over a chained walk-forward whose folds' agents traded by different rules (`learnerChoice`: each
+   * fold's chosen learner's): the rule of each fold's stretch, in order.
+   */
+  foldRules?: ScheduleRule[];
   /** For `random`: each seed's metrics, in seed order (randomBaselineSeed). */
   runs?: Metrics[];
   /** Portfolio value per candle (for `random`: the first seed's). */
@@ -50,10 +66,11 @@ interface BaselineOptions {
    */
   rule?: ScheduleRule;
   /**
-   * A chained walk-forward's later folds' first test candles: random's gate starts over at each, as each fold's agent
-   * trades with a new one (its holding period counts from that fold's own first fill). Absent: one gate throughout.
+   * A chained walk-forward's later folds' first test candles and their agents' rules: random's gate starts over at
+   * each under that fold's rule, as each fold's agent trades with a new gate (its holding period counts from that
+   * fold's own first fill) and, with `learnerChoice`, by its chosen learner's rule. Absent: one gate throughout.
    */
-  restarts?: readonly number[];
+  restarts?: readonly ScheduleRestart[];
   /** Seeds of the random-actions baseline. */
   randomSeeds: number;
   seed: number;
@@ -77,34 +94,59 @@ export function sizingText(sizing: SizingOptions): string {
   return `confidence: ${min} + confidence × (${max} − ${min}) a trade`;
 }
 
+/**
+ * Where a random baseline runs over several windows whose agent runs may trade by different rules (issue 13,
+ * `learnerChoice`: each run's chosen learner's): `windowRules[w]` holds the rules of window w's runs. When every
+ * window's runs share one, one random per window under it; else one per run, each under its run's rule, so the random
+ * is aggregated as the runs are.
+ */
+export function randomPlaces(
+  windowRules: readonly (readonly ScheduleRule[])[],
+): { window: number; run?: number; rule: ScheduleRule }[] {
+  const agree = windowRules.every((rs) => new Set(rs.map(scheduleText)).size <= 1);
+  if (agree) return windowRules.map((rs, window) => ({ window, rule: scheduleOf(rs[0] ?? PLAIN_SCHEDULE) }));
+  return windowRules.flatMap((rs, window) => rs.map((rule, run) => ({ window, run, rule: scheduleOf(rule) })));
+}
+
 /** The random-actions baseline alone: mean ± sd over seeds, under the strategy's decision rule when it has one. */
 export function randomBaseline(o: BaselineOptions): BaselineEntry {
   const tf = o.timeframe ?? o.candles.timeframe;
-  const rule = o.rule && !isPlainSchedule(o.rule) ? o.rule : undefined;
-  const restarts = rule ? (o.restarts ?? []).filter((t) => t > o.range.from && t < o.range.to) : [];
+  const inRange = (o.restarts ?? []).filter((r) => r.at > o.range.from && r.at < o.range.to);
+  const stretches = [o.rule ?? PLAIN_SCHEDULE, ...inRange.map((r) => r.rule)];
+  const ruled = stretches.some((r) => !isPlainSchedule(r));
+  const one = new Set(stretches.map(scheduleText)).size === 1;
+  const rule = ruled && one ? scheduleOf(stretches[0]) : undefined;
+  const foldRules = ruled && !one ? stretches.map(scheduleOf) : undefined;
+  const restarts = ruled ? inRange : [];
   // no margin: random has no value estimates to hold it to
-  const ruled = rule
-    ? `, under the strategy's decision rule: ${scheduleText(rule)} (no margin)` +
-      (restarts.length
-        ? `, its gate new at each of the ${restarts.length + 1} folds' test windows as each agent's is`
-        : '')
-    : '';
+  const ruleText =
+    (rule
+      ? `, under the strategy's decision rule: ${scheduleText(rule)} (no margin)`
+      : foldRules
+        ? `, under each fold's agent's decision rule (no margin): ` +
+          foldRules.map((r, i) => `fold ${i + 1} ${scheduleText(r)}`).join('; ')
+        : '') +
+    (restarts.length
+      ? `, its gate new at each of the ${restarts.length + 1} folds' test windows as each agent's is`
+      : '');
   const randomRuns: Metrics[] = [];
   let first: BacktestResult | undefined;
   for (let s = 0; s < o.randomSeeds; s++) {
     const coin = randomPolicy(randomBaselineSeed(o.seed, s), o.sizing.kind === 'target');
-    const r = runOn(o, rule ? underSchedule(coin, rule, restarts) : coin, o.sizing);
+    const r = runOn(o, ruled ? underSchedule(coin, stretches[0], restarts) : coin, o.sizing);
     first ??= r;
     randomRuns.push(computeMetrics(r, tf));
   }
   const { mean, sd } = meanAndSd(randomRuns);
+  const seeds = `mean ± sd over ${o.randomSeeds} seeds`;
   return {
-    description: `uniformly random buy/sell/hold, mean ± sd over ${o.randomSeeds} seeds${ruled}${sizedText(o.sizing)}`,
+    description: `uniformly random buy/sell/hold, ${seeds}${ruleText}${sizedText(o.sizing)}`,
     sizing: sizingText(o.sizing),
     metrics: mean,
     sd,
     seeds: o.randomSeeds,
-    ...(rule ? { rule: { every: rule.every, minHold: rule.minHold } } : {}),
+    ...(rule ? { rule } : {}),
+    ...(foldRules ? { foldRules } : {}),
     runs: randomRuns,
     equity: first?.equity ?? new Float64Array(0),
     trades: first?.trades ?? [],

@@ -5,6 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isoTime } from '../data/timeframe.ts';
+import { scheduleOf } from '../agents/decision-rule.ts';
 import type { Baselines, BaselineName } from './baselines.ts';
 import { BASELINE_NAMES, NO_SIZING, sizingText } from './baselines.ts';
 import { tradesFingerprint, type BacktestResult, type Trade } from '../market/backtest-engine.ts';
@@ -127,6 +128,8 @@ export interface StoredReport {
       seeds?: number;
       /** `random` under an agent's decision rule: the schedule it traded by; absent without one (and old reports). */
       rule?: { every: number; minHold: number };
+      /** `random` over chained folds whose agents traded by different rules (learnerChoice): each fold's, in order. */
+      foldRules?: { every: number; minHold: number }[];
     }
   >;
   tradesFingerprint: string;
@@ -173,7 +176,8 @@ function storedReport(input: ReportInput, files: ReportFiles): StoredReport {
       metrics: metricsToJson(b.metrics),
       ...(b.sd ? { sd: b.sd as Record<string, number> } : {}),
       ...(b.seeds !== undefined ? { seeds: b.seeds } : {}),
-      ...(b.rule ? { rule: { every: b.rule.every, minHold: b.rule.minHold } } : {}),
+      ...(b.rule ? { rule: scheduleOf(b.rule) } : {}),
+      ...(b.foldRules ? { foldRules: b.foldRules.map(scheduleOf) } : {}),
     };
   }
   return {

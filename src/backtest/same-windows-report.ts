@@ -14,15 +14,17 @@ import {
 } from './walk-forward-summary.ts';
 import type { ReportSection, ReportTable } from './report.ts';
 import { spreadNote } from './spread-note.ts';
-import { scheduleText, type ScheduleRule } from '../agents/decision-rule.ts';
+import { rulesText, scheduleText, type ScheduleRule } from '../agents/decision-rule.ts';
 
 /** `extra.agent.sameWindows`: the agent's runs and each baseline on the folds' test windows, mean ± sd. */
 export interface SameWindowsJson {
   windows: number;
   runs: number;
   randomSeeds: number;
-  /** The decision rule's schedule the random column traded under (absent: it decided every candle). */
+  /** The decision rule's schedule the random column traded under (absent: it decided every candle, or randomRules). */
   randomRule?: ScheduleRule;
+  /** When the runs traded by different rules (learnerChoice): where random ran under which (walk-forward-summary). */
+  randomRules?: { run: string; rule: ScheduleRule }[];
   agent: MetricColumns;
   buyAndHold: MetricColumns;
   flat: MetricColumns;
@@ -144,7 +146,11 @@ export function sameWindowsReport(s: WalkForwardSummary): {
   const ensemble = e ? { kind: e.kind, ...targetsOf(s, e) } : undefined;
   const random = `random (${s.randomSeeds} seeds)`;
   // the random baseline of an agent with a decision rule trades under its schedule (baselines.ts): say so beside it
-  const randomRule = s.randomRule ? `, under the agent's decision rule (${scheduleText(s.randomRule)}; no margin)` : '';
+  const randomRule = s.randomRule
+    ? `, under the agent's decision rule (${scheduleText(s.randomRule)}; no margin)`
+    : s.randomRules
+      ? `, under the rule each run's agent traded by (${rulesText(s.randomRules)}; no margin)`
+      : '';
   const row = (name: string, c: MetricColumns) => [name, ...metricCells(c)];
   const ensembleText = e
     ? ` The ${e.kind} ensemble row is the model this run trades and saves, one run per window from a fresh ` +
@@ -179,6 +185,7 @@ export function sameWindowsReport(s: WalkForwardSummary): {
     runs: s.runs,
     randomSeeds: s.randomSeeds,
     ...(s.randomRule ? { randomRule: s.randomRule } : {}),
+    ...(s.randomRules ? { randomRules: s.randomRules } : {}),
     agent: s.agent,
     ...b,
     ...(e ? { ensemble: e.agent } : {}),

@@ -11,8 +11,8 @@ import { UserError } from '../core/errors.ts';
 import type { Costs } from '../market/costs.ts';
 import type { SizingOptions } from '../market/execution.ts';
 import type { Metrics } from '../market/metrics.ts';
-import { runBaselines } from './baselines.ts';
-import type { ScheduleRule } from '../agents/decision-rule.ts';
+import { randomBaseline, randomPlaces, runBaselines } from './baselines.ts';
+import { isPlainSchedule, PLAIN_SCHEDULE, scheduleText, type ScheduleRule } from '../agents/decision-rule.ts';
 import { mean, sampleVariance } from '../core/numbers.ts';
 
 /** One fold × seed run as report.json stores it (`extra.agent.runs[]`), the fields read here. */
@@ -22,6 +22,8 @@ interface ReportRun {
   validationScore: number;
   metrics: Metrics;
   gate?: { agentScore: number; flatScore: number; buyAndHoldScore: number; fallback?: string };
+  /** The schedule its agent traded by (with learnerChoice: the chosen learner's); absent from older reports. */
+  rule?: ScheduleRule;
 }
 
 /** The fields of an agent walk-forward report.json that the summary reads. */
@@ -130,8 +132,13 @@ export interface WalkForwardSummary extends Judged {
   agentSeedSharpeSd: number;
   baselines: { buyAndHold: MetricColumns; flat: MetricColumns; random: MetricColumns; smaCross: MetricColumns };
   randomSeeds: number;
-  /** The decision rule's schedule the random baseline traded under (absent: it decided every candle). */
+  /** The decision rule's schedule the random baseline traded under (absent: every candle, or `randomRules`). */
   randomRule?: ScheduleRule;
+  /**
+   * When the runs traded by different rules (learnerChoice: each run's chosen learner's): where random ran under
+   * which, `f<fold>` (one per window) or `f<fold>s<seed>` (one per run, when a window's seeds chose differently).
+   */
+  randomRules?: { run: string; rule: ScheduleRule }[];
   ensemble?: EnsembleJudged;
 }
 
@@ -208,7 +215,10 @@ interface WalkForwardRuns {
    * the number its own random column used, so the two random rows of one report are over the same seeds.
    */
   randomSeeds: number;
-  /** The agent's decision rule's schedule, which the random baseline follows (baselines.ts); absent: none. */
+  /**
+   * The agent's decision rule's schedule, which the random baseline follows (baselines.ts), for runs that do not
+   * name their own (`runs[].rule`, older reports); absent: none.
+   */
   rule?: ScheduleRule;
   /** Each fold's test window, candle indices into the candles given with it. */
   windows: readonly { from: number; to: number }[];
@@ -272,23 +282,38 @@ export function summarizeRuns(input: WalkForwardRuns, candles: Candles): WalkFor
     throw new UserError(
       `the report's test windows end at candle ${last}, past the ${candles.ts.length} given: not its series or range`,
     );
-  // the report's baselines, window by window: the same sizing and random seeds as its own columns
-  const each = windows.map((range) =>
-    runBaselines({
-      candles,
-      range,
-      costs: input.costs,
-      balance: input.balance,
-      sizing: input.sizing,
-      rule: input.rule,
-      randomSeeds: input.randomSeeds,
-      seed: input.seed,
-    }),
+  // the report's baselines, window by window: the same sizing and random seeds as its own columns; random under the
+  // rule each window's runs traded by (baselines.ts randomPlaces: per run when a window's seeds chose differently)
+  const windowRuns = windows.map((_, w) => runs.filter((r) => r.fold === w));
+  const ruleOf = (r?: ReportRun) => r?.rule ?? input.rule ?? PLAIN_SCHEDULE;
+  const places = randomPlaces(windowRuns.map((rs) => (rs.length ? rs.map(ruleOf) : [ruleOf()])));
+  const options = (range: { from: number; to: number }, rule: ScheduleRule) => ({
+    candles,
+    range,
+    costs: input.costs,
+    balance: input.balance,
+    sizing: input.sizing,
+    rule,
+    randomSeeds: input.randomSeeds,
+    seed: input.seed,
+  });
+  const each = windows.map((range, w) => runBaselines(options(range, places.find((p) => p.window === w)!.rule)));
+  const randoms = places.map((p) =>
+    p.run === undefined ? each[p.window].random : randomBaseline(options(windows[p.window], p.rule)),
   );
   const hold = each.map((b) => b.buy_and_hold.metrics);
   const flat = each.map((b) => b.flat.metrics);
   const sma = each.map((b) => b.sma_cross.metrics);
-  const randomBySeed = Array.from({ length: input.randomSeeds }, (_, s) => each.map((b) => b.random.runs![s]));
+  const placeRules = places.map((p) => p.rule);
+  const oneRule = new Set(placeRules.map(scheduleText)).size === 1 ? placeRules[0] : undefined;
+  const randomRule = oneRule && !isPlainSchedule(oneRule) ? oneRule : undefined;
+  const randomRules = oneRule
+    ? undefined
+    : places.map((p) => ({
+        run: `f${p.window + 1}${p.run === undefined ? '' : `s${windowRuns[p.window][p.run]?.seed}`}`,
+        rule: p.rule,
+      }));
+  const randomBySeed = Array.from({ length: input.randomSeeds }, (_, s) => randoms.map((b) => b.runs![s]));
   const random = randomBySeed.flat();
 
   const seeds = [...new Set(runs.map((r) => r.seed))];
@@ -357,7 +382,8 @@ export function summarizeRuns(input: WalkForwardRuns, candles: Candles): WalkFor
     agentSeedSharpeSd: sd(seeds.map((s) => mean(runs.filter((r) => r.seed === s).map((r) => r.metrics.sharpe)))),
     baselines: { buyAndHold: holdColumns, flat: columns(flat), random: columns(random), smaCross: columns(sma) },
     randomSeeds: input.randomSeeds,
-    ...(input.rule ? { randomRule: input.rule } : {}),
+    ...(randomRule ? { randomRule } : {}),
+    ...(randomRules ? { randomRules } : {}),
     ...judge(agentColumns),
     ...(ens && ensembleColumns
       ? { ensemble: { kind: ens.kind, agent: ensembleColumns, ...judge(ensembleColumns) } }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { AgentSettings } from '../agents/config.ts';
 import type { AgentRecipe } from '../agents/recipe.ts';
 import type { Fold } from '../agents/splits.ts';
+import type { ScheduleRule } from '../agents/decision-rule.ts';
 import type { Params } from './grid.ts';
 
 /** A market's candles, identified by the hash of their numbers (workers fetch them once by this key). */
@@ -90,6 +91,11 @@ export interface JobResult {
   trialSharpes?: number[];
   /** Portfolio value per candle of the test run (the winner's equity chart). */
   testEquity: number[];
+  /**
+   * The schedule the job's agent traded by (with `learnerChoice`: the learner chosen on validation), which the random
+   * baseline follows on its windows. Absent from results stored by earlier versions: the recipe's (recipeSchedule).
+   */
+  rule?: ScheduleRule;
   training: { bestEpoch: number; bestSharpe: number; stoppedEarly: boolean; seconds: number; epochs: EpochLine[] };
   /** sha256 of the selected model's weights. */
   modelHash: string;

@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BASELINE_NAMES, type BaselineName } from '../backtest/baselines.ts';
-import { scheduleText } from '../agents/decision-rule.ts';
+import { rulesText, scheduleText, type ScheduleRule } from '../agents/decision-rule.ts';
 import { shortSpanNote } from '../backtest/report.ts';
 import { equityLinesSvg, heatmapSvg, writeSvgPng } from './charts.ts';
 import { UNCOMPARED_WHY, type MeanSd } from './select.ts';
@@ -22,15 +22,20 @@ const pm = (m: MeanSd, key: string, f: (v: number | undefined) => string = num) 
 };
 const value = (v: unknown) => JSON.stringify(v).replace(/"/g, '');
 
-/** A baseline's name in the tables: random's with the decision rule it traded under (the winner's), if any. */
+/** The rule(s) random traded under: one, each fold's (or job's), or none (every candle). */
+function ruleText(r: { rule?: ScheduleRule; rules?: { run: string; rule: ScheduleRule }[] }): string | undefined {
+  return r.rule ? scheduleText(r.rule) : r.rules ? rulesText(r.rules) : undefined;
+}
+
+/** A baseline's name in the tables: random's with the decision rule it traded under (the winner's jobs'), if any. */
 function baselineLabel(r: SweepReport, n: BaselineName): string {
-  const rule = r.baselines[n].rule;
-  return `${n.replace(/_/g, '-')}${rule ? ` (under ${scheduleText(rule)})` : ''}`;
+  const rule = ruleText(r.baselines[n]);
+  return `${n.replace(/_/g, '-')}${rule ? ` (under ${rule})` : ''}`;
 }
 
 /** Random under a configuration's own rule, when the configurations' rules differ: its validation Sharpe. */
 function randomText(c: SweepReport['leaderboard'][number]): string {
-  return c.random ? `${pm(c.random.validation, 'sharpe')} (${scheduleText(c.random.rule)})` : '';
+  return c.random ? `${pm(c.random.validation, 'sharpe')} (${ruleText(c.random) ?? 'every candle'})` : '';
 }
 
 /** Heatmaps: for each pair of swept keys, the mean score over configurations sharing that pair of values. */

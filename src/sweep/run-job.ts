@@ -9,6 +9,7 @@ import os from 'node:os';
 import type { Candles } from '../core/candles.ts';
 import type { Logger } from '../core/log.ts';
 import { trainOnFold } from '../agents/train-fold.ts';
+import { scheduleOf } from '../agents/decision-rule.ts';
 import type { BacktestResult } from '../market/backtest-engine.ts';
 import { computeMetrics, metricsToJson } from '../market/metrics.ts';
 import { hashData } from '../nn/model-files.ts';
@@ -105,6 +106,7 @@ export async function runSweepJob(
       validationOn: 'epochWindows',
       trialSharpes: agent.trialSharpes,
       testEquity: [...test.equity],
+      rule: scheduleOf(agent.rule),
       training: {
         bestEpoch: t.bestEpoch,
         bestSharpe: t.bestSharpe,

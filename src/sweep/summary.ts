@@ -9,8 +9,14 @@ import { recipeCosts, recipeSchedule, recipeSelection, recipeSizing } from '../a
 import { purgedSplit } from '../agents/selection.ts';
 import { rangesText, type Fold, type IndexRange } from '../agents/splits.ts';
 import type { AgentRecipe } from '../agents/recipe.ts';
-import { randomBaseline, runBaselines, BASELINE_NAMES, type BaselineName } from '../backtest/baselines.ts';
-import { scheduleText, type ScheduleRule } from '../agents/decision-rule.ts';
+import {
+  randomBaseline,
+  randomPlaces,
+  runBaselines,
+  BASELINE_NAMES,
+  type BaselineName,
+} from '../backtest/baselines.ts';
+import { isPlainSchedule, rulesText, scheduleText, type ScheduleRule } from '../agents/decision-rule.ts';
 import { sweepFoldLabel } from '../backtest/report-file.ts';
 import { SWEEP_REPORT_SCHEMA } from '../backtest/report-schema.ts';
 import { metricsToJson, timelineTooShortToAnnualise } from '../market/metrics.ts';
@@ -37,6 +43,16 @@ interface EquityCurves {
   mean: number[];
   seeds: number[][];
   benchmark: number[];
+}
+
+/**
+ * A leaderboard row's random, when the configurations trade by different rules: under this configuration's (`rule`,
+ * or each fold's or job's in `rules`), on its own epoch windows, mean ± sd over (market, fold[, job]).
+ */
+interface LeaderRandom {
+  rule?: ScheduleRule;
+  rules?: { run: string; rule: ScheduleRule }[];
+  validation: MeanSd;
 }
 
 export interface SweepReport {
@@ -75,15 +91,24 @@ export interface SweepReport {
      * When the configurations trade by different decision rules: random under this configuration's rule, on its own
      * epoch windows (as `baselines.random` is on the winner's), mean ± sd over (market, fold) of its metrics.
      */
-    random?: { rule: ScheduleRule; validation: MeanSd };
+    random?: LeaderRandom;
   }[];
   /**
    * On the same windows as the winner's jobs. `random.rule`: the schedule and holding period random traded under, the
-   * winner's recipe's decision rule (absent: every candle; also in reports written before random followed it).
+   * rule the winner's jobs traded by (absent: every candle; also in reports written before random followed it).
+   * `random.rules` instead when they traded by different rules (`learnerChoice`: each job's chosen learner's): each
+   * fold's (or job's, when a fold's seeds chose differently).
    */
   baselines: Record<
     BaselineName,
-    { description: string; validation: MeanSd; test: MeanSd; cleanTest: MeanSd; rule?: ScheduleRule }
+    {
+      description: string;
+      validation: MeanSd;
+      test: MeanSd;
+      cleanTest: MeanSd;
+      rule?: ScheduleRule;
+      rules?: { run: string; rule: ScheduleRule }[];
+    }
   >;
   /**
    * The winner's test metrics: `test` over every fold; `cleanTest` only over the test windows that start after every
@@ -152,55 +177,106 @@ function isClean(m: SweepPlan['markets'][number], f: SweepPlan['markets'][number
   return m.folds.every((g) => g.validation.to <= f.test.from);
 }
 
+/** Where random ran under which rule, when not under one throughout: `<market> fold <k>[ seed <s>]`. */
+type RandomRules = { run: string; rule: ScheduleRule }[];
+
+/**
+ * The rules random follows for a configuration (issue 13), window by window ((market, fold) in plan order): the one
+ * each of its jobs traded by (with `learnerChoice`, the learner chosen on validation, so no test candle informs it),
+ * per window or per job as randomPlaces says. A job stored without one, or a window without a finished job, counts the
+ * recipe's loosest rule (recipeSchedule).
+ */
+function randomRulesOf(plan: SweepPlan, outcomes: readonly JobOutcome[], key: string, recipe: AgentRecipe) {
+  const fallback = recipeSchedule(recipe);
+  const windows = plan.markets.flatMap((m, market) => m.folds.map((f) => ({ market, fold: f })));
+  const jobs = windows.map((w) =>
+    outcomes
+      .filter((o) => o.configKey === key && o.market === w.market && o.fold === w.fold.index && o.result)
+      .sort((a, b) => a.seed - b.seed),
+  );
+  const places = randomPlaces(jobs.map((js) => (js.length ? js.map((o) => o.result!.rule ?? fallback) : [fallback])));
+  const labels = plan.markets.map((m) => m.ref);
+  const named: RandomRules = places.map((p) => {
+    const w = windows[p.window];
+    const seed = p.run === undefined ? undefined : jobs[p.window][p.run]?.seed;
+    return {
+      run: sweepFoldLabel(labels, w.market, w.fold.index) + (seed === undefined ? '' : ` seed ${seed}`),
+      rule: p.rule,
+    };
+  });
+  const one = new Set(places.map((p) => scheduleText(p.rule))).size === 1 ? places[0].rule : undefined;
+  return { windows, places, named, one };
+}
+
+/** How a report names the rules random followed: one, or each window's (or job's). */
+function rulesNamed(r: ReturnType<typeof randomRulesOf>): { rule?: ScheduleRule; rules?: RandomRules } {
+  if (r.one) return isPlainSchedule(r.one) ? {} : { rule: r.one };
+  return { rules: r.named };
+}
+
 /**
  * Baselines on each (market, fold) validation and test window, summarised as mean ± sd over windows. Validation is
  * over the epoch windows of `recipe`'s split (the winner's), each fold's metrics the mean over them as a job's are;
- * random trades under `recipe`'s decision rule (issue 13), so the winner is set against the coin-flipper its own
- * schedule and holding period make.
+ * random trades under the rule the winner's jobs traded by (issue 13; randomRulesOf), so the winner is set against
+ * the coin-flipper its own schedule and holding period make.
  */
 function baselineSummary(
   plan: SweepPlan,
   settings: SweepSettings,
   seed: number,
   recipe: AgentRecipe,
+  rules: ReturnType<typeof randomRulesOf>,
 ): { table: SweepReport['baselines']; bhTest: Float64Array[][] } {
   const costs = recipeCosts(plan.configurations[0].recipe, settings.account);
   // the sizing the configurations trade with: random and sma-cross trade with it too (like for like)
   const sizing = recipeSizing(plan.configurations[0].recipe, settings.backtest);
-  const rule = recipeSchedule(recipe);
-  let randomRule: ScheduleRule | undefined;
   const val: Record<string, Record<string, unknown>[]> = {};
   const test: Record<string, Record<string, unknown>[]> = {};
   const clean: Record<string, Record<string, unknown>[]> = {};
   const descriptions: Record<string, string> = {};
   const bhTest: Float64Array[][] = [];
-  for (const m of plan.markets) {
-    const curves: Float64Array[] = [];
-    for (const f of m.folds) {
-      const run = (range: IndexRange) =>
-        runBaselines({
-          candles: m.candles,
-          range,
-          costs,
-          balance: settings.account.balance,
-          sizing,
-          rule,
-          randomSeeds: settings.backtest.randomSeeds,
-          seed,
-        });
-      const windows = splitOf(recipe, f).validation.map(run);
-      const b = run(f.test);
-      for (const name of BASELINE_NAMES) {
-        (val[name] ??= []).push(windowsMetrics(windows.map((w) => metricsToJson(w[name].metrics))));
-        (test[name] ??= []).push(metricsToJson(b[name].metrics));
-        if (isClean(m, f)) (clean[name] ??= []).push(metricsToJson(b[name].metrics));
-        descriptions[name] = b[name].description;
-      }
-      randomRule = b.random.rule;
-      curves.push(b.buy_and_hold.equity);
+  const { windows, places } = rules;
+  for (const [at, { market, fold: f }] of windows.entries()) {
+    const m = plan.markets[market];
+    const o = (range: IndexRange, rule: ScheduleRule) => ({
+      candles: m.candles,
+      range,
+      costs,
+      balance: settings.account.balance,
+      sizing,
+      rule,
+      randomSeeds: settings.backtest.randomSeeds,
+      seed,
+    });
+    const here = places.filter((p) => p.window === at);
+    const epochWindows = splitOf(recipe, f).validation;
+    const vs = epochWindows.map((range) => runBaselines(o(range, here[0].rule)));
+    const b = runBaselines(o(f.test, here[0].rule));
+    const add = (name: string, v: Record<string, unknown>, t: Record<string, unknown>) => {
+      (val[name] ??= []).push(v);
+      (test[name] ??= []).push(t);
+      if (isClean(m, f)) (clean[name] ??= []).push(t);
+    };
+    for (const name of BASELINE_NAMES) {
+      descriptions[name] = b[name].description;
+      if (name !== 'random')
+        add(name, windowsMetrics(vs.map((w) => metricsToJson(w[name].metrics))), metricsToJson(b[name].metrics));
     }
-    bhTest.push(curves);
+    // random: the window's one run under its jobs' rule, or one per job under each job's (randomPlaces)
+    for (const p of here) {
+      const first = p === here[0];
+      const rv = first ? vs.map((w) => w.random) : epochWindows.map((range) => randomBaseline(o(range, p.rule)));
+      const rt = first ? b.random : randomBaseline(o(f.test, p.rule));
+      add('random', windowsMetrics(rv.map((w) => metricsToJson(w.metrics))), metricsToJson(rt.metrics));
+    }
+    if (market === bhTest.length) bhTest.push([]);
+    bhTest[market].push(b.buy_and_hold.equity);
   }
+  const named = rulesNamed(rules);
+  if (named.rules)
+    descriptions.random =
+      `uniformly random buy/sell/hold, mean ± sd over ${settings.backtest.randomSeeds} seeds, under the rule each ` +
+      `of the winner's jobs traded by (no margin): ${rulesText(named.rules)}`;
   const table = Object.fromEntries(
     BASELINE_NAMES.map((n) => [
       n,
@@ -209,7 +285,7 @@ function baselineSummary(
         validation: meanSd(val[n]),
         test: meanSd(test[n]),
         cleanTest: meanSd(clean[n] ?? []),
-        ...(n === 'random' && randomRule ? { rule: randomRule } : {}),
+        ...(n === 'random' ? named : {}),
       },
     ]),
   ) as SweepReport['baselines'];
@@ -217,40 +293,43 @@ function baselineSummary(
 }
 
 /**
- * Random under each configuration's own decision rule on its own epoch windows, when the configurations' rules
- * differ (else `baselines.random` is every configuration's): configurations sharing a rule and split share one run.
+ * Random under each configuration's own rules (its jobs', randomRulesOf) on its own epoch windows, when they differ
+ * from the winner's (else `baselines.random` is every configuration's): configurations sharing rules and split share
+ * one run.
  */
 function randomByConfiguration(
   plan: SweepPlan,
+  outcomes: readonly JobOutcome[],
   settings: SweepSettings,
   seed: number,
-): Map<string, { rule: ScheduleRule; validation: MeanSd }> {
-  const byConfig = new Map<string, { rule: ScheduleRule; validation: MeanSd }>();
-  const rules = plan.configurations.map((c) => recipeSchedule(c.recipe));
-  if (new Set(rules.map(scheduleText)).size < 2) return byConfig;
+): Map<string, LeaderRandom> {
+  const byConfig = new Map<string, LeaderRandom>();
+  const rules = plan.configurations.map((c) => randomRulesOf(plan, outcomes, c.key, c.recipe));
+  if (new Set(rules.map((r) => JSON.stringify(r.named))).size < 2) return byConfig;
   const costs = recipeCosts(plan.configurations[0].recipe, settings.account);
   const sizing = recipeSizing(plan.configurations[0].recipe, settings.backtest);
   const done = new Map<string, MeanSd>();
   plan.configurations.forEach((c, i) => {
-    const rule = rules[i];
-    const splits = plan.markets.map((m) => m.folds.map((f) => splitOf(c.recipe, f).validation));
-    const key = JSON.stringify([rule, splits]);
+    const { windows, places } = rules[i];
+    const splits = windows.map((w) => splitOf(c.recipe, w.fold).validation);
+    const key = JSON.stringify([places, splits]);
     let validation = done.get(key);
     if (!validation) {
-      const folds = plan.markets.flatMap((m, mi) =>
-        splits[mi].map((windows) =>
-          windowsMetrics(
-            windows.map((range) => {
-              const o = { candles: m.candles, range, costs, balance: settings.account.balance, sizing, rule };
-              return metricsToJson(randomBaseline({ ...o, randomSeeds: settings.backtest.randomSeeds, seed }).metrics);
-            }),
-          ),
+      const folds = places.map((p) =>
+        windowsMetrics(
+          splits[p.window].map((range) => {
+            const m = plan.markets[windows[p.window].market];
+            const rule = p.rule;
+            const o = { candles: m.candles, range, costs, balance: settings.account.balance, sizing, rule };
+            return metricsToJson(randomBaseline({ ...o, randomSeeds: settings.backtest.randomSeeds, seed }).metrics);
+          }),
         ),
       );
       validation = meanSd(folds);
       done.set(key, validation);
     }
-    byConfig.set(c.key, { rule: { every: rule.every, minHold: rule.minHold }, validation });
+    const r = rules[i];
+    byConfig.set(c.key, { ...(r.one ? { rule: r.one } : { rules: r.named }), validation });
   });
   return byConfig;
 }
@@ -374,8 +453,10 @@ export function buildSweepReport(
   };
   const winner = ranked.find((c) => c.runs > 0);
   const baselineRecipe = (plan.configurations.find((c) => c.key === winner?.key) ?? plan.configurations[0]).recipe;
-  const { table: baselines, bhTest } = baselineSummary(plan, settings, request.seed, baselineRecipe);
-  const randomOf = randomByConfiguration(plan, settings, request.seed);
+  const baselineKey = winner?.key ?? plan.configurations[0].key;
+  const winnerRules = randomRulesOf(plan, outcomes, baselineKey, baselineRecipe);
+  const { table: baselines, bhTest } = baselineSummary(plan, settings, request.seed, baselineRecipe, winnerRules);
+  const randomOf = randomByConfiguration(plan, outcomes, settings, request.seed);
   const bhClean = baselines.buy_and_hold.cleanTest;
   const shortWindow = shortestWindow(plan);
   const winnerConfig = winner && plan.configurations.find((c) => c.key === winner.key);

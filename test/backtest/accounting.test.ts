@@ -96,6 +96,7 @@ const run = (seed: number, test: BacktestResult): SeedRun => ({
   validationScore: 0,
   testScore: 0,
   margin: 0,
+  rule: { every: 1, minHold: 0 },
   engines: { single: 'js-forward', batch: 'tfjs', train: 'tfjs', refused: {} },
 });
 

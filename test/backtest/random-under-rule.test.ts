@@ -87,7 +87,7 @@ folds traded one after another on one account, each with a new gate as each fold
 differs`, () => {
   const rule = { every: 1, minHold: 48 };
   const restarts = [180, 290];
-  const chained = runBaselines({ ...base, rule, restarts }).random;
+  const chained = runBaselines({ ...base, rule, restarts: restarts.map((at) => ({ at, rule })) }).random;
   const oneGate = runBaselines({ ...base, rule }).random;
   // the folds as agent-backtest.ts chains them: each to the next one's first candle, where its last decision fills
   const bounds = [range.from, ...restarts, range.to];

@@ -29,20 +29,21 @@ import { runBaselines } from '../../src/backtest/baselines.ts';
 import { metricsToJson } from '../../src/market/metrics.ts';
 import { purgedSplit } from '../../src/agents/selection.ts';
 import { rangesText, type IndexRange } from '../../src/agents/splits.ts';
+import type { AgentRecipe } from '../../src/agents/recipe.ts';
 
 const settings = loadConfig({});
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sweep-honesty-'));
 
 async function planOf(
   grid: string,
-  o: { symbols?: string[]; epochs?: number; dataSeed?: number; count?: number } = {},
+  o: { symbols?: string[]; epochs?: number; dataSeed?: number; count?: number; seeds?: number } = {},
 ): Promise<{ req: SweepRequest; plan: SweepPlan }> {
   const strategy = await loadStrategy('dqn-dnn');
   if (strategy.kind !== 'agent') throw new Error('dqn-dnn is not an agent strategy');
   const req: SweepRequest = {
     strategy: 'dqn-dnn',
     grid: [parseGridFlag(grid)],
-    seeds: 1,
+    seeds: o.seeds ?? 1,
     seed: 1,
     folds: 2,
     ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
@@ -360,6 +361,20 @@ validation, and notes windows too short to annualise`, async () => {
   assert.doesNotMatch(winning.verdict.join('\n'), /beat flat/);
 });
 
+/** The random baseline's metrics on a range of the plan's first market, under every 1 and `minHold`. */
+function randomOn(plan: SweepPlan, req: SweepRequest, recipe: AgentRecipe, range: IndexRange, minHold: number) {
+  return runBaselines({
+    candles: plan.markets[0].candles,
+    range,
+    costs: recipeCosts(recipe, settings.account),
+    balance: settings.account.balance,
+    sizing: { kind: 'all' },
+    rule: { every: 1, minHold },
+    randomSeeds: settings.backtest.randomSeeds,
+    seed: req.seed,
+  }).random.metrics;
+}
+
 /** The plan's report (outcomes as outcomesOf makes them) written by the real writer into a new folder. */
 async function writtenReport(req: SweepRequest, plan: SweepPlan, drift: (config: number) => number) {
   const dir = tmp();
@@ -418,25 +433,13 @@ and report.html; with rules that differ each leaderboard row has random under it
   const keyOf = (minHold: number) => plan.configurations.find((c) => c.recipe.decision?.minHold === minHold)!.key;
   const random = (minHold: number, recipe = plan.configurations.find((c) => c.key === keyOf(minHold))!.recipe) => {
     // what the report's random column should be: under that rule, on that configuration's epoch windows
-    const m = plan.markets[0];
-    const fold = (f: (typeof m.folds)[number]) =>
+    const fold = (f: (typeof plan.markets)[number]['folds'][number]) =>
       windowsMetrics(
         purgedSplit(f, recipeSelection(recipe)).validation.map((range) =>
-          metricsToJson(
-            runBaselines({
-              candles: m.candles,
-              range,
-              costs: recipeCosts(recipe, settings.account),
-              balance: settings.account.balance,
-              sizing: { kind: 'all' },
-              rule: { every: 1, minHold },
-              randomSeeds: settings.backtest.randomSeeds,
-              seed: req.seed,
-            }).random.metrics,
-          ),
+          metricsToJson(randomOn(plan, req, recipe, range, minHold)),
         ),
       );
-    return meanSd(m.folds.map(fold));
+    return meanSd(plan.markets[0].folds.map(fold));
   };
   const drifts = { [keyOf(0)]: 0.001, [keyOf(48)]: 0.01 };
   const keys = plan.configurations.map((c) => c.key);
@@ -466,4 +469,47 @@ and report.html; with rules that differ each leaderboard row has random under it
   assert.equal(other.winner?.key, keyOf(0));
   assert.equal(other.baselines.random.rule, undefined);
   assert.deepEqual(other.baselines.random.validation, random(0));
+});
+
+test(`with learnerChoice each job trades the rule of the learner its validation chose: the random baseline follows \
+each job's (per fold, per job when a fold's seeds chose differently), named in report.json and the console; a \
+configuration whose jobs chose otherwise has random under its own on its row`, async () => {
+  const { req, plan } = await planOf('learner.learningRate=0.01,0.001', { seeds: 2 });
+  const [a, b] = plan.configurations.map((c) => c.key);
+  // what the jobs' chosen learners traded by (run-job.ts stores it): a's fold 1 seeds chose differently
+  const hold = (o: JobOutcome) => (o.configKey === b ? 48 : o.fold === 0 && o.seed === 1 ? 48 : 0);
+  const outcomes = outcomesOf(plan, (i) => (i === 0 ? 0.01 : 0.001)).map((o) => ({
+    ...o,
+    result: { ...o.result!, rule: { every: 1, minHold: hold(o) } },
+  }));
+  const report = buildSweepReport(plan, req, outcomes, settings);
+  assert.equal(report.winner?.key, a);
+  const m = plan.markets[0];
+  const recipe = plan.configurations[0].recipe;
+  const random = (range: IndexRange, minHold: number) => randomOn(plan, req, recipe, range, minHold);
+  // one random per job (fold, seed), under that job's rule, as the agent's runs are aggregated
+  const jobs = m.folds.flatMap((f) => [1, 2].map((seed) => ({ f, minHold: f.index === 0 && seed === 1 ? 48 : 0 })));
+  const validation = meanSd(
+    jobs.map((j) =>
+      windowsMetrics(
+        purgedSplit(j.f, recipeSelection(recipe)).validation.map((r) => metricsToJson(random(r, j.minHold))),
+      ),
+    ),
+  );
+  const test = meanSd(jobs.map((j) => metricsToJson(random(j.f.test, j.minHold))));
+  // before: random under the recipe's rule (minHold 48) on every window, whatever each job's learner traded by
+  assert.deepEqual(report.baselines.random.validation, validation);
+  assert.deepEqual(report.baselines.random.test, test);
+  const rules = [48, 0, 0, 0].map((minHold) => ({ every: 1, minHold }));
+  assert.deepEqual(
+    report.baselines.random.rules,
+    ['fold 1 seed 1', 'fold 1 seed 2', 'fold 2 seed 1', 'fold 2 seed 2'].map((run, i) => ({ run, rule: rules[i] })),
+  );
+  assert.equal(report.baselines.random.rule, undefined);
+  assert.match(report.baselines.random.description, /fold 1 seed 1: every 1, minHold 48; fold 1 seed 2: every 1, /);
+  const rows = Object.fromEntries(report.leaderboard.map((c) => [c.key, c.random]));
+  assert.deepEqual(rows[b]?.rule, { every: 1, minHold: 48 });
+  assert.deepEqual(rows[a]?.rules, report.baselines.random.rules);
+  assert.deepEqual(rows[a]?.validation, validation);
+  assert.match(sweepSummaryText(report, tmp()), /random \(under fold 1 seed 1: every 1, minHold 48; fold 1 seed 2: /);
 });

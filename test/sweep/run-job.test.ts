@@ -64,6 +64,8 @@ the fold's validation window (before: one run over that whole window)`, async ()
   assert.equal(result.validationReturns.length, heldOut);
   assert.notEqual(heldOut, job.fold.validation.to - job.fold.validation.from - 1);
   assert.equal(result.validationOn, 'epochWindows');
+  // the schedule its agent traded by (with learnerChoice the chosen learner's): the random baseline follows it
+  assert.deepEqual(result.rule, { every: 1, minHold: 48 });
   // the report's ranking reads exactly those candles: T counts their return dates, none in a training segment
   const outcome = { jobId: job.id, configKey: job.configKey, params: job.params, label: '', market: 0, fold: 0 };
   const report = buildSweepReport(p, req, [{ ...outcome, seed: job.seed, result }], settings);
