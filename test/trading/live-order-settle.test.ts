@@ -22,6 +22,12 @@ import {
 
 const ENV = { UPBIT_API_KEY: 'settle-test-access-key', UPBIT_API_SECRET: 'settle-test-secret-key', NO_COLOR: '1' };
 
+/** `bot live --once` of a buy-and-hold run in `db` at `now`. */
+function liveArgs(db: string, cfg: string, now: number): string[] {
+  const clock = ['--now', isoTime(now), '--db', db, '--config', cfg, '--log-level', 'warn'];
+  return ['live', '--strategy', 'buy-and-hold', '--confirm-live', '--once', ...clock];
+}
+
 test(`live: a partly executed market order whose cancel Upbit carries out later is booked once it ended, with \
 everything it executed; one still open after the polls stays in flight and the next tick books all of it (no \
 made-up withdrawal)`, async () => {
@@ -71,8 +77,7 @@ out and the order booked; a longer one leaves it in flight under the exchange's 
   for (const lag of [1, 1000]) {
     const { tmp, now, fake, book, cfg, db } = await liveCliSetup(48, 5_000_000);
     try {
-      const args = ['live', '--strategy', 'buy-and-hold', '--confirm-live', '--once', '--now', isoTime(now)];
-      const cli = [...args, '--db', db, '--config', cfg, '--log-level', 'warn'];
+      const cli = liveArgs(db, cfg, now);
       book.lookupLag = lag;
       if (lag > 1) book.onlyByUuid = 1;
       const first = await runBot(cli, ENV);
@@ -136,5 +141,28 @@ exchange's id, and the next tick books all they executed`, async () => {
     assertPortfolioBooksAgree(s, run.id);
   } finally {
     await s.cleanup();
+  }
+});
+
+test(`bot live --settle-order books an order left in flight by the exchange's id it was accepted as, which the \
+order's row keeps (not refused as booked already)`, async () => {
+  const { tmp, now, fake, book, cfg, db } = await liveCliSetup(49, 5_000_000);
+  try {
+    book.lookupLag = 1000;
+    const first = await runBot(liveArgs(db, cfg, now), ENV);
+    assert.equal(first.code, 0, first.stderr);
+    const [row] = ordersIn(db);
+    const uuid = book.orders[0].uuid;
+    assert.deepEqual([row.status, row.exchangeId], ['submitting', uuid]);
+    book.lookupLag = 0;
+    book.endLags();
+    const by = ['--settle-order', row.clientId ?? '', '--exchange-order-id', uuid];
+    const settled = await runBot(['live', '--db', db, '--config', cfg, '--log-level', 'warn', ...by], ENV);
+    assert.equal(settled.code, 0, settled.stderr);
+    assert.match(settled.stdout, new RegExp(`the exchange's order ${uuid} .*recorded as filled`));
+    assertFilledOnce(db, book, 5_000_000);
+  } finally {
+    await fake.close();
+    tmp.cleanup();
   }
 });
