@@ -62,8 +62,8 @@ const who = (c: CommandRow) => `${c.requestedBy} at ${isoTime(c.requestedAt)}${c
 /**
  * Applies a run's pending pause / resume / halt / clear-halt rows in the order they were asked, inside the caller's
  * transaction, and returns the run state after them (the caller saves it). A pause cancels the order waiting for the
- * next open (a paused run trades nothing). Exit rows stay pending: they are taken by the next candle the run acts on
- * (see takeExit), so an exit asked while paused or halted waits for trading to resume.
+ * next open (a paused run trades nothing). Exit rows stay pending: they are taken by a candle the run acts on
+ * (see takeExits), so an exit asked while paused or halted waits for trading to resume.
  */
 export function applyCommands(
   repo: RunRepository,
@@ -100,14 +100,29 @@ export function applyCommands(
   return { run: next, applied };
 }
 
-/** The pending exit rows of a run (oldest first); taken together by the next candle acted on. */
+/**
+ * The pending exit rows of a run (oldest first); taken together by the candle whose sell goes through. While any is
+ * pending, a live run's candles sell and its policy is not asked (a sell held back must not be followed by a buy).
+ */
 export function pendingExits(repo: RunRepository, runId: number): number[] {
   return pending(repo.db, runId)
     .filter((c) => c.kind === 'exit')
     .map((c) => c.id);
 }
 
-/** Marks exit rows done, inside the transaction of the candle that placed (or could not place) the exit order. */
+/**
+ * Marks exit rows done, inside the transaction of the candle that sold (or had nothing it could sell): on paper the
+ * order for the next open, live the sell the exchange executed.
+ */
 export function takeExits(repo: RunRepository, ids: readonly number[], note: string, now: number): void {
   for (const id of ids) settle(repo.db, id, 'applied', note, now);
+}
+
+/**
+ * Leaves a live run's exit rows pending with a note saying why their sell has not gone through (held back, refused,
+ * outcome unknown, still open): the next candle the run acts on sells again. The caller commits.
+ */
+export function deferExits(repo: RunRepository, ids: readonly number[], note: string): void {
+  const update = repo.db.prepare("UPDATE trading_commands SET note = ? WHERE id = ? AND status = 'pending'");
+  for (const id of ids) update.run(note, id);
 }

@@ -9,7 +9,15 @@ import { isoTime } from '../data/timeframe.ts';
 import { SELL, type Order } from '../market/execution.ts';
 import { applyFill, totalOf, cappedOrder, offBookFees, payOffBook, type LiveCaps } from './live-orders.ts';
 import type { Retried } from './exchange-orders.ts';
-import { inFlightHold, OrderDesk, orderIdPrefix, sentOrderId } from './order-desk.ts';
+import {
+  inFlightHold,
+  inFlightLine,
+  OrderDesk,
+  orderIdPrefix,
+  recordAccepted,
+  sentOrderId,
+  type Settled,
+} from './order-desk.ts';
 import { RefusalHolds } from './refusal-holds.ts';
 import {
   confirmedShortfall,
@@ -24,7 +32,7 @@ import { HaltError } from '../core/errors.ts';
 import { parseSpotSymbol } from '../core/market-symbol.ts';
 import { haltAfterSettling } from './halt.ts';
 import { orderSide } from './paper-market.ts';
-import { pendingExits, takeExits } from './commands.ts';
+import { deferExits, pendingExits, takeExits } from './commands.ts';
 import type { RunRepository } from './run-repository.ts';
 import { closedBy } from './run-holder.ts';
 import { Trader, type TickReport, type TraderOptions } from './trader.ts';
@@ -45,10 +53,7 @@ export function clientOrderId(run: { id: number; createdAt: number }, ts: number
 }
 
 /** What OrderDesk.settle read of an order that stopped working: its fill (none: nothing executed) and end state. */
-export type SettledOrder = Pick<
-  Awaited<ReturnType<OrderDesk['settle']>>,
-  'fill' | 'final' | 'exchangeId' | 'offBookFee'
->;
+export type SettledOrder = Pick<Settled, 'fill' | 'final' | 'exchangeId' | 'offBookFee'>;
 
 /**
  * Books order row `orderId` of a one-market live run as the exchange settled it (`decisionTs`: its candle, the fill's
@@ -137,8 +142,8 @@ export class LiveTrader extends Trader {
       const id = sentOrderId(run, o);
       const seen = await this.desk.lookUp(this.symbol, { ...o, clientId: id }, this.o.clock());
       if ('order' in seen) {
-        await this.settle(o.id, seen.order, o.decisionTs);
-        notes.push(`order ${id}: found on the exchange (${seen.order.status}), recorded`);
+        const booked = await this.settle({ orderId: o.id, clientId: id, decisionTs: o.decisionTs }, seen.order);
+        if (booked) notes.push(`order ${id}: found on the exchange (${seen.order.status}), recorded`);
       } else if ('mismatch' in seen) {
         this.commit(() => this.repo.updateOrder(o.id, 'rejected', { reason: `not booked: ${seen.mismatch}` }));
         this.halt(`order ${id}: ${seen.mismatch}: not booked; trading stopped`);
@@ -199,14 +204,33 @@ export class LiveTrader extends Trader {
   }
 
   /**
-   * Waits for an order to stop working (cancelling what is left after a few looks), then records what it executed.
-   * An error leaves the order `submitting`, to be settled at the next tick.
+   * Waits for an order to stop working (cancelling what is left after a few looks), then records what it executed;
+   * `exits`: the exit commands its sell answers, taken once it sold something. An order still open or not shown yet
+   * (OrderDesk.settle's `unsettled`), or an error, leaves it `submitting`, to be settled at the next tick. Returns
+   * whether it was booked.
    */
-  private async settle(orderId: number, placed: CcxtOrder, decisionTs: number): Promise<void> {
+  private async settle(
+    o: { orderId: number; clientId: string; decisionTs: number },
+    placed: CcxtOrder,
+    exits: readonly number[] = [],
+  ): Promise<boolean> {
     const settled = await this.desk.settle(this.symbol, placed, this.o.market.costs.feeRate);
+    const after = `after ${isoTime(o.decisionTs)}`;
+    if ('unsettled' in settled) {
+      const line = inFlightLine(o.clientId, settled);
+      this.commit(() => {
+        recordAccepted(this.repo, o.orderId, this.live.exchange.id, settled.exchangeId);
+        deferExits(this.repo, exits, `the sell ${after}: ${line}`);
+      });
+      this.o.logger.warn(line);
+      return false;
+    }
     this.commit(() => {
-      this.run = bookSettled(this.repo, this.run as RunState, orderId, settled, decisionTs);
+      this.run = bookSettled(this.repo, this.run as RunState, o.orderId, settled, o.decisionTs);
+      if (settled.fill) takeExits(this.repo, exits, `market sell of ${settled.fill.units} ${after}`, this.o.clock());
+      else deferExits(this.repo, exits, `the sell ${after} executed nothing (${settled.final.status})`);
     });
+    return true;
   }
 
   /**
@@ -344,10 +368,12 @@ export class LiveTrader extends Trader {
       const decidedAt = this.o.clock();
       const policyName = exiting ? 'manual-exit' : handle.policy.name;
       this.repo.insertDecision(run.id, ts, decision, close, policyName, handle.version, decidedAt);
-      if (exiting) {
-        const note = planned ? `market sell of ${capped?.amount ?? 0} after ${isoTime(ts)}` : 'no position to exit';
-        takeExits(this.repo, exits, capped?.skip ? `exit skipped: ${capped.skip}` : note, decidedAt);
-      }
+      // an exit is taken once its sell went through (settle): one held back, refused or unknown waits for the next
+      // candle, as does one with an order still in flight (it may change the position), even when none is held
+      const waits = inFlight ?? held;
+      if (exiting && waits) deferExits(this.repo, exits, `the exit after ${isoTime(ts)} waits: ${waits}`);
+      else if (exiting && !planned) takeExits(this.repo, exits, `no position to exit at ${isoTime(ts)}`, decidedAt);
+      else if (exiting && capped?.skip) takeExits(this.repo, exits, `exit skipped: ${capped.skip}`, decidedAt);
       // the close of the first candle acted on is the buy-and-hold reference `bot status` reads, as the paper trader's
       const next: RunState = {
         ...run,
@@ -394,10 +420,17 @@ export class LiveTrader extends Trader {
     else if (planned && capped && !capped.skip && orderId !== undefined) {
       const side = orderSide(planned);
       const placed = await this.place(side, capped.amount, id);
-      if ('order' in placed) await this.settle(orderId, placed.order, ts);
-      else if ('refused' in placed) {
+      const exitsOf = exiting ? exits : [];
+      if ('order' in placed) {
         const oid = orderId;
-        this.commit(() => this.repo.updateOrder(oid, 'rejected', { reason: placed.refused }));
+        this.commit(() => recordAccepted(this.repo, oid, ex.id, String(placed.order.id)));
+        await this.settle({ orderId, clientId: id, decisionTs: ts }, placed.order, exitsOf);
+      } else if ('refused' in placed) {
+        const oid = orderId;
+        this.commit(() => {
+          this.repo.updateOrder(oid, 'rejected', { reason: placed.refused });
+          deferExits(this.repo, exitsOf, `the sell after ${isoTime(ts)} was refused: ${placed.refused}`);
+        });
         const acct = (this.run as RunState).account;
         const fix = placed.recurs
           ? `: ${await this.holds.note({
@@ -417,7 +450,10 @@ export class LiveTrader extends Trader {
       } else {
         const oid = orderId;
         const proof = placed.exists;
-        if (proof) this.commit(() => this.repo.updateOrder(oid, 'submitting', { existsProof: proof }));
+        this.commit(() => {
+          if (proof) this.repo.updateOrder(oid, 'submitting', { existsProof: proof });
+          deferExits(this.repo, exitsOf, `the sell after ${isoTime(ts)}: outcome unknown, settled at the next tick`);
+        });
         this.o.logger.warn(
           `order ${id} (${side} ${capped.amount}): outcome unknown ` +
             `(${placed.unknown}); settled by its client id at the next tick`,

@@ -72,9 +72,13 @@ type Placement =
   | { unknown: string; exists?: string }
   | { mismatch: string };
 
-/** An order row still `submitting`: what was sent, when (the run's clock), and any proof the exchange has it. */
+/**
+ * An order row still `submitting`: what was sent, when (the run's clock), any proof the exchange has it, and the
+ * exchange's id for it when a reply gave one (looked up by that id first).
+ */
 interface SentOrder {
   clientId: string;
+  exchangeId?: string | null;
   side: 'buy' | 'sell';
   quantity: number;
   createdAt: number;
@@ -138,6 +142,44 @@ export function inFlightHold(
 
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** What OrderDesk.settle read of an order that stopped working: its fill (none: nothing executed) and end state. */
+export interface Settled {
+  fill?: FillRecord;
+  final: CcxtOrder;
+  exchangeId: string;
+  offBookFee: number;
+  thirdFees: ThirdFee[];
+}
+
+/**
+ * An order the exchange took that OrderDesk.settle could not see end: still open after its cancel (Upbit carries a
+ * cancel out later and the order may execute more meanwhile), or not shown yet by a look-up by its id (an exchange
+ * shows an order it took a moment later). Never booked: what it executed so far is not what it will have executed.
+ */
+export interface Unsettled {
+  exchangeId: string;
+  unsettled: string;
+}
+
+/**
+ * Records on order row `orderId`, still `submitting`, that the exchange took it as its order `exchangeId`: the id
+ * later look-ups ask by, and the proof that it is never written off as never placed. The caller commits.
+ */
+export function recordAccepted(repo: RunRepository, orderId: number, exchange: string, exchangeId: string): void {
+  repo.updateOrder(orderId, 'submitting', {
+    exchangeId,
+    existsProof: `${exchange} accepted it as order ${exchangeId}`,
+  });
+}
+
+/** The line a trader logs for an order left in flight by OrderDesk.settle (it went through: never "failed"). */
+export function inFlightLine(clientId: string, u: Unsettled): string {
+  return (
+    `order ${clientId}: accepted by the exchange as its order ${u.exchangeId}, ${u.unsettled}: ` +
+    'left in flight (submitting), settled at the next tick'
+  );
+}
+
 /**
  * Exchanges that refuse an order under a client id used before, whatever became of the first: Upbit's `identifier` is
  * unique among all of an account's orders. Binance's `newClientOrderId` is unique among open orders only.
@@ -195,14 +237,28 @@ export class OrderDesk {
     return findOrderByClientId(this.ex, symbol, id, this.retried);
   }
 
+  /** The exchange's order `exchangeId` (ccxt fetchOrder), or undefined when the exchange answers it has none. */
+  private fetchById(symbol: string, exchangeId: string): Promise<CcxtOrder | undefined> {
+    return this.retried('order', async () => {
+      try {
+        return await this.ex.fetchOrder(exchangeId, symbol);
+      } catch (e) {
+        if (e instanceof ccxtLib().OrderNotFound) return undefined;
+        throw e;
+      }
+    });
+  }
+
   /**
-   * The order under client id `id`, or undefined only when it stayed missing through `pollTries` more looks, the
-   * settle polls' waits apart: an exchange may show an order it took only a moment later, and an order written off
-   * as never placed while it exists is a real position the run does not know about.
+   * The order under client id `id` (asked by the exchange's id `exchangeId` first when a reply gave one), or
+   * undefined only when it stayed missing through `pollTries` more looks, the settle polls' waits apart: an exchange
+   * may show an order it took only a moment later, and an order written off as never placed while it exists is a
+   * real position the run does not know about.
    */
-  async findOrAbsent(symbol: string, id: string): Promise<CcxtOrder | undefined> {
+  async findOrAbsent(symbol: string, id: string, exchangeId?: string | null): Promise<CcxtOrder | undefined> {
     for (let k = 0; ; k++) {
-      const found = await this.find(symbol, id);
+      const found =
+        (exchangeId ? await this.fetchById(symbol, exchangeId) : undefined) ?? (await this.find(symbol, id));
       if (found || k >= this.pollTries) return found;
       await this.sleep(200 * (k + 1));
     }
@@ -223,7 +279,7 @@ export class OrderDesk {
    * run's clock, which the tick that sent it had checked against the exchange's; a miss is timed on both, the earlier.
    */
   async lookUp(symbol: string, sent: SentOrder, now: number): Promise<LookUp> {
-    const found = await this.findOrAbsent(symbol, sent.clientId);
+    const found = await this.findOrAbsent(symbol, sent.clientId, sent.exchangeId);
     if (found) {
       const other = otherOrder(found, sent);
       return other ? { mismatch: other } : { order: found };
@@ -255,14 +311,7 @@ export class OrderDesk {
     exchangeId: string,
     sent: Pick<SentOrder, 'clientId' | 'side' | 'quantity'>,
   ): Promise<{ order: CcxtOrder } | { open: string } | { mismatch: string } | { missing: string }> {
-    const found = await this.retried('order', async () => {
-      try {
-        return await this.ex.fetchOrder(exchangeId, symbol);
-      } catch (e) {
-        if (e instanceof ccxtLib().OrderNotFound) return undefined;
-        throw e;
-      }
-    });
+    const found = await this.fetchById(symbol, exchangeId);
     if (!found) return { missing: `${this.ex.id} has no order ${exchangeId} in ${symbol}` };
     if (found.symbol !== undefined && found.symbol !== symbol)
       return {
@@ -370,21 +419,24 @@ export class OrderDesk {
 
   /**
    * Waits for an order to stop working (cancelling what is left after a few looks); what it executed, if anything,
-   * and, given the run's `feeRate`, its fees in a third currency (valueOffBook) and their total quote value.
+   * and, given the run's `feeRate`, its fees in a third currency (valueOffBook) and their total quote value. An order
+   * no look-up by its id shows yet, or still open a few looks after its cancel (an accepted cancel takes effect
+   * later on Upbit, and the order may execute more until then), is `unsettled`: never booked while open, the caller
+   * leaves it in flight for the next tick's look-up.
    */
-  async settle(
-    symbol: string,
-    placed: CcxtOrder,
-    feeRate?: number,
-  ): Promise<{ fill?: FillRecord; final: CcxtOrder; exchangeId: string; offBookFee: number; thirdFees: ThirdFee[] }> {
+  async settle(symbol: string, placed: CcxtOrder, feeRate?: number): Promise<Settled | Unsettled> {
     const ex = this.ex;
     const exchangeId = String(placed.id);
-    const fetch = () => this.retried('order', () => ex.fetchOrder(exchangeId, symbol));
+    const fetch = () => this.fetchById(symbol, exchangeId);
     let final = placed;
+    let missed = false;
     for (let k = 0; isOpen(final) && k < this.pollTries; k++) {
       await this.sleep(200 * (k + 1));
-      final = await fetch();
+      const got = await fetch();
+      missed = !got;
+      final = got ?? final;
     }
+    if (missed) return { exchangeId, unsettled: `not shown by ${ex.id}'s look-up by its id yet` };
     if (isOpen(final)) {
       let refused: unknown;
       try {
@@ -393,15 +445,21 @@ export class OrderDesk {
         // a cancel whose reply was lost is refused when retried (the order is no longer open): its state decides
         refused = e;
       }
-      final = await fetch();
-      if (refused !== undefined) {
-        if (isOpen(final)) throw refused;
-        this.logger.warn(`order ${exchangeId}: the cancel failed (${shortError(refused)}) but it is ${final.status}`);
+      for (let k = 0; k <= this.pollTries; k++) {
+        if (k > 0) await this.sleep(200 * k);
+        final = (await fetch()) ?? final;
+        if (!isOpen(final)) break;
       }
+      if (isOpen(final)) {
+        const cancel = refused === undefined ? 'was accepted' : `was refused (${shortError(refused)})`;
+        return { exchangeId, unsettled: `still open after its cancel ${cancel}` };
+      }
+      if (refused !== undefined)
+        this.logger.warn(`order ${exchangeId}: the cancel failed (${shortError(refused)}) but it is ${final.status}`);
     }
     let read = fillFromOrder(final);
     if (read.needsDetail) {
-      final = await fetch();
+      final = (await fetch()) ?? final;
       read = fillFromOrder(final);
     }
     if (read.needsDetail && ex.has.fetchOrderTrades) {

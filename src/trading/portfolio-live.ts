@@ -14,7 +14,7 @@ import { BUY, SELL, type Order } from '../market/execution.ts';
 import { restorePortfolio, snapshotPortfolio } from '../market/portfolio-state.ts';
 import { fillTargets } from '../market/portfolio-step.ts';
 import type { PortfolioAccount } from '../market/portfolio-account.ts';
-import { pendingExits, takeExits } from './commands.ts';
+import { deferExits, pendingExits, takeExits } from './commands.ts';
 import { HaltError } from '../core/errors.ts';
 import { parseSpotSymbol } from '../core/market-symbol.ts';
 import { haltAfterSettling } from './halt.ts';
@@ -37,7 +37,15 @@ import {
   withdrawalLine,
   withdrawnValue,
 } from './withdrawals.ts';
-import { inFlightHold, legacyOrderId, OrderDesk, orderIdPrefix } from './order-desk.ts';
+import {
+  inFlightHold,
+  inFlightLine,
+  legacyOrderId,
+  OrderDesk,
+  orderIdPrefix,
+  recordAccepted,
+  type Unsettled,
+} from './order-desk.ts';
 import { RefusalHolds } from './refusal-holds.ts';
 import { clockTimes } from './portfolio-clock.ts';
 import { accountSummary, PortfolioTrader, type PortfolioTraderOptions } from './portfolio-trader.ts';
@@ -146,11 +154,24 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     return (this.run as RunState).portfolio as PortfolioRunState;
   }
 
-  /** Records what the exchange settled of a placed or found order, in one transaction (bookPortfolioSettled). */
-  private record(order: { orderId: number; m: number; ts: number }, s: Parameters<typeof bookPortfolioSettled>[4]) {
+  /**
+   * Records what the exchange settled of a placed or found order, in one transaction (bookPortfolioSettled), or,
+   * for one OrderDesk.settle left `unsettled` (still open, not shown yet), keeps it in flight with the exchange's id
+   * for it and logs the line that says so. Returns whether it was booked.
+   */
+  private record(
+    order: { orderId: number; m: number; ts: number; clientId: string },
+    s: Parameters<typeof bookPortfolioSettled>[4] | Unsettled,
+  ): boolean {
+    if ('unsettled' in s) {
+      this.commit(() => recordAccepted(this.o.repo, order.orderId, this.live.exchange.id, s.exchangeId));
+      this.o.logger.warn(inFlightLine(order.clientId, s));
+      return false;
+    }
     this.commit(() => {
       this.run = bookPortfolioSettled(this.o.repo, this.run as RunState, this.o, order, s);
     });
+    return true;
   }
 
   /**
@@ -167,8 +188,8 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       const seen = await this.desk.lookUp(o.market, { ...o, clientId: id }, this.o.clock());
       if ('order' in seen) {
         const s = await this.desk.settle(o.market, seen.order, this.o.costs[m].feeRate);
-        this.record({ orderId: o.id, m, ts: o.decisionTs }, s);
-        notes.push(`order ${id}: found on the exchange (${seen.order.status}), recorded`);
+        if (this.record({ orderId: o.id, m, ts: o.decisionTs, clientId: id }, s))
+          notes.push(`order ${id}: found on the exchange (${seen.order.status}), recorded`);
       } else if ('mismatch' in seen) {
         this.commit(() => this.o.repo.updateOrder(o.id, 'rejected', { reason: `not booked: ${seen.mismatch}` }));
         this.halt(`order ${id}: ${seen.mismatch}: not booked; trading stopped`);
@@ -387,13 +408,13 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       .filter((x) => x.order.side === SELL)
       .reduce((a, x) => a + x.order.units * closes[x.m] * (1 - costs[x.m].feeRate - costs[x.m].sellTax), 0);
     const planned: PlannedOrder[] = [];
+    const skips: string[] = [];
     const decidedAt = clock();
     const run = this.run;
     this.commit(() => {
       const policyName = exits.length > 0 ? 'manual-exit' : handle.policy.name;
       const decision = { action: targets ? ('rebalance' as const) : ('keep' as const), confidence: targets ? 1 : 0 };
       repo.insertDecision(run.id, ts, decision, value, policyName, handle.version, decidedAt, targets ?? undefined);
-      if (exits.length > 0) takeExits(repo, exits, `market sells of every position after ${isoTime(ts)}`, decidedAt);
       for (const { m, order } of moves) {
         const cash = order.side === SELL ? account.cash : account.cash + proceeds;
         const capped = this.cap(account, m, order, cash, closes[m]);
@@ -405,6 +426,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
         if (capped.skip) {
           repo.updateOrder(orderId, 'skipped', { reason: capped.skip });
           account.books[m].rejected[capped.skip]++;
+          skips.push(`${symbols[m]} ${capped.skip}`);
         } else planned.push({ market: m, orderId, clientId, side, amount: capped.amount, close: closes[m] });
       }
       const memory = handle.policy.memory?.save();
@@ -413,15 +435,51 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     });
     // sells first, so the buys can spend what they brought
     planned.sort((a, b) => (a.side === b.side ? 0 : a.side === 'sell' ? -1 : 1));
-    for (const p of planned) await this.placeOne(p, ts);
+    const unsold: string[] = [];
+    for (const p of planned) {
+      const why = await this.placeOne(p, ts);
+      if (why !== undefined && p.side === 'sell') unsold.push(`${p.clientId} ${why}`);
+    }
+    const sold = planned.filter((p) => p.side === 'sell').length;
+    const waiting = pending !== undefined;
+    // an order still in flight from an earlier tick may change a position: the exit waits for it too
+    const flying = repo.orders(run.id, 'submitting').map((o) => `${o.clientId ?? o.id} in ${o.market}`);
+    if (unsold.length === 0 && flying.length > 0)
+      unsold.push(`order ${flying.join(', ')} still in flight (submitting)`);
+    if (exits.length > 0) this.commit(() => this.settleExits(exits, ts, { unsold, skips, sold, waiting }));
     report.acted = 1;
     report.lastTs = ts;
     report.decisions.push({ ts, action: targets ? 'rebalance' : 'keep', confidence: targets ? 1 : 0 });
     return report;
   }
 
-  /** Places one planned order (a buy re-capped to the cash there is now) and records what the exchange did. */
-  private async placeOne(p: PlannedOrder, ts: number): Promise<void> {
+  /**
+   * Takes the exit commands a candle's sells answer once every one went through, else leaves them pending with why
+   * (`unsold`: a sell held back, refused, unknown or still open, or an order of the run still in flight; `waiting`:
+   * a market without a candle at `ts`): the next candle sells again and the policy is not asked meanwhile. Inside the
+   * caller's transaction.
+   */
+  private settleExits(
+    exits: readonly number[],
+    ts: number,
+    o: { unsold: readonly string[]; skips: readonly string[]; sold: number; waiting: boolean },
+  ): void {
+    const { repo, clock } = this.o;
+    const after = `after ${isoTime(ts)}`;
+    if (o.unsold.length > 0) return deferExits(repo, exits, `the sells ${after} not through: ${o.unsold.join('; ')}`);
+    if (o.waiting) return deferExits(repo, exits, `a market without a candle at ${isoTime(ts)}: sold at its next`);
+    const skipped = o.skips.join(', ');
+    let note = `no position to exit at ${isoTime(ts)}`;
+    if (o.sold > 0) note = `market sells of every position ${after}${skipped ? ` (skipped: ${skipped})` : ''}`;
+    else if (skipped) note = `exit skipped: ${skipped}`;
+    takeExits(repo, exits, note, clock());
+  }
+
+  /**
+   * Places one planned order (a buy re-capped to the cash there is now) and records what the exchange did. Returns
+   * undefined when the exchange executed some of it, else why not (held back, refused, unknown, still open, none).
+   */
+  private async placeOne(p: PlannedOrder, ts: number): Promise<string | undefined> {
     const { repo, symbols, costs, logger } = this.o;
     const symbol = symbols[p.market];
     const id = p.clientId;
@@ -431,7 +489,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       const capped = this.cap(account, p.market, { side: BUY, spend: p.amount, units: 0 }, account.cash, p.close);
       if (capped.skip) {
         this.commit(() => repo.updateOrder(p.orderId, 'skipped', { reason: capped.skip }));
-        return;
+        return `skipped: ${capped.skip}`;
       }
       amount = capped.amount;
       if (amount !== p.amount) this.commit(() => repo.updateOrder(p.orderId, 'submitting', { quantity: amount }));
@@ -441,12 +499,15 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     if (held) {
       this.commit(() => repo.updateOrder(p.orderId, 'skipped', { reason: held }));
       logger.debug(`order ${id} (${p.side} ${amount} ${symbol}) ${held}`);
-      return;
+      return held;
     }
     const placed = await this.desk.place(symbol, p.side, amount, id);
     if ('order' in placed) {
+      this.commit(() => recordAccepted(repo, p.orderId, this.live.exchange.id, String(placed.order.id)));
       const s = await this.desk.settle(symbol, placed.order, costs[p.market].feeRate);
-      this.record({ orderId: p.orderId, m: p.market, ts }, s);
+      this.record({ orderId: p.orderId, m: p.market, ts, clientId: id }, s);
+      if ('unsettled' in s) return `in flight: ${s.unsettled}`;
+      return s.fill ? undefined : `executed nothing (${s.final.status})`;
     } else if ('refused' in placed) {
       this.commit(() => repo.updateOrder(p.orderId, 'rejected', { reason: placed.refused }));
       const pf = this.pf.account;
@@ -461,6 +522,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
           })}`
         : '';
       logger.error(`order ${id} (${p.side} ${amount} ${symbol}) refused: ${placed.refused}${fix}`);
+      return `refused: ${placed.refused}`;
     } else if ('mismatch' in placed) {
       this.commit(() => repo.updateOrder(p.orderId, 'rejected', { reason: `not booked: ${placed.mismatch}` }));
       this.halt(`order ${id}: ${placed.mismatch}: not booked; trading stopped`);
@@ -471,6 +533,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
         `order ${id} (${p.side} ${amount} ${symbol}): outcome unknown (${placed.unknown}); ` +
           'settled by its client id at the next tick',
       );
+      return 'outcome unknown, settled at the next tick';
     }
   }
 }

@@ -63,7 +63,8 @@ export async function settleOrder(
         return `order ${clientId}: written off as never placed (${NEVER_PLACED_REASON}); ${order.market} trades again`;
       }
       const exchangeId = by.exchangeOrderId;
-      const booked = repo.orders(run.id).find((o) => o.exchangeId === exchangeId);
+      // the order's own row keeps the id the exchange's reply gave it (recordAccepted): only another row is a booking
+      const booked = repo.orders(run.id).find((o) => o.exchangeId === exchangeId && o.id !== order.id);
       if (booked)
         throw new UserError(
           `--exchange-order-id: the exchange's order ${exchangeId} is booked already, ` +
@@ -76,16 +77,17 @@ export async function settleOrder(
       if ('missing' in seen) throw new UserError(`--exchange-order-id: ${seen.missing}: nothing booked`);
       if ('open' in seen) throw new UserError(`order ${clientId}: ${seen.open}; nothing booked`);
       if ('mismatch' in seen) throw new UserError(`order ${clientId}: ${seen.mismatch}: not booked`);
+      const m = symbols ? symbols.indexOf(order.market) : 0;
+      const costs = symbols
+        ? modelMarketCosts(symbols, 'config', config.account).map((c) => c.costs)
+        : [runCosts('config', config.account).costs];
+      const s = await desk.settle(order.market, seen.order, costs[m].feeRate);
+      if ('unsettled' in s)
+        throw new UserError(`order ${clientId}: the exchange's order ${exchangeId} is ${s.unsettled}; nothing booked`);
       if (symbols) {
-        const m = symbols.indexOf(order.market);
-        const costs = modelMarketCosts(symbols, 'config', config.account).map((c) => c.costs);
-        const s = await desk.settle(order.market, seen.order, costs[m].feeRate);
         const at = { orderId: order.id, m, ts: order.decisionTs };
         commit(() => bookPortfolioSettled(repo, repo.get(run.id), { symbols, costs }, at, s));
-      } else {
-        const s = await desk.settle(order.market, seen.order, runCosts('config', config.account).costs.feeRate);
-        commit(() => bookSettled(repo, repo.get(run.id), order.id, s, order.decisionTs));
-      }
+      } else commit(() => bookSettled(repo, repo.get(run.id), order.id, s, order.decisionTs));
       const what = repo.orders(run.id).find((o) => o.id === order.id);
       return `order ${clientId}: the exchange's order ${exchangeId} (${seen.order.status}) recorded as ${what?.status}`;
     } finally {

@@ -15,8 +15,10 @@
  *   order and the client recording it), replies lost after the order is taken (500, a dropped connection, or a
  *   reply held past the client's timeout), refusals before anything is taken, a lag before a taken order shows
  *   in look-ups (`lookupLag`: the order endpoints answer as if it did not exist yet), market orders only partly
- *   executed and left `wait` until cancelled (`partialFill`), cancels done with their reply lost, and orders shown only
- *   by their uuid (`onlyByUuid`: archived, missing from look-ups by identifier and from the lists).
+ *   executed and left `wait` until cancelled (`partialFill`), cancels done with their reply lost, cancels carried out
+ *   later (`cancelLag`: as Upbit's, whose DELETE answers the order still `wait`; more of it may execute meanwhile),
+ *   and orders shown only by their uuid (`onlyByUuid`: archived, missing from look-ups by identifier and from the
+ *   lists).
  * Requests without a Bearer token are 401.
  */
 import { randomUUID } from 'node:crypto';
@@ -87,6 +89,16 @@ export interface FakeOrderBook {
   /** Cancel the next N orders asked for but lose the reply (500): the order is cancelled on the exchange. */
   loseCancelReplies: number;
   /**
+   * A cancel accepted from now on is carried out later, as Upbit's is (its DELETE answers the order still `wait`):
+   * the next N look-ups of the order by uuid or identifier see it still `wait`, `fillWhileCancelling` more of it
+   * executing after each answer, and the one after sees it `cancel`.
+   */
+  cancelLag: number;
+  /** Share of an order's asked size executed at each look-up while its cancel is pending (cancelLag). */
+  fillWhileCancelling: number;
+  /** Carries out every cancel cancelLag still holds: each such order is `cancel` from now on. */
+  endCancels(): void;
+  /**
    * Which earlier orders a new order's identifier must differ from: every one (Upbit, the default) or only those
    * still open (Binance's `newClientOrderId`, "unique among open orders": a filled market order's id is free again).
    */
@@ -155,8 +167,14 @@ export function addOrderEndpoints(
 ): FakeOrderBook {
   const step = timeframeMs(init.timeframe ?? '1h');
   const lags = lookupLag<FakeOrder>();
+  /** Orders whose cancel is accepted but not carried out yet (cancelLag), with the look-ups left before it is. */
+  const cancelling = new Map<FakeOrder, number>();
   const book: FakeOrderBook = {
     endLags: lags.end,
+    endCancels() {
+      for (const o of cancelling.keys()) o.state = 'cancel';
+      cancelling.clear();
+    },
     balances: new Map([
       ['KRW', init.KRW ?? 10_000_000],
       ['BTC', init.BTC ?? 0],
@@ -173,6 +191,8 @@ export function addOrderEndpoints(
     onlyByUuid: 0,
     partialFill: 1,
     loseCancelReplies: 0,
+    cancelLag: 0,
+    fillWhileCancelling: 0,
     identifiersUnique: 'forever',
     omitFree: new Set(),
     priceOf(market: string): number {
@@ -193,6 +213,54 @@ export function addOrderEndpoints(
   const { lag, shown } = lags;
   /** Orders shown only by their uuid (onlyByUuid). */
   const archived = new Set<FakeOrder>();
+  /** Executes `share` of open order o's asked size more (no more than is left), at the current price. */
+  const executeMore = (o: FakeOrder, share: number) => {
+    const price = book.priceOf(o.market);
+    const [quote, base] = o.market.split('-');
+    const fee = book.feeRate;
+    let volume: number;
+    if (o.side === 'bid') {
+      const left = Number(o.price) - Number(o.executed_funds ?? 0);
+      volume = Math.floor((Math.min(left, Number(o.price) * share) / price) * 1e8) / 1e8;
+    } else {
+      const left = Number(o.remaining_volume ?? 0);
+      volume = Math.min(left, Math.floor(Number(o.volume) * share * 1e8) / 1e8);
+      o.remaining_volume = amount(left - volume);
+    }
+    if (!(volume > 0)) return;
+    const funds = volume * price;
+    add(quote, o.side === 'bid' ? -(funds * (1 + fee)) : funds * (1 - fee));
+    add(base, o.side === 'bid' ? volume : -volume);
+    o.executed_volume = amount(Number(o.executed_volume) + volume);
+    o.executed_funds = amount(Number(o.executed_funds ?? 0) + funds);
+    o.paid_fee = amount(Number(o.paid_fee) + funds * fee);
+    o.trades.push({
+      market: o.market,
+      uuid: randomUUID(),
+      price: amount(price),
+      volume: amount(volume),
+      side: o.side,
+      funds: amount(funds),
+      created_at: iso(),
+    });
+  };
+  /**
+   * Order o as a look-up shows it: a cancel pending on it (cancelLag) is carried out once its look-ups ran out, and
+   * until then more of the order executes after each answer (the exchange keeps matching until the cancel lands).
+   */
+  const lookedUp = (o: FakeOrder) => {
+    const left = cancelling.get(o);
+    if (left === 0) {
+      o.state = 'cancel';
+      cancelling.delete(o);
+    }
+    const json = { ...o, trades: [...o.trades], trades_count: o.trades.length };
+    if (left !== undefined && left > 0) {
+      executeMore(o, book.fillWhileCancelling);
+      cancelling.set(o, left - 1);
+    }
+    return json;
+  };
 
   fake.route('POST', '/v1/orders', async (ctx) => {
     if (!authed(ctx)) return unauthorized();
@@ -339,9 +407,8 @@ export function addOrderEndpoints(
     const o = book.orders.find(
       (x) => (p.uuid && x.uuid === p.uuid) || (p.identifier && x.identifier === p.identifier && !archived.has(x)),
     );
-    return o && shown(o)
-      ? { json: { ...o, trades_count: o.trades.length } }
-      : err(404, 'order_not_found', '주문을 찾지 못했습니다.');
+    if (!o || !shown(o)) return err(404, 'order_not_found', '주문을 찾지 못했습니다.');
+    return { json: lookedUp(o) };
   });
   /** `state` or `states[]` (Upbit: one of them), defaulting to `fallback`; undefined when a value is not allowed. */
   const states = (ctx: ReplyContext, allowed: string[], fallback: string[]): string[] | undefined => {
@@ -366,7 +433,11 @@ export function addOrderEndpoints(
     if (!authed(ctx)) return unauthorized();
     const o = book.orders.find((x) => x.uuid === params(ctx).uuid);
     if (!o) return err(404, 'order_not_found', '주문을 찾지 못했습니다.');
-    if (o.state !== 'wait') return err(400, 'canceled_order', 'the order is not open');
+    if (o.state !== 'wait' || cancelling.has(o)) return err(400, 'canceled_order', 'the order is not open');
+    if (book.cancelLag > 0) {
+      cancelling.set(o, book.cancelLag);
+      return { json: listed(o) };
+    }
     o.state = 'cancel';
     if (book.loseCancelReplies > 0) {
       book.loseCancelReplies--;

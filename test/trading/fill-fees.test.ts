@@ -136,7 +136,9 @@ it`, async () => {
     ]),
   );
   // a filled order: settling reads it as it is, without asking the exchange
-  const { fill, exchangeId, offBookFee } = await desk.settle('BTC/USDT', placed, 0.001);
+  const settled = await desk.settle('BTC/USDT', placed, 0.001);
+  assert.ok(!('unsettled' in settled), 'a filled order is settled');
+  const { fill, exchangeId, offBookFee } = settled;
   assert.equal(exchangeId, '28');
   assert.deepEqual([fill?.units, fill?.value, fill?.fee, offBookFee], [0.01, 500, 0, 0.5]);
   assert.deepEqual(
@@ -189,8 +191,9 @@ and the fee in the coin bought, absent from the order query; trades listed in pa
     // one trade of two listed yet: half the fill valued as all of it would be a wrong price
     await assert.rejects(() => desk.settle('BTC/USDT', found), /a volume executed but no value/);
     book.trades.push(trade(57, '0.00400000', '0.00000400'));
-    const { fill } = await desk.settle('BTC/USDT', found);
-    assert.ok(fill);
+    const settled = await desk.settle('BTC/USDT', found);
+    assert.ok(!('unsettled' in settled) && settled.fill);
+    const { fill } = settled;
     // the exchange: USDT −500, BTC +0.00999
     assert.ok(close(fill.units, 0.00999), `units ${fill.units}`);
     assert.ok(close(fill.value + fill.fee, 500), `value ${fill.value} + fee ${fill.fee}`);

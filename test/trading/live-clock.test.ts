@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { capturingLogger } from '../helpers/log.ts';
-import { alwaysBuy, errorLines, HOUR, liveSetup, orderPosts } from './live-setup.ts';
+import { alwaysBuy, buyingSetup, errorLines, HOUR, liveSetup, orderPosts } from './live-setup.ts';
 import { setup as portfolioSetup } from './portfolio-live-setup.ts';
 
 const MINUTE = 60_000;
@@ -15,10 +15,7 @@ const MINUTE = 60_000;
 test(`a live tick whose clock stands more than 60 s from the exchange's (an hour behind, two minutes ahead) decides \
 nothing and places no order, in one error line naming both clocks; the next tick checks again and trades`, async () => {
   const lines: string[] = [];
-  const s = await liveSetup(
-    { maxOrderValue: 1_000_000, maxDailyLoss: 1e12 },
-    { policies: alwaysBuy(), logger: capturingLogger(lines) },
-  );
+  const s = await buyingSetup(lines);
   try {
     const trader = s.make();
     const start = s.clock.now;

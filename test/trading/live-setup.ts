@@ -28,6 +28,7 @@ import { addOrderEndpoints, type FakeOrderBook } from '../fake-exchange/orders.t
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { startBot, type BotResult } from './cli.ts';
 import { momentumSource, quietLogger, tempDir, waitFor } from './helpers.ts';
+import { capturingLogger } from '../helpers/log.ts';
 
 export const HOUR = 3_600_000;
 const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 0, minOrderValue: 5000, quantityPrecision: 8 };
@@ -111,6 +112,22 @@ export function portfolioLiveTrader(o: {
     ...liveTraderBasics(o.clock, o.exchange, o.caps, o.retry),
     ...(o.logger ? { logger: o.logger } : {}),
   });
+}
+
+/**
+ * A live setup whose policy buys at every candle, each order capped at 1,000,000 KRW, logging into `lines` (the
+ * logger's JSON lines).
+ */
+export function buyingSetup(lines: string[]) {
+  return liveSetup(
+    { maxOrderValue: 1_000_000, maxDailyLoss: 1e12 },
+    { policies: alwaysBuy(), logger: capturingLogger(lines) },
+  );
+}
+
+/** The statuses of run `runId`'s order rows, oldest first. */
+export function orderStatuses(repo: RunRepository, runId: number): string[] {
+  return repo.orders(runId).map((o) => o.status);
 }
 
 /** A policy that buys at every candle. */

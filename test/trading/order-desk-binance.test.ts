@@ -23,7 +23,8 @@ not show yet is not sent again; it is found later and settled once`, async () =>
     assert.ok('unknown' in placed, `the outcome is unknown, not ${JSON.stringify(placed)}`);
     const found = await desk.findOrAbsent('BTC/USDT', 'bot1-x-1');
     assert.ok(found, 'the next tick finds it by its client id');
-    const { fill } = await desk.settle('BTC/USDT', found);
+    const settled = await desk.settle('BTC/USDT', found);
+    const fill = 'fill' in settled ? settled.fill : undefined;
     assert.ok(fill && Math.abs(fill.units - 0.00999) < 1e-12, `fill ${JSON.stringify(fill)}`);
   } finally {
     await fake.close();
