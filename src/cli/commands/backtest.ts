@@ -15,7 +15,13 @@ import { addCommonOptions, setupCommand, trainingCount, wholeNumber, type Common
 import { checkOutFolder } from '../out-paths.ts';
 import { parseBalance } from '../../trading/flags.ts';
 import { checkBalance, runCosts } from '../../market/costs.ts';
-import { checkModelNameFlag, refuseTrainingFlag, trainingFlag, type BacktestFlags } from '../backtest-flags.ts';
+import {
+  checkModelNameFlag,
+  refuseHome,
+  refuseTrainingFlag,
+  trainingFlag,
+  type BacktestFlags,
+} from '../backtest-flags.ts';
 import { checkColumnsFlag, COLUMNS_HELP, fileTimeframe, refuseMootMarketFlags } from './data.ts';
 import { isPortfolioRun, portfolioBacktest } from './portfolio-backtest.ts';
 import { refusePortfolioOnlyFlags } from '../portfolio-flags.ts';
@@ -106,6 +112,8 @@ export function registerBacktest(program: Command): void {
       if (ensemble && strategy.kind === 'agent')
         (await import('../../agents/ensemble.ts')).checkEnsembleRecipe(ensemble, strategy.recipe);
       if (strategy.kind !== 'agent') refuseTrainingFlag(flags, strategy.name);
+      // the folder the trained model goes to, before the exchange and the candles
+      else await refuseHome(config.agent.modelsDir, flags.name ?? strategy.name);
     }
     // one minimum-order check for every run, before any candles or model are loaded (a saved model's run used to
     // print a report of zeros): against the costs it trades under, its recipe's or the config's

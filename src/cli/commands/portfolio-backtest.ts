@@ -11,7 +11,7 @@ import { checkBalance, portfolioCosts, runCosts } from '../../market/costs.ts';
 import { setupCommand, trainingCount, wholeNumber } from '../context.ts';
 import { checkOutFolder } from '../out-paths.ts';
 import { checkMarketCostsTraded, parseMarketCosts, rebalanceFlags } from '../portfolio-flags.ts';
-import { checkModelNameFlag, refuseTrainingFlag, type BacktestFlags } from '../backtest-flags.ts';
+import { checkModelNameFlag, refuseHome, refuseTrainingFlag, type BacktestFlags } from '../backtest-flags.ts';
 import { checkColumnsFlag } from './data.ts';
 import { eitherNotBoth } from '../../core/flag-conflicts.ts';
 import { printJson, printText } from '../../core/redact.ts';
@@ -108,6 +108,8 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
         'informative series; pair them in that order',
     );
   }
+  // the trained model's folder before any candles are loaded, as on one market
+  if (recipe) await refuseHome(config.agent.modelsDir, flags.name ?? strategy!.name);
   const baseCosts = runCosts(recipe?.costs ?? modelInfo?.costs ?? 'config', config.account);
   const costsOf = (traded: readonly string[]) => portfolioCosts(traded, baseCosts, config.account.markets, marketCosts);
   // before the candles are loaded, as on one market
