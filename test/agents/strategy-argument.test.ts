@@ -41,7 +41,8 @@ test('a misspelt strategy name is told the name it probably meant; one far from 
   await assert.rejects(loadStrategy('moon-shot'), (e: Error) => !e.message.includes('did you mean'));
 });
 
-test("a strategy file outside the project importing a package is told to move it under the project's strategies/", async () => {
+test(`a strategy file outside the project importing a package is told to move it into the project's \
+strategies/`, async () => {
   const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'strategy-outside-'));
   const file = path.join(elsewhere, 'my-rule.ts');
   // technicalindicators is the project's dependency (strategies/rsi-reversion.ts); from the temp folder it is not found
