@@ -94,3 +94,23 @@ baseline's orders refused below the minimum counted under the table; under prese
   const zeroReport = JSON.parse(readFileSync(path.join(dir, 'zero', 'report.json'), 'utf8'));
   assert.equal(zeroReport.baselines.random.rejected, undefined);
 });
+
+test('a portfolio backtest under the default costs names its markets under them, not one given a preset', async () => {
+  const run = (out: string, extra: string[]) =>
+    runBot(['backtest', '--strategy', 'equal-weight', '--sample', '--out', path.join(dir, out), ...extra]);
+  const [both, one] = await Promise.all([
+    run('pf-both', []),
+    run('pf-one', ['--market-costs', 'SP500-2X/USD=krx-stock']),
+  ]);
+  const note = (stderr: string) => stderr.split('\n').filter((l) => l.includes("config/default.json's costs"));
+  assert.equal(both.code, 0, both.stderr);
+  assert.deepEqual(
+    note(both.stderr).map((l) => l.replace(/^.*? info /, '').split(' under ')[0]),
+    ['costs: SP500-2X/USD, SP500-INV/USD trade'],
+  );
+  assert.equal(one.code, 0, one.stderr);
+  assert.deepEqual(
+    note(one.stderr).map((l) => l.replace(/^.*? info /, '').split(' under ')[0]),
+    ['costs: SP500-INV/USD trades'],
+  );
+});
