@@ -103,15 +103,16 @@ export function checkPointedModel(home: string, pointed: ResolvedModel): void {
  * Refuses, before any training, to save a backtest's model into `dir` when `dir` holds more than a saved model: a
  * home's `versions/`, `CURRENT` or retrain lock. Replacing it deleted the promoted versions and the lock of a
  * running retrain, and a paper or live run serving the home lost its model on its next start. A plain model folder
- * (an earlier backtest's) is replaced as before. saveModel checks again just before its switch (a retrain may start
- * meanwhile).
+ * (an earlier backtest's) is replaced as before. `bot backtest` calls it before any network or disk work (the run's
+ * checks), the runners again before training, and saveModel just before its switch (a retrain may start meanwhile).
  */
 export function refuseModelHome(dir: string): void {
   const foreign = foreignEntries(dir);
   if (foreign.length)
     throw new UserError(
-      `${dir} holds ${foreign.join(', ')} besides a saved model (a model home: it may serve a paper or live run or ` +
-        `be retraining); a backtest does not replace it: choose another --name`,
+      `${dir} holds ${foreign.join(', ')} besides a saved model: a model home, which bot retrain promotes versions ` +
+        'into and a paper or live run may serve; a backtest does not replace it: choose another --name, or evaluate ' +
+        `its current model with --model ${dir}`,
     );
 }
 

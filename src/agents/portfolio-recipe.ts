@@ -13,7 +13,8 @@ import { listCostPresets, type CostPresetName } from '../market/costs.ts';
 import type { RewardOptions } from '../market/reward.ts';
 import { whole } from './learners/param-schemas.ts';
 import { findPortfolioLearner, PORTFOLIO_LEARNERS } from './learners/registry.ts';
-import { didYouMean, firstIssue, networkSchema, rewardSchema, type AgentRecipe } from './recipe.ts';
+import { didYouMean, firstIssue } from '../core/schema-keys.ts';
+import { networkSchema, rewardSchema, type AgentRecipe } from './recipe.ts';
 
 export interface PortfolioRecipe {
   /** Feature spec (src/features) computed on every series, e.g. 'rltrader-v1'. */

@@ -3,7 +3,7 @@
  * its check at load: the learner part is checked by the learner registry's schema for its kind.
  */
 import { z } from 'zod';
-import { closestName } from '../core/did-you-mean.ts';
+import { didYouMean, firstIssue, keysAt } from '../core/schema-keys.ts';
 import { UserError } from '../core/errors.ts';
 import type { NetworkKind } from '../nn/spec.ts';
 import { activationProblem } from '../nn/activation.ts';
@@ -171,35 +171,6 @@ const recipeSchema = z.strictObject({
   learnerChoice: learnerChoiceSchema.optional(),
   augment: z.strictObject({ mirror: z.boolean().optional() }).optional(),
 });
-
-/** The keys of the object schema at `path` under `schema` (through optional and default wrappers), or none. */
-function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
-  let at: unknown = schema;
-  for (const key of [...path, undefined]) {
-    while ((at as { def?: { innerType?: unknown } } | undefined)?.def?.innerType)
-      at = (at as { def: { innerType: unknown } }).def.innerType;
-    const shape = (at as { shape?: Record<string, unknown> } | undefined)?.shape;
-    if (!shape) return [];
-    if (key === undefined) return Object.keys(shape);
-    at = shape[String(key)];
-  }
-  return [];
-}
-
-/**
- * The issue to report: an unknown key before all others, since a misspelt key also leaves the key it meant missing
- * (`windw: 5` is both an unknown `windw` and a missing `window`, and only the first says what to fix).
- */
-export function firstIssue(error: z.ZodError): z.core.$ZodIssue {
-  return error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0];
-}
-
-/** `did you mean window?` for an unknown key close to one the schema at `path` takes, else ''. */
-export function didYouMean(keys: readonly string[], schema: z.ZodType, path: readonly PropertyKey[]): string {
-  const known = keysAt(schema, path);
-  const guesses = keys.map((k) => closestName(k, known)).filter((k): k is string => k !== undefined);
-  return guesses.length ? `did you mean ${guesses.join(', ')}?` : '';
-}
 
 /** One zod issue as `recipe.<key>: <problem>`; an unknown key at the top of `schema` lists the keys it takes. */
 function describeIssue(issue: z.core.$ZodIssue, prefix: string[], schema: z.ZodType, owner: string): string {

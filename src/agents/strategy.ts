@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import type { Candles } from '../core/candles.ts';
+import { closestName } from '../core/did-you-mean.ts';
 import { UserError } from '../core/errors.ts';
 import type { Policy } from '../core/policy.ts';
 import { PROJECT_ROOT } from '../core/project-root.ts';
@@ -139,9 +140,26 @@ function strategyFile(nameOrFile: string): { file: string; label: string; outsid
   }
   const available = listStrategies();
   if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(nameOrFile) || !available.includes(nameOrFile)) {
-    throw new UserError(`unknown strategy "${nameOrFile}" (available: ${available.join(', ') || 'none'})`);
+    const guess = closestName(nameOrFile, available);
+    throw new UserError(
+      `unknown strategy "${nameOrFile}"${guess ? `, did you mean ${guess}?` : ''} ` +
+        `(available: ${available.join(', ') || 'none'})`,
+    );
   }
   return { file: path.join(STRATEGIES_DIR, `${nameOrFile}.ts`), label: `strategies/${nameOrFile}.ts`, outside: false };
+}
+
+/**
+ * A package import that failed in a file outside the project: Node resolves a file's imports from its own folder up,
+ * so the project's packages (technicalindicators, …) are not found there. Where to put the file instead.
+ */
+function outsideHint(problem: string, file: string): string {
+  const inside = !path.relative(PROJECT_ROOT, file).startsWith('..');
+  if (inside || !/^Cannot find (module|package) '[^./]/.test(problem)) return '';
+  return (
+    ` (a strategy file outside the project cannot import the project's packages: copy it to ` +
+    `${STRATEGIES_DIR}${path.sep} and give --strategy with its name)`
+  );
 }
 
 /**
@@ -150,7 +168,8 @@ function strategyFile(nameOrFile: string): { file: string; label: string; outsid
  */
 function loadProblem(e: unknown, file: string, label: string): string {
   const lines = String((e as Error | undefined)?.message ?? e).split('\n');
-  if (!/^Transform failed with \d+ errors?:$/.test(lines[0]) || !lines[1]) return lines[0];
+  if (!/^Transform failed with \d+ errors?:$/.test(lines[0]) || !lines[1])
+    return lines[0] + outsideHint(lines[0], file);
   return lines[1].replace(file, label).replace(/: ERROR: /, ': ');
 }
 

@@ -1,7 +1,7 @@
 /** The baselines every backtest is compared with (buy-and-hold, flat, random, SMA cross) and mean ± sd over runs. */
 import type { Policy } from '../core/policy.ts';
 import type { Candles } from '../core/candles.ts';
-import type { Costs } from '../market/account.ts';
+import { REJECT_REASONS, type Costs, type RejectReason } from '../market/account.ts';
 import type { SizingOptions } from '../market/execution.ts';
 import { runBacktest, type BacktestResult, type Trade } from '../market/backtest-engine.ts';
 import { computeMetrics, type Metrics } from '../market/metrics.ts';
@@ -45,6 +45,8 @@ interface BaselineEntry {
   equity: Float64Array;
   /** Its fills (for `random`: the first seed's). */
   trades: readonly Trade[];
+  /** Orders the account refused, by reason (for `random`: summed over its seeds). */
+  rejected: Record<RejectReason, number>;
 }
 
 export type Baselines = Record<BaselineName, BaselineEntry>;
@@ -131,11 +133,13 @@ export function randomBaseline(o: BaselineOptions): BaselineEntry {
       : '');
   const randomRuns: Metrics[] = [];
   let first: BacktestResult | undefined;
+  const rejected = noRefusals();
   for (let s = 0; s < o.randomSeeds; s++) {
     const coin = randomPolicy(randomBaselineSeed(o.seed, s), o.sizing.kind === 'target');
     const r = runOn(o, ruled ? underSchedule(coin, stretches[0], restarts) : coin, o.sizing);
     first ??= r;
     randomRuns.push(computeMetrics(r, tf));
+    for (const why of REJECT_REASONS) rejected[why] += r.rejected[why];
   }
   const { mean, sd } = meanAndSd(randomRuns);
   const seeds = `mean ± sd over ${o.randomSeeds} seeds`;
@@ -150,7 +154,12 @@ export function randomBaseline(o: BaselineOptions): BaselineEntry {
     runs: randomRuns,
     equity: first?.equity ?? new Float64Array(0),
     trades: first?.trades ?? [],
+    rejected,
   };
+}
+
+function noRefusals(): Record<RejectReason, number> {
+  return Object.fromEntries(REJECT_REASONS.map((why) => [why, 0])) as Record<RejectReason, number>;
 }
 
 function runOn(o: BaselineOptions, policy: Policy, sizing: SizingOptions): BacktestResult {
@@ -172,7 +181,8 @@ export function runBaselines(o: BaselineOptions): Baselines {
   const own = sizingText(o.sizing);
   const single = (description: string, policy: Policy, sizing: SizingOptions, text: string): BaselineEntry => {
     const r = runOn(o, policy, sizing);
-    return { description, sizing: text, metrics: computeMetrics(r, tf), equity: r.equity, trades: r.trades };
+    const { equity, trades, rejected } = r;
+    return { description, sizing: text, metrics: computeMetrics(r, tf), equity, trades, rejected: { ...rejected } };
   };
   const sized = sizedText(o.sizing);
   return {

@@ -9,6 +9,7 @@ import { scheduleOf } from '../agents/decision-rule.ts';
 import type { Baselines, BaselineName } from './baselines.ts';
 import { BASELINE_NAMES, NO_SIZING, sizingText } from './baselines.ts';
 import { tradesFingerprint, type BacktestResult, type Trade } from '../market/backtest-engine.ts';
+import { sizeRefusals } from '../market/account.ts';
 import {
   METRIC_ROWS,
   MIN_ANNUALISED_RETURNS,
@@ -130,6 +131,8 @@ export interface StoredReport {
       rule?: { every: number; minHold: number };
       /** `random` over chained folds whose agents traded by different rules (learnerChoice): each fold's, in order. */
       foldRules?: { every: number; minHold: number }[];
+      /** Its orders refused for their size, by reason (random: over all its seeds); absent when none (old reports). */
+      rejected?: Record<string, number>;
     }
   >;
   tradesFingerprint: string;
@@ -178,6 +181,7 @@ function storedReport(input: ReportInput, files: ReportFiles): StoredReport {
       ...(b.seeds !== undefined ? { seeds: b.seeds } : {}),
       ...(b.rule ? { rule: scheduleOf(b.rule) } : {}),
       ...(b.foldRules ? { foldRules: b.foldRules.map(scheduleOf) } : {}),
+      ...(sizeRefusals(b.rejected).length > 0 ? { rejected: Object.fromEntries(sizeRefusals(b.rejected)) } : {}),
     };
   }
   return {
@@ -300,6 +304,7 @@ export function summaryTable(report: StoredReport): string {
     ...rows.map(line),
     ...baselineSizingLine(report).map((l) => `\n${l}`),
     ...rejectedLine(report),
+    ...baselineRejectedLine(report),
     ...(d.tooShortToAnnualise ? [reportSpanNote(report)] : []),
     ...notOutOfSampleNote(d.notOutOfSample),
   ].join('\n');
@@ -329,11 +334,32 @@ function baselineSizingLine(report: StoredReport): string[] {
  * for the position it holds: a hold, which report.json still counts, not a refusal worth a line under every table.
  */
 function rejectedLine(report: StoredReport): string[] {
-  const holds = new Set(['no_cash', 'no_position']);
-  const reasons = Object.entries(report.rejected ?? {}).filter(([why]) => !holds.has(why));
+  const reasons = sizeRefusals(report.rejected ?? {});
   if (reasons.length === 0) return [];
+  return ['', `rejected orders: ${refusalsText(reasons)}`];
+}
+
+/** `3162 (below_min_order 3162)`: a count of refusals and its reasons. */
+function refusalsText(reasons: readonly [string, number][]): string {
   const total = reasons.reduce((a, [, n]) => a + n, 0);
-  return ['', `rejected orders: ${total} (${reasons.map(([why, n]) => `${why} ${n}`).join(', ')})`];
+  return `${total} (${reasons.map(([why, n]) => `${why} ${n}`).join(', ')})`;
+}
+
+/**
+ * The baselines' orders refused for their size (a balance near the minimum order): random's columns are then a
+ * coin-flipper that trades less than it asked, not the one a larger balance would show. None when none were refused.
+ */
+function baselineRejectedLine(report: StoredReport): string[] {
+  const parts = BASELINE_NAMES.flatMap((n) => {
+    const b = report.baselines[n];
+    const reasons = sizeRefusals(b.rejected ?? {});
+    if (reasons.length === 0) return [];
+    const seeds = b.seeds !== undefined && b.seeds > 1 ? ` over its ${b.seeds} seeds` : '';
+    return [`${BASELINE_LABELS[n]} ${refusalsText(reasons)}${seeds}`];
+  });
+  if (parts.length === 0) return [];
+  const why = 'too small to trade: their columns traded less than they asked; a larger --balance avoids it';
+  return [`baselines' rejected orders (${why}): ${parts.join('; ')}`];
 }
 
 /**

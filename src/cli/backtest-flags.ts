@@ -1,4 +1,5 @@
 /** The flags of `bot backtest`, shared by its single-market path (commands/backtest.ts) and its portfolio path. */
+import path from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { checkName } from '../core/names.ts';
 import type { CommonFlags } from './context.ts';
@@ -55,4 +56,13 @@ export function refuseTrainingFlag(flags: BacktestFlags, strategy: string): void
  */
 export function checkModelNameFlag(flags: BacktestFlags): void {
   if (flags.name !== undefined) checkName(flags.name, " (it names the trained model's folder)");
+}
+
+/**
+ * Refuses a model home (refuseModelHome) as the folder `name` under `modelsDir` that an agent run saves its model to,
+ * with the flags' checks (one market or a portfolio): it used to come after the exchange's retries and the candles.
+ */
+export async function refuseHome(modelsDir: string, name: string): Promise<void> {
+  const { refuseModelHome } = await import('../agents/model-pointer.ts');
+  refuseModelHome(path.join(modelsDir, name));
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { UserError } from '../core/errors.ts';
 import { PROJECT_ROOT } from '../core/project-root.ts';
+import { didYouMean, firstIssue } from '../core/schema-keys.ts';
 import { configSchema, type Config } from './schema.ts';
 
 const DEFAULT_CONFIG_FILE = path.join(PROJECT_ROOT, 'config', 'default.json');
@@ -32,8 +33,12 @@ function readJson(file: string): JsonObject {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError(`config file ${file} cannot be read`);
+  } catch (e) {
+    // a mistyped path is the usual cause: say so, not only that reading failed
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`config file ${file}: no such file`);
+    if (code === 'EISDIR') throw new UserError(`config file ${file} is a folder, not a JSON file`);
+    throw new UserError(`config file ${file} cannot be read (${code ?? (e as Error).message})`);
   }
   let parsed: unknown;
   try {
@@ -51,7 +56,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   const key = issue.path.map(String).join('.') || '(top level)';
   if (issue.code === 'unrecognized_keys') {
     const prefix = issue.path.length ? `${key}.` : '';
-    return `${issue.keys.map((k) => prefix + k).join(', ')}: unknown key`;
+    const guess = didYouMean(issue.keys, configSchema, issue.path);
+    return `${issue.keys.map((k) => prefix + k).join(', ')}: unknown key${guess ? `, ${guess}` : ''}`;
   }
   // a bad key of a keyed section (account.markets): say what a key should look like
   if (issue.code === 'invalid_key') return `${key}: bad key, ${issue.issues[0]?.message ?? issue.message}`;
@@ -62,7 +68,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 function validateConfig(raw: unknown, source: string): Config {
   const result = configSchema.safeParse(raw);
   if (!result.success) {
-    const issue = result.error.issues[0];
+    const issue = firstIssue(result.error);
     throw new UserError(`config error (${source}): ${describeIssue(issue)}`);
   }
   return result.data;

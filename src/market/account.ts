@@ -8,6 +8,15 @@ export type { Costs } from './costs.ts';
 export type RejectReason = 'below_min_order' | 'no_cash' | 'no_position' | 'below_precision';
 export const REJECT_REASONS: readonly RejectReason[] = ['below_min_order', 'no_cash', 'no_position', 'below_precision'];
 
+/**
+ * The refusals of orders too small to trade (below the minimum order or the quantity precision) among `rejected`, as
+ * [reason, count] with a count above 0. A buy while all in (`no_cash`) or a sell while flat (`no_position`) is an
+ * all-in / all-out policy asking for the position it holds: a hold, counted but not a refusal worth a line.
+ */
+export function sizeRefusals(rejected: Readonly<Record<string, number>>): [string, number][] {
+  return Object.entries(rejected).filter(([why, n]) => n > 0 && why !== 'no_cash' && why !== 'no_position');
+}
+
 /** The last fill, overwritten by the next one: copy what you keep (`{ ...account.lastFill }`). */
 export interface Fill {
   side: 'buy' | 'sell';

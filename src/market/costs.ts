@@ -66,12 +66,30 @@ export function costsFromSettings(s: AccountSettings): Costs {
 export interface CostsFrom {
   costs: Costs;
   minimumFrom: string;
+  /** They are config/default.json's (defaultAccountCosts): checkBalance says how to choose a market's own. */
+  defaults?: boolean;
+}
+
+const COST_FIELDS = ['feeRate', 'sellTax', 'slippageBps', 'minOrderValue', 'quantityPrecision'] as const;
+
+/**
+ * Whether the account trades under config/default.json's costs, Upbit KRW's: preset `custom` with upbit-krw's
+ * fields (test/unit/config.test.ts holds the two equal). A USDT, USD or stock series used to get them without a word.
+ */
+export function defaultAccountCosts(account: AccountSettings): boolean {
+  return account.preset === 'custom' && COST_FIELDS.every((k) => account[k] === COST_PRESETS['upbit-krw'][k]);
 }
 
 /** A run's own costs: a recipe's cost preset, or with `'config'` (rule strategies, recipes saying so) the account's. */
 export function runCosts(recipeCosts: string, account: AccountSettings): CostsFrom {
   if (recipeCosts !== 'config')
     return { costs: costPreset(recipeCosts), minimumFrom: `the recipe's costs ${recipeCosts}` };
+  if (defaultAccountCosts(account))
+    return {
+      costs: costsFromSettings(account),
+      minimumFrom: "account.minOrderValue, config/default.json's Upbit KRW minimum",
+      defaults: true,
+    };
   const minimumFrom = account.preset === 'custom' ? 'account.minOrderValue' : `account.preset ${account.preset}`;
   return { costs: costsFromSettings(account), minimumFrom };
 }
@@ -110,9 +128,14 @@ export function checkBalance(
       ? `${what} ${account.balance} is below`
       : `${what} ${account.balance} less the ${+(feeRate * 100).toPrecision(6)}% fee buys at most ` +
         `${largestBuyValue(account.balance, feeRate).toFixed(2)}, below`;
+  const presets = listCostPresets().filter((p) => p !== 'upbit-krw');
+  const choose = top.defaults
+    ? `, or choose your market's costs: account.preset (${presets.join(', ')}) or account.minOrderValue in a ` +
+      '--config file'
+    : '';
   throw new UserError(
     `${short} the minimum order value ${minOrderValue} (${top.minimumFrom}): ` +
-      'no order could be placed; raise --balance or account.balance',
+      `no order could be placed; raise --balance or account.balance${choose}`,
   );
 }
 
@@ -145,7 +168,7 @@ export function portfolioCosts(
     const fromFlag = flagged.get(symbol);
     if (fromFlag) return { costs: { ...fromFlag }, minimumFrom: `--market-costs ${symbol}` };
     const entry = entries?.[symbol];
-    if (!entry) return { costs: { ...base.costs }, minimumFrom: base.minimumFrom };
+    if (!entry) return { ...base, costs: { ...base.costs } };
     const { preset, ...fields } = entry;
     const key = `account.markets["${symbol}"]`;
     const minimumFrom =

@@ -347,11 +347,11 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
   // first: an unknown exchange.id is one line before the database is opened (made) and the policy loaded
   const exchange = runExchange(config, o.mode);
   startInputChecks(o, runCosts(choiceCostsName(o.policy), config.account));
-  const { source, sizing, costs, minimumFrom } = await resolvePolicy(config, o.policy, o.clock);
+  const { source, sizing, costs, minimumFrom, defaults } = await resolvePolicy(config, o.policy, o.clock);
   checkNewRunPolicy(o, key, source);
   o.inputChecked?.();
   await liveStartChecks(o, exchange, source);
-  return openSession({ ...o, key, newRunCosts: { costs, minimumFrom } }, source, (store, repo) => {
+  return openSession({ ...o, key, newRunCosts: { costs, minimumFrom, defaults } }, source, (store, repo) => {
     const traderOptions = {
       repo,
       store,

@@ -33,3 +33,31 @@ test('a file in strategies/ is named; one elsewhere by its absolute path, which 
   assert.equal((await loadStrategy(arg)).name, 'saved-rule');
   await assert.rejects(loadStrategy('saved-rule'), /unknown strategy "saved-rule"/);
 });
+
+test('a misspelt strategy name is told the name it probably meant; one far from any is not', async () => {
+  await assert.rejects(loadStrategy('sma-cros'), (e: Error) =>
+    /^unknown strategy "sma-cros", did you mean sma-cross\? \(available: /.test(e.message),
+  );
+  await assert.rejects(loadStrategy('moon-shot'), (e: Error) => !e.message.includes('did you mean'));
+});
+
+test(`a strategy file outside the project importing a package is told to move it into the project's \
+strategies/`, async () => {
+  const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'strategy-outside-'));
+  const file = path.join(elsewhere, 'my-rule.ts');
+  // technicalindicators is the project's dependency (strategies/rsi-reversion.ts); from the temp folder it is not found
+  writeFileSync(
+    file,
+    "import { SMA } from 'technicalindicators';\n" +
+      "export default { kind: 'rule', name: 'my-rule', description: String(SMA), createPolicy: () => () => 0 };\n",
+  );
+  await assert.rejects(loadStrategy(file), (e: Error) => {
+    assert.match(e.message, /^.* does not load: Cannot find (module|package) 'technicalindicators'/);
+    assert.ok(
+      e.message.endsWith(`copy it to ${STRATEGIES_DIR}${path.sep} and give --strategy with its name)`),
+      e.message,
+    );
+    assert.ok(!e.message.includes('\n'));
+    return true;
+  });
+});

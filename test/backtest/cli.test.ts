@@ -192,7 +192,10 @@ test('bad input is a one-line error with a non-zero exit, and writes no report',
     // no order could be placed: it used to run 0 trades with every order rejected, and say nothing
     [
       ['--balance', '0.0001'],
-      /^error: balance 0.0001 is below the minimum order value 5000 \(account\.minOrderValue\): no order could/,
+      new RegExp(
+        String.raw`^error: balance 0.0001 is below the minimum order value 5000 \(account\.minOrderValue, ` +
+          String.raw`config/default\.json's Upbit KRW minimum\): no order could`,
+      ),
     ],
   ];
   const runs = await Promise.all(

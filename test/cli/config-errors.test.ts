@@ -94,10 +94,15 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
   const live = ['live', '--once', '--strategy', 'random', '--confirm-live', '--config', 'offline.json'];
   const noCandles = ['--sample', '--from', '2024-01-01', '--to', '2024-01-10'];
   const twoMarkets = ['--symbols', 'AAA/KRW,BBB/KRW', '--strategy', 'equal-weight'];
-  const tooSmall = (what: string, from = 'account\\.minOrderValue', min = 5000) =>
+  // config/default.json's minimum (Upbit KRW's) names itself and the settings that choose a market's own
+  const DEFAULT_MINIMUM = "account\\.minOrderValue, config/default\\.json's Upbit KRW minimum";
+  const CHOOSE =
+    ", or choose your market's costs: account\\.preset \\(krx-stock, zero\\) or account\\.minOrderValue in a " +
+    '--config file';
+  const tooSmall = (what: string, from = DEFAULT_MINIMUM, min = 5000) =>
     new RegExp(
       `^error: ${what} 1 is below the minimum order value ${min} \\(${from}\\): ` +
-        'no order could be placed; raise --balance or account\\.balance$',
+        `no order could be placed; raise --balance or account\\.balance${from === DEFAULT_MINIMUM ? CHOOSE : ''}$`,
     );
   const cases: [string[], RegExp][] = [
     // checked after the logger was set up, which made .bot/ for its file
@@ -212,7 +217,7 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
       ['backtest', ...rule, '--balance', '5000'],
       new RegExp(
         '^error: balance 5000 less the 0\\.05% fee buys at most 4997\\.50, below the minimum order value 5000 ' +
-          '\\(account\\.minOrderValue\\): no order could be placed; raise --balance or account\\.balance$',
+          `\\(${DEFAULT_MINIMUM}\\): no order could be placed; raise --balance or account\\.balance${CHOOSE}$`,
       ),
     ],
     [

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -133,6 +133,34 @@ test('bot backtest checks its flags before any network work', async () => {
     assert.equal(r.stderr, `error: ${flag} must be a whole number ≥ 1, got "${value}"\n`);
   }
   assert.equal(fake.state.requests.length, before, 'the exchange was not asked anything');
+});
+
+test(`bot backtest onto a retrain's model home is refused before any network or disk work, naming --name and \
+--model`, async () => {
+  // a home bot retrain promoted into: the refusal used to come after the exchange's retries and the candles' loading
+  const models = path.join(dir, 'homes');
+  const cfg = path.join(dir, 'homes.json');
+  writeFileSync(cfg, JSON.stringify({ ...JSON.parse(readFileSync(counted, 'utf8')), agent: { modelsDir: models } }));
+  for (const [strategy, extra] of [
+    ['dqn-dnn', []],
+    ['ppo-etf-pair', ['--symbols', 'BTC-2X/KRW,BTC-INV/KRW']],
+  ] as const) {
+    const home = path.join(models, strategy);
+    mkdirSync(path.join(home, 'versions', 'v1'), { recursive: true });
+    writeFileSync(path.join(home, 'CURRENT'), 'v1\n');
+    const db = path.join(dir, `home-${strategy}.db`);
+    const before = fake.state.requests.length;
+    const r = await bot(['backtest', '--strategy', strategy, ...extra, '--db', db, '--config', cfg]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(fake.state.requests.length, before, 'the exchange was not asked anything');
+    assert.equal(existsSync(db), false, 'no store opened');
+    assert.equal(
+      r.stderr,
+      `error: ${home} holds CURRENT, versions besides a saved model: a model home, which bot retrain promotes ` +
+        'versions into and a paper or live run may serve; a backtest does not replace it: choose another --name, ' +
+        `or evaluate its current model with --model ${home}\n`,
+    );
+  }
 });
 
 test(`console colour only on a terminal or when forced (FORCE_COLOR), none under NO_COLOR; the JSON log file never has \

@@ -50,8 +50,9 @@ below the account's minimum order: the balance line, exit 1, no database made`, 
   mkdirSync(path.join(home, 'meta.json'), { recursive: true }); // a folder: reading it fails
   const dead = writeDeadExchangeConfig(tmp.dir);
   const want =
-    'error: balance 3000 is below the minimum order value 5000 (account.minOrderValue): no order could be placed; ' +
-    'raise --balance or account.balance\n';
+    "error: balance 3000 is below the minimum order value 5000 (account.minOrderValue, config/default.json's " +
+    "Upbit KRW minimum): no order could be placed; raise --balance or account.balance, or choose your market's " +
+    'costs: account.preset (krx-stock, zero) or account.minOrderValue in a --config file\n';
   for (const extra of [[], ['--symbols', 'BTC/KRW,ETH/KRW']]) {
     const db = path.join(tmp.dir, `broken${extra.length}.db`);
     const r = await paper(db, dead, ['--model', home, ...extra]);

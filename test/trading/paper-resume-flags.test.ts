@@ -114,8 +114,9 @@ test('a resumed run trades its stored account: a balance below the minimum order
   const paper = (policy: string[], config: string, extra: string[] = []) =>
     runBot(['paper', ...policy, '--now', isoTime(now), '--once', '--db', db, '--config', config, ...extra]);
   const tooSmall =
-    'error: balance 1 is below the minimum order value 5000 (account.minOrderValue): no order could be placed; ' +
-    'raise --balance or account.balance\n';
+    "error: balance 1 is below the minimum order value 5000 (account.minOrderValue, config/default.json's " +
+    "Upbit KRW minimum): no order could be placed; raise --balance or account.balance, or choose your market's " +
+    'costs: account.preset (krx-stock, zero) or account.minOrderValue in a --config file\n';
   const start = isoTime(candles.ts[140]);
   for (const policy of [
     ['--strategy', 'sma-cross'],

@@ -41,6 +41,32 @@ test('an unknown key is named in a one-line error', () => {
   );
 });
 
+test('a misspelt key is told the key it probably meant, at the top level and inside a section', () => {
+  // a typo used to get "unknown key" and nothing more
+  assert.throws(
+    () => loadConfig({ configFile: configFile({ acount: { balance: 1000 } }) }),
+    (e: unknown) => e instanceof UserError && /acount: unknown key, did you mean account\?$/.test(e.message),
+  );
+  assert.throws(
+    () => loadConfig({ configFile: configFile({ account: { minOrderVal: 10 } }) }),
+    /account\.minOrderVal: unknown key, did you mean minOrderValue\?$/,
+  );
+  // nothing close: no guess
+  assert.throws(
+    () => loadConfig({ configFile: configFile({ exchange: { colour: 'red' } }) }),
+    /exchange\.colour: unknown key$/,
+  );
+});
+
+test('a config file that does not exist is "no such file", a folder is named as one', () => {
+  const missing = path.join(dir, 'nope.json');
+  assert.throws(
+    () => loadConfig({ configFile: missing }),
+    (e: unknown) => e instanceof UserError && e.message === `config file ${missing}: no such file`,
+  );
+  assert.throws(() => loadConfig({ configFile: dir }), /is a folder, not a JSON file$/);
+});
+
 test('a wrong type and a bad value are named', () => {
   assert.throws(
     () => loadConfig({ configFile: configFile({ account: { balance: 'lots' } }) }),

@@ -15,7 +15,14 @@ import { addCommonOptions, setupCommand, trainingCount, wholeNumber, type Common
 import { checkOutFolder } from '../out-paths.ts';
 import { parseBalance } from '../../trading/flags.ts';
 import { checkBalance, runCosts } from '../../market/costs.ts';
-import { checkModelNameFlag, refuseTrainingFlag, trainingFlag, type BacktestFlags } from '../backtest-flags.ts';
+import { defaultCostsNote } from '../../market/default-costs-note.ts';
+import {
+  checkModelNameFlag,
+  refuseHome,
+  refuseTrainingFlag,
+  trainingFlag,
+  type BacktestFlags,
+} from '../backtest-flags.ts';
 import { checkColumnsFlag, COLUMNS_HELP, fileTimeframe, refuseMootMarketFlags } from './data.ts';
 import { isPortfolioRun, portfolioBacktest } from './portfolio-backtest.ts';
 import { refusePortfolioOnlyFlags } from '../portfolio-flags.ts';
@@ -106,14 +113,23 @@ export function registerBacktest(program: Command): void {
       if (ensemble && strategy.kind === 'agent')
         (await import('../../agents/ensemble.ts')).checkEnsembleRecipe(ensemble, strategy.recipe);
       if (strategy.kind !== 'agent') refuseTrainingFlag(flags, strategy.name);
+      // the folder the trained model goes to, before the exchange and the candles
+      else await refuseHome(config.agent.modelsDir, flags.name ?? strategy.name);
     }
     // one minimum-order check for every run, before any candles or model are loaded (a saved model's run used to
     // print a report of zeros): against the costs it trades under, its recipe's or the config's
-    checkBalance(config.account, runCosts(await costsName(flags.model, strategy), config.account));
+    const costs = await costsName(flags.model, strategy);
+    checkBalance(config.account, runCosts(costs, config.account));
+    // the default's Upbit KRW costs on a USDT, USD or stock series: one line naming them and how to choose others
+    const noteCosts = (symbol: string) => {
+      const note = costs === 'config' ? defaultCostsNote(config.account, [symbol]) : undefined;
+      if (note) logger.info(note);
+    };
     if (flags.model !== undefined) {
       // loaded when used, like the agent runner below: rule backtests do not pay for loading tfjs
       const { runModelBacktest } = await import('../../backtest/model-backtest.ts');
       const series = await loadSeries({ ...source, from: undefined, to });
+      noteCosts(series.candles.symbol);
       const run = await runModelBacktest({
         settings: config,
         series,
@@ -130,6 +146,7 @@ export function registerBacktest(program: Command): void {
     if (!strategy) throw new Error('unreachable: a run without --model has a strategy');
     if (strategy.kind === 'agent') {
       const series = await loadSeries({ ...source, from, to });
+      noteCosts(series.candles.symbol);
       const { runAgentBacktest } = await import('../../backtest/agent-backtest.ts');
       await runAgentBacktest({
         settings: config,
@@ -162,6 +179,7 @@ export function registerBacktest(program: Command): void {
       ...(fromFile ? {} : { warmup: RULE_WARMUP_CANDLES }),
     });
     logger.info(`backtest ${strategy.name} on ${series.label}`);
+    noteCosts(series.candles.symbol);
     const { runRuleBacktest } = await import('../../backtest/rule-backtest.ts');
     const run = await runRuleBacktest({ settings: config, series, strategy, from, to, seed, out: flags.out });
     printRun(run, flags.json === true);

@@ -8,10 +8,11 @@ import { parseSymbolList } from '../../core/market-symbol.ts';
 import { parseTime } from '../../data/timeframe.ts';
 import { checkOneGrid } from '../../data/timeline.ts';
 import { checkBalance, portfolioCosts, runCosts } from '../../market/costs.ts';
+import { defaultCostsNote } from '../../market/default-costs-note.ts';
 import { setupCommand, trainingCount, wholeNumber } from '../context.ts';
 import { checkOutFolder } from '../out-paths.ts';
 import { checkMarketCostsTraded, parseMarketCosts, rebalanceFlags } from '../portfolio-flags.ts';
-import { checkModelNameFlag, refuseTrainingFlag, type BacktestFlags } from '../backtest-flags.ts';
+import { checkModelNameFlag, refuseHome, refuseTrainingFlag, type BacktestFlags } from '../backtest-flags.ts';
 import { checkColumnsFlag } from './data.ts';
 import { eitherNotBoth } from '../../core/flag-conflicts.ts';
 import { printJson, printText } from '../../core/redact.ts';
@@ -108,10 +109,19 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
         'informative series; pair them in that order',
     );
   }
+  // the trained model's folder before any candles are loaded, as on one market
+  if (recipe) await refuseHome(config.agent.modelsDir, flags.name ?? strategy!.name);
   const baseCosts = runCosts(recipe?.costs ?? modelInfo?.costs ?? 'config', config.account);
   const costsOf = (traded: readonly string[]) => portfolioCosts(traded, baseCosts, config.account.markets, marketCosts);
   // before the candles are loaded, as on one market
   checkBalance(config.account, costsOf(symbols));
+  // the default's Upbit KRW costs on markets not quoted in KRW (those without a costs entry or --market-costs)
+  const onDefaults = costsOf(symbols).map((c, i) => (c.defaults ? symbols[i] : undefined));
+  const costsNote = defaultCostsNote(
+    config.account,
+    onDefaults.filter((s) => s !== undefined),
+  );
+  if (costsNote) logger.info(costsNote);
   const { columns, sample } = flags;
   const all = loadPortfolioSeries({
     config,
