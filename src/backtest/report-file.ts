@@ -114,7 +114,18 @@ function parseReport(value: unknown): ParsedReport {
   return { kind: known.kind, report: value } as ParsedReport;
 }
 
-/** A report.json file parsed by parseReport (a missing file or one that is not JSON is unreadable too). */
+/** A report.json's text parsed by parseReport (text that is not JSON is unreadable too). */
+export function parseReportText(body: string): ParsedReport {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return { kind: 'unreadable', problem: 'not valid JSON' };
+  }
+  return parseReport(value);
+}
+
+/** A report.json file parsed by parseReportText (a missing file is unreadable too). */
 export function readReportFile(file: string): ParsedReport {
   let body: string;
   try {
@@ -122,11 +133,7 @@ export function readReportFile(file: string): ParsedReport {
   } catch {
     return { kind: 'unreadable', problem: 'no report at this path' };
   }
-  try {
-    return parseReport(JSON.parse(body));
-  } catch {
-    return { kind: 'unreadable', problem: 'not valid JSON' };
-  }
+  return parseReportText(body);
 }
 
 /**

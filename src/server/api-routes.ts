@@ -1,7 +1,15 @@
 /** The read-only REST routes under /api/v1 (issue 15): runs and their rows, retrains, models, backtests, logs. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { backtestFiles, listBacktests, listModels, readModel, readReport, readTrades } from './catalog.ts';
+import {
+  backtestFiles,
+  CatalogFiles,
+  listBacktests,
+  listModels,
+  readModel,
+  readReport,
+  readTrades,
+} from './catalog.ts';
 import { resolveInside, servedBody } from './files.ts';
 import { ServedJson } from './served-json.ts';
 import { LOG_LEVELS, tailLog } from './logs.ts';
@@ -59,6 +67,7 @@ const segments = (p: string) => p.split('/');
 export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { reader } = ctx;
   const servedJson = new ServedJson();
+  const catalog = new CatalogFiles();
   const run = (params: unknown) => {
     const { id } = parse(runParams, params, 'path');
     if (!reader.runIds().includes(id)) throw new HttpError(404, `no run ${id}`);
@@ -143,10 +152,11 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   /**
    * The report of backtests/<id> (a single market's, a portfolio's or a sweep's), which every backtests route checks
-   * first: 404 without a report.json, 500 naming the problem when a bot report lacks a field (a crash before).
+   * first: 404 without a report.json, 500 naming the problem when a bot report lacks a field (a crash before), 413
+   * naming the file and the limit when it is too large to read whole.
    */
-  const backtest = (id: string) => {
-    const r = readReport(ctx.backtestsDir, id);
+  const backtest = async (id: string) => {
+    const r = await readReport(ctx.backtestsDir, id, catalog);
     if (!r) throw new HttpError(404, `no backtest ${id}`);
     if (r.kind !== 'unreadable') return r.report;
     if (r.schema === undefined) throw new HttpError(404, `no backtest ${id} (its report.json is ${r.problem})`);
@@ -155,33 +165,33 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get('/api/v1/backtests', async (req) => {
     parse(noQuery, req.query, 'query');
-    return listBacktests(ctx.backtestsDir);
+    return listBacktests(ctx.backtestsDir, catalog);
   });
   app.get('/api/v1/backtests/:id', async (req) => {
     parse(noQuery, req.query, 'query');
     const { id } = parse(backtestParams, req.params, 'path');
-    return { report: backtest(id), files: backtestFiles(ctx.backtestsDir, id) };
+    return { report: await backtest(id), files: backtestFiles(ctx.backtestsDir, id) };
   });
   app.get('/api/v1/backtests/:id/trades', async (req) => {
     parse(noQuery, req.query, 'query');
     const { id } = parse(backtestParams, req.params, 'path');
     // a run that does not exist is the common case, and was told as a run without trades
-    backtest(id);
-    const trades = readTrades(ctx.backtestsDir, id);
+    await backtest(id);
+    const trades = await readTrades(ctx.backtestsDir, id, catalog);
     if (!trades) throw new HttpError(404, `no trades for backtest ${id}`);
     return { trades };
   });
   app.get('/api/v1/backtests/:id/files', async (req) => {
     parse(noQuery, req.query, 'query');
     const { id } = parse(backtestParams, req.params, 'path');
-    backtest(id);
+    await backtest(id);
     return { files: backtestFiles(ctx.backtestsDir, id) };
   });
   app.get('/api/v1/backtests/:id/files/*', async (req, reply) => {
     parse(noQuery, req.query, 'query');
     const p = parse(fileParams('id'), req.params, 'path');
     // a folder's files are served only beside a report the list and the report route show (a sweep's too)
-    backtest(String(p.id));
+    await backtest(String(p.id));
     const found = resolveInside(ctx.backtestsDir, [String(p.id), ...segments(String(p['*']))]);
     if (!found) throw new HttpError(404, 'no such file');
     // a report page is shown, never run, in the dashboard's origin

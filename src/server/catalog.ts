@@ -6,10 +6,12 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { EQUAL_WEIGHTS_HELD, type PortfolioReport, type PortfolioSummary } from '../backtest/portfolio-report.ts';
-import { readReportFile, sweepFoldLabel, type ParsedReport, type SweepHead } from '../backtest/report-file.ts';
+import { parseReportText, sweepFoldLabel, type ParsedReport, type SweepHead } from '../backtest/report-file.ts';
 import type { StoredReport } from '../backtest/report.ts';
+import { redactJsonText, redactWritten } from '../core/redact.ts';
 import { isoTime } from '../data/timeframe.ts';
-import { fileInside, listInside, resolveInside, safeSegment } from './files.ts';
+import { CSV_FIELD_TEXT, fileInside, listInside, resolveInside, safeSegment } from './files.ts';
+import { KeptFiles, MAX_READ_WHOLE, TooLarge } from './served-json.ts';
 
 interface BacktestEntry {
   id: string;
@@ -24,11 +26,48 @@ interface BacktestEntry {
   market: string;
   from: string;
   to: string;
-  trades: number;
+  /** null: a portfolio's trades.csv that cannot be read whole (over MAX_READ_WHOLE, or unreadable). */
+  trades: number | null;
   metrics: Record<string, unknown>;
   buyHold: Record<string, unknown> | null;
   /** A saved model's run over data it trained or chose its epoch on (report.json data.notOutOfSample). */
   notOutOfSample: boolean;
+}
+
+type TradeRow = Record<string, string | number>;
+
+/** trades.csv's text as objects (numbers where the cell is numeric). */
+function parseTrades(text: string): TradeRow[] {
+  const [head, ...lines] = text.trim().split('\n');
+  const cols = head.split(',');
+  return lines
+    .filter((l) => l.length > 0)
+    .map((l) => {
+      const cells = l.split(',');
+      return Object.fromEntries(
+        cols.map((c, i) => [c, cells[i] !== '' && Number.isFinite(Number(cells[i])) ? Number(cells[i]) : cells[i]]),
+      );
+    });
+}
+
+/**
+ * The catalog's reads of report.json and trades.csv, each bounded and kept while its file stays the same (KeptFiles,
+ * as the file routes' JSON): the list reads every folder's report on every dashboard refresh. What is kept is masked
+ * as every answer is: a report's strings (redactJsonText), trades.csv as its file route serves it (a cell equal to a
+ * secret, a number too, is masked as text; a JSON answer's numbers are not masked).
+ */
+export class CatalogFiles {
+  /** `now`: the wall clock the file system stamps times with (KeptFiles.read). */
+  constructor(readonly now: () => number = Date.now) {}
+  readonly reports = new KeptFiles<ParsedReport>(
+    (text) => ({ value: parseReportText(redactJsonText(text)), bytes: text.length }),
+    `a report over ${MAX_READ_WHOLE} is not read (the dashboard reads it whole)`,
+  );
+  readonly trades = new KeptFiles<TradeRow[]>(
+    // a row's object weighs several times its line of text
+    (text) => ({ value: parseTrades(redactWritten(text, CSV_FIELD_TEXT)), bytes: text.length * 4 }),
+    `a trades.csv over ${MAX_READ_WHOLE} is not read whole (its file route streams it: files/trades.csv)`,
+  );
 }
 
 function readJson(file: string): unknown {
@@ -41,18 +80,29 @@ function readJson(file: string): unknown {
 
 /**
  * A run's report.json checked by parseReport (a single market's, a portfolio's or a sweep's, or why it is unreadable),
- * or undefined when the id is not a safe name or holds no report.json.
+ * or undefined when the id is not a safe name or holds no report.json. One over MAX_READ_WHOLE is a TooLarge.
  */
-export function readReport(root: string, id: string): ParsedReport | undefined {
+export async function readReport(root: string, id: string, files: CatalogFiles): Promise<ParsedReport | undefined> {
   const found = resolveInside(root, [id, 'report.json']);
-  return found ? readReportFile(found.file) : undefined;
+  if (!found) return undefined;
+  try {
+    return await files.reports.read(found.file, `backtests/${id}/report.json`, files.now());
+  } catch (e) {
+    if (e instanceof TooLarge) throw e;
+    // gone or unreadable between finding and opening it
+    return { kind: 'unreadable', problem: `not readable (${(e as NodeJS.ErrnoException).code ?? String(e)})` };
+  }
 }
 
-/** The fills in a run's trades.csv (its lines after the header), without parsing them. */
-function tradeRows(root: string, id: string): number {
+/** The fills in a run's trades.csv, or null when it cannot be read whole (over MAX_READ_WHOLE, or unreadable). */
+async function tradeRows(root: string, id: string, files: CatalogFiles): Promise<number | null> {
   const found = resolveInside(root, [id, 'trades.csv']);
   if (!found) return 0;
-  return Math.max(0, readFileSync(found.file, 'utf8').trim().split('\n').length - 1);
+  try {
+    return (await files.trades.read(found.file, `backtests/${id}/trades.csv`, files.now())).length;
+  } catch {
+    return null;
+  }
 }
 
 /** A portfolio summary's figures (return, drawdown, Sharpe, fees, turnover) without its name. */
@@ -61,7 +111,7 @@ function figures(s: PortfolioSummary): Record<string, unknown> {
 }
 
 /** A portfolio report's line in the list: its summary as metrics, equal weights held as buy-and-hold. */
-function portfolioEntry(root: string, id: string, r: PortfolioReport): BacktestEntry {
+function portfolioEntry(id: string, r: PortfolioReport, trades: number | null): BacktestEntry {
   const ts = r.portfolio.timestamps;
   const hold = r.baselines.find((b) => b.name === EQUAL_WEIGHTS_HELD);
   return {
@@ -73,7 +123,7 @@ function portfolioEntry(root: string, id: string, r: PortfolioReport): BacktestE
     market: r.portfolio.symbols.join(', '),
     from: ts.length ? isoTime(ts[0]) : '',
     to: ts.length ? isoTime(ts[ts.length - 1]) : '',
-    trades: tradeRows(root, id),
+    trades,
     metrics: figures(r.summary),
     buyHold: hold ? figures(hold) : null,
     notOutOfSample: r.data.notOutOfSample !== undefined,
@@ -146,42 +196,47 @@ function singleEntry(id: string, r: StoredReport): BacktestEntry {
 }
 
 /**
- * Every report under `root`, newest first, and the folders whose report.json cannot be read (not JSON, or a field
- * missing): listed apart with their problem, so one broken file neither fails the list nor vanishes unexplained.
+ * Every report under `root`, newest first, and the folders whose report.json cannot be read (not JSON, a field
+ * missing, or over MAX_READ_WHOLE): listed apart with their problem, so one broken or huge file neither fails the list
+ * nor vanishes unexplained.
  */
-export function listBacktests(root: string): {
+export async function listBacktests(
+  root: string,
+  files: CatalogFiles,
+): Promise<{
   backtests: BacktestEntry[];
   unreadable: { id: string; problem: string }[];
-} {
+}> {
   const backtests: BacktestEntry[] = [];
   const unreadable: { id: string; problem: string }[] = [];
   if (!existsSync(root)) return { backtests, unreadable };
   for (const id of readdirSync(root).sort()) {
     if (!safeSegment(id)) continue;
-    const r = readReport(root, id);
+    let r: ParsedReport | undefined;
+    try {
+      r = await readReport(root, id, files);
+    } catch (e) {
+      if (!(e instanceof TooLarge)) throw e;
+      unreadable.push({ id, problem: `${e.size} bytes, over the ${MAX_READ_WHOLE} the dashboard reads whole` });
+      continue;
+    }
     if (!r) continue;
     if (r.kind === 'unreadable') unreadable.push({ id, problem: r.problem });
-    else if (r.kind === 'portfolio') backtests.push(portfolioEntry(root, id, r.report));
+    else if (r.kind === 'portfolio') backtests.push(portfolioEntry(id, r.report, await tradeRows(root, id, files)));
     else if (r.kind === 'sweep') backtests.push(sweepEntry(id, r.report));
     else backtests.push(singleEntry(id, r.report));
   }
   return { backtests: backtests.sort((a, b) => b.createdAt.localeCompare(a.createdAt)), unreadable };
 }
 
-/** trades.csv of a run as objects (numbers where the column is numeric). */
-export function readTrades(root: string, id: string): Record<string, string | number>[] | undefined {
+/**
+ * trades.csv of a run as objects (numbers where the column is numeric), masked; undefined without one, a TooLarge
+ * over MAX_READ_WHOLE.
+ */
+export async function readTrades(root: string, id: string, files: CatalogFiles): Promise<TradeRow[] | undefined> {
   const found = resolveInside(root, [id, 'trades.csv']);
   if (!found) return undefined;
-  const [head, ...lines] = readFileSync(found.file, 'utf8').trim().split('\n');
-  const cols = head.split(',');
-  return lines
-    .filter((l) => l.length > 0)
-    .map((l) => {
-      const cells = l.split(',');
-      return Object.fromEntries(
-        cols.map((c, i) => [c, cells[i] !== '' && Number.isFinite(Number(cells[i])) ? Number(cells[i]) : cells[i]]),
-      );
-    });
+  return files.trades.read(found.file, `backtests/${id}/trades.csv`, files.now());
 }
 
 export function backtestFiles(root: string, id: string): string[] {

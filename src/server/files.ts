@@ -50,7 +50,7 @@ export function resolveInside(root: string, parts: readonly string[]): { file: s
 }
 
 /** The characters a CSV's fields are told apart by: masking keeps them in place (redactWritten's `runs`). */
-const CSV_FIELD_TEXT = /[^,"\r\n]+/g;
+export const CSV_FIELD_TEXT = /[^,"\r\n]+/g;
 
 /**
  * What a served file sends, with the environment's secrets masked as in every JSON answer (a report or a copied log

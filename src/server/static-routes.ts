@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { PROJECT_ROOT } from '../core/project-root.ts';
+import { noQuery, parse } from './validate.ts';
 
 const PUBLIC = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
 
@@ -47,11 +48,14 @@ export function registerStaticRoutes(app: FastifyInstance): void {
     if (!b) cache.set(file, (b = readFileSync(file)));
     return b;
   };
-  app.get('/', async (_req, reply) => {
+  // a query is refused here as on every API route: the pages route by their hash and ask for no asset with a query
+  app.get('/', async (req, reply) => {
+    parse(noQuery, req.query, 'query');
     reply.header('content-security-policy', CSP);
     return reply.type('text/html; charset=utf-8').send(read(path.join(PUBLIC, 'index.html')));
   });
   app.get('/assets/:name', async (req, reply) => {
+    parse(noQuery, req.query, 'query');
     const asset = ASSETS[(req.params as { name: string }).name];
     if (!asset || !Object.hasOwn(ASSETS, (req.params as { name: string }).name)) {
       return reply.code(404).send({ error: 'not found' });

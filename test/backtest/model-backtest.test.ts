@@ -11,7 +11,7 @@ import { candlesToCsv, parseCandlesCsv } from '../../src/data/csv.ts';
 import { candlesFromRows } from '../../src/core/candles.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { inSampleWarning } from '../../src/backtest/model-backtest.ts';
-import { listBacktests } from '../../src/server/catalog.ts';
+import { CatalogFiles, listBacktests } from '../../src/server/catalog.ts';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
 import { saveAgent, SMALL_RECIPE } from '../trading/agents.ts';
 import { runBot } from '../trading/cli.ts';
@@ -242,7 +242,7 @@ chosen on, and not over a later span`, async () => {
   const clean = JSON.parse(readFileSync(path.join(dir, 'later', 'report.json'), 'utf8')) as { data: object };
   assert.ok(!('notOutOfSample' in clean.data), 'an out-of-sample run has no flag');
   // the dashboard's list of stored reports marks the in-sample ones
-  const listed = new Map(listBacktests(dir).backtests.map((b) => [b.id, b.notOutOfSample]));
+  const listed = new Map((await listBacktests(dir, new CatalogFiles())).backtests.map((b) => [b.id, b.notOutOfSample]));
   assert.deepEqual([listed.get('validation'), listed.get('training'), listed.get('later')], [true, true, false]);
 });
 

@@ -4,7 +4,9 @@
  * disk, and the dashboard server on 127.0.0.1 reading them.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
@@ -261,6 +263,39 @@ export async function serve(
   });
   const url = await server.listen(o.host ?? '127.0.0.1', 0);
   return { server, url, token };
+}
+
+/** A paper fixture and its server for a test file's tests: made before them, closed and removed after them. */
+export function servedFixture(): { f: PaperFixture; s: Served } {
+  const o = {} as { f: PaperFixture; s: Served };
+  before(async () => {
+    o.f = await paperFixture();
+    o.s = await serve(o.f);
+  });
+  after(async () => {
+    await o.s.server.close();
+    o.f.cleanup();
+  });
+  return o;
+}
+
+/** A raw GET of `p` from the server at `url`: the path goes out exactly as written (fetch would normalise it). */
+export function rawGet(
+  url: string,
+  p: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: p, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /**

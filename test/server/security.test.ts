@@ -4,13 +4,12 @@
  * (encoded dots and slashes, absolute paths, symlinks), no environment secret in any response.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { dashboardUrl, runBot, startBot } from '../trading/cli.ts';
-import { paperFixture, serve, type PaperFixture } from './fixture.ts';
+import { paperFixture, rawGet, serve, type PaperFixture } from './fixture.ts';
 import { createToken } from '../../src/server/auth.ts';
 
 const SECRET = 'sk-live-0123456789abcdef-very-secret';
@@ -48,18 +47,7 @@ after(() => {
 });
 
 /** A raw request: the path goes out exactly as written (fetch would normalise `..`). */
-function raw(url: string, p: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path: p, headers }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const raw = rawGet;
 
 test(`no credentials: a non-loopback host is refused in one line; the API reads on loopback, control is \
 refused`, async () => {

@@ -5,12 +5,11 @@
  * changed file is never served from the kept masked copy; a query on a file route is refused.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { renameSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { MAX_SERVED_JSON_BYTES, ServedJson } from '../../src/server/served-json.ts';
-import { paperFixture, serve, type PaperFixture, type Served } from './fixture.ts';
+import { MAX_READ_WHOLE_BYTES, ServedJson } from '../../src/server/served-json.ts';
+import { paperFixture, rawGet, serve, type PaperFixture, type Served } from './fixture.ts';
 
 const KEY = 'sk-live-escaped/secret-0123';
 const PASSWORD = 'pass"word&<more>,x';
@@ -39,19 +38,7 @@ after(async () => {
 });
 
 /** A raw request: the path goes out exactly as written (fetch would normalise it). */
-function raw(p: string): Promise<{ status: number; body: string }> {
-  const u = new URL(s.url);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path: p }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const raw = (p: string) => rawGet(s.url, p);
 
 async function served(name: string): Promise<string> {
   const r = await raw(`/api/v1/backtests/run-a/files/${name}`);
@@ -148,11 +135,11 @@ comma or a quote, quoted or not, leaves its delimiters and quotes in place`, asy
 
 test(`a JSON file over the size limit is a one-line 413 naming it and the limit; a query on a file route is a \
 400`, async () => {
-  writeFileSync(path.join(dir, 'big.json'), `"${'x'.repeat(MAX_SERVED_JSON_BYTES - 1)}"`);
+  writeFileSync(path.join(dir, 'big.json'), `"${'x'.repeat(MAX_READ_WHOLE_BYTES - 1)}"`);
   const r = await raw('/api/v1/backtests/run-a/files/big.json');
   assert.equal(r.status, 413);
   assert.deepEqual(JSON.parse(r.body), {
-    error: `backtests/run-a/big.json is ${MAX_SERVED_JSON_BYTES + 1} bytes: a JSON file over 32 MiB is not served \
+    error: `backtests/run-a/big.json is ${MAX_READ_WHOLE_BYTES + 1} bytes: a JSON file over 32 MiB is not served \
 (masking reads it whole)`,
   });
   for (const p of ['/api/v1/backtests/run-a/files/report.json?x=1', '/api/v1/models/btc-dqn/files/CURRENT?x=1']) {

@@ -120,7 +120,8 @@
           ['buy & hold', (b) => metric(b.buyHold, 'totalReturn')],
           ['sharpe', (b) => metric(b.metrics, 'sharpe')],
           ['max DD', (b) => metric(b.metrics, 'maxDrawdown')],
-          ['trades', (b) => b.trades],
+          // null: a portfolio's trades.csv too large to read whole
+          ['trades', (b) => b.trades ?? '—'],
         ],
         (b) => (location.hash = '#/backtest/' + encodeURIComponent(b.id)),
         { id: 'backtests-table' },
