@@ -37,6 +37,7 @@ import type { RunRepository } from './run-repository.ts';
 import { closedBy } from './run-holder.ts';
 import { Trader, type TickReport, type TraderOptions } from './trader.ts';
 import type { RunState } from './types.ts';
+import { decidedBy, servedVersion } from './served-version.ts';
 
 interface LiveOptions extends TraderOptions {
   exchange: Exchange;
@@ -366,7 +367,7 @@ export class LiveTrader extends Trader {
     const id = clientOrderId(run, ts);
     this.commit(() => {
       const decidedAt = this.o.clock();
-      const policyName = exiting ? 'manual-exit' : handle.policy.name;
+      const policyName = decidedBy(handle.policy.name, { exit: exiting, warmUp: t < handle.warmup });
       this.repo.insertDecision(run.id, ts, decision, close, policyName, handle.version, decidedAt);
       // an exit is taken once its sell went through (settle): one held back, refused or unknown waits for the next
       // candle, as does one with an order still in flight (it may change the position), even when none is held
@@ -378,8 +379,7 @@ export class LiveTrader extends Trader {
       const next: RunState = {
         ...run,
         lastTs: ts,
-        // a warm-up hold or an exit is no decision of the version's: a run no version served stays new (trader.ts)
-        modelVersion: exiting || t < handle.warmup ? run.modelVersion : handle.version,
+        modelVersion: servedVersion(policyName, handle.version, run.modelVersion),
         modelRefusal: handle.refusal,
         startPrice: run.startPrice ?? close,
       };

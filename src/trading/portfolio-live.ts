@@ -380,9 +380,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       );
     }
     const exits = pendingExits(repo, this.run.id);
-    let targets: number[] | null;
-    if (exits.length > 0) targets = symbols.map(() => 0);
-    else targets = this.decideTargets(handle, pf, series, time, { hasCandle, weights, value });
+    const { targets, by } = this.decideTargets(handle, pf, series, time, { hasCandle, weights, value, exits });
     let pending: PortfolioPending | undefined = targets
       ? { decisionTs: ts, targets, waiting: symbols.map(() => true), orderIds: symbols.map(() => null) }
       : pf.pending && { ...pf.pending, waiting: [...pf.pending.waiting], orderIds: [...pf.pending.orderIds] };
@@ -412,9 +410,8 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const decidedAt = clock();
     const run = this.run;
     this.commit(() => {
-      const policyName = exits.length > 0 ? 'manual-exit' : handle.policy.name;
       const decision = { action: targets ? ('rebalance' as const) : ('keep' as const), confidence: targets ? 1 : 0 };
-      repo.insertDecision(run.id, ts, decision, value, policyName, handle.version, decidedAt, targets ?? undefined);
+      repo.insertDecision(run.id, ts, decision, value, by, handle.version, decidedAt, targets ?? undefined);
       for (const { m, order } of moves) {
         const cash = order.side === SELL ? account.cash : account.cash + proceeds;
         const capped = this.cap(account, m, order, cash, closes[m]);
@@ -431,7 +428,8 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       }
       const memory = handle.policy.memory?.save();
       const served = handle;
-      this.closeCandle({ run, pf, account, ts, marks: closes, weights, value, equity, served, pending, memory });
+      const c = { run, pf, account, ts, marks: closes, weights, value, equity, served, by, pending, memory };
+      this.closeCandle(c);
     });
     // sells first, so the buys can spend what they brought
     planned.sort((a, b) => (a.side === b.side ? 0 : a.side === 'sell' ? -1 : 1));

@@ -290,9 +290,11 @@ export async function portfolioModelSource(
           if (standing) throw giveUps.refused(started);
           const why = `cannot be loaded over the run's candles (${shortError(e)})`;
           // the version the process starts with falls back on the one the run last served, if any: the trader loads
-          // that one's series and asks again; a new run's has none, and what is wrong is in its folder
+          // that one's series and asks again; a new run's has none, and what is wrong is in its folder (a run no
+          // version served yet, its decisions all keeps of the warm-up, is a new run: refused as unserved, as at its
+          // first tick past the warm-up in an earlier process, and removed)
           const fallback = agent ? undefined : await openRunVersion(runVersion, switching.version);
-          if (!agent && !fallback) throw giveUps.refused(switching, why);
+          if (!agent && !fallback) throw giveUps.refused(switching, why, runVersion === undefined);
           giveUps.giveUp(switching, why, fallback?.version ?? version);
           if (fallback) next = { ...fallback, stamp: switching.stamp };
           // these are the history and series the given-up version reads: the trader loads the serving version's
@@ -304,7 +306,8 @@ export async function portfolioModelSource(
       sayInSample(from);
       const strategy = (served as PortfolioModelInfo).strategy;
       const policy = agentPolicy(strategy, () => serving, serving.recipe.episodeLength);
-      return { policy, version, label, refusal: giveUps.record(), ...(waits ? { until: waitsTo } : {}) };
+      const warmupUntil = serving.builder.firstTs;
+      return { policy, version, label, refusal: giveUps.record(), warmupUntil, ...(waits ? { until: waitsTo } : {}) };
     },
     checkNewRun() {
       if (started.failure) throw started.failure.error;

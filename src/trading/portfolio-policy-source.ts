@@ -25,6 +25,11 @@ export interface PortfolioPolicyHandle {
    * As PolicyHandle.until: the first candle time it may not decide (a version promoted meanwhile saw the ones before).
    */
   until?: number;
+  /**
+   * As PolicyHandle.warmup, in time: the first candle time its policy decides (a model's features are full there);
+   * each one before is a keep of its warm-up (none for a rule's).
+   */
+  warmupUntil?: number;
 }
 
 export interface PortfolioPolicySource {

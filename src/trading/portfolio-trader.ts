@@ -26,6 +26,7 @@ import type { PortfolioPolicyHandle, PortfolioPolicySource } from './portfolio-p
 import { RunHolder, type NewRunKind, type RunHolderOptions } from './run-holder.ts';
 import type { TickReport } from './trader.ts';
 import { clockTimes, type ClockTime } from './portfolio-clock.ts';
+import { decidedBy, servedVersion, WARM_UP } from './served-version.ts';
 import type { CandleFeed, PortfolioPending, PortfolioRunState, RunKey, RunState } from './types.ts';
 
 export interface PortfolioTraderOptions extends RunHolderOptions {
@@ -347,11 +348,10 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     handle: PortfolioPolicyHandle,
     exits: readonly number[],
   ): number[] | null {
-    const { repo, clock, symbols, costs } = this.o;
+    const { repo, clock, costs } = this.o;
     const run = this.run as RunState;
     const pf = run.portfolio as PortfolioRunState;
     const { ts } = time;
-    const n = symbols.length;
     const hasCandle = time.index.map((j) => j >= 0);
     return this.commit(() => {
       const account = restorePortfolio(pf.account, costs);
@@ -364,18 +364,11 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
       const value = account.value(marks);
       const weights = account.weights(marks);
       const decidedAt = clock();
-      let targets: number[] | null;
-      let policyName: string;
-      if (exits.length > 0) {
-        targets = new Array<number>(n).fill(0);
-        policyName = 'manual-exit';
+      const { targets, by } = this.decideTargets(handle, pf, series, time, { hasCandle, weights, value, exits });
+      if (exits.length > 0)
         takeExits(repo, exits, `sell every market at its next open after ${isoTime(ts)}`, decidedAt);
-      } else {
-        targets = this.decideTargets(handle, pf, series, time, { hasCandle, weights, value });
-        policyName = handle.policy.name;
-      }
       const decision = { action: targets ? ('rebalance' as const) : ('keep' as const), confidence: targets ? 1 : 0 };
-      repo.insertDecision(run.id, ts, decision, value, policyName, handle.version, decidedAt, targets ?? undefined);
+      repo.insertDecision(run.id, ts, decision, value, by, handle.version, decidedAt, targets ?? undefined);
       if (targets) {
         // targets still waiting from an earlier decision give way to the new ones (the engine's rule)
         pending?.orderIds.forEach((id, m) => {
@@ -385,19 +378,27 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
         pending = this.planOrders(account, targets, marks, value, ts, decidedAt);
       }
       const memory = handle.policy.memory?.save();
-      this.closeCandle({ run, pf, account, ts, marks, weights, value, served: handle, pending, memory });
+      this.closeCandle({ run, pf, account, ts, marks, weights, value, served: handle, by, pending, memory });
       return targets;
     });
   }
 
-  /** The policy's targets at this candle time from what its view shows (candles up to the close); null: keep. */
+  /**
+   * The targets at this candle time (null: keep) and who decided them, as the decision row names it
+   * (served-version.ts): every market sold for an exit asked (`exits`), a keep in the policy's warm-up, else the
+   * policy's from what its view shows (candles up to the close).
+   */
   protected decideTargets(
     handle: PortfolioPolicyHandle,
     pf: PortfolioRunState,
     series: readonly Candles[],
     time: ClockTime,
-    at: { hasCandle: readonly boolean[]; weights: readonly number[]; value: number },
-  ): number[] | null {
+    at: { hasCandle: readonly boolean[]; weights: readonly number[]; value: number; exits: readonly number[] },
+  ): { targets: number[] | null; by: string } {
+    const exit = at.exits.length > 0;
+    const by = decidedBy(handle.policy.name, { exit, warmUp: time.ts < (handle.warmupUntil ?? -Infinity) });
+    if (exit) return { targets: this.o.symbols.map(() => 0), by };
+    if (by === WARM_UP) return { targets: null, by };
     const d = handle.policy.decide({
       t: pf.clock,
       ts: time.ts,
@@ -407,7 +408,7 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
       weights: at.weights,
       value: at.value,
     });
-    return d === null ? null : [...d];
+    return { targets: d === null ? null : [...d], by };
   }
 
   /**
@@ -425,8 +426,12 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     value: number;
     /** The equity row's value when it is not `value` (live: net of the fees paid in a third currency). */
     equity?: number;
-    /** The version that decided and the one its source gave up on (RunState.modelVersion, modelRefusal). */
+    /**
+     * The version serving and the one its source gave up on (RunState.modelVersion, modelRefusal), and who decided
+     * (decideTargets): a keep of its warm-up or an exit records no served version.
+     */
     served: Pick<PortfolioPolicyHandle, 'version' | 'refusal'>;
+    by: string;
     pending: PortfolioPending | undefined;
     memory: number[] | undefined;
   }): void {
@@ -444,7 +449,7 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
       ...run,
       account: accountSummary(account),
       lastTs: ts,
-      modelVersion: c.served.version,
+      modelVersion: servedVersion(c.by, c.served.version, run.modelVersion),
       modelRefusal: c.served.refusal,
       portfolio: {
         ...pf,

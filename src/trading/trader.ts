@@ -11,6 +11,7 @@ import { waitForLateCandles } from './late-candle.ts';
 import { applyCommands, pendingExits, takeExits } from './commands.ts';
 import { SELL, type Order } from '../market/execution.ts';
 import type { CandleFeed, PolicyHandle, PolicySource, RunState } from './types.ts';
+import { MANUAL_EXIT, servedVersion, WARM_UP } from './served-version.ts';
 
 export interface TraderOptions extends RunHolderOptions {
   store: CandleStore;
@@ -261,20 +262,20 @@ export class Trader extends RunHolder<TraderOptions> {
       let order: Order | undefined;
       if (exits.length > 0) {
         decision = { action: 'sell', confidence: 1 };
-        policyName = 'manual-exit';
+        policyName = MANUAL_EXIT;
         order = account.units > 0 ? { side: SELL, spend: 0, units: account.units } : undefined;
         const note = order ? `sell ${account.units} at the open after ${isoTime(ts)}` : 'no position to exit';
         takeExits(repo, exits, note, clock());
       } else if (t < handle.warmup) {
         decision = { action: 'hold', confidence: 0 };
-        policyName = 'warm-up';
+        policyName = WARM_UP;
       } else {
         decision = handle.policy.decide(handle.observe(t, account));
         policyName = handle.policy.name;
       }
       const decidedAt = clock();
       repo.insertDecision(run.id, ts, decision, close, policyName, handle.version, decidedAt);
-      if (policyName !== 'manual-exit') order = market.plan(account, decision, close, handle.sizing);
+      if (policyName !== MANUAL_EXIT) order = market.plan(account, decision, close, handle.sizing);
       if (order) {
         const side = orderSide(order);
         const refused = market.refuseEmpty(account, order);
@@ -292,9 +293,7 @@ export class Trader extends RunHolder<TraderOptions> {
       });
       next.account = account.snapshot();
       next.lastTs = ts;
-      // the version that served the run: a warm-up hold (or an exit) is no decision of its, and a run no version
-      // served is a new run to its model source (an unservable CURRENT refuses it, with no version to fall back on)
-      if (exits.length === 0 && t >= handle.warmup) next.modelVersion = handle.version;
+      next.modelVersion = servedVersion(policyName, handle.version, run.modelVersion);
       next.modelRefusal = handle.refusal;
       repo.saveState(next);
       return decision;

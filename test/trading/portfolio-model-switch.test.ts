@@ -105,12 +105,14 @@ function switchTrader(o: {
   name?: string;
   /** The candle the run starts at (default 800). */
   startAt?: number;
+  /** The feeds of A, B and I instead (`late` then applies to none). */
+  feeds?: CandleFeed[];
 }): PortfolioTrader {
   const { late } = o;
   return new PortfolioTrader({
     repo: new RunRepository(o.store.db),
     store: o.store,
-    feeds: [lateFeed(a, late), seriesFeed(b, HOUR), seriesFeed(i, HOUR)],
+    feeds: o.feeds ?? [lateFeed(a, late), seriesFeed(b, HOUR), seriesFeed(i, HOUR)],
     feedFor: o.feedFor,
     lateCandleWaitMs: late?.waitMs,
     policies: o.source,
@@ -483,10 +485,11 @@ async function portfolioOnceRuns() {
     assert.equal(symbol, 'I/KRW');
     return seriesFeed(i, HOUR);
   };
-  const onceAfter = async (k: number) => {
+  /** `feeds`: those of A, B and I instead (switchTrader). */
+  const onceAfter = async (k: number, feeds?: CandleFeed[]) => {
     const served = await source(k);
     try {
-      await switchTrader({ store, ex, source: served, clock: () => at(k), feedFor }).tick();
+      await switchTrader({ store, ex, source: served, clock: () => at(k), feedFor, feeds }).tick();
     } finally {
       served.dispose?.();
     }
@@ -498,13 +501,25 @@ async function portfolioOnceRuns() {
     staged.commit();
     promoteVersion(home, version);
   };
+  /**
+   * Promotes `version` (broken: with the network of a model whose window is one candle longer, its first layer
+   * expecting more inputs): its files load and aim, its network cannot decide the run's series.
+   */
+  const promoteNetwork = async (version: string, broken = true) => {
+    const other = path.join(home, '..', 'longer');
+    await saveModel(other, pairRecipe({ cash: true, window: 3 }), [a, b, i], ex, [-30, -30]);
+    await promote(version, (dir) => {
+      if (!broken) return;
+      for (const f of ['model.json', 'model.weights.bin']) copyFileSync(path.join(other, f), path.join(dir, f));
+    });
+  };
   /** The run's decisions from candle 800 on, each with the version that made it. */
   const decided = () => {
     const id = run.repo.list()[0].id;
     return run.repo.decisions(id).map((d) => ({ ts: d.ts, version: d.modelVersion }));
   };
   const close = () => (setLogger(previous), run.close());
-  return { ...run, lines, at, config, source, feedFor, onceAfter, promote, decided, close };
+  return { ...run, lines, at, config, source, feedFor, onceAfter, promote, promoteNetwork, decided, close };
 }
 
 test(`portfolio paper --once (a process per tick): a CURRENT version whose files cannot be loaded at all (weights cut \
@@ -547,15 +562,10 @@ test(`portfolio paper --once: a CURRENT version whose files load and aim but who
 series (weights of another shape) is given up with the run before it serves: the run's last served version decides \
 every candle, later processes skip it in one line`, async () => {
   const run = await portfolioOnceRuns();
-  const { lines, onceAfter, repo, home, ex } = run;
+  const { lines, onceAfter, repo } = run;
   try {
     await onceAfter(startIndex);
-    // the network of a model with a window one candle longer: its first layer expects more inputs
-    const other = path.join(home, '..', 'longer');
-    await saveModel(other, pairRecipe({ cash: true, window: 3 }), [a, b, i], ex, [-30, -30]);
-    await run.promote('network', (dir) => {
-      for (const f of ['model.json', 'model.weights.bin']) copyFileSync(path.join(other, f), path.join(dir, f));
-    });
+    await run.promoteNetwork('network');
     // it used to serve and fail at every decision, tick after tick, each process trying it anew (nothing stored)
     for (let k = startIndex + 1; k <= startIndex + 3; k++) await onceAfter(k);
     const said = lines.filter((l) => l.includes('version network'));
@@ -676,13 +686,7 @@ the run's last served version decides with one line, the give-up stored so the n
  */
 async function lateNetworkSource(o: { version: string; broken: boolean } = { version: 'network', broken: true }) {
   const run = await portfolioOnceRuns();
-  const { home, ex } = run;
-  const other = path.join(home, '..', 'longer');
-  await saveModel(other, pairRecipe({ cash: true, window: 3 }), [a, b, i], ex, [-30, -30]);
-  await run.promote(o.version, (dir) => {
-    if (!o.broken) return;
-    for (const f of ['model.json', 'model.weights.bin']) copyFileSync(path.join(other, f), path.join(dir, f));
-  });
+  await run.promoteNetwork(o.version, o.broken);
   const source = await run.source(startIndex);
   // `from`: the first candle of A and B the exchange served (fewer than the version's warm-up and window after it)
   const series = (k: number, from = 0) => ({
@@ -798,5 +802,63 @@ a first tick`, async () => {
     );
   } finally {
     run.close();
+  }
+});
+
+/**
+ * portfolioOnceRuns where I is listed at candle 798: every candle time of A and B before `full` (I's first full
+ * feature window, the version's warm-up end) is a keep of the warm-up. `listedOnce(k, late)`: a `--once` process after
+ * candle k closes, whose exchange has not published A's and B's candle k yet when `late` (I's is).
+ */
+async function listedLateRuns() {
+  const run = await portfolioOnceRuns();
+  const listed = sliceCandles(i, startIndex - 2, i.ts.length);
+  const recipe = pairRecipe({ cash: true });
+  const { features } = portfolioFeatures(recipe, [a, b, listed], a.ts[a.ts.length - 1]);
+  const full = a.ts.indexOf(new PortfolioObservationBuilder(features, 2, recipe.window).firstTs);
+  assert.ok(full > startIndex + 10, "the run starts in I's warm-up");
+  const listedOnce = (k: number, late = false) => {
+    const upTo = (c: Candles) => seriesFeed(late ? sliceCandles(c, 0, k) : c, HOUR);
+    return run.onceAfter(k, [upTo(a), upTo(b), seriesFeed(listed, HOUR)]);
+  };
+  const state = () => run.repo.list()[0];
+  return { ...run, full, listedOnce, state };
+}
+
+test(`portfolio paper --once: a new run whose first process decided only keeps of its warm-up (I listed late, A's \
+and B's newest candle late), its CURRENT's network unable to decide the series, is still a new run at the next \
+process: refused in one line as unserved, its row removed; a run a version served past its warm-up is an existing \
+run`, async () => {
+  const fresh = await listedLateRuns();
+  try {
+    await fresh.promoteNetwork('network');
+    await fresh.listedOnce(fresh.full, true); // all warm-up: 'network' is not asked, the run is kept
+    assert.equal(fresh.repo.list().length, 1);
+    assert.equal(fresh.state().modelVersion, undefined, 'no version served the run');
+    // it was refused as an existing run whose last version cannot serve, at every later process, its row kept
+    for (const k of [fresh.full + 1, fresh.full + 2])
+      await assert.rejects(
+        fresh.listedOnce(k),
+        (e: Error) =>
+          e instanceof ModelRefusedError &&
+          e.unserved &&
+          /^model \S+: version network cannot be loaded over the run's candles \(its network cannot/.test(e.message),
+      );
+    assert.equal(fresh.repo.list().length, 0, 'no run left');
+  } finally {
+    fresh.close();
+  }
+  const served = await listedLateRuns();
+  try {
+    await served.listedOnce(served.full, true);
+    await served.listedOnce(served.full + 1); // past its warm-up
+    assert.equal(served.state().modelVersion, 'initial');
+    await served.promoteNetwork('network');
+    await served.listedOnce(served.full + 2);
+    const decided = served.decided().filter((d) => d.ts >= a.ts[served.full]);
+    assert.deepEqual(new Set(decided.map((d) => d.version)), new Set(['initial']), 'it falls back on its version');
+    assert.equal(decided.length, 3);
+  } finally {
+    served.close();
   }
 });
