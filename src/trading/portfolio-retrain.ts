@@ -10,7 +10,7 @@
  *
  * A rule portfolio strategy (equal-weight) has no learned parameters: asking to retrain it is refused with one line.
  */
-import { describeMarket, marketOf, sayModelMarket } from '../agents/model-market.ts';
+import { marketOf, sayModelMarket } from '../agents/model-market.ts';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
@@ -38,7 +38,7 @@ import { runPortfolioBacktest, type PortfolioPolicy } from '../market/portfolio-
 import { portfolioModelMetrics, resultFigures } from '../backtest/portfolio-backtest.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
-import { retrainMarket, storeAdvice, type NamedMarket } from './retrain-market.ts';
+import { nothingStored, retrainMarket, type NamedMarket } from './retrain-market.ts';
 import { fairHoldout } from './retrain-holdout.ts';
 import { honestDecision, type TrialOptions } from './holdout-trials.ts';
 import { ensureTradingSchema } from './db.ts';
@@ -183,7 +183,7 @@ export async function runPortfolioRetrainJob(job: PortfolioRetrainJob): Promise<
     const empty = all.find((c) => c.ts.length === 0);
     if (empty) {
       const market = { exchange: config.exchange.id, symbol: empty.symbol, timeframe: config.timeframe };
-      throw new UserError(`no candles of ${describeMarket(market)} are stored: ${storeAdvice(market)}`);
+      throw new UserError(nothingStored(market));
     }
     // the newest `need` clock times of the traded markets (the first `warmup` of them are the features' history)
     const tl = alignSeries(all.slice(0, symbols.length));
