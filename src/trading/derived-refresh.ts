@@ -19,7 +19,7 @@ const told = new WeakMap<Logger, Set<string>>();
  * True when `series` is a derived series (not to be refreshed from the exchange); the first time for `logger`, one info
  * line says so and that the retrain uses its stored candles.
  */
-export function derivedNotRefreshed(
+function derivedNotRefreshed(
   store: CandleStore,
   series: { exchange: string; symbol: string; timeframe: string },
   logger: Logger,

@@ -8,13 +8,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { createPortfolioAgent, portfolioBuilder, portfolioFeatures } from '../../src/agents/portfolio-agent.ts';
-import { savePortfolioAgent } from '../../src/agents/portfolio-model.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { isoTime } from '../../src/data/timeframe.ts';
-import { initBackend } from '../../src/nn/backend/backend.ts';
-import { pairRecipe } from '../agents/portfolio-helpers.ts';
 import { tempDir } from '../data/helpers.ts';
+import { saveSeededPortfolioModel } from './portfolio-model.ts';
 import { runBots } from './run.ts';
 
 const make = (seed: number, symbol: string) =>
@@ -25,21 +21,7 @@ test(`bot predict and bot backtest of a portfolio model trained on binance 1d, r
 the model's timeframe line before any candle is read, as for a one-market model`, async () => {
   const dir = tempDir('bot-pf-market-');
   const home = path.join(dir, 'pf');
-  await initBackend('cpu');
-  const recipe = pairRecipe();
-  const { features, scalers } = portfolioFeatures(recipe, series, series[0].ts[300]);
-  const agent = createPortfolioAgent(recipe, portfolioBuilder(recipe, features, 2), scalers, 5);
-  try {
-    await savePortfolioAgent(home, agent, {
-      name: 'pf',
-      strategy: 'ppo-portfolio',
-      seed: 5,
-      trainingWindow: { from: isoTime(series[0].ts[0]), to: isoTime(series[0].ts[300]) },
-      market: { exchange: 'binance', timeframe: '1d' },
-    });
-  } finally {
-    agent.dispose();
-  }
+  await saveSeededPortfolioModel(home, series, { exchange: 'binance', timeframe: '1d' }, 'pf');
   const cfg = path.join(dir, 'dead.json');
   const dead = 'http://127.0.0.1:9';
   const exchange = { ccxt: { urls: { api: { public: dead, private: dead } } }, retries: 1, backoffMs: 1 };

@@ -5,27 +5,16 @@
  * naming `bot data derive` for a series already stored. The exchange in the config is a dead address.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { runBot, writeDeadExchangeConfig } from './cli.ts';
+import { runBot, writeRetrainConfig } from './cli.ts';
 import { tempDir } from './helpers.ts';
 
 test(`bot retrain --model <one-market model> --exchange sample --symbol SP500/USD --timeframe 1d on the stored \
 sample: no exchange asked, no refresh or stale-data warning`, async () => {
   const tmp = tempDir('bot-sample-retrain-');
   try {
-    const cfg = path.join(tmp.dir, 'config.json');
-    writeFileSync(
-      cfg,
-      JSON.stringify({
-        ...(JSON.parse(readFileSync(writeDeadExchangeConfig(tmp.dir), 'utf8')) as object),
-        agent: { modelsDir: path.join(tmp.dir, 'models') },
-        data: { database: path.join(tmp.dir, 'bot.db') },
-        ml: { backend: 'wasm' },
-        trading: { retrain: { trainCandles: 1200, holdoutCandles: 200, epochs: 1, minImprovement: 0 } },
-      }),
-    );
+    const cfg = writeRetrainConfig(tmp.dir, { trainCandles: 1200, holdoutCandles: 200, epochs: 1, minImprovement: 0 });
     const home = path.join(tmp.dir, 'models', 'dqn-dnn');
     const out = path.join(tmp.dir, 'out');
     const trained = await runBot([
