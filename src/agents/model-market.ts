@@ -100,3 +100,18 @@ export function sayModelMarket(
   const otherMarket = checkModelMarket(home, dir, use, run);
   if (otherMarket) say(otherMarket);
 }
+
+/**
+ * checkModelMarket of a model about to run on the configured market's candles (the store, topped up from the
+ * exchange), before any is read or fetched: another timeframe is the model's one line, not "nothing is stored" for a
+ * market it never traded. A file's or the sample's candles name their market once read: those are checked then.
+ */
+export function checkConfiguredMarket(
+  home: string,
+  dir: string,
+  config: { exchange: { id: string }; timeframe: string },
+  symbols: string | readonly string[],
+): string | undefined {
+  const symbol = typeof symbols === 'string' ? symbols : symbols.join(',');
+  return checkModelMarket(home, dir, { exchange: config.exchange.id, symbol, timeframe: config.timeframe });
+}

@@ -5,7 +5,7 @@
  * Rules: a market with no candle at t (Upbit skips intervals without trades; stock markets close) is valued at its
  * last close and cannot fill at t — an order for it waits for the next candle it has. A series that starts later (or
  * ends earlier) shortens the common range; the timeline names the series that limited each end. Series whose candles
- * open on offset grids (A at :00, B at :30) are refused (`checkOneGrid`).
+ * open on offset grids (A at :00, B at :30), or of different timeframes, are refused (`checkOneGrid`).
  */
 import { UserError } from '../core/errors.ts';
 import { firstAtOrAfter, sliceCandles, type Candles } from '../core/candles.ts';
@@ -78,8 +78,9 @@ export function alignSeries(series: readonly Candles[]): Timeline {
 }
 
 /**
- * Refuses series whose candles open on offset grids: two open times in the range every series covers, of two series,
- * less than one timeframe apart (hourly A at :00 and B at :30; daily crypto at 00:00 UTC and US stocks at 14:30 UTC).
+ * Refuses series of different timeframes, and series whose candles open on offset grids: two open times in the range
+ * every series covers, of two series, less than one timeframe apart (hourly A at :00 and B at :30; daily crypto at
+ * 00:00 UTC and US stocks at 14:30 UTC).
  * On their union clock the next time comes before a candle the decision at the previous one read has closed, so the
  * decision would fill at a price from before it was made (an audit's policy reading B's close made +1,974% at zero
  * cost) and the clock holds more times than the timeframe's, inflating annualised metrics. Holes, session gaps and
@@ -87,6 +88,13 @@ export function alignSeries(series: readonly Candles[]): Timeline {
  */
 export function checkOneGrid(series: readonly Candles[]): void {
   if (series.length < 2 || series.some((s) => s.ts.length === 0)) return;
+  // first: series of two timeframes also open on different grids, but that is not what the user needs to hear
+  const other = series.find((s) => s.timeframe !== series[0].timeframe);
+  if (other)
+    throw new UserError(
+      `${series[0].symbol} has ${series[0].timeframe} candles and ${other.symbol} ${other.timeframe} candles: the ` +
+        'series of a portfolio share one timeframe; give series of one timeframe, or trade them in separate runs',
+    );
   const tf = timeframeMs(series[0].timeframe);
   const start = Math.max(...series.map((s) => s.ts[0]));
   const end = Math.min(...series.map((s) => s.ts[s.ts.length - 1]));

@@ -10,7 +10,7 @@
  *
  * A rule portfolio strategy (equal-weight) has no learned parameters: asking to retrain it is refused with one line.
  */
-import { describeMarket, marketOf, sayModelMarket } from '../agents/model-market.ts';
+import { marketOf, sayModelMarket } from '../agents/model-market.ts';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
@@ -27,9 +27,7 @@ import {
   savePortfolioAgent,
 } from '../agents/portfolio-model.ts';
 import { currentVersion, resolveModel, stageVersion, versionDir, type StagedVersion } from '../agents/model-pointer.ts';
-import { downloadToStore } from '../data/download.ts';
-import { createExchange, retryOptionsFrom, shortError } from '../data/exchange.ts';
-import { storedOnly } from '../data/sample.ts';
+import { shortError } from '../data/exchange.ts';
 import { CandleStore } from '../data/store.ts';
 import { alignSeries, candlesFrom } from '../data/timeline.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
@@ -38,12 +36,12 @@ import { runPortfolioBacktest, type PortfolioPolicy } from '../market/portfolio-
 import { portfolioModelMetrics, resultFigures } from '../backtest/portfolio-backtest.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
-import { retrainMarket, storeAdvice, type NamedMarket } from './retrain-market.ts';
+import { nothingStored, retrainMarket, type NamedMarket } from './retrain-market.ts';
 import { fairHoldout } from './retrain-holdout.ts';
 import { honestDecision, type TrialOptions } from './holdout-trials.ts';
 import { ensureTradingSchema } from './db.ts';
 import { closedBy } from './run-holder.ts';
-import { derivedNotRefreshed } from './derived-refresh.ts';
+import { refreshRetrainSeries } from './derived-refresh.ts';
 import {
   challengerName,
   lockHome,
@@ -165,25 +163,14 @@ export async function runPortfolioRetrainJob(job: PortfolioRetrainJob): Promise<
   const since = clock() - (need + 2) * timeframeMs(config.timeframe);
   const store = CandleStore.open(config.data.database);
   try {
-    // the bundled sample's series are only in the store: no exchange to ask (sample.ts, storedOnly)
-    const exchange = storedOnly(config.exchange.id) ? undefined : createExchange(config);
-    for (const symbol of names) {
-      if (!exchange) break;
-      const series = { exchange: config.exchange.id, symbol, timeframe: config.timeframe };
-      if (derivedNotRefreshed(store, series, logger)) continue;
-      try {
-        await downloadToStore(store, exchange, { ...series, since }, { retry: retryOptionsFrom(config), now: clock });
-      } catch (e) {
-        logger.warn(`retrain: could not refresh ${symbol} (${shortError(e)}); using the stored candles`);
-      }
-    }
+    await refreshRetrainSeries(store, config, names, { since, now: clock, logger });
     // the candles closed by the clock, none after (a replaying trader's child: see retrain-job.ts)
     const closed = closedBy(clock(), config.timeframe) + 1;
     const all = names.map((s) => store.load(config.exchange.id, s, config.timeframe, -Infinity, closed));
     const empty = all.find((c) => c.ts.length === 0);
     if (empty) {
       const market = { exchange: config.exchange.id, symbol: empty.symbol, timeframe: config.timeframe };
-      throw new UserError(`no candles of ${describeMarket(market)} are stored: ${storeAdvice(market)}`);
+      throw new UserError(nothingStored(market));
     }
     // the newest `need` clock times of the traded markets (the first `warmup` of them are the features' history)
     const tl = alignSeries(all.slice(0, symbols.length));

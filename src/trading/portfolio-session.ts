@@ -71,8 +71,9 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
   checkNewRunPolicy(o, key, source);
   o.inputChecked?.();
   await liveStartChecks(o, exchange, source);
-  return openSession({ ...o, key, newRunCosts: costs }, source, (store, repo) => {
-    const names = [...o.symbols, ...(source.informative ?? [])];
+  const names = [...o.symbols, ...(source.informative ?? [])];
+  const replays = exchange || o.feeds ? undefined : names;
+  return openSession({ ...o, key, newRunCosts: costs, replays }, source, (store, repo) => {
     const feedFor = (s: string) => configFeed(exchange, config, s, o.clock);
     const options = {
       repo,

@@ -1,8 +1,6 @@
 /** `bot retrain` once: refresh history, then one retrain of a model home. */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { downloadToStore } from '../data/download.ts';
-import { createExchange, retryOptionsFrom, shortError } from '../data/exchange.ts';
 import { CandleStore } from '../data/store.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
 import { UserError } from '../core/errors.ts';
@@ -13,7 +11,8 @@ import { initBackend } from '../nn/backend/backend.ts';
 import { retrainOnce, type ChallengerTrainer, type RetrainResult } from './retrain.ts';
 import type { TrialOptions } from './holdout-trials.ts';
 import { closedBy } from './run-holder.ts';
-import { derivedNotRefreshed } from './derived-refresh.ts';
+import { refreshRetrainSeries } from './derived-refresh.ts';
+import { storedOnly } from '../data/sample.ts';
 import { trainChallenger } from './train-challenger.ts';
 import { currentVersion, versionDir } from '../agents/model-pointer.ts';
 import type { TradingSettings } from './config.ts';
@@ -134,23 +133,13 @@ export async function runRetrainJob(job: RetrainJob): Promise<RetrainResult> {
   const store = CandleStore.open(config.data.database);
   try {
     const since = clock() - (need + 2) * step;
-    const series = { exchange: config.exchange.id, symbol: config.symbol, timeframe: config.timeframe };
-    try {
-      if (!derivedNotRefreshed(store, series, logger))
-        await downloadToStore(
-          store,
-          createExchange(config),
-          { ...series, since },
-          { retry: retryOptionsFrom(config), now: clock },
-        );
-    } catch (e) {
-      logger.warn(`retrain: could not refresh history (${shortError(e)}); using the stored candles`);
-    }
+    await refreshRetrainSeries(store, config, [config.symbol], { since, now: clock, logger });
     // the candles closed by the clock, none after: under `--now` (a replaying trader's child) the store may hold the
     // run's future, downloaded before the replay, and a retrain on it would promote with hindsight
     const closed = closedBy(clock(), config.timeframe) + 1;
     const all = store.load(config.exchange.id, config.symbol, config.timeframe, -Infinity, closed);
-    warnStale(all, clock(), logger);
+    // a stored-only origin's series is never newer than its last stored candle: nothing stale to say
+    if (!storedOnly(config.exchange.id)) warnStale(all, clock(), logger);
     const from = Math.max(0, all.ts.length - need);
     const candles = {
       ...all,

@@ -78,6 +78,10 @@ export function storeAdvice(m: ModelMarket, what = 'them'): string {
   );
 }
 
+/** A market with no candles in the store, in one line with how to store them (a retrain's, a stored-only replay's). */
+export const nothingStored = (m: ModelMarket): string =>
+  `no candles of ${describeMarket(m)} are stored: ${storeAdvice(m)}`;
+
 /** How the bundled sample's index and its 2× and −1× series get into the store (each derive stores the index too). */
 function sampleStoreAdvice(timeframe: string): string {
   const derive = `bot data derive --exchange sample --timeframe ${timeframe} --from ${SAMPLE_SYMBOL}`;

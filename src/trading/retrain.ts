@@ -7,7 +7,7 @@ import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { loadAgent } from '../agents/load-agent.ts';
 import { describeMarket, marketOf, sayModelMarket, type ModelMarket } from '../agents/model-market.ts';
-import { storeAdvice } from './retrain-market.ts';
+import { nothingStored, storeAdvice } from './retrain-market.ts';
 import type { AgentRecipe } from '../agents/recipe.ts';
 import { recipeCosts, recipeSizing, recipeWarmup } from '../agents/setup.ts';
 import type { Fold, IndexRange } from '../agents/splits.ts';
@@ -375,7 +375,7 @@ export function retrainRecord(
  */
 function noneClosed(store: CandleStore, market: ModelMarket, now: number): string {
   const first = store.firstTs(market.exchange, market.symbol, market.timeframe);
-  if (first === undefined) return `no candles of ${describeMarket(market)} are stored: ${storeAdvice(market)}`;
+  if (first === undefined) return nothingStored(market);
   return (
     `candles of ${describeMarket(market)} are stored, but none closed by ${isoTime(now)} (the clock, --now): the ` +
     `first opens at ${isoTime(first)}; ${storeAdvice(market, 'older ones')}, or give a later --now`

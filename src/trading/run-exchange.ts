@@ -8,6 +8,8 @@ import { UserError } from '../core/errors.ts';
 import { createExchange } from '../data/exchange.ts';
 import { storedOnly } from '../data/sample.ts';
 import type { ExchangeSettings } from '../data/config.ts';
+import type { CandleStore } from '../data/store.ts';
+import { nothingStored } from './retrain-market.ts';
 import type { CandleFeed, TradingMode } from './types.ts';
 
 /** Why a run on a stored-only origin needs `--once`: the store never gets a newer candle to act on. */
@@ -31,3 +33,18 @@ export function runExchange(config: ExchangeSettings, mode: TradingMode): Exchan
 
 /** A stored-only origin's feed: nothing new to fetch, so the trader acts on the candles already stored. */
 export const storedFeed: CandleFeed = { fetchClosed: () => Promise.resolve([]) };
+
+/**
+ * A stored-only origin's replay acts on the store's candles alone: a series with none is one line naming how to store
+ * it (bot data derive), before a run is made; it used to act on nothing, exit 0 and leave a run starting "now".
+ */
+export function checkStoredSeries(
+  store: CandleStore,
+  exchange: string,
+  symbols: readonly string[],
+  timeframe: string,
+): void {
+  for (const symbol of symbols)
+    if (store.firstTs(exchange, symbol, timeframe) === undefined)
+      throw new UserError(nothingStored({ exchange, symbol, timeframe }));
+}

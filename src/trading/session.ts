@@ -25,7 +25,7 @@ import { LiveTrader } from './live.ts';
 import { checkExchangeClock, checkOrderCap } from './live-start.ts';
 import type { CandleFeed, RunKey, TradingMode } from './types.ts';
 import { runKey } from './run-key.ts';
-import { runExchange, storedFeed } from './run-exchange.ts';
+import { checkStoredSeries, runExchange, storedFeed } from './run-exchange.ts';
 import { eitherNotBoth } from '../core/flag-conflicts.ts';
 
 interface PolicyChoice {
@@ -128,6 +128,8 @@ interface SessionBase {
   sharedAccount?: boolean;
   /** What a new run's balance (live: its cap) is checked against: a resumed run trades its stored account. */
   newRunCosts: CostsFrom | readonly CostsFrom[];
+  /** The series a run on a stored-only origin replays from the store (run-exchange.ts): each must hold candles. */
+  replays?: readonly string[];
 }
 
 /**
@@ -151,6 +153,8 @@ export function openSession(
   let lock: Lock | undefined;
   let accountLock: Lock | undefined;
   try {
+    // before the lock, --reset or a new run: a replay of nothing would only leave a run behind
+    if (o.replays) checkStoredSeries(store, config.exchange.id, o.replays, config.timeframe);
     // a live run commits an order as `submitting` before it goes out (live.ts): that commit must outlast a power cut,
     // or the restarted run knows nothing of an order the exchange has. The store's WAL with synchronous=NORMAL may
     // lose the last commits to a power cut (sqlite.org/pragma.html#pragma_synchronous); FULL syncs the WAL at each one.
@@ -351,7 +355,9 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
   checkNewRunPolicy(o, key, source);
   o.inputChecked?.();
   await liveStartChecks(o, exchange, source);
-  return openSession({ ...o, key, newRunCosts: { costs, minimumFrom, defaults } }, source, (store, repo) => {
+  const replays = exchange || o.feed ? undefined : [key.symbol];
+  const newRunCosts = { costs, minimumFrom, defaults };
+  return openSession({ ...o, key, newRunCosts, replays }, source, (store, repo) => {
     const traderOptions = {
       repo,
       store,

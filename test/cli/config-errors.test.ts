@@ -143,6 +143,8 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
     [['backtest', ...rule, '--timeframe', '1h'], /^error: --timeframe does not apply to --sample \(the bundled S&P/],
     [['backtest', ...rule, '--symbol', 'ETH/KRW'], /^error: --symbol does not apply to --sample \(the bundled S&P/],
     [['backtest', '--data', 'c.csv', '--exchange', 'binance'], /^error: --exchange does not apply to --data FILE/],
+    // the series is named after the file: report.json's symbol was its stem, --symbol read by nothing
+    [['backtest', '--data', 'c.csv', '--symbol', 'BTC/KRW'], /^error: --symbol does not apply to --data FILE \(the/],
     // an ensemble of one seed, and a billion epochs read from exponent notation
     [
       ['backtest', '--sample', '--strategy', 'dqn-dnn', '--ensemble', 'vote', '--seeds', '1'],

@@ -9,15 +9,12 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { candleRows, sliceCandles, type Candles } from '../../src/core/candles.ts';
-import { createPortfolioAgent, portfolioBuilder, portfolioFeatures } from '../../src/agents/portfolio-agent.ts';
-import { savePortfolioAgent } from '../../src/agents/portfolio-model.ts';
 import { candlesToCsv } from '../../src/data/csv.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
-import { initBackend } from '../../src/nn/backend/backend.ts';
-import { pairRecipe } from '../agents/portfolio-helpers.ts';
 import { tempDir } from '../data/helpers.ts';
+import { saveSeededPortfolioModel } from './portfolio-model.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { runBot } from './run.ts';
 
@@ -28,23 +25,8 @@ const make = (seed: number, symbol: string, startPrice: number) =>
 const series = [make(81, 'A/KRW', 50_000_000), make(82, 'B/KRW', 3_000_000), make(83, 'I/KRW', 3_000)];
 
 /** A seeded (untrained) portfolio model of A and B reading I, its scalers fitted on the first 300 candles. */
-async function saveModel(dir: string): Promise<void> {
-  await initBackend('cpu');
-  const recipe = pairRecipe();
-  const { features, scalers } = portfolioFeatures(recipe, series, series[0].ts[300]);
-  const agent = createPortfolioAgent(recipe, portfolioBuilder(recipe, features, 2), scalers, 5);
-  try {
-    await savePortfolioAgent(dir, agent, {
-      name: 'pf-now',
-      strategy: 'ppo-portfolio',
-      seed: 5,
-      trainingWindow: { from: isoTime(series[0].ts[0]), to: isoTime(series[0].ts[300]) },
-      market: { exchange: 'upbit', timeframe: '1h' },
-    });
-  } finally {
-    agent.dispose();
-  }
-}
+const saveModel = (dir: string) =>
+  saveSeededPortfolioModel(dir, series, { exchange: 'upbit', timeframe: '1h' }, 'pf-now');
 
 /** The fake exchange serving A, B and I in full (it answers only the candles its clock has closed). */
 function fakeOf(now: () => number): Promise<FakeUpbit> {

@@ -10,6 +10,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { candlesFromRows, type Candles } from '../../src/core/candles.ts';
 import { candlesToCsv } from '../../src/data/csv.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
 import type { Costs } from '../../src/market/costs.ts';
 import { runPortfolioBacktest, type PortfolioPolicy, type PortfolioResult } from '../../src/market/portfolio-engine.ts';
 import { tempDir } from '../data/helpers.ts';
@@ -127,5 +128,23 @@ series in one line before any run`, async () => {
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /A\/USD and B\/USD candles open on different 1h grids \(A\/USD at :00, B\/USD at :30/);
   assert.match(r.stderr, /give series whose candles open at the same times, or trade them in separate runs/);
+  assert.equal(existsSync(out), false, 'no run folder');
+});
+
+test(`--data files of different timeframes (a 1d and a 1h file) are refused naming the timeframes, not as offset \
+grids`, async () => {
+  const dir = tempDir('bot-two-timeframes-');
+  const make = (symbol: string, timeframe: string, count: number) =>
+    syntheticCandles({ seed: 7, count, timeframe, start: T0, symbol, startPrice: 100 });
+  writeFileSync(path.join(dir, 'a.csv'), candlesToCsv(make('A/USD', '1d', 120)));
+  writeFileSync(path.join(dir, 'b.csv'), candlesToCsv(make('B/USD', '1h', 2880)));
+  const out = path.join(dir, 'ew');
+  const r = await runBot(['backtest', '--symbols', 'A/USD,B/USD', '--data', `${dir}/a.csv,${dir}/b.csv`, '--out', out]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.equal(
+    r.stderr,
+    'error: A/USD has 1d candles and B/USD 1h candles: the series of a portfolio share one timeframe; give series ' +
+      'of one timeframe, or trade them in separate runs\n',
+  );
   assert.equal(existsSync(out), false, 'no run folder');
 });

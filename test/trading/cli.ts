@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isoTime } from '../../src/data/timeframe.ts';
@@ -91,6 +91,25 @@ export function writeDeadExchangeConfig(dir: string): string {
     JSON.stringify({
       exchange: { ccxt: { urls: { api: { public: dead, private: dead } } }, retries: 1, backoffMs: 1, maxBackoffMs: 2 },
       log: { file: '' },
+    }),
+  );
+  return cfg;
+}
+
+/**
+ * A config in `dir` for a retrain offline: the dead exchange address, models and database in `dir`, the wasm backend
+ * and `retrain` as trading.retrain (window, holdout, epochs).
+ */
+export function writeRetrainConfig(dir: string, retrain: Record<string, number>): string {
+  const cfg = path.join(dir, 'config.json');
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      ...(JSON.parse(readFileSync(writeDeadExchangeConfig(dir), 'utf8')) as object),
+      agent: { modelsDir: path.join(dir, 'models') },
+      data: { database: path.join(dir, 'bot.db') },
+      ml: { backend: 'wasm' },
+      trading: { retrain },
     }),
   );
   return cfg;

@@ -129,3 +129,24 @@ test(`bot paper --start after the clock (--now) is one line before any disk or n
   assert.equal(existsSync(db), false, 'no database was made');
   assert.equal(fake.state.requests.length, asked, 'nothing was asked of the exchange');
 });
+
+test(`bot paper --once on the wall clock with the exchange unreachable over stored candles: the error names the \
+offline way, a replay on a fixed clock with --now`, async () => {
+  const db = path.join(tmp.dir, 'wall-clock.db');
+  const online = await runBot(paper('online', START, NOW, db, cfg), { NO_COLOR: '1' });
+  assert.equal(online.code, 0, online.stderr);
+  const flags = paper('wall', START, NOW, db, deadCfg);
+  const nowAt = flags.indexOf('--now');
+  flags.splice(nowAt, 2);
+  const r = await runBot(flags, { NO_COLOR: '1' });
+  assert.equal(r.code, 1, r.stdout);
+  const lines = r.stderr.split('\n').filter((l) => l.trim());
+  assert.match(
+    lines[lines.length - 1],
+    new RegExp(
+      String.raw`^error: upbit: .* the exchange cannot be reached \(no network\?\); offline, replay the stored ` +
+        String.raw`candles on a fixed clock: --now <time> \(within them\) and --start T$`,
+    ),
+  );
+  assert.deepEqual(runNames(db), ['online'], 'no run "wall" left behind');
+});

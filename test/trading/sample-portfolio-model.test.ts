@@ -6,12 +6,11 @@
  * address: nothing here may ask it.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { CandleStore } from '../../src/data/store.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
-import { runBot, writeDeadExchangeConfig } from './cli.ts';
+import { runBot, writeRetrainConfig } from './cli.ts';
 import { tempDir } from './helpers.ts';
 
 test(`a ppo-etf-pair model trained on --sample retrains and paper-trades (--once) on the sample's stored series \
@@ -19,17 +18,7 @@ offline; nothing stored names bot data derive, a paper run on a clock and a live
   const tmp = tempDir();
   try {
     const db = path.join(tmp.dir, 'bot.db');
-    const cfg = path.join(tmp.dir, 'config.json');
-    writeFileSync(
-      cfg,
-      JSON.stringify({
-        ...(JSON.parse(readFileSync(writeDeadExchangeConfig(tmp.dir), 'utf8')) as object),
-        agent: { modelsDir: path.join(tmp.dir, 'models') },
-        data: { database: db },
-        ml: { backend: 'wasm' },
-        trading: { retrain: { trainCandles: 150, holdoutCandles: 60, epochs: 1, minImprovement: 0 } },
-      }),
-    );
+    const cfg = writeRetrainConfig(tmp.dir, { trainCandles: 150, holdoutCandles: 60, epochs: 1, minImprovement: 0 });
     const home = path.join(tmp.dir, 'models', 'ppo-etf-pair');
     const out = path.join(tmp.dir, 'out');
     // one epoch of the ETF-pair recipe on the bundled sample, the model saved into the config's modelsDir

@@ -64,7 +64,8 @@ export function addDataSourceOptions(cmd: Command): Command {
  */
 /**
  * The market flags a file or the sample makes moot, refused in one line: `--sample` is S&P 500 1d whatever
- * --exchange, --symbol or --timeframe say, and a file's candles come from no exchange. They used to be ignored.
+ * --exchange, --symbol or --timeframe say, and a file's candles come from no exchange and are named after the file.
+ * They used to be ignored.
  */
 export function refuseMootMarketFlags(flags: { data?: string; sample?: boolean } & CommonFlags): void {
   if (flags.sample) {
@@ -74,6 +75,11 @@ export function refuseMootMarketFlags(flags: { data?: string; sample?: boolean }
   }
   if (flags.data !== undefined && flags.exchange !== undefined)
     throw new UserError('--exchange does not apply to --data FILE (its candles come from the file): drop one of them');
+  // the series is named after the file (report.json's symbol is its stem): --symbol was read by nothing
+  if (flags.data !== undefined && flags.symbol !== undefined)
+    throw new UserError(
+      '--symbol does not apply to --data FILE (the series is named after the file): drop one of them',
+    );
 }
 
 export function fileTimeframe(flags: { data?: string; timeframe?: string }): string | undefined {

@@ -133,7 +133,7 @@ export function registerPaper(program: Command): void {
     });
     try {
       if (flags.once) {
-        const r = await session.trader.tick();
+        const r = await session.trader.tick().catch(offlineWay(flags.now));
         const run = session.trader.state();
         const last = r.decisions[r.decisions.length - 1];
         if (run?.portfolio) {
@@ -181,6 +181,20 @@ export function registerPaper(program: Command): void {
       session.close();
     }
   });
+}
+
+/**
+ * An unreachable exchange ends a `--once` tick on the wall clock with the offline way, as `bot data download` names
+ * its own: a replay on a fixed clock (`--now`) decides on the stored candles (imported ones too) when it cannot ask.
+ */
+function offlineWay(now: string | undefined): (e: unknown) => Promise<never> {
+  return async (e) => {
+    const { ExchangeUnreachableError } = await import('../../data/exchange.ts');
+    if (now !== undefined || !(e instanceof ExchangeUnreachableError)) throw e;
+    throw new UserError(
+      `${e.message}; offline, replay the stored candles on a fixed clock: --now <time> (within them) and --start T`,
+    );
+  };
 }
 
 /** `bot paper --symbols … --once`'s line: candle times acted on, the last decision, and the holdings now. */

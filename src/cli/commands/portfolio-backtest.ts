@@ -123,6 +123,10 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   );
   if (costsNote) logger.info(costsNote);
   const { columns, sample } = flags;
+  // a saved model on the store: its timeframe checked before any candle is read, as bot predict checks it (another
+  // market is said once the candles are loaded, by the run)
+  if (modelInfo && modelDir && flags.model && dataFiles === undefined && !sample)
+    (await import('../../agents/model-market.ts')).checkConfiguredMarket(flags.model, modelDir, config, symbols);
   const all = loadPortfolioSeries({
     config,
     symbols: [...symbols, ...informative],

@@ -55,6 +55,9 @@ export async function portfolioPredict(
   const symbols = [...info.symbols, ...info.informative];
   const dataFiles = flags.data !== undefined ? dataFilesFlag(flags.data) : undefined;
   const fromStore = dataFiles === undefined && !flags.sample;
+  const { checkConfiguredMarket, checkModelMarket, marketOf } = await import('../../agents/model-market.ts');
+  // the model's market checked before the store is topped up, as one market's predict does
+  const early = fromStore ? checkConfiguredMarket(home, dir, config, info.symbols) : undefined;
   if (fromStore) {
     // each series, traded and informative, topped up from the exchange first, as one market's is (offline: the stored
     // candles, with a warning)
@@ -66,8 +69,8 @@ export async function portfolioPredict(
     closedSeries(s, clock, flags.now),
   );
   const traded = series.slice(0, info.symbols.length).map((s) => s.candles);
-  const { marketOf, sayModelMarket } = await import('../../agents/model-market.ts');
-  sayModelMarket(home, dir, marketOf(traded), (line) => log().warn(line));
+  const otherMarket = fromStore ? early : checkModelMarket(home, dir, marketOf(traded));
+  if (otherMarket) log().warn(otherMarket);
   const tl = alignSeries(traded);
   // --at on the common timeline, refused as for one market when it is before or after the data
   const common = { ts: tl.ts, timeframe: traded[0].timeframe };

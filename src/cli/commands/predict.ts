@@ -85,11 +85,10 @@ export function registerPredict(program: Command): void {
     if (dataFiles !== undefined && dataFiles.length > 1)
       throw new UserError(`--data names ${dataFiles.length} files; model ${home} trades one market: give one file`);
     const { config } = await setupCommand(flags);
-    const { checkModelMarket, marketOf } = await import('../../agents/model-market.ts');
+    const { checkConfiguredMarket, checkModelMarket, marketOf } = await import('../../agents/model-market.ts');
     // candles from the exchange are checked before they are fetched; a file's or the sample's once read
     const fromExchange = flags.data === undefined && flags.sample !== true;
-    const configured = { exchange: config.exchange.id, symbol: config.symbol, timeframe: config.timeframe };
-    const early = fromExchange ? checkModelMarket(home, model.dir, configured) : undefined;
+    const early = fromExchange ? checkConfiguredMarket(home, model.dir, config, config.symbol) : undefined;
 
     // only candles closed by the clock: a store or file holding later ones must not reach the decision
     const series = closedSeries(
