@@ -16,7 +16,8 @@ import { checkMemberFallbacks, EnsembleNet, type EnsembleMeta } from './ensemble
 import { parseEnsembleKind } from './ensemble-kind.ts';
 import type { NetPlan } from '../nn/plan.ts';
 import type { HeadOutputs } from '../nn/head-outputs.ts';
-import { observationSource, prepareData, recipeWarmup, wrapModel } from './setup.ts';
+import { observationSource, prepareData, wrapModel } from './setup.ts';
+import { recipeWarmup } from './recipe-reach.ts';
 
 /**
  * The greedy policy of a network: what the backtest evaluates and what paper and live trading run. No exploration.

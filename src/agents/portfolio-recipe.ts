@@ -5,7 +5,7 @@
  * stop-loss. Checked at load with one-line errors naming the strategy file and the key.
  */
 import { z } from 'zod';
-import { parseImageSpec } from '../chart/index.ts';
+import { parseImageSpec } from '../chart/spec.ts';
 import { UserError } from '../core/errors.ts';
 import { spotSymbolField } from '../data/config.ts';
 import { SCALER_KINDS, type ScalerKind } from '../features/scaler.ts';

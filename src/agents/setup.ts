@@ -6,7 +6,7 @@ import type { Candles } from '../core/candles.ts';
 import type { AccountSection, TradeValueBounds } from '../market/config.ts';
 import type { AgentMarketSettings } from './config.ts';
 import { UserError } from '../core/errors.ts';
-import { computeFeatures, featureHistory, featureReach, featureWarmup, type FeatureMatrix } from '../features/index.ts';
+import { computeFeatures, type FeatureMatrix } from '../features/index.ts';
 import { applyScaler, fitScaler, type ScalerKind, type ScalerState } from '../features/scaler.ts';
 import { createImageRenderer, parseImageSpec, type ImageRenderer, type ImageSpec } from '../chart/index.ts';
 import { runCosts, type Costs } from '../market/costs.ts';
@@ -21,11 +21,12 @@ import { createLearnerOf } from './learners/factories.ts';
 import { learnerOf } from './learners/registry.ts';
 import { chainedEnv, learningEnv } from './market-learning-env.ts';
 import type { LearningEnv } from './learning-env.ts';
-import { firstObservation, STATE_SIZE } from '../market/observation.ts';
+import { STATE_SIZE } from '../market/observation.ts';
 import { mirrorCandles } from './mirror.ts';
 import type { IndexRange } from './splits.ts';
 import { selectionOptions, type SelectionOptions } from './selection.ts';
 import { candidateRecipes } from './candidate-recipes.ts';
+import { recipeReach, recipeWarmup } from './recipe-reach.ts';
 import type { ScheduleRule } from './decision-rule.ts';
 
 /**
@@ -45,46 +46,12 @@ export interface PreparedData {
   firstT: number;
 }
 
-/** First candle index with full feature and image history for a recipe. */
-export function recipeWarmup(recipe: AgentRecipe): number {
-  return observationReach(recipe, featureWarmup);
-}
-
-/**
- * Candles an observation draws on by more than a trace: recipeWarmup, with recursive features' fading reach
- * (FeatureSet.reach) in place of their warm-up.
- */
-export function recipeReach(recipe: AgentRecipe): number {
-  return observationReach(recipe, featureReach);
-}
-
-/** The candles before its own an observation reads: its features' (`featureCandles`) over its window, its images'. */
-function observationReach(recipe: AgentRecipe, featureCandles: (spec: string) => number): number {
-  const { features, window, image } = recipe;
-  return firstObservation({
-    ...(features ? { features: { warmup: featureCandles(features), window } } : {}),
-    ...(image
-      ? { images: { warmup: createImageRenderer(parseImageSpec(image.spec)).warmup, frames: image.frames } }
-      : {}),
-  });
-}
-
 /**
  * A recipe's selection options, its embargo at least as long as its observations reach back, fading traces of
  * recursive features included (selectionOptions, recipeReach).
  */
 export function recipeSelection(recipe: AgentRecipe): SelectionOptions {
   return selectionOptions(recipe, recipeReach(recipe));
-}
-
-/**
- * Candles of history before a decision for its observation to equal the one a backtest over any longer file builds
- * (recipeWarmup plus the candles recursive features need to forget the data's start): what a paper run loads.
- */
-export function recipeHistory(recipe: AgentRecipe): number {
-  let first = recipeWarmup(recipe);
-  if (recipe.features) first = Math.max(first, featureHistory(recipe.features) + Math.max(0, recipe.window - 1));
-  return first;
 }
 
 /**

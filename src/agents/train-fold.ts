@@ -11,7 +11,7 @@ import { isoTime } from '../data/timeframe.ts';
 import type { AccountState } from '../market/account.ts';
 import { runBacktest, type BacktestResult } from '../market/backtest-engine.ts';
 import { computeMetrics } from '../market/metrics.ts';
-import { hashData } from '../nn/model-files.ts';
+import { hashData } from '../core/hash-data.ts';
 import type { AgentSettings } from './config.ts';
 import type { Learner } from './learners/learner.ts';
 import { learnerOf } from './learners/registry.ts';

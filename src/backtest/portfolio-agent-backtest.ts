@@ -15,7 +15,8 @@ import {
   trainPortfolioAgent,
   type PortfolioAgent,
 } from '../agents/portfolio-agent.ts';
-import { loadPortfolioAgent, readPortfolioModelInfo, savePortfolioAgent } from '../agents/portfolio-model.ts';
+import { loadPortfolioAgent, savePortfolioAgent } from '../agents/portfolio-model.ts';
+import { readPortfolioModelInfo } from '../agents/portfolio-model-meta.ts';
 import type { PortfolioRecipe } from '../agents/portfolio-recipe.ts';
 import { UserError } from '../core/errors.ts';
 import { alignSeries, candlesFrom } from '../data/timeline.ts';

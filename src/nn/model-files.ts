@@ -4,7 +4,6 @@
  * Written with tf.io.withSaveHandler / read with tf.io.fromMemory, so tfjs-node is not needed.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';
@@ -49,13 +48,6 @@ function files(key: string): { topology: string; weights: string } {
   return key === MAIN
     ? { topology: 'model.json', weights: 'model.weights.bin' }
     : { topology: `${key}.model.json`, weights: `${key}.weights.bin` };
-}
-
-/** sha256 over typed arrays (e.g. the training rows), for meta.dataHash. */
-export function hashData(...arrays: ArrayBufferView[]): string {
-  const h = createHash('sha256');
-  for (const a of arrays) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-  return h.digest('hex');
 }
 
 async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {

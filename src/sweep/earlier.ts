@@ -15,7 +15,7 @@ import { timeframeMs } from '../data/timeframe.ts';
 import { paramsLabel } from './grid.ts';
 import { marketId, trialKey, windowKey, type JobSpec, type ValidationSpan } from './jobs.ts';
 import type { SweepPlan } from './plan.ts';
-import { candlesKey } from './run-job.ts';
+import { candlesKey } from './candles-key.ts';
 import type { JobOutcome } from './select.ts';
 import type { EarlierJob, SweepStore } from './store.ts';
 

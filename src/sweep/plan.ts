@@ -7,13 +7,13 @@
 import { sliceCandles, type Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import type { AgentRecipe } from '../agents/recipe.ts';
-import { recipeWarmup } from '../agents/setup.ts';
+import { recipeWarmup } from '../agents/recipe-reach.ts';
 import { walkForward, type Fold, type IndexRange } from '../agents/splits.ts';
 import { timeframeMs } from '../data/timeframe.ts';
 import { expandGrid, paramsLabel, type Params, type SweepRequest } from './grid.ts';
 import { configKey, jobId, sweepId, type JobSpec, type MarketRef, type ValidationSpan } from './jobs.ts';
 import { applyParams } from './params.ts';
-import { candlesKey } from './run-job.ts';
+import { candlesKey } from './candles-key.ts';
 import type { SweepSettings } from './config.ts';
 
 interface Configuration {

@@ -12,7 +12,7 @@ import { trainOnFold } from '../agents/train-fold.ts';
 import { scheduleOf } from '../agents/decision-rule.ts';
 import type { BacktestResult } from '../market/backtest-engine.ts';
 import { computeMetrics, metricsToJson } from '../market/metrics.ts';
-import { hashData } from '../nn/model-files.ts';
+import { hashData } from '../core/hash-data.ts';
 import type { JobResult, JobSpec } from './jobs.ts';
 import { windowsMetrics } from './select.ts';
 
@@ -56,12 +56,6 @@ export function candlesFromJson(j: CandlesJson): Candles {
     close: f(j.close),
     volume: f(j.volume),
   };
-}
-
-/** A market's key: sha256 of its timeframe and numbers (not its label: a renamed file is the same market). */
-export function candlesKey(c: Candles): string {
-  // the timeframe too: the same numbers read as other candles (--timeframe) annualise otherwise, so are other jobs
-  return hashData(new TextEncoder().encode(c.timeframe), c.ts, c.open, c.high, c.low, c.close, c.volume).slice(0, 32);
 }
 
 function perCandleReturns(r: BacktestResult): number[] {

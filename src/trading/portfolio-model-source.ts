@@ -12,14 +12,8 @@
 import path from 'node:path';
 import { log } from '../core/log.ts';
 import { agentPolicy, type PortfolioAgent } from '../agents/portfolio-agent.ts';
-import {
-  aimPortfolioAgent,
-  checkModelSymbols,
-  openPortfolioModel,
-  readPortfolioModelInfo,
-  type OpenedPortfolioModel,
-  type PortfolioModelInfo,
-} from '../agents/portfolio-model.ts';
+import { aimPortfolioAgent, openPortfolioModel, type OpenedPortfolioModel } from '../agents/portfolio-model.ts';
+import { checkModelSymbols, readPortfolioModelInfo, type PortfolioModelInfo } from '../agents/portfolio-model-meta.ts';
 import {
   currentVersion,
   pointedModel,

@@ -18,14 +18,13 @@ import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { equalWeightPolicy, loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
 import { agentPolicy, trainPortfolioAgent, type PortfolioTrainRequest } from '../agents/portfolio-agent.ts';
+import { loadPortfolioAgent, savePortfolioAgent } from '../agents/portfolio-model.ts';
 import {
   checkModelSymbols,
-  loadPortfolioAgent,
   portfolioModelSymbols,
   readPortfolioModelInfo,
   readPortfolioRecipe,
-  savePortfolioAgent,
-} from '../agents/portfolio-model.ts';
+} from '../agents/portfolio-model-meta.ts';
 import { currentVersion, resolveModel, stageVersion, versionDir, type StagedVersion } from '../agents/model-pointer.ts';
 import { shortError } from '../data/exchange.ts';
 import { CandleStore } from '../data/store.ts';

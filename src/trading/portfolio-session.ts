@@ -64,9 +64,10 @@ async function resolvePortfolioPolicy(
 export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<TradingSession> {
   const { config } = o;
   const key = runKey({ ...config, symbol: o.symbols.join(',') }, o.mode, o.name);
-  // first: an unknown exchange.id is one line before the database is opened (made) and the policy loaded
-  const exchange = runExchange(config, o.mode);
+  // the run's own inputs first (a live order cap, a new run's balance): the exchange client loads ccxt, hundreds of
+  // modules; an unknown exchange.id is still one line before the database is opened (made) and the policy loaded
   startInputChecks(o, modelMarketCosts(o.symbols, choiceCostsName(o), config.account, o.marketCosts));
+  const exchange = runExchange(config, o.mode);
   const { source, costs } = await resolvePortfolioPolicy(o);
   checkNewRunPolicy(o, key, source);
   o.inputChecked?.();

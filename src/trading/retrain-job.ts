@@ -5,7 +5,7 @@ import { CandleStore } from '../data/store.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { recipeWarmup } from '../agents/setup.ts';
+import { recipeWarmup } from '../agents/recipe-reach.ts';
 import { loadStrategy } from '../agents/strategy.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import { retrainOnce, type ChallengerTrainer, type RetrainResult } from './retrain.ts';

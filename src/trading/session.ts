@@ -46,7 +46,7 @@ async function resolvePolicy(
   const seed = choice.seed ?? config.backtest.seed;
   if (choice.model) {
     // the model code, and TensorFlow.js with it, loads for model runs only: a rule strategy's run does not pay for it
-    const { portfolioModelSymbols } = await import('../agents/portfolio-model.ts');
+    const { portfolioModelSymbols } = await import('../agents/portfolio-model-meta.ts');
     const { modelPolicySource } = await import('./model-policy-source.ts');
     // a CURRENT naming a deleted folder is the source's to handle: an existing run falls back on its last version
     const traded = portfolioModelSymbols(pointedModel(choice.model).dir);
@@ -348,9 +348,10 @@ export function configFeed(
 export async function openTradingSession(o: TradingSessionOptions): Promise<TradingSession> {
   const { config } = o;
   const key = runKey(config, o.mode, o.name);
-  // first: an unknown exchange.id is one line before the database is opened (made) and the policy loaded
-  const exchange = runExchange(config, o.mode);
+  // the run's own inputs first (a live order cap, a new run's balance): the exchange client loads ccxt, hundreds of
+  // modules; an unknown exchange.id is still one line before the database is opened (made) and the policy loaded
   startInputChecks(o, runCosts(choiceCostsName(o.policy), config.account));
+  const exchange = runExchange(config, o.mode);
   const { source, sizing, costs, minimumFrom, defaults } = await resolvePolicy(config, o.policy, o.clock);
   checkNewRunPolicy(o, key, source);
   o.inputChecked?.();

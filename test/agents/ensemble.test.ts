@@ -15,7 +15,8 @@ import { checkDecisionRule, PLAIN_RULE, type DecisionRule } from '../../src/agen
 import { EnsembleNet, ensembleRule, memberFallbacks, type EnsembleKind } from '../../src/agents/ensemble.ts';
 import type { Fallback } from '../../src/agents/decision-rule.ts';
 import { UserError } from '../../src/core/errors.ts';
-import { createNet, envOptions, networkSpec, prepareData, recipeWarmup } from '../../src/agents/setup.ts';
+import { createNet, envOptions, networkSpec, prepareData } from '../../src/agents/setup.ts';
+import { recipeWarmup } from '../../src/agents/recipe-reach.ts';
 import { saveAgentModel } from '../../src/agents/save.ts';
 import { runBacktest } from '../../src/market/backtest-engine.ts';
 import type { AgentNet } from '../../src/nn/agent-net.ts';

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { loadStrategy } from '../../src/agents/strategy.ts';
-import { recipeWarmup } from '../../src/agents/setup.ts';
+import { recipeWarmup } from '../../src/agents/recipe-reach.ts';
 import { parseImageSpec } from '../../src/chart/index.ts';
 import { trainOnFold } from '../../src/agents/train-fold.ts';
 import type { Fold } from '../../src/agents/splits.ts';

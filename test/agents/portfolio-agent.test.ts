@@ -15,12 +15,8 @@ import {
   type PortfolioAgent,
 } from '../../src/agents/portfolio-agent.ts';
 import { PortfolioObservationBuilder } from '../../src/market/portfolio-observation.ts';
-import {
-  aimPortfolioAgent,
-  loadPortfolioAgent,
-  readPortfolioModelInfo,
-  savePortfolioAgent,
-} from '../../src/agents/portfolio-model.ts';
+import { aimPortfolioAgent, loadPortfolioAgent, savePortfolioAgent } from '../../src/agents/portfolio-model.ts';
+import { readPortfolioModelInfo } from '../../src/agents/portfolio-model-meta.ts';
 import { featureHistory } from '../../src/features/index.ts';
 import { sliceCandles, type Candles } from '../../src/core/candles.ts';
 import { COST_PRESETS } from '../../src/market/costs.ts';

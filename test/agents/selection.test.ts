@@ -8,14 +8,8 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { purgedSplit, rankCorrelation, validationScore } from '../../src/agents/selection.ts';
-import {
-  prepareData,
-  recipeReach,
-  recipeSelection,
-  recipeWarmup,
-  segmentEnvs,
-  trainingPieces,
-} from '../../src/agents/setup.ts';
+import { prepareData, recipeSelection, segmentEnvs, trainingPieces } from '../../src/agents/setup.ts';
+import { recipeReach, recipeWarmup } from '../../src/agents/recipe-reach.ts';
 import { computeFeatures, featureReach } from '../../src/features/index.ts';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
 import type { Fold } from '../../src/agents/splits.ts';

@@ -1,10 +1,11 @@
 /**
- * What a `bot` command loads before its flags are checked: a run that stops at a flag mistake, and `bot status`, load
- * neither ccxt (about a thousand files) nor the dashboard's web server; each loads when a run reaches an exchange or
- * `--serve` asks for the dashboard. Nor do they, or the data commands, load TensorFlow.js: it loads when a run trains,
- * loads a model or predicts, not when an agent strategy's recipe is checked. `bot --help` and a flag mistake (bot
- * retrain, sweep and chart check their flags before the config is read) load no zod (the config and report schemas'
- * library), and none of them loads sharp (bot chart's PNG writer).
+ * What a `bot` command loads before its flags are checked: a run that stops at a flag mistake or at its own input (a
+ * balance below the minimum order, an agent's included), and `bot status`, load neither ccxt (hundreds of files) nor
+ * the dashboard's web server; each loads when a run reaches an exchange or `--serve` asks for the dashboard. Nor do
+ * they, or the data commands, load TensorFlow.js: it loads when a run trains, loads a model or predicts, not when an
+ * agent strategy's recipe is checked (a sweep's grid over it, a portfolio agent's balance). `bot --help` and a flag
+ * mistake (bot retrain, sweep and chart check their flags before the config is read) load no zod (the config and
+ * report schemas' library), and none of them loads sharp (bot chart's PNG writer).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,21 +31,28 @@ async function loadedBy(args: string[], file: string, cwd: string): Promise<CliR
   return { ...r, loaded };
 }
 
-test('bot paper / live with a flag mistake and bot status load neither ccxt nor fastify', async () => {
+test('bot paper / live with a flag or balance mistake and bot status load neither ccxt nor fastify', async () => {
   const cwd = mkdtempSync(path.join(tmpdir(), 'bot-startup-'));
   const cases = [
     ['paper', '--once', '--strategy', 'random', '--seed', 'abc'],
     ['live', '--once', '--strategy', 'random', '--confirm-live', '--seed', 'abc'],
     ['status', '--db', 'none.db'],
+    // a new run's balance is refused before the exchange client is made (one market and a portfolio)
+    ['paper', '--once', '--strategy', 'dqn-dnn', '--balance', '1'],
+    ['live', '--once', '--strategy', 'dqn-dnn', '--confirm-live', '--balance', '1'],
+    ['paper', '--once', '--symbols', 'AAA/KRW,BBB/KRW', '--balance', '1'],
   ];
-  await Promise.all(
-    cases.map(async (args, i) => {
-      const { code, stderr, loaded } = await loadedBy(args, path.join(cwd, `loaded-${i}.txt`), cwd);
-      assert.equal(code === 0, args[0] === 'status', `${args.join(' ')}: ${stderr}`);
-      for (const pkg of ['ccxt', 'fastify'])
-        assert.doesNotMatch(loaded, new RegExp(`node_modules/${pkg}/`), `${args.join(' ')} loaded ${pkg}`);
-    }),
-  );
+  // four at a time: each is a whole node process
+  for (let at = 0; at < cases.length; at += 4)
+    await Promise.all(
+      cases.slice(at, at + 4).map(async (args, j) => {
+        const { code, stderr, loaded } = await loadedBy(args, path.join(cwd, `loaded-${at + j}.txt`), cwd);
+        assert.equal(code === 0, args[0] === 'status', `${args.join(' ')}: ${stderr}`);
+        if (args.includes('--balance')) assert.match(stderr, /^error: balance (cap )?1 is below/, args.join(' '));
+        for (const pkg of ['ccxt', 'fastify'])
+          assert.doesNotMatch(loaded, new RegExp(`node_modules/${pkg}/`), `${args.join(' ')} loaded ${pkg}`);
+      }),
+    );
 });
 
 test('status, flag mistakes, rule strategies and the data commands load no tfjs, fastify or sharp', async () => {
@@ -69,6 +77,12 @@ test('status, flag mistakes, rule strategies and the data commands load no tfjs,
     [['backtest', '--sample', '--strategy', 'sma-cross', '--seeds', '3'], /^error: --seeds is for agent/, true],
     [['paper', '--once', '--strategy', 'random', '--seed', 'abc'], /^error: --seed must be a whole number/, false],
     [['paper', '--once', '--symbols', 'AAA/KRW,BBB/KRW', '--balance', '1'], /^error: balance 1 is below/, true],
+    // a portfolio agent's balance is checked before its model code (TensorFlow.js, and sharp with the chart code)
+    [
+      ['backtest', '--symbols', 'AAA/KRW,BBB/KRW', '--strategy', 'ppo-portfolio', '--balance', '1'],
+      /^error: balance 1 is below/,
+      true,
+    ],
     [['retrain', '--strategy', 'dqn-dnn', '--epochs', '100001'], /^error: --epochs 100001 is over the limit/, false],
     [['retrain', '--schedule', 'often'], /^error: --schedule: "often" is not a cron expression/, false],
     [
@@ -77,6 +91,8 @@ test('status, flag mistakes, rule strategies and the data commands load no tfjs,
       false,
     ],
     [['sweep', '--strategy', 'dqn-dnn', '--grid', 'window=3,4', '--workers', '0'], /^error: --workers must be/, false],
+    // a grid key the recipe lacks is found by the planner, which reaches no training code
+    [['sweep', '--strategy', 'dqn-dnn', '--grid', 'bogus=3,4', '--sample'], /^error: --grid bogus: /, true],
     [['data', 'list', '--db', 'none.db'], /^$/, true],
     [['data', 'gaps', '--db', 'none.db'], /^error: no stored candles/, true],
     [['serve', '--port', 'x'], /^error: --port/, false],

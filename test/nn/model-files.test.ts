@@ -7,7 +7,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildNetwork, type NetworkSpec } from '../../src/nn/index.ts';
 import { initBackend } from '../../src/nn/backend/backend.ts';
-import { checkCompatible, hashData, loadModel, saveModel, type ModelMeta } from '../../src/nn/model-files.ts';
+import { hashData } from '../../src/core/hash-data.ts';
+import { checkCompatible, loadModel, saveModel, type ModelMeta } from '../../src/nn/model-files.ts';
 import { resolveModel } from '../../src/agents/model-pointer.ts';
 import { UserError } from '../../src/core/errors.ts';
 

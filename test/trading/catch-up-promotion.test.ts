@@ -18,7 +18,7 @@ import {
   stageVersion,
   versionDir,
 } from '../../src/agents/model-pointer.ts';
-import { recipeHistory } from '../../src/agents/setup.ts';
+import { recipeHistory } from '../../src/agents/recipe-reach.ts';
 import { recordHoldout } from '../../src/agents/version-sample.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { CandleStore } from '../../src/data/store.ts';

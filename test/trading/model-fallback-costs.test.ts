@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import type { AgentRecipe } from '../../src/agents/recipe.ts';
 import type { Candles } from '../../src/core/candles.ts';
 import { promoteVersion, stageVersion } from '../../src/agents/model-pointer.ts';
-import { recipeWarmup } from '../../src/agents/setup.ts';
+import { recipeWarmup } from '../../src/agents/recipe-reach.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { saveAgent, SMALL_RECIPE, spoilNetworkShape, UNLOADABLE } from './agents.ts';

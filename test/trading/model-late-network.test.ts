@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promoteVersion, stageVersion } from '../../src/agents/model-pointer.ts';
-import { recipeWarmup } from '../../src/agents/setup.ts';
+import { recipeWarmup } from '../../src/agents/recipe-reach.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { log, setLogger } from '../../src/core/log.ts';
 import { modelPolicySource } from '../../src/trading/model-policy-source.ts';

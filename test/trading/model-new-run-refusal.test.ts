@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promoteVersion, stageVersion } from '../../src/agents/model-pointer.ts';
-import { recipeWarmup } from '../../src/agents/setup.ts';
+import { recipeWarmup } from '../../src/agents/recipe-reach.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { saveAgent, SMALL_RECIPE, UNLOADABLE } from './agents.ts';

@@ -24,7 +24,7 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   const { SAMPLE_2X, SAMPLE_INVERSE } = portfolioSource;
   const { runPortfolioRun, portfolioTable } = await import('../../backtest/portfolio-backtest.ts');
   const { loadPortfolioStrategy } = await import('../../agents/portfolio-strategy.ts');
-  const { readPortfolioModelInfo } = await import('../../agents/portfolio-model.ts');
+  const { readPortfolioModelInfo } = await import('../../agents/portfolio-model-meta.ts');
   eitherNotBoth(['--model DIR', flags.model], ['--strategy NAME', flags.strategy]);
   const { resolveModel } = await import('../../agents/model-pointer.ts');
   const modelDir = flags.model !== undefined ? resolveModel(flags.model).dir : undefined;

@@ -40,7 +40,8 @@ export async function portfolioPredict(
   flags: PortfolioPredictFlags,
   { at, clock }: PredictClock,
 ): Promise<void> {
-  const { readPortfolioModelInfo, loadPortfolioAgent } = await import('../../agents/portfolio-model.ts');
+  const { readPortfolioModelInfo } = await import('../../agents/portfolio-model-meta.ts');
+  const { loadPortfolioAgent } = await import('../../agents/portfolio-model.ts');
   const { dataFilesFlag, loadPortfolioSeries } = await import('../../data/portfolio-source.ts');
   const { alignSeries } = await import('../../data/timeline.ts');
   const info = readPortfolioModelInfo(dir);

@@ -226,7 +226,8 @@ export function registerSweep(program: Command): void {
     });
     const strategy = await loadStrategy(request.strategy);
     if (strategy.kind !== 'agent') throw new UserError(`bot sweep trains agents; ${strategy.name} is a rule strategy`);
-    // the planner reaches the training code and TensorFlow.js: loaded once the strategy is known to be an agent
+    // the planner (with the recipe's schemas and the feature code) loads with a run, not with `bot --help`; it
+    // reaches no training code, so a recipe's grid mistake loads no TensorFlow.js
     const { configurations, planSweep } = await import('../../sweep/plan.ts');
     const configs = configurations(request, strategy.recipe);
     // the children would refuse a backend this machine lacks only after the sweep is recorded in SQLite
