@@ -62,7 +62,7 @@ export function normalQuantile(p: number): number {
 }
 
 /** Moments of a return series: mean, sample sd, Sharpe (mean / sd), skewness and (non-excess) kurtosis. */
-interface ReturnMoments {
+export interface ReturnMoments {
   n: number;
   mean: number;
   sd: number;
@@ -173,23 +173,15 @@ export function deflatedSharpe(
 ): DeflatedSharpe {
   const k = Math.max(trials, trialSharpes.length);
   // one trial: nothing selected, no spread needed
-  return deflatedSharpeOf(selected, k, k > 1 ? sampleVariance(trialSharpes) : 0);
+  return deflatedSharpeOfMoments(returnMoments(selected), k, k > 1 ? sampleVariance(trialSharpes) : 0);
 }
 
 /**
- * The deflated Sharpe ratio of the selected series given N (`trials`) and V (`variance` of the trials' per-period
- * Sharpe ratios, NaN when unknown), for a caller that estimates V itself (a sweep's nested selections).
- * `observations`, T, defaults to the series' length; a caller whose series stacks returns of the same dates (several
- * markets) gives the number of distinct dates.
+ * The deflated Sharpe ratio of a Sharpe ratio given by its moments (`n` the observations T) with N (`trials`) and V
+ * (`variance` of the trials' per-period Sharpe ratios, NaN when unknown), for a caller that estimates V itself and
+ * whose tested Sharpe is not one series' (a sweep's nested selections; a model's Sharpe, the mean over its seeds).
  */
-export function deflatedSharpeOf(
-  selected: ArrayLike<number>,
-  trials: number,
-  variance: number,
-  observations?: number,
-): DeflatedSharpe {
-  const moments = returnMoments(selected);
-  const m = observations === undefined ? moments : { ...moments, n: observations };
+export function deflatedSharpeOfMoments(m: ReturnMoments, trials: number, variance: number): DeflatedSharpe {
   const missing = whyMissing(m, trials, variance);
   const expectedMax = Number.isFinite(variance) ? expectedMaxSharpe(trials, variance) : NaN;
   return {

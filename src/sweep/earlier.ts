@@ -2,11 +2,14 @@
  * Which configurations earlier sweeps in the same database tried on this plan's validation windows, so the deflated
  * Sharpe counts them as trials: a grid narrowed over successive sweeps is still a selection among all of them. A job
  * an earlier sweep stored counts on a job of this plan when both were judged on the very same windows (the same
- * window key), or when they have the same seed, their validation windows overlap by at least half the shorter one's
+ * window key), or when, whatever their seeds, their validation windows overlap by at least half the shorter one's
  * time (its candles, when none are missing) and they are the same market: this plan's series holds the very candles
  * the earlier window covered (a renamed file too), or, when it does not hold that whole span, the two have the same
  * exchange, symbol and timeframe (src/sweep/jobs.ts marketId). The windows move whenever the grid's largest warm-up
  * changes, a store refresh adds candles or --from moves, while the candles the user chose on stay mostly the same.
+ * Not the seed: the user chose among configurations on those candles whatever seeds trained them, and --seed
+ * reseeds --random's draw, so exploring draws by seed and then narrowing must not drop the earlier trials. An earlier
+ * job keeps its own seed: its Sharpe is one model's, as every Sharpe the DSR compares (src/sweep/select.ts).
  * Erring on counting only lowers the DSR.
  */
 import type { Candles } from '../core/candles.ts';
@@ -44,7 +47,7 @@ function spanKeyIn(candles: Candles, span: ValidationSpan): string | undefined {
  */
 function matchOf(e: EarlierJob, j: JobSpec, key: string, held: (span: ValidationSpan) => string | undefined): number {
   if (e.windowKey === key) return 2; // above any overlap (at most 1): the very same candles
-  if (e.seed !== j.seed || !e.validationSpan) return 0;
+  if (!e.validationSpan) return 0;
   const share = overlapShare(e.validationSpan, j.validationSpan);
   if (share < MIN_OVERLAP) return 0;
   const here = held(e.validationSpan);
@@ -54,7 +57,8 @@ function matchOf(e: EarlierJob, j: JobSpec, key: string, held: (span: Validation
 
 /**
  * The results earlier sweeps in this database stored for other configurations on this plan's windows, each placed
- * on the plan's job it overlaps most (each configuration once per plan job: the best-matching result).
+ * on the (market, fold) of the plan's job it overlaps most (each configuration and seed once per window: the
+ * best-matching result).
  */
 export function earlierOutcomes(store: SweepStore, plan: SweepPlan): JobOutcome[] {
   const windows = new Map<string, JobSpec>(plan.jobs.map((j) => [windowKey(j), j]));
@@ -67,14 +71,14 @@ export function earlierOutcomes(store: SweepStore, plan: SweepPlan): JobOutcome[
     return hashes.get(at);
   };
   const best = new Map<string, { score: number; job: JobSpec; earlier: EarlierJob }>();
-  for (const e of store.earlierJobs([...windows.keys()], plan.seeds, current)) {
+  for (const e of store.earlierJobs([...windows.keys()], current)) {
     let placed: { score: number; job: JobSpec; key: string } | undefined;
     for (const [key, job] of windows) {
       const score = matchOf(e, job, key, heldBy(marketIndex.get(job.market.dataKey) ?? 0));
       if (score > (placed?.score ?? 0)) placed = { score, job, key };
     }
     if (!placed) continue;
-    const slot = `${e.trialKey}\0${placed.key}`;
+    const slot = `${e.trialKey}\0${placed.job.market.dataKey}\0${placed.job.fold.index}\0${e.seed}`;
     if (placed.score > (best.get(slot)?.score ?? 0)) best.set(slot, { ...placed, earlier: e });
   }
   return [...best.values()].flatMap(({ job: j, earlier: e }) => {
@@ -88,7 +92,7 @@ export function earlierOutcomes(store: SweepStore, plan: SweepPlan): JobOutcome[
         label: paramsLabel(e.params),
         market: marketIndex.get(j.market.dataKey) ?? 0,
         fold: j.fold.index,
-        seed: j.seed,
+        seed: e.seed,
         result,
       },
     ];
@@ -96,15 +100,14 @@ export function earlierOutcomes(store: SweepStore, plan: SweepPlan): JobOutcome[
 }
 
 /**
- * What earlier sweeps stored on this plan's markets (by label) and seeds that earlierOutcomes cannot compare: before
- * sweep schema 4, no validation span to overlap and not on this plan's exact windows; before schema 5, validated on
- * candles their training used (store.ts uncomparedEarlierJobs). Not counted as trials, so the verdict says so (a
- * narrowed grid would otherwise look like the only one tried).
+ * What earlier sweeps stored on this plan's markets (by label), whatever their seeds, that earlierOutcomes cannot
+ * compare: before sweep schema 4, no validation span to overlap and not on this plan's exact windows; before schema
+ * 5, validated on candles their training used (store.ts uncomparedEarlierJobs). Not counted as trials, so the verdict
+ * says so (a narrowed grid would otherwise look like the only one tried).
  */
 export function uncomparedEarlier(store: SweepStore, plan: SweepPlan): { jobs: number; sweeps: string[] } {
   return store.uncomparedEarlierJobs(
     plan.markets.map((m) => m.ref.label),
-    plan.seeds,
     plan.jobs.map(windowKey),
     plan.configurations.map((c) => c.key),
     [...new Set(plan.jobs.map(trialKey))],

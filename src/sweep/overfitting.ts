@@ -58,30 +58,60 @@ export function probabilityOfOverfitting(
   blocks: number,
   measure: PerformanceMeasure = sharpeMeasure,
 ): PboResult {
+  const configurations = matrix[0]?.length ?? 0;
+  return cscv(matrix.length, configurations, blocks, (n, rows) => measure(rows.map((t) => matrix[t][n])));
+}
+
+/**
+ * PBO by CSCV where each configuration is several models (a sweep's seeds, each a model one would deploy):
+ * `models[n]` holds configuration n's models' returns, every series as long, in time order; a configuration's
+ * performance over some rows is the mean of its models' `measure` there, not the measure of their averaged returns
+ * (an equal-weight mix of the models, which nobody trades and whose spread averaging lowers).
+ */
+export function modelsProbabilityOfOverfitting(
+  models: readonly (readonly (readonly number[])[])[],
+  blocks: number,
+  measure: PerformanceMeasure = sharpeMeasure,
+): PboResult {
+  const length = models[0]?.[0]?.length ?? 0;
+  return cscv(length, models.length, blocks, (n, rows) => {
+    const each = models[n].map((series) => measure(rows.map((t) => series[t])));
+    return each.reduce((a, b) => a + b, 0) / each.length;
+  });
+}
+
+/** CSCV over `length` rows of `configurations` columns; `value(n, rows)` is column n's performance over those rows. */
+function cscv(
+  length: number,
+  configurations: number,
+  blocks: number,
+  value: (n: number, rows: readonly number[]) => number,
+): PboResult {
   if (!(Number.isInteger(blocks) && blocks >= 2 && blocks % 2 === 0))
     throw new Error(`CSCV needs an even number of blocks ≥ 2, got ${blocks}`);
-  const configurations = matrix[0]?.length ?? 0;
-  const size = Math.floor(matrix.length / blocks);
+  const size = Math.floor(length / blocks);
   if (configurations < 2 || size < 1) throw new Error(`CSCV needs ≥ 2 configurations and ≥ ${blocks} rows`);
-  const first = matrix.length - size * blocks;
-  const column = (n: number, chosen: readonly number[]): number[] => {
+  const first = length - size * blocks;
+  const rowsOf = (chosen: readonly number[]): number[] => {
     const out: number[] = [];
-    for (const b of chosen) for (let t = first + b * size; t < first + (b + 1) * size; t++) out.push(matrix[t][n]);
+    for (const b of chosen) for (let t = first + b * size; t < first + (b + 1) * size; t++) out.push(t);
     return out;
   };
   const logits: number[] = [];
   for (const inSample of halves(blocks, blocks / 2)) {
     const outSample = Array.from({ length: blocks }, (_, b) => b).filter((b) => !inSample.includes(b));
+    const inRows = rowsOf(inSample);
+    const outRows = rowsOf(outSample);
     let best = 0;
     let bestValue = -Infinity;
     for (let n = 0; n < configurations; n++) {
-      const v = measure(column(n, inSample));
+      const v = value(n, inRows);
       if (v > bestValue) {
         bestValue = v;
         best = n;
       }
     }
-    const oos = Array.from({ length: configurations }, (_, n) => measure(column(n, outSample)));
+    const oos = Array.from({ length: configurations }, (_, n) => value(n, outRows));
     const omega = rankOf(oos, best) / (configurations + 1);
     logits.push(Math.log(omega / (1 - omega)));
   }

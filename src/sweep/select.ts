@@ -2,15 +2,20 @@
  * Selection that does not fool the user: configurations ranked by their validation score alone (Sharpe after
  * costs, mean over seeds, folds and markets); test metrics summarised beside but never used to rank; and the
  * overfitting statistics of the choice (deflated Sharpe ratio of the winner, PBO by CSCV) over the validation
- * returns every configuration earned on the very same candles.
+ * returns every configuration's trained models (one per seed) earned on the very same candles.
  */
 import type { Params } from './grid.ts';
 import type { JobResult, MetricsJson } from './jobs.ts';
-import { deflatedSharpeOf, returnMoments, type DeflatedSharpe } from '../market/deflated-sharpe.ts';
+import {
+  deflatedSharpeOfMoments,
+  returnMoments,
+  type DeflatedSharpe,
+  type ReturnMoments,
+} from '../market/deflated-sharpe.ts';
 import { mean as meanOf, sampleVariance } from '../core/numbers.ts';
 import { metricsToJson } from '../market/metrics.ts';
 import { spreadNote, type MeanAndSpread } from '../backtest/spread-note.ts';
-import { cscvBlocks, probabilityOfOverfitting, type PboResult } from './overfitting.ts';
+import { cscvBlocks, modelsProbabilityOfOverfitting, type PboResult } from './overfitting.ts';
 
 export interface MeanSd {
   mean: Record<string, number>;
@@ -32,15 +37,24 @@ export interface ConfigSummary {
   validation: MeanSd;
   /** Test metrics over the same runs: reported, never used to rank. */
   test: MeanSd;
-  /** Seed-averaged per-candle validation returns, markets and folds in order (NaN where a whole window failed). */
-  validationSeries: number[];
-  /** The open time of the candle each return ends on, beside validationSeries (empty when the windows give none). */
+  /** The open time of the candle each validation return ends on, markets and folds in order (empty when unknown). */
   validationTimes: number[];
+  /**
+   * Per seed, one trained model's per-candle validation returns, markets and folds in order (a window it did not
+   * finish left out), and their times (empty when a window's are unknown): what the DSR tests and PBO ranks.
+   */
+  seedSeries: SeedSeries[];
   /** The most epoch × margin validations any of its finished jobs chose among (0 with none finished). */
   validations: number;
   /** Per finished job, the sample variance of its epoch × margin trial Sharpes (0 with one trial). */
   jobTrialVariances: number[];
   complete: boolean;
+}
+
+interface SeedSeries {
+  seed: number;
+  returns: number[];
+  times: number[];
 }
 
 export interface JobOutcome {
@@ -107,6 +121,26 @@ interface ValidationWindow {
 }
 
 /**
+ * Each seed's returns over the windows, in their order: a model's own, whatever a window's length (an earlier sweep's
+ * job has its own window); their times where every window it ran gives them for as many returns.
+ */
+function seedSeriesOf(done: readonly JobOutcome[], windows: readonly ValidationWindow[]): SeedSeries[] {
+  return [...new Set(done.map((o) => o.seed))].map((seed) => {
+    const returns: number[] = [];
+    let times: number[] | undefined = [];
+    for (const w of windows) {
+      const r = done.find((o) => o.seed === seed && o.market === w.market && o.fold === w.fold)?.result;
+      if (!r) continue;
+      // one at a time: push(...) overflows the stack for a window as long as a candle series
+      for (const x of r.validationReturns) returns.push(x);
+      if (times && w.times?.length === r.validationReturns.length) for (const t of w.times) times.push(t);
+      else times = undefined;
+    }
+    return { seed, returns, times: times ?? [] };
+  });
+}
+
+/**
  * One summary per configuration, best validation score first (ties by key, so the order is reproducible).
  * `windows` lists each (market, fold) validation window with its length, in the order the series stacks them.
  */
@@ -120,20 +154,14 @@ export function rankConfigurations(
   for (const [key, list] of byConfig) {
     const done = list.filter((o) => o.result);
     const validation = meanSd(done.map((o) => o.result!.validation));
-    const series: number[] = [];
     const times: number[] = [];
     let complete = true;
-    for (const w of windows.filter((v) => v.config === undefined || v.config === key)) {
+    const own = windows.filter((v) => v.config === undefined || v.config === key);
+    for (const w of own) {
       // one at a time: push(...w.times) overflows the stack for a window as long as a candle series
       for (const t of w.times ?? []) times.push(t);
-      const seeds = done
-        .filter((o) => o.market === w.market && o.fold === w.fold)
-        .map((o) => o.result!.validationReturns);
-      if (seeds.length === 0 || seeds.some((s) => s.length !== w.length)) complete = false;
-      for (let i = 0; i < w.length; i++) {
-        const xs = seeds.filter((s) => s.length === w.length).map((s) => s[i]);
-        series.push(xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
-      }
+      const seeds = done.filter((o) => o.market === w.market && o.fold === w.fold);
+      if (seeds.length === 0 || seeds.some((o) => o.result!.validationReturns.length !== w.length)) complete = false;
     }
     out.push({
       key,
@@ -146,8 +174,8 @@ export function rankConfigurations(
       scoreSd: validation.sd.sharpe,
       validation,
       test: meanSd(done.map((o) => o.result!.test)),
-      validationSeries: series,
       validationTimes: times,
+      seedSeries: seedSeriesOf(done, own),
       validations: Math.max(0, ...done.map((o) => o.result!.trialSharpes?.length ?? 1)),
       jobTrialVariances: done.map((o) => sampleVariance(o.result!.trialSharpes ?? []) || 0),
       complete: complete && done.length === list.length,
@@ -163,13 +191,13 @@ export interface SelectionStatistics {
    */
   trials: number;
   /**
-   * Of those, the configurations earlier sweeps in the same database tried on overlapping candles (the same market
-   * and seed, validation windows sharing at least half their candles: src/sweep/earlier.ts) and this one did not:
+   * Of those, the configurations earlier sweeps in the same database tried on overlapping candles (the same market,
+   * any seed, validation windows sharing at least half their candles: src/sweep/earlier.ts) and this one did not:
    * the user chose among them too, by narrowing the grid.
    */
   earlierTrials: number;
   /**
-   * Jobs earlier sweeps stored on this plan's markets and seeds that cannot be compared: before sweep schema 4 and not
+   * Jobs earlier sweeps stored on this plan's markets (any seed) that cannot be compared: before sweep schema 4 and not
    * on its exact windows (no stored validation span to overlap), or before schema 5 (validated on candles their
    * training used). They are not in `trials` (and the DSR may be too high) until their sweeps are run again. Absent
    * when there are none.
@@ -183,6 +211,11 @@ export interface SelectionStatistics {
   validationsPerJob: number;
   /** Configurations whose every job finished (the columns PBO ranks). */
   complete: number;
+  /**
+   * The winner's seeds: the Sharpe ratio the DSR tests, as each one PBO ranks, is one trained model's, the mean over
+   * these seeds of each seed's (not the Sharpe of their averaged returns, which no single model earns).
+   */
+  seeds: number;
   dsr?: DeflatedSharpe;
   pbo?: PboResult;
   /** Why a statistic is missing. */
@@ -192,8 +225,32 @@ export interface SelectionStatistics {
 const sameTimes = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((t, i) => t === b[i]);
 
-/** Sharpe of the finite part of a series (a configuration with a failed window still has the others). */
-const finiteSharpe = (series: readonly number[]) => returnMoments(series.filter((x) => Number.isFinite(x))).sharpe;
+/**
+ * Per-period moments of one trained model, the thing `--save-strategy` and `bot backtest` deploy (one model per seed;
+ * sweeps have no ensemble): each seed's over its own returns, averaged over the seeds. Not the moments of the
+ * seed-averaged returns: that equal-weight mix of the seeds is no model anyone trades, and averaging lowers the spread,
+ * so its Sharpe is higher. T, the track record's length (Bailey & López de Prado 2014, "The Deflated Sharpe Ratio":
+ * the number of returns the Sharpe ratio is estimated from), is a seed's: it counts each return date once, as the
+ * markets' returns stacked from the same dates are not independent observations (markets move together), so stacking
+ * 2 markets must not double T.
+ */
+function singleModelMoments(c: ConfigSummary): ReturnMoments {
+  const perSeed = c.seedSeries.map((s) => {
+    const finite = s.returns.map((x) => Number.isFinite(x));
+    const m = returnMoments(s.returns.filter((_, i) => finite[i]));
+    const dates = s.times.length === s.returns.length ? new Set(s.times.filter((_, i) => finite[i])).size : m.n;
+    return { ...m, n: dates };
+  });
+  const avg = (f: (m: ReturnMoments) => number) => (perSeed.length ? meanOf(perSeed.map(f)) : 0);
+  return {
+    n: avg((m) => m.n),
+    mean: avg((m) => m.mean),
+    sd: avg((m) => m.sd),
+    sharpe: avg((m) => m.sharpe),
+    skewness: avg((m) => m.skewness),
+    kurtosis: perSeed.length ? avg((m) => m.kurtosis) : 3,
+  };
+}
 
 /**
  * The deflated Sharpe ratio of the winner. The selection is nested: each job chose its epoch × margin on its
@@ -202,6 +259,7 @@ const finiteSharpe = (series: readonly number[]) => returnMoments(series.filter(
  * V is the variance of the configurations' Sharpe ratios (between) plus the mean variance of a job's epoch × margin
  * trial Sharpes (within, on one window and seed). The between part is unknown when several configurations were
  * tried and only one finished. `ranked` holds the configurations earlier sweeps tried on overlapping windows too.
+ * Every Sharpe ratio here is one model's (singleModelMoments), the winner's as its trials'.
  */
 function winnerDeflatedSharpe(ranked: readonly ConfigSummary[], winner: ConfigSummary, tried: number) {
   const finished = ranked.filter((c) => c.runs > 0);
@@ -209,18 +267,10 @@ function winnerDeflatedSharpe(ranked: readonly ConfigSummary[], winner: ConfigSu
   const trials = ranked
     .filter((c) => c.runs > 0 || c.failed > 0)
     .reduce((n, c) => n + (c.runs > 0 ? Math.max(1, c.validations) : perJob), 0);
-  const between = tried > 1 ? sampleVariance(finished.map((c) => finiteSharpe(c.validationSeries))) : 0;
+  const between = tried > 1 ? sampleVariance(finished.map((c) => singleModelMoments(c).sharpe)) : 0;
   const within = finished.flatMap((c) => c.jobTrialVariances);
   const variance = between + within.reduce((a, b) => a + b, 0) / Math.max(1, within.length);
-  const finite = winner.validationSeries.map((x) => Number.isFinite(x));
-  const series = winner.validationSeries.filter((_, i) => finite[i]);
-  // T, the track record's length (Bailey & López de Prado 2014, "The Deflated Sharpe Ratio": the number of returns
-  // the Sharpe ratio is estimated from), counts each return date once: the markets' returns stacked from the same
-  // dates are not independent observations (markets move together), so stacking 2 markets must not double T.
-  const dates =
-    winner.validationTimes.length === finite.length ? winner.validationTimes.filter((_, i) => finite[i]) : [];
-  const observations = dates.length ? new Set(dates).size : undefined;
-  return { perJob, dsr: deflatedSharpeOf(series, trials, variance, observations) };
+  return { perJob, dsr: deflatedSharpeOfMoments(singleModelMoments(winner), trials, variance) };
 }
 
 /**
@@ -245,6 +295,7 @@ export function selectionStatistics(
       earlierTrials,
       validationsPerJob: 0,
       complete: 0,
+      seeds: 0,
       notes: ['no configuration finished'],
     };
   if (!winner.complete) notes.push('the winner has failed jobs: its deflated Sharpe uses the windows that finished');
@@ -257,7 +308,7 @@ export function selectionStatistics(
   if (tried.length > 1 && tried.filter((c) => c.runs > 0).length < 2)
     notes.push(`only 1 of the ${tried.length} configurations tried finished: the others' Sharpe ratios are unknown`);
   let pbo: PboResult | undefined;
-  const rows = complete[0]?.validationSeries.length ?? 0;
+  const rows = complete[0]?.seedSeries[0]?.returns.length ?? 0;
   const blocks = cscvBlocks(rows);
   const sameCandles = complete.every((c) => sameTimes(c.validationTimes, complete[0].validationTimes));
   if (complete.length < 2) notes.push('PBO needs at least 2 complete configurations');
@@ -268,14 +319,17 @@ export function selectionStatistics(
     );
   else if (blocks === 0) notes.push(`PBO needs at least 20 validation candles (have ${rows})`);
   else {
-    const matrix = Array.from({ length: rows }, (_, t) => complete.map((c) => c.validationSeries[t]));
-    pbo = probabilityOfOverfitting(matrix, blocks);
+    pbo = modelsProbabilityOfOverfitting(
+      complete.map((c) => c.seedSeries.map((m) => m.returns)),
+      blocks,
+    );
   }
   return {
     trials: tried.length,
     earlierTrials,
     validationsPerJob: perJob,
     complete: complete.length,
+    seeds: winner.seedSeries.length,
     dsr,
     ...(pbo ? { pbo } : {}),
     notes,
@@ -313,7 +367,7 @@ export function verdict(
     const pct = (d.dsr * 100).toFixed(0);
     const earlier = stats.earlierTrials
       ? `, ${stats.earlierTrials} of them by earlier sweeps in this database on overlapping candles ` +
-        '(the same market and seed, validation windows sharing at least half their candles)'
+        '(the same market, whatever the seed, validation windows sharing at least half their candles)'
       : '';
     const trials =
       `${d.trials} trials (${stats.trials} configuration(s) tried${earlier} × up to ${stats.validationsPerJob} ` +
@@ -344,6 +398,11 @@ export function verdict(
             `other half in ${100 - Number(pct)}% of ${p.splits} splits; the ranking looks stable.`,
     );
   }
+  if (stats.seeds > 1 && (d || p))
+    lines.push(
+      `The Sharpe ratios these test are one trained model's: each seed's, averaged over the ${stats.seeds} seeds ` +
+        "(not the Sharpe of the seeds' averaged returns, a mix no single model earns).",
+    );
   const test = winnerCleanTest.mean.sharpe;
   if (test !== undefined && buyAndHoldTestSharpe !== undefined) {
     const where = 'On the test window(s) after every validation candle (nothing there informed the choice)';

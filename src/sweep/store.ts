@@ -233,24 +233,23 @@ export class SweepStore {
 
   /**
    * The jobs with a result any sweep stored whose trial is none of `exclude` and that were judged on one of
-   * `windowKeys` (the same candles, folds and seed) or with one of `seeds` on a known market and span (which of those
+   * `windowKeys` (the same candles, folds and seed) or on a known market and span, whatever their seed (which of those
    * count is src/sweep/earlier.ts's rule): what earlier sweeps tried. Each job once, whichever sweeps hold it; no
    * results (the caller reads the few it keeps). Jobs stored before sweep schema 4 match by window key only; results
    * stored before schema 5 (validated on candles their training used) never match: uncomparedEarlierJobs names them.
    */
-  earlierJobs(windowKeys: readonly string[], seeds: readonly number[], exclude: readonly string[]): EarlierJob[] {
+  earlierJobs(windowKeys: readonly string[], exclude: readonly string[]): EarlierJob[] {
     const rows = this.db
       .prepare(
         `SELECT j.job_id AS jobId, j.trial_key AS trialKey, j.window_key AS windowKey, min(j.params) AS params,
            max(j.market_id) AS marketId, j.seed, max(j.validation_from) AS spanFrom, max(j.validation_to) AS spanTo,
            max(j.validation_data) AS spanData
          FROM sweep_jobs j JOIN sweep_results r ON r.job_id = j.job_id
-         WHERE (j.window_key IN (SELECT value FROM json_each(?))
-             OR (j.market_id <> '' AND j.seed IN (SELECT value FROM json_each(?))))
+         WHERE (j.window_key IN (SELECT value FROM json_each(?)) OR j.market_id <> '')
            AND j.trial_key <> '' AND j.trial_key NOT IN (SELECT value FROM json_each(?)) AND r.validation_on <> ''
          GROUP BY j.job_id ORDER BY j.trial_key, j.job_id`,
       )
-      .all(JSON.stringify(windowKeys), JSON.stringify(seeds), JSON.stringify(exclude)) as {
+      .all(JSON.stringify(windowKeys), JSON.stringify(exclude)) as {
       jobId: string;
       trialKey: string;
       windowKey: string;
@@ -275,7 +274,7 @@ export class SweepStore {
 
   /**
    * What earlier sweeps tried on this market that src/sweep/earlier.ts cannot compare, on one of `labels` (the market
-   * label each job recorded) with one of `seeds`, of none of the configurations `configKeys` / trials `exclude`: jobs
+   * label each job recorded) with any seed, of none of the configurations `configKeys` / trials `exclude`: jobs
    * with a result stored before sweep schema 4 (no market identity or span, also where another sweep holds the same
    * job) judged on none of `windowKeys`, and results stored before schema 5 (validated over the fold's whole
    * validation window, training segments inside it included), whatever their windows, until a newer result of the
@@ -283,7 +282,6 @@ export class SweepStore {
    */
   uncomparedEarlierJobs(
     labels: readonly string[],
-    seeds: readonly number[],
     windowKeys: readonly string[],
     configKeys: readonly string[],
     exclude: readonly string[],
@@ -292,7 +290,7 @@ export class SweepStore {
       .prepare(
         `SELECT j.job_id AS jobId, group_concat(DISTINCT s.name) AS names
          FROM sweep_jobs j JOIN sweep_results r ON r.job_id = j.job_id JOIN sweep_runs s ON s.id = j.sweep_id
-         WHERE j.market IN (SELECT value FROM json_each(?)) AND j.seed IN (SELECT value FROM json_each(?))
+         WHERE j.market IN (SELECT value FROM json_each(?))
          GROUP BY j.job_id
          HAVING ((max(r.validation_on) = '' AND NOT EXISTS (
                SELECT 1 FROM sweep_jobs k JOIN sweep_results q ON q.job_id = k.job_id
@@ -302,7 +300,7 @@ export class SweepStore {
            AND max(j.trial_key IN (SELECT value FROM json_each(?))) = 0`,
       )
       .all(
-        ...[JSON.stringify(labels), JSON.stringify(seeds), JSON.stringify(windowKeys)],
+        ...[JSON.stringify(labels), JSON.stringify(windowKeys)],
         ...[JSON.stringify(configKeys), JSON.stringify(exclude)],
       ) as { jobId: string; names: string }[];
     const sweeps = [...new Set(rows.flatMap((r) => r.names.split(',')))].sort();

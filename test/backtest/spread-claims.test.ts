@@ -52,7 +52,9 @@ not`, () => {
 
 test(`the sweep's verdict on one seed and one window says there is no spread to judge by; with one beyond the \
 spread it says nothing more`, () => {
-  const stats: SelectionStatistics = { trials: 2, earlierTrials: 0, validationsPerJob: 1, complete: 2, notes: [] };
+  const stats: SelectionStatistics = {
+    ...{ trials: 2, earlierTrials: 0, validationsPerJob: 1, complete: 2, seeds: 1, notes: [] },
+  };
   const one = verdict(stats, { mean: { sharpe: 1.31 }, sd: {} }, { mean: 0.21 }).at(-1) ?? '';
   assert.equal(
     one,

@@ -123,12 +123,13 @@ test('PBO: a configuration best everywhere is not overfit; pure noise is about o
   assert.equal(cscvBlocks(15), 0);
 });
 
-/** A configuration summary with a validation series (NaN where a window failed). */
+/** A configuration summary with one seed's validation series (NaN where a window failed: left out). */
 function summary(key: string, series: number[], runs: number, failed: number): ConfigSummary {
   const empty = { mean: {}, sd: {} };
+  const seedSeries = runs ? [{ seed: 1, returns: series.filter((x) => Number.isFinite(x)), times: [] }] : [];
   return {
     ...{ key, label: key, params: {}, runs, failed, planned: runs + failed, score: runs ? 1 : -Infinity },
-    ...{ validation: empty, test: empty, validationSeries: series, validationTimes: [], complete: failed === 0 },
+    ...{ validation: empty, test: empty, seedSeries, validationTimes: [], complete: failed === 0 },
     ...{ validations: runs ? 1 : 0, jobTrialVariances: Array.from({ length: runs }, () => 0) },
   };
 }
@@ -277,4 +278,66 @@ the folds into other epoch windows); on the same candles it is computed`, () => 
   const other = selectionStatistics([at(summary('a', up, 1, 0), 0), at(summary('b', flat, 1, 0), 5)]);
   assert.equal(other.pbo, undefined);
   assert.ok(other.notes.some((n) => n.startsWith('PBO needs every configuration validated on the same candles')));
+});
+
+test(`the deflated Sharpe tests one trained model's Sharpe (each seed's, averaged over the seeds), not the Sharpe of \
+the seeds' averaged returns, for the winner as for the variance across configurations; by hand`, () => {
+  // a: seed 1 returns 0.02, −0.01, 0.02, −0.01 and seed 2 0.02, −0.01, −0.01, 0.02: each SR 0.2886751 (as in the DSR
+  //   case above), γ₃ 0, γ₄ 1, T 4; one model's SR 0.2886751. b: 0.01, −0.01, … on both seeds, SR 0.
+  //   Every job's trials 0.3, 0.1 (within 0.02), so as in the case of several configurations above: between
+  //   0.0416667, V 0.0616667, N 4, SR₀ 0.2612713, DSR = Φ((0.2886751 − 0.2612713) · √3) = 0.518929
+  // before: the seed-averaged returns 0.02, −0.01, 0.005, 0.005 (mean 0.005, sample sd √0.00015 = 0.0122474):
+  //   SR 0.4082483, γ₄ 2, a mix no single model earns; between 0.4082483² / 2 = 0.0833333: SR₀ 0.338, DSR 0.547
+  const flat = [0.01, -0.01, 0.01, -0.01];
+  const ranked = rankConfigurations(
+    [
+      job('a', 1, 2, up, [0.3, 0.1]),
+      job('a', 2, 2, [0.02, -0.01, -0.01, 0.02], [0.3, 0.1]),
+      job('b', 1, 1, flat, [0.3, 0.1]),
+      job('b', 2, 1, flat, [0.3, 0.1]),
+    ],
+    window4,
+  );
+  const s = selectionStatistics(ranked);
+  assert.equal(ranked[0].key, 'a');
+  close(s.dsr!.sharpe, 0.2886751, 1e-6, 'SR');
+  close(s.dsr!.kurtosis, 1, 1e-9, 'kurtosis');
+  assert.equal(s.dsr!.observations, 4);
+  close(s.dsr!.trialVariance, 0.0616667, 1e-6, 'V');
+  close(s.dsr!.expectedMax, 0.2612713, 1e-6, 'SR₀');
+  close(s.dsr!.dsr, 0.518929, 1e-6, 'DSR');
+  assert.equal(s.seeds, 2);
+  const lines = verdict(s, { mean: { sharpe: 1 }, sd: {} }, { mean: 0.5 });
+  assert.ok(
+    lines.includes(
+      "The Sharpe ratios these test are one trained model's: each seed's, averaged over the 2 seeds (not the Sharpe " +
+        "of the seeds' averaged returns, a mix no single model earns).",
+    ),
+    lines.join('\n'),
+  );
+});
+
+test(`PBO ranks each configuration by its models' mean Sharpe over seeds, not by the Sharpe of their averaged \
+returns; by hand`, () => {
+  // 20 candles: CSCV with 2 blocks of 10 (rows 0–9, 10–19), 2 splits. An alternating series (p, q) over 10 candles
+  // has Sharpe (p + q) / |p − q| · √0.9 (mean (p+q)/2, sample sd |p−q|/2 · √(10/9)).
+  //   a, both seeds, block 1: (0.03, 0.01) → 2 · 0.9487 = 1.897; block 2: seed 1 (0.06, −0.04) → 0.2 · 0.9487 =
+  //   0.190, seed 2 (−0.04, 0.062) → 0.022/0.102 · 0.9487 = 0.205; one model's mean 0.197
+  //   b, both seeds: block 1 (0.01, 0) → 0.949; block 2 (0.02, 0.01) → 3 · 0.9487 = 2.846
+  // IS block 1: a best (1.897 > 0.949), OOS block 2: a 0.197 < b 2.846, rank 1 of 2: ω 1/3, λ < 0 (overfit)
+  // IS block 2: b best, OOS block 1: b 0.949 < a 1.897, rank 1: overfit. PBO = 2/2 = 1.
+  // before: a's seed-averaged block 2 (0.01, 0.011) has Sharpe 0.021/0.001 · 0.9487 = 19.9, so a was best on both
+  //   halves and PBO was 0: the ranking looked stable because of a mix no single model earns
+  const alternating = (p: number, q: number) => Array.from({ length: 10 }, (_, i) => (i % 2 ? q : p));
+  const a1 = [...alternating(0.03, 0.01), ...alternating(0.06, -0.04)];
+  const a2 = [...alternating(0.03, 0.01), ...alternating(-0.04, 0.062)];
+  const b = [...alternating(0.01, 0), ...alternating(0.02, 0.01)];
+  const window20 = [{ market: 0, fold: 0, length: 20 }];
+  const ranked = rankConfigurations(
+    [job('a', 1, 2, a1, [0.1]), job('a', 2, 2, a2, [0.1]), job('b', 1, 1, b, [0.1]), job('b', 2, 1, b, [0.1])],
+    window20,
+  );
+  const s = selectionStatistics(ranked);
+  assert.equal(s.pbo?.splits, 2);
+  assert.equal(s.pbo?.pbo, 1);
 });

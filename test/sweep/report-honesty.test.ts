@@ -36,7 +36,7 @@ const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sweep-honesty-'));
 
 async function planOf(
   grid: string,
-  o: { symbols?: string[]; epochs?: number; dataSeed?: number; count?: number; seeds?: number } = {},
+  o: { symbols?: string[]; epochs?: number; dataSeed?: number; count?: number; seeds?: number; seed?: number } = {},
 ): Promise<{ req: SweepRequest; plan: SweepPlan }> {
   const strategy = await loadStrategy('dqn-dnn');
   if (strategy.kind !== 'agent') throw new Error('dqn-dnn is not an agent strategy');
@@ -44,7 +44,7 @@ async function planOf(
     strategy: 'dqn-dnn',
     grid: [parseGridFlag(grid)],
     seeds: o.seeds ?? 1,
-    seed: 1,
+    seed: o.seed ?? 1,
     folds: 2,
     ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
   };
@@ -187,6 +187,39 @@ configurations the wider sweep tried on the shifted windows`, async () => {
   }
 });
 
+test(`an earlier sweep's configurations count whatever its seed: narrowing the grid under another --seed on the same \
+candles still counts them, each with its own seed`, async () => {
+  const store = SweepStore.open(path.join(tmp(), 'bot.db'));
+  try {
+    const drift = (i: number) => [0.0012, 0.0004][i];
+    await storedSweep(store, 'window=5,10', drift);
+    const sameSeed = await planOf('window=5');
+    const sameReport = buildSweepReport(
+      sameSeed.plan,
+      sameSeed.req,
+      outcomesOf(sameSeed.plan, () => drift(0)),
+      settings,
+      earlierOutcomes(store, sameSeed.plan),
+    );
+    const reseeded = await planOf('window=5', { seed: 3 });
+    const earlier = earlierOutcomes(store, reseeded.plan);
+    // before: nothing counted (the earlier jobs' seed 1 is not this sweep's 3), and nothing said
+    assert.equal(new Set(earlier.map((o) => o.configKey)).size, 1, 'window=10, tried with seed 1');
+    assert.deepEqual([...new Set(earlier.map((o) => o.seed))], [1], 'its own seed');
+    const outcomes = outcomesOf(reseeded.plan, () => drift(0));
+    const report = buildSweepReport(reseeded.plan, reseeded.req, outcomes, settings, earlier);
+    assert.equal(report.statistics.trials, 2);
+    assert.equal(report.statistics.earlierTrials, 1);
+    assert.equal(report.statistics.dsr?.trials, sameReport.statistics.dsr?.trials);
+    assert.ok(
+      report.verdict.some((v) => v.includes('2 configuration(s) tried, 1 of them by earlier sweeps in this database')),
+      report.verdict.join('\n'),
+    );
+  } finally {
+    store.close();
+  }
+});
+
 test(`after a store refresh appends candles the earlier sweep still counts while the validation windows share at \
 least half their candles; the same candles under another name count, other candles named alike do not`, async () => {
   const store = SweepStore.open(path.join(tmp(), 'bot.db'));
@@ -288,6 +321,8 @@ narrowed grid moved the windows, are named as not counted in the verdict and rep
     const uncompared = uncomparedEarlier(store, narrow.plan);
     // the window=10 and window=20 jobs; window=5 is this sweep's own configuration
     assert.deepEqual(uncompared, { jobs: (wideJobs * 2) / 3, sweeps: ['wide-SYN/KRW'] });
+    // under another --seed they are named all the same (before: nothing said)
+    assert.deepEqual(uncomparedEarlier(store, (await planOf('window=5', { seed: 3 })).plan), uncompared);
     const outcomes = outcomesOf(narrow.plan, () => drift(0));
     const report = buildSweepReport(narrow.plan, narrow.req, outcomes, settings, earlier, uncompared);
     const clause =

@@ -95,14 +95,14 @@ by its window key until a re-run of its sweep fills them in`, () => {
     assert.equal(schemaVersion(s.db, SWEEP_SCHEMA), 5);
     // its result is of sweep schema 5's meaning for this test (schema 4's matching is what it checks)
     s.db.prepare(`UPDATE sweep_results SET validation_on = 'epochWindows'`).run();
-    // the old row has no market or span: found by its exact window key, not by its seed alone
+    // the old row has no market or span: found by its exact window key only
     assert.deepEqual(
-      s.earlierJobs([windowKey(j1)], [], ['t-new']).map((e) => [e.jobId, e.marketId]),
+      s.earlierJobs([windowKey(j1)], ['t-new']).map((e) => [e.jobId, e.marketId]),
       [['j1', undefined]],
     );
-    assert.deepEqual(s.earlierJobs([], [1], ['t-new']), []);
+    assert.deepEqual(s.earlierJobs([], ['t-new']), []);
     s.saveSweep('sw0', 'n', 'tiny', {}, [j1]); // a re-run of the old sweep
-    const [again] = s.earlierJobs([], [1], ['t-new']);
+    const [again] = s.earlierJobs([], ['t-new']);
     assert.equal(again.jobId, 'j1');
     assert.equal(again.marketId, JSON.stringify(['file', 'syn', '1h']));
     assert.deepEqual(again.validationSpan, { from: 0, to: 3_600_000, dataKey: 'v1' });
@@ -124,8 +124,8 @@ again`, () => {
     s.saveSweep('sw0', 'old sweep', 'tiny', {}, [j1]);
     const { validationOn: _, ...before } = result('j1', 1);
     s.saveResult('c2', before);
-    const earlier = () => s.earlierJobs([windowKey(j1)], [1], []).map((e) => e.jobId);
-    const uncompared = () => s.uncomparedEarlierJobs(['syn'], [1], [windowKey(j1)], [], []);
+    const earlier = () => s.earlierJobs([windowKey(j1)], []).map((e) => e.jobId);
+    const uncompared = () => s.uncomparedEarlierJobs(['syn'], [windowKey(j1)], [], []);
     // before: counted as a trial of a sweep on the same window, its validation Sharpe partly over training candles
     assert.deepEqual(earlier(), []);
     assert.deepEqual(uncompared(), { jobs: 1, sweeps: ['old sweep'] });
