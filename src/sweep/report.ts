@@ -33,9 +33,11 @@ function baselineLabel(r: SweepReport, n: BaselineName): string {
   return `${n.replace(/_/g, '-')}${rule ? ` (under ${rule})` : ''}`;
 }
 
-/** Random under a configuration's own rule, when the configurations' rules differ: its validation Sharpe. */
+/** Random under a configuration's own rule and sizing, when the configurations' differ: its validation Sharpe. */
 function randomText(c: SweepReport['leaderboard'][number]): string {
-  return c.random ? `${pm(c.random.validation, 'sharpe')} (${ruleText(c.random) ?? 'every candle'})` : '';
+  if (!c.random) return '';
+  const sizing = c.random.sizing ? `, sizing ${c.random.sizing}` : '';
+  return `${pm(c.random.validation, 'sharpe')} (${ruleText(c.random) ?? 'every candle'}${sizing})`;
 }
 
 /** Heatmaps: for each pair of swept keys, the mean score over configurations sharing that pair of values. */

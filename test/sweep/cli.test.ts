@@ -60,6 +60,11 @@ test('malformed grid, flags or file: one line naming the problem, nothing writte
     ['sweep', ...TINY, '--grid', 'window=3,5', '--seeds', '3000000', '--data', csv],
     /^error: the sweep would run 6000000 jobs /,
   );
+  // before: costs=zero won (fee-free) and its "beats buy-and-hold" set it against baselines charged config costs
+  await oneLine(
+    ['sweep', ...TINY, '--grid', 'costs=config,zero', '--random', '1', '--data', csv],
+    /^error: --grid costs: costs are a fact of the market, not a hyper-parameter to tune/,
+  );
   const bad = path.join(dir, 'bad.json');
   writeFileSync(bad, JSON.stringify({ strategy: 'dqn-dnn', grid: { window: [3, 5] }, folds: 'two' }));
   await oneLine(['sweep', '--file', bad, '--data', csv], new RegExp(`^error: ${literal(bad)}: folds: `));

@@ -25,7 +25,7 @@ import { CandleStore } from '../../src/data/store.ts';
 import { migrate } from '../../src/data/migrations.ts';
 import { buildSweepReport } from '../../src/sweep/summary.ts';
 import { recipeCosts, recipeSelection } from '../../src/agents/setup.ts';
-import { runBaselines } from '../../src/backtest/baselines.ts';
+import { BASELINE_NAMES, runBaselines } from '../../src/backtest/baselines.ts';
 import { metricsToJson } from '../../src/market/metrics.ts';
 import { purgedSplit } from '../../src/agents/selection.ts';
 import { rangesText, type IndexRange } from '../../src/agents/splits.ts';
@@ -512,4 +512,31 @@ configuration whose jobs chose otherwise has random under its own on its row`, a
   assert.deepEqual(rows[a]?.rules, report.baselines.random.rules);
   assert.deepEqual(rows[a]?.validation, validation);
   assert.match(sweepSummaryText(report, tmp()), /random \(under fold 1 seed 1: every 1, minHold 48; fold 1 seed 2: /);
+});
+
+test(`a grid over sizing: the baselines trade with the winner's sizing whatever the grid's order, and each row's \
+random with its own (before: all with the first configuration's)`, async () => {
+  const reportOf = async (grid: string) => {
+    const { req, plan } = await planOf(grid);
+    const target = plan.configurations.findIndex((c) => c.params.sizing === 'target');
+    return buildSweepReport(
+      plan,
+      req,
+      outcomesOf(plan, (i) => (i === target ? 0.002 : 0.0005)),
+      settings,
+    );
+  };
+  const first = await reportOf('sizing=target,all');
+  const second = await reportOf('sizing=all,target');
+  assert.equal(first.winner?.params.sizing, 'target');
+  assert.equal(second.winner?.params.sizing, 'target');
+  const sharpe = (r: typeof first) => BASELINE_NAMES.map((n) => r.baselines[n].validation.mean.sharpe);
+  assert.deepEqual(sharpe(second), sharpe(first), 'the baselines do not depend on which sizing the grid lists first');
+  for (const r of [first, second]) {
+    const rows = Object.fromEntries(r.leaderboard.map((c) => [String(c.params.sizing), c.random]));
+    assert.equal(rows.all?.sizing, 'all');
+    assert.equal(rows.target?.sizing, 'target');
+    assert.deepEqual(rows.target?.validation, r.baselines.random.validation, "the winner's row: the baseline random");
+    assert.notDeepEqual(rows.all?.validation, rows.target?.validation, 'each sizing its own random');
+  }
 });
