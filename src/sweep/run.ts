@@ -161,25 +161,25 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
       };
     });
     const dir = o.out ?? path.join(o.settings.sweep.outDir, `sweep-${plan.id}`);
-    const report = await writeSweepReport(
-      dir,
-      buildSweepReport(
-        plan,
-        o.request,
-        outcomes,
-        o.settings,
-        earlierOutcomes(store, plan),
-        uncomparedEarlier(store, plan),
-      ),
+    const built = buildSweepReport(
+      plan,
+      o.request,
+      outcomes,
+      o.settings,
+      earlierOutcomes(store, plan),
+      uncomparedEarlier(store, plan),
     );
-    if (o.saveStrategy && report.winner) {
+    // the winner is saved before any picture is drawn, as report.json is (writeSweepReport): a picture cannot lose it
+    if (o.saveStrategy && built.winner) {
       const name = path.basename(o.saveStrategy, '.ts');
-      writeFileSync(o.saveStrategy, strategyFileText(name, plan.strategy, report.winner.label, report.winner.recipe));
+      writeFileSync(o.saveStrategy, strategyFileText(name, plan.strategy, built.winner.label, built.winner.recipe));
       // strategies are looked up by name in the checkout's strategies/ only: a file saved elsewhere loads by its path
       logger.info(
         `winning configuration saved as ${o.saveStrategy}; run it with --strategy ${strategyArgument(o.saveStrategy)}`,
       );
     }
+    const report = await writeSweepReport(dir, built);
+    for (const note of report.chartNotes ?? []) logger.warn(note);
     if (o.json) console.log(redactJsonText(sweepReportJson(report)));
     else printText(sweepSummaryText(report, dir));
     return { stopped: false, report, dir, ran: todo.length, skipped: done.size };

@@ -140,6 +140,8 @@ export interface SweepReport {
   failures: { jobId: string; label: string; market: string; fold: number; seed: number; error: string }[];
   equity: EquityCurves[];
   files: { json: string; html: string; heatmaps: string[]; equity: string[] };
+  /** Pictures not drawn and why (a heatmap over too many values; a rendering that failed): the report stands. */
+  chartNotes?: string[];
   /**
    * The shortest validation or test window, when it is too short for the annualised figures (Sharpe, the score
    * among them) to mean much (tooShortToAnnualise); absent otherwise.
