@@ -40,6 +40,12 @@ function randomText(c: SweepReport['leaderboard'][number]): string {
   return `${pm(c.random.validation, 'sharpe')} (${ruleText(c.random) ?? 'every candle'}${sizing})`;
 }
 
+/** How the jobs went: `3/4 jobs finished, 1 failed, 2 retried` (retried: tried more than once, whatever their end). */
+function jobsText(r: SweepReport): string {
+  const retried = r.jobs.retried === undefined ? '' : `, ${r.jobs.retried} retried`;
+  return `${r.jobs.finished}/${r.jobs.planned} jobs finished, ${r.jobs.failed} failed${retried}`;
+}
+
 /**
  * Most values of one parameter a heatmap shows: beyond it the picture is unreadable and, at 70 pixels a column, soon
  * past the 32767-pixel limit of the PNG renderer (which crashed the sweep after every job had run).
@@ -137,6 +143,11 @@ const WINDOWS_TEXT =
   "only, which no training segment touches: with more than one (the recipe's selection.windows) training segments " +
   "lie inside the fold's validation window, so it is not ranked on. Each job's test is over the test window.";
 
+/** The pictures not drawn and why, if any. */
+function notesHtml(notes: string[] | undefined): string {
+  return notes?.length ? `<p>Pictures not drawn:</p><ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
+}
+
 function html(dir: string, r: SweepReport): string {
   // configurations trading by different decision rules: each row's own random beside it
   const ruled = r.leaderboard.some((c) => c.random);
@@ -206,7 +217,7 @@ function html(dir: string, r: SweepReport): string {
   const grid =
     `${r.leaderboard.length} configurations × ${r.seeds.length} seed(s) × ` +
     `${r.markets[0]?.folds.length ?? 0} fold(s) · ${r.epochs} epochs`;
-  const jobs = `jobs ${r.jobs.finished}/${r.jobs.planned} finished, ${r.jobs.failed} failed`;
+  const jobs = jobsText(r);
   const boardColumns = ['rank', 'configuration', 'validation Sharpe (mean ± sd)', 'validation return'];
   // the winner's test metrics beside the baselines' on the same windows
   const testTable = (label: string, winnerTest: MeanSd, pick: 'cleanTest' | 'test') =>
@@ -243,7 +254,7 @@ ${r.files.equity.map((f) => img(dir, f, 'winner equity')).join('\n')}
 <h2>Overfitting statistics</h2>${table(['statistic', 'value'], stats)}
 <p>${STATISTICS_TEXT}</p>
 ${r.files.heatmaps.length ? '<h2>Heatmaps</h2>' + r.files.heatmaps.map((f) => img(dir, f, f)).join('\n') : ''}
-${r.chartNotes?.length ? `<p>Pictures not drawn:</p><ul>${r.chartNotes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
+${notesHtml(r.chartNotes)}
 <div class="warn"><h2>Test metrics of every configuration: NOT FOR SELECTION</h2><p>${NOT_FOR_SELECTION_TEXT}</p>
 ${table(
   ['configuration', ...testCols],
@@ -324,7 +335,7 @@ export async function writeSweepReport(dir: string, report: SweepReport): Promis
 /** The console summary: top of the leaderboard, the winner on test beside buy-and-hold, the verdict. */
 export function sweepSummaryText(r: SweepReport, dir: string, top = 10): string {
   const lines = [
-    `sweep ${r.name} (${r.sweepId}): ${r.jobs.finished}/${r.jobs.planned} jobs finished, ${r.jobs.failed} failed`,
+    `sweep ${r.name} (${r.sweepId}): ${jobsText(r)}`,
     '',
     'rank  validation Sharpe (mean ± sd)  configuration',
   ];

@@ -78,7 +78,11 @@ export interface SweepReport {
   }[];
   seeds: number[];
   epochs: number;
-  jobs: { planned: number; finished: number; failed: number };
+  /**
+   * `retried`: the jobs this run tried more than once (a failed try, a worker process that died, a job Redis lost and
+   * the coordinator queued again), whatever their end; absent from reports written before it was counted.
+   */
+  jobs: { planned: number; finished: number; failed: number; retried?: number };
   leaderboard: {
     rank: number;
     key: string;
@@ -232,8 +236,8 @@ function baselineSummary(
   recipe: AgentRecipe,
   rules: ReturnType<typeof randomRulesOf>,
 ): { table: SweepReport['baselines']; bhTest: Float64Array[][] } {
-  // the winner's costs (a grid cannot vary them: checkGrid) and sizing: random and sma-cross trade with it too (like for
-  // like); a grid over sizing may give each configuration its own, so not the first configuration's
+  // the winner's costs (a grid cannot vary them: checkGrid) and sizing: random and sma-cross trade with it too (like
+  // for like); a grid over sizing may give each configuration its own, so not the first configuration's
   const costs = recipeCosts(recipe, settings.account);
   const sizing = recipeSizing(recipe, settings.backtest);
   const val: Record<string, Record<string, unknown>[]> = {};
@@ -514,6 +518,8 @@ export function buildSweepReport(
       planned: outcomes.length,
       finished,
       failed: outcomes.filter((o) => !o.result && o.error !== undefined).length,
+      // the coordinator counts these as the jobs run (runSweep); none here
+      retried: 0,
     },
     leaderboard: ranked.map((c, i) => ({
       rank: i + 1,

@@ -439,6 +439,10 @@ after its report, naming the failure`, async () => {
   const report = readReport(out);
   assert.equal(report.jobs.finished, 1);
   assert.equal(report.jobs.failed, 1);
+  // before: the retries were only in the log; the report and its summary line said nothing of them
+  assert.equal(report.jobs.retried, 1);
+  assert.match(r.stdout, /: 1\/2 jobs finished, 1 failed, 1 retried$/m);
+  assert.match(readFileSync(path.join(out, 'report.html'), 'utf8'), /1\/2 jobs finished, 1 failed, 1 retried/);
   assert.match(report.failures[0].error, /never updated the network/i);
   assert.equal(report.winner?.params['learner.warmup'], 32);
   const sqlite = new Database(db, { readonly: true });
