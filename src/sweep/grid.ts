@@ -126,10 +126,23 @@ function gridSize(grid: readonly GridAxis[]): number {
   return grid.reduce((n, a) => n * a.values.length, 1);
 }
 
-/** Checks a whole grid: no key twice, and not too many configurations. */
+/**
+ * Costs are what the market charges, not a choice to tune: a grid over them ranks the cheapest assumption first and
+ * sets it against baselines charged other costs.
+ */
+function refuseCosts(key: string, where: string): void {
+  if (key === 'costs' || key.startsWith('costs.'))
+    throw new UserError(
+      `${where}: costs are a fact of the market, not a hyper-parameter to tune; set them in the recipe ` +
+        'or the config account section',
+    );
+}
+
+/** Checks a whole grid: no key twice, no grid over costs, and not too many configurations. */
 export function checkGrid(grid: readonly GridAxis[], random?: number): void {
   const keys = new Set<string>();
   for (const a of grid) {
+    refuseCosts(a.key, `--grid ${a.key}`);
     if (keys.has(a.key)) throw new UserError(`--grid ${a.key} is given twice: list all its values in one --grid`);
     for (const k of keys) {
       if (a.key.startsWith(`${k}.`) || k.startsWith(`${a.key}.`))
@@ -207,6 +220,7 @@ export function parseSweepFile(text: string, file: string): SweepFile {
   for (const key of Object.keys(parsed.data.grid)) {
     if (!KEY.test(key))
       throw new UserError(`${file}: grid key "${key}" is not a recipe key (letters and digits, dotted)`);
+    refuseCosts(key, `${file}: grid.${key}`);
     checkAxis({ key, values: parsed.data.grid[key] }, `${file}: grid.${key}`);
   }
   return parsed.data;

@@ -27,6 +27,11 @@ export interface JobEvents {
   onFailure(job: JobSpec, error: string, attempts: number): void;
   /** One try failed and the job goes back in line. */
   onRetry?(job: JobSpec, error: string, attempt: number): void;
+  /**
+   * The queue learnt at the job's end that it took more than one try (a worker died or stalled mid-job, a try
+   * failed), or queued it again after Redis lost it: the report counts such jobs as retried (may come twice a job).
+   */
+  onRetried?(job: JobSpec): void;
 }
 
 interface PoolOptions extends JobEvents {

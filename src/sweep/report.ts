@@ -33,45 +33,79 @@ function baselineLabel(r: SweepReport, n: BaselineName): string {
   return `${n.replace(/_/g, '-')}${rule ? ` (under ${rule})` : ''}`;
 }
 
-/** Random under a configuration's own rule, when the configurations' rules differ: its validation Sharpe. */
+/** Random under a configuration's own rule and sizing, when the configurations' differ: its validation Sharpe. */
 function randomText(c: SweepReport['leaderboard'][number]): string {
-  return c.random ? `${pm(c.random.validation, 'sharpe')} (${ruleText(c.random) ?? 'every candle'})` : '';
+  if (!c.random) return '';
+  const sizing = c.random.sizing ? `, sizing ${c.random.sizing}` : '';
+  return `${pm(c.random.validation, 'sharpe')} (${ruleText(c.random) ?? 'every candle'}${sizing})`;
 }
 
-/** Heatmaps: for each pair of swept keys, the mean score over configurations sharing that pair of values. */
-async function writeHeatmaps(dir: string, r: SweepReport): Promise<string[]> {
-  // a key with one value is not swept: no heatmap for it
-  const axes = r.request.grid.filter((a) => a.values.length > 1);
-  const keys = axes.map((a) => a.key);
+/** How the jobs went: `3/4 jobs finished, 1 failed, 2 retried` (retried: tried more than once, whatever their end). */
+function jobsText(r: SweepReport): string {
+  const retried = r.jobs.retried === undefined ? '' : `, ${r.jobs.retried} retried`;
+  return `${r.jobs.finished}/${r.jobs.planned} jobs finished, ${r.jobs.failed} failed${retried}`;
+}
+
+/**
+ * Most values of one parameter a heatmap shows: beyond it the picture is unreadable and, at 70 pixels a column, soon
+ * past the 32767-pixel limit of the PNG renderer (which crashed the sweep after every job had run).
+ */
+const HEATMAP_MAX_VALUES = 50;
+
+/**
+ * Heatmaps: for each pair of swept keys, the mean score over configurations sharing that pair of values. The axes are
+ * the values the sweep's configurations have (a random search runs a few of a grid's values), in the grid's order; a
+ * pair with more than HEATMAP_MAX_VALUES of either is not drawn, and a picture that cannot be drawn is not either:
+ * each is a note instead (the report is written already).
+ */
+async function writeHeatmaps(dir: string, r: SweepReport): Promise<{ files: string[]; notes: string[] }> {
+  const axes = r.request.grid
+    .map((a) => {
+      const run = new Set(r.leaderboard.map((c) => value(c.params[a.key])));
+      return { key: a.key, values: a.values.map(value).filter((v) => run.has(v)) };
+    })
+    // a key with one value is not swept: no heatmap for it
+    .filter((a) => a.values.length > 1);
   const files: string[] = [];
-  for (let i = 0; i < keys.length; i++) {
-    for (let j = i + 1; j < keys.length; j++) {
-      const xs = axes[i].values.map(value);
-      const ys = axes[j].values.map(value);
-      const cells = ys.map((y) =>
-        xs.map((x) => {
+  const notes: string[] = [];
+  for (let i = 0; i < axes.length; i++) {
+    for (let j = i + 1; j < axes.length; j++) {
+      const [x, y] = [axes[i], axes[j]];
+      const title = `heatmap ${x.key} × ${y.key}`;
+      const many = [x, y].filter((a) => a.values.length > HEATMAP_MAX_VALUES);
+      if (many.length) {
+        const counts = many.map((a) => `${a.key} has ${a.values.length} values`).join(', ');
+        notes.push(`${title} not drawn: ${counts} (at most ${HEATMAP_MAX_VALUES} per axis)`);
+        continue;
+      }
+      const cells = y.values.map((yv) =>
+        x.values.map((xv) => {
           const scores = r.leaderboard
-            .filter((c) => value(c.params[keys[i]]) === x && value(c.params[keys[j]]) === y && c.runs > 0)
+            .filter((c) => value(c.params[x.key]) === xv && value(c.params[y.key]) === yv && c.runs > 0)
             .map((c) => c.score);
           return scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : NaN;
         }),
       );
-      const file = `heatmap-${keys[i]}-${keys[j]}.png`.replace(/[^A-Za-z0-9_.-]/g, '_');
-      await writeSvgPng(
-        path.join(dir, file),
-        heatmapSvg({
-          title: `validation score: ${keys[i]} × ${keys[j]}`,
-          xLabel: keys[i],
-          yLabel: keys[j],
-          xValues: xs,
-          yValues: ys,
-          cells,
-        }),
-      );
-      files.push(file);
+      const file = `heatmap-${x.key}-${y.key}.png`.replace(/[^A-Za-z0-9_.-]/g, '_');
+      const svg = heatmapSvg({
+        title: `validation score: ${x.key} × ${y.key}`,
+        ...{ xLabel: x.key, yLabel: y.key, xValues: x.values, yValues: y.values, cells },
+      });
+      if (await drawn(path.join(dir, file), svg, title, notes)) files.push(file);
     }
   }
-  return files;
+  return { files, notes };
+}
+
+/** Renders one picture; a failure is a note naming it, never the end of the report. */
+async function drawn(file: string, svg: string, what: string, notes: string[]): Promise<boolean> {
+  try {
+    await writeSvgPng(file, svg);
+    return true;
+  } catch (e) {
+    notes.push(`${what} not drawn: ${(e as Error).message.split('\n')[0]}`);
+    return false;
+  }
 }
 
 function table(columns: string[], rows: string[][], cls = ''): string {
@@ -108,6 +142,11 @@ const WINDOWS_TEXT =
   "The ranking's validation Sharpe (and the returns the deflated Sharpe and PBO read) is over those epoch windows " +
   "only, which no training segment touches: with more than one (the recipe's selection.windows) training segments " +
   "lie inside the fold's validation window, so it is not ranked on. Each job's test is over the test window.";
+
+/** The pictures not drawn and why, if any. */
+function notesHtml(notes: string[] | undefined): string {
+  return notes?.length ? `<p>Pictures not drawn:</p><ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
+}
 
 function html(dir: string, r: SweepReport): string {
   // configurations trading by different decision rules: each row's own random beside it
@@ -178,7 +217,7 @@ function html(dir: string, r: SweepReport): string {
   const grid =
     `${r.leaderboard.length} configurations × ${r.seeds.length} seed(s) × ` +
     `${r.markets[0]?.folds.length ?? 0} fold(s) · ${r.epochs} epochs`;
-  const jobs = `jobs ${r.jobs.finished}/${r.jobs.planned} finished, ${r.jobs.failed} failed`;
+  const jobs = jobsText(r);
   const boardColumns = ['rank', 'configuration', 'validation Sharpe (mean ± sd)', 'validation return'];
   // the winner's test metrics beside the baselines' on the same windows
   const testTable = (label: string, winnerTest: MeanSd, pick: 'cleanTest' | 'test') =>
@@ -215,6 +254,7 @@ ${r.files.equity.map((f) => img(dir, f, 'winner equity')).join('\n')}
 <h2>Overfitting statistics</h2>${table(['statistic', 'value'], stats)}
 <p>${STATISTICS_TEXT}</p>
 ${r.files.heatmaps.length ? '<h2>Heatmaps</h2>' + r.files.heatmaps.map((f) => img(dir, f, f)).join('\n') : ''}
+${notesHtml(r.chartNotes)}
 <div class="warn"><h2>Test metrics of every configuration: NOT FOR SELECTION</h2><p>${NOT_FOR_SELECTION_TEXT}</p>
 ${table(
   ['configuration', ...testCols],
@@ -259,31 +299,43 @@ function equityFileName(symbol: string | undefined, markets: number, index: numb
   return `equity-winner-${symbol ? symbol.replace(/[^A-Za-z0-9]+/g, '-') : index + 1}.png`;
 }
 
-/** Writes the folder; returns the report with its file names filled in. */
+/**
+ * Writes the folder; returns the report with its file names (and the notes of pictures not drawn) filled in.
+ * report.json and report.html are written before any picture and again after them, so a picture that fails (a
+ * renderer limit, a full disk) costs that picture, not the report.
+ */
 export async function writeSweepReport(dir: string, report: SweepReport): Promise<SweepReport> {
   mkdirSync(dir, { recursive: true });
+  const write = (r: SweepReport) => {
+    writeFileSync(path.join(dir, 'report.json'), sweepReportJson(r));
+    writeFileSync(path.join(dir, 'report.html'), html(dir, r));
+  };
+  write({ ...report, files: { ...report.files, heatmaps: [], equity: [] } });
+  const heatmaps = await writeHeatmaps(dir, report);
+  const notes = [...heatmaps.notes];
+  const equity: string[] = [];
+  for (const [i, e] of report.equity.entries()) {
+    if (e.seeds.length === 0) continue;
+    const file = equityFileName(e.symbol, report.equity.length, i);
+    const svg = equityLinesSvg({
+      title: `winner ${report.winner?.label ?? ''} on ${e.market}: test windows vs buy-and-hold`,
+      ...e,
+    });
+    if (await drawn(path.join(dir, file), svg, `equity picture ${file}`, notes)) equity.push(file);
+  }
   const r: SweepReport = {
     ...report,
-    files: { ...report.files, heatmaps: await writeHeatmaps(dir, report), equity: [] },
+    files: { ...report.files, heatmaps: heatmaps.files, equity },
+    ...(notes.length ? { chartNotes: notes } : {}),
   };
-  for (const [i, e] of r.equity.entries()) {
-    if (e.seeds.length === 0) continue;
-    const file = equityFileName(e.symbol, r.equity.length, i);
-    await writeSvgPng(
-      path.join(dir, file),
-      equityLinesSvg({ title: `winner ${r.winner?.label ?? ''} on ${e.market}: test windows vs buy-and-hold`, ...e }),
-    );
-    r.files.equity.push(file);
-  }
-  writeFileSync(path.join(dir, 'report.json'), sweepReportJson(r));
-  writeFileSync(path.join(dir, 'report.html'), html(dir, r));
+  write(r);
   return r;
 }
 
 /** The console summary: top of the leaderboard, the winner on test beside buy-and-hold, the verdict. */
 export function sweepSummaryText(r: SweepReport, dir: string, top = 10): string {
   const lines = [
-    `sweep ${r.name} (${r.sweepId}): ${r.jobs.finished}/${r.jobs.planned} jobs finished, ${r.jobs.failed} failed`,
+    `sweep ${r.name} (${r.sweepId}): ${jobsText(r)}`,
     '',
     'rank  validation Sharpe (mean ± sd)  configuration',
   ];

@@ -80,6 +80,8 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
       const config = plan.configurations.find((c) => c.key === j.configKey)?.label ?? j.configKey;
       return `${config} ${j.market.symbol} fold ${j.fold.index + 1} seed ${j.seed}`;
     };
+    // the jobs of this run that needed more than one try: report.json's jobs.retried
+    const retried = new Set<string>();
     const events: JobEvents = {
       onResult: (job: JobSpec, result: JobResult) => {
         if (result.code !== plan.code) {
@@ -97,8 +99,11 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
         store.saveFailure(job.id, error, attempts);
         progress.jobFailed(labelOf(job), error);
       },
-      onRetry: (job, error, attempt) =>
-        logger.warn(`try ${attempt} of ${labelOf(job)} failed (${error}); trying again`),
+      onRetry: (job, error, attempt) => {
+        retried.add(job.id);
+        logger.warn(`try ${attempt} of ${labelOf(job)} failed (${error}); trying again`);
+      },
+      onRetried: (job) => retried.add(job.id),
     };
     const markets = new Map<string, Candles>(plan.markets.map((m) => [m.ref.dataKey, m.candles]));
     const unwatch = o.stop?.onChange((level) => {
@@ -161,25 +166,25 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
       };
     });
     const dir = o.out ?? path.join(o.settings.sweep.outDir, `sweep-${plan.id}`);
-    const report = await writeSweepReport(
-      dir,
-      buildSweepReport(
-        plan,
-        o.request,
-        outcomes,
-        o.settings,
-        earlierOutcomes(store, plan),
-        uncomparedEarlier(store, plan),
-      ),
+    const built = buildSweepReport(
+      plan,
+      o.request,
+      outcomes,
+      o.settings,
+      earlierOutcomes(store, plan),
+      uncomparedEarlier(store, plan),
     );
-    if (o.saveStrategy && report.winner) {
+    // the winner is saved before any picture is drawn, as report.json is (writeSweepReport): a picture cannot lose it
+    if (o.saveStrategy && built.winner) {
       const name = path.basename(o.saveStrategy, '.ts');
-      writeFileSync(o.saveStrategy, strategyFileText(name, plan.strategy, report.winner.label, report.winner.recipe));
+      writeFileSync(o.saveStrategy, strategyFileText(name, plan.strategy, built.winner.label, built.winner.recipe));
       // strategies are looked up by name in the checkout's strategies/ only: a file saved elsewhere loads by its path
       logger.info(
         `winning configuration saved as ${o.saveStrategy}; run it with --strategy ${strategyArgument(o.saveStrategy)}`,
       );
     }
+    const report = await writeSweepReport(dir, { ...built, jobs: { ...built.jobs, retried: retried.size } });
+    for (const note of report.chartNotes ?? []) logger.warn(note);
     if (o.json) console.log(redactJsonText(sweepReportJson(report)));
     else printText(sweepSummaryText(report, dir));
     return { stopped: false, report, dir, ran: todo.length, skipped: done.size };

@@ -46,12 +46,14 @@ interface EquityCurves {
 }
 
 /**
- * A leaderboard row's random, when the configurations trade by different rules: under this configuration's (`rule`,
- * or each fold's or job's in `rules`), on its own epoch windows, mean ± sd over (market, fold[, job]).
+ * A leaderboard row's random, when the configurations trade by different rules or sizings: under this configuration's
+ * (`rule`, or each fold's or job's in `rules`), with its sizing (`sizing`, named when the sizings differ), on its own
+ * epoch windows, mean ± sd over (market, fold[, job]).
  */
 interface LeaderRandom {
   rule?: ScheduleRule;
   rules?: { run: string; rule: ScheduleRule }[];
+  sizing?: AgentRecipe['sizing'];
   validation: MeanSd;
 }
 
@@ -76,7 +78,11 @@ export interface SweepReport {
   }[];
   seeds: number[];
   epochs: number;
-  jobs: { planned: number; finished: number; failed: number };
+  /**
+   * `retried`: the jobs this run tried more than once (a failed try, a worker process that died, a job Redis lost and
+   * the coordinator queued again), whatever their end; absent from reports written before it was counted.
+   */
+  jobs: { planned: number; finished: number; failed: number; retried?: number };
   leaderboard: {
     rank: number;
     key: string;
@@ -88,8 +94,9 @@ export interface SweepReport {
     scoreSd?: number;
     validation: MeanSd;
     /**
-     * When the configurations trade by different decision rules: random under this configuration's rule, on its own
-     * epoch windows (as `baselines.random` is on the winner's), mean ± sd over (market, fold) of its metrics.
+     * When the configurations trade by different decision rules or sizings: random under this configuration's rule
+     * and with its sizing, on its own epoch windows (as `baselines.random` is on the winner's), mean ± sd over
+     * (market, fold) of its metrics.
      */
     random?: LeaderRandom;
   }[];
@@ -137,6 +144,8 @@ export interface SweepReport {
   failures: { jobId: string; label: string; market: string; fold: number; seed: number; error: string }[];
   equity: EquityCurves[];
   files: { json: string; html: string; heatmaps: string[]; equity: string[] };
+  /** Pictures not drawn and why (a heatmap over too many values; a rendering that failed): the report stands. */
+  chartNotes?: string[];
   /**
    * The shortest validation or test window, when it is too short for the annualised figures (Sharpe, the score
    * among them) to mean much (tooShortToAnnualise); absent otherwise.
@@ -227,9 +236,10 @@ function baselineSummary(
   recipe: AgentRecipe,
   rules: ReturnType<typeof randomRulesOf>,
 ): { table: SweepReport['baselines']; bhTest: Float64Array[][] } {
-  const costs = recipeCosts(plan.configurations[0].recipe, settings.account);
-  // the sizing the configurations trade with: random and sma-cross trade with it too (like for like)
-  const sizing = recipeSizing(plan.configurations[0].recipe, settings.backtest);
+  // the winner's costs (a grid cannot vary them: checkGrid) and sizing: random and sma-cross trade with it too (like
+  // for like); a grid over sizing may give each configuration its own, so not the first configuration's
+  const costs = recipeCosts(recipe, settings.account);
+  const sizing = recipeSizing(recipe, settings.backtest);
   const val: Record<string, Record<string, unknown>[]> = {};
   const test: Record<string, Record<string, unknown>[]> = {};
   const clean: Record<string, Record<string, unknown>[]> = {};
@@ -293,9 +303,9 @@ function baselineSummary(
 }
 
 /**
- * Random under each configuration's own rules (its jobs', randomRulesOf) on its own epoch windows, when they differ
- * from the winner's (else `baselines.random` is every configuration's): configurations sharing rules and split share
- * one run.
+ * Random under each configuration's own rules (its jobs', randomRulesOf) and with its own sizing on its own epoch
+ * windows, when the configurations' rules or sizings differ (else `baselines.random` is every configuration's):
+ * configurations sharing rules, split and sizing share one run.
  */
 function randomByConfiguration(
   plan: SweepPlan,
@@ -305,14 +315,18 @@ function randomByConfiguration(
 ): Map<string, LeaderRandom> {
   const byConfig = new Map<string, LeaderRandom>();
   const rules = plan.configurations.map((c) => randomRulesOf(plan, outcomes, c.key, c.recipe));
-  if (new Set(rules.map((r) => JSON.stringify(r.named))).size < 2) return byConfig;
-  const costs = recipeCosts(plan.configurations[0].recipe, settings.account);
-  const sizing = recipeSizing(plan.configurations[0].recipe, settings.backtest);
+  // each configuration's own sizing (a grid over sizing): its random trades with it, like for like
+  const sizings = plan.configurations.map((c) => recipeSizing(c.recipe, settings.backtest));
+  const differ = (xs: unknown[]) => new Set(xs.map((x) => JSON.stringify(x))).size > 1;
+  const sized = differ(sizings);
+  if (!differ(rules.map((r) => r.named)) && !sized) return byConfig;
   const done = new Map<string, MeanSd>();
   plan.configurations.forEach((c, i) => {
+    const costs = recipeCosts(c.recipe, settings.account);
+    const sizing = sizings[i];
     const { windows, places } = rules[i];
     const splits = windows.map((w) => splitOf(c.recipe, w.fold).validation);
-    const key = JSON.stringify([places, splits]);
+    const key = JSON.stringify([places, splits, sizing, costs]);
     let validation = done.get(key);
     if (!validation) {
       const folds = places.map((p) =>
@@ -329,7 +343,11 @@ function randomByConfiguration(
       done.set(key, validation);
     }
     const r = rules[i];
-    byConfig.set(c.key, { ...(r.one ? { rule: r.one } : { rules: r.named }), validation });
+    byConfig.set(c.key, {
+      ...(r.one ? { rule: r.one } : { rules: r.named }),
+      ...(sized ? { sizing: c.recipe.sizing } : {}),
+      validation,
+    });
   });
   return byConfig;
 }
@@ -500,6 +518,8 @@ export function buildSweepReport(
       planned: outcomes.length,
       finished,
       failed: outcomes.filter((o) => !o.result && o.error !== undefined).length,
+      // the coordinator counts these as the jobs run (runSweep); none here
+      retried: 0,
     },
     leaderboard: ranked.map((c, i) => ({
       rank: i + 1,

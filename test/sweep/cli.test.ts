@@ -60,6 +60,11 @@ test('malformed grid, flags or file: one line naming the problem, nothing writte
     ['sweep', ...TINY, '--grid', 'window=3,5', '--seeds', '3000000', '--data', csv],
     /^error: the sweep would run 6000000 jobs /,
   );
+  // before: costs=zero won (fee-free) and its "beats buy-and-hold" set it against baselines charged config costs
+  await oneLine(
+    ['sweep', ...TINY, '--grid', 'costs=config,zero', '--random', '1', '--data', csv],
+    /^error: --grid costs: costs are a fact of the market, not a hyper-parameter to tune/,
+  );
   const bad = path.join(dir, 'bad.json');
   writeFileSync(bad, JSON.stringify({ strategy: 'dqn-dnn', grid: { window: [3, 5] }, folds: 'two' }));
   await oneLine(['sweep', '--file', bad, '--data', csv], new RegExp(`^error: ${literal(bad)}: folds: `));
@@ -434,6 +439,10 @@ after its report, naming the failure`, async () => {
   const report = readReport(out);
   assert.equal(report.jobs.finished, 1);
   assert.equal(report.jobs.failed, 1);
+  // before: the retries were only in the log; the report and its summary line said nothing of them
+  assert.equal(report.jobs.retried, 1);
+  assert.match(r.stdout, /: 1\/2 jobs finished, 1 failed, 1 retried$/m);
+  assert.match(readFileSync(path.join(out, 'report.html'), 'utf8'), /1\/2 jobs finished, 1 failed, 1 retried/);
   assert.match(report.failures[0].error, /never updated the network/i);
   assert.equal(report.winner?.params['learner.warmup'], 32);
   const sqlite = new Database(db, { readonly: true });

@@ -61,6 +61,24 @@ test('a malformed --grid is one line naming the bad part', () => {
   );
 });
 
+test(`a grid over costs (flags, file or --random) is refused in one line: a market fact, not a hyper-parameter \
+(before: the fee-free configuration won against baselines charged the configured costs)`, () => {
+  oneLineError(
+    () => checkGrid([parseGridFlag('costs=config,zero')]),
+    /^--grid costs: costs are a fact of the market, not a hyper-parameter to tune/,
+  );
+  oneLineError(
+    () => checkGrid([parseGridFlag('window=3,5'), parseGridFlag('costs=config,zero')], 2),
+    /^--grid costs: costs are a fact/,
+  );
+  oneLineError(
+    () => parseSweepFile('{"strategy": "dqn-dnn", "grid": {"costs": ["config", "zero"]}}', 'sweep.json'),
+    /^sweep\.json: grid\.costs: costs are a fact of the market/,
+  );
+  // sizing is the strategy's choice: it may be swept
+  checkGrid([parseGridFlag('sizing=all,target')]);
+});
+
 test('a malformed sweep file is one line naming the file and the field', () => {
   oneLineError(() => parseSweepFile('{"strategy": "dqn-dnn", "grid": {', 'sweep.json'), /^sweep\.json: not valid JSON/);
   oneLineError(

@@ -176,6 +176,8 @@ job`, async (t) => {
   assert.ok(stored.has(taken), "the killed worker's job has its result");
   assert.doesNotMatch(victim.output().slice(before), new RegExp(`job ${taken} done`), 'the victim never finished it');
   assert.match(workers[1].output(), new RegExp(`job ${taken} (started|done)`), 'the other worker took it over');
+  const report = JSON.parse(readFileSync(path.join(dir, 'rk', 'report.json'), 'utf8')) as SweepReport;
+  assert.equal(report.jobs.retried, 1, "the killed worker's job took two tries");
 });
 
 let stopLast: (() => Promise<void>) | undefined;
@@ -201,6 +203,8 @@ test('Redis restarted mid-sweep (nothing saved): the coordinator queues its jobs
     assert.equal(code, 0, run.output());
     assert.match(run.output(), /job \w+ is no longer in Redis \(restarted without saving, or removed\); queueing it/);
     assert.equal(results(db).size, 2);
+    const report = JSON.parse(readFileSync(path.join(dir, 'rr', 'report.json'), 'utf8')) as SweepReport;
+    assert.ok(report.jobs.retried! >= 1, 'the jobs queued again count as retried');
   } finally {
     await stopLast?.();
     await own.stop();

@@ -7,9 +7,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { loadStrategy } from '../../src/agents/strategy.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { Rng } from '../../src/core/random.ts';
@@ -25,7 +26,7 @@ import { CandleStore } from '../../src/data/store.ts';
 import { migrate } from '../../src/data/migrations.ts';
 import { buildSweepReport } from '../../src/sweep/summary.ts';
 import { recipeCosts, recipeSelection } from '../../src/agents/setup.ts';
-import { runBaselines } from '../../src/backtest/baselines.ts';
+import { BASELINE_NAMES, runBaselines } from '../../src/backtest/baselines.ts';
 import { metricsToJson } from '../../src/market/metrics.ts';
 import { purgedSplit } from '../../src/agents/selection.ts';
 import { rangesText, type IndexRange } from '../../src/agents/splits.ts';
@@ -547,4 +548,89 @@ configuration whose jobs chose otherwise has random under its own on its row`, a
   assert.deepEqual(rows[a]?.rules, report.baselines.random.rules);
   assert.deepEqual(rows[a]?.validation, validation);
   assert.match(sweepSummaryText(report, tmp()), /random \(under fold 1 seed 1: every 1, minHold 48; fold 1 seed 2: /);
+});
+
+test(`a grid over sizing: the baselines trade with the winner's sizing whatever the grid's order, and each row's \
+random with its own (before: all with the first configuration's)`, async () => {
+  const reportOf = async (grid: string) => {
+    const { req, plan } = await planOf(grid);
+    const target = plan.configurations.findIndex((c) => c.params.sizing === 'target');
+    return buildSweepReport(
+      plan,
+      req,
+      outcomesOf(plan, (i) => (i === target ? 0.002 : 0.0005)),
+      settings,
+    );
+  };
+  const first = await reportOf('sizing=target,all');
+  const second = await reportOf('sizing=all,target');
+  assert.equal(first.winner?.params.sizing, 'target');
+  assert.equal(second.winner?.params.sizing, 'target');
+  const sharpe = (r: typeof first) => BASELINE_NAMES.map((n) => r.baselines[n].validation.mean.sharpe);
+  assert.deepEqual(sharpe(second), sharpe(first), 'the baselines do not depend on which sizing the grid lists first');
+  for (const r of [first, second]) {
+    const rows = Object.fromEntries(r.leaderboard.map((c) => [String(c.params.sizing), c.random]));
+    assert.equal(rows.all?.sizing, 'all');
+    assert.equal(rows.target?.sizing, 'target');
+    assert.deepEqual(rows.target?.validation, r.baselines.random.validation, "the winner's row: the baseline random");
+    assert.notDeepEqual(rows.all?.validation, rows.target?.validation, 'each sizing its own random');
+  }
+});
+
+/** The report of a sweep over `learner.gamma=0.9,0.99`, from made-up results. */
+async function gammaReport(): Promise<ReturnType<typeof buildSweepReport>> {
+  const { req, plan } = await planOf('learner.gamma=0.9,0.99');
+  return buildSweepReport(
+    plan,
+    req,
+    outcomesOf(plan, (i) => 0.001 * (i + 1)),
+    settings,
+  );
+}
+
+/** A report of two configurations whose request is the 500 × 2 grid `window=2..501 × learner.gamma=0.9,0.99`. */
+async function wideGridReport(): Promise<ReturnType<typeof buildSweepReport>> {
+  const report = await gammaReport();
+  const req = report.request;
+  const windows = Array.from({ length: 500 }, (_, i) => i + 2);
+  return {
+    ...report,
+    request: { ...req, grid: [parseGridFlag(`window=${windows.join(',')}`), parseGridFlag('learner.gamma=0.9,0.99')] },
+    // a random search that ran two of the grid's configurations
+    leaderboard: report.leaderboard.map((c, i) => ({ ...c, params: { ...c.params, window: [7, 300][i] } })),
+  };
+}
+
+test(`the heatmaps of a 500 × 2 grid: sized by the values the sweep ran, and a pair over too many values is a note, \
+not a crash that loses the report (before: "exceeds 32767x32767 pixel limit" after every job had run)`, async () => {
+  const dir = tmp();
+  const random = await writeSweepReport(dir, await wideGridReport());
+  assert.deepEqual(random.files.heatmaps, ['heatmap-window-learner.gamma.png']);
+  const { width, height } = await sharp(path.join(dir, random.files.heatmaps[0])).metadata();
+  assert.ok(width! <= 1000 && height! <= 1000, `2 × 2 cells: ${width} × ${height}`);
+  assert.equal(random.chartNotes, undefined);
+
+  // every configuration of the grid ran: 500 windows is too many for one picture
+  const wide = await wideGridReport();
+  const all = Array.from({ length: 500 }, (_, w) =>
+    wide.leaderboard.map((c) => ({ ...c, key: `${c.key}-${w}`, params: { ...c.params, window: w + 2 } })),
+  ).flat();
+  const full = await writeSweepReport(tmp(), { ...wide, leaderboard: all });
+  assert.deepEqual(full.files.heatmaps, []);
+  assert.deepEqual(full.chartNotes, [
+    'heatmap window × learner.gamma not drawn: window has 500 values (at most 50 per axis)',
+  ]);
+});
+
+test(`a picture that cannot be drawn costs that picture, not report.json, report.html or the rest (before: the \
+sweep ended with the renderer's error and no report)`, async () => {
+  const dir = tmp();
+  // the equity picture's name taken by a folder: the renderer cannot write it
+  mkdirSync(path.join(dir, 'equity-winner.png'));
+  const r = await writeSweepReport(dir, await gammaReport());
+  assert.deepEqual(r.files.equity, []);
+  assert.match(r.chartNotes?.[0] ?? '', /^equity picture equity-winner\.png not drawn: /);
+  const json = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as typeof r;
+  assert.deepEqual(json.chartNotes, r.chartNotes);
+  assert.match(readFileSync(path.join(dir, 'report.html'), 'utf8'), /Pictures not drawn:.*equity-winner\.png/s);
 });
