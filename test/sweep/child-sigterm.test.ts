@@ -50,12 +50,12 @@ async function gone(pid: number, ms: number): Promise<void> {
 test(`SIGTERM to a sweep worker child: it finishes its job and exits, a second SIGTERM to another exits it at once, \
 and the sweep completes with every result stored once`, async () => {
   const db = path.join(dir, 'sweep.db');
-  const small = '--grid window=3,5 --seeds 8 --epochs 10 --workers 2'.split(' ');
+  const small = '--grid window=3,5 --seeds 16 --epochs 10 --workers 2'.split(' ');
   const files = ['--data', csv, '--db', db, '--config', config, '--out', path.join(dir, 'out')];
   const sweep = startBot(['sweep', ...TINY_SWEEP, ...small, ...files]);
   try {
     // one job done: both children are up and each has a job in hand, or is about to
-    await sweep.waitFor(/\[1\/16\] done /, 300_000);
+    await sweep.waitFor(/\[1\/32\] done /, 300_000);
     const [first, second] = childrenOf(sweep.child.pid!);
     assert.ok(first !== undefined && second !== undefined, `two children expected:\n${sweep.output()}`);
     process.kill(first, 'SIGTERM');
@@ -71,16 +71,16 @@ and the sweep completes with every result stored once`, async () => {
 
     assert.equal(await exitWithin(sweep, 600_000), 0, sweep.output());
     const out = sweep.output();
-    assert.match(out, /16\/16 jobs finished, 0 failed/);
+    assert.match(out, /32\/32 jobs finished, 0 failed/);
     // a job in hand at a SIGTERM is finished or put back in line, never counted as a failed try
     assert.doesNotMatch(out, /worker process died|trying again|EPIPE|Error:/, out);
     const sqlite = new Database(db, { readonly: true });
     const rows = sqlite.prepare('SELECT job_id FROM sweep_results').pluck().all() as string[];
     const planned = sqlite.prepare('SELECT count(*) FROM sweep_jobs').pluck().get() as number;
     sqlite.close();
-    assert.equal(planned, 16);
-    assert.equal(rows.length, 16);
-    assert.equal(new Set(rows).size, 16, 'each job stored once');
+    assert.equal(planned, 32);
+    assert.equal(rows.length, 32);
+    assert.equal(new Set(rows).size, 32, 'each job stored once');
   } finally {
     await stopBot(sweep, 'SIGKILL');
   }
