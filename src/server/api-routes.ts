@@ -1,16 +1,9 @@
 /** The read-only REST routes under /api/v1 (issue 15): runs and their rows, retrains, models, backtests, logs. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import {
-  backtestFiles,
-  CatalogFiles,
-  listBacktests,
-  listModels,
-  readModel,
-  readReport,
-  readTrades,
-} from './catalog.ts';
+import { backtestFiles, CatalogFiles, listBacktests, readReport, readTrades } from './catalog.ts';
 import { resolveInside, servedBody } from './files.ts';
+import { listModels, ModelFiles, readModel } from './model-catalog.ts';
 import { ServedJson } from './served-json.ts';
 import { LOG_LEVELS, tailLog } from './logs.ts';
 import type { DashboardReader } from './reader.ts';
@@ -68,6 +61,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { reader } = ctx;
   const servedJson = new ServedJson();
   const catalog = new CatalogFiles();
+  const modelFiles = new ModelFiles();
   const run = (params: unknown) => {
     const { id } = parse(runParams, params, 'path');
     if (!reader.runIds().includes(id)) throw new HttpError(404, `no run ${id}`);
@@ -133,12 +127,12 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get('/api/v1/models', async (req) => {
     parse(noQuery, req.query, 'query');
-    return { models: listModels(ctx.modelsDir) };
+    return listModels(ctx.modelsDir, modelFiles);
   });
   app.get('/api/v1/models/:name', async (req) => {
     parse(noQuery, req.query, 'query');
     const { name } = parse(modelParams, req.params, 'path');
-    const model = readModel(ctx.modelsDir, name);
+    const model = await readModel(ctx.modelsDir, name, modelFiles);
     if (!model) throw new HttpError(404, `no model ${name}`);
     return { model };
   });

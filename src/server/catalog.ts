@@ -1,17 +1,15 @@
 /**
- * The backtests/ and models/ folders as the dashboard lists them: backtest runs with their key metrics (from each
- * report.json, a single market's or a portfolio's), a run's report and trades, model homes with their versions, the
- * CURRENT pointer and meta.json.
+ * The backtests/ folder as the dashboard lists it: backtest runs with their key metrics (from each report.json, a
+ * single market's, a portfolio's or a sweep's), a run's report and trades. (models/ is model-catalog.ts's.)
  */
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
 import { EQUAL_WEIGHTS_HELD, type PortfolioReport, type PortfolioSummary } from '../backtest/portfolio-report.ts';
 import { parseReportText, sweepFoldLabel, type ParsedReport, type SweepHead } from '../backtest/report-file.ts';
 import type { StoredReport } from '../backtest/report.ts';
 import { redactJsonText, redactWritten } from '../core/redact.ts';
 import { isoTime } from '../data/timeframe.ts';
-import { CSV_FIELD_TEXT, fileInside, listInside, resolveInside, safeSegment } from './files.ts';
-import { KeptFiles, MAX_READ_WHOLE, TooLarge } from './served-json.ts';
+import { CSV_FIELD_TEXT, listInside, resolveInside, safeSegment } from './files.ts';
+import { KeptFiles, MAX_READ_WHOLE, overLimit, TooLarge } from './served-json.ts';
 
 interface BacktestEntry {
   id: string;
@@ -68,14 +66,6 @@ export class CatalogFiles {
     (text) => ({ value: parseTrades(redactWritten(text, CSV_FIELD_TEXT)), bytes: text.length * 4 }),
     `a trades.csv over ${MAX_READ_WHOLE} is not read whole (its file route streams it: files/trades.csv)`,
   );
-}
-
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -217,7 +207,7 @@ export async function listBacktests(
       r = await readReport(root, id, files);
     } catch (e) {
       if (!(e instanceof TooLarge)) throw e;
-      unreadable.push({ id, problem: `${e.size} bytes, over the ${MAX_READ_WHOLE} the dashboard reads whole` });
+      unreadable.push({ id, problem: overLimit(e) });
       continue;
     }
     if (!r) continue;
@@ -241,95 +231,4 @@ export async function readTrades(root: string, id: string, files: CatalogFiles):
 
 export function backtestFiles(root: string, id: string): string[] {
   return listInside(root, id);
-}
-
-interface ModelEntry {
-  name: string;
-  current: string | null;
-  versions: { version: string; createdAt: string | null; metrics: Record<string, unknown> | null }[];
-  meta: Record<string, unknown> | null;
-}
-
-/** The meta.json at `parts` under `root`, read only when it is really inside root (fileInside). */
-function metaOf(root: string, parts: string[]): Record<string, unknown> | null {
-  const file = fileInside(root, [...parts, 'meta.json']);
-  const m = file === undefined ? undefined : readJson(file);
-  return m && typeof m === 'object' ? (m as Record<string, unknown>) : null;
-}
-
-/**
- * The version CURRENT names (as currentVersion in src/agents/model-pointer.ts reads it), `initial` without a pointer
- * when the home holds a model itself, or null. A CURRENT leading out of `root` (a symlink) is not read: its first line
- * was shown as the serving version.
- */
-function pointerOf(root: string, name: string, initial: boolean): string | null {
-  const pointer = path.join(root, name, 'CURRENT');
-  if (existsSync(pointer)) {
-    const file = fileInside(root, [name, 'CURRENT']);
-    if (file === undefined) return null;
-    const v = readFileSync(file, 'utf8').trim();
-    if (v) return v;
-  }
-  return initial ? 'initial' : null;
-}
-
-/** The meta.json fields worth showing (the scaler and network spec are large and say little on a page). */
-function metaSummary(meta: Record<string, unknown> | null): Record<string, unknown> | null {
-  if (!meta) return null;
-  const keep = [
-    'name',
-    'strategy',
-    'seed',
-    'trainingWindow',
-    'validationWindows',
-    'market',
-    'dataHash',
-    'metrics',
-    'codeVersion',
-    'createdAt',
-    'featureVersion',
-  ];
-  return Object.fromEntries(Object.entries(meta).filter(([k]) => keep.includes(k)));
-}
-
-/** A model home (`models/<name>`): versions (the initial model and versions/<v>), CURRENT and the serving meta. */
-export function readModel(root: string, name: string): ModelEntry | undefined {
-  if (!safeSegment(name)) return undefined;
-  const home = path.join(root, name);
-  if (!existsSync(home) || !statSync(home).isDirectory()) return undefined;
-  if (!realpathSync(home).startsWith(realpathSync(root) + path.sep)) return undefined;
-  const versions: ModelEntry['versions'] = [];
-  const initial = metaOf(root, [name]);
-  if (initial)
-    versions.push({
-      version: 'initial',
-      createdAt: (initial.createdAt as string) ?? null,
-      metrics: (initial.metrics as Record<string, unknown>) ?? null,
-    });
-  const vdir = path.join(home, 'versions');
-  if (existsSync(vdir)) {
-    for (const v of readdirSync(vdir).sort()) {
-      if (!safeSegment(v)) continue;
-      const meta = metaOf(root, [name, 'versions', v]);
-      if (meta)
-        versions.push({
-          version: v,
-          createdAt: (meta.createdAt as string) ?? null,
-          metrics: (meta.metrics as Record<string, unknown>) ?? null,
-        });
-    }
-  }
-  if (versions.length === 0) return undefined;
-  const pointer = pointerOf(root, name, initial !== null);
-  const current = pointer !== null && (pointer === 'initial' || safeSegment(pointer)) ? pointer : null;
-  const serving = current === null ? null : current === 'initial' ? initial : metaOf(root, [name, 'versions', current]);
-  return { name, current, versions, meta: metaSummary(serving) };
-}
-
-export function listModels(root: string): ModelEntry[] {
-  if (!existsSync(root)) return [];
-  return readdirSync(root)
-    .sort()
-    .map((n) => readModel(root, n))
-    .filter((m): m is ModelEntry => m !== undefined);
 }

@@ -1,7 +1,7 @@
 /**
- * Files the dashboard reads whole (served JSON files, masked; backtest reports and trades for the catalog): each is
- * read only up to MAX_READ_WHOLE_BYTES, and what it gives is kept while the file and the environment's secrets stay
- * the same, so a large report is not read and parsed again on every request.
+ * Files the dashboard reads whole (served JSON files, masked; backtest reports and trades, models' meta.json and
+ * CURRENT for the catalogs): each is read only up to MAX_READ_WHOLE_BYTES, and what it gives is kept while the file
+ * and the environment's secrets stay the same, so a large report is not read and parsed again on every request.
  */
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
@@ -23,11 +23,18 @@ const SETTLE_MS = 2000;
 
 /** A file over MAX_READ_WHOLE_BYTES: a 413 whose one line names the file, its size and the limit. */
 export class TooLarge extends HttpError {
+  readonly file: string;
   readonly size: bigint;
   constructor(name: string, size: bigint, refusal: string) {
     super(413, `${name} is ${size} bytes: ${refusal}`);
+    this.file = name;
     this.size = size;
   }
+}
+
+/** A list's note for a file over the limit, which the list leaves out while it lists the others. */
+export function overLimit(e: TooLarge): string {
+  return `${e.size} bytes, over the ${MAX_READ_WHOLE} the dashboard reads whole`;
 }
 
 /** What a file's text gives, and what keeping it weighs (its bytes, or for a parsed value the file's size). */

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PortfolioReport } from '../../src/backtest/portfolio-report.ts';
-import { readModel } from '../../src/server/catalog.ts';
+import { ModelFiles, readModel } from '../../src/server/model-catalog.ts';
 import { tempDir } from '../data/helpers.ts';
 import { runBot } from '../cli/run.ts';
 import { candlesToCsv } from '../../src/data/csv.ts';
@@ -80,7 +80,7 @@ test('ppo-etf-pair --sample: index informative, derived instruments, baselines, 
   // (it served `{}`, and the dashboard's Models page a dash)
   const s = report.summary;
   const fills = readFileSync(path.join(out, 'trades.csv'), 'utf8').trim().split('\n').length - 1;
-  assert.deepEqual(readModel(models, 'ppo-etf-pair')?.versions[0].metrics, {
+  assert.deepEqual((await readModel(models, 'ppo-etf-pair', new ModelFiles()))?.versions[0].metrics, {
     test: {
       totalReturn: s.totalReturn,
       sharpe: s.sharpe,

@@ -330,8 +330,10 @@
   };
 
   D.pages.models = async function (root) {
-    const [{ models }, { retrains }] = await Promise.all([D.api('/models'), D.api('/retrains?limit=100')]);
+    const [{ models, unreadable }, { retrains }] = await Promise.all([D.api('/models'), D.api('/retrains?limit=100')]);
     root.replaceChildren(h('h1', {}, 'Models'));
+    // a model home with a meta.json or CURRENT too large to read is named with its problem instead of failing the list
+    for (const u of unreadable) root.append(h('p', { class: 'muted' }, `${u.name}: ${u.problem} (not listed)`));
     if (models.length === 0) root.append(h('p', { class: 'muted' }, 'No saved models yet.'));
     for (const m of models) {
       root.append(
