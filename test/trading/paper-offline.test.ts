@@ -11,14 +11,7 @@ import { after, before, test } from 'node:test';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
-import {
-  paperRunFlags,
-  runBot,
-  runNames,
-  startBot,
-  writeDeadExchangeConfig,
-  writeFakeExchangeConfig,
-} from './cli.ts';
+import { paperRunFlags, runBot, runNames, startBot, writeDeadExchangeConfig, writeFakeExchangeConfig } from './cli.ts';
 import { tempDir, waitFor } from './helpers.ts';
 
 const DAY = 86_400_000;
@@ -173,7 +166,12 @@ the offline way, a replay on a fixed clock with --now, and the retries after it 
   const failed = () => out.split('\n').filter((l) => l.includes('tick failed'));
   try {
     // the dead exchange's retries wait milliseconds: the third failure comes at once
-    await waitFor(() => (failed().length >= 3 ? true : undefined), 30_000, 'three failed ticks', () => exited);
+    await waitFor(
+      () => (failed().length >= 3 ? true : undefined),
+      30_000,
+      'three failed ticks',
+      () => exited,
+    );
   } finally {
     bot.child.kill('SIGTERM');
   }
