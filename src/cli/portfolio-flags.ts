@@ -68,6 +68,16 @@ export function refusePortfolioOnlyFlags(flags: PortfolioFlags): void {
   }
 }
 
+/**
+ * `--symbol` given to a portfolio command, which reads nothing of it (its markets are --symbols' or its model's): one
+ * line, not a run over other markets than the one named (bot backtest and a portfolio model's predict ignored it).
+ * `markets`: where the command's markets come from, for the line without --symbols.
+ */
+export function refuseSymbolFlag(flags: Pick<PortfolioFlags, 'symbol' | 'symbols'>, markets: string): void {
+  eitherNotBoth(['--symbol (one market)', flags.symbol], ['--symbols (a portfolio)', flags.symbols]);
+  if (flags.symbol !== undefined) throw new UserError(`--symbol is for one market; ${markets}: drop --symbol`);
+}
+
 /** --rebalance-every K (default 20) and --band F (default 0.01) of a portfolio run or backtest. */
 export function rebalanceFlags(flags: { rebalanceEvery?: string; band?: string }): { every: number; band: number } {
   const every = wholeNumber(flags.rebalanceEvery, '--rebalance-every', 1) ?? 20;
@@ -82,7 +92,7 @@ export function parsePortfolioFlags(flags: PortfolioFlags): PortfolioChoice | un
     refusePortfolioOnlyFlags(flags);
     return undefined;
   }
-  eitherNotBoth(['--symbol (one market)', flags.symbol], ['--symbols (a portfolio)', flags.symbols]);
+  refuseSymbolFlag(flags, 'give --symbols');
   const symbols = parsePortfolioSymbols(flags.symbols);
   const { every, band } = rebalanceFlags(flags);
   const marketCosts = parseMarketCosts(flags.marketCosts);

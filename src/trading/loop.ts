@@ -34,6 +34,11 @@ interface TraderLoopOptions {
   onTick?: (report: TickReport) => void;
   /** A tick failed (not a halt); the loop carries on. For notifications: must not throw. */
   onTickError?: (message: string) => void;
+  /**
+   * The way around a failed tick's error, when the command knows one (paper on the wall clock: the offline replay for
+   * an unreachable exchange); the first failure it fits says it, the retries after it not again.
+   */
+  tickErrorHint?: (e: unknown) => string | undefined;
   schedule?: typeof scheduleTask;
 }
 
@@ -81,6 +86,8 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
   let started = false;
   let retryTimer: NodeJS.Timeout | undefined;
   let retryMs = o.retryFailedTick?.firstMs ?? 0;
+  /** Whether a failed tick has said the hint (tickErrorHint). */
+  let hinted = false;
   /** After a failed tick: one more try later, each failure doubling the wait (a success resets it). */
   const retryLater = (): void => {
     const r = o.retryFailedTick;
@@ -157,7 +164,9 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
           sayDataFault(e);
           return;
         }
-        o.logger.error(`tick failed, the next tick catches up: ${shortError(e)}`);
+        const hint = hinted ? undefined : o.tickErrorHint?.(e);
+        hinted ||= hint !== undefined;
+        o.logger.error(`tick failed, the next tick catches up: ${shortError(e)}${hint ? `; ${hint}` : ''}`);
         o.onTickError?.(shortError(e));
         retryLater();
       } finally {

@@ -248,9 +248,15 @@ interface InFlightOrder {
   clientId: string;
   state: string;
   /**
+   * The exchange's id for it when the exchange accepted it (its reply gave one: recordAccepted), else null: such an
+   * order is the exchange's, and the trader's next look-up by that id settles it (still open or not shown yet).
+   */
+  exchangeOrderId: string | null;
+  /**
    * The command that settles it by hand once the exchange's order history is checked (--settle-order), when no look-up
-   * will: the exchange refused a resend for its id, or it has been missing past the grace period by the trader's rule
-   * (since it was sent and since the first look-up that missed it: writeOffFrom); else null.
+   * will: the exchange refused a resend for its id (no id of the exchange's kept to look it up by), or it has been
+   * missing past the grace period by the trader's rule (since it was sent and since the first look-up that missed it:
+   * writeOffFrom); else null.
    */
   settle: string | null;
 }
@@ -282,17 +288,22 @@ function inFlightOrders(repo: RunRepository, run: RunState, now: number, graceSe
   return repo.orders(run.id, 'submitting').map((o) => {
     // a row from before trading schema 4 stores no client id: it was sent, and is settled, under the legacy one
     const clientId = sentOrderId(run, o);
+    const sent = `sent ${isoTime(o.createdAt)}`;
+    const base = { market: o.market, side: o.side, quantity: o.quantity, decidedAt: isoTime(o.decisionTs), clientId };
+    // accepted under an id of the exchange's: never written off (writeOffFrom), and each tick looks it up by that id
+    if (o.existsProof && o.exchangeId) {
+      const accepted = `accepted by ${run.exchange} as order ${o.exchangeId}`;
+      const state = `submitting: ${accepted}, waiting to settle (the next tick settles it), ${sent}`;
+      return { ...base, state, exchangeOrderId: o.exchangeId, settle: null };
+    }
     // as a look-up now would time it: one that found no earlier miss starts the grace from now
     const writeOff = writeOffFrom(o, now, graceSeconds * 1000);
     return {
-      market: o.market,
-      side: o.side,
-      quantity: o.quantity,
-      decidedAt: isoTime(o.decisionTs),
-      clientId,
+      ...base,
       state:
-        `submitting: outcome unknown${o.existsProof ? ', the exchange has it' : ''}, sent ${isoTime(o.createdAt)}` +
+        `submitting: outcome unknown${o.existsProof ? ', the exchange has it' : ''}, ${sent}` +
         missingText(o.missingSince, writeOff),
+      exchangeOrderId: null,
       settle: writeOff === undefined || now >= writeOff ? settleCommand(run, clientId) : null,
     };
   });

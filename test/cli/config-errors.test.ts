@@ -88,6 +88,9 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
   writeFileSync(path.join(cwd, 'report.json'), '{}');
   writeFileSync(path.join(cwd, 'config.yaml'), 'exchange:\n  id: upbit\n');
   mkdirSync(path.join(cwd, 'charts'));
+  // a portfolio model's folder, as bot predict tells one (the refusal below comes before its files are read)
+  mkdirSync(path.join(cwd, 'models/pf'), { recursive: true });
+  writeFileSync(path.join(cwd, 'models/pf/meta.json'), '{ "portfolio": true }');
   const before = readdirSync(cwd, { recursive: true }).sort();
   const rule = ['--sample', '--strategy', 'sma-cross'];
   const paper = ['paper', '--once', '--strategy', 'random', '--config', 'offline.json'];
@@ -145,6 +148,17 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
     [['backtest', '--data', 'c.csv', '--exchange', 'binance'], /^error: --exchange does not apply to --data FILE/],
     // the series is named after the file: report.json's symbol was its stem, --symbol read by nothing
     [['backtest', '--data', 'c.csv', '--symbol', 'BTC/KRW'], /^error: --symbol does not apply to --data FILE \(the/],
+    // a portfolio backtest or a portfolio model's predict read nothing of --symbol: it ran over other markets
+    [['backtest', ...twoMarkets, '--symbol', 'AAA/KRW'], /^error: use either --symbol \(one market\) or --symbols \(a/],
+    [
+      ['backtest', '--sample', '--strategy', 'equal-weight', '--symbol', 'BTC/KRW'],
+      /^error: --symbol is for one market; a portfolio backtest trades --symbols A,B \(or its model's or recipe's/,
+    ],
+    [
+      ['predict', '--model', 'models/pf', '--symbol', 'BTC/KRW', '--config', 'offline.json'],
+      /^error: --symbol is for one market; portfolio model models\/pf reads the markets it was trained on: drop/,
+    ],
+    [[...paper, ...twoMarkets, '--symbol', 'AAA/KRW'], /^error: use either --symbol \(one market\) or --symbols/],
     // an ensemble of one seed, and a billion epochs read from exponent notation
     [
       ['backtest', '--sample', '--strategy', 'dqn-dnn', '--ensemble', 'vote', '--seeds', '1'],

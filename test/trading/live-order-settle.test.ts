@@ -73,7 +73,8 @@ made-up withdrawal)`, async () => {
 
 test(`bot live: an order the look-up by its id misses right after placing is not "failed": a short lag is waited \
 out and the order booked; a longer one leaves it in flight under the exchange's id, which the next tick finds it by \
-(the exchange shows it only by that id), placed once`, async () => {
+(the exchange shows it only by that id), placed once; bot status shows it accepted and waiting to settle, with no \
+settle-by-hand command`, async () => {
   for (const lag of [1, 1000]) {
     const { tmp, now, fake, book, cfg, db } = await liveCliSetup(48, 5_000_000);
     try {
@@ -94,6 +95,16 @@ out and the order booked; a longer one leaves it in flight under the exchange's 
         ordersIn(db).map((o) => [o.status, o.exchangeId]),
         [['submitting', uuid]],
       );
+      // bot status says the exchange has it and the next tick settles it: no settle-by-hand invitation
+      const status = await runBot(['status', '--live', '--db', db, '--config', cfg], ENV);
+      assert.equal(status.code, 0, status.stderr);
+      const waiting = `accepted by upbit as order ${uuid}, waiting to settle (the next tick settles it)`;
+      assert.ok(status.stdout.includes(waiting), status.stdout);
+      assert.doesNotMatch(status.stdout, /outcome unknown|settle by hand/);
+      const json = await runBot(['status', '--live', '--json', '--db', db, '--config', cfg], ENV);
+      assert.equal(json.code, 0, json.stderr);
+      const [inFlight] = (JSON.parse(json.stdout) as { inFlight: Record<string, unknown>[] }).inFlight;
+      assert.deepEqual([inFlight.exchangeOrderId, inFlight.settle], [uuid, null]);
       book.lookupLag = 0;
       book.endLags();
       const next = await runBot(cli, ENV);

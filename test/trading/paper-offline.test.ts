@@ -11,8 +11,8 @@ import { after, before, test } from 'node:test';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
-import { paperRunFlags, runBot, runNames, writeDeadExchangeConfig, writeFakeExchangeConfig } from './cli.ts';
-import { tempDir } from './helpers.ts';
+import { paperRunFlags, runBot, runNames, startBot, writeDeadExchangeConfig, writeFakeExchangeConfig } from './cli.ts';
+import { tempDir, waitFor } from './helpers.ts';
 
 const DAY = 86_400_000;
 const candles = syntheticCandles({
@@ -149,4 +149,39 @@ offline way, a replay on a fixed clock with --now`, async () => {
     ),
   );
   assert.deepEqual(runNames(db), ['online'], 'no run "wall" left behind');
+});
+
+test(`a clocked bot paper (no --once) on the wall clock with the exchange unreachable: its first failed tick names \
+the offline way, a replay on a fixed clock with --now, and the retries after it do not repeat it`, async () => {
+  const db = path.join(tmp.dir, 'clocked.db');
+  const online = await runBot(paper('online', START, NOW, db, cfg), { NO_COLOR: '1' });
+  assert.equal(online.code, 0, online.stderr);
+  const flags = paper('clocked', START, NOW, db, deadCfg).filter((f) => f !== '--once');
+  flags.splice(flags.indexOf('--now'), 2);
+  const bot = startBot(flags, { NO_COLOR: '1' });
+  let out = '';
+  bot.child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  let exited = false;
+  void bot.done.then(() => (exited = true));
+  const failed = () => out.split('\n').filter((l) => l.includes('tick failed'));
+  try {
+    // the dead exchange's retries wait milliseconds: the third failure comes at once
+    await waitFor(
+      () => (failed().length >= 3 ? true : undefined),
+      30_000,
+      'three failed ticks',
+      () => exited,
+    );
+  } finally {
+    bot.child.kill('SIGTERM');
+  }
+  const r = await bot.done;
+  assert.equal(r.code, 0, r.stderr);
+  const [first, ...later] = failed();
+  assert.match(first, /cannot be reached \(no network\?\)/);
+  assert.ok(
+    first.endsWith('; offline, replay the stored candles on a fixed clock: --now <time> (within them) and --start T'),
+    first,
+  );
+  for (const line of later) assert.doesNotMatch(line, /--now/);
 });

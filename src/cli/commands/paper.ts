@@ -166,6 +166,8 @@ export function registerPaper(program: Command): void {
               : undefined,
           onTick: extras.onTick,
           onTickError: extras.onTickError,
+          // the clocked run keeps trying; its first failure to reach the exchange names the offline way once
+          tickErrorHint: await offlineHint(flags.now),
         });
         logger.info(`paper trading ${session.key.symbol} ${config.timeframe} on ${config.exchange.id}`, {
           cron: ticks.expression,
@@ -184,16 +186,24 @@ export function registerPaper(program: Command): void {
 }
 
 /**
- * An unreachable exchange ends a `--once` tick on the wall clock with the offline way, as `bot data download` names
- * its own: a replay on a fixed clock (`--now`) decides on the stored candles (imported ones too) when it cannot ask.
+ * The offline way for a tick on the wall clock that found the exchange unreachable, as `bot data download` names its
+ * own: a replay on a fixed clock (`--now`) decides on the stored candles (imported ones too) when it cannot ask;
+ * undefined for another failure or a fixed clock (which replays from the store by itself). Loads the exchange module.
  */
+async function offlineHint(now: string | undefined): Promise<(e: unknown) => string | undefined> {
+  const { ExchangeUnreachableError } = await import('../../data/exchange.ts');
+  return (e) =>
+    now === undefined && e instanceof ExchangeUnreachableError
+      ? 'offline, replay the stored candles on a fixed clock: --now <time> (within them) and --start T'
+      : undefined;
+}
+
+/** An unreachable exchange ends a `--once` tick on the wall clock with the offline way (offlineHint). */
 function offlineWay(now: string | undefined): (e: unknown) => Promise<never> {
   return async (e) => {
-    const { ExchangeUnreachableError } = await import('../../data/exchange.ts');
-    if (now !== undefined || !(e instanceof ExchangeUnreachableError)) throw e;
-    throw new UserError(
-      `${e.message}; offline, replay the stored candles on a fixed clock: --now <time> (within them) and --start T`,
-    );
+    const hint = (await offlineHint(now))(e);
+    if (hint === undefined) throw e;
+    throw new UserError(`${(e as Error).message}; ${hint}`);
   };
 }
 

@@ -11,7 +11,7 @@ import { checkBalance, portfolioCosts, runCosts } from '../../market/costs.ts';
 import { defaultCostsNote } from '../../market/default-costs-note.ts';
 import { setupCommand, trainingCount, wholeNumber } from '../context.ts';
 import { checkOutFolder } from '../out-paths.ts';
-import { checkMarketCostsTraded, parseMarketCosts, rebalanceFlags } from '../portfolio-flags.ts';
+import { checkMarketCostsTraded, parseMarketCosts, rebalanceFlags, refuseSymbolFlag } from '../portfolio-flags.ts';
 import { checkModelNameFlag, refuseHome, refuseTrainingFlag, type BacktestFlags } from '../backtest-flags.ts';
 import { checkColumnsFlag } from './data.ts';
 import { eitherNotBoth } from '../../core/flag-conflicts.ts';
@@ -26,6 +26,8 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   const { loadPortfolioStrategy } = await import('../../agents/portfolio-strategy.ts');
   const { readPortfolioModelInfo } = await import('../../agents/portfolio-model-meta.ts');
   eitherNotBoth(['--model DIR', flags.model], ['--strategy NAME', flags.strategy]);
+  // the portfolio's markets are --symbols' (or the model's, the recipe's): a --symbol beside them was read by nothing
+  refuseSymbolFlag(flags, "a portfolio backtest trades --symbols A,B (or its model's or recipe's markets)");
   const { resolveModel } = await import('../../agents/model-pointer.ts');
   const modelDir = flags.model !== undefined ? resolveModel(flags.model).dir : undefined;
   const modelInfo = modelDir !== undefined ? readPortfolioModelInfo(modelDir) : undefined;

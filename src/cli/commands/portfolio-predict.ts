@@ -40,6 +40,9 @@ export async function portfolioPredict(
   flags: PortfolioPredictFlags,
   { at, clock }: PredictClock,
 ): Promise<void> {
+  // the model reads the markets it was trained on: a --symbol was read by nothing
+  const { refuseSymbolFlag } = await import('../portfolio-flags.ts');
+  refuseSymbolFlag(flags, `portfolio model ${home} reads the markets it was trained on`);
   const { readPortfolioModelInfo } = await import('../../agents/portfolio-model-meta.ts');
   const { loadPortfolioAgent } = await import('../../agents/portfolio-model.ts');
   const { dataFilesFlag, loadPortfolioSeries } = await import('../../data/portfolio-source.ts');
