@@ -117,13 +117,6 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   const costsOf = (traded: readonly string[]) => portfolioCosts(traded, baseCosts, config.account.markets, marketCosts);
   // before the candles are loaded, as on one market
   checkBalance(config.account, costsOf(symbols));
-  // the default's Upbit KRW costs on markets not quoted in KRW (those without a costs entry or --market-costs)
-  const onDefaults = costsOf(symbols).map((c, i) => (c.defaults ? symbols[i] : undefined));
-  const costsNote = defaultCostsNote(
-    config.account,
-    onDefaults.filter((s) => s !== undefined),
-  );
-  if (costsNote) logger.info(costsNote);
   const { columns, sample } = flags;
   // a saved model on the store: its timeframe checked before any candle is read, as bot predict checks it (another
   // market is said once the candles are loaded, by the run)
@@ -149,6 +142,14 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   const info = all.slice(all.length - informative.length);
   // offset grids would fill decisions before the candles they read had closed: one line before any training
   checkOneGrid(traded.map((s) => s.candles));
+  // the default's Upbit KRW costs on markets not quoted in KRW (those without a costs entry or --market-costs), once
+  // the series passed their checks, as on one market: a refused run prints its one line only
+  const onDefaults = costsOf(symbols).map((c, i) => (c.defaults ? symbols[i] : undefined));
+  const costsNote = defaultCostsNote(
+    config.account,
+    onDefaults.filter((s) => s !== undefined),
+  );
+  if (costsNote) logger.info(costsNote);
   const common = {
     series: traded,
     costs: costsOf(traded.map((s) => s.candles.symbol)).map((c) => c.costs),
