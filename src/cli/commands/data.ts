@@ -73,14 +73,14 @@ export function refuseMootMarketFlags(flags: { data?: string; sample?: boolean }
     if (moot)
       throw new UserError(`--${moot} does not apply to --sample (the bundled S&P 500 1d series): drop one of them`);
   }
-  if (flags.data !== undefined && flags.exchange !== undefined)
-    throw new UserError('--exchange does not apply to --data FILE (its candles come from the file): drop one of them');
+  if (flags.data === undefined) return;
   // the series is named after the file (report.json's symbol is its stem): --symbol was read by nothing
-  if (flags.data !== undefined && flags.symbol !== undefined)
-    throw new UserError(
-      '--symbol does not apply to --data FILE (the series is named after the file): drop one of them',
-    );
+  const moot = (['exchange', 'symbol'] as const).find((k) => flags[k] !== undefined);
+  if (moot) throw new UserError(`--${moot} does not apply to --data FILE (${FROM_FILE[moot]}): drop one of them`);
 }
+
+/** Why a market flag is moot next to --data FILE. */
+const FROM_FILE = { exchange: 'its candles come from the file', symbol: 'the series is named after the file' };
 
 export function fileTimeframe(flags: { data?: string; timeframe?: string }): string | undefined {
   return flags.data !== undefined ? flags.timeframe : undefined;
