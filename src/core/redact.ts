@@ -3,7 +3,7 @@
  * parsed JSON data, JSON text, log entries, and a command's printed answer, `--json` (printJson) or plain text
  * (printText). The logger (log.ts) masks its entries with the masker this module gives it.
  */
-import { secretValuesFromEnv } from './secrets.ts';
+import { secretForms, secretValuesFromEnv } from './secrets.ts';
 
 const SECRET_KEY = /^(api_?key|secret|password|passphrase|token|private_?key|access_?key|authorization)$/i;
 const MASK = '***';
@@ -79,9 +79,11 @@ function masker(secrets: readonly string[], keys: boolean): (v: unknown) => unkn
   };
 }
 
-/** The environment's secrets (the longest first), then `extra`; none empty. */
+/** The environment's secrets and `extra`, each in every form it may be written in (secretForms), the longest first. */
 export const envSecrets = (extra: readonly string[]) =>
-  [...secretValuesFromEnv(), ...extra].filter((s) => s.length > 0);
+  [...new Set([...secretValuesFromEnv(), ...extra.flatMap(secretForms)])]
+    .filter((s) => s.length > 0)
+    .sort((a, b) => b.length - a.length);
 
 /** Masks every secret from the environment (and `extra`) in a string, for output that bypasses the logger. */
 export function redactSecrets(text: string, extra: readonly string[] = []): string {

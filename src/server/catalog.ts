@@ -10,6 +10,7 @@ import { redactJsonText, redactWritten } from '../core/redact.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { CSV_FIELD_TEXT, listInside, resolveInside, safeSegment } from './files.ts';
 import { KeptFiles, MAX_READ_WHOLE, overLimit, TooLarge } from './served-json.ts';
+import { HttpError } from './validate.ts';
 
 interface BacktestEntry {
   id: string;
@@ -76,11 +77,12 @@ export async function readReport(root: string, id: string, files: CatalogFiles):
   const found = resolveInside(root, [id, 'report.json']);
   if (!found) return undefined;
   try {
-    return await files.reports.read(found.file, `backtests/${id}/report.json`, files.now());
+    return await files.reports.read(found, `backtests/${id}/report.json`, files.now());
   } catch (e) {
     if (e instanceof TooLarge) throw e;
-    // gone or unreadable between finding and opening it
-    return { kind: 'unreadable', problem: `not readable (${(e as NodeJS.ErrnoException).code ?? String(e)})` };
+    // refused when opened (another hard link, replaced), gone or unreadable between finding and opening it
+    const why = e instanceof HttpError ? e.message : ((e as NodeJS.ErrnoException).code ?? String(e));
+    return { kind: 'unreadable', problem: `not readable (${why})` };
   }
 }
 
@@ -89,7 +91,7 @@ async function tradeRows(root: string, id: string, files: CatalogFiles): Promise
   const found = resolveInside(root, [id, 'trades.csv']);
   if (!found) return 0;
   try {
-    return (await files.trades.read(found.file, `backtests/${id}/trades.csv`, files.now())).length;
+    return (await files.trades.read(found, `backtests/${id}/trades.csv`, files.now())).length;
   } catch {
     return null;
   }
@@ -226,7 +228,7 @@ export async function listBacktests(
 export async function readTrades(root: string, id: string, files: CatalogFiles): Promise<TradeRow[] | undefined> {
   const found = resolveInside(root, [id, 'trades.csv']);
   if (!found) return undefined;
-  return files.trades.read(found.file, `backtests/${id}/trades.csv`, files.now());
+  return files.trades.read(found, `backtests/${id}/trades.csv`, files.now());
 }
 
 export function backtestFiles(root: string, id: string): string[] {

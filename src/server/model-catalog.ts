@@ -9,13 +9,15 @@ import path from 'node:path';
 import { redactJsonText } from '../core/redact.ts';
 import { fileInside, safeSegment } from './files.ts';
 import { KeptFiles, MAX_READ_WHOLE, overLimit, TooLarge } from './served-json.ts';
+import { HttpError } from './validate.ts';
 
 type Meta = Record<string, unknown>;
 
 interface ModelEntry {
   name: string;
   current: string | null;
-  versions: { version: string; createdAt: string | null; metrics: Meta | null }[];
+  /** `unreadable`: why the version's meta.json is not read (over MAX_READ_WHOLE, refused by openInside). */
+  versions: { version: string; createdAt: string | null; metrics: Meta | null; unreadable?: string }[];
   meta: Meta | null;
 }
 
@@ -49,7 +51,8 @@ export class ModelFiles {
 
 /**
  * What `kept` gives for `parts` under `root`, read only when it is really inside root (fileInside); undefined when it
- * is not, or is gone or unreadable when opened. One over MAX_READ_WHOLE is a TooLarge naming it.
+ * is not, or is gone or unreadable when opened. One over MAX_READ_WHOLE is a TooLarge naming it, one openInside
+ * refuses (another hard link, replaced while opened) its HttpError.
  */
 async function readInside<T>(
   kept: KeptFiles<T>,
@@ -57,19 +60,30 @@ async function readInside<T>(
   parts: string[],
   files: ModelFiles,
 ): Promise<T | undefined> {
-  const file = fileInside(root, parts);
-  if (file === undefined) return undefined;
+  const found = fileInside(root, parts);
+  if (found === undefined) return undefined;
   try {
-    return await kept.read(file, ['models', ...parts].join('/'), files.now());
+    return await kept.read(found, ['models', ...parts].join('/'), files.now());
   } catch (e) {
-    if (e instanceof TooLarge) throw e;
+    if (e instanceof HttpError) throw e;
     return undefined;
   }
 }
 
-/** The meta.json at `parts` under `root`, or null. */
-async function metaOf(root: string, parts: string[], files: ModelFiles): Promise<Meta | null> {
-  return (await readInside(files.metas, root, [...parts, 'meta.json'], files)) ?? null;
+/** Why a version's meta.json is not read (a class: a meta.json's own fields could look like anything). */
+class Unread {
+  constructor(readonly why: string) {}
+}
+
+/** The meta.json at `parts` under `root`; null without one, or why it is not read (over the limit, refused). */
+async function metaOf(root: string, parts: string[], files: ModelFiles): Promise<Meta | Unread | null> {
+  try {
+    return (await readInside(files.metas, root, [...parts, 'meta.json'], files)) ?? null;
+  } catch (e) {
+    if (e instanceof TooLarge) return new Unread(`${e.file} is ${overLimit(e)}`);
+    if (e instanceof HttpError) return new Unread(e.message);
+    throw e;
+  }
 }
 
 /**
@@ -105,15 +119,17 @@ function metaSummary(meta: Meta | null): Meta | null {
   return Object.fromEntries(Object.entries(meta).filter(([k]) => keep.includes(k)));
 }
 
-/** A version's line: when it was made and its metrics, from its meta.json. */
-function versionOf(version: string, meta: Meta): ModelEntry['versions'][number] {
+/** A version's line: when it was made and its metrics, from its meta.json, or why that is not read. */
+function versionOf(version: string, meta: Meta | Unread): ModelEntry['versions'][number] {
+  if (meta instanceof Unread) return { version, createdAt: null, metrics: null, unreadable: meta.why };
   return { version, createdAt: (meta.createdAt as string) ?? null, metrics: (meta.metrics as Meta) ?? null };
 }
 
 /**
  * A model home (`models/<name>`): versions (the initial model and versions/<v>), CURRENT and the serving meta. A
- * TooLarge when one of its meta.json or its CURRENT is over MAX_READ_WHOLE: the serving version may be the one not
- * read, so the home is not shown as if it were whole.
+ * version whose meta.json is over MAX_READ_WHOLE (or refused by openInside) is listed with `unreadable` saying why,
+ * the others as they are (an old huge version hid the whole home); the serving meta is null when it is that one. A
+ * TooLarge when CURRENT is over MAX_READ_WHOLE: which version serves is then unknown.
  */
 export async function readModel(root: string, name: string, files: ModelFiles): Promise<ModelEntry | undefined> {
   if (!safeSegment(name)) return undefined;
@@ -121,28 +137,29 @@ export async function readModel(root: string, name: string, files: ModelFiles): 
   if (!existsSync(home) || !statSync(home).isDirectory()) return undefined;
   if (!realpathSync(home).startsWith(realpathSync(root) + path.sep)) return undefined;
   const versions: ModelEntry['versions'] = [];
-  const initial = await metaOf(root, [name], files);
-  if (initial) versions.push(versionOf('initial', initial));
   const metas = new Map<string, Meta>();
+  const add = (version: string, meta: Meta | Unread | null) => {
+    if (meta) versions.push(versionOf(version, meta));
+    if (meta && !(meta instanceof Unread)) metas.set(version, meta);
+  };
+  const initial = await metaOf(root, [name], files);
+  add('initial', initial);
   const vdir = path.join(home, 'versions');
   if (existsSync(vdir)) {
     for (const v of readdirSync(vdir).sort()) {
-      if (!safeSegment(v)) continue;
-      const meta = await metaOf(root, [name, 'versions', v], files);
-      if (meta) versions.push(versionOf(v, meta));
-      if (meta) metas.set(v, meta);
+      if (safeSegment(v)) add(v, await metaOf(root, [name, 'versions', v], files));
     }
   }
   if (versions.length === 0) return undefined;
   const pointer = await pointerOf(root, name, initial !== null, files);
   const current = pointer !== null && (pointer === 'initial' || safeSegment(pointer)) ? pointer : null;
-  const serving = current === null ? null : current === 'initial' ? initial : (metas.get(current) ?? null);
+  const serving = current === null ? null : (metas.get(current) ?? null);
   return { name, current, versions, meta: metaSummary(serving) };
 }
 
 /**
- * Every model home under `root`, and the homes with a meta.json or CURRENT over MAX_READ_WHOLE: listed apart with
- * the file and its size, so one huge file neither fails the list nor vanishes unexplained.
+ * Every model home under `root`, and the homes whose CURRENT is over MAX_READ_WHOLE (or refused by openInside):
+ * listed apart with the file and why, so one such file neither fails the list nor vanishes unexplained.
  */
 export async function listModels(
   root: string,
@@ -156,8 +173,8 @@ export async function listModels(
       const m = await readModel(root, name, files);
       if (m) models.push(m);
     } catch (e) {
-      if (!(e instanceof TooLarge)) throw e;
-      unreadable.push({ name, problem: `${e.file} is ${overLimit(e)}` });
+      if (!(e instanceof HttpError)) throw e;
+      unreadable.push({ name, problem: e instanceof TooLarge ? `${e.file} is ${overLimit(e)}` : e.message });
     }
   }
   return { models, unreadable };

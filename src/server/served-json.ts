@@ -4,8 +4,8 @@
  * and the environment's secrets stay the same, so a large report is not read and parsed again on every request.
  */
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { envSecrets, redactJsonText } from '../core/redact.ts';
+import { openInside, type InsideFile } from './files.ts';
 import { HttpError } from './validate.ts';
 
 /** The largest file read whole (masking and parsing hold it in memory, twice or more while they work). */
@@ -64,11 +64,12 @@ export class KeptFiles<T> {
   ) {}
 
   /**
-   * The value of `file` (a real path fileInside returned), named `name` in a refusal: TooLarge when it is over
-   * MAX_READ_WHOLE_BYTES. `now`: the wall clock the file system stamps times with.
+   * The value of the file fileInside found, named `name` in a refusal: TooLarge when it is over MAX_READ_WHOLE_BYTES,
+   * openInside's refusals. `now`: the wall clock the file system stamps times with.
    */
-  async read(file: string, name: string, now = Date.now()): Promise<T> {
-    const handle = await open(file, 'r');
+  async read(found: InsideFile, name: string, now = Date.now()): Promise<T> {
+    const file = found.file;
+    const handle = await openInside(found, name);
     try {
       // the size and times of what was opened, not of the path: a file renamed over it is another file
       const st = await handle.stat({ bigint: true });
@@ -123,7 +124,7 @@ export class ServedJson extends KeptFiles<Buffer> {
     }, `a JSON file over ${MAX_READ_WHOLE} is not served (masking reads it whole)`);
   }
 
-  body(file: string, name: string, now = Date.now()): Promise<Buffer> {
-    return this.read(file, name, now);
+  body(found: InsideFile, name: string, now = Date.now()): Promise<Buffer> {
+    return this.read(found, name, now);
   }
 }

@@ -9,6 +9,31 @@ import { redactSecrets } from '../../src/core/redact.ts';
 
 const ccxt = ccxtLib();
 
+/**
+ * What a logger writing to a new file writes, with `name` set to `secret` in the environment while it logs: the
+ * file's text and what reached stderr.
+ */
+async function logged(
+  name: string,
+  secret: string,
+  logs: (logger: ReturnType<typeof createLogger>) => void,
+): Promise<{ text: string; consoleText: string }> {
+  process.env[name] = secret;
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'bot-log-')), 'bot.log');
+  const captured: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => (captured.push(String(chunk)), true)) as typeof write;
+  try {
+    const logger = createLogger({ level: 'debug', file, cap: { maxBytes: 1 << 20, maxFiles: 2 } });
+    logs(logger);
+    await closeLogger(logger);
+  } finally {
+    process.stderr.write = write;
+    delete process.env[name];
+  }
+  return { text: readFileSync(file, 'utf8'), consoleText: captured.join('') };
+}
+
 test(`the logger masks environment secrets in messages, metadata, errors and credential-named fields, on console and \
 in the file`, async () => {
   const secret = 'zz-TOP-secret-value-123';
@@ -70,13 +95,7 @@ test('redactSecrets masks strings that bypass the logger', () => {
 test(`the logger masks a secret nested deeper than a few levels, and an entry with a cycle is masked and written \
 whole, on console and in the file`, async () => {
   const secret = 'deep-secret-value-4711';
-  process.env.TESTEXCHANGE_API_SECRET = secret;
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'bot-log-')), 'bot.log');
-  const captured: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => (captured.push(String(chunk)), true)) as typeof write;
-  try {
-    const logger = createLogger({ level: 'debug', file, cap: { maxBytes: 1 << 20, maxFiles: 2 } });
+  const { text, consoleText } = await logged('TESTEXCHANGE_API_SECRET', secret, (logger) => {
     // 8 levels of objects and arrays down to the secret: the masking walk stopped at 6 and wrote it as it was
     let deep: unknown = { note: `key ${secret} refused`, price: 94511000 };
     for (let i = 0; i < 8; i++) deep = i % 2 ? [deep] : { inner: deep };
@@ -84,13 +103,7 @@ whole, on console and in the file`, async () => {
     cyclic.self = cyclic;
     logger.warn('deep', { deep });
     logger.warn('cyclic', { cyclic, shared: [deep, deep] });
-    await closeLogger(logger);
-  } finally {
-    process.stderr.write = write;
-    delete process.env.TESTEXCHANGE_API_SECRET;
-  }
-  const text = readFileSync(file, 'utf8');
-  const consoleText = captured.join('');
+  });
   assert.ok(!text.includes(secret), text);
   // the console line is JSON.stringify's: a cycle left in the masked copy threw out of logger.warn
   assert.ok(!consoleText.includes(secret), consoleText);
@@ -130,4 +143,41 @@ masked`, async () => {
   assert.equal(entry.at, '1970-01-01T00:00:00.000Z');
   assert.deepEqual(entry.own, { note: 'own ***' });
   assert.deepEqual(entry.broken, { note: 'kept' }, 'a toJSON that throws leaves the fields');
+});
+
+test(`a secret written URL-encoded (encodeURIComponent's form or the stricter query-string one) or in base64 \
+(standard, padded or not, and URL-safe) is masked on the command line's output and in the log; a short extra secret \
+only as it is`, async () => {
+  // a base64-looking key, as some exchanges issue, with a character encodeURIComponent leaves as it is
+  const secret = 'Kx+9/ab=Q!z(7)~é';
+  const url = encodeURIComponent(secret);
+  const strict = 'Kx%2B9%2Fab%3DQ%21z%287%29~%C3%A9';
+  const base64 = Buffer.from(secret).toString('base64');
+  const base64url = Buffer.from(secret).toString('base64url');
+  assert.notEqual(url, secret);
+  assert.notEqual(url, strict);
+  assert.notEqual(base64.replace(/=+$/, ''), base64url);
+  process.env.OTHER_TOKEN = secret;
+  try {
+    assert.equal(
+      redactSecrets(`GET /api?key=${url}&sig=1 failed`),
+      'GET /api?key=***&sig=1 failed',
+      'encodeURIComponent',
+    );
+    assert.equal(redactSecrets(`GET /api?key=${strict}&sig=1`), 'GET /api?key=***&sig=1', 'query-string encoding');
+    assert.equal(redactSecrets(`Basic ${base64}`), 'Basic ***=', 'base64, masked up to its padding');
+    assert.equal(redactSecrets(`token ${base64url} x`), 'token *** x', 'URL-safe base64');
+    // a short extra secret is no word to mask encoded: its base64 could be any short run of letters
+    assert.equal(redactSecrets(`a ${Buffer.from('abc').toString('base64')} abc`, ['abc']), 'a YWJj ***');
+  } finally {
+    delete process.env.OTHER_TOKEN;
+  }
+  const { text: fileText, consoleText } = await logged('OTHER_TOKEN', secret, (logger) =>
+    logger.error(`fetch failed: https://x.test/api?key=${url}`, { header: `Basic ${base64}` }),
+  );
+  for (const text of [fileText, consoleText]) {
+    assert.match(text, /api\?key=\*\*\*/);
+    assert.match(text, /Basic \*\*\*=/);
+    for (const form of [url, base64.replace(/=+$/, '')]) assert.ok(!text.includes(form), text);
+  }
 });

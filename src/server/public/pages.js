@@ -332,7 +332,8 @@
   D.pages.models = async function (root) {
     const [{ models, unreadable }, { retrains }] = await Promise.all([D.api('/models'), D.api('/retrains?limit=100')]);
     root.replaceChildren(h('h1', {}, 'Models'));
-    // a model home with a meta.json or CURRENT too large to read is named with its problem instead of failing the list
+    // a model home whose CURRENT is too large to read is named with its problem instead of failing the list (a
+    // version whose meta.json is not read is listed in its home, with why)
     for (const u of unreadable) root.append(h('p', { class: 'muted' }, `${u.name}: ${u.problem} (not listed)`));
     if (models.length === 0) root.append(h('p', { class: 'muted' }, 'No saved models yet.'));
     for (const m of models) {
@@ -343,7 +344,7 @@
           h('h2', {}, `${m.name} — serving ${m.current || '—'}`),
           D.table(m.versions, [
             ['version', (v) => v.version + (v.version === m.current ? ' (CURRENT)' : '')],
-            ['created', (v) => v.createdAt],
+            ['created', (v) => (v.unreadable ? `not read: ${v.unreadable}` : v.createdAt)],
             ['metrics', (v) => metricsCell(v.metrics)],
           ]),
         ),
