@@ -8,7 +8,8 @@ import { parseReportText, sweepFoldLabel, type ParsedReport, type SweepHead } fr
 import type { StoredReport } from '../backtest/report.ts';
 import { redactJsonText, redactWritten } from '../core/redact.ts';
 import { isoTime } from '../data/timeframe.ts';
-import { CSV_FIELD_TEXT, listInside, resolveInside, safeSegment } from './files.ts';
+import { CSV_FIELD_TEXT, listInside, resolveInside } from './files.ts';
+import { safeSegment } from './inside-file.ts';
 import { KeptFiles, MAX_READ_WHOLE, overLimit, TooLarge } from './served-json.ts';
 import { HttpError } from './validate.ts';
 

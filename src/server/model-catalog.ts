@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { redactJsonText } from '../core/redact.ts';
-import { fileInside, safeSegment } from './files.ts';
+import { fileInside, safeSegment } from './inside-file.ts';
 import { KeptFiles, MAX_READ_WHOLE, overLimit, TooLarge } from './served-json.ts';
 import { HttpError } from './validate.ts';
 

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { envSecrets, redactJsonText } from '../core/redact.ts';
-import { openInside, type InsideFile } from './files.ts';
+import { openInside, type InsideFile } from './inside-file.ts';
 import { HttpError } from './validate.ts';
 
 /** The largest file read whole (masking and parsing hold it in memory, twice or more while they work). */

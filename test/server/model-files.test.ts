@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileInside } from '../../src/server/files.ts';
+import { fileInside } from '../../src/server/inside-file.ts';
 import { listModels, ModelFiles, readModel } from '../../src/server/model-catalog.ts';
 import { MAX_READ_WHOLE_BYTES } from '../../src/server/served-json.ts';
 import { rawGet, servedFixture } from './fixture.ts';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { renameSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileInside } from '../../src/server/files.ts';
+import { fileInside } from '../../src/server/inside-file.ts';
 import { MAX_READ_WHOLE_BYTES, ServedJson } from '../../src/server/served-json.ts';
 import { paperFixture, rawGet, serve, type PaperFixture, type Served } from './fixture.ts';
 

@@ -10,7 +10,7 @@ import { linkSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writ
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { fileInside, openInside } from '../../src/server/files.ts';
+import { fileInside, openInside } from '../../src/server/inside-file.ts';
 import { rawGet, servedFixture } from './fixture.ts';
 
 const fx = servedFixture();
