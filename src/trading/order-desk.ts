@@ -105,10 +105,18 @@ type LookUp =
 export const UNKNOWN_ORDER_GRACE_SECONDS = 600;
 
 /**
- * From when a look-up (at `looked`) that still misses order `sent` writes it off as never placed: the grace period
- * after both its sending and the first look-up that missed it (this one when none has yet); undefined when the
- * exchange proved it has the order (never written off). OrderDesk.lookUp decides by it, and `bot status` and the
- * dashboard's API show the settle-by-hand command by it, so they tell what the trader will do.
+ * When the grace period ends for order `sent` at a look-up (at `looked`) that misses it: after both its sending and
+ * the first look-up that missed it (this one when none has yet). writeOffFrom's rule, and `bot status`'s for an order
+ * the exchange proved it has, which is never written off but is settled by hand once it stays missing that long.
+ */
+export function graceEnd(sent: Pick<SentOrder, 'createdAt' | 'missingSince'>, looked: number, graceMs: number): number {
+  return Math.max(sent.createdAt, sent.missingSince ?? looked) + graceMs;
+}
+
+/**
+ * From when a look-up (at `looked`) that still misses order `sent` writes it off as never placed (graceEnd);
+ * undefined when the exchange proved it has the order (never written off). OrderDesk.lookUp decides by it, and
+ * `bot status` and the dashboard's API show the settle-by-hand command by it, so they tell what the trader will do.
  */
 export function writeOffFrom(
   sent: Pick<SentOrder, 'createdAt' | 'missingSince' | 'existsProof'>,
@@ -116,7 +124,7 @@ export function writeOffFrom(
   graceMs: number,
 ): number | undefined {
   if (sent.existsProof) return undefined;
-  return Math.max(sent.createdAt, sent.missingSince ?? looked) + graceMs;
+  return graceEnd(sent, looked, graceMs);
 }
 
 /**

@@ -177,3 +177,41 @@ order's row keeps (not refused as booked already)`, async () => {
     tmp.cleanup();
   }
 });
+
+test(`bot status: an order the exchange accepted (its id kept) that no later look-up shows, past the grace since the \
+first miss, says since when it is missing and names the --settle-order command with that id; plain and --json`, async () => {
+  const { tmp, now, setExchangeNow, fake, book, cfg, db } = await liveCliSetup(50, 5_000_000);
+  try {
+    // the exchange takes the order and never shows it again, by its uuid or its identifier
+    book.lookupLag = 1_000_000;
+    const first = await runBot(liveArgs(db, cfg, now), ENV);
+    assert.equal(first.code, 0, first.stderr);
+    const [row] = ordersIn(db);
+    const uuid = book.orders[0].uuid;
+    assert.deepEqual([row.status, row.exchangeId], ['submitting', uuid]);
+    const later = now + 20 * 60_000;
+    setExchangeNow(later);
+    const next = await runBot(liveArgs(db, cfg, later), ENV);
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stderr, /outcome unknown, not found yet, but the exchange has it/);
+    assert.equal(book.orders.length, 1, 'held back, never sent again');
+    // bot status runs at the wall clock, long past the trader's grace after that miss
+    const status = await runBot(['status', '--live', '--db', db, '--config', cfg], ENV);
+    assert.equal(status.code, 0, status.stderr);
+    const missing = `accepted by upbit as order ${uuid}, missing since ${isoTime(later)}: no look-up shows it`;
+    assert.ok(status.stdout.includes(missing), status.stdout);
+    const command =
+      'bot live --name default --exchange upbit --symbol BTC/KRW --timeframe 1h ' +
+      `--settle-order ${row.clientId} --exchange-order-id ${uuid} (once its history shows it; ` +
+      '--never-placed if it executed nothing)';
+    assert.ok(status.stdout.includes(`settle by hand once checked on the exchange: ${command}`), status.stdout);
+    const json = await runBot(['status', '--live', '--json', '--db', db, '--config', cfg], ENV);
+    assert.equal(json.code, 0, json.stderr);
+    const [inFlight] = (JSON.parse(json.stdout) as { inFlight: Record<string, unknown>[] }).inFlight;
+    assert.deepEqual([inFlight.exchangeOrderId, inFlight.settle], [uuid, command]);
+    assert.ok(String(inFlight.state).includes(missing), String(inFlight.state));
+  } finally {
+    await fake.close();
+    tmp.cleanup();
+  }
+});
