@@ -157,6 +157,11 @@ export interface Settled {
   exchangeId: string;
   offBookFee: number;
   thirdFees: ThirdFee[];
+  /**
+   * How the fees in a third currency were valued, in one phrase: at their market's price, or (no price for one) at
+   * the fee rate the caller gave (account.feeRate) of the fill's value; absent when there are none.
+   */
+  thirdFeeNote?: string;
 }
 
 /**
@@ -393,10 +398,11 @@ export class OrderDesk {
     exchangeId: string,
     read: { fill?: FillRecord; unbooked?: string; offBook?: { currency: string; cost: number }[] },
     feeRate: number,
-  ): Promise<ThirdFee[]> {
+  ): Promise<{ fees: ThirdFee[]; note: string }> {
     const { quote } = parseSpotSymbol(symbol, 'market');
     const fees = read.offBook ?? [];
     const valued: ThirdFee[] = [];
+    const prices: string[] = [];
     let total = 0;
     try {
       for (const f of fees) {
@@ -407,12 +413,14 @@ export class OrderDesk {
         if (!(Number.isFinite(price) && price > 0)) throw new Error(`no price for ${market}`);
         total += f.cost * price;
         valued.push({ currency: f.currency, units: f.cost, value: f.cost * price });
+        prices.push(`${market} at ${price}`);
       }
       this.logger.warn(
         `order ${exchangeId}: a fee of ${read.unbooked} is in neither currency of ${symbol}: ` +
           `counted as ${total} ${quote} against trading.live.maxDailyLoss, not in the run's cash`,
       );
-      return valued;
+      const note = `a fee of ${read.unbooked} valued at ${total} ${quote} by its market's price (${prices.join(', ')})`;
+      return { fees: valued, note };
     } catch (e) {
       const guess = (read.fill?.value ?? 0) * feeRate;
       this.logger.warn(
@@ -420,8 +428,11 @@ export class OrderDesk {
           `(${shortError(e)}): counted as ${guess} ${quote} (account.feeRate of the order) against ` +
           "trading.live.maxDailyLoss, not in the run's cash",
       );
+      const note =
+        `a fee of ${read.unbooked} valued at ${guess} ${quote}, account.feeRate ${feeRate} of the order's value: ` +
+        `no price for it (${shortError(e)})`;
       // one fee in the usual case; several share the guess evenly
-      return fees.map((f) => ({ currency: f.currency, units: f.cost, value: guess / fees.length }));
+      return { fees: fees.map((f) => ({ currency: f.currency, units: f.cost, value: guess / fees.length })), note };
     }
   }
 
@@ -479,15 +490,16 @@ export class OrderDesk {
     if (read.needsDetail)
       throw new Error(`order ${exchangeId}: the exchange reports a volume executed but no value for it`);
     let thirdFees: ThirdFee[] = [];
+    let thirdFeeNote: string | undefined;
     // `feeRate`: the caller books the fee's value (both live traders); without one it is only logged
     if (read.offBook && read.fill && feeRate !== undefined)
-      thirdFees = await this.valueOffBook(symbol, exchangeId, read, feeRate);
+      ({ fees: thirdFees, note: thirdFeeNote } = await this.valueOffBook(symbol, exchangeId, read, feeRate));
     else if (read.unbooked)
       this.logger.warn(
         `order ${exchangeId}: a fee of ${read.unbooked} is in neither currency of ${symbol}: ` +
           "it is not booked in the run's account",
       );
     const offBookFee = thirdFees.reduce((a, f) => a + f.value, 0);
-    return { fill: read.fill, final, exchangeId, offBookFee, thirdFees };
+    return { fill: read.fill, final, exchangeId, offBookFee, thirdFees, ...(thirdFeeNote ? { thirdFeeNote } : {}) };
   }
 }
