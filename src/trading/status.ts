@@ -295,7 +295,7 @@ function inFlightOrders(repo: RunRepository, run: RunState, now: number, graceSe
     const sent = `sent ${isoTime(o.createdAt)}`;
     const base = { market: o.market, side: o.side, quantity: o.quantity, decidedAt: isoTime(o.decisionTs), clientId };
     // accepted under an id of the exchange's: never written off (writeOffFrom), and each tick looks it up by that id;
-    // one that no look-up has shown past the trader's grace (graceEnd) is the user's to settle from the exchange's history
+    // one no look-up has shown past the trader's grace (graceEnd) is the user's to settle from the exchange's history
     if (o.existsProof && o.exchangeId) {
       const accepted = `accepted by ${run.exchange} as order ${o.exchangeId}`;
       const missing = o.missingSince !== null && now >= graceEnd(o, now, graceSeconds * 1000);

@@ -179,7 +179,8 @@ order's row keeps (not refused as booked already)`, async () => {
 });
 
 test(`bot status: an order the exchange accepted (its id kept) that no later look-up shows, past the grace since the \
-first miss, says since when it is missing and names the --settle-order command with that id; plain and --json`, async () => {
+first miss, says since when it is missing and names the --settle-order command with that id; plain and \
+--json`, async () => {
   const { tmp, now, setExchangeNow, fake, book, cfg, db } = await liveCliSetup(50, 5_000_000);
   try {
     // the exchange takes the order and never shows it again, by its uuid or its identifier

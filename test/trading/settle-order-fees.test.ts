@@ -91,7 +91,10 @@ else at the config's account.feeRate of the order's value, and the printed line 
   // config/default.json's account.feeRate (Upbit's 0.05%) of the 500 USDT bought
   assert.match(
     unpriced.line,
-    /recorded as filled; a fee of 0\.01 BNB valued at 0\.25 USDT, account\.feeRate 0\.0005 of the order's value: no price for it \(.+\)$/,
+    new RegExp(
+      "recorded as filled; a fee of 0\\.01 BNB valued at 0\\.25 USDT, account\\.feeRate 0\\.0005 of the order's " +
+        'value: no price for it \\(.+\\)$',
+    ),
   );
   assert.ok(Math.abs(unpriced.offBook - 0.25) < 1e-9, `${unpriced.offBook}`);
 });
