@@ -155,16 +155,26 @@ exchange's id, and the next tick books all they executed`, async () => {
   }
 });
 
+/**
+ * A `bot live --once` run (seed `seed`, 5,000,000 KRW) whose first order the exchange took but shows in no look-up
+ * (its lookupLag never runs out unless the test ends it): left in flight under the exchange's id. Returns the setup,
+ * the order's row and that id.
+ */
+async function acceptedUnshown(seed: number) {
+  const s = await liveCliSetup(seed, 5_000_000);
+  s.book.lookupLag = 1_000_000;
+  const first = await runBot(liveArgs(s.db, s.cfg, s.now), ENV);
+  assert.equal(first.code, 0, first.stderr);
+  const [row] = ordersIn(s.db);
+  const uuid = s.book.orders[0].uuid;
+  assert.deepEqual([row.status, row.exchangeId], ['submitting', uuid]);
+  return { ...s, row, uuid };
+}
+
 test(`bot live --settle-order books an order left in flight by the exchange's id it was accepted as, which the \
 order's row keeps (not refused as booked already)`, async () => {
-  const { tmp, now, fake, book, cfg, db } = await liveCliSetup(49, 5_000_000);
+  const { tmp, fake, book, cfg, db, row, uuid } = await acceptedUnshown(49);
   try {
-    book.lookupLag = 1000;
-    const first = await runBot(liveArgs(db, cfg, now), ENV);
-    assert.equal(first.code, 0, first.stderr);
-    const [row] = ordersIn(db);
-    const uuid = book.orders[0].uuid;
-    assert.deepEqual([row.status, row.exchangeId], ['submitting', uuid]);
     book.lookupLag = 0;
     book.endLags();
     const by = ['--settle-order', row.clientId ?? '', '--exchange-order-id', uuid];
@@ -181,15 +191,8 @@ order's row keeps (not refused as booked already)`, async () => {
 test(`bot status: an order the exchange accepted (its id kept) that no later look-up shows, past the grace since the \
 first miss, says since when it is missing and names the --settle-order command with that id; plain and \
 --json`, async () => {
-  const { tmp, now, setExchangeNow, fake, book, cfg, db } = await liveCliSetup(50, 5_000_000);
+  const { tmp, now, setExchangeNow, fake, book, cfg, db, row, uuid } = await acceptedUnshown(50);
   try {
-    // the exchange takes the order and never shows it again, by its uuid or its identifier
-    book.lookupLag = 1_000_000;
-    const first = await runBot(liveArgs(db, cfg, now), ENV);
-    assert.equal(first.code, 0, first.stderr);
-    const [row] = ordersIn(db);
-    const uuid = book.orders[0].uuid;
-    assert.deepEqual([row.status, row.exchangeId], ['submitting', uuid]);
     const later = now + 20 * 60_000;
     setExchangeNow(later);
     const next = await runBot(liveArgs(db, cfg, later), ENV);
