@@ -31,7 +31,7 @@ import {
 import { HaltError } from '../core/errors.ts';
 import { parseSpotSymbol } from '../core/market-symbol.ts';
 import { haltAfterSettling } from './halt.ts';
-import { orderSide } from './paper-market.ts';
+import { orderSide, type PaperMarket } from './paper-market.ts';
 import { deferExits, pendingExits, takeExits } from './commands.ts';
 import type { RunRepository } from './run-repository.ts';
 import { closedBy } from './run-holder.ts';
@@ -112,6 +112,12 @@ export class LiveTrader extends Trader {
   private readonly desk: OrderDesk;
   /** Orders held back after a refusal that recurs (src/trading/refusal-holds.ts). */
   private readonly holds: RefusalHolds;
+  /**
+   * The market at the costs of the version that decided last (PolicyHandle.costs: the earlier version a model run
+   * fell back on trades at its own recipe's), for its orders' minimum and fees; the process's starting costs until a
+   * tick decides.
+   */
+  private serving?: PaperMarket;
 
   constructor(options: LiveOptions) {
     super(options);
@@ -125,6 +131,10 @@ export class LiveTrader extends Trader {
 
   private get repo(): RunRepository {
     return this.o.repo;
+  }
+
+  private get market(): PaperMarket {
+    return this.serving ?? this.o.market;
   }
 
   private get symbol(): string {
@@ -178,7 +188,7 @@ export class LiveTrader extends Trader {
     const acct = (this.run as RunState).account;
     if (this.repo.decisionCount(run.id) === 0) {
       // what orders can spend: the total also counts what the user's own open orders have locked
-      const free = newRunCash(balance, quote, this.o.market.costs.minOrderValue);
+      const free = newRunCash(balance, quote, this.market.costs.minOrderValue);
       const cash = Math.min(acct.cash, free);
       const next: RunState = {
         ...(this.run as RunState),
@@ -215,7 +225,7 @@ export class LiveTrader extends Trader {
     placed: CcxtOrder,
     exits: readonly number[] = [],
   ): Promise<boolean> {
-    const settled = await this.desk.settle(this.symbol, placed, this.o.market.costs.feeRate);
+    const settled = await this.desk.settle(this.symbol, placed, this.market.costs.feeRate);
     const after = `after ${isoTime(o.decisionTs)}`;
     if ('unsettled' in settled) {
       const line = inFlightLine(o.clientId, settled);
@@ -267,7 +277,7 @@ export class LiveTrader extends Trader {
   /** The larger of the configured minimum order and the exchange's own cost / amount minimums, in quote currency. */
   private minOrderValue(price: number): number {
     const limits = this.live.exchange.markets?.[this.symbol]?.limits;
-    return Math.max(this.o.market.costs.minOrderValue, limits?.cost?.min ?? 0, (limits?.amount?.min ?? 0) * price);
+    return Math.max(this.market.costs.minOrderValue, limits?.cost?.min ?? 0, (limits?.amount?.min ?? 0) * price);
   }
 
   private halt(reason: string): never {
@@ -302,7 +312,7 @@ export class LiveTrader extends Trader {
     // a clock gone back before the last decided candle: no candle is new, and one line says why (not a silent tick)
     if (await this.clockWentBack(closedOpen)) return report;
     if (this.run.paused) return this.passWhilePaused(closedOpen, report);
-    const { store, key, market } = this.o;
+    const { store, key } = this.o;
     // a live tick decides the newest closed candle only: its lookback before it, not the run's whole history
     const newest = this.newestStored(store, key.symbol, closedOpen) ?? closedOpen + 1;
     const loadFrom = this.tickLoadFrom(store, key.symbol, this.run, newest);
@@ -326,6 +336,8 @@ export class LiveTrader extends Trader {
     }
     const handle = await this.o.policies.forCandles(candles, this.run.modelVersion, this.run.modelRefusal, ts);
     this.resumePolicy(handle, candles);
+    this.serving = this.o.market.at(handle.costs);
+    const market = this.market;
     const account = market.restore(this.run.account);
     // net of the fees paid in a third currency (BNB), which the account's cash and units do not show
     const equity = account.value(close) - offBookFees(this.run.account);
@@ -439,7 +451,7 @@ export class LiveTrader extends Trader {
               why: placed.refused,
               kind: placed.recurs,
               counted: side === 'buy' ? acct.cash : acct.units,
-              minOrderValue: this.o.market.costs.minOrderValue,
+              minOrderValue: this.market.costs.minOrderValue,
             })}`
           : '';
         this.o.logger.error(`order ${id} (${side} ${capped.amount}) refused: ${placed.refused}${fix}`);

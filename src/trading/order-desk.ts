@@ -105,10 +105,18 @@ type LookUp =
 export const UNKNOWN_ORDER_GRACE_SECONDS = 600;
 
 /**
- * From when a look-up (at `looked`) that still misses order `sent` writes it off as never placed: the grace period
- * after both its sending and the first look-up that missed it (this one when none has yet); undefined when the
- * exchange proved it has the order (never written off). OrderDesk.lookUp decides by it, and `bot status` and the
- * dashboard's API show the settle-by-hand command by it, so they tell what the trader will do.
+ * When the grace period ends for order `sent` at a look-up (at `looked`) that misses it: after both its sending and
+ * the first look-up that missed it (this one when none has yet). writeOffFrom's rule, and `bot status`'s for an order
+ * the exchange proved it has, which is never written off but is settled by hand once it stays missing that long.
+ */
+export function graceEnd(sent: Pick<SentOrder, 'createdAt' | 'missingSince'>, looked: number, graceMs: number): number {
+  return Math.max(sent.createdAt, sent.missingSince ?? looked) + graceMs;
+}
+
+/**
+ * From when a look-up (at `looked`) that still misses order `sent` writes it off as never placed (graceEnd);
+ * undefined when the exchange proved it has the order (never written off). OrderDesk.lookUp decides by it, and
+ * `bot status` and the dashboard's API show the settle-by-hand command by it, so they tell what the trader will do.
  */
 export function writeOffFrom(
   sent: Pick<SentOrder, 'createdAt' | 'missingSince' | 'existsProof'>,
@@ -116,7 +124,7 @@ export function writeOffFrom(
   graceMs: number,
 ): number | undefined {
   if (sent.existsProof) return undefined;
-  return Math.max(sent.createdAt, sent.missingSince ?? looked) + graceMs;
+  return graceEnd(sent, looked, graceMs);
 }
 
 /**
@@ -149,6 +157,11 @@ export interface Settled {
   exchangeId: string;
   offBookFee: number;
   thirdFees: ThirdFee[];
+  /**
+   * How the fees in a third currency were valued, in one phrase: at their market's price, or (no price for one) at
+   * the fee rate the caller gave (account.feeRate) of the fill's value; absent when there are none.
+   */
+  thirdFeeNote?: string;
 }
 
 /**
@@ -385,10 +398,11 @@ export class OrderDesk {
     exchangeId: string,
     read: { fill?: FillRecord; unbooked?: string; offBook?: { currency: string; cost: number }[] },
     feeRate: number,
-  ): Promise<ThirdFee[]> {
+  ): Promise<{ fees: ThirdFee[]; note: string }> {
     const { quote } = parseSpotSymbol(symbol, 'market');
     const fees = read.offBook ?? [];
     const valued: ThirdFee[] = [];
+    const prices: string[] = [];
     let total = 0;
     try {
       for (const f of fees) {
@@ -399,12 +413,14 @@ export class OrderDesk {
         if (!(Number.isFinite(price) && price > 0)) throw new Error(`no price for ${market}`);
         total += f.cost * price;
         valued.push({ currency: f.currency, units: f.cost, value: f.cost * price });
+        prices.push(`${market} at ${price}`);
       }
       this.logger.warn(
         `order ${exchangeId}: a fee of ${read.unbooked} is in neither currency of ${symbol}: ` +
           `counted as ${total} ${quote} against trading.live.maxDailyLoss, not in the run's cash`,
       );
-      return valued;
+      const note = `a fee of ${read.unbooked} valued at ${total} ${quote} by its market's price (${prices.join(', ')})`;
+      return { fees: valued, note };
     } catch (e) {
       const guess = (read.fill?.value ?? 0) * feeRate;
       this.logger.warn(
@@ -412,8 +428,11 @@ export class OrderDesk {
           `(${shortError(e)}): counted as ${guess} ${quote} (account.feeRate of the order) against ` +
           "trading.live.maxDailyLoss, not in the run's cash",
       );
+      const note =
+        `a fee of ${read.unbooked} valued at ${guess} ${quote}, account.feeRate ${feeRate} of the order's value: ` +
+        `no price for it (${shortError(e)})`;
       // one fee in the usual case; several share the guess evenly
-      return fees.map((f) => ({ currency: f.currency, units: f.cost, value: guess / fees.length }));
+      return { fees: fees.map((f) => ({ currency: f.currency, units: f.cost, value: guess / fees.length })), note };
     }
   }
 
@@ -471,15 +490,16 @@ export class OrderDesk {
     if (read.needsDetail)
       throw new Error(`order ${exchangeId}: the exchange reports a volume executed but no value for it`);
     let thirdFees: ThirdFee[] = [];
+    let thirdFeeNote: string | undefined;
     // `feeRate`: the caller books the fee's value (both live traders); without one it is only logged
     if (read.offBook && read.fill && feeRate !== undefined)
-      thirdFees = await this.valueOffBook(symbol, exchangeId, read, feeRate);
+      ({ fees: thirdFees, note: thirdFeeNote } = await this.valueOffBook(symbol, exchangeId, read, feeRate));
     else if (read.unbooked)
       this.logger.warn(
         `order ${exchangeId}: a fee of ${read.unbooked} is in neither currency of ${symbol}: ` +
           "it is not booked in the run's account",
       );
     const offBookFee = thirdFees.reduce((a, f) => a + f.value, 0);
-    return { fill: read.fill, final, exchangeId, offBookFee, thirdFees };
+    return { fill: read.fill, final, exchangeId, offBookFee, thirdFees, ...(thirdFeeNote ? { thirdFeeNote } : {}) };
   }
 }

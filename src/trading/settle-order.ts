@@ -8,6 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { Exchange } from 'ccxt';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { createExchange, retryOptionsFrom } from '../data/exchange.ts';
@@ -35,6 +36,8 @@ export async function settleOrder(
   clientId: string,
   by: SettleBy,
   logger: Logger,
+  /** The exchange's client (default: the config's, createExchange); a test's against its fake. */
+  o: { exchange?: Exchange } = {},
 ): Promise<string> {
   const file = path.resolve(config.data.database);
   // before a database file would be made
@@ -70,7 +73,7 @@ export async function settleOrder(
           `--exchange-order-id: the exchange's order ${exchangeId} is booked already, ` +
             `as order ${sentOrderId(run, booked)}`,
         );
-      const ex = createExchange(config);
+      const ex = o.exchange ?? createExchange(config);
       const desk = new OrderDesk({ exchange: ex, retry: retryOptionsFrom(config), logger });
       const sent = { clientId, side: order.side, quantity: order.quantity };
       const seen = await desk.fetchSent(order.market, exchangeId, sent);
@@ -89,7 +92,11 @@ export async function settleOrder(
         commit(() => bookPortfolioSettled(repo, repo.get(run.id), { symbols, costs }, at, s));
       } else commit(() => bookSettled(repo, repo.get(run.id), order.id, s, order.decisionTs));
       const what = repo.orders(run.id).find((o) => o.id === order.id);
-      return `order ${clientId}: the exchange's order ${exchangeId} (${seen.order.status}) recorded as ${what?.status}`;
+      // a fee in a third currency (Binance's BNB): valued at its market's price, or at the config's account.feeRate
+      const fee = s.thirdFeeNote ? `; ${s.thirdFeeNote}` : '';
+      return (
+        `order ${clientId}: the exchange's order ${exchangeId} (${seen.order.status}) recorded as ${what?.status}` + fee
+      );
     } finally {
       lock.release();
     }

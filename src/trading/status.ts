@@ -4,7 +4,7 @@ import { lockHolder, runLockName } from './lock.ts';
 import { equalWeightHoldPnl } from './portfolio-hold.ts';
 import { nextTickTime } from './trader.ts';
 import { withdrawnValue } from './withdrawals.ts';
-import { NEVER_PLACED_REASON, sentOrderId, UNKNOWN_ORDER_GRACE_SECONDS, writeOffFrom } from './order-desk.ts';
+import { graceEnd, NEVER_PLACED_REASON, sentOrderId, UNKNOWN_ORDER_GRACE_SECONDS, writeOffFrom } from './order-desk.ts';
 import type { PortfolioRunState, RunKey, RunState } from './types.ts';
 
 export interface RunStatus {
@@ -256,20 +256,24 @@ interface InFlightOrder {
    * The command that settles it by hand once the exchange's order history is checked (--settle-order), when no look-up
    * will: the exchange refused a resend for its id (no id of the exchange's kept to look it up by), or it has been
    * missing past the grace period by the trader's rule (since it was sent and since the first look-up that missed it:
-   * writeOffFrom); else null.
+   * graceEnd), an order the exchange accepted included (never written off, it would stay in flight for good); else
+   * null.
    */
   settle: string | null;
 }
 
 /**
  * `bot live` flags naming `run` and its order `clientId`, to settle it as the exchange's order history says: by its id
- * there, or as never placed.
+ * there (`exchangeId`, the one its reply gave, when it accepted the order), or as never placed.
  */
-function settleCommand(run: RunState, clientId: string): string {
+function settleCommand(run: RunState, clientId: string, exchangeId?: string): string {
   const market = run.portfolio ? `--symbols ${run.portfolio.symbols.join(',')}` : `--symbol ${run.symbol}`;
+  const by = exchangeId
+    ? `--exchange-order-id ${exchangeId} (once its history shows it; --never-placed if it executed nothing)`
+    : "--exchange-order-id ID (the exchange's id; --never-placed if it has none)";
   return (
     `bot live --name ${run.name} --exchange ${run.exchange} ${market} --timeframe ${run.timeframe} ` +
-    `--settle-order ${clientId} --exchange-order-id ID (the exchange's id; --never-placed if it has none)`
+    `--settle-order ${clientId} ${by}`
   );
 }
 
@@ -290,11 +294,16 @@ function inFlightOrders(repo: RunRepository, run: RunState, now: number, graceSe
     const clientId = sentOrderId(run, o);
     const sent = `sent ${isoTime(o.createdAt)}`;
     const base = { market: o.market, side: o.side, quantity: o.quantity, decidedAt: isoTime(o.decisionTs), clientId };
-    // accepted under an id of the exchange's: never written off (writeOffFrom), and each tick looks it up by that id
+    // accepted under an id of the exchange's: never written off (writeOffFrom), and each tick looks it up by that id;
+    // one no look-up has shown past the trader's grace (graceEnd) is the user's to settle from the exchange's history
     if (o.existsProof && o.exchangeId) {
       const accepted = `accepted by ${run.exchange} as order ${o.exchangeId}`;
-      const state = `submitting: ${accepted}, waiting to settle (the next tick settles it), ${sent}`;
-      return { ...base, state, exchangeOrderId: o.exchangeId, settle: null };
+      const missing = o.missingSince !== null && now >= graceEnd(o, now, graceSeconds * 1000);
+      const state = missing
+        ? `submitting: ${accepted}, missing since ${isoTime(o.missingSince!)}: no look-up shows it, ${sent}`
+        : `submitting: ${accepted}, waiting to settle (the next tick settles it), ${sent}`;
+      const settle = missing ? settleCommand(run, clientId, o.exchangeId) : null;
+      return { ...base, state, exchangeOrderId: o.exchangeId, settle };
     }
     // as a look-up now would time it: one that found no earlier miss starts the grace from now
     const writeOff = writeOffFrom(o, now, graceSeconds * 1000);

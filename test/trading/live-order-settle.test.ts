@@ -155,16 +155,26 @@ exchange's id, and the next tick books all they executed`, async () => {
   }
 });
 
+/**
+ * A `bot live --once` run (seed `seed`, 5,000,000 KRW) whose first order the exchange took but shows in no look-up
+ * (its lookupLag never runs out unless the test ends it): left in flight under the exchange's id. Returns the setup,
+ * the order's row and that id.
+ */
+async function acceptedUnshown(seed: number) {
+  const s = await liveCliSetup(seed, 5_000_000);
+  s.book.lookupLag = 1_000_000;
+  const first = await runBot(liveArgs(s.db, s.cfg, s.now), ENV);
+  assert.equal(first.code, 0, first.stderr);
+  const [row] = ordersIn(s.db);
+  const uuid = s.book.orders[0].uuid;
+  assert.deepEqual([row.status, row.exchangeId], ['submitting', uuid]);
+  return { ...s, row, uuid };
+}
+
 test(`bot live --settle-order books an order left in flight by the exchange's id it was accepted as, which the \
 order's row keeps (not refused as booked already)`, async () => {
-  const { tmp, now, fake, book, cfg, db } = await liveCliSetup(49, 5_000_000);
+  const { tmp, fake, book, cfg, db, row, uuid } = await acceptedUnshown(49);
   try {
-    book.lookupLag = 1000;
-    const first = await runBot(liveArgs(db, cfg, now), ENV);
-    assert.equal(first.code, 0, first.stderr);
-    const [row] = ordersIn(db);
-    const uuid = book.orders[0].uuid;
-    assert.deepEqual([row.status, row.exchangeId], ['submitting', uuid]);
     book.lookupLag = 0;
     book.endLags();
     const by = ['--settle-order', row.clientId ?? '', '--exchange-order-id', uuid];
@@ -172,6 +182,38 @@ order's row keeps (not refused as booked already)`, async () => {
     assert.equal(settled.code, 0, settled.stderr);
     assert.match(settled.stdout, new RegExp(`the exchange's order ${uuid} .*recorded as filled`));
     assertFilledOnce(db, book, 5_000_000);
+  } finally {
+    await fake.close();
+    tmp.cleanup();
+  }
+});
+
+test(`bot status: an order the exchange accepted (its id kept) that no later look-up shows, past the grace since the \
+first miss, says since when it is missing and names the --settle-order command with that id; plain and \
+--json`, async () => {
+  const { tmp, now, setExchangeNow, fake, book, cfg, db, row, uuid } = await acceptedUnshown(50);
+  try {
+    const later = now + 20 * 60_000;
+    setExchangeNow(later);
+    const next = await runBot(liveArgs(db, cfg, later), ENV);
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stderr, /outcome unknown, not found yet, but the exchange has it/);
+    assert.equal(book.orders.length, 1, 'held back, never sent again');
+    // bot status runs at the wall clock, long past the trader's grace after that miss
+    const status = await runBot(['status', '--live', '--db', db, '--config', cfg], ENV);
+    assert.equal(status.code, 0, status.stderr);
+    const missing = `accepted by upbit as order ${uuid}, missing since ${isoTime(later)}: no look-up shows it`;
+    assert.ok(status.stdout.includes(missing), status.stdout);
+    const command =
+      'bot live --name default --exchange upbit --symbol BTC/KRW --timeframe 1h ' +
+      `--settle-order ${row.clientId} --exchange-order-id ${uuid} (once its history shows it; ` +
+      '--never-placed if it executed nothing)';
+    assert.ok(status.stdout.includes(`settle by hand once checked on the exchange: ${command}`), status.stdout);
+    const json = await runBot(['status', '--live', '--json', '--db', db, '--config', cfg], ENV);
+    assert.equal(json.code, 0, json.stderr);
+    const [inFlight] = (JSON.parse(json.stdout) as { inFlight: Record<string, unknown>[] }).inFlight;
+    assert.deepEqual([inFlight.exchangeOrderId, inFlight.settle], [uuid, command]);
+    assert.ok(String(inFlight.state).includes(missing), String(inFlight.state));
   } finally {
     await fake.close();
     tmp.cleanup();
