@@ -142,6 +142,10 @@ test('random under a rule: the same seed gives the same run, a phase per seed an
   assert.deepEqual(b.random.runs, a.random.runs);
   assert.deepEqual(b.random.trades, a.random.trades);
   assert.deepEqual(Array.from(b.random.equity), Array.from(a.random.equity));
+  // one policy run twice (a new run goes back in time): the second run starts over, phase and gate
+  const policy = underSchedule(randomPolicy(7919), rule, restarts, randomPhase(7919));
+  const once = runBacktest({ ...base, window: 0, policy }).trades;
+  assert.deepEqual(runBacktest({ ...base, window: 0, policy }).trades, once);
   const phase = randomPhase(7919);
   const at = (k: number) => Date.UTC(2024, 0, 1) + k * HOUR;
   const starts = Array.from({ length: 40 }, (_, k) => phase(at(k), rule));
