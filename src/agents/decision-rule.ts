@@ -225,17 +225,38 @@ export interface ScheduleRestart {
  * gate an agent trades by: it decides on the agent's decision candles and keeps a position as long. No margin: the
  * policy has no value estimates to hold it to. `restarts`: candles at which a new gate takes over, as each fold's
  * agent of a chained walk-forward starts with its own (its holding period counts from that fold's first fill), with
- * that agent's schedule (with `learnerChoice` each fold's chosen learner has its own).
+ * that agent's schedule (with `learnerChoice` each fold's chosen learner has its own). `phase`: how many decision
+ * candles the policy holds before its first proposal under each new gate (given the open time of the gate's first
+ * candle and its schedule), so a coin-flipper's switches do not all start in step with the window (randomPhase).
  */
-export function underSchedule(policy: Policy, rule: ScheduleRule, restarts: readonly ScheduleRestart[] = []): Policy {
+export function underSchedule(
+  policy: Policy,
+  rule: ScheduleRule,
+  restarts: readonly ScheduleRestart[] = [],
+  phase?: (startTs: number, rule: ScheduleRule) => number,
+): Policy {
   if (isPlainSchedule(rule) && restarts.every((r) => isPlainSchedule(r.rule))) return policy;
   const fresh = (r: ScheduleRule) => new DecisionGate({ margin: 0, minHold: r.minHold, every: r.every });
   let gate = fresh(rule);
   let lastT = -Infinity;
-  const propose = (obs: Observation) => policy.decide(obs);
+  let wait = 0;
+  const propose = (obs: Observation): Decision => {
+    if (wait <= 0) return policy.decide(obs);
+    wait--;
+    return DecisionGate.hold();
+  };
   const decide = (obs: Observation): Decision => {
+    // a new run on the same policy starts over
+    if (obs.t <= lastT) {
+      gate = fresh(rule);
+      lastT = -Infinity;
+    }
     const started = restarts.filter((r) => lastT < r.at && r.at <= obs.t);
-    if (started.length) gate = fresh(started[started.length - 1].rule);
+    if (started.length) {
+      const r = started[started.length - 1];
+      gate = fresh(r.rule);
+      wait = phase?.(obs.candles.ts[r.at], r.rule) ?? 0;
+    } else if (lastT === -Infinity) wait = phase?.(obs.candles.ts[obs.t], rule) ?? 0;
     lastT = obs.t;
     return gate.gated(obs, propose);
   };

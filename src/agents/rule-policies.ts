@@ -2,6 +2,7 @@
 import type { Decision, Observation, Policy } from '../core/policy.ts';
 import type { Candles } from '../core/candles.ts';
 import { Rng } from '../core/random.ts';
+import type { ScheduleRule } from './decision-rule.ts';
 
 // Decisions are constants so that a rule policy allocates nothing per candle.
 const BUY: Decision = Object.freeze({ action: 'buy', confidence: 1 });
@@ -56,6 +57,24 @@ export function randomPolicy(seed: number, targets = false): Policy {
       if (targets && d.action !== 'hold') d.targetPosition = d.confidence;
       return d;
     },
+  };
+}
+
+/**
+ * The random baseline's phase under a holding rule (underSchedule's `phase`): a uniformly drawn number of decision
+ * candles in [0, one holding period) to hold before its first action, so seeds differ in when they switch. Without
+ * it a fresh gate lets random's first buy through within a few candles and `minHold` then forces the same long/flat
+ * cycle on every seed, which measures where the window starts rather than a random null. A function of (seed, the
+ * gate's first candle time), as randomPolicy is: a fold run alone draws the phase it draws inside a chained run.
+ */
+export function randomPhase(seed: number): (startTs: number, rule: ScheduleRule) => number {
+  return (startTs, rule) => {
+    const period = Math.ceil(rule.minHold / rule.every);
+    if (period <= 1) return 0;
+    const minutes = Math.floor(startTs / 60_000);
+    // another stream than randomPolicy's draw at that candle (its seed mixed with other constants)
+    const rng = new Rng(Math.imul(seed ^ 0x27d4eb2f, 0x165667b1) ^ minutes ^ Math.floor(minutes / 4294967296));
+    return rng.int(period);
   };
 }
 

@@ -5,7 +5,7 @@ import { REJECT_REASONS, type Costs, type RejectReason } from '../market/account
 import type { SizingOptions } from '../market/execution.ts';
 import { runBacktest, type BacktestResult, type Trade } from '../market/backtest-engine.ts';
 import { computeMetrics, type Metrics } from '../market/metrics.ts';
-import { buyAndHoldPolicy, flatPolicy, randomPolicy, smaCrossPolicy } from '../agents/rule-policies.ts';
+import { buyAndHoldPolicy, flatPolicy, randomPhase, randomPolicy, smaCrossPolicy } from '../agents/rule-policies.ts';
 import {
   isPlainSchedule,
   PLAIN_SCHEDULE,
@@ -130,13 +130,15 @@ export function randomBaseline(o: BaselineOptions): BaselineEntry {
         : '') +
     (restarts.length
       ? `, its gate new at each of the ${restarts.length + 1} folds' test windows as each agent's is`
-      : '');
+      : '') +
+    (ruled ? phaseText(stretches, restarts.length > 0) : '');
   const randomRuns: Metrics[] = [];
   let first: BacktestResult | undefined;
   const rejected = noRefusals();
   for (let s = 0; s < o.randomSeeds; s++) {
-    const coin = randomPolicy(randomBaselineSeed(o.seed, s), o.sizing.kind === 'target');
-    const r = runOn(o, ruled ? underSchedule(coin, stretches[0], restarts) : coin, o.sizing);
+    const seed = randomBaselineSeed(o.seed, s);
+    const coin = randomPolicy(seed, o.sizing.kind === 'target');
+    const r = runOn(o, ruled ? underSchedule(coin, stretches[0], restarts, randomPhase(seed)) : coin, o.sizing);
     first ??= r;
     randomRuns.push(computeMetrics(r, tf));
     for (const why of REJECT_REASONS) rejected[why] += r.rejected[why];
@@ -156,6 +158,22 @@ export function randomBaseline(o: BaselineOptions): BaselineEntry {
     trades: first?.trades ?? [],
     rejected,
   };
+}
+
+/**
+ * What random's phase (rule-policies.ts randomPhase) is in words: its first decision after a uniformly random part of
+ * one holding period, in candles (decision candles when `every` > 1); empty when no stretch has a holding period.
+ */
+function phaseText(stretches: readonly ScheduleRule[], folds: boolean): string {
+  const spans = new Set(
+    stretches
+      .map((r) => ({ n: Math.ceil(r.minHold / r.every), unit: r.every > 1 ? 'decision candles' : 'candles' }))
+      .filter((p) => p.n > 1)
+      .map((p) => `0–${p.n - 1} ${p.unit}`),
+  );
+  if (!spans.size) return '';
+  const span = spans.size === 1 ? `a random ${[...spans][0]}` : "a random part of its fold's holding period";
+  return `, its first decision${folds ? ' in each fold' : ''} after ${span}, so seeds differ in phase`;
 }
 
 function noRefusals(): Record<RejectReason, number> {

@@ -167,12 +167,11 @@ function tradesCsv(trades: readonly Trade[]): string {
   return lines.join('\n') + '\n';
 }
 
-function storedReport(input: ReportInput, files: ReportFiles): StoredReport {
-  const r = input.result;
-  const refused = Object.entries(r.rejected).filter(([, n]) => n > 0);
+/** The baselines as report.json stores them (scripts/rebaseline-study.ts rewrites a report's with it). */
+export function storedBaselines(input: Baselines): StoredReport['baselines'] {
   const baselines = {} as StoredReport['baselines'];
   for (const name of BASELINE_NAMES) {
-    const b = input.baselines[name];
+    const b = input[name];
     baselines[name] = {
       description: b.description,
       sizing: b.sizing,
@@ -184,6 +183,13 @@ function storedReport(input: ReportInput, files: ReportFiles): StoredReport {
       ...(sizeRefusals(b.rejected).length > 0 ? { rejected: Object.fromEntries(sizeRefusals(b.rejected)) } : {}),
     };
   }
+  return baselines;
+}
+
+function storedReport(input: ReportInput, files: ReportFiles): StoredReport {
+  const r = input.result;
+  const refused = Object.entries(r.rejected).filter(([, n]) => n > 0);
+  const baselines = storedBaselines(input.baselines);
   return {
     schema: REPORT_SCHEMA,
     runId: input.runId,

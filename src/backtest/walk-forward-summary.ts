@@ -27,7 +27,7 @@ interface ReportRun {
 }
 
 /** The fields of an agent walk-forward report.json that the summary reads. */
-interface WalkForwardReport {
+export interface WalkForwardReport {
   /** folds and seeds: what the run was asked for (a study checks a report it reuses against them). */
   settings: {
     costs: Costs;
@@ -234,7 +234,7 @@ interface WalkForwardRuns {
 }
 
 /** The engine sizing a report traded with: an older agent report stored the recipe's kind alone. */
-function reportSizing(sizing: string | SizingOptions | undefined): SizingOptions {
+export function reportSizing(sizing: string | SizingOptions | undefined): SizingOptions {
   if (sizing === undefined || sizing === 'all') return { kind: 'all' };
   if (sizing === 'target') return { kind: 'target' };
   if (typeof sizing === 'object') return sizing;

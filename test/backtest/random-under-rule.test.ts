@@ -11,7 +11,7 @@ import { runBaselines } from '../../src/backtest/baselines.ts';
 import { stitchResults } from '../../src/backtest/stitch.ts';
 import { recipeSchedule } from '../../src/agents/setup.ts';
 import { underSchedule } from '../../src/agents/decision-rule.ts';
-import { randomPolicy } from '../../src/agents/rule-policies.ts';
+import { randomPhase, randomPolicy } from '../../src/agents/rule-policies.ts';
 import { runBacktest, type BacktestResult } from '../../src/market/backtest-engine.ts';
 import { computeMetrics } from '../../src/market/metrics.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
@@ -92,7 +92,8 @@ differs`, () => {
   // the folds as agent-backtest.ts chains them: each to the next one's first candle, where its last decision fills
   const bounds = [range.from, ...restarts, range.to];
   for (let s = 0; s < base.randomSeeds; s++) {
-    const coin = randomPolicy(base.seed * 7919 + s);
+    const seed = base.seed * 7919 + s;
+    const coin = randomPolicy(seed);
     const parts: BacktestResult[] = [];
     for (let k = 0; k + 1 < bounds.length; k++) {
       const to = k + 2 < bounds.length ? bounds[k + 1] + 1 : bounds[k + 1];
@@ -101,7 +102,7 @@ differs`, () => {
           ...base,
           window: 0,
           range: { from: bounds[k], to },
-          policy: underSchedule(coin, rule),
+          policy: underSchedule(coin, rule, [], randomPhase(seed)),
           startState: parts[k - 1]?.endState,
         }),
       );
@@ -112,4 +113,46 @@ differs`, () => {
   assert.notDeepEqual(chained.runs, oneGate.runs);
   assert.match(chained.description, /minHold 48 \(no margin\), its gate new at each of the 3 folds' test windows/);
   assert.deepEqual(chained.rule, rule);
+});
+
+test(`under minHold 48 each seed of random starts at its own phase (a random 0–47 candles before its first decision): \
+the seeds' first fills spread over the holding period and their trade counts differ (before: a fresh gate let \
+every seed's first buy through within a few candles and minHold forced the same long/flat cycle on all)`, () => {
+  const long = syntheticCandles({ seed: 8, count: 700, timeframe: '1h', start: Date.UTC(2024, 0, 1) });
+  const rule = { every: 1, minHold: 48 };
+  const o = { ...base, candles: long, range: { from: 60, to: 700 }, randomSeeds: 10, rule };
+  const b = runBaselines(o);
+  const firstFills = Array.from({ length: o.randomSeeds }, (_, s) => {
+    const seed = o.seed * 7919 + s;
+    const policy = underSchedule(randomPolicy(seed), rule, [], randomPhase(seed));
+    return runBacktest({ ...o, window: 0, policy }).trades[0].index;
+  });
+  const spread = Math.max(...firstFills) - Math.min(...firstFills);
+  assert.ok(spread > 20, `first fills at candles ${firstFills.join(', ')}`);
+  // before: 13 fills on every seed (sd 0)
+  assert.ok((b.random.sd?.trades ?? 0) > 0.3, `trades sd ${b.random.sd?.trades}`);
+  assert.match(b.random.description, /, its first decision after a random 0–47 candles, so seeds differ in phase/);
+});
+
+test('random under a rule: the same seed gives the same run, a phase per seed and fold start', () => {
+  const rule = { every: 1, minHold: 48 };
+  const restarts = [{ at: 200, rule }];
+  const a = runBaselines({ ...base, rule, restarts });
+  const b = runBaselines({ ...base, rule, restarts });
+  assert.deepEqual(b.random.runs, a.random.runs);
+  assert.deepEqual(b.random.trades, a.random.trades);
+  assert.deepEqual(Array.from(b.random.equity), Array.from(a.random.equity));
+  // one policy run twice (a new run goes back in time): the second run starts over, phase and gate
+  const policy = underSchedule(randomPolicy(7919), rule, restarts, randomPhase(7919));
+  const once = runBacktest({ ...base, window: 0, policy }).trades;
+  assert.deepEqual(runBacktest({ ...base, window: 0, policy }).trades, once);
+  const phase = randomPhase(7919);
+  const at = (k: number) => Date.UTC(2024, 0, 1) + k * HOUR;
+  const starts = Array.from({ length: 40 }, (_, k) => phase(at(k), rule));
+  assert.deepEqual(
+    starts,
+    Array.from({ length: 40 }, (_, k) => randomPhase(7919)(at(k), rule)),
+  );
+  assert.ok(new Set(starts).size > 10 && starts.every((p) => p >= 0 && p < 48), `phases ${starts.join(', ')}`);
+  assert.equal(phase(Date.UTC(2024, 0, 1), { every: 1, minHold: 0 }), 0);
 });

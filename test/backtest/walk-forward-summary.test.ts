@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCsvFile } from '../../src/data/source.ts';
 import { tinyStudyHome } from './tiny-study.ts';
-import { buyAndHoldPolicy, randomPolicy, smaCrossPolicy } from '../../src/agents/rule-policies.ts';
+import { buyAndHoldPolicy, randomPhase, randomPolicy, smaCrossPolicy } from '../../src/agents/rule-policies.ts';
 import { underSchedule } from '../../src/agents/decision-rule.ts';
 import { runBacktest } from '../../src/market/backtest-engine.ts';
 import { computeMetrics } from '../../src/market/metrics.ts';
@@ -108,7 +108,7 @@ test('the summary of a real 2-fold × 2-seed walk-forward equals the same number
     html,
     /random over 3 seeds × 2 window\(s\), under the agent's decision rule \(every 1, minHold 48; no margin\)/,
   );
-  const coin = (seed: number) => underSchedule(randomPolicy(seed), rule);
+  const coin = (seed: number) => underSchedule(randomPolicy(seed), rule, [], randomPhase(seed));
   const randomBySeed = Array.from({ length: 3 }, (_, k) => direct(() => coin(7919 + k)).map((m) => m.sharpe));
   const pooled = randomBySeed.flat();
   close(s.sharpe.pooled.bar, mean(pooled) + sd(pooled), 'pooled random bar');
