@@ -20,7 +20,7 @@ import { marketId, trialKey, windowKey, type JobSpec, type ValidationSpan } from
 import type { SweepPlan } from './plan.ts';
 import { candlesKey } from './candles-key.ts';
 import type { JobOutcome } from './select.ts';
-import type { EarlierJob, SweepStore } from './store.ts';
+import type { EarlierJob, PlanWindow, SweepStore } from './store.ts';
 
 /** The share of the shorter window's time two validation windows have in common for an earlier job to count. */
 const MIN_OVERLAP = 0.5;
@@ -56,6 +56,33 @@ function matchOf(e: EarlierJob, j: JobSpec, key: string, held: (span: Validation
 }
 
 /**
+ * The plan's validation windows, once per market and span, for the store to read only the earlier jobs that could
+ * match one (matchOf): the same market's by identity, or, where the market's series holds the earlier span, by the
+ * hash of its candles over it (`held`: the earlier spans meeting the window whose candles the series has).
+ */
+function planWindows(
+  store: SweepStore,
+  plan: SweepPlan,
+  heldBy: (market: number) => (span: ValidationSpan) => string | undefined,
+): PlanWindow[] {
+  const windows = new Map<string, PlanWindow & { market: number }>();
+  plan.jobs.forEach((j) => {
+    const market = plan.markets.findIndex((m) => m.ref.dataKey === j.market.dataKey);
+    const { ts, timeframe } = plan.markets[market].candles;
+    const key = `${market}:${j.validationSpan.from}:${j.validationSpan.to}`;
+    if (windows.has(key)) return;
+    const { from, to } = j.validationSpan;
+    const heldTo = ts.length ? ts[ts.length - 1] + timeframeMs(timeframe) : -Infinity;
+    windows.set(key, { from, to, marketId: marketId(j.market), heldFrom: ts[0] ?? Infinity, heldTo, held: [], market });
+  });
+  const spans = store.earlierSpans([...windows.values()]);
+  return [...windows.values()].map(({ market, ...w }) => ({
+    ...w,
+    held: spans.filter((s) => s.from < w.to && s.to > w.from && heldBy(market)(s) === s.dataKey).map((s) => s.dataKey),
+  }));
+}
+
+/**
  * The results earlier sweeps in this database stored for other configurations on this plan's windows, each placed
  * on the (market, fold) of the plan's job it overlaps most (each configuration and seed once per window: the
  * best-matching result).
@@ -71,7 +98,7 @@ export function earlierOutcomes(store: SweepStore, plan: SweepPlan): JobOutcome[
     return hashes.get(at);
   };
   const best = new Map<string, { score: number; job: JobSpec; earlier: EarlierJob }>();
-  for (const e of store.earlierJobs([...windows.keys()], current)) {
+  for (const e of store.earlierJobs([...windows.keys()], current, planWindows(store, plan, heldBy))) {
     let placed: { score: number; job: JobSpec; key: string } | undefined;
     for (const [key, job] of windows) {
       const score = matchOf(e, job, key, heldBy(marketIndex.get(job.market.dataKey) ?? 0));

@@ -28,10 +28,10 @@ export interface JobEvents {
   /** One try failed and the job goes back in line. */
   onRetry?(job: JobSpec, error: string, attempt: number): void;
   /**
-   * The queue learnt at the job's end that it took more than one try (a worker died or stalled mid-job, a try
-   * failed), or queued it again after Redis lost it: the report counts such jobs as retried (may come twice a job).
+   * The queue learnt at the job's end that it took `tries` more than one (a worker died or stalled mid-job, a try
+   * failed), or queued it again after Redis lost it (one): the report counts such jobs as retried.
    */
-  onRetried?(job: JobSpec): void;
+  onRetried?(job: JobSpec, tries: number): void;
 }
 
 interface PoolOptions extends JobEvents {

@@ -73,7 +73,7 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
     if (!requeued.has(spec.id))
       o.logger.warn(`job ${spec.id} is no longer in Redis (restarted without saving, or removed); queueing it again`);
     requeued.add(spec.id);
-    o.onRetried?.(spec);
+    o.onRetried?.(spec, 1);
     const candles = o.markets.get(spec.market.dataKey);
     if (candles) await putMarket(connection, spec.market.dataKey, candles);
     await queueOf(spec).add('sweep-job', spec, jobOptions(spec));
@@ -115,7 +115,7 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
       if (done) {
         pending.delete(id);
         // taken by a worker more than once: a try failed, or its worker died or stalled and another took it over
-        if (job.attemptsStarted > 1) o.onRetried?.(spec);
+        if (job.attemptsStarted > 1) o.onRetried?.(spec, job.attemptsStarted - 1);
         // stored in SQLite already: a job left behind in Redis is only taken again as the same result
         await job.remove().catch((e: Error) => trouble(id, 'removing it from Redis', e));
       }

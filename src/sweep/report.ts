@@ -263,8 +263,8 @@ ${table(
 ${
   r.failures.length
     ? `<h2>Failed jobs</h2>${table(
-        ['configuration', 'market', 'fold', 'seed', 'error'],
-        r.failures.map((f) => [f.label, f.market, String(f.fold), String(f.seed), f.error]),
+        ['configuration', 'market', 'fold', 'seed', 'attempts', 'error'],
+        r.failures.map((f) => [f.label, f.market, String(f.fold), String(f.seed), String(f.attempts ?? ''), f.error]),
       )}`
     : ''
 }

@@ -80,8 +80,6 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
       const config = plan.configurations.find((c) => c.key === j.configKey)?.label ?? j.configKey;
       return `${config} ${j.market.symbol} fold ${j.fold.index + 1} seed ${j.seed}`;
     };
-    // the jobs of this run that needed more than one try: report.json's jobs.retried
-    const retried = new Set<string>();
     const events: JobEvents = {
       onResult: (job: JobSpec, result: JobResult) => {
         if (result.code !== plan.code) {
@@ -99,11 +97,12 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
         store.saveFailure(job.id, error, attempts);
         progress.jobFailed(labelOf(job), error);
       },
+      // stored as they happen: a sweep stopped and resumed still reports its earlier runs' retries (jobs.retried)
       onRetry: (job, error, attempt) => {
-        retried.add(job.id);
+        store.addRetries(plan.id, job.id, 1);
         logger.warn(`try ${attempt} of ${labelOf(job)} failed (${error}); trying again`);
       },
-      onRetried: (job) => retried.add(job.id),
+      onRetried: (job, tries) => store.addRetries(plan.id, job.id, tries),
     };
     const markets = new Map<string, Candles>(plan.markets.map((m) => [m.ref.dataKey, m.candles]));
     const unwatch = o.stop?.onChange((level) => {
@@ -162,7 +161,8 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
         fold: j.fold.index,
         seed: j.seed,
         ...(s?.result ? { result: s.result } : {}),
-        ...(s?.error !== undefined ? { error: s.error } : {}),
+        ...(s?.error !== undefined ? { error: s.error, attempts: s.attempts } : {}),
+        ...(s?.retries ? { retries: s.retries } : {}),
       };
     });
     const dir = o.out ?? path.join(o.settings.sweep.outDir, `sweep-${plan.id}`);
@@ -183,7 +183,7 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
         `winning configuration saved as ${o.saveStrategy}; run it with --strategy ${strategyArgument(o.saveStrategy)}`,
       );
     }
-    const report = await writeSweepReport(dir, { ...built, jobs: { ...built.jobs, retried: retried.size } });
+    const report = await writeSweepReport(dir, built);
     for (const note of report.chartNotes ?? []) logger.warn(note);
     if (o.json) console.log(redactJsonText(sweepReportJson(report)));
     else printText(sweepSummaryText(report, dir));

@@ -68,6 +68,10 @@ export interface JobOutcome {
   seed: number;
   result?: JobResult;
   error?: string;
+  /** The tries the job's last run gave it before failing for good (with `error`). */
+  attempts?: number;
+  /** The tries it took beyond its first over all runs of its sweep (absent: none). */
+  retries?: number;
 }
 
 /**

@@ -3,7 +3,9 @@
  * src/data/migrations.ts): the sweeps, which jobs each holds, exactly one result per job (the job id is the primary
  * key and results are inserted only if absent, so a job finished twice — a stalled job a slow worker also
  * completed — keeps its first result), and the jobs that failed every try, with their error. Each result records
- * the code fingerprint of the process that made it (empty for results stored before version 2).
+ * the code fingerprint of the process that made it (empty for results stored before version 2). Each sweep job counts
+ * the tries it took beyond its first over every run of its sweep (version 6), so a resumed sweep reports its earlier
+ * runs' retries too.
  */
 import type Database from 'better-sqlite3';
 import { migrate, type Schema } from '../data/migrations.ts';
@@ -86,6 +88,12 @@ CREATE INDEX IF NOT EXISTS sweep_jobs_market ON sweep_jobs (market_id, seed);`),
       // (a recipe's selection.windows > 1); 'epochWindows' after: over the purged split's windows only (run-job.ts)
       up: (db) => db.exec(`ALTER TABLE sweep_results ADD COLUMN validation_on TEXT NOT NULL DEFAULT ''`),
     },
+    {
+      version: 6,
+      name: 'the tries each sweep job took beyond its first, over all runs of its sweep',
+      // 0 for jobs recorded before: their earlier runs' retries were never stored
+      up: (db) => db.exec(`ALTER TABLE sweep_jobs ADD COLUMN retries INTEGER NOT NULL DEFAULT 0`),
+    },
   ],
 };
 
@@ -108,6 +116,24 @@ export interface EarlierJob {
   marketId?: string;
   validationSpan?: ValidationSpan;
 }
+
+/**
+ * A validation window of the plan an earlier job may count on: its span, its market's identity, the time its series
+ * holds (`heldFrom` to `heldTo`) and, of the earlier spans inside that time, those whose candles the series has (their
+ * hashes).
+ */
+export interface PlanWindow {
+  from: number;
+  to: number;
+  marketId: string;
+  heldFrom: number;
+  heldTo: number;
+  held: string[];
+}
+
+/** An earlier job's validation span that meets (overlaps in time) `windows`: the span and its candles' hash. */
+const MEETS = `EXISTS (SELECT 1 FROM json_each(?) w
+  WHERE {from} < json_extract(w.value, '$.to') AND {to} > json_extract(w.value, '$.from'){more})`;
 
 export class SweepStore {
   private readonly candleStore: CandleStore;
@@ -189,6 +215,13 @@ export class SweepStore {
       .immediate();
   }
 
+  /** Counts `tries` more tries of a sweep's job (a failed try, a worker that died, a job Redis lost, queued again). */
+  addRetries(sweepId: string, jobId: string, tries: number): void {
+    this.db
+      .prepare('UPDATE sweep_jobs SET retries = retries + ? WHERE sweep_id = ? AND job_id = ?')
+      .run(tries, sweepId, jobId);
+  }
+
   /** Marks a job failed after its last try (replaced if it fails again in a later run). */
   saveFailure(jobId: string, error: string, attempts: number): void {
     this.db
@@ -200,11 +233,15 @@ export class SweepStore {
       .run(jobId, error, attempts, Date.now());
   }
 
-  /** The sweep's jobs with their stored result or failure. */
-  jobs(sweepId: string): (StoredJob & { result?: JobResult; error?: string })[] {
+  /**
+   * The sweep's jobs with their stored result or failure (with the tries of its last run), and the tries each took
+   * beyond its first over all runs of the sweep.
+   */
+  jobs(sweepId: string): (StoredJob & { result?: JobResult; error?: string; attempts?: number; retries: number })[] {
     const rows = this.db
       .prepare(
-        `SELECT j.job_id AS jobId, j.config_key AS configKey, j.params, j.seed, j.market, j.fold, r.result, f.error
+        `SELECT j.job_id AS jobId, j.config_key AS configKey, j.params, j.seed, j.market, j.fold, j.retries, r.result,
+           f.error, f.attempts
          FROM sweep_jobs j LEFT JOIN sweep_results r ON r.job_id = j.job_id
          LEFT JOIN sweep_failures f ON f.job_id = j.job_id
          WHERE j.sweep_id = ? ORDER BY j.config_key, j.market, j.fold, j.seed`,
@@ -216,8 +253,10 @@ export class SweepStore {
       seed: number;
       market: string;
       fold: number;
+      retries: number;
       result: string | null;
       error: string | null;
+      attempts: number | null;
     }[];
     return rows.map((r) => ({
       jobId: r.jobId,
@@ -226,30 +265,57 @@ export class SweepStore {
       seed: r.seed,
       market: r.market,
       fold: r.fold,
+      retries: r.retries,
       ...(r.result ? { result: JSON.parse(r.result) as JobResult } : {}),
-      ...(r.error && !r.result ? { error: r.error } : {}),
+      ...(r.error && !r.result ? { error: r.error, attempts: r.attempts ?? 1 } : {}),
     }));
+  }
+
+  /** The distinct validation spans of stored jobs that overlap one of `windows` in time (earlierJobs' `held`). */
+  earlierSpans(windows: readonly Pick<PlanWindow, 'from' | 'to'>[]): ValidationSpan[] {
+    const meets = MEETS.replace('{from}', 'validation_from').replace('{to}', 'validation_to').replace('{more}', '');
+    return this.db
+      .prepare(
+        `SELECT DISTINCT validation_from AS "from", validation_to AS "to", validation_data AS dataKey FROM sweep_jobs
+         WHERE validation_from IS NOT NULL AND validation_to IS NOT NULL AND ${meets}`,
+      )
+      .all(JSON.stringify(windows)) as ValidationSpan[];
   }
 
   /**
    * The jobs with a result any sweep stored whose trial is none of `exclude` and that were judged on one of
-   * `windowKeys` (the same candles, folds and seed) or on a known market and span, whatever their seed (which of those
-   * count is src/sweep/earlier.ts's rule): what earlier sweeps tried. Each job once, whichever sweeps hold it; no
-   * results (the caller reads the few it keeps). Jobs stored before sweep schema 4 match by window key only; results
-   * stored before schema 5 (validated on candles their training used) never match: uncomparedEarlierJobs names them.
+   * `windowKeys` (the same candles, folds and seed) or, whatever their seed, on a span that meets one of `windows` in
+   * time on the same market: its candles, when the window's series holds the span (one of its `held` hashes), else its
+   * identity. Which of those count, and where, is src/sweep/earlier.ts's rule; jobs no window could match are not
+   * read. Each job once, whichever sweeps hold it; no results (the caller reads the few it keeps). Jobs stored before
+   * sweep schema 4 match by window key only; results stored before schema 5 (validated on candles their training
+   * used) never match: uncomparedEarlierJobs names them.
    */
-  earlierJobs(windowKeys: readonly string[], exclude: readonly string[]): EarlierJob[] {
+  earlierJobs(windowKeys: readonly string[], exclude: readonly string[], windows: readonly PlanWindow[]): EarlierJob[] {
+    // on the job's values over every sweep holding it (the group), as the caller judges them
+    const sameMarket = `
+        AND CASE WHEN g.spanFrom >= json_extract(w.value, '$.heldFrom')
+            AND g.spanTo <= json_extract(w.value, '$.heldTo')
+          THEN g.spanData IN (SELECT value FROM json_each(w.value, '$.held'))
+          ELSE g.marketId = json_extract(w.value, '$.marketId') END`;
+    const meets = MEETS.replace('{from}', 'g.spanFrom').replace('{to}', 'g.spanTo').replace('{more}', sameMarket);
     const rows = this.db
       .prepare(
-        `SELECT j.job_id AS jobId, j.trial_key AS trialKey, j.window_key AS windowKey, min(j.params) AS params,
-           max(j.market_id) AS marketId, j.seed, max(j.validation_from) AS spanFrom, max(j.validation_to) AS spanTo,
-           max(j.validation_data) AS spanData
+        `SELECT * FROM (SELECT j.job_id AS jobId, j.trial_key AS trialKey, j.window_key AS windowKey,
+           min(j.params) AS params, max(j.market_id) AS marketId, j.seed, max(j.validation_from) AS spanFrom,
+           max(j.validation_to) AS spanTo, max(j.validation_data) AS spanData
          FROM sweep_jobs j JOIN sweep_results r ON r.job_id = j.job_id
          WHERE (j.window_key IN (SELECT value FROM json_each(?)) OR j.market_id <> '')
            AND j.trial_key <> '' AND j.trial_key NOT IN (SELECT value FROM json_each(?)) AND r.validation_on <> ''
-         GROUP BY j.job_id ORDER BY j.trial_key, j.job_id`,
+         GROUP BY j.job_id) g
+         WHERE g.windowKey IN (SELECT value FROM json_each(?))
+           OR (g.marketId <> '' AND g.spanFrom IS NOT NULL AND g.spanTo IS NOT NULL AND ${meets})
+         ORDER BY g.trialKey, g.jobId`,
       )
-      .all(JSON.stringify(windowKeys), JSON.stringify(exclude)) as {
+      .all(
+        ...[JSON.stringify(windowKeys), JSON.stringify(exclude)],
+        ...[JSON.stringify(windowKeys), JSON.stringify(windows)],
+      ) as {
       jobId: string;
       trialKey: string;
       windowKey: string;

@@ -79,8 +79,9 @@ export interface SweepReport {
   seeds: number[];
   epochs: number;
   /**
-   * `retried`: the jobs this run tried more than once (a failed try, a worker process that died, a job Redis lost and
-   * the coordinator queued again), whatever their end; absent from reports written before it was counted.
+   * `retried`: the jobs tried more than once (a failed try, a worker process that died, a job Redis lost and the
+   * coordinator queued again) over every run of the sweep, a resumed one's earlier runs too, whatever their end; absent
+   * from reports written before it was counted.
    */
   jobs: { planned: number; finished: number; failed: number; retried?: number };
   leaderboard: {
@@ -141,7 +142,16 @@ export interface SweepReport {
    * test windows.
    */
   testNotForSelection: { key: string; label: string; test: MeanSd }[];
-  failures: { jobId: string; label: string; market: string; fold: number; seed: number; error: string }[];
+  /** `attempts`: the tries the job's last run gave it (absent from reports written before it was kept). */
+  failures: {
+    jobId: string;
+    label: string;
+    market: string;
+    fold: number;
+    seed: number;
+    error: string;
+    attempts?: number;
+  }[];
   equity: EquityCurves[];
   files: { json: string; html: string; heatmaps: string[]; equity: string[] };
   /** Pictures not drawn and why (a heatmap over too many values; a rendering that failed): the report stands. */
@@ -518,8 +528,7 @@ export function buildSweepReport(
       planned: outcomes.length,
       finished,
       failed: outcomes.filter((o) => !o.result && o.error !== undefined).length,
-      // the coordinator counts these as the jobs run (runSweep); none here
-      retried: 0,
+      retried: outcomes.filter((o) => (o.retries ?? 0) > 0).length,
     },
     leaderboard: ranked.map((c, i) => ({
       rank: i + 1,
@@ -567,6 +576,7 @@ export function buildSweepReport(
         fold: o.fold + 1,
         seed: o.seed,
         error: o.error ?? '',
+        ...(o.attempts !== undefined ? { attempts: o.attempts } : {}),
       })),
     equity: winner ? winnerEquity(plan, outcomes, winner, bhTest) : [],
     files: { json: 'report.json', html: 'report.html', heatmaps: [], equity: [] },

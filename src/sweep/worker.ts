@@ -32,6 +32,32 @@ export interface WorkerOptions {
 /** What ioredis reports while a connection is down (each reconnect attempt of each connection says it again). */
 const CONNECTION_ERROR = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|Connection is closed/;
 
+/**
+ * BullMQ's errors for a try whose job is no longer this worker's: `could not renew lock for job <id>` (each renewal),
+ * then `Missing key|lock for job <id>. <command>` (each command the ended try could not run).
+ */
+const LOST_JOB = /^(?:could not renew lock|Missing (key|lock)) for job ([^\s.]+)/;
+
+/**
+ * A lost try as one line saying what happens next, instead of BullMQ's raw lines (one per lock renewal, then one per
+ * command the finished try could not run): the try's outcome is dropped, and the job runs again. Redis restarted
+ * without persistence (no key): the coordinator, which polls its jobs, queues it again unless it stored its result
+ * (src/sweep/queue.ts); no lock: the coordinator queued it again already, or it stalled and BullMQ's stalled check
+ * gave it to another worker.
+ */
+function lostJob(message: string): string | undefined {
+  const m = LOST_JOB.exec(message);
+  if (!m) return;
+  const [, what, id] = m;
+  const line =
+    what === 'key'
+      ? "Redis lost the queue's keys (restarted without persistence, or removed); this try's outcome is dropped and " +
+        'the sweep queues the job again unless its result is stored'
+      : 'this worker lost its lock on the job (Redis restarted without persistence, or the job stalled and was ' +
+        "taken over); this try's outcome is dropped and the job runs again";
+  return `job ${id}: ${line}`;
+}
+
 interface RunningWorker {
   worker: Worker<JobSpec, JobResult>;
   /** Stops taking jobs and waits for the jobs in hand; `now`, or Redis down: without waiting (they go back). */
@@ -56,12 +82,15 @@ export function startWorker(o: WorkerOptions): RunningWorker {
     stalledInterval: o.settings.stalledIntervalMs,
     maxStalledCount: o.settings.maxStalled,
   });
-  worker.on('active', (job) =>
+  // the lines said of the tries in hand: each once a try (a lost lock, then its key lost too: two lines)
+  const lost = new Set<string>();
+  worker.on('active', (job) => {
+    for (const line of lost) if (line.startsWith(`job ${job.id}:`)) lost.delete(line);
     o.logger.info(
       `job ${job.id} started: ${job.data.market.symbol} seed ${job.data.seed} ` +
         `fold ${job.data.fold.index + 1} (try ${job.attemptsMade + 1})`,
-    ),
-  );
+    );
+  });
   worker.on('completed', (job, r) =>
     o.logger.info(
       `job ${job.id} done in ${r.seconds.toFixed(1)} s: validation Sharpe ${Number(r.validation.sharpe).toFixed(3)}`,
@@ -71,7 +100,11 @@ export function startWorker(o: WorkerOptions): RunningWorker {
   const outage = watchOutages(connection, o.url, o.logger);
   // a lost connection is one line (watchOutages), not one per reconnect attempt of each of BullMQ's connections
   worker.on('error', (e) => {
-    if (!outage.down() && !CONNECTION_ERROR.test(e.message)) o.logger.warn(`worker: ${e.message.split('\n')[0]}`);
+    if (outage.down() || CONNECTION_ERROR.test(e.message)) return;
+    const gone = lostJob(e.message);
+    if (!gone) o.logger.warn(`worker: ${e.message.split('\n')[0]}`);
+    else if (!lost.has(gone)) o.logger.warn(gone);
+    if (gone) lost.add(gone);
   });
   o.logger.info(
     `worker on queue ${name} at ${safeUrl(o.url)}, ${o.concurrency} job(s) at a time, backend ${o.backend}, ` +

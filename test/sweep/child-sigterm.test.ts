@@ -6,29 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { exitWithin, startBot, stopBot, sweepFolder, TINY_SWEEP } from './helpers.ts';
+import { childrenOf, exitWithin, startBot, stopBot, sweepFolder, TINY_SWEEP } from './helpers.ts';
 
 const { dir, csv, config } = sweepFolder('sweep-child-sigterm-', 600);
-
-/** The pids of `parent`'s sweep children (not tsx's esbuild), read from /proc (stat field 4 is the parent's pid). */
-function childrenOf(parent: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (Number(fields[1]) === parent && fields[0] !== 'Z' && cmd.includes('child.ts')) out.push(Number(name));
-    } catch {
-      // the process ended while the list was read
-    }
-  }
-  return out;
-}
 
 function alive(pid: number): boolean {
   try {

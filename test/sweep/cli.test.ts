@@ -340,7 +340,7 @@ saved`, async (t) => {
     'score = mean validation Sharpe over seeds and folds',
   );
   assert.equal(sqlite.prepare('SELECT count(*) FROM sweep_results').pluck().get(), 16);
-  assert.equal(sqlite.prepare("SELECT version FROM schema_versions WHERE owner = 'sweep'").pluck().get(), 5);
+  assert.equal(sqlite.prepare("SELECT version FROM schema_versions WHERE owner = 'sweep'").pluck().get(), 6);
   sqlite.close();
   assert.equal(r.testNotForSelection.length, 4);
   // with rolling folds only the last fold's test window lies after every validation candle
@@ -401,7 +401,7 @@ the configurations the wider sweep in the same database tried on those candles`,
 });
 
 test(`a job that keeps failing is tried 3 times, marked failed with its error, and the sweep goes on; it exits 1 \
-after its report, naming the failure`, async () => {
+after its report, naming the failures and their attempts`, async () => {
   const db = path.join(dir, 'fail.db');
   const out = path.join(dir, 'report-fail');
   const r = await runBot([
@@ -410,7 +410,7 @@ after its report, naming the failure`, async () => {
     // fails at run time, after every check before the jobs has passed
     ...['--strategy', 'dqn-dnn', '--grid', 'network.hidden=[8]', '--grid', 'learner.batchSize=16'],
     '--grid',
-    'learner.warmup=32,1000000',
+    'learner.warmup=32,1000000,2000000',
     '--epochs',
     '1',
     '--data',
@@ -426,10 +426,10 @@ after its report, naming the failure`, async () => {
   ]);
   // before: exit 0, as if every job had run
   assert.equal(r.code, 1, r.stderr);
-  assert.match(
-    r.stderr.trimEnd().split('\n').at(-1)!,
-    /^error: 1 of 2 jobs failed \(first: .*warmup=1000000.* fold 1 seed \d+: .*never updated .*\); the report /i,
-  );
+  const last = r.stderr.trimEnd().split('\n').at(-1)!;
+  // before: `2 of 3 jobs failed (first: …`, the tries they had unsaid
+  assert.match(last, /^error: 2 of 3 jobs failed after 3 attempts each \(first: /);
+  assert.match(last, /\(first: .*warmup=[12]000000.* fold 1 seed \d+: .*never updated .*\); the report /i);
   assert.match(r.stdout, /chosen by validation: /);
   assert.equal(
     (r.stderr.match(/try \d of [^\n]*learner\.warmup=1000000/g) ?? []).length,
@@ -438,15 +438,21 @@ after its report, naming the failure`, async () => {
   );
   const report = readReport(out);
   assert.equal(report.jobs.finished, 1);
-  assert.equal(report.jobs.failed, 1);
+  assert.equal(report.jobs.failed, 2);
   // before: the retries were only in the log; the report and its summary line said nothing of them
-  assert.equal(report.jobs.retried, 1);
-  assert.match(r.stdout, /: 1\/2 jobs finished, 1 failed, 1 retried$/m);
-  assert.match(readFileSync(path.join(out, 'report.html'), 'utf8'), /1\/2 jobs finished, 1 failed, 1 retried/);
+  assert.equal(report.jobs.retried, 2);
+  assert.match(r.stdout, /: 1\/3 jobs finished, 2 failed, 2 retried$/m);
+  const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+  assert.match(html, /1\/3 jobs finished, 2 failed, 2 retried/);
+  assert.match(html, /<th>attempts<\/th>/);
+  assert.deepEqual(
+    report.failures.map((f) => f.attempts),
+    [3, 3],
+  );
   assert.match(report.failures[0].error, /never updated the network/i);
   assert.equal(report.winner?.params['learner.warmup'], 32);
   const sqlite = new Database(db, { readonly: true });
-  assert.equal(sqlite.prepare('SELECT attempts FROM sweep_failures').pluck().get(), 3);
+  assert.deepEqual(sqlite.prepare('SELECT attempts FROM sweep_failures').pluck().all(), [3, 3]);
   sqlite.close();
 });
 

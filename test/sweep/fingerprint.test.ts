@@ -74,7 +74,7 @@ test('a worker on other code refuses the job in one line; the coordinator report
   // before the fix the job ran on the wrong code and its result was stored; a hang here fails the test too.
   // A sweep with a failed job exits 1 once its report is written
   assert.equal(await exitWithin(run, 120_000), 1, run.output());
-  assert.match(run.output(), /error: 1 of 1 jobs failed \(first: .*code differs/);
+  assert.match(run.output(), /error: 1 of 1 jobs failed after 1 attempt \(first: .*code differs/);
   assert.equal(rows('SELECT * FROM sweep_results').length, 0, 'no result of other code stored');
   assert.match(wrong.output(), new RegExp(`worker on queue bot-sweep .*code ${shortCode(theirs)}`));
   const line =
@@ -124,7 +124,7 @@ test('a worker that does not check (an older bot): the coordinator refuses its r
   const fresh = path.join(dir, 'fresh.db');
   const run = startBot([...SWEEP, '--db', fresh, '--queue', redis.url, '--out', path.join(dir, 'r4')]);
   assert.equal(await exitWithin(run, 120_000), 1, run.output());
-  assert.match(run.output(), /error: 1 of 1 jobs failed \(first: .*result made by code/);
+  assert.match(run.output(), /error: 1 of 1 jobs failed after 1 attempt \(first: .*result made by code/);
   assert.match(old.output(), /job \w+ done/, 'the unchecking worker ran the job');
   const sqlite = new Database(fresh, { readonly: true });
   const stored = sqlite.prepare('SELECT count(*) FROM sweep_results').pluck().get();

@@ -1,6 +1,15 @@
 /** Sweep test helpers: a synthetic candle CSV, a real redis-server on a free port, and `bot` processes. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -197,4 +206,21 @@ export function copyCheckout(dir: string, change: (root: string) => void): strin
   symlinkSync(realpathSync(path.join(PROJECT_ROOT, 'node_modules')), path.join(dir, 'node_modules'));
   change(dir);
   return dir;
+}
+
+/** The pids of `parent`'s sweep children (not tsx's esbuild), read from /proc (stat field 4 is the parent's pid). */
+export function childrenOf(parent: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (Number(fields[1]) === parent && fields[0] !== 'Z' && cmd.includes('child.ts')) out.push(Number(name));
+    } catch {
+      // the process ended while the list was read
+    }
+  }
+  return out;
 }

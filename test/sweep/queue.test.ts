@@ -202,6 +202,18 @@ test('Redis restarted mid-sweep (nothing saved): the coordinator queues its jobs
     const code = await exitWithin(run, 120_000);
     assert.equal(code, 0, run.output());
     assert.match(run.output(), /job \w+ is no longer in Redis \(restarted without saving, or removed\); queueing it/);
+    // before: BullMQ's raw `worker: could not renew lock for job <id>` once a renewal, then `worker: Missing key for
+    // job <id>. moveToDelayed` (or `Missing lock …`, when the coordinator had queued it again first) once a command
+    const lost = [
+      ...w
+        .output()
+        .matchAll(/warn job \w+: (Redis lost the queue's keys|this worker lost its lock on the job) (.*)\n/g),
+    ];
+    assert.ok(lost.length >= 1 && lost.length <= 2, w.output());
+    assert.match(lost[0][0], /\(restarted without persistence|\(Redis restarted without persistence/);
+    for (const [, , rest] of lost)
+      assert.match(rest, /; this try's outcome is dropped and (the sweep queues )?the job/);
+    assert.doesNotMatch(w.output() + run.output(), /Missing (key|lock)|could not renew lock/);
     assert.equal(results(db).size, 2);
     const report = JSON.parse(readFileSync(path.join(dir, 'rr', 'report.json'), 'utf8')) as SweepReport;
     assert.ok(report.jobs.retried! >= 1, 'the jobs queued again count as retried');

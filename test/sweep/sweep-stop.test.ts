@@ -6,16 +6,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { runBot } from '../cli/run.ts';
-import { exitWithin, startBot, stopBot, sweepFolder, TINY_SWEEP } from './helpers.ts';
+import type { SweepReport } from '../../src/sweep/summary.ts';
+import { childrenOf, exitWithin, startBot, stopBot, sweepFolder, TINY_SWEEP } from './helpers.ts';
 
 const { dir, csv, config } = sweepFolder('sweep-stop-', 600);
 
-function sweepArgs(name: string): string[] {
-  const small = '--grid window=3,5 --seeds 3 --epochs 2 --workers 2'.split(' ');
+function sweepArgs(name: string, small = '--grid window=3,5 --seeds 3 --epochs 2 --workers 2'.split(' ')): string[] {
   const files = [
     '--data',
     csv,
@@ -93,6 +93,33 @@ test('a second SIGTERM stops bot sweep at once: the jobs in hand are not stored,
     assertClean(out);
     assert.match(out, /SIGTERM again: stopping now; the jobs in hand are not stored/);
     assert.match(out, /SIGTERM: sweep stopped; \d of 6 job results stored; run the same command again to resume/);
+  } finally {
+    await stopBot(sweep, 'SIGKILL');
+  }
+});
+
+test(`a sweep stopped after a job that took two tries (its worker process killed mid-job), then resumed: the \
+report counts the earlier run's retry`, async () => {
+  const name = 'stop-retried';
+  const args = sweepArgs(name, '--grid window=3,5 --seeds 2 --epochs 1 --workers 1'.split(' '));
+  const sweep = startBot(args);
+  try {
+    // the one child is handed the next job in the same turn as the first one's result is logged
+    await sweep.waitFor(/\[1\/4\] done /, 300_000);
+    const [child] = childrenOf(sweep.child.pid!);
+    assert.ok(child !== undefined, `a child expected:\n${sweep.output()}`);
+    process.kill(child, 'SIGKILL');
+    await sweep.waitFor(/try 1 of .* failed \(worker process died \(SIGKILL\)\); trying again/, 300_000);
+    await sweep.waitFor(/\[2\/4\] done /, 300_000);
+    sweep.child.kill('SIGTERM');
+    assert.equal(await exitWithin(sweep, 300_000), 143, sweep.output());
+    const again = await runBot(args);
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /trying again/, 'the resumed run retried nothing itself');
+    // before: 0 retried, the earlier run's retry forgotten
+    assert.match(again.stdout, /: 4\/4 jobs finished, 0 failed, 1 retried$/m);
+    const report = JSON.parse(readFileSync(path.join(dir, name, 'report.json'), 'utf8')) as SweepReport;
+    assert.equal(report.jobs.retried, 1);
   } finally {
     await stopBot(sweep, 'SIGKILL');
   }

@@ -162,6 +162,16 @@ export async function checkBackend(name: BackendName): Promise<void> {
   await requireBackend(name);
 }
 
+/** ` after 3 attempts each`: the tries the failed jobs' last run gave them (their range when they differ). */
+function afterAttempts(failures: readonly { attempts?: number }[]): string {
+  const counts = failures.flatMap((f) => (f.attempts === undefined ? [] : [f.attempts]));
+  if (counts.length === 0) return '';
+  const low = Math.min(...counts);
+  const high = Math.max(...counts);
+  if (low !== high) return ` after ${low} to ${high} attempts`;
+  return ` after ${low} attempt${low === 1 ? '' : 's'}${failures.length > 1 ? ' each' : ''}`;
+}
+
 export function registerSweep(program: Command): void {
   const cmd = program
     .command('sweep')
@@ -277,7 +287,8 @@ export function registerSweep(program: Command): void {
     if (failed > 0) {
       const first = outcome.report.failures[0];
       throw new UserError(
-        `${failed} of ${planned} jobs failed (first: ${first.label} ${first.market} fold ${first.fold} seed ` +
+        `${failed} of ${planned} jobs failed${afterAttempts(outcome.report.failures)} (first: ${first.label} ` +
+          `${first.market} fold ${first.fold} seed ` +
           `${first.seed}: ${first.error}); the report ranks the finished ones; ` +
           'run the same command again to retry them',
       );
