@@ -73,6 +73,15 @@ export function pointerStamp(home: string): string {
   }
 }
 
+/** When the home's pointer was last written (its file's modification time, ms); undefined without a pointer. */
+export function pointerWrittenAt(home: string): number | undefined {
+  try {
+    return statSync(path.join(home, POINTER)).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resolves `--model <home>` to the serving version's folder; a UserError when there is none. */
 export function resolveModel(home: string): ResolvedModel {
   const pointed = pointedModel(home);

@@ -17,7 +17,7 @@ interface VersionSample {
 }
 
 /** What of a meta.json tells its sample. */
-interface SampleMeta {
+export interface SampleMeta {
   trainingWindow?: { to?: unknown };
   validationWindows?: unknown;
   holdoutWindow?: { to?: unknown };
@@ -45,12 +45,14 @@ export function sampleOf(meta: SampleMeta): VersionSample | undefined {
 
 /**
  * Records in the (staged) version in `dir` the holdout a retrain promotes it on: its results there chose it, so
- * those candles are in its sample too.
+ * those candles are in its sample too; and `promotedAt`, the wall-clock time (ms) of its promotion, which a run's
+ * version serving before it keeps deciding up to (src/trading/version-takeover.ts).
  */
-export function recordHoldout(dir: string, holdout: { from: string; to: string }): void {
+export function recordHoldout(dir: string, holdout: { from: string; to: string }, promotedAt?: number): void {
   const file = path.join(dir, 'meta.json');
   const meta = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  writeFileSynced(file, JSON.stringify({ ...meta, holdoutWindow: holdout }, null, 2));
+  const promoted = promotedAt === undefined ? {} : { promotedAt: new Date(promotedAt).toISOString() };
+  writeFileSynced(file, JSON.stringify({ ...meta, holdoutWindow: holdout, ...promoted }, null, 2));
   syncDir(dir);
 }
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { log } from '../core/log.ts';
+import { UserError } from '../core/errors.ts';
 import { shortError } from '../data/exchange.ts';
 import { loadAgent, type LoadedAgent } from '../agents/load-agent.ts';
 import type { AgentRecipe } from '../agents/recipe.ts';
@@ -23,24 +24,31 @@ import { askNetwork, loadStarted, startedCosts, unaskedVersion, versionGiveUps }
 import { runVersionHistory } from './run-version-history.ts';
 import { ruleSizing } from '../agents/strategy.ts';
 import { inSampleLine, sampleOf } from '../agents/version-sample.ts';
+import { timeframeMs } from '../data/timeframe.ts';
+import { takeoverFrom } from './version-takeover.ts';
 
 /**
  * The observations over `candles` of `loaded`, its network asked once at the newest candle it decides (`costs`: its
  * run's, for an account of the state a decision reads): one that cannot run on them cannot serve (askNetwork).
  * `asked`: whether it was, or needs not be (`ask` false: it answered before); not when every candle is in its warm-up
- * (a later tick asks it).
+ * (a later tick asks it). A version that `decided` the run's candles before cannot serve fewer candles than its
+ * warm-up and window, as a portfolio's cannot (it held them as its warm-up in the middle of the run).
  */
 function servable(
   loaded: LoadedAgent,
   candles: Candles,
   costs: Costs,
-  ask: boolean,
+  o: { ask: boolean; decided: boolean },
 ): { builder: ObservationBuilder; asked: boolean } {
+  const { ask, decided } = o;
   const builder = new ObservationBuilder(loaded.observationSource(candles));
   const t = candles.ts.length - 1;
+  const firstT = Math.max(builder.firstT, loaded.warmup);
+  if (decided && t < firstT)
+    throw new UserError(`${t + 1} candles, fewer than its features' warm-up and window need: ${firstT + 1}`);
   // a validation gate's baseline trades without the network; one that answered before is not asked again
   if (loaded.policy.rule.fallback || !ask) return { builder, asked: true };
-  if (t < Math.max(builder.firstT, loaded.warmup)) return { builder, asked: false };
+  if (t < firstT) return { builder, asked: false };
   askNetwork(() => loaded.policy.net.forwardOne(builder.build(t, new Account(1, costs))));
   return { builder, asked: true };
 }
@@ -62,9 +70,10 @@ function savedHistory(dir: string): number {
  * refused in one line naming the folder. A version's network is asked at its first tick with a candle past its
  * warm-up, a later one when the exchange served too few before: its failure is handled there alike (unasked).
  * A version never decides a candle up to the end of what it saw (its meta.json's training, selection and holdout
- * windows, src/agents/version-sample.ts): one promoted meanwhile waits, and the one serving before, or the run's last
- * served one at a process's first tick (a catch-up after downtime), decides those candles; it takes over at the first
- * candle after them, in the same tick (PolicyHandle.until). With no version before it, it decides them, with a warning
+ * windows, src/agents/version-sample.ts), nor one that closed before its promotion (src/trading/version-takeover.ts):
+ * one promoted meanwhile waits, and the one serving before, or the run's last served one at a process's first tick (a
+ * catch-up after downtime), decides those candles; it takes over at the first candle after them, in the same tick
+ * (PolicyHandle.until). With no version before it, it decides them, with a warning
  * that they are not out of sample, as `bot backtest --model` gives.
  */
 export async function modelPolicySource(
@@ -88,6 +97,9 @@ export async function modelPolicySource(
   let pending: { version: string; stamp: string; loaded: LoadedAgent } | undefined;
   const label = `model:${path.normalize(home)}`;
   const giveUps = versionGiveUps(home, clock);
+  /** The first candle `v` (loaded as `loaded`) decides while a version before it can (version-takeover.ts). */
+  const takesOver = (v: string, loaded: LoadedAgent) =>
+    takeoverFrom(home, v, loaded.meta, timeframeMs(settings.timeframe), clock());
   /** The version saved in `dir`, its files loaded and checked against the run's market and sizing. */
   const loadChecked = async (dir: string): Promise<LoadedAgent> => {
     checkModelMarket(home, dir, market, STORE_ONLY);
@@ -147,10 +159,14 @@ export async function modelPolicySource(
   // versions whose network answered once: its weights and the observation's shape do not change, so a tick's serving
   // asks it no second forward pass (a version is asked once, not at every tick)
   const answered = new WeakSet<LoadedAgent>();
-  /** The observations over `candles` of `loaded`, which must be able to decide them (servable). */
-  const servableBy = (loaded: LoadedAgent, candles: Candles) => {
+  /**
+   * The observations over `candles` of `loaded`, which must be able to decide them (servable); `runs`: it is the
+   * version the run last served (it decided the run's candles, as one that answered in this process did).
+   */
+  const servableBy = (loaded: LoadedAgent, candles: Candles, runs: boolean) => {
     const costs = runCosts(loaded.recipe.costs, settings.account).costs;
-    const served = servable(loaded, candles, costs, !answered.has(loaded));
+    const ask = !answered.has(loaded);
+    const served = servable(loaded, candles, costs, { ask, decided: runs || !ask });
     if (served.asked) answered.add(loaded);
     return served;
   };
@@ -164,7 +180,7 @@ export async function modelPolicySource(
     let loaded: LoadedAgent | undefined;
     try {
       loaded = await loadChecked(dir);
-      const { builder } = servableBy(loaded, candles);
+      const { builder } = servableBy(loaded, candles, true);
       say(runVersion);
       agent?.dispose();
       agent = loaded;
@@ -184,14 +200,14 @@ export async function modelPolicySource(
    */
   const serveRunVersionFirst = async (candles: Candles, runVersion: string | undefined, from: number) => {
     if (servedOnce || !agent || runVersion === undefined || runVersion === version || giveUps.holds(started)) return;
-    const sample = sampleOf(agent.meta);
-    if (!sample || sample.outFrom <= from) return;
+    const takeover = takesOver(version, agent);
+    if (takeover === undefined || takeover <= from) return;
     const dir = savedVersionDir(home, runVersion);
     if (!dir) return;
     let loaded: LoadedAgent | undefined;
     try {
       loaded = await loadChecked(dir);
-      servableBy(loaded, candles); // it can serve these candles
+      servableBy(loaded, candles, true); // it can serve these candles
     } catch {
       loaded?.dispose();
       return; // the started version serves, said to be in sample
@@ -212,12 +228,12 @@ export async function modelPolicySource(
     from: number,
   ): Promise<{ builder: ObservationBuilder; until?: number }> => {
     await serveRunVersionFirst(candles, runVersion, from);
-    const waitsTo = pending ? sampleOf(pending.loaded.meta)?.outFrom : undefined;
+    const waitsTo = pending ? takesOver(pending.version, pending.loaded) : undefined;
     const switching = waitsTo !== undefined && waitsTo > from ? undefined : pending;
     if (switching) {
       pending = undefined;
       try {
-        const { builder, asked } = servableBy(switching.loaded, candles);
+        const { builder, asked } = servableBy(switching.loaded, candles, switching.version === runVersion);
         agent?.dispose();
         agent = switching.loaded;
         unasked.serves(switching, asked, version);
@@ -237,10 +253,11 @@ export async function modelPolicySource(
       const builder = await fallBack(candles, runVersion, (serving) => giveUps.skip(started, serving));
       if (builder) return { builder, until };
     }
-    // the started version's files could not be loaded: the run's last served version, loaded in its stead, serves
-    if (!agent) throw giveUps.refused(started);
+    // the started version's files could not be loaded: the run's last served version, loaded in its stead, serves; a
+    // run no version served yet (its decisions all warm-up holds) is a new run, refused as unserved (and removed)
+    if (!agent) throw giveUps.refused(started, undefined, runVersion === undefined);
     try {
-      const { builder, asked } = servableBy(agent, candles);
+      const { builder, asked } = servableBy(agent, candles, version === runVersion);
       if (asked) unasked.asked();
       else if (!servedOnce && version === started.version) unasked.serves(started, false, runVersion);
       // a version standing in for the started one that could not be loaded (not the run's serving first, a catch-up)
@@ -286,7 +303,7 @@ export async function modelPolicySource(
     async follow(run?: ServedRun) {
       await followPointer(run);
       followed = true;
-      const first = !servedOnce && agent && sampleOf(agent.meta) ? version : undefined;
+      const first = !servedOnce && agent && takesOver(version, agent) !== undefined ? version : undefined;
       runHistory = first ? runVersionHistory(home, run, first, savedHistory) : 0;
     },
     checkNewRun() {

@@ -23,6 +23,8 @@ import {
   versionDir,
 } from '../agents/model-pointer.ts';
 import { inSampleLine, versionSample } from '../agents/version-sample.ts';
+import { timeframeMs } from '../data/timeframe.ts';
+import { savedTakeoverFrom } from './version-takeover.ts';
 import type { Candles } from '../core/candles.ts';
 import { checkModelMarket, sayModelMarket, STORE_ONLY } from '../agents/model-market.ts';
 import { shortError } from '../data/exchange.ts';
@@ -88,6 +90,9 @@ export async function portfolioModelSource(
   // a version given up on (it could not be loaded, or its series could not be), with when it is tried again
   const giveUps = versionGiveUps(home, clock);
   const label = `model:${path.normalize(home)}`;
+  /** The first candle time `v` (opened from `dir`) decides while a version before it can (version-takeover.ts). */
+  const takesOver = (v: string, dir: string) =>
+    savedTakeoverFrom(home, v, dir, timeframeMs(settings.timeframe), clock());
   /** What the tick loads its series for: the version it will serve. */
   const coming = () => next?.opened.info ?? served;
   /** A saved version checked against the run's markets and opened. */
@@ -141,8 +146,8 @@ export async function portfolioModelSource(
     runVersion: string | undefined,
     from: number,
   ) => {
-    const sample = next && !standsIn && versionSample(next.opened.dir);
-    if (!sample || sample.outFrom <= from || runVersion === undefined || runVersion === version) return;
+    const takeover = next && !standsIn ? takesOver(next.version, next.opened.dir) : undefined;
+    if (takeover === undefined || takeover <= from || runVersion === undefined || runVersion === version) return;
     const before = await openRunVersion(runVersion, version);
     if (!before) return;
     try {
@@ -240,7 +245,7 @@ export async function portfolioModelSource(
      */
     async follow(run?: ServedRun) {
       await followPointer(run);
-      const first = !agent && next && versionSample(next.opened.dir) ? next.version : undefined;
+      const first = !agent && next && takesOver(next.version, next.opened.dir) !== undefined ? next.version : undefined;
       runHistory = first ? runVersionHistory(home, run, first, (dir) => readPortfolioModelInfo(dir).warmup) : 0;
     },
     switchFailed(error) {
@@ -258,7 +263,7 @@ export async function portfolioModelSource(
       if (!agent) giveUps.adopt(refusal);
       if (!agent && next) await serveRunVersionFirst(traded, informative, runVersion, from);
       // a version that saw the candles from `from` waits while the one serving reads the same series (else it serves)
-      const waitsTo = next ? versionSample(next.opened.dir)?.outFrom : undefined;
+      const waitsTo = next ? takesOver(next.version, next.opened.dir) : undefined;
       const waits = agent !== undefined && waitsTo !== undefined && waitsTo > from && sameSeries(next?.opened.info);
       const switching = waits ? undefined : next;
       if (switching) next = undefined;
@@ -266,7 +271,8 @@ export async function portfolioModelSource(
       // before any version served, one standing in for the started one (the run's last served) or nothing to serve
       const standing = !agent && standsIn && switching?.version !== started.version;
       standsIn = false;
-      if (!switching && !agent) throw giveUps.refused(started);
+      // a run no version served yet (its decisions all keeps of the warm-up) is a new run: refused as unserved
+      if (!switching && !agent) throw giveUps.refused(started, undefined, runVersion === undefined);
       if (switching) {
         try {
           const loaded = switching.opened.over(traded, informative);

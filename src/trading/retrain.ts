@@ -82,7 +82,8 @@ export interface RetrainResult {
  * versions), which closeKilledRetrains removes. A winner is committed to `versions/<version>` and
  * CURRENT switched to it, but only while CURRENT still names the champion it was judged against: a retrain on
  * another host sharing the folder, or one that took the home's lock over as stale, may have promoted meanwhile, and a
- * challenger is not put over a model it was not compared with. A winner's meta.json records the `holdout` it won on.
+ * challenger is not put over a model it was not compared with. A winner's meta.json records the `holdout` it won on
+ * and its promotion time (`promotedAt`).
  */
 export function settleChallenger(
   home: string,
@@ -105,8 +106,9 @@ export function settleChallenger(
         `during this retrain (another retrain of the home?): not promoted over a model it was not compared with`,
     };
   }
-  // chosen on the holdout: a paper run lets it decide no candle up to the holdout's end (version-sample.ts)
-  recordHoldout(stage.dir, holdout);
+  // chosen on the holdout: a paper run lets it decide no candle up to the holdout's end (version-sample.ts), nor one
+  // that closed before now, on the wall clock (a `--now` retrain's is a replay's): a clocked run decided those already
+  recordHoldout(stage.dir, holdout, Date.now());
   // marked until CURRENT names it: a kill before that leaves a folder any later retrain can tell from a promoted one
   markPromoting(stage.dir);
   stage.commit();

@@ -143,8 +143,11 @@ sample`, async () => {
     const v2 = currentVersion(home) as string;
     const meta = JSON.parse(readFileSync(path.join(versionDir(home, v2), 'meta.json'), 'utf8')) as {
       holdoutWindow?: { to: string };
+      promotedAt?: string;
     };
     assert.equal(meta.holdoutWindow?.to, isoTime(candles.ts[retrainAt]), 'the promoted version records its holdout');
+    // and its promotion on the wall clock, after these runs' clocks: they take it over from its holdout's end
+    assert.ok(Date.parse(meta.promotedAt ?? '') > at(candles.ts.length - 1), meta.promotedAt);
 
     await clocked.tickTo(candles.ts.length - 1);
     clocked.dispose();
@@ -215,6 +218,48 @@ history)`, async () => {
     assert.deepEqual(decided('once'), decided('clocked'), 'and makes the same decisions');
     const before = decided('once').filter((d) => d.version === INITIAL_VERSION);
     assert.ok(new Set(before.map((d) => d.action)).size > 1, 'on its features');
+  } finally {
+    close();
+  }
+});
+
+test(`a version promoted later than its data's end (a retrain on a --now in the past, or one that took longer than a \
+candle) takes over at the first candle that closes after its promotion: the clocked run decided the candles in \
+between with the version serving before, and a --once tick catching up after the promotion decides them with it too \
+(it switched at the data's end); a --now replay before the promotion takes the version from its data's \
+end`, async () => {
+  const candles = syntheticCandles({ seed: 8, count: 330, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000 });
+  const { home, startIndex, at, onceAfter, startRuns, decided, close } = promotionRuns(candles, {});
+  // its holdout ends at candle 270; it is promoted after candle 285 closed, as the clock of both runs tells
+  const [holdoutEnd, promotedAfter, last] = [270, 285, 300];
+  try {
+    await initBackend('wasm');
+    await saveAgent(home, 'buy', candles);
+    const clocked = await startRuns();
+    await onceAfter('replay', startIndex);
+    await clocked.tickTo(promotedAfter);
+    const staged = stageVersion(home, 'v2');
+    await saveAgent(staged.dir, 'sell', candles);
+    const holdout = { from: isoTime(candles.ts[holdoutEnd - 39]), to: isoTime(candles.ts[holdoutEnd]) };
+    recordHoldout(staged.dir, holdout, at(promotedAfter));
+    staged.commit();
+    promoteVersion(home, 'v2');
+    await clocked.tickTo(last);
+    clocked.dispose();
+    await onceAfter('once', last);
+    // a replay whose clock (--now) is before the promotion: the version takes over after its data's end
+    await onceAfter('replay', promotedAfter - 5);
+
+    const expected = (switchAfter: number, to: number) =>
+      Array.from(candles.ts.slice(startIndex, to + 1), (ts, i) => ({
+        ts: isoTime(ts),
+        version: startIndex + i <= switchAfter ? INITIAL_VERSION : 'v2',
+      }));
+    assert.deepEqual(versionsOf(decided('clocked')), expected(promotedAfter, last), 'the clocked run');
+    assert.deepEqual(versionsOf(decided('once')), expected(promotedAfter, last), 'the caught-up run, alike');
+    assert.deepEqual(decided('once'), decided('clocked'), 'and the same decisions');
+    assert.ok(new Set(decided('once').map((d) => d.action)).size > 1, 'the new version decides otherwise');
+    assert.deepEqual(versionsOf(decided('replay')), expected(holdoutEnd, promotedAfter - 5), 'the replay');
   } finally {
     close();
   }

@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { promoteVersion, stageVersion } from '../../src/agents/model-pointer.ts';
 import { recipeWarmup } from '../../src/agents/recipe-reach.ts';
 import { CandleStore } from '../../src/data/store.ts';
+import { sliceCandles } from '../../src/core/candles.ts';
 import { log, setLogger } from '../../src/core/log.ts';
 import { modelPolicySource } from '../../src/trading/model-policy-source.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
@@ -224,6 +225,76 @@ them, is still a new run at the next process: refused in one line as unserved, a
           new RegExp(`^model ${s.home}: version network cannot be loaded over the run's candles`).test(e.message),
       );
     assert.equal(s.repo.list().length, 0, 'no run left');
+  } finally {
+    s.close();
+  }
+});
+
+test(`--once: a new run whose first process decided only warm-up candles, its CURRENT then naming a version that \
+cannot even be loaded (a folder deleted by hand), is still a new run at the next process: refused in one line as \
+unserved, and its row removed (it was refused as an existing run, its row kept)`, async () => {
+  const s = await lateSetup('once-gone');
+  try {
+    await s.once(START); // all warm-up: no version served the run
+    assert.equal(s.repo.list()[0].modelVersion, undefined);
+    writeFileSync(path.join(s.home, 'CURRENT'), 'gone'); // 'initial' is still saved: the start does not refuse
+    await assert.rejects(
+      s.once(WARMUP + 5),
+      (e: Error) =>
+        e instanceof ModelRefusedError &&
+        e.unserved &&
+        new RegExp(`^model ${s.home}: version gone cannot be loaded \\(--model .*no saved model at `).test(e.message),
+    );
+    assert.equal(s.repo.list().length, 0, 'no run left');
+    // the next process starts a new run: refused at its start, in one line naming the folder
+    await assert.rejects(s.once(WARMUP + 6), (e: Error) =>
+      /^--model \S+: version gone has no saved model at /.test(e.message),
+    );
+    assert.equal(s.repo.list().length, 0);
+  } finally {
+    s.close();
+  }
+});
+
+test(`a version that decided the run's candles, handed fewer candles than its warm-up and window at a later tick \
+(the exchange served fewer), is refused in one line naming it (ModelRefusedError, not unserved), as a portfolio's \
+version is, in the process that served it and in a later one (it held them as its warm-up in the middle of the \
+run)`, async () => {
+  const s = await lateSetup('few');
+  const isTooFew = (e: Error) =>
+    e instanceof ModelRefusedError &&
+    !e.unserved &&
+    new RegExp(
+      `^model ${s.home}: version initial cannot be loaded over the run's candles \\(10 candles, fewer than its ` +
+        `features' warm-up and window need: ${WARMUP + 1}\\)$`,
+    ).test(e.message);
+  const few = sliceCandles(s.candles, WARMUP + 20, WARMUP + 30);
+  try {
+    const served = await modelPolicySource(s.home, s.config, () => s.clock.now);
+    try {
+      // past its warm-up: it decides, its network asked
+      const decided = await served.source.forCandles(sliceCandles(s.candles, 0, WARMUP + 20));
+      assert.equal(decided.version, 'initial');
+      assert.equal(decided.warmup, WARMUP);
+      await assert.rejects(async () => served.source.forCandles(few, 'initial'), isTooFew);
+    } finally {
+      served.source.dispose?.();
+    }
+    // a later process of the run 'initial' served
+    const later = await modelPolicySource(s.home, s.config, () => s.clock.now);
+    try {
+      await assert.rejects(async () => later.source.forCandles(few, 'initial'), isTooFew);
+      // a new run's version holds them as its warm-up (the exchange served too few at first)
+      const fresh = await modelPolicySource(s.home, s.config, () => s.clock.now);
+      try {
+        const held = await fresh.source.forCandles(few);
+        assert.ok(held.warmup >= few.ts.length, 'all warm-up');
+      } finally {
+        fresh.source.dispose?.();
+      }
+    } finally {
+      later.source.dispose?.();
+    }
   } finally {
     s.close();
   }

@@ -192,9 +192,10 @@ the history it needs: from then on the run decides and trades as a backtest of t
   try {
     // the version the run starts with stays flat (always sell), so the run's account is the backtest's at the switch
     await saveAgent(home, 'sell', candles);
-    const served = await modelPolicySource(home, config);
     const startIndex = 900;
     let now = candles.ts[startIndex] + HOUR + 1000;
+    // the run's clock: a promotion is waited for up to the candle closing after it, on that clock (version-takeover.ts)
+    const served = await modelPolicySource(home, config, () => now);
     const trader = modelTrader(s, served, startIndex, () => now);
     await trader.tick();
     const repo = new RunRepository(s.store.db);
@@ -244,10 +245,10 @@ the first version puts all in) trades with that version's sizing, as its backtes
   const sized: AgentRecipe = { ...SMALL_RECIPE, sizing: 'confidence' };
   try {
     await saveAgent(home, 'sell', candles);
-    const served = await modelPolicySource(home, config);
-    assert.equal(served.sizing.kind, 'all', "the run's market sizes as the first version");
     const startIndex = 250;
     let now = candles.ts[startIndex] + HOUR + 1000;
+    const served = await modelPolicySource(home, config, () => now); // the run's clock
+    assert.equal(served.sizing.kind, 'all', "the run's market sizes as the first version");
     const trader = modelTrader(s, served, startIndex, () => now);
     await trader.tick();
     const staged = stageVersion(home, 'sized');

@@ -585,14 +585,16 @@ every candle, later processes skip it in one line`, async () => {
 /**
  * portfolioModelRun (its first version `first`) ticked by the clock after each candle from 800 to 825 and a --once run
  * 'once' ticked after candle 800 and then after 825: a version 'v2' is promoted after candle `promotedAfter` closed,
- * on a holdout that ends at 815. Gives each run's decisions, with the version that made each, its action and targets,
- * and the versions expected (the first to 815, v2 after).
+ * on a holdout that ends at 815 (`recorded`: its meta.json records that promotion's time, as a retrain's does). Gives
+ * each run's decisions, with the version that made each, its action and targets, and the versions expected (the first
+ * to 815, or to the promotion when recorded later, v2 after).
  */
-async function promotedUnderRun(promotedAfter: number, first?: { recipe: PortfolioRecipe }) {
+async function promotedUnderRun(promotedAfter: number, first?: { recipe: PortfolioRecipe }, recorded = false) {
   const { store, home, ex, repo, tickAfter, close } = await portfolioModelRun({ first });
+  const after = (k: number) => a.ts[k] + HOUR + 1000;
   /** A fresh source and trader of the run 'once', as each `bot paper --once` starts, ticked after candle k closes. */
   const onceAfter = async (k: number) => {
-    const now = a.ts[k] + HOUR + 1000;
+    const now = after(k);
     const config = loadConfig({ overrides: { ml: { backend: 'wasm' }, log: { file: '' } } });
     const source = await portfolioModelSource(home, config, symbols, () => now);
     try {
@@ -607,7 +609,8 @@ async function promotedUnderRun(promotedAfter: number, first?: { recipe: Portfol
     for (let k = startIndex; k <= promotedAfter; k++) await tickAfter(k);
     const staged = stageVersion(home, 'v2');
     await saveModel(staged.dir, pairRecipe({ cash: true }), [a, b, i], ex);
-    recordHoldout(staged.dir, { from: isoTime(a.ts[holdoutEnd - 9]), to: isoTime(a.ts[holdoutEnd]) });
+    const holdout = { from: isoTime(a.ts[holdoutEnd - 9]), to: isoTime(a.ts[holdoutEnd]) };
+    recordHoldout(staged.dir, holdout, recorded ? after(promotedAfter) : undefined);
     staged.commit();
     promoteVersion(home, 'v2');
     for (let k = promotedAfter + 1; k <= startIndex + 25; k++) await tickAfter(k);
@@ -625,7 +628,7 @@ async function promotedUnderRun(promotedAfter: number, first?: { recipe: Portfol
     };
     const expected = Array.from({ length: 26 }, (_, n) => ({
       ts: a.ts[startIndex + n],
-      version: startIndex + n <= holdoutEnd ? 'initial' : 'v2',
+      version: startIndex + n <= (recorded ? Math.max(holdoutEnd, promotedAfter) : holdoutEnd) ? 'initial' : 'v2',
     }));
     return { clocked: decided('switch'), once: decided('once'), expected };
   } finally {
@@ -657,6 +660,17 @@ them, so a --once run catching up decides the same candles with the same version
   assert.deepEqual(versionsOf(once), expected, 'the caught-up run decides with the same versions');
   assert.deepEqual(once, clocked, 'and makes the same decisions');
   assert.ok(new Set(once.map((d) => JSON.stringify(d.targets))).size > 2, 'on their features');
+});
+
+test(`portfolio paper: a version promoted later than its holdout's end (a retrain on a --now in the past) takes over \
+at the first candle time closing after its promotion, as its meta.json records it: the clocked run decided the \
+candles in between with the version serving before, and a --once run catching up after the promotion does too (it \
+switched at the holdout's end)`, async () => {
+  const { clocked, once, expected } = await promotedUnderRun(startIndex + 20, undefined, true);
+  assert.equal(expected.filter((e) => e.version === 'initial').length, 21, 'the first version decides to candle 820');
+  assert.deepEqual(versionsOf(clocked), expected, 'the clocked run switches after the promotion');
+  assert.deepEqual(versionsOf(once), expected, 'the caught-up run decides with the same versions');
+  assert.deepEqual(once, clocked, 'and makes the same decisions');
 });
 
 test(`portfolio --once (a process per tick): a CURRENT naming a version folder deleted by hand does not stop the run: \
@@ -860,5 +874,26 @@ run`, async () => {
     assert.equal(decided.length, 3);
   } finally {
     served.close();
+  }
+});
+
+test(`portfolio paper --once: a new run whose first process decided only keeps of its warm-up, its CURRENT then \
+naming a version folder deleted by hand (it cannot even be loaded), is still a new run at the next process: refused \
+in one line as unserved, its row removed (it was refused as an existing run, its row kept)`, async () => {
+  const fresh = await listedLateRuns();
+  try {
+    await fresh.listedOnce(fresh.full, true); // all keeps of the warm-up
+    assert.equal(fresh.state().modelVersion, undefined, 'no version served the run');
+    writeFileSync(path.join(fresh.home, 'CURRENT'), 'gone'); // 'initial' is still saved: the start does not refuse
+    await assert.rejects(
+      fresh.listedOnce(fresh.full + 1),
+      (e: Error) =>
+        e instanceof ModelRefusedError &&
+        e.unserved &&
+        /^model \S+: version gone cannot be loaded \(--model .*version gone has no saved model at /.test(e.message),
+    );
+    assert.equal(fresh.repo.list().length, 0, 'no run left');
+  } finally {
+    fresh.close();
   }
 });

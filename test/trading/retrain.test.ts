@@ -87,7 +87,9 @@ champion serving; overlaps are refused`, async () => {
     });
   try {
     await saveAgent(home, 'buy', candles); // champion: always long into a falling holdout
-    const serving = await modelPolicySource(home, config);
+    // a run on the retrains' clock: their promotions, recorded on the wall clock, come after it (a replay's), so the
+    // promoted version takes over after its holdout (src/trading/version-takeover.ts)
+    const serving = await modelPolicySource(home, config, () => Date.UTC(2025, 0, 1));
     assert.equal((await serving.source.forCandles(candles)).version, INITIAL_VERSION);
 
     const better = await retrain(constant('sell'), Date.UTC(2025, 0, 1));
