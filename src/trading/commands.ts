@@ -111,6 +111,14 @@ export function pendingExits(repo: RunRepository, runId: number): number[] {
 }
 
 /**
+ * A run's oldest pending exit row, whose note says why its sell has not gone through yet (deferExits), or undefined:
+ * what `bot status` shows of an exit in progress.
+ */
+export function pendingExit(db: Database.Database, runId: number): CommandRow | undefined {
+  return pending(db, runId).find((c) => c.kind === 'exit');
+}
+
+/**
  * Marks exit rows done, inside the transaction of the candle that sold (or had nothing it could sell): on paper the
  * order for the next open, live the sell the exchange executed.
  */

@@ -46,7 +46,9 @@ function rounded(round: (x: number) => number, x: number): number {
 /**
  * Market-order amount after the caps: spend (buys, quote) or units (sells), rounded to the exchange's precision.
  * Nothing to sell, no cash, or an amount that rounds to zero is a hold with a reason (issue 18: ccxt throws on
- * rounding 0, which killed the tick before its decision was saved).
+ * rounding 0, which killed the tick before its decision was saved). A sell's units are capped at `sellBound`, the
+ * price it is expected to fill at most (sellPriceBound; default the close): a sell sized at the close went over
+ * maxOrderValue when it filled higher. A buy spends a quote amount, which a higher fill cannot push over.
  */
 export function cappedOrder(
   order: Order,
@@ -56,6 +58,7 @@ export function cappedOrder(
   minOrderValue: number,
   feeRate: number,
   round: OrderRounding,
+  sellBound = close,
 ): CappedOrder {
   if (order.side === BUY) {
     const room = Math.min(order.spend, caps.maxOrderValue, largestBuyValue(account.cash, feeRate));
@@ -64,11 +67,36 @@ export function cappedOrder(
     if (!(spend > 0)) return { amount: 0, skip: 'below_precision' };
     return spend >= Math.max(minOrderValue, 1e-9) ? { amount: spend } : { amount: 0, skip: 'below_min_order' };
   }
-  const want = Math.min(order.units, account.units, caps.maxOrderValue / close);
+  const want = Math.min(order.units, account.units, caps.maxOrderValue / Math.max(close, sellBound));
   if (!(account.units > 0) || !(want > 0)) return { amount: 0, skip: 'no_position' };
   const units = rounded(round.amount, want);
   if (!(units > 0)) return { amount: 0, skip: 'below_precision' };
   return units * close >= minOrderValue ? { amount: units } : { amount: 0, skip: 'below_min_order' };
+}
+
+/**
+ * The price a market sell is sized against so that its value stays within maxOrderValue: the larger of the decision
+ * candle's close and the exchange's last price (`last`, its ticker just before the order; undefined when it could not
+ * be read), raised by the market's slippage allowance (`slippageBps`, account.slippageBps), which covers a fill below
+ * the top of the book moving up to it, not a jump of the market between the ticker and the fill.
+ */
+export function sellPriceBound(close: number, last: number | undefined, slippageBps: number): number {
+  const top = last !== undefined && Number.isFinite(last) && last > close ? last : close;
+  return top * (1 + slippageBps / 10_000);
+}
+
+/**
+ * Whether a position of `units` is dust: the whole of it, rounded to the exchange's precision, is worth less than the
+ * minimum order at `price` (or rounds to nothing), so no sell can take it and an exit is done.
+ */
+export function isDust(units: number, price: number, minOrderValue: number, roundAmount: (x: number) => number) {
+  const u = rounded(roundAmount, units);
+  return !(u > 0) || u * price < minOrderValue;
+}
+
+/** What an exit note says of the units a position kept below the minimum order. */
+export function dustText(units: number, base: string): string {
+  return `dust left: ${units} ${base}, below the minimum order`;
 }
 
 /**

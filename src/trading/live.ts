@@ -7,7 +7,17 @@ import type { Decision } from '../core/policy.ts';
 import type { RetryOptions } from '../data/exchange.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { SELL, type Order } from '../market/execution.ts';
-import { applyFill, totalOf, cappedOrder, offBookFees, payOffBook, type LiveCaps } from './live-orders.ts';
+import {
+  applyFill,
+  cappedOrder,
+  dustText,
+  isDust,
+  offBookFees,
+  payOffBook,
+  sellPriceBound,
+  totalOf,
+  type LiveCaps,
+} from './live-orders.ts';
 import type { Retried } from './exchange-orders.ts';
 import {
   inFlightHold,
@@ -216,15 +226,16 @@ export class LiveTrader extends Trader {
 
   /**
    * Waits for an order to stop working (cancelling what is left after a few looks), then records what it executed;
-   * `exits`: the exit commands its sell answers, taken once it sold something. An order still open or not shown yet
-   * (OrderDesk.settle's `unsettled`), or an error, leaves it `submitting`, to be settled at the next tick. Returns
-   * whether it was booked.
+   * `exit`: the exit commands its sell answers and the close it was decided at, taken once it sold something and
+   * what the run holds after it is dust (exitAfterSale). An order still open or not shown yet (OrderDesk.settle's
+   * `unsettled`), or an error, leaves it `submitting`, to be settled at the next tick. Returns whether it was booked.
    */
   private async settle(
     o: { orderId: number; clientId: string; decisionTs: number },
     placed: CcxtOrder,
-    exits: readonly number[] = [],
+    exit: { ids: readonly number[]; close: number } = { ids: [], close: 0 },
   ): Promise<boolean> {
+    const exits = exit.ids;
     const settled = await this.desk.settle(this.symbol, placed, this.market.costs.feeRate);
     const after = `after ${isoTime(o.decisionTs)}`;
     if ('unsettled' in settled) {
@@ -238,10 +249,39 @@ export class LiveTrader extends Trader {
     }
     this.commit(() => {
       this.run = bookSettled(this.repo, this.run as RunState, o.orderId, settled, o.decisionTs);
-      if (settled.fill) takeExits(this.repo, exits, `market sell of ${settled.fill.units} ${after}`, this.o.clock());
+      if (settled.fill) this.exitAfterSale(exits, `market sell of ${settled.fill.units} ${after}`, exit.close);
       else deferExits(this.repo, exits, `the sell ${after} executed nothing (${settled.final.status})`);
     });
     return true;
+  }
+
+  /** The exchange's rounding of this market's order amounts (ccxt: spend for a buy, units for a sell). */
+  private get rounding() {
+    const ex = this.live.exchange;
+    return {
+      cost: (x: number) => Number(ex.costToPrecision(this.symbol, x)),
+      amount: (x: number) => Number(ex.amountToPrecision(this.symbol, x)),
+    };
+  }
+
+  /** The run's units after a sale, in a note's words when they are dust (isDust at `price`), else undefined. */
+  private dustLeft(price: number): string | undefined {
+    const units = (this.run as RunState).account.units;
+    if (!isDust(units, price, this.minOrderValue(price), this.rounding.amount)) return undefined;
+    return units > 0 ? dustText(units, parseSpotSymbol(this.symbol, 'symbol').base) : '';
+  }
+
+  /**
+   * After an exit's sell executed (`sold` says what): the exit is taken once what the run holds is dust at `close`
+   * (dustLeft); a sell capped at trading.live.maxOrderValue, or only partly executed, leaves more, and the exit stays
+   * pending, so the next candle sells again and the policy is not asked meanwhile. Inside the caller's transaction.
+   */
+  private exitAfterSale(exits: readonly number[], sold: string, close: number): void {
+    const dust = this.dustLeft(close);
+    if (dust !== undefined) return takeExits(this.repo, exits, dust ? `${sold}; ${dust}` : sold, this.o.clock());
+    const { base } = parseSpotSymbol(this.symbol, 'symbol');
+    const left = (this.run as RunState).account.units;
+    deferExits(this.repo, exits, `${sold}; ${left} ${base} left, sold at the next candle`);
   }
 
   /**
@@ -362,12 +402,24 @@ export class LiveTrader extends Trader {
         : undefined
       : market.plan(account, decision, close, handle.sizing);
     const ex = this.live.exchange;
+    // a sell is sized against the higher of the close and the exchange's last price, so its fill stays within the cap
+    const last = planned && orderSide(planned) === 'sell' ? await this.desk.lastPrice(key.symbol) : undefined;
+    const bound = sellPriceBound(close, last, market.costs.slippageBps);
+    const minValue = this.minOrderValue(close);
     const capped = planned
-      ? cappedOrder(planned, this.run.account, close, this.live.caps, this.minOrderValue(close), market.costs.feeRate, {
-          cost: (x) => Number(ex.costToPrecision(key.symbol, x)),
-          amount: (x) => Number(ex.amountToPrecision(key.symbol, x)),
-        })
+      ? cappedOrder(
+          planned,
+          this.run.account,
+          close,
+          this.live.caps,
+          minValue,
+          market.costs.feeRate,
+          this.rounding,
+          bound,
+        )
       : undefined;
+    // the exit's sell takes all the run holds (no cap bound it): a refusal of it as below the minimum leaves dust
+    const wholeSell = exiting && this.run.account.units <= this.live.caps.maxOrderValue / bound;
     const inFlight = inFlightHold(this.repo, this.run.id, this.symbol);
     const held =
       planned && capped && !capped.skip
@@ -386,7 +438,12 @@ export class LiveTrader extends Trader {
       const waits = inFlight ?? held;
       if (exiting && waits) deferExits(this.repo, exits, `the exit after ${isoTime(ts)} waits: ${waits}`);
       else if (exiting && !planned) takeExits(this.repo, exits, `no position to exit at ${isoTime(ts)}`, decidedAt);
-      else if (exiting && capped?.skip) takeExits(this.repo, exits, `exit skipped: ${capped.skip}`, decidedAt);
+      else if (exiting && capped?.skip) {
+        // nothing to sell that an order can take: the exit is done; a sell skipped for the cap waits
+        const dust = this.dustLeft(close);
+        if (dust !== undefined) takeExits(this.repo, exits, `exit skipped: ${capped.skip}; ${dust}`, decidedAt);
+        else deferExits(this.repo, exits, `the exit after ${isoTime(ts)} waits: its sell was skipped (${capped.skip})`);
+      }
       // the close of the first candle acted on is the buy-and-hold reference `bot status` reads, as the paper trader's
       const next: RunState = {
         ...run,
@@ -433,15 +490,21 @@ export class LiveTrader extends Trader {
       const side = orderSide(planned);
       const placed = await this.place(side, capped.amount, id);
       const exitsOf = exiting ? exits : [];
+      const { base } = parseSpotSymbol(this.symbol, 'symbol');
       if ('order' in placed) {
         const oid = orderId;
         this.commit(() => recordAccepted(this.repo, oid, ex.id, String(placed.order.id)));
-        await this.settle({ orderId, clientId: id, decisionTs: ts }, placed.order, exitsOf);
+        await this.settle({ orderId, clientId: id, decisionTs: ts }, placed.order, { ids: exitsOf, close });
       } else if ('refused' in placed) {
         const oid = orderId;
         this.commit(() => {
           this.repo.updateOrder(oid, 'rejected', { reason: placed.refused });
-          deferExits(this.repo, exitsOf, `the sell after ${isoTime(ts)} was refused: ${placed.refused}`);
+          // the exchange's minimum above the run's: what is left is dust to it, and the exit is done
+          const units = this.run?.account.units ?? 0;
+          const refusal = `the exchange refused the sell of the ${units} ${base} left (${placed.refused})`;
+          if (wholeSell && placed.recurs === 'invalid')
+            takeExits(this.repo, exitsOf, `${refusal}; ${dustText(units, base)}`, this.o.clock());
+          else deferExits(this.repo, exitsOf, `the sell after ${isoTime(ts)} was refused: ${placed.refused}`);
         });
         const acct = (this.run as RunState).account;
         const fix = placed.recurs

@@ -246,6 +246,23 @@ export class OrderDesk {
       withRetry(`${ex.id}: ${what}`, () => withMarkets(ex, fn), o.retry);
   }
 
+  /**
+   * The exchange's last price of `symbol` (its ticker), which a sell is sized against with the close (live-orders.ts
+   * sellPriceBound); undefined, with one warning line, when the ticker cannot be read: the sell is then sized at the
+   * close, rather than an exit or a sell held back for a price that only bounds its size.
+   */
+  async lastPrice(symbol: string): Promise<number | undefined> {
+    try {
+      const t = await this.retried(`${symbol} ticker`, () => this.ex.fetchTicker(symbol));
+      const price = Number(t.last ?? t.close);
+      if (Number.isFinite(price) && price > 0) return price;
+      this.logger.warn(`${symbol}: the ticker gives no last price: the sell is sized at the candle's close`);
+    } catch (e) {
+      this.logger.warn(`${symbol}: the ticker cannot be read (${shortError(e)}): the sell is sized at the close`);
+    }
+    return undefined;
+  }
+
   find(symbol: string, id: string): Promise<CcxtOrder | undefined> {
     return findOrderByClientId(this.ex, symbol, id, this.retried);
   }

@@ -20,10 +20,13 @@ import { parseSpotSymbol } from '../core/market-symbol.ts';
 import { haltAfterSettling } from './halt.ts';
 import {
   applyFill,
-  totalOf,
   cappedOrder,
+  dustText,
+  isDust,
   payFromBooks,
   payOffBook,
+  sellPriceBound,
+  totalOf,
   type LiveCaps,
   type ThirdFee,
 } from './live-orders.ts';
@@ -77,6 +80,8 @@ interface PlannedOrder {
   amount: number;
   /** The market's close at the decision (its exchange minimum in quote currency needs a price). */
   close: number;
+  /** Whether the cap left all the market holds to the order (an exit's sell of it all, refused: dust). */
+  whole: boolean;
 }
 
 /**
@@ -300,10 +305,21 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     return Math.max(this.o.costs[m].minOrderValue, limits?.cost?.min ?? 0, (limits?.amount?.min ?? 0) * price);
   }
 
-  /** The capped order for market m from a planned move, or the reason it is a hold. */
-  private cap(account: PortfolioAccount, m: number, order: Order, cash: number, close: number) {
+  /** The exchange's rounding of market m's order amounts (ccxt: spend for a buy, units for a sell). */
+  private rounding(m: number) {
     const ex = this.live.exchange;
     const symbol = this.o.symbols[m];
+    return {
+      cost: (x: number) => Number(ex.costToPrecision(symbol, x)),
+      amount: (x: number) => Number(ex.amountToPrecision(symbol, x)),
+    };
+  }
+
+  /**
+   * The capped order for market m from a planned move, or the reason it is a hold; `sellBound`: the price a sell is
+   * sized against (live-orders.ts sellPriceBound; default the close).
+   */
+  private cap(account: PortfolioAccount, m: number, order: Order, cash: number, close: number, sellBound = close) {
     return cappedOrder(
       order,
       { ...account.books[m].snapshot(), cash },
@@ -311,11 +327,40 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       this.live.caps,
       this.minOrderValue(m, close),
       this.o.costs[m].feeRate,
-      {
-        cost: (x) => Number(ex.costToPrecision(symbol, x)),
-        amount: (x) => Number(ex.amountToPrecision(symbol, x)),
-      },
+      this.rounding(m),
+      sellBound,
     );
+  }
+
+  /**
+   * Per move, the price its order is sized against: a sell's the higher of the close and the market's last price,
+   * raised by its slippage allowance (sellPriceBound), so that it fills within the cap; a buy's the close.
+   */
+  private async sellBounds(moves: readonly { m: number; order: Order }[], closes: readonly number[]) {
+    const bounds: number[] = [];
+    for (const { m, order } of moves) {
+      const last = order.side === SELL ? await this.desk.lastPrice(this.o.symbols[m]) : undefined;
+      bounds.push(order.side === SELL ? sellPriceBound(closes[m], last, this.o.costs[m].slippageBps) : closes[m]);
+    }
+    return bounds;
+  }
+
+  /**
+   * After an exit's sells: each market's units left that an order can still take (not dust, isDust at its close),
+   * and those that are dust, in a note's words. `dustRefused`: markets whose sell of all they held the exchange
+   * refused as below its minimum, dust to it whatever the run's minimum says.
+   */
+  private exitRemainders(closes: readonly number[], dustRefused: ReadonlySet<number>) {
+    const left: string[] = [];
+    const dust: string[] = [];
+    this.o.symbols.forEach((symbol, m) => {
+      const units = this.pf.account.books[m].units;
+      const base = baseOf(symbol);
+      const small = isDust(units, closes[m], this.minOrderValue(m, closes[m]), this.rounding(m).amount);
+      if (!small && !dustRefused.has(m)) left.push(`${units} ${base}`);
+      else if (units > 0) dust.push(`${symbol} ${dustText(units, base)}`);
+    });
+    return { left, dust };
   }
 
   override async tick(opts: { shouldStop?: () => boolean } = {}): Promise<TickReport> {
@@ -405,6 +450,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const proceeds = moves
       .filter((x) => x.order.side === SELL)
       .reduce((a, x) => a + x.order.units * closes[x.m] * (1 - costs[x.m].feeRate - costs[x.m].sellTax), 0);
+    const bounds = await this.sellBounds(moves, closes);
     const planned: PlannedOrder[] = [];
     const skips: string[] = [];
     const decidedAt = clock();
@@ -412,9 +458,9 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     this.commit(() => {
       const decision = { action: targets ? ('rebalance' as const) : ('keep' as const), confidence: targets ? 1 : 0 };
       repo.insertDecision(run.id, ts, decision, value, by, handle.version, decidedAt, targets ?? undefined);
-      for (const { m, order } of moves) {
+      for (const [k, { m, order }] of moves.entries()) {
         const cash = order.side === SELL ? account.cash : account.cash + proceeds;
-        const capped = this.cap(account, m, order, cash, closes[m]);
+        const capped = this.cap(account, m, order, cash, closes[m], bounds[k]);
         const side = order.side === SELL ? 'sell' : 'buy';
         const status = capped.skip ? 'skipped' : 'submitting';
         const clientId = portfolioClientId(run, ts, m);
@@ -424,7 +470,11 @@ export class PortfolioLiveTrader extends PortfolioTrader {
           repo.updateOrder(orderId, 'skipped', { reason: capped.skip });
           account.books[m].rejected[capped.skip]++;
           skips.push(`${symbols[m]} ${capped.skip}`);
-        } else planned.push({ market: m, orderId, clientId, side, amount: capped.amount, close: closes[m] });
+        } else {
+          // an exit sells all a market holds; when no cap bound it, a refusal of it as below the minimum is dust
+          const whole = account.books[m].units <= this.live.caps.maxOrderValue / bounds[k];
+          planned.push({ market: m, orderId, clientId, side, amount: capped.amount, close: closes[m], whole });
+        }
       }
       const memory = handle.policy.memory?.save();
       const served = handle;
@@ -434,9 +484,12 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     // sells first, so the buys can spend what they brought
     planned.sort((a, b) => (a.side === b.side ? 0 : a.side === 'sell' ? -1 : 1));
     const unsold: string[] = [];
+    const dustRefused = new Set<number>();
     for (const p of planned) {
       const why = await this.placeOne(p, ts);
-      if (why !== undefined && p.side === 'sell') unsold.push(`${p.clientId} ${why}`);
+      if (exits.length > 0 && typeof why === 'object') dustRefused.add(p.market);
+      else if (why !== undefined && p.side === 'sell')
+        unsold.push(`${p.clientId} ${typeof why === 'object' ? why.refused : why}`);
     }
     const sold = planned.filter((p) => p.side === 'sell').length;
     const waiting = pending !== undefined;
@@ -444,7 +497,10 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const flying = repo.orders(run.id, 'submitting').map((o) => `${o.clientId ?? o.id} in ${o.market}`);
     if (unsold.length === 0 && flying.length > 0)
       unsold.push(`order ${flying.join(', ')} still in flight (submitting)`);
-    if (exits.length > 0) this.commit(() => this.settleExits(exits, ts, { unsold, skips, sold, waiting }));
+    if (exits.length > 0) {
+      const rest = this.exitRemainders(closes, dustRefused);
+      this.commit(() => this.settleExits(exits, ts, { unsold, skips, sold, waiting, ...rest }));
+    }
     report.acted = 1;
     report.lastTs = ts;
     report.decisions.push({ ts, action: targets ? 'rebalance' : 'keep', confidence: targets ? 1 : 0 });
@@ -452,32 +508,43 @@ export class PortfolioLiveTrader extends PortfolioTrader {
   }
 
   /**
-   * Takes the exit commands a candle's sells answer once every one went through, else leaves them pending with why
-   * (`unsold`: a sell held back, refused, unknown or still open, or an order of the run still in flight; `waiting`:
-   * a market without a candle at `ts`): the next candle sells again and the policy is not asked meanwhile. Inside the
-   * caller's transaction.
+   * Takes the exit commands a candle's sells answer once every one went through and what is left is dust, else leaves
+   * them pending with why (`unsold`: a sell held back, refused, unknown or still open, or an order of the run still in
+   * flight; `waiting`: a market without a candle at `ts`; `left`: units an order can still take, after a sell capped
+   * at trading.live.maxOrderValue): the next candle sells again and the policy is not asked meanwhile. `dust`: what
+   * stays below the minimum order, said in the note. Inside the caller's transaction.
    */
   private settleExits(
     exits: readonly number[],
     ts: number,
-    o: { unsold: readonly string[]; skips: readonly string[]; sold: number; waiting: boolean },
+    o: {
+      unsold: readonly string[];
+      skips: readonly string[];
+      sold: number;
+      waiting: boolean;
+      left: readonly string[];
+      dust: readonly string[];
+    },
   ): void {
     const { repo, clock } = this.o;
     const after = `after ${isoTime(ts)}`;
     if (o.unsold.length > 0) return deferExits(repo, exits, `the sells ${after} not through: ${o.unsold.join('; ')}`);
     if (o.waiting) return deferExits(repo, exits, `a market without a candle at ${isoTime(ts)}: sold at its next`);
+    if (o.left.length > 0)
+      return deferExits(repo, exits, `the sells ${after} left ${o.left.join(', ')}: sold at the next candle`);
     const skipped = o.skips.join(', ');
     let note = `no position to exit at ${isoTime(ts)}`;
     if (o.sold > 0) note = `market sells of every position ${after}${skipped ? ` (skipped: ${skipped})` : ''}`;
     else if (skipped) note = `exit skipped: ${skipped}`;
-    takeExits(repo, exits, note, clock());
+    takeExits(repo, exits, o.dust.length > 0 ? `${note}; ${o.dust.join('; ')}` : note, clock());
   }
 
   /**
    * Places one planned order (a buy re-capped to the cash there is now) and records what the exchange did. Returns
-   * undefined when the exchange executed some of it, else why not (held back, refused, unknown, still open, none).
+   * undefined when the exchange executed some of it, else why not (held back, refused, unknown, still open, none);
+   * `{ refused }` for a sell of all the market holds that the exchange refused as below its minimum order or rules.
    */
-  private async placeOne(p: PlannedOrder, ts: number): Promise<string | undefined> {
+  private async placeOne(p: PlannedOrder, ts: number): Promise<string | { refused: string } | undefined> {
     const { repo, symbols, costs, logger } = this.o;
     const symbol = symbols[p.market];
     const id = p.clientId;
@@ -520,7 +587,8 @@ export class PortfolioLiveTrader extends PortfolioTrader {
           })}`
         : '';
       logger.error(`order ${id} (${p.side} ${amount} ${symbol}) refused: ${placed.refused}${fix}`);
-      return `refused: ${placed.refused}`;
+      const why = `refused: ${placed.refused}`;
+      return p.side === 'sell' && p.whole && placed.recurs === 'invalid' ? { refused: why } : why;
     } else if ('mismatch' in placed) {
       this.commit(() => repo.updateOrder(p.orderId, 'rejected', { reason: `not booked: ${placed.mismatch}` }));
       this.halt(`order ${id}: ${placed.mismatch}: not booked; trading stopped`);

@@ -6,6 +6,7 @@ import { nextTickTime } from './trader.ts';
 import { withdrawnValue } from './withdrawals.ts';
 import { graceEnd, NEVER_PLACED_REASON, sentOrderId, UNKNOWN_ORDER_GRACE_SECONDS, writeOffFrom } from './order-desk.ts';
 import type { PortfolioRunState, RunKey, RunState } from './types.ts';
+import { pendingExit } from './commands.ts';
 
 export interface RunStatus {
   id: number;
@@ -48,6 +49,11 @@ export interface RunStatus {
    * yet (`clientId`, `state`: it stays `submitting` until the exchange shows it or it is written off).
    */
   pendingOrder: { side: string; quantity: number; decidedAt: string; clientId?: string; state?: string } | null;
+  /**
+   * An exit asked and not done yet: who asked and when, and why it waits (its row's note: a sell held back or refused
+   * with the exchange's reason, or more than the minimum order left after a capped sell; null before a tick saw it).
+   */
+  pendingExit: { requestedBy: string; requestedAt: string; waiting: string | null } | null;
   /** A live run's orders sent whose outcome is unknown yet (`submitting`), every market's. */
   inFlight: InFlightOrder[];
   /** A live run's orders the user wrote off as never placed (--never-placed), in one phrase each. */
@@ -106,6 +112,7 @@ export function runStatus(
   const initialBalance = run.account.initialBalance > 0 ? run.account.initialBalance : run.initialBalance;
   const withdrawn = withdrawnValue(run.account);
   const fault = repo.dataFault(run.id);
+  const exit = pendingExit(repo.db, run.id);
   return {
     id: run.id,
     mode: run.mode,
@@ -149,6 +156,9 @@ export function runStatus(
               state: inFlight[0].state,
             }
           : null,
+    pendingExit: exit
+      ? { requestedBy: exit.requestedBy, requestedAt: isoTime(exit.requestedAt), waiting: exit.note }
+      : null,
     inFlight,
     writtenOff: repo
       .orders(run.id, 'cancelled')
@@ -222,6 +232,13 @@ function portfolioLines(s: RunStatus): string[] {
   ];
 }
 const num = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 2 });
+
+/** An exit asked and not done yet, and why it waits; none: no line. */
+function exitLine(s: RunStatus): string[] {
+  const e = s.pendingExit;
+  if (!e) return [];
+  return [`EXITING: asked by ${e.requestedBy} at ${e.requestedAt}; ${e.waiting ?? 'sold at the next candle'}`];
+}
 
 /** A live run's funds taken out for what the exchange no longer held (src/trading/withdrawals.ts); none: no line. */
 function withdrawnLine(s: RunStatus): string[] {
@@ -344,6 +361,7 @@ export function formatStatus(s: RunStatus): string {
     ...(s.ended ? [`ENDED at ${s.ended} (--end): trades no more`] : []),
     ...(s.halted ? [`HALTED: ${s.halted}`] : []),
     ...(s.paused ? [`PAUSED: ${s.paused}`] : []),
+    ...exitLine(s),
     ...(s.dataFault ? [`NO DECISIONS since ${s.dataFault.since}, each tick looks again: ${s.dataFault.message}`] : []),
     `started      ${s.startedAt}   last candle ${s.lastCandle ?? '—'}   next tick ${nextTickText(s)}`,
     ...(s.positions

@@ -19,6 +19,8 @@
  *   later (`cancelLag`: as Upbit's, whose DELETE answers the order still `wait`; more of it may execute meanwhile),
  *   and orders shown only by their uuid (`onlyByUuid`: archived, missing from look-ups by identifier and from the
  *   lists).
+ * - GET /v1/ticker answers the price market orders fill at now (`priceOf`), so a trader's last price agrees with
+ *   its fill; `priceRise` moves both above the candle in progress's open (the market rose since the decision's close).
  * Requests without a Bearer token are 401.
  */
 import { randomUUID } from 'node:crypto';
@@ -113,7 +115,12 @@ export interface FakeOrderBook {
    * as ccxt gives it for an exchange that reports only some fields (ccxt's free is then undefined).
    */
   omitFree: Set<string>;
-  /** Open price of the candle in progress for a market, at the exchange's clock. */
+  /**
+   * Share the price stands above the open of the candle in progress (0: at it): market orders fill, and the ticker
+   * answers, that much higher, as when the market rose between the decision candle's close and the order.
+   */
+  priceRise: number;
+  /** The price market orders fill at now: the open of the candle in progress at the exchange's clock, × (1 + rise). */
   priceOf(market: string): number;
   /** Ends every lag lookupLag still holds: each order taken shows in look-ups from now on. */
   endLags(): void;
@@ -195,13 +202,14 @@ export function addOrderEndpoints(
     fillWhileCancelling: 0,
     identifiersUnique: 'forever',
     omitFree: new Set(),
+    priceRise: 0,
     priceOf(market: string): number {
       const series = fake.state.series.get(`${market}|${step}`);
       if (!series) throw new Error(`no ${market} series`);
       const now = fake.state.now();
       let i = series.ts.length - 1;
       while (i > 0 && series.ts[i] > now) i--;
-      return series.open[i];
+      return series.open[i] * (1 + book.priceRise);
     },
   };
   const authed = (ctx: ReplyContext) =>
@@ -444,6 +452,16 @@ export function addOrderEndpoints(
       return err(500, 'server_error', 'Internal Server Error');
     }
     return { json: listed(o) };
+  });
+  fake.route('GET', '/v1/ticker', (ctx) => {
+    const markets = (ctx.query.get('markets') ?? '').split(',').filter(Boolean);
+    const now = fake.state.now();
+    return {
+      json: markets.map((market) => {
+        const price = book.priceOf(market);
+        return { market, trade_price: price, opening_price: price, prev_closing_price: price, timestamp: now };
+      }),
+    };
   });
   fake.route('GET', '/v1/accounts', (ctx) => {
     if (!authed(ctx)) return unauthorized();
