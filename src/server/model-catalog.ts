@@ -8,9 +8,13 @@ import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { redactJsonText } from '../core/redact.ts';
 import { fileInside, safeSegment } from './files.ts';
+import { HttpError } from './validate.ts';
 import { KeptFiles, MAX_READ_WHOLE, overLimit, TooLarge } from './served-json.ts';
 
 type Meta = Record<string, unknown>;
+
+/** A model home whose versions/ cannot be listed (a file of that name): noted in the list, not failing it. */
+class UnreadableHome extends HttpError {}
 
 interface ModelEntry {
   name: string;
@@ -126,7 +130,14 @@ export async function readModel(root: string, name: string, files: ModelFiles): 
   const metas = new Map<string, Meta>();
   const vdir = path.join(home, 'versions');
   if (existsSync(vdir)) {
-    for (const v of readdirSync(vdir).sort()) {
+    let names: string[];
+    try {
+      names = readdirSync(vdir);
+    } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'is not a folder' : 'cannot be read';
+      throw new UnreadableHome(500, `models/${name}/versions ${why}`);
+    }
+    for (const v of names.sort()) {
       if (!safeSegment(v)) continue;
       const meta = await metaOf(root, [name, 'versions', v], files);
       if (meta) versions.push(versionOf(v, meta));
@@ -141,8 +152,8 @@ export async function readModel(root: string, name: string, files: ModelFiles): 
 }
 
 /**
- * Every model home under `root`, and the homes with a meta.json or CURRENT over MAX_READ_WHOLE: listed apart with
- * the file and its size, so one huge file neither fails the list nor vanishes unexplained.
+ * Every model home under `root`, and the homes with a meta.json or CURRENT over MAX_READ_WHOLE or a versions/ that
+ * is not a folder: listed apart with the problem, so one stray file neither fails the list nor vanishes unexplained.
  */
 export async function listModels(
   root: string,
@@ -156,8 +167,9 @@ export async function listModels(
       const m = await readModel(root, name, files);
       if (m) models.push(m);
     } catch (e) {
-      if (!(e instanceof TooLarge)) throw e;
-      unreadable.push({ name, problem: `${e.file} is ${overLimit(e)}` });
+      if (e instanceof UnreadableHome) unreadable.push({ name, problem: e.message });
+      else if (e instanceof TooLarge) unreadable.push({ name, problem: `${e.file} is ${overLimit(e)}` });
+      else throw e;
     }
   }
   return { models, unreadable };
