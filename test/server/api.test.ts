@@ -204,6 +204,26 @@ test('models, backtests (list, report, trades, files) and the log tail filtered 
   assert.equal((await get('/api/v1/retrains')).body.retrains.length, 0);
 });
 
+test(`equity's drawdown runs from the run's own peak, also in a window that starts after it (a long run's last \
+5000 points)`, async () => {
+  const all: { equity: number; drawdown: number }[] = (await get(`/api/v1/runs/${f.runId}/equity?limit=50000`)).body
+    .points;
+  let peak = -Infinity;
+  const whole = all.map((p) => {
+    peak = Math.max(peak, p.equity);
+    return p.equity / peak - 1;
+  });
+  // the shortest window whose own rows never reach the peak before it: measured alone, it understates its drawdown
+  const n = [...all.keys()]
+    .map((i) => all.length - i)
+    .find((k) => Math.max(...all.slice(-k).map((p) => p.equity)) < Math.max(...all.slice(0, -k).map((p) => p.equity)));
+  assert.ok(n !== undefined && n > 1, 'the fixture has a peak before a window of its newest points');
+  const window: { drawdown: number }[] = (await get(`/api/v1/runs/${f.runId}/equity?limit=${n}`)).body.points;
+  assert.equal(window.length, n);
+  for (const [i, p] of window.entries()) assert.ok(Math.abs(p.drawdown - whole[all.length - n + i]) < 1e-12, `${i}`);
+  assert.ok(window[0].drawdown < 0, 'the window opens below the peak before it');
+});
+
 test('every parameter is validated: a 400 with a one-line JSON error; unknown things are 404', async () => {
   const bad = [
     '/api/v1/runs/abc',

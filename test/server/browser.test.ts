@@ -467,3 +467,51 @@ free, the costs, schedule and --retry-holdout, a promotion whose process was kil
     delete process.env.BOT_TEST_RETRAIN_KEY;
   }
 });
+
+test(`"Show more" twice on a run of 1,300 decisions shows 1,100 of them, then all: asked a page of at most 1,000 at \
+a time (one ask of 1,100 was refused and froze the page); a panel whose request fails says so, the others \
+render`, async () => {
+  const last = f.repo.get(f.runId);
+  const created = f.repo.create(
+    { mode: 'paper', name: 'long', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' },
+    { ...last, policy: 'strategy:sma-cross', initialBalance: 10_000_000, now: f.clock.now },
+  );
+  const HOUR = 3_600_000;
+  const first = (last.lastTs ?? f.clock.now) - 1300 * HOUR;
+  for (let i = 0; i < 1300; i++)
+    f.repo.insertDecision(created.id, first + i * HOUR, { action: 'hold', confidence: 0.5 }, 100, 'x', undefined, 0);
+  f.repo.saveState({ ...created, lastTs: first + 1299 * HOUR });
+  const s = await serve(f);
+  const page = await context.newPage();
+  const failed = failures(page);
+  try {
+    await page.goto(`${s.url}/#/run/${created.id}`);
+    await page.locator('#decisions p', { hasText: '100 of 1300 decisions' }).waitFor();
+    await page.click('#more-decisions');
+    await page.locator('#decisions p', { hasText: '600 of 1300 decisions' }).waitFor();
+    await page.click('#more-decisions');
+    await page.locator('#decisions p', { hasText: '1100 of 1300 decisions' }).waitFor();
+    assert.equal(await page.locator('#decisions-table tbody tr').count(), 1100);
+    const times = await page.locator('#decisions-table tbody tr td:first-child').allTextContents();
+    assert.equal(new Set(times).size, 1100, 'no row twice across the pages');
+    await page.click('#more-decisions');
+    await page.locator('#decisions p', { hasText: '1300 of 1300 decisions' }).waitFor();
+    assert.equal(await page.locator('#more-decisions').count(), 0);
+    assert.deepEqual(failed, []);
+
+    // the candles' request fails: the candle panel says why, the decisions, fills and head still render
+    await page.route('**/api/v1/runs/*/candles*', (r) =>
+      r.fulfill({ status: 500, contentType: 'application/json', body: '{"error":"the candles broke"}' }),
+    );
+    await page.goto(`${s.url}/#/run/${f.runId}`);
+    await page.locator('#candle-chart-error', { hasText: 'the candles broke' }).waitFor();
+    await page.locator('#decisions-table tbody tr').first().waitFor();
+    assert.equal(await page.locator('#fills-table tbody tr').count(), f.repo.trades(f.runId).length);
+    assert.match((await page.locator('#run-head h1').textContent()) ?? '', /paper run “default”/);
+    assert.equal(await page.locator('#decisions-error').count(), 0);
+  } finally {
+    await page.close();
+    await s.server.close();
+    f.repo.remove(created.id);
+  }
+});
