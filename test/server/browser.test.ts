@@ -515,3 +515,31 @@ render`, async () => {
     f.repo.remove(created.id);
   }
 });
+
+test(`an order's amount has its unit: a buy not filled is the cash it was to spend ("for 9,206,282.64 KRW"), a \
+filled one the units bought`, async () => {
+  const last = f.repo.get(f.runId);
+  const created = f.repo.create(
+    { mode: 'paper', name: 'amounts', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' },
+    { ...last, policy: 'strategy:sma-cross', initialBalance: 10_000_000, now: f.clock.now },
+  );
+  const ts = last.lastTs ?? f.clock.now;
+  f.repo.insertOrder(created.id, ts - 3_600_000, 'buy', 0.0125, 'filled', 0);
+  f.repo.insertOrder(created.id, ts, 'buy', 9_206_282.64, 'skipped', 0);
+  f.repo.saveState({ ...created, lastTs: ts });
+  const s = await serve(f);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${s.url}/#/run/${created.id}`);
+    await page.locator('#orders-table tbody tr').nth(1).waitFor();
+    const headers = await page.locator('#orders-table thead th').allTextContents();
+    const amounts = await page
+      .locator(`#orders-table tbody tr td:nth-child(${headers.indexOf('amount') + 1})`)
+      .allTextContents();
+    assert.deepEqual(amounts, ['for 9,206,282.64 KRW', '0.0125 BTC']);
+  } finally {
+    await page.close();
+    await s.server.close();
+    f.repo.remove(created.id);
+  }
+});

@@ -243,7 +243,7 @@
             ['decided', (o) => D.time(o.decisionTs)],
             ['market', (o) => o.market],
             ['side', (o) => o.side],
-            ['quantity', (o) => (o.side === 'buy' && o.status === 'pending' ? 'spend ' : '') + D.num(o.quantity, 8)],
+            ['amount', (o) => P.orderAmount(o.side, o.status, o.quantity, o.market)],
             ['status', (o) => o.status],
             ['reason', (o) => o.reason],
           ],

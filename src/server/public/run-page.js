@@ -57,13 +57,14 @@
 
   function renderHead(r) {
     const { stat } = P;
+    const o = r.pendingOrder;
     P.renderHead(
       r,
       `${r.mode} run “${r.name}” · ${r.exchange} ${r.symbol} ${r.timeframe}`,
       ['equity', 'buy & hold'],
       [
         stat('position', `${D.num(r.units, 8)} units + ${D.num(r.cash, 0)} cash`),
-        stat('pending order', r.pendingOrder ? `${r.pendingOrder.side} ${D.num(r.pendingOrder.quantity, 6)}` : 'none'),
+        stat('pending order', o ? `${o.side} ${P.orderAmount(o.side, 'pending', o.quantity, r.symbol)}` : 'none'),
       ],
     );
     P.renderBanner(r);
@@ -90,14 +91,19 @@
     );
     P.panel('orders', got.orders, (orders) =>
       document.getElementById('orders').replaceChildren(
-        D.table(orders.items, [
-          ['id', (o) => o.id],
-          ['decided', (o) => D.time(o.decisionTs)],
-          ['side', (o) => o.side],
-          ['quantity', (o) => D.num(o.quantity, 8)],
-          ['status', (o) => o.status],
-          ['reason', (o) => o.reason],
-        ]),
+        D.table(
+          orders.items,
+          [
+            ['id', (o) => o.id],
+            ['decided', (o) => D.time(o.decisionTs)],
+            ['side', (o) => o.side],
+            ['amount', (o) => P.orderAmount(o.side, o.status, o.quantity, o.market)],
+            ['status', (o) => o.status],
+            ['reason', (o) => o.reason],
+          ],
+          null,
+          { id: 'orders-table' },
+        ),
       ),
     );
     P.panel('commands', got.one, P.renderCommands);

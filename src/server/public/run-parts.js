@@ -167,6 +167,17 @@
     page.drawdown.setData(pts.map((p) => ({ time: sec(p.ts), value: p.drawdown * 100 })));
   }
 
+  /**
+   * An order's amount with its unit: a buy not filled (pending, submitting, skipped…) holds the cash it was to spend,
+   * in the market's quote currency (`for 9,206,282.64 KRW`); a sell or a filled buy, the units of its base (`0.5 BTC`).
+   */
+  const orderAmount = (side, status, quantity, market) => {
+    const [base, quote] = String(market).split('/');
+    return side === 'buy' && status !== 'filled'
+      ? `for ${D.num(quantity, 2)} ${quote || ''}`.trim()
+      : `${D.num(quantity, 8)} ${base || ''}`.trim();
+  };
+
   /** The most rows a page of a run's rows holds (the API's cap on `limit`). */
   const PAGE_MOST = 1000;
 
@@ -324,6 +335,7 @@
     showCandles,
     showEquity,
     pagedRows,
+    orderAmount,
     settle,
     panel,
     renderDecisions,
