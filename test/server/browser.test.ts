@@ -15,6 +15,7 @@ import sharp from 'sharp';
 import { launchChromium, requireChromium } from '../../src/bench/chromium.ts';
 import { paperFixture, serve, writeBacktest, writeRetrains, type PaperFixture, type Served } from './fixture.ts';
 import { sweepHead, SWEEP_ID } from './sweep-head.ts';
+import { MAX_READ_WHOLE_BYTES } from '../../src/server/served-json.ts';
 
 let f: PaperFixture;
 let context: BrowserContext;
@@ -541,5 +542,57 @@ filled one the units bought`, async () => {
     await page.close();
     await s.server.close();
     f.repo.remove(created.id);
+  }
+});
+
+test(`a backtest whose trades.csv is too large to read whole says so with the file to download, not "no \
+trades"`, async () => {
+  writeBacktest(f.backtestsDir, 'run-huge', 0.01);
+  const header = 'index,time,side,price,units,gross,fee,tax,realized_pnl,cash,units_after\n';
+  const row = '0,2024-01-01T00:00:00Z,buy,58877000.5,0.00001,589,0.3,0,0,1234567.89,0.00001\n';
+  writeFileSync(
+    path.join(f.backtestsDir, 'run-huge', 'trades.csv'),
+    header + row.repeat(Math.ceil((MAX_READ_WHOLE_BYTES + 1) / row.length)),
+  );
+  const s = await serve(f);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${s.url}/#/backtest/run-huge`);
+    const note = page.locator('#trades-error');
+    await note.waitFor();
+    assert.match(
+      (await note.textContent()) ?? '',
+      /^Trades not shown: backtests\/run-huge\/trades\.csv is \d+ bytes: .*32 MiB/,
+    );
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#trades-file')]);
+    assert.equal(download.suggestedFilename(), 'run-huge-trades.csv');
+    assert.equal(await page.locator('#trades-table').count(), 0);
+  } finally {
+    await page.close();
+    await s.server.close();
+    rmSync(path.join(f.backtestsDir, 'run-huge'), { recursive: true });
+  }
+});
+
+test('a model home whose CURRENT names a version it does not hold is marked on the models page', async () => {
+  const home = path.join(f.modelsDir, 'pointing-nowhere');
+  mkdirSync(home, { recursive: true });
+  writeFileSync(path.join(home, 'meta.json'), JSON.stringify({ name: 'm', createdAt: '2024-03-01T00:00:00Z' }));
+  writeFileSync(path.join(home, 'CURRENT'), 'nosuchversion\n');
+  const s = await serve(f);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${s.url}/#/models`);
+    const card = page.locator('.card', { hasText: 'pointing-nowhere' });
+    await card.waitFor();
+    assert.equal(
+      await card.locator('p.error').textContent(),
+      '⚠ CURRENT names nosuchversion: no such version in this home (no versions/nosuchversion/meta.json)',
+    );
+    assert.equal(await page.locator('.card', { hasText: 'btc-dqn' }).locator('p.error').count(), 0);
+  } finally {
+    await page.close();
+    await s.server.close();
+    rmSync(home, { recursive: true });
   }
 });
