@@ -225,32 +225,15 @@
       ),
     );
     const which = page.filter || 'all markets';
-    P.panel('fills', got.fills, (fills) =>
+    // the fills and the orders of the market filter's choice, each said how many of how many
+    const listed = (noun, table) => (rows) =>
       document
-        .getElementById('fills')
+        .getElementById(noun)
         .replaceChildren(
-          h('p', { class: 'muted' }, `${fills.items.length} of ${fills.total} fills (${which}), newest first`),
-          P.fillsTable(fills.items, true),
-        ),
-    );
-    P.panel('orders', got.orders, (orders) =>
-      document.getElementById('orders').replaceChildren(
-        h('p', { class: 'muted' }, `${orders.items.length} of ${orders.total} orders (${which}), newest first`),
-        D.table(
-          orders.items,
-          [
-            ['id', (o) => o.id],
-            ['decided', (o) => D.time(o.decisionTs)],
-            ['market', (o) => o.market],
-            ['side', (o) => o.side],
-            ['amount', (o) => P.orderAmount(o.side, o.status, o.quantity, o.market)],
-            ['status', (o) => o.status],
-            ['reason', (o) => o.reason],
-          ],
-          null,
-          { id: 'orders-table' },
-        ),
-      ),
-    );
+          h('p', { class: 'muted' }, `${rows.items.length} of ${rows.total} ${noun} (${which}), newest first`),
+          table(rows.items, true),
+        );
+    P.panel('fills', got.fills, listed('fills', P.fillsTable));
+    P.panel('orders', got.orders, listed('orders', P.ordersTable));
   }
 })(window.Dash);

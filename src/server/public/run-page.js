@@ -90,21 +90,7 @@
       document.getElementById('fills').replaceChildren(P.fillsTable(fills.items, false)),
     );
     P.panel('orders', got.orders, (orders) =>
-      document.getElementById('orders').replaceChildren(
-        D.table(
-          orders.items,
-          [
-            ['id', (o) => o.id],
-            ['decided', (o) => D.time(o.decisionTs)],
-            ['side', (o) => o.side],
-            ['amount', (o) => P.orderAmount(o.side, o.status, o.quantity, o.market)],
-            ['status', (o) => o.status],
-            ['reason', (o) => o.reason],
-          ],
-          null,
-          { id: 'orders-table' },
-        ),
-      ),
+      document.getElementById('orders').replaceChildren(P.ordersTable(orders.items, false)),
     );
     P.panel('commands', got.one, P.renderCommands);
   }

@@ -275,6 +275,24 @@
     );
   }
 
+  /** The orders table (#orders-table), newest first, each amount with its unit; `byMarket` as for fillsTable. */
+  function ordersTable(items, byMarket) {
+    return D.table(
+      items,
+      [
+        ['id', (o) => o.id],
+        ['decided', (o) => D.time(o.decisionTs)],
+        ...(byMarket ? [['market', (o) => o.market]] : []),
+        ['side', (o) => o.side],
+        ['amount', (o) => orderAmount(o.side, o.status, o.quantity, o.market)],
+        ['status', (o) => o.status],
+        ['reason', (o) => o.reason],
+      ],
+      null,
+      { id: 'orders-table' },
+    );
+  }
+
   /**
    * The halt, pause and data-fault banners (words and symbols, not only colour) and which control buttons apply. A
    * data fault (bot status's NO DECISIONS line): the run's ticks fail on fetched candles off the stored grid.
@@ -340,6 +358,7 @@
     panel,
     renderDecisions,
     fillsTable,
+    ordersTable,
     renderBanner,
     renderCommands,
   };
