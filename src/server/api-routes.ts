@@ -1,8 +1,9 @@
 /** The read-only REST routes under /api/v1 (issue 15): runs and their rows, retrains, models, backtests, logs. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { backtestFiles, CatalogFiles, listBacktests, readReport, readTrades } from './catalog.ts';
 import { resolveInside, servedBody } from './files.ts';
+import type { InsideFile } from './inside-file.ts';
 import { listModels, ModelFiles, readModel } from './model-catalog.ts';
 import { ServedJson } from './served-json.ts';
 import { LOG_LEVELS, tailLog } from './logs.ts';
@@ -62,6 +63,15 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const servedJson = new ServedJson();
   const catalog = new CatalogFiles();
   const modelFiles = new ModelFiles();
+  // an HTML file (a report page, or any page a model home holds) is shown, never run, in the dashboard's origin
+  const sendFile = async (reply: FastifyReply, found: InsideFile & { type: string }, label: string) => {
+    if (found.type.startsWith('text/html'))
+      reply.header(
+        'content-security-policy',
+        "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'",
+      );
+    return reply.type(found.type).send(await servedBody(found, label, servedJson));
+  };
   const run = (params: unknown) => {
     const { id } = parse(runParams, params, 'path');
     if (!reader.runIds().includes(id)) throw new HttpError(404, `no run ${id}`);
@@ -141,7 +151,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const p = parse(fileParams('name'), req.params, 'path');
     const found = resolveInside(ctx.modelsDir, [String(p.name), ...segments(String(p['*']))]);
     if (!found) throw new HttpError(404, 'no such file');
-    return reply.type(found.type).send(await servedBody(found, `models/${p.name}/${p['*']}`, servedJson));
+    return sendFile(reply, found, `models/${p.name}/${p['*']}`);
   });
 
   /**
@@ -188,13 +198,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
     await backtest(String(p.id));
     const found = resolveInside(ctx.backtestsDir, [String(p.id), ...segments(String(p['*']))]);
     if (!found) throw new HttpError(404, 'no such file');
-    // a report page is shown, never run, in the dashboard's origin
-    if (found.type.startsWith('text/html'))
-      reply.header(
-        'content-security-policy',
-        "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'",
-      );
-    return reply.type(found.type).send(await servedBody(found, `backtests/${p.id}/${p['*']}`, servedJson));
+    return sendFile(reply, found, `backtests/${p.id}/${p['*']}`);
   });
 
   app.get('/api/v1/logs', async (req) => {

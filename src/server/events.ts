@@ -73,6 +73,8 @@ export class DbWatcher {
   private version = -1;
   private runs = new Map<number, RunMark>();
   private lastFill = 0;
+  /** Orders up to lastFill without a fill yet that may still get one. */
+  private openOrders = new Set<number>();
   private lastCommand = 0;
   private openCommands = new Set<number>();
   private lastRetrain = 0;
@@ -89,6 +91,7 @@ export class DbWatcher {
     if (runIsNew && runId !== undefined) {
       this.runs.delete(runId);
       this.lastFill = 0;
+      this.openOrders.clear();
       this.lastCommand = 0;
       this.openCommands.clear();
       this.version = -2; // the next poll reads again
@@ -145,23 +148,41 @@ export class DbWatcher {
     }
   }
 
+  /**
+   * Fills of orders newer than any seen, and of the older orders still open when last read: a fill can be booked
+   * after a later order's (a live order whose outcome was unknown settles at a later tick while newer orders fill),
+   * and the fills table is keyed by order id, so its rowid gives no booking order to follow.
+   */
   private pollFills(events: DashboardEvent[]): void {
-    const rows = this.db
-      .prepare(
-        `SELECT f.order_id AS orderId, f.run_id AS runId, coalesce(o.market, '') AS market, f.ts, f.side, f.price,
-           f.units, f.value, f.fee
-         FROM trading_fills f LEFT JOIN trading_orders o ON o.id = f.order_id
-         WHERE f.order_id > ? ${this.runId !== undefined ? 'AND f.run_id = ?' : ''} ORDER BY f.order_id`,
-      )
-      .all(this.lastFill, ...(this.runId !== undefined ? [this.runId] : [])) as Omit<
-      Extract<DashboardEvent, { type: 'fill' }>,
-      'type'
-    >[];
-    // order ids are assigned when the order is placed; a fill can land after a later order's, so remember the max
-    for (const f of rows) {
-      events.push({ type: 'fill', ...f });
-      this.lastFill = Math.max(this.lastFill, f.orderId);
-    }
+    const run = this.runId !== undefined ? [this.runId] : [];
+    const byRun = (col: string) => (this.runId !== undefined ? `AND ${col} = ?` : '');
+    // one snapshot: a fill committed between the two reads is either read now or its order is still open
+    this.db.transaction(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT f.order_id AS orderId, f.run_id AS runId, coalesce(o.market, '') AS market, f.ts, f.side, f.price,
+             f.units, f.value, f.fee
+           FROM trading_fills f LEFT JOIN trading_orders o ON o.id = f.order_id
+           WHERE (f.order_id > ? OR f.order_id IN (SELECT value FROM json_each(?))) ${byRun('f.run_id')}
+           ORDER BY f.order_id`,
+        )
+        .all(this.lastFill, JSON.stringify([...this.openOrders]), ...run) as Omit<
+        Extract<DashboardEvent, { type: 'fill' }>,
+        'type'
+      >[];
+      for (const f of rows) {
+        events.push({ type: 'fill', ...f });
+        this.lastFill = Math.max(this.lastFill, f.orderId);
+      }
+      // a fill is written before its order leaves pending or submitting, so no other order can still get one
+      const open = this.db
+        .prepare(
+          `SELECT o.id FROM trading_orders o WHERE o.id <= ? AND o.status IN ('pending', 'submitting')
+           AND NOT EXISTS (SELECT 1 FROM trading_fills f WHERE f.order_id = o.id) ${byRun('o.run_id')}`,
+        )
+        .all(this.lastFill, ...run) as { id: number }[];
+      this.openOrders = new Set(open.map((o) => o.id));
+    })();
   }
 
   private pollCommands(events: DashboardEvent[]): void {

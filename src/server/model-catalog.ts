@@ -13,6 +13,9 @@ import { HttpError } from './validate.ts';
 
 type Meta = Record<string, unknown>;
 
+/** A model home whose versions/ cannot be listed (a file of that name): noted in the list, not failing it. */
+class UnreadableHome extends HttpError {}
+
 interface ModelEntry {
   name: string;
   current: string | null;
@@ -146,7 +149,14 @@ export async function readModel(root: string, name: string, files: ModelFiles): 
   add('initial', initial);
   const vdir = path.join(home, 'versions');
   if (existsSync(vdir)) {
-    for (const v of readdirSync(vdir).sort()) {
+    let names: string[];
+    try {
+      names = readdirSync(vdir);
+    } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'is not a folder' : 'cannot be read';
+      throw new UnreadableHome(500, `models/${name}/versions ${why}`);
+    }
+    for (const v of names.sort()) {
       if (safeSegment(v)) add(v, await metaOf(root, [name, 'versions', v], files));
     }
   }
@@ -158,8 +168,9 @@ export async function readModel(root: string, name: string, files: ModelFiles): 
 }
 
 /**
- * Every model home under `root`, and the homes whose CURRENT is over MAX_READ_WHOLE (or refused by openInside):
- * listed apart with the file and why, so one such file neither fails the list nor vanishes unexplained.
+ * Every model home under `root`, and the homes whose CURRENT is over MAX_READ_WHOLE (or refused by openInside) or
+ * whose versions/ is not a folder: listed apart with the problem, so one such file neither fails the list nor vanishes
+ * unexplained.
  */
 export async function listModels(
   root: string,

@@ -62,6 +62,8 @@ interface EquityPoint {
   price: number;
   /** The run's initial balance held in the asset from the first acted candle's close. */
   buyHold: number | null;
+  /** Below the run's highest equity up to this point (its whole history, not only the rows answered): 0 or less. */
+  drawdown: number;
 }
 
 /** A portfolio run's equity: no units or price (several markets); buy-and-hold is equal weights held. */
@@ -188,7 +190,10 @@ export class DashboardReader {
     return { total, items, next: items.length === q.limit ? items[items.length - 1].orderId : null };
   }
 
-  /** Equity points in [from, to], the newest `limit` of them, oldest first, with buy-and-hold beside them. */
+  /**
+   * Equity points in [from, to], the newest `limit` of them, oldest first, with buy-and-hold beside them and the
+   * drawdown from the run's running peak (the rows before the window count: a long run's window starts below it).
+   */
   equity(runId: number, q: { from?: number; to?: number; limit: number }): EquityPoint[] | PortfolioEquityPoint[] {
     const run = this.db
       .prepare('SELECT start_price, initial_balance, account FROM trading_runs WHERE id = ?')
@@ -201,9 +206,10 @@ export class DashboardReader {
         `SELECT ts, cash, units, price, equity FROM trading_equity WHERE run_id = ? AND ts >= ? AND ts <= ?
          ORDER BY ts DESC LIMIT ?`,
       )
-      .all(runId, q.from ?? 0, q.to ?? MAX_CURSOR, q.limit) as Omit<EquityPoint, 'buyHold'>[];
+      .all(runId, q.from ?? 0, q.to ?? MAX_CURSOR, q.limit) as Omit<EquityPoint, 'buyHold' | 'drawdown'>[];
     const start = run.start_price;
     rows.reverse();
+    const drawdown = this.drawdowns(runId, rows);
     const markets = portfolioMarkets(this.db, runId);
     if (markets) {
       // a portfolio's equity rows carry no single price: value and cash, beside equal weights held
@@ -214,9 +220,28 @@ export class DashboardReader {
         initial,
         rows.map((r) => r.ts),
       );
-      return rows.map((r) => ({ ts: r.ts, equity: r.equity, cash: r.cash, buyHold: hold.get(r.ts) ?? null }));
+      return rows.map((r, i) => ({
+        ts: r.ts,
+        equity: r.equity,
+        cash: r.cash,
+        buyHold: hold.get(r.ts) ?? null,
+        drawdown: drawdown[i],
+      }));
     }
-    return rows.map((r) => ({ ...r, buyHold: start ? (initial * r.price) / start : null }));
+    return rows.map((r, i) => ({ ...r, buyHold: start ? (initial * r.price) / start : null, drawdown: drawdown[i] }));
+  }
+
+  /** Each row's equity over the run's highest equity up to it, less 1, the rows before the first counted. */
+  private drawdowns(runId: number, rows: { ts: number; equity: number }[]): number[] {
+    if (rows.length === 0) return [];
+    const before = this.db
+      .prepare('SELECT max(equity) AS peak FROM trading_equity WHERE run_id = ? AND ts < ?')
+      .get(runId, rows[0].ts) as { peak: number | null };
+    let peak = before.peak ?? -Infinity;
+    return rows.map((r) => {
+      peak = Math.max(peak, r.equity);
+      return peak > 0 ? r.equity / peak - 1 : 0;
+    });
   }
 
   /**

@@ -34,18 +34,21 @@ const intString = (max = Number.MAX_SAFE_INTEGER) =>
     .refine((n) => n <= max, `expected at most ${max}`);
 
 /**
- * A time in a query (`from`, `to`): epoch milliseconds, or an ISO date or time read as the CLI's `--from` reads it
- * (`2026-11-25`, `2026-11-25T09:00+09:00`; UTC without a zone).
+ * A time in a query (`from`, `to`), read exactly as the CLI's `--from` reads it (parseTime): epoch milliseconds of 12
+ * digits or more, or an ISO date or time (`2026-11-25`, `2026-11-25T09:00+09:00`; UTC without a zone). A shorter
+ * number (`2025`) is refused, not read as milliseconds after 1970.
  */
 export const timeString = z.string().transform((s, ctx) => {
-  if (/^\d{1,16}$/.test(s)) return Number(s);
   try {
     const ms = parseTime(s, 'time');
     if (Number.isSafeInteger(ms)) return ms;
   } catch {
     // not a time: the issue below names both forms
   }
-  ctx.addIssue({ code: 'custom', message: 'expected epoch milliseconds or an ISO time such as 2026-11-25T09:00Z' });
+  ctx.addIssue({
+    code: 'custom',
+    message: 'expected epoch milliseconds (12 digits or more) or an ISO time such as 2026-11-25T09:00Z',
+  });
   return z.NEVER;
 });
 

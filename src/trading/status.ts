@@ -345,6 +345,10 @@ const settleLines = (s: RunStatus): string[] => [
 const inFlightText = (o: InFlightOrder) =>
   `${o.side} ${num(o.quantity)} ${o.market} as order ${o.clientId} (${o.state})`;
 
+/** A pending order's amount: a buy's is the cash it spends, named in the quote currency (`buy for 9,206,282 KRW`). */
+const pendingAmount = (o: { side: string; quantity: number }, symbol: string) =>
+  o.side === 'buy' ? `buy for ${num(o.quantity)} ${symbol.split('/')[1] ?? ''}`.trim() : `${o.side} ${num(o.quantity)}`;
+
 export function formatStatus(s: RunStatus): string {
   const version = s.modelVersion ? ` @ ${s.modelVersion}` : '';
   const price = s.lastPrice !== null ? ` @ ${num(s.lastPrice)}` : '';
@@ -354,7 +358,7 @@ export function formatStatus(s: RunStatus): string {
     s.inFlight.length > 0
       ? s.inFlight.map(inFlightText).join('; ')
       : order
-        ? `${order.side} ${num(order.quantity)} (decided at ${order.decidedAt} close, fills at the next open)`
+        ? `${pendingAmount(order, s.symbol)} (decided at ${order.decidedAt} close, fills at the next open)`
         : 'none';
   const lines = [
     `${s.mode} run "${s.name}"  ${s.exchange} ${s.symbol} ${s.timeframe}  ${s.policy}${version}`,

@@ -204,6 +204,26 @@ test('models, backtests (list, report, trades, files) and the log tail filtered 
   assert.equal((await get('/api/v1/retrains')).body.retrains.length, 0);
 });
 
+test(`equity's drawdown runs from the run's own peak, also in a window that starts after it (a long run's last \
+5000 points)`, async () => {
+  const all: { equity: number; drawdown: number }[] = (await get(`/api/v1/runs/${f.runId}/equity?limit=50000`)).body
+    .points;
+  let peak = -Infinity;
+  const whole = all.map((p) => {
+    peak = Math.max(peak, p.equity);
+    return p.equity / peak - 1;
+  });
+  // the shortest window whose own rows never reach the peak before it: measured alone, it understates its drawdown
+  const n = [...all.keys()]
+    .map((i) => all.length - i)
+    .find((k) => Math.max(...all.slice(-k).map((p) => p.equity)) < Math.max(...all.slice(0, -k).map((p) => p.equity)));
+  assert.ok(n !== undefined && n > 1, 'the fixture has a peak before a window of its newest points');
+  const window: { drawdown: number }[] = (await get(`/api/v1/runs/${f.runId}/equity?limit=${n}`)).body.points;
+  assert.equal(window.length, n);
+  for (const [i, p] of window.entries()) assert.ok(Math.abs(p.drawdown - whole[all.length - n + i]) < 1e-12, `${i}`);
+  assert.ok(window[0].drawdown < 0, 'the window opens below the peak before it');
+});
+
 test('every parameter is validated: a 400 with a one-line JSON error; unknown things are 404', async () => {
   const bad = [
     '/api/v1/runs/abc',
@@ -263,12 +283,12 @@ test('every parameter is validated: a 400 with a one-line JSON error; unknown th
 
 test('a time range whose from is after its to is a 400 naming both, on every route that takes one', async () => {
   for (const route of ['equity', 'weights']) {
-    const r = await get(`/api/v1/runs/${f.runId}/${route}?from=5&to=1`);
+    const r = await get(`/api/v1/runs/${f.runId}/${route}?from=500000000000&to=100000000000`);
     assert.equal(r.status, 400, route);
-    assert.deepEqual(r.body, { error: 'query from: must not be after to (from 5, to 1)' }, route);
+    assert.deepEqual(r.body, { error: 'query from: must not be after to (from 500000000000, to 100000000000)' }, route);
   }
   // an equal pair is a range of one instant, and one end alone is open
-  for (const q of ['from=5&to=5', 'from=5', 'to=1'])
+  for (const q of ['from=500000000000&to=500000000000', 'from=500000000000', 'to=100000000000'])
     assert.equal((await get(`/api/v1/runs/${f.runId}/equity?${q}`)).status, 200);
 });
 
@@ -281,10 +301,13 @@ test('from and to are epoch milliseconds or ISO times, read as the CLI reads --f
   assert.deepEqual(iso.body, ms.body);
   const candles = await get(`${run}/candles?to=2024-01-07T12:00%2B09:00&limit=1`);
   assert.deepEqual(candles.body, (await get(`${run}/candles?to=${Date.UTC(2024, 0, 7, 3)}&limit=1`)).body);
-  for (const q of ['from=2024-02-30', 'to=yesterday', 'from=1e9'])
+  // a year alone (or any number under 12 digits) is no time to the CLI, and was read as milliseconds after 1970
+  for (const q of ['from=2024-02-30', 'to=yesterday', 'from=1e9', 'to=2025', 'from=99999999999'])
     assert.deepEqual((await get(`${run}/equity?${q}`)).body, {
-      error: `query ${q.split('=')[0]}: expected epoch milliseconds or an ISO time such as 2026-11-25T09:00Z`,
+      error: `query ${q.split('=')[0]}: expected epoch milliseconds (12 digits or more) or an ISO time such as \
+2026-11-25T09:00Z`,
     });
+  assert.equal((await get(`${run}/equity?from=100000000000`)).status, 200, 'twelve digits are milliseconds');
 });
 
 test('a method a route does not take is a 405 with an Allow header naming the ones it takes', async () => {

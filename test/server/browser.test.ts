@@ -15,6 +15,7 @@ import sharp from 'sharp';
 import { launchChromium, requireChromium } from '../../src/bench/chromium.ts';
 import { paperFixture, serve, writeBacktest, writeRetrains, type PaperFixture, type Served } from './fixture.ts';
 import { sweepHead, SWEEP_ID } from './sweep-head.ts';
+import { MAX_READ_WHOLE_BYTES } from '../../src/server/served-json.ts';
 
 let f: PaperFixture;
 let context: BrowserContext;
@@ -465,5 +466,133 @@ free, the costs, schedule and --retry-holdout, a promotion whose process was kil
     await s.server.close();
     remove();
     delete process.env.BOT_TEST_RETRAIN_KEY;
+  }
+});
+
+test(`"Show more" twice on a run of 1,300 decisions shows 1,100 of them, then all: asked a page of at most 1,000 at \
+a time (one ask of 1,100 was refused and froze the page); a panel whose request fails says so, the others \
+render`, async () => {
+  const last = f.repo.get(f.runId);
+  const created = f.repo.create(
+    { mode: 'paper', name: 'long', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' },
+    { ...last, policy: 'strategy:sma-cross', initialBalance: 10_000_000, now: f.clock.now },
+  );
+  const HOUR = 3_600_000;
+  const first = (last.lastTs ?? f.clock.now) - 1300 * HOUR;
+  for (let i = 0; i < 1300; i++)
+    f.repo.insertDecision(created.id, first + i * HOUR, { action: 'hold', confidence: 0.5 }, 100, 'x', undefined, 0);
+  f.repo.saveState({ ...created, lastTs: first + 1299 * HOUR });
+  const s = await serve(f);
+  const page = await context.newPage();
+  const failed = failures(page);
+  try {
+    await page.goto(`${s.url}/#/run/${created.id}`);
+    await page.locator('#decisions p', { hasText: '100 of 1300 decisions' }).waitFor();
+    await page.click('#more-decisions');
+    await page.locator('#decisions p', { hasText: '600 of 1300 decisions' }).waitFor();
+    await page.click('#more-decisions');
+    await page.locator('#decisions p', { hasText: '1100 of 1300 decisions' }).waitFor();
+    assert.equal(await page.locator('#decisions-table tbody tr').count(), 1100);
+    const times = await page.locator('#decisions-table tbody tr td:first-child').allTextContents();
+    assert.equal(new Set(times).size, 1100, 'no row twice across the pages');
+    await page.click('#more-decisions');
+    await page.locator('#decisions p', { hasText: '1300 of 1300 decisions' }).waitFor();
+    assert.equal(await page.locator('#more-decisions').count(), 0);
+    assert.deepEqual(failed, []);
+
+    // the candles' request fails: the candle panel says why, the decisions, fills and head still render
+    await page.route('**/api/v1/runs/*/candles*', (r) =>
+      r.fulfill({ status: 500, contentType: 'application/json', body: '{"error":"the candles broke"}' }),
+    );
+    await page.goto(`${s.url}/#/run/${f.runId}`);
+    await page.locator('#candle-chart-error', { hasText: 'the candles broke' }).waitFor();
+    await page.locator('#decisions-table tbody tr').first().waitFor();
+    assert.equal(await page.locator('#fills-table tbody tr').count(), f.repo.trades(f.runId).length);
+    assert.match((await page.locator('#run-head h1').textContent()) ?? '', /paper run “default”/);
+    assert.equal(await page.locator('#decisions-error').count(), 0);
+  } finally {
+    await page.close();
+    await s.server.close();
+    f.repo.remove(created.id);
+  }
+});
+
+test(`an order's amount has its unit: a buy not filled is the cash it was to spend ("for 9,206,282.64 KRW"), a \
+filled one the units bought`, async () => {
+  const last = f.repo.get(f.runId);
+  const created = f.repo.create(
+    { mode: 'paper', name: 'amounts', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' },
+    { ...last, policy: 'strategy:sma-cross', initialBalance: 10_000_000, now: f.clock.now },
+  );
+  const ts = last.lastTs ?? f.clock.now;
+  f.repo.insertOrder(created.id, ts - 3_600_000, 'buy', 0.0125, 'filled', 0);
+  f.repo.insertOrder(created.id, ts, 'buy', 9_206_282.64, 'skipped', 0);
+  f.repo.saveState({ ...created, lastTs: ts });
+  const s = await serve(f);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${s.url}/#/run/${created.id}`);
+    await page.locator('#orders-table tbody tr').nth(1).waitFor();
+    const headers = await page.locator('#orders-table thead th').allTextContents();
+    const amounts = await page
+      .locator(`#orders-table tbody tr td:nth-child(${headers.indexOf('amount') + 1})`)
+      .allTextContents();
+    assert.deepEqual(amounts, ['for 9,206,282.64 KRW', '0.0125 BTC']);
+  } finally {
+    await page.close();
+    await s.server.close();
+    f.repo.remove(created.id);
+  }
+});
+
+test(`a backtest whose trades.csv is too large to read whole says so with the file to download, not "no \
+trades"`, async () => {
+  writeBacktest(f.backtestsDir, 'run-huge', 0.01);
+  const header = 'index,time,side,price,units,gross,fee,tax,realized_pnl,cash,units_after\n';
+  const row = '0,2024-01-01T00:00:00Z,buy,58877000.5,0.00001,589,0.3,0,0,1234567.89,0.00001\n';
+  writeFileSync(
+    path.join(f.backtestsDir, 'run-huge', 'trades.csv'),
+    header + row.repeat(Math.ceil((MAX_READ_WHOLE_BYTES + 1) / row.length)),
+  );
+  const s = await serve(f);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${s.url}/#/backtest/run-huge`);
+    const note = page.locator('#trades-error');
+    await note.waitFor();
+    assert.match(
+      (await note.textContent()) ?? '',
+      /^Trades not shown: backtests\/run-huge\/trades\.csv is \d+ bytes: .*32 MiB/,
+    );
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#trades-file')]);
+    assert.equal(download.suggestedFilename(), 'run-huge-trades.csv');
+    assert.equal(await page.locator('#trades-table').count(), 0);
+  } finally {
+    await page.close();
+    await s.server.close();
+    rmSync(path.join(f.backtestsDir, 'run-huge'), { recursive: true });
+  }
+});
+
+test('a model home whose CURRENT names a version it does not hold is marked on the models page', async () => {
+  const home = path.join(f.modelsDir, 'pointing-nowhere');
+  mkdirSync(home, { recursive: true });
+  writeFileSync(path.join(home, 'meta.json'), JSON.stringify({ name: 'm', createdAt: '2024-03-01T00:00:00Z' }));
+  writeFileSync(path.join(home, 'CURRENT'), 'nosuchversion\n');
+  const s = await serve(f);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${s.url}/#/models`);
+    const card = page.locator('.card', { hasText: 'pointing-nowhere' });
+    await card.waitFor();
+    assert.equal(
+      await card.locator('p.error').textContent(),
+      '⚠ CURRENT names nosuchversion: no such version in this home (no versions/nosuchversion/meta.json)',
+    );
+    assert.equal(await page.locator('.card', { hasText: 'btc-dqn' }).locator('p.error').count(), 0);
+  } finally {
+    await page.close();
+    await s.server.close();
+    rmSync(home, { recursive: true });
   }
 });

@@ -160,14 +160,14 @@ test('GET /runs/:id/weights: every candle time, as the trader wrote it; limit, f
 test('GET /runs/:id/equity: a portfolio row has value and cash, no price or units; one market keeps them', async () => {
   const { body } = await get(`/runs/${pfId}/equity`);
   const first = body.points[0];
-  assert.deepEqual(Object.keys(first).sort(), ['buyHold', 'cash', 'equity', 'ts']);
+  assert.deepEqual(Object.keys(first).sort(), ['buyHold', 'cash', 'drawdown', 'equity', 'ts']);
   const initial = 10_000_000;
   assert.ok(Math.abs(first.buyHold - initial) < 1e-6, 'equal weights held start at the initial balance');
   const last = body.points[body.points.length - 1];
   const ratio = f.series.reduce((a, c) => a + markAt(c, last.ts) / markAt(c, first.ts), 0) / f.series.length;
   assert.ok(Math.abs(last.buyHold - initial * ratio) < 1e-6);
   const single = (await get(`/runs/${singleId}/equity`)).body.points[0];
-  assert.deepEqual(Object.keys(single).sort(), ['buyHold', 'cash', 'equity', 'price', 'ts', 'units']);
+  assert.deepEqual(Object.keys(single).sort(), ['buyHold', 'cash', 'drawdown', 'equity', 'price', 'ts', 'units']);
   assert.ok(single.price > 0);
 });
 

@@ -16,22 +16,27 @@ import { HOUR } from './live-setup.ts';
 const KEY: RunKey = { mode: 'paper', name: 'default', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' };
 const candles = syntheticCandles({ seed: 5, count: 60, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000 });
 
-/** Always sells: flat from the start, it has nothing to sell. */
-const alwaysSell: PolicySource = {
-  label: 'strategy:always-sell',
+/** Always takes `action`: an always-sell run is flat from the start, it has nothing to sell. */
+const always = (action: 'buy' | 'sell'): PolicySource => ({
+  label: `strategy:always-${action}`,
   forCandles(c) {
     const builder = new ObservationBuilder({ candles: c, window: 0 });
     return {
-      policy: { name: 'always-sell', decide: () => ({ action: 'sell', confidence: 1 }) },
-      label: 'strategy:always-sell',
+      policy: { name: `always-${action}`, decide: () => ({ action, confidence: 1 }) },
+      label: `strategy:always-${action}`,
       warmup: 0,
       observe: (t, a) => builder.build(t, a),
     };
   },
-};
+});
+const alwaysSell = always('sell');
 
 /** A paper trader of the always-sell policy on an all-in account, ticking at `now`. */
-function flatSeller(dir: string, now: number): { store: CandleStore; repo: RunRepository; trader: Trader } {
+function flatSeller(
+  dir: string,
+  now: number,
+  policies = alwaysSell,
+): { store: CandleStore; repo: RunRepository; trader: Trader } {
   const store = CandleStore.open(path.join(dir, 'a.db'));
   const repo = new RunRepository(store.db);
   const trader = new Trader({
@@ -42,7 +47,7 @@ function flatSeller(dir: string, now: number): { store: CandleStore; repo: RunRe
       { feeRate: 0.0005, sellTax: 0, slippageBps: 5, minOrderValue: 5000, quantityPrecision: 8 },
       { kind: 'all' },
     ),
-    policies: alwaysSell,
+    policies,
     key: KEY,
     balance: 10_000_000,
     historyCandles: 10,
@@ -86,6 +91,24 @@ test('a sell decided while flat is refused at once (skipped, no_position, counte
     );
     assert.equal(run.pending, undefined, 'nothing waits for the next open');
     assert.equal(run.account.rejected.no_position, 5, 'counted as the backtest and live count a refused order');
+    store.close();
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('bot status names a pending buy by the cash it spends, with its currency: "buy for 10,000,000 KRW"', async () => {
+  const tmp = tempDir();
+  try {
+    const now = candles.ts[40] + HOUR + 10_000;
+    const { store, repo, trader } = flatSeller(tmp.dir, now, always('buy'));
+    await trader.tick();
+    const status = runStatus(repo, KEY, now, 5, { tickDelaySeconds: 10, lockStaleSeconds: 120 });
+    assert.deepEqual([status?.pendingOrder?.side, status?.pendingOrder?.quantity], ['buy', 10_000_000]);
+    assert.match(
+      formatStatus(status!),
+      /^pending {6}buy for 10,000,000 KRW \(decided at .* close, fills at the next open\)$/m,
+    );
     store.close();
   } finally {
     tmp.cleanup();

@@ -200,12 +200,33 @@
 
   const TRADE_ROWS = 200;
 
+  /** Why a run's trades are not in a table, and its trades.csv to download whole (its file route streams it). */
+  const tradesNotShown = function (root, id, e) {
+    const file = h('button', { type: 'button', id: 'trades-file' }, 'Download trades.csv');
+    file.onclick = () =>
+      D.fileUrl(`/backtests/${encodeURIComponent(id)}/files/trades.csv`).then((u) =>
+        h('a', { href: u, download: `${id}-trades.csv` }).click(),
+      );
+    root.append(
+      h('h2', {}, 'Trades'),
+      h('p', { class: 'error', id: 'trades-error' }, `Trades not shown: ${e.message}`),
+      h('div', { class: 'controls' }, file),
+    );
+  };
+
   /**
    * The run's trades.csv as a table, whatever its columns (a portfolio's name the market): the last 200 rows, said in
    * the heading (a cut without a word read as the whole list); numbers formatted as the rest of the page.
    */
   D.backtestTrades = async function (root, id) {
-    const { trades } = await D.api(`/backtests/${encodeURIComponent(id)}/trades`).catch(() => ({ trades: [] }));
+    let trades;
+    try {
+      ({ trades } = await D.api(`/backtests/${encodeURIComponent(id)}/trades`));
+    } catch (e) {
+      // 404: a run without trades; anything else (a trades.csv over the size read whole: 413) is said, not hidden
+      if (e.status !== 404) tradesNotShown(root, id, e);
+      return;
+    }
     if (!trades.length) return;
     const keys = Object.keys(trades[0]);
     const n = trades.length;
@@ -329,11 +350,13 @@
     return text === '—' ? h('span', { class: 'muted', title: NO_METRICS }, '— (none recorded)') : text;
   };
 
+  const noVersion = (v) => `no such version in this home (no versions/${v}/meta.json)`;
+
   D.pages.models = async function (root) {
     const [{ models, unreadable }, { retrains }] = await Promise.all([D.api('/models'), D.api('/retrains?limit=100')]);
     root.replaceChildren(h('h1', {}, 'Models'));
-    // a model home whose CURRENT is too large to read is named with its problem instead of failing the list (a
-    // version whose meta.json is not read is listed in its home, with why)
+    // a model home whose CURRENT is too large to read, or whose versions is not a folder, is named with its problem
+    // instead of failing the list (a version whose meta.json is not read is listed in its home, with why)
     for (const u of unreadable) root.append(h('p', { class: 'muted' }, `${u.name}: ${u.problem} (not listed)`));
     if (models.length === 0) root.append(h('p', { class: 'muted' }, 'No saved models yet.'));
     for (const m of models) {
@@ -342,6 +365,10 @@
           'div',
           { class: 'card' },
           h('h2', {}, `${m.name} — serving ${m.current || '—'}`),
+          // CURRENT naming a version the home does not hold (a typo, a removed folder): said, not shown as served
+          ...(m.current && !m.versions.some((v) => v.version === m.current)
+            ? [h('p', { class: 'error', role: 'alert' }, `⚠ CURRENT names ${m.current}: ${noVersion(m.current)}`)]
+            : []),
           D.table(m.versions, [
             ['version', (v) => v.version + (v.version === m.current ? ' (CURRENT)' : '')],
             ['created', (v) => (v.unreadable ? `not read: ${v.unreadable}` : v.createdAt)],

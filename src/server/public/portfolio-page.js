@@ -109,24 +109,26 @@
 
   async function refresh(page) {
     const id = page.id;
-    const [one, weights, eq, win, decisions, fills, orders] = await Promise.all([
-      D.api(`/runs/${id}`),
-      D.api(`/runs/${id}/weights?limit=5000`),
-      D.api(`/runs/${id}/equity?limit=5000`),
-      D.api(`/runs/${id}/candles?limit=500${q(page.market)}`),
-      D.api(`/runs/${id}/decisions?limit=${page.decisionsShown}`),
-      D.api(`/runs/${id}/fills?limit=100${q(page.filter)}`),
-      D.api(`/runs/${id}/orders?limit=100${q(page.filter)}`),
-    ]);
+    const got = await P.settle({
+      one: D.api(`/runs/${id}`),
+      weights: D.api(`/runs/${id}/weights?limit=5000`),
+      eq: D.api(`/runs/${id}/equity?limit=5000`),
+      win: D.api(`/runs/${id}/candles?limit=500${q(page.market)}`),
+      decisions: P.pagedRows(`/runs/${id}/decisions`, page.decisionsShown),
+      fills: D.api(`/runs/${id}/fills?limit=100${q(page.filter)}`),
+      orders: D.api(`/runs/${id}/orders?limit=100${q(page.filter)}`),
+    });
     if (!document.getElementById('weights-chart')) return;
-    renderHead(one.run);
-    P.renderBanner(one.run);
-    renderPositions(one);
-    renderWeights(page, weights);
-    P.showEquity(page, eq.points);
-    P.showCandles(page, win);
-    renderTables(page, decisions, fills, orders);
-    P.renderCommands(one);
+    P.panel('run-head', got.one, (one) => {
+      renderHead(one.run);
+      P.renderBanner(one.run);
+    });
+    P.panel('positions', got.one, renderPositions);
+    P.panel('weights-chart', got.weights, (weights) => renderWeights(page, weights));
+    P.panel('equity-chart', got.eq, (eq) => P.showEquity(page, eq.points));
+    P.panel('candle-chart', got.win, (win) => P.showCandles(page, win));
+    renderTables(page, got);
+    P.panel('commands', got.one, P.renderCommands);
     if (!page.fitted) {
       page.charts.forEach((c) => c.timeScale().fitContent());
       page.fitted = true;
@@ -205,44 +207,33 @@
       );
   }
 
-  function renderTables(page, decisions, fills, orders) {
+  function renderTables(page, got) {
     const targets = (d) =>
       d.targets ? d.targets.map((w, m) => `${page.markets[m]} ${D.pct(w)}`).join(' · ') : 'keep what is held';
-    P.renderDecisions(
-      page,
-      decisions,
-      [
-        ['candle', (d) => D.time(d.ts)],
-        ['action', (d) => (d.action === 'rebalance' ? '⇄ rebalance' : '· ' + d.action)],
-        ['target weights', targets],
-        ['value at the close', (d) => D.num(d.price, 0)],
-        ['policy', (d) => d.policy],
-      ],
-      refresh,
-    );
-    const which = page.filter || 'all markets';
-    document
-      .getElementById('fills')
-      .replaceChildren(
-        h('p', { class: 'muted' }, `${fills.items.length} of ${fills.total} fills (${which}), newest first`),
-        P.fillsTable(fills.items, true),
-      );
-    document.getElementById('orders').replaceChildren(
-      h('p', { class: 'muted' }, `${orders.items.length} of ${orders.total} orders (${which}), newest first`),
-      D.table(
-        orders.items,
+    P.panel('decisions', got.decisions, (decisions) =>
+      P.renderDecisions(
+        page,
+        decisions,
         [
-          ['id', (o) => o.id],
-          ['decided', (o) => D.time(o.decisionTs)],
-          ['market', (o) => o.market],
-          ['side', (o) => o.side],
-          ['quantity', (o) => (o.side === 'buy' && o.status === 'pending' ? 'spend ' : '') + D.num(o.quantity, 8)],
-          ['status', (o) => o.status],
-          ['reason', (o) => o.reason],
+          ['candle', (d) => D.time(d.ts)],
+          ['action', (d) => (d.action === 'rebalance' ? '⇄ rebalance' : '· ' + d.action)],
+          ['target weights', targets],
+          ['value at the close', (d) => D.num(d.price, 0)],
+          ['policy', (d) => d.policy],
         ],
-        null,
-        { id: 'orders-table' },
+        refresh,
       ),
     );
+    const which = page.filter || 'all markets';
+    // the fills and the orders of the market filter's choice, each said how many of how many
+    const listed = (noun, table) => (rows) =>
+      document
+        .getElementById(noun)
+        .replaceChildren(
+          h('p', { class: 'muted' }, `${rows.items.length} of ${rows.total} ${noun} (${which}), newest first`),
+          table(rows.items, true),
+        );
+    P.panel('fills', got.fills, listed('fills', P.fillsTable));
+    P.panel('orders', got.orders, listed('orders', P.ordersTable));
   }
 })(window.Dash);

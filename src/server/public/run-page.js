@@ -36,19 +36,19 @@
   };
 
   async function refresh(page) {
-    const [one, decisions, fills, orders, win, eq] = await Promise.all([
-      D.api(`/runs/${page.id}`),
-      D.api(`/runs/${page.id}/decisions?limit=${page.decisionsShown}`),
-      D.api(`/runs/${page.id}/fills?limit=100`),
-      D.api(`/runs/${page.id}/orders?limit=100`),
-      D.api(`/runs/${page.id}/candles?limit=500`),
-      D.api(`/runs/${page.id}/equity?limit=5000`),
-    ]);
+    const got = await P.settle({
+      one: D.api(`/runs/${page.id}`),
+      decisions: P.pagedRows(`/runs/${page.id}/decisions`, page.decisionsShown),
+      fills: D.api(`/runs/${page.id}/fills?limit=100`),
+      orders: D.api(`/runs/${page.id}/orders?limit=100`),
+      win: D.api(`/runs/${page.id}/candles?limit=500`),
+      eq: D.api(`/runs/${page.id}/equity?limit=5000`),
+    });
     if (!document.getElementById('run-head')) return;
-    renderHead(one.run);
-    renderTables(page, one, decisions, fills, orders);
-    P.showCandles(page, win);
-    P.showEquity(page, eq.points);
+    P.panel('run-head', got.one, (one) => renderHead(one.run));
+    renderTables(page, got);
+    P.panel('candle-chart', got.win, (win) => P.showCandles(page, win));
+    P.panel('equity-chart', got.eq, (eq) => P.showEquity(page, eq.points));
     if (!page.fitted) {
       page.charts.forEach((c) => c.timeScale().fitContent());
       page.fitted = true;
@@ -57,43 +57,41 @@
 
   function renderHead(r) {
     const { stat } = P;
+    const o = r.pendingOrder;
     P.renderHead(
       r,
       `${r.mode} run “${r.name}” · ${r.exchange} ${r.symbol} ${r.timeframe}`,
       ['equity', 'buy & hold'],
       [
         stat('position', `${D.num(r.units, 8)} units + ${D.num(r.cash, 0)} cash`),
-        stat('pending order', r.pendingOrder ? `${r.pendingOrder.side} ${D.num(r.pendingOrder.quantity, 6)}` : 'none'),
+        stat('pending order', o ? `${o.side} ${P.orderAmount(o.side, 'pending', o.quantity, r.symbol)}` : 'none'),
       ],
     );
     P.renderBanner(r);
   }
 
-  function renderTables(page, one, decisions, fills, orders) {
-    P.renderDecisions(
-      page,
-      decisions,
-      [
-        ['candle', (d) => D.time(d.ts)],
-        ['action', (d) => (d.action === 'buy' ? '▲ buy' : d.action === 'sell' ? '▼ sell' : '· hold')],
-        ['confidence', (d) => D.num(d.confidence, 3)],
-        ['price', (d) => D.num(d.price)],
-        ['policy', (d) => d.policy],
-        ['model version', (d) => d.modelVersion],
-      ],
-      refresh,
+  function renderTables(page, got) {
+    P.panel('decisions', got.decisions, (decisions) =>
+      P.renderDecisions(
+        page,
+        decisions,
+        [
+          ['candle', (d) => D.time(d.ts)],
+          ['action', (d) => (d.action === 'buy' ? '▲ buy' : d.action === 'sell' ? '▼ sell' : '· hold')],
+          ['confidence', (d) => D.num(d.confidence, 3)],
+          ['price', (d) => D.num(d.price)],
+          ['policy', (d) => d.policy],
+          ['model version', (d) => d.modelVersion],
+        ],
+        refresh,
+      ),
     );
-    document.getElementById('fills').replaceChildren(P.fillsTable(fills.items, false));
-    document.getElementById('orders').replaceChildren(
-      D.table(orders.items, [
-        ['id', (o) => o.id],
-        ['decided', (o) => D.time(o.decisionTs)],
-        ['side', (o) => o.side],
-        ['quantity', (o) => D.num(o.quantity, 8)],
-        ['status', (o) => o.status],
-        ['reason', (o) => o.reason],
-      ]),
+    P.panel('fills', got.fills, (fills) =>
+      document.getElementById('fills').replaceChildren(P.fillsTable(fills.items, false)),
     );
-    P.renderCommands(one);
+    P.panel('orders', got.orders, (orders) =>
+      document.getElementById('orders').replaceChildren(P.ordersTable(orders.items, false)),
+    );
+    P.panel('commands', got.one, P.renderCommands);
   }
 })(window.Dash);

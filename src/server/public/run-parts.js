@@ -157,20 +157,81 @@
     );
   }
 
-  /** The equity points: value, benchmark where known, and the drawdown from the running peak in %. */
+  /**
+   * The equity points: value, benchmark where known, and the drawdown in % as the API gives it: from the run's running
+   * peak over its whole history, not only the points shown (a long run's window may open below its peak).
+   */
   function showEquity(page, pts) {
-    let peak = -Infinity;
     page.equity.setData(pts.map((p) => ({ time: sec(p.ts), value: p.equity })));
     page.hold.setData(pts.filter((p) => p.buyHold !== null).map((p) => ({ time: sec(p.ts), value: p.buyHold })));
-    page.drawdown.setData(
-      pts.map((p) => {
-        peak = Math.max(peak, p.equity);
-        return { time: sec(p.ts), value: (p.equity / peak - 1) * 100 };
-      }),
+    page.drawdown.setData(pts.map((p) => ({ time: sec(p.ts), value: p.drawdown * 100 })));
+  }
+
+  /**
+   * An order's amount with its unit: a buy not filled (pending, submitting, skipped…) holds the cash it was to spend,
+   * in the market's quote currency (`for 9,206,282.64 KRW`); a sell or a filled buy, the units of its base (`0.5 BTC`).
+   */
+  const orderAmount = (side, status, quantity, market) => {
+    const [base, quote] = String(market).split('/');
+    return side === 'buy' && status !== 'filled'
+      ? `for ${D.num(quantity, 2)} ${quote || ''}`.trim()
+      : `${D.num(quantity, 8)} ${base || ''}`.trim();
+  };
+
+  /** The most rows a page of a run's rows holds (the API's cap on `limit`). */
+  const PAGE_MOST = 1000;
+
+  /**
+   * The newest `count` rows of a keyset-paged route (`path`, without a query), asked a page of at most PAGE_MOST at a
+   * time, each `before` the last one's cursor: "Show more" grows `count` past what one page may hold.
+   */
+  async function pagedRows(path, count) {
+    let got = await D.api(`${path}?limit=${Math.min(count, PAGE_MOST)}`);
+    const items = [...got.items];
+    while (items.length < count && got.next !== null) {
+      got = await D.api(`${path}?limit=${Math.min(count - items.length, PAGE_MOST)}&before=${got.next}`);
+      items.push(...got.items);
+    }
+    return { total: got.total, items, next: got.next };
+  }
+
+  /** Each request of `requests` (name → promise) settled: its answer, or the Error it failed with. */
+  async function settle(requests) {
+    const names = Object.keys(requests);
+    const results = await Promise.allSettled(Object.values(requests));
+    return Object.fromEntries(
+      results.map((r, i) => [
+        names[i],
+        r.status === 'fulfilled' ? r.value : r.reason instanceof Error ? r.reason : new Error(String(r.reason)),
+      ]),
     );
   }
 
-  /** The newest page.decisionsShown decisions in `columns`; "Show more" asks for 500 more while the run has more. */
+  /**
+   * Renders `data` into the panel at #boxId, or, when its request failed, says so above the panel (#boxId-error),
+   * which keeps what it showed: one failing panel leaves the others refreshing instead of freezing the whole page.
+   */
+  function panel(boxId, data, render) {
+    const box = document.getElementById(boxId);
+    if (!box) return;
+    const noteId = boxId + '-error';
+    let note = document.getElementById(noteId);
+    if (data instanceof Error) {
+      if (!note) {
+        note = h('p', { class: 'error', id: noteId, role: 'alert' });
+        box.before(note);
+      }
+      note.textContent = `Could not refresh this part: ${data.message}`;
+      return;
+    }
+    if (note) note.remove();
+    render(data);
+  }
+
+  /**
+   * The newest page.decisionsShown decisions in `columns` (pagedRows); "Show more" asks for 500 more while the run has
+   * more.
+   */
   function renderDecisions(page, decisions, columns, refresh) {
     const more =
       decisions.items.length < decisions.total
@@ -211,6 +272,24 @@
       ],
       null,
       { id: 'fills-table' },
+    );
+  }
+
+  /** The orders table (#orders-table), newest first, each amount with its unit; `byMarket` as for fillsTable. */
+  function ordersTable(items, byMarket) {
+    return D.table(
+      items,
+      [
+        ['id', (o) => o.id],
+        ['decided', (o) => D.time(o.decisionTs)],
+        ...(byMarket ? [['market', (o) => o.market]] : []),
+        ['side', (o) => o.side],
+        ['amount', (o) => orderAmount(o.side, o.status, o.quantity, o.market)],
+        ['status', (o) => o.status],
+        ['reason', (o) => o.reason],
+      ],
+      null,
+      { id: 'orders-table' },
     );
   }
 
@@ -273,8 +352,13 @@
     addEquityChart,
     showCandles,
     showEquity,
+    pagedRows,
+    orderAmount,
+    settle,
+    panel,
     renderDecisions,
     fillsTable,
+    ordersTable,
     renderBanner,
     renderCommands,
   };
