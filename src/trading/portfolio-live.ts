@@ -503,9 +503,12 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     this.commit(() => this.o.repo.saveState(next));
     this.run = next;
     const why = [...waits].map(([m, w]) => `${this.o.symbols[m]}: ${w}`).join('; ');
-    this.o.logger.warn(
-      `targets of ${isoTime(plan.decisionTs)} not reached at ${isoTime(ts)} (${why}): planned again at the next candle`,
-    );
+    const at = `targets of ${isoTime(plan.decisionTs)} not reached at ${isoTime(ts)}`;
+    const line = `${at} (${why}): planned again at the next candle`;
+    // orders held after a refusal that recurs (RefusalHolds: `not sent: …`) had their one error line: not one a candle
+    const held = [...waits.values()].every((w) => w.startsWith('not sent: '));
+    if (held) this.o.logger.debug(line);
+    else this.o.logger.warn(line);
   }
 
   /**
