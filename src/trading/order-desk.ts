@@ -148,6 +148,24 @@ export function inFlightHold(
   return o && `held back: order ${o.clientId ?? o.id} in ${market} is still unknown (submitting)`;
 }
 
+/**
+ * The quote cash a run's own buys still `submitting` may have spent, fee included (`feeRate(market)`): sent and not
+ * booked yet (a lost reply, an order the look-up does not show yet, an outcome unknown) or planned at this candle
+ * and not sent yet. The exchange may have taken it while the run's cash still counts it, so buys are sized from the
+ * cash less this (portfolio live runs, whose markets share one cash). `except`: the order row about to be sent.
+ */
+export function inFlightSpend(
+  repo: RunRepository,
+  runId: number,
+  feeRate: (market: string) => number,
+  except?: number,
+): number {
+  return repo
+    .orders(runId, 'submitting')
+    .filter((o) => o.side === 'buy' && o.id !== except)
+    .reduce((a, o) => a + o.quantity * (1 + feeRate(o.market)), 0);
+}
+
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** What OrderDesk.settle read of an order that stopped working: its fill (none: nothing executed) and end state. */

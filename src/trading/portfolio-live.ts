@@ -3,8 +3,9 @@
  * time only (a stale decision is not worth real orders). The decision, the orders (marked `submitting`, or skipped
  * with the reason) and the equity are committed first in one transaction; then sells go out, then buys with the cash
  * the sells brought, each under a deterministic client order id (run, candle time, market) and settled from what
- * the exchange reports. The caps of single-market live apply to every order and to the day across markets; a
- * market without a candle at that time places nothing and keeps its target for its next candle. At start-up and
+ * the exchange reports. Buys are sized from the run's cash less what its own buys in flight may have spent. The caps
+ * of single-market live apply to every order and to the day across markets; a market without a candle at that time
+ * places nothing and keeps its target for its next candle, as does one whose order did not go through. At start-up and
  * at every tick, orders left `submitting` (a lost reply, a kill -9) are settled by their client id, market by market.
  */
 import type { Exchange } from 'ccxt';
@@ -37,12 +38,14 @@ import {
   newRunCash,
   shrinkPortfolioToExchange,
   startingWith,
+  amountText,
   withdrawalLine,
   withdrawnValue,
 } from './withdrawals.ts';
 import {
   inFlightHold,
   inFlightLine,
+  inFlightSpend,
   legacyOrderId,
   OrderDesk,
   orderIdPrefix,
@@ -431,6 +434,8 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       : pf.pending && { ...pf.pending, waiting: [...pf.pending.waiting], orderIds: [...pf.pending.orderIds] };
     // the moves, by the paper arithmetic at this close (sells first, band, minimum order), on a copy of the account
     const moves: { m: number; order: Order }[] = [];
+    // the targets the moves head for: a market whose order does not go through is kept waiting on them (keepWaiting)
+    const plan = pending;
     if (pending) {
       const copy = restorePortfolio(snapshotPortfolio(account), costs);
       const outcomes = fillTargets(copy, pending.targets, pending.waiting, hasCandle, closes, band);
@@ -442,7 +447,8 @@ export class PortfolioLiveTrader extends PortfolioTrader {
           order:
             f.side === 'sell'
               ? { side: SELL, spend: 0, units: f.units }
-              : { side: BUY, spend: f.gross + f.fee, units: 0 },
+              : // the value bought, not fee included: a market buy's fee is charged on top of it (Upbit's cost)
+                { side: BUY, spend: f.gross, units: 0 },
         });
       });
       if (!pending.waiting.includes(true)) pending = undefined;
@@ -453,20 +459,33 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const bounds = await this.sellBounds(moves, closes);
     const planned: PlannedOrder[] = [];
     const skips: string[] = [];
+    /** Per market whose move did not go through: why; its target is kept waiting (keepWaiting). */
+    const waits = new Map<number, string>();
     const decidedAt = clock();
     const run = this.run;
+    // what the run's own buys still in flight may have spent, then also what this candle's buys will, as planned
+    let reserved = inFlightSpend(repo, run.id, this.feeOf);
     this.commit(() => {
       const decision = { action: targets ? ('rebalance' as const) : ('keep' as const), confidence: targets ? 1 : 0 };
       repo.insertDecision(run.id, ts, decision, value, by, handle.version, decidedAt, targets ?? undefined);
       for (const [k, { m, order }] of moves.entries()) {
-        const cash = order.side === SELL ? account.cash : account.cash + proceeds;
+        const counted = order.side === SELL ? account.cash : account.cash + proceeds;
+        const cash = order.side === SELL ? counted : counted - reserved;
         const capped = this.cap(account, m, order, cash, closes[m], bounds[k]);
         const side = order.side === SELL ? 'sell' : 'buy';
+        // a buy the counted cash pays for but the run's own orders may have spent: it waits, it is not refused
+        const wait =
+          capped.skip && side === 'buy' && !this.cap(account, m, order, counted, closes[m]).skip
+            ? this.cashWait(cash, reserved)
+            : undefined;
         const status = capped.skip ? 'skipped' : 'submitting';
         const clientId = portfolioClientId(run, ts, m);
         const stored = capped.skip ? undefined : clientId;
         const orderId = repo.insertOrder(run.id, ts, side, capped.amount, status, decidedAt, symbols[m], stored);
-        if (capped.skip) {
+        if (wait) {
+          repo.updateOrder(orderId, 'skipped', { reason: wait });
+          waits.set(m, wait);
+        } else if (capped.skip) {
           repo.updateOrder(orderId, 'skipped', { reason: capped.skip });
           account.books[m].rejected[capped.skip]++;
           skips.push(`${symbols[m]} ${capped.skip}`);
@@ -474,6 +493,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
           // an exit sells all a market holds; when no cap bound it, a refusal of it as below the minimum is dust
           const whole = account.books[m].units <= this.live.caps.maxOrderValue / bounds[k];
           planned.push({ market: m, orderId, clientId, side, amount: capped.amount, close: closes[m], whole });
+          if (side === 'buy') reserved += capped.amount * (1 + costs[m].feeRate);
         }
       }
       const memory = handle.policy.memory?.save();
@@ -490,7 +510,10 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       if (exits.length > 0 && typeof why === 'object') dustRefused.add(p.market);
       else if (why !== undefined && p.side === 'sell')
         unsold.push(`${p.clientId} ${typeof why === 'object' ? why.refused : why}`);
+      if (why !== undefined && !(exits.length > 0 && typeof why === 'object'))
+        waits.set(p.market, typeof why === 'object' ? why.refused : why);
     }
+    if (plan && waits.size > 0) this.keepWaiting(plan, waits, ts);
     const sold = planned.filter((p) => p.side === 'sell').length;
     const waiting = pending !== undefined;
     // an order still in flight from an earlier tick may change a position: the exit waits for it too
@@ -505,6 +528,42 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     report.lastTs = ts;
     report.decisions.push({ ts, action: targets ? 'rebalance' : 'keep', confidence: targets ? 1 : 0 });
     return report;
+  }
+
+  /** Market `market`'s fee rate (inFlightSpend). */
+  private readonly feeOf = (market: string): number => this.o.costs[this.o.symbols.indexOf(market)]?.feeRate ?? 0;
+
+  /**
+   * Why a buy waits for cash: `cash` is what it may spend, after `reserved` for the run's own buys in flight, and the
+   * proceeds of its sells still in flight are not booked yet.
+   */
+  private cashWait(cash: number, reserved: number): string {
+    const { quote } = parseSpotSymbol(this.o.symbols[0], '--symbols');
+    const own = reserved > 0 ? `, ${amountText(reserved)} ${quote} held for this run's own buys in flight` : '';
+    const runId = (this.run as RunState).id;
+    const selling = this.o.repo.orders(runId, 'submitting').flatMap((o) => (o.side === 'sell' ? [o.market] : []));
+    const sells = selling.length > 0 ? `, the proceeds of its sells in ${selling.join(', ')} not booked yet` : '';
+    return `waiting for cash: ${amountText(Math.max(0, cash))} ${quote} to spend${own}${sells}`;
+  }
+
+  /**
+   * Keeps waiting the targets `plan` of the markets whose move did not go through (`waits`: market, why: refused,
+   * held back, in flight, never placed, waiting for cash), as a market without a candle waits for its next: the next
+   * tick plans them again from what the run then holds (an order in flight is settled first), until they are reached
+   * or a new decision replaces them. Dropping them left the run off its targets until the strategy decided again.
+   */
+  private keepWaiting(plan: PortfolioPending, waits: ReadonlyMap<number, string>, ts: number): void {
+    const pending = { ...plan, waiting: plan.waiting.map((w, m) => w || waits.has(m)) };
+    const next: RunState = { ...(this.run as RunState), portfolio: { ...this.pf, pending } };
+    this.commit(() => this.o.repo.saveState(next));
+    this.run = next;
+    const why = [...waits].map(([m, w]) => `${this.o.symbols[m]}: ${w}`).join('; ');
+    const at = `targets of ${isoTime(plan.decisionTs)} not reached at ${isoTime(ts)}`;
+    const line = `${at} (${why}): planned again at the next candle`;
+    // orders held after a refusal that recurs (RefusalHolds: `not sent: …`) had their one error line: not one a candle
+    const held = [...waits.values()].every((w) => w.startsWith('not sent: '));
+    if (held) this.o.logger.debug(line);
+    else this.o.logger.warn(line);
   }
 
   /**
@@ -549,17 +608,22 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const symbol = symbols[p.market];
     const id = p.clientId;
     let amount = p.amount;
+    const runId = (this.run as RunState).id;
     if (p.side === 'buy') {
       const account = restorePortfolio(this.pf.account, costs);
-      const capped = this.cap(account, p.market, { side: BUY, spend: p.amount, units: 0 }, account.cash, p.close);
+      // the cash its sells were to bring and the run's own orders in flight have not left: it waits for them
+      const reserved = inFlightSpend(repo, runId, this.feeOf, p.orderId);
+      const cash = account.cash - reserved;
+      const capped = this.cap(account, p.market, { side: BUY, spend: p.amount, units: 0 }, cash, p.close);
       if (capped.skip) {
-        this.commit(() => repo.updateOrder(p.orderId, 'skipped', { reason: capped.skip }));
-        return `skipped: ${capped.skip}`;
+        const why = this.cashWait(cash, reserved);
+        this.commit(() => repo.updateOrder(p.orderId, 'skipped', { reason: why }));
+        return why;
       }
       amount = capped.amount;
       if (amount !== p.amount) this.commit(() => repo.updateOrder(p.orderId, 'submitting', { quantity: amount }));
     }
-    const inFlight = inFlightHold(repo, (this.run as RunState).id, symbol, p.orderId);
+    const inFlight = inFlightHold(repo, runId, symbol, p.orderId);
     const held = inFlight ?? (await this.holds.holds(symbol, p.side));
     if (held) {
       this.commit(() => repo.updateOrder(p.orderId, 'skipped', { reason: held }));
@@ -583,6 +647,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
             why: placed.refused,
             kind: placed.recurs,
             counted: p.side === 'buy' ? pf.cash : pf.books[p.market].units,
+            inFlight: p.side === 'buy' ? inFlightSpend(repo, runId, this.feeOf, p.orderId) : 0,
             minOrderValue: costs[p.market].minOrderValue,
           })}`
         : '';

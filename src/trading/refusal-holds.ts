@@ -32,6 +32,8 @@ interface Refusal {
   counted: number;
   /** The run's `account.minOrderValue` for the market (what to raise when the order is below the exchange's). */
   minOrderValue: number;
+  /** What the run's own orders still in flight may have spent of it (inFlightSpend), not the user's doing. */
+  inFlight?: number;
 }
 
 interface Hold {
@@ -100,7 +102,8 @@ export class RefusalHolds {
     // a balance that cannot be read now is unknown: the first reply that says it lifts the hold
     const free = await this.freeOf(code).catch(() => NaN);
     const has = Number.isNaN(free) ? `does not say how much ${code} is free` : `has ${amountText(free)} ${code} free`;
-    const counted = `${amountText(r.counted)} ${code}${side === 'buy' ? ' of cash' : ''}`;
+    const own = r.inFlight ? `, ${amountText(r.inFlight)} ${code} of it held for its own orders in flight` : '';
+    const counted = `${amountText(r.counted)} ${code}${side === 'buy' ? ' of cash' : ''}${own}`;
     const fix =
       r.kind === 'funds'
         ? `the exchange ${has} and this run counts ${counted} (funds withdrawn, or spent by ` +

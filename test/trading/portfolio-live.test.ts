@@ -184,6 +184,9 @@ market, with one line naming the setting, and not sent again at every candle`, a
     const expected = ['rejected', 'skipped', 'skipped', 'skipped'];
     assert.deepEqual(statusesByMarket(s, run.id), { [SYMBOLS[0]]: expected, [SYMBOLS[1]]: expected });
     for (const o of s.repo.orders(run.id, 'skipped')) assert.match(o.reason ?? '', /^not sent: the exchange refused/);
+    // the targets wait for a deposit; one warning said so, when the buys were refused, not one at every candle
+    const waits = lines.filter((l) => l.includes('"warn"') && l.includes('not reached'));
+    assert.equal(waits.length, 1, waits.join('\n'));
     assert.equal(s.book.orders.length, 0);
     assertBooksAgree(s, run.id);
   } finally {

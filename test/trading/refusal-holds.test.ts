@@ -51,7 +51,10 @@ deposit lifts the hold`, async () => {
     const holds = new RefusalHolds(ex, (_what, fn) => fn(), capturingLogger([]));
     aud.total = 100;
     const line = await holds.note({ ...REFUSED, counted: 500 });
-    assert.match(line, /^the exchange has 100 AUD free and this run counts 500 AUD of cash/);
+    assert.match(line, /^the exchange has 100 AUD free and this run counts 500 AUD of cash \(funds withdrawn/);
+    // what the run's own orders still in flight may have spent is said apart: not the user's doing
+    const own = await holds.note({ ...REFUSED, counted: 500, inFlight: 300 });
+    assert.match(own, /counts 500 AUD of cash, 300 AUD of it held for its own orders in flight \(/);
     // amounts as the withdrawal line shows them, not the float noise of the arithmetic that made them
     aud.total = 0.1 + 0.2;
     const noisy = await holds.note({ ...REFUSED, side: 'sell', symbol: 'AUD/USDT', counted: 0.44323491000000004 });
