@@ -112,6 +112,11 @@ export function recipeCosts(recipe: AgentRecipe, account: AccountSection): Costs
   return runCosts(recipe.costs, account).costs;
 }
 
+/** The cost preset `recipeCosts` took the costs from: the recipe's own, or with `'config'` the account's. */
+export function recipeCostPreset(recipe: AgentRecipe, account: AccountSection): string {
+  return recipe.costs === 'config' ? account.preset : recipe.costs;
+}
+
 export function recipeSizing(recipe: AgentRecipe, bounds: TradeValueBounds): SizingOptions {
   if (recipe.sizing === 'confidence')
     return { kind: 'confidence', minTradeValue: bounds.minTradeValue, maxTradeValue: bounds.maxTradeValue };

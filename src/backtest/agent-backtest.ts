@@ -11,7 +11,7 @@ import { type Logger } from '../core/log.ts';
 import { printJson } from '../core/redact.ts';
 import type { Series } from '../data/source.ts';
 import { checkRecipe } from '../agents/recipe.ts';
-import { recipeCosts, recipeSelection, recipeSizing } from '../agents/setup.ts';
+import { recipeCostPreset, recipeCosts, recipeSelection, recipeSizing } from '../agents/setup.ts';
 import { recipeWarmup } from '../agents/recipe-reach.ts';
 import { scheduleOf, type ScheduleRule } from '../agents/decision-rule.ts';
 import { rangesText, walkForward, type IndexRange } from '../agents/splits.ts';
@@ -363,6 +363,8 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
         sizing,
         reward: recipe.reward,
         seed: baseSeed,
+        costPreset: recipeCostPreset(recipe, settings.account),
+        randomSeeds: settings.backtest.randomSeeds,
         seeds,
         folds: folds.length,
         epochs,

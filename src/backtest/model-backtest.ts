@@ -6,7 +6,7 @@ import type { Logger } from '../core/log.ts';
 import { marketOf, sayModelMarket } from '../agents/model-market.ts';
 import { loadAgent } from '../agents/load-agent.ts';
 import { resolveModel } from '../agents/model-pointer.ts';
-import { recipeCosts, recipeSizing } from '../agents/setup.ts';
+import { recipeCostPreset, recipeCosts, recipeSizing } from '../agents/setup.ts';
 import { runBacktest } from '../market/backtest-engine.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import type { ModelMeta } from '../nn/model-files.ts';
@@ -75,6 +75,7 @@ export async function runModelBacktest(req: ModelBacktestRequest): Promise<Backt
       costs,
       sizing,
       rule: agent.policy.rule,
+      costPreset: recipeCostPreset(agent.recipe, settings.account),
       seed: req.seed,
       out: req.out,
       ...(inSample ? { notOutOfSample: inSample } : {}),

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
-import { isoTime } from '../data/timeframe.ts';
+import { isoTime, timeframeMs } from '../data/timeframe.ts';
 
 /** Fewest candles a backtest range may hold (two returns make a standard deviation). */
 export const MIN_RANGE_CANDLES = 3;
@@ -31,6 +31,29 @@ export function rangeIndices(
     );
   }
   return { from, to };
+}
+
+/** A --from or --to flag: as typed, and as ms UTC. */
+interface RangeFlag {
+  text: string;
+  ms: number;
+}
+
+/**
+ * Info lines for a --from before the data's first candle or a --to after the end of its last one (its open time plus
+ * the timeframe): rangeIndices clamps the range to the candles there are, which a run used to do without a word.
+ */
+export function rangeBeyondData(candles: Candles, from?: RangeFlag, to?: RangeFlag): string[] {
+  const ts = candles.ts;
+  if (ts.length === 0) return [];
+  const first = ts[0];
+  const last = ts[ts.length - 1];
+  const lines: string[] = [];
+  if (from && from.ms < first)
+    lines.push(`--from ${from.text} is before the data's first candle ${isoTime(first)}: the backtest starts there`);
+  if (to && to.ms > last + timeframeMs(candles.timeframe))
+    lines.push(`--to ${to.text} is after the data's last candle ${isoTime(last)}: the backtest ends with it`);
+  return lines;
 }
 
 function slug(s: string): string {

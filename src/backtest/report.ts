@@ -463,7 +463,9 @@ function renderHtml(
   const market = `${esc(d.exchange)} ${esc(d.symbol)} ${esc(d.timeframe)}`;
   const span = `${esc(d.from)} … ${esc(d.to)}`;
   const dataLine = `${esc(d.label)} — ${market}, ${span}, ${d.candles} candles (${esc(d.origin)})`;
-  const fillRule = "Decisions at each candle's close fill at the next candle's open plus slippage and fees.";
+  const fillRule =
+    "Decisions at each candle's close fill at the next candle's open plus slippage and fees. A position still " +
+    'held at the end is valued at the last close, without the fee, tax and slippage a sale would cost (as usual).';
   const equityCaption = 'price with fills; portfolio value vs buy and hold; drawdown';
   const equityImage = imageTag(dir, { file: path.basename(files.png), caption: equityCaption });
   return `<!doctype html>

@@ -74,6 +74,8 @@ interface ReportBacktestRequest {
   notOutOfSample?: NotOutOfSample;
   /** A saved model's decision rule: the random baseline trades under its schedule (baselines.ts). */
   rule?: ScheduleRule;
+  /** The cost preset `costs` came from when not the account's (a saved model's recipe preset; recipeCostPreset). */
+  costPreset?: string;
 }
 
 /** Metrics and baselines over the result's range, written as a report folder (shared by rule and saved-model runs). */
@@ -104,7 +106,10 @@ export async function reportBacktest(req: ReportBacktestRequest): Promise<Backte
       ...(series.notice ? { notice: series.notice } : {}),
       ...(req.notOutOfSample ? { notOutOfSample: req.notOutOfSample } : {}),
     },
-    settings: { balance, costs, sizing, seed: req.seed, costPreset: account.preset, randomSeeds: backtest.randomSeeds },
+    settings: {
+      ...{ balance, costs, sizing, seed: req.seed },
+      ...{ costPreset: req.costPreset ?? account.preset, randomSeeds: backtest.randomSeeds },
+    },
     result,
     metrics,
     baselines,

@@ -160,7 +160,8 @@ export function sameWindowsReport(s: WalkForwardSummary): {
     title: 'Baselines on the same test windows',
     text:
       `Each fold's test window scored on its own from a fresh account, as the agent's runs are: the agent's row is ` +
-      `mean ± sd over its ${s.runs} runs, buy-and-hold, flat and sma-cross over the ${s.windows} window(s), random ` +
+      `mean ± sd over its ${s.runs} runs, buy-and-hold, flat and sma-cross over the ${s.windows} window(s)` +
+      `${s.windows === 1 ? ' (one value each: no sd)' : ''}, random ` +
       `over ${s.randomSeeds} seeds × ${s.windows} window(s)${randomRule}. (The table at the top runs the baselines ` +
       `over the headline span instead.) The targets are issue 13's, on the agent's mean test Sharpe and max drawdown.` +
       ensembleText,
@@ -200,8 +201,10 @@ export function sameWindowsReport(s: WalkForwardSummary): {
  */
 export function sameWindowsLines({ sameWindows: w, targets }: { sameWindows: SameWindowsJson; targets: AgentTargets }) {
   const e = targets.ensemble;
+  const oneWindow = w.windows === 1 ? '; one window: buy-and-hold, sma-cross, flat one value' : '';
   return [
-    `  same windows (Sharpe, mean ± sd): buy-and-hold ${pm(w.buyAndHold.sharpe, num)} (max DD ` +
+    `  same windows (Sharpe, mean ± sd${oneWindow}): ` +
+      `buy-and-hold ${pm(w.buyAndHold.sharpe, num)} (max DD ` +
       `${pm(w.buyAndHold.maxDrawdown, pct)}), random (${w.randomSeeds} seeds) ${pm(w.random.sharpe, num)}, ` +
       `sma-cross ${pm(w.smaCross.sharpe, num)}, flat ${pm(w.flat.sharpe, num)}`,
     targetsLine(targets, 'targets', w.agent, w.buyAndHold),

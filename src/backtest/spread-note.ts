@@ -3,7 +3,7 @@
  * walk-forward targets against buy-and-hold, the sweep's verdict): one helper so they cannot word it differently.
  */
 
-/** A mean and its sample sd over runs; no sd (or 0) when there was one run. */
+/** A mean and its sample sd over runs; no sd when there was one run (an sd of 0, as older reports stored, is none). */
 export interface MeanAndSpread {
   mean: number;
   sd?: number;
@@ -11,14 +11,17 @@ export interface MeanAndSpread {
 
 /**
  * The note to put after a comparison of `a` with `b`: '' when the means differ by more than their sds combined
- * (√(sd_a² + sd_b²)); "within the spread" when they do not; "no spread to judge it by" when neither has an sd.
+ * (√(sd_a² + sd_b²)); "within the spread" when they do not; "no spread to judge it by" when neither has an sd. When
+ * one is a single value (one test window's buy-and-hold) only the other's sd is the spread, and the note says so
+ * rather than counting the single value's as a spread of 0.
  * `f` formats the difference and the spread as the comparison prints its figures.
  */
 export function spreadNote(a: MeanAndSpread, b: MeanAndSpread, f: (v: number) => string): string {
-  const sa = a.sd !== undefined && a.sd > 0 ? a.sd : 0;
-  const sb = b.sd !== undefined && b.sd > 0 ? b.sd : 0;
-  if (sa === 0 && sb === 0) return ' (one run each: no spread to judge it by)';
-  const spread = Math.hypot(sa, sb);
+  const spreads = [a.sd, b.sd].filter((s): s is number => s !== undefined && s > 0);
+  if (spreads.length === 0) return ' (one run each: no spread to judge it by)';
+  const spread = Math.hypot(...spreads);
   const diff = Math.abs(a.mean - b.mean);
-  return diff > spread ? '' : ` (within the spread: the difference ${f(diff)} is not above the sd ${f(spread)})`;
+  if (diff > spread) return '';
+  const single = spreads.length === 1 ? '; the other figure is a single value' : '';
+  return ` (within the spread: the difference ${f(diff)} is not above the sd ${f(spread)}${single})`;
 }

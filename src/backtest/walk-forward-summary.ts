@@ -58,8 +58,8 @@ export interface WalkForwardReport {
 
 export interface MeanSd {
   mean: number;
-  /** Sample standard deviation (n − 1); 0 for one value. */
-  sd: number;
+  /** Sample standard deviation (n − 1); absent for one value (one window says nothing about the spread). */
+  sd?: number;
 }
 
 /** The test columns of the README's table, mean ± sd over runs (or windows × seeds for the baselines). */
@@ -150,7 +150,7 @@ function sd(xs: readonly number[]): number {
 }
 
 function meanSd(xs: readonly number[]): MeanSd {
-  return { mean: mean(xs), sd: sd(xs) };
+  return xs.length > 1 ? { mean: mean(xs), sd: sd(xs) } : { mean: mean(xs) };
 }
 
 function columns(ms: readonly Metrics[]): MetricColumns {
@@ -171,7 +171,8 @@ export const summaryFormat = {
   num: (v: number): string => v.toFixed(2),
   int: (v: number): string => v.toFixed(1),
   money: (v: number): string => Math.round(v).toLocaleString('en-US'),
-  pm: (v: MeanSd, f: (v: number) => string): string => `${f(v.mean)} ± ${f(v.sd)}`,
+  /** `mean ± sd`, or the mean alone when there is no sd (one value). */
+  pm: (v: MeanSd, f: (v: number) => string): string => (v.sd === undefined ? f(v.mean) : `${f(v.mean)} ± ${f(v.sd)}`),
   met: (ok: boolean): string => (ok ? 'met' : 'not met'),
 };
 

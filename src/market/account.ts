@@ -210,7 +210,7 @@ export class Account {
       return this.refuse('no_cash');
     const price = refPrice * (1 + this.slip);
     const units = this.roundUnits(largestBuyValue(budget, this.costs.feeRate) / price);
-    if (units <= 0) return this.refuse('below_precision');
+    if (units <= 0) return this.refuse(this.allIn(price) ? 'no_cash' : 'below_precision');
     const gross = units * price;
     if (gross < this.costs.minOrderValue) return this.refuse('below_min_order');
     const fee = gross * this.costs.feeRate;
@@ -227,6 +227,15 @@ export class Account {
     this.feesPaid += fee;
     this.buys++;
     return this.filled('buy', refPrice, price, units, gross, fee, 0, 0);
+  }
+
+  /**
+   * Whether a position is held and all the cash left cannot buy one step of the quantity precision at `price`: the
+   * leftover of an all-in buy (a KRX share's change), so a further buy is the no-cash case, as it is where the minimum
+   * order value is what the leftover falls below. Flat, the cash is the balance: too small to trade, below_precision.
+   */
+  private allIn(price: number): boolean {
+    return this.units > 0 && this.roundUnits(largestBuyValue(this.cash, this.costs.feeRate) / price) <= 0;
   }
 
   /** Sells up to `units` (capped at what is held) at `refPrice` minus slippage. Same return convention as `buy`. */

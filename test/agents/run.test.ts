@@ -70,9 +70,24 @@ the same decisions`, async (t) => {
     [1, 2],
   );
   assert.ok(typeof res.summary.sd.totalReturn === 'number');
-  type Agent = { runs: { engines: unknown }[]; mean: { totalReturn: number } };
-  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { extra: { agent: Agent } };
+  type Agent = {
+    runs: { engines: unknown }[];
+    mean: { totalReturn: number };
+    sameWindows: { buyAndHold: { sharpe: { mean: number; sd?: number } }; agent: { sharpe: { sd?: number } } };
+  };
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as {
+    settings: Record<string, unknown>;
+    extra: { agent: Agent };
+  };
   assert.equal(report.extra.agent.runs.length, 2);
+  // README's settings keys, as a rule strategy's report has them
+  assert.equal(report.settings.costPreset, config.account.preset);
+  assert.equal(report.settings.randomSeeds, config.backtest.randomSeeds);
+  // one test window: buy-and-hold has one value there, no spread (absent, not a made-up 0); the two seeds have one
+  const same = report.extra.agent.sameWindows;
+  assert.equal(typeof same.buyAndHold.sharpe.mean, 'number');
+  assert.equal(same.buyAndHold.sharpe.sd, undefined);
+  assert.equal(typeof same.agent.sharpe.sd, 'number');
   // the training record says which engines the network ran on (src/nn/plan.ts)
   const engines = { single: 'js-forward', batch: 'trunk-cache+folded', train: 'blocks', refused: {} };
   for (const r of report.extra.agent.runs) assert.deepEqual(r.engines, engines);

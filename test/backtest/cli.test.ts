@@ -309,7 +309,7 @@ baselines on the same test windows and the targets agree with the scripts' summa
     drawdownBelowBuyAndHold: s.targets.drawdownBelowBuyAndHold,
     sharpeAboveBuyAndHold: s.targets.sharpeAboveBuyAndHold,
   });
-  const pm = (v: { mean: number; sd: number }) => `${v.mean.toFixed(2)} ± ${v.sd.toFixed(2)}`;
+  const pm = (v: { mean: number; sd?: number }) => `${v.mean.toFixed(2)} ± ${v.sd!.toFixed(2)}`;
   assert.match(html, /<h2>Baselines on the same test windows<\/h2>/);
   assert.ok(html.includes(`<tr><td>buy-and-hold</td><td>`), 'a buy-and-hold row');
   assert.ok(html.includes(`</td><td>${pm(hold.sharpe)}</td>`), "buy-and-hold's Sharpe over the same windows");

@@ -126,6 +126,9 @@ exit 1, before any candles are read or a report is written`, async () => {
   const krx = await run('krx-stock');
   assert.equal(krx.res.code, 0, krx.res.stderr);
   assert.ok(existsSync(path.join(krx.out, 'report.json')));
+  // report.json names the preset its costs came from: the recipe's, not the config's `zero` (it used to)
+  const settings = JSON.parse(readFileSync(path.join(krx.out, 'report.json'), 'utf8')).settings;
+  assert.equal(settings.costPreset, 'krx-stock');
 });
 
 function writeQuietConfig(dir: string): string {

@@ -82,6 +82,8 @@ test('writeReport takes extra sections (images, tables, JSON) for agent runs and
   assert.match(html, /<h2>Learning curves<\/h2>/);
   assert.match(html, /curve &lt;1&gt;/);
   assert.match(html, /<td>seed<\/td>|<th>seed<\/th>/);
+  // a run that ends holding is marked at the last close without exit costs: the report says so (README, metrics)
+  assert.match(html, /held at the end is valued at the last close, without the fee, tax and slippage a sale would/);
   const stored = readReport(files.json);
   assert.deepEqual(stored.extra, { epochs: 3 });
   assert.equal(stored.trades, result.trades.length);

@@ -50,6 +50,29 @@ not`, () => {
   assert.match(clear, /max DD below buy-and-hold met; Sharpe above buy-and-hold met$/);
 });
 
+test(`one test window: buy-and-hold's figures are single values, printed without "± 0", and the spread the \
+targets judge by is the runs' alone`, () => {
+  const agent = columns([1.31, 1.2], [0.2, 0.08]);
+  const one = (mean: number) => ({ mean });
+  const hold: MetricColumns = {
+    ...{ totalReturn: one(0.3), sharpe: one(0.65), maxDrawdown: one(0.32), trades: one(1), feesPaid: one(5) },
+  };
+  const sameWindows: SameWindowsJson = {
+    ...{ windows: 1, runs: 2, randomSeeds: 10, agent, buyAndHold: hold },
+    ...{ flat: hold, random: agent, smaCross: hold },
+  };
+  const targets = {
+    ...{ sharpeMean: 1.31, sharpeNonNegative: true, randomPlusSd: { seedSpread: bar, pooled: bar } },
+    ...{ buyAndHold: { sharpe: 0.65, maxDrawdown: 0.32 }, drawdownBelowBuyAndHold: true, sharpeAboveBuyAndHold: true },
+  };
+  const text = sameWindowsLines({ sameWindows, targets }).join('\n');
+  assert.match(text, /same windows \(Sharpe, mean ± sd; one window: [^)]*\): buy-and-hold 0\.65 \(max DD 32\.0%\), /);
+  assert.match(
+    text,
+    /Sharpe above buy-and-hold met \(within the spread: the difference 0\.66 is not above the sd 1\.20; the other/,
+  );
+});
+
 test(`the sweep's verdict on one seed and one window says there is no spread to judge by; with one beyond the \
 spread it says nothing more`, () => {
   const stats: SelectionStatistics = {

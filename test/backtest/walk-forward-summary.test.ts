@@ -56,10 +56,10 @@ test('the summary of a real 2-fold × 2-seed walk-forward equals the same number
 
   const scores = runs.map((r) => r.validationScore);
   close(s.validation.score.mean, mean(scores), 'validation mean');
-  close(s.validation.score.sd, sd(scores), 'validation sd');
+  close(s.validation.score.sd!, sd(scores), 'validation sd');
   for (const key of ['totalReturn', 'sharpe', 'maxDrawdown', 'trades', 'feesPaid'] as const) {
     close(s.agent[key].mean, mean(runs.map((r) => r.metrics[key])), `agent ${key} mean`);
-    close(s.agent[key].sd, sd(runs.map((r) => r.metrics[key])), `agent ${key} sd`);
+    close(s.agent[key].sd!, sd(runs.map((r) => r.metrics[key])), `agent ${key} sd`);
   }
   const seed1 = runs.filter((r) => r.seed === 1);
   assert.deepEqual(s.perSeed[0], {
@@ -94,7 +94,7 @@ test('the summary of a real 2-fold × 2-seed walk-forward equals the same number
   const hold = direct(buyAndHoldPolicy);
   for (const key of ['totalReturn', 'sharpe', 'maxDrawdown', 'feesPaid'] as const) {
     close(s.baselines.buyAndHold[key].mean, mean(hold.map((m) => m[key])), `buy-and-hold ${key} mean`);
-    close(s.baselines.buyAndHold[key].sd, sd(hold.map((m) => m[key])), `buy-and-hold ${key} sd`);
+    close(s.baselines.buyAndHold[key].sd!, sd(hold.map((m) => m[key])), `buy-and-hold ${key} sd`);
   }
   // random trades under the agent's decision rule (dqn-dnn's minHold 48; the report records it), as its own column
   const rule = { every: 1, minHold: 48 };

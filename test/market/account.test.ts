@@ -66,6 +66,22 @@ test('orders that break a rule become holds and are counted by reason', () => {
   assert.equal(a.sells, 0);
 });
 
+test('whole shares: a buy while all in is no_cash; a share dearer than the order or balance is below_precision', () => {
+  const stock = costPreset('krx-stock'); // whole shares, no minimum order value
+  const a = new Account(1_000_000, stock);
+  assert.ok(a.buy(60_000, 1_000_000)); // 16 shares; the change (about 40,000) cannot buy a 17th
+  assert.equal(a.buy(60_000, 1_000_000), false);
+  assert.equal(a.lastReject, 'no_cash'); // an all-in policy asking for what it holds, not a size refusal
+  const b = new Account(1_000_000, stock);
+  assert.ok(b.buy(60_000, 500_000)); // 8 shares, about 520,000 left
+  assert.equal(b.buy(60_000, 30_000), false); // a genuinely small order: the cash could buy a share
+  assert.equal(b.lastReject, 'below_precision');
+  const flat = new Account(50_000, stock);
+  assert.equal(flat.buy(60_000, 50_000), false); // flat, the whole balance is below one share: too small to trade
+  assert.equal(flat.lastReject, 'below_precision');
+  assert.deepEqual(a.rejected, { below_min_order: 0, no_cash: 1, no_position: 0, below_precision: 0 });
+});
+
 test('a zero or negative balance is refused with a one-line error', () => {
   assert.throws(
     () => new Account(0, upbit),

@@ -10,6 +10,8 @@ import { loadStrategy, RULE_WARMUP_CANDLES, type Strategy } from '../../agents/s
 import { parseEnsembleKind } from '../../agents/ensemble-kind.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime } from '../../data/timeframe.ts';
+import { rangeBeyondData } from '../../backtest/range.ts';
+import type { Candles } from '../../core/candles.ts';
 import { UserError } from '../../core/errors.ts';
 import { addCommonOptions, setupCommand, trainingCount, wholeNumber, type CommonFlags } from '../context.ts';
 import { checkOutFolder } from '../out-paths.ts';
@@ -121,15 +123,19 @@ export function registerBacktest(program: Command): void {
     const costs = await costsName(flags.model, strategy);
     checkBalance(config.account, runCosts(costs, config.account));
     // the default's Upbit KRW costs on a USDT, USD or stock series: one line naming them and how to choose others
-    const noteCosts = (symbol: string) => {
-      const note = costs === 'config' ? defaultCostsNote(config.account, [symbol]) : undefined;
+    // and a --from or --to past the data's ends, which the run clamps to the candles there are
+    const noteSeries = (candles: Candles) => {
+      const note = costs === 'config' ? defaultCostsNote(config.account, [candles.symbol]) : undefined;
       if (note) logger.info(note);
+      const flag = (text: string | undefined, ms: number | undefined) =>
+        text !== undefined && ms !== undefined ? { text, ms } : undefined;
+      for (const line of rangeBeyondData(candles, flag(flags.from, from), flag(flags.to, to))) logger.info(line);
     };
     if (flags.model !== undefined) {
       // loaded when used, like the agent runner below: rule backtests do not pay for loading tfjs
       const { runModelBacktest } = await import('../../backtest/model-backtest.ts');
       const series = await loadSeries({ ...source, from: undefined, to });
-      noteCosts(series.candles.symbol);
+      noteSeries(series.candles);
       const run = await runModelBacktest({
         settings: config,
         series,
@@ -146,7 +152,7 @@ export function registerBacktest(program: Command): void {
     if (!strategy) throw new Error('unreachable: a run without --model has a strategy');
     if (strategy.kind === 'agent') {
       const series = await loadSeries({ ...source, from, to });
-      noteCosts(series.candles.symbol);
+      noteSeries(series.candles);
       const { runAgentBacktest } = await import('../../backtest/agent-backtest.ts');
       await runAgentBacktest({
         settings: config,
@@ -179,7 +185,7 @@ export function registerBacktest(program: Command): void {
       ...(fromFile ? {} : { warmup: RULE_WARMUP_CANDLES }),
     });
     logger.info(`backtest ${strategy.name} on ${series.label}`);
-    noteCosts(series.candles.symbol);
+    noteSeries(series.candles);
     const { runRuleBacktest } = await import('../../backtest/rule-backtest.ts');
     const run = await runRuleBacktest({ settings: config, series, strategy, from, to, seed, out: flags.out });
     printRun(run, flags.json === true);
