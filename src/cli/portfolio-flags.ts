@@ -8,7 +8,7 @@ import { UserError } from '../core/errors.ts';
 import { parseSpotSymbol } from '../core/market-symbol.ts';
 import { parsePortfolioSymbols } from '../data/portfolio-source.ts';
 import { wholeNumber } from './context.ts';
-import { costPreset, type Costs } from '../market/costs.ts';
+import { costPreset, presetCosts, type Costs } from '../market/costs.ts';
 import type { RunState } from '../trading/types.ts';
 import { eitherNotBoth } from '../core/flag-conflicts.ts';
 
@@ -23,9 +23,12 @@ export interface PortfolioFlags {
 interface PortfolioChoice {
   symbols: string[];
   every: number;
+  /** `--band`, or its default. */
   band: number;
-  /** `--market-costs`: a preset per market, over the config file's `account.markets`. */
-  marketCosts: Map<string, Costs>;
+  /** `--band` was given: a resumed run keeps the band it started with otherwise (src/trading/run-settings.ts). */
+  bandGiven: boolean;
+  /** `--market-costs`: a preset name per market, over the config file's `account.markets`; undefined: not given. */
+  marketCosts: Record<string, string> | undefined;
 }
 
 export function addPortfolioOptions(cmd: Command): Command {
@@ -36,19 +39,26 @@ export function addPortfolioOptions(cmd: Command): Command {
     .option('--market-costs <list>', 'portfolio: a cost preset per market, SYMBOL=PRESET[,…] (over account.markets)');
 }
 
-/** `--market-costs A/KRW=upbit-krw,B/KRW=krx-stock`: a cost preset per market (the others keep the run's costs). */
-export function parseMarketCosts(value: string | undefined): Map<string, Costs> {
-  const out = new Map<string, Costs>();
+/** `--market-costs A/KRW=upbit-krw,B/KRW=krx-stock`: a cost preset name per market, each checked. */
+function marketCostNames(value: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
   if (value === undefined) return out;
   for (const part of value.split(',')) {
     const eq = part.lastIndexOf('=');
     const symbol = part.slice(0, eq).trim();
     if (eq <= 0 || symbol === '') throw new UserError(`--market-costs wants SYMBOL=PRESET pairs, got "${part}"`);
     parseSpotSymbol(symbol, '--market-costs');
-    if (out.has(symbol)) throw new UserError(`--market-costs names ${symbol} twice`);
-    out.set(symbol, costPreset(part.slice(eq + 1).trim()));
+    if (symbol in out) throw new UserError(`--market-costs names ${symbol} twice`);
+    const preset = part.slice(eq + 1).trim();
+    costPreset(preset);
+    out[symbol] = preset;
   }
   return out;
+}
+
+/** `--market-costs A/KRW=upbit-krw,B/KRW=krx-stock`: a cost preset per market (the others keep the run's costs). */
+export function parseMarketCosts(value: string | undefined): Map<string, Costs> {
+  return presetCosts(marketCostNames(value));
 }
 
 /** A `--market-costs` market that the run does not trade is a mistake worth one line. */
@@ -95,9 +105,10 @@ export function parsePortfolioFlags(flags: PortfolioFlags): PortfolioChoice | un
   refuseSymbolFlag(flags, 'give --symbols');
   const symbols = parsePortfolioSymbols(flags.symbols);
   const { every, band } = rebalanceFlags(flags);
-  const marketCosts = parseMarketCosts(flags.marketCosts);
-  checkMarketCostsTraded(marketCosts, symbols);
-  return { symbols, every, band, marketCosts };
+  // the preset names, not their costs: a resume compares them with the ones its run started with
+  const marketCosts = flags.marketCosts !== undefined ? marketCostNames(flags.marketCosts) : undefined;
+  checkMarketCostsTraded(presetCosts(marketCosts ?? {}), symbols);
+  return { symbols, every, band, bandGiven: flags.band !== undefined, marketCosts };
 }
 
 /** One line of a portfolio run's holdings: value, cash and each market's weight. */

@@ -45,6 +45,11 @@ export function costPreset(name: string): Costs {
   return { ...COST_PRESETS[name as CostPresetName] };
 }
 
+/** A cost preset name per market (`--market-costs`, or a run's stored ones) as each market's costs. */
+export function presetCosts(names: Readonly<Record<string, string>>): Map<string, Costs> {
+  return new Map(Object.entries(names).map(([symbol, preset]) => [symbol, costPreset(preset)]));
+}
+
 /** The account section of the config (`preset: custom` uses its own fields, any other preset replaces them). */
 interface AccountSettings extends Costs {
   preset: 'custom' | CostPresetName;

@@ -272,6 +272,13 @@ ALTER TABLE trading_retrains ADD COLUMN free_from INTEGER;
 UPDATE trading_retrains SET killed = 1 WHERE reason LIKE 'killed: its process (pid %'
   OR reason LIKE '%; its process (pid %) ended right after promoting it (CURRENT names it)';`),
     },
+    {
+      version: 15,
+      name: 'the run-defining flags a run started with (--band, --market-costs, --seed)',
+      // a resume given other values applied them without a word (a portfolio's band and costs changed mid-run), unlike
+      // another --strategy or --balance: they are refused now, and a resume that omits them keeps the stored ones
+      up: (db) => db.exec('ALTER TABLE trading_runs ADD COLUMN settings TEXT;'),
+    },
   ],
 };
 

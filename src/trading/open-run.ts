@@ -8,7 +8,7 @@ import { openTradingSession, type RunStartOptions, type TradingSession } from '.
 /** A portfolio's markets and rebalancing (--symbols, --rebalance-every, --band, --market-costs). */
 type PortfolioRunChoice = Pick<
   Parameters<typeof openPortfolioSession>[0],
-  'symbols' | 'every' | 'band' | 'marketCosts'
+  'symbols' | 'every' | 'band' | 'bandGiven' | 'marketCosts'
 >;
 
 interface RunSessionOptions extends RunStartOptions {

@@ -3,7 +3,8 @@
  * portfolio strategy, or a learned portfolio model home with `--model`), the database, the run's lock, one candle
  * feed per market and per informative series the model reads, and the portfolio trader (paper or live).
  */
-import { modelMarketCosts, type Costs, type CostsFrom } from '../market/costs.ts';
+import path from 'node:path';
+import { modelMarketCosts, presetCosts, type CostsFrom } from '../market/costs.ts';
 import { loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
 import { portfolioRuleSource, type PortfolioPolicySource } from './portfolio-policy-source.ts';
 import { PortfolioTrader } from './portfolio-trader.ts';
@@ -20,7 +21,9 @@ import {
   type RunStartOptions,
   type TradingSession,
 } from './session.ts';
-import type { CandleFeed } from './types.ts';
+import type { CandleFeed, RunKey, RunSettings, RunState } from './types.ts';
+import { storedRun } from './run-repository.ts';
+import { runSettings } from './run-settings.ts';
 import { runKey } from './run-key.ts';
 import { runExchange } from './run-exchange.ts';
 
@@ -31,9 +34,14 @@ interface PortfolioSessionOptions extends RunStartOptions {
   seed?: number;
   /** Rebalance period of calendar rule strategies (equal-weight), in candles. */
   every: number;
+  /** `--band` or its default; a resumed run keeps its own unless `bandGiven` (run-settings.ts). */
   band: number;
-  /** `--market-costs` presets per market; they override the config's `account.markets` entries. */
-  marketCosts?: ReadonlyMap<string, Costs>;
+  bandGiven?: boolean;
+  /**
+   * `--market-costs` preset names per market, over the config's `account.markets` entries; undefined: not given (a
+   * resumed run keeps the ones it started with).
+   */
+  marketCosts?: Readonly<Record<string, string>>;
   /** One candle source per market, then per informative series; default: the configured ccxt exchange. */
   feeds?: CandleFeed[];
 }
@@ -45,36 +53,63 @@ interface PortfolioSessionOptions extends RunStartOptions {
  */
 async function resolvePortfolioPolicy(
   o: PortfolioSessionOptions,
+  settings: RunSettings,
 ): Promise<{ source: PortfolioPolicySource; costs: CostsFrom[] }> {
+  const marketCosts = presetCosts(settings.marketCosts ?? {});
   if (o.model) {
     // loaded for model runs only, as on one market (session.ts)
     const { portfolioModelSource } = await import('./portfolio-model-source.ts');
     const source = await portfolioModelSource(o.model, o.config, o.symbols, o.clock);
-    return { source, costs: modelMarketCosts(o.symbols, source.costs, o.config.account, o.marketCosts) };
+    return { source, costs: modelMarketCosts(o.symbols, source.costs, o.config.account, marketCosts) };
   }
   const strategy = await loadPortfolioStrategy(o.strategy ?? 'equal-weight');
   const source = portfolioRuleSource(strategy, {
     symbols: o.symbols,
-    seed: o.seed ?? o.config.backtest.seed,
+    seed: settings.seed ?? o.config.backtest.seed,
     every: o.every,
   });
-  return { source, costs: modelMarketCosts(o.symbols, 'config', o.config.account, o.marketCosts) };
+  return { source, costs: modelMarketCosts(o.symbols, 'config', o.config.account, marketCosts) };
 }
 
-export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<TradingSession> {
+/**
+ * The run's key, with the stored run's market order when it names the same markets in another order (one run, its
+ * account's markets in that order), and the settings this start trades with (run-settings.ts), checked against the
+ * stored run read without writing: one line before the policy loads or the exchange is asked.
+ */
+function portfolioRunStart(o: PortfolioSessionOptions): { key: RunKey; symbols: string[]; settings: RunSettings } {
+  const asked = runKey({ ...o.config, symbol: o.symbols.join(',') }, o.mode, o.name);
+  const stored = storedRun(path.resolve(o.config.data.database), asked);
+  const symbols = stored?.portfolio?.symbols ?? o.symbols;
+  const key = { ...asked, symbol: symbols.join(',') };
+  return { key, symbols, settings: portfolioSettings(o, key, o.reset ? undefined : stored) };
+}
+
+/** The settings of a portfolio run under `key` started or resumed (`stored`) by these options (run-settings.ts). */
+function portfolioSettings(o: PortfolioSessionOptions, key: RunKey, stored: RunState | undefined): RunSettings {
+  const given = { band: o.bandGiven ? o.band : undefined, marketCosts: o.marketCosts, seed: o.seed };
+  // a model's seed is its training's: only a rule strategy's
+  const defaults = { band: o.band, marketCosts: {}, ...(o.model ? {} : { seed: o.config.backtest.seed }) };
+  return runSettings(key, given, defaults, stored);
+}
+
+export async function openPortfolioSession(options: PortfolioSessionOptions): Promise<TradingSession> {
+  const { key, symbols, settings } = portfolioRunStart(options);
+  const o = { ...options, symbols };
   const { config } = o;
-  const key = runKey({ ...config, symbol: o.symbols.join(',') }, o.mode, o.name);
   // the run's own inputs first (a live order cap, a new run's balance): the exchange client loads ccxt, hundreds of
   // modules; an unknown exchange.id is still one line before the database is opened (made) and the policy loaded
-  startInputChecks(o, modelMarketCosts(o.symbols, choiceCostsName(o), config.account, o.marketCosts));
+  const flagged = presetCosts(settings.marketCosts ?? {});
+  startInputChecks(o, modelMarketCosts(o.symbols, choiceCostsName(o), config.account, flagged));
   const exchange = runExchange(config, o.mode);
-  const { source, costs } = await resolvePortfolioPolicy(o);
+  const { source, costs } = await resolvePortfolioPolicy(o, settings);
   checkNewRunPolicy(o, key, source);
   o.inputChecked?.();
   await liveStartChecks(o, exchange, source);
   const names = [...o.symbols, ...(source.informative ?? [])];
   const replays = exchange || o.feeds ? undefined : names;
   return openSession({ ...o, key, newRunCosts: costs, replays }, source, (store, repo) => {
+    // the same check on the opened file (the read before could not read it: a run stored since is refused here)
+    portfolioSettings(o, key, repo.find(key));
     const feedFor = (s: string) => configFeed(exchange, config, s, o.clock);
     const options = {
       repo,
@@ -85,7 +120,8 @@ export async function openPortfolioSession(o: PortfolioSessionOptions): Promise<
       key,
       symbols: o.symbols,
       costs: costs.map((c) => c.costs),
-      band: o.band,
+      band: settings.band ?? o.band,
+      settings,
       ...traderSettings(o, exchange),
     };
     return o.mode === 'live' && exchange

@@ -18,7 +18,7 @@ import type { Exchange } from 'ccxt';
 import { OffGridError } from '../data/grid.ts';
 import { TickClockCheck } from './live-start.ts';
 import type { RunRepository } from './run-repository.ts';
-import type { CandleFeed, PortfolioRunState, RunKey, RunState, ServedRun } from './types.ts';
+import type { CandleFeed, PortfolioRunState, RunKey, RunSettings, RunState, ServedRun } from './types.ts';
 
 /** What a paper or live run on a derived series does instead (its backfill is refused: fetchOrStored). */
 const DERIVED_NOT_TRADED =
@@ -41,6 +41,8 @@ export interface RunHolderOptions {
     follow?(run?: ServedRun): Promise<void>;
     checkNewRun?(): void;
   };
+  /** The run-defining flags a new run stores (run-settings.ts: the session checked a resumed run's against them). */
+  settings?: RunSettings;
   /** Starting balance of a new run; resuming a run that started with another is refused when `balanceGiven`. */
   balance: number;
   /** `--balance` was given (a config's balance is the default of new runs, not a request to change this one). */
@@ -435,6 +437,7 @@ export abstract class RunHolder<O extends RunHolderOptions> {
       initialBalance: this.o.balance,
       account: kind.account,
       portfolio: kind.portfolio,
+      settings: this.o.settings,
       now,
     });
     this.createdHere = run.id;

@@ -10,6 +10,7 @@ import type {
   PendingOrder,
   PortfolioRunState,
   RunKey,
+  RunSettings,
   RunState,
   TradingMode,
   VersionRefusalRecord,
@@ -38,6 +39,7 @@ interface RunRow {
   portfolio: string | null;
   ended_at: number | null;
   order_nonce: string | null;
+  settings: string | null;
 }
 
 function fromRow(r: RunRow): RunState {
@@ -64,6 +66,7 @@ function fromRow(r: RunRow): RunState {
     endedAt: r.ended_at ?? undefined,
     orderNonce: r.order_nonce ?? undefined,
     portfolio: r.portfolio ? (JSON.parse(r.portfolio) as PortfolioRunState) : undefined,
+    settings: r.settings ? (JSON.parse(r.settings) as RunSettings) : undefined,
   };
 }
 
@@ -128,11 +131,49 @@ interface OrderRow {
   missingSince: number | null;
 }
 
-/** The stored row of the run under `key` in `db`, if any. */
+/** A run's markets as a set: a portfolio's `A,B` and `B,A` are one run (one market: itself). */
+const marketSet = (symbol: string): string => symbol.split(',').sort().join(',');
+
+/**
+ * The stored row of the run under `key` in `db`, if any. A portfolio's markets are compared as a set: the same
+ * markets named in another order (--symbols B,A beside a run over A,B) started a second run of that name on them.
+ */
 function findRow(db: Database.Database, key: RunKey): RunRow | undefined {
-  return db
-    .prepare('SELECT * FROM trading_runs WHERE mode = ? AND name = ? AND exchange = ? AND symbol = ? AND timeframe = ?')
-    .get(key.mode, key.name, key.exchange, key.symbol, key.timeframe) as RunRow | undefined;
+  const rows = db
+    .prepare('SELECT * FROM trading_runs WHERE mode = ? AND name = ? AND exchange = ? AND timeframe = ? ORDER BY id')
+    .all(key.mode, key.name, key.exchange, key.timeframe) as RunRow[];
+  const want = marketSet(key.symbol);
+  return rows.find((r) => r.symbol === key.symbol) ?? rows.find((r) => marketSet(r.symbol) === want);
+}
+
+/** `read` on the database `file` opened read-only (no file made, no schema written); undefined when it cannot be. */
+function readStored<T>(file: string, read: (db: Database.Database) => T): T | undefined {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    return read(db);
+  } catch {
+    return undefined;
+  } finally {
+    db?.close();
+  }
+}
+
+const hasRuns = (db: Database.Database): boolean =>
+  db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'trading_runs'").get() !== undefined;
+
+/**
+ * The run stored under `key` in the database `file` (its markets as a set, findRow), read without writing: a
+ * portfolio start takes its market order and started settings before the policy loads. Undefined: none, or the file
+ * cannot be read so (the session's own checks find the run once the file is opened).
+ */
+export function storedRun(file: string, key: RunKey): RunState | undefined {
+  if (!existsSync(file)) return undefined;
+  return readStored(file, (db) => {
+    const row = hasRuns(db) ? findRow(db, key) : undefined;
+    return row && fromRow(row);
+  });
 }
 
 /**
@@ -142,17 +183,7 @@ function findRow(db: Database.Database, key: RunKey): RunRow | undefined {
  */
 export function runStored(file: string, key: RunKey): boolean | undefined {
   if (!existsSync(file)) return false;
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
-    db.pragma('busy_timeout = 5000');
-    const runs = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'trading_runs'").get();
-    return runs !== undefined && findRow(db, key) !== undefined;
-  } catch {
-    return undefined;
-  } finally {
-    db?.close();
-  }
+  return readStored(file, (db) => hasRuns(db) && findRow(db, key) !== undefined);
 }
 
 /** Reads and writes trading state. Every method is synchronous, so a tick can run them inside one transaction. */
@@ -225,13 +256,15 @@ export class RunRepository {
       now: number;
       /** A portfolio run's N-market account (issue 14). */
       portfolio?: PortfolioRunState;
+      /** The run-defining flags it starts with (run-settings.ts). */
+      settings?: RunSettings;
     },
   ): RunState {
     const info = this.db
       .prepare(
         `INSERT INTO trading_runs (mode, name, exchange, symbol, timeframe, policy, created_at, history_from, start_ts,
-           initial_balance, account, portfolio, account_key, order_nonce)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           initial_balance, account, portfolio, account_key, order_nonce, settings)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         key.mode,
@@ -249,6 +282,7 @@ export class RunRepository {
         key.mode === 'live' ? (this.accountKey ?? null) : null,
         // 40 random bits: two runs' client order ids differ whatever their ids, databases and clocks (orderIdPrefix)
         randomBytes(5).toString('hex'),
+        init.settings ? JSON.stringify(init.settings) : null,
       );
     return this.get(Number(info.lastInsertRowid));
   }

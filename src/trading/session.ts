@@ -18,12 +18,13 @@ import { savedModelCosts } from '../agents/model-costs.ts';
 import { checkBalance, runCosts, type CostsFrom } from '../market/costs.ts';
 import { PaperMarket } from './paper-market.ts';
 import { rulePolicySource, type PolicyChoiceResult } from './rule-policy-source.ts';
-import { RunRepository, runStored } from './run-repository.ts';
+import { RunRepository, runStored, storedRun } from './run-repository.ts';
+import { runSettings } from './run-settings.ts';
 import { endedRunError } from './end-run.ts';
 import { Trader, type RunTrader } from './trader.ts';
 import { LiveTrader } from './live.ts';
 import { checkExchangeClock, checkOrderCap } from './live-start.ts';
-import type { CandleFeed, RunKey, TradingMode } from './types.ts';
+import type { CandleFeed, RunKey, RunState, TradingMode } from './types.ts';
 import { runKey } from './run-key.ts';
 import { checkStoredSeries, runExchange, storedFeed } from './run-exchange.ts';
 import { eitherNotBoth } from '../core/flag-conflicts.ts';
@@ -348,17 +349,24 @@ export function configFeed(
 export async function openTradingSession(o: TradingSessionOptions): Promise<TradingSession> {
   const { config } = o;
   const key = runKey(config, o.mode, o.name);
+  // a rule's --seed is the run's (run-settings.ts): checked against the stored run before the policy loads
+  const settingsOf = (stored: RunState | undefined) =>
+    runSettings(key, { seed: o.policy.seed }, o.policy.model ? {} : { seed: config.backtest.seed }, stored);
+  const settings = settingsOf(o.reset ? undefined : storedRun(path.resolve(config.data.database), key));
   // the run's own inputs first (a live order cap, a new run's balance): the exchange client loads ccxt, hundreds of
   // modules; an unknown exchange.id is still one line before the database is opened (made) and the policy loaded
   startInputChecks(o, runCosts(choiceCostsName(o.policy), config.account));
   const exchange = runExchange(config, o.mode);
-  const { source, sizing, costs, minimumFrom, defaults } = await resolvePolicy(config, o.policy, o.clock);
+  const policy = { ...o.policy, seed: settings.seed };
+  const { source, sizing, costs, minimumFrom, defaults } = await resolvePolicy(config, policy, o.clock);
   checkNewRunPolicy(o, key, source);
   o.inputChecked?.();
   await liveStartChecks(o, exchange, source);
   const replays = exchange || o.feed ? undefined : [key.symbol];
   const newRunCosts = { costs, minimumFrom, defaults };
   return openSession({ ...o, key, newRunCosts, replays }, source, (store, repo) => {
+    // the same check on the opened file (the read before could not read it: a run stored since is refused here)
+    settingsOf(repo.find(key));
     const traderOptions = {
       repo,
       store,
@@ -366,6 +374,7 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
       market: new PaperMarket(costs, sizing),
       policies: source,
       key,
+      settings,
       ...traderSettings(o, exchange),
     };
     return o.mode === 'live' && exchange

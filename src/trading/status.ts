@@ -211,7 +211,8 @@ function portfolioLines(s: RunStatus): string[] {
   const w = Math.max(...positions.map((p) => p.market.length), 4);
   const waiting = s.waitingTargets;
   return [
-    `value        ${num(s.equity)}   P&L ${pct(s.pnl)} vs equal weights held ${
+    // no fee, minimum order or whole shares: not the backtest's "equal weights bought and held", which pays them
+    `value        ${num(s.equity)}   P&L ${pct(s.pnl)} vs equal weights held before costs ${
       s.buyHoldPnl !== null ? pct(s.buyHoldPnl) : '—'
     }   (${s.trades} trades)`,
     ...withdrawnLine(s),

@@ -158,6 +158,18 @@ export interface RunState extends RunKey {
   orderNonce?: string | undefined;
   /** A portfolio run's account and waiting targets (issue 14); undefined for a single-market run. */
   portfolio?: PortfolioRunState | undefined;
+  /** The run-defining flags it started with (trading schema 15, run-settings.ts); absent for older runs. */
+  settings?: RunSettings | undefined;
+}
+
+/**
+ * The flags a run starts with that its resumes must not change (src/trading/run-settings.ts): a portfolio's --band
+ * and --market-costs (a preset name per market), a rule policy's --seed. An absent field was not stored.
+ */
+export interface RunSettings {
+  band?: number;
+  marketCosts?: Record<string, string>;
+  seed?: number;
 }
 
 /** Target weights decided at a close, waiting for each market's next candle. */

@@ -148,3 +148,87 @@ test('a resumed run trades its stored account: a balance below the minimum order
     store.close();
   }
 });
+
+/** The runs stored in `db`: name, markets and the settings they started with. */
+function storedRuns(db: string) {
+  const store = CandleStore.open(db);
+  try {
+    const repo = new RunRepository(store.db);
+    return repo.list().map((r) => ({ run: r, fees: repo.trades(r.id).map((t) => t.fee) }));
+  } finally {
+    store.close();
+  }
+}
+
+test(`a portfolio's --band and --market-costs, and a rule's --seed, are the run's: another value on a resume is \
+refused in one line, an omitted flag keeps the stored one`, async () => {
+  const db = path.join(tmp.dir, 'settings.db');
+  const at = (i: number) => isoTime(candles.ts[i] + HOUR + 10_000);
+  const run = (args: string[], i: number) =>
+    runBot(['paper', ...args, '--now', at(i), '--once', '--db', db, '--config', cfg, '--log-level', 'error']);
+  const pf = ['--symbols', 'BTC/KRW,ETH/KRW', '--rebalance-every', '1'];
+  const zero = ['--market-costs', 'ETH/KRW=zero,BTC/KRW=zero'];
+  const first = await run([...pf, ...zero, '--band', '0', '--start', isoTime(candles.ts[140])], 145);
+  assert.equal(first.code, 0, first.stderr);
+  const filled = storedRuns(db)[0].fees.length;
+  const said = 'error: the paper run "default" for BTC/KRW,ETH/KRW 1h started with ';
+  const new_ = 'is for a new run (use --name for a new run, or --reset)\n';
+  const cases: [string[], string][] = [
+    [['--band', '0.5'], `${said}--band 0; --band 0.5 ${new_}`],
+    [
+      ['--market-costs', 'BTC/KRW=zero'],
+      `${said}--market-costs BTC/KRW=zero,ETH/KRW=zero; --market-costs BTC/KRW=zero ${new_}`,
+    ],
+  ];
+  for (const [extra, want] of cases) {
+    const r = await run([...pf, ...extra], 147);
+    assert.deepEqual([r.code, r.stderr], [1, want], extra.join(' '));
+  }
+  // the same values (in another order), or none: the stored ones, every drift rebalanced (no band) without a fee
+  const same = await run([...pf, '--band', '0', '--market-costs', 'BTC/KRW=zero,ETH/KRW=zero'], 147);
+  assert.equal(same.code, 0, same.stderr);
+  const omitted = await run(pf, 150);
+  assert.equal(omitted.code, 0, omitted.stderr);
+  const [portfolio] = storedRuns(db);
+  assert.deepEqual(portfolio.run.settings, {
+    band: 0,
+    marketCosts: { 'ETH/KRW': 'zero', 'BTC/KRW': 'zero' },
+    seed: 1, // config/default.json's backtest.seed
+  });
+  assert.ok(portfolio.fees.length >= filled + 6, `the resumed run rebalanced at every candle: ${portfolio.fees}`);
+  assert.deepEqual(new Set(portfolio.fees), new Set([0]), 'no fee: the stored --market-costs, not the config');
+  // one market: a random rule's --seed
+  const random = (extra: string[], i: number) => run(['--strategy', 'random', '--name', 'r', ...extra], i);
+  assert.equal((await random(['--seed', '3', '--start', isoTime(candles.ts[140])], 145)).code, 0);
+  const other = await random(['--seed', '2'], 147);
+  assert.deepEqual(
+    [other.code, other.stderr],
+    [1, `error: the paper run "r" for BTC/KRW 1h started with --seed 3; --seed 2 ${new_}`],
+  );
+  assert.equal((await random([], 147)).code, 0);
+  assert.deepEqual(storedRuns(db)[1].run.settings, { seed: 3 });
+});
+
+test(`bot paper --symbols naming a stored run's markets in another order resumes that run, in its order; \
+bot status lists one run`, async () => {
+  const db = path.join(tmp.dir, 'order.db');
+  const at = (i: number) => isoTime(candles.ts[i] + HOUR + 10_000);
+  const run = (symbols: string, i: number, extra: string[] = []) =>
+    runBot([
+      ...['paper', '--symbols', symbols, '--rebalance-every', '1', '--now', at(i), '--once'],
+      ...['--db', db, '--config', cfg, '--log-level', 'error', ...extra],
+    ]);
+  const first = await run('BTC/KRW,ETH/KRW', 145, ['--start', isoTime(candles.ts[140])]);
+  assert.equal(first.code, 0, first.stderr);
+  const swapped = await run('ETH/KRW,BTC/KRW', 150);
+  assert.equal(swapped.code, 0, swapped.stderr);
+  assert.match(swapped.stdout, /^acted on 5 candle time\(s\).*BTC\/KRW [\d.]+%, ETH\/KRW [\d.]+%$/m);
+  const runs = storedRuns(db);
+  assert.deepEqual(
+    runs.map((r) => [r.run.name, r.run.symbol, r.run.portfolio?.symbols, isoTime(r.run.lastTs ?? 0)]),
+    [['default', 'BTC/KRW,ETH/KRW', ['BTC/KRW', 'ETH/KRW'], isoTime(candles.ts[150])]],
+  );
+  const status = await runBot(['status', '--db', db, '--config', cfg]);
+  assert.equal(status.code, 0, status.stderr);
+  assert.equal(status.stdout.match(/paper run "default"/g)?.length, 1, status.stdout);
+});

@@ -30,7 +30,6 @@ test('an unknown exchange.id is one line and leaves no database behind (one mark
         symbols: ['A/KRW', 'B/KRW'],
         every: 20,
         band: 0.01,
-        marketCosts: new Map(),
         strategy: 'equal-weight',
       }),
       unknown,
