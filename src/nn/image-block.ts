@@ -275,9 +275,10 @@ export class ImageBlock {
         }
       }
     }
+    // passes' f32 scratch is not zeroed: without batch norm kb and kc must be set here, or they hold an earlier step's
     const ka = passes.f32(f).fill(1),
-      kb = passes.f32(f),
-      kc = passes.f32(f);
+      kb = passes.f32(f).fill(0),
+      kc = passes.f32(f).fill(0);
     if (this.bnConfig) {
       for (let c = 0; c < f; c++) {
         sumGx[c] *= rstd[c];

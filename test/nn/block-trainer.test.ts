@@ -90,6 +90,25 @@ const CASES: { title: string; spec: NetworkSpec }[] = [
       seed: 5,
     },
   },
+  {
+    // without batch norm the image block's backward pass must not read its scale buffers from an earlier step
+    title: 'cnnrnn without batch norm (conv2d, relu, two frames; one value head)',
+    spec: {
+      kind: 'cnnrnn',
+      window: 0,
+      features: 0,
+      image: { frames: 2, height: 9, width: 17, channels: 2 },
+      hidden: [4, 3],
+      activation: 'relu',
+      batchNorm: false,
+      dropout: 0,
+      rnnUnits: 3,
+      embedding: 4,
+      stateSize: 1,
+      heads: { value: 3 },
+      seed: 5,
+    },
+  },
 ];
 
 for (const [backend, passes] of [
