@@ -1,6 +1,6 @@
 /** The Account: cash, units, average prices, fills and rejections, as plain arithmetic. */
 import { UserError } from '../core/errors.ts';
-import { checkCosts, largestBuyValue, type Costs } from './costs.ts';
+import { buyValue, checkCosts, largestBuyValue, type Costs } from './costs.ts';
 
 export type { Costs } from './costs.ts';
 
@@ -209,7 +209,7 @@ export class Account {
     if (!(budget > 0) || this.cash < this.costs.minOrderValue || this.cash <= CASH_EPSILON)
       return this.refuse('no_cash');
     const price = refPrice * (1 + this.slip);
-    const units = this.roundUnits(largestBuyValue(budget, this.costs.feeRate) / price);
+    const units = this.roundUnits(buyValue(spend, this.cash, this.costs.feeRate) / price);
     if (units <= 0) return this.refuse(this.allIn(price) ? 'no_cash' : 'below_precision');
     const gross = units * price;
     if (gross < this.costs.minOrderValue) return this.refuse('below_min_order');

@@ -109,6 +109,15 @@ export function largestBuyValue(cash: number, feeRate: number): number {
 }
 
 /**
+ * The value (before its fee) a buy of `spend`, cash to commit fee included (Order.spend), buys from `cash`, the fee
+ * paid on top: the paper account's buy (src/market/account.ts) and the cost a single-market live buy sends the
+ * exchange (Upbit charges its fee on top of it; src/trading/live.ts), so both spend the same for the same order.
+ */
+export function buyValue(spend: number, cash: number, feeRate: number): number {
+  return largestBuyValue(Math.min(spend, cash), feeRate);
+}
+
+/**
  * A starting balance whose largest buy (the balance less the fee, largestBuyValue) is below the minimum order value
  * could place no order: a run would report 0 trades and only rejections, so it is one line before any work instead,
  * naming where the minimum came from. A portfolio's markets each have theirs (the largest that refuses counts: below

@@ -44,7 +44,9 @@ function rounded(round: (x: number) => number, x: number): number {
 }
 
 /**
- * Market-order amount after the caps: spend (buys, quote) or units (sells), rounded to the exchange's precision.
+ * Market-order amount after the caps: the value bought (buys, quote: the exchange's cost, its fee charged on top, so
+ * `order.spend` is the value, not fee included; live.ts turns a paper order's by buyValue) or units (sells), rounded
+ * to the exchange's precision.
  * Nothing to sell, no cash, or an amount that rounds to zero is a hold with a reason (issue 18: ccxt throws on
  * rounding 0, which killed the tick before its decision was saved). A sell's units are capped at `sellBound`, the
  * price it is expected to fill at most (sellPriceBound; default the close): a sell sized at the close went over

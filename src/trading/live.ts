@@ -6,7 +6,8 @@ import type { Exchange, Order as CcxtOrder } from 'ccxt';
 import type { Decision } from '../core/policy.ts';
 import type { RetryOptions } from '../data/exchange.ts';
 import { isoTime } from '../data/timeframe.ts';
-import { SELL, type Order } from '../market/execution.ts';
+import { BUY, SELL, type Order } from '../market/execution.ts';
+import { buyValue } from '../market/costs.ts';
 import {
   applyFill,
   cappedOrder,
@@ -406,17 +407,12 @@ export class LiveTrader extends Trader {
     const last = planned && orderSide(planned) === 'sell' ? await this.desk.lastPrice(key.symbol) : undefined;
     const bound = sellPriceBound(close, last, market.costs.slippageBps);
     const minValue = this.minOrderValue(close);
-    const capped = planned
-      ? cappedOrder(
-          planned,
-          this.run.account,
-          close,
-          this.live.caps,
-          minValue,
-          market.costs.feeRate,
-          this.rounding,
-          bound,
-        )
+    const { feeRate } = market.costs;
+    // a buy sends the value it buys (Upbit's cost), the exchange's fee charged on top, so it spends what paper's would
+    const sent =
+      planned?.side === BUY ? { ...planned, spend: buyValue(planned.spend, this.run.account.cash, feeRate) } : planned;
+    const capped = sent
+      ? cappedOrder(sent, this.run.account, close, this.live.caps, minValue, feeRate, this.rounding, bound)
       : undefined;
     // the exit's sell takes all the run holds (no cap bound it): a refusal of it as below the minimum leaves dust
     const wholeSell = exiting && this.run.account.units <= this.live.caps.maxOrderValue / bound;

@@ -24,6 +24,7 @@ import type { CandleFeed, PolicySource } from '../../src/trading/types.ts';
 import type { Logger } from '../../src/core/log.ts';
 import type { Policy } from '../../src/core/policy.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
+import type { SizingOptions } from '../../src/market/execution.ts';
 import { addOrderEndpoints, type FakeOrderBook } from '../fake-exchange/orders.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { startBot, type BotResult } from './cli.ts';
@@ -41,6 +42,8 @@ export interface LiveSetupOptions {
   timeoutMs?: number;
   /** Where the traders log (default: nowhere). */
   logger?: Logger;
+  /** How the live and paper traders size their orders (default: all in, all out). */
+  sizing?: SizingOptions;
 }
 
 /** The options every live trader of these tests takes alike: the test's clock, a quiet log, no waits between polls. */
@@ -178,6 +181,7 @@ export async function liveSetup(caps: LiveCaps, opts: LiveSetupOptions = {}) {
   const repo = new RunRepository(store.db);
   const exchange = createExchange(config);
   const retry = { retries: 3, backoffMs: 1, maxBackoffMs: 5 };
+  const sizing: SizingOptions = opts.sizing ?? { kind: 'all' };
   const key = { mode: 'live' as const, name: 'default', exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1h' };
   /**
    * A live trader on the run (`policies`: another policy than the setup's, e.g. for a run created after --reset;
@@ -189,7 +193,7 @@ export async function liveSetup(caps: LiveCaps, opts: LiveSetupOptions = {}) {
       repo,
       store,
       feed: exchangeFeed(through, 'BTC/KRW', '1h', retry, () => clock.now),
-      market: new PaperMarket(COSTS, { kind: 'all' }),
+      market: new PaperMarket(COSTS, sizing),
       policies: policies ?? opts.policies ?? momentumSource(),
       key,
       balance: 10_000_000,
@@ -198,14 +202,14 @@ export async function liveSetup(caps: LiveCaps, opts: LiveSetupOptions = {}) {
       ...liveTraderBasics(clock, through, caps, retry),
       ...(opts.logger ? { logger: opts.logger } : {}),
     });
-  /** A paper trader of the market on the same store and exchange, as `bot paper` makes one. */
-  const makePaper = () =>
+  /** A paper trader of the market on the same store and exchange, as `bot paper` makes one (`policies`: its policy). */
+  const makePaper = (policies: PolicySource = momentumSource()) =>
     new Trader({
       repo,
       store,
       feed: exchangeFeed(exchange, 'BTC/KRW', '1h', { retries: 1, backoffMs: 1, maxBackoffMs: 1 }, () => clock.now),
-      market: new PaperMarket(COSTS, { kind: 'all' }),
-      policies: momentumSource(),
+      market: new PaperMarket(COSTS, sizing),
+      policies,
       key: { ...key, mode: 'paper' },
       balance: 10_000_000,
       historyCandles: 20,
