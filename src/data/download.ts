@@ -24,6 +24,7 @@ export interface DownloadResult {
   added: number;
   /** Stored candles the exchange's replaced with other values (the note `bot data` prints: replacedNote). */
   replaced: number;
+  /** Requests made (more than the pages when the exchange answered less than asked). */
   pages: number;
   /** The ranges asked from the exchange, [from, to); `to` undefined: up to the last closed candle. */
   ranges: { from: number; to: number | undefined }[];
@@ -84,7 +85,7 @@ export async function downloadToStore(
       ...opts,
       onPage: async (rows, progress) => {
         refuseOffGrid(store, req, rows, 'this page not stored (use another --db, or re-import correctly there)');
-        result.pages++;
+        result.pages += progress.requests;
         result.fetched += rows.length;
         const { added, replaced } = store.storeDownload(exchange, symbol, timeframe, rows, {
           from: progress.windowTs,

@@ -268,6 +268,8 @@ export async function withMarkets<T>(ex: Exchange, fn: () => Promise<T>): Promis
 
 export interface PageProgress {
   pages: number;
+  /** Requests this page took: more than one when the exchange answered less than asked. */
+  requests: number;
   /** Start of the whole download. */
   startTs: number;
   /** This page's window [windowTs, reachedTs). */
@@ -281,7 +283,7 @@ export interface FetchCandlesOptions {
   retry: RetryOptions;
   /** Clock deciding which candle is still open (default Date.now). */
   now?: () => number;
-  /** Candles per request (Upbit: 200). */
+  /** Candles per request (default: ccxt's figure for the exchange, else 200; see ohlcvPageLimit). */
   pageLimit?: number;
   /** Requests in flight at once (default 2); ccxt's rate limiter still spaces them. */
   inFlight?: number;
@@ -337,13 +339,55 @@ function withoutOpenCandle(rows: CandleRow[], step: number, at: number | undefin
 }
 
 /**
+ * Candles per request: `pageLimit`, else the most ccxt says the exchange answers for this market
+ * (`features.<type>.fetchOHLCV.limit`: Upbit and Bithumb 200, Binance 1000, …), else 200.
+ */
+export function ohlcvPageLimit(ex: Exchange, symbol: string, pageLimit?: number): number {
+  if (pageLimit !== undefined) return pageLimit;
+  let limit: unknown;
+  try {
+    limit = ex.featureValue(symbol, 'fetchOHLCV', 'limit');
+  } catch {
+    // an exchange without features, or a market ccxt cannot type: the default
+  }
+  return typeof limit === 'number' && Number.isInteger(limit) && limit > 0 ? limit : 200;
+}
+
+/** A window's candles, where a candle still open cut it (`openTs`), and the requests it took. */
+interface WindowReply {
+  rows: CandleRow[];
+  openTs?: number;
+  requests: number;
+}
+
+/**
+ * The most candles each exchange client has answered in one reply. A reply with fewer, short of what it was asked, is
+ * not the exchange's cap (a cap holds as many as the cap, each time): its empty edges are the market's own (no trades,
+ * closed hours), and asking there again would cost each tick of such a market one or two more requests.
+ */
+const mostAnswered = new WeakMap<Exchange, number>();
+
+/** Part of a window to ask for: candles with open time in [from, to), at most `count` of them. */
+interface Ask {
+  from: number;
+  to: number;
+  count: number;
+}
+
+/**
  * Closed candles with open time in [since, until) — never the still-open one — in windows of `pageLimit` candle
- * intervals: each fetchOHLCV(since = window start, limit) covers [start, start + limit·timeframe), which holds at
- * most `limit` candles whether the exchange pages backwards from an end (Upbit: ccxt sends `to` = since +
- * limit·timeframe) or forwards from a start (most others). Windows are fixed in advance, so two requests can be
- * in flight while ccxt's rate limiter spaces them: a sequential loop would lose each reply's latency from the
- * exchange's allowance. Pages are yielded in time order. A candle still open by the exchange's own clock (its reply's
- * Date header) is never yielded, however far this machine's clock runs ahead; the download stops before it.
+ * intervals (ohlcvPageLimit): each fetchOHLCV(since = window start, limit) covers [start, start + limit·timeframe),
+ * which holds at most `limit` candles whether the exchange pages backwards from an end (Upbit: ccxt sends `to` =
+ * since + limit·timeframe) or forwards from a start (most others). An exchange may answer fewer than asked (a cap
+ * below ccxt's figure, or one ccxt does not know): a reply short of what it was asked, with as many candles as any
+ * reply of that exchange held before (mostAnswered), that leaves the start or end of its span without candles is
+ * followed by a request for that part, and so on until each part was answered in full, with fewer candles than a cap,
+ * or with nothing (no trades there: Upbit skips such intervals) — so a window is reported as covered only when every
+ * part of it was answered. Windows are fixed in
+ * advance, so two requests can be in flight while ccxt's rate limiter spaces them: a sequential loop would lose each
+ * reply's latency from the exchange's allowance. Pages are yielded in time order. A candle still open by the
+ * exchange's own clock (its reply's Date header) is never yielded, however far this machine's clock runs ahead; the
+ * download stops before it.
  */
 export async function* pageClosedCandles(
   ex: Exchange,
@@ -354,7 +398,6 @@ export async function* pageClosedCandles(
   opts: FetchCandlesOptions,
 ): AsyncGenerator<CandleRow[]> {
   const step = timeframeMs(timeframe);
-  const limit = opts.pageLimit ?? 200;
   const now = opts.now ?? Date.now;
   const depth = Math.max(1, opts.inFlight ?? 2);
   if (!ex.has.fetchOHLCV) throw new ExchangeRefusedError(`${ex.id} does not offer candles (fetchOHLCV) through ccxt`);
@@ -369,33 +412,60 @@ export async function* pageClosedCandles(
       `--timeframe: ${ex.id} has no ${timeframe} candles (it has ${Object.keys(ex.timeframes).join(', ')})`,
     );
   }
+  const limit = ohlcvPageLimit(ex, symbol, opts.pageLimit);
   // a candle that opened after now - step is still open; decided once so every window agrees
   const end = Math.min(until ?? Infinity, now() - step + 1);
   const span = limit * step;
   const stop = { stopped: false };
-  const fetchWindow = async (from: number): Promise<Cut> => {
+  /** The part's closed candles, and how many candles the exchange sent (`answered`: in the part or not). */
+  const fetchPart = async ({ from, to, count }: Ask): Promise<{ rows: Cut; answered: number }> => {
     const what = `${ex.id}: ${symbol} ${timeframe} candles from ${isoTime(from)}`;
     const reply = await withRetry(
       what,
-      async () => ({ raw: await ex.fetchOHLCV(symbol, timeframe, from, limit), at: replyTime(ex) }),
+      async () => ({ raw: await ex.fetchOHLCV(symbol, timeframe, from, count), at: replyTime(ex) }),
       { ...opts.retry, stop },
     );
-    const rows = toRows(reply.raw, what)
-      .filter((r) => r.ts >= from && r.ts < from + span && r.ts < end)
-      .sort((a, b) => a.ts - b.ts);
+    const all = toRows(reply.raw, what);
+    const rows = all.filter((r) => r.ts >= from && r.ts < to && r.ts < end).sort((a, b) => a.ts - b.ts);
     const cut = withoutOpenCandle(rows, step, reply.at, now(), `${ex.id} ${symbol} ${timeframe}`);
     if (cut.openTs !== undefined && reply.at !== undefined)
       opts.onStillOpen?.(cut.openTs, cut.openTs + step - reply.at);
-    return cut;
+    return { rows: cut, answered: all.length };
   };
-  const pending: { from: number; rows: Promise<Cut> }[] = [];
+  const askFor = (from: number, to: number): Ask => ({ from, to, count: Math.ceil((to - from) / step) });
+  /** The window's candles, asking again for any head or tail a short reply left out; `requests`: how many it took. */
+  const fetchWindow = async (from: number): Promise<WindowReply> => {
+    const asks: Ask[] = [{ from, to: from + span, count: limit }];
+    const got: CandleRow[] = [];
+    let openTs: number | undefined;
+    let requests = 0;
+    for (let ask = asks.shift(); ask; ask = asks.shift()) {
+      if (ask.from >= Math.min(end, openTs ?? Infinity)) continue;
+      const { rows, answered } = await fetchPart(ask);
+      requests++;
+      got.push(...rows);
+      if (rows.openTs !== undefined) openTs = Math.min(openTs ?? Infinity, rows.openTs);
+      const most = mostAnswered.get(ex) ?? 0;
+      mostAnswered.set(ex, Math.max(most, answered));
+      // none here: nothing traded there (or nothing listed yet); as many as asked: the exchange did not cut it short;
+      // fewer than it answered before: not its cap either
+      if (rows.length === 0 || answered >= ask.count || answered < most) continue;
+      const first = rows[0].ts;
+      const next = rows[rows.length - 1].ts + step;
+      if (first > ask.from) asks.push(askFor(ask.from, first));
+      if (rows.openTs === undefined && next < Math.min(ask.to, end)) asks.push(askFor(next, ask.to));
+    }
+    const rows = got.filter((r) => r.ts < (openTs ?? Infinity)).sort((a, b) => a.ts - b.ts);
+    return { rows, openTs, requests };
+  };
+  const pending: { from: number; reply: Promise<WindowReply> }[] = [];
   let next = since;
   const fill = () => {
     while (pending.length < depth && next < end) {
-      const rows = fetchWindow(next);
+      const reply = fetchWindow(next);
       // awaited in order below; this only keeps a later window's failure from going unhandled
-      rows.catch(() => undefined);
-      pending.push({ from: next, rows });
+      reply.catch(() => undefined);
+      pending.push({ from: next, reply });
       next += span;
     }
   };
@@ -403,14 +473,14 @@ export async function* pageClosedCandles(
   try {
     fill();
     while (pending.length > 0) {
-      const { from, rows: promise } = pending.shift()!;
-      const rows = await promise;
+      const { from, reply } = pending.shift()!;
+      const { rows, openTs, requests } = await reply;
       pages++;
       // a candle still open by the exchange's clock ends the download before it: the next one starts there
-      const openTs = rows.openTs;
       if (openTs === undefined) fill();
       await opts.onPage?.(rows, {
         pages,
+        requests,
         startTs: since,
         windowTs: from,
         reachedTs: Math.min(from + span, end, openTs ?? Infinity),

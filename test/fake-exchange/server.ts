@@ -2,7 +2,9 @@
  * A fake Upbit REST server on 127.0.0.1 for tests, demos and benchmarks. It answers the endpoints ccxt's `upbit`
  * class calls for markets, candles (minutes/N, days, weeks) and tickers, from seeded synthetic series, with Upbit's
  * paging (newest first, `to` exclusive, count ≤ 200, the still-open candle included, empty intervals skipped),
- * switchable faults and optional enforcement of the 10 requests/second limit.
+ * switchable faults and optional enforcement of the 10 requests/second limit. `maxCandlesPerReply` makes it answer
+ * fewer candles than asked, as exchanges that cap replies below ccxt's figure do: the newest ones (paging backwards,
+ * as Upbit would) or, with `cappedReplyKeeps: 'oldest'`, the oldest (as exchanges paging forwards from a start do).
  *
  * Extend it with `fake.route(method, pattern, handler)` (e.g. orders and accounts for paper/live trading);
  * per-test data goes in `fake.state` or the handler's closure.
@@ -54,6 +56,10 @@ export interface FakeUpbitState {
   requests: RequestRecord[];
   /** Requests per second per group (candles, market, ticker) before 429; 0 = no limit. */
   rateLimitPerSecond: number;
+  /** Most candles one reply holds, whatever `count` asked (default: as many as asked). */
+  maxCandlesPerReply?: number;
+  /** Which end of the asked range a capped reply keeps (default newest). */
+  cappedReplyKeeps: 'newest' | 'oldest';
 }
 
 export interface ReplyContext {
@@ -83,6 +89,8 @@ export interface FakeUpbitOptions {
   /** Initial series; their `symbol` (BTC/KRW) or `exchange`-independent market is given by `market`. */
   series?: { market: string; candles: Candles }[];
   rateLimitPerSecond?: number;
+  maxCandlesPerReply?: number;
+  cappedReplyKeeps?: 'newest' | 'oldest';
   /** Seed of generated series. */
   seed?: number;
 }
@@ -157,6 +165,8 @@ export async function startFakeUpbit(options: FakeUpbitOptions = {}): Promise<Fa
     faults: [],
     requests: [],
     rateLimitPerSecond: options.rateLimitPerSecond ?? 0,
+    maxCandlesPerReply: options.maxCandlesPerReply,
+    cappedReplyKeeps: options.cappedReplyKeeps ?? 'newest',
   };
   const seed = options.seed ?? 7;
   const routes: CompiledRoute[] = [];
@@ -256,6 +266,8 @@ export async function startFakeUpbit(options: FakeUpbitOptions = {}): Promise<Fa
       }
       out.push(row);
     }
+    const cap = state.maxCandlesPerReply ?? Infinity;
+    if (out.length > cap) return { json: state.cappedReplyKeeps === 'newest' ? out.slice(0, cap) : out.slice(-cap) };
     return { json: out };
   }
 
