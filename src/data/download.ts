@@ -53,8 +53,8 @@ export function refuseOffGrid(
     );
   throw new OffGridError(
     `the exchange's ${exchange} ${symbol} ${timeframe} candle ${isoTime(misfit.ts)} is off the grid of the ` +
-      `stored series (${misfit.why}): the stored candles were likely imported from a file read in another ` +
-      `time zone (--tz); ${then}`,
+      `stored series (${misfit.why}): the stored candles were likely imported from a file ` +
+      `${misfit.days ? 'that stamps its candles on another weekday' : 'read in another time zone (--tz)'}; ${then}`,
   );
 }
 

@@ -17,7 +17,7 @@ interface PriceJump {
 }
 
 /** What does not fit: the first candle off the grid (with why), or a jump in price against a stored neighbour. */
-type Misfit = { kind: 'grid'; ts: number; why: string } | { kind: 'price'; jump: PriceJump };
+type Misfit = { kind: 'grid'; ts: number; why: string; days: boolean } | { kind: 'price'; jump: PriceJump };
 
 /**
  * The first and last of `rows` (ascending) against the nearest stored candles before and after them: a close more

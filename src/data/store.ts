@@ -222,14 +222,15 @@ export class CandleStore {
    * The first of `times` that does not fit the stored series' time grid (see grid.ts): off the phases its candles sit
    * on, or inside a stored candle without being on its open time (daily candles an hour before stored ones pass the
    * phase test, which allows an hour for daylight saving time). `why` says which, for people ("stored 1d candles open
-   * at 09:00 UTC", "it overlaps the stored 1d candle …"); undefined when all fit or nothing is stored.
+   * at 09:00 UTC", "it overlaps the stored 1d candle …"); `days`: it overlaps a stored candle whole days away (weekly
+   * candles stamped on another weekday, not read in another zone); undefined when all fit or nothing is stored.
    */
   offGrid(
     exchange: string,
     symbol: string,
     timeframe: string,
     times: readonly number[],
-  ): { ts: number; why: string } | undefined {
+  ): { ts: number; why: string; days: boolean } | undefined {
     if (times.length === 0) return undefined;
     const { period } = gridOf(timeframe);
     const phases = (
@@ -248,8 +249,12 @@ export class CandleStore {
     const near = this.load(exchange, symbol, timeframe, lo - span, hi + span + 1).ts;
     const overlap = firstOverlap(times, near, timeframe);
     if (overlap !== undefined && (off === undefined || overlap.ts < off))
-      return { ts: overlap.ts, why: describeOverlap(overlap.ts, overlap.stored, timeframe) };
-    return off === undefined ? undefined : { ts: off, why: describeGrid(phases, timeframe) };
+      return {
+        ts: overlap.ts,
+        why: describeOverlap(overlap.ts, overlap.stored, timeframe),
+        days: (overlap.ts - overlap.stored) % 86_400_000 === 0,
+      };
+    return off === undefined ? undefined : { ts: off, why: describeGrid(phases, timeframe), days: false };
   }
 
   /** The stored candles nearest before `from` and after `to` (open times, both exclusive), where there are any. */

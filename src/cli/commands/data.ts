@@ -406,7 +406,10 @@ async function importFile(file: string, flags: ImportFlags): Promise<void> {
     if (misfit?.kind === 'grid')
       throw new UserError(
         `${name}: candle ${isoTime(misfit.ts)} is off the grid of the stored ${seriesName} series (${misfit.why}): ` +
-          "the file's times were likely read in another time zone (check --tz); nothing stored",
+          (misfit.days
+            ? 'the file likely stamps its candles on another weekday than the stored ones'
+            : "the file's times were likely read in another time zone (check --tz)") +
+          '; nothing stored',
       );
     if (misfit?.kind === 'price')
       throw new UserError(
