@@ -42,15 +42,20 @@ export function checkPrices(row: CandleRow, where: string): void {
   }
 }
 
-function sameValues(a: CandleRow, b: CandleRow): boolean {
+export function sameValues(a: CandleRow, b: CandleRow): boolean {
   return a.open === b.open && a.high === b.high && a.low === b.low && a.close === b.close && a.volume === b.volume;
 }
 
 /**
  * Rows sorted by time: a row repeating the one before it exactly (time and values; exports that overlap) is taken out
- * and counted; a row at the same time with other values is refused with both lines.
+ * and counted; a row at the same time with other values is refused with both lines, and `why` it has that time when
+ * the caller knows (a wall-clock time a daylight saving fall-back repeats).
  */
-export function dropExactDuplicates(rows: LinedRow[], file: string): number {
+export function dropExactDuplicates(
+  rows: LinedRow[],
+  file: string,
+  why: (ts: number) => string | undefined = () => undefined,
+): number {
   // compacted in place: spreading the kept rows into splice() overflows the stack past ~120k rows
   let kept = 0;
   for (const r of rows) {
@@ -58,6 +63,8 @@ export function dropExactDuplicates(rows: LinedRow[], file: string): number {
     if (prev === undefined || prev.ts !== r.ts) rows[kept++] = r;
     else if (!sameValues(prev, r)) {
       const [first, second] = [prev.line, r.line].sort((a, b) => a - b);
+      const reason = why(r.ts);
+      if (reason !== undefined) throw new UserError(`${file}:${second}: ${reason} (line ${first} has it too)`);
       throw new UserError(`${file}:${second}: duplicate time ${isoTime(r.ts)} with other values than line ${first}`);
     }
   }

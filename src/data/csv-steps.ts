@@ -40,7 +40,7 @@ function timeframeOfMs(ms: number): string | undefined {
 }
 
 /** A step for people: `15m`, `1h`, `2h30m`, `19h30m`, `3d`; seconds when it is not whole minutes. */
-function stepText(ms: number): string {
+export function stepText(ms: number): string {
   if (ms % 60_000 !== 0) return `${ms / 1000} s`;
   const parts: string[] = [];
   let rest = ms;

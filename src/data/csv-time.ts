@@ -1,5 +1,6 @@
 /** Times in candle CSVs: ISO instants, dates and wall-clock times in a named time zone (Intl), epoch ms or µs. */
 import { UserError } from '../core/errors.ts';
+import { sameValues, type LinedRow } from './csv-checks.ts';
 
 /** Offset (ms) of a time zone from UTC at an instant. */
 function zoneOffsetMs(instant: number, tz: string, fmt: Intl.DateTimeFormat): number {
@@ -143,4 +144,47 @@ function wallToUtc(
   let guess = wall - zoneOffsetMs(wall, tz, fmt);
   guess = wall - zoneOffsetMs(guess, tz, fmt);
   return guess;
+}
+
+/**
+ * For an instant read from a wall-clock time in `tz` (wallToUtc takes the later of two readings), the earlier reading
+ * when that wall time occurs twice, as the hour after a daylight saving fall-back does (02:00 on 2024-10-27 in
+ * Europe/Berlin is 00:00Z and 01:00Z); undefined when it occurs once.
+ */
+export function earlierReading(ts: number, tz: string, fmt: Intl.DateTimeFormat): number | undefined {
+  if (tz === 'UTC') return undefined;
+  const now = zoneOffsetMs(ts, tz, fmt);
+  // the offset before a change within the last 3 hours (fall-backs move clocks back by at most 2)
+  const before = zoneOffsetMs(ts - 3 * 3_600_000, tz, fmt);
+  if (before <= now) return undefined;
+  const earlier = ts - (before - now);
+  return zoneOffsetMs(earlier, tz, fmt) === before ? earlier : undefined;
+}
+
+/** "02:00 occurs twice on 2024-10-27 in Europe/Berlin (daylight saving ends)" for an instant earlierReading has. */
+export function describeFold(ts: number, tz: string, fmt: Intl.DateTimeFormat): string {
+  const wall = new Date(ts + zoneOffsetMs(ts, tz, fmt)).toISOString();
+  return `${wall.slice(11, 16)} occurs twice on ${wall.slice(0, 10)} in ${tz} (daylight saving ends)`;
+}
+
+/**
+ * Rows (in file order) at a wall-clock time that occurs twice, with their earlier readings (`folds`): where exactly
+ * two rows with different values share one such time, the one first in time order of the file (the first line of an
+ * ascending file, the last of a descending one) takes the earlier reading. Returns the times left ambiguous (more or
+ * fewer rows, or the same values), for the duplicate-time error to explain.
+ */
+export function readFoldsInOrder(rows: LinedRow[], folds: ReadonlyMap<LinedRow, number>): Set<number> {
+  const byTime = new Map<number, LinedRow[]>();
+  for (const r of rows) if (folds.has(r)) byTime.set(r.ts, [...(byTime.get(r.ts) ?? []), r]);
+  const ascending = rows.length < 2 || rows[0].ts <= rows[rows.length - 1].ts;
+  const left = new Set<number>();
+  for (const [ts, group] of byTime) {
+    if (group.length !== 2 || sameValues(group[0], group[1])) {
+      left.add(ts);
+      continue;
+    }
+    const first = ascending ? group[0] : group[1];
+    first.ts = folds.get(first)!;
+  }
+  return left;
 }

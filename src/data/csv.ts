@@ -1,7 +1,8 @@
 /** Reading candle CSVs (headered flavours, headerless Binance/RLTrader layouts, `--columns`) and writing them back. */
 import { UserError } from '../core/errors.ts';
 import type { CandleRow, Candles } from '../core/candles.ts';
-import { parseCsvTime, readClock, readCsvTime, timeZoneOfCell, zoneFormatter } from './csv-time.ts';
+import { describeFold, earlierReading, parseCsvTime, readClock, readCsvTime, readFoldsInOrder } from './csv-time.ts';
+import { timeZoneOfCell, zoneFormatter } from './csv-time.ts';
 import { timeframeOfRows } from './csv-steps.ts';
 import { checkPrices, dropExactDuplicates, wildMoves, WILD_MOVE, type LinedRow } from './csv-checks.ts';
 import { isoTime, timeframeMs } from './timeframe.ts';
@@ -376,6 +377,8 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
   const fmt = zoneFormatter(tz);
 
   const rows: LinedRow[] = [];
+  // rows at a wall-clock time a daylight saving fall-back repeats, with their earlier reading
+  const folds = new Map<LinedRow, number>();
   const zones = { utc: 0, offset: 0, wall: 0 };
   let rltrader = true;
   let dashVolumes = 0;
@@ -395,8 +398,11 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
     const ts = readCsvTime(timeCell, tz, fmt);
     if (typeof ts === 'string') throw new UserError(`${where}: cannot read "${timeCell}" as a time: ${ts}`);
     if (!Number.isFinite(ts)) throw new UserError(`${where}: cannot read "${timeCell}" as a time`);
-    zones[timeZoneOfCell(timeCell) ?? 'wall']++;
+    const zone = timeZoneOfCell(timeCell);
+    zones[zone ?? 'wall']++;
     const row = { ts, open: 0, high: 0, low: 0, close: 0, volume: 0, line: i + 1 };
+    const earlier = zone === undefined ? earlierReading(ts, tz, fmt) : undefined;
+    if (earlier !== undefined) folds.set(row, earlier);
     for (const f of FIELDS) {
       const at = layout.cols[f];
       if (at === undefined) continue;
@@ -430,8 +436,11 @@ export function parseCandlesCsvDetailed(text: string, opts: CsvParseOptions = {}
   const flavour: CsvFlavour = layout.flavour === 'generic' && rltrader ? 'rltrader' : layout.flavour;
   const described = flavour === layout.flavour ? layout.layout : `${flavour} CSV`;
 
+  const ambiguous = readFoldsInOrder(rows, folds);
   rows.sort((a, b) => a.ts - b.ts || a.line - b.line);
-  const duplicates = dropExactDuplicates(rows, file);
+  const duplicates = dropExactDuplicates(rows, file, (ts) =>
+    ambiguous.has(ts) ? `${describeFold(ts, tz, fmt)}: give times with an offset or in UTC` : undefined,
+  );
 
   if (opts.now !== undefined) refuseFuture(rows, opts.now, file);
   const timeframe = timeframeOfRows(rows, file, opts.timeframe);

@@ -8,6 +8,7 @@ import { subtractRanges, type CandleStore, type TimeRange } from './store.ts';
 import { isoTime } from './timeframe.ts';
 import { OffGridError } from './grid.ts';
 import { refuseDerivedTarget } from './derived-target.ts';
+import { describeJump, misfitOf } from './fit.ts';
 
 export interface DownloadRequest {
   /** Name the series is stored under (config exchange.id). */
@@ -31,9 +32,11 @@ export interface DownloadResult {
 }
 
 /**
- * Refuses candles fetched from the exchange when one falls off the grid of the stored series (`series`): the exchange's
- * grid is its own, and a series imported with the wrong --tz sits on another one. OffGridError names the first such
- * candle and the grid; `then` says what the caller does instead of storing them.
+ * Refuses candles fetched from the exchange when they do not fit the stored series (`series`, fit.ts): one falls off
+ * its grid or inside a stored candle (the exchange's grid is its own, and a series imported with the wrong --tz sits
+ * on another one), or the first or last is more than 100× from the stored candle next to it (a file of another
+ * market or currency imported under this symbol). OffGridError names the first such candle and why; `then` says what
+ * the caller does instead of storing them.
  */
 export function refuseOffGrid(
   store: CandleStore,
@@ -42,17 +45,17 @@ export function refuseOffGrid(
   then: string,
 ): void {
   const { exchange, symbol, timeframe } = series;
-  const off = store.offGrid(
-    exchange,
-    symbol,
-    timeframe,
-    rows.map((r) => r.ts),
-  );
-  if (off === undefined) return;
+  const misfit = misfitOf(store, series, rows);
+  if (misfit === undefined) return;
+  if (misfit.kind === 'price')
+    throw new OffGridError(
+      `the exchange's ${describeJump(misfit.jump, `${exchange} ${symbol} ${timeframe}`)}: the stored candles were ` +
+        `likely imported from a file of another market or currency; ${then}`,
+    );
   throw new OffGridError(
-    `the exchange's ${exchange} ${symbol} ${timeframe} candle ${isoTime(off.ts)} is off the grid of the ` +
-      `stored series (${off.grid}): the stored candles were likely imported from a file read in another ` +
-      `time zone (--tz); ${then}`,
+    `the exchange's ${exchange} ${symbol} ${timeframe} candle ${isoTime(misfit.ts)} is off the grid of the ` +
+      `stored series (${misfit.why}): the stored candles were likely imported from a file ` +
+      `${misfit.days ? 'that stamps its candles on another weekday' : 'read in another time zone (--tz)'}; ${then}`,
   );
 }
 

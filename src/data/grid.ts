@@ -1,12 +1,16 @@
 /**
  * A stored series' time grid: the phases (open time modulo the candle length) its candles sit on, and whether new
- * candles fall on them. A file read in the wrong time zone lands its daily candles at 00:00 next to stored 09:00 ones;
- * the store's key (open time) takes both, and the series silently holds two candles a day.
+ * candles fall on them or inside a stored candle. A file read in the wrong time zone lands its daily candles at 00:00
+ * next to stored 09:00 ones; the store's key (open time) takes both, and the series silently holds two candles a day.
  */
 import { UserError } from '../core/errors.ts';
-import { timeframeMs } from './timeframe.ts';
+import { stepText } from './csv-steps.ts';
+import { isoTime, stepSlack, timeframeMs } from './timeframe.ts';
 
-/** Candles refused for falling off the stored series' grid: bad data no retry changes (nothing was stored). */
+/**
+ * Candles refused for not fitting the stored series (off its grid, inside a stored candle, or at another price level):
+ * bad data no retry changes (nothing was stored).
+ */
 export class OffGridError extends UserError {
   override name = 'OffGridError';
 }
@@ -47,6 +51,44 @@ export function firstOffGrid(
   if (phases.length === 0) return undefined;
   const { period, slack } = gridOf(timeframe);
   return times.find((ts) => !onGrid(ts, phases, period, slack));
+}
+
+/**
+ * The shortest span a candle of `timeframe` covers from its open: the timeframe less the slack the importer allows
+ * between candles (stepSlack: 23 hours for a day across a daylight saving change, 4 days for a week after a holiday).
+ */
+export function shortestSpan(timeframe: string): number {
+  const step = timeframeMs(timeframe);
+  return step - stepSlack(step);
+}
+
+/**
+ * The first of `times` that lies inside a stored candle without being its open time, with that candle: two candles
+ * whose open times are less than the shortest span apart ([t, t + span) and [s, s + span) overlap) cover the same
+ * time. Daily candles at 23:00 beside stored ones at 00:00 are 1 hour apart and overlap; US session candles at 13:30
+ * after stored ones at 14:30 the day before are 23 hours apart and do not. `stored` ascending.
+ */
+export function firstOverlap(
+  times: readonly number[],
+  stored: ArrayLike<number>,
+  timeframe: string,
+): { ts: number; stored: number } | undefined {
+  const span = shortestSpan(timeframe);
+  let at = 0;
+  for (const ts of [...times].sort((a, b) => a - b)) {
+    while (at < stored.length && stored[at] <= ts - span) at++;
+    // stored[at] is the first stored open time after ts − span; the next may be ts itself
+    for (let i = at; i < stored.length && stored[i] < ts + span; i++) {
+      if (stored[i] !== ts) return { ts, stored: stored[i] };
+    }
+  }
+  return undefined;
+}
+
+/** Why `ts` overlaps the stored candle `stored`, for the error line. */
+export function describeOverlap(ts: number, stored: number, timeframe: string): string {
+  const side = stored > ts ? 'later' : 'earlier';
+  return `it overlaps the stored ${timeframe} candle ${isoTime(stored)}, ${stepText(Math.abs(stored - ts))} ${side}`;
 }
 
 function clock(ms: number): string {

@@ -6,7 +6,8 @@ import { noteDatabaseFile } from '../core/sqlite-busy.ts';
 import { migrate, type Schema } from './migrations.ts';
 import { candleRows, candlesFromRows, type CandleRow, type Candles } from '../core/candles.ts';
 import { stepSlack, timeframeMs } from './timeframe.ts';
-import { describeGrid, firstOffGrid, gridOf } from './grid.ts';
+import { sameValues } from './csv-checks.ts';
+import { describeGrid, describeOverlap, firstOffGrid, firstOverlap, gridOf, shortestSpan } from './grid.ts';
 
 /** One stored series as `bot data list` shows it. `gaps` counts missing ranges, `missing` the candles in them. */
 export interface SeriesInfo {
@@ -203,15 +204,6 @@ export class CandleStore {
     return run.immediate(rows);
   }
 
-  /**
-   * `upsert` that tells new candles from stored ones replaced by different values, in one transaction: an import over
-   * downloaded candles (a file in another time zone, another exchange's prices) replaced them without a word, and the
-   * download record kept a later download from fetching them again.
-   */
-  upsertCounted(exchange: string, symbol: string, timeframe: string, rows: readonly CandleRow[]): UpsertCounts {
-    return this.db.transaction(() => this.countedIn(exchange, symbol, timeframe, rows)).immediate();
-  }
-
   /** `upsert`, counting new candles apart from stored ones replaced, inside the caller's transaction. */
   private countedIn(exchange: string, symbol: string, timeframe: string, rows: readonly CandleRow[]): UpsertCounts {
     const size = () =>
@@ -227,15 +219,19 @@ export class CandleStore {
   }
 
   /**
-   * The first of `times` off the grid the stored series sits on (see grid.ts), with that grid for people
-   * ("stored 1d candles open at 09:00 UTC"); undefined when all are on it or nothing is stored.
+   * The first of `times` that does not fit the stored series' time grid (see grid.ts): off the phases its candles sit
+   * on, or inside a stored candle without being on its open time (daily candles an hour before stored ones pass the
+   * phase test, which allows an hour for daylight saving time). `why` says which, for people ("stored 1d candles open
+   * at 09:00 UTC", "it overlaps the stored 1d candle …"); `days`: it overlaps a stored candle whole days away (weekly
+   * candles stamped on another weekday, not read in another zone); undefined when all fit or nothing is stored.
    */
   offGrid(
     exchange: string,
     symbol: string,
     timeframe: string,
     times: readonly number[],
-  ): { ts: number; grid: string } | undefined {
+  ): { ts: number; why: string; days: boolean } | undefined {
+    if (times.length === 0) return undefined;
     const { period } = gridOf(timeframe);
     const phases = (
       this.db
@@ -245,8 +241,40 @@ export class CandleStore {
         )
         .all({ period, exchange, symbol, timeframe }) as { phase: number }[]
     ).map((r) => r.phase);
-    const ts = firstOffGrid(times, phases, timeframe);
-    return ts === undefined ? undefined : { ts, grid: describeGrid(phases, timeframe) };
+    const off = firstOffGrid(times, phases, timeframe);
+    const span = shortestSpan(timeframe);
+    // reduce, not Math.min(...times): spreading ~120k arguments overflows the stack
+    const lo = times.reduce((a, b) => Math.min(a, b), Infinity);
+    const hi = times.reduce((a, b) => Math.max(a, b), -Infinity);
+    const near = this.load(exchange, symbol, timeframe, lo - span, hi + span + 1).ts;
+    const overlap = firstOverlap(times, near, timeframe);
+    if (overlap !== undefined && (off === undefined || overlap.ts < off))
+      return {
+        ts: overlap.ts,
+        why: describeOverlap(overlap.ts, overlap.stored, timeframe),
+        days: (overlap.ts - overlap.stored) % 86_400_000 === 0,
+      };
+    return off === undefined ? undefined : { ts: off, why: describeGrid(phases, timeframe), days: false };
+  }
+
+  /** The stored candles nearest before `from` and after `to` (open times, both exclusive), where there are any. */
+  neighbours(
+    exchange: string,
+    symbol: string,
+    timeframe: string,
+    from: number,
+    to: number,
+  ): { before?: CandleRow; after?: CandleRow } {
+    const one = (where: string, order: string) =>
+      this.db
+        .prepare(
+          `SELECT ts, open, high, low, close, volume FROM candles
+           WHERE exchange = ? AND symbol = ? AND timeframe = ? AND ${where} ORDER BY ts ${order} LIMIT 1`,
+        )
+        .get(exchange, symbol, timeframe, where.includes('<') ? from : to) as CandleRow | undefined;
+    const before = one('ts < ?', 'DESC');
+    const after = one('ts > ?', 'ASC');
+    return { ...(before ? { before } : {}), ...(after ? { after } : {}) };
   }
 
   /** Candles of one series in ascending time, open time in [from, to). */
@@ -400,15 +428,60 @@ export class CandleStore {
   ): UpsertCounts {
     const run = this.db.transaction(() => {
       const counts = this.countedIn(exchange, symbol, timeframe, rows);
-      const merged = mergeRanges([...this.coverage(exchange, symbol, timeframe), range]);
-      this.db
-        .prepare('DELETE FROM candle_coverage WHERE exchange = ? AND symbol = ? AND timeframe = ?')
-        .run(exchange, symbol, timeframe);
-      const insert = this.db.prepare(
-        'INSERT INTO candle_coverage (exchange, symbol, timeframe, from_ts, to_ts) VALUES (?, ?, ?, ?, ?)',
+      this.setCoverage(
+        exchange,
+        symbol,
+        timeframe,
+        mergeRanges([...this.coverage(exchange, symbol, timeframe), range]),
       );
-      for (const r of merged) insert.run(exchange, symbol, timeframe, r.from, r.to);
       return counts;
+    });
+    return run.immediate();
+  }
+
+  /** Replaces a series' download record with `ranges` (merged), inside the caller's transaction. */
+  private setCoverage(exchange: string, symbol: string, timeframe: string, ranges: readonly TimeRange[]): void {
+    this.db
+      .prepare('DELETE FROM candle_coverage WHERE exchange = ? AND symbol = ? AND timeframe = ?')
+      .run(exchange, symbol, timeframe);
+    const insert = this.db.prepare(
+      'INSERT INTO candle_coverage (exchange, symbol, timeframe, from_ts, to_ts) VALUES (?, ?, ?, ?, ?)',
+    );
+    for (const r of ranges) insert.run(exchange, symbol, timeframe, r.from, r.to);
+  }
+
+  /**
+   * An import's write, in one transaction: `upsert`, telling new candles from stored ones replaced by other values (an
+   * import over downloaded candles, a file in another time zone or another exchange's prices, replaced them without a
+   * word), and clearing the download record over the downloaded candles it replaced: the record kept the next
+   * `bot data download` from fetching them again, so no command could restore the exchange's. `restorable` is the
+   * span cleared, [first such candle, last such candle + one timeframe), absent when it replaced no downloaded one.
+   */
+  storeImport(
+    exchange: string,
+    symbol: string,
+    timeframe: string,
+    rows: readonly CandleRow[],
+  ): UpsertCounts & { restorable?: TimeRange } {
+    const run = this.db.transaction(() => {
+      const covered = this.coverage(exchange, symbol, timeframe);
+      const old =
+        rows.length > 0 ? this.load(exchange, symbol, timeframe, rows[0].ts, rows[rows.length - 1].ts + 1) : undefined;
+      const stored = new Map(old ? candleRows(old).map((r) => [r.ts, r]) : []);
+      const downloaded = rows.filter((r) => {
+        const was = stored.get(r.ts);
+        return was !== undefined && !sameValues(was, r) && covered.some((c) => c.from <= r.ts && r.ts < c.to);
+      });
+      const counts = this.countedIn(exchange, symbol, timeframe, rows);
+      if (downloaded.length === 0) return counts;
+      const cut = { from: downloaded[0].ts, to: downloaded[downloaded.length - 1].ts + timeframeMs(timeframe) };
+      this.setCoverage(
+        exchange,
+        symbol,
+        timeframe,
+        covered.flatMap((c) => subtractRanges(c, [cut])),
+      );
+      return { ...counts, restorable: cut };
     });
     return run.immediate();
   }

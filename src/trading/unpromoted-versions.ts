@@ -48,7 +48,7 @@ export function everServed(db: Db, home: string, version: string): boolean {
 }
 
 /** A path as one shell word. */
-const shellWord = (p: string) => `'${p.replace(/'/g, `'\\''`)}'`;
+export const shellWord = (p: string) => `'${p.replace(/'/g, `'\\''`)}'`;
 
 /**
  * Looks at every `versions/<version>` of `home` that carries a promotion mark. CURRENT names it, or `db` records it

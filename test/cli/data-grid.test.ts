@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { CandleStore } from '../../src/data/store.ts';
 import { tempDir, withHourlyFake } from '../data/helpers.ts';
 import { runBot } from './run.ts';
 
@@ -17,6 +18,19 @@ function pyupbitDaily(count: number, clock: string): string {
     return `${day} ${clock},10,12,9,11,1,11`;
   });
   return ',open,high,low,close,volume,value\n' + rows.join('\n') + '\n';
+}
+
+/** The store's series hold these many candles each (nothing was stored by a refused command). */
+async function assertStoredCounts(db: string, counts: number[]): Promise<void> {
+  assert.deepEqual(
+    (await stored(db)).map((s) => s.count),
+    counts,
+  );
+}
+
+/** A generic CSV row at time `t`. */
+function row(t: string): string {
+  return `${t},10,12,9,11,1\n`;
 }
 
 async function stored(db: string): Promise<{ symbol: string; count: number }[]> {
@@ -43,10 +57,7 @@ test('bot data import of a series again in another --tz is refused in one line; 
       "'s times were likely read in another time zone (check --tz); nothing stored\n",
   );
   assert.equal(again.stdout, '');
-  assert.deepEqual(
-    (await stored(db)).map((s) => s.count),
-    [20],
-  );
+  await assertStoredCounts(db, [20]);
   // the same file read as before is still welcome: 0 new
   const same = await imp();
   assert.equal(same.code, 0, same.stderr);
@@ -70,14 +81,7 @@ test('bot data import: a file with +09:00 offsets after one in UTC is refused, n
     /^error: kst\.csv: candle 2024-01-03T15:00:00Z is off the grid .*\(stored 1d candles open at 00:00 UTC\).*--tz/,
   );
   assert.equal(off.stderr.split('\n').length, 2, 'one line');
-  assert.deepEqual(
-    (await stored(db)).map((s) => s.count),
-    [3],
-  );
-
-  function row(t: string): string {
-    return `${t},10,12,9,11,1\n`;
-  }
+  await assertStoredCounts(db, [3]);
 });
 
 test('import: daily candles an hour off (DST), session hours on two phases: welcome', async () => {
@@ -132,9 +136,141 @@ test('bot data download onto a series imported on another grid is refused in one
       ),
     );
     assert.equal(down.stderr.split('\n').length, 2, 'one line');
-    assert.deepEqual(
-      (await stored(db)).map((s) => s.count),
-      [5],
+    await assertStoredCounts(db, [5]);
+  });
+});
+
+/**
+ * Imports `first` as BTC/KRW into a new store (it must succeed), then `second` (name and CSV text each) with flags
+ * `extra`, which must be refused with `error` (the whole output, or a pattern) and leave the store as `first` did.
+ */
+async function refusedAfter(
+  prefix: string,
+  first: [string, string],
+  second: [string, string],
+  error: string | RegExp,
+  extra: string[] = [],
+): Promise<void> {
+  const dir = tempDir(prefix);
+  const db = path.join(dir, 'bot.db');
+  const imp = ([name, text]: [string, string], ...flags: string[]) => {
+    writeFileSync(path.join(dir, name), text);
+    const to = ['--symbol', 'BTC/KRW', '--db', db, '--log-level', 'error'];
+    return runBot(['data', 'import', path.join(dir, name), ...to, ...flags]);
+  };
+  const ok = await imp(first);
+  assert.equal(ok.code, 0, ok.stderr);
+  const before = await stored(db);
+  const refused = await imp(second, ...extra);
+  assert.equal(refused.code, 1, refused.stdout);
+  if (typeof error === 'string') assert.equal(refused.stderr, error);
+  else assert.match(refused.stderr, error);
+  assert.deepEqual(await stored(db), before, 'nothing stored');
+}
+
+/** A generic CSV of `count` candles `step` apart from `first`, all at `price`. */
+function evenCsv(first: number, step: number, count: number, price: number): string {
+  const p = `${price},${price},${price},${price}`;
+  const rows = Array.from({ length: count }, (_, i) => `${new Date(first + i * step).toISOString()},${p},1\n`);
+  return 'timestamp,open,high,low,close,volume\n' + rows.join('');
+}
+
+test('bot data import: daily candles an hour before stored ones (another --tz) are refused, naming both', async () => {
+  const days = 'timestamp,open,high,low,close,volume\n' + ['2024-01-01', '2024-01-02', '2024-01-03'].map(row).join('');
+  await refusedAfter(
+    'bot-cli-grid-overlap-',
+    ['good.csv', days],
+    ['good.csv', days],
+    'error: good.csv: candle 2023-12-31T23:00:00Z is off the grid of the stored upbit BTC/KRW 1d series ' +
+      '(it overlaps the stored 1d candle 2024-01-01T00:00:00Z, 1h later): the file' +
+      "'s times were likely read in another time zone (check --tz); nothing stored\n",
+    ['--tz', 'Europe/Berlin'],
+  );
+});
+
+test('bot data import: weekly candles stamped on Sundays beside stored Monday ones are refused', async () => {
+  await refusedAfter(
+    'bot-cli-grid-weekly-',
+    ['mon.csv', evenCsv(Date.UTC(2024, 0, 1), 7 * DAY, 8, 10)],
+    ['sun.csv', evenCsv(Date.UTC(2024, 0, 7), 7 * DAY, 8, 10)],
+    'error: sun.csv: candle 2024-01-07T00:00:00Z is off the grid of the stored upbit BTC/KRW 1w series (it overlaps ' +
+      'the stored 1w candle 2024-01-08T00:00:00Z, 1d later): the file likely stamps its candles on another weekday ' +
+      'than the stored ones; nothing stored\n',
+  );
+});
+
+test('bot data import: a file 500× from the stored prices beside it (USDT as KRW) is refused in one line', async () => {
+  const t0 = Date.UTC(2024, 10, 1);
+  await refusedAfter(
+    'bot-cli-grid-price-',
+    ['krw.csv', evenCsv(t0, H, 5, 50_000_000)],
+    ['usdt.csv', evenCsv(t0 + 5 * H, H, 5, 93_000)],
+    'error: usdt.csv: candle 2024-11-01T05:00:00Z closes at 93000 and the stored upbit BTC/KRW 1h candle ' +
+      '2024-11-01T04:00:00Z before it at 50000000: 538× apart, more than the 100× no market moves between two ' +
+      "candles: the file is likely another market's or currency's (check --symbol and --exchange); nothing stored\n",
+  );
+});
+
+test('an import over downloaded candles forgets them as downloaded: the next download restores them', async () => {
+  const o = { seed: 9, count: 60, hoursBack: 100, prefix: 'bot-cli-grid-restore-' };
+  await withHourlyFake(o, async ({ dir, config, truth }) => {
+    const db = path.join(dir, 'bot.db');
+    const base = ['--config', config, '--db', db, '--log-level', 'error'];
+    const since = new Date(truth.ts[0]).toISOString();
+    const first = await runBot(['data', 'download', '--since', since, ...base]);
+    assert.equal(first.code, 0, first.stderr);
+    // the same hours with prices 1% off: another source's candles on the exchange's grid
+    const rows = [10, 11, 12].map((i) => {
+      const p = truth.close[i] * 1.01;
+      return `${new Date(truth.ts[i]).toISOString()},${p},${p},${p},${p},1\n`;
+    });
+    writeFileSync(path.join(dir, 'other.csv'), 'timestamp,open,high,low,close,volume\n' + rows.join(''));
+    const imported = await runBot(['data', 'import', path.join(dir, 'other.csv'), '--symbol', 'BTC/KRW', ...base]);
+    assert.equal(imported.code, 0, imported.stderr);
+    const from = new Date(truth.ts[10]).toISOString().replace('.000Z', 'Z');
+    assert.match(
+      imported.stdout,
+      new RegExp(
+        "note: 3 stored candles had other values and now hold the file's \\(check --tz and --exchange if the file " +
+          'should have matched them; run `bot data download --config \\S+ --db \\S+ --exchange upbit --symbol ' +
+          `BTC/KRW --timeframe 1h --since ${from}\` to restore the exchange's\\)`,
+      ),
     );
+    const again = await runBot(['data', 'download', '--since', since, ...base]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /: 3 closed candles fetched in \d+ requests, 0 new, 3 replaced/);
+    const store = CandleStore.open(db);
+    try {
+      assert.deepEqual([...store.load('upbit', 'BTC/KRW', '1h').close], [...truth.close]);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+test('bot data download beside imported candles 500× from its prices is refused, storing nothing', async () => {
+  const o = { seed: 6, count: 50, hoursBack: 100, prefix: 'bot-cli-grid-price-download-' };
+  await withHourlyFake(o, async ({ dir, config, truth }) => {
+    const db = path.join(dir, 'bot.db');
+    const base = ['--config', config, '--db', db, '--log-level', 'error'];
+    // the hours just before the exchange's first, at a price far below its (USDT-like beside KRW)
+    const price = truth.close[0] / 500;
+    const rows = [3, 2, 1].map(
+      (k) => `${new Date(truth.ts[0] - k * H).toISOString()},${price},${price},${price},${price},1\n`,
+    );
+    writeFileSync(path.join(dir, 'usdt.csv'), 'timestamp,open,high,low,close,volume\n' + rows.join(''));
+    const imported = await runBot(['data', 'import', path.join(dir, 'usdt.csv'), '--symbol', 'BTC/KRW', ...base]);
+    assert.equal(imported.code, 0, imported.stderr);
+    const down = await runBot(['data', 'download', '--since', new Date(truth.ts[0]).toISOString(), ...base]);
+    assert.equal(down.code, 1, down.stdout);
+    assert.match(
+      down.stderr,
+      new RegExp(
+        `^error: the exchange's candle ${new Date(truth.ts[0]).toISOString().replace('.000Z', 'Z')} closes at ` +
+          '\\S+ and the stored upbit BTC/KRW 1h candle \\S+ before it at \\S+: 500× apart.*another market or currency',
+      ),
+    );
+    assert.equal(down.stderr.split('\n').length, 2, 'one line');
+    await assertStoredCounts(db, [3]);
   });
 });

@@ -452,3 +452,34 @@ range`, () => {
     /^bad\.csv:3: cannot read "20240102 2460" as a time: hour 24 is past 23$/,
   );
 });
+
+test('a local-time file across a daylight saving fall-back: the two 02:00 rows in order read as two hours', () => {
+  const hours = ['00:00', '01:00', '02:00', '02:00', '03:00'];
+  const rows = hours.map((h, i) => `2024-10-27 ${h},${100 + i},${101 + i},${99 + i},${100 + i},1`);
+  const head = 'timestamp,open,high,low,close,volume\n';
+  const up = parseCandlesCsvDetailed(head + rows.join('\n'), { file: 'fall.csv', tz: 'Europe/Berlin' });
+  const iso = (ts: number) => new Date(ts).toISOString().slice(11, 16);
+  assert.deepEqual(
+    up.rows.map((r) => `${iso(r.ts)} ${r.open}`),
+    ['22:00 100', '23:00 101', '00:00 102', '01:00 103', '02:00 104'],
+  );
+  assert.equal(up.timeframe, '1h');
+  // newest first: the first 02:00 line is the later hour
+  const down = parseCandlesCsvDetailed(head + [...rows].reverse().join('\n'), {
+    file: 'fall.csv',
+    tz: 'Europe/Berlin',
+  });
+  assert.deepEqual(
+    down.rows.map((r) => r.open),
+    [100, 101, 102, 103, 104],
+  );
+  // three rows at 02:00 cannot be read in order: the error says why the time repeats
+  const three = [...rows.slice(0, 4), '2024-10-27 02:00,200,201,199,200,1', rows[4]];
+  assert.throws(
+    () => parseCandlesCsvDetailed(head + three.join('\n'), { file: 'fall.csv', tz: 'Europe/Berlin' }),
+    (e: Error) =>
+      e.message ===
+      'fall.csv:5: 02:00 occurs twice on 2024-10-27 in Europe/Berlin (daylight saving ends): give times with an ' +
+        'offset or in UTC (line 4 has it too)',
+  );
+});

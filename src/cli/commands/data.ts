@@ -13,6 +13,7 @@ import type { SeriesRequest } from '../../data/source.ts';
 import { candleRows, emptyCandles } from '../../core/candles.ts';
 import { checkDeriveSpec, deriveLabel, deriveLeveraged } from '../../data/derive.ts';
 import { refuseDerivedTarget } from '../../data/derived-target.ts';
+import { describeJump, misfitOf } from '../../data/fit.ts';
 import { isSampleSeries, loadSample } from '../../data/sample.ts';
 import { existingBotDatabase } from '../../data/bot-file.ts';
 import { CandleStore, type GapRange, type SeriesInfo } from '../../data/store.ts';
@@ -21,6 +22,7 @@ import { parseSymbolsFlag } from '../../data/portfolio-source.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { checkOutFile } from '../out-paths.ts';
 import { openRunsUsing } from '../../trading/series-users.ts';
+import { shellWord } from '../../trading/unpromoted-versions.ts';
 import { eitherNotBoth } from '../../core/flag-conflicts.ts';
 import { printJson, printText } from '../../core/redact.ts';
 
@@ -394,36 +396,59 @@ async function importFile(file: string, flags: ImportFlags): Promise<void> {
   });
   const exchange = config.exchange.id;
   const rows = parsed.rows;
-  const { added, replaced } = withStore(config, (store) => {
-    refuseDerivedTarget(store, { exchange, symbol: config.symbol, timeframe: parsed.timeframe }, 'import');
-    // before writing: candles off the stored grid would sit beside the stored ones (two a day), not replace them
-    const off = store.offGrid(
-      exchange,
-      config.symbol,
-      parsed.timeframe,
-      rows.map((r) => r.ts),
-    );
-    if (off !== undefined)
+  const series = { exchange, symbol: config.symbol, timeframe: parsed.timeframe };
+  const seriesName = `${exchange} ${config.symbol} ${parsed.timeframe}`;
+  const { added, replaced, restorable } = withStore(config, (store) => {
+    refuseDerivedTarget(store, series, 'import');
+    // before writing: candles off the stored grid would sit beside the stored ones (two a day), not replace them,
+    // and candles of another market or currency would join its prices
+    const misfit = misfitOf(store, series, rows);
+    if (misfit?.kind === 'grid')
       throw new UserError(
-        `${name}: candle ${isoTime(off.ts)} is off the grid of the stored ${exchange} ${config.symbol} ` +
-          `${parsed.timeframe} series (${off.grid}): the file's times were likely read in another time zone ` +
-          '(check --tz); nothing stored',
+        `${name}: candle ${isoTime(misfit.ts)} is off the grid of the stored ${seriesName} series (${misfit.why}): ` +
+          (misfit.days
+            ? 'the file likely stamps its candles on another weekday than the stored ones'
+            : "the file's times were likely read in another time zone (check --tz)") +
+          '; nothing stored',
       );
-    return store.upsertCounted(exchange, config.symbol, parsed.timeframe, rows);
+    if (misfit?.kind === 'price')
+      throw new UserError(
+        `${name}: ${describeJump(misfit.jump, seriesName)}: the file is likely another market's or currency's ` +
+          '(check --symbol and --exchange); nothing stored',
+      );
+    return store.storeImport(exchange, config.symbol, parsed.timeframe, rows);
   });
   const dropped = parsed.duplicates > 0 ? `, ${plural(parsed.duplicates, 'exact duplicate row')} dropped` : '';
   console.log(
     `imported ${rows.length} ${parsed.timeframe} candles (${parsed.layout}, ${parsed.times}) ` +
-      `as ${exchange} ${config.symbol} ${parsed.timeframe}: ` +
+      `as ${seriesName}: ` +
       `${shortTime(rows[0].ts)} … ${shortTime(rows[rows.length - 1].ts)}, ${added} new, ${replaced} replaced${dropped}`,
   );
   printCsvWarnings(name, parsed.notes);
-  replacedNote(replaced, "file's", 'check --tz and --exchange if the file should have matched them');
+  const restore =
+    restorable === undefined
+      ? ''
+      : `; run \`bot data download ${downloadFlagsOf(flags, series)} --since ${isoTime(restorable.from)}\` ` +
+        "to restore the exchange's";
+  replacedNote(replaced, "file's", `check --tz and --exchange if the file should have matched them${restore}`);
   if (parsed.leftOpen !== undefined)
     console.log(
       `note: left out the last row, ${shortTime(parsed.leftOpen)}: its candle had not closed yet ` +
         '(only closed candles are stored; import the file again after it closes)',
     );
+}
+
+/** The flags that name `series` (and its database, its config) on `bot data download`, for a note to copy. */
+function downloadFlagsOf(flags: CommonFlags, series: { exchange: string; symbol: string; timeframe: string }): string {
+  const quote = (v: string) => (/^[\w./:@-]+$/.test(v) ? v : shellWord(v));
+  const named = [
+    ['--config', flags.config],
+    ['--db', flags.db],
+    ['--exchange', series.exchange],
+    ['--symbol', series.symbol],
+    ['--timeframe', series.timeframe],
+  ].filter((f): f is [string, string] => f[1] !== undefined);
+  return named.map(([k, v]) => `${k} ${quote(v)}`).join(' ');
 }
 
 async function exportCsv(flags: ExportFlags): Promise<void> {
