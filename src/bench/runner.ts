@@ -4,7 +4,7 @@
  */
 import type { BenchGroup, Figure } from './table.ts';
 
-export type BenchArgs = { kind: 'run'; selected: BenchGroup[] } | { kind: 'exit'; code: number; text: string };
+type BenchArgs = { kind: 'run'; selected: BenchGroup[] } | { kind: 'exit'; code: number; text: string };
 
 function usage(groups: readonly BenchGroup[]): string {
   return [
