@@ -52,14 +52,14 @@ function randomTensor(shape: number[], rng: Rng): tf.Tensor {
  * Mean milliseconds per call of `step`, after one warm-up call, within the time budget. When the warm-up alone took
  * longer than four budgets (cnnrnn training on cpu takes minutes) that one cold call is the figure, and `cold` says so.
  */
-function timeCalls(step: () => void, minCalls = 1): { ms: number; cold: boolean } {
+export function timeCalls(step: () => void, minCalls = 1, budgetMs = BUDGET_MS): { ms: number; cold: boolean } {
   const warm = performance.now();
   step();
   const warmMs = performance.now() - warm;
-  if (warmMs > BUDGET_MS * 4) return { ms: warmMs, cold: true };
+  if (warmMs > budgetMs * 4) return { ms: warmMs, cold: true };
   let calls = 0;
   const start = performance.now();
-  while (calls < minCalls || performance.now() - start < BUDGET_MS) {
+  while (calls < minCalls || performance.now() - start < budgetMs) {
     step();
     calls++;
   }
@@ -72,7 +72,7 @@ function timeIt(step: () => void, minCalls = 1): number {
 }
 
 /** The note's words for a figure that is one cold call. */
-function coldNote(cold: boolean): string {
+export function coldNote(cold: boolean): string {
   return cold ? `; one cold call (over ${(BUDGET_MS * 4) / 1000} s, so not repeated), not a warm mean` : '';
 }
 
