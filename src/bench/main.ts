@@ -1,6 +1,6 @@
 /**
  * `npm run bench` prints one table of figures; `npm run bench -- NAME [NAME…]` runs only those groups.
- * Each group lives in src/bench/groups/ and is listed below.
+ * Each group lives in src/bench/groups/ and is listed below; `--help` lists them, and a failed group exits 1.
  */
 import { machineGroup } from './groups/machine.ts';
 import { dataGroup } from './groups/data.ts';
@@ -14,7 +14,8 @@ import { learnersGroup } from './groups/learners.ts';
 import { dashboardGroup } from './groups/dashboard.ts';
 import { sweepGroup } from './groups/sweep.ts';
 import { portfolioGroup } from './groups/portfolio.ts';
-import { renderTable, type BenchGroup, type Figure } from './table.ts';
+import { renderTable, type BenchGroup } from './table.ts';
+import { parseBenchArgs, runGroups } from './runner.ts';
 
 const groups: BenchGroup[] = [
   machineGroup,
@@ -32,25 +33,15 @@ const groups: BenchGroup[] = [
 ];
 
 async function main(): Promise<void> {
-  const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  const unknown = wanted.filter((w) => !groups.some((g) => g.name === w));
-  if (unknown.length) {
-    console.error(`error: unknown bench group ${unknown.join(', ')} (groups: ${groups.map((g) => g.name).join(', ')})`);
-    process.exit(2);
+  const args = parseBenchArgs(process.argv.slice(2), groups);
+  if (args.kind === 'exit') {
+    (args.code === 0 ? console.log : console.error)(args.text);
+    process.exit(args.code);
   }
-  const selected = wanted.length ? groups.filter((g) => wanted.includes(g.name) || g.name === 'machine') : groups;
-  const rows: Figure[] = [];
-  for (const g of selected) {
-    process.stderr.write(`bench: ${g.name} — ${g.description}\n`);
-    const started = performance.now();
-    try {
-      await g.run((f) => rows.push({ group: g.name, ...f }));
-    } catch (e) {
-      rows.push({ group: g.name, figure: 'FAILED', value: (e as Error).message.slice(0, 80), unit: '' });
-    }
-    process.stderr.write(`bench: ${g.name} took ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-  }
+  const { rows, failed } = await runGroups(args.selected, (line) => process.stderr.write(`${line}\n`));
   console.log(renderTable(rows));
+  // a FAILED row alone is easy to miss in a long table; the exit status tells scripts
+  if (failed) process.exitCode = 1;
 }
 
 await main();

@@ -60,9 +60,12 @@ async function resolvePolicy(
   const name = choice.strategy ?? config.backtest.strategy;
   const strategy = await loadStrategy(name);
   if (strategy.kind !== 'rule') {
+    // bot backtest trains and saves the model (downloading candles when none are stored); bot retrain needs a stored
+    // history and a champion to beat, so it is not the first step
+    const home = path.join(config.agent.modelsDir, name);
     throw new UserError(
-      `strategy "${name}" is a learning agent: train it (bot retrain ` +
-        `--strategy ${name}) and trade the saved model with --model models/<name>`,
+      `strategy "${name}" is a learning agent: train and save a model of it first ` +
+        `(bot backtest --strategy ${name} writes ${home}), then trade it with --model ${home}`,
     );
   }
   return {

@@ -127,3 +127,22 @@ test('bot chart --data FILE --columns NAMES reads a headerless file in its order
   r.render(candles, candles.close.length - 1, px);
   assert.deepEqual((await readPng(out)).data, toBytes(px));
 });
+
+test('bot chart --every or a number for --columns without --sheet is refused in one line, not ignored', async () => {
+  const out = path.join(dir, 'moot.png');
+  const [every, columns] = await Promise.all([
+    bot(['chart', '--data', csv, '--every', '5', '--out', out]),
+    bot(['chart', '--data', csv, '--columns', '3', '--out', out]),
+  ]);
+  assert.equal(every.code, 1);
+  assert.equal(
+    every.stderr,
+    "error: --every does not apply without --sheet N (it spaces a contact sheet's windows): add --sheet or drop it\n",
+  );
+  assert.equal(columns.code, 1);
+  assert.equal(
+    columns.stderr,
+    "error: --columns does not apply without --sheet N (it is a contact sheet's width): add --sheet or drop it\n",
+  );
+  assert.equal(existsSync(out), false);
+});

@@ -1,6 +1,6 @@
 /** Bench group: candle download from the fake exchange, CSV import and store load speed. */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../config/load.ts';
@@ -11,6 +11,7 @@ import { createExchange, retryOptionsFrom } from '../../data/exchange.ts';
 import { CandleStore } from '../../data/store.ts';
 import type { BenchGroup } from '../table.ts';
 import { benchDataDir, benchDataFile } from '../data-dir.ts';
+import { guardChild, guardDir } from '../cleanup.ts';
 
 const H = 3_600_000;
 /** Upbit: 10 candle requests a second, 200 candles each. */
@@ -19,8 +20,9 @@ const BINANCE_1H = 'binance_btc_usdt_1h_2022-2025.csv';
 
 /**
  * Starts test/fake-exchange/serve.ts in its own process, so its arrival times are not held up by the downloader's work.
+ * `stop` kills it and waits for its exit; a SIGINT/SIGTERM to the bench does the same (src/bench/cleanup.ts).
  */
-async function startFakeProcess(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+export async function startFakeProcess(args: string[]): Promise<{ url: string; stop: () => Promise<void> }> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', path.join(PROJECT_ROOT, 'test/fake-exchange/serve.ts'), ...args],
@@ -28,6 +30,7 @@ async function startFakeProcess(args: string[]): Promise<{ url: string; child: C
       stdio: ['ignore', 'pipe', 'ignore'],
     },
   );
+  const stop = guardChild(child);
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -35,15 +38,18 @@ async function startFakeProcess(args: string[]): Promise<{ url: string; child: C
       if (out.includes('\n')) resolve(out.split('\n')[0]);
     });
     child.on('exit', (code) => reject(new Error(`fake exchange exited with ${code}`)));
+  }).catch(async (e: unknown) => {
+    await stop();
+    throw e;
   });
-  return { url: (JSON.parse(line) as { url: string }).url, child };
+  return { url: (JSON.parse(line) as { url: string }).url, stop };
 }
 
 async function downloadThroughput(report: Parameters<BenchGroup['run']>[0], dir: string): Promise<void> {
   const count = 8000;
   const start = Date.UTC(2024, 0, 1);
   const now = start + (count + 1) * H;
-  const { url, child } = await startFakeProcess([
+  const { url, stop } = await startFakeProcess([
     '--config-out',
     path.join(dir, 'fake.json'),
     '--count',
@@ -91,7 +97,7 @@ async function downloadThroughput(report: Parameters<BenchGroup['run']>[0], dir:
     });
     report({ figure: 'download 429 answers', value: stats.throttled, unit: 'replies', note: 'target 0' });
   } finally {
-    child.kill();
+    await stop();
   }
 }
 
@@ -129,11 +135,12 @@ export const dataGroup: BenchGroup = {
   description: 'candle download throughput against the fake Upbit at its real rate limit; CSV import speed',
   async run(report) {
     const dir = mkdtempSync(path.join(tmpdir(), 'bot-bench-data-'));
+    const removeDir = guardDir(dir);
     try {
       await downloadThroughput(report, dir);
       csvImport(report, dir);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await removeDir();
     }
   },
 };

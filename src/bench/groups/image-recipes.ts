@@ -25,7 +25,7 @@ async function recipeOf(name: string): Promise<AgentRecipe> {
 }
 
 /** Samples an epoch trained on: DQN's replay batches, or PPO's every env step times its passes over the rollout. */
-function samplesTrained(recipe: AgentRecipe, stats: EpochStats): number {
+export function samplesTrained(recipe: AgentRecipe, stats: Pick<EpochStats, 'updates' | 'steps'>): number {
   const l = recipe.learner as { batchSize?: number; epochsPerRollout?: number };
   if (recipe.learner.kind === 'dqn') return stats.updates * (l.batchSize ?? 32);
   return stats.steps * (l.epochsPerRollout ?? 4);

@@ -23,6 +23,7 @@ import { epsilonAt } from '../../agents/learners/schedule.ts';
 import type { AgentRecipe } from '../../agents/recipe.ts';
 import type { AgentStrategy } from '../../agents/strategy.ts';
 import { benchDataDir, benchDataFile, type BenchDataDir } from '../data-dir.ts';
+import { samplesTrained } from './image-recipes.ts';
 
 const SAMSUNG = 'krx_005930_samsung_1d_2018-2021.csv';
 const BINANCE_1H = 'binance_btc_usdt_1h_2022-2025.csv';
@@ -60,20 +61,22 @@ function median(xs: number[]): number {
 }
 
 /**
- * Trains `epochs` epochs on `range`; seconds of each epoch (acting, stepping the env and learning) and steps per epoch.
+ * Trains `epochs` epochs on `range`; seconds and learner updates of each epoch (acting, stepping the env and learning)
+ * and steps per epoch.
  */
 function timeEpochs(
   recipe: AgentRecipe,
   candles: Candles,
   range: IndexRange,
   epochs: number,
-): { seconds: number[]; steps: number; tensorsGrew: number } {
+): { seconds: number[]; steps: number; updates: number[]; tensorsGrew: number } {
   const config = loadConfig({ overrides: { log: { level: 'error', file: '' } } });
   const prepared = prepareData(recipe, candles, range);
   const learner = createLearner(recipe, networkSpec(recipe, prepared, 1), 1);
   const envs = trainingEnvs(recipe, config, prepared, range, 1);
   const trace = new EpochTrace(learner.net.heads.value ?? 0, learner.net.heads.policy ?? 0);
   const seconds: number[] = [];
+  const updates: number[] = [];
   let steps = 0;
   let tensorsAfterFirst = 0;
   try {
@@ -81,11 +84,13 @@ function timeEpochs(
       trace.reset();
       const eps = recipe.exploration ? epsilonAt(recipe.exploration, e, epochs) : 0;
       const t0 = performance.now();
-      steps = learner.runEpoch(envs, eps, trace).steps;
+      const stats = learner.runEpoch(envs, eps, trace);
       seconds.push((performance.now() - t0) / 1000);
+      steps = stats.steps;
+      updates.push(stats.updates);
       if (e === 0) tensorsAfterFirst = tf.memory().numTensors;
     }
-    return { seconds, steps, tensorsGrew: tf.memory().numTensors - tensorsAfterFirst };
+    return { seconds, steps, updates, tensorsGrew: tf.memory().numTensors - tensorsAfterFirst };
   } finally {
     learner.dispose();
     learner.net.dispose();
@@ -144,23 +149,31 @@ async function replayFigures(report: Report, data: BenchDataDir): Promise<void> 
       note: `BTC/USDT 1h, ${r.steps} steps/epoch; target ≥ ${targets[name].toLocaleString('en-US')}`,
     });
   }
-  const recipe = await recipeOf('cnnrnn-dqn');
+  await dqnSampleFigures(report, 'cnnrnn-dqn', candles);
+}
+
+/**
+ * A DQN recipe's training samples/s over 300 candles (the second of two epochs), with `warmup` 64. The second epoch
+ * carries the replay and the step counter over, so its batches are the learner's own count, not guessed from the steps.
+ */
+export async function dqnSampleFigures(report: Report, name: string, candles: Candles): Promise<void> {
+  const recipe = await recipeOf(name);
   const from = recipeWarmup(recipe);
   const range = { from, to: from + 300 };
   const r = timeEpochs({ ...recipe, learner: { ...recipe.learner, kind: 'dqn', warmup: 64 } }, candles, range, 2);
-  const l = recipe.learner as { batchSize?: number; trainEvery?: number };
-  const batches = Math.floor((r.steps - 64) / (l.trainEvery ?? 16));
+  const batchSize = (recipe.learner as { batchSize?: number }).batchSize ?? 32;
+  const updates = r.updates[1];
   report({
-    figure: 'cnnrnn-dqn training samples/s',
-    value: (batches * (l.batchSize ?? 32)) / r.seconds[1],
+    figure: `${name} training samples/s`,
+    value: samplesTrained(recipe, { updates, steps: r.steps }) / r.seconds[1],
     unit: 'samples/s',
-    note: `${r.steps} env steps with image rendering, ${batches} batches of ${l.batchSize ?? 32}`,
+    note: `${r.steps} env steps${recipe.image ? ' with image rendering' : ''}, ${updates} batches of ${batchSize}`,
   });
   report({
-    figure: 'cnnrnn-dqn env steps/s incl. learning',
+    figure: `${name} env steps/s incl. learning`,
     value: r.steps / r.seconds[1],
     unit: 'steps/s',
-    note: 'chart-image sequences rendered per step',
+    note: recipe.image ? 'chart-image sequences rendered per step' : 'acting and learning included',
   });
 }
 

@@ -20,6 +20,7 @@ import { runOnQueue } from '../../sweep/queue.ts';
 import { bullConnection } from '../../sweep/redis.ts';
 import { startWorker } from '../../sweep/worker.ts';
 import type { BenchGroup } from '../table.ts';
+import { guardChild } from '../cleanup.ts';
 
 const JOBS = 8;
 const EMPTY_JOBS = 300;
@@ -45,7 +46,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startRedis(): Promise<{ url: string; stop: () => void } | undefined> {
+async function startRedis(): Promise<{ url: string; stop: () => Promise<void> } | undefined> {
   if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) return undefined;
   const port = await freePort();
   const child = spawn(
@@ -53,10 +54,12 @@ async function startRedis(): Promise<{ url: string; stop: () => void } | undefin
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );
+  // killed and waited for when the bench is stopped with SIGINT/SIGTERM, too
+  const stop = guardChild(child);
   await new Promise<void>((resolve) =>
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('Ready to accept') && resolve()),
   );
-  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+  return { url: `redis://127.0.0.1:${port}`, stop };
 }
 
 export const sweepGroup: BenchGroup = {
@@ -201,7 +204,7 @@ export const sweepGroup: BenchGroup = {
       await worker.close();
       connection.disconnect();
     } finally {
-      redis.stop();
+      await redis.stop();
     }
   },
 };

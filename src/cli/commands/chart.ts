@@ -40,6 +40,12 @@ async function chart(flags: ChartFlags): Promise<void> {
     throw new UserError(`--style must be ohlc or candles (got "${flags.style}")`);
   const spec: ImageSpec = parseImageSpec(flags.spec ?? DEFAULT_SPECS[flags.style]);
   const renderer = createImageRenderer(spec);
+  // --columns is the sheet's width when it is a number, the CSV's columns of --data when it names them
+  const csvColumns = flags.columns !== undefined && /[a-z_]/i.test(flags.columns) ? flags.columns : undefined;
+  const SHEET_ONLY = { every: "spaces a contact sheet's windows", columns: "is a contact sheet's width" };
+  const moot = flags.every !== undefined ? 'every' : csvColumns === undefined && flags.columns ? 'columns' : undefined;
+  if (flags.sheet === undefined && moot)
+    throw new UserError(`--${moot} does not apply without --sheet N (it ${SHEET_ONLY[moot]}): add --sheet or drop it`);
   const sheet = positiveInt(flags.sheet, '--sheet', 1);
   const every = positiveInt(flags.every, '--every', spec.bars);
   const scale = positiveInt(flags.scale, '--scale', 1);
@@ -56,8 +62,6 @@ async function chart(flags: ChartFlags): Promise<void> {
   // the config (and zod with its schemas) once the flags are checked: a flag mistake is one line without them
   const { config } = await setupCommand(flags);
 
-  // --columns is the sheet's width when it is a number, the CSV's columns of --data when it names them
-  const csvColumns = flags.columns !== undefined && /[a-z_]/i.test(flags.columns) ? flags.columns : undefined;
   const series = await loadSeries(seriesRequestFromFlags(config, { ...flags, columns: csvColumns }));
   const c = series.candles;
   const t = candleAt(series, at, flags.at);

@@ -52,7 +52,10 @@ export function registerLive(program: Command): void {
       'trade for real: the paper loop with a broker that places market ' +
         'orders through ccxt (needs API keys and --confirm-live)',
     )
-    .option('--strategy <name>', 'rule strategy from strategies/')
+    .option(
+      '--strategy <name>',
+      'rule strategy from strategies/ (default: backtest.strategy, dqn-dnn: an agent, so give --model or a rule)',
+    )
     .option('--model <folder>', 'saved model folder (a promoted version is picked up at the next tick)')
     .option('--name <name>', 'run name', 'default')
     .option('--confirm-live', 'yes, place real orders with real money')

@@ -52,7 +52,10 @@ export function registerPaper(program: Command): void {
       'paper-trade on a node-cron clock: every closed candle → ' +
         'features → policy → fill at the next open (state in SQLite)',
     )
-    .option('--strategy <name>', 'rule strategy from strategies/ (default: backtest.strategy)')
+    .option(
+      '--strategy <name>',
+      'rule strategy from strategies/ (default: backtest.strategy, dqn-dnn: an agent, so give --model or a rule)',
+    )
     .option(
       '--model <folder>',
       'saved model folder, e.g. models/btc-dqn (a promoted version is picked up at the next tick)',
