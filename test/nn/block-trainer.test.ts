@@ -22,6 +22,19 @@ function randomArray(n: number, rng: Rng): Float32Array {
   return Float32Array.from({ length: n }, () => rng.normal());
 }
 
+const CNNRNN: NetworkSpec = {
+  kind: 'cnnrnn',
+  window: 0,
+  features: 0,
+  image: { frames: 3, height: 9, width: 17, channels: 2 },
+  hidden: [4, 3],
+  rnnUnits: 5,
+  embedding: 6,
+  stateSize: 2,
+  heads: { value: 3, policy: 3 },
+  seed: 5,
+};
+
 const CASES: { title: string; spec: NetworkSpec }[] = [
   {
     title: "RLTrader's DNN (sigmoid, batch norm, dropout, state, value head)",
@@ -77,28 +90,14 @@ const CASES: { title: string; spec: NetworkSpec }[] = [
   },
   {
     title: 'cnnrnn (conv2d, batch norm, leaky ReLU, max-pool per frame; dropout, dense embedding, GRU; two heads)',
-    spec: {
-      kind: 'cnnrnn',
-      window: 0,
-      features: 0,
-      image: { frames: 3, height: 9, width: 17, channels: 2 },
-      hidden: [4, 3],
-      rnnUnits: 5,
-      embedding: 6,
-      stateSize: 2,
-      heads: { value: 3, policy: 3 },
-      seed: 5,
-    },
+    spec: CNNRNN,
   },
   {
     // without batch norm the image block's backward pass must not read its scale buffers from an earlier step
     title: 'cnnrnn without batch norm (conv2d, relu, two frames; one value head)',
     spec: {
-      kind: 'cnnrnn',
-      window: 0,
-      features: 0,
-      image: { frames: 2, height: 9, width: 17, channels: 2 },
-      hidden: [4, 3],
+      ...CNNRNN,
+      image: { ...CNNRNN.image!, frames: 2 },
       activation: 'relu',
       batchNorm: false,
       dropout: 0,
@@ -106,7 +105,6 @@ const CASES: { title: string; spec: NetworkSpec }[] = [
       embedding: 4,
       stateSize: 1,
       heads: { value: 3 },
-      seed: 5,
     },
   },
 ];
