@@ -16,6 +16,11 @@ interface RetrainEvent {
   challengerVersion: string | null;
   challengerScore: number | null;
   championScore: number | null;
+  /** Fills and share of candles in a position on the holdout (null: a row from before they were recorded). */
+  challengerTrades: number | null;
+  challengerExposure: number | null;
+  championTrades: number | null;
+  championExposure: number | null;
 }
 
 export type DashboardEvent =
@@ -212,6 +217,8 @@ export class DbWatcher {
       .prepare(
         `SELECT id, model_dir AS modelDir, outcome, reason, champion_version AS championVersion,
          challenger_version AS challengerVersion, challenger_score AS challengerScore, champion_score AS championScore,
+         challenger_trades AS challengerTrades, challenger_exposure AS challengerExposure,
+         champion_trades AS championTrades, champion_exposure AS championExposure,
          finished_at AS finishedAt FROM trading_retrains
          WHERE id > ? OR id IN (SELECT value FROM json_each(?)) ORDER BY id`,
       )

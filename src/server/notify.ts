@@ -54,9 +54,12 @@ export function noticeFor(e: DashboardEvent, label: RunLabel): Notice | undefine
     };
   }
   if (e.type === 'promotion') {
+    const traded = (trades: number | null, exposure: number | null) =>
+      trades == null ? '' : `, ${trades} trade${trades === 1 ? '' : 's'}, ${pct(exposure)} in a position`;
     const text =
       `model ${e.modelDir.split(/[\\/]/).pop()}: ${e.challengerVersion} ` +
-      `promoted (holdout ${pct(e.challengerScore)} vs champion ${pct(e.championScore)})`;
+      `promoted (holdout ${pct(e.challengerScore)}${traded(e.challengerTrades, e.challengerExposure)} ` +
+      `vs champion ${pct(e.championScore)}${traded(e.championTrades, e.championExposure)})`;
     return {
       type: 'promotion',
       text,
@@ -66,6 +69,10 @@ export function noticeFor(e: DashboardEvent, label: RunLabel): Notice | undefine
         to: e.challengerVersion,
         challengerScore: e.challengerScore,
         championScore: e.championScore,
+        challengerTrades: e.challengerTrades,
+        challengerExposure: e.challengerExposure,
+        championTrades: e.championTrades,
+        championExposure: e.championExposure,
         reason: e.reason,
       },
     };

@@ -46,8 +46,19 @@ export const tradingSection = z.strictObject({
     holdoutCandles: z.number().int().min(10),
     /** Training epochs for a challenger. */
     epochs: z.number().int().min(1).max(TRAINING_LIMITS.epochs),
-    /** The challenger must beat the champion's holdout return by at least this much (fraction, e.g. 0.001 = 0.1 pp). */
-    minImprovement: z.number().min(0),
+    /**
+     * How much the challenger's holdout return must beat the champion's by: a fraction of the balance (0.001 = 0.1
+     * percentage point); default 0, no allowance for noise.
+     */
+    minImprovement: z
+      .number()
+      .min(0)
+      .describe("margin over the champion's holdout return, a fraction (0.001 = 0.1 percentage point); default 0"),
+    /**
+     * Promote a winner that made no trade on the holdout (default false): its flat 0.00% beats any falling champion
+     * and buy-and-hold without a sign of skill (retrain.ts, promotionDecision).
+     */
+    promoteWithoutTrades: z.boolean(),
   }),
 });
 

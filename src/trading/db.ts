@@ -279,6 +279,17 @@ UPDATE trading_retrains SET killed = 1 WHERE reason LIKE 'killed: its process (p
       // another --strategy or --balance: they are refused now, and a resume that omits them keeps the stored ones
       up: (db) => db.exec('ALTER TABLE trading_runs ADD COLUMN settings TEXT;'),
     },
+    {
+      version: 16,
+      name: "how a retrain's challenger and champion traded on the holdout (fills, share of candles in a position)",
+      // a challenger that never traded won any falling holdout with flat's 0.00%, and nothing showed it
+      // (src/trading/retrain.ts, promotionDecision)
+      up: (db) =>
+        db.exec(`ALTER TABLE trading_retrains ADD COLUMN challenger_trades INTEGER;
+ALTER TABLE trading_retrains ADD COLUMN challenger_exposure REAL;
+ALTER TABLE trading_retrains ADD COLUMN champion_trades INTEGER;
+ALTER TABLE trading_retrains ADD COLUMN champion_exposure REAL;`),
+    },
   ],
 };
 

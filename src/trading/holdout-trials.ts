@@ -8,11 +8,91 @@
  * newest candles have since moved forward, do not bar its later ones: a schedule is fixed in advance, not retried on
  * a result; they still count in the place the verdict names. A refusal names when a retrain is free of them: the
  * first close at which the newest `holdoutCandles` start after every candle judged on this holdout.
+ *
+ * The rejected challengers are kept with the model home too (HOLDOUT_TRIALS in HOME_LOCK_FILE, where its retrain lock
+ * is): read only from the `--db` in use, a retrain of the same home through another database (the same candles
+ * imported) saw no earlier loser and promoted a winner the first database's history refused. The bar counts both,
+ * each rejected challenger once (by its version name): the home's file, and the database's rows from before it.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type { CandleStore } from '../data/store.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
 import { canonicalHome } from '../agents/model-pointer.ts';
+
+/** The file in a model home that holds its retrain lock (lock.ts) and its rejected challengers (HOLDOUT_TRIALS). */
+export const HOME_LOCK_FILE = '.retrain-lock.db';
+
+/** The rejected challengers of a home, in its HOME_LOCK_FILE: what the bar counts, whatever database a retrain used. */
+const HOLDOUT_TRIALS = `CREATE TABLE IF NOT EXISTS holdout_trials (
+  challenger_version TEXT PRIMARY KEY,
+  holdout_from INTEGER NOT NULL,
+  holdout_to INTEGER NOT NULL,
+  scheduled INTEGER NOT NULL
+)`;
+
+/** A rejected challenger judged on candles of a holdout: its version, the holdout's end, whether a schedule ran it. */
+interface Trial {
+  version: string | null;
+  to: number;
+  scheduled: number;
+}
+
+/** Runs `use` on the home's HOME_LOCK_FILE with HOLDOUT_TRIALS in it, then closes it. */
+function withTrials<T>(home: string, use: (db: Database.Database) => T): T {
+  const db = new Database(path.join(canonicalHome(home), HOME_LOCK_FILE));
+  try {
+    db.pragma('busy_timeout = 5000');
+    db.exec(HOLDOUT_TRIALS);
+    return use(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** Records in the home a challenger rejected on `span` (retrainRecord, as its row is closed `rejected`). */
+export function recordRejectedTrial(home: string, version: string, span: HoldoutSpan, scheduled: boolean): void {
+  withTrials(home, (db) =>
+    db
+      .prepare('INSERT OR IGNORE INTO holdout_trials VALUES (?, ?, ?, ?)')
+      .run(version, span.from, span.to, scheduled ? 1 : 0),
+  );
+}
+
+/** The versions of the rejected challengers the home keeps: a new challenger's name sorts after them (retrain.ts). */
+export function rejectedVersions(home: string): string[] {
+  if (!existsSync(path.join(canonicalHome(home), HOME_LOCK_FILE))) return [];
+  return withTrials(
+    home,
+    (db) => db.prepare('SELECT challenger_version FROM holdout_trials').pluck().all() as string[],
+  );
+}
+
+/**
+ * The rejected challengers judged on candles of `span`: the home's (HOLDOUT_TRIALS) and those `db` recorded that the
+ * home does not know (rows from before it kept them), each once.
+ */
+function rejectedOn(db: CandleStore['db'], home: string, span: HoldoutSpan): Trial[] {
+  const overlap = 'holdout_from <= ? AND holdout_to >= ?';
+  const kept = withTrials(
+    home,
+    (h) =>
+      h
+        .prepare(
+          `SELECT challenger_version AS version, holdout_to AS "to", scheduled FROM holdout_trials WHERE ${overlap}`,
+        )
+        .all(span.to, span.from) as Trial[],
+  );
+  const known = new Set(kept.map((t) => t.version));
+  const recorded = db
+    .prepare(
+      `SELECT challenger_version AS version, holdout_to AS "to", scheduled FROM trading_retrains
+       WHERE model_dir IN (?, ?) AND outcome = 'rejected' AND ${overlap}`,
+    )
+    .all(canonicalHome(home), path.resolve(home), span.to, span.from) as Trial[];
+  return [...kept, ...recorded.filter((t) => t.version === null || !known.has(t.version))];
+}
 
 /** A holdout's first and last candle open times. */
 export interface HoldoutSpan {
@@ -50,10 +130,10 @@ function freeAfter(lastJudged: number, shape: HoldoutShape): number {
 
 /**
  * The verdict on `span` of `home`, told honestly: `decision`'s reason names this challenger's place among those
- * judged on candles of the holdout (when it is not the first), and a winner after earlier losers is not promoted
- * without `retryHoldout`; such a refusal names `freeFrom`, the first time a retrain's holdout (of `shape`) overlaps
- * none of theirs nor this one's (which is recorded as rejected too). `trial` is this challenger's place, which the
- * retrain's row records.
+ * judged on candles of the holdout (when it is not the first, whatever database recorded the others), and a winner
+ * after earlier losers is not promoted without `retryHoldout`; such a refusal names `freeFrom`, the first time a
+ * retrain's holdout (of `shape`) overlaps none of theirs nor this one's (which is recorded as rejected too). `trial`
+ * is this challenger's place, which the retrain's row records.
  */
 export function honestDecision(
   db: CandleStore['db'],
@@ -63,12 +143,7 @@ export function honestDecision(
   decision: { promote: boolean; reason: string },
   o: TrialOptions,
 ): { promote: boolean; reason: string; trial: number; freeFrom?: number } {
-  const earlier = db
-    .prepare(
-      `SELECT holdout_to AS "to", scheduled FROM trading_retrains WHERE model_dir IN (?, ?) AND outcome = 'rejected'
-       AND holdout_from <= ? AND holdout_to >= ?`,
-    )
-    .all(canonicalHome(home), path.resolve(home), span.to, span.from) as { to: number; scheduled: number }[];
+  const earlier = rejectedOn(db, home, span);
   const trial = earlier.length + 1;
   if (trial === 1) return { ...decision, trial };
   const reason = `the ${ordinal(trial)} challenger judged on this holdout: ${decision.reason}`;

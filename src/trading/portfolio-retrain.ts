@@ -45,6 +45,7 @@ import {
   challengerName,
   lockHome,
   promotionDecision,
+  shortHoldoutWarning,
   removeStaleStaging,
   retrainRecord,
   settleChallenger,
@@ -328,7 +329,17 @@ async function retrainPortfolioOnce(
     const verdict = settleChallenger(home, stage, versions, decision, spanFrom(holdoutFrom));
     stage = undefined;
     const free = freeFrom !== undefined ? { freeFrom: isoTime(freeFrom) } : {};
-    return finish({ ...verdict, ...said, scores, holdout: spanFrom(holdoutFrom), holdoutTrial: trial, ...free });
+    const warning = shortHoldoutWarning(n - holdoutFrom);
+    const warned = warning ? { warning } : {};
+    return finish({
+      ...verdict,
+      ...said,
+      scores,
+      holdout: spanFrom(holdoutFrom),
+      holdoutTrial: trial,
+      ...free,
+      ...warned,
+    });
   } catch (e) {
     stage?.discard();
     return finish({

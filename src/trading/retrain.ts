@@ -22,8 +22,16 @@ import { closeKilledRetrains } from './killed-retrains.ts';
 import { sweepUnpromoted } from './unpromoted-versions.ts';
 import { processAlive } from '../core/process-alive.ts';
 import { fairHoldout } from './retrain-holdout.ts';
-import { honestDecision, type HoldoutSpan, type TrialOptions } from './holdout-trials.ts';
+import {
+  HOME_LOCK_FILE,
+  honestDecision,
+  recordRejectedTrial,
+  rejectedVersions,
+  type HoldoutSpan,
+  type TrialOptions,
+} from './holdout-trials.ts';
 import { acquireFileLock, type Lock } from './lock.ts';
+import { watchedRetrain } from './parent-watch.ts';
 import {
   canonicalHome,
   currentVersion,
@@ -42,12 +50,26 @@ import { recordHoldout } from '../agents/version-sample.ts';
 import type { TradingSettings } from './config.ts';
 import type { Costs } from '../market/costs.ts';
 
+/** How a model traded on the holdout: its fills (buys + sells) and the share of candles it closed in a position. */
+export interface HoldoutActivity {
+  trades: number;
+  exposure: number;
+}
+
 /** What a challenger is judged on: total return over the holdout after costs, through the backtest engine. */
 interface HoldoutScores {
   challenger: number;
   champion: number | null;
   buyHold: number;
+  /**
+   * How the challenger and the champion (null without one) traded on the holdout: a challenger that never trades
+   * scores flat's 0.00%, which beats any falling champion and buy-and-hold without a sign of skill.
+   */
+  activity?: { challenger: HoldoutActivity; champion: HoldoutActivity | null };
 }
+
+/** A verdict reached on a holdout shorter than this many candles carries a warning (RetrainResult.warning). */
+const SHORT_HOLDOUT = 30;
 
 /** `skipped`: no verdict, the champion could not be judged out of its own sample (retrain-holdout.ts). */
 type RetrainOutcome = 'promoted' | 'rejected' | 'failed' | 'skipped';
@@ -72,6 +94,17 @@ export interface RetrainResult {
    * (holdout-trials.ts), as the reason names it.
    */
   freeFrom?: string;
+  /** A verdict reached on fewer than SHORT_HOLDOUT candles: one line saying so, printed after the verdict. */
+  warning?: string;
+}
+
+/** The warning a verdict on `candles` holdout candles carries, if any (RetrainResult.warning). */
+export function shortHoldoutWarning(candles: number): string | undefined {
+  if (candles >= SHORT_HOLDOUT) return undefined;
+  return (
+    `decided on ${candles} candles: a short holdout says little (one lucky move can decide it); ` +
+    `trading.retrain.holdoutCandles of ${SHORT_HOLDOUT} or more`
+  );
 }
 
 /**
@@ -117,7 +150,7 @@ export function settleChallenger(
 }
 
 /** The file in a model home that holds its retrain lock (a SQLite file of its own, see lockHome). */
-export const HOME_LOCK_FILE = '.retrain-lock.db';
+export { HOME_LOCK_FILE };
 
 /**
  * Takes the retrain lock of a model home, `retrain:<home>`. It lives in the home itself (HOME_LOCK_FILE), not in the
@@ -166,12 +199,15 @@ export function removeStaleStaging(home: string, db: CandleStore['db'], clock: (
 
 /**
  * Promote only a challenger that beats the serving champion by `minImprovement` and beats the baseline (buy-and-hold
- * for one market; a portfolio's equal weights rebalanced every K, held in `buyHold`).
+ * for one market; a portfolio's equal weights rebalanced every K, held in `buyHold`), and that traded on the holdout
+ * unless `promoteWithoutTrades` (trading.retrain.promoteWithoutTrades): a challenger that never trades keeps its cash,
+ * and that beats every champion and baseline that lost on a falling holdout.
  */
 export function promotionDecision(
   s: HoldoutScores,
   minImprovement: number,
   baseline = 'buy-and-hold',
+  promoteWithoutTrades = false,
 ): { promote: boolean; reason: string } {
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   if (!(s.challenger > s.buyHold))
@@ -184,12 +220,17 @@ export function promotionDecision(
         `champion ${pct(s.champion)}${minImprovement ? ` by ${pct(minImprovement)}` : ''}`,
     };
   }
-  return {
-    promote: true,
-    reason:
-      `challenger ${pct(s.challenger)} beats` +
-      ` ${s.champion !== null ? `champion ${pct(s.champion)} and ` : ''}${baseline} ${pct(s.buyHold)}`,
-  };
+  const beats =
+    `challenger ${pct(s.challenger)} beats` +
+    ` ${s.champion !== null ? `champion ${pct(s.champion)} and ` : ''}${baseline} ${pct(s.buyHold)}`;
+  if (s.activity?.challenger.trades === 0 && !promoteWithoutTrades)
+    return {
+      promote: false,
+      reason:
+        `${beats}, but made no trade on the holdout: its ${pct(s.challenger)} is flat's, no evidence of skill; ` +
+        'not promoted (trading.retrain.promoteWithoutTrades promotes it all the same)',
+    };
+  return { promote: true, reason: beats };
 }
 
 export interface ChallengerRequest {
@@ -256,7 +297,7 @@ async function scoreModel(
   range: IndexRange,
   config: TradingSettings,
   costs: Costs,
-): Promise<{ totalReturn: number; ownCosts: string }> {
+): Promise<{ totalReturn: number; activity: HoldoutActivity; ownCosts: string }> {
   const agent = await loadAgent(dir);
   try {
     const result = runBacktest({
@@ -267,16 +308,18 @@ async function scoreModel(
       sizing: recipeSizing(agent.recipe, config.backtest),
       policy: agent.policy,
     });
-    return { totalReturn: computeMetrics(result, candles.timeframe).totalReturn, ownCosts: agent.recipe.costs };
+    const { totalReturn, trades, exposure } = computeMetrics(result, candles.timeframe);
+    return { totalReturn, activity: { trades, exposure }, ownCosts: agent.recipe.costs };
   } finally {
     agent.dispose();
   }
 }
 
 /**
- * A name for this retrain's challenger that sorts after every version the home holds and every challenger this
- * database recorded for it (rejected ones leave no folder), so successive retrains on one fixed clock (`--now`) get
- * distinct, ordered names. Called under the home's retrain lock.
+ * A name for this retrain's challenger that sorts after every version the home holds, every challenger this
+ * database recorded for it and every rejected one the home keeps (rejected ones leave no folder), so successive
+ * retrains on one fixed clock (`--now`) get distinct, ordered names, through one database or several. Called under
+ * the home's retrain lock.
  */
 export function challengerName(db: CandleStore['db'], home: string, now: number): string {
   const recorded = db
@@ -285,7 +328,7 @@ export function challengerName(db: CandleStore['db'], home: string, now: number)
     )
     .pluck()
     .all(canonicalHome(home), path.resolve(home)) as string[];
-  return newVersionName(now, [...versionNames(home), ...recorded]);
+  return newVersionName(now, [...versionNames(home), ...recorded, ...rejectedVersions(home)]);
 }
 
 /** Records a retrain's outcome (RetrainRecord). */
@@ -341,10 +384,15 @@ export function retrainRecord(
         row.retryHoldout ? 1 : 0,
       ).lastInsertRowid,
   );
+  // a trader's child: if the trader dies, its watch closes this row and removes the staging folder (parent-watch.ts)
+  watchedRetrain({ db: db.name, rowId, home: canonicalHome(row.home), version: row.challengerVersion });
+  let judgedOn: HoldoutSpan | undefined;
   const finish = (r: RetrainResult): RetrainResult => {
+    // a row another process closed stays as it said (a child whose trader is gone closed its own, parent-watch.ts)
     db.prepare(
       `UPDATE trading_retrains SET finished_at = ?, champion_score = ?,
-        challenger_score = ?, buy_hold_score = ?, outcome = ?, reason = ?, costs = ? WHERE id = ?`,
+        challenger_score = ?, buy_hold_score = ?, outcome = ?, reason = ?, costs = ?
+        WHERE id = ? AND outcome = 'running'`,
     ).run(
       clock(),
       r.scores?.champion ?? null,
@@ -355,19 +403,34 @@ export function retrainRecord(
       r.costs ?? null,
       rowId,
     );
+    if (r.outcome === 'rejected' && judgedOn) {
+      try {
+        recordRejectedTrial(row.home, row.challengerVersion, judgedOn, row.scheduled === true);
+      } catch (e) {
+        logger.warn(`retrain: could not record the rejected challenger in ${row.home} (${shortError(e)})`);
+      }
+    }
     const line = `retrain ${row.strategy} → ${row.home}: ${r.outcome} (${r.reason})`;
     const { championVersion, challengerVersion } = row;
     const { holdout, championTrainedTo } = r;
     if (r.outcome === 'failed') logger.error(line, { ...r.scores });
     else if (r.outcome === 'skipped') logger.warn(line, { holdout, championTrainedTo });
     else logger.info(line, { scores: r.scores, championVersion, challengerVersion, holdout, championTrainedTo });
+    if (r.warning) logger.warn(`retrain ${row.strategy} → ${row.home}: ${r.warning}`);
     return r;
   };
   const judged = (s: HoldoutScores, reason: string, h: HoldoutSpan & { trial: number; freeFrom?: number }): void => {
+    judgedOn = { from: h.from, to: h.to };
+    const a = s.activity;
     db.prepare(
       `UPDATE trading_retrains SET champion_score = ?, challenger_score = ?, buy_hold_score = ?, reason = ?,
-        holdout_from = ?, holdout_to = ?, holdout_trial = ?, free_from = ? WHERE id = ? AND outcome = 'running'`,
-    ).run(s.champion, s.challenger, s.buyHold, reason, h.from, h.to, h.trial, h.freeFrom ?? null, rowId);
+        holdout_from = ?, holdout_to = ?, holdout_trial = ?, free_from = ?, challenger_trades = ?,
+        challenger_exposure = ?, champion_trades = ?, champion_exposure = ? WHERE id = ? AND outcome = 'running'`,
+    ).run(
+      ...[s.champion, s.challenger, s.buyHold, reason, h.from, h.to, h.trial, h.freeFrom ?? null],
+      ...[a?.challenger.trades ?? null, a?.challenger.exposure ?? null],
+      ...[a?.champion?.trades ?? null, a?.champion?.exposure ?? null, rowId],
+    );
   };
   return Object.assign(finish, { judged });
 }
@@ -422,7 +485,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
     // a champion of another timeframe would be judged, and replaced, on candles it does not read
     if (championVersion)
       sayModelMarket(home, versionDir(home, championVersion), marketOf(candles), (line) => logger.warn(line));
-    const { trainCandles, holdoutCandles, epochs } = config.trading.retrain;
+    const { trainCandles, holdoutCandles, epochs, minImprovement, promoteWithoutTrades } = config.trading.retrain;
     const n = candles.ts.length;
     const warmup = recipeWarmup(o.recipe);
     const validation = Math.max(20, Math.floor(trainCandles * 0.2));
@@ -486,9 +549,11 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
         `retrain: the champion trades at ${championCosts}; champion, challenger and buy-and-hold are all judged ` +
           `at the challenger's ${judgedAt}, which the home's runs pay once it is promoted`,
       );
+    const judgedChallenger = await scoreModel(stage.dir, candles, holdout, config, costs);
     const scores: HoldoutScores = {
-      challenger: (await scoreModel(stage.dir, candles, holdout, config, costs)).totalReturn,
+      challenger: judgedChallenger.totalReturn,
       champion: judgedChampion ? judgedChampion.totalReturn : null,
+      activity: { challenger: judgedChallenger.activity, champion: judgedChampion?.activity ?? null },
       buyHold: computeMetrics(
         runBacktest({
           candles,
@@ -508,7 +573,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       home,
       span,
       { holdoutCandles, timeframe: candles.timeframe },
-      promotionDecision(scores, config.trading.retrain.minImprovement),
+      promotionDecision(scores, minImprovement, undefined, promoteWithoutTrades),
       o,
     );
     finish.judged(scores, decision.reason, { ...span, trial, freeFrom });
@@ -520,6 +585,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       spanFrom(holdout.from),
     );
     stage = undefined;
+    const warning = shortHoldoutWarning(n - holdout.from);
     return finish({
       ...verdict,
       scores,
@@ -528,6 +594,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       costs: judgedAt,
       holdoutTrial: trial,
       ...(freeFrom !== undefined ? { freeFrom: isoTime(freeFrom) } : {}),
+      ...(warning ? { warning } : {}),
     });
   } catch (e) {
     stage?.discard();

@@ -7,6 +7,7 @@ import { withdrawnValue } from './withdrawals.ts';
 import { graceEnd, NEVER_PLACED_REASON, sentOrderId, UNKNOWN_ORDER_GRACE_SECONDS, writeOffFrom } from './order-desk.ts';
 import type { PortfolioRunState, RunKey, RunState } from './types.ts';
 import { pendingExit } from './commands.ts';
+import { servingVersion } from './unpromoted-versions.ts';
 
 export interface RunStatus {
   id: number;
@@ -17,6 +18,11 @@ export interface RunStatus {
   timeframe: string;
   policy: string;
   modelVersion: string | null;
+  /**
+   * A model run's home's CURRENT when it names another version than the one serving (`modelVersion`): a retrain
+   * promoted it, and the run takes it over at its next tick; null otherwise.
+   */
+  promotedVersion: string | null;
   halted: string | null;
   /** Who paused the run from the dashboard and when (issue 15). */
   paused: string | null;
@@ -122,6 +128,7 @@ export function runStatus(
     timeframe: run.timeframe,
     policy: run.policy,
     modelVersion: run.modelVersion ?? null,
+    promotedVersion: run.endedAt === undefined ? promotedVersion(run.policy, run.modelVersion) : null,
     halted: run.halted ?? null,
     paused: run.paused ?? null,
     ended: run.endedAt !== undefined ? isoTime(run.endedAt) : null,
@@ -350,8 +357,20 @@ const inFlightText = (o: InFlightOrder) =>
 const pendingAmount = (o: { side: string; quantity: number }, symbol: string) =>
   o.side === 'buy' ? `buy for ${num(o.quantity)} ${symbol.split('/')[1] ?? ''}`.trim() : `${o.side} ${num(o.quantity)}`;
 
+/**
+ * The version a model run's home (its policy `model:<home>`, the path as the run was given it, read from the working
+ * folder) names in CURRENT when it is not `serving`; null when it is, or the home cannot be read.
+ */
+function promotedVersion(policy: string, serving: string | undefined): string | null {
+  if (!policy.startsWith('model:') || serving === undefined) return null;
+  const current = servingVersion(policy.slice('model:'.length));
+  return current !== undefined && current !== serving ? current : null;
+}
+
 export function formatStatus(s: RunStatus): string {
-  const version = s.modelVersion ? ` @ ${s.modelVersion}` : '';
+  const version =
+    (s.modelVersion ? ` @ ${s.modelVersion}` : '') +
+    (s.promotedVersion ? ` (CURRENT is now ${s.promotedVersion}: it takes over at the next tick)` : '');
   const price = s.lastPrice !== null ? ` @ ${num(s.lastPrice)}` : '';
   const buyHold = s.buyHoldPnl !== null ? pct(s.buyHoldPnl) : '—';
   const order = s.pendingOrder;

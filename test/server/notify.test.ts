@@ -205,8 +205,10 @@ secret sent`, async () => {
       f.repo.db
         .prepare(
           `INSERT INTO trading_retrains (started_at, finished_at, exchange, symbol, timeframe, strategy,
-        model_dir, champion_version, challenger_version, champion_score, challenger_score, outcome, reason)
-        VALUES (1, 2, 'upbit', 'BTC/KRW', '1h', 'dqn-dnn', ?, 'v2', 'v3', 0.01, 0.05, 'promoted', 'beats')`,
+        model_dir, champion_version, challenger_version, champion_score, challenger_score, outcome, reason,
+        challenger_trades, challenger_exposure, champion_trades, champion_exposure)
+        VALUES (1, 2, 'upbit', 'BTC/KRW', '1h', 'dqn-dnn', ?, 'v2', 'v3', 0.01, 0.05, 'promoted', 'beats',
+        4, 0.5, 1, 0.975)`,
         )
         .run(canonicalHome(dir));
     }
@@ -232,7 +234,23 @@ secret sent`, async () => {
     const fill = hook.hits.find((h) => h.body.event === 'fill')?.body;
     assert.deepEqual([fill.side, fill.price, fill.units], [fills[0].side, fills[0].price, fills[0].units]);
     assert.match(hook.hits.find((h) => h.body.event === 'halt')?.body.reason, /halted by token:abc/);
-    assert.equal(hook.hits.find((h) => h.body.event === 'promotion')?.body.to, 'v3');
+    const promotion = hook.hits.find((h) => h.body.event === 'promotion')?.body;
+    assert.equal(promotion?.to, 'v3');
+    // how both traded on the holdout: a challenger that never traded won a falling holdout with flat's 0.00%
+    assert.equal(
+      promotion?.text,
+      'model btc-dqn: v3 promoted (holdout 5.00%, 4 trades, 50.00% in a position vs champion 1.00%, 1 trade, ' +
+        '97.50% in a position)',
+    );
+    assert.deepEqual(
+      [
+        promotion?.challengerTrades,
+        promotion?.challengerExposure,
+        promotion?.championTrades,
+        promotion?.championExposure,
+      ],
+      [4, 0.5, 1, 0.975],
+    );
     for (const h of hook.hits) assert.ok(!JSON.stringify(h.body).includes(SECRET), 'no secret in a payload');
     await hang.close();
     await closing;

@@ -4,6 +4,7 @@
  * was; the half-written staged challenger never becomes CURRENT.
  */
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +13,8 @@ import { resolveModel } from '../../src/agents/model-pointer.ts';
 import Database from 'better-sqlite3';
 import { startTraderLoop } from '../../src/trading/loop.ts';
 import { retrainChildRunner } from '../../src/trading/retrain-child.ts';
+import { RETRAIN_PARENT_ENV } from '../../src/trading/parent-watch.ts';
+import { PROJECT_ROOT } from '../../src/core/project-root.ts';
 import { HOME_LOCK_FILE } from '../../src/trading/retrain.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { ensureTradingSchema } from '../../src/trading/db.ts';
@@ -233,6 +236,64 @@ trader's stop() comes after the child's death (a Ctrl-C reaches both, in either 
       ]);
       s.assertChampionServes();
     } finally {
+      await s.cleanup(pid);
+    }
+  },
+);
+
+test(
+  `a retrain child whose trader is SIGKILLed closes its trading_retrains row as failed ("stopped: its trader (pid N) \
+is gone") and removes its staging folder before it exits: no trader is left to do it, and the row read as running`,
+  { timeout: 60_000 },
+  async () => {
+    const s = await retrainSetup();
+    let pid: number | undefined;
+    let trader: ChildProcess | undefined;
+    try {
+      // a stand-in trader: a real process that starts the real child bot retrain as a trader does (its pid in the
+      // environment, retrain-child.ts), then is killed with SIGKILL and stops nothing
+      const script = path.join(s.dir, 'trader.mjs');
+      writeFileSync(
+        script,
+        `import { spawn } from 'node:child_process';
+const [bot, ...args] = process.argv.slice(2);
+spawn(process.execPath, [bot, 'retrain', ...args], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+  env: { ...process.env, ${RETRAIN_PARENT_ENV}: String(process.pid) },
+});
+setInterval(() => {}, 60_000);
+`,
+      );
+      const f = s.flags;
+      const args = ['--model', s.home, '--strategy', f.retrainStrategy, '--config', f.config, '--db', f.db];
+      const bot = path.join(PROJECT_ROOT, 'src/cli/bot.js');
+      trader = spawn(process.execPath, [script, bot, ...args, '--log-level', 'warn'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      trader.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      const child = await s.training();
+      pid = child.pid;
+      trader.kill('SIGKILL');
+      await waitFor(() => !alive(child.pid) || undefined, 20_000, 'the child to stop itself');
+      assert.match(stderr, /the trader that started it \(pid \d+\) is gone; stopping \(SIGTERM\)/);
+      const db = new Database(f.db, { readonly: true, fileMustExist: true });
+      try {
+        assert.deepEqual(db.prepare('SELECT challenger_version, outcome, reason, killed FROM trading_retrains').all(), [
+          {
+            challenger_version: child.staging.slice('.staging-'.length),
+            outcome: 'failed',
+            reason: `stopped: its trader (pid ${trader.pid}) is gone`,
+            killed: 1,
+          },
+        ]);
+      } finally {
+        db.close();
+      }
+      assert.ok(!existsSync(path.join(s.home, 'versions', child.staging)), 'its staging folder is removed');
+      s.assertChampionServes();
+    } finally {
+      trader?.kill('SIGKILL');
       await s.cleanup(pid);
     }
   },

@@ -15,7 +15,10 @@ const config = loadConfig({
   overrides: {
     data: { database: db },
     log: { file: '' },
-    trading: { retrain: { trainCandles: 100, holdoutCandles: 40, epochs: 1, minImprovement: 0 } },
+    // the flat 'sell' agent stands for a winner (a falling holdout), promoted though it makes no trade
+    trading: {
+      retrain: { trainCandles: 100, holdoutCandles: 40, epochs: 1, minImprovement: 0, promoteWithoutTrades: true },
+    },
   },
 });
 const store = CandleStore.open(config.data.database);

@@ -45,7 +45,10 @@ function retrainSetup() {
     overrides: {
       data: { database: path.join(tmp.dir, 'bot.db') },
       log: { file: '' },
-      trading: { retrain: { trainCandles: 100, holdoutCandles: 40, epochs: 1, minImprovement: 0 } },
+      // the flat 'sell' agent stands for a winner here (a falling holdout): the no-trade bar has a test of its own
+      trading: {
+        retrain: { trainCandles: 100, holdoutCandles: 40, epochs: 1, minImprovement: 0, promoteWithoutTrades: true },
+      },
     },
   });
   return { tmp, candles, config, store: CandleStore.open(config.data.database) };
@@ -346,7 +349,10 @@ by then, none after, though the store holds later ones`, async () => {
         data: { database: path.join(tmp.dir, 'bot.db') },
         log: { file: '' },
         ml: { backend: 'wasm' },
-        trading: { retrain: { trainCandles: 100, holdoutCandles: 40, epochs: 1, minImprovement: 0 } },
+        // the flat 'sell' agent stands for a winner here (a falling holdout): the no-trade bar has a test of its own
+        trading: {
+          retrain: { trainCandles: 100, holdoutCandles: 40, epochs: 1, minImprovement: 0, promoteWithoutTrades: true },
+        },
       },
     });
     // the whole series is stored, as a `bot data download` before the replay left it
@@ -496,7 +502,8 @@ holdoutCandles remain; with fewer it gives no verdict (skipped), trains nothing 
     assert.equal(
       describeRetrain(into.r),
       `${into.r.outcome}: ${into.r.reason}; holdout ${at(270)} … ${at(299)}, all judged at the config's account ` +
-        `costs, champion trained to ${at(269)}`,
+        `costs, champion trained to ${at(269)}, holdout trades: challenger 0 (0% of candles in a position), ` +
+        'champion 1 (97%)',
     );
 
     // trained to 250 but selected on a window to 274: the holdout starts at 275
@@ -701,4 +708,120 @@ test("bot retrain's line gives each figure once: the reason's, then the scores i
     'promoted: challenger 21.27% beats champion 10.00% and buy-and-hold 4.41%',
   );
   assert.equal(line({ ...scores, champion: null }), 'promoted: challenger 21.27% beats buy-and-hold 4.41%');
+});
+
+test(`the challengers that lost on a holdout are kept with the model home: a retrain of the home through another \
+database (the same candles imported) counts them, and its winner after them is not promoted`, async () => {
+  const { tmp, candles, config, store } = retrainSetup();
+  const other = CandleStore.open(path.join(tmp.dir, 'other.db'));
+  const home = path.join(tmp.dir, 'models', 'two-dbs');
+  const retrain = (s: CandleStore, action: 'buy' | 'sell') =>
+    smallRetrain({
+      ...{ config, store: s, candles, home },
+      train: (req) => saveAgent(req.dir, action, req.candles),
+      clock: () => Date.UTC(2025, 0, 13),
+    });
+  try {
+    await promotedChampion(home, candles); // always long into a falling holdout
+    assert.equal((await retrain(store, 'buy')).outcome, 'rejected');
+    assert.equal((await retrain(store, 'buy')).outcome, 'rejected');
+    const elsewhere = await retrain(other, 'sell'); // the winner, through a database that recorded no loser
+    assert.equal(elsewhere.outcome, 'rejected', elsewhere.reason);
+    assert.match(
+      elsewhere.reason,
+      /^the 3rd challenger judged on this holdout: .*, but 2 earlier challenger\(s\) lost/,
+    );
+    assert.equal(currentVersion(home), 'champion');
+    // and back: the first database counts the one the other refused
+    const back = await retrain(store, 'sell');
+    assert.match(back.reason, /^the 4th challenger judged on this holdout: .*, but 3 earlier challenger\(s\) lost/);
+  } finally {
+    other.close();
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+test(`a challenger that made no trade on the holdout is not promoted by default (its 0.00% is flat's); the verdict, \
+the row and the API's columns carry how challenger and champion traded; promoteWithoutTrades allows it`, async () => {
+  const { tmp, candles, store } = retrainSetup();
+  const home = path.join(tmp.dir, 'models', 'flat');
+  const settings = (promoteWithoutTrades: boolean) =>
+    loadConfig({
+      overrides: {
+        data: { database: path.join(tmp.dir, 'bot.db') },
+        log: { file: '' },
+        trading: { retrain: { trainCandles: 100, holdoutCandles: 40, epochs: 1, promoteWithoutTrades } },
+      },
+    });
+  const retrain = (promoteWithoutTrades: boolean, now: number) =>
+    smallRetrain({
+      ...{ config: settings(promoteWithoutTrades), store, candles, home },
+      train: (req) => saveAgent(req.dir, 'sell', req.candles), // stays flat
+      clock: () => now,
+      retryHoldout: true,
+    });
+  try {
+    assert.equal(settings(false).trading.retrain.promoteWithoutTrades, false, 'the default is false');
+    await promotedChampion(home, candles); // always long into a falling holdout
+    const flat = await retrain(false, Date.UTC(2025, 0, 13));
+    assert.equal(flat.outcome, 'rejected', flat.reason);
+    assert.match(
+      flat.reason,
+      new RegExp(
+        '^challenger 0\\.00% beats champion -[\\d.]+% and buy-and-hold -[\\d.]+%, but made no trade on the holdout: ' +
+          "its 0\\.00% is flat's, no evidence of skill; not promoted",
+      ),
+    );
+    assert.deepEqual(flat.scores?.activity?.challenger, { trades: 0, exposure: 0 });
+    assert.equal(flat.scores?.activity?.champion?.trades, 1);
+    assert.match(
+      describeRetrain(flat),
+      /holdout trades: challenger 0 \(0% of candles in a position\), champion 1 \(\d+%\)/,
+    );
+    const row = () =>
+      store.db
+        .prepare(
+          `SELECT outcome, challenger_trades, challenger_exposure, champion_trades, champion_exposure > 0.9
+           FROM trading_retrains ORDER BY id DESC LIMIT 1`,
+        )
+        .raw()
+        .get();
+    assert.deepEqual(row(), ['rejected', 0, 0, 1, 1]);
+    const allowed = await retrain(true, Date.UTC(2025, 0, 14));
+    assert.equal(allowed.outcome, 'promoted', allowed.reason);
+    assert.deepEqual(row(), ['promoted', 0, 0, 1, 1]);
+  } finally {
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+test('a verdict reached on a holdout shorter than 30 candles carries one warning line saying so', async () => {
+  const { tmp, candles, store } = retrainSetup();
+  const retrain = (holdoutCandles: number) =>
+    smallRetrain({
+      config: loadConfig({
+        overrides: {
+          data: { database: path.join(tmp.dir, 'bot.db') },
+          log: { file: '' },
+          trading: { retrain: { trainCandles: 100, holdoutCandles, epochs: 1 } },
+        },
+      }),
+      ...{ store, candles, home: path.join(tmp.dir, 'models', `h${holdoutCandles}`) },
+      train: (req) => saveAgent(req.dir, 'buy', req.candles),
+      clock: () => Date.UTC(2025, 0, 13),
+    });
+  try {
+    const short = await retrain(10);
+    assert.equal(short.outcome, 'rejected', short.reason);
+    assert.match(short.warning ?? '', /^decided on 10 candles: a short holdout says little/);
+    assert.match(describeRetrain(short), /\nwarning: decided on 10 candles: a short holdout says little/);
+    const enough = await retrain(30);
+    assert.equal(enough.warning, undefined);
+    assert.doesNotMatch(describeRetrain(enough), /warning/);
+  } finally {
+    store.close();
+    tmp.cleanup();
+  }
 });

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { UserError } from '../../core/errors.ts';
 import { addCommonOptions, setupCommand, trainingCount, wholeNumber, type CommonFlags } from '../context.ts';
 import { checkCron, scheduleTask } from '../../trading/schedule.ts';
-import type { RetrainResult } from '../../trading/retrain.ts';
+import type { HoldoutActivity, RetrainResult } from '../../trading/retrain.ts';
 import { parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
 import { presetCosts } from '../../market/costs.ts';
 import { clockFrom } from './paper.ts';
@@ -27,6 +27,17 @@ interface RetrainFlags extends CommonFlags, PortfolioFlags {
  * the costs the scores were judged at and the champion's training end (the holdout starts after it:
  * src/trading/retrain-holdout.ts).
  */
+/**
+ * How challenger and champion traded on the holdout: `holdout trades: challenger 3 (45% of candles in a position),
+ * champion 1 (97%)`.
+ */
+function holdoutTrades(a: { challenger: HoldoutActivity; champion: HoldoutActivity | null }): string {
+  const exposed = (x: HoldoutActivity) => `${(x.exposure * 100).toFixed(0)}%`;
+  const champion = a.champion ? `, champion ${a.champion.trades} (${exposed(a.champion)})` : '';
+  const challenger = `challenger ${a.challenger.trades} (${exposed(a.challenger)} of candles in a position)`;
+  return `holdout trades: ${challenger}${champion}`;
+}
+
 export function describe(r: RetrainResult): string {
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   const s = r.scores;
@@ -48,10 +59,12 @@ export function describe(r: RetrainResult): string {
     r.championTrainedTo && !r.reason.includes(r.championTrainedTo)
       ? `champion trained to ${r.championTrainedTo}`
       : undefined,
+    s?.activity ? holdoutTrades(s.activity) : undefined,
   ].filter((part) => part !== undefined);
   return (
     `${r.outcome}: ${r.reason}${figures.length ? ` (${figures.join(', ')})` : ''}` +
-    (judged.length ? `; ${judged.join(', ')}` : '')
+    (judged.length ? `; ${judged.join(', ')}` : '') +
+    (r.warning ? `\nwarning: ${r.warning}` : '')
   );
 }
 
