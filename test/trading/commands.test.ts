@@ -203,3 +203,93 @@ test('live: exit sells the whole position through the exchange at the next tick;
     await s.cleanup();
   }
 });
+
+/**
+ * A restart's catch-up over the candles START+2h … START+5h (closing at START+3h … START+6h), after the run decided
+ * START and START+1h (a buy filled at START+1h's open): the commands asked at `asks` (time after START, kind).
+ */
+async function catchUpWith(
+  asks: [number, Parameters<typeof ask>[2]][],
+  body: (s: ReturnType<typeof paper>) => unknown,
+) {
+  const tmp = tempDir();
+  try {
+    let now = START + 2 * HOUR + 10_000;
+    const s = paper(path.join(tmp.dir, 'a.db'), () => now);
+    await s.trader.tick();
+    const run = s.repo.list()[0];
+    for (const [at, kind] of asks) ask(s.repo, run.id, kind, START + at);
+    now = START + 6 * HOUR + 10_000;
+    await body(s);
+    s.store.close();
+  } finally {
+    tmp.cleanup();
+  }
+}
+
+test(`paper: an exit asked during the downtime a catch-up decides applies from the first candle closing after it \
+was asked; the candles before are decided as if it had not been`, async () => {
+  await catchUpWith([[4 * HOUR + 30 * 60_000, 'exit']], async (s) => {
+    const run = s.repo.list()[0];
+    const units = run.account.units;
+    assert.ok(units > 0, 'bought');
+    const report = await s.trader.tick();
+    assert.equal(report.acted, 4);
+    const decided = s.repo.decisions(run.id).filter((d) => d.ts >= START + 2 * HOUR);
+    assert.deepEqual(
+      decided.map((d) => [d.ts - START, d.policy]),
+      [
+        [2 * HOUR, 'buy-and-keep'],
+        [3 * HOUR, 'buy-and-keep'],
+        [4 * HOUR, 'manual-exit'],
+        [5 * HOUR, 'buy-and-keep'],
+      ],
+      'the exit asked at START+4h30 sells at the candle closing at START+5h',
+    );
+    const sell = s.repo.trades(run.id).find((t) => t.side === 'sell');
+    assert.equal(sell?.ts, START + 5 * HOUR, 'filled at the open after that candle, after the exit was asked');
+    assert.equal(sell?.units, units);
+  });
+});
+
+test(`paper: a pause asked during the downtime passes over the candles from the first closing after it, a resume \
+decides again from the first closing after it; a halt stops the catch-up at its candle`, async () => {
+  await catchUpWith(
+    [
+      [3 * HOUR + 30 * 60_000, 'pause'],
+      [4 * HOUR + 30 * 60_000, 'resume'],
+    ],
+    async (s) => {
+      const run = s.repo.list()[0];
+      const report = await s.trader.tick();
+      const decided = s.repo.decisions(run.id).filter((d) => d.ts >= START + 2 * HOUR);
+      assert.deepEqual(
+        decided.map((d) => d.ts - START),
+        [2 * HOUR, 4 * HOUR, 5 * HOUR],
+        'START+2h (closed before the pause) decided, START+3h passed over, the candles after the resume decided',
+      );
+      assert.equal(report.acted, 3);
+      assert.equal(s.repo.list()[0].paused, undefined);
+    },
+  );
+  await catchUpWith([[4 * HOUR + 30 * 60_000, 'halt']], async (s) => {
+    const run = s.repo.list()[0];
+    await assert.rejects(() => s.trader.tick(), HaltError);
+    const decided = s.repo.decisions(run.id).filter((d) => d.ts >= START + 2 * HOUR);
+    assert.deepEqual(
+      decided.map((d) => d.ts - START),
+      [2 * HOUR, 3 * HOUR],
+      'the candles that closed before the halt was asked are decided',
+    );
+    assert.equal(s.repo.list()[0].lastTs, START + 3 * HOUR);
+  });
+  // asked after the newest candle closed, before the tick: that candle is decided, the pause holds from the next
+  await catchUpWith([[6 * HOUR + 5_000, 'pause']], async (s) => {
+    const run = s.repo.list()[0];
+    const report = await s.trader.tick();
+    assert.equal(report.acted, 4);
+    assert.equal(report.paused, true);
+    assert.match(s.repo.list()[0].paused ?? '', /paused by/);
+    assert.equal(s.repo.decisions(run.id).at(-1)?.ts, START + 5 * HOUR);
+  });
+});

@@ -88,7 +88,12 @@
           type: 'button',
           id: 'btn-exit',
           class: 'danger',
-          onclick: ask('exit', page.exitQuestion || 'Sell the whole position at the next open?'),
+          onclick: ask(
+            'exit',
+            page.exitQuestion ||
+              'Sell the whole position at the open after the next candle closes? From the candle after, the ' +
+                'strategy decides again and may buy back at once: to stay out, pause once the sell has filled.',
+          ),
         },
         page.exitLabel || 'Exit position',
       ),
