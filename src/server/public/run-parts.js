@@ -39,6 +39,7 @@
         ...(r.withdrawn > 0 ? [stat('withdrawn', D.num(r.withdrawn, 0))] : []),
         ...own,
         stat('last candle', (r.lastCandle || '—').slice(0, 16)),
+        ...(r.passedOver ? [stat('passed over to', r.passedOver.slice(0, 16))] : []),
         stat('next tick', D.nextTick(r)),
       ),
     );
