@@ -115,6 +115,11 @@ export function markRunUnderWay(): void {
  * once a run is under way, at debug before (a flag mistake is no event of a run). Masked as every entry is.
  */
 export function logEndingError(message: string): void {
-  if (runUnderWay) log().log({ level: 'error', message, [FILE_ONLY]: true });
+  if (runUnderWay) logToFile(log(), 'error', message);
   else log().debug(message);
+}
+
+/** Logs an entry to the log file only: what the console would show is already printed (a `--once` tick's line). */
+export function logToFile(logger: Logger, level: string, message: string, meta: Record<string, unknown> = {}): void {
+  logger.log({ ...meta, level, message, [FILE_ONLY]: true });
 }

@@ -60,20 +60,50 @@ function settle(db: Database.Database, id: number, status: 'applied' | 'ignored'
 const who = (c: CommandRow) => `${c.requestedBy} at ${isoTime(c.requestedAt)}${c.reason ? `: ${c.reason}` : ''}`;
 
 /**
- * Applies a run's pending pause / resume / halt / clear-halt rows in the order they were asked, inside the caller's
- * transaction, and returns the run state after them (the caller saves it). A pause cancels the order waiting for the
- * next open (a paused run trades nothing). Exit rows stay pending: they are taken by a candle the run acts on
- * (see takeExits), so an exit asked while paused or halted waits for trading to resume.
+ * Which pending rows a paper catch-up applies before deciding the candle that closes at `close`: those asked by then,
+ * so the candles that closed before a command was asked are decided as if it had not been (a restart's catch-up used
+ * to apply them all at its first candle). A row asked after the tick's clock `now` (a replay's --now behind the
+ * dashboard's wall clock) cannot be placed among the candles: it applies at once, as before. No `close` (live, which
+ * acts now on the newest candle only; the end of a paper tick): every pending row.
+ */
+export interface AskedBy {
+  close: number;
+  now: number;
+}
+
+const askedBy = (c: CommandRow, by: AskedBy | undefined) => !by || c.requestedAt <= by.close || c.requestedAt > by.now;
+
+/**
+ * When the next pending row of a run after those asked by `by` was asked (askedBy), or undefined: a paper catch-up
+ * decides on until the first candle closing at or after it, then applies it.
+ */
+export function nextCommandAt(db: Database.Database, runId: number, by: AskedBy): number | undefined {
+  const row = db
+    .prepare(
+      `SELECT MIN(requested_at) AS at FROM trading_commands WHERE run_id = ? AND status = 'pending'
+         AND requested_at > ? AND requested_at <= ?`,
+    )
+    .get(runId, by.close, by.now) as { at: number | null };
+  return row.at ?? undefined;
+}
+
+/**
+ * Applies a run's pending pause / resume / halt / clear-halt rows asked by `by` (askedBy; absent: all) in the order
+ * they were asked, inside the caller's transaction, and returns the run state after them (the caller saves it). A
+ * pause cancels the order waiting for the next open (a paused run trades nothing). Exit rows stay pending: they are
+ * taken by a candle the run acts on (see takeExits), so an exit asked while paused or halted waits for trading to
+ * resume.
  */
 export function applyCommands(
   repo: RunRepository,
   run: RunState,
   now: number,
+  by?: AskedBy,
 ): { run: RunState; applied: CommandRow[] } {
   const next: RunState = { ...run };
   const applied: CommandRow[] = [];
   for (const c of pending(repo.db, run.id)) {
-    if (c.kind === 'exit') continue;
+    if (c.kind === 'exit' || !askedBy(c, by)) continue;
     let note: string | undefined;
     if (c.kind === 'pause') {
       if (next.paused) note = 'already paused';
@@ -101,12 +131,13 @@ export function applyCommands(
 }
 
 /**
- * The pending exit rows of a run (oldest first); taken together by the candle whose sell goes through. While any is
- * pending, a live run's candles sell and its policy is not asked (a sell held back must not be followed by a buy).
+ * The pending exit rows of a run asked by `by` (askedBy; absent: all), oldest first; taken together by the candle
+ * whose sell goes through. While any is pending, a live run's candles sell and its policy is not asked (a sell held
+ * back must not be followed by a buy).
  */
-export function pendingExits(repo: RunRepository, runId: number): number[] {
+export function pendingExits(repo: RunRepository, runId: number, by?: AskedBy): number[] {
   return pending(repo.db, runId)
-    .filter((c) => c.kind === 'exit')
+    .filter((c) => c.kind === 'exit' && askedBy(c, by))
     .map((c) => c.id);
 }
 

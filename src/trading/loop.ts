@@ -1,5 +1,5 @@
 /** The trader on a clock: ticks on a schedule, catch-up, retrains and stopping. */
-import type { Logger } from '../core/log.ts';
+import { logToFile, type Logger } from '../core/log.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { ExchangeRefusedError, shortError } from '../data/exchange.ts';
 import { OffGridError } from '../data/grid.ts';
@@ -40,6 +40,28 @@ interface TraderLoopOptions {
    */
   tickErrorHint?: (e: unknown) => string | undefined;
   schedule?: typeof scheduleTask;
+}
+
+/**
+ * A finished tick's log line (the clocked loop's and `--once`'s): the candles acted on and the last decision, the
+ * candles passed over while paused from the dashboard, or (debug) no new closed candle.
+ */
+function tickLine(report: TickReport): { level: 'info' | 'debug'; message: string; meta: { fetched: number } } {
+  const meta = { fetched: report.fetched };
+  const last = report.decisions.at(-1);
+  const paused = report.paused ? 'paused from the dashboard, passing over closed candles' : undefined;
+  if (last) {
+    const acted = `tick: acted on ${report.acted} candle(s), last ${isoTime(last.ts)} → ${last.action}`;
+    return { level: 'info', message: paused ? `${acted}; then ${paused}` : acted, meta };
+  }
+  if (paused) return { level: 'info', message: `tick: ${paused}`, meta };
+  return { level: 'debug', message: 'tick: no new closed candle', meta };
+}
+
+/** A `--once` tick's line (tickLine) in the log file only: the command prints its own line on stdout. */
+export function logOnceTick(logger: Logger, report: TickReport): void {
+  const line = tickLine(report);
+  logToFile(logger, line.level, line.message, line.meta);
 }
 
 interface RunningLoop {
@@ -131,15 +153,9 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
             `stopping mid catch-up after ${report.acted} candle(s), ` +
               `last ${isoTime(report.lastTs ?? 0)}; the next start carries on from there`,
           );
-        } else if (report.paused) {
-          o.logger.info('tick: paused from the dashboard, passing over closed candles');
-        } else if (report.acted > 0) {
-          const last = report.decisions[report.decisions.length - 1];
-          o.logger.info(`tick: acted on ${report.acted} candle(s), last ${isoTime(last.ts)} → ${last.action}`, {
-            fetched: report.fetched,
-          });
         } else {
-          o.logger.debug('tick: no new closed candle', { fetched: report.fetched });
+          const line = tickLine(report);
+          o.logger.log(line.level, line.message, line.meta);
         }
         started = true;
         if (dataFault) o.logger.info(`tick: the fetched candles are stored and decided on again (after: ${dataFault})`);
@@ -150,7 +166,7 @@ export function startTraderLoop(o: TraderLoopOptions): RunningLoop {
         o.onTick?.(report);
       } catch (e) {
         if (e instanceof HaltError) {
-          o.logger.error(`trading halted: ${e.message}`);
+          // not logged here: the command ends on it, and its ending error is the one line (cli/main.ts)
           void stop('halted', e.message);
           return;
         }

@@ -21,7 +21,7 @@ import type { AccountState } from '../market/account.ts';
 import { catchUp } from './catch-up.ts';
 import { backfillSince } from './backfill.ts';
 import { waitForLateCandles } from './late-candle.ts';
-import { applyCommands, pendingExits, takeExits } from './commands.ts';
+import { applyCommands, pendingExits, takeExits, type AskedBy } from './commands.ts';
 import type { PortfolioPolicyHandle, PortfolioPolicySource } from './portfolio-policy-source.ts';
 import { RunHolder, type NewRunKind, type RunHolderOptions } from './run-holder.ts';
 import type { TickReport } from './trader.ts';
@@ -200,10 +200,10 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
   }
 
   /** Dashboard commands (pause, resume, halt, clear-halt) in one transaction; a pause cancels the waiting targets. */
-  protected applyControl(): void {
+  protected applyControl(by?: AskedBy): void {
     const { repo, clock, logger } = this.o;
     this.commit(() => {
-      const { run: next, applied } = applyCommands(repo, this.run as RunState, clock());
+      const { run: next, applied } = applyCommands(repo, this.run as RunState, clock(), by);
       if (applied.length === 0) return;
       if (next.paused && next.portfolio?.pending) {
         for (const id of next.portfolio.pending.orderIds) {
@@ -307,38 +307,57 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     if (await this.clockWentBack(closedOpen)) return report;
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
     const loaded = this.loadSeries(this.run, first, closedOpen);
-    const loadedTimes = clockTimes(loaded.series, first, closedOpen);
+    let times = clockTimes(loaded.series, first, closedOpen);
     report.newestOpen = loaded.series[0]?.ts.at(-1);
-    if (this.run.paused) {
-      if (loadedTimes.length > 0) {
-        const next: RunState = { ...this.run, lastTs: loadedTimes[loadedTimes.length - 1].ts };
-        this.o.repo.saveState(next);
-        this.run = next;
-      }
-      return { ...report, paused: true, lastTs: this.run.lastTs };
-    }
-    if (loadedTimes.length === 0) return report;
-    const served = await this.seriesPolicy(this.run, first, closedOpen, loaded, opts.shouldStop);
-    const { series } = served;
-    // the series loaded again for the serving version when the version switched to was given up: indices anew
-    const times = series === loaded.series ? loadedTimes : clockTimes(series, first, closedOpen);
-    const exits = pendingExits(this.o.repo, this.run.id);
-    // one handle per version serving: a version promoted meanwhile takes over after the candles it saw (its `until`)
-    let handle = served.handle;
+    let served: { series: Candles[]; informative: Candles[] } | undefined;
+    // one handle per version serving: a version promoted meanwhile takes over after the candles it saw (its `until`);
+    // a command asked meanwhile applies from the first candle time closing at or after it was asked (controlAt)
+    let handle: { at: PortfolioPolicyHandle; end: number } | undefined;
     for (let at = 0; at < times.length && !report.interrupted;) {
-      if (at > 0) handle = await this.policyFrom(served, times[at].ts);
-      const until = handle.until;
-      const stop = until === undefined ? -1 : times.findIndex((c) => c.ts >= until);
-      const end = Math.max(stop < 0 ? times.length : stop, at + 1);
-      const [start, current] = [at, handle];
+      const close = times[at].ts + this.tfMs;
+      const asked = this.controlAt(close, now);
+      if (this.run.paused) {
+        const end = this.commandEnd(times, at, asked);
+        this.passOver(times[end - 1].ts);
+        report.paused = true;
+        handle = undefined;
+        at = end;
+        continue;
+      }
+      if (!handle || at >= handle.end) {
+        let h: PortfolioPolicyHandle;
+        if (served) h = await this.policyFrom(served, times[at].ts);
+        else {
+          const s = await this.seriesPolicy(this.run, times[at].ts, closedOpen, loaded, opts.shouldStop);
+          // the series loaded again for the serving version when the version switched to was given up: indices anew
+          if (s.series !== loaded.series) [times, at] = [clockTimes(s.series, times[at].ts, closedOpen), 0];
+          [served, h] = [s, s.handle];
+        }
+        const until = h.until;
+        const stop = until === undefined ? -1 : times.findIndex((c) => c.ts >= until);
+        handle = { at: h, end: Math.max(stop < 0 ? times.length : stop, at + 1) };
+        if (at >= times.length) break;
+      }
+      const end = Math.min(this.commandEnd(times, at, asked), handle.end);
+      const [start, current, series] = [at, handle.at, (served ?? loaded).series];
+      const exits = pendingExits(this.o.repo, this.run.id, { close, now });
       await catchUp(end - start, report, opts.shouldStop, (i) => {
-        const targets = this.act(series, times[start + i], current, start + i === 0 ? exits : []);
+        const targets = this.act(series, times[start + i], current, i === 0 ? exits : []);
         return { ts: times[start + i].ts, action: targets ? 'rebalance' : 'keep', confidence: targets ? 1 : 0 };
       });
       at = end;
     }
+    // the commands asked after the newest candle time's close: a pause or a halt holds from the next one on
+    if (!report.interrupted) this.controlAt(undefined, now);
+    if (this.run.paused) report.paused = true;
     report.lastTs = this.run.lastTs;
     return report;
+  }
+
+  /** The index after the candle times decided before the command asked at `asked` applies (past `at`, at least). */
+  private commandEnd(times: readonly ClockTime[], at: number, asked: number | undefined): number {
+    const next = asked === undefined ? -1 : times.findIndex((c) => c.ts + this.tfMs >= asked);
+    return Math.max(next < 0 ? times.length : next, at + 1);
   }
 
   /** One candle time for the whole portfolio, one transaction. Returns the targets decided (null: keep). */

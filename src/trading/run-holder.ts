@@ -18,6 +18,7 @@ import type { Exchange } from 'ccxt';
 import { OffGridError } from '../data/grid.ts';
 import { TickClockCheck } from './live-start.ts';
 import type { RunRepository } from './run-repository.ts';
+import { nextCommandAt, type AskedBy } from './commands.ts';
 import type { CandleFeed, PortfolioRunState, RunKey, RunSettings, RunState, ServedRun } from './types.ts';
 
 /** What a paper or live run on a derived series does instead (its backfill is refused: fetchOrStored). */
@@ -167,8 +168,11 @@ export abstract class RunHolder<O extends RunHolderOptions> {
   /** A new run's starting account and start-line words, asked only when no run is stored under the key. */
   protected abstract newRunKind(): NewRunKind;
 
-  /** Applies the dashboard's commands asked since the last tick, in one transaction with the run state they change. */
-  protected abstract applyControl(): void;
+  /**
+   * Applies the dashboard's commands asked since the last tick, in one transaction with the run state they change:
+   * those asked by `by` (commands.ts askedBy), all when absent.
+   */
+  protected abstract applyControl(by?: AskedBy): void;
 
   /**
    * Pulls the run's missing closed candles (up to the one opened at `closedOpen`) into the store; returns how many.
@@ -184,11 +188,38 @@ export abstract class RunHolder<O extends RunHolderOptions> {
     now: number,
     shouldStop?: () => boolean,
   ): Promise<{ closedOpen: number; fetched: number }> {
-    this.applyControl();
+    const before = this.run as RunState;
+    // the commands asked by the close of the first candle to decide apply from it; later ones wait for their candle
+    this.controlAt((before.lastTs !== undefined ? before.lastTs + this.tfMs : before.startTs) + this.tfMs, now);
     const run = this.run as RunState;
-    if (run.halted) throw new HaltError(run.halted);
     const closedOpen = closedBy(now, this.o.key.timeframe);
     return { closedOpen, fetched: await this.backfill(run, closedOpen, shouldStop) };
+  }
+
+  /** Moves the run's cursor past the candles up to the one opened at `through`, passed over while paused. */
+  protected passOver(through: number): void {
+    const run = this.run as RunState;
+    if (through < run.startTs || (run.lastTs !== undefined && through <= run.lastTs)) return;
+    const next: RunState = { ...run, lastTs: through };
+    this.o.repo.saveState(next);
+    this.run = next;
+  }
+
+  /**
+   * A paper tick's commands before it decides the candle closing at `close` (the run's first of the tick, or one of
+   * its catch-up): applies those asked by then (commands.ts askedBy; absent: every one pending, at the end of the
+   * tick), stops the tick on a halt (HaltError, the candles before it decided) unless a clear-halt follows, and
+   * returns when the next pending command was asked: the catch-up decides on up to the first candle closing at or
+   * after it.
+   */
+  protected controlAt(close: number | undefined, now: number): number | undefined {
+    const by = close !== undefined ? { close, now } : undefined;
+    this.applyControl(by);
+    // a halt stops the run, it passes no candle over: a clear-halt asked since lets it decide them (as it always did)
+    if (by && (this.run as RunState).halted) this.applyControl();
+    const run = this.run as RunState;
+    if (run.halted) throw new HaltError(run.halted);
+    return by ? nextCommandAt(this.o.repo.db, run.id, by) : undefined;
   }
 
   /**

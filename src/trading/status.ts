@@ -34,8 +34,14 @@ export interface RunStatus {
    */
   dataFault: { message: string; since: string } | null;
   startedAt: string;
+  /** The last candle the run decided: its value and `lastPrice` are at that candle's close. */
   lastCandle: string | null;
   lastPrice: number | null;
+  /**
+   * The newest candle passed over without a decision while paused, after `lastCandle` (the run's cursor); null once a
+   * candle after it is decided. It was shown as the last candle, beside the price of an older one.
+   */
+  passedOver: string | null;
   cash: number;
   units: number;
   equity: number;
@@ -134,8 +140,10 @@ export function runStatus(
     ended: run.endedAt !== undefined ? isoTime(run.endedAt) : null,
     dataFault: fault ? { message: fault.fault, since: isoTime(fault.since) } : null,
     startedAt: isoTime(run.startTs),
-    lastCandle: run.lastTs !== undefined ? isoTime(run.lastTs) : null,
+    lastCandle: lastEquity ? isoTime(lastEquity.ts) : null,
     lastPrice: price,
+    passedOver:
+      run.lastTs !== undefined && (lastEquity === undefined || run.lastTs > lastEquity.ts) ? isoTime(run.lastTs) : null,
     cash: run.account.cash,
     units: run.account.units,
     equity,
@@ -372,6 +380,7 @@ export function formatStatus(s: RunStatus): string {
     (s.modelVersion ? ` @ ${s.modelVersion}` : '') +
     (s.promotedVersion ? ` (CURRENT is now ${s.promotedVersion}: it takes over at the next tick)` : '');
   const price = s.lastPrice !== null ? ` @ ${num(s.lastPrice)}` : '';
+  const passed = s.passedOver ? ` (passed over up to ${s.passedOver})` : '';
   const buyHold = s.buyHoldPnl !== null ? pct(s.buyHoldPnl) : '—';
   const order = s.pendingOrder;
   const pending =
@@ -387,7 +396,7 @@ export function formatStatus(s: RunStatus): string {
     ...(s.paused ? [`PAUSED: ${s.paused}`] : []),
     ...exitLine(s),
     ...(s.dataFault ? [`NO DECISIONS since ${s.dataFault.since}, each tick looks again: ${s.dataFault.message}`] : []),
-    `started      ${s.startedAt}   last candle ${s.lastCandle ?? '—'}   next tick ${nextTickText(s)}`,
+    `started      ${s.startedAt}   last candle ${s.lastCandle ?? '—'}${passed}   next tick ${nextTickText(s)}`,
     ...(s.positions
       ? portfolioLines(s)
       : [

@@ -8,7 +8,7 @@ import { orderSide, type PaperMarket } from './paper-market.ts';
 import { catchUp } from './catch-up.ts';
 import { backfillSince } from './backfill.ts';
 import { waitForLateCandles } from './late-candle.ts';
-import { applyCommands, pendingExits, takeExits } from './commands.ts';
+import { applyCommands, pendingExits, takeExits, type AskedBy } from './commands.ts';
 import { SELL, type Order } from '../market/execution.ts';
 import type { CandleFeed, PolicyHandle, PolicySource, RunState } from './types.ts';
 import { MANUAL_EXIT, servedVersion, WARM_UP } from './served-version.ts';
@@ -129,12 +129,12 @@ export class Trader extends RunHolder<TraderOptions> {
    * Applies the control commands asked since the last tick (src/trading/commands.ts) in one transaction with the
    * run state they change.
    */
-  protected applyControl(): void {
+  protected applyControl(by?: AskedBy): void {
     const { repo, clock, logger } = this.o;
     const run = this.run as RunState;
     repo.db
       .transaction(() => {
-        const { run: next, applied } = applyCommands(repo, run, clock());
+        const { run: next, applied } = applyCommands(repo, run, clock(), by);
         if (applied.length === 0) return;
         repo.saveState(next);
         this.run = next;
@@ -143,17 +143,11 @@ export class Trader extends RunHolder<TraderOptions> {
       .immediate();
   }
 
-  /** While paused: candles that closed are passed over (no decision, no order), so a resume trades from then on. */
+  /** While paused (live): the candles that closed are passed over (no decision, no order); a resume trades on. */
   protected passWhilePaused(closedOpen: number, report: TickReport): TickReport {
-    const run = this.run as RunState;
     const { store, key } = this.o;
     const newest = store.lastTs(key.exchange, key.symbol, key.timeframe);
-    const through = newest !== undefined ? Math.min(newest, closedOpen) : undefined;
-    if (through !== undefined && through >= run.startTs && (run.lastTs === undefined || through > run.lastTs)) {
-      const next: RunState = { ...run, lastTs: through };
-      this.o.repo.saveState(next);
-      this.run = next;
-    }
+    if (newest !== undefined) this.passOver(Math.min(newest, closedOpen));
     report.paused = true;
     report.lastTs = this.run?.lastTs;
     return report;
@@ -172,29 +166,43 @@ export class Trader extends RunHolder<TraderOptions> {
     const report: TickReport = { fetched, acted: 0, decisions: [], lastTs: this.run.lastTs };
     // a clock gone back before the last decided candle: no candle is new, and one line says why, as a live tick's
     if (await this.clockWentBack(closedOpen)) return report;
-    if (this.run.paused) return this.passWhilePaused(closedOpen, report);
-    const { store, key } = this.o;
+    const { store, key, repo } = this.o;
     const first = this.run.lastTs !== undefined ? this.run.lastTs + 1 : this.run.startTs;
     const loadFrom = this.tickLoadFrom(store, key.symbol, this.run, first);
     const candles = store.load(key.exchange, key.symbol, key.timeframe, loadFrom, closedOpen + 1);
     report.newestOpen = candles.ts.at(-1);
-    const from = firstAtOrAfter(candles.ts, first);
-    if (from >= candles.ts.length) {
-      report.lastTs = this.run.lastTs;
-      return report;
-    }
-    const exits = pendingExits(this.o.repo, this.run.id);
-    // one handle per version serving: a version promoted meanwhile takes over after the candles it saw (its `until`)
-    for (let at = from; at < candles.ts.length && !report.interrupted;) {
-      const handle = await this.handleFrom(candles, at);
-      const end = handle.until === undefined ? candles.ts.length : firstAtOrAfter(candles.ts, handle.until);
-      const start = at;
-      await catchUp(Math.max(end, at + 1) - at, report, opts.shouldStop, (i) => {
-        const d = this.act(candles, start + i, handle, start + i === from ? exits : []);
+    const n = candles.ts.length;
+    // one handle per version serving: a version promoted meanwhile takes over after the candles it saw (its `until`);
+    // a command asked meanwhile applies from the first candle closing at or after it was asked (controlAt)
+    let handle: { at: PolicyHandle; end: number } | undefined;
+    for (let at = firstAtOrAfter(candles.ts, first); at < n && !report.interrupted;) {
+      const close = candles.ts[at] + this.tfMs;
+      const asked = this.controlAt(close, now);
+      const next = asked === undefined ? n : firstAtOrAfter(candles.ts, asked - this.tfMs);
+      const end = Math.max(next, at + 1);
+      if (this.run.paused) {
+        this.passOver(candles.ts[end - 1]);
+        report.paused = true;
+        // a policy built anew after the candles passed over, told where the last trade was (resumePolicy)
+        handle = undefined;
+        at = end;
+        continue;
+      }
+      if (!handle || at >= handle.end) {
+        const h = await this.handleFrom(candles, at);
+        handle = { at: h, end: Math.max(h.until === undefined ? n : firstAtOrAfter(candles.ts, h.until), at + 1) };
+      }
+      const [start, serving] = [at, handle.at];
+      const exits = pendingExits(repo, this.run.id, { close, now });
+      await catchUp(Math.min(end, handle.end) - at, report, opts.shouldStop, (i) => {
+        const d = this.act(candles, start + i, serving, i === 0 ? exits : []);
         return { ts: candles.ts[start + i], action: d.action, confidence: d.confidence };
       });
-      at = Math.max(end, at + 1);
+      at = Math.min(end, handle.end);
     }
+    // the commands asked after the newest candle's close: a pause or a halt holds from the next candle on
+    if (!report.interrupted) this.controlAt(undefined, now);
+    if (this.run.paused) report.paused = true;
     report.lastTs = this.run.lastTs;
     return report;
   }

@@ -70,6 +70,7 @@ test('runs: the paper run with market, policy, balance, position, P&L vs buy-and
   assert.equal(typeof run.buyHoldPnl, 'number');
   assert.equal(run.halted, null);
   assert.equal(run.lastCandle, new Date(state.lastTs as number).toISOString().replace('.000Z', 'Z'));
+  assert.equal(run.passedOver, null, 'not paused: no candle passed over');
   assert.ok(run.nextTick > run.lastCandle);
   assert.equal(run.spark.length, 60);
   const one = await get(`/api/v1/runs/${f.runId}`);

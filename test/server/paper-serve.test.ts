@@ -8,11 +8,15 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import { CandleStore } from '../../src/data/store.ts';
-import { requestCommand } from '../../src/trading/commands.ts';
-import { RunRepository } from '../../src/trading/run-repository.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
-import { dashboardUrl, paperRunFlags, runBot, startBot, writeFakeExchangeConfig } from '../trading/cli.ts';
+import {
+  dashboardUrl,
+  haltFirstRun,
+  paperRunFlags,
+  runBot,
+  startBot,
+  writeFakeExchangeConfig,
+} from '../trading/cli.ts';
 import { tempDir } from '../trading/helpers.ts';
 
 const HOUR = 3_600_000;
@@ -129,13 +133,7 @@ test('bot paper --once on a run halted from the dashboard stops in one line, wit
   const flags = ['paper', '--strategy', 'sma-cross', '--once', ...paperRunFlags(START, END, db, cfg)];
   const first = await runBot(flags);
   assert.equal(first.code, 0, first.stderr);
-  const store = CandleStore.open(db);
-  try {
-    const run = new RunRepository(store.db).list()[0];
-    requestCommand(store.db, { runId: run.id, kind: 'halt', requestedBy: 'token:ci', reason: 'stop it', now: END });
-  } finally {
-    store.close();
-  }
+  haltFirstRun(db, END);
   const halted = await runBot([...flags, '--log-level', 'info']);
   assert.equal(halted.code, 1, halted.stderr);
   const lines = halted.stderr.split('\n').filter((l) => l.trim() !== '' && !/^\d\d:\d\d:\d\d (info|warn) /.test(l));

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { isoTime } from '../../src/data/timeframe.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
+import { requestCommand } from '../../src/trading/commands.ts';
 import type { FakeUpbit } from '../fake-exchange/server.ts';
 import { TEST_STATE_DIR } from '../helpers/state-dir.ts';
 
@@ -128,6 +129,17 @@ export function runNames(db: string): string[] {
 /** The flags ending a `bot paper` call in the CLI tests: first candle, the clock's now, database, config, warn logs. */
 export function paperRunFlags(start: number, now: number, db: string, cfg: string): string[] {
   return ['--start', isoTime(start), '--now', isoTime(now), '--db', db, '--config', cfg, '--log-level', 'warn'];
+}
+
+/** Halts the first run in database `db` as the dashboard does (a `halt` row asked by token:ci at `now`: "stop it"). */
+export function haltFirstRun(db: string, now: number): void {
+  const store = CandleStore.open(db);
+  try {
+    const run = new RunRepository(store.db).list()[0];
+    requestCommand(store.db, { runId: run.id, kind: 'halt', requestedBy: 'token:ci', reason: 'stop it', now });
+  } finally {
+    store.close();
+  }
 }
 
 /** The flags of the `bot backtest` a paper CLI test compares with: from the run's first candle, same database. */

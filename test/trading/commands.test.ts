@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { CandleStore } from '../../src/data/store.ts';
+import { isoTime } from '../../src/data/timeframe.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { listCommands, requestCommand } from '../../src/trading/commands.ts';
 import { HaltError } from '../../src/core/errors.ts';
@@ -61,21 +62,34 @@ function paper(file: string, clock: () => number) {
 const ask = (repo: RunRepository, runId: number, kind: Parameters<typeof requestCommand>[1]['kind'], now: number) =>
   requestCommand(repo.db, { runId, kind, requestedBy: 'token:ci@127.0.0.1', reason: `test ${kind}`, now });
 
-test(`paper: pause passes candles over and cancels the waiting order, resume trades only new candles; exit sells at \
-the next open`, async () => {
+/** A paper run (buy-and-keep) that decided START and START+1h (its buy filled at START+1h's open), on `clock`. */
+async function started(body: (s: ReturnType<typeof paper>, clock: { now: number }) => Promise<void>) {
   const tmp = tempDir();
   try {
-    let now = START + 2 * HOUR + 10_000;
-    const s = paper(path.join(tmp.dir, 'a.db'), () => now);
+    const clock = { now: START + 2 * HOUR + 10_000 };
+    const s = paper(path.join(tmp.dir, 'a.db'), () => clock.now);
     await s.trader.tick();
+    try {
+      await body(s, clock);
+    } finally {
+      s.store.close();
+    }
+  } finally {
+    tmp.cleanup();
+  }
+}
+
+test(`paper: pause passes candles over and cancels the waiting order, resume trades only new candles; exit sells at \
+the next open`, async () => {
+  await started(async (s, clock) => {
     const run = s.repo.list()[0];
     assert.equal(s.repo.decisionCount(run.id), 2);
     assert.ok(s.repo.list()[0].account.units > 0, 'bought');
     const before = s.repo.decisionCount(run.id);
 
     // pause: no decision while paused, however many candles close
-    ask(s.repo, run.id, 'pause', now);
-    now += 3 * HOUR;
+    ask(s.repo, run.id, 'pause', clock.now);
+    clock.now += 3 * HOUR;
     const paused = await s.trader.tick();
     assert.equal(paused.paused, true);
     assert.equal(paused.acted, 0);
@@ -89,9 +103,9 @@ the next open`, async () => {
     assert.ok(pauseRow.appliedAt !== null && pauseRow.appliedAt >= pauseRow.requestedAt);
 
     // a second pause is recorded as ignored; resume → the next tick acts on the one new candle only
-    ask(s.repo, run.id, 'pause', now);
-    ask(s.repo, run.id, 'resume', now);
-    now += HOUR;
+    ask(s.repo, run.id, 'pause', clock.now);
+    ask(s.repo, run.id, 'resume', clock.now);
+    clock.now += HOUR;
     const resumed = await s.trader.tick();
     assert.equal(resumed.acted, 1, 'no catch-up of the paused candles');
     const rows = listCommands(s.repo.db, run.id);
@@ -105,14 +119,14 @@ the next open`, async () => {
 
     // exit: the next candle's decision is a manual sell of every unit, filled at the following open
     const units = s.repo.list()[0].account.units;
-    ask(s.repo, run.id, 'exit', now);
-    now += HOUR;
+    ask(s.repo, run.id, 'exit', clock.now);
+    clock.now += HOUR;
     await s.trader.tick();
     const decisions = s.repo.decisions(run.id);
     const exitDecision = decisions[decisions.length - 1];
     assert.deepEqual([exitDecision.action, exitDecision.policy], ['sell', 'manual-exit']);
     assert.equal(listCommands(s.repo.db, run.id)[0].status, 'applied');
-    now += HOUR;
+    clock.now += HOUR;
     await s.trader.tick();
     const fills = s.repo.trades(run.id);
     const sell = fills[fills.length - 1];
@@ -121,10 +135,7 @@ the next open`, async () => {
     assert.equal(sell.units, units);
     assert.equal(sell.ts, candles.ts[i + 1], 'filled at the open after the exit decision');
     assert.ok(Math.abs(sell.price - candles.open[i + 1] * (1 - 5 / 10_000)) < 1e-6, 'at that open less slippage');
-    s.store.close();
-  } finally {
-    tmp.cleanup();
-  }
+  });
 });
 
 test(`paper: a pause cancels the order waiting for the next open; halt stops the trader, clear-halt lets it trade \
@@ -202,4 +213,108 @@ test('live: exit sells the whole position through the exchange at the next tick;
   } finally {
     await s.cleanup();
   }
+});
+
+/**
+ * A restart's catch-up over the candles START+2h … START+5h (closing at START+3h … START+6h), after the run decided
+ * START and START+1h (a buy filled at START+1h's open): the commands asked at `asks` (time after START, kind).
+ */
+async function catchUpWith(
+  asks: [number, Parameters<typeof ask>[2]][],
+  body: (s: ReturnType<typeof paper>) => unknown,
+) {
+  await started(async (s, clock) => {
+    const run = s.repo.list()[0];
+    for (const [at, kind] of asks) ask(s.repo, run.id, kind, START + at);
+    clock.now = START + 6 * HOUR + 10_000;
+    await body(s);
+  });
+}
+
+test(`paper: an exit asked during the downtime a catch-up decides applies from the first candle closing after it \
+was asked; the candles before are decided as if it had not been`, async () => {
+  await catchUpWith([[4 * HOUR + 30 * 60_000, 'exit']], async (s) => {
+    const run = s.repo.list()[0];
+    const units = run.account.units;
+    assert.ok(units > 0, 'bought');
+    const report = await s.trader.tick();
+    assert.equal(report.acted, 4);
+    const decided = s.repo.decisions(run.id).filter((d) => d.ts >= START + 2 * HOUR);
+    assert.deepEqual(
+      decided.map((d) => [d.ts - START, d.policy]),
+      [
+        [2 * HOUR, 'buy-and-keep'],
+        [3 * HOUR, 'buy-and-keep'],
+        [4 * HOUR, 'manual-exit'],
+        [5 * HOUR, 'buy-and-keep'],
+      ],
+      'the exit asked at START+4h30 sells at the candle closing at START+5h',
+    );
+    const sell = s.repo.trades(run.id).find((t) => t.side === 'sell');
+    assert.equal(sell?.ts, START + 5 * HOUR, 'filled at the open after that candle, after the exit was asked');
+    assert.equal(sell?.units, units);
+  });
+});
+
+test(`paper: a pause asked during the downtime passes over the candles from the first closing after it, a resume \
+decides again from the first closing after it; a halt stops the catch-up at its candle`, async () => {
+  await catchUpWith(
+    [
+      [3 * HOUR + 30 * 60_000, 'pause'],
+      [4 * HOUR + 30 * 60_000, 'resume'],
+    ],
+    async (s) => {
+      const run = s.repo.list()[0];
+      const report = await s.trader.tick();
+      const decided = s.repo.decisions(run.id).filter((d) => d.ts >= START + 2 * HOUR);
+      assert.deepEqual(
+        decided.map((d) => d.ts - START),
+        [2 * HOUR, 4 * HOUR, 5 * HOUR],
+        'START+2h (closed before the pause) decided, START+3h passed over, the candles after the resume decided',
+      );
+      assert.equal(report.acted, 3);
+      assert.equal(s.repo.list()[0].paused, undefined);
+    },
+  );
+  await catchUpWith([[4 * HOUR + 30 * 60_000, 'halt']], async (s) => {
+    const run = s.repo.list()[0];
+    await assert.rejects(() => s.trader.tick(), HaltError);
+    const decided = s.repo.decisions(run.id).filter((d) => d.ts >= START + 2 * HOUR);
+    assert.deepEqual(
+      decided.map((d) => d.ts - START),
+      [2 * HOUR, 3 * HOUR],
+      'the candles that closed before the halt was asked are decided',
+    );
+    assert.equal(s.repo.list()[0].lastTs, START + 3 * HOUR);
+  });
+  // asked after the newest candle closed, before the tick: that candle is decided, the pause holds from the next
+  await catchUpWith([[6 * HOUR + 5_000, 'pause']], async (s) => {
+    const run = s.repo.list()[0];
+    const report = await s.trader.tick();
+    assert.equal(report.acted, 4);
+    assert.equal(report.paused, true);
+    assert.match(s.repo.list()[0].paused ?? '', /paused by/);
+    assert.equal(s.repo.decisions(run.id).at(-1)?.ts, START + 5 * HOUR);
+  });
+});
+
+test(`bot status of a paused run: the last candle decided beside its own price, and the candles passed over since \
+said apart`, async () => {
+  await catchUpWith([[2 * HOUR + 10_000, 'pause']], async (s) => {
+    await s.trader.tick();
+    const decided = START + HOUR;
+    const status = runStatus(s.repo, KEY, START + 6 * HOUR + 10_000, 5, {
+      tickDelaySeconds: 10,
+      lockStaleSeconds: 120,
+    })!;
+    assert.equal(status.lastCandle, isoTime(decided), 'the last candle decided, not the last passed over');
+    assert.equal(status.lastPrice, candles.close[candles.ts.indexOf(decided)], "at that candle's close");
+    const { account } = s.repo.list()[0];
+    assert.equal(status.equity, account.cash + account.units * (status.lastPrice ?? NaN));
+    assert.equal(status.passedOver, isoTime(START + 5 * HOUR));
+    assert.match(
+      formatStatus(status),
+      new RegExp(`last candle ${isoTime(decided)} \\(passed over up to ${isoTime(START + 5 * HOUR)}\\)`),
+    );
+  });
 });

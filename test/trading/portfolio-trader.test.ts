@@ -1,7 +1,7 @@
 /**
  * The portfolio paper trader's rule of time (issue 14): a market whose candle is late at time t is valued at its
  * last close and cannot fill at t — its order waits for its next candle — and the late candle, once it arrives,
- * never makes the trader act on t a second time.
+ * never makes the trader act on t a second time; a command asked during downtime applies from its own candle time.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -11,8 +11,9 @@ import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { loadPortfolioStrategy } from '../../src/agents/portfolio-strategy.ts';
 import { portfolioRuleSource } from '../../src/trading/portfolio-policy-source.ts';
-import { PortfolioTrader } from '../../src/trading/portfolio-trader.ts';
+import { PortfolioTrader, type PortfolioTraderOptions } from '../../src/trading/portfolio-trader.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
+import { requestCommand } from '../../src/trading/commands.ts';
 import type { CandleFeed } from '../../src/trading/types.ts';
 import { quietLogger, tempDir } from './helpers.ts';
 
@@ -38,6 +39,23 @@ function feed(
   };
 }
 
+/** A paper trader of A/KRW and B/KRW from `start` (5 candles of history, 10,000,000 of cash), no rebalance band. */
+function paperTrader(
+  o: Pick<PortfolioTraderOptions, 'repo' | 'store' | 'feeds' | 'policies' | 'start' | 'clock'>,
+): PortfolioTrader {
+  const symbols = ['A/KRW', 'B/KRW'];
+  return new PortfolioTrader({
+    ...o,
+    key: { mode: 'paper', name: 'pf', exchange: 'upbit', symbol: symbols.join(','), timeframe: '1h' },
+    symbols,
+    costs: [COSTS, COSTS],
+    band: 0,
+    balance: 10_000_000,
+    historyCandles: 5,
+    logger: quietLogger(),
+  });
+}
+
 test('a late candle: valued at its last close, cannot fill at its time, fills at its next; no second act', async () => {
   const tmp = tempDir('bot-pf-late-');
   const store = CandleStore.open(path.join(tmp.dir, 'bot.db'));
@@ -52,20 +70,13 @@ test('a late candle: valued at its last close, cannot fill at its time, fills at
     const clock = { now: START + HOUR + 10_000 };
     const strategy = await loadPortfolioStrategy('equal-weight');
     const symbols = ['A/KRW', 'B/KRW'];
-    const trader = new PortfolioTrader({
+    const trader = paperTrader({
       repo,
       store,
       feeds: [feed(a, clock), feed(b, clock, (ts, now) => ts === L && now < L + 3 * HOUR)],
       policies: portfolioRuleSource(strategy, { symbols, seed: 1, every: 2 }),
-      key: { mode: 'paper', name: 'late', exchange: 'upbit', symbol: symbols.join(','), timeframe: '1h' },
-      symbols,
-      costs: [COSTS, COSTS],
-      band: 0,
-      balance: 10_000_000,
-      historyCandles: 5,
       start: START,
       clock: () => clock.now,
-      logger: quietLogger(),
     });
     for (; clock.now < a.ts[30]; clock.now += HOUR) await trader.tick();
     const run = repo.list()[0];
@@ -155,4 +166,69 @@ every candle since its history start, and trades as a run that reads them all`, 
   } finally {
     tmp.cleanup();
   }
+});
+
+/**
+ * Control commands asked during a run's downtime: each applies from the first candle time of the restart's catch-up
+ * closing at or after it was asked; the times before are decided as if it had not been. The run decided START, then
+ * `kind` was asked at START + `at`; its restart at START+6h decides (or passes over) START+1h … START+5h. Returns
+ * the times decided after START (hours after it), with who decided each.
+ */
+async function restartAfter(kind: 'exit' | 'pause', at: number) {
+  const tmp = tempDir('bot-pf-commands-');
+  const store = CandleStore.open(path.join(tmp.dir, 'bot.db'));
+  try {
+    const make = (seed: number, startPrice: number) =>
+      syntheticCandles({ seed, count: 40, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 10, startPrice });
+    const [a, b] = [make(7, 50_000_000), make(8, 3_000_000)];
+    const START = a.ts[10];
+    const repo = new RunRepository(store.db);
+    const clock = { now: START + HOUR + 10_000 };
+    const strategy = await loadPortfolioStrategy('equal-weight');
+    const trader = paperTrader({
+      repo,
+      store,
+      feeds: [feed(a, clock), feed(b, clock)],
+      policies: portfolioRuleSource(strategy, { symbols: ['A/KRW', 'B/KRW'], seed: 1, every: 1 }),
+      start: START,
+      clock: () => clock.now,
+    });
+    await trader.tick();
+    const run = repo.list()[0];
+    requestCommand(store.db, { runId: run.id, kind, requestedBy: 'token:ci', now: START + at });
+    clock.now = START + 6 * HOUR + 10_000;
+    const report = await trader.tick();
+    const decided = repo.decisions(run.id).filter((d) => d.ts > START);
+    const state = repo.list()[0];
+    return { report, decided: decided.map((d) => [(d.ts - START) / HOUR, d.policy]), passedTo: state.lastTs! - START };
+  } finally {
+    store.close();
+    tmp.cleanup();
+  }
+}
+
+test('an exit asked during the downtime sells at the first candle time closing after it', async () => {
+  const { decided } = await restartAfter('exit', 3.5 * HOUR);
+  assert.deepEqual(
+    decided.map(([h, by]) => [h, by === 'manual-exit']),
+    [
+      [1, false],
+      [2, false],
+      [3, true],
+      [4, false],
+      [5, false],
+    ],
+    'START+3h closes at START+4h, the first close after the exit asked at START+3h30',
+  );
+});
+
+test('a pause asked during the downtime passes over the candle times closing after it', async () => {
+  const { decided, report, passedTo } = await restartAfter('pause', 3.5 * HOUR);
+  assert.deepEqual(
+    decided.map(([h]) => h),
+    [1, 2],
+  );
+  assert.equal(report.acted, 2);
+  assert.equal(report.paused, true);
+  assert.equal(passedTo, 5 * HOUR, 'the times after the pause passed over');
 });

@@ -142,7 +142,7 @@ test('bot paper and bot live: the same one line, before any order', async () => 
       ['error'],
     );
     assert.match(`error: ${entries[0].message}`, new RegExp(`^${line.replace('error: ', 'error: trading halted: ')}$`));
-    // a trader on a clock stops as on any halt: the log's `trading halted: …` line, then the command's
+    // a trader on a clock stops as on any halt: the command's `trading halted: …` line, once
     const [, , onClock] = runs;
     assert.equal(onClock.code, 1, onClock.stderr);
     assert.match(onClock.stderr, new RegExp(`${line.replace('error: ', 'error: trading halted: ')}\n$`));

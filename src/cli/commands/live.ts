@@ -5,7 +5,7 @@ import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts'
 import { credentialsFromEnv } from '../../core/secrets.ts';
 import { UserError } from '../../core/errors.ts';
 import { checkName } from '../../core/names.ts';
-import { startTraderLoop } from '../../trading/loop.ts';
+import { logOnceTick, startTraderLoop } from '../../trading/loop.ts';
 import { tickSchedule } from '../../trading/schedule.ts';
 import { openRunSession } from '../../trading/open-run.ts';
 import { parseAmount, parseBalance } from '../../trading/flags.ts';
@@ -137,6 +137,7 @@ export function registerLive(program: Command): void {
       );
       if (flags.once) {
         const r = await session.trader.tick();
+        logOnceTick(logger, r);
         const last = r.decisions[r.decisions.length - 1];
         console.log(last ? `acted on ${new Date(last.ts).toISOString()} → ${last.action}` : 'no new closed candle');
         return;

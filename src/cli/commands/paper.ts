@@ -6,7 +6,7 @@ import { isoTime, parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { checkName } from '../../core/names.ts';
 import { retrainMarket } from '../../trading/retrain-market.ts';
-import { startTraderLoop } from '../../trading/loop.ts';
+import { logOnceTick, startTraderLoop } from '../../trading/loop.ts';
 import { checkCron, tickSchedule } from '../../trading/schedule.ts';
 import { openRunSession } from '../../trading/open-run.ts';
 import { storedOnlyReplay } from '../../trading/run-exchange.ts';
@@ -137,6 +137,7 @@ export function registerPaper(program: Command): void {
     try {
       if (flags.once) {
         const r = await session.trader.tick().catch(offlineWay(flags.now));
+        logOnceTick(logger, r);
         const run = session.trader.state();
         const last = r.decisions[r.decisions.length - 1];
         if (run?.portfolio) {

@@ -23,7 +23,9 @@
       charts: [],
       market: '',
       filter: '',
-      exitQuestion: 'Sell every market at its next open?',
+      exitQuestion:
+        'Sell every market at its open after the next candle time closes? From the time after, the strategy ' +
+        'decides again and may buy back at once: to stay out, pause once the sells have filled.',
       exitLabel: 'Exit every market',
     };
     root.replaceChildren(

@@ -39,6 +39,7 @@
         ...(r.withdrawn > 0 ? [stat('withdrawn', D.num(r.withdrawn, 0))] : []),
         ...own,
         stat('last candle', (r.lastCandle || '—').slice(0, 16)),
+        ...(r.passedOver ? [stat('passed over to', r.passedOver.slice(0, 16))] : []),
         stat('next tick', D.nextTick(r)),
       ),
     );
@@ -88,7 +89,12 @@
           type: 'button',
           id: 'btn-exit',
           class: 'danger',
-          onclick: ask('exit', page.exitQuestion || 'Sell the whole position at the next open?'),
+          onclick: ask(
+            'exit',
+            page.exitQuestion ||
+              'Sell the whole position at the open after the next candle closes? From the candle after, the ' +
+                'strategy decides again and may buy back at once: to stay out, pause once the sell has filled.',
+          ),
         },
         page.exitLabel || 'Exit position',
       ),
