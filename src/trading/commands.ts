@@ -74,16 +74,21 @@ export interface AskedBy {
 const askedBy = (c: CommandRow, by: AskedBy | undefined) => !by || c.requestedAt <= by.close || c.requestedAt > by.now;
 
 /**
- * When the next pending row of a run after those asked by `by` was asked (askedBy), or undefined: a paper catch-up
- * decides on until the first candle closing at or after it, then applies it.
+ * When the next pending row of a run (of `kind`, when given) after those asked by `by` was asked (askedBy), or
+ * undefined: a paper catch-up decides on until the first candle closing at or after it, then applies it.
  */
-export function nextCommandAt(db: Database.Database, runId: number, by: AskedBy): number | undefined {
+export function nextCommandAt(
+  db: Database.Database,
+  runId: number,
+  by: AskedBy,
+  kind?: CommandRow['kind'],
+): number | undefined {
   const row = db
     .prepare(
       `SELECT MIN(requested_at) AS at FROM trading_commands WHERE run_id = ? AND status = 'pending'
-         AND requested_at > ? AND requested_at <= ?`,
+         AND requested_at > ? AND requested_at <= ? AND (? IS NULL OR kind = ?)`,
     )
-    .get(runId, by.close, by.now) as { at: number | null };
+    .get(runId, by.close, by.now, kind ?? null, kind ?? null) as { at: number | null };
   return row.at ?? undefined;
 }
 

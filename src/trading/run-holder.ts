@@ -215,8 +215,12 @@ export abstract class RunHolder<O extends RunHolderOptions> {
   protected controlAt(close: number | undefined, now: number): number | undefined {
     const by = close !== undefined ? { close, now } : undefined;
     this.applyControl(by);
-    // a halt stops the run, it passes no candle over: a clear-halt asked since lets it decide them (as it always did)
-    if (by && (this.run as RunState).halted) this.applyControl();
+    // a halt stops the run, it passes no candle over: a clear-halt asked since lets it decide them (as it always did);
+    // the commands asked after that clear-halt still wait for their own candles
+    if (by && (this.run as RunState).halted) {
+      const cleared = nextCommandAt(this.o.repo.db, (this.run as RunState).id, by, 'clear-halt');
+      if (cleared !== undefined) this.applyControl({ close: cleared, now });
+    }
     const run = this.run as RunState;
     if (run.halted) throw new HaltError(run.halted);
     return by ? nextCommandAt(this.o.repo.db, run.id, by) : undefined;

@@ -318,3 +318,26 @@ said apart`, async () => {
     );
   });
 });
+
+test(`paper: a halt and a clear-halt asked during the downtime let the catch-up decide on; a pause asked after them \
+still waits for the first candle closing after it was asked`, async () => {
+  await catchUpWith(
+    [
+      [2 * HOUR + 30 * 60_000, 'halt'],
+      [3 * HOUR + 30 * 60_000, 'clear-halt'],
+      [4 * HOUR + 30 * 60_000, 'pause'],
+    ],
+    async (s) => {
+      const run = s.repo.list()[0];
+      const report = await s.trader.tick();
+      const decided = s.repo.decisions(run.id).filter((d) => d.ts >= START + 2 * HOUR);
+      assert.deepEqual(
+        decided.map((d) => d.ts - START),
+        [2 * HOUR, 3 * HOUR],
+        'the clear-halt lifts the halt; the pause asked at START+4h30 passes over from the candle closing at START+5h',
+      );
+      assert.equal(report.paused, true);
+      assert.equal(s.repo.list()[0].halted, undefined);
+    },
+  );
+});
