@@ -231,6 +231,14 @@ async function catchUpWith(
   });
 }
 
+/** A catch-up tick of `s`'s run, and the candles it decided from START+2h on (their times after START). */
+async function tickDecided(s: ReturnType<typeof paper>) {
+  const run = s.repo.list()[0];
+  const report = await s.trader.tick();
+  const decided = s.repo.decisions(run.id).flatMap((d) => (d.ts >= START + 2 * HOUR ? [d.ts - START] : []));
+  return { report, decided };
+}
+
 test(`paper: an exit asked during the downtime a catch-up decides applies from the first candle closing after it \
 was asked; the candles before are decided as if it had not been`, async () => {
   await catchUpWith([[4 * HOUR + 30 * 60_000, 'exit']], async (s) => {
@@ -264,11 +272,9 @@ decides again from the first closing after it; a halt stops the catch-up at its 
       [4 * HOUR + 30 * 60_000, 'resume'],
     ],
     async (s) => {
-      const run = s.repo.list()[0];
-      const report = await s.trader.tick();
-      const decided = s.repo.decisions(run.id).filter((d) => d.ts >= START + 2 * HOUR);
+      const { report, decided } = await tickDecided(s);
       assert.deepEqual(
-        decided.map((d) => d.ts - START),
+        decided,
         [2 * HOUR, 4 * HOUR, 5 * HOUR],
         'START+2h (closed before the pause) decided, START+3h passed over, the candles after the resume decided',
       );
@@ -328,11 +334,9 @@ still waits for the first candle closing after it was asked`, async () => {
       [4 * HOUR + 30 * 60_000, 'pause'],
     ],
     async (s) => {
-      const run = s.repo.list()[0];
-      const report = await s.trader.tick();
-      const decided = s.repo.decisions(run.id).filter((d) => d.ts >= START + 2 * HOUR);
+      const { report, decided } = await tickDecided(s);
       assert.deepEqual(
-        decided.map((d) => d.ts - START),
+        decided,
         [2 * HOUR, 3 * HOUR],
         'the clear-halt lifts the halt; the pause asked at START+4h30 passes over from the candle closing at START+5h',
       );
