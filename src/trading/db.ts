@@ -290,6 +290,13 @@ ALTER TABLE trading_retrains ADD COLUMN challenger_exposure REAL;
 ALTER TABLE trading_retrains ADD COLUMN champion_trades INTEGER;
 ALTER TABLE trading_retrains ADD COLUMN champion_exposure REAL;`),
     },
+    {
+      version: 17,
+      name: "the real path of a model run's home",
+      // the policy label names the home as the run was given it, often relative to the folder the run started in:
+      // `bot status` from another folder read another home, or none, for its `CURRENT is now` note (status.ts)
+      up: (db) => db.exec('ALTER TABLE trading_runs ADD COLUMN model_home TEXT;'),
+    },
   ],
 };
 

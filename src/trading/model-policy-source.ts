@@ -15,7 +15,14 @@ import { checkSizing } from '../market/execution.ts';
 import { Account } from '../market/account.ts';
 import type { Costs } from '../market/costs.ts';
 import { initBackend } from '../nn/backend/backend.ts';
-import { currentVersion, pointedModel, pointerStamp, resolveModel, savedVersionDir } from '../agents/model-pointer.ts';
+import {
+  canonicalHome,
+  currentVersion,
+  pointedModel,
+  pointerStamp,
+  resolveModel,
+  savedVersionDir,
+} from '../agents/model-pointer.ts';
 import { checkModelMarket, sayModelMarket, STORE_ONLY } from '../agents/model-market.ts';
 import type { TradingSettings } from './config.ts';
 import type { PolicyChoiceResult } from './rule-policy-source.ts';
@@ -293,6 +300,7 @@ export async function modelPolicySource(
   let runHistory = 0;
   const source: PolicySource & { dispose(): void } = {
     label,
+    home: canonicalHome(home),
     // trading.historyCandles, or more when the model's features need more to equal a backtest's over a longer file
     // (recursive ones such as ta's EMAs keep a trace of where the data started); the version the tick will serve's
     // the versions the tick may serve's: one promoted waits while the one serving decides the candles it saw

@@ -15,6 +15,7 @@ import { agentPolicy, type PortfolioAgent } from '../agents/portfolio-agent.ts';
 import { aimPortfolioAgent, openPortfolioModel, type OpenedPortfolioModel } from '../agents/portfolio-model.ts';
 import { checkModelSymbols, readPortfolioModelInfo, type PortfolioModelInfo } from '../agents/portfolio-model-meta.ts';
 import {
+  canonicalHome,
   currentVersion,
   pointedModel,
   pointerStamp,
@@ -230,6 +231,7 @@ export async function portfolioModelSource(
   };
   return {
     label,
+    home: canonicalHome(home),
     // every series' first decision reads full feature rows (moving averages of up to 120 candles, then the window):
     // those of each version the tick may serve (one promoted waits while the one serving decides what it saw)
     get history() {

@@ -35,6 +35,8 @@ export interface PortfolioPolicyHandle {
 export interface PortfolioPolicySource {
   /** What the run records as its policy, e.g. `strategy:equal-weight/20`; a restart must name the same. */
   readonly label: string;
+  /** A saved model's: the real path of its home, which the run stores (RunState.modelHome). */
+  readonly home?: string;
   /** Candles of history a new run loads before its first traded candle (default: trading.historyCandles). */
   readonly history?: number;
   /** Candles of every series a tick loads before the first candle time it decides (default: `history`). */

@@ -31,7 +31,7 @@ import { CandleStore } from '../data/store.ts';
 import { alignSeries, candlesFrom } from '../data/timeline.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
 import { modelMarketCosts, type Costs } from '../market/costs.ts';
-import { runPortfolioBacktest, type PortfolioPolicy } from '../market/portfolio-engine.ts';
+import { runPortfolioBacktest, type PortfolioPolicy, type PortfolioResult } from '../market/portfolio-engine.ts';
 import { portfolioModelMetrics, resultFigures } from '../backtest/portfolio-backtest.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
@@ -49,6 +49,7 @@ import {
   removeStaleStaging,
   retrainRecord,
   settleChallenger,
+  type HoldoutActivity,
   type RetrainResult,
 } from './retrain.ts';
 
@@ -61,6 +62,9 @@ interface PortfolioChallengerRequest extends Omit<PortfolioTrainRequest, 'onEpoc
   /** Open time of the holdout's first candle: the window the challenger is judged on. */
   holdoutFrom: number;
 }
+
+/** Trains a portfolio challenger into `req.dir` (default: trainPortfolioChallenger; tests inject others). */
+type PortfolioChallengerTrainer = (req: PortfolioChallengerRequest) => Promise<void>;
 
 /**
  * The real challenger: the portfolio learner on random episodes of the window, saved as `bot backtest` saves, with
@@ -105,6 +109,7 @@ interface PortfolioRetrainJob extends TrialOptions {
   clock?: () => number;
   /** The market flags given on the command line: checked against the market the home serves (retrain-market.ts). */
   named?: NamedMarket;
+  train?: PortfolioChallengerTrainer;
 }
 
 /**
@@ -208,18 +213,32 @@ function holdoutReturn(traded: readonly Candles[], fromTs: number, o: HoldoutMon
   return holdoutRun(traded, fromTs, o, policy).finalValue / o.balance - 1;
 }
 
-/** Holdout return of a saved portfolio model folder (its own scalers; P/L reference from the holdout's start). */
+/**
+ * How a portfolio traded on the holdout, as a single market's score says it: its fills (one per market rebalanced)
+ * and the share of clock times it closed holding any market. Without it the retrain's no-trade bar (promotionDecision)
+ * never applied to a portfolio: a challenger that kept its cash (a recipe with `cash`) won any falling holdout with
+ * flat's 0.00%.
+ */
+function portfolioActivity(r: PortfolioResult): HoldoutActivity {
+  const len = r.equity.length;
+  let held = 0;
+  for (let t = 0; t < len; t++) if (r.weights.some((w) => w[t] > 0)) held++;
+  return { trades: r.fills.length, exposure: len > 0 ? held / len : 0 };
+}
+
+/** Holdout return and activity of a saved portfolio model folder (its own scalers; P/L from the holdout's start). */
 async function scoreModel(
   dir: string,
   traded: readonly Candles[],
   informative: readonly Candles[],
   fromTs: number,
   o: HoldoutMoney,
-): Promise<number> {
+): Promise<{ totalReturn: number; activity: HoldoutActivity }> {
   const agent = await loadPortfolioAgent(dir, traded, informative);
   try {
     const policy = agentPolicy(path.basename(dir), () => agent, agent.recipe.episodeLength);
-    return holdoutReturn(traded, fromTs, o, policy);
+    const run = holdoutRun(traded, fromTs, o, policy);
+    return { totalReturn: run.finalValue / o.balance - 1, activity: portfolioActivity(run) };
   } finally {
     agent.dispose();
   }
@@ -265,7 +284,7 @@ async function retrainPortfolioOnce(
   try {
     sayModelMarket(home, champion.dir, marketOf(traded), (line) => logger.warn(line));
     const recipe = readPortfolioRecipe(champion.dir);
-    const { trainCandles, holdoutCandles, epochs, minImprovement } = config.trading.retrain;
+    const { trainCandles, holdoutCandles, epochs, minImprovement, promoteWithoutTrades } = config.trading.retrain;
     const tl = alignSeries(traded);
     const n = tl.ts.length;
     if (n < o.warmup + trainCandles + holdoutCandles)
@@ -297,7 +316,7 @@ async function retrainPortfolioOnce(
     const money = { costs, balance: config.account.balance, band: o.band };
     const fromTs = tl.ts[holdoutFrom];
     stage = stageVersion(home, challengerVersion);
-    await trainPortfolioChallenger({
+    await (o.train ?? trainPortfolioChallenger)({
       recipe,
       strategyName: o.strategyName,
       modelName: path.basename(home),
@@ -310,10 +329,13 @@ async function retrainPortfolioOnce(
       dir: stage.dir,
       holdoutFrom: fromTs,
     });
+    const challenger = await scoreModel(stage.dir, traded, informative, fromTs, money);
+    const judgedChampion = await scoreModel(champion.dir, traded, informative, fromTs, money);
     const scores = {
-      challenger: await scoreModel(stage.dir, traded, informative, fromTs, money),
-      champion: await scoreModel(champion.dir, traded, informative, fromTs, money),
+      challenger: challenger.totalReturn,
+      champion: judgedChampion.totalReturn,
       buyHold: holdoutReturn(traded, fromTs, money, equalWeightPolicy(traded.length, o.every)),
+      activity: { challenger: challenger.activity, champion: judgedChampion.activity },
     };
     const span = { from: fromTs, to: tl.ts[n - 1] };
     const { trial, freeFrom, ...decision } = honestDecision(
@@ -321,7 +343,7 @@ async function retrainPortfolioOnce(
       home,
       span,
       { holdoutCandles, timeframe: config.timeframe },
-      promotionDecision(scores, minImprovement, baseline),
+      promotionDecision(scores, minImprovement, baseline, promoteWithoutTrades),
       o,
     );
     finish.judged(scores, decision.reason, { ...span, trial, freeFrom });

@@ -601,20 +601,29 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
     return finish({ outcome: 'failed', reason: shortError(e), championVersion, challengerVersion });
   } finally {
     lock.release();
-    if (made) removeIdleHome(home);
+    if (made) removeIdleHome(home, logger);
   }
 }
 
 /**
  * Removes a model home that this retrain made (lockHome) and that holds nothing but its lock file and an empty
- * `versions/`: a first retrain of a new home that failed, or promoted nothing, leaves no folder behind. Best effort: a
- * folder left there is no harm.
+ * `versions/`: a first retrain of a new home that failed before its verdict leaves no folder behind. A rejected one
+ * keeps the home, with one line saying why: its HOME_LOCK_FILE records the rejected challenger (holdout-trials.ts),
+ * which the retries bar of the home's next retrains counts through any `--db` (the folder used to be removed with it,
+ * and a retry through another database saw no earlier loser). Best effort: a folder left there is no harm.
  */
-function removeIdleHome(home: string): void {
+function removeIdleHome(home: string, logger: Logger): void {
   try {
     const idle = (name: string) =>
       name.startsWith(HOME_LOCK_FILE) || (name === 'versions' && readdirSync(path.join(home, name)).length === 0);
-    if (readdirSync(home).every(idle)) rmSync(home, { recursive: true, force: true });
+    if (!readdirSync(home).every(idle)) return;
+    const trials = rejectedVersions(home).length;
+    if (trials === 0) rmSync(home, { recursive: true, force: true });
+    else
+      logger.info(
+        `retrain: kept ${home} (no model yet): its ${HOME_LOCK_FILE} records ${trials} rejected challenger(s), ` +
+          "which the home's next retrains count on their holdout",
+      );
   } catch {
     // kept
   }

@@ -39,6 +39,8 @@ export interface RunHolderOptions {
      * path-dependent indicators start from the same candle); absent: counted in each series' stored candles.
      */
     readonly historyAsRuleWarmup?: boolean;
+    /** A saved model's home by its real path, stored with the run (RunState.modelHome). */
+    readonly home?: string;
     follow?(run?: ServedRun): Promise<void>;
     checkNewRun?(): void;
   };
@@ -458,6 +460,12 @@ export abstract class RunHolder<O extends RunHolderOptions> {
     const existing = repo.find(key);
     if (existing) {
       this.refuseStored(existing, now);
+      // the home this process serves (a run resumed from another folder names it by another relative path)
+      const home = policies.home;
+      if (home !== undefined && existing.modelHome !== home) {
+        repo.setModelHome(existing.id, home);
+        return { ...existing, modelHome: home };
+      }
       return existing;
     }
     const startTs =
@@ -473,6 +481,7 @@ export abstract class RunHolder<O extends RunHolderOptions> {
       account: kind.account,
       portfolio: kind.portfolio,
       settings: this.o.settings,
+      ...(policies.home !== undefined ? { modelHome: policies.home } : {}),
       now,
     });
     this.createdHere = run.id;

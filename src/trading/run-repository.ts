@@ -40,6 +40,7 @@ interface RunRow {
   ended_at: number | null;
   order_nonce: string | null;
   settings: string | null;
+  model_home: string | null;
 }
 
 function fromRow(r: RunRow): RunState {
@@ -67,6 +68,7 @@ function fromRow(r: RunRow): RunState {
     orderNonce: r.order_nonce ?? undefined,
     portfolio: r.portfolio ? (JSON.parse(r.portfolio) as PortfolioRunState) : undefined,
     settings: r.settings ? (JSON.parse(r.settings) as RunSettings) : undefined,
+    modelHome: r.model_home ?? undefined,
   };
 }
 
@@ -258,13 +260,15 @@ export class RunRepository {
       portfolio?: PortfolioRunState;
       /** The run-defining flags it starts with (run-settings.ts). */
       settings?: RunSettings;
+      /** A model run's home by its real path (RunState.modelHome). */
+      modelHome?: string;
     },
   ): RunState {
     const info = this.db
       .prepare(
         `INSERT INTO trading_runs (mode, name, exchange, symbol, timeframe, policy, created_at, history_from, start_ts,
-           initial_balance, account, portfolio, account_key, order_nonce, settings)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           initial_balance, account, portfolio, account_key, order_nonce, settings, model_home)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         key.mode,
@@ -283,8 +287,14 @@ export class RunRepository {
         // 40 random bits: two runs' client order ids differ whatever their ids, databases and clocks (orderIdPrefix)
         randomBytes(5).toString('hex'),
         init.settings ? JSON.stringify(init.settings) : null,
+        init.modelHome ?? null,
       );
     return this.get(Number(info.lastInsertRowid));
+  }
+
+  /** Records the real path of the home a model run serves (RunState.modelHome), as a process opening it has it. */
+  setModelHome(id: number, home: string): void {
+    this.db.prepare('UPDATE trading_runs SET model_home = ? WHERE id = ?').run(home, id);
   }
 
   /** Deletes a run and everything it recorded. */

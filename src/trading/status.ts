@@ -134,7 +134,7 @@ export function runStatus(
     timeframe: run.timeframe,
     policy: run.policy,
     modelVersion: run.modelVersion ?? null,
-    promotedVersion: run.endedAt === undefined ? promotedVersion(run.policy, run.modelVersion) : null,
+    promotedVersion: run.endedAt === undefined ? promotedVersion(run, run.modelVersion) : null,
     halted: run.halted ?? null,
     paused: run.paused ?? null,
     ended: run.endedAt !== undefined ? isoTime(run.endedAt) : null,
@@ -366,12 +366,14 @@ const pendingAmount = (o: { side: string; quantity: number }, symbol: string) =>
   o.side === 'buy' ? `buy for ${num(o.quantity)} ${symbol.split('/')[1] ?? ''}`.trim() : `${o.side} ${num(o.quantity)}`;
 
 /**
- * The version a model run's home (its policy `model:<home>`, the path as the run was given it, read from the working
- * folder) names in CURRENT when it is not `serving`; null when it is, or the home cannot be read.
+ * The version a model run's home names in CURRENT when it is not `serving`; null when it is, or the home cannot be
+ * read. The home is the one the run stored by its real path (RunState.modelHome); a run from before it stored one
+ * names it only in its policy `model:<home>`, the path as given, read from the working folder (from another folder,
+ * `bot status` read another home, or none).
  */
-function promotedVersion(policy: string, serving: string | undefined): string | null {
-  if (!policy.startsWith('model:') || serving === undefined) return null;
-  const current = servingVersion(policy.slice('model:'.length));
+function promotedVersion(run: Pick<RunState, 'policy' | 'modelHome'>, serving: string | undefined): string | null {
+  if (!run.policy.startsWith('model:') || serving === undefined) return null;
+  const current = servingVersion(run.modelHome ?? run.policy.slice('model:'.length));
   return current !== undefined && current !== serving ? current : null;
 }
 

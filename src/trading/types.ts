@@ -74,6 +74,8 @@ export interface PolicySource {
   readonly lookback?: number;
   /** A rule's: its history starts where `bot backtest --from`'s warm-up does (RunHolderOptions.policies). */
   readonly historyAsRuleWarmup?: boolean;
+  /** A saved model's: the real path of its home (canonicalHome), which the run stores (RunState.modelHome). */
+  readonly home?: string;
   /**
    * Brings the source up to the policy the tick will serve (a saved model's pointer, moved by a promotion or by hand),
    * before the tick reads `history` and `lookback` to backfill and load its candles: those of the version it serves.
@@ -158,6 +160,11 @@ export interface RunState extends RunKey {
   orderNonce?: string | undefined;
   /** A portfolio run's account and waiting targets (issue 14); undefined for a single-market run. */
   portfolio?: PortfolioRunState | undefined;
+  /**
+   * A model run's home by its real path (trading schema 17), as the process that last opened the run served it: its
+   * policy label names the home as given, relative to that process's folder. Absent for older runs and rule runs.
+   */
+  modelHome?: string | undefined;
   /** The run-defining flags it started with (trading schema 15, run-settings.ts); absent for older runs. */
   settings?: RunSettings | undefined;
 }

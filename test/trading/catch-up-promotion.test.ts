@@ -1,11 +1,12 @@
 /**
  * A version promoted by `bot retrain` under a running paper run never decides a candle it saw (its training,
  * selection and holdout windows): an uninterrupted clocked run and a `--once` run that catches up after the
- * promotion decide the same candles with the same versions (real SQLite, real tfjs models, a real one-epoch retrain).
+ * promotion decide the same candles with the same versions (real SQLite, real tfjs models, a real one-epoch retrain),
+ * also when the user switches CURRENT back to an older version by hand.
  */
 import '../helpers/state-dir.ts';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
@@ -260,6 +261,51 @@ end`, async () => {
     assert.deepEqual(decided('once'), decided('clocked'), 'and the same decisions');
     assert.ok(new Set(decided('once').map((d) => d.action)).size > 1, 'the new version decides otherwise');
     assert.deepEqual(versionsOf(decided('replay')), expected(holdoutEnd, promotedAfter - 5), 'the replay');
+  } finally {
+    close();
+  }
+});
+
+test(`a CURRENT switched back by hand to an older version, whose meta.json records its promotion long before, takes \
+over from the switch (CURRENT's write), as the clocked run switches: a --once tick catching up after it decides the \
+candles before it with the version serving then (it switched at the old recorded promotion)`, async () => {
+  const candles = syntheticCandles({ seed: 8, count: 330, timeframe: '1h', start: Date.UTC(2024, 0, 1), tick: 1000 });
+  const { home, startIndex, at, onceAfter, startRuns, decided, close } = promotionRuns(candles, {});
+  // v1 promoted after candle 195 (holdout to 190), v2 after candle 250 (holdout to 245); v1 back by hand after 285
+  const [v2After, handAfter, last] = [250, 285, 300];
+  const promote = async (version: string, action: 'buy' | 'sell', holdoutEnd: number, after: number) => {
+    const staged = stageVersion(home, version);
+    await saveAgent(staged.dir, action, candles);
+    const holdout = { from: isoTime(candles.ts[holdoutEnd - 39]), to: isoTime(candles.ts[holdoutEnd]) };
+    recordHoldout(staged.dir, holdout, at(after));
+    staged.commit();
+    promoteVersion(home, version);
+  };
+  try {
+    await initBackend('wasm');
+    await saveAgent(home, 'buy', candles);
+    await promote('v1', 'sell', 190, 195);
+    const clocked = await startRuns(); // both runs serve v1 from candle 200
+    await clocked.tickTo(v2After);
+    await promote('v2', 'buy', 245, v2After);
+    await clocked.tickTo(270);
+    await onceAfter('once', 270); // the cron'd run serves v2 too
+    await clocked.tickTo(handAfter);
+    // the user rolls back: `echo v1 > CURRENT` after candle 285 closed (the file's write time, on the runs' clock)
+    const pointer = path.join(home, 'CURRENT');
+    writeFileSync(pointer, 'v1\n');
+    utimesSync(pointer, new Date(at(handAfter)), new Date(at(handAfter)));
+    await clocked.tickTo(last);
+    clocked.dispose();
+    await onceAfter('once', last);
+
+    const expected = Array.from(candles.ts.slice(startIndex, last + 1), (ts, i) => ({
+      ts: isoTime(ts),
+      version: startIndex + i <= v2After ? 'v1' : startIndex + i <= handAfter ? 'v2' : 'v1',
+    }));
+    assert.deepEqual(versionsOf(decided('clocked')), expected, 'the clocked run switches back after the write');
+    assert.deepEqual(versionsOf(decided('once')), expected, 'the caught-up run decides with the same versions');
+    assert.deepEqual(decided('once'), decided('clocked'), 'and makes the same decisions');
   } finally {
     close();
   }

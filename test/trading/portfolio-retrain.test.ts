@@ -20,6 +20,7 @@ import { PortfolioObservationBuilder } from '../../src/market/portfolio-observat
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { openPortfolioSession } from '../../src/trading/portfolio-session.ts';
+import { runPortfolioRetrainJob } from '../../src/trading/portfolio-retrain.ts';
 import { retrainHistory } from '../../src/trading/retrain.ts';
 import { retrainChildRunner } from '../../src/trading/retrain-child.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
@@ -63,18 +64,32 @@ function retrainConfig(dir: string, fake: FakeUpbit, trading: Record<string, unk
  */
 async function saveAllInBtcChampion(
   dir: string,
-  [btc, eth, xrp]: Candles[],
+  series: Candles[],
   trainingWindow = { from: '', to: '' },
 ): Promise<string> {
+  const home = path.join(dir, 'models', 'pf');
+  await saveFixedPortfolio(home, series, [12, 0], trainingWindow);
+  return home;
+}
+
+/**
+ * A real portfolio model of BTC and ETH reading XRP (a recipe with cash) saved in `dir`, whose policy head gives the
+ * latent logits `bias` whatever it sees: [12, 0] all in BTC, [-12, -12] all in cash.
+ */
+async function saveFixedPortfolio(
+  dir: string,
+  [btc, eth, xrp]: Candles[],
+  bias: [number, number],
+  trainingWindow = { from: '', to: '' },
+): Promise<void> {
   await initBackend('wasm');
   const recipe = pairRecipe({ cash: true, costs: 'config' });
-  const home = path.join(dir, 'models', 'pf');
   const { features, scalers } = portfolioFeatures(recipe, [btc, eth, xrp], btc.ts[200]);
   const agent = createPortfolioAgent(recipe, new PortfolioObservationBuilder(features, 2, recipe.window), scalers, 1);
   const head = agent.learner.net.model.getLayer('policy');
-  const [kernel, bias] = head.getWeights();
-  head.setWeights([tf.zerosLike(kernel), tf.tensor1d([12, 0], bias.dtype)]);
-  await savePortfolioAgent(home, agent, {
+  const [kernel, bias0] = head.getWeights();
+  tf.tidy(() => head.setWeights([tf.zerosLike(kernel), tf.tensor1d(bias, bias0.dtype)]));
+  await savePortfolioAgent(dir, agent, {
     name: 'pf',
     strategy: 'ppo-portfolio',
     seed: 1,
@@ -82,7 +97,6 @@ async function saveAllInBtcChampion(
     market: { exchange: btc.exchange, timeframe: btc.timeframe },
   });
   agent.dispose();
-  return home;
 }
 
 /**
@@ -116,6 +130,79 @@ async function training(bot: ReturnType<typeof startBot>, versions: string): Pro
     if (Date.now() > until) assert.fail('timed out waiting for it to train');
   }
 }
+
+test(`a portfolio challenger that made no trade on the holdout is not promoted by default (its 0.00% is flat's), as \
+a single market's is; its row and verdict carry how challenger and champion traded; promoteWithoutTrades allows \
+it`, async () => {
+  const tmp = tempDir('bot-pf-retrain-flat-');
+  const { series, now, fake } = await marketsAtEnd();
+  try {
+    const home = await saveAllInBtcChampion(tmp.dir, series); // all in BTC into a falling holdout
+    const db = path.join(tmp.dir, 'bot.db');
+    const retrain = (promoteWithoutTrades: boolean) =>
+      runPortfolioRetrainJob({
+        config: loadConfig({
+          overrides: {
+            exchange: { ccxt: fake.ccxtOptions(), retries: 0, backoffMs: 10, maxBackoffMs: 50 },
+            data: { database: db },
+            ml: { backend: 'wasm' },
+            log: { file: '' },
+            trading: {
+              retrain: {
+                trainCandles: 150,
+                holdoutCandles: HOLDOUT,
+                epochs: 1,
+                minImprovement: 0,
+                promoteWithoutTrades,
+              },
+            },
+          },
+        }),
+        logger: quietLogger(),
+        symbols: ['BTC/KRW', 'ETH/KRW'],
+        model: home,
+        every: 20,
+        band: 0.01,
+        clock: () => now,
+        retryHoldout: true, // the second is judged on the first one's holdout
+        // all in cash: it never trades
+        train: (req) => saveFixedPortfolio(req.dir, [...req.traded, ...req.informative], [-12, -12]),
+      });
+    const flat = await retrain(false);
+    assert.equal(flat.outcome, 'rejected', flat.reason);
+    assert.match(
+      flat.reason,
+      new RegExp(
+        '^challenger 0\\.00% beats champion -[\\d.]+% and equal weights rebalanced every 20 -[\\d.]+%, but made ' +
+          "no trade on the holdout: its 0\\.00% is flat's",
+      ),
+    );
+    assert.deepEqual(flat.scores?.activity?.challenger, { trades: 0, exposure: 0 });
+    assert.ok((flat.scores?.activity?.champion?.trades ?? 0) > 0, JSON.stringify(flat.scores));
+    assert.equal(currentVersion(home), INITIAL_VERSION);
+    const st = CandleStore.open(db);
+    const row = () =>
+      st.db
+        .prepare(
+          `SELECT outcome, challenger_trades, challenger_exposure, champion_trades > 0, champion_exposure > 0.9
+           FROM trading_retrains ORDER BY id DESC LIMIT 1`,
+        )
+        .raw()
+        .get();
+    try {
+      assert.deepEqual(row(), ['rejected', 0, 0, 1, 1]);
+      const allowed = await retrain(true);
+      assert.equal(allowed.outcome, 'promoted', allowed.reason);
+      assert.equal(currentVersion(home), allowed.challengerVersion);
+      assert.deepEqual(row(), ['promoted', 0, 0, 1, 1]);
+    } finally {
+      st.close();
+    }
+  } finally {
+    await fake.close();
+    tmp.cleanup();
+  }
+});
 
 test(`bot retrain --symbols: a rule portfolio strategy is refused in one line, before any disk work; a single-market \
 strategy on a portfolio home without --symbols is told to leave out --strategy`, async () => {

@@ -1,7 +1,7 @@
 /**
  * What `bot retrain` says, and leaves on disk, when its input is off: a `--now` before every stored candle, or far
  * after the newest (the exchange down), a `--model` that is a file or does not exist, and a first retrain of a new
- * default home that fails.
+ * default home that fails (no folder is left) or is rejected (the home keeps the record of its challenger).
  */
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -12,8 +12,9 @@ import { loadConfig } from '../../src/config/load.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
 import { runRetrainJob } from '../../src/trading/retrain-job.ts';
+import { HOME_LOCK_FILE } from '../../src/trading/retrain.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
-import { promotedChampion, riseThenFall } from './agents.ts';
+import { promotedChampion, riseThenFall, saveAgent } from './agents.ts';
 import { quietLogger, tempDir } from './helpers.ts';
 
 const HOUR = 3_600_000;
@@ -162,6 +163,45 @@ behind`, async () => {
     assert.equal(r.outcome, 'failed');
     assert.match(r.reason, /no candles of upbit BTC\/KRW 1h are stored/);
     assert.equal(existsSync(path.join(tmp.dir, 'models', 'dqn-dnn')), false);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test(`a first retrain of a new default home that is rejected keeps the home with the record of its challenger: the \
+next retrain, through another database, counts it on its holdout`, async () => {
+  const candles = riseThenFall(260, 40);
+  const { tmp, config } = await offline(candles);
+  const otherDb = path.join(tmp.dir, 'other.db');
+  const other = CandleStore.open(otherDb);
+  other.upsert('upbit', 'BTC/KRW', '1h', candleRows(candles));
+  other.close();
+  try {
+    const home = path.join(tmp.dir, 'models', 'dqn-dnn');
+    const said: string[] = [];
+    const logger = quietLogger();
+    logger.info = ((msg: string) => (said.push(msg), logger)) as typeof logger.info;
+    const retrain = (database: string) =>
+      runRetrainJob({
+        config: { ...config, data: { ...config.data, database } },
+        logger,
+        strategy: 'dqn-dnn',
+        clock: () => (candles.ts.at(-1) as number) + HOUR + 60_000,
+        // always long: buy-and-hold's return, which it does not beat
+        train: (req) => saveAgent(req.dir, 'buy', req.candles),
+      });
+    const first = await retrain(config.data.database);
+    assert.equal(first.outcome, 'rejected', first.reason);
+    assert.match(first.reason, /^challenger \S+ does not beat buy-and-hold/);
+    assert.ok(existsSync(path.join(home, HOME_LOCK_FILE)), 'the record of the rejected challenger is kept');
+    assert.ok(
+      said.some((l) => l.startsWith(`retrain: kept ${home} (no model yet): its ${HOME_LOCK_FILE} records 1 rejected`)),
+      said.join('\n'),
+    );
+    const next = await retrain(otherDb);
+    assert.equal(next.outcome, 'rejected', next.reason);
+    assert.equal(next.holdoutTrial, 2);
+    assert.match(next.reason, /^the 2nd challenger judged on this holdout: challenger /);
   } finally {
     tmp.cleanup();
   }
