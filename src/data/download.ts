@@ -8,7 +8,7 @@ import { subtractRanges, type CandleStore, type TimeRange } from './store.ts';
 import { isoTime } from './timeframe.ts';
 import { OffGridError } from './grid.ts';
 import { refuseDerivedTarget } from './derived-target.ts';
-import { describeJump, misfitOf } from './fit.ts';
+import { describeJump, jumpFacts, misfitOf, servedJumps, type Series } from './fit.ts';
 
 export interface DownloadRequest {
   /** Name the series is stored under (config exchange.id). */
@@ -34,26 +34,33 @@ export interface DownloadResult {
 /**
  * Refuses candles fetched from the exchange when they do not fit the stored series (`series`, fit.ts): one falls off
  * its grid or inside a stored candle (the exchange's grid is its own, and a series imported with the wrong --tz sits
- * on another one), or the first or last is more than 100× from the stored candle next to it (a file of another
- * market or currency imported under this symbol). OffGridError names the first such candle and why; `then` says what
- * the caller does instead of storing them.
+ * on another one), or the first or last is more than 100× from a stored candle next to it that the exchange did not
+ * serve (a file of another market or currency imported under this symbol). OffGridError names the first such candle
+ * and why; `then` says what the caller does instead of storing them. A 100× jump from a candle the exchange served
+ * is its own (a redenomination, a listing's first candles, a bad print): returned as warning lines, each naming the
+ * candle, for the caller to say once as it stores them (refusing them stalled paper and live at every tick).
  */
-export function refuseOffGrid(
-  store: CandleStore,
-  series: { exchange: string; symbol: string; timeframe: string },
-  rows: readonly CandleRow[],
-  then: string,
-): void {
+export function refuseOffGrid(store: CandleStore, series: Series, rows: readonly CandleRow[], then: string): string[] {
   const { exchange, symbol, timeframe } = series;
-  const misfit = misfitOf(store, series, rows);
-  if (misfit === undefined) return;
-  if (misfit.kind === 'price')
-    throw new OffGridError(
-      `the exchange's ${describeJump(misfit.jump, `${exchange} ${symbol} ${timeframe}`)}: the stored candles were ` +
-        `likely imported from a file of another market or currency; ${then}`,
+  const name = `${exchange} ${symbol} ${timeframe}`;
+  const misfit = misfitOf(store, series, rows, 'exchange');
+  if (misfit === undefined)
+    return servedJumps(store, series, rows).map(
+      (j) =>
+        `the exchange's ${jumpFacts(j, name)}: stored as the exchange's own (a redenomination, a new listing or a ` +
+        'bad print); decisions across it see that move',
     );
+  if (misfit.kind === 'price') {
+    const since = isoTime(Math.min(misfit.jump.row.ts, misfit.jump.stored.ts));
+    throw new OffGridError(
+      `the exchange's ${describeJump(misfit.jump, name)}: the stored candles were likely imported from a file of ` +
+        `another market or currency; ${then}; if the stored ones are the exchange's too, \`bot data download ` +
+        `--exchange ${exchange} --symbol ${symbol} --timeframe ${timeframe} --since ${since}\` fetches them again ` +
+        "as the exchange's and the jump is stored after it",
+    );
+  }
   throw new OffGridError(
-    `the exchange's ${exchange} ${symbol} ${timeframe} candle ${isoTime(misfit.ts)} is off the grid of the ` +
+    `the exchange's ${name} candle ${isoTime(misfit.ts)} is off the grid of the ` +
       `stored series (${misfit.why}): the stored candles were likely imported from a file ` +
       `${misfit.days ? 'that stamps its candles on another weekday' : 'read in another time zone (--tz)'}; ${then}`,
   );
@@ -87,7 +94,13 @@ export async function downloadToStore(
     const pages = pageClosedCandles(ex, symbol, timeframe, range.from, range.to, {
       ...opts,
       onPage: async (rows, progress) => {
-        refuseOffGrid(store, req, rows, 'this page not stored (use another --db, or re-import correctly there)');
+        const jumps = refuseOffGrid(
+          store,
+          req,
+          rows,
+          'this page not stored (use another --db, or re-import correctly there)',
+        );
+        for (const line of jumps) log().warn(line);
         result.pages += progress.requests;
         result.fetched += rows.length;
         const { added, replaced } = store.storeDownload(exchange, symbol, timeframe, rows, {

@@ -53,6 +53,46 @@ export function firstOffGrid(
   return times.find((ts) => !onGrid(ts, phases, period, slack));
 }
 
+const WEEK = 7 * DAY;
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/** A stored series' open times modulo a week, with how many candles open at each. */
+export interface WeekPhase {
+  phase: number;
+  n: number;
+}
+
+/**
+ * The weekday grid of weekly candles, which their time-of-day grid (gridOf) leaves to the overlap check: a file
+ * stamping its weeks on Sundays beside stored Monday ones overlaps them, but after the stored range it overlapped
+ * nothing and joined the series on its own weekday (session 38's audit). A new candle may open on the stored series'
+ * weekday (the one most of its candles open on, `stored`) or up to 3 days after it, as a week after a holiday does
+ * (stepSlack), and the new candles' own weekday must be the stored one: two or more of them on another, and more than
+ * on the stored weekday, are a file stamped on another weekday. Returns the first candle off it with the stored
+ * weekday for people, or undefined (not weekly, or fewer than two stored candles on their weekday to go by).
+ */
+export function firstOffWeekday(
+  times: readonly number[],
+  stored: readonly WeekPhase[],
+  timeframe: string,
+): { ts: number; why: string } | undefined {
+  if (timeframeMs(timeframe) !== WEEK || times.length === 0) return undefined;
+  const main = stored.reduce<WeekPhase | undefined>((a, b) => (a === undefined || b.n > a.n ? b : a), undefined);
+  if (main === undefined || main.n < 2) return undefined;
+  // whole days after the stored weekday, an hour either side (daylight saving) counting as that day; the time of day
+  // was checked before (firstOffGrid)
+  const daysAfter = (ts: number) => Math.floor(phaseOf(ts - main.phase + HOUR, WEEK) / DAY);
+  const weekday = WEEKDAYS[new Date(main.phase).getUTCDay()];
+  const why = `stored ${timeframe} candles open on ${weekday}s at ${clock(main.phase)} UTC`;
+  const off = times.find((ts) => daysAfter(ts) > 3);
+  if (off !== undefined) return { ts: off, why };
+  const perDay = [0, 0, 0, 0];
+  for (const ts of times) perDay[daysAfter(ts)]++;
+  const other = [1, 2, 3].find((d) => perDay[d] >= 2 && perDay[d] > perDay[0]);
+  if (other === undefined) return undefined;
+  return { ts: times.find((ts) => daysAfter(ts) === other) as number, why };
+}
+
 /**
  * The shortest span a candle of `timeframe` covers from its open: the timeframe less the slack the importer allows
  * between candles (stepSlack: 23 hours for a day across a daylight saving change, 4 days for a week after a holiday).

@@ -7,7 +7,16 @@ import { migrate, type Schema } from './migrations.ts';
 import { candleRows, candlesFromRows, type CandleRow, type Candles } from '../core/candles.ts';
 import { stepSlack, timeframeMs } from './timeframe.ts';
 import { sameValues } from './csv-checks.ts';
-import { describeGrid, describeOverlap, firstOffGrid, firstOverlap, gridOf, shortestSpan } from './grid.ts';
+import {
+  describeGrid,
+  describeOverlap,
+  firstOffGrid,
+  firstOffWeekday,
+  firstOverlap,
+  gridOf,
+  shortestSpan,
+  type WeekPhase,
+} from './grid.ts';
 
 /** One stored series as `bot data list` shows it. `gaps` counts missing ranges, `missing` the candles in them. */
 export interface SeriesInfo {
@@ -254,7 +263,20 @@ export class CandleStore {
         why: describeOverlap(overlap.ts, overlap.stored, timeframe),
         days: (overlap.ts - overlap.stored) % 86_400_000 === 0,
       };
-    return off === undefined ? undefined : { ts: off, why: describeGrid(phases, timeframe), days: false };
+    if (off !== undefined) return { ts: off, why: describeGrid(phases, timeframe), days: false };
+    const weekday = firstOffWeekday(times, this.weekPhases(exchange, symbol, timeframe), timeframe);
+    return weekday === undefined ? undefined : { ...weekday, days: true };
+  }
+
+  /** The series' open times modulo a week, with how many candles open at each (for weekly candles' weekday). */
+  private weekPhases(exchange: string, symbol: string, timeframe: string): WeekPhase[] {
+    if (timeframeMs(timeframe) !== 7 * 86_400_000) return [];
+    return this.db
+      .prepare(
+        `SELECT ((ts % @week) + @week) % @week AS phase, count(*) AS n FROM candles
+         WHERE exchange = @exchange AND symbol = @symbol AND timeframe = @timeframe GROUP BY phase`,
+      )
+      .all({ week: 7 * 86_400_000, exchange, symbol, timeframe }) as WeekPhase[];
   }
 
   /** The stored candles nearest before `from` and after `to` (open times, both exclusive), where there are any. */

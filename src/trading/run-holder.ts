@@ -297,13 +297,21 @@ export abstract class RunHolder<O extends RunHolderOptions> {
 
   /**
    * Stores the candles of `symbol` a tick fetched; returns how many. None is stored when one falls off the grid of the
-   * stored series (a series imported in another time zone: two candles a day), and the tick fails in one line naming
-   * the first such candle (OffGridError), so it never decides on a series mixing two grids.
+   * stored series (a series imported in another time zone: two candles a day) or jumps 100× from a stored candle the
+   * exchange did not serve, and the tick fails in one line naming the first such candle (OffGridError), so it never
+   * decides on a series mixing two grids or two markets. The span they came in is recorded as downloaded, as `bot data
+   * download` records its pages: the exchange's own 100× jump from them is then stored with one warning (refuseOffGrid)
+   * instead of failing every tick.
    */
   protected storeFetched(store: CandleStore, symbol: string, rows: readonly CandleRow[]): number {
     const { exchange, timeframe } = this.o.key;
-    refuseOffGrid(store, { exchange, symbol, timeframe }, rows, 'not stored, no decision this tick (use another --db)');
-    if (rows.length) store.upsert(exchange, symbol, timeframe, rows);
+    const series = { exchange, symbol, timeframe };
+    const jumps = refuseOffGrid(store, series, rows, 'not stored, no decision this tick (use another --db)');
+    if (rows.length === 0) return 0;
+    // the exchange answered for every interval between its first and last candle here (its holes included)
+    const span = { from: rows[0].ts, to: rows[rows.length - 1].ts + this.tfMs };
+    store.storeDownload(exchange, symbol, timeframe, rows, span);
+    for (const line of jumps) this.o.logger.warn(line);
     return rows.length;
   }
 

@@ -199,6 +199,18 @@ test('bot data import: weekly candles stamped on Sundays beside stored Monday on
   );
 });
 
+test(`bot data import: weekly candles stamped on Sundays after the stored Monday ones, overlapping none, are \
+refused`, async () => {
+  await refusedAfter(
+    'bot-cli-grid-weekly-after-',
+    ['mon.csv', evenCsv(Date.UTC(2024, 0, 1), 7 * DAY, 8, 10)],
+    ['sun.csv', evenCsv(Date.UTC(2024, 2, 31), 7 * DAY, 8, 10)],
+    'error: sun.csv: candle 2024-03-31T00:00:00Z is off the grid of the stored upbit BTC/KRW 1w series (stored 1w ' +
+      'candles open on Mondays at 00:00 UTC): the file likely stamps its candles on another weekday than the stored ' +
+      'ones; nothing stored\n',
+  );
+});
+
 test('bot data import: a file 500× from the stored prices beside it (USDT as KRW) is refused in one line', async () => {
   const t0 = Date.UTC(2024, 10, 1);
   await refusedAfter(

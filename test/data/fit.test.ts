@@ -64,3 +64,29 @@ test('misfitOf: the store finds the overlap and the price jump against its store
     store.close();
   }
 });
+
+test(`misfitOf: candles after the stored range, overlapping none, are held to its weekday and price level too, not \
+only to its time of day`, () => {
+  const store = CandleStore.open(path.join(tempDir('bot-fit-after-'), 'bot.db'));
+  try {
+    const series = { exchange: 'upbit', symbol: 'BTC/KRW', timeframe: '1w' };
+    const monday = Date.UTC(2024, 0, 1);
+    const weeks = (from: number, n: number, close = 100) =>
+      Array.from({ length: n }, (_, i) => candle(from + i * 7 * DAY, close));
+    store.upsert('upbit', 'BTC/KRW', '1w', weeks(monday, 8));
+    const later = monday + 13 * 7 * DAY; // a Monday five weeks after the last stored one
+    const sundays = misfitOf(store, series, weeks(later - DAY, 4));
+    assert.deepEqual(sundays, {
+      kind: 'grid',
+      ts: later - DAY,
+      why: 'stored 1w candles open on Mondays at 00:00 UTC',
+      days: true,
+    });
+    // a week after a holiday opens on Tuesday; local midnight an hour earlier in summer (daylight saving)
+    assert.equal(misfitOf(store, series, [candle(later + DAY), ...weeks(later + 7 * DAY, 3)]), undefined);
+    assert.equal(misfitOf(store, series, weeks(later - H, 4)), undefined);
+    assert.equal(misfitOf(store, series, weeks(later, 4, 100_000))?.kind, 'price');
+  } finally {
+    store.close();
+  }
+});

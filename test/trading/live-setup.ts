@@ -214,7 +214,7 @@ export async function liveSetup(caps: LiveCaps, opts: LiveSetupOptions = {}) {
       balance: 10_000_000,
       historyCandles: 20,
       clock: () => clock.now,
-      logger: quietLogger(),
+      logger: opts.logger ?? quietLogger(),
     });
   const cleanup = liveCleanup(store, fake, tmp);
   return { candles, clock, exchangeSkew, fake, book, store, repo, exchange, key, startKrw, make, makePaper, cleanup };

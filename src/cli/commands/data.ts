@@ -14,6 +14,7 @@ import { candleRows, emptyCandles } from '../../core/candles.ts';
 import { checkDeriveSpec, deriveLabel, deriveLeveraged } from '../../data/derive.ts';
 import { refuseDerivedTarget } from '../../data/derived-target.ts';
 import { describeJump, misfitOf } from '../../data/fit.ts';
+import { gapCause } from '../../data/gap-cause.ts';
 import { isSampleSeries, loadSample } from '../../data/sample.ts';
 import { existingBotDatabase } from '../../data/bot-file.ts';
 import { CandleStore, type GapRange, type SeriesInfo } from '../../data/store.ts';
@@ -282,7 +283,7 @@ async function downloadOne(
       if (info.gaps > 0)
         console.log(
           `note: ${plural(info.missing, 'candle')} missing in ${plural(info.gaps, 'gap')} ` +
-            `(${id} skips intervals without trades); see \`bot data gaps\``,
+            `(${gapCause(id)}); see \`bot data gaps\``,
         );
     } else console.log('nothing stored: the exchange had no closed candles in that range');
   });
@@ -369,7 +370,7 @@ async function gaps(flags: GapFlags): Promise<void> {
   const missing = ranges.reduce((s, g) => s + g.missing, 0);
   console.log(
     `${id} ${symbol} ${timeframe}: ${plural(missing, 'candle')} missing in ${plural(ranges.length, 'gap')} ` +
-      `(not an error: exchanges skip intervals without trades, markets close); ` +
+      `(not an error: ${gapCause(id)}); ` +
       'each from its first to its last missing candle',
   );
   for (const g of ranges) console.log(`  ${gapLine(g, step)}`);
