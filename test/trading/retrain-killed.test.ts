@@ -81,17 +81,23 @@ function killedRow(db: string) {
   }
 }
 
+/** A champion in `dir`/models/btc, then a retrain of it killed right after switching CURRENT to its challenger. */
+async function killedAfterSwitch(dir: string): Promise<{ home: string; db: string; challenger: string }> {
+  const home = path.join(dir, 'models', 'btc');
+  const db = path.join(dir, 'bot.db');
+  await promotedChampion(home, riseThenFall(260, 40));
+  killedRetrain(home, db, /[\\/]CURRENT$/);
+  const challenger = killedRow(db)?.challengerVersion;
+  assert.ok(challenger);
+  assert.equal(currentVersion(home), challenger, 'the kill came after the switch: the challenger serves');
+  return { home, db, challenger };
+}
+
 test(`a retrain killed right after switching CURRENT to its challenger is recorded by the next retrain as promoted, \
 with the scores and verdict it judged, and a promotion event follows`, async () => {
   const tmp = tempDir('bot-retrain-killed-');
-  const home = path.join(tmp.dir, 'models', 'btc');
-  const db = path.join(tmp.dir, 'bot.db');
   try {
-    await promotedChampion(home, riseThenFall(260, 40));
-    killedRetrain(home, db, /[\\/]CURRENT$/);
-    const challenger = killedRow(db)?.challengerVersion;
-    assert.ok(challenger);
-    assert.equal(currentVersion(home), challenger, 'the kill came after the switch: the challenger serves');
+    const { home, db, challenger } = await killedAfterSwitch(tmp.dir);
     const watching = new Database(db);
     try {
       const watcher = new DbWatcher(watching);
@@ -145,14 +151,8 @@ test(`a retrain killed right after switching CURRENT to its challenger, CURRENT 
 retrain records it as promoted and keeps its folder (it was deleted and recorded as "nothing was promoted"; audit, \
 session 38)`, async () => {
   const tmp = tempDir('bot-retrain-killed-');
-  const home = path.join(tmp.dir, 'models', 'btc');
-  const db = path.join(tmp.dir, 'bot.db');
   try {
-    await promotedChampion(home, riseThenFall(260, 40));
-    killedRetrain(home, db, /[\\/]CURRENT$/);
-    const challenger = killedRow(db)?.challengerVersion;
-    assert.ok(challenger);
-    assert.equal(currentVersion(home), challenger, 'the kill came after the switch');
+    const { home, db, challenger } = await killedAfterSwitch(tmp.dir);
     writeFileSync(path.join(home, 'CURRENT'), 'champion\n'); // rolled back by hand
     const warnings: string[] = [];
     await nextRetrain(home, db, warnings);
