@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Candles } from '../core/candles.ts';
-import { UserError } from '../core/errors.ts';
+import { ModelMismatchError } from '../core/errors.ts';
 import { SAMPLE_EXCHANGE } from '../data/sample.ts';
 
 export interface ModelMarket {
@@ -66,7 +66,7 @@ export function checkModelMarket(
   const trained = readModelMarket(dir);
   if (!trained) return undefined;
   if (trained.timeframe !== use.timeframe)
-    throw new UserError(
+    throw new ModelMismatchError(
       `model ${home} was trained on ${describeMarket(trained)}; this run uses ${use.timeframe} candles, and its ` +
         `window, holding period and scaler count ${trained.timeframe} candles: ` +
         // a model of the bundled sample runs again on the sample; --timeframe alone would look for a store of it

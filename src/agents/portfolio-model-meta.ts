@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../core/errors.ts';
+import { ModelMismatchError, UserError } from '../core/errors.ts';
 import { parseImageSpec } from '../chart/spec.ts';
 import { createImageRenderer } from '../chart/renderer.ts';
 import { featureHistory } from '../features/index.ts';
@@ -97,7 +97,7 @@ export function checkModelSymbols(home: string, dir: string, symbols: readonly s
   const info = readPortfolioModelInfo(dir);
   if (info.symbols.join(',') === symbols.join(',')) return;
   const reads = info.informative.length ? ` and reads ${info.informative.join(',')}` : '';
-  throw new UserError(
+  throw new ModelMismatchError(
     `--model ${home} trades ${info.symbols.join(',')} in that order${reads}; --symbols names ${symbols.join(',')}`,
   );
 }

@@ -54,3 +54,10 @@ export class ModelRefusedError extends UserError {
     super(message);
   }
 }
+
+/**
+ * A saved model trained for another run: another timeframe, or other markets or another market order for a
+ * portfolio. No wait changes it, so a run that gives such a version up promises no timed retry (audit, session 38).
+ * Named `UserError` still: the CLI and its tests print it as one.
+ */
+export class ModelMismatchError extends UserError {}

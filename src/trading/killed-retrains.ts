@@ -5,9 +5,9 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../core/log.ts';
-import { canonicalHome, versionWriter } from '../agents/model-pointer.ts';
+import { canonicalHome, clearPromoting, versionWriter } from '../agents/model-pointer.ts';
 import type { CandleStore } from '../data/store.ts';
-import { everServed, servingVersion } from './unpromoted-versions.ts';
+import { everServed, mayHaveSwitched, servingVersion } from './unpromoted-versions.ts';
 
 type Db = CandleStore['db'];
 
@@ -60,8 +60,16 @@ export function closeKilledRetrains(
   for (const { id, version, reason: verdict } of rows) {
     const pid = version === null ? undefined : versionWriter(version);
     if (version === null || pid === undefined || !ended(pid)) continue;
-    if (servingVersion(home) === version) {
-      const after = `its process (pid ${pid}) ended right after promoting it (CURRENT names it)`;
+    const dir = path.join(home, 'versions', version);
+    const serving = servingVersion(home);
+    // decided on CURRENT alone, a promoted version was recorded as never promoted and deleted once CURRENT moved on
+    // (a rollback by hand): one whose mark is gone, or CURRENT written since its mark, was switched to (audit, s. 38)
+    if (serving === version || (existsSync(dir) && mayHaveSwitched(home, dir))) {
+      const after =
+        serving === version
+          ? `its process (pid ${pid}) ended right after promoting it (CURRENT names it)`
+          : `its process (pid ${pid}) ended after switching CURRENT to it (CURRENT names ${serving ?? 'none'} now)`;
+      if (serving !== version) clearPromoting(dir);
       const reason = `${verdict ?? 'promoted'}; ${after}`;
       close.run(clock(), 'promoted', reason, id);
       logger.warn(`retrain: closed the trading_retrains row ${id} of a killed retrain (${version}) as promoted`);

@@ -25,7 +25,14 @@ import {
   readPortfolioModelInfo,
   readPortfolioRecipe,
 } from '../agents/portfolio-model-meta.ts';
-import { currentVersion, resolveModel, stageVersion, versionDir, type StagedVersion } from '../agents/model-pointer.ts';
+import {
+  checkPointedModel,
+  currentVersion,
+  resolveModel,
+  stageVersion,
+  versionDir,
+  type StagedVersion,
+} from '../agents/model-pointer.ts';
 import { shortError } from '../data/exchange.ts';
 import { CandleStore } from '../data/store.ts';
 import { alignSeries, candlesFrom } from '../data/timeline.ts';
@@ -118,7 +125,12 @@ interface PortfolioRetrainJob extends TrialOptions {
  */
 export function portfolioHomeSymbols(home: string): string[] | undefined {
   const version = existsSync(home) ? currentVersion(home) : undefined;
-  return version ? portfolioModelSymbols(versionDir(home, version)) : undefined;
+  if (!version) return undefined;
+  // CURRENT naming a version with no saved model gets its own line: read as a one-market home, it was asked for a
+  // --strategy (audit, session 38)
+  const pointed = { dir: versionDir(home, version), version };
+  checkPointedModel(home, pointed);
+  return portfolioModelSymbols(pointed.dir);
 }
 
 /**

@@ -8,6 +8,7 @@ import { graceEnd, NEVER_PLACED_REASON, sentOrderId, UNKNOWN_ORDER_GRACE_SECONDS
 import type { PortfolioRunState, RunKey, RunState } from './types.ts';
 import { pendingExit } from './commands.ts';
 import { servingVersion } from './unpromoted-versions.ts';
+import { promotedRefusal, promotedRefusalText, type PromotedRefusal } from './promoted-refusal.ts';
 
 export interface RunStatus {
   id: number;
@@ -23,6 +24,8 @@ export interface RunStatus {
    * promoted it, and the run takes it over at its next tick; null otherwise.
    */
   promotedVersion: string | null;
+  /** Why `promotedVersion` will not take over at the next tick (the run gave it up, or it fits another run); null. */
+  promotedRefusal: PromotedRefusal | null;
   halted: string | null;
   /** Who paused the run from the dashboard and when (issue 15). */
   paused: string | null;
@@ -125,6 +128,7 @@ export function runStatus(
   const withdrawn = withdrawnValue(run.account);
   const fault = repo.dataFault(run.id);
   const exit = pendingExit(repo.db, run.id);
+  const promoted = run.endedAt === undefined ? promotedVersion(run, run.modelVersion) : null;
   return {
     id: run.id,
     mode: run.mode,
@@ -134,7 +138,8 @@ export function runStatus(
     timeframe: run.timeframe,
     policy: run.policy,
     modelVersion: run.modelVersion ?? null,
-    promotedVersion: run.endedAt === undefined ? promotedVersion(run, run.modelVersion) : null,
+    promotedVersion: promoted,
+    promotedRefusal: promoted !== null ? (promotedRefusal(run, promoted, now) ?? null) : null,
     halted: run.halted ?? null,
     paused: run.paused ?? null,
     ended: run.endedAt !== undefined ? isoTime(run.endedAt) : null,
@@ -380,7 +385,7 @@ function promotedVersion(run: Pick<RunState, 'policy' | 'modelHome'>, serving: s
 export function formatStatus(s: RunStatus): string {
   const version =
     (s.modelVersion ? ` @ ${s.modelVersion}` : '') +
-    (s.promotedVersion ? ` (CURRENT is now ${s.promotedVersion}: it takes over at the next tick)` : '');
+    (s.promotedVersion ? ` (CURRENT is now ${s.promotedVersion}: ${promotedRefusalText(s.promotedRefusal)})` : '');
   const price = s.lastPrice !== null ? ` @ ${num(s.lastPrice)}` : '';
   const passed = s.passedOver ? ` (passed over up to ${s.passedOver})` : '';
   const buyHold = s.buyHoldPnl !== null ? pct(s.buyHoldPnl) : '—';

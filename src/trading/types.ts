@@ -58,6 +58,13 @@ export interface VersionRefusalRecord {
   stamp: string;
   until: number;
   wait: number;
+  /** Why it was given up (the words after its name in the line that said so), for `bot status` and the API. */
+  why?: string;
+  /**
+   * Trained for another run (another timeframe, other markets or market order: ModelMismatchError): no wait changes
+   * that, so it is tried again only when the pointer is written again (`until` is never reached).
+   */
+  final?: boolean;
 }
 
 /** What a model source reads of the run it serves: the version it last served and the one it gave up on. */

@@ -4,14 +4,22 @@
  * next retrain uses: its row may be in another `--db`, or gone. Only a folder that is surely dead is deleted; one that
  * cannot be checked from here is reported with the command that removes it.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../core/log.ts';
 import { processAlive } from '../core/process-alive.ts';
 import { isoTime } from '../data/timeframe.ts';
 import type { CandleStore } from '../data/store.ts';
-import { canonicalHome, clearPromoting, currentVersion, readPromoting, versionDir } from '../agents/model-pointer.ts';
+import {
+  canonicalHome,
+  clearPromoting,
+  currentVersion,
+  pointerWrittenAt,
+  PROMOTING_MARK,
+  readPromoting,
+  versionDir,
+} from '../agents/model-pointer.ts';
 
 type Db = CandleStore['db'];
 
@@ -28,6 +36,24 @@ export function servingVersion(home: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether the version folder `dir` of `home` may have been switched in, so may have served: its promotion mark is gone
+ * (promoteVersion clears it right after the switch; a version saved before marks existed has none), or CURRENT was
+ * written since the mark (a retrain killed right after its switch leaves the mark, and CURRENT may have been rolled
+ * back by hand since). Such a version is never removed as unpromoted: the next retrain deleted a killed retrain's
+ * promoted version once CURRENT had moved on (audit, session 38). Both times are files' (one clock).
+ */
+export function mayHaveSwitched(home: string, dir: string): boolean {
+  let marked: number;
+  try {
+    marked = statSync(path.join(dir, PROMOTING_MARK)).mtimeMs;
+  } catch {
+    return true;
+  }
+  const written = pointerWrittenAt(home);
+  return written !== undefined && written >= marked;
 }
 
 /**
@@ -70,6 +96,14 @@ export function sweepUnpromoted(home: string, db: Db, logger: Logger, now: () =>
     try {
       if (servingVersion(home) === version || everServed(db, home, version)) {
         clearPromoting(dir);
+        continue;
+      }
+      if (mayHaveSwitched(home, dir)) {
+        clearPromoting(dir);
+        logger.warn(
+          `retrain: kept versions/${version}: CURRENT was written after it was marked for promotion, so it may ` +
+            'have served (its retrain was killed right after switching to it?)',
+        );
         continue;
       }
       if ('pid' in mark && mark.host === os.hostname() && mark.pid !== process.pid && !processAlive(mark.pid)) {

@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { log } from '../core/log.ts';
-import { ModelRefusedError, UserError } from '../core/errors.ts';
+import { ModelMismatchError, ModelRefusedError, UserError } from '../core/errors.ts';
 import { shortError } from '../data/exchange.ts';
 import { checkPointedModel, INITIAL_VERSION, savedVersionDir } from '../agents/model-pointer.ts';
 import { savedModelCosts } from '../agents/model-costs.ts';
@@ -26,8 +26,11 @@ interface VersionRefusal {
    * is still given up on: the pointer was not written since it was given up and its wait is not over.
    */
   holds(version: string, stamp: string): boolean;
-  /** Gives `version` up (read at `stamp`); says when it is tried again, for the one line that tells the user. */
-  refuse(version: string, stamp: string): string;
+  /**
+   * Gives `version` up (read at `stamp`), `why`; `final`: it can never serve the run (no timed retry). Says when it
+   * is tried again, for the one line that tells the user.
+   */
+  refuse(version: string, stamp: string, why?: string, final?: boolean): string;
   /** The version given up on, as the run stores it; undefined when none was. */
   record(): VersionRefusalRecord | undefined;
   /** Takes up a give-up stored with the run by an earlier process (its waits go on doubling from there). */
@@ -36,6 +39,8 @@ interface VersionRefusal {
 
 /** When a version given up on is tried again, for the line that tells the user. */
 function retryText(r: VersionRefusalRecord): string {
+  // a version trained for another run was promised a retry in 1h that could never pass (audit, session 38)
+  if (r.final) return 'not tried again unless CURRENT is written again';
   const at = new Date(r.until).toISOString();
   return `tried again in ${r.wait / HOUR}h, at ${at}, or at once when CURRENT is written again`;
 }
@@ -45,11 +50,12 @@ export function versionRefusal(clock: () => number = Date.now): VersionRefusal {
   let refused: VersionRefusalRecord | undefined;
   return {
     holds: (version, stamp) => refused?.version === version && refused.stamp === stamp && clock() < refused.until,
-    refuse(version, stamp) {
+    refuse(version, stamp, why, final) {
       // a retry of the same write that fails again waits twice as long; a version given up anew waits the first wait
       const again = refused?.version === version && refused.stamp === stamp;
       const wait = again && refused ? Math.min(2 * refused.wait, LONGEST_RETRY_WAIT) : FIRST_RETRY_WAIT;
-      refused = { version, stamp, until: clock() + wait, wait };
+      const until = final ? Number.MAX_SAFE_INTEGER : clock() + wait;
+      refused = { version, stamp, until, wait, ...(why !== undefined ? { why } : {}), ...(final ? { final } : {}) };
       return retryText(refused);
     },
     record: () => refused,
@@ -173,8 +179,11 @@ export function unaskedVersion() {
 interface VersionGiveUps {
   /** Whether `pointed` is given up on still. */
   holds(pointed: PointedVersion): boolean;
-  /** Gives `pointed` up, `why` it was (words after its name), with one line naming `serving`, which keeps trading. */
-  giveUp(pointed: PointedVersion, why: string, serving: string): void;
+  /**
+   * Gives `pointed` up, `why` it was (words after its name), with one line naming `serving`, which keeps trading;
+   * `error`: what failed, a ModelMismatchError making the give-up final (no timed retry).
+   */
+  giveUp(pointed: PointedVersion, why: string, serving: string, error?: unknown): void;
   /** One line: `pointed`, given up on by an earlier process, is skipped while `serving` trades (it holds still). */
   skip(pointed: PointedVersion, serving: string): void;
   /** The version given up on, as the run stores it (RunState.modelRefusal). */
@@ -207,8 +216,8 @@ interface VersionGiveUps {
 /** The give-ups of the model home `home`, their waits measured with `clock` (the trader's). */
 export function versionGiveUps(home: string, clock: () => number = Date.now): VersionGiveUps {
   const refusal = versionRefusal(clock);
-  const giveUp = (pointed: PointedVersion, why: string, serving: string) => {
-    const retry = refusal.refuse(pointed.version, pointed.stamp);
+  const giveUp = (pointed: PointedVersion, why: string, serving: string, error?: unknown) => {
+    const retry = refusal.refuse(pointed.version, pointed.stamp, why, error instanceof ModelMismatchError);
     log().error(`model ${home}: version ${pointed.version} ${why}; still serving ${serving} (${retry})`);
   };
   const skip = (pointed: PointedVersion, serving: string) => {
@@ -236,7 +245,7 @@ export function versionGiveUps(home: string, clock: () => number = Date.now): Ve
     },
     fellBack(started, serving) {
       if (refusal.holds(started.version, started.stamp)) skip(started, serving);
-      else giveUp(started, started.failure?.why ?? 'cannot serve the run', serving);
+      else giveUp(started, started.failure?.why ?? 'cannot serve the run', serving, started.failure?.error);
     },
     refused(started, why = started.failure?.why, unserved = false) {
       const line = `model ${home}: version ${started.version} ${why ?? 'cannot serve the run'}`;
@@ -247,7 +256,7 @@ export function versionGiveUps(home: string, clock: () => number = Date.now): Ve
       try {
         return await load();
       } catch (e) {
-        giveUp(pointed, `cannot be loaded (${shortError(e)})`, serving);
+        giveUp(pointed, `cannot be loaded (${shortError(e)})`, serving, e);
         return undefined;
       }
     },

@@ -527,7 +527,7 @@ version deciding every candle; a newly promoted version is tried at once; a new 
 test(`paper --once (a process per tick): a CURRENT version whose files cannot be loaded at all (weights cut short, a \
 meta.json that is not JSON, a 1d model for a 1h run) does not stop the run: the run's last served version decides \
 with one line, the give-up stored so the next process skips it; a new run is refused in one line`, async () => {
-  for (const { name, spoil, says } of UNLOADABLE) {
+  for (const { name, spoil, says, final } of UNLOADABLE) {
     const { s, home, lines, repo, startIndex, at, onceAfter, close } = onceRuns(`unloadable-${name}`);
     try {
       await saveAgent(home, 'sell', s.candles); // 'initial'
@@ -539,7 +539,7 @@ with one line, the give-up stored so the next process skips it; a new run is ref
       promoteVersion(home, name);
       // each process exited 1 when it loaded CURRENT, before any tick: the run's candles went undecided
       for (let k = startIndex + 1; k <= startIndex + 3; k++) await onceAfter(k);
-      assertFellBackThrice(lines, name, says);
+      assertFellBackThrice(lines, name, says, final);
       const run = repo.list()[0];
       const decided = repo.decisions(run.id).map((d) => ({ ts: d.ts, version: d.modelVersion }));
       const expected = [0, 1, 2, 3].map((n) => ({ ts: s.candles.ts[startIndex + n], version: 'initial' }));

@@ -4,7 +4,7 @@
  * switch on, its decisions and trades are those of a backtest of that version over the whole file.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -26,6 +26,7 @@ import { PortfolioTrader } from '../../src/trading/portfolio-trader.ts';
 import type { CandleFeed } from '../../src/trading/types.ts';
 import type { PortfolioPolicySource } from '../../src/trading/portfolio-policy-source.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
+import { formatStatus, runStatus } from '../../src/trading/status.ts';
 import { pairRecipe } from '../agents/portfolio-helpers.ts';
 import { assertFellBackThrice, spoilScalerColumns, UNLOADABLE } from './agents.ts';
 import { ModelRefusedError } from '../../src/core/errors.ts';
@@ -526,7 +527,7 @@ test(`portfolio paper --once (a process per tick): a CURRENT version whose files
 short, a meta.json that is not JSON, a 1d model for a 1h run) does not stop the run: the run's last served version \
 decides with one line, the give-up stored with the run so the next process skips it; a new run is \
 refused`, async () => {
-  for (const { name, spoil, says } of UNLOADABLE) {
+  for (const { name, spoil, says, final } of UNLOADABLE) {
     const run = await portfolioOnceRuns();
     const { lines, onceAfter, repo, store, ex } = run;
     try {
@@ -534,7 +535,7 @@ refused`, async () => {
       await run.promote(name, spoil);
       // each process exited 1 when it loaded CURRENT, before any tick: the run's candles went undecided
       for (let k = startIndex + 1; k <= startIndex + 3; k++) await onceAfter(k);
-      assertFellBackThrice(lines, name, says);
+      assertFellBackThrice(lines, name, says, final);
       const expected = [0, 1, 2, 3].map((n) => ({ ts: a.ts[startIndex + n], version: 'initial' }));
       assert.deepEqual(run.decided(), expected, `${name}: every candle is decided by the version the run served`);
       assert.equal(repo.list()[0].modelRefusal?.version, name, 'the give-up is stored with the run');
@@ -895,5 +896,52 @@ in one line as unserved, its row removed (it was refused as an existing run, its
     assert.equal(fresh.repo.list().length, 0, 'no run left');
   } finally {
     fresh.close();
+  }
+});
+
+test(`bot status and the API of a portfolio run whose CURRENT names a version it gave up (or would): never "takes over \
+at the next tick"; a version of another market order is given up with no timed retry (audit, session 38)`, async () => {
+  const run = await portfolioOnceRuns();
+  const { lines, onceAfter, repo, ex } = run;
+  const key = { mode: 'paper' as const, name: 'switch', exchange: ex, symbol: symbols.join(','), timeframe: '1h' };
+  const status = (k: number) => runStatus(repo, key, run.at(k), 5, { tickDelaySeconds: 10, lockStaleSeconds: 120 })!;
+  const head = (k: number) => formatStatus(status(k)).split('\n')[0];
+  try {
+    await onceAfter(startIndex);
+    // a version trading B before A: the network's inputs and outputs are per market, in that order
+    await run.promote('eb', (dir) => {
+      const file = path.join(dir, 'meta.json');
+      const meta = JSON.parse(readFileSync(file, 'utf8')) as { learner: { symbols: string[] } };
+      meta.learner.symbols.reverse();
+      writeFileSync(file, JSON.stringify(meta));
+    });
+    // not tried yet: the status says it cannot take over, and why
+    assert.equal(status(startIndex).promotedVersion, 'eb');
+    assert.match(head(startIndex), /\(CURRENT is now eb: it cannot take over: it trades B\/KRW,A\/KRW in that order/);
+    await onceAfter(startIndex + 1);
+    const said = lines.filter((l) => l.includes('version eb'));
+    assert.match(said[0], /in that order.*; still serving initial \(not tried again unless CURRENT is written again\)/);
+    const s = status(startIndex + 1);
+    assert.equal(s.promotedRefusal?.givenUp, true, JSON.stringify(s.promotedRefusal));
+    assert.equal(s.promotedRefusal?.retryAt, null, 'a market order never passes: no retry time');
+    assert.match(head(startIndex + 1), /@ initial \(CURRENT is now eb: given up: cannot be loaded \(.*in that order/);
+    assert.match(head(startIndex + 1), /\); not tried again unless CURRENT is written again\)$/);
+    assert.doesNotMatch(formatStatus(s), /takes over/);
+
+    // a version whose weights are cut short may be fixed: given up with the time it is tried again
+    await run.promote('cut', (dir) => writeFileSync(path.join(dir, 'model.weights.bin'), Buffer.alloc(100)));
+    await onceAfter(startIndex + 2);
+    const cut = status(startIndex + 2);
+    const retryAt = isoTime(run.at(startIndex + 2) + HOUR);
+    assert.deepEqual(
+      { givenUp: cut.promotedRefusal?.givenUp, retryAt: cut.promotedRefusal?.retryAt },
+      { givenUp: true, retryAt },
+    );
+    assert.match(
+      head(startIndex + 2),
+      new RegExp(`CURRENT is now cut: given up: cannot be loaded \\(.*truncated.*\\); tried again at ${retryAt}`),
+    );
+  } finally {
+    run.close();
   }
 });

@@ -233,6 +233,14 @@ strategy on a portfolio home without --symbols is told to leave out --strategy`,
       `error: strategy "dqn-dnn" trades one market; model ${home} is a portfolio model trading BTC/KRW,ETH/KRW: ` +
         'leave out --strategy to retrain it with its own strategy',
     );
+    // CURRENT naming a version with no saved model: that line, not one asking for --strategy (audit, session 38)
+    writeFileSync(path.join(home, 'CURRENT'), 'nonexist\n');
+    const gone = await runBot(['retrain', '--model', home, '--db', db]);
+    assert.equal(gone.code, 1);
+    assert.equal(
+      gone.stderr.trim(),
+      `error: --model ${home}: version nonexist has no saved model at ${path.join(home, 'versions', 'nonexist')}`,
+    );
     assert.equal(existsSync(db), false);
   } finally {
     tmp.cleanup();

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -81,17 +81,23 @@ function killedRow(db: string) {
   }
 }
 
+/** A champion in `dir`/models/btc, then a retrain of it killed right after switching CURRENT to its challenger. */
+async function killedAfterSwitch(dir: string): Promise<{ home: string; db: string; challenger: string }> {
+  const home = path.join(dir, 'models', 'btc');
+  const db = path.join(dir, 'bot.db');
+  await promotedChampion(home, riseThenFall(260, 40));
+  killedRetrain(home, db, /[\\/]CURRENT$/);
+  const challenger = killedRow(db)?.challengerVersion;
+  assert.ok(challenger);
+  assert.equal(currentVersion(home), challenger, 'the kill came after the switch: the challenger serves');
+  return { home, db, challenger };
+}
+
 test(`a retrain killed right after switching CURRENT to its challenger is recorded by the next retrain as promoted, \
 with the scores and verdict it judged, and a promotion event follows`, async () => {
   const tmp = tempDir('bot-retrain-killed-');
-  const home = path.join(tmp.dir, 'models', 'btc');
-  const db = path.join(tmp.dir, 'bot.db');
   try {
-    await promotedChampion(home, riseThenFall(260, 40));
-    killedRetrain(home, db, /[\\/]CURRENT$/);
-    const challenger = killedRow(db)?.challengerVersion;
-    assert.ok(challenger);
-    assert.equal(currentVersion(home), challenger, 'the kill came after the switch: the challenger serves');
+    const { home, db, challenger } = await killedAfterSwitch(tmp.dir);
     const watching = new Database(db);
     try {
       const watcher = new DbWatcher(watching);
@@ -141,6 +147,29 @@ version behind: the next retrain removes the folder and records that nothing was
   }
 });
 
+test(`a retrain killed right after switching CURRENT to its challenger, CURRENT then rolled back by hand: the next \
+retrain records it as promoted and keeps its folder (it was deleted and recorded as "nothing was promoted"; audit, \
+session 38)`, async () => {
+  const tmp = tempDir('bot-retrain-killed-');
+  try {
+    const { home, db, challenger } = await killedAfterSwitch(tmp.dir);
+    writeFileSync(path.join(home, 'CURRENT'), 'champion\n'); // rolled back by hand
+    const warnings: string[] = [];
+    await nextRetrain(home, db, warnings);
+    const row = killedRow(db);
+    assert.equal(row?.outcome, 'promoted', row?.reason ?? '');
+    assert.match(row?.reason ?? '', /ended after switching CURRENT to it \(CURRENT names champion now\)$/);
+    assert.ok(existsSync(path.join(home, 'versions', challenger, 'meta.json')), 'the version that served is kept');
+    assert.equal(existsSync(path.join(home, 'versions', challenger, PROMOTING_MARK)), false, 'its mark cleared');
+    assert.deepEqual(
+      warnings.filter((w) => w.includes('removed')),
+      [],
+    );
+  } finally {
+    tmp.cleanup();
+  }
+});
+
 test(`a killed retrain's versions/<version> folder is kept when a run's decision names it: it served`, async () => {
   const tmp = tempDir('bot-retrain-killed-');
   const home = path.join(tmp.dir, 'models', 'btc');
@@ -154,6 +183,10 @@ test(`a killed retrain's versions/<version> folder is kept when a run's decision
     for (const v of [served, never]) {
       mkdirSync(path.join(home, 'versions', v));
       writeFileSync(path.join(home, 'versions', v, 'model.json'), '{}');
+      // marked for promotion after CURRENT was last written: never switched to (an unmarked one may have been)
+      const mark = path.join(home, 'versions', v, PROMOTING_MARK);
+      writeFileSync(mark, JSON.stringify({ pid: dead, host: os.hostname(), at: Date.now() }));
+      utimesSync(mark, new Date(Date.now() + 60_000), new Date(Date.now() + 60_000));
       store.db
         .prepare(
           `INSERT INTO trading_retrains (started_at, exchange, symbol, timeframe, strategy, model_dir,
