@@ -44,7 +44,7 @@ import {
   versionNames,
   type StagedVersion,
 } from '../agents/model-pointer.ts';
-import type { EnsembleKind, EnsembleMeta } from '../agents/ensemble.ts';
+import { checkEnsembleRecipe, type EnsembleKind, type EnsembleMeta } from '../agents/ensemble.ts';
 import { parseEnsembleKind } from '../agents/ensemble-kind.ts';
 import { recordHoldout } from '../agents/version-sample.ts';
 import type { TradingSettings } from './config.ts';
@@ -521,7 +521,12 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
         `holdout ${isoTime(candles.ts[holdout.from])} … ${isoTime(candles.ts[n - 1])}`,
     );
     const ensemble = championVersion ? championEnsemble(home, championVersion) : undefined;
-    if (ensemble) logger.info(`retrain: the champion is a ${ensemble.kind} ensemble of ${ensemble.members} seeds`);
+    if (ensemble) {
+      // the backtest's refusals, before any seed trains: a learnerChoice recipe trained every seed, then failed on
+      // the network's outputs; a continuous head, then named --ensemble vote, a flag never given (audit, session 38)
+      checkEnsembleRecipe(ensemble.kind, o.recipe, 'champion');
+      logger.info(`retrain: the champion is a ${ensemble.kind} ensemble of ${ensemble.members} seeds`);
+    }
     stage = stageVersion(home, challengerVersion);
     await o.train({
       config,
