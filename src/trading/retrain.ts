@@ -45,7 +45,7 @@ import {
   type StagedVersion,
 } from '../agents/model-pointer.ts';
 import { checkEnsembleRecipe, type EnsembleKind, type EnsembleMeta } from '../agents/ensemble.ts';
-import { parseEnsembleKind } from '../agents/ensemble-kind.ts';
+import { isEnsembleKind } from '../agents/ensemble-kind.ts';
 import { recordHoldout } from '../agents/version-sample.ts';
 import type { TradingSettings } from './config.ts';
 import type { Costs } from '../market/costs.ts';
@@ -251,11 +251,15 @@ export interface ChallengerRequest {
 
 /** The serving version's ensemble (kind and number of members) when it is one, read from its meta.json. */
 function championEnsemble(home: string, version: string): { kind: EnsembleKind; members: number } | undefined {
-  const file = path.join(versionDir(home, version), 'meta.json');
+  const dir = versionDir(home, version);
+  const file = path.join(dir, 'meta.json');
   const meta = JSON.parse(readFileSync(file, 'utf8')) as { learner?: { ensemble?: Partial<EnsembleMeta> } };
   const e = meta.learner?.ensemble;
   if (!e || !Array.isArray(e.margins) || e.margins.length < 1) return undefined;
-  return { kind: parseEnsembleKind(String(e.kind)), members: e.margins.length };
+  // the saved key, not --ensemble, which a retrain never takes
+  if (!isEnsembleKind(e.kind))
+    throw new UserError(`model ${dir}: meta.json learner.ensemble.kind must be vote or mean`);
+  return { kind: e.kind, members: e.margins.length };
 }
 
 /** Trains a challenger and saves it into `req.dir` (default: src/trading/train-challenger.ts; tests inject others). */

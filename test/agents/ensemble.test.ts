@@ -266,6 +266,18 @@ test('a saved ensemble whose fallbacks do not fit its members stops with one lin
   }
 });
 
+test('a saved ensemble of an unknown kind stops in one line naming its meta.json key, members freed', async () => {
+  const before = tf.memory().numTensors;
+  await assert.rejects(
+    saveAndLoad('median' as EnsembleKind, [0, 0, 0]),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /^model \S+: meta\.json learner\.ensemble\.kind must be vote or mean$/.test(e.message) &&
+      !e.message.includes('--ensemble'),
+  );
+  assert.equal(tf.memory().numTensors, before, 'the members loaded before the refusal are disposed');
+});
+
 test(`an ensemble with a decision rule keeps decisions causal: rewriting the future leaves earlier ones \
 unchanged`, () => {
   for (const kind of ['vote', 'mean'] as const) {
