@@ -19,3 +19,11 @@ export function candidateRecipes(recipe: AgentRecipe): AgentRecipe[] {
     return r;
   });
 }
+
+/** Each candidate's name in logs and reports: its learner's kind, numbered by place (`dqn#1`) when two share one. */
+export function candidateNames(recipes: readonly AgentRecipe[]): string[] {
+  return recipes.map((r, i) => {
+    const kind = r.learner.kind;
+    return recipes.filter((o) => o.learner.kind === kind).length > 1 ? `${kind}#${i + 1}` : kind;
+  });
+}

@@ -7,9 +7,13 @@ import { UserError } from '../core/errors.ts';
 const ENSEMBLE_KINDS = ['vote', 'mean'] as const;
 export type EnsembleKind = (typeof ENSEMBLE_KINDS)[number];
 
+/** Whether `v` names a way to combine (a saved model's meta.json is checked with it, naming its own key). */
+export function isEnsembleKind(v: unknown): v is EnsembleKind {
+  return (ENSEMBLE_KINDS as readonly unknown[]).includes(v);
+}
+
 /** `--ensemble` as given on the command line, checked. */
 export function parseEnsembleKind(v: string): EnsembleKind {
-  if (!(ENSEMBLE_KINDS as readonly string[]).includes(v))
-    throw new UserError(`--ensemble must be one of ${ENSEMBLE_KINDS.join(', ')}, got '${v}'`);
+  if (!isEnsembleKind(v)) throw new UserError(`--ensemble must be one of ${ENSEMBLE_KINDS.join(', ')}, got '${v}'`);
   return v as EnsembleKind;
 }

@@ -34,23 +34,59 @@ export interface EnsembleMeta {
   fallbacks?: (Fallback | null)[];
 }
 
+/**
+ * What asked for the ensemble, as a refusal names it: `--ensemble` on `bot backtest`, or the champion a retrain
+ * challenges with as many seeds combined the same way (the audit of session 38: a retrain named a flag never given).
+ */
+export type EnsembleAsker = 'flag' | 'champion';
+
+/** The start of a refusal: who asked for an ensemble of this kind. */
+function asked(kind: EnsembleKind, by: EnsembleAsker): string {
+  return by === 'flag' ? `--ensemble ${kind}` : `the champion is a ${kind} ensemble of seeds, which`;
+}
+
 /** A vote needs each member's discrete action: a continuous head (a target position) has none to count. */
-function checkEnsembleHeads(kind: EnsembleKind, continuous: boolean): void {
+function checkEnsembleHeads(kind: EnsembleKind, continuous: boolean, by: EnsembleAsker = 'flag'): void {
   if (kind === 'vote' && continuous)
-    throw new UserError('--ensemble vote needs discrete actions (this recipe has a continuous head): use mean');
+    throw new UserError(
+      `${asked(kind, by)} needs discrete actions (this recipe has a continuous head): ` +
+        (by === 'flag' ? 'use mean' : 'retrain it with a recipe of discrete actions'),
+    );
 }
 
 /**
- * The same refusal from the recipe, before anything is trained: the ensemble was built, and refused, only after
- * every seed of the first fold had trained into a run folder left half written.
+ * The same refusals from the recipe, before anything is trained: the ensemble was built, and refused, only after
+ * every seed of the first fold had trained into a run folder left half written; and an ensemble is one learner's
+ * seeds, so a recipe choosing among learners per fold (learnerChoice) has none to combine.
  */
-export function checkEnsembleRecipe(kind: EnsembleKind, recipe: AgentRecipe): void {
-  for (const r of candidateRecipes(recipe)) checkEnsembleHeads(kind, learnerOf(r.learner).heads(r.learner).continuous);
+export function checkEnsembleRecipe(kind: EnsembleKind, recipe: AgentRecipe, by: EnsembleAsker = 'flag'): void {
+  if (recipe.learnerChoice)
+    throw new UserError(
+      `${by === 'flag' ? '--ensemble' : asked(kind, by)} needs one learner per fold; this recipe chooses among ` +
+        'several (learnerChoice)',
+    );
+  for (const r of candidateRecipes(recipe))
+    checkEnsembleHeads(kind, learnerOf(r.learner).heads(r.learner).continuous, by);
 }
 
-/** Whether a trade (buy or sell) has a strict majority of the vote shares; without one the ensemble holds. */
-export function hasMajority(shares: ArrayLike<number>): boolean {
-  return shares[0] > 0.5 || shares[1] > 0.5;
+/**
+ * Whether a trade (buy or sell) has a strict majority of the members' whole votes; without one the ensemble holds.
+ * Counted, not summed as shares: ten additions of 1/20 in float32 came to 0.50000006, so a 10–10 tie bought (audit,
+ * session 38).
+ */
+export function hasMajority(tally: VoteTally): boolean {
+  return 2 * tally.counts[0] > tally.members || 2 * tally.counts[1] > tally.members;
+}
+
+/** The members' votes at one observation: how many voted buy, sell and hold, of how many members. */
+export interface VoteTally {
+  counts: [number, number, number];
+  members: number;
+}
+
+/** The tally as shares of the members (summing to 1): what `bot predict` prints, not what a majority is tested on. */
+export function voteShares(tally: VoteTally): Float32Array {
+  return Float32Array.from(tally.counts, (c) => c / tally.members);
 }
 
 /** The index of each vote in the vote shares: buy, sell, hold. */
@@ -108,20 +144,20 @@ export class EnsembleNet implements DecidingNet {
 
   /** The outputs the policy decides on: the vote shares, with hold at 1 when no trade has a strict majority. */
   private vote(obs: Observation): HeadOutputs {
-    const votes = this.shares(obs);
-    if (!hasMajority(votes)) votes[2] = 1;
+    const tally = this.tally(obs);
+    const votes = voteShares(tally);
+    if (!hasMajority(tally)) votes[2] = 1;
     return { policy: votes };
   }
 
-  /** The share of the members voting buy, sell and hold at `obs` (summing to 1): what `bot predict` prints. */
-  shares(obs: Observation): Float32Array {
+  /** How many members vote buy, sell and hold at `obs`: what the majority is decided on and `bot predict` prints. */
+  tally(obs: Observation): VoteTally {
     const holdRatio = obs.state[0] ?? 0;
-    const votes = new Float32Array(3);
-    const n = this.members.length;
+    const counts: [number, number, number] = [0, 0, 0];
     this.members.forEach((m, i) => {
       const fallback = this.fallbacks[i];
       if (fallback) {
-        votes[VOTE_INDEX[fallbackDecision(fallback, holdRatio).action]] += 1 / n;
+        counts[VOTE_INDEX[fallbackDecision(fallback, holdRatio).action]] += 1;
         return;
       }
       const outs = m.forwardOne(obs);
@@ -129,9 +165,9 @@ export class EnsembleNet implements DecidingNet {
       const moves = changesPosition(d, holdRatio);
       const beats =
         !moves || this.margins[i] <= 0 || switchAdvantage(m, outs, holdRatio, d, this.probs) > this.margins[i];
-      votes[moves && beats ? (d.action === 'buy' ? 0 : 1) : 2] += 1 / n;
+      counts[moves && beats ? (d.action === 'buy' ? 0 : 1) : 2] += 1;
     });
-    return votes;
+    return { counts, members: this.members.length };
   }
 
   dispose(): void {

@@ -13,7 +13,7 @@ import { greedyDecision, switchAdvantage, type DecidingNet } from './greedy-deci
 import { checkDecisionRule, DecisionGate, fallbackDecision, isPlainRule, PLAIN_RULE } from './decision-rule.ts';
 import type { DecisionRule, HoldReason } from './decision-rule.ts';
 import { checkMemberFallbacks, EnsembleNet, type EnsembleMeta } from './ensemble.ts';
-import { parseEnsembleKind } from './ensemble-kind.ts';
+import { isEnsembleKind } from './ensemble-kind.ts';
 import type { NetPlan } from '../nn/plan.ts';
 import type { HeadOutputs } from '../nn/head-outputs.ts';
 import { observationSource, prepareData, wrapModel } from './setup.ts';
@@ -168,11 +168,19 @@ function ensembleOf(
   }
   let fallbacks: ReturnType<typeof checkMemberFallbacks>;
   try {
+    // the saved key, not --ensemble, which was never given (and the loaded members were left undisposed: audit,
+    // session 38)
+    if (!isEnsembleKind(ens.kind))
+      throw new UserError(`model ${dir}: meta.json learner.ensemble.kind must be vote or mean`);
+    if (ens.kind === 'vote' && learner.continuous)
+      throw new UserError(
+        `model ${dir}: meta.json learner.ensemble.kind vote needs discrete actions (a continuous head)`,
+      );
     fallbacks = checkMemberFallbacks(ens, `model ${dir}: meta.json learner`);
   } catch (e) {
     for (const m of Object.values(models)) m.dispose();
     throw e;
   }
   const members = keys.map((k) => wrapModel(models[k], meta.network, learner.continuous));
-  return new EnsembleNet(parseEnsembleKind(ens.kind), members, ens.margins, fallbacks);
+  return new EnsembleNet(ens.kind, members, ens.margins, fallbacks);
 }

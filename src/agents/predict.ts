@@ -16,7 +16,7 @@ import type { DecisionRule, HoldReason } from './decision-rule.ts';
 import { ACTIONS, type Decision } from '../core/policy.ts';
 import { softmaxRow } from '../nn/head-math.ts';
 import { isContinuous } from './greedy-decision.ts';
-import { EnsembleNet, hasMajority } from './ensemble.ts';
+import { EnsembleNet, hasMajority, voteShares } from './ensemble.ts';
 
 export interface NetworkOutputs {
   /**
@@ -84,7 +84,7 @@ export function predictAt(
   const net = policy.net;
   if (lastTrade !== undefined) policy.resume({ t: candleOf(candles, t, lastTrade), fills: obs.fills ?? 0 });
   const outs = net.forwardOne(obs);
-  const vote = net instanceof EnsembleNet && net.kind === 'vote' ? net.shares(obs) : undefined;
+  const vote = net instanceof EnsembleNet && net.kind === 'vote' ? net.tally(obs) : undefined;
   let outputs: NetworkOutputs;
   const byAction = (row: Float32Array) => Object.fromEntries(ACTIONS.map((a, i) => [a, row[i]]));
   if (outs.policy && isContinuous(net)) outputs = { kind: 'target position', values: { target: outs.policy[0] } };
@@ -92,14 +92,16 @@ export function predictAt(
     const p = net.policyOutput === 'logits' ? softmaxRow(outs.policy, 0, 3, new Float32Array(3)) : outs.policy;
     // a vote ensemble puts out the share of its members voting each action (the real shares, not the outputs the
     // policy decides on, where hold is 1 when no trade has a majority), not a probability
-    outputs = vote ? { kind: 'vote shares', values: byAction(vote) } : { kind: 'probabilities', values: byAction(p) };
+    outputs = vote
+      ? { kind: 'vote shares', values: byAction(voteShares(vote)) }
+      : { kind: 'probabilities', values: byAction(p) };
   } else outputs = { kind: 'q-values', values: byAction(outs.value as Float32Array) };
   if (outs.policy && outs.value) outputs.stateValue = outs.value[0];
   const decision = policy.decide(obs);
   const p: Prediction = { t, ts: candles.ts[t], close: candles.close[t], decision, outputs };
   const rule = policy.rule;
   if (policy.heldBy) p.held = { by: policy.heldBy, note: holdNote(policy.heldBy, rule) };
-  else if (vote && decision.action === 'hold' && !hasMajority(vote) && !(vote[2] > 0.5))
+  else if (vote && decision.action === 'hold' && !hasMajority(vote) && !(2 * vote.counts[2] > vote.members))
     p.held = { by: 'noMajority', note: 'no action has a majority of the votes: the ensemble keeps the position' };
   if (lastTrade === undefined && rule.minHold > 1 && !rule.fallback)
     p.minHoldNote = `minHold ${rule.minHold} not applied: the time of the last trade is unknown (give --last-trade)`;

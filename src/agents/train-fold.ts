@@ -33,7 +33,7 @@ import type { Fold, IndexRange } from './splits.ts';
 import { trainAgent, type TrainOutcome, type ValidationResult } from './train.ts';
 import { checkDecisionRule, isPlainRule, type DecisionRule } from './decision-rule.ts';
 import { EnsembleNet, ensembleRule, memberFallbacks, type EnsembleKind, type EnsembleMeta } from './ensemble.ts';
-import { candidateRecipes } from './candidate-recipes.ts';
+import { candidateNames, candidateRecipes } from './candidate-recipes.ts';
 import { purgedSplit, validationScore, type PurgedSplit } from './selection.ts';
 import { deflatedEvidence, gateVerdict, trialSharpe, type GateVerdict } from './validation-gate.ts';
 import { marketOf } from './model-market.ts';
@@ -264,10 +264,7 @@ async function trainChoosingLearner(req: AgentTrainRequest): Promise<TrainedAgen
   if (recipes.length === 1) return trainOneLearner(req);
   let best: TrainedAgent | undefined;
   const validationSharpes: Record<string, number> = {};
-  const names = recipes.map((r, i) => {
-    const kind = r.learner.kind;
-    return recipes.filter((o) => o.learner.kind === kind).length > 1 ? `${kind}#${i + 1}` : kind;
-  });
+  const names = candidateNames(recipes);
   let chosen = '';
   const trialSharpes: number[] = [];
   for (const [i, recipe] of recipes.entries()) {

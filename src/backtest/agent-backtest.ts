@@ -85,8 +85,6 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       `using the newest ${max} candles of ${to - range.from} (config agent.maxCandles; --from to choose another start)`,
     );
   }
-  if (ctx.flags.ensemble && recipe.learnerChoice)
-    throw new UserError('--ensemble needs one learner per fold; this recipe chooses among several (learnerChoice)');
   const warmup = recipeWarmup(recipe);
   const selection = recipeSelection(recipe);
   const costs = recipeCosts(recipe, settings.account);

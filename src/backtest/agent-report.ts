@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { EnsembleKind } from '../agents/ensemble.ts';
 import { scheduleOf, type ScheduleRule } from '../agents/decision-rule.ts';
 import type { AgentRecipe } from '../agents/recipe.ts';
+import { candidateNames, candidateRecipes } from '../agents/candidate-recipes.ts';
 import type { PurgedSplit, SelectionOptions } from '../agents/selection.ts';
 import type { IndexRange } from '../agents/splits.ts';
 import type { Fold } from '../agents/splits.ts';
@@ -143,6 +144,7 @@ export function agentReport(input: AgentReportInput): { extra: ReportExtra } {
           : 'Training windows roll: each fold trains on as many candles, ending where its validation starts.'),
     });
   }
+  const tried = marginsTried(recipe);
   const kappa = selection.turnoverCost;
   const scoreText = kappa > 0 ? `Sharpe after costs less ${kappa} × the costs again` : 'validation Sharpe after costs';
   const purgeText =
@@ -157,7 +159,7 @@ export function agentReport(input: AgentReportInput): { extra: ReportExtra } {
     title: 'Selection',
     text:
       `${selectionText}. Score: ${scoreText}, mean over ${selection.windows} validation window(s)${purgeText}; ` +
-      `switching margins tried: ${(recipe.decision?.margins ?? [0]).join(', ')}.` +
+      `switching margins tried: ${tried.text}.` +
       (gated
         ? ` Validation gate (${GATE_TEXT[gateKind ?? 'selectionWindows']}): a run whose score there does not beat ` +
           `flat's and buy-and-hold's trades the better of them instead (column "trades"; "validation score" is the ` +
@@ -186,7 +188,14 @@ export function agentReport(input: AgentReportInput): { extra: ReportExtra } {
           r.testScore.toFixed(3),
           r.metrics.sharpe.toFixed(3),
           r.metrics.trades,
-          ...(r.choice ? [r.choice.chosen, JSON.stringify(r.choice.validationSharpes)] : []),
+          ...(r.choice
+            ? [
+                r.choice.chosen,
+                Object.entries(r.choice.validationSharpes)
+                  .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+                  .join(', '),
+              ]
+            : []),
           ...(r.gate
             ? [r.gate.flatScore.toFixed(3), r.gate.buyAndHoldScore.toFixed(3), r.gate.fallback ?? 'agent']
             : []),
@@ -263,7 +272,7 @@ export function agentReport(input: AgentReportInput): { extra: ReportExtra } {
         ...(same ? same.json : {}),
         selection: {
           ...selection,
-          margins: recipe.decision?.margins ?? [0],
+          margins: tried.json,
           rankCorrelation: Number.isFinite(rho) ? rho : null,
           ...(gated ? { gate: gateJson } : {}),
         },
@@ -300,4 +309,19 @@ export function printAgentSummary(report: StoredReport, modelDir: string, htmlFi
   printText(summaryTable(report));
   for (const line of agentSummaryLines(report)) printText(line);
   printText(`\nmodel: ${path.resolve(modelDir)}\nreport: ${path.resolve(htmlFile)}`);
+}
+
+/**
+ * The switching margins the selection tried: the recipe's, or with learnerChoice each candidate's by its name (the
+ * report said the top-level recipe's, `0`, while the candidates tried their own: audit, session 38).
+ */
+function marginsTried(recipe: AgentRecipe): { text: string; json: number[] | Record<string, number[]> } {
+  const of = (r: AgentRecipe) => r.decision?.margins ?? [0];
+  if (!recipe.learnerChoice) return { text: of(recipe).join(', '), json: of(recipe) };
+  const candidates = candidateRecipes(recipe);
+  const names = candidateNames(candidates);
+  return {
+    text: candidates.map((r, i) => `${names[i]} ${of(r).join(', ')}`).join('; '),
+    json: Object.fromEntries(candidates.map((r, i) => [names[i], of(r)])),
+  };
 }

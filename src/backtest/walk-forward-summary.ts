@@ -242,6 +242,15 @@ export function reportSizing(sizing: string | SizingOptions | undefined): Sizing
   throw new UserError(`the report's sizing "${sizing}" has no trade value bounds (an older report): run it again`);
 }
 
+/**
+ * Whether `a` is above `b` by more than rounding: an ensemble that traded as buy-and-hold met "max DD below
+ * buy-and-hold" on 0.2685158521501284 against 0.26851585215015733, the same drawdown summed in another order (audit,
+ * session 38). Equal to within 1e-9 of the larger magnitude is not above.
+ */
+function clearlyAbove(a: number, b: number): boolean {
+  return a - b > 1e-9 * Math.max(Math.abs(a), Math.abs(b));
+}
+
 /** The summary of one report over `candles`: the series the report ran on, cut to its --from/--to as the run did. */
 export function summarizeWalkForward(report: WalkForwardReport, candles: Candles): WalkForwardSummary {
   const agent = report.extra.agent;
@@ -341,8 +350,8 @@ export function summarizeRuns(input: WalkForwardRuns, candles: Candles): WalkFor
       },
       targets: {
         sharpeNonNegative: agentSharpe >= 0,
-        drawdownBelowBuyAndHold: c.maxDrawdown.mean < holdColumns.maxDrawdown.mean,
-        sharpeAboveBuyAndHold: agentSharpe > holdColumns.sharpe.mean,
+        drawdownBelowBuyAndHold: clearlyAbove(holdColumns.maxDrawdown.mean, c.maxDrawdown.mean),
+        sharpeAboveBuyAndHold: clearlyAbove(agentSharpe, holdColumns.sharpe.mean),
       },
     };
   };

@@ -44,8 +44,8 @@ import {
   versionNames,
   type StagedVersion,
 } from '../agents/model-pointer.ts';
-import type { EnsembleKind, EnsembleMeta } from '../agents/ensemble.ts';
-import { parseEnsembleKind } from '../agents/ensemble-kind.ts';
+import { checkEnsembleRecipe, type EnsembleKind, type EnsembleMeta } from '../agents/ensemble.ts';
+import { isEnsembleKind } from '../agents/ensemble-kind.ts';
 import { recordHoldout } from '../agents/version-sample.ts';
 import type { TradingSettings } from './config.ts';
 import type { Costs } from '../market/costs.ts';
@@ -251,11 +251,15 @@ export interface ChallengerRequest {
 
 /** The serving version's ensemble (kind and number of members) when it is one, read from its meta.json. */
 function championEnsemble(home: string, version: string): { kind: EnsembleKind; members: number } | undefined {
-  const file = path.join(versionDir(home, version), 'meta.json');
+  const dir = versionDir(home, version);
+  const file = path.join(dir, 'meta.json');
   const meta = JSON.parse(readFileSync(file, 'utf8')) as { learner?: { ensemble?: Partial<EnsembleMeta> } };
   const e = meta.learner?.ensemble;
   if (!e || !Array.isArray(e.margins) || e.margins.length < 1) return undefined;
-  return { kind: parseEnsembleKind(String(e.kind)), members: e.margins.length };
+  // the saved key, not --ensemble, which a retrain never takes
+  if (!isEnsembleKind(e.kind))
+    throw new UserError(`model ${dir}: meta.json learner.ensemble.kind must be vote or mean`);
+  return { kind: e.kind, members: e.margins.length };
 }
 
 /** Trains a challenger and saves it into `req.dir` (default: src/trading/train-challenger.ts; tests inject others). */
@@ -521,7 +525,12 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
         `holdout ${isoTime(candles.ts[holdout.from])} … ${isoTime(candles.ts[n - 1])}`,
     );
     const ensemble = championVersion ? championEnsemble(home, championVersion) : undefined;
-    if (ensemble) logger.info(`retrain: the champion is a ${ensemble.kind} ensemble of ${ensemble.members} seeds`);
+    if (ensemble) {
+      // the backtest's refusals, before any seed trains: a learnerChoice recipe trained every seed, then failed on
+      // the network's outputs; a continuous head, then named --ensemble vote, a flag never given (audit, session 38)
+      checkEnsembleRecipe(ensemble.kind, o.recipe, 'champion');
+      logger.info(`retrain: the champion is a ${ensemble.kind} ensemble of ${ensemble.members} seeds`);
+    }
     stage = stageVersion(home, challengerVersion);
     await o.train({
       config,

@@ -12,10 +12,17 @@ import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { AgentPolicy, loadAgent, type LoadedAgent } from '../../src/agents/load-agent.ts';
 import { accountHolding, predictAt } from '../../src/agents/predict.ts';
 import { checkDecisionRule, PLAIN_RULE, type DecisionRule } from '../../src/agents/decision-rule.ts';
-import { EnsembleNet, ensembleRule, memberFallbacks, type EnsembleKind } from '../../src/agents/ensemble.ts';
+import {
+  EnsembleNet,
+  ensembleRule,
+  hasMajority,
+  memberFallbacks,
+  type EnsembleKind,
+} from '../../src/agents/ensemble.ts';
 import type { Fallback } from '../../src/agents/decision-rule.ts';
 import { UserError } from '../../src/core/errors.ts';
-import { createNet, envOptions, networkSpec, prepareData } from '../../src/agents/setup.ts';
+import { createNet, envOptions, networkSpec, observationSource, prepareData } from '../../src/agents/setup.ts';
+import { ObservationBuilder } from '../../src/market/observation.ts';
 import { recipeWarmup } from '../../src/agents/recipe-reach.ts';
 import { saveAgentModel } from '../../src/agents/save.ts';
 import { runBacktest } from '../../src/market/backtest-engine.ts';
@@ -119,6 +126,25 @@ test('vote: a trade needs a strict majority of members, each voting under its ow
   const held = await saveAndLoad('vote', [0.55, 0, 0.55]);
   assert.equal(trades(held.policy), 0);
   held.dispose();
+});
+
+test('vote: a tie of 20 members (10 buy, 10 hold) is no majority, and the ensemble holds', () => {
+  // ten additions of 1/20 in float32 came to 0.50000006 > 0.5: the tie bought (audit, session 38)
+  const nets = [
+    ...Array.from({ length: 10 }, () => constant(Q[0])),
+    ...Array.from({ length: 10 }, () => constant(Q[1])),
+  ];
+  const net = new EnsembleNet('vote', nets, new Array<number>(20).fill(0));
+  try {
+    const policy = new AgentPolicy('tie', net, PLAIN_RULE);
+    assert.equal(trades(policy), 0);
+    const obs = new ObservationBuilder(observationSource(prepared)).build(250, accountHolding(10_000_000, COSTS, 0, 1));
+    const tally = net.tally(obs);
+    assert.deepEqual(tally, { counts: [10, 0, 10], members: 20 });
+    assert.equal(hasMajority(tally), false);
+  } finally {
+    net.dispose();
+  }
 });
 
 test(`bot predict on a vote without a majority prints the real shares (summing to 1) and says the ensemble holds \
@@ -238,6 +264,18 @@ test('a saved ensemble whose fallbacks do not fit its members stops with one lin
         !e.message.includes('\n'),
     );
   }
+});
+
+test('a saved ensemble of an unknown kind stops in one line naming its meta.json key, members freed', async () => {
+  const before = tf.memory().numTensors;
+  await assert.rejects(
+    saveAndLoad('median' as EnsembleKind, [0, 0, 0]),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /^model \S+: meta\.json learner\.ensemble\.kind must be vote or mean$/.test(e.message) &&
+      !e.message.includes('--ensemble'),
+  );
+  assert.equal(tf.memory().numTensors, before, 'the members loaded before the refusal are disposed');
 });
 
 test(`an ensemble with a decision rule keeps decisions causal: rewriting the future leaves earlier ones \

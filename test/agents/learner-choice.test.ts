@@ -96,14 +96,19 @@ test('per window the learner with the best validation Sharpe trades; the report 
   }
   type Runs = { learner: string; learnerValidationSharpes: Record<string, number> }[];
   const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as {
-    extra: { agent: { runs: Runs } };
+    extra: { agent: { runs: Runs; selection: { margins: unknown } } };
   };
+  // each candidate's margins, as it tried them (they said the top-level recipe's: 0; audit, session 38)
+  assert.deepEqual(report.extra.agent.selection.margins, { dqn: [0, 0.4], ppo: [0, 0.2], a2c: [0] });
   assert.deepEqual(
     report.extra.agent.runs.map((r) => r.learner),
     res.runs.map((r) => r.choice!.chosen),
   );
   const html = readFileSync(path.join(out, 'report.html'), 'utf8');
   assert.match(html, /learner chosen/);
+  assert.match(html, /switching margins tried: dqn 0, 0\.4; ppo 0, 0\.2; a2c 0\./);
+  // the validation Sharpes as numbers of three decimals, not raw JSON
+  assert.match(html, /dqn -?\d+\.\d{3}, ppo -?\d+\.\d{3}, a2c -?\d+\.\d{3}</);
   const agent = await loadAgent(path.join(dir, 'models', 'tiny-finrl'));
   try {
     assert.equal(agent.recipe.learner.kind, res.runs[1].choice!.chosen, 'the last fold’s choice is saved');

@@ -19,8 +19,10 @@ import type { Policy } from '../../src/core/policy.ts';
 import {
   compareCandidates,
   parseWalkForwardReport,
+  summarizeRuns,
   summarizeWalkForward,
 } from '../../src/backtest/walk-forward-summary.ts';
+import { syntheticCandles } from '../../src/data/synthetic.ts';
 
 const BOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/bot.js');
 
@@ -158,6 +160,51 @@ test('the summary of a real 2-fold × 2-seed walk-forward equals the same number
     () => summarizeWalkForward({ ...report, settings: { ...report.settings, sizing: 'confidence' } }, candles),
     /sizing "confidence" has no trade value bounds/,
   );
+});
+
+test(`the buy-and-hold targets are not met by rounding: an agent or ensemble that traded as buy-and-hold, its \
+drawdown and Sharpe differing in the last digits, meets neither`, () => {
+  const candles = syntheticCandles({ seed: 5, count: 120, timeframe: '1d', start: Date.UTC(2024, 0, 1) });
+  const costs = { feeRate: 0.0005, sellTax: 0, slippageBps: 5, minOrderValue: 5000, quantityPrecision: 8 };
+  const window = { from: 20, to: 120 };
+  const held = computeMetrics(
+    runBacktest({
+      candles,
+      window: 0,
+      range: window,
+      costs,
+      balance: 1e7,
+      sizing: { kind: 'all' },
+      policy: buyAndHoldPolicy(),
+    }),
+    candles.timeframe,
+  );
+  const summary = (m: typeof held) =>
+    summarizeRuns(
+      {
+        ...{ costs, balance: 1e7, sizing: { kind: 'all' }, seed: 1, randomSeeds: 2, windows: [window] },
+        runs: [{ fold: 0, seed: 1, validationScore: 0, metrics: m }],
+        ensemble: { kind: 'mean', metrics: [m] },
+      },
+      candles,
+    );
+  const hold = summary(held).baselines.buyAndHold;
+  assert.ok(hold.maxDrawdown.mean > 0 && hold.sharpe.mean !== 0, 'a window with a drawdown and a Sharpe');
+  // the audit's case: 0.2685158521501284 against 0.26851585215015733, the same drawdown summed in another order
+  const rounded = {
+    ...held,
+    maxDrawdown: hold.maxDrawdown.mean * (1 - 1e-13),
+    sharpe: hold.sharpe.mean + 1e-13 * Math.abs(hold.sharpe.mean),
+  };
+  const s = summary(rounded);
+  for (const judged of [s, s.ensemble!]) {
+    assert.equal(judged.targets.drawdownBelowBuyAndHold, false);
+    assert.equal(judged.targets.sharpeAboveBuyAndHold, false);
+  }
+  // a real difference still meets them
+  const better = summary({ ...held, maxDrawdown: hold.maxDrawdown.mean * 0.9, sharpe: hold.sharpe.mean + 0.1 });
+  assert.equal(better.ensemble!.targets.drawdownBelowBuyAndHold, true);
+  assert.equal(better.ensemble!.targets.sharpeAboveBuyAndHold, true);
 });
 
 test('the replacement rule: a higher mean and higher on at least 3 of every 4 series; a tie is not higher', () => {

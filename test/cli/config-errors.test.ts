@@ -170,6 +170,11 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
       ['backtest', '--sample', '--strategy', 'ppo-continuous', '--seeds', '2', '--ensemble', 'vote', '--epochs', '1'],
       /^error: --ensemble vote needs discrete actions \(this recipe has a continuous head\): use mean$/,
     ],
+    // refused only after the download (here: of an exchange nothing listens on), the disk and tfjs (audit, session 38)
+    [
+      ['backtest', '--strategy', 'finrl-dnn', '--seeds', '2', '--ensemble', 'vote', '--config', 'offline.json'],
+      /^error: --ensemble needs one learner per fold; this recipe chooses among several \(learnerChoice\)$/,
+    ],
     // a rule strategy was asked for --seeds 2, then told --seeds is for agent strategies
     [['backtest', ...rule, '--ensemble', 'vote'], /^error: --ensemble needs an agent strategy, not sma-cross$/],
     // the line said "letters, digits, ., _ or -" and refused the "." it allowed as a first character

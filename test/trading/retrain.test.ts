@@ -36,6 +36,8 @@ import { startFakeUpbit } from '../fake-exchange/server.ts';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { promotedChampion, riseThenFall, saveAgent, SMALL_RECIPE } from './agents.ts';
 import { quietLogger, tempDir } from './helpers.ts';
+import finrlDnn from '../../strategies/finrl-dnn.ts';
+import ppoContinuous from '../../strategies/ppo-continuous.ts';
 
 /** A temp folder, a market that rises then falls, a small retrain window and a candle store. */
 function retrainSetup() {
@@ -216,6 +218,48 @@ test('an ensemble champion is challenged by an ensemble of as many seeds of the 
     assert.equal(challenger?.learner.ensemble?.kind, 'mean');
     assert.equal(challenger?.learner.ensemble?.margins.length, 3);
     assert.equal(challenger?.seed, 7);
+  } finally {
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+test(`an ensemble champion with a recipe its ensemble cannot combine is refused in one line naming the champion, \
+before any seed trains`, async () => {
+  const { tmp, candles, config, store } = retrainSetup();
+  try {
+    const cases = [
+      // FinRL's learner choice trained every seed, then failed: "network has 2 outputs, the learner expects 1"
+      { kind: 'mean', recipe: finrlDnn.recipe, says: /^the champion is a mean ensemble of seeds, which needs one/ },
+      // a continuous head trained every seed, then failed naming --ensemble vote, a flag never given
+      { kind: 'vote', recipe: ppoContinuous.recipe, says: /^the champion is a vote ensemble of seeds, which needs/ },
+    ] as const;
+    for (const [i, c] of cases.entries()) {
+      const home = path.join(tmp.dir, 'models', `ens${i}`);
+      await promotedChampion(home, candles);
+      // the champion's meta.json as `bot backtest --seeds 2 --ensemble KIND` saves it: what the retrain reads
+      const file = path.join(home, 'versions', 'champion', 'meta.json');
+      const meta = JSON.parse(readFileSync(file, 'utf8')) as { learner: Record<string, unknown> };
+      meta.learner.ensemble = { kind: c.kind, margins: [0, 0] };
+      writeFileSync(file, JSON.stringify(meta));
+      let trained = 0;
+      const r = await smallRetrain({
+        config,
+        store,
+        home,
+        candles,
+        recipe: c.recipe,
+        train: async () => {
+          trained++;
+        },
+        clock: () => Date.UTC(2025, 0, 1),
+      });
+      assert.equal(r.outcome, 'failed', c.kind);
+      assert.match(r.reason ?? '', c.says);
+      assert.doesNotMatch(r.reason ?? '', /--ensemble|\n/);
+      assert.equal(trained, 0, `${c.kind}: no seed trained`);
+      assert.equal(currentVersion(home), 'champion');
+    }
   } finally {
     store.close();
     tmp.cleanup();
