@@ -18,6 +18,9 @@ import { TRAINING_LIMITS } from '../core/limits.ts';
 import { checkDecisionRule, type DecisionRecipe } from './decision-rule.ts';
 import { GATE_KINDS, type SelectionRecipe } from './selection.ts';
 import { checkChoice, learnerChoiceSchema, type LearnerChoice } from './learner-choice.ts';
+import type { ObservationSize } from './learners/learner.ts';
+import { parseImageSpec } from '../chart/spec.ts';
+import { STATE_SIZE } from '../market/observation.ts';
 
 export type { LearnerRecipe } from './learners/registry.ts';
 
@@ -228,5 +231,33 @@ export function checkRecipe(where: string, r: unknown): AgentRecipe {
     for (const [i, c] of recipe.learnerChoice.candidates.entries())
       if (c.decision) checkRule(c.decision, `recipe.learnerChoice.candidates.${i}.decision`);
   }
+  // before the data: a DQN whose replay holds fewer than learner.warmup transitions never learns (audit of images)
+  const size = observationSize(recipe);
+  const learners = [
+    { key: 'recipe', learner: recipe.learner },
+    ...(recipe.learnerChoice?.candidates ?? []).map((c, i) => ({
+      key: `recipe.learnerChoice.candidates.${i}`,
+      learner: c.learner,
+    })),
+  ];
+  for (const { key, learner: l } of learners) {
+    const problem = findLearner(l.kind)?.check?.(l, size);
+    if (problem) throw bad(`${key}.${problem}`);
+  }
   return recipe;
+}
+
+/**
+ * Numbers in one observation of an image network (its chart image sequence and the position state), known from the
+ * recipe alone; undefined for feature networks (their columns come with the data) and specs parseImageSpec refuses.
+ */
+function observationSize(recipe: AgentRecipe): ObservationSize | undefined {
+  if (recipe.network.kind !== 'cnnrnn' || !recipe.image) return undefined;
+  let spec;
+  try {
+    spec = parseImageSpec(recipe.image.spec);
+  } catch {
+    return undefined;
+  }
+  return { xSize: recipe.image.frames * spec.height * spec.width * spec.channels, stateSize: STATE_SIZE };
 }

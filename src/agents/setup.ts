@@ -267,9 +267,22 @@ export function createNet(spec: NetworkSpec, continuous: boolean): AgentNet {
   return wrapModel(buildNetwork(spec), spec, continuous);
 }
 
-/** The learner a recipe names, around a fresh network (DQN also builds its target network). */
-export function createLearner(recipe: AgentRecipe, spec: NetworkSpec, seed: number): Learner {
+/**
+ * The learner a recipe names, around a fresh network (DQN also builds its target network); `log` hears what the
+ * learner says of how it was built. A learner refused here frees the network.
+ */
+export function createLearner(
+  recipe: AgentRecipe,
+  spec: NetworkSpec,
+  seed: number,
+  log?: (line: string) => void,
+): Learner {
   const { continuous } = headsFor(recipe);
   const net = createNet(spec, continuous);
-  return createLearnerOf(recipe.learner, { net, newNet: () => createNet(spec, false), seed });
+  try {
+    return createLearnerOf(recipe.learner, { net, newNet: () => createNet(spec, false), seed, log });
+  } catch (e) {
+    net.dispose();
+    throw e;
+  }
 }

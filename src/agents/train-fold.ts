@@ -308,7 +308,7 @@ async function trainOneLearner(req: AgentTrainRequest): Promise<TrainedAgent> {
   const prepared = prepareData(recipe, candles, split.train);
   const pieces = trainingPieces(recipe, prepared, split.train);
   const spec = networkSpec(recipe, prepared, seed);
-  const learner = createLearner(recipe, spec, seed);
+  const learner = createLearner(recipe, spec, seed, (line) => req.logger.info(`[${req.label}] ${line}`));
   const costs = recipeCosts(recipe, settings.account);
   const margins = [...new Set(recipe.decision?.margins ?? [0])].sort((a, b) => a - b);
   // a recipe without decision or selection options keeps the plain validation Sharpe (and its log line)

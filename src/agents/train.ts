@@ -202,8 +202,9 @@ export async function trainAgent(o: TrainOptions): Promise<TrainOutcome> {
     const steps = records[0]?.stats.steps ?? 0;
     throw new UserError(
       `[${o.label}] training never updated the network: ${records.length} epoch(s) of ${steps} steps, and the ` +
-        `${o.learner.kind} learner had not started learning (a DQN learns once its replay holds learner.warmup ` +
-        'transitions): give more data or epochs, or a smaller learner.warmup',
+        `${o.learner.kind} learner had not started learning (` +
+        (o.learner.idleReason?.() ?? 'a DQN learns once its replay holds learner.warmup transitions') +
+        '): give more data or epochs, or a smaller learner.warmup',
     );
   }
   const best = chooser.best;

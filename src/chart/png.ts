@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../core/errors.ts';
+import { CHANNEL_GAP, sheetLayout, SHEET_GAP, viewSize } from './layout.ts';
 
 /** 0..1 floats → bytes (round to nearest, clamped); bytes pass through. */
 export function toBytes(pixels: Float32Array | Uint8Array): Uint8Array {
@@ -101,7 +102,8 @@ export function viewable(
   channels: number,
   layers = false,
 ): { pixels: Float32Array; width: number; height: number; channels: 1 | 3 } {
-  if (channels === 1 || channels === 3) return { pixels, width, height, channels };
+  const view = viewSize(width, height, channels, layers);
+  if (channels === 1 || channels === 3) return { pixels, ...view };
   if (layers && channels === 4) {
     const out = new Float32Array(width * height * 3);
     for (let p = 0; p < width * height; p++)
@@ -111,8 +113,8 @@ export function viewable(
       }
     return { pixels: out, width, height, channels: 3 };
   }
-  const gap = 1;
-  const outWidth = channels * width + (channels - 1) * gap;
+  const gap = CHANNEL_GAP;
+  const outWidth = view.width;
   const out = new Float32Array(outWidth * height).fill(0.25);
   for (let ch = 0; ch < channels; ch++) {
     const x0 = ch * (width + gap);
@@ -153,12 +155,9 @@ export function contactSheet(
   height: number,
   channels: number,
   columns: number,
-  gap = 2,
+  gap = SHEET_GAP,
 ): { pixels: Float32Array; width: number; height: number } {
-  const cols = Math.max(1, Math.min(columns, frames.length));
-  const rows = Math.ceil(frames.length / cols);
-  const W = cols * width + (cols - 1) * gap;
-  const H = rows * height + (rows - 1) * gap;
+  const { cols, width: W, height: H } = sheetLayout(frames.length, width, height, columns, gap);
   const out = new Float32Array(W * H * channels).fill(0.5);
   frames.forEach((f, n) => {
     const x0 = (n % cols) * (width + gap);

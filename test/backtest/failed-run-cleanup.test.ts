@@ -18,12 +18,13 @@ an existing empty --out is left empty, the default folder is removed, and a reru
       path.join(cwd, 'config.json'),
       JSON.stringify({ log: { file: '' }, ml: { backend: 'wasm' }, agent: { summaryEvery: 1, maxCandles: 400 } }),
     );
-    // a learner that starts learning after more transitions than the run has: training never updates the network
+    // a learner that starts learning after more transitions than the run has (fewer than its replay holds, which
+    // is refused at load): training never updates the network
     const dqn = JSON.stringify(path.join(PROJECT_ROOT, 'strategies/dqn-dnn.ts'));
     writeFileSync(
       path.join(cwd, 'never.ts'),
       `import dqn from ${dqn};\n` +
-        'export default { ...dqn, recipe: { ...dqn.recipe, learner: { ...dqn.recipe.learner, warmup: 1000000 } } };\n',
+        'export default { ...dqn, recipe: { ...dqn.recipe, learner: { ...dqn.recipe.learner, warmup: 40000 } } };\n',
     );
     const run = (out: string[]) =>
       runBot(

@@ -146,3 +146,48 @@ test('bot chart --every or a number for --columns without --sheet is refused in 
   );
   assert.equal(existsSync(out), false);
 });
+
+test(`bot chart refuses, in one line before any data, a PNG over its size limit, a bad --columns, and flags the run \
+would not read (--style with --spec, --every or --columns with --sheet 1)`, async () => {
+  // a file that is not there: a refusal after the flags would be about it instead (or a download, for an exchange)
+  const missing = path.join(dir, 'not-there.csv');
+  const out = path.join(dir, 'refused.png');
+  const chart = (...args: string[]) => bot(['chart', '--data', missing, ...args, '--out', out]);
+  const [sheet, big, columns, styled, badStyle, single] = await Promise.all([
+    // the audit's two: "Invalid typed array length: 8473378816" and a stack, after the data had loaded
+    chart('--sheet', '2000', '--every', '1', '--scale', '32'),
+    chart('--spec', 'candles:2048x4096:100:c3', '--scale', '32'),
+    // --columns was checked after the series was loaded
+    chart('--sheet', '4', '--columns', '0'),
+    // these drew an OHLC chart, --style unread
+    chart('--style', 'candles', '--spec', 'ohlc:32x15:5'),
+    chart('--style', 'bad', '--spec', 'ohlc:32x15:5'),
+    chart('--sheet', '1', '--every', '7', '--columns', '0'),
+  ]);
+  const limit = "over bot chart's limit of 100,000,000: give a smaller --scale, --sheet or image\n";
+  assert.deepEqual(
+    [sheet, big].map((r) => [r.code, r.stderr]),
+    [
+      [1, `error: the PNG would be 94976 high × 89216 wide px × 1 channel(s) = 8,473,378,816 values, ${limit}`],
+      [1, `error: the PNG would be 65536 high × 131072 wide px × 3 channel(s) = 25,769,803,776 values, ${limit}`],
+    ],
+  );
+  assert.deepEqual([columns.code, columns.stderr], [1, 'error: --columns must be a whole number ≥ 1 (got "0")\n']);
+  const withSpec = "error: --style does not apply with --spec (the spec's first word is its style): drop --style\n";
+  assert.deepEqual(
+    [styled, badStyle].map((r) => [r.code, r.stderr]),
+    [
+      [1, withSpec],
+      [1, withSpec],
+    ],
+  );
+  assert.deepEqual(
+    [single.code, single.stderr],
+    [
+      1,
+      "error: --every does not apply to --sheet 1 (one window; it spaces a contact sheet's windows): give --sheet 2 " +
+        'or more, or drop it\n',
+    ],
+  );
+  assert.equal(existsSync(out), false);
+});

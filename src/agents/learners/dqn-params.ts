@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { defineLearner } from './learner.ts';
 import { learnerSchema, nonNegative, positive, unitInterval, whole } from './param-schemas.ts';
+import { REPLAY_MAX_BYTES, replayCapacity } from './replay.ts';
+import type { ObservationSize } from './learner.ts';
 
 export interface DqnParams {
   gamma: number;
@@ -72,10 +74,44 @@ const dqnParamsShape = {
   ]),
 } satisfies Record<keyof DqnParams, z.ZodType>;
 
+/** The transitions a DQN's replay holds for observations of `size`: learner.replayCapacity under the memory cap. */
+function dqnReplayCapacity(p: DqnParams, size: ObservationSize): number {
+  return replayCapacity(p.replayCapacity, size.xSize, size.stateSize, p.batchSize);
+}
+
+const capWhy = (p: DqnParams, size: ObservationSize) =>
+  `the replay's ${REPLAY_MAX_BYTES / 2 ** 20} MiB memory cap at ${size.xSize + size.stateSize} numbers per observation`;
+
+/**
+ * Why a DQN of `p` would never learn (its replay holds fewer transitions than learner.warmup, so training ran its
+ * epochs and then said "give more data or epochs", which could not help: audit of chart images), or undefined.
+ * Without `size` (observations not known before the data) only learner.replayCapacity is compared.
+ */
+export function dqnReplayProblem(p: DqnParams, size?: ObservationSize): string | undefined {
+  const held = size ? dqnReplayCapacity(p, size) : p.replayCapacity;
+  if (p.warmup <= held) return undefined;
+  const why =
+    held < p.replayCapacity
+      ? `learner.replayCapacity ${p.replayCapacity} capped by ${capWhy(p, size!)}`
+      : 'learner.replayCapacity';
+  return (
+    `learner.warmup ${p.warmup} is more than the replay holds (${held} transitions: ${why}), so the DQN would ` +
+    `never learn: give a learner.warmup of at most ${held}`
+  );
+}
+
+/** The line a capped replay logs (from → to, and why), or undefined when it holds learner.replayCapacity. */
+export function replayCapNote(p: DqnParams, size: ObservationSize): string | undefined {
+  const held = dqnReplayCapacity(p, size);
+  if (held >= p.replayCapacity) return undefined;
+  return `DQN replay holds ${held} transitions, not learner.replayCapacity ${p.replayCapacity}: ${capWhy(p, size)}`;
+}
+
 /** The registry entry: one value head of 3 (buy, sell, hold), ε-greedy (RLTrader's linear ε by default). */
 export const dqnLearner = defineLearner({
   kind: 'dqn',
   schema: learnerSchema(dqnParamsShape, { kind: z.literal('dqn') }),
   exploration: { kind: 'linear', start: 0.5, end: 0.02 },
   heads: () => ({ heads: { value: 3 }, continuous: false }),
+  check: ({ kind: _k, ...params }, size) => dqnReplayProblem({ ...DQN_DEFAULTS, ...params }, size),
 });

@@ -4,7 +4,8 @@
  */
 import { createA2c } from './a2c.ts';
 import { DqnLearner } from './dqn.ts';
-import { DQN_DEFAULTS } from './dqn-params.ts';
+import { DQN_DEFAULTS, dqnReplayProblem } from './dqn-params.ts';
+import { UserError } from '../../core/errors.ts';
 import type { Learner, LearnerContext, LearnerFactory, PortfolioLearnerBuild } from './learner.ts';
 import { createPg } from './pg.ts';
 import { createPpo } from './ppo.ts';
@@ -14,8 +15,13 @@ import { RltraderLearner } from './rltrader.ts';
 import { RLTRADER_DEFAULTS } from './rltrader-params.ts';
 
 const FACTORIES: { [K in LearnerKind]: LearnerFactory<Extract<LearnerRecipe, { kind: K }>> } = {
-  dqn: ({ kind: _k, ...params }, { net, newNet, seed }) =>
-    new DqnLearner(net, newNet(), { ...DQN_DEFAULTS, ...params }, seed),
+  dqn: ({ kind: _k, ...params }, { net, newNet, seed, log }) => {
+    const p = { ...DQN_DEFAULTS, ...params };
+    // before the target network and the replay: a replay smaller than learner.warmup never lets the DQN learn
+    const problem = dqnReplayProblem(p, net);
+    if (problem) throw new UserError(problem);
+    return new DqnLearner(net, newNet(), p, seed, log);
+  },
   pg: ({ kind: _k, baseline: _b, ...params }, { net, seed }) => createPg(net, params, seed),
   a2c: ({ kind: _k, ...params }, { net, seed }) => createA2c(net, params, seed),
   ppo: ({ kind: _k, action: _a, envs: _e, ...params }, { net, seed }) => createPpo(net, params, seed),

@@ -21,6 +21,8 @@ export interface Learner {
   decide(obs: Observation): Decision;
   /** Numbers besides the network weights that a saved agent needs (e.g. the continuous policy's log-std). */
   extraState(): Record<string, number>;
+  /** Why the learner has not updated its network yet, for the message of a training that never did (DQN's replay). */
+  idleReason?(): string;
   dispose(): void;
 }
 
@@ -36,6 +38,14 @@ export interface LearnerContext {
   /** A fresh network of the same spec (not continuous), e.g. DQN's target network. */
   newNet(): AgentNet;
   seed: number;
+  /** Where a learner says one line about how it was built (e.g. DQN's replay capped by its memory cap). */
+  log?: (line: string) => void;
+}
+
+/** Numbers in one observation: the network's input x (feature window or image sequence) and the position state. */
+export interface ObservationSize {
+  xSize: number;
+  stateSize: number;
 }
 
 /**
@@ -50,6 +60,11 @@ export interface LearnerDefinition<R extends { kind: string } = { kind: string }
   heads(recipe: R): LearnerHeads;
   /** Environments stepped together (default 1). */
   envs?(recipe: R): number;
+  /**
+   * What would keep this learner from ever learning on observations of `size` (undefined: not known before the
+   * data), in one line, or undefined; the factory checks again on the built network.
+   */
+  check?(recipe: R, size: ObservationSize | undefined): string | undefined;
 }
 
 /** Builds a learner of one kind from its recipe around its network (factories.ts lists one per kind). */

@@ -13,6 +13,28 @@ export interface ReplayBatch {
   done: Float32Array;
 }
 
+/** The replay buffer's memory cap: image observations are large (audit: 96×180 × 10 frames hold 388 transitions). */
+export const REPLAY_MAX_BYTES = 512 * 1024 * 1024;
+
+/** Bytes one transition takes: x and x', state and state' as float32, action, reward and done. */
+function replayRowBytes(xSize: number, stateSize: number): number {
+  return 4 * 2 * (xSize + stateSize) + 12;
+}
+
+/**
+ * The transitions a replay of `requested` holds for observations of `xSize` (+ `stateSize`) numbers: `requested`,
+ * capped so the buffer stays under `maxBytes`, never under one batch.
+ */
+export function replayCapacity(
+  requested: number,
+  xSize: number,
+  stateSize: number,
+  batchSize: number,
+  maxBytes = REPLAY_MAX_BYTES,
+): number {
+  return Math.max(batchSize, Math.min(requested, Math.floor(maxBytes / replayRowBytes(xSize, stateSize))));
+}
+
 /**
  * Fixed-capacity ring buffer of transitions (x, state, action, reward, x', state', done) in typed arrays.
  * Sampling writes into preallocated batch arrays: no allocation per step or per batch.
@@ -35,11 +57,10 @@ export class ReplayBuffer {
     readonly xSize: number,
     readonly stateSize: number,
     readonly batchSize: number,
-    /** Caps capacity so the buffer stays under this many bytes (image observations are large). */
-    maxBytes = 512 * 1024 * 1024,
+    /** Caps capacity so the buffer stays under this many bytes (replayCapacity). */
+    maxBytes = REPLAY_MAX_BYTES,
   ) {
-    const perRow = 4 * 2 * (xSize + stateSize) + 12;
-    this.capacity = Math.max(batchSize, Math.min(capacity, Math.floor(maxBytes / perRow)));
+    this.capacity = replayCapacity(capacity, xSize, stateSize, batchSize, maxBytes);
     this.xs = new Float32Array(this.capacity * xSize);
     this.nextXs = new Float32Array(this.capacity * xSize);
     this.states = new Float32Array(this.capacity * stateSize);

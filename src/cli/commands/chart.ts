@@ -6,6 +6,7 @@ import { isoTime, parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { createImageRenderer } from '../../chart/renderer.ts';
 import { formatImageSpec, parseImageSpec, type ImageSpec } from '../../chart/spec.ts';
+import { sheetLayout, viewSize } from '../../chart/layout.ts';
 import { candleAt } from '../candle-at.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { checkOutFile } from '../out-paths.ts';
@@ -13,7 +14,7 @@ import { addDataSourceOptions, COLUMNS_HELP, seriesRequestFromFlags, type DataSo
 
 interface ChartFlags extends CommonFlags, DataSourceFlags {
   at?: string;
-  style: string;
+  style?: string;
   spec?: string;
   out: string;
   sheet?: string;
@@ -28,6 +29,12 @@ export const DEFAULT_SPECS: Record<string, string> = {
   candles: 'candles:96x96:32:c3:ma20:bb:volume:rsi',
 };
 
+/**
+ * The most values (height × width × channels) a PNG of bot chart holds: about 400 MB of floats while it is drawn
+ * (audit of chart images: `--sheet 2000 --every 1 --scale 32` asked for 8.5 billion and crashed after the data).
+ */
+const MAX_VALUES = 100_000_000;
+
 function positiveInt(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < 1)
@@ -35,10 +42,21 @@ function positiveInt(value: string | undefined, flag: string, fallback: number):
   return Number(value);
 }
 
+/** The PNG bot chart writes for `sheet` windows of `spec`, `columns` wide, every pixel `scale`×`scale`. */
+function pngSize(spec: ImageSpec, sheet: number, columns: number, scale: number) {
+  const tiled = sheet > 1 ? sheetLayout(sheet, spec.width, spec.height, columns) : spec;
+  const view = viewSize(tiled.width, tiled.height, spec.channels, spec.layers);
+  return { width: view.width * scale, height: view.height * scale, channels: view.channels };
+}
+
 async function chart(flags: ChartFlags): Promise<void> {
-  if (!flags.spec && !DEFAULT_SPECS[flags.style])
-    throw new UserError(`--style must be ohlc or candles (got "${flags.style}")`);
-  const spec: ImageSpec = parseImageSpec(flags.spec ?? DEFAULT_SPECS[flags.style]);
+  // no commander default for --style: a --style beside --spec was silently ignored (audit of chart images)
+  if (flags.style !== undefined && flags.spec !== undefined)
+    throw new UserError(`--style does not apply with --spec (the spec's first word is its style): drop --style`);
+  const style = flags.style ?? 'ohlc';
+  if (!flags.spec && !Object.hasOwn(DEFAULT_SPECS, style))
+    throw new UserError(`--style must be ohlc or candles (got "${style}")`);
+  const spec: ImageSpec = parseImageSpec(flags.spec ?? DEFAULT_SPECS[style]);
   const renderer = createImageRenderer(spec);
   // --columns is the sheet's width when it is a number, the CSV's columns of --data when it names them
   const csvColumns = flags.columns !== undefined && /[a-z_]/i.test(flags.columns) ? flags.columns : undefined;
@@ -47,9 +65,27 @@ async function chart(flags: ChartFlags): Promise<void> {
   if (flags.sheet === undefined && moot)
     throw new UserError(`--${moot} does not apply without --sheet N (it ${SHEET_ONLY[moot]}): add --sheet or drop it`);
   const sheet = positiveInt(flags.sheet, '--sheet', 1);
+  if (sheet === 1 && moot)
+    throw new UserError(
+      `--${moot} does not apply to --sheet 1 (one window; it ${SHEET_ONLY[moot]}): give --sheet 2 or more, or drop it`,
+    );
   const every = positiveInt(flags.every, '--every', spec.bars);
+  // with the other flags, before the series: a bad --columns used to be found after a download
+  const columns = positiveInt(
+    csvColumns === undefined ? flags.columns : undefined,
+    '--columns',
+    Math.ceil(Math.sqrt(sheet)),
+  );
   const scale = positiveInt(flags.scale, '--scale', 1);
   if (scale > 32) throw new UserError('--scale must be at most 32');
+  const size = pngSize(spec, sheet, columns, scale);
+  const values = size.width * size.height * size.channels;
+  if (values > MAX_VALUES)
+    throw new UserError(
+      `the PNG would be ${size.height} high × ${size.width} wide px × ${size.channels} channel(s) = ` +
+        `${values.toLocaleString('en-US')} values, over bot chart's limit of ${MAX_VALUES.toLocaleString('en-US')}: ` +
+        'give a smaller --scale, --sheet or image',
+    );
   checkOutFile(flags.out, 'chart.png');
   // the image is PNG whatever the name says: a c11.jpg holding PNG bytes misleads every viewer and tool after it
   const ext = path.extname(flags.out);
@@ -85,8 +121,6 @@ async function chart(flags: ChartFlags): Promise<void> {
   }
   let image = { pixels: frames[0], width, height, channels: channels as number };
   if (sheet > 1) {
-    const sheetColumns = csvColumns === undefined ? flags.columns : undefined;
-    const columns = positiveInt(sheetColumns, '--columns', Math.ceil(Math.sqrt(sheet)));
     const tiled = contactSheet(frames, width, height, channels, columns);
     image = { ...tiled, channels };
   }
@@ -94,9 +128,9 @@ async function chart(flags: ChartFlags): Promise<void> {
   await writePng(
     flags.out,
     enlarge(view.pixels, view.width, view.height, view.channels, scale),
-    view.width * scale,
-    view.height * scale,
-    view.channels,
+    size.width,
+    size.height,
+    size.channels,
   );
   const what =
     sheet > 1
@@ -105,7 +139,7 @@ async function chart(flags: ChartFlags): Promise<void> {
   console.log(
     `wrote ${flags.out}: ${formatImageSpec(spec)}, ${what}, ${series.label}; ` +
       // height first, as the spec's HEIGHTxWIDTH
-      `${view.height * scale} high × ${view.width * scale} wide px`,
+      `${size.height} high × ${size.width} wide px`,
   );
   if (spec.layers) console.log('(layers in colour: candles white, MA/Bollinger orange, volume grey, RSI/MACD cyan)');
   else if (channels === 2 || channels === 4)
@@ -125,8 +159,8 @@ export function registerChart(program: Command): void {
     )
     .option(
       '--style <style>',
-      `ohlc (Jiang-Kelly-Xiu bars, ${DEFAULT_SPECS.ohlc}) or candles (${DEFAULT_SPECS.candles})`,
-      'ohlc',
+      `ohlc (Jiang-Kelly-Xiu bars, ${DEFAULT_SPECS.ohlc}, the default) or candles (${DEFAULT_SPECS.candles}); ` +
+        'not with --spec',
     )
     .option(
       '--spec <spec>',
