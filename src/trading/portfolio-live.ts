@@ -144,6 +144,12 @@ export class PortfolioLiveTrader extends PortfolioTrader {
   /** Orders held back per market and side after a refusal that recurs (src/trading/refusal-holds.ts). */
   private readonly holds: RefusalHolds;
   private reconciled = false;
+  /**
+   * Per market, the costs of the version that decided last when they are not the run's (PortfolioPolicyHandle.costs:
+   * the earlier version a model run fell back on trades at its own recipe's), for its orders' minimum and fees, as
+   * single-market live's `serving`; the run's until a tick decides.
+   */
+  private serving?: readonly Costs[];
 
   constructor(options: PortfolioLiveOptions) {
     super(options);
@@ -156,6 +162,10 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       graceSeconds: options.caps.unknownOrderGraceSeconds,
     });
     this.holds = new RefusalHolds(options.exchange, this.desk.retried, options.logger);
+  }
+
+  private get costs(): readonly Costs[] {
+    return this.serving ?? this.o.costs;
   }
 
   private get pf(): PortfolioRunState {
@@ -177,7 +187,8 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       return false;
     }
     this.commit(() => {
-      this.run = bookPortfolioSettled(this.o.repo, this.run as RunState, this.o, order, s);
+      const o = { symbols: this.o.symbols, costs: this.costs };
+      this.run = bookPortfolioSettled(this.o.repo, this.run as RunState, o, order, s);
     });
     return true;
   }
@@ -195,7 +206,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       const id = o.clientId ?? legacyOrderId(run.id, o.decisionTs, m);
       const seen = await this.desk.lookUp(o.market, { ...o, clientId: id }, this.o.clock());
       if ('order' in seen) {
-        const s = await this.desk.settle(o.market, seen.order, this.o.costs[m].feeRate);
+        const s = await this.desk.settle(o.market, seen.order, this.costs[m].feeRate);
         if (this.record({ orderId: o.id, m, ts: o.decisionTs, clientId: id }, s))
           notes.push(`order ${id}: found on the exchange (${seen.order.status}), recorded`);
       } else if ('mismatch' in seen) {
@@ -230,7 +241,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const pf = this.pf;
     if (this.o.repo.decisionCount(run.id) === 0) {
       // what orders can spend: the total also counts what the user's own open orders have locked
-      const free = newRunCash(balance, quote, Math.min(...this.o.costs.map((c) => c.minOrderValue)));
+      const free = newRunCash(balance, quote, Math.min(...this.costs.map((c) => c.minOrderValue)));
       const cash = Math.min(pf.account.cash, free);
       const account = startingWith(pf.account, cash);
       const next: RunState = {
@@ -279,7 +290,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     );
     if (!found) return;
     const { cut, free } = found;
-    const account = restorePortfolio(cut.account, this.o.costs);
+    const account = restorePortfolio(cut.account, this.costs);
     const next: RunState = { ...run, account: accountSummary(account), portfolio: { ...pf, account: cut.account } };
     this.commit(() => this.o.repo.saveState(next));
     this.run = next;
@@ -305,7 +316,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
 
   private minOrderValue(m: number, price: number): number {
     const limits = this.live.exchange.markets?.[this.o.symbols[m]]?.limits;
-    return Math.max(this.o.costs[m].minOrderValue, limits?.cost?.min ?? 0, (limits?.amount?.min ?? 0) * price);
+    return Math.max(this.costs[m].minOrderValue, limits?.cost?.min ?? 0, (limits?.amount?.min ?? 0) * price);
   }
 
   /** The exchange's rounding of market m's order amounts (ccxt: spend for a buy, units for a sell). */
@@ -329,7 +340,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       close,
       this.live.caps,
       this.minOrderValue(m, close),
-      this.o.costs[m].feeRate,
+      this.costs[m].feeRate,
       this.rounding(m),
       sellBound,
     );
@@ -343,7 +354,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const bounds: number[] = [];
     for (const { m, order } of moves) {
       const last = order.side === SELL ? await this.desk.lastPrice(this.o.symbols[m]) : undefined;
-      bounds.push(order.side === SELL ? sellPriceBound(closes[m], last, this.o.costs[m].slippageBps) : closes[m]);
+      bounds.push(order.side === SELL ? sellPriceBound(closes[m], last, this.costs[m].slippageBps) : closes[m]);
     }
     return bounds;
   }
@@ -371,7 +382,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
   }
 
   private async liveStep(opts: { shouldStop?: () => boolean }): Promise<TickReport> {
-    const { repo, symbols, costs, band, clock, logger } = this.o;
+    const { repo, symbols, band, clock, logger } = this.o;
     // before the history and series it reads are backfilled and loaded, as on paper
     await this.o.policies.follow?.(this.state());
     this.run ??= this.openRun(clock());
@@ -408,6 +419,8 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       return report;
     }
     const { handle, series } = await this.seriesPolicy(this.run, newest, closedOpen, loaded, opts.shouldStop);
+    this.serving = handle.costs;
+    const { costs } = this;
     // the series loaded again for the serving version when the version switched to was given up: indices anew
     const times = series === loaded.series ? loadedTimes : clockTimes(series, first, closedOpen);
     const time = times[times.length - 1];
@@ -531,7 +544,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
   }
 
   /** Market `market`'s fee rate (inFlightSpend). */
-  private readonly feeOf = (market: string): number => this.o.costs[this.o.symbols.indexOf(market)]?.feeRate ?? 0;
+  private readonly feeOf = (market: string): number => this.costs[this.o.symbols.indexOf(market)]?.feeRate ?? 0;
 
   /**
    * Why a buy waits for cash: `cash` is what it may spend, after `reserved` for the run's own buys in flight, and the
@@ -604,7 +617,8 @@ export class PortfolioLiveTrader extends PortfolioTrader {
    * `{ refused }` for a sell of all the market holds that the exchange refused as below its minimum order or rules.
    */
   private async placeOne(p: PlannedOrder, ts: number): Promise<string | { refused: string } | undefined> {
-    const { repo, symbols, costs, logger } = this.o;
+    const { repo, symbols, logger } = this.o;
+    const { costs } = this;
     const symbol = symbols[p.market];
     const id = p.clientId;
     let amount = p.amount;

@@ -26,6 +26,7 @@ import { PortfolioTrader } from '../../src/trading/portfolio-trader.ts';
 import type { CandleFeed } from '../../src/trading/types.ts';
 import type { PortfolioPolicySource } from '../../src/trading/portfolio-policy-source.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
+import { costPreset, type Costs } from '../../src/market/costs.ts';
 import { pairRecipe } from '../agents/portfolio-helpers.ts';
 import { assertFellBackThrice, spoilScalerColumns, UNLOADABLE } from './agents.ts';
 import { ModelRefusedError } from '../../src/core/errors.ts';
@@ -35,6 +36,8 @@ import { log, setLogger } from '../../src/core/log.ts';
 
 const HOUR = 3_600_000;
 const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 0, minOrderValue: 5000, quantityPrecision: 8 };
+/** What a session charges a run of these models (pairRecipe's costs 'zero', no account.markets) in each market. */
+const RECIPE_COSTS: readonly Costs[] = [costPreset('zero'), costPreset('zero')];
 const BALANCE = 10_000_000;
 const BAND = 0.01;
 
@@ -107,6 +110,8 @@ function switchTrader(o: {
   startAt?: number;
   /** The feeds of A, B and I instead (`late` then applies to none). */
   feeds?: CandleFeed[];
+  /** Each market's costs (default COSTS). */
+  costs?: readonly Costs[];
 }): PortfolioTrader {
   const { late } = o;
   return new PortfolioTrader({
@@ -118,7 +123,7 @@ function switchTrader(o: {
     policies: o.source,
     key: { mode: 'paper', name: o.name ?? 'switch', exchange: o.ex, symbol: symbols.join(','), timeframe: '1h' },
     symbols,
-    costs: [COSTS, COSTS],
+    costs: o.costs ?? [COSTS, COSTS],
     band: BAND,
     balance: BALANCE,
     historyCandles: 5,
@@ -139,6 +144,8 @@ async function portfolioModelRun(o: {
   late?: LateA;
   spoil?: boolean;
   first?: { recipe: PortfolioRecipe; head?: number[] };
+  /** The run's costs (switchTrader's). */
+  costs?: readonly Costs[];
 }) {
   const { feedFor, late } = o;
   const tmp = tempDir('bot-pf-switch-');
@@ -155,7 +162,7 @@ async function portfolioModelRun(o: {
   if (o.spoil) spoilScalerColumns(home);
   const clock = { now: a.ts[startIndex] + HOUR + 1000 };
   const source = await portfolioModelSource(home, config, symbols, () => clock.now);
-  const trader = switchTrader({ store, ex, source, clock: () => clock.now, feedFor, late });
+  const trader = switchTrader({ store, ex, source, clock: () => clock.now, feedFor, late, costs: o.costs });
   /** The tick after candle k closes. */
   const tickAfter = (k: number) => {
     clock.now = a.ts[k] + HOUR + 1000;
@@ -590,7 +597,7 @@ every candle, later processes skip it in one line`, async () => {
  * to 815, or to the promotion when recorded later, v2 after).
  */
 async function promotedUnderRun(promotedAfter: number, first?: { recipe: PortfolioRecipe }, recorded = false) {
-  const { store, home, ex, repo, tickAfter, close } = await portfolioModelRun({ first });
+  const { store, home, ex, repo, tickAfter, close } = await portfolioModelRun({ first, costs: RECIPE_COSTS });
   const after = (k: number) => a.ts[k] + HOUR + 1000;
   /** A fresh source and trader of the run 'once', as each `bot paper --once` starts, ticked after candle k closes. */
   const onceAfter = async (k: number) => {
@@ -598,7 +605,9 @@ async function promotedUnderRun(promotedAfter: number, first?: { recipe: Portfol
     const config = loadConfig({ overrides: { ml: { backend: 'wasm' }, log: { file: '' } } });
     const source = await portfolioModelSource(home, config, symbols, () => now);
     try {
-      await switchTrader({ store, ex, source, clock: () => now, name: 'once' }).tick();
+      // the run's costs a session gives both runs: a version serving in the stead of the started one is charged its
+      // own recipe's (PortfolioPolicyHandle.costs), the same here
+      await switchTrader({ store, ex, source, clock: () => now, name: 'once', costs: RECIPE_COSTS }).tick();
     } finally {
       source.dispose?.();
     }
