@@ -348,15 +348,31 @@ export class PortfolioLiveTrader extends PortfolioTrader {
 
   /**
    * Per move, the price its order is sized against: a sell's the higher of the close and the market's last price,
-   * raised by its slippage allowance (sellPriceBound), so that it fills within the cap; a buy's the close.
+   * raised by its slippage allowance (sellPriceBound), so that it fills within the cap; a buy's the close. A sell that
+   * will not be sent reads no ticker (an exchange call that could fail the tick for nothing): one the cap skips at the
+   * close (a higher bound only sells less) or one held back (an order of the run in flight in its market, a refusal
+   * that recurs), whose reason `held` keeps for placeOne.
    */
-  private async sellBounds(moves: readonly { m: number; order: Order }[], closes: readonly number[]) {
+  private async sellBounds(
+    account: PortfolioAccount,
+    moves: readonly { m: number; order: Order }[],
+    closes: readonly number[],
+  ) {
     const bounds: number[] = [];
+    const held = new Map<number, string>();
+    const runId = (this.run as RunState).id;
     for (const { m, order } of moves) {
-      const last = order.side === SELL ? await this.desk.lastPrice(this.o.symbols[m]) : undefined;
+      const symbol = this.o.symbols[m];
+      let sent = order.side === SELL && !this.cap(account, m, order, account.cash, closes[m]).skip;
+      if (sent) {
+        const why = inFlightHold(this.o.repo, runId, symbol) ?? (await this.holds.holds(symbol, 'sell'));
+        if (why !== undefined) held.set(m, why);
+        sent = why === undefined;
+      }
+      const last = sent ? await this.desk.lastPrice(symbol) : undefined;
       bounds.push(order.side === SELL ? sellPriceBound(closes[m], last, this.costs[m].slippageBps) : closes[m]);
     }
-    return bounds;
+    return { bounds, held };
   }
 
   /**
@@ -469,7 +485,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const proceeds = moves
       .filter((x) => x.order.side === SELL)
       .reduce((a, x) => a + x.order.units * closes[x.m] * (1 - costs[x.m].feeRate - costs[x.m].sellTax), 0);
-    const bounds = await this.sellBounds(moves, closes);
+    const { bounds, held } = await this.sellBounds(account, moves, closes);
     const planned: PlannedOrder[] = [];
     const skips: string[] = [];
     /** Per market whose move did not go through: why; its target is kept waiting (keepWaiting). */
@@ -519,7 +535,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const unsold: string[] = [];
     const dustRefused = new Set<number>();
     for (const p of planned) {
-      const why = await this.placeOne(p, ts);
+      const why = await this.placeOne(p, ts, p.side === 'sell' ? held.get(p.market) : undefined);
       if (exits.length > 0 && typeof why === 'object') dustRefused.add(p.market);
       else if (why !== undefined && p.side === 'sell')
         unsold.push(`${p.clientId} ${typeof why === 'object' ? why.refused : why}`);
@@ -615,8 +631,13 @@ export class PortfolioLiveTrader extends PortfolioTrader {
    * Places one planned order (a buy re-capped to the cash there is now) and records what the exchange did. Returns
    * undefined when the exchange executed some of it, else why not (held back, refused, unknown, still open, none);
    * `{ refused }` for a sell of all the market holds that the exchange refused as below its minimum order or rules.
+   * `heldBack`: why a sell is held back, as sellBounds found it before sizing it (asked once, not again here).
    */
-  private async placeOne(p: PlannedOrder, ts: number): Promise<string | { refused: string } | undefined> {
+  private async placeOne(
+    p: PlannedOrder,
+    ts: number,
+    heldBack?: string,
+  ): Promise<string | { refused: string } | undefined> {
     const { repo, symbols, logger } = this.o;
     const { costs } = this;
     const symbol = symbols[p.market];
@@ -637,8 +658,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       amount = capped.amount;
       if (amount !== p.amount) this.commit(() => repo.updateOrder(p.orderId, 'submitting', { quantity: amount }));
     }
-    const inFlight = inFlightHold(repo, runId, symbol, p.orderId);
-    const held = inFlight ?? (await this.holds.holds(symbol, p.side));
+    const held = heldBack ?? inFlightHold(repo, runId, symbol, p.orderId) ?? (await this.holds.holds(symbol, p.side));
     if (held) {
       this.commit(() => repo.updateOrder(p.orderId, 'skipped', { reason: held }));
       logger.debug(`order ${id} (${p.side} ${amount} ${symbol}) ${held}`);
