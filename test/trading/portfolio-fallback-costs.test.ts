@@ -7,23 +7,17 @@ import '../helpers/state-dir.ts';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { loadConfig } from '../../src/config/load.ts';
-import type { Candles } from '../../src/core/candles.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { CandleStore } from '../../src/data/store.ts';
-import { createPortfolioAgent, portfolioFeatures } from '../../src/agents/portfolio-agent.ts';
-import { savePortfolioAgent } from '../../src/agents/portfolio-model.ts';
-import type { PortfolioRecipe } from '../../src/agents/portfolio-recipe.ts';
 import { promoteVersion, stageVersion } from '../../src/agents/model-pointer.ts';
 import { modelMarketCosts } from '../../src/market/costs.ts';
-import { PortfolioObservationBuilder } from '../../src/market/portfolio-observation.ts';
 import { initBackend } from '../../src/nn/backend/backend.ts';
 import { portfolioModelSource } from '../../src/trading/portfolio-model-source.ts';
 import { PortfolioTrader } from '../../src/trading/portfolio-trader.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { pairRecipe } from '../agents/portfolio-helpers.ts';
-import { UNLOADABLE } from './agents.ts';
+import { savePortfolioModel as saveModel, UNLOADABLE } from './agents.ts';
 import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
 
 const HOUR = 3_600_000;
@@ -33,24 +27,8 @@ const a = make(81, 'A/KRW', 50_000_000);
 const b = make(82, 'B/KRW', 3_000_000);
 const symbols = ['A/KRW', 'B/KRW'];
 const START = 300;
-
-/** A portfolio model of A and B whose policy head puts (nearly) everything in A, whatever the features. */
-async function saveAllInA(dir: string, recipe: PortfolioRecipe, exchange: string): Promise<void> {
-  const series: Candles[] = [a, b];
-  const { features, scalers } = portfolioFeatures(recipe, series, series[0].ts[200]);
-  const agent = createPortfolioAgent(recipe, new PortfolioObservationBuilder(features, 2, recipe.window), scalers, 5);
-  const layer = agent.learner.net.model.getLayer('policy');
-  const [kernel, bias] = layer.getWeights();
-  layer.setWeights([tf.zerosLike(kernel), tf.tensor1d([20, -20], bias.dtype)]);
-  await savePortfolioAgent(dir, agent, {
-    name: 'costs',
-    strategy: 'ppo-portfolio',
-    seed: 5,
-    trainingWindow: { from: '', to: '' },
-    market: { exchange, timeframe: '1h' },
-  });
-  agent.dispose();
-}
+/** The policy head's bias that puts (nearly) everything in A, whatever the features. */
+const ALL_IN_A = [20, -20];
 
 test(`portfolio paper --once falling back on the version the run served before, CURRENT's files unloadable: the \
 fill is charged that version's costs, not CURRENT's the run's costs were built from at the start`, async () => {
@@ -92,13 +70,13 @@ fill is charged that version's costs, not CURRENT's the run's costs were built f
   };
   try {
     // the version the run serves first trades free of fees and slippage
-    await saveAllInA(home, pairRecipe({ cash: true, costs: 'zero' }), ex);
+    await saveModel(home, pairRecipe({ cash: true, costs: 'zero' }), [a, b], ex, ALL_IN_A);
     await onceAfter(START);
     const id = repo.list()[0].id;
     assert.equal(repo.trades(id).length, 0, 'the buy of A waits for the next open');
     // CURRENT, at Upbit's fee and slippage, cannot be loaded: the run's costs of the next process are its
     const staged = stageVersion(home, 'upbit');
-    await saveAllInA(staged.dir, pairRecipe({ cash: true, costs: 'upbit-krw' }), ex);
+    await saveModel(staged.dir, pairRecipe({ cash: true, costs: 'upbit-krw' }), [a, b], ex, ALL_IN_A);
     UNLOADABLE[0].spoil(staged.dir);
     staged.commit();
     promoteVersion(home, 'upbit');

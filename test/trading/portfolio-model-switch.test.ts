@@ -7,13 +7,12 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { sliceCandles, type Candles } from '../../src/core/candles.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { CandleStore } from '../../src/data/store.ts';
-import { agentPolicy, createPortfolioAgent, portfolioFeatures } from '../../src/agents/portfolio-agent.ts';
-import { loadPortfolioAgent, savePortfolioAgent } from '../../src/agents/portfolio-model.ts';
+import { agentPolicy, portfolioFeatures } from '../../src/agents/portfolio-agent.ts';
+import { loadPortfolioAgent } from '../../src/agents/portfolio-model.ts';
 import type { PortfolioRecipe } from '../../src/agents/portfolio-recipe.ts';
 import { promoteVersion, stageVersion, versionDir } from '../../src/agents/model-pointer.ts';
 import { recordHoldout } from '../../src/agents/version-sample.ts';
@@ -28,7 +27,7 @@ import type { PortfolioPolicySource } from '../../src/trading/portfolio-policy-s
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { costPreset, type Costs } from '../../src/market/costs.ts';
 import { pairRecipe } from '../agents/portfolio-helpers.ts';
-import { assertFellBackThrice, spoilScalerColumns, UNLOADABLE } from './agents.ts';
+import { assertFellBackThrice, savePortfolioModel as saveModel, spoilScalerColumns, UNLOADABLE } from './agents.ts';
 import { ModelRefusedError } from '../../src/core/errors.ts';
 import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
 import { capturingLogger } from '../helpers/log.ts';
@@ -43,34 +42,6 @@ const BAND = 0.01;
 
 const make = (seed: number, symbol: string, startPrice: number) =>
   syntheticCandles({ seed, count: 1000, timeframe: '1h', start: Date.UTC(2024, 0, 1), symbol, startPrice });
-
-/**
- * A portfolio model of A and B reading `informative`, its scalers fitted on the first 300 candles, saved in `dir`;
- * `head`: the policy head's bias (the network's weights otherwise as seeded).
- */
-async function saveModel(
-  dir: string,
-  recipe: PortfolioRecipe,
-  series: Candles[],
-  exchange: string,
-  head?: number[],
-): Promise<void> {
-  const { features, scalers } = portfolioFeatures(recipe, series, series[0].ts[300]);
-  const agent = createPortfolioAgent(recipe, new PortfolioObservationBuilder(features, 2, recipe.window), scalers, 5);
-  if (head) {
-    const layer = agent.learner.net.model.getLayer('policy');
-    const [kernel, bias] = layer.getWeights();
-    layer.setWeights([tf.zerosLike(kernel), tf.tensor1d(head, bias.dtype)]);
-  }
-  await savePortfolioAgent(dir, agent, {
-    name: 'switched',
-    strategy: 'ppo-portfolio',
-    seed: 5,
-    trainingWindow: { from: '', to: '' },
-    market: { exchange, timeframe: '1h' },
-  });
-  agent.dispose();
-}
 
 const a = make(71, 'A/KRW', 50_000_000);
 const b = make(72, 'B/KRW', 3_000_000);
