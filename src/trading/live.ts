@@ -403,24 +403,27 @@ export class LiveTrader extends Trader {
         : undefined
       : market.plan(account, decision, close, handle.sizing);
     const ex = this.live.exchange;
-    // a sell is sized against the higher of the close and the exchange's last price, so its fill stays within the cap
-    const last = planned && orderSide(planned) === 'sell' ? await this.desk.lastPrice(key.symbol) : undefined;
-    const bound = sellPriceBound(close, last, market.costs.slippageBps);
     const minValue = this.minOrderValue(close);
     const { feeRate } = market.costs;
     // a buy sends the value it buys (Upbit's cost), the exchange's fee charged on top, so it spends what paper's would
     const sent =
       planned?.side === BUY ? { ...planned, spend: buyValue(planned.spend, this.run.account.cash, feeRate) } : planned;
-    const capped = sent
-      ? cappedOrder(sent, this.run.account, close, this.live.caps, minValue, feeRate, this.rounding, bound)
-      : undefined;
+    const booked = this.run.account;
+    const capAt = (o: Order, bound: number) =>
+      cappedOrder(o, booked, close, this.live.caps, minValue, feeRate, this.rounding, bound);
+    const inFlight = inFlightHold(this.repo, this.run.id, this.symbol);
+    // an order the cap skips at the close is not sent (a sell sized against a higher price only sells less)
+    const sendable = sent && !capAt(sent, close).skip ? sent : undefined;
+    const holds = sendable && (inFlight ?? (await this.holds.holds(this.symbol, orderSide(sendable))));
+    // a sell is sized against the higher of the close and the exchange's last price, so its fill stays within the cap;
+    // one that will not be sent (skipped, held back) reads no ticker, an exchange call that could fail the tick
+    const sells = sendable !== undefined && orderSide(sendable) === 'sell' && !holds;
+    const last = sells ? await this.desk.lastPrice(key.symbol) : undefined;
+    const bound = sellPriceBound(close, last, market.costs.slippageBps);
+    const capped = sent ? capAt(sent, bound) : undefined;
+    const held = capped && !capped.skip ? holds || undefined : undefined;
     // the exit's sell takes all the run holds (no cap bound it): a refusal of it as below the minimum leaves dust
     const wholeSell = exiting && this.run.account.units <= this.live.caps.maxOrderValue / bound;
-    const inFlight = inFlightHold(this.repo, this.run.id, this.symbol);
-    const held =
-      planned && capped && !capped.skip
-        ? (inFlight ?? (await this.holds.holds(this.symbol, orderSide(planned))))
-        : undefined;
     let orderId: number | undefined;
     const run = this.run;
     // the id the order row stores is the id the order is sent under: computed once

@@ -144,6 +144,12 @@ export class PortfolioLiveTrader extends PortfolioTrader {
   /** Orders held back per market and side after a refusal that recurs (src/trading/refusal-holds.ts). */
   private readonly holds: RefusalHolds;
   private reconciled = false;
+  /**
+   * Per market, the costs of the version that decided last when they are not the run's (PortfolioPolicyHandle.costs:
+   * the earlier version a model run fell back on trades at its own recipe's), for its orders' minimum and fees, as
+   * single-market live's `serving`; the run's until a tick decides.
+   */
+  private serving?: readonly Costs[];
 
   constructor(options: PortfolioLiveOptions) {
     super(options);
@@ -156,6 +162,10 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       graceSeconds: options.caps.unknownOrderGraceSeconds,
     });
     this.holds = new RefusalHolds(options.exchange, this.desk.retried, options.logger);
+  }
+
+  private get costs(): readonly Costs[] {
+    return this.serving ?? this.o.costs;
   }
 
   private get pf(): PortfolioRunState {
@@ -177,7 +187,8 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       return false;
     }
     this.commit(() => {
-      this.run = bookPortfolioSettled(this.o.repo, this.run as RunState, this.o, order, s);
+      const o = { symbols: this.o.symbols, costs: this.costs };
+      this.run = bookPortfolioSettled(this.o.repo, this.run as RunState, o, order, s);
     });
     return true;
   }
@@ -195,7 +206,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       const id = o.clientId ?? legacyOrderId(run.id, o.decisionTs, m);
       const seen = await this.desk.lookUp(o.market, { ...o, clientId: id }, this.o.clock());
       if ('order' in seen) {
-        const s = await this.desk.settle(o.market, seen.order, this.o.costs[m].feeRate);
+        const s = await this.desk.settle(o.market, seen.order, this.costs[m].feeRate);
         if (this.record({ orderId: o.id, m, ts: o.decisionTs, clientId: id }, s))
           notes.push(`order ${id}: found on the exchange (${seen.order.status}), recorded`);
       } else if ('mismatch' in seen) {
@@ -230,7 +241,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const pf = this.pf;
     if (this.o.repo.decisionCount(run.id) === 0) {
       // what orders can spend: the total also counts what the user's own open orders have locked
-      const free = newRunCash(balance, quote, Math.min(...this.o.costs.map((c) => c.minOrderValue)));
+      const free = newRunCash(balance, quote, Math.min(...this.costs.map((c) => c.minOrderValue)));
       const cash = Math.min(pf.account.cash, free);
       const account = startingWith(pf.account, cash);
       const next: RunState = {
@@ -279,7 +290,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     );
     if (!found) return;
     const { cut, free } = found;
-    const account = restorePortfolio(cut.account, this.o.costs);
+    const account = restorePortfolio(cut.account, this.costs);
     const next: RunState = { ...run, account: accountSummary(account), portfolio: { ...pf, account: cut.account } };
     this.commit(() => this.o.repo.saveState(next));
     this.run = next;
@@ -305,7 +316,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
 
   private minOrderValue(m: number, price: number): number {
     const limits = this.live.exchange.markets?.[this.o.symbols[m]]?.limits;
-    return Math.max(this.o.costs[m].minOrderValue, limits?.cost?.min ?? 0, (limits?.amount?.min ?? 0) * price);
+    return Math.max(this.costs[m].minOrderValue, limits?.cost?.min ?? 0, (limits?.amount?.min ?? 0) * price);
   }
 
   /** The exchange's rounding of market m's order amounts (ccxt: spend for a buy, units for a sell). */
@@ -329,7 +340,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       close,
       this.live.caps,
       this.minOrderValue(m, close),
-      this.o.costs[m].feeRate,
+      this.costs[m].feeRate,
       this.rounding(m),
       sellBound,
     );
@@ -337,15 +348,31 @@ export class PortfolioLiveTrader extends PortfolioTrader {
 
   /**
    * Per move, the price its order is sized against: a sell's the higher of the close and the market's last price,
-   * raised by its slippage allowance (sellPriceBound), so that it fills within the cap; a buy's the close.
+   * raised by its slippage allowance (sellPriceBound), so that it fills within the cap; a buy's the close. A sell that
+   * will not be sent reads no ticker (an exchange call that could fail the tick for nothing): one the cap skips at the
+   * close (a higher bound only sells less) or one held back (an order of the run in flight in its market, a refusal
+   * that recurs), whose reason `held` keeps for placeOne.
    */
-  private async sellBounds(moves: readonly { m: number; order: Order }[], closes: readonly number[]) {
+  private async sellBounds(
+    account: PortfolioAccount,
+    moves: readonly { m: number; order: Order }[],
+    closes: readonly number[],
+  ) {
     const bounds: number[] = [];
+    const held = new Map<number, string>();
+    const runId = (this.run as RunState).id;
     for (const { m, order } of moves) {
-      const last = order.side === SELL ? await this.desk.lastPrice(this.o.symbols[m]) : undefined;
-      bounds.push(order.side === SELL ? sellPriceBound(closes[m], last, this.o.costs[m].slippageBps) : closes[m]);
+      const symbol = this.o.symbols[m];
+      let sent = order.side === SELL && !this.cap(account, m, order, account.cash, closes[m]).skip;
+      if (sent) {
+        const why = inFlightHold(this.o.repo, runId, symbol) ?? (await this.holds.holds(symbol, 'sell'));
+        if (why !== undefined) held.set(m, why);
+        sent = why === undefined;
+      }
+      const last = sent ? await this.desk.lastPrice(symbol) : undefined;
+      bounds.push(order.side === SELL ? sellPriceBound(closes[m], last, this.costs[m].slippageBps) : closes[m]);
     }
-    return bounds;
+    return { bounds, held };
   }
 
   /**
@@ -371,7 +398,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
   }
 
   private async liveStep(opts: { shouldStop?: () => boolean }): Promise<TickReport> {
-    const { repo, symbols, costs, band, clock, logger } = this.o;
+    const { repo, symbols, band, clock, logger } = this.o;
     // before the history and series it reads are backfilled and loaded, as on paper
     await this.o.policies.follow?.(this.state());
     this.run ??= this.openRun(clock());
@@ -408,6 +435,8 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       return report;
     }
     const { handle, series } = await this.seriesPolicy(this.run, newest, closedOpen, loaded, opts.shouldStop);
+    this.serving = handle.costs;
+    const { costs } = this;
     // the series loaded again for the serving version when the version switched to was given up: indices anew
     const times = series === loaded.series ? loadedTimes : clockTimes(series, first, closedOpen);
     const time = times[times.length - 1];
@@ -456,7 +485,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const proceeds = moves
       .filter((x) => x.order.side === SELL)
       .reduce((a, x) => a + x.order.units * closes[x.m] * (1 - costs[x.m].feeRate - costs[x.m].sellTax), 0);
-    const bounds = await this.sellBounds(moves, closes);
+    const { bounds, held } = await this.sellBounds(account, moves, closes);
     const planned: PlannedOrder[] = [];
     const skips: string[] = [];
     /** Per market whose move did not go through: why; its target is kept waiting (keepWaiting). */
@@ -506,7 +535,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     const unsold: string[] = [];
     const dustRefused = new Set<number>();
     for (const p of planned) {
-      const why = await this.placeOne(p, ts);
+      const why = await this.placeOne(p, ts, p.side === 'sell' ? held.get(p.market) : undefined);
       if (exits.length > 0 && typeof why === 'object') dustRefused.add(p.market);
       else if (why !== undefined && p.side === 'sell')
         unsold.push(`${p.clientId} ${typeof why === 'object' ? why.refused : why}`);
@@ -531,7 +560,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
   }
 
   /** Market `market`'s fee rate (inFlightSpend). */
-  private readonly feeOf = (market: string): number => this.o.costs[this.o.symbols.indexOf(market)]?.feeRate ?? 0;
+  private readonly feeOf = (market: string): number => this.costs[this.o.symbols.indexOf(market)]?.feeRate ?? 0;
 
   /**
    * Why a buy waits for cash: `cash` is what it may spend, after `reserved` for the run's own buys in flight, and the
@@ -602,9 +631,15 @@ export class PortfolioLiveTrader extends PortfolioTrader {
    * Places one planned order (a buy re-capped to the cash there is now) and records what the exchange did. Returns
    * undefined when the exchange executed some of it, else why not (held back, refused, unknown, still open, none);
    * `{ refused }` for a sell of all the market holds that the exchange refused as below its minimum order or rules.
+   * `heldBack`: why a sell is held back, as sellBounds found it before sizing it (asked once, not again here).
    */
-  private async placeOne(p: PlannedOrder, ts: number): Promise<string | { refused: string } | undefined> {
-    const { repo, symbols, costs, logger } = this.o;
+  private async placeOne(
+    p: PlannedOrder,
+    ts: number,
+    heldBack?: string,
+  ): Promise<string | { refused: string } | undefined> {
+    const { repo, symbols, logger } = this.o;
+    const { costs } = this;
     const symbol = symbols[p.market];
     const id = p.clientId;
     let amount = p.amount;
@@ -623,8 +658,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       amount = capped.amount;
       if (amount !== p.amount) this.commit(() => repo.updateOrder(p.orderId, 'submitting', { quantity: amount }));
     }
-    const inFlight = inFlightHold(repo, runId, symbol, p.orderId);
-    const held = inFlight ?? (await this.holds.holds(symbol, p.side));
+    const held = heldBack ?? inFlightHold(repo, runId, symbol, p.orderId) ?? (await this.holds.holds(symbol, p.side));
     if (held) {
       this.commit(() => repo.updateOrder(p.orderId, 'skipped', { reason: held }));
       logger.debug(`order ${id} (${p.side} ${amount} ${symbol}) ${held}`);

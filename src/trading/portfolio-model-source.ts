@@ -28,6 +28,7 @@ import { timeframeMs } from '../data/timeframe.ts';
 import { savedTakeoverFrom } from './version-takeover.ts';
 import type { Candles } from '../core/candles.ts';
 import { checkModelMarket, sayModelMarket, STORE_ONLY } from '../agents/model-market.ts';
+import { modelMarketCosts, type Costs } from '../market/costs.ts';
 import { shortError } from '../data/exchange.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import type { TradingSettings } from './config.ts';
@@ -59,12 +60,15 @@ function checkNetwork(agent: PortfolioAgent, traded: readonly Candles[]): boolea
  * The source, checked before any network or disk work: the home must hold a portfolio model trading `symbols` in
  * this order (one line saying what it trades otherwise). The network is aimed at the first tick, over the run's
  * candles (its observation builder needs them). `clock`: the trader's, which times the retries of a version given up.
+ * `flagged`: the run's `--market-costs` presets, over the config's `account.markets`, for the costs of a version
+ * serving in the stead of the started one (PortfolioPolicyHandle.costs), as the session's for the run's own.
  */
 export async function portfolioModelSource(
   home: string,
-  settings: Pick<TradingSettings, 'ml' | 'exchange' | 'timeframe'>,
+  settings: Pick<TradingSettings, 'ml' | 'exchange' | 'timeframe' | 'account'>,
   symbols: readonly string[],
   clock: () => number = Date.now,
+  flagged: ReadonlyMap<string, Costs> = new Map(),
 ): Promise<PortfolioPolicySource & { costs: string }> {
   const first = pointedModel(home);
   const firstStamp = pointerStamp(home);
@@ -83,7 +87,9 @@ export async function portfolioModelSource(
   let version = first.version;
   // the version the next forSeries serves, loaded but not aimed yet: the first one, or the one the pointer moved to
   // `stamp`: the write of the pointer it was read at (a version given up on is tried again after the next write)
-  let next: { version: string; stamp: string; opened: OpenedPortfolioModel } | undefined = opened && {
+  // `inStead`: the run's earlier version, to serve in the stead of the started one (standIn, a fallback)
+  type Next = { version: string; stamp: string; opened: OpenedPortfolioModel; inStead?: boolean };
+  let next: Next | undefined = opened && {
     version,
     stamp: firstStamp,
     opened,
@@ -106,6 +112,10 @@ export async function portfolioModelSource(
   const unasked = unaskedVersion();
   // whether `next` is the run's last served version standing in for the started one (its line said when it serves)
   let standsIn = false;
+  // whether the version serving is the run's earlier one in the stead of the started one (standIn, a fallback,
+  // serveRunVersionFirst): its fills are charged its own recipe's costs, not the run's (the started one's, or another
+  // version's when the started one's meta.json cannot be read: startedCosts), as on one market (model-policy-source.ts)
+  let inStead = false;
   /**
    * Before any version served: the run's last served version, opened to serve instead of the started one when that
    * one could not be loaded or is given up on still (giveUps.standIn); says whether it stands in.
@@ -113,11 +123,14 @@ export async function portfolioModelSource(
   const standIn = async (run: ServedRun | undefined) => {
     const to = agent ? undefined : giveUps.standIn(started, run);
     if (!to) return false;
-    if (next?.version === to.version) return (standsIn = true);
+    if (next?.version === to.version) {
+      next.inStead = true;
+      return (standsIn = true);
+    }
     try {
       const loaded = await openChecked(to.dir);
       next?.opened.dispose();
-      next = { version: to.version, stamp: started.stamp, opened: loaded };
+      next = { version: to.version, stamp: started.stamp, opened: loaded, inStead: true };
       return (standsIn = true);
     } catch {
       return false; // the started version's failure is the one the run is refused with
@@ -162,6 +175,7 @@ export async function portfolioModelSource(
     }
     version = runVersion;
     served = before.opened.info;
+    inStead = true;
   };
   /**
    * Aims `serving`, the version serving already, over the tick's series, and asks its network when it was not asked
@@ -192,7 +206,7 @@ export async function portfolioModelSource(
       serving.dispose();
       agent = undefined;
       next?.opened.dispose();
-      next = { ...fallback, stamp: late.stamp };
+      next = { ...fallback, stamp: late.stamp, inStead: true };
       return true;
     }
   };
@@ -286,6 +300,7 @@ export async function portfolioModelSource(
           agent = loaded;
           version = switching.version;
           served = switching.opened.info;
+          inStead = switching.inStead === true;
           aimed = true;
         } catch (e) {
           switching.opened.dispose();
@@ -298,7 +313,7 @@ export async function portfolioModelSource(
           const fallback = agent ? undefined : await openRunVersion(runVersion, switching.version);
           if (!agent && !fallback) throw giveUps.refused(switching, why, runVersion === undefined);
           giveUps.giveUp(switching, why, fallback?.version ?? version);
-          if (fallback) next = { ...fallback, stamp: switching.stamp };
+          if (fallback) next = { ...fallback, stamp: switching.stamp, inStead: true };
           // these are the history and series the given-up version reads: the trader loads the serving version's
           return undefined;
         }
@@ -306,10 +321,20 @@ export async function portfolioModelSource(
       const serving = agent as PortfolioAgent;
       if (!aimed && (await servingFailure(serving, traded, informative))) return undefined;
       sayInSample(from);
-      const strategy = (served as PortfolioModelInfo).strategy;
-      const policy = agentPolicy(strategy, () => serving, serving.recipe.episodeLength);
+      const info = served as PortfolioModelInfo;
+      const policy = agentPolicy(info.strategy, () => serving, serving.recipe.episodeLength);
       const warmupUntil = serving.builder.firstTs;
-      return { policy, version, label, refusal: giveUps.record(), warmupUntil, ...(waits ? { until: waitsTo } : {}) };
+      // the run's per-market overrides apply over its own recipe's costs, as over the started one's (the session's)
+      const own = () => modelMarketCosts(symbols, info.costs, settings.account, flagged).map((c) => c.costs);
+      return {
+        policy,
+        version,
+        label,
+        refusal: giveUps.record(),
+        warmupUntil,
+        ...(waits ? { until: waitsTo } : {}),
+        ...(inStead ? { costs: own() } : {}),
+      };
     },
     checkNewRun() {
       if (started.failure) throw started.failure.error;

@@ -11,6 +11,7 @@ import type { PortfolioStrategy } from '../agents/portfolio-strategy.ts';
 import { createPortfolioRulePolicy } from '../agents/portfolio-rule-guard.ts';
 import { ruleTickCandles } from '../agents/strategy.ts';
 import type { PortfolioPolicy } from '../market/portfolio-engine.ts';
+import type { Costs } from '../market/costs.ts';
 import type { ServedRun, VersionRefusalRecord } from './types.ts';
 
 export interface PortfolioPolicyHandle {
@@ -30,6 +31,12 @@ export interface PortfolioPolicyHandle {
    * each one before is a keep of its warm-up (none for a rule's).
    */
   warmupUntil?: number;
+  /**
+   * As PolicyHandle.costs, per market in the run's order: the costs its fills and orders are charged when they are not
+   * the run's (a saved model version serving in the stead of the one the process started with, at its own recipe's,
+   * with the run's per-market overrides). Absent: the run's.
+   */
+  costs?: readonly Costs[];
 }
 
 export interface PortfolioPolicySource {

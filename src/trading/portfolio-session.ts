@@ -59,7 +59,7 @@ async function resolvePortfolioPolicy(
   if (o.model) {
     // loaded for model runs only, as on one market (session.ts)
     const { portfolioModelSource } = await import('./portfolio-model-source.ts');
-    const source = await portfolioModelSource(o.model, o.config, o.symbols, o.clock);
+    const source = await portfolioModelSource(o.model, o.config, o.symbols, o.clock, marketCosts);
     return { source, costs: modelMarketCosts(o.symbols, source.costs, o.config.account, marketCosts) };
   }
   const strategy = await loadPortfolioStrategy(o.strategy ?? 'equal-weight');

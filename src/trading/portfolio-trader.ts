@@ -367,13 +367,14 @@ export class PortfolioTrader extends RunHolder<PortfolioTraderOptions> {
     handle: PortfolioPolicyHandle,
     exits: readonly number[],
   ): number[] | null {
-    const { repo, clock, costs } = this.o;
+    const { repo, clock } = this.o;
     const run = this.run as RunState;
     const pf = run.portfolio as PortfolioRunState;
     const { ts } = time;
     const hasCandle = time.index.map((j) => j >= 0);
     return this.commit(() => {
-      const account = restorePortfolio(pf.account, costs);
+      // the serving version's costs when they are not the run's (a version in the stead of the started one)
+      const account = restorePortfolio(pf.account, handle.costs ?? this.o.costs);
       let pending: PortfolioPending | undefined = pf.pending
         ? { ...pf.pending, waiting: [...pf.pending.waiting], orderIds: [...pf.pending.orderIds] }
         : undefined;

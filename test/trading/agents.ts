@@ -8,6 +8,10 @@ import type { AgentRecipe } from '../../src/agents/recipe.ts';
 import { createNet, networkSpec, prepareData } from '../../src/agents/setup.ts';
 import { recipeWarmup } from '../../src/agents/recipe-reach.ts';
 import type { Candles } from '../../src/core/candles.ts';
+import { createPortfolioAgent, portfolioFeatures } from '../../src/agents/portfolio-agent.ts';
+import { savePortfolioAgent } from '../../src/agents/portfolio-model.ts';
+import type { PortfolioRecipe } from '../../src/agents/portfolio-recipe.ts';
+import { PortfolioObservationBuilder } from '../../src/market/portfolio-observation.ts';
 import { emptyCandles } from '../../src/core/candles.ts';
 import { saveAgentModel } from '../../src/agents/save.ts';
 import { promoteVersion, stageVersion } from '../../src/agents/model-pointer.ts';
@@ -170,4 +174,32 @@ export function assertFellBackThrice(lines: readonly string[], name: string, say
   }
   for (const line of said.slice(given.length))
     assert.match(line, new RegExp(`version ${name} is skipped, as this run gave it up; still serving initial`));
+}
+
+/**
+ * A portfolio model trading the first two of `series` and reading the rest, its scalers fitted on the first 300
+ * candles, saved in `dir`; `head`: the policy head's bias (the network's weights otherwise as seeded).
+ */
+export async function savePortfolioModel(
+  dir: string,
+  recipe: PortfolioRecipe,
+  series: Candles[],
+  exchange: string,
+  head?: number[],
+): Promise<void> {
+  const { features, scalers } = portfolioFeatures(recipe, series, series[0].ts[300]);
+  const agent = createPortfolioAgent(recipe, new PortfolioObservationBuilder(features, 2, recipe.window), scalers, 5);
+  if (head) {
+    const layer = agent.learner.net.model.getLayer('policy');
+    const [kernel, bias] = layer.getWeights();
+    layer.setWeights([tf.zerosLike(kernel), tf.tensor1d(head, bias.dtype)]);
+  }
+  await savePortfolioAgent(dir, agent, {
+    name: 'switched',
+    strategy: 'ppo-portfolio',
+    seed: 5,
+    trainingWindow: { from: '', to: '' },
+    market: { exchange, timeframe: '1h' },
+  });
+  agent.dispose();
 }

@@ -12,6 +12,10 @@ import type { RunRepository } from '../../src/trading/run-repository.ts';
 import { alwaysBuy, assertBooksAgree, HOUR, liveSetup, orderStatuses } from './live-setup.ts';
 import { assertBooksAgree as assertPortfolioBooksAgree, setup } from './portfolio-live-setup.ts';
 
+/** The ticker requests the fake exchange answered so far (a sell is sized against the last price: sellPriceBound). */
+const tickerReads = (fake: { state: { requests: readonly { path: string }[] } }) =>
+  fake.state.requests.filter((r) => r.path.includes('/ticker')).length;
+
 const askExit = (repo: RunRepository, runId: number, now: number) =>
   requestCommand(repo.db, { runId, kind: 'exit', requestedBy: 'token:ci@127.0.0.1', reason: 'test exit', now });
 
@@ -31,8 +35,11 @@ the next tick sells the whole position and marks the exit applied`, async () => 
     const cmd = askExit(s.repo, run.id, s.clock.now);
     s.clock.now += HOUR;
     const placed = s.book.orders.length;
+    const tickers = tickerReads(s.fake);
     await trader.tick();
     assert.equal(s.book.orders.length, placed, 'nothing sent while the earlier order is unknown');
+    // the sell held back is not sent: its price bound needs no ticker (a read that could fail the tick)
+    assert.equal(tickerReads(s.fake), tickers, 'no ticker read for the sell held back');
     const waiting = listCommands(s.repo.db, run.id).find((c) => c.id === cmd.id);
     assert.equal(waiting?.status, 'pending', `the exit waits for its sell: ${JSON.stringify(waiting)}`);
     assert.match(waiting?.note ?? '', /held back: order .* is still unknown/);
@@ -79,11 +86,15 @@ and buys nothing, and once the order is settled the exit sells BTC and is applie
     assert.equal(status()?.status, 'pending', `the BTC sell did not go through: ${JSON.stringify(status())}`);
     assert.match(status()?.note ?? '', /outcome unknown/);
     s.clock.now += HOUR;
+    const tickers = tickerReads(s.fake);
     await trader.tick(); // the BTC sell is still unknown (not on the exchange yet): held back
+    // ETH holds nothing: the BTC sell held back is the only one planned, and it needs no ticker
+    assert.equal(tickerReads(s.fake), tickers, 'no ticker read for the sell held back');
     assert.equal(status()?.status, 'pending');
     assert.match(status()?.note ?? '', /held back: order .* BTC\/KRW is still unknown/);
     s.clock.now += HOUR;
     await trader.tick(); // the unknown sell is written off as never placed: BTC is sold now
+    assert.equal(tickerReads(s.fake), tickers + 1, 'the BTC sell sent is sized against the ticker');
     assert.deepEqual(
       s.book.orders.slice(placed).map((o) => `${o.side} ${o.market}`),
       ['ask KRW-ETH', 'ask KRW-BTC'],

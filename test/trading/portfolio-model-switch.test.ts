@@ -7,13 +7,12 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { sliceCandles, type Candles } from '../../src/core/candles.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { CandleStore } from '../../src/data/store.ts';
-import { agentPolicy, createPortfolioAgent, portfolioFeatures } from '../../src/agents/portfolio-agent.ts';
-import { loadPortfolioAgent, savePortfolioAgent } from '../../src/agents/portfolio-model.ts';
+import { agentPolicy, portfolioFeatures } from '../../src/agents/portfolio-agent.ts';
+import { loadPortfolioAgent } from '../../src/agents/portfolio-model.ts';
 import type { PortfolioRecipe } from '../../src/agents/portfolio-recipe.ts';
 import { promoteVersion, stageVersion, versionDir } from '../../src/agents/model-pointer.ts';
 import { recordHoldout } from '../../src/agents/version-sample.ts';
@@ -27,8 +26,9 @@ import type { CandleFeed } from '../../src/trading/types.ts';
 import type { PortfolioPolicySource } from '../../src/trading/portfolio-policy-source.ts';
 import { RunRepository } from '../../src/trading/run-repository.ts';
 import { formatStatus, runStatus } from '../../src/trading/status.ts';
+import { costPreset, type Costs } from '../../src/market/costs.ts';
 import { pairRecipe } from '../agents/portfolio-helpers.ts';
-import { assertFellBackThrice, spoilScalerColumns, UNLOADABLE } from './agents.ts';
+import { assertFellBackThrice, savePortfolioModel as saveModel, spoilScalerColumns, UNLOADABLE } from './agents.ts';
 import { ModelRefusedError } from '../../src/core/errors.ts';
 import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
 import { capturingLogger } from '../helpers/log.ts';
@@ -36,39 +36,13 @@ import { log, setLogger } from '../../src/core/log.ts';
 
 const HOUR = 3_600_000;
 const COSTS = { feeRate: 0.0005, sellTax: 0, slippageBps: 0, minOrderValue: 5000, quantityPrecision: 8 };
+/** What a session charges a run of these models (pairRecipe's costs 'zero', no account.markets) in each market. */
+const RECIPE_COSTS: readonly Costs[] = [costPreset('zero'), costPreset('zero')];
 const BALANCE = 10_000_000;
 const BAND = 0.01;
 
 const make = (seed: number, symbol: string, startPrice: number) =>
   syntheticCandles({ seed, count: 1000, timeframe: '1h', start: Date.UTC(2024, 0, 1), symbol, startPrice });
-
-/**
- * A portfolio model of A and B reading `informative`, its scalers fitted on the first 300 candles, saved in `dir`;
- * `head`: the policy head's bias (the network's weights otherwise as seeded).
- */
-async function saveModel(
-  dir: string,
-  recipe: PortfolioRecipe,
-  series: Candles[],
-  exchange: string,
-  head?: number[],
-): Promise<void> {
-  const { features, scalers } = portfolioFeatures(recipe, series, series[0].ts[300]);
-  const agent = createPortfolioAgent(recipe, new PortfolioObservationBuilder(features, 2, recipe.window), scalers, 5);
-  if (head) {
-    const layer = agent.learner.net.model.getLayer('policy');
-    const [kernel, bias] = layer.getWeights();
-    layer.setWeights([tf.zerosLike(kernel), tf.tensor1d(head, bias.dtype)]);
-  }
-  await savePortfolioAgent(dir, agent, {
-    name: 'switched',
-    strategy: 'ppo-portfolio',
-    seed: 5,
-    trainingWindow: { from: '', to: '' },
-    market: { exchange, timeframe: '1h' },
-  });
-  agent.dispose();
-}
 
 const a = make(71, 'A/KRW', 50_000_000);
 const b = make(72, 'B/KRW', 3_000_000);
@@ -108,6 +82,8 @@ function switchTrader(o: {
   startAt?: number;
   /** The feeds of A, B and I instead (`late` then applies to none). */
   feeds?: CandleFeed[];
+  /** Each market's costs (default COSTS). */
+  costs?: readonly Costs[];
 }): PortfolioTrader {
   const { late } = o;
   return new PortfolioTrader({
@@ -119,7 +95,7 @@ function switchTrader(o: {
     policies: o.source,
     key: { mode: 'paper', name: o.name ?? 'switch', exchange: o.ex, symbol: symbols.join(','), timeframe: '1h' },
     symbols,
-    costs: [COSTS, COSTS],
+    costs: o.costs ?? [COSTS, COSTS],
     band: BAND,
     balance: BALANCE,
     historyCandles: 5,
@@ -140,6 +116,8 @@ async function portfolioModelRun(o: {
   late?: LateA;
   spoil?: boolean;
   first?: { recipe: PortfolioRecipe; head?: number[] };
+  /** The run's costs (switchTrader's). */
+  costs?: readonly Costs[];
 }) {
   const { feedFor, late } = o;
   const tmp = tempDir('bot-pf-switch-');
@@ -156,7 +134,7 @@ async function portfolioModelRun(o: {
   if (o.spoil) spoilScalerColumns(home);
   const clock = { now: a.ts[startIndex] + HOUR + 1000 };
   const source = await portfolioModelSource(home, config, symbols, () => clock.now);
-  const trader = switchTrader({ store, ex, source, clock: () => clock.now, feedFor, late });
+  const trader = switchTrader({ store, ex, source, clock: () => clock.now, feedFor, late, costs: o.costs });
   /** The tick after candle k closes. */
   const tickAfter = (k: number) => {
     clock.now = a.ts[k] + HOUR + 1000;
@@ -591,7 +569,7 @@ every candle, later processes skip it in one line`, async () => {
  * to 815, or to the promotion when recorded later, v2 after).
  */
 async function promotedUnderRun(promotedAfter: number, first?: { recipe: PortfolioRecipe }, recorded = false) {
-  const { store, home, ex, repo, tickAfter, close } = await portfolioModelRun({ first });
+  const { store, home, ex, repo, tickAfter, close } = await portfolioModelRun({ first, costs: RECIPE_COSTS });
   const after = (k: number) => a.ts[k] + HOUR + 1000;
   /** A fresh source and trader of the run 'once', as each `bot paper --once` starts, ticked after candle k closes. */
   const onceAfter = async (k: number) => {
@@ -599,7 +577,9 @@ async function promotedUnderRun(promotedAfter: number, first?: { recipe: Portfol
     const config = loadConfig({ overrides: { ml: { backend: 'wasm' }, log: { file: '' } } });
     const source = await portfolioModelSource(home, config, symbols, () => now);
     try {
-      await switchTrader({ store, ex, source, clock: () => now, name: 'once' }).tick();
+      // the run's costs a session gives both runs: a version serving in the stead of the started one is charged its
+      // own recipe's (PortfolioPolicyHandle.costs), the same here
+      await switchTrader({ store, ex, source, clock: () => now, name: 'once', costs: RECIPE_COSTS }).tick();
     } finally {
       source.dispose?.();
     }
