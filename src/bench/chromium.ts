@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { BrowserContext, ViewportSize } from 'playwright-core';
+import { guardCleanup } from './cleanup.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -27,14 +28,45 @@ export function requireChromium(): void {
     );
 }
 
-/** Headless Chromium with its profile in `profileDir`; without `viewport`, playwright's default size. */
-export async function launchChromium(profileDir: string, viewport?: ViewportSize): Promise<BrowserContext> {
+/**
+ * Headless Chromium with its profile in `profileDir`; without `viewport`, playwright's default size. `signals: false`
+ * leaves SIGINT/SIGTERM to the caller (playwright's own handlers close the browser but, on SIGTERM, do not exit).
+ */
+export async function launchChromium(
+  profileDir: string,
+  viewport?: ViewportSize,
+  signals = true,
+): Promise<BrowserContext> {
   requireChromium();
   const { chromium } = await import('playwright-core');
   return chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
     args: FLAGS,
+    handleSIGINT: signals,
+    handleSIGTERM: signals,
+    handleSIGHUP: signals,
     ...(viewport ? { viewport } : {}),
   });
+}
+
+/**
+ * Chromium for a bench group, closed on release or when the bench is stopped (src/bench/cleanup.ts): guarded before
+ * it is launched, so a signal during the launch closes it once it is up. Before, a SIGTERM left it to playwright,
+ * which closed it and let the bench run on; a SIGINT exited before the group's temp folders were removed.
+ */
+export async function launchGuardedChromium(
+  profileDir: string,
+): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  const launching = launchChromium(profileDir, undefined, false);
+  const close = guardCleanup(async () => {
+    const context = await launching.catch(() => undefined);
+    await context?.close();
+  });
+  try {
+    return { context: await launching, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }

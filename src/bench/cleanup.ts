@@ -1,7 +1,8 @@
 /**
- * What a bench stopped with SIGINT or SIGTERM must not leave behind: child processes (the fake exchange, redis-server)
- * and temp folders. Each is guarded while it exists; on the signal every guard's cleanup runs, killed children are
- * waited for, and the process exits 128 + the signal number. With nothing guarded the signals keep their default.
+ * What a bench stopped with SIGINT or SIGTERM must not leave behind: child processes (the fake exchange, redis-server,
+ * a `bot backtest`), headless Chromium and temp folders. Each is guarded while it exists; on the signal the guards'
+ * cleanups run newest first (Chromium is closed before the folder holding its profile is removed), killed children
+ * are waited for, and the process exits 128 + the signal number. With nothing guarded the signals keep their default.
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -12,10 +13,14 @@ const SIGNALS = { SIGINT: 2, SIGTERM: 15 } as const;
 
 function onSignal(signal: NodeJS.Signals): void {
   const code = 128 + SIGNALS[signal as keyof typeof SIGNALS];
-  void Promise.allSettled([...guards].map((g) => g())).then(() => process.exit(code));
+  void (async () => {
+    for (const g of [...guards].reverse()) await g().catch(() => undefined);
+    process.exit(code);
+  })();
 }
 
-function guard(cleanup: () => Promise<void>): () => Promise<void> {
+/** Runs `cleanup` on release or on SIGINT/SIGTERM (once); returns the release. */
+export function guardCleanup(cleanup: () => Promise<void>): () => Promise<void> {
   let done: Promise<void> | undefined;
   const release = (): Promise<void> => {
     done ??= (async () => {
@@ -35,7 +40,7 @@ function guard(cleanup: () => Promise<void>): () => Promise<void> {
 
 /** Kills `child` on release or on SIGINT/SIGTERM and waits until it has exited (so none is left behind). */
 export function guardChild(child: ChildProcess): () => Promise<void> {
-  return guard(async () => {
+  return guardCleanup(async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
@@ -48,5 +53,5 @@ export function guardChild(child: ChildProcess): () => Promise<void> {
 
 /** Removes the folder `dir` on release or on SIGINT/SIGTERM. */
 export function guardDir(dir: string): () => Promise<void> {
-  return guard(async () => rmSync(dir, { recursive: true, force: true }));
+  return guardCleanup(async () => rmSync(dir, { recursive: true, force: true }));
 }

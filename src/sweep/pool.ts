@@ -29,7 +29,8 @@ export interface JobEvents {
   onRetry?(job: JobSpec, error: string, attempt: number): void;
   /**
    * The queue learnt at the job's end that it took `tries` more than one (a worker died or stalled mid-job, a try
-   * failed), or queued it again after Redis lost it (one): the report counts such jobs as retried.
+   * failed), or queued it again after Redis lost it once a worker had started it (the tries started): the report
+   * counts such jobs as retried.
    */
   onRetried?(job: JobSpec, tries: number): void;
 }

@@ -5,7 +5,8 @@
  * removed from Redis; a job that failed its last try goes to `onFailure`. QueueEvents reports progress as it
  * happens; a poll every few seconds catches whatever an event stream missed. A job that vanished from Redis (Redis
  * restarted without saving, or another coordinator of an overlapping sweep stored and removed it) is taken from
- * SQLite if its result is there, and otherwise queued again with its market, so the sweep never waits for nothing.
+ * SQLite if its result is there, and otherwise queued again with its market, so the sweep never waits for nothing;
+ * it counts as retried only if a worker had started it (a job that only waited in line lost no try).
  * A stop (SIGINT/SIGTERM, src/sweep/stop.ts) ends the wait at once: the jobs stay queued for the workers, and a
  * re-run collects their results from Redis.
  */
@@ -62,6 +63,19 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
   });
   const outage = watchOutages(connection, o.url, o.logger);
   const requeued = new Set<string>();
+  /**
+   * The tries of each pending job a worker is known to have started (QueueEvents' `active`, or the job's
+   * attemptsStarted seen by a poll). Redis restarted without saving takes that count with the job, so it is kept
+   * here: a job queued again is retried only if a worker had taken it; one that only waited cost no try (before,
+   * each counted).
+   */
+  const started = new Map<string, number>();
+  const sawStarted = (id: string, tries: number): void => {
+    const before = started.get(id) ?? 0;
+    if (!pending.has(id) || tries <= before) return;
+    started.set(id, tries);
+    o.logger.debug(`job ${id}: a worker started try ${tries}`);
+  };
 
   /** A pending job that is not in Redis: its stored result, or queued again (with its market). */
   const vanished = async (spec: JobSpec): Promise<void> => {
@@ -73,7 +87,10 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
     if (!requeued.has(spec.id))
       o.logger.warn(`job ${spec.id} is no longer in Redis (restarted without saving, or removed); queueing it again`);
     requeued.add(spec.id);
-    o.onRetried?.(spec, 1);
+    const lost = started.get(spec.id) ?? 0;
+    if (lost > 0) o.onRetried?.(spec, lost);
+    // the job queued again counts its tries from none
+    started.delete(spec.id);
     const candles = o.markets.get(spec.market.dataKey);
     if (candles) await putMarket(connection, spec.market.dataKey, candles);
     await queueOf(spec).add('sweep-job', spec, jobOptions(spec));
@@ -105,6 +122,7 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
     try {
       const job = await Job.fromId<JobSpec, JobResult>(queueOf(spec), id);
       if (!job) return await vanished(spec);
+      sawStarted(id, job.attemptsStarted);
       const state = await job.getState();
       const result = job.returnvalue;
       const done =
@@ -114,6 +132,7 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
             deliver(spec, () => o.onFailure(spec, job.failedReason?.split('\n')[0] ?? 'failed', job.attemptsMade));
       if (done) {
         pending.delete(id);
+        started.delete(id);
         // taken by a worker more than once: a try failed, or its worker died or stalled and another took it over
         if (job.attemptsStarted > 1) o.onRetried?.(spec, job.attemptsStarted - 1);
         // stored in SQLite already: a job left behind in Redis is only taken again as the same result
@@ -139,6 +158,7 @@ export async function runOnQueue(jobs: readonly JobSpec[], o: QueueRunOptions): 
     for (const e of events) {
       e.on('completed', ({ jobId }) => void look(jobId));
       e.on('failed', ({ jobId }) => void look(jobId));
+      e.on('active', ({ jobId }) => sawStarted(jobId, 1));
       await e.waitUntilReady();
     }
     for (const [key, candles] of o.markets) await putMarket(connection, key, candles);

@@ -10,9 +10,9 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../src/bench/redis-server.ts';
 import { PROJECT_ROOT } from '../../src/core/project-root.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
 import { loadStrategy } from '../../src/agents/strategy.ts';
@@ -83,16 +83,8 @@ export async function tinyPlan(code = 'c0de'): Promise<{ plan: SweepPlan; market
   return { plan, markets: new Map([[plan.markets[0].ref.dataKey, candles]]) };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+// one free-port lookup for the bench's redis-server and the tests'
+export { freePort };
 
 export interface RedisServer {
   url: string;

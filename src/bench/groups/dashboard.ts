@@ -3,7 +3,7 @@
  * with 100,000 decisions — a decisions page at random cursors, the equity series, a candles window — and the run
  * page's time to first contentful paint and to its decisions table in headless Chromium (issue 15).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import winston from 'winston';
@@ -12,7 +12,8 @@ import { CandleStore } from '../../data/store.ts';
 import { RunRepository } from '../../trading/run-repository.ts';
 import { createDashboardServer } from '../../server/app.ts';
 import { Credentials } from '../../server/auth.ts';
-import { CHROMIUM, launchChromium } from '../chromium.ts';
+import { CHROMIUM, launchGuardedChromium } from '../chromium.ts';
+import { guardDir } from '../cleanup.ts';
 import { quantile, tail } from '../quantile.ts';
 import type { BenchGroup } from '../table.ts';
 
@@ -97,6 +98,7 @@ export const dashboardGroup: BenchGroup = {
   description: 'API latency for a run with 100,000 decisions, and the run page paint in headless Chromium',
   async run(report) {
     const dir = mkdtempSync(path.join(tmpdir(), 'bot-bench-dashboard-'));
+    const removeDir = guardDir(dir);
     const logger = winston.createLogger({
       silent: true,
       transports: [new winston.transports.Console({ silent: true })],
@@ -140,7 +142,7 @@ export const dashboardGroup: BenchGroup = {
         await server.close();
       }
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await removeDir();
     }
   },
 };
@@ -155,7 +157,7 @@ async function paint(url: string, runId: number, dir: string, report: Parameters
     });
     return;
   }
-  const context = await launchChromium(path.join(dir, 'profile'));
+  const { context, close } = await launchGuardedChromium(path.join(dir, 'profile'));
   try {
     const page = await context.newPage();
     await page.goto(url + '/'); // warm caches once
@@ -169,6 +171,6 @@ async function paint(url: string, runId: number, dir: string, report: Parameters
     report({ figure: 'run page first contentful paint', value: fcp, unit: 'ms', note: 'headless Chromium' });
     report({ figure: 'run page to decisions table', value: table, unit: 'ms', note: '100,000-decision run' });
   } finally {
-    await context.close();
+    await close();
   }
 }

@@ -1,11 +1,12 @@
 /** Bench group: chart image rendering speed. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createImageRenderer, parseImageSpec, writePng } from '../../chart/index.ts';
 import { syntheticCandles } from '../../data/synthetic.ts';
 import type { BenchGroup } from '../table.ts';
+import { guardDir } from '../cleanup.ts';
 
 /**
  * Renders images for `ms` of this process's CPU time (after a warm-up), cycling through the series. Returns images per
@@ -54,6 +55,7 @@ export const imagesGroup: BenchGroup = {
     report(figure('candles 64×64×4 (MA, BB, volume, RSI)', 'candles:64x64:20:c4:ma20:bb:volume:rsi', 2000));
     report(figure('candles 64×64×4 (+ MACD panel)', 'candles:64x64:20:c4:ma20:bb:volume:rsi:macd', 1000));
     const dir = mkdtempSync(path.join(tmpdir(), 'bot-bench-png-'));
+    const removeDir = guardDir(dir);
     try {
       const candles = syntheticCandles({ seed: 3, count: 5_000 });
       const r = createImageRenderer(parseImageSpec('ohlc:64x60:20'));
@@ -72,7 +74,7 @@ export const imagesGroup: BenchGroup = {
         note: 'one at a time',
       });
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await removeDir();
     }
   },
 };

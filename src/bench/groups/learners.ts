@@ -4,8 +4,9 @@
  * Data files come from ../shared/data of the project or BOT_BENCH_DATA (src/bench/data-dir.ts); a missing file skips
  * its figures, and the table's notes say which folder was used.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -22,6 +23,7 @@ import { EpochTrace } from '../../agents/learners/epoch-trace.ts';
 import { epsilonAt } from '../../agents/learners/schedule.ts';
 import type { AgentRecipe } from '../../agents/recipe.ts';
 import type { AgentStrategy } from '../../agents/strategy.ts';
+import { guardChild, guardDir } from '../cleanup.ts';
 import { benchDataDir, benchDataFile, type BenchDataDir } from '../data-dir.ts';
 import { samplesTrained } from './image-recipes.ts';
 
@@ -181,8 +183,9 @@ export async function dqnSampleFigures(report: Report, name: string, candles: Ca
  * The default `bot backtest` (no flags but a scratch folder): Upbit BTC/KRW 1h from the store or exchange, else the
  * sample.
  */
-function defaultRun(report: Report): void {
+async function defaultRun(report: Report): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-backtest-'));
+  const removeDir = guardDir(dir);
   try {
     const cfg = path.join(dir, 'config.json');
     writeFileSync(
@@ -195,24 +198,29 @@ function defaultRun(report: Report): void {
       }),
     );
     const t0 = performance.now();
-    const res = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'src/cli/bot.js'), 'backtest', '--config', cfg], {
+    // not spawnSync: a bench stopped meanwhile kills it and removes the folder (src/bench/cleanup.ts), at once
+    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'src/cli/bot.js'), 'backtest', '--config', cfg], {
       cwd: dir,
-      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 20 * 60_000,
     });
+    const stop = guardChild(child);
+    let output = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => ((output += d.toString()), (stderr += d.toString())));
+    const [status] = (await once(child, 'close')) as [number | null];
+    await stop();
     const seconds = (performance.now() - t0) / 1000;
-    const notice = /sample/i.test(res.stderr + res.stdout) ? 'offline: bundled S&P 500 sample' : 'store/exchange data';
+    const notice = /sample/i.test(output) ? 'offline: bundled S&P 500 sample' : 'store/exchange data';
     report({
       figure: 'default bot backtest end to end',
-      value: res.status === 0 ? seconds : 'failed',
-      unit: res.status === 0 ? 's' : '',
-      note:
-        res.status === 0
-          ? `${notice}; target: a few minutes`
-          : (res.stderr.trim().split('\n').pop() ?? '').slice(0, 80),
+      value: status === 0 ? seconds : 'failed',
+      unit: status === 0 ? 's' : '',
+      note: status === 0 ? `${notice}; target: a few minutes` : (stderr.trim().split('\n').pop() ?? '').slice(0, 80),
     });
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await removeDir();
   }
 }
 
@@ -226,6 +234,6 @@ export const learnersGroup: BenchGroup = {
     report({ figure: 'real data folder', value: data.dir ? 'found' : 'none', unit: '', note: data.note });
     await rltraderFigures(report, data);
     await replayFigures(report, data);
-    defaultRun(report);
+    await defaultRun(report);
   },
 };

@@ -2,10 +2,8 @@
  * Bench group: sweep throughput. Real tiny agent jobs per minute with 1 and 2 in-process workers (scaling
  * efficiency), the same jobs through Redis with 2 `bot worker`-style workers (sandboxed processors), and the queue's
  * own overhead per job with empty jobs (coordinator → Redis → worker → coordinator). The Redis figures need
- * `redis-server` on the PATH (started here on a free port) and are skipped without it.
+ * `redis-server` on the PATH (started here on a free port, src/bench/redis-server.ts) and are skipped without it.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import net from 'node:net';
 import { Worker } from 'bullmq';
 import winston from 'winston';
 import { loadConfig } from '../../config/load.ts';
@@ -20,7 +18,7 @@ import { runOnQueue } from '../../sweep/queue.ts';
 import { bullConnection } from '../../sweep/redis.ts';
 import { startWorker } from '../../sweep/worker.ts';
 import type { BenchGroup } from '../table.ts';
-import { guardChild } from '../cleanup.ts';
+import { startRedis } from '../redis-server.ts';
 
 const JOBS = 8;
 const EMPTY_JOBS = 300;
@@ -36,31 +34,6 @@ const recipe: AgentRecipe = {
   reward: { kind: 'logReturn' },
   costs: 'config',
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedis(): Promise<{ url: string; stop: () => Promise<void> } | undefined> {
-  if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) return undefined;
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  // killed and waited for when the bench is stopped with SIGINT/SIGTERM, too
-  const stop = guardChild(child);
-  await new Promise<void>((resolve) =>
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('Ready to accept') && resolve()),
-  );
-  return { url: `redis://127.0.0.1:${port}`, stop };
-}
 
 export const sweepGroup: BenchGroup = {
   name: 'sweep',

@@ -1,7 +1,7 @@
 /** Bench group: paper trading tick latency with a saved agent. */
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import winston from 'winston';
 import type { AgentRecipe } from '../../agents/recipe.ts';
@@ -20,6 +20,7 @@ import { RunRepository } from '../../trading/run-repository.ts';
 import { Trader } from '../../trading/trader.ts';
 import { quantile, tail } from '../quantile.ts';
 import type { BenchGroup } from '../table.ts';
+import { guardDir } from '../cleanup.ts';
 
 const HOUR = 3_600_000;
 const HISTORY = 500;
@@ -65,6 +66,7 @@ export const tradingGroup: BenchGroup = {
     `candles of history, features/images, model), exchange reply excluded`,
   async run(report) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-trading-'));
+    const removeDir = guardDir(dir);
     const logger = winston.createLogger({
       silent: true,
       transports: [new winston.transports.Console({ silent: true })],
@@ -136,7 +138,7 @@ export const tradingGroup: BenchGroup = {
       await agedRun(dir, store, config, logger, report);
       store.close();
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await removeDir();
     }
   },
 };
