@@ -125,6 +125,12 @@ export async function loadAgent(dir: string): Promise<LoadedAgent> {
         `this code computes ${featureSpecVersion(recipe.features)}`,
     );
   }
+  // without saved stats the features were refitted on the candles served, and failed with `scaler needs at least 2
+  // training rows` (audit, session 38, item 6)
+  if (recipe.features && recipe.window > 0 && !meta.scaler) {
+    for (const m of Object.values(models)) m.dispose();
+    throw new UserError(`model ${dir}: meta.json has no scaler state (recipe.scaler ${recipe.scaler})`);
+  }
   let scaler: ReturnType<typeof scalerFromJSON> | undefined;
   try {
     scaler = meta.scaler ? scalerFromJSON(meta.scaler) : undefined;

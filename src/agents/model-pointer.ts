@@ -39,8 +39,21 @@ export function canonicalHome(home: string): string {
   }
 }
 
+/**
+ * A version's name is one folder under `versions/`: a pointer written by hand (`../../m-base`) served a model from
+ * outside the home (audit, session 38, item 2). No separator, no leading dot (`..`, the `.staging-*` folders), no NUL.
+ */
+function checkVersionName(home: string, version: string, where: string): void {
+  if (!version || version.startsWith('.') || /[/\\\0]/.test(version))
+    throw new UserError(
+      `model ${home}: ${where} names version ${JSON.stringify(version)}, not one folder under versions/`,
+    );
+}
+
 export function versionDir(home: string, version: string): string {
-  return version === INITIAL_VERSION ? home : path.join(home, 'versions', version);
+  if (version === INITIAL_VERSION) return home;
+  checkVersionName(home, version, 'a version');
+  return path.join(home, 'versions', version);
 }
 
 /** The folder of the home's saved `version`, or undefined when the home holds no such version (any more). */
@@ -54,6 +67,7 @@ export function currentVersion(home: string): string | undefined {
   const pointer = path.join(home, POINTER);
   if (existsSync(pointer)) {
     const v = readFileSync(pointer, 'utf8').trim();
+    if (v) checkVersionName(home, v, POINTER);
     if (v) return v;
   }
   return isModelFolder(home) ? INITIAL_VERSION : undefined;

@@ -9,7 +9,7 @@ import { isoTime } from '../data/timeframe.ts';
 import { targetsProblem } from '../market/portfolio-account.ts';
 import type { PortfolioPolicy } from '../market/portfolio-engine.ts';
 import type { PortfolioContext } from './portfolio-strategy.ts';
-import { createdPolicy, strategyError } from './rule-guard.ts';
+import { createdPolicy, policyName, strategyError } from './rule-guard.ts';
 
 /** Weights shown in a message: at most this many, then how many more. */
 const SHOWN = 8;
@@ -22,7 +22,7 @@ export function createPortfolioRulePolicy(
   const who = `strategy "${strategy.name}"`;
   const policy = createdPolicy(strategy, ctx, 'view');
   const guarded: PortfolioPolicy = {
-    name: policy.name,
+    name: policyName(policy, strategy),
     decide(view) {
       const where = `${who}: decide at ${isoTime(view.ts)}`;
       let d: unknown;

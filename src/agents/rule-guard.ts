@@ -18,7 +18,7 @@ export function createRulePolicy(strategy: RuleStrategy, ctx: RuleContext): Poli
   const policy = createdPolicy(strategy, ctx, 'observation');
   const where = (obs: Observation) => `${who}: decide at ${isoTime(obs.candles.ts[obs.t])}`;
   return {
-    name: policy.name,
+    name: policyName(policy, strategy),
     decide(obs: Observation): Decision {
       let d: Decision;
       try {
@@ -52,6 +52,15 @@ export function createdPolicy<C, P extends { decide: unknown }>(
   if (typeof (policy as Partial<P> | undefined)?.decide !== 'function')
     throw new HaltError(`${who}: createPolicy returned no policy (an object with decide(${input}))`);
   return policy;
+}
+
+/**
+ * The name a run records its decisions under: the policy's own, else the strategy's. A policy without one passed the
+ * backtest, then paper and live failed at their first decision on `NOT NULL constraint failed:
+ * trading_decisions.policy` (audit, session 38, item 3).
+ */
+export function policyName(policy: { name?: unknown }, strategy: { name: string }): string {
+  return typeof policy.name === 'string' && policy.name !== '' ? policy.name : strategy.name;
 }
 
 function shown(v: unknown): string {

@@ -62,6 +62,9 @@ async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts>
   return saved;
 }
 
+/** A model's key in a folder: it names the folder's `<key>.json` and `<key>.weights.bin`. */
+const MODEL_KEY = /^[A-Za-z0-9_-]+$/;
+
 /**
  * Saves `models` (the main network under key 'model', others under their own keys) and `meta` into `dir`.
  * Everything is written to a sibling temp folder first and renamed into place, so a crash never leaves half a model.
@@ -74,8 +77,7 @@ async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts>
 export async function saveModel(dir: string, models: Record<string, tf.LayersModel>, meta: ModelMeta): Promise<void> {
   const keys = Object.keys(models);
   if (!keys.length) throw new Error('saveModel needs at least one model');
-  for (const k of keys)
-    if (!/^[A-Za-z0-9_-]+$/.test(k)) throw new Error(`model key '${k}' must be letters, digits, _ or -`);
+  for (const k of keys) if (!MODEL_KEY.test(k)) throw new Error(`model key '${k}' must be letters, digits, _ or -`);
   const target = path.resolve(dir);
   mkdirSync(path.dirname(target), { recursive: true });
   recoverInterruptedSave(target);
@@ -190,6 +192,11 @@ export async function loadModel(dir: string): Promise<{ models: Record<string, t
   if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string') || !meta.network) {
     throw new UserError(`${what}: meta.json lacks its list of models or its network spec`);
   }
+  // a key names the key.json / key.weights.bin files: `../../../tmp/evil` opened files outside the folder (audit,
+  // session 38, item 2); saveModel writes only keys of this form
+  const bad = (keys as string[]).find((k) => !MODEL_KEY.test(k));
+  if (bad !== undefined)
+    throw new UserError(`${what}: meta.json lists model ${JSON.stringify(bad)}, not a key (letters, digits, _ or -)`);
   const models: Record<string, tf.LayersModel> = {};
   try {
     for (const key of keys as string[]) models[key] = await loadOne(dir, key, what);

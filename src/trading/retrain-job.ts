@@ -35,6 +35,23 @@ interface RetrainJob extends TrialOptions {
   named?: NamedMarket;
 }
 
+/** A strategy name in strategies/, the only kind of strategy a model's meta.json may name for a retrain to load. */
+const STRATEGY_NAME = /^[A-Za-z0-9][\w-]*$/;
+
+/**
+ * The strategy a retrain of `home` loads when no --strategy is given: the one its meta.json names, only when that is
+ * a name in strategies/. A path there (`/tmp/x.ts`) was imported, and so run, by `bot retrain --model` and by the
+ * scheduled retrains of paper and live (audit, session 38): a model folder is data, a strategy file is code.
+ */
+function retrainStrategyOfHome(home: string): string | undefined {
+  const name = strategyOfHome(home);
+  if (name === undefined || STRATEGY_NAME.test(name)) return name;
+  throw new UserError(
+    `model ${home}: its meta.json names strategy ${JSON.stringify(name)}, not a strategy in strategies/; a retrain ` +
+      'does not run a file a model folder names: pass --strategy FILE explicitly if you trust that file',
+  );
+}
+
 /** The strategy recorded in the serving version's meta.json, if the home has one. */
 function strategyOfHome(home: string): string | undefined {
   const version = existsSync(home) ? currentVersion(home) : undefined;
@@ -109,7 +126,7 @@ export async function runRetrainJob(job: RetrainJob): Promise<RetrainResult> {
   const { logger } = job;
   const clock = job.clock ?? Date.now;
   if (job.model !== undefined && existsSync(job.model)) checkModelPath(job.model);
-  const name = job.strategy ?? (job.model ? strategyOfHome(job.model) : undefined);
+  const name = job.strategy ?? (job.model ? retrainStrategyOfHome(job.model) : undefined);
   if (!name && !job.model) throw new UserError('give --model FOLDER (the model to retrain) or --strategy NAME');
   if (!name && job.model !== undefined) checkModelPath(job.model);
   if (!name) throw new UserError('--strategy is needed (the model folder does not say which strategy trained it)');
