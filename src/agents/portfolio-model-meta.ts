@@ -79,16 +79,6 @@ export function readPortfolioRecipe(dir: string): PortfolioRecipe {
   return checkPortfolioRecipe(`model ${dir}`, meta.learner.recipe);
 }
 
-/** The markets a model folder trades when it is a portfolio model (its meta.json says so), else undefined. */
-export function portfolioModelSymbols(dir: string): string[] | undefined {
-  try {
-    const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { learner?: { portfolio?: unknown } };
-    return meta.learner?.portfolio === true ? readPortfolioModelInfo(dir).symbols : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * `--symbols` against what a portfolio model trades: the same markets in the same order (the network's inputs and
  * outputs are per market), else one line saying what the model trades and reads.

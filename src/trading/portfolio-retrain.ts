@@ -19,12 +19,8 @@ import type { Logger } from '../core/log.ts';
 import { equalWeightPolicy, loadPortfolioStrategy } from '../agents/portfolio-strategy.ts';
 import { agentPolicy, trainPortfolioAgent, type PortfolioTrainRequest } from '../agents/portfolio-agent.ts';
 import { loadPortfolioAgent, savePortfolioAgent } from '../agents/portfolio-model.ts';
-import {
-  checkModelSymbols,
-  portfolioModelSymbols,
-  readPortfolioModelInfo,
-  readPortfolioRecipe,
-} from '../agents/portfolio-model-meta.ts';
+import { checkModelSymbols, readPortfolioModelInfo, readPortfolioRecipe } from '../agents/portfolio-model-meta.ts';
+import { portfolioModelSymbols } from '../agents/portfolio-model-symbols.ts';
 import {
   checkPointedModel,
   currentVersion,

@@ -7,7 +7,7 @@
 import { isoTime } from '../data/timeframe.ts';
 import { pointerStamp, savedVersionDir } from '../agents/model-pointer.ts';
 import { readModelMarket } from '../agents/model-market.ts';
-import { portfolioModelSymbols } from '../agents/portfolio-model-meta.ts';
+import { portfolioModelSymbols } from '../agents/portfolio-model-symbols.ts';
 import type { RunState } from './types.ts';
 
 /** Why CURRENT's version does not take over: `why` in words, `retryAt` when the run tries it again (null: never). */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Exchange } from 'ccxt';
 import { CandleStore } from '../data/store.ts';
 import { retryOptionsFrom } from '../data/exchange.ts';
+import { portfolioModelSymbols } from '../agents/portfolio-model-symbols.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { loadStrategy, ruleSizing } from '../agents/strategy.ts';
@@ -47,7 +48,6 @@ async function resolvePolicy(
   const seed = choice.seed ?? config.backtest.seed;
   if (choice.model) {
     // the model code, and TensorFlow.js with it, loads for model runs only: a rule strategy's run does not pay for it
-    const { portfolioModelSymbols } = await import('../agents/portfolio-model-meta.ts');
     const { modelPolicySource } = await import('./model-policy-source.ts');
     // a CURRENT naming a deleted folder is the source's to handle: an existing run falls back on its last version
     const traded = portfolioModelSymbols(pointedModel(choice.model).dir);

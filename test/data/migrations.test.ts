@@ -69,7 +69,8 @@ test('a database written before versioning is adopted in place: current versions
     const after = dumpTables(store.db);
     // later migrations add columns (trading_runs.paused, issue 15; .portfolio, issue 14; .account_key, the account a
     // live run claims; .ended_at, a run ended by --end; .order_nonce, the random part of a new run's client order ids;
-    // .data_fault and its _since, a run's ongoing off-grid fault; .settings, the run-defining flags it started with):
+    // .data_fault and its _since, a run's ongoing off-grid fault; .settings, the run-defining flags it started with;
+    // .model_home, the real path of the model home a run serves, trading schema 17):
     // new columns are null, the old ones unchanged;
     // migration 3 rebuilds trading_orders with a market column, filled with the run's symbol
     const added = (rows: unknown[]) =>
@@ -84,8 +85,10 @@ test('a database written before versioning is adopted in place: current versions
       'data_fault_since',
       'model_refusal',
       'settings',
+      'model_home',
     ]);
     assert.ok(after.trading_runs.every((r) => (r as { settings: unknown }).settings === null));
+    assert.ok(after.trading_runs.every((r) => (r as { model_home: unknown }).model_home === null));
     assert.ok(after.trading_runs.every((r) => (r as { order_nonce: unknown }).order_nonce === null));
     assert.ok(after.trading_runs.every((r) => (r as { data_fault: unknown }).data_fault === null));
     assert.ok(after.trading_runs.every((r) => (r as { account_key: unknown }).account_key === null));
