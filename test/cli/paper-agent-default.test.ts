@@ -4,9 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../../src/core/project-root.ts';
 import { runBot } from './run.ts';
 
 test('bare bot paper --once on an empty store names bot backtest --strategy dqn-dnn, then --model', async () => {
@@ -21,13 +22,18 @@ test('bare bot paper --once on an empty store names bot backtest --strategy dqn-
   );
 });
 
-test('bot paper --help and bot live --help say the default strategy is dqn-dnn, an agent', async () => {
+test('bot paper --help and bot live --help name the default strategy config/default.json sets, an agent', async () => {
+  // read from the file, not a literal: the help line named dqn-dnn literally, in two copies (audit, session 38)
+  const defaults = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'config/default.json'), 'utf8')) as {
+    backtest: { strategy: string };
+  };
+  const want =
+    `rule strategy from strategies/ (default: backtest.strategy, ${defaults.backtest.strategy}: an agent, ` +
+    'so give --model or a rule)';
   for (const command of ['paper', 'live']) {
     const res = await runBot([command, '--help']);
     assert.equal(res.code, 0);
     const help = res.stdout.replace(/\s+/g, ' ');
-    const want =
-      'rule strategy from strategies/ (default: backtest.strategy, dqn-dnn: an agent, so give --model or a rule)';
     assert.ok(help.includes(`--strategy <name> ${want}`), help);
   }
 });

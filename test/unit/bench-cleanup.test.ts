@@ -89,7 +89,7 @@ const cmdline = (pid: number): string => {
 
 test(
   'bench dashboard group: SIGTERM while Chromium is up leaves no Chromium process and no temp folder',
-  { timeout: 300_000 },
+  { timeout: 60_000 },
   async () => {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-dashboard-signal-'));
     const script = path.join(PROJECT_ROOT, 'test/helpers/bench-dashboard-child.ts');

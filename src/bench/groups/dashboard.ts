@@ -18,10 +18,20 @@ import { quantile, tail } from '../quantile.ts';
 import type { BenchGroup } from '../table.ts';
 
 const H = 3_600_000;
-const N = 100_000;
+
+/** How big the group's run is and how many requests each latency case sends. */
+interface DashboardSize {
+  /** Hourly candles, and decisions and equity rows, of the run. */
+  rows: number;
+  /** Multiplies every case's request count (1: 300 decisions pages, 100 equity series, …). */
+  requestScale: number;
+}
+
+/** The bench's size. The signal test (test/unit/bench-cleanup.test.ts) runs the same code at a small one. */
+const BENCH_SIZE: DashboardSize = { rows: 100_000, requestScale: 1 };
 
 /** A run with N hourly candles, decisions and equity rows and a fill every 50 candles, written directly. */
-function fillDatabase(file: string): number {
+function fillDatabase(file: string, N: number): number {
   const store = CandleStore.open(file);
   const repo = new RunRepository(store.db);
   const t0 = Date.UTC(2012, 0, 1);
@@ -96,58 +106,69 @@ async function latency(
 export const dashboardGroup: BenchGroup = {
   name: 'dashboard',
   description: 'API latency for a run with 100,000 decisions, and the run page paint in headless Chromium',
-  async run(report) {
-    const dir = mkdtempSync(path.join(tmpdir(), 'bot-bench-dashboard-'));
-    const removeDir = guardDir(dir);
-    const logger = winston.createLogger({
-      silent: true,
-      transports: [new winston.transports.Console({ silent: true })],
-    });
-    try {
-      const db = path.join(dir, 'bot.db');
-      const runId = fillDatabase(db);
-      const server = await createDashboardServer({
-        dbFile: db,
-        backtestsDir: dir,
-        modelsDir: dir,
-        logFile: '',
-        tickDelaySeconds: 10,
-        lockStaleSeconds: 120,
-        credentials: new Credentials({ tokens: [], sessionHours: 1 }),
-        corsOrigins: [],
-        pollMs: 1000,
-        logger,
-      });
-      const url = await server.listen('127.0.0.1', 0);
-      try {
-        const t0 = Date.UTC(2012, 0, 1);
-        const cursor = () => t0 + Math.floor(Math.random() * N) * H;
-        const cases: [string, () => string, number][] = [
-          [
-            'decisions page (100 rows, random cursor)',
-            () => `/api/v1/runs/${runId}/decisions?limit=100&before=${cursor()}`,
-            300,
-          ],
-          ['equity series (5,000 points)', () => `/api/v1/runs/${runId}/equity?limit=5000`, 100],
-          ['candles window (500, random end)', () => `/api/v1/runs/${runId}/candles?limit=500&to=${cursor()}`, 300],
-          ['runs overview', () => '/api/v1/runs', 100],
-        ];
-        for (const [name, p, n] of cases) {
-          const { p50, worst } = await latency(url, p, n);
-          report({ figure: `${name} p50`, value: p50, unit: 'ms', note: `${n} requests` });
-          report({ figure: `${name} ${worst.label}`, value: worst.value, unit: 'ms' });
-        }
-        await paint(url, runId, dir, report);
-      } finally {
-        await server.close();
-      }
-    } finally {
-      await removeDir();
-    }
-  },
+  run: (report) => runDashboard(report, BENCH_SIZE),
 };
 
-async function paint(url: string, runId: number, dir: string, report: Parameters<BenchGroup['run']>[0]): Promise<void> {
+/** The group at `size`: its temp folder, the filled run, the latency cases and the paint in Chromium. */
+export async function runDashboard(report: Parameters<BenchGroup['run']>[0], size: DashboardSize): Promise<void> {
+  const N = size.rows;
+  const dir = mkdtempSync(path.join(tmpdir(), 'bot-bench-dashboard-'));
+  const removeDir = guardDir(dir);
+  const logger = winston.createLogger({
+    silent: true,
+    transports: [new winston.transports.Console({ silent: true })],
+  });
+  try {
+    const db = path.join(dir, 'bot.db');
+    const runId = fillDatabase(db, N);
+    const server = await createDashboardServer({
+      dbFile: db,
+      backtestsDir: dir,
+      modelsDir: dir,
+      logFile: '',
+      tickDelaySeconds: 10,
+      lockStaleSeconds: 120,
+      credentials: new Credentials({ tokens: [], sessionHours: 1 }),
+      corsOrigins: [],
+      pollMs: 1000,
+      logger,
+    });
+    const url = await server.listen('127.0.0.1', 0);
+    try {
+      const t0 = Date.UTC(2012, 0, 1);
+      const cursor = () => t0 + Math.floor(Math.random() * N) * H;
+      const cases: [string, () => string, number][] = [
+        [
+          'decisions page (100 rows, random cursor)',
+          () => `/api/v1/runs/${runId}/decisions?limit=100&before=${cursor()}`,
+          300,
+        ],
+        ['equity series (5,000 points)', () => `/api/v1/runs/${runId}/equity?limit=5000`, 100],
+        ['candles window (500, random end)', () => `/api/v1/runs/${runId}/candles?limit=500&to=${cursor()}`, 300],
+        ['runs overview', () => '/api/v1/runs', 100],
+      ];
+      for (const [name, p, full] of cases) {
+        const n = Math.max(1, Math.round(full * size.requestScale));
+        const { p50, worst } = await latency(url, p, n);
+        report({ figure: `${name} p50`, value: p50, unit: 'ms', note: `${n} requests` });
+        report({ figure: `${name} ${worst.label}`, value: worst.value, unit: 'ms' });
+      }
+      await paint(url, runId, N, dir, report);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    await removeDir();
+  }
+}
+
+async function paint(
+  url: string,
+  runId: number,
+  N: number,
+  dir: string,
+  report: Parameters<BenchGroup['run']>[0],
+): Promise<void> {
   if (!existsSync(CHROMIUM)) {
     report({
       figure: 'run page first paint',
@@ -169,7 +190,12 @@ async function paint(url: string, runId: number, dir: string, report: Parameters
       "performance.getEntriesByType('paint').find((e) => e.name === 'first-contentful-paint')?.startTime ?? -1",
     )) as number;
     report({ figure: 'run page first contentful paint', value: fcp, unit: 'ms', note: 'headless Chromium' });
-    report({ figure: 'run page to decisions table', value: table, unit: 'ms', note: '100,000-decision run' });
+    report({
+      figure: 'run page to decisions table',
+      value: table,
+      unit: 'ms',
+      note: `${N.toLocaleString('en-US')}-decision run`,
+    });
   } finally {
     await close();
   }

@@ -15,6 +15,7 @@ import { servePort, startTraderExtras } from '../trader-extras.ts';
 import { addPortfolioOptions, parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
 import { addSettleOptions, parseSettleFlags, settleNamedOrder, type SettleFlags } from '../settle-flags.ts';
 import { checkLiveOrigin } from '../../trading/run-exchange.ts';
+import { traderStrategyHelp } from '../strategy-help.ts';
 
 interface LiveFlags extends CommonFlags, PortfolioFlags, SettleFlags {
   strategy?: string;
@@ -52,10 +53,7 @@ export function registerLive(program: Command): void {
       'trade for real: the paper loop with a broker that places market ' +
         'orders through ccxt (needs API keys and --confirm-live)',
     )
-    .option(
-      '--strategy <name>',
-      'rule strategy from strategies/ (default: backtest.strategy, dqn-dnn: an agent, so give --model or a rule)',
-    )
+    .option('--strategy <name>', traderStrategyHelp())
     .option('--model <folder>', 'saved model folder (a promoted version is picked up at the next tick)')
     .option('--name <name>', 'run name', 'default')
     .option('--confirm-live', 'yes, place real orders with real money')

@@ -18,6 +18,7 @@ import { addEndOption, checkEndFlags, endNamedRun } from '../end-flag.ts';
 import { addPortfolioOptions, describeHoldings, parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
 import type { RunRepository } from '../../trading/run-repository.ts';
 import type { RunState } from '../../trading/types.ts';
+import { traderStrategyHelp } from '../strategy-help.ts';
 
 interface PaperFlags extends CommonFlags, PortfolioFlags {
   strategy?: string;
@@ -52,10 +53,7 @@ export function registerPaper(program: Command): void {
       'paper-trade on a node-cron clock: every closed candle → ' +
         'features → policy → fill at the next open (state in SQLite)',
     )
-    .option(
-      '--strategy <name>',
-      'rule strategy from strategies/ (default: backtest.strategy, dqn-dnn: an agent, so give --model or a rule)',
-    )
+    .option('--strategy <name>', traderStrategyHelp())
     .option(
       '--model <folder>',
       'saved model folder, e.g. models/btc-dqn (a promoted version is picked up at the next tick)',
