@@ -45,8 +45,12 @@ export function checkModelFolder(dir: string): void {
 function inputShapeOf(topology: unknown): number[] | undefined {
   const t = topology as { model_config?: unknown; config?: unknown } | undefined;
   const model = (t?.model_config ?? t) as
-    { config?: { layers?: { class_name?: string; config?: Record<string, unknown> }[] } } | undefined;
-  const input = model?.config?.layers?.find((l) => l.class_name === 'InputLayer');
+    { config?: { layers?: { class_name?: string; name?: string; config?: Record<string, unknown> }[] } } | undefined;
+  // the observation is the first input ('features'; the position state is the second)
+  const first = (model?.config as { input_layers?: unknown[][] } | undefined)?.input_layers?.[0]?.[0];
+  const input = model?.config?.layers?.find(
+    (l) => l.class_name === 'InputLayer' && (first === undefined || l.name === first),
+  );
   const shape = (input?.config?.batch_input_shape ?? input?.config?.batchInputShape) as unknown;
   if (!Array.isArray(shape) || !shape.slice(1).every((d) => typeof d === 'number')) return undefined;
   return shape.slice(1) as number[];
