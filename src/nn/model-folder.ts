@@ -59,7 +59,7 @@ export function recoverInterruptedSave(dir: string): void {
 }
 
 /** `file` parsed as a JSON object; missing, invalid or not an object is a one-line UserError starting with `what`. */
-export function readJson(file: string, what: string): Record<string, unknown> {
+function readJson(file: string, what: string): Record<string, unknown> {
   if (!existsSync(file)) throw new UserError(`${what}: ${path.basename(file)} is missing`);
   let parsed: unknown;
   try {
@@ -74,7 +74,7 @@ export function readJson(file: string, what: string): Record<string, unknown> {
 }
 
 /** One weight tensor of a model.json's manifest (tfjs's WeightsManifestEntry, the fields read here). */
-export interface WeightSpec {
+interface WeightSpec {
   name: string;
   shape: number[];
   dtype: string;
