@@ -12,6 +12,7 @@ import { SCALER_KINDS, type ScalerKind } from '../features/scaler.ts';
 import { listCostPresets, type CostPresetName } from '../market/costs.ts';
 import type { RewardOptions } from '../market/reward.ts';
 import { whole } from './learners/param-schemas.ts';
+import { RECIPE_LIMITS } from '../core/limits.ts';
 import { findPortfolioLearner, PORTFOLIO_LEARNERS } from './learners/registry.ts';
 import { didYouMean, firstIssue } from '../core/schema-keys.ts';
 import { networkSchema, rewardSchema, type AgentRecipe } from './recipe.ts';
@@ -52,7 +53,7 @@ export interface PortfolioRecipe {
 const recipeSchema = z.strictObject({
   features: z.string().min(1),
   scaler: z.enum(SCALER_KINDS),
-  window: whole(1),
+  window: whole(1).max(RECIPE_LIMITS.window),
   symbols: z.array(spotSymbolField).min(2).optional(),
   informative: z.array(spotSymbolField).optional(),
   image: z
@@ -61,7 +62,7 @@ const recipeSchema = z.strictObject({
         const problem = imageSpecProblem(text);
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
       }),
-      frames: whole(1),
+      frames: whole(1).max(RECIPE_LIMITS.window),
       informative: z.boolean().optional(),
     })
     .optional(),
@@ -71,7 +72,7 @@ const recipeSchema = z.strictObject({
   reward: rewardSchema,
   costs: z.enum(['config', ...listCostPresets()]),
   epochs: whole(1),
-  episodeLength: whole(2),
+  episodeLength: whole(2).max(RECIPE_LIMITS.candles),
   stopLoss: z.number().gt(0).lt(1).optional(),
   folds: whole(1).optional(),
   testShare: z.number().gt(0).lt(1).optional(),

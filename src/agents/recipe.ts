@@ -14,7 +14,7 @@ import type { RewardOptions } from '../market/reward.ts';
 import { findLearner, LEARNER_KINDS, type LearnerRecipe } from './learners/registry.ts';
 import { epsilonScheduleSchema, type EpsilonSchedule } from './learners/schedule.ts';
 import { whole } from './learners/param-schemas.ts';
-import { TRAINING_LIMITS } from '../core/limits.ts';
+import { RECIPE_LIMITS, TRAINING_LIMITS } from '../core/limits.ts';
 import { checkDecisionRule, type DecisionRecipe } from './decision-rule.ts';
 import { GATE_KINDS, type SelectionRecipe } from './selection.ts';
 import { checkChoice, learnerChoiceSchema, type LearnerChoice } from './learner-choice.ts';
@@ -101,10 +101,11 @@ export interface AgentRecipe {
 export const networkSchema = z
   .strictObject({
     kind: z.enum(['dnn', 'lstm', 'cnn', 'cnnrnn']),
-    hidden: z.array(whole(1)).optional(),
+    // bounded (RECIPE_LIMITS): hidden [2e9] used to pass and crash mid-run with `Invalid typed array length`
+    hidden: z.array(whole(1).max(RECIPE_LIMITS.units)).max(RECIPE_LIMITS.layers).optional(),
     dropout: z.number().min(0).lt(1).optional(),
     batchNorm: z.boolean().optional(),
-    rnnUnits: whole(1).optional(),
+    rnnUnits: whole(1).max(RECIPE_LIMITS.units).optional(),
     rnn: z.enum(['lstm', 'gru']).optional(),
     activation: z.string().min(1).optional(),
   })
@@ -139,8 +140,8 @@ const recipeSchema = z.strictObject({
     }
   }),
   scaler: z.enum(SCALER_KINDS),
-  window: whole(0),
-  image: z.strictObject({ spec: z.string().min(1), frames: whole(1) }).optional(),
+  window: whole(0).max(RECIPE_LIMITS.window),
+  image: z.strictObject({ spec: z.string().min(1), frames: whole(1).max(RECIPE_LIMITS.window) }).optional(),
   network: networkSchema,
   learner: z.looseObject({ kind: z.string() }),
   exploration: epsilonScheduleSchema.optional(),
@@ -148,20 +149,20 @@ const recipeSchema = z.strictObject({
   reward: rewardSchema,
   costs: z.enum(['config', ...listCostPresets()]),
   epochs: whole(1).max(TRAINING_LIMITS.epochs).optional(),
-  episodeLength: whole(2).optional(),
+  episodeLength: whole(2).max(RECIPE_LIMITS.candles).optional(),
   stopLoss: z.number().gt(0).lt(1).optional(),
   decision: z
     .strictObject({
       margins: z.array(z.number().min(0)).min(1).optional(),
-      minHold: whole(0).optional(),
-      every: whole(1).optional(),
+      minHold: whole(0).max(RECIPE_LIMITS.candles).optional(),
+      every: whole(1).max(RECIPE_LIMITS.candles).optional(),
     })
     .optional(),
   selection: z
     .strictObject({
       windows: whole(1).optional(),
-      purge: whole(0).optional(),
-      embargo: whole(0).optional(),
+      purge: whole(0).max(RECIPE_LIMITS.candles).optional(),
+      embargo: whole(0).max(RECIPE_LIMITS.candles).optional(),
       turnoverCost: z.number().min(0).optional(),
       gate: z.enum(GATE_KINDS).optional(),
       judge: z.boolean().optional(),

@@ -17,3 +17,27 @@ export const MAX_BALANCE = 1e15;
 
 /** The TensorFlow.js backends `ml.backend` and `--backend` may name. */
 export const BACKEND_CHOICES = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
+
+/**
+ * The largest sizes a recipe may ask for (network units, batches, replay, episode and decision lengths): a recipe with
+ * network.hidden [2e9] or learner.batchSize 1e9 used to pass the check and crash mid-run with `Invalid typed array
+ * length`, and decision.every 1e12 or episodeLength 1e15 were taken silently. The bounds are far above any real recipe.
+ */
+export const RECIPE_LIMITS = {
+  /** Units (or filters) of one layer: network.hidden[i], network.rnnUnits. */
+  units: 4096,
+  /** Layers of network.hidden. */
+  layers: 64,
+  /** Feature rows per observation and image frames. */
+  window: 10_000,
+  /** Transitions or rows per gradient step: batchSize, minibatchSize. */
+  batch: 65_536,
+  /** learner.replayCapacity (transitions). */
+  replay: 10_000_000,
+  /** Steps per rollout, warm-up transitions, update intervals (learner.rolloutSteps, warmup, trainEvery …). */
+  steps: 10_000_000,
+  /** Parallel environments of an on-policy learner. */
+  envs: 1_024,
+  /** Candles: episodeLength, decision.every and minHold, selection purge and embargo (10 years of minute candles). */
+  candles: 10_000_000,
+} as const;

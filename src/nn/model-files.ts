@@ -4,12 +4,21 @@
  * Written with tf.io.withSaveHandler / read with tf.io.fromMemory, so tfjs-node is not needed.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { syncDir, writeFileSynced } from '../core/durable-files.ts';
 import type { NetworkSpec } from './spec.ts';
-import { foreignEntries, recoverInterruptedSave } from './model-folder.ts';
+import {
+  foreignEntries,
+  FORMAT,
+  modelFiles as files,
+  MODEL_KEY,
+  readModelFiles,
+  readModelMeta,
+  recoverInterruptedSave,
+} from './model-folder.ts';
+
 // registers the custom layers saved cnnrnn models use, so they load
 import './frame-layers.ts';
 import './seeded-dropout.ts';
@@ -40,16 +49,6 @@ export interface ModelMeta {
   createdAt: string;
 }
 
-/** Marks our meta.json files, so a folder of someone else's tfjs model is recognised as foreign. */
-const FORMAT = 'learning-trading-bot/model@1';
-const MAIN = 'model';
-
-function files(key: string): { topology: string; weights: string } {
-  return key === MAIN
-    ? { topology: 'model.json', weights: 'model.weights.bin' }
-    : { topology: `${key}.model.json`, weights: `${key}.weights.bin` };
-}
-
 async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   let saved: tf.io.ModelArtifacts | undefined;
   await model.save(
@@ -61,9 +60,6 @@ async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts>
   if (!saved) throw new Error('tfjs produced no model artifacts');
   return saved;
 }
-
-/** A model's key in a folder: it names the folder's `<key>.json` and `<key>.weights.bin`. */
-const MODEL_KEY = /^[A-Za-z0-9_-]+$/;
 
 /**
  * Saves `models` (the main network under key 'model', others under their own keys) and `meta` into `dir`.
@@ -131,48 +127,15 @@ function replaceFolder(target: string, tmp: string): void {
   rmSync(old, { recursive: true, force: true });
 }
 
-function readJson(file: string, what: string): Record<string, unknown> {
-  if (!existsSync(file)) throw new UserError(`${what}: ${path.basename(file)} is missing`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    throw new UserError(`${what}: ${path.basename(file)} is not valid JSON (truncated or corrupt)`);
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new UserError(`${what}: ${path.basename(file)} is not a JSON object`);
-  }
-  return parsed as Record<string, unknown>;
-}
-
-const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
-
 async function loadOne(dir: string, key: string, what: string): Promise<tf.LayersModel> {
   const f = files(key);
-  const json = readJson(path.join(dir, f.topology), what);
-  const manifest = json.weightsManifest as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] | undefined;
-  if (!json.modelTopology || !Array.isArray(manifest) || manifest.length !== 1) {
-    throw new UserError(`${what}: ${f.topology} is not a tfjs layers model written by this bot`);
-  }
-  const weightSpecs = manifest[0].weights;
-  const weightsFile = path.join(dir, f.weights);
-  if (!existsSync(weightsFile)) throw new UserError(`${what}: ${f.weights} is missing`);
-  const buf = readFileSync(weightsFile);
-  const expected = weightSpecs.reduce(
-    (n, w) => n + w.shape.reduce((a, b) => a * b, 1) * (DTYPE_BYTES[w.dtype] ?? 4),
-    0,
-  );
-  if (buf.byteLength !== expected) {
-    throw new UserError(
-      `${what}: ${f.weights} has ${buf.byteLength} bytes, ${f.topology} expects ${expected} (truncated or foreign)`,
-    );
-  }
+  const { json, weightSpecs, buf } = readModelFiles(dir, f, what);
   const weightData = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   try {
     return await tf.loadLayersModel(
       tf.io.fromMemory({
         modelTopology: json.modelTopology as tf.io.ModelJSON['modelTopology'],
-        weightSpecs,
+        weightSpecs: weightSpecs as tf.io.WeightsManifestEntry[],
         weightData,
       }),
     );
@@ -184,22 +147,10 @@ async function loadOne(dir: string, key: string, what: string): Promise<tf.Layer
 /** Loads a model folder written by saveModel. A missing, truncated or foreign file is a one-line UserError. */
 export async function loadModel(dir: string): Promise<{ models: Record<string, tf.LayersModel>; meta: ModelMeta }> {
   const what = `model ${dir}`;
-  recoverInterruptedSave(dir);
-  if (!existsSync(dir)) throw new UserError(`${what}: folder not found`);
-  const raw = readJson(path.join(dir, 'meta.json'), what);
-  if (raw.format !== FORMAT) throw new UserError(`${what}: meta.json is not a model description written by this bot`);
-  const { format: _format, models: keys, ...meta } = raw;
-  if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string') || !meta.network) {
-    throw new UserError(`${what}: meta.json lacks its list of models or its network spec`);
-  }
-  // a key names the key.json / key.weights.bin files: `../../../tmp/evil` opened files outside the folder (audit,
-  // session 38, item 2); saveModel writes only keys of this form
-  const bad = (keys as string[]).find((k) => !MODEL_KEY.test(k));
-  if (bad !== undefined)
-    throw new UserError(`${what}: meta.json lists model ${JSON.stringify(bad)}, not a key (letters, digits, _ or -)`);
+  const { keys, meta } = readModelMeta(dir, what);
   const models: Record<string, tf.LayersModel> = {};
   try {
-    for (const key of keys as string[]) models[key] = await loadOne(dir, key, what);
+    for (const key of keys) models[key] = await loadOne(dir, key, what);
   } catch (e) {
     for (const m of Object.values(models)) m.dispose();
     throw e;

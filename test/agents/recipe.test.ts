@@ -117,6 +117,44 @@ test('checkRecipe: a wrong or unknown key is one line naming the file and the ke
   );
 });
 
+// sizes had no upper bound: hidden [2e9] or batchSize 1e9 passed and crashed mid-run with `Invalid typed array length`
+test('checkRecipe: a size beyond its bound is one line naming the key and the bound', () => {
+  const cases: [unknown, RegExp][] = [
+    [
+      { ...base, network: { kind: 'dnn', hidden: [2e9] } },
+      /^f\.ts: recipe\.network\.hidden\.0: .*<=4096 \(got 2000000000\)$/,
+    ],
+    [{ ...base, network: { kind: 'lstm', rnnUnits: 1e6 } }, /^f\.ts: recipe\.network\.rnnUnits: .*<=4096/],
+    [{ ...base, learner: { kind: 'dqn', batchSize: 1e9 } }, /^f\.ts: recipe\.learner\.batchSize: .*<=65536/],
+    [
+      { ...base, learner: { kind: 'dqn', replayCapacity: 1e9 } },
+      /^f\.ts: recipe\.learner\.replayCapacity: .*<=10000000/,
+    ],
+    [{ ...base, learner: { kind: 'ppo', minibatchSize: 1e9 } }, /^f\.ts: recipe\.learner\.minibatchSize: .*<=65536/],
+    [{ ...base, learner: { kind: 'a2c', rolloutSteps: 1e12 } }, /^f\.ts: recipe\.learner\.rolloutSteps: .*<=10000000/],
+    [{ ...base, learner: { kind: 'ppo', envs: 1e6 } }, /^f\.ts: recipe\.learner\.envs: .*<=1024/],
+    [{ ...base, decision: { every: 1e12 } }, /^f\.ts: recipe\.decision\.every: .*<=10000000/],
+    [{ ...base, episodeLength: 1e15 }, /^f\.ts: recipe\.episodeLength: .*<=10000000/],
+    [{ ...base, window: 1e9 }, /^f\.ts: recipe\.window: .*<=10000/],
+  ];
+  for (const [recipe, re] of cases) {
+    assert.throws(
+      () => checkRecipe('f.ts', recipe),
+      (e: Error) => e instanceof UserError && !e.message.includes('\n') && re.test(e.message),
+      `${JSON.stringify(recipe)} → ${re}`,
+    );
+  }
+  assert.doesNotThrow(() =>
+    checkRecipe('f.ts', {
+      ...base,
+      network: { kind: 'dnn', hidden: [4096] },
+      learner: { kind: 'dqn', batchSize: 65536, replayCapacity: 1e7, warmup: 65536 },
+      decision: { every: 1e7 },
+      episodeLength: 1e7,
+    }),
+  );
+});
+
 test('bot backtest --strategy FILE: a file outside strategies/ loads, and a bad key stops it in one line', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bot-strategy-'));
   const source = readFileSync(path.join(PROJECT_ROOT, 'strategies', 'dqn-dnn.ts'), 'utf8').replaceAll(

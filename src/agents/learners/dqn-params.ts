@@ -4,6 +4,7 @@ import { defineLearner } from './learner.ts';
 import { learnerSchema, nonNegative, positive, unitInterval, whole } from './param-schemas.ts';
 import { REPLAY_MAX_BYTES, replayCapacity } from './replay.ts';
 import type { ObservationSize } from './learner.ts';
+import { RECIPE_LIMITS } from '../../core/limits.ts';
 
 export interface DqnParams {
   gamma: number;
@@ -53,11 +54,12 @@ export const DQN_DEFAULTS: DqnParams = {
 const dqnParamsShape = {
   gamma: unitInterval,
   learningRate: positive,
-  batchSize: whole(1),
-  replayCapacity: whole(1),
-  warmup: whole(0),
-  trainEvery: whole(1),
-  gradientSteps: whole(1),
+  // bounded (RECIPE_LIMITS): a batchSize of 1e9 used to crash mid-run with `Invalid typed array length`
+  batchSize: whole(1).max(RECIPE_LIMITS.batch),
+  replayCapacity: whole(1).max(RECIPE_LIMITS.replay),
+  warmup: whole(0).max(RECIPE_LIMITS.steps),
+  trainEvery: whole(1).max(RECIPE_LIMITS.steps),
+  gradientSteps: whole(1).max(RECIPE_LIMITS.steps),
   target: z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('periodic'), every: whole(1) }),
     z.strictObject({ kind: z.literal('soft'), tau: z.number().gt(0).max(1) }),
@@ -66,7 +68,7 @@ const dqnParamsShape = {
   huberDelta: positive,
   rewardScale: positive,
   clipNorm: nonNegative,
-  nStep: whole(1),
+  nStep: whole(1).max(RECIPE_LIMITS.steps),
   weightDecay: nonNegative,
   learningRateSchedule: z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('constant') }),

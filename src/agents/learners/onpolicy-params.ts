@@ -1,6 +1,7 @@
 /** Hyper-parameters of the on-policy learners (REINFORCE, A2C, PPO), their defaults and their ranges. */
 import { z } from 'zod';
 import { nonNegative, positive, unitInterval, whole } from './param-schemas.ts';
+import { RECIPE_LIMITS } from '../../core/limits.ts';
 
 export interface OnPolicyParams {
   gamma: number;
@@ -47,13 +48,14 @@ export const ON_POLICY_DEFAULTS: OnPolicyParams = {
 export const onPolicyParamsShape = {
   gamma: unitInterval,
   learningRate: positive,
-  rolloutSteps: whole(1),
+  // bounded (RECIPE_LIMITS): sizes this large used to crash mid-run with `Invalid typed array length`
+  rolloutSteps: whole(1).max(RECIPE_LIMITS.steps),
   advantage: z.enum(['mc', 'nstep', 'gae']),
-  nSteps: whole(1),
+  nSteps: whole(1).max(RECIPE_LIMITS.steps),
   gaeLambda: unitInterval,
   clip: z.number().min(0).lt(1),
-  epochsPerRollout: whole(1),
-  minibatchSize: whole(1),
+  epochsPerRollout: whole(1).max(RECIPE_LIMITS.steps),
+  minibatchSize: whole(1).max(RECIPE_LIMITS.batch),
   entropyCoef: nonNegative,
   valueCoef: nonNegative,
   normaliseAdvantages: z.boolean(),

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { defineLearner, type PortfolioLearnerDefinition } from './learner.ts';
 import { onPolicyParamsShape } from './onpolicy-params.ts';
 import { learnerSchema, whole } from './param-schemas.ts';
+import { RECIPE_LIMITS } from '../../core/limits.ts';
 
 /** The registry entry: a policy head of 3 and a value head of 1 as the baseline ('mean': the rollout's mean return). */
 export const pgLearner = defineLearner({
@@ -32,7 +33,7 @@ export const ppoLearner = defineLearner({
   schema: learnerSchema(onPolicyParamsShape, {
     kind: z.literal('ppo'),
     action: z.enum(['discrete', 'continuous']).optional(),
-    envs: whole(1).optional(),
+    envs: whole(1).max(RECIPE_LIMITS.envs).optional(),
   }),
   exploration: { kind: 'constant', value: 0 },
   heads: (l) =>
@@ -46,7 +47,7 @@ const ppoWeightsSchema = z
   .strictObject(onPolicyParamsShape)
   .omit({ advantage: true, nSteps: true })
   .partial()
-  .extend({ kind: z.literal('ppo-weights'), envs: whole(1).optional() });
+  .extend({ kind: z.literal('ppo-weights'), envs: whole(1).max(RECIPE_LIMITS.envs).optional() });
 
 export type PpoWeightsRecipe = z.infer<typeof ppoWeightsSchema>;
 

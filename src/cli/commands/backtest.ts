@@ -90,6 +90,9 @@ export function registerBacktest(program: Command): void {
     // then the files and folders the flags name (flags first, as on the portfolio path)
     if (flags.data && !existsSync(flags.data)) throw new UserError(`--data: no such file ${flags.data}`);
     checkOutFolder(flags.out, { empty: true });
+    // a broken saved model (truncated weights, malformed scaler, a recipe edited to no longer fit its network) before
+    // the config, the exchange and the candles: it used to be found after candles were fetched and stored
+    if (flags.model !== undefined) (await import('../../agents/model-folder-check.ts')).checkModelHome(flags.model);
     // and the config last, as on the portfolio path (a bad --name used to be told the --config file was missing)
     const { config, logger } = await setupCommand(flags, extra);
     const seed = seedFlag ?? config.backtest.seed;

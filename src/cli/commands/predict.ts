@@ -84,6 +84,9 @@ export function registerPredict(program: Command): void {
     if (flags.weights !== undefined) throw new UserError('--weights is for portfolio models; give --position');
     if (dataFiles !== undefined && dataFiles.length > 1)
       throw new UserError(`--data names ${dataFiles.length} files; model ${home} trades one market: give one file`);
+    // a broken saved model before the config, the exchange and the candles: it used to be found after candles were
+    // fetched and stored, or as a stack at the decision (a recipe edited to no longer fit its network)
+    (await import('../../agents/model-folder-check.ts')).checkModelFolder(model.dir);
     const { config } = await setupCommand(flags);
     const { checkConfiguredMarket, checkModelMarket, marketOf } = await import('../../agents/model-market.ts');
     // candles from the exchange are checked before they are fetched; a file's or the sample's once read
