@@ -5,6 +5,7 @@ import { UserError } from '../core/errors.ts';
 import { noteDatabaseFile } from '../core/sqlite-busy.ts';
 import { migrate, type Schema } from './migrations.ts';
 import { candleRows, candlesFromRows, type CandleRow, type Candles } from '../core/candles.ts';
+import { gapAfter, type GapRange } from './gap-range.ts';
 import { stepSlack, timeframeMs } from './timeframe.ts';
 import { sameValues } from './csv-checks.ts';
 import {
@@ -30,13 +31,6 @@ export interface SeriesInfo {
   missing: number;
   /** Set for a series the bot built rather than fetched (e.g. `bot data derive`); absent otherwise. */
   label?: string;
-}
-
-/** A run of missing candles: `from` is the first missing open time, `to` the next present one (exclusive). */
-export interface GapRange {
-  from: number;
-  to: number;
-  missing: number;
 }
 
 /**
@@ -402,10 +396,7 @@ export class CandleStore {
 
   /**
    * Missing candle ranges of one series (an exchange that skips empty intervals leaves these, and a market that closes
-   * does; they are facts, not errors). `missing` counts the timeframe slots that fit between the two candles, so a
-   * session gap that is no multiple of the timeframe (10:30 → 13:00 for 1h candles: 11:30 and 12:30) counts whole
-   * slots; a step within stepSlack of one timeframe leaves no gap (the importer's rule: daily candles an hour off
-   * across a daylight saving change, weekly ones days off after a holiday).
+   * does; they are facts, not errors), by gapAfter's rule (gap-range.ts).
    */
   gaps(exchange: string, symbol: string, timeframe: string, from = -Infinity, to = Infinity): GapRange[] {
     const step = timeframeMs(timeframe);
@@ -421,7 +412,8 @@ export class CandleStore {
       prev: number;
       ts: number;
     }[];
-    return rows.map((r) => ({ from: r.prev + step, to: r.ts, missing: Math.ceil((r.ts - r.prev - slack) / step) - 1 }));
+    // the query keeps only the steps gapAfter calls gaps (longer than step + slack)
+    return rows.map((r) => gapAfter(r.prev, r.ts, step) as GapRange);
   }
 
   /**

@@ -1,13 +1,16 @@
 /** `bot chart`: the image a model sees for a window of candles, as a PNG or a contact sheet. */
 import path from 'node:path';
 import type { Command } from 'commander';
+import { gapCause } from '../../data/gap-cause.ts';
 import { loadSeries } from '../../data/source.ts';
+import { log } from '../../core/log.ts';
 import { isoTime, parseTime } from '../../data/timeframe.ts';
 import { UserError } from '../../core/errors.ts';
 import { createImageRenderer } from '../../chart/renderer.ts';
 import { formatImageSpec, parseImageSpec, type ImageSpec } from '../../chart/spec.ts';
 import { sheetLayout, viewSize } from '../../chart/layout.ts';
 import { candleAt } from '../candle-at.ts';
+import { chartHolesNotice } from '../chart-holes.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
 import { checkOutFile } from '../out-paths.ts';
 import { addDataSourceOptions, COLUMNS_HELP, seriesRequestFromFlags, type DataSourceFlags } from './data.ts';
@@ -144,6 +147,16 @@ async function chart(flags: ChartFlags): Promise<void> {
   if (spec.layers) console.log('(layers in colour: candles white, MA/Bollinger orange, volume grey, RSI/MACD cyan)');
   else if (channels === 2 || channels === 4)
     console.log(`(${channels} channels shown side by side in grey, left to right)`);
+  // the PNG is the model's very pixels, so a hole gets this warning rather than a mark on the image
+  const holes = chartHolesNotice({
+    ts: c.ts,
+    timeframe: c.timeframe,
+    ends: Array.from({ length: sheet }, (_, k) => firstT + k * every),
+    bars: spec.bars,
+    label: series.label,
+    cause: series.origin === 'store' || series.origin === 'exchange' ? gapCause(config.exchange.id) : undefined,
+  });
+  if (holes) log().warn(holes);
 }
 
 /** `bot chart`: the model's chart images as PNG files for people. */

@@ -17,7 +17,8 @@ import { describeJump, misfitOf } from '../../data/fit.ts';
 import { gapCause } from '../../data/gap-cause.ts';
 import { isSampleSeries, loadSample } from '../../data/sample.ts';
 import { existingBotDatabase } from '../../data/bot-file.ts';
-import { CandleStore, type GapRange, type SeriesInfo } from '../../data/store.ts';
+import { CandleStore, type SeriesInfo } from '../../data/store.ts';
+import { gapLine, lastMissingOf, shortTime } from '../../data/gap-range.ts';
 import { describeRange, isoTime, parseTime, timeframeMs } from '../../data/timeframe.ts';
 import { parseSymbolsFlag } from '../../data/portfolio-source.ts';
 import { addCommonOptions, setupCommand, type CommonFlags } from '../context.ts';
@@ -121,10 +122,6 @@ function readStore<T>(config: Config, empty: T, fn: (store: CandleStore) => T): 
   return existingBotDatabase(config.data.database) ? withStore(config, fn) : empty;
 }
 
-function shortTime(ms: number): string {
-  return isoTime(ms).replace(':00Z', 'Z').replace('T00:00Z', '');
-}
-
 function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) =>
@@ -168,16 +165,6 @@ interface ExportFlags extends CommonFlags {
   to?: string;
   out?: string;
   force?: boolean;
-}
-
-/** The open time of a gap's last missing candle (its `to` is the next stored one, exclusive). */
-function lastMissingOf(g: GapRange, step: number): number {
-  return g.from + (g.missing - 1) * step;
-}
-
-function gapLine(g: GapRange, step: number): string {
-  const range = g.missing === 1 ? shortTime(g.from) : `${shortTime(g.from)} … ${shortTime(lastMissingOf(g, step))}`;
-  return `${range}  (${g.missing} missing)`;
 }
 
 function plural(n: number, word: string): string {
