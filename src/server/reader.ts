@@ -283,7 +283,8 @@ export class DashboardReader {
    * The newest retrains with their verdicts: the holdout and this challenger's place among those judged on it, a
    * schedule's or `--retry-holdout`'s part, the costs the verdict named, whether the row was closed after its process
    * was killed, when a winner refused after earlier losers may be promoted (src/trading/holdout-trials.ts), and how
-   * challenger and champion traded on the holdout (fills, share of candles in a position).
+   * challenger and champion traded on the holdout (fills, share of candles in a position). `baseline` names what
+   * `buyHoldScore` measured: buy-and-hold for one market, a portfolio's equal weights (rebalanced every K).
    */
   retrains(limit: number): Record<string, unknown>[] {
     const rows = this.db
@@ -291,7 +292,7 @@ export class DashboardReader {
         `SELECT id, started_at AS startedAt, finished_at AS finishedAt, exchange, symbol, timeframe, strategy,
          model_dir AS modelDir, champion_version AS championVersion, challenger_version AS challengerVersion,
          champion_score AS championScore, challenger_score AS challengerScore, buy_hold_score AS buyHoldScore,
-         outcome, reason, holdout_from AS holdoutFrom, holdout_to AS holdoutTo, holdout_trial AS holdoutTrial,
+         baseline, outcome, reason, holdout_from AS holdoutFrom, holdout_to AS holdoutTo, holdout_trial AS holdoutTrial,
          scheduled, retry_holdout AS retryHoldout, costs, killed, free_from AS freeFrom,
          challenger_trades AS challengerTrades, challenger_exposure AS challengerExposure,
          champion_trades AS championTrades, champion_exposure AS championExposure

@@ -297,6 +297,16 @@ ALTER TABLE trading_retrains ADD COLUMN champion_exposure REAL;`),
       // `bot status` from another folder read another home, or none, for its `CURRENT is now` note (status.ts)
       up: (db) => db.exec('ALTER TABLE trading_runs ADD COLUMN model_home TEXT;'),
     },
+    {
+      version: 18,
+      name: "what a retrain's baseline score measured (buy-and-hold, or a portfolio's equal weights)",
+      // the dashboard labelled every row's `buy_hold_score` buy-and-hold, a portfolio retrain's equal weights too
+      // (audit, session 38); the rows before it name the baseline they had, a portfolio's without its period (its
+      // symbol joins the markets with commas)
+      up: (db) =>
+        db.exec(`ALTER TABLE trading_retrains ADD COLUMN baseline TEXT;
+UPDATE trading_retrains SET baseline = CASE WHEN symbol LIKE '%,%' THEN 'equal weights' ELSE 'buy-and-hold' END;`),
+    },
   ],
 };
 

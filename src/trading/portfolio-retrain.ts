@@ -33,7 +33,7 @@ import { shortError } from '../data/exchange.ts';
 import { CandleStore } from '../data/store.ts';
 import { alignSeries, candlesFrom } from '../data/timeline.ts';
 import { isoTime, timeframeMs } from '../data/timeframe.ts';
-import { modelMarketCosts, type Costs } from '../market/costs.ts';
+import { modelMarketCosts, presetCosts, type Costs } from '../market/costs.ts';
 import { runPortfolioBacktest, type PortfolioPolicy, type PortfolioResult } from '../market/portfolio-engine.ts';
 import { portfolioModelMetrics, resultFigures } from '../backtest/portfolio-backtest.ts';
 import { initBackend } from '../nn/backend/backend.ts';
@@ -42,6 +42,7 @@ import { nothingStored, retrainMarket, type NamedMarket } from './retrain-market
 import { fairHoldout } from './retrain-holdout.ts';
 import { honestDecision, type TrialOptions } from './holdout-trials.ts';
 import { ensureTradingSchema } from './db.ts';
+import { portfolioCostsName } from './retrain-costs.ts';
 import { closedBy } from './run-holder.ts';
 import { refreshRetrainSeries } from './derived-refresh.ts';
 import {
@@ -105,8 +106,11 @@ interface PortfolioRetrainJob extends TrialOptions {
   /** Equal weights' rebalance period (the baseline) and the rebalance band, as on `bot backtest --symbols`. */
   every: number;
   band: number;
-  /** `--market-costs`: a preset per market, over the config's `account.markets` (as the paper or live run has it). */
-  marketCosts?: ReadonlyMap<string, Costs>;
+  /**
+   * `--market-costs`: a preset name per market, over the config's `account.markets` (as the paper or live run has
+   * it); the names are what the row's `costs` records.
+   */
+  marketCosts?: Readonly<Record<string, string>>;
   epochs?: number;
   seed?: number;
   clock?: () => number;
@@ -284,6 +288,7 @@ async function retrainPortfolioOnce(
       challengerVersion,
       scheduled: o.scheduled,
       retryHoldout: o.retryHoldout,
+      baseline,
     },
     clock,
     logger,
@@ -320,7 +325,9 @@ async function retrainPortfolioOnce(
         `holdout ${isoTime(tl.ts[holdoutFrom])} … ${isoTime(tl.ts[n - 1])}`,
     );
     // each market's costs as its paper and live runs use them: the recipe's, then account.markets, then --market-costs
-    const costs = modelMarketCosts(symbols, recipe.costs, config.account, o.marketCosts).map((c) => c.costs);
+    const flagged = o.marketCosts ?? {};
+    const costs = modelMarketCosts(symbols, recipe.costs, config.account, presetCosts(flagged)).map((c) => c.costs);
+    const judgedAt = portfolioCostsName(symbols, recipe.costs, config.account, flagged);
     const money = { costs, balance: config.account.balance, band: o.band };
     const fromTs = tl.ts[holdoutFrom];
     stage = stageVersion(home, challengerVersion);
@@ -366,6 +373,7 @@ async function retrainPortfolioOnce(
       ...said,
       scores,
       holdout: spanFrom(holdoutFrom),
+      costs: judgedAt,
       holdoutTrial: trial,
       ...free,
       ...warned,

@@ -18,6 +18,7 @@ import { buyAndHoldPolicy } from '../agents/rule-policies.ts';
 import type { CandleStore } from '../data/store.ts';
 import { shortError } from '../data/exchange.ts';
 import { ensureTradingSchema } from './db.ts';
+import { costsName } from './retrain-costs.ts';
 import { closeKilledRetrains } from './killed-retrains.ts';
 import { sweepUnpromoted } from './unpromoted-versions.ts';
 import { processAlive } from '../core/process-alive.ts';
@@ -282,15 +283,6 @@ interface RetrainOptions extends TrialOptions {
 }
 
 /**
- * The costs a recipe's `costs` stands for, named as the user sets them: a preset the recipe names, or the config's
- * `account` (its preset, or its own figures).
- */
-function costsName(recipeCosts: string, account: TradingSettings['account']): string {
-  if (recipeCosts !== 'config') return `cost preset ${recipeCosts}`;
-  return account.preset === 'custom' ? "the config's account costs" : `account.preset ${account.preset}`;
-}
-
-/**
  * Total return of a saved agent over `range` of `candles`, with the backtest engine, the agent's own scaler and
  * sizing, and the `costs` every score of one retrain is judged at (not the agent's own recipe's: a champion trained by
  * another strategy was charged other costs than the challenger and buy-and-hold, see retrainOnce).
@@ -364,6 +356,11 @@ export function retrainRecord(
     scheduled?: boolean;
     /** The user gave `--retry-holdout` (holdout-trials.ts). */
     retryHoldout?: boolean;
+    /**
+     * What `buy_hold_score` measures (RetrainResult.baseline; buy-and-hold when not given): the dashboard labelled a
+     * portfolio's equal weights buy-and-hold (audit, session 38).
+     */
+    baseline?: string;
   },
   clock: () => number,
   logger: Logger,
@@ -372,8 +369,8 @@ export function retrainRecord(
     db
       .prepare(
         `INSERT INTO trading_retrains (started_at, exchange, symbol, timeframe, strategy, model_dir,
-          champion_version, challenger_version, scheduled, retry_holdout, outcome)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
+          champion_version, challenger_version, scheduled, retry_holdout, baseline, outcome)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
       )
       .run(
         clock(),
@@ -386,6 +383,7 @@ export function retrainRecord(
         row.challengerVersion,
         row.scheduled ? 1 : 0,
         row.retryHoldout ? 1 : 0,
+        row.baseline ?? 'buy-and-hold',
       ).lastInsertRowid,
   );
   // a trader's child: if the trader dies, its watch closes this row and removes the staging folder (parent-watch.ts)

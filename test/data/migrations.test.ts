@@ -331,3 +331,20 @@ test('migrations must be numbered 1, 2, 3, … in order', () => {
   const bad: Schema = { owner: 'bad', slot: 'user_version', migrations: [two] };
   assert.throws(() => latestVersion(bad), /bad migrations must be numbered 1, 2, 3, … in order; #1 is 2/);
 });
+
+test(`trading schema 18 names each earlier retrain's baseline: buy-and-hold for one market, equal weights for a \
+portfolio (its markets joined with commas)`, () => {
+  withDb(path.join(tempDir(), 'retrains.db'), (db) => {
+    migrate(db, { ...TRADING_SCHEMA, migrations: TRADING_SCHEMA.migrations.slice(0, 17) });
+    const insert = db.prepare(
+      `INSERT INTO trading_retrains (started_at, exchange, symbol, timeframe, strategy, model_dir, outcome)
+       VALUES (1, 'upbit', ?, '1h', 'x', '/m', 'rejected')`,
+    );
+    for (const symbol of ['BTC/KRW', 'BTC/KRW,ETH/KRW']) insert.run(symbol);
+    migrate(db, TRADING_SCHEMA);
+    assert.deepEqual(db.prepare('SELECT symbol, baseline FROM trading_retrains ORDER BY id').raw().all(), [
+      ['BTC/KRW', 'buy-and-hold'],
+      ['BTC/KRW,ETH/KRW', 'equal weights'],
+    ]);
+  });
+});

@@ -16,6 +16,8 @@ import { launchChromium, requireChromium } from '../../src/bench/chromium.ts';
 import { paperFixture, serve, writeBacktest, writeRetrains, type PaperFixture, type Served } from './fixture.ts';
 import { sweepHead, SWEEP_ID } from './sweep-head.ts';
 import { MAX_READ_WHOLE_BYTES } from '../../src/server/served-json.ts';
+import { retrainRecord } from '../../src/trading/retrain.ts';
+import { quietLogger } from '../trading/helpers.ts';
 
 let f: PaperFixture;
 let context: BrowserContext;
@@ -414,6 +416,45 @@ test('a portfolio model saved without metrics: a dash with the reason as its too
     assert.equal(await cell.textContent(), '— (none recorded)');
     assert.match((await cell.getAttribute('title')) ?? '', /saved before bot backtest recorded its test set/);
   });
+});
+
+test(`the models page's retrains name each row's baseline: buy-and-hold for one market, equal weights for a \
+portfolio, with the costs each was judged at`, async () => {
+  // written by the retrains' own writer (src/trading/retrain.ts), as bot retrain and bot retrain --symbols write them
+  const write = (symbol: string, version: string, costs: string, baseline?: string) => {
+    const at = () => Date.UTC(2024, 0, 12);
+    const home = path.join(f.modelsDir, symbol.includes(',') ? 'pf' : 'btc-dqn');
+    const row = { exchange: 'upbit', symbol, timeframe: '1h', strategy: 'x', home, championVersion: 'v1' };
+    const finish = retrainRecord(f.repo.db, { ...row, challengerVersion: version, baseline }, at, quietLogger());
+    const scores = { challenger: 0.05, champion: 0.01, buyHold: -0.02 };
+    finish({ outcome: 'promoted', reason: 'beats', scores, costs, ...(baseline ? { baseline } : {}) });
+  };
+  write('BTC/KRW', 'v7', 'account.preset upbit-krw');
+  const perMarket = "BTC/KRW --market-costs krx-stock · ETH/KRW the config's account costs";
+  write('BTC/KRW,ETH/KRW', 'v8', perMarket, 'equal weights rebalanced every 20');
+  const s = await serve(f);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${s.url}/#/models`);
+    const rows = page.locator('#retrains-table tbody tr');
+    await rows.nth(1).waitFor();
+    const headers = await page.locator('#retrains-table thead th').allTextContents();
+    assert.ok(!headers.includes('buy & hold'), headers.join(', '));
+    const cells = async (i: number) => {
+      const texts = await rows.nth(i).locator('td').allTextContents();
+      return [
+        texts[headers.indexOf('challenger')],
+        texts[headers.indexOf('baseline')],
+        texts[headers.indexOf('judged at')],
+      ];
+    };
+    assert.deepEqual(await cells(0), ['v8 5.00%', 'equal weights rebalanced every 20 -2.00%', perMarket]);
+    assert.deepEqual(await cells(1), ['v7 5.00%', 'buy-and-hold -2.00%', 'account.preset upbit-krw']);
+  } finally {
+    await page.close();
+    await s.server.close();
+    f.repo.db.prepare("DELETE FROM trading_retrains WHERE challenger_version IN ('v7', 'v8')").run();
+  }
 });
 
 test("a portfolio retrain's challenger: its holdout figures in the models page's line", async () => {

@@ -85,8 +85,13 @@ export async function portfolioFixture(): Promise<PortfolioFixture> {
   }
 }
 
-/** The dashboard over the fixture's database on 127.0.0.1 (no credentials: read-only from loopback). */
-export async function servePortfolio(f: PortfolioFixture): Promise<{ server: DashboardServer; url: string }> {
+/**
+ * The dashboard over the fixture's database (or any database in a folder `dir`, on the clock `now`) on 127.0.0.1 (no
+ * credentials: read-only from loopback).
+ */
+export async function servePortfolio(
+  f: Pick<PortfolioFixture, 'dir' | 'dbFile' | 'now'>,
+): Promise<{ server: DashboardServer; url: string }> {
   mkdirSync(path.join(f.dir, 'backtests'), { recursive: true });
   mkdirSync(path.join(f.dir, 'models'), { recursive: true });
   const server = await createDashboardServer({

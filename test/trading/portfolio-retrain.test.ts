@@ -21,7 +21,9 @@ import { initBackend } from '../../src/nn/backend/backend.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { openPortfolioSession } from '../../src/trading/portfolio-session.ts';
 import { runPortfolioRetrainJob } from '../../src/trading/portfolio-retrain.ts';
-import { retrainHistory } from '../../src/trading/retrain.ts';
+import { retrainHistory, type RetrainResult } from '../../src/trading/retrain.ts';
+import { describe } from '../../src/cli/commands/retrain.ts';
+import { servePortfolio } from '../server/portfolio-fixture.ts';
 import { retrainChildRunner } from '../../src/trading/retrain-child.ts';
 import { startFakeUpbit, type FakeUpbit } from '../fake-exchange/server.ts';
 import { pairRecipe } from '../agents/portfolio-helpers.ts';
@@ -505,7 +507,8 @@ test(`bot retrain --market-costs: a bad spec, the flag without --symbols, a mark
 
 test(`bot retrain --symbols --market-costs judges challenger and champion with the flag's costs, and the child that \
 bot paper --market-costs … --now T --retrain CRON starts gets both: its trading_retrains row is on the run's clock and \
-costs`, async () => {
+costs; the row, the verdict line and GET /api/v1/retrains name those costs and equal weights as the \
+baseline`, async () => {
   const tmp = tempDir('bot-pf-retrain-costs-');
   // a fixed clock after the last candle: the child fetches nothing newer than T (and nothing at all on the wall clock)
   const { series, now, fake } = await marketsAtEnd();
@@ -513,19 +516,43 @@ costs`, async () => {
     const db = path.join(tmp.dir, 'bot.db');
     const config = retrainConfig(tmp.dir, fake);
     const common = ['--now', isoTime(now), '--json', '--db', db, '--config', config, '--log-level', 'warn'];
-    const scoresOf = async (extra: string[]) => {
+    const retrainWith = async (extra: string[]) => {
       const home = await saveAllInBtcChampion(path.join(tmp.dir, `home${extra.length}`), series);
       const r = await runBot(['retrain', '--symbols', 'BTC/KRW,ETH/KRW', '--model', home, ...extra, ...common]);
       assert.equal(r.code, 0, r.stderr);
-      return (JSON.parse(r.stdout) as { scores: { challenger: number; champion: number; buyHold: number } }).scores;
+      return JSON.parse(r.stdout) as RetrainResult & { scores: { champion: number; buyHold: number } };
     };
     // the champion puts the account in BTC; at krx-stock's whole units a 50,000,000 coin is out of a 10,000,000
     // account's reach, so it stays in cash through the fall instead of losing with it
-    const plain = await scoresOf([]);
-    const flagged = await scoresOf(['--market-costs', 'BTC/KRW=krx-stock']);
+    const plainResult = await retrainWith([]);
+    const flaggedResult = await retrainWith(['--market-costs', 'BTC/KRW=krx-stock']);
+    const [plain, flagged] = [plainResult.scores, flaggedResult.scores];
     assert.ok(plain.champion < -0.1, `the champion falls with BTC at the config's costs: ${plain.champion}`);
     assert.equal(flagged.champion, 0, 'the champion cannot buy a whole BTC');
     assert.notEqual(flagged.buyHold, plain.buyHold, 'equal weights are judged at the same costs');
+
+    // the costs they were judged at, recorded as one market's retrain records its own (audit, session 38: none were)
+    const perMarket = "BTC/KRW --market-costs krx-stock · ETH/KRW the config's account costs";
+    assert.equal(plainResult.costs, "the config's account costs");
+    assert.equal(flaggedResult.costs, perMarket);
+    const line = describe(flaggedResult);
+    assert.ok(line.includes(`(equal weights rebalanced every 20 `), line);
+    assert.ok(line.includes(`, all judged at ${perMarket}, `), line);
+    const served = await servePortfolio({ dir: tmp.dir, dbFile: db, now });
+    try {
+      const api = (await (await fetch(`${served.url}/api/v1/retrains`)).json()) as {
+        retrains: { costs: string; baseline: string; buyHoldScore: number }[];
+      };
+      assert.deepEqual(
+        api.retrains.map((r) => [r.costs, r.baseline, r.buyHoldScore]),
+        [
+          [perMarket, 'equal weights rebalanced every 20', flagged.buyHold],
+          ["the config's account costs", 'equal weights rebalanced every 20', plain.buyHold],
+        ],
+      );
+    } finally {
+      await served.server.close();
+    }
 
     // the child a `bot paper --symbols BTC/KRW,ETH/KRW --market-costs BTC/KRW=krx-stock --now T --retrain CRON` starts
     const home = await saveAllInBtcChampion(path.join(tmp.dir, 'child'), series);
@@ -534,11 +561,23 @@ costs`, async () => {
     const st = CandleStore.open(db);
     try {
       const row = st.db
-        .prepare('SELECT started_at, outcome, reason, champion_score FROM trading_retrains WHERE model_dir = ?')
-        .get(path.resolve(home)) as { started_at: number; outcome: string; reason: string; champion_score: number };
+        .prepare(
+          `SELECT started_at, outcome, reason, champion_score, costs, baseline FROM trading_retrains
+           WHERE model_dir = ?`,
+        )
+        .get(path.resolve(home)) as {
+        started_at: number;
+        outcome: string;
+        reason: string;
+        champion_score: number;
+        costs: string;
+        baseline: string;
+      };
       assert.notEqual(row.outcome, 'failed', row.reason);
       assert.equal(row.started_at, now, "the run's clock");
       assert.equal(row.champion_score, 0, "the run's costs");
+      assert.equal(row.costs, perMarket, 'the costs named as the run gave them');
+      assert.equal(row.baseline, 'equal weights rebalanced every 20');
     } finally {
       st.close();
     }

@@ -6,7 +6,6 @@ import { addCommonOptions, setupCommand, trainingCount, wholeNumber, type Common
 import { checkCron, scheduleTask } from '../../trading/schedule.ts';
 import type { HoldoutActivity, RetrainResult } from '../../trading/retrain.ts';
 import { parsePortfolioFlags, type PortfolioFlags } from '../portfolio-flags.ts';
-import { presetCosts } from '../../market/costs.ts';
 import { clockFrom } from './paper.ts';
 import { RETRAIN_PARENT_ENV, watchRetrainParent } from '../../trading/parent-watch.ts';
 import { printJson, printText } from '../../core/redact.ts';
@@ -128,10 +127,7 @@ export function registerRetrain(program: Command): void {
     };
     // a portfolio model: checked before any network or disk work (the model's markets, in its order)
     if (portfolio) await checkPortfolioRetrain({ ...job, symbols: portfolio.symbols, symbolsOfHome: !!homeSymbols });
-    const once = () =>
-      portfolio
-        ? runPortfolioRetrainJob({ ...job, ...portfolio, marketCosts: presetCosts(portfolio.marketCosts ?? {}) })
-        : runRetrainJob(job);
+    const once = () => (portfolio ? runPortfolioRetrainJob({ ...job, ...portfolio }) : runRetrainJob(job));
     const print = (r: RetrainResult) => (flags.json ? printJson(r, 0) : printText(describe(r)));
     if (!flags.schedule) {
       const r = await once();

@@ -387,7 +387,7 @@
           ['outcome', retrainOutcome],
           ['champion', (r) => `${r.championVersion || '—'} ${D.pct(r.championScore)}`],
           ['challenger', (r) => `${r.challengerVersion || '—'} ${D.pct(r.challengerScore)}`],
-          ['buy & hold', (r) => D.pct(r.buyHoldScore)],
+          ['baseline', retrainBaseline],
           ['holdout', retrainHoldout],
           ['judged at', (r) => r.costs || '—'],
           ['run by', (r) => (r.scheduled ? 'schedule' : 'hand') + (r.retryHoldout ? ' --retry-holdout' : '')],
@@ -398,6 +398,10 @@
       ),
     );
   };
+
+  // the baseline's score named by what it measured (the row's `baseline`, trading schema 18): a portfolio retrain's
+  // is equal weights, which the column's "buy & hold" misnamed (audit, session 38)
+  const retrainBaseline = (r) => (r.baseline ? `${r.baseline} ` : '') + D.pct(r.buyHoldScore);
 
   // a row closed by the next retrain (or the trader) after its process was killed (src/trading/killed-retrains.ts)
   const retrainOutcome = (r) =>
