@@ -32,6 +32,8 @@ export interface Schema {
   readonly owner: string;
   readonly slot: VersionSlot;
   readonly migrations: readonly Migration[];
+  /** What to do about a file of a newer schema, in its refusal (default: upgrade the bot, or --db another file). */
+  readonly newerAdvice?: string;
 }
 
 const VERSIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_versions (
@@ -75,7 +77,7 @@ function refuseIfNewer(db: Database.Database, schema: Schema, current: number, l
   if (current > latest) {
     throw new UserError(
       `${db.name}: ${schema.owner} schema is version ${current}, newer than this bot knows (up to ${latest}); ` +
-        'refusing to open it — upgrade the bot or use --db to choose another file',
+        `refusing to open it — ${schema.newerAdvice ?? 'upgrade the bot or use --db to choose another file'}`,
     );
   }
 }

@@ -276,12 +276,12 @@ async function retrainPortfolioOnce(
   removeStaleStaging(home, db, clock, logger);
   const challengerVersion = challengerName(db, home, clock());
   const baseline = `equal weights rebalanced every ${o.every}`;
+  // the series the row names and the holdout's earlier trials are counted on (holdout-trials.ts)
+  const series = { exchange: config.exchange.id, symbol: symbols.join(','), timeframe: config.timeframe };
   const finish = retrainRecord(
     db,
     {
-      exchange: config.exchange.id,
-      symbol: symbols.join(','),
-      timeframe: config.timeframe,
+      ...series,
       strategy: o.strategyName,
       home,
       championVersion: champion.version,
@@ -357,7 +357,7 @@ async function retrainPortfolioOnce(
       db,
       home,
       span,
-      { holdoutCandles, timeframe: config.timeframe },
+      { holdoutCandles, series },
       promotionDecision(scores, minImprovement, baseline, promoteWithoutTrades),
       o,
     );

@@ -28,6 +28,7 @@ import {
   honestDecision,
   recordRejectedTrial,
   rejectedVersions,
+  upgradeTrials,
   type HoldoutSpan,
   type TrialOptions,
 } from './holdout-trials.ts';
@@ -158,7 +159,8 @@ export { HOME_LOCK_FILE };
  * `--db` database: held there, two retrains of one folder through two databases each took a lock of their own and
  * both trained. It is named by the home's real path (canonicalHome), so a home reached through a symlink is the same
  * home: named by the path as given, two retrains of one folder took two locks and trained and promoted side by side.
- * Releasing it closes the lock file's connection; the file stays for the next retrain.
+ * Releasing it closes the lock file's connection; the file stays for the next retrain. Taking it brings the file's
+ * rejected challengers' table up to date (holdout-trials.ts).
  */
 export function lockHome(home: string, config: TradingSettings): Lock {
   const canonical = canonicalHome(home);
@@ -172,6 +174,8 @@ export function lockHome(home: string, config: TradingSettings): Lock {
     `retrain:${canonical}`,
     config.trading.lockStaleSeconds * 1000,
     `the retrain lock of ${home}`,
+    // the file's rejected challengers (holdout-trials.ts): one of a newer bot's schema is refused before the lock
+    { prepare: upgradeTrials },
   );
 }
 
@@ -407,7 +411,8 @@ export function retrainRecord(
     );
     if (r.outcome === 'rejected' && judgedOn) {
       try {
-        recordRejectedTrial(row.home, row.challengerVersion, judgedOn, row.scheduled === true);
+        const series = { exchange: row.exchange, symbol: row.symbol, timeframe: row.timeframe };
+        recordRejectedTrial(row.home, row.challengerVersion, { span: judgedOn, series }, row.scheduled === true);
       } catch (e) {
         logger.warn(`retrain: could not record the rejected challenger in ${row.home} (${shortError(e)})`);
       }
@@ -469,9 +474,8 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
   const finish = retrainRecord(
     db,
     {
-      exchange: candles.exchange,
-      symbol: candles.symbol,
-      timeframe: candles.timeframe,
+      // the series the holdout's earlier trials are counted on (holdout-trials.ts)
+      ...marketOf(candles),
       strategy: o.strategyName,
       home,
       championVersion,
@@ -579,7 +583,8 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       db,
       home,
       span,
-      { holdoutCandles, timeframe: candles.timeframe },
+      // the series the row names (retrainRecord): trials on other candles do not count
+      { holdoutCandles, series: marketOf(candles) },
       promotionDecision(scores, minImprovement, undefined, promoteWithoutTrades),
       o,
     );

@@ -28,9 +28,10 @@ import {
   type RetrainResult,
 } from '../../src/trading/retrain.ts';
 import { runRetrainJob } from '../../src/trading/retrain-job.ts';
+import { ensureTradingSchema } from '../../src/trading/db.ts';
 import { describe as describeRetrain } from '../../src/cli/commands/retrain.ts';
 import { trainChallenger } from '../../src/trading/train-challenger.ts';
-import { candleRows, sliceCandles } from '../../src/core/candles.ts';
+import { candleRows, sliceCandles, type Candles } from '../../src/core/candles.ts';
 import { isoTime } from '../../src/data/timeframe.ts';
 import { startFakeUpbit } from '../fake-exchange/server.ts';
 import { initBackend } from '../../src/nn/backend/backend.ts';
@@ -781,6 +782,127 @@ database (the same candles imported) counts them, and its winner after them is n
     assert.match(back.reason, /^the 4th challenger judged on this holdout: .*, but 3 earlier challenger\(s\) lost/);
   } finally {
     other.close();
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+/** `candles` relabeled as another series: `symbol`, or `timeframe` with its candles that far apart (the same end). */
+function otherSeries(candles: Candles, o: { symbol?: string; timeframe?: '4h' }): Candles {
+  const c = { ...candles, ts: Float64Array.from(candles.ts), symbol: o.symbol ?? candles.symbol };
+  if (!o.timeframe) return c;
+  const n = c.ts.length;
+  const end = candles.ts[n - 1];
+  for (let i = 0; i < n; i++) c.ts[i] = end - (n - 1 - i) * 4 * 3_600_000;
+  return { ...c, timeframe: o.timeframe };
+}
+
+test(`the holdout's earlier challengers are counted on its series only: a retrain of a home (no model yet, so on the \
+flags' market) on another market or timeframe is neither barred by the losers judged on other candles nor counts them, \
+through the database or the home's lock file; on the same series they still bar`, async () => {
+  const { tmp, candles, config, store } = retrainSetup(); // upbit BTC/KRW 1h
+  const other = CandleStore.open(path.join(tmp.dir, 'other.db'));
+  const retrain = (home: string, c: Candles, action: 'buy' | 'sell', s = store) =>
+    smallRetrain({
+      ...{ config, store: s, candles: c, home },
+      train: (req) => saveAgent(req.dir, action, req.candles),
+      clock: () => Date.UTC(2025, 0, 13),
+    });
+  try {
+    const home = path.join(tmp.dir, 'models', 'markets');
+    // no champion: 'buy' is buy-and-hold less its costs (rejected), flat 'sell' beats it on the falling holdout
+    assert.equal((await retrain(home, candles, 'buy')).outcome, 'rejected');
+    const same = await retrain(home, candles, 'sell');
+    assert.equal(same.outcome, 'rejected', same.reason);
+    assert.match(same.reason, /^the 2nd challenger judged on this holdout: .*, but 1 earlier challenger\(s\) lost/);
+    const eth = await retrain(home, otherSeries(candles, { symbol: 'ETH/KRW' }), 'sell');
+    assert.equal(eth.outcome, 'promoted', eth.reason);
+    assert.equal(eth.holdoutTrial, 1);
+    assert.doesNotMatch(eth.reason, /judged on this holdout/);
+    assert.equal(currentVersion(home), eth.challengerVersion);
+
+    // another timeframe, through another database: the home's lock file alone knows the loser
+    const hours = path.join(tmp.dir, 'models', 'timeframes');
+    assert.equal((await retrain(hours, candles, 'buy')).outcome, 'rejected');
+    const fourHours = otherSeries(candles, { timeframe: '4h' });
+    assert.ok(fourHours.ts[260] < candles.ts[260], 'its holdout spans the 1h one');
+    const four = await retrain(hours, fourHours, 'sell', other);
+    assert.equal(four.outcome, 'promoted', four.reason);
+    assert.equal(four.holdoutTrial, 1);
+    const series = (db: Database.Database) =>
+      db.prepare('SELECT symbol, timeframe FROM holdout_trials ORDER BY challenger_version').raw().all();
+    const kept = new Database(path.join(home, HOME_LOCK_FILE), { readonly: true });
+    assert.deepEqual(series(kept), [
+      ['BTC/KRW', '1h'],
+      ['BTC/KRW', '1h'],
+    ]);
+    kept.close();
+  } finally {
+    other.close();
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+test(`a home's lock file from before the series was kept is upgraded in place (user_version 2) and its rejected \
+challengers still bar: each as the series the database recorded for it, one it has no row of on every series; a \
+newer bot's file is refused`, async () => {
+  const { tmp, candles, config, store } = retrainSetup(); // upbit BTC/KRW 1h, holdout candles 260…299
+  const home = path.join(tmp.dir, 'models', 'old-file');
+  try {
+    await promotedChampion(home, candles); // always long into a falling holdout
+    const file = path.join(canonicalHome(home), HOME_LOCK_FILE);
+    const old = new Database(file);
+    // the table as the bot before it made it (CREATE TABLE IF NOT EXISTS, no version), with two losers on the holdout
+    old.exec(`CREATE TABLE IF NOT EXISTS holdout_trials (
+  challenger_version TEXT PRIMARY KEY,
+  holdout_from INTEGER NOT NULL,
+  holdout_to INTEGER NOT NULL,
+  scheduled INTEGER NOT NULL
+)`);
+    const lost = old.prepare('INSERT INTO holdout_trials VALUES (?, ?, ?, 0)');
+    for (const version of ['20250101T000000Z-1', '20250101T000000Z-2'])
+      lost.run(version, candles.ts[260], candles.ts[299]);
+    old.close();
+    // the database in use recorded the second on ETH/KRW: not this retrain's candles
+    ensureTradingSchema(store.db);
+    store.db
+      .prepare(
+        `INSERT INTO trading_retrains (started_at, exchange, symbol, timeframe, strategy, model_dir,
+          challenger_version, outcome, holdout_from, holdout_to) VALUES (0, 'upbit', 'ETH/KRW', '1h', 'dqn-dnn', ?,
+          '20250101T000000Z-2', 'rejected', ?, ?)`,
+      )
+      .run(canonicalHome(home), candles.ts[260], candles.ts[299]);
+    const winner = await smallRetrain({
+      ...{ config, store, candles, home },
+      train: (req) => saveAgent(req.dir, 'sell', req.candles),
+      clock: () => Date.UTC(2025, 0, 13),
+    });
+    assert.equal(winner.outcome, 'rejected', winner.reason);
+    assert.match(winner.reason, /^the 2nd challenger judged on this holdout: .*, but 1 earlier challenger\(s\) lost/);
+    const upgraded = new Database(file, { readonly: true });
+    assert.equal(upgraded.pragma('user_version', { simple: true }), 2);
+    assert.deepEqual(
+      upgraded.prepare('SELECT challenger_version, symbol FROM holdout_trials ORDER BY challenger_version').raw().all(),
+      [
+        ['20250101T000000Z-1', null],
+        ['20250101T000000Z-2', null],
+        [winner.challengerVersion, 'BTC/KRW'],
+      ],
+    );
+    upgraded.close();
+    // a newer bot's file: refused in one line as the lock is taken, before anything is trained or recorded
+    const newer = new Database(file);
+    newer.pragma('user_version = 3');
+    newer.close();
+    await assert.rejects(
+      () => smallRetrain({ config, store, candles, home, train: () => assert.fail('trained') }),
+      (e: Error) =>
+        e.message ===
+        `${file}: holdout trials schema is version 3, newer than this bot knows (up to 2); refusing to open it — ` +
+          'upgrade the bot',
+    );
+  } finally {
     store.close();
     tmp.cleanup();
   }
