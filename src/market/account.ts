@@ -1,6 +1,6 @@
 /** The Account: cash, units, average prices, fills and rejections, as plain arithmetic. */
 import { UserError } from '../core/errors.ts';
-import { buyValue, checkCosts, largestBuyValue, type Costs } from './costs.ts';
+import { buyFeeOnTop, buyValue, checkCosts, largestBuyValue, type Costs } from './costs.ts';
 
 export type { Costs } from './costs.ts';
 
@@ -202,18 +202,26 @@ export class Account {
 
   /**
    * Buys for up to `spend` of cash (fee included) at `refPrice` plus slippage. Returns true on a fill
-   * (details in `lastFill`), false when refused (reason in `lastReject`, counted in `rejected`).
+   * (details in `lastFill`), false when refused (reason in `lastReject`, counted in `rejected`). The fee is charged
+   * on top of the value bought (fee side `quote`, Upbit's), or taken from the units bought (`get`, Binance spot's):
+   * then the whole spend buys units, a fee rate of them is the fee, and the fill is the units left at the same price,
+   * as the live broker books a fee taken in the coin (src/trading/exchange-orders.ts fillFromOrder).
    */
   buy(refPrice: number, spend: number): boolean {
     const budget = Math.min(spend, this.cash);
     if (!(budget > 0) || this.cash < this.costs.minOrderValue || this.cash <= CASH_EPSILON)
       return this.refuse('no_cash');
     const price = refPrice * (1 + this.slip);
-    const units = this.roundUnits(buyValue(spend, this.cash, this.costs.feeRate) / price);
-    if (units <= 0) return this.refuse(this.allIn(price) ? 'no_cash' : 'below_precision');
-    const gross = units * price;
-    if (gross < this.costs.minOrderValue) return this.refuse('below_min_order');
-    const fee = gross * this.costs.feeRate;
+    const bought = this.roundUnits(buyValue(spend, this.cash, buyFeeOnTop(this.costs)) / price);
+    if (bought <= 0) return this.refuse(this.allIn(price) ? 'no_cash' : 'below_precision');
+    // the order's cost: what the minimum order is checked against on either fee side
+    const cost = bought * price;
+    if (cost < this.costs.minOrderValue) return this.refuse('below_min_order');
+    // a fee in coins, as fillFromOrder books one: fewer units, the value less their worth, the fee their worth
+    const inCoins = this.costs.feeSide === 'get' ? bought * this.costs.feeRate : 0;
+    const units = bought - inCoins;
+    const gross = cost - inCoins * price;
+    const fee = this.costs.feeSide === 'get' ? inCoins * price : gross * this.costs.feeRate;
     let cash = this.cash - gross - fee;
     if (cash < 0) {
       if (cash < -CASH_EPSILON * Math.max(1, gross)) return this.refuse('no_cash');
@@ -235,7 +243,7 @@ export class Account {
    * order value is what the leftover falls below. Flat, the cash is the balance: too small to trade, below_precision.
    */
   private allIn(price: number): boolean {
-    return this.units > 0 && this.roundUnits(largestBuyValue(this.cash, this.costs.feeRate) / price) <= 0;
+    return this.units > 0 && this.roundUnits(largestBuyValue(this.cash, buyFeeOnTop(this.costs)) / price) <= 0;
   }
 
   /** Sells up to `units` (capped at what is held) at `refPrice` minus slippage. Same return convention as `buy`. */

@@ -38,6 +38,12 @@ export const accountSection = z.strictObject({
   balance: z.number().positive().max(MAX_BALANCE, `at most ${MAX_BALANCE} (the largest balance)`),
   ...costFields,
   /**
+   * Where a buy's fee is taken from (src/market/costs.ts FeeSide): `quote`, on top in the quote currency (Upbit), or
+   * `get`, from the coins bought (Binance spot). Absent: a paper or live run takes its exchange's, as ccxt's market
+   * says (src/trading/exchange-fee-side.ts); a backtest, or a run with no exchange client, `quote`.
+   */
+  feeSide: z.enum(['quote', 'get']).optional(),
+  /**
    * Per-market costs of portfolio runs, keyed by market (issue 14). A single-market run uses the fields above; a
    * portfolio market not listed here does too. `--market-costs SYMBOL=PRESET` overrides a market's entry.
    */

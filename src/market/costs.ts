@@ -14,6 +14,44 @@ export interface Costs {
   minOrderValue: number;
   /** Units are rounded down to this many decimals (8 for BTC, 0 for shares). */
   quantityPrecision: number;
+  /** Where a buy's fee is taken from (FeeSide); absent: `'quote'`, Upbit's way. */
+  feeSide?: FeeSide;
+}
+
+/**
+ * Where a buy's fee is taken from, in ccxt's words (its market field `feeSide`): `'quote'` charges it on top of the
+ * buy's value in the quote currency (Upbit: a buy of 1,000,000 KRW costs 1,000,500); `'get'` takes it from what the
+ * order gets, the coins of a buy (Binance spot: 1,000 USDT buys 0.02 BTC of which 0.00002 are the fee). A sell's fee
+ * comes out of the quote proceeds either way. ccxt's other values (`'give'`, `'base'`, `'other'`) are not modelled.
+ */
+export type FeeSide = 'quote' | 'get';
+const FEE_SIDES: readonly FeeSide[] = ['quote', 'get'];
+
+/** The fee rate a buy pays on top of its value in the quote currency: feeRate, or 0 when the coins bought pay it. */
+export function buyFeeOnTop(costs: Pick<Costs, 'feeRate' | 'feeSide'>): number {
+  return costs.feeSide === 'get' ? 0 : costs.feeRate;
+}
+
+/**
+ * The quote cash a buy must commit to end up holding `value` of the coin: the fee on top (`'quote'`), or the value
+ * grossed up by the fee the coins pay (`'get'`). Target sizing (src/market/execution.ts) sizes its buys by it.
+ */
+export function spendFor(value: number, costs: Pick<Costs, 'feeRate' | 'feeSide'>): number {
+  return costs.feeSide === 'get' ? value / (1 - costs.feeRate) : value * (1 + costs.feeRate);
+}
+
+/**
+ * The quote amount a market buy sends as its cost (ccxt's `cost`) for a paper fill of `gross` (units received ×
+ * price) and `fee`: the value alone where the exchange charges the fee on top, the value and the fee (the coins it
+ * took) where the coins bought pay it. A portfolio live buy sends its paper fill's (src/trading/portfolio-live.ts).
+ */
+export function sentBuyCost(fill: { gross: number; fee: number }, costs: Pick<Costs, 'feeSide'>): number {
+  return costs.feeSide === 'get' ? fill.gross + fill.fee : fill.gross;
+}
+
+/** `costs` with the fee side `side` (undefined: as they are): the fee side is the exchange's, over any preset. */
+function withFeeSide(costs: Costs, side: FeeSide | undefined): Costs {
+  return side === undefined ? costs : { ...costs, feeSide: side };
 }
 
 /**
@@ -57,14 +95,17 @@ interface AccountSettings extends Costs {
 }
 
 export function costsFromSettings(s: AccountSettings): Costs {
-  if (s.preset !== 'custom') return costPreset(s.preset);
-  return {
-    feeRate: s.feeRate,
-    sellTax: s.sellTax,
-    slippageBps: s.slippageBps,
-    minOrderValue: s.minOrderValue,
-    quantityPrecision: s.quantityPrecision,
-  };
+  if (s.preset !== 'custom') return withFeeSide(costPreset(s.preset), s.feeSide);
+  return withFeeSide(
+    {
+      feeRate: s.feeRate,
+      sellTax: s.sellTax,
+      slippageBps: s.slippageBps,
+      minOrderValue: s.minOrderValue,
+      quantityPrecision: s.quantityPrecision,
+    },
+    s.feeSide,
+  );
 }
 
 /** Costs and where their minimum order came from: the setting checkBalance names when a balance is below it. */
@@ -88,7 +129,10 @@ export function defaultAccountCosts(account: AccountSettings): boolean {
 /** A run's own costs: a recipe's cost preset, or with `'config'` (rule strategies, recipes saying so) the account's. */
 export function runCosts(recipeCosts: string, account: AccountSettings): CostsFrom {
   if (recipeCosts !== 'config')
-    return { costs: costPreset(recipeCosts), minimumFrom: `the recipe's costs ${recipeCosts}` };
+    return {
+      costs: withFeeSide(costPreset(recipeCosts), account.feeSide),
+      minimumFrom: `the recipe's costs ${recipeCosts}`,
+    };
   if (defaultAccountCosts(account))
     return {
       costs: costsFromSettings(account),
@@ -100,21 +144,23 @@ export function runCosts(recipeCosts: string, account: AccountSettings): CostsFr
 }
 
 /**
- * The largest order value (before its fee) that `cash` can buy, the fee paid on top: a buy of all the cash
- * (src/market/account.ts, the live order's room in src/trading/live-orders.ts) and the balance check use this one
- * sum. Slippage moves the price, not the value bought: fewer units for the same value.
+ * The largest order value (before a fee on top) that `cash` can buy, `feeOnTop` the rate charged on top of it
+ * (buyFeeOnTop: 0 where the coins bought pay the fee): a buy of all the cash (src/market/account.ts, the live order's
+ * room in src/trading/live-orders.ts) and the balance check use this one sum. Slippage moves the price, not the value
+ * bought: fewer units for the same value.
  */
-export function largestBuyValue(cash: number, feeRate: number): number {
-  return cash / (1 + feeRate);
+export function largestBuyValue(cash: number, feeOnTop: number): number {
+  return cash / (1 + feeOnTop);
 }
 
 /**
- * The value (before its fee) a buy of `spend`, cash to commit fee included (Order.spend), buys from `cash`, the fee
- * paid on top: the paper account's buy (src/market/account.ts) and the cost a single-market live buy sends the
- * exchange (Upbit charges its fee on top of it; src/trading/live.ts), so both spend the same for the same order.
+ * The order value (the exchange's cost, before a fee on top) a buy of `spend`, cash to commit fee included
+ * (Order.spend), buys from `cash`: the paper account's buy (src/market/account.ts) and the cost a single-market live
+ * buy sends the exchange (src/trading/live.ts), so both spend the same for the same order. `feeOnTop` is buyFeeOnTop's:
+ * Upbit charges its fee on top of the cost; Binance takes it from the coins, so the whole spend is the cost.
  */
-export function buyValue(spend: number, cash: number, feeRate: number): number {
-  return largestBuyValue(Math.min(spend, cash), feeRate);
+export function buyValue(spend: number, cash: number, feeOnTop: number): number {
+  return largestBuyValue(Math.min(spend, cash), feeOnTop);
 }
 
 /**
@@ -130,13 +176,14 @@ export function checkBalance(
 ): void {
   const all: readonly CostsFrom[] = 'costs' in costs ? [costs] : costs;
   const top = all
-    .filter((c) => largestBuyValue(account.balance, c.costs.feeRate) < c.costs.minOrderValue)
+    .filter((c) => largestBuyValue(account.balance, buyFeeOnTop(c.costs)) < c.costs.minOrderValue)
     .reduce<CostsFrom | undefined>(
       (a, c) => (a === undefined || c.costs.minOrderValue > a.costs.minOrderValue ? c : a),
       undefined,
     );
   if (top === undefined) return;
-  const { minOrderValue, feeRate } = top.costs;
+  const { minOrderValue } = top.costs;
+  const feeRate = buyFeeOnTop(top.costs);
   const short =
     account.balance < minOrderValue
       ? `${what} ${account.balance} is below`
@@ -165,6 +212,8 @@ export function checkCosts(c: Costs): void {
   if (!(Number.isInteger(c.quantityPrecision) && c.quantityPrecision >= 0 && c.quantityPrecision <= 18)) {
     bad(`quantityPrecision ${c.quantityPrecision} must be an integer in 0..18`);
   }
+  if (c.feeSide !== undefined && !FEE_SIDES.includes(c.feeSide))
+    bad(`feeSide ${JSON.stringify(c.feeSide)} must be one of ${FEE_SIDES.join(', ')}`);
 }
 
 /**
@@ -180,7 +229,9 @@ export function portfolioCosts(
 ): CostsFrom[] {
   return symbols.map((symbol) => {
     const fromFlag = flagged.get(symbol);
-    if (fromFlag) return { costs: { ...fromFlag }, minimumFrom: `--market-costs ${symbol}` };
+    // a preset names costs, not the exchange's fee side: the run's stays
+    if (fromFlag)
+      return { costs: withFeeSide({ ...fromFlag }, base.costs.feeSide), minimumFrom: `--market-costs ${symbol}` };
     const entry = entries?.[symbol];
     if (!entry) return { ...base, costs: { ...base.costs } };
     const { preset, ...fields } = entry;
@@ -191,7 +242,8 @@ export function portfolioCosts(
         : preset
           ? `${key}.preset ${preset}`
           : base.minimumFrom;
-    return { costs: { ...(preset ? costPreset(preset) : base.costs), ...fields }, minimumFrom };
+    const costs = { ...(preset ? withFeeSide(costPreset(preset), base.costs.feeSide) : base.costs), ...fields };
+    return { costs, minimumFrom };
   });
 }
 

@@ -1,7 +1,7 @@
 /** Order sizing and planning: from a decision to an order. */
 import { UserError } from '../core/errors.ts';
 import type { Account } from './account.ts';
-import { unsellable } from './costs.ts';
+import { spendFor, unsellable } from './costs.ts';
 
 /**
  * How big an order is.
@@ -73,7 +73,7 @@ export function planOrder(
     if (Math.abs(diff) < Math.max(account.costs.minOrderValue, value * 1e-9)) return out;
     if (diff > 0) {
       out.side = BUY;
-      out.spend = target >= 1 ? account.cash : diff * (1 + account.costs.feeRate);
+      out.spend = target >= 1 ? account.cash : spendFor(diff, account.costs);
     } else {
       out.side = SELL;
       // a sell that would leave a remainder no later order could sell sells everything

@@ -44,9 +44,10 @@ function rounded(round: (x: number) => number, x: number): number {
 }
 
 /**
- * Market-order amount after the caps: the value bought (buys, quote: the exchange's cost, its fee charged on top, so
- * `order.spend` is the value, not fee included; live.ts turns a paper order's by buyValue) or units (sells), rounded
- * to the exchange's precision.
+ * Market-order amount after the caps: the value bought (buys, quote: the exchange's cost, so `order.spend` is the
+ * value, not fee included; live.ts turns a paper order's by buyValue) or units (sells), rounded to the exchange's
+ * precision. `feeOnTop` is the fee rate charged on top of a buy's cost (costs.ts buyFeeOnTop: the fee rate on Upbit,
+ * 0 where the coins bought pay it), which the cash must leave room for.
  * Nothing to sell, no cash, or an amount that rounds to zero is a hold with a reason (issue 18: ccxt throws on
  * rounding 0, which killed the tick before its decision was saved). A sell's units are capped at `sellBound`, the
  * price it is expected to fill at most (sellPriceBound; default the close): a sell sized at the close went over
@@ -58,12 +59,12 @@ export function cappedOrder(
   close: number,
   caps: LiveCaps,
   minOrderValue: number,
-  feeRate: number,
+  feeOnTop: number,
   round: OrderRounding,
   sellBound = close,
 ): CappedOrder {
   if (order.side === BUY) {
-    const room = Math.min(order.spend, caps.maxOrderValue, largestBuyValue(account.cash, feeRate));
+    const room = Math.min(order.spend, caps.maxOrderValue, largestBuyValue(account.cash, feeOnTop));
     if (!(room > 0)) return { amount: 0, skip: 'no_cash' };
     const spend = rounded(round.cost, room);
     if (!(spend > 0)) return { amount: 0, skip: 'below_precision' };

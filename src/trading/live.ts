@@ -7,7 +7,7 @@ import type { Decision } from '../core/policy.ts';
 import type { RetryOptions } from '../data/exchange.ts';
 import { isoTime } from '../data/timeframe.ts';
 import { BUY, SELL, type Order } from '../market/execution.ts';
-import { buyValue } from '../market/costs.ts';
+import { buyFeeOnTop, buyValue } from '../market/costs.ts';
 import {
   applyFill,
   cappedOrder,
@@ -404,13 +404,14 @@ export class LiveTrader extends Trader {
       : market.plan(account, decision, close, handle.sizing);
     const ex = this.live.exchange;
     const minValue = this.minOrderValue(close);
-    const { feeRate } = market.costs;
-    // a buy sends the value it buys (Upbit's cost), the exchange's fee charged on top, so it spends what paper's would
+    const onTop = buyFeeOnTop(market.costs);
+    // a buy sends the value it buys (the exchange's cost): Upbit charges its fee on top of it, Binance takes it from
+    // the coins (account.feeSide), so it spends what paper's would
     const sent =
-      planned?.side === BUY ? { ...planned, spend: buyValue(planned.spend, this.run.account.cash, feeRate) } : planned;
+      planned?.side === BUY ? { ...planned, spend: buyValue(planned.spend, this.run.account.cash, onTop) } : planned;
     const booked = this.run.account;
     const capAt = (o: Order, bound: number) =>
-      cappedOrder(o, booked, close, this.live.caps, minValue, feeRate, this.rounding, bound);
+      cappedOrder(o, booked, close, this.live.caps, minValue, onTop, this.rounding, bound);
     const inFlight = inFlightHold(this.repo, this.run.id, this.symbol);
     // an order the cap skips at the close is not sent (a sell sized against a higher price only sells less)
     const sendable = sent && !capAt(sent, close).skip ? sent : undefined;

@@ -149,7 +149,8 @@ export function inFlightHold(
 }
 
 /**
- * The quote cash a run's own buys still `submitting` may have spent, fee included (`feeRate(market)`): sent and not
+ * The quote cash a run's own buys still `submitting` may have spent, fee included (`feeRate(market)`, the rate charged
+ * on top of a buy's cost: costs.ts buyFeeOnTop): sent and not
  * booked yet (a lost reply, an order the look-up does not show yet, an outcome unknown) or planned at this candle
  * and not sent yet. The exchange may have taken it while the run's cash still counts it, so buys are sized from the
  * cash less this (portfolio live runs, whose markets share one cash). `except`: the order row about to be sent.

@@ -58,7 +58,7 @@ import { accountSummary, PortfolioTrader, type PortfolioTraderOptions } from './
 import { closedBy } from './run-holder.ts';
 import type { TickReport } from './trader.ts';
 import type { PortfolioPending, PortfolioRunState, RunState } from './types.ts';
-import type { Costs } from '../market/costs.ts';
+import { buyFeeOnTop, sentBuyCost, type Costs } from '../market/costs.ts';
 import type { RunRepository } from './run-repository.ts';
 import type { SettledOrder } from './live.ts';
 
@@ -340,7 +340,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
       close,
       this.live.caps,
       this.minOrderValue(m, close),
-      this.costs[m].feeRate,
+      buyFeeOnTop(this.costs[m]),
       this.rounding(m),
       sellBound,
     );
@@ -476,8 +476,9 @@ export class PortfolioLiveTrader extends PortfolioTrader {
           order:
             f.side === 'sell'
               ? { side: SELL, spend: 0, units: f.units }
-              : // the value bought, not fee included: a market buy's fee is charged on top of it (Upbit's cost)
-                { side: BUY, spend: f.gross, units: 0 },
+              : // the cost a market buy sends: the value bought where the fee is charged on top of it (Upbit's),
+                // the value and the fee where the coins bought pay it (account.feeSide get, Binance's)
+                { side: BUY, spend: sentBuyCost(f, costs[m]), units: 0 },
         });
       });
       if (!pending.waiting.includes(true)) pending = undefined;
@@ -522,7 +523,7 @@ export class PortfolioLiveTrader extends PortfolioTrader {
           // an exit sells all a market holds; when no cap bound it, a refusal of it as below the minimum is dust
           const whole = account.books[m].units <= this.live.caps.maxOrderValue / bounds[k];
           planned.push({ market: m, orderId, clientId, side, amount: capped.amount, close: closes[m], whole });
-          if (side === 'buy') reserved += capped.amount * (1 + costs[m].feeRate);
+          if (side === 'buy') reserved += capped.amount * (1 + buyFeeOnTop(costs[m]));
         }
       }
       const memory = handle.policy.memory?.save();
@@ -559,8 +560,11 @@ export class PortfolioLiveTrader extends PortfolioTrader {
     return report;
   }
 
-  /** Market `market`'s fee rate (inFlightSpend). */
-  private readonly feeOf = (market: string): number => this.costs[this.o.symbols.indexOf(market)]?.feeRate ?? 0;
+  /** The fee rate market `market`'s buys pay on top of their cost (costs.ts buyFeeOnTop; inFlightSpend). */
+  private readonly feeOf = (market: string): number => {
+    const c = this.costs[this.o.symbols.indexOf(market)];
+    return c ? buyFeeOnTop(c) : 0;
+  };
 
   /**
    * Why a buy waits for cash: `cash` is what it may spend, after `reserved` for the run's own buys in flight, and the

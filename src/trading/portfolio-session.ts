@@ -26,6 +26,7 @@ import { storedRun } from './run-repository.ts';
 import { runSettings } from './run-settings.ts';
 import { runKey } from './run-key.ts';
 import { runExchange } from './run-exchange.ts';
+import { withExchangeFeeSide } from './exchange-fee-side.ts';
 
 interface PortfolioSessionOptions extends RunStartOptions {
   symbols: string[];
@@ -101,13 +102,15 @@ export async function openPortfolioSession(options: PortfolioSessionOptions): Pr
   const flagged = presetCosts(settings.marketCosts ?? {});
   startInputChecks(o, modelMarketCosts(o.symbols, choiceCostsName(o), config.account, flagged));
   const exchange = runExchange(config, o.mode);
-  const { source, costs } = await resolvePortfolioPolicy(o, settings);
+  // the costs' fee side: the exchange's markets', unless account.feeSide names one (exchange-fee-side.ts)
+  const priced = { ...o, config: withExchangeFeeSide(config, exchange, o.symbols) };
+  const { source, costs } = await resolvePortfolioPolicy(priced, settings);
   checkNewRunPolicy(o, key, source);
   o.inputChecked?.();
   await liveStartChecks(o, exchange, source);
   const names = [...o.symbols, ...(source.informative ?? [])];
   const replays = exchange || o.feeds ? undefined : names;
-  return openSession({ ...o, key, newRunCosts: costs, replays }, source, (store, repo) => {
+  return openSession({ ...priced, key, newRunCosts: costs, replays }, source, (store, repo) => {
     // the same check on the opened file (the read before could not read it: a run stored since is refused here)
     portfolioSettings(o, key, repo.find(key));
     const feedFor = (s: string) => configFeed(exchange, config, s, o.clock);

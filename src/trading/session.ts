@@ -28,6 +28,7 @@ import { checkExchangeClock, checkOrderCap } from './live-start.ts';
 import type { CandleFeed, RunKey, RunState, TradingMode } from './types.ts';
 import { runKey } from './run-key.ts';
 import { checkStoredSeries, runExchange, storedFeed } from './run-exchange.ts';
+import { withExchangeFeeSide } from './exchange-fee-side.ts';
 import { eitherNotBoth } from '../core/flag-conflicts.ts';
 
 interface PolicyChoice {
@@ -361,13 +362,15 @@ export async function openTradingSession(o: TradingSessionOptions): Promise<Trad
   startInputChecks(o, runCosts(choiceCostsName(o.policy), config.account));
   const exchange = runExchange(config, o.mode);
   const policy = { ...o.policy, seed: settings.seed };
-  const { source, sizing, costs, minimumFrom, defaults } = await resolvePolicy(config, policy, o.clock);
+  // the costs' fee side: the exchange's market's, unless account.feeSide names one (exchange-fee-side.ts)
+  const priced = withExchangeFeeSide(config, exchange, [key.symbol]);
+  const { source, sizing, costs, minimumFrom, defaults } = await resolvePolicy(priced, policy, o.clock);
   checkNewRunPolicy(o, key, source);
   o.inputChecked?.();
   await liveStartChecks(o, exchange, source);
   const replays = exchange || o.feed ? undefined : [key.symbol];
   const newRunCosts = { costs, minimumFrom, defaults };
-  return openSession({ ...o, key, newRunCosts, replays }, source, (store, repo) => {
+  return openSession({ ...o, config: priced, key, newRunCosts, replays }, source, (store, repo) => {
     // the same check on the opened file (the read before could not read it: a run stored since is refused here)
     settingsOf(repo.find(key));
     const traderOptions = {
