@@ -17,6 +17,8 @@ import type { ChallengerRequest } from '../../src/trading/retrain.ts';
 import { runRetrainJob } from '../../src/trading/retrain-job.ts';
 import { quietLogger } from '../trading/helpers.ts';
 import { runBot } from '../cli/run.ts';
+import { STRATEGIES_DIR } from '../../src/agents/strategy.ts';
+import { candlesToCsv } from '../../src/data/csv.ts';
 import { tinyStudyHome } from './tiny-study.ts';
 
 /** `s` as a regular expression that matches it alone. */
@@ -135,4 +137,36 @@ test('bot retrain --strategy FILE --model HOME: the challenger records the file 
   assert.ok(asked, r.reason);
   assert.equal(asked.strategyName, 'dqn-dnn');
   assert.equal(asked.strategyFile, file);
+});
+
+test('a learning portfolio file named as a shipped one is refused without --name, before any candle', async () => {
+  const home = tinyStudyHome('bot-strategy-file-portfolio-');
+  const file = path.join(home.dir, 'ppo-portfolio.ts');
+  const shipped = JSON.stringify(path.join(STRATEGIES_DIR, 'ppo-portfolio.ts'));
+  writeFileSync(file, `import s from ${shipped};\nexport default { ...s, recipe: { ...s.recipe, epochs: 1 } };\n`);
+  const data = ['a', 'b'].map((n, i) => {
+    const csv = path.join(home.dir, `${n}.csv`);
+    writeFileSync(csv, candlesToCsv(syntheticCandles({ seed: 40 + i, count: 300, timeframe: '1h' })));
+    return csv;
+  });
+  const out = path.join(home.dir, 'never');
+  const r = await runBot(
+    [
+      'backtest',
+      '--strategy',
+      file,
+      '--symbols',
+      'A/USD,B/USD',
+      '--data',
+      data.join(','),
+      '--out',
+      out,
+      '--config',
+      home.config,
+    ],
+    {},
+  );
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(oneLine(r.stderr), /is named "ppo-portfolio", as strategies\/ppo-portfolio\.ts is: .*give --name NAME/);
+  assert.equal(existsSync(out), false);
 });
