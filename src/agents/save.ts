@@ -11,6 +11,11 @@ import { headsFor, networkSpec, type PreparedData } from './setup.ts';
 interface AgentModelMeta {
   name: string;
   strategy: string;
+  /**
+   * The file the strategy was loaded from when not strategies/<strategy>.ts: only named in a retrain's refusal, never
+   * imported from here (a model folder is data, src/trading/retrain-job.ts).
+   */
+  strategyFile?: string;
   seed: number;
   /** What the learner adds to the recipe: its kind, extra state and how training went. */
   learner: Pick<AgentLearnerMeta, 'kind' | 'extraState' | 'bestEpoch' | 'epochs' | 'decision' | 'engines' | 'ensemble'>;
@@ -46,6 +51,7 @@ export async function saveAgentModel(
     {
       name: m.name,
       strategy: m.strategy,
+      ...(m.strategyFile ? { strategyFile: m.strategyFile } : {}),
       ...(matrix ? { featureSet: matrix.spec, featureVersion: matrix.version, scaler: prepared.scaler } : {}),
       ...(recipe.image ? { image: recipe.image } : {}),
       network: networkSpec(recipe, prepared, m.seed),

@@ -118,6 +118,47 @@ export function strategyArgument(file: string): string {
   return /^[\w./-]+$/.test(resolved) ? resolved : JSON.stringify(resolved);
 }
 
+/**
+ * The strategy file a `--strategy` value loads when that is not a file of strategies/ (its absolute path), else
+ * undefined. A model trained from it records it as meta.json's `strategyFile`: its `name` alone may be a shipped
+ * strategy's, which a retrain of the model would then have trained instead (audit, session 39).
+ */
+export function strategyFileOf(nameOrFile: string): string | undefined {
+  if (!isStrategyFile(nameOrFile)) return undefined;
+  const file = path.resolve(nameOrFile);
+  return path.dirname(file) === STRATEGIES_DIR ? undefined : file;
+}
+
+/**
+ * The model home (`<modelsDir>/<name>`) a strategy's model is saved to or retrained in when `flag` (`--name`,
+ * `--model`) does not name one: its `name`. A strategy `file` from elsewhere (strategyFileOf) named as a strategy in
+ * strategies/ (a copy of strategies/dqn-dnn.ts with its recipe changed) is refused in one line: its model went to the
+ * shipped strategy's home, mixed with or over that strategy's models, and a retrain of it trained the shipped recipe
+ * (audit, session 39).
+ */
+export function strategyHome(file: string | undefined, strategyName: string, modelsDir: string, flag: string): string {
+  const home = path.join(modelsDir, strategyName);
+  if (file !== undefined && listStrategies().includes(strategyName))
+    throw new UserError(
+      `${file} is named "${strategyName}", as strategies/${strategyName}.ts is: its model would go to ${home}, ` +
+        `that strategy's model home; give ${flag}, a model home of this file's own`,
+    );
+  return home;
+}
+
+/**
+ * The `bot backtest` flags that train and save a model of the strategy `nameOrFile` loads (named `strategyName`), and
+ * the model home's name under models/ they save it to: a file is named explicitly (advice naming only its `name` led
+ * to the shipped strategy of that name), with `--name NAME` when strategyHome would refuse it (audit, session 39).
+ */
+export function trainingFlags(nameOrFile: string, strategyName: string): { flags: string; home: string } {
+  const file = strategyFileOf(nameOrFile);
+  const argument = isStrategyFile(nameOrFile) ? strategyArgument(nameOrFile) : nameOrFile;
+  if (file !== undefined && listStrategies().includes(strategyName))
+    return { flags: `--strategy ${argument} --name NAME`, home: 'NAME' };
+  return { flags: `--strategy ${argument}`, home: strategyName };
+}
+
 function isStrategy(v: unknown): v is Strategy {
   if (typeof v !== 'object' || v === null) return false;
   const s = v as Record<string, unknown>;

@@ -101,6 +101,8 @@ export interface LearnerChoiceOutcome {
 interface SaveAgentOptions {
   name: string;
   strategy: string;
+  /** The strategy's file when it is not in strategies/ (strategyFileOf in strategy.ts). */
+  strategyFile?: string;
   candles: Candles;
   fold: Fold;
   seed: number;
@@ -120,6 +122,7 @@ export async function saveTrainedAgent(dir: string, agent: TrainedAgent, o: Save
   await saveAgentModel(dir, agent.learner.net.model, agent.recipe, agent.prepared, {
     name: o.name,
     strategy: o.strategy,
+    ...(o.strategyFile ? { strategyFile: o.strategyFile } : {}),
     seed: o.seed,
     learner: {
       kind: agent.learner.kind,

@@ -16,7 +16,7 @@ import { recipeWarmup } from '../agents/recipe-reach.ts';
 import { scheduleOf, type ScheduleRule } from '../agents/decision-rule.ts';
 import { rangesText, walkForward, type IndexRange } from '../agents/splits.ts';
 import { purgedSplit, rankCorrelation, validationScore } from '../agents/selection.ts';
-import type { AgentStrategy } from '../agents/strategy.ts';
+import { strategyHome, type AgentStrategy } from '../agents/strategy.ts';
 import { saveTrainedAgent, trainedEnsemble, trainOnFold, type TrainedAgent } from '../agents/train-fold.ts';
 import type { EnsembleKind } from '../agents/ensemble.ts';
 import { writeLearningCurvesPng } from '../agents/epoch-summary.ts';
@@ -39,6 +39,8 @@ export interface AgentBacktestContext {
   settings: AgentBacktestSettings;
   series: Series;
   strategy: AgentStrategy;
+  /** The strategy's file when it is not in strategies/ (strategyFileOf): its model's meta.json records it. */
+  strategyFile?: string;
   flags: {
     epochs?: number;
     seed?: number;
@@ -107,7 +109,10 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
   const runId = path.basename(path.resolve(outDir));
   const modelName = ctx.flags.name ?? ctx.strategy.name;
   checkName(modelName, ` (it names a folder under ${settings.agent.modelsDir}/)`);
-  const modelDir = path.join(settings.agent.modelsDir, modelName);
+  const modelDir =
+    ctx.flags.name === undefined
+      ? strategyHome(ctx.strategyFile, modelName, settings.agent.modelsDir, '--name NAME')
+      : path.join(settings.agent.modelsDir, modelName);
   refuseModelHome(modelDir);
   const span = (r: IndexRange | readonly IndexRange[]) => rangesText(candles.ts, r);
   logger.info(
@@ -212,6 +217,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
             await saveTrainedAgent(modelDir, agent, {
               name: modelName,
               strategy: ctx.strategy.name,
+              ...(ctx.strategyFile ? { strategyFile: ctx.strategyFile } : {}),
               candles,
               fold,
               seed,
@@ -254,6 +260,7 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
             await saveTrainedAgent(modelDir, members[0], {
               name: modelName,
               strategy: ctx.strategy.name,
+              ...(ctx.strategyFile ? { strategyFile: ctx.strategyFile } : {}),
               candles,
               fold,
               seed: baseSeed,

@@ -26,6 +26,8 @@ import './seeded-dropout.ts';
 export interface ModelMeta {
   name: string;
   strategy: string;
+  /** The strategy's file when not strategies/<strategy>.ts (src/agents/save.ts): named in advice, never imported. */
+  strategyFile?: string;
   featureSet?: string;
   featureVersion?: string;
   scaler?: unknown;

@@ -8,6 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { AgentRecipe } from '../agents/recipe.ts';
 import { strategyArgument } from '../agents/strategy.ts';
 import type { Candles } from '../core/candles.ts';
 import { type Logger } from '../core/log.ts';
@@ -21,6 +22,7 @@ import type { SweepPlan } from './plan.ts';
 import { runInProcess, type JobEvents } from './pool.ts';
 import { SweepProgress } from './progress.ts';
 import { runOnQueue } from './queue.ts';
+import { replayFlags, replayText } from './replay-flags.ts';
 import { sweepReportJson, sweepSummaryText, writeSweepReport } from './report.ts';
 import type { JobOutcome } from './select.ts';
 import type { SweepStop } from './stop.ts';
@@ -40,6 +42,8 @@ export interface SweepRunOptions {
   out?: string;
   json?: boolean;
   saveStrategy?: string;
+  /** The command-line flags the sweep's figures depend on beside the request's (`--config FILE`, …): replayFlags. */
+  replay?: string[];
   /** SIGINT/SIGTERM: finish the jobs in hand (in-process) or leave them queued, then stop without a report. */
   stop?: SweepStop;
 }
@@ -178,9 +182,14 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
     if (o.saveStrategy && built.winner) {
       const name = path.basename(o.saveStrategy, '.ts');
       writeFileSync(o.saveStrategy, strategyFileText(name, plan.strategy, built.winner.label, built.winner.recipe));
-      // strategies are looked up by name in the checkout's strategies/ only: a file saved elsewhere loads by its path
+      // strategies are looked up by name in the checkout's strategies/ only: a file saved elsewhere loads by its path;
+      // and the sweep's seeds, folds and candles, without which bot backtest gave other figures (audit, session 39)
+      const recipe = built.winner.recipe as AgentRecipe;
+      const flags = replayFlags(plan, o.request, recipe, o.replay);
       logger.info(
-        `winning configuration saved as ${o.saveStrategy}; run it with --strategy ${strategyArgument(o.saveStrategy)}`,
+        `winning configuration saved as ${o.saveStrategy}; run it as the sweep measured it ` +
+          `${flags.length > 1 ? '(one market per run) ' : ''}with ` +
+          replayText(strategyArgument(o.saveStrategy), flags),
       );
     }
     const report = await writeSweepReport(dir, built);

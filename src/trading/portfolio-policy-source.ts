@@ -9,7 +9,7 @@ import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
 import type { PortfolioStrategy } from '../agents/portfolio-strategy.ts';
 import { createPortfolioRulePolicy } from '../agents/portfolio-rule-guard.ts';
-import { ruleTickCandles } from '../agents/strategy.ts';
+import { ruleTickCandles, trainingFlags } from '../agents/strategy.ts';
 import type { PortfolioPolicy } from '../market/portfolio-engine.ts';
 import type { Costs } from '../market/costs.ts';
 import type { ServedRun, VersionRefusalRecord } from './types.ts';
@@ -91,11 +91,12 @@ export interface PortfolioPolicySource {
  */
 export function portfolioRuleSource(
   strategy: PortfolioStrategy,
-  ctx: { symbols: readonly string[]; seed: number; every: number },
+  ctx: { symbols: readonly string[]; seed: number; every: number; /** the --strategy given */ argument?: string },
 ): PortfolioPolicySource {
   if (strategy.recipe) {
+    const train = trainingFlags(ctx.argument ?? strategy.name, strategy.name);
     throw new UserError(
-      `strategy "${strategy.name}" learns its weights: train it with bot backtest --strategy ${strategy.name}, ` +
+      `strategy "${strategy.name}" learns its weights: train it with bot backtest ${train.flags}, ` +
         'then trade the saved model with --model',
     );
   }

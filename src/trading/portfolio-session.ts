@@ -63,8 +63,10 @@ async function resolvePortfolioPolicy(
     const source = await portfolioModelSource(o.model, o.config, o.symbols, o.clock, marketCosts);
     return { source, costs: modelMarketCosts(o.symbols, source.costs, o.config.account, marketCosts) };
   }
-  const strategy = await loadPortfolioStrategy(o.strategy ?? 'equal-weight');
+  const argument = o.strategy ?? 'equal-weight';
+  const strategy = await loadPortfolioStrategy(argument);
   const source = portfolioRuleSource(strategy, {
+    argument,
     symbols: o.symbols,
     seed: settings.seed ?? o.config.backtest.seed,
     every: o.every,

@@ -6,7 +6,7 @@ import { isoTime, timeframeMs } from '../data/timeframe.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { recipeWarmup } from '../agents/recipe-reach.ts';
-import { loadStrategy } from '../agents/strategy.ts';
+import { loadStrategy, strategyArgument, strategyFileOf, strategyHome } from '../agents/strategy.ts';
 import { initBackend } from '../nn/backend/backend.ts';
 import { retrainOnce, type ChallengerTrainer, type RetrainResult } from './retrain.ts';
 import type { TrialOptions } from './holdout-trials.ts';
@@ -41,10 +41,19 @@ const STRATEGY_NAME = /^[A-Za-z0-9][\w-]*$/;
 /**
  * The strategy a retrain of `home` loads when no --strategy is given: the one its meta.json names, only when that is
  * a name in strategies/. A path there (`/tmp/x.ts`) was imported, and so run, by `bot retrain --model` and by the
- * scheduled retrains of paper and live (audit, session 38): a model folder is data, a strategy file is code.
+ * scheduled retrains of paper and live (audit, session 38): a model folder is data, a strategy file is code. A model
+ * trained from a strategy file elsewhere records that file (`strategyFile`) beside its name, which may be a shipped
+ * strategy's: the retrain loaded the shipped recipe for it (audit, session 39); it is refused, naming the file.
  */
 function retrainStrategyOfHome(home: string): string | undefined {
-  const name = strategyOfHome(home);
+  const meta = metaOfHome(home);
+  const name = typeof meta?.strategy === 'string' ? meta.strategy : undefined;
+  if (typeof meta?.strategyFile === 'string')
+    throw new UserError(
+      `model ${home} was trained from the strategy file ${strategyArgument(meta.strategyFile)}` +
+        `${name === undefined ? '' : ` (named "${name}")`}, not from strategies/; a retrain does not run a file a ` +
+        `model folder names: pass --strategy ${strategyArgument(meta.strategyFile)} explicitly if you trust that file`,
+    );
   if (name === undefined || STRATEGY_NAME.test(name)) return name;
   throw new UserError(
     `model ${home}: its meta.json names strategy ${JSON.stringify(name)}, not a strategy in strategies/; a retrain ` +
@@ -54,12 +63,17 @@ function retrainStrategyOfHome(home: string): string | undefined {
 
 /** The strategy recorded in the serving version's meta.json, if the home has one. */
 function strategyOfHome(home: string): string | undefined {
+  const strategy = metaOfHome(home)?.strategy;
+  return typeof strategy === 'string' ? strategy : undefined;
+}
+
+/** The serving version's meta.json, if the home has one that parses. */
+function metaOfHome(home: string): { strategy?: unknown; strategyFile?: unknown } | undefined {
   const version = existsSync(home) ? currentVersion(home) : undefined;
   if (!version) return undefined;
   const file = path.join(versionDir(home, version), 'meta.json');
   try {
-    const meta = JSON.parse(readFileSync(file, 'utf8')) as { strategy?: unknown };
-    return typeof meta.strategy === 'string' ? meta.strategy : undefined;
+    return JSON.parse(readFileSync(file, 'utf8')) as { strategy?: unknown; strategyFile?: unknown };
   } catch {
     return undefined;
   }
@@ -136,7 +150,15 @@ export async function runRetrainJob(job: RetrainJob): Promise<RetrainResult> {
     throw new UserError(`strategy "${name}" is a rule strategy: there is nothing to retrain`);
   // loadStrategy has checked the recipe against the recipe and learner schemas
   const recipe = strategy.recipe;
-  const defaultHome = path.join(job.config.agent.modelsDir, name);
+  // a --strategy FILE outside strategies/: the challenger records it, and its home is chosen as bot backtest's
+  const strategyFile = strategyFileOf(name);
+  const modelsDir = job.config.agent.modelsDir;
+  const defaultHome =
+    strategyFile === undefined
+      ? path.join(modelsDir, name)
+      : job.model === undefined
+        ? strategyHome(strategyFile, strategy.name, modelsDir, '--model HOME')
+        : path.join(modelsDir, strategy.name);
   if (job.model !== undefined) checkModelPath(job.model, defaultHome);
   const home = job.model ?? defaultHome;
   const config = retrainMarket(home, job.config, job.named);
@@ -173,7 +195,8 @@ export async function runRetrainJob(job: RetrainJob): Promise<RetrainResult> {
       logger,
       store,
       home,
-      strategyName: name,
+      strategyName: strategyFile === undefined ? name : strategy.name,
+      ...(strategyFile ? { strategyFile } : {}),
       recipe,
       candles,
       train: job.train ?? trainChallenger,

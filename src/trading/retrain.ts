@@ -242,6 +242,8 @@ export interface ChallengerRequest {
   config: TradingSettings;
   recipe: AgentRecipe;
   strategyName: string;
+  /** The strategy's file when it is not in strategies/: the challenger's meta.json records it (src/agents/save.ts). */
+  strategyFile?: string;
   modelName: string;
   candles: Candles;
   fold: Fold;
@@ -277,6 +279,8 @@ interface RetrainOptions extends TrialOptions {
   /** Model home: `models/<name>` (its pointer is what a paper run with --model follows). */
   home: string;
   strategyName: string;
+  /** The strategy's file when it is not in strategies/ (ChallengerRequest). */
+  strategyFile?: string;
   recipe: AgentRecipe;
   /** Candles of the market, oldest first, newest closed last (already refreshed from the exchange). */
   candles: Candles;
@@ -538,6 +542,7 @@ export async function retrainOnce(o: RetrainOptions): Promise<RetrainResult> {
       config,
       recipe: o.recipe,
       strategyName: o.strategyName,
+      ...(o.strategyFile ? { strategyFile: o.strategyFile } : {}),
       modelName: path.basename(home),
       candles,
       fold,

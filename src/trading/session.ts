@@ -7,7 +7,7 @@ import { retryOptionsFrom } from '../data/exchange.ts';
 import { portfolioModelSymbols } from '../agents/portfolio-model-symbols.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { loadStrategy, ruleSizing } from '../agents/strategy.ts';
+import { loadStrategy, ruleSizing, trainingFlags } from '../agents/strategy.ts';
 import type { TradingSettings } from './config.ts';
 import { exchangeFeed } from './feed.ts';
 import { acquireLock, runLockName, type Lock } from './lock.ts';
@@ -63,10 +63,11 @@ async function resolvePolicy(
   if (strategy.kind !== 'rule') {
     // bot backtest trains and saves the model (downloading candles when none are stored); bot retrain needs a stored
     // history and a champion to beat, so it is not the first step
-    const home = path.join(config.agent.modelsDir, name);
+    const train = trainingFlags(name, strategy.name);
+    const home = path.join(config.agent.modelsDir, train.home);
     throw new UserError(
       `strategy "${name}" is a learning agent: train and save a model of it first ` +
-        `(bot backtest --strategy ${name} writes ${home}), then trade it with --model ${home}`,
+        `(bot backtest ${train.flags} writes ${home}), then trade it with --model ${home}`,
     );
   }
   return {

@@ -34,6 +34,7 @@ export async function trainChallenger(req: ChallengerRequest): Promise<void> {
     await saveTrainedAgent(req.dir, agent, {
       name: req.modelName,
       strategy: req.strategyName,
+      ...(req.strategyFile ? { strategyFile: req.strategyFile } : {}),
       candles,
       fold,
       seed,

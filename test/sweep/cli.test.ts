@@ -315,7 +315,10 @@ saved`, async (t) => {
   assert.match(first.stderr, /16 jobs; 0 already stored, 16 to run on 2 local worker process/);
   // saved outside strategies/: the --strategy value that loads it is its path (its name is looked up there only)
   assert.ok(
-    first.stderr.includes(`winning configuration saved as ${saved}; run it with --strategy ${saved}\n`),
+    first.stderr.includes(
+      `winning configuration saved as ${saved}; run it as the sweep measured it with ` +
+        `bot backtest --strategy ${saved} --seed `,
+    ),
     first.stderr,
   );
   const r = readReport(out);

@@ -6,7 +6,13 @@ import path from 'node:path';
 import type { readReportFile } from '../../backtest/report-file.ts';
 import { REPORT_SCHEMA, summaryTable } from '../../backtest/report.ts';
 import type { BacktestRun } from '../../backtest/rule-backtest.ts';
-import { loadStrategy, RULE_WARMUP_CANDLES, type Strategy } from '../../agents/strategy.ts';
+import {
+  loadStrategy,
+  RULE_WARMUP_CANDLES,
+  strategyFileOf,
+  strategyHome,
+  type Strategy,
+} from '../../agents/strategy.ts';
 import { parseEnsembleKind } from '../../agents/ensemble-kind.ts';
 import { loadSeries } from '../../data/source.ts';
 import { parseTime } from '../../data/timeframe.ts';
@@ -106,8 +112,10 @@ export function registerBacktest(program: Command): void {
       sample: flags.sample,
       offlineFallback,
     };
-    const strategy =
-      flags.model === undefined ? await loadStrategy(flags.strategy ?? config.backtest.strategy) : undefined;
+    const strategyArg = flags.strategy ?? config.backtest.strategy;
+    const strategy = flags.model === undefined ? await loadStrategy(strategyArg) : undefined;
+    // a strategy file outside strategies/, recorded with its model so that a retrain never trains another recipe
+    const strategyFile = strategyFileOf(strategyArg);
     if (strategy) {
       if (ensemble && strategy.kind !== 'agent')
         throw new UserError(`--ensemble needs an agent strategy, not ${strategy.name}`);
@@ -118,8 +126,12 @@ export function registerBacktest(program: Command): void {
       if (ensemble && strategy.kind === 'agent')
         (await import('../../agents/ensemble.ts')).checkEnsembleRecipe(ensemble, strategy.recipe);
       if (strategy.kind !== 'agent') refuseTrainingFlag(flags, strategy.name);
-      // the folder the trained model goes to, before the exchange and the candles
-      else await refuseHome(config.agent.modelsDir, flags.name ?? strategy.name);
+      // the folder the trained model goes to, before the exchange and the candles: a file named as a shipped
+      // strategy only with --name (strategyHome)
+      else {
+        if (flags.name === undefined) strategyHome(strategyFile, strategy.name, config.agent.modelsDir, '--name NAME');
+        await refuseHome(config.agent.modelsDir, flags.name ?? strategy.name);
+      }
     }
     // one minimum-order check for every run, before any candles or model are loaded (a saved model's run used to
     // print a report of zeros): against the costs it trades under, its recipe's or the config's
@@ -161,6 +173,7 @@ export function registerBacktest(program: Command): void {
         settings: config,
         series,
         strategy,
+        ...(strategyFile ? { strategyFile } : {}),
         flags: {
           epochs,
           seed: seedFlag !== undefined ? seed : undefined,

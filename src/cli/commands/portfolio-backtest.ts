@@ -111,7 +111,12 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
         'informative series; pair them in that order',
     );
   }
-  // the trained model's folder before any candles are loaded, as on one market
+  // the trained model's folder before any candles are loaded, as on one market (a file named as a shipped strategy
+  // only with --name: strategyHome)
+  if (recipe && flags.name === undefined) {
+    const { strategyFileOf, strategyHome } = await import('../../agents/strategy.ts');
+    strategyHome(strategyFileOf(flags.strategy ?? ''), strategy!.name, config.agent.modelsDir, '--name NAME');
+  }
   if (recipe) await refuseHome(config.agent.modelsDir, flags.name ?? strategy!.name);
   const baseCosts = runCosts(recipe?.costs ?? modelInfo?.costs ?? 'config', config.account);
   const costsOf = (traded: readonly string[]) => portfolioCosts(traded, baseCosts, config.account.markets, marketCosts);

@@ -172,6 +172,20 @@ function afterAttempts(failures: readonly { attempts?: number }[]): string {
   return ` after ${low} attempt${low === 1 ? '' : 's'}${failures.length > 1 ? ' each' : ''}`;
 }
 
+/**
+ * The common flags the sweep's figures depend on, for the saved winner's bot backtest line (src/sweep/replay-flags.ts):
+ * the config, the market's exchange and timeframe, and the in-process workers' backend (with --queue each worker's).
+ */
+function replayCommonFlags(flags: SweepFlags, mode: SweepMode): string[] {
+  const given: [string, string | undefined][] = [
+    ['--config', flags.config],
+    ['--exchange', flags.exchange],
+    ['--timeframe', flags.timeframe],
+    ['--backend', mode.kind === 'local' ? flags.backend : undefined],
+  ];
+  return given.flatMap(([flag, value]) => (value === undefined ? [] : [flag, value]));
+}
+
 export function registerSweep(program: Command): void {
   const cmd = program
     .command('sweep')
@@ -275,6 +289,7 @@ export function registerSweep(program: Command): void {
       out: flags.out,
       json: flags.json === true,
       saveStrategy: flags.saveStrategy,
+      replay: replayCommonFlags(flags, mode),
       stop,
     }).finally(unlisten);
     if (outcome.stopped) {
