@@ -58,6 +58,9 @@ test('purged split: windows of equal length, purge before and embargo after each
   });
   // too little data for 10 windows of ≥ 48 candles: fewer are used
   assert.ok(purgedSplit(fold, { windows: 10, purge: 0, embargo: 0 }).validation.length <= 6);
+  // the count tried first is the most that fit (300 / 48 → 6): 1e12 tried every count down from it and hung
+  const most = purgedSplit(fold, { windows: 6, purge: 0, embargo: 0 });
+  assert.deepEqual(purgedSplit(fold, { windows: 1e12, purge: 0, embargo: 0 }), most);
 });
 
 test('training environments over a purged split never step a validation window or an excluded zone, mirrored or \
