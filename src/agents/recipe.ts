@@ -160,7 +160,7 @@ const recipeSchema = z.strictObject({
     .optional(),
   selection: z
     .strictObject({
-      windows: whole(1).optional(),
+      windows: whole(1).max(RECIPE_LIMITS.windows).optional(),
       purge: whole(0).max(RECIPE_LIMITS.candles).optional(),
       embargo: whole(0).max(RECIPE_LIMITS.candles).optional(),
       turnoverCost: z.number().min(0).optional(),

@@ -48,7 +48,8 @@ export interface SelectionOptions {
  * training row closer after a window than that computes its features from the window's candles, and the issue asks
  * for splits where "the training rows never touch the candles the score is computed on" (issue 13; López de Prado,
  * Advances in Financial Machine Learning, ch. 7.4.2). Recursive features (EMAs) keep a fading trace of older candles
- * beyond their warm-up; the embargo does not wait for that to vanish.
+ * beyond their warm-up: `lookback` (recipeReach, src/agents/recipe-reach.ts) already reaches until a window's candles
+ * weigh under 1% in them (116 candles for `ta`'s EMA50), so the embargo waits that long, not until the trace is gone.
  */
 export function selectionOptions(recipe: { selection?: SelectionRecipe }, lookback: number): SelectionOptions {
   const s = recipe.selection ?? {};
@@ -85,7 +86,8 @@ export function purgedSplit(fold: Fold, o: Pick<SelectionOptions, 'windows' | 'p
   const from = fold.train.from;
   const to = fold.validation.to;
   const valLen = fold.validation.to - fold.validation.from;
-  for (let k = Math.max(1, o.windows); k >= 1; k--) {
+  // more than ⌊valLen / 48⌋ windows would each hold under MIN_SCORE_WINDOW candles: start where one can fit
+  for (let k = Math.max(1, Math.min(o.windows, Math.floor(valLen / MIN_SCORE_WINDOW))); k >= 1; k--) {
     const split = tryPurgedSplit(from, to, valLen, k, o.purge, o.embargo);
     if (split) return split;
   }

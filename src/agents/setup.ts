@@ -211,7 +211,8 @@ export function trainingPieces(
  * Training environments over the segments of a purged split (with mirror augmentation, each segment twice: the real
  * market's and its mirror's). One piece: `trainingEnvs`. Several: a single-env learner (DQN, RLTrader) runs them back
  * to back as one episode each epoch (src/agents/market-learning-env.ts); batched learners spread their environments
- * over the pieces, each on random windows of its piece.
+ * over the pieces, each on random windows of its piece, and with fewer environments than pieces each environment runs
+ * a run of neighbouring pieces back to back (`groupedEnvs`), so every piece is stepped every epoch.
  */
 export function segmentEnvs(
   recipe: AgentRecipe,
@@ -224,12 +225,42 @@ export function segmentEnvs(
   if (n === 1) return [chainedEnv(pieces.map((q) => new TradingEnv(envOptions(recipe, market, q.prepared, q.range))))];
   const total = pieces.reduce((a, q) => a + q.range.to - q.range.from, 0);
   const wanted = recipe.episodeLength ?? Math.max(2, Math.floor(total / n));
+  if (n < pieces.length) return groupedEnvs(recipe, market, pieces, n, wanted, seed);
   return Array.from({ length: n }, (_, i) => {
     const { prepared, range } = pieces[i % pieces.length];
     const len = range.to - range.from;
     const episode: EpisodeOptions | undefined =
       wanted < len ? { kind: 'random', length: wanted, seed: seed * 1009 + i } : undefined;
     return learningEnv(new TradingEnv(envOptions(recipe, market, prepared, range, episode)));
+  });
+}
+
+/**
+ * `n` environments over more than `n` pieces: environment i runs pieces ⌊i·P/n⌋ … ⌊(i+1)·P/n⌋ − 1 back to back as one
+ * episode, each on a seeded random window whose length is its share (by piece length) of the `wanted` episode. Giving
+ * environment i piece i mod P, as before, never stepped the newest segments (the ones next to the last validation
+ * window and the test) when `windows` × (mirror ? 2 : 1) exceeded the environments (walk-selection audit, 2026-11-28).
+ */
+function groupedEnvs(
+  recipe: AgentRecipe,
+  market: AgentMarketSettings,
+  pieces: readonly TrainingPiece[],
+  n: number,
+  wanted: number,
+  seed: number,
+): LearningEnv[] {
+  return Array.from({ length: n }, (_, i) => {
+    const first = Math.floor((i * pieces.length) / n);
+    const group = pieces.slice(first, Math.floor(((i + 1) * pieces.length) / n));
+    const groupTotal = group.reduce((a, q) => a + q.range.to - q.range.from, 0);
+    const envs = group.map(({ prepared, range }, k) => {
+      const len = range.to - range.from;
+      const length = Math.max(2, Math.round((wanted * len) / groupTotal));
+      const episode: EpisodeOptions | undefined =
+        length < len ? { kind: 'random', length, seed: seed * 1009 + first + k } : undefined;
+      return new TradingEnv(envOptions(recipe, market, prepared, range, episode));
+    });
+    return envs.length === 1 ? learningEnv(envs[0]) : chainedEnv(envs);
   });
 }
 

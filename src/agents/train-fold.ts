@@ -190,7 +190,11 @@ export async function trainOnFold(req: AgentTrainRequest): Promise<TrainedAgent>
  */
 function judged(req: AgentTrainRequest, agent: TrainedAgent): TrainedAgent {
   const windows = agent.split.validation.slice(agent.selectionWindows.length);
-  if (!windows.length) return agent;
+  if (!windows.length) {
+    // the fold's split has one window only (purgedSplit on short data): said, not skipped silently (selection audit)
+    req.logger.info(`[${req.label}] judge window: none (the fold has one validation window only): no judge score`);
+    return agent;
+  }
   const costs = recipeCosts(agent.recipe, agent.settings.account);
   const { turnoverCost } = recipeSelection(agent.recipe);
   let judgeScore = 0;
@@ -245,9 +249,14 @@ function gated(req: AgentTrainRequest, agent: TrainedAgent): TrainedAgent {
   });
   const d = gate.deflated;
   const dsr = d ? `, DSR ${d.dsr.toFixed(3)} over ${d.trials} trials${d.missing ? ` (${d.missing})` : ''}` : '';
+  const where =
+    agent.recipe.selection?.gate === 'heldOutWindow' && !heldOut
+      ? ' (one validation window only: compared on the selection window)'
+      : '';
   req.logger.info(
-    `[${req.label}] validation gate: agent ${gate.agentScore.toFixed(3)}${dsr}, flat ${gate.flatScore.toFixed(3)}, ` +
-      `buy-and-hold ${gate.buyAndHoldScore.toFixed(3)} → ${gate.fallback ? `trades ${gate.fallback}` : 'agent trades'}`,
+    `[${req.label}] validation gate${where}: agent ${gate.agentScore.toFixed(3)}${dsr}, ` +
+      `flat ${gate.flatScore.toFixed(3)}, buy-and-hold ${gate.buyAndHoldScore.toFixed(3)} → ` +
+      `${gate.fallback ? `trades ${gate.fallback}` : 'agent trades'}`,
   );
   if (!gate.fallback) return { ...agent, gate };
   const rule = { ...agent.rule, fallback: gate.fallback };

@@ -15,7 +15,7 @@ import { recipeCostPreset, recipeCosts, recipeSelection, recipeSizing } from '..
 import { recipeWarmup } from '../agents/recipe-reach.ts';
 import { scheduleOf, type ScheduleRule } from '../agents/decision-rule.ts';
 import { rangesText, walkForward, type IndexRange } from '../agents/splits.ts';
-import { purgedSplit, rankCorrelation, validationScore } from '../agents/selection.ts';
+import { purgedSplit, validationScore } from '../agents/selection.ts';
 import { strategyHome, type AgentStrategy } from '../agents/strategy.ts';
 import { saveTrainedAgent, trainedEnsemble, trainOnFold, type TrainedAgent } from '../agents/train-fold.ts';
 import type { EnsembleKind } from '../agents/ensemble.ts';
@@ -306,10 +306,6 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       seed: baseSeed,
     });
     const summary = meanAndSd(runs.map((r) => r.metrics));
-    const rho = rankCorrelation(
-      runs.map((r) => r.validationScore),
-      runs.map((r) => r.testScore),
-    );
     // issue 13: the baselines on the same test windows, aggregated as the runs are (the scripts' numbers, one path)
     const sameWindows =
       runs.length > 1
@@ -348,7 +344,6 @@ export async function runAgentBacktest(ctx: AgentBacktestContext): Promise<Agent
       headline,
       headlineMetrics,
       summary,
-      rho,
       selection,
       ensembleKind,
       ensembleRuns,

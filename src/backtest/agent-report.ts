@@ -5,7 +5,7 @@ import type { EnsembleKind } from '../agents/ensemble.ts';
 import { scheduleOf, type ScheduleRule } from '../agents/decision-rule.ts';
 import type { AgentRecipe } from '../agents/recipe.ts';
 import { candidateNames, candidateRecipes } from '../agents/candidate-recipes.ts';
-import type { PurgedSplit, SelectionOptions } from '../agents/selection.ts';
+import { rankCorrelation, type PurgedSplit, type SelectionOptions } from '../agents/selection.ts';
 import type { IndexRange } from '../agents/splits.ts';
 import type { Fold } from '../agents/splits.ts';
 import type { LearnerChoiceOutcome } from '../agents/train-fold.ts';
@@ -20,6 +20,7 @@ import { agentSummaryLines, fmtMetric, oneRunCaveat, selectionLine, STATE_CARRIE
 import { ensembleReport, type EnsembleRun } from './ensemble-report.ts';
 import { summaryTable, type ReportExtra, type ReportSection, type StoredReport } from './report.ts';
 import { sameWindowsReport } from './same-windows-report.ts';
+import { selectionUsed, usedText } from './selection-used.ts';
 import type { WalkForwardSummary } from './walk-forward-summary.ts';
 
 /** One seed trained on one fold and tested once on its test window. */
@@ -74,8 +75,6 @@ interface AgentReportInput {
   headline: BacktestResult;
   headlineMetrics: Metrics;
   summary: MetricSummary;
-  /** Spearman correlation of the runs' validation and test scores. */
-  rho: number;
   selection: SelectionOptions;
   ensembleKind?: EnsembleKind;
   ensembleRuns: readonly EnsembleRun[];
@@ -87,10 +86,23 @@ interface AgentReportInput {
   sameWindows?: WalkForwardSummary;
 }
 
+/**
+ * The validation score of what a run traded: with a gate, the score on the gate's windows of the agent, or of the
+ * baseline it fell back to; without, the chosen epoch's. The rank correlation with the test score is taken over
+ * these: it set the agent's validation score beside the test score of a baseline it had fallen back to (the
+ * walk-selection audit, 2026-11-28), where walk-forward-summary's `traded` column already counts what was traded.
+ */
+function tradedValidationScore(r: Pick<SeedRun, 'validationScore' | 'gate'>): number {
+  if (!r.gate) return r.validationScore;
+  if (r.gate.fallback === 'flat') return r.gate.flatScore;
+  if (r.gate.fallback === 'buyAndHold') return r.gate.buyAndHoldScore;
+  return r.gate.agentScore;
+}
+
 /** The report's agent sections and JSON, with the lines the terminal summary repeats. */
 export function agentReport(input: AgentReportInput): { extra: ReportExtra } {
   const { strategyName, seriesLabel, recipe, epochs, folds, seeds, baseSeed, runs, walk, headline } = input;
-  const { headlineMetrics, summary, rho, selection, ensembleKind, ensembleRuns, modelDir, backendName } = input;
+  const { headlineMetrics, summary, selection, ensembleKind, ensembleRuns, modelDir, backendName } = input;
   const { images, span, splits } = input;
   const spans = (rs: readonly IndexRange[]) => rs.map(span).join(', ');
   const gated = recipe.selection?.gate !== undefined;
@@ -98,7 +110,11 @@ export function agentReport(input: AgentReportInput): { extra: ReportExtra } {
   const gateKind = recipe.selection?.gate;
   const gateJson = { kind: gateKind, runs: runs.length, flat: fellBack('flat'), buyAndHold: fellBack('buyAndHold') };
   const judgeScores = runs.flatMap((r) => (r.judgeScore === undefined ? [] : [r.judgeScore]));
-  const selectionText = selectionLine(runs.length, rho, gated ? gateJson : undefined, judgeScores);
+  const rho = rankCorrelation(
+    runs.map(tradedValidationScore),
+    runs.map((r) => r.testScore),
+  );
+  const selectionText = selectionLine(runs.length, rho, gated ? { ...gateJson, traded: true } : undefined, judgeScores);
   const sections: ReportSection[] = [];
   // one seed on one window: the terminal's caveat, at the top of the page too
   for (const text of oneRunCaveat(runs.length)) sections.push({ title: 'One run', text });
@@ -147,23 +163,16 @@ export function agentReport(input: AgentReportInput): { extra: ReportExtra } {
   const tried = marginsTried(recipe);
   const kappa = selection.turnoverCost;
   const scoreText = kappa > 0 ? `Sharpe after costs less ${kappa} × the costs again` : 'validation Sharpe after costs';
-  const purgeText =
-    selection.windows > 1
-      ? ` with ${selection.purge} candles purged before and ${selection.embargo} embargoed after each` +
-        (selection.embargo > selection.embargoAsked
-          ? ` (the recipe asks ${selection.embargoAsked}; an observation reaches ${selection.lookback} candles ` +
-            `back, so a row closer after a window would see its candles)`
-          : '')
-      : '';
+  const used = selectionUsed(recipe, selection, splits);
   sections.push({
     title: 'Selection',
     text:
-      `${selectionText}. Score: ${scoreText}, mean over ${selection.windows} validation window(s)${purgeText}; ` +
+      `${selectionText}. Score: ${scoreText}, ${usedText(selection, used)}; ` +
       `switching margins tried: ${tried.text}.` +
       (gated
         ? ` Validation gate (${GATE_TEXT[gateKind ?? 'selectionWindows']}): a run whose score there does not beat ` +
-          `flat's and buy-and-hold's trades the better of them instead (column "trades"; "validation score" is the ` +
-          `agent's).`
+          `flat's and buy-and-hold's trades the better of them instead (column "trades"; the "gate:" columns are the ` +
+          `three scores it compared, "validation score" is the agent's on the windows its epoch was chosen on).`
         : ''),
     tables: [
       {
@@ -177,7 +186,7 @@ export function agentReport(input: AgentReportInput): { extra: ReportExtra } {
           'test Sharpe',
           'test trades',
           ...(recipe.learnerChoice ? ['learner chosen', 'validation Sharpes'] : []),
-          ...(gated ? ['flat score', 'buy-and-hold score', 'trades'] : []),
+          ...(gated ? ['gate: agent score', 'gate: flat score', 'gate: buy-and-hold score', 'trades'] : []),
         ],
         rows: runs.map((r) => [
           r.fold + 1,
@@ -197,7 +206,12 @@ export function agentReport(input: AgentReportInput): { extra: ReportExtra } {
               ]
             : []),
           ...(r.gate
-            ? [r.gate.flatScore.toFixed(3), r.gate.buyAndHoldScore.toFixed(3), r.gate.fallback ?? 'agent']
+            ? [
+                r.gate.agentScore.toFixed(3),
+                r.gate.flatScore.toFixed(3),
+                r.gate.buyAndHoldScore.toFixed(3),
+                r.gate.fallback ?? 'agent',
+              ]
             : []),
         ]),
       },
@@ -271,10 +285,13 @@ export function agentReport(input: AgentReportInput): { extra: ReportExtra } {
         sd: summary.sd,
         ...(same ? same.json : {}),
         selection: {
+          // the recipe's (embargo raised to the lookback); `used`: what each fold's split really had
           ...selection,
+          used,
           margins: tried.json,
           rankCorrelation: Number.isFinite(rho) ? rho : null,
-          ...(gated ? { gate: gateJson } : {}),
+          // over what each run traded (tradedValidationScore): absent from gated reports before 2026-11-28
+          ...(gated ? { gate: { ...gateJson, rankOver: 'traded' } } : {}),
         },
         runs: runs.map((r) => ({
           fold: r.fold,

@@ -46,7 +46,10 @@ interface StoredAgent {
   sd?: Record<string, StoredNumber>;
   sameWindows?: SameWindowsJson;
   targets?: AgentTargets;
-  selection?: { rankCorrelation?: number | null; gate?: { runs: number; flat: number; buyAndHold: number } };
+  selection?: {
+    rankCorrelation?: number | null;
+    gate?: { runs: number; flat: number; buyAndHold: number; rankOver?: 'traded' };
+  };
   runs?: { judgeScore?: number }[];
 }
 
@@ -58,21 +61,33 @@ export function chainLine(folds: number, ensembleKind: string | undefined, baseS
   );
 }
 
-/** How well the chosen epoch's validation score foretold its test score, with the gate's and judge's counts. */
+/**
+ * How well the validation score foretold the test score, with the gate's and judge's counts. With a gate the ρ is
+ * over what each run traded (`traded`, agent-report.ts tradedValidationScore); a gated report stored before that
+ * says it set the agent's score beside a fallen-back run's baseline test.
+ */
 export function selectionLine(
   runs: number,
   rho: number | null,
-  gate: { flat: number; buyAndHold: number } | undefined,
+  gate: { flat: number; buyAndHold: number; traded?: boolean } | undefined,
   judgeScores: readonly number[],
 ): string {
   const judgeMean = judgeScores.reduce((a, b) => a + b, 0) / Math.max(1, judgeScores.length);
   const judged = judgeScores.length;
+  const fell = gate ? gate.flat + gate.buyAndHold : 0;
+  const scores = !gate
+    ? `the chosen epoch's validation score and the same score on its test window`
+    : gate.traded
+      ? `the validation score of what each run traded (on the gate's windows: the agent's, or for the ${fell} that ` +
+        `fell back the baseline's) and the same score of it on its test window`
+      : `the agent's validation score and the test score of what the run traded (a baseline for the ${fell} that ` +
+        `fell back: a report from before 2026-11-28)`;
   return (
     `validation → test over ${runs} run(s): ` +
     `Spearman ρ ${rho !== null && Number.isFinite(rho) ? rho.toFixed(2) : 'n/a (fewer than 3 runs or no spread)'} ` +
-    `between the chosen epoch's validation score and the same score on its test window` +
+    `between ${scores}` +
     (gate
-      ? `; validation gate: ${gate.flat + gate.buyAndHold} of ${runs} run(s) fell back ` +
+      ? `; validation gate: ${fell} of ${runs} run(s) fell back ` +
         `(flat ${gate.flat}, buy-and-hold ${gate.buyAndHold})`
       : '') +
     (judged
@@ -124,7 +139,9 @@ export function agentSummaryLines(report: StoredReport): string[] {
     }
     const judged = runs.flatMap((r) => (r.judgeScore === undefined ? [] : [r.judgeScore]));
     const rho = agent.selection?.rankCorrelation ?? null;
-    lines.push(`  ${selectionLine(runs.length, rho, agent.selection?.gate, judged)}`);
+    const gate = agent.selection?.gate;
+    const traded = gate?.rankOver === 'traded';
+    lines.push(`  ${selectionLine(runs.length, rho, gate ? { ...gate, traded } : undefined, judged)}`);
     if (agent.sameWindows && agent.targets)
       lines.push(...sameWindowsLines({ sameWindows: agent.sameWindows, targets: agent.targets }));
   } else lines.push(...oneRunCaveat(runs.length).map((l) => `\n${l}`));

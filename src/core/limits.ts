@@ -40,4 +40,9 @@ export const RECIPE_LIMITS = {
   envs: 1_024,
   /** Candles: episodeLength, decision.every and minHold, selection purge and embargo (10 years of minute candles). */
   candles: 10_000_000,
+  /**
+   * selection.windows: 1e12 hung `bot backtest` in purgedSplit, which tried every count down from it (walk-selection
+   * audit); each window needs ≥ 48 candles, so 1,000 asks for 48,000 validation candles.
+   */
+  windows: 1_000,
 } as const;

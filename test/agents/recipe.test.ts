@@ -136,6 +136,8 @@ test('checkRecipe: a size beyond its bound is one line naming the key and the bo
     [{ ...base, decision: { every: 1e12 } }, /^f\.ts: recipe\.decision\.every: .*<=10000000/],
     [{ ...base, episodeLength: 1e15 }, /^f\.ts: recipe\.episodeLength: .*<=10000000/],
     [{ ...base, window: 1e9 }, /^f\.ts: recipe\.window: .*<=10000/],
+    // 1e12 hung bot backtest in purgedSplit (walk-selection audit)
+    [{ ...base, selection: { windows: 1e12 } }, /^f\.ts: recipe\.selection\.windows: .*<=1000 \(got 1000000000000\)$/],
   ];
   for (const [recipe, re] of cases) {
     assert.throws(

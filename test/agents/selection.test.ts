@@ -18,7 +18,7 @@ import type { BacktestResult, Trade } from '../../src/market/backtest-engine.ts'
 import type { Costs } from '../../src/market/costs.ts';
 import { Rng } from '../../src/core/random.ts';
 import { SMALL_RECIPE } from '../trading/agents.ts';
-import { testConfig } from './helpers.ts';
+import { testConfig, trainQuietly } from './helpers.ts';
 
 const fold: Fold = {
   index: 0,
@@ -58,6 +58,9 @@ test('purged split: windows of equal length, purge before and embargo after each
   });
   // too little data for 10 windows of ≥ 48 candles: fewer are used
   assert.ok(purgedSplit(fold, { windows: 10, purge: 0, embargo: 0 }).validation.length <= 6);
+  // the count tried first is the most that fit (300 / 48 → 6): 1e12 tried every count down from it and hung
+  const most = purgedSplit(fold, { windows: 6, purge: 0, embargo: 0 });
+  assert.deepEqual(purgedSplit(fold, { windows: 1e12, purge: 0, embargo: 0 }), most);
 });
 
 test('training environments over a purged split never step a validation window or an excluded zone, mirrored or \
@@ -103,6 +106,38 @@ not', () => {
   }
   // the scaler is fitted on the training segments' rows only
   assert.deepEqual(prepared.scaler?.fittedRows, [s.train[0].from, s.train[s.train.length - 1].to]);
+});
+
+test('PPO trains on every training segment when it has fewer environments than pieces (3 windows mirrored are 6 \
+pieces, 4 envs): rewriting any one segment changes the trained weights', async () => {
+  // the walk-selection audit: environment i took piece i mod 6, so the newest segment (real and mirrored) was never
+  // stepped and rewriting its candles left the weights bit-identical
+  const recipe: AgentRecipe = {
+    ...SMALL_RECIPE,
+    scaler: 'none', // a scaler fitted on every segment would move the weights whatever was stepped
+    learner: { kind: 'ppo', envs: 4, rolloutSteps: 32, minibatchSize: 32, epochsPerRollout: 1 },
+    decision: undefined,
+    selection: { windows: 3, purge: 12, embargo: 12 },
+    augment: { mirror: true },
+  };
+  const candles = syntheticCandles({ seed: 4, count: 2000 });
+  const split = purgedSplit(fold, recipeSelection(recipe));
+  assert.equal(split.train.length, 3);
+  const weights = async (c: typeof candles) => {
+    const agent = await trainQuietly({ recipe, name: 'ppo-pieces', candles: c, fold, seed: 1, epochs: 1 });
+    const w = agent.learner.net.model.getWeights().map((t) => Array.from(t.dataSync()));
+    agent.dispose();
+    return w;
+  };
+  const base = await weights(candles);
+  for (const [k, seg] of split.train.entries()) {
+    const rewritten = structuredClone(candles);
+    for (let i = seg.from; i < seg.to; i++) {
+      const f = 1 + 0.3 * Math.sin(i);
+      for (const col of [rewritten.open, rewritten.high, rewritten.low, rewritten.close]) col[i] *= f;
+    }
+    assert.notDeepEqual(await weights(rewritten), base, `segment ${k} ${JSON.stringify(seg)} was never trained on`);
+  }
 });
 
 test('no training row sees a validation candle: rewriting the candles of every validation window leaves every \

@@ -115,7 +115,7 @@ and their mean, as its headline metrics do): JSON would write null, and the mean
     folds: [{ index: 0, train: range, validation: range, test: range }],
     splits: [{ train: [range], validation: [range], excluded: [] }],
     ...{ walk: won, headline: won, headlineMetrics: runs[0].metrics },
-    ...{ rho: NaN, selection: selectionOptions(recipe, 0), ensembleRuns: [], modelDir: 'models/x', backendName: 'cpu' },
+    ...{ selection: selectionOptions(recipe, 0), ensembleRuns: [], modelDir: 'models/x', backendName: 'cpu' },
     ...{ images: [], span: () => '' },
   });
   type Stored = { metrics: { profitFactor: unknown } };
@@ -147,7 +147,7 @@ fold's two spans) in Splits and report.json, and one run's caveat in report.html
     ...{ strategyName: 'dqn-dnn', seriesLabel: 'test', recipe, epochs: 1, seeds: 1, baseSeed: 1, runs },
     ...{ folds: [fold], splits: [split], summary: meanAndSd(runs.map((r) => r.metrics)) },
     ...{ headline: won, headlineMetrics: runs[0].metrics },
-    ...{ rho: NaN, selection: selectionOptions(recipe, 0), ensembleRuns: [], modelDir: 'models/x', backendName: 'cpu' },
+    ...{ selection: selectionOptions(recipe, 0), ensembleRuns: [], modelDir: 'models/x', backendName: 'cpu' },
     ...{ images: [], span: (r: { from: number; to: number }) => `${r.from}-${r.to}` },
   });
   const splits = extra.sections?.find((x) => x.title === 'Splits');
