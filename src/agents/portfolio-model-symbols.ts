@@ -16,7 +16,7 @@ const strings = (a: unknown): a is string[] => Array.isArray(a) && a.every((s) =
 
 /**
  * What the model folder `dir` trades by its meta.json: a portfolio model's markets, 'one market' for any other model,
- * undefined when meta.json cannot be read (or its portfolio learner lacks its markets).
+ * undefined when meta.json cannot be read or lacks its learner (or its portfolio learner lacks its markets).
  */
 export function modelFolderMarkets(dir: string): PortfolioMarkets | 'one market' | undefined {
   let meta: { learner?: { portfolio?: unknown; symbols?: unknown; informative?: unknown } };
@@ -26,7 +26,9 @@ export function modelFolderMarkets(dir: string): PortfolioMarkets | 'one market'
     return undefined;
   }
   const l = meta?.learner;
-  if (l?.portfolio !== true) return 'one market';
+  // a meta.json without its learner is a broken folder, not a one-market model (the load says what is wrong)
+  if (!l || typeof l !== 'object') return undefined;
+  if (l.portfolio !== true) return 'one market';
   return strings(l.symbols) && strings(l.informative) ? { symbols: l.symbols, informative: l.informative } : undefined;
 }
 
