@@ -2,7 +2,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Candles } from '../core/candles.ts';
 import { UserError } from '../core/errors.ts';
-import { scalerFromJSON } from '../features/scaler.ts';
+import { savedAgentScaler } from './saved-scaler.ts';
 import { featureSpecVersion } from '../features/index.ts';
 import { loadModel, type ModelMeta } from '../nn/model-files.ts';
 import type { ObservationSource } from '../market/observation.ts';
@@ -13,7 +13,7 @@ import { greedyDecision, switchAdvantage, type DecidingNet } from './greedy-deci
 import { checkDecisionRule, DecisionGate, fallbackDecision, isPlainRule, PLAIN_RULE } from './decision-rule.ts';
 import type { DecisionRule, HoldReason } from './decision-rule.ts';
 import { checkMemberFallbacks, EnsembleNet, type EnsembleMeta } from './ensemble.ts';
-import { isEnsembleKind } from './ensemble-kind.ts';
+import { ensembleLacks, ensembleMemberKeys, isEnsembleKind } from './ensemble-kind.ts';
 import type { NetPlan } from '../nn/plan.ts';
 import type { HeadOutputs } from '../nn/head-outputs.ts';
 import { observationSource, prepareData, wrapModel } from './setup.ts';
@@ -125,19 +125,13 @@ export async function loadAgent(dir: string): Promise<LoadedAgent> {
         `this code computes ${featureSpecVersion(recipe.features)}`,
     );
   }
-  // without saved stats the features were refitted on the candles served, and failed with `scaler needs at least 2
-  // training rows` (audit, session 38, item 6)
-  if (recipe.features && recipe.window > 0 && !meta.scaler) {
-    for (const m of Object.values(models)) m.dispose();
-    throw new UserError(`model ${dir}: meta.json has no scaler state (recipe.scaler ${recipe.scaler})`);
-  }
-  let scaler: ReturnType<typeof scalerFromJSON> | undefined;
+  let scaler: ReturnType<typeof savedAgentScaler>;
   try {
-    scaler = meta.scaler ? scalerFromJSON(meta.scaler) : undefined;
+    // the same refusals as the folder check before tfjs (model-folder-check.ts): a missing or malformed scaler
+    scaler = savedAgentScaler(dir, recipe, meta.scaler);
   } catch (e) {
     for (const m of Object.values(models)) m.dispose();
-    // the scaler's own line does not say which model's meta.json it was read from
-    throw new UserError(`model ${dir}: meta.json ${e instanceof Error ? e.message : String(e)}`);
+    throw e;
   }
   const ens = learnerMeta.ensemble;
   const net = ens
@@ -164,13 +158,11 @@ function ensembleOf(
   learner: AgentLearnerMeta,
   ens: EnsembleMeta,
 ): EnsembleNet {
-  const keys = ['model', ...ens.margins.slice(1).map((_, i) => `member${i + 1}`)];
-  const missing = keys.filter((k) => !models[k]);
-  if (missing.length || !ens.margins.every((m) => Number.isFinite(m) && m >= 0)) {
+  const keys = ensembleMemberKeys(ens.margins.length);
+  const lacks = ensembleLacks(ens, (k) => models[k] !== undefined);
+  if (lacks) {
     for (const m of Object.values(models)) m.dispose();
-    throw new UserError(
-      `model ${dir}: ensemble of ${ens.margins.length} lacks ${missing.join(', ') || 'valid margins'}`,
-    );
+    throw new UserError(`model ${dir}: ${lacks}`);
   }
   let fallbacks: ReturnType<typeof checkMemberFallbacks>;
   try {

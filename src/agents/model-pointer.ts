@@ -172,6 +172,22 @@ export function newVersionName(now = Date.now(), taken: Iterable<string> = []): 
   );
 }
 
+/**
+ * The folders of the versions `home` holds besides `version`, the newest name first: one a run may have served. A
+ * trader starting on a `version` that cannot be loaded falls back on one (src/trading/version-refusal.ts); with none,
+ * `bot paper --model` and `bot live --model` refuse it at their start (src/agents/model-folder-check.ts).
+ */
+export function otherVersionDirs(home: string, version: string): string[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(path.join(home, 'versions'));
+  } catch {
+    // a plain model folder: its one version is `initial`
+  }
+  const others = [...names.sort().reverse(), INITIAL_VERSION];
+  return others.filter((v) => v !== version).flatMap((v) => savedVersionDir(home, v) ?? []);
+}
+
 /** The version names a home holds: CURRENT's, its `versions/` folders' and its staging folders'. */
 export function versionNames(home: string): string[] {
   const root = path.join(home, 'versions');

@@ -10,6 +10,7 @@ import { parseImageSpec } from '../chart/spec.ts';
 import { createImageRenderer } from '../chart/renderer.ts';
 import { featureHistory } from '../features/index.ts';
 import { checkPortfolioRecipe, type PortfolioRecipe } from './portfolio-recipe.ts';
+import { runMisfits } from './model-market.ts';
 
 /** What meta.json's `learner` holds for a portfolio model. */
 export interface PortfolioLearnerMeta {
@@ -35,6 +36,11 @@ export interface PortfolioModelInfo {
   warmup: number;
 }
 
+/** The refusal of a one-market model folder `dir` where a portfolio model is wanted. */
+function notPortfolio(dir: string, as: typeof UserError): UserError {
+  return new as(`model ${dir} is not a portfolio model (it trades one market: leave out --symbols)`);
+}
+
 /** Reads a model folder's symbols and strategy without loading the network (to pick the series to load). */
 export function readPortfolioModelInfo(dir: string): PortfolioModelInfo {
   let meta: {
@@ -48,8 +54,7 @@ export function readPortfolioModelInfo(dir: string): PortfolioModelInfo {
     throw new UserError(`model ${dir}: no readable meta.json`);
   }
   const l = meta.learner;
-  if (!l?.portfolio || !Array.isArray(l.symbols) || !Array.isArray(l.informative))
-    throw new UserError(`model ${dir} is not a portfolio model (it trades one market: leave out --symbols)`);
+  if (!l?.portfolio || !Array.isArray(l.symbols) || !Array.isArray(l.informative)) throw notPortfolio(dir, UserError);
   const w = meta.trainingWindow;
   return {
     strategy: meta.strategy ?? '?',
@@ -84,8 +89,12 @@ export function readPortfolioRecipe(dir: string): PortfolioRecipe {
  * outputs are per market), else one line saying what the model trades and reads.
  */
 export function checkModelSymbols(home: string, dir: string, symbols: readonly string[]): void {
-  const info = readPortfolioModelInfo(dir);
-  if (info.symbols.join(',') === symbols.join(',')) return;
+  // the rule bot status says CURRENT's version by (runMisfits), so that the two cannot drift: a one-market model can
+  // never serve a portfolio run (no wait changes that: a version promoted so is given up for good)
+  const misfit = runMisfits(dir, { symbol: symbols.join(',') }).find((m) => m.kind === 'markets');
+  if (misfit?.kind === 'markets' && !misfit.trades) throw notPortfolio(dir, ModelMismatchError);
+  const info = readPortfolioModelInfo(dir); // a folder whose meta.json cannot be read says so
+  if (!misfit) return;
   const reads = info.informative.length ? ` and reads ${info.informative.join(',')}` : '';
   throw new ModelMismatchError(
     `--model ${home} trades ${info.symbols.join(',')} in that order${reads}; --symbols names ${symbols.join(',')}`,

@@ -18,6 +18,7 @@ import {
   portfolioFeatures,
   type PortfolioAgent,
 } from './portfolio-agent.ts';
+import { savedPortfolioScalers } from './saved-scaler.ts';
 import { checkPortfolioRecipe, type PortfolioRecipe } from './portfolio-recipe.ts';
 import { wrapModel } from './setup.ts';
 import { readPortfolioModelInfo, type PortfolioLearnerMeta, type PortfolioModelInfo } from './portfolio-model-meta.ts';
@@ -115,15 +116,17 @@ export async function openPortfolioModel(dir: string): Promise<OpenedPortfolioMo
   };
   const l = meta.learner as unknown as PortfolioLearnerMeta;
   let recipe: PortfolioRecipe;
+  let scalers: ScalerState[];
   try {
     recipe = checkPortfolioRecipe(`model ${dir}`, l.recipe);
     if (meta.featureVersion !== portfolioFeatureVersion(recipe))
       throw new UserError(`model ${dir}: features ${meta.featureVersion} vs ${portfolioFeatureVersion(recipe)} here`);
+    // as the folder check before tfjs reads them (model-folder-check.ts)
+    scalers = savedPortfolioScalers(dir, [...info.symbols, ...info.informative], meta.scaler);
   } catch (e) {
     dispose();
     throw e;
   }
-  const scalers = meta.scaler as ScalerState[];
   const spec = meta.network as NetworkSpec;
   return {
     dir,

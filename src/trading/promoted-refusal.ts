@@ -6,8 +6,7 @@
  */
 import { isoTime } from '../data/timeframe.ts';
 import { pointerStamp, savedVersionDir } from '../agents/model-pointer.ts';
-import { readModelMarket } from '../agents/model-market.ts';
-import { portfolioModelSymbols } from '../agents/portfolio-model-symbols.ts';
+import { misfitText, runMisfits } from '../agents/model-market.ts';
 import type { RunState } from './types.ts';
 
 /** Why CURRENT's version does not take over: `why` in words, `retryAt` when the run tries it again (null: never). */
@@ -15,17 +14,6 @@ export interface PromotedRefusal {
   givenUp: boolean;
   why: string;
   retryAt: string | null;
-}
-
-/** What a version trained for another run than `run` differs in, from its meta.json; undefined when it fits. */
-function mismatch(dir: string, run: Pick<RunState, 'symbol' | 'timeframe'>): string | undefined {
-  const trained = readModelMarket(dir);
-  if (trained && trained.timeframe !== run.timeframe)
-    return `it was trained on ${trained.timeframe} candles; this run uses ${run.timeframe}`;
-  const symbols = run.symbol.includes(',') ? portfolioModelSymbols(dir) : undefined;
-  if (symbols && symbols.join(',') !== run.symbol)
-    return `it trades ${symbols.join(',')} in that order; this run trades ${run.symbol}`;
-  return undefined;
 }
 
 /**
@@ -48,8 +36,9 @@ export function promotedRefusal(
   }
   const dir = savedVersionDir(home, promoted);
   if (dir === undefined) return { givenUp: false, why: 'it has no saved model', retryAt: null };
-  const other = mismatch(dir, run);
-  return other === undefined ? undefined : { givenUp: false, why: other, retryAt: null };
+  // the load path's rule (runMisfits), so that the status says what a run would give the version up for
+  const misfit = runMisfits(dir, run)[0];
+  return misfit === undefined ? undefined : { givenUp: false, why: misfitText(misfit), retryAt: null };
 }
 
 /** The words after `CURRENT is now <version>: ` in the status line. */

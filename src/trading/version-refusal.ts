@@ -5,12 +5,12 @@
  * copied in); and the one line a give-up logs, so a version the pointer names is not logged at every tick. The give-up
  * is stored with the run (RunState.modelRefusal) and taken up by the next process, so a cron'd `--once` skips it too.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { log } from '../core/log.ts';
 import { ModelMismatchError, ModelRefusedError, UserError } from '../core/errors.ts';
 import { shortError } from '../data/exchange.ts';
-import { checkPointedModel, INITIAL_VERSION, savedVersionDir } from '../agents/model-pointer.ts';
+import { checkPointedModel, otherVersionDirs, savedVersionDir } from '../agents/model-pointer.ts';
 import { savedModelCosts } from '../agents/model-costs.ts';
 import type { ServedRun, VersionRefusalRecord } from './types.ts';
 
@@ -80,12 +80,6 @@ interface StartedVersion extends PointedVersion {
   failure?: { why: string; error: unknown };
 }
 
-/** The folders of the versions `home` holds besides `version`, the newest name first: one a run may have served. */
-function otherVersionDirs(home: string, version: string): string[] {
-  const others = [...safeReaddir(path.join(home, 'versions')).sort().reverse(), INITIAL_VERSION];
-  return others.filter((v) => v !== version).flatMap((v) => savedVersionDir(home, v) ?? []);
-}
-
 /**
  * The cost preset (meta.json's recipe `costs`) the run trades under when the version it started with could not be
  * loaded: its own when its meta.json reads, else another version's of the home (a retrain keeps the recipe's costs),
@@ -103,14 +97,6 @@ export function startedCosts(home: string, started: StartedVersion, dir: string)
   const from = [dir, ...otherVersionDirs(home, started.version)].find(readable);
   return from ? savedModelCosts(from) : 'config';
 }
-
-const safeReaddir = (dir: string): string[] => {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-};
 
 /**
  * `load`s the version a process starts with (`pointed`, saved in `dir`: a folder deleted by hand holds none). Its

@@ -103,6 +103,9 @@ export function registerLive(program: Command): void {
     const extra: Record<string, unknown> = Object.keys(live).length ? { trading: { live } } : {};
     if (flags.balance !== undefined) extra.account = { balance: parseBalance(flags.balance, '--balance') };
     checkName(flags.name); // with the other flags, before the config and the live checks
+    // a broken model folder no other version of its home can stand in for: one line before the config, the exchange
+    // and the database, as on paper
+    if (flags.model !== undefined) (await import('../../agents/model-folder-check.ts')).checkModelStart(flags.model);
     const { config, logger } = await setupCommand(flags, extra);
     const id = config.exchange.id;
     checkLiveOrigin(id);

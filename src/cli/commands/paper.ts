@@ -100,6 +100,9 @@ export function registerPaper(program: Command): void {
         `--start ${isoTime(start)} is after ${at}: no candle would be acted on; give an earlier --start`,
       );
     }
+    // a broken model folder no other version of its home can stand in for: one line before the config, the
+    // database and the exchange (it was found at the first decision, after candles were fetched and the run made)
+    if (flags.model !== undefined) (await import('../../agents/model-folder-check.ts')).checkModelStart(flags.model);
     const { config, logger } = await setupCommand(flags, balance !== undefined ? { account: { balance } } : {});
     if (storedOnly(config.exchange.id) && !flags.once)
       throw new UserError(

@@ -59,6 +59,9 @@ export async function portfolioBacktest(flags: BacktestFlags, extra: Record<stri
   // then the files and folders the flags name
   checkDataFiles(dataFiles ?? []);
   checkOutFolder(flags.out, { empty: true });
+  // a broken saved model (its weights, scalers, or a recipe that no longer fits its network) before the config, the
+  // exchange and the candles, as on one market
+  if (modelDir !== undefined) (await import('../../agents/model-folder-check.ts')).checkModelFolder(modelDir);
   const { config, logger } = await setupCommand({ ...flags, symbol: undefined }, extra);
   const seed = wholeNumber(flags.seed, '--seed', 0) ?? config.backtest.seed;
   const strategy = modelInfo ? undefined : await loadPortfolioStrategy(flags.strategy ?? 'equal-weight');

@@ -55,6 +55,8 @@ export async function portfolioPredict(
       `--weights wants ${info.symbols.length} fractions ≥ 0 summing to ≤ 1 (${info.symbols.join(', ')}), ` +
         `got "${flags.weights}"`,
     );
+  // a broken saved model before the config, the exchange and the candles, as one market's predict checks it
+  (await import('../../agents/model-folder-check.ts')).checkModelFolder(dir);
   const { config } = await setupCommand({ ...flags, symbol: undefined });
   const symbols = [...info.symbols, ...info.informative];
   const dataFiles = flags.data !== undefined ? dataFilesFlag(flags.data) : undefined;
