@@ -1,3 +1,7 @@
+/**
+ * The ccxt exchange client and its faults: building the client from config (keys from the environment only), retries
+ * with backoff by fault kind (unreachable, transient, fatal), the rate-limit margin, and paging closed OHLCV candles.
+ */
 import type { Exchange } from 'ccxt';
 import { ccxtLib } from './ccxt.ts';
 import type { ExchangeSettings } from './config.ts';

@@ -1,3 +1,8 @@
+/**
+ * The embedded SQLite candle store: candles per (exchange, symbol, timeframe), their download record (what the
+ * exchange served), and the checks that keep a series on one grid (off-grid, overlapping or wrong-weekday candles are
+ * refused before anything is written).
+ */
 import { existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';

@@ -1,3 +1,7 @@
+/**
+ * What `bot status` and the API say about a paper or live run: balance, position, P&L against buy-and-hold, last
+ * decisions, the serving model version (and why CURRENT's cannot take over) and the next tick; the run table.
+ */
 import { isoTime } from '../data/timeframe.ts';
 import type { RunRepository } from './run-repository.ts';
 import { lockHolder, runLockName } from './lock.ts';
