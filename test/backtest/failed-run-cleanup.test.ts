@@ -26,12 +26,9 @@ an existing empty --out is left empty, the default folder is removed, and a reru
       `import dqn from ${dqn};\n` +
         'export default { ...dqn, recipe: { ...dqn.recipe, learner: { ...dqn.recipe.learner, warmup: 40000 } } };\n',
     );
-    const run = (out: string[]) =>
-      runBot(
-        ['backtest', '--sample', '--strategy', 'never.ts', '--epochs', '1', '--config', 'config.json', ...out],
-        {},
-        cwd,
-      );
+    // --name: the file keeps dqn-dnn's name, and a file from elsewhere may not save into a shipped strategy's home
+    const args = ['backtest', '--sample', '--strategy', 'never.ts', '--name', 'never', '--epochs', '1'];
+    const run = (out: string[]) => runBot([...args, '--config', 'config.json', ...out], {}, cwd);
     const failed = /^error: \[.*\] training never updated the network/m;
     // --out a folder the run makes, inside a parent it makes too; a sibling written before stays
     mkdirSync(path.join(cwd, 'runs'));

@@ -1,7 +1,7 @@
 /** `bot backtest --strategy equal-weight --symbols A,B --data a.csv,b.csv` and `--sample`: report, baselines. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sliceCandles } from '../../src/core/candles.ts';
 import { candlesToCsv } from '../../src/data/csv.ts';
@@ -9,6 +9,9 @@ import { syntheticCandles } from '../../src/data/synthetic.ts';
 import type { PortfolioReport } from '../../src/backtest/portfolio-report.ts';
 import { tempDir } from '../data/helpers.ts';
 import { runBot } from '../cli/run.ts';
+import { initBackend } from '../../src/nn/backend/backend.ts';
+import { pairRecipe } from '../agents/portfolio-helpers.ts';
+import { savePortfolioModel } from '../trading/agents.ts';
 
 test('two CSV markets, one starting later and one with holes: report.json has the portfolio part', async () => {
   const dir = tempDir('bot-portfolio-');
@@ -96,10 +99,14 @@ test('bad portfolio flags are one-line errors before any work', async () => {
 
 test(`a saved portfolio model whose markets mix quotes is refused with one line when no --symbols names them (the
 backtest takes the model's markets)`, async () => {
+  // a real model folder (its early check reads meta.json, weights and scalers first), trading A/KRW and B/USDT
+  await initBackend('auto');
   const dir = path.join(tempDir('bot-portfolio-'), 'mixed');
-  mkdirSync(dir);
-  const learner = { portfolio: true, symbols: ['A/KRW', 'B/USDT'], informative: [] };
-  writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ strategy: 'ppo-portfolio', learner }, null, 2));
+  const series = ['A/KRW', 'B/USDT', 'I/KRW'].map((symbol, i) => ({
+    ...syntheticCandles({ seed: 41 + i, count: 360, timeframe: '1h', symbol }),
+    exchange: 'upbit',
+  }));
+  await savePortfolioModel(dir, pairRecipe(), series, 'upbit');
   const r = await runBot(['backtest', '--model', dir, '--sample', '--log-level', 'error']);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /model .*mixed: the markets are priced in different currencies \(KRW, USDT\)/);
