@@ -83,7 +83,9 @@ test('flag mistakes stop in one line and leave the working folder as it was (no 
   const dqn = JSON.stringify(path.join(PROJECT_ROOT, 'strategies/dqn-dnn.ts'));
   writeFileSync(
     path.join(cwd, 'upbit-dqn.ts'),
-    `import dqn from ${dqn};\nexport default { ...dqn, recipe: { ...dqn.recipe, costs: 'upbit-krw' } };\n`,
+    // its own name: a file from elsewhere named as a shipped strategy is refused before the balance is checked
+    `import dqn from ${dqn};\n` +
+      "export default { ...dqn, name: 'upbit-dqn', recipe: { ...dqn.recipe, costs: 'upbit-krw' } };\n",
   );
   writeFileSync(path.join(cwd, 'report.json'), '{}');
   writeFileSync(path.join(cwd, 'config.yaml'), 'exchange:\n  id: upbit\n');
