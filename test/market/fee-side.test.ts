@@ -5,19 +5,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Account } from '../../src/market/account.ts';
-import { checkCosts, costsFromSettings, runCosts, spendFor, type Costs } from '../../src/market/costs.ts';
+import { checkCosts, costsFromSettings, runCosts, spendFor } from '../../src/market/costs.ts';
 import { newOrder, planOrder } from '../../src/market/execution.ts';
 import { BUY } from '../../src/market/execution.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { BINANCE_SPOT } from '../helpers/binance-costs.ts';
 
-const BINANCE: Costs = {
-  feeRate: 0.001,
-  sellTax: 0,
-  slippageBps: 0,
-  minOrderValue: 5,
-  quantityPrecision: 5,
-  feeSide: 'get',
-};
+const BINANCE = BINANCE_SPOT;
 
 const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-9, `${what}: ${a}, expected ${b}`);
 

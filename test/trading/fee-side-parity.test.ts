@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import type { Policy } from '../../src/core/policy.ts';
 import { CandleStore } from '../../src/data/store.ts';
 import { syntheticCandles } from '../../src/data/synthetic.ts';
-import type { Costs } from '../../src/market/costs.ts';
+import { BINANCE_SPOT } from '../helpers/binance-costs.ts';
 import { ObservationBuilder } from '../../src/market/observation.ts';
 import { LiveTrader } from '../../src/trading/live.ts';
 import { PaperMarket } from '../../src/trading/paper-market.ts';
@@ -25,14 +25,7 @@ import { quietLogger, seriesFeed, tempDir } from './helpers.ts';
 import { HOUR, liveTraderBasics } from './live-setup.ts';
 
 const PRICE = 50_000;
-const COSTS: Costs = {
-  feeRate: 0.001,
-  sellTax: 0,
-  slippageBps: 0,
-  minOrderValue: 5,
-  quantityPrecision: 5,
-  feeSide: 'get',
-};
+const COSTS = BINANCE_SPOT;
 
 /** Buys at the candles of an even hour and sells at the odd: the same decision for a candle in any run. */
 function alternating(): PolicySource {
